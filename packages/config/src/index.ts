@@ -1,0 +1,79 @@
+import { type Static, type TObject, Type } from 'typebox';
+import Value from 'typebox/value';
+
+/** Thrown when the environment does not satisfy a service's configuration schema. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/**
+ * Reads configuration once, at boot, from environment variables named exactly like the schema's
+ * keys. Values are coerced (numbers, booleans), defaults applied, and the first problem is
+ * reported as one line naming the variable and what it expected. Values are never echoed: some
+ * of them are secrets.
+ */
+export function loadConfig<T extends TObject>(
+  schema: T,
+  env: Record<string, string | undefined> = process.env,
+): Static<T> {
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(schema.properties)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  const value = Value.Default(schema, Value.Convert(schema, raw));
+  const [first] = Value.Errors(schema, value);
+  if (first) {
+    const missing = missingKey(first.params);
+    const name = first.instancePath.split('/')[1] || missing || '?';
+    const property = schema.properties[name] as { description?: string } | undefined;
+    const expected = property?.description ?? first.message;
+    throw new ConfigError(`${name} ${missing ? 'is not set' : 'is invalid'}: expected ${expected}`);
+  }
+  return value as Static<T>;
+}
+
+function missingKey(params: unknown): string | undefined {
+  const p = params as { requiredProperties?: string[]; missingProperty?: string } | undefined;
+  return p?.requiredProperties?.[0] ?? p?.missingProperty;
+}
+
+/** Runs a service's entry point; a configuration error stops the process with one line. */
+export async function runMain(main: () => Promise<void>): Promise<void> {
+  try {
+    await main();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`configuration error: ${error.message}\n`);
+    } else {
+      process.stderr.write(`fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    }
+    process.exit(1);
+  }
+}
+
+/** Building blocks shared by every service's configuration schema. */
+export const Env = {
+  port: (fallback: number) =>
+    Type.Integer({ minimum: 0, maximum: 65535, default: fallback, description: 'a TCP port number' }),
+  host: () => Type.String({ default: '127.0.0.1', minLength: 1, description: 'an address to listen on' }),
+  postgresUrl: () =>
+    Type.String({ pattern: '^postgres(ql)?://', description: 'a postgres:// connection URL' }),
+  redisUrl: () =>
+    Type.Optional(Type.String({ pattern: '^rediss?://', description: 'a redis:// URL' })),
+  url: (fallback?: string) =>
+    Type.String({
+      pattern: '^https?://',
+      description: 'an http(s):// URL',
+      ...(fallback ? { default: fallback } : {}),
+    }),
+  seconds: (fallback: number) =>
+    Type.Integer({ minimum: 1, default: fallback, description: 'a number of seconds' }),
+  logLevel: () =>
+    Type.Union(
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+      { default: 'info', description: 'one of fatal, error, warn, info, debug, trace, silent' },
+    ),
+};
+
+export { type Static, Type };

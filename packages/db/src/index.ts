@@ -1,0 +1,84 @@
+import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import { migrate } from 'drizzle-orm/node-postgres/migrator';
+import pg from 'pg';
+
+export interface Database<TSchema extends Record<string, unknown>> {
+  pool: pg.Pool;
+  db: NodePgDatabase<TSchema>;
+  /** Resolves when the server answers; used by `/health/ready`. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  maxConnections?: number;
+  /** Kills a statement that runs longer than this; protects the pool from runaway queries. */
+  statementTimeoutMs?: number;
+}
+
+export function connect<TSchema extends Record<string, unknown>>(
+  url: string,
+  schema: TSchema,
+  options: DatabaseOptions = {},
+): Database<TSchema> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.maxConnections ?? 10,
+    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: 5_000,
+    statement_timeout: options.statementTimeoutMs ?? 15_000,
+    application_name: process.env.SERVICE_NAME ?? 'service',
+  });
+  // An idle client losing its connection must not crash the process; the pool replaces it.
+  pool.on('error', () => {});
+  return {
+    pool,
+    db: drizzle(pool, { schema }),
+    ping: async () => {
+      await pool.query('select 1');
+    },
+    close: () => pool.end(),
+  };
+}
+
+/**
+ * Applies the drizzle-kit migrations in `folder`. An advisory lock serialises replicas that
+ * start together, so each migration runs exactly once.
+ */
+export async function runMigrations(url: string, folder: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('select pg_advisory_lock(hashtext($1))', ['drizzle-migrations']);
+    await migrate(drizzle(client), { migrationsFolder: folder });
+  } finally {
+    await client.query('select pg_advisory_unlock(hashtext($1))', ['drizzle-migrations']).catch(() => {});
+    await client.end();
+  }
+}
+
+/** Creates `name` on the server at `adminUrl` unless it exists; returns the database's URL. */
+export async function ensureDatabase(adminUrl: string, name: string): Promise<string> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`invalid database name: ${name}`);
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [name]);
+    if (!rowCount) {
+      await client.query(`create database "${name}"`).catch((error: { code?: string }) => {
+        // Someone else created it between our check and our create.
+        if (error.code !== '42P04' && error.code !== '23505') throw error;
+      });
+    }
+  } finally {
+    await client.end();
+  }
+  return databaseUrl(adminUrl, name);
+}
+
+/** The same server and credentials, another database. */
+export function databaseUrl(serverUrl: string, name: string): string {
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}

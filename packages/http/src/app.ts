@@ -1,0 +1,93 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyServerOptions,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from 'fastify';
+import { registerHealth } from './health.ts';
+import { loggerOptions } from './logging.ts';
+import { registerMetrics } from './metrics.ts';
+import { registerProblemHandlers } from './problem.ts';
+
+export type App = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+export interface AppOptions {
+  /** Service name, used in logs and metrics. */
+  name: string;
+  /** URL prefix of the public API, e.g. `/accounts/v1`; the OpenAPI document is served below it. */
+  prefix?: string;
+  version?: string;
+  description?: string;
+  logLevel?: string;
+  /** Largest request body accepted, in bytes. */
+  bodyLimit?: number;
+  /** Replaces the pino logger (tests pass a stream to read what was logged). */
+  logger?: FastifyServerOptions['loggerInstance'];
+  /** Trust X-Forwarded-For from these proxies (the gateway). */
+  trustProxy?: FastifyServerOptions['trustProxy'];
+}
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** A caller's request id is kept when it is sane; otherwise (or when absent) a new one is made. */
+function requestId(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+/**
+ * The Fastify instance every service starts from: logging with request ids, problem+json errors,
+ * health, metrics and OpenAPI. Services register their routes on it and never listen here.
+ */
+export async function createApp(options: AppOptions): Promise<App> {
+  const app = Fastify({
+    ...(options.logger
+      ? { loggerInstance: options.logger }
+      : { logger: loggerOptions(options.name, options.logLevel ?? 'info') }),
+    genReqId: requestId,
+    requestIdLogLabel: 'request_id',
+    disableRequestLogging: false,
+    bodyLimit: options.bodyLimit ?? 256 * 1024,
+    trustProxy: options.trustProxy ?? false,
+    ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: true } },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  registerProblemHandlers(app);
+  registerHealth(app);
+  registerMetrics(app, options.name);
+
+  if (options.prefix) {
+    await app.register(swagger, {
+      openapi: {
+        openapi: '3.1.0',
+        info: {
+          title: `${options.name} service`,
+          version: options.version ?? '1.0.0',
+          ...(options.description ? { description: options.description } : {}),
+        },
+        components: {
+          securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+        },
+      },
+    });
+    app.get(`${options.prefix}/openapi.json`, { schema: { hide: true } }, async () => app.swagger());
+  }
+  return app;
+}

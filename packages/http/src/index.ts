@@ -1,0 +1,5 @@
+export { type App, type AppOptions, createApp } from './app.ts';
+export type { ReadinessCheck } from './health.ts';
+export { loggerOptions, redactPaths } from './logging.ts';
+export { type FieldError, HttpProblem, problems, sendProblem } from './problem.ts';
+export { listen } from './server.ts';

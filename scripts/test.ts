@@ -1,0 +1,67 @@
+/**
+ * `npm test`: starts one embedded PostgreSQL for the whole run (unless TEST_POSTGRES_URL is set),
+ * then runs every `test/**\/*.test.ts` of the workspaces with node's test runner. Each test file
+ * creates its own database on that server, so files run in parallel without sharing state.
+ *
+ * `npm run test:full` also runs `*.full.test.ts`: the tests that start InfluxDB, Redis, NGINX or
+ * Chromium from Debian's packages. `--only-full` runs just those (CI, after `npm test`).
+ * Extra arguments narrow the run to paths that contain them, e.g. `npm test -- services/auth`.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startEmbeddedPostgres } from '@platform/launcher/postgres';
+
+const args = process.argv.slice(2);
+const full = args.includes('--full') || args.includes('--only-full');
+const onlyFull = args.includes('--only-full');
+const filters = args.filter((a) => !a.startsWith('--'));
+const root = path.resolve(import.meta.dirname, '..');
+
+async function testFiles(): Promise<string[]> {
+  const files: string[] = [];
+  for (const group of ['packages', 'services']) {
+    for (const name of await readdir(path.join(root, group))) {
+      const dir = path.join(root, group, name, 'test');
+      const entries = await readdir(dir, { recursive: true }).catch(() => [] as string[]);
+      for (const entry of entries) {
+        if (!entry.endsWith('.test.ts')) continue;
+        const isFull = entry.endsWith('.full.test.ts');
+        if ((isFull && !full) || (onlyFull && !isFull)) continue;
+        files.push(path.relative(root, path.join(dir, entry)));
+      }
+    }
+  }
+  return files.filter((f) => filters.length === 0 || filters.some((p) => f.includes(p))).sort();
+}
+
+const files = await testFiles();
+if (files.length === 0) {
+  console.error('no test files matched');
+  process.exit(1);
+}
+
+let stopPostgres: (() => Promise<void>) | undefined;
+let scratch: string | undefined;
+if (!process.env.TEST_POSTGRES_URL) {
+  scratch = await mkdtemp(path.join(tmpdir(), 'test-pg-'));
+  const pg = await startEmbeddedPostgres({ dataDir: scratch });
+  process.env.TEST_POSTGRES_URL = pg.url;
+  stopPostgres = pg.stop;
+}
+
+const code = await new Promise<number>((resolve) => {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=120000', ...files],
+    { cwd: root, stdio: 'inherit', env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' } },
+  );
+  const forward = (signal: NodeJS.Signals) => child.kill(signal);
+  process.on('SIGINT', forward).on('SIGTERM', forward);
+  child.on('exit', (status, signal) => resolve(status ?? (signal ? 1 : 0)));
+});
+
+await stopPostgres?.();
+if (scratch) await rm(scratch, { recursive: true, force: true });
+process.exit(code);
