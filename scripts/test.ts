@@ -55,7 +55,11 @@ const code = await new Promise<number>((resolve) => {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=120000', ...files],
-    { cwd: root, stdio: 'inherit', env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' } },
+    {
+      cwd: root,
+      stdio: 'inherit',
+      env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' },
+    },
   );
   const forward = (signal: NodeJS.Signals) => child.kill(signal);
   process.on('SIGINT', forward).on('SIGTERM', forward);

@@ -46,7 +46,9 @@ export async function runMain(main: () => Promise<void>): Promise<void> {
     if (error instanceof ConfigError) {
       process.stderr.write(`configuration error: ${error.message}\n`);
     } else {
-      process.stderr.write(`fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.stderr.write(
+        `fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
     }
     process.exit(1);
   }
@@ -55,8 +57,14 @@ export async function runMain(main: () => Promise<void>): Promise<void> {
 /** Building blocks shared by every service's configuration schema. */
 export const Env = {
   port: (fallback: number) =>
-    Type.Integer({ minimum: 0, maximum: 65535, default: fallback, description: 'a TCP port number' }),
-  host: () => Type.String({ default: '127.0.0.1', minLength: 1, description: 'an address to listen on' }),
+    Type.Integer({
+      minimum: 0,
+      maximum: 65535,
+      default: fallback,
+      description: 'a TCP port number',
+    }),
+  host: () =>
+    Type.String({ default: '127.0.0.1', minLength: 1, description: 'an address to listen on' }),
   postgresUrl: () =>
     Type.String({ pattern: '^postgres(ql)?://', description: 'a postgres:// connection URL' }),
   redisUrl: () =>

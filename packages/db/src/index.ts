@@ -33,7 +33,7 @@ export function connect<TSchema extends Record<string, unknown>>(
   pool.on('error', () => {});
   return {
     pool,
-    db: drizzle(pool, { schema }),
+    db: drizzle(pool, { schema, casing: 'snake_case' }),
     ping: async () => {
       await pool.query('select 1');
     },
@@ -52,7 +52,9 @@ export async function runMigrations(url: string, folder: string): Promise<void> 
     await client.query('select pg_advisory_lock(hashtext($1))', ['drizzle-migrations']);
     await migrate(drizzle(client), { migrationsFolder: folder });
   } finally {
-    await client.query('select pg_advisory_unlock(hashtext($1))', ['drizzle-migrations']).catch(() => {});
+    await client
+      .query('select pg_advisory_unlock(hashtext($1))', ['drizzle-migrations'])
+      .catch(() => {});
     await client.end();
   }
 }

@@ -87,7 +87,9 @@ export async function createApp(options: AppOptions): Promise<App> {
         },
       },
     });
-    app.get(`${options.prefix}/openapi.json`, { schema: { hide: true } }, async () => app.swagger());
+    app.get(`${options.prefix}/openapi.json`, { schema: { hide: true } }, async () =>
+      app.swagger(),
+    );
   }
   return app;
 }

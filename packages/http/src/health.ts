@@ -38,7 +38,9 @@ export function registerHealth(app: FastifyInstance) {
       }),
     );
     const ready = Object.values(results).every((r) => r === 'ok');
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', checks: results });
+    return reply
+      .code(ready ? 200 : 503)
+      .send({ status: ready ? 'ready' : 'unavailable', checks: results });
   });
 }
 

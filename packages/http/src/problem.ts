@@ -105,6 +105,11 @@ export function registerProblemHandlers(app: FastifyInstance) {
   });
 
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(request, reply, 404, `No route for ${request.method} ${request.url.split('?')[0]}.`),
+    sendProblem(
+      request,
+      reply,
+      404,
+      `No route for ${request.method} ${request.url.split('?')[0]}.`,
+    ),
   );
 }

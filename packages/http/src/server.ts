@@ -8,11 +8,14 @@ const SHUTDOWN_GRACE_MS = 10_000;
  * onClose hooks (pools, timers) and exits 0; a shutdown that takes longer than 10 s exits 1.
  */
 export async function listen(app: FastifyInstance, port: number, host: string): Promise<string> {
-  const closer = closeWithGrace({ delay: SHUTDOWN_GRACE_MS, logger: app.log }, async ({ err, signal }) => {
-    if (err) app.log.error({ err }, 'fatal error, shutting down');
-    else app.log.info({ signal }, 'shutting down');
-    await app.close();
-  });
+  const closer = closeWithGrace(
+    { delay: SHUTDOWN_GRACE_MS, logger: app.log },
+    async ({ err, signal }) => {
+      if (err) app.log.error({ err }, 'fatal error, shutting down');
+      else app.log.info({ signal }, 'shutting down');
+      await app.close();
+    },
+  );
   app.addHook('onClose', async () => {
     closer.uninstall();
   });

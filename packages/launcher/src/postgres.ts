@@ -47,9 +47,12 @@ export async function startEmbeddedPostgres(
     createPostgresUser: asRoot,
     initdbFlags: ['--encoding=UTF8', '--no-locale'],
     postgresFlags: [
-      '-c', 'listen_addresses=127.0.0.1',
-      '-c', 'unix_socket_directories=',
-      '-c', 'max_connections=300',
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
+      '-c',
+      'max_connections=300',
     ],
     onLog: (message) => {
       for (const line of message.split('\n').filter(Boolean)) {

@@ -1,0 +1,50 @@
+import { problems } from '@platform/http';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { type Principal, TokenError, type TokenVerifier } from './verifier.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set when the request carried a valid access token; null for anonymous requests. */
+    principal: Principal | null;
+  }
+  interface FastifyInstance {
+    /** preHandler: 401 unless the request is signed in. */
+    authenticate(request: FastifyRequest): Promise<void>;
+    /** preHandler factory: 401 unless signed in, 403 unless the token grants `permission`. */
+    authorize(permission: string): (request: FastifyRequest) => Promise<void>;
+  }
+}
+
+/**
+ * Verifies `Authorization: Bearer` on every request. A bad, expired or revoked token is a 401
+ * even on public routes: a client holding one has a bug or is an attacker, and should know.
+ */
+export const authentication = fp<{ verify: TokenVerifier }>(
+  async (app: FastifyInstance, { verify }) => {
+    app.decorateRequest('principal', null);
+    app.addHook('onRequest', async (request) => {
+      const header = request.headers.authorization;
+      if (!header) return;
+      const [scheme, token] = header.split(' ');
+      if (scheme?.toLowerCase() !== 'bearer' || !token) {
+        throw problems.unauthorized('The Authorization header must be "Bearer <token>".');
+      }
+      try {
+        request.principal = await verify(token);
+      } catch (error) {
+        if (!(error instanceof TokenError)) throw error;
+        request.log.info({ reason: error.message }, 'access token refused');
+        throw problems.unauthorized('The access token is invalid, expired or revoked.');
+      }
+    });
+    app.decorate('authenticate', async (request: FastifyRequest) => {
+      if (!request.principal) throw problems.unauthorized();
+    });
+    app.decorate('authorize', (permission: string) => async (request: FastifyRequest) => {
+      if (!request.principal) throw problems.unauthorized();
+      if (!request.principal.permissions.includes(permission)) throw problems.forbidden();
+    });
+  },
+  { name: 'authentication' },
+);

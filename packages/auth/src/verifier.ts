@@ -1,0 +1,75 @@
+import { createRemoteJWKSet, errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
+
+/** Who made a request, as proven by a verified access token. */
+export interface Principal {
+  userId: string;
+  sessionId: string;
+  roles: string[];
+  permissions: string[];
+}
+
+export class TokenError extends Error {
+  override name = 'TokenError';
+}
+
+export interface VerifierOptions {
+  /** Where public keys come from: `remoteKeys(jwksUrl)` in services, local keys in auth. */
+  keys: JWTVerifyGetKey;
+  issuer: string;
+  audience: string;
+  /** True when the session was revoked (logout, password change) before the token expired. */
+  isRevoked: (sessionId: string) => boolean | Promise<boolean>;
+}
+
+export type TokenVerifier = (token: string) => Promise<Principal>;
+
+/** Only asymmetric signatures are accepted: `alg: none` and HS256-with-the-public-key fail here. */
+const ALGORITHMS = ['EdDSA', 'Ed25519', 'ES256'];
+
+export function createVerifier(options: VerifierOptions): TokenVerifier {
+  return async (token) => {
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, options.keys, {
+        issuer: options.issuer,
+        audience: options.audience,
+        algorithms: ALGORITHMS,
+        requiredClaims: ['sub', 'sid', 'exp', 'iat', 'jti'],
+        typ: 'at+jwt',
+        clockTolerance: 5,
+      }));
+    } catch (error) {
+      throw new TokenError(describe(error));
+    }
+    const principal = toPrincipal(payload);
+    if (await options.isRevoked(principal.sessionId)) throw new TokenError('token revoked');
+    return principal;
+  };
+}
+
+function toPrincipal(payload: JWTPayload): Principal {
+  const { sub, sid, roles, permissions } = payload as JWTPayload & Record<string, unknown>;
+  if (typeof sub !== 'string' || typeof sid !== 'string') throw new TokenError('malformed claims');
+  const strings = (v: unknown) =>
+    Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]) : [];
+  return { userId: sub, sessionId: sid, roles: strings(roles), permissions: strings(permissions) };
+}
+
+function describe(error: unknown): string {
+  if (error instanceof errors.JWTExpired) return 'token expired';
+  if (error instanceof errors.JWTClaimValidationFailed) return `invalid claim ${error.claim}`;
+  if (error instanceof errors.JOSEError) return error.code;
+  return 'invalid token';
+}
+
+/**
+ * Keys from the auth service's JWKS, cached; an unknown `kid` (after a key rotation) triggers a
+ * refetch, at most once per cooldown so a flood of forged kids cannot hammer the auth service.
+ */
+export function remoteKeys(jwksUrl: string): JWTVerifyGetKey {
+  return createRemoteJWKSet(new URL(jwksUrl), {
+    cooldownDuration: 5_000,
+    cacheMaxAge: 10 * 60_000,
+    timeoutDuration: 3_000,
+  });
+}

@@ -1,0 +1,81 @@
+import { authentication, createVerifier } from '@platform/auth';
+import { type App, createApp } from '@platform/http';
+import { accountRoutes } from './accounts/routes.ts';
+import type { Config } from './config.ts';
+import type { AuthContext } from './context.ts';
+import type { AuthDatabase } from './db/index.ts';
+import { keyRoutes } from './keys/routes.ts';
+import { createKeyStore } from './keys/service.ts';
+import type { Mailer } from './mail/mailer.ts';
+import { noPublisher, type RevocationPublisher } from './sessions/revocations.ts';
+import { sessionRoutes } from './sessions/routes.ts';
+import { isSessionActive } from './sessions/service.ts';
+import { userRoutes } from './users/routes.ts';
+
+export const PREFIX = '/accounts/v1';
+
+export interface AuthAppDeps {
+  config: Config;
+  database: AuthDatabase;
+  mailer: Mailer;
+  revocations?: RevocationPublisher;
+  logger?: Parameters<typeof createApp>[0]['logger'];
+}
+
+/** Builds the auth service without listening; tests call this and use `app.inject`. */
+export async function buildApp(deps: AuthAppDeps): Promise<App> {
+  const { config, database } = deps;
+  const app = await createApp({
+    name: 'auth',
+    prefix: PREFIX,
+    description: 'Accounts, sessions, tokens and roles',
+    logLevel: config.LOG_LEVEL,
+    trustProxy: config.TRUST_PROXY.split(',').map((s) => s.trim()),
+    ...(deps.logger ? { logger: deps.logger } : {}),
+  });
+  const keys = createKeyStore(database.db, {
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    accessTokenTtl: config.ACCESS_TOKEN_TTL,
+    rotationInterval: config.KEY_ROTATION_INTERVAL,
+  });
+  await keys.refresh();
+  const rotation = setInterval(() => {
+    keys.refresh().catch((err: unknown) => app.log.error({ err }, 'signing key refresh failed'));
+  }, 3600_000).unref();
+
+  const ctx: AuthContext = {
+    db: database.db,
+    config,
+    keys,
+    mailer: deps.mailer,
+    revocations: deps.revocations ?? noPublisher,
+  };
+
+  // The auth service checks its own sessions table: a revoked session is refused at once here.
+  const verify = createVerifier({
+    keys: keys.verificationKeys,
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    isRevoked: async (sessionId) => !(await isSessionActive(database.db, sessionId)),
+  });
+
+  app.addReadinessCheck('database', database.ping);
+  app.addHook('onClose', async () => {
+    clearInterval(rotation);
+    await ctx.revocations.close();
+    deps.mailer.close();
+  });
+
+  await app.register(
+    async (api) => {
+      await api.register(authentication, { verify });
+      keyRoutes(api, keys);
+      accountRoutes(api, ctx);
+      sessionRoutes(api, ctx);
+      userRoutes(api, ctx);
+    },
+    { prefix: PREFIX },
+  );
+  return app;
+}

@@ -1,0 +1,39 @@
+import { Env, loadConfig, type Static, Type } from '@platform/config';
+
+export const ConfigSchema = Type.Object({
+  PORT: Env.port(8081),
+  HOST: Env.host(),
+  LOG_LEVEL: Env.logLevel(),
+  DATABASE_URL: Env.postgresUrl(),
+  /** Where users reach the system (the gateway); used in mailed links and avatar URLs. */
+  PUBLIC_URL: Env.url('http://127.0.0.1:8080'),
+  REDIS_URL: Env.redisUrl(),
+  SMTP_URL: Type.Optional(
+    Type.String({ pattern: '^smtps?://', description: 'an smtp:// or smtps:// URL' }),
+  ),
+  MAIL_FROM: Type.String({ default: 'Microservice Template <no-reply@localhost>', minLength: 3 }),
+  MAIL_DIR: Type.String({ default: '.data/mail', minLength: 1, description: 'a folder path' }),
+  JWT_ISSUER: Type.String({ default: 'auth', minLength: 1 }),
+  JWT_AUDIENCE: Type.String({ default: 'microservice-template', minLength: 1 }),
+  ACCESS_TOKEN_TTL: Env.seconds(15 * 60),
+  SESSION_TTL: Env.seconds(30 * 24 * 3600),
+  /** A new signing key is made when the current one is older; the previous stays published. */
+  KEY_ROTATION_INTERVAL: Env.seconds(30 * 24 * 3600),
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: Type.Integer({ minimum: 1, default: 5, description: 'a count' }),
+  LOGIN_MAX_FAILURES_PER_ADDRESS: Type.Integer({ minimum: 1, default: 30, description: 'a count' }),
+  LOGIN_FAILURE_WINDOW: Env.seconds(15 * 60),
+  /** Proxies whose X-Forwarded-For is believed (the gateway); see Fastify's trustProxy. */
+  TRUST_PROXY: Type.String({
+    default: 'loopback',
+    description: 'addresses or CIDRs, comma-separated',
+  }),
+  ADMIN_EMAIL: Type.Optional(Type.String({ format: 'email', description: 'an email address' })),
+  ADMIN_PASSWORD: Type.Optional(
+    Type.String({ minLength: 8, maxLength: 256, description: '8 to 256 characters' }),
+  ),
+});
+
+export type Config = Static<typeof ConfigSchema>;
+
+export const readConfig = (env: Record<string, string | undefined> = process.env): Config =>
+  loadConfig(ConfigSchema, env);

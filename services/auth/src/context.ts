@@ -1,0 +1,14 @@
+import type { Config } from './config.ts';
+import type { Db } from './db/index.ts';
+import type { KeyStore } from './keys/service.ts';
+import type { Mailer } from './mail/mailer.ts';
+import type { RevocationPublisher } from './sessions/revocations.ts';
+
+/** What the auth service's features need, built once in app.ts and passed in explicitly. */
+export interface AuthContext {
+  db: Db;
+  config: Config;
+  keys: KeyStore;
+  mailer: Mailer;
+  revocations: RevocationPublisher;
+}

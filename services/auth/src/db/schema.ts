@@ -1,0 +1,184 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigserial,
+  boolean,
+  customType,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+const bytea = customType<{ data: Buffer }>({ dataType: () => 'bytea' });
+const now = () => timestamp({ withTimezone: true, mode: 'date' }).notNull().defaultNow();
+const at = () => timestamp({ withTimezone: true, mode: 'date' });
+
+export const users = pgTable(
+  'users',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    email: text().notNull(),
+    emailVerified: boolean('email_verified').notNull().default(false),
+    username: text().notNull(),
+    displayName: text('display_name'),
+    bio: text(),
+    passwordHash: text('password_hash').notNull(),
+    /** Content hash of the current avatar; null when the user has none. */
+    avatarEtag: text('avatar_etag'),
+    createdAt: now().$type<Date>(),
+    updatedAt: now().$type<Date>(),
+  },
+  (t) => [
+    uniqueIndex('users_email_key').on(sql`lower(${t.email})`),
+    uniqueIndex('users_username_key').on(sql`lower(${t.username})`),
+    index('users_created_at_idx').on(t.createdAt, t.id),
+  ],
+);
+
+export const roles = pgTable('roles', {
+  name: text().primaryKey(),
+  description: text().notNull(),
+});
+
+export const permissions = pgTable('permissions', {
+  name: text().primaryKey(),
+  description: text().notNull(),
+});
+
+export const rolePermissions = pgTable(
+  'role_permissions',
+  {
+    role: text()
+      .notNull()
+      .references(() => roles.name, { onDelete: 'cascade' }),
+    permission: text()
+      .notNull()
+      .references(() => permissions.name, { onDelete: 'cascade' }),
+  },
+  (t) => [primaryKey({ columns: [t.role, t.permission] })],
+);
+
+export const userRoles = pgTable(
+  'user_roles',
+  {
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    role: text()
+      .notNull()
+      .references(() => roles.name),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.role] }), index('user_roles_role_idx').on(t.role)],
+);
+
+export const avatars = pgTable('avatars', {
+  userId: uuid('user_id')
+    .primaryKey()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  image: bytea().notNull(),
+  contentType: text('content_type').notNull(),
+  etag: text().notNull(),
+  updatedAt: now(),
+});
+
+/** A sign-in on one device: the unit that refresh rotates and logout revokes. */
+export const sessions = pgTable(
+  'sessions',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: now(),
+    /** Absolute lifetime: refreshing never extends it. */
+    expiresAt: at().notNull(),
+    lastUsedAt: now(),
+    revokedAt: at(),
+    revokeReason: text('revoke_reason'),
+    userAgent: text('user_agent'),
+    ip: text(),
+  },
+  (t) => [index('sessions_user_idx').on(t.userId)],
+);
+
+/** Only a SHA-256 of each refresh token is kept; a spent one stays to detect reuse. */
+export const refreshTokens = pgTable(
+  'refresh_tokens',
+  {
+    tokenHash: bytea('token_hash').primaryKey(),
+    sessionId: uuid('session_id')
+      .notNull()
+      .references(() => sessions.id, { onDelete: 'cascade' }),
+    createdAt: now(),
+    spentAt: at(),
+  },
+  (t) => [index('refresh_tokens_session_idx').on(t.sessionId)],
+);
+
+/**
+ * Append-only feed of revoked sessions that other services follow (by id) to refuse access
+ * tokens before they expire. Rows older than the access-token lifetime can be deleted.
+ */
+export const revocations = pgTable(
+  'revocations',
+  {
+    id: bigserial({ mode: 'number' }).primaryKey(),
+    sessionId: uuid('session_id').notNull(),
+    revokedAt: now(),
+    /** After this the session's access tokens have expired anyway. */
+    expiresAt: at().notNull(),
+  },
+  (t) => [index('revocations_expires_idx').on(t.expiresAt)],
+);
+
+export const signingKeys = pgTable('signing_keys', {
+  kid: text().primaryKey(),
+  algorithm: text().notNull(),
+  privateJwk: jsonb('private_jwk').notNull().$type<Record<string, unknown>>(),
+  publicJwk: jsonb('public_jwk').notNull().$type<Record<string, unknown>>(),
+  createdAt: now(),
+});
+
+/** Single-use tokens mailed to users (password reset, email verification), stored hashed. */
+export const oneTimeTokens = pgTable(
+  'one_time_tokens',
+  {
+    tokenHash: bytea('token_hash').primaryKey(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    purpose: text().notNull().$type<'reset-password' | 'verify-email'>(),
+    /** For email verification: the address the token proves. */
+    email: text(),
+    createdAt: now(),
+    expiresAt: at().notNull(),
+    usedAt: at(),
+  },
+  (t) => [index('one_time_tokens_user_idx').on(t.userId, t.purpose)],
+);
+
+/** Failed sign-in counters per account and per client address (brute-force protection). */
+export const loginFailures = pgTable('login_failures', {
+  key: text().primaryKey(),
+  failures: integer().notNull(),
+  windowStartedAt: at().notNull(),
+  lockedUntil: at(),
+});
+
+/** Transactional outbox: domain events written with the change, relayed later (analytics). */
+export const outbox = pgTable(
+  'outbox',
+  {
+    id: bigserial({ mode: 'number' }).primaryKey(),
+    type: text().notNull(),
+    payload: jsonb().notNull().$type<Record<string, unknown>>(),
+    occurredAt: now(),
+    publishedAt: at(),
+  },
+  (t) => [index('outbox_unpublished_idx').on(t.id).where(sql`published_at is null`)],
+);

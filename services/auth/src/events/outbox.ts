@@ -1,0 +1,15 @@
+import type { Db } from '../db/index.ts';
+import { outbox } from '../db/schema.ts';
+
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+export type Executor = Db | Tx;
+
+export type AuthEvent = 'user.registered' | 'user.logged_in' | 'user.password_changed';
+
+/**
+ * Writes a domain event in the caller's transaction, so it exists if and only if the change
+ * does; the analytics relay reads the outbox later (at-least-once, ids make it idempotent).
+ */
+export async function recordEvent(db: Executor, type: AuthEvent, payload: Record<string, unknown>) {
+  await db.insert(outbox).values({ type, payload });
+}

@@ -1,0 +1,106 @@
+import { problems } from '@platform/http';
+import { and, eq, gt, isNull } from 'drizzle-orm';
+import type { AuthContext } from '../context.ts';
+import { refreshTokens, sessions } from '../db/schema.ts';
+import { type Executor, recordEvent } from '../events/outbox.ts';
+import { burnVerification, verifyPassword } from '../passwords/hashing.ts';
+import {
+  findUserByLogin,
+  rolesAndPermissions,
+  toUserView,
+  type UserRow,
+} from '../users/repository.ts';
+import { newSecret } from './secrets.ts';
+import type { LoginThrottle } from './throttle.ts';
+
+export interface ClientInfo {
+  ip: string;
+  userAgent: string | undefined;
+}
+
+/** One response for every login failure: same status, same body, about the same time. */
+const invalidCredentials = () =>
+  problems.unauthorized('The email, username or password is incorrect.');
+
+export async function login(
+  ctx: AuthContext,
+  throttle: LoginThrottle,
+  input: { login: string; password: string },
+  client: ClientInfo,
+) {
+  const wait = await throttle.retryAfter(input.login, client.ip);
+  if (wait > 0) throw problems.tooManyRequests(wait, 'Too many failed sign-ins; try again later.');
+
+  const user = await findUserByLogin(ctx.db, input.login);
+  const valid = user
+    ? await verifyPassword(user.passwordHash, input.password)
+    : await burnVerification(input.password).then(() => false);
+  if (!user || !valid) {
+    await throttle.recordFailure(input.login, client.ip);
+    throw invalidCredentials();
+  }
+  await throttle.recordSuccess(input.login);
+  return ctx.db.transaction(async (tx) => {
+    const tokens = await startSession(ctx, tx, user, client);
+    await recordEvent(tx, 'user.logged_in', { user_id: user.id, session_id: tokens.sessionId });
+    return tokens.response;
+  });
+}
+
+/** Opens a session and returns its first token pair. */
+export async function startSession(
+  ctx: AuthContext,
+  db: Executor,
+  user: UserRow,
+  client: ClientInfo,
+) {
+  const [session] = await db
+    .insert(sessions)
+    .values({
+      userId: user.id,
+      expiresAt: new Date(Date.now() + ctx.config.SESSION_TTL * 1000),
+      ip: client.ip,
+      userAgent: client.userAgent?.slice(0, 512),
+    })
+    .returning({ id: sessions.id });
+  const response = await issueTokens(ctx, db, user, session!.id);
+  return { sessionId: session!.id, response };
+}
+
+/**
+ * A new access token (with roles read now, so a role change shows at the next refresh) and a new
+ * refresh token for the session.
+ */
+export async function issueTokens(
+  ctx: AuthContext,
+  db: Executor,
+  user: UserRow,
+  sessionId: string,
+) {
+  const access = await rolesAndPermissions(db, user.id);
+  const refresh = newSecret();
+  await db.insert(refreshTokens).values({ tokenHash: refresh.hash, sessionId });
+  const accessToken = await ctx.keys.sign({ userId: user.id, sessionId, ...access });
+  return {
+    access_token: accessToken,
+    refresh_token: refresh.token,
+    token_type: 'Bearer' as const,
+    expires_in: ctx.config.ACCESS_TOKEN_TTL,
+    user: toUserView({ user, ...access }, ctx.config.PUBLIC_URL),
+  };
+}
+
+/** True when the session exists, is not revoked and has not reached its absolute expiry. */
+export async function isSessionActive(db: Executor, sessionId: string): Promise<boolean> {
+  const [row] = await db
+    .select({ id: sessions.id })
+    .from(sessions)
+    .where(
+      and(
+        eq(sessions.id, sessionId),
+        isNull(sessions.revokedAt),
+        gt(sessions.expiresAt, new Date()),
+      ),
+    );
+  return Boolean(row);
+}

@@ -1,0 +1,25 @@
+import { Type } from 'typebox';
+
+export const Email = Type.String({ format: 'email', maxLength: 254 });
+export const Username = Type.String({
+  minLength: 3,
+  maxLength: 32,
+  pattern: '^[A-Za-z0-9_.-]+$',
+  description: '3 to 32 letters, digits, dots, dashes or underscores',
+});
+export const Password = Type.String({ minLength: 8, maxLength: 256 });
+
+export const User = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  email: Type.String(),
+  email_verified: Type.Boolean(),
+  username: Type.String(),
+  display_name: Type.Union([Type.String(), Type.Null()]),
+  bio: Type.Union([Type.String(), Type.Null()]),
+  avatar_url: Type.Union([Type.String(), Type.Null()]),
+  roles: Type.Array(Type.String()),
+  permissions: Type.Array(Type.String()),
+  created_at: Type.String({ format: 'date-time' }),
+});
+
+export const UserEnvelope = Type.Object({ user: User });

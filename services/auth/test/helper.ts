@@ -1,0 +1,101 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after } from 'node:test';
+import type { App } from '@platform/http';
+import { createTestDatabase, logCapture } from '@platform/testing';
+import pino from 'pino';
+import { buildApp } from '../src/app.ts';
+import { type Config, readConfig } from '../src/config.ts';
+import { openDatabase } from '../src/db/index.ts';
+import { createMailer } from '../src/mail/transport.ts';
+import type { RevocationPublisher } from '../src/sessions/revocations.ts';
+
+export interface TestAuth {
+  app: App;
+  config: Config;
+  databaseUrl: string;
+  /** Every line the app logged, for tests that check nothing secret is written. */
+  logs: ReturnType<typeof logCapture>;
+  /** Mail written by the .eml mailer, oldest first. */
+  mails(): Promise<string[]>;
+}
+
+/**
+ * The auth app on a fresh database, closed (and the database dropped) after the test file.
+ * `env` overrides configuration, e.g. `{ ACCESS_TOKEN_TTL: '2' }`.
+ */
+export async function buildTestAuth(
+  env: Record<string, string> = {},
+  extra: { revocations?: RevocationPublisher } = {},
+): Promise<TestAuth> {
+  const database = await createTestDatabase();
+  const mailDir = await mkdtemp(path.join(tmpdir(), 'auth-mail-'));
+  const config = readConfig({
+    DATABASE_URL: database.url,
+    MAIL_DIR: mailDir,
+    PUBLIC_URL: 'http://gateway.test',
+    LOG_LEVEL: 'info',
+    ...env,
+  });
+  const db = await openDatabase(config.DATABASE_URL);
+  const logs = logCapture();
+  const app = await buildApp({
+    config,
+    database: db,
+    mailer: createMailer(config),
+    logger: pino({ level: 'info' }, logs.stream),
+    ...extra,
+  });
+  await app.ready();
+  after(async () => {
+    await app.close();
+    await db.close();
+    await database.drop();
+    await rm(mailDir, { recursive: true, force: true });
+  });
+  return {
+    app,
+    config,
+    databaseUrl: database.url,
+    logs,
+    mails: async () => {
+      const files = (await readdir(mailDir)).sort();
+      return Promise.all(files.map((f) => readFile(path.join(mailDir, f), 'utf8')));
+    },
+  };
+}
+
+let counter = 0;
+
+/** Registers a fresh user and signs in; returns the credentials and the token pair. */
+export async function signUp(app: App, overrides: { password?: string } = {}) {
+  counter += 1;
+  const unique = `${process.pid}${counter}${Math.random().toString(36).slice(2, 7)}`;
+  const credentials = {
+    email: `user${unique}@example.com`,
+    username: `user${unique}`,
+    password: overrides.password ?? `correct horse ${unique}`,
+  };
+  const registered = await app.inject({
+    method: 'POST',
+    url: '/accounts/v1/register',
+    payload: credentials,
+  });
+  if (registered.statusCode !== 201) throw new Error(`register failed: ${registered.body}`);
+  const tokens = await login(app, credentials.email, credentials.password);
+  return { ...credentials, id: registered.json().user.id as string, ...tokens };
+}
+
+export async function login(app: App, email: string, password: string) {
+  const res = await app.inject({
+    method: 'POST',
+    url: '/accounts/v1/login',
+    payload: { email, password },
+  });
+  if (res.statusCode !== 200) throw new Error(`login failed: ${res.statusCode} ${res.body}`);
+  const body = res.json();
+  return { accessToken: body.access_token as string, refreshToken: body.refresh_token as string };
+}
+
+export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
