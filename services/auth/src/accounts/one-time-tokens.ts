@@ -1,0 +1,42 @@
+import { and, eq, gt, isNull } from 'drizzle-orm';
+import { oneTimeTokens } from '../db/schema.ts';
+import type { Executor } from '../events/outbox.ts';
+import { hashSecret, newSecret } from '../sessions/secrets.ts';
+
+type Purpose = 'reset-password' | 'verify-email';
+
+/** Creates a single-use token; only its hash is stored. Returns the token to mail. */
+export async function issueOneTimeToken(
+  db: Executor,
+  input: { userId: string; purpose: Purpose; ttlSeconds: number; email?: string },
+): Promise<string> {
+  const { token, hash } = newSecret();
+  await db.insert(oneTimeTokens).values({
+    tokenHash: hash,
+    userId: input.userId,
+    purpose: input.purpose,
+    email: input.email,
+    expiresAt: new Date(Date.now() + input.ttlSeconds * 1000),
+  });
+  return token;
+}
+
+/**
+ * Marks the token used and returns it, or undefined when it is unknown, expired, already used or
+ * for another purpose. The conditional update makes two concurrent uses yield one winner.
+ */
+export async function consumeOneTimeToken(db: Executor, token: string, purpose: Purpose) {
+  const [row] = await db
+    .update(oneTimeTokens)
+    .set({ usedAt: new Date() })
+    .where(
+      and(
+        eq(oneTimeTokens.tokenHash, hashSecret(token)),
+        eq(oneTimeTokens.purpose, purpose),
+        isNull(oneTimeTokens.usedAt),
+        gt(oneTimeTokens.expiresAt, new Date()),
+      ),
+    )
+    .returning();
+  return row;
+}
