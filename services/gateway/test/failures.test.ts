@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { deadUrl, echo, json, type Problem, startGateway, startUpstream } from './helpers.ts';
+
+const cleanup: (() => Promise<void>)[] = [];
+after(async () => {
+  for (const close of cleanup.reverse()) await close();
+});
+
+async function gateway(config: Parameters<typeof startGateway>[0]) {
+  const started = await startGateway(config);
+  cleanup.push(() => started.app.close());
+  return started.url;
+}
+
+test('an upstream that is down answers 503 problem+json at once', async () => {
+  const url = await gateway({ AUTH_URLS: await deadUrl() });
+  const started = Date.now();
+  const response = await fetch(`${url}/accounts/v1/user`, { headers: { 'x-request-id': 'r-1' } });
+  assert.ok(Date.now() - started < 1500, 'answered quickly');
+  assert.equal(response.status, 503);
+  assert.match(response.headers.get('content-type') ?? '', /application\/problem\+json/);
+  const problem = await json<Problem>(response);
+  assert.equal(problem.status, 503);
+  assert.equal(problem.request_id, 'r-1');
+  assert.match(problem.detail, /auth/);
+});
+
+test('a slow upstream answers 504 after the timeout', async () => {
+  const slow = await startUpstream(() => {});
+  cleanup.push(slow.close);
+  const url = await gateway({ AUTH_URLS: slow.url, UPSTREAM_TIMEOUT: 1 });
+  const started = Date.now();
+  const response = await fetch(`${url}/accounts/v1/user`);
+  const elapsed = Date.now() - started;
+  assert.equal(response.status, 504);
+  assert.ok(elapsed >= 900 && elapsed < 5000, `took ${elapsed} ms`);
+  assert.equal((await json<Problem>(response)).status, 504);
+});
+
+test('a service that is not deployed answers 503', async () => {
+  const auth = await startUpstream(echo('auth'));
+  cleanup.push(auth.close);
+  const url = await gateway({ AUTH_URLS: auth.url });
+  const response = await fetch(`${url}/analytics/v1/reports`);
+  assert.equal(response.status, 503);
+  assert.match((await json<Problem>(response)).detail, /analytics/);
+});
+
+test('requests are spread over instances, and a dead one does not fail reads', async () => {
+  const [a, b] = await Promise.all([startUpstream(echo('a')), startUpstream(echo('b'))]);
+  cleanup.push(a!.close, b!.close);
+  const url = await gateway({
+    AUTH_URLS: a!.url,
+    MAIN_URLS: `${a!.url}, ${b!.url},${await deadUrl()}`,
+  });
+  const seen: string[] = [];
+  for (let i = 0; i < 6; i++) {
+    const response = await fetch(`${url}/main/v1/posts`);
+    assert.equal(response.status, 200);
+    seen.push((await json(response)).service);
+  }
+  assert.ok(seen.includes('a') && seen.includes('b'), seen.join());
+});

@@ -1,0 +1,93 @@
+import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { App } from '@platform/http';
+import { buildApp } from '../src/app.ts';
+import type { Config } from '../src/config.ts';
+
+/** What the echo upstream saw. */
+export interface Seen {
+  service: string;
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+}
+
+export interface Problem {
+  status: number;
+  detail: string;
+  request_id: string;
+  services?: Record<string, string>;
+}
+
+export const json = <T = Seen>(response: Response) => response.json() as Promise<T>;
+
+export interface Upstream {
+  url: string;
+  close(): Promise<void>;
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** Answers every request with what it received, so a test sees what the gateway forwarded. */
+export const echo =
+  (service: string): Handler =>
+  (req, res) => {
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ service, method: req.method, url: req.url, headers: req.headers }));
+  };
+
+export async function startUpstream(handler: Handler): Promise<Upstream> {
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A URL on which nothing listens. */
+export async function deadUrl(): Promise<string> {
+  const upstream = await startUpstream(() => {});
+  await upstream.close();
+  return upstream.url;
+}
+
+export async function startGateway(
+  config: Partial<Config> & Pick<Config, 'AUTH_URLS'>,
+): Promise<{ app: App; url: string }> {
+  const app = await buildApp({
+    PORT: 0,
+    HOST: '127.0.0.1',
+    // Env.logLevel()'s static type is `never` (a widened literal union); the value is valid.
+    LOG_LEVEL: 'silent' as Config['LOG_LEVEL'],
+    UPSTREAM_TIMEOUT: 30,
+    ...config,
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = app.server.address() as AddressInfo;
+  return { app, url: `http://127.0.0.1:${port}` };
+}
+
+/** A request with the path sent exactly as written (fetch would normalise `..`). */
+export function rawGet(
+  base: string,
+  path: string,
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${base}/`, { path }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => {
+        body += chunk;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}

@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { request } from 'node:http';
+import { after, before, test } from 'node:test';
+import type { App } from '@platform/http';
+import { json, startGateway, startUpstream, type Upstream } from './helpers.ts';
+
+const CHUNK = 1024 * 1024;
+const CHUNKS = 8;
+
+let upstream: Upstream;
+let app: App;
+let url: string;
+let firstBytes: () => void = () => {};
+
+before(async () => {
+  // Hashes what arrives and reports the first bytes, so the test sees them before it has sent all.
+  upstream = await startUpstream((req, res) => {
+    const hash = createHash('sha256');
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      if (size === 0) firstBytes();
+      size += chunk.length;
+      hash.update(chunk);
+    });
+    req.on('end', () => {
+      res.setHeader('content-type', 'application/json');
+      res.end(
+        JSON.stringify({ size, sha256: hash.digest('hex'), type: req.headers['content-type'] }),
+      );
+    });
+  });
+  ({ app, url } = await startGateway({ AUTH_URLS: upstream.url }));
+});
+
+after(async () => {
+  await app.close();
+  await upstream.close();
+});
+
+test('a multi-megabyte upload streams through without being buffered', async () => {
+  const arrived = new Promise<void>((resolve) => {
+    firstBytes = resolve;
+  });
+  const body = randomBytes(CHUNK * CHUNKS);
+  const type = 'multipart/form-data; boundary=----x';
+  const req = request(`${url}/accounts/v1/user/avatar`, {
+    method: 'PUT',
+    headers: { 'content-type': type, 'content-length': body.length },
+  });
+  const response = once(req, 'response');
+  req.write(body.subarray(0, CHUNK));
+  // A gateway that buffered would hold these bytes until the whole body had come.
+  await Promise.race([
+    arrived,
+    new Promise((_, reject) =>
+      setTimeout(() => reject(new Error('no bytes reached the service')), 5000),
+    ),
+  ]);
+  req.end(body.subarray(CHUNK));
+
+  const [res] = (await response) as [import('node:http').IncomingMessage];
+  let text = '';
+  for await (const chunk of res) text += chunk;
+  assert.equal(res.statusCode, 200, text);
+  const seen = JSON.parse(text);
+  assert.equal(seen.size, body.length);
+  assert.equal(seen.sha256, createHash('sha256').update(body).digest('hex'));
+  assert.equal(seen.type, type);
+});
+
+test('a body larger than any service limit is still not rejected by the gateway itself', async () => {
+  const response = await fetch(`${url}/accounts/v1/anything`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: `"${'x'.repeat(1024 * 1024)}"`,
+  });
+  assert.equal(response.status, 200);
+  assert.equal((await json<{ size: number }>(response)).size, 1024 * 1024 + 2);
+});
