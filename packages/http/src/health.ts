@@ -21,6 +21,11 @@ export function registerHealth(app: FastifyInstance) {
   app.addHook('preClose', async () => {
     closing = true;
   });
+  // Once closing, keep-alive clients are told to reconnect elsewhere; otherwise a connection
+  // that finishes its request after close() began would hold the process open.
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
 
   const hide = { schema: { hide: true }, logLevel: 'warn' as const };
   app.get('/health/live', hide, async () => ({ status: 'ok' }));

@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { test } from 'node:test';
+import { ConfigError, Env, loadConfig, Type } from '../src/index.ts';
+
+const Schema = Type.Object({
+  PORT: Env.port(8080),
+  DATABASE_URL: Env.postgresUrl(),
+  LOG_LEVEL: Env.logLevel(),
+  SECRET: Type.String({ minLength: 16, description: 'at least 16 characters' }),
+  VERBOSE: Type.Boolean({ default: false }),
+});
+const valid = { DATABASE_URL: 'postgres://u:p@h/db', SECRET: 'a'.repeat(16) };
+
+test('applies defaults and coerces numbers and booleans', () => {
+  const config = loadConfig(Schema, { ...valid, PORT: '9000', VERBOSE: 'true' });
+  assert.deepEqual(config, { ...valid, PORT: 9000, LOG_LEVEL: 'info', VERBOSE: true });
+  assert.equal(loadConfig(Schema, valid).PORT, 8080);
+});
+
+test('an empty variable counts as unset', () => {
+  assert.equal(loadConfig(Schema, { ...valid, PORT: '' }).PORT, 8080);
+});
+
+test('a missing variable is named with what it expects', () => {
+  assert.throws(
+    () => loadConfig(Schema, { SECRET: valid.SECRET }),
+    new ConfigError('DATABASE_URL is not set: expected a postgres:// connection URL'),
+  );
+});
+
+test('a malformed variable is named and its value is never echoed', () => {
+  for (const [env, expected] of [
+    [{ PORT: 'eighty' }, 'PORT is invalid: expected a TCP port number'],
+    [{ PORT: '70000' }, 'PORT is invalid: expected a TCP port number'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL is invalid: expected one of fatal, error, warn, info, debug, trace, silent'],
+    [{ SECRET: 'hunter2' }, 'SECRET is invalid: expected at least 16 characters'],
+  ] as const) {
+    assert.throws(() => loadConfig(Schema, { ...valid, ...env }), (error: Error) => {
+      assert.equal(error.message, expected);
+      assert.ok(!error.message.includes('hunter2'));
+      return true;
+    });
+  }
+});
+
+test('runMain stops the process with one line on a configuration error', () => {
+  const script = path.join(import.meta.dirname, 'fixtures', 'needs-config.ts');
+  const result = spawnSync(process.execPath, ['--import', 'tsx', script], {
+    env: { PATH: process.env.PATH },
+    encoding: 'utf8',
+  });
+  assert.equal(result.status, 1);
+  assert.equal(result.stderr, 'configuration error: DATABASE_URL is not set: expected a postgres:// connection URL\n');
+});

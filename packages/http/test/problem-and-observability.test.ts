@@ -1,0 +1,145 @@
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { logCapture } from '@platform/testing';
+import pino from 'pino';
+import { Type } from 'typebox';
+import { createApp, problems } from '../src/index.ts';
+
+const logs = logCapture();
+const app = await createApp({ name: 'demo', prefix: '/demo/v1', logger: pino(logs.stream), bodyLimit: 1024 });
+let healthy = true;
+app.addReadinessCheck('dependency', async () => {
+  if (!healthy) throw new Error('dependency down');
+});
+app.post(
+  '/demo/v1/items',
+  {
+    schema: {
+      body: Type.Object({ name: Type.String({ minLength: 1 }), count: Type.Integer({ minimum: 0 }) }),
+      querystring: Type.Object({ dry_run: Type.Optional(Type.Boolean()) }),
+      response: { 201: Type.Object({ name: Type.String() }) },
+    },
+  },
+  async (request, reply) => reply.code(201).send({ name: request.body.name }),
+);
+app.get('/demo/v1/boom', async () => {
+  throw new Error('secret internals: select * from users');
+});
+app.get('/demo/v1/conflict', async () => {
+  throw problems.conflict('Already there.', [{ field: 'name', message: 'is taken' }]);
+});
+await app.ready();
+after(() => app.close());
+
+const PROBLEM = 'application/problem+json; charset=utf-8';
+
+test('a schema violation is 400 problem+json listing each field', async () => {
+  const res = await app.inject({ method: 'POST', url: '/demo/v1/items?dry_run=maybe', payload: { name: 'x', count: 1 } });
+  assert.equal(res.statusCode, 400);
+  assert.equal(res.headers['content-type'], PROBLEM);
+  assert.deepEqual(res.json().errors, [{ field: 'dry_run', message: 'must be boolean' }]);
+
+  const body = await app.inject({ method: 'POST', url: '/demo/v1/items', payload: { name: '', count: -1 } });
+  const problem = body.json();
+  assert.equal(problem.status, 400);
+  assert.equal(problem.title, 'Bad Request');
+  assert.equal(problem.type, 'about:blank');
+  assert.equal(problem.request_id, body.headers['x-request-id']);
+  assert.deepEqual(problem.errors.map((e: { field: string }) => e.field).sort(), ['count', 'name']);
+
+  const missing = await app.inject({ method: 'POST', url: '/demo/v1/items', payload: {} });
+  assert.deepEqual(missing.json().errors.map((e: { field: string }) => e.field).sort(), ['count', 'name']);
+});
+
+test('malformed JSON, an oversized body and an unknown media type are client errors', async () => {
+  const malformed = await app.inject({
+    method: 'POST',
+    url: '/demo/v1/items',
+    headers: { 'content-type': 'application/json' },
+    payload: '{"name": ',
+  });
+  assert.equal(malformed.statusCode, 400);
+  assert.equal(malformed.headers['content-type'], PROBLEM);
+
+  const large = await app.inject({ method: 'POST', url: '/demo/v1/items', payload: { name: 'x'.repeat(2000), count: 1 } });
+  assert.equal(large.statusCode, 413);
+  assert.equal(large.headers['content-type'], PROBLEM);
+
+  const xml = await app.inject({
+    method: 'POST',
+    url: '/demo/v1/items',
+    headers: { 'content-type': 'application/xml' },
+    payload: '<x/>',
+  });
+  assert.equal(xml.statusCode, 415);
+  assert.equal(xml.headers['content-type'], PROBLEM);
+});
+
+test('an unknown route is 404 problem+json', async () => {
+  const res = await app.inject({ url: '/nowhere?token=abc' });
+  assert.equal(res.statusCode, 404);
+  assert.equal(res.headers['content-type'], PROBLEM);
+  assert.equal(res.json().detail, 'No route for GET /nowhere.');
+});
+
+test('an unexpected error is a generic 500 and its stack is logged, not sent', async () => {
+  const res = await app.inject({ url: '/demo/v1/boom' });
+  assert.equal(res.statusCode, 500);
+  assert.equal(res.json().detail, 'An unexpected error occurred.');
+  assert.ok(!res.body.includes('select'));
+  const line = logs.lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'unhandled error');
+  assert.match(line.err.stack, /secret internals/);
+  assert.equal(line.request_id, res.headers['x-request-id']);
+});
+
+test('a thrown problem keeps its status, detail and field errors', async () => {
+  const res = await app.inject({ url: '/demo/v1/conflict' });
+  assert.equal(res.statusCode, 409);
+  assert.deepEqual(res.json().errors, [{ field: 'name', message: 'is taken' }]);
+});
+
+test('x-request-id is echoed when sane and replaced when not', async () => {
+  const kept = await app.inject({ url: '/health/live', headers: { 'x-request-id': 'abc-123' } });
+  assert.equal(kept.headers['x-request-id'], 'abc-123');
+  const replaced = await app.inject({ url: '/health/live', headers: { 'x-request-id': 'bad id\nwith newline' } });
+  assert.match(String(replaced.headers['x-request-id']), /^[0-9a-f-]{36}$/);
+  const generated = await app.inject({ url: '/health/live' });
+  assert.match(String(generated.headers['x-request-id']), /^[0-9a-f-]{36}$/);
+});
+
+test('every request log line carries the request id', async () => {
+  await app.inject({ url: '/demo/v1/conflict', headers: { 'x-request-id': 'trace-me-42' } });
+  const lines = logs.lines.map((l) => JSON.parse(l)).filter((l) => l.request_id === 'trace-me-42');
+  assert.ok(lines.length >= 2, 'incoming and completed lines');
+});
+
+test('/health/ready reflects its checks; /health/live does not', async () => {
+  assert.equal((await app.inject({ url: '/health/ready' })).statusCode, 200);
+  healthy = false;
+  const down = await app.inject({ url: '/health/ready' });
+  assert.equal(down.statusCode, 503);
+  assert.equal(down.json().checks.dependency, 'dependency down');
+  assert.equal((await app.inject({ url: '/health/live' })).statusCode, 200);
+  healthy = true;
+});
+
+test('/metrics exposes process metrics and request durations by route and status', async () => {
+  await app.inject({ url: '/demo/v1/conflict' });
+  const res = await app.inject({ url: '/metrics' });
+  assert.equal(res.statusCode, 200);
+  assert.match(res.headers['content-type'] as string, /^text\/plain/);
+  assert.match(res.body, /process_resident_memory_bytes/);
+  assert.match(
+    res.body,
+    /http_request_duration_seconds_count\{service="demo",method="GET",route="\/demo\/v1\/conflict",status_code="409"\} \d+/,
+  );
+  assert.match(res.body, /route="unmatched",status_code="404"/);
+});
+
+test('the OpenAPI 3.1 document lists the routes and hides health and metrics', async () => {
+  const doc = (await app.inject({ url: '/demo/v1/openapi.json' })).json();
+  assert.equal(doc.openapi, '3.1.0');
+  assert.ok(doc.paths['/demo/v1/items'].post);
+  assert.equal(doc.paths['/health/live'], undefined);
+  assert.equal(doc.paths['/metrics'], undefined);
+});
