@@ -34,14 +34,20 @@ test('a malformed variable is named and its value is never echoed', () => {
   for (const [env, expected] of [
     [{ PORT: 'eighty' }, 'PORT is invalid: expected a TCP port number'],
     [{ PORT: '70000' }, 'PORT is invalid: expected a TCP port number'],
-    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL is invalid: expected one of fatal, error, warn, info, debug, trace, silent'],
+    [
+      { LOG_LEVEL: 'loud' },
+      'LOG_LEVEL is invalid: expected one of fatal, error, warn, info, debug, trace, silent',
+    ],
     [{ SECRET: 'hunter2' }, 'SECRET is invalid: expected at least 16 characters'],
   ] as const) {
-    assert.throws(() => loadConfig(Schema, { ...valid, ...env }), (error: Error) => {
-      assert.equal(error.message, expected);
-      assert.ok(!error.message.includes('hunter2'));
-      return true;
-    });
+    assert.throws(
+      () => loadConfig(Schema, { ...valid, ...env }),
+      (error: Error) => {
+        assert.equal(error.message, expected);
+        assert.ok(!error.message.includes('hunter2'));
+        return true;
+      },
+    );
   }
 });
 
@@ -52,5 +58,8 @@ test('runMain stops the process with one line on a configuration error', () => {
     encoding: 'utf8',
   });
   assert.equal(result.status, 1);
-  assert.equal(result.stderr, 'configuration error: DATABASE_URL is not set: expected a postgres:// connection URL\n');
+  assert.equal(
+    result.stderr,
+    'configuration error: DATABASE_URL is not set: expected a postgres:// connection URL\n',
+  );
 });

@@ -6,7 +6,12 @@ import { Type } from 'typebox';
 import { createApp, problems } from '../src/index.ts';
 
 const logs = logCapture();
-const app = await createApp({ name: 'demo', prefix: '/demo/v1', logger: pino(logs.stream), bodyLimit: 1024 });
+const app = await createApp({
+  name: 'demo',
+  prefix: '/demo/v1',
+  logger: pino(logs.stream),
+  bodyLimit: 1024,
+});
 let healthy = true;
 app.addReadinessCheck('dependency', async () => {
   if (!healthy) throw new Error('dependency down');
@@ -15,7 +20,10 @@ app.post(
   '/demo/v1/items',
   {
     schema: {
-      body: Type.Object({ name: Type.String({ minLength: 1 }), count: Type.Integer({ minimum: 0 }) }),
+      body: Type.Object({
+        name: Type.String({ minLength: 1 }),
+        count: Type.Integer({ minimum: 0 }),
+      }),
       querystring: Type.Object({ dry_run: Type.Optional(Type.Boolean()) }),
       response: { 201: Type.Object({ name: Type.String() }) },
     },
@@ -34,12 +42,20 @@ after(() => app.close());
 const PROBLEM = 'application/problem+json; charset=utf-8';
 
 test('a schema violation is 400 problem+json listing each field', async () => {
-  const res = await app.inject({ method: 'POST', url: '/demo/v1/items?dry_run=maybe', payload: { name: 'x', count: 1 } });
+  const res = await app.inject({
+    method: 'POST',
+    url: '/demo/v1/items?dry_run=maybe',
+    payload: { name: 'x', count: 1 },
+  });
   assert.equal(res.statusCode, 400);
   assert.equal(res.headers['content-type'], PROBLEM);
   assert.deepEqual(res.json().errors, [{ field: 'dry_run', message: 'must be boolean' }]);
 
-  const body = await app.inject({ method: 'POST', url: '/demo/v1/items', payload: { name: '', count: -1 } });
+  const body = await app.inject({
+    method: 'POST',
+    url: '/demo/v1/items',
+    payload: { name: '', count: -1 },
+  });
   const problem = body.json();
   assert.equal(problem.status, 400);
   assert.equal(problem.title, 'Bad Request');
@@ -48,7 +64,13 @@ test('a schema violation is 400 problem+json listing each field', async () => {
   assert.deepEqual(problem.errors.map((e: { field: string }) => e.field).sort(), ['count', 'name']);
 
   const missing = await app.inject({ method: 'POST', url: '/demo/v1/items', payload: {} });
-  assert.deepEqual(missing.json().errors.map((e: { field: string }) => e.field).sort(), ['count', 'name']);
+  assert.deepEqual(
+    missing
+      .json()
+      .errors.map((e: { field: string }) => e.field)
+      .sort(),
+    ['count', 'name'],
+  );
 });
 
 test('malformed JSON, an oversized body and an unknown media type are client errors', async () => {
@@ -61,7 +83,11 @@ test('malformed JSON, an oversized body and an unknown media type are client err
   assert.equal(malformed.statusCode, 400);
   assert.equal(malformed.headers['content-type'], PROBLEM);
 
-  const large = await app.inject({ method: 'POST', url: '/demo/v1/items', payload: { name: 'x'.repeat(2000), count: 1 } });
+  const large = await app.inject({
+    method: 'POST',
+    url: '/demo/v1/items',
+    payload: { name: 'x'.repeat(2000), count: 1 },
+  });
   assert.equal(large.statusCode, 413);
   assert.equal(large.headers['content-type'], PROBLEM);
 
@@ -101,7 +127,10 @@ test('a thrown problem keeps its status, detail and field errors', async () => {
 test('x-request-id is echoed when sane and replaced when not', async () => {
   const kept = await app.inject({ url: '/health/live', headers: { 'x-request-id': 'abc-123' } });
   assert.equal(kept.headers['x-request-id'], 'abc-123');
-  const replaced = await app.inject({ url: '/health/live', headers: { 'x-request-id': 'bad id\nwith newline' } });
+  const replaced = await app.inject({
+    url: '/health/live',
+    headers: { 'x-request-id': 'bad id\nwith newline' },
+  });
   assert.match(String(replaced.headers['x-request-id']), /^[0-9a-f-]{36}$/);
   const generated = await app.inject({ url: '/health/live' });
   assert.match(String(generated.headers['x-request-id']), /^[0-9a-f-]{36}$/);
