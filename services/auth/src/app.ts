@@ -1,5 +1,6 @@
 import { authentication, createVerifier } from '@platform/auth';
 import { type App, createApp } from '@platform/http';
+import { bootstrapAdmin } from './accounts/admin.ts';
 import { accountRoutes } from './accounts/routes.ts';
 import type { Config } from './config.ts';
 import type { AuthContext } from './context.ts';
@@ -7,6 +8,7 @@ import type { AuthDatabase } from './db/index.ts';
 import { keyRoutes } from './keys/routes.ts';
 import { createKeyStore } from './keys/service.ts';
 import type { Mailer } from './mail/mailer.ts';
+import { passwordRoutes } from './passwords/routes.ts';
 import { noPublisher, type RevocationPublisher } from './sessions/revocations.ts';
 import { sessionRoutes } from './sessions/routes.ts';
 import { isSessionActive } from './sessions/service.ts';
@@ -66,12 +68,14 @@ export async function buildApp(deps: AuthAppDeps): Promise<App> {
     await ctx.revocations.close();
     deps.mailer.close();
   });
+  await bootstrapAdmin(ctx, app.log);
 
   await app.register(
     async (api) => {
       await api.register(authentication, { verify });
       keyRoutes(api, keys);
       accountRoutes(api, ctx);
+      passwordRoutes(api, ctx);
       sessionRoutes(api, ctx);
       userRoutes(api, ctx);
     },

@@ -1,7 +1,7 @@
 import type { App } from '@platform/http';
 import type { AuthContext } from '../context.ts';
-import { UserEnvelope } from './schema.ts';
-import { getUser } from './service.ts';
+import { UpdateUserBody, UserEnvelope } from './schema.ts';
+import { getUser, updateUser } from './service.ts';
 
 const bearer = [{ bearer: [] }];
 
@@ -18,5 +18,23 @@ export function userRoutes(app: App, ctx: AuthContext) {
       },
     },
     async (request) => ({ user: await getUser(ctx, request.principal!.userId) }),
+  );
+
+  app.patch(
+    '/user',
+    {
+      // Before validation: an anonymous caller learns nothing about the body's rules.
+      onRequest: app.authenticate,
+      schema: {
+        tags: ['users'],
+        summary: "Change the signed-in user's profile; a new email must be verified again",
+        security: bearer,
+        body: UpdateUserBody,
+        response: { 200: UserEnvelope },
+      },
+    },
+    async (request) => ({
+      user: await updateUser(ctx, request.principal!.userId, request.body, request.log),
+    }),
   );
 }

@@ -1,0 +1,175 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import pg from 'pg';
+import { bearer, buildTestAuth, login, signUp } from './helper.ts';
+
+const { app, databaseUrl, mails } = await buildTestAuth();
+
+const patch = (token: string | undefined, payload: unknown) =>
+  app.inject({
+    method: 'PATCH',
+    url: '/accounts/v1/user',
+    headers: token ? bearer(token) : {},
+    payload: payload as object,
+  });
+
+async function updatedAt(id: string): Promise<Date> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query('select updated_at from users where id = $1', [id]);
+    return rows[0].updated_at;
+  } finally {
+    await client.end();
+  }
+}
+
+test('PATCH /user sets and clears display_name and bio and moves updated_at', async () => {
+  const user = await signUp(app);
+  const before = await updatedAt(user.id);
+  const set = await patch(user.accessToken, {
+    display_name: '  Ada L.  ',
+    bio: 'Poetical science',
+  });
+  assert.equal(set.statusCode, 200);
+  assert.equal(set.json().user.display_name, 'Ada L.');
+  assert.equal(set.json().user.bio, 'Poetical science');
+  assert.ok((await updatedAt(user.id)) > before);
+
+  const me = await app.inject({ url: '/accounts/v1/user', headers: bearer(user.accessToken) });
+  assert.equal(me.json().user.display_name, 'Ada L.');
+
+  const cleared = await patch(user.accessToken, { display_name: null, bio: '   ' });
+  assert.equal(cleared.statusCode, 200);
+  assert.equal(cleared.json().user.display_name, null);
+  assert.equal(cleared.json().user.bio, null);
+  assert.equal(cleared.json().user.email, user.email);
+});
+
+test('PATCH /user changes the username; the new one signs in', async () => {
+  const user = await signUp(app);
+  const username = `renamed${user.username.slice(4, 20)}`;
+  const res = await patch(user.accessToken, { username });
+  assert.equal(res.statusCode, 200);
+  assert.equal(res.json().user.username, username);
+  const relogin = await app.inject({
+    method: 'POST',
+    url: '/accounts/v1/login',
+    payload: { username, password: user.password },
+  });
+  assert.equal(relogin.statusCode, 200);
+});
+
+test('changing the email resets email_verified and mails a new verification to it', async () => {
+  const user = await signUp(app);
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  await client.query('update users set email_verified = true where id = $1', [user.id]);
+  await client.end();
+  const sentBefore = (await mails()).length;
+
+  const email = `new.${user.email}`;
+  const res = await patch(user.accessToken, { email });
+  assert.equal(res.statusCode, 200);
+  assert.equal(res.json().user.email, email);
+  assert.equal(res.json().user.email_verified, false);
+
+  const sent = (await mails()).slice(sentBefore);
+  assert.equal(sent.length, 1);
+  assert.match(sent[0]!, new RegExp(`^To: ${email.replace(/[.]/g, '\\.')}$`, 'm'));
+  const token = /^ {4}(\S+)$/m.exec(sent[0]!)?.[1];
+  assert.ok(token);
+  const verify = await app.inject({
+    method: 'POST',
+    url: '/accounts/v1/verify-email',
+    payload: { token },
+  });
+  assert.equal(verify.statusCode, 204);
+  const me = await app.inject({ url: '/accounts/v1/user', headers: bearer(user.accessToken) });
+  assert.equal(me.json().user.email_verified, true);
+  await login(app, email, user.password);
+});
+
+test('the same address in other letter case keeps email_verified and mails nothing', async () => {
+  const user = await signUp(app);
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  await client.query('update users set email_verified = true where id = $1', [user.id]);
+  await client.end();
+  const sentBefore = (await mails()).length;
+  const res = await patch(user.accessToken, { email: user.email.toUpperCase() });
+  assert.equal(res.statusCode, 200);
+  assert.equal(res.json().user.email, user.email.toUpperCase());
+  assert.equal(res.json().user.email_verified, true);
+  assert.equal((await mails()).length, sentBefore);
+});
+
+test('a taken email or username is a 409 naming the field, whatever the letter case', async () => {
+  const taken = await signUp(app);
+  const user = await signUp(app);
+  const email = await patch(user.accessToken, { email: taken.email.toUpperCase() });
+  assert.equal(email.statusCode, 409);
+  assert.equal(email.headers['content-type'], 'application/problem+json; charset=utf-8');
+  assert.deepEqual(
+    email.json().errors.map((e: { field: string }) => e.field),
+    ['email'],
+  );
+  const username = await patch(user.accessToken, { username: taken.username.toUpperCase() });
+  assert.equal(username.statusCode, 409);
+  assert.equal(username.json().errors[0].field, 'username');
+  const me = await app.inject({ url: '/accounts/v1/user', headers: bearer(user.accessToken) });
+  assert.equal(me.json().user.email, user.email);
+  assert.equal(me.json().user.username, user.username);
+});
+
+test('PATCH /user refuses an empty body, unknown-only fields and invalid values with 400', async () => {
+  const user = await signUp(app);
+  for (const payload of [{}, { nickname: 'x' }]) {
+    const res = await patch(user.accessToken, payload);
+    assert.equal(res.statusCode, 400, JSON.stringify(payload));
+    assert.equal(res.json().status, 400);
+  }
+  const invalid = await patch(user.accessToken, {
+    email: 'not-an-email',
+    username: 'a b',
+    display_name: 'x'.repeat(101),
+    bio: 'y'.repeat(2001),
+  });
+  assert.equal(invalid.statusCode, 400);
+  const fields = new Set(invalid.json().errors.map((e: { field: string }) => e.field));
+  assert.deepEqual([...fields].sort(), ['bio', 'display_name', 'email', 'username']);
+  const control = await patch(user.accessToken, { display_name: 'evil\u0000name' });
+  assert.equal(control.statusCode, 400);
+  const limits = await patch(user.accessToken, {
+    display_name: 'x'.repeat(100),
+    bio: 'y'.repeat(2000),
+  });
+  assert.equal(limits.statusCode, 200);
+  const me = await app.inject({ url: '/accounts/v1/user', headers: bearer(user.accessToken) });
+  assert.equal(me.json().user.display_name, 'x'.repeat(100));
+});
+
+test('PATCH /user without a token is a 401, even with an invalid body', async () => {
+  for (const payload of [{ bio: 'hello' }, {}]) {
+    const res = await patch(undefined, payload);
+    assert.equal(res.statusCode, 401);
+    assert.equal(res.json().status, 401);
+  }
+});
+
+test('an email change stands when the verification mail cannot be sent; the failure is logged', async () => {
+  const broken = await buildTestAuth({ SMTP_URL: 'smtp://127.0.0.1:1' });
+  const user = await signUp(broken.app);
+  const email = `moved.${user.email}`;
+  const res = await broken.app.inject({
+    method: 'PATCH',
+    url: '/accounts/v1/user',
+    headers: bearer(user.accessToken),
+    payload: { email },
+  });
+  assert.equal(res.statusCode, 200);
+  assert.equal(res.json().user.email, email);
+  const warning = broken.logs.lines.find((l) => l.includes('verification mail not sent'));
+  assert.ok(warning);
+  assert.ok(!warning.includes(email));
+});
