@@ -40,3 +40,17 @@ export async function consumeOneTimeToken(db: Executor, token: string, purpose: 
     .returning();
   return row;
 }
+
+/** Spends every unused token of the user for `purpose`, e.g. pending reset links once the password changed. */
+export async function spendOutstandingTokens(db: Executor, userId: string, purpose: Purpose) {
+  await db
+    .update(oneTimeTokens)
+    .set({ usedAt: new Date() })
+    .where(
+      and(
+        eq(oneTimeTokens.userId, userId),
+        eq(oneTimeTokens.purpose, purpose),
+        isNull(oneTimeTokens.usedAt),
+      ),
+    );
+}

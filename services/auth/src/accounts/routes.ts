@@ -1,7 +1,9 @@
 import type { App } from '@platform/http';
+import { Type } from 'typebox';
 import type { AuthContext } from '../context.ts';
-import { RegisterBody, UserEnvelope } from './schema.ts';
+import { RegisterBody, UserEnvelope, VerifyEmailBody } from './schema.ts';
 import { register } from './service.ts';
+import { verifyEmail } from './verification.ts';
 
 export function accountRoutes(app: App, ctx: AuthContext) {
   app.post(
@@ -9,14 +11,30 @@ export function accountRoutes(app: App, ctx: AuthContext) {
     {
       schema: {
         tags: ['accounts'],
-        summary: 'Create an account; a verification link is mailed',
+        summary: 'Create an account; a verification token is mailed',
         body: RegisterBody,
         response: { 201: UserEnvelope },
       },
     },
     async (request, reply) => {
-      const user = await register(ctx, request.body);
+      const user = await register(ctx, request.body, request.log);
       return reply.code(201).send({ user });
+    },
+  );
+
+  app.post(
+    '/verify-email',
+    {
+      schema: {
+        tags: ['accounts'],
+        summary: 'Confirm the email address with the token mailed to it',
+        body: VerifyEmailBody,
+        response: { 204: Type.Null({ description: 'Verified' }) },
+      },
+    },
+    async (request, reply) => {
+      await verifyEmail(ctx, request.body.token);
+      return reply.code(204).send(null);
     },
   );
 }

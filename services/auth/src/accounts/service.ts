@@ -1,36 +1,67 @@
-import { problems } from '@platform/http';
+import { type FieldError, problems } from '@platform/http';
+import type { FastifyBaseLogger } from 'fastify';
 import type { AuthContext } from '../context.ts';
 import { userRoles, users } from '../db/schema.ts';
 import { recordEvent } from '../events/outbox.ts';
+import { describeError } from '../mail/errors.ts';
 import { hashPassword } from '../passwords/hashing.ts';
 import { assertAcceptablePassword } from '../passwords/policy.ts';
 import { conflictingField, loadUserWithAccess, toUserView } from '../users/repository.ts';
+import { sendEmailVerification } from './verification.ts';
+
+export interface NewAccount {
+  email: string;
+  username: string;
+  passwordHash: string;
+  roles: string[];
+  emailVerified?: boolean;
+}
+
+/**
+ * Inserts the user, its roles and the `user.registered` event in one transaction. A taken email
+ * or username surfaces as the database's unique violation (see `conflictingField`).
+ */
+export function createAccount(ctx: AuthContext, account: NewAccount): Promise<string> {
+  return ctx.db.transaction(async (tx) => {
+    const [user] = await tx
+      .insert(users)
+      .values({
+        email: account.email,
+        username: account.username,
+        passwordHash: account.passwordHash,
+        emailVerified: account.emailVerified ?? false,
+      })
+      .returning({ id: users.id });
+    await tx.insert(userRoles).values(account.roles.map((role) => ({ userId: user!.id, role })));
+    await recordEvent(tx, 'user.registered', { user_id: user!.id });
+    return user!.id;
+  });
+}
 
 export async function register(
   ctx: AuthContext,
   input: { email: string; username: string; password: string },
-  roles: string[] = ['user'],
+  log: FastifyBaseLogger,
 ) {
   assertAcceptablePassword(input.password);
   const passwordHash = await hashPassword(input.password);
-  const userId = await ctx.db
-    .transaction(async (tx) => {
-      const [user] = await tx
-        .insert(users)
-        .values({ email: input.email, username: input.username, passwordHash })
-        .returning({ id: users.id });
-      await tx.insert(userRoles).values(roles.map((role) => ({ userId: user!.id, role })));
-      await recordEvent(tx, 'user.registered', { user_id: user!.id });
-      return user!.id;
-    })
-    .catch((error: unknown) => {
+  const userId = await createAccount(ctx, { ...input, passwordHash, roles: ['user'] }).catch(
+    (error: unknown) => {
       const field = conflictingField(error);
-      if (field)
-        throw problems.conflict(`That ${field} is already taken.`, [
-          { field, message: 'is already taken' },
-        ]);
+      if (field) {
+        const errors: FieldError[] = [{ field, message: 'is already taken' }];
+        throw problems.conflict(`That ${field} is already taken.`, errors);
+      }
       throw error;
-    });
+    },
+  );
+  // After commit, so a mail never announces an account that was rolled back. The account is
+  // usable unverified, so a mail failure is a warning, not a failed registration.
+  try {
+    await sendEmailVerification(ctx, ctx.db, { id: userId, ...input });
+  } catch (error) {
+    log.warn({ user_id: userId, error: describeError(error) }, 'verification mail not sent');
+  }
   const created = await loadUserWithAccess(ctx.db, userId);
   return toUserView(created!, ctx.config.PUBLIC_URL);
 }

@@ -1,0 +1,78 @@
+import { randomInt } from 'node:crypto';
+import { ConfigError } from '@platform/config';
+import { HttpProblem } from '@platform/http';
+import { sql } from 'drizzle-orm';
+import type { FastifyBaseLogger } from 'fastify';
+import type { AuthContext } from '../context.ts';
+import { users } from '../db/schema.ts';
+import { hashPassword } from '../passwords/hashing.ts';
+import { assertAcceptablePassword } from '../passwords/policy.ts';
+import { conflictingField } from '../users/repository.ts';
+import { createAccount } from './service.ts';
+
+const ATTEMPTS = 5;
+
+/**
+ * Creates the first admin (roles user and admin, email verified) unless an account already uses
+ * the email; an existing account is left exactly as it is. Replicas starting together may both
+ * try: the loser's insert hits the unique email index and it accepts the winner's account.
+ * Returns whether this call created it.
+ */
+export async function ensureAdmin(
+  ctx: AuthContext,
+  email: string,
+  password: string,
+): Promise<boolean> {
+  try {
+    assertAcceptablePassword(password, 'ADMIN_PASSWORD');
+  } catch (error) {
+    if (!(error instanceof HttpProblem)) throw error;
+    // Checked on every start, not just the first, so a weak setting never goes unnoticed.
+    throw new ConfigError(`ADMIN_PASSWORD is refused: ${error.options.errors?.[0]?.message}`);
+  }
+  if (await emailTaken(ctx, email)) return false;
+  const passwordHash = await hashPassword(password);
+  const base = usernameFrom(email);
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    const username = attempt === 0 ? base : `${base.slice(0, 27)}-${randomInt(1000, 10000)}`;
+    try {
+      await createAccount(ctx, {
+        email,
+        username,
+        passwordHash,
+        roles: ['user', 'admin'],
+        emailVerified: true,
+      });
+      return true;
+    } catch (error) {
+      const field = conflictingField(error);
+      if (field === 'email') return false;
+      if (field !== 'username') throw error;
+    }
+  }
+  throw new Error(`could not find a free username for the admin account after ${ATTEMPTS} tries`);
+}
+
+async function emailTaken(ctx: AuthContext, email: string): Promise<boolean> {
+  const [row] = await ctx.db
+    .select({ id: users.id })
+    .from(users)
+    .where(sql`lower(${users.email}) = lower(${email})`);
+  return Boolean(row);
+}
+
+/** The email's local part reduced to what a username may hold (3–32 of [A-Za-z0-9_.-]). */
+export function usernameFrom(email: string): string {
+  const local = email.slice(0, email.lastIndexOf('@')).replace(/[^A-Za-z0-9_.-]/g, '');
+  const name = local.slice(0, 32);
+  return name.length >= 3 ? name : 'admin';
+}
+
+/** Runs `ensureAdmin` at start when ADMIN_EMAIL and ADMIN_PASSWORD are set; one without the other is a mistake. */
+export async function bootstrapAdmin(ctx: AuthContext, log: FastifyBaseLogger): Promise<void> {
+  const { ADMIN_EMAIL: email, ADMIN_PASSWORD: password } = ctx.config;
+  if (!email && !password) return;
+  if (!email) throw new ConfigError('ADMIN_EMAIL is not set: expected it with ADMIN_PASSWORD');
+  if (!password) throw new ConfigError('ADMIN_PASSWORD is not set: expected it with ADMIN_EMAIL');
+  if (await ensureAdmin(ctx, email, password)) log.info('admin account created');
+}

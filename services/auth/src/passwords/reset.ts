@@ -1,0 +1,53 @@
+import { and, eq, gt, sql } from 'drizzle-orm';
+import { issueOneTimeToken } from '../accounts/one-time-tokens.ts';
+import type { AuthContext } from '../context.ts';
+import { oneTimeTokens, users } from '../db/schema.ts';
+
+const RESET_TTL = 30 * 60;
+/** At most one reset mail per account per this many seconds, so nobody can flood a mailbox. */
+const RESET_COOLDOWN = 60;
+
+/**
+ * Mails a single-use reset token when an account has this email; does nothing otherwise. Runs
+ * after the 202 has been sent, so neither the answer nor its timing tells whether it exists.
+ */
+export async function mailResetToken(ctx: AuthContext, email: string): Promise<void> {
+  const [user] = await ctx.db
+    .select({ id: users.id, email: users.email, username: users.username })
+    .from(users)
+    .where(sql`lower(${users.email}) = lower(${email})`);
+  if (!user) return;
+  const [recent] = await ctx.db
+    .select({ createdAt: oneTimeTokens.createdAt })
+    .from(oneTimeTokens)
+    .where(
+      and(
+        eq(oneTimeTokens.userId, user.id),
+        eq(oneTimeTokens.purpose, 'reset-password'),
+        gt(oneTimeTokens.createdAt, new Date(Date.now() - RESET_COOLDOWN * 1000)),
+      ),
+    )
+    .limit(1);
+  if (recent) return;
+  const token = await issueOneTimeToken(ctx.db, {
+    userId: user.id,
+    purpose: 'reset-password',
+    ttlSeconds: RESET_TTL,
+  });
+  await ctx.mailer.send({
+    to: user.email,
+    subject: 'Reset your password',
+    text: [
+      `Hello ${user.username},`,
+      '',
+      'Someone asked to reset the password of your account. To choose a new one, send',
+      `POST ${ctx.config.PUBLIC_URL}/accounts/v1/reset-password/confirm`,
+      'with {"token": "<token>", "new_password": "<your new password>"}, where the token is:',
+      '',
+      `    ${token}`,
+      '',
+      'The token works once and for 30 minutes; every session of the account is then signed out.',
+      'If you did not ask for this, ignore this mail: your password stays as it is.',
+    ].join('\n'),
+  });
+}

@@ -1,0 +1,77 @@
+import type { App } from '@platform/http';
+import { Type } from 'typebox';
+import type { AuthContext } from '../context.ts';
+import { describeError } from '../mail/errors.ts';
+import { mailResetToken } from './reset.ts';
+import { Accepted, ChangePasswordBody, ConfirmResetBody, ResetPasswordBody } from './schema.ts';
+import { changePassword, confirmReset } from './service.ts';
+
+const bearer = [{ bearer: [] }];
+const ACCEPTED = {
+  detail: 'If an account uses this email, a password reset token has been mailed to it.',
+};
+
+export function passwordRoutes(app: App, ctx: AuthContext) {
+  // Reset mails still being sent; closing waits for them rather than cut them off mid-query.
+  const pending = new Set<Promise<void>>();
+  app.addHook('onClose', async () => {
+    await Promise.allSettled(pending);
+  });
+
+  app.post(
+    '/change-password',
+    {
+      preHandler: app.authenticate,
+      schema: {
+        tags: ['passwords'],
+        summary: "Change the signed-in user's password; their other sessions are signed out",
+        security: bearer,
+        body: ChangePasswordBody,
+        response: { 204: Type.Null({ description: 'Password changed' }) },
+      },
+    },
+    async (request, reply) => {
+      await changePassword(ctx, request.principal!, request.body, request.log);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    '/reset-password',
+    {
+      schema: {
+        tags: ['passwords'],
+        summary: 'Mail a single-use password reset token, if an account uses this email',
+        body: ResetPasswordBody,
+        response: { 202: Accepted },
+      },
+    },
+    async (request, reply) => {
+      reply.code(202).send(ACCEPTED);
+      const job = new Promise<void>((resolve) => setImmediate(resolve))
+        .then(() => mailResetToken(ctx, request.body.email))
+        .catch((error: unknown) =>
+          request.log.error({ error: describeError(error) }, 'password reset mail not sent'),
+        )
+        .finally(() => pending.delete(job));
+      pending.add(job);
+      return reply;
+    },
+  );
+
+  app.post(
+    '/reset-password/confirm',
+    {
+      schema: {
+        tags: ['passwords'],
+        summary: 'Set a new password with a mailed reset token; every session is signed out',
+        body: ConfirmResetBody,
+        response: { 204: Type.Null({ description: 'Password set' }) },
+      },
+    },
+    async (request, reply) => {
+      await confirmReset(ctx, request.body, request.log);
+      return reply.code(204).send(null);
+    },
+  );
+}

@@ -1,0 +1,116 @@
+import type { Principal } from '@platform/auth';
+import { problems } from '@platform/http';
+import { eq } from 'drizzle-orm';
+import type { FastifyBaseLogger } from 'fastify';
+import { consumeOneTimeToken, spendOutstandingTokens } from '../accounts/one-time-tokens.ts';
+import type { AuthContext } from '../context.ts';
+import { users } from '../db/schema.ts';
+import { type Executor, recordEvent } from '../events/outbox.ts';
+import { describeError } from '../mail/errors.ts';
+import { findUserById } from '../users/repository.ts';
+import { hashPassword, verifyPassword } from './hashing.ts';
+import { assertAcceptablePassword } from './policy.ts';
+import { publishRevocations, revokeUserSessions } from './sessions.ts';
+
+type Via = 'change' | 'reset';
+
+/**
+ * Stores the new hash and, in the same transaction, revokes sessions (all but `keepSession`),
+ * spends pending reset tokens and records the event. Returns what to publish after commit.
+ */
+async function storePassword(
+  ctx: AuthContext,
+  tx: Executor,
+  input: { userId: string; password: string; via: Via; keepSession?: string },
+) {
+  const passwordHash = await hashPassword(input.password);
+  await tx
+    .update(users)
+    .set({ passwordHash, updatedAt: new Date() })
+    .where(eq(users.id, input.userId));
+  await spendOutstandingTokens(tx, input.userId, 'reset-password');
+  const reason = input.via === 'change' ? 'password changed' : 'password reset';
+  const revoked = await revokeUserSessions(ctx, tx, input.userId, reason, input.keepSession);
+  await recordEvent(tx, 'user.password_changed', { user_id: input.userId, via: input.via });
+  return revoked;
+}
+
+export async function changePassword(
+  ctx: AuthContext,
+  principal: Principal,
+  input: { current_password: string; new_password: string },
+  log: FastifyBaseLogger,
+): Promise<void> {
+  const user = await findUserById(ctx.db, principal.userId);
+  if (!user) throw problems.unauthorized();
+  if (!(await verifyPassword(user.passwordHash, input.current_password))) {
+    throw problems.badRequest('The current password is incorrect.', [
+      { field: 'current_password', message: 'is incorrect' },
+    ]);
+  }
+  if (input.new_password === input.current_password) {
+    throw problems.badRequest('The new password must differ from the current one.', [
+      { field: 'new_password', message: 'must differ from the current password' },
+    ]);
+  }
+  assertAcceptablePassword(input.new_password, 'new_password');
+  const revoked = await ctx.db.transaction((tx) =>
+    storePassword(ctx, tx, {
+      userId: user.id,
+      password: input.new_password,
+      via: 'change',
+      keepSession: principal.sessionId,
+    }),
+  );
+  await publishRevocations(ctx, revoked, log);
+  await notifyPasswordChanged(ctx, user, log);
+}
+
+const invalidToken = () =>
+  problems.badRequest('The reset token is invalid, expired or already used.', [
+    { field: 'token', message: 'is invalid, expired or already used' },
+  ]);
+
+export async function confirmReset(
+  ctx: AuthContext,
+  input: { token: string; new_password: string },
+  log: FastifyBaseLogger,
+): Promise<void> {
+  // Before the token is spent: a refused password must leave the token usable for a better one.
+  assertAcceptablePassword(input.new_password, 'new_password');
+  const { user, revoked } = await ctx.db.transaction(async (tx) => {
+    const spent = await consumeOneTimeToken(tx, input.token, 'reset-password');
+    const owner = spent && (await findUserById(tx, spent.userId));
+    if (!owner) throw invalidToken();
+    const revoked = await storePassword(ctx, tx, {
+      userId: owner.id,
+      password: input.new_password,
+      via: 'reset',
+    });
+    return { user: owner, revoked };
+  });
+  await publishRevocations(ctx, revoked, log);
+  await notifyPasswordChanged(ctx, user, log);
+}
+
+/** Tells the owner, so a change they did not make does not go unnoticed. */
+async function notifyPasswordChanged(
+  ctx: AuthContext,
+  user: { id: string; email: string; username: string },
+  log: FastifyBaseLogger,
+): Promise<void> {
+  try {
+    await ctx.mailer.send({
+      to: user.email,
+      subject: 'Your password was changed',
+      text: [
+        `Hello ${user.username},`,
+        '',
+        'The password of your account was just changed and your other sessions were signed out.',
+        'If you did not do this, reset your password at once and check your account.',
+      ].join('\n'),
+    });
+  } catch (error) {
+    log.warn({ user_id: user.id, error: describeError(error) }, 'password change mail not sent');
+  }
+}
