@@ -1,0 +1,151 @@
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { createTestDatabase, logCapture } from '@platform/testing';
+import pg from 'pg';
+import pino from 'pino';
+import { buildApp } from '../src/app.ts';
+import { readConfig } from '../src/config.ts';
+import { openDatabase } from '../src/db/index.ts';
+import { mailsTo, tokenIn, waitForMail } from './accounts-mail.ts';
+import { bearer, buildTestAuth, signUp } from './helper.ts';
+
+const auth = await buildTestAuth();
+const { app } = auth;
+
+const SUBJECT = 'Confirm your email address';
+const verify = (token: unknown) =>
+  app.inject({ method: 'POST', url: '/accounts/v1/verify-email', payload: { token } });
+const me = async (accessToken: string) =>
+  (await app.inject({ url: '/accounts/v1/user', headers: bearer(accessToken) })).json().user;
+const withoutRequestId = (body: Record<string, unknown>) => ({ ...body, request_id: undefined });
+
+async function sql(text: string, values: unknown[] = []) {
+  const client = new pg.Client({ connectionString: auth.databaseUrl });
+  await client.connect();
+  try {
+    return (await client.query(text, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+test('registration mails a verification token that verifies the email once', async () => {
+  const user = await signUp(app);
+  const mails = await mailsTo(auth, user.email, SUBJECT);
+  assert.equal(mails.length, 1);
+  const token = tokenIn(mails[0]!);
+  assert.equal((await me(user.accessToken)).email_verified, false);
+
+  const first = await verify(token);
+  assert.equal(first.statusCode, 204);
+  assert.equal(first.body, '');
+  assert.equal((await me(user.accessToken)).email_verified, true);
+
+  const again = await verify(token);
+  assert.equal(again.statusCode, 400);
+  assert.equal(again.headers['content-type'], 'application/problem+json; charset=utf-8');
+  assert.deepEqual(again.json().errors, [
+    { field: 'token', message: 'is invalid, expired or already used' },
+  ]);
+  const unknown = await verify('x'.repeat(43));
+  assert.equal(unknown.statusCode, 400);
+  assert.deepEqual(withoutRequestId(unknown.json()), withoutRequestId(again.json()));
+});
+
+test('an expired verification token is refused like an unknown one', async () => {
+  const user = await signUp(app);
+  const token = tokenIn((await mailsTo(auth, user.email, SUBJECT))[0]!);
+  await sql(
+    `update one_time_tokens set expires_at = now() - interval '1 second' where user_id = $1`,
+    [user.id],
+  );
+  const res = await verify(token);
+  assert.equal(res.statusCode, 400);
+  assert.match(res.json().detail, /invalid, expired or already used/);
+  assert.equal((await me(user.accessToken)).email_verified, false);
+});
+
+test('a token mailed to an old address fails once the email has changed', async () => {
+  const user = await signUp(app);
+  const oldToken = tokenIn((await mailsTo(auth, user.email, SUBJECT))[0]!);
+  const newEmail = `new.${user.email}`;
+  const changed = await app.inject({
+    method: 'PATCH',
+    url: '/accounts/v1/user',
+    headers: bearer(user.accessToken),
+    payload: { email: newEmail },
+  });
+  assert.equal(changed.statusCode, 200);
+
+  assert.equal((await verify(oldToken)).statusCode, 400);
+  assert.equal((await me(user.accessToken)).email_verified, false);
+  const newToken = tokenIn((await mailsTo(auth, newEmail, SUBJECT))[0]!);
+  assert.equal((await verify(newToken)).statusCode, 204);
+  assert.equal((await me(user.accessToken)).email_verified, true);
+});
+
+test('the address match is case-insensitive', async () => {
+  const user = await signUp(app);
+  const token = tokenIn((await mailsTo(auth, user.email, SUBJECT))[0]!);
+  await sql('update users set email = upper(email) where id = $1', [user.id]);
+  assert.equal((await verify(token)).statusCode, 204);
+  assert.equal((await me(user.accessToken)).email_verified, true);
+});
+
+test('a password reset token cannot verify an email', async () => {
+  const user = await signUp(app);
+  await app.inject({
+    method: 'POST',
+    url: '/accounts/v1/reset-password',
+    payload: { email: user.email },
+  });
+  const reset = await waitForMail(auth, user.email, 'Reset your password');
+  assert.equal((await verify(tokenIn(reset))).statusCode, 400);
+  assert.equal((await me(user.accessToken)).email_verified, false);
+});
+
+test('verify-email validates its body with 400 and errors', async () => {
+  for (const payload of [{}, { token: '' }, { token: 'x'.repeat(129) }]) {
+    const res = await app.inject({ method: 'POST', url: '/accounts/v1/verify-email', payload });
+    assert.equal(res.statusCode, 400, JSON.stringify(payload));
+    assert.equal(res.json().errors[0].field, 'token');
+  }
+});
+
+test('a failing mailer does not fail the registration and logs no token', async () => {
+  const database = await createTestDatabase();
+  const config = readConfig({ DATABASE_URL: database.url, LOG_LEVEL: 'info' });
+  const db = await openDatabase(config.DATABASE_URL);
+  const logs = logCapture();
+  const sent: string[] = [];
+  const broken = await buildApp({
+    config,
+    database: db,
+    mailer: {
+      send: async (message) => {
+        sent.push(message.text);
+        throw Object.assign(new Error(`SMTP refused: ${message.text}`), { code: 'EENVELOPE' });
+      },
+      close: () => {},
+    },
+    logger: pino({ level: 'info' }, logs.stream),
+  });
+  after(async () => {
+    await broken.close();
+    await db.close();
+    await database.drop();
+  });
+  const res = await broken.inject({
+    method: 'POST',
+    url: '/accounts/v1/register',
+    payload: { email: 'nomail@example.com', username: 'nomail', password: 'unsent letters 1' },
+  });
+  assert.equal(res.statusCode, 201);
+  assert.equal(sent.length, 1);
+  const warning = logs.lines.map((l) => JSON.parse(l)).find((l) => l.level === 40);
+  assert.equal(warning?.msg, 'verification mail not sent');
+  assert.equal(warning?.error.code, 'EENVELOPE');
+  const token = /^ {4}([\w-]{43})$/m.exec(sent[0]!)?.[1];
+  assert.ok(token);
+  assert.ok(!logs.text().includes(token));
+});

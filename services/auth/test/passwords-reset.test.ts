@@ -1,0 +1,154 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import pg from 'pg';
+import { mailsTo, tokenIn, waitForMail } from './accounts-mail.ts';
+import { bearer, buildTestAuth, login, signUp } from './helper.ts';
+
+const auth = await buildTestAuth();
+const { app } = auth;
+
+const SUBJECT = 'Reset your password';
+const requestReset = (email: string) =>
+  app.inject({ method: 'POST', url: '/accounts/v1/reset-password', payload: { email } });
+const confirm = (payload: Record<string, unknown>) =>
+  app.inject({ method: 'POST', url: '/accounts/v1/reset-password/confirm', payload });
+const loginStatus = async (email: string, password: string) =>
+  (await app.inject({ method: 'POST', url: '/accounts/v1/login', payload: { email, password } }))
+    .statusCode;
+const userStatus = async (accessToken: string) =>
+  (await app.inject({ url: '/accounts/v1/user', headers: bearer(accessToken) })).statusCode;
+
+async function sql(text: string, values: unknown[] = []) {
+  const client = new pg.Client({ connectionString: auth.databaseUrl });
+  await client.connect();
+  try {
+    return (await client.query(text, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Asks for a reset as `asked` (any spelling) and returns the token mailed to `email`. */
+async function resetToken(email: string, asked = email): Promise<string> {
+  const res = await requestReset(asked);
+  assert.equal(res.statusCode, 202);
+  return tokenIn(await waitForMail(auth, email, SUBJECT));
+}
+
+test('reset end to end: mail, confirm, new password works, every session is signed out', async () => {
+  const user = await signUp(app);
+  const other = await login(app, user.email, user.password);
+  const token = await resetToken(user.email, user.email.toUpperCase());
+  const res = await confirm({ token, new_password: 'recovered passphrase 1' });
+  assert.equal(res.statusCode, 204);
+  assert.equal(res.body, '');
+
+  assert.equal(await loginStatus(user.email, user.password), 401);
+  assert.equal(await loginStatus(user.email, 'recovered passphrase 1'), 200);
+  assert.equal(await userStatus(user.accessToken), 401);
+  assert.equal(await userStatus(other.accessToken), 401);
+  const rows = await sql(
+    `select payload from outbox where type = 'user.password_changed' and payload->>'user_id' = $1`,
+    [user.id],
+  );
+  assert.deepEqual(rows, [{ payload: { user_id: user.id, via: 'reset' } }]);
+});
+
+test('a reset token works once', async () => {
+  const user = await signUp(app);
+  const token = await resetToken(user.email);
+  assert.equal((await confirm({ token, new_password: 'first new passphrase' })).statusCode, 204);
+  const again = await confirm({ token, new_password: 'second new passphrase' });
+  assert.equal(again.statusCode, 400);
+  assert.equal(again.headers['content-type'], 'application/problem+json; charset=utf-8');
+  assert.equal(again.json().errors[0].field, 'token');
+  assert.equal(await loginStatus(user.email, 'first new passphrase'), 200);
+  assert.equal(await loginStatus(user.email, 'second new passphrase'), 401);
+});
+
+test('an expired or unknown reset token is refused with the same answer', async () => {
+  const user = await signUp(app);
+  const token = await resetToken(user.email);
+  await sql(
+    `update one_time_tokens set expires_at = now() - interval '1 second'
+     where user_id = $1 and purpose = 'reset-password'`,
+    [user.id],
+  );
+  const expired = await confirm({ token, new_password: 'too late passphrase' });
+  const unknown = await confirm({ token: 'y'.repeat(43), new_password: 'too late passphrase' });
+  assert.equal(expired.statusCode, 400);
+  assert.equal(unknown.statusCode, 400);
+  const { request_id: _a, ...expiredBody } = expired.json();
+  const { request_id: _b, ...unknownBody } = unknown.json();
+  assert.deepEqual(expiredBody, unknownBody);
+  assert.equal(await loginStatus(user.email, user.password), 200);
+});
+
+test('the token lasts 30 minutes', async () => {
+  const user = await signUp(app);
+  await resetToken(user.email);
+  const [row] = await sql(
+    `select extract(epoch from expires_at - created_at) as ttl from one_time_tokens
+     where user_id = $1 and purpose = 'reset-password'`,
+    [user.id],
+  );
+  assert.ok(Math.abs(Number(row.ttl) - 1800) < 5, String(row.ttl));
+});
+
+test('a refused new password leaves the token usable', async () => {
+  const user = await signUp(app);
+  const token = await resetToken(user.email);
+  const common = await confirm({ token, new_password: 'Password123' });
+  assert.equal(common.statusCode, 400);
+  assert.equal(common.json().errors[0].field, 'new_password');
+  assert.equal((await confirm({ token, new_password: 'an uncommon one 77' })).statusCode, 204);
+});
+
+test('an unknown email gets the same 202 and no mail is written', async () => {
+  const user = await signUp(app);
+  const before = (await auth.mails()).length;
+  const unknown = await requestReset('nobody-here@example.com');
+  const known = await requestReset(user.email);
+  assert.equal(unknown.statusCode, 202);
+  assert.equal(known.statusCode, 202);
+  assert.equal(unknown.body, known.body);
+  assert.match(unknown.json().detail, /reset token/);
+  // Both jobs started in order; once the known one has mailed, the unknown one is long done.
+  await waitForMail(auth, user.email, SUBJECT);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const written = (await auth.mails()).length - before;
+  assert.equal(written, 1);
+  assert.equal((await mailsTo(auth, 'nobody-here@example.com')).length, 0);
+});
+
+test('a second request within a minute mails nothing more', async () => {
+  const user = await signUp(app);
+  const bystander = await signUp(app);
+  await resetToken(user.email);
+  assert.equal((await requestReset(user.email)).statusCode, 202);
+  await resetToken(bystander.email);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.equal((await mailsTo(auth, user.email, SUBJECT)).length, 1);
+});
+
+test('reset bodies are validated with 400 and errors', async () => {
+  const bad = await app.inject({
+    method: 'POST',
+    url: '/accounts/v1/reset-password',
+    payload: { email: 'not-an-email' },
+  });
+  assert.equal(bad.statusCode, 400);
+  assert.equal(bad.json().errors[0].field, 'email');
+  const empty = await confirm({});
+  assert.equal(empty.statusCode, 400);
+  assert.deepEqual(
+    empty
+      .json()
+      .errors.map((e: { field: string }) => e.field)
+      .sort(),
+    ['new_password', 'token'],
+  );
+  const short = await confirm({ token: 'z'.repeat(43), new_password: 'short' });
+  assert.equal(short.statusCode, 400);
+  assert.equal(short.json().errors[0].field, 'new_password');
+});
