@@ -12,6 +12,7 @@ import { passwordRoutes } from './passwords/routes.ts';
 import { noPublisher, type RevocationPublisher } from './sessions/revocations.ts';
 import { sessionRoutes } from './sessions/routes.ts';
 import { isSessionActive } from './sessions/service.ts';
+import { adminUserRoutes } from './users/admin-routes.ts';
 import { userRoutes } from './users/routes.ts';
 
 export const PREFIX = '/accounts/v1';
@@ -78,6 +79,7 @@ export async function buildApp(deps: AuthAppDeps): Promise<App> {
       passwordRoutes(api, ctx);
       sessionRoutes(api, ctx);
       userRoutes(api, ctx);
+      adminUserRoutes(api, ctx);
     },
     { prefix: PREFIX },
   );

@@ -50,6 +50,36 @@ export async function loadUserWithAccess(
   return { user, ...(await rolesAndPermissions(db, id)) };
 }
 
+/** Roles and permissions for a page of users in two queries, whatever the page size. */
+export async function withAccess(db: Executor, rows: UserRow[]): Promise<UserWithAccess[]> {
+  if (rows.length === 0) return [];
+  const roleRows = await db
+    .select({ userId: userRoles.userId, role: userRoles.role })
+    .from(userRoles)
+    .where(
+      inArray(
+        userRoles.userId,
+        rows.map((u) => u.id),
+      ),
+    )
+    .orderBy(asc(userRoles.role));
+  const roleNames = [...new Set(roleRows.map((r) => r.role))];
+  const grants =
+    roleNames.length === 0
+      ? []
+      : await db
+          .select({ role: rolePermissions.role, permission: rolePermissions.permission })
+          .from(rolePermissions)
+          .where(inArray(rolePermissions.role, roleNames));
+  return rows.map((user) => {
+    const roles = roleRows.filter((r) => r.userId === user.id).map((r) => r.role);
+    const permissions = new Set(
+      grants.filter((g) => roles.includes(g.role)).map((g) => g.permission),
+    );
+    return { user, roles, permissions: [...permissions].sort() };
+  });
+}
+
 /** The public shape of a user; never includes the password hash. */
 export function toUserView({ user, roles, permissions }: UserWithAccess, publicUrl: string) {
   return {

@@ -1,0 +1,117 @@
+import { and, asc, eq, exists, ilike, inArray, or, type SQL, sql } from 'drizzle-orm';
+import { roles, userRoles, users } from '../db/schema.ts';
+import type { Executor } from '../events/outbox.ts';
+import type { UserCursor } from './cursor.ts';
+import type { UserRow } from './repository.ts';
+
+export interface UserFilter {
+  q?: string;
+  role?: string;
+  after?: UserCursor;
+  limit: number;
+}
+
+/** `%`, `_` and `\` typed by the caller are matched literally (backslash is LIKE's escape). */
+const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/**
+ * Users in (created_at, id) order after the cursor, each with its cursor position. The position
+ * is read as text with microseconds: a JS Date would drop them and break ties between pages.
+ */
+export async function findUsers(
+  db: Executor,
+  filter: UserFilter,
+): Promise<{ user: UserRow; at: string }[]> {
+  const conditions: SQL[] = [];
+  if (filter.q) {
+    const pattern = `%${escapeLike(filter.q)}%`;
+    conditions.push(
+      or(
+        ilike(users.email, pattern),
+        ilike(users.username, pattern),
+        ilike(users.displayName, pattern),
+      )!,
+    );
+  }
+  if (filter.role) {
+    const withRole = db
+      .select({ one: sql`1` })
+      .from(userRoles)
+      .where(and(eq(userRoles.userId, users.id), eq(userRoles.role, filter.role)));
+    conditions.push(exists(withRole));
+  }
+  if (filter.after) {
+    conditions.push(
+      sql`(${users.createdAt}, ${users.id}) > ((${filter.after.at}::timestamp at time zone 'UTC'), ${filter.after.id}::uuid)`,
+    );
+  }
+  return db
+    .select({
+      user: users,
+      at: sql<string>`to_char(${users.createdAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')`,
+    })
+    .from(users)
+    .where(and(...conditions))
+    .orderBy(asc(users.createdAt), asc(users.id))
+    .limit(filter.limit);
+}
+
+export async function existingRoles(db: Executor, names: string[]): Promise<Set<string>> {
+  const rows = await db.select({ name: roles.name }).from(roles).where(inArray(roles.name, names));
+  return new Set(rows.map((r) => r.name));
+}
+
+/** Locks the user's row so that concurrent role changes of one user run one after the other. */
+export async function lockUser(db: Executor, id: string): Promise<boolean> {
+  const [row] = await db
+    .select({ id: users.id })
+    .from(users)
+    .where(eq(users.id, id))
+    .for('no key update');
+  return Boolean(row);
+}
+
+/**
+ * The ids of all admins, with their admin rows locked in one order. A concurrent demotion waits
+ * here and then sees the other's removal, so two demotions cannot each count the other admin.
+ */
+export async function lockAdmins(db: Executor): Promise<string[]> {
+  const rows = await db
+    .select({ userId: userRoles.userId })
+    .from(userRoles)
+    .where(eq(userRoles.role, 'admin'))
+    .orderBy(asc(userRoles.userId))
+    .for('update');
+  return rows.map((r) => r.userId);
+}
+
+export async function currentRoles(db: Executor, userId: string): Promise<string[]> {
+  const rows = await db
+    .select({ role: userRoles.role })
+    .from(userRoles)
+    .where(eq(userRoles.userId, userId));
+  return rows.map((r) => r.role);
+}
+
+/** Changes only the rows that differ, so a kept role's row (and any lock on it) is untouched. */
+export async function replaceRoles(
+  db: Executor,
+  userId: string,
+  from: string[],
+  to: string[],
+): Promise<void> {
+  const removed = from.filter((r) => !to.includes(r));
+  const added = to.filter((r) => !from.includes(r));
+  if (removed.length > 0) {
+    await db
+      .delete(userRoles)
+      .where(and(eq(userRoles.userId, userId), inArray(userRoles.role, removed)));
+  }
+  if (added.length > 0) {
+    await db
+      .insert(userRoles)
+      .values(added.map((role) => ({ userId, role })))
+      .onConflictDoNothing();
+  }
+  await db.update(users).set({ updatedAt: new Date() }).where(eq(users.id, userId));
+}

@@ -1,0 +1,50 @@
+import type { App } from '@platform/http';
+import type { AuthContext } from '../context.ts';
+import { ListUsersQuery, SetRolesBody, UserPage } from './admin-schema.ts';
+import { listUsers, setRoles } from './admin-service.ts';
+import { UserEnvelope, UserIdParams } from './schema.ts';
+
+const bearer = [{ bearer: [] }];
+
+export function adminUserRoutes(app: App, ctx: AuthContext) {
+  // Authorised before validation, so a caller without the permission learns nothing more.
+  const manageUsers = app.authorize('users:manage');
+
+  app.get(
+    '/users',
+    {
+      onRequest: manageUsers,
+      schema: {
+        tags: ['admin'],
+        summary: 'Users, oldest first, filtered by text or role (permission users:manage)',
+        security: bearer,
+        querystring: ListUsersQuery,
+        response: { 200: UserPage },
+      },
+    },
+    async (request) => listUsers(ctx, request.query),
+  );
+
+  app.put(
+    '/users/:id/roles',
+    {
+      onRequest: manageUsers,
+      schema: {
+        tags: ['admin'],
+        summary: "Replace a user's roles; effective in their tokens at the next refresh",
+        security: bearer,
+        params: UserIdParams,
+        body: SetRolesBody,
+        response: { 200: UserEnvelope },
+      },
+    },
+    async (request) => {
+      const user = await setRoles(ctx, request.params.id, request.body.roles);
+      request.log.info(
+        { user_id: user.id, roles: user.roles, by: request.principal!.userId },
+        'roles changed',
+      );
+      return { user };
+    },
+  );
+}
