@@ -1,2 +1,4 @@
 export { type EmbeddedPostgresHandle, freePort, startEmbeddedPostgres } from './postgres.ts';
+export { type ServiceProcess, spawnService, stopAll } from './processes.ts';
+export { waitReady } from './readiness.ts';
 export { SERVICES, type ServiceName, type ServiceSpec } from './services.ts';
