@@ -1,0 +1,67 @@
+import { pollRevocations } from './poll.ts';
+import { redisRevocations } from './redis.ts';
+import type { RevocationList } from './revocations.ts';
+import { createVerifier, remoteKeys, type TokenVerifier } from './verifier.ts';
+
+export interface ServiceAuthOptions {
+  /** Base URL of the auth service itself, e.g. `http://127.0.0.1:8081`. */
+  authUrl: string;
+  issuer: string;
+  audience: string;
+  /** With Redis, revocations arrive by push; the feed is still read, slowly, as a backstop. */
+  redisUrl?: string | undefined;
+  /** Feed poll interval without Redis (default 250 ms). */
+  pollIntervalMs?: number;
+  onError?: (error: unknown) => void;
+}
+
+export interface ServiceAuth {
+  verify: TokenVerifier;
+  revocations: RevocationList;
+  close(): Promise<void>;
+}
+
+/** How often the feed is read when Redis pushes: it only catches what a Redis outage lost. */
+const BACKSTOP_POLL_MS = 5000;
+
+/**
+ * What a service (or the gateway) needs to check access tokens: keys from the auth service's
+ * JWKS and a revocation list that starts following at once. `await revocations.start()` to wait
+ * for the first sync, or add `revocations.ready` as a readiness check.
+ */
+export function createServiceAuth(options: ServiceAuthOptions): ServiceAuth {
+  const authUrl = options.authUrl.replace(/\/+$/, '');
+  const onError = options.onError;
+  const revocations = options.redisUrl
+    ? backedBy(
+        pollRevocations({ authUrl, intervalMs: BACKSTOP_POLL_MS, onError }),
+        redisRevocations({ redisUrl: options.redisUrl, onError }),
+      )
+    : pollRevocations({ authUrl, intervalMs: options.pollIntervalMs ?? 250, onError });
+  void revocations.start();
+  const verify = createVerifier({
+    keys: remoteKeys(`${authUrl}/accounts/v1/.well-known/jwks.json`),
+    issuer: options.issuer,
+    audience: options.audience,
+    isRevoked: (sessionId) => revocations.isRevoked(sessionId),
+  });
+  return { verify, revocations, close: () => revocations.close() };
+}
+
+/**
+ * A session is revoked if either list says so. The feed is the record (Redis may have lost its
+ * stream), so it alone decides when the list is synced; the fast list only adds speed.
+ */
+function backedBy(record: RevocationList, fast: RevocationList): RevocationList {
+  return {
+    isRevoked: (sessionId) => fast.isRevoked(sessionId) || record.isRevoked(sessionId),
+    start() {
+      void fast.start();
+      return record.start();
+    },
+    ready: () => record.ready(),
+    async close() {
+      await Promise.all([record.close(), fast.close()]);
+    },
+  };
+}

@@ -1,0 +1,141 @@
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pollRevocations, type RevocationList } from '@platform/auth';
+
+interface Entry {
+  id: number;
+  session_id: string;
+  expires_at: string;
+}
+
+/** A stand-in for the auth service's feed; `answer` can be swapped to simulate failures. */
+async function fakeFeed() {
+  const entries: Entry[] = [];
+  const requests: URL[] = [];
+  const serveFeed = (url: URL, res: ServerResponse) => {
+    const afterId = Number(url.searchParams.get('after'));
+    const limit = Number(url.searchParams.get('limit'));
+    const items = entries.filter((e) => e.id > afterId).slice(0, limit);
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ items, last_id: items.at(-1)?.id ?? afterId }));
+  };
+  const state = {
+    entries,
+    requests,
+    answer: serveFeed as (url: URL, res: ServerResponse) => void,
+    serveFeed,
+    add(sessionId: string, ttlMs = 60_000) {
+      const id = entries.length + 1;
+      entries.push({
+        id,
+        session_id: sessionId,
+        expires_at: new Date(Date.now() + ttlMs).toISOString(),
+      });
+    },
+  };
+  const server = createServer((req: IncomingMessage, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    requests.push(url);
+    state.answer(url, res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const { port } = server.address() as AddressInfo;
+  return Object.assign(state, { url: `http://127.0.0.1:${port}` });
+}
+
+function follow(list: RevocationList) {
+  after(() => list.close());
+  return list;
+}
+
+async function eventually(check: () => boolean, ms = 1000) {
+  const start = Date.now();
+  while (!check()) {
+    assert.ok(Date.now() - start < ms, `not true within ${ms} ms`);
+    await sleep(5);
+  }
+}
+
+test('start() resolves after the first sync, with every entry known', async () => {
+  const feed = await fakeFeed();
+  for (let i = 0; i < 2500; i++) feed.add(`s${i}`);
+  const list = follow(pollRevocations({ authUrl: `${feed.url}/`, intervalMs: 50 }));
+  await assert.rejects(list.ready());
+  await list.start();
+  await list.ready();
+  assert.equal(list.isRevoked('s0'), true);
+  assert.equal(list.isRevoked('s2499'), true);
+  assert.equal(list.isRevoked('other'), false);
+  assert.equal(feed.requests[0]?.pathname, '/internal/revocations');
+  assert.deepEqual(
+    feed.requests.slice(0, 3).map((u) => u.searchParams.get('after')),
+    ['0', '1000', '2000'],
+  );
+});
+
+test('new entries are picked up by id on the next round', async () => {
+  const feed = await fakeFeed();
+  feed.add('first');
+  const list = follow(pollRevocations({ authUrl: feed.url, intervalMs: 20 }));
+  await list.start();
+  feed.add('second');
+  await eventually(() => list.isRevoked('second'), 500);
+  await eventually(() => feed.requests.at(-1)?.searchParams.get('after') === '2', 500);
+});
+
+test('an entry stops counting once it expires', async () => {
+  const feed = await fakeFeed();
+  feed.add('brief', 300);
+  const list = follow(pollRevocations({ authUrl: feed.url, intervalMs: 20 }));
+  await list.start();
+  assert.equal(list.isRevoked('brief'), true);
+  await sleep(350);
+  assert.equal(list.isRevoked('brief'), false);
+});
+
+test('it keeps polling through errors and bad answers, and reports them without throwing', async () => {
+  const feed = await fakeFeed();
+  feed.add('revoked');
+  const errors: unknown[] = [];
+  feed.answer = (_url, res) => {
+    res.statusCode = 503;
+    res.end('down');
+  };
+  const list = follow(
+    pollRevocations({ authUrl: feed.url, intervalMs: 20, onError: (e) => errors.push(e) }),
+  );
+  const started = list.start();
+  await eventually(() => errors.length >= 1);
+  await assert.rejects(list.ready());
+  assert.equal(list.isRevoked('revoked'), false);
+  feed.answer = (_url, res) => res.end('{"not":"a feed"}');
+  await eventually(() => errors.length >= 2, 2500);
+  feed.answer = feed.serveFeed;
+  await started;
+  assert.equal(list.isRevoked('revoked'), true);
+});
+
+test('an unreachable auth service is survived, and close() releases whoever awaits start()', async () => {
+  const feed = await fakeFeed();
+  const list = follow(pollRevocations({ authUrl: 'http://127.0.0.1:1', intervalMs: 20 }));
+  const started = list.start();
+  await sleep(100);
+  await assert.rejects(list.ready());
+  await list.close();
+  await started;
+  assert.equal(feed.requests.length, 0);
+});
+
+test('close() stops polling', async () => {
+  const feed = await fakeFeed();
+  const list = pollRevocations({ authUrl: feed.url, intervalMs: 10 });
+  await list.start();
+  await list.close();
+  const count = feed.requests.length;
+  await sleep(100);
+  assert.equal(feed.requests.length, count);
+});
