@@ -5,10 +5,13 @@ import { accountRoutes } from './accounts/routes.ts';
 import type { Config } from './config.ts';
 import type { AuthContext } from './context.ts';
 import type { AuthDatabase } from './db/index.ts';
+import { schedulePruning } from './internal/prune.ts';
+import { internalRoutes } from './internal/routes.ts';
 import { keyRoutes } from './keys/routes.ts';
 import { createKeyStore } from './keys/service.ts';
 import type { Mailer } from './mail/mailer.ts';
 import { passwordRoutes } from './passwords/routes.ts';
+import { createRedisPublisher } from './sessions/redis-publisher.ts';
 import { noPublisher, type RevocationPublisher } from './sessions/revocations.ts';
 import { sessionRoutes } from './sessions/routes.ts';
 import { isSessionActive } from './sessions/service.ts';
@@ -52,7 +55,9 @@ export async function buildApp(deps: AuthAppDeps): Promise<App> {
     config,
     keys,
     mailer: deps.mailer,
-    revocations: deps.revocations ?? noPublisher,
+    revocations:
+      deps.revocations ??
+      (config.REDIS_URL ? createRedisPublisher(config.REDIS_URL, app.log) : noPublisher),
   };
 
   // The auth service checks its own sessions table: a revoked session is refused at once here.
@@ -83,5 +88,7 @@ export async function buildApp(deps: AuthAppDeps): Promise<App> {
     },
     { prefix: PREFIX },
   );
+  internalRoutes(app, ctx);
+  schedulePruning(app, ctx);
   return app;
 }

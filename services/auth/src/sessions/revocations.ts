@@ -1,13 +1,21 @@
-import { and, gt, inArray, isNull } from 'drizzle-orm';
+import { and, gt, inArray, isNull, sql } from 'drizzle-orm';
+import type { FastifyBaseLogger } from 'fastify';
 import { revocations, sessions } from '../db/schema.ts';
 import type { Executor } from '../events/outbox.ts';
+
+export interface RevocationEntry {
+  id: number;
+  sessionId: string;
+  expiresAt: Date;
+}
 
 /**
  * Tells other processes that sessions were revoked. The database feed (`/internal/revocations`)
  * always works; with REDIS_URL the ids are also pushed through Redis so verifiers learn at once.
  */
 export interface RevocationPublisher {
-  publish(entries: { id: number; sessionId: string; expiresAt: Date }[]): Promise<void>;
+  /** Never rejects: a failed push is only slower, the feed still carries the entry. */
+  publish(entries: RevocationEntry[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -25,8 +33,12 @@ export async function revokeSessions(
   sessionIds: string[],
   reason: string,
   accessTokenTtl: number,
-) {
+): Promise<RevocationEntry[]> {
   if (sessionIds.length === 0) return [];
+  // Followers read the feed by "id > last seen". Ids come from a sequence, so two concurrent
+  // writers could commit 6 before 5 and a follower would skip 5 forever; holding this lock to
+  // commit makes ids become visible in order.
+  await db.execute(sql`select pg_advisory_xact_lock(hashtext('revocation-feed'))`);
   const revoked = await db
     .update(sessions)
     .set({ revokedAt: new Date(), revokeReason: reason })
@@ -49,4 +61,16 @@ export async function revokeSessions(
       sessionId: revocations.sessionId,
       expiresAt: revocations.expiresAt,
     });
+}
+
+/** Call after commit; a publisher that breaks its promise and throws must not fail the request. */
+export async function publishRevocations(
+  publisher: RevocationPublisher,
+  entries: RevocationEntry[],
+  log: FastifyBaseLogger,
+): Promise<void> {
+  if (entries.length === 0) return;
+  await publisher.publish(entries).catch((err: unknown) => {
+    log.error({ err }, 'publishing revocations failed; followers will read them from the feed');
+  });
 }

@@ -19,4 +19,17 @@ export const TokenPair = Type.Object({
   user: User,
 });
 
+const RefreshToken = Type.String({ minLength: 1, maxLength: 256 });
+
+export const RefreshBody = Type.Object(
+  { refresh_token: RefreshToken },
+  { additionalProperties: false },
+);
+
+/** The refresh token of another of the caller's sessions (a second device) to end as well. */
+export const LogoutBody = Type.Object(
+  { refresh_token: Type.Optional(RefreshToken) },
+  { additionalProperties: false },
+);
+
 export { Password };

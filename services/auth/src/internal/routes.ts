@@ -1,0 +1,57 @@
+import type { App } from '@platform/http';
+import { and, asc, gt } from 'drizzle-orm';
+import { Type } from 'typebox';
+import type { AuthContext } from '../context.ts';
+import { revocations } from '../db/schema.ts';
+
+const FeedQuery = Type.Object(
+  {
+    after: Type.Integer({ minimum: 0, default: 0, description: 'the last id already seen' }),
+    limit: Type.Integer({ minimum: 1, maximum: 1000, default: 1000 }),
+  },
+  { additionalProperties: false },
+);
+
+const Feed = Type.Object({
+  items: Type.Array(
+    Type.Object({
+      id: Type.Integer(),
+      session_id: Type.String(),
+      expires_at: Type.String({ format: 'date-time' }),
+    }),
+  ),
+  /** Pass as `after` next time; equals `after` when nothing new arrived. */
+  last_id: Type.Integer(),
+});
+
+/**
+ * Service-to-service routes. They sit outside `/accounts/v1` because the gateway forwards only
+ * `/accounts/*`: nothing here is reachable from outside the private network.
+ */
+export function internalRoutes(app: App, ctx: AuthContext) {
+  app.get(
+    '/internal/revocations',
+    {
+      schema: { hide: true, querystring: FeedQuery, response: { 200: Feed } },
+      // Every verifier polls this a few times a second; its access log lines would drown the rest.
+      logLevel: 'warn',
+    },
+    async (request) => {
+      const { after, limit } = request.query;
+      const rows = await ctx.db
+        .select()
+        .from(revocations)
+        .where(and(gt(revocations.id, after), gt(revocations.expiresAt, new Date())))
+        .orderBy(asc(revocations.id))
+        .limit(limit);
+      return {
+        items: rows.map((r) => ({
+          id: r.id,
+          session_id: r.sessionId,
+          expires_at: r.expiresAt.toISOString(),
+        })),
+        last_id: rows.at(-1)?.id ?? after,
+      };
+    },
+  );
+}
