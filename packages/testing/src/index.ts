@@ -37,3 +37,4 @@ export function logCapture(): { stream: Writable; lines: string[]; text(): strin
   });
   return { stream, lines, text: () => lines.join('\n') };
 }
+export { startRedis, type TestRedis } from './redis.ts';

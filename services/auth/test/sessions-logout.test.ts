@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { decodeJwt } from 'jose';
+import type { RevocationEntry, RevocationPublisher } from '../src/sessions/revocations.ts';
+import { bearer, buildTestAuth, login, signUp } from './helper.ts';
+
+const published: RevocationEntry[] = [];
+const publisher: RevocationPublisher = {
+  publish: async (entries) => {
+    published.push(...entries);
+  },
+  close: async () => {},
+};
+const { app } = await buildTestAuth({}, { revocations: publisher });
+
+const logout = (token: string, payload?: object) =>
+  app.inject({
+    method: 'POST',
+    url: '/accounts/v1/logout',
+    headers: bearer(token),
+    ...(payload ? { payload } : {}),
+  });
+const refresh = (token: string) =>
+  app.inject({ method: 'POST', url: '/accounts/v1/refresh', payload: { refresh_token: token } });
+const me = (token: string) => app.inject({ url: '/accounts/v1/user', headers: bearer(token) });
+
+test('logout ends the session: its access and refresh tokens are refused', async () => {
+  const user = await signUp(app);
+  const res = await logout(user.accessToken);
+  assert.equal(res.statusCode, 204);
+  assert.equal(res.body, '');
+  const after = await me(user.accessToken);
+  assert.equal(after.statusCode, 401);
+  assert.equal(after.headers['content-type'], 'application/problem+json; charset=utf-8');
+  assert.equal((await refresh(user.refreshToken)).statusCode, 401);
+  assert.equal((await logout(user.accessToken)).statusCode, 401);
+});
+
+test('logout leaves the user’s other sessions alone', async () => {
+  const user = await signUp(app);
+  const phone = await login(app, user.email, user.password);
+  await logout(user.accessToken);
+  assert.equal((await me(phone.accessToken)).statusCode, 200);
+  assert.equal((await refresh(phone.refreshToken)).statusCode, 200);
+});
+
+test('logout with the refresh token of another own session ends that one too', async () => {
+  const user = await signUp(app);
+  const phone = await login(app, user.email, user.password);
+  assert.equal(
+    (await logout(user.accessToken, { refresh_token: phone.refreshToken })).statusCode,
+    204,
+  );
+  assert.equal((await me(phone.accessToken)).statusCode, 401);
+  assert.equal((await refresh(phone.refreshToken)).statusCode, 401);
+});
+
+test('logout ignores a refresh token that belongs to someone else', async () => {
+  const user = await signUp(app);
+  const stranger = await signUp(app);
+  assert.equal(
+    (await logout(user.accessToken, { refresh_token: stranger.refreshToken })).statusCode,
+    204,
+  );
+  assert.equal((await me(stranger.accessToken)).statusCode, 200);
+  assert.equal((await refresh(stranger.refreshToken)).statusCode, 200);
+});
+
+test('logout needs a bearer token', async () => {
+  const anonymous = await app.inject({ method: 'POST', url: '/accounts/v1/logout' });
+  assert.equal(anonymous.statusCode, 401);
+  assert.equal(anonymous.json().status, 401);
+  const badBody = await app.inject({
+    method: 'POST',
+    url: '/accounts/v1/logout',
+    payload: { refresh_token: '' },
+  });
+  assert.equal(badBody.statusCode, 401);
+});
+
+test('logout validates the optional refresh token', async () => {
+  const user = await signUp(app);
+  const res = await logout(user.accessToken, { refresh_token: '' });
+  assert.equal(res.statusCode, 400);
+  assert.equal(res.json().errors[0].field, 'refresh_token');
+  assert.equal((await me(user.accessToken)).statusCode, 200);
+});
+
+test('logout publishes the revoked session after commit', async () => {
+  const user = await signUp(app);
+  const before = published.length;
+  await logout(user.accessToken);
+  const entry = published
+    .slice(before)
+    .find((e) => e.sessionId === decodeJwt(user.accessToken).sid);
+  assert.ok(entry, 'the session was published');
+  assert.ok(entry.expiresAt.getTime() > Date.now() + 900_000);
+  assert.equal(typeof entry.id, 'number');
+});

@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, test } from 'node:test';
+import { connect } from '@platform/db';
+import {
+  base64url,
+  type CryptoKey,
+  decodeJwt,
+  generateKeyPair,
+  importJWK,
+  type JWK,
+  type JWTPayload,
+  SignJWT,
+} from 'jose';
+import * as schema from '../src/db/schema.ts';
+import { buildTestAuth, signUp } from './helper.ts';
+
+const { app, config, databaseUrl } = await buildTestAuth();
+const database = connect(databaseUrl, schema);
+after(() => database.close());
+
+const [row] = await database.db.select().from(schema.signingKeys);
+const kid = row!.kid;
+const privateKey = (await importJWK(row!.privateJwk as JWK, 'EdDSA')) as CryptoKey;
+const user = await signUp(app);
+const real = decodeJwt(user.accessToken);
+const now = Math.floor(Date.now() / 1000);
+const claims = {
+  sub: real.sub,
+  sid: real.sid,
+  roles: ['user'],
+  permissions: ['posts:write'],
+  iss: config.JWT_ISSUER,
+  aud: config.JWT_AUDIENCE,
+  iat: now,
+  exp: now + 600,
+  jti: randomUUID(),
+};
+
+/** Signs like the auth service does, with whatever claims or header a case changes. */
+const sign = (overrides: JWTPayload = {}, header: Record<string, unknown> = {}, key = privateKey) =>
+  new SignJWT({ ...claims, ...overrides })
+    .setProtectedHeader({ alg: 'EdDSA', kid, typ: 'at+jwt', ...header })
+    .sign(key);
+
+const encode = (part: object) => base64url.encode(JSON.stringify(part));
+
+const getUser = (authorization: string) =>
+  app.inject({ url: '/accounts/v1/user', headers: { authorization } });
+
+async function assertRefused(authorization: string) {
+  const res = await getUser(authorization);
+  assert.equal(res.statusCode, 401);
+  assert.equal(res.headers['content-type'], 'application/problem+json; charset=utf-8');
+  assert.equal(res.headers['www-authenticate'], 'Bearer');
+  assert.equal(res.json().status, 401);
+}
+
+test('a token signed here with the real key is accepted (the cases below differ in one thing)', async () => {
+  assert.equal((await getUser(`Bearer ${await sign()}`)).statusCode, 200);
+});
+
+test('an expired token is refused, beyond the clock tolerance', async () => {
+  await assertRefused(`Bearer ${await sign({ iat: now - 120, exp: now - 30 })}`);
+});
+
+test('a token for another audience or from another issuer is refused', async () => {
+  await assertRefused(`Bearer ${await sign({ aud: 'another-system' })}`);
+  await assertRefused(`Bearer ${await sign({ iss: 'https://evil.example' })}`);
+});
+
+test('a token without a session id or of another type is refused', async () => {
+  await assertRefused(`Bearer ${await sign({ sid: undefined })}`);
+  await assertRefused(`Bearer ${await sign({}, { typ: 'JWT' })}`);
+});
+
+test('a token with a tampered payload is refused', async () => {
+  const [header, , signature] = (await sign()).split('.');
+  const payload = encode({ ...claims, roles: ['admin'], permissions: ['users:manage'] });
+  await assertRefused(`Bearer ${header}.${payload}.${signature}`);
+});
+
+test('an unsigned token (alg: none) is refused', async () => {
+  const header = encode({ alg: 'none', kid, typ: 'at+jwt' });
+  await assertRefused(`Bearer ${header}.${encode(claims)}.`);
+});
+
+test('HS256 signed with the public key as the secret is refused', async () => {
+  const jwks = (await app.inject({ url: '/accounts/v1/.well-known/jwks.json' })).json();
+  const publicJwk = jwks.keys[0];
+  for (const secret of [JSON.stringify(publicJwk), publicJwk.x]) {
+    const token = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'HS256', kid, typ: 'at+jwt' })
+      .sign(new TextEncoder().encode(secret));
+    await assertRefused(`Bearer ${token}`);
+  }
+});
+
+test('a token signed by a key the auth service never published is refused', async () => {
+  const { privateKey: foreign } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+  await assertRefused(`Bearer ${await sign({}, { kid: randomUUID() }, foreign)}`);
+  await assertRefused(`Bearer ${await sign({}, {}, foreign)}`);
+});
+
+test('a well-signed token for a session that does not exist is refused', async () => {
+  await assertRefused(`Bearer ${await sign({ sid: randomUUID() })}`);
+});
+
+test('garbage and other schemes are refused', async () => {
+  await assertRefused('Bearer not-a-jwt');
+  await assertRefused('Bearer a.b.c');
+  await assertRefused('Bearer ');
+  await assertRefused(`Basic ${Buffer.from('user:pass').toString('base64')}`);
+  await assertRefused(`Token ${user.accessToken}`);
+  await assertRefused(user.accessToken);
+});
