@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { App } from '@platform/http';
+import { buildTestAuth, signUp } from './helper.ts';
+
+// The address limit is raised so these tests, all from one address, only meet the account limit.
+const auth = await buildTestAuth({ LOGIN_MAX_FAILURES_PER_ADDRESS: '1000' });
+
+const attempt = (app: App, payload: Record<string, string>, remoteAddress?: string) =>
+  app.inject({
+    method: 'POST',
+    url: '/accounts/v1/login',
+    payload,
+    ...(remoteAddress ? { remoteAddress } : {}),
+  });
+
+const credentials = (user: { email: string; password: string }) => ({
+  email: user.email,
+  password: user.password,
+});
+
+async function fail(app: App, email: string, times: number) {
+  for (let i = 0; i < times; i++) {
+    const res = await attempt(app, { email, password: `wrong guess ${i}` });
+    assert.equal(res.statusCode, 401, `failure ${i + 1}`);
+  }
+}
+
+function assertThrottled(res: Awaited<ReturnType<typeof attempt>>, windowSeconds: number) {
+  assert.equal(res.statusCode, 429);
+  assert.equal(res.headers['content-type'], 'application/problem+json; charset=utf-8');
+  assert.equal(res.json().status, 429);
+  const retryAfter = Number(res.headers['retry-after']);
+  assert.ok(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= windowSeconds);
+}
+
+test('the sixth wrong password locks the account, for the right password too', async () => {
+  const user = await signUp(auth.app);
+  await fail(auth.app, user.email, 5);
+  assertThrottled(await attempt(auth.app, { email: user.email, password: 'wrong again' }), 900);
+  const right = await attempt(auth.app, { email: user.email, password: user.password });
+  assertThrottled(right, 900);
+  assert.equal(right.json().access_token, undefined);
+});
+
+test('an unknown email locks exactly like a real one', async () => {
+  const user = await signUp(auth.app);
+  await fail(auth.app, user.email, 5);
+  await fail(auth.app, 'ghost-locked@example.com', 5);
+  const real = await attempt(auth.app, { email: user.email, password: 'x'.repeat(9) });
+  const ghost = await attempt(auth.app, {
+    email: 'ghost-locked@example.com',
+    password: 'x'.repeat(9),
+  });
+  const { request_id: _a, ...realBody } = real.json();
+  const { request_id: _b, ...ghostBody } = ghost.json();
+  assert.equal(real.statusCode, 429);
+  assert.equal(ghost.statusCode, 429);
+  assert.deepEqual(ghostBody, realBody);
+});
+
+test('a successful sign-in clears the account count', async () => {
+  const user = await signUp(auth.app);
+  await fail(auth.app, user.email, 4);
+  assert.equal((await attempt(auth.app, credentials(user))).statusCode, 200);
+  await fail(auth.app, user.email, 4);
+  assert.equal((await attempt(auth.app, credentials(user))).statusCode, 200);
+});
+
+test('failures show in /metrics and a refused attempt is logged', async () => {
+  const user = await signUp(auth.app);
+  await fail(auth.app, user.email, 5);
+  const refused = await attempt(auth.app, credentials(user));
+  assert.equal(refused.statusCode, 429);
+  const metrics = (await auth.app.inject({ url: '/metrics' })).body;
+  const count = /^auth_login_failures_total(?:\{[^}]*\})? (\d+)$/m.exec(metrics)?.[1];
+  assert.ok(Number(count) >= 5, metrics.slice(0, 200));
+  assert.match(metrics, /^auth_login_throttled_total\{[^}]*scope="account"[^}]*\} [1-9]/m);
+  const requestId = refused.headers['x-request-id'];
+  const logged = auth.logs.lines
+    .map((line) => JSON.parse(line))
+    .filter((line) => line.request_id === requestId);
+  assert.ok(logged.some((line) => line.res?.statusCode === 429));
+  assert.ok(!auth.logs.text().includes(user.password));
+});
+
+test('the lock lifts once the window has passed', async () => {
+  const { app } = await buildTestAuth({ LOGIN_FAILURE_WINDOW: '2' });
+  const user = await signUp(app);
+  await fail(app, user.email, 5);
+  assertThrottled(await attempt(app, credentials(user)), 2);
+  await new Promise((resolve) => setTimeout(resolve, 2100));
+  assert.equal((await attempt(app, credentials(user))).statusCode, 200);
+});
+
+test('failures across accounts from one address lock that address only', async () => {
+  const { app } = await buildTestAuth({ LOGIN_MAX_FAILURES_PER_ADDRESS: '3' });
+  const victims = [await signUp(app), await signUp(app), await signUp(app)];
+  const bystander = await signUp(app);
+  for (const victim of victims) await fail(app, victim.email, 1);
+  assertThrottled(await attempt(app, credentials(bystander)), 900);
+  assert.equal((await attempt(app, credentials(bystander), '192.0.2.7')).statusCode, 200);
+});
