@@ -125,3 +125,19 @@ test('another process refuses a logged-out token within a second (poll mode)', a
   }
   await assert.rejects(auth.verify(user.accessToken), { name: 'TokenError' });
 });
+
+test('with Redis unreachable, logout still succeeds and the feed still carries it', async () => {
+  const lonely = await buildTestAuth({ REDIS_URL: 'redis://127.0.0.1:1' });
+  const user = await signUp(lonely.app);
+  const started = Date.now();
+  const res = await lonely.app.inject({
+    method: 'POST',
+    url: '/accounts/v1/logout',
+    headers: bearer(user.accessToken),
+  });
+  assert.equal(res.statusCode, 204);
+  assert.ok(Date.now() - started < 1000);
+  const { items } = (await lonely.app.inject({ url: '/internal/revocations' })).json();
+  assert.ok(items.some((i: { session_id: string }) => i.session_id === sid(user.accessToken)));
+  assert.match(lonely.logs.text(), /could not push revocations to redis/);
+});
