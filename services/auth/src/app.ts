@@ -2,6 +2,7 @@ import { authentication, createVerifier } from '@platform/auth';
 import { type App, createApp } from '@platform/http';
 import { bootstrapAdmin } from './accounts/admin.ts';
 import { accountRoutes } from './accounts/routes.ts';
+import { avatarRoutes } from './avatars/routes.ts';
 import type { Config } from './config.ts';
 import type { AuthContext } from './context.ts';
 import type { AuthDatabase } from './db/index.ts';
@@ -85,6 +86,7 @@ export async function buildApp(deps: AuthAppDeps): Promise<App> {
       sessionRoutes(api, ctx);
       userRoutes(api, ctx);
       adminUserRoutes(api, ctx);
+      avatarRoutes(api, ctx);
     },
     { prefix: PREFIX },
   );

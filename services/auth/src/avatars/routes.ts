@@ -1,0 +1,107 @@
+import multipart from '@fastify/multipart';
+import { type App, HttpProblem, problems } from '@platform/http';
+import type { FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import type { AuthContext } from '../context.ts';
+import { UserEnvelope, UserIdParams } from '../users/schema.ts';
+import { AVATAR_MAX_BYTES, AvatarImage, AvatarQuery, AvatarUpload } from './schema.ts';
+import { getAvatar, isNotModified, removeAvatar, setAvatar } from './service.ts';
+
+const bearer = [{ bearer: [] }];
+const FOREVER = 'public, max-age=31536000, immutable';
+/** A URL without the current version may change content at any time: caches must ask first. */
+const REVALIDATE = 'public, no-cache';
+
+export function avatarRoutes(app: App, ctx: AuthContext) {
+  app.get(
+    '/users/:id/avatar',
+    {
+      schema: {
+        tags: ['users'],
+        summary: "A user's avatar (public); answers 304 to a matching If-None-Match",
+        params: UserIdParams,
+        querystring: AvatarQuery,
+        response: { 200: AvatarImage, 304: Type.Null({ description: 'Not modified' }) },
+      },
+    },
+    async (request, reply) => {
+      const avatar = await getAvatar(ctx, request.params.id);
+      const etag = `"${avatar.etag}"`;
+      reply
+        .header('etag', etag)
+        .header('cache-control', request.query.v === avatar.etag ? FOREVER : REVALIDATE)
+        .header('x-content-type-options', 'nosniff');
+      if (isNotModified(request.headers['if-none-match'], etag)) return reply.code(304).send(null);
+      return reply.type(avatar.contentType).send(avatar.image);
+    },
+  );
+
+  app.delete(
+    '/user/avatar',
+    {
+      onRequest: app.authenticate,
+      schema: {
+        tags: ['users'],
+        summary: "Remove the signed-in user's avatar",
+        security: bearer,
+        response: { 204: Type.Null() },
+      },
+    },
+    async (request, reply) => {
+      await removeAvatar(ctx, request.principal!.userId);
+      return reply.code(204).send(null);
+    },
+  );
+
+  // Uploads are parsed in this scope only: no other route accepts multipart bodies.
+  app.register(async (uploads) => {
+    await uploads.register(multipart, {
+      limits: { fileSize: AVATAR_MAX_BYTES, files: 1, fields: 4, fieldSize: 1024, parts: 5 },
+    });
+    uploads.put(
+      '/user/avatar',
+      {
+        // Before the body is read: an anonymous upload is refused without reading 5 MB.
+        onRequest: uploads.authenticate,
+        schema: {
+          tags: ['users'],
+          summary: 'Upload an avatar (multipart field `file`: PNG, JPEG or WebP up to 5 MB)',
+          security: bearer,
+          consumes: ['multipart/form-data'],
+          body: AvatarUpload,
+          response: { 200: UserEnvelope },
+        },
+      },
+      async (request) => {
+        const upload = await readUpload(request);
+        return { user: await setAvatar(ctx, request.principal!.userId, upload) };
+      },
+    );
+  });
+}
+
+async function readUpload(request: FastifyRequest): Promise<Buffer> {
+  if (!request.isMultipart()) {
+    throw problems.unsupportedMediaType(
+      'Send the image as multipart/form-data in the field "file".',
+    );
+  }
+  try {
+    const part = await request.file();
+    if (part?.fieldname !== 'file') {
+      throw problems.badRequest('The image must be sent in the multipart field "file".', [
+        { field: 'file', message: 'is required' },
+      ]);
+    }
+    return await part.toBuffer();
+  } catch (error) {
+    if (error instanceof HttpProblem) throw error;
+    const code = (error as { code?: string }).code;
+    if (code === 'FST_REQ_FILE_TOO_LARGE') {
+      throw new HttpProblem(413, 'The image is larger than 5 MB.');
+    }
+    if ((error as { statusCode?: number }).statusCode) throw error;
+    // Busboy's own errors (no boundary, truncated body) are the client's malformed request.
+    throw problems.badRequest('The multipart body is malformed.');
+  }
+}
