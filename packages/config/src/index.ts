@@ -79,7 +79,15 @@ export const Env = {
     Type.Integer({ minimum: 1, default: fallback, description: 'a number of seconds' }),
   logLevel: () =>
     Type.Union(
-      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+      [
+        Type.Literal('fatal'),
+        Type.Literal('error'),
+        Type.Literal('warn'),
+        Type.Literal('info'),
+        Type.Literal('debug'),
+        Type.Literal('trace'),
+        Type.Literal('silent'),
+      ],
       { default: 'info', description: 'one of fatal, error, warn, info, debug, trace, silent' },
     ),
 };
