@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { decodeJwt } from 'jose';
 import pg from 'pg';
 import { mailsTo } from './accounts-mail.ts';
 import { bearer, buildTestAuth, login, signUp } from './helper.ts';
@@ -117,4 +118,29 @@ test('change-password needs a valid access token and a complete body', async () 
       .sort(),
     ['current_password', 'new_password'],
   );
+});
+
+test('the revoked sessions are published to other processes after commit', async () => {
+  const published: string[] = [];
+  const recording = await buildTestAuth(
+    {},
+    {
+      revocations: {
+        publish: async (entries) => {
+          published.push(...entries.map((e) => e.sessionId));
+        },
+        close: async () => {},
+      },
+    },
+  );
+  const user = await signUp(recording.app);
+  const other = await login(recording.app, user.email, user.password);
+  const res = await recording.app.inject({
+    method: 'POST',
+    url: '/accounts/v1/change-password',
+    headers: bearer(user.accessToken),
+    payload: { current_password: user.password, new_password: 'published passphrase' },
+  });
+  assert.equal(res.statusCode, 204);
+  assert.deepEqual(published, [decodeJwt(other.accessToken).sid]);
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { decodeJwt } from 'jose';
 import pg from 'pg';
 import { mailsTo, tokenIn, waitForMail } from './accounts-mail.ts';
 import { bearer, buildTestAuth, login, signUp } from './helper.ts';
@@ -151,4 +152,35 @@ test('reset bodies are validated with 400 and errors', async () => {
   const short = await confirm({ token: 'z'.repeat(43), new_password: 'short' });
   assert.equal(short.statusCode, 400);
   assert.equal(short.json().errors[0].field, 'new_password');
+});
+
+test('every session revoked by a reset is published to other processes', async () => {
+  const published: string[] = [];
+  const recording = await buildTestAuth(
+    {},
+    {
+      revocations: {
+        publish: async (entries) => {
+          published.push(...entries.map((e) => e.sessionId));
+        },
+        close: async () => {},
+      },
+    },
+  );
+  const user = await signUp(recording.app);
+  const other = await login(recording.app, user.email, user.password);
+  await recording.app.inject({
+    method: 'POST',
+    url: '/accounts/v1/reset-password',
+    payload: { email: user.email },
+  });
+  const token = tokenIn(await waitForMail(recording, user.email, SUBJECT));
+  const res = await recording.app.inject({
+    method: 'POST',
+    url: '/accounts/v1/reset-password/confirm',
+    payload: { token, new_password: 'published reset phrase' },
+  });
+  assert.equal(res.statusCode, 204);
+  const sessions = [user.accessToken, other.accessToken].map((t) => decodeJwt(t).sid);
+  assert.deepEqual(published.sort(), sessions.sort());
 });

@@ -7,10 +7,11 @@ import type { AuthContext } from '../context.ts';
 import { users } from '../db/schema.ts';
 import { type Executor, recordEvent } from '../events/outbox.ts';
 import { describeError } from '../mail/errors.ts';
+import { publishRevocations } from '../sessions/revocations.ts';
 import { findUserById } from '../users/repository.ts';
 import { hashPassword, verifyPassword } from './hashing.ts';
 import { assertAcceptablePassword } from './policy.ts';
-import { publishRevocations, revokeUserSessions } from './sessions.ts';
+import { revokeUserSessions } from './sessions.ts';
 
 type Via = 'change' | 'reset';
 
@@ -62,7 +63,7 @@ export async function changePassword(
       keepSession: principal.sessionId,
     }),
   );
-  await publishRevocations(ctx, revoked, log);
+  await publishRevocations(ctx.revocations, revoked, log);
   await notifyPasswordChanged(ctx, user, log);
 }
 
@@ -89,7 +90,7 @@ export async function confirmReset(
     });
     return { user: owner, revoked };
   });
-  await publishRevocations(ctx, revoked, log);
+  await publishRevocations(ctx.revocations, revoked, log);
   await notifyPasswordChanged(ctx, user, log);
 }
 
