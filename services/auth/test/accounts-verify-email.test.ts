@@ -112,7 +112,7 @@ test('verify-email validates its body with 400 and errors', async () => {
   }
 });
 
-test('a failing mailer does not fail the registration and logs no token', async () => {
+test('a failing mailer fails neither registration nor reset, and no token is logged', async () => {
   const database = await createTestDatabase();
   const config = readConfig({ DATABASE_URL: database.url, LOG_LEVEL: 'info' });
   const db = await openDatabase(config.DATABASE_URL);
@@ -145,7 +145,20 @@ test('a failing mailer does not fail the registration and logs no token', async 
   const warning = logs.lines.map((l) => JSON.parse(l)).find((l) => l.level === 40);
   assert.equal(warning?.msg, 'verification mail not sent');
   assert.equal(warning?.error.code, 'EENVELOPE');
-  const token = /^ {4}([\w-]{43})$/m.exec(sent[0]!)?.[1];
-  assert.ok(token);
-  assert.ok(!logs.text().includes(token));
+
+  const reset = await broken.inject({
+    method: 'POST',
+    url: '/accounts/v1/reset-password',
+    payload: { email: 'nomail@example.com' },
+  });
+  assert.equal(reset.statusCode, 202);
+  const failed = () => logs.lines.some((l) => l.includes('password reset mail not sent'));
+  for (let i = 0; i < 200 && !failed(); i++) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(failed());
+  const tokens = sent.map((text) => /^ {4}([\w-]{43})$/m.exec(text)?.[1]);
+  assert.equal(tokens.length, 2);
+  for (const token of tokens) {
+    assert.ok(token);
+    assert.ok(!logs.text().includes(token));
+  }
 });
