@@ -173,3 +173,23 @@ test('an email change stands when the verification mail cannot be sent; the fail
   assert.ok(warning);
   assert.ok(!warning.includes(email));
 });
+
+test('a verification mailed to an earlier address stops working once the email changes', async () => {
+  const user = await signUp(app);
+  const tokenIn = (mail: string) => /^ {4}(\S+)$/m.exec(mail)?.[1];
+  const first = (await mails()).find((m) => m.includes(`To: ${user.email}`));
+  const stale = tokenIn(first!);
+  assert.ok(stale);
+  const moved = await patch(user.accessToken, { email: `elsewhere.${user.email}` });
+  assert.equal(moved.statusCode, 200);
+  const back = await patch(user.accessToken, { email: user.email });
+  assert.equal(back.statusCode, 200);
+  const verify = await app.inject({
+    method: 'POST',
+    url: '/accounts/v1/verify-email',
+    payload: { token: stale },
+  });
+  assert.equal(verify.statusCode, 400);
+  const me = await app.inject({ url: '/accounts/v1/user', headers: bearer(user.accessToken) });
+  assert.equal(me.json().user.email_verified, false);
+});

@@ -1,6 +1,7 @@
 import { problems } from '@platform/http';
 import { eq } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
+import { spendOutstandingTokens } from '../accounts/one-time-tokens.ts';
 import { sendEmailVerification } from '../accounts/verification.ts';
 import type { AuthContext } from '../context.ts';
 import { users } from '../db/schema.ts';
@@ -62,6 +63,8 @@ export async function updateUser(
         })
         .where(eq(users.id, userId))
         .returning();
+      // A link mailed to an earlier address would come back to life if the user returned to it.
+      if (emailChanged) await spendOutstandingTokens(tx, userId, 'verify-email');
       return { user: updated!, emailChanged };
     })
     .catch((error: unknown) => {
