@@ -13,4 +13,7 @@ export const ConfirmResetBody = Type.Object(
   { additionalProperties: false },
 );
 
-export const Accepted = Type.Object({ detail: Type.String() });
+export const Accepted = Type.Object(
+  { detail: Type.String() },
+  { description: 'The same answer whether or not an account uses the email' },
+);

@@ -22,12 +22,11 @@ type Via = 'change' | 'reset';
 async function storePassword(
   ctx: AuthContext,
   tx: Executor,
-  input: { userId: string; password: string; via: Via; keepSession?: string },
+  input: { userId: string; passwordHash: string; via: Via; keepSession?: string },
 ) {
-  const passwordHash = await hashPassword(input.password);
   await tx
     .update(users)
-    .set({ passwordHash, updatedAt: new Date() })
+    .set({ passwordHash: input.passwordHash, updatedAt: new Date() })
     .where(eq(users.id, input.userId));
   await spendOutstandingTokens(tx, input.userId, 'reset-password');
   const reason = input.via === 'change' ? 'password changed' : 'password reset';
@@ -55,10 +54,11 @@ export async function changePassword(
     ]);
   }
   assertAcceptablePassword(input.new_password, 'new_password');
+  const passwordHash = await hashPassword(input.new_password);
   const revoked = await ctx.db.transaction((tx) =>
     storePassword(ctx, tx, {
       userId: user.id,
-      password: input.new_password,
+      passwordHash,
       via: 'change',
       keepSession: principal.sessionId,
     }),
@@ -83,9 +83,10 @@ export async function confirmReset(
     const spent = await consumeOneTimeToken(tx, input.token, 'reset-password');
     const owner = spent && (await findUserById(tx, spent.userId));
     if (!owner) throw invalidToken();
+    // Hashed only once the token proved good, so bogus tokens cannot make us burn CPU.
     const revoked = await storePassword(ctx, tx, {
       userId: owner.id,
-      password: input.new_password,
+      passwordHash: await hashPassword(input.new_password),
       via: 'reset',
     });
     return { user: owner, revoked };
