@@ -1,4 +1,4 @@
-import type { FastifyServerOptions } from 'fastify';
+import type { LoggerOptions } from 'pino';
 
 /**
  * Paths pino blanks before a line is written. Request logs carry no headers or bodies by default;
@@ -25,7 +25,7 @@ export const redactPaths = [
   '*.secret',
 ];
 
-export function loggerOptions(service: string, level: string): FastifyServerOptions['logger'] {
+export function loggerOptions(service: string, level: string): LoggerOptions {
   return {
     level,
     base: { service },

@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after } from 'node:test';
-import type { App } from '@platform/http';
+import { type App, loggerOptions } from '@platform/http';
 import { createTestDatabase, logCapture } from '@platform/testing';
 import pino from 'pino';
 import { buildApp } from '../src/app.ts';
@@ -44,7 +44,8 @@ export async function buildTestAuth(
     config,
     database: db,
     mailer: createMailer(config),
-    logger: pino({ level: 'info' }, logs.stream),
+    // The production logger settings (redaction, serializers), writing to memory.
+    logger: pino(loggerOptions('auth', 'info'), logs.stream),
     ...extra,
   });
   await app.ready();

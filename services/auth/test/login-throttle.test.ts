@@ -59,6 +59,24 @@ test('an unknown email locks exactly like a real one', async () => {
   assert.deepEqual(ghostBody, realBody);
 });
 
+test('guesses by email and by username count against one account', async () => {
+  const user = await signUp(auth.app);
+  await fail(auth.app, user.email, 3);
+  for (let i = 0; i < 2; i++) {
+    const res = await attempt(auth.app, { username: user.username, password: `wrong ${i}` });
+    assert.equal(res.statusCode, 401);
+  }
+  assertThrottled(await attempt(auth.app, { username: user.username, password: 'nope' }), 900);
+  assertThrottled(await attempt(auth.app, credentials(user)), 900);
+});
+
+test('a limit of one locks after the first failure', async () => {
+  const { app } = await buildTestAuth({ LOGIN_MAX_FAILURES_PER_ACCOUNT: '1' });
+  const user = await signUp(app);
+  await fail(app, user.email, 1);
+  assertThrottled(await attempt(app, credentials(user)), 900);
+});
+
 test('a successful sign-in clears the account count', async () => {
   const user = await signUp(auth.app);
   await fail(auth.app, user.email, 4);
@@ -81,6 +99,10 @@ test('failures show in /metrics and a refused attempt is logged', async () => {
     .map((line) => JSON.parse(line))
     .filter((line) => line.request_id === requestId);
   assert.ok(logged.some((line) => line.res?.statusCode === 429));
+  assert.ok(
+    logged.some((line) => line.level === 'warn' && line.scope === 'account'),
+    'a warning names the locked scope',
+  );
   assert.ok(!auth.logs.text().includes(user.password));
 });
 

@@ -42,6 +42,7 @@ export function sessionRoutes(app: App, ctx: AuthContext) {
         {
           ip: request.ip,
           userAgent: request.headers['user-agent'],
+          log: request.log,
         },
       );
     },

@@ -1,5 +1,6 @@
 import { problems } from '@platform/http';
 import { and, eq, gt, isNull } from 'drizzle-orm';
+import type { FastifyBaseLogger } from 'fastify';
 import type { AuthContext } from '../context.ts';
 import { refreshTokens, sessions } from '../db/schema.ts';
 import { type Executor, recordEvent } from '../events/outbox.ts';
@@ -26,20 +27,29 @@ export async function login(
   ctx: AuthContext,
   throttle: LoginThrottle,
   input: { login: string; password: string },
-  client: ClientInfo,
+  client: ClientInfo & { log: FastifyBaseLogger },
 ) {
-  const wait = await throttle.retryAfter(input.login, client.ip);
-  if (wait > 0) throw problems.tooManyRequests(wait, 'Too many failed sign-ins; try again later.');
-
   const user = await findUserByLogin(ctx.db, input.login);
+  // A known account is counted by its id, so guesses by email and by username share one limit;
+  // an unknown one by what was typed, so it locks exactly like a real one would.
+  const account = user ? `user:${user.id}` : `unknown:${input.login.toLowerCase()}`;
+  const refusal = await throttle.check(account, client.ip);
+  if (refusal) {
+    client.log.warn({ scope: refusal.scope }, 'sign-in refused: too many failures');
+    throw problems.tooManyRequests(
+      refusal.retryAfter,
+      'Too many failed sign-ins; try again later.',
+    );
+  }
+
   const valid = user
     ? await verifyPassword(user.passwordHash, input.password)
     : await burnVerification(input.password).then(() => false);
   if (!user || !valid) {
-    await throttle.recordFailure(input.login, client.ip);
+    await throttle.recordFailure(account, client.ip);
     throw invalidCredentials();
   }
-  await throttle.recordSuccess(input.login);
+  await throttle.recordSuccess(account);
   return ctx.db.transaction(async (tx) => {
     const tokens = await startSession(ctx, tx, user, client);
     await recordEvent(tx, 'user.logged_in', { user_id: user.id, session_id: tokens.sessionId });

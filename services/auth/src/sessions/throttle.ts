@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { eq, inArray, sql } from 'drizzle-orm';
 import { Counter } from 'prom-client';
 import type { Db } from '../db/index.ts';
 import { loginFailures } from '../db/schema.ts';
@@ -32,23 +32,28 @@ export function createLoginThrottle(
   });
   const keys = (account: string, address: string) =>
     [
-      { key: `account:${account.toLowerCase()}`, limit: limits.perAccount, scope: 'account' },
+      { key: `account:${account}`, limit: limits.perAccount, scope: 'account' },
       { key: `address:${address}`, limit: limits.perAddress, scope: 'address' },
     ] as const;
 
   return {
-    /** Seconds the caller must wait, or 0 when it may try. */
-    async retryAfter(account: string, address: string): Promise<number> {
-      let wait = 0;
+    /** The scope that is locked and for how many seconds, or undefined when the caller may try. */
+    async check(
+      account: string,
+      address: string,
+    ): Promise<{ scope: 'account' | 'address'; retryAfter: number } | undefined> {
+      const rows = await db
+        .select()
+        .from(loginFailures)
+        .where(inArray(loginFailures.key, [`account:${account}`, `address:${address}`]));
+      let refusal: { scope: 'account' | 'address'; retryAfter: number } | undefined;
       for (const { key, scope } of keys(account, address)) {
-        const [row] = await db.select().from(loginFailures).where(eq(loginFailures.key, key));
-        const until = row?.lockedUntil?.getTime() ?? 0;
-        if (until > Date.now()) {
-          wait = Math.max(wait, Math.ceil((until - Date.now()) / 1000));
-          throttled.inc({ scope });
-        }
+        const until = rows.find((r) => r.key === key)?.lockedUntil?.getTime() ?? 0;
+        const wait = Math.ceil((until - Date.now()) / 1000);
+        if (wait > 0 && wait > (refusal?.retryAfter ?? 0)) refusal = { scope, retryAfter: wait };
       }
-      return wait;
+      if (refusal) throttled.inc({ scope: refusal.scope });
+      return refusal;
     },
 
     async recordFailure(account: string, address: string): Promise<void> {
@@ -58,8 +63,9 @@ export function createLoginThrottle(
         // One statement: start a new window when the old one has passed, else count, and lock
         // until the window's end once the limit is reached.
         await db.execute(sql`
-          insert into login_failures (key, failures, window_started_at)
-          values (${key}, 1, now())
+          insert into login_failures (key, failures, window_started_at, locked_until)
+          values (${key}, 1, now(),
+                  case when 1 >= ${limit} then now() + make_interval(secs => ${window}) end)
           on conflict (key) do update set
             failures = case when login_failures.window_started_at < now() - make_interval(secs => ${window})
                             then 1 else login_failures.failures + 1 end,
@@ -75,9 +81,7 @@ export function createLoginThrottle(
 
     /** A success clears the account's count (not the address's: one good password from an attacker's address must not reset it). */
     async recordSuccess(account: string): Promise<void> {
-      await db
-        .delete(loginFailures)
-        .where(eq(loginFailures.key, `account:${account.toLowerCase()}`));
+      await db.delete(loginFailures).where(eq(loginFailures.key, `account:${account}`));
     },
   };
 }
