@@ -1,7 +1,12 @@
 export { authentication } from './plugin.ts';
 export { type PollOptions, pollRevocations } from './poll.ts';
 export { REVOCATION_STREAM, type RedisRevocationOptions, redisRevocations } from './redis.ts';
-export { type FollowOptions, type RevocationList, RevocationStore } from './revocations.ts';
+export {
+  type FollowOptions,
+  followLoop,
+  type RevocationList,
+  RevocationStore,
+} from './revocations.ts';
 export { createServiceAuth, type ServiceAuth, type ServiceAuthOptions } from './service-auth.ts';
 export {
   createVerifier,

@@ -26,8 +26,19 @@ export type TokenVerifier = (token: string) => Promise<Principal>;
 /** Only asymmetric signatures are accepted: `alg: none` and HS256-with-the-public-key fail here. */
 const ALGORITHMS = ['EdDSA', 'Ed25519', 'ES256'];
 
+/** Verified tokens remembered by their exact text; a bounded map, oldest dropped first. */
+const CACHE_SIZE = 10_000;
+
 export function createVerifier(options: VerifierOptions): TokenVerifier {
-  return async (token) => {
+  // A client sends the same token on every request for its 15 minutes: checking the signature
+  // once is enough. Only the identical string hits, so a tampered token never does; the
+  // revocation check below still runs on every request.
+  const cache = new Map<string, { principal: Principal; expiresAt: number }>();
+
+  async function verifySignature(token: string): Promise<Principal> {
+    const hit = cache.get(token);
+    if (hit && hit.expiresAt > Date.now()) return hit.principal;
+    cache.delete(token);
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, options.keys, {
@@ -41,7 +52,15 @@ export function createVerifier(options: VerifierOptions): TokenVerifier {
     } catch (error) {
       throw new TokenError(describe(error));
     }
-    const principal = toPrincipal(payload);
+    // Frozen: one principal object now serves many requests.
+    const principal = Object.freeze(toPrincipal(payload));
+    if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+    cache.set(token, { principal, expiresAt: (payload.exp ?? 0) * 1000 });
+    return principal;
+  }
+
+  return async (token) => {
+    const principal = await verifySignature(token);
     if (await options.isRevoked(principal.sessionId)) throw new TokenError('token revoked');
     return principal;
   };

@@ -12,10 +12,10 @@ import { keyRoutes } from './keys/routes.ts';
 import { createKeyStore } from './keys/service.ts';
 import type { Mailer } from './mail/mailer.ts';
 import { passwordRoutes } from './passwords/routes.ts';
+import { followOwnFeed, publishToAll } from './sessions/own-feed.ts';
 import { createRedisPublisher } from './sessions/redis-publisher.ts';
 import { noPublisher, type RevocationPublisher } from './sessions/revocations.ts';
 import { sessionRoutes } from './sessions/routes.ts';
-import { isSessionActive } from './sessions/service.ts';
 import { adminUserRoutes } from './users/admin-routes.ts';
 import { userRoutes } from './users/routes.ts';
 
@@ -51,22 +51,27 @@ export async function buildApp(deps: AuthAppDeps): Promise<App> {
     keys.refresh().catch((err: unknown) => app.log.error({ err }, 'signing key refresh failed'));
   }, 3600_000).unref();
 
+  const own = followOwnFeed(database.db, (err) =>
+    app.log.error({ err }, 'reading the revocation feed failed'),
+  );
+  await own.list.start();
   const ctx: AuthContext = {
     db: database.db,
     config,
     keys,
     mailer: deps.mailer,
-    revocations:
+    revocations: publishToAll(
+      own.publisher,
       deps.revocations ??
-      (config.REDIS_URL ? createRedisPublisher(config.REDIS_URL, app.log) : noPublisher),
+        (config.REDIS_URL ? createRedisPublisher(config.REDIS_URL, app.log) : noPublisher),
+    ),
   };
 
-  // The auth service checks its own sessions table: a revoked session is refused at once here.
   const verify = createVerifier({
     keys: keys.verificationKeys,
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,
-    isRevoked: async (sessionId) => !(await isSessionActive(database.db, sessionId)),
+    isRevoked: own.list.isRevoked,
   });
 
   app.addReadinessCheck('database', database.ping);

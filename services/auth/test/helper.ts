@@ -23,13 +23,18 @@ export interface TestAuth {
 
 /**
  * The auth app on a fresh database, closed (and the database dropped) after the test file.
- * `env` overrides configuration, e.g. `{ ACCESS_TOKEN_TTL: '2' }`.
+ * `env` overrides configuration, e.g. `{ ACCESS_TOKEN_TTL: '2' }`; `replicaOf` builds a second
+ * instance on another's database.
  */
 export async function buildTestAuth(
   env: Record<string, string> = {},
-  extra: { revocations?: RevocationPublisher } = {},
+  extra: { revocations?: RevocationPublisher; replicaOf?: TestAuth } = {},
 ): Promise<TestAuth> {
-  const database = await createTestDatabase();
+  const { replicaOf, ...deps } = extra;
+  // A replica shares the first instance's database, as a second process would.
+  const database = replicaOf
+    ? { url: replicaOf.databaseUrl, drop: async () => {} }
+    : await createTestDatabase();
   const mailDir = await mkdtemp(path.join(tmpdir(), 'auth-mail-'));
   const config = readConfig({
     DATABASE_URL: database.url,
@@ -46,7 +51,7 @@ export async function buildTestAuth(
     mailer: createMailer(config),
     // The production logger settings (redaction, serializers), writing to memory.
     logger: pino(loggerOptions('auth', 'info'), logs.stream),
-    ...extra,
+    ...deps,
   });
   await app.ready();
   after(async () => {

@@ -13,9 +13,10 @@ import {
   SignJWT,
 } from 'jose';
 import * as schema from '../src/db/schema.ts';
-import { buildTestAuth, signUp } from './helper.ts';
+import { bearer, buildTestAuth, signUp } from './helper.ts';
 
-const { app, config, databaseUrl } = await buildTestAuth();
+const auth = await buildTestAuth();
+const { app, config, databaseUrl } = auth;
 const database = connect(databaseUrl, schema);
 after(() => database.close());
 
@@ -102,8 +103,24 @@ test('a token signed by a key the auth service never published is refused', asyn
   await assertRefused(`Bearer ${await sign({}, {}, foreign)}`);
 });
 
-test('a well-signed token for a session that does not exist is refused', async () => {
-  await assertRefused(`Bearer ${await sign({ sid: randomUUID() })}`);
+test('a session revoked on one replica is refused by another within a second', async () => {
+  const replica = await buildTestAuth({}, { replicaOf: auth });
+  const victim = await signUp(auth.app);
+  const me = () =>
+    replica.app.inject({ url: '/accounts/v1/user', headers: bearer(victim.accessToken) });
+  assert.equal((await me()).statusCode, 200);
+  const logout = await auth.app.inject({
+    method: 'POST',
+    url: '/accounts/v1/logout',
+    headers: bearer(victim.accessToken),
+  });
+  assert.equal(logout.statusCode, 204);
+  const started = Date.now();
+  while ((await me()).statusCode === 200) {
+    assert.ok(Date.now() - started < 1000, 'still accepted after 1 s');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  assert.equal((await me()).statusCode, 401);
 });
 
 test('garbage and other schemes are refused', async () => {

@@ -1,8 +1,7 @@
 import type { App } from '@platform/http';
-import { and, asc, gt } from 'drizzle-orm';
 import { Type } from 'typebox';
 import type { AuthContext } from '../context.ts';
-import { revocations } from '../db/schema.ts';
+import { revocationsAfter } from '../sessions/own-feed.ts';
 
 const FeedQuery = Type.Object(
   {
@@ -38,12 +37,7 @@ export function internalRoutes(app: App, ctx: AuthContext) {
     },
     async (request) => {
       const { after, limit } = request.query;
-      const rows = await ctx.db
-        .select()
-        .from(revocations)
-        .where(and(gt(revocations.id, after), gt(revocations.expiresAt, new Date())))
-        .orderBy(asc(revocations.id))
-        .limit(limit);
+      const rows = await revocationsAfter(ctx.db, after, limit);
       return {
         items: rows.map((r) => ({
           id: r.id,

@@ -1,5 +1,4 @@
 import { problems } from '@platform/http';
-import { and, eq, gt, isNull } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { AuthContext } from '../context.ts';
 import { refreshTokens, sessions } from '../db/schema.ts';
@@ -98,19 +97,4 @@ export async function issueTokens(
     expires_in: ctx.config.ACCESS_TOKEN_TTL,
     user: toUserView({ user, ...access }, ctx.config.PUBLIC_URL),
   };
-}
-
-/** True when the session exists, is not revoked and has not reached its absolute expiry. */
-export async function isSessionActive(db: Executor, sessionId: string): Promise<boolean> {
-  const [row] = await db
-    .select({ id: sessions.id })
-    .from(sessions)
-    .where(
-      and(
-        eq(sessions.id, sessionId),
-        isNull(sessions.revokedAt),
-        gt(sessions.expiresAt, new Date()),
-      ),
-    );
-  return Boolean(row);
 }

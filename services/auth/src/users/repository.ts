@@ -1,4 +1,4 @@
-import { asc, eq, inArray, sql } from 'drizzle-orm';
+import { asc, eq, getTableColumns, inArray, type SQL, sql } from 'drizzle-orm';
 import { rolePermissions, userRoles, users } from '../db/schema.ts';
 import type { Executor } from '../events/outbox.ts';
 
@@ -22,32 +22,54 @@ export async function findUserByLogin(db: Executor, login: string): Promise<User
   return row;
 }
 
+// Correlated subqueries keep a user, their roles and their permissions to one round trip:
+// GET /user and every token issue need all three.
+const rolesOf = (userId: SQL | string) =>
+  sql<string[]>`coalesce((select array_agg(ur.role order by ur.role) from ${userRoles} ur
+    where ur.user_id = ${userId}), '{}')`;
+const permissionsOf = (userId: SQL | string) =>
+  sql<string[]>`coalesce((select array_agg(distinct rp.permission order by rp.permission)
+    from ${userRoles} ur join ${rolePermissions} rp on rp.role = ur.role
+    where ur.user_id = ${userId}), '{}')`;
+
 export async function rolesAndPermissions(
   db: Executor,
   userId: string,
 ): Promise<{ roles: string[]; permissions: string[] }> {
-  const roleRows = await db
-    .select({ role: userRoles.role })
-    .from(userRoles)
-    .where(eq(userRoles.userId, userId))
-    .orderBy(asc(userRoles.role));
-  const roles = roleRows.map((r) => r.role);
-  if (roles.length === 0) return { roles, permissions: [] };
-  const permissionRows = await db
-    .selectDistinct({ permission: rolePermissions.permission })
-    .from(rolePermissions)
-    .where(inArray(rolePermissions.role, roles))
-    .orderBy(asc(rolePermissions.permission));
-  return { roles, permissions: permissionRows.map((p) => p.permission) };
+  const { rows } = await db.execute<{ roles: string[]; permissions: string[] }>(
+    sql`select ${rolesOf(userId)} as roles, ${permissionsOf(userId)} as permissions`,
+  );
+  const row = rows[0];
+  return { roles: row?.roles ?? [], permissions: row?.permissions ?? [] };
 }
+
+const selectWithAccess = (db: Executor) =>
+  db
+    .select({
+      user: getTableColumns(users),
+      roles: rolesOf(sql`${users.id}`).as('roles'),
+      permissions: permissionsOf(sql`${users.id}`).as('permissions'),
+    })
+    .from(users)
+    .where(eq(users.id, sql.placeholder('id')));
+
+// GET /user runs this on every call: build the SQL once and let PostgreSQL keep the plan.
+const prepared = new WeakMap<
+  Executor,
+  ReturnType<ReturnType<typeof selectWithAccess>['prepare']>
+>();
 
 export async function loadUserWithAccess(
   db: Executor,
   id: string,
 ): Promise<UserWithAccess | undefined> {
-  const user = await findUserById(db, id);
-  if (!user) return undefined;
-  return { user, ...(await rolesAndPermissions(db, id)) };
+  let statement = prepared.get(db);
+  if (!statement) {
+    statement = selectWithAccess(db).prepare('load_user_with_access');
+    prepared.set(db, statement);
+  }
+  const [row] = await statement.execute({ id });
+  return row;
 }
 
 /** Roles and permissions for a page of users in two queries, whatever the page size. */
