@@ -1,4 +1,4 @@
-import type { LoggerOptions } from 'pino';
+import { type LoggerOptions, stdSerializers } from 'pino';
 
 /**
  * Paths pino blanks before a line is written. Request logs carry no headers or bodies by default;
@@ -39,6 +39,25 @@ export function loggerOptions(service: string, level: string): LoggerOptions {
         path: req.url.split('?')[0],
         remote_address: req.ip,
       }),
+      err: errorWithoutParameters,
     },
   };
+}
+
+/**
+ * A failed query's error carries its bound parameters (Drizzle puts them in `params` and in the
+ * message): a password hash, a token hash, an email. Keep the SQL text and the stack (pino folds
+ * any `cause` into both), drop the values.
+ */
+function errorWithoutParameters(error: Error): Record<string, unknown> {
+  const { params: _params, ...rest } = stdSerializers.err(error) as unknown as Record<
+    string,
+    unknown
+  >;
+  for (const key of ['message', 'stack'] as const) {
+    if (typeof rest[key] === 'string') {
+      rest[key] = (rest[key] as string).replace(/\nparams: [^\n]*/g, '\nparams: [redacted]');
+    }
+  }
+  return rest;
 }

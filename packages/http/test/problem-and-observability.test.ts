@@ -3,13 +3,13 @@ import { after, test } from 'node:test';
 import { logCapture } from '@platform/testing';
 import pino from 'pino';
 import { Type } from 'typebox';
-import { createApp, problems } from '../src/index.ts';
+import { createApp, loggerOptions, problems } from '../src/index.ts';
 
 const logs = logCapture();
 const app = await createApp({
   name: 'demo',
   prefix: '/demo/v1',
-  logger: pino(logs.stream),
+  logger: pino(loggerOptions('demo', 'info'), logs.stream),
   bodyLimit: 1024,
 });
 let healthy = true;
@@ -32,6 +32,12 @@ app.post(
 );
 app.get('/demo/v1/boom', async () => {
   throw new Error('secret internals: select * from users');
+});
+app.get('/demo/v1/query-failure', async () => {
+  // The shape of Drizzle's DrizzleQueryError: values in `params` and in the message.
+  const error = new Error('Failed query: insert into users values ($1)\nparams: $argon2id$secret');
+  Object.assign(error, { params: ['$argon2id$secret'], cause: new Error('duplicate key') });
+  throw error;
 });
 app.get('/demo/v1/conflict', async () => {
   throw problems.conflict('Already there.', [{ field: 'name', message: 'is taken' }]);
@@ -116,6 +122,18 @@ test('an unexpected error is a generic 500 and its stack is logged, not sent', a
   const line = logs.lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'unhandled error');
   assert.match(line.err.stack, /secret internals/);
   assert.equal(line.request_id, res.headers['x-request-id']);
+});
+
+test('a failed query is logged with its SQL but without its parameters', async () => {
+  const res = await app.inject({ url: '/demo/v1/query-failure' });
+  assert.equal(res.statusCode, 500);
+  const line = logs.lines
+    .map((l) => JSON.parse(l))
+    .find((l) => l.request_id === res.headers['x-request-id'] && l.err);
+  assert.match(line.err.message, /insert into users/);
+  assert.match(line.err.stack, /caused by: Error: duplicate key/);
+  assert.equal(line.err.params, undefined);
+  assert.ok(!logs.text().includes('$argon2id$secret'));
 });
 
 test('a thrown problem keeps its status, detail and field errors', async () => {
