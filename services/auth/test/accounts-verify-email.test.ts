@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { createTestDatabase, logCapture } from '@platform/testing';
-import pg from 'pg';
 import pino from 'pino';
 import { buildApp } from '../src/app.ts';
 import { readConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/index.ts';
 import { mailsTo, tokenIn, waitForMail } from './accounts-mail.ts';
-import { bearer, buildTestAuth, signUp } from './helper.ts';
+import { bearer, buildTestAuth, sql as runSql, signUp } from './helper.ts';
 
 const auth = await buildTestAuth();
 const { app } = auth;
@@ -19,15 +18,7 @@ const me = async (accessToken: string) =>
   (await app.inject({ url: '/accounts/v1/user', headers: bearer(accessToken) })).json().user;
 const withoutRequestId = (body: Record<string, unknown>) => ({ ...body, request_id: undefined });
 
-async function sql(text: string, values: unknown[] = []) {
-  const client = new pg.Client({ connectionString: auth.databaseUrl });
-  await client.connect();
-  try {
-    return (await client.query(text, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
+const sql = (text: string, values: unknown[] = []) => runSql(auth.databaseUrl, text, values);
 
 test('registration mails a verification token that verifies the email once', async () => {
   const user = await signUp(app);

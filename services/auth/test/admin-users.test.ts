@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import pg from 'pg';
-import { bearer, buildTestAuth, login, signUp } from './helper.ts';
+import { bearer, buildTestAuth, login, sql as runSql, signUp } from './helper.ts';
 
 const ADMIN = { email: 'root@example.com', password: 'listing admin passphrase 7' };
 const { app, databaseUrl } = await buildTestAuth({
@@ -10,15 +9,7 @@ const { app, databaseUrl } = await buildTestAuth({
 });
 const admin = await login(app, ADMIN.email, ADMIN.password);
 
-async function sql(text: string, params: unknown[] = []) {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    return (await client.query(text, params)).rows;
-  } finally {
-    await client.end();
-  }
-}
+const sql = (text: string, values: unknown[] = []) => runSql(databaseUrl, text, values);
 
 const list = (query: string, token = admin.accessToken) =>
   app.inject({ url: `/accounts/v1/users${query}`, headers: bearer(token) });

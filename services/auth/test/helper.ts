@@ -4,12 +4,13 @@ import path from 'node:path';
 import { after } from 'node:test';
 import { type App, loggerOptions } from '@platform/http';
 import { createTestDatabase, logCapture } from '@platform/testing';
+import pg from 'pg';
 import pino from 'pino';
 import { buildApp } from '../src/app.ts';
 import { type Config, readConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/index.ts';
 import { createMailer } from '../src/mail/transport.ts';
-import type { RevocationPublisher } from '../src/sessions/revocations.ts';
+import type { RevocationEntry, RevocationPublisher } from '../src/sessions/revocations.ts';
 
 export interface TestAuth {
   app: App;
@@ -105,3 +106,31 @@ export async function login(app: App, email: string, password: string) {
 }
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+/** Runs one SQL statement on a test database, for set-ups and checks the API does not offer. */
+export async function sql(databaseUrl: string, text: string, values: unknown[] = []) {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    return (await client.query(text, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+/** A revocation publisher that remembers what it was given. */
+export function recordingPublisher(): {
+  publisher: RevocationPublisher;
+  published: RevocationEntry[];
+} {
+  const published: RevocationEntry[] = [];
+  return {
+    published,
+    publisher: {
+      publish: async (entries) => {
+        published.push(...entries);
+      },
+      close: async () => {},
+    },
+  };
+}

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { decodeJwt } from 'jose';
 import pg from 'pg';
 import { mailsTo } from './accounts-mail.ts';
-import { bearer, buildTestAuth, login, signUp } from './helper.ts';
+import { bearer, buildTestAuth, login, recordingPublisher, signUp } from './helper.ts';
 
 const auth = await buildTestAuth();
 const { app } = auth;
@@ -121,18 +121,8 @@ test('change-password needs a valid access token and a complete body', async () 
 });
 
 test('the revoked sessions are published to other processes after commit', async () => {
-  const published: string[] = [];
-  const recording = await buildTestAuth(
-    {},
-    {
-      revocations: {
-        publish: async (entries) => {
-          published.push(...entries.map((e) => e.sessionId));
-        },
-        close: async () => {},
-      },
-    },
-  );
+  const { publisher, published } = recordingPublisher();
+  const recording = await buildTestAuth({}, { revocations: publisher });
   const user = await signUp(recording.app);
   const other = await login(recording.app, user.email, user.password);
   const res = await recording.app.inject({
@@ -142,5 +132,8 @@ test('the revoked sessions are published to other processes after commit', async
     payload: { current_password: user.password, new_password: 'published passphrase' },
   });
   assert.equal(res.statusCode, 204);
-  assert.deepEqual(published, [decodeJwt(other.accessToken).sid]);
+  assert.deepEqual(
+    published.map((e) => e.sessionId),
+    [decodeJwt(other.accessToken).sid],
+  );
 });

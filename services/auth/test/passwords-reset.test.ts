@@ -1,9 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeJwt } from 'jose';
-import pg from 'pg';
 import { mailsTo, tokenIn, waitForMail } from './accounts-mail.ts';
-import { bearer, buildTestAuth, login, signUp } from './helper.ts';
+import {
+  bearer,
+  buildTestAuth,
+  login,
+  recordingPublisher,
+  sql as runSql,
+  signUp,
+} from './helper.ts';
 
 const auth = await buildTestAuth();
 const { app } = auth;
@@ -19,15 +25,7 @@ const loginStatus = async (email: string, password: string) =>
 const userStatus = async (accessToken: string) =>
   (await app.inject({ url: '/accounts/v1/user', headers: bearer(accessToken) })).statusCode;
 
-async function sql(text: string, values: unknown[] = []) {
-  const client = new pg.Client({ connectionString: auth.databaseUrl });
-  await client.connect();
-  try {
-    return (await client.query(text, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
+const sql = (text: string, values: unknown[] = []) => runSql(auth.databaseUrl, text, values);
 
 /** Asks for a reset as `asked` (any spelling) and returns the token mailed to `email`. */
 async function resetToken(email: string, asked = email): Promise<string> {
@@ -155,18 +153,8 @@ test('reset bodies are validated with 400 and errors', async () => {
 });
 
 test('every session revoked by a reset is published to other processes', async () => {
-  const published: string[] = [];
-  const recording = await buildTestAuth(
-    {},
-    {
-      revocations: {
-        publish: async (entries) => {
-          published.push(...entries.map((e) => e.sessionId));
-        },
-        close: async () => {},
-      },
-    },
-  );
+  const { publisher, published } = recordingPublisher();
+  const recording = await buildTestAuth({}, { revocations: publisher });
   const user = await signUp(recording.app);
   const other = await login(recording.app, user.email, user.password);
   await recording.app.inject({
@@ -182,5 +170,5 @@ test('every session revoked by a reset is published to other processes', async (
   });
   assert.equal(res.statusCode, 204);
   const sessions = [user.accessToken, other.accessToken].map((t) => decodeJwt(t).sid);
-  assert.deepEqual(published.sort(), sessions.sort());
+  assert.deepEqual(published.map((e) => e.sessionId).sort(), sessions.sort());
 });

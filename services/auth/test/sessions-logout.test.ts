@@ -1,16 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeJwt } from 'jose';
-import type { RevocationEntry, RevocationPublisher } from '../src/sessions/revocations.ts';
-import { bearer, buildTestAuth, login, signUp } from './helper.ts';
+import { bearer, buildTestAuth, login, recordingPublisher, signUp } from './helper.ts';
 
-const published: RevocationEntry[] = [];
-const publisher: RevocationPublisher = {
-  publish: async (entries) => {
-    published.push(...entries);
-  },
-  close: async () => {},
-};
+const { publisher, published } = recordingPublisher();
 const { app } = await buildTestAuth({}, { revocations: publisher });
 
 const logout = (token: string, payload?: object) =>
