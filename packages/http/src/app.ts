@@ -61,7 +61,16 @@ export async function createApp(options: AppOptions): Promise<App> {
     logController: new LogController({ requestIdLogLabel: 'request_id' }),
     bodyLimit: options.bodyLimit ?? 256 * 1024,
     trustProxy: options.trustProxy ?? false,
-    ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: true } },
+    ajv: {
+      customOptions: {
+        allErrors: true,
+        coerceTypes: 'array',
+        removeAdditional: true,
+        // TypeBox always states types; the only untyped schemas are documentation-only bodies
+        // (a multipart upload), which ajv would otherwise warn about at every start.
+        strictTypes: false,
+      },
+    },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
