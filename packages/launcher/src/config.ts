@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Env, loadConfig, type Static, Type } from '@platform/config';
 
 const port = (description: string) =>
@@ -27,6 +28,12 @@ export const LauncherSchema = Type.Object({
     Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', description: 'an email address' }),
   ),
   ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 1, description: 'a password' })),
+  /** Shared secret services use among themselves (`x-service-token`); a fresh one per start. */
+  SERVICE_TOKEN: Type.String({
+    minLength: 32,
+    default: randomBytes(32).toString('base64url'),
+    description: 'at least 32 characters',
+  }),
   LOG_LEVEL: Env.logLevel(),
 });
 

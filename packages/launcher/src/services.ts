@@ -27,6 +27,11 @@ export interface ServiceSpec {
 }
 
 const authUrl = (s: Stack) => ({ AUTH_URL: s.urls.auth, REDIS_URL: s.config.REDIS_URL });
+/** Where services send domain events and samples, and the secret that proves they are services. */
+const analytics = (s: Stack) => ({
+  ANALYTICS_URL: s.urls.analytics,
+  SERVICE_TOKEN: s.config.SERVICE_TOKEN,
+});
 
 /** Every service of the stack; adding one is one entry here. */
 export const SERVICES: ServiceSpec[] = [
@@ -43,9 +48,16 @@ export const SERVICES: ServiceSpec[] = [
       REDIS_URL: s.config.REDIS_URL,
       ADMIN_EMAIL: s.config.ADMIN_EMAIL,
       ADMIN_PASSWORD: s.config.ADMIN_PASSWORD,
+      ...analytics(s),
     }),
   },
-  { name: 'main', portVariable: 'MAIN_PORT', portOffset: 2, database: 'main', env: authUrl },
+  {
+    name: 'main',
+    portVariable: 'MAIN_PORT',
+    portOffset: 2,
+    database: 'main',
+    env: (s) => ({ ...authUrl(s), ...analytics(s) }),
+  },
   {
     name: 'analytics',
     portVariable: 'ANALYTICS_PORT',
@@ -53,6 +65,7 @@ export const SERVICES: ServiceSpec[] = [
     database: 'analytics',
     env: (s) => ({
       ...authUrl(s),
+      SERVICE_TOKEN: s.config.SERVICE_TOKEN,
       INFLUX_URL: s.config.INFLUX_URL,
       INFLUX_DB: s.config.INFLUX_DB,
       INFLUX_TOKEN: s.config.INFLUX_TOKEN,
@@ -64,6 +77,7 @@ export const SERVICES: ServiceSpec[] = [
     portOffset: 0,
     env: (s) => ({
       ...authUrl(s),
+      ...analytics(s),
       AUTH_URLS: s.urls.auth,
       MAIN_URLS: s.urls.main,
       ANALYTICS_URLS: s.urls.analytics,
@@ -94,6 +108,8 @@ export const SERVICE_VARIABLES = [
   'INFLUX_URL',
   'INFLUX_DB',
   'INFLUX_TOKEN',
+  'ANALYTICS_URL',
+  'SERVICE_TOKEN',
 ];
 
 export interface PlannedService {
