@@ -1,0 +1,57 @@
+import { authentication, createServiceAuth, type ServiceAuth } from '@platform/auth';
+import { type App, createApp } from '@platform/http';
+import { categoryRoutes } from './categories/routes.ts';
+import type { Config } from './config.ts';
+import type { MainContext } from './context.ts';
+import type { MainDatabase } from './db/index.ts';
+import { postRoutes } from './posts/routes.ts';
+import { tagRoutes } from './tags/routes.ts';
+
+export const PREFIX = '/main/v1';
+
+export interface MainAppDeps {
+  config: Config;
+  database: MainDatabase;
+  /** Tests may pass their own; by default one is made from AUTH_URL and REDIS_URL. */
+  auth?: ServiceAuth;
+  logger?: Parameters<typeof createApp>[0]['logger'];
+}
+
+/** Builds the main service without listening; tests call this and use `app.inject`. */
+export async function buildApp(deps: MainAppDeps): Promise<App> {
+  const { config, database } = deps;
+  const app = await createApp({
+    name: 'main',
+    prefix: PREFIX,
+    description: 'Posts, categories and tags',
+    logLevel: config.LOG_LEVEL,
+    trustProxy: config.TRUST_PROXY.split(',').map((s) => s.trim()),
+    ...(deps.logger ? { logger: deps.logger } : {}),
+  });
+  const auth =
+    deps.auth ??
+    createServiceAuth({
+      authUrl: config.AUTH_URL,
+      issuer: config.JWT_ISSUER,
+      audience: config.JWT_AUDIENCE,
+      redisUrl: config.REDIS_URL,
+      onError: (err) => app.log.warn({ err }, 'following token revocations failed'),
+    });
+  const ctx: MainContext = { db: database.db, config };
+
+  app.addReadinessCheck('database', database.ping);
+  // Until the revocation list has synced once, a revoked token could pass: not ready before.
+  app.addReadinessCheck('revocations', auth.revocations.ready);
+  app.addHook('onClose', () => auth.close());
+
+  await app.register(
+    async (api) => {
+      await api.register(authentication, { verify: auth.verify });
+      postRoutes(api, ctx);
+      categoryRoutes(api, ctx);
+      tagRoutes(api, ctx);
+    },
+    { prefix: PREFIX },
+  );
+  return app;
+}

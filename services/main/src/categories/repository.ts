@@ -1,0 +1,85 @@
+import { sql } from 'drizzle-orm';
+import type { Executor } from '../db/index.ts';
+import { iso } from '../posts/rows.ts';
+import { UUID } from '../slug.ts';
+
+export type CategoryRow = {
+  id: string;
+  slug: string;
+  name: string;
+  created_at: string;
+  updated_at: string;
+};
+
+const COLUMNS = sql.raw(
+  `c.id, c.slug, c.name, ${iso('c.created_at')} as created_at, ${iso('c.updated_at')} as updated_at`,
+);
+
+export async function findCategory(
+  db: Executor,
+  idOrSlug: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<CategoryRow | undefined> {
+  const where = UUID.test(idOrSlug)
+    ? sql`c.id = ${idOrSlug.toLowerCase()}`
+    : sql`c.slug = ${idOrSlug}`;
+  const lock = sql.raw(options.forUpdate ? 'for update' : '');
+  const { rows } = await db.execute<CategoryRow>(
+    sql`select ${COLUMNS} from categories c where ${where} ${lock}`,
+  );
+  return rows[0];
+}
+
+/** Counts come from the (category_id, status, …) index: one range per category. */
+export async function listCategories(db: Executor) {
+  const { rows } = await db.execute<CategoryRow & { post_count: number }>(sql`
+    select ${COLUMNS}, (select count(*)::int from posts p
+      where p.category_id = c.id and p.status = 'published') as post_count
+    from categories c order by c.name, c.id`);
+  return rows;
+}
+
+/** Undefined when the slug is taken. */
+export async function insertCategory(db: Executor, values: { slug: string; name: string }) {
+  const { rows } = await db.execute<CategoryRow>(sql`
+    insert into categories c (slug, name) values (${values.slug}, ${values.name})
+    on conflict (slug) do nothing returning ${COLUMNS}`);
+  return rows[0];
+}
+
+/** Undefined when the slug is taken by another category. */
+export async function updateCategory(
+  db: Executor,
+  id: string,
+  values: { slug: string; name: string },
+) {
+  const { rows } = await db.execute<CategoryRow>(sql`
+    update categories c set slug = ${values.slug}, name = ${values.name}, updated_at = now()
+    where c.id = ${id}
+      and not exists (select 1 from categories o where o.slug = ${values.slug} and o.id <> ${id})
+    returning ${COLUMNS}`);
+  return rows[0];
+}
+
+export async function countPosts(
+  db: Executor,
+  categoryId: string,
+  options: { publishedOnly?: boolean } = {},
+): Promise<number> {
+  const status = options.publishedOnly ? sql`and status = 'published'` : sql``;
+  const { rows } = await db.execute<{ n: number }>(
+    sql`select count(*)::int as n from posts where category_id = ${categoryId} ${status}`,
+  );
+  return rows[0]?.n ?? 0;
+}
+
+export async function movePosts(db: Executor, from: string, to: string): Promise<number> {
+  const result = await db.execute(sql`
+    update posts set category_id = ${to}, version = version + 1, updated_at = now()
+    where category_id = ${from}`);
+  return result.rowCount ?? 0;
+}
+
+export async function deleteCategory(db: Executor, id: string): Promise<void> {
+  await db.execute(sql`delete from categories where id = ${id}`);
+}

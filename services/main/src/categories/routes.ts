@@ -1,0 +1,85 @@
+import type { App } from '@platform/http';
+import type { MainContext } from '../context.ts';
+import {
+  CategoryBody,
+  CategoryEnvelope,
+  CategoryList,
+  CategoryParams,
+  DeleteCategoryQuery,
+} from './schema.ts';
+import { createCategory, deleteCategory, getCategories, renameCategory } from './service.ts';
+
+const bearer = [{ bearer: [] }];
+const tags = ['categories'];
+
+export function categoryRoutes(app: App, ctx: MainContext) {
+  // Authorised before validation, so a caller without the permission learns nothing more.
+  const manage = app.authorize('categories:manage');
+
+  app.get(
+    '/categories',
+    {
+      schema: {
+        tags,
+        summary: 'Every category, by name, with its number of published posts',
+        response: { 200: CategoryList },
+      },
+    },
+    async () => getCategories(ctx),
+  );
+
+  app.post(
+    '/categories',
+    {
+      onRequest: manage,
+      schema: {
+        tags,
+        summary: 'Create a category (permission categories:manage)',
+        security: bearer,
+        body: CategoryBody,
+        response: { 201: CategoryEnvelope },
+      },
+    },
+    async (request, reply) => {
+      reply.code(201);
+      return { category: await createCategory(ctx, request.body) };
+    },
+  );
+
+  app.put(
+    '/categories/:id',
+    {
+      onRequest: manage,
+      schema: {
+        tags,
+        summary: 'Rename a category (permission categories:manage)',
+        security: bearer,
+        params: CategoryParams,
+        body: CategoryBody,
+        response: { 200: CategoryEnvelope },
+      },
+    },
+    async (request) => ({
+      category: await renameCategory(ctx, request.params.id, request.body),
+    }),
+  );
+
+  app.delete(
+    '/categories/:id',
+    {
+      onRequest: manage,
+      schema: {
+        tags,
+        summary: 'Delete a category; 409 while posts use it unless ?move_to= takes them over',
+        security: bearer,
+        params: CategoryParams,
+        querystring: DeleteCategoryQuery,
+        response: { 204: { type: 'null' } },
+      },
+    },
+    async (request, reply) => {
+      await deleteCategory(ctx, request.params.id, request.query.move_to);
+      return reply.code(204).send(null);
+    },
+  );
+}

@@ -1,0 +1,46 @@
+import { Type } from 'typebox';
+import { SLUG_PATTERN } from '../slug.ts';
+
+export const Category = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  slug: Type.String(),
+  name: Type.String(),
+  post_count: Type.Integer({ description: 'Published posts in this category' }),
+  created_at: Type.String({ format: 'date-time' }),
+  updated_at: Type.String({ format: 'date-time' }),
+});
+
+export const CategoryEnvelope = Type.Object({ category: Category });
+export const CategoryList = Type.Object({ items: Type.Array(Category) });
+
+export const CategoryBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 100 }),
+    slug: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 80,
+        pattern: SLUG_PATTERN,
+        description: 'Derived from the name when absent',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const CategoryParams = Type.Object({
+  id: Type.String({ minLength: 1, maxLength: 100, description: 'A category id or slug' }),
+});
+
+export const DeleteCategoryQuery = Type.Object(
+  {
+    move_to: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 100,
+        description: 'Id or slug of the category that takes over its posts',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);

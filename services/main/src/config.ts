@@ -1,0 +1,25 @@
+import { Env, loadConfig, type Static, Type } from '@platform/config';
+
+export const ConfigSchema = Type.Object({
+  PORT: Env.port(8082),
+  HOST: Env.host(),
+  LOG_LEVEL: Env.logLevel(),
+  DATABASE_URL: Env.postgresUrl(),
+  /** The auth service itself (never the gateway): signing keys and the revocation feed. */
+  AUTH_URL: Env.url(),
+  REDIS_URL: Env.redisUrl(),
+  /** Must match the auth service's JWT_ISSUER and JWT_AUDIENCE. */
+  JWT_ISSUER: Type.String({ default: 'auth', minLength: 1 }),
+  JWT_AUDIENCE: Type.String({ default: 'microservice-template', minLength: 1 }),
+  /** Proxies whose X-Forwarded-For is believed (the gateway); see Fastify's trustProxy. */
+  TRUST_PROXY: Type.String({
+    default: 'loopback',
+    description: 'addresses or CIDRs, comma-separated',
+  }),
+  DATABASE_POOL_SIZE: Type.Integer({ minimum: 1, default: 10, description: 'a count' }),
+});
+
+export type Config = Static<typeof ConfigSchema>;
+
+export const readConfig = (env: Record<string, string | undefined> = process.env): Config =>
+  loadConfig(ConfigSchema, env);

@@ -1,0 +1,17 @@
+import path from 'node:path';
+import { connect, type Database, runMigrations } from '@platform/db';
+import * as schema from './schema.ts';
+
+export type MainDatabase = Database<typeof schema>;
+export type Db = MainDatabase['db'];
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+/** A connection or a transaction: repository functions run in whichever the caller holds. */
+export type Executor = Db | Tx;
+export { schema };
+
+const migrations = path.resolve(import.meta.dirname, '../../drizzle');
+
+export async function openDatabase(url: string, maxConnections = 10): Promise<MainDatabase> {
+  await runMigrations(url, migrations);
+  return connect(url, schema, { maxConnections });
+}

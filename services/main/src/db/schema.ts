@@ -1,0 +1,112 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigserial,
+  check,
+  customType,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
+const now = () => timestamp({ withTimezone: true, mode: 'date' }).notNull().defaultNow();
+const at = () => timestamp({ withTimezone: true, mode: 'date' });
+
+export const categories = pgTable('categories', {
+  id: uuid().primaryKey().defaultRandom(),
+  slug: text().notNull().unique('categories_slug_key'),
+  name: text().notNull(),
+  createdAt: now(),
+  updatedAt: now(),
+});
+
+/**
+ * Every index on posts leads with `status` (and a filter column where there is one), then the
+ * sort key and id: each list query names one status per branch (see posts/list-query.ts), so
+ * every filter and sort reads its first and its 1,000th page straight from an index.
+ */
+export const posts = pgTable(
+  'posts',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    slug: text().notNull(),
+    title: text().notNull(),
+    body: text().notNull(),
+    excerpt: text().notNull(),
+    status: text().notNull().$type<'draft' | 'published'>(),
+    authorId: uuid().notNull(),
+    categoryId: uuid().references(() => categories.id),
+    /** Tag slugs in the order the author gave them; post_tags holds the same for filtering. */
+    tags: text().array().notNull().default(sql`'{}'::text[]`),
+    /** Bumped on every change; the ETag. */
+    version: integer().notNull().default(1),
+    createdAt: now(),
+    updatedAt: now(),
+    publishedAt: at(),
+    /** A draft is "published at infinity": newest in -published_at, last in published_at. */
+    publishedSort: timestamp({ withTimezone: true, mode: 'string' })
+      .notNull()
+      .generatedAlwaysAs(sql`coalesce(published_at, 'infinity'::timestamptz)`),
+    search: tsvector()
+      .notNull()
+      .generatedAlwaysAs(
+        sql`setweight(to_tsvector('english'::regconfig, title), 'A') || setweight(to_tsvector('english'::regconfig, body), 'B')`,
+      ),
+  },
+  (t) => [
+    uniqueIndex('posts_slug_key').on(t.slug),
+    check('posts_status_check', sql`${t.status} in ('draft', 'published')`),
+    index('posts_published_idx').on(t.status, t.publishedSort, t.id),
+    index('posts_created_idx').on(t.status, t.createdAt, t.id),
+    index('posts_title_idx').on(t.status, t.title, t.id),
+    index('posts_category_idx').on(t.categoryId, t.status, t.publishedSort, t.id),
+    index('posts_author_idx').on(t.authorId, t.status, t.publishedSort, t.id),
+    index('posts_search_idx').using('gin', t.search),
+  ],
+);
+
+/**
+ * One row per (post, tag), carrying the post's status and sort key so a tag filter walks this
+ * index in list order instead of collecting every tagged post and sorting them.
+ */
+export const postTags = pgTable(
+  'post_tags',
+  {
+    postId: uuid()
+      .notNull()
+      .references(() => posts.id, { onDelete: 'cascade' }),
+    tag: text().notNull(),
+    status: text().notNull(),
+    publishedSort: timestamp({ withTimezone: true, mode: 'string' }).notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.postId, t.tag] }),
+    index('post_tags_list_idx').on(t.tag, t.status, t.publishedSort, t.postId),
+  ],
+);
+
+/** Tags exist once used; `post_count` counts published posts, kept in the writing transaction. */
+export const tags = pgTable('tags', {
+  slug: text().primaryKey(),
+  postCount: integer().notNull().default(0),
+  createdAt: now(),
+});
+
+/** Transactional outbox: domain events written with the change, relayed later (analytics). */
+export const outbox = pgTable(
+  'outbox',
+  {
+    id: bigserial({ mode: 'number' }).primaryKey(),
+    type: text().notNull(),
+    payload: jsonb().notNull().$type<Record<string, unknown>>(),
+    occurredAt: now(),
+    publishedAt: at(),
+  },
+  (t) => [index('outbox_unpublished_idx').on(t.id).where(sql`published_at is null`)],
+);

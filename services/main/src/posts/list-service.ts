@@ -1,0 +1,74 @@
+import type { Principal } from '@platform/auth';
+import { findCategory } from '../categories/repository.ts';
+import type { MainContext } from '../context.ts';
+import { canEditAny } from './access.ts';
+import { decodeCursor, encodeCursor, type ListOrder } from './cursor.ts';
+import { type Branch, type ListFilters, type ListRow, listQuery } from './list-query.ts';
+import { toPostView } from './rows.ts';
+
+export interface ListPostsQuery {
+  category?: string;
+  tag?: string[];
+  author?: string;
+  status?: 'draft' | 'published';
+  q?: string;
+  published_after?: string;
+  published_before?: string;
+  sort?: Exclude<ListOrder, 'rank'>;
+  limit: number;
+  cursor?: string;
+}
+
+/**
+ * Which rows a caller may list, as SQL branches: published posts for everyone, drafts for
+ * editors, and a signed-in author's own drafts. Without a status filter both kinds are listed.
+ */
+function visibleBranches(principal: Principal | null, status: ListPostsQuery['status']): Branch[] {
+  const branches: Branch[] = [];
+  if (status !== 'draft') branches.push({ status: 'published' });
+  if (status !== 'published') {
+    if (canEditAny(principal)) branches.push({ status: 'draft' });
+    else if (principal) branches.push({ status: 'draft', onlyAuthor: principal.userId });
+  }
+  return branches;
+}
+
+export async function listPosts(
+  ctx: MainContext,
+  principal: Principal | null,
+  query: ListPostsQuery,
+) {
+  const q = query.q?.trim();
+  const order: ListOrder = query.sort ?? (q ? 'rank' : '-published_at');
+  // Decoded before anything else: a bad cursor is a 400 even when the list would be empty.
+  const after = query.cursor ? decodeCursor(query.cursor, order) : undefined;
+  const empty = { items: [], next_cursor: null };
+  const branches = visibleBranches(principal, query.status);
+  if (branches.length === 0) return empty;
+
+  const filters: ListFilters = {};
+  if (query.category) {
+    const category = await findCategory(ctx.db, query.category);
+    if (!category) return empty;
+    filters.categoryId = category.id;
+  }
+  if (query.tag?.length) filters.tags = [...new Set(query.tag)];
+  if (query.author) filters.authorId = query.author.toLowerCase();
+  if (q) filters.q = q;
+  if (query.published_after) filters.publishedAfter = query.published_after;
+  if (query.published_before) filters.publishedBefore = query.published_before;
+
+  // One row more than asked says whether another page exists without a count query.
+  const { rows } = await ctx.db.execute<ListRow>(
+    listQuery(branches, order, filters, after, query.limit + 1),
+  );
+  const page = rows.slice(0, query.limit);
+  const last = page.at(-1);
+  return {
+    items: page.map(toPostView),
+    next_cursor:
+      rows.length > query.limit && last
+        ? encodeCursor({ order, value: last.sort_value, id: last.id })
+        : null,
+  };
+}

@@ -1,0 +1,101 @@
+import { type SQL, sql } from 'drizzle-orm';
+import type { Executor } from '../db/index.ts';
+import { UUID } from '../slug.ts';
+import { POST_COLUMNS, type PostRow } from './rows.ts';
+
+/** `/posts/{id}` takes either; slugs are never shaped like a uuid (see slugify). */
+const byIdOrSlug = (idOrSlug: string): SQL =>
+  UUID.test(idOrSlug) ? sql`p.id = ${idOrSlug.toLowerCase()}` : sql`p.slug = ${idOrSlug}`;
+
+export async function findPost(
+  db: Executor,
+  idOrSlug: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<PostRow | undefined> {
+  const lock = options.forUpdate ? sql.raw('for update of p') : sql.raw('');
+  const { rows } = await db.execute<PostRow>(
+    sql`select ${POST_COLUMNS} from posts p left join categories c on c.id = p.category_id
+        where ${byIdOrSlug(idOrSlug)} ${lock}`,
+  );
+  return rows[0];
+}
+
+export interface PostValues {
+  title: string;
+  body: string;
+  excerpt: string;
+  status: 'draft' | 'published';
+  categoryId: string | null;
+  tags: string[];
+}
+
+/** Inserts unless the slug is taken; undefined then, so the caller can try another. */
+export async function insertPost(
+  db: Executor,
+  values: PostValues & { slug: string; authorId: string },
+): Promise<string | undefined> {
+  const { rows } = await db.execute<{ id: string }>(sql`
+    insert into posts (slug, title, body, excerpt, status, author_id, category_id, tags, published_at)
+    values (${values.slug}, ${values.title}, ${values.body}, ${values.excerpt}, ${values.status},
+      ${values.authorId}, ${values.categoryId}, ${sql.param(values.tags)}::text[],
+      ${values.status === 'published' ? sql`now()` : sql`null`})
+    on conflict (slug) do nothing
+    returning id`);
+  return rows[0]?.id;
+}
+
+/** Returns false when the new slug is taken by another post. */
+export async function updatePost(
+  db: Executor,
+  id: string,
+  values: PostValues & { slug: string },
+): Promise<boolean> {
+  const { rows } = await db.execute<{ id: string }>(sql`
+    update posts set slug = ${values.slug}, title = ${values.title}, body = ${values.body},
+      excerpt = ${values.excerpt}, status = ${values.status}, category_id = ${values.categoryId},
+      tags = ${sql.param(values.tags)}::text[], version = version + 1, updated_at = now(),
+      published_at = coalesce(published_at,
+        ${values.status === 'published' ? sql`now()` : sql`null`})
+    where id = ${id}
+      and not exists (select 1 from posts o where o.slug = ${values.slug} and o.id <> ${id})
+    returning id`);
+  return rows.length > 0;
+}
+
+export async function deletePost(db: Executor, id: string): Promise<void> {
+  await db.execute(sql`delete from posts where id = ${id}`);
+}
+
+export async function categoryExists(db: Executor, id: string): Promise<boolean> {
+  const { rows } = await db.execute(sql`select 1 from categories where id = ${id}`);
+  return rows.length > 0;
+}
+
+/**
+ * Rewrites the post's rows in post_tags from the post as it now is (status and sort key
+ * included), creates tags on first use and moves the published counts by the difference.
+ */
+export async function syncTags(
+  db: Executor,
+  postId: string,
+  before: { tags: string[]; published: boolean },
+  after: { tags: string[]; published: boolean } | undefined,
+): Promise<void> {
+  await db.execute(sql`delete from post_tags where post_id = ${postId}`);
+  if (after && after.tags.length > 0) {
+    await db.execute(sql`
+      insert into post_tags (post_id, tag, status, published_sort)
+      select id, unnest(tags), status, published_sort from posts where id = ${postId}`);
+    await db.execute(sql`
+      insert into tags (slug) select unnest(${sql.param(after.tags)}::text[])
+      on conflict (slug) do nothing`);
+  }
+  const delta = new Map<string, number>();
+  if (before.published) for (const t of before.tags) delta.set(t, (delta.get(t) ?? 0) - 1);
+  if (after?.published) for (const t of after.tags) delta.set(t, (delta.get(t) ?? 0) + 1);
+  // One order for every writer, so two posts sharing tags never deadlock on their counts.
+  const changes = [...delta].filter(([, d]) => d !== 0).sort(([a], [b]) => (a < b ? -1 : 1));
+  for (const [slug, d] of changes) {
+    await db.execute(sql`update tags set post_count = post_count + ${d} where slug = ${slug}`);
+  }
+}

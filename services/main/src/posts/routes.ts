@@ -1,0 +1,121 @@
+import type { App } from '@platform/http';
+import type { MainContext } from '../context.ts';
+import { listPosts } from './list-service.ts';
+import { etagOf, toPostView } from './rows.ts';
+import {
+  CreatePostBody,
+  IfMatchHeaders,
+  ListPostsQuery,
+  PatchPostBody,
+  PostEnvelope,
+  PostPage,
+  PostParams,
+  ReplacePostBody,
+} from './schema.ts';
+import { changePost, createPost, deletePost, getPost } from './service.ts';
+
+const bearer = [{ bearer: [] }];
+const tags = ['posts'];
+
+export function postRoutes(app: App, ctx: MainContext) {
+  const write = app.authorize('posts:write');
+
+  app.get(
+    '/posts',
+    {
+      schema: {
+        tags,
+        summary: 'Posts, newest first; drafts only for their author and editors',
+        querystring: ListPostsQuery,
+        response: { 200: PostPage },
+      },
+    },
+    async (request) => listPosts(ctx, request.principal, request.query),
+  );
+
+  app.post(
+    '/posts',
+    {
+      onRequest: write,
+      schema: {
+        tags,
+        summary: 'Create a post (permission posts:write)',
+        security: bearer,
+        body: CreatePostBody,
+        response: { 201: PostEnvelope },
+      },
+    },
+    async (request, reply) => {
+      const post = await createPost(ctx, request.principal!, request.body);
+      reply.code(201).header('etag', etagOf(post)).header('location', `posts/${post.id}`);
+      return { post: toPostView(post) };
+    },
+  );
+
+  app.get(
+    '/posts/:id',
+    {
+      schema: {
+        tags,
+        summary: 'One post by id or slug',
+        params: PostParams,
+        response: { 200: PostEnvelope, 304: { type: 'null' } },
+      },
+    },
+    async (request, reply) => {
+      const post = await getPost(ctx, request.principal, request.params.id);
+      const etag = etagOf(post);
+      reply.header('etag', etag).header('cache-control', 'private, no-cache');
+      if (request.headers['if-none-match'] === etag) return reply.code(304).send(null);
+      return { post: toPostView(post) };
+    },
+  );
+
+  for (const method of ['put', 'patch'] as const) {
+    const replace = method === 'put';
+    app[method](
+      '/posts/:id',
+      {
+        onRequest: app.authenticate,
+        schema: {
+          tags,
+          summary: replace
+            ? 'Replace a post (author, or permission posts:edit-any); honours If-Match'
+            : 'Change some fields of a post (author, or posts:edit-any); honours If-Match',
+          security: bearer,
+          params: PostParams,
+          headers: IfMatchHeaders,
+          body: replace ? ReplacePostBody : PatchPostBody,
+          response: { 200: PostEnvelope },
+        },
+      },
+      async (request, reply) => {
+        const post = await changePost(ctx, request.principal!, request.params.id, request.body, {
+          replace,
+          ifMatch: request.headers['if-match'],
+        });
+        reply.header('etag', etagOf(post));
+        return { post: toPostView(post) };
+      },
+    );
+  }
+
+  app.delete(
+    '/posts/:id',
+    {
+      onRequest: app.authenticate,
+      schema: {
+        tags,
+        summary: 'Delete a post (author, or permission posts:edit-any); honours If-Match',
+        security: bearer,
+        params: PostParams,
+        headers: IfMatchHeaders,
+        response: { 204: { type: 'null' } },
+      },
+    },
+    async (request, reply) => {
+      await deletePost(ctx, request.principal!, request.params.id, request.headers['if-match']);
+      return reply.code(204).send(null);
+    },
+  );
+}

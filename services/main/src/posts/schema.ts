@@ -1,0 +1,124 @@
+import { Type } from 'typebox';
+import { SLUG_PATTERN } from '../slug.ts';
+
+export const MAX_BODY_BYTES = 100 * 1024;
+
+const Timestamp = Type.String({ format: 'date-time' });
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
+  Type.Union([schema, Type.Null()]);
+
+export const Status = Type.Union([Type.Literal('draft'), Type.Literal('published')]);
+export const TagSlug = Type.String({ minLength: 1, maxLength: 50, pattern: SLUG_PATTERN });
+
+export const CategoryRef = Type.Object({
+  id: Type.String(),
+  slug: Type.String(),
+  name: Type.String(),
+});
+
+export const Post = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  slug: Type.String(),
+  title: Type.String(),
+  body: Type.String(),
+  excerpt: Type.String(),
+  status: Status,
+  author_id: Type.String({ format: 'uuid' }),
+  category: Nullable(CategoryRef),
+  tags: Type.Array(Type.String()),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+  published_at: Nullable(Timestamp),
+});
+
+export const PostEnvelope = Type.Object({ post: Post });
+export const PostPage = Type.Object({
+  items: Type.Array(Post),
+  next_cursor: Nullable(Type.String({ description: 'Null on the last page' })),
+});
+
+const fields = {
+  title: Type.String({ minLength: 1, maxLength: 200 }),
+  body: Type.String({ maxLength: MAX_BODY_BYTES, description: 'Up to 100 KB of UTF-8' }),
+  excerpt: Type.String({ maxLength: 500, description: 'Derived from the body when absent' }),
+  status: Status,
+  category_id: Nullable(Type.String({ format: 'uuid', description: 'A category id, or null' })),
+  tags: Type.Array(TagSlug, {
+    maxItems: 10,
+    uniqueItems: true,
+    description: 'Tag slugs; a tag exists once a post uses it',
+  }),
+};
+
+export const CreatePostBody = Type.Object(
+  {
+    title: fields.title,
+    body: fields.body,
+    excerpt: Type.Optional(fields.excerpt),
+    status: Type.Optional(fields.status),
+    category_id: Type.Optional(fields.category_id),
+    tags: Type.Optional(fields.tags),
+  },
+  { additionalProperties: false },
+);
+
+/** PUT replaces the post: what is left out takes its default (draft, no category, no tags). */
+export const ReplacePostBody = CreatePostBody;
+
+export const PatchPostBody = Type.Object(
+  {
+    title: Type.Optional(fields.title),
+    body: Type.Optional(fields.body),
+    excerpt: Type.Optional(Nullable(fields.excerpt)),
+    status: Type.Optional(fields.status),
+    category_id: Type.Optional(fields.category_id),
+    tags: Type.Optional(fields.tags),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+export const PostParams = Type.Object({
+  id: Type.String({ minLength: 1, maxLength: 200, description: 'A post id or slug' }),
+});
+
+export const Sort = Type.Union(
+  [
+    Type.Literal('-published_at'),
+    Type.Literal('published_at'),
+    Type.Literal('-created_at'),
+    Type.Literal('title'),
+  ],
+  { description: 'Default -published_at; with q and no sort, best match first' },
+);
+
+export const ListPostsQuery = Type.Object(
+  {
+    category: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 100, description: 'Id or slug' }),
+    ),
+    tag: Type.Optional(
+      Type.Array(TagSlug, { maxItems: 10, description: 'Repeatable; every tag must match' }),
+    ),
+    author: Type.Optional(Type.String({ format: 'uuid' })),
+    status: Type.Optional(Status),
+    q: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 200, description: 'Full-text over title and body' }),
+    ),
+    published_after: Type.Optional(Type.String({ format: 'date-time', description: 'Exclusive' })),
+    published_before: Type.Optional(Type.String({ format: 'date-time', description: 'Exclusive' })),
+    sort: Type.Optional(Sort),
+    limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+    cursor: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 600,
+        description: 'next_cursor of the previous page',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const IfMatchHeaders = Type.Object({
+  'if-match': Type.Optional(Type.String({ maxLength: 200 })),
+});

@@ -1,0 +1,165 @@
+import type { Principal } from '@platform/auth';
+import { problems } from '@platform/http';
+import type { MainContext } from '../context.ts';
+import type { Executor } from '../db/index.ts';
+import { type PostEvent, recordEvents } from '../events/outbox.ts';
+import { slugify, withSuffix } from '../slug.ts';
+import { assertCanChange, canSee } from './access.ts';
+import { deriveExcerpt } from './excerpt.ts';
+import {
+  categoryExists,
+  deletePost as deleteRow,
+  findPost,
+  insertPost,
+  type PostValues,
+  syncTags,
+  updatePost,
+} from './repository.ts';
+import { etagOf, type PostRow } from './rows.ts';
+import { MAX_BODY_BYTES } from './schema.ts';
+
+export interface PostInput {
+  title: string;
+  body: string;
+  excerpt?: string | null;
+  status?: 'draft' | 'published';
+  category_id?: string | null;
+  tags?: string[];
+}
+
+export async function getPost(ctx: MainContext, principal: Principal | null, idOrSlug: string) {
+  const post = await findPost(ctx.db, idOrSlug);
+  if (!post || !canSee(principal, post)) throw problems.notFound('The post does not exist.');
+  return post;
+}
+
+export async function createPost(ctx: MainContext, principal: Principal, input: PostInput) {
+  return ctx.db.transaction(async (tx) => {
+    const values = await prepare(tx, input);
+    const base = slugify(input.title, 'post');
+    let id: string | undefined;
+    for (let attempt = 0; !id && attempt < 5; attempt++) {
+      const slug = attempt === 0 ? base : withSuffix(base);
+      id = await insertPost(tx, { ...values, slug, authorId: principal.userId });
+    }
+    if (!id) throw problems.conflict('Could not find a free slug for this title; try again.');
+    await syncTags(tx, id, { tags: [], published: false }, published(values));
+    const post = (await findPost(tx, id))!;
+    const events: PostEvent[] = ['post.created'];
+    if (post.status === 'published') events.push('post.published');
+    await emit(tx, events, post, principal);
+    return post;
+  });
+}
+
+/**
+ * PUT passes the whole input, PATCH only what changes. The slug follows the title until the
+ * post is first published, and never changes afterwards: published links stay valid.
+ */
+export async function changePost(
+  ctx: MainContext,
+  principal: Principal,
+  idOrSlug: string,
+  change: Partial<PostInput>,
+  options: { replace: boolean; ifMatch?: string | undefined },
+) {
+  return ctx.db.transaction(async (tx) => {
+    const current = assertCanChange(principal, await findPost(tx, idOrSlug, { forUpdate: true }));
+    assertMatches(options.ifMatch, current);
+    const merged: PostInput = options.replace
+      ? (change as PostInput)
+      : {
+          title: change.title ?? current.title,
+          body: change.body ?? current.body,
+          // The stored excerpt stays unless one is sent; null derives it again from the body.
+          excerpt: change.excerpt === undefined ? current.excerpt : change.excerpt,
+          status: change.status ?? current.status,
+          category_id: change.category_id === undefined ? current.category_id : change.category_id,
+          tags: change.tags ?? current.tags,
+        };
+    const values = await prepare(tx, merged);
+    let slug = current.slug;
+    if (!current.published_at && values.title !== current.title) {
+      slug = slugify(values.title, 'post');
+    }
+    let updated = await updatePost(tx, current.id, { ...values, slug });
+    for (let attempt = 0; !updated && attempt < 5; attempt++) {
+      updated = await updatePost(tx, current.id, { ...values, slug: withSuffix(slug) });
+    }
+    if (!updated) throw problems.conflict('Could not find a free slug for this title; try again.');
+    await syncTags(tx, current.id, published(current), published(values));
+    const post = (await findPost(tx, current.id))!;
+    const events: PostEvent[] = ['post.updated'];
+    if (!current.published_at && post.published_at) events.push('post.published');
+    await emit(tx, events, post, principal);
+    return post;
+  });
+}
+
+export async function deletePost(
+  ctx: MainContext,
+  principal: Principal,
+  idOrSlug: string,
+  ifMatch: string | undefined,
+) {
+  await ctx.db.transaction(async (tx) => {
+    const current = assertCanChange(principal, await findPost(tx, idOrSlug, { forUpdate: true }));
+    assertMatches(ifMatch, current);
+    await syncTags(tx, current.id, published(current), undefined);
+    await deleteRow(tx, current.id);
+    await emit(tx, ['post.deleted'], current, principal);
+  });
+}
+
+/** `If-Match` is optional; when sent, it must name the current version (or be `*`). */
+function assertMatches(ifMatch: string | undefined, post: PostRow) {
+  if (ifMatch === undefined) return;
+  const tags = ifMatch.split(',').map((t) => t.trim());
+  if (tags.includes('*') || tags.includes(etagOf(post))) return;
+  throw problems.preconditionFailed(
+    'The post has changed since you read it; fetch it again and reapply your change.',
+  );
+}
+
+async function prepare(db: Executor, input: PostInput): Promise<PostValues> {
+  if (Buffer.byteLength(input.body) > MAX_BODY_BYTES) {
+    throw problems.badRequest('The body is too large.', [
+      { field: 'body', message: `must be at most ${MAX_BODY_BYTES} bytes of UTF-8` },
+    ]);
+  }
+  const categoryId = input.category_id ?? null;
+  if (categoryId && !(await categoryExists(db, categoryId))) {
+    throw problems.badRequest('The category does not exist.', [
+      { field: 'category_id', message: 'is not the id of a category' },
+    ]);
+  }
+  return {
+    title: input.title,
+    body: input.body,
+    excerpt: input.excerpt ?? deriveExcerpt(input.body),
+    status: input.status ?? 'draft',
+    categoryId,
+    tags: input.tags ?? [],
+  };
+}
+
+const published = (p: { tags: string[]; status: string }) => ({
+  tags: p.tags,
+  published: p.status === 'published',
+});
+
+function emit(db: Executor, types: PostEvent[], post: PostRow, principal: Principal) {
+  const payload = {
+    post_id: post.id,
+    slug: post.slug,
+    status: post.status,
+    author_id: post.author_id,
+    actor_id: principal.userId,
+    category_id: post.category_id,
+    tags: post.tags,
+  };
+  return recordEvents(
+    db,
+    types.map((type) => ({ type, payload })),
+  );
+}

@@ -1,0 +1,91 @@
+import { after } from 'node:test';
+import { createServiceAuth } from '@platform/auth';
+import type { App } from '@platform/http';
+import { createTestDatabase } from '@platform/testing';
+import { decodeJwt } from 'jose';
+import pg from 'pg';
+// The real auth service, in-process: tokens in these tests are issued and verified for real.
+import { buildTestAuth, login, signUp } from '../../auth/test/helper.ts';
+import { buildApp } from '../src/app.ts';
+import { type Config, readConfig } from '../src/config.ts';
+import { openDatabase } from '../src/db/index.ts';
+
+export { bearer } from '../../auth/test/helper.ts';
+
+const ADMIN = { email: 'main-admin@example.com', password: 'main admin passphrase 7' };
+
+export interface User {
+  id: string;
+  token: string;
+}
+
+export interface TestMain {
+  app: App;
+  config: Config;
+  databaseUrl: string;
+  /** A fresh account with the given roles (default: just `user`), signed in after the change. */
+  user(roles?: string[]): Promise<User>;
+  /** Runs one SQL statement on main's database, for checks the API does not offer. */
+  sql<T = Record<string, unknown>>(text: string, values?: unknown[]): Promise<T[]>;
+}
+
+/**
+ * The main app on a fresh database, verifying tokens from a real auth app listening on a free
+ * port (keys and the revocation feed over HTTP, as in production). Closed after the test file.
+ */
+export async function buildTestMain(env: Record<string, string> = {}): Promise<TestMain> {
+  const auth = await buildTestAuth({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
+  const authUrl = await auth.app.listen({ port: 0, host: '127.0.0.1' });
+  const admin = await login(auth.app, ADMIN.email, ADMIN.password);
+
+  const database = await createTestDatabase();
+  const config = readConfig({
+    DATABASE_URL: database.url,
+    AUTH_URL: authUrl,
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+  const db = await openDatabase(config.DATABASE_URL);
+  const serviceAuth = createServiceAuth({
+    authUrl,
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+  });
+  await serviceAuth.revocations.start();
+  const app = await buildApp({ config, database: db, auth: serviceAuth });
+  await app.ready();
+  after(async () => {
+    await app.close();
+    await db.close();
+    await database.drop();
+  });
+
+  return {
+    app,
+    config,
+    databaseUrl: database.url,
+    async user(roles = ['user']) {
+      const account = await signUp(auth.app);
+      if (roles.join() !== 'user') {
+        const res = await auth.app.inject({
+          method: 'PUT',
+          url: `/accounts/v1/users/${account.id}/roles`,
+          headers: { authorization: `Bearer ${admin.accessToken}` },
+          payload: { roles },
+        });
+        if (res.statusCode !== 200) throw new Error(`set roles failed: ${res.body}`);
+      }
+      const { accessToken } = await login(auth.app, account.email, account.password);
+      return { id: decodeJwt(accessToken).sub!, token: accessToken };
+    },
+    async sql<T>(text: string, values: unknown[] = []) {
+      const client = new pg.Client({ connectionString: database.url });
+      await client.connect();
+      try {
+        return (await client.query(text, values)).rows as T[];
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
