@@ -5,15 +5,63 @@ const urlList = () =>
     pattern: '^https?://[^,\\s]+(\\s*,\\s*https?://[^,\\s]+)*$',
     description: 'a comma-separated list of http(s):// URLs',
   });
+const count = (fallback: number) =>
+  Type.Integer({ minimum: 1, default: fallback, description: 'a positive whole number' });
+const bytes = (fallback: number) =>
+  Type.Integer({ minimum: 1, default: fallback, description: 'a number of bytes' });
+const millis = (fallback: number) =>
+  Type.Integer({ minimum: 1, default: fallback, description: 'a number of milliseconds' });
 
 export const ConfigSchema = Type.Object({
   PORT: Env.port(8080),
   HOST: Env.host(),
   LOG_LEVEL: Env.logLevel(),
+
+  // Routing: the instances of each service, comma-separated.
   AUTH_URLS: urlList(),
   MAIN_URLS: Type.Optional(urlList()),
   ANALYTICS_URLS: Type.Optional(urlList()),
+  /** Time to the upstream's response headers, and the longest silence inside a body. */
   UPSTREAM_TIMEOUT: Env.seconds(30),
+  UPSTREAM_CONNECT_TIMEOUT_MS: millis(2000),
+  /** How long an instance that refused a connection or timed out gets no traffic. */
+  UPSTREAM_EJECT_MS: millis(10_000),
+  /** How often every instance's `/health/ready` is polled. */
+  HEALTH_INTERVAL_MS: millis(2000),
+
+  // Edge authentication: the same verifier the services use.
+  AUTH_URL: Type.Optional(Env.url()),
+  REDIS_URL: Env.redisUrl(),
+  JWT_ISSUER: Type.String({ default: 'auth', minLength: 1 }),
+  JWT_AUDIENCE: Type.String({ default: 'microservice-template', minLength: 1 }),
+  /** Proxies whose X-Forwarded-For is believed (NGINX); see Fastify's trustProxy. */
+  TRUST_PROXY: Type.String({
+    default: 'loopback',
+    description: 'addresses or CIDRs, comma-separated',
+  }),
+
+  // Rate limits, per window; signed-in clients are counted per user, others per address.
+  RATE_LIMIT_WINDOW: Env.seconds(60),
+  RATE_LIMIT_PER_ADDRESS: count(6000),
+  RATE_LIMIT_PER_USER: count(6000),
+  RATE_LIMIT_LOGIN: count(30),
+  RATE_LIMIT_REGISTER: count(60),
+  RATE_LIMIT_PASSWORD_RESET: count(10),
+
+  /** Origins allowed to call the API from a browser: `*`, or a comma-separated list. */
+  CORS_ORIGINS: Type.String({ default: '', description: '*, or comma-separated origins' }),
+  BODY_LIMIT: bytes(256 * 1024),
+  /** The avatar upload: 5 MB of image plus multipart framing. */
+  AVATAR_BODY_LIMIT: bytes(5 * 1024 * 1024 + 64 * 1024),
+
+  // Performance samples to analytics.
+  ANALYTICS_URL: Type.Optional(Env.url()),
+  SERVICE_TOKEN: Type.Optional(
+    Type.String({ minLength: 32, description: '32 characters or more' }),
+  ),
+  SAMPLE_BUFFER: count(10_000),
+  SAMPLE_BATCH: Type.Integer({ minimum: 1, maximum: 1000, default: 500, description: '1 to 1000' }),
+  SAMPLE_FLUSH_MS: millis(1000),
 });
 
 export type Config = Static<typeof ConfigSchema>;
@@ -25,16 +73,16 @@ export type Upstreams = Record<ServiceName, string[]>;
 
 export function upstreamsOf(config: Config): Upstreams {
   return {
-    auth: splitUrls(config.AUTH_URLS),
-    main: splitUrls(config.MAIN_URLS),
-    analytics: splitUrls(config.ANALYTICS_URLS),
+    auth: splitList(config.AUTH_URLS).map((url) => url.replace(/\/+$/, '')),
+    main: splitList(config.MAIN_URLS).map((url) => url.replace(/\/+$/, '')),
+    analytics: splitList(config.ANALYTICS_URLS).map((url) => url.replace(/\/+$/, '')),
   };
 }
 
-function splitUrls(list: string | undefined): string[] {
+export function splitList(list: string | undefined): string[] {
   if (!list) return [];
   return list
     .split(',')
-    .map((url) => url.trim().replace(/\/+$/, ''))
+    .map((item) => item.trim())
     .filter(Boolean);
 }

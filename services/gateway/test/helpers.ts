@@ -1,8 +1,10 @@
 import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type ServiceAuth, TokenError } from '@platform/auth';
+import { loadConfig } from '@platform/config';
 import type { App } from '@platform/http';
-import { buildApp } from '../src/app.ts';
-import type { Config } from '../src/config.ts';
+import { type BuildOptions, buildApp } from '../src/app.ts';
+import { type Config, ConfigSchema } from '../src/config.ts';
 
 /** What the echo upstream saw. */
 export interface Seen {
@@ -57,20 +59,39 @@ export async function deadUrl(): Promise<string> {
   return upstream.url;
 }
 
+/** Stands in for the token verifier where no auth service runs: every token is refused. */
+export const refuseAllTokens: ServiceAuth = {
+  verify: async () => {
+    throw new TokenError('no auth service in this test');
+  },
+  revocations: {
+    isRevoked: () => false,
+    start: async () => {},
+    ready: async () => {},
+    close: async () => {},
+  },
+  close: async () => {},
+};
+
+/**
+ * A gateway on a free loopback port, configured like production from environment strings.
+ * Without `auth`, tokens are checked by a stub (the upstreams here are plain HTTP servers).
+ */
 export async function startGateway(
-  config: Partial<Config> & Pick<Config, 'AUTH_URLS'>,
-): Promise<{ app: App; url: string }> {
-  const app = await buildApp({
-    PORT: 0,
-    HOST: '127.0.0.1',
-    // Env.logLevel()'s static type is `never` (a widened literal union); the value is valid.
-    LOG_LEVEL: 'silent' as Config['LOG_LEVEL'],
-    UPSTREAM_TIMEOUT: 30,
-    ...config,
+  env: Record<string, string | number | undefined> & { AUTH_URLS: string },
+  options: { auth?: 'real'; logger?: BuildOptions['logger'] } = {},
+): Promise<{ app: App; url: string; config: Config }> {
+  const strings: Record<string, string> = { LOG_LEVEL: 'silent', PORT: '0' };
+  for (const [key, value] of Object.entries(env))
+    if (value !== undefined) strings[key] = String(value);
+  const config = loadConfig(ConfigSchema, strings);
+  const app = await buildApp(config, {
+    ...(options.auth === 'real' ? {} : { serviceAuth: refuseAllTokens }),
+    ...(options.logger ? { logger: options.logger } : {}),
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as AddressInfo;
-  return { app, url: `http://127.0.0.1:${port}` };
+  return { app, url: `http://127.0.0.1:${port}`, config };
 }
 
 /** A request with the path sent exactly as written (fetch would normalise `..`). */

@@ -12,7 +12,12 @@ export async function healthRoutes(app: App, options: { upstreams: Upstreams }) 
     ([, urls]) => urls.length > 0,
   );
 
-  app.get('/health', { schema: { hide: true }, logLevel: 'warn' }, async (request, reply) => {
+  const routeOptions = {
+    schema: { hide: true },
+    logLevel: 'warn' as const,
+    config: { rateLimit: false },
+  };
+  app.get('/health', routeOptions, async (request, reply) => {
     const services: Record<string, string> = {};
     await Promise.all(
       deployed.map(async ([service, urls]) => {

@@ -3,8 +3,10 @@ import type { ServiceName } from '../config.ts';
 export interface Failure {
   status: 502 | 503 | 504;
   detail: string;
-  /** No response came back, so an idempotent request may go to another instance. */
+  /** No answer came back, so an idempotent request may go to another instance. */
   retriable: boolean;
+  /** Passive health: the instance is taken out for a while. */
+  eject: boolean;
 }
 
 const UNREACHABLE = new Set([
@@ -22,22 +24,35 @@ const TIMED_OUT = new Set([
   'FST_REPLY_FROM_GATEWAY_TIMEOUT',
   'FST_REPLY_FROM_TIMEOUT',
 ]);
+/** The connection broke mid-request: an instance killed under load looks like this. */
+const RESET = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
 
 /** Maps what went wrong between the gateway and a service to the status a client should see. */
 export function failureOf(error: unknown, service: ServiceName): Failure {
   const codes = codesOf(error);
   if (codes.some((c) => UNREACHABLE.has(c))) {
-    return { status: 503, detail: `The ${service} service is unavailable.`, retriable: true };
+    return unavailable(service, true);
   }
   if (codes.some((c) => TIMED_OUT.has(c))) {
     return {
       status: 504,
       detail: `The ${service} service did not answer in time.`,
       retriable: false,
+      eject: true,
     };
   }
-  return { status: 502, detail: `The ${service} service failed to answer.`, retriable: false };
+  const detail = `The ${service} service failed to answer.`;
+  if (codes.some((c) => RESET.has(c)))
+    return { status: 502, detail, retriable: true, eject: false };
+  return { status: 502, detail, retriable: false, eject: false };
 }
+
+export const unavailable = (service: ServiceName, eject = false): Failure => ({
+  status: 503,
+  detail: `The ${service} service is unavailable.`,
+  retriable: true,
+  eject,
+});
 
 function codesOf(error: unknown): string[] {
   const codes: string[] = [];

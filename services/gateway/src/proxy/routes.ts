@@ -1,9 +1,11 @@
 import replyFrom from '@fastify/reply-from';
 import { type App, sendProblem } from '@platform/http';
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ServiceName, Upstreams } from '../config.ts';
-import { roundRobin } from './balancer.ts';
-import { failureOf } from './failures.ts';
+import type { FastifyReply, FastifyRequest, RouteShorthandOptions } from 'fastify';
+import type { ServiceName } from '../config.ts';
+import type { Balancer, Instance } from './balancer.ts';
+import { streamBodies, tooLarge } from './body.ts';
+import { type Failure, failureOf, unavailable } from './failures.ts';
+import { requestHeaders, responseHeaders } from './headers.ts';
 
 /** Public path prefixes and the service behind each; nothing else is reachable through the gateway. */
 export const ROUTES: ReadonlyArray<{ prefix: string; service: ServiceName }> = [
@@ -12,13 +14,39 @@ export const ROUTES: ReadonlyArray<{ prefix: string; service: ServiceName }> = [
   { prefix: '/analytics', service: 'analytics' },
 ];
 
-export interface ProxyOptions {
-  upstreams: Upstreams;
-  timeoutMs: number;
+/** A path with its own limits (body size, rate), still forwarded like the rest of its prefix. */
+export interface ExactRoute {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  url: string;
+  options: RouteShorthandOptions;
 }
 
-// A refused or unroutable connection should turn into a 503 in well under a second.
-const CONNECT_TIMEOUT_MS = 2000;
+export interface ProxyOptions {
+  balancers: ReadonlyMap<ServiceName, Balancer>;
+  timeoutMs: number;
+  connectTimeoutMs: number;
+  exact: ExactRoute[];
+}
+
+/** Which service and instance a request went to, for the access log, metrics and samples. */
+export interface Proxied {
+  service: ServiceName;
+  /** The last instance tried. */
+  upstream?: string;
+  /** The instance whose in-flight count this request holds, until it ends. */
+  holding?: Instance;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    proxied: Proxied | null;
+  }
+  interface FastifyContextConfig {
+    /** The service behind a proxied route (also when the edge refuses the request). */
+    service?: ServiceName;
+  }
+}
+
 // Safe to send again to another instance: the first one never answered and there is no body.
 const RETRIABLE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -29,39 +57,83 @@ export async function proxyRoutes(app: App, options: ProxyOptions) {
     undici: {
       connections: 128,
       pipelining: 1,
-      connect: { timeout: CONNECT_TIMEOUT_MS },
+      keepAliveTimeout: 30_000,
+      connect: { timeout: options.connectTimeoutMs },
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
     },
   });
-  // Bodies are never read here: each one streams to the service, which parses and limits it.
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+  streamBodies(app);
+  app.decorateRequest('proxied', null);
+  app.addHook('onResponse', async (request) => release(request));
 
-  for (const { prefix, service } of ROUTES) {
-    const urls = options.upstreams[service];
-    const handler = urls.length
-      ? forwarder(service, urls, options.timeoutMs)
+  const serviceOf = (url: string) => ROUTES.find((r) => url.startsWith(`${r.prefix}/`))!.service;
+  const handlerFor = (service: ServiceName) => {
+    const balancer = options.balancers.get(service);
+    return balancer?.instances.length
+      ? forwarder(service, balancer, options.timeoutMs)
       : notDeployed(service);
-    app.all(prefix, handler);
-    app.all(`${prefix}/*`, handler);
+  };
+  // Access lines are the gateway's own (one per request); Fastify's pair would double them.
+  const quiet = { logLevel: 'warn' as const };
+  for (const route of options.exact) {
+    const service = serviceOf(route.url);
+    app.route({
+      method: route.method,
+      url: route.url,
+      ...quiet,
+      ...route.options,
+      config: { ...route.options.config, service },
+      handler: handlerFor(service),
+    });
+  }
+  for (const { prefix, service } of ROUTES) {
+    const handler = handlerFor(service);
+    const options = { ...quiet, config: { service } };
+    app.all(prefix, options, handler);
+    app.all(`${prefix}/*`, options, handler);
   }
 }
 
-function forwarder(service: ServiceName, urls: string[], timeoutMs: number) {
-  const next = roundRobin(urls);
+function release(request: FastifyRequest) {
+  const proxied = request.proxied;
+  if (proxied?.holding) {
+    proxied.holding.inFlight--;
+    proxied.holding = undefined;
+  }
+}
 
-  const send = (request: FastifyRequest, reply: FastifyReply, retries: number): FastifyReply => {
-    const origin = next();
-    return reply.from(origin + request.url, {
+function forwarder(service: ServiceName, balancer: Balancer, timeoutMs: number) {
+  const fail = (request: FastifyRequest, reply: FastifyReply, failure: Failure) =>
+    sendProblem(request, reply, failure.status, failure.detail);
+
+  const send = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    instance: Instance,
+    retry: boolean,
+  ) => {
+    instance.inFlight++;
+    request.proxied = { service, upstream: instance.url, holding: instance };
+    return reply.from(instance.url + request.url, {
       timeout: timeoutMs,
-      rewriteRequestHeaders: (_req, headers) => forwardedHeaders(request, headers),
+      // Our own retry (on another instance) replaces reply-from's (same instance, 503s included).
+      retryDelay: () => null,
+      rewriteRequestHeaders: (_req, headers) => requestHeaders(request, headers),
+      rewriteHeaders: (headers) => responseHeaders(headers),
       // The callback's reply is this same reply, typed for any server kind.
       onError: (_reply, { error }) => {
+        release(request);
+        if (request.bodyTooLarge) return reply.send(tooLarge(request.routeOptions.bodyLimit));
         const failure = failureOf(error, service);
-        request.log.warn({ err: error, service, upstream: origin }, 'upstream request failed');
-        if (failure.retriable && retries > 0) return send(request, reply, retries - 1);
-        sendProblem(request, reply, failure.status, failure.detail);
+        request.log.warn(
+          { err: error, service, upstream: instance.url },
+          'upstream request failed',
+        );
+        if (failure.eject) balancer.eject(instance);
+        const next = retry && failure.retriable ? balancer.pick(instance) : undefined;
+        if (next) return send(request, reply, next, false);
+        fail(request, reply, failure);
       },
     });
   };
@@ -69,7 +141,13 @@ function forwarder(service: ServiceName, urls: string[], timeoutMs: number) {
   return (request: FastifyRequest, reply: FastifyReply) => {
     const problem = unsafePath(request.url);
     if (problem) return sendProblem(request, reply, problem.status, problem.detail);
-    return send(request, reply, RETRIABLE_METHODS.has(request.method) ? urls.length - 1 : 0);
+    const instance = balancer.pick();
+    // Every instance is out: answer now rather than wait on one that is known to be down.
+    if (!instance) {
+      request.proxied = { service };
+      return fail(request, reply, unavailable(service));
+    }
+    return send(request, reply, instance, RETRIABLE_METHODS.has(request.method));
   };
 }
 
@@ -95,18 +173,4 @@ function unsafePath(url: string): { status: number; detail: string } | undefined
     return { status: 404, detail: `No route for ${path}.` };
   }
   return undefined;
-}
-
-type Headers = Record<string, string | string[] | undefined>;
-
-function forwardedHeaders(request: FastifyRequest, headers: Headers): Headers {
-  const prior = headers['x-forwarded-for'];
-  const chain = [prior, request.ip].flat().filter(Boolean).join(', ');
-  return {
-    ...headers,
-    'x-forwarded-for': chain,
-    'x-forwarded-proto': request.protocol,
-    'x-forwarded-host': request.host,
-    'x-request-id': request.id,
-  };
 }

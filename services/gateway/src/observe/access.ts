@@ -1,0 +1,68 @@
+import type { App } from '@platform/http';
+import type { FastifyRequest } from 'fastify';
+import type { SampleSink } from '../samples/sink.ts';
+import type { GatewayMetrics } from './metrics.ts';
+import { routeLabel } from './route-label.ts';
+
+/**
+ * One JSON line per request (who, what, where it went, how it ended, how long it took), the
+ * duration histogram, and a performance sample for every proxied request. Health probes and
+ * scrapes are left out: they would drown the rest.
+ */
+export function accessLog(app: App, options: { metrics: GatewayMetrics; samples: SampleSink }) {
+  const { metrics, samples } = options;
+  app.addHook('onResponse', async (request, reply) => {
+    const url = request.routeOptions.url;
+    if (url === '/metrics' || url === '/health' || url?.startsWith('/health/')) return;
+    const proxied = request.proxied;
+    const service = proxied?.service ?? request.routeOptions.config.service;
+    const route = service ? routeLabel(request.url) : (url ?? 'unmatched');
+    const durationMs = Math.round(reply.elapsedTime * 100) / 100;
+    const userId = request.principal?.userId;
+    app.log.info(
+      {
+        request_id: request.id,
+        user_id: userId ?? null,
+        method: request.method,
+        route,
+        path: request.url.split('?', 1)[0],
+        service: service ?? null,
+        upstream: proxied?.upstream ?? null,
+        status: reply.statusCode,
+        duration_ms: durationMs,
+        remote_address: clientAddress(request),
+      },
+      'request',
+    );
+    if (!service) return;
+    metrics.duration.observe(
+      {
+        service,
+        route,
+        method: request.method,
+        status_code: String(reply.statusCode),
+      },
+      durationMs / 1000,
+    );
+    samples.push({
+      service,
+      route,
+      method: request.method,
+      status: reply.statusCode,
+      duration_ms: durationMs,
+      timestamp: new Date().toISOString(),
+      request_id: request.id,
+      ...(userId ? { user_id: userId } : {}),
+      ...(proxied?.upstream ? { upstream: proxied.upstream } : {}),
+    });
+  });
+}
+
+/** The client's address; once a client has gone, its socket (and so `request.ip`) may be too. */
+function clientAddress(request: FastifyRequest): string | undefined {
+  try {
+    return request.ip;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,67 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { ServiceName } from '../config.ts';
+import { type Balancer, isAvailable } from '../proxy/balancer.ts';
+
+export interface GatewayMetrics {
+  duration: Histogram<'service' | 'route' | 'method' | 'status_code'>;
+  rateLimited: Counter<'limit'>;
+  samplesSent: Counter;
+  samplesDropped: Counter<'reason'>;
+}
+
+/** The gateway's own series, beside the per-route histogram every service has. */
+export function gatewayMetrics(
+  registry: Registry,
+  balancers: ReadonlyMap<ServiceName, Balancer>,
+): GatewayMetrics {
+  const registers = [registry];
+  const perInstance = (read: (b: Balancer, i: Balancer['instances'][number]) => number) =>
+    function (this: Gauge<'upstream_service' | 'instance'>) {
+      this.reset();
+      for (const [service, balancer] of balancers) {
+        for (const instance of balancer.instances) {
+          this.set({ upstream_service: service, instance: instance.url }, read(balancer, instance));
+        }
+      }
+    };
+  new Gauge({
+    name: 'gateway_upstream_healthy',
+    help: '1 while an upstream instance receives traffic (ready and not ejected), else 0',
+    labelNames: ['upstream_service', 'instance'] as const,
+    registers,
+    collect: perInstance((_b, i) => (isAvailable(i) ? 1 : 0)),
+  });
+  new Gauge({
+    name: 'gateway_upstream_in_flight',
+    help: 'Requests sent to an upstream instance and not finished',
+    labelNames: ['upstream_service', 'instance'] as const,
+    registers,
+    collect: perInstance((_b, i) => i.inFlight),
+  });
+  return {
+    duration: new Histogram({
+      name: 'gateway_request_duration_seconds',
+      help: 'Duration of requests through the gateway, by upstream service, route and status',
+      labelNames: ['service', 'route', 'method', 'status_code'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
+    rateLimited: new Counter({
+      name: 'gateway_rate_limited_total',
+      help: 'Requests refused with 429, by the limit they exceeded',
+      labelNames: ['limit'] as const,
+      registers,
+    }),
+    samplesSent: new Counter({
+      name: 'gateway_samples_sent_total',
+      help: 'Performance samples accepted by the analytics service',
+      registers,
+    }),
+    samplesDropped: new Counter({
+      name: 'gateway_samples_dropped_total',
+      help: 'Performance samples dropped: buffer full, analytics not configured or failing',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+  };
+}

@@ -1,0 +1,98 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { GatewayMetrics } from '../observe/metrics.ts';
+
+/** One proxied request, in the shape analytics' `POST /internal/samples` takes. */
+export interface Sample {
+  service: string;
+  route: string;
+  method: string;
+  status: number;
+  duration_ms: number;
+  timestamp: string;
+  request_id?: string;
+  user_id?: string;
+  upstream?: string;
+}
+
+export interface SampleSinkOptions {
+  /** Analytics' internal base URL; unset, samples are counted as dropped and go nowhere. */
+  analyticsUrl: string | undefined;
+  serviceToken: string | undefined;
+  capacity: number;
+  batchSize: number;
+  flushMs: number;
+  metrics: GatewayMetrics;
+  log: FastifyBaseLogger;
+}
+
+export interface SampleSink {
+  /** O(1) and never throws: the request path only appends to an array. */
+  push(sample: Sample): void;
+  /** Sends what is buffered; on close, the last samples go out before the process ends. */
+  close(): Promise<void>;
+}
+
+const SEND_TIMEOUT_MS = 5000;
+
+/**
+ * A bounded buffer drained in batches by a timer, off the request path. When analytics is slow
+ * or down the buffer fills and new samples are dropped (and counted) rather than held: a
+ * request must never wait for, or fail because of, its own measurement.
+ */
+export function createSampleSink(options: SampleSinkOptions): SampleSink {
+  const { metrics, log } = options;
+  const target = options.analyticsUrl?.replace(/\/+$/, '');
+  let buffer: Sample[] = [];
+  let sending: Promise<void> | undefined;
+
+  const send = async (batch: Sample[]) => {
+    try {
+      const response = await fetch(`${target}/internal/samples`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-service-token': options.serviceToken ?? '',
+        },
+        body: JSON.stringify({ samples: batch }),
+        signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
+      });
+      await response.arrayBuffer();
+      if (response.ok) metrics.samplesSent.inc(batch.length);
+      else {
+        metrics.samplesDropped.inc({ reason: 'rejected' }, batch.length);
+        log.warn({ status: response.status }, 'analytics refused performance samples');
+      }
+    } catch (err) {
+      metrics.samplesDropped.inc({ reason: 'unreachable' }, batch.length);
+      log.warn({ err }, 'sending performance samples failed');
+    }
+  };
+
+  const flush = (): Promise<void> => {
+    sending ??= (async () => {
+      while (buffer.length > 0) {
+        const batch = buffer.slice(0, options.batchSize);
+        buffer = buffer.slice(batch.length);
+        await send(batch);
+      }
+    })().finally(() => {
+      sending = undefined;
+    });
+    return sending;
+  };
+
+  const timer = setInterval(() => void flush(), options.flushMs);
+  timer.unref();
+
+  return {
+    push(sample) {
+      if (!target) return metrics.samplesDropped.inc({ reason: 'disabled' });
+      if (buffer.length >= options.capacity) return metrics.samplesDropped.inc({ reason: 'full' });
+      buffer.push(sample);
+    },
+    async close() {
+      clearInterval(timer);
+      if (target) await flush();
+    },
+  };
+}
