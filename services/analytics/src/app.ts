@@ -1,0 +1,73 @@
+import { authentication, createServiceAuth } from '@platform/auth';
+import { type App, createApp } from '@platform/http';
+import type { Config } from './config.ts';
+import type { AnalyticsContext } from './context.ts';
+import type { AnalyticsDatabase } from './db/index.ts';
+import { createDestinations } from './destinations/index.ts';
+import { scheduleRetention } from './ingestion/retention.ts';
+import { ingestionRoutes } from './ingestion/routes.ts';
+import { createWriter } from './ingestion/writer.ts';
+import { internalRoutes } from './internal/routes.ts';
+import { queryRoutes } from './queries/routes.ts';
+import { createStore } from './store/index.ts';
+import type { Store } from './store/types.ts';
+
+export const PREFIX = '/analytics/v1';
+
+export interface AnalyticsAppDeps {
+  config: Config;
+  database: AnalyticsDatabase;
+  /** Replaces the store chosen from configuration (tests). */
+  store?: Store;
+  logger?: Parameters<typeof createApp>[0]['logger'];
+}
+
+/** Builds the analytics service without listening; tests call this and use `app.inject`. */
+export async function buildApp(deps: AnalyticsAppDeps): Promise<App> {
+  const { config, database } = deps;
+  const app = await createApp({
+    name: 'analytics',
+    prefix: PREFIX,
+    description: 'Event tracking, user activity, performance and reports',
+    logLevel: config.LOG_LEVEL,
+    // A batch of 500 events with 8 KB of properties each.
+    bodyLimit: 5 * 1024 * 1024,
+    ...(deps.logger ? { logger: deps.logger } : {}),
+  });
+  const auth = createServiceAuth({
+    authUrl: config.AUTH_URL,
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    redisUrl: config.REDIS_URL,
+    onError: (err) => app.log.warn({ err }, 'following revocations failed'),
+  });
+  const store = deps.store ?? createStore(config, database.db);
+  await store.init();
+  const destinations = createDestinations({ config, db: database.db, log: app.log });
+  const writer = createWriter({ db: database.db, store, config, log: app.log });
+  const ctx: AnalyticsContext = { db: database.db, config, store, writer, destinations };
+
+  app.addReadinessCheck('database', database.ping);
+  app.addReadinessCheck('revocations', () => auth.revocations.ready());
+  app.addHook('onReady', async () => {
+    writer.start();
+    destinations.start();
+  });
+  app.addHook('onClose', async () => {
+    await writer.close();
+    await destinations.close();
+    await auth.close();
+  });
+
+  await app.register(
+    async (api) => {
+      await api.register(authentication, { verify: auth.verify });
+      ingestionRoutes(api, ctx);
+      queryRoutes(api, ctx);
+    },
+    { prefix: PREFIX },
+  );
+  internalRoutes(app, ctx);
+  scheduleRetention(app, ctx);
+  return app;
+}

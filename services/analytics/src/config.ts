@@ -1,0 +1,39 @@
+import { Env, loadConfig, type Static, Type } from '@platform/config';
+
+const count = (fallback: number, minimum = 1) =>
+  Type.Integer({ minimum, default: fallback, description: 'a count' });
+
+export const ConfigSchema = Type.Object({
+  PORT: Env.port(8083),
+  HOST: Env.host(),
+  LOG_LEVEL: Env.logLevel(),
+  DATABASE_URL: Env.postgresUrl(),
+  /** Internal base URL of the auth service: keys and the revocation feed come from there. */
+  AUTH_URL: Env.url('http://127.0.0.1:8081'),
+  REDIS_URL: Env.redisUrl(),
+  JWT_ISSUER: Type.String({ default: 'auth', minLength: 1 }),
+  JWT_AUDIENCE: Type.String({ default: 'microservice-template', minLength: 1 }),
+  /** Proves a caller of `/internal/*` is one of our services (`x-service-token`). */
+  SERVICE_TOKEN: Type.String({ minLength: 32, description: 'at least 32 characters' }),
+  /** Set: events and samples are stored in InfluxDB (v1 HTTP API); unset: in PostgreSQL. */
+  INFLUX_URL: Type.Optional(Env.url()),
+  INFLUX_DB: Type.String({ default: 'analytics', minLength: 1, description: 'a database name' }),
+  INFLUX_TOKEN: Type.Optional(Type.String({ minLength: 1, description: 'a token' })),
+  INFLUX_USERNAME: Type.Optional(Type.String({ minLength: 1, description: 'a user name' })),
+  INFLUX_PASSWORD: Type.Optional(Type.String({ minLength: 1, description: 'a password' })),
+  /** Events and samples older than this are deleted (InfluxDB: the retention policy). */
+  RETENTION_DAYS: count(90),
+  /** Ids of events from other services are remembered this long, so a re-send is a no-op. */
+  DEDUP_DAYS: count(7),
+  /** Largest batch the background writer moves from the queue to the store at once. */
+  WRITER_BATCH_SIZE: count(5000),
+  /** How often the writer looks at the queue when nothing wakes it. */
+  WRITER_INTERVAL_MS: count(500, 10),
+  /** Backoff after a failed store write doubles from 100 ms up to this. */
+  WRITER_MAX_BACKOFF_MS: count(10_000, 100),
+});
+
+export type Config = Static<typeof ConfigSchema>;
+
+export const readConfig = (env: Record<string, string | undefined> = process.env): Config =>
+  loadConfig(ConfigSchema, env);

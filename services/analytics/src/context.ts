@@ -1,0 +1,14 @@
+import type { Config } from './config.ts';
+import type { Db } from './db/index.ts';
+import type { Destinations } from './destinations/index.ts';
+import type { Writer } from './ingestion/writer.ts';
+import type { Store } from './store/types.ts';
+
+/** What the analytics features need, built once in app.ts and passed in explicitly. */
+export interface AnalyticsContext {
+  db: Db;
+  config: Config;
+  store: Store;
+  writer: Writer;
+  destinations: Destinations;
+}

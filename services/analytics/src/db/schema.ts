@@ -1,0 +1,81 @@
+import {
+  bigint,
+  bigserial,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  smallint,
+  text,
+  timestamp,
+} from 'drizzle-orm/pg-core';
+
+const now = () => timestamp({ withTimezone: true, mode: 'date' }).notNull().defaultNow();
+const at = () => timestamp({ withTimezone: true, mode: 'date' });
+
+/**
+ * The durable queue behind every 202: accepted events and samples wait here until the background
+ * writer has put them in the store. `seq` is assigned once and makes store writes idempotent.
+ */
+export const queue = pgTable(
+  'queue',
+  {
+    seq: bigserial({ mode: 'number' }).primaryKey(),
+    kind: text().notNull().$type<'event' | 'sample'>(),
+    item: jsonb().notNull().$type<Record<string, unknown>>(),
+    attempts: integer().notNull().default(0),
+    nextAttemptAt: now(),
+    enqueuedAt: now(),
+  },
+  (t) => [index('queue_due_idx').on(t.nextAttemptAt, t.seq)],
+);
+
+/** Ids chosen by other services (`auth:42`), remembered for a while so a re-send is a no-op. */
+export const receivedIds = pgTable(
+  'received_ids',
+  { id: text().primaryKey(), receivedAt: now() },
+  (t) => [index('received_ids_received_at_idx').on(t.receivedAt)],
+);
+
+/** The PostgreSQL store (used when INFLUX_URL is unset): one row per event. */
+export const events = pgTable(
+  'events',
+  {
+    seq: bigint({ mode: 'number' }).primaryKey(),
+    eventId: text().notNull().unique(),
+    name: text().notNull(),
+    source: text().notNull(),
+    userId: text(),
+    anonymousId: text(),
+    properties: jsonb().notNull().$type<Record<string, unknown>>(),
+    occurredAt: at().notNull(),
+  },
+  (t) => [
+    // Appends arrive roughly in time order, so a BRIN index prunes time ranges for a few pages.
+    index('events_occurred_at_brin').using('brin', t.occurredAt),
+    index('events_user_time_idx').on(t.userId, t.occurredAt.desc(), t.seq.desc()),
+    index('events_name_time_idx').on(t.name, t.occurredAt),
+  ],
+);
+
+/** The PostgreSQL store: one row per request the gateway saw. */
+export const samples = pgTable(
+  'samples',
+  {
+    seq: bigint({ mode: 'number' }).primaryKey(),
+    service: text().notNull(),
+    route: text().notNull(),
+    method: text().notNull(),
+    status: smallint().notNull(),
+    durationMs: doublePrecision().notNull(),
+    requestId: text(),
+    userId: text(),
+    upstream: text(),
+    occurredAt: at().notNull(),
+  },
+  (t) => [
+    index('samples_occurred_at_brin').using('brin', t.occurredAt),
+    index('samples_service_time_idx').on(t.service, t.occurredAt),
+  ],
+);

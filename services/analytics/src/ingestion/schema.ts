@@ -1,0 +1,45 @@
+import { Type } from 'typebox';
+
+export const EVENT_NAME = '^[A-Za-z][A-Za-z0-9_.:/ -]{0,99}$';
+export const MAX_PROPERTIES_BYTES = 8 * 1024;
+export const MAX_BATCH = 500;
+
+const TrackedEvent = Type.Object(
+  {
+    event: Type.String({
+      pattern: EVENT_NAME,
+      maxLength: 100,
+      description: 'a letter, then up to 99 letters, digits, spaces or _ . : / -',
+    }),
+    properties: Type.Optional(
+      Type.Record(Type.String(), Type.Unknown(), {
+        description: `any JSON object up to ${MAX_PROPERTIES_BYTES} bytes serialized`,
+      }),
+    ),
+    timestamp: Type.Optional(
+      Type.String({ format: 'date-time', description: 'when it happened; default: now' }),
+    ),
+    anonymous_id: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 128, pattern: '^[\\w.:@-]+$' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** One event, or `{events: [...]}`; which one is checked in the service for a clear error. */
+export const TrackBody = Type.Object(
+  {
+    event: Type.Optional(TrackedEvent.properties.event),
+    properties: Type.Optional(TrackedEvent.properties.properties),
+    timestamp: Type.Optional(TrackedEvent.properties.timestamp),
+    anonymous_id: Type.Optional(TrackedEvent.properties.anonymous_id),
+    events: Type.Optional(Type.Array(TrackedEvent, { minItems: 1, maxItems: MAX_BATCH })),
+  },
+  { additionalProperties: false },
+);
+
+export const TrackAccepted = Type.Object({
+  accepted: Type.Integer(),
+  /** Generated event ids, in the order the events were sent. */
+  ids: Type.Array(Type.String()),
+});

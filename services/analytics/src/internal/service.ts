@@ -1,0 +1,73 @@
+import type { Static } from 'typebox';
+import type { AnalyticsContext } from '../context.ts';
+import { receivedIds } from '../db/schema.ts';
+import { enqueueEvents, enqueueSamples } from '../ingestion/queue.ts';
+import type { AcceptedEvent, Sample } from '../ingestion/types.ts';
+import type { EventsBody, SamplesBody } from './schema.ts';
+
+/**
+ * Domain events from other services. Their ids are remembered (DEDUP_DAYS) in the transaction
+ * that queues them, so the at-least-once relay's re-sends are no-ops.
+ */
+export async function receiveEvents(
+  ctx: AnalyticsContext,
+  body: Static<typeof EventsBody>,
+): Promise<number> {
+  const unique = [...new Map(body.events.map((e) => [e.id, e])).values()];
+  if (unique.length === 0) return 0;
+  const fresh = await ctx.db.transaction(async (tx) => {
+    const inserted = await tx
+      .insert(receivedIds)
+      .values(unique.map((e) => ({ id: e.id })))
+      .onConflictDoNothing()
+      .returning({ id: receivedIds.id });
+    const ids = new Set(inserted.map((r) => r.id));
+    const events: AcceptedEvent[] = unique
+      .filter((e) => ids.has(e.id))
+      .map((e) => ({
+        id: e.id,
+        event: e.type,
+        source: e.id.includes(':') ? e.id.slice(0, e.id.indexOf(':')) : 'service',
+        userId: e.user_id ?? null,
+        anonymousId: null,
+        properties: e.payload,
+        timestamp: new Date(e.occurred_at).toISOString(),
+      }));
+    await enqueueEvents(tx, events);
+    await ctx.destinations.enqueue(tx, events);
+    return events.length;
+  });
+  if (fresh) ctx.writer.wake();
+  return fresh;
+}
+
+/** Numbers and UUIDs in a path would make one series per record; they become `:id`. */
+export function routeTemplate(route: string): string {
+  const path = route.split('?')[0] ?? route;
+  return path
+    .split('/')
+    .map((s) =>
+      /^\d+$|^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s) ? ':id' : s,
+    )
+    .join('/');
+}
+
+export async function receiveSamples(
+  ctx: AnalyticsContext,
+  body: Static<typeof SamplesBody>,
+): Promise<number> {
+  const samples: Sample[] = body.samples.map((s) => ({
+    service: s.service,
+    route: routeTemplate(s.route),
+    method: s.method.toUpperCase(),
+    status: s.status,
+    durationMs: s.duration_ms,
+    timestamp: new Date(s.timestamp).toISOString(),
+    requestId: s.request_id ?? null,
+    userId: s.user_id ?? null,
+    upstream: s.upstream ?? null,
+  }));
+  await enqueueSamples(ctx.db, samples);
+  if (samples.length) ctx.writer.wake();
+  return samples.length;
+}

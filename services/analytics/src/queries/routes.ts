@@ -1,0 +1,74 @@
+import type { App } from '@platform/http';
+import { Type } from 'typebox';
+import type { AnalyticsContext } from '../context.ts';
+import { toCsv } from './csv.ts';
+import {
+  ActivityPage,
+  ActivityQuery,
+  Performance,
+  PerformanceQuery,
+  Report,
+  ReportQuery,
+} from './schema.ts';
+import { performance, READ_ANY, report, userActivity } from './service.ts';
+
+const bearer = [{ bearer: [] }];
+
+export function queryRoutes(api: App, ctx: AnalyticsContext) {
+  api.get(
+    '/user-activity',
+    {
+      schema: {
+        summary: "The signed-in user's events, newest first (admins: anyone's with user_id)",
+        security: bearer,
+        querystring: ActivityQuery,
+        response: { 200: ActivityPage },
+      },
+      preHandler: api.authenticate,
+    },
+    async (request) => userActivity(ctx, request.principal!, request.query),
+  );
+
+  api.get(
+    '/performance',
+    {
+      schema: {
+        summary: 'Requests, errors (5xx) and latency percentiles per service, route and interval',
+        security: bearer,
+        querystring: PerformanceQuery,
+        response: { 200: Performance },
+      },
+      preHandler: api.authorize(READ_ANY),
+    },
+    async (request) => performance(ctx, request.query),
+  );
+
+  api.get(
+    '/reports',
+    {
+      schema: {
+        summary: 'Daily active users, top events, top routes or sign-ups, as JSON or CSV',
+        security: bearer,
+        querystring: ReportQuery,
+        response: {
+          200: {
+            content: {
+              'application/json': { schema: Report },
+              'text/csv': { schema: Type.String() },
+            },
+          },
+        },
+      },
+      preHandler: api.authorize(READ_ANY),
+    },
+    async (request, reply) => {
+      const result = await report(ctx, request.query);
+      if (request.query.format !== 'csv') return reply.type('application/json').send(result);
+      const name = `${result.type}_${result.from.slice(0, 10)}_${result.to.slice(0, 10)}.csv`;
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="${name}"`)
+        .send(toCsv(result.columns, result.rows));
+    },
+  );
+}

@@ -1,0 +1,158 @@
+import type { Principal } from '@platform/auth';
+import { problems } from '@platform/http';
+import type { Static } from 'typebox';
+import type { AnalyticsContext } from '../context.ts';
+import type { Range } from '../store/types.ts';
+import type { ActivityQuery, PerformanceQuery, ReportQuery } from './schema.ts';
+
+export const READ_ANY = 'analytics:read';
+const DAY = 86_400_000;
+const UNIT = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
+/** Points per series a `/performance` answer may hold. */
+export const MAX_POINTS = 1440;
+const MAX_REPORT_DAYS = 400;
+
+function rangeOf(from: string | undefined, to: string | undefined, defaultSpanMs: number): Range {
+  const end = to ? new Date(to) : new Date();
+  const start = from ? new Date(from) : new Date(end.getTime() - defaultSpanMs);
+  if (start >= end) {
+    throw problems.badRequest('"from" must be before "to".', [
+      { field: 'from', message: 'must be before "to"' },
+    ]);
+  }
+  return { from: start, to: end };
+}
+
+/** Own events; another user's only with `analytics:read` (403 otherwise, not a silent filter). */
+export async function userActivity(
+  ctx: AnalyticsContext,
+  principal: Principal,
+  q: Static<typeof ActivityQuery>,
+) {
+  const userId = q.user_id ?? principal.userId;
+  if (userId !== principal.userId && !principal.permissions.includes(READ_ANY)) {
+    throw problems.forbidden("Only admins may read another user's activity.");
+  }
+  // Accepted timestamps may run a few minutes ahead of this clock.
+  const to = q.to ?? new Date(Date.now() + 10 * 60_000).toISOString();
+  const range = rangeOf(q.from, to, ctx.config.RETENTION_DAYS * DAY);
+  const page = await ctx.store.activity({
+    userId,
+    ...range,
+    event: q.event,
+    limit: q.limit,
+    cursor: q.cursor,
+  });
+  return {
+    items: page.items.map((e) => ({
+      id: e.id,
+      event: e.event,
+      source: e.source,
+      user_id: e.userId,
+      anonymous_id: e.anonymousId,
+      properties: e.properties,
+      timestamp: e.timestamp,
+    })),
+    next_cursor: page.nextCursor,
+  };
+}
+
+export function intervalSeconds(interval: string): number {
+  const seconds = Number(interval.slice(0, -1)) * UNIT[interval.slice(-1) as keyof typeof UNIT];
+  if (seconds < 60 || seconds > 86_400) {
+    throw problems.badRequest('The interval must be between 1m and 1d.', [
+      { field: 'interval', message: 'must be between 1m and 1d' },
+    ]);
+  }
+  return seconds;
+}
+
+export async function performance(ctx: AnalyticsContext, q: Static<typeof PerformanceQuery>) {
+  const seconds = intervalSeconds(q.interval);
+  const range = rangeOf(q.from, q.to, 3600_000);
+  const points = Math.ceil((range.to.getTime() - range.from.getTime()) / (seconds * 1000));
+  if (points > MAX_POINTS) {
+    throw problems.badRequest(
+      `That is ${points} intervals; at most ${MAX_POINTS} are served: widen the interval or narrow the range.`,
+      [{ field: 'interval', message: `at most ${MAX_POINTS} intervals per range` }],
+    );
+  }
+  const rows = await ctx.store.performance({
+    ...range,
+    intervalSeconds: seconds,
+    service: q.service,
+  });
+  const series = new Map<string, { service: string; route: string; points: unknown[] }>();
+  for (const r of rows) {
+    const key = `${r.service}\n${r.route}`;
+    if (!series.has(key)) series.set(key, { service: r.service, route: r.route, points: [] });
+    series.get(key)!.points.push({
+      time: r.time.toISOString(),
+      requests: r.requests,
+      errors: r.errors,
+      p50: r.p50,
+      p95: r.p95,
+      p99: r.p99,
+    });
+  }
+  return {
+    from: range.from.toISOString(),
+    to: range.to.toISOString(),
+    interval: q.interval,
+    series: [...series.values()] as never,
+  };
+}
+
+type Row = Record<string, string | number>;
+
+/** Every UTC day of the range, so a chart shows days without activity as zero. */
+function everyDay(range: Range, found: Row[], column: string): Row[] {
+  const byDay = new Map(found.map((r) => [r.day as string, r]));
+  const days: Row[] = [];
+  const start = Date.UTC(
+    range.from.getUTCFullYear(),
+    range.from.getUTCMonth(),
+    range.from.getUTCDate(),
+  );
+  for (let t = start; t < range.to.getTime(); t += DAY) {
+    const day = new Date(t).toISOString().slice(0, 10);
+    days.push(byDay.get(day) ?? { day, [column]: 0 });
+  }
+  return days;
+}
+
+export async function report(ctx: AnalyticsContext, q: Static<typeof ReportQuery>) {
+  const range = rangeOf(q.from, q.to, 30 * DAY);
+  if (range.to.getTime() - range.from.getTime() > MAX_REPORT_DAYS * DAY) {
+    throw problems.badRequest(`A report covers at most ${MAX_REPORT_DAYS} days.`, [
+      { field: 'from', message: `at most ${MAX_REPORT_DAYS} days before "to"` },
+    ]);
+  }
+  let columns: string[] = [];
+  let rows: Row[] = [];
+  switch (q.type) {
+    case 'daily-active-users':
+      columns = ['day', 'users'];
+      rows = everyDay(range, await ctx.store.dailyActiveUsers(range), 'users');
+      break;
+    case 'signups':
+      columns = ['day', 'signups'];
+      rows = everyDay(range, await ctx.store.signups(range), 'signups');
+      break;
+    case 'top-events':
+      columns = ['event', 'count'];
+      rows = await ctx.store.topEvents(range, q.limit);
+      break;
+    case 'top-routes':
+      columns = ['service', 'route', 'requests', 'errors'];
+      rows = await ctx.store.topRoutes(range, q.limit);
+      break;
+  }
+  return {
+    type: q.type,
+    from: range.from.toISOString(),
+    to: range.to.toISOString(),
+    columns,
+    rows,
+  };
+}

@@ -1,0 +1,13 @@
+import { runMain } from '@platform/config';
+import { listen } from '@platform/http';
+import { buildApp } from './app.ts';
+import { readConfig } from './config.ts';
+import { openDatabase } from './db/index.ts';
+
+await runMain(async () => {
+  const config = readConfig();
+  const database = await openDatabase(config.DATABASE_URL);
+  const app = await buildApp({ config, database });
+  app.addHook('onClose', () => database.close());
+  await listen(app, config.PORT, config.HOST);
+});

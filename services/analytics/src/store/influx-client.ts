@@ -1,0 +1,104 @@
+import { StoreRejected } from './errors.ts';
+
+export interface InfluxOptions {
+  url: string;
+  database: string;
+  token?: string | undefined;
+  username?: string | undefined;
+  password?: string | undefined;
+  timeoutMs?: number;
+}
+
+export interface Series {
+  name: string;
+  tags?: Record<string, string>;
+  columns: string[];
+  values: unknown[][];
+}
+
+/** Rows of one series as objects keyed by column. */
+export const records = (s: Series) =>
+  s.values.map((v) => Object.fromEntries(s.columns.map((c, i) => [c, v[i]])));
+
+/** A failure worth retrying later: the server is down, slow, or refused our credentials. */
+export class InfluxUnavailable extends Error {
+  override name = 'InfluxUnavailable';
+}
+
+/**
+ * The InfluxDB v1 HTTP API: line protocol to `/write`, InfluxQL to `/query`. InfluxDB 1.x serves
+ * it natively, 2.x and 3.x through their v1 compatibility endpoints.
+ */
+export function influxClient(options: InfluxOptions) {
+  const base = options.url.replace(/\/+$/, '');
+  const headers: Record<string, string> = {};
+  if (options.token) headers.authorization = `Token ${options.token}`;
+  else if (options.username) {
+    const pair = `${options.username}:${options.password ?? ''}`;
+    headers.authorization = `Basic ${Buffer.from(pair).toString('base64')}`;
+  }
+  const timeout = options.timeoutMs ?? 10_000;
+
+  async function call(path: string, init: RequestInit): Promise<Response> {
+    try {
+      return await fetch(`${base}${path}`, {
+        ...init,
+        headers: { ...headers, ...(init.headers as Record<string, string>) },
+        signal: AbortSignal.timeout(timeout),
+      });
+    } catch (error) {
+      throw new InfluxUnavailable(`InfluxDB unreachable: ${(error as Error).message}`);
+    }
+  }
+
+  return {
+    async write(lines: string[]): Promise<void> {
+      if (lines.length === 0) return;
+      const db = encodeURIComponent(options.database);
+      const res = await call(`/write?db=${db}&precision=ns`, {
+        method: 'POST',
+        body: lines.join('\n'),
+        headers: { 'content-type': 'text/plain; charset=utf-8' },
+      });
+      if (res.status === 204 || res.status === 200) return;
+      const text = await res.text();
+      // Points older than the retention policy are dropped by design, not a failure.
+      if (res.status === 400 && /beyond retention policy/.test(text)) return;
+      if (res.status === 400 || res.status === 413) throw new StoreRejected(text.slice(0, 300));
+      throw new InfluxUnavailable(`InfluxDB /write answered ${res.status}: ${text.slice(0, 300)}`);
+    },
+
+    async query(q: string, post = false): Promise<Series[][]> {
+      const params = new URLSearchParams({ db: options.database, q });
+      const res = post
+        ? await call('/query', {
+            method: 'POST',
+            body: params,
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          })
+        : await call(`/query?${params}`, { method: 'GET' });
+      const text = await res.text();
+      if (!res.ok)
+        throw new InfluxUnavailable(
+          `InfluxDB /query answered ${res.status}: ${text.slice(0, 300)}`,
+        );
+      const body = JSON.parse(text) as { results?: { series?: Series[]; error?: string }[] };
+      const results = body.results ?? [];
+      const failed = results.find((r) => r.error);
+      if (failed) throw new Error(`InfluxQL error: ${failed.error}`);
+      return results.map((r) => r.series ?? []);
+    },
+
+    async ping(): Promise<void> {
+      const res = await call('/ping', { method: 'GET' });
+      if (res.status >= 300) throw new InfluxUnavailable(`InfluxDB /ping answered ${res.status}`);
+    },
+  };
+}
+
+export type InfluxClient = ReturnType<typeof influxClient>;
+
+/** An InfluxQL string literal. */
+export const quote = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+/** An InfluxQL identifier. */
+export const ident = (value: string) => `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;

@@ -1,0 +1,167 @@
+import { type SQL, sql } from 'drizzle-orm';
+import type { Db } from '../db/index.ts';
+import { events, samples } from '../db/schema.ts';
+import type { AcceptedEvent } from '../ingestion/types.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
+import type { PerformancePoint, Range, Store } from './types.ts';
+
+/** Bind parameters per statement stay well under PostgreSQL's 65535. */
+const CHUNK = 2000;
+
+const chunks = <T>(items: T[]) =>
+  Array.from({ length: Math.ceil(items.length / CHUNK) }, (_, i) =>
+    items.slice(i * CHUNK, (i + 1) * CHUNK),
+  );
+
+const num = (v: unknown) => Number(v ?? 0);
+const day = (v: unknown) => new Date(v as string).toISOString().slice(0, 10);
+const inRange = (r: Range) => sql`occurred_at >= ${r.from} and occurred_at < ${r.to}`;
+
+/** The store in the service's own PostgreSQL: `events` and `samples` (see src/db/schema.ts). */
+export function createPostgresStore(db: Db): Store {
+  const rows = async <T>(query: SQL) => (await db.execute(query)).rows as T[];
+  return {
+    kind: 'postgres',
+    init: async () => {},
+    ping: async () => {
+      await db.execute(sql`select 1`);
+    },
+
+    async writeEvents(items) {
+      for (const part of chunks(items)) {
+        await db
+          .insert(events)
+          .values(
+            part.map((e) => ({
+              seq: e.seq,
+              eventId: e.id,
+              name: e.event,
+              source: e.source,
+              userId: e.userId,
+              anonymousId: e.anonymousId,
+              properties: e.properties,
+              occurredAt: new Date(e.timestamp),
+            })),
+          )
+          .onConflictDoNothing();
+      }
+    },
+
+    async writeSamples(items) {
+      for (const part of chunks(items)) {
+        await db
+          .insert(samples)
+          .values(
+            part.map((s) => ({
+              seq: s.seq,
+              service: s.service,
+              route: s.route,
+              method: s.method,
+              status: s.status,
+              durationMs: s.durationMs,
+              requestId: s.requestId,
+              userId: s.userId,
+              upstream: s.upstream,
+              occurredAt: new Date(s.timestamp),
+            })),
+          )
+          .onConflictDoNothing();
+      }
+    },
+
+    async activity(q) {
+      const after = q.cursor ? decodeCursor(q.cursor) : undefined;
+      const found = await rows<Record<string, unknown>>(sql`
+        select event_id, name, source, user_id, anonymous_id, properties, occurred_at,
+          (extract(epoch from occurred_at) * 1000)::bigint::text as ms, seq::text as seq
+        from events
+        where user_id = ${q.userId} and ${inRange(q)}
+          ${q.event ? sql`and name = ${q.event}` : sql``}
+          ${after ? sql`and (occurred_at, seq) < (to_timestamp(${Number(after[0])} / 1000.0), ${Number(after[1])})` : sql``}
+        order by occurred_at desc, seq desc
+        limit ${q.limit + 1}`);
+      const page = found.slice(0, q.limit);
+      const last = page.at(-1);
+      return {
+        items: page.map(
+          (r): AcceptedEvent => ({
+            id: r.event_id as string,
+            event: r.name as string,
+            source: r.source as string,
+            userId: r.user_id as string | null,
+            anonymousId: r.anonymous_id as string | null,
+            properties: r.properties as Record<string, unknown>,
+            timestamp: new Date(r.occurred_at as string).toISOString(),
+          }),
+        ),
+        nextCursor:
+          found.length > q.limit && last
+            ? encodeCursor(last.ms as string, last.seq as string)
+            : null,
+      };
+    },
+
+    async performance(q) {
+      const found = await rows<Record<string, unknown>>(sql`
+        select service, route,
+          date_bin(make_interval(secs => ${q.intervalSeconds}), occurred_at,
+            timestamptz '1970-01-01T00:00:00Z') as time,
+          count(*) as requests, count(*) filter (where status >= 500) as errors,
+          percentile_disc(array[0.5, 0.95, 0.99]) within group (order by duration_ms) as p
+        from samples
+        where ${inRange(q)} ${q.service ? sql`and service = ${q.service}` : sql``}
+        group by 1, 2, 3 order by 1, 2, 3`);
+      return found.map((r): PerformancePoint => {
+        const p = r.p as number[];
+        return {
+          service: r.service as string,
+          route: r.route as string,
+          time: new Date(r.time as string),
+          requests: num(r.requests),
+          errors: num(r.errors),
+          p50: p[0] ?? null,
+          p95: p[1] ?? null,
+          p99: p[2] ?? null,
+        };
+      });
+    },
+
+    async dailyActiveUsers(r) {
+      const found = await rows<Record<string, unknown>>(sql`
+        select date_trunc('day', occurred_at, 'UTC') as d, count(distinct user_id) as n
+        from events where ${inRange(r)} and user_id is not null group by 1 order by 1`);
+      return found.map((x) => ({ day: day(x.d), users: num(x.n) }));
+    },
+
+    async topEvents(r, limit) {
+      const found = await rows<Record<string, unknown>>(sql`
+        select name, count(*) as n from events where ${inRange(r)}
+        group by 1 order by 2 desc, 1 limit ${limit}`);
+      return found.map((x) => ({ event: x.name as string, count: num(x.n) }));
+    },
+
+    async topRoutes(r, limit) {
+      const found = await rows<Record<string, unknown>>(sql`
+        select service, route, count(*) as n, count(*) filter (where status >= 500) as e
+        from samples where ${inRange(r)} group by 1, 2 order by 3 desc, 1, 2 limit ${limit}`);
+      return found.map((x) => ({
+        service: x.service as string,
+        route: x.route as string,
+        requests: num(x.n),
+        errors: num(x.e),
+      }));
+    },
+
+    async signups(r) {
+      const found = await rows<Record<string, unknown>>(sql`
+        select date_trunc('day', occurred_at, 'UTC') as d, count(*) as n
+        from events where ${inRange(r)} and name = 'user.registered' group by 1 order by 1`);
+      return found.map((x) => ({ day: day(x.d), signups: num(x.n) }));
+    },
+
+    async prune(before) {
+      await db.execute(sql`delete from events where occurred_at < ${before}`);
+      await db.execute(sql`delete from samples where occurred_at < ${before}`);
+    },
+  };
+}

@@ -1,0 +1,64 @@
+import type { AcceptedEvent, Sample } from '../ingestion/types.ts';
+
+/** Queued items carry the queue's sequence number: writing the same one twice changes nothing. */
+export type QueuedEvent = AcceptedEvent & { seq: number };
+export type QueuedSample = Sample & { seq: number };
+
+export interface ActivityQuery {
+  userId: string;
+  from: Date;
+  to: Date;
+  event?: string | undefined;
+  limit: number;
+  /** Opaque, from a previous page's `nextCursor`. */
+  cursor?: string | undefined;
+}
+
+export interface PerformanceQuery {
+  from: Date;
+  to: Date;
+  intervalSeconds: number;
+  service?: string | undefined;
+}
+
+export interface PerformancePoint {
+  service: string;
+  route: string;
+  /** Start of the interval. */
+  time: Date;
+  requests: number;
+  errors: number;
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+}
+
+export interface Range {
+  from: Date;
+  to: Date;
+}
+
+/**
+ * Where events and samples live: InfluxDB when INFLUX_URL is set, else PostgreSQL. Both pass the
+ * same contract tests (test/store-contract.ts). Writes must be idempotent: the writer retries.
+ */
+export interface Store {
+  readonly kind: 'postgres' | 'influxdb';
+  /** Creates what the store needs (InfluxDB: database and retention policy). */
+  init(): Promise<void>;
+  writeEvents(events: QueuedEvent[]): Promise<void>;
+  writeSamples(samples: QueuedSample[]): Promise<void>;
+  /** One user's events, newest first. */
+  activity(query: ActivityQuery): Promise<{ items: AcceptedEvent[]; nextCursor: string | null }>;
+  performance(query: PerformanceQuery): Promise<PerformancePoint[]>;
+  dailyActiveUsers(range: Range): Promise<{ day: string; users: number }[]>;
+  topEvents(range: Range, limit: number): Promise<{ event: string; count: number }[]>;
+  topRoutes(
+    range: Range,
+    limit: number,
+  ): Promise<{ service: string; route: string; requests: number; errors: number }[]>;
+  signups(range: Range): Promise<{ day: string; signups: number }[]>;
+  /** Deletes what is older than `before` (InfluxDB's retention policy does this by itself). */
+  prune(before: Date): Promise<void>;
+  ping(): Promise<void>;
+}
