@@ -1,0 +1,11 @@
+export { type ComposeCheck, checkCompose } from './compose.ts';
+export {
+  describe,
+  type K8sObject,
+  manifestFiles,
+  parseManifests,
+  render,
+  schemaErrors,
+} from './k8s.ts';
+export { checkKustomize } from './overlays.ts';
+export { policyErrors } from './policy.ts';

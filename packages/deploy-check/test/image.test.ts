@@ -1,0 +1,145 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { createTestDatabase } from '@platform/testing';
+import pg from 'pg';
+import { root } from './helper.ts';
+
+/**
+ * What the Dockerfile's build stage makes (deploy/docker/build.mjs), run the way the image runs
+ * it: plain `node main.js`, no tsx, no TypeScript. node_modules is the repository's, with the
+ * workspace packages pointing at the compiled copies (the image gets them from `npm ci --omit=dev`).
+ */
+function buildImageTree(t: import('node:test').TestContext, service: string): string {
+  const out = mkdtempSync(path.join(tmpdir(), `image-${service}-`));
+  t.after(() => rmSync(out, { recursive: true, force: true }));
+  execFileSync(process.execPath, [path.join(root, 'deploy/docker/build.mjs'), service, out], {
+    stdio: 'pipe',
+  });
+  const app = path.join(out, 'app');
+  const modules = path.join(app, 'node_modules');
+  mkdirSync(path.join(modules, '@platform'), { recursive: true });
+  for (const entry of readdirSync(path.join(root, 'node_modules'))) {
+    if (entry === '@platform' || entry === '@services' || entry.startsWith('.')) continue;
+    symlinkSync(path.join(root, 'node_modules', entry), path.join(modules, entry));
+  }
+  for (const name of readdirSync(path.join(app, 'packages'))) {
+    symlinkSync(path.join(app, 'packages', name), path.join(modules, '@platform', name));
+    const nested = path.join(root, 'packages', name, 'node_modules');
+    if (existsSync(nested)) symlinkSync(nested, path.join(app, 'packages', name, 'node_modules'));
+  }
+  return app;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  return port;
+}
+
+test('the image build compiles auth to JavaScript that plain node runs: ready, then SIGTERM exits 0', async (t) => {
+  const app = buildImageTree(t, 'auth');
+  const sources = readdirSync(app, { recursive: true, encoding: 'utf8' }).filter(
+    (f) => !f.split(path.sep).includes('node_modules') && f.endsWith('.ts'),
+  );
+  assert.deepEqual(sources, [], 'no TypeScript in the image');
+  assert.match(
+    readFileSync(path.join(app, 'packages/http/package.json'), 'utf8'),
+    /"\.\/src\/index\.js"/,
+  );
+  assert.ok(existsSync(path.join(app, 'services/auth/drizzle/0000_init.sql')));
+  assert.ok(existsSync(path.join(app, 'services/auth/data/common-passwords.txt')));
+  assert.ok(!existsSync(path.join(app, 'packages/launcher')), 'only what auth needs at run time');
+
+  const database = await createTestDatabase();
+  t.after(() => database.drop());
+  const port = await freePort();
+  const child = spawn(process.execPath, ['main.js'], {
+    cwd: app,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: 'production',
+      DATABASE_URL: database.url,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      SMTP_URL: 'smtp://127.0.0.1:9',
+    },
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  t.after(() => child.kill('SIGKILL'));
+
+  // The Dockerfile's HEALTHCHECK, verbatim.
+  const healthcheck = `fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/health/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`;
+  const healthy = () =>
+    new Promise<boolean>((resolve) => {
+      const probe = spawn(process.execPath, ['-e', healthcheck], { env: { PORT: String(port) } });
+      probe.on('exit', (code) => resolve(code === 0));
+    });
+  const deadline = Date.now() + 60_000;
+  while (!(await healthy())) {
+    assert.ok(Date.now() < deadline && child.exitCode === null, `never became ready: ${stderr}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  const jwks = await fetch(`http://127.0.0.1:${port}/accounts/v1/.well-known/jwks.json`);
+  assert.equal(jwks.status, 200);
+
+  child.kill('SIGTERM');
+  const [code] = await once(child, 'exit');
+  assert.equal(code, 0, stderr);
+});
+
+test('migrate.js, the migrations Job entry point, applies the migrations and nothing else', async (t) => {
+  const app = buildImageTree(t, 'auth');
+  const database = await createTestDatabase();
+  t.after(() => database.drop());
+  execFileSync(process.execPath, ['migrate.js'], {
+    cwd: app,
+    env: { PATH: process.env.PATH, DATABASE_URL: database.url },
+    stdio: 'pipe',
+  });
+  const client = new pg.Client({ connectionString: database.url });
+  await client.connect();
+  try {
+    const { rows } = await client.query(
+      "select count(*)::int as n from information_schema.tables where table_schema = 'public'",
+    );
+    assert.ok(rows[0].n > 3, 'auth tables exist');
+    const keys = await client.query('select count(*)::int as n from signing_keys');
+    assert.equal(keys.rows[0].n, 0, 'the service did not start: no signing key was made');
+  } finally {
+    await client.end();
+  }
+});
+
+test('every service the stack runs compiles, and the ones with a database get migrate.js', (t) => {
+  for (const service of ['gateway', 'auth', 'main', 'analytics']) {
+    if (!existsSync(path.join(root, 'services', service, 'src', 'server.ts'))) continue;
+    const app = buildImageTree(t, service);
+    assert.ok(existsSync(path.join(app, `services/${service}/src/server.js`)), service);
+    assert.equal(
+      existsSync(path.join(app, 'migrate.js')),
+      existsSync(path.join(root, 'services', service, 'drizzle')),
+      service,
+    );
+  }
+});

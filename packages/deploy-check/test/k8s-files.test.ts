@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { test } from 'node:test';
+import { manifestFiles, parseManifests, schemaErrors } from '../src/k8s.ts';
+import { policyErrors } from '../src/policy.ts';
+import { root } from './helper.ts';
+
+const base = path.join(root, 'deploy', 'k8s', 'base');
+const objects = () => manifestFiles(base).flatMap((f) => f.objects);
+
+test('every object in deploy/k8s/base validates against the Kubernetes OpenAPI schemas', async () => {
+  const all = objects();
+  const kinds = new Set(all.map((o) => o.kind));
+  for (const kind of ['Deployment', 'Service', 'PodDisruptionBudget', 'HorizontalPodAutoscaler']) {
+    assert.ok(kinds.has(kind), `base has a ${kind}`);
+  }
+  for (const kind of ['Ingress', 'ConfigMap', 'Secret', 'Job']) assert.ok(kinds.has(kind), kind);
+  assert.deepEqual(await schemaErrors(all), []);
+});
+
+test('the base, with its Secret templates, passes the policy: references, probes, limits, security', () => {
+  assert.deepEqual(policyErrors(objects()), []);
+});
+
+test('a wrong type, a missing required field or an unknown kind fails the schema check', async () => {
+  const broken = parseManifests(`
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web }
+spec:
+  replicas: two
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata: { labels: { app: web } }
+    spec:
+      containers:
+        - name: web
+          image: web
+          readinessProbe: { httpGet: { path: /health/ready } }
+---
+apiVersion: policy/v1beta3
+kind: PodDisruptionBudget
+metadata: { name: web }
+`);
+  const errors = await schemaErrors(broken);
+  assert.ok(
+    errors.some(
+      (e) => e.includes('Deployment/web') && e.includes('/spec/replicas must be integer'),
+    ),
+    errors.join('\n'),
+  );
+  assert.ok(
+    errors.some((e) => e.includes('readinessProbe/httpGet must have required property port')),
+  );
+  assert.ok(
+    errors.some((e) => e.includes('unknown apiVersion/kind policy/v1beta3 PodDisruptionBudget')),
+  );
+});
+
+test('policy: no probes, no limits, root and writable filesystem, dangling references', () => {
+  const broken = parseManifests(`
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web }
+spec:
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata: { labels: { app: web } }
+    spec:
+      containers:
+        - name: web
+          image: web
+          envFrom: [{ secretRef: { name: web-secrets } }]
+---
+apiVersion: v1
+kind: Service
+metadata: { name: web }
+spec: { selector: { app: wbe }, ports: [{ port: 80 }] }
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: { name: web }
+spec: { scaleTargetRef: { apiVersion: apps/v1, kind: Deployment, name: api }, maxReplicas: 3 }
+`);
+  const errors = policyErrors(broken).join('\n');
+  for (const expected of [
+    'Deployment/web container web: runAsNonRoot is not set',
+    'readOnlyRootFilesystem must be true',
+    'capabilities must drop ALL',
+    'seccompProfile must be RuntimeDefault',
+    'resources.limits needs cpu and memory',
+    'Deployment/web: readinessProbe must GET /health/ready',
+    'Deployment/web: livenessProbe must GET /health/live',
+    'Deployment/web: Secret web-secrets does not exist',
+    'Deployment/web: no PodDisruptionBudget selects its pods',
+    "Service/web: its selector matches no Deployment's pods",
+    'HorizontalPodAutoscaler/web: scaleTargetRef Deployment/api does not exist',
+  ]) {
+    assert.ok(errors.includes(expected), `expected "${expected}" in\n${errors}`);
+  }
+});

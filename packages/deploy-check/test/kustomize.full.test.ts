@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { render } from '../src/k8s.ts';
+import { checkKustomize } from '../src/overlays.ts';
+import { replaceOnce, root } from './helper.ts';
+
+// Needs kubectl (its bundled kustomize) or kustomize on PATH: the full tier.
+const k8s = path.join(root, 'deploy', 'k8s');
+
+test('dev and prod render with kustomize and every object passes schema and policy', async () => {
+  const results = await checkKustomize(k8s);
+  assert.deepEqual(Object.keys(results).sort(), ['dev', 'prod']);
+  assert.deepEqual(results, { dev: [], prod: [] });
+});
+
+test('the overlays differ where they should', () => {
+  const dev = render(path.join(k8s, 'overlays', 'dev'));
+  const prod = render(path.join(k8s, 'overlays', 'prod'));
+  const find = (list: typeof dev, kind: string, name: string) =>
+    list.find((o) => o.kind === kind && o.metadata?.name === name)!;
+  assert.equal(find(dev, 'Deployment', 'auth').metadata?.namespace, 'microservice-template-dev');
+  assert.equal(find(dev, 'Deployment', 'auth').spec.replicas, 1);
+  assert.equal(find(prod, 'Deployment', 'auth').spec.replicas, 3);
+  assert.equal(find(prod, 'Deployment', 'main').spec.replicas, undefined, 'the HPA owns it');
+  assert.equal(find(prod, 'HorizontalPodAutoscaler', 'main').spec.minReplicas, 3);
+  assert.match(
+    find(prod, 'Deployment', 'gateway').spec.template.spec.containers[0].image,
+    /^registry\.example\.com\/microservice-template\/gateway:1\.0\.0$/,
+  );
+  assert.ok(
+    dev.some((o) => o.kind === 'Secret'),
+    'dev uses the Secret templates',
+  );
+  assert.ok(!prod.some((o) => o.kind === 'Secret'), 'prod commits no Secret');
+  assert.ok(find(prod, 'Ingress', 'gateway').spec.tls);
+  for (const o of prod)
+    assert.equal(o.metadata?.labels?.['app.kubernetes.io/part-of'], 'microservice-template');
+});
+
+function brokenCopy(t: import('node:test').TestContext, file: string, from: string, to: string) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'k8s-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  cpSync(k8s, dir, { recursive: true });
+  const target = path.join(dir, file);
+  writeFileSync(target, replaceOnce(readFileSync(target, 'utf8'), from, to));
+  return dir;
+}
+
+test('a schema error introduced by an overlay patch fails that overlay only', async (t) => {
+  const dir = brokenCopy(t, 'overlays/prod/replicas.yaml', 'replicas: 3', 'replicas: "3"');
+  const results = await checkKustomize(dir);
+  assert.deepEqual(results.dev, []);
+  assert.ok(
+    results.prod!.some(
+      (e) => e.includes('Deployment/auth') && e.includes('replicas must be integer'),
+    ),
+    results.prod!.join('\n'),
+  );
+});
+
+test('a dropped probe or a Service that selects nothing fails the policy', async (t) => {
+  const dir = brokenCopy(t, 'base/main.yaml', 'path: /health/ready', 'path: /healthz');
+  const results = await checkKustomize(dir);
+  for (const overlay of ['dev', 'prod']) {
+    assert.ok(results[overlay]!.includes('Deployment/main: readinessProbe must GET /health/ready'));
+  }
+  const other = brokenCopy(
+    t,
+    'base/auth.yaml',
+    'selector: { app.kubernetes.io/name: auth }',
+    'selector: { app.kubernetes.io/name: authn }',
+  );
+  assert.ok(
+    (await checkKustomize(other)).prod!.includes(
+      "Service/auth: its selector matches no Deployment's pods",
+    ),
+  );
+});
+
+test('a kustomization that does not build fails with kustomize’s reason', async (t) => {
+  const dir = brokenCopy(
+    t,
+    'overlays/dev/kustomization.yaml',
+    '  - path: ingress.yaml\n',
+    '  - path: missing.yaml\n',
+  );
+  const results = await checkKustomize(dir);
+  assert.equal(results.dev!.length, 1);
+  assert.match(results.dev![0]!, /kustomize failed .*missing\.yaml/s);
+});
