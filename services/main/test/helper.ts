@@ -10,8 +10,6 @@ import { buildApp } from '../src/app.ts';
 import { type Config, readConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/index.ts';
 
-export { bearer } from '../../auth/test/helper.ts';
-
 const ADMIN = { email: 'main-admin@example.com', password: 'main admin passphrase 7' };
 
 export interface User {
@@ -88,4 +86,48 @@ export async function buildTestMain(env: Record<string, string> = {}): Promise<T
       }
     },
   };
+}
+
+export const authHeader = (user?: User) =>
+  user ? { authorization: `Bearer ${user.token}` } : ({} as Record<string, string>);
+
+let titles = 0;
+
+/** Creates a post through the API (published unless told otherwise) and returns it. */
+export async function createPost(
+  main: TestMain,
+  user: User,
+  fields: Record<string, unknown> = {},
+): Promise<Post> {
+  titles += 1;
+  const res = await main.app.inject({
+    method: 'POST',
+    url: '/main/v1/posts',
+    headers: authHeader(user),
+    payload: { title: `Post number ${titles}`, body: 'Body text.', status: 'published', ...fields },
+  });
+  if (res.statusCode !== 201) throw new Error(`create failed: ${res.statusCode} ${res.body}`);
+  return res.json().post;
+}
+
+export interface Post {
+  id: string;
+  slug: string;
+  title: string;
+  body: string;
+  excerpt: string;
+  status: 'draft' | 'published';
+  author_id: string;
+  category: { id: string; slug: string; name: string } | null;
+  tags: string[];
+  created_at: string;
+  updated_at: string;
+  published_at: string | null;
+}
+
+/** GET /main/v1/posts with the given query; returns the page. */
+export async function list(main: TestMain, query: string, user?: User) {
+  const res = await main.app.inject({ url: `/main/v1/posts?${query}`, headers: authHeader(user) });
+  if (res.statusCode !== 200) throw new Error(`list failed: ${res.statusCode} ${res.body}`);
+  return res.json() as { items: Post[]; next_cursor: string | null };
 }

@@ -42,7 +42,7 @@ export async function listCategories(db: Executor) {
 /** Undefined when the slug is taken. */
 export async function insertCategory(db: Executor, values: { slug: string; name: string }) {
   const { rows } = await db.execute<CategoryRow>(sql`
-    insert into categories c (slug, name) values (${values.slug}, ${values.name})
+    insert into categories as c (slug, name) values (${values.slug}, ${values.name})
     on conflict (slug) do nothing returning ${COLUMNS}`);
   return rows[0];
 }

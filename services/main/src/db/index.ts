@@ -9,9 +9,9 @@ export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 export type Executor = Db | Tx;
 export { schema };
 
-const migrations = path.resolve(import.meta.dirname, '../../drizzle');
+export const migrationsFolder = path.resolve(import.meta.dirname, '../../drizzle');
 
 export async function openDatabase(url: string, maxConnections = 10): Promise<MainDatabase> {
-  await runMigrations(url, migrations);
+  await runMigrations(url, migrationsFolder);
   return connect(url, schema, { maxConnections });
 }

@@ -4,8 +4,9 @@ import { SLUG_PATTERN } from '../slug.ts';
 export const MAX_BODY_BYTES = 100 * 1024;
 
 const Timestamp = Type.String({ format: 'date-time' });
+// Null first: ajv coerces types, and would turn a null into "" for a string branch tried first.
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
-  Type.Union([schema, Type.Null()]);
+  Type.Union([Type.Null(), schema]);
 
 export const Status = Type.Union([Type.Literal('draft'), Type.Literal('published')]);
 export const TagSlug = Type.String({ minLength: 1, maxLength: 50, pattern: SLUG_PATTERN });

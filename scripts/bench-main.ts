@@ -1,0 +1,324 @@
+/**
+ * `npm run bench:main [-- --posts N]`: the main service (with auth beside it, for its keys) on an
+ * embedded PostgreSQL seeded with N posts (default 1,000,000). For each filter and sort it prints
+ * the service's p50/p95 over HTTP for the first page and for page 1,000 (a cursor built for that
+ * position, exactly as walking the pages would reach it; the last page when a filter has fewer),
+ * the rows Postgres scanned for that page (EXPLAIN ANALYZE) and whether posts was read by a
+ * sequential scan. Then req/s and p99 of a list page next to /health/live on the same process.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { ensureDatabase } from '@platform/db';
+import {
+  freePort,
+  type ServiceProcess,
+  spawnService,
+  startEmbeddedPostgres,
+  stopAll,
+  waitReady,
+} from '@platform/launcher';
+import autocannon from 'autocannon';
+import { PgDialect } from 'drizzle-orm/pg-core';
+import pg from 'pg';
+import { seed } from '../services/main/scripts/seed.ts';
+import { encodeCursor, type ListOrder } from '../services/main/src/posts/cursor.ts';
+import {
+  type ListFilters,
+  type ListRow,
+  listQuery,
+} from '../services/main/src/posts/list-query.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    posts: { type: 'string', default: '1000000' },
+    samples: { type: 'string', default: '40' },
+    seconds: { type: 'string', default: process.env.BENCH_SECONDS ?? '5' },
+  },
+});
+const POSTS = Number(args.posts);
+const SAMPLES = Number(args.samples);
+const SECONDS = Number(args.seconds);
+const PAGE = 20;
+const DEEP_PAGE = 1000;
+const root = path.resolve(import.meta.dirname, '..');
+const dialect = new PgDialect();
+
+interface Case {
+  name: string;
+  query: Record<string, string | string[]>;
+  order: ListOrder;
+  filters: ListFilters;
+}
+
+const quantile = (sorted: number[], q: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+
+async function timeGets(url: string): Promise<{ p50: number; p95: number }> {
+  const times: number[] = [];
+  for (let i = 0; i < SAMPLES + 3; i++) {
+    const started = performance.now();
+    const res = await fetch(url);
+    await res.arrayBuffer();
+    if (res.status !== 200) throw new Error(`GET ${url}: ${res.status}`);
+    if (i >= 3) times.push(performance.now() - started);
+  }
+  times.sort((a, b) => a - b);
+  return { p50: quantile(times, 0.5), p95: quantile(times, 0.95) };
+}
+
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Actual Rows'?: number;
+  'Actual Loops'?: number;
+  'Rows Removed by Filter'?: number;
+  'Rows Removed by Index Recheck'?: number;
+  Plans?: PlanNode[];
+}
+
+/** Rows every scan node read (returned plus filtered away), and whether posts was seq-scanned. */
+function scanned(node: PlanNode): { rows: number; seqScan: boolean } {
+  let rows = 0;
+  let seqScan = node['Node Type'] === 'Seq Scan' && node['Relation Name'] === 'posts';
+  if (node['Node Type'].includes('Scan')) {
+    const loops = node['Actual Loops'] ?? 1;
+    rows +=
+      ((node['Actual Rows'] ?? 0) +
+        (node['Rows Removed by Filter'] ?? 0) +
+        (node['Rows Removed by Index Recheck'] ?? 0)) *
+      loops;
+  }
+  for (const child of node.Plans ?? []) {
+    const sub = scanned(child);
+    rows += sub.rows;
+    seqScan ||= sub.seqScan;
+  }
+  return { rows: Math.round(rows), seqScan };
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows
+    .map((r) =>
+      r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '),
+    )
+    .join('\n');
+}
+
+async function measureLoad(name: string, url: string) {
+  process.stderr.write(`measuring ${name} for ${SECONDS} s…\n`);
+  const r = await autocannon({ url, connections: 16, duration: SECONDS });
+  return { name, rps: r.requests.average, p99: r.latency.p99, failed: r.non2xx + r.errors };
+}
+
+const scratch = await mkdtemp(path.join(tmpdir(), 'bench-main-'));
+const postgres = await startEmbeddedPostgres({ dataDir: scratch });
+const running: ServiceProcess[] = [];
+try {
+  const mainDb = await ensureDatabase(postgres.url, 'main');
+  const started = Date.now();
+  await seed(mainDb, {
+    posts: POSTS,
+    onProgress: (done) => process.stderr.write(`\rseeding: ${done} / ${POSTS} posts`),
+  });
+  const seedSeconds = (Date.now() - started) / 1000;
+  process.stderr.write(`\nseeded in ${seedSeconds.toFixed(0)} s\n`);
+
+  const [authPort, mainPort] = [await freePort(), await freePort()];
+  const authUrl = `http://127.0.0.1:${authPort}`;
+  const mainUrl = `http://127.0.0.1:${mainPort}`;
+  const common = { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'warn' };
+  const auth = spawnService('auth', 'services/auth/src/server.ts', {
+    cwd: root,
+    prefix: 'auth | ',
+    env: {
+      ...common,
+      PORT: String(authPort),
+      DATABASE_URL: await ensureDatabase(postgres.url, 'auth'),
+      PUBLIC_URL: authUrl,
+      MAIL_DIR: path.join(scratch, 'mail'),
+    },
+  });
+  running.push(auth);
+  await waitReady(auth, authUrl, 60_000);
+  const main = spawnService('main', 'services/main/src/server.ts', {
+    cwd: root,
+    prefix: 'main | ',
+    env: { ...common, PORT: String(mainPort), DATABASE_URL: mainDb, AUTH_URL: authUrl },
+  });
+  running.push(main);
+  await waitReady(main, mainUrl, 60_000);
+
+  const db = new pg.Client({ connectionString: mainDb });
+  await db.connect();
+  const one = async (text: string) => (await db.query(text)).rows[0];
+  const category = await one(
+    `select c.id, c.slug from categories c order by (select count(*) from posts p where p.category_id = c.id) desc limit 1`,
+  );
+  const [tagA, tagB] = (await db.query('select slug from tags order by post_count desc limit 2'))
+    .rows as { slug: string }[];
+  const author = await one(
+    `select author_id from posts group by author_id order by count(*) desc limit 1`,
+  );
+  const cases: Case[] = [
+    { name: 'sort -published_at', query: {}, order: '-published_at', filters: {} },
+    {
+      name: 'sort published_at',
+      query: { sort: 'published_at' },
+      order: 'published_at',
+      filters: {},
+    },
+    { name: 'sort -created_at', query: { sort: '-created_at' }, order: '-created_at', filters: {} },
+    { name: 'sort title', query: { sort: 'title' }, order: 'title', filters: {} },
+    {
+      name: `category=${category.slug}`,
+      query: { category: category.slug },
+      order: '-published_at',
+      filters: { categoryId: category.id },
+    },
+    {
+      name: `tag=${tagA!.slug}`,
+      query: { tag: tagA!.slug },
+      order: '-published_at',
+      filters: { tags: [tagA!.slug] },
+    },
+    {
+      name: `tag=${tagA!.slug}&tag=${tagB!.slug}`,
+      query: { tag: [tagA!.slug, tagB!.slug] },
+      order: '-published_at',
+      filters: { tags: [tagA!.slug, tagB!.slug] },
+    },
+    {
+      name: 'author=<most posts>',
+      query: { author: author.author_id },
+      order: '-published_at',
+      filters: { authorId: author.author_id },
+    },
+    {
+      name: 'published in 2 months',
+      query: { published_after: monthsAgo(8), published_before: monthsAgo(6) },
+      order: '-published_at',
+      filters: { publishedAfter: monthsAgo(8), publishedBefore: monthsAgo(6) },
+    },
+    {
+      name: 'q=rare word, ranked',
+      query: { q: 'riverengine' },
+      order: 'rank',
+      filters: { q: 'riverengine' },
+    },
+    {
+      name: 'q=common word, -published_at',
+      query: { q: 'garden', sort: '-published_at' },
+      order: '-published_at',
+      filters: { q: 'garden' },
+    },
+    {
+      name: 'q=common word, ranked',
+      query: { q: 'garden' },
+      order: 'rank',
+      filters: { q: 'garden' },
+    },
+  ];
+
+  const header = [
+    'filter',
+    'matches',
+    'p1 p50',
+    'p1 p95',
+    'p1 rows',
+    'page',
+    'pN p50',
+    'pN p95',
+    'pN rows',
+    'seq scan',
+  ];
+  const out: string[][] = [header];
+  for (const c of cases) {
+    process.stderr.write(`measuring ${c.name}…\n`);
+    const published = [{ status: 'published' as const }];
+    // The deep cursor: the last row of page 999, read with the service's own query.
+    const reach = await db.query(
+      toQuery(listQuery(published, c.order, c.filters, undefined, (DEEP_PAGE - 1) * PAGE)),
+    );
+    const rows = reach.rows as ListRow[];
+    const available = rows.length;
+    const pages = Math.max(1, Math.ceil(available / PAGE));
+    const deepPage = available >= (DEEP_PAGE - 1) * PAGE ? DEEP_PAGE : pages;
+    const before = rows[(deepPage - 1) * PAGE - 1];
+    const after = before ? { order: c.order, value: before.sort_value, id: before.id } : undefined;
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(c.query)) for (const x of [v].flat()) params.append(k, x);
+    params.set('limit', String(PAGE));
+    const first = await timeGets(`${mainUrl}/main/v1/posts?${params}`);
+    const firstPlan = await explain(
+      db,
+      listQuery(published, c.order, c.filters, undefined, PAGE + 1),
+    );
+    if (after) params.set('cursor', encodeCursor(after));
+    const deep = await timeGets(`${mainUrl}/main/v1/posts?${params}`);
+    const deepPlan = await explain(db, listQuery(published, c.order, c.filters, after, PAGE + 1));
+    out.push([
+      c.name,
+      available >= (DEEP_PAGE - 1) * PAGE ? `≥${(DEEP_PAGE - 1) * PAGE}` : String(available),
+      first.p50.toFixed(1),
+      first.p95.toFixed(1),
+      String(firstPlan.rows),
+      String(deepPage),
+      deep.p50.toFixed(1),
+      deep.p95.toFixed(1),
+      String(deepPlan.rows),
+      firstPlan.seqScan || deepPlan.seqScan ? 'YES' : 'no',
+    ]);
+  }
+  await db.end();
+
+  const live = await measureLoad('GET /health/live', `${mainUrl}/health/live`);
+  const list = await measureLoad(
+    'GET /main/v1/posts?limit=20',
+    `${mainUrl}/main/v1/posts?limit=20`,
+  );
+
+  console.log(
+    `\nmain service, ${POSTS} posts (seeded in ${seedSeconds.toFixed(0)} s); times in ms over HTTP,`,
+  );
+  console.log(
+    `${SAMPLES} sequential requests each; rows = rows read by scan nodes in EXPLAIN ANALYZE\n`,
+  );
+  console.log(table(out));
+  console.log(
+    `\n${table([
+      ['', 'req/s', 'p99 ms', 'failed'],
+      ...[live, list].map((r) => [r.name, r.rps.toFixed(0), r.p99.toFixed(1), String(r.failed)]),
+    ])}\n`,
+  );
+  console.log(
+    `GET /main/v1/posts?limit=20 vs GET /health/live: ${(list.rps / live.rps).toFixed(2)}x the req/s, ` +
+      `${live.p99 > 0 ? `${(list.p99 / live.p99).toFixed(2)}x` : 'n/a'} the p99`,
+  );
+  if (live.failed + list.failed > 0) process.exitCode = 1;
+} finally {
+  // Main first: it follows auth's revocation feed and would log each failed poll.
+  for (const service of running.reverse()) await stopAll([service], 12_000);
+  await postgres.stop();
+  await rm(scratch, { recursive: true, force: true });
+}
+
+function toQuery(query: Parameters<PgDialect['sqlToQuery']>[0]) {
+  const { sql, params } = dialect.sqlToQuery(query);
+  return { text: sql, values: params as unknown[] };
+}
+
+async function explain(db: pg.Client, query: Parameters<PgDialect['sqlToQuery']>[0]) {
+  const { text, values } = toQuery(query);
+  const { rows } = await db.query(`explain (analyze, format json) ${text}`, values);
+  return scanned((rows[0]['QUERY PLAN'] as { Plan: PlanNode }[])[0]!.Plan);
+}
+
+function monthsAgo(months: number): string {
+  const d = new Date();
+  d.setUTCMonth(d.getUTCMonth() - months, 1);
+  d.setUTCHours(0, 0, 0, 0);
+  return d.toISOString();
+}

@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { authHeader, buildTestMain, createPost, list, type User } from './helper.ts';
+
+const main = await buildTestMain();
+const [alice, bob, editor, admin] = await Promise.all([
+  main.user(),
+  main.user(),
+  main.user(['user', 'editor']),
+  main.user(['user', 'admin']),
+]);
+const aliceDraft = await createPost(main, alice!, { status: 'draft', title: 'Alice secret draft' });
+const alicePost = await createPost(main, alice!, { title: 'Alice public post' });
+
+const get = (key: string, user?: User) =>
+  main.app.inject({ url: `/main/v1/posts/${key}`, headers: authHeader(user) });
+const change = (method: 'PUT' | 'PATCH' | 'DELETE', key: string, user: User, payload?: object) =>
+  main.app.inject({
+    method,
+    url: `/main/v1/posts/${key}`,
+    headers: authHeader(user),
+    ...(payload ? { payload } : {}),
+  });
+
+test('a draft is readable by its author, editors and admins; everyone else gets 404', async () => {
+  for (const user of [alice, editor, admin]) {
+    assert.equal((await get(aliceDraft.id, user)).statusCode, 200);
+  }
+  for (const user of [bob, undefined]) {
+    for (const key of [aliceDraft.id, aliceDraft.slug]) {
+      const res = await get(key, user);
+      assert.equal(res.statusCode, 404);
+      assert.doesNotMatch(res.body, /secret/);
+    }
+  }
+  assert.equal((await get(alicePost.id)).statusCode, 200);
+});
+
+test('lists show a draft only to its author, editors and admins', async () => {
+  const ids = async (query: string, user?: User) =>
+    (await list(main, query, user)).items.map((p) => p.id);
+  for (const query of ['', 'status=draft', `author=${alice!.id}`, 'q=secret', 'sort=title']) {
+    assert.ok(!(await ids(query)).includes(aliceDraft.id), `anonymous, ${query}`);
+    assert.ok(!(await ids(query, bob)).includes(aliceDraft.id), `bob, ${query}`);
+    assert.ok((await ids(query, alice)).includes(aliceDraft.id), `alice, ${query}`);
+    assert.ok((await ids(query, editor)).includes(aliceDraft.id), `editor, ${query}`);
+    assert.ok((await ids(query, admin)).includes(aliceDraft.id), `admin, ${query}`);
+  }
+  assert.ok(!(await ids('status=published', alice)).includes(aliceDraft.id));
+  assert.deepEqual(await ids('status=draft'), []);
+  const bobDraft = await createPost(main, bob!, { status: 'draft' });
+  assert.deepEqual(await ids('status=draft', bob), [bobDraft.id]);
+});
+
+test("a user cannot change or delete another's post: 403 if they can see it, 404 if not", async () => {
+  for (const method of ['PUT', 'PATCH', 'DELETE'] as const) {
+    const body = method === 'DELETE' ? undefined : { title: 'Hijacked', body: 'by bob' };
+    assert.equal((await change(method, alicePost.id, bob!, body)).statusCode, 403, method);
+    assert.equal((await change(method, aliceDraft.id, bob!, body)).statusCode, 404, method);
+  }
+  const still = await get(alicePost.id);
+  assert.equal(still.json().post.title, 'Alice public post');
+});
+
+test('editors and admins may change and delete any post; the author stays the author', async () => {
+  const edited = await change('PATCH', aliceDraft.id, editor!, { title: 'Edited by editor' });
+  assert.equal(edited.statusCode, 200);
+  assert.equal(edited.json().post.author_id, alice!.id);
+  const replaced = await change('PUT', alicePost.id, admin!, {
+    title: 'By admin',
+    body: 'b',
+    status: 'published',
+  });
+  assert.equal(replaced.statusCode, 200);
+  assert.equal(replaced.json().post.author_id, alice!.id);
+  const victim = await createPost(main, alice!);
+  assert.equal((await change('DELETE', victim.id, editor!)).statusCode, 204);
+});
+
+test('identity comes only from the token: client-supplied author fields and headers are ignored', async () => {
+  const res = await main.app.inject({
+    method: 'POST',
+    url: '/main/v1/posts',
+    headers: { ...authHeader(bob), 'x-user-id': alice!.id },
+    payload: { title: 'Whose?', body: 'b', author_id: alice!.id },
+  });
+  assert.equal(res.statusCode, 201);
+  assert.equal(res.json().post.author_id, bob!.id);
+  const spoofed = await main.app.inject({
+    method: 'PATCH',
+    url: `/main/v1/posts/${alicePost.id}`,
+    headers: { ...authHeader(bob), 'x-user-id': alice!.id },
+    payload: { title: 'spoof' },
+  });
+  assert.equal(spoofed.statusCode, 403);
+});
+
+test('signed-out writes are 401', async () => {
+  for (const method of ['PUT', 'PATCH', 'DELETE'] as const) {
+    const res = await main.app.inject({
+      method,
+      url: `/main/v1/posts/${alicePost.id}`,
+      ...(method === 'DELETE' ? {} : { payload: { title: 't', body: 'b' } }),
+    });
+    assert.equal(res.statusCode, 401, method);
+  }
+});

@@ -1,0 +1,220 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { authHeader, buildTestMain, createPost } from './helper.ts';
+
+const main = await buildTestMain();
+const alice = await main.user();
+
+const send = (
+  method: 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+  url: string,
+  payload?: unknown,
+  headers = {},
+) =>
+  main.app.inject({
+    method,
+    url: `/main/v1${url}`,
+    headers: { ...authHeader(alice), ...headers },
+    ...(payload === undefined ? {} : { payload: payload as object }),
+  });
+
+test('create returns the contract shape; the post reads back by id and by slug', async () => {
+  const res = await send('POST', '/posts', {
+    title: 'Hello, Wörld: a first post!',
+    body: 'First paragraph.\n\nSecond one.',
+    tags: ['intro', 'hello-world'],
+  });
+  assert.equal(res.statusCode, 201);
+  const { post } = res.json();
+  assert.deepEqual(Object.keys(post).sort(), [
+    'author_id',
+    'body',
+    'category',
+    'created_at',
+    'excerpt',
+    'id',
+    'published_at',
+    'slug',
+    'status',
+    'tags',
+    'title',
+    'updated_at',
+  ]);
+  assert.equal(post.slug, 'hello-world-a-first-post');
+  assert.equal(post.status, 'draft');
+  assert.equal(post.published_at, null);
+  assert.equal(post.author_id, alice.id);
+  assert.equal(post.category, null);
+  assert.deepEqual(post.tags, ['intro', 'hello-world']);
+  assert.equal(post.excerpt, 'First paragraph. Second one.');
+  assert.match(post.created_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  assert.ok(res.headers.etag);
+
+  for (const key of [post.id, post.slug, post.id.toUpperCase()]) {
+    const got = await main.app.inject({ url: `/main/v1/posts/${key}`, headers: authHeader(alice) });
+    assert.equal(got.statusCode, 200, key);
+    assert.deepEqual(got.json().post, post);
+    assert.equal(got.headers.etag, res.headers.etag);
+  }
+  const missing = await main.app.inject({ url: '/main/v1/posts/no-such-post' });
+  assert.equal(missing.statusCode, 404);
+  assert.equal(missing.headers['content-type'], 'application/problem+json; charset=utf-8');
+});
+
+test('slugs are unique and readable, never uuid-shaped, and stop following the title once published', async () => {
+  const a = await createPost(main, alice, { title: 'Same Title', status: 'draft' });
+  const b = await createPost(main, alice, { title: 'Same Title', status: 'draft' });
+  assert.equal(a.slug, 'same-title');
+  assert.match(b.slug, /^same-title-[0-9a-f]{6}$/);
+  const odd = await createPost(main, alice, { title: '!!!' });
+  assert.match(odd.slug, /^post(-[0-9a-f]{6})?$/);
+  const uuidTitle = await createPost(main, alice, { title: a.id });
+  assert.equal(uuidTitle.slug, `post-${a.id}`);
+
+  const renamed = await send('PATCH', `/posts/${a.id}`, { title: 'Better Title' });
+  assert.equal(renamed.json().post.slug, 'better-title');
+  const published = await send('PATCH', `/posts/${a.id}`, { status: 'published' });
+  assert.equal(published.json().post.slug, 'better-title');
+  const later = await send('PATCH', `/posts/${a.id}`, { title: 'Renamed After Publishing' });
+  assert.equal(later.json().post.slug, 'better-title');
+  assert.equal(later.json().post.title, 'Renamed After Publishing');
+});
+
+test('published_at is set on the first publish and kept through later changes', async () => {
+  const draft = await createPost(main, alice, { status: 'draft' });
+  assert.equal(draft.published_at, null);
+  const first = (await send('PATCH', `/posts/${draft.id}`, { status: 'published' })).json().post;
+  assert.ok(first.published_at);
+  const back = (await send('PATCH', `/posts/${draft.id}`, { status: 'draft' })).json().post;
+  const again = (await send('PATCH', `/posts/${draft.id}`, { status: 'published' })).json().post;
+  assert.equal(back.published_at, first.published_at);
+  assert.equal(again.published_at, first.published_at);
+  const direct = await createPost(main, alice);
+  assert.ok(direct.published_at);
+});
+
+test('PUT replaces the whole post; PATCH changes only what it sends', async () => {
+  const post = await createPost(main, alice, {
+    body: 'Original body',
+    excerpt: 'Hand-written',
+    tags: ['keep'],
+  });
+  const patched = (await send('PATCH', `/posts/${post.id}`, { body: 'New body' })).json().post;
+  assert.equal(patched.body, 'New body');
+  assert.equal(patched.excerpt, 'Hand-written');
+  assert.deepEqual(patched.tags, ['keep']);
+  const rederived = (await send('PATCH', `/posts/${post.id}`, { excerpt: null })).json().post;
+  assert.equal(rederived.excerpt, 'New body');
+
+  const res = await send('PUT', `/posts/${post.id}`, { title: 'Replaced', body: 'x '.repeat(300) });
+  assert.equal(res.statusCode, 200);
+  const replaced = res.json().post;
+  assert.equal(replaced.title, 'Replaced');
+  assert.deepEqual(replaced.tags, []);
+  assert.equal(replaced.status, 'draft');
+  assert.equal(replaced.published_at, post.published_at, 'a published post keeps its date');
+  assert.ok(replaced.excerpt.length <= 201 && replaced.excerpt.endsWith('…'));
+  assert.ok(replaced.updated_at >= post.updated_at);
+  assert.equal((await send('PUT', `/posts/${post.id}`, { title: 'No body' })).statusCode, 400);
+  assert.equal((await send('PATCH', `/posts/${post.id}`, {})).statusCode, 400);
+});
+
+test('If-Match: the current ETag passes, a stale one is 412 and changes nothing', async () => {
+  const created = await send('POST', '/posts', { title: 'Contested', body: 'v1' });
+  const { post } = created.json();
+  const v1 = created.headers.etag as string;
+  const ok = await send('PATCH', `/posts/${post.id}`, { body: 'v2' }, { 'if-match': v1 });
+  assert.equal(ok.statusCode, 200);
+  const v2 = ok.headers.etag as string;
+  assert.notEqual(v2, v1);
+
+  const stalePatch = await send('PATCH', `/posts/${post.id}`, { body: 'lost' }, { 'if-match': v1 });
+  assert.equal(stalePatch.statusCode, 412);
+  assert.equal(stalePatch.headers['content-type'], 'application/problem+json; charset=utf-8');
+  const stalePut = await send(
+    'PUT',
+    `/posts/${post.id}`,
+    { title: 'x', body: 'lost' },
+    { 'if-match': v1 },
+  );
+  assert.equal(stalePut.statusCode, 412);
+  const staleDelete = await send('DELETE', `/posts/${post.id}`, undefined, { 'if-match': v1 });
+  assert.equal(staleDelete.statusCode, 412);
+  const now = await main.app.inject({
+    url: `/main/v1/posts/${post.id}`,
+    headers: authHeader(alice),
+  });
+  assert.equal(now.json().post.body, 'v2');
+  assert.equal(now.headers.etag, v2);
+
+  const notModified = await main.app.inject({
+    url: `/main/v1/posts/${post.id}`,
+    headers: { ...authHeader(alice), 'if-none-match': v2 },
+  });
+  assert.equal(notModified.statusCode, 304);
+  assert.equal(
+    (await send('PUT', `/posts/${post.id}`, { title: 'y', body: 'v3' }, { 'if-match': v2 }))
+      .statusCode,
+    200,
+  );
+  assert.equal(
+    (await send('PATCH', `/posts/${post.id}`, { body: 'v4' }, { 'if-match': '*' })).statusCode,
+    200,
+  );
+});
+
+test('delete removes the post; a second delete is a 404', async () => {
+  const post = await createPost(main, alice);
+  const res = await send('DELETE', `/posts/${post.slug}`);
+  assert.equal(res.statusCode, 204);
+  assert.equal((await main.app.inject({ url: `/main/v1/posts/${post.id}` })).statusCode, 404);
+  assert.equal((await send('DELETE', `/posts/${post.id}`)).statusCode, 404);
+});
+
+test('sizes and shapes are validated with field errors', async () => {
+  const cases: [Record<string, unknown>, string][] = [
+    [{ title: 'x'.repeat(201), body: 'b' }, 'title'],
+    [{ title: '', body: 'b' }, 'title'],
+    [{ title: 't', body: 'x'.repeat(100 * 1024 + 1) }, 'body'],
+    [{ title: 't', body: 'é'.repeat(60 * 1024) }, 'body'],
+    [{ title: 't', body: 'b', tags: Array.from({ length: 11 }, (_, i) => `t${i}`) }, 'tags'],
+    [{ title: 't', body: 'b', tags: ['Not A Slug'] }, 'tags.0'],
+    [{ title: 't', body: 'b', tags: ['a', 'a'] }, 'tags'],
+    [{ title: 't', body: 'b', status: 'archived' }, 'status'],
+    [{ title: 't', body: 'b', category_id: 'nope' }, 'category_id'],
+    [{ title: 't', body: 'b', category_id: '4b8e5c4e-8d3f-4b8a-9a57-0f4e3c1d2b6a' }, 'category_id'],
+    [{ body: 'b' }, 'title'],
+  ];
+  for (const [payload, field] of cases) {
+    const res = await send('POST', '/posts', payload);
+    assert.equal(res.statusCode, 400, `${field}: ${res.body}`);
+    const fields = res.json().errors.map((e: { field: string }) => e.field);
+    assert.ok(
+      fields.some((f: string) => f.startsWith(field)),
+      `${field} in ${fields}`,
+    );
+  }
+  const ten = Array.from({ length: 10 }, (_, i) => `t${i}`);
+  assert.equal(
+    (await send('POST', '/posts', { title: 't', body: 'b', tags: ten })).statusCode,
+    201,
+  );
+});
+
+test('writes need a valid token; reads do not', async () => {
+  const anonymous = await main.app.inject({
+    method: 'POST',
+    url: '/main/v1/posts',
+    payload: { title: 't', body: 'b' },
+  });
+  assert.equal(anonymous.statusCode, 401);
+  const forged = await main.app.inject({
+    method: 'POST',
+    url: '/main/v1/posts',
+    headers: { authorization: 'Bearer not.a.token' },
+    payload: { title: 't', body: 'b' },
+  });
+  assert.equal(forged.statusCode, 401);
+  assert.equal((await main.app.inject({ url: '/main/v1/posts' })).statusCode, 200);
+  assert.equal((await main.app.inject({ url: '/main/v1/openapi.json' })).statusCode, 200);
+});

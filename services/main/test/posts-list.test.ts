@@ -1,0 +1,219 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { authHeader, buildTestMain, createPost, list, type Post } from './helper.ts';
+
+const main = await buildTestMain();
+const [alice, bob, editor] = await Promise.all([
+  main.user(),
+  main.user(),
+  main.user(['user', 'editor']),
+]);
+const category = async (name: string) =>
+  (
+    await main.app.inject({
+      method: 'POST',
+      url: '/main/v1/categories',
+      headers: authHeader(editor),
+      payload: { name },
+    })
+  ).json().category as { id: string; slug: string };
+const [news, howto] = [await category('News'), await category('How To')];
+
+// Spread over known dates so date filters and the published_at sorts have something to order.
+const made: Post[] = [];
+for (let i = 0; i < 12; i++) {
+  made.push(
+    await createPost(main, i % 2 ? bob! : alice!, {
+      title: `${['Zebra', 'apple', 'Mango', 'banana'][i % 4]} story ${i}`,
+      body: i % 3 === 0 ? 'All about PostgreSQL indexes and query plans.' : 'Gardening in spring.',
+      tags: [['red'], ['red', 'blue'], ['blue'], []][i % 4],
+      category_id: i % 2 ? news!.id : i % 4 === 0 ? howto!.id : null,
+    }),
+  );
+}
+await main.sql(
+  `update posts set published_at = timestamptz '2024-01-01T00:00:00Z' + (
+     (select count(*) from posts q where q.created_at < posts.created_at) * interval '1 day')
+   where status = 'published'`,
+);
+await main.sql(
+  'update post_tags t set published_sort = p.published_sort from posts p where p.id = t.post_id',
+);
+const draft = await createPost(main, alice!, {
+  status: 'draft',
+  title: 'Unfinished',
+  tags: ['red'],
+});
+
+const ids = (page: { items: Post[] }) => page.items.map((p) => p.id);
+const idsOf = (posts: Post[]) => posts.map((p) => p.id);
+
+test('default order is newest published first; drafts are missing for anonymous callers', async () => {
+  const page = await list(main, 'limit=100');
+  assert.deepEqual(ids(page), idsOf(made).reverse());
+  assert.equal(page.next_cursor, null);
+});
+
+test('each filter narrows the list, and filters combine', async () => {
+  const expect = async (query: string, wanted: Post[]) => {
+    assert.deepEqual(
+      new Set(ids(await list(main, `${query}&limit=100`))),
+      new Set(idsOf(wanted)),
+      query,
+    );
+  };
+  await expect(
+    `category=${news!.slug}`,
+    made.filter((p) => p.category?.id === news!.id),
+  );
+  await expect(
+    `category=${news!.id}`,
+    made.filter((p) => p.category?.id === news!.id),
+  );
+  await expect('category=no-such-category', []);
+  await expect(
+    'tag=red',
+    made.filter((p) => p.tags.includes('red')),
+  );
+  await expect(
+    'tag=red&tag=blue',
+    made.filter((p) => p.tags.includes('red') && p.tags.includes('blue')),
+  );
+  await expect(
+    `author=${bob!.id}`,
+    made.filter((p) => p.author_id === bob!.id),
+  );
+  await expect('status=published', made);
+  await expect(
+    'q=postgresql',
+    made.filter((_, i) => i % 3 === 0),
+  );
+  await expect(
+    'q=index plans',
+    made.filter((_, i) => i % 3 === 0),
+  );
+  await expect('published_after=2024-01-05T00:00:00Z', made.slice(5));
+  await expect('published_before=2024-01-03T00:00:00Z', made.slice(0, 2));
+  await expect(
+    'published_after=2024-01-02T00:00:00Z&published_before=2024-01-10T00:00:00Z&tag=blue',
+    made.slice(2, 9).filter((p) => p.tags.includes('blue')),
+  );
+  await expect(
+    `tag=red&author=${alice!.id}&sort=title`,
+    made.filter((p, i) => i % 2 === 0 && p.tags.includes('red')),
+  );
+});
+
+test('every sort orders as documented; a draft sorts as newest in the published_at orders', async () => {
+  const all = [...made, draft];
+  const titles = (await list(main, 'sort=title&limit=100', editor)).items.map((p) => p.title);
+  assert.deepEqual(
+    titles,
+    [...titles].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)),
+  );
+  assert.equal(titles.length, all.length);
+  const created = await list(main, 'sort=-created_at&limit=100', editor);
+  assert.deepEqual(ids(created), idsOf(all).reverse());
+  const newest = await list(main, 'sort=-published_at&limit=100', editor);
+  assert.deepEqual(ids(newest), [draft.id, ...idsOf(made).reverse()]);
+  const oldest = await list(main, 'sort=published_at&limit=100', editor);
+  assert.deepEqual(ids(oldest), [...idsOf(made), draft.id]);
+});
+
+test('q ranks the best match first unless a sort is given', async () => {
+  const strong = await createPost(main, alice!, {
+    title: 'Kubernetes kubernetes',
+    body: 'kubernetes everywhere, kubernetes always',
+  });
+  const weak = await createPost(main, alice!, {
+    title: 'A note',
+    body: 'mentions kubernetes once',
+  });
+  assert.deepEqual(ids(await list(main, 'q=kubernetes')), [strong.id, weak.id]);
+  assert.deepEqual(ids(await list(main, 'q=kubernetes&sort=-created_at')), [weak.id, strong.id]);
+  const paged = await list(main, 'q=kubernetes&limit=1');
+  assert.deepEqual(ids(paged), [strong.id]);
+  assert.deepEqual(ids(await list(main, `q=kubernetes&limit=1&cursor=${paged.next_cursor}`)), [
+    weak.id,
+  ]);
+});
+
+async function walk(query: string, user = editor, during?: (page: number) => Promise<void>) {
+  const seen: string[] = [];
+  let cursor: string | null = null;
+  let pages = 0;
+  do {
+    const page = await list(main, `${query}&limit=3${cursor ? `&cursor=${cursor}` : ''}`, user);
+    seen.push(...ids(page));
+    cursor = page.next_cursor;
+    await during?.(pages++);
+  } while (cursor);
+  return seen;
+}
+
+test('walking the cursors returns every post exactly once, in every order', async () => {
+  for (const sort of ['-published_at', 'published_at', '-created_at', 'title']) {
+    const all = ids(await list(main, `sort=${sort}&limit=100`, editor));
+    assert.deepEqual(await walk(`sort=${sort}`), all, sort);
+    const red = ids(await list(main, `sort=${sort}&tag=red&limit=100`, editor));
+    assert.deepEqual(await walk(`sort=${sort}&tag=red`), red, `${sort} tag=red`);
+  }
+  assert.deepEqual(
+    await walk('q=gardening'),
+    ids(await list(main, 'q=gardening&limit=100', editor)),
+  );
+});
+
+test('posts added during a walk never make one appear twice or go missing', async () => {
+  for (const sort of ['-published_at', 'published_at', '-created_at', 'title']) {
+    const before = ids(await list(main, `sort=${sort}&limit=100`, editor));
+    const added: string[] = [];
+    const seen = await walk(`sort=${sort}`, editor, async () => {
+      added.push(
+        (await createPost(main, bob!, { title: `Added during ${sort} ${added.length}` })).id,
+      );
+    });
+    assert.equal(new Set(seen).size, seen.length, `${sort}: no duplicates`);
+    for (const id of before) assert.ok(seen.includes(id), `${sort}: ${id} missing`);
+    // In ascending published_at order the new posts come last, so the walk reaches them.
+    if (sort === 'published_at') for (const id of added.slice(0, -1)) assert.ok(seen.includes(id));
+  }
+});
+
+test('malformed query parameters are 400 problems naming the parameter', async () => {
+  const other = (await list(main, 'sort=title&limit=1')).next_cursor!;
+  const good = (await list(main, 'limit=1')).next_cursor!;
+  const [payload, check] = good.split('.');
+  const tampered = `${payload!.slice(0, -2)}${payload!.endsWith('A') ? 'B' : 'A'}${payload!.slice(-1)}.${check}`;
+  const cases: [string, string][] = [
+    ['limit=0', 'limit'],
+    ['limit=101', 'limit'],
+    ['limit=ten', 'limit'],
+    ['limit=2.5', 'limit'],
+    ['sort=newest', 'sort'],
+    ['status=archived', 'status'],
+    ['author=bob', 'author'],
+    ['published_after=yesterday', 'published_after'],
+    ['published_before=2024-13-01T00:00:00Z', 'published_before'],
+    ['tag=Not%20a%20slug', 'tag'],
+    [`tag=${Array.from({ length: 11 }, (_, i) => `t${i}`).join('&tag=')}`, 'tag'],
+    [`q=${'x'.repeat(201)}`, 'q'],
+    ['q=', 'q'],
+    ['category=', 'category'],
+    ['cursor=garbage', 'cursor'],
+    [`cursor=${tampered}`, 'cursor'],
+    [`cursor=${good}x`, 'cursor'],
+    [`cursor=${other}`, 'cursor'],
+    [`sort=title&cursor=${good}`, 'cursor'],
+  ];
+  for (const [query, field] of cases) {
+    const res = await main.app.inject({ url: `/main/v1/posts?${query}` });
+    assert.equal(res.statusCode, 400, `${query}: ${res.body}`);
+    assert.equal(res.headers['content-type'], 'application/problem+json; charset=utf-8');
+    const fields = res.json().errors.map((e: { field: string }) => e.field);
+    assert.ok(
+      fields.some((f: string) => f.startsWith(field)),
+      `${query}: ${fields}`,
+    );
+  }
+});
