@@ -37,4 +37,5 @@ export function logCapture(): { stream: Writable; lines: string[]; text(): strin
   });
   return { stream, lines, text: () => lines.join('\n') };
 }
+export { startInflux, type TestInflux } from './influx.ts';
 export { startRedis, type TestRedis } from './redis.ts';

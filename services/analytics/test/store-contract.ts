@@ -1,0 +1,196 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { QueuedEvent, QueuedSample, Store } from '../src/store/types.ts';
+
+/**
+ * The behaviour every store must have, run against PostgreSQL (store-postgres.test.ts) and a
+ * real influxd (store-influx.full.test.ts). `fresh()` gives an empty store.
+ */
+export function storeContract(name: string, fresh: () => Promise<Store>) {
+  const base = Date.UTC(2026, 0, 10, 12, 0, 0);
+  const at = (offsetMs: number) => new Date(base + offsetMs).toISOString();
+  let seq = 0;
+  const event = (over: Partial<QueuedEvent> = {}): QueuedEvent => {
+    seq += 1;
+    return {
+      seq,
+      id: `e-${seq}`,
+      event: 'page.viewed',
+      source: 'client',
+      userId: 'u1',
+      anonymousId: null,
+      properties: {},
+      timestamp: at(0),
+      ...over,
+    };
+  };
+  const sample = (over: Partial<QueuedSample> = {}): QueuedSample => {
+    seq += 1;
+    return {
+      seq,
+      service: 'main',
+      route: '/main/v1/posts',
+      method: 'GET',
+      status: 200,
+      durationMs: 10,
+      timestamp: at(0),
+      requestId: `r-${seq}`,
+      userId: null,
+      upstream: 'http://127.0.0.1:1',
+      ...over,
+    };
+  };
+  const day = { from: new Date(base - 86_400_000), to: new Date(base + 86_400_000) };
+
+  test(`${name}: activity is one user's events, newest first, paged by cursor exactly once`, async () => {
+    const store = await fresh();
+    // Same millisecond and name for several: distinct points all the same.
+    const mine = Array.from({ length: 7 }, (_, i) =>
+      event({ timestamp: at(Math.floor(i / 3) * 1000) }),
+    );
+    await store.writeEvents([
+      ...mine,
+      event({ userId: 'u2' }),
+      event({ userId: null, anonymousId: 'a1' }),
+    ]);
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 10; page += 1) {
+      const result = await store.activity({ userId: 'u1', ...day, limit: 3, cursor });
+      seen.push(...result.items.map((e) => e.id));
+      assert.ok(result.items.every((e) => e.userId === 'u1'));
+      if (!result.nextCursor) break;
+      cursor = result.nextCursor;
+    }
+    assert.equal(seen.length, 7);
+    assert.deepEqual(new Set(seen), new Set(mine.map((e) => e.id)));
+    const times = (await store.activity({ userId: 'u1', ...day, limit: 10 })).items.map(
+      (e) => e.timestamp,
+    );
+    assert.deepEqual(times, [...times].sort().reverse());
+  });
+
+  test(`${name}: writing the same items again changes nothing`, async () => {
+    const store = await fresh();
+    const batch = [event({ event: 'signed.up' }), event({ event: 'signed.up' })];
+    const samples = [sample(), sample({ status: 503 })];
+    await store.writeEvents(batch);
+    await store.writeEvents(batch);
+    await store.writeSamples(samples);
+    await store.writeSamples(samples);
+    assert.deepEqual(await store.topEvents(day, 10), [{ event: 'signed.up', count: 2 }]);
+    const [route] = await store.topRoutes(day, 10);
+    assert.equal(route?.requests, 2);
+    assert.equal(route?.errors, 1);
+  });
+
+  test(`${name}: properties, names and ids survive any characters`, async () => {
+    const store = await fresh();
+    const properties = {
+      text: 'a "quote", a \\ backslash,\nnew line = é ✓',
+      n: 1.5,
+      list: [1, null],
+    };
+    const e = event({ event: 'Order Completed: v2/x', userId: 'user,with space="x"', properties });
+    await store.writeEvents([e]);
+    const [got] = (await store.activity({ userId: e.userId!, ...day, limit: 5 })).items;
+    assert.deepEqual(
+      got,
+      { ...e, seq: undefined, ...{} } && {
+        id: e.id,
+        event: e.event,
+        source: e.source,
+        userId: e.userId,
+        anonymousId: null,
+        properties,
+        timestamp: e.timestamp,
+      },
+    );
+  });
+
+  test(`${name}: activity filters by event name and time range`, async () => {
+    const store = await fresh();
+    await store.writeEvents([
+      event({ event: 'a', timestamp: at(0) }),
+      event({ event: 'b', timestamp: at(1000) }),
+      event({ event: 'a', timestamp: at(60_000) }),
+    ]);
+    const onlyA = await store.activity({ userId: 'u1', ...day, event: 'a', limit: 10 });
+    assert.deepEqual(
+      onlyA.items.map((e) => e.event),
+      ['a', 'a'],
+    );
+    const early = await store.activity({
+      userId: 'u1',
+      from: new Date(base),
+      to: new Date(base + 2000),
+      limit: 10,
+    });
+    assert.deepEqual(
+      early.items.map((e) => e.event),
+      ['b', 'a'],
+    );
+  });
+
+  test(`${name}: performance per service, route and interval with percentiles`, async () => {
+    const store = await fresh();
+    const durations = Array.from({ length: 100 }, (_, i) => i + 1);
+    await store.writeSamples([
+      ...durations.map((d, i) =>
+        sample({ durationMs: d, status: i < 5 ? 500 : 200, timestamp: at(i * 100) }),
+      ),
+      sample({ route: '/main/v1/tags', timestamp: at(120_000) }),
+      sample({ service: 'auth', route: '/accounts/v1/login', method: 'POST', timestamp: at(0) }),
+    ]);
+    const points = await store.performance({ ...day, intervalSeconds: 60 });
+    const posts = points.filter((p) => p.route === '/main/v1/posts');
+    assert.equal(posts.length, 1);
+    const [p] = posts;
+    assert.equal(p?.service, 'main');
+    assert.equal(p?.time.toISOString(), at(0));
+    assert.equal(p?.requests, 100);
+    assert.equal(p?.errors, 5);
+    assert.equal(p?.p50, 50);
+    assert.equal(p?.p95, 95);
+    assert.equal(p?.p99, 99);
+    assert.equal(points.find((x) => x.route === '/main/v1/tags')?.time.toISOString(), at(120_000));
+    const auth = await store.performance({ ...day, intervalSeconds: 3600, service: 'auth' });
+    assert.deepEqual(
+      auth.map((x) => [x.service, x.route, x.requests]),
+      [['auth', '/accounts/v1/login', 1]],
+    );
+  });
+
+  test(`${name}: reports count daily active users, top events, top routes and sign-ups`, async () => {
+    const store = await fresh();
+    const d1 = Date.UTC(2026, 0, 10, 8);
+    const d2 = Date.UTC(2026, 0, 11, 8);
+    const iso = (t: number) => new Date(t).toISOString();
+    await store.writeEvents([
+      event({ userId: 'u1', timestamp: iso(d1) }),
+      event({ userId: 'u1', event: 'clicked', timestamp: iso(d1 + 1) }),
+      event({ userId: 'u2', event: 'clicked', timestamp: iso(d1 + 2) }),
+      event({ userId: null, anonymousId: 'x', event: 'clicked', timestamp: iso(d1 + 3) }),
+      event({ userId: 'u3', event: 'user.registered', source: 'auth', timestamp: iso(d2) }),
+    ]);
+    await store.writeSamples([
+      sample({ timestamp: iso(d1) }),
+      sample({ timestamp: iso(d1 + 1) }),
+      sample({ route: '/x', timestamp: iso(d1) }),
+    ]);
+    const range = { from: new Date(Date.UTC(2026, 0, 10)), to: new Date(Date.UTC(2026, 0, 12)) };
+    assert.deepEqual(await store.dailyActiveUsers(range), [
+      { day: '2026-01-10', users: 2 },
+      { day: '2026-01-11', users: 1 },
+    ]);
+    assert.deepEqual(await store.topEvents(range, 2), [
+      { event: 'clicked', count: 3 },
+      { event: 'page.viewed', count: 1 },
+    ]);
+    assert.deepEqual(await store.topRoutes(range, 10), [
+      { service: 'main', route: '/main/v1/posts', requests: 2, errors: 0 },
+      { service: 'main', route: '/x', requests: 1, errors: 0 },
+    ]);
+    assert.deepEqual(await store.signups(range), [{ day: '2026-01-11', signups: 1 }]);
+  });
+}
