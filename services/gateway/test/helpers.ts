@@ -98,9 +98,10 @@ export async function startGateway(
 export function rawGet(
   base: string,
   path: string,
+  headers: Record<string, string> = {},
 ): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(`${base}/`, { path }, (res) => {
+    const req = request(`${base}/`, { path, headers }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk) => {

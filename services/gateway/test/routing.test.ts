@@ -6,6 +6,7 @@ import {
   json,
   type Problem,
   rawGet,
+  type Seen,
   startGateway,
   startUpstream,
   type Upstream,
@@ -109,5 +110,40 @@ describe('gateway routing', () => {
     assert.equal(seen.headers['x-forwarded-for'], '203.0.113.9, 127.0.0.1');
     assert.equal(seen.headers['x-forwarded-proto'], 'http');
     assert.equal(seen.headers['x-forwarded-host'], new URL(url).host);
+  });
+
+  test('internal identity and hop-by-hop headers never reach a service', async () => {
+    const response = await rawGet(url, '/main/v1/posts', {
+      'x-user-id': 'admin',
+      'x-user-roles': 'admin',
+      'x-service-token': 'guess',
+      'x-internal-anything': '1',
+      connection: 'keep-alive, x-custom-hop',
+      'keep-alive': 'timeout=5',
+      'x-custom-hop': 'dropped',
+      'x-custom': 'kept',
+    });
+    assert.equal(response.status, 200);
+    const seen = JSON.parse(response.body) as Seen;
+    for (const name of [
+      'x-user-id',
+      'x-user-roles',
+      'x-service-token',
+      'x-internal-anything',
+      'x-custom-hop',
+      'keep-alive',
+    ]) {
+      assert.equal(seen.headers[name], undefined, name);
+    }
+    assert.equal(seen.headers['x-custom'], 'kept');
+  });
+
+  test('security headers are on every answer', async () => {
+    for (const path of ['/main/v1/posts', '/nowhere']) {
+      const response = await fetch(`${url}${path}`);
+      assert.equal(response.headers.get('x-content-type-options'), 'nosniff');
+      assert.equal(response.headers.get('x-frame-options'), 'DENY');
+      assert.match(response.headers.get('content-security-policy') ?? '', /default-src 'none'/);
+    }
   });
 });

@@ -1,6 +1,6 @@
 import replyFrom from '@fastify/reply-from';
 import { type App, sendProblem } from '@platform/http';
-import type { FastifyReply, FastifyRequest, RouteShorthandOptions } from 'fastify';
+import type { FastifyReply, FastifyRequest, LogLevel, RouteShorthandOptions } from 'fastify';
 import type { ServiceName } from '../config.ts';
 import type { Balancer, Instance } from './balancer.ts';
 import { streamBodies, tooLarge } from './body.ts';
@@ -75,7 +75,10 @@ export async function proxyRoutes(app: App, options: ProxyOptions) {
       : notDeployed(service);
   };
   // Access lines are the gateway's own (one per request); Fastify's pair would double them.
-  const quiet = { logLevel: 'warn' as const };
+  const level = app.log.level as LogLevel;
+  const quiet = {
+    logLevel: ['silent', 'fatal', 'error'].includes(level) ? level : ('warn' as LogLevel),
+  };
   for (const route of options.exact) {
     const service = serviceOf(route.url);
     app.route({

@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { App } from '@platform/http';
+import { startGateway, startUpstream, type Upstream } from './helpers.ts';
+
+const document = (prefix: string, title: string) => ({
+  openapi: '3.1.0',
+  info: { title, version: '1.0.0' },
+  paths: { [`${prefix}/v1/things`]: { get: { summary: `list ${title}`, responses: {} } } },
+  components: { schemas: { [`${title}Thing`]: { type: 'object' } } },
+});
+
+const upstreams: Upstream[] = [];
+let app: App;
+let url: string;
+
+before(async () => {
+  for (const [prefix, title] of [
+    ['/accounts', 'auth'],
+    ['/main', 'main'],
+  ] as const) {
+    upstreams.push(
+      await startUpstream((req, res) => {
+        res.setHeader('content-type', 'application/json');
+        if (req.url === `${prefix}/v1/openapi.json`) {
+          return res.end(JSON.stringify(document(prefix, title)));
+        }
+        res.end(JSON.stringify({ url: req.url }));
+      }),
+    );
+  }
+  ({ app, url } = await startGateway({
+    AUTH_URLS: upstreams[0]!.url,
+    MAIN_URLS: upstreams[1]!.url,
+    CORS_ORIGINS: 'https://app.example',
+  }));
+});
+
+after(async () => {
+  await app.close();
+  for (const upstream of upstreams) await upstream.close();
+});
+
+test('GET /docs is one page over every service, with its assets served locally', async () => {
+  const page = await fetch(`${url}/docs`);
+  assert.equal(page.status, 200);
+  assert.match(page.headers.get('content-type') ?? '', /text\/html/);
+  const html = await page.text();
+  assert.doesNotMatch(html, /https?:\/\/(?!127\.0\.0\.1)[^"']*\.(js|css)/);
+  const bundle = await fetch(`${url}/docs/static/swagger-ui-bundle.js`);
+  assert.equal(bundle.status, 200);
+  await bundle.arrayBuffer();
+
+  const spec = (await (await fetch(`${url}/docs/json`)).json()) as {
+    paths: Record<string, { get: { tags: string[] } }>;
+    components: { schemas: Record<string, unknown> };
+    tags: { name: string; description: string }[];
+  };
+  assert.deepEqual(spec.paths['/accounts/v1/things']!.get.tags, ['auth']);
+  assert.deepEqual(spec.paths['/main/v1/things']!.get.tags, ['main']);
+  assert.ok(spec.components.schemas.authThing && spec.components.schemas.mainThing);
+  // Analytics is not deployed here: the page says so rather than failing.
+  assert.match(spec.tags.find((t) => t.name === 'analytics')!.description, /Unavailable/);
+});
+
+test('CORS answers the configured origin, and only it', async () => {
+  const preflight = await fetch(`${url}/main/v1/posts`, {
+    method: 'OPTIONS',
+    headers: {
+      origin: 'https://app.example',
+      'access-control-request-method': 'POST',
+      'access-control-request-headers': 'authorization, content-type',
+    },
+  });
+  assert.equal(preflight.status, 204);
+  assert.equal(preflight.headers.get('access-control-allow-origin'), 'https://app.example');
+  assert.match(preflight.headers.get('access-control-allow-headers') ?? '', /authorization/);
+
+  const other = await fetch(`${url}/main/v1/posts`, {
+    headers: { origin: 'https://evil.example' },
+  });
+  assert.equal(other.status, 200);
+  assert.equal(other.headers.get('access-control-allow-origin'), null);
+  const allowed = await fetch(`${url}/main/v1/posts`, {
+    headers: { origin: 'https://app.example' },
+  });
+  assert.equal(allowed.headers.get('access-control-allow-origin'), 'https://app.example');
+  assert.match(allowed.headers.get('access-control-expose-headers') ?? '', /ratelimit-remaining/);
+});

@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { after, test } from 'node:test';
+import { deadUrl, echo, json, type Problem, startGateway, startUpstream } from './helpers.ts';
+import { eventually } from './services.ts';
+
+const cleanup: (() => Promise<void>)[] = [];
+after(async () => {
+  for (const close of cleanup.reverse()) await close();
+});
+
+async function gateway(env: Parameters<typeof startGateway>[0]) {
+  const started = await startGateway(env);
+  cleanup.push(() => started.app.close());
+  return started.url;
+}
+
+/** Answers like a service whose readiness can be switched. */
+function service(name: string) {
+  const state = { ready: true, hits: 0 };
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
+    if (req.url === '/health/ready') {
+      res.statusCode = state.ready ? 200 : 503;
+      return res.end('{}');
+    }
+    state.hits++;
+    // A little latency so that requests overlap, as under real load.
+    setTimeout(() => echo(name)(req, res), 2);
+  };
+  return { state, handler };
+}
+
+test('killing one of two instances under load fails no GET', async () => {
+  const a = service('a');
+  const b = service('b');
+  const [upA, upB] = await Promise.all([startUpstream(a.handler), startUpstream(b.handler)]);
+  cleanup.push(upB!.close);
+  const url = await gateway({ AUTH_URLS: upB!.url, MAIN_URLS: `${upA!.url},${upB!.url}` });
+
+  let ok = 0;
+  const failures: string[] = [];
+  let running = true;
+  const worker = async () => {
+    while (running) {
+      const response = await fetch(`${url}/main/v1/posts?limit=20`);
+      const body = await response.text();
+      if (response.status === 200) ok++;
+      else failures.push(`${response.status} ${body}`);
+    }
+  };
+  const workers = Array.from({ length: 16 }, worker);
+  await eventually(async () => ok >= 300 && a.state.hits > 50, 60_000);
+  await upA!.close();
+  const okAtKill = ok;
+  await eventually(async () => ok >= okAtKill + 600, 60_000);
+  running = false;
+  await Promise.all(workers);
+
+  assert.deepEqual(failures, []);
+  const metrics = await (await fetch(`${url}/metrics`)).text();
+  const healthy = (u: string) =>
+    new RegExp(`gateway_upstream_healthy\\{[^}]*instance="${u}"[^}]*\\} (\\d)`).exec(metrics)?.[1];
+  assert.equal(healthy(upA!.url), '0');
+  assert.equal(healthy(upB!.url), '1');
+});
+
+test('an instance that is not ready gets no traffic, and comes back once it is', async () => {
+  const a = service('a');
+  const b = service('b');
+  const [upA, upB] = await Promise.all([startUpstream(a.handler), startUpstream(b.handler)]);
+  cleanup.push(upA!.close, upB!.close);
+  const url = await gateway({
+    AUTH_URLS: upB!.url,
+    MAIN_URLS: `${upA!.url},${upB!.url}`,
+    HEALTH_INTERVAL_MS: 100,
+  });
+  const served = async (n: number) => {
+    const names = new Set<string>();
+    for (let i = 0; i < n; i++) {
+      const response = await fetch(`${url}/main/v1/posts`);
+      assert.equal(response.status, 200);
+      names.add((await json(response)).service);
+    }
+    return names;
+  };
+  a.state.ready = false;
+  await eventually(async () => !(await served(4)).has('a'));
+  assert.deepEqual([...(await served(10))], ['b']);
+  a.state.ready = true;
+  await eventually(async () => (await served(4)).has('a'));
+});
+
+test('with every instance down the answer is 503, at once', async () => {
+  const url = await gateway({
+    AUTH_URLS: await deadUrl(),
+    MAIN_URLS: `${await deadUrl()},${await deadUrl()}`,
+  });
+  for (let i = 0; i < 3; i++) {
+    const started = Date.now();
+    const response = await fetch(`${url}/main/v1/posts`);
+    const elapsed = Date.now() - started;
+    assert.equal(response.status, 503);
+    assert.match((await json<Problem>(response)).detail, /main/);
+    // Not a performance figure: a hang (waiting out a timeout) would take seconds.
+    assert.ok(elapsed < 2000, `took ${elapsed} ms`);
+  }
+});
+
+test('a write is not retried on another instance', async () => {
+  let posts = 0;
+  const broken = await startUpstream((req) => {
+    if (req.method === 'POST') posts++;
+    req.socket.destroy();
+  });
+  const healthy = await startUpstream(echo('healthy'));
+  cleanup.push(broken.close, healthy.close);
+  const url = await gateway({ AUTH_URLS: healthy.url, MAIN_URLS: `${broken.url},${healthy.url}` });
+  const statuses = new Set<number>();
+  for (let i = 0; i < 4; i++) {
+    const response = await fetch(`${url}/main/v1/posts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    statuses.add(response.status);
+    await response.arrayBuffer();
+  }
+  // Half went to the broken instance and failed there; none was sent twice.
+  assert.ok(statuses.has(502), [...statuses].join());
+  assert.equal(posts, 2);
+});

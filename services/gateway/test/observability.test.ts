@@ -1,0 +1,145 @@
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { loggerOptions } from '@platform/http';
+import { logCapture } from '@platform/testing';
+import pino from 'pino';
+import { echo, json, startGateway, startUpstream } from './helpers.ts';
+import { eventually } from './services.ts';
+
+const cleanup: (() => Promise<void>)[] = [];
+after(async () => {
+  for (const close of cleanup.reverse()) await close();
+});
+
+const TOKEN = 's'.repeat(40);
+
+interface Batch {
+  token: string | undefined;
+  samples: Record<string, unknown>[];
+}
+
+async function analytics(options: { hang?: boolean } = {}) {
+  const batches: Batch[] = [];
+  const upstream = await startUpstream((req, res) => {
+    if (req.url === '/health/ready') return res.end('{}');
+    let body = '';
+    req.on('data', (chunk) => {
+      body += chunk;
+    });
+    req.on('end', () => {
+      if (req.url === '/internal/samples') {
+        batches.push({
+          token: req.headers['x-service-token'] as string | undefined,
+          samples: JSON.parse(body).samples,
+        });
+      }
+      if (options.hang) return;
+      res.statusCode = 202;
+      res.end();
+    });
+  });
+  cleanup.push(upstream.close);
+  return { url: upstream.url, batches };
+}
+
+test('each request is one JSON access line, and a sample sent to analytics in a batch', async () => {
+  const main = await startUpstream(echo('main'));
+  cleanup.push(main.close);
+  const sink = await analytics();
+  const logs = logCapture();
+  const { app, url } = await startGateway(
+    {
+      AUTH_URLS: main.url,
+      MAIN_URLS: main.url,
+      ANALYTICS_URL: sink.url,
+      SERVICE_TOKEN: TOKEN,
+      SAMPLE_FLUSH_MS: 50,
+    },
+    { logger: pino(loggerOptions('gateway', 'info'), logs.stream) },
+  );
+  cleanup.push(() => app.close());
+
+  for (const id of ['obs-1', 'obs-2', 'obs-3']) {
+    const response = await fetch(`${url}/main/v1/posts/hello-world?token=secret`, {
+      headers: { 'x-request-id': id },
+    });
+    assert.equal(response.status, 200);
+  }
+  await eventually(async () => sink.batches.flatMap((b) => b.samples).length === 3);
+  assert.ok(sink.batches.every((b) => b.token === TOKEN));
+  const sample = sink.batches.flatMap((b) => b.samples).find((s) => s.request_id === 'obs-2')!;
+  assert.equal(sample.service, 'main');
+  assert.equal(sample.route, '/main/v1/posts/:id');
+  assert.equal(sample.method, 'GET');
+  assert.equal(sample.status, 200);
+  assert.equal(typeof sample.duration_ms, 'number');
+  assert.equal(sample.upstream, main.url);
+  assert.ok(!Number.isNaN(Date.parse(sample.timestamp as string)));
+
+  const lines = logs.lines.map((l) => JSON.parse(l)).filter((l) => l.request_id === 'obs-2');
+  assert.equal(lines.length, 1, JSON.stringify(lines));
+  const line = lines[0];
+  assert.equal(line.method, 'GET');
+  assert.equal(line.route, '/main/v1/posts/:id');
+  assert.equal(line.status, 200);
+  assert.equal(line.upstream, main.url);
+  assert.equal(line.user_id, null);
+  assert.equal(typeof line.duration_ms, 'number');
+  assert.doesNotMatch(logs.text(), /secret/);
+
+  const metrics = await (await fetch(`${url}/metrics`)).text();
+  assert.match(
+    metrics,
+    /gateway_request_duration_seconds_count\{service="main",route="\/main\/v1\/posts\/:id",method="GET",status_code="200"[^}]*\} 3/,
+  );
+  assert.match(metrics, /gateway_upstream_in_flight\{/);
+  assert.match(metrics, /gateway_samples_sent_total\{[^}]*\} 3/);
+});
+
+test('when analytics is stuck, a full buffer drops samples and no request waits', async () => {
+  const main = await startUpstream(echo('main'));
+  cleanup.push(main.close);
+  const sink = await analytics({ hang: true });
+  const { app, url } = await startGateway({
+    AUTH_URLS: main.url,
+    MAIN_URLS: main.url,
+    ANALYTICS_URL: sink.url,
+    SERVICE_TOKEN: TOKEN,
+    SAMPLE_BUFFER: 2,
+    SAMPLE_BATCH: 1,
+    SAMPLE_FLUSH_MS: 20,
+  });
+  cleanup.push(() => app.close());
+  for (let i = 0; i < 20; i++) {
+    assert.equal((await fetch(`${url}/main/v1/posts`)).status, 200);
+  }
+  const metrics = await (await fetch(`${url}/metrics`)).text();
+  const dropped = Number(
+    /gateway_samples_dropped_total\{reason="full"[^}]*\} (\d+)/.exec(metrics)?.[1],
+  );
+  assert.ok(dropped > 0, `dropped ${dropped}`);
+});
+
+test('without ANALYTICS_URL samples are counted and dropped', async () => {
+  const main = await startUpstream(echo('main'));
+  cleanup.push(main.close);
+  const { app, url } = await startGateway({ AUTH_URLS: main.url, MAIN_URLS: main.url });
+  cleanup.push(() => app.close());
+  assert.equal((await fetch(`${url}/main/v1/posts`)).status, 200);
+  const metrics = await (await fetch(`${url}/metrics`)).text();
+  assert.match(metrics, /gateway_samples_dropped_total\{reason="disabled"[^}]*\} 1/);
+});
+
+test('trace context: a caller trace continues, a new one starts otherwise', async () => {
+  const main = await startUpstream(echo('main'));
+  cleanup.push(main.close);
+  const { app, url } = await startGateway({ AUTH_URLS: main.url, MAIN_URLS: main.url });
+  cleanup.push(() => app.close());
+  const given = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+  const seen = await json(await fetch(`${url}/main/v1/posts`, { headers: { traceparent: given } }));
+  const forwarded = seen.headers.traceparent!;
+  assert.match(forwarded, /^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/);
+  assert.notEqual(forwarded, given);
+  const fresh = await json(await fetch(`${url}/main/v1/posts`));
+  assert.match(fresh.headers.traceparent!, /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+});

@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { startRedis, type TestRedis } from '@platform/testing';
+import { echo, startGateway, startUpstream, type Upstream } from './helpers.ts';
+
+let redis: TestRedis;
+let upstream: Upstream;
+const gateways: { url: string; close(): Promise<void> }[] = [];
+
+before(async () => {
+  redis = await startRedis();
+  upstream = await startUpstream(echo('main'));
+  for (let i = 0; i < 2; i++) {
+    const { app, url } = await startGateway({
+      AUTH_URLS: upstream.url,
+      MAIN_URLS: upstream.url,
+      REDIS_URL: redis.url,
+      RATE_LIMIT_PER_ADDRESS: 6,
+    });
+    gateways.push({ url, close: () => app.close() });
+  }
+});
+
+after(async () => {
+  for (const gateway of gateways) await gateway.close();
+  await upstream.close();
+  await redis.stop();
+});
+
+test('two gateway replicas share one limit through Redis', async () => {
+  const remaining: string[] = [];
+  for (let i = 0; i < 6; i++) {
+    const response = await fetch(`${gateways[i % 2]!.url}/main/v1/posts`);
+    assert.equal(response.status, 200);
+    remaining.push(response.headers.get('ratelimit-remaining') ?? '');
+  }
+  // One counter: each replica saw the other's requests.
+  assert.deepEqual(remaining, ['5', '4', '3', '2', '1', '0']);
+  for (const gateway of gateways) {
+    const response = await fetch(`${gateway.url}/main/v1/posts`);
+    assert.equal(response.status, 429);
+    assert.ok(Number(response.headers.get('retry-after')) >= 1);
+  }
+});
