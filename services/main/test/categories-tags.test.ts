@@ -1,0 +1,130 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { authHeader, buildTestMain, createPost, list, type User } from './helper.ts';
+
+const main = await buildTestMain();
+const [alice, editor, admin] = await Promise.all([
+  main.user(),
+  main.user(['user', 'editor']),
+  main.user(['user', 'admin']),
+]);
+
+const call = (
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+  url: string,
+  user?: User,
+  payload?: object,
+) =>
+  main.app.inject({
+    method,
+    url: `/main/v1${url}`,
+    headers: authHeader(user),
+    ...(payload ? { payload } : {}),
+  });
+
+test('editors and admins manage categories; anyone reads them', async () => {
+  const created = await call('POST', '/categories', editor, { name: 'Release Notes' });
+  assert.equal(created.statusCode, 201);
+  const { category } = created.json();
+  assert.equal(category.slug, 'release-notes');
+  assert.equal(category.name, 'Release Notes');
+  assert.equal(category.post_count, 0);
+
+  const byAdmin = await call('POST', '/categories', admin, { name: 'Guides', slug: 'how-to' });
+  assert.equal(byAdmin.json().category.slug, 'how-to');
+
+  const renamed = await call('PUT', `/categories/${category.id}`, editor, { name: 'Changelog' });
+  assert.equal(renamed.statusCode, 200);
+  assert.equal(renamed.json().category.name, 'Changelog');
+  assert.equal(renamed.json().category.slug, 'release-notes');
+
+  const all = await call('GET', '/categories');
+  assert.equal(all.statusCode, 200);
+  assert.deepEqual(
+    all.json().items.map((c: { name: string }) => c.name),
+    ['Changelog', 'Guides'],
+  );
+  assert.equal((await call('DELETE', '/categories/how-to', admin)).statusCode, 204);
+  assert.equal((await call('PUT', '/categories/how-to', admin, { name: 'x' })).statusCode, 404);
+});
+
+test('a plain user managing categories gets 403; signed out, 401', async () => {
+  const existing = (await call('POST', '/categories', editor, { name: 'Locked' })).json().category;
+  assert.equal((await call('POST', '/categories', alice, { name: 'Mine' })).statusCode, 403);
+  assert.equal(
+    (await call('PUT', `/categories/${existing.id}`, alice, { name: 'M' })).statusCode,
+    403,
+  );
+  assert.equal((await call('DELETE', `/categories/${existing.id}`, alice)).statusCode, 403);
+  assert.equal((await call('POST', '/categories', undefined, { name: 'Anon' })).statusCode, 401);
+  assert.equal(
+    (await call('GET', `/categories`))
+      .json()
+      .items.some((c: { name: string }) => c.name === 'Mine'),
+    false,
+  );
+});
+
+test('duplicate slugs are 409; bad bodies are 400', async () => {
+  await call('POST', '/categories', editor, { name: 'Unique' });
+  const dup = await call('POST', '/categories', editor, { name: 'unique!' });
+  assert.equal(dup.statusCode, 409);
+  assert.equal(dup.json().errors[0].field, 'slug');
+  for (const body of [
+    {},
+    { name: '' },
+    { name: 'x'.repeat(101) },
+    { name: 'ok', slug: 'Bad Slug' },
+  ]) {
+    assert.equal(
+      (await call('POST', '/categories', editor, body)).statusCode,
+      400,
+      JSON.stringify(body),
+    );
+  }
+});
+
+test('a category in use cannot be deleted unless its posts move with ?move_to=', async () => {
+  const from = (await call('POST', '/categories', editor, { name: 'Old Home' })).json().category;
+  const to = (await call('POST', '/categories', editor, { name: 'New Home' })).json().category;
+  const post = await createPost(main, alice!, { category_id: from.id });
+  const refused = await call('DELETE', `/categories/${from.id}`, editor);
+  assert.equal(refused.statusCode, 409);
+  assert.equal(
+    (await call('DELETE', `/categories/${from.id}?move_to=${from.id}`, editor)).statusCode,
+    400,
+  );
+  assert.equal(
+    (await call('DELETE', `/categories/${from.id}?move_to=nowhere`, editor)).statusCode,
+    400,
+  );
+  const moved = await call('DELETE', `/categories/${from.slug}?move_to=${to.slug}`, editor);
+  assert.equal(moved.statusCode, 204);
+  const after = (await call('GET', `/posts/${post.id}`)).json().post;
+  assert.deepEqual(after.category, { id: to.id, slug: to.slug, name: 'New Home' });
+  assert.deepEqual(
+    (await list(main, `category=${to.slug}`)).items.map((p) => p.id),
+    [post.id],
+  );
+});
+
+test('tags are created by use and listed with counts of published posts', async () => {
+  await createPost(main, alice!, { tags: ['alpha', 'beta'] });
+  await createPost(main, alice!, { tags: ['alpha'] });
+  const draft = await createPost(main, alice!, { tags: ['alpha', 'gamma'], status: 'draft' });
+  const counts = async () =>
+    Object.fromEntries(
+      (await call('GET', '/tags'))
+        .json()
+        .items.map((t: { slug: string; post_count: number }) => [t.slug, t.post_count]),
+    );
+  assert.deepEqual(await counts(), { alpha: 2, beta: 1, gamma: 0 });
+  await call('PATCH', `/posts/${draft.id}`, alice, { status: 'published' });
+  assert.deepEqual(await counts(), { alpha: 3, beta: 1, gamma: 1 });
+  await call('PATCH', `/posts/${draft.id}`, alice, { tags: ['beta'] });
+  assert.deepEqual(await counts(), { alpha: 2, beta: 2, gamma: 0 });
+  await call('DELETE', `/posts/${draft.id}`, alice);
+  assert.deepEqual(await counts(), { alpha: 2, beta: 1, gamma: 0 });
+  const items = (await call('GET', '/tags')).json().items.map((t: { slug: string }) => t.slug);
+  assert.deepEqual(items, ['alpha', 'beta', 'gamma']);
+});

@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { authHeader, buildTestMain, createPost } from './helper.ts';
+
+const main = await buildTestMain();
+const alice = await main.user();
+
+interface Row {
+  id: string;
+  type: string;
+  payload: Record<string, unknown>;
+  published_at: Date | null;
+}
+const events = (postId: string) =>
+  main.sql<Row>(
+    `select id, type, payload, published_at from outbox where payload->>'post_id' = $1 order by id`,
+    [postId],
+  );
+
+test('every change writes its domain event to the outbox', async () => {
+  const post = await createPost(main, alice, { status: 'draft', tags: ['x'] });
+  await main.app.inject({
+    method: 'PATCH',
+    url: `/main/v1/posts/${post.id}`,
+    headers: authHeader(alice),
+    payload: { status: 'published' },
+  });
+  await main.app.inject({
+    method: 'PATCH',
+    url: `/main/v1/posts/${post.id}`,
+    headers: authHeader(alice),
+    payload: { body: 'again' },
+  });
+  await main.app.inject({
+    method: 'DELETE',
+    url: `/main/v1/posts/${post.id}`,
+    headers: authHeader(alice),
+  });
+  const rows = await events(post.id);
+  assert.deepEqual(
+    rows.map((r) => r.type),
+    ['post.created', 'post.updated', 'post.published', 'post.updated', 'post.deleted'],
+  );
+  assert.deepEqual(rows[0]!.payload, {
+    post_id: post.id,
+    slug: post.slug,
+    status: 'draft',
+    author_id: alice.id,
+    actor_id: alice.id,
+    category_id: null,
+    tags: ['x'],
+  });
+  assert.equal(rows[2]!.payload.status, 'published');
+  // Nothing relays them here: they wait, unpublished, for packages/outbox.
+  assert.ok(rows.every((r) => r.published_at === null));
+
+  const direct = await createPost(main, alice);
+  assert.deepEqual(
+    (await events(direct.id)).map((r) => r.type),
+    ['post.created', 'post.published'],
+  );
+});
+
+test('the event and the post commit together: when one fails, neither exists', async () => {
+  // Make every outbox insert fail, as a crash between the two writes would.
+  await main.sql(`alter table outbox add constraint refuse_all check (type = 'never') not valid`);
+  try {
+    const res = await main.app.inject({
+      method: 'POST',
+      url: '/main/v1/posts',
+      headers: authHeader(alice),
+      payload: { title: 'Doomed post', body: 'never stored', tags: ['doomed'] },
+    });
+    assert.equal(res.statusCode, 500);
+    assert.doesNotMatch(res.body, /outbox|refuse_all|insert/i);
+    assert.deepEqual(await main.sql(`select id from posts where title = 'Doomed post'`), []);
+    assert.deepEqual(await main.sql(`select slug from tags where slug = 'doomed'`), []);
+  } finally {
+    await main.sql('alter table outbox drop constraint refuse_all');
+  }
+});
+
+test('events wait unpublished until a relay marks them: no relay, or a dead one, loses nothing', async () => {
+  const post = await createPost(main, alice);
+  // Read over a separate connection, as a relay started after a crash would: the events were
+  // committed with the post and are still due.
+  const rows = await events(post.id);
+  assert.deepEqual(
+    rows.map((r) => [r.type, r.published_at]),
+    [
+      ['post.created', null],
+      ['post.published', null],
+    ],
+  );
+  const pending = await main.sql<{ n: number }>(
+    'select count(*)::int as n from outbox where published_at is null',
+  );
+  assert.ok(pending[0]!.n >= 2);
+});
