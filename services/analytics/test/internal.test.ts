@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { buildTestAnalytics, serviceHeaders, sql } from './helper.ts';
+
+const t = await buildTestAnalytics();
+
+const post = (url: string, payload: object, headers: Record<string, string> = serviceHeaders) =>
+  t.app.inject({ method: 'POST', url, headers, payload });
+
+const domainEvent = (id: string, type = 'user.registered') => ({
+  id,
+  type,
+  occurred_at: new Date().toISOString(),
+  user_id: 'u-1',
+  payload: { email_domain: 'example.com' },
+});
+
+const sample = (status = 200, route = '/main/v1/posts/42') => ({
+  service: 'main',
+  route,
+  method: 'get',
+  status,
+  duration_ms: 12.5,
+  timestamp: new Date().toISOString(),
+  request_id: 'r1',
+});
+
+for (const url of ['/internal/events', '/internal/samples']) {
+  test(`${url} refuses a missing or wrong service token with 401`, async () => {
+    const body = url.endsWith('events')
+      ? { events: [domainEvent('x:1')] }
+      : { samples: [sample()] };
+    assert.equal((await post(url, body, {})).statusCode, 401);
+    const wrong = await post(url, body, { 'x-service-token': 'x'.repeat(40) });
+    assert.equal(wrong.statusCode, 401);
+    // Even a malformed body is refused for the token first: no validation detail leaks.
+    assert.equal((await post(url, { nonsense: true }, {})).statusCode, 401);
+  });
+}
+
+test('domain events are queued once: re-sending an id is a no-op', async () => {
+  const first = await post('/internal/events', {
+    events: [domainEvent('auth:1'), domainEvent('auth:2', 'user.logged_in')],
+  });
+  assert.equal(first.statusCode, 202, first.body);
+  assert.equal(first.json().accepted, 2);
+  await t.drained();
+  const again = await post('/internal/events', {
+    events: [domainEvent('auth:1'), domainEvent('auth:2', 'user.logged_in'), domainEvent('auth:3')],
+  });
+  assert.equal(again.statusCode, 202);
+  assert.equal(again.json().accepted, 1);
+  await t.drained();
+  const rows = await sql(
+    t.databaseUrl,
+    "select event_id, name, source, user_id from events where event_id like 'auth:%' order by event_id",
+  );
+  assert.deepEqual(rows, [
+    { event_id: 'auth:1', name: 'user.registered', source: 'auth', user_id: 'u-1' },
+    { event_id: 'auth:2', name: 'user.logged_in', source: 'auth', user_id: 'u-1' },
+    { event_id: 'auth:3', name: 'user.registered', source: 'auth', user_id: 'u-1' },
+  ]);
+});
+
+test('samples are stored with ids in paths folded into the route template', async () => {
+  const res = await post('/internal/samples', {
+    samples: [sample(200), sample(503, '/main/v1/posts/3f1c2a4e-1b2c-4d5e-8f90-123456789abc?x=1')],
+  });
+  assert.equal(res.statusCode, 202, res.body);
+  assert.equal(res.json().accepted, 2);
+  await t.drained();
+  const rows = await sql(
+    t.databaseUrl,
+    'select route, method, status from samples order by status',
+  );
+  assert.deepEqual(rows, [
+    { route: '/main/v1/posts/:id', method: 'GET', status: 200 },
+    { route: '/main/v1/posts/:id', method: 'GET', status: 503 },
+  ]);
+});
+
+test('invalid internal bodies are 400 with errors', async () => {
+  const bad = await post('/internal/samples', { samples: [{ ...sample(), status: 99 }] });
+  assert.equal(bad.statusCode, 400);
+  assert.ok(bad.json().errors.length > 0);
+  const tooMany = await post('/internal/samples', {
+    samples: Array.from({ length: 1001 }, () => sample()),
+  });
+  assert.equal(tooMany.statusCode, 400);
+  const noId = await post('/internal/events', { events: [{ ...domainEvent('a:1'), id: '' }] });
+  assert.equal(noId.statusCode, 400);
+});

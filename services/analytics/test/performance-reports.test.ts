@@ -1,0 +1,191 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { bearer, buildTestAnalytics, serviceHeaders, signUp } from './helper.ts';
+
+const t = await buildTestAnalytics();
+const user = await signUp(t.auth);
+const hour = Math.floor(Date.now() / 3600_000) * 3600_000 - 3600_000;
+const iso = (ms: number) => new Date(ms).toISOString();
+
+const samples = [
+  ...Array.from({ length: 20 }, (_, i) => ({
+    service: 'main',
+    route: '/main/v1/posts',
+    method: 'GET',
+    status: i < 2 ? 500 : 200,
+    duration_ms: i + 1,
+    timestamp: iso(hour + i * 1000),
+  })),
+  {
+    service: 'main',
+    route: '/odd,"route"',
+    method: 'GET',
+    status: 200,
+    duration_ms: 1,
+    timestamp: iso(hour),
+  },
+  {
+    service: 'auth',
+    route: '/accounts/v1/login',
+    method: 'POST',
+    status: 200,
+    duration_ms: 80,
+    timestamp: iso(hour + 90_000),
+  },
+];
+await t.app.inject({
+  method: 'POST',
+  url: '/internal/samples',
+  headers: serviceHeaders,
+  payload: { samples },
+});
+await t.app.inject({
+  method: 'POST',
+  url: '/internal/events',
+  headers: serviceHeaders,
+  payload: {
+    events: [
+      { id: 'auth:1', type: 'user.registered', occurred_at: iso(hour), user_id: 'u1', payload: {} },
+      {
+        id: 'auth:2',
+        type: 'user.logged_in',
+        occurred_at: iso(hour + 1),
+        user_id: 'u1',
+        payload: {},
+      },
+    ],
+  },
+});
+await t.app.inject({
+  method: 'POST',
+  url: '/analytics/v1/track-event',
+  headers: bearer(user.accessToken),
+  payload: {
+    events: [
+      { event: 'Say hi again', timestamp: iso(hour + 5) },
+      { event: 'Say hi again', timestamp: iso(hour + 6) },
+    ],
+  },
+});
+await t.drained();
+
+const get = (url: string, token = t.adminToken) =>
+  t.app.inject({ method: 'GET', url: `/analytics/v1${url}`, headers: bearer(token) });
+
+const range = `from=${encodeURIComponent(iso(hour))}&to=${encodeURIComponent(iso(hour + 3600_000))}`;
+
+test('performance: requests, 5xx errors and latency percentiles per service, route and interval', async () => {
+  const res = await get(`/performance?${range}&interval=1m`);
+  assert.equal(res.statusCode, 200, res.body);
+  const body = res.json();
+  assert.equal(body.interval, '1m');
+  const posts = body.series.find((s: { route: string }) => s.route === '/main/v1/posts');
+  assert.deepEqual(posts.points, [
+    { time: iso(hour), requests: 20, errors: 2, p50: 10, p95: 19, p99: 20 },
+  ]);
+  const login = body.series.find((s: { service: string }) => s.service === 'auth');
+  assert.equal(login.points[0].time, iso(hour + 60_000));
+  const onlyAuth = (await get(`/performance?${range}&interval=1h&service=auth`)).json();
+  assert.deepEqual(
+    onlyAuth.series.map((s: { route: string }) => s.route),
+    ['/accounts/v1/login'],
+  );
+});
+
+test('performance is for admins only', async () => {
+  assert.equal((await get(`/performance?${range}`, user.accessToken)).statusCode, 403);
+  const anonymous = await t.app.inject({ method: 'GET', url: '/analytics/v1/performance' });
+  assert.equal(anonymous.statusCode, 401);
+});
+
+test('performance refuses intervals outside 1m..1d and too many points', async () => {
+  for (const interval of ['30s', '2d', '5x', '0m']) {
+    const res = await get(`/performance?${range}&interval=${interval}`);
+    assert.equal(res.statusCode, 400, interval);
+    assert.equal(res.json().errors[0].field, 'interval');
+  }
+  const week = `from=${encodeURIComponent(iso(hour - 7 * 86_400_000))}&to=${encodeURIComponent(iso(hour))}`;
+  const tooMany = await get(`/performance?${week}&interval=1m`);
+  assert.equal(tooMany.statusCode, 400);
+  assert.equal((await get(`/performance?${week}&interval=1h`)).statusCode, 200);
+});
+
+test('reports as JSON: top events, top routes, sign-ups, daily active users', async () => {
+  const top = (await get(`/reports?type=top-events&${range}`)).json();
+  assert.deepEqual(top.columns, ['event', 'count']);
+  assert.deepEqual(top.rows[0], { event: 'Say hi again', count: 2 });
+  const routes = (await get(`/reports?type=top-routes&${range}&limit=1`)).json();
+  assert.deepEqual(routes.rows, [
+    { service: 'main', route: '/main/v1/posts', requests: 20, errors: 2 },
+  ]);
+  const day = iso(hour).slice(0, 10);
+  const signups = (await get(`/reports?type=signups&${range}`)).json();
+  assert.equal(signups.rows.find((r: { day: string }) => r.day === day).signups, 1);
+  const dau = (await get(`/reports?type=daily-active-users&${range}`)).json();
+  assert.equal(dau.rows.find((r: { day: string }) => r.day === day).users, 2);
+});
+
+/** RFC 4180 parsing, independent of the code under test. */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i += 1;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      row.push(field);
+      field = '';
+    } else if (c === '\n') {
+      row.push(field.replace(/\r$/, ''));
+      rows.push(row);
+      row = [];
+      field = '';
+    } else field += c;
+  }
+  return rows;
+}
+
+test('reports as CSV: quoted properly, with a file name, and parse back to the JSON rows', async () => {
+  const res = await get(`/reports?type=top-routes&${range}&format=csv`);
+  assert.equal(res.statusCode, 200);
+  assert.match(res.headers['content-type'] as string, /^text\/csv/);
+  assert.match(
+    res.headers['content-disposition'] as string,
+    /^attachment; filename="top-routes_\d{4}-\d{2}-\d{2}_\d{4}-\d{2}-\d{2}\.csv"$/,
+  );
+  const json = (await get(`/reports?type=top-routes&${range}`)).json();
+  const [header, ...rows] = parseCsv(res.body);
+  assert.deepEqual(header, json.columns);
+  assert.deepEqual(
+    rows,
+    json.rows.map((r: Record<string, unknown>) => json.columns.map((c: string) => String(r[c]))),
+  );
+  assert.ok(res.body.includes(',"/odd,""route""",'));
+  assert.ok(rows.some((r) => r[1] === '/odd,"route"'));
+});
+
+test('reports are for admins; a bad type or range is 400', async () => {
+  assert.equal((await get(`/reports?type=top-events`, user.accessToken)).statusCode, 403);
+  assert.equal((await get('/reports?type=nope')).statusCode, 400);
+  assert.equal((await get('/reports')).statusCode, 400);
+  assert.equal((await get('/reports?type=signups&format=xml')).statusCode, 400);
+  const long = `from=2020-01-01T00:00:00Z&to=2026-01-01T00:00:00Z`;
+  assert.equal((await get(`/reports?type=signups&${long}`)).statusCode, 400);
+});
+
+test('the OpenAPI document lists the public routes', async () => {
+  const res = await t.app.inject({ method: 'GET', url: '/analytics/v1/openapi.json' });
+  assert.equal(res.statusCode, 200);
+  const paths = Object.keys(res.json().paths);
+  for (const p of ['/track-event', '/user-activity', '/performance', '/reports']) {
+    assert.ok(paths.includes(`/analytics/v1${p}`), p);
+  }
+});

@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { bearer, buildTestAnalytics, signUp } from './helper.ts';
+
+const t = await buildTestAnalytics();
+const alice = await signUp(t.auth);
+const bob = await signUp(t.auth);
+
+const get = (query: string, token?: string) =>
+  t.app.inject({
+    method: 'GET',
+    url: `/analytics/v1/user-activity${query}`,
+    headers: token ? bearer(token) : {},
+  });
+
+const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
+const aliceEvents = Array.from({ length: 12 }, (_, i) => ({
+  event: i % 3 === 0 ? 'post.read' : 'page.viewed',
+  timestamp: minutesAgo(60 - i),
+  properties: { i },
+}));
+await t.app.inject({
+  method: 'POST',
+  url: '/analytics/v1/track-event',
+  headers: bearer(alice.accessToken),
+  payload: { events: aliceEvents },
+});
+await t.app.inject({
+  method: 'POST',
+  url: '/analytics/v1/track-event',
+  headers: bearer(bob.accessToken),
+  payload: { event: 'bob.only' },
+});
+await t.drained();
+
+test('without a token: 401', async () => {
+  assert.equal((await get('')).statusCode, 401);
+});
+
+test('a user reads only their own events, newest first, page by page', async () => {
+  const seen: number[] = [];
+  let cursor = '';
+  for (let i = 0; i < 10; i += 1) {
+    const res = await get(`?limit=5${cursor ? `&cursor=${cursor}` : ''}`, alice.accessToken);
+    assert.equal(res.statusCode, 200, res.body);
+    const body = res.json();
+    seen.push(...body.items.map((e: { properties: { i: number } }) => e.properties.i));
+    assert.ok(body.items.every((e: { user_id: string }) => e.user_id === alice.id));
+    if (!body.next_cursor) break;
+    cursor = body.next_cursor;
+  }
+  assert.deepEqual(seen, [11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0]);
+});
+
+test('filters by event name and time range', async () => {
+  const byName = (await get('?event=post.read', alice.accessToken)).json();
+  assert.deepEqual(
+    byName.items.map((e: { properties: { i: number } }) => e.properties.i),
+    [9, 6, 3, 0],
+  );
+  const from = encodeURIComponent(minutesAgo(50.5));
+  const to = encodeURIComponent(minutesAgo(48.5));
+  const ranged = (await get(`?from=${from}&to=${to}`, alice.accessToken)).json();
+  assert.deepEqual(
+    ranged.items.map((e: { properties: { i: number } }) => e.properties.i),
+    [11, 10],
+  );
+});
+
+test("a user asking for another user's activity gets 403", async () => {
+  const res = await get(`?user_id=${bob.id}`, alice.accessToken);
+  assert.equal(res.statusCode, 403);
+  assert.equal((await get(`?user_id=${alice.id}`, alice.accessToken)).statusCode, 200);
+});
+
+test("an admin reads anyone's activity", async () => {
+  const res = await get(`?user_id=${bob.id}`, t.adminToken);
+  assert.equal(res.statusCode, 200);
+  assert.deepEqual(
+    res.json().items.map((e: { event: string }) => e.event),
+    ['bob.only'],
+  );
+});
+
+test('bad parameters are 400 with errors', async () => {
+  for (const query of ['?limit=0', '?limit=1000', '?from=nope', '?event=bad!', '?cursor=garbage']) {
+    const res = await get(query, alice.accessToken);
+    assert.equal(res.statusCode, 400, `${query}: ${res.body}`);
+    assert.ok(res.json().errors.length > 0, query);
+  }
+  const reversed = `?from=${encodeURIComponent(minutesAgo(1))}&to=${encodeURIComponent(minutesAgo(2))}`;
+  assert.equal((await get(reversed, alice.accessToken)).statusCode, 400);
+});
