@@ -1,4 +1,5 @@
 import type { Principal } from '@platform/auth';
+import { sql } from 'drizzle-orm';
 import { findCategory } from '../categories/repository.ts';
 import type { MainContext } from '../context.ts';
 import { canEditAny } from './access.ts';
@@ -52,7 +53,11 @@ export async function listPosts(
     if (!category) return empty;
     filters.categoryId = category.id;
   }
-  if (query.tag?.length) filters.tags = [...new Set(query.tag)];
+  if (query.tag?.length) {
+    const tags = await rarestFirst(ctx, [...new Set(query.tag)]);
+    if (!tags) return empty;
+    filters.tags = tags;
+  }
   if (query.author) filters.authorId = query.author.toLowerCase();
   if (q) filters.q = q;
   if (query.published_after) filters.publishedAfter = query.published_after;
@@ -71,4 +76,16 @@ export async function listPosts(
         ? encodeCursor({ order, value: last.sort_value, id: last.id })
         : null,
   };
+}
+
+/**
+ * The list walks the first tag's index and checks the others on each row, so the rarest tag goes
+ * first. Undefined when a tag was never used: nothing can match.
+ */
+async function rarestFirst(ctx: MainContext, tags: string[]): Promise<string[] | undefined> {
+  if (tags.length === 1) return tags;
+  const { rows } = await ctx.db.execute<{ slug: string }>(
+    sql`select slug from tags where slug = any(${sql.param(tags)}::text[]) order by post_count, slug`,
+  );
+  return rows.length === tags.length ? rows.map((r) => r.slug) : undefined;
 }
