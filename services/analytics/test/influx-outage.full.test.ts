@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startInflux } from '@platform/testing';
+import { influxClient } from '../src/store/influx-client.ts';
+import { bearer, buildTestAnalytics, serviceHeaders, signUp } from './helper.ts';
+
+const influx = await startInflux();
+after(() => influx.stop());
+// Small batches keep the writer busy, so the kill lands while it is writing.
+const t = await buildTestAnalytics({
+  INFLUX_URL: influx.url,
+  INFLUX_DB: 'outage',
+  WRITER_BATCH_SIZE: '50',
+});
+const client = influxClient({ url: influx.url, database: 'outage' });
+
+async function influxCount(): Promise<{ points: number; ids: number }> {
+  const [[series]] = await client.query(
+    'SELECT COUNT(event_id) AS points, COUNT(DISTINCT(event_id)) AS ids FROM events',
+  );
+  const row = series?.values[0] ?? [];
+  return { points: Number(row[1] ?? 0), ids: Number(row[2] ?? 0) };
+}
+
+test('InfluxDB killed mid-ingest and restarted: every accepted event arrives exactly once', async () => {
+  const user = await signUp(t.auth);
+  const ids = new Set<string>();
+  const send = async (batch: number) => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/analytics/v1/track-event',
+      headers: bearer(user.accessToken),
+      payload: {
+        events: Array.from({ length: 100 }, (_, i) => ({
+          event: 'outage.test',
+          properties: { batch, i },
+        })),
+      },
+    });
+    assert.equal(res.statusCode, 202, res.body);
+    for (const id of res.json().ids) ids.add(id);
+  };
+  for (let b = 0; b < 10; b += 1) await send(b);
+  // Not drained: the writer is still moving these when InfluxDB dies.
+  await influx.kill();
+  // Accepted while InfluxDB is down: they wait in the queue.
+  for (let b = 10; b < 20; b += 1) await send(b);
+  const domain = await t.app.inject({
+    method: 'POST',
+    url: '/internal/events',
+    headers: serviceHeaders,
+    payload: {
+      events: [
+        {
+          id: 'auth:1',
+          type: 'user.logged_in',
+          occurred_at: new Date().toISOString(),
+          payload: {},
+        },
+      ],
+    },
+  });
+  assert.equal(domain.statusCode, 202);
+  ids.add('auth:1');
+  await sleep(3000);
+  await influx.start();
+  for (let b = 20; b < 25; b += 1) await send(b);
+  await t.drained();
+  assert.equal(ids.size, 2501);
+  assert.deepEqual(await influxCount(), { points: 2501, ids: 2501 });
+
+  // And the API reads them back from InfluxDB.
+  const page = await t.app.inject({
+    method: 'GET',
+    url: '/analytics/v1/user-activity?limit=200&event=outage.test',
+    headers: bearer(user.accessToken),
+  });
+  assert.equal(page.statusCode, 200);
+  assert.equal(page.json().items.length, 200);
+  assert.ok(page.json().items.every((e: { id: string }) => ids.has(e.id)));
+});
+
+test('a domain event re-sent after it reached InfluxDB is not written again', async () => {
+  const before = await influxCount();
+  const res = await t.app.inject({
+    method: 'POST',
+    url: '/internal/events',
+    headers: serviceHeaders,
+    payload: {
+      events: [
+        { id: 'main:7', type: 'post.created', occurred_at: new Date().toISOString(), payload: {} },
+      ],
+    },
+  });
+  assert.equal(res.statusCode, 202);
+  await t.drained();
+  const resent = await t.app.inject({
+    method: 'POST',
+    url: '/internal/events',
+    headers: serviceHeaders,
+    payload: {
+      events: [
+        { id: 'main:7', type: 'post.created', occurred_at: new Date().toISOString(), payload: {} },
+      ],
+    },
+  });
+  assert.equal(resent.json().accepted, 0);
+  await t.drained();
+  assert.deepEqual(await influxCount(), { points: before.points + 1, ids: before.ids + 1 });
+});
