@@ -10,7 +10,7 @@ const [alice, editor, admin] = await Promise.all([
 ]);
 
 const call = (
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
   url: string,
   user?: User,
   payload?: object,
