@@ -38,4 +38,5 @@ export function logCapture(): { stream: Writable; lines: string[]; text(): strin
   return { stream, lines, text: () => lines.join('\n') };
 }
 export { startInflux, type TestInflux } from './influx.ts';
+export { type NginxOptions, renderConfig, startNginx, type TestNginx } from './nginx.ts';
 export { startRedis, type TestRedis } from './redis.ts';
