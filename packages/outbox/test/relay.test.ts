@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createTestDatabase } from '@platform/testing';
+import pg from 'pg';
+import { startOutboxRelay } from '../src/index.ts';
+
+const database = await createTestDatabase();
+const pool = new pg.Pool({ connectionString: database.url });
+after(async () => {
+  await pool.end();
+  await database.drop();
+});
+// The table every producing service has (see services/auth/src/db/schema.ts `outbox`).
+await pool.query(`create table outbox (id bigserial primary key, type text not null,
+  payload jsonb not null, occurred_at timestamptz not null default now(), published_at timestamptz)`);
+
+/** A stand-in for analytics `/internal/events` that fails the first `failures` calls. */
+async function fakeAnalytics(failures: number) {
+  const received: { id: string; type: string; user_id?: string; occurred_at?: string }[] = [];
+  const tokens: (string | undefined)[] = [];
+  let calls = 0;
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => {
+      body += c;
+    });
+    req.on('end', () => {
+      calls += 1;
+      tokens.push(req.headers['x-service-token'] as string | undefined);
+      if (calls <= failures) {
+        res.writeHead(503).end();
+        return;
+      }
+      received.push(...JSON.parse(body).events);
+      res.writeHead(202, { 'content-type': 'application/json' }).end('{"accepted":1}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, received, tokens, calls: () => calls };
+}
+
+const log = { warn: () => {}, error: () => {} };
+const token = 's'.repeat(40);
+
+test('rows are sent in id order with service-prefixed ids, after failures, and marked published', async () => {
+  const analytics = await fakeAnalytics(2);
+  for (let i = 0; i < 5; i += 1) {
+    await pool.query('insert into outbox (type, payload) values ($1, $2)', [
+      'user.registered',
+      { user_id: `u${i}` },
+    ]);
+  }
+  const relay = startOutboxRelay({
+    pool,
+    service: 'auth',
+    analyticsUrl: analytics.url,
+    serviceToken: token,
+    log,
+    intervalMs: 20,
+    batchSize: 2,
+    maxBackoffMs: 50,
+  });
+  after(() => relay.close());
+  for (let i = 0; i < 200 && analytics.received.length < 5; i += 1) await sleep(25);
+  await relay.idle();
+  assert.deepEqual(
+    analytics.received.map((e) => e.id),
+    ['auth:1', 'auth:2', 'auth:3', 'auth:4', 'auth:5'],
+  );
+  assert.equal(analytics.received[0]?.user_id, 'u0');
+  assert.ok(analytics.tokens.every((t) => t === token));
+  const { rows } = await pool.query(
+    'select count(*)::int as n from outbox where published_at is null',
+  );
+  assert.equal(rows[0].n, 0);
+  await relay.close();
+  const calls = analytics.calls();
+  await pool.query("insert into outbox (type, payload) values ('user.logged_in', '{}')");
+  await sleep(200);
+  assert.equal(analytics.calls(), calls, 'a closed relay sends nothing');
+});
+
+test('rows written later are picked up; each id is sent once when analytics answers', async () => {
+  const analytics = await fakeAnalytics(0);
+  await pool.query('update outbox set published_at = now()');
+  const relay = startOutboxRelay({
+    db: { $client: pool },
+    service: 'main',
+    analyticsUrl: analytics.url,
+    serviceToken: token,
+    log,
+    intervalMs: 20,
+  });
+  after(() => relay.close());
+  const { rows } = await pool.query(
+    'insert into outbox (type, payload) values (\'post.created\', \'{"actor_id":"a1"}\') returning id',
+  );
+  for (let i = 0; i < 200 && analytics.received.length < 1; i += 1) await sleep(25);
+  await relay.idle();
+  assert.deepEqual(analytics.received, [
+    {
+      id: `main:${rows[0].id}`,
+      type: 'post.created',
+      user_id: 'a1',
+      occurred_at: analytics.received[0]?.occurred_at,
+      payload: { actor_id: 'a1' },
+    },
+  ]);
+  await relay.close();
+});
