@@ -9,3 +9,4 @@ export {
 } from './k8s.ts';
 export { checkKustomize } from './overlays.ts';
 export { policyErrors } from './policy.ts';
+export { strictErrors } from './strict.ts';

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { manifestFiles, render, schemaErrors } from './k8s.ts';
 import { policyErrors } from './policy.ts';
+import { strictErrors } from './strict.ts';
 
 /**
  * Renders each overlay under `<k8sDir>/overlays` and checks every object (schema and policy).
@@ -20,6 +21,7 @@ export async function checkKustomize(k8sDir: string): Promise<Record<string, str
       const objects = render(path.join(k8sDir, 'overlays', name));
       results[name] = [
         ...(await schemaErrors(objects)),
+        ...strictErrors(objects),
         ...policyErrors(objects, templates),
         ...(objects.length === 0 ? ['renders no objects'] : []),
       ];

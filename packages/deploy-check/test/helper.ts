@@ -1,12 +1,4 @@
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
@@ -26,12 +18,6 @@ export function composeCopy(t: TestContext, edits: Record<string, (text: string)
   for (const service of ['gateway', 'auth', 'main', 'analytics']) {
     mkdirSync(path.join(dir, 'services', service, 'src'), { recursive: true });
     writeFileSync(path.join(dir, 'services', service, 'src', 'server.ts'), '');
-  }
-  // Owned by the gateway's issue; a stand-in keeps these tests about compose itself.
-  const nginx = path.join(dir, 'deploy', 'nginx', 'nginx.conf');
-  if (!existsSync(nginx)) {
-    mkdirSync(path.dirname(nginx), { recursive: true });
-    writeFileSync(nginx, 'events {}\n');
   }
   for (const [file, edit] of Object.entries(edits)) {
     const target = path.join(dir, file);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { manifestFiles, parseManifests, schemaErrors } from '../src/k8s.ts';
 import { policyErrors } from '../src/policy.ts';
+import { strictErrors } from '../src/strict.ts';
 import { root } from './helper.ts';
 
 const base = path.join(root, 'deploy', 'k8s', 'base');
@@ -16,6 +17,31 @@ test('every object in deploy/k8s/base validates against the Kubernetes OpenAPI s
   }
   for (const kind of ['Ingress', 'ConfigMap', 'Secret', 'Job']) assert.ok(kinds.has(kind), kind);
   assert.deepEqual(await schemaErrors(all), []);
+  assert.deepEqual(strictErrors(all), []);
+});
+
+test('an unknown field, which the OpenAPI schemas let through, fails the strict check', () => {
+  const broken = parseManifests(`
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web }
+spec:
+  replica: 2
+  selector: { matchLabels: { app: web } }
+  template: { spec: { containers: [{ name: web, image: web }] } }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: web }
+spec: { ports: [{ port: 80, targetport: 8080 }] }
+`);
+  const errors = strictErrors(broken);
+  assert.equal(errors.length, 2, errors.join('\n'));
+  assert.match(
+    errors[0]!,
+    /^Deployment\/web: .*'"replica"' does not exist in type 'IDeploymentSpec'/,
+  );
+  assert.match(errors[1]!, /^Service\/web: .*'"targetport"' does not exist/);
 });
 
 test('the base, with its Secret templates, passes the policy: references, probes, limits, security', () => {

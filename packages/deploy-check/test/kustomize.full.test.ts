@@ -61,6 +61,19 @@ test('a schema error introduced by an overlay patch fails that overlay only', as
   );
 });
 
+test('an unknown field in a base file fails every overlay', async (t) => {
+  const dir = brokenCopy(t, 'base/ingress.yaml', 'ingressClassName: nginx', 'ingressClass: nginx');
+  const results = await checkKustomize(dir);
+  for (const overlay of ['dev', 'prod']) {
+    assert.ok(
+      results[overlay]!.some(
+        (e) => e.startsWith('Ingress/gateway:') && e.includes('"ingressClass"'),
+      ),
+      results[overlay]!.join('\n'),
+    );
+  }
+});
+
 test('a dropped probe or a Service that selects nothing fails the policy', async (t) => {
   const dir = brokenCopy(t, 'base/main.yaml', 'path: /health/ready', 'path: /healthz');
   const results = await checkKustomize(dir);
