@@ -16,10 +16,10 @@ const t = await buildTestAnalytics({
 const client = influxClient({ url: influx.url, database: 'outage' });
 
 async function influxCount(): Promise<{ points: number; ids: number }> {
-  const [[series]] = await client.query(
+  const [result] = await client.query(
     'SELECT COUNT(event_id) AS points, COUNT(DISTINCT(event_id)) AS ids FROM events',
   );
-  const row = series?.values[0] ?? [];
+  const row = result?.[0]?.values[0] ?? [];
   return { points: Number(row[1] ?? 0), ids: Number(row[2] ?? 0) };
 }
 

@@ -1,5 +1,6 @@
 import { authentication, createVerifier } from '@platform/auth';
 import { type App, createApp } from '@platform/http';
+import { startOutboxRelay } from '@platform/outbox';
 import { bootstrapAdmin } from './accounts/admin.ts';
 import { accountRoutes } from './accounts/routes.ts';
 import { avatarRoutes } from './avatars/routes.ts';
@@ -97,5 +98,18 @@ export async function buildApp(deps: AuthAppDeps): Promise<App> {
   );
   internalRoutes(app, ctx);
   schedulePruning(app, ctx);
+  const { ANALYTICS_URL, SERVICE_TOKEN } = config;
+  if (ANALYTICS_URL && SERVICE_TOKEN) {
+    app.addHook('onReady', async () => {
+      const relay = startOutboxRelay({
+        pool: database.pool,
+        service: 'auth',
+        analyticsUrl: ANALYTICS_URL,
+        serviceToken: SERVICE_TOKEN,
+        log: app.log,
+      });
+      app.addHook('onClose', () => relay.close());
+    });
+  }
   return app;
 }

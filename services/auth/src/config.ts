@@ -31,6 +31,11 @@ export const ConfigSchema = Type.Object({
   ADMIN_PASSWORD: Type.Optional(
     Type.String({ minLength: 8, maxLength: 256, description: '8 to 256 characters' }),
   ),
+  /** With SERVICE_TOKEN: domain events (the outbox) are relayed to analytics at this URL. */
+  ANALYTICS_URL: Type.Optional(Env.url()),
+  SERVICE_TOKEN: Type.Optional(
+    Type.String({ minLength: 32, description: 'at least 32 characters' }),
+  ),
 });
 
 export type Config = Static<typeof ConfigSchema>;
