@@ -2,8 +2,10 @@ import { authentication, createServiceAuth } from '@platform/auth';
 import { type App, createApp } from '@platform/http';
 import type { Config } from './config.ts';
 import type { AnalyticsContext } from './context.ts';
+import { dashboardRoutes } from './dashboard/routes.ts';
 import type { AnalyticsDatabase } from './db/index.ts';
 import { createDestinations } from './destinations/index.ts';
+import { destinationRoutes } from './destinations/routes.ts';
 import { scheduleRetention } from './ingestion/retention.ts';
 import { ingestionRoutes } from './ingestion/routes.ts';
 import { createWriter } from './ingestion/writer.ts';
@@ -43,7 +45,12 @@ export async function buildApp(deps: AnalyticsAppDeps): Promise<App> {
   });
   const store = deps.store ?? createStore(config, database.db);
   await store.init();
-  const destinations = createDestinations({ config, db: database.db, log: app.log });
+  const destinations = createDestinations({
+    config,
+    db: database.db,
+    log: app.log,
+    metrics: app.metrics,
+  });
   const writer = createWriter({ db: database.db, store, config, log: app.log });
   const ctx: AnalyticsContext = { db: database.db, config, store, writer, destinations };
 
@@ -64,6 +71,8 @@ export async function buildApp(deps: AnalyticsAppDeps): Promise<App> {
       await api.register(authentication, { verify: auth.verify });
       ingestionRoutes(api, ctx);
       queryRoutes(api, ctx);
+      destinationRoutes(api, { db: database.db, list: destinations.list });
+      await dashboardRoutes(api, { prefix: PREFIX, accountsPrefix: '/accounts/v1' });
     },
     { prefix: PREFIX },
   );

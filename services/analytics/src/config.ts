@@ -31,6 +31,18 @@ export const ConfigSchema = Type.Object({
   WRITER_INTERVAL_MS: count(500, 10),
   /** Backoff after a failed store write doubles from 100 ms up to this. */
   WRITER_MAX_BACKOFF_MS: count(10_000, 100),
+  /** Webhooks that receive Segment-style `track` calls: JSON, see destinations/config.ts. */
+  DESTINATIONS: Type.Optional(
+    Type.String({ description: 'a JSON array of {name, url, secret, events?}' }),
+  ),
+  /** Tries per delivery before it becomes a dead letter. */
+  DESTINATION_MAX_ATTEMPTS: count(10),
+  /** Wait before the second try; it doubles for each further one, up to the maximum. */
+  DESTINATION_RETRY_BASE_MS: count(1000, 1),
+  DESTINATION_RETRY_MAX_MS: count(3_600_000, 1),
+  DESTINATION_TIMEOUT_MS: count(10_000, 100),
+  DESTINATION_INTERVAL_MS: count(1000, 10),
+  DESTINATION_CONCURRENCY: count(16),
 });
 
 export type Config = Static<typeof ConfigSchema>;

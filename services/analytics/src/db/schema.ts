@@ -79,3 +79,6 @@ export const samples = pgTable(
     index('samples_service_time_idx').on(t.service, t.occurredAt),
   ],
 );
+
+/** Deliveries to third-party destinations (webhooks) and their dead letters. */
+export { destinationDeliveries } from '../destinations/tables.ts';

@@ -1,13 +1,20 @@
 import type { FastifyBaseLogger } from 'fastify';
+import { Counter, type Registry } from 'prom-client';
 import type { Config } from '../config.ts';
 import type { Db, Tx } from '../db/index.ts';
 import type { AcceptedEvent } from '../ingestion/types.ts';
+import { type Destination, parseDestinations } from './config.ts';
+import { trackPayload } from './payload.ts';
+import { insertDeliveries } from './repository.ts';
+import { createWorker } from './worker.ts';
 
 /**
  * Third-party destinations (webhooks). Ingestion calls `enqueue` inside the transaction that
  * queues the accepted events, so an event is forwarded if and only if it was accepted.
  */
 export interface Destinations {
+  /** The configured destinations (with secrets: never serialise these as they are). */
+  readonly list: Destination[];
   enqueue(tx: Tx, events: AcceptedEvent[]): Promise<void>;
   start(): void;
   close(): Promise<void>;
@@ -17,13 +24,51 @@ export interface DestinationDeps {
   config: Config;
   db: Db;
   log: FastifyBaseLogger;
+  /** Where the delivery counter is registered (the app's `/metrics`). */
+  metrics?: Registry;
 }
 
-/** Stub until destinations are implemented: forwards nothing. */
-export function createDestinations(_deps: DestinationDeps): Destinations {
+/** Reads `DESTINATIONS` (a ConfigError stops the service with one line) and builds the worker. */
+export function createDestinations(deps: DestinationDeps): Destinations {
+  const { config } = deps;
+  const list = parseDestinations(config.DESTINATIONS);
+  const outcomes = deps.metrics
+    ? new Counter({
+        name: 'analytics_destination_deliveries_total',
+        help: 'Attempts to deliver events to destinations, by outcome (delivered, retry, dead)',
+        labelNames: ['destination', 'outcome'] as const,
+        registers: [deps.metrics],
+      })
+    : undefined;
+  const worker = createWorker({
+    db: deps.db,
+    log: deps.log,
+    destinations: list,
+    maxAttempts: config.DESTINATION_MAX_ATTEMPTS,
+    retryBaseMs: config.DESTINATION_RETRY_BASE_MS,
+    retryMaxMs: config.DESTINATION_RETRY_MAX_MS,
+    timeoutMs: config.DESTINATION_TIMEOUT_MS,
+    intervalMs: config.DESTINATION_INTERVAL_MS,
+    concurrency: config.DESTINATION_CONCURRENCY,
+    outcomes,
+  });
   return {
-    enqueue: async () => {},
-    start: () => {},
-    close: async () => {},
+    list,
+    async enqueue(tx, events) {
+      if (list.length === 0) return;
+      const rows = list.flatMap((destination) =>
+        events
+          .filter((event) => destination.matches(event.event))
+          .map((event) => ({
+            destination: destination.name,
+            eventId: event.id,
+            event: event.event,
+            payload: trackPayload(event),
+          })),
+      );
+      await insertDeliveries(tx, rows);
+    },
+    start: () => worker.start(),
+    close: () => worker.close(),
   };
 }

@@ -1,0 +1,78 @@
+import { createHash } from 'node:crypto';
+import type { App } from '@platform/http';
+import { problems } from '@platform/http';
+import { Type } from 'typebox';
+import { loadAssets } from './assets.ts';
+import { dashboardPage } from './page.ts';
+
+/**
+ * Only files from this origin, no inline script or style, no framing, and forms that cannot be
+ * submitted natively (the page's script signs in; without it a password must not land in a URL).
+ */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const PAGE_HEADERS = {
+  'content-security-policy': CONTENT_SECURITY_POLICY,
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-opener-policy': 'same-origin',
+};
+
+const AssetParams = Type.Object({ name: Type.String({ pattern: '^[a-z0-9.-]{1,64}$' }) });
+
+/** The admin dashboard: the page and its assets, public (the data behind it is not). */
+export async function dashboardRoutes(
+  app: App,
+  options: { prefix: string; accountsPrefix: string },
+) {
+  const assets = await loadAssets();
+  const version = createHash('sha256')
+    .update([...assets.values()].map((a) => a.etag).join())
+    .digest('hex')
+    .slice(0, 12);
+  const html = dashboardPage(options.prefix, options.accountsPrefix, version);
+
+  app.get(
+    '/dashboard',
+    {
+      schema: {
+        tags: ['dashboard'],
+        summary: 'Admin dashboard (HTML): sign in on the page, charts refresh every few seconds',
+        produces: ['text/html'],
+        response: { 200: Type.String() },
+      },
+    },
+    async (_request, reply) =>
+      reply
+        .headers({ ...PAGE_HEADERS, 'cache-control': 'no-store' })
+        .type('text/html; charset=utf-8')
+        .send(html),
+  );
+
+  app.get(
+    '/dashboard/assets/:name',
+    { schema: { hide: true, params: AssetParams }, logLevel: 'warn' },
+    async (request, reply) => {
+      const asset = assets.get(request.params.name);
+      if (!asset) throw problems.notFound();
+      // URLs carry the content version, so a browser may keep them; a new release changes the URL.
+      reply.headers({
+        ...PAGE_HEADERS,
+        etag: asset.etag,
+        'cache-control': 'public, max-age=86400',
+      });
+      if (request.headers['if-none-match'] === asset.etag) return reply.code(304).send();
+      return reply.type(asset.type).send(asset.body);
+    },
+  );
+}

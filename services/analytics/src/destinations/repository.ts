@@ -1,0 +1,133 @@
+import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm';
+import type { Db, Tx } from '../db/index.ts';
+import { destinationDeliveries as deliveries } from './tables.ts';
+
+export type Delivery = typeof deliveries.$inferSelect;
+export type NewDelivery = Pick<
+  typeof deliveries.$inferInsert,
+  'destination' | 'eventId' | 'event' | 'payload'
+>;
+
+/** Same transaction as the accepted events; an event already queued for a destination stays once. */
+export async function insertDeliveries(tx: Tx, rows: NewDelivery[]): Promise<void> {
+  // Four parameters a row: chunks stay far below PostgreSQL's 65,535 per statement.
+  for (let i = 0; i < rows.length; i += 2000) {
+    await tx
+      .insert(deliveries)
+      .values(rows.slice(i, i + 2000))
+      .onConflictDoNothing();
+  }
+}
+
+/**
+ * Takes up to `limit` due rows for the configured destinations and pushes their due time past the
+ * attempt's timeout, so another worker (another replica) skips them; a worker that dies mid-send
+ * leaves rows that fall due again when that lease runs out.
+ */
+export async function claimDue(
+  db: Db,
+  destinations: string[],
+  limit: number,
+  leaseMs: number,
+): Promise<Delivery[]> {
+  if (destinations.length === 0) return [];
+  const due = db
+    .select({ id: deliveries.id })
+    .from(deliveries)
+    .where(
+      and(
+        eq(deliveries.status, 'pending'),
+        sql`${deliveries.nextAttemptAt} <= now()`,
+        inArray(deliveries.destination, destinations),
+      ),
+    )
+    .orderBy(deliveries.nextAttemptAt)
+    .limit(limit)
+    .for('update', { skipLocked: true });
+  return db
+    .update(deliveries)
+    .set({ nextAttemptAt: sql`now() + ${`${leaseMs} milliseconds`}::interval` })
+    .where(inArray(deliveries.id, due))
+    .returning();
+}
+
+export async function deleteDelivered(db: Db, id: number): Promise<void> {
+  await db.delete(deliveries).where(eq(deliveries.id, id));
+}
+
+/** Records a failed attempt: due again after `retryInMs`, or (null) dead. */
+export async function recordFailure(
+  db: Db,
+  id: number,
+  attempts: number,
+  error: string,
+  retryInMs: number | null,
+): Promise<void> {
+  await db
+    .update(deliveries)
+    .set({
+      attempts,
+      lastError: error.slice(0, 500),
+      updatedAt: sql`now()`,
+      ...(retryInMs === null
+        ? { status: 'dead' as const }
+        : { nextAttemptAt: sql`now() + ${`${Math.round(retryInMs)} milliseconds`}::interval` }),
+    })
+    .where(eq(deliveries.id, id));
+}
+
+export async function listDead(
+  db: Db,
+  options: { destination?: string | undefined; before?: number | undefined; limit: number },
+): Promise<Delivery[]> {
+  return db
+    .select()
+    .from(deliveries)
+    .where(
+      and(
+        eq(deliveries.status, 'dead'),
+        options.destination ? eq(deliveries.destination, options.destination) : undefined,
+        options.before === undefined ? undefined : lt(deliveries.id, options.before),
+      ),
+    )
+    .orderBy(desc(deliveries.id))
+    .limit(options.limit);
+}
+
+/** Dead again becomes pending with a fresh set of attempts, due now. */
+export async function revive(
+  db: Db,
+  where: { id?: number; destinations: string[] },
+): Promise<Delivery[]> {
+  if (where.destinations.length === 0) return [];
+  return db
+    .update(deliveries)
+    .set({ status: 'pending', attempts: 0, nextAttemptAt: sql`now()`, updatedAt: sql`now()` })
+    .where(
+      and(
+        eq(deliveries.status, 'dead'),
+        inArray(deliveries.destination, where.destinations),
+        where.id === undefined ? undefined : eq(deliveries.id, where.id),
+      ),
+    )
+    .returning();
+}
+
+export async function findById(db: Db, id: number): Promise<Delivery | undefined> {
+  const [row] = await db.select().from(deliveries).where(eq(deliveries.id, id));
+  return row;
+}
+
+/** Pending and dead counts per destination, for the admin listing and the dashboard. */
+export async function countsByDestination(db: Db) {
+  return db
+    .select({
+      destination: deliveries.destination,
+      pending: sql<number>`count(*) filter (where ${deliveries.status} = 'pending')`.mapWith(
+        Number,
+      ),
+      dead: sql<number>`count(*) filter (where ${deliveries.status} = 'dead')`.mapWith(Number),
+    })
+    .from(deliveries)
+    .groupBy(deliveries.destination);
+}

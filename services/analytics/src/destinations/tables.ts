@@ -1,0 +1,41 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigserial,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+const now = () => timestamp({ withTimezone: true, mode: 'date' }).notNull().defaultNow();
+
+/**
+ * One row per (destination, event) still to deliver, or given up on (`dead`: the dead-letter
+ * list). Written in the transaction that accepts the event; a delivered row is deleted.
+ */
+export const destinationDeliveries = pgTable(
+  'destination_deliveries',
+  {
+    id: bigserial({ mode: 'number' }).primaryKey(),
+    destination: text().notNull(),
+    eventId: text().notNull(),
+    event: text().notNull(),
+    /** The Segment-style `track` call, without `sentAt` (set at each attempt). */
+    payload: jsonb().notNull().$type<Record<string, unknown>>(),
+    status: text().notNull().default('pending').$type<'pending' | 'dead'>(),
+    attempts: integer().notNull().default(0),
+    /** When a pending row is due; a worker pushes it ahead while it holds the row (a lease). */
+    nextAttemptAt: now(),
+    lastError: text(),
+    createdAt: now(),
+    updatedAt: now(),
+  },
+  (t) => [
+    uniqueIndex('destination_deliveries_event_key').on(t.destination, t.eventId),
+    index('destination_deliveries_due_idx').on(t.nextAttemptAt).where(sql`status = 'pending'`),
+    index('destination_deliveries_dead_idx').on(t.id).where(sql`status = 'dead'`),
+  ],
+);

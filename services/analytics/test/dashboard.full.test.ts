@@ -1,0 +1,173 @@
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { chromium } from 'playwright-core';
+import { ADMIN, buildTestAnalytics, serviceHeaders, signUp } from './helper.ts';
+
+// Browser globals for the functions that run in the page (this file is checked without the DOM
+// library). Functions, not strings: the page's CSP rightly forbids evaluating strings.
+interface Element {
+  textContent: string | null;
+  dataset: Record<string, string | undefined>;
+}
+declare const document: { getElementById(id: string): Element | null; cookie: string };
+declare const localStorage: Record<string, string>;
+declare const sessionStorage: Record<string, string>;
+
+const SCREENSHOT = path.resolve(import.meta.dirname, '../../../test-results/dashboard.png');
+const CHARTS = ['chart-traffic', 'chart-latency', 'chart-dau', 'chart-events', 'chart-routes'];
+
+/** One origin in front of both apps, as the gateway gives the browser in production. */
+async function oneOrigin(routes: Record<string, string>): Promise<string> {
+  const server = createServer((req, res) => {
+    const prefix = Object.keys(routes).find((p) => req.url?.startsWith(p));
+    if (!prefix) return void res.writeHead(404).end();
+    const upstream = request(
+      `${routes[prefix]}${req.url}`,
+      { method: req.method, headers: req.headers },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      },
+    );
+    upstream.on('error', () => res.writeHead(502).end());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+const t = await buildTestAnalytics();
+const address = (server: { address(): unknown }) =>
+  `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+await t.app.listen({ port: 0, host: '127.0.0.1' });
+const origin = await oneOrigin({
+  '/accounts': address(t.auth.server),
+  '/analytics': address(t.app.server),
+});
+
+async function seedSamples(count: number, spreadMs: number) {
+  const routes = [
+    ['main', '/main/v1/posts'],
+    ['main', '/main/v1/posts/:id'],
+    ['auth', '/accounts/v1/login'],
+    ['auth', '/accounts/v1/user'],
+    ['analytics', '/analytics/v1/track-event'],
+  ] as const;
+  const samples = Array.from({ length: count }, (_, i) => {
+    // Skewed, as real traffic is: the first route is the busiest.
+    const [service, route] = routes[[0, 0, 0, 0, 1, 1, 1, 2, 2, 3, 4][i % 11]!]!;
+    return {
+      service,
+      route,
+      method: i % 3 ? 'GET' : 'POST',
+      status: i % 17 === 0 ? 503 : i % 7 === 0 ? 404 : 200,
+      duration_ms: 5 + ((i * 37) % 120) + (i % 50 === 0 ? 400 : 0),
+      timestamp: new Date(Date.now() - ((i * 7919) % spreadMs)).toISOString(),
+    };
+  });
+  const res = await t.app.inject({
+    method: 'POST',
+    url: '/internal/samples',
+    headers: serviceHeaders,
+    payload: { samples },
+  });
+  assert.equal(res.statusCode, 202, res.body);
+}
+
+async function seedEvents() {
+  // Skewed like real use, forty a day over six days, from a different number of users each day.
+  const names = ['page.viewed', 'page.viewed', 'page.viewed', 'page.viewed', 'post.read'];
+  names.push('post.read', 'post.read', 'button.clicked', 'button.clicked', 'user.logged_in');
+  names.push('search.run');
+  const events = Array.from({ length: 240 }, (_, i) => {
+    const day = Math.floor(i / 40);
+    return {
+      id: `seed:${i}`,
+      type: names[i % names.length]!,
+      occurred_at: new Date(Date.now() - day * 86_400_000 - (i % 13) * 60_000).toISOString(),
+      user_id: `user-${i % (3 + ((day * 5) % 8))}`,
+      payload: { n: i },
+    };
+  });
+  const res = await t.app.inject({
+    method: 'POST',
+    url: '/internal/events',
+    headers: serviceHeaders,
+    payload: { events },
+  });
+  assert.equal(res.statusCode, 202, res.body);
+}
+
+test('an admin signs in on the dashboard and sees every chart drawn with data, refreshed', async () => {
+  await seedSamples(900, 55 * 60_000);
+  await seedEvents();
+  await t.drained();
+  const member = await signUp(t.auth);
+
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+  after(() => browser.close());
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !/status of 401/.test(message.text()))
+      problems.push(message.text());
+  });
+
+  const response = await page.goto(`${origin}/analytics/v1/dashboard`);
+  assert.equal(response?.status(), 200);
+  assert.match(response!.headers()['content-security-policy'] ?? '', /script-src 'self'/);
+
+  // Someone without analytics:read is turned away on the page.
+  await page.fill('input[name=login]', member.email);
+  await page.fill('input[name=password]', member.password);
+  await page.click('button[type=submit]');
+  await page.waitForFunction(() =>
+    /may not read analytics/.test(document.getElementById('signin-error')?.textContent ?? ''),
+  );
+
+  await page.fill('input[name=login]', ADMIN.email);
+  await page.fill('input[name=password]', ADMIN.password);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('#charts:not([hidden])', { timeout: 30_000 });
+  for (const id of CHARTS) {
+    await page.waitForSelector(`#${id}[data-points] canvas`, { timeout: 30_000 });
+    const points = Number(await page.getAttribute(`#${id}`, 'data-points'));
+    assert.ok(points > 0, `${id} has data (${points} points)`);
+  }
+  // Tokens live in memory only.
+  const stored = await page.evaluate(
+    () => JSON.stringify({ ...localStorage, ...sessionStorage }) + document.cookie,
+  );
+  assert.equal(stored, '{}');
+
+  // New traffic shows up without a reload.
+  const before = Number(await page.getAttribute('#chart-traffic', 'data-total'));
+  await seedSamples(300, 60_000);
+  await t.drained();
+  await page.waitForFunction(
+    (n) => Number(document.getElementById('chart-traffic')?.dataset.total) > n,
+    before,
+    { timeout: 30_000 },
+  );
+
+  await mkdir(path.dirname(SCREENSHOT), { recursive: true });
+  await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  assert.deepEqual(problems, [], 'no script errors and no Content-Security-Policy violations');
+});
