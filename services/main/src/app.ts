@@ -1,5 +1,6 @@
 import { authentication, createServiceAuth, type ServiceAuth } from '@platform/auth';
 import { type App, createApp } from '@platform/http';
+import { type OutboxRelay, startOutboxRelay } from '@platform/outbox';
 import { categoryRoutes } from './categories/routes.ts';
 import type { Config } from './config.ts';
 import type { MainContext } from './context.ts';
@@ -53,5 +54,19 @@ export async function buildApp(deps: MainAppDeps): Promise<App> {
     },
     { prefix: PREFIX },
   );
+  const { ANALYTICS_URL, SERVICE_TOKEN } = config;
+  if (ANALYTICS_URL && SERVICE_TOKEN) {
+    let relay: OutboxRelay | undefined;
+    app.addHook('onReady', async () => {
+      relay = startOutboxRelay({
+        pool: database.pool,
+        service: 'main',
+        analyticsUrl: ANALYTICS_URL,
+        serviceToken: SERVICE_TOKEN,
+        log: app.log,
+      });
+    });
+    app.addHook('onClose', async () => relay?.close());
+  }
   return app;
 }

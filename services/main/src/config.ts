@@ -17,6 +17,11 @@ export const ConfigSchema = Type.Object({
     description: 'addresses or CIDRs, comma-separated',
   }),
   DATABASE_POOL_SIZE: Type.Integer({ minimum: 1, default: 10, description: 'a count' }),
+  /** With SERVICE_TOKEN: domain events (the outbox) are relayed to analytics at this URL. */
+  ANALYTICS_URL: Type.Optional(Env.url()),
+  SERVICE_TOKEN: Type.Optional(
+    Type.String({ minLength: 32, description: 'at least 32 characters' }),
+  ),
 });
 
 export type Config = Static<typeof ConfigSchema>;
