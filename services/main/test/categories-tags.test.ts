@@ -84,6 +84,21 @@ test('duplicate slugs are 409; bad bodies are 400', async () => {
   }
 });
 
+test('a post names its category by category_id, or by category as an id or a slug', async () => {
+  const home = (await call('POST', '/categories', editor, { name: 'Homes' })).json().category;
+  const bySlug = await createPost(main, alice!, { category: 'homes' });
+  assert.deepEqual(bySlug.category, { id: home.id, slug: 'homes', name: 'Homes' });
+  const byId = await createPost(main, alice!, { category: home.id });
+  assert.equal(byId.category?.id, home.id);
+  const cleared = await call('PATCH', `/posts/${byId.id}`, alice, { category: null });
+  assert.equal(cleared.json().post.category, null);
+  const kept = await call('PATCH', `/posts/${bySlug.id}`, alice, { title: 'Still home' });
+  assert.equal(kept.json().post.category.id, home.id);
+  const unknown = await call('POST', '/posts', alice, { title: 't', body: 'b', category: 'nope' });
+  assert.equal(unknown.statusCode, 400);
+  assert.equal(unknown.json().errors[0].field, 'category');
+});
+
 test('a category in use cannot be deleted unless its posts move with ?move_to=', async () => {
   const from = (await call('POST', '/categories', editor, { name: 'Old Home' })).json().category;
   const to = (await call('POST', '/categories', editor, { name: 'New Home' })).json().category;

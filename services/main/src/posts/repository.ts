@@ -66,11 +66,6 @@ export async function deletePost(db: Executor, id: string): Promise<void> {
   await db.execute(sql`delete from posts where id = ${id}`);
 }
 
-export async function categoryExists(db: Executor, id: string): Promise<boolean> {
-  const { rows } = await db.execute(sql`select 1 from categories where id = ${id}`);
-  return rows.length > 0;
-}
-
 /**
  * Rewrites the post's rows in post_tags from the post as it now is (status and sort key
  * included), creates tags on first use and moves the published counts by the difference.

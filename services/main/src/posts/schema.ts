@@ -44,6 +44,13 @@ const fields = {
   excerpt: Type.String({ maxLength: 500, description: 'Derived from the body when absent' }),
   status: Status,
   category_id: Nullable(Type.String({ format: 'uuid', description: 'A category id, or null' })),
+  category: Nullable(
+    Type.String({
+      minLength: 1,
+      maxLength: 100,
+      description: 'Instead of category_id: id or slug',
+    }),
+  ),
   tags: Type.Array(TagSlug, {
     maxItems: 10,
     uniqueItems: true,
@@ -58,6 +65,7 @@ export const CreatePostBody = Type.Object(
     excerpt: Type.Optional(fields.excerpt),
     status: Type.Optional(fields.status),
     category_id: Type.Optional(fields.category_id),
+    category: Type.Optional(fields.category),
     tags: Type.Optional(fields.tags),
   },
   { additionalProperties: false },
@@ -73,6 +81,7 @@ export const PatchPostBody = Type.Object(
     excerpt: Type.Optional(Nullable(fields.excerpt)),
     status: Type.Optional(fields.status),
     category_id: Type.Optional(fields.category_id),
+    category: Type.Optional(fields.category),
     tags: Type.Optional(fields.tags),
   },
   { additionalProperties: false, minProperties: 1 },

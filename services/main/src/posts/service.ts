@@ -1,5 +1,6 @@
 import type { Principal } from '@platform/auth';
 import { problems } from '@platform/http';
+import { findCategory } from '../categories/repository.ts';
 import type { MainContext } from '../context.ts';
 import type { Executor } from '../db/index.ts';
 import { type PostEvent, recordEvents } from '../events/outbox.ts';
@@ -7,7 +8,6 @@ import { slugify, withSuffix } from '../slug.ts';
 import { assertCanChange, canSee } from './access.ts';
 import { deriveExcerpt } from './excerpt.ts';
 import {
-  categoryExists,
   deletePost as deleteRow,
   findPost,
   insertPost,
@@ -24,6 +24,8 @@ export interface PostInput {
   excerpt?: string | null;
   status?: 'draft' | 'published';
   category_id?: string | null;
+  /** Id or slug; category_id wins when both are sent. */
+  category?: string | null;
   tags?: string[];
 }
 
@@ -74,7 +76,9 @@ export async function changePost(
           // The stored excerpt stays unless one is sent; null derives it again from the body.
           excerpt: change.excerpt === undefined ? current.excerpt : change.excerpt,
           status: change.status ?? current.status,
-          category_id: change.category_id === undefined ? current.category_id : change.category_id,
+          ...(change.category_id === undefined && change.category === undefined
+            ? { category_id: current.category_id }
+            : { category_id: change.category_id, category: change.category }),
           tags: change.tags ?? current.tags,
         };
     const values = await prepare(tx, merged);
@@ -127,10 +131,12 @@ async function prepare(db: Executor, input: PostInput): Promise<PostValues> {
       { field: 'body', message: `must be at most ${MAX_BODY_BYTES} bytes of UTF-8` },
     ]);
   }
-  const categoryId = input.category_id ?? null;
-  if (categoryId && !(await categoryExists(db, categoryId))) {
+  const field = input.category_id !== undefined ? 'category_id' : 'category';
+  const given = input.category_id !== undefined ? input.category_id : input.category;
+  const categoryId = given ? (await findCategory(db, given))?.id : null;
+  if (categoryId === undefined) {
     throw problems.badRequest('The category does not exist.', [
-      { field: 'category_id', message: 'is not the id of a category' },
+      { field, message: 'is not a category' },
     ]);
   }
   return {
