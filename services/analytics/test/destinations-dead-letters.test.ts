@@ -105,9 +105,8 @@ test('dead letters page newest first, and a bulk replay sends every one again', 
   receiverUp = true;
   const replay = await t.app.inject({
     method: 'POST',
-    url: `${DEAD}/replay`,
+    url: `${DEAD}/replay?destination=crm`,
     headers: bearer(t.adminToken),
-    payload: { destination: 'crm' },
   });
   assert.equal(replay.statusCode, 202, replay.body);
   assert.deepEqual(replay.json(), { replayed: 3 });
@@ -137,6 +136,12 @@ test('a dead letter of a destination no longer configured is kept but cannot be 
     headers: bearer(t.adminToken),
   });
   assert.equal(missing.statusCode, 404);
+  const unknown = await t.app.inject({
+    method: 'POST',
+    url: `${DEAD}/replay?destination=nope`,
+    headers: bearer(t.adminToken),
+  });
+  assert.equal(unknown.statusCode, 404);
 });
 
 test('only analytics admins see or replay dead letters', async () => {
@@ -144,7 +149,7 @@ test('only analytics admins see or replay dead letters', async () => {
     { method: 'GET' as const, url: DEAD },
     { method: 'GET' as const, url: '/analytics/v1/destinations' },
     { method: 'POST' as const, url: `${DEAD}/1/replay` },
-    { method: 'POST' as const, url: `${DEAD}/replay`, payload: {} },
+    { method: 'POST' as const, url: `${DEAD}/replay` },
   ];
   for (const call of calls) {
     const anonymous = await t.app.inject(call);

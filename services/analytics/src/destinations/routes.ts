@@ -4,7 +4,7 @@ import {
   DeadLetterParams,
   DeadLetterQuery,
   DestinationList,
-  ReplayAllBody,
+  ReplayAllQuery,
   Replayed,
 } from './schema.ts';
 import {
@@ -82,15 +82,15 @@ export function destinationRoutes(app: App, ctx: DestinationsContext) {
         tags,
         summary: 'Send every dead letter (of one destination, or all) again',
         security: bearer,
-        body: ReplayAllBody,
+        querystring: ReplayAllQuery,
         response: { 202: Replayed },
       },
     },
     async (request, reply) => {
-      const result = await replayAll(ctx, request.body?.destination);
+      const result = await replayAll(ctx, request.query.destination);
       request.log.info(
         {
-          destination: request.body?.destination ?? null,
+          destination: request.query.destination ?? null,
           ...result,
           by: request.principal!.userId,
         },

@@ -50,7 +50,7 @@ export const DeadLetterParams = Type.Object({
   id: Type.String({ pattern: '^[0-9]{1,18}$', description: 'A dead letter id' }),
 });
 
-export const ReplayAllBody = Type.Object(
+export const ReplayAllQuery = Type.Object(
   { destination: Type.Optional(DestinationName) },
   { additionalProperties: false },
 );
