@@ -16,8 +16,9 @@ export interface ComposeCheck {
   envFile?: string;
 }
 
-type Service = {
+export type ComposeService = {
   image?: string;
+  environment?: Record<string, string | number | boolean | null> | string[];
   build?: string | { context?: string; dockerfile?: string; args?: Record<string, string> };
   depends_on?: string[] | Record<string, { condition: string }>;
   networks?: string[] | Record<string, unknown>;
@@ -25,14 +26,17 @@ type Service = {
   env_file?: string | string[];
   healthcheck?: { test?: unknown; disable?: boolean };
 };
-type ComposeFile = {
-  services?: Record<string, Service>;
+export type ComposeFile = {
+  services?: Record<string, ComposeService>;
   networks?: Record<string, unknown>;
   volumes?: Record<string, unknown>;
 };
 
-/** Every problem found in the Compose file; empty when it is valid. */
-export function checkCompose(options: ComposeCheck): string[] {
+/**
+ * The Compose file as `docker compose` would see it with the documented `.env`: YAML with merge
+ * keys, then every string interpolated. Problems with the variables are returned alongside.
+ */
+export function loadCompose(options: ComposeCheck): { compose?: ComposeFile; errors: string[] } {
   const file = path.resolve(options.root, options.file ?? 'compose.yaml');
   const envFile = path.resolve(options.root, options.envFile ?? '.env.example');
   const errors: string[] = [];
@@ -41,7 +45,7 @@ export function checkCompose(options: ComposeCheck): string[] {
   try {
     parsed = parse(readFileSync(file, 'utf8'), { merge: true });
   } catch (error) {
-    return [...errors, `YAML: ${(error as Error).message}`];
+    return { errors: [...errors, `YAML: ${(error as Error).message}`] };
   }
   // Like compose: YAML first (comments are never interpolated), then every string value.
   const used = new Set<string>();
@@ -49,6 +53,14 @@ export function checkCompose(options: ComposeCheck): string[] {
   for (const name of env.keys()) {
     if (!used.has(name)) errors.push(`${path.basename(envFile)}: ${name} is not used by compose`);
   }
+  return { compose, errors };
+}
+
+/** Every problem found in the Compose file; empty when it is valid. */
+export function checkCompose(options: ComposeCheck): string[] {
+  const file = path.resolve(options.root, options.file ?? 'compose.yaml');
+  const { compose, errors } = loadCompose(options);
+  if (!compose) return errors;
   errors.push(...schemaErrors(compose));
   errors.push(...referenceErrors(compose, path.dirname(file)));
   return errors;
@@ -134,7 +146,11 @@ function referenceErrors(compose: ComposeFile, dir: string): string[] {
   return errors;
 }
 
-function buildErrors(where: string, build: NonNullable<Service['build']>, dir: string): string[] {
+function buildErrors(
+  where: string,
+  build: NonNullable<ComposeService['build']>,
+  dir: string,
+): string[] {
   const spec = typeof build === 'string' ? { context: build } : build;
   const context = path.resolve(dir, spec.context ?? '.');
   if (!existsSync(context) || !statSync(context).isDirectory()) {

@@ -1,4 +1,10 @@
-export { type ComposeCheck, checkCompose } from './compose.ts';
+export {
+  type ComposeCheck,
+  type ComposeFile,
+  type ComposeService,
+  checkCompose,
+  loadCompose,
+} from './compose.ts';
 export {
   describe,
   type K8sObject,

@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { test } from 'node:test';
+import { loadConfig, type TObject } from '@platform/config';
+import { loadCompose } from '../src/compose.ts';
+import { manifestFiles } from '../src/k8s.ts';
+import { composeCopy, replaceOnce, root } from './helper.ts';
+
+/**
+ * The environments compose.yaml and deploy/k8s give each service, read by that service's own
+ * configuration schema (src/config.ts): every required setting is there and well-formed, and
+ * nothing is set that the service does not read (a misspelt name would be silently ignored).
+ */
+const SERVICES = ['gateway', 'auth', 'main', 'analytics'] as const;
+// Read outside the schema: packages/db names its connections after it.
+const ALSO_READ = new Set(['SERVICE_NAME']);
+
+async function schemaOf(service: string): Promise<TObject> {
+  const module = await import(path.join(root, 'services', service, 'src', 'config.ts'));
+  return module.ConfigSchema as TObject;
+}
+
+function problems(schema: TObject, env: Record<string, string>, known: Set<string>): string[] {
+  const errors: string[] = [];
+  try {
+    loadConfig(schema, env);
+  } catch (error) {
+    errors.push((error as Error).message);
+  }
+  for (const key of Object.keys(env)) {
+    if (!(key in schema.properties) && !ALSO_READ.has(key) && !known.has(key)) {
+      errors.push(`${key} is set but not read`);
+    }
+  }
+  return errors;
+}
+
+async function composeProblems(dir: string): Promise<Record<string, string[]>> {
+  const { compose, errors } = loadCompose({ root: dir });
+  assert.deepEqual(errors, []);
+  const found: Record<string, string[]> = {};
+  for (const [name, service] of Object.entries(compose!.services!)) {
+    const build = service.build;
+    const target = typeof build === 'object' ? build.args?.SERVICE : undefined;
+    if (!target) continue;
+    const env = Object.fromEntries(
+      Object.entries(service.environment as Record<string, unknown>).map(([k, v]) => [
+        k,
+        String(v ?? ''),
+      ]),
+    );
+    found[name] = problems(await schemaOf(target), env, new Set());
+  }
+  return found;
+}
+
+test('compose gives each service an environment its configuration accepts, nothing unread', async () => {
+  const found = await composeProblems(root);
+  assert.deepEqual(found, { gateway: [], auth: [], main: [], analytics: [] });
+});
+
+test('a setting a service would refuse, or one it never reads, is found before any container starts', async (t) => {
+  const dir = composeCopy(t, {
+    '.env.example': (s) =>
+      replaceOnce(
+        s,
+        'SERVICE_TOKEN=change-me-to-at-least-32-random-characters',
+        'SERVICE_TOKEN=change-me',
+      ),
+    'compose.yaml': (s) =>
+      replaceOnce(
+        s,
+        '      SERVICE_NAME: main\n',
+        '      SERVICE_NAME: main\n      MAIN_URL: http://main:8080\n',
+      ),
+  });
+  const found = await composeProblems(dir);
+  for (const service of SERVICES) {
+    assert.ok(
+      found[service]!.some((e) => e.startsWith('SERVICE_TOKEN is invalid')),
+      `${service}: ${found[service]}`,
+    );
+  }
+  assert.ok(found.main!.includes('MAIN_URL is set but not read'));
+});
+
+test('Kubernetes gives each service a ConfigMap, Secret templates and env its configuration accepts', async () => {
+  const objects = manifestFiles(path.join(root, 'deploy', 'k8s', 'base')).flatMap((f) => f.objects);
+  const data = (kind: string, name: string): Record<string, string> => {
+    const object = objects.find((o) => o.kind === kind && o.metadata?.name === name) as
+      | { data?: Record<string, string>; stringData?: Record<string, string> }
+      | undefined;
+    assert.ok(object, `${kind}/${name}`);
+    return { ...object.data, ...object.stringData };
+  };
+  // The shared ConfigMap carries every service's settings; a key no service reads is a typo.
+  const shared = data('ConfigMap', 'platform-config');
+  const schemas = Object.fromEntries(
+    await Promise.all(SERVICES.map(async (s) => [s, await schemaOf(s)] as const)),
+  );
+  const readBySome = new Set(SERVICES.flatMap((s) => Object.keys(schemas[s]!.properties)));
+  const unread = Object.keys(shared).filter((k) => !readBySome.has(k));
+  assert.deepEqual(unread, [], 'platform-config keys no service reads');
+
+  const found: Record<string, string[]> = {};
+  for (const service of SERVICES) {
+    const deployment = objects.find((o) => o.kind === 'Deployment' && o.metadata?.name === service);
+    const container = deployment!.spec.template.spec.containers[0];
+    const env: Record<string, string> = {};
+    for (const from of container.envFrom ?? []) {
+      if (from.configMapRef) Object.assign(env, data('ConfigMap', from.configMapRef.name));
+      if (from.secretRef) Object.assign(env, data('Secret', from.secretRef.name));
+    }
+    for (const e of container.env ?? []) env[e.name] = e.value;
+    // Shared ConfigMap keys are for whichever service reads them; the rest must be its own.
+    found[service] = problems(schemas[service]!, env, new Set(Object.keys(shared)));
+  }
+  assert.deepEqual(found, { gateway: [], auth: [], main: [], analytics: [] });
+});
