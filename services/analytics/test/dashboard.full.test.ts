@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { chromium } from 'playwright-core';
+import { until } from './destinations-receiver.ts';
 import { ADMIN, buildTestAnalytics, serviceHeaders, signUp } from './helper.ts';
 
 // Browser globals for the functions that run in the page (this file is checked without the DOM
@@ -21,8 +22,12 @@ const SCREENSHOT = path.resolve(import.meta.dirname, '../../../test-results/dash
 const CHARTS = ['chart-traffic', 'chart-latency', 'chart-dau', 'chart-events', 'chart-routes'];
 
 /** One origin in front of both apps, as the gateway gives the browser in production. */
+/** Paths the browser asked the origin for, in order. */
+const seen: string[] = [];
+
 async function oneOrigin(routes: Record<string, string>): Promise<string> {
   const server = createServer((req, res) => {
+    seen.push(`${req.method} ${req.url?.split('?')[0]}`);
     const prefix = Object.keys(routes).find((p) => req.url?.startsWith(p));
     if (!prefix) return void res.writeHead(404).end();
     const upstream = request(
@@ -41,7 +46,8 @@ async function oneOrigin(routes: Record<string, string>): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-const t = await buildTestAnalytics();
+// Ten-second access tokens, so the page has to renew its session while the test watches.
+const t = await buildTestAnalytics({}, { authEnv: { ACCESS_TOKEN_TTL: '10' } });
 const address = (server: { address(): unknown }) =>
   `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 await t.app.listen({ port: 0, host: '127.0.0.1' });
@@ -156,6 +162,15 @@ test('an admin signs in on the dashboard and sees every chart drawn with data, r
     () => JSON.stringify({ ...localStorage, ...sessionStorage }) + document.cookie,
   );
   assert.equal(stored, '{}');
+
+  // The session is renewed before the access token runs out, and the charts keep updating.
+  const renewals = () => seen.filter((r) => r === 'POST /accounts/v1/refresh').length;
+  const refreshing = () => seen.filter((r) => r === 'GET /analytics/v1/performance').length;
+  const polled = refreshing();
+  await until(() => renewals() >= 2, 'two session renewals', 60_000);
+  assert.ok(refreshing() > polled + 2, 'charts were refreshed every few seconds meanwhile');
+  assert.equal(await page.textContent('#status'), '', 'no refresh failed');
+  assert.ok(await page.isVisible('#charts'), 'still signed in');
 
   // New traffic shows up without a reload.
   const before = Number(await page.getAttribute('#chart-traffic', 'data-total'));

@@ -32,9 +32,14 @@ export interface TestAnalytics {
  */
 export async function buildTestAnalytics(
   env: Record<string, string> = {},
-  extra: { store?: Store } = {},
+  extra: { store?: Store; authEnv?: Record<string, string> } = {},
 ): Promise<TestAnalytics> {
-  const auth = await buildTestAuth({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
+  const { authEnv, ...deps } = extra;
+  const auth = await buildTestAuth({
+    ADMIN_EMAIL: ADMIN.email,
+    ADMIN_PASSWORD: ADMIN.password,
+    ...authEnv,
+  });
   const authUrl = await auth.app.listen({ port: 0, host: '127.0.0.1' });
   const test = await createTestDatabase();
   const config = readConfig({
@@ -47,7 +52,7 @@ export async function buildTestAnalytics(
     ...env,
   });
   const database = await openDatabase(config.DATABASE_URL);
-  const app = await buildApp({ config, database, ...extra });
+  const app = await buildApp({ config, database, ...deps });
   await app.ready();
   after(async () => {
     await app.close();

@@ -36,8 +36,10 @@ function keep(tokens) {
   session.refresh = tokens.refresh_token;
   if (tokens.user) session.user = tokens.user;
   clearTimeout(session.renewTimer);
-  // Renew a little before expiry, so a refresh tick never meets an expired token.
-  const renewIn = Math.max(5, (tokens.expires_in || 60) - 30) * 1000;
+  // Renew a little before expiry (a minute, or a quarter of a short lifetime), so a chart refresh
+  // never meets an expired token.
+  const ttl = tokens.expires_in || 60;
+  const renewIn = Math.max(1, ttl - Math.min(60, ttl / 4)) * 1000;
   session.renewTimer = setTimeout(() => renew().catch(signedOut), renewIn);
 }
 
