@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
-import { loadConfig, type TObject } from '@platform/config';
+import { loadConfig } from '@platform/config';
 import { loadCompose } from '../src/compose.ts';
 import { manifestFiles } from '../src/k8s.ts';
 import { composeCopy, replaceOnce, root } from './helper.ts';
@@ -11,6 +11,8 @@ import { composeCopy, replaceOnce, root } from './helper.ts';
  * configuration schema (src/config.ts): every required setting is there and well-formed, and
  * nothing is set that the service does not read (a misspelt name would be silently ignored).
  */
+type TObject = Parameters<typeof loadConfig>[0];
+
 const SERVICES = ['gateway', 'auth', 'main', 'analytics'] as const;
 // Read outside the schema: packages/db names its connections after it.
 const ALSO_READ = new Set(['SERVICE_NAME']);
