@@ -1,14 +1,19 @@
+import { sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/index.ts';
-import { queue } from '../db/schema.ts';
 import type { AcceptedEvent, Sample } from './types.ts';
 
-/** Appends to the durable queue in the caller's transaction; the writer takes it from there. */
-export async function enqueueEvents(tx: Tx | Db, events: AcceptedEvent[]): Promise<void> {
-  if (events.length === 0) return;
-  await tx.insert(queue).values(events.map((e) => ({ kind: 'event' as const, item: { ...e } })));
+/**
+ * Appends to the durable queue in the caller's transaction; the writer takes it from there. The
+ * batch travels as one JSON parameter: PostgreSQL parses it once instead of planning an insert
+ * with thousands of bind parameters, which is most of the cost of a 500-event batch.
+ */
+async function append(tx: Tx | Db, kind: 'event' | 'sample', items: object[]): Promise<void> {
+  if (items.length === 0) return;
+  await tx.execute(
+    sql`insert into queue (kind, item)
+        select ${kind}, value from jsonb_array_elements(${JSON.stringify(items)}::jsonb)`,
+  );
 }
 
-export async function enqueueSamples(db: Tx | Db, samples: Sample[]): Promise<void> {
-  if (samples.length === 0) return;
-  await db.insert(queue).values(samples.map((s) => ({ kind: 'sample' as const, item: { ...s } })));
-}
+export const enqueueEvents = (tx: Tx | Db, events: AcceptedEvent[]) => append(tx, 'event', events);
+export const enqueueSamples = (tx: Tx | Db, samples: Sample[]) => append(tx, 'sample', samples);

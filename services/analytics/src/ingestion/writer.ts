@@ -1,9 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { inArray, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/index.ts';
-import { queue } from '../db/schema.ts';
 import { StoreRejected } from '../store/errors.ts';
 import type { QueuedEvent, QueuedSample, Store } from '../store/types.ts';
 
@@ -54,15 +53,16 @@ export function createWriter(deps: {
       if (rows.length === 0) return 0;
       const parked = await write(rows);
       const done = rows.filter((r) => !parked.includes(r.seq)).map((r) => r.seq);
-      if (done.length) await tx.delete(queue).where(inArray(queue.seq, done));
+      // One text parameter, not one per row: batches hold thousands.
+      if (done.length) {
+        await tx.execute(
+          sql`delete from queue where seq = any(string_to_array(${done.join(',')}, ',')::bigint[])`,
+        );
+      }
       if (parked.length) {
-        await tx
-          .update(queue)
-          .set({
-            attempts: sql`${queue.attempts} + 1`,
-            nextAttemptAt: sql`now() + ${PARK}::interval`,
-          })
-          .where(inArray(queue.seq, parked));
+        await tx.execute(sql`update queue set attempts = attempts + 1,
+            next_attempt_at = now() + ${PARK}::interval
+            where seq = any(string_to_array(${parked.join(',')}, ',')::bigint[])`);
       }
       return rows.length;
     });

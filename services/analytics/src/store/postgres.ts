@@ -1,12 +1,11 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.ts';
-import { events, samples } from '../db/schema.ts';
 import type { AcceptedEvent } from '../ingestion/types.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import type { PerformancePoint, Range, Store } from './types.ts';
 
-/** Bind parameters per statement stay well under PostgreSQL's 65535. */
-const CHUNK = 2000;
+/** Rows per statement. */
+const CHUNK = 5000;
 
 const chunks = <T>(items: T[]) =>
   Array.from({ length: Math.ceil(items.length / CHUNK) }, (_, i) =>
@@ -27,45 +26,30 @@ export function createPostgresStore(db: Db): Store {
       await db.execute(sql`select 1`);
     },
 
+    // Each batch is one JSON parameter expanded by PostgreSQL: no per-row bind parameters.
     async writeEvents(items) {
       for (const part of chunks(items)) {
-        await db
-          .insert(events)
-          .values(
-            part.map((e) => ({
-              seq: e.seq,
-              eventId: e.id,
-              name: e.event,
-              source: e.source,
-              userId: e.userId,
-              anonymousId: e.anonymousId,
-              properties: e.properties,
-              occurredAt: new Date(e.timestamp),
-            })),
-          )
-          .onConflictDoNothing();
+        await db.execute(sql`
+          insert into events (seq, event_id, name, source, user_id, anonymous_id, properties, occurred_at)
+          select seq, id, event, source, "userId", "anonymousId", properties, timestamp
+          from jsonb_to_recordset(${JSON.stringify(part)}::jsonb) as x(seq bigint, id text,
+            event text, source text, "userId" text, "anonymousId" text, properties jsonb,
+            timestamp timestamptz)
+          on conflict do nothing`);
       }
     },
 
     async writeSamples(items) {
       for (const part of chunks(items)) {
-        await db
-          .insert(samples)
-          .values(
-            part.map((s) => ({
-              seq: s.seq,
-              service: s.service,
-              route: s.route,
-              method: s.method,
-              status: s.status,
-              durationMs: s.durationMs,
-              requestId: s.requestId,
-              userId: s.userId,
-              upstream: s.upstream,
-              occurredAt: new Date(s.timestamp),
-            })),
-          )
-          .onConflictDoNothing();
+        await db.execute(sql`
+          insert into samples (seq, service, route, method, status, duration_ms, request_id,
+            user_id, upstream, occurred_at)
+          select seq, service, route, method, status, "durationMs", "requestId", "userId",
+            upstream, timestamp
+          from jsonb_to_recordset(${JSON.stringify(part)}::jsonb) as x(seq bigint, service text,
+            route text, method text, status smallint, "durationMs" float8, "requestId" text,
+            "userId" text, upstream text, timestamp timestamptz)
+          on conflict do nothing`);
       }
     },
 
