@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { startEmbeddedPostgres } from '@platform/launcher/postgres';
+import pg from 'pg';
+import { root } from './helper.ts';
+
+// Runs deploy/postgres/init.sh with psql (Debian's postgresql-client) against a server of its own,
+// as the postgres image's entrypoint would, then checks what each service's role may do.
+test('init.sh makes one database and one least-privilege role per service', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pg-init-'));
+  const server = await startEmbeddedPostgres({ dataDir: dir });
+  t.after(async () => {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const admin = new URL(server.url);
+  const passwords = { auth: 'auth-pass', main: 'main-pass', analytics: 'analytics-pass' };
+  execFileSync('bash', [path.join(root, 'deploy/postgres/init.sh')], {
+    stdio: 'pipe',
+    env: {
+      PATH: process.env.PATH,
+      PGHOST: admin.hostname,
+      PGPORT: admin.port,
+      PGPASSWORD: decodeURIComponent(admin.password),
+      POSTGRES_USER: decodeURIComponent(admin.username),
+      AUTH_DB_PASSWORD: passwords.auth,
+      MAIN_DB_PASSWORD: passwords.main,
+      ANALYTICS_DB_PASSWORD: passwords.analytics,
+    },
+  });
+  const as = (role: string, database: string) => {
+    const url = new URL(server.url);
+    url.username = role;
+    url.password = passwords[role as keyof typeof passwords];
+    url.pathname = `/${database}`;
+    return new pg.Client({ connectionString: url.toString() });
+  };
+
+  for (const service of Object.keys(passwords)) {
+    const own = as(service, service);
+    await own.connect();
+    try {
+      // What migrations need: tables and drizzle's own schema, as the database's owner.
+      await own.query('create schema drizzle; create table public.t (id int); drop table public.t');
+      const { rows } = await own.query(
+        'select rolsuper, rolcreatedb, rolcreaterole from pg_roles where rolname = current_user',
+      );
+      assert.deepEqual(rows[0], { rolsuper: false, rolcreatedb: false, rolcreaterole: false });
+      await assert.rejects(own.query('create database other'), /permission denied/);
+    } finally {
+      await own.end();
+    }
+  }
+  const intruder = as('main', 'auth');
+  await assert.rejects(intruder.connect(), /permission denied for database "auth"/);
+  await intruder.end().catch(() => {});
+});
