@@ -4,6 +4,8 @@ import type { SampleSink } from '../samples/sink.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import { routeLabel } from './route-label.ts';
 
+const LOGS_INFO = new Set(['trace', 'debug', 'info']);
+
 /**
  * One JSON line per request (who, what, where it went, how it ended, how long it took), the
  * duration histogram, and a performance sample for every proxied request. Health probes and
@@ -19,21 +21,23 @@ export function accessLog(app: App, options: { metrics: GatewayMetrics; samples:
     const route = service ? routeLabel(request.url) : (url ?? 'unmatched');
     const durationMs = Math.round(reply.elapsedTime * 100) / 100;
     const userId = request.principal?.userId;
-    app.log.info(
-      {
-        request_id: request.id,
-        user_id: userId ?? null,
-        method: request.method,
-        route,
-        path: request.url.split('?', 1)[0],
-        service: service ?? null,
-        upstream: proxied?.upstream ?? null,
-        status: reply.statusCode,
-        duration_ms: durationMs,
-        remote_address: clientAddress(request),
-      },
-      'request',
-    );
+    if (LOGS_INFO.has(app.log.level)) {
+      app.log.info(
+        {
+          request_id: request.id,
+          user_id: userId ?? null,
+          method: request.method,
+          route,
+          path: request.url.split('?', 1)[0],
+          service: service ?? null,
+          upstream: proxied?.upstream ?? null,
+          status: reply.statusCode,
+          duration_ms: durationMs,
+          remote_address: clientAddress(request),
+        },
+        'request',
+      );
+    }
     if (!service) return;
     metrics.duration.observe(
       {

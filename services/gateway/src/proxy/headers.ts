@@ -4,7 +4,7 @@ import type { FastifyRequest } from 'fastify';
 type Headers = Record<string, string | string[] | undefined>;
 
 /** Meaningful for one connection only (RFC 9110 §7.6.1); never passed on in either direction. */
-const HOP_BY_HOP = [
+const HOP_BY_HOP = new Set([
   'connection',
   'keep-alive',
   'proxy-connection',
@@ -14,7 +14,7 @@ const HOP_BY_HOP = [
   'trailer',
   'transfer-encoding',
   'upgrade',
-];
+]);
 
 /**
  * Identity the services might trust from each other; a client sending them is trying to pass
@@ -26,7 +26,8 @@ const INTERNAL = /^x-(user|service|internal|authenticated)-/;
 export function requestHeaders(request: FastifyRequest, headers: Headers): Headers {
   const out: Headers = {};
   for (const name in headers) {
-    if (!INTERNAL.test(name) && !HOP_BY_HOP.includes(name)) out[name] = headers[name];
+    if (HOP_BY_HOP.has(name) || (name.startsWith('x-') && INTERNAL.test(name))) continue;
+    out[name] = headers[name];
   }
   const prior = headers['x-forwarded-for'];
   out['x-forwarded-for'] = [prior, request.raw.socket.remoteAddress]
@@ -42,7 +43,7 @@ export function requestHeaders(request: FastifyRequest, headers: Headers): Heade
 
 export function responseHeaders(headers: Headers): Headers {
   const out: Headers = {};
-  for (const name in headers) if (!HOP_BY_HOP.includes(name)) out[name] = headers[name];
+  for (const name in headers) if (!HOP_BY_HOP.has(name)) out[name] = headers[name];
   return out;
 }
 
@@ -55,8 +56,21 @@ const ZERO_TRACE = '0'.repeat(32);
  */
 export function childTraceparent(given: string | string[] | undefined): string {
   const match = typeof given === 'string' ? TRACEPARENT.exec(given) : null;
-  const random = randomBytes(24).toString('hex');
-  const trace = match && match[1] !== ZERO_TRACE ? match[1] : random.slice(0, 32);
+  const trace = match && match[1] !== ZERO_TRACE ? match[1] : randomHex(16);
   const flags = match ? match[3] : '01';
-  return `00-${trace}-${random.slice(32, 48)}-${flags}`;
+  return `00-${trace}-${randomHex(8)}-${flags}`;
+}
+
+// Ids need to be unique, not secret: one call to the CSPRNG serves many requests.
+const POOL_SIZE = 4096;
+let pool = randomBytes(POOL_SIZE);
+let offset = 0;
+
+function randomHex(bytes: number): string {
+  if (offset + bytes > POOL_SIZE) {
+    pool = randomBytes(POOL_SIZE);
+    offset = 0;
+  }
+  offset += bytes;
+  return pool.toString('hex', offset - bytes, offset);
 }

@@ -1,0 +1,211 @@
+/**
+ * `npm run bench:gateway`: what the gateway and NGINX cost. Auth and main run on an embedded
+ * PostgreSQL (main seeded with posts); the same two requests — `GET /main/v1/posts?limit=20` and an
+ * authenticated `GET /accounts/v1/user` — are measured in one run directly on the service, through
+ * the gateway, through NGINX → gateway, and through NGINX → service alone. Every process logs at
+ * `warn` (no access lines), the gateway's limits are set out of reach and analytics is not
+ * running (samples are dropped and counted), so the figures show the forwarding path itself.
+ * Absolute numbers depend on the machine (autocannon shares its two cores); ratios travel.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ensureDatabase } from '@platform/db';
+import {
+  freePort,
+  type ServiceProcess,
+  spawnService,
+  startEmbeddedPostgres,
+  stopAll,
+  waitReady,
+} from '@platform/launcher';
+import { startNginx, type TestNginx } from '@platform/testing';
+import autocannon from 'autocannon';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const root = path.resolve(import.meta.dirname, '..');
+
+interface Row {
+  name: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  failed: number;
+}
+
+async function measure(name: string, url: string, headers: Record<string, string>) {
+  process.stderr.write(`measuring ${name} for ${SECONDS} s…\n`);
+  // A short warm-up so connection pools and JIT are in place before the figures count.
+  await autocannon({ url, headers, connections: CONNECTIONS, duration: 1 });
+  const r = await autocannon({ url, headers, connections: CONNECTIONS, duration: SECONDS });
+  const row: Row = {
+    name,
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    failed: r.non2xx + r.errors + r.timeouts,
+  };
+  return row;
+}
+
+async function post(url: string, body: unknown, token?: string) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: JSON.stringify(body),
+  });
+  const json = (await response.json()) as Record<string, unknown>;
+  if (!response.ok) throw new Error(`POST ${url}: ${response.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+function median(name: string, rows: Row[]): Row {
+  const mid = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  return {
+    name,
+    rps: mid(rows.map((r) => r.rps)),
+    p50: mid(rows.map((r) => r.p50)),
+    p99: mid(rows.map((r) => r.p99)),
+    failed: rows.reduce((sum, r) => sum + r.failed, 0),
+  };
+}
+
+const cell = (n: number, digits = 0) => n.toFixed(digits);
+const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}` : 'n/a');
+
+function table(rows: Row[]): string {
+  const direct = rows[0]!;
+  const lines = [['', 'req/s', 'p50 ms', 'p99 ms', 'failed', 'req/s vs direct']];
+  for (const r of rows) {
+    lines.push([
+      r.name,
+      cell(r.rps),
+      cell(r.p50, 1),
+      cell(r.p99, 1),
+      String(r.failed),
+      ratio(r.rps, direct.rps),
+    ]);
+  }
+  const widths = lines[0]!.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
+  return lines
+    .map((l) =>
+      l.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '),
+    )
+    .join('\n');
+}
+
+const scratch = await mkdtemp(path.join(tmpdir(), 'bench-gateway-'));
+const postgres = await startEmbeddedPostgres({ dataDir: scratch });
+const processes: ServiceProcess[] = [];
+const proxies: TestNginx[] = [];
+
+async function start(name: string, env: Record<string, string>): Promise<string> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawnService(name, `services/${name}/src/server.ts`, {
+    cwd: root,
+    prefix: `${name} | `,
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
+  });
+  processes.push(child);
+  await waitReady(child, url, 60_000);
+  return url;
+}
+
+try {
+  const auth = await start('auth', {
+    DATABASE_URL: await ensureDatabase(postgres.url, 'auth'),
+    PUBLIC_URL: 'http://127.0.0.1',
+    MAIL_DIR: path.join(scratch, 'mail'),
+  });
+  const main = await start('main', {
+    DATABASE_URL: await ensureDatabase(postgres.url, 'main'),
+    AUTH_URL: auth,
+  });
+  const unlimited = String(1e9);
+  const gateway = await start('gateway', {
+    AUTH_URLS: auth,
+    MAIN_URLS: main,
+    AUTH_URL: auth,
+    RATE_LIMIT_PER_ADDRESS: unlimited,
+    RATE_LIMIT_PER_USER: unlimited,
+  });
+  const host = (url: string) => new URL(url).host;
+  const [nginxGateway, nginxMain, nginxAuth] = await Promise.all(
+    [gateway, main, auth].map((u) => startNginx({ upstream: host(u), workers: 1 })),
+  );
+  proxies.push(nginxGateway!, nginxMain!, nginxAuth!);
+
+  const user = { email: 'bench@example.com', username: 'bench', password: 'bench-password-1' };
+  await post(`${auth}/accounts/v1/register`, user);
+  const login = await post(`${auth}/accounts/v1/login`, {
+    email: user.email,
+    password: user.password,
+  });
+  const token = login.access_token as string;
+  for (let i = 0; i < 40; i++) {
+    await post(
+      `${main}/main/v1/posts`,
+      { title: `Post ${i}`, body: `Body of post ${i}. `.repeat(20), status: 'published' },
+      token,
+    );
+  }
+
+  const cases: {
+    path: string;
+    headers: Record<string, string>;
+    service: string;
+    nginxService: TestNginx;
+  }[] = [
+    { path: '/main/v1/posts?limit=20', headers: {}, service: main, nginxService: nginxMain! },
+    {
+      path: '/accounts/v1/user',
+      headers: { authorization: `Bearer ${token}` },
+      service: auth,
+      nginxService: nginxAuth!,
+    },
+  ];
+  const failed: string[] = [];
+  for (const c of cases) {
+    const paths = [
+      { name: 'direct', url: c.service + c.path },
+      { name: 'gateway', url: gateway + c.path },
+      { name: 'nginx → gateway', url: nginxGateway!.url + c.path },
+      { name: 'nginx → service', url: c.nginxService.url + c.path },
+    ];
+    // Rounds in rotated order, median per path: a neighbour's burst on the shared cores then
+    // skews one sample of every path rather than the whole of one.
+    const samples = new Map<string, Row[]>(paths.map((p) => [p.name, []]));
+    for (let round = 0; round < ROUNDS; round++) {
+      for (let i = 0; i < paths.length; i++) {
+        const p = paths[(i + round) % paths.length]!;
+        samples
+          .get(p.name)!
+          .push(await measure(`${p.name} (round ${round + 1})`, p.url, c.headers));
+      }
+    }
+    const rows = paths.map((p) => median(p.name, samples.get(p.name)!));
+    console.log(
+      `\nGET ${c.path} (${CONNECTIONS} connections, median of ${ROUNDS} × ${SECONDS} s)\n${table(rows)}`,
+    );
+    console.log(
+      `gateway vs direct: ${ratio(rows[1]!.rps, rows[0]!.rps)} of the req/s (target ≥ 0.7); ` +
+        `nginx → gateway vs nginx → service: ${ratio(rows[2]!.rps, rows[3]!.rps)} (target ≥ 0.8)`,
+    );
+    failed.push(...rows.filter((r) => r.failed > 0).map((r) => `${c.path} ${r.name}`));
+  }
+  if (failed.length) {
+    console.error(`failed requests in: ${failed.join(', ')}`);
+    process.exitCode = 1;
+  }
+} finally {
+  for (const proxy of proxies) await proxy.stop();
+  await stopAll(processes, 10_000);
+  await postgres.stop();
+  await rm(scratch, { recursive: true, force: true });
+}
