@@ -143,3 +143,35 @@ test('every service the stack runs compiles, and the ones with a database get mi
     );
   }
 });
+
+test('the Dockerfile: node:24 slim stages, production dependencies only, non-root, HEALTHCHECK, exec-form CMD', () => {
+  // Instructions with their continuation lines joined; comments dropped.
+  const instructions = readFileSync(path.join(root, 'Dockerfile'), 'utf8')
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('#'));
+  const args = instructions.filter((i) => i.startsWith('ARG NODE_IMAGE='));
+  assert.deepEqual(args, ['ARG NODE_IMAGE=node:24-bookworm-slim']);
+  const from = (stage: string) => `FROM $${'{NODE_IMAGE}'} AS ${stage}`;
+  const stages = instructions.filter((i) => i.startsWith('FROM '));
+  assert.deepEqual(stages, [from('build'), from('deps'), from('runtime')]);
+  const runtime = instructions.slice(instructions.indexOf(from('runtime')));
+  const deps = instructions.slice(
+    instructions.indexOf(from('deps')),
+    instructions.indexOf(from('runtime')),
+  );
+  assert.ok(deps.some((i) => /^RUN npm ci --omit=dev .*--workspace "services\/\$SERVICE"/.test(i)));
+  assert.ok(runtime.includes('USER node'));
+  assert.ok(!runtime.some((i) => /^RUN /.test(i)), 'nothing runs as root in the final stage');
+  assert.ok(runtime.some((i) => i.startsWith('HEALTHCHECK ') && i.includes('/health/ready')));
+  const cmd = runtime.find((i) => i.startsWith('CMD '))!;
+  assert.deepEqual(JSON.parse(cmd.slice(4)), ['node', 'main.js'], 'exec form: node is PID 1');
+  // What the runtime stage copies is what build.mjs writes.
+  assert.ok(runtime.includes('COPY --from=build /out/app ./'));
+  assert.ok(deps.includes('COPY --from=build /out/manifests ./'));
+  const dockerignore = readFileSync(path.join(root, '.dockerignore'), 'utf8');
+  for (const excluded of ['**/node_modules', '.git', '.env']) {
+    assert.ok(dockerignore.split('\n').includes(excluded), excluded);
+  }
+});
