@@ -17,6 +17,12 @@ export const ConfigSchema = Type.Object({
     description: 'addresses or CIDRs, comma-separated',
   }),
   DATABASE_POOL_SIZE: Type.Integer({ minimum: 1, default: 10, description: 'a count' }),
+  /** A statement running longer is cancelled; a list cut short this way answers 503. */
+  DATABASE_STATEMENT_TIMEOUT: Type.Integer({
+    minimum: 1,
+    default: 15_000,
+    description: 'milliseconds',
+  }),
   /** With SERVICE_TOKEN: domain events (the outbox) are relayed to analytics at this URL. */
   ANALYTICS_URL: Type.Optional(Env.url()),
   SERVICE_TOKEN: Type.Optional(

@@ -6,7 +6,10 @@ import { openDatabase } from './db/index.ts';
 
 await runMain(async () => {
   const config = readConfig();
-  const database = await openDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
+  const database = await openDatabase(config.DATABASE_URL, {
+    maxConnections: config.DATABASE_POOL_SIZE,
+    statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT,
+  });
   const app = await buildApp({ config, database });
   app.addHook('onClose', () => database.close());
   await listen(app, config.PORT, config.HOST);

@@ -43,7 +43,9 @@ export async function buildTestMain(env: Record<string, string> = {}): Promise<T
     LOG_LEVEL: 'silent',
     ...env,
   });
-  const db = await openDatabase(config.DATABASE_URL);
+  const db = await openDatabase(config.DATABASE_URL, {
+    statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT,
+  });
   const serviceAuth = createServiceAuth({
     authUrl,
     issuer: config.JWT_ISSUER,

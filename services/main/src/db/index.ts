@@ -11,7 +11,10 @@ export { schema };
 
 export const migrationsFolder = path.resolve(import.meta.dirname, '../../drizzle');
 
-export async function openDatabase(url: string, maxConnections = 10): Promise<MainDatabase> {
+export async function openDatabase(
+  url: string,
+  options: { maxConnections?: number; statementTimeoutMs?: number } = {},
+): Promise<MainDatabase> {
   await runMigrations(url, migrationsFolder);
-  return connect(url, schema, { maxConnections });
+  return connect(url, schema, options);
 }

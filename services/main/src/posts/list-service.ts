@@ -1,4 +1,5 @@
 import type { Principal } from '@platform/auth';
+import { HttpProblem } from '@platform/http';
 import { sql } from 'drizzle-orm';
 import { findCategory } from '../categories/repository.ts';
 import type { MainContext } from '../context.ts';
@@ -64,9 +65,11 @@ export async function listPosts(
   if (query.published_before) filters.publishedBefore = query.published_before;
 
   // One row more than asked says whether another page exists without a count query.
-  const { rows } = await ctx.db.execute<ListRow>(
-    listQuery(branches, order, filters, after, query.limit + 1),
-  );
+  const { rows } = await ctx.db
+    .execute<ListRow>(listQuery(branches, order, filters, after, query.limit + 1))
+    .catch((error: unknown) => {
+      throw tooSlow(error) ?? error;
+    });
   const page = rows.slice(0, query.limit);
   const last = page.at(-1);
   return {
@@ -88,4 +91,18 @@ async function rarestFirst(ctx: MainContext, tags: string[]): Promise<string[] |
     sql`select slug from tags where slug = any(${sql.param(tags)}::text[]) order by post_count, slug`,
   );
   return rows.length === tags.length ? rows.map((r) => r.slug) : undefined;
+}
+
+/**
+ * Ranking must score every match, so a term found in a large share of a big table can outlast
+ * the statement timeout: that is the caller's query, not a fault, and they can narrow it.
+ */
+function tooSlow(error: unknown): HttpProblem | undefined {
+  const code = (error as { cause?: { code?: string } })?.cause?.code;
+  if (code !== '57014') return undefined;
+  return new HttpProblem(
+    503,
+    'The list took too long to compute; add filters, or a sort (sort=-published_at) to a broad q.',
+    { headers: { 'retry-after': '5' } },
+  );
 }
