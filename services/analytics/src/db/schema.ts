@@ -23,7 +23,8 @@ export const queue = pgTable(
   {
     seq: bigserial({ mode: 'number' }).primaryKey(),
     kind: text().notNull().$type<'event' | 'sample'>(),
-    item: jsonb().notNull().$type<Record<string, unknown>>(),
+    /** The items of one accepted request, in order. */
+    item: jsonb().notNull().$type<(Record<string, unknown> | null)[]>(),
     attempts: integer().notNull().default(0),
     nextAttemptAt: now(),
     enqueuedAt: now(),

@@ -5,6 +5,7 @@ import type { Config } from '../config.ts';
 import type { Db } from '../db/index.ts';
 import { StoreRejected } from '../store/errors.ts';
 import type { QueuedEvent, QueuedSample, Store } from '../store/types.ts';
+import { itemSeq } from './queue.ts';
 
 export interface Writer {
   start(): void;
@@ -15,18 +16,25 @@ export interface Writer {
   close(): Promise<void>;
 }
 
+/** One accepted request: its items in order; an item already written is null (see park). */
 interface Row {
   seq: number;
   kind: 'event' | 'sample';
-  item: Record<string, unknown>;
+  item: (Record<string, unknown> | null)[];
 }
 
-/** A row the store refuses outright waits this long before it is tried again. */
+interface Item {
+  row: Row;
+  index: number;
+  value: Record<string, unknown>;
+}
+
+/** Items the store refuses outright wait this long before they are tried again. */
 const PARK = '1 hour';
 
 /**
- * Moves the durable queue into the store in batches, oldest first. A row leaves the queue only in
- * the transaction that saw the store accept it; a failed write leaves it there and the writer
+ * Moves the durable queue into the store, oldest first. A queue row leaves only in the
+ * transaction that saw the store accept its items; a failed write leaves it there and the writer
  * backs off (100 ms doubling up to WRITER_MAX_BACKOFF_MS). Rows are locked with SKIP LOCKED, so
  * replicas share the work without writing a row twice at the same time.
  */
@@ -37,6 +45,8 @@ export function createWriter(deps: {
   log: FastifyBaseLogger;
 }): Writer {
   const { db, store, config, log } = deps;
+  // A row holds up to 1000 items; this many rows make roughly one store write.
+  const rowsPerPass = Math.max(1, Math.floor(config.WRITER_BATCH_SIZE / 250));
   let running = false;
   let loop: Promise<void> | undefined;
   let wakeUp: (() => void) | undefined;
@@ -48,46 +58,54 @@ export function createWriter(deps: {
     return db.transaction(async (tx) => {
       const { rows } = await tx.execute<Row & Record<string, unknown>>(
         sql`select seq::float8 as seq, kind, item from queue where next_attempt_at <= now()
-            order by seq limit ${config.WRITER_BATCH_SIZE} for update skip locked`,
+            order by seq limit ${rowsPerPass} for update skip locked`,
       );
       if (rows.length === 0) return 0;
-      const parked = await write(rows);
-      const done = rows.filter((r) => !parked.includes(r.seq)).map((r) => r.seq);
-      // One text parameter, not one per row: batches hold thousands.
+      const items = rows.flatMap((row) =>
+        row.item.flatMap((value, index) => (value ? [{ row, index, value }] : [])),
+      );
+      const refused = new Set<Item>();
+      for (let i = 0; i < items.length; i += config.WRITER_BATCH_SIZE) {
+        for (const r of await write(items.slice(i, i + config.WRITER_BATCH_SIZE))) refused.add(r);
+      }
+      const done = rows.filter((row) => !items.some((i) => i.row === row && refused.has(i)));
+      // One text parameter, not one per row.
       if (done.length) {
+        const seqs = done.map((r) => r.seq).join(',');
         await tx.execute(
-          sql`delete from queue where seq = any(string_to_array(${done.join(',')}, ',')::bigint[])`,
+          sql`delete from queue where seq = any(string_to_array(${seqs}, ',')::bigint[])`,
         );
       }
-      if (parked.length) {
-        await tx.execute(sql`update queue set attempts = attempts + 1,
-            next_attempt_at = now() + ${PARK}::interval
-            where seq = any(string_to_array(${parked.join(',')}, ',')::bigint[])`);
+      for (const row of rows.filter((r) => !done.includes(r))) {
+        const left = row.item.map((value, index) =>
+          [...refused].some((i) => i.row === row && i.index === index) ? value : null,
+        );
+        await tx.execute(sql`update queue set item = ${JSON.stringify(left)}::jsonb,
+            attempts = attempts + 1, next_attempt_at = now() + ${PARK}::interval
+            where seq = ${row.seq}`);
       }
       return rows.length;
     });
   }
 
-  /** Writes rows; returns the seqs the store refuses outright, found by halving the batch. */
-  async function write(rows: Row[]): Promise<number[]> {
+  /** Writes items; returns those the store refuses outright, found by halving the batch. */
+  async function write(items: Item[]): Promise<Item[]> {
+    const queued = (i: Item) => ({ ...i.value, seq: itemSeq(i.row.seq, i.index) });
     try {
-      const events = rows.filter((r) => r.kind === 'event');
-      const samples = rows.filter((r) => r.kind === 'sample');
-      if (events.length) {
-        await store.writeEvents(events.map((r) => ({ ...r.item, seq: r.seq }) as QueuedEvent));
-      }
-      if (samples.length) {
-        await store.writeSamples(samples.map((r) => ({ ...r.item, seq: r.seq }) as QueuedSample));
-      }
+      const events = items.filter((i) => i.row.kind === 'event').map(queued);
+      const samples = items.filter((i) => i.row.kind === 'sample').map(queued);
+      if (events.length) await store.writeEvents(events as QueuedEvent[]);
+      if (samples.length) await store.writeSamples(samples as QueuedSample[]);
       return [];
     } catch (error) {
       if (!(error instanceof StoreRejected)) throw error;
-      if (rows.length === 1) {
-        log.error({ err: error, seq: rows[0]!.seq }, 'the store refused a queued item; parked');
-        return [rows[0]!.seq];
+      if (items.length === 1) {
+        const seq = itemSeq(items[0]!.row.seq, items[0]!.index);
+        log.error({ err: error, seq }, 'the store refused a queued item; parked');
+        return items;
       }
-      const half = Math.ceil(rows.length / 2);
-      return [...(await write(rows.slice(0, half))), ...(await write(rows.slice(half)))];
+      const half = Math.ceil(items.length / 2);
+      return [...(await write(items.slice(0, half))), ...(await write(items.slice(half)))];
     }
   }
 

@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { StoreRejected } from '../src/store/errors.ts';
+import type { QueuedEvent, Store } from '../src/store/types.ts';
+import { buildTestAnalytics, sql } from './helper.ts';
+
+/** A store that fails like a down server `outages` times, and refuses events named `poison`. */
+function flakyStore(): { store: Store; calls: () => number; written: QueuedEvent[] } {
+  let calls = 0;
+  let outages = 3;
+  const written: QueuedEvent[] = [];
+  const store = {
+    kind: 'postgres',
+    init: async () => {},
+    ping: async () => {},
+    async writeEvents(events: QueuedEvent[]) {
+      calls += 1;
+      if (outages > 0) {
+        outages -= 1;
+        throw new Error('connect ECONNREFUSED');
+      }
+      if (events.some((e) => e.event === 'poison')) throw new StoreRejected('field type conflict');
+      for (const e of events) if (!written.some((w) => w.seq === e.seq)) written.push(e);
+    },
+    writeSamples: async () => {},
+    prune: async () => {},
+  } as unknown as Store;
+  return { store, calls: () => calls, written };
+}
+
+test('the writer retries a failing store, and parks only the items it refuses', async () => {
+  const flaky = flakyStore();
+  const t = await buildTestAnalytics({}, { store: flaky.store });
+  const res = await t.app.inject({
+    method: 'POST',
+    url: '/analytics/v1/track-event',
+    payload: {
+      events: [
+        { event: 'ok.one' },
+        { event: 'poison' },
+        { event: 'ok.two' },
+        { event: 'ok.three' },
+      ],
+    },
+  });
+  assert.equal(res.statusCode, 202);
+  for (let i = 0; i < 200 && flaky.written.length < 3; i += 1) await sleep(50);
+  assert.deepEqual(
+    flaky.written.map((e) => e.event),
+    ['ok.one', 'ok.two', 'ok.three'],
+  );
+  assert.ok(flaky.calls() > 4, 'retried after the outage, then split the refused batch');
+  // The refused event stays queued (parked for later), the written ones are gone.
+  let rows: { item: ({ event: string } | null)[]; attempts: number }[] = [];
+  for (let i = 0; i < 100; i += 1) {
+    rows = (await sql(t.databaseUrl, 'select item, attempts from queue')) as typeof rows;
+    if (rows[0]?.attempts === 1) break;
+    await sleep(50);
+  }
+  assert.equal(rows.length, 1);
+  assert.equal(rows[0]?.attempts, 1);
+  assert.deepEqual(
+    rows[0]?.item.map((i) => i?.event ?? null),
+    [null, 'poison', null, null],
+  );
+});
