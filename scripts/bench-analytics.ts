@@ -1,0 +1,270 @@
+/**
+ * `npm run bench:analytics`: auth and two analytics processes (one on InfluxDB, one on its own
+ * PostgreSQL) on an embedded PostgreSQL and a throwaway influxd, measured in one run:
+ *  1. batch ingestion end to end — 500-event batches POSTed to /track-event until every event is
+ *     visible in InfluxDB — next to raw line-protocol writes of the same events straight to
+ *     InfluxDB, as a ratio; and the p99 latency of one 500-event batch;
+ *  2. the `/performance` query time over BENCH_SAMPLES (default 10 million) samples, on the
+ *     PostgreSQL store and (unless BENCH_INFLUX_SAMPLES=0) on InfluxDB.
+ * Knobs: BENCH_EVENTS (default 200000), BENCH_CONCURRENCY (4), BENCH_SAMPLES, BENCH_INFLUX_SAMPLES.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ensureDatabase } from '@platform/db';
+import {
+  freePort,
+  type ServiceProcess,
+  spawnService,
+  startEmbeddedPostgres,
+  stopAll,
+  waitReady,
+} from '@platform/launcher';
+import { startInflux } from '@platform/testing';
+import pg from 'pg';
+import { influxClient } from '../services/analytics/src/store/influx-client.ts';
+import { eventLine, sampleLine } from '../services/analytics/src/store/line-protocol.ts';
+
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 200_000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
+const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 10_000_000);
+const INFLUX_SAMPLES = Number(process.env.BENCH_INFLUX_SAMPLES ?? SAMPLES);
+const BATCH = 500;
+const root = path.resolve(import.meta.dirname, '..');
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
+};
+
+/** Runs `count` jobs with `CONCURRENCY` at a time. */
+async function pool(count: number, job: (i: number) => Promise<void>) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < count) await job(next++);
+    }),
+  );
+}
+
+async function until(check: () => Promise<boolean>, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for the store');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const batchOf = (b: number) =>
+  Array.from({ length: BATCH }, (_, i) => ({
+    event: `bench.event.${i % 10}`,
+    anonymous_id: `anon-${(b * BATCH + i) % 1000}`,
+    properties: { batch: b, i, plan: 'pro' },
+  }));
+
+const scratch = await mkdtemp(path.join(tmpdir(), 'bench-analytics-'));
+const postgres = await startEmbeddedPostgres({ dataDir: scratch });
+const influx = await startInflux();
+const processes: ServiceProcess[] = [];
+try {
+  const serviceToken = randomBytes(32).toString('base64url');
+  const admin = { email: 'admin@example.com', password: 'bench admin password' };
+  const authPort = await freePort();
+  const authUrl = `http://127.0.0.1:${authPort}`;
+  processes.push(
+    spawnService('auth', 'services/auth/src/server.ts', {
+      cwd: root,
+      prefix: 'auth | ',
+      env: {
+        ...process.env,
+        PORT: String(authPort),
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+        DATABASE_URL: await ensureDatabase(postgres.url, 'auth'),
+        MAIL_DIR: path.join(scratch, 'mail'),
+        ADMIN_EMAIL: admin.email,
+        ADMIN_PASSWORD: admin.password,
+      },
+    }),
+  );
+  await waitReady(processes[0]!, authUrl, 60_000);
+
+  const analytics = async (name: string, env: Record<string, string>) => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const proc = spawnService('analytics', 'services/analytics/src/server.ts', {
+      cwd: root,
+      prefix: `${name} | `,
+      env: {
+        ...process.env,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+        AUTH_URL: authUrl,
+        SERVICE_TOKEN: serviceToken,
+        DATABASE_URL: await ensureDatabase(postgres.url, name),
+        ...env,
+      },
+    });
+    processes.push(proc);
+    await waitReady(proc, url, 60_000);
+    return url;
+  };
+  const onInflux = await analytics('analytics_influx', {
+    INFLUX_URL: influx.url,
+    INFLUX_DB: 'bench',
+  });
+  const onPostgres = await analytics('analytics_pg', {});
+
+  const login = await fetch(`${authUrl}/accounts/v1/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(admin),
+  });
+  const token = ((await login.json()) as { access_token: string }).access_token;
+
+  // 1a. End to end: accepted by the API and visible in InfluxDB.
+  const batches = Math.ceil(EVENTS / BATCH);
+  const bench = influxClient({ url: influx.url, database: 'bench' });
+  const count = async (client: typeof bench) => {
+    const [[series] = []] = await client.query('SELECT COUNT(event_id) FROM events');
+    return Number(series?.values[0]?.[1] ?? 0);
+  };
+  log(`ingesting ${batches * BATCH} events through the API…`);
+  const latencies: number[] = [];
+  // Bodies made beforehand, as the raw lines are: only the systems under test are timed.
+  const bodies = Array.from({ length: batches }, (_, b) => JSON.stringify({ events: batchOf(b) }));
+  const startE2e = performance.now();
+  await pool(batches, async (b) => {
+    const t0 = performance.now();
+    const res = await fetch(`${onInflux}/analytics/v1/track-event`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: bodies[b]!,
+    });
+    if (res.status !== 202) throw new Error(`track-event: ${res.status} ${await res.text()}`);
+    await res.arrayBuffer();
+    latencies.push(performance.now() - t0);
+  });
+  const acceptedMs = performance.now() - startE2e;
+  await until(async () => (await count(bench)) >= batches * BATCH, 600_000);
+  const e2eMs = performance.now() - startE2e;
+
+  // 1b. The same events as line protocol, straight to InfluxDB, same batches and concurrency.
+  const raw = influxClient({ url: influx.url, database: 'raw' });
+  await raw.query('CREATE DATABASE raw', true);
+  const lines = Array.from({ length: batches }, (_, b) =>
+    batchOf(b).map((e, i) =>
+      eventLine({
+        seq: b * BATCH + i + 1,
+        id: randomBytes(16).toString('hex'),
+        event: e.event,
+        source: 'client',
+        userId: null,
+        anonymousId: e.anonymous_id,
+        properties: e.properties,
+        timestamp: new Date().toISOString(),
+      }),
+    ),
+  );
+  log('writing the same events as raw line protocol…');
+  const startRaw = performance.now();
+  await pool(batches, (b) => raw.write(lines[b]!));
+  const rawMs = performance.now() - startRaw;
+  if ((await count(raw)) !== batches * BATCH) throw new Error('raw write lost points');
+
+  const e2eRate = (batches * BATCH) / (e2eMs / 1000);
+  const rawRate = (batches * BATCH) / (rawMs / 1000);
+  const acceptRate = (batches * BATCH) / (acceptedMs / 1000);
+
+  // 2. /performance over many samples.
+  const timed = async (url: string) => {
+    const t0 = performance.now();
+    const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+    const body = await res.text();
+    if (res.status !== 200) throw new Error(`performance: ${res.status} ${body}`);
+    const series = (JSON.parse(body) as { series: { points: unknown[] }[] }).series;
+    return { ms: performance.now() - t0, points: series.reduce((n, s) => n + s.points.length, 0) };
+  };
+  const span = 7 * 86_400_000;
+  const end = Math.floor(Date.now() / 3600_000) * 3600_000;
+  const start = end - span;
+  const q = (base: string, from: number, interval: string) =>
+    `${base}/analytics/v1/performance?from=${new Date(from).toISOString()}&to=${new Date(end).toISOString()}&interval=${interval}`;
+
+  log(`loading ${SAMPLES} samples into the PostgreSQL store…`);
+  const db = new pg.Client({
+    connectionString: await ensureDatabase(postgres.url, 'analytics_pg'),
+  });
+  await db.connect();
+  const step = span / SAMPLES;
+  for (let from = 1; from <= SAMPLES; from += 1_000_000) {
+    const to = Math.min(SAMPLES, from + 999_999);
+    await db.query(
+      `insert into samples (seq, service, route, method, status, duration_ms, occurred_at)
+       select g, 'service' || (g % 4), '/api/v1/route' || (g % 25), 'GET',
+         case when g % 97 = 0 then 503 else 200 end, 1 + (g * 7919 % 1000) / 10.0,
+         to_timestamp(($1 + g * $2) / 1000.0)
+       from generate_series($3::bigint, $4::bigint) g`,
+      [start, step, from, to],
+    );
+  }
+  await db.query('analyze samples');
+  await db.end();
+  const pgDay = await timed(q(onPostgres, end - 86_400_000, '15m'));
+  const pgWeek = await timed(q(onPostgres, start, '1h'));
+
+  let influxDay: { ms: number; points: number } | undefined;
+  let influxWeek: { ms: number; points: number } | undefined;
+  if (INFLUX_SAMPLES > 0) {
+    log(`loading ${INFLUX_SAMPLES} samples into InfluxDB…`);
+    const istep = span / INFLUX_SAMPLES;
+    await pool(Math.ceil(INFLUX_SAMPLES / 5000), async (chunk) => {
+      const part: string[] = [];
+      for (let g = chunk * 5000 + 1; g <= Math.min(INFLUX_SAMPLES, (chunk + 1) * 5000); g += 1) {
+        part.push(
+          sampleLine({
+            seq: g,
+            service: `service${g % 4}`,
+            route: `/api/v1/route${g % 25}`,
+            method: 'GET',
+            status: g % 97 === 0 ? 503 : 200,
+            durationMs: 1 + ((g * 7919) % 1000) / 10,
+            timestamp: new Date(start + g * istep).toISOString(),
+            requestId: null,
+            userId: null,
+            upstream: null,
+          }),
+        );
+      }
+      await bench.write(part);
+    });
+    influxDay = await timed(q(onInflux, end - 86_400_000, '15m'));
+    influxWeek = await timed(q(onInflux, start, '1h'));
+  }
+
+  const f = (n: number) => n.toFixed(0);
+  console.log(`
+Batch ingestion (${batches * BATCH} events in batches of ${BATCH}, ${CONCURRENCY} concurrent clients)
+  end to end, accepted by the API and visible in InfluxDB: ${f(e2eRate)} events/s
+  accepted by the API (202):                              ${f(acceptRate)} events/s
+  raw line protocol straight to InfluxDB:                 ${f(rawRate)} events/s
+  ratio end to end / raw:                                 ${(e2eRate / rawRate).toFixed(2)} (target >= 0.5)
+  one 500-event batch: p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms
+
+/performance over ${SAMPLES} samples (7 days, 4 services x 25 routes), PostgreSQL store
+  last day at 15m:  ${f(pgDay.ms)} ms (${pgDay.points} points)
+  whole week at 1h: ${f(pgWeek.ms)} ms (${pgWeek.points} points)`);
+  if (influxDay && influxWeek) {
+    console.log(`/performance over ${INFLUX_SAMPLES} samples, InfluxDB store
+  last day at 15m:  ${f(influxDay.ms)} ms (${influxDay.points} points)
+  whole week at 1h: ${f(influxWeek.ms)} ms (${influxWeek.points} points)`);
+  }
+} finally {
+  await stopAll(processes, 10_000);
+  await influx.stop();
+  await postgres.stop();
+  await rm(scratch, { recursive: true, force: true });
+}
