@@ -11,6 +11,9 @@ const COLORS = ['#2563eb', '#d92d20', '#f79009', '#12b76a', '#7a5af8', '#0ba5ec'
 const $ = (id) => document.getElementById(id);
 const session = { access: null, refresh: null, user: null, renewTimer: null };
 const charts = new Map();
+/** The time window on screen, in seconds: time charts span all of it, even when data is sparse. */
+const view = { from: 0, to: 0 };
+const windowRange = () => [view.from, view.to];
 let pollTimer = null;
 
 // ---- session -------------------------------------------------------------------------------
@@ -108,6 +111,8 @@ async function refresh() {
   const to = new Date();
   const from = new Date(to.getTime() - seconds * 1000);
   const range = { from: from.toISOString(), to: to.toISOString() };
+  view.from = from.getTime() / 1000;
+  view.to = to.getTime() / 1000;
   const dayRange = {
     from: new Date(to.getTime() - Math.max(seconds, 7 * 86400) * 1000).toISOString(),
     to: range.to,
@@ -192,7 +197,10 @@ function trafficChart(t) {
           value: (_u, v) => (v == null ? '–' : `${v.toFixed(1)} %`),
         }),
       ],
-      scales: { '%': { range: (_u, _min, max) => [0, Math.max(5, Math.ceil(max * 1.2))] } },
+      scales: {
+        x: { time: true, range: windowRange },
+        '%': { range: (_u, _min, max) => [0, Math.max(5, Math.ceil(max * 1.2))] },
+      },
       axes: [
         {},
         { label: 'per interval' },
@@ -219,6 +227,7 @@ function latencyChart(t) {
         line('p95', COLORS[2], { value: ms }),
         line('p99', COLORS[1], { value: ms }),
       ],
+      scales: { x: { time: true, range: windowRange } },
       axes: [{}, { size: 70, values: (_u, vals) => vals.map((v) => `${v} ms`) }],
     },
   };
