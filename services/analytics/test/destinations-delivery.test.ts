@@ -54,6 +54,16 @@ test('a destination that fails twice then succeeds receives each event exactly o
   const attempts = receiver.at('/flaky').map((r) => r.headers['x-delivery-attempt']);
   assert.deepEqual([...new Set(attempts)].sort(), ['1', '2', '3']);
 
+  const metrics = (await t.app.inject({ url: '/metrics' })).body;
+  assert.match(
+    metrics,
+    /analytics_destination_deliveries_total\{[^}]*destination="flaky",outcome="retry"[^}]*\} 6\n/,
+  );
+  assert.match(
+    metrics,
+    /analytics_destination_deliveries_total\{[^}]*destination="flaky",outcome="delivered"[^}]*\} 3\n/,
+  );
+
   const buy = delivered().find((r) => r.body.event === 'button.clicked')!;
   assert.equal(buy.body.type, 'track');
   assert.equal(buy.body.userId, user.id);
