@@ -2,7 +2,6 @@ import { after } from 'node:test';
 import { createServiceAuth } from '@platform/auth';
 import type { App } from '@platform/http';
 import { createTestDatabase } from '@platform/testing';
-import { decodeJwt } from 'jose';
 import pg from 'pg';
 // The real auth service, in-process: tokens in these tests are issued and verified for real.
 import { buildTestAuth, login, signUp } from '../../auth/test/helper.ts';
@@ -76,7 +75,7 @@ export async function buildTestMain(env: Record<string, string> = {}): Promise<T
         if (res.statusCode !== 200) throw new Error(`set roles failed: ${res.body}`);
       }
       const { accessToken } = await login(auth.app, account.email, account.password);
-      return { id: decodeJwt(accessToken).sub!, token: accessToken };
+      return { id: account.id, token: accessToken };
     },
     async sql<T>(text: string, values: unknown[] = []) {
       const client = new pg.Client({ connectionString: database.url });
