@@ -36,7 +36,7 @@ export const ConfigSchema = Type.Object({
     Type.String({ description: 'a JSON array of {name, url, secret, events?}' }),
   ),
   /** Tries per delivery before it becomes a dead letter. */
-  DESTINATION_MAX_ATTEMPTS: count(10),
+  DESTINATION_MAX_ATTEMPTS: count(15),
   /** Wait before the second try; it doubles for each further one, up to the maximum. */
   DESTINATION_RETRY_BASE_MS: count(1000, 1),
   DESTINATION_RETRY_MAX_MS: count(3_600_000, 1),
