@@ -175,9 +175,18 @@ try {
   const rawMs = performance.now() - startRaw;
   if ((await count(raw)) !== batches * BATCH) throw new Error('raw write lost points');
 
+  const f = (n: number) => n.toFixed(0);
   const e2eRate = (batches * BATCH) / (e2eMs / 1000);
   const rawRate = (batches * BATCH) / (rawMs / 1000);
   const acceptRate = (batches * BATCH) / (acceptedMs / 1000);
+
+  console.log(`
+Batch ingestion (${batches * BATCH} events in batches of ${BATCH}, ${CONCURRENCY} concurrent clients)
+  end to end, accepted by the API and visible in InfluxDB: ${f(e2eRate)} events/s
+  accepted by the API (202):                              ${f(acceptRate)} events/s
+  raw line protocol straight to InfluxDB:                 ${f(rawRate)} events/s
+  ratio end to end / raw:                                 ${(e2eRate / rawRate).toFixed(2)} (target >= 0.5)
+  one 500-event batch: p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms`);
 
   // 2. /performance over many samples.
   const timed = async (url: string) => {
@@ -245,15 +254,7 @@ try {
     influxWeek = await timed(q(onInflux, start, '1h'));
   }
 
-  const f = (n: number) => n.toFixed(0);
   console.log(`
-Batch ingestion (${batches * BATCH} events in batches of ${BATCH}, ${CONCURRENCY} concurrent clients)
-  end to end, accepted by the API and visible in InfluxDB: ${f(e2eRate)} events/s
-  accepted by the API (202):                              ${f(acceptRate)} events/s
-  raw line protocol straight to InfluxDB:                 ${f(rawRate)} events/s
-  ratio end to end / raw:                                 ${(e2eRate / rawRate).toFixed(2)} (target >= 0.5)
-  one 500-event batch: p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms
-
 /performance over ${SAMPLES} samples (7 days, 4 services x 25 routes), PostgreSQL store
   last day at 15m:  ${f(pgDay.ms)} ms (${pgDay.points} points)
   whole week at 1h: ${f(pgWeek.ms)} ms (${pgWeek.points} points)`);
