@@ -71,6 +71,7 @@ export async function seed(url: string, options: SeedOptions): Promise<void> {
       );
     }
     const categories = (await client.query('select id from categories')).rows.map((r) => r.id);
+    const rebuild = await dropIndexesIfEmpty(client);
     const authors = Array.from({ length: options.authors ?? 2000 }, () => randomUUID());
     const batch = options.batch ?? 25_000;
     const base = Date.now() % 1_000_000_000;
@@ -87,6 +88,7 @@ export async function seed(url: string, options: SeedOptions): Promise<void> {
       ]);
       options.onProgress?.(done + count);
     }
+    for (const definition of rebuild) await client.query(definition);
     // Counts as the service keeps them: published posts per tag.
     await client.query(`
       insert into tags (slug, post_count)
@@ -97,6 +99,22 @@ export async function seed(url: string, options: SeedOptions): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+/**
+ * Into an empty table, building the secondary indexes once at the end is several times faster
+ * than updating them row by row. The key and slug indexes stay: inserts rely on them. Returns the
+ * statements that recreate what was dropped.
+ */
+async function dropIndexesIfEmpty(client: pg.Client): Promise<string[]> {
+  const { rows: any } = await client.query('select 1 from posts limit 1');
+  if (any.length > 0) return [];
+  const { rows } = await client.query<{ name: string; definition: string }>(`
+    select indexname as name, indexdef as definition from pg_indexes
+    where schemaname = 'public' and tablename in ('posts', 'post_tags')
+      and indexname not in ('posts_pkey', 'posts_slug_key', 'post_tags_post_id_tag_pk')`);
+  for (const { name } of rows) await client.query(`drop index "${name}"`);
+  return rows.map((r) => r.definition);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
