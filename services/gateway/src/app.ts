@@ -36,6 +36,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const stopPolling = pollHealth([...balancers.values()], config.HEALTH_INTERVAL_MS);
   const metrics = gatewayMetrics(app.metrics, balancers);
 
+  // First, so that even a refused request carries security and CORS headers.
+  await security(app, { corsOrigins: config.CORS_ORIGINS });
+
   // The edge checks tokens like every service does (same keys, same revocation feed), so a
   // bad, expired or revoked one is refused before any service sees the request.
   const auth =
@@ -54,7 +57,6 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, connectionName: 'gateway-limits' })
     : undefined;
   redis?.on('error', (err) => app.log.warn({ err }, 'rate-limit store unreachable'));
-  await security(app, { corsOrigins: config.CORS_ORIGINS });
   await rateLimits(app, { config, metrics, redis });
 
   const samples = createSampleSink({

@@ -139,8 +139,13 @@ describe('gateway routing', () => {
   });
 
   test('security headers are on every answer', async () => {
-    for (const path of ['/main/v1/posts', '/nowhere']) {
-      const response = await fetch(`${url}${path}`);
+    const refused = { headers: { authorization: 'Bearer refused-by-the-stub' } };
+    for (const [path, init] of [
+      ['/main/v1/posts', {}],
+      ['/nowhere', {}],
+      ['/main/v1/posts', refused],
+    ] as const) {
+      const response = await fetch(`${url}${path}`, init);
       assert.equal(response.headers.get('x-content-type-options'), 'nosniff');
       assert.equal(response.headers.get('x-frame-options'), 'DENY');
       assert.match(response.headers.get('content-security-policy') ?? '', /default-src 'none'/);

@@ -8,19 +8,23 @@ const API_POLICY = "default-src 'none'; frame-ancestors 'none'";
 const DOCS_POLICY =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'";
 
+const BASE_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'strict-transport-security': 'max-age=31536000; includeSubDomains',
+  'cross-origin-opener-policy': 'same-origin',
+};
+
 /** Security headers on every answer, and CORS only for the configured origins. */
 export async function security(app: App, options: { corsOrigins: string }) {
-  app.addHook('onSend', async (request, reply) => {
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('x-frame-options', 'DENY');
-    reply.header('referrer-policy', 'no-referrer');
-    reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
-    reply.header('cross-origin-opener-policy', 'same-origin');
-    // A service may set its own (say, for an image); otherwise the strict one.
-    if (!reply.hasHeader('content-security-policy')) {
-      const docs = request.url === '/docs' || request.url.startsWith('/docs/');
-      reply.header('content-security-policy', docs ? DOCS_POLICY : API_POLICY);
-    }
+  // Set before the handler runs: headers copied from a service's answer (its own CSP for an
+  // image, say) then take precedence, and no extra hook runs after the body is ready.
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.headers(BASE_HEADERS);
+    const docs = request.url === '/docs' || request.url.startsWith('/docs/');
+    reply.header('content-security-policy', docs ? DOCS_POLICY : API_POLICY);
+    done();
   });
   const origins = splitList(options.corsOrigins);
   if (origins.length === 0) return;
