@@ -65,7 +65,7 @@ export async function changePost(
   change: Partial<PostInput>,
   options: { replace: boolean; ifMatch?: string | undefined },
 ) {
-  return ctx.db.transaction(async (tx) => {
+  const changed = ctx.db.transaction(async (tx) => {
     const current = assertCanChange(principal, await findPost(tx, idOrSlug, { forUpdate: true }));
     assertMatches(options.ifMatch, current);
     const merged: PostInput = options.replace
@@ -97,6 +97,11 @@ export async function changePost(
     if (!current.published_at && post.published_at) events.push('post.published');
     await emit(tx, events, post, principal);
     return post;
+  });
+  // The free-slug check cannot see a post another transaction is inserting with that slug.
+  return changed.catch((error: unknown) => {
+    if ((error as { cause?: { code?: string } })?.cause?.code !== '23505') throw error;
+    throw problems.conflict('Another post took this slug at the same moment; try again.');
   });
 }
 
