@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { readConfig } from '../src/config.ts';
 import { parseDestinations } from '../src/destinations/config.ts';
+import { createDestinations } from '../src/destinations/index.ts';
 import { startReceiver, until } from './destinations-receiver.ts';
 import { bearer, buildTestAnalytics, SERVICE_TOKEN, signUp, sql } from './helper.ts';
 
@@ -142,6 +143,22 @@ test('a dead letter of a destination no longer configured is kept but cannot be 
     headers: bearer(t.adminToken),
   });
   assert.equal(unknown.statusCode, 404);
+});
+
+test('dead letters are kept no longer than the events themselves (RETENTION_DAYS)', async () => {
+  const insert = (id: string, daysAgo: number) =>
+    sql(
+      t.databaseUrl,
+      `insert into destination_deliveries (destination, event_id, event, payload, status, updated_at)
+       values ('crm', $1, 'old.event', '{}', 'dead', now() - make_interval(days => $2))`,
+      [id, daysAgo],
+    );
+  await insert('x:old', t.config.RETENTION_DAYS + 1);
+  await insert('x:recent', t.config.RETENTION_DAYS - 1);
+  await createDestinations({ config: t.config, db: t.database.db, log: t.app.log }).prune();
+  const ids = (await deadLetters()).items.map((i) => i.event_id);
+  assert.ok(ids.includes('x:recent'));
+  assert.ok(!ids.includes('x:old'));
 });
 
 test('only analytics admins see or replay dead letters', async () => {

@@ -5,7 +5,7 @@ import type { Db, Tx } from '../db/index.ts';
 import type { AcceptedEvent } from '../ingestion/types.ts';
 import { type Destination, parseDestinations } from './config.ts';
 import { trackPayload } from './payload.ts';
-import { insertDeliveries } from './repository.ts';
+import { deleteDeadBefore, insertDeliveries } from './repository.ts';
 import { createWorker } from './worker.ts';
 
 /**
@@ -16,6 +16,8 @@ export interface Destinations {
   /** The configured destinations (with secrets: never serialise these as they are). */
   readonly list: Destination[];
   enqueue(tx: Tx, events: AcceptedEvent[]): Promise<void>;
+  /** Deletes dead letters past the events' retention (they hold event data); runs hourly. */
+  prune(): Promise<void>;
   start(): void;
   close(): Promise<void>;
 }
@@ -52,8 +54,12 @@ export function createDestinations(deps: DestinationDeps): Destinations {
     concurrency: config.DESTINATION_CONCURRENCY,
     outcomes,
   });
+  const prune = () =>
+    deleteDeadBefore(deps.db, new Date(Date.now() - config.RETENTION_DAYS * 86_400_000));
+  let pruning: NodeJS.Timeout | undefined;
   return {
     list,
+    prune,
     async enqueue(tx, events) {
       if (list.length === 0) return;
       const rows = list.flatMap((destination) =>
@@ -68,7 +74,15 @@ export function createDestinations(deps: DestinationDeps): Destinations {
       );
       await insertDeliveries(tx, rows);
     },
-    start: () => worker.start(),
-    close: () => worker.close(),
+    start() {
+      worker.start();
+      pruning = setInterval(() => {
+        prune().catch((err: unknown) => deps.log.error({ err }, 'pruning dead letters failed'));
+      }, 3600_000).unref();
+    },
+    async close() {
+      clearInterval(pruning);
+      await worker.close();
+    },
   };
 }

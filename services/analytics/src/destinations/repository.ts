@@ -113,6 +113,12 @@ export async function revive(
     .returning();
 }
 
+export async function deleteDeadBefore(db: Db, before: Date): Promise<void> {
+  await db
+    .delete(deliveries)
+    .where(and(eq(deliveries.status, 'dead'), lt(deliveries.updatedAt, before)));
+}
+
 export async function findById(db: Db, id: number): Promise<Delivery | undefined> {
   const [row] = await db.select().from(deliveries).where(eq(deliveries.id, id));
   return row;
