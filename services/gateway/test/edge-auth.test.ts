@@ -104,4 +104,28 @@ describe('tokens are checked at the edge', () => {
     await refused(await get('/main/v1/posts', user.accessToken));
     assert.equal(seen.length, before);
   });
+
+  test('a signed-in user is limited per user, an anonymous client per address', async () => {
+    const limited = await startGateway(
+      { AUTH_URLS: auth.url, RATE_LIMIT_PER_USER: 3, RATE_LIMIT_PER_ADDRESS: 100 },
+      { auth: 'real' },
+    );
+    cleanup.push(() => limited.app.close());
+    const [alice, bob] = [await signUp(url), await signUp(url)];
+    const me = (token?: string) =>
+      fetch(
+        `${limited.url}/accounts/v1/user`,
+        token ? { headers: { authorization: `Bearer ${token}` } } : {},
+      );
+    await eventually(async () => (await me(alice.accessToken)).status === 200);
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await me(alice.accessToken)).status);
+    assert.ok(statuses.includes(429), statuses.join());
+    // Bob shares Alice's address but not her count; the anonymous count is separate too.
+    const bobs = await me(bob.accessToken);
+    assert.equal(bobs.status, 200);
+    assert.equal(bobs.headers.get('ratelimit-limit'), '3');
+    const anonymous = await me();
+    assert.equal(anonymous.headers.get('ratelimit-limit'), '100');
+  });
 });
