@@ -1,0 +1,153 @@
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { after, before, describe, test } from 'node:test';
+import type { App } from '@platform/http';
+import { startNginx, type TestNginx } from '@platform/testing';
+import { echo, json, type Problem, startGateway, startUpstream, type Upstream } from './helpers.ts';
+import { eventually, type RunningService, signUp, startAuthService } from './services.ts';
+
+/** A 1×1 PNG: enough for the auth service to accept and re-encode an avatar. */
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
+  'base64',
+);
+
+describe('through NGINX → gateway → services', () => {
+  let auth: RunningService;
+  let main: Upstream;
+  let analytics: Upstream;
+  let app: App;
+  let nginx: TestNginx;
+  let url: string;
+
+  before(async () => {
+    auth = await startAuthService();
+    // Echoes small requests; hashes the body of large ones; answers big JSON for gzip.
+    main = await startUpstream((req, res) => {
+      if (req.url === '/main/v1/big') {
+        res.setHeader('content-type', 'application/json');
+        return res.end(JSON.stringify({ items: Array.from({ length: 500 }, (_, i) => ({ i })) }));
+      }
+      if (req.method !== 'PUT') return echo('main')(req, res);
+      const hash = createHash('sha256');
+      let size = 0;
+      req.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        hash.update(chunk);
+      });
+      req.on('end', () => res.end(JSON.stringify({ size, sha256: hash.digest('hex') })));
+    });
+    analytics = await startUpstream(echo('analytics'));
+    let gatewayUrl: string;
+    ({ app, url: gatewayUrl } = await startGateway(
+      // A body limit as large as the avatar's, so that an ordinary route can carry 5 MB here.
+      {
+        AUTH_URLS: auth.url,
+        MAIN_URLS: main.url,
+        ANALYTICS_URLS: analytics.url,
+        BODY_LIMIT: 6 * 1024 * 1024,
+      },
+      { auth: 'real' },
+    ));
+    await eventually(async () => (await fetch(`${gatewayUrl}/health/ready`)).status === 200);
+    nginx = await startNginx({ upstream: new URL(gatewayUrl).host });
+    url = nginx.url;
+  });
+
+  after(async () => {
+    await nginx?.stop();
+    await app?.close();
+    await main?.close();
+    await analytics?.close();
+    await auth?.stop();
+  });
+
+  test('all three prefixes route, anything else is the gateway’s 404', async () => {
+    assert.equal((await json(await fetch(`${url}/main/v1/posts`))).service, 'main');
+    assert.equal((await json(await fetch(`${url}/analytics/v1/reports`))).service, 'analytics');
+    const jwks = await fetch(`${url}/accounts/v1/.well-known/jwks.json`);
+    assert.equal(jwks.status, 200);
+    assert.ok(Array.isArray((await json<{ keys: unknown[] }>(jwks)).keys));
+    const missing = await fetch(`${url}/elsewhere`);
+    assert.equal(missing.status, 404);
+    assert.match(missing.headers.get('content-type') ?? '', /problem\+json/);
+  });
+
+  test('the request id and the client address reach the service; NGINX logs the id', async () => {
+    const response = await fetch(`${url}/main/v1/posts`, {
+      headers: { 'x-request-id': 'through-nginx-1', 'x-forwarded-for': '203.0.113.7' },
+    });
+    assert.equal(response.headers.get('x-request-id'), 'through-nginx-1');
+    const seen = await json(response);
+    assert.equal(seen.headers['x-request-id'], 'through-nginx-1');
+    assert.match(seen.headers['x-forwarded-for']!, /^203\.0\.113\.7, 127\.0\.0\.1/);
+    assert.equal(seen.headers['x-real-ip'], '127.0.0.1');
+    assert.equal(seen.headers['x-forwarded-proto'], 'http');
+    await eventually(async () =>
+      (await readFile(nginx.accessLog, 'utf8')).includes('"request_id":"through-nginx-1"'),
+    );
+    const line = (await readFile(nginx.accessLog, 'utf8'))
+      .split('\n')
+      .find((l) => l.includes('through-nginx-1'))!;
+    assert.equal(JSON.parse(line).status, 200);
+  });
+
+  test('sign-in works and bad tokens are refused at the edge', async () => {
+    const user = await signUp(url);
+    const me = await fetch(`${url}/accounts/v1/user`, {
+      headers: { authorization: `Bearer ${user.accessToken}` },
+    });
+    assert.equal(me.status, 200);
+    const bad = await fetch(`${url}/main/v1/posts`, { headers: { authorization: 'Bearer nope' } });
+    assert.equal(bad.status, 401);
+    assert.equal((await json<Problem>(bad)).status, 401);
+  });
+
+  test('JSON is gzipped', async () => {
+    const response = await fetch(`${url}/main/v1/big`, { headers: { 'accept-encoding': 'gzip' } });
+    assert.equal(response.headers.get('content-encoding'), 'gzip');
+    assert.equal((await json<{ items: unknown[] }>(response)).items.length, 500);
+  });
+
+  test('a 5 MB upload streams through both; past NGINX’s limit it is a problem+json 413', async () => {
+    const body = randomBytes(5 * 1024 * 1024);
+    const response = await fetch(`${url}/main/v1/upload`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/octet-stream' },
+      body,
+    });
+    assert.equal(response.status, 200);
+    const seen = await json<{ size: number; sha256: string }>(response);
+    assert.equal(seen.size, body.length);
+    assert.equal(seen.sha256, createHash('sha256').update(body).digest('hex'));
+
+    const tooBig = await fetch(`${url}/main/v1/upload`, { method: 'PUT', body: randomBytes(7e6) });
+    assert.equal(tooBig.status, 413);
+    assert.match(tooBig.headers.get('content-type') ?? '', /problem\+json/);
+  });
+
+  test('an uploaded avatar is served, then cached by NGINX', async () => {
+    const user = await signUp(url);
+    const form = new FormData();
+    form.append('file', new Blob([PNG], { type: 'image/png' }), 'a.png');
+    const uploaded = await fetch(`${url}/accounts/v1/user/avatar`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${user.accessToken}` },
+      body: form,
+    });
+    assert.equal(uploaded.status, 200);
+    const avatarUrl = new URL(
+      (await json<{ user: { avatar_url: string } }>(uploaded)).user.avatar_url,
+    );
+    const path = `${avatarUrl.pathname}${avatarUrl.search}`;
+    const first = await fetch(`${url}${path}`);
+    assert.equal(first.status, 200);
+    assert.match(first.headers.get('content-type') ?? '', /^image\//);
+    await first.arrayBuffer();
+    const second = await fetch(`${url}${path}`);
+    assert.equal(second.status, 200);
+    assert.equal(second.headers.get('x-cache-status'), 'HIT');
+    assert.match(second.headers.get('cache-control') ?? '', /max-age=31536000/);
+  });
+});
