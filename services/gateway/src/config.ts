@@ -50,7 +50,8 @@ export const ConfigSchema = Type.Object({
 
   /** Origins allowed to call the API from a browser: `*`, or a comma-separated list. */
   CORS_ORIGINS: Type.String({ default: '', description: '*, or comma-separated origins' }),
-  BODY_LIMIT: bytes(256 * 1024),
+  /** Every other route; services hold JSON to their own, smaller limits (256 KB by default). */
+  BODY_LIMIT: bytes(1024 * 1024),
   /** The avatar upload: 5 MB of image plus multipart framing. */
   AVATAR_BODY_LIMIT: bytes(5 * 1024 * 1024 + 64 * 1024),
 

@@ -87,7 +87,7 @@ test('a JSON body within the limit passes; one past it is 413 before the service
   const big = await fetch(`${url}/accounts/v1/anything`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: `"${'x'.repeat(1024 * 1024)}"`,
+    body: `"${'x'.repeat(2 * 1024 * 1024)}"`,
   });
   assert.equal(big.status, 413);
   assert.match(big.headers.get('content-type') ?? '', /problem\+json/);
