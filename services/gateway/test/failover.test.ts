@@ -129,3 +129,24 @@ test('a write is not retried on another instance', async () => {
   assert.ok(statuses.has(502), [...statuses].join());
   assert.equal(posts, 2);
 });
+
+test('a client that gives up does not leave its instance counted as busy', async () => {
+  const stuck = await startUpstream((req, res) => {
+    if (req.url === '/health/ready') res.end('{}');
+  });
+  cleanup.push(stuck.close);
+  const url = await gateway({ AUTH_URLS: stuck.url, MAIN_URLS: stuck.url });
+  const inFlight = async () => {
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    const line = /gateway_upstream_in_flight\{upstream_service="main"[^}]*\} (\d+)/.exec(metrics);
+    return Number(line?.[1]);
+  };
+  const giveUp = new AbortController();
+  const gaveUp = Array.from({ length: 3 }, () =>
+    fetch(`${url}/main/v1/posts`, { signal: giveUp.signal }).catch(() => 'aborted'),
+  );
+  await eventually(async () => (await inFlight()) === 3);
+  giveUp.abort();
+  assert.deepEqual(await Promise.all(gaveUp), ['aborted', 'aborted', 'aborted']);
+  await eventually(async () => (await inFlight()) === 0);
+});

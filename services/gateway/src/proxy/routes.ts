@@ -66,6 +66,8 @@ export async function proxyRoutes(app: App, options: ProxyOptions) {
   streamBodies(app);
   app.decorateRequest('proxied', null);
   app.addHook('onResponse', async (request) => release(request));
+  // A client that goes away mid-request must not leave its instance looking busy forever.
+  app.addHook('onRequestAbort', async (request) => release(request));
 
   const serviceOf = (url: string) => ROUTES.find((r) => url.startsWith(`${r.prefix}/`))!.service;
   const handlerFor = (service: ServiceName) => {
