@@ -65,7 +65,12 @@ const batchOf = (b: number) =>
   }));
 
 const scratch = await mkdtemp(path.join(tmpdir(), 'bench-analytics-'));
-const postgres = await startEmbeddedPostgres({ dataDir: scratch });
+const postgres = await startEmbeddedPostgres({
+  dataDir: scratch,
+  onLog: (line) => {
+    if (/FATAL|PANIC/.test(line)) log(`postgres: ${line.trim()}`);
+  },
+});
 const influx = await startInflux();
 const processes: ServiceProcess[] = [];
 try {
@@ -207,6 +212,7 @@ Batch ingestion (${batches * BATCH} events in batches of ${BATCH}, ${CONCURRENCY
   const db = new pg.Client({
     connectionString: await ensureDatabase(postgres.url, 'analytics_pg'),
   });
+  db.on('error', () => {});
   await db.connect();
   const step = span / SAMPLES;
   for (let from = 1; from <= SAMPLES; from += 1_000_000) {
@@ -215,7 +221,7 @@ Batch ingestion (${batches * BATCH} events in batches of ${BATCH}, ${CONCURRENCY
       `insert into samples (seq, service, route, method, status, duration_ms, occurred_at)
        select g, 'service' || (g % 4), '/api/v1/route' || (g % 25), 'GET',
          case when g % 97 = 0 then 503 else 200 end, 1 + (g * 7919 % 1000) / 10.0,
-         to_timestamp(($1 + g * $2) / 1000.0)
+         to_timestamp(($1::float8 + g * $2::float8) / 1000.0)
        from generate_series($3::bigint, $4::bigint) g`,
       [start, step, from, to],
     );

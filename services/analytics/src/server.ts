@@ -6,7 +6,9 @@ import { openDatabase } from './db/index.ts';
 
 await runMain(async () => {
   const config = readConfig();
-  const database = await openDatabase(config.DATABASE_URL);
+  const database = await openDatabase(config.DATABASE_URL, {
+    statementTimeoutMs: config.QUERY_TIMEOUT_MS,
+  });
   const app = await buildApp({ config, database });
   app.addHook('onClose', () => database.close());
   await listen(app, config.PORT, config.HOST);

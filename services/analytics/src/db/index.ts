@@ -10,7 +10,14 @@ export { schema };
 
 const migrations = path.resolve(import.meta.dirname, '../../drizzle');
 
-export async function openDatabase(url: string): Promise<AnalyticsDatabase> {
+/** Reports scan millions of rows: statements may run up to `statementTimeoutMs` (default 60 s). */
+export async function openDatabase(
+  url: string,
+  options: { statementTimeoutMs?: number } = {},
+): Promise<AnalyticsDatabase> {
   await runMigrations(url, migrations);
-  return connect(url, schema, { maxConnections: 20 });
+  return connect(url, schema, {
+    maxConnections: 20,
+    statementTimeoutMs: options.statementTimeoutMs ?? 60_000,
+  });
 }

@@ -1,3 +1,4 @@
+import { HttpProblem } from '@platform/http';
 import { type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.ts';
 import type { AcceptedEvent } from '../ingestion/types.ts';
@@ -18,7 +19,22 @@ const inRange = (r: Range) => sql`occurred_at >= ${r.from} and occurred_at < ${r
 
 /** The store in the service's own PostgreSQL: `events` and `samples` (see src/db/schema.ts). */
 export function createPostgresStore(db: Db): Store {
-  const rows = async <T>(query: SQL) => (await db.execute(query)).rows as T[];
+  const rows = async <T>(query: SQL) => {
+    try {
+      return (await db.execute(query)).rows as T[];
+    } catch (error) {
+      // statement_timeout: a range too large for this store is the caller's to narrow, not a 500.
+      const code = (error as { cause?: { code?: string } }).cause?.code;
+      if (code === '57014') {
+        throw new HttpProblem(
+          503,
+          'The query took too long; narrow the time range, widen the interval or filter by service.',
+          { headers: { 'retry-after': '5' } },
+        );
+      }
+      throw error;
+    }
+  };
   return {
     kind: 'postgres',
     init: async () => {},
