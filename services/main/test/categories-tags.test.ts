@@ -121,6 +121,12 @@ test('a category in use cannot be deleted unless its posts move with ?move_to=',
     (await list(main, `category=${to.slug}`)).items.map((p) => p.id),
     [post.id],
   );
+  const [event] = await main.sql<{ payload: Record<string, unknown> }>(
+    `select payload from outbox where type = 'post.updated' and payload->>'post_id' = $1`,
+    [post.id],
+  );
+  assert.equal(event?.payload.category_id, to.id);
+  assert.equal(event?.payload.actor_id, editor!.id);
 });
 
 test('tags are created by use and listed with counts of published posts', async () => {

@@ -73,10 +73,26 @@ export async function countPosts(
   return rows[0]?.n ?? 0;
 }
 
-export async function movePosts(db: Executor, from: string, to: string): Promise<number> {
+/**
+ * Moves every post of one category to another and records a `post.updated` event for each, in
+ * one statement each way however many posts there are (the caller holds the transaction).
+ */
+export async function movePosts(
+  db: Executor,
+  from: string,
+  to: string,
+  actorId: string,
+): Promise<number> {
   const result = await db.execute(sql`
-    update posts set category_id = ${to}, version = version + 1, updated_at = now()
-    where category_id = ${from}`);
+    with moved as (
+      update posts set category_id = ${to}, version = version + 1, updated_at = now()
+      where category_id = ${from}
+      returning id, slug, status, author_id, category_id, tags
+    )
+    insert into outbox (type, payload)
+    select 'post.updated', jsonb_build_object('post_id', id, 'slug', slug, 'status', status,
+      'author_id', author_id, 'actor_id', ${actorId}::uuid, 'category_id', category_id, 'tags', tags)
+    from moved`);
   return result.rowCount ?? 0;
 }
 

@@ -78,7 +78,12 @@ export function categoryRoutes(app: App, ctx: MainContext) {
       },
     },
     async (request, reply) => {
-      await deleteCategory(ctx, request.params.id, request.query.move_to);
+      await deleteCategory(
+        ctx,
+        request.principal!.userId,
+        request.params.id,
+        request.query.move_to,
+      );
       return reply.code(204).send(null);
     },
   );

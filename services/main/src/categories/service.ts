@@ -57,7 +57,12 @@ export async function renameCategory(
  * A category that posts still use is kept (409) unless `moveTo` names the category that takes
  * them over, in the same transaction as the delete.
  */
-export async function deleteCategory(ctx: MainContext, idOrSlug: string, moveTo?: string) {
+export async function deleteCategory(
+  ctx: MainContext,
+  actorId: string,
+  idOrSlug: string,
+  moveTo?: string,
+) {
   await ctx.db.transaction(async (tx) => {
     const current = await findCategory(tx, idOrSlug, { forUpdate: true });
     if (!current) throw problems.notFound('The category does not exist.');
@@ -68,7 +73,7 @@ export async function deleteCategory(ctx: MainContext, idOrSlug: string, moveTo?
           { field: 'move_to', message: 'is not another category' },
         ]);
       }
-      await movePosts(tx, current.id, target.id);
+      await movePosts(tx, current.id, target.id, actorId);
     } else {
       const used = await countPosts(tx, current.id);
       if (used > 0) {
