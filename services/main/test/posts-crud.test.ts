@@ -171,6 +171,14 @@ test('delete removes the post; a second delete is a 404', async () => {
   assert.equal((await send('DELETE', `/posts/${post.id}`)).statusCode, 404);
 });
 
+test('delete with the current ETag in If-Match succeeds', async () => {
+  const created = await send('POST', '/posts', { title: 'Short-lived', body: 'b' });
+  const { id } = created.json().post;
+  const res = await send('DELETE', `/posts/${id}`, undefined, { 'if-match': created.headers.etag });
+  assert.equal(res.statusCode, 204);
+  assert.equal((await main.sql('select 1 from posts where id = $1', [id])).length, 0);
+});
+
 test('sizes and shapes are validated with field errors', async () => {
   const cases: [Record<string, unknown>, string][] = [
     [{ title: 'x'.repeat(201), body: 'b' }, 'title'],
