@@ -14,5 +14,6 @@ export function createStore(config: Config, db: Db): Store {
     username: config.INFLUX_USERNAME,
     password: config.INFLUX_PASSWORD,
     retentionDays: config.RETENTION_DAYS,
+    queryTimeoutMs: config.QUERY_TIMEOUT_MS,
   });
 }

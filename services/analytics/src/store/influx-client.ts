@@ -7,6 +7,8 @@ export interface InfluxOptions {
   username?: string | undefined;
   password?: string | undefined;
   timeoutMs?: number;
+  /** Queries over long ranges take longer than writes (default 60 s). */
+  queryTimeoutMs?: number;
 }
 
 export interface Series {
@@ -39,17 +41,24 @@ export function influxClient(options: InfluxOptions) {
   }
   const timeout = options.timeoutMs ?? 10_000;
 
-  async function call(path: string, init: RequestInit): Promise<Response> {
+  /** The status and the whole body: a timeout may also strike while the body streams in. */
+  async function call(
+    path: string,
+    init: RequestInit,
+    ms = timeout,
+  ): Promise<{ status: number; ok: boolean; text: string }> {
     try {
-      return await fetch(`${base}${path}`, {
+      const res = await fetch(`${base}${path}`, {
         ...init,
         headers: { ...headers, ...(init.headers as Record<string, string>) },
-        signal: AbortSignal.timeout(timeout),
+        signal: AbortSignal.timeout(ms),
       });
+      return { status: res.status, ok: res.ok, text: await res.text() };
     } catch (error) {
       throw new InfluxUnavailable(`InfluxDB unreachable: ${(error as Error).message}`);
     }
   }
+  const queryTimeout = options.queryTimeoutMs ?? 60_000;
 
   return {
     async write(lines: string[]): Promise<void> {
@@ -61,7 +70,7 @@ export function influxClient(options: InfluxOptions) {
         headers: { 'content-type': 'text/plain; charset=utf-8' },
       });
       if (res.status === 204 || res.status === 200) return;
-      const text = await res.text();
+      const text = res.text;
       // Points older than the retention policy are dropped by design, not a failure.
       if (res.status === 400 && /beyond retention policy/.test(text)) return;
       if (res.status === 400 || res.status === 413) throw new StoreRejected(text.slice(0, 300));
@@ -71,13 +80,17 @@ export function influxClient(options: InfluxOptions) {
     async query(q: string, post = false): Promise<Series[][]> {
       const params = new URLSearchParams({ db: options.database, q });
       const res = post
-        ? await call('/query', {
-            method: 'POST',
-            body: params,
-            headers: { 'content-type': 'application/x-www-form-urlencoded' },
-          })
-        : await call(`/query?${params}`, { method: 'GET' });
-      const text = await res.text();
+        ? await call(
+            '/query',
+            {
+              method: 'POST',
+              body: params,
+              headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            },
+            queryTimeout,
+          )
+        : await call(`/query?${params}`, { method: 'GET' }, queryTimeout);
+      const text = res.text;
       if (!res.ok)
         throw new InfluxUnavailable(
           `InfluxDB /query answered ${res.status}: ${text.slice(0, 300)}`,

@@ -1,6 +1,14 @@
+import { HttpProblem } from '@platform/http';
 import type { AcceptedEvent } from '../ingestion/types.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
-import { type InfluxOptions, ident, influxClient, quote, records } from './influx-client.ts';
+import {
+  type InfluxOptions,
+  InfluxUnavailable,
+  ident,
+  influxClient,
+  quote,
+  records,
+} from './influx-client.ts';
 import { eventLine, sampleLine } from './line-protocol.ts';
 import type { PerformancePoint, Range, Store } from './types.ts';
 
@@ -52,7 +60,17 @@ export function createInfluxStore(options: InfluxOptions & { retentionDays: numb
     initialised = true;
   }
 
-  const select = async (q: string) => (await influx.query(q))[0] ?? [];
+  // Reads fail as 503: the caller may retry later; writes keep their errors for the writer.
+  const select = async (q: string) => {
+    try {
+      return (await influx.query(q))[0] ?? [];
+    } catch (error) {
+      if (!(error instanceof InfluxUnavailable)) throw error;
+      throw new HttpProblem(503, 'The analytics store is unavailable or too slow; try again.', {
+        headers: { 'retry-after': '5' },
+      });
+    }
+  };
 
   return {
     kind: 'influxdb',
