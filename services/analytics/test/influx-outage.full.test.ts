@@ -63,6 +63,13 @@ test('InfluxDB killed mid-ingest and restarted: every accepted event arrives exa
   });
   assert.equal(domain.statusCode, 202);
   ids.add('auth:1');
+  // Reads cannot be served meanwhile: 503 (retry later), not 500.
+  const down = await t.app.inject({
+    method: 'GET',
+    url: '/analytics/v1/performance',
+    headers: bearer(t.adminToken),
+  });
+  assert.equal(down.statusCode, 503, down.body);
   await sleep(3000);
   await influx.start();
   for (let b = 20; b < 25; b += 1) await send(b);
