@@ -84,3 +84,4 @@ export function databaseUrl(serverUrl: string, name: string): string {
   url.pathname = `/${name}`;
   return url.toString();
 }
+export { timestamptz, timestamptzNow } from './columns.ts';

@@ -1,3 +1,4 @@
+import { timestamptz, timestamptzNow } from '@platform/db';
 import {
   bigint,
   bigserial,
@@ -8,11 +9,7 @@ import {
   pgTable,
   smallint,
   text,
-  timestamp,
 } from 'drizzle-orm/pg-core';
-
-const now = () => timestamp({ withTimezone: true, mode: 'date' }).notNull().defaultNow();
-const at = () => timestamp({ withTimezone: true, mode: 'date' });
 
 /**
  * The durable queue behind every 202: accepted events and samples wait here until the background
@@ -26,8 +23,8 @@ export const queue = pgTable(
     /** The items of one accepted request, in order. */
     item: jsonb().notNull().$type<(Record<string, unknown> | null)[]>(),
     attempts: integer().notNull().default(0),
-    nextAttemptAt: now(),
-    enqueuedAt: now(),
+    nextAttemptAt: timestamptzNow(),
+    enqueuedAt: timestamptzNow(),
   },
   (t) => [index('queue_due_idx').on(t.nextAttemptAt, t.seq)],
 );
@@ -35,7 +32,7 @@ export const queue = pgTable(
 /** Ids chosen by other services (`auth:42`), remembered for a while so a re-send is a no-op. */
 export const receivedIds = pgTable(
   'received_ids',
-  { id: text().primaryKey(), receivedAt: now() },
+  { id: text().primaryKey(), receivedAt: timestamptzNow() },
   (t) => [index('received_ids_received_at_idx').on(t.receivedAt)],
 );
 
@@ -50,7 +47,7 @@ export const events = pgTable(
     userId: text(),
     anonymousId: text(),
     properties: jsonb().notNull().$type<Record<string, unknown>>(),
-    occurredAt: at().notNull(),
+    occurredAt: timestamptz().notNull(),
   },
   (t) => [
     // Appends arrive roughly in time order, so a BRIN index prunes time ranges for a few pages.
@@ -73,7 +70,7 @@ export const samples = pgTable(
     requestId: text(),
     userId: text(),
     upstream: text(),
-    occurredAt: at().notNull(),
+    occurredAt: timestamptz().notNull(),
   },
   (t) => [
     index('samples_occurred_at_brin').using('brin', t.occurredAt),

@@ -1,16 +1,6 @@
+import { timestamptzNow } from '@platform/db';
 import { sql } from 'drizzle-orm';
-import {
-  bigserial,
-  index,
-  integer,
-  jsonb,
-  pgTable,
-  text,
-  timestamp,
-  uniqueIndex,
-} from 'drizzle-orm/pg-core';
-
-const now = () => timestamp({ withTimezone: true, mode: 'date' }).notNull().defaultNow();
+import { bigserial, index, integer, jsonb, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
 
 /**
  * One row per (destination, event) still to deliver, or given up on (`dead`: the dead-letter
@@ -28,10 +18,10 @@ export const destinationDeliveries = pgTable(
     status: text().notNull().default('pending').$type<'pending' | 'dead'>(),
     attempts: integer().notNull().default(0),
     /** When a pending row is due; a worker pushes it ahead while it holds the row (a lease). */
-    nextAttemptAt: now(),
+    nextAttemptAt: timestamptzNow(),
     lastError: text(),
-    createdAt: now(),
-    updatedAt: now(),
+    createdAt: timestamptzNow(),
+    updatedAt: timestamptzNow(),
   },
   (t) => [
     uniqueIndex('destination_deliveries_event_key').on(t.destination, t.eventId),

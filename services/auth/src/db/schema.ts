@@ -1,3 +1,4 @@
+import { timestamptz, timestamptzNow } from '@platform/db';
 import { sql } from 'drizzle-orm';
 import {
   bigserial,
@@ -9,14 +10,11 @@ import {
   pgTable,
   primaryKey,
   text,
-  timestamp,
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
 
 const bytea = customType<{ data: Buffer }>({ dataType: () => 'bytea' });
-const now = () => timestamp({ withTimezone: true, mode: 'date' }).notNull().defaultNow();
-const at = () => timestamp({ withTimezone: true, mode: 'date' });
 
 export const users = pgTable(
   'users',
@@ -30,8 +28,8 @@ export const users = pgTable(
     passwordHash: text('password_hash').notNull(),
     /** Content hash of the current avatar; null when the user has none. */
     avatarEtag: text('avatar_etag'),
-    createdAt: now().$type<Date>(),
-    updatedAt: now().$type<Date>(),
+    createdAt: timestamptzNow().$type<Date>(),
+    updatedAt: timestamptzNow().$type<Date>(),
   },
   (t) => [
     uniqueIndex('users_email_key').on(sql`lower(${t.email})`),
@@ -83,7 +81,7 @@ export const avatars = pgTable('avatars', {
   image: bytea().notNull(),
   contentType: text('content_type').notNull(),
   etag: text().notNull(),
-  updatedAt: now(),
+  updatedAt: timestamptzNow(),
 });
 
 /** A sign-in on one device: the unit that refresh rotates and logout revokes. */
@@ -94,11 +92,11 @@ export const sessions = pgTable(
     userId: uuid('user_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
-    createdAt: now(),
+    createdAt: timestamptzNow(),
     /** Absolute lifetime: refreshing never extends it. */
-    expiresAt: at().notNull(),
-    lastUsedAt: now(),
-    revokedAt: at(),
+    expiresAt: timestamptz().notNull(),
+    lastUsedAt: timestamptzNow(),
+    revokedAt: timestamptz(),
     revokeReason: text('revoke_reason'),
     userAgent: text('user_agent'),
     ip: text(),
@@ -114,8 +112,8 @@ export const refreshTokens = pgTable(
     sessionId: uuid('session_id')
       .notNull()
       .references(() => sessions.id, { onDelete: 'cascade' }),
-    createdAt: now(),
-    spentAt: at(),
+    createdAt: timestamptzNow(),
+    spentAt: timestamptz(),
   },
   (t) => [index('refresh_tokens_session_idx').on(t.sessionId)],
 );
@@ -129,9 +127,9 @@ export const revocations = pgTable(
   {
     id: bigserial({ mode: 'number' }).primaryKey(),
     sessionId: uuid('session_id').notNull(),
-    revokedAt: now(),
+    revokedAt: timestamptzNow(),
     /** After this the session's access tokens have expired anyway. */
-    expiresAt: at().notNull(),
+    expiresAt: timestamptz().notNull(),
   },
   (t) => [index('revocations_expires_idx').on(t.expiresAt)],
 );
@@ -141,7 +139,7 @@ export const signingKeys = pgTable('signing_keys', {
   algorithm: text().notNull(),
   privateJwk: jsonb('private_jwk').notNull().$type<Record<string, unknown>>(),
   publicJwk: jsonb('public_jwk').notNull().$type<Record<string, unknown>>(),
-  createdAt: now(),
+  createdAt: timestamptzNow(),
 });
 
 /** Single-use tokens mailed to users (password reset, email verification), stored hashed. */
@@ -155,9 +153,9 @@ export const oneTimeTokens = pgTable(
     purpose: text().notNull().$type<'reset-password' | 'verify-email'>(),
     /** For email verification: the address the token proves. */
     email: text(),
-    createdAt: now(),
-    expiresAt: at().notNull(),
-    usedAt: at(),
+    createdAt: timestamptzNow(),
+    expiresAt: timestamptz().notNull(),
+    usedAt: timestamptz(),
   },
   (t) => [index('one_time_tokens_user_idx').on(t.userId, t.purpose)],
 );
@@ -166,8 +164,8 @@ export const oneTimeTokens = pgTable(
 export const loginFailures = pgTable('login_failures', {
   key: text().primaryKey(),
   failures: integer().notNull(),
-  windowStartedAt: at().notNull(),
-  lockedUntil: at(),
+  windowStartedAt: timestamptz().notNull(),
+  lockedUntil: timestamptz(),
 });
 
 /** Transactional outbox: domain events written with the change, relayed later (analytics). */
@@ -177,8 +175,8 @@ export const outbox = pgTable(
     id: bigserial({ mode: 'number' }).primaryKey(),
     type: text().notNull(),
     payload: jsonb().notNull().$type<Record<string, unknown>>(),
-    occurredAt: now(),
-    publishedAt: at(),
+    occurredAt: timestamptzNow(),
+    publishedAt: timestamptz(),
   },
   (t) => [index('outbox_unpublished_idx').on(t.id).where(sql`published_at is null`)],
 );

@@ -1,3 +1,4 @@
+import { timestamptz, timestamptzNow } from '@platform/db';
 import { sql } from 'drizzle-orm';
 import {
   bigserial,
@@ -15,15 +16,13 @@ import {
 } from 'drizzle-orm/pg-core';
 
 const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
-const now = () => timestamp({ withTimezone: true, mode: 'date' }).notNull().defaultNow();
-const at = () => timestamp({ withTimezone: true, mode: 'date' });
 
 export const categories = pgTable('categories', {
   id: uuid().primaryKey().defaultRandom(),
   slug: text().notNull().unique('categories_slug_key'),
   name: text().notNull(),
-  createdAt: now(),
-  updatedAt: now(),
+  createdAt: timestamptzNow(),
+  updatedAt: timestamptzNow(),
 });
 
 /**
@@ -46,9 +45,9 @@ export const posts = pgTable(
     tags: text().array().notNull().default(sql`'{}'::text[]`),
     /** Bumped on every change; the ETag. */
     version: integer().notNull().default(1),
-    createdAt: now(),
-    updatedAt: now(),
-    publishedAt: at(),
+    createdAt: timestamptzNow(),
+    updatedAt: timestamptzNow(),
+    publishedAt: timestamptz(),
     /** A draft is "published at infinity": newest in -published_at, last in published_at. */
     publishedSort: timestamp({ withTimezone: true, mode: 'string' })
       .notNull()
@@ -95,7 +94,7 @@ export const postTags = pgTable(
 export const tags = pgTable('tags', {
   slug: text().primaryKey(),
   postCount: integer().notNull().default(0),
-  createdAt: now(),
+  createdAt: timestamptzNow(),
 });
 
 /** Transactional outbox: domain events written with the change, relayed later (analytics). */
@@ -105,8 +104,8 @@ export const outbox = pgTable(
     id: bigserial({ mode: 'number' }).primaryKey(),
     type: text().notNull(),
     payload: jsonb().notNull().$type<Record<string, unknown>>(),
-    occurredAt: now(),
-    publishedAt: at(),
+    occurredAt: timestamptzNow(),
+    publishedAt: timestamptz(),
   },
   (t) => [index('outbox_unpublished_idx').on(t.id).where(sql`published_at is null`)],
 );
