@@ -14,6 +14,8 @@ export interface DatabaseOptions {
   maxConnections?: number;
   /** Kills a statement that runs longer than this; protects the pool from runaway queries. */
   statementTimeoutMs?: number;
+  /** Shown in pg_stat_activity, so a DBA sees which service holds a connection. */
+  applicationName?: string;
 }
 
 export function connect<TSchema extends Record<string, unknown>>(
@@ -27,7 +29,7 @@ export function connect<TSchema extends Record<string, unknown>>(
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: 5_000,
     statement_timeout: options.statementTimeoutMs ?? 15_000,
-    application_name: process.env.SERVICE_NAME ?? 'service',
+    application_name: options.applicationName ?? 'service',
   });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});

@@ -17,6 +17,7 @@ export async function openDatabase(
 ): Promise<AnalyticsDatabase> {
   await runMigrations(url, migrations);
   return connect(url, schema, {
+    applicationName: 'analytics',
     maxConnections: 20,
     statementTimeoutMs: options.statementTimeoutMs ?? 60_000,
   });

@@ -10,5 +10,5 @@ const migrations = path.resolve(import.meta.dirname, '../../drizzle');
 
 export async function openDatabase(url: string): Promise<AuthDatabase> {
   await runMigrations(url, migrations);
-  return connect(url, schema);
+  return connect(url, schema, { applicationName: 'auth' });
 }

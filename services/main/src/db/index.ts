@@ -16,5 +16,5 @@ export async function openDatabase(
   options: { maxConnections?: number; statementTimeoutMs?: number } = {},
 ): Promise<MainDatabase> {
   await runMigrations(url, migrationsFolder);
-  return connect(url, schema, options);
+  return connect(url, schema, { ...options, applicationName: 'main' });
 }
