@@ -51,7 +51,9 @@ export async function buildTestAnalytics(
     WRITER_MAX_BACKOFF_MS: '1000',
     ...env,
   });
-  const database = await openDatabase(config.DATABASE_URL);
+  const database = await openDatabase(config.DATABASE_URL, {
+    statementTimeoutMs: config.QUERY_TIMEOUT_MS,
+  });
   const app = await buildApp({ config, database, ...deps });
   await app.ready();
   after(async () => {
