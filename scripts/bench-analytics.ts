@@ -4,12 +4,17 @@
  *  1. batch ingestion end to end — 500-event batches POSTed to /track-event until every event is
  *     visible in InfluxDB — next to raw line-protocol writes of the same events straight to
  *     InfluxDB, as a ratio; and the p99 latency of one 500-event batch;
+ *     Both sides get the same events, in the same 500-event batches, from the same number of
+ *     concurrent clients; InfluxDB is only polled for the count once every batch has its 202;
  *  2. the `/performance` query time over BENCH_SAMPLES (default 10 million) samples, on the
- *     PostgreSQL store and (unless BENCH_INFLUX_SAMPLES=0) on InfluxDB.
- * Knobs: BENCH_EVENTS (default 200000), BENCH_CONCURRENCY (4), BENCH_SAMPLES, BENCH_INFLUX_SAMPLES.
+ *     PostgreSQL store and (unless BENCH_INFLUX_SAMPLES=0) on InfluxDB. The samples are loaded
+ *     with their rollups as the service would have built them: on PostgreSQL by the statements of
+ *     the rollup migration, on InfluxDB with the writer's rollup lines.
+ * Knobs: BENCH_EVENTS (default 200000), BENCH_CONCURRENCY (4), BENCH_SAMPLES, BENCH_INFLUX_SAMPLES,
+ * BENCH_PROFILE=<dir> (the analytics processes write CPU profiles there when they exit).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ensureDatabase } from '@platform/db';
@@ -24,12 +29,18 @@ import {
 import { startInflux } from '@platform/testing';
 import pg from 'pg';
 import { influxClient } from '../services/analytics/src/store/influx-client.ts';
-import { eventLine, sampleLine } from '../services/analytics/src/store/line-protocol.ts';
+import {
+  eventLine,
+  rollupLines,
+  sampleLine,
+} from '../services/analytics/src/store/line-protocol.ts';
+import type { QueuedSample } from '../services/analytics/src/store/types.ts';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 200_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 10_000_000);
 const INFLUX_SAMPLES = Number(process.env.BENCH_INFLUX_SAMPLES ?? SAMPLES);
+const PROFILE = process.env.BENCH_PROFILE;
 const BATCH = 500;
 const root = path.resolve(import.meta.dirname, '..');
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -110,6 +121,7 @@ try {
         AUTH_URL: authUrl,
         SERVICE_TOKEN: serviceToken,
         DATABASE_URL: await ensureDatabase(postgres.url, name),
+        ...(PROFILE ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${PROFILE}` } : {}),
         ...env,
       },
     });
@@ -154,6 +166,7 @@ try {
     latencies.push(performance.now() - t0);
   });
   const acceptedMs = performance.now() - startE2e;
+  // Counting is a query InfluxDB pays for: not before every event has been accepted.
   await until(async () => (await count(bench)) >= batches * BATCH, 600_000);
   const e2eMs = performance.now() - startE2e;
 
@@ -232,40 +245,59 @@ Batch ingestion (${batches * BATCH} events in batches of ${BATCH}, ${CONCURRENCY
       [start, step, from, to],
     );
   }
-  await db.query('analyze samples');
+  // The rollups the migration builds from samples already stored, with its very statements.
+  const migration = await readFile(
+    path.join(root, 'services/analytics/drizzle/0002_rollups.sql'),
+    'utf8',
+  );
+  for (const statement of migration.split('--> statement-breakpoint')) {
+    if (/^\s*(--.*\n\s*)*INSERT INTO "sample_rollups/i.test(statement)) await db.query(statement);
+  }
+  await db.query('analyze samples, sample_rollups_1m, sample_rollups_1h');
   await db.end();
   console.log(
     `\n/performance over ${SAMPLES} samples (7 days, 4 services x 25 routes), PostgreSQL store`,
   );
-  await timed('last day at 15m ', q(onPostgres, end - 86_400_000, '15m'));
-  await timed('whole week at 1h', q(onPostgres, start, '1h'));
+  const queries = (base: string) => [
+    ['last hour at 1m ', q(base, end - 3600_000, '1m')],
+    ['last day at 1m  ', q(base, end - 86_400_000, '1m')],
+    ['last day at 15m ', q(base, end - 86_400_000, '15m')],
+    ['whole week at 1h', q(base, start, '1h')],
+    ['30 days at 1h   ', q(base, end - 30 * 86_400_000, '1h')],
+    ['whole week at 1d', q(base, start, '1d')],
+  ];
+  for (const [label, url] of queries(onPostgres)) await timed(label!, url!);
 
   if (INFLUX_SAMPLES > 0) {
+    // The service settles from when its rollups are complete at its first query or sample:
+    // before these samples arrive, as for a service that was running when they were taken.
+    await fetch(q(onInflux, end - 3600_000, '1m'), {
+      headers: { authorization: `Bearer ${token}` },
+    });
     log(`loading ${INFLUX_SAMPLES} samples into InfluxDB…`);
     const istep = span / INFLUX_SAMPLES;
     await pool(Math.ceil(INFLUX_SAMPLES / 5000), async (chunk) => {
-      const part: string[] = [];
+      const part: QueuedSample[] = [];
       for (let g = chunk * 5000 + 1; g <= Math.min(INFLUX_SAMPLES, (chunk + 1) * 5000); g += 1) {
-        part.push(
-          sampleLine({
-            seq: g,
-            service: `service${g % 4}`,
-            route: `/api/v1/route${g % 25}`,
-            method: 'GET',
-            status: g % 97 === 0 ? 503 : 200,
-            durationMs: 1 + ((g * 7919) % 1000) / 10,
-            timestamp: new Date(start + g * istep).toISOString(),
-            requestId: null,
-            userId: null,
-            upstream: null,
-          }),
-        );
+        part.push({
+          seq: g,
+          service: `service${g % 4}`,
+          route: `/api/v1/route${g % 25}`,
+          method: 'GET',
+          status: g % 97 === 0 ? 503 : 200,
+          durationMs: 1 + ((g * 7919) % 1000) / 10,
+          timestamp: new Date(start + g * istep).toISOString(),
+          requestId: null,
+          userId: null,
+          upstream: null,
+        });
       }
-      await bench.write(part);
+      // What the writer sends: the raw points, then the rollups of the same items.
+      await bench.write(part.map(sampleLine));
+      await bench.write(rollupLines(part));
     });
     console.log(`/performance over ${INFLUX_SAMPLES} samples, InfluxDB store`);
-    await timed('last day at 15m ', q(onInflux, end - 86_400_000, '15m'));
-    await timed('whole week at 1h', q(onInflux, start, '1h'));
+    for (const [label, url] of queries(onInflux)) await timed(label!, url!);
   }
 } finally {
   await stopAll(processes, 10_000);

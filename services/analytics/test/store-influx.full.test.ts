@@ -1,6 +1,11 @@
-import { after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
 import { startInflux, type TestInflux } from '@platform/testing';
 import { createInfluxStore } from '../src/store/influx.ts';
+import { influxClient } from '../src/store/influx-client.ts';
+import type { RollupState } from '../src/store/influx-performance.ts';
+import { sampleLine } from '../src/store/line-protocol.ts';
+import type { QueuedSample } from '../src/store/types.ts';
 import { storeContract } from './store-contract.ts';
 
 let influx: TestInflux;
@@ -10,11 +15,67 @@ before(async () => {
 });
 after(() => influx.stop());
 
+/** What the service keeps in its PostgreSQL, kept in memory here. */
+function memoryState(): RollupState {
+  let saved: Date | null = null;
+  return {
+    load: async () => saved,
+    save: async (d) => {
+      saved ??= d;
+      return saved;
+    },
+  };
+}
+
+const store = (database: string, rollupState = memoryState()) =>
+  createInfluxStore({ url: influx.url, database, retentionDays: 3650, rollupState });
+
 storeContract('InfluxDB store', async () => {
   databases += 1;
-  return createInfluxStore({
-    url: influx.url,
-    database: `contract_${databases}`,
-    retentionDays: 3650,
+  return store(`contract_${databases}`);
+});
+
+test('InfluxDB: samples written before rollups existed are answered exactly from raw points', async () => {
+  const database = 'before_rollups';
+  const hour = Math.floor(Date.now() / 3600_000) * 3600_000 - 3600_000;
+  const sample = (seq: number, durationMs: number, time: number): QueuedSample => ({
+    seq,
+    service: 'main',
+    route: '/r',
+    method: 'GET',
+    status: 200,
+    durationMs,
+    timestamp: new Date(time).toISOString(),
+    requestId: null,
+    userId: null,
+    upstream: null,
   });
+  const state = memoryState();
+  const s = store(database, state);
+  // The database and retention policy exist, and an older version wrote raw points only.
+  await s.writeEvents([]);
+  const old = influxClient({ url: influx.url, database });
+  await old.write(Array.from({ length: 20 }, (_, i) => sampleLine(sample(i + 1, i + 1, hour))));
+  const now = Date.now();
+  const later = Math.ceil((now + 61_000) / 60_000) * 60_000;
+  await s.writeSamples(Array.from({ length: 10 }, (_, i) => sample(100 + i, 5, later)));
+  const coveredFrom = await state.load();
+  assert.ok(coveredFrom && coveredFrom.getTime() > now && coveredFrom.getTime() <= later);
+
+  const points = await s.performance({
+    from: new Date(hour),
+    to: new Date(later + 60_000),
+    intervalSeconds: 60,
+  });
+  const byTime = new Map(points.map((p) => [p.time.getTime(), p]));
+  // Before the rollups' start: exact nearest-rank percentiles of the raw points.
+  assert.deepEqual(
+    [byTime.get(hour)?.requests, byTime.get(hour)?.p50, byTime.get(hour)?.p99],
+    [20, 10, 20],
+  );
+  // After it: from the rollups, within their 10 % bound.
+  const recent = byTime.get(later);
+  assert.equal(recent?.requests, 10);
+  assert.ok(recent?.p50 && Math.abs(recent.p50 - 5) <= 0.5, String(recent?.p50));
+  assert.equal(points.length, 2);
 });

@@ -7,6 +7,7 @@ import {
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   smallint,
   text,
 } from 'drizzle-orm/pg-core';
@@ -77,6 +78,36 @@ export const samples = pgTable(
     index('samples_service_time_idx').on(t.service, t.occurredAt),
   ],
 );
+
+/**
+ * The PostgreSQL store's rollups of `samples`, per minute and per hour × service × route, kept
+ * up to date by the same statement that inserts the samples (see store/postgres.ts). `hist` is a
+ * sparse latency histogram, bucket → count (store/histogram.ts); rollups add up to any interval.
+ */
+const rollup = (name: string) =>
+  pgTable(
+    name,
+    {
+      time: timestamptz().notNull(),
+      service: text().notNull(),
+      route: text().notNull(),
+      requests: integer().notNull(),
+      errors: integer().notNull(),
+      hist: jsonb().notNull().$type<Record<string, number>>(),
+    },
+    (t) => [primaryKey({ columns: [t.time, t.service, t.route] })],
+  );
+export const sampleRollups1m = rollup('sample_rollups_1m');
+export const sampleRollups1h = rollup('sample_rollups_1h');
+
+/**
+ * Per InfluxDB database: from when its rollups hold every sample. Earlier samples (written before
+ * rollups existed) are answered from the raw points until the backfill has covered them.
+ */
+export const rollupState = pgTable('rollup_state', {
+  store: text().primaryKey(),
+  coveredFrom: timestamptz().notNull(),
+});
 
 /** Deliveries to third-party destinations (webhooks) and their dead letters. */
 export { destinationDeliveries } from '../destinations/tables.ts';

@@ -29,6 +29,40 @@ interface Item {
   value: Record<string, unknown>;
 }
 
+/**
+ * Store writes of about `size` items made of whole queue rows. Whatever else a retry brings
+ * along, a row is then always written whole or in the same halves (see halves), which the
+ * InfluxDB store's rollups rely on: their points are keyed by the items of one write.
+ */
+function chunksOf(items: Item[], size: number): Item[][] {
+  const chunks: Item[][] = [];
+  let chunk: Item[] = [];
+  for (let i = 0; i < items.length; i += 1) {
+    const item = items[i]!;
+    const rowStarts = i === 0 || items[i - 1]!.row !== item.row;
+    if (rowStarts && chunk.length > 0 && chunk.length + item.row.item.length > size) {
+      chunks.push(chunk);
+      chunk = [];
+    }
+    chunk.push(item);
+  }
+  if (chunk.length) chunks.push(chunk);
+  return chunks;
+}
+
+/** Two parts of a refused write: split between rows while it spans several, else in the middle. */
+function halves(items: Item[]): [Item[], Item[]] {
+  const boundaries: number[] = [];
+  for (let i = 1; i < items.length; i += 1) {
+    if (items[i]!.row !== items[i - 1]!.row) boundaries.push(i);
+  }
+  const middle = items.length / 2;
+  const at = boundaries.length
+    ? boundaries.reduce((best, b) => (Math.abs(b - middle) < Math.abs(best - middle) ? b : best))
+    : Math.ceil(middle);
+  return [items.slice(0, at), items.slice(at)];
+}
+
 /** Items the store refuses outright wait this long before they are tried again. */
 const PARK = '1 hour';
 
@@ -65,8 +99,8 @@ export function createWriter(deps: {
         row.item.flatMap((value, index) => (value ? [{ row, index, value }] : [])),
       );
       const refused = new Set<Item>();
-      for (let i = 0; i < items.length; i += config.WRITER_BATCH_SIZE) {
-        for (const r of await write(items.slice(i, i + config.WRITER_BATCH_SIZE))) refused.add(r);
+      for (const chunk of chunksOf(items, config.WRITER_BATCH_SIZE)) {
+        for (const r of await write(chunk)) refused.add(r);
       }
       const done = rows.filter((row) => !items.some((i) => i.row === row && refused.has(i)));
       // One text parameter, not one per row.
@@ -104,8 +138,8 @@ export function createWriter(deps: {
         log.error({ err: error, seq }, 'the store refused a queued item; parked');
         return items;
       }
-      const half = Math.ceil(items.length / 2);
-      return [...(await write(items.slice(0, half))), ...(await write(items.slice(half)))];
+      const [left, right] = halves(items);
+      return [...(await write(left)), ...(await write(right))];
     }
   }
 

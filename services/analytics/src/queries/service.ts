@@ -59,13 +59,18 @@ export async function userActivity(
 
 export function intervalSeconds(interval: string): number {
   const seconds = Number(interval.slice(0, -1)) * UNIT[interval.slice(-1) as keyof typeof UNIT];
-  if (seconds < 60 || seconds > 86_400) {
-    throw problems.badRequest('The interval must be between 1m and 1d.', [
-      { field: 'interval', message: 'must be between 1m and 1d' },
+  // Rollups are per minute: an interval is a whole number of them.
+  if (seconds < 60 || seconds > 86_400 || seconds % 60 !== 0) {
+    throw problems.badRequest('The interval must be whole minutes between 1m and 1d.', [
+      { field: 'interval', message: 'must be whole minutes between 1m and 1d' },
     ]);
   }
   return seconds;
 }
+
+/** Intervals start at multiples of their length since the epoch (UTC), like date_bin and GROUP BY time. */
+const floorTo = (t: Date, ms: number) => new Date(Math.floor(t.getTime() / ms) * ms);
+const ceilTo = (t: Date, ms: number) => new Date(Math.ceil(t.getTime() / ms) * ms);
 
 export async function performance(ctx: AnalyticsContext, q: Static<typeof PerformanceQuery>) {
   const seconds = intervalSeconds(q.interval);
@@ -77,8 +82,10 @@ export async function performance(ctx: AnalyticsContext, q: Static<typeof Perfor
       [{ field: 'interval', message: `at most ${MAX_POINTS} intervals per range` }],
     );
   }
+  // Every point covers its whole interval, the first and last ones included.
   const rows = await ctx.store.performance({
-    ...range,
+    from: floorTo(range.from, seconds * 1000),
+    to: ceilTo(range.to, seconds * 1000),
     intervalSeconds: seconds,
     service: q.service,
   });

@@ -1,6 +1,9 @@
+import { eq } from 'drizzle-orm';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/index.ts';
+import { rollupState } from '../db/schema.ts';
 import { createInfluxStore } from './influx.ts';
+import type { RollupState } from './influx-performance.ts';
 import { createPostgresStore } from './postgres.ts';
 import type { Store } from './types.ts';
 
@@ -15,5 +18,21 @@ export function createStore(config: Config, db: Db): Store {
     password: config.INFLUX_PASSWORD,
     retentionDays: config.RETENTION_DAYS,
     queryTimeoutMs: config.QUERY_TIMEOUT_MS,
+    rollupState: postgresRollupState(db, `${config.INFLUX_URL} ${config.INFLUX_DB}`),
   });
+}
+
+/** One row per InfluxDB database; replicas starting together agree on the first one saved. */
+export function postgresRollupState(db: Db, store: string): RollupState {
+  const load = async () => {
+    const [row] = await db.select().from(rollupState).where(eq(rollupState.store, store));
+    return row?.coveredFrom ?? null;
+  };
+  return {
+    load,
+    async save(coveredFrom) {
+      await db.insert(rollupState).values({ store, coveredFrom }).onConflictDoNothing();
+      return (await load()) ?? coveredFrom;
+    },
+  };
 }

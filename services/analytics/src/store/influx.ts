@@ -9,8 +9,9 @@ import {
   quote,
   records,
 } from './influx-client.ts';
-import { eventLine, sampleLine } from './line-protocol.ts';
-import type { PerformancePoint, Range, Store } from './types.ts';
+import { influxPerformance, type RollupState } from './influx-performance.ts';
+import { eventLine, rollupLines, sampleLine } from './line-protocol.ts';
+import type { Range, Store } from './types.ts';
 
 /** Nanoseconds since the epoch of an RFC 3339 time as InfluxDB prints it (up to 9 digits). */
 export function nanos(time: string): bigint {
@@ -23,14 +24,15 @@ export function nanos(time: string): bigint {
 const ms = (d: Date) => `${d.getTime()}ms`;
 const range = (r: Range) => `time >= ${ms(r.from)} AND time < ${ms(r.to)}`;
 const num = (v: unknown) => (typeof v === 'number' ? v : 0);
-const orNull = (v: unknown) => (typeof v === 'number' ? v : null);
 const RP = 'analytics';
 
 /**
  * The store in InfluxDB, over the v1 HTTP API. Measurements: `events` (tags event, source) and
  * `requests` (tags service, route, method, status_class); ids are fields, never tags.
  */
-export function createInfluxStore(options: InfluxOptions & { retentionDays: number }): Store {
+export function createInfluxStore(
+  options: InfluxOptions & { retentionDays: number; rollupState: RollupState },
+): Store {
   const influx = influxClient(options);
   let initialised = false;
 
@@ -61,16 +63,20 @@ export function createInfluxStore(options: InfluxOptions & { retentionDays: numb
   }
 
   // Reads fail as 503: the caller may retry later; writes keep their errors for the writer.
+  const unavailable = (error: unknown) =>
+    error instanceof InfluxUnavailable
+      ? new HttpProblem(503, 'The analytics store is unavailable or too slow; try again.', {
+          headers: { 'retry-after': '5' },
+        })
+      : error;
   const select = async (q: string) => {
     try {
       return (await influx.query(q))[0] ?? [];
     } catch (error) {
-      if (!(error instanceof InfluxUnavailable)) throw error;
-      throw new HttpProblem(503, 'The analytics store is unavailable or too slow; try again.', {
-        headers: { 'retry-after': '5' },
-      });
+      throw unavailable(error);
     }
   };
+  const rollups = influxPerformance({ influx, ensure, select, state: options.rollupState });
 
   return {
     kind: 'influxdb',
@@ -83,9 +89,13 @@ export function createInfluxStore(options: InfluxOptions & { retentionDays: numb
       await influx.write(items.map(eventLine));
     },
 
+    // Rollups only once their samples are in: a refused write (400) may have stored some of its
+    // points, and the writer then retries halves of it, each with rollups of its own.
     async writeSamples(items) {
       await ensure();
+      await rollups.coveredFrom();
       await influx.write(items.map(sampleLine));
+      await influx.write(rollupLines(items));
     },
 
     async activity(q) {
@@ -120,27 +130,11 @@ export function createInfluxStore(options: InfluxOptions & { retentionDays: numb
     },
 
     async performance(q) {
-      const service = q.service ? ` AND service = ${quote(q.service)}` : '';
-      const series = await select(
-        'SELECT COUNT(duration_ms) AS requests, SUM(error) AS errors, ' +
-          'PERCENTILE(duration_ms, 50) AS p50, PERCENTILE(duration_ms, 95) AS p95, ' +
-          `PERCENTILE(duration_ms, 99) AS p99 FROM requests WHERE ${range(q)}${service} ` +
-          `GROUP BY time(${q.intervalSeconds}s), service, route fill(none)`,
-      );
-      return series.flatMap((s) =>
-        records(s).map(
-          (r): PerformancePoint => ({
-            service: s.tags?.service ?? '',
-            route: s.tags?.route ?? '',
-            time: new Date(r.time as string),
-            requests: num(r.requests),
-            errors: num(r.errors),
-            p50: orNull(r.p50),
-            p95: orNull(r.p95),
-            p99: orNull(r.p99),
-          }),
-        ),
-      );
+      try {
+        return await rollups.performance(q);
+      } catch (error) {
+        throw unavailable(error);
+      }
     },
 
     async dailyActiveUsers(r) {

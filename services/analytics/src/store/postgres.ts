@@ -3,7 +3,9 @@ import { type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.ts';
 import type { AcceptedEvent } from '../ingestion/types.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
-import type { PerformancePoint, Range, Store } from './types.ts';
+import { BUCKET_SQL } from './histogram.ts';
+import { mergeRollups, type RollupRow } from './rollups.ts';
+import type { Range, Store } from './types.ts';
 
 /** Rows per statement. */
 const CHUNK = 5000;
@@ -16,6 +18,20 @@ const chunks = <T>(items: T[]) =>
 const num = (v: unknown) => Number(v ?? 0);
 const day = (v: unknown) => new Date(v as string).toISOString().slice(0, 10);
 const inRange = (r: Range) => sql`occurred_at >= ${r.from} and occurred_at < ${r.to}`;
+
+/**
+ * Adds the new samples (CTE `b`) to a rollup table, per `width` × service × route. Rows are
+ * locked in key order, so two writers updating the same rows never deadlock.
+ */
+const rollupInsert = (table: string, width: string) =>
+  sql.raw(`insert into ${table} as r (time, service, route, requests, errors, hist)
+    select t, service, route, sum(n), sum(e), jsonb_object_agg(bucket, n) from (
+      select date_bin('${width}', occurred_at, timestamptz '1970-01-01T00:00:00Z') as t,
+        service, route, bucket, count(*) as n, count(*) filter (where error) as e
+      from b group by 1, 2, 3, 4
+    ) as g group by 1, 2, 3 order by 1, 2, 3
+    on conflict (time, service, route) do update set requests = r.requests + excluded.requests,
+      errors = r.errors + excluded.errors, hist = hist_add(r.hist, excluded.hist)`);
 
 /** The store in the service's own PostgreSQL: `events` and `samples` (see src/db/schema.ts). */
 export function createPostgresStore(db: Db): Store {
@@ -55,17 +71,28 @@ export function createPostgresStore(db: Db): Store {
       }
     },
 
+    // Inserts the samples and adds exactly those that were new (RETURNING) to the rollups, in
+    // one statement: a retried write neither duplicates samples nor counts them twice.
     async writeSamples(items) {
       for (const part of chunks(items)) {
         await db.execute(sql`
-          insert into samples (seq, service, route, method, status, duration_ms, request_id,
-            user_id, upstream, occurred_at)
-          select seq, service, route, method, status, "durationMs", "requestId", "userId",
-            upstream, timestamp
-          from jsonb_to_recordset(${JSON.stringify(part)}::jsonb) as x(seq bigint, service text,
-            route text, method text, status smallint, "durationMs" float8, "requestId" text,
-            "userId" text, upstream text, timestamp timestamptz)
-          on conflict do nothing`);
+          with ins as (
+            insert into samples (seq, service, route, method, status, duration_ms, request_id,
+              user_id, upstream, occurred_at)
+            select seq, service, route, method, status, "durationMs", "requestId", "userId",
+              upstream, timestamp
+            from jsonb_to_recordset(${JSON.stringify(part)}::jsonb) as x(seq bigint, service text,
+              route text, method text, status smallint, "durationMs" float8, "requestId" text,
+              "userId" text, upstream text, timestamp timestamptz)
+            on conflict do nothing
+            returning service, route, status, duration_ms, occurred_at
+          ), b as (
+            select service, route, occurred_at, status >= 500 as error,
+              ${sql.raw(BUCKET_SQL('duration_ms'))} as bucket
+            from ins
+          ), m as (${rollupInsert('sample_rollups_1m', '1 minute')}),
+          h as (${rollupInsert('sample_rollups_1h', '1 hour')})
+          select 1`);
       }
     },
 
@@ -102,28 +129,16 @@ export function createPostgresStore(db: Db): Store {
     },
 
     async performance(q) {
-      const found = await rows<Record<string, unknown>>(sql`
-        select service, route,
-          date_bin(make_interval(secs => ${q.intervalSeconds}), occurred_at,
+      const table = q.intervalSeconds % 3600 === 0 ? 'sample_rollups_1h' : 'sample_rollups_1m';
+      // Ordered by series and time, so each point's rows arrive together and merge as they come.
+      const found = await rows<RollupRow>(sql`
+        select service, route, date_bin(make_interval(secs => ${q.intervalSeconds}), time,
             timestamptz '1970-01-01T00:00:00Z') as time,
-          count(*) as requests, count(*) filter (where status >= 500) as errors,
-          percentile_disc(array[0.5, 0.95, 0.99]) within group (order by duration_ms) as p
-        from samples
-        where ${inRange(q)} ${q.service ? sql`and service = ${q.service}` : sql``}
-        group by 1, 2, 3 order by 1, 2, 3`);
-      return found.map((r): PerformancePoint => {
-        const p = r.p as number[];
-        return {
-          service: r.service as string,
-          route: r.route as string,
-          time: new Date(r.time as string),
-          requests: num(r.requests),
-          errors: num(r.errors),
-          p50: p[0] ?? null,
-          p95: p[1] ?? null,
-          p99: p[2] ?? null,
-        };
-      });
+          requests, errors, hist::text as hist
+        from ${sql.identifier(table)}
+        where time >= ${q.from} and time < ${q.to} ${q.service ? sql`and service = ${q.service}` : sql``}
+        order by service, route, time`);
+      return mergeRollups(found);
     },
 
     async dailyActiveUsers(r) {
@@ -162,6 +177,8 @@ export function createPostgresStore(db: Db): Store {
     async prune(before) {
       await db.execute(sql`delete from events where occurred_at < ${before}`);
       await db.execute(sql`delete from samples where occurred_at < ${before}`);
+      await db.execute(sql`delete from sample_rollups_1m where time < ${before}`);
+      await db.execute(sql`delete from sample_rollups_1h where time < ${before}`);
     },
   };
 }

@@ -15,8 +15,10 @@ export interface ActivityQuery {
 }
 
 export interface PerformanceQuery {
+  /** Both multiples of the interval since the epoch. */
   from: Date;
   to: Date;
+  /** Whole minutes; multiples of an hour are read from hourly rollups. */
   intervalSeconds: number;
   service?: string | undefined;
 }

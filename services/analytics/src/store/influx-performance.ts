@@ -1,0 +1,124 @@
+import type { Histogram } from './histogram.ts';
+import { type InfluxClient, quote, records, type Series } from './influx-client.ts';
+import { pointOf } from './rollups.ts';
+import type { PerformancePoint, PerformanceQuery } from './types.ts';
+
+/**
+ * Where the store remembers from when its rollups hold every sample (the service's PostgreSQL,
+ * table rollup_state). `save` keeps the first value saved and returns the one kept.
+ */
+export interface RollupState {
+  load(): Promise<Date | null>;
+  save(coveredFrom: Date): Promise<Date>;
+}
+
+const ms = (d: Date) => `${d.getTime()}ms`;
+const num = (v: unknown) => (typeof v === 'number' ? v : 0);
+const orNull = (v: unknown) => (typeof v === 'number' ? v : null);
+const MINUTE = 60_000;
+
+/**
+ * `/performance` on InfluxDB. Intervals from the rollups' start on are summed from the partial
+ * rollups the writer adds to every write (`requests_1m`, `requests_1h`: see rollupLines);
+ * intervals before it — samples written before this version had rollups — come from the raw
+ * `requests` points, slowly but exactly.
+ */
+export function influxPerformance(deps: {
+  influx: InfluxClient;
+  /** Creates the database and retention policy if need be. */
+  ensure: () => Promise<void>;
+  select: (q: string) => Promise<Series[]>;
+  state: RollupState;
+}) {
+  const { influx, ensure, select, state } = deps;
+  let covered: Promise<Date> | undefined;
+
+  /** A database without raw samples is covered from the start; else from the next minute on. */
+  async function determine(): Promise<Date> {
+    const known = await state.load();
+    if (known) return known;
+    await ensure();
+    const [[raw] = []] = await influx.query('SELECT duration_ms FROM requests LIMIT 1');
+    const next = new Date(Math.ceil((Date.now() + 1) / MINUTE) * MINUTE);
+    return state.save(raw ? next : new Date(0));
+  }
+
+  /** Before the first write and the first query: raw samples written after it have rollups. */
+  function coveredFrom(): Promise<Date> {
+    covered ??= determine().catch((error) => {
+      covered = undefined;
+      throw error;
+    });
+    return covered;
+  }
+
+  const where = (q: PerformanceQuery) =>
+    `time >= ${ms(q.from)} AND time < ${ms(q.to)}` +
+    (q.service ? ` AND service = ${quote(q.service)}` : '');
+
+  async function fromRollups(q: PerformanceQuery): Promise<PerformancePoint[]> {
+    const measurement = q.intervalSeconds % 3600 === 0 ? 'requests_1h' : 'requests_1m';
+    // Only the buckets that ever held a sample; the rest would be columns of nulls.
+    const [fields] = await select(`SHOW FIELD KEYS FROM ${measurement}`);
+    if (!fields) return [];
+    const buckets = records(fields)
+      .map((r) => String(r.fieldKey))
+      .filter((k) => /^b\d+$/.test(k));
+    const sums = ['requests', 'errors', ...buckets].map((f) => `SUM(${f}) AS ${f}`).join(', ');
+    const series = await select(
+      `SELECT ${sums} FROM ${measurement} WHERE ${where(q)} ` +
+        `GROUP BY time(${q.intervalSeconds}s), service, route fill(none)`,
+    );
+    return series.flatMap((s) =>
+      records(s).map((r) => {
+        const hist: Histogram = {};
+        for (const b of buckets) if (num(r[b]) > 0) hist[b.slice(1)] = num(r[b]);
+        const key = {
+          service: s.tags?.service ?? '',
+          route: s.tags?.route ?? '',
+          time: new Date(r.time as string),
+        };
+        return pointOf(key, num(r.requests), num(r.errors), hist);
+      }),
+    );
+  }
+
+  async function fromRaw(q: PerformanceQuery): Promise<PerformancePoint[]> {
+    const series = await select(
+      'SELECT COUNT(duration_ms) AS requests, SUM(error) AS errors, ' +
+        'PERCENTILE(duration_ms, 50) AS p50, PERCENTILE(duration_ms, 95) AS p95, ' +
+        `PERCENTILE(duration_ms, 99) AS p99 FROM requests WHERE ${where(q)} ` +
+        `GROUP BY time(${q.intervalSeconds}s), service, route fill(none)`,
+    );
+    return series.flatMap((s) =>
+      records(s).map(
+        (r): PerformancePoint => ({
+          service: s.tags?.service ?? '',
+          route: s.tags?.route ?? '',
+          time: new Date(r.time as string),
+          requests: num(r.requests),
+          errors: num(r.errors),
+          p50: orNull(r.p50),
+          p95: orNull(r.p95),
+          p99: orNull(r.p99),
+        }),
+      ),
+    );
+  }
+
+  return {
+    coveredFrom,
+    /** Intervals before the first one the rollups fully cover come from raw points. */
+    async performance(q: PerformanceQuery): Promise<PerformancePoint[]> {
+      const width = q.intervalSeconds * 1000;
+      const start = (await coveredFrom()).getTime();
+      const cut = new Date(
+        Math.min(q.to.getTime(), Math.max(q.from.getTime(), Math.ceil(start / width) * width)),
+      );
+      const early = cut > q.from ? await fromRaw({ ...q, to: cut }) : [];
+      const late = cut < q.to ? await fromRollups({ ...q, from: cut }) : [];
+      // Each series' raw intervals come before its rolled-up ones, as the caller expects.
+      return [...early, ...late];
+    },
+  };
+}
