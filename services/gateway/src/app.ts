@@ -1,8 +1,10 @@
 import { authentication, createServiceAuth, type ServiceAuth } from '@platform/auth';
+import { ConfigError } from '@platform/config';
 import { type App, createApp } from '@platform/http';
 import type { FastifyServerOptions } from 'fastify';
 import { Redis } from 'ioredis';
-import { type Config, type ServiceName, splitList, upstreamsOf } from './config.ts';
+import { Pool } from 'undici';
+import { type Config, splitList } from './config.ts';
 import { docsRoutes } from './docs/routes.ts';
 import { rateLimits, strictRoutes } from './edge/rate-limits.ts';
 import { security } from './edge/security.ts';
@@ -11,16 +13,25 @@ import { accessLog } from './observe/access.ts';
 import { gatewayMetrics } from './observe/metrics.ts';
 import { pollHealth } from './proxy/active-health.ts';
 import { type Balancer, createBalancer } from './proxy/balancer.ts';
+import { discover, type Lookup, systemLookup } from './proxy/discovery.ts';
 import { proxyRoutes } from './proxy/routes.ts';
+import { routesOf } from './proxy/table.ts';
 import { createSampleSink } from './samples/sink.ts';
 
 export interface BuildOptions {
   logger?: FastifyServerOptions['loggerInstance'];
   /** Replaces the verifier built from AUTH_URL (tests without an auth service). */
   serviceAuth?: ServiceAuth;
+  /** Replaces the system resolver (tests that give one name several addresses). */
+  lookup?: Lookup;
 }
 
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<App> {
+  const routes = routesOf(config);
+  const authUrl = config.AUTH_URL ?? routes.find((r) => r.service === 'auth')?.urls[0];
+  if (!authUrl && !options.serviceAuth) {
+    throw new ConfigError('AUTH_URL is not set: expected the auth service URL (or AUTH_URLS)');
+  }
   const app = await createApp({
     name: 'gateway',
     logLevel: config.LOG_LEVEL,
@@ -28,11 +39,30 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     trustProxy: splitList(config.TRUST_PROXY),
     ...(options.logger ? { logger: options.logger } : {}),
   });
-  const upstreams = upstreamsOf(config);
-  const balancers = new Map<ServiceName, Balancer>();
-  for (const [service, urls] of Object.entries(upstreams) as [ServiceName, string[]][]) {
-    if (urls.length) balancers.set(service, createBalancer(urls, config.UPSTREAM_EJECT_MS));
+  const connect = (origin: string) =>
+    new Pool(origin, {
+      connections: 128,
+      pipelining: 1,
+      keepAliveTimeout: 30_000,
+      connect: { timeout: config.UPSTREAM_CONNECT_TIMEOUT_MS },
+    });
+  const balancers = new Map<string, Balancer>();
+  const deployed = routes.filter((route) => route.urls.length > 0);
+  for (const route of deployed) {
+    balancers.set(
+      route.service,
+      createBalancer([], { ejectMs: config.UPSTREAM_EJECT_MS, connect }),
+    );
   }
+  const discovery = discover(
+    deployed.map((route) => ({ balancer: balancers.get(route.service)!, urls: route.urls })),
+    {
+      lookup: options.lookup ?? systemLookup,
+      intervalMs: config.DNS_REFRESH_MS,
+      onError: (err, host) => app.log.warn({ err, host }, 'resolving an upstream name failed'),
+    },
+  );
+  await discovery.refresh();
   const stopPolling = pollHealth([...balancers.values()], config.HEALTH_INTERVAL_MS);
   const metrics = gatewayMetrics(app.metrics, balancers);
 
@@ -44,7 +74,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const auth =
     options.serviceAuth ??
     createServiceAuth({
-      authUrl: config.AUTH_URL ?? upstreams.auth[0]!,
+      authUrl: authUrl!,
       issuer: config.JWT_ISSUER,
       audience: config.JWT_AUDIENCE,
       redisUrl: config.REDIS_URL,
@@ -70,17 +100,22 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   });
   accessLog(app, { metrics, samples });
 
-  await app.register(healthRoutes, { upstreams });
-  await app.register(docsRoutes, { balancers });
+  await app.register(healthRoutes, { balancers });
+  await app.register(docsRoutes, { routes, balancers });
   await app.register(proxyRoutes, {
+    routes,
     balancers,
-    timeoutMs: config.UPSTREAM_TIMEOUT * 1000,
-    connectTimeoutMs: config.UPSTREAM_CONNECT_TIMEOUT_MS,
+    timeouts: {
+      headersMs: config.UPSTREAM_TIMEOUT * 1000,
+      totalMs: config.UPSTREAM_TOTAL_TIMEOUT * 1000,
+    },
     exact: strictRoutes(config),
   });
 
   app.addHook('onClose', async () => {
+    discovery.stop();
     stopPolling();
+    await Promise.all([...balancers.values()].map((b) => b.close()));
     await samples.close();
     await auth.close();
     redis?.disconnect();

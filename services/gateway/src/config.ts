@@ -1,10 +1,15 @@
 import { Env, type Static, Type } from '@platform/config';
 
+/** An instance's origin: scheme, host and port, no path (a trailing slash is allowed). */
+const ORIGIN = 'https?://[^/,;=\\s]+/?';
+const URLS = `${ORIGIN}(\\s*,\\s*${ORIGIN})*`;
 const urlList = () =>
   Type.String({
-    pattern: '^https?://[^,\\s]+(\\s*,\\s*https?://[^,\\s]+)*$',
-    description: 'a comma-separated list of http(s):// URLs',
+    pattern: `^${URLS}$`,
+    description: 'a comma-separated list of http(s)://host:port URLs',
   });
+/** `[name:]/prefix=url,url`, entries separated by `;`. */
+const ROUTE = `\\s*([a-z][a-z0-9-]*:)?(/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)+\\s*=\\s*${URLS}\\s*`;
 const count = (fallback: number) =>
   Type.Integer({ minimum: 1, default: fallback, description: 'a positive whole number' });
 const bytes = (fallback: number) =>
@@ -17,12 +22,23 @@ export const ConfigSchema = Type.Object({
   HOST: Env.host(),
   LOG_LEVEL: Env.logLevel(),
 
-  // Routing: the instances of each service, comma-separated.
-  AUTH_URLS: urlList(),
+  // Routing: a path prefix per service and its instances (see routes.ts). The three below are
+  // shorthands for `/accounts`, `/main` and `/analytics`; ROUTES adds any other service.
+  AUTH_URLS: Type.Optional(urlList()),
   MAIN_URLS: Type.Optional(urlList()),
   ANALYTICS_URLS: Type.Optional(urlList()),
+  ROUTES: Type.Optional(
+    Type.String({
+      pattern: `^${ROUTE}(;${ROUTE})*;?\\s*$`,
+      description: '[name:]/prefix=http://host:port[,http://host:port…] entries separated by ";"',
+    }),
+  ),
+  /** How often host names in the URLs are resolved again (every address is an instance). */
+  DNS_REFRESH_MS: millis(5000),
   /** Time to the upstream's response headers, and the longest silence inside a body. */
   UPSTREAM_TIMEOUT: Env.seconds(30),
+  /** The whole exchange with an upstream, bodies included: a body that trickles ends here. */
+  UPSTREAM_TOTAL_TIMEOUT: Env.seconds(60),
   UPSTREAM_CONNECT_TIMEOUT_MS: millis(2000),
   /** How long an instance that refused a connection or timed out gets no traffic. */
   UPSTREAM_EJECT_MS: millis(10_000),
@@ -66,19 +82,6 @@ export const ConfigSchema = Type.Object({
 });
 
 export type Config = Static<typeof ConfigSchema>;
-
-export type ServiceName = 'auth' | 'main' | 'analytics';
-
-/** Instance base URLs of every service the gateway fronts; a service that is not deployed has none. */
-export type Upstreams = Record<ServiceName, string[]>;
-
-export function upstreamsOf(config: Config): Upstreams {
-  return {
-    auth: splitList(config.AUTH_URLS).map((url) => url.replace(/\/+$/, '')),
-    main: splitList(config.MAIN_URLS).map((url) => url.replace(/\/+$/, '')),
-    analytics: splitList(config.ANALYTICS_URLS).map((url) => url.replace(/\/+$/, '')),
-  };
-}
 
 export function splitList(list: string | undefined): string[] {
   if (!list) return [];

@@ -38,12 +38,16 @@ export const echo =
     res.end(JSON.stringify({ service, method: req.method, url: req.url, headers: req.headers }));
   };
 
-export async function startUpstream(handler: Handler): Promise<Upstream> {
+export async function startUpstream(
+  handler: Handler,
+  at: { host?: string; port?: number } = {},
+): Promise<Upstream> {
   const server = createServer(handler);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const host = at.host ?? '127.0.0.1';
+  await new Promise<void>((resolve) => server.listen(at.port ?? 0, host, resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${host}:${port}`,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
@@ -78,8 +82,8 @@ export const refuseAllTokens: ServiceAuth = {
  * Without `auth`, tokens are checked by a stub (the upstreams here are plain HTTP servers).
  */
 export async function startGateway(
-  env: Record<string, string | number | undefined> & { AUTH_URLS: string },
-  options: { auth?: 'real'; logger?: BuildOptions['logger'] } = {},
+  env: Record<string, string | number | undefined>,
+  options: { auth?: 'real'; logger?: BuildOptions['logger']; lookup?: BuildOptions['lookup'] } = {},
 ): Promise<{ app: App; url: string; config: Config }> {
   const strings: Record<string, string> = { LOG_LEVEL: 'silent', PORT: '0' };
   for (const [key, value] of Object.entries(env))
@@ -88,6 +92,7 @@ export async function startGateway(
   const app = await buildApp(config, {
     ...(options.auth === 'real' ? {} : { serviceAuth: refuseAllTokens }),
     ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.lookup ? { lookup: options.lookup } : {}),
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as AddressInfo;

@@ -72,12 +72,14 @@ export async function signUp(base: string) {
     password: `correct horse ${unique}`,
   };
   const registered = await post(`${base}/accounts/v1/register`, credentials);
-  if (registered.status !== 201) throw new Error(`register: ${registered.status}`);
+  if (registered.status !== 201) {
+    throw new Error(`register: ${registered.status} ${await registered.text()}`);
+  }
   const login = await post(`${base}/accounts/v1/login`, {
     email: credentials.email,
     password: credentials.password,
   });
-  if (login.status !== 200) throw new Error(`login: ${login.status}`);
+  if (login.status !== 200) throw new Error(`login: ${login.status} ${await login.text()}`);
   const body = (await login.json()) as { access_token: string; user: { id: string } };
   return { ...credentials, id: body.user.id, accessToken: body.access_token };
 }

@@ -1,9 +1,8 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { App } from '@platform/http';
-import type { ServiceName } from '../config.ts';
 import type { Balancer } from '../proxy/balancer.ts';
-import { ROUTES } from '../proxy/routes.ts';
+import type { Route } from '../proxy/table.ts';
 import { mergeDocuments, type OpenApi } from './merge.ts';
 
 const FETCH_TIMEOUT_MS = 3000;
@@ -16,12 +15,12 @@ const CACHE_MS = 60_000;
  */
 export async function docsRoutes(
   app: App,
-  options: { balancers: ReadonlyMap<ServiceName, Balancer> },
+  options: { routes: readonly Route[]; balancers: ReadonlyMap<string, Balancer> },
 ) {
   let merged: OpenApi | undefined;
   let fetchedAt = 0;
 
-  const fetchDocument = async (service: ServiceName, prefix: string) => {
+  const fetchDocument = async (service: string, prefix: string) => {
     const instance = options.balancers.get(service)?.pick();
     if (!instance) return undefined;
     try {
@@ -58,7 +57,7 @@ export async function docsRoutes(
         if (!request.url.startsWith('/docs/json')) return;
         if (merged && Date.now() - fetchedAt < CACHE_MS) return;
         const documents = await Promise.all(
-          ROUTES.map(async ({ service, prefix }) => ({
+          options.routes.map(async ({ service, prefix }) => ({
             service,
             prefix,
             document: await fetchDocument(service, prefix),

@@ -1,5 +1,6 @@
 import type { App } from '@platform/http';
-import type { ServiceName, Upstreams } from '../config.ts';
+import { isReady } from '../proxy/active-health.ts';
+import type { Balancer } from '../proxy/balancer.ts';
 
 const CHECK_TIMEOUT_MS = 2000;
 
@@ -7,10 +8,11 @@ const CHECK_TIMEOUT_MS = 2000;
  * `GET /health`: the whole stack as a client sees it. Every instance of every deployed service
  * must answer its `/health/ready`; the 503 names the services that do not (not their addresses).
  */
-export async function healthRoutes(app: App, options: { upstreams: Upstreams }) {
-  const deployed = (Object.entries(options.upstreams) as [ServiceName, string[]][]).filter(
-    ([, urls]) => urls.length > 0,
-  );
+export async function healthRoutes(
+  app: App,
+  options: { balancers: ReadonlyMap<string, Balancer> },
+) {
+  const deployed = [...options.balancers];
 
   const routeOptions = {
     schema: { hide: true },
@@ -20,15 +22,19 @@ export async function healthRoutes(app: App, options: { upstreams: Upstreams }) 
   app.get('/health', routeOptions, async (request, reply) => {
     const services: Record<string, string> = {};
     await Promise.all(
-      deployed.map(async ([service, urls]) => {
-        const ready = await Promise.all(urls.map(isReady));
+      deployed.map(async ([service, balancer]) => {
+        // Every address behind the service's names, as balanced: one replica answering is not enough.
+        const urls = balancer.instances.map((i) => i.url);
+        const ready = await Promise.all(urls.map((url) => isReady(url, CHECK_TIMEOUT_MS)));
         const down = ready.filter((r) => !r).length;
         services[service] =
-          down === 0
-            ? 'ready'
-            : urls.length === 1
-              ? 'not ready'
-              : `${down} of ${urls.length} instances not ready`;
+          urls.length === 0
+            ? 'no instances'
+            : down === 0
+              ? 'ready'
+              : urls.length === 1
+                ? 'not ready'
+                : `${down} of ${urls.length} instances not ready`;
       }),
     );
     const notReady = deployed.map(([s]) => s).filter((s) => services[s] !== 'ready');
@@ -45,16 +51,4 @@ export async function healthRoutes(app: App, options: { upstreams: Upstreams }) 
         services,
       });
   });
-}
-
-async function isReady(baseUrl: string): Promise<boolean> {
-  try {
-    const response = await fetch(`${baseUrl}/health/ready`, {
-      signal: AbortSignal.timeout(CHECK_TIMEOUT_MS),
-    });
-    await response.arrayBuffer();
-    return response.status === 200;
-  } catch {
-    return false;
-  }
 }

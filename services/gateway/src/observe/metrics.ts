@@ -1,5 +1,4 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { ServiceName } from '../config.ts';
 import { type Balancer, isAvailable } from '../proxy/balancer.ts';
 
 export interface GatewayMetrics {
@@ -12,7 +11,7 @@ export interface GatewayMetrics {
 /** The gateway's own series, beside the per-route histogram every service has. */
 export function gatewayMetrics(
   registry: Registry,
-  balancers: ReadonlyMap<ServiceName, Balancer>,
+  balancers: ReadonlyMap<string, Balancer>,
 ): GatewayMetrics {
   const registers = [registry];
   const perInstance = (read: (b: Balancer, i: Balancer['instances'][number]) => number) =>

@@ -1,5 +1,3 @@
-import type { ServiceName } from '../config.ts';
-
 export interface Failure {
   status: 502 | 503 | 504;
   detail: string;
@@ -16,27 +14,36 @@ const UNREACHABLE = new Set([
   'EHOSTUNREACH',
   'ENETUNREACH',
   'UND_ERR_CONNECT_TIMEOUT',
-  'FST_REPLY_FROM_SERVICE_UNAVAILABLE',
 ]);
 const TIMED_OUT = new Set([
   'UND_ERR_HEADERS_TIMEOUT',
   'UND_ERR_BODY_TIMEOUT',
-  'FST_REPLY_FROM_GATEWAY_TIMEOUT',
-  'FST_REPLY_FROM_TIMEOUT',
+  'GATEWAY_TOTAL_TIMEOUT',
 ]);
 /** The connection broke mid-request: an instance killed under load looks like this. */
-const RESET = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
+const RESET = new Set([
+  'ECONNRESET',
+  'EPIPE',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  // Its pool closed between the pick and the request: it just left the DNS answer.
+  'UND_ERR_DESTROYED',
+]);
 
 /** Maps what went wrong between the gateway and a service to the status a client should see. */
-export function failureOf(error: unknown, service: ServiceName): Failure {
+export function failureOf(error: unknown, service: string): Failure {
   const codes = codesOf(error);
   if (codes.some((c) => UNREACHABLE.has(c))) {
     return unavailable(service, true);
   }
+  if (codes.includes('GATEWAY_UPLOAD_TIMEOUT')) {
+    // The client was still sending its body: no reason to doubt the instance.
+    return { status: 504, detail: late(service), retriable: false, eject: false };
+  }
   if (codes.some((c) => TIMED_OUT.has(c))) {
     return {
       status: 504,
-      detail: `The ${service} service did not answer in time.`,
+      detail: late(service),
       retriable: false,
       eject: true,
     };
@@ -47,7 +54,9 @@ export function failureOf(error: unknown, service: ServiceName): Failure {
   return { status: 502, detail, retriable: false, eject: false };
 }
 
-export const unavailable = (service: ServiceName, eject = false): Failure => ({
+const late = (service: string) => `The ${service} service did not answer in time.`;
+
+export const unavailable = (service: string, eject = false): Failure => ({
   status: 503,
   detail: `The ${service} service is unavailable.`,
   retriable: true,

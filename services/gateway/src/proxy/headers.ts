@@ -15,6 +15,18 @@ const HOP_BY_HOP = new Set([
   'transfer-encoding',
   'upgrade',
 ]);
+/**
+ * Set by the gateway itself: `host` (the pool's origin), `expect` (Node has already answered
+ * `100-continue`, and undici refuses it), and the forwarding headers below.
+ */
+const OWN = new Set([
+  'host',
+  'expect',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+  'x-request-id',
+  'traceparent',
+]);
 
 /**
  * Identity the services might trust from each other; a client sending them is trying to pass
@@ -22,29 +34,58 @@ const HOP_BY_HOP = new Set([
  */
 const INTERNAL = /^x-(user|service|internal|authenticated)-/;
 
-/** What a service receives: the client's headers minus hop-by-hop and internal ones, plus ours. */
-export function requestHeaders(request: FastifyRequest, headers: Headers): Headers {
-  const out: Headers = {};
+/**
+ * What a service receives, as undici's flat `[name, value, …]` list: the client's headers minus
+ * hop-by-hop, internal and our own ones, plus ours.
+ */
+export function requestHeaders(request: FastifyRequest): string[] {
+  const headers = request.headers;
+  const named = connectionNamed(headers.connection);
+  const out: string[] = [];
   for (const name in headers) {
-    if (HOP_BY_HOP.has(name) || (name.startsWith('x-') && INTERNAL.test(name))) continue;
-    out[name] = headers[name];
+    const value = headers[name];
+    if (value === undefined || HOP_BY_HOP.has(name) || OWN.has(name)) continue;
+    if (name.startsWith('x-') && (INTERNAL.test(name) || name === 'x-forwarded-for')) continue;
+    if (named?.includes(name)) continue;
+    if (typeof value === 'string') out.push(name, value);
+    else for (const v of value) out.push(name, v);
   }
   const prior = headers['x-forwarded-for'];
-  out['x-forwarded-for'] = [prior, request.raw.socket.remoteAddress]
-    .flat()
-    .filter(Boolean)
-    .join(', ');
-  out['x-forwarded-proto'] = request.protocol;
-  out['x-forwarded-host'] = request.host;
-  out['x-request-id'] = request.id;
-  out.traceparent = childTraceparent(headers.traceparent);
+  const peer = request.raw.socket.remoteAddress;
+  const chain = [prior, peer].flat().filter(Boolean).join(', ');
+  if (chain) out.push('x-forwarded-for', chain);
+  out.push(
+    'x-forwarded-proto',
+    request.protocol,
+    'x-forwarded-host',
+    request.host,
+    'x-request-id',
+    request.id,
+    'traceparent',
+    childTraceparent(headers.traceparent),
+  );
   return out;
 }
 
+/** The service's answer headers a client may see: hop-by-hop ones, and those they name, go. */
 export function responseHeaders(headers: Headers): Headers {
+  const named = connectionNamed(headers.connection);
   const out: Headers = {};
-  for (const name in headers) if (!HOP_BY_HOP.has(name)) out[name] = headers[name];
+  for (const name in headers) {
+    if (HOP_BY_HOP.has(name) || named?.includes(name)) continue;
+    out[name] = headers[name];
+  }
   return out;
+}
+
+/** Headers a `Connection` header lists are hop-by-hop too (RFC 9110 §7.6.1). */
+function connectionNamed(connection: string | string[] | undefined): string[] | undefined {
+  if (connection === undefined) return undefined;
+  const list = typeof connection === 'string' ? connection : connection.join(',');
+  return list
+    .toLowerCase()
+    .split(',')
+    .map((token) => token.trim());
 }
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;

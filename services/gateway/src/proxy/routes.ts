@@ -1,18 +1,10 @@
-import replyFrom from '@fastify/reply-from';
 import { type App, sendProblem } from '@platform/http';
 import type { FastifyReply, FastifyRequest, LogLevel, RouteShorthandOptions } from 'fastify';
-import type { ServiceName } from '../config.ts';
 import type { Balancer, Instance } from './balancer.ts';
 import { streamBodies, tooLarge } from './body.ts';
-import { type Failure, failureOf, unavailable } from './failures.ts';
-import { requestHeaders, responseHeaders } from './headers.ts';
-
-/** Public path prefixes and the service behind each; nothing else is reachable through the gateway. */
-export const ROUTES: ReadonlyArray<{ prefix: string; service: ServiceName }> = [
-  { prefix: '/accounts', service: 'auth' },
-  { prefix: '/main', service: 'main' },
-  { prefix: '/analytics', service: 'analytics' },
-];
+import { failureOf, unavailable } from './failures.ts';
+import { forward, type Timeouts } from './forward.ts';
+import { type Route, routeFor } from './table.ts';
 
 /** A path with its own limits (body size, rate), still forwarded like the rest of its prefix. */
 export interface ExactRoute {
@@ -22,19 +14,21 @@ export interface ExactRoute {
 }
 
 export interface ProxyOptions {
-  balancers: ReadonlyMap<ServiceName, Balancer>;
-  timeoutMs: number;
-  connectTimeoutMs: number;
+  routes: readonly Route[];
+  balancers: ReadonlyMap<string, Balancer>;
+  timeouts: Timeouts;
   exact: ExactRoute[];
 }
 
 /** Which service and instance a request went to, for the access log, metrics and samples. */
 export interface Proxied {
-  service: ServiceName;
+  service: string;
   /** The last instance tried. */
   upstream?: string;
   /** The instance whose in-flight count this request holds, until it ends. */
   holding?: Instance;
+  /** Abandons the exchange with the service (the client went away). */
+  cancel?: () => void;
 }
 
 declare module 'fastify' {
@@ -43,7 +37,7 @@ declare module 'fastify' {
   }
   interface FastifyContextConfig {
     /** The service behind a proxied route (also when the edge refuses the request). */
-    service?: ServiceName;
+    service?: string;
   }
 }
 
@@ -51,52 +45,44 @@ declare module 'fastify' {
 const RETRIABLE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export async function proxyRoutes(app: App, options: ProxyOptions) {
-  await app.register(replyFrom, {
-    disableCache: true,
-    disableRequestLogging: true,
-    undici: {
-      connections: 128,
-      pipelining: 1,
-      keepAliveTimeout: 30_000,
-      connect: { timeout: options.connectTimeoutMs },
-      headersTimeout: options.timeoutMs,
-      bodyTimeout: options.timeoutMs,
-    },
-  });
   streamBodies(app);
   app.decorateRequest('proxied', null);
   app.addHook('onResponse', async (request) => release(request));
-  // A client that goes away mid-request must not leave its instance looking busy forever.
-  app.addHook('onRequestAbort', async (request) => release(request));
+  // A client that goes away mid-request must not leave its instance looking busy forever, nor
+  // the service working for nobody.
+  app.addHook('onRequestAbort', async (request) => {
+    request.proxied?.cancel?.();
+    release(request);
+  });
 
-  const serviceOf = (url: string) => ROUTES.find((r) => url.startsWith(`${r.prefix}/`))!.service;
-  const handlerFor = (service: ServiceName) => {
-    const balancer = options.balancers.get(service);
-    return balancer?.instances.length
-      ? forwarder(service, balancer, options.timeoutMs)
-      : notDeployed(service);
+  const handlerFor = (route: Route) => {
+    const balancer = options.balancers.get(route.service);
+    return balancer
+      ? forwarder(route.service, balancer, options.timeouts)
+      : notDeployed(route.service);
   };
   // Access lines are the gateway's own (one per request); Fastify's pair would double them.
   const level = app.log.level as LogLevel;
   const quiet = {
     logLevel: ['silent', 'fatal', 'error'].includes(level) ? level : ('warn' as LogLevel),
   };
-  for (const route of options.exact) {
-    const service = serviceOf(route.url);
+  for (const exact of options.exact) {
+    const route = routeFor(options.routes, exact.url);
+    if (!route) continue;
     app.route({
-      method: route.method,
-      url: route.url,
+      method: exact.method,
+      url: exact.url,
       ...quiet,
-      ...route.options,
-      config: { ...route.options.config, service },
-      handler: handlerFor(service),
+      ...exact.options,
+      config: { ...exact.options.config, service: route.service },
+      handler: handlerFor(route),
     });
   }
-  for (const { prefix, service } of ROUTES) {
-    const handler = handlerFor(service);
-    const options = { ...quiet, config: { service } };
-    app.all(prefix, options, handler);
-    app.all(`${prefix}/*`, options, handler);
+  for (const route of options.routes) {
+    const handler = handlerFor(route);
+    const routeOptions = { ...quiet, config: { service: route.service } };
+    app.all(route.prefix, routeOptions, handler);
+    app.all(`${route.prefix}/*`, routeOptions, handler);
   }
 }
 
@@ -108,57 +94,55 @@ function release(request: FastifyRequest) {
   }
 }
 
-function forwarder(service: ServiceName, balancer: Balancer, timeoutMs: number) {
-  const fail = (request: FastifyRequest, reply: FastifyReply, failure: Failure) =>
-    sendProblem(request, reply, failure.status, failure.detail);
-
+function forwarder(service: string, balancer: Balancer, timeouts: Timeouts) {
   const send = (
     request: FastifyRequest,
     reply: FastifyReply,
     instance: Instance,
-    retry: boolean,
+    mayRetry: boolean,
   ) => {
     instance.inFlight++;
-    request.proxied = { service, upstream: instance.url, holding: instance };
-    return reply.from(instance.url + request.url, {
-      timeout: timeoutMs,
-      // Our own retry (on another instance) replaces reply-from's (same instance, 503s included).
-      retryDelay: () => null,
-      rewriteRequestHeaders: (_req, headers) => requestHeaders(request, headers),
-      rewriteHeaders: (headers) => responseHeaders(headers),
-      // The callback's reply is this same reply, typed for any server kind.
-      onError: (_reply, { error }) => {
-        release(request);
-        if (request.bodyTooLarge) return reply.send(tooLarge(request.routeOptions.bodyLimit));
-        const failure = failureOf(error, service);
-        request.log.warn(
-          { err: error, service, upstream: instance.url },
-          'upstream request failed',
-        );
-        if (failure.eject) balancer.eject(instance);
-        const next = retry && failure.retriable ? balancer.pick(instance) : undefined;
-        if (next) return send(request, reply, next, false);
-        fail(request, reply, failure);
-      },
+    const proxied: Proxied = { service, upstream: instance.url, holding: instance };
+    request.proxied = proxied;
+    proxied.cancel = forward(request, reply, instance.pool, timeouts, (error) => {
+      release(request);
+      if (request.bodyTooLarge) {
+        reply.send(tooLarge(request.routeOptions.bodyLimit));
+        return;
+      }
+      const failure = failureOf(error, service);
+      request.log.warn({ err: error, service, upstream: instance.url }, 'upstream request failed');
+      if (failure.eject) balancer.eject(instance);
+      const next = mayRetry && failure.retriable ? balancer.pick(instance) : undefined;
+      if (next) send(request, reply, next, false);
+      else sendProblem(request, reply, failure.status, failure.detail);
     });
   };
 
   return (request: FastifyRequest, reply: FastifyReply) => {
     const problem = unsafePath(request.url);
-    if (problem) return sendProblem(request, reply, problem.status, problem.detail);
+    if (problem) {
+      sendProblem(request, reply, problem.status, problem.detail);
+      return;
+    }
     const instance = balancer.pick();
     // Every instance is out: answer now rather than wait on one that is known to be down.
     if (!instance) {
       request.proxied = { service };
-      return fail(request, reply, unavailable(service));
+      const failure = unavailable(service);
+      sendProblem(request, reply, failure.status, failure.detail);
+      return;
     }
-    return send(request, reply, instance, RETRIABLE_METHODS.has(request.method));
+    // A body can be sent once only: a request that had one is never tried again.
+    const mayRetry = RETRIABLE_METHODS.has(request.method) && request.body === undefined;
+    send(request, reply, instance, mayRetry);
   };
 }
 
-function notDeployed(service: ServiceName) {
-  return (request: FastifyRequest, reply: FastifyReply) =>
+function notDeployed(service: string) {
+  return (request: FastifyRequest, reply: FastifyReply) => {
     sendProblem(request, reply, 503, `The ${service} service is not running.`);
+  };
 }
 
 const DOT_SEGMENT = /(^|\/)(\.|%2e){1,2}(\/|$)/i;

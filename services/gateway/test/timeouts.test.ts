@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { type IncomingMessage, request, type ServerResponse } from 'node:http';
+import { after, test } from 'node:test';
+import { json, type Problem, startGateway, startUpstream } from './helpers.ts';
+import { eventually } from './services.ts';
+
+const cleanup: (() => Promise<void>)[] = [];
+after(async () => {
+  for (const close of cleanup.reverse()) await close();
+});
+
+async function gateway(env: Parameters<typeof startGateway>[0]) {
+  const started = await startGateway(env);
+  cleanup.push(() => started.app.close());
+  return started.url;
+}
+
+/** Sends its headers at once, then `first` bytes, then one byte every 100 ms for ever. */
+function trickle(first: number, seen: { closed: number }) {
+  return (req: IncomingMessage, res: ServerResponse) => {
+    if (req.url === '/health/ready') return res.end('{}');
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.write(`"${'x'.repeat(first)}`);
+    const timer = setInterval(() => res.write('x'), 100);
+    res.on('close', () => {
+      clearInterval(timer);
+      seen.closed++;
+    });
+  };
+}
+
+const healthyIn = async (url: string, instance: string) => {
+  const metrics = await (await fetch(`${url}/metrics`)).text();
+  const line = new RegExp(`gateway_upstream_healthy\\{[^}]*instance="${instance}"[^}]*\\} (\\d)`);
+  return line.exec(metrics)?.[1];
+};
+
+test('headers at once and a body that trickles for ever: 504 problem+json at the total timeout', async () => {
+  const seen = { closed: 0 };
+  const slow = await startUpstream(trickle(10, seen));
+  cleanup.push(slow.close);
+  // The silence timeout alone would never fire: a byte comes every 100 ms.
+  const url = await gateway({
+    AUTH_URLS: slow.url,
+    UPSTREAM_TIMEOUT: 30,
+    UPSTREAM_TOTAL_TIMEOUT: 1,
+  });
+  const started = Date.now();
+  const response = await fetch(`${url}/accounts/v1/user`, {
+    headers: { 'x-request-id': 'slow-1' },
+  });
+  const elapsed = Date.now() - started;
+  assert.equal(response.status, 504);
+  assert.match(response.headers.get('content-type') ?? '', /application\/problem\+json/);
+  const problem = await json<Problem>(response);
+  assert.equal(problem.request_id, 'slow-1');
+  assert.match(problem.detail, /auth service did not answer in time/);
+  // Not a performance figure: without a total deadline this would never end.
+  assert.ok(elapsed >= 900 && elapsed < 10_000, `took ${elapsed} ms`);
+  // The service's side of the exchange was closed, and the instance taken out for a while.
+  await eventually(async () => seen.closed === 1);
+  assert.equal(await healthyIn(url, slow.url), '0');
+});
+
+test('an answer that was already streaming when the total timeout came is cut off', async () => {
+  const seen = { closed: 0 };
+  // Past what the gateway holds back, so the client has the status line and the first bytes.
+  const slow = await startUpstream(trickle(200 * 1024, seen));
+  cleanup.push(slow.close);
+  const url = await gateway({ AUTH_URLS: slow.url, UPSTREAM_TOTAL_TIMEOUT: 1 });
+  const response = await fetch(`${url}/accounts/v1/user`);
+  assert.equal(response.status, 200);
+  await assert.rejects(response.text());
+  await eventually(async () => seen.closed === 1);
+});
+
+test('a slow upload is the client being slow: 504, and the instance stays in', async () => {
+  const upstream = await startUpstream((req, res) => {
+    if (req.url === '/health/ready') return res.end('{}');
+    req.resume();
+    req.on('end', () => res.end('{}'));
+  });
+  cleanup.push(upstream.close);
+  const url = await gateway({ AUTH_URLS: upstream.url, UPSTREAM_TOTAL_TIMEOUT: 1 });
+  const status = await new Promise<number>((resolve, reject) => {
+    const req = request(`${url}/accounts/v1/user/avatar`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/octet-stream', 'content-length': 1000 },
+    });
+    req.on('response', (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+      req.destroy();
+    });
+    req.on('error', reject);
+    // A tenth of the body, then nothing: the gateway must not wait for the rest for ever.
+    req.write(Buffer.alloc(100));
+  });
+  assert.equal(status, 504);
+  assert.equal(await healthyIn(url, upstream.url), '1');
+});
+
+test('a client that gives up closes the exchange with the service too', async () => {
+  let arrived = 0;
+  let closed = 0;
+  const stuck = await startUpstream((req, res) => {
+    if (req.url === '/health/ready') return res.end('{}');
+    arrived++;
+    res.on('close', () => closed++);
+  });
+  cleanup.push(stuck.close);
+  const url = await gateway({ AUTH_URLS: stuck.url });
+  const giveUp = new AbortController();
+  const pending = fetch(`${url}/accounts/v1/user`, { signal: giveUp.signal }).catch(() => 'gone');
+  await eventually(async () => arrived === 1);
+  giveUp.abort();
+  assert.equal(await pending, 'gone');
+  await eventually(async () => closed === 1);
+});
