@@ -6,7 +6,10 @@
  * `warn` (no access lines), the gateway's limits are set out of reach and analytics is not
  * running (samples are dropped and counted), so the figures show the forwarding path itself.
  * Absolute numbers depend on the machine (autocannon shares its two cores); ratios travel.
+ * `BENCH_CPU_PROF=<dir>` writes the gateway's CPU profile there (`node --cpu-prof`) for the
+ * whole run; open it in Chrome DevTools or speedscope.
  */
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -25,6 +28,7 @@ import autocannon from 'autocannon';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CPU_PROF = process.env.BENCH_CPU_PROF;
 const root = path.resolve(import.meta.dirname, '..');
 
 interface Row {
@@ -107,14 +111,38 @@ const proxies: TestNginx[] = [];
 async function start(name: string, env: Record<string, string>): Promise<string> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawnService(name, `services/${name}/src/server.ts`, {
+  const entry = `services/${name}/src/server.ts`;
+  const options = {
     cwd: root,
     prefix: `${name} | `,
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
-  });
+  };
+  const child =
+    CPU_PROF && name === 'gateway'
+      ? profiled(name, entry, options)
+      : spawnService(name, entry, options);
   processes.push(child);
   await waitReady(child, url, 60_000);
   return url;
+}
+
+/** Node refuses `--cpu-prof` in NODE_OPTIONS, so the profiled gateway is spawned by hand. */
+function profiled(name: string, entry: string, options: { cwd: string; env: NodeJS.ProcessEnv }) {
+  const args = [
+    '--cpu-prof',
+    `--cpu-prof-dir=${path.resolve(CPU_PROF!)}`,
+    '--import',
+    'tsx',
+    entry,
+  ];
+  const child = spawn(process.execPath, args, {
+    ...options,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return { name, child, exited } satisfies ServiceProcess;
 }
 
 try {

@@ -14,10 +14,16 @@ const LOGS_INFO = new Set(['trace', 'debug', 'info']);
 export function accessLog(app: App, options: { metrics: GatewayMetrics; samples: SampleSink }) {
   const { metrics, samples } = options;
   app.addHook('onResponse', async (request, reply) => {
-    const url = request.routeOptions.url;
-    if (url === '/metrics' || url === '/health' || url?.startsWith('/health/')) return;
     const proxied = request.proxied;
-    const service = proxied?.service ?? request.routeOptions.config.service;
+    let service = proxied?.service;
+    let url: string | undefined;
+    // Fastify builds `routeOptions` afresh on every read: proxied requests skip it.
+    if (!service) {
+      const options = request.routeOptions;
+      url = options.url;
+      if (url === '/metrics' || url === '/health' || url?.startsWith('/health/')) return;
+      service = options.config.service;
+    }
     const route = service ? routeLabel(request.url) : (url ?? 'unmatched');
     const durationMs = Math.round(reply.elapsedTime * 100) / 100;
     const userId = request.principal?.userId;

@@ -1,6 +1,9 @@
 const MAX_ROUTES = 1000;
 const ID_LIKE = /\d|^[^.]{25,}$/;
 const seen = new Set<string>();
+/** Paths seen lately and their labels: a client repeats its URLs, and this runs on every request. */
+const recent = new Map<string, string>();
+const MAX_RECENT = 10_000;
 
 /**
  * A bounded label for a proxied path: ids and slugs become `:id` (a segment holding a digit, a
@@ -8,7 +11,19 @@ const seen = new Set<string>();
  * and `/main/v1/posts/42` share `/main/v1/posts/:id`. Past a thousand shapes, `other`.
  */
 export function routeLabel(url: string): string {
-  const path = url.split('?', 1)[0]!;
+  const query = url.indexOf('?');
+  const path = query === -1 ? url : url.slice(0, query);
+  const known = recent.get(path);
+  if (known !== undefined) return known;
+  const label = labelOf(path);
+  // Long paths are not kept: a scanner's would fill the memory, not the hit rate.
+  if (path.length > 200) return label;
+  if (recent.size >= MAX_RECENT) recent.clear();
+  recent.set(path, label);
+  return label;
+}
+
+function labelOf(path: string): string {
   const segments = path.split('/').slice(1, 8);
   for (let i = 2; i < segments.length; i++) {
     const previous = segments[i - 1]!;

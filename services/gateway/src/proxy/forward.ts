@@ -114,7 +114,8 @@ export function forward(
         stream!.push(null);
       } else if (state === 'waiting') {
         finish();
-        respond(held.length === 0 ? undefined : Buffer.concat(held, heldBytes));
+        // Usually one chunk: sent as it came, not copied.
+        respond(held.length <= 1 ? held[0] : Buffer.concat(held, heldBytes));
       }
     },
     onResponseError(_c, error) {

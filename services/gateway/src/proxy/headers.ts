@@ -32,7 +32,8 @@ const OWN = new Set([
  * Identity the services might trust from each other; a client sending them is trying to pass
  * for someone. Identity at a service comes only from the verified token.
  */
-const INTERNAL = /^x-(user|service|internal|authenticated)-/;
+const INTERNAL = ['x-user-', 'x-service-', 'x-internal-', 'x-authenticated-'];
+const isInternal = (name: string) => INTERNAL.some((prefix) => name.startsWith(prefix));
 
 /**
  * What a service receives, as undici's flat `[name, value, …]` list: the client's headers minus
@@ -45,7 +46,7 @@ export function requestHeaders(request: FastifyRequest): string[] {
   for (const name in headers) {
     const value = headers[name];
     if (value === undefined || HOP_BY_HOP.has(name) || OWN.has(name)) continue;
-    if (name.startsWith('x-') && (INTERNAL.test(name) || name === 'x-forwarded-for')) continue;
+    if (name.startsWith('x-') && (name === 'x-forwarded-for' || isInternal(name))) continue;
     if (named?.includes(name)) continue;
     if (typeof value === 'string') out.push(name, value);
     else for (const v of value) out.push(name, v);
