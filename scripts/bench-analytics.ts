@@ -10,11 +10,10 @@
  *     PostgreSQL store and (unless BENCH_INFLUX_SAMPLES=0) on InfluxDB. The samples are loaded
  *     with their rollups as the service would have built them: on PostgreSQL by the statements of
  *     the rollup migration, on InfluxDB with the writer's rollup lines.
- * Knobs: BENCH_EVENTS (default 200000), BENCH_CONCURRENCY (4), BENCH_SAMPLES, BENCH_INFLUX_SAMPLES,
- * BENCH_PROFILE=<dir> (the analytics processes write CPU profiles there when they exit).
+ * Knobs: BENCH_EVENTS (default 200000), BENCH_CONCURRENCY (4), BENCH_SAMPLES, BENCH_INFLUX_SAMPLES.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ensureDatabase } from '@platform/db';
@@ -40,7 +39,6 @@ const EVENTS = Number(process.env.BENCH_EVENTS ?? 200_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 10_000_000);
 const INFLUX_SAMPLES = Number(process.env.BENCH_INFLUX_SAMPLES ?? SAMPLES);
-const PROFILE = process.env.BENCH_PROFILE;
 const BATCH = 500;
 const root = path.resolve(import.meta.dirname, '..');
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -75,6 +73,48 @@ const batchOf = (b: number) =>
     properties: { batch: b, i, plan: 'pro' },
   }));
 
+/**
+ * CPU seconds used so far by this process and everything under it, per name: the services by
+ * their name, the others (postgres, influxd) by their command. Linux only (/proc).
+ */
+async function cpuSeconds(names: Map<number, string>): Promise<Map<string, number>> {
+  const procs = new Map<number, { parent: number; command: string; cpu: number }>();
+  for (const entry of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    const close = stat.lastIndexOf(')');
+    if (close < 0) continue;
+    const f = stat.slice(close + 2).split(' ');
+    // utime, stime and those of reaped children, in clock ticks (100 per second).
+    const ticks = [11, 12, 13, 14].reduce((n, i) => n + Number(f[i]), 0);
+    procs.set(Number(entry), {
+      parent: Number(f[1]),
+      command: stat.slice(stat.indexOf('(') + 1, close),
+      cpu: ticks / 100,
+    });
+  }
+  const totals = new Map<string, number>();
+  const visit = (pid: number, inherited: string) => {
+    for (const [child, p] of procs) {
+      if (p.parent !== pid) continue;
+      const name = names.get(child) ?? (inherited === 'bench client' ? p.command : inherited);
+      totals.set(name, (totals.get(name) ?? 0) + p.cpu);
+      visit(child, name);
+    }
+  };
+  totals.set('bench client', procs.get(process.pid)?.cpu ?? 0);
+  visit(process.pid, 'bench client');
+  return totals;
+}
+
+const cpuDelta = (before: Map<string, number>, after: Map<string, number>) =>
+  [...after]
+    .map(([name, cpu]) => [name, cpu - (before.get(name) ?? 0)] as const)
+    .filter(([, cpu]) => cpu >= 0.05)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, cpu]) => `${name} ${cpu.toFixed(1)}`)
+    .join(', ');
+
 const scratch = await mkdtemp(path.join(tmpdir(), 'bench-analytics-'));
 const postgres = await startEmbeddedPostgres({
   dataDir: scratch,
@@ -107,6 +147,8 @@ try {
   );
   await waitReady(processes[0]!, authUrl, 60_000);
 
+  const names = new Map<number, string>();
+  if (processes[0]!.child.pid) names.set(processes[0]!.child.pid, 'auth');
   const analytics = async (name: string, env: Record<string, string>) => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
@@ -121,11 +163,11 @@ try {
         AUTH_URL: authUrl,
         SERVICE_TOKEN: serviceToken,
         DATABASE_URL: await ensureDatabase(postgres.url, name),
-        ...(PROFILE ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${PROFILE}` } : {}),
         ...env,
       },
     });
     processes.push(proc);
+    if (proc.child.pid) names.set(proc.child.pid, name);
     await waitReady(proc, url, 60_000);
     return url;
   };
@@ -153,6 +195,7 @@ try {
   const latencies: number[] = [];
   // Bodies made beforehand, as the raw lines are: only the systems under test are timed.
   const bodies = Array.from({ length: batches }, (_, b) => JSON.stringify({ events: batchOf(b) }));
+  const cpuE2e = await cpuSeconds(names);
   const startE2e = performance.now();
   await pool(batches, async (b) => {
     const t0 = performance.now();
@@ -169,6 +212,7 @@ try {
   // Counting is a query InfluxDB pays for: not before every event has been accepted.
   await until(async () => (await count(bench)) >= batches * BATCH, 600_000);
   const e2eMs = performance.now() - startE2e;
+  const cpuE2eUsed = cpuDelta(cpuE2e, await cpuSeconds(names));
 
   // 1b. The same events as line protocol, straight to InfluxDB, same batches and concurrency.
   const raw = influxClient({ url: influx.url, database: 'raw' });
@@ -188,9 +232,11 @@ try {
     ),
   );
   log('writing the same events as raw line protocol…');
+  const cpuRaw = await cpuSeconds(names);
   const startRaw = performance.now();
   await pool(batches, (b) => raw.write(lines[b]!));
   const rawMs = performance.now() - startRaw;
+  const cpuRawUsed = cpuDelta(cpuRaw, await cpuSeconds(names));
   if ((await count(raw)) !== batches * BATCH) throw new Error('raw write lost points');
 
   const f = (n: number) => n.toFixed(0);
@@ -204,7 +250,9 @@ Batch ingestion (${batches * BATCH} events in batches of ${BATCH}, ${CONCURRENCY
   accepted by the API (202):                              ${f(acceptRate)} events/s
   raw line protocol straight to InfluxDB:                 ${f(rawRate)} events/s
   ratio end to end / raw:                                 ${(e2eRate / rawRate).toFixed(2)} (target >= 0.5)
-  one 500-event batch: p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms`);
+  one 500-event batch: p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms
+  CPU seconds, end to end: ${cpuE2eUsed}
+  CPU seconds, raw:        ${cpuRawUsed}`);
 
   // 2. /performance over many samples.
   /** Times one query and prints it at once; a failure is printed, not fatal. */

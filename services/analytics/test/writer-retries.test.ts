@@ -54,7 +54,10 @@ test('the writer retries a failing store, and parks only the items it refuses', 
   // The refused event stays queued (parked for later), the written ones are gone.
   let rows: { item: ({ event: string } | null)[]; attempts: number }[] = [];
   for (let i = 0; i < 100; i += 1) {
-    rows = (await sql(t.databaseUrl, 'select item, attempts from queue')) as typeof rows;
+    rows = (await sql(
+      t.databaseUrl,
+      'select item::json as item, attempts from queue',
+    )) as typeof rows;
     if (rows[0]?.attempts === 1) break;
     await sleep(50);
   }

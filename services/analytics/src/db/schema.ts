@@ -21,8 +21,8 @@ export const queue = pgTable(
   {
     seq: bigserial({ mode: 'number' }).primaryKey(),
     kind: text().notNull().$type<'event' | 'sample'>(),
-    /** The items of one accepted request, in order. */
-    item: jsonb().notNull().$type<(Record<string, unknown> | null)[]>(),
+    /** The items of one accepted request, in order, as JSON text (see queue.ts). */
+    item: text().notNull(),
     attempts: integer().notNull().default(0),
     nextAttemptAt: timestamptzNow(),
     enqueuedAt: timestamptzNow(),

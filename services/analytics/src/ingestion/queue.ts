@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/index.ts';
 import type { AcceptedEvent, Sample } from './types.ts';
+import type { Row } from './writer-batches.ts';
 
 /** Items per queue row at most: every endpoint's batch limit is at or below it. */
 export const ROW_ITEMS = 1000;
@@ -11,15 +12,36 @@ export const itemSeq = (seq: number, index: number) => seq * ROW_ITEMS + index;
 /**
  * Appends one accepted request to the durable queue in the caller's transaction, as one row
  * holding its items: one small insert per request instead of one row per event is what lets
- * ingestion keep up with the store. The writer takes it from there.
+ * ingestion keep up with the store. The column is text, stored as sent and uncompressed:
+ * PostgreSQL spends nothing on what lives only until the writer has moved it.
  */
-async function append(tx: Tx | Db, kind: 'event' | 'sample', items: object[]): Promise<void> {
-  if (items.length === 0) return;
+async function append(
+  tx: Tx | Db,
+  kind: Row['kind'],
+  items: Row['item'],
+): Promise<Row | undefined> {
+  if (items.length === 0) return undefined;
   if (items.length > ROW_ITEMS) throw new Error(`at most ${ROW_ITEMS} items per queue row`);
-  await tx.execute(
-    sql`insert into queue (kind, item) values (${kind}, ${JSON.stringify(items)}::jsonb)`,
+  const { rows } = await tx.execute<{ seq: number }>(
+    sql`insert into queue (kind, item) values (${kind}, ${JSON.stringify(items)})
+        returning seq::float8 as seq`,
   );
+  return { seq: rows[0]!.seq, kind, item: items };
 }
 
-export const enqueueEvents = (tx: Tx | Db, events: AcceptedEvent[]) => append(tx, 'event', events);
-export const enqueueSamples = (tx: Tx | Db, samples: Sample[]) => append(tx, 'sample', samples);
+/**
+ * Events as queued: `properties` travels as its JSON text (given, when the caller already has
+ * it), so neither the queue nor the writer walks the object again.
+ */
+export const enqueueEvents = (tx: Tx | Db, events: AcceptedEvent[], propertiesJson?: string[]) =>
+  append(
+    tx,
+    'event',
+    events.map((e, i) => ({
+      ...e,
+      properties: propertiesJson?.[i] ?? JSON.stringify(e.properties),
+    })),
+  );
+
+export const enqueueSamples = (tx: Tx | Db, samples: Sample[]) =>
+  append(tx, 'sample', samples as unknown as Row['item']);

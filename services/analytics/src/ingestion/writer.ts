@@ -2,66 +2,28 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.ts';
-import type { Db } from '../db/index.ts';
+import type { Db, Tx } from '../db/index.ts';
 import { StoreRejected } from '../store/errors.ts';
 import type { QueuedEvent, QueuedSample, Store } from '../store/types.ts';
 import { itemSeq } from './queue.ts';
+import { chunksOf, halves, type Item, type Row } from './writer-batches.ts';
 
 export interface Writer {
   start(): void;
   /** Asks for a pass now (after an enqueue) instead of at the next interval. */
   wake(): void;
+  /**
+   * Hands over a queue row this process just committed, so the next pass need not read back
+   * and parse what it already holds. Only a shortcut: the row is still read if need be.
+   */
+  remember(row: Row): void;
   /** Resolves once the queue holds nothing that is due (tests, benchmarks). */
   drained(): Promise<void>;
   close(): Promise<void>;
 }
 
-/** One accepted request: its items in order; an item already written is null (see park). */
-interface Row {
-  seq: number;
-  kind: 'event' | 'sample';
-  item: (Record<string, unknown> | null)[];
-}
-
-interface Item {
-  row: Row;
-  index: number;
-  value: Record<string, unknown>;
-}
-
-/**
- * Store writes of about `size` items made of whole queue rows. Whatever else a retry brings
- * along, a row is then always written whole or in the same halves (see halves), which the
- * InfluxDB store's rollups rely on: their points are keyed by the items of one write.
- */
-function chunksOf(items: Item[], size: number): Item[][] {
-  const chunks: Item[][] = [];
-  let chunk: Item[] = [];
-  for (let i = 0; i < items.length; i += 1) {
-    const item = items[i]!;
-    const rowStarts = i === 0 || items[i - 1]!.row !== item.row;
-    if (rowStarts && chunk.length > 0 && chunk.length + item.row.item.length > size) {
-      chunks.push(chunk);
-      chunk = [];
-    }
-    chunk.push(item);
-  }
-  if (chunk.length) chunks.push(chunk);
-  return chunks;
-}
-
-/** Two parts of a refused write: split between rows while it spans several, else in the middle. */
-function halves(items: Item[]): [Item[], Item[]] {
-  const boundaries: number[] = [];
-  for (let i = 1; i < items.length; i += 1) {
-    if (items[i]!.row !== items[i - 1]!.row) boundaries.push(i);
-  }
-  const middle = items.length / 2;
-  const at = boundaries.length
-    ? boundaries.reduce((best, b) => (Math.abs(b - middle) < Math.abs(best - middle) ? b : best))
-    : Math.ceil(middle);
-  return [items.slice(0, at), items.slice(at)];
-}
+/** Items the writer keeps in memory at most (see remember). */
+const MAX_CACHED_ITEMS = 50_000;
 
 /** Items the store refuses outright wait this long before they are tried again. */
 const PARK = '1 hour';
@@ -87,13 +49,39 @@ export function createWriter(deps: {
   /** Passes started so far; a drained() waiter needs an empty pass that began after its call. */
   let passes = 0;
   let waiters: { after: number; resolve: () => void }[] = [];
+  const cache = new Map<number, Row>();
+  let cachedItems = 0;
+  const forget = (seq: number) => {
+    cachedItems -= cache.get(seq)?.item.length ?? 0;
+    cache.delete(seq);
+  };
+
+  /** The due rows, oldest first, locked; their items from the cache or else from the table. */
+  async function take(tx: Tx): Promise<Row[]> {
+    const { rows: heads } = await tx.execute<Omit<Row, 'item'> & Record<string, unknown>>(
+      sql`select seq::float8 as seq, kind from queue where next_attempt_at <= now()
+          order by seq limit ${rowsPerPass} for update skip locked`,
+    );
+    // Rows older than the oldest due one are written, parked or another replica's.
+    const oldest = heads[0]?.seq ?? Number.POSITIVE_INFINITY;
+    for (const seq of cache.keys()) if (seq < oldest) forget(seq);
+    const missing = heads.filter((h) => !cache.has(h.seq)).map((h) => h.seq);
+    const loaded = new Map<number, Row['item']>();
+    if (missing.length) {
+      const { rows } = await tx.execute<{ seq: number; item: string }>(
+        sql`select seq::float8 as seq, item from queue
+            where seq = any(string_to_array(${missing.join(',')}, ',')::bigint[])`,
+      );
+      for (const r of rows) loaded.set(r.seq, JSON.parse(r.item));
+    }
+    return heads.map((h) => cache.get(h.seq) ?? { ...h, item: loaded.get(h.seq) ?? [] });
+  }
 
   async function pass(): Promise<number> {
-    return db.transaction(async (tx) => {
-      const { rows } = await tx.execute<Row & Record<string, unknown>>(
-        sql`select seq::float8 as seq, kind, item from queue where next_attempt_at <= now()
-            order by seq limit ${rowsPerPass} for update skip locked`,
-      );
+    const taken: Row[] = [];
+    const moved = await db.transaction(async (tx) => {
+      const rows = await take(tx);
+      taken.push(...rows);
       if (rows.length === 0) return 0;
       const items = rows.flatMap((row) =>
         row.item.flatMap((value, index) => (value ? [{ row, index, value }] : [])),
@@ -102,7 +90,8 @@ export function createWriter(deps: {
       for (const chunk of chunksOf(items, config.WRITER_BATCH_SIZE)) {
         for (const r of await write(chunk)) refused.add(r);
       }
-      const done = rows.filter((row) => !items.some((i) => i.row === row && refused.has(i)));
+      const keep = new Set([...refused].map((i) => i.row));
+      const done = rows.filter((row) => !keep.has(row));
       // One text parameter, not one per row.
       if (done.length) {
         const seqs = done.map((r) => r.seq).join(',');
@@ -110,21 +99,25 @@ export function createWriter(deps: {
           sql`delete from queue where seq = any(string_to_array(${seqs}, ',')::bigint[])`,
         );
       }
-      for (const row of rows.filter((r) => !done.includes(r))) {
+      for (const row of keep) {
         const left = row.item.map((value, index) =>
           [...refused].some((i) => i.row === row && i.index === index) ? value : null,
         );
-        await tx.execute(sql`update queue set item = ${JSON.stringify(left)}::jsonb,
+        await tx.execute(sql`update queue set item = ${JSON.stringify(left)},
             attempts = attempts + 1, next_attempt_at = now() + ${PARK}::interval
             where seq = ${row.seq}`);
       }
       return rows.length;
     });
+    for (const row of taken) forget(row.seq);
+    return moved;
   }
 
   /** Writes items; returns those the store refuses outright, found by halving the batch. */
   async function write(items: Item[]): Promise<Item[]> {
-    const queued = (i: Item) => ({ ...i.value, seq: itemSeq(i.row.seq, i.index) });
+    // The values are this pass's own parse of the row: numbering them in place spares a copy.
+    const queued = (i: Item): unknown =>
+      Object.assign(i.value, { seq: itemSeq(i.row.seq, i.index) });
     try {
       const events = items.filter((i) => i.row.kind === 'event').map(queued);
       const samples = items.filter((i) => i.row.kind === 'sample').map(queued);
@@ -180,6 +173,12 @@ export function createWriter(deps: {
     },
     wake() {
       wakeUp?.();
+    },
+    remember(row) {
+      // Bounded: while the store is down the queue grows, the cache does not.
+      if (cachedItems + row.item.length > MAX_CACHED_ITEMS) return;
+      cache.set(row.seq, row);
+      cachedItems += row.item.length;
     },
     drained() {
       const waiting = new Promise<void>((resolve) => waiters.push({ after: passes, resolve }));

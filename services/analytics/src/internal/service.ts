@@ -33,12 +33,14 @@ export async function receiveEvents(
         properties: e.payload,
         timestamp: new Date(e.occurred_at).toISOString(),
       }));
-    await enqueueEvents(tx, events);
     await ctx.destinations.enqueue(tx, events);
-    return events.length;
+    return enqueueEvents(tx, events);
   });
-  if (fresh) ctx.writer.wake();
-  return fresh;
+  if (fresh) {
+    ctx.writer.remember(fresh);
+    ctx.writer.wake();
+  }
+  return fresh?.item.length ?? 0;
 }
 
 /** Numbers and UUIDs in a path would make one series per record; they become `:id`. */
@@ -67,7 +69,10 @@ export async function receiveSamples(
     userId: s.user_id ?? null,
     upstream: s.upstream ?? null,
   }));
-  await enqueueSamples(ctx.db, samples);
-  if (samples.length) ctx.writer.wake();
+  const row = await enqueueSamples(ctx.db, samples);
+  if (row) {
+    ctx.writer.remember(row);
+    ctx.writer.wake();
+  }
   return samples.length;
 }

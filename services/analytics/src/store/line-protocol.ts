@@ -8,12 +8,18 @@ import type { QueuedEvent, QueuedSample } from './types.ts';
  * sub-millisecond digits: a retried write lands on the same point instead of adding one, and two
  * events in the same millisecond never overwrite each other.
  */
-export function pointTime(timestamp: string, seq: number): bigint {
-  return BigInt(Date.parse(timestamp)) * 1_000_000n + BigInt(seq % 1_000_000);
+export function pointTime(timestamp: string, seq: number): string {
+  // Milliseconds and six sub-ms digits side by side: exact, without BigInt arithmetic.
+  return `${Date.parse(timestamp)}${String(seq % 1_000_000).padStart(6, '0')}`;
 }
 
-const tag = (value: string) => value.replace(/[\\,= ]/g, (c) => `\\${c}`).replace(/\n/g, ' ');
-const str = (value: string) => `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+// Most values need no escaping; testing first spares a replace per value.
+const TAG_SPECIAL = /[\\,= \n]/;
+const STR_SPECIAL = /[\\"]/;
+const tag = (value: string) =>
+  TAG_SPECIAL.test(value) ? value.replace(/[\\,= ]/g, (c) => `\\${c}`).replace(/\n/g, ' ') : value;
+const str = (value: string) =>
+  STR_SPECIAL.test(value) ? `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"` : `"${value}"`;
 
 function fields(values: Record<string, string | number | null | { int: number }>): string {
   const parts: string[] = [];
@@ -27,14 +33,13 @@ function fields(values: Record<string, string | number | null | { int: number }>
 }
 
 export function eventLine(e: QueuedEvent): string {
-  const tags = `events,event=${tag(e.event)},source=${tag(e.source)}`;
-  const values = fields({
-    event_id: e.id,
-    user_id: e.userId,
-    anonymous_id: e.anonymousId,
-    properties: JSON.stringify(e.properties),
-  });
-  return `${tags} ${values} ${pointTime(e.timestamp, e.seq)}`;
+  const properties = typeof e.properties === 'string' ? e.properties : JSON.stringify(e.properties);
+  return (
+    `events,event=${tag(e.event)},source=${tag(e.source)} event_id=${str(e.id)}` +
+    (e.userId == null ? '' : `,user_id=${str(e.userId)}`) +
+    (e.anonymousId == null ? '' : `,anonymous_id=${str(e.anonymousId)}`) +
+    `,properties=${str(properties)} ${pointTime(e.timestamp, e.seq)}`
+  );
 }
 
 export function sampleLine(s: QueuedSample): string {

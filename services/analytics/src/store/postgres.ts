@@ -63,7 +63,11 @@ export function createPostgresStore(db: Db): Store {
       for (const part of chunks(items)) {
         await db.execute(sql`
           insert into events (seq, event_id, name, source, user_id, anonymous_id, properties, occurred_at)
-          select seq, id, event, source, "userId", "anonymousId", properties, timestamp
+          select seq, id, event, source, "userId", "anonymousId",
+            -- queued as JSON text (older rows: as the object)
+            case when jsonb_typeof(properties) = 'string' then (properties #>> '{}')::jsonb
+              else properties end,
+            timestamp
           from jsonb_to_recordset(${JSON.stringify(part)}::jsonb) as x(seq bigint, id text,
             event text, source text, "userId" text, "anonymousId" text, properties jsonb,
             timestamp timestamptz)

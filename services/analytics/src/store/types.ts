@@ -1,7 +1,13 @@
 import type { AcceptedEvent, Sample } from '../ingestion/types.ts';
 
-/** Queued items carry the queue's sequence number: writing the same one twice changes nothing. */
-export type QueuedEvent = AcceptedEvent & { seq: number };
+/**
+ * Queued items carry the queue's sequence number: writing the same one twice changes nothing.
+ * An event's properties come as their JSON text (older queue rows: as the object).
+ */
+export type QueuedEvent = Omit<AcceptedEvent, 'properties'> & {
+  seq: number;
+  properties: string | Record<string, unknown>;
+};
 export type QueuedSample = Sample & { seq: number };
 
 export interface ActivityQuery {

@@ -1,0 +1,46 @@
+/** One accepted request: its items in order; an item already written is null (see park). */
+export interface Row {
+  seq: number;
+  kind: 'event' | 'sample';
+  item: (Record<string, unknown> | null)[];
+}
+
+export interface Item {
+  row: Row;
+  index: number;
+  value: Record<string, unknown>;
+}
+
+/**
+ * Store writes of about `size` items made of whole queue rows. Whatever else a retry brings
+ * along, a row is then always written whole or in the same halves (see halves), which the
+ * InfluxDB store's rollups rely on: their points are keyed by the items of one write.
+ */
+export function chunksOf(items: Item[], size: number): Item[][] {
+  const chunks: Item[][] = [];
+  let chunk: Item[] = [];
+  for (let i = 0; i < items.length; i += 1) {
+    const item = items[i]!;
+    const rowStarts = i === 0 || items[i - 1]!.row !== item.row;
+    if (rowStarts && chunk.length > 0 && chunk.length + item.row.item.length > size) {
+      chunks.push(chunk);
+      chunk = [];
+    }
+    chunk.push(item);
+  }
+  if (chunk.length) chunks.push(chunk);
+  return chunks;
+}
+
+/** Two parts of a refused write: split between rows while it spans several, else in the middle. */
+export function halves(items: Item[]): [Item[], Item[]] {
+  const boundaries: number[] = [];
+  for (let i = 1; i < items.length; i += 1) {
+    if (items[i]!.row !== items[i - 1]!.row) boundaries.push(i);
+  }
+  const middle = items.length / 2;
+  const at = boundaries.length
+    ? boundaries.reduce((best, b) => (Math.abs(b - middle) < Math.abs(best - middle) ? b : best))
+    : Math.ceil(middle);
+  return [items.slice(0, at), items.slice(at)];
+}
