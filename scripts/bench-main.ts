@@ -23,12 +23,13 @@ import autocannon from 'autocannon';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import { seed } from '../services/main/scripts/seed.ts';
-import { encodeCursor, type ListOrder } from '../services/main/src/posts/cursor.ts';
+import { type Cursor, encodeCursor, type ListOrder } from '../services/main/src/posts/cursor.ts';
 import {
   type ListFilters,
   type ListRow,
   listQuery,
 } from '../services/main/src/posts/list-query.ts';
+import { rankedPage, rankedQuery } from '../services/main/src/posts/rank-query.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -44,6 +45,8 @@ const SAMPLES = Number(args.samples);
 const SECONDS = Number(args.seconds);
 const PAGE = 20;
 const DEEP_PAGE = 1000;
+/** The service's SEARCH_RANK_WINDOW, passed to it explicitly. */
+const RANK_WINDOW = 1000;
 const root = path.resolve(import.meta.dirname, '..');
 const dialect = new PgDialect();
 
@@ -52,6 +55,8 @@ interface Case {
   query: Record<string, string | string[]>;
   order: ListOrder;
   filters: ListFilters;
+  /** Default DEEP_PAGE. */
+  deepPage?: number;
 }
 
 const quantile = (sorted: number[], q: number) =>
@@ -156,7 +161,13 @@ try {
   const main = spawnService('main', 'services/main/src/server.ts', {
     cwd: root,
     prefix: 'main | ',
-    env: { ...common, PORT: String(mainPort), DATABASE_URL: mainDb, AUTH_URL: authUrl },
+    env: {
+      ...common,
+      PORT: String(mainPort),
+      DATABASE_URL: mainDb,
+      AUTH_URL: authUrl,
+      SEARCH_RANK_WINDOW: String(RANK_WINDOW),
+    },
   });
   running.push(main);
   await waitReady(main, mainUrl, 60_000);
@@ -231,6 +242,20 @@ try {
       order: 'rank',
       filters: { q: 'garden' },
     },
+    {
+      name: 'q=common word, ranked (window)',
+      query: { q: 'garden' },
+      order: 'rank',
+      filters: { q: 'garden' },
+      // Still among the RANK_WINDOW newest matches, ranked on every page.
+      deepPage: Math.floor(RANK_WINDOW / PAGE) - 1,
+    },
+    {
+      name: 'q=common word, ranked, tag',
+      query: { q: 'garden', tag: tagA!.slug },
+      order: 'rank',
+      filters: { q: 'garden', tags: [tagA!.slug] },
+    },
   ];
 
   const header = [
@@ -248,31 +273,19 @@ try {
   const out: string[][] = [header];
   for (const c of cases) {
     process.stderr.write(`measuring ${c.name}…\n`);
-    const published = [{ status: 'published' as const }];
-    // The deep cursor: the last row of page 999, read with the service's own query.
-    const reach = await db.query(
-      toQuery(listQuery(published, c.order, c.filters, undefined, (DEEP_PAGE - 1) * PAGE)),
-    );
-    const rows = reach.rows as ListRow[];
-    const available = rows.length;
-    const pages = Math.max(1, Math.ceil(available / PAGE));
-    const deepPage = available >= (DEEP_PAGE - 1) * PAGE ? DEEP_PAGE : pages;
-    const before = rows[(deepPage - 1) * PAGE - 1];
-    const after = before ? { order: c.order, value: before.sort_value, id: before.id } : undefined;
+    const wanted = c.deepPage ?? DEEP_PAGE;
+    const { available, deepPage, after, plans } = await reach(db, c, wanted);
     const params = new URLSearchParams();
     for (const [k, v] of Object.entries(c.query)) for (const x of [v].flat()) params.append(k, x);
     params.set('limit', String(PAGE));
     const first = await timeGets(`${mainUrl}/main/v1/posts?${params}`);
-    const firstPlan = await explain(
-      db,
-      listQuery(published, c.order, c.filters, undefined, PAGE + 1),
-    );
+    const firstPlan = await explain(db, plans.first);
     if (after) params.set('cursor', encodeCursor(after));
     const deep = await timeGets(`${mainUrl}/main/v1/posts?${params}`);
-    const deepPlan = await explain(db, listQuery(published, c.order, c.filters, after, PAGE + 1));
+    const deepPlan = await explain(db, plans.deep);
     out.push([
       c.name,
-      available >= (DEEP_PAGE - 1) * PAGE ? `≥${(DEEP_PAGE - 1) * PAGE}` : String(available),
+      available >= (wanted - 1) * PAGE ? `≥${(wanted - 1) * PAGE}` : String(available),
       first.p50.toFixed(1),
       first.p95.toFixed(1),
       String(firstPlan.rows),
@@ -315,6 +328,65 @@ try {
   if (!args.data) await rm(scratch, { recursive: true, force: true });
 }
 
+type Query = Parameters<PgDialect['sqlToQuery']>[0];
+
+/**
+ * The cursor that walking `PAGE`-sized pages reaches before page `wanted` (or the last page when
+ * fewer match), made by the service's own queries, and the query the service runs for page 1
+ * and for that page.
+ */
+async function reach(db: pg.Client, c: Case, wanted: number) {
+  const published = [{ status: 'published' as const }];
+  const skip = (wanted - 1) * PAGE;
+  if (c.order !== 'rank') {
+    const rows = (
+      await db.query(toQuery(listQuery(published, c.order, c.filters, undefined, skip)))
+    ).rows as ListRow[];
+    const deepPage = rows.length >= skip ? wanted : Math.max(1, Math.ceil(rows.length / PAGE));
+    const before = rows[(deepPage - 1) * PAGE - 1];
+    const after: Cursor | undefined = before
+      ? { order: c.order, value: before.sort_value, id: before.id }
+      : undefined;
+    return {
+      available: rows.length,
+      deepPage,
+      after,
+      plans: {
+        first: listQuery(published, c.order, c.filters, undefined, PAGE + 1),
+        deep: listQuery(published, c.order, c.filters, after, PAGE + 1),
+      },
+    };
+  }
+  const filters = { ...c.filters, q: c.filters.q ?? '' };
+  const run = (query: Query) => db.query(toQuery(query));
+  // One page of `skip` rows ends where `wanted - 1` pages of PAGE rows end: same last row, same cursor.
+  const walk = async (rows: number) =>
+    rows === 0
+      ? { rows: [], next: undefined }
+      : rankedPage(run, published, filters, undefined, rows, RANK_WINDOW);
+  let deepPage = wanted;
+  let { rows, next } = await walk(skip);
+  const available = rows.length;
+  if (!next) {
+    deepPage = Math.max(1, Math.ceil(available / PAGE));
+    ({ rows, next } = await walk((deepPage - 1) * PAGE));
+  }
+  const after = next ?? undefined;
+  const stage = after?.stage;
+  return {
+    available,
+    deepPage,
+    after,
+    plans: {
+      first: rankedQuery(published, filters, undefined, undefined, PAGE + 1, RANK_WINDOW),
+      deep:
+        stage === 'recent'
+          ? listQuery(published, '-published_at', filters, after, PAGE + 1)
+          : rankedQuery(published, filters, stage, after, PAGE + 1, RANK_WINDOW),
+    },
+  };
+}
+
 async function countPosts(url: string): Promise<number> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -327,12 +399,12 @@ async function countPosts(url: string): Promise<number> {
   }
 }
 
-function toQuery(query: Parameters<PgDialect['sqlToQuery']>[0]) {
+function toQuery(query: Query) {
   const { sql, params } = dialect.sqlToQuery(query);
   return { text: sql, values: params as unknown[] };
 }
 
-async function explain(db: pg.Client, query: Parameters<PgDialect['sqlToQuery']>[0]) {
+async function explain(db: pg.Client, query: Query) {
   const { text, values } = toQuery(query);
   const { rows } = await db.query(`explain (analyze, format json) ${text}`, values);
   return scanned((rows[0]['QUERY PLAN'] as { Plan: PlanNode }[])[0]!.Plan);

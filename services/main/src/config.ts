@@ -23,6 +23,13 @@ export const ConfigSchema = Type.Object({
     default: 15_000,
     description: 'milliseconds',
   }),
+  /** A search without sort ranks this many newest matches, then lists older ones by date. */
+  SEARCH_RANK_WINDOW: Type.Integer({
+    minimum: 1,
+    maximum: 10_000,
+    default: 1000,
+    description: 'a count of posts',
+  }),
   /** With SERVICE_TOKEN: domain events (the outbox) are relayed to analytics at this URL. */
   ANALYTICS_URL: Type.Optional(Env.url()),
   SERVICE_TOKEN: Type.Optional(

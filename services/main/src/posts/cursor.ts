@@ -5,19 +5,40 @@ import { UUID } from '../slug.ts';
 /** Every order a list can be in; `rank` is the full-text order used when q is given alone. */
 export type ListOrder = '-published_at' | 'published_at' | '-created_at' | 'title' | 'rank';
 
-/** The position after the last item of a page: its sort value (as Postgres wrote it) and id. */
-export interface Cursor {
-  order: ListOrder;
+/** A place in a list: a sort value (as Postgres wrote it) and the id that breaks ties. */
+export interface Position {
   value: string;
   id: string;
 }
 
+/**
+ * The posts a ranked walk orders by relevance: those between `newest` and `oldest` (inclusive,
+ * in -published_at order) when the walk began. `more` says older matches follow, by date.
+ */
+export interface RankWindow {
+  newest: Position;
+  oldest: Position;
+  more: boolean;
+}
+
+/** The position after the last item of a page. */
+export interface Cursor extends Position {
+  order: ListOrder;
+  /**
+   * Only in order rank: the window whose ranks `value` is one of, or 'recent' once the walk has
+   * left it and `value` is a published_sort (see posts/rank-query.ts).
+   */
+  stage?: RankWindow | 'recent';
+}
+
 const TIMESTAMP = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z|infinity)$/;
 const RANK = /^\d+(\.\d+)?(e-?\d+)?$/;
+const isTimestamp = (v: unknown): v is string =>
+  typeof v === 'string' && TIMESTAMP.test(v) && validDate(v);
 const VALID: Record<ListOrder, (value: string) => boolean> = {
-  '-published_at': (v) => TIMESTAMP.test(v) && validDate(v),
-  published_at: (v) => TIMESTAMP.test(v) && validDate(v),
-  '-created_at': (v) => TIMESTAMP.test(v) && v !== 'infinity' && validDate(v),
+  '-published_at': isTimestamp,
+  published_at: isTimestamp,
+  '-created_at': (v) => isTimestamp(v) && v !== 'infinity',
   title: (v) => v.length >= 1 && v.length <= 200,
   rank: (v) => RANK.test(v),
 };
@@ -28,9 +49,14 @@ const check = (payload: string) =>
   createHash('sha256').update(payload).digest('base64url').slice(0, 10);
 
 export function encodeCursor(cursor: Cursor): string {
-  const payload = Buffer.from(JSON.stringify([cursor.order, cursor.value, cursor.id])).toString(
-    'base64url',
-  );
+  const fields: unknown[] = [cursor.order, cursor.value, cursor.id];
+  const stage = cursor.stage;
+  if (stage === 'recent') fields.push(stage);
+  else if (stage) {
+    const { newest, oldest, more } = stage;
+    fields.push([newest.value, newest.id, oldest.value, oldest.id, more ? 1 : 0]);
+  }
+  const payload = Buffer.from(JSON.stringify(fields)).toString('base64url');
   return `${payload}.${check(payload)}`;
 }
 
@@ -44,24 +70,43 @@ export function decodeCursor(text: string, order: ListOrder): Cursor {
   } catch {
     throw invalid();
   }
-  if (!Array.isArray(value) || value.length !== 3) throw invalid();
-  const [o, v, id] = value as unknown[];
-  if (o !== order) {
-    throw problems.badRequest('The cursor belongs to another sort order.', [
-      { field: 'cursor', message: `was made for sort ${String(o)}, not ${order}` },
-    ]);
+  if (!Array.isArray(value)) throw invalid();
+  const [o, v, id, stage] = value as unknown[];
+  if (o !== order) throw typeof o === 'string' ? otherOrder(o, order) : invalid();
+  if (value.length !== (order === 'rank' ? 4 : 3)) throw invalid();
+  if (typeof v !== 'string' || !isId(id)) throw invalid();
+  if (order !== 'rank') {
+    if (!VALID[order](v)) throw invalid();
+    return { order, value: v, id };
   }
-  if (typeof v !== 'string' || typeof id !== 'string' || !UUID.test(id) || !VALID[order](v)) {
-    throw invalid();
+  if (stage === 'recent') {
+    if (!isTimestamp(v)) throw invalid();
+    return { order, value: v, id, stage };
   }
-  return { order, value: v, id };
+  if (!VALID.rank(v) || !Array.isArray(stage) || stage.length !== 5) throw invalid();
+  const [newestValue, newestId, oldestValue, oldestId, more] = stage as unknown[];
+  if (!isTimestamp(newestValue) || !isId(newestId) || !isTimestamp(oldestValue)) throw invalid();
+  if (!isId(oldestId) || (more !== 0 && more !== 1)) throw invalid();
+  const window: RankWindow = {
+    newest: { value: newestValue, id: newestId },
+    oldest: { value: oldestValue, id: oldestId },
+    more: more === 1,
+  };
+  return { order, value: v, id, stage: window };
 }
+
+const isId = (v: unknown): v is string => typeof v === 'string' && UUID.test(v);
 
 function validDate(v: string): boolean {
   if (v === 'infinity') return true;
   const ms = Date.parse(v);
   return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 19) === v.slice(0, 19);
 }
+
+const otherOrder = (made: string, order: ListOrder) =>
+  problems.badRequest('The cursor belongs to another sort order.', [
+    { field: 'cursor', message: `was made for sort ${made.slice(0, 20)}, not ${order}` },
+  ]);
 
 const invalid = () =>
   problems.badRequest('The cursor is invalid; use next_cursor from the previous page.', [

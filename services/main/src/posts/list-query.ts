@@ -1,5 +1,5 @@
 import { type SQL, sql } from 'drizzle-orm';
-import type { Cursor, ListOrder } from './cursor.ts';
+import type { ListOrder, Position } from './cursor.ts';
 import { POST_COLUMNS, type PostRow } from './rows.ts';
 
 export interface ListFilters {
@@ -19,17 +19,20 @@ export interface Branch {
 
 interface OrderSpec {
   /** The sort key, given the alias that holds published_sort (posts or post_tags). */
-  key(sortAlias: string, query: SQL | undefined): SQL;
+  key(sortAlias: string): SQL;
   /** Postgres's own text of the key: exact, so the next page starts exactly after it. */
   text(key: SQL): SQL;
   cast: string;
   desc: boolean;
 }
 
+/** The orders a list walks straight from an index; rank is built on them in rank-query.ts. */
+export type KeysetOrder = Exclude<ListOrder, 'rank'>;
+
 const isoText = (key: SQL) =>
   sql`case when ${key} = 'infinity' then 'infinity' else to_char(${key} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') end`;
 
-const ORDERS: Record<ListOrder, OrderSpec> = {
+const ORDERS: Record<KeysetOrder, OrderSpec> = {
   '-published_at': {
     key: (a) => sql.raw(`${a}.published_sort`),
     text: isoText,
@@ -49,64 +52,81 @@ const ORDERS: Record<ListOrder, OrderSpec> = {
     desc: true,
   },
   title: { key: () => sql.raw('p.title'), text: (k) => k, cast: 'text', desc: false },
-  rank: {
-    key: (_, query) => sql`ts_rank(p.search, ${query})`,
-    text: (k) => sql`${k}::text`,
-    cast: 'real',
-    desc: true,
-  },
 };
 
 export type ListRow = PostRow & { sort_value: string };
 
+/** Where a branch starts and ends, in list order: after a position, or from/through one. */
+export interface Range {
+  after?: Position;
+  from?: Position;
+  through?: Position;
+}
+
+export const tsQuery = (q: string) => sql`websearch_to_tsquery('english', ${q})`;
+
 /**
- * Keyset pagination: each branch reads its own index from the cursor onwards and stops after
- * `limit` rows; the union of at most two such branches is merged in the same order. With a tag
- * and a published_at order, the branch walks post_tags, whose index is in list order per tag.
+ * One branch of a list in `order`: `id, sort_key, sort_value` (and `extra`) of at most `limit`
+ * rows, read from the index that leads with its status and filter. With a tag and a
+ * published_at order, it walks post_tags, whose index is in list order per tag.
  */
-export function listQuery(
-  branches: Branch[],
-  order: ListOrder,
+export function branchRows(
+  branch: Branch,
+  order: KeysetOrder,
   filters: ListFilters,
-  after: Cursor | undefined,
+  range: Range,
   limit: number,
+  extra?: SQL,
 ): SQL {
   const spec = ORDERS[order];
   const dir = sql.raw(spec.desc ? 'desc' : 'asc');
-  const query = filters.q ? sql`websearch_to_tsquery('english', ${filters.q})` : undefined;
-  const parts = branches.map((branch) => {
-    const [firstTag, ...otherTags] = filters.tags ?? [];
-    const viaTags =
-      firstTag !== undefined && (order === '-published_at' || order === 'published_at');
-    const sortAlias = viaTags ? 't0' : 'p';
-    const key = spec.key(sortAlias, query);
-    const idColumn = sql.raw(viaTags ? 't0.post_id' : 'p.id');
-    const where: SQL[] = [sql`p.status = ${branch.status}`];
-    if (viaTags) where.push(sql`t0.tag = ${firstTag}`, sql`t0.status = ${branch.status}`);
-    const required = viaTags ? otherTags : (filters.tags ?? []);
-    if (required.length > 0) where.push(sql`p.tags @> ${sql.param(required)}::text[]`);
-    if (branch.onlyAuthor) where.push(sql`p.author_id = ${branch.onlyAuthor}`);
-    if (filters.authorId) where.push(sql`p.author_id = ${filters.authorId}`);
-    if (filters.categoryId) where.push(sql`p.category_id = ${filters.categoryId}`);
-    if (query) where.push(sql`p.search @@ ${query}`);
-    const published = sql.raw(`${sortAlias}.published_sort`);
-    if (filters.publishedAfter) {
-      where.push(sql`${published} > ${filters.publishedAfter}::timestamptz`);
-      where.push(sql`p.published_at is not null`);
-    }
-    if (filters.publishedBefore) {
-      where.push(sql`${published} < ${filters.publishedBefore}::timestamptz`);
-    }
-    if (after) {
-      const op = sql.raw(spec.desc ? '<' : '>');
-      const value = sql`${after.value}::${sql.raw(spec.cast)}`;
-      where.push(sql`(${key}, ${idColumn}) ${op} (${value}, ${after.id}::uuid)`);
-    }
-    const from = viaTags ? sql`post_tags t0 join posts p on p.id = t0.post_id` : sql.raw('posts p');
-    return sql`(select p.id, ${key} as sort_key, ${spec.text(key)} as sort_value
-      from ${from} where ${sql.join(where, sql` and `)}
-      order by ${key} ${dir}, ${idColumn} ${dir} limit ${limit})`;
-  });
+  const [firstTag, ...otherTags] = filters.tags ?? [];
+  const viaTags = firstTag !== undefined && (order === '-published_at' || order === 'published_at');
+  const sortAlias = viaTags ? 't0' : 'p';
+  const key = spec.key(sortAlias);
+  const idColumn = sql.raw(viaTags ? 't0.post_id' : 'p.id');
+  const where: SQL[] = [sql`p.status = ${branch.status}`];
+  if (viaTags) where.push(sql`t0.tag = ${firstTag}`, sql`t0.status = ${branch.status}`);
+  const required = viaTags ? otherTags : (filters.tags ?? []);
+  if (required.length > 0) where.push(sql`p.tags @> ${sql.param(required)}::text[]`);
+  if (branch.onlyAuthor) where.push(sql`p.author_id = ${branch.onlyAuthor}`);
+  if (filters.authorId) where.push(sql`p.author_id = ${filters.authorId}`);
+  if (filters.categoryId) where.push(sql`p.category_id = ${filters.categoryId}`);
+  if (filters.q) where.push(sql`p.search @@ ${tsQuery(filters.q)}`);
+  const published = sql.raw(`${sortAlias}.published_sort`);
+  if (filters.publishedAfter) {
+    where.push(sql`${published} > ${filters.publishedAfter}::timestamptz`);
+    where.push(sql`p.published_at is not null`);
+  }
+  if (filters.publishedBefore) {
+    where.push(sql`${published} < ${filters.publishedBefore}::timestamptz`);
+  }
+  const beyond = (op: string, at: Position) =>
+    sql`(${key}, ${idColumn}) ${sql.raw(op)} (${at.value}::${sql.raw(spec.cast)}, ${at.id}::uuid)`;
+  if (range.after) where.push(beyond(spec.desc ? '<' : '>', range.after));
+  if (range.from) where.push(beyond(spec.desc ? '<=' : '>=', range.from));
+  if (range.through) where.push(beyond(spec.desc ? '>=' : '<=', range.through));
+  const from = viaTags ? sql`post_tags t0 join posts p on p.id = t0.post_id` : sql.raw('posts p');
+  const columns = [sql`p.id`, sql`${key} as sort_key`, sql`${spec.text(key)} as sort_value`];
+  if (extra) columns.push(extra);
+  return sql`(select ${sql.join(columns, sql`, `)}
+    from ${from} where ${sql.join(where, sql` and `)}
+    order by ${key} ${dir}, ${idColumn} ${dir} limit ${limit})`;
+}
+
+/**
+ * Keyset pagination: each branch reads its own index from the cursor onwards and stops after
+ * `limit` rows; the union of at most two such branches is merged in the same order.
+ */
+export function listQuery(
+  branches: Branch[],
+  order: KeysetOrder,
+  filters: ListFilters,
+  after: Position | undefined,
+  limit: number,
+): SQL {
+  const dir = sql.raw(ORDERS[order].desc ? 'desc' : 'asc');
+  const parts = branches.map((b) => branchRows(b, order, filters, { after }, limit));
   return sql`select ${POST_COLUMNS}, page.sort_value
     from (${sql.join(parts, sql` union all `)}) page
     join posts p on p.id = page.id

@@ -1,11 +1,12 @@
 import type { Principal } from '@platform/auth';
 import { HttpProblem } from '@platform/http';
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import { findCategory } from '../categories/repository.ts';
 import type { MainContext } from '../context.ts';
 import { canEditAny } from './access.ts';
 import { decodeCursor, encodeCursor, type ListOrder } from './cursor.ts';
 import { type Branch, type ListFilters, type ListRow, listQuery } from './list-query.ts';
+import { rankedPage } from './rank-query.ts';
 import { toPostView } from './rows.ts';
 
 export interface ListPostsQuery {
@@ -64,12 +65,19 @@ export async function listPosts(
   if (query.published_after) filters.publishedAfter = query.published_after;
   if (query.published_before) filters.publishedBefore = query.published_before;
 
-  // One row more than asked says whether another page exists without a count query.
-  const { rows } = await ctx.db
-    .execute<ListRow>(listQuery(branches, order, filters, after, query.limit + 1))
-    .catch((error: unknown) => {
+  const run = (sqlQuery: SQL) =>
+    ctx.db.execute<ListRow>(sqlQuery).catch((error: unknown) => {
       throw tooSlow(error) ?? error;
     });
+  if (order === 'rank') {
+    // The order is rank only when q is given.
+    const ranked = { ...filters, q: q as string };
+    const size = ctx.config.SEARCH_RANK_WINDOW;
+    const { rows, next } = await rankedPage(run, branches, ranked, after, query.limit, size);
+    return { items: rows.map(toPostView), next_cursor: next ? encodeCursor(next) : null };
+  }
+  // One row more than asked says whether another page exists without a count query.
+  const { rows } = await run(listQuery(branches, order, filters, after, query.limit + 1));
   const page = rows.slice(0, query.limit);
   const last = page.at(-1);
   return {
@@ -94,8 +102,8 @@ async function rarestFirst(ctx: MainContext, tags: string[]): Promise<string[] |
 }
 
 /**
- * Ranking must score every match, so a term found in a large share of a big table can outlast
- * the statement timeout: that is the caller's query, not a fault, and they can narrow it.
+ * A list that outlasts the statement timeout (a broad filter on a busy database) is the
+ * caller's query, not a fault: 503 with a hint, never a 500.
  */
 function tooSlow(error: unknown): HttpProblem | undefined {
   const code = (error as { cause?: { code?: string } })?.cause?.code;
