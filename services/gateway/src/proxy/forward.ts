@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Dispatcher } from 'undici';
+import type { Instance } from './balancer.ts';
 import { requestHeaders, responseHeaders } from './headers.ts';
 
 /**
@@ -17,6 +18,9 @@ export interface Timeouts {
   totalMs: number;
 }
 
+/** Told when an exchange failed while nothing had reached the client: answer, or try another. */
+export type OnFailure = (exchange: Exchange, error: Error) => void;
+
 /** The total deadline passed; while the client was still uploading, the client was the slow one. */
 export const deadlineError = (uploading: boolean) =>
   Object.assign(new Error('the upstream exchange took longer than its total timeout'), {
@@ -26,119 +30,143 @@ export const deadlineError = (uploading: boolean) =>
 const clientGone = () =>
   Object.assign(new Error('the client went away'), { code: 'GATEWAY_CLIENT_GONE' });
 
+function expire(exchange: Exchange) {
+  const error = deadlineError(!exchange.request.raw.complete);
+  exchange.stop(error);
+  exchange.finish(error);
+}
+
 /**
- * One attempt: the request to `pool`, the answer to `reply`, bodies streamed both ways. While
- * nothing has reached the client, a failure goes to `onFailure` (at most once), which may answer
- * or try another instance; once the answer streams, a failure cuts it off. Returns a function
- * that abandons the exchange (the client went away).
+ * One attempt: the request to `instance`, the answer to `reply`, bodies streamed both ways. While
+ * nothing has reached the client a failure goes to `onFailure` (at most once), which may answer
+ * or try another instance; once the answer streams, a failure cuts it off. A class, not
+ * closures: this is the one object each proxied request allocates for its own bookkeeping.
  */
-export function forward(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  pool: Dispatcher,
-  timeouts: Timeouts,
-  onFailure: (error: Error) => void,
-): () => void {
-  let state: 'waiting' | 'streaming' | 'done' = 'waiting';
-  let controller: Dispatcher.DispatchController | undefined;
-  let early: Error | undefined;
-  let status = 0;
-  let headers: IncomingHttpHeaders = {};
-  let held: Buffer[] = [];
-  let heldBytes = 0;
-  let stream: Readable | undefined;
+export class Exchange implements Dispatcher.DispatchHandler {
+  private state: 'waiting' | 'streaming' | 'done' = 'waiting';
+  private controller: Dispatcher.DispatchController | undefined;
+  private early: Error | undefined;
+  private status = 0;
+  private headers: IncomingHttpHeaders = {};
+  private held: Buffer[] = [];
+  private heldBytes = 0;
+  private stream: Readable | undefined;
+  private readonly timer: NodeJS.Timeout;
 
-  const stop = (error: Error) => {
-    if (controller) controller.abort(error);
-    else early = error;
-  };
-  const finish = (error?: Error) => {
-    if (state === 'done') return;
-    clearTimeout(timer);
-    const streaming = state === 'streaming';
-    state = 'done';
+  constructor(
+    readonly request: FastifyRequest,
+    readonly reply: FastifyReply,
+    readonly instance: Instance,
+    /** Another instance may be tried after a failure (idempotent, no body). */
+    readonly mayRetry: boolean,
+    private readonly timeouts: Timeouts,
+    private readonly onFailure: OnFailure,
+  ) {
+    this.timer = setTimeout(expire, timeouts.totalMs, this);
+  }
+
+  /** Sends the request; a failure may come back at once (to `onFailure`, before this returns). */
+  start() {
+    const { request, timeouts } = this;
+    this.instance.pool.dispatch(
+      {
+        path: request.url,
+        method: request.method as Dispatcher.HttpMethod,
+        headers: requestHeaders(request),
+        // A stream from `streamBodies` when the client sent a body.
+        body: (request.body as Readable | undefined) ?? null,
+        headersTimeout: timeouts.headersMs,
+        bodyTimeout: timeouts.headersMs,
+      },
+      this,
+    );
+  }
+
+  /** The client went away: the service's answer is not wanted any more. */
+  cancel() {
+    if (this.state === 'done') return;
+    this.state = 'done';
+    clearTimeout(this.timer);
+    this.stop(clientGone());
+  }
+
+  stop(error: Error) {
+    if (this.controller) this.controller.abort(error);
+    else this.early = error;
+  }
+
+  finish(error?: Error) {
+    if (this.state === 'done') return;
+    clearTimeout(this.timer);
+    const streaming = this.state === 'streaming';
+    this.state = 'done';
     if (!error) return;
-    if (streaming) stream!.destroy(error);
-    else onFailure(error);
-  };
-  const timer = setTimeout(() => {
-    const error = deadlineError(!request.raw.complete);
-    stop(error);
-    finish(error);
-  }, timeouts.totalMs);
+    if (streaming) this.stream!.destroy(error);
+    else this.onFailure(this, error);
+  }
 
-  const respond = (payload: Buffer | Readable | undefined) => {
-    reply.code(status).headers(responseHeaders(headers)).send(payload);
-  };
-  const startStreaming = (c: Dispatcher.DispatchController) => {
-    state = 'streaming';
-    stream = new Readable({
-      read: () => c.resume(),
-      destroy(error, callback) {
+  onRequestStart(controller: Dispatcher.DispatchController) {
+    this.controller = controller;
+    if (this.early) controller.abort(this.early);
+  }
+
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    status: number,
+    headers: IncomingHttpHeaders,
+  ) {
+    if (status < 200) return; // 1xx: the final answer follows
+    this.status = status;
+    this.headers = headers;
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer) {
+    if (this.state === 'streaming') {
+      if (!this.stream!.push(chunk)) controller.pause();
+    } else if (this.state === 'waiting') {
+      this.held.push(chunk);
+      this.heldBytes += chunk.length;
+      if (this.heldBytes > HOLD_BYTES) this.startStreaming(controller);
+    }
+  }
+
+  onResponseEnd() {
+    if (this.state === 'streaming') {
+      this.finish();
+      this.stream!.push(null);
+    } else if (this.state === 'waiting') {
+      this.finish();
+      const held = this.held;
+      // Usually one chunk: sent as it came, not copied.
+      this.respond(held.length <= 1 ? held[0] : Buffer.concat(held, this.heldBytes));
+    }
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error) {
+    this.finish(error);
+  }
+
+  private respond(payload: Buffer | Readable | undefined) {
+    this.reply.code(this.status).headers(responseHeaders(this.headers)).send(payload);
+  }
+
+  private startStreaming(controller: Dispatcher.DispatchController) {
+    this.state = 'streaming';
+    const stream = new Readable({
+      read: () => controller.resume(),
+      destroy: (error, callback) => {
         // Fastify destroys the stream when the client goes: the service's answer is not needed.
-        if (state === 'streaming') {
-          state = 'done';
-          clearTimeout(timer);
-          c.abort(error ?? clientGone());
+        if (this.state === 'streaming') {
+          this.state = 'done';
+          clearTimeout(this.timer);
+          controller.abort(error ?? clientGone());
         }
         callback(error);
       },
     });
-    for (const chunk of held) stream.push(chunk);
-    held = [];
-    respond(stream);
-  };
-
-  const handler: Dispatcher.DispatchHandler = {
-    onRequestStart(c) {
-      controller = c;
-      if (early) c.abort(early);
-    },
-    onResponseStart(_c, statusCode, given) {
-      if (statusCode < 200) return; // 1xx: the final answer follows
-      status = statusCode;
-      headers = given;
-    },
-    onResponseData(c, chunk) {
-      if (state === 'streaming') {
-        if (!stream!.push(chunk)) c.pause();
-      } else if (state === 'waiting') {
-        held.push(chunk);
-        heldBytes += chunk.length;
-        if (heldBytes > HOLD_BYTES) startStreaming(c);
-      }
-    },
-    onResponseEnd() {
-      if (state === 'streaming') {
-        finish();
-        stream!.push(null);
-      } else if (state === 'waiting') {
-        finish();
-        // Usually one chunk: sent as it came, not copied.
-        respond(held.length <= 1 ? held[0] : Buffer.concat(held, heldBytes));
-      }
-    },
-    onResponseError(_c, error) {
-      finish(error);
-    },
-  };
-
-  pool.dispatch(
-    {
-      path: request.url,
-      method: request.method as Dispatcher.HttpMethod,
-      headers: requestHeaders(request),
-      // A stream from `streamBodies` when the client sent a body.
-      body: (request.body as Readable | undefined) ?? null,
-      headersTimeout: timeouts.headersMs,
-      bodyTimeout: timeouts.headersMs,
-    },
-    handler,
-  );
-  return () => {
-    if (state === 'done') return;
-    state = 'done';
-    clearTimeout(timer);
-    stop(clientGone());
-  };
+    this.stream = stream;
+    for (const chunk of this.held) stream.push(chunk);
+    this.held = [];
+    this.respond(stream);
+  }
 }

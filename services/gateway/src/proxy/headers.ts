@@ -36,24 +36,25 @@ const INTERNAL = ['x-user-', 'x-service-', 'x-internal-', 'x-authenticated-'];
 const isInternal = (name: string) => INTERNAL.some((prefix) => name.startsWith(prefix));
 
 /**
- * What a service receives, as undici's flat `[name, value, …]` list: the client's headers minus
- * hop-by-hop, internal and our own ones, plus ours.
+ * What a service receives, as undici's flat `[name, value, …]` list: the client's headers (from
+ * `rawHeaders`, so repeated ones stay repeated) minus hop-by-hop, internal and our own ones, plus
+ * ours.
  */
 export function requestHeaders(request: FastifyRequest): string[] {
   const headers = request.headers;
   const named = connectionNamed(headers.connection);
+  const raw = request.raw.rawHeaders;
   const out: string[] = [];
-  for (const name in headers) {
-    const value = headers[name];
-    if (value === undefined || HOP_BY_HOP.has(name) || OWN.has(name)) continue;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    if (HOP_BY_HOP.has(name) || OWN.has(name)) continue;
     if (name.startsWith('x-') && (name === 'x-forwarded-for' || isInternal(name))) continue;
     if (named?.includes(name)) continue;
-    if (typeof value === 'string') out.push(name, value);
-    else for (const v of value) out.push(name, v);
+    out.push(name, raw[i + 1]!);
   }
   const prior = headers['x-forwarded-for'];
   const peer = request.raw.socket.remoteAddress;
-  const chain = [prior, peer].flat().filter(Boolean).join(', ');
+  const chain = prior ? (peer ? `${prior}, ${peer}` : String(prior)) : peer;
   if (chain) out.push('x-forwarded-for', chain);
   out.push(
     'x-forwarded-proto',
@@ -82,11 +83,12 @@ export function responseHeaders(headers: Headers): Headers {
 /** Headers a `Connection` header lists are hop-by-hop too (RFC 9110 §7.6.1). */
 function connectionNamed(connection: string | string[] | undefined): string[] | undefined {
   if (connection === undefined) return undefined;
-  const list = typeof connection === 'string' ? connection : connection.join(',');
-  return list
-    .toLowerCase()
-    .split(',')
-    .map((token) => token.trim());
+  const list = (typeof connection === 'string' ? connection : connection.join(',')).toLowerCase();
+  // What nearly every client and service sends names no header.
+  if (list === 'keep-alive' || list === 'close') return undefined;
+  const names: string[] = [];
+  for (const token of list.split(',')) names.push(token.trim());
+  return names;
 }
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;

@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest, LogLevel, RouteShorthandOptions } fr
 import type { Balancer, Instance } from './balancer.ts';
 import { streamBodies, tooLarge } from './body.ts';
 import { failureOf, unavailable } from './failures.ts';
-import { forward, type Timeouts } from './forward.ts';
+import { Exchange, type Timeouts } from './forward.ts';
 import { type Route, routeFor } from './table.ts';
 
 /** A path with its own limits (body size, rate), still forwarded like the rest of its prefix. */
@@ -27,8 +27,8 @@ export interface Proxied {
   upstream?: string;
   /** The instance whose in-flight count this request holds, until it ends. */
   holding?: Instance;
-  /** Abandons the exchange with the service (the client went away). */
-  cancel?: () => void;
+  /** The exchange with the service under way, abandoned if the client goes away. */
+  exchange?: Exchange;
 }
 
 declare module 'fastify' {
@@ -47,11 +47,14 @@ const RETRIABLE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 export async function proxyRoutes(app: App, options: ProxyOptions) {
   streamBodies(app);
   app.decorateRequest('proxied', null);
-  app.addHook('onResponse', async (request) => release(request));
+  app.addHook('onResponse', (request, _reply, done) => {
+    release(request);
+    done();
+  });
   // A client that goes away mid-request must not leave its instance looking busy forever, nor
   // the service working for nobody.
   app.addHook('onRequestAbort', async (request) => {
-    request.proxied?.cancel?.();
+    request.proxied?.exchange?.cancel();
     release(request);
   });
 
@@ -102,21 +105,25 @@ function forwarder(service: string, balancer: Balancer, timeouts: Timeouts) {
     mayRetry: boolean,
   ) => {
     instance.inFlight++;
-    const proxied: Proxied = { service, upstream: instance.url, holding: instance };
-    request.proxied = proxied;
-    proxied.cancel = forward(request, reply, instance.pool, timeouts, (error) => {
-      release(request);
-      if (request.bodyTooLarge) {
-        reply.send(tooLarge(request.routeOptions.bodyLimit));
-        return;
-      }
-      const failure = failureOf(error, service);
-      request.log.warn({ err: error, service, upstream: instance.url }, 'upstream request failed');
-      if (failure.eject) balancer.eject(instance);
-      const next = mayRetry && failure.retriable ? balancer.pick(instance) : undefined;
-      if (next) send(request, reply, next, false);
-      else sendProblem(request, reply, failure.status, failure.detail);
-    });
+    const exchange = new Exchange(request, reply, instance, mayRetry, timeouts, failed);
+    request.proxied = { service, upstream: instance.url, holding: instance, exchange };
+    exchange.start();
+  };
+
+  // One function per service rather than a closure per request: the exchange carries the rest.
+  const failed = (exchange: Exchange, error: Error) => {
+    const { request, reply, instance } = exchange;
+    release(request);
+    if (request.bodyTooLarge) {
+      reply.send(tooLarge(request.routeOptions.bodyLimit));
+      return;
+    }
+    const failure = failureOf(error, service);
+    request.log.warn({ err: error, service, upstream: instance.url }, 'upstream request failed');
+    if (failure.eject) balancer.eject(instance);
+    const next = exchange.mayRetry && failure.retriable ? balancer.pick(instance) : undefined;
+    if (next) send(request, reply, next, false);
+    else sendProblem(request, reply, failure.status, failure.detail);
   };
 
   return (request: FastifyRequest, reply: FastifyReply) => {
