@@ -52,6 +52,7 @@ export const posts = pgTable(
     publishedSort: timestamp({ withTimezone: true, mode: 'string' })
       .notNull()
       .generatedAlwaysAs(sql`coalesce(published_at, 'infinity'::timestamptz)`),
+    /** Kept in the row, uncompressed (migration 0001): ranked search reads thousands per page. */
     search: tsvector()
       .notNull()
       .generatedAlwaysAs(

@@ -98,7 +98,11 @@ export const Sort = Type.Union(
     Type.Literal('-created_at'),
     Type.Literal('title'),
   ],
-  { description: 'Default -published_at; with q and no sort, best match first' },
+  {
+    description:
+      'Default -published_at. With q and no sort: relevance, as described under q. ' +
+      'A sort given with q is that order, nothing ranked.',
+  },
 );
 
 export const ListPostsQuery = Type.Object(
@@ -112,7 +116,15 @@ export const ListPostsQuery = Type.Object(
     author: Type.Optional(Type.String({ format: 'uuid' })),
     status: Type.Optional(Status),
     q: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 200, description: 'Full-text over title and body' }),
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        description:
+          'Full text over title and body (websearch syntax: words, "phrases", or, -not). ' +
+          'Without sort, the newest 1,000 matches (SEARCH_RANK_WINDOW) come first, best match ' +
+          'first (title above body); older matches follow, newest first. A walk keeps the ' +
+          'window it began with: posts added meanwhile neither repeat nor displace one.',
+      }),
     ),
     published_after: Type.Optional(Type.String({ format: 'date-time', description: 'Exclusive' })),
     published_before: Type.Optional(Type.String({ format: 'date-time', description: 'Exclusive' })),
