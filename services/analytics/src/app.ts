@@ -6,7 +6,7 @@ import { dashboardRoutes } from './dashboard/routes.ts';
 import type { AnalyticsDatabase } from './db/index.ts';
 import { createDestinations } from './destinations/index.ts';
 import { destinationRoutes } from './destinations/routes.ts';
-import { scheduleRetention } from './ingestion/retention.ts';
+import { scheduleRetention, scheduleRollups } from './ingestion/retention.ts';
 import { ingestionRoutes } from './ingestion/routes.ts';
 import { createWriter } from './ingestion/writer.ts';
 import { internalRoutes } from './internal/routes.ts';
@@ -78,5 +78,6 @@ export async function buildApp(deps: AnalyticsAppDeps): Promise<App> {
   );
   internalRoutes(app, ctx);
   scheduleRetention(app, ctx);
+  scheduleRollups(app, ctx);
   return app;
 }

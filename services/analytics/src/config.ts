@@ -31,6 +31,8 @@ export const ConfigSchema = Type.Object({
   WRITER_INTERVAL_MS: count(500, 10),
   /** Backoff after a failed store write doubles from 100 ms up to this. */
   WRITER_MAX_BACKOFF_MS: count(10_000, 100),
+  /** How often InfluxDB's rollups are brought up to date with the samples written. */
+  ROLLUP_INTERVAL_MS: count(5000, 100),
   /** Longest a PostgreSQL statement (a report over a long range) may run; then 503. */
   QUERY_TIMEOUT_MS: count(60_000, 100),
   /** Webhooks that receive Segment-style `track` calls: JSON, see destinations/config.ts. */

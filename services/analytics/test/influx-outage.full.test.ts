@@ -12,6 +12,7 @@ const t = await buildTestAnalytics({
   INFLUX_URL: influx.url,
   INFLUX_DB: 'outage',
   WRITER_BATCH_SIZE: '50',
+  ROLLUP_INTERVAL_MS: '200',
 });
 const client = influxClient({ url: influx.url, database: 'outage' });
 
@@ -115,4 +116,39 @@ test('a domain event re-sent after it reached InfluxDB is not written again', as
   assert.equal(resent.json().accepted, 0);
   await t.drained();
   assert.deepEqual(await influxCount(), { points: before.points + 1, ids: before.ids + 1 });
+});
+
+test('samples posted to the service show up in /performance once its rollup job has run', async () => {
+  const minute = Math.floor(Date.now() / 60_000) * 60_000 - 120_000;
+  const samples = Array.from({ length: 40 }, (_, i) => ({
+    service: 'main',
+    route: '/main/v1/rollup-check',
+    method: 'GET',
+    status: i < 4 ? 503 : 200,
+    duration_ms: i + 1,
+    timestamp: new Date(minute + i * 1000).toISOString(),
+  }));
+  const res = await t.app.inject({
+    method: 'POST',
+    url: '/internal/samples',
+    headers: serviceHeaders,
+    payload: { samples },
+  });
+  assert.equal(res.statusCode, 202);
+  const from = new Date(minute).toISOString();
+  const to = new Date(minute + 60_000).toISOString();
+  let point: { requests: number; errors: number; p50: number } | undefined;
+  for (let i = 0; i < 300 && !point; i += 1) {
+    const perf = await t.app.inject({
+      method: 'GET',
+      url: `/analytics/v1/performance?from=${from}&to=${to}&interval=1m`,
+      headers: bearer(t.adminToken),
+    });
+    assert.equal(perf.statusCode, 200, perf.body);
+    const series = perf.json().series.find((s: { route: string }) => s.route === samples[0]!.route);
+    point = series?.points[0];
+    if (!point) await sleep(100);
+  }
+  assert.deepEqual([point?.requests, point?.errors], [40, 4]);
+  assert.ok(point && Math.abs(point.p50 - 20) <= 2, String(point?.p50));
 });

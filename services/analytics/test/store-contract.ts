@@ -173,6 +173,7 @@ export function storeContract(name: string, fresh: () => Promise<Store>) {
       sample({ route: '/main/v1/tags', timestamp: at(120_000) }),
       sample({ service: 'auth', route: '/accounts/v1/login', method: 'POST', timestamp: at(0) }),
     ]);
+    await store.settle?.();
     const points = await store.performance({ ...day, intervalSeconds: 60 });
     const posts = points.filter((p) => p.route === '/main/v1/posts');
     assert.equal(posts.length, 1);
@@ -208,6 +209,7 @@ export function storeContract(name: string, fresh: () => Promise<Store>) {
     const parts = [all.slice(0, 1000), all.slice(1000, 2200), all.slice(2200)];
     for (const part of parts) await store.writeSamples(part);
     await store.writeSamples(parts[1]!);
+    await store.settle?.();
     const range = { from: new Date(start), to: new Date(start + 3 * 3600_000) };
     for (const intervalSeconds of [60, 300, 3600, 3 * 3600]) {
       const points = await store.performance({ ...range, intervalSeconds });

@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import { startInflux, type TestInflux } from '@platform/testing';
 import { createInfluxStore } from '../src/store/influx.ts';
 import { influxClient } from '../src/store/influx-client.ts';
-import type { RollupState } from '../src/store/influx-performance.ts';
+import type { RollupState } from '../src/store/influx-rollups.ts';
 import { sampleLine } from '../src/store/line-protocol.ts';
 import type { QueuedSample } from '../src/store/types.ts';
 import { storeContract } from './store-contract.ts';
@@ -18,11 +18,23 @@ after(() => influx.stop());
 /** What the service keeps in its PostgreSQL, kept in memory here. */
 function memoryState(): RollupState {
   let saved: Date | null = null;
+  const marks = new Map<number, number>();
+  let clock = 0;
   return {
     load: async () => saved,
     save: async (d) => {
       saved ??= d;
       return saved;
+    },
+    mark: async (minutes) => {
+      for (const m of minutes) marks.set(m, ++clock);
+    },
+    dirty: async (limit) => ({
+      minutes: [...marks.keys()].sort((a, b) => a - b).slice(0, limit),
+      asOf: new Date(clock),
+    }),
+    clear: async (minutes, asOf) => {
+      for (const m of minutes) if ((marks.get(m) ?? 0) <= asOf.getTime()) marks.delete(m);
     },
   };
 }
@@ -59,6 +71,7 @@ test('InfluxDB: samples written before rollups existed are answered exactly from
   const now = Date.now();
   const later = Math.ceil((now + 61_000) / 60_000) * 60_000;
   await s.writeSamples(Array.from({ length: 10 }, (_, i) => sample(100 + i, 5, later)));
+  await s.settle?.();
   const coveredFrom = await state.load();
   assert.ok(coveredFrom && coveredFrom.getTime() > now && coveredFrom.getTime() <= later);
 

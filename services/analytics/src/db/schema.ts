@@ -109,5 +109,15 @@ export const rollupState = pgTable('rollup_state', {
   coveredFrom: timestamptz().notNull(),
 });
 
+/**
+ * Minutes of an InfluxDB database that got samples since their rollups were last computed;
+ * `markedAt` tells a mark made during a computation from one it already saw.
+ */
+export const rollupDirty = pgTable(
+  'rollup_dirty',
+  { store: text().notNull(), minute: timestamptz().notNull(), markedAt: timestamptzNow() },
+  (t) => [primaryKey({ columns: [t.store, t.minute] })],
+);
+
 /** Deliveries to third-party destinations (webhooks) and their dead letters. */
 export { destinationDeliveries } from '../destinations/tables.ts';

@@ -26,3 +26,29 @@ export function scheduleRetention(app: App, ctx: AnalyticsContext) {
     for (const t of timers) clearTimeout(t);
   });
 }
+
+/**
+ * Every ROLLUP_INTERVAL_MS, rounds of the store's settle (InfluxDB rollups) until nothing is
+ * left, one at a time. Replicas may overlap: a round only overwrites points with equal ones.
+ */
+export function scheduleRollups(app: App, ctx: AnalyticsContext) {
+  const { store } = ctx;
+  if (!store.settle) return;
+  let timer: NodeJS.Timeout | undefined;
+  let closed = false;
+  const tick = async () => {
+    try {
+      while (!closed && (await store.settle!()) > 0) {}
+    } catch (err) {
+      app.log.warn({ err }, 'computing rollups failed; will retry');
+    }
+    if (!closed) timer = setTimeout(tick, ctx.config.ROLLUP_INTERVAL_MS).unref();
+  };
+  app.addHook('onReady', async () => {
+    timer = setTimeout(tick, ctx.config.ROLLUP_INTERVAL_MS).unref();
+  });
+  app.addHook('onClose', async () => {
+    closed = true;
+    clearTimeout(timer);
+  });
+}

@@ -31,6 +31,18 @@ export function addTo(into: Histogram, from: Histogram): Histogram {
   return into;
 }
 
+/** Counts indexed by bucket: adding many histograms into one is cheaper this way. */
+export function addToCounts(into: Float64Array, from: Histogram): Float64Array {
+  for (const key in from) into[Number(key)]! += from[key] ?? 0;
+  return into;
+}
+
+export function fromCounts(counts: Float64Array): Histogram {
+  const h: Histogram = {};
+  for (let b = 0; b < counts.length; b += 1) if (counts[b]! > 0) h[b] = counts[b]!;
+  return h;
+}
+
 export function histogramOf(durations: number[]): Histogram {
   const h: Histogram = {};
   for (const d of durations) {
@@ -40,25 +52,32 @@ export function histogramOf(durations: number[]): Histogram {
   return h;
 }
 
-/** Estimates of the given percentiles (0–100), null for an empty histogram. */
+/**
+ * Estimates of the given percentiles (0–100, ascending), null for an empty histogram. One pass:
+ * integer-like keys of an object are enumerated in ascending numeric order (ECMAScript spec).
+ */
 export function percentiles(h: Histogram, ps: number[]): (number | null)[] {
-  const buckets = Object.keys(h)
-    .map(Number)
-    .filter((b) => (h[b] ?? 0) > 0)
-    .sort((a, b) => a - b);
-  const total = buckets.reduce((n, b) => n + (h[b] ?? 0), 0);
-  if (total === 0) return ps.map(() => null);
-  return ps.map((p) => {
-    // Nearest rank, as PostgreSQL's percentile_disc and InfluxDB's PERCENTILE define it.
-    const rank = Math.max(1, Math.ceil((p / 100) * total));
-    let before = 0;
-    for (const b of buckets) {
-      const n = h[b] ?? 0;
-      if (before + n >= rank) return estimate(b, (rank - before - 0.5) / n);
-      before += n;
+  let total = 0;
+  for (const key in h) total += h[key] ?? 0;
+  const found: (number | null)[] = ps.map(() => null);
+  if (total === 0) return found;
+  // Nearest rank, as PostgreSQL's percentile_disc and InfluxDB's PERCENTILE define it.
+  const ranks = ps.map((p) => Math.max(1, Math.ceil((p / 100) * total)));
+  let before = 0;
+  let next = 0;
+  let last = 0;
+  for (const key in h) {
+    const n = h[key] ?? 0;
+    if (n <= 0) continue;
+    last = Number(key);
+    while (next < ranks.length && before + n >= ranks[next]!) {
+      found[next] = estimate(last, (ranks[next]! - before - 0.5) / n);
+      next += 1;
     }
-    return estimate(buckets.at(-1)!, 1);
-  });
+    before += n;
+  }
+  for (; next < ranks.length; next += 1) found[next] = estimate(last, 1);
+  return found;
 }
 
 /** A point `fraction` of the way through bucket `b`, on a log scale (linear in bucket 0). */

@@ -1,9 +1,9 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/index.ts';
-import { rollupState } from '../db/schema.ts';
+import { rollupDirty, rollupState } from '../db/schema.ts';
 import { createInfluxStore } from './influx.ts';
-import type { RollupState } from './influx-performance.ts';
+import type { RollupState } from './influx-rollups.ts';
 import { createPostgresStore } from './postgres.ts';
 import type { Store } from './types.ts';
 
@@ -22,7 +22,7 @@ export function createStore(config: Config, db: Db): Store {
   });
 }
 
-/** One row per InfluxDB database; replicas starting together agree on the first one saved. */
+/** Rows per InfluxDB database; replicas starting together agree on the first coverage saved. */
 export function postgresRollupState(db: Db, store: string): RollupState {
   const load = async () => {
     const [row] = await db.select().from(rollupState).where(eq(rollupState.store, store));
@@ -33,6 +33,32 @@ export function postgresRollupState(db: Db, store: string): RollupState {
     async save(coveredFrom) {
       await db.insert(rollupState).values({ store, coveredFrom }).onConflictDoNothing();
       return (await load()) ?? coveredFrom;
+    },
+    async mark(minutes) {
+      if (minutes.length === 0) return;
+      await db.execute(sql`
+        insert into rollup_dirty (store, minute)
+        select ${store}, to_timestamp(m / 1000) from unnest(string_to_array(${minutes.join(',')}, ',')::float8[]) as m
+        on conflict (store, minute) do update set marked_at = now()`);
+    },
+    async dirty(limit) {
+      const [{ asOf }] = (await db.execute<{ asOf: Date }>(sql`select now() as "asOf"`)).rows as [
+        { asOf: string | Date },
+      ];
+      const rows = await db
+        .select({ minute: rollupDirty.minute })
+        .from(rollupDirty)
+        .where(eq(rollupDirty.store, store))
+        .orderBy(rollupDirty.minute)
+        .limit(limit);
+      return { minutes: rows.map((r) => r.minute.getTime()), asOf: new Date(asOf) };
+    },
+    async clear(minutes, asOf) {
+      if (minutes.length === 0) return;
+      await db.execute(sql`
+        delete from rollup_dirty where store = ${store} and marked_at <= ${asOf}
+          and minute = any(select to_timestamp(m / 1000)
+            from unnest(string_to_array(${minutes.join(',')}, ',')::float8[]) as m)`);
     },
   };
 }

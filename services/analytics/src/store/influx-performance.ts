@@ -1,16 +1,8 @@
 import type { Histogram } from './histogram.ts';
 import { type InfluxClient, quote, records, type Series } from './influx-client.ts';
+import type { RollupState } from './influx-rollups.ts';
 import { pointOf } from './rollups.ts';
 import type { PerformancePoint, PerformanceQuery } from './types.ts';
-
-/**
- * Where the store remembers from when its rollups hold every sample (the service's PostgreSQL,
- * table rollup_state). `save` keeps the first value saved and returns the one kept.
- */
-export interface RollupState {
-  load(): Promise<Date | null>;
-  save(coveredFrom: Date): Promise<Date>;
-}
 
 const ms = (d: Date) => `${d.getTime()}ms`;
 const num = (v: unknown) => (typeof v === 'number' ? v : 0);
@@ -18,10 +10,10 @@ const orNull = (v: unknown) => (typeof v === 'number' ? v : null);
 const MINUTE = 60_000;
 
 /**
- * `/performance` on InfluxDB. Intervals from the rollups' start on are summed from the partial
- * rollups the writer adds to every write (`requests_1m`, `requests_1h`: see rollupLines);
- * intervals before it — samples written before this version had rollups — come from the raw
- * `requests` points, slowly but exactly.
+ * `/performance` on InfluxDB. Intervals from the rollups' start on are summed from the rollup
+ * points (`requests_1m`, `requests_1h`: see computeRollups); intervals before it — samples
+ * written before this version had rollups — come from the raw `requests` points, slowly but
+ * exactly.
  */
 export function influxPerformance(deps: {
   influx: InfluxClient;

@@ -9,8 +9,9 @@ import {
   quote,
   records,
 } from './influx-client.ts';
-import { influxPerformance, type RollupState } from './influx-performance.ts';
-import { eventLine, rollupLines, sampleLine } from './line-protocol.ts';
+import { influxPerformance } from './influx-performance.ts';
+import { computeRollups, type RollupState } from './influx-rollups.ts';
+import { eventLine, sampleLine } from './line-protocol.ts';
 import type { Range, Store } from './types.ts';
 
 /** Nanoseconds since the epoch of an RFC 3339 time as InfluxDB prints it (up to 9 digits). */
@@ -89,14 +90,17 @@ export function createInfluxStore(
       await influx.write(items.map(eventLine));
     },
 
-    // Rollups only once their samples are in: a refused write (400) may have stored some of its
-    // points, and the writer then retries halves of it, each with rollups of its own.
+    // Marked after the write: a mark then always finds its samples (see computeRollups). A
+    // failed mark fails the write, which the writer retries, marking again.
     async writeSamples(items) {
       await ensure();
       await rollups.coveredFrom();
       await influx.write(items.map(sampleLine));
-      await influx.write(rollupLines(items));
+      const minutes = new Set(items.map((s) => Math.floor(Date.parse(s.timestamp) / 60_000)));
+      await options.rollupState.mark([...minutes].map((m) => m * 60_000));
     },
+
+    settle: () => computeRollups(influx, options.rollupState),
 
     async activity(q) {
       const after = q.cursor ? decodeCursor(q.cursor) : undefined;

@@ -1,5 +1,4 @@
-import { ROW_ITEMS } from '../ingestion/queue.ts';
-import { bucketOf, type Histogram } from './histogram.ts';
+import type { Histogram } from './histogram.ts';
 import type { QueuedEvent, QueuedSample } from './types.ts';
 
 /**
@@ -58,64 +57,20 @@ export function sampleLine(s: QueuedSample): string {
   return `${tags} ${values} ${pointTime(s.timestamp, s.seq)}`;
 }
 
-/** Rollup measurements and the width of their intervals. */
-export const ROLLUPS = { requests_1m: 60_000, requests_1h: 3_600_000 } as const;
-
-interface Partial {
-  measurement: keyof typeof ROLLUPS;
-  service: string;
-  route: string;
-  start: number;
-  seq: number;
-  requests: number;
-  errors: number;
-  hist: Histogram;
-}
-
 /**
- * Partial rollups of one write, per queue row × service × route × minute (and hour): counts and
- * histogram buckets `b<i>` as integer fields, which InfluxQL's SUM adds up to any interval. A
- * point's time is its interval's start plus the smallest item seq of its group (modulo the
- * width, in ns): the same items always give the same point, so a retried write overwrites it,
- * while other items of the same interval give other points. The writer only ever re-sends the
- * same whole queue rows, or the same halves of one, so groups never straddle two attempts.
+ * One rollup point (`requests_1m`, `requests_1h`): counts and histogram buckets `b<i>` as
+ * integer fields, which InfluxQL's SUM adds up to any interval. Its time is the interval's
+ * start, so computing it again overwrites it.
  */
-export function rollupLines(items: QueuedSample[]): string[] {
-  const groups = new Map<string, Partial>();
-  for (const s of items) {
-    const row = Math.floor(s.seq / ROW_ITEMS);
-    const time = Date.parse(s.timestamp);
-    const bucket = bucketOf(s.durationMs);
-    for (const [measurement, width] of Object.entries(ROLLUPS)) {
-      const start = Math.floor(time / width) * width;
-      const key = `${measurement}\n${row}\n${start}\n${s.service}\n${s.route}`;
-      let g = groups.get(key);
-      if (!g) {
-        g = {
-          measurement: measurement as Partial['measurement'],
-          service: s.service,
-          route: s.route,
-          start,
-          seq: s.seq,
-          requests: 0,
-          errors: 0,
-          hist: {},
-        };
-        groups.set(key, g);
-      }
-      g.seq = Math.min(g.seq, s.seq);
-      g.requests += 1;
-      if (s.status >= 500) g.errors += 1;
-      g.hist[bucket] = (g.hist[bucket] ?? 0) + 1;
-    }
-  }
-  return [...groups.values()].map((g) => {
-    const widthNs = BigInt(ROLLUPS[g.measurement]) * 1_000_000n;
-    const time = BigInt(g.start) * 1_000_000n + (BigInt(g.seq) % widthNs);
-    const buckets = Object.entries(g.hist).map(([b, n]) => `,b${b}=${n}i`);
-    return (
-      `${g.measurement},service=${tag(g.service)},route=${tag(g.route)} ` +
-      `requests=${g.requests}i,errors=${g.errors}i${buckets.join('')} ${time}`
-    );
-  });
+export function rollupLine(
+  measurement: 'requests_1m' | 'requests_1h',
+  p: { service: string; route: string; start: number; requests: number; errors: number },
+  hist: Histogram,
+): string {
+  let buckets = '';
+  for (const b in hist) if ((hist[b] ?? 0) > 0) buckets += `,b${b}=${hist[b]}i`;
+  return (
+    `${measurement},service=${tag(p.service)},route=${tag(p.route)} ` +
+    `requests=${p.requests}i,errors=${p.errors}i${buckets} ${p.start}000000`
+  );
 }

@@ -1,11 +1,12 @@
-import { addTo, type Histogram, percentiles } from './histogram.ts';
+import { addToCounts, BUCKETS, fromCounts, type Histogram, percentiles } from './histogram.ts';
 import type { PerformancePoint } from './types.ts';
 
 /** One rollup row, already placed in its interval (`time` is the interval's start). */
 export interface RollupRow {
   service: string;
   route: string;
-  time: string | Date;
+  /** The interval's start: ms since the epoch, or a date. */
+  time: number | string | Date;
   requests: number | string;
   errors: number | string;
   /** As stored: a JSON object of bucket → count, or that object. */
@@ -23,35 +24,49 @@ export function pointOf(
 }
 
 /**
- * Adds up rows ordered by service, route and interval into one point per interval. Only one
- * point's histogram is held at a time, so memory stays flat however many rows a range has.
+ * Adds up rows ordered by time (as the rollup tables' keys are) into one point per interval,
+ * series and interval. Only the open interval's points are held, so memory stays flat however
+ * long the range; each series' points come out in time order.
  */
 export function mergeRollups(rows: Iterable<RollupRow>): PerformancePoint[] {
+  interface Open {
+    time: Date;
+    row: RollupRow;
+    requests: number;
+    errors: number;
+    /** The only row's histogram, until a second row makes it `counts`. */
+    hist: Histogram;
+    counts?: Float64Array;
+  }
   const points: PerformancePoint[] = [];
-  let current: { service: string; route: string; time: Date } | undefined;
-  let requests = 0;
-  let errors = 0;
-  let hist: Histogram = {};
+  let open = new Map<string, Open>();
+  let openTime = Number.NaN;
   const flush = () => {
-    if (current) points.push(pointOf(current, requests, errors, hist));
+    for (const p of open.values()) {
+      const key = { service: p.row.service, route: p.row.route, time: p.time };
+      const hist = p.counts ? fromCounts(p.counts) : p.hist;
+      points.push(pointOf(key, p.requests, p.errors, hist));
+    }
+    open = new Map();
   };
   for (const row of rows) {
-    const time = new Date(row.time);
-    if (
-      !current ||
-      current.time.getTime() !== time.getTime() ||
-      current.route !== row.route ||
-      current.service !== row.service
-    ) {
+    const ms = typeof row.time === 'number' ? row.time : new Date(row.time).getTime();
+    if (ms !== openTime) {
       flush();
-      current = { service: row.service, route: row.route, time };
-      requests = 0;
-      errors = 0;
-      hist = {};
+      openTime = ms;
     }
-    requests += Number(row.requests);
-    errors += Number(row.errors);
-    addTo(hist, typeof row.hist === 'string' ? JSON.parse(row.hist) : row.hist);
+    const hist = typeof row.hist === 'string' ? (JSON.parse(row.hist) as Histogram) : row.hist;
+    const key = `${row.service}\n${row.route}`;
+    const p = open.get(key);
+    if (!p) {
+      const [requests, errors] = [Number(row.requests), Number(row.errors)];
+      open.set(key, { time: new Date(ms), row, requests, errors, hist });
+      continue;
+    }
+    p.requests += Number(row.requests);
+    p.errors += Number(row.errors);
+    p.counts ??= addToCounts(new Float64Array(BUCKETS), p.hist);
+    addToCounts(p.counts, hist);
   }
   flush();
   return points;

@@ -66,6 +66,12 @@ export interface Store {
     limit: number,
   ): Promise<{ service: string; route: string; requests: number; errors: number }[]>;
   signups(range: Range): Promise<{ day: string; signups: number }[]>;
+  /**
+   * Brings derived data up to date with what was written: InfluxDB's rollups (one round of
+   * computeRollups); resolves to how much it did, 0 once up to date. PostgreSQL keeps its
+   * rollups as it writes and has none.
+   */
+  settle?(): Promise<number>;
   /** Deletes what is older than `before` (InfluxDB's retention policy does this by itself). */
   prune(before: Date): Promise<void>;
   ping(): Promise<void>;

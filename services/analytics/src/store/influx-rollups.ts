@@ -1,0 +1,119 @@
+import { bucketOf, type Histogram } from './histogram.ts';
+import { type InfluxClient, records } from './influx-client.ts';
+import { rollupLine } from './line-protocol.ts';
+
+/**
+ * What the InfluxDB store keeps in the service's PostgreSQL (tables rollup_state, rollup_dirty):
+ * from when its rollups hold every sample, and which minutes got samples since their rollups
+ * were last computed.
+ */
+export interface RollupState {
+  load(): Promise<Date | null>;
+  /** Keeps the first value saved; returns the one kept. */
+  save(coveredFrom: Date): Promise<Date>;
+  /** Marks minutes (ms since the epoch) whose samples are written. */
+  mark(minutes: number[]): Promise<void>;
+  /** Up to `limit` marked minutes, oldest first, and the moment they were read. */
+  dirty(limit: number): Promise<{ minutes: number[]; asOf: Date }>;
+  /** Clears the marks of `minutes` not renewed after `asOf`. */
+  clear(minutes: number[], asOf: Date): Promise<void>;
+}
+
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
+/** Minutes computed per round: a bounded read of raw points, however large the backlog. */
+const ROUND = 240;
+
+interface Group {
+  service: string;
+  route: string;
+  start: number;
+  requests: number;
+  errors: number;
+  hist: Histogram;
+}
+
+/** Consecutive minutes as [from, to) ranges, one raw query each. */
+function runs(minutes: number[]): [number, number][] {
+  const out: [number, number][] = [];
+  for (const m of minutes) {
+    const last = out.at(-1);
+    if (last && last[1] === m) last[1] = m + MINUTE;
+    else out.push([m, m + MINUTE]);
+  }
+  return out;
+}
+
+/**
+ * Brings `requests_1m` and `requests_1h` up to date: each marked minute is computed again from
+ * the raw `requests` points, and each hour around one from its minutes. Every point lands on
+ * its interval's start, so a repeat (a crash, two replicas) overwrites rather than adds. Marks
+ * are made after the samples are written and cleared only if not renewed since this round read
+ * them, so samples written meanwhile get their round. Returns the minutes computed.
+ */
+export async function computeRollups(influx: InfluxClient, state: RollupState): Promise<number> {
+  const { minutes, asOf } = await state.dirty(ROUND);
+  if (minutes.length === 0) return 0;
+  const wanted = new Set(minutes);
+  for (const [from, to] of runs(minutes)) {
+    const [series = []] = await influx.query(
+      `SELECT duration_ms, error FROM requests WHERE time >= ${from}ms AND time < ${to}ms ` +
+        'GROUP BY service, route',
+    );
+    const groups = new Map<string, Group>();
+    for (const s of series) {
+      const service = s.tags?.service ?? '';
+      const route = s.tags?.route ?? '';
+      for (const [time, duration, error] of s.values as [string, number, number][]) {
+        const start = Math.floor(Date.parse(time) / MINUTE) * MINUTE;
+        const key = `${start}\n${service}\n${route}`;
+        let g = groups.get(key);
+        if (!g) {
+          g = { service, route, start, requests: 0, errors: 0, hist: {} };
+          groups.set(key, g);
+        }
+        const b = bucketOf(duration);
+        g.requests += 1;
+        g.errors += error ? 1 : 0;
+        g.hist[b] = (g.hist[b] ?? 0) + 1;
+      }
+    }
+    const lines = [...groups.values()]
+      .filter((g) => wanted.has(g.start))
+      .map((g) => rollupLine('requests_1m', g, g.hist));
+    for (let i = 0; i < lines.length; i += 5000) await influx.write(lines.slice(i, i + 5000));
+  }
+  const hours = [...new Set(minutes.map((m) => Math.floor(m / HOUR) * HOUR))];
+  for (const hour of hours) await computeHour(influx, hour);
+  await state.clear(minutes, asOf);
+  return minutes.length;
+}
+
+/** One hour per service and route, summed from its minutes. */
+async function computeHour(influx: InfluxClient, hour: number) {
+  const [[fields] = []] = await influx.query('SHOW FIELD KEYS FROM requests_1m');
+  if (!fields) return;
+  const names = records(fields)
+    .map((r) => String(r.fieldKey))
+    .filter((k) => /^(requests|errors|b\d+)$/.test(k));
+  const [series = []] = await influx.query(
+    `SELECT ${names.map((f) => `SUM(${f}) AS ${f}`).join(', ')} FROM requests_1m ` +
+      `WHERE time >= ${hour}ms AND time < ${hour + HOUR}ms GROUP BY service, route`,
+  );
+  const lines = series.flatMap((s) =>
+    records(s).map((r) => {
+      const hist: Histogram = {};
+      for (const f of names)
+        if (f.startsWith('b') && Number(r[f]) > 0) hist[f.slice(1)] = Number(r[f]);
+      const point = {
+        service: s.tags?.service ?? '',
+        route: s.tags?.route ?? '',
+        start: hour,
+        requests: Number(r.requests ?? 0),
+        errors: Number(r.errors ?? 0),
+      };
+      return rollupLine('requests_1h', point, hist);
+    }),
+  );
+  if (lines.length) await influx.write(lines);
+}
