@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { desc, eq, sql } from 'drizzle-orm';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/index.ts';
 import { rollupDirty, rollupState } from '../db/schema.ts';
@@ -30,9 +30,24 @@ export function postgresRollupState(db: Db, store: string): RollupState {
   };
   return {
     load,
-    async save(coveredFrom) {
-      await db.insert(rollupState).values({ store, coveredFrom }).onConflictDoNothing();
+    async save(coveredFrom, replace = false) {
+      const insert = db.insert(rollupState).values({ store, coveredFrom });
+      await (replace
+        ? insert.onConflictDoUpdate({ target: rollupState.store, set: { coveredFrom } })
+        : insert.onConflictDoNothing());
       return (await load()) ?? coveredFrom;
+    },
+    async markRange(from, to) {
+      await db.execute(sql`
+        insert into rollup_dirty (store, minute)
+        select ${store}, m from generate_series(${new Date(from)}::timestamptz,
+          ${new Date(to - 60_000)}::timestamptz, '1 minute') as m
+        on conflict (store, minute) do nothing`);
+    },
+    async pendingBefore(time) {
+      const { rows } = await db.execute(sql`
+        select 1 from rollup_dirty where store = ${store} and minute < ${time} limit 1`);
+      return rows.length > 0;
     },
     async mark(minutes) {
       if (minutes.length === 0) return;
@@ -49,9 +64,10 @@ export function postgresRollupState(db: Db, store: string): RollupState {
         .select({ minute: rollupDirty.minute })
         .from(rollupDirty)
         .where(eq(rollupDirty.store, store))
-        .orderBy(rollupDirty.minute)
+        .orderBy(desc(rollupDirty.minute))
         .limit(limit);
-      return { minutes: rows.map((r) => r.minute.getTime()), asOf: new Date(asOf) };
+      const minutes = rows.map((r) => r.minute.getTime()).reverse();
+      return { minutes, asOf: new Date(asOf) };
     },
     async clear(minutes, asOf) {
       if (minutes.length === 0) return;

@@ -21,26 +21,44 @@ export function influxPerformance(deps: {
   ensure: () => Promise<void>;
   select: (q: string) => Promise<Series[]>;
   state: RollupState;
+  retentionDays: number;
 }) {
   const { influx, ensure, select, state } = deps;
   let covered: Promise<Date> | undefined;
 
-  /** A database without raw samples is covered from the start; else from the next minute on. */
+  /**
+   * A database without raw samples is covered from the start. Else from the next minute on,
+   * and every earlier minute within retention is marked for the rollup job (newest first),
+   * after which it is covered from the start too.
+   */
   async function determine(): Promise<Date> {
     const known = await state.load();
+    if (known && known.getTime() > 0 && !(await state.pendingBefore(known))) {
+      return state.save(new Date(0), true);
+    }
     if (known) return known;
     await ensure();
     const [[raw] = []] = await influx.query('SELECT duration_ms FROM requests LIMIT 1');
-    const next = new Date(Math.ceil((Date.now() + 1) / MINUTE) * MINUTE);
-    return state.save(raw ? next : new Date(0));
+    if (!raw) return state.save(new Date(0));
+    const next = Math.ceil((Date.now() + 1) / MINUTE) * MINUTE;
+    // Marks first: a crash in between leaves marks and no coverage, which the next start redoes.
+    await state.markRange(next - deps.retentionDays * 86_400_000, next);
+    return state.save(new Date(next));
   }
 
   /** Before the first write and the first query: raw samples written after it have rollups. */
   function coveredFrom(): Promise<Date> {
-    covered ??= determine().catch((error) => {
-      covered = undefined;
-      throw error;
-    });
+    covered ??= determine().then(
+      (date) => {
+        // Not final while a backfill runs: asked again next time.
+        if (date.getTime() > 0) covered = undefined;
+        return date;
+      },
+      (error) => {
+        covered = undefined;
+        throw error;
+      },
+    );
     return covered;
   }
 

@@ -9,11 +9,15 @@ import { rollupLine } from './line-protocol.ts';
  */
 export interface RollupState {
   load(): Promise<Date | null>;
-  /** Keeps the first value saved; returns the one kept. */
-  save(coveredFrom: Date): Promise<Date>;
+  /** Keeps the first value saved (unless `replace`); returns the one kept. */
+  save(coveredFrom: Date, replace?: boolean): Promise<Date>;
   /** Marks minutes (ms since the epoch) whose samples are written. */
   mark(minutes: number[]): Promise<void>;
-  /** Up to `limit` marked minutes, oldest first, and the moment they were read. */
+  /** Marks every minute in [from, to): the backfill of samples older than the rollups. */
+  markRange(from: number, to: number): Promise<void>;
+  /** Whether a minute before `time` is still marked. */
+  pendingBefore(time: Date): Promise<boolean>;
+  /** Up to `limit` marked minutes, the newest, in time order, and the moment they were read. */
   dirty(limit: number): Promise<{ minutes: number[]; asOf: Date }>;
   /** Clears the marks of `minutes` not renewed after `asOf`. */
   clear(minutes: number[], asOf: Date): Promise<void>;
@@ -52,6 +56,7 @@ function runs(minutes: number[]): [number, number][] {
  * them, so samples written meanwhile get their round. Returns the minutes computed.
  */
 export async function computeRollups(influx: InfluxClient, state: RollupState): Promise<number> {
+  // The newest first: the current minutes stay fresh while an old backlog is worked off.
   const { minutes, asOf } = await state.dirty(ROUND);
   if (minutes.length === 0) return 0;
   const wanted = new Set(minutes);

@@ -77,7 +77,13 @@ export function createInfluxStore(
       throw unavailable(error);
     }
   };
-  const rollups = influxPerformance({ influx, ensure, select, state: options.rollupState });
+  const rollups = influxPerformance({
+    influx,
+    ensure,
+    select,
+    state: options.rollupState,
+    retentionDays: options.retentionDays,
+  });
 
   return {
     kind: 'influxdb',
