@@ -1,7 +1,6 @@
-import type { Histogram } from './histogram.ts';
 import { type InfluxClient, quote, records, type Series } from './influx-client.ts';
 import type { RollupState } from './influx-rollups.ts';
-import { pointOf } from './rollups.ts';
+import { mergeRollups } from './rollups.ts';
 import type { PerformancePoint, PerformanceQuery } from './types.ts';
 
 const ms = (d: Date) => `${d.getTime()}ms`;
@@ -66,30 +65,28 @@ export function influxPerformance(deps: {
     `time >= ${ms(q.from)} AND time < ${ms(q.to)}` +
     (q.service ? ` AND service = ${quote(q.service)}` : '');
 
+  /**
+   * The rollup points of the range, added up per interval here: InfluxQL cannot add histograms,
+   * and this reads no more points than PostgreSQL's rollup tables hold.
+   */
   async function fromRollups(q: PerformanceQuery): Promise<PerformancePoint[]> {
     const measurement = q.intervalSeconds % 3600 === 0 ? 'requests_1h' : 'requests_1m';
-    // Only the buckets that ever held a sample; the rest would be columns of nulls.
-    const [fields] = await select(`SHOW FIELD KEYS FROM ${measurement}`);
-    if (!fields) return [];
-    const buckets = records(fields)
-      .map((r) => String(r.fieldKey))
-      .filter((k) => /^b\d+$/.test(k));
-    const sums = ['requests', 'errors', ...buckets].map((f) => `SUM(${f}) AS ${f}`).join(', ');
+    const width = q.intervalSeconds * 1000;
     const series = await select(
-      `SELECT ${sums} FROM ${measurement} WHERE ${where(q)} ` +
-        `GROUP BY time(${q.intervalSeconds}s), service, route fill(none)`,
+      `SELECT requests, errors, hist FROM ${measurement} WHERE ${where(q)} GROUP BY service, route`,
     );
-    return series.flatMap((s) =>
-      records(s).map((r) => {
-        const hist: Histogram = {};
-        for (const b of buckets) if (num(r[b]) > 0) hist[b.slice(1)] = num(r[b]);
-        const key = {
+    // Per series in time order: each interval's rows are together, as mergeRollups needs.
+    return mergeRollups(
+      series.flatMap((s) =>
+        (s.values as [string, number, number, string][]).map(([time, requests, errors, hist]) => ({
           service: s.tags?.service ?? '',
           route: s.tags?.route ?? '',
-          time: new Date(r.time as string),
-        };
-        return pointOf(key, num(r.requests), num(r.errors), hist);
-      }),
+          time: Math.floor(Date.parse(time) / width) * width,
+          requests,
+          errors,
+          hist,
+        })),
+      ),
     );
   }
 

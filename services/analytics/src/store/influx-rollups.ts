@@ -1,6 +1,7 @@
 import { bucketOf, type Histogram } from './histogram.ts';
-import { type InfluxClient, records } from './influx-client.ts';
+import type { InfluxClient } from './influx-client.ts';
 import { rollupLine } from './line-protocol.ts';
+import { mergeRollupCounts } from './rollups.ts';
 
 /**
  * What the InfluxDB store keeps in the service's PostgreSQL (tables rollup_state, rollup_dirty):
@@ -94,31 +95,23 @@ export async function computeRollups(influx: InfluxClient, state: RollupState): 
   return minutes.length;
 }
 
-/** One hour per service and route, summed from its minutes. */
+/** One hour per service and route, added up from its minutes. */
 async function computeHour(influx: InfluxClient, hour: number) {
-  const [[fields] = []] = await influx.query('SHOW FIELD KEYS FROM requests_1m');
-  if (!fields) return;
-  const names = records(fields)
-    .map((r) => String(r.fieldKey))
-    .filter((k) => /^(requests|errors|b\d+)$/.test(k));
   const [series = []] = await influx.query(
-    `SELECT ${names.map((f) => `SUM(${f}) AS ${f}`).join(', ')} FROM requests_1m ` +
-      `WHERE time >= ${hour}ms AND time < ${hour + HOUR}ms GROUP BY service, route`,
+    `SELECT requests, errors, hist FROM requests_1m WHERE time >= ${hour}ms AND time < ${hour + HOUR}ms GROUP BY service, route`,
   );
-  const lines = series.flatMap((s) =>
-    records(s).map((r) => {
-      const hist: Histogram = {};
-      for (const f of names)
-        if (f.startsWith('b') && Number(r[f]) > 0) hist[f.slice(1)] = Number(r[f]);
-      const point = {
-        service: s.tags?.service ?? '',
-        route: s.tags?.route ?? '',
-        start: hour,
-        requests: Number(r.requests ?? 0),
-        errors: Number(r.errors ?? 0),
-      };
-      return rollupLine('requests_1h', point, hist);
-    }),
+  const rows = series.flatMap((s) =>
+    (s.values as [string, number, number, string][]).map(([, requests, errors, hist]) => ({
+      service: s.tags?.service ?? '',
+      route: s.tags?.route ?? '',
+      time: hour,
+      requests,
+      errors,
+      hist,
+    })),
+  );
+  const lines = mergeRollupCounts(rows).map((p) =>
+    rollupLine('requests_1h', { ...p, start: hour }, p.hist),
   );
   if (lines.length) await influx.write(lines);
 }

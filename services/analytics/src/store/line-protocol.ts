@@ -58,19 +58,17 @@ export function sampleLine(s: QueuedSample): string {
 }
 
 /**
- * One rollup point (`requests_1m`, `requests_1h`): counts and histogram buckets `b<i>` as
- * integer fields, which InfluxQL's SUM adds up to any interval. Its time is the interval's
- * start, so computing it again overwrites it.
+ * One rollup point (`requests_1m`, `requests_1h`): counts, and the histogram as JSON text
+ * (bucket → count), which the service adds up to any interval (mergeRollups). Its time is the
+ * interval's start, so computing it again overwrites it.
  */
 export function rollupLine(
   measurement: 'requests_1m' | 'requests_1h',
   p: { service: string; route: string; start: number; requests: number; errors: number },
   hist: Histogram,
 ): string {
-  let buckets = '';
-  for (const b in hist) if ((hist[b] ?? 0) > 0) buckets += `,b${b}=${hist[b]}i`;
   return (
     `${measurement},service=${tag(p.service)},route=${tag(p.route)} ` +
-    `requests=${p.requests}i,errors=${p.errors}i${buckets} ${p.start}000000`
+    `requests=${p.requests}i,errors=${p.errors}i,hist=${str(JSON.stringify(hist))} ${p.start}000000`
   );
 }

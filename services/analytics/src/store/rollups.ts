@@ -28,7 +28,22 @@ export function pointOf(
  * series and interval. Only the open interval's points are held, so memory stays flat however
  * long the range; each series' points come out in time order.
  */
-export function mergeRollups(rows: Iterable<RollupRow>): PerformancePoint[] {
+export const mergeRollups = (rows: Iterable<RollupRow>): PerformancePoint[] =>
+  mergeRows(rows, pointOf);
+
+/** The same sums, with the merged histogram instead of percentiles (InfluxDB's hourly points). */
+export const mergeRollupCounts = (rows: Iterable<RollupRow>) =>
+  mergeRows(rows, (key, requests, errors, hist) => ({ ...key, requests, errors, hist }));
+
+function mergeRows<T>(
+  rows: Iterable<RollupRow>,
+  make: (
+    key: { service: string; route: string; time: Date },
+    requests: number,
+    errors: number,
+    hist: Histogram,
+  ) => T,
+): T[] {
   interface Open {
     time: Date;
     row: RollupRow;
@@ -38,14 +53,14 @@ export function mergeRollups(rows: Iterable<RollupRow>): PerformancePoint[] {
     hist: Histogram;
     counts?: Float64Array;
   }
-  const points: PerformancePoint[] = [];
+  const points: T[] = [];
   let open = new Map<string, Open>();
   let openTime = Number.NaN;
   const flush = () => {
     for (const p of open.values()) {
       const key = { service: p.row.service, route: p.row.route, time: p.time };
       const hist = p.counts ? fromCounts(p.counts) : p.hist;
-      points.push(pointOf(key, p.requests, p.errors, hist));
+      points.push(make(key, p.requests, p.errors, hist));
     }
     open = new Map();
   };
