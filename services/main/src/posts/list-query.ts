@@ -29,7 +29,8 @@ interface OrderSpec {
 /** The orders a list walks straight from an index; rank is built on them in rank-query.ts. */
 export type KeysetOrder = Exclude<ListOrder, 'rank'>;
 
-const isoText = (key: SQL) =>
+/** A timestamp as the cursors hold it: microseconds, UTC, or 'infinity' for a draft. */
+export const isoText = (key: SQL) =>
   sql`case when ${key} = 'infinity' then 'infinity' else to_char(${key} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') end`;
 
 const ORDERS: Record<KeysetOrder, OrderSpec> = {

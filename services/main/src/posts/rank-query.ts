@@ -3,6 +3,7 @@ import type { Cursor, Position, RankWindow } from './cursor.ts';
 import {
   type Branch,
   branchRows,
+  isoText,
   type ListFilters,
   type ListRow,
   listQuery,
@@ -97,28 +98,27 @@ export function rankedQuery(
     branchRows(b, '-published_at', filters, range, cap, sql`p.search`),
   );
   // ts_rank runs above the limit, on the window's rows only.
-  const scored = sql`select m.id, m.sort_key, m.sort_value,
-      ts_rank(m.search, ${tsQuery(filters.q)}) as rank
-    from (select * from (${sql.join(parts, sql` union all `)}) u
+  const scored = sql`select m.id, m.sort_key, ts_rank(m.search, ${tsQuery(filters.q)}) as rank
+    from (select u.id, u.sort_key, u.search from (${sql.join(parts, sql` union all `)}) u
       order by u.sort_key desc, u.id desc limit ${cap}) m
     offset 0`;
+  // One pass over the window in its own order gives its size and both edges.
   const edges = window
     ? sql``
-    : sql`, count(*) over ()::int as window_size,
-      first_value(w.sort_value) over newest as newest_value,
-      first_value(w.id) over newest as newest_id,
-      first_value(w.sort_value) over oldest as oldest_value,
-      first_value(w.id) over oldest as oldest_id`;
+    : sql`, count(*) over edges as window_size,
+      first_value(w.sort_key) over edges as newest_key, first_value(w.id) over edges as newest_id,
+      last_value(w.sort_key) over edges as oldest_key, last_value(w.id) over edges as oldest_id`;
   const windows = window
     ? sql``
-    : sql`window newest as (order by w.sort_key desc, w.id desc),
-      oldest as (order by w.sort_key, w.id)`;
+    : sql`window edges as (order by w.sort_key desc, w.id desc
+      rows between unbounded preceding and unbounded following)`;
   const beyond = after
     ? sql`where (w.rank, w.id) < (${after.value}::real, ${after.id}::uuid)`
     : sql``;
   const edgeColumns = window
     ? sql``
-    : sql`, r.window_size, r.newest_value, r.newest_id, r.oldest_value, r.oldest_id`;
+    : sql`, r.window_size::int, ${isoText(sql`r.newest_key`)} as newest_value, r.newest_id,
+      ${isoText(sql`r.oldest_key`)} as oldest_value, r.oldest_id`;
   return sql`select ${POST_COLUMNS}, r.rank::text as sort_value ${edgeColumns}
     from (select w.id, w.rank ${edges} from (${scored}) w ${beyond} ${windows}
       order by w.rank desc, w.id desc limit ${limit}) r
