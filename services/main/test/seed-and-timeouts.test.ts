@@ -3,8 +3,8 @@ import { test } from 'node:test';
 import { seed } from '../scripts/seed.ts';
 import { buildTestMain } from './helper.ts';
 
-// A statement timeout no ranking of thousands of posts can meet.
-const main = await buildTestMain({ DATABASE_STATEMENT_TIMEOUT: '1' });
+// A statement timeout no ranking of thousands of posts can meet (a window as large as allowed).
+const main = await buildTestMain({ DATABASE_STATEMENT_TIMEOUT: '1', SEARCH_RANK_WINDOW: '10000' });
 const indexes = () =>
   main.sql<{ indexdef: string }>(
     `select indexdef from pg_indexes where schemaname = 'public' order by indexname`,
