@@ -289,15 +289,14 @@ Batch ingestion (${batches * BATCH} events in batches of ${BATCH}, ${CONCURRENCY
       [start, step, from, to],
     );
   }
-  // The rollups the migration builds from samples already stored, with its very statements.
-  const migration = await readFile(
-    path.join(root, 'services/analytics/drizzle/0002_rollups.sql'),
-    'utf8',
-  );
-  for (const statement of migration.split('--> statement-breakpoint')) {
-    if (/^\s*(--.*\n\s*)*INSERT INTO "sample_rollups/i.test(statement)) await db.query(statement);
+  // The rollups the migrations build from samples already stored, with their very statements.
+  for (const file of ['0002_rollups.sql', '0005_rollups_15m.sql']) {
+    const migration = await readFile(path.join(root, 'services/analytics/drizzle', file), 'utf8');
+    for (const statement of migration.split('--> statement-breakpoint')) {
+      if (/^\s*(--.*\n\s*)*INSERT INTO "sample_rollups/i.test(statement)) await db.query(statement);
+    }
   }
-  await db.query('analyze samples, sample_rollups_1m, sample_rollups_1h');
+  await db.query('analyze samples, sample_rollups_1m, sample_rollups_15m, sample_rollups_1h');
   await db.end();
   console.log(
     `\n/performance over ${SAMPLES} samples (7 days, 4 services x 25 routes), PostgreSQL store`,

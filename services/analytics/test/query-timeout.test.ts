@@ -6,7 +6,7 @@ import { bearer, buildTestAnalytics, signUp } from './helper.ts';
 // Statements of this app may run 300 ms; the blocker below makes the real queries run longer.
 const t = await buildTestAnalytics({ QUERY_TIMEOUT_MS: '300' });
 const user = await signUp(t.auth);
-const STORE_TABLES = 'events, samples, sample_rollups_1m, sample_rollups_1h';
+const STORE_TABLES = 'events, samples, sample_rollups_1m, sample_rollups_15m, sample_rollups_1h';
 
 const get = (url: string, token = t.adminToken) =>
   t.app.inject({ method: 'GET', url: `/analytics/v1${url}`, headers: bearer(token) });
@@ -14,6 +14,7 @@ const get = (url: string, token = t.adminToken) =>
 const queries: [string, string?][] = [
   ['/user-activity', user.accessToken],
   ['/performance?interval=1m'],
+  ['/performance?interval=15m&from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z'],
   ['/performance?interval=1h&from=2026-01-01T00:00:00Z&to=2026-01-31T00:00:00Z'],
   ['/reports?type=daily-active-users'],
   ['/reports?type=top-events'],

@@ -211,7 +211,7 @@ export function storeContract(name: string, fresh: () => Promise<Store>) {
     await store.writeSamples(parts[1]!);
     await store.settle?.();
     const range = { from: new Date(start), to: new Date(start + 3 * 3600_000) };
-    for (const intervalSeconds of [60, 300, 3600, 3 * 3600]) {
+    for (const intervalSeconds of [60, 300, 900, 1800, 3600, 3 * 3600]) {
       const points = await store.performance({ ...range, intervalSeconds });
       const expected = exactPoints(all, intervalSeconds);
       assert.equal(points.length, expected.size, `${intervalSeconds}s: number of points`);

@@ -98,6 +98,7 @@ const rollup = (name: string) =>
     (t) => [primaryKey({ columns: [t.time, t.service, t.route] })],
   );
 export const sampleRollups1m = rollup('sample_rollups_1m');
+export const sampleRollups15m = rollup('sample_rollups_15m');
 export const sampleRollups1h = rollup('sample_rollups_1h');
 
 /**

@@ -1,6 +1,6 @@
 import { type InfluxClient, quote, records, type Series } from './influx-client.ts';
 import type { RollupState } from './influx-rollups.ts';
-import { mergeRollups } from './rollups.ts';
+import { mergeRollups, rollupLevel } from './rollups.ts';
 import type { PerformancePoint, PerformanceQuery } from './types.ts';
 
 const ms = (d: Date) => `${d.getTime()}ms`;
@@ -10,7 +10,7 @@ const MINUTE = 60_000;
 
 /**
  * `/performance` on InfluxDB. Intervals from the rollups' start on are summed from the rollup
- * points (`requests_1m`, `requests_1h`: see computeRollups); intervals before it — samples
+ * points (`requests_1m`, `_15m`, `_1h`: see computeRollups); intervals before it — samples
  * written before this version had rollups — come from the raw `requests` points, slowly but
  * exactly.
  */
@@ -70,7 +70,7 @@ export function influxPerformance(deps: {
    * and this reads no more points than PostgreSQL's rollup tables hold.
    */
   async function fromRollups(q: PerformanceQuery): Promise<PerformancePoint[]> {
-    const measurement = q.intervalSeconds % 3600 === 0 ? 'requests_1h' : 'requests_1m';
+    const measurement = `requests_${rollupLevel(q.intervalSeconds).suffix}`;
     const width = q.intervalSeconds * 1000;
     const series = await select(
       `SELECT requests, errors, hist FROM ${measurement} WHERE ${where(q)} GROUP BY service, route`,

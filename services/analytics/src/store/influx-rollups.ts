@@ -1,7 +1,7 @@
 import { bucketOf, type Histogram } from './histogram.ts';
 import type { InfluxClient } from './influx-client.ts';
 import { rollupLine } from './line-protocol.ts';
-import { mergeRollupCounts } from './rollups.ts';
+import { mergeRollupCounts, ROLLUP_LEVELS } from './rollups.ts';
 
 /**
  * What the InfluxDB store keeps in the service's PostgreSQL (tables rollup_state, rollup_dirty):
@@ -25,7 +25,6 @@ export interface RollupState {
 }
 
 const MINUTE = 60_000;
-const HOUR = 3_600_000;
 /** Minutes computed per round: a bounded read of raw points, however large the backlog. */
 const ROUND = 240;
 
@@ -50,8 +49,8 @@ function runs(minutes: number[]): [number, number][] {
 }
 
 /**
- * Brings `requests_1m` and `requests_1h` up to date: each marked minute is computed again from
- * the raw `requests` points, and each hour around one from its minutes. Every point lands on
+ * Brings `requests_1m`, `_15m` and `_1h` up to date: each marked minute is computed again from
+ * the raw `requests` points, and each quarter and hour around one from its minutes. Every point lands on
  * its interval's start, so a repeat (a crash, two replicas) overwrites rather than adds. Marks
  * are made after the samples are written and cleared only if not renewed since this round read
  * them, so samples written meanwhile get their round. Returns the minutes computed.
@@ -89,29 +88,38 @@ export async function computeRollups(influx: InfluxClient, state: RollupState): 
       .map((g) => rollupLine('requests_1m', g, g.hist));
     for (let i = 0; i < lines.length; i += 5000) await influx.write(lines.slice(i, i + 5000));
   }
-  const hours = [...new Set(minutes.map((m) => Math.floor(m / HOUR) * HOUR))];
-  for (const hour of hours) await computeHour(influx, hour);
+  for (const level of ROLLUP_LEVELS.filter((l) => l.seconds > 60)) {
+    const width = level.seconds * 1000;
+    for (const start of new Set(minutes.map((m) => Math.floor(m / width) * width))) {
+      await computeWider(influx, `requests_${level.suffix}`, start, width);
+    }
+  }
   await state.clear(minutes, asOf);
   return minutes.length;
 }
 
-/** One hour per service and route, added up from its minutes. */
-async function computeHour(influx: InfluxClient, hour: number) {
+/** One wider interval per service and route, added up from its minutes. */
+async function computeWider(
+  influx: InfluxClient,
+  measurement: string,
+  start: number,
+  width: number,
+) {
   const [series = []] = await influx.query(
-    `SELECT requests, errors, hist FROM requests_1m WHERE time >= ${hour}ms AND time < ${hour + HOUR}ms GROUP BY service, route`,
+    `SELECT requests, errors, hist FROM requests_1m WHERE time >= ${start}ms AND time < ${start + width}ms GROUP BY service, route`,
   );
   const rows = series.flatMap((s) =>
     (s.values as [string, number, number, string][]).map(([, requests, errors, hist]) => ({
       service: s.tags?.service ?? '',
       route: s.tags?.route ?? '',
-      time: hour,
+      time: start,
       requests,
       errors,
       hist,
     })),
   );
   const lines = mergeRollupCounts(rows).map((p) =>
-    rollupLine('requests_1h', { ...p, start: hour }, p.hist),
+    rollupLine(measurement, { ...p, start }, p.hist),
   );
   if (lines.length) await influx.write(lines);
 }

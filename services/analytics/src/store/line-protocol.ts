@@ -58,12 +58,12 @@ export function sampleLine(s: QueuedSample): string {
 }
 
 /**
- * One rollup point (`requests_1m`, `requests_1h`): counts, and the histogram as JSON text
+ * One rollup point (`requests_1m`, `_15m`, `_1h`): counts, and the histogram as JSON text
  * (bucket → count), which the service adds up to any interval (mergeRollups). Its time is the
  * interval's start, so computing it again overwrites it.
  */
 export function rollupLine(
-  measurement: 'requests_1m' | 'requests_1h',
+  measurement: string,
   p: { service: string; route: string; start: number; requests: number; errors: number },
   hist: Histogram,
 ): string {

@@ -4,7 +4,7 @@ import type { Db } from '../db/index.ts';
 import type { AcceptedEvent } from '../ingestion/types.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { BUCKET_SQL } from './histogram.ts';
-import { mergeRollups, type RollupRow } from './rollups.ts';
+import { mergeRollups, ROLLUP_LEVELS, type RollupRow, rollupLevel } from './rollups.ts';
 import type { Range, Store } from './types.ts';
 
 /** Rows per statement. */
@@ -95,6 +95,7 @@ export function createPostgresStore(db: Db): Store {
               ${sql.raw(BUCKET_SQL('duration_ms'))} as bucket
             from ins
           ), m as (${rollupInsert('sample_rollups_1m', '1 minute')}),
+          q as (${rollupInsert('sample_rollups_15m', '15 minutes')}),
           h as (${rollupInsert('sample_rollups_1h', '1 hour')})
           select 1`);
       }
@@ -133,7 +134,7 @@ export function createPostgresStore(db: Db): Store {
     },
 
     async performance(q) {
-      const table = q.intervalSeconds % 3600 === 0 ? 'sample_rollups_1h' : 'sample_rollups_1m';
+      const table = `sample_rollups_${rollupLevel(q.intervalSeconds).suffix}`;
       // In key order (time first): no sort; each interval's rows arrive together and merge.
       const found = await rows<RollupRow>(sql`
         select service, route, extract(epoch from date_bin(make_interval(secs => ${q.intervalSeconds}),
@@ -181,8 +182,10 @@ export function createPostgresStore(db: Db): Store {
     async prune(before) {
       await db.execute(sql`delete from events where occurred_at < ${before}`);
       await db.execute(sql`delete from samples where occurred_at < ${before}`);
-      await db.execute(sql`delete from sample_rollups_1m where time < ${before}`);
-      await db.execute(sql`delete from sample_rollups_1h where time < ${before}`);
+      for (const { suffix } of ROLLUP_LEVELS) {
+        await db.execute(sql`delete from ${sql.identifier(`sample_rollups_${suffix}`)}
+          where time < ${before}`);
+      }
     },
   };
 }

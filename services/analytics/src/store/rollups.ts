@@ -1,6 +1,19 @@
 import { addToCounts, BUCKETS, fromCounts, type Histogram, percentiles } from './histogram.ts';
 import type { PerformancePoint } from './types.ts';
 
+/**
+ * Rollup widths, widest first. An interval reads the widest whose width divides it: a day at
+ * 15m reads 96 points per series, not 1440.
+ */
+export const ROLLUP_LEVELS = [
+  { suffix: '1h', seconds: 3600 },
+  { suffix: '15m', seconds: 900 },
+  { suffix: '1m', seconds: 60 },
+] as const;
+
+export const rollupLevel = (intervalSeconds: number) =>
+  ROLLUP_LEVELS.find((l) => intervalSeconds % l.seconds === 0) ?? ROLLUP_LEVELS[2];
+
 /** One rollup row, already placed in its interval (`time` is the interval's start). */
 export interface RollupRow {
   service: string;
