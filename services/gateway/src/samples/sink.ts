@@ -44,6 +44,8 @@ export function createSampleSink(options: SampleSinkOptions): SampleSink {
   const target = options.analyticsUrl?.replace(/\/+$/, '');
   let buffer: Sample[] = [];
   let sending: Promise<void> | undefined;
+  /** Taken from the buffer and not yet sent: still counts against the capacity. */
+  let taken = 0;
 
   const send = async (batch: Sample[]) => {
     try {
@@ -71,9 +73,16 @@ export function createSampleSink(options: SampleSinkOptions): SampleSink {
   const flush = (): Promise<void> => {
     sending ??= (async () => {
       while (buffer.length > 0) {
-        const batch = buffer.slice(0, options.batchSize);
-        buffer = buffer.slice(batch.length);
-        await send(batch);
+        // Take the whole buffer at once (new samples go to a fresh one) and send it in batches:
+        // no copying of what is left after every batch.
+        const pending = buffer;
+        buffer = [];
+        taken = pending.length;
+        for (let i = 0; i < pending.length; i += options.batchSize) {
+          const batch = pending.slice(i, i + options.batchSize);
+          await send(batch);
+          taken -= batch.length;
+        }
       }
     })().finally(() => {
       sending = undefined;
@@ -87,7 +96,8 @@ export function createSampleSink(options: SampleSinkOptions): SampleSink {
   return {
     push(sample) {
       if (!target) return metrics.samplesDropped.inc({ reason: 'disabled' });
-      if (buffer.length >= options.capacity) return metrics.samplesDropped.inc({ reason: 'full' });
+      if (buffer.length + taken >= options.capacity)
+        return metrics.samplesDropped.inc({ reason: 'full' });
       buffer.push(sample);
     },
     async close() {
