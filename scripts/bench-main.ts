@@ -39,7 +39,7 @@ const { values: args } = parseArgs({
     /** Keep the seeded PostgreSQL here and reuse it next time (seeding 1M posts takes minutes). */
     data: { type: 'string' },
     /** The service's SEARCH_RANK_WINDOW. */
-    'rank-window': { type: 'string', default: '1000' },
+    'rank-window': { type: 'string', default: '500' },
   },
 });
 const POSTS = Number(args.posts);

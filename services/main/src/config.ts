@@ -27,7 +27,7 @@ export const ConfigSchema = Type.Object({
   SEARCH_RANK_WINDOW: Type.Integer({
     minimum: 1,
     maximum: 10_000,
-    default: 1000,
+    default: 500,
     description: 'a count of posts',
   }),
   /** With SERVICE_TOKEN: domain events (the outbox) are relayed to analytics at this URL. */

@@ -121,7 +121,7 @@ export const ListPostsQuery = Type.Object(
         maxLength: 200,
         description:
           'Full text over title and body (websearch syntax: words, "phrases", or, -not). ' +
-          'Without sort, the newest 1,000 matches (SEARCH_RANK_WINDOW) come first, best match ' +
+          'Without sort, the newest 500 matches (SEARCH_RANK_WINDOW) come first, best match ' +
           'first (title above body); older matches follow, newest first. A walk keeps the ' +
           'window it began with: posts added meanwhile neither repeat nor displace one.',
       }),
