@@ -12,9 +12,9 @@ export interface Item {
 }
 
 /**
- * Store writes of about `size` items made of whole queue rows. Whatever else a retry brings
- * along, a row is then always written whole or in the same halves (see halves), which the
- * InfluxDB store's rollups rely on: their points are keyed by the items of one write.
+ * Store writes of about `size` items made of whole queue rows: whatever else a retry brings
+ * along, a row's items are written together, or in the same halves (see halves), and a
+ * refused row is found without splitting the others.
  */
 export function chunksOf(items: Item[], size: number): Item[][] {
   const chunks: Item[][] = [];

@@ -24,7 +24,7 @@ export interface PerformanceQuery {
   /** Both multiples of the interval since the epoch. */
   from: Date;
   to: Date;
-  /** Whole minutes; multiples of an hour are read from hourly rollups. */
+  /** Whole minutes; read from the widest rollup that divides it (rollups.ts). */
   intervalSeconds: number;
   service?: string | undefined;
 }
