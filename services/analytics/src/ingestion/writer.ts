@@ -83,9 +83,12 @@ export function createWriter(deps: {
       const rows = await take(tx);
       taken.push(...rows);
       if (rows.length === 0) return 0;
-      const items = rows.flatMap((row) =>
-        row.item.flatMap((value, index) => (value ? [{ row, index, value }] : [])),
-      );
+      const items: Item[] = [];
+      for (const row of rows) {
+        row.item.forEach((value, index) => {
+          if (value) items.push({ row, index, value });
+        });
+      }
       const refused = new Set<Item>();
       for (const chunk of chunksOf(items, config.WRITER_BATCH_SIZE)) {
         for (const r of await write(chunk)) refused.add(r);
@@ -119,8 +122,9 @@ export function createWriter(deps: {
     const queued = (i: Item): unknown =>
       Object.assign(i.value, { seq: itemSeq(i.row.seq, i.index) });
     try {
-      const events = items.filter((i) => i.row.kind === 'event').map(queued);
-      const samples = items.filter((i) => i.row.kind === 'sample').map(queued);
+      const events: unknown[] = [];
+      const samples: unknown[] = [];
+      for (const i of items) (i.row.kind === 'event' ? events : samples).push(queued(i));
       if (events.length) await store.writeEvents(events as QueuedEvent[]);
       if (samples.length) await store.writeSamples(samples as QueuedSample[]);
       return [];
