@@ -22,6 +22,11 @@ export interface Series {
 export const records = (s: Series) =>
   s.values.map((v) => Object.fromEntries(s.columns.map((c, i) => [c, v[i]])));
 
+/** The server cut the answer short (its max-row-limit): ask for less at a time. */
+export class QueryTruncated extends Error {
+  override name = 'QueryTruncated';
+}
+
 /** A failure worth retrying later: the server is down, slow, or refused our credentials. */
 export class InfluxUnavailable extends Error {
   override name = 'InfluxUnavailable';
@@ -95,10 +100,20 @@ export function influxClient(options: InfluxOptions) {
         throw new InfluxUnavailable(
           `InfluxDB /query answered ${res.status}: ${text.slice(0, 300)}`,
         );
-      const body = JSON.parse(text) as { results?: { series?: Series[]; error?: string }[] };
+      const body = JSON.parse(text) as {
+        results?: {
+          series?: (Series & { partial?: boolean })[];
+          error?: string;
+          partial?: boolean;
+        }[];
+      };
       const results = body.results ?? [];
       const failed = results.find((r) => r.error);
       if (failed) throw new Error(`InfluxQL error: ${failed.error}`);
+      // A server with max-row-limit cuts long answers short; a silent cut would undercount.
+      if (results.some((r) => r.partial || r.series?.some((s) => s.partial))) {
+        throw new QueryTruncated('InfluxDB returned a partial answer (max-row-limit)');
+      }
       return results.map((r) => r.series ?? []);
     },
 

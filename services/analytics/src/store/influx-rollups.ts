@@ -1,5 +1,5 @@
 import { bucketOf, type Histogram } from './histogram.ts';
-import type { InfluxClient } from './influx-client.ts';
+import { type InfluxClient, QueryTruncated, type Series } from './influx-client.ts';
 import { rollupLine } from './line-protocol.ts';
 import { mergeRollupCounts, ROLLUP_LEVELS } from './rollups.ts';
 
@@ -60,11 +60,22 @@ export async function computeRollups(influx: InfluxClient, state: RollupState): 
   const { minutes, asOf } = await state.dirty(ROUND);
   if (minutes.length === 0) return 0;
   const wanted = new Set(minutes);
-  for (const [from, to] of runs(minutes)) {
-    const [series = []] = await influx.query(
-      `SELECT duration_ms, error FROM requests WHERE time >= ${from}ms AND time < ${to}ms ` +
-        'GROUP BY service, route',
-    );
+  const pending = runs(minutes);
+  for (let range = pending.shift(); range; range = pending.shift()) {
+    const [from, to] = range;
+    let series: Series[];
+    try {
+      [series = []] = await influx.query(
+        `SELECT duration_ms, error FROM requests WHERE time >= ${from}ms AND time < ${to}ms ` +
+          'GROUP BY service, route',
+      );
+    } catch (error) {
+      // Too many points for the server's max-row-limit: halves, down to a single minute.
+      if (!(error instanceof QueryTruncated) || to - from <= MINUTE) throw error;
+      const middle = from + Math.floor((to - from) / MINUTE / 2) * MINUTE;
+      pending.unshift([from, middle], [middle, to]);
+      continue;
+    }
     const groups = new Map<string, Group>();
     for (const s of series) {
       const service = s.tags?.service ?? '';

@@ -6,6 +6,7 @@ import {
   InfluxUnavailable,
   ident,
   influxClient,
+  QueryTruncated,
   quote,
   records,
 } from './influx-client.ts';
@@ -64,12 +65,24 @@ export function createInfluxStore(
   }
 
   // Reads fail as 503: the caller may retry later; writes keep their errors for the writer.
-  const unavailable = (error: unknown) =>
-    error instanceof InfluxUnavailable
-      ? new HttpProblem(503, 'The analytics store is unavailable or too slow; try again.', {
-          headers: { 'retry-after': '5' },
-        })
-      : error;
+  const unavailable = (error: unknown) => {
+    const retry = { headers: { 'retry-after': '5' } };
+    if (error instanceof QueryTruncated) {
+      return new HttpProblem(
+        503,
+        "The answer exceeds the analytics store's row limit; narrow the range or widen the interval.",
+        retry,
+      );
+    }
+    if (error instanceof InfluxUnavailable) {
+      return new HttpProblem(
+        503,
+        'The analytics store is unavailable or too slow; try again.',
+        retry,
+      );
+    }
+    return error;
+  };
   const select = async (q: string) => {
     try {
       return (await influx.query(q))[0] ?? [];

@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { startInflux } from '@platform/testing';
+import { createInfluxStore } from '../src/store/influx.ts';
+import type { QueuedSample } from '../src/store/types.ts';
+import { memoryState } from './influx-memory-state.ts';
+
+// influxd reads its settings from the environment too: answers are cut after 50 rows.
+process.env.INFLUXDB_HTTP_MAX_ROW_LIMIT = '50';
+const influx = await startInflux();
+after(() => influx.stop());
+
+test('InfluxDB rollups stay exact when the server cuts long answers short (max-row-limit)', async () => {
+  const store = createInfluxStore({
+    url: influx.url,
+    database: 'row_limit',
+    retentionDays: 3650,
+    rollupState: memoryState(),
+  });
+  const start = Date.UTC(2026, 0, 10, 12);
+  // Three minutes of 40 samples: 120 raw rows for one run of minutes, more than 50.
+  const samples = Array.from(
+    { length: 120 },
+    (_, i): QueuedSample => ({
+      seq: i + 1,
+      service: 'main',
+      route: '/r',
+      method: 'GET',
+      status: i % 10 === 0 ? 500 : 200,
+      durationMs: (i % 40) + 1,
+      timestamp: new Date(start + Math.floor(i / 40) * 60_000 + (i % 40) * 1000).toISOString(),
+      requestId: null,
+      userId: null,
+      upstream: null,
+    }),
+  );
+  await store.writeSamples(samples);
+  while ((await store.settle!()) > 0) {}
+  const range = { from: new Date(start), to: new Date(start + 3 * 60_000) };
+  const minutes = await store.performance({ ...range, intervalSeconds: 60 });
+  assert.deepEqual(
+    minutes.map((p) => [p.time.getTime() - start, p.requests, p.errors]),
+    [
+      [0, 40, 4],
+      [60_000, 40, 4],
+      [120_000, 40, 4],
+    ],
+  );
+  const [quarter] = await store.performance({
+    ...range,
+    to: new Date(start + 900_000),
+    intervalSeconds: 900,
+  });
+  assert.deepEqual([quarter?.requests, quarter?.errors], [120, 12]);
+});
