@@ -261,9 +261,11 @@ Batch ingestion (${batches * BATCH} events in batches of ${BATCH}, ${CONCURRENCY
       console.log(`  ${label}: ${res.status} after ${f(ms)} ms: ${body.slice(0, 200)}`);
       return;
     }
-    const series = (JSON.parse(body) as { series: { points: unknown[] }[] }).series;
+    const series = (JSON.parse(body) as { series: { points: { requests: number }[] }[] }).series;
     const points = series.reduce((n, x) => n + x.points.length, 0);
-    console.log(`  ${label}: ${f(ms)} ms (${points} points)`);
+    // Every sample counted once: the rollups are complete.
+    const requests = series.reduce((n, x) => n + x.points.reduce((m, p) => m + p.requests, 0), 0);
+    console.log(`  ${label}: ${f(ms)} ms (${points} points, ${requests} requests)`);
   };
   const span = 7 * 86_400_000;
   const end = Math.floor(Date.now() / 3600_000) * 3600_000;
