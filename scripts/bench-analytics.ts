@@ -14,7 +14,7 @@
  * Knobs: BENCH_EVENTS (default 200000), BENCH_CONCURRENCY (4), BENCH_SAMPLES, BENCH_INFLUX_SAMPLES.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ensureDatabase } from '@platform/db';
@@ -30,6 +30,7 @@ import { startInflux } from '@platform/testing';
 import pg from 'pg';
 import { influxClient } from '../services/analytics/src/store/influx-client.ts';
 import { eventLine, sampleLine } from '../services/analytics/src/store/line-protocol.ts';
+import { cpuDelta, cpuSeconds } from './bench-cpu.ts';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 200_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
@@ -68,48 +69,6 @@ const batchOf = (b: number) =>
     anonymous_id: `anon-${(b * BATCH + i) % 1000}`,
     properties: { batch: b, i, plan: 'pro' },
   }));
-
-/**
- * CPU seconds used so far by this process and everything under it, per name: the services by
- * their name, the others (postgres, influxd) by their command. Linux only (/proc).
- */
-async function cpuSeconds(names: Map<number, string>): Promise<Map<string, number>> {
-  const procs = new Map<number, { parent: number; command: string; cpu: number }>();
-  for (const entry of await readdir('/proc').catch(() => [] as string[])) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
-    const close = stat.lastIndexOf(')');
-    if (close < 0) continue;
-    const f = stat.slice(close + 2).split(' ');
-    // utime, stime and those of reaped children, in clock ticks (100 per second).
-    const ticks = [11, 12, 13, 14].reduce((n, i) => n + Number(f[i]), 0);
-    procs.set(Number(entry), {
-      parent: Number(f[1]),
-      command: stat.slice(stat.indexOf('(') + 1, close),
-      cpu: ticks / 100,
-    });
-  }
-  const totals = new Map<string, number>();
-  const visit = (pid: number, inherited: string) => {
-    for (const [child, p] of procs) {
-      if (p.parent !== pid) continue;
-      const name = names.get(child) ?? (inherited === 'bench client' ? p.command : inherited);
-      totals.set(name, (totals.get(name) ?? 0) + p.cpu);
-      visit(child, name);
-    }
-  };
-  totals.set('bench client', procs.get(process.pid)?.cpu ?? 0);
-  visit(process.pid, 'bench client');
-  return totals;
-}
-
-const cpuDelta = (before: Map<string, number>, after: Map<string, number>) =>
-  [...after]
-    .map(([name, cpu]) => [name, cpu - (before.get(name) ?? 0)] as const)
-    .filter(([, cpu]) => cpu >= 0.05)
-    .sort((a, b) => b[1] - a[1])
-    .map(([name, cpu]) => `${name} ${cpu.toFixed(1)}`)
-    .join(', ');
 
 const scratch = await mkdtemp(path.join(tmpdir(), 'bench-analytics-'));
 const postgres = await startEmbeddedPostgres({

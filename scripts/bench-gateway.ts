@@ -24,6 +24,7 @@ import {
 } from '@platform/launcher';
 import { startNginx, type TestNginx } from '@platform/testing';
 import autocannon from 'autocannon';
+import { cpuSeconds } from './bench-cpu.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
@@ -37,19 +38,29 @@ interface Row {
   p50: number;
   p99: number;
   failed: number;
+  requests: number;
+  /** CPU seconds each process spent during the measured seconds. */
+  cpu: Map<string, number>;
 }
+
+/** pid → name of the processes this script starts; nginx and postgres go by their command. */
+const names = new Map<number, string>();
 
 async function measure(name: string, url: string, headers: Record<string, string>) {
   process.stderr.write(`measuring ${name} for ${SECONDS} s…\n`);
   // A short warm-up so connection pools and JIT are in place before the figures count.
   await autocannon({ url, headers, connections: CONNECTIONS, duration: 1 });
+  const before = await cpuSeconds(names);
   const r = await autocannon({ url, headers, connections: CONNECTIONS, duration: SECONDS });
+  const after = await cpuSeconds(names);
   const row: Row = {
     name,
     rps: r.requests.average,
     p50: r.latency.p50,
     p99: r.latency.p99,
     failed: r.non2xx + r.errors + r.timeouts,
+    requests: r.requests.total,
+    cpu: new Map([...after].map(([name, cpu]) => [name, cpu - (before.get(name) ?? 0)])),
   };
   return row;
 }
@@ -76,7 +87,30 @@ function median(name: string, rows: Row[]): Row {
     p50: mid(rows.map((r) => r.p50)),
     p99: mid(rows.map((r) => r.p99)),
     failed: rows.reduce((sum, r) => sum + r.failed, 0),
+    requests: rows.reduce((sum, r) => sum + r.requests, 0),
+    cpu: rows.reduce((sum, r) => {
+      for (const [name, cpu] of r.cpu) sum.set(name, (sum.get(name) ?? 0) + cpu);
+      return sum;
+    }, new Map<string, number>()),
   };
+}
+
+/**
+ * CPU microseconds per request of each process on each path, over all rounds: what a path
+ * costs where every process has a core of its own, which two shared cores cannot show.
+ */
+function cpuTable(rows: Row[]): string {
+  const processes = [...new Set(rows.flatMap((r) => [...r.cpu.keys()]))].filter((name) =>
+    rows.some((r) => (r.cpu.get(name) ?? 0) / r.requests > 5e-6),
+  );
+  const lines = [['CPU µs per request', ...processes]];
+  for (const r of rows) {
+    lines.push([
+      r.name,
+      ...processes.map((name) => cell(((r.cpu.get(name) ?? 0) / r.requests) * 1e6)),
+    ]);
+  }
+  return align(lines);
 }
 
 const cell = (n: number, digits = 0) => n.toFixed(digits);
@@ -95,6 +129,10 @@ function table(rows: Row[]): string {
       ratio(r.rps, direct.rps),
     ]);
   }
+  return align(lines);
+}
+
+function align(lines: string[][]): string {
   const widths = lines[0]!.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
   return lines
     .map((l) =>
@@ -122,6 +160,7 @@ async function start(name: string, env: Record<string, string>): Promise<string>
       ? profiled(name, entry, options)
       : spawnService(name, entry, options);
   processes.push(child);
+  if (child.child.pid) names.set(child.child.pid, name);
   await waitReady(child, url, 60_000);
   return url;
 }
@@ -221,6 +260,7 @@ try {
     console.log(
       `\nGET ${c.path} (${CONNECTIONS} connections, median of ${ROUNDS} × ${SECONDS} s)\n${table(rows)}`,
     );
+    console.log(`\n${cpuTable(rows)}`);
     console.log(
       `gateway vs direct: ${ratio(rows[1]!.rps, rows[0]!.rps)} of the req/s (target ≥ 0.7); ` +
         `nginx → gateway vs nginx → service: ${ratio(rows[2]!.rps, rows[3]!.rps)} (target ≥ 0.8)`,
