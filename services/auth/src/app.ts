@@ -1,6 +1,6 @@
 import { authentication, createVerifier } from '@platform/auth';
 import { type App, createApp } from '@platform/http';
-import { type OutboxRelay, startOutboxRelay } from '@platform/outbox';
+import { relayOutbox } from '@platform/outbox';
 import { bootstrapAdmin } from './accounts/admin.ts';
 import { accountRoutes } from './accounts/routes.ts';
 import { avatarRoutes } from './avatars/routes.ts';
@@ -100,17 +100,12 @@ export async function buildApp(deps: AuthAppDeps): Promise<App> {
   schedulePruning(app, ctx);
   const { ANALYTICS_URL, SERVICE_TOKEN } = config;
   if (ANALYTICS_URL && SERVICE_TOKEN) {
-    let relay: OutboxRelay | undefined;
-    app.addHook('onReady', async () => {
-      relay = startOutboxRelay({
-        pool: database.pool,
-        service: 'auth',
-        analyticsUrl: ANALYTICS_URL,
-        serviceToken: SERVICE_TOKEN,
-        log: app.log,
-      });
+    relayOutbox(app, {
+      pool: database.pool,
+      service: 'auth',
+      analyticsUrl: ANALYTICS_URL,
+      serviceToken: SERVICE_TOKEN,
     });
-    app.addHook('onClose', async () => relay?.close());
   }
   return app;
 }

@@ -1,6 +1,6 @@
 import { authentication, createServiceAuth, type ServiceAuth } from '@platform/auth';
 import { type App, createApp } from '@platform/http';
-import { type OutboxRelay, startOutboxRelay } from '@platform/outbox';
+import { relayOutbox } from '@platform/outbox';
 import { categoryRoutes } from './categories/routes.ts';
 import type { Config } from './config.ts';
 import type { MainContext } from './context.ts';
@@ -56,17 +56,12 @@ export async function buildApp(deps: MainAppDeps): Promise<App> {
   );
   const { ANALYTICS_URL, SERVICE_TOKEN } = config;
   if (ANALYTICS_URL && SERVICE_TOKEN) {
-    let relay: OutboxRelay | undefined;
-    app.addHook('onReady', async () => {
-      relay = startOutboxRelay({
-        pool: database.pool,
-        service: 'main',
-        analyticsUrl: ANALYTICS_URL,
-        serviceToken: SERVICE_TOKEN,
-        log: app.log,
-      });
+    relayOutbox(app, {
+      pool: database.pool,
+      service: 'main',
+      analyticsUrl: ANALYTICS_URL,
+      serviceToken: SERVICE_TOKEN,
     });
-    app.addHook('onClose', async () => relay?.close());
   }
   return app;
 }

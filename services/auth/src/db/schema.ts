@@ -168,15 +168,5 @@ export const loginFailures = pgTable('login_failures', {
   lockedUntil: timestamptz(),
 });
 
-/** Transactional outbox: domain events written with the change, relayed later (analytics). */
-export const outbox = pgTable(
-  'outbox',
-  {
-    id: bigserial({ mode: 'number' }).primaryKey(),
-    type: text().notNull(),
-    payload: jsonb().notNull().$type<Record<string, unknown>>(),
-    occurredAt: timestamptzNow(),
-    publishedAt: timestamptz(),
-  },
-  (t) => [index('outbox_unpublished_idx').on(t.id).where(sql`published_at is null`)],
-);
+/** Domain events written with the change, relayed to analytics by @platform/outbox. */
+export { outbox } from '@platform/outbox';

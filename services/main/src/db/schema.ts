@@ -1,12 +1,10 @@
 import { timestamptz, timestamptzNow } from '@platform/db';
 import { sql } from 'drizzle-orm';
 import {
-  bigserial,
   check,
   customType,
   index,
   integer,
-  jsonb,
   pgTable,
   primaryKey,
   text,
@@ -98,15 +96,5 @@ export const tags = pgTable('tags', {
   createdAt: timestamptzNow(),
 });
 
-/** Transactional outbox: domain events written with the change, relayed later (analytics). */
-export const outbox = pgTable(
-  'outbox',
-  {
-    id: bigserial({ mode: 'number' }).primaryKey(),
-    type: text().notNull(),
-    payload: jsonb().notNull().$type<Record<string, unknown>>(),
-    occurredAt: timestamptzNow(),
-    publishedAt: timestamptz(),
-  },
-  (t) => [index('outbox_unpublished_idx').on(t.id).where(sql`published_at is null`)],
-);
+/** Domain events written with the change, relayed to analytics by @platform/outbox. */
+export { outbox } from '@platform/outbox';

@@ -1,0 +1,146 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type pg from 'pg';
+
+/** The subset of a pino/Fastify logger the relay uses. */
+export interface RelayLog {
+  warn(object: object, message: string): void;
+  error(object: object, message: string): void;
+}
+
+export interface OutboxRelayOptions {
+  /** The producing service's pool, or its Drizzle database (whose `$client` is the pool). */
+  pool?: pg.Pool;
+  db?: { $client: pg.Pool };
+  /** Prefix of the event ids analytics sees: `<service>:<outbox id>`. */
+  service: string;
+  /** Internal base URL of the analytics service. */
+  analyticsUrl: string;
+  serviceToken: string;
+  log: RelayLog;
+  /** Pause between looks at an empty outbox (default 500 ms). */
+  intervalMs?: number;
+  /** Rows per POST (default 200). */
+  batchSize?: number;
+  /** Backoff after a failure doubles from 200 ms up to this (default 30 s). */
+  maxBackoffMs?: number;
+}
+
+export interface OutboxRelay {
+  /** Resolves once everything written so far has been published (tests). */
+  idle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+interface OutboxRow {
+  id: string;
+  type: string;
+  payload: Record<string, unknown>;
+  occurred_at: Date;
+}
+
+/**
+ * Relays a service's transactional outbox to analytics `/internal/events`, oldest first, at least
+ * once: a row is marked published only after analytics answered 2xx, in the transaction that
+ * locked it (SKIP LOCKED, so replicas of the service never send the same row at once). Analytics
+ * drops ids it has seen, so a re-send after a crash is harmless.
+ */
+export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
+  const pool = options.pool ?? options.db?.$client;
+  if (!pool) throw new Error('startOutboxRelay needs a pool or a db');
+  const url = `${options.analyticsUrl.replace(/\/+$/, '')}/internal/events`;
+  const batchSize = options.batchSize ?? 200;
+  const maxBackoff = options.maxBackoffMs ?? 30_000;
+  let running = true;
+  let wake: (() => void) | undefined;
+  let emptyPasses = 0;
+
+  async function pass(): Promise<number> {
+    const client = await pool!.connect();
+    try {
+      await client.query('begin');
+      const { rows } = await client.query<OutboxRow>(
+        `select id::text as id, type, payload, occurred_at from outbox
+         where published_at is null order by id limit $1 for update skip locked`,
+        [batchSize],
+      );
+      if (rows.length > 0) {
+        await send(rows);
+        await client.query('update outbox set published_at = now() where id = any($1::bigint[])', [
+          rows.map((r) => r.id),
+        ]);
+      }
+      await client.query('commit');
+      return rows.length;
+    } catch (error) {
+      await client.query('rollback').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async function send(rows: OutboxRow[]) {
+    const events = rows.map((r) => {
+      const user = r.payload.user_id ?? r.payload.actor_id;
+      return {
+        id: `${options.service}:${r.id}`,
+        type: r.type,
+        occurred_at: new Date(r.occurred_at).toISOString(),
+        ...(typeof user === 'string' ? { user_id: user } : {}),
+        payload: r.payload,
+      };
+    });
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-service-token': options.serviceToken },
+      body: JSON.stringify({ events }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (!res.ok) {
+      throw new Error(`analytics answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
+    }
+  }
+
+  const loop = (async () => {
+    let backoff = 200;
+    while (running) {
+      try {
+        const sent = await pass();
+        backoff = 200;
+        if (sent > 0) continue;
+        emptyPasses += 1;
+      } catch (err) {
+        options.log.warn({ err, retryInMs: backoff }, 'relaying the outbox to analytics failed');
+        await pause(backoff);
+        backoff = Math.min(backoff * 2, maxBackoff);
+        continue;
+      }
+      await pause(options.intervalMs ?? 500);
+    }
+  })();
+
+  function pause(ms: number) {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  return {
+    async idle() {
+      const target = emptyPasses + 2;
+      while (running && emptyPasses < target) {
+        wake?.();
+        await sleep(20);
+      }
+    },
+    async close() {
+      running = false;
+      wake?.();
+      await loop;
+    },
+  };
+}

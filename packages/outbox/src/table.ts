@@ -1,0 +1,20 @@
+import { timestamptz, timestamptzNow } from '@platform/db';
+import { sql } from 'drizzle-orm';
+import { bigserial, index, jsonb, pgTable, text } from 'drizzle-orm/pg-core';
+
+/**
+ * The transactional outbox every producing service keeps in its own database: domain events
+ * written in the transaction of the change, read by the relay. One definition, because the relay
+ * depends on its shape; a service re-exports it from its `db/schema.ts` so drizzle-kit migrates it.
+ */
+export const outbox = pgTable(
+  'outbox',
+  {
+    id: bigserial({ mode: 'number' }).primaryKey(),
+    type: text().notNull(),
+    payload: jsonb().notNull().$type<Record<string, unknown>>(),
+    occurredAt: timestamptzNow(),
+    publishedAt: timestamptz(),
+  },
+  (t) => [index('outbox_unpublished_idx').on(t.id).where(sql`published_at is null`)],
+);
