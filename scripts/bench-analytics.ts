@@ -18,26 +18,18 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ensureDatabase } from '@platform/db';
-import {
-  freePort,
-  type ServiceProcess,
-  spawnService,
-  startEmbeddedPostgres,
-  stopAll,
-  waitReady,
-} from '@platform/launcher';
+import { startEmbeddedPostgres } from '@platform/launcher';
 import { startInflux } from '@platform/testing';
 import pg from 'pg';
 import { influxClient } from '../services/analytics/src/store/influx-client.ts';
 import { eventLine, sampleLine } from '../services/analytics/src/store/line-protocol.ts';
-import { cpuDelta, cpuSeconds } from './bench-cpu.ts';
+import { cpuDelta, cpuSeconds, root, startService, stopServices } from './bench-lib.ts';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 200_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 10_000_000);
 const INFLUX_SAMPLES = Number(process.env.BENCH_INFLUX_SAMPLES ?? SAMPLES);
 const BATCH = 500;
-const root = path.resolve(import.meta.dirname, '..');
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 const percentile = (values: number[], p: number) => {
@@ -78,54 +70,26 @@ const postgres = await startEmbeddedPostgres({
   },
 });
 const influx = await startInflux();
-const processes: ServiceProcess[] = [];
 try {
   const serviceToken = randomBytes(32).toString('base64url');
   const admin = { email: 'admin@example.com', password: 'bench admin password' };
-  const authPort = await freePort();
-  const authUrl = `http://127.0.0.1:${authPort}`;
-  processes.push(
-    spawnService('auth', 'services/auth/src/server.ts', {
-      cwd: root,
-      prefix: 'auth | ',
-      env: {
-        ...process.env,
-        PORT: String(authPort),
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'warn',
-        DATABASE_URL: await ensureDatabase(postgres.url, 'auth'),
-        MAIL_DIR: path.join(scratch, 'mail'),
-        ADMIN_EMAIL: admin.email,
-        ADMIN_PASSWORD: admin.password,
-      },
-    }),
-  );
-  await waitReady(processes[0]!, authUrl, 60_000);
-
-  const names = new Map<number, string>();
-  if (processes[0]!.child.pid) names.set(processes[0]!.child.pid, 'auth');
-  const analytics = async (name: string, env: Record<string, string>) => {
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    const proc = spawnService('analytics', 'services/analytics/src/server.ts', {
-      cwd: root,
-      prefix: `${name} | `,
-      env: {
-        ...process.env,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'warn',
+  const authUrl = await startService('auth', {
+    DATABASE_URL: await ensureDatabase(postgres.url, 'auth'),
+    MAIL_DIR: path.join(scratch, 'mail'),
+    ADMIN_EMAIL: admin.email,
+    ADMIN_PASSWORD: admin.password,
+  });
+  const analytics = async (name: string, env: Record<string, string>) =>
+    startService(
+      'analytics',
+      {
         AUTH_URL: authUrl,
         SERVICE_TOKEN: serviceToken,
         DATABASE_URL: await ensureDatabase(postgres.url, name),
         ...env,
       },
-    });
-    processes.push(proc);
-    if (proc.child.pid) names.set(proc.child.pid, name);
-    await waitReady(proc, url, 60_000);
-    return url;
-  };
+      { label: name },
+    );
   const onInflux = await analytics('analytics_influx', {
     INFLUX_URL: influx.url,
     INFLUX_DB: 'bench',
@@ -150,7 +114,7 @@ try {
   const latencies: number[] = [];
   // Bodies made beforehand, as the raw lines are: only the systems under test are timed.
   const bodies = Array.from({ length: batches }, (_, b) => JSON.stringify({ events: batchOf(b) }));
-  const cpuE2e = await cpuSeconds(names);
+  const cpuE2e = await cpuSeconds();
   const startE2e = performance.now();
   await pool(batches, async (b) => {
     const t0 = performance.now();
@@ -167,7 +131,7 @@ try {
   // Counting is a query InfluxDB pays for: not before every event has been accepted.
   await until(async () => (await count(bench)) >= batches * BATCH, 600_000);
   const e2eMs = performance.now() - startE2e;
-  const cpuE2eUsed = cpuDelta(cpuE2e, await cpuSeconds(names));
+  const cpuE2eUsed = cpuDelta(cpuE2e, await cpuSeconds());
 
   // 1b. The same events as line protocol, straight to InfluxDB, same batches and concurrency.
   const raw = influxClient({ url: influx.url, database: 'raw' });
@@ -187,11 +151,11 @@ try {
     ),
   );
   log('writing the same events as raw line protocol…');
-  const cpuRaw = await cpuSeconds(names);
+  const cpuRaw = await cpuSeconds();
   const startRaw = performance.now();
   await pool(batches, (b) => raw.write(lines[b]!));
   const rawMs = performance.now() - startRaw;
-  const cpuRawUsed = cpuDelta(cpuRaw, await cpuSeconds(names));
+  const cpuRawUsed = cpuDelta(cpuRaw, await cpuSeconds());
   if ((await count(raw)) !== batches * BATCH) throw new Error('raw write lost points');
 
   const f = (n: number) => n.toFixed(0);
@@ -327,7 +291,7 @@ Batch ingestion (${batches * BATCH} events in batches of ${BATCH}, ${CONCURRENCY
     for (const [label, url] of queries(onInflux)) await timed(label!, url!);
   }
 } finally {
-  await stopAll(processes, 10_000);
+  await stopServices();
   await influx.stop();
   await postgres.stop();
   await rm(scratch, { recursive: true, force: true });

@@ -14,23 +14,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ensureDatabase } from '@platform/db';
-import {
-  freePort,
-  type ServiceProcess,
-  spawnService,
-  startEmbeddedPostgres,
-  stopAll,
-  waitReady,
-} from '@platform/launcher';
+import { type ServiceProcess, startEmbeddedPostgres } from '@platform/launcher';
 import { startNginx, type TestNginx } from '@platform/testing';
 import autocannon from 'autocannon';
-import { cpuSeconds } from './bench-cpu.ts';
+import { align, cpuSeconds, postJson, startService, stopServices } from './bench-lib.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CPU_PROF = process.env.BENCH_CPU_PROF;
-const root = path.resolve(import.meta.dirname, '..');
 
 interface Row {
   name: string;
@@ -43,16 +35,13 @@ interface Row {
   cpu: Map<string, number>;
 }
 
-/** pid → name of the processes this script starts; nginx and postgres go by their command. */
-const names = new Map<number, string>();
-
 async function measure(name: string, url: string, headers: Record<string, string>) {
   process.stderr.write(`measuring ${name} for ${SECONDS} s…\n`);
   // A short warm-up so connection pools and JIT are in place before the figures count.
   await autocannon({ url, headers, connections: CONNECTIONS, duration: 1 });
-  const before = await cpuSeconds(names);
+  const before = await cpuSeconds();
   const r = await autocannon({ url, headers, connections: CONNECTIONS, duration: SECONDS });
-  const after = await cpuSeconds(names);
+  const after = await cpuSeconds();
   const row: Row = {
     name,
     rps: r.requests.average,
@@ -63,20 +52,6 @@ async function measure(name: string, url: string, headers: Record<string, string
     cpu: new Map([...after].map(([name, cpu]) => [name, cpu - (before.get(name) ?? 0)])),
   };
   return row;
-}
-
-async function post(url: string, body: unknown, token?: string) {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-    },
-    body: JSON.stringify(body),
-  });
-  const json = (await response.json()) as Record<string, unknown>;
-  if (!response.ok) throw new Error(`POST ${url}: ${response.status} ${JSON.stringify(json)}`);
-  return json;
 }
 
 function median(name: string, rows: Row[]): Row {
@@ -132,38 +107,12 @@ function table(rows: Row[]): string {
   return align(lines);
 }
 
-function align(lines: string[][]): string {
-  const widths = lines[0]!.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
-  return lines
-    .map((l) =>
-      l.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '),
-    )
-    .join('\n');
-}
-
 const scratch = await mkdtemp(path.join(tmpdir(), 'bench-gateway-'));
 const postgres = await startEmbeddedPostgres({ dataDir: scratch });
-const processes: ServiceProcess[] = [];
 const proxies: TestNginx[] = [];
 
-async function start(name: string, env: Record<string, string>): Promise<string> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const entry = `services/${name}/src/server.ts`;
-  const options = {
-    cwd: root,
-    prefix: `${name} | `,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
-  };
-  const child =
-    CPU_PROF && name === 'gateway'
-      ? profiled(name, entry, options)
-      : spawnService(name, entry, options);
-  processes.push(child);
-  if (child.child.pid) names.set(child.child.pid, name);
-  await waitReady(child, url, 60_000);
-  return url;
-}
+const start = (name: string, env: Record<string, string>) =>
+  startService(name, env, CPU_PROF && name === 'gateway' ? { spawn: profiled } : {});
 
 /** Node refuses `--cpu-prof` in NODE_OPTIONS, so the profiled gateway is spawned by hand. */
 function profiled(name: string, entry: string, options: { cwd: string; env: NodeJS.ProcessEnv }) {
@@ -209,14 +158,14 @@ try {
   proxies.push(nginxGateway!, nginxMain!, nginxAuth!);
 
   const user = { email: 'bench@example.com', username: 'bench', password: 'bench-password-1' };
-  await post(`${auth}/accounts/v1/register`, user);
-  const login = await post(`${auth}/accounts/v1/login`, {
+  await postJson(`${auth}/accounts/v1/register`, user);
+  const login = await postJson(`${auth}/accounts/v1/login`, {
     email: user.email,
     password: user.password,
   });
   const token = login.access_token as string;
   for (let i = 0; i < 40; i++) {
-    await post(
+    await postJson(
       `${main}/main/v1/posts`,
       { title: `Post ${i}`, body: `Body of post ${i}. `.repeat(20), status: 'published' },
       token,
@@ -273,7 +222,7 @@ try {
   }
 } finally {
   for (const proxy of proxies) await proxy.stop();
-  await stopAll(processes, 10_000);
+  await stopServices();
   await postgres.stop();
   await rm(scratch, { recursive: true, force: true });
 }

@@ -11,14 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureDatabase } from '@platform/db';
-import {
-  freePort,
-  type ServiceProcess,
-  spawnService,
-  startEmbeddedPostgres,
-  stopAll,
-  waitReady,
-} from '@platform/launcher';
+import { startEmbeddedPostgres } from '@platform/launcher';
 import autocannon from 'autocannon';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import pg from 'pg';
@@ -30,6 +23,7 @@ import {
   listQuery,
 } from '../services/main/src/posts/list-query.ts';
 import { rankedPage, rankedQuery } from '../services/main/src/posts/rank-query.ts';
+import { align, startService, stopServices } from './bench-lib.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -48,7 +42,6 @@ const SECONDS = Number(args.seconds);
 const PAGE = 20;
 const DEEP_PAGE = 1000;
 const RANK_WINDOW = Number(args['rank-window']);
-const root = path.resolve(import.meta.dirname, '..');
 const dialect = new PgDialect();
 
 interface Case {
@@ -108,15 +101,6 @@ function scanned(node: PlanNode): { rows: number; seqScan: boolean } {
   return { rows: Math.round(rows), seqScan };
 }
 
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows
-    .map((r) =>
-      r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '),
-    )
-    .join('\n');
-}
-
 async function measureLoad(name: string, url: string) {
   process.stderr.write(`measuring ${name} for ${SECONDS} s…\n`);
   const r = await autocannon({ url, connections: 16, duration: SECONDS });
@@ -127,7 +111,6 @@ const scratch = args.data
   ? path.resolve(args.data)
   : await mkdtemp(path.join(tmpdir(), 'bench-main-'));
 const postgres = await startEmbeddedPostgres({ dataDir: scratch });
-const running: ServiceProcess[] = [];
 try {
   const mainDb = await ensureDatabase(postgres.url, 'main');
   const started = Date.now();
@@ -142,36 +125,16 @@ try {
   const seedSeconds = (Date.now() - started) / 1000;
   process.stderr.write(`\nseeded in ${seedSeconds.toFixed(0)} s\n`);
 
-  const [authPort, mainPort] = [await freePort(), await freePort()];
-  const authUrl = `http://127.0.0.1:${authPort}`;
-  const mainUrl = `http://127.0.0.1:${mainPort}`;
-  const common = { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'warn' };
-  const auth = spawnService('auth', 'services/auth/src/server.ts', {
-    cwd: root,
-    prefix: 'auth | ',
-    env: {
-      ...common,
-      PORT: String(authPort),
-      DATABASE_URL: await ensureDatabase(postgres.url, 'auth'),
-      PUBLIC_URL: authUrl,
-      MAIL_DIR: path.join(scratch, 'mail'),
-    },
+  const authUrl = await startService('auth', {
+    DATABASE_URL: await ensureDatabase(postgres.url, 'auth'),
+    PUBLIC_URL: 'http://127.0.0.1',
+    MAIL_DIR: path.join(scratch, 'mail'),
   });
-  running.push(auth);
-  await waitReady(auth, authUrl, 60_000);
-  const main = spawnService('main', 'services/main/src/server.ts', {
-    cwd: root,
-    prefix: 'main | ',
-    env: {
-      ...common,
-      PORT: String(mainPort),
-      DATABASE_URL: mainDb,
-      AUTH_URL: authUrl,
-      SEARCH_RANK_WINDOW: String(RANK_WINDOW),
-    },
+  const mainUrl = await startService('main', {
+    DATABASE_URL: mainDb,
+    AUTH_URL: authUrl,
+    SEARCH_RANK_WINDOW: String(RANK_WINDOW),
   });
-  running.push(main);
-  await waitReady(main, mainUrl, 60_000);
 
   const db = new pg.Client({ connectionString: mainDb });
   await db.connect();
@@ -311,9 +274,9 @@ try {
     `up to ${SAMPLES} sequential requests each; rows = rows read by scan nodes in EXPLAIN ANALYZE;\n` +
       `ranked: the ${RANK_WINDOW} newest matches (SEARCH_RANK_WINDOW), then older ones by date\n`,
   );
-  console.log(table(out));
+  console.log(align(out));
   console.log(
-    `\n${table([
+    `\n${align([
       ['', 'req/s', 'p99 ms', 'failed'],
       ...[live, list].map((r) => [r.name, r.rps.toFixed(0), r.p99.toFixed(1), String(r.failed)]),
     ])}\n`,
@@ -324,8 +287,7 @@ try {
   );
   if (live.failed + list.failed > 0) process.exitCode = 1;
 } finally {
-  // Main first: it follows auth's revocation feed and would log each failed poll.
-  for (const service of running.reverse()) await stopAll([service], 12_000);
+  await stopServices();
   await postgres.stop();
   if (!args.data) await rm(scratch, { recursive: true, force: true });
 }

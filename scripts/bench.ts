@@ -8,18 +8,11 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ensureDatabase } from '@platform/db';
-import {
-  freePort,
-  type ServiceProcess,
-  spawnService,
-  startEmbeddedPostgres,
-  stopAll,
-  waitReady,
-} from '@platform/launcher';
+import { startEmbeddedPostgres } from '@platform/launcher';
 import autocannon from 'autocannon';
+import { align, postJson, started, startService, stopServices } from './bench-lib.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const root = path.resolve(import.meta.dirname, '..');
 
 interface Row {
   name: string;
@@ -47,17 +40,6 @@ async function rssMb(pid: number): Promise<number> {
   return kb / 1024;
 }
 
-async function post(url: string, body: unknown): Promise<Record<string, unknown>> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const json = (await response.json()) as Record<string, unknown>;
-  if (!response.ok) throw new Error(`POST ${url}: ${response.status} ${JSON.stringify(json)}`);
-  return json;
-}
-
 // Latencies are whole milliseconds; a bare probe can round to 0.
 const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}x` : 'n/a (0 ms baseline)');
 
@@ -66,44 +48,25 @@ function table(rows: Row[]): string {
   for (const r of rows) {
     lines.push([r.name, r.rps.toFixed(0), r.p50.toFixed(1), r.p99.toFixed(1), String(r.failed)]);
   }
-  const widths = lines[0]!.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
-  return lines
-    .map((l) =>
-      l
-        .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
-        .join('  '),
-    )
-    .join('\n');
+  return align(lines);
 }
 
 const scratch = await mkdtemp(path.join(tmpdir(), 'bench-'));
 const postgres = await startEmbeddedPostgres({ dataDir: scratch });
-let auth: ServiceProcess | undefined;
 try {
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  auth = spawnService('auth', 'services/auth/src/server.ts', {
-    cwd: root,
-    prefix: 'auth | ',
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      DATABASE_URL: await ensureDatabase(postgres.url, 'auth'),
-      PUBLIC_URL: base,
-      MAIL_DIR: path.join(scratch, 'mail'),
-    },
+  const base = await startService('auth', {
+    DATABASE_URL: await ensureDatabase(postgres.url, 'auth'),
+    PUBLIC_URL: 'http://127.0.0.1',
+    MAIL_DIR: path.join(scratch, 'mail'),
   });
-  await waitReady(auth, base, 60_000);
-  const pid = auth.child.pid!;
+  const pid = [...started.keys()][0]!;
   await new Promise((resolve) => setTimeout(resolve, 1000));
   const rssIdle = await rssMb(pid);
 
   const user = { email: 'bench@example.com', username: 'bench', password: 'bench-password-1' };
-  await post(`${base}/accounts/v1/register`, user);
+  await postJson(`${base}/accounts/v1/register`, user);
   const login = { email: user.email, password: user.password };
-  const { access_token: token } = await post(`${base}/accounts/v1/login`, login);
+  const { access_token: token } = await postJson(`${base}/accounts/v1/login`, login);
 
   const common = { connections: 16, duration: SECONDS };
   const live = await measure('GET /health/live', { ...common, url: `${base}/health/live` });
@@ -138,7 +101,7 @@ try {
     process.exitCode = 1;
   }
 } finally {
-  if (auth) await stopAll([auth], 12_000);
+  await stopServices();
   await postgres.stop();
   await rm(scratch, { recursive: true, force: true });
 }

@@ -1,0 +1,127 @@
+/**
+ * What the benchmark scripts share: starting a service as its own process, CPU accounting per
+ * process (on two shared cores a ratio of req/s mixes what each process costs, so the scripts
+ * also print the CPU each one spent), and plain-text tables.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  freePort,
+  type ServiceProcess,
+  spawnService,
+  stopAll,
+  waitReady,
+} from '@platform/launcher';
+
+export const root = path.resolve(import.meta.dirname, '..');
+
+/** Every service a script started, by pid: cpuSeconds names their CPU after them. */
+export const started = new Map<number, string>();
+const running: ServiceProcess[] = [];
+
+type Spawn = (
+  name: string,
+  entry: string,
+  options: Parameters<typeof spawnService>[2],
+) => ServiceProcess;
+
+/**
+ * Starts `services/<service>/src/server.ts` on a free loopback port, logging at `warn` (no
+ * access lines in the figures), and resolves with its URL once `/health/ready` answers.
+ */
+export async function startService(
+  service: string,
+  env: Record<string, string>,
+  options: { label?: string; spawn?: Spawn } = {},
+): Promise<string> {
+  const label = options.label ?? service;
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = (options.spawn ?? spawnService)(label, `services/${service}/src/server.ts`, {
+    cwd: root,
+    prefix: `${label} | `,
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
+  });
+  running.push(child);
+  if (child.child.pid) started.set(child.child.pid, label);
+  await waitReady(child, url, 60_000);
+  return url;
+}
+
+/**
+ * Newest first: a service started later may depend on an earlier one (main follows auth's
+ * revocation feed) and would log every failed poll while it waits to stop.
+ */
+export async function stopServices(): Promise<void> {
+  for (const service of running.reverse()) await stopAll([service], 12_000);
+}
+
+export async function postJson(
+  url: string,
+  body: unknown,
+  token?: string,
+): Promise<Record<string, unknown>> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: JSON.stringify(body),
+  });
+  const json = (await response.json()) as Record<string, unknown>;
+  if (!response.ok) throw new Error(`POST ${url}: ${response.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+/** Rows of cells as columns: the first left-aligned, the others right-aligned. */
+export function align(lines: string[][]): string {
+  const widths = lines[0]!.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
+  return lines
+    .map((l) =>
+      l.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '),
+    )
+    .join('\n');
+}
+
+/**
+ * CPU seconds used so far by this process and everything under it, per name: the services by
+ * their name, the others (postgres, influxd) by their command. Linux only (/proc).
+ */
+export async function cpuSeconds(names = started): Promise<Map<string, number>> {
+  const procs = new Map<number, { parent: number; command: string; cpu: number }>();
+  for (const entry of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    const close = stat.lastIndexOf(')');
+    if (close < 0) continue;
+    const f = stat.slice(close + 2).split(' ');
+    // utime, stime and those of reaped children, in clock ticks (100 per second).
+    const ticks = [11, 12, 13, 14].reduce((n, i) => n + Number(f[i]), 0);
+    procs.set(Number(entry), {
+      parent: Number(f[1]),
+      command: stat.slice(stat.indexOf('(') + 1, close),
+      cpu: ticks / 100,
+    });
+  }
+  const totals = new Map<string, number>();
+  const visit = (pid: number, inherited: string) => {
+    for (const [child, p] of procs) {
+      if (p.parent !== pid) continue;
+      const name = names.get(child) ?? (inherited === 'bench client' ? p.command : inherited);
+      totals.set(name, (totals.get(name) ?? 0) + p.cpu);
+      visit(child, name);
+    }
+  };
+  totals.set('bench client', procs.get(process.pid)?.cpu ?? 0);
+  visit(process.pid, 'bench client');
+  return totals;
+}
+
+export const cpuDelta = (before: Map<string, number>, after: Map<string, number>) =>
+  [...after]
+    .map(([name, cpu]) => [name, cpu - (before.get(name) ?? 0)] as const)
+    .filter(([, cpu]) => cpu >= 0.05)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, cpu]) => `${name} ${cpu.toFixed(1)}`)
+    .join(', ');
