@@ -13,17 +13,11 @@ import { parseArgs } from 'node:util';
 import { ensureDatabase } from '@platform/db';
 import { startEmbeddedPostgres } from '@platform/launcher';
 import autocannon from 'autocannon';
-import { PgDialect } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import { seed } from '../services/main/scripts/seed.ts';
-import { type Cursor, encodeCursor, type ListOrder } from '../services/main/src/posts/cursor.ts';
-import {
-  type ListFilters,
-  type ListRow,
-  listQuery,
-} from '../services/main/src/posts/list-query.ts';
-import { rankedPage, rankedQuery } from '../services/main/src/posts/rank-query.ts';
+import { encodeCursor } from '../services/main/src/posts/cursor.ts';
 import { align, startService, stopServices } from './bench-lib.ts';
+import { type Case, explain, reach } from './bench-main-plans.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -42,16 +36,6 @@ const SECONDS = Number(args.seconds);
 const PAGE = 20;
 const DEEP_PAGE = 1000;
 const RANK_WINDOW = Number(args['rank-window']);
-const dialect = new PgDialect();
-
-interface Case {
-  name: string;
-  query: Record<string, string | string[]>;
-  order: ListOrder;
-  filters: ListFilters;
-  /** Default DEEP_PAGE. */
-  deepPage?: number;
-}
 
 const quantile = (sorted: number[], q: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
@@ -69,36 +53,6 @@ async function timeGets(url: string): Promise<{ p50: number; p95: number }> {
   }
   times.sort((a, b) => a - b);
   return { p50: quantile(times, 0.5), p95: quantile(times, 0.95) };
-}
-
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Actual Rows'?: number;
-  'Actual Loops'?: number;
-  'Rows Removed by Filter'?: number;
-  'Rows Removed by Index Recheck'?: number;
-  Plans?: PlanNode[];
-}
-
-/** Rows every scan node read (returned plus filtered away), and whether posts was seq-scanned. */
-function scanned(node: PlanNode): { rows: number; seqScan: boolean } {
-  let rows = 0;
-  let seqScan = node['Node Type'] === 'Seq Scan' && node['Relation Name'] === 'posts';
-  if (node['Node Type'].includes('Scan')) {
-    const loops = node['Actual Loops'] ?? 1;
-    rows +=
-      ((node['Actual Rows'] ?? 0) +
-        (node['Rows Removed by Filter'] ?? 0) +
-        (node['Rows Removed by Index Recheck'] ?? 0)) *
-      loops;
-  }
-  for (const child of node.Plans ?? []) {
-    const sub = scanned(child);
-    rows += sub.rows;
-    seqScan ||= sub.seqScan;
-  }
-  return { rows: Math.round(rows), seqScan };
 }
 
 async function measureLoad(name: string, url: string) {
@@ -238,7 +192,10 @@ try {
   for (const c of cases) {
     process.stderr.write(`measuring ${c.name}…\n`);
     const wanted = c.deepPage ?? DEEP_PAGE;
-    const { available, deepPage, after, plans } = await reach(db, c, wanted);
+    const { available, deepPage, after, plans } = await reach(db, c, wanted, {
+      page: PAGE,
+      rankWindow: RANK_WINDOW,
+    });
     const params = new URLSearchParams();
     for (const [k, v] of Object.entries(c.query)) for (const x of [v].flat()) params.append(k, x);
     params.set('limit', String(PAGE));
@@ -292,65 +249,6 @@ try {
   if (!args.data) await rm(scratch, { recursive: true, force: true });
 }
 
-type Query = Parameters<PgDialect['sqlToQuery']>[0];
-
-/**
- * The cursor that walking `PAGE`-sized pages reaches before page `wanted` (or the last page when
- * fewer match), made by the service's own queries, and the query the service runs for page 1
- * and for that page.
- */
-async function reach(db: pg.Client, c: Case, wanted: number) {
-  const published = [{ status: 'published' as const }];
-  const skip = (wanted - 1) * PAGE;
-  if (c.order !== 'rank') {
-    const rows = (
-      await db.query(toQuery(listQuery(published, c.order, c.filters, undefined, skip)))
-    ).rows as ListRow[];
-    const deepPage = rows.length >= skip ? wanted : Math.max(1, Math.ceil(rows.length / PAGE));
-    const before = rows[(deepPage - 1) * PAGE - 1];
-    const after: Cursor | undefined = before
-      ? { order: c.order, value: before.sort_value, id: before.id }
-      : undefined;
-    return {
-      available: rows.length,
-      deepPage,
-      after,
-      plans: {
-        first: listQuery(published, c.order, c.filters, undefined, PAGE + 1),
-        deep: listQuery(published, c.order, c.filters, after, PAGE + 1),
-      },
-    };
-  }
-  const filters = { ...c.filters, q: c.filters.q ?? '' };
-  const run = (query: Query) => db.query(toQuery(query));
-  // One page of `skip` rows ends where `wanted - 1` pages of PAGE rows end: same last row, same cursor.
-  const walk = async (rows: number) =>
-    rows === 0
-      ? { rows: [], next: undefined }
-      : rankedPage(run, published, filters, undefined, rows, RANK_WINDOW);
-  let deepPage = wanted;
-  let { rows, next } = await walk(skip);
-  const available = rows.length;
-  if (!next) {
-    deepPage = Math.max(1, Math.ceil(available / PAGE));
-    ({ rows, next } = await walk((deepPage - 1) * PAGE));
-  }
-  const after = next ?? undefined;
-  const stage = after?.stage;
-  return {
-    available,
-    deepPage,
-    after,
-    plans: {
-      first: rankedQuery(published, filters, undefined, undefined, PAGE + 1, RANK_WINDOW),
-      deep:
-        stage === 'recent'
-          ? listQuery(published, '-published_at', filters, after, PAGE + 1)
-          : rankedQuery(published, filters, stage, after, PAGE + 1, RANK_WINDOW),
-    },
-  };
-}
-
 async function countPosts(url: string): Promise<number> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -361,17 +259,6 @@ async function countPosts(url: string): Promise<number> {
   } finally {
     await client.end();
   }
-}
-
-function toQuery(query: Query) {
-  const { sql, params } = dialect.sqlToQuery(query);
-  return { text: sql, values: params as unknown[] };
-}
-
-async function explain(db: pg.Client, query: Query) {
-  const { text, values } = toQuery(query);
-  const { rows } = await db.query(`explain (analyze, format json) ${text}`, values);
-  return scanned((rows[0]['QUERY PLAN'] as { Plan: PlanNode }[])[0]!.Plan);
 }
 
 function monthsAgo(months: number): string {
