@@ -75,6 +75,8 @@ export const Env = {
       description: 'an http(s):// URL',
       ...(fallback ? { default: fallback } : {}),
     }),
+  /** The shared secret of service-to-service calls (`x-service-token`), too long to guess. */
+  serviceToken: () => Type.String({ minLength: 32, description: 'at least 32 characters' }),
   seconds: (fallback: number) =>
     Type.Integer({ minimum: 1, default: fallback, description: 'a number of seconds' }),
   logLevel: () =>

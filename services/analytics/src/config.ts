@@ -14,7 +14,7 @@ export const ConfigSchema = Type.Object({
   JWT_ISSUER: Type.String({ default: 'auth', minLength: 1 }),
   JWT_AUDIENCE: Type.String({ default: 'microservice-template', minLength: 1 }),
   /** Proves a caller of `/internal/*` is one of our services (`x-service-token`). */
-  SERVICE_TOKEN: Type.String({ minLength: 32, description: 'at least 32 characters' }),
+  SERVICE_TOKEN: Env.serviceToken(),
   /** Set: events and samples are stored in InfluxDB (v1 HTTP API); unset: in PostgreSQL. */
   INFLUX_URL: Type.Optional(Env.url()),
   INFLUX_DB: Type.String({ default: 'analytics', minLength: 1, description: 'a database name' }),

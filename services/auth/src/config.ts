@@ -33,9 +33,7 @@ export const ConfigSchema = Type.Object({
   ),
   /** With SERVICE_TOKEN: domain events (the outbox) are relayed to analytics at this URL. */
   ANALYTICS_URL: Type.Optional(Env.url()),
-  SERVICE_TOKEN: Type.Optional(
-    Type.String({ minLength: 32, description: 'at least 32 characters' }),
-  ),
+  SERVICE_TOKEN: Type.Optional(Env.serviceToken()),
 });
 
 export type Config = Static<typeof ConfigSchema>;

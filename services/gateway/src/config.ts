@@ -73,9 +73,7 @@ export const ConfigSchema = Type.Object({
 
   // Performance samples to analytics.
   ANALYTICS_URL: Type.Optional(Env.url()),
-  SERVICE_TOKEN: Type.Optional(
-    Type.String({ minLength: 32, description: '32 characters or more' }),
-  ),
+  SERVICE_TOKEN: Type.Optional(Env.serviceToken()),
   SAMPLE_BUFFER: count(10_000),
   SAMPLE_BATCH: Type.Integer({ minimum: 1, maximum: 1000, default: 500, description: '1 to 1000' }),
   SAMPLE_FLUSH_MS: millis(1000),
