@@ -20,7 +20,7 @@ export const queue = pgTable(
   'queue',
   {
     seq: bigserial({ mode: 'number' }).primaryKey(),
-    kind: text().notNull().$type<'event' | 'sample'>(),
+    kind: text().notNull().$type<'event' | 'track' | 'sample'>(),
     /** The items of one accepted request, in order, as JSON text (see queue.ts). */
     item: text().notNull(),
     attempts: integer().notNull().default(0),

@@ -17,8 +17,8 @@ export function ingestionRoutes(api: App, ctx: AnalyticsContext) {
       },
     },
     async (request, reply) => {
-      const accepted = await track(ctx, request.principal, request.body);
-      return reply.code(202).send({ accepted: accepted.length, ids: accepted.map((e) => e.id) });
+      const ids = await track(ctx, request.principal, request.body);
+      return reply.code(202).send({ accepted: ids.length, ids });
     },
   );
 }

@@ -3,9 +3,14 @@ import type { Principal } from '@platform/auth';
 import { type FieldError, problems } from '@platform/http';
 import type { Static } from 'typebox';
 import type { AnalyticsContext } from '../context.ts';
-import { enqueueEvents } from './queue.ts';
+import {
+  enqueueTracked,
+  type QueuedItem,
+  type TrackedEvent,
+  type TrackedRequest,
+  trackedItem,
+} from './queue.ts';
 import { MAX_PROPERTIES_BYTES, type TrackBody } from './schema.ts';
-import type { AcceptedEvent } from './types.ts';
 
 type Body = Static<typeof TrackBody>;
 type Tracked = Pick<Body, 'event' | 'properties' | 'timestamp' | 'anonymous_id'>;
@@ -15,13 +20,13 @@ const MAX_FUTURE_MS = 5 * 60_000;
 
 /**
  * Validates, then appends the events to the durable queue (and the destinations' outbox) in one
- * transaction: once this resolves, the 202 is a promise the writer keeps.
+ * transaction: once this resolves, the 202 is a promise the writer keeps. Resolves to the ids.
  */
 export async function track(
   ctx: AnalyticsContext,
   principal: Principal | null,
   body: Body,
-): Promise<AcceptedEvent[]> {
+): Promise<string[]> {
   const single = body.event !== undefined;
   if (single === (body.events !== undefined)) {
     throw problems.badRequest('Send either one event or {events: [...]}.', [
@@ -29,25 +34,26 @@ export async function track(
     ]);
   }
   const list: Tracked[] = single ? [body] : (body.events ?? []);
-  const now = Date.now();
-  const nowIso = new Date(now).toISOString();
+  const request: TrackedRequest = {
+    userId: principal?.userId ?? null,
+    receivedAt: Date.now(),
+    idBase: randomUUID(),
+  };
+  const now = request.receivedAt;
+  const oldest = now - ctx.config.RETENTION_DAYS * 86_400_000;
   const errors: FieldError[] = [];
-  const propertiesJson: string[] = [];
-  const userId = principal?.userId ?? null;
-  const accepted = list.map((e, i) => {
+  const events = list.map((e, i): TrackedEvent => {
     const at = single ? '' : `events.${i}.`;
-    const time = e.timestamp ? Date.parse(e.timestamp) : now;
-    if (time > now + MAX_FUTURE_MS) {
+    const time = e.timestamp ? Date.parse(e.timestamp) : null;
+    if (time !== null && time > now + MAX_FUTURE_MS) {
       errors.push({ field: `${at}timestamp`, message: 'must not be in the future' });
-    } else if (time < now - ctx.config.RETENTION_DAYS * 86_400_000) {
+    } else if (time !== null && time < oldest) {
       errors.push({
         field: `${at}timestamp`,
         message: `must be within the last ${ctx.config.RETENTION_DAYS} days`,
       });
     }
-    const properties = e.properties ?? {};
-    const json = JSON.stringify(properties);
-    propertiesJson.push(json);
+    const json = e.properties ? JSON.stringify(e.properties) : '{}';
     // Bytes are at most 3 per UTF-16 unit: only long texts need counting.
     if (json.length * 3 > MAX_PROPERTIES_BYTES && Buffer.byteLength(json) > MAX_PROPERTIES_BYTES) {
       errors.push({
@@ -56,18 +62,16 @@ export async function track(
       });
     }
     return {
-      id: randomUUID(),
       event: e.event as string,
-      source: 'client',
-      userId,
       anonymousId: e.anonymous_id ?? null,
-      properties,
-      timestamp: e.timestamp ? new Date(time).toISOString() : nowIso,
-    } satisfies AcceptedEvent;
+      time,
+      propertiesJson: json,
+    };
   });
   if (errors.length) throw problems.badRequest('Some events are invalid.', errors);
-  await accept(ctx, accepted, propertiesJson);
-  return accepted;
+  const items = events.map((e, i) => trackedItem(request, e, i));
+  await accept(ctx, request, events, items);
+  return items.map((e) => e.id);
 }
 
 /**
@@ -76,16 +80,18 @@ export async function track(
  */
 async function accept(
   ctx: AnalyticsContext,
-  events: AcceptedEvent[],
-  propertiesJson: string[],
+  request: TrackedRequest,
+  events: TrackedEvent[],
+  items: QueuedItem[],
 ): Promise<void> {
   if (events.length === 0) return;
   const row =
     ctx.destinations.list.length === 0
-      ? await enqueueEvents(ctx.db, events, propertiesJson)
+      ? await enqueueTracked(ctx.db, request, events, items)
       : await ctx.db.transaction(async (tx) => {
-          await ctx.destinations.enqueue(tx, events);
-          return enqueueEvents(tx, events, propertiesJson);
+          const accepted = items.map((e) => ({ ...e, properties: JSON.parse(e.properties) }));
+          await ctx.destinations.enqueue(tx, accepted);
+          return enqueueTracked(tx, request, events, items);
         });
   if (row) ctx.writer.remember(row);
   ctx.writer.wake();

@@ -1,7 +1,10 @@
-/** One accepted request: its items in order; an item already written is null (see park). */
+/**
+ * One accepted request: its items in order; an item already written is null (see park). `kind`
+ * is how the row is stored (queue.ts): `event` and `track` rows hold events, `sample` samples.
+ */
 export interface Row {
   seq: number;
-  kind: 'event' | 'sample';
+  kind: 'event' | 'track' | 'sample';
   item: (Record<string, unknown> | null)[];
 }
 

@@ -5,7 +5,7 @@ import type { Config } from '../config.ts';
 import type { Db, Tx } from '../db/index.ts';
 import { StoreRejected } from '../store/errors.ts';
 import type { QueuedEvent, QueuedSample, Store } from '../store/types.ts';
-import { itemSeq } from './queue.ts';
+import { decodeRow, itemSeq } from './queue.ts';
 import { chunksOf, halves, type Item, type Row } from './writer-batches.ts';
 
 export interface Writer {
@@ -68,11 +68,11 @@ export function createWriter(deps: {
     const missing = heads.filter((h) => !cache.has(h.seq)).map((h) => h.seq);
     const loaded = new Map<number, Row['item']>();
     if (missing.length) {
-      const { rows } = await tx.execute<{ seq: number; item: string }>(
-        sql`select seq::float8 as seq, item from queue
+      const { rows } = await tx.execute<{ seq: number; kind: Row['kind']; item: string }>(
+        sql`select seq::float8 as seq, kind, item from queue
             where seq = any(string_to_array(${missing.join(',')}, ',')::bigint[])`,
       );
-      for (const r of rows) loaded.set(r.seq, JSON.parse(r.item));
+      for (const r of rows) loaded.set(r.seq, decodeRow(r.kind, r.item));
     }
     return heads.map((h) => cache.get(h.seq) ?? { ...h, item: loaded.get(h.seq) ?? [] });
   }
@@ -106,7 +106,9 @@ export function createWriter(deps: {
         const left = row.item.map((value, index) =>
           [...refused].some((i) => i.row === row && i.index === index) ? value : null,
         );
+        // In the general `event` form: a `track` row's derived ids and times cannot skip items.
         await tx.execute(sql`update queue set item = ${JSON.stringify(left)},
+            kind = ${row.kind === 'sample' ? 'sample' : 'event'},
             attempts = attempts + 1, next_attempt_at = now() + ${PARK}::interval
             where seq = ${row.seq}`);
       }
@@ -124,7 +126,7 @@ export function createWriter(deps: {
     try {
       const events: unknown[] = [];
       const samples: unknown[] = [];
-      for (const i of items) (i.row.kind === 'event' ? events : samples).push(queued(i));
+      for (const i of items) (i.row.kind === 'sample' ? samples : events).push(queued(i));
       if (events.length) await store.writeEvents(events as QueuedEvent[]);
       if (samples.length) await store.writeSamples(samples as QueuedSample[]);
       return [];
