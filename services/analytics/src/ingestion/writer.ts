@@ -32,7 +32,7 @@ const PARK = '1 hour';
  * Moves the durable queue into the store, oldest first. A queue row leaves only in the
  * transaction that saw the store accept its items; a failed write leaves it there and the writer
  * backs off (100 ms doubling up to WRITER_MAX_BACKOFF_MS). Rows are locked with SKIP LOCKED, so
- * replicas share the work without writing a row twice at the same time.
+ * replicas, and passes running side by side, share the work without writing a row twice at once.
  */
 export function createWriter(deps: {
   db: Db;
@@ -43,11 +43,16 @@ export function createWriter(deps: {
   const { db, store, config, log } = deps;
   // A row holds up to 1000 items; this many rows make roughly one store write.
   const rowsPerPass = Math.max(1, Math.floor(config.WRITER_BATCH_SIZE / 250));
+  // Two passes overlap on InfluxDB: one prepares or commits while the other's write is in the
+  // server, whose writes run in parallel. PostgreSQL's writes update shared rollup rows, which
+  // concurrent passes would only contend for.
+  const concurrency = store.kind === 'influxdb' ? 2 : 1;
   let running = false;
-  let loop: Promise<void> | undefined;
-  let wakeUp: (() => void) | undefined;
+  let loops: Promise<void>[] = [];
+  const sleepers = new Set<() => void>();
   /** Passes started so far; a drained() waiter needs an empty pass that began after its call. */
   let passes = 0;
+  let inFlight = 0;
   let waiters: { after: number; resolve: () => void }[] = [];
   const cache = new Map<number, Row>();
   let cachedItems = 0;
@@ -147,6 +152,7 @@ export function createWriter(deps: {
     while (running) {
       let moved = 0;
       const number = ++passes;
+      inFlight += 1;
       try {
         moved = await pass();
         backoff = 100;
@@ -155,31 +161,39 @@ export function createWriter(deps: {
         await sleep(backoff);
         backoff = Math.min(backoff * 2, config.WRITER_MAX_BACKOFF_MS);
         continue;
+      } finally {
+        inFlight -= 1;
       }
       if (moved > 0) continue;
-      const ready = waiters.filter((w) => w.after < number);
-      waiters = waiters.filter((w) => w.after >= number);
-      for (const w of ready) w.resolve();
+      // Empty only counts while no other pass holds rows (locked rows are skipped, not seen).
+      if (inFlight === 0) {
+        const ready = waiters.filter((w) => w.after < number);
+        waiters = waiters.filter((w) => w.after >= number);
+        for (const w of ready) w.resolve();
+      }
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, config.WRITER_INTERVAL_MS);
-        wakeUp = () => {
+        const wake = () => {
           clearTimeout(timer);
+          sleepers.delete(wake);
           resolve();
         };
+        const timer = setTimeout(wake, config.WRITER_INTERVAL_MS);
+        sleepers.add(wake);
       });
-      wakeUp = undefined;
     }
   }
+
+  const wakeAll = () => {
+    for (const wake of [...sleepers]) wake();
+  };
 
   return {
     start() {
       if (running) return;
       running = true;
-      loop = run();
+      loops = Array.from({ length: concurrency }, run);
     },
-    wake() {
-      wakeUp?.();
-    },
+    wake: wakeAll,
     remember(row) {
       // Bounded: while the store is down the queue grows, the cache does not.
       if (cachedItems + row.item.length > MAX_CACHED_ITEMS) return;
@@ -188,13 +202,13 @@ export function createWriter(deps: {
     },
     drained() {
       const waiting = new Promise<void>((resolve) => waiters.push({ after: passes, resolve }));
-      wakeUp?.();
+      wakeAll();
       return waiting;
     },
     async close() {
       running = false;
-      wakeUp?.();
-      await loop;
+      wakeAll();
+      await Promise.all(loops);
       for (const w of waiters.splice(0)) w.resolve();
     },
   };

@@ -116,7 +116,8 @@ export function createInfluxStore(
       await rollups.coveredFrom();
       await influx.write(items.map(sampleLine));
       const minutes = new Set(items.map((s) => Math.floor(Date.parse(s.timestamp) / 60_000)));
-      await options.rollupState.mark([...minutes].map((m) => m * 60_000));
+      // In order: concurrent writers then lock the same rows in the same order, never deadlock.
+      await options.rollupState.mark([...minutes].sort((a, b) => a - b).map((m) => m * 60_000));
     },
 
     settle: () => computeRollups(influx, options.rollupState),
