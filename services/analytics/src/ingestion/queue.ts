@@ -17,8 +17,11 @@ export const itemSeq = (seq: number, index: number) => seq * ROW_ITEMS + index;
 export const trackedId = (base: string, index: number) =>
   base.slice(0, 33) + index.toString(16).padStart(3, '0');
 
-/** An event as queued and written: its properties as JSON text, so nothing walks them again. */
-export type QueuedItem = Omit<AcceptedEvent, 'properties'> & { properties: string };
+/**
+ * An event as queued and written: its properties as JSON text, so nothing walks them again, and
+ * its time also as a number when known.
+ */
+export type QueuedItem = Omit<AcceptedEvent, 'properties'> & { properties: string; time?: number };
 
 /**
  * Appends one accepted request to the durable queue in the caller's transaction, as one row
@@ -89,16 +92,20 @@ export function enqueueTracked(
   return append(tx, 'track', `${text}]]`, items);
 }
 
-/** A tracked event in the form the writer and the stores take. */
-export const trackedItem = (r: TrackedRequest, e: TrackedEvent, index: number): QueuedItem => ({
-  id: trackedId(r.idBase, index),
-  event: e.event,
-  source: 'client',
-  userId: r.userId,
-  anonymousId: e.anonymousId,
-  properties: e.propertiesJson,
-  timestamp: new Date(e.time ?? r.receivedAt).toISOString(),
-});
+/** A request's tracked events in the form the writer and the stores take. */
+export function trackedItems(r: TrackedRequest, events: TrackedEvent[]): QueuedItem[] {
+  const receivedIso = new Date(r.receivedAt).toISOString();
+  return events.map((e, index) => ({
+    id: trackedId(r.idBase, index),
+    event: e.event,
+    source: 'client',
+    userId: r.userId,
+    anonymousId: e.anonymousId,
+    properties: e.propertiesJson,
+    timestamp: e.time === null ? receivedIso : new Date(e.time).toISOString(),
+    time: e.time ?? r.receivedAt,
+  }));
+}
 
 /** A queue row's items from its text, whichever form it was stored in. */
 export function decodeRow(kind: Row['kind'], text: string): Row['item'] {
@@ -109,12 +116,13 @@ export function decodeRow(kind: Row['kind'], text: string): Row['item'] {
     string,
     [string, string | null, number | null, Record<string, unknown>][],
   ];
-  const request = { userId, receivedAt, idBase };
-  return events.map(([event, anonymousId, time, properties], index) =>
-    trackedItem(
-      request,
-      { event, anonymousId, time, propertiesJson: JSON.stringify(properties) },
-      index,
-    ),
+  return trackedItems(
+    { userId, receivedAt, idBase },
+    events.map(([event, anonymousId, time, properties]) => ({
+      event,
+      anonymousId,
+      time,
+      propertiesJson: JSON.stringify(properties),
+    })),
   );
 }

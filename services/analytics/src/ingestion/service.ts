@@ -8,7 +8,7 @@ import {
   type QueuedItem,
   type TrackedEvent,
   type TrackedRequest,
-  trackedItem,
+  trackedItems,
 } from './queue.ts';
 import { MAX_PROPERTIES_BYTES, type TrackBody } from './schema.ts';
 
@@ -69,7 +69,7 @@ export async function track(
     };
   });
   if (errors.length) throw problems.badRequest('Some events are invalid.', errors);
-  const items = events.map((e, i) => trackedItem(request, e, i));
+  const items = trackedItems(request, events);
   await accept(ctx, request, events, items);
   return items.map((e) => e.id);
 }
@@ -89,7 +89,10 @@ async function accept(
     ctx.destinations.list.length === 0
       ? await enqueueTracked(ctx.db, request, events, items)
       : await ctx.db.transaction(async (tx) => {
-          const accepted = items.map((e) => ({ ...e, properties: JSON.parse(e.properties) }));
+          const accepted = items.map(({ time: _, ...e }) => ({
+            ...e,
+            properties: JSON.parse(e.properties),
+          }));
           await ctx.destinations.enqueue(tx, accepted);
           return enqueueTracked(tx, request, events, items);
         });

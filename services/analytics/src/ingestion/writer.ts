@@ -63,13 +63,15 @@ export function createWriter(deps: {
 
   /** The due rows, oldest first, locked; their items from the cache or else from the table. */
   async function take(tx: Tx): Promise<Row[]> {
+    // Rows remembered by now are committed, so the select below sees them unless they are gone.
+    const known = [...cache.keys()];
     const { rows: heads } = await tx.execute<Omit<Row, 'item'> & Record<string, unknown>>(
       sql`select seq::float8 as seq, kind from queue where next_attempt_at <= now()
           order by seq limit ${rowsPerPass} for update skip locked`,
     );
-    // Rows older than the oldest due one are written, parked or another replica's.
+    // Those older than the oldest due one are written, parked, or another pass's or replica's.
     const oldest = heads[0]?.seq ?? Number.POSITIVE_INFINITY;
-    for (const seq of cache.keys()) if (seq < oldest) forget(seq);
+    for (const seq of known) if (seq < oldest) forget(seq);
     const missing = heads.filter((h) => !cache.has(h.seq)).map((h) => h.seq);
     const loaded = new Map<number, Row['item']>();
     if (missing.length) {

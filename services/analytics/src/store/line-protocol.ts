@@ -7,19 +7,21 @@ import type { QueuedEvent, QueuedSample } from './types.ts';
  * sub-millisecond digits: a retried write lands on the same point instead of adding one, and two
  * events in the same millisecond never overwrite each other.
  */
-export function pointTime(timestamp: string, seq: number): string {
+export function pointTime(ms: number, seq: number): string {
   // Milliseconds and six sub-ms digits side by side: exact, without BigInt arithmetic.
-  return `${Date.parse(timestamp)}${String(seq % 1_000_000).padStart(6, '0')}`;
+  return `${ms}${String(seq % 1_000_000).padStart(6, '0')}`;
 }
 
-// Most values need no escaping; testing first spares a replace per value. Properties (JSON)
-// always have quotes: a replacement pattern, not a function, keeps that cheap.
+// Most values need no escaping; testing first spares a replace per value.
 const TAG_SPECIAL = /[\\,= \n]/;
 const STR_SPECIAL = /[\\"]/;
 const tag = (value: string) =>
   TAG_SPECIAL.test(value) ? value.replace(/[\\,= ]/g, '\\$&').replace(/\n/g, ' ') : value;
 const str = (value: string) =>
   STR_SPECIAL.test(value) ? `"${value.replace(/[\\"]/g, '\\$&')}"` : `"${value}"`;
+/** JSON always has quotes, rarely backslashes: plain replaceAll beats a pattern on short texts. */
+const jsonStr = (json: string) =>
+  `"${(json.includes('\\') ? json.replaceAll('\\', '\\\\') : json).replaceAll('"', '\\"')}"`;
 
 function fields(values: Record<string, string | number | null | { int: number }>): string {
   const parts: string[] = [];
@@ -34,12 +36,10 @@ function fields(values: Record<string, string | number | null | { int: number }>
 
 export function eventLine(e: QueuedEvent): string {
   const properties = typeof e.properties === 'string' ? e.properties : JSON.stringify(e.properties);
-  return (
-    `events,event=${tag(e.event)},source=${tag(e.source)} event_id=${str(e.id)}` +
-    (e.userId == null ? '' : `,user_id=${str(e.userId)}`) +
-    (e.anonymousId == null ? '' : `,anonymous_id=${str(e.anonymousId)}`) +
-    `,properties=${str(properties)} ${pointTime(e.timestamp, e.seq)}`
-  );
+  let line = `events,event=${tag(e.event)},source=${tag(e.source)} event_id=${str(e.id)}`;
+  if (e.userId != null) line += `,user_id=${str(e.userId)}`;
+  if (e.anonymousId != null) line += `,anonymous_id=${str(e.anonymousId)}`;
+  return `${line},properties=${jsonStr(properties)} ${pointTime(e.time ?? Date.parse(e.timestamp), e.seq)}`;
 }
 
 export function sampleLine(s: QueuedSample): string {
@@ -55,7 +55,7 @@ export function sampleLine(s: QueuedSample): string {
     user_id: s.userId,
     upstream: s.upstream,
   });
-  return `${tags} ${values} ${pointTime(s.timestamp, s.seq)}`;
+  return `${tags} ${values} ${pointTime(Date.parse(s.timestamp), s.seq)}`;
 }
 
 /**

@@ -7,6 +7,8 @@ import type { AcceptedEvent, Sample } from '../ingestion/types.ts';
 export type QueuedEvent = Omit<AcceptedEvent, 'properties'> & {
   seq: number;
   properties: string | Record<string, unknown>;
+  /** `timestamp` in epoch milliseconds, when the producer had it at hand. */
+  time?: number;
 };
 export type QueuedSample = Sample & { seq: number };
 
