@@ -9,12 +9,11 @@
  * `BENCH_CPU_PROF=<dir>` writes the gateway's CPU profile there (`node --cpu-prof`) for the
  * whole run; open it in Chrome DevTools or speedscope.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ensureDatabase } from '@platform/db';
-import { type ServiceProcess, startEmbeddedPostgres } from '@platform/launcher';
+import { startEmbeddedPostgres } from '@platform/launcher';
 import { startNginx, type TestNginx } from '@platform/testing';
 import autocannon from 'autocannon';
 import { align, cpuSeconds, postJson, startService, stopServices } from './bench-lib.ts';
@@ -22,7 +21,6 @@ import { align, cpuSeconds, postJson, startService, stopServices } from './bench
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const CPU_PROF = process.env.BENCH_CPU_PROF;
 
 interface Row {
   name: string;
@@ -112,26 +110,7 @@ const postgres = await startEmbeddedPostgres({ dataDir: scratch });
 const proxies: TestNginx[] = [];
 
 const start = (name: string, env: Record<string, string>) =>
-  startService(name, env, CPU_PROF && name === 'gateway' ? { spawn: profiled } : {});
-
-/** Node refuses `--cpu-prof` in NODE_OPTIONS, so the profiled gateway is spawned by hand. */
-function profiled(name: string, entry: string, options: { cwd: string; env: NodeJS.ProcessEnv }) {
-  const args = [
-    '--cpu-prof',
-    `--cpu-prof-dir=${path.resolve(CPU_PROF!)}`,
-    '--import',
-    'tsx',
-    entry,
-  ];
-  const child = spawn(process.execPath, args, {
-    ...options,
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  return { name, child, exited } satisfies ServiceProcess;
-}
+  startService(name, env, { profile: name === 'gateway' });
 
 try {
   const auth = await start('auth', {

@@ -7,6 +7,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   freePort,
+  SERVICES,
   type ServiceProcess,
   spawnService,
   stopAll,
@@ -19,28 +20,31 @@ export const root = path.resolve(import.meta.dirname, '..');
 export const started = new Map<number, string>();
 const running: ServiceProcess[] = [];
 
-type Spawn = (
-  name: string,
-  entry: string,
-  options: Parameters<typeof spawnService>[2],
-) => ServiceProcess;
+/** `BENCH_CPU_PROF=<dir>`: where the services a script profiles write their CPU profiles. */
+const CPU_PROF = process.env.BENCH_CPU_PROF;
 
 /**
  * Starts `services/<service>/src/server.ts` on a free loopback port, logging at `warn` (no
- * access lines in the figures), and resolves with its URL once `/health/ready` answers.
+ * access lines in the figures), with the Node.js flags `npm start` gives it (and `--cpu-prof`
+ * when `profile` is asked for and BENCH_CPU_PROF set), and resolves with its URL once
+ * `/health/ready` answers.
  */
 export async function startService(
   service: string,
   env: Record<string, string>,
-  options: { label?: string; spawn?: Spawn } = {},
+  options: { label?: string; profile?: boolean } = {},
 ): Promise<string> {
   const label = options.label ?? service;
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = (options.spawn ?? spawnService)(label, `services/${service}/src/server.ts`, {
+  // Node refuses `--cpu-prof` in NODE_OPTIONS: it goes on the command line.
+  const profile =
+    options.profile && CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(CPU_PROF)}`] : [];
+  const child = spawnService(label, `services/${service}/src/server.ts`, {
     cwd: root,
     prefix: `${label} | `,
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
+    nodeOptions: [...(SERVICES.find((s) => s.name === service)?.nodeOptions ?? []), ...profile],
   });
   running.push(child);
   if (child.child.pid) started.set(child.child.pid, label);
@@ -118,9 +122,13 @@ export async function cpuSeconds(names = started): Promise<Map<string, number>> 
   return totals;
 }
 
-export const cpuDelta = (before: Map<string, number>, after: Map<string, number>) =>
-  [...after]
-    .map(([name, cpu]) => [name, cpu - (before.get(name) ?? 0)] as const)
+/** CPU seconds each process used between two readings. */
+export const cpuUsed = (before: Map<string, number>, after: Map<string, number>) =>
+  new Map([...after].map(([name, cpu]) => [name, cpu - (before.get(name) ?? 0)] as const));
+
+/** `analytics 1.2, postgres 0.3`: the processes that used a measurable share, busiest first. */
+export const formatCpu = (used: Map<string, number>) =>
+  [...used]
     .filter(([, cpu]) => cpu >= 0.05)
     .sort((a, b) => b[1] - a[1])
     .map(([name, cpu]) => `${name} ${cpu.toFixed(1)}`)

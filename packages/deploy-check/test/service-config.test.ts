@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import { loadConfig } from '@platform/config';
+import { SERVICES as LAUNCHED } from '@platform/launcher';
 import { loadCompose } from '../src/compose.ts';
 import { manifestFiles } from '../src/k8s.ts';
 import { composeCopy, replaceOnce, root } from './helper.ts';
@@ -14,8 +15,8 @@ import { composeCopy, replaceOnce, root } from './helper.ts';
 type TObject = Parameters<typeof loadConfig>[0];
 
 const SERVICES = ['gateway', 'auth', 'main', 'analytics'] as const;
-// Read outside the schema: packages/db names its connections after it.
-const ALSO_READ = new Set(['SERVICE_NAME']);
+// Read outside the schema: packages/db names its connections after it; Node.js reads its flags.
+const ALSO_READ = new Set(['SERVICE_NAME', 'NODE_OPTIONS']);
 
 async function schemaOf(service: string): Promise<TObject> {
   const module = await import(path.join(root, 'services', service, 'src', 'config.ts'));
@@ -118,4 +119,30 @@ test('Kubernetes gives each service a ConfigMap, Secret templates and env its co
     found[service] = problems(schemas[service]!, env, new Set(Object.keys(shared)));
   }
   assert.deepEqual(found, { gateway: [], auth: [], main: [], analytics: [] });
+});
+
+test('compose and Kubernetes run each service with the Node.js flags npm start gives it', () => {
+  const expected = Object.fromEntries(
+    LAUNCHED.map((s) => [s.name, (s.nodeOptions ?? []).join(' ')] as const),
+  );
+  const { compose } = loadCompose({ root });
+  const fromCompose = Object.fromEntries(
+    LAUNCHED.map((s) => {
+      const env = compose!.services![s.name]!.environment as Record<string, unknown>;
+      return [s.name, String(env.NODE_OPTIONS ?? '')] as const;
+    }),
+  );
+  assert.deepEqual(fromCompose, expected);
+  const objects = manifestFiles(path.join(root, 'deploy', 'k8s', 'base')).flatMap((f) => f.objects);
+  const fromK8s = Object.fromEntries(
+    LAUNCHED.map((s) => {
+      const deployment = objects.find(
+        (o) => o.kind === 'Deployment' && o.metadata?.name === s.name,
+      );
+      const env: { name: string; value?: string }[] =
+        deployment!.spec.template.spec.containers[0].env ?? [];
+      return [s.name, env.find((e) => e.name === 'NODE_OPTIONS')?.value ?? ''] as const;
+    }),
+  );
+  assert.deepEqual(fromK8s, expected);
 });

@@ -64,6 +64,7 @@ function start(
     cwd: root,
     env: serviceEnv(service, stack, databaseUrl),
     prefix,
+    nodeOptions: service.spec.nodeOptions,
   });
   processes.push(running);
   void running.exited.then(({ code, signal }) => {

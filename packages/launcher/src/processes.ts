@@ -31,13 +31,17 @@ function pipeLines(from: Readable, to: Writable, prefix: string) {
 export function spawnService(
   name: string,
   entry: string,
-  options: { cwd: string; env: NodeJS.ProcessEnv; prefix: string },
+  options: { cwd: string; env: NodeJS.ProcessEnv; prefix: string; nodeOptions?: string[] },
 ): ServiceProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
-    cwd: options.cwd,
-    env: options.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...(options.nodeOptions ?? []), '--import', 'tsx', entry],
+    {
+      cwd: options.cwd,
+      env: options.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   pipeLines(child.stdout!, process.stdout, options.prefix);
   pipeLines(child.stderr!, process.stderr, options.prefix);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {

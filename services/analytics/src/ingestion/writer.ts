@@ -53,6 +53,8 @@ export function createWriter(deps: {
   /** Passes started so far; a drained() waiter needs an empty pass that began after its call. */
   let passes = 0;
   let inFlight = 0;
+  /** Items remembered since a pass last began to take rows. */
+  let arrived = 0;
   let waiters: { after: number; resolve: () => void }[] = [];
   const cache = new Map<number, Row>();
   let cachedItems = 0;
@@ -65,6 +67,7 @@ export function createWriter(deps: {
   async function take(tx: Tx): Promise<Row[]> {
     // Rows remembered by now are committed, so the select below sees them unless they are gone.
     const known = [...cache.keys()];
+    arrived = 0;
     const { rows: heads } = await tx.execute<Omit<Row, 'item'> & Record<string, unknown>>(
       sql`select seq::float8 as seq, kind from queue where next_attempt_at <= now()
           order by seq limit ${rowsPerPass} for update skip locked`,
@@ -72,7 +75,10 @@ export function createWriter(deps: {
     // Those older than the oldest due one are written, parked, or another pass's or replica's.
     const oldest = heads[0]?.seq ?? Number.POSITIVE_INFINITY;
     for (const seq of known) if (seq < oldest) forget(seq);
-    const missing = heads.filter((h) => !cache.has(h.seq)).map((h) => h.seq);
+    // Taken from the cache now: while the rest loads, another pass may forget these (they are
+    // locked by this one, so older than whatever it sees).
+    const cached = new Map(heads.map((h) => [h.seq, cache.get(h.seq)] as const));
+    const missing = heads.filter((h) => !cached.get(h.seq)).map((h) => h.seq);
     const loaded = new Map<number, Row['item']>();
     if (missing.length) {
       const { rows } = await tx.execute<{ seq: number; kind: Row['kind']; item: string }>(
@@ -81,7 +87,14 @@ export function createWriter(deps: {
       );
       for (const r of rows) loaded.set(r.seq, decodeRow(r.kind, r.item));
     }
-    return heads.map((h) => cache.get(h.seq) ?? { ...h, item: loaded.get(h.seq) ?? [] });
+    return heads.map((h) => {
+      const row = cached.get(h.seq);
+      if (row) return row;
+      const item = loaded.get(h.seq);
+      // A row this pass holds locked cannot vanish: failing the pass beats deleting it unwritten.
+      if (!item) throw new Error(`queue row ${h.seq} could not be read`);
+      return { ...h, item };
+    });
   }
 
   async function pass(): Promise<number> {
@@ -128,8 +141,10 @@ export function createWriter(deps: {
   /** Writes items; returns those the store refuses outright, found by halving the batch. */
   async function write(items: Item[]): Promise<Item[]> {
     // The values are this pass's own parse of the row: numbering them in place spares a copy.
-    const queued = (i: Item): unknown =>
-      Object.assign(i.value, { seq: itemSeq(i.row.seq, i.index) });
+    const queued = (i: Item): unknown => {
+      i.value.seq = itemSeq(i.row.seq, i.index);
+      return i.value;
+    };
     try {
       const events: unknown[] = [];
       const samples: unknown[] = [];
@@ -166,7 +181,8 @@ export function createWriter(deps: {
       } finally {
         inFlight -= 1;
       }
-      if (moved > 0) continue;
+      // Rows may have arrived after this pass looked: look again rather than sleep on them.
+      if (moved > 0 || arrived > 0) continue;
       // Empty only counts while no other pass holds rows (locked rows are skipped, not seen).
       if (inFlight === 0) {
         const ready = waiters.filter((w) => w.after < number);
@@ -188,6 +204,7 @@ export function createWriter(deps: {
   const wakeAll = () => {
     for (const wake of [...sleepers]) wake();
   };
+  const wakeOne = () => sleepers.values().next().value?.();
 
   return {
     start() {
@@ -195,8 +212,16 @@ export function createWriter(deps: {
       running = true;
       loops = Array.from({ length: concurrency }, run);
     },
-    wake: wakeAll,
+    wake() {
+      // A pass in flight takes what arrives meanwhile as soon as it is done; waking another pass
+      // for each request would make many one-row passes, each with its four round trips. The
+      // second pass starts once a whole write is waiting.
+      if (inFlight === 0 || (inFlight < concurrency && arrived >= config.WRITER_BATCH_SIZE)) {
+        wakeOne();
+      }
+    },
     remember(row) {
+      arrived += row.item.length;
       // Bounded: while the store is down the queue grows, the cache does not.
       if (cachedItems + row.item.length > MAX_CACHED_ITEMS) return;
       cache.set(row.seq, row);

@@ -66,12 +66,13 @@ export function influxClient(options: InfluxOptions) {
   const queryTimeout = options.queryTimeoutMs ?? 60_000;
 
   return {
-    async write(lines: string[]): Promise<void> {
+    /** Line protocol: lines, or a body of lines each ending in a newline. */
+    async write(lines: string[] | string): Promise<void> {
       if (lines.length === 0) return;
       const db = encodeURIComponent(options.database);
       const res = await call(`/write?db=${db}&precision=ns`, {
         method: 'POST',
-        body: lines.join('\n'),
+        body: typeof lines === 'string' ? lines : lines.join('\n'),
         headers: { 'content-type': 'text/plain; charset=utf-8' },
       });
       if (res.status === 204 || res.status === 200) return;

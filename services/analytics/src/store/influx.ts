@@ -106,7 +106,10 @@ export function createInfluxStore(
 
     async writeEvents(items) {
       await ensure();
-      await influx.write(items.map(eventLine));
+      // Appended, not joined: one copy of the body fewer, which counts at ingestion rates.
+      let body = '';
+      for (const item of items) body += `${eventLine(item)}\n`;
+      await influx.write(body);
     },
 
     // Marked after the write: a mark then always finds its samples (see computeRollups). A

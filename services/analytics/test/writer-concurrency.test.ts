@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { enqueueEvents } from '../src/ingestion/queue.ts';
+import type { QueuedEvent, Store } from '../src/store/types.ts';
+import { buildTestAnalytics } from './helper.ts';
+
+/** Stands in for InfluxDB (two passes in flight), a little slow, and records every write. */
+function slowStore() {
+  const written: QueuedEvent[] = [];
+  const store = {
+    kind: 'influxdb',
+    init: async () => {},
+    ping: async () => {},
+    async writeEvents(events: QueuedEvent[]) {
+      await sleep(3);
+      written.push(...events.map((e) => ({ ...e })));
+    },
+    writeSamples: async () => {},
+    prune: async () => {},
+  } as unknown as Store;
+  return { store, written };
+}
+
+test('passes side by side write every queued event, whether the writer remembers its row or not', async () => {
+  const slow = slowStore();
+  const t = await buildTestAnalytics({ WRITER_INTERVAL_MS: '10' }, { store: slow.store });
+  const ids: string[] = [];
+  for (let k = 0; k < 60; k += 1) {
+    if (k % 2 === 0) {
+      // Queued by another replica: this writer reads the row from the table.
+      const id = `other:${k}`;
+      await enqueueEvents(t.database.db, [
+        {
+          id,
+          event: 'other.replica',
+          source: 'other',
+          userId: null,
+          anonymousId: null,
+          properties: { pad: 'x'.repeat(4000) },
+          timestamp: new Date().toISOString(),
+        },
+      ]);
+      ids.push(id);
+    } else {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/analytics/v1/track-event',
+        payload: { events: [{ event: 'this.replica' }, { event: 'this.replica' }] },
+      });
+      assert.equal(res.statusCode, 202, res.body);
+      ids.push(...res.json().ids);
+    }
+  }
+  await t.drained();
+  const written = new Set(slow.written.map((e) => e.id));
+  assert.deepEqual(
+    ids.filter((id) => !written.has(id)),
+    [],
+    'accepted but never written',
+  );
+});
