@@ -1,12 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startInflux } from '@platform/testing';
 import { expand, grafanaDashboard } from './dashboard-grafana.ts';
 import { buildTestAnalytics, serviceHeaders } from './helper.ts';
 
 const influx = await startInflux();
 after(() => influx.stop());
-const t = await buildTestAnalytics({ INFLUX_URL: influx.url, INFLUX_DB: 'grafana' });
+const t = await buildTestAnalytics({
+  INFLUX_URL: influx.url,
+  INFLUX_DB: 'grafana',
+  ROLLUP_INTERVAL_MS: '100',
+});
 
 async function influxql(q: string) {
   const url = `${influx.url}/query?${new URLSearchParams({ db: 'grafana', q })}`;
@@ -41,6 +46,12 @@ test('every query of the Grafana dashboard runs on the measurements the service 
     assert.equal(res.statusCode, 202, res.body);
   }
   await t.drained();
+  // Request counts come from the per-minute rollups, which the service's job computes.
+  for (let i = 0; i < 100; i += 1) {
+    const result = await influxql('SELECT count("requests") FROM "requests_1m"');
+    if ((result.series ?? []).length > 0) break;
+    await sleep(100);
+  }
 
   const dashboard = await grafanaDashboard();
   const queries = [

@@ -22,7 +22,7 @@ test('the Grafana dashboard uses only the provisioned data source, with raw Infl
     for (const target of panel.targets) {
       assert.equal(target.datasource.uid, uid, panel.title);
       assert.equal(target.rawQuery, true, panel.title);
-      assert.match(target.query, /FROM "(requests|events)"/, panel.title);
+      assert.match(target.query, /FROM "(requests|requests_1m|events)"/, panel.title);
     }
   }
   for (const variable of dashboard.templating.list) assert.equal(variable.datasource.uid, uid);
