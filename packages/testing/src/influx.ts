@@ -23,9 +23,22 @@ export interface TestInflux {
  * files and benchmarks only.
  */
 export async function startInflux(): Promise<TestInflux> {
+  // A free port can be taken by another process before influxd binds it (tests run in
+  // parallel): then it starts again on other ports.
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startOnFreePorts();
+    } catch (error) {
+      if (attempt >= 3 || !/address already in use/.test(String(error))) throw error;
+    }
+  }
+}
+
+async function startOnFreePorts(): Promise<TestInflux> {
   const dir = await mkdtemp(path.join(tmpdir(), 'test-influx-'));
   const port = await freePort();
-  const rpcPort = await freePort();
+  let rpcPort = await freePort();
+  while (rpcPort === port) rpcPort = await freePort();
   const configFile = path.join(dir, 'influxdb.conf');
   await writeFile(
     configFile,
