@@ -74,14 +74,9 @@ export interface TrackedEvent {
  * A `/track-event` request: kind `track`, `[userId, receivedAt, idBase, [[event, anonymousId,
  * time, properties], ...]]`. Ids, source and default times are derived, so a row is about a
  * third of the `event` form; it is built by concatenation around the properties' JSON text,
- * which the size check has already produced. `items` are the same events in the `event` form.
+ * which the size check has already produced. The row's items are the events in the `event` form.
  */
-export function enqueueTracked(
-  tx: Tx | Db,
-  request: TrackedRequest,
-  events: TrackedEvent[],
-  items: QueuedItem[],
-) {
+export function enqueueTracked(tx: Tx | Db, request: TrackedRequest, events: TrackedEvent[]) {
   let text = `[${JSON.stringify(request.userId)},${request.receivedAt},"${request.idBase}",[`;
   for (let i = 0; i < events.length; i += 1) {
     const e = events[i]!;
@@ -89,7 +84,7 @@ export function enqueueTracked(
       `${i ? ',' : ''}[${JSON.stringify(e.event)},${JSON.stringify(e.anonymousId)},` +
       `${e.time ?? 'null'},${e.propertiesJson}]`;
   }
-  return append(tx, 'track', `${text}]]`, items);
+  return append(tx, 'track', `${text}]]`, trackedItems(request, events));
 }
 
 /** A request's tracked events in the form the writer and the stores take. */

@@ -8,7 +8,7 @@ import {
   type QueuedItem,
   type TrackedEvent,
   type TrackedRequest,
-  trackedItems,
+  trackedId,
 } from './queue.ts';
 import { MAX_PROPERTIES_BYTES, type TrackBody } from './schema.ts';
 
@@ -69,9 +69,8 @@ export async function track(
     };
   });
   if (errors.length) throw problems.badRequest('Some events are invalid.', errors);
-  const items = trackedItems(request, events);
-  await accept(ctx, request, events, items);
-  return items.map((e) => e.id);
+  await accept(ctx, request, events);
+  return events.map((_, i) => trackedId(request.idBase, i));
 }
 
 /**
@@ -82,19 +81,19 @@ async function accept(
   ctx: AnalyticsContext,
   request: TrackedRequest,
   events: TrackedEvent[],
-  items: QueuedItem[],
 ): Promise<void> {
   if (events.length === 0) return;
   const row =
     ctx.destinations.list.length === 0
-      ? await enqueueTracked(ctx.db, request, events, items)
+      ? await enqueueTracked(ctx.db, request, events)
       : await ctx.db.transaction(async (tx) => {
-          const accepted = items.map(({ time: _, ...e }) => ({
-            ...e,
-            properties: JSON.parse(e.properties),
-          }));
+          const queued = await enqueueTracked(tx, request, events);
+          const accepted = (queued?.item ?? []).map((item) => {
+            const { time: _, ...e } = item as QueuedItem;
+            return { ...e, properties: JSON.parse(e.properties) };
+          });
           await ctx.destinations.enqueue(tx, accepted);
-          return enqueueTracked(tx, request, events, items);
+          return queued;
         });
   if (row) ctx.writer.remember(row);
   ctx.writer.wake();
