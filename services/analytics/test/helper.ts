@@ -7,7 +7,7 @@ import { bearer, buildTestAuth, login, signUp } from '../../auth/test/helper.ts'
 import { buildApp } from '../src/app.ts';
 import { type Config, readConfig } from '../src/config.ts';
 import { type AnalyticsDatabase, openDatabase } from '../src/db/index.ts';
-import type { Store } from '../src/store/types.ts';
+import type { QueuedEvent, Store } from '../src/store/types.ts';
 
 export { bearer, signUp };
 
@@ -92,3 +92,21 @@ export async function sql(databaseUrl: string, text: string, values: unknown[] =
 }
 
 export const serviceHeaders = { 'x-service-token': SERVICE_TOKEN };
+
+/**
+ * A stand-in store for the writer's tests: events go to `writeEvents`, the rest does nothing.
+ * `kind` matters: the writer runs two passes side by side on `influxdb`, one on `postgres`.
+ */
+export function eventsStore(
+  kind: Store['kind'],
+  writeEvents: (events: QueuedEvent[]) => Promise<void>,
+): Store {
+  return {
+    kind,
+    init: async () => {},
+    ping: async () => {},
+    writeEvents,
+    writeSamples: async () => {},
+    prune: async () => {},
+  } as unknown as Store;
+}

@@ -2,23 +2,16 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import pino from 'pino';
 import { createWriter } from '../src/ingestion/writer.ts';
-import type { QueuedEvent, Store } from '../src/store/types.ts';
-import { bearer, buildTestAnalytics, signUp, sql } from './helper.ts';
+import type { QueuedEvent } from '../src/store/types.ts';
+import { bearer, buildTestAnalytics, eventsStore, signUp, sql } from './helper.ts';
 
 /** A store that records what it is given; while `down`, it fails like an unreachable server. */
 function recordingStore() {
   const state = { down: true, written: [] as QueuedEvent[] };
-  const store = {
-    kind: 'postgres',
-    init: async () => {},
-    ping: async () => {},
-    async writeEvents(events: QueuedEvent[]) {
-      if (state.down) throw new Error('connect ECONNREFUSED');
-      state.written.push(...events.map((e) => ({ ...e })));
-    },
-    writeSamples: async () => {},
-    prune: async () => {},
-  } as unknown as Store;
+  const store = eventsStore('postgres', async (events) => {
+    if (state.down) throw new Error('connect ECONNREFUSED');
+    state.written.push(...events.map((e) => ({ ...e })));
+  });
   return { store, state };
 }
 

@@ -2,23 +2,16 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { enqueueEvents } from '../src/ingestion/queue.ts';
-import type { QueuedEvent, Store } from '../src/store/types.ts';
-import { buildTestAnalytics } from './helper.ts';
+import type { QueuedEvent } from '../src/store/types.ts';
+import { buildTestAnalytics, eventsStore } from './helper.ts';
 
 /** Stands in for InfluxDB (two passes in flight), a little slow, and records every write. */
 function slowStore() {
   const written: QueuedEvent[] = [];
-  const store = {
-    kind: 'influxdb',
-    init: async () => {},
-    ping: async () => {},
-    async writeEvents(events: QueuedEvent[]) {
-      await sleep(3);
-      written.push(...events.map((e) => ({ ...e })));
-    },
-    writeSamples: async () => {},
-    prune: async () => {},
-  } as unknown as Store;
+  const store = eventsStore('influxdb', async (events) => {
+    await sleep(3);
+    written.push(...events.map((e) => ({ ...e })));
+  });
   return { store, written };
 }
 

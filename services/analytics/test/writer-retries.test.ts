@@ -3,29 +3,22 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StoreRejected } from '../src/store/errors.ts';
 import type { QueuedEvent, Store } from '../src/store/types.ts';
-import { buildTestAnalytics, sql } from './helper.ts';
+import { buildTestAnalytics, eventsStore, sql } from './helper.ts';
 
 /** A store that fails like a down server `outages` times, and refuses events named `poison`. */
 function flakyStore(): { store: Store; calls: () => number; written: QueuedEvent[] } {
   let calls = 0;
   let outages = 3;
   const written: QueuedEvent[] = [];
-  const store = {
-    kind: 'postgres',
-    init: async () => {},
-    ping: async () => {},
-    async writeEvents(events: QueuedEvent[]) {
-      calls += 1;
-      if (outages > 0) {
-        outages -= 1;
-        throw new Error('connect ECONNREFUSED');
-      }
-      if (events.some((e) => e.event === 'poison')) throw new StoreRejected('field type conflict');
-      for (const e of events) if (!written.some((w) => w.seq === e.seq)) written.push(e);
-    },
-    writeSamples: async () => {},
-    prune: async () => {},
-  } as unknown as Store;
+  const store = eventsStore('postgres', async (events) => {
+    calls += 1;
+    if (outages > 0) {
+      outages -= 1;
+      throw new Error('connect ECONNREFUSED');
+    }
+    if (events.some((e) => e.event === 'poison')) throw new StoreRejected('field type conflict');
+    for (const e of events) if (!written.some((w) => w.seq === e.seq)) written.push(e);
+  });
   return { store, calls: () => calls, written };
 }
 
