@@ -22,11 +22,13 @@ const running: ServiceProcess[] = [];
 
 /** `BENCH_CPU_PROF=<dir>`: where the services a script profiles write their CPU profiles. */
 const CPU_PROF = process.env.BENCH_CPU_PROF;
+/** `BENCH_NODE_FLAGS='--flag …'`: more Node.js flags for those services (A/B runs, --trace-gc). */
+const NODE_FLAGS = process.env.BENCH_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? [];
 
 /**
  * Starts `services/<service>/src/server.ts` on a free loopback port, logging at `warn` (no
  * access lines in the figures), with the Node.js flags `npm start` gives it (and `--cpu-prof`
- * when `profile` is asked for and BENCH_CPU_PROF set), and resolves with its URL once
+ * when `profile` is asked for and BENCH_CPU_PROF set, and BENCH_NODE_FLAGS), and resolves with its URL once
  * `/health/ready` answers.
  */
 export async function startService(
@@ -38,8 +40,12 @@ export async function startService(
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   // Node refuses `--cpu-prof` in NODE_OPTIONS: it goes on the command line.
-  const profile =
-    options.profile && CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(CPU_PROF)}`] : [];
+  const profile = !options.profile
+    ? []
+    : [
+        ...(CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(CPU_PROF)}`] : []),
+        ...NODE_FLAGS,
+      ];
   const child = spawnService(label, `services/${service}/src/server.ts`, {
     cwd: root,
     prefix: `${label} | `,
@@ -131,5 +137,5 @@ export const formatCpu = (used: Map<string, number>) =>
   [...used]
     .filter(([, cpu]) => cpu >= 0.05)
     .sort((a, b) => b[1] - a[1])
-    .map(([name, cpu]) => `${name} ${cpu.toFixed(1)}`)
+    .map(([name, cpu]) => `${name} ${cpu.toFixed(2)}`)
     .join(', ');
