@@ -1,3 +1,4 @@
+import { request } from 'undici';
 import { StoreRejected } from './errors.ts';
 
 export interface InfluxOptions {
@@ -46,19 +47,25 @@ export function influxClient(options: InfluxOptions) {
   }
   const timeout = options.timeoutMs ?? 10_000;
 
-  /** The status and the whole body: a timeout may also strike while the body streams in. */
+  /**
+   * The status and the whole body: a timeout may also strike while the body streams in. undici's
+   * own `request`, not `fetch`: at ingestion rates fetch's stream plumbing around a megabyte body
+   * cost the writer about a sixth of its CPU.
+   */
   async function call(
     path: string,
-    init: RequestInit,
+    init: { method: 'GET' | 'POST'; body?: string | Buffer; headers?: Record<string, string> },
     ms = timeout,
   ): Promise<{ status: number; ok: boolean; text: string }> {
     try {
-      const res = await fetch(`${base}${path}`, {
-        ...init,
-        headers: { ...headers, ...(init.headers as Record<string, string>) },
+      const res = await request(`${base}${path}`, {
+        method: init.method,
+        body: init.body,
+        headers: { ...headers, ...init.headers },
         signal: AbortSignal.timeout(ms),
       });
-      return { status: res.status, ok: res.ok, text: await res.text() };
+      const text = await res.body.text();
+      return { status: res.statusCode, ok: res.statusCode < 300, text };
     } catch (error) {
       throw new InfluxUnavailable(`InfluxDB unreachable: ${(error as Error).message}`);
     }
@@ -66,13 +73,13 @@ export function influxClient(options: InfluxOptions) {
   const queryTimeout = options.queryTimeoutMs ?? 60_000;
 
   return {
-    /** Line protocol: lines, or a body of lines each ending in a newline. */
-    async write(lines: string[] | string): Promise<void> {
+    /** Line protocol: lines, or a body (text or bytes) of lines each ending in a newline. */
+    async write(lines: string[] | string | Buffer): Promise<void> {
       if (lines.length === 0) return;
       const db = encodeURIComponent(options.database);
       const res = await call(`/write?db=${db}&precision=ns`, {
         method: 'POST',
-        body: typeof lines === 'string' ? lines : lines.join('\n'),
+        body: Array.isArray(lines) ? lines.join('\n') : lines,
         headers: { 'content-type': 'text/plain; charset=utf-8' },
       });
       if (res.status === 204 || res.status === 200) return;
@@ -90,7 +97,7 @@ export function influxClient(options: InfluxOptions) {
             '/query',
             {
               method: 'POST',
-              body: params,
+              body: params.toString(),
               headers: { 'content-type': 'application/x-www-form-urlencoded' },
             },
             queryTimeout,
