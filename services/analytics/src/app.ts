@@ -6,6 +6,7 @@ import { dashboardRoutes } from './dashboard/routes.ts';
 import type { AnalyticsDatabase } from './db/index.ts';
 import { createDestinations } from './destinations/index.ts';
 import { destinationRoutes } from './destinations/routes.ts';
+import { createQueue } from './ingestion/queue.ts';
 import { scheduleRetention, scheduleRollups } from './ingestion/retention.ts';
 import { ingestionRoutes } from './ingestion/routes.ts';
 import { createWriter } from './ingestion/writer.ts';
@@ -52,7 +53,14 @@ export async function buildApp(deps: AnalyticsAppDeps): Promise<App> {
     metrics: app.metrics,
   });
   const writer = createWriter({ db: database.db, store, config, log: app.log });
-  const ctx: AnalyticsContext = { db: database.db, config, store, writer, destinations };
+  const ctx: AnalyticsContext = {
+    db: database.db,
+    queue: createQueue(database.db),
+    config,
+    store,
+    writer,
+    destinations,
+  };
 
   app.addReadinessCheck('database', database.ping);
   app.addReadinessCheck('revocations', () => auth.revocations.ready());

@@ -1,12 +1,15 @@
 import type { Config } from './config.ts';
 import type { Db } from './db/index.ts';
 import type { Destinations } from './destinations/index.ts';
+import type { Queue } from './ingestion/queue.ts';
 import type { Writer } from './ingestion/writer.ts';
 import type { Store } from './store/types.ts';
 
 /** What the analytics features need, built once in app.ts and passed in explicitly. */
 export interface AnalyticsContext {
   db: Db;
+  /** The durable queue's appends outside a transaction (group commit). */
+  queue: Queue;
   config: Config;
   store: Store;
   writer: Writer;

@@ -23,37 +23,115 @@ export const trackedId = (base: string, index: number) =>
  */
 export type QueuedItem = Omit<AcceptedEvent, 'properties'> & { properties: string; time?: number };
 
+/** A row about to be appended: the text stored, and the items the writer takes from it. */
+export interface NewRow {
+  kind: Row['kind'];
+  text: string;
+  item: Row['item'];
+}
+
+/** Rows per insert at most, and their text in characters, when appends are coalesced. */
+const MAX_ROWS_PER_INSERT = 64;
+const MAX_CHARS_PER_INSERT = 16_000_000;
+
 /**
- * Appends one accepted request to the durable queue in the caller's transaction, as one row
- * holding its items: one small insert per request instead of one row per event is what lets
- * ingestion keep up with the store. The column is text, stored as sent and uncompressed:
- * PostgreSQL spends nothing on what lives only until the writer has moved it.
+ * Appends rows to the durable queue in the caller's transaction (or as one statement), each
+ * accepted request as one row holding its items: one small insert per request instead of one
+ * row per event is what lets ingestion keep up with the store. The column is text, stored as
+ * sent and uncompressed: PostgreSQL spends nothing on what lives only until the writer has moved
+ * it. Rows come back in the order given.
  */
-async function append(
-  tx: Tx | Db,
-  kind: Row['kind'],
-  text: string,
-  items: Row['item'],
-): Promise<Row | undefined> {
-  if (items.length === 0) return undefined;
-  if (items.length > ROW_ITEMS) throw new Error(`at most ${ROW_ITEMS} items per queue row`);
-  const { rows } = await tx.execute<{ seq: number }>(
-    sql`insert into queue (kind, item) values (${kind}, ${text}) returning seq::float8 as seq`,
+export async function insertRows(tx: Tx | Db, rows: NewRow[]): Promise<Row[]> {
+  for (const row of rows) {
+    if (row.item.length > ROW_ITEMS) throw new Error(`at most ${ROW_ITEMS} items per queue row`);
+  }
+  const values = sql.join(
+    rows.map((r) => sql`(${r.kind}, ${r.text})`),
+    sql`, `,
   );
-  return { seq: rows[0]!.seq, kind, item: items };
+  const { rows: out } = await tx.execute<{ seq: number }>(
+    sql`insert into queue (kind, item) values ${values} returning seq::float8 as seq`,
+  );
+  // The sequence numbers rows in the order of the VALUES list, whatever order RETURNING uses.
+  const seqs = out.map((r) => r.seq).sort((a, b) => a - b);
+  return rows.map((r, i) => ({ seq: seqs[i]!, kind: r.kind, item: r.item }));
+}
+
+export interface Queue {
+  /** Appends a row on its own; resolves once it is committed (undefined when it is empty). */
+  append(row: NewRow): Promise<Row | undefined>;
+}
+
+/**
+ * Group commit: an append that arrives while an insert is in flight waits for it, then goes in
+ * the next insert with every other one that waited. Under load each commit (and its WAL flush)
+ * serves several requests, and PostgreSQL and this process each spend about half as much per
+ * request; an append on an idle queue goes at once. A failed insert fails all of its appends.
+ */
+export function createQueue(db: Db): Queue {
+  let waiting: { row: NewRow; resolve: (row: Row) => void; reject: (e: unknown) => void }[] = [];
+  let busy = false;
+
+  async function flush() {
+    busy = true;
+    while (waiting.length) {
+      let chars = 0;
+      let count = 0;
+      while (count < waiting.length && count < MAX_ROWS_PER_INSERT) {
+        chars += waiting[count]!.row.text.length;
+        if (count > 0 && chars > MAX_CHARS_PER_INSERT) break;
+        count += 1;
+      }
+      const batch = waiting.slice(0, count);
+      waiting = waiting.slice(count);
+      try {
+        const rows = await insertRows(
+          db,
+          batch.map((w) => w.row),
+        );
+        for (const [i, w] of batch.entries()) w.resolve(rows[i]!);
+      } catch (error) {
+        for (const w of batch) w.reject(error);
+      }
+    }
+    busy = false;
+  }
+
+  return {
+    append(row) {
+      if (row.item.length === 0) return Promise.resolve(undefined);
+      const appended = new Promise<Row>((resolve, reject) => {
+        waiting.push({ row, resolve, reject });
+      });
+      if (!busy) void flush();
+      return appended;
+    },
+  };
+}
+
+/** One row in the caller's transaction; undefined when there is nothing to queue. */
+async function append(tx: Tx | Db, row: NewRow): Promise<Row | undefined> {
+  if (row.item.length === 0) return undefined;
+  return (await insertRows(tx, [row]))[0];
 }
 
 /** Events from anywhere (domain events): kind `event`, a JSON array of the items themselves. */
-export const enqueueEvents = (tx: Tx | Db, events: AcceptedEvent[]) => {
+export const eventsRow = (events: AcceptedEvent[]): NewRow => {
   const items: QueuedItem[] = events.map((e) => ({
     ...e,
     properties: JSON.stringify(e.properties),
   }));
-  return append(tx, 'event', JSON.stringify(items), items);
+  return { kind: 'event', text: JSON.stringify(items), item: items };
 };
 
-export const enqueueSamples = (tx: Tx | Db, samples: Sample[]) =>
-  append(tx, 'sample', JSON.stringify(samples), samples as unknown as Row['item']);
+export const enqueueEvents = (tx: Tx | Db, events: AcceptedEvent[]) =>
+  append(tx, eventsRow(events));
+
+export const samplesRow = (samples: Sample[]): NewRow => ({
+  kind: 'sample',
+  text: JSON.stringify(samples),
+  item: samples as unknown as Row['item'],
+});
 
 /** What one `/track-event` request shares: whose it is, when it came, its id base. */
 export interface TrackedRequest {
@@ -76,16 +154,22 @@ export interface TrackedEvent {
  * third of the `event` form; it is built by concatenation around the properties' JSON text,
  * which the size check has already produced. The row's items are the events in the `event` form.
  */
-export function enqueueTracked(tx: Tx | Db, request: TrackedRequest, events: TrackedEvent[]) {
+export function trackedRow(request: TrackedRequest, events: TrackedEvent[]): NewRow {
   let text = `[${JSON.stringify(request.userId)},${request.receivedAt},"${request.idBase}",[`;
   for (let i = 0; i < events.length; i += 1) {
     const e = events[i]!;
     text +=
-      `${i ? ',' : ''}[${JSON.stringify(e.event)},${JSON.stringify(e.anonymousId)},` +
+      `${i ? ',' : ''}[${quote(e.event)},${e.anonymousId === null ? 'null' : quote(e.anonymousId)},` +
       `${e.time ?? 'null'},${e.propertiesJson}]`;
   }
-  return append(tx, 'track', `${text}]]`, trackedItems(request, events));
+  return { kind: 'track', text: `${text}]]`, item: trackedItems(request, events) };
 }
+
+/** What JSON.stringify leaves as it is: event names and anonymous ids always (their schemas). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what JSON escapes.
+const PLAIN = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
+/** A JSON string; a test first spares a native JSON.stringify call, a third of a row's cost. */
+const quote = (s: string) => (PLAIN.test(s) ? `"${s}"` : JSON.stringify(s));
 
 /** A request's tracked events in the form the writer and the stores take. */
 export function trackedItems(r: TrackedRequest, events: TrackedEvent[]): QueuedItem[] {

@@ -4,11 +4,12 @@ import { type FieldError, problems } from '@platform/http';
 import type { Static } from 'typebox';
 import type { AnalyticsContext } from '../context.ts';
 import {
-  enqueueTracked,
+  insertRows,
   type QueuedItem,
   type TrackedEvent,
   type TrackedRequest,
   trackedId,
+  trackedRow,
 } from './queue.ts';
 import { MAX_PROPERTIES_BYTES, type TrackBody } from './schema.ts';
 
@@ -75,7 +76,8 @@ export async function track(
 
 /**
  * Queues events and hands them to the destinations in the same transaction; without
- * destinations the one insert is atomic by itself, two round trips fewer per request.
+ * destinations the one insert is atomic by itself, and shares its commit with the requests
+ * arriving meanwhile (ctx.queue).
  */
 async function accept(
   ctx: AnalyticsContext,
@@ -83,11 +85,12 @@ async function accept(
   events: TrackedEvent[],
 ): Promise<void> {
   if (events.length === 0) return;
+  const pending = trackedRow(request, events);
   const row =
     ctx.destinations.list.length === 0
-      ? await enqueueTracked(ctx.db, request, events)
+      ? await ctx.queue.append(pending)
       : await ctx.db.transaction(async (tx) => {
-          const queued = await enqueueTracked(tx, request, events);
+          const [queued] = await insertRows(tx, [pending]);
           const accepted = (queued?.item ?? []).map((item) => {
             const { time: _, ...e } = item as QueuedItem;
             return { ...e, properties: JSON.parse(e.properties) };

@@ -1,7 +1,7 @@
 import type { Static } from 'typebox';
 import type { AnalyticsContext } from '../context.ts';
 import { receivedIds } from '../db/schema.ts';
-import { enqueueEvents, enqueueSamples } from '../ingestion/queue.ts';
+import { enqueueEvents, samplesRow } from '../ingestion/queue.ts';
 import type { AcceptedEvent, Sample } from '../ingestion/types.ts';
 import type { EventsBody, SamplesBody } from './schema.ts';
 
@@ -69,7 +69,7 @@ export async function receiveSamples(
     userId: s.user_id ?? null,
     upstream: s.upstream ?? null,
   }));
-  const row = await enqueueSamples(ctx.db, samples);
+  const row = await ctx.queue.append(samplesRow(samples));
   if (row) {
     ctx.writer.remember(row);
     ctx.writer.wake();

@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Db } from '../src/db/index.ts';
+import { createQueue, type NewRow } from '../src/ingestion/queue.ts';
+import { buildTestAnalytics, sql } from './helper.ts';
+
+const row = (n: number): NewRow => ({
+  kind: 'event',
+  text: JSON.stringify([{ id: `row-${n}` }]),
+  item: [{ id: `row-${n}` }],
+});
+
+/** The service's database, counting the statements the queue sends and failing the ones asked. */
+function counted(db: Db, fail: (call: number) => boolean) {
+  let calls = 0;
+  const wrapped = {
+    execute: (query: Parameters<Db['execute']>[0]) => {
+      calls += 1;
+      if (fail(calls)) return Promise.reject(new Error('connection terminated'));
+      return db.execute(query);
+    },
+  } as unknown as Db;
+  return { db: wrapped, calls: () => calls };
+}
+
+test('appends that arrive while an insert is in flight share the next insert, each in its order', async () => {
+  const t = await buildTestAnalytics();
+  const database = counted(t.database.db, () => false);
+  const queue = createQueue(database.db);
+  const rows = await Promise.all([1, 2, 3, 4, 5].map((n) => queue.append(row(n))));
+  // The first went at once; the four that came while it was in flight went together.
+  assert.equal(database.calls(), 2);
+  const stored = (await sql(t.databaseUrl, 'select seq::float8 as seq, item from queue')) as {
+    seq: number;
+    item: string;
+  }[];
+  const bySeq = new Map(stored.map((r) => [r.seq, r.item]));
+  for (const [i, r] of rows.entries()) {
+    assert.equal(bySeq.get(r!.seq), row(i + 1).text, `append ${i + 1} got its own row`);
+  }
+  assert.deepEqual(
+    rows.map((r) => r!.seq),
+    [...rows.map((r) => r!.seq)].sort((a, b) => a - b),
+  );
+  assert.equal(await queue.append({ kind: 'event', text: '[]', item: [] }), undefined);
+});
+
+test('a failed insert fails every append in it, and only those', async () => {
+  const t = await buildTestAnalytics();
+  const database = counted(t.database.db, (call) => call === 2);
+  const queue = createQueue(database.db);
+  const results = await Promise.allSettled([1, 2, 3].map((n) => queue.append(row(n))));
+  assert.deepEqual(
+    results.map((r) => r.status),
+    ['fulfilled', 'rejected', 'rejected'],
+  );
+  const stored = await sql(t.databaseUrl, 'select item from queue');
+  assert.deepEqual(
+    stored.map((r) => r.item),
+    [row(1).text],
+  );
+  // The queue goes on after a failure.
+  const again = await queue.append(row(4));
+  assert.ok(again && again.seq > 0);
+});
