@@ -96,17 +96,29 @@ export const serviceHeaders = { 'x-service-token': SERVICE_TOKEN };
 /**
  * A stand-in store for the writer's tests: events go to `writeEvents`, the rest does nothing.
  * `kind` matters: the writer runs two passes side by side on `influxdb`, one on `postgres`.
+ * `encodes` adds the encoded path (Store.encodeEvents) as JSON text, which comes back to
+ * `writeEvents`, and counts its writes in `encodedWrites`.
  */
 export function eventsStore(
   kind: Store['kind'],
   writeEvents: (events: QueuedEvent[]) => Promise<void>,
-): Store {
-  return {
+  options: { encodes?: boolean } = {},
+): Store & { encodedWrites: number } {
+  const store = {
     kind,
+    encodedWrites: 0,
     init: async () => {},
     ping: async () => {},
     writeEvents,
     writeSamples: async () => {},
     prune: async () => {},
-  } as unknown as Store;
+    ...(options.encodes && {
+      encodeEvents: (events: QueuedEvent[]) => `${JSON.stringify(events)}\n`,
+      async writeEncoded(bodies: string[]) {
+        store.encodedWrites += 1;
+        await writeEvents(bodies.flatMap((b) => JSON.parse(b) as QueuedEvent[]));
+      },
+    }),
+  };
+  return store as unknown as Store & { encodedWrites: number };
 }

@@ -8,6 +8,14 @@ export interface Row {
   item: (Record<string, unknown> | null)[];
 }
 
+/** A row whose items the store encoded when they were accepted (Store.encodeEvents). */
+export interface EncodedRow {
+  seq: number;
+  kind: Row['kind'];
+  count: number;
+  body: string;
+}
+
 export interface Item {
   row: Row;
   index: number;

@@ -6,7 +6,11 @@ import type { Db, Tx } from '../db/index.ts';
 import { StoreRejected } from '../store/errors.ts';
 import type { QueuedEvent, QueuedSample, Store } from '../store/types.ts';
 import { decodeRow, itemSeq } from './queue.ts';
-import { chunksOf, halves, type Item, type Row } from './writer-batches.ts';
+import { chunksOf, type EncodedRow, halves, type Item, type Row } from './writer-batches.ts';
+
+/** A row as a pass holds it: its items, or the body the store made of them (Store.encodeEvents). */
+type Held = Row | EncodedRow;
+const size = (row: Held) => ('body' in row ? row.count : row.item.length);
 
 export interface Writer {
   start(): void;
@@ -56,15 +60,59 @@ export function createWriter(deps: {
   /** Items remembered since a pass last began to take rows. */
   let arrived = 0;
   let waiters: { after: number; resolve: () => void }[] = [];
-  const cache = new Map<number, Row>();
+  const cache = new Map<number, Held>();
   let cachedItems = 0;
   const forget = (seq: number) => {
-    cachedItems -= cache.get(seq)?.item.length ?? 0;
+    const row = cache.get(seq);
+    if (row) cachedItems -= size(row);
     cache.delete(seq);
   };
+  const encodes = Boolean(store.encodeEvents && store.writeEncoded);
 
-  /** The due rows, oldest first, locked; their items from the cache or else from the table. */
-  async function take(tx: Tx): Promise<Row[]> {
+  /** A remembered row as the cache keeps it: the store's body for its events when it makes one. */
+  function encode(row: Row): Held {
+    if (!encodes || row.kind === 'sample') return row;
+    const events: QueuedEvent[] = [];
+    for (const [index, value] of row.item.entries()) {
+      if (!value) return row;
+      value.seq = itemSeq(row.seq, index);
+      events.push(value as unknown as QueuedEvent);
+    }
+    try {
+      return {
+        seq: row.seq,
+        kind: row.kind,
+        count: events.length,
+        body: store.encodeEvents!(events),
+      };
+    } catch (err) {
+      // The row is committed: failing its request now would make the client send it again.
+      log.warn({ err, seq: row.seq }, 'could not encode a queue row ahead; it is written as is');
+      return row;
+    }
+  }
+
+  /** Rows' items as stored, for rows this pass holds locked. */
+  async function load(tx: Tx, seqs: number[]): Promise<Map<number, Row['item']>> {
+    const loaded = new Map<number, Row['item']>();
+    if (seqs.length === 0) return loaded;
+    const { rows } = await tx.execute<{ seq: number; kind: Row['kind']; item: string }>(
+      sql`select seq::float8 as seq, kind, item from queue
+          where seq = any(string_to_array(${seqs.join(',')}, ',')::bigint[])`,
+    );
+    for (const r of rows) loaded.set(r.seq, decodeRow(r.kind, r.item));
+    return loaded;
+  }
+
+  function stored(head: Omit<Row, 'item'>, loaded: Map<number, Row['item']>): Row {
+    const item = loaded.get(head.seq);
+    // A row this pass holds locked cannot vanish: failing the pass beats deleting it unwritten.
+    if (!item) throw new Error(`queue row ${head.seq} could not be read`);
+    return { seq: head.seq, kind: head.kind, item };
+  }
+
+  /** The due rows, oldest first, locked; from the cache or else from the table. */
+  async function take(tx: Tx): Promise<Held[]> {
     // Rows remembered by now are committed, so the select below sees them unless they are gone.
     const known = [...cache.keys()];
     arrived = 0;
@@ -78,31 +126,52 @@ export function createWriter(deps: {
     // Taken from the cache now: while the rest loads, another pass may forget these (they are
     // locked by this one, so older than whatever it sees).
     const cached = new Map(heads.map((h) => [h.seq, cache.get(h.seq)] as const));
-    const missing = heads.filter((h) => !cached.get(h.seq)).map((h) => h.seq);
-    const loaded = new Map<number, Row['item']>();
-    if (missing.length) {
-      const { rows } = await tx.execute<{ seq: number; kind: Row['kind']; item: string }>(
-        sql`select seq::float8 as seq, kind, item from queue
-            where seq = any(string_to_array(${missing.join(',')}, ',')::bigint[])`,
+    const loaded = await load(
+      tx,
+      heads.filter((h) => !cached.get(h.seq)).map((h) => h.seq),
+    );
+    return heads.map((h) => cached.get(h.seq) ?? stored(h, loaded));
+  }
+
+  /**
+   * Writes the encoded rows' bodies, about WRITER_BATCH_SIZE events at a time, and returns the
+   * rows to write item by item: the others, and, when the store refuses a body, every encoded
+   * row as stored (halving then finds what it refuses; writing again what it took is idempotent).
+   */
+  async function writeEncoded(tx: Tx, held: Held[]): Promise<Row[]> {
+    const rows = held.filter((r): r is Row => !('body' in r));
+    const encoded = held.filter((r): r is EncodedRow => 'body' in r);
+    try {
+      let bodies: string[] = [];
+      let events = 0;
+      for (const row of encoded) {
+        if (bodies.length && events + row.count > config.WRITER_BATCH_SIZE) {
+          await store.writeEncoded!(bodies);
+          bodies = [];
+          events = 0;
+        }
+        bodies.push(row.body);
+        events += row.count;
+      }
+      if (bodies.length) await store.writeEncoded!(bodies);
+      return rows;
+    } catch (error) {
+      if (!(error instanceof StoreRejected)) throw error;
+      const loaded = await load(
+        tx,
+        encoded.map((r) => r.seq),
       );
-      for (const r of rows) loaded.set(r.seq, decodeRow(r.kind, r.item));
+      return [...rows, ...encoded.map((r) => stored(r, loaded))];
     }
-    return heads.map((h) => {
-      const row = cached.get(h.seq);
-      if (row) return row;
-      const item = loaded.get(h.seq);
-      // A row this pass holds locked cannot vanish: failing the pass beats deleting it unwritten.
-      if (!item) throw new Error(`queue row ${h.seq} could not be read`);
-      return { ...h, item };
-    });
   }
 
   async function pass(): Promise<number> {
-    const taken: Row[] = [];
+    const taken: Held[] = [];
     const moved = await db.transaction(async (tx) => {
-      const rows = await take(tx);
-      taken.push(...rows);
-      if (rows.length === 0) return 0;
+      const held = await take(tx);
+      taken.push(...held);
+      if (held.length === 0) return 0;
+      const rows = await writeEncoded(tx, held);
       const items: Item[] = [];
       for (const row of rows) {
         row.item.forEach((value, index) => {
@@ -114,7 +183,8 @@ export function createWriter(deps: {
         for (const r of await write(chunk)) refused.add(r);
       }
       const keep = new Set([...refused].map((i) => i.row));
-      const done = rows.filter((row) => !keep.has(row));
+      const kept = new Set([...keep].map((row) => row.seq));
+      const done = held.filter((row) => !kept.has(row.seq));
       // One text parameter, not one per row.
       if (done.length) {
         const seqs = done.map((r) => r.seq).join(',');
@@ -132,7 +202,7 @@ export function createWriter(deps: {
             attempts = attempts + 1, next_attempt_at = now() + ${PARK}::interval
             where seq = ${row.seq}`);
       }
-      return rows.length;
+      return held.length;
     });
     for (const row of taken) forget(row.seq);
     return moved;
@@ -224,7 +294,7 @@ export function createWriter(deps: {
       arrived += row.item.length;
       // Bounded: while the store is down the queue grows, the cache does not.
       if (cachedItems + row.item.length > MAX_CACHED_ITEMS) return;
-      cache.set(row.seq, row);
+      cache.set(row.seq, encode(row));
       cachedItems += row.item.length;
     },
     drained() {

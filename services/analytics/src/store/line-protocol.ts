@@ -19,9 +19,12 @@ const tag = (value: string) =>
   TAG_SPECIAL.test(value) ? value.replace(/[\\,= ]/g, '\\$&').replace(/\n/g, ' ') : value;
 const str = (value: string) =>
   STR_SPECIAL.test(value) ? `"${value.replace(/[\\"]/g, '\\$&')}"` : `"${value}"`;
-/** JSON always has quotes, rarely backslashes: plain replaceAll beats a pattern on short texts. */
-const jsonStr = (json: string) =>
-  `"${(json.includes('\\') ? json.replaceAll('\\', '\\\\') : json).replaceAll('"', '\\"')}"`;
+/**
+ * A JSON text as a string field. JSON text holds no raw control characters or lone surrogates,
+ * so quoting it as a JSON string escapes exactly `"` and `\` as line protocol wants, and V8's
+ * JSON.stringify does that in one native pass: a third less than replacing them.
+ */
+const jsonStr = (json: string) => JSON.stringify(json);
 
 function fields(values: Record<string, string | number | null | { int: number }>): string {
   const parts: string[] = [];
@@ -72,4 +75,37 @@ export function rollupLine(
     `${measurement},service=${tag(p.service)},route=${tag(p.route)} ` +
     `requests=${p.requests}i,errors=${p.errors}i,hist=${str(JSON.stringify(hist))} ${p.start}000000`
   );
+}
+
+/** Text appended up to this length before it becomes bytes (see encodeLines). */
+const CHUNK_CHARS = 16_384;
+
+/**
+ * A write's body as bytes, each line ending in a newline. Built in chunks: appending a whole
+ * megabyte body makes a deep rope of every line's pieces, which the encoding then flattens at
+ * about half again the cost of building the lines; a chunk's rope stays small and warm in cache,
+ * and joining lines as an array measured slower still.
+ */
+export function encodeLines<T>(items: readonly T[], line: (item: T) => string): Buffer {
+  const chunks: Buffer[] = [];
+  let text = '';
+  for (const item of items) {
+    text += `${line(item)}\n`;
+    if (text.length >= CHUNK_CHARS) {
+      chunks.push(Buffer.from(text));
+      text = '';
+    }
+  }
+  if (text) chunks.push(Buffer.from(text));
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+}
+
+/**
+ * Lines as one flat text, each ending in a newline: for text that waits in memory. A string the
+ * size of a request's lines is one object to the garbage collector; as a rope (built by +=) it
+ * would be thousands, and as a Buffer its memory outside the heap, kept a while, would make
+ * V8 run full collections far more often.
+ */
+export function linesText<T>(items: readonly T[], line: (item: T) => string): string {
+  return items.map((item) => `${line(item)}\n`).join('');
 }

@@ -57,6 +57,14 @@ export interface Store {
   /** Creates what the store needs (InfluxDB: database and retention policy). */
   init(): Promise<void>;
   writeEvents(events: QueuedEvent[]): Promise<void>;
+  /**
+   * Optional, together: events' write body made once, as one flat text, when they are accepted,
+   * and a write of such bodies. What waits in the writer's memory is then one string per request
+   * instead of objects per event, which the garbage collector would trace and copy while they
+   * wait (InfluxDB: line protocol). Without them the writer hands over the events themselves.
+   */
+  encodeEvents?(events: QueuedEvent[]): string;
+  writeEncoded?(bodies: string[]): Promise<void>;
   writeSamples(samples: QueuedSample[]): Promise<void>;
   /** One user's events, newest first. */
   activity(query: ActivityQuery): Promise<{ items: AcceptedEvent[]; nextCursor: string | null }>;
