@@ -18,7 +18,8 @@ export interface Writer {
   wake(): void;
   /**
    * Hands over a queue row this process just committed, so the next pass need not read back
-   * and parse what it already holds. Only a shortcut: the row is still read if need be.
+   * and parse what it already holds; a store that encodes (Store.encodeEvents) encodes its
+   * events now, in the caller's turn. Only a shortcut: the row is still read if need be.
    */
   remember(row: Row): void;
   /** Resolves once the queue holds nothing that is due (tests, benchmarks). */
