@@ -50,7 +50,7 @@ export function influxClient(options: InfluxOptions) {
   /**
    * The status and the whole body: a timeout may also strike while the body streams in. undici's
    * own `request`, not `fetch`: at ingestion rates fetch's stream plumbing around a megabyte body
-   * cost the writer about a sixth of its CPU.
+   * was about a tenth of the service's CPU.
    */
   async function call(
     path: string,

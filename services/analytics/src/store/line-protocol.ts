@@ -81,10 +81,10 @@ export function rollupLine(
 const CHUNK_CHARS = 16_384;
 
 /**
- * A write's body as bytes, each line ending in a newline. Built in chunks: appending a whole
- * megabyte body makes a deep rope of every line's pieces, which the encoding then flattens at
- * about half again the cost of building the lines; a chunk's rope stays small and warm in cache,
- * and joining lines as an array measured slower still.
+ * A write's body as bytes, each line ending in a newline. Built in chunks: a whole megabyte body
+ * appended is a deep rope of every line's pieces, and flattening it for the socket costs about
+ * half again the building; a chunk's rope stays small and warm in cache. Measured on 5000-line
+ * bodies, chunks took about 40 % less than appending or joining the whole body's lines.
  */
 export function encodeLines<T>(items: readonly T[], line: (item: T) => string): Buffer {
   const chunks: Buffer[] = [];
