@@ -145,6 +145,22 @@ try {
   const addCpu = (total: Map<string, number>, used: Map<string, number>) => {
     for (const [name, s] of used) total.set(name, (total.get(name) ?? 0) + s);
   };
+  /** One batch through the API, with undici's request as the raw side's client uses. */
+  const post = async (b: number) => {
+    const res = await request(`${onInflux}/analytics/v1/track-event`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: bodies[b % bodies.length]!,
+    });
+    const text = await res.body.text();
+    if (res.statusCode !== 202) throw new Error(`track-event: ${res.statusCode} ${text}`);
+  };
+  const queueEmpty = async () => (await queue.query('select 1 from queue limit 1')).rowCount === 0;
+  // Untimed warm-up: the first round would otherwise also measure the service's JIT compiling
+  // its hot paths (it was the lowest of five every time).
+  log('warming up: 100 000 events through the API…');
+  await pool(200, post);
+  await until(queueEmpty, 600_000, 5);
   for (let round = 1; round <= ROUNDS; round += 1) {
     log(`round ${round}/${ROUNDS}: ${events} events through the API, then as raw line protocol…`);
     const since = Date.now();
@@ -152,14 +168,7 @@ try {
     const startE2e = performance.now();
     await pool(batches, async (b) => {
       const t0 = performance.now();
-      // undici's request, as the raw side's client uses: both sides' load costs the same.
-      const res = await request(`${onInflux}/analytics/v1/track-event`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: bodies[b]!,
-      });
-      const text = await res.body.text();
-      if (res.statusCode !== 202) throw new Error(`track-event: ${res.statusCode} ${text}`);
+      await post(b);
       latencies.push(performance.now() - t0);
     });
     const acceptedMs = performance.now() - startE2e;
@@ -167,11 +176,7 @@ try {
     // queue ends this side as the last acknowledged /write ends the raw one; both are then
     // counted, untimed. (Polling a count instead would charge InfluxDB a scan of the round's
     // points every few milliseconds.)
-    await until(
-      async () => (await queue.query('select 1 from queue limit 1')).rowCount === 0,
-      600_000,
-      5,
-    );
+    await until(queueEmpty, 600_000, 5);
     const e2eMs = performance.now() - startE2e;
     addCpu(cpu.e2e, cpuUsed(cpuE2e, await cpuSeconds()));
     const seen = await count(bench, since);
