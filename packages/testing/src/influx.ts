@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '@platform/launcher';
+import { onFreePorts } from './process.ts';
 
 export interface TestInflux {
   /** Base URL of the v1 HTTP API, e.g. `http://127.0.0.1:38211`. */
@@ -23,15 +24,7 @@ export interface TestInflux {
  * files and benchmarks only.
  */
 export async function startInflux(): Promise<TestInflux> {
-  // A free port can be taken by another process before influxd binds it (tests run in
-  // parallel): then it starts again on other ports.
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await startOnFreePorts();
-    } catch (error) {
-      if (attempt >= 3 || !/address already in use/.test(String(error))) throw error;
-    }
-  }
+  return onFreePorts(startOnFreePorts);
 }
 
 async function startOnFreePorts(): Promise<TestInflux> {

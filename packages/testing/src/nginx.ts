@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '@platform/launcher';
-import { stopChild } from './process.ts';
+import { onFreePorts, stopChild } from './process.ts';
 
 export interface TestNginx {
   url: string;
@@ -32,7 +32,11 @@ const TEMP_DIRS = ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi', 'cache'];
  * the production configuration with only its `# rendered` lines rewritten: addresses, the pid
  * file, logs and caches all go to a temporary directory. For `*.full.test.ts` files and benches.
  */
-export async function startNginx(options: NginxOptions): Promise<TestNginx> {
+export function startNginx(options: NginxOptions): Promise<TestNginx> {
+  return onFreePorts(() => startOnFreePort(options));
+}
+
+async function startOnFreePort(options: NginxOptions): Promise<TestNginx> {
   const dir = await mkdtemp(path.join(tmpdir(), 'test-nginx-'));
   // Workers drop to an unprivileged user when the master runs as root: let them in.
   await chmod(dir, 0o755);

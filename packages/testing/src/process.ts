@@ -12,3 +12,17 @@ export async function stopChild(child: ChildProcess, graceMs = 5000): Promise<vo
     await exited;
   }
 }
+
+/**
+ * Runs `start` again (on new free ports) when the one it picked was taken by another process
+ * before the server bound it: test files run in parallel, each asking for free ports.
+ */
+export async function onFreePorts<T>(start: () => Promise<T>, tries = 3): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await start();
+    } catch (error) {
+      if (attempt >= tries || !/address already in use/i.test(String(error))) throw error;
+    }
+  }
+}

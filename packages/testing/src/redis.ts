@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '@platform/launcher';
-import { stopChild } from './process.ts';
+import { onFreePorts, stopChild } from './process.ts';
 
 export interface TestRedis {
   url: string;
@@ -17,7 +17,11 @@ export interface TestRedis {
  * A throwaway `redis-server` (Debian's package; CI installs it) on a free loopback port, with
  * no persistence and its own directory. For `*.full.test.ts` files only.
  */
-export async function startRedis(): Promise<TestRedis> {
+export function startRedis(): Promise<TestRedis> {
+  return onFreePorts(startOnFreePort);
+}
+
+async function startOnFreePort(): Promise<TestRedis> {
   const dir = await mkdtemp(path.join(tmpdir(), 'test-redis-'));
   const port = await freePort();
   const child = spawn(
@@ -34,12 +38,22 @@ export async function startRedis(): Promise<TestRedis> {
       '--dir',
       dir,
     ],
-    { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
+    { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'] },
   );
-  child.stderr?.resume();
+  // Redis logs to stdout, a failed bind among it.
+  let output = '';
+  child.stdout?.on('data', (chunk) => {
+    output = (output + chunk).slice(-2000);
+  });
   const spawnError = new Promise<never>((_, reject) => {
     child.once('error', (error) => reject(new Error(`cannot run redis-server: ${error.message}`)));
-    child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}`)));
+    child.once('exit', (code) =>
+      reject(
+        new Error(
+          `redis-server exited with ${code}: ${output.trim().split('\n').slice(-3).join(' / ')}`,
+        ),
+      ),
+    );
   });
   // Rejects at every exit, including the one stop() causes; only the race below listens.
   spawnError.catch(() => {});
