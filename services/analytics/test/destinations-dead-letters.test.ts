@@ -4,7 +4,7 @@ import { readConfig } from '../src/config.ts';
 import { parseDestinations } from '../src/destinations/config.ts';
 import { createDestinations } from '../src/destinations/index.ts';
 import { startReceiver, until } from './destinations-receiver.ts';
-import { bearer, buildTestAnalytics, SERVICE_TOKEN, signUp, sql } from './helper.ts';
+import { bearer, buildTestAnalytics, login, SERVICE_TOKEN, signUp, sql } from './helper.ts';
 
 const SECRET = 'whsec-test-0123456789abcdef';
 let receiverUp = false;
@@ -173,6 +173,26 @@ test('only analytics admins see or replay dead letters', async () => {
     assert.equal(anonymous.statusCode, 401, `${call.method} ${call.url} anonymous`);
     const member = await t.app.inject({ ...call, headers: bearer(user.accessToken) });
     assert.equal(member.statusCode, 403, `${call.method} ${call.url} as a user`);
+  }
+});
+
+test('reading analytics does not allow replaying: that takes analytics:manage', async () => {
+  const analyst = await signUp(t.auth);
+  await sql(
+    t.authDatabaseUrl,
+    `insert into roles (name, description) values ('analyst', 'reads analytics') on conflict do nothing;
+     insert into role_permissions (role, permission) values ('analyst', 'analytics:read')
+       on conflict do nothing;`,
+  );
+  await sql(t.authDatabaseUrl, `insert into user_roles (user_id, role) values ($1, 'analyst')`, [
+    analyst.id,
+  ]);
+  const { accessToken } = await login(t.auth, analyst.email, analyst.password);
+  const list = await t.app.inject({ url: DEAD, headers: bearer(accessToken) });
+  assert.equal(list.statusCode, 200, list.body);
+  for (const url of [`${DEAD}/1/replay`, `${DEAD}/replay`]) {
+    const replay = await t.app.inject({ method: 'POST', url, headers: bearer(accessToken) });
+    assert.equal(replay.statusCode, 403, url);
   }
 });
 

@@ -9,7 +9,7 @@ import { type Config, readConfig } from '../src/config.ts';
 import { type AnalyticsDatabase, openDatabase } from '../src/db/index.ts';
 import type { QueuedEvent, Store } from '../src/store/types.ts';
 
-export { bearer, signUp };
+export { bearer, login, signUp };
 
 export const SERVICE_TOKEN = 'test-service-token-0123456789abcdef0123456789';
 export const ADMIN = { email: 'admin@example.com', password: 'admin password for tests' };
@@ -21,6 +21,8 @@ export interface TestAnalytics {
   databaseUrl: string;
   /** The in-process auth service that signs the tokens analytics verifies. */
   auth: App;
+  /** Its database, for roles the API does not offer. */
+  authDatabaseUrl: string;
   adminToken: string;
   /** Resolves once the writer has moved everything queued so far into the store. */
   drained(): Promise<void>;
@@ -68,6 +70,7 @@ export async function buildTestAnalytics(
     database,
     databaseUrl: test.url,
     auth: auth.app,
+    authDatabaseUrl: auth.databaseUrl,
     adminToken: accessToken,
     drained: async () => {
       // The writer may be backing off after a failure: keep asking until the queue is empty.
