@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, test } from 'node:test';
-import { echo, json, startGateway, startUpstream } from './helpers.ts';
+import { test } from 'node:test';
+import { closeAtEnd, echo, json, startGateway, startUpstream } from './helpers.ts';
 import { eventually } from './services.ts';
 
-const cleanup: (() => Promise<void>)[] = [];
-after(async () => {
-  for (const close of cleanup.reverse()) await close();
-});
+const { cleanup } = closeAtEnd();
 
 const metricsOf = async (url: string) => (await fetch(`${url}/metrics`)).text();
 /** The instances the gateway balances `main` over, as its gauge names them. */
@@ -21,7 +18,7 @@ test('every address of a name is an instance, and the set follows the resolver',
   const a = await startUpstream(echo('a'), { host: '127.0.0.1' });
   const port = Number(new URL(a.url).port);
   const b = await startUpstream(echo('b'), { host: '127.0.0.2', port });
-  cleanup.push(a.close, b.close);
+  cleanup(a.close, b.close);
   let answer: string[] | Error = ['127.0.0.1', '127.0.0.2'];
   const lookups: string[] = [];
   const lookup = async (host: string) => {
@@ -33,7 +30,7 @@ test('every address of a name is an instance, and the set follows the resolver',
     { AUTH_URLS: a.url, MAIN_URLS: `http://replicas.test:${port}`, DNS_REFRESH_MS: 100 },
     { lookup },
   );
-  cleanup.push(() => app.close());
+  cleanup(() => app.close());
   assert.ok(lookups.includes('replicas.test'));
 
   const served = async (n: number) => {
@@ -69,7 +66,7 @@ test('every address of a name is an instance, and the set follows the resolver',
 test('a replica keeps its health state across lookups', async () => {
   const a = await startUpstream(echo('a'), { host: '127.0.0.1' });
   const port = Number(new URL(a.url).port);
-  cleanup.push(a.close);
+  cleanup(a.close);
   // 127.0.0.2 answers nothing on that port: the first request there is refused.
   const lookup = async () => ['127.0.0.1', '127.0.0.2'];
   const { app, url } = await startGateway(
@@ -82,7 +79,7 @@ test('a replica keeps its health state across lookups', async () => {
     },
     { lookup },
   );
-  cleanup.push(() => app.close());
+  cleanup(() => app.close());
   for (let i = 0; i < 4; i++) assert.equal((await fetch(`${url}/main/v1/posts`)).status, 200);
   const dead = `http://127.0.0.2:${port} 0`;
   assert.ok(instancesIn(await metricsOf(url)).includes(dead));
@@ -93,13 +90,13 @@ test('a replica keeps its health state across lookups', async () => {
 
 test('localhost through the real resolver', async () => {
   const upstream = await startUpstream(echo('main'), { host: '127.0.0.1' });
-  cleanup.push(upstream.close);
+  cleanup(upstream.close);
   const { port } = new URL(upstream.url);
   const { app, url } = await startGateway({
     AUTH_URLS: upstream.url,
     MAIN_URLS: `http://localhost:${port}`,
   });
-  cleanup.push(() => app.close());
+  cleanup(() => app.close());
   const response = await fetch(`${url}/main/v1/posts`);
   assert.equal(response.status, 200);
   assert.equal((await json(response)).service, 'main');

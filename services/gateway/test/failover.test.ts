@@ -1,19 +1,10 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { after, test } from 'node:test';
-import { deadUrl, echo, json, type Problem, startGateway, startUpstream } from './helpers.ts';
+import { test } from 'node:test';
+import { closeAtEnd, deadUrl, echo, json, type Problem, startUpstream } from './helpers.ts';
 import { eventually } from './services.ts';
 
-const cleanup: (() => Promise<void>)[] = [];
-after(async () => {
-  for (const close of cleanup.reverse()) await close();
-});
-
-async function gateway(env: Parameters<typeof startGateway>[0]) {
-  const started = await startGateway(env);
-  cleanup.push(() => started.app.close());
-  return started.url;
-}
+const { cleanup, gateway } = closeAtEnd();
 
 /** Answers like a service whose readiness can be switched. */
 function service(name: string) {
@@ -34,7 +25,7 @@ test('killing one of two instances under load fails no GET', async () => {
   const a = service('a');
   const b = service('b');
   const [upA, upB] = await Promise.all([startUpstream(a.handler), startUpstream(b.handler)]);
-  cleanup.push(upB!.close);
+  cleanup(upB!.close);
   const url = await gateway({ AUTH_URLS: upB!.url, MAIN_URLS: `${upA!.url},${upB!.url}` });
 
   let ok = 0;
@@ -68,7 +59,7 @@ test('an instance that is not ready gets no traffic, and comes back once it is',
   const a = service('a');
   const b = service('b');
   const [upA, upB] = await Promise.all([startUpstream(a.handler), startUpstream(b.handler)]);
-  cleanup.push(upA!.close, upB!.close);
+  cleanup(upA!.close, upB!.close);
   const url = await gateway({
     AUTH_URLS: upB!.url,
     MAIN_URLS: `${upA!.url},${upB!.url}`,
@@ -113,7 +104,7 @@ test('a write is not retried on another instance', async () => {
     req.socket.destroy();
   });
   const healthy = await startUpstream(echo('healthy'));
-  cleanup.push(broken.close, healthy.close);
+  cleanup(broken.close, healthy.close);
   const url = await gateway({ AUTH_URLS: healthy.url, MAIN_URLS: `${broken.url},${healthy.url}` });
   const statuses = new Set<number>();
   for (let i = 0; i < 4; i++) {
@@ -134,7 +125,7 @@ test('a client that gives up does not leave its instance counted as busy', async
   const stuck = await startUpstream((req, res) => {
     if (req.url === '/health/ready') res.end('{}');
   });
-  cleanup.push(stuck.close);
+  cleanup(stuck.close);
   const url = await gateway({ AUTH_URLS: stuck.url, MAIN_URLS: stuck.url });
   const inFlight = async () => {
     const metrics = await (await fetch(`${url}/metrics`)).text();

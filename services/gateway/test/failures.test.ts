@@ -1,17 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, test } from 'node:test';
-import { deadUrl, echo, json, type Problem, startGateway, startUpstream } from './helpers.ts';
+import { test } from 'node:test';
+import { closeAtEnd, deadUrl, echo, json, type Problem, startUpstream } from './helpers.ts';
 
-const cleanup: (() => Promise<void>)[] = [];
-after(async () => {
-  for (const close of cleanup.reverse()) await close();
-});
-
-async function gateway(config: Parameters<typeof startGateway>[0]) {
-  const started = await startGateway(config);
-  cleanup.push(() => started.app.close());
-  return started.url;
-}
+const { cleanup, gateway } = closeAtEnd();
 
 test('an upstream that is down answers 503 problem+json at once', async () => {
   const url = await gateway({ AUTH_URLS: await deadUrl() });
@@ -28,7 +19,7 @@ test('an upstream that is down answers 503 problem+json at once', async () => {
 
 test('a slow upstream answers 504 after the timeout', async () => {
   const slow = await startUpstream(() => {});
-  cleanup.push(slow.close);
+  cleanup(slow.close);
   const url = await gateway({ AUTH_URLS: slow.url, UPSTREAM_TIMEOUT: 1 });
   const started = Date.now();
   const response = await fetch(`${url}/accounts/v1/user`);
@@ -40,7 +31,7 @@ test('a slow upstream answers 504 after the timeout', async () => {
 
 test('a service that is not deployed answers 503', async () => {
   const auth = await startUpstream(echo('auth'));
-  cleanup.push(auth.close);
+  cleanup(auth.close);
   const url = await gateway({ AUTH_URLS: auth.url });
   const response = await fetch(`${url}/analytics/v1/reports`);
   assert.equal(response.status, 503);
@@ -49,7 +40,7 @@ test('a service that is not deployed answers 503', async () => {
 
 test('requests are spread over instances, and a dead one does not fail reads', async () => {
   const [a, b] = await Promise.all([startUpstream(echo('a')), startUpstream(echo('b'))]);
-  cleanup.push(a!.close, b!.close);
+  cleanup(a!.close, b!.close);
   const url = await gateway({
     AUTH_URLS: a!.url,
     MAIN_URLS: `${a!.url}, ${b!.url},${await deadUrl()}`,

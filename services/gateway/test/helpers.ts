@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { after } from 'node:test';
 import { type ServiceAuth, TokenError } from '@platform/auth';
 import { loadConfig } from '@platform/config';
 import type { App } from '@platform/http';
@@ -117,4 +118,24 @@ export function rawGet(
     req.on('error', reject);
     req.end();
   });
+}
+
+/**
+ * What a test file starts, closed newest first after its last test: `cleanup(server.close)`,
+ * and `gateway(env)`, a startGateway closed the same way that resolves to its URL.
+ */
+export function closeAtEnd() {
+  const closers: (() => Promise<void>)[] = [];
+  after(async () => {
+    for (const close of closers.reverse()) await close();
+  });
+  const cleanup = (...more: (() => Promise<void>)[]) => {
+    closers.push(...more);
+  };
+  const gateway = async (env: Parameters<typeof startGateway>[0]) => {
+    const started = await startGateway(env);
+    cleanup(() => started.app.close());
+    return started.url;
+  };
+  return { cleanup, gateway };
 }

@@ -1,19 +1,10 @@
 import assert from 'node:assert/strict';
 import { type IncomingMessage, request, type ServerResponse } from 'node:http';
-import { after, test } from 'node:test';
-import { json, type Problem, startGateway, startUpstream } from './helpers.ts';
+import { test } from 'node:test';
+import { closeAtEnd, json, type Problem, startUpstream } from './helpers.ts';
 import { eventually } from './services.ts';
 
-const cleanup: (() => Promise<void>)[] = [];
-after(async () => {
-  for (const close of cleanup.reverse()) await close();
-});
-
-async function gateway(env: Parameters<typeof startGateway>[0]) {
-  const started = await startGateway(env);
-  cleanup.push(() => started.app.close());
-  return started.url;
-}
+const { cleanup, gateway } = closeAtEnd();
 
 /** Sends its headers at once, then `first` bytes, then one byte every 100 ms for ever. */
 function trickle(first: number, seen: { closed: number }) {
@@ -38,7 +29,7 @@ const healthyIn = async (url: string, instance: string) => {
 test('headers at once and a body that trickles for ever: 504 problem+json at the total timeout', async () => {
   const seen = { closed: 0 };
   const slow = await startUpstream(trickle(10, seen));
-  cleanup.push(slow.close);
+  cleanup(slow.close);
   // The silence timeout alone would never fire: a byte comes every 100 ms.
   const url = await gateway({
     AUTH_URLS: slow.url,
@@ -66,7 +57,7 @@ test('an answer that was already streaming when the total timeout came is cut of
   const seen = { closed: 0 };
   // Past what the gateway holds back, so the client has the status line and the first bytes.
   const slow = await startUpstream(trickle(200 * 1024, seen));
-  cleanup.push(slow.close);
+  cleanup(slow.close);
   const url = await gateway({ AUTH_URLS: slow.url, UPSTREAM_TOTAL_TIMEOUT: 1 });
   const response = await fetch(`${url}/accounts/v1/user`);
   assert.equal(response.status, 200);
@@ -80,7 +71,7 @@ test('a slow upload is the client being slow: 504, and the instance stays in', a
     req.resume();
     req.on('end', () => res.end('{}'));
   });
-  cleanup.push(upstream.close);
+  cleanup(upstream.close);
   const url = await gateway({ AUTH_URLS: upstream.url, UPSTREAM_TOTAL_TIMEOUT: 1 });
   const status = await new Promise<number>((resolve, reject) => {
     const req = request(`${url}/accounts/v1/user/avatar`, {
@@ -108,7 +99,7 @@ test('a client that gives up closes the exchange with the service too', async ()
     arrived++;
     res.on('close', () => closed++);
   });
-  cleanup.push(stuck.close);
+  cleanup(stuck.close);
   const url = await gateway({ AUTH_URLS: stuck.url });
   const giveUp = new AbortController();
   const pending = fetch(`${url}/accounts/v1/user`, { signal: giveUp.signal }).catch(() => 'gone');
