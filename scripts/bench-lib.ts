@@ -27,9 +27,9 @@ const NODE_FLAGS = process.env.BENCH_NODE_FLAGS?.split(/\s+/).filter(Boolean) ??
 
 /**
  * Starts `services/<service>/src/server.ts` on a free loopback port, logging at `warn` (no
- * access lines in the figures), with the Node.js flags `npm start` gives it (and `--cpu-prof`
- * when `profile` is asked for and BENCH_CPU_PROF set, and BENCH_NODE_FLAGS), and resolves with its URL once
- * `/health/ready` answers.
+ * access lines in the figures), with the Node.js flags `npm start` gives it (with `profile`,
+ * also `--cpu-prof` when BENCH_CPU_PROF is set, and BENCH_NODE_FLAGS), and resolves with its URL
+ * once `/health/ready` answers.
  */
 export async function startService(
   service: string,
@@ -139,3 +139,32 @@ export const formatCpu = (used: Map<string, number>) =>
     .sort((a, b) => b[1] - a[1])
     .map(([name, cpu]) => `${name} ${cpu.toFixed(2)}`)
     .join(', ');
+
+/** Runs `count` jobs, `concurrency` at a time. */
+export async function pool(
+  count: number,
+  concurrency: number,
+  job: (i: number) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) await job(next++);
+    }),
+  );
+}
+
+/** Polls `check` every `everyMs` until it holds; throws after `timeoutMs`. */
+export async function until(check: () => Promise<boolean>, timeoutMs: number, everyMs = 20) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for the store');
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** The `p`th percentile (nearest rank) of `values`; 0 for none. */
+export const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
+};
