@@ -121,7 +121,8 @@ export function supervise(options: SupervisorOptions): Supervisor {
       say(`${name}: ${why}; restarting`);
       const old = current;
       current = undefined;
-      if (old) await stopProcess(old, options.stopGraceMs);
+      if (old && (await stopProcess(old, options.stopGraceMs)))
+        say(`${name} killed: still running ${seconds(options.stopGraceMs)} after SIGTERM`);
       if (options.stopping()) return;
       announceReady(spawn(), 'restarted');
       why = queued;
