@@ -10,7 +10,10 @@ import { clientAt, eventually, signUp, startAuthService } from './services.ts';
 const { cleanup } = closeAtEnd();
 const auth = await startAuthService();
 cleanup(auth.stop);
-const gateway = await startGateway({ AUTH_URLS: auth.url, HEALTH_INTERVAL_MS: 500 }, { auth: 'real' });
+const gateway = await startGateway(
+  { AUTH_URLS: auth.url, HEALTH_INTERVAL_MS: 500 },
+  { auth: 'real' },
+);
 cleanup(() => gateway.app.close());
 const { url } = gateway;
 await eventually(async () => (await fetch(`${url}/health/ready`)).status === 200);
@@ -28,7 +31,7 @@ function from(address: string) {
 const login = (address: string, email: string, password: string) =>
   from(address).post(`${url}/accounts/v1/login`, { email, password });
 
-test("failed guesses from one address do not lock the owner out at another", async () => {
+test('failed guesses from one address do not lock the owner out at another', async () => {
   const owner = await signUp(url);
   for (let i = 0; i < 5; i++) {
     assert.equal((await login('127.0.0.2', owner.email, `wrong guess ${i}`)).status, 401);

@@ -104,7 +104,7 @@ export async function eventually(check: () => Promise<boolean>, timeoutMs = 10_0
 
 /** Requests whose sockets are bound to `address` (any of 127.0.0.0/8), to act as another client. */
 export function clientAt(address: string) {
-  const dispatcher = new Agent({ connect: { localAddress: address } });
+  const dispatcher = new Agent({ localAddress: address });
   return {
     post: (url: string, body: unknown, headers: Record<string, string> = {}) =>
       fetchVia(url, {
@@ -158,7 +158,9 @@ function parseMail(eml: string): Mail {
     body = Buffer.from(
       body
         .replace(/=\n/g, '')
-        .replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16))),
+        .replace(/=([0-9A-F]{2})/g, (_, hex: string) =>
+          String.fromCharCode(Number.parseInt(hex, 16)),
+        ),
       'latin1',
     ).toString('utf8');
   }
