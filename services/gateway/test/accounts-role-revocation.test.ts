@@ -73,8 +73,7 @@ test("a demoted admin's tokens are refused at auth at once and at the gateway wi
   // Signing in again gives a token with what B has now.
   const again = await signIn(b.email, b.password);
   assert.equal(
-    (await fetch(`${url}/accounts/v1/users`, { headers: authorization(again.accessToken) }))
-      .status,
+    (await fetch(`${url}/accounts/v1/users`, { headers: authorization(again.accessToken) })).status,
     403,
   );
 });
