@@ -16,7 +16,10 @@ import {
 const { cleanup } = closeAtEnd();
 const auth = await startAuthService();
 cleanup(auth.stop);
-const gateway = await startGateway({ AUTH_URLS: auth.url, HEALTH_INTERVAL_MS: 500 }, { auth: 'real' });
+const gateway = await startGateway(
+  { AUTH_URLS: auth.url, HEALTH_INTERVAL_MS: 500 },
+  { auth: 'real' },
+);
 cleanup(() => gateway.app.close());
 const { url } = gateway;
 await eventually(async () => (await fetch(`${url}/health/ready`)).status === 200);
@@ -51,7 +54,10 @@ test('a stolen access token alone cannot change the email', async () => {
   assert.equal(bare.status, 400);
   assert.match(bare.headers.get('content-type') ?? '', /problem\+json/);
   const errors = (await json<{ errors: { field: string }[] }>(bare)).errors;
-  assert.ok(errors.some((e) => e.field === 'current_password'), JSON.stringify(errors));
+  assert.ok(
+    errors.some((e) => e.field === 'current_password'),
+    JSON.stringify(errors),
+  );
 
   const guessed = await patchUser(victim.accessToken, {
     email: thief,
@@ -85,7 +91,10 @@ test('a new email is pending until confirmed from it; the old address is told, r
 
   // A reset asked for the pending address goes nowhere; for the confirmed one it arrives.
   assert.equal((await post(`${url}/accounts/v1/reset-password`, { email: fresh })).status, 202);
-  assert.equal((await post(`${url}/accounts/v1/reset-password`, { email: user.email })).status, 202);
+  assert.equal(
+    (await post(`${url}/accounts/v1/reset-password`, { email: user.email })).status,
+    202,
+  );
   await waitForMail(auth.mailDir, user.email, /reset/i);
   assert.equal((await mailsTo(auth.mailDir, fresh)).length, 1, 'only the confirmation');
 
