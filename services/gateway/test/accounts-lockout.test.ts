@@ -10,10 +10,7 @@ import { clientAt, eventually, signUp, startAuthService } from './services.ts';
 const { cleanup } = closeAtEnd();
 const auth = await startAuthService();
 cleanup(auth.stop);
-const gateway = await startGateway(
-  { AUTH_URLS: auth.url, HEALTH_INTERVAL_MS: 500 },
-  { auth: 'real' },
-);
+const gateway = await startGateway({ AUTH_URLS: auth.url }, { auth: 'real' });
 cleanup(() => gateway.app.close());
 const { url } = gateway;
 await eventually(async () => (await fetch(`${url}/health/ready`)).status === 200);
