@@ -15,6 +15,7 @@ import { registerHealth } from './health.ts';
 import { loggerOptions } from './logging.ts';
 import { registerMetrics } from './metrics.ts';
 import { registerProblemHandlers } from './problem.ts';
+import { registerWireRules } from './wire.ts';
 
 export type App = FastifyInstance<
   RawServerDefault,
@@ -79,6 +80,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   });
 
   registerProblemHandlers(app);
+  registerWireRules(app);
   registerHealth(app);
   registerMetrics(app, options.name);
 
