@@ -100,14 +100,18 @@ export async function startGateway(
   return { app, url: `http://127.0.0.1:${port}`, config };
 }
 
-/** A request with the path sent exactly as written (fetch would normalise `..`). */
+/**
+ * A request with the path sent exactly as written (fetch would normalise `..`), and the answer's
+ * headers exactly as received (fetch would hide a stray content-length).
+ */
 export function rawGet(
   base: string,
   path: string,
   headers: Record<string, string> = {},
+  method = 'GET',
 ): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(`${base}/`, { path, headers }, (res) => {
+    const req = request(`${base}/`, { path, headers, method }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk) => {

@@ -5,13 +5,13 @@ import { after, before, describe, test } from 'node:test';
 import type { App } from '@platform/http';
 import { startNginx, type TestNginx } from '@platform/testing';
 import { echo, json, type Problem, startGateway, startUpstream, type Upstream } from './helpers.ts';
-import { eventually, type RunningService, signUp, startAuthService } from './services.ts';
-
-/** A 1×1 PNG: enough for the auth service to accept and re-encode an avatar. */
-const PNG = Buffer.from(
-  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
-  'base64',
-);
+import {
+  eventually,
+  type RunningService,
+  signUp,
+  startAuthService,
+  uploadAvatar,
+} from './services.ts';
 
 describe('through NGINX → gateway → services', () => {
   let auth: RunningService;
@@ -129,18 +129,7 @@ describe('through NGINX → gateway → services', () => {
 
   test('an uploaded avatar is served, then cached by NGINX', async () => {
     const user = await signUp(url);
-    const form = new FormData();
-    form.append('file', new Blob([PNG], { type: 'image/png' }), 'a.png');
-    const uploaded = await fetch(`${url}/accounts/v1/user/avatar`, {
-      method: 'PUT',
-      headers: { authorization: `Bearer ${user.accessToken}` },
-      body: form,
-    });
-    assert.equal(uploaded.status, 200);
-    const avatarUrl = new URL(
-      (await json<{ user: { avatar_url: string } }>(uploaded)).user.avatar_url,
-    );
-    const path = `${avatarUrl.pathname}${avatarUrl.search}`;
+    const path = await uploadAvatar(url, user.accessToken);
     const first = await fetch(`${url}${path}`);
     assert.equal(first.status, 200);
     assert.match(first.headers.get('content-type') ?? '', /^image\//);

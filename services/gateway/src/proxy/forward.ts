@@ -143,7 +143,18 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error) {
+    // Headers are the whole of a 204, a 304 or a HEAD's answer: whatever broke after them (undici
+    // refuses a 304 that declares a length it does not send) cannot have cut anything off.
+    if (this.state === 'waiting' && this.heldBytes === 0 && this.hasNoBody()) {
+      this.finish();
+      this.respond(undefined);
+      return;
+    }
     this.finish(error);
+  }
+
+  private hasNoBody() {
+    return this.status === 204 || this.status === 304 || this.request.method === 'HEAD';
   }
 
   private respond(payload: Buffer | Readable | undefined) {
