@@ -35,6 +35,8 @@ test('headers at once and a body that trickles for ever: 504 problem+json at the
     AUTH_URLS: slow.url,
     UPSTREAM_TIMEOUT: 30,
     UPSTREAM_TOTAL_TIMEOUT: 1,
+    // A health poll (the instance answers it) would bring it back before the check below.
+    HEALTH_INTERVAL_MS: 600_000,
   });
   const started = Date.now();
   const response = await fetch(`${url}/accounts/v1/user`, {

@@ -21,6 +21,7 @@ export interface Timeouts {
 /** Told when an exchange failed while nothing had reached the client: answer, or try another. */
 export type OnFailure = (exchange: Exchange, error: Error) => void;
 
+/** The exchange, bodies included, took longer than the total timeout allows. */
 const deadlineError = () =>
   Object.assign(new Error('the upstream exchange took longer than its total timeout'), {
     code: 'GATEWAY_TOTAL_TIMEOUT',
@@ -144,7 +145,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   onResponseError(_controller: Dispatcher.DispatchController, error: Error) {
     // Headers are the whole of a 204, a 304 or a HEAD's answer: whatever broke after them (undici
     // refuses a 304 that declares a length it does not send) cannot have cut anything off.
-    if (this.state === 'waiting' && this.heldBytes === 0 && this.hasNoBody()) {
+    if (this.state === 'waiting' && this.status > 0 && this.heldBytes === 0 && this.hasNoBody()) {
       this.finish();
       this.respond(undefined);
       return;

@@ -137,7 +137,7 @@ function forwarder(service: string, balancer: Balancer, timeouts: Timeouts) {
       sendProblem(request, reply, failure.status, failure.detail);
       return;
     }
-    // Only what is safe to repeat is tried again (the body is held, but a POST may not be).
+    // Only a request safe to repeat, and without a body, goes to another instance after a failure.
     const mayRetry = RETRIABLE_METHODS.has(request.method) && request.body === undefined;
     send(request, reply, instance, mayRetry);
   };
