@@ -128,7 +128,7 @@ describe('through NGINX → gateway → services', () => {
     assert.equal((await json<{ items: unknown[] }>(response)).items.length, 500);
   });
 
-  test('a 5 MB upload streams through both; past NGINX’s limit it is a problem+json 413', async () => {
+  test('a 5 MB upload passes through both; past NGINX’s limit it is a problem+json 413', async () => {
     const body = randomBytes(5 * 1024 * 1024);
     const response = await fetch(`${url}/main/v1/upload`, {
       method: 'PUT',
