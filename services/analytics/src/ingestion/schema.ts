@@ -13,7 +13,9 @@ const TrackedEvent = Type.Object(
     }),
     properties: Type.Optional(
       Type.Record(Type.String(), Type.Unknown(), {
-        description: `any JSON object up to ${MAX_PROPERTIES_BYTES} bytes serialized`,
+        description:
+          `any JSON object up to ${MAX_PROPERTIES_BYTES} bytes serialized, without NUL ` +
+          'characters or unpaired surrogates in its text and keys, or numbers beyond a double',
       }),
     ),
     timestamp: Type.Optional(
