@@ -12,7 +12,7 @@ import {
   trackedId,
   trackedRow,
 } from './queue.ts';
-import { MAX_PROPERTIES_BYTES, type TrackBody } from './schema.ts';
+import { isReserved, MAX_PROPERTIES_BYTES, RESERVED_NAMESPACES, type TrackBody } from './schema.ts';
 
 type Body = Static<typeof TrackBody>;
 type Tracked = Pick<Body, 'event' | 'properties' | 'timestamp' | 'anonymous_id'>;
@@ -53,6 +53,12 @@ export async function track(
   const errors: FieldError[] = [];
   const events = list.map((e, i): TrackedEvent => {
     const at = single ? '' : `events.${i}.`;
+    if (isReserved(e.event as string)) {
+      errors.push({
+        field: `${at}event`,
+        message: `names under ${RESERVED_NAMESPACES.map((n) => `${n}.`).join(', ')} are reserved to the services that emit them`,
+      });
+    }
     const time = e.timestamp ? Date.parse(e.timestamp) : null;
     // The date-time format admits a leap second (23:59:60), which Date.parse does not.
     if (Number.isNaN(time)) {
