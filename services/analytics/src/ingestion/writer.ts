@@ -157,7 +157,7 @@ export function createWriter(deps: {
       sql`select seq::float8 as seq, kind from queue where next_attempt_at <= now()
           order by seq limit ${rowsPerPass} for update skip locked`,
     );
-    // Those older than the oldest due one are written, parked, or another pass's or replica's.
+    // Those older than the oldest due one are done with, not due yet, or another pass's or replica's.
     const oldest = heads[0]?.seq ?? Number.POSITIVE_INFINITY;
     for (const seq of known) if (seq < oldest) forget(seq);
     // Taken from the cache now: while the rest loads, another pass may forget these (they are
