@@ -1,5 +1,6 @@
 import { HttpProblem } from '@platform/http';
 import { type SQL, sql } from 'drizzle-orm';
+import pg from 'pg';
 import type { Db } from '../db/index.ts';
 import type { AcceptedEvent } from '../ingestion/types.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
@@ -43,7 +44,7 @@ const REFUSED = /^2[23]/;
 /**
  * Classes of a server that cannot take the write now, whatever it holds: connection, invalid
  * transaction state (a read-only standby), rollback, resources, object in use, operator
- * intervention, system errors. Other failures the writer weighs itself (see writer.ts).
+ * intervention, system errors. Other server errors the writer weighs itself (see writer.ts).
  */
 const UNAVAILABLE = /^(08|25|40|53|55|57|58)/;
 
@@ -51,8 +52,12 @@ async function write(db: Db, query: SQL): Promise<void> {
   try {
     await db.execute(query);
   } catch (error) {
-    const { code, message } = serverError(error);
-    if (typeof code !== 'string') throw error;
+    const cause = serverError(error);
+    // No answer from the server at all (a dropped connection, a pool timeout): not the data's.
+    if (!(cause instanceof pg.DatabaseError)) {
+      throw new StoreUnavailable(`PostgreSQL: ${cause.message}`, { cause: error });
+    }
+    const { code = '', message } = cause;
     if (REFUSED.test(code)) throw new StoreRejected(`${code}: ${message}`, { cause: error });
     if (UNAVAILABLE.test(code)) throw new StoreUnavailable(`${code}: ${message}`, { cause: error });
     throw error;
