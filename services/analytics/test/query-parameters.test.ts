@@ -10,6 +10,9 @@ const A = '/analytics/v1';
 const cases: [string, string][] = [
   [`${A}/user-activity?user_id=a%00b`, 'user_id'],
   [`${A}/performance?service=main%00`, 'service'],
+  // InfluxQL's string literals cannot hold a line break.
+  [`${A}/user-activity?user_id=a%0Ab`, 'user_id'],
+  [`${A}/performance?service=main%0D`, 'service'],
   [`${A}/user-activity?limit=Infinity`, 'limit'],
   [`${A}/user-activity?limit=-Infinity`, 'limit'],
   [`${A}/user-activity?limit=1e400`, 'limit'],
