@@ -100,3 +100,39 @@ export async function eventually(check: () => Promise<boolean>, timeoutMs = 10_0
   }
   throw new Error(`condition not met within ${timeoutMs} ms`);
 }
+
+/**
+ * The real main or analytics service as its own process on a fresh database, following the
+ * auth service at `env.AUTH_URL` for keys and revocations.
+ */
+export async function startService(
+  name: 'main' | 'analytics',
+  env: Record<string, string>,
+): Promise<RunningService> {
+  const database = await createTestDatabase();
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawnService(name, `services/${name}/src/server.ts`, {
+    cwd: root,
+    prefix: `${name} | `,
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+      DATABASE_URL: database.url,
+      ...env,
+    },
+  });
+  const stop = async () => {
+    await stopAll([child], 5000);
+    await database.drop();
+  };
+  try {
+    await waitReady(child, url, 60_000);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { url, process: child, stop };
+}
