@@ -1,0 +1,208 @@
+import { AjvCompiler, type BuildCompilerFromPool } from '@fastify/ajv-compiler';
+import querystring from 'fast-querystring';
+import type { AjvError } from './validation-errors.ts';
+
+/**
+ * Input no handler should ever see, refused where every request part is validated, so each
+ * service (and each new one) gets it with its schemas:
+ * - NUL characters: PostgreSQL refuses them in text and jsonb, which made every text field a 500;
+ * - unpaired surrogates (`"\ud800"` in JSON, `%ED%A0%80` in a URL): not Unicode, stored as U+FFFD;
+ * - numbers that are not finite: ajv coerces "Infinity" and "1e400" to Infinity and then skips
+ *   its minimum and maximum checks, so `limit=Infinity` reached SQL;
+ * - integers beyond ±(2^53 − 1), which a JavaScript number cannot hold exactly.
+ */
+
+const MAX = Number.MAX_SAFE_INTEGER;
+
+/** The ajv-compiler Fastify uses, each validator followed by the checks above. */
+export function strictValidators(): BuildCompilerFromPool {
+  const build = AjvCompiler();
+  return (externalSchemas, options) => {
+    const compile = build(externalSchemas, options);
+    return (route) => {
+      const schema = withSafeIntegers(route.schema);
+      const validate = compile({
+        ...route,
+        schema: (route.httpPart === 'headers' ? lowerCaseHeaders(schema) : schema) as object,
+      });
+      return strictly(validate as unknown as Validator) as unknown as typeof validate;
+    };
+  };
+}
+
+type Validator = ((data: unknown, context?: DataContext) => boolean) & {
+  errors?: AjvError[] | null;
+  schemaEnv?: unknown;
+};
+interface DataContext {
+  parentData?: Record<string, unknown>;
+  parentDataProperty?: string;
+}
+
+function strictly(validate: Validator): Validator {
+  const check: Validator = (data, context) => {
+    const valid = validate(data, context);
+    // A root value ajv coerced (or defaulted) lives in the parent now.
+    const value = context?.parentData ? context.parentData[context.parentDataProperty!] : data;
+    const faults = isClean(value) ? [] : faultsOf(value);
+    check.errors = valid ? faults : [...(validate.errors ?? []), ...faults];
+    return valid && faults.length === 0;
+  };
+  // Fastify passes the parent (so ajv can replace a root value) to functions that have this.
+  if (validate.schemaEnv) check.schemaEnv = validate.schemaEnv;
+  return check;
+}
+
+/** Query parameters whose percent-escapes are not UTF-8, marked by parseQuery. */
+const UNDECODABLE = Symbol('undecodable query parameters');
+
+/**
+ * Fastify's query parser, except that a parameter with an escape that decodes to no UTF-8
+ * (fast-querystring keeps such text as it came) is marked, for validation to refuse.
+ */
+export function parseQuery(text: string): Record<string, unknown> {
+  const query = querystring.parse(text) as Record<string | symbol, unknown>;
+  if (text.includes('%')) {
+    const names: string[] = [];
+    for (const pair of text.split('&')) {
+      const eq = pair.indexOf('=');
+      const key = eq === -1 ? pair : pair.slice(0, eq);
+      const keyDecodes = decodes(key);
+      if (!keyDecodes || (eq !== -1 && !decodes(pair.slice(eq + 1)))) {
+        names.push(keyDecodes ? decodeURIComponent(key) : key);
+      }
+    }
+    if (names.length) query[UNDECODABLE] = names;
+  }
+  return query;
+}
+
+function decodes(text: string): boolean {
+  try {
+    decodeURIComponent(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// ES2024's String.prototype.isWellFormed (Node 20 has it; the project's lib is ES2023).
+const wellFormed = (s: string) => (s as unknown as { isWellFormed(): boolean }).isWellFormed();
+const badString = (s: string) => s.includes('\u0000') || !wellFormed(s);
+
+type Json = Record<string, unknown> | unknown[];
+/**
+ * A plain object or array as parsed from JSON, a query or a path (those two are objects whose
+ * prototype has a null prototype), not a Buffer or a stream.
+ */
+const isContainer = (v: unknown): v is Json => {
+  if (typeof v !== 'object' || v === null) return false;
+  if (Array.isArray(v)) return true;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null || Object.getPrototypeOf(proto) === null;
+};
+
+/** The common case, without building a path for every value: nothing to report. */
+function isClean(root: unknown): boolean {
+  if (isContainer(root) && UNDECODABLE in root) return false;
+  const stack: unknown[] = [root];
+  while (stack.length) {
+    const value = stack.pop();
+    if (typeof value === 'string') {
+      if (badString(value)) return false;
+    } else if (typeof value === 'number') {
+      if (!Number.isFinite(value)) return false;
+    } else if (Array.isArray(value)) {
+      for (const item of value) stack.push(item);
+    } else if (isContainer(value)) {
+      for (const key in value) {
+        if (badString(key)) return false;
+        stack.push((value as Record<string, unknown>)[key]);
+      }
+    }
+  }
+  return true;
+}
+
+const fault = (instancePath: string, message: string): AjvError => ({
+  instancePath,
+  keyword: 'input',
+  params: {},
+  message,
+});
+
+function stringFault(s: string): string | undefined {
+  if (s.includes('\u0000')) return 'must not contain NUL characters';
+  if (!wellFormed(s)) return 'must be well-formed Unicode (it has an unpaired surrogate)';
+  return undefined;
+}
+
+/** A JSON pointer segment that names any key in plain ASCII, as JSON would escape it. */
+const segment = (key: string) =>
+  JSON.stringify(key).slice(1, -1).replaceAll('~', '~0').replaceAll('/', '~1');
+
+/** Each bad value (or key) with its JSON pointer, as ajv reports errors. */
+function faultsOf(root: unknown): AjvError[] {
+  const faults: AjvError[] = [];
+  if (isContainer(root) && UNDECODABLE in root) {
+    const names = (root as Record<symbol, string[]>)[UNDECODABLE]!;
+    for (const name of new Set(names)) {
+      faults.push(fault(`/${segment(name)}`, 'must be valid percent-encoded UTF-8'));
+    }
+  }
+  const stack: [unknown, string][] = [[root, '']];
+  while (stack.length) {
+    const [value, path] = stack.pop()!;
+    if (typeof value === 'string') {
+      const message = stringFault(value);
+      if (message) faults.push(fault(path, message));
+    } else if (typeof value === 'number') {
+      if (!Number.isFinite(value)) faults.push(fault(path, 'must be a finite number'));
+    } else if (Array.isArray(value)) {
+      value.forEach((item, i) => {
+        stack.push([item, `${path}/${i}`]);
+      });
+    } else if (isContainer(value)) {
+      for (const key in value) {
+        const message = stringFault(key);
+        if (message) faults.push(fault(`${path}/${segment(key)}`, `has a name that ${message}`));
+        else stack.push([(value as Record<string, unknown>)[key], `${path}/${segment(key)}`]);
+      }
+    }
+  }
+  return faults.reverse();
+}
+
+/** A copy of `schema` in which every integer is bounded by ±(2^53 − 1). */
+function withSafeIntegers(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(withSafeIntegers);
+  if (typeof schema !== 'object' || schema === null) return schema;
+  const copy: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(schema)) copy[key] = withSafeIntegers(value);
+  const type = copy.type;
+  if (type === 'integer' || (Array.isArray(type) && type.includes('integer'))) {
+    copy.minimum = Math.max(typeof copy.minimum === 'number' ? copy.minimum : -MAX, -MAX);
+    copy.maximum = Math.min(typeof copy.maximum === 'number' ? copy.maximum : MAX, MAX);
+  }
+  return copy;
+}
+
+/** Header names arrive in lower case; Fastify lowers a schema's only for its own compiler. */
+function lowerCaseHeaders(schema: unknown): unknown {
+  if (typeof schema !== 'object' || schema === null) return schema;
+  const { properties, required, ...rest } = schema as {
+    properties?: Record<string, unknown>;
+    required?: string[];
+  };
+  return {
+    ...rest,
+    ...(properties
+      ? {
+          properties: Object.fromEntries(
+            Object.entries(properties).map(([k, v]) => [k.toLowerCase(), v]),
+          ),
+        }
+      : {}),
+    ...(required ? { required: required.map((k) => k.toLowerCase()) } : {}),
+  };
+}
