@@ -18,6 +18,8 @@ function fieldOf(error: AjvError): string {
   return path.join('.') || '(root)';
 }
 
+const CHOICE_KEYWORDS = new Set(['const', 'enum', 'type']);
+
 const oneOf = (values: unknown[]) =>
   `must be one of ${values.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ')}`;
 
@@ -35,15 +37,16 @@ export function fieldErrors(errors: AjvError[]): FieldError[] {
       (e) =>
         e.instancePath === anyOf.instancePath && e.schemaPath?.startsWith(`${anyOf.schemaPath}/`),
     );
-    const constants = branches.filter((e) => e.keyword === 'const');
-    if (
-      !constants.length ||
-      !branches.every((e) => e.keyword === 'const' || e.keyword === 'type')
-    ) {
-      continue;
-    }
+    const allowed = branches.flatMap((e) =>
+      e.keyword === 'const'
+        ? [e.params.allowedValue]
+        : e.keyword === 'enum'
+          ? (e.params.allowedValues as unknown[])
+          : [],
+    );
+    if (!allowed.length || !branches.every((e) => CHOICE_KEYWORDS.has(e.keyword))) continue;
     for (const branch of branches) absorbed.add(branch);
-    replaced.set(anyOf, oneOf(constants.map((e) => e.params.allowedValue)));
+    replaced.set(anyOf, oneOf(allowed));
   }
   const seen = new Set<string>();
   const result: FieldError[] = [];
