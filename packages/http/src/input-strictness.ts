@@ -18,7 +18,14 @@ const MAX = Number.MAX_SAFE_INTEGER;
 export function strictValidators(): BuildCompilerFromPool {
   const build = AjvCompiler();
   return (externalSchemas, options) => {
-    const compile = build(externalSchemas, options);
+    const onCreate = options?.onCreate;
+    const compile = build(externalSchemas, {
+      ...options,
+      onCreate: (ajv) => {
+        boundDateTimes(ajv);
+        onCreate?.(ajv as never);
+      },
+    } as typeof options);
     return (route) => {
       const schema = withSafeIntegers(route.schema);
       const validate = compile({
@@ -51,6 +58,30 @@ function strictly(validate: Validator): Validator {
   // Fastify passes the parent (so ajv can replace a root value) to functions that have this.
   if (validate.schemaEnv) check.schemaEnv = validate.schemaEnv;
   return check;
+}
+
+const FIRST_DAY = Date.parse('0001-01-01T00:00:00Z');
+const LAST_MOMENT = Date.parse('9999-12-31T23:59:59.999Z');
+
+/**
+ * ajv-formats' `date-time`, within the years 1 to 9999 in UTC and without leap seconds: year 0
+ * and `+23:59` offsets at either end are refused by PostgreSQL, and `23:59:60` by Date.parse.
+ */
+function boundDateTimes(ajv: {
+  formats: Record<string, unknown>;
+  addFormat(name: string, format: unknown): unknown;
+}) {
+  const original = ajv.formats['date-time'] as { validate?: unknown } | undefined;
+  const validate = original?.validate;
+  if (typeof validate !== 'function') return;
+  ajv.addFormat('date-time', {
+    ...original,
+    validate: (text: string) => {
+      if (!validate(text)) return false;
+      const ms = Date.parse(text);
+      return ms >= FIRST_DAY && ms <= LAST_MOMENT;
+    },
+  });
 }
 
 /** Query parameters whose percent-escapes are not UTF-8, marked by parseQuery. */
