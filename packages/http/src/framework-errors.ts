@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { defaultCode, sendProblem } from './problem.ts';
+import { defaultCode, invalidPart, sendProblem } from './problem.ts';
 
 /**
  * What Fastify's router refuses before any route, hook or error handler runs (a path parameter
@@ -54,7 +54,7 @@ export function routerErrors(maxParamLength: number) {
         return sendProblem(request, reply, 500, 'An unexpected error occurred.');
       }
       const fields = paramsWhere(request.method, path, refused.bad);
-      return sendProblem(request, reply, 400, 'The params is invalid.', {
+      return sendProblem(request, reply, 400, invalidPart('params'), {
         errors: fields.map((field) => ({ field, message: refused.message })),
       });
     },

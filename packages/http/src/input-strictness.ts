@@ -9,7 +9,10 @@ import type { AjvError } from './validation-errors.ts';
  * - unpaired surrogates (`"\ud800"` in JSON, `%ED%A0%80` in a URL): not Unicode, stored as U+FFFD;
  * - numbers that are not finite: ajv coerces "Infinity" and "1e400" to Infinity and then skips
  *   its minimum and maximum checks, so `limit=Infinity` reached SQL;
- * - integers beyond ±(2^53 − 1), which a JavaScript number cannot hold exactly.
+ * - integers beyond ±(2^53 − 1), which a JavaScript number cannot hold exactly;
+ * - JSON nested more than 100 levels deep, which overflows the stack of JSON.stringify;
+ * - date-times outside the years 1 to 9999, or with a leap second.
+ * The walk over each request part is a loop over its values (a few for a query), no copy.
  */
 
 const MAX = Number.MAX_SAFE_INTEGER;
@@ -52,7 +55,13 @@ function strictly(validate: Validator): Validator {
     // A root value ajv coerced (or defaulted) lives in the parent now.
     const value = context?.parentData ? context.parentData[context.parentDataProperty!] : data;
     const faults = isClean(value) ? [] : faultsOf(value);
-    check.errors = valid ? faults : [...(validate.errors ?? []), ...faults];
+    if (valid) check.errors = faults;
+    else {
+      // One message per field: ajv's ("must be integer" for 1e400) when it has one.
+      const errors = validate.errors ?? [];
+      const reported = new Set(errors.map((e) => e.instancePath));
+      check.errors = [...errors, ...faults.filter((f) => !reported.has(f.instancePath))];
+    }
     return valid && faults.length === 0;
   };
   // Fastify passes the parent (so ajv can replace a root value) to functions that have this.
@@ -133,22 +142,36 @@ const isContainer = (v: unknown): v is Json => {
   return proto === Object.prototype || proto === null || Object.getPrototypeOf(proto) === null;
 };
 
+/** Deeper JSON is refused: JSON.stringify (a log line, a store, a reply) recurses, and overflows. */
+const MAX_DEPTH = 100;
+/** Enough to show what is wrong without a reply as large as the request. */
+const MAX_FAULTS = 20;
+
 /** The common case, without building a path for every value: nothing to report. */
 function isClean(root: unknown): boolean {
   if (isContainer(root) && UNDECODABLE in root) return false;
-  const stack: unknown[] = [root];
-  while (stack.length) {
-    const value = stack.pop();
+  const values: unknown[] = [root];
+  const depths: number[] = [0];
+  while (values.length) {
+    const value = values.pop();
+    const depth = depths.pop()!;
     if (typeof value === 'string') {
       if (badString(value)) return false;
     } else if (typeof value === 'number') {
       if (!Number.isFinite(value)) return false;
-    } else if (Array.isArray(value)) {
-      for (const item of value) stack.push(item);
     } else if (isContainer(value)) {
-      for (const key in value) {
-        if (badString(key)) return false;
-        stack.push((value as Record<string, unknown>)[key]);
+      if (depth >= MAX_DEPTH) return false;
+      if (Array.isArray(value)) {
+        for (const item of value) {
+          values.push(item);
+          depths.push(depth + 1);
+        }
+      } else {
+        for (const key in value) {
+          if (badString(key)) return false;
+          values.push(value[key]);
+          depths.push(depth + 1);
+        }
       }
     }
   }
@@ -181,23 +204,25 @@ function faultsOf(root: unknown): AjvError[] {
       faults.push(fault(`/${segment(name)}`, 'must be valid percent-encoded UTF-8'));
     }
   }
-  const stack: [unknown, string][] = [[root, '']];
-  while (stack.length) {
-    const [value, path] = stack.pop()!;
+  const stack: [unknown, string, number][] = [[root, '', 0]];
+  while (stack.length && faults.length < MAX_FAULTS) {
+    const [value, path, depth] = stack.pop()!;
     if (typeof value === 'string') {
       const message = stringFault(value);
       if (message) faults.push(fault(path, message));
     } else if (typeof value === 'number') {
       if (!Number.isFinite(value)) faults.push(fault(path, 'must be a finite number'));
+    } else if (isContainer(value) && depth >= MAX_DEPTH) {
+      faults.push(fault(path, `must not nest more than ${MAX_DEPTH} levels deep`));
     } else if (Array.isArray(value)) {
       value.forEach((item, i) => {
-        stack.push([item, `${path}/${i}`]);
+        stack.push([item, `${path}/${i}`, depth + 1]);
       });
     } else if (isContainer(value)) {
-      for (const key in value) {
+      for (const [key, item] of Object.entries(value)) {
         const message = stringFault(key);
         if (message) faults.push(fault(`${path}/${segment(key)}`, `has a name that ${message}`));
-        else stack.push([(value as Record<string, unknown>)[key], `${path}/${segment(key)}`]);
+        else stack.push([item, `${path}/${segment(key)}`, depth + 1]);
       }
     }
   }

@@ -107,6 +107,16 @@ export function sendProblem(
     });
 }
 
+const PARTS: Record<string, string> = {
+  body: 'The request body is invalid.',
+  querystring: 'The query string is invalid.',
+  params: 'The path is invalid.',
+  headers: 'The request headers are invalid.',
+};
+
+export const invalidPart = (part: string | undefined) =>
+  PARTS[part ?? ''] ?? 'The request is invalid.';
+
 /** Every error and every unknown route answers problem+json; 5xx details never leave the process. */
 export function registerProblemHandlers(app: FastifyInstance) {
   app.setErrorHandler((error: FastifyError | HttpProblem, request, reply) => {
@@ -115,8 +125,7 @@ export function registerProblemHandlers(app: FastifyInstance) {
       return sendProblem(request, reply, error.status, error.message, error.options);
     }
     if (error.validation) {
-      const where = error.validationContext ?? 'request';
-      return sendProblem(request, reply, 400, `The ${where} is invalid.`, {
+      return sendProblem(request, reply, 400, invalidPart(error.validationContext), {
         errors: fieldErrors(error.validation as AjvError[]),
       });
     }

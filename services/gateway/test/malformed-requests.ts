@@ -61,6 +61,7 @@ const JSON_VALUES: [string, string][] = [
   ['null', 'null'],
   ['a fraction', '-1.5'],
   ['a word', '"sweep"'],
+  ['nested 50000 deep', `${'['.repeat(50_000)}${']'.repeat(50_000)}`],
   ['1 MB string', JSON.stringify(MB)],
 ];
 
