@@ -96,13 +96,16 @@ function boundDateTimes(ajv: {
 /** Query parameters whose percent-escapes are not UTF-8, marked by parseQuery. */
 const UNDECODABLE = Symbol('undecodable query parameters');
 
+/** A `%` that is not an ASCII escape: only those can fail to decode (`%20` never does). */
+const BEYOND_ASCII_ESCAPE = /%(?![0-7][0-9A-Fa-f])/;
+
 /**
  * Fastify's query parser, except that a parameter with an escape that decodes to no UTF-8
  * (fast-querystring keeps such text as it came) is marked, for validation to refuse.
  */
 export function parseQuery(text: string): Record<string, unknown> {
   const query = querystring.parse(text) as Record<string | symbol, unknown>;
-  if (text.includes('%')) {
+  if (BEYOND_ASCII_ESCAPE.test(text)) {
     const names: string[] = [];
     for (const pair of text.split('&')) {
       const eq = pair.indexOf('=');
