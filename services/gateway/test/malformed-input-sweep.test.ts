@@ -122,7 +122,8 @@ describe('malformed input never makes a service fail', { concurrency: true }, ()
         'properties.k',
       ],
     ];
-    const token = await admin.token();
+    // A session of its own: a logout in the sweep running alongside ends the shared one.
+    const token = await adminSession(url).token();
     for (const [method, path, body, field] of cases) {
       const response = await fetch(`${url}${path}`, {
         method,
