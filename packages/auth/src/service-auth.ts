@@ -6,6 +6,8 @@ import { createVerifier, remoteKeys, type TokenVerifier } from './verifier.ts';
 export interface ServiceAuthOptions {
   /** Base URL of the auth service itself, e.g. `http://127.0.0.1:8081`. */
   authUrl: string;
+  /** SERVICE_TOKEN, sent to read the revocation feed (`/internal/revocations`). */
+  serviceToken: string;
   issuer: string;
   audience: string;
   /** With Redis, revocations arrive by push; the feed is still read, slowly, as a backstop. */
@@ -31,13 +33,18 @@ const BACKSTOP_POLL_MS = 5000;
  */
 export function createServiceAuth(options: ServiceAuthOptions): ServiceAuth {
   const authUrl = options.authUrl.replace(/\/+$/, '');
-  const onError = options.onError;
+  const { serviceToken, onError } = options;
   const revocations = options.redisUrl
     ? backedBy(
-        pollRevocations({ authUrl, intervalMs: BACKSTOP_POLL_MS, onError }),
+        pollRevocations({ authUrl, serviceToken, intervalMs: BACKSTOP_POLL_MS, onError }),
         redisRevocations({ redisUrl: options.redisUrl, onError }),
       )
-    : pollRevocations({ authUrl, intervalMs: options.pollIntervalMs ?? 250, onError });
+    : pollRevocations({
+        authUrl,
+        serviceToken,
+        intervalMs: options.pollIntervalMs ?? 250,
+        onError,
+      });
   void revocations.start();
   const verify = createVerifier({
     keys: remoteKeys(`${authUrl}/accounts/v1/.well-known/jwks.json`),

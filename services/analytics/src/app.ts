@@ -39,6 +39,7 @@ export async function buildApp(deps: AnalyticsAppDeps): Promise<App> {
   });
   const auth = createServiceAuth({
     authUrl: config.AUTH_URL,
+    serviceToken: config.SERVICE_TOKEN,
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,
     redisUrl: config.REDIS_URL,

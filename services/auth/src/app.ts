@@ -99,7 +99,7 @@ export async function buildApp(deps: AuthAppDeps): Promise<App> {
   internalRoutes(app, ctx);
   schedulePruning(app, ctx);
   const { ANALYTICS_URL, SERVICE_TOKEN } = config;
-  if (ANALYTICS_URL && SERVICE_TOKEN) {
+  if (ANALYTICS_URL) {
     relayOutbox(app, {
       pool: database.pool,
       service: 'auth',

@@ -31,9 +31,10 @@ export const ConfigSchema = Type.Object({
   ADMIN_PASSWORD: Type.Optional(
     Type.String({ minLength: 8, maxLength: 256, description: '8 to 256 characters' }),
   ),
-  /** With SERVICE_TOKEN: domain events (the outbox) are relayed to analytics at this URL. */
+  /** Domain events (the outbox) are relayed to analytics at this URL. */
   ANALYTICS_URL: Type.Optional(Env.url()),
-  SERVICE_TOKEN: Type.Optional(Env.serviceToken()),
+  /** Callers of `/internal/*` must send it (`x-service-token`); the relay sends it to analytics. */
+  SERVICE_TOKEN: Env.serviceToken(),
 });
 
 export type Config = Static<typeof ConfigSchema>;

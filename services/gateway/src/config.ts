@@ -71,9 +71,11 @@ export const ConfigSchema = Type.Object({
   /** The avatar upload: 5 MB of image plus multipart framing. */
   AVATAR_BODY_LIMIT: bytes(5 * 1024 * 1024 + 64 * 1024),
 
+  /** Sent as `x-service-token` to the revocation feed and analytics; needed with AUTH_URL(S). */
+  SERVICE_TOKEN: Type.Optional(Env.serviceToken()),
+
   // Performance samples to analytics.
   ANALYTICS_URL: Type.Optional(Env.url()),
-  SERVICE_TOKEN: Type.Optional(Env.serviceToken()),
   SAMPLE_BUFFER: count(10_000),
   SAMPLE_BATCH: Type.Integer({ minimum: 1, maximum: 1000, default: 500, description: '1 to 1000' }),
   SAMPLE_FLUSH_MS: millis(1000),

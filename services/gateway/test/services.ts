@@ -8,7 +8,7 @@ import {
   stopAll,
   waitReady,
 } from '@platform/launcher';
-import { createTestDatabase } from '@platform/testing';
+import { createTestDatabase, TEST_SECRETS } from '@platform/testing';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 
@@ -43,6 +43,7 @@ export async function startAuthService(
       DATABASE_URL: database.url,
       PUBLIC_URL: 'http://gateway.test',
       MAIL_DIR: mailDir,
+      ...TEST_SECRETS,
       ...env,
     },
   });

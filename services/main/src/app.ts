@@ -33,6 +33,7 @@ export async function buildApp(deps: MainAppDeps): Promise<App> {
     deps.auth ??
     createServiceAuth({
       authUrl: config.AUTH_URL,
+      serviceToken: config.SERVICE_TOKEN,
       issuer: config.JWT_ISSUER,
       audience: config.JWT_AUDIENCE,
       redisUrl: config.REDIS_URL,
@@ -55,7 +56,7 @@ export async function buildApp(deps: MainAppDeps): Promise<App> {
     { prefix: PREFIX },
   );
   const { ANALYTICS_URL, SERVICE_TOKEN } = config;
-  if (ANALYTICS_URL && SERVICE_TOKEN) {
+  if (ANALYTICS_URL) {
     relayOutbox(app, {
       pool: database.pool,
       service: 'main',

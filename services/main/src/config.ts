@@ -30,9 +30,10 @@ export const ConfigSchema = Type.Object({
     default: 500,
     description: 'a count of posts',
   }),
-  /** With SERVICE_TOKEN: domain events (the outbox) are relayed to analytics at this URL. */
+  /** Domain events (the outbox) are relayed to analytics at this URL. */
   ANALYTICS_URL: Type.Optional(Env.url()),
-  SERVICE_TOKEN: Type.Optional(Env.serviceToken()),
+  /** Sent as `x-service-token` to the revocation feed and to analytics. */
+  SERVICE_TOKEN: Env.serviceToken(),
 });
 
 export type Config = Static<typeof ConfigSchema>;
