@@ -10,6 +10,8 @@ export interface ServiceAuthOptions {
   serviceToken: string;
   issuer: string;
   audience: string;
+  /** Longest accepted access token lifetime in seconds (ACCESS_TOKEN_MAX_LIFETIME). */
+  maxLifetime: number;
   /** With Redis, revocations arrive by push; the feed is still read, slowly, as a backstop. */
   redisUrl?: string | undefined;
   /** Feed poll interval without Redis (default 250 ms). */
@@ -50,6 +52,7 @@ export function createServiceAuth(options: ServiceAuthOptions): ServiceAuth {
     keys: remoteKeys(`${authUrl}/accounts/v1/.well-known/jwks.json`),
     issuer: options.issuer,
     audience: options.audience,
+    maxLifetime: options.maxLifetime,
     isRevoked: (sessionId) => revocations.isRevoked(sessionId),
   });
   return { verify, revocations, close: () => revocations.close() };

@@ -11,6 +11,7 @@ import { createDatabases, type PostgresServer, startPostgres } from './database.
 import { assertPortsFree, LaunchError } from './ports.ts';
 import { killAllNow, prefixer, type ServiceProcess, spawnService, stopAll } from './processes.ts';
 import { waitReady } from './readiness.ts';
+import { loadOrCreateKeyEncryptionKey } from './secrets.ts';
 import { HOST, type PlannedService, planServices, type Stack, serviceEnv } from './services.ts';
 
 const READY_TIMEOUT_MS = 60_000;
@@ -82,6 +83,7 @@ async function main() {
   for (const name of skipped)
     say(`${name}: skipped (services/${name}/src/server.ts does not exist yet)`);
   await assertPortsFree(planned, HOST);
+  const keyEncryptionKey = await loadOrCreateKeyEncryptionKey(config.KEY_ENCRYPTION_KEY, dataDir);
   takeOverSignals();
 
   postgres = startPostgres(config, dataDir);
@@ -92,6 +94,7 @@ async function main() {
   const stack: Stack = {
     config,
     dataDir,
+    keyEncryptionKey,
     urls: Object.fromEntries(planned.map((s) => [s.spec.name, s.url])),
   };
   const prefix = prefixer(planned.map((s) => s.spec.name));

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -75,6 +75,10 @@ describe('npm start', () => {
       body: JSON.stringify(user),
     });
     assert.equal(registered.status, 201, await registered.clone().text());
+
+    // Auth's signing keys are sealed with a key kept for the next start, readable by its owner.
+    const kek = await stat(path.join(dataDir, 'key-encryption-key'));
+    assert.equal(kek.mode & 0o777, 0o600);
 
     const children = descendants(first.child.pid!);
     assert.ok(children.length >= 3, `expected postgres, auth and gateway, saw ${children.length}`);

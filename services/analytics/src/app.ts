@@ -42,6 +42,7 @@ export async function buildApp(deps: AnalyticsAppDeps): Promise<App> {
     serviceToken: config.SERVICE_TOKEN,
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,
+    maxLifetime: config.ACCESS_TOKEN_MAX_LIFETIME,
     redisUrl: config.REDIS_URL,
     onError: (err) => app.log.warn({ err }, 'following revocations failed'),
   });

@@ -1,4 +1,4 @@
-import { Env, loadConfig, type Static, Type } from '@platform/config';
+import { ConfigError, Env, loadConfig, type Static, Type } from '@platform/config';
 
 export const ConfigSchema = Type.Object({
   PORT: Env.port(8081),
@@ -16,7 +16,11 @@ export const ConfigSchema = Type.Object({
   JWT_ISSUER: Type.String({ default: 'auth', minLength: 1 }),
   JWT_AUDIENCE: Type.String({ default: 'microservice-template', minLength: 1 }),
   ACCESS_TOKEN_TTL: Env.seconds(15 * 60),
+  /** Tokens whose exp - iat is longer are refused (by every verifier); at least ACCESS_TOKEN_TTL. */
+  ACCESS_TOKEN_MAX_LIFETIME: Env.accessTokenMaxLifetime(),
   SESSION_TTL: Env.seconds(30 * 24 * 3600),
+  /** Seals private signing keys at rest (AES-256-GCM); losing it means new keys and new sign-ins. */
+  KEY_ENCRYPTION_KEY: Env.keyEncryptionKey(),
   /** A new signing key is made when the current one is older; the previous stays published. */
   KEY_ROTATION_INTERVAL: Env.seconds(30 * 24 * 3600),
   LOGIN_MAX_FAILURES_PER_ACCOUNT: Type.Integer({ minimum: 1, default: 5, description: 'a count' }),
@@ -39,5 +43,13 @@ export const ConfigSchema = Type.Object({
 
 export type Config = Static<typeof ConfigSchema>;
 
-export const readConfig = (env: Record<string, string | undefined> = process.env): Config =>
-  loadConfig(ConfigSchema, env);
+export function readConfig(env: Record<string, string | undefined> = process.env): Config {
+  const config = loadConfig(ConfigSchema, env);
+  // Otherwise auth would sign tokens that it and every other service refuse.
+  if (config.ACCESS_TOKEN_TTL > config.ACCESS_TOKEN_MAX_LIFETIME) {
+    throw new ConfigError(
+      'ACCESS_TOKEN_TTL is invalid: expected at most ACCESS_TOKEN_MAX_LIFETIME seconds',
+    );
+  }
+  return config;
+}

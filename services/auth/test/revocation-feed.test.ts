@@ -122,6 +122,7 @@ test('another process refuses a logged-out token within a second (poll mode)', a
     serviceToken: SERVICE_TOKEN,
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,
+    maxLifetime: config.ACCESS_TOKEN_MAX_LIFETIME,
   });
   after(() => auth.close());
   await auth.revocations.start();

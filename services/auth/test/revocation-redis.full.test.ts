@@ -67,6 +67,7 @@ test('createServiceAuth with Redis refuses a logged-out token within a second', 
     serviceToken: config.SERVICE_TOKEN,
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,
+    maxLifetime: config.ACCESS_TOKEN_MAX_LIFETIME,
     redisUrl: redis.url,
   });
   after(() => auth.close());

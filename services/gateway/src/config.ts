@@ -50,6 +50,8 @@ export const ConfigSchema = Type.Object({
   REDIS_URL: Env.redisUrl(),
   JWT_ISSUER: Type.String({ default: 'auth', minLength: 1 }),
   JWT_AUDIENCE: Type.String({ default: 'microservice-template', minLength: 1 }),
+  /** Longer-lived access tokens (exp - iat) are refused; keep auth's ACCESS_TOKEN_TTL below. */
+  ACCESS_TOKEN_MAX_LIFETIME: Env.accessTokenMaxLifetime(),
   /** Proxies whose X-Forwarded-For is believed (NGINX); see Fastify's trustProxy. */
   TRUST_PROXY: Type.String({
     default: 'loopback',

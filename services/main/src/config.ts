@@ -11,6 +11,8 @@ export const ConfigSchema = Type.Object({
   /** Must match the auth service's JWT_ISSUER and JWT_AUDIENCE. */
   JWT_ISSUER: Type.String({ default: 'auth', minLength: 1 }),
   JWT_AUDIENCE: Type.String({ default: 'microservice-template', minLength: 1 }),
+  /** Longer-lived access tokens (exp - iat) are refused; keep auth's ACCESS_TOKEN_TTL below. */
+  ACCESS_TOKEN_MAX_LIFETIME: Env.accessTokenMaxLifetime(),
   /** Proxies whose X-Forwarded-For is believed (the gateway); see Fastify's trustProxy. */
   TRUST_PROXY: Type.String({
     default: 'loopback',

@@ -51,6 +51,7 @@ export async function buildTestMain(env: Record<string, string> = {}): Promise<T
     serviceToken: config.SERVICE_TOKEN,
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,
+    maxLifetime: config.ACCESS_TOKEN_MAX_LIFETIME,
   });
   await serviceAuth.revocations.start();
   const app = await buildApp({ config, database: db, auth: serviceAuth });
