@@ -26,6 +26,18 @@ export const ConfigSchema = Type.Object({
   LOGIN_MAX_FAILURES_PER_ACCOUNT: Type.Integer({ minimum: 1, default: 5, description: 'a count' }),
   LOGIN_MAX_FAILURES_PER_ADDRESS: Type.Integer({ minimum: 1, default: 30, description: 'a count' }),
   LOGIN_FAILURE_WINDOW: Env.seconds(15 * 60),
+  /** Avatar uploads: an image declaring more pixels is refused (422) before it is decoded. */
+  AVATAR_MAX_PIXELS: Type.Integer({
+    minimum: 1,
+    default: 25_000_000,
+    description: 'a number of pixels',
+  }),
+  /** Images decoded at once, and uploads that may wait for a turn (more: 503). */
+  AVATAR_DECODE_CONCURRENCY: Type.Integer({ minimum: 1, default: 2, description: 'a count' }),
+  AVATAR_DECODE_QUEUE: Type.Integer({ minimum: 0, default: 8, description: 'a count' }),
+  /** Uploads per user per window (more: 429 with Retry-After). */
+  AVATAR_UPLOADS_PER_WINDOW: Type.Integer({ minimum: 1, default: 10, description: 'a count' }),
+  AVATAR_UPLOAD_WINDOW: Env.seconds(3600),
   /** Proxies whose X-Forwarded-For is believed (the gateway); see Fastify's trustProxy. */
   TRUST_PROXY: Type.String({
     default: 'loopback',
