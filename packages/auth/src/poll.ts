@@ -62,5 +62,6 @@ export function pollRevocations(options: PollOptions): RevocationList {
     delayMs: intervalMs,
     retryMs: Math.max(intervalMs, 1000),
     onError: options.onError,
+    onSuccess: options.onSuccess,
   });
 }

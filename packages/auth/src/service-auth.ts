@@ -1,3 +1,4 @@
+import { type OutageLogger, outageLog } from '@platform/http';
 import { pollRevocations } from './poll.ts';
 import { redisRevocations } from './redis.ts';
 import type { RevocationList } from './revocations.ts';
@@ -16,7 +17,12 @@ export interface ServiceAuthOptions {
   redisUrl?: string | undefined;
   /** Feed poll interval without Redis (default 250 ms). */
   pollIntervalMs?: number;
-  onError?: (error: unknown) => void;
+  /**
+   * Where failures to follow the feed go: debug while auth may still be starting, a warning
+   * once it has been unreachable for `quietMs` (default 30 s).
+   */
+  log?: OutageLogger;
+  quietMs?: number;
 }
 
 export interface ServiceAuth {
@@ -35,17 +41,26 @@ const BACKSTOP_POLL_MS = 5000;
  */
 export function createServiceAuth(options: ServiceAuthOptions): ServiceAuth {
   const authUrl = options.authUrl.replace(/\/+$/, '');
-  const { serviceToken, onError } = options;
+  const { serviceToken } = options;
+  const reporting = (what: string) => {
+    if (!options.log) return {};
+    const outage = outageLog(options.log, what, { quietMs: options.quietMs });
+    return { onError: outage.failed, onSuccess: outage.succeeded };
+  };
+  const feed = reporting('following token revocations failed');
   const revocations = options.redisUrl
     ? backedBy(
-        pollRevocations({ authUrl, serviceToken, intervalMs: BACKSTOP_POLL_MS, onError }),
-        redisRevocations({ redisUrl: options.redisUrl, onError }),
+        pollRevocations({ authUrl, serviceToken, intervalMs: BACKSTOP_POLL_MS, ...feed }),
+        redisRevocations({
+          redisUrl: options.redisUrl,
+          ...reporting('following token revocations in Redis failed'),
+        }),
       )
     : pollRevocations({
         authUrl,
         serviceToken,
         intervalMs: options.pollIntervalMs ?? 250,
-        onError,
+        ...feed,
       });
   void revocations.start();
   const verify = createVerifier({

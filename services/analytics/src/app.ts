@@ -44,7 +44,7 @@ export async function buildApp(deps: AnalyticsAppDeps): Promise<App> {
     audience: config.JWT_AUDIENCE,
     maxLifetime: config.ACCESS_TOKEN_MAX_LIFETIME,
     redisUrl: config.REDIS_URL,
-    onError: (err) => app.log.warn({ err }, 'following revocations failed'),
+    log: app.log,
   });
   const store = deps.store ?? createStore(config, database.db);
   await store.init();

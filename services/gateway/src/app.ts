@@ -84,7 +84,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       audience: config.JWT_AUDIENCE,
       maxLifetime: config.ACCESS_TOKEN_MAX_LIFETIME,
       redisUrl: config.REDIS_URL,
-      onError: (err) => app.log.warn({ err }, 'following token revocations failed'),
+      log: app.log,
     });
   await app.register(authentication, { verify: auth.verify });
   app.addReadinessCheck('revocations', () => auth.revocations.ready());

@@ -38,7 +38,7 @@ export async function buildApp(deps: MainAppDeps): Promise<App> {
       audience: config.JWT_AUDIENCE,
       maxLifetime: config.ACCESS_TOKEN_MAX_LIFETIME,
       redisUrl: config.REDIS_URL,
-      onError: (err) => app.log.warn({ err }, 'following token revocations failed'),
+      log: app.log,
     });
   const ctx: MainContext = { db: database.db, config };
 
