@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { loadConfig } from '@platform/config';
 import { TEST_SECRETS } from '@platform/testing';
+import { buildApp } from '../src/app.ts';
+import { ConfigSchema } from '../src/config.ts';
 import { closeAtEnd, startGateway } from './helpers.ts';
 import { eventually, post, signUp, startAuthService } from './services.ts';
 
@@ -51,6 +54,14 @@ test('a gateway with the token follows the feed; a logout is refused there withi
   // The auth service itself refuses at once; the gateway learns it from the feed.
   await eventually(async () => (await me()).status === 401, 1000);
   assert.equal((await fetch(`${url}/internal/revocations`)).status, 404);
+});
+
+test('a gateway without SERVICE_TOKEN does not start: it could not read the feed', async () => {
+  const config = loadConfig(ConfigSchema, { AUTH_URLS: auth.url, LOG_LEVEL: 'silent' });
+  await assert.rejects(buildApp(config), {
+    name: 'ConfigError',
+    message: 'SERVICE_TOKEN is not set: expected at least 32 characters',
+  });
 });
 
 test('a gateway with a wrong token is never ready: it cannot know which tokens were revoked', async () => {
