@@ -1,4 +1,4 @@
-export { type App, type AppOptions, createApp } from './app.ts';
+export { type App, type AppOptions, type ClientTimeouts, createApp } from './app.ts';
 export type { ReadinessCheck } from './health.ts';
 export { loggerOptions, redactPaths } from './logging.ts';
 export { type OutageLog, type OutageLogger, type OutageOptions, outageLog } from './outage.ts';

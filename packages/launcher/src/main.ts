@@ -1,7 +1,10 @@
 /**
  * `npm start`: the whole stack in the foreground. PostgreSQL (embedded unless POSTGRES_URL is
  * set), one database per service, then each service as its own process: auth first, since the
- * others fetch its signing keys, then the rest. Ctrl-C stops everything and exits 0.
+ * others fetch its signing keys, then the rest. A service that crashes once it has been ready is
+ * started again; one that cannot start at all stops the launch. Ctrl-C stops everything and
+ * exits 0. `npm run dev` (`--dev`) also restarts a service when its code changes, and shows the
+ * services' logs pretty-printed.
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -9,16 +12,21 @@ import { ConfigError } from '@platform/config';
 import { readLauncherConfig } from './config.ts';
 import { createDatabases, type PostgresServer, startPostgres } from './database.ts';
 import { assertPortsFree, LaunchError } from './ports.ts';
-import { killAllNow, prefixer, type ServiceProcess, spawnService, stopAll } from './processes.ts';
-import { waitReady } from './readiness.ts';
+import { prettyLogs } from './pretty.ts';
+import { killAllNow, prefixer, spawnService, stopAll, useColour } from './processes.ts';
 import { loadOrCreateKeyEncryptionKey } from './secrets.ts';
 import { HOST, type PlannedService, planServices, type Stack, serviceEnv } from './services.ts';
+import { type Supervisor, supervise } from './supervisor.ts';
+import { type SourceWatcher, watchSources } from './watch.ts';
 
 const READY_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 12_000;
 const root = path.resolve(import.meta.dirname, '../../..');
+const dev = process.argv.includes('--dev');
 
-const processes: ServiceProcess[] = [];
+const supervisors: Supervisor[] = [];
+const running = () => supervisors.flatMap((s) => s.processes());
+let watcher: SourceWatcher | undefined;
 let postgres: Promise<PostgresServer | undefined> = Promise.resolve(undefined);
 let stopping = false;
 
@@ -27,8 +35,10 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 async function shutdown(code: number, reason?: string): Promise<void> {
   if (stopping) return;
   stopping = true;
+  for (const supervisor of supervisors) supervisor.cancel();
   if (reason) process.stderr.write(`error: ${reason}\n`);
-  const killed = await stopAll(processes, STOP_GRACE_MS);
+  await watcher?.close().catch(() => {});
+  const killed = await stopAll(running(), STOP_GRACE_MS);
   if (killed.length)
     say(`killed ${killed.join(', ')}: still running ${STOP_GRACE_MS / 1000} s after SIGTERM`);
   const server = await postgres.catch(() => undefined);
@@ -51,7 +61,7 @@ function takeOverSignals() {
       void shutdown(0);
     });
   }
-  process.on('exit', () => killAllNow(processes));
+  process.on('exit', () => killAllNow(running()));
 }
 
 function start(
@@ -61,19 +71,45 @@ function start(
   prefix: string,
 ) {
   const { name } = service.spec;
-  const running = spawnService(name, service.entry, {
-    cwd: root,
-    env: serviceEnv(service, stack, databaseUrl),
-    prefix,
-    nodeOptions: service.spec.nodeOptions,
+  const format = dev ? prettyLogs(useColour) : undefined;
+  const supervisor = supervise({
+    name,
+    url: service.url,
+    spawn: () =>
+      spawnService(name, service.entry, {
+        cwd: root,
+        env: serviceEnv(service, stack, databaseUrl),
+        prefix,
+        nodeOptions: service.spec.nodeOptions,
+        format,
+      }),
+    say,
+    stopping: () => stopping,
+    readyTimeoutMs: READY_TIMEOUT_MS,
+    stopGraceMs: STOP_GRACE_MS,
   });
-  processes.push(running);
-  void running.exited.then(({ code, signal }) => {
-    const how = code !== null ? `code ${code}` : `signal ${signal}`;
-    if (!stopping)
-      void shutdown(1, `${name} exited unexpectedly with ${how}; stopping everything.`);
+  supervisors.push(supervisor);
+  return supervisor.start();
+}
+
+/** `npm run dev`: each service restarts when a file it runs changes (see watch.ts). */
+async function watchForChanges() {
+  const byName = new Map(supervisors.map((s) => [s.name, s]));
+  watcher = await watchSources({
+    root,
+    services: [...byName.keys()],
+    onChange: (service, files) => {
+      const what = files.length > 1 ? `${files[0]} and ${files.length - 1} more` : files[0];
+      void byName.get(service)?.restart(`${what} changed`);
+    },
+    onUnused: (files) => {
+      const own = files.filter((f) => f.startsWith('packages/launcher/'));
+      if (own.length)
+        say(`${own[0]} changed: the launcher itself does not reload; stop it and run it again`);
+    },
+    onError: (error) => say(`watching for changes failed: ${messageOf(error)}`),
   });
-  return waitReady(running, service.url, READY_TIMEOUT_MS);
+  say('Watching services/ and packages/ for changes.');
 }
 
 async function main() {
@@ -106,6 +142,7 @@ async function main() {
   await launch(planned.filter((s) => !s.spec.first));
   if (stopping) return;
 
+  if (dev) await watchForChanges();
   const gateway = planned.find((s) => s.spec.name === 'gateway');
   if (gateway) say(`Gateway ready at ${gateway.url}`);
   for (const s of planned)

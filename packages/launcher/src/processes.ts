@@ -5,12 +5,21 @@ import type { Readable, Writable } from 'node:stream';
 export interface ServiceProcess {
   name: string;
   child: ChildProcess;
-  /** Resolves when the process has exited, with its code (or 128 + signal number). */
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Resolves when the process has exited, with its code or the signal that ended it. */
+  exited: Promise<Exit>;
 }
 
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** `code 1` or `signal SIGKILL`. */
+export const describeExit = ({ code, signal }: Exit) =>
+  code !== null ? `code ${code}` : `signal ${signal}`;
+
 const COLOURS = [36, 35, 33, 32, 34, 31];
-const useColour = process.stdout.isTTY && !process.env.NO_COLOR;
+export const useColour = process.stdout.isTTY && !process.env.NO_COLOR;
 
 /** `name |` in front of every line a process writes, padded so the columns line up. */
 export function prefixer(names: string[]): (name: string) => string {
@@ -22,16 +31,28 @@ export function prefixer(names: string[]): (name: string) => string {
   };
 }
 
-function pipeLines(from: Readable, to: Writable, prefix: string) {
+/** Turns one line a service wrote into the text shown (one or more lines, each ending in \n). */
+export type LineFormat = (line: string) => string;
+
+function pipeLines(from: Readable, to: Writable, prefix: string, format?: LineFormat) {
   createInterface({ input: from, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (line) => {
-    to.write(`${prefix}${line}\n`);
+    if (!format) return void to.write(`${prefix}${line}\n`);
+    const text = format(line);
+    for (const part of text.slice(0, text.endsWith('\n') ? -1 : undefined).split('\n'))
+      to.write(`${prefix}${part}\n`);
   });
 }
 
 export function spawnService(
   name: string,
   entry: string,
-  options: { cwd: string; env: NodeJS.ProcessEnv; prefix: string; nodeOptions?: string[] },
+  options: {
+    cwd: string;
+    env: NodeJS.ProcessEnv;
+    prefix: string;
+    nodeOptions?: string[];
+    format?: LineFormat;
+  },
 ): ServiceProcess {
   const child = spawn(
     process.execPath,
@@ -42,9 +63,9 @@ export function spawnService(
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
-  pipeLines(child.stdout!, process.stdout, options.prefix);
-  pipeLines(child.stderr!, process.stderr, options.prefix);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+  pipeLines(child.stdout!, process.stdout, options.prefix, options.format);
+  pipeLines(child.stderr!, process.stderr, options.prefix, options.format);
+  const exited = new Promise<Exit>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }));
     // A spawn that fails (no such executable) never emits `exit`.
     child.once('error', () => resolve({ code: child.exitCode ?? 1, signal: null }));
@@ -55,25 +76,27 @@ export function spawnService(
 export const isRunning = (p: ServiceProcess) =>
   p.child.exitCode === null && p.child.signalCode === null && p.child.pid !== undefined;
 
-/** SIGTERM to all; whatever has not exited after the grace period is killed. */
-export async function stopAll(processes: ServiceProcess[], graceMs: number): Promise<string[]> {
-  const killed: string[] = [];
-  await Promise.all(
-    processes.filter(isRunning).map(async (p) => {
-      p.child.kill('SIGTERM');
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<'late'>((resolve) => {
-        timer = setTimeout(() => resolve('late'), graceMs);
-      });
-      if ((await Promise.race([p.exited, late])) === 'late') {
-        killed.push(p.name);
-        p.child.kill('SIGKILL');
-        await p.exited;
-      }
-      clearTimeout(timer);
-    }),
-  );
+/** SIGTERM, then SIGKILL if it has not exited after the grace period; true if it was killed. */
+export async function stopProcess(p: ServiceProcess, graceMs: number): Promise<boolean> {
+  if (!isRunning(p)) return false;
+  p.child.kill('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), graceMs);
+  });
+  const killed = (await Promise.race([p.exited, late])) === 'late';
+  if (killed) {
+    p.child.kill('SIGKILL');
+    await p.exited;
+  }
+  clearTimeout(timer);
   return killed;
+}
+
+/** Stops all at once; returns the names of those that had to be killed. */
+export async function stopAll(processes: ServiceProcess[], graceMs: number): Promise<string[]> {
+  const killed = await Promise.all(processes.map((p) => stopProcess(p, graceMs)));
+  return processes.filter((_, i) => killed[i]).map((p) => p.name);
 }
 
 /** The last resort in `process.on('exit')`, where nothing asynchronous runs. */

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LaunchError } from './ports.ts';
-import { isRunning, type ServiceProcess } from './processes.ts';
+import { describeExit, isRunning, type ServiceProcess } from './processes.ts';
 
 const POLL_MS = 200;
 
@@ -13,8 +13,10 @@ export async function waitReady(
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (!isRunning(service)) {
-      const { code } = await service.exited;
-      throw new LaunchError(`${service.name} exited with code ${code} before it was ready.`);
+      const exit = await service.exited;
+      throw new LaunchError(
+        `${service.name} exited with ${describeExit(exit)} before it was ready.`,
+      );
     }
     if (await answersReady(baseUrl)) return;
     await sleep(POLL_MS);

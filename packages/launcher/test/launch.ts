@@ -1,8 +1,64 @@
+import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '@platform/launcher/postgres';
 
 export const root = path.resolve(import.meta.dirname, '../../..');
+
+/** A whole stack starting on a busy two-core machine. */
+export const READY_MS = 90_000;
+
+/** A free port for each service. */
+export async function ports() {
+  const [gateway, auth, main, analytics] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
+  return {
+    GATEWAY_PORT: String(gateway),
+    AUTH_PORT: String(auth),
+    MAIN_PORT: String(main),
+    ANALYTICS_PORT: String(analytics),
+  };
+}
+
+/** SIGTERM, as Ctrl-C; resolves with the launcher's exit code. */
+export async function stop(launched: Launched): Promise<number | null> {
+  launched.child.kill('SIGTERM');
+  const code = await Promise.race([launched.exited, sleep(20_000).then(() => 'timeout' as const)]);
+  assert.notEqual(code, 'timeout', `still running 20 s after SIGTERM:\n${launched.output()}`);
+  return code as number | null;
+}
+
+/** Waits until none of `pids` runs; returns those still running after `ms`. */
+export async function waitGone(pids: number[], ms: number): Promise<number[]> {
+  const deadline = Date.now() + ms;
+  let alive = pids.filter(isAlive);
+  while (alive.length && Date.now() < deadline) {
+    await sleep(100);
+    alive = alive.filter(isAlive);
+  }
+  return alive;
+}
+
+/** Polls `check` until it returns a value other than undefined or false. */
+export async function until<T>(
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  ms: number,
+  what: string,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
+    await sleep(50);
+  }
+}
 
 export interface Launched {
   child: ChildProcess;
@@ -12,17 +68,21 @@ export interface Launched {
   exited: Promise<number | null>;
 }
 
-/** `npm start` as a user runs it, minus npm: the launcher in its own process. */
-export function launch(env: Record<string, string>): Launched {
+/** `npm start` as a user runs it, minus npm: the launcher in its own process. `--dev`: `npm run dev`. */
+export function launch(env: Record<string, string>, args: string[] = []): Launched {
   const base = { ...process.env };
   // The test runner's own server must not be picked up: the embedded path is under test.
   delete base.POSTGRES_URL;
   delete base.TEST_POSTGRES_URL;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'packages/launcher/src/main.ts'], {
-    cwd: root,
-    env: { ...base, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'packages/launcher/src/main.ts', ...args],
+    {
+      cwd: root,
+      env: { ...base, LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let text = '';
   const listeners = new Set<() => void>();
   const append = (chunk: Buffer) => {
@@ -80,6 +140,25 @@ export function descendants(pid: number): number[] {
     }
   }
   return found;
+}
+
+/** The process id of each service the launcher runs, from its children's command lines. */
+export function servicePids(launcherPid: number): Record<string, number> {
+  const pids: Record<string, number> = {};
+  for (const pid of descendants(launcherPid)) {
+    if (!isAlive(pid)) continue;
+    const match = readCommandLine(pid).match(/services\/([^/]+)\/src\/server\.ts/);
+    if (match) pids[match[1]!] = pid;
+  }
+  return pids;
+}
+
+function readCommandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+  } catch {
+    return '';
+  }
 }
 
 /** A zombie has finished; only its parent's (or init's) reaping is left. */

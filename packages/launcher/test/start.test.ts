@@ -4,43 +4,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from '@platform/launcher/postgres';
-import { descendants, isAlive, type Launched, launch } from './launch.ts';
-
-const READY_MS = 90_000;
-
-async function ports() {
-  const [gateway, auth, main, analytics] = [
-    await freePort(),
-    await freePort(),
-    await freePort(),
-    await freePort(),
-  ];
-  return {
-    GATEWAY_PORT: String(gateway),
-    AUTH_PORT: String(auth),
-    MAIN_PORT: String(main),
-    ANALYTICS_PORT: String(analytics),
-  };
-}
-
-async function stop(launched: Launched): Promise<number | null> {
-  launched.child.kill('SIGTERM');
-  const code = await Promise.race([launched.exited, sleep(20_000).then(() => 'timeout' as const)]);
-  assert.notEqual(code, 'timeout', `still running 20 s after SIGTERM:\n${launched.output()}`);
-  return code as number | null;
-}
-
-async function waitGone(pids: number[], ms: number): Promise<number[]> {
-  const deadline = Date.now() + ms;
-  let alive = pids.filter(isAlive);
-  while (alive.length && Date.now() < deadline) {
-    await sleep(100);
-    alive = alive.filter(isAlive);
-  }
-  return alive;
-}
+import { descendants, launch, ports, READY_MS, stop, waitGone } from './launch.ts';
 
 describe('npm start', () => {
   let dataDir: string;

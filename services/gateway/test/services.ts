@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
@@ -9,6 +9,7 @@ import {
   waitReady,
 } from '@platform/launcher';
 import { createTestDatabase, TEST_SECRETS } from '@platform/testing';
+import { Agent, fetch as fetchVia } from 'undici';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 
@@ -18,31 +19,26 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-/**
- * The real auth service as its own process on a fresh database (or another instance's, with
- * `databaseOf`), as the launcher runs it. Its log is quiet unless a test sets LOG_LEVEL.
- */
-export async function startAuthService(
-  env: Record<string, string> = {},
+/** A real service as its own process on a fresh database, as the launcher runs it. */
+async function startService(
+  name: 'auth' | 'main',
+  env: Record<string, string>,
   databaseOf?: { databaseUrl: string },
 ): Promise<RunningService & { databaseUrl: string }> {
   const database = databaseOf
     ? { url: databaseOf.databaseUrl, drop: async () => {} }
     : await createTestDatabase();
-  const mailDir = await mkdtemp(path.join(tmpdir(), 'gateway-auth-mail-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawnService('auth', 'services/auth/src/server.ts', {
+  const child = spawnService(name, `services/${name}/src/server.ts`, {
     cwd: root,
-    prefix: 'auth | ',
+    prefix: `${name} | `,
     env: {
       ...process.env,
       PORT: String(port),
       HOST: '127.0.0.1',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
       DATABASE_URL: database.url,
-      PUBLIC_URL: 'http://gateway.test',
-      MAIL_DIR: mailDir,
       ...TEST_SECRETS,
       ...env,
     },
@@ -50,7 +46,6 @@ export async function startAuthService(
   const stop = async () => {
     await stopAll([child], 5000);
     await database.drop();
-    await rm(mailDir, { recursive: true, force: true });
   };
   try {
     await waitReady(child, url, 60_000);
@@ -60,6 +55,34 @@ export async function startAuthService(
   }
   return { url, process: child, stop, databaseUrl: database.url };
 }
+
+/**
+ * The real auth service on a fresh database (or another instance's, with `databaseOf`). Its log
+ * is quiet unless a test sets LOG_LEVEL.
+ */
+export async function startAuthService(
+  env: Record<string, string> = {},
+  databaseOf?: { databaseUrl: string },
+): Promise<RunningService & { databaseUrl: string; mailDir: string }> {
+  const mailDir = await mkdtemp(path.join(tmpdir(), 'gateway-auth-mail-'));
+  const auth = await startService(
+    'auth',
+    { PUBLIC_URL: 'http://gateway.test', MAIL_DIR: mailDir, ...env },
+    databaseOf,
+  ).catch(async (error) => {
+    await rm(mailDir, { recursive: true, force: true });
+    throw error;
+  });
+  const stop = async () => {
+    await auth.stop();
+    await rm(mailDir, { recursive: true, force: true });
+  };
+  return { ...auth, stop, mailDir };
+}
+
+/** The real main service on a fresh database, checking tokens with `auth`'s keys. */
+export const startMainService = (auth: { url: string }) =>
+  startService('main', { AUTH_URL: auth.url });
 
 let counter = 0;
 
@@ -100,4 +123,92 @@ export async function eventually(check: () => Promise<boolean>, timeoutMs = 10_0
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`condition not met within ${timeoutMs} ms`);
+}
+
+/** Requests whose sockets are bound to `address` (any of 127.0.0.0/8), to act as another client. */
+export function clientAt(address: string) {
+  const dispatcher = new Agent({ localAddress: address });
+  return {
+    post: (url: string, body: unknown, headers: Record<string, string> = {}) =>
+      fetchVia(url, {
+        method: 'POST',
+        dispatcher,
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      }),
+    request: (url: string, init: Omit<Parameters<typeof fetchVia>[1] & object, 'dispatcher'>) =>
+      fetchVia(url, { ...init, dispatcher }),
+    close: () => dispatcher.close(),
+  };
+}
+
+export interface Mail {
+  to: string;
+  subject: string;
+  body: string;
+}
+
+/** The mail the auth service wrote as .eml files to `mailDir` for `to`, oldest first. */
+export async function mailsTo(mailDir: string, to: string): Promise<Mail[]> {
+  const files = (await readdir(mailDir).catch(() => [] as string[])).sort();
+  const mails = await Promise.all(
+    files.map(async (file) => parseMail(await readFile(path.join(mailDir, file), 'utf8'))),
+  );
+  return mails.filter((mail) => mail.to.toLowerCase() === to.toLowerCase());
+}
+
+/** Waits for the `count`th mail to `to` whose subject matches. */
+export async function waitForMail(mailDir: string, to: string, subject: RegExp, count = 1) {
+  let found: Mail[] = [];
+  await eventually(async () => {
+    found = (await mailsTo(mailDir, to)).filter((mail) => subject.test(mail.subject));
+    return found.length >= count;
+  });
+  return found[count - 1]!;
+}
+
+/** The single-use token a mail carries on a line of its own, if any. */
+export const tokenIn = (mail: Mail) => /^ {4}([\w-]{43})$/m.exec(mail.body)?.[1];
+
+function parseMail(eml: string): Mail {
+  const [head = '', ...rest] = eml.split('\n\n');
+  const header = (name: string) =>
+    new RegExp(`^${name}: (.*)$`, 'mi').exec(head)?.[1]?.trim() ?? '';
+  let body = rest.join('\n\n');
+  const encoding = header('Content-Transfer-Encoding').toLowerCase();
+  if (encoding === 'base64') body = Buffer.from(body, 'base64').toString('utf8');
+  if (encoding === 'quoted-printable') {
+    body = Buffer.from(
+      body
+        .replace(/=\n/g, '')
+        .replace(/=([0-9A-F]{2})/g, (_, hex: string) =>
+          String.fromCharCode(Number.parseInt(hex, 16)),
+        ),
+      'latin1',
+    ).toString('utf8');
+  }
+  return { to: header('To'), subject: header('Subject'), body };
+}
+
+/** A 1×1 PNG: enough for the auth service to accept and re-encode an avatar. */
+export const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
+  'base64',
+);
+
+/** Uploads PNG as the user's avatar through `base`; resolves to the avatar's path and query. */
+export async function uploadAvatar(base: string, accessToken: string): Promise<string> {
+  const form = new FormData();
+  form.append('file', new Blob([PNG], { type: 'image/png' }), 'a.png');
+  const uploaded = await fetch(`${base}/accounts/v1/user/avatar`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${accessToken}` },
+    body: form,
+  });
+  if (uploaded.status !== 200) {
+    throw new Error(`avatar upload: ${uploaded.status} ${await uploaded.text()}`);
+  }
+  const { user } = (await uploaded.json()) as { user: { avatar_url: string } };
+  const url = new URL(user.avatar_url);
+  return `${url.pathname}${url.search}`;
 }

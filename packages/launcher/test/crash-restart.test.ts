@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import {
+  descendants,
+  type Launched,
+  launch,
+  ports,
+  READY_MS,
+  servicePids,
+  stop,
+  until,
+  waitGone,
+} from './launch.ts';
+
+const answersReady = async (url: string) => {
+  try {
+    return (await fetch(`${url}/health/ready`)).status === 200;
+  } catch {
+    return false;
+  }
+};
+
+describe('npm start: a crashed service', () => {
+  let dataDir: string;
+  before(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), 'launcher-crash-'));
+  });
+  after(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  /** Kills main as a crash would; resolves with its new pid once it answers ready again. */
+  async function crashMain(launched: Launched, mainUrl: string, crash: number, delay: string) {
+    const before = servicePids(launched.child.pid!);
+    process.kill(before.main!, 'SIGKILL');
+    await launched.waitFor(
+      new RegExp(
+        `main exited with signal SIGKILL \\(crash ${crash} in a row\\); restarting in ${delay}\\n`,
+      ),
+      10_000,
+    );
+    const pid = await until(
+      () => {
+        const now = servicePids(launched.child.pid!).main;
+        return now !== undefined && now !== before.main && now;
+      },
+      READY_MS,
+      'main started again',
+    );
+    await until(() => answersReady(mainUrl), READY_MS, 'main ready again on its port');
+    const after = servicePids(launched.child.pid!);
+    for (const name of ['auth', 'analytics', 'gateway'])
+      assert.equal(after[name], before[name], `${name} was restarted too`);
+    return pid;
+  }
+
+  test('is started again on its port with a growing delay; the others keep running; Ctrl-C still stops all', async () => {
+    const env = { ...(await ports()), DATA_DIR: dataDir };
+    const mainUrl = `http://127.0.0.1:${env.MAIN_PORT}`;
+    const launched = launch(env);
+    const [, url] = await launched.waitFor(/Gateway ready at (http:\/\/\S+)/, READY_MS);
+    const first = servicePids(launched.child.pid!);
+    assert.deepEqual(Object.keys(first).sort(), ['analytics', 'auth', 'gateway', 'main']);
+
+    const second = await crashMain(launched, mainUrl, 1, '0.5 s');
+    const third = await crashMain(launched, mainUrl, 2, '1 s');
+    assert.notEqual(second, first.main);
+    assert.notEqual(third, second);
+    await until(
+      async () => (await fetch(`${url}/health`)).status === 200,
+      READY_MS,
+      'the gateway sees every service ready',
+    );
+    assert.match(launched.output(), /main is back \(ready in [\d.]+ s\)/);
+
+    // Ctrl-C while a restart is pending: no restart, everything stops, exit 0.
+    const processes = descendants(launched.child.pid!);
+    process.kill(third, 'SIGKILL');
+    await launched.waitFor(/\(crash 3 in a row\); restarting in 2 s/, 10_000);
+    assert.equal(await stop(launched), 0, launched.output());
+    assert.deepEqual(await waitGone(processes, 2000), [], 'processes left behind');
+    const afterStop = launched.output().slice(launched.output().indexOf('SIGTERM received'));
+    assert.doesNotMatch(afterStop, /main is back|error:/, afterStop);
+  });
+
+  test('that cannot start at all stops the launch with its reason instead of restarting', async () => {
+    // The launcher passes other variables through; analytics refuses this one at start.
+    const env = { ...(await ports()), DATA_DIR: dataDir, RETENTION_DAYS: 'forever' };
+    const launched = launch(env);
+    assert.equal(await launched.exited, 1, launched.output());
+    const output = launched.output();
+    assert.match(output, /analytics \| configuration error: RETENTION_DAYS/);
+    assert.match(output, /^error: analytics exited with code 1 before it was ready\.$/m);
+    assert.doesNotMatch(output, /restarting|Gateway ready/);
+  });
+});

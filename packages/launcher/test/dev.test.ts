@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, utimes } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  descendants,
+  type Launched,
+  launch,
+  ports,
+  READY_MS,
+  root,
+  servicePids,
+  stop,
+  until,
+  waitGone,
+} from './launch.ts';
+
+/** A save that changes nothing: the modification time moves, the tree stays clean. */
+const touch = (file: string) => utimes(path.join(root, file), new Date(), new Date());
+
+/** Resolves once `name` runs as a process other than `old`, with the new pid. */
+const replaced = (launched: Launched, name: string, old: number | undefined, ms: number) =>
+  until(
+    () => {
+      const pid = servicePids(launched.child.pid!)[name];
+      return pid !== undefined && pid !== old && pid;
+    },
+    ms,
+    `${name} restarted`,
+  );
+
+describe('npm run dev', () => {
+  let dataDir: string;
+  before(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), 'launcher-dev-'));
+  });
+  after(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  test('restarts only the services whose code changed, and pretty-prints their logs', async (t) => {
+    const env = { ...(await ports()), DATA_DIR: dataDir, LOG_LEVEL: 'info' };
+    const launched = launch(env, ['--dev']);
+    await launched.waitFor(/Gateway ready at/, READY_MS);
+    assert.match(launched.output(), /^Watching services\/ and packages\/ for changes\.$/m);
+    assert.match(
+      launched.output(),
+      /^main +\| \[\d\d:\d\d:\d\d\.\d{3}\] INFO: Server listening at http:\/\/127\.0\.0\.1:/m,
+    );
+    const first = servicePids(launched.child.pid!);
+    assert.deepEqual(Object.keys(first).sort(), ['analytics', 'auth', 'gateway', 'main']);
+
+    // A test file is not code the service runs: no restart. The save after it shows that the
+    // watcher had seen it (changes are handled in order) and restarts main alone, within 2 s.
+    await touch('services/main/test/posts-crud.test.ts');
+    await sleep(1000);
+    const saved = Date.now();
+    await touch('services/main/src/slug.ts');
+    const main = await replaced(launched, 'main', first.main, 10_000);
+    const latency = Date.now() - saved;
+    t.diagnostic(`main's new process ${latency} ms after the save`);
+    assert.ok(latency <= 2000, `main restarted ${latency} ms after the save`);
+    await launched.waitFor(/main restarted \(ready in/, READY_MS);
+    const restarts = launched.output().match(/^\S+: .* changed; restarting$/gm);
+    assert.deepEqual(restarts, ['main: services/main/src/slug.ts changed; restarting']);
+    const second = servicePids(launched.child.pid!);
+    assert.deepEqual(second, { ...first, main } as Record<string, number>);
+
+    // A shared package restarts the services that depend on it, directly or not: outbox is
+    // auth's and main's; gateway and analytics do not use it.
+    await touch('packages/outbox/src/relay.ts');
+    const [auth, mainAgain] = await Promise.all([
+      replaced(launched, 'auth', second.auth, 10_000),
+      replaced(launched, 'main', second.main, 10_000),
+    ]);
+    const count = (pattern: RegExp) => launched.output().match(pattern)?.length ?? 0;
+    await until(
+      () =>
+        count(/^auth restarted \(ready in/gm) === 1 && count(/^main restarted \(ready in/gm) === 2,
+      READY_MS,
+      'auth and main ready again',
+    );
+    assert.deepEqual(servicePids(launched.child.pid!), { ...second, auth, main: mainAgain });
+
+    const processes = descendants(launched.child.pid!);
+    assert.equal(await stop(launched), 0, launched.output());
+    assert.deepEqual(await waitGone(processes, 2000), [], 'processes left behind');
+  });
+});

@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { afterEach, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '@platform/launcher/postgres';
+import { isRunning, type ServiceProcess, spawnService, stopAll } from '../src/processes.ts';
+import { type RestartPolicy, type Supervisor, supervise } from '../src/supervisor.ts';
+import { until } from './launch.ts';
+
+const fixture = path.join(import.meta.dirname, 'fixtures', 'service.mjs');
+
+interface Harness {
+  supervisor: Supervisor;
+  said: string[];
+  spawned: ServiceProcess[];
+  url: string;
+  stopping: boolean;
+}
+
+const started: Harness[] = [];
+afterEach(async () => {
+  for (const h of started.splice(0)) {
+    h.stopping = true;
+    h.supervisor.cancel();
+    await stopAll(h.supervisor.processes(), 2000);
+  }
+});
+
+async function harness(policy: RestartPolicy, env: Record<string, string> = {}): Promise<Harness> {
+  const port = await freePort();
+  const h: Harness = {
+    said: [],
+    spawned: [],
+    url: `http://127.0.0.1:${port}`,
+    stopping: false,
+    supervisor: undefined as unknown as Supervisor,
+  };
+  h.supervisor = supervise({
+    name: 'svc',
+    url: h.url,
+    spawn: () => {
+      const p = spawnService('svc', fixture, {
+        cwd: import.meta.dirname,
+        env: { ...process.env, PORT: String(port), ...env },
+        prefix: 'svc | ',
+      });
+      h.spawned.push(p);
+      return p;
+    },
+    say: (line) => h.said.push(line),
+    stopping: () => h.stopping,
+    readyTimeoutMs: 30_000,
+    stopGraceMs: 5000,
+    policy,
+  });
+  started.push(h);
+  return h;
+}
+
+const quick: RestartPolicy = { firstDelayMs: 100, maxDelayMs: 300, resetAfterMs: 60_000 };
+const ready = async (url: string) => {
+  try {
+    return (await fetch(`${url}/health/ready`)).status === 200;
+  } catch {
+    return false;
+  }
+};
+
+/** Kills the running process as a crash would and waits for its successor to be ready. */
+async function crash(h: Harness): Promise<void> {
+  const count = h.spawned.length;
+  h.spawned.at(-1)!.child.kill('SIGKILL');
+  await until(() => h.spawned.length > count, 10_000, 'started again');
+  await until(() => h.said.some((l) => l.startsWith('svc is back')), 30_000, 'ready again');
+  h.said.splice(
+    h.said.findIndex((l) => l.startsWith('svc is back')),
+    1,
+  );
+}
+
+describe('supervisor', () => {
+  test('a crash after it was ready starts it again, each crash in a row waiting twice as long up to the maximum', async () => {
+    const h = await harness(quick);
+    await h.supervisor.start();
+    for (let i = 0; i < 4; i++) await crash(h);
+    assert.deepEqual(h.said, [
+      'svc exited with signal SIGKILL (crash 1 in a row); restarting in 0.1 s',
+      'svc exited with signal SIGKILL (crash 2 in a row); restarting in 0.2 s',
+      'svc exited with signal SIGKILL (crash 3 in a row); restarting in 0.3 s',
+      'svc exited with signal SIGKILL (crash 4 in a row); restarting in 0.3 s',
+    ]);
+    assert.equal(h.spawned.length, 5);
+    assert.ok(await ready(h.url));
+  });
+
+  test('a process that stayed up long enough starts the count again', async () => {
+    const h = await harness({ ...quick, resetAfterMs: 0 });
+    await h.supervisor.start();
+    await crash(h);
+    await crash(h);
+    assert.deepEqual(h.said, [
+      'svc exited with signal SIGKILL (crash 1 in a row); restarting in 0.1 s',
+      'svc exited with signal SIGKILL (crash 1 in a row); restarting in 0.1 s',
+    ]);
+  });
+
+  test('a first start that fails is reported, not retried', async () => {
+    const h = await harness(quick, { FAIL_AT_START: '1' });
+    await assert.rejects(h.supervisor.start(), {
+      message: 'svc exited with code 1 before it was ready.',
+    });
+    await sleep(1000);
+    assert.equal(h.spawned.length, 1);
+    assert.deepEqual(h.said, []);
+  });
+
+  test('an exit while the launcher stops is not a crash', async () => {
+    const h = await harness(quick);
+    await h.supervisor.start();
+    h.stopping = true;
+    h.spawned[0]!.child.kill('SIGTERM');
+    await h.spawned[0]!.exited;
+    await sleep(1000);
+    assert.equal(h.spawned.length, 1);
+    assert.deepEqual(h.said, []);
+  });
+
+  test('a restart for changed code replaces the process at once and cancels a pending crash restart', async () => {
+    const h = await harness({ ...quick, firstDelayMs: 60_000, maxDelayMs: 60_000 });
+    await h.supervisor.start();
+    await h.supervisor.restart('src/a.ts changed');
+    assert.equal(h.spawned.length, 2);
+    assert.equal(isRunning(h.spawned[0]!), false);
+    await until(() => h.said.some((l) => l.startsWith('svc restarted')), 30_000, 'restarted');
+
+    h.spawned[1]!.child.kill('SIGKILL');
+    await until(() => h.said.some((l) => l.includes('restarting in 60 s')), 10_000, 'crash seen');
+    await h.supervisor.restart('src/b.ts changed');
+    await until(
+      () => h.said.filter((l) => l.startsWith('svc restarted')).length === 2,
+      30_000,
+      'b',
+    );
+    assert.equal(h.spawned.length, 3);
+    assert.deepEqual(
+      h.said.map((l) => l.replace(/ready in [\d.]+ s/, 'ready in N s')),
+      [
+        'svc: src/a.ts changed; restarting',
+        'svc restarted (ready in N s)',
+        'svc exited with signal SIGKILL (crash 1 in a row); restarting in 60 s',
+        'svc: src/b.ts changed; restarting',
+        'svc restarted (ready in N s)',
+      ],
+    );
+  });
+});
