@@ -14,7 +14,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { createTestDatabase } from '@platform/testing';
+import { createTestDatabase, TEST_SECRETS } from '@platform/testing';
 import pg from 'pg';
 import { root } from './helper.ts';
 
@@ -80,6 +80,7 @@ test('the image build compiles auth to JavaScript that plain node runs: ready, t
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
       SMTP_URL: 'smtp://127.0.0.1:9',
+      ...TEST_SECRETS,
     },
   });
   let stderr = '';

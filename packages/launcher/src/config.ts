@@ -34,6 +34,8 @@ export const LauncherSchema = Type.Object({
     default: randomBytes(32).toString('base64url'),
     description: 'at least 32 characters',
   }),
+  /** Seals auth's signing keys at rest; unset, one is generated once and kept under DATA_DIR. */
+  KEY_ENCRYPTION_KEY: Type.Optional(Env.keyEncryptionKey()),
   LOG_LEVEL: Env.logLevel(),
 });
 

@@ -6,6 +6,8 @@ import type { LauncherConfig } from './config.ts';
 export interface Stack {
   config: LauncherConfig;
   dataDir: string;
+  /** Auth's KEY_ENCRYPTION_KEY: given, or kept under DATA_DIR (secrets.ts). */
+  keyEncryptionKey: string;
   /** Internal base URL of each service that runs (absent for those skipped). */
   urls: Partial<Record<ServiceName, string>>;
 }
@@ -50,6 +52,7 @@ export const SERVICES: ServiceSpec[] = [
       REDIS_URL: s.config.REDIS_URL,
       ADMIN_EMAIL: s.config.ADMIN_EMAIL,
       ADMIN_PASSWORD: s.config.ADMIN_PASSWORD,
+      KEY_ENCRYPTION_KEY: s.keyEncryptionKey,
       ...analytics(s),
     }),
   },
@@ -116,6 +119,7 @@ export const SERVICE_VARIABLES = [
   'INFLUX_TOKEN',
   'ANALYTICS_URL',
   'SERVICE_TOKEN',
+  'KEY_ENCRYPTION_KEY',
 ];
 
 export interface PlannedService {

@@ -36,7 +36,12 @@ describe('analytics ingestion through the gateway', () => {
     });
     cleanup.push(analytics.stop);
     const gateway = await startGateway(
-      { AUTH_URLS: auth.url, ANALYTICS_URLS: analytics.url, HEALTH_INTERVAL_MS: 500 },
+      {
+        AUTH_URLS: auth.url,
+        ANALYTICS_URLS: analytics.url,
+        HEALTH_INTERVAL_MS: 500,
+        SERVICE_TOKEN,
+      },
       { auth: 'real' },
     );
     cleanup.push(() => gateway.app.close());
