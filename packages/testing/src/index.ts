@@ -40,3 +40,10 @@ export function logCapture(): { stream: Writable; lines: string[]; text(): strin
 export { startInflux, type TestInflux } from './influx.ts';
 export { type NginxOptions, renderConfig, startNginx, type TestNginx } from './nginx.ts';
 export { startRedis, type TestRedis } from './redis.ts';
+export {
+  type IssuedToken,
+  startTokenIssuer,
+  type TestTokenIssuer,
+  type TokenClaims,
+  type TokenIssuerOptions,
+} from './token-issuer.ts';
