@@ -66,7 +66,7 @@ export async function buildTestMain(env: Record<string, string> = {}): Promise<T
     statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT,
   });
   const serviceAuth = createServiceAuth({
-    authUrl: issuer.url,
+    authUrl: config.AUTH_URL,
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,
   });
