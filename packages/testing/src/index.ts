@@ -42,6 +42,7 @@ export { type NginxOptions, renderConfig, startNginx, type TestNginx } from './n
 export { startRedis, type TestRedis } from './redis.ts';
 export {
   type IssuedToken,
+  permissionsFrom,
   startTokenIssuer,
   type TestTokenIssuer,
   type TokenClaims,

@@ -146,6 +146,22 @@ export async function startTokenIssuer(options: TokenIssuerOptions = {}): Promis
   };
 }
 
+/**
+ * `roles → permissions` from a service's own table of what auth grants each role (the part that
+ * service checks), for `token({ roles, permissions })`. An unknown role throws: a typo would
+ * otherwise quietly grant nothing.
+ */
+export function permissionsFrom(table: Record<string, string[]>): (roles: string[]) => string[] {
+  return (roles) => {
+    const granted = roles.flatMap((role) => {
+      const permissions = table[role];
+      if (!permissions) throw new Error(`no such role: ${role}`);
+      return permissions;
+    });
+    return [...new Set(granted)];
+  };
+}
+
 function send(res: ServerResponse, status: number, body: unknown) {
   const type = status < 400 ? 'application/json' : 'application/problem+json';
   res.writeHead(status, { 'content-type': `${type}; charset=utf-8` });

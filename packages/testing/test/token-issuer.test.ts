@@ -3,7 +3,7 @@ import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createServiceAuth, TokenError } from '@platform/auth';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
-import { startTokenIssuer } from '../src/token-issuer.ts';
+import { permissionsFrom, startTokenIssuer } from '../src/token-issuer.ts';
 
 const issuer = await startTokenIssuer();
 // What a service builds from AUTH_URL, JWT_ISSUER and JWT_AUDIENCE.
@@ -115,4 +115,11 @@ test('the feed pages by id like auth, and needs the service token once one is se
   for (const query of ['?after=-1', '?after=abc', '?limit=0', '?limit=1001']) {
     assert.equal((await feed(query, { authorization: `Bearer ${secret}` })).status, 400, query);
   }
+});
+
+test("a service's role table grants the union of its roles' permissions; unknown roles throw", () => {
+  const permissionsOf = permissionsFrom({ user: ['a:write'], editor: ['a:write', 'a:edit-any'] });
+  assert.deepEqual(permissionsOf(['user', 'editor']), ['a:write', 'a:edit-any']);
+  assert.deepEqual(permissionsOf([]), []);
+  assert.throws(() => permissionsOf(['user', 'admni']), /no such role: admni/);
 });

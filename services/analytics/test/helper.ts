@@ -1,7 +1,12 @@
 import { after } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { App } from '@platform/http';
-import { createTestDatabase, startTokenIssuer, type TestTokenIssuer } from '@platform/testing';
+import {
+  createTestDatabase,
+  permissionsFrom,
+  startTokenIssuer,
+  type TestTokenIssuer,
+} from '@platform/testing';
 import pg from 'pg';
 import { buildApp } from '../src/app.ts';
 import { type Config, readConfig } from '../src/config.ts';
@@ -14,11 +19,11 @@ export const SERVICE_TOKEN = 'test-service-token-0123456789abcdef0123456789';
  * The permissions analytics checks, as auth grants them to each role
  * (services/auth/drizzle/0001_roles_and_permissions.sql and 0002_analytics_manage.sql).
  */
-const PERMISSIONS: Record<string, string[]> = {
+const permissionsOf = permissionsFrom({
   user: [],
   editor: [],
   admin: ['analytics:read', 'analytics:manage'],
-};
+});
 
 export interface TestUser {
   id: string;
@@ -72,16 +77,7 @@ export async function buildTestAnalytics(
     await test.drop();
   });
   const user = async (roles = ['user']) => {
-    const permissions = [
-      ...new Set(
-        roles.flatMap((role) => {
-          const granted = PERMISSIONS[role];
-          if (!granted) throw new Error(`no such role: ${role}`);
-          return granted;
-        }),
-      ),
-    ];
-    const minted = await issuer.token({ roles, permissions });
+    const minted = await issuer.token({ roles, permissions: permissionsOf(roles) });
     return { id: minted.userId, sessionId: minted.sessionId, accessToken: minted.accessToken };
   };
   return {

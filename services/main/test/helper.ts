@@ -1,7 +1,12 @@
 import { after } from 'node:test';
 import { createServiceAuth } from '@platform/auth';
 import type { App } from '@platform/http';
-import { createTestDatabase, startTokenIssuer, type TestTokenIssuer } from '@platform/testing';
+import {
+  createTestDatabase,
+  permissionsFrom,
+  startTokenIssuer,
+  type TestTokenIssuer,
+} from '@platform/testing';
 import pg from 'pg';
 import { buildApp } from '../src/app.ts';
 import { type Config, readConfig } from '../src/config.ts';
@@ -12,23 +17,11 @@ import { openDatabase } from '../src/db/index.ts';
  * (services/auth/drizzle/0001_roles_and_permissions.sql), so a test user holds what a real
  * sign-in with those roles would give.
  */
-const PERMISSIONS: Record<string, string[]> = {
+const permissionsOf = permissionsFrom({
   user: ['posts:write'],
   editor: ['posts:write', 'posts:edit-any', 'categories:manage'],
   admin: ['posts:write', 'posts:edit-any', 'categories:manage'],
-};
-
-function permissionsOf(roles: string[]): string[] {
-  return [
-    ...new Set(
-      roles.flatMap((role) => {
-        const granted = PERMISSIONS[role];
-        if (!granted) throw new Error(`no such role: ${role}`);
-        return granted;
-      }),
-    ),
-  ];
-}
+});
 
 export interface User {
   id: string;
