@@ -7,12 +7,12 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   freePort,
-  SERVICES,
   type ServiceProcess,
   spawnService,
   stopAll,
   waitReady,
 } from '@platform/launcher';
+import { loadManifests } from '@platform/manifest';
 
 export const root = path.resolve(import.meta.dirname, '..');
 
@@ -50,7 +50,10 @@ export async function startService(
     cwd: root,
     prefix: `${label} | `,
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
-    nodeOptions: [...(SERVICES.find((s) => s.name === service)?.nodeOptions ?? []), ...profile],
+    nodeOptions: [
+      ...(loadManifests(root).find((s) => s.name === service)?.node_options ?? []),
+      ...profile,
+    ],
   });
   running.push(child);
   if (child.child.pid) started.set(child.child.pid, label);

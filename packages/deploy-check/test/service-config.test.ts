@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import { loadConfig } from '@platform/config';
-import { SERVICES as LAUNCHED } from '@platform/launcher';
+import { loadManifests } from '@platform/manifest';
 import { loadCompose } from '../src/compose.ts';
 import { manifestFiles } from '../src/k8s.ts';
 import { composeCopy, replaceOnce, root } from './helper.ts';
@@ -122,8 +122,9 @@ test('Kubernetes gives each service a ConfigMap, Secret templates and env its co
 });
 
 test('compose and Kubernetes run each service with the Node.js flags npm start gives it', () => {
+  const LAUNCHED = loadManifests(root);
   const expected = Object.fromEntries(
-    LAUNCHED.map((s) => [s.name, (s.nodeOptions ?? []).join(' ')] as const),
+    LAUNCHED.map((s) => [s.name, s.node_options.join(' ')] as const),
   );
   const { compose } = loadCompose({ root });
   const fromCompose = Object.fromEntries(
