@@ -37,7 +37,7 @@ export function generateEnvExample(root: string, services: readonly Service[]): 
             : '';
           add(
             s.name,
-            `${v.name} (its ${name})`,
+            v.name === name ? `its variable ${name}` : `its variable ${v.name} (for ${name})`,
             `# ${s.name}: ${setting.description}\n${v.required ? `${v.name}=${placeholder}` : `# ${v.name}=${v.fallback}`}\n`,
           );
         }

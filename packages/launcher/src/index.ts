@@ -1,3 +1,4 @@
+export { type LauncherConfig, readLauncherConfig } from './config.ts';
 export { type EmbeddedPostgresHandle, freePort, startEmbeddedPostgres } from './postgres.ts';
 export { type ServiceProcess, spawnService, stopAll } from './processes.ts';
 export { waitReady } from './readiness.ts';
