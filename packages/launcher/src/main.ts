@@ -1,7 +1,8 @@
 /**
- * `npm start`: the whole stack in the foreground. PostgreSQL (embedded unless POSTGRES_URL is
- * set), one database per service, then each service as its own process: auth first, since the
- * others fetch its signing keys, then the rest. A service that crashes once it has been ready is
+ * `npm start`: the whole stack in the foreground, as services/*\/service.json describe it.
+ * PostgreSQL (embedded unless POSTGRES_URL is set), a database for each service that declares
+ * one, then each service as its own process: those marked start_first (auth, whose signing keys
+ * the others fetch) first, then the rest. A service that crashes once it has been ready is
  * started again; one that cannot start at all stops the launch. Ctrl-C stops everything and
  * exits 0. `npm run dev` (`--dev`) also restarts a service when its code changes, and shows the
  * services' logs pretty-printed.
