@@ -17,6 +17,7 @@ import { followOwnFeed, publishToAll } from './sessions/own-feed.ts';
 import { createRedisPublisher } from './sessions/redis-publisher.ts';
 import { noPublisher, type RevocationPublisher } from './sessions/revocations.ts';
 import { sessionRoutes } from './sessions/routes.ts';
+import { createLoginThrottle } from './sessions/throttle.ts';
 import { adminUserRoutes } from './users/admin-routes.ts';
 import { userRoutes } from './users/routes.ts';
 
@@ -65,6 +66,16 @@ export async function buildApp(deps: AuthAppDeps): Promise<App> {
       own.publisher,
       deps.revocations ??
         (config.REDIS_URL ? createRedisPublisher(config.REDIS_URL, app.log) : noPublisher),
+    ),
+    throttle: createLoginThrottle(
+      database.db,
+      {
+        perAccountAddress: config.LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS,
+        perAccount: config.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+        perAddress: config.LOGIN_MAX_FAILURES_PER_ADDRESS,
+        windowSeconds: config.LOGIN_FAILURE_WINDOW,
+      },
+      app.metrics,
     ),
   };
 

@@ -1,5 +1,8 @@
 import { Env, loadConfig, type Static, Type } from '@platform/config';
 
+const count = (fallback: number) =>
+  Type.Integer({ minimum: 1, default: fallback, description: 'a count' });
+
 export const ConfigSchema = Type.Object({
   PORT: Env.port(8081),
   HOST: Env.host(),
@@ -19,9 +22,14 @@ export const ConfigSchema = Type.Object({
   SESSION_TTL: Env.seconds(30 * 24 * 3600),
   /** A new signing key is made when the current one is older; the previous stays published. */
   KEY_ROTATION_INTERVAL: Env.seconds(30 * 24 * 3600),
-  LOGIN_MAX_FAILURES_PER_ACCOUNT: Type.Integer({ minimum: 1, default: 5, description: 'a count' }),
-  LOGIN_MAX_FAILURES_PER_ADDRESS: Type.Integer({ minimum: 1, default: 30, description: 'a count' }),
+  // Failed password checks allowed per LOGIN_FAILURE_WINDOW before 429 (see sessions/throttle.ts).
+  LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS: count(5),
+  /** The ceiling over all addresses; addresses the account signed in from before are spared. */
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: count(100),
+  LOGIN_MAX_FAILURES_PER_ADDRESS: count(30),
   LOGIN_FAILURE_WINDOW: Env.seconds(15 * 60),
+  /** Email change requests per account per LOGIN_FAILURE_WINDOW: each one sends mail. */
+  EMAIL_CHANGE_MAX_PER_ACCOUNT: count(5),
   /** Proxies whose X-Forwarded-For is believed (the gateway); see Fastify's trustProxy. */
   TRUST_PROXY: Type.String({
     default: 'loopback',

@@ -3,6 +3,7 @@ import type { Db } from './db/index.ts';
 import type { KeyStore } from './keys/service.ts';
 import type { Mailer } from './mail/mailer.ts';
 import type { RevocationPublisher } from './sessions/revocations.ts';
+import type { LoginThrottle } from './sessions/throttle.ts';
 
 /** What the auth service's features need, built once in app.ts and passed in explicitly. */
 export interface AuthContext {
@@ -11,4 +12,6 @@ export interface AuthContext {
   keys: KeyStore;
   mailer: Mailer;
   revocations: RevocationPublisher;
+  /** Failed password checks, shared by sign-in and re-authentication. */
+  throttle: LoginThrottle;
 }

@@ -56,23 +56,85 @@ test('an expired verification token is refused like an unknown one', async () =>
   assert.equal((await me(user.accessToken)).email_verified, false);
 });
 
-test('a token mailed to an old address fails once the email has changed', async () => {
+test('confirming a new address makes it the email; tokens and reset links of the old one die', async () => {
   const user = await signUp(app);
   const oldToken = tokenIn((await mailsTo(auth, user.email, SUBJECT))[0]!);
+  await app.inject({
+    method: 'POST',
+    url: '/accounts/v1/reset-password',
+    payload: { email: user.email },
+  });
+  const reset = tokenIn(await waitForMail(auth, user.email, 'Reset your password'));
   const newEmail = `new.${user.email}`;
   const changed = await app.inject({
     method: 'PATCH',
     url: '/accounts/v1/user',
     headers: bearer(user.accessToken),
-    payload: { email: newEmail },
+    payload: { email: newEmail, current_password: user.password },
   });
   assert.equal(changed.statusCode, 200);
+  const notice = await mailsTo(auth, user.email, 'Your email address is being changed');
+  assert.equal(notice.length, 1);
+  assert.match(notice[0]!.body, new RegExp(newEmail.replace(/[.]/g, '\\.')));
+
+  const newToken = tokenIn((await mailsTo(auth, newEmail, 'Confirm your new email address'))[0]!);
+  assert.equal((await verify(newToken)).statusCode, 204);
+  assert.equal((await me(user.accessToken)).email, newEmail);
+  assert.equal((await me(user.accessToken)).email_verified, true);
 
   assert.equal((await verify(oldToken)).statusCode, 400);
-  assert.equal((await me(user.accessToken)).email_verified, false);
-  const newToken = tokenIn((await mailsTo(auth, newEmail, SUBJECT))[0]!);
-  assert.equal((await verify(newToken)).statusCode, 204);
-  assert.equal((await me(user.accessToken)).email_verified, true);
+  const confirm = await app.inject({
+    method: 'POST',
+    url: '/accounts/v1/reset-password/confirm',
+    payload: { token: reset, new_password: 'a reset that came too late' },
+  });
+  assert.equal(confirm.statusCode, 400);
+});
+
+test('confirming an address another account took meanwhile is a 409; the token stays usable', async () => {
+  const user = await signUp(app);
+  const wanted = `wanted.${user.email}`;
+  await app.inject({
+    method: 'PATCH',
+    url: '/accounts/v1/user',
+    headers: bearer(user.accessToken),
+    payload: { email: wanted, current_password: user.password },
+  });
+  const token = tokenIn((await mailsTo(auth, wanted, 'Confirm your new email address'))[0]!);
+  const squatter = await signUp(app);
+  await sql('update users set email = $1 where id = $2', [wanted.toUpperCase(), squatter.id]);
+
+  const clash = await verify(token);
+  assert.equal(clash.statusCode, 409);
+  assert.equal(clash.headers['content-type'], 'application/problem+json; charset=utf-8');
+  assert.equal((await me(user.accessToken)).email, user.email);
+  assert.equal((await me(user.accessToken)).pending_email, wanted);
+
+  // Once the address is free again, the same link completes the change.
+  await sql('update users set email = $1 where id = $2', [squatter.email, squatter.id]);
+  assert.equal((await verify(token)).statusCode, 204);
+  assert.equal((await me(user.accessToken)).email, wanted);
+});
+
+test('a password reset mails only the confirmed address, never a pending one', async () => {
+  const user = await signUp(app);
+  const pending = `pending.${user.email}`;
+  await app.inject({
+    method: 'PATCH',
+    url: '/accounts/v1/user',
+    headers: bearer(user.accessToken),
+    payload: { email: pending, current_password: user.password },
+  });
+  for (const email of [pending, user.email]) {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/accounts/v1/reset-password',
+      payload: { email },
+    });
+    assert.equal(res.statusCode, 202);
+  }
+  await waitForMail(auth, user.email, 'Reset your password');
+  assert.deepEqual(await mailsTo(auth, pending, 'Reset your password'), []);
 });
 
 test('the address match is case-insensitive', async () => {

@@ -1,11 +1,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeJwt } from 'jose';
-import { bearer, buildTestAuth, login, signUp } from './helper.ts';
+import { bearer, buildTestAuth, login, recordingPublisher, signUp, sql } from './helper.ts';
 
 const ADMIN = { email: 'chief@example.com', password: 'roles admin passphrase 9' };
-const { app } = await buildTestAuth({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
-const chief = await login(app, ADMIN.email, ADMIN.password);
+const { publisher, published } = recordingPublisher();
+const { app, databaseUrl } = await buildTestAuth(
+  { ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password },
+  { revocations: publisher },
+);
+/** The chief's session is revoked whenever a test demotes the chief; sign in again then. */
+let chief = await login(app, ADMIN.email, ADMIN.password);
 const chiefId = decodeJwt(chief.accessToken).sub!;
 
 const setRoles = (id: string, roles: unknown, token = chief.accessToken) =>
@@ -15,6 +20,9 @@ const setRoles = (id: string, roles: unknown, token = chief.accessToken) =>
     headers: bearer(token),
     payload: { roles },
   });
+
+const userStatus = async (accessToken: string) =>
+  (await app.inject({ url: '/accounts/v1/user', headers: bearer(accessToken) })).statusCode;
 
 test('an admin sets roles; the list shows them at once, tokens after the next sign-in', async () => {
   const user = await signUp(app);
@@ -42,6 +50,7 @@ test('an admin sets roles; the list shows them at once, tokens after the next si
 
   const demoted = await setRoles(user.id, ['user']);
   assert.deepEqual(demoted.json().user.roles, ['user']);
+  assert.equal(await userStatus(fresh.accessToken), 401);
   const again = await login(app, user.email, user.password);
   assert.deepEqual(decodeJwt(again.accessToken).roles, ['user']);
 });
@@ -83,14 +92,14 @@ test('the last admin cannot lose the admin role; with two, one may go', async ()
   assert.equal(stepDown.statusCode, 200);
   assert.deepEqual(stepDown.json().user.roles, ['user']);
 
-  // The chief's token still grants users:manage until it is refreshed, yet cannot remove the
-  // one admin left.
+  // Demoted, the chief's token is refused at once: it cannot strike back.
   const revenge = await setRoles(deputy.id, ['user'], chief.accessToken);
-  assert.equal(revenge.statusCode, 409);
+  assert.equal(revenge.statusCode, 401);
   assert.equal(
     (await setRoles(chiefId, ['user', 'admin'], deputyTokens.accessToken)).statusCode,
     200,
   );
+  chief = await login(app, ADMIN.email, ADMIN.password);
 });
 
 test('two admins demoting each other at the same moment leave one admin', async () => {
@@ -114,19 +123,77 @@ test('two admins demoting each other at the same moment leave one admin', async 
       setRoles(b.id, ['user'], aTokens.accessToken),
       setRoles(a.id, ['user'], bTokens.accessToken),
     ]);
-    assert.deepEqual(results.map((r) => r.statusCode).sort(), [200, 409], `round ${round}`);
+    // The second runs after the first committed, and finds its caller signed out by it.
+    assert.deepEqual(results.map((r) => r.statusCode).sort(), [200, 401], `round ${round}`);
 
+    const survivor = results[0]!.statusCode === 200 ? aTokens : bTokens;
     const left = await app.inject({
       url: '/accounts/v1/users?role=admin',
-      headers: bearer(aTokens.accessToken),
+      headers: bearer(survivor.accessToken),
     });
     assert.equal(left.json().items.length, 1);
     // Restore the chief and retire a and b for the next round.
-    const survivor = results[0]!.statusCode === 200 ? aTokens : bTokens;
     assert.equal(
       (await setRoles(chiefId, ['user', 'admin'], survivor.accessToken)).statusCode,
       200,
     );
+    chief = await login(app, ADMIN.email, ADMIN.password);
     for (const u of [a, b]) assert.equal((await setRoles(u.id, ['user'])).statusCode, 200);
   }
+});
+
+test('taking a role away revokes every session of the user and publishes it; giving one does not', async () => {
+  const user = await signUp(app);
+  const second = await login(app, user.email, user.password);
+  const before = published.length;
+  assert.equal((await setRoles(user.id, ['user', 'editor'])).statusCode, 200);
+  assert.equal(published.length, before);
+  assert.equal(await userStatus(user.accessToken), 200);
+
+  // Swapping one role for another takes one away: that counts.
+  assert.equal((await setRoles(user.id, ['user', 'admin'])).statusCode, 200);
+  assert.equal(await userStatus(user.accessToken), 401);
+  assert.equal(await userStatus(second.accessToken), 401);
+  assert.deepEqual(
+    published
+      .slice(before)
+      .map((e) => e.sessionId)
+      .sort(),
+    [decodeJwt(user.accessToken).sid, decodeJwt(second.accessToken).sid].sort(),
+  );
+  const refresh = await app.inject({
+    method: 'POST',
+    url: '/accounts/v1/refresh',
+    payload: { refresh_token: second.refreshToken },
+  });
+  assert.equal(refresh.statusCode, 401);
+  assert.equal((await setRoles(user.id, ['user'])).statusCode, 200);
+});
+
+test('a role change is checked against the stored session and roles, not just the token', async () => {
+  const admin = await signUp(app);
+  const target = await signUp(app);
+  assert.equal((await setRoles(admin.id, ['user', 'admin'])).statusCode, 200);
+  const adminTokens = await login(app, admin.email, admin.password);
+
+  // Roles taken away behind the service's back (no revocation): the token still says admin.
+  await sql(databaseUrl, `delete from user_roles where user_id = $1 and role = 'admin'`, [
+    admin.id,
+  ]);
+  const stale = await setRoles(target.id, ['user', 'admin'], adminTokens.accessToken);
+  assert.equal(stale.statusCode, 403);
+
+  // A session revoked by another replica that this one has not heard of yet.
+  await sql(databaseUrl, `insert into user_roles (user_id, role) values ($1, 'admin')`, [admin.id]);
+  await sql(databaseUrl, 'update sessions set revoked_at = now() where id = $1', [
+    decodeJwt(adminTokens.accessToken).sid,
+  ]);
+  const revoked = await setRoles(target.id, ['user', 'admin'], adminTokens.accessToken);
+  assert.equal(revoked.statusCode, 401);
+  const list = await app.inject({
+    url: `/accounts/v1/users?q=${target.username}`,
+    headers: bearer(chief.accessToken),
+  });
+  assert.deepEqual(list.json().items[0].roles, ['user']);
+  assert.equal((await setRoles(admin.id, ['user'])).statusCode, 200);
 });

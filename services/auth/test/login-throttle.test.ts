@@ -34,7 +34,7 @@ function assertThrottled(res: Awaited<ReturnType<typeof attempt>>, windowSeconds
   assert.ok(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= windowSeconds);
 }
 
-test('the sixth wrong password locks the account, for the right password too', async () => {
+test('the sixth wrong password from an address locks the account there, for the right password too', async () => {
   const user = await signUp(auth.app);
   await fail(auth.app, user.email, 5);
   assertThrottled(await attempt(auth.app, { email: user.email, password: 'wrong again' }), 900);
@@ -71,7 +71,7 @@ test('guesses by email and by username count against one account', async () => {
 });
 
 test('a limit of one locks after the first failure', async () => {
-  const { app } = await buildTestAuth({ LOGIN_MAX_FAILURES_PER_ACCOUNT: '1' });
+  const { app } = await buildTestAuth({ LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS: '1' });
   const user = await signUp(app);
   await fail(app, user.email, 1);
   assertThrottled(await attempt(app, credentials(user)), 900);
@@ -93,14 +93,14 @@ test('failures show in /metrics and a refused attempt is logged', async () => {
   const metrics = (await auth.app.inject({ url: '/metrics' })).body;
   const count = /^auth_login_failures_total(?:\{[^}]*\})? (\d+)$/m.exec(metrics)?.[1];
   assert.ok(Number(count) >= 5, metrics.slice(0, 200));
-  assert.match(metrics, /^auth_login_throttled_total\{[^}]*scope="account"[^}]*\} [1-9]/m);
+  assert.match(metrics, /^auth_login_throttled_total\{[^}]*scope="account_address"[^}]*\} [1-9]/m);
   const requestId = refused.headers['x-request-id'];
   const logged = auth.logs.lines
     .map((line) => JSON.parse(line))
     .filter((line) => line.request_id === requestId);
   assert.ok(logged.some((line) => line.res?.statusCode === 429));
   assert.ok(
-    logged.some((line) => line.level === 'warn' && line.scope === 'account'),
+    logged.some((line) => line.level === 'warn' && line.scope === 'account_address'),
     'a warning names the locked scope',
   );
   assert.ok(!auth.logs.text().includes(user.password));
@@ -122,4 +122,74 @@ test('failures across accounts from one address lock that address only', async (
   for (const victim of victims) await fail(app, victim.email, 1);
   assertThrottled(await attempt(app, credentials(bystander)), 900);
   assert.equal((await attempt(app, credentials(bystander), '192.0.2.7')).statusCode, 200);
+});
+
+test('failures from one address never lock the owner out at another', async () => {
+  const user = await signUp(auth.app);
+  for (let i = 0; i < 8; i++) {
+    const res = await attempt(
+      auth.app,
+      { email: user.email, password: `guess ${i}` },
+      '192.0.2.10',
+    );
+    assert.equal(res.statusCode, i < 5 ? 401 : 429, `attempt ${i + 1}`);
+  }
+  assert.equal((await attempt(auth.app, credentials(user), '198.51.100.20')).statusCode, 200);
+  assert.equal((await attempt(auth.app, credentials(user))).statusCode, 200);
+  assertThrottled(await attempt(auth.app, credentials(user), '192.0.2.10'), 900);
+});
+
+test('the per-account ceiling stops guesses from many addresses, but not where the owner signed in before', async () => {
+  const { app } = await buildTestAuth({ LOGIN_MAX_FAILURES_PER_ACCOUNT: '6' });
+  const user = await signUp(app);
+  assert.equal((await attempt(app, credentials(user), '203.0.113.5')).statusCode, 200);
+  for (let i = 0; i < 6; i++) {
+    const res = await attempt(app, { email: user.email, password: `spread ${i}` }, `192.0.2.${i}`);
+    assert.equal(res.statusCode, 401);
+  }
+  assertThrottled(await attempt(app, credentials(user), '192.0.2.100'), 900);
+  assertThrottled(
+    await attempt(app, { email: user.email, password: 'another' }, '192.0.2.101'),
+    900,
+  );
+  assert.equal((await attempt(app, credentials(user), '203.0.113.5')).statusCode, 200);
+  // A known address still meets its own limit.
+  for (let i = 0; i < 5; i++) {
+    const res = await attempt(app, { email: user.email, password: `near ${i}` }, '203.0.113.5');
+    assert.equal(res.statusCode, 401);
+  }
+  assertThrottled(await attempt(app, credentials(user), '203.0.113.5'), 900);
+});
+
+test('an unknown account meets the ceiling like a real one from a new address', async () => {
+  const { app } = await buildTestAuth({ LOGIN_MAX_FAILURES_PER_ACCOUNT: '3' });
+  const user = await signUp(app);
+  for (const email of [user.email, 'ghost-ceiling@example.com']) {
+    for (let i = 0; i < 3; i++) {
+      const res = await attempt(app, { email, password: `spread ${i}` }, `192.0.2.${i}`);
+      assert.equal(res.statusCode, 401);
+    }
+  }
+  const real = await attempt(app, { email: user.email, password: 'x'.repeat(9) }, '192.0.2.50');
+  const ghost = await attempt(
+    app,
+    { email: 'ghost-ceiling@example.com', password: 'x'.repeat(9) },
+    '192.0.2.50',
+  );
+  assert.equal(real.statusCode, 429);
+  assert.equal(ghost.statusCode, 429);
+  const { request_id: _a, ...realBody } = real.json();
+  const { request_id: _b, ...ghostBody } = ghost.json();
+  assert.deepEqual(ghostBody, realBody);
+});
+
+test('a successful sign-in does not reset the per-account ceiling', async () => {
+  const { app } = await buildTestAuth({ LOGIN_MAX_FAILURES_PER_ACCOUNT: '4' });
+  const user = await signUp(app);
+  for (let i = 0; i < 3; i++) {
+    await attempt(app, { email: user.email, password: `first ${i}` }, `192.0.2.${i}`);
+  }
+  assert.equal((await attempt(app, credentials(user))).statusCode, 200);
+  await attempt(app, { email: user.email, password: 'fourth' }, '192.0.2.9');
+  assertThrottled(await attempt(app, credentials(user), '192.0.2.77'), 900);
 });

@@ -70,14 +70,14 @@ test('change-password records user.password_changed and tells the owner by mail'
   assert.equal(mails.length, 1);
 });
 
-test('a wrong current password is a 400 on current_password and changes nothing', async () => {
+test('a wrong current password is a 403 on current_password and changes nothing', async () => {
   const user = await signUp(app);
   const other = await login(app, user.email, user.password);
   const res = await change(user.accessToken, {
     current_password: 'not my password',
     new_password: 'whatever passphrase 9',
   });
-  assert.equal(res.statusCode, 400);
+  assert.equal(res.statusCode, 403);
   assert.equal(res.headers['content-type'], 'application/problem+json; charset=utf-8');
   assert.deepEqual(
     res.json().errors.map((e: { field: string }) => e.field),
@@ -85,6 +85,51 @@ test('a wrong current password is a 400 on current_password and changes nothing'
   );
   assert.equal(await loginStatus(user.email, user.password), 200);
   assert.equal(await userStatus(other.accessToken), 200);
+});
+
+test('wrong current passwords are throttled like sign-ins: a token is no password oracle', async () => {
+  const user = await signUp(app);
+  for (let i = 0; i < 5; i++) {
+    const res = await change(user.accessToken, {
+      current_password: `guess ${i}`,
+      new_password: 'whatever passphrase 9',
+    });
+    assert.equal(res.statusCode, 403);
+  }
+  const locked = await change(user.accessToken, {
+    current_password: user.password,
+    new_password: 'whatever passphrase 9',
+  });
+  assert.equal(locked.statusCode, 429);
+  assert.ok(Number(locked.headers['retry-after']) >= 1);
+  // Sign-in from the same address shares the count.
+  assert.equal(await loginStatus(user.email, user.password), 429);
+});
+
+test('a password change cancels a pending email change', async () => {
+  const user = await signUp(app);
+  const pending = `pending.${user.email}`;
+  const requested = await app.inject({
+    method: 'PATCH',
+    url: '/accounts/v1/user',
+    headers: bearer(user.accessToken),
+    payload: { email: pending, current_password: user.password },
+  });
+  assert.equal(requested.json().user.pending_email, pending);
+  const res = await change(user.accessToken, {
+    current_password: user.password,
+    new_password: 'cancelling passphrase 4',
+  });
+  assert.equal(res.statusCode, 204);
+  const me = await app.inject({ url: '/accounts/v1/user', headers: bearer(user.accessToken) });
+  assert.equal(me.json().user.pending_email, null);
+  const token = /^ {4}(\S{43})$/m.exec((await mailsTo(auth, pending))[0]!.body)?.[1];
+  const verify = await app.inject({
+    method: 'POST',
+    url: '/accounts/v1/verify-email',
+    payload: { token },
+  });
+  assert.equal(verify.statusCode, 400);
 });
 
 test('the new password must pass the policy and differ from the current one', async () => {

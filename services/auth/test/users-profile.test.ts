@@ -60,7 +60,25 @@ test('PATCH /user changes the username; the new one signs in', async () => {
   assert.equal(relogin.statusCode, 200);
 });
 
-test('changing the email resets email_verified and mails a new verification to it', async () => {
+test('an email change needs the current password: missing is 400, wrong is 403', async () => {
+  const user = await signUp(app);
+  const email = `new.${user.email}`;
+  const missing = await patch(user.accessToken, { email });
+  assert.equal(missing.statusCode, 400);
+  assert.deepEqual(
+    missing.json().errors.map((e: { field: string }) => e.field),
+    ['current_password'],
+  );
+  const wrong = await patch(user.accessToken, { email, current_password: 'not my password' });
+  assert.equal(wrong.statusCode, 403);
+  assert.equal(wrong.headers['content-type'], 'application/problem+json; charset=utf-8');
+  assert.deepEqual(wrong.json().errors, [{ field: 'current_password', message: 'is incorrect' }]);
+  const me = await app.inject({ url: '/accounts/v1/user', headers: bearer(user.accessToken) });
+  assert.equal(me.json().user.email, user.email);
+  assert.equal(me.json().user.pending_email, null);
+});
+
+test('a new email stays pending, verified state untouched, until its token comes back', async () => {
   const user = await signUp(app);
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
@@ -69,15 +87,18 @@ test('changing the email resets email_verified and mails a new verification to i
   const sentBefore = (await mails()).length;
 
   const email = `new.${user.email}`;
-  const res = await patch(user.accessToken, { email });
+  const res = await patch(user.accessToken, { email, current_password: user.password });
   assert.equal(res.statusCode, 200);
-  assert.equal(res.json().user.email, email);
-  assert.equal(res.json().user.email_verified, false);
+  assert.equal(res.json().user.email, user.email);
+  assert.equal(res.json().user.email_verified, true);
+  assert.equal(res.json().user.pending_email, email);
 
   const sent = (await mails()).slice(sentBefore);
-  assert.equal(sent.length, 1);
-  assert.match(sent[0]!, new RegExp(`^To: ${email.replace(/[.]/g, '\\.')}$`, 'm'));
-  const token = /^ {4}(\S+)$/m.exec(sent[0]!)?.[1];
+  assert.equal(sent.length, 2);
+  const confirmation = sent.find((m) =>
+    new RegExp(`^To: ${email.replace(/[.]/g, '\\.')}$`, 'm').test(m),
+  );
+  const token = /^ {4}(\S+)$/m.exec(confirmation ?? '')?.[1];
   assert.ok(token);
   const verify = await app.inject({
     method: 'POST',
@@ -86,40 +107,57 @@ test('changing the email resets email_verified and mails a new verification to i
   });
   assert.equal(verify.statusCode, 204);
   const me = await app.inject({ url: '/accounts/v1/user', headers: bearer(user.accessToken) });
+  assert.equal(me.json().user.email, email);
+  assert.equal(me.json().user.pending_email, null);
   assert.equal(me.json().user.email_verified, true);
   await login(app, email, user.password);
 });
 
-test('the same address in other letter case keeps email_verified and mails nothing', async () => {
+test('the same address in other letter case is respelled at once and mails nothing', async () => {
   const user = await signUp(app);
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   await client.query('update users set email_verified = true where id = $1', [user.id]);
   await client.end();
   const sentBefore = (await mails()).length;
-  const res = await patch(user.accessToken, { email: user.email.toUpperCase() });
+  const res = await patch(user.accessToken, {
+    email: user.email.toUpperCase(),
+    current_password: user.password,
+  });
   assert.equal(res.statusCode, 200);
   assert.equal(res.json().user.email, user.email.toUpperCase());
   assert.equal(res.json().user.email_verified, true);
+  assert.equal(res.json().user.pending_email, null);
   assert.equal((await mails()).length, sentBefore);
 });
 
-test('a taken email or username is a 409 naming the field, whatever the letter case', async () => {
+test('a taken username is a 409 naming the field, whatever the letter case', async () => {
   const taken = await signUp(app);
   const user = await signUp(app);
-  const email = await patch(user.accessToken, { email: taken.email.toUpperCase() });
-  assert.equal(email.statusCode, 409);
-  assert.equal(email.headers['content-type'], 'application/problem+json; charset=utf-8');
-  assert.deepEqual(
-    email.json().errors.map((e: { field: string }) => e.field),
-    ['email'],
-  );
   const username = await patch(user.accessToken, { username: taken.username.toUpperCase() });
   assert.equal(username.statusCode, 409);
+  assert.equal(username.headers['content-type'], 'application/problem+json; charset=utf-8');
   assert.equal(username.json().errors[0].field, 'username');
   const me = await app.inject({ url: '/accounts/v1/user', headers: bearer(user.accessToken) });
   assert.equal(me.json().user.email, user.email);
   assert.equal(me.json().user.username, user.username);
+});
+
+test('a taken email gets the same answer as a free one; its owner is told, with no token', async () => {
+  const taken = await signUp(app);
+  const user = await signUp(app);
+  const sentBefore = (await mails()).length;
+  const res = await patch(user.accessToken, {
+    email: taken.email.toUpperCase(),
+    current_password: user.password,
+  });
+  assert.equal(res.statusCode, 200);
+  assert.equal(res.json().user.email, user.email);
+  assert.equal(res.json().user.pending_email, taken.email.toUpperCase());
+  const sent = (await mails()).slice(sentBefore);
+  const warning = sent.find((m) => m.toLowerCase().includes(`to: ${taken.email}`));
+  assert.match(warning ?? '', /^Subject: Someone tried to use this address$/m);
+  assert.doesNotMatch(warning!, /^ {4}\S{43}$/m);
 });
 
 test('PATCH /user refuses an empty body, unknown-only fields and invalid values with 400', async () => {
@@ -157,7 +195,7 @@ test('PATCH /user without a token is a 401, even with an invalid body', async ()
   }
 });
 
-test('an email change stands when the verification mail cannot be sent; the failure is logged', async () => {
+test('an email change stands when a mail cannot be sent; the failure is logged', async () => {
   const broken = await buildTestAuth({ SMTP_URL: 'smtp://127.0.0.1:1' });
   const user = await signUp(broken.app);
   const email = `moved.${user.email}`;
@@ -165,31 +203,82 @@ test('an email change stands when the verification mail cannot be sent; the fail
     method: 'PATCH',
     url: '/accounts/v1/user',
     headers: bearer(user.accessToken),
-    payload: { email },
+    payload: { email, current_password: user.password },
   });
   assert.equal(res.statusCode, 200);
-  assert.equal(res.json().user.email, email);
-  const warning = broken.logs.lines.find((l) => l.includes('verification mail not sent'));
+  assert.equal(res.json().user.pending_email, email);
+  const warning = broken.logs.lines.find((l) => l.includes('email change mail not sent'));
   assert.ok(warning);
   assert.ok(!warning.includes(email));
 });
 
-test('a verification mailed to an earlier address stops working once the email changes', async () => {
+test('a newer email change replaces the pending one, whose token stops working', async () => {
   const user = await signUp(app);
-  const tokenIn = (mail: string) => /^ {4}(\S+)$/m.exec(mail)?.[1];
-  const first = (await mails()).find((m) => m.includes(`To: ${user.email}`));
-  const stale = tokenIn(first!);
-  assert.ok(stale);
-  const moved = await patch(user.accessToken, { email: `elsewhere.${user.email}` });
-  assert.equal(moved.statusCode, 200);
-  const back = await patch(user.accessToken, { email: user.email });
+  const tokenFor = async (to: string) =>
+    /^ {4}(\S+)$/m.exec((await mails()).find((m) => m.includes(`To: ${to}`)) ?? '')?.[1];
+  const verify = (token: string | undefined) =>
+    app.inject({ method: 'POST', url: '/accounts/v1/verify-email', payload: { token } });
+  const [first, second] = [`first.${user.email}`, `second.${user.email}`];
+  for (const email of [first, second]) {
+    const res = await patch(user.accessToken, { email, current_password: user.password });
+    assert.equal(res.json().user.pending_email, email);
+  }
+  assert.equal((await verify(await tokenFor(first))).statusCode, 400);
+  assert.equal((await verify(await tokenFor(second))).statusCode, 204);
+  const me = await app.inject({ url: '/accounts/v1/user', headers: bearer(user.accessToken) });
+  assert.equal(me.json().user.email, second);
+});
+
+test('giving the current address again cancels a pending change', async () => {
+  const user = await signUp(app);
+  const away = `away.${user.email}`;
+  await patch(user.accessToken, { email: away, current_password: user.password });
+  const back = await patch(user.accessToken, {
+    email: user.email,
+    current_password: user.password,
+  });
   assert.equal(back.statusCode, 200);
+  assert.equal(back.json().user.pending_email, null);
+  const token = /^ {4}(\S+)$/m.exec(
+    (await mails()).find((m) => m.includes(`To: ${away}`)) ?? '',
+  )?.[1];
   const verify = await app.inject({
     method: 'POST',
     url: '/accounts/v1/verify-email',
-    payload: { token: stale },
+    payload: { token },
   });
   assert.equal(verify.statusCode, 400);
   const me = await app.inject({ url: '/accounts/v1/user', headers: bearer(user.accessToken) });
-  assert.equal(me.json().user.email_verified, false);
+  assert.equal(me.json().user.email, user.email);
+});
+
+test('email changes are limited per account, and only real changes count', async () => {
+  const limited = await buildTestAuth({ EMAIL_CHANGE_MAX_PER_ACCOUNT: '2' });
+  const user = await signUp(limited.app);
+  const change = (email: string) =>
+    limited.app.inject({
+      method: 'PATCH',
+      url: '/accounts/v1/user',
+      headers: bearer(user.accessToken),
+      payload: { email, current_password: user.password },
+    });
+  assert.equal((await change(user.email.toUpperCase())).statusCode, 200);
+  assert.equal((await change(`one.${user.email}`)).statusCode, 200);
+  assert.equal((await change(`two.${user.email}`)).statusCode, 200);
+  const refused = await change(`three.${user.email}`);
+  assert.equal(refused.statusCode, 429);
+  assert.ok(Number(refused.headers['retry-after']) >= 1);
+  const tooMany = await Promise.all([1, 2, 3].map((i) => change(`burst${i}.${user.email}`)));
+  assert.deepEqual(
+    tooMany.map((r) => r.statusCode),
+    [429, 429, 429],
+  );
+  // Other profile changes are not limited.
+  const bio = await limited.app.inject({
+    method: 'PATCH',
+    url: '/accounts/v1/user',
+    headers: bearer(user.accessToken),
+    payload: { bio: 'still editable' },
+  });
+  assert.equal(bio.statusCode, 200);
 });

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
@@ -9,6 +9,7 @@ import {
   waitReady,
 } from '@platform/launcher';
 import { createTestDatabase } from '@platform/testing';
+import { Agent, fetch as fetchVia } from 'undici';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 
@@ -25,7 +26,7 @@ export interface RunningService {
 export async function startAuthService(
   env: Record<string, string> = {},
   databaseOf?: { databaseUrl: string },
-): Promise<RunningService & { databaseUrl: string }> {
+): Promise<RunningService & { databaseUrl: string; mailDir: string }> {
   const database = databaseOf
     ? { url: databaseOf.databaseUrl, drop: async () => {} }
     : await createTestDatabase();
@@ -57,7 +58,7 @@ export async function startAuthService(
     await stop();
     throw error;
   }
-  return { url, process: child, stop, databaseUrl: database.url };
+  return { url, process: child, stop, databaseUrl: database.url, mailDir };
 }
 
 let counter = 0;
@@ -99,4 +100,69 @@ export async function eventually(check: () => Promise<boolean>, timeoutMs = 10_0
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`condition not met within ${timeoutMs} ms`);
+}
+
+/** Requests whose sockets are bound to `address` (any of 127.0.0.0/8), to act as another client. */
+export function clientAt(address: string) {
+  const dispatcher = new Agent({ localAddress: address });
+  return {
+    post: (url: string, body: unknown, headers: Record<string, string> = {}) =>
+      fetchVia(url, {
+        method: 'POST',
+        dispatcher,
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      }),
+    request: (url: string, init: Omit<Parameters<typeof fetchVia>[1] & object, 'dispatcher'>) =>
+      fetchVia(url, { ...init, dispatcher }),
+    close: () => dispatcher.close(),
+  };
+}
+
+export interface Mail {
+  to: string;
+  subject: string;
+  body: string;
+}
+
+/** The mail the auth service wrote as .eml files to `mailDir` for `to`, oldest first. */
+export async function mailsTo(mailDir: string, to: string): Promise<Mail[]> {
+  const files = (await readdir(mailDir).catch(() => [] as string[])).sort();
+  const mails = await Promise.all(
+    files.map(async (file) => parseMail(await readFile(path.join(mailDir, file), 'utf8'))),
+  );
+  return mails.filter((mail) => mail.to.toLowerCase() === to.toLowerCase());
+}
+
+/** Waits for the `count`th mail to `to` whose subject matches. */
+export async function waitForMail(mailDir: string, to: string, subject: RegExp, count = 1) {
+  let found: Mail[] = [];
+  await eventually(async () => {
+    found = (await mailsTo(mailDir, to)).filter((mail) => subject.test(mail.subject));
+    return found.length >= count;
+  });
+  return found[count - 1]!;
+}
+
+/** The single-use token a mail carries on a line of its own, if any. */
+export const tokenIn = (mail: Mail) => /^ {4}([\w-]{43})$/m.exec(mail.body)?.[1];
+
+function parseMail(eml: string): Mail {
+  const [head = '', ...rest] = eml.split('\n\n');
+  const header = (name: string) =>
+    new RegExp(`^${name}: (.*)$`, 'mi').exec(head)?.[1]?.trim() ?? '';
+  let body = rest.join('\n\n');
+  const encoding = header('Content-Transfer-Encoding').toLowerCase();
+  if (encoding === 'base64') body = Buffer.from(body, 'base64').toString('utf8');
+  if (encoding === 'quoted-printable') {
+    body = Buffer.from(
+      body
+        .replace(/=\n/g, '')
+        .replace(/=([0-9A-F]{2})/g, (_, hex: string) =>
+          String.fromCharCode(Number.parseInt(hex, 16)),
+        ),
+      'latin1',
+    ).toString('utf8');
+  }
+  return { to: header('To'), subject: header('Subject'), body };
 }

@@ -1,4 +1,4 @@
-import { and, eq, gt, isNull } from 'drizzle-orm';
+import { and, eq, gt, isNull, sql } from 'drizzle-orm';
 import { oneTimeTokens } from '../db/schema.ts';
 import type { Executor } from '../events/outbox.ts';
 import { hashSecret, newSecret } from '../sessions/secrets.ts';
@@ -51,6 +51,24 @@ export async function spendOutstandingTokens(db: Executor, userId: string, purpo
         eq(oneTimeTokens.userId, userId),
         eq(oneTimeTokens.purpose, purpose),
         isNull(oneTimeTokens.usedAt),
+      ),
+    );
+}
+
+/**
+ * Spends the user's unused email tokens for every address but `keep` (the current email), so the
+ * link for a replaced or cancelled address change can never complete it.
+ */
+export async function spendEmailTokensExcept(db: Executor, userId: string, keep: string) {
+  await db
+    .update(oneTimeTokens)
+    .set({ usedAt: new Date() })
+    .where(
+      and(
+        eq(oneTimeTokens.userId, userId),
+        eq(oneTimeTokens.purpose, 'verify-email'),
+        isNull(oneTimeTokens.usedAt),
+        sql`lower(${oneTimeTokens.email}) <> lower(${keep})`,
       ),
     );
 }

@@ -27,7 +27,10 @@ export function accountRoutes(app: App, ctx: AuthContext) {
     {
       schema: {
         tags: ['accounts'],
-        summary: 'Confirm the email address with the token mailed to it',
+        summary: 'Confirm an email address with the token mailed to it',
+        description:
+          'A token from registration verifies the email; one from an email change makes the ' +
+          'pending address the email (409 if another account took it meanwhile).',
         body: VerifyEmailBody,
         response: { 204: Type.Null({ description: 'Verified' }) },
       },

@@ -1,15 +1,17 @@
 import { problems } from '@platform/http';
-import { and, eq, sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import type { AuthContext } from '../context.ts';
 import { users } from '../db/schema.ts';
 import type { Executor } from '../events/outbox.ts';
+import { completeEmailChange } from '../users/email-change.ts';
+import { conflictingField } from '../users/repository.ts';
 import { consumeOneTimeToken, issueOneTimeToken } from './one-time-tokens.ts';
 
 const VERIFY_EMAIL_TTL = 24 * 3600;
 
 /**
- * Mails a link that proves the user owns `email`. Called at registration and when the email
- * changes; the token is bound to the address, so a later change makes an old link useless.
+ * Mails a token that proves the user owns `email`, at registration. The token is bound to the
+ * address (an email change mails its own, see users/email-change.ts).
  */
 export async function sendEmailVerification(
   ctx: AuthContext,
@@ -45,19 +47,38 @@ const invalidToken = () =>
   ]);
 
 /**
- * Spends the token and marks the email verified, provided the user's email is still the one the
- * token was mailed to. Both happen in one transaction: a token for an outdated address is
- * refused and stays unspent (it can never succeed anyway).
+ * Spends the token and, in the same transaction, either marks the current email verified or, for
+ * the pending address, makes it the account's email. A token for any other address (one replaced
+ * since) is refused and stays unspent: it can never succeed anyway. When another account took the
+ * pending address meanwhile, nothing changes and the answer is 409.
  */
 export async function verifyEmail(ctx: AuthContext, token: string): Promise<void> {
-  await ctx.db.transaction(async (tx) => {
-    const spent = await consumeOneTimeToken(tx, token, 'verify-email');
-    if (!spent?.email) throw invalidToken();
-    const [verified] = await tx
-      .update(users)
-      .set({ emailVerified: true, updatedAt: new Date() })
-      .where(and(eq(users.id, spent.userId), sql`lower(${users.email}) = lower(${spent.email})`))
-      .returning({ id: users.id });
-    if (!verified) throw invalidToken();
-  });
+  await ctx.db
+    .transaction(async (tx) => {
+      const spent = await consumeOneTimeToken(tx, token, 'verify-email');
+      if (!spent?.email) throw invalidToken();
+      const [user] = await tx
+        .select()
+        .from(users)
+        .where(eq(users.id, spent.userId))
+        .for('no key update');
+      const proves = (address: string | null | undefined) =>
+        address?.toLowerCase() === spent.email!.toLowerCase();
+      if (user && proves(user.email)) {
+        await tx
+          .update(users)
+          .set({ emailVerified: true, updatedAt: new Date() })
+          .where(eq(users.id, user.id));
+      } else if (user && proves(user.pendingEmail)) {
+        await completeEmailChange(tx, user);
+      } else {
+        throw invalidToken();
+      }
+    })
+    .catch((error: unknown) => {
+      if (conflictingField(error) !== 'email') throw error;
+      throw problems.conflict(
+        'The new address now belongs to another account; ask for a change to another address.',
+      );
+    });
 }

@@ -22,6 +22,8 @@ export const users = pgTable(
     id: uuid().primaryKey().defaultRandom(),
     email: text().notNull(),
     emailVerified: boolean('email_verified').notNull().default(false),
+    /** An address asked for but not yet confirmed from its mailbox; `email` stays until then. */
+    pendingEmail: text('pending_email'),
     username: text().notNull(),
     displayName: text('display_name'),
     bio: text(),
@@ -160,7 +162,10 @@ export const oneTimeTokens = pgTable(
   (t) => [index('one_time_tokens_user_idx').on(t.userId, t.purpose)],
 );
 
-/** Failed sign-in counters per account and per client address (brute-force protection). */
+/**
+ * Attempt counters by key in fixed windows (see sessions/counters.ts): failed sign-ins per account,
+ * address and both (brute-force protection), and email change requests per account.
+ */
 export const loginFailures = pgTable('login_failures', {
   key: text().primaryKey(),
   failures: integer().notNull(),

@@ -31,7 +31,10 @@ export function passwordRoutes(app: App, ctx: AuthContext) {
       },
     },
     async (request, reply) => {
-      await changePassword(ctx, request.principal!, request.body, request.log);
+      await changePassword(ctx, request.principal!, request.body, {
+        ip: request.ip,
+        log: request.log,
+      });
       return reply.code(204).send(null);
     },
   );

@@ -8,16 +8,19 @@ import { users } from '../db/schema.ts';
 import { type Executor, recordEvent } from '../events/outbox.ts';
 import { describeError } from '../mail/errors.ts';
 import { publishRevocations } from '../sessions/revocations.ts';
+import { cancelEmailChange } from '../users/email-change.ts';
 import { findUserById } from '../users/repository.ts';
-import { hashPassword, verifyPassword } from './hashing.ts';
+import { hashPassword } from './hashing.ts';
 import { assertAcceptablePassword } from './policy.ts';
+import { confirmPassword } from './reauthenticate.ts';
 import { revokeUserSessions } from './sessions.ts';
 
 type Via = 'change' | 'reset';
 
 /**
  * Stores the new hash and, in the same transaction, revokes sessions (all but `keepSession`),
- * spends pending reset tokens and records the event. Returns what to publish after commit.
+ * spends pending reset tokens, cancels a pending email change (the notice of one tells the owner
+ * to do this) and records the event. Returns what to publish after commit.
  */
 async function storePassword(
   ctx: AuthContext,
@@ -29,6 +32,7 @@ async function storePassword(
     .set({ passwordHash: input.passwordHash, updatedAt: new Date() })
     .where(eq(users.id, input.userId));
   await spendOutstandingTokens(tx, input.userId, 'reset-password');
+  await cancelEmailChange(tx, input.userId);
   const reason = input.via === 'change' ? 'password changed' : 'password reset';
   const revoked = await revokeUserSessions(ctx, tx, input.userId, reason, input.keepSession);
   await recordEvent(tx, 'user.password_changed', { user_id: input.userId, via: input.via });
@@ -39,15 +43,10 @@ export async function changePassword(
   ctx: AuthContext,
   principal: Principal,
   input: { current_password: string; new_password: string },
-  log: FastifyBaseLogger,
+  client: { ip: string; log: FastifyBaseLogger },
 ): Promise<void> {
-  const user = await findUserById(ctx.db, principal.userId);
-  if (!user) throw problems.unauthorized();
-  if (!(await verifyPassword(user.passwordHash, input.current_password))) {
-    throw problems.badRequest('The current password is incorrect.', [
-      { field: 'current_password', message: 'is incorrect' },
-    ]);
-  }
+  const { log } = client;
+  const user = await confirmPassword(ctx, principal.userId, input.current_password, client);
   if (input.new_password === input.current_password) {
     throw problems.badRequest('The new password must differ from the current one.', [
       { field: 'new_password', message: 'must differ from the current password' },

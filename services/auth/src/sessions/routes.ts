@@ -4,19 +4,8 @@ import type { AuthContext } from '../context.ts';
 import { logout, refresh } from './rotation.ts';
 import { LoginBody, LogoutBody, RefreshBody, TokenPair } from './schema.ts';
 import { login } from './service.ts';
-import { createLoginThrottle } from './throttle.ts';
 
 export function sessionRoutes(app: App, ctx: AuthContext) {
-  const throttle = createLoginThrottle(
-    ctx.db,
-    {
-      perAccount: ctx.config.LOGIN_MAX_FAILURES_PER_ACCOUNT,
-      perAddress: ctx.config.LOGIN_MAX_FAILURES_PER_ADDRESS,
-      windowSeconds: ctx.config.LOGIN_FAILURE_WINDOW,
-    },
-    app.metrics,
-  );
-
   app.post(
     '/login',
     {
@@ -37,7 +26,6 @@ export function sessionRoutes(app: App, ctx: AuthContext) {
       }
       return login(
         ctx,
-        throttle,
         { login: identifier, password: body.password },
         {
           ip: request.ip,

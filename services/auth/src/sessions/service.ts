@@ -1,4 +1,5 @@
 import { problems } from '@platform/http';
+import { and, eq, gt, sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { AuthContext } from '../context.ts';
 import { refreshTokens, sessions } from '../db/schema.ts';
@@ -11,12 +12,15 @@ import {
   type UserRow,
 } from '../users/repository.ts';
 import { newSecret } from './secrets.ts';
-import type { LoginThrottle } from './throttle.ts';
+import { tooManyFailures } from './throttle.ts';
 
 export interface ClientInfo {
   ip: string;
   userAgent: string | undefined;
 }
+
+/** Matches no session: an unknown account is looked up too, so its answer takes as long. */
+const NO_USER = '00000000-0000-0000-0000-000000000000';
 
 /** One response for every login failure: same status, same body, about the same time. */
 const invalidCredentials = () =>
@@ -24,7 +28,6 @@ const invalidCredentials = () =>
 
 export async function login(
   ctx: AuthContext,
-  throttle: LoginThrottle,
   input: { login: string; password: string },
   client: ClientInfo & { log: FastifyBaseLogger },
 ) {
@@ -32,28 +35,43 @@ export async function login(
   // A known account is counted by its id, so guesses by email and by username share one limit;
   // an unknown one by what was typed, so it locks exactly like a real one would.
   const account = user ? `user:${user.id}` : `unknown:${input.login.toLowerCase()}`;
-  const refusal = await throttle.check(account, client.ip);
+  const refusal = await ctx.throttle.check(account, client.ip, () =>
+    signedInFrom(ctx, user?.id ?? NO_USER, client.ip),
+  );
   if (refusal) {
     client.log.warn({ scope: refusal.scope }, 'sign-in refused: too many failures');
-    throw problems.tooManyRequests(
-      refusal.retryAfter,
-      'Too many failed sign-ins; try again later.',
-    );
+    throw tooManyFailures(refusal);
   }
 
   const valid = user
     ? await verifyPassword(user.passwordHash, input.password)
     : await burnVerification(input.password).then(() => false);
   if (!user || !valid) {
-    await throttle.recordFailure(account, client.ip);
+    await ctx.throttle.recordFailure(account, client.ip);
     throw invalidCredentials();
   }
-  await throttle.recordSuccess(account);
+  await ctx.throttle.recordSuccess(account, client.ip);
   return ctx.db.transaction(async (tx) => {
     const tokens = await startSession(ctx, tx, user, client);
     await recordEvent(tx, 'user.logged_in', { user_id: user.id, session_id: tokens.sessionId });
     return tokens.response;
   });
+}
+
+/** Whether the user opened a session from this address within a session's lifetime. */
+export async function signedInFrom(ctx: AuthContext, userId: string, ip: string) {
+  const [row] = await ctx.db
+    .select({ one: sql`1` })
+    .from(sessions)
+    .where(
+      and(
+        eq(sessions.userId, userId),
+        eq(sessions.ip, ip),
+        gt(sessions.createdAt, new Date(Date.now() - ctx.config.SESSION_TTL * 1000)),
+      ),
+    )
+    .limit(1);
+  return Boolean(row);
 }
 
 /** Opens a session and returns its first token pair. */

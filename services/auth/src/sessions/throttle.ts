@@ -1,24 +1,35 @@
-import { eq, inArray, sql } from 'drizzle-orm';
-import { Counter } from 'prom-client';
+import { problems } from '@platform/http';
+import { eq } from 'drizzle-orm';
+import { Counter, type Registry } from 'prom-client';
 import type { Db } from '../db/index.ts';
 import { loginFailures } from '../db/schema.ts';
+import { countAttempt, lockedFor } from './counters.ts';
 
 export interface ThrottleLimits {
+  /** Failures per account from one address: what a guesser meets first. */
+  perAccountAddress: number;
+  /** Failures per account from all addresses together: the ceiling for distributed guessing. */
   perAccount: number;
+  /** Failures per address over all accounts: one address trying many accounts. */
   perAddress: number;
   windowSeconds: number;
 }
 
+export type ThrottleScope = 'account_address' | 'account' | 'address';
+export interface Refusal {
+  scope: ThrottleScope;
+  retryAfter: number;
+}
+
 /**
- * Counts failed sign-ins per account and per client address in PostgreSQL, so every replica
- * sees the same counts. Unknown accounts are counted like real ones: a lockout must not reveal
- * which emails exist.
+ * Failed password checks (sign-in and re-authentication), counted per account and address, per
+ * account and per address. An attacker's failures lock out only the attacker's address: the
+ * owner signing in from elsewhere is unaffected. Guesses spread over many addresses reach the
+ * per-account ceiling, which refuses every address except those the account has signed in from
+ * before, so the owner keeps access from a known place. Unknown accounts are counted like real
+ * ones: a lockout must not reveal which emails exist.
  */
-export function createLoginThrottle(
-  db: Db,
-  limits: ThrottleLimits,
-  registry: import('prom-client').Registry,
-) {
+export function createLoginThrottle(db: Db, limits: ThrottleLimits, registry: Registry) {
   const failures = new Counter({
     name: 'auth_login_failures_total',
     help: 'Failed sign-in attempts',
@@ -30,27 +41,40 @@ export function createLoginThrottle(
     labelNames: ['scope'] as const,
     registers: [registry],
   });
+  // An address never contains "|", so the pair key cannot be read two ways.
   const keys = (account: string, address: string) =>
     [
+      {
+        key: `account-address:${account}|${address}`,
+        limit: limits.perAccountAddress,
+        scope: 'account_address',
+      },
       { key: `account:${account}`, limit: limits.perAccount, scope: 'account' },
       { key: `address:${address}`, limit: limits.perAddress, scope: 'address' },
     ] as const;
 
   return {
-    /** The scope that is locked and for how many seconds, or undefined when the caller may try. */
+    /**
+     * The scope that refuses this attempt and for how long, or undefined when it may go ahead.
+     * `knownAddress` says whether the account has signed in from this address before; it is
+     * asked only when the per-account ceiling is reached.
+     */
     async check(
       account: string,
       address: string,
-    ): Promise<{ scope: 'account' | 'address'; retryAfter: number } | undefined> {
-      const rows = await db
-        .select()
-        .from(loginFailures)
-        .where(inArray(loginFailures.key, [`account:${account}`, `address:${address}`]));
-      let refusal: { scope: 'account' | 'address'; retryAfter: number } | undefined;
-      for (const { key, scope } of keys(account, address)) {
-        const until = rows.find((r) => r.key === key)?.lockedUntil?.getTime() ?? 0;
-        const wait = Math.ceil((until - Date.now()) / 1000);
-        if (wait > 0 && wait > (refusal?.retryAfter ?? 0)) refusal = { scope, retryAfter: wait };
+      knownAddress: () => Promise<boolean>,
+    ): Promise<Refusal | undefined> {
+      const scopes = keys(account, address);
+      const locked = await lockedFor(
+        db,
+        scopes.map((s) => s.key),
+      );
+      let refusal: Refusal | undefined;
+      for (const { key, scope } of scopes) {
+        const wait = locked.get(key) ?? 0;
+        if (wait <= (refusal?.retryAfter ?? 0)) continue;
+        if (scope === 'account' && (await knownAddress())) continue;
+        refusal = { scope, retryAfter: wait };
       }
       if (refusal) throttled.inc({ scope: refusal.scope });
       return refusal;
@@ -58,32 +82,26 @@ export function createLoginThrottle(
 
     async recordFailure(account: string, address: string): Promise<void> {
       failures.inc();
-      const window = limits.windowSeconds;
       for (const { key, limit } of keys(account, address)) {
-        // One statement: start a new window when the old one has passed, else count, and lock
-        // until the window's end once the limit is reached.
-        await db.execute(sql`
-          insert into login_failures (key, failures, window_started_at, locked_until)
-          values (${key}, 1, now(),
-                  case when 1 >= ${limit} then now() + make_interval(secs => ${window}) end)
-          on conflict (key) do update set
-            failures = case when login_failures.window_started_at < now() - make_interval(secs => ${window})
-                            then 1 else login_failures.failures + 1 end,
-            window_started_at = case when login_failures.window_started_at < now() - make_interval(secs => ${window})
-                            then now() else login_failures.window_started_at end,
-            locked_until = case
-              when login_failures.window_started_at >= now() - make_interval(secs => ${window})
-                   and login_failures.failures + 1 >= ${limit}
-              then now() + make_interval(secs => ${window})
-              else login_failures.locked_until end`);
+        await countAttempt(db, key, limit, limits.windowSeconds);
       }
     },
 
-    /** A success clears the account's count (not the address's: one good password from an attacker's address must not reset it). */
-    async recordSuccess(account: string): Promise<void> {
-      await db.delete(loginFailures).where(eq(loginFailures.key, `account:${account}`));
+    /**
+     * A success clears the count of this account from this address only. The per-account count
+     * stays, so signing in now and then does not give a distributed guesser a fresh allowance,
+     * and so does the address's: one good password from an attacker's address must not reset it.
+     */
+    async recordSuccess(account: string, address: string): Promise<void> {
+      await db
+        .delete(loginFailures)
+        .where(eq(loginFailures.key, `account-address:${account}|${address}`));
     },
   };
 }
 
 export type LoginThrottle = ReturnType<typeof createLoginThrottle>;
+
+/** The 429 for a refused attempt; the same body whatever the scope, so it reveals nothing. */
+export const tooManyFailures = (refusal: Refusal) =>
+  problems.tooManyRequests(refusal.retryAfter, 'Too many failed sign-ins; try again later.');

@@ -1,5 +1,5 @@
-import { and, asc, eq, exists, ilike, inArray, or, type SQL, sql } from 'drizzle-orm';
-import { roles, userRoles, users } from '../db/schema.ts';
+import { and, asc, eq, exists, gt, ilike, inArray, isNull, or, type SQL, sql } from 'drizzle-orm';
+import { roles, sessions, userRoles, users } from '../db/schema.ts';
 import type { Executor } from '../events/outbox.ts';
 import type { UserCursor } from './cursor.ts';
 import type { UserRow } from './repository.ts';
@@ -61,7 +61,29 @@ export async function existingRoles(db: Executor, names: string[]): Promise<Set<
   return new Set(rows.map((r) => r.name));
 }
 
-/** Locks the user's row so that concurrent role changes of one user run one after the other. */
+/**
+ * Held to commit: role changes run one at a time. They are rare, and each reads state another
+ * may be changing: its caller's session and roles, and how many admins are left.
+ */
+export async function lockRoleChanges(db: Executor): Promise<void> {
+  await db.execute(sql`select pg_advisory_xact_lock(hashtext('user-roles'))`);
+}
+
+export async function sessionIsLive(db: Executor, sessionId: string): Promise<boolean> {
+  const [row] = await db
+    .select({ id: sessions.id })
+    .from(sessions)
+    .where(
+      and(
+        eq(sessions.id, sessionId),
+        isNull(sessions.revokedAt),
+        gt(sessions.expiresAt, new Date()),
+      ),
+    );
+  return Boolean(row);
+}
+
+/** Whether the user exists, with the row locked against a concurrent delete. */
 export async function lockUser(db: Executor, id: string): Promise<boolean> {
   const [row] = await db
     .select({ id: users.id })
@@ -71,17 +93,12 @@ export async function lockUser(db: Executor, id: string): Promise<boolean> {
   return Boolean(row);
 }
 
-/**
- * The ids of all admins, with their admin rows locked in one order. A concurrent demotion waits
- * here and then sees the other's removal, so two demotions cannot each count the other admin.
- */
-export async function lockAdmins(db: Executor): Promise<string[]> {
+/** The ids of all admins; role changes run one at a time (lockRoleChanges), so this stays true. */
+export async function adminIds(db: Executor): Promise<string[]> {
   const rows = await db
     .select({ userId: userRoles.userId })
     .from(userRoles)
-    .where(eq(userRoles.role, 'admin'))
-    .orderBy(asc(userRoles.userId))
-    .for('update');
+    .where(eq(userRoles.role, 'admin'));
   return rows.map((r) => r.userId);
 }
 

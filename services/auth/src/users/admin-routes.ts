@@ -31,7 +31,10 @@ export function adminUserRoutes(app: App, ctx: AuthContext) {
       onRequest: manageUsers,
       schema: {
         tags: ['admin'],
-        summary: "Replace a user's roles; effective in their tokens at the next refresh",
+        summary: "Replace a user's roles",
+        description:
+          'Taking a role away signs the user out everywhere (their tokens are refused within a ' +
+          'second); roles given show in their tokens at the next refresh.',
         security: bearer,
         params: UserIdParams,
         body: SetRolesBody,
@@ -39,7 +42,13 @@ export function adminUserRoutes(app: App, ctx: AuthContext) {
       },
     },
     async (request) => {
-      const user = await setRoles(ctx, request.params.id, request.body.roles);
+      const user = await setRoles(
+        ctx,
+        request.principal!,
+        request.params.id,
+        request.body.roles,
+        request.log,
+      );
       request.log.info(
         { user_id: user.id, roles: user.roles, by: request.principal!.userId },
         'roles changed',

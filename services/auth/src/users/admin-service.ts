@@ -1,15 +1,22 @@
+import type { Principal } from '@platform/auth';
 import { type FieldError, problems } from '@platform/http';
+import type { FastifyBaseLogger } from 'fastify';
 import type { AuthContext } from '../context.ts';
+import type { Executor } from '../events/outbox.ts';
+import { revokeUserSessions } from '../passwords/sessions.ts';
+import { publishRevocations } from '../sessions/revocations.ts';
 import {
+  adminIds,
   currentRoles,
   existingRoles,
   findUsers,
-  lockAdmins,
+  lockRoleChanges,
   lockUser,
   replaceRoles,
+  sessionIsLive,
 } from './admin-repository.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
-import { toUserView, withAccess } from './repository.ts';
+import { rolesAndPermissions, toUserView, withAccess } from './repository.ts';
 import { getUser } from './service.ts';
 
 export async function listUsers(
@@ -39,21 +46,33 @@ export async function listUsers(
 }
 
 /**
- * Replaces the user's roles. Tokens already issued keep their roles until they are refreshed;
- * the returned user shows the new ones.
+ * Replaces the user's roles. Taking any role away revokes every session of the user in the same
+ * transaction (published like a logout), so a token carrying the old roles is refused at once;
+ * giving roles revokes nothing and shows in their tokens at the next refresh.
  */
-export async function setRoles(ctx: AuthContext, userId: string, roles: string[]) {
+export async function setRoles(
+  ctx: AuthContext,
+  actor: Principal,
+  userId: string,
+  roles: string[],
+  log: FastifyBaseLogger,
+) {
   const known = await existingRoles(ctx.db, roles);
   const unknown: FieldError[] = roles.flatMap((role, i) =>
     known.has(role) ? [] : [{ field: `roles.${i}`, message: `"${role}" is not a role` }],
   );
   if (unknown.length > 0) throw problems.badRequest('Some roles do not exist.', unknown);
 
-  await ctx.db.transaction(async (tx) => {
+  const revoked = await ctx.db.transaction(async (tx) => {
+    // Role changes take turns, and each checks its caller against the database: a request made
+    // with an admin's token while that admin is being demoted runs after the demotion commits,
+    // and is refused then, even on a replica that has not heard of the revocation yet.
+    await lockRoleChanges(tx);
+    await assertMayManageUsers(tx, actor);
     if (!(await lockUser(tx, userId))) throw problems.notFound('The user does not exist.');
     const from = await currentRoles(tx, userId);
     if (from.includes('admin') && !roles.includes('admin')) {
-      const admins = await lockAdmins(tx);
+      const admins = await adminIds(tx);
       if (!admins.some((id) => id !== userId)) {
         throw problems.conflict('The last admin cannot lose the admin role.', [
           { field: 'roles', message: 'must include admin: this user is the last admin' },
@@ -61,6 +80,16 @@ export async function setRoles(ctx: AuthContext, userId: string, roles: string[]
       }
     }
     await replaceRoles(tx, userId, from, roles);
+    const shrunk = from.some((role) => !roles.includes(role));
+    return shrunk ? revokeUserSessions(ctx, tx, userId, 'roles reduced') : [];
   });
+  await publishRevocations(ctx.revocations, revoked, log);
   return getUser(ctx, userId);
+}
+
+/** The caller's session is still live and their roles, as stored now, grant users:manage. */
+async function assertMayManageUsers(tx: Executor, actor: Principal) {
+  if (!(await sessionIsLive(tx, actor.sessionId))) throw problems.unauthorized();
+  const { permissions } = await rolesAndPermissions(tx, actor.userId);
+  if (!permissions.includes('users:manage')) throw problems.forbidden();
 }

@@ -108,6 +108,7 @@ export function toUserView({ user, roles, permissions }: UserWithAccess, publicU
     id: user.id,
     email: user.email,
     email_verified: user.emailVerified,
+    pending_email: user.pendingEmail,
     username: user.username,
     display_name: user.displayName,
     bio: user.bio,

@@ -27,14 +27,21 @@ export function userRoutes(app: App, ctx: AuthContext) {
       onRequest: app.authenticate,
       schema: {
         tags: ['users'],
-        summary: "Change the signed-in user's profile; a new email must be verified again",
+        summary: "Change the signed-in user's profile",
+        description:
+          'An email change needs `current_password` and stays in `pending_email` until the token ' +
+          'mailed to the new address is sent to `POST /verify-email`; the current address is told. ' +
+          'Wrong passwords are throttled like sign-ins (429); email changes are limited per account.',
         security: bearer,
         body: UpdateUserBody,
         response: { 200: UserEnvelope },
       },
     },
     async (request) => ({
-      user: await updateUser(ctx, request.principal!.userId, request.body, request.log),
+      user: await updateUser(ctx, request.principal!.userId, request.body, {
+        ip: request.ip,
+        log: request.log,
+      }),
     }),
   );
 }

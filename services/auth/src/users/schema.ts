@@ -13,6 +13,9 @@ export const User = Type.Object({
   id: Type.String({ format: 'uuid' }),
   email: Type.String(),
   email_verified: Type.Boolean(),
+  pending_email: Type.Union([Type.String(), Type.Null()], {
+    description: 'A new address waiting to be confirmed from its mailbox',
+  }),
   username: Type.String(),
   display_name: Type.Union([Type.String(), Type.Null()]),
   bio: Type.Union([Type.String(), Type.Null()]),
@@ -32,6 +35,9 @@ export const UpdateUserBody = Type.Object(
   {
     username: Type.Optional(Username),
     email: Type.Optional(Email),
+    current_password: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 256, description: 'Required with email' }),
+    ),
     display_name: Type.Optional(
       nullableText(100, {
         pattern: '^[^\\u0000-\\u001f\\u007f]*$',

@@ -1,10 +1,10 @@
 import { problems } from '@platform/http';
 import { eq } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
-import { spendOutstandingTokens } from '../accounts/one-time-tokens.ts';
-import { sendEmailVerification } from '../accounts/verification.ts';
 import type { AuthContext } from '../context.ts';
 import { users } from '../db/schema.ts';
+import { confirmPassword } from '../passwords/reauthenticate.ts';
+import { assertEmailChangeAllowed, sendMails, stageEmailChange } from './email-change.ts';
 import {
   conflictingField,
   loadUserWithAccess,
@@ -21,6 +21,7 @@ export async function getUser(ctx: AuthContext, userId: string) {
 export interface ProfileChanges {
   username?: string;
   email?: string;
+  current_password?: string;
   display_name?: string | null;
   bio?: string | null;
 }
@@ -28,17 +29,30 @@ export interface ProfileChanges {
 /** Blank text means "not set": storing whitespace would show an empty name. */
 const textOrNull = (value: string | null) => (value?.trim() ? value.trim() : null);
 
+/**
+ * Changes the profile. An email change needs the current password and only becomes pending (see
+ * email-change.ts): a stolen access token must not be enough to move the account elsewhere.
+ */
 export async function updateUser(
   ctx: AuthContext,
   userId: string,
-  changes: ProfileChanges,
-  log: FastifyBaseLogger,
+  { current_password: password, ...changes }: ProfileChanges,
+  client: { ip: string; log: FastifyBaseLogger },
 ) {
   // Unknown properties are stripped by validation, so a body of only those arrives empty here.
   if (Object.keys(changes).length === 0) {
     throw problems.badRequest('Give at least one of username, email, display_name or bio.');
   }
-  const { user, emailChanged } = await ctx.db
+  if (changes.email !== undefined) {
+    if (password === undefined) {
+      throw problems.badRequest('Changing the email needs the current password.', [
+        { field: 'current_password', message: 'is required to change the email' },
+      ]);
+    }
+    await assertEmailChangeAllowed(ctx, userId);
+    await confirmPassword(ctx, userId, password, client);
+  }
+  const { user, mails } = await ctx.db
     .transaction(async (tx) => {
       const [current] = await tx
         .select()
@@ -46,15 +60,15 @@ export async function updateUser(
         .where(eq(users.id, userId))
         .for('no key update');
       if (!current) throw problems.notFound('The user does not exist.');
-      // Another spelling of the same address (case) keeps the proof of ownership.
-      const emailChanged =
-        changes.email !== undefined && changes.email.toLowerCase() !== current.email.toLowerCase();
+      const email =
+        changes.email === undefined
+          ? undefined
+          : await stageEmailChange(ctx, tx, current, changes.email);
       const [updated] = await tx
         .update(users)
         .set({
           ...(changes.username !== undefined ? { username: changes.username } : {}),
-          ...(changes.email !== undefined ? { email: changes.email } : {}),
-          ...(emailChanged ? { emailVerified: false } : {}),
+          ...email?.columns,
           ...(changes.display_name !== undefined
             ? { displayName: textOrNull(changes.display_name) }
             : {}),
@@ -63,11 +77,10 @@ export async function updateUser(
         })
         .where(eq(users.id, userId))
         .returning();
-      // A link mailed to an earlier address would come back to life if the user returned to it.
-      if (emailChanged) await spendOutstandingTokens(tx, userId, 'verify-email');
-      return { user: updated!, emailChanged };
+      return { user: updated!, mails: email?.mails ?? [] };
     })
     .catch((error: unknown) => {
+      // Only the username can clash here: a new email is pending, and checked at confirmation.
       const field = conflictingField(error);
       if (field) {
         throw problems.conflict(`That ${field} is already taken.`, [
@@ -76,17 +89,8 @@ export async function updateUser(
       }
       throw error;
     });
-  if (emailChanged) {
-    // After commit: the profile change stands even when the mail cannot be sent; the user can
-    // ask for another verification later.
-    try {
-      await sendEmailVerification(ctx, ctx.db, user);
-    } catch (error) {
-      // Only the error's kind: mail errors may quote the address or the message with its token.
-      const { name, code } = error as { name?: string; code?: string };
-      log.warn({ user_id: user.id, error: { name, code } }, 'verification mail not sent');
-    }
-  }
+  // After commit: the change stands even when a mail cannot be sent.
+  await sendMails(ctx, mails, client.log);
   return toUserView(
     { user, ...(await rolesAndPermissions(ctx.db, userId)) },
     ctx.config.PUBLIC_URL,

@@ -1,0 +1,44 @@
+import { inArray, sql } from 'drizzle-orm';
+import { loginFailures } from '../db/schema.ts';
+import type { Executor } from '../events/outbox.ts';
+
+/**
+ * Counts one attempt under `key` in a fixed window and, once `limit` is reached, locks the key
+ * until `windowSeconds` from now. Kept in PostgreSQL so that every replica sees the same counts.
+ * One statement: a window that has passed starts over at 1. Returns the count in the window.
+ */
+export async function countAttempt(
+  db: Executor,
+  key: string,
+  limit: number,
+  windowSeconds: number,
+): Promise<number> {
+  const { rows } = await db.execute<{ failures: number }>(sql`
+    insert into login_failures (key, failures, window_started_at, locked_until)
+    values (${key}, 1, now(),
+            case when 1 >= ${limit} then now() + make_interval(secs => ${windowSeconds}) end)
+    on conflict (key) do update set
+      failures = case when login_failures.window_started_at < now() - make_interval(secs => ${windowSeconds})
+                      then 1 else login_failures.failures + 1 end,
+      window_started_at = case when login_failures.window_started_at < now() - make_interval(secs => ${windowSeconds})
+                      then now() else login_failures.window_started_at end,
+      locked_until = case
+        when login_failures.window_started_at < now() - make_interval(secs => ${windowSeconds})
+        then case when 1 >= ${limit} then now() + make_interval(secs => ${windowSeconds}) end
+        when login_failures.failures + 1 >= ${limit}
+        then now() + make_interval(secs => ${windowSeconds})
+        else login_failures.locked_until end
+    returning failures`);
+  return rows[0]!.failures;
+}
+
+/** Seconds each of `keys` stays locked (only the locked ones are in the map). */
+export async function lockedFor(db: Executor, keys: string[]): Promise<Map<string, number>> {
+  const rows = await db.select().from(loginFailures).where(inArray(loginFailures.key, keys));
+  const locked = new Map<string, number>();
+  for (const row of rows) {
+    const wait = Math.ceil(((row.lockedUntil?.getTime() ?? 0) - Date.now()) / 1000);
+    if (wait > 0) locked.set(row.key, wait);
+  }
+  return locked;
+}
