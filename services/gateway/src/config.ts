@@ -22,8 +22,10 @@ export const ConfigSchema = Type.Object({
   HOST: Env.host(),
   LOG_LEVEL: Env.logLevel(),
 
-  // Routing: a path prefix per service and its instances (see routes.ts). The three below are
-  // shorthands for `/accounts`, `/main` and `/analytics`; ROUTES adds any other service.
+  // Routing: a path prefix per service and its instances (see proxy/table.ts). ROUTES is the
+  // table; npm start, Compose and Kubernetes derive it from services/*/service.json. The three
+  // below are deprecated shorthands for `/accounts`, `/main` and `/analytics`, kept for callers
+  // (and tests) that still set them.
   AUTH_URLS: Type.Optional(urlList()),
   MAIN_URLS: Type.Optional(urlList()),
   ANALYTICS_URLS: Type.Optional(urlList()),
