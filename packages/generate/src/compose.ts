@@ -71,6 +71,10 @@ export function generateCompose(root: string, services: readonly Service[]): Gen
     const env: string[] = [`SERVICE_NAME: ${s.name}`];
     const values: string[] = [];
     if (s.node_options.length) env.push(`NODE_OPTIONS: ${scalar(s.node_options.join(' '))}`);
+    if (s.metrics_port) {
+      env.push('# Its own /metrics, for a scraper inside these networks: published nowhere.');
+      env.push(`METRICS_PORT: ${s.metrics_port}`);
+    }
     if (s.database) {
       const variable = databasePasswordVariable(s.name);
       env.push(

@@ -60,6 +60,7 @@ function serviceFile(
       ? [`{ name: NODE_OPTIONS, value: ${scalar(s.node_options.join(' '))} }`]
       : []),
     `{ name: PORT, value: "${PORT}" }`,
+    ...(s.metrics_port ? [`{ name: METRICS_PORT, value: "${s.metrics_port}" }`] : []),
     '{ name: HOST, value: 0.0.0.0 }',
   ];
   for (const name of ['LOG_LEVEL', ...s.settings.platform]) {
@@ -99,7 +100,7 @@ ${autoscale ? '  # No replicas: the HorizontalPodAutoscaler owns the count.\n' :
       labels: ${labels}
       annotations:
         prometheus.io/scrape: "true"
-        prometheus.io/port: "${PORT}"
+${s.metrics_port ? '        # Its own port: the Service and the ingress expose only the service port.\n' : ''}        prometheus.io/port: "${s.metrics_port ?? PORT}"
         prometheus.io/path: /metrics
     spec:
       automountServiceAccountToken: false
@@ -123,7 +124,7 @@ ${autoscale ? '  # No replicas: the HorizontalPodAutoscaler owns the count.\n' :
           imagePullPolicy: IfNotPresent
           ports:
             - { name: http, containerPort: ${PORT}, protocol: TCP }
-          # What services/${s.name}/service.json declares, and nothing else.
+${s.metrics_port ? `            - { name: metrics, containerPort: ${s.metrics_port}, protocol: TCP }\n` : ''}          # What services/${s.name}/service.json declares, and nothing else.
           env:
 ${env.map((e) => `            - ${e}\n`).join('')}${envFrom.length ? `          envFrom:\n${envFrom.map((e) => `            - ${e}\n`).join('')}` : ''}          resources:
             requests: ${flow(requests)}

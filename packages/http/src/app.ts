@@ -15,6 +15,7 @@ import { registerHealth } from './health.ts';
 import { loggerOptions } from './logging.ts';
 import { registerMetrics } from './metrics.ts';
 import { registerProblemHandlers } from './problem.ts';
+import { registerWireRules } from './wire.ts';
 
 export type App = FastifyInstance<
   RawServerDefault,
@@ -38,7 +39,21 @@ export interface AppOptions {
   logger?: FastifyServerOptions['loggerInstance'];
   /** Trust X-Forwarded-For from these proxies (the gateway). */
   trustProxy?: FastifyServerOptions['trustProxy'];
+  /** Serve `/metrics` on this app's port (default); the gateway serves it on a port of its own. */
+  metricsRoute?: boolean;
+  /** How long a client may take to send its request; Node's and Fastify's defaults otherwise. */
+  clientTimeouts?: ClientTimeouts;
 }
+
+export interface ClientTimeouts {
+  /** The request headers must be in within this. */
+  headersMs: number;
+  /** The whole request, headers and body, must be in within this. */
+  requestMs: number;
+}
+
+/** How often Node looks for requests past those timeouts (its default is 30 s). */
+const TIMEOUT_CHECK_MS = 1000;
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
@@ -46,6 +61,19 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/;
 function requestId(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+function serverTimeouts({ headersMs, requestMs }: ClientTimeouts) {
+  // Node refuses a headers timeout longer than the request's.
+  const headersTimeout = Math.min(headersMs, requestMs);
+  return {
+    requestTimeout: requestMs,
+    http: {
+      headersTimeout,
+      requestTimeout: requestMs,
+      connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_MS, headersTimeout),
+    },
+  };
 }
 
 /**
@@ -61,6 +89,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     logController: new LogController({ requestIdLogLabel: 'request_id' }),
     bodyLimit: options.bodyLimit ?? 256 * 1024,
     trustProxy: options.trustProxy ?? false,
+    ...(options.clientTimeouts ? serverTimeouts(options.clientTimeouts) : {}),
     ajv: {
       customOptions: {
         allErrors: true,
@@ -79,8 +108,9 @@ export async function createApp(options: AppOptions): Promise<App> {
   });
 
   registerProblemHandlers(app);
+  registerWireRules(app);
   registerHealth(app);
-  registerMetrics(app, options.name);
+  registerMetrics(app, options.name, options.metricsRoute ?? true);
 
   if (options.prefix) {
     await app.register(swagger, {

@@ -1,4 +1,4 @@
-export { type App, type AppOptions, createApp } from './app.ts';
+export { type App, type AppOptions, type ClientTimeouts, createApp } from './app.ts';
 export type { ReadinessCheck } from './health.ts';
 export { loggerOptions, redactPaths } from './logging.ts';
 export { type FieldError, HttpProblem, problems, sendProblem } from './problem.ts';

@@ -9,7 +9,7 @@ declare module 'fastify' {
 }
 
 /** Default process metrics, a request duration histogram by route and status, and `/metrics`. */
-export function registerMetrics(app: FastifyInstance, service: string) {
+export function registerMetrics(app: FastifyInstance, service: string, route: boolean) {
   const registry = new Registry();
   registry.setDefaultLabels({ service });
   collectDefaultMetrics({ register: registry });
@@ -32,6 +32,7 @@ export function registerMetrics(app: FastifyInstance, service: string) {
     );
   });
 
+  if (!route) return;
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
     reply.type(registry.contentType);
     return registry.metrics();

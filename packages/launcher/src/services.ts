@@ -41,8 +41,9 @@ export const HOST = '127.0.0.1';
 export function serviceVariables(services: readonly Service[]): string[] {
   return [
     ...new Set([
-      // NODE_OPTIONS is left alone: the user's own (say --inspect) still reaches every service.
-      ...IMPLICIT_SETTINGS.filter((name) => name !== 'NODE_OPTIONS'),
+      // Left alone: the user's own NODE_OPTIONS (say --inspect) and METRICS_PORT (npm start sets
+      // none) still reach the services.
+      ...IMPLICIT_SETTINGS.filter((name) => name !== 'NODE_OPTIONS' && name !== 'METRICS_PORT'),
       ...Object.keys(PLATFORM_SETTINGS),
       // <NAME>_URLS: the gateway's older per-service route settings, which ROUTES replaces.
       ...services.flatMap((s) => [urlSetting(s.name), `${urlSetting(s.name)}S`]),

@@ -29,4 +29,6 @@ export const IMPLICIT_SETTINGS = [
   'SERVICE_NAME',
   'DATABASE_URL',
   'NODE_OPTIONS',
+  /** Set only where a manifest has metrics_port. */
+  'METRICS_PORT',
 ] as const;

@@ -68,6 +68,8 @@ export const ManifestSchema = Type.Object(
     ),
     /** Permissions its API checks; auth grants them to roles. */
     permissions: Type.Optional(Type.Array(Permission)),
+    /** Its own `/metrics` is served on this port (METRICS_PORT) instead of the service port: Compose and Kubernetes set it and Prometheus scrapes it there; `npm start` leaves it unset. */
+    metrics_port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
     /** Node.js flags, in `npm start`, Compose and Kubernetes alike. */
     node_options: Type.Optional(Type.Array(Type.String({ pattern: '^--[a-z]' }))),
     compose: Type.Optional(

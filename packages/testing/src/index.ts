@@ -39,4 +39,5 @@ export function logCapture(): { stream: Writable; lines: string[]; text(): strin
 }
 export { startInflux, type TestInflux } from './influx.ts';
 export { type NginxOptions, renderConfig, startNginx, type TestNginx } from './nginx.ts';
+export { type RawAnswer, sendBody, sendBodyRepeatedly } from './raw-http.ts';
 export { startRedis, type TestRedis } from './redis.ts';

@@ -6,11 +6,13 @@ import { Redis } from 'ioredis';
 import { Pool } from 'undici';
 import { type Config, splitList } from './config.ts';
 import { docsRoutes } from './docs/routes.ts';
+import { capConnections } from './edge/connections.ts';
 import { rateLimits, strictRoutes } from './edge/rate-limits.ts';
 import { security } from './edge/security.ts';
 import { healthRoutes } from './health/routes.ts';
 import { accessLog } from './observe/access.ts';
 import { gatewayMetrics } from './observe/metrics.ts';
+import { serveMetrics } from './observe/metrics-port.ts';
 import { pollHealth } from './proxy/active-health.ts';
 import { type Balancer, createBalancer } from './proxy/balancer.ts';
 import { discover, type Lookup, systemLookup } from './proxy/discovery.ts';
@@ -37,8 +39,14 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     logLevel: config.LOG_LEVEL,
     bodyLimit: config.BODY_LIMIT,
     trustProxy: splitList(config.TRUST_PROXY),
+    metricsRoute: false,
+    clientTimeouts: {
+      headersMs: config.CLIENT_HEADERS_TIMEOUT_MS,
+      requestMs: config.CLIENT_REQUEST_TIMEOUT * 1000,
+    },
     ...(options.logger ? { logger: options.logger } : {}),
   });
+  if (config.METRICS_PORT !== undefined) serveMetrics(app, config.METRICS_PORT, config.HOST);
   const connect = (origin: string) =>
     new Pool(origin, {
       connections: 128,
@@ -65,6 +73,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await discovery.refresh();
   const stopPolling = pollHealth([...balancers.values()], config.HEALTH_INTERVAL_MS);
   const metrics = gatewayMetrics(app.metrics, balancers);
+  capConnections(app.server, {
+    perAddress: config.MAX_CONNECTIONS_PER_ADDRESS,
+    trustedProxies: splitList(config.TRUST_PROXY),
+    refused: metrics.connectionsRefused,
+  });
 
   // First, so that even a refused request carries security and CORS headers.
   await security(app, { corsOrigins: config.CORS_ORIGINS });
@@ -109,6 +122,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       headersMs: config.UPSTREAM_TIMEOUT * 1000,
       totalMs: config.UPSTREAM_TOTAL_TIMEOUT * 1000,
     },
+    bodies: { idleMs: config.CLIENT_BODY_TIMEOUT_MS, totalBytes: config.BODY_BUFFER_TOTAL },
     exact: strictRoutes(config),
   });
 

@@ -72,6 +72,23 @@ export const ConfigSchema = Type.Object({
   BODY_LIMIT: bytes(1024 * 1024),
   /** The avatar upload: 5 MB of image plus multipart framing. */
   AVATAR_BODY_LIMIT: bytes(5 * 1024 * 1024 + 64 * 1024),
+  /** Bodies are read whole before they go on; this much of them in memory at once, then 503s. */
+  BODY_BUFFER_TOTAL: bytes(64 * 1024 * 1024),
+
+  // Slow clients: each is given this long, and one address only so many connections.
+  /** The request headers must be in within this (else 408 and the connection closes). */
+  CLIENT_HEADERS_TIMEOUT_MS: millis(10_000),
+  /** The longest silence inside a request body (else 408). */
+  CLIENT_BODY_TIMEOUT_MS: millis(10_000),
+  /** The whole request, headers and body, must be in within this: a trickled body ends here. */
+  CLIENT_REQUEST_TIMEOUT: Env.seconds(60),
+  /** Open connections per client address; those from TRUST_PROXY (NGINX) are not counted. */
+  MAX_CONNECTIONS_PER_ADDRESS: count(64),
+
+  /** The port of the gateway's own `/metrics` (for Prometheus, never published); unset: none. */
+  METRICS_PORT: Type.Optional(
+    Type.Integer({ minimum: 0, maximum: 65535, description: 'a TCP port number' }),
+  ),
 
   // Performance samples to analytics.
   ANALYTICS_URL: Type.Optional(Env.url()),

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { closeAtEnd, echo, json, startGateway, startUpstream } from './helpers.ts';
+import { closeAtEnd, echo, json, metricsOf, startGateway, startUpstream } from './helpers.ts';
 import { eventually } from './services.ts';
 
 const { cleanup } = closeAtEnd();
 
-const metricsOf = async (url: string) => (await fetch(`${url}/metrics`)).text();
 /** The instances the gateway balances `main` over, as its gauge names them. */
 const instancesIn = (metrics: string) =>
   [...metrics.matchAll(/gateway_upstream_healthy\{[^}]*instance="([^"]+)"[^}]*\} (\d)/g)]

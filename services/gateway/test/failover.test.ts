@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { test } from 'node:test';
-import { closeAtEnd, deadUrl, echo, json, type Problem, startUpstream } from './helpers.ts';
+import {
+  closeAtEnd,
+  deadUrl,
+  echo,
+  json,
+  metricsOf,
+  type Problem,
+  startUpstream,
+} from './helpers.ts';
 import { eventually } from './services.ts';
 
 const { cleanup, gateway } = closeAtEnd();
@@ -48,7 +56,7 @@ test('killing one of two instances under load fails no GET', async () => {
   await Promise.all(workers);
 
   assert.deepEqual(failures, []);
-  const metrics = await (await fetch(`${url}/metrics`)).text();
+  const metrics = await metricsOf(url);
   const healthy = (u: string) =>
     new RegExp(`gateway_upstream_healthy\\{[^}]*instance="${u}"[^}]*\\} (\\d)`).exec(metrics)?.[1];
   assert.equal(healthy(upA!.url), '0');
@@ -128,7 +136,7 @@ test('a client that gives up does not leave its instance counted as busy', async
   cleanup(stuck.close);
   const url = await gateway({ AUTH_URLS: stuck.url, MAIN_URLS: stuck.url });
   const inFlight = async () => {
-    const metrics = await (await fetch(`${url}/metrics`)).text();
+    const metrics = await metricsOf(url);
     const line = /gateway_upstream_in_flight\{upstream_service="main"[^}]*\} (\d+)/.exec(metrics);
     return Number(line?.[1]);
   };

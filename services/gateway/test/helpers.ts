@@ -78,15 +78,26 @@ export const refuseAllTokens: ServiceAuth = {
   close: async () => {},
 };
 
+/** The internal metrics URL of each gateway started here, by its public URL. */
+const metricsUrls = new Map<string, string>();
+
+/** The Prometheus text the gateway at public `url` serves on its internal metrics port. */
+export async function metricsOf(url: string): Promise<string> {
+  const metricsUrl = metricsUrls.get(url);
+  if (!metricsUrl) throw new Error(`no gateway started here at ${url}`);
+  return (await fetch(metricsUrl)).text();
+}
+
 /**
- * A gateway on a free loopback port, configured like production from environment strings.
- * Without `auth`, tokens are checked by a stub (the upstreams here are plain HTTP servers).
+ * A gateway on a free loopback port, configured like production from environment strings, its
+ * metrics on another free port. Without `auth`, tokens are checked by a stub (the upstreams here
+ * are plain HTTP servers).
  */
 export async function startGateway(
   env: Record<string, string | number | undefined>,
   options: { auth?: 'real'; logger?: BuildOptions['logger']; lookup?: BuildOptions['lookup'] } = {},
-): Promise<{ app: App; url: string; config: Config }> {
-  const strings: Record<string, string> = { LOG_LEVEL: 'silent', PORT: '0' };
+): Promise<{ app: App; url: string; config: Config; metricsUrl: string }> {
+  const strings: Record<string, string> = { LOG_LEVEL: 'silent', PORT: '0', METRICS_PORT: '0' };
   for (const [key, value] of Object.entries(env))
     if (value !== undefined) strings[key] = String(value);
   const config = loadConfig(ConfigSchema, strings);
@@ -97,17 +108,25 @@ export async function startGateway(
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as AddressInfo;
-  return { app, url: `http://127.0.0.1:${port}`, config };
+  const url = `http://127.0.0.1:${port}`;
+  const metricsPort = (app.metricsServer!.address() as AddressInfo).port;
+  const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+  metricsUrls.set(url, metricsUrl);
+  return { app, url, config, metricsUrl };
 }
 
-/** A request with the path sent exactly as written (fetch would normalise `..`). */
+/**
+ * A request with the path sent exactly as written (fetch would normalise `..`), and the answer's
+ * headers exactly as received (fetch would hide a stray content-length).
+ */
 export function rawGet(
   base: string,
   path: string,
   headers: Record<string, string> = {},
+  method = 'GET',
 ): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(`${base}/`, { path, headers }, (res) => {
+    const req = request(`${base}/`, { path, headers, method }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk) => {

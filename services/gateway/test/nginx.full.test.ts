@@ -1,17 +1,29 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { App } from '@platform/http';
 import { startNginx, type TestNginx } from '@platform/testing';
-import { echo, json, type Problem, startGateway, startUpstream, type Upstream } from './helpers.ts';
-import { eventually, type RunningService, signUp, startAuthService } from './services.ts';
-
-/** A 1×1 PNG: enough for the auth service to accept and re-encode an avatar. */
-const PNG = Buffer.from(
-  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
-  'base64',
-);
+import {
+  closeAtEnd,
+  echo,
+  json,
+  type Problem,
+  rawGet,
+  startGateway,
+  startUpstream,
+  type Upstream,
+} from './helpers.ts';
+import {
+  eventually,
+  type RunningService,
+  signUp,
+  startAuthService,
+  uploadAvatar,
+} from './services.ts';
 
 describe('through NGINX → gateway → services', () => {
   let auth: RunningService;
@@ -25,6 +37,12 @@ describe('through NGINX → gateway → services', () => {
     auth = await startAuthService();
     // Echoes small requests; hashes the body of large ones; answers big JSON for gzip.
     main = await startUpstream((req, res) => {
+      if (req.url === '/main/v1/cached') {
+        // What main did before @platform/http's wire rules: a length on a 304.
+        res.setHeader('etag', '"v1"');
+        if (req.headers['if-none-match'] === '"v1"') res.writeHead(304, { 'content-length': '4' });
+        return res.end(req.headers['if-none-match'] === '"v1"' ? undefined : '{"v":1}');
+      }
       if (req.url === '/main/v1/big') {
         res.setHeader('content-type', 'application/json');
         return res.end(JSON.stringify({ items: Array.from({ length: 500 }, (_, i) => ({ i })) }));
@@ -110,7 +128,7 @@ describe('through NGINX → gateway → services', () => {
     assert.equal((await json<{ items: unknown[] }>(response)).items.length, 500);
   });
 
-  test('a 5 MB upload streams through both; past NGINX’s limit it is a problem+json 413', async () => {
+  test('a 5 MB upload passes through both; past NGINX’s limit it is a problem+json 413', async () => {
     const body = randomBytes(5 * 1024 * 1024);
     const response = await fetch(`${url}/main/v1/upload`, {
       method: 'PUT',
@@ -129,18 +147,7 @@ describe('through NGINX → gateway → services', () => {
 
   test('an uploaded avatar is served, then cached by NGINX', async () => {
     const user = await signUp(url);
-    const form = new FormData();
-    form.append('file', new Blob([PNG], { type: 'image/png' }), 'a.png');
-    const uploaded = await fetch(`${url}/accounts/v1/user/avatar`, {
-      method: 'PUT',
-      headers: { authorization: `Bearer ${user.accessToken}` },
-      body: form,
-    });
-    assert.equal(uploaded.status, 200);
-    const avatarUrl = new URL(
-      (await json<{ user: { avatar_url: string } }>(uploaded)).user.avatar_url,
-    );
-    const path = `${avatarUrl.pathname}${avatarUrl.search}`;
+    const path = await uploadAvatar(url, user.accessToken);
     const first = await fetch(`${url}${path}`);
     assert.equal(first.status, 200);
     assert.match(first.headers.get('content-type') ?? '', /^image\//);
@@ -150,4 +157,109 @@ describe('through NGINX → gateway → services', () => {
     assert.equal(second.headers.get('x-cache-status'), 'HIT');
     assert.match(second.headers.get('cache-control') ?? '', /max-age=31536000/);
   });
+
+  test('revalidation answers 304 with no body through both: a post and an avatar', async () => {
+    for (let i = 0; i < 3; i++) {
+      const post = await rawGet(url, '/main/v1/cached', { 'if-none-match': '"v1"' });
+      assert.equal(post.status, 304);
+      assert.equal(post.body, '');
+      assert.equal(post.headers['content-length'], undefined);
+    }
+    const user = await signUp(url);
+    // Without its version the avatar's URL is cached by NGINX but revalidated every time.
+    const path = (await uploadAvatar(url, user.accessToken)).split('?')[0]!;
+    const first = await rawGet(url, path);
+    assert.equal(first.status, 200);
+    const etag = String(first.headers.etag);
+    for (let i = 0; i < 3; i++) {
+      const again = await rawGet(url, path, { 'if-none-match': etag });
+      assert.equal(again.status, 304);
+      assert.equal(again.body, '');
+      assert.equal(again.headers['content-length'], undefined);
+    }
+  });
+
+  test('/metrics and /internal/* are not served to the public', async () => {
+    for (const path of ['/metrics', '/metrics?format=text', '/internal/revocations']) {
+      const response = await rawGet(url, path);
+      assert.equal(response.status, 404, path);
+      assert.match(String(response.headers['content-type']), /problem\+json/);
+      assert.doesNotMatch(response.body, /gateway_|last_id/);
+    }
+  });
 });
+
+describe('NGINX holds slow clients itself', () => {
+  let seen = 0;
+  let nginx: TestNginx;
+  const { cleanup } = closeAtEnd();
+
+  before(async () => {
+    // Straight behind NGINX, so what NGINX passes on is counted here.
+    const upstream = await startUpstream((req, res) => {
+      seen++;
+      req.resume();
+      req.on('end', () => echo('main')(req, res));
+    });
+    cleanup(upstream.close);
+    nginx = await startNginx({ upstream: new URL(upstream.url).host });
+    cleanup(nginx.stop);
+  });
+
+  test('a body that stops halfway is never passed on; others are', async () => {
+    const stalled = Array.from({ length: 20 }, () => halfSent(nginx.url));
+    try {
+      await Promise.all(stalled.map((s) => once(s, 'connect')));
+      const response = await fetch(`${nginx.url}/main/v1/posts`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"title":"whole"}',
+      });
+      assert.equal(response.status, 200);
+      assert.equal(seen, 1);
+    } finally {
+      for (const socket of stalled) socket.destroy();
+    }
+  });
+
+  test('one address gets 64 requests in progress at once, then a problem+json 429', async () => {
+    const stalled = Array.from({ length: 64 }, () => halfSent(nginx.url, '127.0.0.9'));
+    try {
+      await Promise.all(stalled.map((s) => once(s, 'connect')));
+      await eventually(async () => (await getFrom(nginx.url, '127.0.0.9')).status === 429);
+      const refused = await getFrom(nginx.url, '127.0.0.9');
+      assert.equal(refused.status, 429);
+      assert.match(String(refused.headers['content-type']), /problem\+json/);
+      assert.equal(refused.headers['retry-after'], '1');
+      assert.equal((await getFrom(nginx.url, '127.0.0.10')).status, 200);
+    } finally {
+      for (const socket of stalled) socket.destroy();
+    }
+  });
+});
+
+/** A connection that sends headers promising 1000 bytes of body, then 10 of them, then nothing. */
+function halfSent(base: string, localAddress?: string): Socket {
+  const { hostname, port } = new URL(base);
+  const socket = connect({
+    host: hostname,
+    port: Number(port),
+    ...(localAddress ? { localAddress } : {}),
+  });
+  socket.on('error', () => {});
+  socket.write(
+    `POST /main/v1/posts HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n"${'x'.repeat(9)}`,
+  );
+  return socket;
+}
+
+function getFrom(base: string, localAddress: string) {
+  return new Promise<{ status: number; headers: Record<string, unknown> }>((resolve, reject) => {
+    const req = request(`${base}/main/v1/posts`, { localAddress, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}

@@ -3,7 +3,7 @@ import { after, test } from 'node:test';
 import { loggerOptions } from '@platform/http';
 import { logCapture } from '@platform/testing';
 import pino from 'pino';
-import { echo, json, startGateway, startUpstream } from './helpers.ts';
+import { echo, json, metricsOf, startGateway, startUpstream } from './helpers.ts';
 import { eventually } from './services.ts';
 
 const cleanup: (() => Promise<void>)[] = [];
@@ -87,7 +87,7 @@ test('each request is one JSON access line, and a sample sent to analytics in a 
   assert.equal(typeof line.duration_ms, 'number');
   assert.doesNotMatch(logs.text(), /secret/);
 
-  const metrics = await (await fetch(`${url}/metrics`)).text();
+  const metrics = await metricsOf(url);
   assert.match(
     metrics,
     /gateway_request_duration_seconds_count\{service="main",route="\/main\/v1\/posts\/:id",method="GET",status_code="200"[^}]*\} 3/,
@@ -113,7 +113,7 @@ test('when analytics is stuck, a full buffer drops samples and no request waits'
   for (let i = 0; i < 20; i++) {
     assert.equal((await fetch(`${url}/main/v1/posts`)).status, 200);
   }
-  const metrics = await (await fetch(`${url}/metrics`)).text();
+  const metrics = await metricsOf(url);
   const dropped = Number(
     /gateway_samples_dropped_total\{reason="full"[^}]*\} (\d+)/.exec(metrics)?.[1],
   );
@@ -126,7 +126,7 @@ test('without ANALYTICS_URL samples are counted and dropped', async () => {
   const { app, url } = await startGateway({ AUTH_URLS: main.url, MAIN_URLS: main.url });
   cleanup.push(() => app.close());
   assert.equal((await fetch(`${url}/main/v1/posts`)).status, 200);
-  const metrics = await (await fetch(`${url}/metrics`)).text();
+  const metrics = await metricsOf(url);
   assert.match(metrics, /gateway_samples_dropped_total\{reason="disabled"[^}]*\} 1/);
 });
 

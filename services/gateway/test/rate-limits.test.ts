@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { echo, json, type Problem, startGateway, startUpstream, type Upstream } from './helpers.ts';
+import {
+  echo,
+  json,
+  metricsOf,
+  type Problem,
+  startGateway,
+  startUpstream,
+  type Upstream,
+} from './helpers.ts';
 import { post } from './services.ts';
 
 let upstream: Upstream;
@@ -58,7 +66,7 @@ test('every other route counts per client address, and the excess is 429', async
   await tooMany(await fetch(`${url}/main/v1/posts`), 5);
   // Health, metrics and the rest of the gateway's own pages are never limited.
   assert.equal((await fetch(`${url}/health`)).status, 200);
-  const metrics = await (await fetch(`${url}/metrics`)).text();
+  const metrics = await metricsOf(url);
   assert.match(metrics, /gateway_rate_limited_total\{limit="login"[^}]*\} 1/);
   assert.match(metrics, /gateway_rate_limited_total\{limit="address"[^}]*\} 1/);
 });

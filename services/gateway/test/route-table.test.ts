@@ -3,7 +3,7 @@ import { after, test } from 'node:test';
 import { ConfigError, loadConfig } from '@platform/config';
 import { ConfigSchema } from '../src/config.ts';
 import { routesOf } from '../src/proxy/table.ts';
-import { echo, json, type Problem, startGateway, startUpstream } from './helpers.ts';
+import { echo, json, metricsOf, type Problem, startGateway, startUpstream } from './helpers.ts';
 
 const cleanup: (() => Promise<void>)[] = [];
 after(async () => {
@@ -46,7 +46,7 @@ test('a new service is one ROUTES entry: routed, balanced, labelled, tokens chec
   assert.equal(main.status, 503);
   assert.match((await json<Problem>(main)).detail, /main service is not running/);
 
-  const metrics = await (await fetch(`${url}/metrics`)).text();
+  const metrics = await metricsOf(url);
   assert.match(metrics, /gateway_request_duration_seconds_count\{service="billing",[^}]*\} 6/);
   assert.match(metrics, /gateway_upstream_healthy\{upstream_service="ops",/);
 });

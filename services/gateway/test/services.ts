@@ -19,38 +19,32 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-/**
- * The real auth service as its own process on a fresh database (or another instance's, with
- * `databaseOf`), as the launcher runs it. Its log is quiet unless a test sets LOG_LEVEL.
- */
-export async function startAuthService(
-  env: Record<string, string> = {},
+/** A real service as its own process on a fresh database, as the launcher runs it. */
+async function startService(
+  name: 'auth' | 'main',
+  env: Record<string, string>,
   databaseOf?: { databaseUrl: string },
-): Promise<RunningService & { databaseUrl: string; mailDir: string }> {
+): Promise<RunningService & { databaseUrl: string }> {
   const database = databaseOf
     ? { url: databaseOf.databaseUrl, drop: async () => {} }
     : await createTestDatabase();
-  const mailDir = await mkdtemp(path.join(tmpdir(), 'gateway-auth-mail-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawnService('auth', 'services/auth/src/server.ts', {
+  const child = spawnService(name, `services/${name}/src/server.ts`, {
     cwd: root,
-    prefix: 'auth | ',
+    prefix: `${name} | `,
     env: {
       ...process.env,
       PORT: String(port),
       HOST: '127.0.0.1',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
       DATABASE_URL: database.url,
-      PUBLIC_URL: 'http://gateway.test',
-      MAIL_DIR: mailDir,
       ...env,
     },
   });
   const stop = async () => {
     await stopAll([child], 5000);
     await database.drop();
-    await rm(mailDir, { recursive: true, force: true });
   };
   try {
     await waitReady(child, url, 60_000);
@@ -58,8 +52,36 @@ export async function startAuthService(
     await stop();
     throw error;
   }
-  return { url, process: child, stop, databaseUrl: database.url, mailDir };
+  return { url, process: child, stop, databaseUrl: database.url };
 }
+
+/**
+ * The real auth service on a fresh database (or another instance's, with `databaseOf`). Its log
+ * is quiet unless a test sets LOG_LEVEL.
+ */
+export async function startAuthService(
+  env: Record<string, string> = {},
+  databaseOf?: { databaseUrl: string },
+): Promise<RunningService & { databaseUrl: string; mailDir: string }> {
+  const mailDir = await mkdtemp(path.join(tmpdir(), 'gateway-auth-mail-'));
+  const auth = await startService(
+    'auth',
+    { PUBLIC_URL: 'http://gateway.test', MAIL_DIR: mailDir, ...env },
+    databaseOf,
+  ).catch(async (error) => {
+    await rm(mailDir, { recursive: true, force: true });
+    throw error;
+  });
+  const stop = async () => {
+    await auth.stop();
+    await rm(mailDir, { recursive: true, force: true });
+  };
+  return { ...auth, stop, mailDir };
+}
+
+/** The real main service on a fresh database, checking tokens with `auth`'s keys. */
+export const startMainService = (auth: { url: string }) =>
+  startService('main', { AUTH_URL: auth.url });
 
 let counter = 0;
 
@@ -165,4 +187,27 @@ function parseMail(eml: string): Mail {
     ).toString('utf8');
   }
   return { to: header('To'), subject: header('Subject'), body };
+}
+
+/** A 1×1 PNG: enough for the auth service to accept and re-encode an avatar. */
+export const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
+  'base64',
+);
+
+/** Uploads PNG as the user's avatar through `base`; resolves to the avatar's path and query. */
+export async function uploadAvatar(base: string, accessToken: string): Promise<string> {
+  const form = new FormData();
+  form.append('file', new Blob([PNG], { type: 'image/png' }), 'a.png');
+  const uploaded = await fetch(`${base}/accounts/v1/user/avatar`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${accessToken}` },
+    body: form,
+  });
+  if (uploaded.status !== 200) {
+    throw new Error(`avatar upload: ${uploaded.status} ${await uploaded.text()}`);
+  }
+  const { user } = (await uploaded.json()) as { user: { avatar_url: string } };
+  const url = new URL(user.avatar_url);
+  return `${url.pathname}${url.search}`;
 }

@@ -21,7 +21,7 @@ export function accessLog(app: App, options: { metrics: GatewayMetrics; samples:
     if (!service) {
       const options = request.routeOptions;
       url = options.url;
-      if (url === '/metrics' || url === '/health' || url?.startsWith('/health/')) return;
+      if (url === '/health' || url?.startsWith('/health/')) return;
       service = options.config.service;
     }
     const route = service ? routeLabel(request.url) : (url ?? 'unmatched');

@@ -6,6 +6,7 @@ export interface GatewayMetrics {
   rateLimited: Counter<'limit'>;
   samplesSent: Counter;
   samplesDropped: Counter<'reason'>;
+  connectionsRefused: Counter;
 }
 
 /** The gateway's own series, beside the per-route histogram every service has. */
@@ -54,6 +55,11 @@ export function gatewayMetrics(
     samplesSent: new Counter({
       name: 'gateway_samples_sent_total',
       help: 'Performance samples accepted by the analytics service',
+      registers,
+    }),
+    connectionsRefused: new Counter({
+      name: 'gateway_connections_refused_total',
+      help: 'Connections closed at once: their address already held as many as it may',
       registers,
     }),
     samplesDropped: new Counter({

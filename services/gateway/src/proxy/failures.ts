@@ -36,10 +36,6 @@ export function failureOf(error: unknown, service: string): Failure {
   if (codes.some((c) => UNREACHABLE.has(c))) {
     return unavailable(service, true);
   }
-  if (codes.includes('GATEWAY_UPLOAD_TIMEOUT')) {
-    // The client was still sending its body: no reason to doubt the instance.
-    return { status: 504, detail: late(service), retriable: false, eject: false };
-  }
   if (codes.some((c) => TIMED_OUT.has(c))) {
     return {
       status: 504,

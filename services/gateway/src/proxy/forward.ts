@@ -21,17 +21,17 @@ export interface Timeouts {
 /** Told when an exchange failed while nothing had reached the client: answer, or try another. */
 export type OnFailure = (exchange: Exchange, error: Error) => void;
 
-/** The total deadline passed; while the client was still uploading, the client was the slow one. */
-export const deadlineError = (uploading: boolean) =>
+/** The exchange, bodies included, took longer than the total timeout allows. */
+const deadlineError = () =>
   Object.assign(new Error('the upstream exchange took longer than its total timeout'), {
-    code: uploading ? 'GATEWAY_UPLOAD_TIMEOUT' : 'GATEWAY_TOTAL_TIMEOUT',
+    code: 'GATEWAY_TOTAL_TIMEOUT',
   });
 
 const clientGone = () =>
   Object.assign(new Error('the client went away'), { code: 'GATEWAY_CLIENT_GONE' });
 
 function expire(exchange: Exchange) {
-  const error = deadlineError(!exchange.request.raw.complete);
+  const error = deadlineError();
   exchange.stop(error);
   exchange.finish(error);
 }
@@ -73,8 +73,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
         path: request.url,
         method: request.method as Dispatcher.HttpMethod,
         headers: requestHeaders(request),
-        // A stream from `streamBodies` when the client sent a body.
-        body: (request.body as Readable | undefined) ?? null,
+        // The whole body, read by `bufferBodies` before this instance was picked.
+        body: (request.body as Buffer | undefined) ?? null,
         headersTimeout: timeouts.headersMs,
         bodyTimeout: timeouts.headersMs,
       },
@@ -143,7 +143,18 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error) {
+    // Headers are the whole of a 204, a 304 or a HEAD's answer: whatever broke after them (undici
+    // refuses a 304 that declares a length it does not send) cannot have cut anything off.
+    if (this.state === 'waiting' && this.status > 0 && this.heldBytes === 0 && this.hasNoBody()) {
+      this.finish();
+      this.respond(undefined);
+      return;
+    }
     this.finish(error);
+  }
+
+  private hasNoBody() {
+    return this.status === 204 || this.status === 304 || this.request.method === 'HEAD';
   }
 
   private respond(payload: Buffer | Readable | undefined) {

@@ -1,7 +1,7 @@
 import { type App, sendProblem } from '@platform/http';
 import type { FastifyReply, FastifyRequest, LogLevel, RouteShorthandOptions } from 'fastify';
 import type { Balancer, Instance } from './balancer.ts';
-import { streamBodies, tooLarge } from './body.ts';
+import { type BodyOptions, bufferBodies } from './body.ts';
 import { failureOf, unavailable } from './failures.ts';
 import { Exchange, type Timeouts } from './forward.ts';
 import { type Route, routeFor } from './table.ts';
@@ -17,6 +17,7 @@ export interface ProxyOptions {
   routes: readonly Route[];
   balancers: ReadonlyMap<string, Balancer>;
   timeouts: Timeouts;
+  bodies: BodyOptions;
   exact: ExactRoute[];
 }
 
@@ -45,7 +46,7 @@ declare module 'fastify' {
 const RETRIABLE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export async function proxyRoutes(app: App, options: ProxyOptions) {
-  streamBodies(app);
+  bufferBodies(app, options.bodies);
   app.decorateRequest('proxied', null);
   app.addHook('onResponse', (request, _reply, done) => {
     release(request);
@@ -114,10 +115,6 @@ function forwarder(service: string, balancer: Balancer, timeouts: Timeouts) {
   const failed = (exchange: Exchange, error: Error) => {
     const { request, reply, instance } = exchange;
     release(request);
-    if (request.bodyTooLarge) {
-      reply.send(tooLarge(request.routeOptions.bodyLimit));
-      return;
-    }
     const failure = failureOf(error, service);
     request.log.warn({ err: error, service, upstream: instance.url }, 'upstream request failed');
     if (failure.eject) balancer.eject(instance);
@@ -140,7 +137,7 @@ function forwarder(service: string, balancer: Balancer, timeouts: Timeouts) {
       sendProblem(request, reply, failure.status, failure.detail);
       return;
     }
-    // A body can be sent once only: a request that had one is never tried again.
+    // Only a request safe to repeat, and without a body, goes to another instance after a failure.
     const mayRetry = RETRIABLE_METHODS.has(request.method) && request.body === undefined;
     send(request, reply, instance, mayRetry);
   };

@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { sendBodyRepeatedly } from '@platform/testing';
+import { Type } from 'typebox';
+import { type App, createApp } from '../src/index.ts';
+
+let app: App;
+let url: string;
+
+before(async () => {
+  app = await createApp({ name: 'wire', logLevel: 'silent', bodyLimit: 1024 });
+  app.get(
+    '/things/:id',
+    { schema: { response: { 200: Type.Object({ id: Type.String() }), 304: Type.Null() } } },
+    async (request, reply) => {
+      reply.header('etag', '"v1"');
+      if (request.headers['if-none-match'] === '"v1"') return reply.code(304).send(null);
+      return { id: (request.params as { id: string }).id };
+    },
+  );
+  // No response schema: the route's payload reaches the wire rules as it was sent.
+  app.delete('/things/:id', async (_r, reply) => reply.code(204).send('ignored'));
+  app.post('/things', async (request) => request.body);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+});
+
+after(() => app.close());
+
+describe('answers without a body', () => {
+  test('a 304 sent with null carries no body and no content-length', async () => {
+    const res = await app.inject({ url: '/things/a', headers: { 'if-none-match': '"v1"' } });
+    assert.equal(res.statusCode, 304);
+    assert.equal(res.body, '');
+    assert.equal(res.headers['content-length'], undefined);
+    assert.equal(res.headers.etag, '"v1"');
+  });
+
+  test('a 204 sent with a payload carries none', async () => {
+    const res = await app.inject({ method: 'DELETE', url: '/things/a' });
+    assert.equal(res.statusCode, 204);
+    assert.equal(res.body, '');
+    assert.equal(res.headers['content-length'], undefined);
+  });
+});
+
+describe('a body over the limit is a readable 413, never a reset connection', () => {
+  const json = { 'content-type': 'application/json' };
+  const big = Buffer.from(`"${'x'.repeat(2 * 1024 * 1024)}"`);
+
+  const cases = [
+    { name: 'with a content-length', status: 413, options: { headers: json } },
+    { name: 'chunked', status: 413, options: { headers: json, chunked: true } },
+    {
+      name: 'from a client that asks for a close',
+      status: 413,
+      options: { headers: { ...json, connection: 'close' } },
+    },
+    {
+      name: 'of a type no route takes',
+      status: 415,
+      options: { headers: { 'content-type': 'x/y' } },
+    },
+  ];
+  for (const { name, status, options } of cases) {
+    test(`2 MB of JSON ${name}, 20 times`, async () => {
+      const answers = await sendBodyRepeatedly(20, `${url}/things`, big, options);
+      for (const answer of answers) {
+        assert.equal(answer.status, status);
+        assert.match(String(answer.headers['content-type']), /problem\+json/);
+        assert.equal(JSON.parse(answer.body).status, status);
+      }
+    });
+  }
+
+  test('a body within the limit still works on the same kind of connection', async () => {
+    const [answer] = await sendBodyRepeatedly(1, `${url}/things`, Buffer.from('{"a":1}'), {
+      headers: json,
+    });
+    assert.equal(answer!.status, 200);
+    assert.deepEqual(JSON.parse(answer!.body), { a: 1 });
+  });
+});

@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { before, describe, test } from 'node:test';
+import { closeAtEnd, rawGet, startGateway, startUpstream } from './helpers.ts';
+import {
+  eventually,
+  post,
+  type RunningService,
+  signUp,
+  startAuthService,
+  startMainService,
+  uploadAvatar,
+} from './services.ts';
+
+/** A 304 is headers only: no body, and no content-length that promises one. */
+function assertNotModified(answer: Awaited<ReturnType<typeof rawGet>>, etag: string) {
+  assert.equal(answer.status, 304, answer.body);
+  assert.equal(answer.body, '');
+  assert.equal(answer.headers['content-length'], undefined);
+  assert.equal(answer.headers.etag, etag);
+}
+
+describe('revalidation through the gateway to the real services', () => {
+  let auth: RunningService;
+  let main: RunningService;
+  let url: string;
+  const { cleanup } = closeAtEnd();
+
+  before(async () => {
+    auth = await startAuthService();
+    cleanup(auth.stop);
+    main = await startMainService(auth);
+    cleanup(main.stop);
+    const gateway = await startGateway(
+      { AUTH_URLS: auth.url, MAIN_URLS: main.url },
+      { auth: 'real' },
+    );
+    cleanup(() => gateway.app.close());
+    url = gateway.url;
+    await eventually(async () => (await fetch(`${url}/health/ready`)).status === 200);
+  });
+
+  test("a post's ETag sent back in If-None-Match is a 304 with no body, again and again", async () => {
+    const user = await signUp(url);
+    const created = await post(
+      `${url}/main/v1/posts`,
+      { title: 'Revalidated', body: 'Cached by browsers.', status: 'published' },
+      { authorization: `Bearer ${user.accessToken}` },
+    );
+    assert.equal(created.status, 201, await created.clone().text());
+    const { post: made } = (await created.json()) as { post: { id: string } };
+    const path = `/main/v1/posts/${made.id}`;
+    const first = await rawGet(url, path);
+    assert.equal(first.status, 200);
+    const etag = String(first.headers.etag);
+    // Several in a row: a 304 that broke its connection would fail the next one too.
+    for (let i = 0; i < 3; i++) {
+      assertNotModified(await rawGet(url, path, { 'if-none-match': etag }), etag);
+      assertNotModified(await rawGet(main.url, path, { 'if-none-match': etag }), etag);
+    }
+    assert.equal((await rawGet(url, path, { 'if-none-match': '"stale"' })).status, 200);
+  });
+
+  test('an avatar revalidates with a 304 with no body', async () => {
+    const user = await signUp(url);
+    const path = (await uploadAvatar(url, user.accessToken)).split('?')[0]!;
+    const first = await rawGet(url, path);
+    assert.equal(first.status, 200);
+    const etag = String(first.headers.etag);
+    for (let i = 0; i < 3; i++) {
+      assertNotModified(await rawGet(url, path, { 'if-none-match': etag }), etag);
+      assertNotModified(await rawGet(auth.url, path, { 'if-none-match': etag }), etag);
+    }
+  });
+});
+
+describe('answers without a body from any upstream pass through', () => {
+  let url: string;
+  const { cleanup, gateway } = closeAtEnd();
+
+  before(async () => {
+    // What a careless service sends: a body length on answers that have no body.
+    const upstream = await startUpstream((req, res) => {
+      if (req.url === '/health/ready') return res.end('{}');
+      res.setHeader('etag', '"v1"');
+      if (req.url?.endsWith('/not-modified')) res.writeHead(304, { 'content-length': '4' });
+      else if (req.url?.endsWith('/no-content')) res.writeHead(204, { 'content-length': '4' });
+      else res.writeHead(200, { 'content-length': '11', 'content-type': 'text/plain' });
+      res.end(req.method === 'HEAD' ? undefined : 'hello world');
+    });
+    cleanup(upstream.close);
+    url = await gateway({ AUTH_URLS: upstream.url, MAIN_URLS: upstream.url });
+  });
+
+  test('a 304 and a 204 that declare a length are answered without one, never a 502', async () => {
+    for (let i = 0; i < 3; i++) {
+      assertNotModified(await rawGet(url, '/main/v1/not-modified'), '"v1"');
+      const empty = await rawGet(url, '/main/v1/no-content', {}, 'DELETE');
+      assert.equal(empty.status, 204);
+      assert.equal(empty.body, '');
+      assert.equal(empty.headers['content-length'], undefined);
+    }
+  });
+
+  test("a HEAD keeps the length of the GET's body and has none itself", async () => {
+    const head = await rawGet(url, '/main/v1/thing', {}, 'HEAD');
+    assert.equal(head.status, 200);
+    assert.equal(head.headers['content-length'], '11');
+    assert.equal(head.body, '');
+  });
+});
