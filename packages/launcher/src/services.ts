@@ -35,8 +35,9 @@ export const HOST = '127.0.0.1';
 
 /**
  * Variables a service could read that only the launcher may set: a value left in the user's
- * shell (say a DATABASE_URL for another project) must not leak into a service. Every setting a
- * manifest declares, every platform setting and each service's address variables.
+ * shell (say a DATABASE_URL for another project) must not leak into a service: every platform
+ * setting, each service's address variables, and the own settings a manifest gives a `launcher`
+ * value. Any other variable (DATABASE_POOL_SIZE=20 npm start) reaches every service as it is.
  */
 export function serviceVariables(services: readonly Service[]): string[] {
   return [
@@ -47,7 +48,13 @@ export function serviceVariables(services: readonly Service[]): string[] {
       ...Object.keys(PLATFORM_SETTINGS),
       // <NAME>_URLS: the gateway's older per-service route settings, which ROUTES replaces.
       ...services.flatMap((s) => [urlSetting(s.name), `${urlSetting(s.name)}S`]),
-      ...services.flatMap((s) => [...s.settings.platform, ...Object.keys(s.settings.own)]),
+      ...services.flatMap((s) => s.settings.platform),
+      // Own settings the launcher values; the others pass through like any other variable.
+      ...services.flatMap((s) =>
+        Object.entries(s.settings.own)
+          .filter(([, setting]) => setting.launcher !== undefined)
+          .map(([name]) => name),
+      ),
     ]),
   ];
 }

@@ -1,83 +1,147 @@
 import { type Static, Type } from 'typebox';
 
+// The descriptions are part of the schema so that editors show them (service.schema.json).
+
 /** Environment variable names, as services read them. */
 export const SETTING_NAME = '^[A-Z][A-Z0-9_]*$';
 const settingName = () => Type.String({ pattern: SETTING_NAME });
 const quantity = (description: string) =>
   Type.String({ pattern: '^[0-9]+(\\.[0-9]+)?(m|Mi|Gi|Ki)?$', description });
 const closed = { additionalProperties: false } as const;
+const text = (description: string) => Type.String({ minLength: 1, description });
 
-/** A setting only this service reads, with its value in each place it runs. */
 export const OwnSetting = Type.Object(
   {
-    description: Type.String({ minLength: 1 }),
-    /** Kubernetes keeps it in the service's Secret; Compose must take it from `.env`. */
-    secret: Type.Optional(Type.Boolean({ default: false })),
-    /** `npm start`: `${VAR}` is VAR of the launcher's environment (unset: the setting is unset), `${DATA_DIR}` its data folder. Absent: not set. */
-    launcher: Type.Optional(Type.String()),
-    /** compose.yaml, with Compose's own `${VAR:-default}` / `${VAR:?message}` interpolation. Absent: not set. */
-    compose: Type.Optional(Type.String()),
-    /** Kubernetes: the value in the service's ConfigMap, or the placeholder in its Secret template. Absent: not set. */
-    kubernetes: Type.Optional(Type.String()),
+    description: text('What it does; repeated as a comment in the generated files.'),
+    secret: Type.Optional(
+      Type.Boolean({
+        default: false,
+        description: "Kubernetes keeps it in the service's Secret rather than its ConfigMap.",
+      }),
+    ),
+    launcher: Type.Optional(
+      Type.String({
+        description:
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: the launcher's ${VAR}, not JavaScript's
+          "Its value under npm start, for this service only: ${VAR} is VAR of npm start's environment (unset: the setting is unset), ${DATA_DIR} its data folder. Absent: npm start's environment passes through as it is.",
+      }),
+    ),
+    compose: Type.Optional(
+      Type.String({
+        description:
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose's ${VAR}, not JavaScript's
+          "Its value in compose.yaml, with Compose's ${VAR:-default} / ${VAR:?message} interpolation (.env.example documents the variables). Absent: not set.",
+      }),
+    ),
+    kubernetes: Type.Optional(
+      Type.String({
+        description:
+          "Its value in the service's ConfigMap, or the placeholder in its Secret template. Absent: not set.",
+      }),
+    ),
   },
-  closed,
+  { ...closed, description: 'A setting only this service reads, valued for each place it runs.' },
 );
 
 export const Permission = Type.Object(
   {
-    name: Type.String({ pattern: '^[a-z][a-z0-9-]*:[a-z][a-z0-9-]*$' }),
-    description: Type.String({ minLength: 1 }),
-    /** Roles that hold it from the start; an admin can change this later through auth. */
-    roles: Type.Array(Type.String({ pattern: '^[a-z][a-z0-9-]*$' }), { uniqueItems: true }),
+    name: Type.String({
+      pattern: '^[a-z][a-z0-9-]*:[a-z][a-z0-9-]*$',
+      description: 'resource:action',
+    }),
+    description: text('What it allows.'),
+    roles: Type.Array(Type.String({ pattern: '^[a-z][a-z0-9-]*$' }), {
+      uniqueItems: true,
+      description: 'The roles that hold it from the start.',
+    }),
   },
   closed,
 );
 
 const Resources = Type.Object(
-  {
-    cpu: quantity('CPU, e.g. 100m or "1"'),
-    memory: quantity('memory, e.g. 128Mi'),
-  },
+  { cpu: quantity('CPU, e.g. 100m or "1"'), memory: quantity('memory, e.g. 128Mi') },
   closed,
 );
 
-/** `services/<name>/service.json`: everything the platform needs to know to run the service. */
 export const ManifestSchema = Type.Object(
   {
     $schema: Type.Optional(Type.String()),
-    /** Why something below is as it is (JSON has no comments). */
-    $comment: Type.Optional(Type.String()),
-    /** Its folder name; also its Compose service, Kubernetes objects, image and database. */
-    name: Type.String({ pattern: '^[a-z][a-z0-9-]*$', maxLength: 40 }),
-    description: Type.String({ minLength: 1 }),
-    /** Public path prefix the gateway routes to it (`/accounts`); absent: not routed. */
-    prefix: Type.Optional(Type.String({ pattern: '^(/[a-z0-9][a-z0-9._~-]*)+$' })),
-    /** Under `npm start` it listens on GATEWAY_PORT + this unless `<NAME>_PORT` is set; 0 is the entry point. */
-    port_offset: Type.Integer({ minimum: 0, maximum: 99 }),
-    /** It owns a PostgreSQL database named after it (DATABASE_URL). */
-    database: Type.Optional(Type.Boolean({ default: false })),
-    /** Started and ready before the others (they fetch something from it at start). */
-    start_first: Type.Optional(Type.Boolean({ default: false })),
+    $comment: Type.Optional(
+      Type.String({ description: 'Why something here is as it is (JSON has no comments).' }),
+    ),
+    name: Type.String({
+      pattern: '^[a-z][a-z0-9-]*$',
+      maxLength: 40,
+      description:
+        'Its folder name; also its Compose service, Kubernetes objects, image, database and role.',
+    }),
+    description: text('One line; repeated as a comment in the generated files.'),
+    prefix: Type.Optional(
+      Type.String({
+        pattern: '^(/[a-z0-9][a-z0-9._~-]*)+$',
+        description:
+          'The public path prefix the gateway routes to it (/accounts). Absent: not routed.',
+      }),
+    ),
+    port_offset: Type.Integer({
+      minimum: 0,
+      maximum: 99,
+      description:
+        'Under npm start it listens on GATEWAY_PORT + this unless <NAME>_PORT is set. Exactly one service has 0: the entry point.',
+    }),
+    database: Type.Optional(
+      Type.Boolean({
+        default: false,
+        description: 'It owns a PostgreSQL database and role named after it (DATABASE_URL).',
+      }),
+    ),
+    start_first: Type.Optional(
+      Type.Boolean({
+        default: false,
+        description: 'Started and ready before the others, which fetch something from it at start.',
+      }),
+    ),
     settings: Type.Object(
       {
-        /** Settings the platform provides (see packages/manifest/src/platform.ts), and `<SERVICE>_URL`. */
-        platform: Type.Array(settingName(), { uniqueItems: true }),
+        platform: Type.Array(settingName(), {
+          uniqueItems: true,
+          description:
+            'Platform settings it reads (packages/manifest/src/platform.ts), and <SERVICE>_URL for each service it calls.',
+        }),
         own: Type.Optional(Type.Record(settingName(), OwnSetting, closed)),
       },
-      closed,
+      {
+        ...closed,
+        description: 'The settings it reads beyond PORT, HOST, LOG_LEVEL, SERVICE_NAME.',
+      },
     ),
-    /** Permissions its API checks; auth grants them to roles. */
-    permissions: Type.Optional(Type.Array(Permission)),
-    /** Its own `/metrics` is served on this port (METRICS_PORT) instead of the service port: Compose and Kubernetes set it and Prometheus scrapes it there; `npm start` leaves it unset. */
-    metrics_port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
-    /** Node.js flags, in `npm start`, Compose and Kubernetes alike. */
-    node_options: Type.Optional(Type.Array(Type.String({ pattern: '^--[a-z]' }))),
+    permissions: Type.Optional(
+      Type.Array(Permission, { description: 'The permissions its API checks.' }),
+    ),
+    metrics_port: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 65535,
+        description:
+          'Its /metrics is served on this port (METRICS_PORT) rather than the public one; Compose and Kubernetes set it and Prometheus scrapes it there. npm start leaves it unset.',
+      }),
+    ),
+    node_options: Type.Optional(
+      Type.Array(Type.String({ pattern: '^--[a-z]' }), {
+        description: 'Node.js flags, the same under npm start, Compose and Kubernetes.',
+      }),
+    ),
     compose: Type.Optional(
       Type.Object(
         {
           replicas: Type.Optional(Type.Integer({ minimum: 1 })),
-          /** Default: the backend network only. */
-          networks: Type.Optional(Type.Array(Type.String(), { minItems: 1, uniqueItems: true })),
+          networks: Type.Optional(
+            Type.Array(Type.String(), {
+              minItems: 1,
+              uniqueItems: true,
+              description: 'Default: the backend network only.',
+            }),
+          ),
         },
         closed,
       ),
@@ -85,28 +149,47 @@ export const ManifestSchema = Type.Object(
     kubernetes: Type.Optional(
       Type.Object(
         {
-          /** Fixed replica count (default 1); leave it out with autoscale. */
-          replicas: Type.Optional(Type.Integer({ minimum: 1 })),
-          /** A HorizontalPodAutoscaler on CPU owns the replica count. */
+          replicas: Type.Optional(
+            Type.Integer({
+              minimum: 1,
+              description: 'A fixed count (default 1); not with autoscale.',
+            }),
+          ),
           autoscale: Type.Optional(
             Type.Object(
               {
                 min: Type.Integer({ minimum: 1 }),
                 max: Type.Integer({ minimum: 1 }),
-                cpu_percent: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+                cpu_percent: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 70 })),
               },
-              closed,
+              {
+                ...closed,
+                description: 'A HorizontalPodAutoscaler on CPU owns the replica count.',
+              },
             ),
           ),
-          /** A headless Service: its name resolves to every pod, so callers balance per pod. */
-          headless: Type.Optional(Type.Boolean()),
-          resources: Type.Optional(Type.Object({ requests: Resources, limits: Resources }, closed)),
+          headless: Type.Optional(
+            Type.Boolean({
+              description: 'Its Service resolves to every pod, so callers balance per pod.',
+            }),
+          ),
+          resources: Type.Optional(
+            Type.Object(
+              { requests: Resources, limits: Resources },
+              { ...closed, description: 'Default: requests 100m/128Mi, limits 1/256Mi.' },
+            ),
+          ),
         },
         closed,
       ),
     ),
   },
-  { ...closed, title: 'Service manifest', description: 'services/<name>/service.json' },
+  {
+    ...closed,
+    title: 'Service manifest',
+    description:
+      'services/<name>/service.json: everything the platform needs to run the service (docs/services-as-data.md).',
+  },
 );
 
 export type Manifest = Static<typeof ManifestSchema>;
