@@ -6,12 +6,14 @@ import { dashboardRoutes } from './dashboard/routes.ts';
 import type { AnalyticsDatabase } from './db/index.ts';
 import { createDestinations } from './destinations/index.ts';
 import { destinationRoutes } from './destinations/routes.ts';
+import { deadLetterRoutes } from './ingestion/dead-letter-routes.ts';
 import { createQueue } from './ingestion/queue.ts';
 import { scheduleRetention, scheduleRollups } from './ingestion/retention.ts';
 import { ingestionRoutes } from './ingestion/routes.ts';
 import { createWriter } from './ingestion/writer.ts';
 import { internalRoutes } from './internal/routes.ts';
 import { queryRoutes } from './queries/routes.ts';
+import { refuseUnstorableParameters } from './storable.ts';
 import { createStore } from './store/index.ts';
 import type { Store } from './store/types.ts';
 
@@ -52,7 +54,13 @@ export async function buildApp(deps: AnalyticsAppDeps): Promise<App> {
     log: app.log,
     metrics: app.metrics,
   });
-  const writer = createWriter({ db: database.db, store, config, log: app.log });
+  const writer = createWriter({
+    db: database.db,
+    store,
+    config,
+    log: app.log,
+    metrics: app.metrics,
+  });
   const ctx: AnalyticsContext = {
     db: database.db,
     queue: createQueue(database.db),
@@ -74,12 +82,14 @@ export async function buildApp(deps: AnalyticsAppDeps): Promise<App> {
     await auth.close();
   });
 
+  app.addHook('preHandler', refuseUnstorableParameters);
   await app.register(
     async (api) => {
       await api.register(authentication, { verify: auth.verify });
       ingestionRoutes(api, ctx);
       queryRoutes(api, ctx);
       destinationRoutes(api, { db: database.db, list: destinations.list });
+      deadLetterRoutes(api, ctx);
       await dashboardRoutes(api, { prefix: PREFIX, accountsPrefix: '/accounts/v1' });
     },
     { prefix: PREFIX },

@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Db } from '../src/db/index.ts';
 import { createQueue, type NewRow } from '../src/ingestion/queue.ts';
-import { buildTestAnalytics, sql } from './helper.ts';
+import { StoreUnavailable } from '../src/store/errors.ts';
+import { buildTestAnalytics, eventsStore, sql } from './helper.ts';
+
+/** The rows stay where these tests look for them: the writer finds its store down. */
+const unreachable = () =>
+  eventsStore('postgres', async () => {
+    throw new StoreUnavailable('connect ECONNREFUSED');
+  });
 
 const row = (n: number): NewRow => ({
   kind: 'event',
@@ -24,7 +31,7 @@ function counted(db: Db, fail: (call: number) => boolean) {
 }
 
 test('appends that arrive while an insert is in flight share the next insert, each in its order', async () => {
-  const t = await buildTestAnalytics();
+  const t = await buildTestAnalytics({}, { store: unreachable() });
   const database = counted(t.database.db, () => false);
   const queue = createQueue(database.db);
   const rows = await Promise.all([1, 2, 3, 4, 5].map((n) => queue.append(row(n))));
@@ -46,7 +53,7 @@ test('appends that arrive while an insert is in flight share the next insert, ea
 });
 
 test('a failed insert fails every append in it, and only those', async () => {
-  const t = await buildTestAnalytics();
+  const t = await buildTestAnalytics({}, { store: unreachable() });
   const database = counted(t.database.db, (call) => call === 2);
   const queue = createQueue(database.db);
   const results = await Promise.allSettled([1, 2, 3].map((n) => queue.append(row(n))));

@@ -5,13 +5,20 @@ import { createWriter } from '../src/ingestion/writer.ts';
 import type { QueuedEvent } from '../src/store/types.ts';
 import { bearer, buildTestAnalytics, eventsStore, signUp, sql } from './helper.ts';
 
-/** A store that records what it is given; while `down`, it fails like an unreachable server. */
+/**
+ * A store that records what it is given; while `down`, it fails like an unreachable server,
+ * its ping too (the writer sets nothing aside for a store it cannot reach).
+ */
 function recordingStore() {
   const state = { down: true, written: [] as QueuedEvent[] };
-  const store = eventsStore('postgres', async (events) => {
+  const unreachable = () => {
     if (state.down) throw new Error('connect ECONNREFUSED');
+  };
+  const store = eventsStore('postgres', async (events) => {
+    unreachable();
     state.written.push(...events.map((e) => ({ ...e })));
   });
+  store.ping = async () => unreachable();
   return { store, state };
 }
 

@@ -15,7 +15,7 @@ const get = (query: string, token?: string) =>
 
 const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
 const aliceEvents = Array.from({ length: 12 }, (_, i) => ({
-  event: i % 3 === 0 ? 'post.read' : 'page.viewed',
+  event: i % 3 === 0 ? 'article.read' : 'page.viewed',
   timestamp: minutesAgo(60 - i),
   properties: { i },
 }));
@@ -53,7 +53,7 @@ test('a user reads only their own events, newest first, page by page', async () 
 });
 
 test('filters by event name and time range', async () => {
-  const byName = (await get('?event=post.read', alice.accessToken)).json();
+  const byName = (await get('?event=article.read', alice.accessToken)).json();
   assert.deepEqual(
     byName.items.map((e: { properties: { i: number } }) => e.properties.i),
     [9, 6, 3, 0],

@@ -122,3 +122,6 @@ export const rollupDirty = pgTable(
 
 /** Deliveries to third-party destinations (webhooks) and their dead letters. */
 export { destinationDeliveries } from '../destinations/tables.ts';
+
+/** Queued items the store refused (see ingestion/writer.ts). */
+export { ingestionDeadLetters } from '../ingestion/tables.ts';

@@ -4,16 +4,29 @@ export const EVENT_NAME = '^[A-Za-z][A-Za-z0-9_.:/ -]{0,99}$';
 export const MAX_PROPERTIES_BYTES = 8 * 1024;
 export const MAX_BATCH = 500;
 
+/**
+ * Namespaces of the domain events services emit (auth: `user.*`, main: `post.*`): reports such as
+ * sign-ups count them, so only services may send them (`/internal/events`), never clients.
+ * Compared without regard to case, so no look-alike passes either.
+ */
+export const RESERVED_NAMESPACES = ['user', 'post'] as const;
+const RESERVED = new RegExp(`^(?:${RESERVED_NAMESPACES.join('|')})\\.`, 'i');
+export const isReserved = (event: string) => RESERVED.test(event);
+
 const TrackedEvent = Type.Object(
   {
     event: Type.String({
       pattern: EVENT_NAME,
       maxLength: 100,
-      description: 'a letter, then up to 99 letters, digits, spaces or _ . : / -',
+      description:
+        'a letter, then up to 99 letters, digits, spaces or _ . : / -; names under ' +
+        `${RESERVED_NAMESPACES.map((n) => `${n}.`).join(', ')} are reserved to services (400)`,
     }),
     properties: Type.Optional(
       Type.Record(Type.String(), Type.Unknown(), {
-        description: `any JSON object up to ${MAX_PROPERTIES_BYTES} bytes serialized`,
+        description:
+          `any JSON object up to ${MAX_PROPERTIES_BYTES} bytes serialized, without NUL ` +
+          'characters or unpaired surrogates in its text and keys, or numbers beyond a double',
       }),
     ),
     timestamp: Type.Optional(

@@ -3,6 +3,7 @@ import type { Principal } from '@platform/auth';
 import { type FieldError, problems } from '@platform/http';
 import type { Static } from 'typebox';
 import type { AnalyticsContext } from '../context.ts';
+import { unstorable } from '../storable.ts';
 import {
   insertRows,
   type QueuedItem,
@@ -11,13 +12,20 @@ import {
   trackedId,
   trackedRow,
 } from './queue.ts';
-import { MAX_PROPERTIES_BYTES, type TrackBody } from './schema.ts';
+import { isReserved, MAX_PROPERTIES_BYTES, RESERVED_NAMESPACES, type TrackBody } from './schema.ts';
 
 type Body = Static<typeof TrackBody>;
 type Tracked = Pick<Body, 'event' | 'properties' | 'timestamp' | 'anonymous_id'>;
 
 /** Clocks disagree a little; anything later than this is a client bug. */
 const MAX_FUTURE_MS = 5 * 60_000;
+
+/**
+ * Whether properties' JSON text may hold what the stores cannot keep: an escaped NUL or lone
+ * surrogate (JSON.stringify escapes exactly those, so the text shows them), or a null that was a
+ * number too large for JSON.parse. Most properties have neither, and are not walked again.
+ */
+const SUSPECT = /\\u(?:0000|d[89a-f])|null/i;
 
 /**
  * Validates, then appends the events to the durable queue (and the destinations' outbox) in one
@@ -45,8 +53,17 @@ export async function track(
   const errors: FieldError[] = [];
   const events = list.map((e, i): TrackedEvent => {
     const at = single ? '' : `events.${i}.`;
+    if (isReserved(e.event as string)) {
+      errors.push({
+        field: `${at}event`,
+        message: `names under ${RESERVED_NAMESPACES.map((n) => `${n}.`).join(', ')} are reserved to the services that emit them`,
+      });
+    }
     const time = e.timestamp ? Date.parse(e.timestamp) : null;
-    if (time !== null && time > now + MAX_FUTURE_MS) {
+    // The date-time format admits a leap second (23:59:60), which Date.parse does not.
+    if (Number.isNaN(time)) {
+      errors.push({ field: `${at}timestamp`, message: 'must be a valid date-time' });
+    } else if (time !== null && time > now + MAX_FUTURE_MS) {
       errors.push({ field: `${at}timestamp`, message: 'must not be in the future' });
     } else if (time !== null && time < oldest) {
       errors.push({
@@ -55,6 +72,8 @@ export async function track(
       });
     }
     const json = e.properties ? JSON.stringify(e.properties) : '{}';
+    const bad = SUSPECT.test(json) && unstorable(e.properties, `${at}properties`);
+    if (bad) errors.push(bad);
     // Bytes are at most 3 per UTF-16 unit: only long texts need counting.
     if (json.length * 3 > MAX_PROPERTIES_BYTES && Buffer.byteLength(json) > MAX_PROPERTIES_BYTES) {
       errors.push({

@@ -1,6 +1,7 @@
 /**
- * One accepted request: its items in order; an item already written is null (see park). `kind`
- * is how the row is stored (queue.ts): `event` and `track` rows hold events, `sample` samples.
+ * One accepted request: its items in order; an item already written is null (in rows that
+ * earlier versions parked with their refused items left). `kind` is how the row is stored
+ * (queue.ts): `event` and `track` rows hold events, `sample` samples.
  */
 export interface Row {
   seq: number;

@@ -1,16 +1,34 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
+import { Counter, type Registry } from 'prom-client';
 import type { Config } from '../config.ts';
 import type { Db, Tx } from '../db/index.ts';
-import { StoreRejected } from '../store/errors.ts';
+import { StoreRejected, StoreUnavailable } from '../store/errors.ts';
 import type { QueuedEvent, QueuedSample, Store } from '../store/types.ts';
-import { decodeRow, itemSeq } from './queue.ts';
+import { type Refused, setAside, type Unreadable } from './dead-letters.ts';
+import { decodeRow, itemSeq, ROW_ITEMS } from './queue.ts';
 import { chunksOf, type EncodedRow, halves, type Item, type Row } from './writer-batches.ts';
 
-/** A row as a pass holds it: its items, or the body the store made of them (Store.encodeEvents). */
-type Held = Row | EncodedRow;
-const size = (row: Held) => ('body' in row ? row.count : row.item.length);
+/**
+ * A row as a pass holds it: its items, the body the store made of them (Store.encodeEvents), or
+ * why its stored text cannot be read.
+ */
+type Held = Row | EncodedRow | Unreadable;
+const size = (row: Held) => ('body' in row ? row.count : 'item' in row ? row.item.length : 0);
+const isRow = (row: Held): row is Row => 'item' in row;
+const isEncoded = (row: Held): row is EncodedRow => 'body' in row;
+
+/** A queue row's items from its stored text; throws unless it is a list of items. */
+function readRow(kind: Row['kind'], text: string): Row['item'] {
+  const item = decodeRow(kind, text) as unknown;
+  const items =
+    Array.isArray(item) &&
+    item.length <= ROW_ITEMS &&
+    item.every((v) => v === null || (typeof v === 'object' && !Array.isArray(v)));
+  if (!items) throw new Error('the row is not a list of queued items');
+  return item as Row['item'];
+}
 
 export interface Writer {
   start(): void;
@@ -30,22 +48,30 @@ export interface Writer {
 /** Items the writer keeps in memory at most (see remember). */
 const MAX_CACHED_ITEMS = 50_000;
 
-/** Items the store refuses outright wait this long before they are tried again. */
-const PARK = '1 hour';
-
 /**
  * Moves the durable queue into the store, oldest first. A queue row leaves only in the
- * transaction that saw the store accept its items; a failed write leaves it there and the writer
- * backs off (100 ms doubling up to WRITER_MAX_BACKOFF_MS). Rows are locked with SKIP LOCKED, so
- * replicas, and passes running side by side, share the work without writing a row twice at once.
+ * transaction that saw the store accept its items, or set aside as dead letters those it
+ * refused (found by halving the write), so one bad item never holds up the rest. While the store
+ * is down nothing is set aside: the rows stay and the writer backs off (100 ms doubling up to
+ * WRITER_MAX_BACKOFF_MS). Rows are locked with SKIP LOCKED, so replicas, and passes running side
+ * by side, share the work without writing a row twice at once.
  */
 export function createWriter(deps: {
   db: Db;
   store: Store;
   config: Config;
   log: FastifyBaseLogger;
+  /** Where the dead-letter counter is registered (the app's `/metrics`). */
+  metrics?: Registry;
 }): Writer {
   const { db, store, config, log } = deps;
+  const deadLetters = deps.metrics
+    ? new Counter({
+        name: 'analytics_ingestion_dead_letters_total',
+        help: 'Queued items the store refused, set aside as dead letters',
+        registers: [deps.metrics],
+      })
+    : undefined;
   // A row holds up to 1000 items; this many rows make roughly one store write.
   const rowsPerPass = Math.max(1, Math.floor(config.WRITER_BATCH_SIZE / 250));
   // Two passes overlap on InfluxDB: one prepares or commits while the other's write is in the
@@ -93,22 +119,32 @@ export function createWriter(deps: {
     }
   }
 
-  /** Rows' items as stored, for rows this pass holds locked. */
-  async function load(tx: Tx, seqs: number[]): Promise<Map<number, Row['item']>> {
-    const loaded = new Map<number, Row['item']>();
+  /** Rows' items as stored, or why they cannot be read, for rows this pass holds locked. */
+  async function load(tx: Tx, seqs: number[]): Promise<Map<number, Row['item'] | Error>> {
+    const loaded = new Map<number, Row['item'] | Error>();
     if (seqs.length === 0) return loaded;
     const { rows } = await tx.execute<{ seq: number; kind: Row['kind']; item: string }>(
       sql`select seq::float8 as seq, kind, item from queue
           where seq = any(string_to_array(${seqs.join(',')}, ',')::bigint[])`,
     );
-    for (const r of rows) loaded.set(r.seq, decodeRow(r.kind, r.item));
+    for (const r of rows) {
+      try {
+        loaded.set(r.seq, readRow(r.kind, r.item));
+      } catch (error) {
+        loaded.set(r.seq, error as Error);
+      }
+    }
     return loaded;
   }
 
-  function stored(head: Omit<Row, 'item'>, loaded: Map<number, Row['item']>): Row {
+  function stored(head: Omit<Row, 'item'>, loaded: Map<number, Row['item'] | Error>): Held {
     const item = loaded.get(head.seq);
     // A row this pass holds locked cannot vanish: failing the pass beats deleting it unwritten.
     if (!item) throw new Error(`queue row ${head.seq} could not be read`);
+    if (item instanceof Error) {
+      log.error({ err: item, seq: head.seq }, 'a queue row cannot be read; set aside');
+      return { seq: head.seq, kind: head.kind, unreadable: item.message };
+    }
     return { seq: head.seq, kind: head.kind, item };
   }
 
@@ -121,7 +157,7 @@ export function createWriter(deps: {
       sql`select seq::float8 as seq, kind from queue where next_attempt_at <= now()
           order by seq limit ${rowsPerPass} for update skip locked`,
     );
-    // Those older than the oldest due one are written, parked, or another pass's or replica's.
+    // Those older than the oldest due one are done with, not due yet, or another pass's or replica's.
     const oldest = heads[0]?.seq ?? Number.POSITIVE_INFINITY;
     for (const seq of known) if (seq < oldest) forget(seq);
     // Taken from the cache now: while the rest loads, another pass may forget these (they are
@@ -139,9 +175,9 @@ export function createWriter(deps: {
    * rows to write item by item: the others, and, when the store refuses a body, every encoded
    * row as stored (halving then finds what it refuses; writing again what it took is idempotent).
    */
-  async function writeEncoded(tx: Tx, held: Held[]): Promise<Row[]> {
-    const rows = held.filter((r): r is Row => !('body' in r));
-    const encoded = held.filter((r): r is EncodedRow => 'body' in r);
+  async function writeEncoded(tx: Tx, held: Held[]): Promise<Held[]> {
+    const rows = held.filter((r) => !isEncoded(r));
+    const encoded = held.filter(isEncoded);
     try {
       let bodies: string[] = [];
       let events = 0;
@@ -157,7 +193,7 @@ export function createWriter(deps: {
       if (bodies.length) await store.writeEncoded!(bodies);
       return rows;
     } catch (error) {
-      if (!(error instanceof StoreRejected)) throw error;
+      if (!(await refused(error))) throw error;
       const loaded = await load(
         tx,
         encoded.map((r) => r.seq),
@@ -174,43 +210,48 @@ export function createWriter(deps: {
       if (held.length === 0) return 0;
       const rows = await writeEncoded(tx, held);
       const items: Item[] = [];
-      for (const row of rows) {
+      for (const row of rows.filter(isRow)) {
         row.item.forEach((value, index) => {
           if (value) items.push({ row, index, value });
         });
       }
-      const refused = new Set<Item>();
+      const refusals: Refused[] = [];
       for (const chunk of chunksOf(items, config.WRITER_BATCH_SIZE)) {
-        for (const r of await write(chunk)) refused.add(r);
+        refusals.push(...(await write(chunk)));
       }
-      const keep = new Set([...refused].map((i) => i.row));
-      const kept = new Set([...keep].map((row) => row.seq));
-      const done = held.filter((row) => !kept.has(row.seq));
-      // One text parameter, not one per row.
-      if (done.length) {
-        const seqs = done.map((r) => r.seq).join(',');
-        await tx.execute(
-          sql`delete from queue where seq = any(string_to_array(${seqs}, ',')::bigint[])`,
-        );
-      }
-      for (const row of keep) {
-        const left = row.item.map((value, index) =>
-          [...refused].some((i) => i.row === row && i.index === index) ? value : null,
-        );
-        // In the general `event` form: a `track` row's derived ids and times cannot skip items.
-        await tx.execute(sql`update queue set item = ${JSON.stringify(left)},
-            kind = ${row.kind === 'sample' ? 'sample' : 'event'},
-            attempts = attempts + 1, next_attempt_at = now() + ${PARK}::interval
-            where seq = ${row.seq}`);
-      }
+      const unreadable = rows.filter((r): r is Unreadable => 'unreadable' in r);
+      const aside = await setAside(tx, refusals, unreadable);
+      // Every row taken is done with: its items are in the store or set aside. One text
+      // parameter, not one per row.
+      const seqs = held.map((r) => r.seq).join(',');
+      await tx.execute(
+        sql`delete from queue where seq = any(string_to_array(${seqs}, ',')::bigint[])`,
+      );
+      deadLetters?.inc(aside);
       return held.length;
     });
     for (const row of taken) forget(row.seq);
     return moved;
   }
 
-  /** Writes items; returns those the store refuses outright, found by halving the batch. */
-  async function write(items: Item[]): Promise<Item[]> {
+  /**
+   * Whether a failed write is its items' fault: the store says so, or it fails for a reason it
+   * does not name while it still answers. A store that is down, or says it is, is not refused:
+   * the writer waits for it rather than setting everything aside.
+   */
+  async function refused(error: unknown): Promise<boolean> {
+    if (error instanceof StoreRejected) return true;
+    if (error instanceof StoreUnavailable) return false;
+    try {
+      await store.ping();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Writes items; returns those the store refuses, found by halving the batch. */
+  async function write(items: Item[]): Promise<Refused[]> {
     // The values are this pass's own parse of the row: numbering them in place spares a copy.
     const queued = (i: Item): unknown => {
       i.value.seq = itemSeq(i.row.seq, i.index);
@@ -224,11 +265,11 @@ export function createWriter(deps: {
       if (samples.length) await store.writeSamples(samples as QueuedSample[]);
       return [];
     } catch (error) {
-      if (!(error instanceof StoreRejected)) throw error;
+      if (!(await refused(error))) throw error;
       if (items.length === 1) {
         const seq = itemSeq(items[0]!.row.seq, items[0]!.index);
-        log.error({ err: error, seq }, 'the store refused a queued item; parked');
-        return items;
+        log.error({ err: error, seq }, 'the store refused a queued item; set aside');
+        return [{ ...items[0]!, error: (error as Error).message ?? String(error) }];
       }
       const [left, right] = halves(items);
       return [...(await write(left)), ...(await write(right))];

@@ -1,9 +1,33 @@
+import { type FieldError, problems } from '@platform/http';
 import type { Static } from 'typebox';
 import type { AnalyticsContext } from '../context.ts';
 import { receivedIds } from '../db/schema.ts';
 import { enqueueEvents, samplesRow } from '../ingestion/queue.ts';
 import type { AcceptedEvent, Sample } from '../ingestion/types.ts';
+import { EARLIEST, unstorable } from '../storable.ts';
 import type { EventsBody, SamplesBody } from './schema.ts';
+
+/** A service's clock may run ahead of ours; a day ahead is a bug, not skew. */
+const MAX_FUTURE_MS = 86_400_000;
+
+/**
+ * 400 unless every value of the body can be stored and every time in it is one: a batch the
+ * store would refuse is the sender's to fix, not the queue's to hold.
+ */
+function checkBody(body: object, times: { field: string; value: string }[]) {
+  const latest = Date.now() + MAX_FUTURE_MS;
+  const errors: FieldError[] = [];
+  const found = unstorable(body, '');
+  if (found) errors.push(found);
+  for (const { field, value } of times) {
+    const ms = Date.parse(value);
+    // The date-time format admits a leap second (23:59:60), which Date.parse does not.
+    if (!(ms >= EARLIEST && ms <= latest)) {
+      errors.push({ field, message: 'must be a valid date-time from 1970 to a day from now' });
+    }
+  }
+  if (errors.length) throw problems.badRequest('Some items cannot be stored.', errors);
+}
 
 /**
  * Domain events from other services. Their ids are remembered (DEDUP_DAYS) in the transaction
@@ -13,6 +37,10 @@ export async function receiveEvents(
   ctx: AnalyticsContext,
   body: Static<typeof EventsBody>,
 ): Promise<number> {
+  checkBody(
+    body,
+    body.events.map((e, i) => ({ field: `events.${i}.occurred_at`, value: e.occurred_at })),
+  );
   const unique = [...new Map(body.events.map((e) => [e.id, e])).values()];
   if (unique.length === 0) return 0;
   const fresh = await ctx.db.transaction(async (tx) => {
@@ -27,7 +55,8 @@ export async function receiveEvents(
       .map((e) => ({
         id: e.id,
         event: e.type,
-        source: e.id.includes(':') ? e.id.slice(0, e.id.indexOf(':')) : 'service',
+        // A tag in InfluxDB, which refuses an empty one.
+        source: e.id.indexOf(':') > 0 ? e.id.slice(0, e.id.indexOf(':')) : 'service',
         userId: e.user_id ?? null,
         anonymousId: null,
         properties: e.payload,
@@ -58,9 +87,14 @@ export async function receiveSamples(
   ctx: AnalyticsContext,
   body: Static<typeof SamplesBody>,
 ): Promise<number> {
+  checkBody(
+    body,
+    body.samples.map((s, i) => ({ field: `samples.${i}.timestamp`, value: s.timestamp })),
+  );
   const samples: Sample[] = body.samples.map((s) => ({
     service: s.service,
-    route: routeTemplate(s.route),
+    // A tag in InfluxDB, which refuses an empty one (a route that was only a query string).
+    route: routeTemplate(s.route) || '/',
     method: s.method.toUpperCase(),
     status: s.status,
     durationMs: s.duration_ms,

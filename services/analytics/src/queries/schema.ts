@@ -3,10 +3,18 @@ import { EVENT_NAME } from '../ingestion/schema.ts';
 
 const time = (description: string) => Type.String({ format: 'date-time', description });
 
+/** Text compared in SQL or InfluxQL, whose string literals cannot hold line breaks. */
+const PLAIN_TEXT = '^[^\\u0000-\\u001f\\u007f]+$';
+
 export const ActivityQuery = Type.Object(
   {
     user_id: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 200, description: 'admins only: another user' }),
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        pattern: PLAIN_TEXT,
+        description: 'admins only: another user',
+      }),
     ),
     from: Type.Optional(time('inclusive; default: the start of retention')),
     to: Type.Optional(time('exclusive; default: now')),
@@ -44,7 +52,7 @@ export const PerformanceQuery = Type.Object(
       default: '1m',
       description: 'bucket size from 1m to 1d, e.g. 1m, 5m, 1h, 1d',
     }),
-    service: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    service: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: PLAIN_TEXT })),
   },
   { additionalProperties: false },
 );

@@ -2,6 +2,7 @@ import type { Principal } from '@platform/auth';
 import { problems } from '@platform/http';
 import type { Static } from 'typebox';
 import type { AnalyticsContext } from '../context.ts';
+import { EARLIEST, LATEST } from '../storable.ts';
 import type { Range } from '../store/types.ts';
 import type { ActivityQuery, PerformanceQuery, ReportQuery } from './schema.ts';
 
@@ -12,9 +13,21 @@ const UNIT = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
 export const MAX_POINTS = 1440;
 const MAX_REPORT_DAYS = 400;
 
+/** A bound of a range: 400 unless it is a time the stores can be asked about. */
+function timeOf(value: string, field: string): Date {
+  const ms = Date.parse(value);
+  // The date-time format admits a leap second (23:59:60), which Date.parse does not.
+  if (!(ms >= EARLIEST && ms <= LATEST)) {
+    throw problems.badRequest(`"${field}" is not a time analytics can look up.`, [
+      { field, message: 'must be a valid date-time from 1970 to 2261' },
+    ]);
+  }
+  return new Date(ms);
+}
+
 function rangeOf(from: string | undefined, to: string | undefined, defaultSpanMs: number): Range {
-  const end = to ? new Date(to) : new Date();
-  const start = from ? new Date(from) : new Date(end.getTime() - defaultSpanMs);
+  const end = to ? timeOf(to, 'to') : new Date();
+  const start = from ? timeOf(from, 'from') : new Date(end.getTime() - defaultSpanMs);
   if (start >= end) {
     throw problems.badRequest('"from" must be before "to".', [
       { field: 'from', message: 'must be before "to"' },

@@ -2,3 +2,8 @@
 export class StoreRejected extends Error {
   override name = 'StoreRejected';
 }
+
+/** The store is down, slow or busy: the same write may well succeed later. */
+export class StoreUnavailable extends Error {
+  override name = 'StoreUnavailable';
+}

@@ -1,5 +1,5 @@
 import { request } from 'undici';
-import { StoreRejected } from './errors.ts';
+import { StoreRejected, StoreUnavailable } from './errors.ts';
 
 export interface InfluxOptions {
   url: string;
@@ -29,7 +29,7 @@ export class QueryTruncated extends Error {
 }
 
 /** A failure worth retrying later: the server is down, slow, or refused our credentials. */
-export class InfluxUnavailable extends Error {
+export class InfluxUnavailable extends StoreUnavailable {
   override name = 'InfluxUnavailable';
 }
 

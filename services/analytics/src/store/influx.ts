@@ -85,6 +85,8 @@ export function createInfluxStore(
   };
   const select = async (q: string) => {
     try {
+      // A read before the first write would find no database: an empty answer, not an error.
+      await ensure();
       return (await influx.query(q))[0] ?? [];
     } catch (error) {
       throw unavailable(error);

@@ -1,8 +1,10 @@
 import { HttpProblem } from '@platform/http';
 import { type SQL, sql } from 'drizzle-orm';
+import pg from 'pg';
 import type { Db } from '../db/index.ts';
 import type { AcceptedEvent } from '../ingestion/types.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
+import { StoreRejected, StoreUnavailable } from './errors.ts';
 import { BUCKET_SQL } from './histogram.ts';
 import { mergeRollups, ROLLUP_LEVELS, type RollupRow, rollupLevel } from './rollups.ts';
 import type { Range, Store } from './types.ts';
@@ -33,6 +35,35 @@ const rollupInsert = (table: string, width: string) =>
     on conflict (time, service, route) do update set requests = r.requests + excluded.requests,
       errors = r.errors + excluded.errors, hist = hist_add(r.hist, excluded.hist)`);
 
+/** The server's own error under Drizzle's wrapper, with its SQLSTATE. */
+const serverError = (error: unknown) =>
+  ((error as { cause?: unknown }).cause ?? error) as { code?: unknown; message?: string };
+
+/** SQLSTATE classes of a write refused for what it holds: data exceptions, integrity violations. */
+const REFUSED = /^2[23]/;
+/**
+ * Classes of a server that cannot take the write now, whatever it holds: connection, invalid
+ * transaction state (a read-only standby), rollback, resources, object in use, operator
+ * intervention, system errors. Other server errors the writer weighs itself (see writer.ts).
+ */
+const UNAVAILABLE = /^(08|25|40|53|55|57|58)/;
+
+async function write(db: Db, query: SQL): Promise<void> {
+  try {
+    await db.execute(query);
+  } catch (error) {
+    const cause = serverError(error);
+    // No answer from the server at all (a dropped connection, a pool timeout): not the data's.
+    if (!(cause instanceof pg.DatabaseError)) {
+      throw new StoreUnavailable(`PostgreSQL: ${cause.message}`, { cause: error });
+    }
+    const { code = '', message } = cause;
+    if (REFUSED.test(code)) throw new StoreRejected(`${code}: ${message}`, { cause: error });
+    if (UNAVAILABLE.test(code)) throw new StoreUnavailable(`${code}: ${message}`, { cause: error });
+    throw error;
+  }
+}
+
 /** The store in the service's own PostgreSQL: `events` and `samples` (see src/db/schema.ts). */
 export function createPostgresStore(db: Db): Store {
   const rows = async <T>(query: SQL) => {
@@ -40,8 +71,7 @@ export function createPostgresStore(db: Db): Store {
       return (await db.execute(query)).rows as T[];
     } catch (error) {
       // statement_timeout: a range too large for this store is the caller's to narrow, not a 500.
-      const code = (error as { cause?: { code?: string } }).cause?.code;
-      if (code === '57014') {
+      if (serverError(error).code === '57014') {
         throw new HttpProblem(
           503,
           'The query took too long; narrow the time range, widen the interval or filter by service.',
@@ -61,7 +91,9 @@ export function createPostgresStore(db: Db): Store {
     // Each batch is one JSON parameter expanded by PostgreSQL: no per-row bind parameters.
     async writeEvents(items) {
       for (const part of chunks(items)) {
-        await db.execute(sql`
+        await write(
+          db,
+          sql`
           insert into events (seq, event_id, name, source, user_id, anonymous_id, properties, occurred_at)
           select seq, id, event, source, "userId", "anonymousId",
             -- queued as JSON text (older rows: as the object)
@@ -71,7 +103,8 @@ export function createPostgresStore(db: Db): Store {
           from jsonb_to_recordset(${JSON.stringify(part)}::jsonb) as x(seq bigint, id text,
             event text, source text, "userId" text, "anonymousId" text, properties jsonb,
             timestamp timestamptz)
-          on conflict do nothing`);
+          on conflict do nothing`,
+        );
       }
     },
 
@@ -79,7 +112,9 @@ export function createPostgresStore(db: Db): Store {
     // one statement: a retried write neither duplicates samples nor counts them twice.
     async writeSamples(items) {
       for (const part of chunks(items)) {
-        await db.execute(sql`
+        await write(
+          db,
+          sql`
           with ins as (
             insert into samples (seq, service, route, method, status, duration_ms, request_id,
               user_id, upstream, occurred_at)
@@ -97,7 +132,8 @@ export function createPostgresStore(db: Db): Store {
           ), m as (${rollupInsert('sample_rollups_1m', '1 minute')}),
           q as (${rollupInsert('sample_rollups_15m', '15 minutes')}),
           h as (${rollupInsert('sample_rollups_1h', '1 hour')})
-          select 1`);
+          select 1`,
+        );
       }
     },
 

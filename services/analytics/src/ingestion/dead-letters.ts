@@ -1,0 +1,78 @@
+import { desc, eq, lt, sql } from 'drizzle-orm';
+import type { Db, Tx } from '../db/index.ts';
+import { storableText } from '../storable.ts';
+import { ingestionDeadLetters as deadLetters } from './tables.ts';
+import type { Item, Row } from './writer-batches.ts';
+
+/** An item the store refused, and what it said. */
+export type Refused = Item & { error: string };
+
+/** A queue row whose stored text is not a list of items: kept whole, as it was. */
+export interface Unreadable {
+  seq: number;
+  kind: Row['kind'];
+  unreadable: string;
+}
+
+/** A store's message may quote the refused text itself: made storable, and kept short. */
+const said = (error: string) => storableText(error.slice(0, 500));
+
+/**
+ * Sets refused items and unreadable rows aside, in the writer's transaction, before their rows
+ * leave the queue. An item goes in the general `event` (or `sample`) form of a queue row, without
+ * the number the writer gave it: replaying it is queueing it again. Resolves to how many.
+ */
+export async function setAside(tx: Tx, refused: Refused[], unreadable: Unreadable[]) {
+  if (refused.length) {
+    await tx.insert(deadLetters).values(
+      refused.map(({ row, value, error }) => {
+        const { seq: _, ...item } = value;
+        return {
+          queueSeq: row.seq,
+          kind: row.kind === 'sample' ? ('sample' as const) : ('event' as const),
+          item: JSON.stringify([item]),
+          error: said(error),
+        };
+      }),
+    );
+  }
+  for (const row of unreadable) {
+    // Copied within the server: the text is whatever the row held.
+    await tx.execute(sql`insert into ingestion_dead_letters (queue_seq, kind, item, error)
+      select seq, kind, item, ${said(row.unreadable)} from queue where seq = ${row.seq}`);
+  }
+  return refused.length + unreadable.length;
+}
+
+export type DeadLetter = typeof deadLetters.$inferSelect;
+
+export function listDeadLetters(db: Db, options: { before?: number | undefined; limit: number }) {
+  return db
+    .select()
+    .from(deadLetters)
+    .where(options.before === undefined ? undefined : lt(deadLetters.id, options.before))
+    .orderBy(desc(deadLetters.id))
+    .limit(options.limit);
+}
+
+/** Back into the queue as a new row, in one transaction; false when there is no such one. */
+export async function requeue(db: Db, id: number): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const [gone] = await tx.delete(deadLetters).where(eq(deadLetters.id, id)).returning();
+    if (!gone) return false;
+    await tx.execute(sql`insert into queue (kind, item) values (${gone.kind}, ${gone.item})`);
+    return true;
+  });
+}
+
+export async function discard(db: Db, id: number): Promise<boolean> {
+  const gone = await db
+    .delete(deadLetters)
+    .where(eq(deadLetters.id, id))
+    .returning({ id: deadLetters.id });
+  return gone.length > 0;
+}
+
+export async function pruneDeadLetters(db: Db, before: Date) {
+  await db.delete(deadLetters).where(lt(deadLetters.createdAt, before));
+}
