@@ -83,7 +83,14 @@ export function checkGenerated(root: string, services?: readonly Service[]): str
         `${file}: service ${p.service}: ${p.what} is missing or differs from ${manifestPath(p.service)}; ${fix}`,
       );
     }
-    if (!drifted.length) problems.push(`${file}: differs from what the manifests generate; ${fix}`);
+    if (!drifted.length) {
+      // No service's part is missing: something was added or changed, say by a service whose
+      // manifest is gone. The first such line usually names it.
+      const expected = new Set(content.split('\n'));
+      const extra = actual.split('\n').find((line) => !expected.has(line));
+      const hint = extra === undefined ? '' : ` (not generated: "${extra.trim()}")`;
+      problems.push(`${file}: differs from what the manifests generate${hint}; ${fix}`);
+    }
   }
   for (const file of leftovers(root, generated)) {
     const name = path.basename(file, '.yaml');
