@@ -11,7 +11,9 @@ import Fastify, {
   type RawRequestDefaultExpression,
   type RawServerDefault,
 } from 'fastify';
+import { clientErrorHandler, routerErrors } from './framework-errors.ts';
 import { registerHealth } from './health.ts';
+import { parseQuery, strictValidators } from './input-strictness.ts';
 import { loggerOptions } from './logging.ts';
 import { registerMetrics } from './metrics.ts';
 import { registerProblemHandlers } from './problem.ts';
@@ -81,6 +83,8 @@ function serverTimeouts({ headersMs, requestMs }: ClientTimeouts) {
  * health, metrics and OpenAPI. Services register their routes on it and never listen here.
  */
 export async function createApp(options: AppOptions): Promise<App> {
+  const maxParamLength = 200;
+  const refused = routerErrors(maxParamLength);
   const app = Fastify({
     ...(options.logger
       ? { loggerInstance: options.logger }
@@ -100,8 +104,13 @@ export async function createApp(options: AppOptions): Promise<App> {
         strictTypes: false,
       },
     },
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // Malformed input is refused in validation, with the field named (see input-strictness.ts).
+    schemaController: { compilersFactory: { buildValidator: strictValidators() } },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength, querystringParser: parseQuery },
+    frameworkErrors: refused.handler,
+    clientErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>();
+  refused.track(app);
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);

@@ -1,9 +1,19 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { type AjvError, fieldErrors } from './validation-errors.ts';
 
 export interface FieldError {
   field: string;
   message: string;
+}
+
+/** What a problem may carry besides its status and detail. */
+export interface ProblemExtras {
+  type?: string;
+  title?: string;
+  /** Stable snake_case kind of failure that clients branch on; a default per status if absent. */
+  code?: string;
+  errors?: FieldError[];
 }
 
 /**
@@ -14,39 +24,74 @@ export class HttpProblem extends Error {
   constructor(
     readonly status: number,
     detail: string,
-    readonly options: {
-      type?: string;
-      title?: string;
-      errors?: FieldError[];
-      headers?: Record<string, string>;
-    } = {},
+    readonly options: ProblemExtras & { headers?: Record<string, string> } = {},
   ) {
     super(detail);
     this.name = 'HttpProblem';
   }
 }
 
+const withCode = (code?: string) => (code ? { code } : {});
+
 export const problems = {
-  badRequest: (detail: string, errors?: FieldError[]) =>
-    new HttpProblem(400, detail, errors ? { errors } : {}),
-  unauthorized: (detail = 'Authentication is required.') =>
-    new HttpProblem(401, detail, { headers: { 'www-authenticate': 'Bearer' } }),
-  forbidden: (detail = 'You are not allowed to do this.') => new HttpProblem(403, detail),
-  notFound: (detail = 'Not found.') => new HttpProblem(404, detail),
-  conflict: (detail: string, errors?: FieldError[]) =>
-    new HttpProblem(409, detail, errors ? { errors } : {}),
-  preconditionFailed: (detail: string) => new HttpProblem(412, detail),
-  unsupportedMediaType: (detail: string) => new HttpProblem(415, detail),
-  tooManyRequests: (retryAfterSeconds: number, detail = 'Too many requests; try again later.') =>
-    new HttpProblem(429, detail, { headers: { 'retry-after': String(retryAfterSeconds) } }),
+  badRequest: (detail: string, errors?: FieldError[], code?: string) =>
+    new HttpProblem(400, detail, { ...(errors ? { errors } : {}), ...withCode(code) }),
+  unauthorized: (detail = 'Authentication is required.', code?: string) =>
+    new HttpProblem(401, detail, { headers: { 'www-authenticate': 'Bearer' }, ...withCode(code) }),
+  forbidden: (detail = 'You are not allowed to do this.', code?: string) =>
+    new HttpProblem(403, detail, withCode(code)),
+  notFound: (detail = 'Not found.', code?: string) => new HttpProblem(404, detail, withCode(code)),
+  conflict: (detail: string, errors?: FieldError[], code?: string) =>
+    new HttpProblem(409, detail, { ...(errors ? { errors } : {}), ...withCode(code) }),
+  preconditionFailed: (detail: string, code?: string) =>
+    new HttpProblem(412, detail, withCode(code)),
+  unsupportedMediaType: (detail: string, code?: string) =>
+    new HttpProblem(415, detail, withCode(code)),
+  tooManyRequests: (
+    retryAfterSeconds: number,
+    detail = 'Too many requests; try again later.',
+    code?: string,
+  ) =>
+    new HttpProblem(429, detail, {
+      headers: { 'retry-after': String(retryAfterSeconds) },
+      ...withCode(code),
+    }),
 };
+
+const CODES: Record<number, string> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  408: 'request_timeout',
+  409: 'conflict',
+  412: 'precondition_failed',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+  500: 'internal_error',
+  502: 'bad_gateway',
+  503: 'service_unavailable',
+  504: 'gateway_timeout',
+};
+
+/** The code of a problem whose thrower named none: by status, else the status's reason phrase. */
+export function defaultCode(status: number, hasErrors = false): string {
+  if (status === 400 && hasErrors) return 'validation_failed';
+  const known = CODES[status];
+  if (known) return known;
+  const phrase = STATUS_CODES[status];
+  if (phrase) return phrase.toLowerCase().replace(/[^a-z0-9]+/g, '_');
+  return status >= 500 ? 'internal_error' : 'bad_request';
+}
 
 export function sendProblem(
   request: FastifyRequest,
   reply: FastifyReply,
   status: number,
   detail: string,
-  extra: { type?: string; title?: string; errors?: FieldError[] } = {},
+  extra: ProblemExtras = {},
 ) {
   return reply
     .code(status)
@@ -55,29 +100,22 @@ export function sendProblem(
       type: extra.type ?? 'about:blank',
       title: extra.title ?? STATUS_CODES[status] ?? 'Error',
       status,
+      code: extra.code ?? defaultCode(status, extra.errors !== undefined),
       detail,
       request_id: request.id,
       ...(extra.errors ? { errors: extra.errors } : {}),
     });
 }
 
-interface AjvError {
-  instancePath: string;
-  message?: string;
-  keyword: string;
-  params: Record<string, unknown>;
-}
+const PARTS: Record<string, string> = {
+  body: 'The request body is invalid.',
+  querystring: 'The query string is invalid.',
+  params: 'The path is invalid.',
+  headers: 'The request headers are invalid.',
+};
 
-function fieldOf(error: AjvError): string {
-  const path = error.instancePath.split('/').filter(Boolean);
-  const missing = error.params.missingProperty ?? error.params.additionalProperty;
-  if (typeof missing === 'string') path.push(missing);
-  return path.join('.') || '(root)';
-}
-
-function validationErrors(errors: AjvError[]): FieldError[] {
-  return errors.map((e) => ({ field: fieldOf(e), message: e.message ?? 'is invalid' }));
-}
+export const invalidPart = (part: string | undefined) =>
+  PARTS[part ?? ''] ?? 'The request is invalid.';
 
 /** Every error and every unknown route answers problem+json; 5xx details never leave the process. */
 export function registerProblemHandlers(app: FastifyInstance) {
@@ -87,9 +125,8 @@ export function registerProblemHandlers(app: FastifyInstance) {
       return sendProblem(request, reply, error.status, error.message, error.options);
     }
     if (error.validation) {
-      const where = error.validationContext ?? 'request';
-      return sendProblem(request, reply, 400, `The ${where} is invalid.`, {
-        errors: validationErrors(error.validation as AjvError[]),
+      return sendProblem(request, reply, 400, invalidPart(error.validationContext), {
+        errors: fieldErrors(error.validation as AjvError[]),
       });
     }
     const status = error.statusCode ?? 500;

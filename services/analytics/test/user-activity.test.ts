@@ -83,7 +83,24 @@ test("an admin reads anyone's activity", async () => {
 });
 
 test('bad parameters are 400 with errors', async () => {
-  for (const query of ['?limit=0', '?limit=1000', '?from=nope', '?event=bad!', '?cursor=garbage']) {
+  // Cursors that decode, but to what no page of the store's would hold.
+  const cursor = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const queries = [
+    '?limit=0',
+    '?limit=1000',
+    '?limit=Infinity',
+    '?limit=-1e400',
+    '?from=nope',
+    '?from=2016-12-31T23:59:60Z',
+    '?to=0000-01-01T00:00:00Z',
+    '?event=bad!',
+    '?user_id=a%00b',
+    '?cursor=garbage',
+    `?cursor=${cursor(['1', 'x'])}`,
+    `?cursor=${cursor(['99999999999999999999', '1'])}`,
+    `?cursor=${cursor(['1', 'a\u0000'])}`,
+  ];
+  for (const query of queries) {
     const res = await get(query, alice.accessToken);
     assert.equal(res.statusCode, 400, `${query}: ${res.body}`);
     assert.ok(res.json().errors.length > 0, query);

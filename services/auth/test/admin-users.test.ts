@@ -148,10 +148,18 @@ test('role filters the list', async () => {
 });
 
 test('limit outside 1–100 and a cursor this service did not make are 400s', async () => {
-  for (const query of ['?limit=0', '?limit=101', '?limit=ten', '?limit=2.5']) {
+  for (const query of ['?limit=0', '?limit=101', '?limit=ten', '?limit=2.5', '?limit=Infinity']) {
     const res = await list(query);
     assert.equal(res.statusCode, 400, query);
     assert.equal(res.json().errors[0].field, 'limit');
+  }
+  for (const [query, field] of [
+    ['?q=a%00b', 'q'],
+    ['?role=a%00', 'role'],
+  ]) {
+    const res = await list(query!);
+    assert.equal(res.statusCode, 400, query);
+    assert.equal(res.json().errors[0].field, field);
   }
   const forged = [
     'not a cursor',
@@ -159,6 +167,10 @@ test('limit outside 1–100 and a cursor this service did not make are 400s', as
     Buffer.from('{"at":"x"}').toString('base64url'),
     Buffer.from(
       JSON.stringify(['2031-02-30T00:00:00.000000', '00000000-0000-4000-8000-000000000000']),
+    ).toString('base64url'),
+    // Date.parse reads year 0; Postgres has none.
+    Buffer.from(
+      JSON.stringify(['0000-01-01T00:00:00.000000', '00000000-0000-4000-8000-000000000000']),
     ).toString('base64url'),
     Buffer.from(
       JSON.stringify(["2031-01-01T00:00:00.000000'; drop table users; --", 'x']),

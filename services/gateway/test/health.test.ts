@@ -35,7 +35,8 @@ test('GET /health is 503 naming the upstreams that are not ready', async () => {
   const response = await fetch(`${url}/health`);
   assert.equal(response.status, 503);
   assert.match(response.headers.get('content-type') ?? '', /application\/problem\+json/);
-  const body = await json<Problem>(response);
+  const body = await json<Problem & { code: string }>(response);
+  assert.equal(body.code, 'service_unavailable');
   assert.equal(body.detail, 'Not ready: main, analytics.');
   assert.deepEqual(body.services, { auth: 'ready', main: 'not ready', analytics: 'not ready' });
 });

@@ -19,9 +19,12 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-/** A real service as its own process on a fresh database, as the launcher runs it. */
-async function startService(
-  name: 'auth' | 'main',
+/**
+ * A real service as its own process on a fresh database (or another instance's, with
+ * `databaseOf`), as the launcher runs it; main and analytics follow `env.AUTH_URL`.
+ */
+export async function startService(
+  name: 'auth' | 'main' | 'analytics',
   env: Record<string, string>,
   databaseOf?: { databaseUrl: string },
 ): Promise<RunningService & { databaseUrl: string }> {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { encodeCursor } from '../src/posts/cursor.ts';
 import { authHeader, buildTestMain, createPost, list, type Post } from './helper.ts';
 
 const main = await buildTestMain();
@@ -180,6 +181,13 @@ test('posts added during a walk never make one appear twice or go missing', asyn
   }
 });
 
+const forged = (order: 'title' | '-published_at' | 'rank', value: string) => {
+  const id = made[0]!.id;
+  const edge = { value: '2024-01-01T00:00:00.000000Z', id };
+  const stage = order === 'rank' ? { newest: edge, oldest: edge, more: true } : undefined;
+  return encodeCursor({ order, value, id, ...(stage ? { stage } : {}) });
+};
+
 test('malformed query parameters are 400 problems naming the parameter', async () => {
   const other = (await list(main, 'sort=title&limit=1')).next_cursor!;
   const good = (await list(main, 'limit=1')).next_cursor!;
@@ -205,6 +213,22 @@ test('malformed query parameters are 400 problems naming the parameter', async (
     [`cursor=${good}x`, 'cursor'],
     [`cursor=${other}`, 'cursor'],
     [`sort=title&cursor=${good}`, 'cursor'],
+    ['limit=Infinity', 'limit'],
+    ['limit=-Infinity', 'limit'],
+    ['limit=1e400', 'limit'],
+    ['limit=9007199254740993', 'limit'],
+    ['q=a%00b', 'q'],
+    ['q=a%ED%A0%80b', 'q'],
+    ['category=a%00', 'category'],
+    ['tag=a%00', 'tag'],
+    ['published_after=%2B275760-09-13T00:00:00Z', 'published_after'],
+    ['published_after=0000-01-01T00:00:00Z', 'published_after'],
+    ['published_before=2016-12-31T23:59:60Z', 'published_before'],
+    ['published_before=0001-01-01T00:00:00%2B23:59', 'published_before'],
+    // Cursors with the right check digits (they are no secret) and values Postgres would refuse.
+    [`sort=title&cursor=${forged('title', 'a\u0000b')}`, 'cursor'],
+    [`cursor=${forged('-published_at', '0000-01-01T00:00:00.000000Z')}`, 'cursor'],
+    [`q=postgresql&cursor=${forged('rank', '1e999999')}`, 'cursor'],
   ];
   for (const [query, field] of cases) {
     const res = await main.app.inject({ url: `/main/v1/posts?${query}` });

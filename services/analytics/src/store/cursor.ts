@@ -5,14 +5,35 @@ export function encodeCursor(time: string, tiebreak: string): string {
   return Buffer.from(JSON.stringify([time, tiebreak])).toString('base64url');
 }
 
-export function decodeCursor(cursor: string): [string, string] {
+/** What a store's own cursors hold: its largest time, and the form of its tiebreak. */
+export interface CursorShape {
+  maxTime: bigint;
+  tiebreak: RegExp;
+}
+
+/** PostgreSQL: milliseconds up to Date's last day, and the row's bigint sequence. */
+export const POSTGRES_CURSOR: CursorShape = {
+  maxTime: 8_640_000_000_000_000n,
+  tiebreak: /^\d{1,15}$/,
+};
+/** InfluxDB: nanoseconds (a signed 64-bit time), and the event id, which no query reads. */
+export const INFLUX_CURSOR: CursorShape = {
+  maxTime: 9_223_372_036_854_775_807n,
+  tiebreak: /^[\s\S]{0,500}$/,
+};
+
+/** Anything but a cursor of this shape is a 400, never a query that fails. */
+export function decodeCursor(cursor: string, shape: CursorShape): [string, string] {
   try {
     const value = JSON.parse(Buffer.from(cursor, 'base64url').toString());
     if (
       Array.isArray(value) &&
       value.length === 2 &&
-      /^\d{1,20}$/.test(value[0]) &&
-      typeof value[1] === 'string'
+      typeof value[0] === 'string' &&
+      /^\d{1,19}$/.test(value[0]) &&
+      BigInt(value[0]) <= shape.maxTime &&
+      typeof value[1] === 'string' &&
+      shape.tiebreak.test(value[1])
     ) {
       return [value[0], value[1]];
     }

@@ -1,6 +1,6 @@
 import { HttpProblem } from '@platform/http';
 import type { AcceptedEvent } from '../ingestion/types.ts';
-import { decodeCursor, encodeCursor } from './cursor.ts';
+import { decodeCursor, encodeCursor, INFLUX_CURSOR } from './cursor.ts';
 import {
   type InfluxOptions,
   InfluxUnavailable,
@@ -132,7 +132,7 @@ export function createInfluxStore(
     settle: () => computeRollups(influx, options.rollupState),
 
     async activity(q) {
-      const after = q.cursor ? decodeCursor(q.cursor) : undefined;
+      const after = q.cursor ? decodeCursor(q.cursor, INFLUX_CURSOR) : undefined;
       const where = [`user_id = ${quote(q.userId)}`, range(q)];
       if (q.event) where.push(`"event" = ${quote(q.event)}`);
       if (after) where.push(`time < ${after[0]}`);

@@ -3,7 +3,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import pg from 'pg';
 import type { Db } from '../db/index.ts';
 import type { AcceptedEvent } from '../ingestion/types.ts';
-import { decodeCursor, encodeCursor } from './cursor.ts';
+import { decodeCursor, encodeCursor, POSTGRES_CURSOR } from './cursor.ts';
 import { StoreRejected, StoreUnavailable } from './errors.ts';
 import { BUCKET_SQL } from './histogram.ts';
 import { mergeRollups, ROLLUP_LEVELS, type RollupRow, rollupLevel } from './rollups.ts';
@@ -138,7 +138,7 @@ export function createPostgresStore(db: Db): Store {
     },
 
     async activity(q) {
-      const after = q.cursor ? decodeCursor(q.cursor) : undefined;
+      const after = q.cursor ? decodeCursor(q.cursor, POSTGRES_CURSOR) : undefined;
       const found = await rows<Record<string, unknown>>(sql`
         select event_id, name, source, user_id, anonymous_id, properties, occurred_at,
           (extract(epoch from occurred_at) * 1000)::bigint::text as ms, seq::text as seq

@@ -25,9 +25,14 @@ export function decodeCursor(text: string): UserCursor {
   if (typeof at !== 'string' || typeof id !== 'string' || !AT.test(at) || !UUID.test(id)) {
     throw invalidCursor();
   }
-  // The pattern admits impossible dates (month 13, 30 February); a round trip does not.
+  // The pattern admits impossible dates (month 13, 30 February), which a round trip refuses,
+  // and year 0, which Date.parse reads but Postgres has not.
   const ms = Date.parse(`${at.slice(0, 23)}Z`);
-  if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 23) !== at.slice(0, 23)) {
+  if (
+    Number.isNaN(ms) ||
+    at.startsWith('0000') ||
+    new Date(ms).toISOString().slice(0, 23) !== at.slice(0, 23)
+  ) {
     throw invalidCursor();
   }
   return { at, id };

@@ -46,6 +46,7 @@ export async function healthRoutes(
         type: 'about:blank',
         title: 'Service Unavailable',
         status: 503,
+        code: 'service_unavailable',
         detail: `Not ready: ${notReady.join(', ')}.`,
         request_id: request.id,
         services,

@@ -35,12 +35,18 @@ const TIMESTAMP = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z|infinity)$/;
 const RANK = /^\d+(\.\d+)?(e-?\d+)?$/;
 const isTimestamp = (v: unknown): v is string =>
   typeof v === 'string' && TIMESTAMP.test(v) && validDate(v);
+// What Postgres can read back as real: ts_rank's scores lie far inside these bounds.
+const isRank = (v: string) => {
+  const rank = Number(v);
+  return RANK.test(v) && (rank === 0 || (rank >= 1e-37 && rank <= 1e37));
+};
 const VALID: Record<ListOrder, (value: string) => boolean> = {
   '-published_at': isTimestamp,
   published_at: isTimestamp,
   '-created_at': (v) => isTimestamp(v) && v !== 'infinity',
-  title: (v) => v.length >= 1 && v.length <= 200,
-  rank: (v) => RANK.test(v),
+  // A title never holds NUL (validation refuses it), and Postgres refuses it as text.
+  title: (v) => v.length >= 1 && v.length <= 200 && !v.includes('\u0000'),
+  rank: isRank,
 };
 
 // The check digits catch a cursor that was cut, edited or made for another order. They are no
@@ -99,6 +105,8 @@ const isId = (v: unknown): v is string => typeof v === 'string' && UUID.test(v);
 
 function validDate(v: string): boolean {
   if (v === 'infinity') return true;
+  // Date.parse reads year 0; Postgres has none.
+  if (v.startsWith('0000')) return false;
   const ms = Date.parse(v);
   return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 19) === v.slice(0, 19);
 }

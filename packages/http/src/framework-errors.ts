@@ -1,0 +1,109 @@
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { defaultCode, invalidPart, sendProblem } from './problem.ts';
+
+/**
+ * What Fastify's router refuses before any route, hook or error handler runs (a path parameter
+ * whose escapes are not UTF-8, like `%ED%A0%80`, or one longer than `maxParamLength`), as a 400
+ * problem naming the parameter instead of Fastify's own JSON.
+ */
+export function routerErrors(maxParamLength: number) {
+  const routes: { methods: string[]; segments: string[] }[] = [];
+
+  /** Names the parameters of the route `path` would have matched that fail `bad`. */
+  const paramsWhere = (method: string, path: string, bad: (raw: string) => boolean) => {
+    const given = path.split('/');
+    for (const route of routes) {
+      if (!route.methods.includes(method) || route.segments.length !== given.length) continue;
+      const names: string[] = [];
+      const matches = route.segments.every((pattern, i) => {
+        const raw = given[i]!;
+        if (!pattern.startsWith(':')) return pattern === raw;
+        if (bad(raw)) names.push(pattern.slice(1).replace(/\W.*$/, ''));
+        return true;
+      });
+      if (matches && names.length) return names;
+    }
+    return ['path'];
+  };
+
+  return {
+    /** Keeps the routes to match a refused path against; call before any is added. */
+    track(app: FastifyInstance) {
+      app.addHook('onRoute', (route) => {
+        const methods = Array.isArray(route.method) ? route.method : [route.method];
+        routes.push({ methods, segments: route.url.split('/') });
+      });
+    },
+    handler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+      reply.header('x-request-id', request.id);
+      const path = request.url.split('?')[0] ?? '/';
+      const refused =
+        error.code === 'FST_ERR_BAD_URL'
+          ? { bad: (raw: string) => !decodes(raw), message: 'must be valid percent-encoded UTF-8' }
+          : error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+            ? {
+                bad: (raw: string) => raw.length > maxParamLength,
+                message: `must NOT have more than ${maxParamLength} characters`,
+              }
+            : undefined;
+      if (!refused) {
+        request.log.error({ err: error }, 'router error');
+        return sendProblem(request, reply, 500, 'An unexpected error occurred.');
+      }
+      const fields = paramsWhere(request.method, path, refused.bad);
+      return sendProblem(request, reply, 400, invalidPart('params'), {
+        errors: fields.map((field) => ({ field, message: refused.message })),
+      });
+    },
+  };
+}
+
+function decodes(text: string): boolean {
+  try {
+    decodeURIComponent(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const answered = new WeakSet<Socket>();
+
+const CLIENT_ERRORS: Record<string, [number, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'The request line and headers are larger than this server accepts.'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'The request took too long to arrive.'],
+};
+
+/**
+ * A request Node's HTTP parser refused (a URL or headers over its 16 KB limit, bytes that are not
+ * HTTP) answered as problem+json. The rest of what the client sends is read and dropped until it
+ * closes: closing a socket with unread data resets it, and the client may see that instead.
+ */
+export function clientErrorHandler(error: NodeJS.ErrnoException, socket: Socket) {
+  // The parser reports each later chunk of the same request again; it is answered once.
+  if (error.code === 'ECONNRESET' || socket.destroyed || answered.has(socket)) return;
+  answered.add(socket);
+  const [status, detail] = CLIENT_ERRORS[error.code ?? ''] ?? [400, 'The request is not HTTP.'];
+  const title = STATUS_CODES[status] ?? 'Bad Request';
+  const id = randomUUID();
+  const body = JSON.stringify({
+    type: 'about:blank',
+    title,
+    status,
+    code: defaultCode(status),
+    detail,
+    request_id: id,
+  });
+  if (socket.writable) {
+    socket.end(
+      `HTTP/1.1 ${status} ${title}\r\nconnection: close\r\n` +
+        `content-type: application/problem+json; charset=utf-8\r\n` +
+        `content-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${id}\r\n\r\n${body}`,
+    );
+  }
+  socket.resume();
+  setTimeout(() => socket.destroy(), 10_000).unref();
+}

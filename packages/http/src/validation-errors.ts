@@ -1,0 +1,67 @@
+import type { FieldError } from './problem.ts';
+
+export interface AjvError {
+  instancePath: string;
+  schemaPath?: string;
+  message?: string;
+  keyword: string;
+  params: Record<string, unknown>;
+}
+
+function fieldOf(error: AjvError): string {
+  const path = error.instancePath
+    .split('/')
+    .filter(Boolean)
+    .map((part) => part.replaceAll('~1', '/').replaceAll('~0', '~'));
+  const missing = error.params.missingProperty ?? error.params.additionalProperty;
+  if (typeof missing === 'string') path.push(missing);
+  return path.join('.') || '(root)';
+}
+
+const CHOICE_KEYWORDS = new Set(['const', 'enum', 'type']);
+
+const oneOf = (values: unknown[]) =>
+  `must be one of ${values.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ')}`;
+
+/**
+ * ajv's errors as `{field, message}`, one per field and message. A choice among constants (a
+ * TypeBox union of literals is `anyOf` of `const`) is one "must be one of a, b, c" instead of a
+ * "must be equal to constant" per branch and a "must match a schema in anyOf".
+ */
+export function fieldErrors(errors: AjvError[]): FieldError[] {
+  const absorbed = new Set<AjvError>();
+  const replaced = new Map<AjvError, string>();
+  for (const anyOf of errors) {
+    if (anyOf.keyword !== 'anyOf' || !anyOf.schemaPath) continue;
+    const branches = errors.filter(
+      (e) =>
+        e.instancePath === anyOf.instancePath && e.schemaPath?.startsWith(`${anyOf.schemaPath}/`),
+    );
+    const allowed = branches.flatMap((e) =>
+      e.keyword === 'const'
+        ? [e.params.allowedValue]
+        : e.keyword === 'enum'
+          ? (e.params.allowedValues as unknown[])
+          : [],
+    );
+    if (!allowed.length || !branches.every((e) => CHOICE_KEYWORDS.has(e.keyword))) continue;
+    for (const branch of branches) absorbed.add(branch);
+    replaced.set(anyOf, oneOf(allowed));
+  }
+  const seen = new Set<string>();
+  const result: FieldError[] = [];
+  for (const error of errors) {
+    if (absorbed.has(error)) continue;
+    const message =
+      replaced.get(error) ??
+      (error.keyword === 'enum' && Array.isArray(error.params.allowedValues)
+        ? oneOf(error.params.allowedValues)
+        : (error.message ?? 'is invalid'));
+    const field = fieldOf(error);
+    const key = `${field}\u0000${message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    result.push({ field, message });
+  }
+  return result;
+}

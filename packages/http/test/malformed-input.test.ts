@@ -1,0 +1,216 @@
+import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import { after, test } from 'node:test';
+import { Type } from 'typebox';
+import { createApp, HttpProblem, problems } from '../src/index.ts';
+
+const app = await createApp({ name: 'demo', logLevel: 'silent', bodyLimit: 1024 * 1024 });
+app.get(
+  '/items/:id',
+  {
+    schema: {
+      params: Type.Object({ id: Type.String({ maxLength: 200 }) }),
+      querystring: Type.Object({
+        q: Type.Optional(Type.String()),
+        limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+        offset: Type.Optional(Type.Integer()),
+        at: Type.Optional(Type.String({ format: 'date-time' })),
+        sort: Type.Optional(Type.Union([Type.Literal('-created_at'), Type.Literal('title')])),
+        kind: Type.Optional(Type.Enum(['a', 'b'])),
+      }),
+    },
+  },
+  async (request) => ({ params: request.params, query: request.query }),
+);
+app.post(
+  '/items',
+  {
+    schema: {
+      body: Type.Object({
+        title: Type.Optional(Type.String()),
+        count: Type.Optional(Type.Integer()),
+        tags: Type.Optional(Type.Array(Type.String())),
+        properties: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+      }),
+    },
+  },
+  async (request) => ({ body: request.body }),
+);
+const thrown = new Map<string, Error>([
+  ['coded', problems.conflict('Changed meanwhile.', undefined, 'version_conflict')],
+  ['not-found', problems.notFound()],
+  ['bad', problems.badRequest('Nope.')],
+  ['invalid', problems.badRequest('Nope.', [{ field: 'x', message: 'is wrong' }])],
+  ['limited', problems.tooManyRequests(5)],
+  ['teapot', new HttpProblem(418, 'Short and stout.')],
+  ['bug', new Error('internals')],
+]);
+app.get('/throw/:kind', async (request) => {
+  throw thrown.get((request.params as { kind: string }).kind);
+});
+await app.listen({ port: 0, host: '127.0.0.1' });
+const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+after(() => app.close());
+
+interface Problem {
+  status: number;
+  code: string;
+  detail: string;
+  errors?: { field: string; message: string }[];
+}
+
+async function problem(url: string, init?: RequestInit): Promise<Problem> {
+  const response = await fetch(`${base}${url}`, init);
+  assert.match(response.headers.get('content-type') ?? '', /^application\/problem\+json/, url);
+  const body = (await response.json()) as Problem;
+  assert.equal(body.status, response.status);
+  return body;
+}
+
+const postJson = (text: string) => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body: text,
+});
+
+const fieldsOf = (p: Problem) => p.errors?.map((e) => e.field);
+
+test('every problem carries a code: the one it was given, else one for its status', async () => {
+  const codes: [string, number, string][] = [
+    ['/throw/coded', 409, 'version_conflict'],
+    ['/throw/not-found', 404, 'not_found'],
+    ['/throw/bad', 400, 'bad_request'],
+    ['/throw/invalid', 400, 'validation_failed'],
+    ['/throw/limited', 429, 'rate_limited'],
+    ['/throw/teapot', 418, 'i_m_a_teapot'],
+    ['/throw/bug', 500, 'internal_error'],
+    ['/nowhere', 404, 'not_found'],
+  ];
+  for (const [url, status, code] of codes) {
+    const body = await problem(url);
+    assert.deepEqual([body.status, body.code], [status, code], url);
+  }
+  const tooLarge = await problem('/items', postJson(`{"title":"${'x'.repeat(1024 * 1024)}"}`));
+  assert.deepEqual([tooLarge.status, tooLarge.code], [413, 'payload_too_large']);
+  const xml = await problem('/items', {
+    method: 'POST',
+    headers: { 'content-type': 'application/xml' },
+    body: '<x/>',
+  });
+  assert.deepEqual([xml.status, xml.code], [415, 'unsupported_media_type']);
+});
+
+test('NUL and unpaired surrogates are 400s naming the parameter or field', async () => {
+  const cases: [string, RequestInit | undefined, string[]][] = [
+    ['/items/a%00b', undefined, ['id']],
+    ['/items/x?q=a%00b', undefined, ['q']],
+    ['/items', postJson('{"title":"a\\u0000b"}'), ['title']],
+    ['/items', postJson('{"title":"a\\ud800b"}'), ['title']],
+    ['/items', postJson('{"title":"\\udc00"}'), ['title']],
+    ['/items', postJson('{"tags":["ok","a\\u0000"]}'), ['tags.1']],
+    ['/items', postJson('{"properties":{"deep":{"x":"\\ud83d"}}}'), ['properties.deep.x']],
+    ['/items', postJson('{"properties":{"a\\u0000b":1}}'), ['properties.a\\u0000b']],
+  ];
+  for (const [url, init, fields] of cases) {
+    const body = await problem(url, init);
+    assert.equal(body.status, 400, `${url} ${init?.body}`);
+    assert.equal(body.code, 'validation_failed');
+    assert.deepEqual(fieldsOf(body), fields, `${url} ${init?.body}`);
+  }
+});
+
+test('escapes that are not UTF-8 are 400s naming the parameter, in the path and the query', async () => {
+  for (const [url, field] of [
+    ['/items/a%ED%A0%80', 'id'],
+    ['/items/%FF', 'id'],
+    ['/items/x?q=a%ED%A0%80', 'q'],
+    ['/items/x?limit=2&q=%C3', 'q'],
+  ]) {
+    const body = await problem(url!);
+    assert.equal(body.status, 400, url);
+    assert.deepEqual(fieldsOf(body), [field], url);
+    assert.match(body.errors![0]!.message, /UTF-8/);
+  }
+});
+
+test('numbers that are not finite or not safe integers are 400s naming the field', async () => {
+  for (const value of ['Infinity', '-Infinity', '1e400', '-1e400', '9007199254740993']) {
+    const body = await problem(`/items/x?limit=${value}`);
+    assert.equal(body.status, 400, value);
+    assert.deepEqual(fieldsOf(body), ['limit'], value);
+  }
+  const unbounded = await problem('/items/x?offset=9007199254740993');
+  assert.deepEqual(fieldsOf(unbounded), ['offset']);
+  for (const count of ['9007199254740993', '1e400', '"Infinity"', '-1e400']) {
+    const body = await problem('/items', postJson(`{"count":${count}}`));
+    assert.equal(body.status, 400, count);
+    assert.deepEqual(fieldsOf(body), ['count'], count);
+  }
+  const free = await problem('/items', postJson('{"properties":{"n":1e400}}'));
+  assert.deepEqual(fieldsOf(free), ['properties.n']);
+});
+
+test('date-times PostgreSQL or Date cannot hold are 400s', async () => {
+  for (const at of [
+    '0000-01-01T00:00:00Z',
+    '0001-01-01T00:00:00%2B23:59',
+    '9999-12-31T23:59:59-23:59',
+    '2016-12-31T23:59:60Z',
+    '%2B275760-09-13T00:00:00Z',
+    '2024-13-45T00:00:00Z',
+  ]) {
+    const body = await problem(`/items/x?at=${at}`);
+    assert.deepEqual(fieldsOf(body), ['at'], at);
+  }
+});
+
+test('JSON nested more than 100 levels deep is a 400, however deep', async () => {
+  for (const depth of [100, 200_000]) {
+    const nested = `${'['.repeat(depth)}${']'.repeat(depth)}`;
+    const body = await problem('/items', postJson(`{"properties":{"x":${nested}}}`));
+    assert.equal(body.status, 400, String(depth));
+    assert.match(body.errors![0]!.message, /nest/);
+  }
+});
+
+test('well-formed input passes untouched: pairs of surrogates, escapes, big safe numbers', async () => {
+  const query = await fetch(`${base}/items/caf%C3%A9?q=%F0%9F%98%80+x&offset=9007199254740991`);
+  assert.equal(query.status, 200);
+  assert.deepEqual(await query.json(), {
+    params: { id: 'café' },
+    query: { q: '😀 x', offset: 9007199254740991, limit: 20 },
+  });
+  const body = await fetch(`${base}/items`, postJson('{"title":"\\ud83d\\ude00","count":-5}'));
+  assert.equal(body.status, 200);
+  assert.deepEqual(await body.json(), { body: { title: '😀', count: -5 } });
+});
+
+test('a value outside a choice is one message that lists the choices', async () => {
+  const union = await problem('/items/x?sort=newest');
+  assert.deepEqual(union.errors, [{ field: 'sort', message: 'must be one of -created_at, title' }]);
+  const enumeration = await problem('/items/x?kind=c');
+  assert.deepEqual(enumeration.errors, [{ field: 'kind', message: 'must be one of a, b' }]);
+  const repeated = await problem('/items/x?sort=title&sort=newest');
+  assert.deepEqual(repeated.errors, [
+    { field: 'sort', message: 'must be one of -created_at, title' },
+  ]);
+});
+
+test('a path parameter over the router limit is a 400 naming it', async () => {
+  const body = await problem(`/items/${'x'.repeat(201)}`);
+  assert.equal(body.status, 400);
+  assert.deepEqual(body.errors, [
+    { field: 'id', message: 'must NOT have more than 200 characters' },
+  ]);
+});
+
+test('a URL beyond the header limit is a 431 problem, answered before the connection closes', async () => {
+  const response = await fetch(`${base}/items/x?q=${'x'.repeat(1024 * 1024)}`);
+  assert.equal(response.status, 431);
+  assert.match(response.headers.get('content-type') ?? '', /^application\/problem\+json/);
+  assert.ok(response.headers.get('x-request-id'));
+  const body = (await response.json()) as Problem;
+  assert.equal(body.code, 'request_header_fields_too_large');
+  // The server still answers other connections.
+  assert.equal((await fetch(`${base}/items/x`)).status, 200);
+});
