@@ -6,7 +6,6 @@
  * Each file names its knobs. BENCH_CPU_PROF=<dir> writes the CPU profile of the analytics process
  * on InfluxDB there, BENCH_NODE_FLAGS adds Node.js flags to it.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -28,7 +27,6 @@ const postgres = await startEmbeddedPostgres({
 });
 const influx = await startInflux();
 try {
-  const serviceToken = randomBytes(32).toString('base64url');
   const admin = { email: 'admin@example.com', password: 'bench admin password' };
   const authUrl = await startService('auth', {
     DATABASE_URL: await ensureDatabase(postgres.url, 'auth'),
@@ -41,7 +39,6 @@ try {
       'analytics',
       {
         AUTH_URL: authUrl,
-        SERVICE_TOKEN: serviceToken,
         DATABASE_URL: await ensureDatabase(postgres.url, name),
         ...env,
       },

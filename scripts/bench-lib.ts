@@ -3,6 +3,7 @@
  * process (on two shared cores a ratio of req/s mixes what each process costs, so the scripts
  * also print the CPU each one spent), and plain-text tables.
  */
+import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -15,6 +16,12 @@ import {
 import { loadManifests } from '@platform/manifest';
 
 export const root = path.resolve(import.meta.dirname, '..');
+
+/** What every service of one benchmark run shares, as `npm start` would give it. */
+const SECRETS = {
+  SERVICE_TOKEN: randomBytes(32).toString('base64url'),
+  KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
+};
 
 /** Every service a script started, by pid: cpuSeconds names their CPU after them. */
 export const started = new Map<number, string>();
@@ -49,7 +56,14 @@ export async function startService(
   const child = spawnService(label, `services/${service}/src/server.ts`, {
     cwd: root,
     prefix: `${label} | `,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      ...SECRETS,
+      ...env,
+    },
     nodeOptions: [
       ...(loadManifests(root).find((s) => s.name === service)?.node_options ?? []),
       ...profile,

@@ -8,6 +8,7 @@ export {
   RevocationStore,
 } from './revocations.ts';
 export { createServiceAuth, type ServiceAuth, type ServiceAuthOptions } from './service-auth.ts';
+export { requireServiceToken, SERVICE_TOKEN_HEADER } from './service-token.ts';
 export {
   createVerifier,
   type Principal,

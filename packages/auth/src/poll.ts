@@ -4,10 +4,13 @@ import {
   type RevocationList,
   RevocationStore,
 } from './revocations.ts';
+import { SERVICE_TOKEN_HEADER } from './service-token.ts';
 
 export interface PollOptions extends FollowOptions {
   /** Base URL of the auth service, e.g. `http://auth:8081` (never through the gateway). */
   authUrl: string;
+  /** SERVICE_TOKEN: the feed answers only other services. */
+  serviceToken: string;
   /** How often to ask for new entries; 250 ms keeps revocation well inside its 1 s bound. */
   intervalMs?: number;
   /** Gives up on one request after this long and tries again on the next round. */
@@ -35,7 +38,10 @@ export function pollRevocations(options: PollOptions): RevocationList {
     for (;;) {
       const url = `${base}/internal/revocations?after=${lastId}&limit=${PAGE_SIZE}`;
       const timeout = AbortSignal.timeout(options.timeoutMs ?? 2000);
-      const res = await fetch(url, { signal: AbortSignal.any([signal, timeout]) });
+      const res = await fetch(url, {
+        headers: { [SERVICE_TOKEN_HEADER]: options.serviceToken },
+        signal: AbortSignal.any([signal, timeout]),
+      });
       if (!res.ok) {
         await res.body?.cancel();
         throw new Error(`revocation feed answered ${res.status}`);
@@ -56,5 +62,6 @@ export function pollRevocations(options: PollOptions): RevocationList {
     delayMs: intervalMs,
     retryMs: Math.max(intervalMs, 1000),
     onError: options.onError,
+    onSuccess: options.onSuccess,
   });
 }

@@ -71,6 +71,7 @@ export function redisRevocations(options: RedisRevocationOptions): RevocationLis
     delayMs: 0,
     retryMs: 1000,
     onError: options.onError,
+    onSuccess: options.onSuccess,
     onClose: () => redis.disconnect(),
   });
 }

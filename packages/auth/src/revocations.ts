@@ -14,6 +14,8 @@ export interface RevocationList {
 export interface FollowOptions {
   /** Called with each failed sync; the client keeps retrying whatever this does. */
   onError?: (error: unknown) => void;
+  /** Called after each successful sync (ends an outage in an `outageLog`). */
+  onSuccess?: () => void;
 }
 
 const PRUNE_EVERY_MS = 10_000;
@@ -59,6 +61,7 @@ export function followLoop(options: {
   retryMs: number;
   store: RevocationStore;
   onError?: ((error: unknown) => void) | undefined;
+  onSuccess?: (() => void) | undefined;
   onClose?: () => void | Promise<void>;
 }): RevocationList {
   const abort = new AbortController();
@@ -74,6 +77,7 @@ export function followLoop(options: {
       await options.sync(abort.signal);
       synced = true;
       firstSync();
+      options.onSuccess?.();
     } catch (error) {
       ok = false;
       if (!closed) options.onError?.(error);

@@ -1,3 +1,4 @@
+import { type OutageLogger, outageLog } from '@platform/http';
 import { pollRevocations } from './poll.ts';
 import { redisRevocations } from './redis.ts';
 import type { RevocationList } from './revocations.ts';
@@ -6,13 +7,22 @@ import { createVerifier, remoteKeys, type TokenVerifier } from './verifier.ts';
 export interface ServiceAuthOptions {
   /** Base URL of the auth service itself, e.g. `http://127.0.0.1:8081`. */
   authUrl: string;
+  /** SERVICE_TOKEN, sent to read the revocation feed (`/internal/revocations`). */
+  serviceToken: string;
   issuer: string;
   audience: string;
+  /** Longest accepted access token lifetime in seconds (ACCESS_TOKEN_MAX_LIFETIME). */
+  maxLifetime: number;
   /** With Redis, revocations arrive by push; the feed is still read, slowly, as a backstop. */
   redisUrl?: string | undefined;
   /** Feed poll interval without Redis (default 250 ms). */
   pollIntervalMs?: number;
-  onError?: (error: unknown) => void;
+  /**
+   * Where failures to follow the feed go: debug while auth may still be starting, a warning
+   * once it has been unreachable for `quietMs` (default 30 s).
+   */
+  log?: OutageLogger;
+  quietMs?: number;
 }
 
 export interface ServiceAuth {
@@ -31,18 +41,33 @@ const BACKSTOP_POLL_MS = 5000;
  */
 export function createServiceAuth(options: ServiceAuthOptions): ServiceAuth {
   const authUrl = options.authUrl.replace(/\/+$/, '');
-  const onError = options.onError;
+  const { serviceToken } = options;
+  const reporting = (what: string) => {
+    if (!options.log) return {};
+    const outage = outageLog(options.log, what, { quietMs: options.quietMs });
+    return { onError: outage.failed, onSuccess: outage.succeeded };
+  };
+  const feed = reporting('following token revocations failed');
   const revocations = options.redisUrl
     ? backedBy(
-        pollRevocations({ authUrl, intervalMs: BACKSTOP_POLL_MS, onError }),
-        redisRevocations({ redisUrl: options.redisUrl, onError }),
+        pollRevocations({ authUrl, serviceToken, intervalMs: BACKSTOP_POLL_MS, ...feed }),
+        redisRevocations({
+          redisUrl: options.redisUrl,
+          ...reporting('following token revocations in Redis failed'),
+        }),
       )
-    : pollRevocations({ authUrl, intervalMs: options.pollIntervalMs ?? 250, onError });
+    : pollRevocations({
+        authUrl,
+        serviceToken,
+        intervalMs: options.pollIntervalMs ?? 250,
+        ...feed,
+      });
   void revocations.start();
   const verify = createVerifier({
     keys: remoteKeys(`${authUrl}/accounts/v1/.well-known/jwks.json`),
     issuer: options.issuer,
     audience: options.audience,
+    maxLifetime: options.maxLifetime,
     isRevoked: (sessionId) => revocations.isRevoked(sessionId),
   });
   return { verify, revocations, close: () => revocations.close() };

@@ -17,6 +17,11 @@ export interface VerifierOptions {
   keys: JWTVerifyGetKey;
   issuer: string;
   audience: string;
+  /**
+   * The longest lifetime (exp - iat, seconds) accepted. Auth issues much shorter tokens; a longer
+   * one was minted with a stolen key or by a bug, and would outlive every revocation entry.
+   */
+  maxLifetime: number;
   /** True when the session was revoked (logout, password change) before the token expired. */
   isRevoked: (sessionId: string) => boolean | Promise<boolean>;
 }
@@ -25,6 +30,9 @@ export type TokenVerifier = (token: string) => Promise<Principal>;
 
 /** Only asymmetric signatures are accepted: `alg: none` and HS256-with-the-public-key fail here. */
 const ALGORITHMS = ['EdDSA', 'Ed25519', 'ES256'];
+
+/** Seconds of clock difference between auth and a verifier that are forgiven (exp, iat). */
+const CLOCK_TOLERANCE = 5;
 
 /** Verified tokens remembered by their exact text; a bounded map, oldest dropped first. */
 const CACHE_SIZE = 10_000;
@@ -47,10 +55,15 @@ export function createVerifier(options: VerifierOptions): TokenVerifier {
         algorithms: ALGORITHMS,
         requiredClaims: ['sub', 'sid', 'exp', 'iat', 'jti'],
         typ: 'at+jwt',
-        clockTolerance: 5,
+        clockTolerance: CLOCK_TOLERANCE,
+        // Also refuses an iat in the future (beyond the tolerance): no token is issued ahead.
+        maxTokenAge: options.maxLifetime,
       }));
     } catch (error) {
       throw new TokenError(describe(error));
+    }
+    if ((payload.exp ?? 0) - (payload.iat ?? 0) > options.maxLifetime) {
+      throw new TokenError('token lifetime too long');
     }
     // Frozen: one principal object now serves many requests.
     const principal = Object.freeze(toPrincipal(payload));

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pollRevocations, type RevocationList } from '@platform/auth';
+import { type PollOptions, pollRevocations, type RevocationList } from '@platform/auth';
 
 interface Entry {
   id: number;
@@ -15,6 +15,7 @@ interface Entry {
 async function fakeFeed() {
   const entries: Entry[] = [];
   const requests: URL[] = [];
+  const tokens: (string | undefined)[] = [];
   const serveFeed = (url: URL, res: ServerResponse) => {
     const afterId = Number(url.searchParams.get('after'));
     const limit = Number(url.searchParams.get('limit'));
@@ -25,6 +26,7 @@ async function fakeFeed() {
   const state = {
     entries,
     requests,
+    tokens,
     answer: serveFeed as (url: URL, res: ServerResponse) => void,
     serveFeed,
     add(sessionId: string, ttlMs = 60_000) {
@@ -39,6 +41,7 @@ async function fakeFeed() {
   const server = createServer((req: IncomingMessage, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     requests.push(url);
+    tokens.push(req.headers['x-service-token'] as string | undefined);
     state.answer(url, res);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -46,6 +49,10 @@ async function fakeFeed() {
   const { port } = server.address() as AddressInfo;
   return Object.assign(state, { url: `http://127.0.0.1:${port}` });
 }
+
+const serviceToken = 'feed-reader-token-0123456789abcdef0123';
+const poll = (options: Omit<PollOptions, 'serviceToken'>) =>
+  pollRevocations({ ...options, serviceToken });
 
 function follow(list: RevocationList) {
   after(() => list.close());
@@ -63,7 +70,7 @@ async function eventually(check: () => boolean, ms = 1000) {
 test('start() resolves after the first sync, with every entry known', async () => {
   const feed = await fakeFeed();
   for (let i = 0; i < 2500; i++) feed.add(`s${i}`);
-  const list = follow(pollRevocations({ authUrl: `${feed.url}/`, intervalMs: 50 }));
+  const list = follow(poll({ authUrl: `${feed.url}/`, intervalMs: 50 }));
   await assert.rejects(list.ready());
   await list.start();
   await list.ready();
@@ -71,6 +78,7 @@ test('start() resolves after the first sync, with every entry known', async () =
   assert.equal(list.isRevoked('s2499'), true);
   assert.equal(list.isRevoked('other'), false);
   assert.equal(feed.requests[0]?.pathname, '/internal/revocations');
+  assert.ok(feed.tokens.every((t) => t === serviceToken));
   assert.deepEqual(
     feed.requests.slice(0, 3).map((u) => u.searchParams.get('after')),
     ['0', '1000', '2000'],
@@ -80,7 +88,7 @@ test('start() resolves after the first sync, with every entry known', async () =
 test('new entries are picked up by id on the next round', async () => {
   const feed = await fakeFeed();
   feed.add('first');
-  const list = follow(pollRevocations({ authUrl: feed.url, intervalMs: 20 }));
+  const list = follow(poll({ authUrl: feed.url, intervalMs: 20 }));
   await list.start();
   feed.add('second');
   await eventually(() => list.isRevoked('second'), 500);
@@ -90,7 +98,7 @@ test('new entries are picked up by id on the next round', async () => {
 test('an entry stops counting once it expires', async () => {
   const feed = await fakeFeed();
   feed.add('brief', 300);
-  const list = follow(pollRevocations({ authUrl: feed.url, intervalMs: 20 }));
+  const list = follow(poll({ authUrl: feed.url, intervalMs: 20 }));
   await list.start();
   assert.equal(list.isRevoked('brief'), true);
   await sleep(350);
@@ -105,9 +113,7 @@ test('it keeps polling through errors and bad answers, and reports them without 
     res.statusCode = 503;
     res.end('down');
   };
-  const list = follow(
-    pollRevocations({ authUrl: feed.url, intervalMs: 20, onError: (e) => errors.push(e) }),
-  );
+  const list = follow(poll({ authUrl: feed.url, intervalMs: 20, onError: (e) => errors.push(e) }));
   const started = list.start();
   await eventually(() => errors.length >= 1);
   await assert.rejects(list.ready());
@@ -121,7 +127,7 @@ test('it keeps polling through errors and bad answers, and reports them without 
 
 test('an unreachable auth service is survived, and close() releases whoever awaits start()', async () => {
   const feed = await fakeFeed();
-  const list = follow(pollRevocations({ authUrl: 'http://127.0.0.1:1', intervalMs: 20 }));
+  const list = follow(poll({ authUrl: 'http://127.0.0.1:1', intervalMs: 20 }));
   const started = list.start();
   await sleep(100);
   await assert.rejects(list.ready());
@@ -132,7 +138,7 @@ test('an unreachable auth service is survived, and close() releases whoever awai
 
 test('close() stops polling', async () => {
   const feed = await fakeFeed();
-  const list = pollRevocations({ authUrl: feed.url, intervalMs: 10 });
+  const list = poll({ authUrl: feed.url, intervalMs: 10 });
   await list.start();
   await list.close();
   const count = feed.requests.length;

@@ -77,6 +77,15 @@ export const Env = {
     }),
   /** The shared secret of service-to-service calls (`x-service-token`), too long to guess. */
   serviceToken: () => Type.String({ minLength: 32, description: 'at least 32 characters' }),
+  /** 32 random bytes for AES-256, e.g. `openssl rand -base64 32` or Node's base64url. */
+  keyEncryptionKey: () =>
+    Type.String({
+      pattern: '^[A-Za-z0-9+/_-]{43}=?$',
+      description: '32 random bytes in base64url or base64 (43 or 44 characters)',
+    }),
+  /** The longest access token (exp - iat) a verifier accepts; auth's ACCESS_TOKEN_TTL fits in. */
+  accessTokenMaxLifetime: () =>
+    Type.Integer({ minimum: 1, default: 3600, description: 'a number of seconds' }),
   seconds: (fallback: number) =>
     Type.Integer({ minimum: 1, default: fallback, description: 'a number of seconds' }),
   logLevel: () =>

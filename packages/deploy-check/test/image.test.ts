@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { loadManifests } from '@platform/manifest';
-import { createTestDatabase } from '@platform/testing';
+import { createTestDatabase, TEST_SECRETS } from '@platform/testing';
 import pg from 'pg';
 import { root } from './helper.ts';
 
@@ -81,6 +81,7 @@ test('the image build compiles auth to JavaScript that plain node runs: ready, t
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
       SMTP_URL: 'smtp://127.0.0.1:9',
+      ...TEST_SECRETS,
     },
   });
   let stderr = '';

@@ -13,6 +13,8 @@ const CommonSchema = Type.Object({
     default: randomBytes(32).toString('base64url'),
     description: 'at least 32 characters',
   }),
+  /** Seals signing keys at rest (auth's); unset, one is generated once and kept under DATA_DIR. */
+  KEY_ENCRYPTION_KEY: Type.Optional(Env.keyEncryptionKey()),
   LOG_LEVEL: Env.logLevel(),
 });
 

@@ -16,6 +16,7 @@ import { createDatabases, type PostgresServer, startPostgres } from './database.
 import { assertPortsFree, LaunchError } from './ports.ts';
 import { prettyLogs } from './pretty.ts';
 import { killAllNow, prefixer, spawnService, stopAll, useColour } from './processes.ts';
+import { loadOrCreateKeyEncryptionKey } from './secrets.ts';
 import { HOST, type PlannedService, planServices, type Stack, serviceEnv } from './services.ts';
 import { type Supervisor, supervise } from './supervisor.ts';
 import { type SourceWatcher, watchSources } from './watch.ts';
@@ -121,6 +122,11 @@ async function main() {
   for (const name of skipped)
     say(`${name}: skipped (services/${name}/src/server.ts does not exist yet)`);
   await assertPortsFree(planned, HOST);
+  const keyEncryptionKey = planned.some((s) =>
+    s.spec.settings.platform.includes('KEY_ENCRYPTION_KEY'),
+  )
+    ? await loadOrCreateKeyEncryptionKey(config.KEY_ENCRYPTION_KEY, dataDir)
+    : undefined;
   takeOverSignals();
 
   postgres = startPostgres(config, dataDir);
@@ -132,6 +138,7 @@ async function main() {
     config,
     dataDir,
     services,
+    keyEncryptionKey,
     urls: Object.fromEntries(planned.map((s) => [s.spec.name, s.url])),
   };
   const prefix = prefixer(planned.map((s) => s.spec.name));

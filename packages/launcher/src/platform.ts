@@ -19,6 +19,7 @@ const PLATFORM: Record<PlatformSetting, (stack: Stack) => string | undefined> = 
   JWT_ISSUER: () => undefined,
   JWT_AUDIENCE: () => undefined,
   TRUST_PROXY: () => undefined,
+  KEY_ENCRYPTION_KEY: (s) => s.keyEncryptionKey,
   ROUTES: (s) => routesSetting(s.services, (service) => s.urls[service.name]) || undefined,
 };
 

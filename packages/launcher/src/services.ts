@@ -16,6 +16,8 @@ export interface Stack {
   dataDir: string;
   /** Every service with a manifest (services/<name>/service.json). */
   services: readonly Service[];
+  /** KEY_ENCRYPTION_KEY: given, or kept under DATA_DIR (secrets.ts); only if a service reads it. */
+  keyEncryptionKey?: string;
   /** Internal base URL of each service that runs (absent for those skipped). */
   urls: Partial<Record<string, string>>;
 }

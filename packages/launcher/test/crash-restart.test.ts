@@ -75,7 +75,8 @@ describe('npm start: a crashed service', () => {
       READY_MS,
       'the gateway sees every service ready',
     );
-    assert.match(launched.output(), /main is back \(ready in [\d.]+ s\)/);
+    // The launcher polls readiness on its own schedule: its line may trail the port's answer.
+    await launched.waitFor(/main is back \(ready in [\d.]+ s\)/, READY_MS);
 
     // Ctrl-C while a restart is pending: no restart, everything stops, exit 0.
     const processes = descendants(launched.child.pid!);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -23,7 +23,12 @@ describe('npm start', () => {
 
   test('starts the stack, serves through the gateway, stops cleanly, keeps data', async () => {
     const env = { ...(await ports()), DATA_DIR: dataDir };
-    const first = launch(env);
+    // The admin's sign-up event waits in auth's outbox until analytics, started later, is up.
+    const first = launch({
+      ...env,
+      ADMIN_EMAIL: 'admin@example.com',
+      ADMIN_PASSWORD: 'a long admin passphrase 42',
+    });
     const [, url] = await first.waitFor(/Gateway ready at (http:\/\/\S+)/, READY_MS);
     assert.equal(url, `http://127.0.0.1:${env.GATEWAY_PORT}`);
 
@@ -39,6 +44,13 @@ describe('npm start', () => {
       body: JSON.stringify(user),
     });
     assert.equal(registered.status, 201, await registered.clone().text());
+
+    // A cold start is quiet: services not up yet are debug lines, not warnings with stacks.
+    assert.doesNotMatch(first.output(), /"level":"(warn|error)"/);
+
+    // Auth's signing keys are sealed with a key kept for the next start, readable by its owner.
+    const kek = await stat(path.join(dataDir, 'key-encryption-key'));
+    assert.equal(kek.mode & 0o777, 0o600);
 
     const children = descendants(first.child.pid!);
     assert.ok(children.length >= 3, `expected postgres, auth and gateway, saw ${children.length}`);

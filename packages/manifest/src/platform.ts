@@ -13,6 +13,8 @@ export const PLATFORM_SETTINGS = {
   JWT_ISSUER: 'the issuer of access tokens',
   JWT_AUDIENCE: 'the audience of access tokens',
   TRUST_PROXY: 'proxies whose X-Forwarded-For is believed',
+  KEY_ENCRYPTION_KEY:
+    'seals private keys stored at rest (auth: signing keys); 32 random bytes, base64url',
   ROUTES: "the gateway's route table: `name:/prefix=url` for every service with a prefix",
 } as const satisfies Record<string, string>;
 

@@ -1,11 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { type OutageLogger, outageLog } from '@platform/http';
 import type pg from 'pg';
 
 /** The subset of a pino/Fastify logger the relay uses. */
-export interface RelayLog {
-  warn(object: object, message: string): void;
-  error(object: object, message: string): void;
-}
+export type RelayLog = OutageLogger;
 
 export interface OutboxRelayOptions {
   /** The producing service's pool, or its Drizzle database (whose `$client` is the pool). */
@@ -23,6 +21,11 @@ export interface OutboxRelayOptions {
   batchSize?: number;
   /** Backoff after a failure doubles from 200 ms up to this (default 30 s). */
   maxBackoffMs?: number;
+  /**
+   * Failures are debug lines until analytics (or the database) has been unreachable this long
+   * (default 30 s): in a start, analytics comes up after the services that feed it.
+   */
+  quietMs?: number;
 }
 
 export interface OutboxRelay {
@@ -53,6 +56,9 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   let running = true;
   let wake: (() => void) | undefined;
   let emptyPasses = 0;
+  const outage = outageLog(options.log, 'relaying the outbox to analytics failed', {
+    quietMs: options.quietMs,
+  });
 
   async function pass(): Promise<number> {
     const client = await pool!.connect();
@@ -106,11 +112,12 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     while (running) {
       try {
         const sent = await pass();
+        outage.succeeded();
         backoff = 200;
         if (sent > 0) continue;
         emptyPasses += 1;
       } catch (err) {
-        options.log.warn({ err, retryInMs: backoff }, 'relaying the outbox to analytics failed');
+        outage.failed(err);
         await pause(backoff);
         backoff = Math.min(backoff * 2, maxBackoff);
         continue;

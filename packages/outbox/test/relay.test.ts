@@ -44,7 +44,7 @@ async function fakeAnalytics(failures: number) {
   return { url: `http://127.0.0.1:${port}`, received, tokens, calls: () => calls };
 }
 
-const log = { warn: () => {}, error: () => {} };
+const log = { debug: () => {}, info: () => {}, warn: () => {} };
 const token = 's'.repeat(40);
 
 test('rows are sent in id order with service-prefixed ids, after failures, and marked published', async () => {

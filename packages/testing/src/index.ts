@@ -26,6 +26,13 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
   };
 }
 
+/** The secrets a test stack shares: every service sends and checks the same service token. */
+export const TEST_SECRETS = {
+  SERVICE_TOKEN: 'test-service-token-0123456789abcdef0123456789',
+  // 32 bytes, base64url: "test-key-encryption-key-32-bytes".
+  KEY_ENCRYPTION_KEY: 'dGVzdC1rZXktZW5jcnlwdGlvbi1rZXktMzItYnl0ZXM',
+} as const;
+
 /** A pino destination that keeps every line, for tests that read what was logged. */
 export function logCapture(): { stream: Writable; lines: string[]; text(): string } {
   const lines: string[] = [];

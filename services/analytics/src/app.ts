@@ -41,10 +41,12 @@ export async function buildApp(deps: AnalyticsAppDeps): Promise<App> {
   });
   const auth = createServiceAuth({
     authUrl: config.AUTH_URL,
+    serviceToken: config.SERVICE_TOKEN,
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,
+    maxLifetime: config.ACCESS_TOKEN_MAX_LIFETIME,
     redisUrl: config.REDIS_URL,
-    onError: (err) => app.log.warn({ err }, 'following revocations failed'),
+    log: app.log,
   });
   const store = deps.store ?? createStore(config, database.db);
   await store.init();

@@ -13,6 +13,8 @@ export const ConfigSchema = Type.Object({
   REDIS_URL: Env.redisUrl(),
   JWT_ISSUER: Type.String({ default: 'auth', minLength: 1 }),
   JWT_AUDIENCE: Type.String({ default: 'microservice-template', minLength: 1 }),
+  /** Longer-lived access tokens (exp - iat) are refused; keep auth's ACCESS_TOKEN_TTL below. */
+  ACCESS_TOKEN_MAX_LIFETIME: Env.accessTokenMaxLifetime(),
   /** Proves a caller of `/internal/*` is one of our services (`x-service-token`). */
   SERVICE_TOKEN: Env.serviceToken(),
   /** Set: events and samples are stored in InfluxDB (v1 HTTP API); unset: in PostgreSQL. */

@@ -3,15 +3,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { App } from '@platform/http';
 import { createTestDatabase } from '@platform/testing';
 import pg from 'pg';
-import { bearer, buildTestAuth, login, signUp } from '../../auth/test/helper.ts';
+import { bearer, buildTestAuth, login, SERVICE_TOKEN, signUp } from '../../auth/test/helper.ts';
 import { buildApp } from '../src/app.ts';
 import { type Config, readConfig } from '../src/config.ts';
 import { type AnalyticsDatabase, openDatabase } from '../src/db/index.ts';
 import type { QueuedEvent, Store } from '../src/store/types.ts';
 
-export { bearer, login, signUp };
+export { bearer, login, SERVICE_TOKEN, signUp };
 
-export const SERVICE_TOKEN = 'test-service-token-0123456789abcdef0123456789';
 export const ADMIN = { email: 'admin@example.com', password: 'admin password for tests' };
 
 export interface TestAnalytics {

@@ -10,6 +10,7 @@ import type { AuthDatabase } from './db/index.ts';
 import { schedulePruning } from './internal/prune.ts';
 import { internalRoutes } from './internal/routes.ts';
 import { keyRoutes } from './keys/routes.ts';
+import { createSealer } from './keys/sealing.ts';
 import { createKeyStore } from './keys/service.ts';
 import type { Mailer } from './mail/mailer.ts';
 import { passwordRoutes } from './passwords/routes.ts';
@@ -47,6 +48,7 @@ export async function buildApp(deps: AuthAppDeps): Promise<App> {
     audience: config.JWT_AUDIENCE,
     accessTokenTtl: config.ACCESS_TOKEN_TTL,
     rotationInterval: config.KEY_ROTATION_INTERVAL,
+    sealer: createSealer(config.KEY_ENCRYPTION_KEY),
   });
   await keys.refresh();
   const rotation = setInterval(() => {
@@ -83,6 +85,7 @@ export async function buildApp(deps: AuthAppDeps): Promise<App> {
     keys: keys.verificationKeys,
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,
+    maxLifetime: config.ACCESS_TOKEN_MAX_LIFETIME,
     isRevoked: own.list.isRevoked,
   });
 
@@ -110,7 +113,7 @@ export async function buildApp(deps: AuthAppDeps): Promise<App> {
   internalRoutes(app, ctx);
   schedulePruning(app, ctx);
   const { ANALYTICS_URL, SERVICE_TOKEN } = config;
-  if (ANALYTICS_URL && SERVICE_TOKEN) {
+  if (ANALYTICS_URL) {
     relayOutbox(app, {
       pool: database.pool,
       service: 'auth',

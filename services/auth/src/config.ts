@@ -1,4 +1,4 @@
-import { Env, loadConfig, type Static, Type } from '@platform/config';
+import { ConfigError, Env, loadConfig, type Static, Type } from '@platform/config';
 
 const count = (fallback: number) =>
   Type.Integer({ minimum: 1, default: fallback, description: 'a count' });
@@ -19,7 +19,11 @@ export const ConfigSchema = Type.Object({
   JWT_ISSUER: Type.String({ default: 'auth', minLength: 1 }),
   JWT_AUDIENCE: Type.String({ default: 'microservice-template', minLength: 1 }),
   ACCESS_TOKEN_TTL: Env.seconds(15 * 60),
+  /** Tokens whose exp - iat is longer are refused (by every verifier); at least ACCESS_TOKEN_TTL. */
+  ACCESS_TOKEN_MAX_LIFETIME: Env.accessTokenMaxLifetime(),
   SESSION_TTL: Env.seconds(30 * 24 * 3600),
+  /** Seals private signing keys at rest (AES-256-GCM); losing it means new keys and new sign-ins. */
+  KEY_ENCRYPTION_KEY: Env.keyEncryptionKey(),
   /** A new signing key is made when the current one is older; the previous stays published. */
   KEY_ROTATION_INTERVAL: Env.seconds(30 * 24 * 3600),
   // Failed password checks allowed per LOGIN_FAILURE_WINDOW before 429 (see sessions/throttle.ts).
@@ -30,6 +34,18 @@ export const ConfigSchema = Type.Object({
   LOGIN_FAILURE_WINDOW: Env.seconds(15 * 60),
   /** Email change requests per account per LOGIN_FAILURE_WINDOW: each one sends mail. */
   EMAIL_CHANGE_MAX_PER_ACCOUNT: count(5),
+  /** Avatar uploads: an image declaring more pixels is refused (422) before it is decoded. */
+  AVATAR_MAX_PIXELS: Type.Integer({
+    minimum: 1,
+    default: 25_000_000,
+    description: 'a number of pixels',
+  }),
+  /** Images decoded at once, and uploads that may wait for a turn (more: 503). */
+  AVATAR_DECODE_CONCURRENCY: Type.Integer({ minimum: 1, default: 2, description: 'a count' }),
+  AVATAR_DECODE_QUEUE: Type.Integer({ minimum: 0, default: 8, description: 'a count' }),
+  /** Uploads per user per window (more: 429 with Retry-After). */
+  AVATAR_UPLOADS_PER_WINDOW: Type.Integer({ minimum: 1, default: 10, description: 'a count' }),
+  AVATAR_UPLOAD_WINDOW: Env.seconds(3600),
   /** Proxies whose X-Forwarded-For is believed (the gateway); see Fastify's trustProxy. */
   TRUST_PROXY: Type.String({
     default: 'loopback',
@@ -39,12 +55,21 @@ export const ConfigSchema = Type.Object({
   ADMIN_PASSWORD: Type.Optional(
     Type.String({ minLength: 8, maxLength: 256, description: '8 to 256 characters' }),
   ),
-  /** With SERVICE_TOKEN: domain events (the outbox) are relayed to analytics at this URL. */
+  /** Domain events (the outbox) are relayed to analytics at this URL. */
   ANALYTICS_URL: Type.Optional(Env.url()),
-  SERVICE_TOKEN: Type.Optional(Env.serviceToken()),
+  /** Callers of `/internal/*` must send it (`x-service-token`); the relay sends it to analytics. */
+  SERVICE_TOKEN: Env.serviceToken(),
 });
 
 export type Config = Static<typeof ConfigSchema>;
 
-export const readConfig = (env: Record<string, string | undefined> = process.env): Config =>
-  loadConfig(ConfigSchema, env);
+export function readConfig(env: Record<string, string | undefined> = process.env): Config {
+  const config = loadConfig(ConfigSchema, env);
+  // Otherwise auth would sign tokens that it and every other service refuse.
+  if (config.ACCESS_TOKEN_TTL > config.ACCESS_TOKEN_MAX_LIFETIME) {
+    throw new ConfigError(
+      'ACCESS_TOKEN_TTL is invalid: expected at most ACCESS_TOKEN_MAX_LIFETIME seconds',
+    );
+  }
+  return config;
+}

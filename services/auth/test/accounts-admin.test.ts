@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { ConfigError } from '@platform/config';
 import type { App } from '@platform/http';
-import { createTestDatabase, logCapture } from '@platform/testing';
+import { createTestDatabase, logCapture, TEST_SECRETS } from '@platform/testing';
 import pg from 'pg';
 import pino from 'pino';
 import { usernameFrom } from '../src/accounts/admin.ts';
@@ -22,7 +22,7 @@ async function sharedDatabase() {
 
 /** Starts the auth app as a replica would, with the given admin settings. */
 async function start(url: string, env: Record<string, string>): Promise<App> {
-  const config = readConfig({ DATABASE_URL: url, LOG_LEVEL: 'silent', ...env });
+  const config = readConfig({ DATABASE_URL: url, LOG_LEVEL: 'silent', ...TEST_SECRETS, ...env });
   const database = await openDatabase(url);
   try {
     const app = await buildApp({

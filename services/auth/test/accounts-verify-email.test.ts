@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { createTestDatabase, logCapture } from '@platform/testing';
+import { createTestDatabase, logCapture, TEST_SECRETS } from '@platform/testing';
 import pino from 'pino';
 import { buildApp } from '../src/app.ts';
 import { readConfig } from '../src/config.ts';
@@ -167,7 +167,7 @@ test('verify-email validates its body with 400 and errors', async () => {
 
 test('a failing mailer fails neither registration nor reset, and no token is logged', async () => {
   const database = await createTestDatabase();
-  const config = readConfig({ DATABASE_URL: database.url, LOG_LEVEL: 'info' });
+  const config = readConfig({ DATABASE_URL: database.url, LOG_LEVEL: 'info', ...TEST_SECRETS });
   const db = await openDatabase(config.DATABASE_URL);
   const logs = logCapture();
   const sent: string[] = [];

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after } from 'node:test';
 import { type App, loggerOptions } from '@platform/http';
-import { createTestDatabase, logCapture } from '@platform/testing';
+import { createTestDatabase, logCapture, TEST_SECRETS } from '@platform/testing';
 import pg from 'pg';
 import pino from 'pino';
 import { buildApp } from '../src/app.ts';
@@ -11,6 +11,9 @@ import { type Config, readConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/index.ts';
 import { createMailer } from '../src/mail/transport.ts';
 import type { RevocationEntry, RevocationPublisher } from '../src/sessions/revocations.ts';
+
+export { TEST_SECRETS };
+export const { SERVICE_TOKEN, KEY_ENCRYPTION_KEY } = TEST_SECRETS;
 
 export interface TestAuth {
   app: App;
@@ -42,6 +45,7 @@ export async function buildTestAuth(
     MAIL_DIR: mailDir,
     PUBLIC_URL: 'http://gateway.test',
     LOG_LEVEL: 'info',
+    ...TEST_SECRETS,
     ...env,
   });
   const db = await openDatabase(config.DATABASE_URL);

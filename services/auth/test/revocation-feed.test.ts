@@ -7,7 +7,7 @@ import { sql } from 'drizzle-orm';
 import { decodeJwt } from 'jose';
 import * as schema from '../src/db/schema.ts';
 import { pruneExpired } from '../src/internal/prune.ts';
-import { bearer, buildTestAuth, signUp } from './helper.ts';
+import { bearer, buildTestAuth, SERVICE_TOKEN, signUp } from './helper.ts';
 
 const { app, config, databaseUrl } = await buildTestAuth();
 const database = connect(databaseUrl, schema);
@@ -15,7 +15,9 @@ after(() => database.close());
 
 const logout = (token: string) =>
   app.inject({ method: 'POST', url: '/accounts/v1/logout', headers: bearer(token) });
-const feed = (query = '') => app.inject({ url: `/internal/revocations${query}` });
+const asService = { 'x-service-token': SERVICE_TOKEN };
+const feed = (query = '') =>
+  app.inject({ url: `/internal/revocations${query}`, headers: asService });
 const sid = (token: string) => decodeJwt(token).sid as string;
 
 test('the feed lists revoked sessions in id order, after a given id, a page at a time', async () => {
@@ -66,6 +68,17 @@ test('the feed validates its query with 400', async () => {
   }
 });
 
+test('the feed answers only callers with the service token', async () => {
+  for (const headers of [{}, { 'x-service-token': 'x'.repeat(45) }, { 'x-service-token': '' }]) {
+    const res = await app.inject({ url: '/internal/revocations', headers });
+    assert.equal(res.statusCode, 401, JSON.stringify(headers));
+    assert.match(res.headers['content-type'] as string, /^application\/problem\+json/);
+    assert.equal(res.json().status, 401);
+    assert.equal(res.json().items, undefined);
+  }
+  assert.equal((await feed()).statusCode, 200);
+});
+
 test('the feed is not part of the public API', async () => {
   assert.equal((await app.inject({ url: '/accounts/v1/internal/revocations' })).statusCode, 404);
   const openapi = (await app.inject({ url: '/accounts/v1/openapi.json' })).json();
@@ -106,8 +119,10 @@ test('another process refuses a logged-out token within a second (poll mode)', a
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
   const auth = createServiceAuth({
     authUrl: address,
+    serviceToken: SERVICE_TOKEN,
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,
+    maxLifetime: config.ACCESS_TOKEN_MAX_LIFETIME,
   });
   after(() => auth.close());
   await auth.revocations.start();
@@ -137,7 +152,9 @@ test('with Redis unreachable, logout still succeeds and the feed still carries i
   });
   assert.equal(res.statusCode, 204);
   assert.ok(Date.now() - started < 1000);
-  const { items } = (await lonely.app.inject({ url: '/internal/revocations' })).json();
+  const { items } = (
+    await lonely.app.inject({ url: '/internal/revocations', headers: asService })
+  ).json();
   assert.ok(items.some((i: { session_id: string }) => i.session_id === sid(user.accessToken)));
   assert.match(lonely.logs.text(), /could not push revocations to redis/);
 });

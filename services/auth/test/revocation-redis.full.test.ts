@@ -64,8 +64,10 @@ test('a follower started later reads what the stream already holds', async () =>
 test('createServiceAuth with Redis refuses a logged-out token within a second', async () => {
   const auth = createServiceAuth({
     authUrl: address,
+    serviceToken: config.SERVICE_TOKEN,
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,
+    maxLifetime: config.ACCESS_TOKEN_MAX_LIFETIME,
     redisUrl: redis.url,
   });
   after(() => auth.close());

@@ -1,28 +1,15 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, test } from 'node:test';
-import { connect } from '@platform/db';
-import {
-  base64url,
-  type CryptoKey,
-  decodeJwt,
-  generateKeyPair,
-  importJWK,
-  type JWK,
-  type JWTPayload,
-  SignJWT,
-} from 'jose';
-import * as schema from '../src/db/schema.ts';
-import { bearer, buildTestAuth, signUp } from './helper.ts';
+import { test } from 'node:test';
+import { base64url, decodeJwt, generateKeyPair, type JWTPayload, SignJWT } from 'jose';
+import { readConfig } from '../src/config.ts';
+import { bearer, buildTestAuth, signUp, TEST_SECRETS } from './helper.ts';
+import { currentSigningKey } from './signing-key.ts';
 
 const auth = await buildTestAuth();
 const { app, config, databaseUrl } = auth;
-const database = connect(databaseUrl, schema);
-after(() => database.close());
 
-const [row] = await database.db.select().from(schema.signingKeys);
-const kid = row!.kid;
-const privateKey = (await importJWK(row!.privateJwk as JWK, 'EdDSA')) as CryptoKey;
+const { kid, privateKey } = await currentSigningKey(databaseUrl);
 const user = await signUp(app);
 const real = decodeJwt(user.accessToken);
 const now = Math.floor(Date.now() / 1000);
@@ -63,6 +50,33 @@ test('a token signed here with the real key is accepted (the cases below differ 
 
 test('an expired token is refused, beyond the clock tolerance', async () => {
   await assertRefused(`Bearer ${await sign({ iat: now - 120, exp: now - 30 })}`);
+});
+
+test('a token issued in the future, beyond the clock tolerance, is refused', async () => {
+  await assertRefused(`Bearer ${await sign({ iat: now + 120, exp: now + 600 })}`);
+  // Within the tolerance (clocks of two machines differ a little) it passes.
+  assert.equal((await getUser(`Bearer ${await sign({ iat: now + 2 })}`)).statusCode, 200);
+});
+
+test('a token that lives longer than ACCESS_TOKEN_MAX_LIFETIME is refused', async () => {
+  const max = config.ACCESS_TOKEN_MAX_LIFETIME;
+  await assertRefused(`Bearer ${await sign({ iat: now, exp: now + max + 60 })}`);
+  await assertRefused(`Bearer ${await sign({ iat: now - 10, exp: now + 30 * 24 * 3600 })}`);
+  assert.equal((await getUser(`Bearer ${await sign({ exp: now + max })}`)).statusCode, 200);
+});
+
+test('auth refuses to start with ACCESS_TOKEN_TTL above ACCESS_TOKEN_MAX_LIFETIME', () => {
+  const env = { DATABASE_URL: databaseUrl, ...TEST_SECRETS };
+  assert.throws(() => readConfig({ ...env, ACCESS_TOKEN_TTL: '7200' }), {
+    name: 'ConfigError',
+    message: 'ACCESS_TOKEN_TTL is invalid: expected at most ACCESS_TOKEN_MAX_LIFETIME seconds',
+  });
+  const longer = readConfig({
+    ...env,
+    ACCESS_TOKEN_TTL: '7200',
+    ACCESS_TOKEN_MAX_LIFETIME: '7200',
+  });
+  assert.equal(longer.ACCESS_TOKEN_TTL, 7200);
 });
 
 test('a token for another audience or from another issuer is refused', async () => {

@@ -34,6 +34,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   if (!authUrl && !options.serviceAuth) {
     throw new ConfigError('AUTH_URL is not set: expected the auth service URL (or AUTH_URLS)');
   }
+  // The revocation feed answers only services; without the token no token could be trusted.
+  if (!config.SERVICE_TOKEN && !options.serviceAuth) {
+    throw new ConfigError('SERVICE_TOKEN is not set: expected at least 32 characters');
+  }
   const app = await createApp({
     name: 'gateway',
     logLevel: config.LOG_LEVEL,
@@ -88,10 +92,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     options.serviceAuth ??
     createServiceAuth({
       authUrl: authUrl!,
+      serviceToken: config.SERVICE_TOKEN!,
       issuer: config.JWT_ISSUER,
       audience: config.JWT_AUDIENCE,
+      maxLifetime: config.ACCESS_TOKEN_MAX_LIFETIME,
       redisUrl: config.REDIS_URL,
-      onError: (err) => app.log.warn({ err }, 'following token revocations failed'),
+      log: app.log,
     });
   await app.register(authentication, { verify: auth.verify });
   app.addReadinessCheck('revocations', () => auth.revocations.ready());

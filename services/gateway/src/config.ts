@@ -52,6 +52,8 @@ export const ConfigSchema = Type.Object({
   REDIS_URL: Env.redisUrl(),
   JWT_ISSUER: Type.String({ default: 'auth', minLength: 1 }),
   JWT_AUDIENCE: Type.String({ default: 'microservice-template', minLength: 1 }),
+  /** Longer-lived access tokens (exp - iat) are refused; keep auth's ACCESS_TOKEN_TTL below. */
+  ACCESS_TOKEN_MAX_LIFETIME: Env.accessTokenMaxLifetime(),
   /** Proxies whose X-Forwarded-For is believed (NGINX); see Fastify's trustProxy. */
   TRUST_PROXY: Type.String({
     default: 'loopback',
@@ -90,9 +92,11 @@ export const ConfigSchema = Type.Object({
     Type.Integer({ minimum: 0, maximum: 65535, description: 'a TCP port number' }),
   ),
 
+  /** Sent as `x-service-token` to the revocation feed and analytics; needed with AUTH_URL(S). */
+  SERVICE_TOKEN: Type.Optional(Env.serviceToken()),
+
   // Performance samples to analytics.
   ANALYTICS_URL: Type.Optional(Env.url()),
-  SERVICE_TOKEN: Type.Optional(Env.serviceToken()),
   SAMPLE_BUFFER: count(10_000),
   SAMPLE_BATCH: Type.Integer({ minimum: 1, maximum: 1000, default: 500, description: '1 to 1000' }),
   SAMPLE_FLUSH_MS: millis(1000),

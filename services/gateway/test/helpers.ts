@@ -4,6 +4,7 @@ import { after } from 'node:test';
 import { type ServiceAuth, TokenError } from '@platform/auth';
 import { loadConfig } from '@platform/config';
 import type { App } from '@platform/http';
+import { TEST_SECRETS } from '@platform/testing';
 import { type BuildOptions, buildApp } from '../src/app.ts';
 import { type Config, ConfigSchema } from '../src/config.ts';
 
@@ -97,7 +98,12 @@ export async function startGateway(
   env: Record<string, string | number | undefined>,
   options: { auth?: 'real'; logger?: BuildOptions['logger']; lookup?: BuildOptions['lookup'] } = {},
 ): Promise<{ app: App; url: string; config: Config; metricsUrl: string }> {
-  const strings: Record<string, string> = { LOG_LEVEL: 'silent', PORT: '0', METRICS_PORT: '0' };
+  const strings: Record<string, string> = {
+    LOG_LEVEL: 'silent',
+    PORT: '0',
+    METRICS_PORT: '0',
+    SERVICE_TOKEN: TEST_SECRETS.SERVICE_TOKEN,
+  };
   for (const [key, value] of Object.entries(env))
     if (value !== undefined) strings[key] = String(value);
   const config = loadConfig(ConfigSchema, strings);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
+import { TEST_SECRETS } from '@platform/testing';
 import { closeAtEnd, rawGet, startGateway } from './helpers.ts';
 import { eventually, type RunningService, startAuthService } from './services.ts';
 
@@ -35,8 +36,9 @@ describe('internal surfaces stay internal', () => {
   });
 
   test("no path through the gateway reaches a service's /internal routes", async () => {
-    // The probe works: straight to auth, its feed answers.
-    const direct = await rawGet(auth.url, '/internal/revocations');
+    // The probe works: straight to auth, with the service token, its feed answers.
+    const asService = { 'x-service-token': TEST_SECRETS.SERVICE_TOKEN };
+    const direct = await rawGet(auth.url, '/internal/revocations', asService);
     assert.equal(direct.status, 200);
     assert.match(direct.body, /"last_id"/);
     for (const path of [
@@ -55,7 +57,7 @@ describe('internal surfaces stay internal', () => {
       '/accounts/./../internal/revocations',
       `http://${new URL(auth.url).host}/internal/revocations`,
     ]) {
-      const response = await rawGet(url, path, { 'x-service-token': 's'.repeat(40) });
+      const response = await rawGet(url, path, asService);
       assert.ok([400, 404].includes(response.status), `${path}: ${response.status}`);
       assert.doesNotMatch(response.body, /last_id/, path);
     }

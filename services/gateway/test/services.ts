@@ -8,7 +8,7 @@ import {
   stopAll,
   waitReady,
 } from '@platform/launcher';
-import { createTestDatabase } from '@platform/testing';
+import { createTestDatabase, TEST_SECRETS } from '@platform/testing';
 import { Agent, fetch as fetchVia } from 'undici';
 
 const root = path.resolve(import.meta.dirname, '../../..');
@@ -42,6 +42,7 @@ export async function startService(
       HOST: '127.0.0.1',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
       DATABASE_URL: database.url,
+      ...TEST_SECRETS,
       ...env,
     },
   });

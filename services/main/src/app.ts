@@ -33,10 +33,12 @@ export async function buildApp(deps: MainAppDeps): Promise<App> {
     deps.auth ??
     createServiceAuth({
       authUrl: config.AUTH_URL,
+      serviceToken: config.SERVICE_TOKEN,
       issuer: config.JWT_ISSUER,
       audience: config.JWT_AUDIENCE,
+      maxLifetime: config.ACCESS_TOKEN_MAX_LIFETIME,
       redisUrl: config.REDIS_URL,
-      onError: (err) => app.log.warn({ err }, 'following token revocations failed'),
+      log: app.log,
     });
   const ctx: MainContext = { db: database.db, config };
 
@@ -55,7 +57,7 @@ export async function buildApp(deps: MainAppDeps): Promise<App> {
     { prefix: PREFIX },
   );
   const { ANALYTICS_URL, SERVICE_TOKEN } = config;
-  if (ANALYTICS_URL && SERVICE_TOKEN) {
+  if (ANALYTICS_URL) {
     relayOutbox(app, {
       pool: database.pool,
       service: 'main',

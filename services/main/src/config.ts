@@ -11,6 +11,8 @@ export const ConfigSchema = Type.Object({
   /** Must match the auth service's JWT_ISSUER and JWT_AUDIENCE. */
   JWT_ISSUER: Type.String({ default: 'auth', minLength: 1 }),
   JWT_AUDIENCE: Type.String({ default: 'microservice-template', minLength: 1 }),
+  /** Longer-lived access tokens (exp - iat) are refused; keep auth's ACCESS_TOKEN_TTL below. */
+  ACCESS_TOKEN_MAX_LIFETIME: Env.accessTokenMaxLifetime(),
   /** Proxies whose X-Forwarded-For is believed (the gateway); see Fastify's trustProxy. */
   TRUST_PROXY: Type.String({
     default: 'loopback',
@@ -30,9 +32,10 @@ export const ConfigSchema = Type.Object({
     default: 500,
     description: 'a count of posts',
   }),
-  /** With SERVICE_TOKEN: domain events (the outbox) are relayed to analytics at this URL. */
+  /** Domain events (the outbox) are relayed to analytics at this URL. */
   ANALYTICS_URL: Type.Optional(Env.url()),
-  SERVICE_TOKEN: Type.Optional(Env.serviceToken()),
+  /** Sent as `x-service-token` to the revocation feed and to analytics. */
+  SERVICE_TOKEN: Env.serviceToken(),
 });
 
 export type Config = Static<typeof ConfigSchema>;

@@ -4,7 +4,7 @@ import type { App } from '@platform/http';
 import { createTestDatabase } from '@platform/testing';
 import pg from 'pg';
 // The real auth service, in-process: tokens in these tests are issued and verified for real.
-import { buildTestAuth, login, signUp } from '../../auth/test/helper.ts';
+import { buildTestAuth, login, SERVICE_TOKEN, signUp } from '../../auth/test/helper.ts';
 import { buildApp } from '../src/app.ts';
 import { type Config, readConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/index.ts';
@@ -39,6 +39,7 @@ export async function buildTestMain(env: Record<string, string> = {}): Promise<T
   const config = readConfig({
     DATABASE_URL: database.url,
     AUTH_URL: authUrl,
+    SERVICE_TOKEN,
     LOG_LEVEL: 'silent',
     ...env,
   });
@@ -47,8 +48,10 @@ export async function buildTestMain(env: Record<string, string> = {}): Promise<T
   });
   const serviceAuth = createServiceAuth({
     authUrl,
+    serviceToken: config.SERVICE_TOKEN,
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,
+    maxLifetime: config.ACCESS_TOKEN_MAX_LIFETIME,
   });
   await serviceAuth.revocations.start();
   const app = await buildApp({ config, database: db, auth: serviceAuth });

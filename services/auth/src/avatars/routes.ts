@@ -1,9 +1,13 @@
 import multipart from '@fastify/multipart';
+import rateLimit from '@fastify/rate-limit';
 import { type App, HttpProblem, problems } from '@platform/http';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { AuthContext } from '../context.ts';
 import { UserEnvelope, UserIdParams } from '../users/schema.ts';
+import { createDecodeQueue } from './decoding.ts';
+import { toAvatar } from './image.ts';
+import { avatarMetrics, uploadRateLimit } from './limits.ts';
 import { AVATAR_MAX_BYTES, AvatarImage, AvatarQuery, AvatarUpload } from './schema.ts';
 import { getAvatar, isNotModified, removeAvatar, setAvatar } from './service.ts';
 
@@ -53,19 +57,34 @@ export function avatarRoutes(app: App, ctx: AuthContext) {
     },
   );
 
+  const { config } = ctx;
+  const decodes = createDecodeQueue({
+    concurrency: config.AVATAR_DECODE_CONCURRENCY,
+    maxQueued: config.AVATAR_DECODE_QUEUE,
+    onBusy: () => metrics.refused.inc({ reason: 'busy' }),
+  });
+  const metrics = avatarMetrics(app.metrics, decodes);
+
   // Uploads are parsed in this scope only: no other route accepts multipart bodies.
   app.register(async (uploads) => {
     await uploads.register(multipart, {
       limits: { fileSize: AVATAR_MAX_BYTES, files: 1, fields: 4, fieldSize: 1024, parts: 5 },
     });
+    const limit = uploadRateLimit(config, uploads.log, () =>
+      metrics.refused.inc({ reason: 'rate' }),
+    );
+    uploads.addHook('onClose', async () => limit.close());
+    await uploads.register(rateLimit, limit.options);
     uploads.put(
       '/user/avatar',
       {
         // Before the body is read: an anonymous upload is refused without reading 5 MB.
         onRequest: uploads.authenticate,
+        config: { rateLimit: {} },
         schema: {
           tags: ['users'],
           summary: 'Upload an avatar (multipart field `file`: PNG, JPEG or WebP up to 5 MB)',
+          description: `413 over 5 MB; 415 not PNG, JPEG or WebP; 422 damaged, or more than ${config.AVATAR_MAX_PIXELS} pixels (refused from the header, before decoding); 429 over ${config.AVATAR_UPLOADS_PER_WINDOW} uploads per user per ${config.AVATAR_UPLOAD_WINDOW} s; 503 while too many images are being processed (both with Retry-After).`,
           security: bearer,
           consumes: ['multipart/form-data'],
           body: AvatarUpload,
@@ -74,7 +93,14 @@ export function avatarRoutes(app: App, ctx: AuthContext) {
       },
       async (request) => {
         const upload = await readUpload(request);
-        return { user: await setAvatar(ctx, request.principal!.userId, upload) };
+        const image = await decodes.run(() =>
+          toAvatar(upload, {
+            maxPixels: config.AVATAR_MAX_PIXELS,
+            onDecode: () => metrics.decoded.inc(),
+            onTooManyPixels: () => metrics.refused.inc({ reason: 'pixels' }),
+          }),
+        );
+        return { user: await setAvatar(ctx, request.principal!.userId, image) };
       },
     );
   });

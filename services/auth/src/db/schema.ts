@@ -139,7 +139,10 @@ export const revocations = pgTable(
 export const signingKeys = pgTable('signing_keys', {
   kid: text().primaryKey(),
   algorithm: text().notNull(),
-  privateJwk: jsonb('private_jwk').notNull().$type<Record<string, unknown>>(),
+  /** Plaintext, as written before keys were sealed; emptied (sealed) at start. */
+  privateJwk: jsonb('private_jwk').$type<Record<string, unknown>>(),
+  /** The private JWK sealed under KEY_ENCRYPTION_KEY, the key id as its context (keys/sealing.ts). */
+  privateKeySealed: text('private_key_sealed'),
   publicJwk: jsonb('public_jwk').notNull().$type<Record<string, unknown>>(),
   createdAt: timestamptzNow(),
 });

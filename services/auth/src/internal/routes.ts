@@ -1,3 +1,4 @@
+import { requireServiceToken } from '@platform/auth';
 import type { App } from '@platform/http';
 import { Type } from 'typebox';
 import type { AuthContext } from '../context.ts';
@@ -25,12 +26,14 @@ const Feed = Type.Object({
 
 /**
  * Service-to-service routes. They sit outside `/accounts/v1` because the gateway forwards only
- * `/accounts/*`: nothing here is reachable from outside the private network.
+ * `/accounts/*`, and answer only callers with SERVICE_TOKEN: anything else on the private
+ * network (a compromised pod, a misrouted proxy) learns nothing about who signed out.
  */
 export function internalRoutes(app: App, ctx: AuthContext) {
   app.get(
     '/internal/revocations',
     {
+      onRequest: requireServiceToken(ctx.config.SERVICE_TOKEN),
       schema: { hide: true, querystring: FeedQuery, response: { 200: Feed } },
       // Every verifier polls this a few times a second; its access log lines would drown the rest.
       logLevel: 'warn',

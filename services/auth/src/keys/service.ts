@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { desc, sql } from 'drizzle-orm';
+import { ConfigError } from '@platform/config';
+import { desc, eq, isNotNull, sql } from 'drizzle-orm';
 import {
   type CryptoKey,
   createLocalJWKSet,
@@ -12,6 +13,7 @@ import {
 } from 'jose';
 import type { Db } from '../db/index.ts';
 import { signingKeys } from '../db/schema.ts';
+import { SealError, type Sealer } from './sealing.ts';
 
 const ALGORITHM = 'EdDSA';
 
@@ -37,20 +39,33 @@ export interface KeyStoreOptions {
   audience: string;
   accessTokenTtl: number;
   rotationInterval: number;
+  /** Seals private keys before they are stored and opens them when loaded. */
+  sealer: Sealer;
 }
 
 /**
  * Signing keys live in the auth database so every replica signs with the same key and a
- * restart keeps them. Rotation happens under an advisory lock so replicas agree on one new key.
+ * restart keeps them; the private half only sealed (KEY_ENCRYPTION_KEY). Rotation happens under
+ * an advisory lock so replicas agree on one new key.
  */
 export function createKeyStore(db: Db, options: KeyStoreOptions): KeyStore {
   let signing: { kid: string; key: CryptoKey } | undefined;
   let published: JWK[] = [];
   let local = createLocalJWKSet({ keys: [] });
 
+  const seal = (jwk: JWK, kid: string) => options.sealer.seal(JSON.stringify(jwk), kid);
+
   async function rotateIfDue() {
     await db.transaction(async (tx) => {
       await tx.execute(sql`select pg_advisory_xact_lock(hashtext('signing-key-rotation'))`);
+      // Keys stored in plaintext before sealing existed are sealed in place, once.
+      const plain = await tx.select().from(signingKeys).where(isNotNull(signingKeys.privateJwk));
+      for (const row of plain) {
+        await tx
+          .update(signingKeys)
+          .set({ privateJwk: null, privateKeySealed: seal(row.privateJwk as JWK, row.kid) })
+          .where(eq(signingKeys.kid, row.kid));
+      }
       const [newest] = await tx
         .select()
         .from(signingKeys)
@@ -66,7 +81,7 @@ export function createKeyStore(db: Db, options: KeyStoreOptions): KeyStore {
       await tx.insert(signingKeys).values({
         kid,
         algorithm: ALGORITHM,
-        privateJwk: { ...(await exportJWK(privateKey)) },
+        privateKeySealed: seal(await exportJWK(privateKey), kid),
         publicJwk: { ...(await exportJWK(publicKey)), kid, alg: ALGORITHM, use: 'sig' },
       });
     });
@@ -79,10 +94,25 @@ export function createKeyStore(db: Db, options: KeyStoreOptions): KeyStore {
     if (!current) throw new Error('no signing key');
     signing = {
       kid: current.kid,
-      key: (await importJWK(current.privateJwk as JWK, current.algorithm)) as CryptoKey,
+      key: (await importJWK(openPrivateKey(current), current.algorithm, {
+        extractable: false,
+      })) as CryptoKey,
     };
     published = rows.map((r) => r.publicJwk as JWK);
     local = createLocalJWKSet({ keys: published });
+  }
+
+  function openPrivateKey(row: { kid: string; privateKeySealed: string | null }): JWK {
+    try {
+      if (!row.privateKeySealed) throw new SealError('no sealed private key');
+      return JSON.parse(options.sealer.open(row.privateKeySealed, row.kid)) as JWK;
+    } catch (error) {
+      if (!(error instanceof SealError)) throw error;
+      // A configuration problem, not a bug: one line, no stack, and the service does not start.
+      throw new ConfigError(
+        `KEY_ENCRYPTION_KEY does not open signing key ${row.kid} in the database (${error.message}): set the key it was sealed with`,
+      );
+    }
   }
 
   return {

@@ -1,0 +1,99 @@
+/** The subset of a pino/Fastify logger an outage log writes to. */
+export interface OutageLogger {
+  debug(object: object, message: string): void;
+  info(object: object, message: string): void;
+  warn(object: object, message: string): void;
+}
+
+export interface OutageOptions {
+  /** A dependency down for less than this is normal (it is starting): debug lines only. */
+  quietMs?: number;
+  /** While it stays down, a warning at most this often. */
+  repeatMs?: number;
+  now?: () => number;
+}
+
+export interface OutageLog {
+  /** One failed attempt to reach the dependency. */
+  failed(error: unknown): void;
+  /** A successful attempt; ends the outage, if any. */
+  succeeded(): void;
+}
+
+/** Error codes that mean "not reachable (yet)": the stack says nothing the message does not. */
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_SOCKET',
+  'UND_ERR_HEADERS_TIMEOUT',
+]);
+
+/**
+ * Logs a poller's failures to reach another service the way an operator wants them: during a
+ * start, services come up in some order and a dependency that is not up yet is a debug line;
+ * only when it stays down past `quietMs` (30 s) is it a warning, repeated every `repeatMs` (60 s)
+ * while it lasts, and an info line when it is back. "Connection refused" and the like are one
+ * line with the code and no stack; anything else keeps its stack (it may be a bug).
+ */
+export function outageLog(
+  log: OutageLogger,
+  message: string,
+  options: OutageOptions = {},
+): OutageLog {
+  const quietMs = options.quietMs ?? 30_000;
+  const repeatMs = options.repeatMs ?? 60_000;
+  const now = options.now ?? Date.now;
+  let since: number | undefined;
+  let failures = 0;
+  let warnedAt: number | undefined;
+
+  return {
+    failed(error) {
+      const at = now();
+      since ??= at;
+      failures += 1;
+      const fields = { ...describe(error), failures, down_ms: at - since };
+      const lasting = at - since >= quietMs;
+      if (lasting && (warnedAt === undefined || at - warnedAt >= repeatMs)) {
+        warnedAt = at;
+        log.warn(fields, message);
+      } else {
+        log.debug(fields, `${message}; retrying`);
+      }
+    },
+    succeeded() {
+      if (since === undefined) return;
+      const fields = { failures, down_ms: now() - since };
+      if (warnedAt !== undefined) log.info(fields, `${message}: recovered`);
+      else log.debug(fields, `${message}: recovered`);
+      since = undefined;
+      failures = 0;
+      warnedAt = undefined;
+    },
+  };
+}
+
+/**
+ * `{code, error}` (one line of text) for an unreachable peer, whose stack says nothing the
+ * message does not (undici nests the cause); `{err}` with its stack for anything else.
+ */
+function describe(error: unknown): Record<string, unknown> {
+  const code = codeOf(error) ?? codeOf((error as { cause?: unknown } | undefined)?.cause);
+  const name = (error as Error | undefined)?.name;
+  if (!(code && UNREACHABLE.has(code)) && name !== 'TimeoutError') return { err: error };
+  const cause = (error as { cause?: Error }).cause;
+  const text = [(error as Error).message, cause?.message].filter(Boolean).join(': ');
+  return { ...(code ? { code } : {}), error: text };
+}
+
+function codeOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' ? code : undefined;
+}

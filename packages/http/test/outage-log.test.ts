@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { outageLog } from '@platform/http';
+
+function recorder() {
+  const lines: { level: string; fields: Record<string, unknown>; message: string }[] = [];
+  const at = (level: string) => (fields: object, message: string) =>
+    lines.push({ level, fields: fields as Record<string, unknown>, message });
+  return { lines, log: { debug: at('debug'), info: at('info'), warn: at('warn') } };
+}
+
+const refused = () =>
+  new TypeError('fetch failed', {
+    cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8083'), {
+      code: 'ECONNREFUSED',
+    }),
+  });
+
+test('a dependency down during a start is debug; past the quiet time one warning a minute, then info', () => {
+  const { lines, log } = recorder();
+  let now = 0;
+  const outage = outageLog(log, 'calling analytics failed', { now: () => now });
+  for (const t of [0, 1000, 5000, 29_000]) {
+    now = t;
+    outage.failed(refused());
+  }
+  assert.deepEqual(
+    lines.map((l) => l.level),
+    ['debug', 'debug', 'debug', 'debug'],
+  );
+  for (const t of [30_000, 45_000, 89_000, 90_000]) {
+    now = t;
+    outage.failed(refused());
+  }
+  assert.deepEqual(
+    lines.slice(4).map((l) => l.level),
+    ['warn', 'debug', 'debug', 'warn'],
+  );
+  assert.deepEqual(lines[4], {
+    level: 'warn',
+    message: 'calling analytics failed',
+    fields: {
+      code: 'ECONNREFUSED',
+      error: 'fetch failed: connect ECONNREFUSED 127.0.0.1:8083',
+      failures: 5,
+      down_ms: 30_000,
+    },
+  });
+  now = 95_000;
+  outage.succeeded();
+  assert.deepEqual(lines.at(-1), {
+    level: 'info',
+    message: 'calling analytics failed: recovered',
+    fields: { failures: 8, down_ms: 95_000 },
+  });
+  // The next outage starts quiet again; a success without an outage logs nothing.
+  outage.succeeded();
+  now = 100_000;
+  outage.failed(refused());
+  assert.equal(lines.length, 10);
+  assert.equal(lines.at(-1)!.level, 'debug');
+});
+
+test('an unexpected error keeps its stack; a short outage ends with a debug line', () => {
+  const { lines, log } = recorder();
+  const outage = outageLog(log, 'syncing failed');
+  const bug = new RangeError('bad page');
+  outage.failed(bug);
+  outage.succeeded();
+  assert.equal(lines[0]!.fields.err, bug);
+  assert.deepEqual(
+    lines.map((l) => [l.level, l.message]),
+    [
+      ['debug', 'syncing failed; retrying'],
+      ['debug', 'syncing failed: recovered'],
+    ],
+  );
+});

@@ -1,0 +1,37 @@
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { LaunchError } from './ports.ts';
+
+const KEY_FORM = /^[A-Za-z0-9+/_-]{43}=?$/;
+
+/**
+ * KEY_ENCRYPTION_KEY for auth: the one set in the environment, else the one kept in
+ * `$DATA_DIR/key-encryption-key`, else a new one written there (0600) on the first start. It
+ * must outlive restarts: the signing keys in the database are sealed with it.
+ */
+export async function loadOrCreateKeyEncryptionKey(
+  given: string | undefined,
+  dataDir: string,
+): Promise<string> {
+  if (given) return given;
+  const file = path.join(dataDir, 'key-encryption-key');
+  await mkdir(dataDir, { recursive: true });
+  try {
+    await writeFile(file, `${randomBytes(32).toString('base64url')}\n`, {
+      mode: 0o600,
+      flag: 'wx',
+    });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  // A file copied in with loose permissions is tightened: it unlocks the signing keys.
+  if (((await stat(file)).mode & 0o077) !== 0) await chmod(file, 0o600);
+  const key = (await readFile(file, 'utf8')).trim();
+  if (!KEY_FORM.test(key)) {
+    throw new LaunchError(
+      `${file} is malformed: expected 32 random bytes in base64url (43 characters); restore it, or remove it to start over with new signing keys (every sign-in ends).`,
+    );
+  }
+  return key;
+}

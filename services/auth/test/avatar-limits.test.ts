@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { App } from '@platform/http';
+import sharp from 'sharp';
+import { createDecodeQueue } from '../src/avatars/decoding.ts';
+import { bearer, buildTestAuth, signUp } from './helper.ts';
+import { avatarForm, blackPng } from './uploads.ts';
+
+const upload = (app: App, token: string, data: Buffer) => {
+  const form = avatarForm(data);
+  return app.inject({
+    method: 'PUT',
+    url: '/accounts/v1/user/avatar',
+    headers: { ...form.headers, ...bearer(token) },
+    payload: form.payload,
+  });
+};
+
+/** One sample of a Prometheus metric from the app's `/metrics`, 0 when absent. */
+async function metric(app: App, sample: string): Promise<number> {
+  const text = (await app.inject({ url: '/metrics' })).body;
+  const line = text.split('\n').find((l) => l.startsWith(`${sample} `));
+  return line ? Number(line.split(' ')[1]) : 0;
+}
+
+test('a 116 KB PNG declaring 6320×6320 pixels is refused from its header, never decoded', async () => {
+  const { app, config } = await buildTestAuth();
+  const user = await signUp(app);
+  const bomb = blackPng(6320, 6320);
+  assert.ok(bomb.length < 150_000, `${bomb.length} bytes`);
+  assert.ok(6320 * 6320 > config.AVATAR_MAX_PIXELS);
+
+  const res = await upload(app, user.accessToken, bomb);
+  assert.equal(res.statusCode, 422, res.body);
+  assert.match(res.headers['content-type'] as string, /^application\/problem\+json/);
+  assert.match(res.json().detail, /6320×6320 pixels; at most 25000000 pixels/);
+  assert.equal(await metric(app, 'auth_avatar_decodes_total{service="auth"}'), 0);
+  assert.equal(
+    await metric(app, 'auth_avatar_uploads_refused_total{reason="pixels",service="auth"}'),
+    1,
+  );
+  // A header declaring far more is refused the same way (and would never fit in memory).
+  const huge = blackPng(1_000_000, 1_000_000, 1);
+  const refused = await upload(app, user.accessToken, huge);
+  assert.equal(refused.statusCode, 422);
+  assert.match(refused.json().detail, /1000000×1000000 pixels/);
+  assert.equal(await metric(app, 'auth_avatar_decodes_total{service="auth"}'), 0);
+});
+
+test('a user over the upload rate gets 429 with Retry-After; other users are unaffected', async () => {
+  const { app } = await buildTestAuth({ AVATAR_UPLOADS_PER_WINDOW: '2' });
+  const png = await sharp({
+    create: { width: 64, height: 64, channels: 3, background: '#3a6' },
+  })
+    .png()
+    .toBuffer();
+  const eager = await signUp(app);
+  for (let i = 0; i < 2; i += 1) {
+    const ok = await upload(app, eager.accessToken, png);
+    assert.equal(ok.statusCode, 200, ok.body);
+    assert.equal(ok.headers['ratelimit-limit'], '2');
+  }
+  const refused = await upload(app, eager.accessToken, png);
+  assert.equal(refused.statusCode, 429);
+  assert.match(refused.headers['content-type'] as string, /^application\/problem\+json/);
+  const retryAfter = Number(refused.headers['retry-after']);
+  assert.ok(retryAfter > 0 && retryAfter <= 3600, `retry-after ${retryAfter}`);
+  assert.equal(refused.json().status, 429);
+
+  const other = await signUp(app);
+  assert.equal((await upload(app, other.accessToken, png)).statusCode, 200);
+});
+
+test('parallel uploads are decoded at most AVATAR_DECODE_CONCURRENCY at a time, and all succeed', async () => {
+  const { app, config } = await buildTestAuth();
+  assert.equal(config.AVATAR_DECODE_CONCURRENCY, 2);
+  // Under the pixel cap, but large enough that decodes overlap when nothing bounds them.
+  const heavy = blackPng(4800, 4800);
+  const users = await Promise.all(Array.from({ length: 8 }, () => signUp(app)));
+  let peak = 0;
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      const { queue, process } = sharp.counters();
+      peak = Math.max(peak, queue + process);
+      await sleep(1);
+    }
+  })();
+  const results = await Promise.all(users.map((u) => upload(app, u.accessToken, heavy)));
+  sampling = false;
+  await sampler;
+  assert.deepEqual(
+    results.map((r) => r.statusCode),
+    users.map(() => 200),
+  );
+  assert.ok(peak >= 1, 'no decode was seen');
+  assert.ok(peak <= 2, `${peak} images were in sharp at once`);
+  assert.equal(await metric(app, 'auth_avatar_decodes_total{service="auth"}'), 8);
+});
+
+test('the decode queue runs a bounded number of tasks and refuses past its length with 503', async () => {
+  const queue = createDecodeQueue({ concurrency: 2, maxQueued: 3 });
+  let running = 0;
+  let peak = 0;
+  const gates: (() => void)[] = [];
+  const task = () =>
+    queue.run(async () => {
+      running += 1;
+      peak = Math.max(peak, running);
+      await new Promise<void>((resolve) => gates.push(resolve));
+      running -= 1;
+    });
+  const accepted = Array.from({ length: 5 }, task);
+  await sleep(10);
+  assert.deepEqual([queue.active, queue.queued], [2, 3]);
+  await assert.rejects(task(), (error: { status: number; options: { headers: object } }) => {
+    assert.equal(error.status, 503);
+    assert.deepEqual(error.options.headers, { 'retry-after': '2' });
+    return true;
+  });
+  while (gates.length || queue.active) {
+    gates.shift()?.();
+    await sleep(1);
+  }
+  await Promise.all(accepted);
+  assert.equal(peak, 2);
+});
