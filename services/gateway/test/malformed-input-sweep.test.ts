@@ -11,7 +11,6 @@ import { eventually, post, signUp, startAuthService, startService } from './serv
  */
 const DOCUMENTS = ['accounts', 'main', 'analytics'];
 const ADMIN = { email: 'sweep-admin@example.com', password: 'sweep admin password' };
-const SERVICE_TOKEN = 'sweep-service-token-0123456789abcdef';
 const CONCURRENCY = 4;
 const CODE = /^[a-z][a-z0-9_]*$/;
 
@@ -33,7 +32,7 @@ describe('malformed input never makes a service fail', { concurrency: true }, ()
       EMAIL_CHANGE_MAX_PER_ACCOUNT: '1000000',
     });
     cleanup(auth.stop);
-    const env = { AUTH_URL: auth.url, SERVICE_TOKEN };
+    const env = { AUTH_URL: auth.url };
     const [main, analytics] = await Promise.all([
       startService('main', env),
       startService('analytics', env),
