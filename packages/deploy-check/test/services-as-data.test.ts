@@ -60,6 +60,12 @@ test('a new service is its manifest plus npm run generate: every file that lists
   };
   const gateway = serviceEnv(planned.find((p) => p.spec.name === 'gateway')!, stack, undefined, {});
   assert.match(gateway.ROUTES!, /(^|;)notes:\/notes=http:\/\/127\.0\.0\.1:9004(;|$)/);
+  assert.ok(
+    JSON.parse(gateway.EDGE_ROUTES!).some(
+      (r: { url: string; body_limit?: number }) =>
+        r.url === '/notes/v1/attachments' && r.body_limit === 10485760,
+    ),
+  );
   const env = serviceEnv(notes, stack, 'postgres://x/notes', {
     NOTES_GREETING: 'hi',
     SMTP_URL: 'smtp://leak',
@@ -74,6 +80,7 @@ test('a new service is its manifest plus npm run generate: every file that lists
   assert.match(compose, /^ {2}notes:\n {4}<<: \*service\n/m);
   assert.match(compose, /DATABASE_URL: postgres:\/\/notes:\$\{NOTES_DB_PASSWORD:\?/);
   assert.match(compose, /ROUTES: .*notes:\/notes=http:\/\/notes:8080/);
+  assert.match(compose, /EDGE_ROUTES: .*"url":"\/notes\/v1\/attachments","body_limit":10485760/);
   assert.match(compose, /NOTES_API_KEY: \$\{NOTES_API_KEY:\?set NOTES_API_KEY in \.env\}/);
   assert.deepEqual(checkCompose({ root: dir }), []);
   assert.match(read(dir, 'deploy/postgres/init.sh'), /^create notes "\$\{NOTES_DB_PASSWORD:-\}"$/m);

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   databasePasswordVariable,
+  edgeRoutesSetting,
   isPlatformSetting,
   routesSetting,
   type Service,
@@ -9,7 +10,7 @@ import {
   urlSetting,
 } from '@platform/manifest';
 import { isMap, isScalar, parse, parseDocument } from 'yaml';
-import { comment, type Generated, GenerateError, type Part, scalar } from './output.ts';
+import { comment, edgeParts, type Generated, GenerateError, type Part, scalar } from './output.ts';
 import { fillRegion, outsideRegions } from './regions.ts';
 
 const FILE = 'compose.yaml';
@@ -85,6 +86,8 @@ export function generateCompose(root: string, services: readonly Service[]): Gen
     for (const name of s.settings.platform) {
       if (name === 'ROUTES') {
         env.push(`ROUTES: ${scalar(routesSetting(services, (t) => address(t.name)))}`);
+      } else if (name === 'EDGE_ROUTES') {
+        env.push(`EDGE_ROUTES: ${scalar(edgeRoutesSetting(services))}`);
       } else if (isPlatformSetting(name)) {
         const value = written.platform.get(name);
         if (value === undefined) {
@@ -153,6 +156,7 @@ export function generateCompose(root: string, services: readonly Service[]): Gen
       inline: true,
     });
   }
+  parts.push(...edgeParts(services));
   content = fillRegion(content, FILE, 'database-passwords', ({ indent }) =>
     services
       .filter((s) => s.database)

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
+  edgeRoutesSetting,
   isPlatformSetting,
   routesSetting,
   type Service,
@@ -8,7 +9,7 @@ import {
 } from '@platform/manifest';
 import { parseAllDocuments } from 'yaml';
 import { address, hasSecret, secretTemplate, serviceFile } from './k8s-objects.ts';
-import { type Generated, GenerateError, type Part, scalar } from './output.ts';
+import { edgeParts, type Generated, GenerateError, type Part, scalar } from './output.ts';
 import { fillRegion, outsideRegions } from './regions.ts';
 
 const BASE = 'deploy/k8s/base';
@@ -57,6 +58,10 @@ export function generateKubernetes(root: string, services: readonly Service[]): 
       configParts.push({ service: target.name, what: `its address ${name}`, text: line });
       return line;
     });
+    if (services.some((s) => s.settings.platform.includes('EDGE_ROUTES'))) {
+      lines.push(`${indent}EDGE_ROUTES: ${scalar(edgeRoutesSetting(services))}\n`);
+      configParts.push(...edgeParts(services));
+    }
     if (services.some((s) => s.settings.platform.includes('ROUTES'))) {
       lines.push(`${indent}ROUTES: ${scalar(routesSetting(services, (s) => address(s.name)))}\n`);
       for (const s of services.filter((t) => t.prefix)) {
@@ -77,6 +82,7 @@ export function generateKubernetes(root: string, services: readonly Service[]): 
       ...platformKeys(root, CONFIG, 'ConfigMap', 'platform-config'),
       ...addresses,
       'ROUTES',
+      'EDGE_ROUTES',
     ]),
     secrets: platformKeys(root, PLATFORM_SECRETS, 'Secret', 'platform-secrets'),
   };

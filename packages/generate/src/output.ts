@@ -1,3 +1,4 @@
+import { edgeRoutesSetting, type Service } from '@platform/manifest';
 import { parse } from 'yaml';
 
 /** Text one service contributes to a generated file; the drift check looks for it verbatim. */
@@ -26,13 +27,16 @@ export class GenerateError extends Error {
   }
 }
 
-/** A YAML scalar for `value`: plain when it reads back as the same string, quoted otherwise. */
+/**
+ * A YAML scalar for `value`: plain when it reads back as the same string, otherwise double-quoted,
+ * or single-quoted when it holds double quotes (JSON reads better without escapes).
+ */
 export function scalar(value: string): string {
   if (value === '') return '""';
   try {
     if (parse(`k: ${value}`)?.k === value && !value.includes('#')) return value;
   } catch {}
-  return JSON.stringify(value);
+  return value.includes('"') ? `'${value.replaceAll("'", "''")}'` : JSON.stringify(value);
 }
 
 /** `text` as `# ` comment lines of at most `width` characters, each starting with `indent`. */
@@ -61,3 +65,14 @@ export function composeVariables(
     }),
   );
 }
+
+/** Each service's entries in EDGE_ROUTES, found inside the one JSON value. */
+export const edgeParts = (services: readonly Service[]): Part[] =>
+  services
+    .filter((s) => s.edge.length)
+    .map((s) => ({
+      service: s.name,
+      what: 'its EDGE_ROUTES entries',
+      text: edgeRoutesSetting([s]).slice(1, -1),
+      inline: true,
+    }));

@@ -1,4 +1,5 @@
 import {
+  edgeRoutesSetting,
   entryPoint,
   type PlatformSetting,
   routesSetting,
@@ -20,6 +21,7 @@ const PLATFORM: Record<PlatformSetting, (stack: Stack) => string | undefined> = 
   JWT_AUDIENCE: () => undefined,
   TRUST_PROXY: () => undefined,
   KEY_ENCRYPTION_KEY: (s) => s.keyEncryptionKey,
+  EDGE_ROUTES: (s) => edgeRoutesSetting(s.services) || undefined,
   ROUTES: (s) => routesSetting(s.services, (service) => s.urls[service.name]) || undefined,
 };
 

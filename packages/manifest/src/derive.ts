@@ -37,3 +37,14 @@ export function routesSetting(
 /** Every permission a service defines, with the service that defines it. */
 export const permissionsOf = (services: readonly Service[]) =>
   services.flatMap((s) => s.permissions.map((p) => ({ ...p, service: s.name })));
+
+/**
+ * The gateway's EDGE_ROUTES: every manifest's `edge` entries as a JSON array of
+ * `{method, url, limit?, body_limit?}` with the prefix put in front; empty when there are none.
+ */
+export function edgeRoutesSetting(services: readonly Service[]): string {
+  const routes = services.flatMap((s) =>
+    s.edge.map(({ method, path, ...rest }) => ({ method, url: `${s.prefix}${path}`, ...rest })),
+  );
+  return routes.length ? JSON.stringify(routes) : '';
+}

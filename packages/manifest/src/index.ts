@@ -1,5 +1,6 @@
 export {
   databasePasswordVariable,
+  edgeRoutesSetting,
   entryPoint,
   envStem,
   permissionsOf,
@@ -16,6 +17,7 @@ export {
   type PlatformSetting,
 } from './platform.ts';
 export {
+  type EdgeRoute,
   type Manifest,
   ManifestSchema,
   manifestJsonSchema,

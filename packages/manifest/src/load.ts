@@ -3,7 +3,13 @@ import path from 'node:path';
 import Value from 'typebox/value';
 import { serviceOfUrlSetting, urlSetting } from './derive.ts';
 import { IMPLICIT_SETTINGS, isPlatformSetting } from './platform.ts';
-import { type Manifest, ManifestSchema, type OwnSetting, type Permission } from './schema.ts';
+import {
+  type EdgeRoute,
+  type Manifest,
+  ManifestSchema,
+  type OwnSetting,
+  type Permission,
+} from './schema.ts';
 
 /** A manifest with its defaults filled in. */
 export interface Service extends Manifest {
@@ -11,6 +17,7 @@ export interface Service extends Manifest {
   start_first: boolean;
   settings: { platform: string[]; own: Record<string, OwnSetting> };
   permissions: Permission[];
+  edge: EdgeRoute[];
   node_options: string[];
   compose: NonNullable<Manifest['compose']>;
   kubernetes: NonNullable<Manifest['kubernetes']>;
@@ -80,6 +87,7 @@ export function parseManifest(text: string, file: string, problems: string[]): S
     start_first: m.start_first ?? false,
     settings: { platform: m.settings.platform, own: m.settings.own ?? {} },
     permissions: m.permissions ?? [],
+    edge: m.edge ?? [],
     node_options: m.node_options ?? [],
     compose: m.compose ?? {},
     kubernetes: m.kubernetes ?? {},
@@ -113,6 +121,7 @@ function crossProblems(services: Service[]): string[] {
     if (s.port_offset === 0 && s.prefix) {
       problems.push(`${s.file}: the entry point (port_offset 0) is not routed: drop its prefix`);
     }
+    if (s.edge.length && !s.prefix) problems.push(`${s.file}: edge routes need a prefix`);
     const reserved = RESERVED_PREFIXES.find((p) => s.prefix === p || s.prefix?.startsWith(`${p}/`));
     if (reserved) problems.push(`${s.file}: prefix ${s.prefix} is the gateway's own ${reserved}`);
     for (const name of s.settings.platform) {

@@ -15,6 +15,8 @@ export const PLATFORM_SETTINGS = {
   TRUST_PROXY: 'proxies whose X-Forwarded-For is believed',
   KEY_ENCRYPTION_KEY:
     'seals private keys stored at rest (auth: signing keys); 32 random bytes, base64url',
+  EDGE_ROUTES:
+    "the routes the gateway limits apart (stricter rate limits, larger bodies): every manifest's edge entries",
   ROUTES: "the gateway's route table: `name:/prefix=url` for every service with a prefix",
 } as const satisfies Record<string, string>;
 

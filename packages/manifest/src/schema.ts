@@ -58,6 +58,30 @@ export const Permission = Type.Object(
   closed,
 );
 
+export const EdgeRoute = Type.Object(
+  {
+    method: Type.Union(['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].map((m) => Type.Literal(m))),
+    path: Type.String({
+      pattern: '^(/[A-Za-z0-9._~-]+)+$',
+      description: 'Below its prefix, without parameters: /v1/login.',
+    }),
+    limit: Type.Optional(
+      Type.String({
+        pattern: '^[a-z][a-z0-9-]*$',
+        description:
+          "One of the gateway's stricter per-address rate limits (login, register, password-reset): for routes that guess or spend credentials.",
+      }),
+    ),
+    body_limit: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        description: 'The largest body, in bytes, the gateway lets through.',
+      }),
+    ),
+  },
+  { ...closed, description: 'A route the gateway treats apart from the rest of the prefix.' },
+);
+
 const Resources = Type.Object(
   { cpu: quantity('CPU, e.g. 100m or "1"'), memory: quantity('memory, e.g. 128Mi') },
   closed,
@@ -114,6 +138,11 @@ export const ManifestSchema = Type.Object(
         ...closed,
         description: 'The settings it reads beyond PORT, HOST, LOG_LEVEL, SERVICE_NAME.',
       },
+    ),
+    edge: Type.Optional(
+      Type.Array(EdgeRoute, {
+        description: 'Routes of its prefix the gateway limits apart (EDGE_ROUTES).',
+      }),
     ),
     permissions: Type.Optional(
       Type.Array(Permission, { description: 'The permissions its API checks.' }),
@@ -195,6 +224,7 @@ export const ManifestSchema = Type.Object(
 export type Manifest = Static<typeof ManifestSchema>;
 export type OwnSetting = Static<typeof OwnSetting>;
 export type Permission = Static<typeof Permission>;
+export type EdgeRoute = Static<typeof EdgeRoute>;
 
 /** The JSON Schema file editors read (`"$schema"` in each service.json); generated and checked. */
 export const manifestJsonSchema = () =>

@@ -70,10 +70,12 @@ export const ConfigSchema = Type.Object({
 
   /** Origins allowed to call the API from a browser: `*`, or a comma-separated list. */
   CORS_ORIGINS: Type.String({ default: '', description: '*, or comma-separated origins' }),
-  /** Every other route; services hold JSON to their own, smaller limits (256 KB by default). */
+  /** Every route but EDGE_ROUTES' own; services hold JSON to smaller limits (256 KB by default). */
   BODY_LIMIT: bytes(1024 * 1024),
-  /** The avatar upload: 5 MB of image plus multipart framing. */
-  AVATAR_BODY_LIMIT: bytes(5 * 1024 * 1024 + 64 * 1024),
+  /** Routes limited apart (their own rate limit or body limit), from the services' manifests. */
+  EDGE_ROUTES: Type.Optional(
+    Type.String({ description: 'a JSON array of {method, url, limit?, body_limit?}' }),
+  ),
   /** Bodies are read whole before they go on; this much of them in memory at once, then 503s. */
   BODY_BUFFER_TOTAL: bytes(64 * 1024 * 1024),
 
