@@ -8,12 +8,12 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   freePort,
-  SERVICES,
   type ServiceProcess,
   spawnService,
   stopAll,
   waitReady,
 } from '@platform/launcher';
+import { loadManifests } from '@platform/manifest';
 
 export const root = path.resolve(import.meta.dirname, '..');
 
@@ -64,7 +64,10 @@ export async function startService(
       ...SECRETS,
       ...env,
     },
-    nodeOptions: [...(SERVICES.find((s) => s.name === service)?.nodeOptions ?? []), ...profile],
+    nodeOptions: [
+      ...(loadManifests(root).find((s) => s.name === service)?.node_options ?? []),
+      ...profile,
+    ],
   });
   running.push(child);
   if (child.child.pid) started.set(child.child.pid, label);

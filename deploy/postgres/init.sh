@@ -27,6 +27,8 @@ ALTER SCHEMA public OWNER TO :"name";
 SQL
 }
 
+# generated:databases begin (npm run generate: every services/*/service.json with "database": true)
 create auth "${AUTH_DB_PASSWORD:-}"
 create main "${MAIN_DB_PASSWORD:-}"
 create analytics "${ANALYTICS_DB_PASSWORD:-}"
+# generated:databases end

@@ -1,10 +1,12 @@
 /**
  * Static validation of the deployment files (no Docker engine or cluster needed):
  *   node --import tsx packages/deploy-check/src/cli.ts
- * compose.yaml against the Compose spec's JSON schema plus references; each Kustomize overlay
- * rendered and checked against the Kubernetes OpenAPI schemas plus policy. Exit 1 on any error.
+ * the generated files against services/*\/service.json (npm run generate); compose.yaml against
+ * the Compose spec's JSON schema plus references; each Kustomize overlay rendered and checked
+ * against the Kubernetes OpenAPI schemas plus policy. Exit 1 on any error.
  */
 import path from 'node:path';
+import { checkGenerated } from '@platform/generate';
 import { checkCompose } from './compose.ts';
 import { manifestFiles, schemaErrors } from './k8s.ts';
 import { checkKustomize } from './overlays.ts';
@@ -13,6 +15,7 @@ import { strictErrors } from './strict.ts';
 const root = path.resolve(import.meta.dirname, '../../..');
 const k8s = path.join(root, 'deploy', 'k8s');
 const report: Record<string, string[]> = {
+  'generated files (services/*/service.json)': checkGenerated(root),
   'compose.yaml': checkCompose({ root }),
 };
 const base = manifestFiles(path.join(k8s, 'base')).flatMap((f) => f.objects);

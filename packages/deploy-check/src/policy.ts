@@ -46,6 +46,20 @@ export function policyErrors(objects: K8sObject[], externalSecrets: string[] = [
           const ref = env.valueFrom?.secretKeyRef;
           if (ref && !secrets.has(ref.name))
             errors.push(`${id}: Secret ${ref.name} does not exist`);
+          // A missing key stops the pod at start (CreateContainerConfigError), not at apply.
+          const secret = ref && named('Secret').get(ref.name);
+          if (secret && !hasKey(secret, ref.key)) {
+            errors.push(`${id}: Secret ${ref.name} has no key ${ref.key} (env ${env.name})`);
+          }
+          const configRef = env.valueFrom?.configMapKeyRef;
+          const configMap = configRef && configMaps.get(configRef.name);
+          if (configRef && !configMap) {
+            errors.push(`${id}: ConfigMap ${configRef.name} does not exist`);
+          } else if (configMap && !hasKey(configMap, configRef.key)) {
+            errors.push(
+              `${id}: ConfigMap ${configRef.name} has no key ${configRef.key} (env ${env.name})`,
+            );
+          }
         }
         if (object.kind === 'Deployment') {
           if (container.readinessProbe?.httpGet?.path !== '/health/ready') {
@@ -100,6 +114,11 @@ export function policyErrors(objects: K8sObject[], externalSecrets: string[] = [
   }
   return errors;
 }
+
+const hasKey = (object: K8sObject, key: string) => {
+  const { data, stringData } = object as { data?: object; stringData?: object };
+  return Object.hasOwn(data ?? {}, key) || Object.hasOwn(stringData ?? {}, key);
+};
 
 function containerErrors(id: string, c: Container, pod: Container): string[] {
   const errors: string[] = [];

@@ -3,7 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { composeCopy, replaceOnce, root } from './helper.ts';
+import { writeGenerated } from '@platform/generate';
+import { composeCopy, replaceOnce, root, withNotes } from './helper.ts';
 
 // A second, independent reading of compose.yaml and the shell scripts by Debian's own tools
 // (docker-compose 1.29 parses, interpolates and validates without a Docker engine; shellcheck).
@@ -27,6 +28,16 @@ test('docker-compose config accepts compose.yaml with the documented .env', (t) 
   assert.ok(ok, output);
   assert.match(output, /replicas: 2/);
   assert.match(output, /DATABASE_URL: postgres:\/\/main:change-me-main-db@postgres:5432\/main/);
+});
+
+test('docker-compose config accepts a service added by its manifest and npm run generate', (t) => {
+  const dir = withNotes(t);
+  writeGenerated(dir);
+  const { ok, output } = composeConfig(dir);
+  assert.ok(ok, output);
+  assert.match(output, /DATABASE_URL: postgres:\/\/notes:change-me-notes-db@postgres:5432\/notes/);
+  assert.match(output, /ROUTES: .*notes:\/notes=http:\/\/notes:8080/);
+  execFileSync('shellcheck', [path.join(dir, 'deploy/postgres/init.sh')], { stdio: 'pipe' });
 });
 
 test('docker-compose config refuses a broken copy', (t) => {

@@ -45,8 +45,8 @@ test('depends_on a service that does not exist, or one without a healthcheck', (
           '      mailpit: { condition: service_started }',
           '      mailer: { condition: service_started }',
         ),
-        '      influxdb: { condition: service_healthy }\n      redis',
-        '      mailpit: { condition: service_healthy }\n      influxdb: { condition: service_healthy }\n      redis',
+        '      influxdb: { condition: service_healthy }\n      auth',
+        '      mailpit: { condition: service_healthy }\n      influxdb: { condition: service_healthy }\n      auth',
       ),
   });
   const errors = check(dir);

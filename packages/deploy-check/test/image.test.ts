@@ -14,6 +14,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { loadManifests } from '@platform/manifest';
 import { createTestDatabase, TEST_SECRETS } from '@platform/testing';
 import pg from 'pg';
 import { root } from './helper.ts';
@@ -133,7 +134,7 @@ test('migrate.js, the migrations Job entry point, applies the migrations and not
 });
 
 test('every service the stack runs compiles, and the ones with a database get migrate.js', (t) => {
-  for (const service of ['gateway', 'auth', 'main', 'analytics']) {
+  for (const { name: service } of loadManifests(root)) {
     if (!existsSync(path.join(root, 'services', service, 'src', 'server.ts'))) continue;
     const app = buildImageTree(t, service);
     assert.ok(existsSync(path.join(app, `services/${service}/src/server.js`)), service);

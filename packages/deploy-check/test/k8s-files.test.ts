@@ -97,6 +97,20 @@ spec:
         - name: web
           image: web
           envFrom: [{ secretRef: { name: web-secrets } }]
+          env:
+            - { name: A, valueFrom: { configMapKeyRef: { name: web-config, key: A } } }
+            - { name: B, valueFrom: { configMapKeyRef: { name: other, key: B } } }
+            - { name: C, valueFrom: { secretKeyRef: { name: web-keys, key: C } } }
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: web-config }
+data: { B: b }
+---
+apiVersion: v1
+kind: Secret
+metadata: { name: web-keys }
+stringData: { D: d }
 ---
 apiVersion: v1
 kind: Service
@@ -118,6 +132,9 @@ spec: { scaleTargetRef: { apiVersion: apps/v1, kind: Deployment, name: api }, ma
     'Deployment/web: readinessProbe must GET /health/ready',
     'Deployment/web: livenessProbe must GET /health/live',
     'Deployment/web: Secret web-secrets does not exist',
+    'Deployment/web: ConfigMap web-config has no key A (env A)',
+    'Deployment/web: ConfigMap other does not exist',
+    'Deployment/web: Secret web-keys has no key C (env C)',
     'Deployment/web: no PodDisruptionBudget selects its pods',
     "Service/web: its selector matches no Deployment's pods",
     'HorizontalPodAutoscaler/web: scaleTargetRef Deployment/api does not exist',

@@ -3,9 +3,11 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { writeGenerated } from '@platform/generate';
+import { loadManifests } from '@platform/manifest';
 import { render } from '../src/k8s.ts';
 import { checkKustomize } from '../src/overlays.ts';
-import { replaceOnce, root } from './helper.ts';
+import { replaceOnce, root, withNotes } from './helper.ts';
 
 // Needs kubectl (its bundled kustomize) or kustomize on PATH: the full tier.
 const k8s = path.join(root, 'deploy', 'k8s');
@@ -16,20 +18,52 @@ test('dev and prod render with kustomize and every object passes schema and poli
   assert.deepEqual(results, { dev: [], prod: [] });
 });
 
-test('the overlays differ where they should', () => {
+test('a service added by its manifest and npm run generate renders in both overlays and passes', async (t) => {
+  const dir = withNotes(t);
+  writeGenerated(dir);
+  const results = await checkKustomize(path.join(dir, 'deploy', 'k8s'));
+  assert.deepEqual(results, { dev: [], prod: [] });
+  const prod = render(path.join(dir, 'deploy', 'k8s', 'overlays', 'prod'));
+  for (const [kind, name] of [
+    ['Deployment', 'notes'],
+    ['Service', 'notes'],
+    ['Job', 'notes-migrations'],
+    ['ConfigMap', 'notes-config'],
+  ]) {
+    assert.ok(
+      prod.some((o) => o.kind === kind && o.metadata?.name === name),
+      `${kind}/${name}`,
+    );
+  }
+});
+
+test('the overlays differ where they should, for every service', () => {
   const dev = render(path.join(k8s, 'overlays', 'dev'));
   const prod = render(path.join(k8s, 'overlays', 'prod'));
   const find = (list: typeof dev, kind: string, name: string) =>
     list.find((o) => o.kind === kind && o.metadata?.name === name)!;
-  assert.equal(find(dev, 'Deployment', 'auth').metadata?.namespace, 'microservice-template-dev');
-  assert.equal(find(dev, 'Deployment', 'auth').spec.replicas, 1);
-  assert.equal(find(prod, 'Deployment', 'auth').spec.replicas, 3);
-  assert.equal(find(prod, 'Deployment', 'main').spec.replicas, undefined, 'the HPA owns it');
-  assert.equal(find(prod, 'HorizontalPodAutoscaler', 'main').spec.minReplicas, 3);
-  assert.match(
-    find(prod, 'Deployment', 'gateway').spec.template.spec.containers[0].image,
-    /^registry\.example\.com\/microservice-template\/gateway:1\.0\.0$/,
-  );
+  for (const s of loadManifests(root)) {
+    const devDeployment = find(dev, 'Deployment', s.name);
+    assert.equal(devDeployment.metadata?.namespace, 'microservice-template-dev', s.name);
+    assert.equal(devDeployment.spec.replicas, 1, s.name);
+    const deployment = find(prod, 'Deployment', s.name);
+    if (s.kubernetes.autoscale) {
+      assert.equal(deployment.spec.replicas, undefined, `${s.name}: the HPA owns it`);
+      assert.ok(find(prod, 'HorizontalPodAutoscaler', s.name).spec.minReplicas >= 1, s.name);
+    } else {
+      assert.ok(deployment.spec.replicas >= (s.kubernetes.replicas ?? 1), s.name);
+    }
+    assert.equal(
+      deployment.spec.template.spec.containers[0].image,
+      `registry.example.com/microservice-template/${s.name}:1.0.0`,
+    );
+    assert.equal(
+      find(dev, 'Deployment', s.name).spec.template.spec.containers[0].image,
+      `microservice-template/${s.name}:dev`,
+    );
+  }
+  assert.equal(find(prod, 'Deployment', 'auth').spec.replicas, 3, 'replicas.yaml');
+  assert.equal(find(prod, 'HorizontalPodAutoscaler', 'main').spec.minReplicas, 3, 'replicas.yaml');
   assert.ok(
     dev.some((o) => o.kind === 'Secret'),
     'dev uses the Secret templates',
@@ -75,14 +109,14 @@ test('an unknown field in a base file fails every overlay', async (t) => {
 });
 
 test('a dropped probe or a Service that selects nothing fails the policy', async (t) => {
-  const dir = brokenCopy(t, 'base/main.yaml', 'path: /health/ready', 'path: /healthz');
+  const dir = brokenCopy(t, 'base/services/main.yaml', 'path: /health/ready', 'path: /healthz');
   const results = await checkKustomize(dir);
   for (const overlay of ['dev', 'prod']) {
     assert.ok(results[overlay]!.includes('Deployment/main: readinessProbe must GET /health/ready'));
   }
   const other = brokenCopy(
     t,
-    'base/auth.yaml',
+    'base/services/auth.yaml',
     'selector: { app.kubernetes.io/name: auth }',
     'selector: { app.kubernetes.io/name: authn }',
   );

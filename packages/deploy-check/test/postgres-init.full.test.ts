@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { startEmbeddedPostgres } from '@platform/launcher/postgres';
+import { databasePasswordVariable, loadManifests } from '@platform/manifest';
 import pg from 'pg';
 import { root } from './helper.ts';
 
@@ -18,7 +19,10 @@ test('init.sh makes one database and one least-privilege role per service', asyn
     rmSync(dir, { recursive: true, force: true });
   });
   const admin = new URL(server.url);
-  const passwords = { auth: 'auth-pass', main: 'main-pass', analytics: 'analytics-pass' };
+  const owners = loadManifests(root).filter((s) => s.database);
+  const passwords: Record<string, string> = Object.fromEntries(
+    owners.map((s) => [s.name, `${s.name}-pass`]),
+  );
   execFileSync('bash', [path.join(root, 'deploy/postgres/init.sh')], {
     stdio: 'pipe',
     env: {
@@ -27,15 +31,15 @@ test('init.sh makes one database and one least-privilege role per service', asyn
       PGPORT: admin.port,
       PGPASSWORD: decodeURIComponent(admin.password),
       POSTGRES_USER: decodeURIComponent(admin.username),
-      AUTH_DB_PASSWORD: passwords.auth,
-      MAIN_DB_PASSWORD: passwords.main,
-      ANALYTICS_DB_PASSWORD: passwords.analytics,
+      ...Object.fromEntries(
+        owners.map((s) => [databasePasswordVariable(s.name), passwords[s.name]!]),
+      ),
     },
   });
   const as = (role: string, database: string) => {
     const url = new URL(server.url);
     url.username = role;
-    url.password = passwords[role as keyof typeof passwords];
+    url.password = passwords[role]!;
     url.pathname = `/${database}`;
     return new pg.Client({ connectionString: url.toString() });
   };
@@ -55,7 +59,8 @@ test('init.sh makes one database and one least-privilege role per service', asyn
       await own.end();
     }
   }
-  const intruder = as('main', 'auth');
-  await assert.rejects(intruder.connect(), /permission denied for database "auth"/);
+  const [first, second] = owners.map((s) => s.name);
+  const intruder = as(second!, first!);
+  await assert.rejects(intruder.connect(), new RegExp(`permission denied for database "${first}"`));
   await intruder.end().catch(() => {});
 });

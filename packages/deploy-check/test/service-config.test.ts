@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import { loadConfig } from '@platform/config';
-import { SERVICES as LAUNCHED } from '@platform/launcher';
+import { loadManifests } from '@platform/manifest';
 import { loadCompose } from '../src/compose.ts';
 import { manifestFiles } from '../src/k8s.ts';
 import { composeCopy, replaceOnce, root } from './helper.ts';
@@ -14,7 +14,9 @@ import { composeCopy, replaceOnce, root } from './helper.ts';
  */
 type TObject = Parameters<typeof loadConfig>[0];
 
-const SERVICES = ['gateway', 'auth', 'main', 'analytics'] as const;
+const MANIFESTS = loadManifests(root);
+const SERVICES = MANIFESTS.map((s) => s.name);
+const everyService = <T>(value: T) => Object.fromEntries(SERVICES.map((s) => [s, value]));
 // Read outside the schema: packages/db names its connections after it; Node.js reads its flags.
 const ALSO_READ = new Set(['SERVICE_NAME', 'NODE_OPTIONS']);
 
@@ -59,7 +61,7 @@ async function composeProblems(dir: string): Promise<Record<string, string[]>> {
 
 test('compose gives each service an environment its configuration accepts, nothing unread', async () => {
   const found = await composeProblems(root);
-  assert.deepEqual(found, { gateway: [], auth: [], main: [], analytics: [] });
+  assert.deepEqual(found, everyService([]));
 });
 
 test('a setting a service would refuse, or one it never reads, is found before any container starts', async (t) => {
@@ -78,7 +80,10 @@ test('a setting a service would refuse, or one it never reads, is found before a
       ),
   });
   const found = await composeProblems(dir);
-  for (const service of SERVICES) {
+  // Only the services whose manifests say they read it are given it.
+  const readers = MANIFESTS.filter((s) => s.settings.platform.includes('SERVICE_TOKEN'));
+  assert.ok(readers.length > 0);
+  for (const { name: service } of readers) {
     assert.ok(
       found[service]!.some((e) => e.startsWith('SERVICE_TOKEN is invalid')),
       `${service}: ${found[service]}`,
@@ -87,7 +92,7 @@ test('a setting a service would refuse, or one it never reads, is found before a
   assert.ok(found.main!.includes('MAIN_URL is set but not read'));
 });
 
-test('Kubernetes gives each service a ConfigMap, Secret templates and env its configuration accepts', async () => {
+test('Kubernetes gives each service exactly the settings it reads, each one its configuration accepts', async () => {
   const objects = manifestFiles(path.join(root, 'deploy', 'k8s', 'base')).flatMap((f) => f.objects);
   const data = (kind: string, name: string): Record<string, string> => {
     const object = objects.find((o) => o.kind === kind && o.metadata?.name === name) as
@@ -96,7 +101,7 @@ test('Kubernetes gives each service a ConfigMap, Secret templates and env its co
     assert.ok(object, `${kind}/${name}`);
     return { ...object.data, ...object.stringData };
   };
-  // The shared ConfigMap carries every service's settings; a key no service reads is a typo.
+  // A platform-config key that no service reads is a typo.
   const shared = data('ConfigMap', 'platform-config');
   const schemas = Object.fromEntries(
     await Promise.all(SERVICES.map(async (s) => [s, await schemaOf(s)] as const)),
@@ -114,16 +119,20 @@ test('Kubernetes gives each service a ConfigMap, Secret templates and env its co
       if (from.configMapRef) Object.assign(env, data('ConfigMap', from.configMapRef.name));
       if (from.secretRef) Object.assign(env, data('Secret', from.secretRef.name));
     }
-    for (const e of container.env ?? []) env[e.name] = e.value;
-    // Shared ConfigMap keys are for whichever service reads them; the rest must be its own.
-    found[service] = problems(schemas[service]!, env, new Set(Object.keys(shared)));
+    for (const e of container.env ?? []) {
+      const ref = e.valueFrom?.configMapKeyRef ?? e.valueFrom?.secretKeyRef;
+      const kind = e.valueFrom?.configMapKeyRef ? 'ConfigMap' : 'Secret';
+      env[e.name] = ref ? data(kind, ref.name)[ref.key]! : e.value;
+    }
+    found[service] = problems(schemas[service]!, env, new Set());
   }
-  assert.deepEqual(found, { gateway: [], auth: [], main: [], analytics: [] });
+  assert.deepEqual(found, everyService([]));
 });
 
 test('compose and Kubernetes run each service with the Node.js flags npm start gives it', () => {
+  const LAUNCHED = MANIFESTS;
   const expected = Object.fromEntries(
-    LAUNCHED.map((s) => [s.name, (s.nodeOptions ?? []).join(' ')] as const),
+    LAUNCHED.map((s) => [s.name, s.node_options.join(' ')] as const),
   );
   const { compose } = loadCompose({ root });
   const fromCompose = Object.fromEntries(

@@ -2,7 +2,7 @@ import { ensureDatabase } from '@platform/db';
 import type { LauncherConfig } from './config.ts';
 import { LaunchError } from './ports.ts';
 import { startEmbeddedPostgres } from './postgres.ts';
-import type { PlannedService, ServiceName } from './services.ts';
+import type { PlannedService } from './services.ts';
 
 export interface PostgresServer {
   /** A superuser URL; each service's database is created through it. */
@@ -34,15 +34,15 @@ export async function startPostgres(
 export async function createDatabases(
   server: PostgresServer,
   services: PlannedService[],
-): Promise<Map<ServiceName, string>> {
-  const urls = new Map<ServiceName, string>();
+): Promise<Map<string, string>> {
+  const urls = new Map<string, string>();
   for (const { spec } of services) {
     if (!spec.database) continue;
-    const url = await ensureDatabase(server.url, spec.database).catch((error: unknown) => {
+    const url = await ensureDatabase(server.url, spec.name).catch((error: unknown) => {
       const { host } = new URL(server.url);
       const reason = error instanceof Error ? error.message : String(error);
       throw new LaunchError(
-        `could not create database ${spec.database} on PostgreSQL at ${host}: ${reason}`,
+        `could not create database ${spec.name} on PostgreSQL at ${host}: ${reason}`,
       );
     });
     urls.set(spec.name, url);

@@ -1,7 +1,8 @@
 /**
- * `npm start`: the whole stack in the foreground. PostgreSQL (embedded unless POSTGRES_URL is
- * set), one database per service, then each service as its own process: auth first, since the
- * others fetch its signing keys, then the rest. A service that crashes once it has been ready is
+ * `npm start`: the whole stack in the foreground, as services/*\/service.json describe it.
+ * PostgreSQL (embedded unless POSTGRES_URL is set), a database for each service that declares
+ * one, then each service as its own process: those marked start_first (auth, whose signing keys
+ * the others fetch) first, then the rest. A service that crashes once it has been ready is
  * started again; one that cannot start at all stops the launch. Ctrl-C stops everything and
  * exits 0. `npm run dev` (`--dev`) also restarts a service when its code changes, and shows the
  * services' logs pretty-printed.
@@ -9,6 +10,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError } from '@platform/config';
+import { entryPoint, loadManifests, ManifestError } from '@platform/manifest';
 import { readLauncherConfig } from './config.ts';
 import { createDatabases, type PostgresServer, startPostgres } from './database.ts';
 import { assertPortsFree, LaunchError } from './ports.ts';
@@ -80,7 +82,7 @@ function start(
         cwd: root,
         env: serviceEnv(service, stack, databaseUrl),
         prefix,
-        nodeOptions: service.spec.nodeOptions,
+        nodeOptions: service.spec.node_options,
         format,
       }),
     say,
@@ -113,23 +115,29 @@ async function watchForChanges() {
 }
 
 async function main() {
-  const config = readLauncherConfig();
+  const services = loadManifests(root);
+  const config = readLauncherConfig(services);
   const dataDir = path.resolve(config.DATA_DIR);
-  const { planned, skipped } = planServices(config, root);
+  const { planned, skipped } = planServices(config, root, services);
   for (const name of skipped)
     say(`${name}: skipped (services/${name}/src/server.ts does not exist yet)`);
   await assertPortsFree(planned, HOST);
-  const keyEncryptionKey = await loadOrCreateKeyEncryptionKey(config.KEY_ENCRYPTION_KEY, dataDir);
+  const keyEncryptionKey = planned.some((s) =>
+    s.spec.settings.platform.includes('KEY_ENCRYPTION_KEY'),
+  )
+    ? await loadOrCreateKeyEncryptionKey(config.KEY_ENCRYPTION_KEY, dataDir)
+    : undefined;
   takeOverSignals();
 
   postgres = startPostgres(config, dataDir);
   const server = (await postgres)!;
   const databases = await createDatabases(server, planned);
-  await mkdir(path.join(dataDir, 'mail'), { recursive: true });
+  await mkdir(dataDir, { recursive: true });
 
   const stack: Stack = {
     config,
     dataDir,
+    services,
     keyEncryptionKey,
     urls: Object.fromEntries(planned.map((s) => [s.spec.name, s.url])),
   };
@@ -138,12 +146,12 @@ async function main() {
     Promise.all(
       services.map((s) => start(s, stack, databases.get(s.spec.name), prefix(s.spec.name))),
     );
-  await launch(planned.filter((s) => s.spec.first));
-  await launch(planned.filter((s) => !s.spec.first));
+  await launch(planned.filter((s) => s.spec.start_first));
+  await launch(planned.filter((s) => !s.spec.start_first));
   if (stopping) return;
 
   if (dev) await watchForChanges();
-  const gateway = planned.find((s) => s.spec.name === 'gateway');
+  const gateway = planned.find((s) => s.spec === entryPoint(services));
   if (gateway) say(`Gateway ready at ${gateway.url}`);
   for (const s of planned)
     if (s !== gateway) say(`  ${s.spec.name.padEnd(10)} ${s.url} (internal)`);
@@ -157,9 +165,17 @@ function messageOf(error: unknown): string {
 main().catch((error: unknown) => {
   if (stopping) return;
   const message =
-    error instanceof ConfigError ? `configuration error: ${error.message}` : messageOf(error);
+    error instanceof ConfigError
+      ? `configuration error: ${error.message}`
+      : error instanceof ManifestError
+        ? `services/*/service.json:\n  ${error.problems.join('\n  ')}`
+        : messageOf(error);
   if (
-    !(error instanceof ConfigError || error instanceof LaunchError) &&
+    !(
+      error instanceof ConfigError ||
+      error instanceof LaunchError ||
+      error instanceof ManifestError
+    ) &&
     process.env.LOG_LEVEL === 'debug'
   ) {
     process.stderr.write(`${(error as Error)?.stack}\n`);

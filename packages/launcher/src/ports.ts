@@ -12,7 +12,7 @@ export class LaunchError extends Error {
  */
 export async function assertPortsFree(services: PlannedService[], host: string): Promise<void> {
   const seen = new Map<number, string>();
-  for (const { spec, port, portSource: variable } of services) {
+  for (const { portVariable, port, portSource: variable } of services) {
     const other = seen.get(port);
     if (other)
       throw new LaunchError(
@@ -21,7 +21,7 @@ export async function assertPortsFree(services: PlannedService[], host: string):
     seen.set(port, variable);
     if (!(await isFree(port, host))) {
       throw new LaunchError(
-        `port ${port} (${variable}) is already in use on ${host}: stop whatever listens there, or set ${spec.portVariable} to a free port.`,
+        `port ${port} (${variable}) is already in use on ${host}: stop whatever listens there, or set ${portVariable} to a free port.`,
       );
     }
   }

@@ -58,8 +58,9 @@ describe('npm start: a crashed service', () => {
   }
 
   test('is started again on its port with a growing delay; the others keep running; Ctrl-C still stops all', async () => {
-    const env = { ...(await ports()), DATA_DIR: dataDir };
-    const mainUrl = `http://127.0.0.1:${env.MAIN_PORT}`;
+    const given = await ports();
+    const env = { ...given, DATA_DIR: dataDir };
+    const mainUrl = `http://127.0.0.1:${given.MAIN_PORT}`;
     const launched = launch(env);
     const [, url] = await launched.waitFor(/Gateway ready at (http:\/\/\S+)/, READY_MS);
     const first = servicePids(launched.child.pid!);

@@ -4,26 +4,18 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '@platform/launcher/postgres';
+import { loadManifests, portVariable } from '@platform/manifest';
 
 export const root = path.resolve(import.meta.dirname, '../../..');
 
 /** A whole stack starting on a busy two-core machine. */
 export const READY_MS = 90_000;
 
-/** A free port for each service. */
+/** A free port for each service, by its port variable (GATEWAY_PORT, AUTH_PORT, …). */
 export async function ports() {
-  const [gateway, auth, main, analytics] = [
-    await freePort(),
-    await freePort(),
-    await freePort(),
-    await freePort(),
-  ];
-  return {
-    GATEWAY_PORT: String(gateway),
-    AUTH_PORT: String(auth),
-    MAIN_PORT: String(main),
-    ANALYTICS_PORT: String(analytics),
-  };
+  const found: { GATEWAY_PORT: string; [variable: string]: string } = { GATEWAY_PORT: '' };
+  for (const { name } of loadManifests(root)) found[portVariable(name)] = String(await freePort());
+  return found;
 }
 
 /** SIGTERM, as Ctrl-C; resolves with the launcher's exit code. */

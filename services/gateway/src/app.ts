@@ -7,7 +7,8 @@ import { Pool } from 'undici';
 import { type Config, splitList } from './config.ts';
 import { docsRoutes } from './docs/routes.ts';
 import { capConnections } from './edge/connections.ts';
-import { rateLimits, strictRoutes } from './edge/rate-limits.ts';
+import { edgeRoutes } from './edge/edge-routes.ts';
+import { rateLimits } from './edge/rate-limits.ts';
 import { security } from './edge/security.ts';
 import { healthRoutes } from './health/routes.ts';
 import { accessLog } from './observe/access.ts';
@@ -129,7 +130,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       totalMs: config.UPSTREAM_TOTAL_TIMEOUT * 1000,
     },
     bodies: { idleMs: config.CLIENT_BODY_TIMEOUT_MS, totalBytes: config.BODY_BUFFER_TOTAL },
-    exact: strictRoutes(config),
+    exact: edgeRoutes(config),
   });
 
   app.addHook('onClose', async () => {

@@ -22,8 +22,10 @@ export const ConfigSchema = Type.Object({
   HOST: Env.host(),
   LOG_LEVEL: Env.logLevel(),
 
-  // Routing: a path prefix per service and its instances (see routes.ts). The three below are
-  // shorthands for `/accounts`, `/main` and `/analytics`; ROUTES adds any other service.
+  // Routing: a path prefix per service and its instances (see proxy/table.ts). ROUTES is the
+  // table; npm start, Compose and Kubernetes derive it from services/*/service.json. The three
+  // below are deprecated shorthands for `/accounts`, `/main` and `/analytics`, kept for callers
+  // (and tests) that still set them.
   AUTH_URLS: Type.Optional(urlList()),
   MAIN_URLS: Type.Optional(urlList()),
   ANALYTICS_URLS: Type.Optional(urlList()),
@@ -68,10 +70,12 @@ export const ConfigSchema = Type.Object({
 
   /** Origins allowed to call the API from a browser: `*`, or a comma-separated list. */
   CORS_ORIGINS: Type.String({ default: '', description: '*, or comma-separated origins' }),
-  /** Every other route; services hold JSON to their own, smaller limits (256 KB by default). */
+  /** Every route but EDGE_ROUTES' own; services hold JSON to smaller limits (256 KB by default). */
   BODY_LIMIT: bytes(1024 * 1024),
-  /** The avatar upload: 5 MB of image plus multipart framing. */
-  AVATAR_BODY_LIMIT: bytes(5 * 1024 * 1024 + 64 * 1024),
+  /** Routes limited apart (their own rate limit or body limit), from the services' manifests. */
+  EDGE_ROUTES: Type.Optional(
+    Type.String({ description: 'a JSON array of {method, url, limit?, body_limit?}' }),
+  ),
   /** Bodies are read whole before they go on; this much of them in memory at once, then 503s. */
   BODY_BUFFER_TOTAL: bytes(64 * 1024 * 1024),
 

@@ -18,6 +18,7 @@ before(async () => {
   for (const [prefix, title] of [
     ['/accounts', 'auth'],
     ['/main', 'main'],
+    ['/notes', 'notes'],
   ] as const) {
     upstreams.push(
       await startUpstream((req, res) => {
@@ -32,6 +33,8 @@ before(async () => {
   ({ app, url } = await startGateway({
     AUTH_URLS: upstreams[0]!.url,
     MAIN_URLS: upstreams[1]!.url,
+    // As npm start derives it from a service's manifest: no gateway change documents it.
+    ROUTES: `notes:/notes=${upstreams[2]!.url}`,
     CORS_ORIGINS: 'https://app.example',
   }));
 });
@@ -58,6 +61,7 @@ test('GET /docs is one page over every service, with its assets served locally',
   };
   assert.deepEqual(spec.paths['/accounts/v1/things']!.get.tags, ['auth']);
   assert.deepEqual(spec.paths['/main/v1/things']!.get.tags, ['main']);
+  assert.deepEqual(spec.paths['/notes/v1/things']!.get.tags, ['notes']);
   assert.ok(spec.components.schemas.authThing && spec.components.schemas.mainThing);
   // Analytics is not deployed here: the page says so rather than failing.
   assert.match(spec.tags.find((t) => t.name === 'analytics')!.description, /Unavailable/);

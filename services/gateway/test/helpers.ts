@@ -1,9 +1,11 @@
 import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { after } from 'node:test';
 import { type ServiceAuth, TokenError } from '@platform/auth';
 import { loadConfig } from '@platform/config';
 import type { App } from '@platform/http';
+import { edgeRoutesSetting, loadManifests } from '@platform/manifest';
 import { TEST_SECRETS } from '@platform/testing';
 import { type BuildOptions, buildApp } from '../src/app.ts';
 import { type Config, ConfigSchema } from '../src/config.ts';
@@ -79,6 +81,9 @@ export const refuseAllTokens: ServiceAuth = {
   close: async () => {},
 };
 
+/** The routes npm start, Compose and Kubernetes limit apart: the services' manifests' `edge`. */
+const EDGE_ROUTES = edgeRoutesSetting(loadManifests(path.resolve(import.meta.dirname, '../../..')));
+
 /** The internal metrics URL of each gateway started here, by its public URL. */
 const metricsUrls = new Map<string, string>();
 
@@ -90,8 +95,8 @@ export async function metricsOf(url: string): Promise<string> {
 }
 
 /**
- * A gateway on a free loopback port, configured like production from environment strings, its
- * metrics on another free port. Without `auth`, tokens are checked by a stub (the upstreams here
+ * A gateway on a free loopback port, configured like production from environment strings (the
+ * manifests' EDGE_ROUTES unless given), its metrics on another free port. Without `auth`, tokens are checked by a stub (the upstreams here
  * are plain HTTP servers).
  */
 export async function startGateway(
@@ -103,6 +108,7 @@ export async function startGateway(
     PORT: '0',
     METRICS_PORT: '0',
     SERVICE_TOKEN: TEST_SECRETS.SERVICE_TOKEN,
+    EDGE_ROUTES,
   };
   for (const [key, value] of Object.entries(env))
     if (value !== undefined) strings[key] = String(value);

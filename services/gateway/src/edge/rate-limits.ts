@@ -4,7 +4,6 @@ import type { FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import type { GatewayMetrics } from '../observe/metrics.ts';
-import type { ExactRoute } from '../proxy/routes.ts';
 
 const byAddress = (request: FastifyRequest) => `address:${request.ip}`;
 
@@ -40,42 +39,20 @@ export async function rateLimits(
   });
 }
 
-/** The routes that guess or spend credentials get their own, much smaller, per-address limits. */
-export function strictRoutes(config: Config): ExactRoute[] {
-  const strict = (limitName: string, max: number) => ({
-    config: {
-      limitName,
-      rateLimit: { max, timeWindow: config.RATE_LIMIT_WINDOW * 1000, keyGenerator: byAddress },
-    },
-  });
-  return [
-    {
-      method: 'POST',
-      url: '/accounts/v1/login',
-      options: strict('login', config.RATE_LIMIT_LOGIN),
-    },
-    {
-      method: 'POST',
-      url: '/accounts/v1/register',
-      options: strict('register', config.RATE_LIMIT_REGISTER),
-    },
-    {
-      method: 'POST',
-      url: '/accounts/v1/reset-password',
-      options: strict('password-reset', config.RATE_LIMIT_PASSWORD_RESET),
-    },
-    {
-      method: 'POST',
-      url: '/accounts/v1/reset-password/confirm',
-      options: strict('password-reset-confirm', config.RATE_LIMIT_PASSWORD_RESET),
-    },
-    {
-      method: 'PUT',
-      url: '/accounts/v1/user/avatar',
-      options: { bodyLimit: config.AVATAR_BODY_LIMIT },
-    },
-  ];
-}
+/** The stricter per-address limits a route can ask for (EDGE_ROUTES' `limit`), and their counts. */
+export const strictLimits = (config: Config): Record<string, number> => ({
+  login: config.RATE_LIMIT_LOGIN,
+  register: config.RATE_LIMIT_REGISTER,
+  'password-reset': config.RATE_LIMIT_PASSWORD_RESET,
+});
+
+/** A route's own per-address limit, counted under `limitName` in the metrics. */
+export const strictLimit = (config: Config, limitName: string, max: number) => ({
+  config: {
+    limitName,
+    rateLimit: { max, timeWindow: config.RATE_LIMIT_WINDOW * 1000, keyGenerator: byAddress },
+  },
+});
 
 declare module 'fastify' {
   interface FastifyContextConfig {

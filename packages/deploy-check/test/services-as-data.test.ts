@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { checkGenerated, generateAll, writeGenerated } from '@platform/generate';
+import { planServices, readLauncherConfig, serviceEnv } from '@platform/launcher';
+import { loadManifests } from '@platform/manifest';
+import { checkCompose } from '../src/compose.ts';
+import { manifestFiles, schemaErrors } from '../src/k8s.ts';
+import { policyErrors } from '../src/policy.ts';
+import { root, withNotes } from './helper.ts';
+
+const read = (dir: string, file: string) => readFileSync(path.join(dir, file), 'utf8');
+
+test('the committed generated files are what services/*/service.json generate', () => {
+  assert.deepEqual(checkGenerated(root), []);
+});
+
+test('a new service is its manifest plus npm run generate: every file that lists services gets it', async (t) => {
+  const dir = withNotes(t);
+  // Before generating, every generated file that lists services says notes is missing from it.
+  const before = checkGenerated(dir);
+  for (const file of [
+    'compose.yaml',
+    'deploy/postgres/init.sh',
+    '.env.example',
+    'deploy/k8s/base/config.yaml',
+    'deploy/k8s/base/services/kustomization.yaml',
+    'deploy/k8s/base/secrets/services.yaml',
+    'deploy/k8s/overlays/dev/kustomization.yaml',
+    'deploy/k8s/overlays/prod/kustomization.yaml',
+  ]) {
+    assert.ok(
+      before.some((line) => line.startsWith(`${file}: service notes: `)),
+      `${file} in\n${before.join('\n')}`,
+    );
+  }
+  assert.ok(
+    before.includes(
+      'deploy/k8s/base/services/notes.yaml: missing (notes: services/notes/service.json); run npm run generate',
+    ),
+    before.join('\n'),
+  );
+
+  writeGenerated(dir);
+  assert.deepEqual(checkGenerated(dir), []);
+
+  // The launcher: its own port, its database, and the gateway routes its prefix to it.
+  const services = loadManifests(dir);
+  const config = readLauncherConfig(services, { GATEWAY_PORT: '9000' });
+  const { planned } = planServices(config, dir, services);
+  const notes = planned.find((p) => p.spec.name === 'notes')!;
+  assert.equal(notes.port, 9004);
+  assert.equal(notes.portVariable, 'NOTES_PORT');
+  const stack = {
+    config,
+    dataDir: dir,
+    services,
+    urls: Object.fromEntries(planned.map((p) => [p.spec.name, p.url])),
+  };
+  const gateway = serviceEnv(planned.find((p) => p.spec.name === 'gateway')!, stack, undefined, {});
+  assert.match(gateway.ROUTES!, /(^|;)notes:\/notes=http:\/\/127\.0\.0\.1:9004(;|$)/);
+  assert.ok(
+    JSON.parse(gateway.EDGE_ROUTES!).some(
+      (r: { url: string; body_limit?: number }) =>
+        r.url === '/notes/v1/attachments' && r.body_limit === 10485760,
+    ),
+  );
+  const env = serviceEnv(notes, stack, 'postgres://x/notes', {
+    NOTES_GREETING: 'hi',
+    SMTP_URL: 'smtp://leak',
+  });
+  assert.equal(env.NOTES_GREETING, 'hi');
+  assert.equal(env.AUTH_URL, 'http://127.0.0.1:9001');
+  assert.equal(env.SMTP_URL, undefined, 'a setting another service declares does not leak');
+  assert.equal(env.SERVICE_TOKEN, undefined, 'nor one notes does not declare');
+
+  // Compose: its block, its database, ROUTES; and the whole file still passes the checks.
+  const compose = read(dir, 'compose.yaml');
+  assert.match(compose, /^ {2}notes:\n {4}<<: \*service\n/m);
+  assert.match(compose, /DATABASE_URL: postgres:\/\/notes:\$\{NOTES_DB_PASSWORD:\?/);
+  assert.match(compose, /ROUTES: .*notes:\/notes=http:\/\/notes:8080/);
+  assert.match(compose, /EDGE_ROUTES: .*"url":"\/notes\/v1\/attachments","body_limit":10485760/);
+  assert.match(compose, /NOTES_API_KEY: \$\{NOTES_API_KEY:\?set NOTES_API_KEY in \.env\}/);
+  assert.deepEqual(checkCompose({ root: dir }), []);
+  assert.match(read(dir, 'deploy/postgres/init.sh'), /^create notes "\$\{NOTES_DB_PASSWORD:-\}"$/m);
+  const envExample = read(dir, '.env.example');
+  assert.match(envExample, /^NOTES_DB_PASSWORD=change-me-notes-db$/m);
+  assert.match(envExample, /^NOTES_API_KEY=change-me-notes-api-key$/m);
+  assert.match(envExample, /^# NOTES_GREETING=hello$/m);
+
+  // Kubernetes: its objects pass the schemas and the policy with the rest of the base.
+  const k8s = read(dir, 'deploy/k8s/base/services/notes.yaml');
+  for (const kind of ['Deployment', 'Service', 'PodDisruptionBudget', 'ConfigMap', 'Job']) {
+    assert.match(k8s, new RegExp(`^kind: ${kind}$`, 'm'), kind);
+  }
+  assert.match(
+    read(dir, 'deploy/k8s/base/config.yaml'),
+    /ROUTES: .*notes:\/notes=http:\/\/notes:8080/,
+  );
+  assert.match(read(dir, 'deploy/k8s/base/secrets/services.yaml'), /name: notes-secrets/);
+  assert.match(
+    read(dir, 'deploy/k8s/overlays/prod/kustomization.yaml'),
+    /newName: registry\.example\.com\/microservice-template\/notes,/,
+  );
+  const base = manifestFiles(path.join(dir, 'deploy', 'k8s', 'base')).flatMap((f) => f.objects);
+  assert.deepEqual(await schemaErrors(base), []);
+  assert.deepEqual(policyErrors(base), []);
+});
+
+test('taking a service out of any one generated file fails the check, naming the service and the file', (t) => {
+  const dir = withNotes(t);
+  writeGenerated(dir);
+  const generated = generateAll(dir);
+  const edited = generated.filter((g) => g.parts.some((p) => p.service === 'notes'));
+  assert.ok(edited.length >= 9, edited.map((g) => g.file).join(', '));
+  for (const { file, content, parts } of edited) {
+    const target = path.join(dir, file);
+    const removed = parts
+      .filter((p) => p.service === 'notes')
+      .reduce((text, p) => text.replace(p.text, ''), content);
+    if (removed === '') rmSync(target);
+    else writeFileSync(target, removed);
+    const problems = checkGenerated(dir);
+    writeFileSync(target, content);
+    assert.ok(
+      problems.some((line) => line.startsWith(`${file}: `) && /\bnotes\b/.test(line)),
+      `${file}: ${problems.join('\n')}`,
+    );
+  }
+  assert.deepEqual(checkGenerated(dir), []);
+});
+
+test('what a removed service left in the generated files is named', (t) => {
+  const dir = withNotes(t);
+  writeGenerated(dir);
+  rmSync(path.join(dir, 'services', 'notes'), { recursive: true });
+  const problems = checkGenerated(dir);
+  assert.ok(
+    problems.includes(
+      'deploy/k8s/base/services/notes.yaml: service notes has no services/notes/service.json (left over); run npm run generate',
+    ),
+  );
+  assert.ok(
+    problems.some((line) =>
+      /^deploy\/postgres\/init\.sh: differs .* \(not generated: "create notes /.test(line),
+    ),
+    problems.join('\n'),
+  );
+  writeGenerated(dir);
+  assert.deepEqual(checkGenerated(dir), []);
+});

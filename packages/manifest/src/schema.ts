@@ -1,0 +1,231 @@
+import { type Static, Type } from 'typebox';
+
+// The descriptions are part of the schema so that editors show them (service.schema.json).
+
+/** Environment variable names, as services read them. */
+export const SETTING_NAME = '^[A-Z][A-Z0-9_]*$';
+const settingName = () => Type.String({ pattern: SETTING_NAME });
+const quantity = (description: string) =>
+  Type.String({ pattern: '^[0-9]+(\\.[0-9]+)?(m|Mi|Gi|Ki)?$', description });
+const closed = { additionalProperties: false } as const;
+const text = (description: string) => Type.String({ minLength: 1, description });
+
+export const OwnSetting = Type.Object(
+  {
+    description: text('What it does; repeated as a comment in the generated files.'),
+    secret: Type.Optional(
+      Type.Boolean({
+        default: false,
+        description: "Kubernetes keeps it in the service's Secret rather than its ConfigMap.",
+      }),
+    ),
+    launcher: Type.Optional(
+      Type.String({
+        description:
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: the launcher's ${VAR}, not JavaScript's
+          "Its value under npm start, for this service only: ${VAR} is VAR of npm start's environment (unset: the setting is unset), ${DATA_DIR} its data folder. Absent: npm start's environment passes through as it is.",
+      }),
+    ),
+    compose: Type.Optional(
+      Type.String({
+        description:
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose's ${VAR}, not JavaScript's
+          "Its value in compose.yaml, with Compose's ${VAR:-default} / ${VAR:?message} interpolation (.env.example documents the variables). Absent: not set.",
+      }),
+    ),
+    kubernetes: Type.Optional(
+      Type.String({
+        description:
+          "Its value in the service's ConfigMap, or the placeholder in its Secret template. Absent: not set.",
+      }),
+    ),
+  },
+  { ...closed, description: 'A setting only this service reads, valued for each place it runs.' },
+);
+
+export const Permission = Type.Object(
+  {
+    name: Type.String({
+      pattern: '^[a-z][a-z0-9-]*:[a-z][a-z0-9-]*$',
+      description: 'resource:action',
+    }),
+    description: text('What it allows.'),
+    roles: Type.Array(Type.String({ pattern: '^[a-z][a-z0-9-]*$' }), {
+      uniqueItems: true,
+      description: 'The roles that hold it from the start.',
+    }),
+  },
+  closed,
+);
+
+export const EdgeRoute = Type.Object(
+  {
+    method: Type.Union(['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].map((m) => Type.Literal(m))),
+    path: Type.String({
+      pattern: '^(/[A-Za-z0-9._~-]+)+$',
+      description: 'Below its prefix, without parameters: /v1/login.',
+    }),
+    limit: Type.Optional(
+      Type.String({
+        pattern: '^[a-z][a-z0-9-]*$',
+        description:
+          "One of the gateway's stricter per-address rate limits (login, register, password-reset): for routes that guess or spend credentials.",
+      }),
+    ),
+    body_limit: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        description: 'The largest body, in bytes, the gateway lets through.',
+      }),
+    ),
+  },
+  { ...closed, description: 'A route the gateway treats apart from the rest of the prefix.' },
+);
+
+const Resources = Type.Object(
+  { cpu: quantity('CPU, e.g. 100m or "1"'), memory: quantity('memory, e.g. 128Mi') },
+  closed,
+);
+
+export const ManifestSchema = Type.Object(
+  {
+    $schema: Type.Optional(Type.String()),
+    $comment: Type.Optional(
+      Type.String({ description: 'Why something here is as it is (JSON has no comments).' }),
+    ),
+    name: Type.String({
+      pattern: '^[a-z][a-z0-9-]*$',
+      maxLength: 40,
+      description:
+        'Its folder name; also its Compose service, Kubernetes objects, image, database and role.',
+    }),
+    description: text('One line; repeated as a comment in the generated files.'),
+    prefix: Type.Optional(
+      Type.String({
+        pattern: '^(/[a-z0-9][a-z0-9._~-]*)+$',
+        description:
+          'The public path prefix the gateway routes to it (/accounts). Absent: not routed.',
+      }),
+    ),
+    port_offset: Type.Integer({
+      minimum: 0,
+      maximum: 99,
+      description:
+        'Under npm start it listens on GATEWAY_PORT + this unless <NAME>_PORT is set. Exactly one service has 0: the entry point.',
+    }),
+    database: Type.Optional(
+      Type.Boolean({
+        default: false,
+        description: 'It owns a PostgreSQL database and role named after it (DATABASE_URL).',
+      }),
+    ),
+    start_first: Type.Optional(
+      Type.Boolean({
+        default: false,
+        description: 'Started and ready before the others, which fetch something from it at start.',
+      }),
+    ),
+    settings: Type.Object(
+      {
+        platform: Type.Array(settingName(), {
+          uniqueItems: true,
+          description:
+            'Platform settings it reads (packages/manifest/src/platform.ts), and <SERVICE>_URL for each service it calls.',
+        }),
+        own: Type.Optional(Type.Record(settingName(), OwnSetting, closed)),
+      },
+      {
+        ...closed,
+        description: 'The settings it reads beyond PORT, HOST, LOG_LEVEL, SERVICE_NAME.',
+      },
+    ),
+    edge: Type.Optional(
+      Type.Array(EdgeRoute, {
+        description: 'Routes of its prefix the gateway limits apart (EDGE_ROUTES).',
+      }),
+    ),
+    permissions: Type.Optional(
+      Type.Array(Permission, { description: 'The permissions its API checks.' }),
+    ),
+    metrics_port: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 65535,
+        description:
+          'Its /metrics is served on this port (METRICS_PORT) rather than the public one; Compose and Kubernetes set it and Prometheus scrapes it there. npm start leaves it unset.',
+      }),
+    ),
+    node_options: Type.Optional(
+      Type.Array(Type.String({ pattern: '^--[a-z]' }), {
+        description: 'Node.js flags, the same under npm start, Compose and Kubernetes.',
+      }),
+    ),
+    compose: Type.Optional(
+      Type.Object(
+        {
+          replicas: Type.Optional(Type.Integer({ minimum: 1 })),
+          networks: Type.Optional(
+            Type.Array(Type.String(), {
+              minItems: 1,
+              uniqueItems: true,
+              description: 'Default: the backend network only.',
+            }),
+          ),
+        },
+        closed,
+      ),
+    ),
+    kubernetes: Type.Optional(
+      Type.Object(
+        {
+          replicas: Type.Optional(
+            Type.Integer({
+              minimum: 1,
+              description: 'A fixed count (default 1); not with autoscale.',
+            }),
+          ),
+          autoscale: Type.Optional(
+            Type.Object(
+              {
+                min: Type.Integer({ minimum: 1 }),
+                max: Type.Integer({ minimum: 1 }),
+                cpu_percent: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 70 })),
+              },
+              {
+                ...closed,
+                description: 'A HorizontalPodAutoscaler on CPU owns the replica count.',
+              },
+            ),
+          ),
+          headless: Type.Optional(
+            Type.Boolean({
+              description: 'Its Service resolves to every pod, so callers balance per pod.',
+            }),
+          ),
+          resources: Type.Optional(
+            Type.Object(
+              { requests: Resources, limits: Resources },
+              { ...closed, description: 'Default: requests 100m/128Mi, limits 1/256Mi.' },
+            ),
+          ),
+        },
+        closed,
+      ),
+    ),
+  },
+  {
+    ...closed,
+    title: 'Service manifest',
+    description:
+      'services/<name>/service.json: everything the platform needs to run the service (docs/services-as-data.md).',
+  },
+);
+
+export type Manifest = Static<typeof ManifestSchema>;
+export type OwnSetting = Static<typeof OwnSetting>;
+export type Permission = Static<typeof Permission>;
+export type EdgeRoute = Static<typeof EdgeRoute>;
+
+/** The JSON Schema file editors read (`"$schema"` in each service.json); generated and checked. */
+export const manifestJsonSchema = () =>
+  `${JSON.stringify({ $schema: 'https://json-schema.org/draft/2020-12/schema', ...ManifestSchema }, null, 2)}\n`;

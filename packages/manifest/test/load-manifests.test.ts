@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { type TestContext, test } from 'node:test';
+import { loadManifests, ManifestError, permissionsOf } from '../src/index.ts';
+
+const root = path.resolve(import.meta.dirname, '../../..');
+
+/** A repository with just these manifests (by folder name), removed after the test. */
+function repo(t: TestContext, manifests: Record<string, unknown>): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'manifests-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  for (const [folder, manifest] of Object.entries(manifests)) {
+    mkdirSync(path.join(dir, 'services', folder), { recursive: true });
+    if (manifest !== undefined) {
+      writeFileSync(
+        path.join(dir, 'services', folder, 'service.json'),
+        typeof manifest === 'string' ? manifest : JSON.stringify(manifest),
+      );
+    }
+  }
+  return dir;
+}
+
+const gateway = {
+  name: 'gateway',
+  description: 'entry',
+  port_offset: 0,
+  settings: { platform: ['ROUTES'] },
+};
+const service = (name: string, extra: Record<string, unknown> = {}) => ({
+  name,
+  description: name,
+  prefix: `/${name}`,
+  port_offset: 1,
+  settings: { platform: [] },
+  ...extra,
+});
+
+function problems(dir: string): string[] {
+  try {
+    loadManifests(dir);
+  } catch (error) {
+    assert.ok(error instanceof ManifestError);
+    return error.problems;
+  }
+  return [];
+}
+
+test("the repository's manifests load: the entry point first, defaults filled in", () => {
+  const services = loadManifests(root);
+  assert.equal(services[0]!.port_offset, 0);
+  assert.ok(services.every((s) => Array.isArray(s.permissions) && s.settings.own));
+  // Every permission is defined by exactly one service.
+  const names = permissionsOf(services).map((p) => p.name);
+  assert.equal(new Set(names).size, names.length);
+  assert.ok(names.includes('users:manage') && names.includes('posts:write'));
+});
+
+test('a malformed manifest is refused naming the file and the field', (t) => {
+  const dir = repo(t, {
+    gateway,
+    notes: service('notes', { port_offset: -1, extra: true }),
+    broken: '{ not json',
+    empty: undefined,
+  });
+  const found = problems(dir);
+  assert.ok(
+    found.some((p) => p.startsWith('services/notes/service.json: /port_offset ')),
+    found.join('\n'),
+  );
+  assert.ok(
+    found.some((p) => p.startsWith('services/notes/service.json: / must not have additional')),
+  );
+  assert.ok(found.some((p) => p.startsWith('services/broken/service.json: not JSON')));
+  assert.ok(
+    found.includes('services/empty: no service.json (every service declares itself there)'),
+  );
+});
+
+test('manifests that contradict each other or name what does not exist are refused', (t) => {
+  const dir = repo(t, {
+    gateway,
+    notes: service('notes', {
+      settings: {
+        platform: ['BILLING_URL', 'NOTES_URL', 'SERVICE_TOKEN'],
+        own: { PORT: { description: 'x' }, GATEWAY_URL: { description: 'y' } },
+      },
+      permissions: [{ name: 'notes:write', description: 'w', roles: ['user'] }],
+    }),
+    todo: service('notes', { port_offset: 1 }),
+    tasks: service('tasks', {
+      prefix: '/notes',
+      port_offset: 2,
+      permissions: [{ name: 'notes:write', description: 'w', roles: ['user'] }],
+    }),
+    docs: service('docs', { prefix: '/docs/api', port_offset: 3 }),
+  });
+  const found = problems(dir);
+  for (const expected of [
+    'services/todo/service.json: name is notes, expected its folder name todo',
+    "services/tasks/service.json: prefix /notes is also notes's",
+    'services/notes/service.json: settings.platform BILLING_URL is neither a platform setting nor <SERVICE>_URL of a service',
+    'services/notes/service.json: settings.platform NOTES_URL is its own URL',
+    'services/notes/service.json: settings.own PORT: every service is given it',
+    'services/notes/service.json: settings.own GATEWAY_URL: it is a service URL: list it in settings.platform',
+    'services/tasks/service.json: permission notes:write is also defined by notes',
+    "services/docs/service.json: prefix /docs/api is the gateway's own /docs",
+  ]) {
+    assert.ok(found.includes(expected), `${expected}\nin\n${found.join('\n')}`);
+  }
+});
+
+test('exactly one entry point, without a prefix', (t) => {
+  assert.ok(
+    problems(repo(t, { notes: service('notes') })).includes(
+      'services/*/service.json: exactly one service needs port_offset 0 (the entry point)',
+    ),
+  );
+  assert.ok(
+    problems(repo(t, { gateway: { ...gateway, prefix: '/gw' } })).includes(
+      'services/gateway/service.json: the entry point (port_offset 0) is not routed: drop its prefix',
+    ),
+  );
+});

@@ -1,0 +1,56 @@
+import { ConfigError } from '@platform/config';
+import { type Static, Type } from 'typebox';
+import Value from 'typebox/value';
+import type { Config } from '../config.ts';
+import type { ExactRoute } from '../proxy/routes.ts';
+import { strictLimit, strictLimits } from './rate-limits.ts';
+
+const EdgeRoutesSchema = Type.Array(
+  Type.Object(
+    {
+      method: Type.Union(['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].map((m) => Type.Literal(m))),
+      url: Type.String({ pattern: '^(/[A-Za-z0-9._~-]+)+$' }),
+      limit: Type.Optional(Type.String()),
+      body_limit: Type.Optional(Type.Integer({ minimum: 1 })),
+    },
+    { additionalProperties: false },
+  ),
+);
+
+const EXPECTED = 'a JSON array of {method, url, limit?, body_limit?}';
+
+/**
+ * EDGE_ROUTES: the routes treated apart from the rest of their service's prefix, as the services'
+ * manifests declare them (`edge`): a stricter per-address rate limit for routes that guess or
+ * spend credentials, a larger body limit for uploads. The gateway itself names no route.
+ */
+export function edgeRoutes(config: Config): ExactRoute[] {
+  if (!config.EDGE_ROUTES) return [];
+  let value: unknown;
+  try {
+    value = JSON.parse(config.EDGE_ROUTES);
+  } catch {
+    throw new ConfigError(`EDGE_ROUTES is invalid: expected ${EXPECTED}`);
+  }
+  const [first] = Value.Errors(EdgeRoutesSchema, value);
+  if (first) {
+    throw new ConfigError(`EDGE_ROUTES is invalid: ${first.instancePath || '/'} ${first.message}`);
+  }
+  const limits = strictLimits(config);
+  return (value as Static<typeof EdgeRoutesSchema>).map((route) => {
+    const max = route.limit === undefined ? undefined : limits[route.limit];
+    if (route.limit !== undefined && max === undefined) {
+      throw new ConfigError(
+        `EDGE_ROUTES is invalid: ${route.url} asks for limit ${route.limit}; expected one of ${Object.keys(limits).join(', ')}`,
+      );
+    }
+    return {
+      method: route.method as ExactRoute['method'],
+      url: route.url,
+      options: {
+        ...(route.limit && max !== undefined ? strictLimit(config, route.limit, max) : {}),
+        ...(route.body_limit ? { bodyLimit: route.body_limit } : {}),
+      },
+    };
+  });
+}
