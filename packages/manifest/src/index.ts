@@ -9,7 +9,14 @@ export {
   serviceOfUrlSetting,
   urlSetting,
 } from './derive.ts';
-export { loadManifests, ManifestError, manifestPath, parseManifest, type Service } from './load.ts';
+export {
+  loadManifests,
+  ManifestError,
+  manifestPath,
+  parseManifest,
+  readManifest,
+  type Service,
+} from './load.ts';
 export {
   IMPLICIT_SETTINGS,
   isPlatformSetting,

@@ -66,6 +66,17 @@ export function loadManifests(root: string): Service[] {
   return services.sort((a, b) => a.port_offset - b.port_offset);
 }
 
+/**
+ * One service's own manifest, read by the service at start (`service.json` next to its src/, in
+ * the repository as in the image); throws a ManifestError when it is malformed.
+ */
+export function readManifest(file: string): Service {
+  const problems: string[] = [];
+  const service = parseManifest(readFileSync(file, 'utf8'), file, problems);
+  if (!service) throw new ManifestError(problems);
+  return service;
+}
+
 /** One manifest's text, checked against the schema; problems are appended, named by `file`. */
 export function parseManifest(text: string, file: string, problems: string[]): Service | undefined {
   let raw: unknown;

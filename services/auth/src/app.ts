@@ -1,5 +1,7 @@
+import path from 'node:path';
 import { authentication, createVerifier } from '@platform/auth';
 import { type App, createApp } from '@platform/http';
+import { readManifest } from '@platform/manifest';
 import { relayOutbox } from '@platform/outbox';
 import { bootstrapAdmin } from './accounts/admin.ts';
 import { accountRoutes } from './accounts/routes.ts';
@@ -14,6 +16,7 @@ import { createSealer } from './keys/sealing.ts';
 import { createKeyStore } from './keys/service.ts';
 import type { Mailer } from './mail/mailer.ts';
 import { passwordRoutes } from './passwords/routes.ts';
+import { type DeclaredPermission, declarePermissions } from './permissions/declare.ts';
 import { followOwnFeed, publishToAll } from './sessions/own-feed.ts';
 import { createRedisPublisher } from './sessions/redis-publisher.ts';
 import { noPublisher, type RevocationPublisher } from './sessions/revocations.ts';
@@ -30,7 +33,12 @@ export interface AuthAppDeps {
   mailer: Mailer;
   revocations?: RevocationPublisher;
   logger?: Parameters<typeof createApp>[0]['logger'];
+  /** Auth's own permissions; by default its manifest's (service.json). */
+  permissions?: DeclaredPermission[];
 }
+
+/** Auth's manifest: in the repository and in the image alike, next to src/. */
+const MANIFEST = path.resolve(import.meta.dirname, '../service.json');
 
 /** Builds the auth service without listening; tests call this and use `app.inject`. */
 export async function buildApp(deps: AuthAppDeps): Promise<App> {
@@ -95,6 +103,12 @@ export async function buildApp(deps: AuthAppDeps): Promise<App> {
     await ctx.revocations.close();
     deps.mailer.close();
   });
+  // What every other service sends to /internal/permissions, applied directly.
+  await declarePermissions(
+    database.db,
+    'auth',
+    deps.permissions ?? readManifest(MANIFEST).permissions,
+  );
   await bootstrapAdmin(ctx, app.log);
 
   await app.register(

@@ -48,6 +48,11 @@ export const roles = pgTable('roles', {
 export const permissions = pgTable('permissions', {
   name: text().primaryKey(),
   description: text().notNull(),
+  /**
+   * The service that declares the permission (and checks it); it alone may change or drop it.
+   * Null for one no service declares (added by hand): the first service to declare it adopts it.
+   */
+  service: text(),
 });
 
 export const rolePermissions = pgTable(

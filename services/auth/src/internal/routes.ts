@@ -2,6 +2,7 @@ import { requireServiceToken } from '@platform/auth';
 import type { App } from '@platform/http';
 import { Type } from 'typebox';
 import type { AuthContext } from '../context.ts';
+import { declarePermissions } from '../permissions/declare.ts';
 import { revocationsAfter } from '../sessions/own-feed.ts';
 
 const FeedQuery = Type.Object(
@@ -23,6 +24,28 @@ const Feed = Type.Object({
   /** Pass as `after` next time; equals `after` when nothing new arrived. */
   last_id: Type.Integer(),
 });
+
+const NAME = '^[a-z][a-z0-9-]*$';
+
+const Declaration = Type.Object(
+  {
+    permissions: Type.Array(
+      Type.Object(
+        {
+          name: Type.String({ pattern: '^[a-z][a-z0-9-]*:[a-z][a-z0-9-]*$', maxLength: 100 }),
+          description: Type.String({ minLength: 1, maxLength: 500 }),
+          roles: Type.Array(Type.String({ pattern: NAME, maxLength: 100 }), {
+            uniqueItems: true,
+            maxItems: 100,
+          }),
+        },
+        { additionalProperties: false },
+      ),
+      { maxItems: 500 },
+    ),
+  },
+  { additionalProperties: false },
+);
 
 /**
  * Service-to-service routes. They sit outside `/accounts/v1` because the gateway forwards only
@@ -49,6 +72,24 @@ export function internalRoutes(app: App, ctx: AuthContext) {
         })),
         last_id: rows.at(-1)?.id ?? after,
       };
+    },
+  );
+
+  // A service declares the permissions it checks (its manifest's) when it starts: see
+  // permissions/declare.ts. Auth declares its own the same way, without HTTP.
+  app.put(
+    '/internal/permissions/:service',
+    {
+      onRequest: requireServiceToken(ctx.config.SERVICE_TOKEN),
+      schema: {
+        hide: true,
+        params: Type.Object({ service: Type.String({ pattern: NAME, maxLength: 100 }) }),
+        body: Declaration,
+      },
+    },
+    async (request, reply) => {
+      await declarePermissions(ctx.db, request.params.service, request.body.permissions);
+      return reply.code(204).send();
     },
   );
 }
