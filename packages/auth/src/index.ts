@@ -1,3 +1,9 @@
+export {
+  type PermissionDeclaration,
+  type PermissionRegistration,
+  type RegisterPermissionsOptions,
+  registerPermissions,
+} from './permissions.ts';
 export { authentication } from './plugin.ts';
 export { type PollOptions, pollRevocations } from './poll.ts';
 export { REVOCATION_STREAM, type RedisRevocationOptions, redisRevocations } from './redis.ts';

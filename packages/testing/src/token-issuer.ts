@@ -8,7 +8,8 @@ import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
  * A stand-in for the auth service in a service's own tests: it signs access tokens with a key
  * pair of its own and serves, on a loopback port, the two things the shared verifier
  * (`createServiceAuth` in @platform/auth) reads from auth over HTTP: the JWKS and the
- * revocation feed, with auth's paths and shapes. A service under test is pointed at it with
+ * revocation feed, with auth's paths and shapes. It also takes the permissions a service declares
+ * at start (`registerPermissions`), so the service becomes ready, and remembers them. A service under test is pointed at it with
  * AUTH_URL and verifies tokens exactly as in production, with no auth database, migrations or
  * password hashing to set up.
  */
@@ -19,6 +20,8 @@ export interface TestTokenIssuer {
   audience: string;
   /** Signs an access token; unset ids are fresh UUIDs, as auth's user and session ids are. */
   token(claims?: TokenClaims): Promise<IssuedToken>;
+  /** What `service` last declared to `PUT /internal/permissions/{service}`, if anything. */
+  declared(service: string): unknown[] | undefined;
   /** Lists the session in the revocation feed, as auth does on logout. */
   revoke(sessionId: string): void;
   /** Also done after the test file that started it. */
@@ -62,6 +65,7 @@ const ALGORITHM = 'EdDSA';
 const JWKS_PATH = '/accounts/v1/.well-known/jwks.json';
 const FEED_PATH = '/internal/revocations';
 const FEED_MAX = 1000;
+const PERMISSIONS_PATH = /^\/internal\/permissions\/([a-z][a-z0-9-]*)$/;
 
 export async function startTokenIssuer(options: TokenIssuerOptions = {}): Promise<TestTokenIssuer> {
   const issuer = options.issuer ?? 'auth';
@@ -72,9 +76,28 @@ export async function startTokenIssuer(options: TokenIssuerOptions = {}): Promis
   const jwk: JWK = { ...(await exportJWK(publicKey)), kid, alg: ALGORITHM, use: 'sig' };
   const feed: FeedEntry[] = [];
   const allowed = serviceTokenCheck(options.serviceToken);
+  const declarations = new Map<string, unknown[]>();
 
-  const server = createServer((req, res) => {
+  const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://issuer');
+    const declaring = PERMISSIONS_PATH.exec(url.pathname);
+    if (declaring && req.method === 'PUT') {
+      if (!allowed(req)) return send(res, 401, { status: 401, title: 'Unauthorized' });
+      let text = '';
+      for await (const chunk of req) text += chunk;
+      let body: { permissions?: unknown };
+      try {
+        body = JSON.parse(text);
+      } catch {
+        return send(res, 400, { status: 400, title: 'Bad Request', detail: 'not JSON' });
+      }
+      if (!Array.isArray(body.permissions)) {
+        return send(res, 400, { status: 400, title: 'Bad Request', detail: 'permissions' });
+      }
+      declarations.set(declaring[1]!, body.permissions);
+      res.writeHead(204).end();
+      return;
+    }
     if (req.method !== 'GET') return send(res, 405, { status: 405, title: 'Method Not Allowed' });
     if (url.pathname === JWKS_PATH) {
       // As auth sends it: verifiers may cache the keys this long.
@@ -134,6 +157,7 @@ export async function startTokenIssuer(options: TokenIssuerOptions = {}): Promis
         .sign(privateKey);
       return { accessToken, userId, sessionId };
     },
+    declared: (service) => declarations.get(service),
     revoke(sessionId) {
       // Auth keeps an entry until every token of the session has expired, plus a minute.
       const expiresAt = new Date(Date.now() + (ttl + 60) * 1000);

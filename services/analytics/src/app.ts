@@ -1,5 +1,12 @@
-import { authentication, createServiceAuth } from '@platform/auth';
+import path from 'node:path';
+import {
+  authentication,
+  createServiceAuth,
+  type PermissionDeclaration,
+  registerPermissions,
+} from '@platform/auth';
 import { type App, createApp } from '@platform/http';
+import { readManifest } from '@platform/manifest';
 import type { Config } from './config.ts';
 import type { AnalyticsContext } from './context.ts';
 import { dashboardRoutes } from './dashboard/routes.ts';
@@ -25,7 +32,12 @@ export interface AnalyticsAppDeps {
   /** Replaces the store chosen from configuration (tests). */
   store?: Store;
   logger?: Parameters<typeof createApp>[0]['logger'];
+  /** The permissions declared to auth; by default the manifest's (service.json). */
+  permissions?: PermissionDeclaration[];
 }
+
+/** Analytics' manifest: in the repository and in the image alike, next to src/. */
+const MANIFEST = path.resolve(import.meta.dirname, '../service.json');
 
 /** Builds the analytics service without listening; tests call this and use `app.inject`. */
 export async function buildApp(deps: AnalyticsAppDeps): Promise<App> {
@@ -74,6 +86,18 @@ export async function buildApp(deps: AnalyticsAppDeps): Promise<App> {
 
   app.addReadinessCheck('database', database.ping);
   app.addReadinessCheck('revocations', () => auth.revocations.ready());
+  // The permissions this service checks are defined here, in its manifest; auth grants them to
+  // the declared roles. Not ready before auth has them: tokens would lack a new one.
+  const manifest = readManifest(MANIFEST);
+  const declared = registerPermissions({
+    authUrl: config.AUTH_URL,
+    serviceToken: config.SERVICE_TOKEN,
+    service: manifest.name,
+    permissions: deps.permissions ?? manifest.permissions,
+    log: app.log,
+  });
+  app.addReadinessCheck('permissions', declared.ready);
+  app.addHook('onClose', async () => declared.close());
   app.addHook('onReady', async () => {
     writer.start();
     destinations.start();

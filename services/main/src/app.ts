@@ -1,5 +1,13 @@
-import { authentication, createServiceAuth, type ServiceAuth } from '@platform/auth';
+import path from 'node:path';
+import {
+  authentication,
+  createServiceAuth,
+  type PermissionDeclaration,
+  registerPermissions,
+  type ServiceAuth,
+} from '@platform/auth';
 import { type App, createApp } from '@platform/http';
+import { readManifest } from '@platform/manifest';
 import { relayOutbox } from '@platform/outbox';
 import { categoryRoutes } from './categories/routes.ts';
 import type { Config } from './config.ts';
@@ -16,7 +24,12 @@ export interface MainAppDeps {
   /** Tests may pass their own; by default one is made from AUTH_URL and REDIS_URL. */
   auth?: ServiceAuth;
   logger?: Parameters<typeof createApp>[0]['logger'];
+  /** The permissions declared to auth; by default the manifest's (service.json). */
+  permissions?: PermissionDeclaration[];
 }
+
+/** Main's manifest: in the repository and in the image alike, next to src/. */
+const MANIFEST = path.resolve(import.meta.dirname, '../service.json');
 
 /** Builds the main service without listening; tests call this and use `app.inject`. */
 export async function buildApp(deps: MainAppDeps): Promise<App> {
@@ -46,6 +59,18 @@ export async function buildApp(deps: MainAppDeps): Promise<App> {
   // Until the revocation list has synced once, a revoked token could pass: not ready before.
   app.addReadinessCheck('revocations', auth.revocations.ready);
   app.addHook('onClose', () => auth.close());
+  // The permissions this service checks are defined here, in its manifest; auth grants them to
+  // the declared roles. Not ready before auth has them: tokens would lack a new one.
+  const manifest = readManifest(MANIFEST);
+  const declared = registerPermissions({
+    authUrl: config.AUTH_URL,
+    serviceToken: config.SERVICE_TOKEN,
+    service: manifest.name,
+    permissions: deps.permissions ?? manifest.permissions,
+    log: app.log,
+  });
+  app.addReadinessCheck('permissions', declared.ready);
+  app.addHook('onClose', async () => declared.close());
 
   await app.register(
     async (api) => {

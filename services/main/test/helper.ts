@@ -1,6 +1,8 @@
+import path from 'node:path';
 import { after } from 'node:test';
 import { createServiceAuth } from '@platform/auth';
 import type { App } from '@platform/http';
+import { readManifest } from '@platform/manifest';
 import {
   createTestDatabase,
   permissionsFrom,
@@ -14,15 +16,18 @@ import { type Config, readConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/index.ts';
 
 /**
- * The permissions main checks, as auth grants them to each role
- * (services/auth/drizzle/0001_roles_and_permissions.sql), so a test user holds what a real
- * sign-in with those roles would give.
+ * The permissions main checks, granted to the roles its manifest declares (auth grants them
+ * so), so a test user holds what a real sign-in with those roles would give.
  */
-const permissionsOf = permissionsFrom({
-  user: ['posts:write'],
-  editor: ['posts:write', 'posts:edit-any', 'categories:manage'],
-  admin: ['posts:write', 'posts:edit-any', 'categories:manage'],
-});
+export const manifest = readManifest(path.resolve(import.meta.dirname, '../service.json'));
+const permissionsOf = permissionsFrom(
+  Object.fromEntries(
+    [...new Set(manifest.permissions.flatMap((p) => p.roles))].map((role) => [
+      role,
+      manifest.permissions.filter((p) => p.roles.includes(role)).map((p) => p.name),
+    ]),
+  ),
+);
 
 export interface User {
   id: string;
