@@ -11,7 +11,7 @@ import {
   type TestTokenIssuer,
 } from '@platform/testing';
 import pg from 'pg';
-import { buildApp } from '../src/app.ts';
+import { buildApp, type MainAppDeps } from '../src/app.ts';
 import { type Config, readConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/index.ts';
 
@@ -52,7 +52,10 @@ export interface TestMain {
  * port (keys and the revocation feed over HTTP, as from auth in production). No auth service
  * runs: flows that need a real one are tested through the gateway. Closed after the test file.
  */
-export async function buildTestMain(env: Record<string, string> = {}): Promise<TestMain> {
+export async function buildTestMain(
+  env: Record<string, string> = {},
+  deps: Pick<MainAppDeps, 'permissions'> = {},
+): Promise<TestMain> {
   const issuer = await startTokenIssuer({ serviceToken: TEST_SECRETS.SERVICE_TOKEN });
   const database = await createTestDatabase();
   const config = readConfig({
@@ -73,7 +76,7 @@ export async function buildTestMain(env: Record<string, string> = {}): Promise<T
     maxLifetime: config.ACCESS_TOKEN_MAX_LIFETIME,
   });
   await serviceAuth.revocations.start();
-  const app = await buildApp({ config, database: db, auth: serviceAuth });
+  const app = await buildApp({ config, database: db, auth: serviceAuth, ...deps });
   await app.ready();
   after(async () => {
     await app.close();
