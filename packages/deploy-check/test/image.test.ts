@@ -138,6 +138,8 @@ test('every service the stack runs compiles, and the ones with a database get mi
     if (!existsSync(path.join(root, 'services', service, 'src', 'server.ts'))) continue;
     const app = buildImageTree(t, service);
     assert.ok(existsSync(path.join(app, `services/${service}/src/server.js`)), service);
+    // Read at start: the permissions a service declares to auth come from it.
+    assert.ok(existsSync(path.join(app, `services/${service}/service.json`)), service);
     assert.equal(
       existsSync(path.join(app, 'migrate.js')),
       existsSync(path.join(root, 'services', service, 'drizzle')),
