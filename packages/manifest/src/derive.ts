@@ -38,6 +38,15 @@ export function routesSetting(
 export const permissionsOf = (services: readonly Service[]) =>
   services.flatMap((s) => s.permissions.map((p) => ({ ...p, service: s.name })));
 
+/** Each role and the permissions the manifests give it from the start (auth's seed, tests' tables). */
+export function rolePermissions(services: readonly Service[]): Record<string, string[]> {
+  const table: Record<string, string[]> = {};
+  for (const { name, roles } of permissionsOf(services)) {
+    for (const role of roles) table[role] = [...(table[role] ?? []), name];
+  }
+  return table;
+}
+
 /**
  * The gateway's EDGE_ROUTES: every manifest's `edge` entries as a JSON array of
  * `{method, url, limit?, body_limit?}` with the prefix put in front; empty when there are none.

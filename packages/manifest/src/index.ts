@@ -5,6 +5,7 @@ export {
   envStem,
   permissionsOf,
   portVariable,
+  rolePermissions,
   routesSetting,
   serviceOfUrlSetting,
   urlSetting,

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type TestContext, test } from 'node:test';
-import { loadManifests, ManifestError, permissionsOf } from '../src/index.ts';
+import { loadManifests, ManifestError, permissionsOf, rolePermissions } from '../src/index.ts';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 
@@ -56,6 +56,11 @@ test("the repository's manifests load: the entry point first, defaults filled in
   const names = permissionsOf(services).map((p) => p.name);
   assert.equal(new Set(names).size, names.length);
   assert.ok(names.includes('users:manage') && names.includes('posts:write'));
+  // The roles as the contract describes them: admin everything, editor posts and categories.
+  const roles = rolePermissions(services);
+  assert.deepEqual(roles.user, ['posts:write']);
+  assert.deepEqual(roles.editor?.sort(), ['categories:manage', 'posts:edit-any', 'posts:write']);
+  assert.deepEqual(roles.admin?.sort(), [...names].sort());
 });
 
 test('a malformed manifest is refused naming the file and the field', (t) => {
