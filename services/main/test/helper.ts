@@ -2,7 +2,7 @@ import path from 'node:path';
 import { after } from 'node:test';
 import { createServiceAuth } from '@platform/auth';
 import type { App } from '@platform/http';
-import { readManifest } from '@platform/manifest';
+import { readManifest, rolePermissions } from '@platform/manifest';
 import {
   createTestDatabase,
   permissionsFrom,
@@ -20,14 +20,7 @@ import { openDatabase } from '../src/db/index.ts';
  * so), so a test user holds what a real sign-in with those roles would give.
  */
 export const manifest = readManifest(path.resolve(import.meta.dirname, '../service.json'));
-const permissionsOf = permissionsFrom(
-  Object.fromEntries(
-    [...new Set(manifest.permissions.flatMap((p) => p.roles))].map((role) => [
-      role,
-      manifest.permissions.filter((p) => p.roles.includes(role)).map((p) => p.name),
-    ]),
-  ),
-);
+const permissionsOf = permissionsFrom(rolePermissions([manifest]));
 
 export interface User {
   id: string;
