@@ -1,6 +1,6 @@
 import { and, eq, gt, isNull, sql } from 'drizzle-orm';
+import type { Executor } from '../db/index.ts';
 import { oneTimeTokens } from '../db/schema.ts';
-import type { Executor } from '../events/outbox.ts';
 import { hashSecret, newSecret } from '../sessions/secrets.ts';
 
 type Purpose = 'reset-password' | 'verify-email';

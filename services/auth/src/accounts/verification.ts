@@ -1,8 +1,8 @@
 import { problems } from '@platform/http';
 import { eq } from 'drizzle-orm';
 import type { AuthContext } from '../context.ts';
+import type { Executor } from '../db/index.ts';
 import { users } from '../db/schema.ts';
-import type { Executor } from '../events/outbox.ts';
 import { completeEmailChange } from '../users/email-change.ts';
 import { conflictingField } from '../users/repository.ts';
 import { consumeOneTimeToken, issueOneTimeToken } from './one-time-tokens.ts';

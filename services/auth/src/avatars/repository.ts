@@ -1,7 +1,6 @@
 import { eq } from 'drizzle-orm';
-import type { Db } from '../db/index.ts';
+import type { Db, Executor } from '../db/index.ts';
 import { avatars, users } from '../db/schema.ts';
-import type { Executor } from '../events/outbox.ts';
 
 /** Stores the image and points the user at it in one transaction; false if the user is gone. */
 export async function saveAvatar(

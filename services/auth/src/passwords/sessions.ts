@@ -1,7 +1,7 @@
 import { and, eq, gt, isNull, ne } from 'drizzle-orm';
 import type { AuthContext } from '../context.ts';
+import type { Executor } from '../db/index.ts';
 import { sessions } from '../db/schema.ts';
-import type { Executor } from '../events/outbox.ts';
 import { type RevocationEntry, revokeSessions } from '../sessions/revocations.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { inArray, sql } from 'drizzle-orm';
+import type { Executor } from '../db/index.ts';
 import { loginFailures } from '../db/schema.ts';
-import type { Executor } from '../events/outbox.ts';
 
 /**
  * Counts one attempt under `key` in a fixed window and, once `limit` is reached, locks the key

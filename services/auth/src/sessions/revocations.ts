@@ -1,7 +1,7 @@
 import { and, gt, inArray, isNull, sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
+import type { Executor } from '../db/index.ts';
 import { revocations, sessions } from '../db/schema.ts';
-import type { Executor } from '../events/outbox.ts';
 
 export interface RevocationEntry {
   id: number;

@@ -2,8 +2,9 @@ import { problems } from '@platform/http';
 import { and, eq, gt, sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { AuthContext } from '../context.ts';
+import type { Executor } from '../db/index.ts';
 import { refreshTokens, sessions } from '../db/schema.ts';
-import { type Executor, recordEvent } from '../events/outbox.ts';
+import { recordEvent } from '../events/outbox.ts';
 import { burnVerification, verifyPassword } from '../passwords/hashing.ts';
 import {
   findUserByLogin,

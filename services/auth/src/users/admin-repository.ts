@@ -1,6 +1,6 @@
 import { and, asc, eq, exists, gt, ilike, inArray, isNull, or, type SQL, sql } from 'drizzle-orm';
+import type { Executor } from '../db/index.ts';
 import { roles, sessions, userRoles, users } from '../db/schema.ts';
-import type { Executor } from '../events/outbox.ts';
 import type { UserCursor } from './cursor.ts';
 import type { UserRow } from './repository.ts';
 

@@ -2,7 +2,7 @@ import type { Principal } from '@platform/auth';
 import { type FieldError, problems } from '@platform/http';
 import type { FastifyBaseLogger } from 'fastify';
 import type { AuthContext } from '../context.ts';
-import type { Executor } from '../events/outbox.ts';
+import type { Executor } from '../db/index.ts';
 import { revokeUserSessions } from '../passwords/sessions.ts';
 import { publishRevocations } from '../sessions/revocations.ts';
 import {

@@ -7,8 +7,8 @@ import {
   spendOutstandingTokens,
 } from '../accounts/one-time-tokens.ts';
 import type { AuthContext } from '../context.ts';
+import type { Executor } from '../db/index.ts';
 import { users } from '../db/schema.ts';
-import type { Executor } from '../events/outbox.ts';
 import { describeError } from '../mail/errors.ts';
 import type { MailMessage } from '../mail/mailer.ts';
 import { countAttempt, lockedFor } from '../sessions/counters.ts';

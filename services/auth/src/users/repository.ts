@@ -1,6 +1,6 @@
 import { asc, eq, getTableColumns, inArray, type SQL, sql } from 'drizzle-orm';
+import type { Executor } from '../db/index.ts';
 import { rolePermissions, userRoles, users } from '../db/schema.ts';
-import type { Executor } from '../events/outbox.ts';
 
 export type UserRow = typeof users.$inferSelect;
 
