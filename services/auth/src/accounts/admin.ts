@@ -4,9 +4,9 @@ import { HttpProblem } from '@platform/http';
 import { sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { AuthContext } from '../context.ts';
+import { hashPassword } from '../credentials/hashing.ts';
+import { assertAcceptablePassword } from '../credentials/policy.ts';
 import { users } from '../db/schema.ts';
-import { hashPassword } from '../passwords/hashing.ts';
-import { assertAcceptablePassword } from '../passwords/policy.ts';
 import { conflictingField } from '../users/repository.ts';
 import { createAccount } from './service.ts';
 

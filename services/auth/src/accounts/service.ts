@@ -1,11 +1,11 @@
 import { type FieldError, problems } from '@platform/http';
 import type { FastifyBaseLogger } from 'fastify';
 import type { AuthContext } from '../context.ts';
+import { hashPassword } from '../credentials/hashing.ts';
+import { assertAcceptablePassword } from '../credentials/policy.ts';
 import { userRoles, users } from '../db/schema.ts';
 import { recordEvent } from '../events/outbox.ts';
 import { describeError } from '../mail/errors.ts';
-import { hashPassword } from '../passwords/hashing.ts';
-import { assertAcceptablePassword } from '../passwords/policy.ts';
 import { conflictingField, loadUserWithAccess, toUserView } from '../users/repository.ts';
 import { sendEmailVerification } from './verification.ts';
 

@@ -1,11 +1,11 @@
 import { problems } from '@platform/http';
 import { eq } from 'drizzle-orm';
 import type { AuthContext } from '../context.ts';
+import { consumeOneTimeToken, issueOneTimeToken } from '../credentials/one-time-tokens.ts';
 import type { Executor } from '../db/index.ts';
 import { users } from '../db/schema.ts';
 import { completeEmailChange } from '../users/email-change.ts';
 import { conflictingField } from '../users/repository.ts';
-import { consumeOneTimeToken, issueOneTimeToken } from './one-time-tokens.ts';
 
 const VERIFY_EMAIL_TTL = 24 * 3600;
 

@@ -1,7 +1,8 @@
-import { and, eq, gt, sql } from 'drizzle-orm';
-import { issueOneTimeToken } from '../accounts/one-time-tokens.ts';
+import { sql } from 'drizzle-orm';
 import type { AuthContext } from '../context.ts';
-import { oneTimeTokens, users } from '../db/schema.ts';
+import { issueOneTimeToken } from '../credentials/one-time-tokens.ts';
+import { issuedSince } from '../credentials/repository.ts';
+import { users } from '../db/schema.ts';
 
 const RESET_TTL = 30 * 60;
 /** At most one reset mail per account per this many seconds, so nobody can flood a mailbox. */
@@ -17,18 +18,8 @@ export async function mailResetToken(ctx: AuthContext, email: string): Promise<v
     .from(users)
     .where(sql`lower(${users.email}) = lower(${email})`);
   if (!user) return;
-  const [recent] = await ctx.db
-    .select({ createdAt: oneTimeTokens.createdAt })
-    .from(oneTimeTokens)
-    .where(
-      and(
-        eq(oneTimeTokens.userId, user.id),
-        eq(oneTimeTokens.purpose, 'reset-password'),
-        gt(oneTimeTokens.createdAt, new Date(Date.now() - RESET_COOLDOWN * 1000)),
-      ),
-    )
-    .limit(1);
-  if (recent) return;
+  const since = new Date(Date.now() - RESET_COOLDOWN * 1000);
+  if (await issuedSince(ctx.db, user.id, 'reset-password', since)) return;
   const token = await issueOneTimeToken(ctx.db, {
     userId: user.id,
     purpose: 'reset-password',

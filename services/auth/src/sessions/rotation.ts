@@ -3,10 +3,10 @@ import { problems } from '@platform/http';
 import { and, eq, isNull } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { AuthContext } from '../context.ts';
+import { hashSecret } from '../credentials/secrets.ts';
 import { refreshTokens, sessions } from '../db/schema.ts';
 import { findUserById } from '../users/repository.ts';
 import { publishRevocations, type RevocationEntry, revokeSessions } from './revocations.ts';
-import { hashSecret } from './secrets.ts';
 import { issueTokens } from './service.ts';
 
 /** One answer for unknown, spent, revoked and expired tokens: a caller learns nothing more. */

@@ -2,17 +2,17 @@ import { problems } from '@platform/http';
 import { and, eq, gt, sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { AuthContext } from '../context.ts';
+import { burnVerification, verifyPassword } from '../credentials/hashing.ts';
+import { newSecret } from '../credentials/secrets.ts';
 import type { Executor } from '../db/index.ts';
 import { refreshTokens, sessions } from '../db/schema.ts';
 import { recordEvent } from '../events/outbox.ts';
-import { burnVerification, verifyPassword } from '../passwords/hashing.ts';
 import {
   findUserByLogin,
   rolesAndPermissions,
   toUserView,
   type UserRow,
 } from '../users/repository.ts';
-import { newSecret } from './secrets.ts';
 import { tooManyFailures } from './throttle.ts';
 
 export interface ClientInfo {

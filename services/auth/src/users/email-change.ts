@@ -1,12 +1,9 @@
 import { problems } from '@platform/http';
 import { and, eq, ne, sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
-import {
-  issueOneTimeToken,
-  spendEmailTokensExcept,
-  spendOutstandingTokens,
-} from '../accounts/one-time-tokens.ts';
 import type { AuthContext } from '../context.ts';
+import { issueOneTimeToken } from '../credentials/one-time-tokens.ts';
+import { spendEmailTokensExcept, spendOutstandingTokens } from '../credentials/repository.ts';
 import type { Executor } from '../db/index.ts';
 import { users } from '../db/schema.ts';
 import { describeError } from '../mail/errors.ts';
