@@ -1,6 +1,7 @@
 import type { App } from '@platform/http';
 import { sql } from 'drizzle-orm';
 import type { AuthContext } from '../context.ts';
+import { pruneAttempts } from '../throttle/repository.ts';
 
 const PRUNE_INTERVAL_MS = 10 * 60_000;
 
@@ -14,10 +15,7 @@ export async function pruneExpired(ctx: Pick<AuthContext, 'db' | 'config'>) {
     refreshTokens: await count(sql`
       delete from refresh_tokens where spent_at is not null
         and session_id in (select id from sessions where expires_at < now())`),
-    loginFailures: await count(sql`
-      delete from login_failures
-      where window_started_at < now() - make_interval(secs => ${ctx.config.LOGIN_FAILURE_WINDOW})
-        and (locked_until is null or locked_until < now())`),
+    loginFailures: await pruneAttempts(ctx.db, ctx.config.LOGIN_FAILURE_WINDOW),
   };
 }
 

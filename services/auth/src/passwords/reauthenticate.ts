@@ -3,7 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { AuthContext } from '../context.ts';
 import { verifyPassword } from '../credentials/hashing.ts';
 import { signedInFrom } from '../sessions/service.ts';
-import { tooManyFailures } from '../sessions/throttle.ts';
+import { tooManyFailures } from '../throttle/service.ts';
 import { findUserById, type UserRow } from '../users/repository.ts';
 
 /**

@@ -7,13 +7,13 @@ import { newSecret } from '../credentials/secrets.ts';
 import type { Executor } from '../db/index.ts';
 import { refreshTokens, sessions } from '../db/schema.ts';
 import { recordEvent } from '../events/outbox.ts';
+import { tooManyFailures } from '../throttle/service.ts';
 import {
   findUserByLogin,
   rolesAndPermissions,
   toUserView,
   type UserRow,
 } from '../users/repository.ts';
-import { tooManyFailures } from './throttle.ts';
 
 export interface ClientInfo {
   ip: string;

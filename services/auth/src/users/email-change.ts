@@ -8,7 +8,7 @@ import type { Executor } from '../db/index.ts';
 import { users } from '../db/schema.ts';
 import { describeError } from '../mail/errors.ts';
 import type { MailMessage } from '../mail/mailer.ts';
-import { countAttempt, lockedFor } from '../sessions/counters.ts';
+import { countAttempt, lockedFor } from '../throttle/repository.ts';
 import type { UserRow } from './repository.ts';
 
 const CONFIRM_TTL = 24 * 3600;
