@@ -11,11 +11,10 @@ import type { Executor } from '../db/index.ts';
 import { users } from '../db/schema.ts';
 import { recordEvent } from '../events/outbox.ts';
 import { describeError } from '../mail/errors.ts';
-import { publishRevocations } from '../sessions/revocations.ts';
+import { publishRevocations, revokeUserSessions } from '../sessions/revocations.ts';
 import { cancelEmailChange } from '../users/email-change.ts';
 import { findUserById } from '../users/repository.ts';
 import { confirmPassword } from './reauthenticate.ts';
-import { revokeUserSessions } from './sessions.ts';
 
 type Via = 'change' | 'reset';
 
@@ -36,7 +35,13 @@ async function storePassword(
   await spendOutstandingTokens(tx, input.userId, 'reset-password');
   await cancelEmailChange(tx, input.userId);
   const reason = input.via === 'change' ? 'password changed' : 'password reset';
-  const revoked = await revokeUserSessions(ctx, tx, input.userId, reason, input.keepSession);
+  const revoked = await revokeUserSessions(
+    tx,
+    input.userId,
+    reason,
+    ctx.config.ACCESS_TOKEN_TTL,
+    input.keepSession,
+  );
   await recordEvent(tx, 'user.password_changed', { user_id: input.userId, via: input.via });
   return revoked;
 }
