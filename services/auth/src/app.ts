@@ -1,8 +1,10 @@
 import { authentication, createVerifier } from '@platform/auth';
 import { type App, createApp } from '@platform/http';
 import { relayOutbox } from '@platform/outbox';
-import { bootstrapAdmin } from './accounts/admin.ts';
+import { bootstrapAdmin } from './accounts/first-admin.ts';
+import { profileRoutes } from './accounts/profile-routes.ts';
 import { accountRoutes } from './accounts/routes.ts';
+import { adminUserRoutes } from './admin/routes.ts';
 import { avatarRoutes } from './avatars/routes.ts';
 import type { Config } from './config.ts';
 import type { AuthContext } from './context.ts';
@@ -19,8 +21,6 @@ import { createRedisPublisher } from './sessions/redis-publisher.ts';
 import { noPublisher, type RevocationPublisher } from './sessions/revocations.ts';
 import { sessionRoutes } from './sessions/routes.ts';
 import { createLoginThrottle } from './throttle/service.ts';
-import { adminUserRoutes } from './users/admin-routes.ts';
-import { userRoutes } from './users/routes.ts';
 
 export const PREFIX = '/accounts/v1';
 
@@ -104,7 +104,7 @@ export async function buildApp(deps: AuthAppDeps): Promise<App> {
       accountRoutes(api, ctx);
       passwordRoutes(api, ctx);
       sessionRoutes(api, ctx);
-      userRoutes(api, ctx);
+      profileRoutes(api, ctx);
       adminUserRoutes(api, ctx);
       avatarRoutes(api, ctx);
     },

@@ -1,8 +1,7 @@
-import { sql } from 'drizzle-orm';
 import type { AuthContext } from '../context.ts';
 import { issueOneTimeToken } from '../credentials/one-time-tokens.ts';
 import { issuedSince } from '../credentials/repository.ts';
-import { users } from '../db/schema.ts';
+import { findUserByEmail } from '../users/repository.ts';
 
 const RESET_TTL = 30 * 60;
 /** At most one reset mail per account per this many seconds, so nobody can flood a mailbox. */
@@ -13,10 +12,7 @@ const RESET_COOLDOWN = 60;
  * after the 202 has been sent, so neither the answer nor its timing tells whether it exists.
  */
 export async function mailResetToken(ctx: AuthContext, email: string): Promise<void> {
-  const [user] = await ctx.db
-    .select({ id: users.id, email: users.email, username: users.username })
-    .from(users)
-    .where(sql`lower(${users.email}) = lower(${email})`);
+  const user = await findUserByEmail(ctx.db, email);
   if (!user) return;
   const since = new Date(Date.now() - RESET_COOLDOWN * 1000);
   if (await issuedSince(ctx.db, user.id, 'reset-password', since)) return;

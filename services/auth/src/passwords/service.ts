@@ -1,19 +1,16 @@
 import type { Principal } from '@platform/auth';
 import { problems } from '@platform/http';
-import { eq } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { AuthContext } from '../context.ts';
 import { hashPassword } from '../credentials/hashing.ts';
 import { consumeOneTimeToken } from '../credentials/one-time-tokens.ts';
 import { assertAcceptablePassword } from '../credentials/policy.ts';
-import { spendOutstandingTokens } from '../credentials/repository.ts';
+import { spendEmailTokensExcept, spendOutstandingTokens } from '../credentials/repository.ts';
 import type { Executor } from '../db/index.ts';
-import { users } from '../db/schema.ts';
 import { recordEvent } from '../events/outbox.ts';
 import { describeError } from '../mail/errors.ts';
 import { publishRevocations, revokeUserSessions } from '../sessions/revocations.ts';
-import { cancelEmailChange } from '../users/email-change.ts';
-import { findUserById } from '../users/repository.ts';
+import { clearPendingEmail, findUserById, setPasswordHash } from '../users/repository.ts';
 import { confirmPassword } from './reauthenticate.ts';
 
 type Via = 'change' | 'reset';
@@ -28,12 +25,10 @@ async function storePassword(
   tx: Executor,
   input: { userId: string; passwordHash: string; via: Via; keepSession?: string },
 ) {
-  await tx
-    .update(users)
-    .set({ passwordHash: input.passwordHash, updatedAt: new Date() })
-    .where(eq(users.id, input.userId));
+  await setPasswordHash(tx, input.userId, input.passwordHash);
   await spendOutstandingTokens(tx, input.userId, 'reset-password');
-  await cancelEmailChange(tx, input.userId);
+  const email = await clearPendingEmail(tx, input.userId);
+  if (email) await spendEmailTokensExcept(tx, input.userId, email);
   const reason = input.via === 'change' ? 'password changed' : 'password reset';
   const revoked = await revokeUserSessions(
     tx,

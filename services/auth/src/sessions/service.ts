@@ -6,12 +6,9 @@ import { newSecret } from '../credentials/secrets.ts';
 import type { Executor } from '../db/index.ts';
 import { recordEvent } from '../events/outbox.ts';
 import { tooManyFailures } from '../throttle/service.ts';
-import {
-  findUserByLogin,
-  rolesAndPermissions,
-  toUserView,
-  type UserRow,
-} from '../users/repository.ts';
+import { rolesAndPermissions } from '../users/access-repository.ts';
+import { findUserByLogin, type UserRow } from '../users/repository.ts';
+import { toUserView } from '../users/service.ts';
 import { insertRefreshToken, insertSession, openedFrom } from './repository.ts';
 
 export interface ClientInfo {

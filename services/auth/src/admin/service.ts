@@ -5,18 +5,18 @@ import type { AuthContext } from '../context.ts';
 import type { Executor } from '../db/index.ts';
 import { sessionIsLive } from '../sessions/repository.ts';
 import { publishRevocations, revokeUserSessions } from '../sessions/revocations.ts';
+import { rolesAndPermissions, withAccess } from '../users/access-repository.ts';
+import { lockUser } from '../users/repository.ts';
+import { getUser, toUserView } from '../users/service.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
 import {
   adminIds,
   currentRoles,
   existingRoles,
   findUsers,
   lockRoleChanges,
-  lockUser,
   replaceRoles,
-} from './admin-repository.ts';
-import { decodeCursor, encodeCursor } from './cursor.ts';
-import { rolesAndPermissions, toUserView, withAccess } from './repository.ts';
-import { getUser } from './service.ts';
+} from './repository.ts';
 
 export async function listUsers(
   ctx: AuthContext,

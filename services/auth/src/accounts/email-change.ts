@@ -1,15 +1,12 @@
 import { problems } from '@platform/http';
-import { and, eq, ne, sql } from 'drizzle-orm';
-import type { FastifyBaseLogger } from 'fastify';
 import type { AuthContext } from '../context.ts';
 import { issueOneTimeToken } from '../credentials/one-time-tokens.ts';
 import { spendEmailTokensExcept, spendOutstandingTokens } from '../credentials/repository.ts';
 import type { Executor } from '../db/index.ts';
-import { users } from '../db/schema.ts';
-import { describeError } from '../mail/errors.ts';
 import type { MailMessage } from '../mail/mailer.ts';
 import { countAttempt, lockedFor } from '../throttle/repository.ts';
-import type { UserRow } from './repository.ts';
+import { emailUsedByAnother, promotePendingEmail, type UserRow } from '../users/repository.ts';
+import { addressInUse, changeNotice, confirmationMail } from './mails.ts';
 
 const CONFIRM_TTL = 24 * 3600;
 
@@ -53,11 +50,7 @@ export async function stageEmailChange(
   const count = await countAttempt(tx, limitKey(user.id), limit, ctx.config.LOGIN_FAILURE_WINDOW);
   if (count > limit) throw tooMany(ctx.config.LOGIN_FAILURE_WINDOW);
 
-  const [owner] = await tx
-    .select({ id: users.id })
-    .from(users)
-    .where(and(sql`lower(${users.email}) = lower(${email})`, ne(users.id, user.id)));
-  const confirmation = owner
+  const confirmation = (await emailUsedByAnother(tx, email, user.id))
     ? addressInUse(ctx, email)
     : confirmationMail(
         ctx,
@@ -83,89 +76,7 @@ export async function stageEmailChange(
  */
 export async function completeEmailChange(tx: Executor, user: UserRow) {
   const email = user.pendingEmail!;
-  await tx
-    .update(users)
-    .set({ email, pendingEmail: null, emailVerified: true, updatedAt: new Date() })
-    .where(eq(users.id, user.id));
+  await promotePendingEmail(tx, user.id, email);
   await spendEmailTokensExcept(tx, user.id, email);
   await spendOutstandingTokens(tx, user.id, 'reset-password');
-}
-
-/** A password change or reset cancels a pending email change: the notice says so. */
-export async function cancelEmailChange(tx: Executor, userId: string) {
-  const [user] = await tx
-    .update(users)
-    .set({ pendingEmail: null })
-    .where(eq(users.id, userId))
-    .returning({ email: users.email });
-  if (user) await spendEmailTokensExcept(tx, userId, user.email);
-}
-
-/** After commit; a mail that cannot be sent is logged (without the address) and left at that. */
-export async function sendMails(ctx: AuthContext, mails: MailMessage[], log: FastifyBaseLogger) {
-  for (const mail of mails) {
-    try {
-      await ctx.mailer.send(mail);
-    } catch (error) {
-      log.warn(
-        { error: describeError(error), subject: mail.subject },
-        'email change mail not sent',
-      );
-    }
-  }
-}
-
-function confirmationMail(
-  ctx: AuthContext,
-  user: UserRow,
-  email: string,
-  token: string,
-): MailMessage {
-  return {
-    to: email,
-    subject: 'Confirm your new email address',
-    text: [
-      `Hello ${user.username},`,
-      '',
-      'You asked to use this address for your account. Confirm that it is yours by sending',
-      `this token to POST ${ctx.config.PUBLIC_URL}/accounts/v1/verify-email as {"token": "<token>"}:`,
-      '',
-      `    ${token}`,
-      '',
-      'The token is valid for 24 hours. Until then your account keeps its current address.',
-      'If you did not ask for this, ignore this mail.',
-    ].join('\n'),
-  };
-}
-
-function addressInUse(ctx: AuthContext, email: string): MailMessage {
-  return {
-    to: email,
-    subject: 'Someone tried to use this address',
-    text: [
-      'Hello,',
-      '',
-      'Someone asked to move another account to this email address. This address already',
-      'belongs to an account, so nothing was changed.',
-      '',
-      'If that was you, sign in with this address instead, or reset its password at',
-      `${ctx.config.PUBLIC_URL}/accounts/v1/reset-password. Otherwise you can ignore this mail.`,
-    ].join('\n'),
-  };
-}
-
-function changeNotice(user: UserRow, email: string): MailMessage {
-  return {
-    to: user.email,
-    subject: 'Your email address is being changed',
-    text: [
-      `Hello ${user.username},`,
-      '',
-      `Someone signed in to your account asked to change its email address to ${email}.`,
-      'The change takes effect only when it is confirmed from that address.',
-      '',
-      'If you did not ask for this, change your password at once (or reset it from this',
-      'address): that cancels the change and signs out your other sessions.',
-    ].join('\n'),
-  };
 }
