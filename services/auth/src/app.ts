@@ -1,3 +1,4 @@
+// Folders depend one way (accounts → passwords → sessions → users): docs/auth.md, Code layout.
 import { authentication, createVerifier } from '@platform/auth';
 import { type App, createApp } from '@platform/http';
 import { relayOutbox } from '@platform/outbox';
