@@ -48,3 +48,11 @@ export { startInflux, type TestInflux } from './influx.ts';
 export { type NginxOptions, renderConfig, startNginx, type TestNginx } from './nginx.ts';
 export { type RawAnswer, sendBody, sendBodyRepeatedly } from './raw-http.ts';
 export { startRedis, type TestRedis } from './redis.ts';
+export {
+  type IssuedToken,
+  permissionsFrom,
+  startTokenIssuer,
+  type TestTokenIssuer,
+  type TokenClaims,
+  type TokenIssuerOptions,
+} from './token-issuer.ts';

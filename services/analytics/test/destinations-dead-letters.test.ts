@@ -4,7 +4,7 @@ import { readConfig } from '../src/config.ts';
 import { parseDestinations } from '../src/destinations/config.ts';
 import { createDestinations } from '../src/destinations/index.ts';
 import { startReceiver, until } from './destinations-receiver.ts';
-import { bearer, buildTestAnalytics, login, SERVICE_TOKEN, signUp, sql } from './helper.ts';
+import { bearer, buildTestAnalytics, SERVICE_TOKEN, sql } from './helper.ts';
 
 const SECRET = 'whsec-test-0123456789abcdef';
 let receiverUp = false;
@@ -16,7 +16,7 @@ const t = await buildTestAnalytics({
   DESTINATION_RETRY_BASE_MS: '20',
   DESTINATION_INTERVAL_MS: '20',
 });
-const user = await signUp(t.auth);
+const user = await t.user();
 const DEAD = '/analytics/v1/destinations/dead-letters';
 
 async function deadLetters(query = '') {
@@ -177,17 +177,11 @@ test('only analytics admins see or replay dead letters', async () => {
 });
 
 test('reading analytics does not allow replaying: that takes analytics:manage', async () => {
-  const analyst = await signUp(t.auth);
-  await sql(
-    t.authDatabaseUrl,
-    `insert into roles (name, description) values ('analyst', 'reads analytics') on conflict do nothing;
-     insert into role_permissions (role, permission) values ('analyst', 'analytics:read')
-       on conflict do nothing;`,
-  );
-  await sql(t.authDatabaseUrl, `insert into user_roles (user_id, role) values ($1, 'analyst')`, [
-    analyst.id,
-  ]);
-  const { accessToken } = await login(t.auth, analyst.email, analyst.password);
+  // A role of an operator's own making, granting reading only (auth keeps roles as data).
+  const { accessToken } = await t.issuer.token({
+    roles: ['user', 'analyst'],
+    permissions: ['analytics:read'],
+  });
   const list = await t.app.inject({ url: DEAD, headers: bearer(accessToken) });
   assert.equal(list.statusCode, 200, list.body);
   for (const url of [`${DEAD}/1/replay`, `${DEAD}/replay`]) {

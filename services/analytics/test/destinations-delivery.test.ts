@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { verifySignature } from '../src/destinations/signature.ts';
 import { startReceiver, until } from './destinations-receiver.ts';
-import { bearer, buildTestAnalytics, serviceHeaders, signUp, sql } from './helper.ts';
+import { bearer, buildTestAnalytics, serviceHeaders, sql } from './helper.ts';
 
 const SECRET = 'whsec-test-0123456789abcdef';
 
@@ -23,7 +23,7 @@ const t = await buildTestAnalytics({
   DESTINATION_RETRY_BASE_MS: '20',
   DESTINATION_INTERVAL_MS: '20',
 });
-const user = await signUp(t.auth);
+const user = await t.user();
 
 const pendingRows = async () =>
   Number((await sql(t.databaseUrl, `select count(*) from destination_deliveries`))[0].count);

@@ -1,51 +1,66 @@
 import { after } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { App } from '@platform/http';
-import { createTestDatabase } from '@platform/testing';
+import {
+  createTestDatabase,
+  permissionsFrom,
+  startTokenIssuer,
+  TEST_SECRETS,
+  type TestTokenIssuer,
+} from '@platform/testing';
 import pg from 'pg';
-import { bearer, buildTestAuth, login, SERVICE_TOKEN, signUp } from '../../auth/test/helper.ts';
 import { buildApp } from '../src/app.ts';
 import { type Config, readConfig } from '../src/config.ts';
 import { type AnalyticsDatabase, openDatabase } from '../src/db/index.ts';
 import type { QueuedEvent, Store } from '../src/store/types.ts';
 
-export { bearer, login, SERVICE_TOKEN, signUp };
+export const { SERVICE_TOKEN } = TEST_SECRETS;
 
-export const ADMIN = { email: 'admin@example.com', password: 'admin password for tests' };
+/**
+ * The permissions analytics checks, as auth grants them to each role
+ * (services/auth/drizzle/0001_roles_and_permissions.sql and 0002_analytics_manage.sql).
+ */
+const permissionsOf = permissionsFrom({
+  user: [],
+  editor: [],
+  admin: ['analytics:read', 'analytics:manage'],
+});
+
+export interface TestUser {
+  id: string;
+  sessionId: string;
+  accessToken: string;
+}
 
 export interface TestAnalytics {
   app: App;
   config: Config;
   database: AnalyticsDatabase;
   databaseUrl: string;
-  /** The in-process auth service that signs the tokens analytics verifies. */
-  auth: App;
-  /** Its database, for roles the API does not offer. */
-  authDatabaseUrl: string;
+  /** Signs the tokens analytics verifies, e.g. with permissions no role grants. */
+  issuer: TestTokenIssuer;
+  /** A fresh user signed in with the given roles (default: just `user`). */
+  user(roles?: string[]): Promise<TestUser>;
+  /** An admin's access token. */
   adminToken: string;
   /** Resolves once the writer has moved everything queued so far into the store. */
   drained(): Promise<void>;
 }
 
 /**
- * The analytics app on a fresh database, verifying tokens of a real auth app listening on a
- * loopback port (keys and revocations come over HTTP, as in production). Closed after the file.
+ * The analytics app on a fresh database, verifying tokens from a test issuer on a loopback port
+ * (keys and revocations come over HTTP, as from auth in production). No auth service runs:
+ * flows that need one are tested through the gateway. Closed after the file.
  */
 export async function buildTestAnalytics(
   env: Record<string, string> = {},
-  extra: { store?: Store; authEnv?: Record<string, string> } = {},
+  deps: { store?: Store } = {},
 ): Promise<TestAnalytics> {
-  const { authEnv, ...deps } = extra;
-  const auth = await buildTestAuth({
-    ADMIN_EMAIL: ADMIN.email,
-    ADMIN_PASSWORD: ADMIN.password,
-    ...authEnv,
-  });
-  const authUrl = await auth.app.listen({ port: 0, host: '127.0.0.1' });
+  const issuer = await startTokenIssuer({ serviceToken: SERVICE_TOKEN });
   const test = await createTestDatabase();
   const config = readConfig({
     DATABASE_URL: test.url,
-    AUTH_URL: authUrl,
+    AUTH_URL: issuer.url,
     SERVICE_TOKEN,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     WRITER_INTERVAL_MS: '50',
@@ -62,15 +77,18 @@ export async function buildTestAnalytics(
     await database.close();
     await test.drop();
   });
-  const { accessToken } = await login(auth.app, ADMIN.email, ADMIN.password);
+  const user = async (roles = ['user']) => {
+    const minted = await issuer.token({ roles, permissions: permissionsOf(roles) });
+    return { id: minted.userId, sessionId: minted.sessionId, accessToken: minted.accessToken };
+  };
   return {
     app,
     config,
     database,
     databaseUrl: test.url,
-    auth: auth.app,
-    authDatabaseUrl: auth.databaseUrl,
-    adminToken: accessToken,
+    issuer,
+    user,
+    adminToken: (await user(['user', 'admin'])).accessToken,
     drained: async () => {
       // The writer may be backing off after a failure: keep asking until the queue is empty.
       for (;;) {
@@ -81,6 +99,8 @@ export async function buildTestAnalytics(
     },
   };
 }
+
+export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 /** Runs one SQL statement on a test database, for checks the API does not offer. */
 export async function sql(databaseUrl: string, text: string, values: unknown[] = []) {

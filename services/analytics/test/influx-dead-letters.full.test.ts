@@ -2,14 +2,14 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { startInflux } from '@platform/testing';
 import { until } from './destinations-receiver.ts';
-import { bearer, buildTestAnalytics, signUp, sql } from './helper.ts';
+import { bearer, buildTestAnalytics, sql } from './helper.ts';
 
 const influx = await startInflux();
 after(() => influx.stop());
 const t = await buildTestAnalytics({ INFLUX_URL: influx.url, INFLUX_DB: 'poisoned' });
 
 test('InfluxDB: lines it refuses are set aside as dead letters, and what was queued after them lands', async () => {
-  const user = await signUp(t.auth);
+  const user = await t.user();
   const now = new Date().toISOString();
   // InfluxDB refuses an empty tag value and a time that is no number; neither gets past the door.
   const poisoned = [

@@ -3,7 +3,7 @@ import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startInflux } from '@platform/testing';
 import { influxClient } from '../src/store/influx-client.ts';
-import { bearer, buildTestAnalytics, serviceHeaders, signUp } from './helper.ts';
+import { bearer, buildTestAnalytics, serviceHeaders } from './helper.ts';
 
 const influx = await startInflux();
 after(() => influx.stop());
@@ -25,7 +25,7 @@ async function influxCount(): Promise<{ points: number; ids: number }> {
 }
 
 test('InfluxDB killed mid-ingest and restarted: every accepted event arrives exactly once', async () => {
-  const user = await signUp(t.auth);
+  const user = await t.user();
   const ids = new Set<string>();
   const send = async (batch: number) => {
     const res = await t.app.inject({

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { until } from './destinations-receiver.ts';
-import { bearer, buildTestAnalytics, signUp, sql } from './helper.ts';
+import { bearer, buildTestAnalytics, sql } from './helper.ts';
 
 const t = await buildTestAnalytics();
-const user = await signUp(t.auth);
+const user = await t.user();
 const DEAD = '/analytics/v1/ingestion/dead-letters';
 
 interface DeadLetter {

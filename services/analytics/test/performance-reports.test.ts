@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bearer, buildTestAnalytics, serviceHeaders, signUp } from './helper.ts';
+import { bearer, buildTestAnalytics, serviceHeaders } from './helper.ts';
 
 const t = await buildTestAnalytics();
-const user = await signUp(t.auth);
+const user = await t.user();
 const hour = Math.floor(Date.now() / 3600_000) * 3600_000 - 3600_000;
 const iso = (ms: number) => new Date(ms).toISOString();
 

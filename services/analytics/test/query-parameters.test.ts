@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bearer, buildTestAnalytics, signUp } from './helper.ts';
+import { bearer, buildTestAnalytics } from './helper.ts';
 
 const t = await buildTestAnalytics();
-const user = await signUp(t.auth);
+const user = await t.user();
 const A = '/analytics/v1';
 
 /** [url, the field the 400 names]: each was a 500 (or a 503) once. */

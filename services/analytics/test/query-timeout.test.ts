@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import pg from 'pg';
-import { bearer, buildTestAnalytics, signUp } from './helper.ts';
+import { bearer, buildTestAnalytics } from './helper.ts';
 
 // Statements of this app may run 300 ms; the blocker below makes the real queries run longer.
 const t = await buildTestAnalytics({ QUERY_TIMEOUT_MS: '300' });
-const user = await signUp(t.auth);
+const user = await t.user();
 const STORE_TABLES = 'events, samples, sample_rollups_1m, sample_rollups_15m, sample_rollups_1h';
 
 const get = (url: string, token = t.adminToken) =>

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import pino from 'pino';
 import { createWriter } from '../src/ingestion/writer.ts';
 import type { QueuedEvent } from '../src/store/types.ts';
-import { bearer, buildTestAnalytics, eventsStore, signUp, sql } from './helper.ts';
+import { bearer, buildTestAnalytics, eventsStore, sql } from './helper.ts';
 
 /**
  * A store that records what it is given; while `down`, it fails like an unreachable server,
@@ -25,7 +25,7 @@ function recordingStore() {
 test('events queued before a restart are written as the 202 described them', async () => {
   const recording = recordingStore();
   const t = await buildTestAnalytics({}, { store: recording.store });
-  const user = await signUp(t.auth);
+  const user = await t.user();
   const past = new Date(Date.now() - 3600_000).toISOString();
   const sent = [
     { event: 'restart.one', properties: { nested: { a: [1, 'two', null] }, text: 'é "q" \\' } },

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bearer, buildTestAnalytics, serviceHeaders, signUp, sql } from './helper.ts';
+import { bearer, buildTestAnalytics, serviceHeaders, sql } from './helper.ts';
 
 const t = await buildTestAnalytics();
 const DAY = 86_400_000;
@@ -41,7 +41,7 @@ test('a client cannot forge sign-ups: service event names are refused, with the 
 
 for (const event of ['post.created', 'user.logged_in', 'User.Registered', 'POST.deleted']) {
   test(`a signed-in client sending ${event} gets 400 naming the event`, async () => {
-    const user = await signUp(t.auth);
+    const user = await t.user();
     const res = await track({ event }, bearer(user.accessToken));
     assert.equal(res.statusCode, 400, res.body);
     assert.deepEqual(

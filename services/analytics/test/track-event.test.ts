@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bearer, buildTestAnalytics, signUp, sql } from './helper.ts';
+import { startTokenIssuer } from '@platform/testing';
+import { bearer, buildTestAnalytics, sql } from './helper.ts';
 
 const t = await buildTestAnalytics();
 const url = '/analytics/v1/track-event';
@@ -9,7 +10,7 @@ const track = (payload: unknown, headers: Record<string, string> = {}) =>
   t.app.inject({ method: 'POST', url, headers, payload: payload as object });
 
 test('a signed-in user tracks an event and reads it back as their activity', async () => {
-  const user = await signUp(t.auth);
+  const user = await t.user();
   const res = await track(
     { event: 'page.viewed', properties: { path: '/home' } },
     bearer(user.accessToken),
@@ -31,7 +32,7 @@ test('a signed-in user tracks an event and reads it back as their activity', asy
 });
 
 test('the user comes from the token, never from the body', async () => {
-  const user = await signUp(t.auth);
+  const user = await t.user();
   const res = await track(
     { event: 'spoof', user_id: 'someone-else', userId: 'someone-else' },
     bearer(user.accessToken),
@@ -131,6 +132,20 @@ for (const [what, payload, field] of invalid) {
 test('a bad access token is refused with 401 even though tracking is open to anyone', async () => {
   const res = await track({ event: 'x' }, bearer('not-a-token'));
   assert.equal(res.statusCode, 401);
+});
+
+test('a token of a revoked session, or signed by another key, is refused with 401', async () => {
+  const user = await t.user();
+  assert.equal((await track({ event: 'x' }, bearer(user.accessToken))).statusCode, 202);
+  t.issuer.revoke(user.sessionId);
+  // The revocation feed is polled every 250 ms; a loaded machine gets ten seconds.
+  const deadline = Date.now() + 10_000;
+  while ((await track({ event: 'x' }, bearer(user.accessToken))).statusCode !== 401) {
+    assert.ok(Date.now() < deadline, 'the revoked token was still accepted');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const forged = await (await startTokenIssuer()).token({ userId: user.id });
+  assert.equal((await track({ event: 'x' }, bearer(forged.accessToken))).statusCode, 401);
 });
 
 test('malformed JSON is a 400 problem, not a 500', async () => {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bearer, buildTestAnalytics, serviceHeaders, signUp, sql } from './helper.ts';
+import { bearer, buildTestAnalytics, serviceHeaders, sql } from './helper.ts';
 
 const t = await buildTestAnalytics();
-const user = await signUp(t.auth);
+const user = await t.user();
 const now = () => new Date().toISOString();
 
 /** Sends the body as written: JSON.stringify could not write 1e400. */

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bearer, buildTestAnalytics, signUp } from './helper.ts';
+import { bearer, buildTestAnalytics } from './helper.ts';
 
 const t = await buildTestAnalytics();
-const alice = await signUp(t.auth);
-const bob = await signUp(t.auth);
+const alice = await t.user();
+const bob = await t.user();
 
 const get = (query: string, token?: string) =>
   t.app.inject({

@@ -1,18 +1,32 @@
 import { after } from 'node:test';
 import { createServiceAuth } from '@platform/auth';
 import type { App } from '@platform/http';
-import { createTestDatabase } from '@platform/testing';
+import {
+  createTestDatabase,
+  permissionsFrom,
+  startTokenIssuer,
+  TEST_SECRETS,
+  type TestTokenIssuer,
+} from '@platform/testing';
 import pg from 'pg';
-// The real auth service, in-process: tokens in these tests are issued and verified for real.
-import { buildTestAuth, login, SERVICE_TOKEN, signUp } from '../../auth/test/helper.ts';
 import { buildApp } from '../src/app.ts';
 import { type Config, readConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/index.ts';
 
-const ADMIN = { email: 'main-admin@example.com', password: 'main admin passphrase 7' };
+/**
+ * The permissions main checks, as auth grants them to each role
+ * (services/auth/drizzle/0001_roles_and_permissions.sql), so a test user holds what a real
+ * sign-in with those roles would give.
+ */
+const permissionsOf = permissionsFrom({
+  user: ['posts:write'],
+  editor: ['posts:write', 'posts:edit-any', 'categories:manage'],
+  admin: ['posts:write', 'posts:edit-any', 'categories:manage'],
+});
 
 export interface User {
   id: string;
+  sessionId: string;
   token: string;
 }
 
@@ -20,26 +34,26 @@ export interface TestMain {
   app: App;
   config: Config;
   databaseUrl: string;
-  /** A fresh account with the given roles (default: just `user`), signed in after the change. */
+  /** Signs the tokens main verifies; `issuer.revoke(user.sessionId)` logs a user out. */
+  issuer: TestTokenIssuer;
+  /** A fresh user signed in with the given roles (default: just `user`). */
   user(roles?: string[]): Promise<User>;
   /** Runs one SQL statement on main's database, for checks the API does not offer. */
   sql<T = Record<string, unknown>>(text: string, values?: unknown[]): Promise<T[]>;
 }
 
 /**
- * The main app on a fresh database, verifying tokens from a real auth app listening on a free
- * port (keys and the revocation feed over HTTP, as in production). Closed after the test file.
+ * The main app on a fresh database, verifying tokens from a test issuer listening on a free
+ * port (keys and the revocation feed over HTTP, as from auth in production). No auth service
+ * runs: flows that need a real one are tested through the gateway. Closed after the test file.
  */
 export async function buildTestMain(env: Record<string, string> = {}): Promise<TestMain> {
-  const auth = await buildTestAuth({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
-  const authUrl = await auth.app.listen({ port: 0, host: '127.0.0.1' });
-  const admin = await login(auth.app, ADMIN.email, ADMIN.password);
-
+  const issuer = await startTokenIssuer({ serviceToken: TEST_SECRETS.SERVICE_TOKEN });
   const database = await createTestDatabase();
   const config = readConfig({
     DATABASE_URL: database.url,
-    AUTH_URL: authUrl,
-    SERVICE_TOKEN,
+    AUTH_URL: issuer.url,
+    SERVICE_TOKEN: TEST_SECRETS.SERVICE_TOKEN,
     LOG_LEVEL: 'silent',
     ...env,
   });
@@ -47,7 +61,7 @@ export async function buildTestMain(env: Record<string, string> = {}): Promise<T
     statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT,
   });
   const serviceAuth = createServiceAuth({
-    authUrl,
+    authUrl: config.AUTH_URL,
     serviceToken: config.SERVICE_TOKEN,
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,
@@ -66,19 +80,10 @@ export async function buildTestMain(env: Record<string, string> = {}): Promise<T
     app,
     config,
     databaseUrl: database.url,
+    issuer,
     async user(roles = ['user']) {
-      const account = await signUp(auth.app);
-      if (roles.join() !== 'user') {
-        const res = await auth.app.inject({
-          method: 'PUT',
-          url: `/accounts/v1/users/${account.id}/roles`,
-          headers: { authorization: `Bearer ${admin.accessToken}` },
-          payload: { roles },
-        });
-        if (res.statusCode !== 200) throw new Error(`set roles failed: ${res.body}`);
-      }
-      const { accessToken } = await login(auth.app, account.email, account.password);
-      return { id: account.id, token: accessToken };
+      const minted = await issuer.token({ roles, permissions: permissionsOf(roles) });
+      return { id: minted.userId, sessionId: minted.sessionId, token: minted.accessToken };
     },
     async sql<T>(text: string, values: unknown[] = []) {
       const client = new pg.Client({ connectionString: database.url });

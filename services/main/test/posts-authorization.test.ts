@@ -105,3 +105,24 @@ test('signed-out writes are 401', async () => {
     assert.equal(res.statusCode, 401, method);
   }
 });
+
+test('a token of a revoked session is refused with 401 soon after; other sessions still work', async () => {
+  const carol = await main.user();
+  const write = (user: User) =>
+    main.app.inject({
+      method: 'POST',
+      url: '/main/v1/posts',
+      headers: authHeader(user),
+      payload: { title: 'Before and after logout', body: 'b' },
+    });
+  assert.equal((await write(carol)).statusCode, 201);
+  main.issuer.revoke(carol.sessionId);
+  // The revocation feed is polled every 250 ms; a loaded machine gets ten seconds.
+  const deadline = Date.now() + 10_000;
+  while ((await write(carol)).statusCode !== 401) {
+    assert.ok(Date.now() < deadline, 'the revoked token was still accepted');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.equal((await get(alicePost.id, carol)).statusCode, 401);
+  assert.equal((await write(bob!)).statusCode, 201);
+});

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
-import { createServer, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { chromium } from 'playwright-core';
-import { until } from './destinations-receiver.ts';
-import { ADMIN, buildTestAnalytics, serviceHeaders, signUp } from './helper.ts';
+import { until } from '../../analytics/test/destinations-receiver.ts';
+import { buildTestAnalytics, serviceHeaders } from '../../analytics/test/helper.ts';
+import { closeAtEnd, startGateway } from './helpers.ts';
+import { signUp, startAuthService } from './services.ts';
 
 // Browser globals for the functions that run in the page (this file is checked without the DOM
 // library). Functions, not strings: the page's CSP rightly forbids evaluating strings.
@@ -20,41 +20,28 @@ declare const sessionStorage: Record<string, string>;
 
 const SCREENSHOT = path.resolve(import.meta.dirname, '../../../test-results/dashboard.png');
 const CHARTS = ['chart-traffic', 'chart-latency', 'chart-dau', 'chart-events', 'chart-routes'];
+const ADMIN = { email: 'admin@example.com', password: 'admin password for tests' };
 
-/** One origin in front of both apps, as the gateway gives the browser in production. */
+/**
+ * The dashboard as a browser sees it: the real auth service (signing in, renewing the session)
+ * and analytics, both behind the gateway on one origin. Analytics verifies auth's own tokens.
+ */
+const { cleanup } = closeAtEnd();
+// Ten-second access tokens, so the page has to renew its session while the test watches.
+const auth = await startAuthService({
+  ADMIN_EMAIL: ADMIN.email,
+  ADMIN_PASSWORD: ADMIN.password,
+  ACCESS_TOKEN_TTL: '10',
+});
+cleanup(auth.stop);
+const t = await buildTestAnalytics({ AUTH_URL: auth.url });
+const { app, url: origin } = await startGateway(
+  { AUTH_URLS: auth.url, ANALYTICS_URLS: await t.app.listen({ port: 0, host: '127.0.0.1' }) },
+  { auth: 'real' },
+);
+cleanup(() => app.close());
 /** Paths the browser asked the origin for, in order. */
 const seen: string[] = [];
-
-async function oneOrigin(routes: Record<string, string>): Promise<string> {
-  const server = createServer((req, res) => {
-    seen.push(`${req.method} ${req.url?.split('?')[0]}`);
-    const prefix = Object.keys(routes).find((p) => req.url?.startsWith(p));
-    if (!prefix) return void res.writeHead(404).end();
-    const upstream = request(
-      `${routes[prefix]}${req.url}`,
-      { method: req.method, headers: req.headers },
-      (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      },
-    );
-    upstream.on('error', () => res.writeHead(502).end());
-    req.pipe(upstream);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-// Ten-second access tokens, so the page has to renew its session while the test watches.
-const t = await buildTestAnalytics({}, { authEnv: { ACCESS_TOKEN_TTL: '10' } });
-const address = (server: { address(): unknown }) =>
-  `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-await t.app.listen({ port: 0, host: '127.0.0.1' });
-const origin = await oneOrigin({
-  '/accounts': address(t.auth.server),
-  '/analytics': address(t.app.server),
-});
 
 async function seedSamples(count: number, spreadMs: number) {
   const routes = [
@@ -113,7 +100,7 @@ test('an admin signs in on the dashboard and sees every chart drawn with data, r
   await seedSamples(900, 55 * 60_000);
   await seedEvents();
   await t.drained();
-  const member = await signUp(t.auth);
+  const member = await signUp(origin);
 
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
@@ -127,8 +114,11 @@ test('an admin signs in on the dashboard and sees every chart drawn with data, r
       '--no-first-run',
     ],
   });
-  after(() => browser.close());
+  cleanup(() => browser.close());
   const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
+  page.on('request', (r) => {
+    if (r.url().startsWith(origin)) seen.push(`${r.method()} ${new URL(r.url()).pathname}`);
+  });
   const problems: string[] = [];
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
   page.on('console', (message) => {
