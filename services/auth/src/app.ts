@@ -1,10 +1,13 @@
+// Folders depend one way (accounts → passwords → sessions → users): docs/auth.md, Code layout.
 import path from 'node:path';
 import { authentication, createVerifier } from '@platform/auth';
 import { type App, createApp } from '@platform/http';
 import { readManifest } from '@platform/manifest';
 import { relayOutbox } from '@platform/outbox';
-import { bootstrapAdmin } from './accounts/admin.ts';
+import { bootstrapAdmin } from './accounts/first-admin.ts';
+import { profileRoutes } from './accounts/profile-routes.ts';
 import { accountRoutes } from './accounts/routes.ts';
+import { adminUserRoutes } from './admin/routes.ts';
 import { avatarRoutes } from './avatars/routes.ts';
 import type { Config } from './config.ts';
 import type { AuthContext } from './context.ts';
@@ -16,14 +19,12 @@ import { createSealer } from './keys/sealing.ts';
 import { createKeyStore } from './keys/service.ts';
 import type { Mailer } from './mail/mailer.ts';
 import { passwordRoutes } from './passwords/routes.ts';
-import { type DeclaredPermission, declarePermissions } from './permissions/declare.ts';
+import { type DeclaredPermission, declarePermissions } from './permissions/service.ts';
 import { followOwnFeed, publishToAll } from './sessions/own-feed.ts';
 import { createRedisPublisher } from './sessions/redis-publisher.ts';
 import { noPublisher, type RevocationPublisher } from './sessions/revocations.ts';
 import { sessionRoutes } from './sessions/routes.ts';
-import { createLoginThrottle } from './sessions/throttle.ts';
-import { adminUserRoutes } from './users/admin-routes.ts';
-import { userRoutes } from './users/routes.ts';
+import { createLoginThrottle } from './throttle/service.ts';
 
 export const PREFIX = '/accounts/v1';
 
@@ -118,7 +119,7 @@ export async function buildApp(deps: AuthAppDeps): Promise<App> {
       accountRoutes(api, ctx);
       passwordRoutes(api, ctx);
       sessionRoutes(api, ctx);
-      userRoutes(api, ctx);
+      profileRoutes(api, ctx);
       adminUserRoutes(api, ctx);
       avatarRoutes(api, ctx);
     },

@@ -3,7 +3,7 @@ import type { Db } from './db/index.ts';
 import type { KeyStore } from './keys/service.ts';
 import type { Mailer } from './mail/mailer.ts';
 import type { RevocationPublisher } from './sessions/revocations.ts';
-import type { LoginThrottle } from './sessions/throttle.ts';
+import type { LoginThrottle } from './throttle/service.ts';
 
 /** What the auth service's features need, built once in app.ts and passed in explicitly. */
 export interface AuthContext {

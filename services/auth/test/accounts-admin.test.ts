@@ -5,7 +5,7 @@ import type { App } from '@platform/http';
 import { createTestDatabase, logCapture, TEST_SECRETS } from '@platform/testing';
 import pg from 'pg';
 import pino from 'pino';
-import { usernameFrom } from '../src/accounts/admin.ts';
+import { usernameFrom } from '../src/accounts/first-admin.ts';
 import { buildApp } from '../src/app.ts';
 import { readConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/index.ts';

@@ -11,4 +11,28 @@ export const VerifyEmailBody = Type.Object(
   { additionalProperties: false },
 );
 
+/** Nullable strings as one JSON-Schema type: ajv's type coercion would turn a null in an anyOf into "". */
+const nullableText = (maxLength: number, extra: Record<string, unknown> = {}) =>
+  Type.Unsafe<string | null>({ type: ['string', 'null'], maxLength, ...extra });
+
+export const UpdateUserBody = Type.Object(
+  {
+    username: Type.Optional(Username),
+    email: Type.Optional(Email),
+    current_password: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 256, description: 'Required with email' }),
+    ),
+    display_name: Type.Optional(
+      nullableText(100, {
+        pattern: '^[^\\u0000-\\u001f\\u007f]*$',
+        description: 'Up to 100 characters without control characters; null clears it',
+      }),
+    ),
+    bio: Type.Optional(
+      nullableText(2000, { description: 'Up to 2000 characters; null clears it' }),
+    ),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+
 export { UserEnvelope };

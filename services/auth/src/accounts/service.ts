@@ -1,12 +1,13 @@
 import { type FieldError, problems } from '@platform/http';
 import type { FastifyBaseLogger } from 'fastify';
 import type { AuthContext } from '../context.ts';
-import { userRoles, users } from '../db/schema.ts';
+import { hashPassword } from '../credentials/hashing.ts';
+import { assertAcceptablePassword } from '../credentials/policy.ts';
 import { recordEvent } from '../events/outbox.ts';
 import { describeError } from '../mail/errors.ts';
-import { hashPassword } from '../passwords/hashing.ts';
-import { assertAcceptablePassword } from '../passwords/policy.ts';
-import { conflictingField, loadUserWithAccess, toUserView } from '../users/repository.ts';
+import { loadUserWithAccess } from '../users/access-repository.ts';
+import { conflictingField, insertUser } from '../users/repository.ts';
+import { toUserView } from '../users/service.ts';
 import { sendEmailVerification } from './verification.ts';
 
 export interface NewAccount {
@@ -23,18 +24,12 @@ export interface NewAccount {
  */
 export function createAccount(ctx: AuthContext, account: NewAccount): Promise<string> {
   return ctx.db.transaction(async (tx) => {
-    const [user] = await tx
-      .insert(users)
-      .values({
-        email: account.email,
-        username: account.username,
-        passwordHash: account.passwordHash,
-        emailVerified: account.emailVerified ?? false,
-      })
-      .returning({ id: users.id });
-    await tx.insert(userRoles).values(account.roles.map((role) => ({ userId: user!.id, role })));
-    await recordEvent(tx, 'user.registered', { user_id: user!.id });
-    return user!.id;
+    const userId = await insertUser(tx, {
+      ...account,
+      emailVerified: account.emailVerified ?? false,
+    });
+    await recordEvent(tx, 'user.registered', { user_id: userId });
+    return userId;
   });
 }
 

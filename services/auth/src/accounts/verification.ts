@@ -1,17 +1,15 @@
 import { problems } from '@platform/http';
-import { eq } from 'drizzle-orm';
 import type { AuthContext } from '../context.ts';
-import { users } from '../db/schema.ts';
-import type { Executor } from '../events/outbox.ts';
-import { completeEmailChange } from '../users/email-change.ts';
-import { conflictingField } from '../users/repository.ts';
-import { consumeOneTimeToken, issueOneTimeToken } from './one-time-tokens.ts';
+import { consumeOneTimeToken, issueOneTimeToken } from '../credentials/one-time-tokens.ts';
+import type { Executor } from '../db/index.ts';
+import { conflictingField, lockUser, markEmailVerified } from '../users/repository.ts';
+import { completeEmailChange } from './email-change.ts';
 
 const VERIFY_EMAIL_TTL = 24 * 3600;
 
 /**
  * Mails a token that proves the user owns `email`, at registration. The token is bound to the
- * address (an email change mails its own, see users/email-change.ts).
+ * address (an email change mails its own, see email-change.ts).
  */
 export async function sendEmailVerification(
   ctx: AuthContext,
@@ -57,18 +55,11 @@ export async function verifyEmail(ctx: AuthContext, token: string): Promise<void
     .transaction(async (tx) => {
       const spent = await consumeOneTimeToken(tx, token, 'verify-email');
       if (!spent?.email) throw invalidToken();
-      const [user] = await tx
-        .select()
-        .from(users)
-        .where(eq(users.id, spent.userId))
-        .for('no key update');
+      const user = await lockUser(tx, spent.userId);
       const proves = (address: string | null | undefined) =>
         address?.toLowerCase() === spent.email!.toLowerCase();
       if (user && proves(user.email)) {
-        await tx
-          .update(users)
-          .set({ emailVerified: true, updatedAt: new Date() })
-          .where(eq(users.id, user.id));
+        await markEmailVerified(tx, user.id);
       } else if (user && proves(user.pendingEmail)) {
         await completeEmailChange(tx, user);
       } else {

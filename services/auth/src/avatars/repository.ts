@@ -1,28 +1,38 @@
 import { eq } from 'drizzle-orm';
-import type { Db } from '../db/index.ts';
+import type { Executor } from '../db/index.ts';
 import { avatars, users } from '../db/schema.ts';
-import type { Executor } from '../events/outbox.ts';
 
-/** Stores the image and points the user at it in one transaction; false if the user is gone. */
-export async function saveAvatar(
-  db: Db,
+export interface StoredAvatar {
+  image: Buffer;
+  contentType: string;
+  etag: string;
+}
+
+/** Points the user at the avatar with this etag (null: none); false if the user is gone. */
+export async function setAvatarEtag(
+  db: Executor,
   userId: string,
-  avatar: { image: Buffer; contentType: string; etag: string },
+  etag: string | null,
+  now: Date,
 ): Promise<boolean> {
-  return db.transaction(async (tx) => {
-    const now = new Date();
-    const [user] = await tx
-      .update(users)
-      .set({ avatarEtag: avatar.etag, updatedAt: now })
-      .where(eq(users.id, userId))
-      .returning({ id: users.id });
-    if (!user) return false;
-    await tx
-      .insert(avatars)
-      .values({ userId, ...avatar, updatedAt: now })
-      .onConflictDoUpdate({ target: avatars.userId, set: { ...avatar, updatedAt: now } });
-    return true;
-  });
+  const [user] = await db
+    .update(users)
+    .set({ avatarEtag: etag, updatedAt: now })
+    .where(eq(users.id, userId))
+    .returning({ id: users.id });
+  return Boolean(user);
+}
+
+export async function upsertAvatar(
+  db: Executor,
+  userId: string,
+  avatar: StoredAvatar,
+  now: Date,
+): Promise<void> {
+  await db
+    .insert(avatars)
+    .values({ userId, ...avatar, updatedAt: now })
+    .onConflictDoUpdate({ target: avatars.userId, set: { ...avatar, updatedAt: now } });
 }
 
 export async function findAvatar(db: Executor, userId: string) {
@@ -33,12 +43,6 @@ export async function findAvatar(db: Executor, userId: string) {
   return row;
 }
 
-export async function deleteAvatar(db: Db, userId: string): Promise<void> {
-  await db.transaction(async (tx) => {
-    await tx.delete(avatars).where(eq(avatars.userId, userId));
-    await tx
-      .update(users)
-      .set({ avatarEtag: null, updatedAt: new Date() })
-      .where(eq(users.id, userId));
-  });
+export async function deleteAvatarRow(db: Executor, userId: string): Promise<void> {
+  await db.delete(avatars).where(eq(avatars.userId, userId));
 }

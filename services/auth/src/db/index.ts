@@ -4,6 +4,9 @@ import * as schema from './schema.ts';
 
 export type AuthDatabase = Database<typeof schema>;
 export type Db = AuthDatabase['db'];
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+/** A connection or a transaction: repository functions run in whichever the caller holds. */
+export type Executor = Db | Tx;
 export { schema };
 
 const migrations = path.resolve(import.meta.dirname, '../../drizzle');

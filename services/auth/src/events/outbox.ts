@@ -1,8 +1,5 @@
-import type { Db } from '../db/index.ts';
+import type { Executor } from '../db/index.ts';
 import { outbox } from '../db/schema.ts';
-
-type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
-export type Executor = Db | Tx;
 
 export type AuthEvent = 'user.registered' | 'user.logged_in' | 'user.password_changed';
 

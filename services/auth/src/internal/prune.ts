@@ -1,23 +1,16 @@
 import type { App } from '@platform/http';
-import { sql } from 'drizzle-orm';
 import type { AuthContext } from '../context.ts';
+import { pruneRevocations, pruneSpentRefreshTokens } from '../sessions/repository.ts';
+import { pruneAttempts } from '../throttle/repository.ts';
 
 const PRUNE_INTERVAL_MS = 10 * 60_000;
 
 /** Deletes what no request can need any more; returns how many rows each table lost. */
 export async function pruneExpired(ctx: Pick<AuthContext, 'db' | 'config'>) {
-  const count = async (query: ReturnType<typeof sql>) =>
-    (await ctx.db.execute(query)).rowCount ?? 0;
   return {
-    revocations: await count(sql`delete from revocations where expires_at < now()`),
-    // Spent tokens are kept to detect reuse, which stops mattering once the session has expired.
-    refreshTokens: await count(sql`
-      delete from refresh_tokens where spent_at is not null
-        and session_id in (select id from sessions where expires_at < now())`),
-    loginFailures: await count(sql`
-      delete from login_failures
-      where window_started_at < now() - make_interval(secs => ${ctx.config.LOGIN_FAILURE_WINDOW})
-        and (locked_until is null or locked_until < now())`),
+    revocations: await pruneRevocations(ctx.db),
+    refreshTokens: await pruneSpentRefreshTokens(ctx.db),
+    loginFailures: await pruneAttempts(ctx.db, ctx.config.LOGIN_FAILURE_WINDOW),
   };
 }
 

@@ -2,8 +2,8 @@ import { requireServiceToken } from '@platform/auth';
 import type { App } from '@platform/http';
 import { Type } from 'typebox';
 import type { AuthContext } from '../context.ts';
-import { declarePermissions } from '../permissions/declare.ts';
-import { revocationsAfter } from '../sessions/own-feed.ts';
+import { declarePermissions } from '../permissions/service.ts';
+import { revocationFeed } from '../sessions/revocations.ts';
 
 const FeedQuery = Type.Object(
   {
@@ -61,22 +61,11 @@ export function internalRoutes(app: App, ctx: AuthContext) {
       // Every verifier polls this a few times a second; its access log lines would drown the rest.
       logLevel: 'warn',
     },
-    async (request) => {
-      const { after, limit } = request.query;
-      const rows = await revocationsAfter(ctx.db, after, limit);
-      return {
-        items: rows.map((r) => ({
-          id: r.id,
-          session_id: r.sessionId,
-          expires_at: r.expiresAt.toISOString(),
-        })),
-        last_id: rows.at(-1)?.id ?? after,
-      };
-    },
+    async (request) => revocationFeed(ctx.db, request.query.after, request.query.limit),
   );
 
   // A service declares the permissions it checks (its manifest's) when it starts: see
-  // permissions/declare.ts. Auth declares its own the same way, without HTTP.
+  // permissions/service.ts. Auth declares its own the same way, without HTTP.
   app.put(
     '/internal/permissions/:service',
     {

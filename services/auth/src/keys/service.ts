@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { ConfigError } from '@platform/config';
-import { desc, eq, isNotNull, sql } from 'drizzle-orm';
 import {
   type CryptoKey,
   createLocalJWKSet,
@@ -12,7 +11,7 @@ import {
   SignJWT,
 } from 'jose';
 import type { Db } from '../db/index.ts';
-import { signingKeys } from '../db/schema.ts';
+import { insertKey, lockRotation, newestKeys, plaintextKeys, storeSealed } from './repository.ts';
 import { SealError, type Sealer } from './sealing.ts';
 
 const ALGORITHM = 'EdDSA';
@@ -57,20 +56,12 @@ export function createKeyStore(db: Db, options: KeyStoreOptions): KeyStore {
 
   async function rotateIfDue() {
     await db.transaction(async (tx) => {
-      await tx.execute(sql`select pg_advisory_xact_lock(hashtext('signing-key-rotation'))`);
+      await lockRotation(tx);
       // Keys stored in plaintext before sealing existed are sealed in place, once.
-      const plain = await tx.select().from(signingKeys).where(isNotNull(signingKeys.privateJwk));
-      for (const row of plain) {
-        await tx
-          .update(signingKeys)
-          .set({ privateJwk: null, privateKeySealed: seal(row.privateJwk as JWK, row.kid) })
-          .where(eq(signingKeys.kid, row.kid));
+      for (const row of await plaintextKeys(tx)) {
+        await storeSealed(tx, row.kid, seal(row.privateJwk as JWK, row.kid));
       }
-      const [newest] = await tx
-        .select()
-        .from(signingKeys)
-        .orderBy(desc(signingKeys.createdAt))
-        .limit(1);
+      const [newest] = await newestKeys(tx, 1);
       const age = newest ? (Date.now() - newest.createdAt.getTime()) / 1000 : Infinity;
       if (age < options.rotationInterval) return;
       const { publicKey, privateKey } = await generateKeyPair(ALGORITHM, {
@@ -78,7 +69,7 @@ export function createKeyStore(db: Db, options: KeyStoreOptions): KeyStore {
         extractable: true,
       });
       const kid = randomUUID();
-      await tx.insert(signingKeys).values({
+      await insertKey(tx, {
         kid,
         algorithm: ALGORITHM,
         privateKeySealed: seal(await exportJWK(privateKey), kid),
@@ -89,7 +80,7 @@ export function createKeyStore(db: Db, options: KeyStoreOptions): KeyStore {
 
   async function refresh() {
     await rotateIfDue();
-    const rows = await db.select().from(signingKeys).orderBy(desc(signingKeys.createdAt)).limit(2);
+    const rows = await newestKeys(db, 2);
     const current = rows[0];
     if (!current) throw new Error('no signing key');
     signing = {

@@ -1,10 +1,10 @@
 import { HttpProblem, problems } from '@platform/http';
 import type { FastifyBaseLogger } from 'fastify';
 import type { AuthContext } from '../context.ts';
+import { verifyPassword } from '../credentials/hashing.ts';
 import { signedInFrom } from '../sessions/service.ts';
-import { tooManyFailures } from '../sessions/throttle.ts';
+import { tooManyFailures } from '../throttle/service.ts';
 import { findUserById, type UserRow } from '../users/repository.ts';
-import { verifyPassword } from './hashing.ts';
 
 /**
  * 403, not 401: the access token is fine (a client must not sign out or refresh over this); the

@@ -1,7 +1,7 @@
-import { and, eq, gt, sql } from 'drizzle-orm';
-import { issueOneTimeToken } from '../accounts/one-time-tokens.ts';
 import type { AuthContext } from '../context.ts';
-import { oneTimeTokens, users } from '../db/schema.ts';
+import { issueOneTimeToken } from '../credentials/one-time-tokens.ts';
+import { issuedSince } from '../credentials/repository.ts';
+import { findUserByEmail } from '../users/repository.ts';
 
 const RESET_TTL = 30 * 60;
 /** At most one reset mail per account per this many seconds, so nobody can flood a mailbox. */
@@ -12,23 +12,10 @@ const RESET_COOLDOWN = 60;
  * after the 202 has been sent, so neither the answer nor its timing tells whether it exists.
  */
 export async function mailResetToken(ctx: AuthContext, email: string): Promise<void> {
-  const [user] = await ctx.db
-    .select({ id: users.id, email: users.email, username: users.username })
-    .from(users)
-    .where(sql`lower(${users.email}) = lower(${email})`);
+  const user = await findUserByEmail(ctx.db, email);
   if (!user) return;
-  const [recent] = await ctx.db
-    .select({ createdAt: oneTimeTokens.createdAt })
-    .from(oneTimeTokens)
-    .where(
-      and(
-        eq(oneTimeTokens.userId, user.id),
-        eq(oneTimeTokens.purpose, 'reset-password'),
-        gt(oneTimeTokens.createdAt, new Date(Date.now() - RESET_COOLDOWN * 1000)),
-      ),
-    )
-    .limit(1);
-  if (recent) return;
+  const since = new Date(Date.now() - RESET_COOLDOWN * 1000);
+  if (await issuedSince(ctx.db, user.id, 'reset-password', since)) return;
   const token = await issueOneTimeToken(ctx.db, {
     userId: user.id,
     purpose: 'reset-password',

@@ -1,19 +1,17 @@
 import type { Principal } from '@platform/auth';
 import { problems } from '@platform/http';
-import { eq } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
-import { consumeOneTimeToken, spendOutstandingTokens } from '../accounts/one-time-tokens.ts';
 import type { AuthContext } from '../context.ts';
-import { users } from '../db/schema.ts';
-import { type Executor, recordEvent } from '../events/outbox.ts';
+import { hashPassword } from '../credentials/hashing.ts';
+import { consumeOneTimeToken } from '../credentials/one-time-tokens.ts';
+import { assertAcceptablePassword } from '../credentials/policy.ts';
+import { spendEmailTokensExcept, spendOutstandingTokens } from '../credentials/repository.ts';
+import type { Executor } from '../db/index.ts';
+import { recordEvent } from '../events/outbox.ts';
 import { describeError } from '../mail/errors.ts';
-import { publishRevocations } from '../sessions/revocations.ts';
-import { cancelEmailChange } from '../users/email-change.ts';
-import { findUserById } from '../users/repository.ts';
-import { hashPassword } from './hashing.ts';
-import { assertAcceptablePassword } from './policy.ts';
+import { publishRevocations, revokeUserSessions } from '../sessions/revocations.ts';
+import { clearPendingEmail, findUserById, setPasswordHash } from '../users/repository.ts';
 import { confirmPassword } from './reauthenticate.ts';
-import { revokeUserSessions } from './sessions.ts';
 
 type Via = 'change' | 'reset';
 
@@ -27,14 +25,18 @@ async function storePassword(
   tx: Executor,
   input: { userId: string; passwordHash: string; via: Via; keepSession?: string },
 ) {
-  await tx
-    .update(users)
-    .set({ passwordHash: input.passwordHash, updatedAt: new Date() })
-    .where(eq(users.id, input.userId));
+  await setPasswordHash(tx, input.userId, input.passwordHash);
   await spendOutstandingTokens(tx, input.userId, 'reset-password');
-  await cancelEmailChange(tx, input.userId);
+  const email = await clearPendingEmail(tx, input.userId);
+  if (email) await spendEmailTokensExcept(tx, input.userId, email);
   const reason = input.via === 'change' ? 'password changed' : 'password reset';
-  const revoked = await revokeUserSessions(ctx, tx, input.userId, reason, input.keepSession);
+  const revoked = await revokeUserSessions(
+    tx,
+    input.userId,
+    reason,
+    ctx.config.ACCESS_TOKEN_TTL,
+    input.keepSession,
+  );
   await recordEvent(tx, 'user.password_changed', { user_id: input.userId, via: input.via });
   return revoked;
 }

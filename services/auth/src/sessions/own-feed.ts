@@ -1,20 +1,9 @@
 import { followLoop, type RevocationList, RevocationStore } from '@platform/auth';
-import { and, asc, gt } from 'drizzle-orm';
 import type { Db } from '../db/index.ts';
-import { revocations } from '../db/schema.ts';
-import type { RevocationEntry, RevocationPublisher } from './revocations.ts';
+import { type RevocationEntry, revocationsAfter } from './repository.ts';
+import type { RevocationPublisher } from './revocations.ts';
 
 const POLL_MS = 250;
-
-/** Unexpired feed entries after `after`, oldest first: what `/internal/revocations` serves. */
-export function revocationsAfter(db: Db, after: number, limit: number) {
-  return db
-    .select()
-    .from(revocations)
-    .where(and(gt(revocations.id, after), gt(revocations.expiresAt, new Date())))
-    .orderBy(asc(revocations.id))
-    .limit(limit);
-}
 
 /**
  * The auth service checks access tokens like every other service, against an in-memory list,

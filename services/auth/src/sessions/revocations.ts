@@ -1,13 +1,15 @@
-import { and, gt, inArray, isNull, sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
-import { revocations, sessions } from '../db/schema.ts';
-import type { Executor } from '../events/outbox.ts';
+import type { Executor } from '../db/index.ts';
+import {
+  appendToFeed,
+  liveSessionIds,
+  lockRevocationFeed,
+  markRevoked,
+  type RevocationEntry,
+  revocationsAfter,
+} from './repository.ts';
 
-export interface RevocationEntry {
-  id: number;
-  sessionId: string;
-  expiresAt: Date;
-}
+export type { RevocationEntry };
 
 /**
  * Tells other processes that sessions were revoked. The database feed (`/internal/revocations`)
@@ -35,32 +37,26 @@ export async function revokeSessions(
   accessTokenTtl: number,
 ): Promise<RevocationEntry[]> {
   if (sessionIds.length === 0) return [];
-  // Followers read the feed by "id > last seen". Ids come from a sequence, so two concurrent
-  // writers could commit 6 before 5 and a follower would skip 5 forever; holding this lock to
-  // commit makes ids become visible in order.
-  await db.execute(sql`select pg_advisory_xact_lock(hashtext('revocation-feed'))`);
-  const revoked = await db
-    .update(sessions)
-    .set({ revokedAt: new Date(), revokeReason: reason })
-    .where(
-      and(
-        inArray(sessions.id, sessionIds),
-        isNull(sessions.revokedAt),
-        gt(sessions.expiresAt, new Date()),
-      ),
-    )
-    .returning({ id: sessions.id });
+  await lockRevocationFeed(db);
+  const revoked = await markRevoked(db, sessionIds, reason);
   if (revoked.length === 0) return [];
   // Access tokens live at most accessTokenTtl (+ clock tolerance); after that the entry is moot.
   const expiresAt = new Date(Date.now() + (accessTokenTtl + 60) * 1000);
-  return db
-    .insert(revocations)
-    .values(revoked.map((s) => ({ sessionId: s.id, expiresAt })))
-    .returning({
-      id: revocations.id,
-      sessionId: revocations.sessionId,
-      expiresAt: revocations.expiresAt,
-    });
+  return appendToFeed(db, revoked, expiresAt);
+}
+
+/**
+ * Revokes the user's live sessions but `keep` (e.g. the one changing its own password), inside
+ * the caller's transaction; publish the returned entries after commit.
+ */
+export async function revokeUserSessions(
+  db: Executor,
+  userId: string,
+  reason: string,
+  accessTokenTtl: number,
+  keep?: string,
+): Promise<RevocationEntry[]> {
+  return revokeSessions(db, await liveSessionIds(db, userId, keep), reason, accessTokenTtl);
 }
 
 /** Call after commit; a publisher that breaks its promise and throws must not fail the request. */
@@ -73,4 +69,17 @@ export async function publishRevocations(
   await publisher.publish(entries).catch((err: unknown) => {
     log.error({ err }, 'publishing revocations failed; followers will read them from the feed');
   });
+}
+
+/** A page of the feed as `/internal/revocations` serves it. */
+export async function revocationFeed(db: Executor, after: number, limit: number) {
+  const rows = await revocationsAfter(db, after, limit);
+  return {
+    items: rows.map((r) => ({
+      id: r.id,
+      session_id: r.sessionId,
+      expires_at: r.expiresAt.toISOString(),
+    })),
+    last_id: rows.at(-1)?.id ?? after,
+  };
 }

@@ -1,12 +1,16 @@
 import type { Principal } from '@platform/auth';
 import { problems } from '@platform/http';
-import { and, eq, isNull } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { AuthContext } from '../context.ts';
-import { refreshTokens, sessions } from '../db/schema.ts';
+import { hashSecret } from '../credentials/secrets.ts';
 import { findUserById } from '../users/repository.ts';
+import {
+  findRefreshToken,
+  sessionOfRefreshToken,
+  spendRefreshToken,
+  touchSession,
+} from './repository.ts';
 import { publishRevocations, type RevocationEntry, revokeSessions } from './revocations.ts';
-import { hashSecret } from './secrets.ts';
 import { issueTokens } from './service.ts';
 
 /** One answer for unknown, spent, revoked and expired tokens: a caller learns nothing more. */
@@ -24,17 +28,7 @@ type Outcome =
 export async function refresh(ctx: AuthContext, token: string, log: FastifyBaseLogger) {
   const hash = hashSecret(token);
   const outcome = await ctx.db.transaction(async (tx): Promise<Outcome> => {
-    const [row] = await tx
-      .select({
-        sessionId: refreshTokens.sessionId,
-        spentAt: refreshTokens.spentAt,
-        userId: sessions.userId,
-        revokedAt: sessions.revokedAt,
-        expiresAt: sessions.expiresAt,
-      })
-      .from(refreshTokens)
-      .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
-      .where(eq(refreshTokens.tokenHash, hash));
+    const row = await findRefreshToken(tx, hash);
     if (!row) return { kind: 'refused' };
     const reuse = async (): Promise<Outcome> => ({
       kind: 'reused',
@@ -49,14 +43,8 @@ export async function refresh(ctx: AuthContext, token: string, log: FastifyBaseL
     if (row.spentAt) return reuse();
     if (row.revokedAt || row.expiresAt.getTime() <= Date.now()) return { kind: 'refused' };
 
-    // The row lock makes a concurrent spender wait for our commit, then find spent_at set.
-    const [spent] = await tx
-      .update(refreshTokens)
-      .set({ spentAt: new Date() })
-      .where(and(eq(refreshTokens.tokenHash, hash), isNull(refreshTokens.spentAt)))
-      .returning({ sessionId: refreshTokens.sessionId });
-    if (!spent) return reuse();
-    await tx.update(sessions).set({ lastUsedAt: new Date() }).where(eq(sessions.id, row.sessionId));
+    if (!(await spendRefreshToken(tx, hash))) return reuse();
+    await touchSession(tx, row.sessionId);
     const user = await findUserById(tx, row.userId);
     if (!user) return { kind: 'refused' };
     return { kind: 'rotated', response: await issueTokens(ctx, tx, user, row.sessionId) };
@@ -86,17 +74,8 @@ export async function logout(
   const entries = await ctx.db.transaction(async (tx) => {
     const ids = [principal.sessionId];
     if (refreshToken) {
-      const [other] = await tx
-        .select({ sessionId: refreshTokens.sessionId })
-        .from(refreshTokens)
-        .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
-        .where(
-          and(
-            eq(refreshTokens.tokenHash, hashSecret(refreshToken)),
-            eq(sessions.userId, principal.userId),
-          ),
-        );
-      if (other && other.sessionId !== principal.sessionId) ids.push(other.sessionId);
+      const other = await sessionOfRefreshToken(tx, hashSecret(refreshToken), principal.userId);
+      if (other && other !== principal.sessionId) ids.push(other);
     }
     return revokeSessions(tx, ids, 'logout', ctx.config.ACCESS_TOKEN_TTL);
   });

@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { Email, Password, User, Username } from '../users/schema.ts';
+import { Email, User, Username } from '../users/schema.ts';
 
 /** Either `email` or `username`; checked in the route (a schema union confuses ajv's stripping). */
 export const LoginBody = Type.Object(
@@ -31,5 +31,3 @@ export const LogoutBody = Type.Object(
   { refresh_token: Type.Optional(RefreshToken) },
   { additionalProperties: false },
 );
-
-export { Password };

@@ -1,18 +1,15 @@
 import { problems } from '@platform/http';
-import { and, eq, gt, sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { AuthContext } from '../context.ts';
-import { refreshTokens, sessions } from '../db/schema.ts';
-import { type Executor, recordEvent } from '../events/outbox.ts';
-import { burnVerification, verifyPassword } from '../passwords/hashing.ts';
-import {
-  findUserByLogin,
-  rolesAndPermissions,
-  toUserView,
-  type UserRow,
-} from '../users/repository.ts';
-import { newSecret } from './secrets.ts';
-import { tooManyFailures } from './throttle.ts';
+import { burnVerification, verifyPassword } from '../credentials/hashing.ts';
+import { newSecret } from '../credentials/secrets.ts';
+import type { Executor } from '../db/index.ts';
+import { recordEvent } from '../events/outbox.ts';
+import { tooManyFailures } from '../throttle/service.ts';
+import { rolesAndPermissions } from '../users/access-repository.ts';
+import { findUserByLogin, type UserRow } from '../users/repository.ts';
+import { toUserView } from '../users/service.ts';
+import { insertRefreshToken, insertSession, openedFrom } from './repository.ts';
 
 export interface ClientInfo {
   ip: string;
@@ -60,18 +57,7 @@ export async function login(
 
 /** Whether the user opened a session from this address within a session's lifetime. */
 export async function signedInFrom(ctx: AuthContext, userId: string, ip: string) {
-  const [row] = await ctx.db
-    .select({ one: sql`1` })
-    .from(sessions)
-    .where(
-      and(
-        eq(sessions.userId, userId),
-        eq(sessions.ip, ip),
-        gt(sessions.createdAt, new Date(Date.now() - ctx.config.SESSION_TTL * 1000)),
-      ),
-    )
-    .limit(1);
-  return Boolean(row);
+  return openedFrom(ctx.db, userId, ip, new Date(Date.now() - ctx.config.SESSION_TTL * 1000));
 }
 
 /** Opens a session and returns its first token pair. */
@@ -81,17 +67,14 @@ export async function startSession(
   user: UserRow,
   client: ClientInfo,
 ) {
-  const [session] = await db
-    .insert(sessions)
-    .values({
-      userId: user.id,
-      expiresAt: new Date(Date.now() + ctx.config.SESSION_TTL * 1000),
-      ip: client.ip,
-      userAgent: client.userAgent?.slice(0, 512),
-    })
-    .returning({ id: sessions.id });
-  const response = await issueTokens(ctx, db, user, session!.id);
-  return { sessionId: session!.id, response };
+  const sessionId = await insertSession(db, {
+    userId: user.id,
+    expiresAt: new Date(Date.now() + ctx.config.SESSION_TTL * 1000),
+    ip: client.ip,
+    userAgent: client.userAgent?.slice(0, 512),
+  });
+  const response = await issueTokens(ctx, db, user, sessionId);
+  return { sessionId, response };
 }
 
 /**
@@ -106,7 +89,7 @@ export async function issueTokens(
 ) {
   const access = await rolesAndPermissions(db, user.id);
   const refresh = newSecret();
-  await db.insert(refreshTokens).values({ tokenHash: refresh.hash, sessionId });
+  await insertRefreshToken(db, refresh.hash, sessionId);
   const accessToken = await ctx.keys.sign({ userId: user.id, sessionId, ...access });
   return {
     access_token: accessToken,

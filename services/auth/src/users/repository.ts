@@ -1,17 +1,17 @@
-import { asc, eq, getTableColumns, inArray, type SQL, sql } from 'drizzle-orm';
-import { rolePermissions, userRoles, users } from '../db/schema.ts';
-import type { Executor } from '../events/outbox.ts';
+import { and, eq, ne, sql } from 'drizzle-orm';
+import type { Executor } from '../db/index.ts';
+import { userRoles, users } from '../db/schema.ts';
 
 export type UserRow = typeof users.$inferSelect;
 
-export interface UserWithAccess {
-  user: UserRow;
-  roles: string[];
-  permissions: string[];
-}
-
 export async function findUserById(db: Executor, id: string): Promise<UserRow | undefined> {
   const [row] = await db.select().from(users).where(eq(users.id, id));
+  return row;
+}
+
+/** The user's row, locked against concurrent changes (but not against new sessions) to commit. */
+export async function lockUser(db: Executor, id: string): Promise<UserRow | undefined> {
+  const [row] = await db.select().from(users).where(eq(users.id, id)).for('no key update');
   return row;
 }
 
@@ -22,103 +22,88 @@ export async function findUserByLogin(db: Executor, login: string): Promise<User
   return row;
 }
 
-// Correlated subqueries keep a user, their roles and their permissions to one round trip:
-// GET /user and every token issue need all three.
-const rolesOf = (userId: SQL | string) =>
-  sql<string[]>`coalesce((select array_agg(ur.role order by ur.role) from ${userRoles} ur
-    where ur.user_id = ${userId}), '{}')`;
-const permissionsOf = (userId: SQL | string) =>
-  sql<string[]>`coalesce((select array_agg(distinct rp.permission order by rp.permission)
-    from ${userRoles} ur join ${rolePermissions} rp on rp.role = ur.role
-    where ur.user_id = ${userId}), '{}')`;
-
-export async function rolesAndPermissions(
-  db: Executor,
-  userId: string,
-): Promise<{ roles: string[]; permissions: string[] }> {
-  const { rows } = await db.execute<{ roles: string[]; permissions: string[] }>(
-    sql`select ${rolesOf(userId)} as roles, ${permissionsOf(userId)} as permissions`,
-  );
-  const row = rows[0];
-  return { roles: row?.roles ?? [], permissions: row?.permissions ?? [] };
-}
-
-const selectWithAccess = (db: Executor) =>
-  db
-    .select({
-      user: getTableColumns(users),
-      roles: rolesOf(sql`${users.id}`).as('roles'),
-      permissions: permissionsOf(sql`${users.id}`).as('permissions'),
-    })
-    .from(users)
-    .where(eq(users.id, sql.placeholder('id')));
-
-// GET /user runs this on every call: build the SQL once and let PostgreSQL keep the plan.
-const prepared = new WeakMap<
-  Executor,
-  ReturnType<ReturnType<typeof selectWithAccess>['prepare']>
->();
-
-export async function loadUserWithAccess(
-  db: Executor,
-  id: string,
-): Promise<UserWithAccess | undefined> {
-  let statement = prepared.get(db);
-  if (!statement) {
-    statement = selectWithAccess(db).prepare('load_user_with_access');
-    prepared.set(db, statement);
-  }
-  const [row] = await statement.execute({ id });
+export async function findUserByEmail(db: Executor, email: string): Promise<UserRow | undefined> {
+  const [row] = await db.select().from(users).where(sql`lower(${users.email}) = lower(${email})`);
   return row;
 }
 
-/** Roles and permissions for a page of users in two queries, whatever the page size. */
-export async function withAccess(db: Executor, rows: UserRow[]): Promise<UserWithAccess[]> {
-  if (rows.length === 0) return [];
-  const roleRows = await db
-    .select({ userId: userRoles.userId, role: userRoles.role })
-    .from(userRoles)
-    .where(
-      inArray(
-        userRoles.userId,
-        rows.map((u) => u.id),
-      ),
-    )
-    .orderBy(asc(userRoles.role));
-  const roleNames = [...new Set(roleRows.map((r) => r.role))];
-  const grants =
-    roleNames.length === 0
-      ? []
-      : await db
-          .select({ role: rolePermissions.role, permission: rolePermissions.permission })
-          .from(rolePermissions)
-          .where(inArray(rolePermissions.role, roleNames));
-  return rows.map((user) => {
-    const roles = roleRows.filter((r) => r.userId === user.id).map((r) => r.role);
-    const permissions = new Set(
-      grants.filter((g) => roles.includes(g.role)).map((g) => g.permission),
-    );
-    return { user, roles, permissions: [...permissions].sort() };
-  });
+/** Whether another account than `userId` uses `email` (any letter case). */
+export async function emailUsedByAnother(
+  db: Executor,
+  email: string,
+  userId: string,
+): Promise<boolean> {
+  const [owner] = await db
+    .select({ id: users.id })
+    .from(users)
+    .where(and(sql`lower(${users.email}) = lower(${email})`, ne(users.id, userId)));
+  return Boolean(owner);
 }
 
-/** The public shape of a user; never includes the password hash. */
-export function toUserView({ user, roles, permissions }: UserWithAccess, publicUrl: string) {
-  return {
-    id: user.id,
-    email: user.email,
-    email_verified: user.emailVerified,
-    pending_email: user.pendingEmail,
-    username: user.username,
-    display_name: user.displayName,
-    bio: user.bio,
-    avatar_url: user.avatarEtag
-      ? `${publicUrl}/accounts/v1/users/${user.id}/avatar?v=${user.avatarEtag}`
-      : null,
-    roles,
-    permissions,
-    created_at: user.createdAt.toISOString(),
-  };
+/** A taken email or username fails with the unique violation (see `conflictingField`). */
+export async function insertUser(
+  db: Executor,
+  values: {
+    email: string;
+    username: string;
+    passwordHash: string;
+    emailVerified: boolean;
+    roles: string[];
+  },
+): Promise<string> {
+  const [user] = await db
+    .insert(users)
+    .values({
+      email: values.email,
+      username: values.username,
+      passwordHash: values.passwordHash,
+      emailVerified: values.emailVerified,
+    })
+    .returning({ id: users.id });
+  await db.insert(userRoles).values(values.roles.map((role) => ({ userId: user!.id, role })));
+  return user!.id;
+}
+
+export type ProfileColumns = Partial<
+  Pick<UserRow, 'username' | 'email' | 'pendingEmail' | 'displayName' | 'bio'>
+>;
+
+export async function updateProfile(db: Executor, id: string, columns: ProfileColumns) {
+  const [row] = await db
+    .update(users)
+    .set({ ...columns, updatedAt: new Date() })
+    .where(eq(users.id, id))
+    .returning();
+  return row;
+}
+
+export async function markEmailVerified(db: Executor, id: string): Promise<void> {
+  await db
+    .update(users)
+    .set({ emailVerified: true, updatedAt: new Date() })
+    .where(eq(users.id, id));
+}
+
+/** Makes `email` (the confirmed pending address) the account's verified email. */
+export async function promotePendingEmail(db: Executor, id: string, email: string): Promise<void> {
+  await db
+    .update(users)
+    .set({ email, pendingEmail: null, emailVerified: true, updatedAt: new Date() })
+    .where(eq(users.id, id));
+}
+
+/** Clears a pending email change; returns the account's current email. */
+export async function clearPendingEmail(db: Executor, id: string) {
+  const [user] = await db
+    .update(users)
+    .set({ pendingEmail: null })
+    .where(eq(users.id, id))
+    .returning({ email: users.email });
+  return user?.email;
+}
+
+export async function setPasswordHash(db: Executor, id: string, passwordHash: string) {
+  await db.update(users).set({ passwordHash, updatedAt: new Date() }).where(eq(users.id, id));
 }
 
 /** Postgres unique violations on our two case-insensitive indexes, as the field they concern. */

@@ -1,9 +1,7 @@
 import { problems } from '@platform/http';
-import { eq } from 'drizzle-orm';
 import { Counter, type Registry } from 'prom-client';
 import type { Db } from '../db/index.ts';
-import { loginFailures } from '../db/schema.ts';
-import { countAttempt, lockedFor } from './counters.ts';
+import { clearAttempts, countAttempt, lockedFor } from './repository.ts';
 
 export interface ThrottleLimits {
   /** Failures per account from one address: what a guesser meets first. */
@@ -93,9 +91,7 @@ export function createLoginThrottle(db: Db, limits: ThrottleLimits, registry: Re
      * and so does the address's: one good password from an attacker's address must not reset it.
      */
     async recordSuccess(account: string, address: string): Promise<void> {
-      await db
-        .delete(loginFailures)
-        .where(eq(loginFailures.key, `account-address:${account}|${address}`));
+      await clearAttempts(db, `account-address:${account}|${address}`);
     },
   };
 }

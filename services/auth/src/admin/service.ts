@@ -2,22 +2,21 @@ import type { Principal } from '@platform/auth';
 import { type FieldError, problems } from '@platform/http';
 import type { FastifyBaseLogger } from 'fastify';
 import type { AuthContext } from '../context.ts';
-import type { Executor } from '../events/outbox.ts';
-import { revokeUserSessions } from '../passwords/sessions.ts';
-import { publishRevocations } from '../sessions/revocations.ts';
+import type { Executor } from '../db/index.ts';
+import { sessionIsLive } from '../sessions/repository.ts';
+import { publishRevocations, revokeUserSessions } from '../sessions/revocations.ts';
+import { rolesAndPermissions, withAccess } from '../users/access-repository.ts';
+import { lockUser } from '../users/repository.ts';
+import { getUser, toUserView } from '../users/service.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
 import {
   adminIds,
   currentRoles,
   existingRoles,
   findUsers,
   lockRoleChanges,
-  lockUser,
   replaceRoles,
-  sessionIsLive,
-} from './admin-repository.ts';
-import { decodeCursor, encodeCursor } from './cursor.ts';
-import { rolesAndPermissions, toUserView, withAccess } from './repository.ts';
-import { getUser } from './service.ts';
+} from './repository.ts';
 
 export async function listUsers(
   ctx: AuthContext,
@@ -81,7 +80,9 @@ export async function setRoles(
     }
     await replaceRoles(tx, userId, from, roles);
     const shrunk = from.some((role) => !roles.includes(role));
-    return shrunk ? revokeUserSessions(ctx, tx, userId, 'roles reduced') : [];
+    return shrunk
+      ? revokeUserSessions(tx, userId, 'roles reduced', ctx.config.ACCESS_TOKEN_TTL)
+      : [];
   });
   await publishRevocations(ctx.revocations, revoked, log);
   return getUser(ctx, userId);

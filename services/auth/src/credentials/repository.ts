@@ -1,37 +1,24 @@
 import { and, eq, gt, isNull, sql } from 'drizzle-orm';
+import type { Executor } from '../db/index.ts';
 import { oneTimeTokens } from '../db/schema.ts';
-import type { Executor } from '../events/outbox.ts';
-import { hashSecret, newSecret } from '../sessions/secrets.ts';
 
-type Purpose = 'reset-password' | 'verify-email';
+export type Purpose = 'reset-password' | 'verify-email';
 
-/** Creates a single-use token; only its hash is stored. Returns the token to mail. */
-export async function issueOneTimeToken(
+export async function insertOneTimeToken(
   db: Executor,
-  input: { userId: string; purpose: Purpose; ttlSeconds: number; email?: string },
-): Promise<string> {
-  const { token, hash } = newSecret();
-  await db.insert(oneTimeTokens).values({
-    tokenHash: hash,
-    userId: input.userId,
-    purpose: input.purpose,
-    email: input.email,
-    expiresAt: new Date(Date.now() + input.ttlSeconds * 1000),
-  });
-  return token;
+  row: { tokenHash: Buffer; userId: string; purpose: Purpose; email?: string; expiresAt: Date },
+): Promise<void> {
+  await db.insert(oneTimeTokens).values(row);
 }
 
-/**
- * Marks the token used and returns it, or undefined when it is unknown, expired, already used or
- * for another purpose. The conditional update makes two concurrent uses yield one winner.
- */
-export async function consumeOneTimeToken(db: Executor, token: string, purpose: Purpose) {
+/** Marks the live token with this hash used and returns it; the conditional update lets one use win. */
+export async function spendOneTimeToken(db: Executor, tokenHash: Buffer, purpose: Purpose) {
   const [row] = await db
     .update(oneTimeTokens)
     .set({ usedAt: new Date() })
     .where(
       and(
-        eq(oneTimeTokens.tokenHash, hashSecret(token)),
+        eq(oneTimeTokens.tokenHash, tokenHash),
         eq(oneTimeTokens.purpose, purpose),
         isNull(oneTimeTokens.usedAt),
         gt(oneTimeTokens.expiresAt, new Date()),
@@ -39,6 +26,27 @@ export async function consumeOneTimeToken(db: Executor, token: string, purpose: 
     )
     .returning();
   return row;
+}
+
+/** Whether the user was issued a token for `purpose` after `since`. */
+export async function issuedSince(
+  db: Executor,
+  userId: string,
+  purpose: Purpose,
+  since: Date,
+): Promise<boolean> {
+  const [recent] = await db
+    .select({ createdAt: oneTimeTokens.createdAt })
+    .from(oneTimeTokens)
+    .where(
+      and(
+        eq(oneTimeTokens.userId, userId),
+        eq(oneTimeTokens.purpose, purpose),
+        gt(oneTimeTokens.createdAt, since),
+      ),
+    )
+    .limit(1);
+  return Boolean(recent);
 }
 
 /** Spends every unused token of the user for `purpose`, e.g. pending reset links once the password changed. */

@@ -1,8 +1,8 @@
-import { and, asc, eq, exists, gt, ilike, inArray, isNull, or, type SQL, sql } from 'drizzle-orm';
-import { roles, sessions, userRoles, users } from '../db/schema.ts';
-import type { Executor } from '../events/outbox.ts';
+import { and, asc, eq, exists, ilike, inArray, or, type SQL, sql } from 'drizzle-orm';
+import type { Executor } from '../db/index.ts';
+import { roles, userRoles, users } from '../db/schema.ts';
+import type { UserRow } from '../users/repository.ts';
 import type { UserCursor } from './cursor.ts';
-import type { UserRow } from './repository.ts';
 
 export interface UserFilter {
   q?: string;
@@ -67,30 +67,6 @@ export async function existingRoles(db: Executor, names: string[]): Promise<Set<
  */
 export async function lockRoleChanges(db: Executor): Promise<void> {
   await db.execute(sql`select pg_advisory_xact_lock(hashtext('user-roles'))`);
-}
-
-export async function sessionIsLive(db: Executor, sessionId: string): Promise<boolean> {
-  const [row] = await db
-    .select({ id: sessions.id })
-    .from(sessions)
-    .where(
-      and(
-        eq(sessions.id, sessionId),
-        isNull(sessions.revokedAt),
-        gt(sessions.expiresAt, new Date()),
-      ),
-    );
-  return Boolean(row);
-}
-
-/** Whether the user exists, with the row locked against a concurrent delete. */
-export async function lockUser(db: Executor, id: string): Promise<boolean> {
-  const [row] = await db
-    .select({ id: users.id })
-    .from(users)
-    .where(eq(users.id, id))
-    .for('no key update');
-  return Boolean(row);
 }
 
 /** The ids of all admins; role changes run one at a time (lockRoleChanges), so this stays true. */

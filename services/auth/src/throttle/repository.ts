@@ -1,6 +1,6 @@
-import { inArray, sql } from 'drizzle-orm';
+import { eq, inArray, sql } from 'drizzle-orm';
+import type { Executor } from '../db/index.ts';
 import { loginFailures } from '../db/schema.ts';
-import type { Executor } from '../events/outbox.ts';
 
 /**
  * Counts one attempt under `key` in a fixed window and, once `limit` is reached, locks the key
@@ -41,4 +41,17 @@ export async function lockedFor(db: Executor, keys: string[]): Promise<Map<strin
     if (wait > 0) locked.set(row.key, wait);
   }
   return locked;
+}
+
+export async function clearAttempts(db: Executor, key: string): Promise<void> {
+  await db.delete(loginFailures).where(eq(loginFailures.key, key));
+}
+
+/** Deletes counts whose window has passed and that lock nothing; returns how many. */
+export async function pruneAttempts(db: Executor, windowSeconds: number): Promise<number> {
+  const { rowCount } = await db.execute(sql`
+      delete from login_failures
+      where window_started_at < now() - make_interval(secs => ${windowSeconds})
+        and (locked_until is null or locked_until < now())`);
+  return rowCount ?? 0;
 }

@@ -1,7 +1,6 @@
 import { type FieldError, problems } from '@platform/http';
-import { and, eq, inArray, notInArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.ts';
-import { permissions, rolePermissions, roles } from '../db/schema.ts';
+import { existingRoles, lockDeclarations, ownersOf, replaceDeclared } from './repository.ts';
 
 export interface DeclaredPermission {
   name: string;
@@ -31,16 +30,8 @@ export async function declarePermissions(
   const names = declared.map((p) => p.name);
 
   await db.transaction(async (tx) => {
-    // Replicas of one service (and auth itself) declare at the same time when they start.
-    await tx.execute(sql`select pg_advisory_xact_lock(hashtext('permissions'))`);
-    const wanted = [...new Set(declared.flatMap((p) => p.roles))];
-    const known = new Set(
-      wanted.length
-        ? (
-            await tx.select({ name: roles.name }).from(roles).where(inArray(roles.name, wanted))
-          ).map((r) => r.name)
-        : [],
-    );
+    await lockDeclarations(tx);
+    const known = await existingRoles(tx, [...new Set(declared.flatMap((p) => p.roles))]);
     const unknown: FieldError[] = declared.flatMap((p, i) =>
       p.roles.flatMap((role, j) =>
         known.has(role)
@@ -50,16 +41,7 @@ export async function declarePermissions(
     );
     if (unknown.length) throw problems.badRequest('Some roles do not exist.', unknown);
 
-    const owners = new Map(
-      names.length
-        ? (
-            await tx
-              .select({ name: permissions.name, service: permissions.service })
-              .from(permissions)
-              .where(inArray(permissions.name, names))
-          ).map((r) => [r.name, r.service])
-        : [],
-    );
+    const owners = await ownersOf(tx, names);
     const taken: FieldError[] = declared.flatMap((p, i) => {
       const owner = owners.get(p.name);
       return owner && owner !== service
@@ -69,25 +51,6 @@ export async function declarePermissions(
     if (taken.length) {
       throw problems.conflict('Some permissions belong to another service.', taken);
     }
-
-    // Grants of dropped permissions go with them (on delete cascade).
-    await tx
-      .delete(permissions)
-      .where(
-        names.length
-          ? and(eq(permissions.service, service), notInArray(permissions.name, names))
-          : eq(permissions.service, service),
-      );
-    if (!declared.length) return;
-    await tx
-      .insert(permissions)
-      .values(declared.map((p) => ({ name: p.name, description: p.description, service })))
-      .onConflictDoUpdate({
-        target: permissions.name,
-        set: { description: sql`excluded.description`, service: sql`excluded.service` },
-      });
-    await tx.delete(rolePermissions).where(inArray(rolePermissions.permission, names));
-    const grants = declared.flatMap((p) => p.roles.map((role) => ({ role, permission: p.name })));
-    if (grants.length) await tx.insert(rolePermissions).values(grants);
+    await replaceDeclared(tx, service, declared);
   });
 }

@@ -1,11 +1,12 @@
 import type { App } from '@platform/http';
 import type { AuthContext } from '../context.ts';
+import { getUser } from '../users/service.ts';
+import { updateUser } from './profile-service.ts';
 import { UpdateUserBody, UserEnvelope } from './schema.ts';
-import { getUser, updateUser } from './service.ts';
 
 const bearer = [{ bearer: [] }];
 
-export function userRoutes(app: App, ctx: AuthContext) {
+export function profileRoutes(app: App, ctx: AuthContext) {
   app.get(
     '/user',
     {

@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { User } from './schema.ts';
+import { User } from '../users/schema.ts';
 
 export const ListUsersQuery = Type.Object(
   {

@@ -1,13 +1,11 @@
 import { randomInt } from 'node:crypto';
 import { ConfigError } from '@platform/config';
 import { HttpProblem } from '@platform/http';
-import { sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { AuthContext } from '../context.ts';
-import { users } from '../db/schema.ts';
-import { hashPassword } from '../passwords/hashing.ts';
-import { assertAcceptablePassword } from '../passwords/policy.ts';
-import { conflictingField } from '../users/repository.ts';
+import { hashPassword } from '../credentials/hashing.ts';
+import { assertAcceptablePassword } from '../credentials/policy.ts';
+import { conflictingField, findUserByEmail } from '../users/repository.ts';
 import { createAccount } from './service.ts';
 
 const ATTEMPTS = 5;
@@ -30,7 +28,7 @@ export async function ensureAdmin(
     // Checked on every start, not just the first, so a weak setting never goes unnoticed.
     throw new ConfigError(`ADMIN_PASSWORD is refused: ${error.options.errors?.[0]?.message}`);
   }
-  if (await emailTaken(ctx, email)) return false;
+  if (await findUserByEmail(ctx.db, email)) return false;
   const passwordHash = await hashPassword(password);
   const base = usernameFrom(email);
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
@@ -51,14 +49,6 @@ export async function ensureAdmin(
     }
   }
   throw new Error(`could not find a free username for the admin account after ${ATTEMPTS} tries`);
-}
-
-async function emailTaken(ctx: AuthContext, email: string): Promise<boolean> {
-  const [row] = await ctx.db
-    .select({ id: users.id })
-    .from(users)
-    .where(sql`lower(${users.email}) = lower(${email})`);
-  return Boolean(row);
 }
 
 /** The email's local part reduced to what a username may hold (3–32 of [A-Za-z0-9_.-]). */

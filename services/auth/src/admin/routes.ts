@@ -1,8 +1,8 @@
 import type { App } from '@platform/http';
 import type { AuthContext } from '../context.ts';
-import { ListUsersQuery, SetRolesBody, UserPage } from './admin-schema.ts';
-import { listUsers, setRoles } from './admin-service.ts';
-import { UserEnvelope, UserIdParams } from './schema.ts';
+import { UserEnvelope, UserIdParams } from '../users/schema.ts';
+import { ListUsersQuery, SetRolesBody, UserPage } from './schema.ts';
+import { listUsers, setRoles } from './service.ts';
 
 const bearer = [{ bearer: [] }];
 

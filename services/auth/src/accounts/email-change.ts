@@ -1,0 +1,82 @@
+import { problems } from '@platform/http';
+import type { AuthContext } from '../context.ts';
+import { issueOneTimeToken } from '../credentials/one-time-tokens.ts';
+import { spendEmailTokensExcept, spendOutstandingTokens } from '../credentials/repository.ts';
+import type { Executor } from '../db/index.ts';
+import type { MailMessage } from '../mail/mailer.ts';
+import { countAttempt, lockedFor } from '../throttle/repository.ts';
+import { emailUsedByAnother, promotePendingEmail, type UserRow } from '../users/repository.ts';
+import { addressInUse, changeNotice, confirmationMail } from './mails.ts';
+
+const CONFIRM_TTL = 24 * 3600;
+
+const sameAddress = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+const limitKey = (userId: string) => `email-change:user:${userId}`;
+const tooMany = (retryAfter: number) =>
+  problems.tooManyRequests(retryAfter, 'Too many email changes; try again later.');
+
+/** Refuses early, before any password is checked, when the account has used up its changes. */
+export async function assertEmailChangeAllowed(ctx: AuthContext, userId: string) {
+  const wait = (await lockedFor(ctx.db, [limitKey(userId)])).get(limitKey(userId));
+  if (wait) throw tooMany(wait);
+}
+
+export interface StagedEmailChange {
+  /** The columns to set on the user row. */
+  columns: Partial<Pick<UserRow, 'email' | 'pendingEmail'>>;
+  /** What to mail once the change has committed. */
+  mails: MailMessage[];
+}
+
+/**
+ * Inside the profile update's transaction, with the user's row locked. The same address in
+ * other letters is only respelled and cancels a pending change. Any other address becomes
+ * `pending_email` (replacing an earlier one, whose link dies) and is mailed a token; the current
+ * address is told. The answer is the same when the address already belongs to another account:
+ * that mailbox is then told someone tried to use it and gets no token, so the caller cannot tell
+ * which addresses have accounts. Each new address counts against the account's limit.
+ */
+export async function stageEmailChange(
+  ctx: AuthContext,
+  tx: Executor,
+  user: UserRow,
+  email: string,
+): Promise<StagedEmailChange> {
+  await spendEmailTokensExcept(tx, user.id, user.email);
+  if (sameAddress(email, user.email)) return { columns: { email, pendingEmail: null }, mails: [] };
+
+  const limit = ctx.config.EMAIL_CHANGE_MAX_PER_ACCOUNT;
+  // Under the row lock of the counter, so concurrent requests cannot all slip under the limit.
+  const count = await countAttempt(tx, limitKey(user.id), limit, ctx.config.LOGIN_FAILURE_WINDOW);
+  if (count > limit) throw tooMany(ctx.config.LOGIN_FAILURE_WINDOW);
+
+  const confirmation = (await emailUsedByAnother(tx, email, user.id))
+    ? addressInUse(ctx, email)
+    : confirmationMail(
+        ctx,
+        user,
+        email,
+        await issueOneTimeToken(tx, {
+          userId: user.id,
+          purpose: 'verify-email',
+          ttlSeconds: CONFIRM_TTL,
+          email,
+        }),
+      );
+  return {
+    columns: { pendingEmail: email },
+    mails: [confirmation, changeNotice(user, email)],
+  };
+}
+
+/**
+ * Makes the pending address the account's email once its token came back. The caller's
+ * transaction fails with the unique violation when another account took the address meanwhile.
+ * Reset links mailed to the old address stop working with it.
+ */
+export async function completeEmailChange(tx: Executor, user: UserRow) {
+  const email = user.pendingEmail!;
+  await promotePendingEmail(tx, user.id, email);
+  await spendEmailTokensExcept(tx, user.id, email);
+  await spendOutstandingTokens(tx, user.id, 'reset-password');
+}

@@ -1,0 +1,26 @@
+import type { Executor } from '../db/index.ts';
+import { insertOneTimeToken, type Purpose, spendOneTimeToken } from './repository.ts';
+import { hashSecret, newSecret } from './secrets.ts';
+
+/** Creates a single-use token; only its hash is stored. Returns the token to mail. */
+export async function issueOneTimeToken(
+  db: Executor,
+  input: { userId: string; purpose: Purpose; ttlSeconds: number; email?: string },
+): Promise<string> {
+  const { token, hash } = newSecret();
+  await insertOneTimeToken(db, {
+    tokenHash: hash,
+    userId: input.userId,
+    purpose: input.purpose,
+    email: input.email,
+    expiresAt: new Date(Date.now() + input.ttlSeconds * 1000),
+  });
+  return token;
+}
+
+/**
+ * Marks the token used and returns it, or undefined when it is unknown, expired, already used or
+ * for another purpose. Two concurrent uses yield one winner.
+ */
+export const consumeOneTimeToken = (db: Executor, token: string, purpose: Purpose) =>
+  spendOneTimeToken(db, hashSecret(token), purpose);

@@ -1,0 +1,184 @@
+import { and, asc, eq, gt, inArray, isNull, ne, sql } from 'drizzle-orm';
+import type { Executor } from '../db/index.ts';
+import { refreshTokens, revocations, sessions } from '../db/schema.ts';
+
+export interface RevocationEntry {
+  id: number;
+  sessionId: string;
+  expiresAt: Date;
+}
+
+export async function insertSession(
+  db: Executor,
+  values: { userId: string; expiresAt: Date; ip: string; userAgent: string | undefined },
+): Promise<string> {
+  const [session] = await db.insert(sessions).values(values).returning({ id: sessions.id });
+  return session!.id;
+}
+
+/** Whether the user opened a session from `ip` after `since`. */
+export async function openedFrom(
+  db: Executor,
+  userId: string,
+  ip: string,
+  since: Date,
+): Promise<boolean> {
+  const [row] = await db
+    .select({ one: sql`1` })
+    .from(sessions)
+    .where(and(eq(sessions.userId, userId), eq(sessions.ip, ip), gt(sessions.createdAt, since)))
+    .limit(1);
+  return Boolean(row);
+}
+
+export async function sessionIsLive(db: Executor, sessionId: string): Promise<boolean> {
+  const [row] = await db
+    .select({ id: sessions.id })
+    .from(sessions)
+    .where(
+      and(
+        eq(sessions.id, sessionId),
+        isNull(sessions.revokedAt),
+        gt(sessions.expiresAt, new Date()),
+      ),
+    );
+  return Boolean(row);
+}
+
+/** The user's sessions that are neither revoked nor expired, but `keep`. */
+export async function liveSessionIds(
+  db: Executor,
+  userId: string,
+  keep?: string,
+): Promise<string[]> {
+  const live = await db
+    .select({ id: sessions.id })
+    .from(sessions)
+    .where(
+      and(
+        eq(sessions.userId, userId),
+        isNull(sessions.revokedAt),
+        gt(sessions.expiresAt, new Date()),
+        keep ? ne(sessions.id, keep) : undefined,
+      ),
+    );
+  return live.map((s) => s.id);
+}
+
+export async function touchSession(db: Executor, sessionId: string): Promise<void> {
+  await db.update(sessions).set({ lastUsedAt: new Date() }).where(eq(sessions.id, sessionId));
+}
+
+export async function insertRefreshToken(
+  db: Executor,
+  tokenHash: Buffer,
+  sessionId: string,
+): Promise<void> {
+  await db.insert(refreshTokens).values({ tokenHash, sessionId });
+}
+
+/** The refresh token with this hash and the state of its session. */
+export async function findRefreshToken(db: Executor, tokenHash: Buffer) {
+  const [row] = await db
+    .select({
+      sessionId: refreshTokens.sessionId,
+      spentAt: refreshTokens.spentAt,
+      userId: sessions.userId,
+      revokedAt: sessions.revokedAt,
+      expiresAt: sessions.expiresAt,
+    })
+    .from(refreshTokens)
+    .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
+    .where(eq(refreshTokens.tokenHash, tokenHash));
+  return row;
+}
+
+/**
+ * Marks the token spent unless it already is; false when another spender got there first. The
+ * row lock makes a concurrent spender wait for our commit, then find spent_at set.
+ */
+export async function spendRefreshToken(db: Executor, tokenHash: Buffer): Promise<boolean> {
+  const [spent] = await db
+    .update(refreshTokens)
+    .set({ spentAt: new Date() })
+    .where(and(eq(refreshTokens.tokenHash, tokenHash), isNull(refreshTokens.spentAt)))
+    .returning({ sessionId: refreshTokens.sessionId });
+  return Boolean(spent);
+}
+
+/** The session of the refresh token with this hash, if it belongs to `userId`. */
+export async function sessionOfRefreshToken(db: Executor, tokenHash: Buffer, userId: string) {
+  const [row] = await db
+    .select({ sessionId: refreshTokens.sessionId })
+    .from(refreshTokens)
+    .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
+    .where(and(eq(refreshTokens.tokenHash, tokenHash), eq(sessions.userId, userId)));
+  return row?.sessionId;
+}
+
+/**
+ * Held to commit by whoever appends to the feed. Followers read it by "id > last seen"; ids come
+ * from a sequence, so two concurrent writers could commit 6 before 5 and a follower would skip 5
+ * forever. The lock makes ids become visible in order.
+ */
+export async function lockRevocationFeed(db: Executor): Promise<void> {
+  await db.execute(sql`select pg_advisory_xact_lock(hashtext('revocation-feed'))`);
+}
+
+/** Revokes those of the sessions that are still live; returns their ids. */
+export async function markRevoked(
+  db: Executor,
+  sessionIds: string[],
+  reason: string,
+): Promise<string[]> {
+  const revoked = await db
+    .update(sessions)
+    .set({ revokedAt: new Date(), revokeReason: reason })
+    .where(
+      and(
+        inArray(sessions.id, sessionIds),
+        isNull(sessions.revokedAt),
+        gt(sessions.expiresAt, new Date()),
+      ),
+    )
+    .returning({ id: sessions.id });
+  return revoked.map((s) => s.id);
+}
+
+export function appendToFeed(
+  db: Executor,
+  sessionIds: string[],
+  expiresAt: Date,
+): Promise<RevocationEntry[]> {
+  return db
+    .insert(revocations)
+    .values(sessionIds.map((sessionId) => ({ sessionId, expiresAt })))
+    .returning({
+      id: revocations.id,
+      sessionId: revocations.sessionId,
+      expiresAt: revocations.expiresAt,
+    });
+}
+
+/** Unexpired feed entries after `after`, oldest first. */
+export function revocationsAfter(db: Executor, after: number, limit: number) {
+  return db
+    .select()
+    .from(revocations)
+    .where(and(gt(revocations.id, after), gt(revocations.expiresAt, new Date())))
+    .orderBy(asc(revocations.id))
+    .limit(limit);
+}
+
+export async function pruneRevocations(db: Executor): Promise<number> {
+  const { rowCount } = await db.execute(sql`delete from revocations where expires_at < now()`);
+  return rowCount ?? 0;
+}
+
+/** Spent tokens are kept to detect reuse, which stops mattering once the session has expired. */
+export async function pruneSpentRefreshTokens(db: Executor): Promise<number> {
+  const { rowCount } = await db.execute(sql`
+      delete from refresh_tokens where spent_at is not null
+        and session_id in (select id from sessions where expires_at < now())`);
+  return rowCount ?? 0;
+}
