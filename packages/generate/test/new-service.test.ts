@@ -8,6 +8,8 @@ import { checkGenerated } from '@platform/generate';
 import { loadManifests } from '@platform/manifest';
 
 const root = path.resolve(import.meta.dirname, '../../..');
+/** Not `notes`: the repository may hold one made by `npm run new:service -- notes`. */
+const NAME = 'scratch-items';
 
 /** The committed repository (HEAD plus the working tree's changes) in a scratch folder. */
 function scratchCopy(t: import('node:test').TestContext): string {
@@ -40,10 +42,10 @@ const newService = (dir: string, ...args: string[]) =>
 
 test('new:service writes a service that the manifests, the generated files and tsc accept', async (t) => {
   const dir = scratchCopy(t);
-  const run = newService(dir, 'notes');
+  const run = newService(dir, NAME);
   assert.equal(run.status, 0, run.stderr);
 
-  const base = path.join(dir, 'services/notes');
+  const base = path.join(dir, 'services', NAME);
   for (const file of [
     'package.json',
     'service.json',
@@ -66,10 +68,10 @@ test('new:service writes a service that the manifests, the generated files and t
   const read = (file: string) => readFileSync(path.join(base, file), 'utf8');
   const leftover = spawnSync('grep', ['-rl', '{{', base], { encoding: 'utf8' });
   assert.equal(leftover.stdout, '', 'every placeholder is filled in');
-  assert.equal(JSON.parse(read('package.json')).name, '@services/notes');
+  assert.equal(JSON.parse(read('package.json')).name, `@services/${NAME}`);
   const services = loadManifests(dir);
-  const notes = services.find((s) => s.name === 'notes')!;
-  assert.equal(notes.prefix, '/notes');
+  const notes = services.find((s) => s.name === NAME)!;
+  assert.equal(notes.prefix, `/${NAME}`);
   assert.equal(notes.database, true);
   assert.equal(notes.port_offset, Math.max(...services.map((s) => s.port_offset)));
   assert.equal(services.filter((s) => s.port_offset === notes.port_offset).length, 1);
@@ -77,8 +79,11 @@ test('new:service writes a service that the manifests, the generated files and t
   assert.match(read('drizzle/0000_init.sql'), /CREATE TABLE "items"/);
 
   assert.deepEqual(checkGenerated(dir), []);
-  assert.match(readFileSync(path.join(dir, 'compose.yaml'), 'utf8'), /^ {2}notes:$/m);
-  assert.ok(existsSync(path.join(dir, 'deploy/k8s/base/services/notes.yaml')));
+  assert.match(
+    readFileSync(path.join(dir, 'compose.yaml'), 'utf8'),
+    new RegExp(`^ {2}${NAME}:$`, 'm'),
+  );
+  assert.ok(existsSync(path.join(dir, `deploy/k8s/base/services/${NAME}.yaml`)));
 
   // The whole repository, the new service included, still type-checks.
   const tsc = spawnSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc')], {
