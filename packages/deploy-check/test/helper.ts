@@ -1,7 +1,16 @@
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
+import { writeGenerated } from '@platform/generate';
 import { loadManifests } from '@platform/manifest';
 
 export const root = path.resolve(import.meta.dirname, '../../..');
@@ -37,10 +46,15 @@ export function composeCopy(t: TestContext, edits: Record<string, (text: string)
 
 /**
  * composeCopy with one more service, notes (test/fixtures/notes.service.json and an empty
- * server.ts), before `npm run generate` has written it anywhere.
+ * server.ts), before `npm run generate` has written it anywhere. A real services/notes (made by
+ * `npm run new:service -- notes`) is taken out of the copy first, generated files included.
  */
 export function withNotes(t: TestContext): string {
   const dir = composeCopy(t);
+  if (existsSync(path.join(dir, 'services', 'notes'))) {
+    rmSync(path.join(dir, 'services', 'notes'), { recursive: true });
+    writeGenerated(dir);
+  }
   mkdirSync(path.join(dir, 'services', 'notes', 'src'), { recursive: true });
   cpSync(
     path.join(import.meta.dirname, 'fixtures', 'notes.service.json'),

@@ -15,6 +15,7 @@ export {
   ManifestError,
   manifestPath,
   parseManifest,
+  RESERVED_PREFIXES,
   readManifest,
   type Service,
 } from './load.ts';

@@ -34,7 +34,7 @@ export class ManifestError extends Error {
 }
 
 /** The gateway's own paths (health, metrics, docs): no service may be routed there. */
-const RESERVED_PREFIXES = ['/health', '/metrics', '/docs'];
+export const RESERVED_PREFIXES = ['/health', '/metrics', '/docs'];
 
 export const manifestPath = (name: string) => `services/${name}/service.json`;
 

@@ -1,0 +1,51 @@
+/**
+ * `npm run new:service -- <name>`: writes services/<name> from packages/generate/template/service
+ * (an owned `items` resource with its table, migration, tests and manifest), then wires it in:
+ * `npm run generate` for the deployment files and `npm install` for the workspace link and the
+ * lockfile. `--no-install` skips the latter (the generator's own test).
+ */
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { ManifestError } from '@platform/manifest';
+import { GenerateError, writeGenerated } from './index.ts';
+import { nameProblem, writeNewService } from './new-service.ts';
+
+const root = path.resolve(import.meta.dirname, '../../..');
+const args = process.argv.slice(2);
+const names = args.filter((a) => !a.startsWith('--'));
+if (names.length !== 1) {
+  console.error('usage: npm run new:service -- <name>');
+  process.exit(1);
+}
+const name = names[0]!;
+
+try {
+  const problem = nameProblem(root, name);
+  if (problem) {
+    console.error(problem);
+    process.exit(1);
+  }
+  for (const file of writeNewService(root, name)) console.log(`wrote ${file}`);
+  for (const file of writeGenerated(root)) console.log(`wrote ${file}`);
+} catch (error) {
+  if (!(error instanceof ManifestError || error instanceof GenerateError)) throw error;
+  console.error(error.problems.join('\n'));
+  process.exit(1);
+}
+
+if (!args.includes('--no-install')) {
+  // The service adds no dependency the lockfile lacks, so the npm cache is enough.
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  try {
+    execFileSync(npm, ['install', '--prefer-offline', '--no-audit', '--no-fund'], {
+      cwd: root,
+      stdio: 'inherit',
+    });
+  } catch {
+    console.error(`services/${name} is written; npm install failed: run it again, then npm test`);
+    process.exit(1);
+  }
+}
+console.log(
+  `services/${name}: /${name}/v1/items is served by npm start; run npm test -- services/${name}/`,
+);

@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { checkGenerated } from '@platform/generate';
+import { loadManifests } from '@platform/manifest';
+
+const root = path.resolve(import.meta.dirname, '../../..');
+/** Not `notes`: the repository may hold one made by `npm run new:service -- notes`. */
+const NAME = 'scratch-items';
+
+/** The committed repository (HEAD plus the working tree's changes) in a scratch folder. */
+function scratchCopy(t: import('node:test').TestContext): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'new-service-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // Tracked and new files as they are now, without node_modules or .data.
+  const files = execFileSync(
+    'git',
+    ['ls-files', '-z', '--cached', '--others', '--exclude-standard'],
+    { cwd: root, encoding: 'utf8' },
+  )
+    .split('\0')
+    .filter((f) => f && existsSync(path.join(root, f)));
+  const tar = spawnSync('tar', ['-c', '--null', '-T', '-', '-f', '-'], {
+    cwd: root,
+    input: files.join('\0'),
+    maxBuffer: 1 << 30,
+  });
+  execFileSync('tar', ['-x', '-f', '-'], { cwd: dir, input: tar.stdout });
+  symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'));
+  return dir;
+}
+
+const newService = (dir: string, ...args: string[]) =>
+  spawnSync(
+    process.execPath,
+    ['--import', 'tsx', 'packages/generate/src/new-service-cli.ts', ...args, '--no-install'],
+    { cwd: dir, encoding: 'utf8' },
+  );
+
+test('new:service writes a service that the manifests, the generated files and tsc accept', async (t) => {
+  const dir = scratchCopy(t);
+  const run = newService(dir, NAME);
+  assert.equal(run.status, 0, run.stderr);
+
+  const base = path.join(dir, 'services', NAME);
+  for (const file of [
+    'package.json',
+    'service.json',
+    'drizzle.config.ts',
+    'drizzle/0000_init.sql',
+    'drizzle/meta/_journal.json',
+    'drizzle/meta/0000_snapshot.json',
+    'src/app.ts',
+    'src/server.ts',
+    'src/config.ts',
+    'src/db/schema.ts',
+    'src/items/routes.ts',
+    'src/items/service.ts',
+    'src/items/schema.ts',
+    'src/items/repository.ts',
+    'test/items.test.ts',
+  ]) {
+    assert.ok(existsSync(path.join(base, file)), file);
+  }
+  const read = (file: string) => readFileSync(path.join(base, file), 'utf8');
+  const leftover = spawnSync('grep', ['-rl', '{{', base], { encoding: 'utf8' });
+  assert.equal(leftover.stdout, '', 'every placeholder is filled in');
+  assert.equal(JSON.parse(read('package.json')).name, `@services/${NAME}`);
+  const services = loadManifests(dir);
+  const notes = services.find((s) => s.name === NAME)!;
+  assert.equal(notes.prefix, `/${NAME}`);
+  assert.equal(notes.database, true);
+  assert.equal(notes.port_offset, Math.max(...services.map((s) => s.port_offset)));
+  assert.equal(services.filter((s) => s.port_offset === notes.port_offset).length, 1);
+  assert.match(read('src/config.ts'), new RegExp(`Env\\.port\\(${8080 + notes.port_offset}\\)`));
+  assert.match(read('drizzle/0000_init.sql'), /CREATE TABLE "items"/);
+
+  assert.deepEqual(checkGenerated(dir), []);
+  assert.match(
+    readFileSync(path.join(dir, 'compose.yaml'), 'utf8'),
+    new RegExp(`^ {2}${NAME}:$`, 'm'),
+  );
+  assert.ok(existsSync(path.join(dir, `deploy/k8s/base/services/${NAME}.yaml`)));
+
+  // The whole repository, the new service included, still type-checks.
+  const tsc = spawnSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc')], {
+    cwd: dir,
+    encoding: 'utf8',
+  });
+  assert.equal(tsc.status, 0, tsc.stdout + tsc.stderr);
+});
+
+test('new:service refuses a bad, reserved or taken name in one line and writes nothing', async (t) => {
+  const dir = scratchCopy(t);
+  const services = readdirSync(path.join(dir, 'services')).sort();
+  const compose = readFileSync(path.join(dir, 'compose.yaml'), 'utf8');
+  for (const [name, message] of [
+    ['Notes', /invalid service name/],
+    ['n', /invalid service name/],
+    ['bad_name', /invalid service name/],
+    ['docs', /reserved/],
+    ['gateway', /reserved|exists/],
+    ['accounts', /reserved|prefix/],
+    ['main', /exists/],
+    ['postgres', /compose\.yaml/],
+  ] as const) {
+    const run = newService(dir, name);
+    assert.equal(run.status, 1, `${name}: ${run.stdout}`);
+    assert.match(run.stderr, message, name);
+    assert.equal(run.stderr.trim().split('\n').length, 1, run.stderr);
+  }
+  assert.deepEqual(readdirSync(path.join(dir, 'services')).sort(), services);
+  assert.equal(readFileSync(path.join(dir, 'compose.yaml'), 'utf8'), compose);
+});
