@@ -30,6 +30,7 @@ export interface BuildOptions {
 
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<App> {
   const routes = routesOf(config);
+  checkBodyShares(config);
   const authUrl = config.AUTH_URL ?? routes.find((r) => r.service === 'auth')?.urls[0];
   if (!authUrl && !options.serviceAuth) {
     throw new ConfigError('AUTH_URL is not set: expected the auth service URL (or AUTH_URLS)');
@@ -128,7 +129,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       headersMs: config.UPSTREAM_TIMEOUT * 1000,
       totalMs: config.UPSTREAM_TOTAL_TIMEOUT * 1000,
     },
-    bodies: { idleMs: config.CLIENT_BODY_TIMEOUT_MS, totalBytes: config.BODY_BUFFER_TOTAL },
+    bodies: {
+      idleMs: config.CLIENT_BODY_TIMEOUT_MS,
+      totalBytes: config.BODY_BUFFER_TOTAL,
+      perAddressBytes: config.BODY_BUFFER_PER_ADDRESS,
+      anonymousPerAddressBytes: config.BODY_BUFFER_ANONYMOUS_PER_ADDRESS,
+    },
     exact: strictRoutes(config),
   });
 
@@ -141,4 +147,19 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     redis?.disconnect();
   });
   return app;
+}
+
+/** Shares too small for the limits they hold would refuse every body near a limit. */
+function checkBodyShares(config: Config) {
+  const largest = Math.max(config.BODY_LIMIT, config.AVATAR_BODY_LIMIT);
+  if (config.BODY_BUFFER_PER_ADDRESS < largest) {
+    throw new ConfigError(
+      `BODY_BUFFER_PER_ADDRESS is invalid: expected at least the largest body limit, ${largest}`,
+    );
+  }
+  if (config.BODY_BUFFER_ANONYMOUS_PER_ADDRESS < config.BODY_LIMIT) {
+    throw new ConfigError(
+      `BODY_BUFFER_ANONYMOUS_PER_ADDRESS is invalid: expected at least BODY_LIMIT, ${config.BODY_LIMIT}`,
+    );
+  }
 }

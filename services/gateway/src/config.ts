@@ -74,6 +74,10 @@ export const ConfigSchema = Type.Object({
   AVATAR_BODY_LIMIT: bytes(5 * 1024 * 1024 + 64 * 1024),
   /** Bodies are read whole before they go on; this much of them in memory at once, then 503s. */
   BODY_BUFFER_TOTAL: bytes(64 * 1024 * 1024),
+  /** Of that, what one client address may hold at once (then 429s for it alone): an eighth. */
+  BODY_BUFFER_PER_ADDRESS: bytes(8 * 1024 * 1024),
+  /** Of an address's share, what its requests without a valid token may hold: two full bodies. */
+  BODY_BUFFER_ANONYMOUS_PER_ADDRESS: bytes(2 * 1024 * 1024),
 
   // Slow clients: each is given this long, and one address only so many connections.
   /** The request headers must be in within this (else 408 and the connection closes). */

@@ -65,6 +65,8 @@ describe('through NGINX → gateway → services', () => {
         MAIN_URLS: main.url,
         ANALYTICS_URLS: analytics.url,
         BODY_LIMIT: 6 * 1024 * 1024,
+        BODY_BUFFER_PER_ADDRESS: 16 * 1024 * 1024,
+        BODY_BUFFER_ANONYMOUS_PER_ADDRESS: 16 * 1024 * 1024,
       },
       { auth: 'real' },
     ));

@@ -72,7 +72,8 @@ export function strictRoutes(config: Config): ExactRoute[] {
     {
       method: 'PUT',
       url: '/accounts/v1/user/avatar',
-      options: { bodyLimit: config.AVATAR_BODY_LIMIT },
+      // auth wants a token here: without one the upload is refused before its body is read.
+      options: { bodyLimit: config.AVATAR_BODY_LIMIT, config: { requiresToken: true } },
     },
   ];
 }
@@ -81,5 +82,7 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The limit a 429 on this route is counted under in `gateway_rate_limited_total`. */
     limitName?: string;
+    /** The service refuses this route without a valid token; the edge refuses it first. */
+    requiresToken?: boolean;
   }
 }
