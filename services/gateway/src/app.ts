@@ -31,6 +31,7 @@ export interface BuildOptions {
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<App> {
   const routes = routesOf(config);
   checkBodyShares(config);
+  const trustedProxies = splitList(config.TRUST_PROXY);
   const authUrl = config.AUTH_URL ?? routes.find((r) => r.service === 'auth')?.urls[0];
   if (!authUrl && !options.serviceAuth) {
     throw new ConfigError('AUTH_URL is not set: expected the auth service URL (or AUTH_URLS)');
@@ -43,7 +44,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     name: 'gateway',
     logLevel: config.LOG_LEVEL,
     bodyLimit: config.BODY_LIMIT,
-    trustProxy: splitList(config.TRUST_PROXY),
+    trustProxy: trustedProxies.length ? trustedProxies : false,
     metricsRoute: false,
     clientTimeouts: {
       headersMs: config.CLIENT_HEADERS_TIMEOUT_MS,
@@ -80,7 +81,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const metrics = gatewayMetrics(app.metrics, balancers);
   capConnections(app.server, {
     perAddress: config.MAX_CONNECTIONS_PER_ADDRESS,
-    trustedProxies: splitList(config.TRUST_PROXY),
+    trustedProxies,
     refused: metrics.connectionsRefused,
   });
 

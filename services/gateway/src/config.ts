@@ -52,10 +52,13 @@ export const ConfigSchema = Type.Object({
   JWT_AUDIENCE: Type.String({ default: 'microservice-template', minLength: 1 }),
   /** Longer-lived access tokens (exp - iat) are refused; keep auth's ACCESS_TOKEN_TTL below. */
   ACCESS_TOKEN_MAX_LIFETIME: Env.accessTokenMaxLifetime(),
-  /** Proxies whose X-Forwarded-For is believed (NGINX); see Fastify's trustProxy. */
+  /**
+   * Proxies whose X-Forwarded-For is believed (NGINX, the ingress); see Fastify's trustProxy.
+   * None by default: `npm start` has nothing in front, and every client there is on loopback.
+   */
   TRUST_PROXY: Type.String({
-    default: 'loopback',
-    description: 'addresses or CIDRs, comma-separated',
+    default: '',
+    description: 'addresses or CIDRs, comma-separated (empty: none)',
   }),
 
   // Rate limits, per window; signed-in clients are counted per user, others per address.
