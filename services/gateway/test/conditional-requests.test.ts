@@ -61,6 +61,10 @@ describe('revalidation through the gateway to the real services', () => {
       }
     }
     assert.equal((await rawGet(url, path, { 'if-none-match': '"stale"' })).status, 200);
+    // RFC 9110's weak comparison: a weak tag, a list, or any version at all.
+    for (const header of [`W/${etag}`, `"stale", ${etag}`, '*']) {
+      assertNotModified(await rawGet(url, path, { 'if-none-match': header }), etag);
+    }
   });
 
   test('an avatar revalidates with a 304 with no body', async () => {
