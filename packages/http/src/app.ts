@@ -43,7 +43,7 @@ export interface AppOptions {
   trustProxy?: FastifyServerOptions['trustProxy'];
   /** Serve `/metrics` on this app's port (default); the gateway serves it on a port of its own. */
   metricsRoute?: boolean;
-  /** How long a client may take to send its request; Node's and Fastify's defaults otherwise. */
+  /** How long a client may take to send its request; DEFAULT_CLIENT_TIMEOUTS otherwise. */
   clientTimeouts?: ClientTimeouts;
 }
 
@@ -53,6 +53,13 @@ export interface ClientTimeouts {
   /** The whole request, headers and body, must be in within this. */
   requestMs: number;
 }
+
+/**
+ * Every service's own port: Node alone waits 60 s for headers and 300 s for a request, checked
+ * every 30 s, so a few slow sockets are held for minutes. A minute still carries a 5 MB avatar or
+ * a large analytics batch over a slow link (the gateway sends bodies whole, at once).
+ */
+const DEFAULT_CLIENT_TIMEOUTS: ClientTimeouts = { headersMs: 10_000, requestMs: 60_000 };
 
 /** How often Node looks for requests past those timeouts (its default is 30 s). */
 const TIMEOUT_CHECK_MS = 1000;
@@ -93,7 +100,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     logController: new LogController({ requestIdLogLabel: 'request_id' }),
     bodyLimit: options.bodyLimit ?? 256 * 1024,
     trustProxy: options.trustProxy ?? false,
-    ...(options.clientTimeouts ? serverTimeouts(options.clientTimeouts) : {}),
+    ...serverTimeouts(options.clientTimeouts ?? DEFAULT_CLIENT_TIMEOUTS),
     ajv: {
       customOptions: {
         allErrors: true,

@@ -1,4 +1,5 @@
 export { type App, type AppOptions, type ClientTimeouts, createApp } from './app.ts';
+export { isNotModified } from './conditional.ts';
 export type { ReadinessCheck } from './health.ts';
 export { loggerOptions, redactPaths } from './logging.ts';
 export { type OutageLog, type OutageLogger, type OutageOptions, outageLog } from './outage.ts';

@@ -117,6 +117,10 @@ const PARTS: Record<string, string> = {
 export const invalidPart = (part: string | undefined) =>
   PARTS[part ?? ''] ?? 'The request is invalid.';
 
+/** Node's "aborted": the client closed its connection while its body was still arriving. */
+const wentAway = (error: Error, request: FastifyRequest) =>
+  (error as NodeJS.ErrnoException).code === 'ECONNRESET' && !request.raw.complete;
+
 /** Every error and every unknown route answers problem+json; 5xx details never leave the process. */
 export function registerProblemHandlers(app: FastifyInstance) {
   app.setErrorHandler((error: FastifyError | HttpProblem, request, reply) => {
@@ -128,6 +132,12 @@ export function registerProblemHandlers(app: FastifyInstance) {
       return sendProblem(request, reply, 400, invalidPart(error.validationContext), {
         errors: fieldErrors(error.validation as AjvError[]),
       });
+    }
+    if (wentAway(error, request)) {
+      // Nobody is left to read an answer; not a failure of the server either. The app's logger:
+      // a route may have turned its own below warn off (the gateway's proxied ones do).
+      app.log.info({ request_id: request.id }, 'client went away before its request was complete');
+      return sendProblem(request, reply, 400, 'The request ended before it was complete.');
     }
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {

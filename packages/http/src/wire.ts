@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 /** The most of a refused body read and thrown away so that its client can read the refusal. */
@@ -10,7 +11,7 @@ const DRAIN_IDLE_MS = 5000;
  *
  * - A 304 or 204 has no body and so no content-length: a route's `send(null)` is serialized as
  *   "null", and a proxy (undici, the gateway) takes the resulting `content-length: 4` with no body
- *   for a broken answer.
+ *   for a broken answer. So is a HEAD's, which Fastify would otherwise fail with a 500.
  * - A body refused before it was read (413 too large, 415 unsupported type) is still read to its
  *   end, up to a bound, before the connection is reused or closed. Fastify closes at once, and
  *   closing a socket with unread data sends a reset that destroys the answer at clients that send
@@ -22,7 +23,9 @@ export function registerWireRules(app: FastifyInstance) {
     if (status === 304 || status === 204) {
       reply.removeHeader('content-length');
       reply.removeHeader('content-type');
-      done(null, null);
+      // Fastify's own HEAD handler runs after this hook and cannot take null (a 500); a payload it
+      // can measure would give it a content-length. An empty stream it drains, setting none.
+      done(null, request.method === 'HEAD' ? Readable.from([]) : null);
       return;
     }
     if ((status === 413 || status === 415) && !request.raw.complete) drainInstead(request, reply);

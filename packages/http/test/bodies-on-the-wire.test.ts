@@ -37,6 +37,33 @@ describe('answers without a body', () => {
     assert.equal(res.headers.etag, '"v1"');
   });
 
+  test('a HEAD that is not modified is the same 304, headers only (was a 500)', async () => {
+    for (const send of ['inject', 'wire'] as const) {
+      const res =
+        send === 'inject'
+          ? await app.inject({
+              method: 'HEAD',
+              url: '/things/a',
+              headers: { 'if-none-match': '"v1"' },
+            })
+          : await fetch(`${url}/things/a`, {
+              method: 'HEAD',
+              headers: { 'if-none-match': '"v1"' },
+            }).then((r) => ({
+              statusCode: r.status,
+              headers: Object.fromEntries(r.headers),
+              body: '',
+            }));
+      assert.equal(res.statusCode, 304, send);
+      assert.equal(res.body, '');
+      assert.equal(res.headers['content-length'], undefined);
+      assert.equal(res.headers.etag, '"v1"');
+    }
+    const modified = await app.inject({ method: 'HEAD', url: '/things/a' });
+    assert.equal(modified.statusCode, 200);
+    assert.equal(modified.headers['content-length'], String('{"id":"a"}'.length));
+  });
+
   test('a 204 sent with a payload carries none', async () => {
     const res = await app.inject({ method: 'DELETE', url: '/things/a' });
     assert.equal(res.statusCode, 204);

@@ -78,6 +78,12 @@ export const EdgeRoute = Type.Object(
         description: 'The largest body, in bytes, the gateway lets through.',
       }),
     ),
+    requires_token: Type.Optional(
+      Type.Boolean({
+        description:
+          'The service answers only signed-in callers here: the gateway refuses a request without a valid token with 401 before reading its body (large uploads).',
+      }),
+    ),
   },
   { ...closed, description: 'A route the gateway treats apart from the rest of the prefix.' },
 );

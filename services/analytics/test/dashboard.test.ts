@@ -44,9 +44,13 @@ test('every asset the page names is served with its type, a validator and a 304 
     );
     assert.equal(res.headers['x-content-type-options'], 'nosniff');
     const etag = String(res.headers.etag);
-    const again = await t.app.inject({ url, headers: { 'if-none-match': etag } });
-    assert.equal(again.statusCode, 304, url);
-    assert.equal(again.body, '');
+    for (const header of [etag, `W/${etag}`, `"older", ${etag}`, '*']) {
+      for (const method of ['GET', 'HEAD'] as const) {
+        const again = await t.app.inject({ method, url, headers: { 'if-none-match': header } });
+        assert.equal(again.statusCode, 304, `${method} ${url} ${header}`);
+        assert.equal(again.body, '');
+      }
+    }
   }
   // uPlot comes from its npm package, byte for byte: no CDN, no copy to keep up to date.
   const uplot = await t.app.inject({ url: urls.find((u) => u.includes('uplot.js'))! });

@@ -31,6 +31,8 @@ export interface BuildOptions {
 
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<App> {
   const routes = routesOf(config);
+  checkBodyShares(config);
+  const trustedProxies = splitList(config.TRUST_PROXY);
   const authUrl = config.AUTH_URL ?? routes.find((r) => r.service === 'auth')?.urls[0];
   if (!authUrl && !options.serviceAuth) {
     throw new ConfigError('AUTH_URL is not set: expected the auth service URL (or AUTH_URLS)');
@@ -43,7 +45,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     name: 'gateway',
     logLevel: config.LOG_LEVEL,
     bodyLimit: config.BODY_LIMIT,
-    trustProxy: splitList(config.TRUST_PROXY),
+    trustProxy: trustedProxies.length ? trustedProxies : false,
     metricsRoute: false,
     clientTimeouts: {
       headersMs: config.CLIENT_HEADERS_TIMEOUT_MS,
@@ -80,7 +82,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const metrics = gatewayMetrics(app.metrics, balancers);
   capConnections(app.server, {
     perAddress: config.MAX_CONNECTIONS_PER_ADDRESS,
-    trustedProxies: splitList(config.TRUST_PROXY),
+    trustedProxies,
     refused: metrics.connectionsRefused,
   });
 
@@ -129,7 +131,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       headersMs: config.UPSTREAM_TIMEOUT * 1000,
       totalMs: config.UPSTREAM_TOTAL_TIMEOUT * 1000,
     },
-    bodies: { idleMs: config.CLIENT_BODY_TIMEOUT_MS, totalBytes: config.BODY_BUFFER_TOTAL },
+    bodies: {
+      idleMs: config.CLIENT_BODY_TIMEOUT_MS,
+      totalBytes: config.BODY_BUFFER_TOTAL,
+      perAddressBytes: config.BODY_BUFFER_PER_ADDRESS,
+      anonymousPerAddressBytes: config.BODY_BUFFER_ANONYMOUS_PER_ADDRESS,
+    },
     exact: edgeRoutes(config),
   });
 
@@ -142,4 +149,25 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     redis?.disconnect();
   });
   return app;
+}
+
+/** Shares too small for the limits they hold would refuse every body near a limit. */
+function checkBodyShares(config: Config) {
+  const routes = edgeRoutes(config);
+  const limitOf = (r: (typeof routes)[number]) => r.options.bodyLimit ?? config.BODY_LIMIT;
+  const largest = Math.max(config.BODY_LIMIT, ...routes.map(limitOf));
+  const anonymous = Math.max(
+    config.BODY_LIMIT,
+    ...routes.filter((r) => !r.options.config?.requiresToken).map(limitOf),
+  );
+  if (config.BODY_BUFFER_PER_ADDRESS < largest) {
+    throw new ConfigError(
+      `BODY_BUFFER_PER_ADDRESS is invalid: expected at least the largest body limit, ${largest}`,
+    );
+  }
+  if (config.BODY_BUFFER_ANONYMOUS_PER_ADDRESS < anonymous) {
+    throw new ConfigError(
+      `BODY_BUFFER_ANONYMOUS_PER_ADDRESS is invalid: expected at least the largest body limit open to anonymous callers, ${anonymous}`,
+    );
+  }
 }

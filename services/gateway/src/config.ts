@@ -54,10 +54,13 @@ export const ConfigSchema = Type.Object({
   JWT_AUDIENCE: Type.String({ default: 'microservice-template', minLength: 1 }),
   /** Longer-lived access tokens (exp - iat) are refused; keep auth's ACCESS_TOKEN_TTL below. */
   ACCESS_TOKEN_MAX_LIFETIME: Env.accessTokenMaxLifetime(),
-  /** Proxies whose X-Forwarded-For is believed (NGINX); see Fastify's trustProxy. */
+  /**
+   * Proxies whose X-Forwarded-For is believed (NGINX, the ingress); see Fastify's trustProxy.
+   * None by default: `npm start` has nothing in front, and every client there is on loopback.
+   */
   TRUST_PROXY: Type.String({
-    default: 'loopback',
-    description: 'addresses or CIDRs, comma-separated',
+    default: '',
+    description: 'addresses or CIDRs, comma-separated (empty: none)',
   }),
 
   // Rate limits, per window; signed-in clients are counted per user, others per address.
@@ -74,10 +77,16 @@ export const ConfigSchema = Type.Object({
   BODY_LIMIT: bytes(1024 * 1024),
   /** Routes limited apart (their own rate limit or body limit), from the services' manifests. */
   EDGE_ROUTES: Type.Optional(
-    Type.String({ description: 'a JSON array of {method, url, limit?, body_limit?}' }),
+    Type.String({
+      description: 'a JSON array of {method, url, limit?, body_limit?, requires_token?}',
+    }),
   ),
   /** Bodies are read whole before they go on; this much of them in memory at once, then 503s. */
   BODY_BUFFER_TOTAL: bytes(64 * 1024 * 1024),
+  /** Of that, what one client address may hold at once (then 429s for it alone): an eighth. */
+  BODY_BUFFER_PER_ADDRESS: bytes(8 * 1024 * 1024),
+  /** Of an address's share, what its requests without a valid token may hold: two full bodies. */
+  BODY_BUFFER_ANONYMOUS_PER_ADDRESS: bytes(2 * 1024 * 1024),
 
   // Slow clients: each is given this long, and one address only so many connections.
   /** The request headers must be in within this (else 408 and the connection closes). */

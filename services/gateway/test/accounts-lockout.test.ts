@@ -5,7 +5,7 @@ import { clientAt, eventually, signUp, startAuthService } from './services.ts';
 
 /**
  * Sign-in throttling with the default policy, through the real gateway, from several client
- * addresses (sockets bound to other loopback addresses; the gateway forwards X-Forwarded-For).
+ * addresses (sockets bound to other loopback addresses; the gateway tells auth each one's address).
  */
 const { cleanup } = closeAtEnd();
 const auth = await startAuthService();

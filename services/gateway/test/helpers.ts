@@ -84,6 +84,15 @@ export const refuseAllTokens: ServiceAuth = {
 /** The routes npm start, Compose and Kubernetes limit apart: the services' manifests' `edge`. */
 const EDGE_ROUTES = edgeRoutesSetting(loadManifests(path.resolve(import.meta.dirname, '../../..')));
 
+/** Stands in for the token verifier where no auth service runs: `Bearer user-<id>` is user <id>. */
+export const acceptUserTokens: ServiceAuth = {
+  ...refuseAllTokens,
+  verify: async (token) => {
+    if (!token.startsWith('user-')) throw new TokenError('not a test user token');
+    return { userId: token.slice(5), sessionId: token, roles: ['user'], permissions: [] };
+  },
+};
+
 /** The internal metrics URL of each gateway started here, by its public URL. */
 const metricsUrls = new Map<string, string>();
 
@@ -96,12 +105,16 @@ export async function metricsOf(url: string): Promise<string> {
 
 /**
  * A gateway on a free loopback port, configured like production from environment strings (the
- * manifests' EDGE_ROUTES unless given), its metrics on another free port. Without `auth`, tokens are checked by a stub (the upstreams here
- * are plain HTTP servers).
+ * manifests' EDGE_ROUTES unless given), its metrics on another free port. Without `auth`, tokens are checked by a stub that refuses them all
+ * (the upstreams here are plain HTTP servers), or by the stub `auth` names.
  */
 export async function startGateway(
   env: Record<string, string | number | undefined>,
-  options: { auth?: 'real'; logger?: BuildOptions['logger']; lookup?: BuildOptions['lookup'] } = {},
+  options: {
+    auth?: 'real' | ServiceAuth;
+    logger?: BuildOptions['logger'];
+    lookup?: BuildOptions['lookup'];
+  } = {},
 ): Promise<{ app: App; url: string; config: Config; metricsUrl: string }> {
   const strings: Record<string, string> = {
     LOG_LEVEL: 'silent',
@@ -114,7 +127,7 @@ export async function startGateway(
     if (value !== undefined) strings[key] = String(value);
   const config = loadConfig(ConfigSchema, strings);
   const app = await buildApp(config, {
-    ...(options.auth === 'real' ? {} : { serviceAuth: refuseAllTokens }),
+    ...(options.auth === 'real' ? {} : { serviceAuth: options.auth ?? refuseAllTokens }),
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.lookup ? { lookup: options.lookup } : {}),
   });

@@ -52,8 +52,9 @@ describe('a client that stops sending its body holds no connection to the servic
     cleanup(auth.stop);
     const main = await startMainService(auth);
     cleanup(main.stop);
+    // All 140 come from one address here, past the default of 64 connections per address.
     const gateway = await startGateway(
-      { AUTH_URLS: auth.url, MAIN_URLS: main.url },
+      { AUTH_URLS: auth.url, MAIN_URLS: main.url, MAX_CONNECTIONS_PER_ADDRESS: 200 },
       { auth: 'real' },
     );
     cleanup(() => gateway.app.close());
@@ -136,6 +137,7 @@ describe('stalled headers and bodies are cut short', () => {
       AUTH_URLS: upstreamUrl,
       MAIN_URLS: upstreamUrl,
       CLIENT_HEADERS_TIMEOUT_MS: 500,
+      MAX_CONNECTIONS_PER_ADDRESS: 200,
     });
     const sockets = [
       ...Array.from({ length: 100 }, () =>
@@ -182,6 +184,36 @@ describe('stalled headers and bodies are cut short', () => {
   });
 });
 
+const getFrom = (url: string, localAddress: string) =>
+  new Promise<number>((resolve, reject) => {
+    const req = request(`${url}/main/v1/x`, { localAddress, agent: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+
+describe('with the default settings (npm start: every client on loopback) each address gets 64 connections', () => {
+  const { cleanup, gateway } = closeAtEnd();
+
+  test('the 65th from 127.0.0.5 is closed at once; 127.0.0.6 is still served', async () => {
+    const upstream = await startUpstream(echo('main'));
+    cleanup(upstream.close);
+    const url = await gateway({ AUTH_URLS: upstream.url, MAIN_URLS: upstream.url });
+    const held = Array.from({ length: 64 }, () => openSocket(url, '', '127.0.0.5'));
+    try {
+      await Promise.all(held.map((s) => once(s.socket, 'connect')));
+      await assert.rejects(getFrom(url, '127.0.0.5'));
+      assert.equal(await getFrom(url, '127.0.0.6'), 200);
+      // The 64 themselves were all kept.
+      assert.ok(held.every((s) => !s.closed));
+    } finally {
+      closeAll(held);
+    }
+  });
+});
+
 describe('connections per client address are capped', () => {
   let url: string;
   const { cleanup, gateway } = closeAtEnd();
@@ -198,15 +230,7 @@ describe('connections per client address are capped', () => {
     });
   });
 
-  const get = (localAddress: string) =>
-    new Promise<number>((resolve, reject) => {
-      const req = request(`${url}/main/v1/x`, { localAddress, agent: false }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
-      req.on('error', reject);
-      req.end();
-    });
+  const get = (localAddress: string) => getFrom(url, localAddress);
 
   test('one address gets MAX_CONNECTIONS_PER_ADDRESS; others and trusted proxies are not held to its count', async () => {
     const held = Array.from({ length: 5 }, () => openSocket(url, '', '127.0.0.2'));

@@ -4,11 +4,13 @@ import { once } from 'node:events';
 import { request } from 'node:http';
 import { after, before, test } from 'node:test';
 import type { App } from '@platform/http';
-import { json, startGateway, startUpstream, type Upstream } from './helpers.ts';
+import { acceptUserTokens, json, startGateway, startUpstream, type Upstream } from './helpers.ts';
 
 const CHUNK = 1024 * 1024;
 // 5 MiB: the largest avatar the gateway lets through, well past any JSON limit.
 const CHUNKS = 5;
+/** The avatar upload needs a token; the gateway refuses one without it before reading the body. */
+const SIGNED_IN = { authorization: 'Bearer user-1' };
 
 let upstream: Upstream;
 let app: App;
@@ -37,7 +39,7 @@ before(async () => {
       );
     });
   });
-  ({ app, url } = await startGateway({ AUTH_URLS: upstream.url }));
+  ({ app, url } = await startGateway({ AUTH_URLS: upstream.url }, { auth: acceptUserTokens }));
 });
 
 after(async () => {
@@ -54,7 +56,7 @@ test('a multi-megabyte upload reaches the service whole, once the client has sen
   const type = 'multipart/form-data; boundary=----x';
   const req = request(`${url}/accounts/v1/user/avatar`, {
     method: 'PUT',
-    headers: { 'content-type': type, 'transfer-encoding': 'chunked' },
+    headers: { ...SIGNED_IN, 'content-type': type, 'transfer-encoding': 'chunked' },
   });
   const response = once(req, 'response');
   req.write(body.subarray(0, CHUNK * (CHUNKS - 1)));
@@ -101,7 +103,7 @@ test('an avatar upload past its limit is 413, also when sent chunked', async () 
   const body = randomBytes(6 * CHUNK);
   const declared = await fetch(`${url}/accounts/v1/user/avatar`, {
     method: 'PUT',
-    headers: { 'content-type': 'multipart/form-data; boundary=x' },
+    headers: { ...SIGNED_IN, 'content-type': 'multipart/form-data; boundary=x' },
     body,
   });
   assert.equal(declared.status, 413);
@@ -110,6 +112,7 @@ test('an avatar upload past its limit is 413, also when sent chunked', async () 
     const req = request(`${url}/accounts/v1/user/avatar`, {
       method: 'PUT',
       headers: {
+        ...SIGNED_IN,
         'content-type': 'multipart/form-data; boundary=x',
         'transfer-encoding': 'chunked',
       },
@@ -125,4 +128,30 @@ test('an avatar upload past its limit is 413, also when sent chunked', async () 
     setTimeout(() => reject(new Error('no answer')), 20_000).unref();
   });
   assert.equal(chunked, 413);
+});
+
+test('an avatar upload without a valid token is a 401 before any of its body is read', async () => {
+  let reached = false;
+  firstBytes = () => {
+    reached = true;
+  };
+  for (const headers of [{}, { authorization: 'Bearer forged' }]) {
+    const answer = await new Promise<number>((resolve, reject) => {
+      const req = request(`${url}/accounts/v1/user/avatar`, {
+        method: 'PUT',
+        headers: { ...headers, 'content-type': 'multipart/form-data; boundary=x' },
+      });
+      req.on('response', (res) => {
+        resolve(res.statusCode ?? 0);
+        req.destroy();
+      });
+      req.on('error', () => {});
+      // Headers and a first megabyte of a declared five; the rest never comes.
+      req.setHeader('content-length', String(CHUNKS * CHUNK));
+      req.write(randomBytes(CHUNK));
+      setTimeout(() => reject(new Error('no answer')), 20_000).unref();
+    });
+    assert.equal(answer, 401);
+  }
+  assert.equal(reached, false);
 });

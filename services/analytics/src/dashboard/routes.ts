@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { App } from '@platform/http';
-import { problems } from '@platform/http';
+import { isNotModified, problems } from '@platform/http';
 import { Type } from 'typebox';
 import { loadAssets } from './assets.ts';
 import { dashboardPage } from './page.ts';
@@ -71,7 +71,8 @@ export async function dashboardRoutes(
         etag: asset.etag,
         'cache-control': 'public, max-age=86400',
       });
-      if (request.headers['if-none-match'] === asset.etag) return reply.code(304).send();
+      if (isNotModified(request.headers['if-none-match'], asset.etag))
+        return reply.code(304).send();
       return reply.type(asset.type).send(asset.body);
     },
   );

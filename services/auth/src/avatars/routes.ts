@@ -1,6 +1,6 @@
 import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
-import { type App, HttpProblem, problems } from '@platform/http';
+import { type App, HttpProblem, isNotModified, problems } from '@platform/http';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { AuthContext } from '../context.ts';
@@ -9,7 +9,7 @@ import { createDecodeQueue } from './decoding.ts';
 import { toAvatar } from './image.ts';
 import { avatarMetrics, uploadRateLimit } from './limits.ts';
 import { AVATAR_MAX_BYTES, AvatarImage, AvatarQuery, AvatarUpload } from './schema.ts';
-import { getAvatar, isNotModified, removeAvatar, setAvatar } from './service.ts';
+import { getAvatar, removeAvatar, setAvatar } from './service.ts';
 
 const bearer = [{ bearer: [] }];
 const FOREVER = 'public, max-age=31536000, immutable';

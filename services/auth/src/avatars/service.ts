@@ -33,12 +33,3 @@ export async function removeAvatar(ctx: AuthContext, userId: string): Promise<vo
     await setAvatarEtag(tx, userId, null, new Date());
   });
 }
-
-/** RFC 9110 If-None-Match: a weak comparison against any listed tag, or `*`. */
-export function isNotModified(ifNoneMatch: string | undefined, etag: string): boolean {
-  if (!ifNoneMatch) return false;
-  return ifNoneMatch
-    .split(',')
-    .map((tag) => tag.trim().replace(/^W\//, ''))
-    .some((tag) => tag === '*' || tag === etag);
-}

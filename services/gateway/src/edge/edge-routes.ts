@@ -12,17 +12,19 @@ const EdgeRoutesSchema = Type.Array(
       url: Type.String({ pattern: '^(/[A-Za-z0-9._~-]+)+$' }),
       limit: Type.Optional(Type.String()),
       body_limit: Type.Optional(Type.Integer({ minimum: 1 })),
+      requires_token: Type.Optional(Type.Boolean()),
     },
     { additionalProperties: false },
   ),
 );
 
-const EXPECTED = 'a JSON array of {method, url, limit?, body_limit?}';
+const EXPECTED = 'a JSON array of {method, url, limit?, body_limit?, requires_token?}';
 
 /**
  * EDGE_ROUTES: the routes treated apart from the rest of their service's prefix, as the services'
  * manifests declare them (`edge`): a stricter per-address rate limit for routes that guess or
- * spend credentials, a larger body limit for uploads. The gateway itself names no route.
+ * spend credentials, a larger body limit for uploads, a token required before a large body is
+ * read. The gateway itself names no route.
  */
 export function edgeRoutes(config: Config): ExactRoute[] {
   if (!config.EDGE_ROUTES) return [];
@@ -44,12 +46,14 @@ export function edgeRoutes(config: Config): ExactRoute[] {
         `EDGE_ROUTES is invalid: ${route.url} asks for limit ${route.limit}; expected one of ${Object.keys(limits).join(', ')}`,
       );
     }
+    const strict =
+      route.limit && max !== undefined ? strictLimit(config, route.limit, max) : undefined;
     return {
       method: route.method as ExactRoute['method'],
       url: route.url,
       options: {
-        ...(route.limit && max !== undefined ? strictLimit(config, route.limit, max) : {}),
         ...(route.body_limit ? { bodyLimit: route.body_limit } : {}),
+        config: { ...strict?.config, ...(route.requires_token ? { requiresToken: true } : {}) },
       },
     };
   });

@@ -58,5 +58,7 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The limit a 429 on this route is counted under in `gateway_rate_limited_total`. */
     limitName?: string;
+    /** The service refuses this route without a valid token; the edge refuses it first. */
+    requiresToken?: boolean;
   }
 }

@@ -1,4 +1,4 @@
-import { HttpProblem } from '@platform/http';
+import { HttpProblem, problems } from '@platform/http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
 export const tooLarge = (limit: number) =>
@@ -6,6 +6,12 @@ export const tooLarge = (limit: number) =>
 
 const stalled = (ms: number) =>
   new HttpProblem(408, `The request body stopped arriving for ${ms} ms.`);
+
+const overShare = () =>
+  problems.tooManyRequests(
+    1,
+    'Too many request bodies are arriving from this address at once; try again shortly.',
+  );
 
 const busy = () =>
   new HttpProblem(503, 'Too many request bodies are arriving at once; try again shortly.', {
@@ -17,16 +23,24 @@ export interface BodyOptions {
   idleMs: number;
   /** Bytes of bodies held at once across all requests; one that would pass it is a 503. */
   totalBytes: number;
+  /** Of those, what one client address may hold; past it that address gets 429s, others go on. */
+  perAddressBytes: number;
+  /** Of an address's share, what its requests without a valid token may hold. */
+  anonymousPerAddressBytes: number;
 }
 
 /**
  * Every body is read whole, up to its route's `bodyLimit`, before an instance is picked: a client
  * that sends part of one and goes silent then holds one of its own sockets, never a connection to
  * a service (which it did while bodies streamed through). Bodies are not parsed here; each service
- * validates its own. What they hold in memory together is bounded by `totalBytes`.
+ * validates its own. What they hold in memory together is bounded by `totalBytes`, and each client
+ * address gets only a share of that (a smaller one for anonymous bodies, which anyone can send),
+ * so that no one place can stall bodies until everyone else's are refused.
  */
 export function bufferBodies(app: FastifyInstance, options: BodyOptions) {
   let held = 0;
+  const byAddress = tally();
+  const anonymousByAddress = tally();
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (request: FastifyRequest, payload, done) => {
     const limit = request.routeOptions.bodyLimit ?? Number.POSITIVE_INFINITY;
@@ -48,9 +62,13 @@ export function bufferBodies(app: FastifyInstance, options: BodyOptions) {
       size += chunk.length;
       held += chunk.length;
       request.heldBytes = size;
+      const mine = byAddress.add(request.ip, chunk.length);
+      const anonymous = request.principal ? 0 : anonymousByAddress.add(request.ip, chunk.length);
       timer.refresh();
       if (size > limit) settle(tooLarge(limit));
-      else if (held > options.totalBytes) settle(busy());
+      else if (mine > options.perAddressBytes || anonymous > options.anonymousPerAddressBytes) {
+        settle(overShare());
+      } else if (held > options.totalBytes) settle(busy());
       else chunks.push(chunk);
     };
     const timer = setTimeout(() => settle(stalled(options.idleMs)), options.idleMs);
@@ -60,6 +78,8 @@ export function bufferBodies(app: FastifyInstance, options: BodyOptions) {
   });
   const release = (request: FastifyRequest) => {
     held -= request.heldBytes;
+    byAddress.add(request.ip, -request.heldBytes);
+    if (!request.principal) anonymousByAddress.add(request.ip, -request.heldBytes);
     request.heldBytes = 0;
   };
   app.decorateRequest('heldBytes', 0);
@@ -71,6 +91,19 @@ export function bufferBodies(app: FastifyInstance, options: BodyOptions) {
     if (request.heldBytes) release(request);
     done();
   });
+}
+
+/** Bytes per client address; an address holding none is forgotten. */
+function tally() {
+  const counts = new Map<string, number>();
+  return {
+    add(address: string, bytes: number): number {
+      const count = (counts.get(address) ?? 0) + bytes;
+      if (count > 0) counts.set(address, count);
+      else counts.delete(address);
+      return count;
+    },
+  };
 }
 
 declare module 'fastify' {

@@ -37,8 +37,8 @@ const isInternal = (name: string) => INTERNAL.some((prefix) => name.startsWith(p
 
 /**
  * What a service receives, as undici's flat `[name, value, …]` list: the client's headers (from
- * `rawHeaders`, so repeated ones stay repeated) minus hop-by-hop, internal and our own ones, plus
- * ours.
+ * `rawHeaders`, so repeated ones stay repeated) minus hop-by-hop, internal, forwarding and our own
+ * ones, plus ours.
  */
 export function requestHeaders(request: FastifyRequest): string[] {
   const headers = request.headers;
@@ -52,11 +52,11 @@ export function requestHeaders(request: FastifyRequest): string[] {
     if (named?.includes(name)) continue;
     out.push(name, raw[i + 1]!);
   }
-  const prior = headers['x-forwarded-for'];
-  const peer = request.raw.socket.remoteAddress;
-  const chain = prior ? (peer ? `${prior}, ${peer}` : String(prior)) : peer;
-  if (chain) out.push('x-forwarded-for', chain);
   out.push(
+    // The client address as the gateway determined it (TRUST_PROXY): the services trust the
+    // gateway's word, so what a client claims for itself must never reach them.
+    'x-forwarded-for',
+    request.ip,
     'x-forwarded-proto',
     request.protocol,
     'x-forwarded-host',

@@ -1,4 +1,4 @@
-import { type App, sendProblem } from '@platform/http';
+import { type App, problems, sendProblem } from '@platform/http';
 import type { FastifyReply, FastifyRequest, LogLevel, RouteShorthandOptions } from 'fastify';
 import type { Balancer, Instance } from './balancer.ts';
 import { type BodyOptions, bufferBodies } from './body.ts';
@@ -46,6 +46,12 @@ declare module 'fastify' {
 const RETRIABLE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export async function proxyRoutes(app: App, options: ProxyOptions) {
+  // Before any of the body is read (authentication has run in an earlier onRequest hook).
+  app.addHook('onRequest', async (request) => {
+    if (request.routeOptions.config.requiresToken && !request.principal) {
+      throw problems.unauthorized();
+    }
+  });
   bufferBodies(app, options.bodies);
   app.decorateRequest('proxied', null);
   app.addHook('onResponse', (request, _reply, done) => {

@@ -1,4 +1,4 @@
-import type { App } from '@platform/http';
+import { type App, isNotModified } from '@platform/http';
 import type { MainContext } from '../context.ts';
 import { listPosts } from './list-service.ts';
 import { etagOf, toPostView } from './rows.ts';
@@ -66,7 +66,7 @@ export function postRoutes(app: App, ctx: MainContext) {
       const post = await getPost(ctx, request.principal, request.params.id);
       const etag = etagOf(post);
       reply.header('etag', etag).header('cache-control', 'private, no-cache');
-      if (request.headers['if-none-match'] === etag) return reply.code(304).send(null);
+      if (isNotModified(request.headers['if-none-match'], etag)) return reply.code(304).send(null);
       return { post: toPostView(post) };
     },
   );

@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { closeAtEnd, echo, json, startGateway, startUpstream } from './helpers.ts';
+import { clientAt, eventually, signUp, startAuthService } from './services.ts';
+
+/**
+ * With the default settings (`npm start`: no proxy in front, every client on loopback), the
+ * client address is the socket's: an X-Forwarded-For a client sends is not believed, and the
+ * services are told only the address the gateway determined.
+ */
+const { cleanup } = closeAtEnd();
+const auth = await startAuthService();
+cleanup(auth.stop);
+const gateway = await startGateway({ AUTH_URLS: auth.url }, { auth: 'real' });
+cleanup(() => gateway.app.close());
+const { url } = gateway;
+await eventually(async () => (await fetch(`${url}/health/ready`)).status === 200);
+
+function from(address: string) {
+  const client = clientAt(address);
+  cleanup(client.close);
+  return client;
+}
+
+test('wrong passwords sent with X-Forwarded-For: 127.0.0.1 do not lock the owner out at 127.0.0.1', async () => {
+  const owner = await signUp(url);
+  const attacker = from('127.0.0.2');
+  for (let i = 0; i < 6; i++) {
+    const guess = await attacker.post(
+      `${url}/accounts/v1/login`,
+      { email: owner.email, password: `wrong guess ${i}` },
+      { 'x-forwarded-for': '127.0.0.1' },
+    );
+    await guess.body?.cancel();
+  }
+  const signIn = await from('127.0.0.1').post(`${url}/accounts/v1/login`, {
+    email: owner.email,
+    password: owner.password,
+  });
+  assert.equal(signIn.status, 200, await signIn.text());
+});
+
+test('a new X-Forwarded-For on every request does not escape the per-address limits', async () => {
+  const strict = await startGateway(
+    { AUTH_URLS: auth.url, RATE_LIMIT_LOGIN: 3, RATE_LIMIT_PER_ADDRESS: 3 },
+    { auth: 'real' },
+  );
+  cleanup(() => strict.app.close());
+  const client = from('127.0.0.3');
+  const statuses = async (send: (i: number) => Promise<Response>) => {
+    const seen: number[] = [];
+    for (let i = 1; i <= 4; i++) {
+      const answer = await send(i);
+      await answer.body?.cancel();
+      seen.push(answer.status);
+    }
+    return seen;
+  };
+  const spoof = (i: number) => ({ 'x-forwarded-for': `198.51.100.${i}` });
+  const logins = await statuses((i) =>
+    client.post(
+      `${strict.url}/accounts/v1/login`,
+      { email: 'nobody@example.com', password: 'not this one' },
+      spoof(i),
+    ),
+  );
+  assert.deepEqual(logins, [401, 401, 401, 429]);
+  const reads = await statuses((i) =>
+    client.request(`${strict.url}/accounts/v1/.well-known/jwks.json`, { headers: spoof(i) }),
+  );
+  assert.deepEqual(reads, [200, 200, 200, 429]);
+});
+
+test('the service is told the peer address alone, never what the client claimed', async () => {
+  const upstream = await startUpstream(echo('auth'));
+  cleanup(upstream.close);
+  const plain = await startGateway({ AUTH_URLS: upstream.url });
+  cleanup(() => plain.app.close());
+  const seen = await json(
+    await from('127.0.0.4').request(`${plain.url}/accounts/v1/anything`, {
+      headers: { 'x-forwarded-for': '203.0.113.9, 127.0.0.1' },
+    }),
+  );
+  assert.equal(seen.headers['x-forwarded-for'], '127.0.0.4');
+});
