@@ -31,7 +31,8 @@ export async function startService(
   const database = databaseOf
     ? { url: databaseOf.databaseUrl, drop: async () => {} }
     : await createTestDatabase();
-  const port = await freePort();
+  // A caller may fix the port (env.PORT) to hand the URL to another service before this one starts.
+  const port = env.PORT ? Number(env.PORT) : await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = spawnService(name, `services/${name}/src/server.ts`, {
     cwd: root,
