@@ -67,6 +67,13 @@ test('GET /docs is one page over every service, with its assets served locally',
   assert.match(spec.tags.find((t) => t.name === 'analytics')!.description, /Unavailable/);
 });
 
+test('GET / points to /docs', async () => {
+  const root = await fetch(`${url}/`, { redirect: 'manual' });
+  assert.equal(root.status, 302);
+  assert.equal(root.headers.get('location'), '/docs');
+  await root.arrayBuffer();
+});
+
 test('CORS answers the configured origin, and only it', async () => {
   const preflight = await fetch(`${url}/main/v1/posts`, {
     method: 'OPTIONS',

@@ -60,8 +60,8 @@ describe('gateway routing', () => {
     assert.equal(seen.headers['content-type'], 'application/json');
   });
 
-  test('anything outside the prefixes is a problem+json 404', async () => {
-    for (const path of ['/', '/internal/users', '/accountsx', '/health/upstream', '/mainframe/x']) {
+  test('anything outside the prefixes (but GET /, which points to /docs) is a problem+json 404', async () => {
+    for (const path of ['/internal/users', '/accountsx', '/health/upstream', '/mainframe/x']) {
       const response = await fetch(`${url}${path}`);
       assert.equal(response.status, 404, path);
       assert.match(response.headers.get('content-type') ?? '', /application\/problem\+json/);

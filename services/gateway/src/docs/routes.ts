@@ -45,6 +45,8 @@ export async function docsRoutes(
       },
     },
   });
+  // Someone who opens the gateway's address in a browser lands on the API's documentation.
+  app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/docs', 302));
   await app.register(swaggerUi, {
     routePrefix: '/docs',
     uiConfig: { docExpansion: 'list', deepLinking: true },
