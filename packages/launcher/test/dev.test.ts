@@ -11,6 +11,7 @@ import {
   ports,
   READY_MS,
   root,
+  SERVICE_NAMES,
   servicePids,
   stop,
   until,
@@ -50,7 +51,7 @@ describe('npm run dev', () => {
       /^main +\| \[\d\d:\d\d:\d\d\.\d{3}\] INFO: Server listening at http:\/\/127\.0\.0\.1:/m,
     );
     const first = servicePids(launched.child.pid!);
-    assert.deepEqual(Object.keys(first).sort(), ['analytics', 'auth', 'gateway', 'main']);
+    assert.deepEqual(Object.keys(first).sort(), SERVICE_NAMES);
 
     // A test file is not code the service runs: no restart. The save after it shows that the
     // watcher had seen it (changes are handled in order) and restarts main alone, within 2 s.

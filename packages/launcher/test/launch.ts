@@ -11,6 +11,11 @@ export const root = path.resolve(import.meta.dirname, '../../..');
 /** A whole stack starting on a busy two-core machine. */
 export const READY_MS = 90_000;
 
+/** Every service of the stack, as the manifests list them (a new service counts too). */
+export const SERVICE_NAMES = loadManifests(root)
+  .map((s) => s.name)
+  .sort();
+
 /** A free port for each service, by its port variable (GATEWAY_PORT, AUTH_PORT, …). */
 export async function ports() {
   const found: { GATEWAY_PORT: string; [variable: string]: string } = { GATEWAY_PORT: '' };
