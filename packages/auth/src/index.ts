@@ -1,4 +1,5 @@
 export {
+  declarePermissionsOnStart,
   type PermissionDeclaration,
   type PermissionRegistration,
   type RegisterPermissionsOptions,

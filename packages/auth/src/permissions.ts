@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type OutageLogger, outageLog } from '@platform/http';
+import type { FastifyInstance } from 'fastify';
 import { SERVICE_TOKEN_HEADER } from './service-token.ts';
 
 /** A permission a service checks, as its manifest (service.json) declares it. */
@@ -87,4 +88,17 @@ export function registerPermissions(options: RegisterPermissionsOptions): Permis
     },
     close: () => abort.abort(),
   };
+}
+
+/**
+ * `registerPermissions` as part of an app's life: started with the app, its readiness check
+ * `permissions`, closed with it. Every service that checks permissions starts it the same way.
+ */
+export function declarePermissionsOnStart(
+  app: FastifyInstance,
+  options: Omit<RegisterPermissionsOptions, 'log'>,
+): void {
+  const declared = registerPermissions({ ...options, log: app.log });
+  app.addReadinessCheck('permissions', declared.ready);
+  app.addHook('onClose', async () => declared.close());
 }

@@ -2,8 +2,8 @@ import path from 'node:path';
 import {
   authentication,
   createServiceAuth,
+  declarePermissionsOnStart,
   type PermissionDeclaration,
-  registerPermissions,
 } from '@platform/auth';
 import { type App, createApp } from '@platform/http';
 import { readManifest } from '@platform/manifest';
@@ -89,15 +89,12 @@ export async function buildApp(deps: AnalyticsAppDeps): Promise<App> {
   // The permissions this service checks are defined here, in its manifest; auth grants them to
   // the declared roles. Not ready before auth has them: tokens would lack a new one.
   const manifest = readManifest(MANIFEST);
-  const declared = registerPermissions({
+  declarePermissionsOnStart(app, {
     authUrl: config.AUTH_URL,
     serviceToken: config.SERVICE_TOKEN,
     service: manifest.name,
     permissions: deps.permissions ?? manifest.permissions,
-    log: app.log,
   });
-  app.addReadinessCheck('permissions', declared.ready);
-  app.addHook('onClose', async () => declared.close());
   app.addHook('onReady', async () => {
     writer.start();
     destinations.start();
