@@ -4,11 +4,11 @@ import type { FastifyBaseLogger } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
 import type { Config } from '../config.ts';
 import type { Db, Tx } from '../db/index.ts';
-import { StoreRejected, StoreUnavailable } from '../store/errors.ts';
-import type { QueuedEvent, QueuedSample, Store } from '../store/types.ts';
+import type { QueuedEvent, Store } from '../store/types.ts';
 import { type Refused, setAside, type Unreadable } from './dead-letters.ts';
 import { decodeRow, itemSeq, ROW_ITEMS } from './queue.ts';
-import { chunksOf, type EncodedRow, halves, type Item, type Row } from './writer-batches.ts';
+import { chunksOf, type EncodedRow, type Item, type Row } from './writer-batches.ts';
+import { isRefusal, writeItems } from './writer-refusals.ts';
 
 /**
  * A row as a pass holds it: its items, the body the store made of them (Store.encodeEvents), or
@@ -193,7 +193,7 @@ export function createWriter(deps: {
       if (bodies.length) await store.writeEncoded!(bodies);
       return rows;
     } catch (error) {
-      if (!(await refused(error))) throw error;
+      if (!(await isRefusal(store, error))) throw error;
       const loaded = await load(
         tx,
         encoded.map((r) => r.seq),
@@ -217,7 +217,7 @@ export function createWriter(deps: {
       }
       const refusals: Refused[] = [];
       for (const chunk of chunksOf(items, config.WRITER_BATCH_SIZE)) {
-        refusals.push(...(await write(chunk)));
+        refusals.push(...(await writeItems(store, chunk, log)));
       }
       const unreadable = rows.filter((r): r is Unreadable => 'unreadable' in r);
       const aside = await setAside(tx, refusals, unreadable);
@@ -232,48 +232,6 @@ export function createWriter(deps: {
     });
     for (const row of taken) forget(row.seq);
     return moved;
-  }
-
-  /**
-   * Whether a failed write is its items' fault: the store says so, or it fails for a reason it
-   * does not name while it still answers. A store that is down, or says it is, is not refused:
-   * the writer waits for it rather than setting everything aside.
-   */
-  async function refused(error: unknown): Promise<boolean> {
-    if (error instanceof StoreRejected) return true;
-    if (error instanceof StoreUnavailable) return false;
-    try {
-      await store.ping();
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  /** Writes items; returns those the store refuses, found by halving the batch. */
-  async function write(items: Item[]): Promise<Refused[]> {
-    // The values are this pass's own parse of the row: numbering them in place spares a copy.
-    const queued = (i: Item): unknown => {
-      i.value.seq = itemSeq(i.row.seq, i.index);
-      return i.value;
-    };
-    try {
-      const events: unknown[] = [];
-      const samples: unknown[] = [];
-      for (const i of items) (i.row.kind === 'sample' ? samples : events).push(queued(i));
-      if (events.length) await store.writeEvents(events as QueuedEvent[]);
-      if (samples.length) await store.writeSamples(samples as QueuedSample[]);
-      return [];
-    } catch (error) {
-      if (!(await refused(error))) throw error;
-      if (items.length === 1) {
-        const seq = itemSeq(items[0]!.row.seq, items[0]!.index);
-        log.error({ err: error, seq }, 'the store refused a queued item; set aside');
-        return [{ ...items[0]!, error: (error as Error).message ?? String(error) }];
-      }
-      const [left, right] = halves(items);
-      return [...(await write(left)), ...(await write(right))];
-    }
   }
 
   async function run() {
