@@ -18,6 +18,9 @@ import { keyRoutes } from './keys/routes.ts';
 import { createSealer } from './keys/sealing.ts';
 import { createKeyStore } from './keys/service.ts';
 import type { Mailer } from './mail/mailer.ts';
+import { createProviders } from './oidc/providers.ts';
+import { oidcRoutes } from './oidc/routes.ts';
+import { parseProviders, parseRedirectUris } from './oidc/settings.ts';
 import { passwordRoutes } from './passwords/routes.ts';
 import { type DeclaredPermission, declarePermissions } from './permissions/service.ts';
 import { followOwnFeed, publishToAll } from './sessions/own-feed.ts';
@@ -122,6 +125,10 @@ export async function buildApp(deps: AuthAppDeps): Promise<App> {
       profileRoutes(api, ctx);
       adminUserRoutes(api, ctx);
       avatarRoutes(api, ctx);
+      oidcRoutes(api, ctx, {
+        providers: createProviders(parseProviders(config.OIDC_PROVIDERS)),
+        redirectUris: parseRedirectUris(config.OAUTH_REDIRECT_URIS),
+      });
     },
     { prefix: PREFIX },
   );

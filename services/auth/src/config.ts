@@ -1,4 +1,6 @@
 import { ConfigError, Env, loadConfig, type Static, Type } from '@platform/config';
+import { parseProviders, parseRedirectUris } from './oidc/settings.ts';
+import { relyingParty } from './passkeys/settings.ts';
 
 const count = (fallback: number) =>
   Type.Integer({ minimum: 1, default: fallback, description: 'a count' });
@@ -55,6 +57,14 @@ export const ConfigSchema = Type.Object({
   ADMIN_PASSWORD: Type.Optional(
     Type.String({ minLength: 8, maxLength: 256, description: '8 to 256 characters' }),
   ),
+  /** JSON array of `{id, name, issuer, client_id, client_secret, scopes?}` (oidc/settings.ts). */
+  OIDC_PROVIDERS: Type.Optional(Type.String({ description: 'a JSON array of providers' })),
+  /** Where OIDC sign-in may send the browser back to, comma-separated; matched exactly. */
+  OAUTH_REDIRECT_URIS: Type.Optional(Type.String({ description: 'comma-separated URLs' })),
+  /** Passkeys' relying party id; default `localhost`. */
+  WEBAUTHN_RP_ID: Type.Optional(Type.String({ description: 'a domain name' })),
+  /** Origins whose passkey ceremonies are accepted; default the PUBLIC_URL on localhost and 127.0.0.1. */
+  WEBAUTHN_ORIGINS: Type.Optional(Type.String({ description: 'comma-separated origins' })),
   /** Domain events (the outbox) are relayed to analytics at this URL. */
   ANALYTICS_URL: Type.Optional(Env.url()),
   /** Callers of `/internal/*` must send it (`x-service-token`); the relay sends it to analytics. */
@@ -71,5 +81,9 @@ export function readConfig(env: Record<string, string | undefined> = process.env
       'ACCESS_TOKEN_TTL is invalid: expected at most ACCESS_TOKEN_MAX_LIFETIME seconds',
     );
   }
+  // Parsed again where used; here so a malformed one stops the service at start.
+  parseProviders(config.OIDC_PROVIDERS);
+  parseRedirectUris(config.OAUTH_REDIRECT_URIS);
+  relyingParty(config.WEBAUTHN_RP_ID, config.WEBAUTHN_ORIGINS, config.PUBLIC_URL);
   return config;
 }

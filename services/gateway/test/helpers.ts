@@ -114,6 +114,8 @@ export async function startGateway(
     auth?: 'real' | ServiceAuth;
     logger?: BuildOptions['logger'];
     lookup?: BuildOptions['lookup'];
+    /** A fixed port, for a URL that must be known before the gateway starts (PUBLIC_URL). */
+    port?: number;
   } = {},
 ): Promise<{ app: App; url: string; config: Config; metricsUrl: string }> {
   const strings: Record<string, string> = {
@@ -131,7 +133,7 @@ export async function startGateway(
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.lookup ? { lookup: options.lookup } : {}),
   });
-  await app.listen({ port: 0, host: '127.0.0.1' });
+  await app.listen({ port: options.port ?? 0, host: '127.0.0.1' });
   const { port } = app.server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
   const metricsPort = (app.metricsServer!.address() as AddressInfo).port;

@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { AuthContext } from '../context.ts';
 import { hashPassword } from '../credentials/hashing.ts';
 import { assertAcceptablePassword } from '../credentials/policy.ts';
+import type { Executor } from '../db/index.ts';
 import { recordEvent } from '../events/outbox.ts';
 import { describeError } from '../mail/errors.ts';
 import { loadUserWithAccess } from '../users/access-repository.ts';
@@ -13,7 +14,8 @@ import { sendEmailVerification } from './verification.ts';
 export interface NewAccount {
   email: string;
   username: string;
-  passwordHash: string;
+  /** Null for an account made by signing in with a provider. */
+  passwordHash: string | null;
   roles: string[];
   emailVerified?: boolean;
 }
@@ -23,14 +25,17 @@ export interface NewAccount {
  * or username surfaces as the database's unique violation (see `conflictingField`).
  */
 export function createAccount(ctx: AuthContext, account: NewAccount): Promise<string> {
-  return ctx.db.transaction(async (tx) => {
-    const userId = await insertUser(tx, {
-      ...account,
-      emailVerified: account.emailVerified ?? false,
-    });
-    await recordEvent(tx, 'user.registered', { user_id: userId });
-    return userId;
+  return ctx.db.transaction((tx) => insertAccount(tx, account));
+}
+
+/** `createAccount` in the caller's transaction (signing up through a provider links it too). */
+export async function insertAccount(tx: Executor, account: NewAccount): Promise<string> {
+  const userId = await insertUser(tx, {
+    ...account,
+    emailVerified: account.emailVerified ?? false,
   });
+  await recordEvent(tx, 'user.registered', { user_id: userId });
+  return userId;
 }
 
 export async function register(

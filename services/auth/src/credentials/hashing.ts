@@ -11,7 +11,12 @@ export const ARGON2_PARAMS = {
 
 export const hashPassword = (password: string) => hash(password, ARGON2_PARAMS);
 
-export async function verifyPassword(storedHash: string, password: string): Promise<boolean> {
+/** An account without a password (made through a provider) takes as long to refuse as any. */
+export async function verifyPassword(
+  storedHash: string | null,
+  password: string,
+): Promise<boolean> {
+  if (storedHash === null) return burnVerification(password).then(() => false);
   try {
     return await verify(storedHash, password);
   } catch {

@@ -1,6 +1,7 @@
 import { timestamptz, timestamptzNow } from '@platform/db';
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
   bigserial,
   boolean,
   customType,
@@ -27,7 +28,8 @@ export const users = pgTable(
     username: text().notNull(),
     displayName: text('display_name'),
     bio: text(),
-    passwordHash: text('password_hash').notNull(),
+    /** Null for an account made by signing in with a provider, until a password is set. */
+    passwordHash: text('password_hash'),
     /** Content hash of the current avatar; null when the user has none. */
     avatarEtag: text('avatar_etag'),
     createdAt: timestamptzNow().$type<Date>(),
@@ -179,6 +181,91 @@ export const loginFailures = pgTable('login_failures', {
   failures: integer().notNull(),
   windowStartedAt: timestamptz().notNull(),
   lockedUntil: timestamptz(),
+});
+
+/** An account at an OpenID Connect provider (`OIDC_PROVIDERS`) that signs in as the user. */
+export const userIdentities = pgTable(
+  'user_identities',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** The provider's id in OIDC_PROVIDERS. */
+    provider: text().notNull(),
+    /** The ID token's `sub`: stable per provider, unlike the email. */
+    subject: text().notNull(),
+    /** The email the provider gave at the last sign-in, shown to the user. */
+    email: text(),
+    createdAt: timestamptzNow(),
+    lastUsedAt: timestamptz(),
+  },
+  (t) => [
+    uniqueIndex('user_identities_provider_subject_key').on(t.provider, t.subject),
+    index('user_identities_user_idx').on(t.userId),
+  ],
+);
+
+/** A sign-in at a provider under way: what the callback needs, found by a hash of `state`. */
+export const oauthFlows = pgTable('oauth_flows', {
+  stateHash: bytea('state_hash').primaryKey(),
+  provider: text().notNull(),
+  redirectUri: text('redirect_uri').notNull(),
+  codeVerifier: text('code_verifier').notNull(),
+  nonce: text().notNull(),
+  /** The app's own PKCE challenge (S256) and state, when it sent them. */
+  appCodeChallenge: text('app_code_challenge'),
+  appState: text('app_state'),
+  expiresAt: timestamptz().notNull(),
+});
+
+/** The one-time code the callback hands the app for `POST /oauth/token`, stored hashed. */
+export const oauthLoginCodes = pgTable('oauth_login_codes', {
+  codeHash: bytea('code_hash').primaryKey(),
+  userId: uuid('user_id')
+    .notNull()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  identityId: uuid('identity_id')
+    .notNull()
+    .references(() => userIdentities.id, { onDelete: 'cascade' }),
+  appCodeChallenge: text('app_code_challenge'),
+  expiresAt: timestamptz().notNull(),
+});
+
+/** A WebAuthn credential (passkey) registered by a user. */
+export const passkeys = pgTable(
+  'passkeys',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** The authenticator's credential id, base64url. */
+    credentialId: text('credential_id').notNull(),
+    publicKey: bytea('public_key').notNull(),
+    /** The last signature counter seen; a clone shows up as one that does not grow. */
+    counter: bigint({ mode: 'number' }).notNull(),
+    transports: jsonb().$type<string[]>().notNull(),
+    deviceType: text('device_type').notNull(),
+    backedUp: boolean('backed_up').notNull(),
+    name: text().notNull(),
+    createdAt: timestamptzNow(),
+    lastUsedAt: timestamptz(),
+  },
+  (t) => [
+    uniqueIndex('passkeys_credential_id_key').on(t.credentialId),
+    index('passkeys_user_idx').on(t.userId),
+  ],
+);
+
+/** A WebAuthn challenge handed out and not yet answered: single-use, short-lived. */
+export const webauthnChallenges = pgTable('webauthn_challenges', {
+  id: uuid().primaryKey().defaultRandom(),
+  challenge: text().notNull(),
+  purpose: text().notNull().$type<'registration' | 'authentication'>(),
+  /** Registration: who registers; sign-in by email: the only account that may answer. */
+  userId: uuid('user_id').references(() => users.id, { onDelete: 'cascade' }),
+  expiresAt: timestamptz().notNull(),
 });
 
 /** Domain events written with the change, relayed to analytics by @platform/outbox. */

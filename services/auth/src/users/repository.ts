@@ -46,7 +46,7 @@ export async function insertUser(
   values: {
     email: string;
     username: string;
-    passwordHash: string;
+    passwordHash: string | null;
     emailVerified: boolean;
     roles: string[];
   },

@@ -1,0 +1,42 @@
+import { HttpProblem, problems } from '@platform/http';
+import type { AuthContext } from '../context.ts';
+import { signInMethods } from '../users/methods-repository.ts';
+import { lockUser } from '../users/repository.ts';
+import { deleteIdentity, type IdentityRow, listIdentities } from './repository.ts';
+import type { OidcDeps } from './service.ts';
+
+/** 409: removing it would leave the account with no way to sign in. */
+export const lastSignInMethod = () =>
+  new HttpProblem(
+    409,
+    'This is the last way to sign in to the account; add a password, passkey or another provider first.',
+    { code: 'last_sign_in_method' },
+  );
+
+export function toIdentityView(row: IdentityRow, deps: OidcDeps) {
+  return {
+    id: row.id,
+    provider: row.provider,
+    provider_name: deps.providers.get(row.provider)?.name ?? row.provider,
+    email: row.email,
+    created_at: row.createdAt.toISOString(),
+    last_used_at: row.lastUsedAt?.toISOString() ?? null,
+  };
+}
+
+export async function identitiesOf(ctx: AuthContext, deps: OidcDeps, userId: string) {
+  const rows = await listIdentities(ctx.db, userId);
+  return { items: rows.map((row) => toIdentityView(row, deps)) };
+}
+
+/** Unlinks one of the caller's identities; someone else's is not found. */
+export async function unlinkIdentity(ctx: AuthContext, userId: string, id: string) {
+  return ctx.db.transaction(async (tx) => {
+    await lockUser(tx, userId);
+    const methods = await signInMethods(tx, userId);
+    const removed = await deleteIdentity(tx, userId, id);
+    if (!removed) throw problems.notFound('No such identity.');
+    if (!methods || methods.total <= 1) throw lastSignInMethod();
+    return removed;
+  });
+}

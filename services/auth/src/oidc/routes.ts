@@ -1,0 +1,175 @@
+import type { App } from '@platform/http';
+import { problems } from '@platform/http';
+import { Type } from 'typebox';
+import type { AuthContext } from '../context.ts';
+import { TokenPair } from '../sessions/schema.ts';
+import { identitiesOf, unlinkIdentity } from './identities.ts';
+import {
+  AuthorizeQuery,
+  CallbackQuery,
+  IdentityList,
+  IdentityParams,
+  ProviderList,
+  ProviderParams,
+  TokenBody,
+} from './schema.ts';
+import {
+  completeAuthorization,
+  exchangeLoginCode,
+  type OidcDeps,
+  startAuthorization,
+} from './service.ts';
+
+const bearer = [{ bearer: [] }];
+const Redirect = (description: string) => Type.Null({ description });
+/** Nothing on these answers may be cached or leak through a Referer. */
+const PRIVATE = { 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' };
+
+export function oidcRoutes(app: App, ctx: AuthContext, deps: OidcDeps) {
+  app.get(
+    '/oauth/providers',
+    {
+      schema: {
+        operationId: 'listOauthProviders',
+        tags: ['sign-in providers'],
+        summary: 'The OpenID Connect providers one can sign in with',
+        security: [],
+        response: { 200: ProviderList },
+      },
+    },
+    async () => ({
+      items: [...deps.providers.values()].map(({ id, name }) => ({ id, name })),
+    }),
+  );
+
+  app.get(
+    '/oauth/:provider/authorize',
+    {
+      schema: {
+        operationId: 'authorizeWithOauthProvider',
+        tags: ['sign-in providers'],
+        summary: 'Start signing in with a provider (open this in the browser)',
+        description:
+          'Redirects to the provider (authorization code flow with PKCE, state and nonce). ' +
+          '`redirect_uri` must equal one of `OAUTH_REDIRECT_URIS`. The browser comes back to ' +
+          '`redirect_uri?code=…` (or `?error=…`), and the app exchanges the code at `POST /oauth/token`.',
+        security: [],
+        params: ProviderParams,
+        querystring: AuthorizeQuery,
+        response: { 302: Redirect('To the provider') },
+      },
+    },
+    async (request, reply) => {
+      const location = await startAuthorization(
+        ctx,
+        deps,
+        {
+          providerId: request.params.provider,
+          redirectUri: request.query.redirect_uri,
+          ...(request.query.state ? { state: request.query.state } : {}),
+          ...(request.query.code_challenge ? { codeChallenge: request.query.code_challenge } : {}),
+        },
+        request.log,
+      );
+      return reply.headers(PRIVATE).redirect(location, 302);
+    },
+  );
+
+  app.get(
+    '/oauth/:provider/callback',
+    {
+      schema: {
+        operationId: 'completeOauthSignIn',
+        tags: ['sign-in providers'],
+        summary: 'Where the provider sends the browser back',
+        description:
+          'Redirects to the `redirect_uri` given at authorize with a one-time `code` (valid 60 s) or ' +
+          'with `error` (`access_denied`, `sign_in_failed`, `email_required`, `email_in_use`, …) ' +
+          'and the app’s `state`. An unknown, expired or used `state` is 400: there is nowhere safe to go.',
+        security: [],
+        params: ProviderParams,
+        querystring: CallbackQuery,
+        response: { 302: Redirect('Back to the app') },
+      },
+    },
+    async (request, reply) => {
+      const query = new URLSearchParams(request.url.split('?')[1] ?? '');
+      const outcome = await completeAuthorization(
+        ctx,
+        deps,
+        {
+          providerId: request.params.provider,
+          query,
+          client: { ip: request.ip, userAgent: request.headers['user-agent'] },
+        },
+        request.log,
+      );
+      if (outcome.kind === 'refused') {
+        throw problems.badRequest(outcome.detail, undefined, 'invalid_state');
+      }
+      return reply.headers(PRIVATE).redirect(outcome.location, 302);
+    },
+  );
+
+  app.post(
+    '/oauth/token',
+    {
+      schema: {
+        operationId: 'exchangeOauthCode',
+        tags: ['sign-in providers'],
+        summary: 'Exchange the one-time code from the callback for a token pair',
+        description: 'The code is single-use; a second exchange is 400 `invalid_code`.',
+        security: [],
+        body: TokenBody,
+        response: { 200: TokenPair },
+      },
+    },
+    async (request, reply) => {
+      reply.header('cache-control', 'no-store');
+      return exchangeLoginCode(
+        ctx,
+        {
+          code: request.body.code,
+          ...(request.body.code_verifier ? { codeVerifier: request.body.code_verifier } : {}),
+        },
+        { ip: request.ip, userAgent: request.headers['user-agent'] },
+      );
+    },
+  );
+
+  app.get(
+    '/user/identities',
+    {
+      preHandler: app.authenticate,
+      schema: {
+        operationId: 'listOwnIdentities',
+        tags: ['sign-in providers'],
+        summary: "The provider accounts linked to the caller's account",
+        security: bearer,
+        response: { 200: IdentityList },
+      },
+    },
+    async (request) => identitiesOf(ctx, deps, request.principal!.userId),
+  );
+
+  app.delete(
+    '/user/identities/:id',
+    {
+      onRequest: app.authenticate,
+      schema: {
+        operationId: 'unlinkOwnIdentity',
+        tags: ['sign-in providers'],
+        summary: 'Unlink a provider account',
+        description:
+          'Refused with 409 `last_sign_in_method` when it is the only way left to sign in.',
+        security: bearer,
+        params: IdentityParams,
+        response: { 204: Type.Null({ description: 'Unlinked' }) },
+      },
+    },
+    async (request, reply) => {
+      await unlinkIdentity(ctx, request.principal!.userId, request.params.id);
+      return reply.code(204).send(null);
+    },
+  );
+}

@@ -1,0 +1,319 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { problems } from '@platform/http';
+import type { FastifyBaseLogger } from 'fastify';
+import * as client from 'openid-client';
+import { insertAccount } from '../accounts/service.ts';
+import type { AuthContext } from '../context.ts';
+import { hashSecret, newSecret } from '../credentials/secrets.ts';
+import { recordEvent } from '../events/outbox.ts';
+import { type ClientInfo, startSession } from '../sessions/service.ts';
+import { findUserByEmail, findUserById, findUserByLogin } from '../users/repository.ts';
+import type { OidcProvider } from './providers.ts';
+import {
+  findIdentity,
+  insertFlow,
+  insertIdentity,
+  insertLoginCode,
+  takeFlow,
+  takeLoginCode,
+  touchIdentity,
+} from './repository.ts';
+import { deriveUsername } from './usernames.ts';
+
+/** How long a user may take at the provider. */
+const FLOW_TTL_SECONDS = 600;
+/** How long the app has to exchange the code it was handed. */
+const LOGIN_CODE_TTL_SECONDS = 60;
+
+export interface OidcDeps {
+  providers: Map<string, OidcProvider>;
+  redirectUris: string[];
+}
+
+/** What the callback sends the browser back to the app with. */
+export type CallbackOutcome =
+  | { kind: 'redirect'; location: string }
+  | { kind: 'refused'; detail: string };
+
+/** The provider's `redirect_uri` for us: the callback behind the gateway. */
+export const callbackUrl = (ctx: AuthContext, providerId: string) =>
+  `${ctx.config.PUBLIC_URL.replace(/\/$/, '')}/accounts/v1/oauth/${providerId}/callback`;
+
+export function providerOf(deps: OidcDeps, id: string): OidcProvider {
+  const provider = deps.providers.get(id);
+  if (!provider) throw problems.notFound('No such sign-in provider.', 'unknown_provider');
+  return provider;
+}
+
+/**
+ * Starts a sign-in at the provider: a fresh state, nonce and PKCE verifier are kept server-side
+ * (the state only as a hash) for one callback within FLOW_TTL_SECONDS; returns where to send the
+ * browser. The app may bind the final code to itself with its own S256 `code_challenge`.
+ */
+export async function startAuthorization(
+  ctx: AuthContext,
+  deps: OidcDeps,
+  input: { providerId: string; redirectUri: string; state?: string; codeChallenge?: string },
+  log: FastifyBaseLogger,
+): Promise<string> {
+  const provider = providerOf(deps, input.providerId);
+  if (!deps.redirectUris.includes(input.redirectUri)) {
+    throw problems.badRequest(
+      'redirect_uri is not one of the allowed redirect URIs (OAUTH_REDIRECT_URIS).',
+      [{ field: 'redirect_uri', message: 'is not allowed' }],
+      'redirect_uri_not_allowed',
+    );
+  }
+  let configuration: client.Configuration;
+  try {
+    configuration = await provider.configuration();
+  } catch (error) {
+    log.warn({ provider: provider.id, error: describe(error) }, 'OIDC discovery failed');
+    return withParams(input.redirectUri, {
+      error: 'provider_unavailable',
+      error_description: 'The sign-in provider cannot be reached; try again later.',
+      state: input.state,
+    });
+  }
+  const state = client.randomState();
+  const nonce = client.randomNonce();
+  const codeVerifier = client.randomPKCECodeVerifier();
+  await insertFlow(ctx.db, {
+    stateHash: hashSecret(state),
+    provider: provider.id,
+    redirectUri: input.redirectUri,
+    codeVerifier,
+    nonce,
+    appState: input.state ?? null,
+    appCodeChallenge: input.codeChallenge ?? null,
+    expiresAt: new Date(Date.now() + FLOW_TTL_SECONDS * 1000),
+  });
+  return client
+    .buildAuthorizationUrl(configuration, {
+      redirect_uri: callbackUrl(ctx, provider.id),
+      scope: provider.scopes.join(' '),
+      state,
+      nonce,
+      code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
+      code_challenge_method: 'S256',
+    })
+    .toString();
+}
+
+/**
+ * The provider sent the browser back. The state must name a live flow of this provider (else
+ * there is nowhere safe to send the browser: 400); everything after that fails as a redirect to
+ * the app with `error`. On success the app gets a one-time `code` for `POST /oauth/token`.
+ */
+export async function completeAuthorization(
+  ctx: AuthContext,
+  deps: OidcDeps,
+  input: { providerId: string; query: URLSearchParams; client: ClientInfo },
+  log: FastifyBaseLogger,
+): Promise<CallbackOutcome> {
+  const provider = providerOf(deps, input.providerId);
+  const state = input.query.get('state');
+  const flow = state ? await takeFlow(ctx.db, hashSecret(state)) : undefined;
+  if (!flow || flow.provider !== provider.id) {
+    return { kind: 'refused', detail: 'The sign-in state is unknown, expired or already used.' };
+  }
+  const back = (params: Record<string, string | undefined>) => ({
+    kind: 'redirect' as const,
+    location: withParams(flow.redirectUri, { ...params, state: flow.appState ?? undefined }),
+  });
+  const denied = input.query.get('error');
+  if (denied) {
+    return back({
+      error: /^[a-z_]{1,64}$/.test(denied) ? denied : 'access_denied',
+      error_description: 'The sign-in was cancelled or refused at the provider.',
+    });
+  }
+
+  let claims: Claims;
+  try {
+    claims = await verifiedClaims(ctx, provider, flow, input.query);
+  } catch (error) {
+    log.warn({ provider: provider.id, error: describe(error) }, 'OIDC sign-in refused');
+    return back({
+      error: 'sign_in_failed',
+      error_description: 'The provider’s answer could not be verified.',
+    });
+  }
+
+  const outcome = await resolveAccount(ctx, provider.id, claims);
+  if (outcome.kind === 'refused') {
+    log.info({ provider: provider.id, reason: outcome.error }, 'OIDC sign-in refused');
+    return back({ error: outcome.error, error_description: outcome.detail });
+  }
+  const code = newSecret();
+  await insertLoginCode(ctx.db, {
+    codeHash: code.hash,
+    userId: outcome.userId,
+    identityId: outcome.identityId,
+    appCodeChallenge: flow.appCodeChallenge,
+    expiresAt: new Date(Date.now() + LOGIN_CODE_TTL_SECONDS * 1000),
+  });
+  return back({ code: code.token });
+}
+
+interface Claims {
+  sub: string;
+  email?: string;
+  emailVerified: boolean;
+  preferredUsername?: string;
+  name?: string;
+}
+
+/**
+ * Trades the provider's code (with our PKCE verifier) for tokens; openid-client checks the ID
+ * token's signature, issuer, audience, expiry and nonce, and the response's state and issuer.
+ * Claims missing from the ID token come from the userinfo endpoint, for the same subject.
+ */
+async function verifiedClaims(
+  ctx: AuthContext,
+  provider: OidcProvider,
+  flow: { codeVerifier: string; nonce: string },
+  query: URLSearchParams,
+): Promise<Claims> {
+  const configuration = await provider.configuration();
+  const current = new URL(callbackUrl(ctx, provider.id));
+  for (const [key, value] of query) current.searchParams.append(key, value);
+  const tokens = await client.authorizationCodeGrant(configuration, current, {
+    pkceCodeVerifier: flow.codeVerifier,
+    expectedNonce: flow.nonce,
+    expectedState: query.get('state') ?? undefined,
+    idTokenExpected: true,
+  });
+  const idToken = tokens.claims();
+  if (!idToken) throw new Error('no ID token');
+  let merged: Record<string, unknown> = { ...idToken };
+  if (typeof idToken.email !== 'string' && configuration.serverMetadata().userinfo_endpoint) {
+    const info = await client.fetchUserInfo(configuration, tokens.access_token, idToken.sub);
+    merged = { ...info, ...idToken };
+  }
+  const text = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v : undefined);
+  return {
+    sub: idToken.sub,
+    email: text(merged.email)?.slice(0, 254),
+    // Some providers send "true" as a string; anything else is not an assertion.
+    emailVerified: merged.email_verified === true || merged.email_verified === 'true',
+    preferredUsername: text(merged.preferred_username),
+    name: text(merged.name),
+  };
+}
+
+type Resolution =
+  | { kind: 'signed-in'; userId: string; identityId: string }
+  | { kind: 'refused'; error: string; detail: string };
+
+/**
+ * The account an identity signs in as: the one it is linked to; else the account with its email,
+ * linked now only if the provider asserts the email is verified AND the account verified it too
+ * (a provider that does not check emails must not open someone else's account); else a new one.
+ */
+async function resolveAccount(
+  ctx: AuthContext,
+  providerId: string,
+  claims: Claims,
+): Promise<Resolution> {
+  const result = await ctx.db.transaction(async (tx): Promise<Resolution> => {
+    const known = await findIdentity(tx, providerId, claims.sub);
+    if (known) {
+      await touchIdentity(tx, known.id, claims.email ?? null);
+      return { kind: 'signed-in', userId: known.userId, identityId: known.id };
+    }
+    if (!claims.email) {
+      return {
+        kind: 'refused',
+        error: 'email_required',
+        detail: 'The provider did not share an email address.',
+      };
+    }
+    const existing = await findUserByEmail(tx, claims.email);
+    if (existing) {
+      if (!(claims.emailVerified && existing.emailVerified)) {
+        return {
+          kind: 'refused',
+          error: 'email_in_use',
+          detail:
+            'An account with this email exists. Sign in to it another way; it is linked once both it and the provider have verified the email.',
+        };
+      }
+      const identity = await insertIdentity(tx, {
+        userId: existing.id,
+        provider: providerId,
+        subject: claims.sub,
+        email: claims.email,
+      });
+      return { kind: 'signed-in', userId: existing.id, identityId: identity.id };
+    }
+    const username = await deriveUsername(claims, async (candidate) =>
+      Boolean(await findUserByLogin(tx, candidate)),
+    );
+    const userId = await insertAccount(tx, {
+      email: claims.email,
+      username,
+      passwordHash: null,
+      roles: ['user'],
+      emailVerified: claims.emailVerified,
+    });
+    const identity = await insertIdentity(tx, {
+      userId,
+      provider: providerId,
+      subject: claims.sub,
+      email: claims.email,
+    });
+    return { kind: 'signed-in', userId, identityId: identity.id };
+  });
+  return result;
+}
+
+/**
+ * `POST /oauth/token`: the one-time code from the callback, spent, for a session. With the app's
+ * own PKCE (a `code_challenge` at authorize), the matching `code_verifier` is required.
+ */
+export async function exchangeLoginCode(
+  ctx: AuthContext,
+  input: { code: string; codeVerifier?: string },
+  client: ClientInfo,
+) {
+  const invalid = () =>
+    problems.badRequest('The code is unknown, expired or already used.', undefined, 'invalid_code');
+  return ctx.db.transaction(async (tx) => {
+    const row = await takeLoginCode(tx, hashSecret(input.code));
+    if (!row) throw invalid();
+    if (row.appCodeChallenge && !pkceMatches(row.appCodeChallenge, input.codeVerifier)) {
+      throw invalid();
+    }
+    const user = await findUserById(tx, row.userId);
+    if (!user) throw invalid();
+    const tokens = await startSession(ctx, tx, user, client);
+    await recordEvent(tx, 'user.logged_in', {
+      user_id: user.id,
+      session_id: tokens.sessionId,
+      method: 'oidc',
+    });
+    return tokens.response;
+  });
+}
+
+function pkceMatches(challenge: string, verifier: string | undefined): boolean {
+  if (!verifier) return false;
+  const computed = Buffer.from(createHash('sha256').update(verifier).digest('base64url'));
+  const expected = Buffer.from(challenge);
+  return computed.length === expected.length && timingSafeEqual(computed, expected);
+}
+
+function withParams(uri: string, params: Record<string, string | undefined>): string {
+  const url = new URL(uri);
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined) url.searchParams.set(key, value);
+  }
+  return url.toString();
+}
+
+/** An error for the log: its kind and message, never a token or a response body. */
+function describe(error: unknown) {
+  const e = error as { name?: string; code?: string; message?: string; error?: string };
+  return { name: e?.name, code: e?.code, error: e?.error, message: e?.message?.slice(0, 200) };
+}

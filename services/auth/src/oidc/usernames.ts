@@ -1,0 +1,33 @@
+import { randomInt } from 'node:crypto';
+
+const ALLOWED = /[^A-Za-z0-9_.-]+/g;
+const MAX = 32;
+
+/**
+ * A username for an account made through a provider, from what the provider calls the user
+ * (preferred_username, the email's local part, the name), cut to our rules (3–32 of letters,
+ * digits, `.`, `_`, `-`); a taken one gets a random numeric suffix.
+ */
+export async function deriveUsername(
+  claims: { preferredUsername?: string; email?: string; name?: string },
+  taken: (candidate: string) => Promise<boolean>,
+): Promise<string> {
+  const sources = [claims.preferredUsername, claims.email?.split('@')[0], claims.name];
+  let base =
+    sources
+      .map((s) =>
+        (s ?? '')
+          .normalize('NFKD')
+          .replace(ALLOWED, '_')
+          .replace(/^[_.-]+|[_.-]+$/g, ''),
+      )
+      .find((s) => s.length >= 3) ?? 'user';
+  base = base.slice(0, MAX);
+  if (!(await taken(base))) return base;
+  for (let digits = 4; digits <= 12; digits += 2) {
+    const suffix = `_${randomInt(10 ** (digits - 1), 10 ** digits)}`;
+    const candidate = `${base.slice(0, MAX - suffix.length)}${suffix}`;
+    if (!(await taken(candidate))) return candidate;
+  }
+  throw new Error('no free username found');
+}

@@ -1,0 +1,273 @@
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { test } from 'node:test';
+import { freePort } from '@platform/launcher';
+import { closeAtEnd, startGateway } from './helpers.ts';
+import { startTestIdp, throughProvider } from './oidc-idp.ts';
+import { eventually, post, signUp, startAuthService, tokenIn, waitForMail } from './services.ts';
+
+/**
+ * Signing in with an OpenID Connect provider, end to end: a real provider (oidc-provider) in this
+ * process, the real auth service as its own process, and the real gateway in front, which is also
+ * the PUBLIC_URL the provider sends the browser back to.
+ */
+const { cleanup } = closeAtEnd();
+const APP = 'http://app.test/signed-in';
+const port = await freePort();
+const origin = `http://127.0.0.1:${port}`;
+const callback = `${origin}/accounts/v1/oauth/test/callback`;
+const idp = await startTestIdp([callback]);
+cleanup(idp.close);
+const auth = await startAuthService({
+  PUBLIC_URL: origin,
+  OAUTH_REDIRECT_URIS: `${APP},myapp://oauth`,
+  OIDC_PROVIDERS: JSON.stringify([
+    {
+      id: 'test',
+      name: 'Test IdP',
+      issuer: idp.issuer,
+      client_id: idp.clientId,
+      client_secret: idp.clientSecret,
+    },
+  ]),
+});
+cleanup(auth.stop);
+const gateway = await startGateway({ AUTH_URLS: auth.url }, { auth: 'real', port });
+cleanup(() => gateway.app.close());
+await eventually(async () => (await fetch(`${origin}/health/ready`)).status === 200);
+
+const authorizeUrl = (redirectUri = APP, extra = '') =>
+  `${origin}/accounts/v1/oauth/test/authorize?redirect_uri=${encodeURIComponent(redirectUri)}${extra}`;
+
+let subjects = 0;
+/** An account at the provider; returns its subject. */
+function idpAccount(claims: Parameters<typeof idp.accounts.set>[1]) {
+  subjects += 1;
+  const subject = `subject-${process.pid}-${subjects}`;
+  idp.accounts.set(subject, claims);
+  return subject;
+}
+
+/** The browser's trip to the provider and back to our callback (not yet visited). */
+async function atCallback(subject: string, extra = '') {
+  idp.signInAs(subject);
+  return throughProvider(authorizeUrl(APP, extra), callback);
+}
+
+/** Visits the callback; resolves to where it sends the browser. */
+async function visit(callbackUrl: string) {
+  const response = await fetch(callbackUrl, { redirect: 'manual' });
+  return response;
+}
+
+async function backAtApp(callbackUrl: string) {
+  const response = await visit(callbackUrl);
+  assert.equal(response.status, 302, await response.clone().text());
+  const location = new URL(response.headers.get('location')!);
+  assert.equal(`${location.origin}${location.pathname}`, APP);
+  return location.searchParams;
+}
+
+const exchange = (code: string, extra: Record<string, string> = {}) =>
+  post(`${origin}/accounts/v1/oauth/token`, { code, ...extra });
+
+/** Signs in through the provider all the way to a token pair. */
+async function signInWith(subject: string) {
+  const params = await backAtApp(await atCallback(subject));
+  const code = params.get('code');
+  assert.ok(code, `no code: ${params}`);
+  const tokens = await exchange(code);
+  assert.equal(tokens.status, 200, await tokens.clone().text());
+  return (await tokens.json()) as {
+    access_token: string;
+    refresh_token: string;
+    user: { id: string; email: string; email_verified: boolean; username: string };
+  };
+}
+
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+const unique = () => randomBytes(4).toString('hex');
+
+test('the providers are listed from OIDC_PROVIDERS', async () => {
+  const res = await fetch(`${origin}/accounts/v1/oauth/providers`);
+  assert.equal(res.status, 200);
+  assert.deepEqual(await res.json(), { items: [{ id: 'test', name: 'Test IdP' }] });
+});
+
+test('authorize sends the browser to the provider with PKCE, state and nonce', async () => {
+  const res = await fetch(authorizeUrl(), { redirect: 'manual' });
+  assert.equal(res.status, 302);
+  const location = new URL(res.headers.get('location')!);
+  assert.equal(location.origin, idp.issuer);
+  const q = location.searchParams;
+  assert.equal(q.get('response_type'), 'code');
+  assert.equal(q.get('client_id'), idp.clientId);
+  assert.equal(q.get('redirect_uri'), callback);
+  assert.equal(q.get('code_challenge_method'), 'S256');
+  assert.match(q.get('code_challenge') ?? '', /^[\w-]{43}$/);
+  assert.ok((q.get('state') ?? '').length >= 32);
+  assert.ok((q.get('nonce') ?? '').length >= 32);
+  assert.deepEqual(q.get('scope')?.split(' ').sort(), ['email', 'openid', 'profile']);
+});
+
+test('a new user signs up through the provider; the next sign-in finds the same account', async () => {
+  const email = `new-${unique()}@idp.test`;
+  const subject = idpAccount({ email, email_verified: true, preferred_username: 'Ada Lovelace' });
+  const first = await signInWith(subject);
+  assert.equal(first.user.email, email);
+  assert.equal(first.user.email_verified, true);
+  assert.match(first.user.username, /^Ada_Lovelace(_\d+)?$/);
+
+  const me = await fetch(`${origin}/accounts/v1/user`, { headers: bearer(first.access_token) });
+  assert.equal(me.status, 200);
+  const identities = await fetch(`${origin}/accounts/v1/user/identities`, {
+    headers: bearer(first.access_token),
+  });
+  const { items } = (await identities.json()) as { items: { provider: string; email: string }[] };
+  assert.deepEqual(
+    items.map((i) => [i.provider, i.email]),
+    [['test', email]],
+  );
+
+  const again = await signInWith(subject);
+  assert.equal(again.user.id, first.user.id);
+
+  // It has no password: password sign-in cannot open it, and unlinking its only way in is refused.
+  const login = await post(`${origin}/accounts/v1/login`, { email, password: 'any password 1' });
+  assert.equal(login.status, 401);
+  const [identity] = items as unknown as { id: string }[];
+  const unlink = await fetch(`${origin}/accounts/v1/user/identities/${identity!.id}`, {
+    method: 'DELETE',
+    headers: bearer(first.access_token),
+  });
+  assert.equal(unlink.status, 409);
+  assert.equal(((await unlink.json()) as { code: string }).code, 'last_sign_in_method');
+});
+
+test('an unverified email at the provider starts an unverified account', async () => {
+  const email = `unverified-new-${unique()}@idp.test`;
+  const { user } = await signInWith(idpAccount({ email, email_verified: false }));
+  assert.equal(user.email_verified, false);
+  assert.match(user.username, /^unverified-new-/);
+});
+
+/** A registered account whose email is verified through the mailed token. */
+async function verifiedMember() {
+  const member = await signUp(origin);
+  const mail = await waitForMail(auth.mailDir, member.email, /confirm/i);
+  const verified = await post(`${origin}/accounts/v1/verify-email`, { token: tokenIn(mail) });
+  assert.equal(verified.status, 204);
+  return member;
+}
+
+test('a verified email at the provider links to the account that verified the same email', async () => {
+  const member = await verifiedMember();
+  const subject = idpAccount({ email: member.email.toUpperCase(), email_verified: true });
+  const tokens = await signInWith(subject);
+  assert.equal(tokens.user.id, member.id);
+
+  // The member has a password too, so the link may go; only its owner can remove it.
+  const list = async () =>
+    (
+      (await (
+        await fetch(`${origin}/accounts/v1/user/identities`, {
+          headers: bearer(tokens.access_token),
+        })
+      ).json()) as { items: { id: string }[] }
+    ).items;
+  const [identity] = await list();
+  assert.ok(identity);
+  const unlink = await fetch(`${origin}/accounts/v1/user/identities/${identity.id}`, {
+    method: 'DELETE',
+    headers: bearer(tokens.access_token),
+  });
+  assert.equal(unlink.status, 204);
+  assert.deepEqual(await list(), []);
+  const someoneElse = await signUp(origin);
+  const foreign = await fetch(`${origin}/accounts/v1/user/identities/${identity.id}`, {
+    method: 'DELETE',
+    headers: bearer(someoneElse.accessToken),
+  });
+  assert.equal(foreign.status, 404);
+});
+
+test('an email the provider does not vouch for never opens an existing account', async () => {
+  const member = await verifiedMember();
+  const params = await backAtApp(
+    await atCallback(idpAccount({ email: member.email, email_verified: false })),
+  );
+  assert.equal(params.get('code'), null);
+  assert.equal(params.get('error'), 'email_in_use');
+});
+
+test('a provider-verified email does not link to an account that never verified it', async () => {
+  const member = await signUp(origin);
+  const params = await backAtApp(
+    await atCallback(idpAccount({ email: member.email, email_verified: true })),
+  );
+  assert.equal(params.get('code'), null);
+  assert.equal(params.get('error'), 'email_in_use');
+});
+
+test('a wrong state is refused', async () => {
+  const url = new URL(await atCallback(idpAccount({ email: `s-${unique()}@idp.test` })));
+  url.searchParams.set('state', randomBytes(32).toString('base64url'));
+  const res = await visit(url.toString());
+  assert.equal(res.status, 400);
+  assert.equal(((await res.json()) as { code: string }).code, 'invalid_state');
+});
+
+test('a callback replayed, and a one-time code spent twice, are refused', async () => {
+  const callbackUrl = await atCallback(
+    idpAccount({ email: `r-${unique()}@idp.test`, email_verified: true }),
+  );
+  const code = (await backAtApp(callbackUrl)).get('code')!;
+  const replayed = await visit(callbackUrl);
+  assert.equal(replayed.status, 400);
+
+  assert.equal((await exchange(code)).status, 200);
+  const again = await exchange(code);
+  assert.equal(again.status, 400);
+  assert.equal(((await again.json()) as { code: string }).code, 'invalid_code');
+  assert.equal((await exchange('not-a-code')).status, 400);
+});
+
+test('a tampered ID token is refused', async () => {
+  const subject = idpAccount({ email: `t-${unique()}@idp.test`, email_verified: true });
+  const callbackUrl = await atCallback(subject);
+  idp.tamperNextIdToken();
+  const params = await backAtApp(callbackUrl);
+  assert.equal(params.get('code'), null);
+  assert.equal(params.get('error'), 'sign_in_failed');
+});
+
+test('a redirect_uri outside the allow-list is refused before the provider is involved', async () => {
+  for (const uri of [
+    'http://evil.test/signed-in',
+    `${APP}/more`,
+    `${APP}?x=1`,
+    'http://APP.test/signed-in',
+  ]) {
+    const res = await fetch(authorizeUrl(uri), { redirect: 'manual' });
+    assert.equal(res.status, 400, uri);
+    assert.equal(((await res.json()) as { code: string }).code, 'redirect_uri_not_allowed');
+  }
+  const unknown = await fetch(`${origin}/accounts/v1/oauth/nope/authorize?redirect_uri=${APP}`, {
+    redirect: 'manual',
+  });
+  assert.equal(unknown.status, 404);
+});
+
+test("the app's own state comes back, and its PKCE binds the code to it", async () => {
+  const verifier = randomBytes(32).toString('base64url');
+  const challenge = createHash('sha256').update(verifier).digest('base64url');
+  const subject = idpAccount({ email: `p-${unique()}@idp.test`, email_verified: true });
+  const params = await backAtApp(
+    await atCallback(subject, `&state=app-state-1&code_challenge=${challenge}`),
+  );
+  assert.equal(params.get('state'), 'app-state-1');
+  const code = params.get('code')!;
+  assert.equal((await exchange(code)).status, 400);
+  assert.equal((await exchange(code, { code_verifier: `${verifier.slice(1)}x` })).status, 400);
+  assert.equal((await exchange(code, { code_verifier: verifier })).status, 200);
+});
