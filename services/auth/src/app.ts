@@ -21,6 +21,8 @@ import type { Mailer } from './mail/mailer.ts';
 import { createProviders } from './oidc/providers.ts';
 import { oidcRoutes } from './oidc/routes.ts';
 import { parseProviders, parseRedirectUris } from './oidc/settings.ts';
+import { passkeyRoutes } from './passkeys/routes.ts';
+import { relyingParty } from './passkeys/settings.ts';
 import { passwordRoutes } from './passwords/routes.ts';
 import { type DeclaredPermission, declarePermissions } from './permissions/service.ts';
 import { followOwnFeed, publishToAll } from './sessions/own-feed.ts';
@@ -128,6 +130,12 @@ export async function buildApp(deps: AuthAppDeps): Promise<App> {
       oidcRoutes(api, ctx, {
         providers: createProviders(parseProviders(config.OIDC_PROVIDERS)),
         redirectUris: parseRedirectUris(config.OAUTH_REDIRECT_URIS),
+      });
+      passkeyRoutes(api, ctx, {
+        rp: {
+          ...relyingParty(config.WEBAUTHN_RP_ID, config.WEBAUTHN_ORIGINS, config.PUBLIC_URL),
+          name: config.WEBAUTHN_RP_NAME,
+        },
       });
     },
     { prefix: PREFIX },

@@ -65,6 +65,8 @@ export const ConfigSchema = Type.Object({
   WEBAUTHN_RP_ID: Type.Optional(Type.String({ description: 'a domain name' })),
   /** Origins whose passkey ceremonies are accepted; default the PUBLIC_URL on localhost and 127.0.0.1. */
   WEBAUTHN_ORIGINS: Type.Optional(Type.String({ description: 'comma-separated origins' })),
+  /** The name passkey prompts show for this site. */
+  WEBAUTHN_RP_NAME: Type.String({ default: 'Microservice Template', minLength: 1, maxLength: 64 }),
   /** Domain events (the outbox) are relayed to analytics at this URL. */
   ANALYTICS_URL: Type.Optional(Env.url()),
   /** Callers of `/internal/*` must send it (`x-service-token`); the relay sends it to analytics. */

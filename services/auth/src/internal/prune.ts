@@ -1,5 +1,7 @@
 import type { App } from '@platform/http';
 import type { AuthContext } from '../context.ts';
+import { pruneOidc } from '../oidc/repository.ts';
+import { pruneChallenges } from '../passkeys/repository.ts';
 import { pruneRevocations, pruneSpentRefreshTokens } from '../sessions/repository.ts';
 import { pruneAttempts } from '../throttle/repository.ts';
 
@@ -11,6 +13,8 @@ export async function pruneExpired(ctx: Pick<AuthContext, 'db' | 'config'>) {
     revocations: await pruneRevocations(ctx.db),
     refreshTokens: await pruneSpentRefreshTokens(ctx.db),
     loginFailures: await pruneAttempts(ctx.db, ctx.config.LOGIN_FAILURE_WINDOW),
+    oidcFlows: await pruneOidc(ctx.db),
+    passkeyChallenges: await pruneChallenges(ctx.db),
   };
 }
 

@@ -1,0 +1,296 @@
+import { createHmac } from 'node:crypto';
+import { HttpProblem, problems } from '@platform/http';
+import {
+  type AuthenticationResponseJSON,
+  type AuthenticatorTransportFuture,
+  generateAuthenticationOptions,
+  generateRegistrationOptions,
+  type RegistrationResponseJSON,
+  verifyAuthenticationResponse,
+  verifyRegistrationResponse,
+} from '@simplewebauthn/server';
+import type { FastifyBaseLogger } from 'fastify';
+import type { AuthContext } from '../context.ts';
+import { recordEvent } from '../events/outbox.ts';
+import { type ClientInfo, startSession } from '../sessions/service.ts';
+import { signInMethods } from '../users/methods-repository.ts';
+import { findUserByEmail, findUserById, lockUser } from '../users/repository.ts';
+import {
+  countPasskeys,
+  deletePasskey,
+  findPasskeyByCredentialId,
+  insertChallenge,
+  insertPasskey,
+  listPasskeys,
+  type PasskeyRow,
+  recordUse,
+  sessionOpenedAt,
+  takeChallengeById,
+  takeRegistrationChallenge,
+} from './repository.ts';
+import type { RelyingParty } from './settings.ts';
+
+/** How long the browser (and the user) may take to answer a challenge. */
+const CHALLENGE_TTL_SECONDS = 300;
+/** Adding a passkey needs a sign-in this recent: a stolen access token alone must not do it. */
+export const REAUTH_WINDOW_SECONDS = 15 * 60;
+const MAX_PASSKEYS = 25;
+
+export interface PasskeyDeps {
+  rp: RelyingParty & { name: string };
+}
+
+/** One answer for every failed passkey sign-in, as for passwords. */
+const refused = () =>
+  problems.unauthorized('The passkey could not be verified.', 'invalid_credentials');
+
+export function toPasskeyView(row: PasskeyRow) {
+  return {
+    id: row.id,
+    name: row.name,
+    created_at: row.createdAt.toISOString(),
+    last_used_at: row.lastUsedAt?.toISOString() ?? null,
+  };
+}
+
+/** The user handle a passkey stores: the user id's 16 bytes, nothing personal. */
+const userHandle = (userId: string) => Buffer.from(userId.replaceAll('-', ''), 'hex');
+
+/** Creation options for a new passkey of the signed-in user (`navigator.credentials.create`). */
+export async function registrationOptions(
+  ctx: AuthContext,
+  deps: PasskeyDeps,
+  principal: { userId: string; sessionId: string },
+) {
+  const user = await findUserById(ctx.db, principal.userId);
+  if (!user) throw problems.unauthorized();
+  const openedAt = await sessionOpenedAt(ctx.db, principal.sessionId);
+  if (!openedAt || Date.now() - openedAt.getTime() > REAUTH_WINDOW_SECONDS * 1000) {
+    throw new HttpProblem(403, 'Sign in again to add a passkey: the sign-in is too old.', {
+      code: 'reauthentication_required',
+    });
+  }
+  const existing = await listPasskeys(ctx.db, user.id);
+  if (existing.length >= MAX_PASSKEYS) {
+    throw problems.conflict(
+      `An account has at most ${MAX_PASSKEYS} passkeys.`,
+      undefined,
+      'too_many_passkeys',
+    );
+  }
+  const options = await generateRegistrationOptions({
+    rpName: deps.rp.name,
+    rpID: deps.rp.id,
+    userID: userHandle(user.id),
+    userName: user.email,
+    userDisplayName: user.displayName ?? user.username,
+    timeout: CHALLENGE_TTL_SECONDS * 1000,
+    attestationType: 'none',
+    excludeCredentials: existing.map((p) => ({
+      id: p.credentialId,
+      transports: p.transports as AuthenticatorTransportFuture[],
+    })),
+    // Discoverable, so it signs in without an email; verified, so it is two factors in one.
+    authenticatorSelection: { residentKey: 'required', userVerification: 'required' },
+  });
+  await insertChallenge(ctx.db, {
+    challenge: options.challenge,
+    purpose: 'registration',
+    userId: user.id,
+    expiresAt: new Date(Date.now() + CHALLENGE_TTL_SECONDS * 1000),
+  });
+  return options;
+}
+
+/** The challenge a browser answered, from its clientDataJSON (the library checks it again). */
+function challengeIn(clientDataJSON: string): string | undefined {
+  try {
+    const data = JSON.parse(Buffer.from(clientDataJSON, 'base64url').toString('utf8'));
+    return typeof data?.challenge === 'string' ? data.challenge : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Verifies the browser's answer to a registration challenge and stores the new passkey. */
+export async function registerPasskey(
+  ctx: AuthContext,
+  deps: PasskeyDeps,
+  userId: string,
+  input: { response: RegistrationResponseJSON; name?: string },
+  log: FastifyBaseLogger,
+) {
+  const invalid = (detail: string) =>
+    problems.badRequest(detail, [{ field: 'response', message: detail }], 'invalid_passkey');
+  const challenge = challengeIn(input.response.response.clientDataJSON);
+  const stored = challenge && (await takeRegistrationChallenge(ctx.db, userId, challenge));
+  if (!stored) throw invalid('The challenge is unknown, expired or already used.');
+  let verification: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
+  try {
+    verification = await verifyRegistrationResponse({
+      response: input.response,
+      expectedChallenge: stored.challenge,
+      expectedOrigin: deps.rp.origins,
+      expectedRPID: deps.rp.id,
+      requireUserVerification: true,
+    });
+  } catch (error) {
+    log.info({ reason: (error as Error).message }, 'passkey registration refused');
+    throw invalid('The passkey response could not be verified.');
+  }
+  if (!verification.verified || !verification.registrationInfo) {
+    throw invalid('The passkey response could not be verified.');
+  }
+  const info = verification.registrationInfo;
+  const row = await ctx.db
+    .transaction(async (tx) => {
+      await lockUser(tx, userId);
+      if ((await countPasskeys(tx, userId)) >= MAX_PASSKEYS) {
+        throw problems.conflict(
+          `An account has at most ${MAX_PASSKEYS} passkeys.`,
+          undefined,
+          'too_many_passkeys',
+        );
+      }
+      return insertPasskey(tx, {
+        userId,
+        credentialId: info.credential.id,
+        publicKey: Buffer.from(info.credential.publicKey),
+        counter: info.credential.counter,
+        transports: info.credential.transports ?? [],
+        deviceType: info.credentialDeviceType,
+        backedUp: info.credentialBackedUp,
+        name: input.name?.trim() || 'Passkey',
+      });
+    })
+    .catch((error: unknown) => {
+      if (isUniqueViolation(error)) {
+        throw problems.conflict('This passkey is registered already.', undefined, 'passkey_exists');
+      }
+      throw error;
+    });
+  return toPasskeyView(row);
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  const e = error as { code?: string; cause?: { code?: string } };
+  return (e.code ?? e.cause?.code) === '23505';
+}
+
+export async function passkeysOf(ctx: AuthContext, userId: string) {
+  return { items: (await listPasskeys(ctx.db, userId)).map(toPasskeyView) };
+}
+
+/** Removes one of the caller's passkeys, unless it is their last way to sign in. */
+export async function removePasskey(ctx: AuthContext, userId: string, id: string) {
+  return ctx.db.transaction(async (tx) => {
+    await lockUser(tx, userId);
+    const methods = await signInMethods(tx, userId);
+    const removed = await deletePasskey(tx, userId, id);
+    if (!removed) throw problems.notFound('No such passkey.');
+    if (!methods || methods.total <= 1) {
+      throw new HttpProblem(
+        409,
+        'This is the last way to sign in to the account; add a password, passkey or provider first.',
+        { code: 'last_sign_in_method' },
+      );
+    }
+    return removed;
+  });
+}
+
+/**
+ * Request options for `navigator.credentials.get`, with the `challenge_id` to send back. Without
+ * an email any discoverable passkey may answer; with one, only that account's. An unknown email
+ * gets a stable made-up credential, so the answer does not tell whether the account exists.
+ */
+export async function loginOptions(ctx: AuthContext, deps: PasskeyDeps, input: { email?: string }) {
+  let userId: string | null = null;
+  let allowCredentials: { id: string; transports?: AuthenticatorTransportFuture[] }[] | undefined;
+  if (input.email) {
+    const user = await findUserByEmail(ctx.db, input.email);
+    const own = user ? await listPasskeys(ctx.db, user.id) : [];
+    userId = user?.id ?? null;
+    allowCredentials = own.length
+      ? own.map((p) => ({
+          id: p.credentialId,
+          transports: p.transports as AuthenticatorTransportFuture[],
+        }))
+      : [{ id: decoyCredential(ctx, input.email), transports: ['internal', 'hybrid'] }];
+  }
+  const options = await generateAuthenticationOptions({
+    rpID: deps.rp.id,
+    timeout: CHALLENGE_TTL_SECONDS * 1000,
+    userVerification: 'required',
+    ...(allowCredentials ? { allowCredentials } : {}),
+  });
+  const challengeId = await insertChallenge(ctx.db, {
+    challenge: options.challenge,
+    purpose: 'authentication',
+    userId,
+    expiresAt: new Date(Date.now() + CHALLENGE_TTL_SECONDS * 1000),
+  });
+  return { ...options, challenge_id: challengeId };
+}
+
+const decoyCredential = (ctx: AuthContext, email: string) =>
+  createHmac('sha256', ctx.config.KEY_ENCRYPTION_KEY)
+    .update(`passkey-decoy:${email.toLowerCase()}`)
+    .digest('base64url');
+
+/**
+ * Signs in with a passkey: the challenge is spent first (a replayed assertion finds none), then
+ * the signature, origin, RP id, user verification and signature counter are checked.
+ */
+export async function loginWithPasskey(
+  ctx: AuthContext,
+  deps: PasskeyDeps,
+  input: { challengeId: string; response: AuthenticationResponseJSON },
+  client: ClientInfo & { log: FastifyBaseLogger },
+) {
+  const challenge = await takeChallengeById(ctx.db, input.challengeId, 'authentication');
+  if (!challenge) throw refused();
+  const passkey = await findPasskeyByCredentialId(ctx.db, input.response.id);
+  if (!passkey || (challenge.userId && challenge.userId !== passkey.userId)) throw refused();
+  const handle = input.response.response.userHandle;
+  if (handle && !Buffer.from(handle, 'base64url').equals(userHandle(passkey.userId))) {
+    throw refused();
+  }
+  let newCounter: number;
+  try {
+    const verification = await verifyAuthenticationResponse({
+      response: input.response,
+      expectedChallenge: challenge.challenge,
+      expectedOrigin: deps.rp.origins,
+      expectedRPID: deps.rp.id,
+      credential: {
+        id: passkey.credentialId,
+        publicKey: new Uint8Array(passkey.publicKey),
+        counter: passkey.counter,
+        transports: passkey.transports as AuthenticatorTransportFuture[],
+      },
+      requireUserVerification: true,
+    });
+    if (!verification.verified) throw new Error('not verified');
+    newCounter = verification.authenticationInfo.newCounter;
+  } catch (error) {
+    // A counter that did not grow lands here too: a cloned authenticator, or a replay.
+    client.log.warn(
+      { passkey_id: passkey.id, reason: (error as Error).message },
+      'passkey sign-in refused',
+    );
+    throw refused();
+  }
+  return ctx.db.transaction(async (tx) => {
+    if (!(await recordUse(tx, passkey.id, passkey.counter, newCounter))) throw refused();
+    const user = await findUserById(tx, passkey.userId);
+    if (!user) throw refused();
+    const tokens = await startSession(ctx, tx, user, client);
+    await recordEvent(tx, 'user.logged_in', {
+      user_id: user.id,
+      session_id: tokens.sessionId,
+      method: 'passkey',
+    });
+    return tokens.response;
+  });
+}

@@ -1,0 +1,288 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { bearer, buildTestAuth, signUp, sql } from './helper.ts';
+import { softwareAuthenticator } from './software-authenticator.ts';
+
+/**
+ * Passkeys against the server's checks, with an authenticator in software (the browser test drives
+ * Chromium's). Default relying party: `localhost`, origins the PUBLIC_URL on localhost/127.0.0.1.
+ */
+const t = await buildTestAuth();
+const { app } = t;
+
+const inject = (
+  method: 'GET' | 'POST' | 'DELETE',
+  url: string,
+  token?: string,
+  payload?: unknown,
+) =>
+  app.inject({
+    method,
+    url: `/accounts/v1${url}`,
+    ...(token ? { headers: bearer(token) } : {}),
+    ...(payload !== undefined ? { payload: payload as object } : {}),
+  });
+
+async function registered(name?: string) {
+  const user = await signUp(app);
+  const authenticator = softwareAuthenticator();
+  const options = (
+    await inject('POST', '/user/passkeys/registration-options', user.accessToken)
+  ).json();
+  const res = await inject('POST', '/user/passkeys', user.accessToken, {
+    response: authenticator.create(options),
+    ...(name ? { name } : {}),
+  });
+  assert.equal(res.statusCode, 201, res.body);
+  return { user, authenticator, passkey: res.json().passkey };
+}
+
+async function loginOptions(email?: string) {
+  const res = await inject('POST', '/login/passkey/options', undefined, email ? { email } : {});
+  assert.equal(res.statusCode, 200, res.body);
+  return res.json();
+}
+
+test('registration options ask for a discoverable, user-verifying passkey for this relying party', async () => {
+  const user = await signUp(app);
+  const res = await inject('POST', '/user/passkeys/registration-options', user.accessToken);
+  assert.equal(res.statusCode, 200);
+  const options = res.json();
+  assert.equal(options.rp.id, 'localhost');
+  assert.equal(options.user.name, user.email);
+  assert.match(options.challenge, /^[\w-]{43,}$/);
+  assert.equal(options.authenticatorSelection.residentKey, 'required');
+  assert.equal(options.authenticatorSelection.userVerification, 'required');
+  assert.ok(options.pubKeyCredParams.some((p: { alg: number }) => p.alg === -7));
+  assert.equal((await inject('POST', '/user/passkeys/registration-options')).statusCode, 401);
+});
+
+test('a registered passkey is listed, named, and excluded from the next registration', async () => {
+  const { user, authenticator, passkey } = await registered('Laptop');
+  assert.equal(passkey.name, 'Laptop');
+  assert.equal(passkey.last_used_at, null);
+  const list = (await inject('GET', '/user/passkeys', user.accessToken)).json();
+  assert.deepEqual(list.items, [passkey]);
+  const next = (
+    await inject('POST', '/user/passkeys/registration-options', user.accessToken)
+  ).json();
+  assert.deepEqual(
+    next.excludeCredentials.map((c: { id: string }) => c.id),
+    [authenticator.credentialId],
+  );
+});
+
+test('a registration answer is used once, and only for its own user, origin and challenge', async () => {
+  const user = await signUp(app);
+  const other = await signUp(app);
+  const options = (
+    await inject('POST', '/user/passkeys/registration-options', user.accessToken)
+  ).json();
+  const answer = softwareAuthenticator().create(options);
+  const foreign = await inject('POST', '/user/passkeys', other.accessToken, { response: answer });
+  assert.equal(foreign.statusCode, 400);
+  assert.equal(foreign.json().code, 'invalid_passkey');
+
+  const wrongOrigin = softwareAuthenticator().create(options, { origin: 'https://evil.test' });
+  assert.equal(
+    (await inject('POST', '/user/passkeys', user.accessToken, { response: wrongOrigin }))
+      .statusCode,
+    400,
+  );
+  // The failed attempt spent the challenge: the good answer to it is refused too.
+  assert.equal(
+    (await inject('POST', '/user/passkeys', user.accessToken, { response: answer })).statusCode,
+    400,
+  );
+  const fresh = (
+    await inject('POST', '/user/passkeys/registration-options', user.accessToken)
+  ).json();
+  const good = softwareAuthenticator().create(fresh);
+  assert.equal(
+    (await inject('POST', '/user/passkeys', user.accessToken, { response: good })).statusCode,
+    201,
+  );
+  assert.equal(
+    (await inject('POST', '/user/passkeys', user.accessToken, { response: good })).statusCode,
+    400,
+  );
+
+  const unverified = (
+    await inject('POST', '/user/passkeys/registration-options', user.accessToken)
+  ).json();
+  const noUv = softwareAuthenticator().create(unverified, { userVerified: false });
+  assert.equal(
+    (await inject('POST', '/user/passkeys', user.accessToken, { response: noUv })).statusCode,
+    400,
+  );
+});
+
+test('adding a passkey needs a recent sign-in', async () => {
+  const user = await signUp(app);
+  await sql(
+    t.databaseUrl,
+    `update sessions set created_at = now() - interval '1 hour' where user_id = $1`,
+    [user.id],
+  );
+  const res = await inject('POST', '/user/passkeys/registration-options', user.accessToken);
+  assert.equal(res.statusCode, 403);
+  assert.equal(res.json().code, 'reauthentication_required');
+});
+
+test('a discoverable passkey signs in; its answer cannot be replayed', async () => {
+  const { user, authenticator } = await registered();
+  const options = await loginOptions();
+  assert.equal(options.userVerification, 'required');
+  assert.equal(options.allowCredentials, undefined);
+  const answer = authenticator.get(options);
+  const res = await inject('POST', '/login/passkey', undefined, {
+    challenge_id: options.challenge_id,
+    response: answer,
+  });
+  assert.equal(res.statusCode, 200, res.body);
+  assert.equal(res.json().user.id, user.id);
+  assert.equal(res.json().token_type, 'Bearer');
+  const me = await inject('GET', '/user', res.json().access_token);
+  assert.equal(me.json().user.id, user.id);
+
+  const replay = await inject('POST', '/login/passkey', undefined, {
+    challenge_id: options.challenge_id,
+    response: answer,
+  });
+  assert.equal(replay.statusCode, 401);
+  assert.equal(replay.json().code, 'invalid_credentials');
+  const fresh = await loginOptions();
+  const onFresh = await inject('POST', '/login/passkey', undefined, {
+    challenge_id: fresh.challenge_id,
+    response: answer,
+  });
+  assert.equal(onFresh.statusCode, 401);
+
+  const [listed] = (await inject('GET', '/user/passkeys', user.accessToken)).json().items;
+  assert.ok(listed.last_used_at);
+});
+
+test('a signature counter that does not grow is refused (a cloned authenticator)', async () => {
+  const { authenticator } = await registered();
+  const first = await loginOptions();
+  assert.equal(
+    (
+      await inject('POST', '/login/passkey', undefined, {
+        challenge_id: first.challenge_id,
+        response: authenticator.get(first),
+      })
+    ).statusCode,
+    200,
+  );
+  authenticator.setCounter(0);
+  const second = await loginOptions();
+  const res = await inject('POST', '/login/passkey', undefined, {
+    challenge_id: second.challenge_id,
+    response: authenticator.get(second),
+  });
+  assert.equal(res.statusCode, 401);
+});
+
+test('sign-in without user verification, or from another origin, is refused', async () => {
+  const { authenticator } = await registered();
+  for (const o of [
+    { userVerified: false },
+    { origin: 'https://evil.test' },
+    { rpId: 'evil.test' },
+  ]) {
+    const options = await loginOptions();
+    const res = await inject('POST', '/login/passkey', undefined, {
+      challenge_id: options.challenge_id,
+      response: authenticator.get(options, o),
+    });
+    assert.equal(res.statusCode, 401, JSON.stringify(o));
+  }
+});
+
+test('sign-in by email offers that account’s passkeys; another account’s passkey cannot answer', async () => {
+  const a = await registered();
+  const b = await registered();
+  const options = await loginOptions(a.user.email);
+  assert.deepEqual(
+    options.allowCredentials.map((c: { id: string }) => c.id),
+    [a.authenticator.credentialId],
+  );
+  const wrong = await inject('POST', '/login/passkey', undefined, {
+    challenge_id: options.challenge_id,
+    response: b.authenticator.get(options),
+  });
+  assert.equal(wrong.statusCode, 401);
+  const again = await loginOptions(a.user.email);
+  const right = await inject('POST', '/login/passkey', undefined, {
+    challenge_id: again.challenge_id,
+    response: a.authenticator.get(again),
+  });
+  assert.equal(right.statusCode, 200);
+  assert.equal(right.json().user.id, a.user.id);
+});
+
+test('an unknown email gets options shaped like a real account’s, the same each time', async () => {
+  const one = await loginOptions('nobody-here@example.com');
+  const two = await loginOptions('NOBODY-here@example.com');
+  assert.equal(one.allowCredentials.length, 1);
+  assert.deepEqual(one.allowCredentials, two.allowCredentials);
+  const user = await signUp(app);
+  const none = await loginOptions(user.email);
+  assert.equal(none.allowCredentials.length, 1);
+});
+
+test('a passkey can be removed, but not when it is the last way to sign in', async () => {
+  const { user, passkey } = await registered();
+  const other = await signUp(app);
+  assert.equal(
+    (await inject('DELETE', `/user/passkeys/${passkey.id}`, other.accessToken)).statusCode,
+    404,
+  );
+  await sql(t.databaseUrl, 'update users set password_hash = null where id = $1', [user.id]);
+  const last = await inject('DELETE', `/user/passkeys/${passkey.id}`, user.accessToken);
+  assert.equal(last.statusCode, 409);
+  assert.equal(last.json().code, 'last_sign_in_method');
+
+  const second = await registered();
+  const removed = await inject(
+    'DELETE',
+    `/user/passkeys/${second.passkey.id}`,
+    second.user.accessToken,
+  );
+  assert.equal(removed.statusCode, 204);
+  assert.deepEqual(
+    (await inject('GET', '/user/passkeys', second.user.accessToken)).json().items,
+    [],
+  );
+});
+
+test('malformed answers are 400, never 500', async () => {
+  const user = await signUp(app);
+  const bodies = [
+    {},
+    { response: { id: 'x' } },
+    {
+      response: {
+        id: 'abc',
+        rawId: 'abc',
+        type: 'public-key',
+        response: { clientDataJSON: 'e30', attestationObject: 'AA' },
+        clientExtensionResults: {},
+      },
+    },
+  ];
+  for (const body of bodies) {
+    assert.equal((await inject('POST', '/user/passkeys', user.accessToken, body)).statusCode, 400);
+  }
+  const login = await inject('POST', '/login/passkey', undefined, {
+    challenge_id: '00000000-0000-4000-8000-000000000000',
+    response: {
+      id: 'abc',
+      rawId: 'abc',
+      type: 'public-key',
+      response: { clientDataJSON: 'e30', authenticatorData: 'AA', signature: 'AA' },
+      clientExtensionResults: {},
+    },
+  });
+  assert.equal(login.statusCode, 401);
+});
