@@ -8,6 +8,7 @@ import { bootstrapAdmin } from './accounts/first-admin.ts';
 import { profileRoutes } from './accounts/profile-routes.ts';
 import { accountRoutes } from './accounts/routes.ts';
 import { adminUserRoutes } from './admin/routes.ts';
+import { auditRoutes } from './audit/routes.ts';
 import { avatarRoutes } from './avatars/routes.ts';
 import type { Config } from './config.ts';
 import type { AuthContext } from './context.ts';
@@ -122,6 +123,7 @@ export async function buildApp(deps: AuthAppDeps): Promise<App> {
       profileRoutes(api, ctx);
       adminUserRoutes(api, ctx);
       avatarRoutes(api, ctx);
+      auditRoutes(api, ctx);
     },
     { prefix: PREFIX },
   );
