@@ -8,6 +8,7 @@ import { bootstrapAdmin } from './accounts/first-admin.ts';
 import { profileRoutes } from './accounts/profile-routes.ts';
 import { accountRoutes } from './accounts/routes.ts';
 import { adminUserRoutes } from './admin/routes.ts';
+import { auditRoutes } from './audit/routes.ts';
 import { avatarRoutes } from './avatars/routes.ts';
 import type { Config } from './config.ts';
 import type { AuthContext } from './context.ts';
@@ -137,6 +138,7 @@ export async function buildApp(deps: AuthAppDeps): Promise<App> {
           name: config.WEBAUTHN_RP_NAME,
         },
       });
+      auditRoutes(api, ctx);
     },
     { prefix: PREFIX },
   );

@@ -36,7 +36,10 @@ export function accountRoutes(app: App, ctx: AuthContext) {
       },
     },
     async (request, reply) => {
-      await verifyEmail(ctx, request.body.token);
+      await verifyEmail(ctx, request.body.token, {
+        ip: request.ip,
+        userAgent: request.headers['user-agent'],
+      });
       return reply.code(204).send(null);
     },
   );

@@ -1,4 +1,5 @@
 import { problems } from '@platform/http';
+import { type AuditClient, recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
 import { consumeOneTimeToken, issueOneTimeToken } from '../credentials/one-time-tokens.ts';
 import type { Executor } from '../db/index.ts';
@@ -50,7 +51,11 @@ const invalidToken = () =>
  * since) is refused and stays unspent: it can never succeed anyway. When another account took the
  * pending address meanwhile, nothing changes and the answer is 409.
  */
-export async function verifyEmail(ctx: AuthContext, token: string): Promise<void> {
+export async function verifyEmail(
+  ctx: AuthContext,
+  token: string,
+  client: AuditClient,
+): Promise<void> {
   await ctx.db
     .transaction(async (tx) => {
       const spent = await consumeOneTimeToken(tx, token, 'verify-email');
@@ -62,6 +67,13 @@ export async function verifyEmail(ctx: AuthContext, token: string): Promise<void
         await markEmailVerified(tx, user.id);
       } else if (user && proves(user.pendingEmail)) {
         await completeEmailChange(tx, user);
+        await recordAudit(tx, {
+          type: 'email.changed',
+          userId: user.id,
+          actorId: user.id,
+          client,
+          details: {},
+        });
       } else {
         throw invalidToken();
       }

@@ -1,4 +1,5 @@
 import type { App } from '@platform/http';
+import { pruneAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
 import { pruneOidc } from '../oidc/repository.ts';
 import { pruneChallenges } from '../passkeys/repository.ts';
@@ -15,6 +16,7 @@ export async function pruneExpired(ctx: Pick<AuthContext, 'db' | 'config'>) {
     loginFailures: await pruneAttempts(ctx.db, ctx.config.LOGIN_FAILURE_WINDOW),
     oidcFlows: await pruneOidc(ctx.db),
     passkeyChallenges: await pruneChallenges(ctx.db),
+    auditEvents: await pruneAudit(ctx),
   };
 }
 

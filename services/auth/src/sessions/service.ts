@@ -1,5 +1,6 @@
 import { problems } from '@platform/http';
 import type { FastifyBaseLogger } from 'fastify';
+import { recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
 import { burnVerification, verifyPassword } from '../credentials/hashing.ts';
 import { newSecret } from '../credentials/secrets.ts';
@@ -37,6 +38,7 @@ export async function login(
   );
   if (refusal) {
     client.log.warn({ scope: refusal.scope }, 'sign-in refused: too many failures');
+    await failedSignIn(ctx, user?.id ?? null, 'rate_limited', client);
     throw tooManyFailures(refusal);
   }
 
@@ -45,13 +47,46 @@ export async function login(
     : await burnVerification(input.password).then(() => false);
   if (!user || !valid) {
     await ctx.throttle.recordFailure(account, client.ip);
+    // Both paths write one row, so the answer's timing stays the same.
+    await failedSignIn(
+      ctx,
+      user?.id ?? null,
+      user ? 'invalid_password' : 'unknown_account',
+      client,
+    );
     throw invalidCredentials();
   }
   await ctx.throttle.recordSuccess(account, client.ip);
   return ctx.db.transaction(async (tx) => {
     const tokens = await startSession(ctx, tx, user, client);
     await recordEvent(tx, 'user.logged_in', { user_id: user.id, session_id: tokens.sessionId });
+    await recordAudit(tx, {
+      type: 'login.succeeded',
+      userId: user.id,
+      actorId: user.id,
+      client,
+      details: { session_id: tokens.sessionId, method: 'password' },
+    });
     return tokens.response;
+  });
+}
+
+/**
+ * What was typed is not kept: for an unknown account it may be someone else's address, or the
+ * password typed into the wrong field. Failures have no actor: nobody proved who they are.
+ */
+function failedSignIn(
+  ctx: AuthContext,
+  userId: string | null,
+  reason: 'invalid_password' | 'unknown_account' | 'rate_limited',
+  client: ClientInfo,
+) {
+  return recordAudit(ctx.db, {
+    type: 'login.failed',
+    userId,
+    actorId: null,
+    client,
+    details: { reason, method: 'password' },
   });
 }
 
