@@ -13,6 +13,7 @@ CREATE TABLE "oauth_login_codes" (
 	"code_hash" "bytea" PRIMARY KEY NOT NULL,
 	"user_id" uuid NOT NULL,
 	"identity_id" uuid NOT NULL,
+	"provider" text NOT NULL,
 	"app_code_challenge" text,
 	"expires_at" timestamp with time zone NOT NULL
 );

@@ -160,6 +160,19 @@ test('a discoverable passkey signs in; its answer cannot be replayed', async () 
 
   const [listed] = (await inject('GET', '/user/passkeys', user.accessToken)).json().items;
   assert.ok(listed.last_used_at);
+
+  const events = (await inject('GET', '/user/audit-events', user.accessToken)).json().items as {
+    type: string;
+    details: Record<string, unknown>;
+  }[];
+  const seen = events.map((e) =>
+    `${e.type} ${e.details.method ?? ''} ${e.details.reason ?? ''}`.trim(),
+  );
+  assert.ok(seen.includes('passkey.added'), seen.join(', '));
+  assert.ok(seen.includes('login.succeeded passkey'), seen.join(', '));
+  assert.ok(seen.includes('login.failed passkey invalid_assertion'), seen.join(', '));
+  const used = events.find((e) => e.type === 'login.succeeded' && e.details.method === 'passkey');
+  assert.equal(used?.details.passkey_id, listed.id);
 });
 
 test('a signature counter that does not grow is refused (a cloned authenticator)', async () => {

@@ -86,6 +86,15 @@ async function signInWith(subject: string) {
 }
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+async function auditOf(accessToken: string) {
+  const res = await fetch(`${origin}/accounts/v1/user/audit-events`, {
+    headers: bearer(accessToken),
+  });
+  assert.equal(res.status, 200);
+  return ((await res.json()) as { items: { type: string; details: Record<string, unknown> }[] })
+    .items;
+}
 const unique = () => randomBytes(4).toString('hex');
 
 test('the providers are listed from OIDC_PROVIDERS', async () => {
@@ -183,6 +192,15 @@ test('a verified email at the provider links to the account that verified the sa
   });
   assert.equal(unlink.status, 204);
   assert.deepEqual(await list(), []);
+  const events = await auditOf(tokens.access_token);
+  assert.deepEqual(
+    events.slice(0, 3).map((e) => [e.type, e.details.method ?? e.details.how, e.details.provider]),
+    [
+      ['identity.unlinked', undefined, 'test'],
+      ['login.succeeded', 'oidc', 'test'],
+      ['identity.linked', 'verified_email', 'test'],
+    ],
+  );
   const someoneElse = await signUp(origin);
   const foreign = await fetch(`${origin}/accounts/v1/user/identities/${identity.id}`, {
     method: 'DELETE',
@@ -198,6 +216,9 @@ test('an email the provider does not vouch for never opens an existing account',
   );
   assert.equal(params.get('code'), null);
   assert.equal(params.get('error'), 'email_in_use');
+  const [event] = await auditOf(member.accessToken);
+  assert.equal(event?.type, 'login.failed');
+  assert.deepEqual(event?.details, { method: 'oidc', provider: 'test', reason: 'email_in_use' });
 });
 
 test('a provider-verified email does not link to an account that never verified it', async () => {

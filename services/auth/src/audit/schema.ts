@@ -16,6 +16,10 @@ export const AUDIT_TYPES = [
   'session.revoked',
   'roles.changed',
   'account.deleted',
+  'identity.linked',
+  'identity.unlinked',
+  'passkey.added',
+  'passkey.removed',
 ] as const;
 
 export type AuditType = (typeof AUDIT_TYPES)[number];

@@ -228,6 +228,7 @@ export const oauthLoginCodes = pgTable('oauth_login_codes', {
   identityId: uuid('identity_id')
     .notNull()
     .references(() => userIdentities.id, { onDelete: 'cascade' }),
+  provider: text().notNull(),
   appCodeChallenge: text('app_code_challenge'),
   expiresAt: timestamptz().notNull(),
 });

@@ -1,4 +1,5 @@
 import { HttpProblem, problems } from '@platform/http';
+import { type AuditClient, recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
 import { signInMethods } from '../users/methods-repository.ts';
 import { lockUser } from '../users/repository.ts';
@@ -30,13 +31,25 @@ export async function identitiesOf(ctx: AuthContext, deps: OidcDeps, userId: str
 }
 
 /** Unlinks one of the caller's identities; someone else's is not found. */
-export async function unlinkIdentity(ctx: AuthContext, userId: string, id: string) {
+export async function unlinkIdentity(
+  ctx: AuthContext,
+  userId: string,
+  id: string,
+  client: AuditClient,
+) {
   return ctx.db.transaction(async (tx) => {
     await lockUser(tx, userId);
     const methods = await signInMethods(tx, userId);
     const removed = await deleteIdentity(tx, userId, id);
     if (!removed) throw problems.notFound('No such identity.');
     if (!methods || methods.total <= 1) throw lastSignInMethod();
+    await recordAudit(tx, {
+      type: 'identity.unlinked',
+      userId,
+      actorId: userId,
+      client,
+      details: { provider: removed.provider, identity_id: removed.id },
+    });
     return removed;
   });
 }

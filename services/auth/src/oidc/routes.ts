@@ -1,6 +1,7 @@
 import type { App } from '@platform/http';
 import { problems } from '@platform/http';
 import { Type } from 'typebox';
+import { clientOf } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
 import { TokenPair } from '../sessions/schema.ts';
 import { identitiesOf, unlinkIdentity } from './identities.ts';
@@ -168,7 +169,7 @@ export function oidcRoutes(app: App, ctx: AuthContext, deps: OidcDeps) {
       },
     },
     async (request, reply) => {
-      await unlinkIdentity(ctx, request.principal!.userId, request.params.id);
+      await unlinkIdentity(ctx, request.principal!.userId, request.params.id, clientOf(request));
       return reply.code(204).send(null);
     },
   );

@@ -3,8 +3,10 @@ import { problems } from '@platform/http';
 import type { FastifyBaseLogger } from 'fastify';
 import * as client from 'openid-client';
 import { insertAccount } from '../accounts/service.ts';
+import { recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
 import { hashSecret, newSecret } from '../credentials/secrets.ts';
+import type { Executor } from '../db/index.ts';
 import { recordEvent } from '../events/outbox.ts';
 import { type ClientInfo, startSession } from '../sessions/service.ts';
 import { findUserByEmail, findUserById, findUserByLogin } from '../users/repository.ts';
@@ -134,15 +136,30 @@ export async function completeAuthorization(
     claims = await verifiedClaims(ctx, provider, flow, input.query);
   } catch (error) {
     log.warn({ provider: provider.id, error: describe(error) }, 'OIDC sign-in refused');
+    await recordAudit(ctx.db, {
+      type: 'login.failed',
+      userId: null,
+      actorId: null,
+      client: input.client,
+      details: { method: 'oidc', provider: provider.id, reason: 'sign_in_failed' },
+    });
     return back({
       error: 'sign_in_failed',
       error_description: 'The provider’s answer could not be verified.',
     });
   }
 
-  const outcome = await resolveAccount(ctx, provider.id, claims);
+  const outcome = await resolveAccount(ctx, provider.id, claims, input.client);
   if (outcome.kind === 'refused') {
     log.info({ provider: provider.id, reason: outcome.error }, 'OIDC sign-in refused');
+    // The owner of an account someone tried to reach through a provider gets to see it.
+    await recordAudit(ctx.db, {
+      type: 'login.failed',
+      userId: outcome.userId ?? null,
+      actorId: null,
+      client: input.client,
+      details: { method: 'oidc', provider: provider.id, reason: outcome.error },
+    });
     return back({ error: outcome.error, error_description: outcome.detail });
   }
   const code = newSecret();
@@ -150,6 +167,7 @@ export async function completeAuthorization(
     codeHash: code.hash,
     userId: outcome.userId,
     identityId: outcome.identityId,
+    provider: provider.id,
     appCodeChallenge: flow.appCodeChallenge,
     expiresAt: new Date(Date.now() + LOGIN_CODE_TTL_SECONDS * 1000),
   });
@@ -204,7 +222,7 @@ async function verifiedClaims(
 
 type Resolution =
   | { kind: 'signed-in'; userId: string; identityId: string }
-  | { kind: 'refused'; error: string; detail: string };
+  | { kind: 'refused'; error: string; detail: string; userId?: string };
 
 /**
  * The account an identity signs in as: the one it is linked to; else the account with its email,
@@ -215,7 +233,16 @@ async function resolveAccount(
   ctx: AuthContext,
   providerId: string,
   claims: Claims,
+  client: ClientInfo,
 ): Promise<Resolution> {
+  const linked = (tx: Executor, userId: string, identityId: string, how: string) =>
+    recordAudit(tx, {
+      type: 'identity.linked',
+      userId,
+      actorId: userId,
+      client,
+      details: { provider: providerId, identity_id: identityId, how },
+    });
   const result = await ctx.db.transaction(async (tx): Promise<Resolution> => {
     const known = await findIdentity(tx, providerId, claims.sub);
     if (known) {
@@ -234,6 +261,7 @@ async function resolveAccount(
       if (!(claims.emailVerified && existing.emailVerified)) {
         return {
           kind: 'refused',
+          userId: existing.id,
           error: 'email_in_use',
           detail:
             'An account with this email exists. Sign in to it another way; it is linked once both it and the provider have verified the email.',
@@ -245,6 +273,7 @@ async function resolveAccount(
         subject: claims.sub,
         email: claims.email,
       });
+      await linked(tx, existing.id, identity.id, 'verified_email');
       return { kind: 'signed-in', userId: existing.id, identityId: identity.id };
     }
     const username = await deriveUsername(claims, async (candidate) =>
@@ -263,6 +292,7 @@ async function resolveAccount(
       subject: claims.sub,
       email: claims.email,
     });
+    await linked(tx, userId, identity.id, 'sign_up');
     return { kind: 'signed-in', userId, identityId: identity.id };
   });
   return result;
@@ -292,6 +322,18 @@ export async function exchangeLoginCode(
       user_id: user.id,
       session_id: tokens.sessionId,
       method: 'oidc',
+    });
+    await recordAudit(tx, {
+      type: 'login.succeeded',
+      userId: user.id,
+      actorId: user.id,
+      client,
+      details: {
+        session_id: tokens.sessionId,
+        method: 'oidc',
+        provider: row.provider,
+        identity_id: row.identityId,
+      },
     });
     return tokens.response;
   });

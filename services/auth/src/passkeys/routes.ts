@@ -1,6 +1,7 @@
 import type { App } from '@platform/http';
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import { Type } from 'typebox';
+import { clientOf } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
 import { TokenPair } from '../sessions/schema.ts';
 import { passkeyPage } from './page.ts';
@@ -71,7 +72,7 @@ export function passkeyRoutes(app: App, ctx: AuthContext, deps: PasskeyDeps) {
           response: request.body.response as RegistrationResponseJSON,
           ...(request.body.name ? { name: request.body.name } : {}),
         },
-        request.log,
+        { ...clientOf(request), log: request.log },
       );
       return reply.code(201).send({ passkey });
     },
@@ -108,7 +109,7 @@ export function passkeyRoutes(app: App, ctx: AuthContext, deps: PasskeyDeps) {
       },
     },
     async (request, reply) => {
-      await removePasskey(ctx, request.principal!.userId, request.params.id);
+      await removePasskey(ctx, request.principal!.userId, request.params.id, clientOf(request));
       return reply.code(204).send(null);
     },
   );

@@ -10,6 +10,7 @@ import {
   verifyRegistrationResponse,
 } from '@simplewebauthn/server';
 import type { FastifyBaseLogger } from 'fastify';
+import { type AuditClient, recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
 import { recordEvent } from '../events/outbox.ts';
 import { type ClientInfo, startSession } from '../sessions/service.ts';
@@ -118,8 +119,9 @@ export async function registerPasskey(
   deps: PasskeyDeps,
   userId: string,
   input: { response: RegistrationResponseJSON; name?: string },
-  log: FastifyBaseLogger,
+  client: AuditClient & { log: FastifyBaseLogger },
 ) {
+  const { log } = client;
   const invalid = (detail: string) =>
     problems.badRequest(detail, [{ field: 'response', message: detail }], 'invalid_passkey');
   const challenge = challengeIn(input.response.response.clientDataJSON);
@@ -152,7 +154,7 @@ export async function registerPasskey(
           'too_many_passkeys',
         );
       }
-      return insertPasskey(tx, {
+      const row = await insertPasskey(tx, {
         userId,
         credentialId: info.credential.id,
         publicKey: Buffer.from(info.credential.publicKey),
@@ -162,6 +164,19 @@ export async function registerPasskey(
         backedUp: info.credentialBackedUp,
         name: input.name?.trim() || 'Passkey',
       });
+      await recordAudit(tx, {
+        type: 'passkey.added',
+        userId,
+        actorId: userId,
+        client,
+        details: {
+          passkey_id: row.id,
+          device_type: row.deviceType,
+          backed_up: row.backedUp,
+          user_verified: info.userVerified,
+        },
+      });
+      return row;
     })
     .catch((error: unknown) => {
       if (isUniqueViolation(error)) {
@@ -182,7 +197,12 @@ export async function passkeysOf(ctx: AuthContext, userId: string) {
 }
 
 /** Removes one of the caller's passkeys, unless it is their last way to sign in. */
-export async function removePasskey(ctx: AuthContext, userId: string, id: string) {
+export async function removePasskey(
+  ctx: AuthContext,
+  userId: string,
+  id: string,
+  client: AuditClient,
+) {
   return ctx.db.transaction(async (tx) => {
     await lockUser(tx, userId);
     const methods = await signInMethods(tx, userId);
@@ -195,6 +215,13 @@ export async function removePasskey(ctx: AuthContext, userId: string, id: string
         { code: 'last_sign_in_method' },
       );
     }
+    await recordAudit(tx, {
+      type: 'passkey.removed',
+      userId,
+      actorId: userId,
+      client,
+      details: { passkey_id: removed.id },
+    });
     return removed;
   });
 }
@@ -248,13 +275,26 @@ export async function loginWithPasskey(
   input: { challengeId: string; response: AuthenticationResponseJSON },
   client: ClientInfo & { log: FastifyBaseLogger },
 ) {
+  const fail = async (reason: string, userId: string | null = null) => {
+    await recordAudit(ctx.db, {
+      type: 'login.failed',
+      userId,
+      actorId: null,
+      client,
+      details: { method: 'passkey', reason },
+    });
+    return refused();
+  };
   const challenge = await takeChallengeById(ctx.db, input.challengeId, 'authentication');
-  if (!challenge) throw refused();
+  if (!challenge) throw await fail('unknown_challenge');
   const passkey = await findPasskeyByCredentialId(ctx.db, input.response.id);
-  if (!passkey || (challenge.userId && challenge.userId !== passkey.userId)) throw refused();
+  if (!passkey) throw await fail('unknown_passkey', challenge.userId);
+  if (challenge.userId && challenge.userId !== passkey.userId) {
+    throw await fail('wrong_account', challenge.userId);
+  }
   const handle = input.response.response.userHandle;
   if (handle && !Buffer.from(handle, 'base64url').equals(userHandle(passkey.userId))) {
-    throw refused();
+    throw await fail('wrong_user_handle', passkey.userId);
   }
   let newCounter: number;
   try {
@@ -279,7 +319,7 @@ export async function loginWithPasskey(
       { passkey_id: passkey.id, reason: (error as Error).message },
       'passkey sign-in refused',
     );
-    throw refused();
+    throw await fail('invalid_assertion', passkey.userId);
   }
   return ctx.db.transaction(async (tx) => {
     if (!(await recordUse(tx, passkey.id, passkey.counter, newCounter))) throw refused();
@@ -290,6 +330,18 @@ export async function loginWithPasskey(
       user_id: user.id,
       session_id: tokens.sessionId,
       method: 'passkey',
+    });
+    await recordAudit(tx, {
+      type: 'login.succeeded',
+      userId: user.id,
+      actorId: user.id,
+      client,
+      details: {
+        session_id: tokens.sessionId,
+        method: 'passkey',
+        passkey_id: passkey.id,
+        user_verified: true,
+      },
     });
     return tokens.response;
   });
