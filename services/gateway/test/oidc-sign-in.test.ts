@@ -158,6 +158,10 @@ test('an unverified email at the provider starts an unverified account', async (
   const { user } = await signInWith(idpAccount({ email, email_verified: false }));
   assert.equal(user.email_verified, false);
   assert.match(user.username, /^unverified-new-/);
+  // The address is confirmed as at registration.
+  const mail = await waitForMail(auth.mailDir, email, /confirm/i);
+  const verified = await post(`${origin}/accounts/v1/verify-email`, { token: tokenIn(mail) });
+  assert.equal(verified.status, 204);
 });
 
 /** A registered account whose email is verified through the mailed token. */

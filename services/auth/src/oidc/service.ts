@@ -3,6 +3,7 @@ import { problems } from '@platform/http';
 import type { FastifyBaseLogger } from 'fastify';
 import * as client from 'openid-client';
 import { insertAccount } from '../accounts/service.ts';
+import { sendEmailVerification } from '../accounts/verification.ts';
 import { recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
 import { hashSecret, newSecret } from '../credentials/secrets.ts';
@@ -162,6 +163,12 @@ export async function completeAuthorization(
     });
     return back({ error: outcome.error, error_description: outcome.detail });
   }
+  if (outcome.unverifiedNewAccount) {
+    // As at registration: after commit, and a mail failure does not fail the sign-in.
+    await sendEmailVerification(ctx, ctx.db, outcome.unverifiedNewAccount).catch((error) =>
+      log.warn({ user_id: outcome.userId, error: describe(error) }, 'verification mail not sent'),
+    );
+  }
   const code = newSecret();
   await insertLoginCode(ctx.db, {
     codeHash: code.hash,
@@ -220,8 +227,14 @@ async function verifiedClaims(
   };
 }
 
+interface NewUser {
+  id: string;
+  email: string;
+  username: string;
+}
+
 type Resolution =
-  | { kind: 'signed-in'; userId: string; identityId: string }
+  | { kind: 'signed-in'; userId: string; identityId: string; unverifiedNewAccount?: NewUser }
   | { kind: 'refused'; error: string; detail: string; userId?: string };
 
 /**
@@ -293,7 +306,14 @@ async function resolveAccount(
       email: claims.email,
     });
     await linked(tx, userId, identity.id, 'sign_up');
-    return { kind: 'signed-in', userId, identityId: identity.id };
+    return {
+      kind: 'signed-in',
+      userId,
+      identityId: identity.id,
+      ...(claims.emailVerified
+        ? {}
+        : { unverifiedNewAccount: { id: userId, email: claims.email, username } }),
+    };
   });
   return result;
 }
