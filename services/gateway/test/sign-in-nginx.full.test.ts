@@ -58,9 +58,9 @@ test('a user signs up with a provider and adds and uses a passkey, all through N
   const asUser = { authorization: `Bearer ${tokens.access_token}` };
 
   const authenticator = softwareAuthenticator({ origin });
-  const options = await (
+  const options = (await (
     await post(`${origin}/accounts/v1/user/passkeys/registration-options`, {}, asUser)
-  ).json();
+  ).json()) as Parameters<typeof authenticator.create>[0];
   const added = await post(
     `${origin}/accounts/v1/user/passkeys`,
     { response: authenticator.create(options), name: 'Behind NGINX' },
