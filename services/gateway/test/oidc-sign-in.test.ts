@@ -18,6 +18,8 @@ const origin = `http://127.0.0.1:${port}`;
 const callback = `${origin}/accounts/v1/oauth/test/callback`;
 const idp = await startTestIdp([callback]);
 cleanup(idp.close);
+/** An issuer where nothing answers: a provider that is down. */
+const deadIssuer = `http://127.0.0.1:${await freePort()}`;
 const auth = await startAuthService({
   PUBLIC_URL: origin,
   OAUTH_REDIRECT_URIS: `${APP},myapp://oauth`,
@@ -29,6 +31,7 @@ const auth = await startAuthService({
       client_id: idp.clientId,
       client_secret: idp.clientSecret,
     },
+    { id: 'down', name: 'Down', issuer: deadIssuer, client_id: 'x', client_secret: 'y' },
   ]),
 });
 cleanup(auth.stop);
@@ -100,7 +103,12 @@ const unique = () => randomBytes(4).toString('hex');
 test('the providers are listed from OIDC_PROVIDERS', async () => {
   const res = await fetch(`${origin}/accounts/v1/oauth/providers`);
   assert.equal(res.status, 200);
-  assert.deepEqual(await res.json(), { items: [{ id: 'test', name: 'Test IdP' }] });
+  assert.deepEqual(await res.json(), {
+    items: [
+      { id: 'test', name: 'Test IdP' },
+      { id: 'down', name: 'Down' },
+    ],
+  });
 });
 
 test('authorize sends the browser to the provider with PKCE, state and nonce', async () => {
@@ -295,4 +303,24 @@ test("the app's own state comes back, and its PKCE binds the code to it", async 
   assert.equal((await exchange(code)).status, 400);
   assert.equal((await exchange(code, { code_verifier: `${verifier.slice(1)}x` })).status, 400);
   assert.equal((await exchange(code, { code_verifier: verifier })).status, 200);
+});
+
+test('a provider that is down, or a sign-in refused there, sends the browser back with an error', async () => {
+  const down = await fetch(
+    `${origin}/accounts/v1/oauth/down/authorize?redirect_uri=${encodeURIComponent(APP)}&state=s1`,
+    { redirect: 'manual' },
+  );
+  assert.equal(down.status, 302);
+  const back = new URL(down.headers.get('location')!);
+  assert.equal(`${back.origin}${back.pathname}`, APP);
+  assert.equal(back.searchParams.get('error'), 'provider_unavailable');
+  assert.equal(back.searchParams.get('state'), 's1');
+
+  const started = await fetch(authorizeUrl(), { redirect: 'manual' });
+  const state = new URL(started.headers.get('location')!).searchParams.get('state')!;
+  const params = await backAtApp(
+    `${callback}?error=access_denied&error_description=no&state=${encodeURIComponent(state)}`,
+  );
+  assert.equal(params.get('error'), 'access_denied');
+  assert.equal(params.get('code'), null);
 });
