@@ -45,6 +45,8 @@ export interface AppOptions {
   metricsRoute?: boolean;
   /** How long a client may take to send its request; DEFAULT_CLIENT_TIMEOUTS otherwise. */
   clientTimeouts?: ClientTimeouts;
+  /** OpenAPI security schemes besides `bearer` (e.g. analytics' HTTP Basic write keys). */
+  securitySchemes?: Record<string, { type: 'http'; scheme: string; description?: string }>;
 }
 
 export interface ClientTimeouts {
@@ -138,7 +140,10 @@ export async function createApp(options: AppOptions): Promise<App> {
           ...(options.description ? { description: options.description } : {}),
         },
         components: {
-          securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+          securitySchemes: {
+            bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+            ...options.securitySchemes,
+          },
         },
       },
     });

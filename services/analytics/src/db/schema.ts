@@ -122,6 +122,9 @@ export const rollupDirty = pgTable(
 
 /** Deliveries to third-party destinations (webhooks) and their dead letters. */
 export { destinationDeliveries } from '../destinations/tables.ts';
-
+/** Profiles and anonymous-id links (identity stitching). */
+export { identityLinks, profiles } from '../identity/tables.ts';
 /** Queued items the store refused (see ingestion/writer.ts). */
 export { ingestionDeadLetters } from '../ingestion/tables.ts';
+/** Write keys of the Segment-style endpoints. */
+export { writeKeys } from '../write-keys/tables.ts';
