@@ -25,4 +25,5 @@ CREATE TABLE "write_keys" (
 	CONSTRAINT "write_keys_keyHash_unique" UNIQUE("key_hash")
 );
 --> statement-breakpoint
-CREATE INDEX "identity_links_user_idx" ON "identity_links" USING btree ("user_id");
+CREATE INDEX "identity_links_user_idx" ON "identity_links" USING btree ("user_id");--> statement-breakpoint
+CREATE INDEX "events_anonymous_time_idx" ON "events" USING btree ("anonymous_id","occurred_at" DESC NULLS LAST,"seq" DESC NULLS LAST);

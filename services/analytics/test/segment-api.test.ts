@@ -202,3 +202,177 @@ test('a messageId seen again is stored once: in one batch, a batch sent twice, a
     [`${userId}-1`, `${userId}-2`],
   );
 });
+
+test('identify and alias link anonymous ids: activity and the profile include them', async () => {
+  const { key } = await newKey();
+  const userId = `stitch-${Date.now()}`;
+  const [anonA, anonB, anonC] = ['a', 'b', 'c'].map((x) => `${userId}-anon-${x}`);
+  const at = (minutes: number) => new Date(Date.now() - (60 - minutes) * 60_000).toISOString();
+  const batch = [
+    {
+      type: 'page',
+      anonymousId: anonA,
+      name: 'Pricing',
+      timestamp: at(1),
+      messageId: `${userId}-1`,
+    },
+    {
+      type: 'track',
+      anonymousId: anonB,
+      event: 'Viewed Docs',
+      timestamp: at(2),
+      messageId: `${userId}-2`,
+    },
+    {
+      type: 'track',
+      anonymousId: anonC,
+      event: 'Not linked',
+      timestamp: at(3),
+      messageId: `${userId}-3`,
+    },
+    {
+      type: 'identify',
+      userId,
+      anonymousId: anonA,
+      traits: { plan: 'pro', name: 'Ada' },
+      timestamp: at(10),
+      messageId: `${userId}-4`,
+    },
+    { type: 'alias', userId, previousId: anonB, timestamp: at(11), messageId: `${userId}-5` },
+    // Older than the identify above: fills gaps, overwrites nothing.
+    {
+      type: 'identify',
+      userId,
+      traits: { plan: 'free', company: 'ACME' },
+      timestamp: at(5),
+      messageId: `${userId}-6`,
+    },
+    { type: 'track', userId, event: 'Signed In', timestamp: at(12), messageId: `${userId}-7` },
+  ];
+  assert.equal((await send('/batch', key, { batch })).statusCode, 200);
+  // Replayed: links and traits are recorded once.
+  assert.equal((await send('/batch', key, { batch })).statusCode, 200);
+  // Another user cannot take over an anonymous id already linked.
+  await send('/alias', key, {
+    userId: 'someone-else',
+    previousId: anonA,
+    messageId: `${userId}-8`,
+  });
+  await t.drained();
+
+  const activity = await t.app.inject({
+    url: `${base}/user-activity?user_id=${userId}`,
+    headers: bearer(t.adminToken),
+  });
+  assert.equal(activity.statusCode, 200, activity.body);
+  assert.deepEqual(
+    activity.json().items.map((e: { event: string }) => e.event),
+    ['Signed In', 'alias', 'identify', 'identify', 'Viewed Docs', 'page'],
+  );
+
+  const profile = await t.app.inject({
+    url: `${base}/profiles/${userId}`,
+    headers: bearer(t.adminToken),
+  });
+  assert.equal(profile.statusCode, 200, profile.body);
+  assert.deepEqual(profile.json(), {
+    user_id: userId,
+    traits: { plan: 'pro', name: 'Ada', company: 'ACME' },
+    anonymous_ids: [anonA, anonB].sort(),
+    first_seen: batch[5]!.timestamp,
+    last_seen: batch[6]!.timestamp,
+  });
+  const links = await sql(
+    t.databaseUrl,
+    'select via, message_id from identity_links where user_id = $1 order by 2',
+    [userId],
+  );
+  assert.deepEqual(links, [
+    { via: 'identify', message_id: `${userId}-4` },
+    { via: 'alias', message_id: `${userId}-5` },
+  ]);
+  const user = await t.user();
+  const forbidden = await t.app.inject({
+    url: `${base}/profiles/${userId}`,
+    headers: bearer(user.accessToken),
+  });
+  assert.equal(forbidden.statusCode, 403);
+  const missing = await t.app.inject({
+    url: `${base}/profiles/nobody`,
+    headers: bearer(t.adminToken),
+  });
+  assert.equal(missing.statusCode, 404);
+});
+
+test('track-event items may carry message_id: a retry is accepted and stored once', async () => {
+  const user = await t.user();
+  const track = (payload: object) =>
+    t.app.inject({
+      method: 'POST',
+      url: `${base}/track-event`,
+      headers: bearer(user.accessToken),
+      payload,
+    });
+  const events = [
+    { event: 'Retried', message_id: 'm-1' },
+    { event: 'Retried', message_id: 'm-1' },
+    { event: 'Retried', message_id: 'm-2' },
+    { event: 'No id' },
+  ];
+  const first = await track({ events });
+  assert.equal(first.statusCode, 202, first.body);
+  assert.equal(first.json().accepted, 3);
+  assert.equal(first.json().duplicates, 1);
+  const retry = await track({ events });
+  assert.equal(retry.json().accepted, 1);
+  assert.equal(retry.json().duplicates, 3);
+  // Another user's message ids are their own.
+  const other = await t.user();
+  const theirs = await t.app.inject({
+    method: 'POST',
+    url: `${base}/track-event`,
+    headers: bearer(other.accessToken),
+    payload: { event: 'Retried', message_id: 'm-1' },
+  });
+  assert.equal(theirs.json().accepted, 1);
+  await t.drained();
+  const rows = await sql(t.databaseUrl, 'select name from events where user_id = $1 order by 1', [
+    user.id,
+  ]);
+  assert.deepEqual(
+    rows.map((r) => r.name),
+    ['No id', 'No id', 'Retried', 'Retried'],
+  );
+});
+
+test('a user.deleted domain event removes their profile and links', async () => {
+  const { key } = await newKey();
+  const userId = `deleted-${Date.now()}`;
+  await send('/identify', key, { userId, anonymousId: `${userId}-anon`, traits: { a: 1 } });
+  const res = await t.app.inject({
+    method: 'POST',
+    url: '/internal/events',
+    headers: { 'x-service-token': t.config.SERVICE_TOKEN },
+    payload: {
+      events: [
+        {
+          id: `auth:del-${userId}`,
+          type: 'user.deleted',
+          user_id: userId,
+          payload: {},
+          occurred_at: new Date().toISOString(),
+        },
+      ],
+    },
+  });
+  assert.equal(res.statusCode, 202, res.body);
+  const profile = await t.app.inject({
+    url: `${base}/profiles/${userId}`,
+    headers: bearer(t.adminToken),
+  });
+  assert.equal(profile.statusCode, 404);
+  assert.deepEqual(
+    await sql(t.databaseUrl, 'select 1 from identity_links where user_id = $1', [userId]),
+    [],
+  );
+});

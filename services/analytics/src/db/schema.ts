@@ -54,6 +54,8 @@ export const events = pgTable(
     // Appends arrive roughly in time order, so a BRIN index prunes time ranges for a few pages.
     index('events_occurred_at_brin').using('brin', t.occurredAt),
     index('events_user_time_idx').on(t.userId, t.occurredAt.desc(), t.seq.desc()),
+    // A user's activity includes what their linked anonymous ids did (identity stitching).
+    index('events_anonymous_time_idx').on(t.anonymousId, t.occurredAt.desc(), t.seq.desc()),
     index('events_name_time_idx').on(t.name, t.occurredAt),
   ],
 );

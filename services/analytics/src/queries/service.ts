@@ -2,6 +2,7 @@ import type { Principal } from '@platform/auth';
 import { problems } from '@platform/http';
 import type { Static } from 'typebox';
 import type { AnalyticsContext } from '../context.ts';
+import { anonymousIdsOf } from '../identity/repository.ts';
 import { EARLIEST, LATEST } from '../storable.ts';
 import type { Range } from '../store/types.ts';
 import type { ActivityQuery, PerformanceQuery, ReportQuery } from './schema.ts';
@@ -51,6 +52,7 @@ export async function userActivity(
   const range = rangeOf(q.from, to, ctx.config.RETENTION_DAYS * DAY);
   const page = await ctx.store.activity({
     userId,
+    anonymousIds: await anonymousIdsOf(ctx.db, userId),
     ...range,
     event: q.event,
     limit: q.limit,

@@ -133,7 +133,13 @@ export function createInfluxStore(
 
     async activity(q) {
       const after = q.cursor ? decodeCursor(q.cursor, INFLUX_CURSOR) : undefined;
-      const where = [`user_id = ${quote(q.userId)}`, range(q)];
+      // InfluxQL cannot ask for a missing field: events of a linked anonymous id that name
+      // another user are dropped below, so a page may hold fewer than `limit`.
+      const anonymous = q.anonymousIds ?? [];
+      const who = [q.userId, ...anonymous].map((id, i) =>
+        i === 0 ? `user_id = ${quote(id)}` : `anonymous_id = ${quote(id)}`,
+      );
+      const where = [who.length > 1 ? `(${who.join(' OR ')})` : who[0]!, range(q)];
       if (q.event) where.push(`"event" = ${quote(q.event)}`);
       if (after) where.push(`time < ${after[0]}`);
       const [series] = await select(
@@ -143,8 +149,9 @@ export function createInfluxStore(
       const found = series ? records(series) : [];
       const page = found.slice(0, q.limit);
       const last = page.at(-1);
+      const theirs = (r: Record<string, unknown>) => r.user_id == null || r.user_id === q.userId;
       return {
-        items: page.map(
+        items: page.filter(theirs).map(
           (r): AcceptedEvent => ({
             id: r.event_id as string,
             event: r.event as string,

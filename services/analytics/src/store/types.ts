@@ -14,6 +14,11 @@ export type QueuedSample = Sample & { seq: number };
 
 export interface ActivityQuery {
   userId: string;
+  /**
+   * Anonymous ids linked to the user (identity stitching): their events without a user count as
+   * the user's too.
+   */
+  anonymousIds?: string[];
   from: Date;
   to: Date;
   event?: string | undefined;
