@@ -1,6 +1,7 @@
 import { HttpProblem } from '@platform/http';
 import type { AcceptedEvent } from '../ingestion/types.ts';
 import { decodeCursor, encodeCursor, INFLUX_CURSOR } from './cursor.ts';
+import { TooManyEvents } from './errors.ts';
 import {
   type InfluxOptions,
   InfluxUnavailable,
@@ -13,7 +14,10 @@ import {
 import { influxPerformance } from './influx-performance.ts';
 import { computeRollups, type RollupState } from './influx-rollups.ts';
 import { encodeLines, eventLine, linesText, sampleLine } from './line-protocol.ts';
-import type { Range, Store } from './types.ts';
+import { MAX_TIMELINE_EVENTS, type Range, type Store, type TimelineEvent } from './types.ts';
+
+/** Points per timeline query: below InfluxDB's default max-row-limit (10 000). */
+const TIMELINE_PAGE = 5000;
 
 /** Nanoseconds since the epoch of an RFC 3339 time as InfluxDB prints it (up to 9 digits). */
 export function nanos(time: string): bigint {
@@ -225,6 +229,35 @@ export function createInfluxStore(
         day: (x.time as string).slice(0, 10),
         signups: num(x.n),
       }));
+    },
+
+    // Paged by time: one answer of a million points would meet the server's row limit.
+    async timeline(r, names) {
+      const out: TimelineEvent[] = [];
+      const which = names.map((n) => `"event" = ${quote(n)}`).join(' OR ');
+      let after = `${ms(r.from)}`;
+      let first = true;
+      for (;;) {
+        const [series] = await select(
+          `SELECT user_id, anonymous_id, "event" FROM events WHERE (${which}) AND ` +
+            `time ${first ? '>=' : '>'} ${after} AND time < ${ms(r.to)} ` +
+            `ORDER BY time ASC LIMIT ${TIMELINE_PAGE}`,
+        );
+        first = false;
+        const found = series ? records(series) : [];
+        for (const x of found) {
+          if (x.user_id == null && x.anonymous_id == null) continue;
+          out.push({
+            time: Number(nanos(x.time as string) / 1_000_000n),
+            userId: (x.user_id as string | null) ?? null,
+            anonymousId: (x.anonymous_id as string | null) ?? null,
+            event: x.event as string,
+          });
+        }
+        if (out.length > MAX_TIMELINE_EVENTS) throw new TooManyEvents();
+        if (found.length < TIMELINE_PAGE) return out;
+        after = String(nanos(found.at(-1)!.time as string));
+      }
     },
 
     // The retention policy set in ensure() expires old shards.
