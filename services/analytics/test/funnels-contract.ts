@@ -15,13 +15,10 @@ export function funnelsContract(name: string, t: TestAnalytics) {
   const base = periodStart(Date.now() - 28 * DAY, 'week');
   const at = (ms: number) => new Date(base + ms).toISOString();
   let n = 0;
-  const message = (type: string, who: object, rest: object, ms: number) => ({
-    type,
-    ...who,
-    ...rest,
-    timestamp: at(ms),
-    messageId: `${name}-${(n += 1)}`,
-  });
+  const message = (type: string, who: object, rest: object, ms: number) => {
+    n += 1;
+    return { type, ...who, ...rest, timestamp: at(ms), messageId: `${name}-${n}` };
+  };
   const track = (who: object, event: string, ms: number) => message('track', who, { event }, ms);
   const u = (id: string) => ({ userId: id });
   const batch = [
