@@ -1,5 +1,4 @@
 import { Type } from 'typebox';
-import { EVENT_NAME } from '../ingestion/schema.ts';
 import { SEGMENT_EVENT_NAME } from '../segment/schema.ts';
 
 const time = (description: string) => Type.String({ format: 'date-time', description });
