@@ -140,7 +140,7 @@ export function funnelsContract(name: string, t: TestAnalytics) {
   });
 
   test(`${name}: funnel and retention parameters are checked`, async () => {
-    for (const [query, field] of [
+    for (const [query, field] of <[string, string][]>[
       ['type=funnel', 'steps'],
       ['type=funnel&steps=a,,b', 'steps'],
       ['type=funnel&steps=a&window=P0D', 'window'],
