@@ -103,22 +103,11 @@ export async function track(
   };
 }
 
-/** The events whose key is new (or who have none): a key repeated within the request counts once. */
-function firstOf(events: TrackedEvent[], keys: (string | null)[], claimed: Set<string>) {
-  const taken = new Set<string>();
-  return events.filter((_, i) => {
-    const key = keys[i];
-    if (key === null || key === undefined) return true;
-    if (!claimed.has(key) || taken.has(key)) return false;
-    taken.add(key);
-    return true;
-  });
-}
-
 /**
  * Queues events and hands them to the destinations in the same transaction; without
  * destinations the one insert is atomic by itself, and shares its commit with the requests
- * arriving meanwhile (ctx.queue).
+ * arriving meanwhile (ctx.queue) — message ids included, claimed in that same commit. Resolves to
+ * how many were queued (repeats of a message id seen before are not).
  */
 async function accept(
   ctx: AnalyticsContext,
@@ -128,21 +117,22 @@ async function accept(
 ): Promise<number> {
   if (all.length === 0) return 0;
   const dedup = keys.some((k) => k !== null);
+  const claims = keys.filter((k): k is string => k !== null);
   let events = all;
+  /** The events whose ids this request won (`take`), as its row; claimed where it is appended. */
+  const build = (take: (key: string) => boolean) => {
+    events = all.filter((_, i) => keys[i] === null || take(keys[i]!));
+    return events.length ? trackedRow(request, events) : undefined;
+  };
   const row =
-    ctx.destinations.list.length === 0 && !dedup
-      ? await ctx.queue.append(trackedRow(request, events))
+    ctx.destinations.list.length === 0
+      ? await ctx.queue.append(dedup ? { keys: claims, build } : trackedRow(request, events))
       : await ctx.db.transaction(async (tx) => {
           // Claimed in the transaction that queues them: a retry finds them claimed.
-          if (dedup)
-            events = firstOf(
-              all,
-              keys,
-              await claimIds(
-                tx,
-                keys.filter((k) => k !== null),
-              ),
-            );
+          if (dedup) {
+            const claimed = await claimIds(tx, claims);
+            build((key) => claimed.delete(key));
+          }
           if (events.length === 0) return undefined;
           const [queued] = await insertRows(tx, [trackedRow(request, events)]);
           const accepted = (queued?.item ?? []).map((item) => {
@@ -154,5 +144,5 @@ async function accept(
         });
   if (row) ctx.writer.remember(row);
   ctx.writer.wake();
-  return events.length;
+  return row ? events.length : 0;
 }
