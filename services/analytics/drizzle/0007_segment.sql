@@ -6,6 +6,11 @@ CREATE TABLE "identity_links" (
 	"linked_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE "message_ids" (
+	"hash" uuid PRIMARY KEY NOT NULL,
+	"received_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "profiles" (
 	"user_id" text PRIMARY KEY NOT NULL,
 	"traits" jsonb DEFAULT '{}'::jsonb NOT NULL,
@@ -26,4 +31,5 @@ CREATE TABLE "write_keys" (
 );
 --> statement-breakpoint
 CREATE INDEX "identity_links_user_idx" ON "identity_links" USING btree ("user_id");--> statement-breakpoint
+CREATE INDEX "message_ids_received_at_brin" ON "message_ids" USING brin ("received_at");--> statement-breakpoint
 CREATE INDEX "events_anonymous_time_idx" ON "events" USING btree ("anonymous_id","occurred_at" DESC NULLS LAST,"seq" DESC NULLS LAST);

@@ -10,6 +10,7 @@ import {
   primaryKey,
   smallint,
   text,
+  uuid,
 } from 'drizzle-orm/pg-core';
 
 /**
@@ -35,6 +36,17 @@ export const receivedIds = pgTable(
   'received_ids',
   { id: text().primaryKey(), receivedAt: timestamptzNow() },
   (t) => [index('received_ids_received_at_idx').on(t.receivedAt)],
+);
+
+/**
+ * The dedup index of message ids (Segment `messageId`, `/track-event` `message_id`): 128 bits of
+ * the SHA-256 of each namespaced id (ingestion/dedup.ts), kept DEDUP_DAYS. A uuid key compares as
+ * bytes, where text would go through the collation; rows arrive in time order, so BRIN prunes.
+ */
+export const messageIds = pgTable(
+  'message_ids',
+  { hash: uuid().primaryKey(), receivedAt: timestamptzNow() },
+  (t) => [index('message_ids_received_at_brin').using('brin', t.receivedAt)],
 );
 
 /** The PostgreSQL store (used when INFLUX_URL is unset): one row per event. */
