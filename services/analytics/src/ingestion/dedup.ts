@@ -1,33 +1,32 @@
-import { createHash } from 'node:crypto';
 import { lt, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/index.ts';
 import { messageIds } from '../db/schema.ts';
-
-/** 128 bits of the SHA-256 of a namespaced id, as a uuid: the dedup index's key. */
-function hashOf(key: string): string {
-  const hex = createHash('sha256').update(key).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
-}
 
 /**
  * Claims message ids in the dedup index (`message_ids`, kept DEDUP_DAYS), in the transaction
  * that queues their events: resolves to the ids claimed now, i.e. not seen before. PostgreSQL's
  * unique index decides, so it holds across restarts, replicas and both stores (InfluxDB cannot
  * refuse a duplicate itself); a concurrent claim of the same id waits for the first to commit or
- * roll back. Claimed in sorted order, so two transactions sharing ids never deadlock.
+ * roll back. The key is 128 bits of each id's SHA-256 as a uuid, computed by PostgreSQL (in C, a
+ * third of what hashing in Node cost per event); claimed in key order, so two transactions
+ * sharing ids never deadlock. The answer is one text of the positions claimed.
  */
 export async function claimIds(tx: Tx, ids: string[]): Promise<Set<string>> {
-  if (ids.length === 0) return new Set();
-  const byHash = new Map<string, string>();
-  for (const id of ids) byHash.set(hashOf(id), id);
-  const hashes = [...byHash.keys()].sort();
-  const { rows } = await tx.execute<{ hash: string }>(sql`
-    insert into message_ids (hash)
-    select h from unnest(${`{${hashes.join(',')}}`}::uuid[]) as x(h)
-    order by h
-    on conflict do nothing
-    returning hash`);
-  return new Set(rows.map((r) => byHash.get(r.hash)!));
+  const unique = [...new Set(ids)];
+  if (unique.length === 0) return new Set();
+  const { rows } = await tx.execute<{ claimed: string | null }>(sql`
+    with input as (
+      select i, encode(substring(sha256(convert_to(k, 'UTF8')) for 16), 'hex')::uuid as h
+      from jsonb_array_elements_text(${JSON.stringify(unique)}::jsonb) with ordinality as x(k, i)
+    ), claimed as (
+      insert into message_ids (hash) select h from input order by h
+      on conflict do nothing
+      returning hash
+    )
+    select string_agg(i::text, ',') as claimed from input join claimed on claimed.hash = input.h`);
+  const positions = rows[0]?.claimed;
+  if (!positions) return new Set();
+  return new Set(positions.split(',').map((i) => unique[Number(i) - 1]!));
 }
 
 /** Forgets ids received before `before` (DEDUP_DAYS). */
