@@ -11,6 +11,20 @@ import { eventually, post, type RunningService, startAuthService } from './servi
 const SERVICE_TOKEN = 'gateway-test-service-token-0123456789abcdef';
 const ADMIN = { email: 'admin@example.com', password: 'admin password for gateway tests' };
 
+/**
+ * The gateway answers 503 while it holds the only instance unhealthy, which a busy machine's
+ * slow health probes cause now and then: such an answer is waited out, not asserted on.
+ */
+async function settled(send: () => Promise<Response>): Promise<Response> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const res = await send();
+    if (res.status !== 503 || Date.now() > deadline) return res;
+    await res.body?.cancel();
+    await sleep(250);
+  }
+}
+
 interface Activity {
   items: { id: string; event: string; user_id: string | null; anonymous_id: string | null }[];
 }
@@ -66,7 +80,7 @@ export function segmentThroughTheGateway(name: string, env: () => Promise<Record
       cleanup.push(() => gateway.app.close());
       url = gateway.url;
       await eventually(async () => (await fetch(`${url}/health/ready`)).status === 200, 30_000);
-      const login = await post(`${url}/accounts/v1/login`, ADMIN);
+      const login = await settled(() => post(`${url}/accounts/v1/login`, ADMIN));
       assert.equal(login.status, 200);
       adminToken = ((await login.json()) as { access_token: string }).access_token;
     });
@@ -78,18 +92,21 @@ export function segmentThroughTheGateway(name: string, env: () => Promise<Record
 
     const admin = { authorization: () => `Bearer ${adminToken}` };
     const newKey = async () => {
-      const res = await post(
-        `${url}/analytics/v1/write-keys`,
-        { name: 'backend' },
-        { authorization: admin.authorization() },
+      const res = await settled(() =>
+        post(
+          `${url}/analytics/v1/write-keys`,
+          { name: 'backend' },
+          { authorization: admin.authorization() },
+        ),
       );
       assert.equal(res.status, 201);
       return (await res.json()) as { key: string; id: string };
     };
     const activityOf = async (userId: string) => {
-      const res = await fetch(
-        `${url}/analytics/v1/user-activity?user_id=${encodeURIComponent(userId)}&limit=200`,
-        { headers: { authorization: admin.authorization() } },
+      const res = await settled(() =>
+        fetch(`${url}/analytics/v1/user-activity?user_id=${encodeURIComponent(userId)}&limit=200`, {
+          headers: { authorization: admin.authorization() },
+        }),
       );
       assert.equal(res.status, 200);
       return ((await res.json()) as Activity).items;
@@ -101,23 +118,27 @@ export function segmentThroughTheGateway(name: string, env: () => Promise<Record
         authorization: `Basic ${Buffer.from(`${k}:`).toString('base64')}`,
       });
       const message = { userId: 'basic-user', event: 'Ping' };
-      const ok = await post(`${url}/analytics/v1/track`, message, basic(key));
+      const ok = await settled(() => post(`${url}/analytics/v1/track`, message, basic(key)));
       assert.equal(ok.status, 200);
       assert.deepEqual(await ok.json(), { success: true });
-      const bad = await post(`${url}/analytics/v1/track`, message, basic('wk_nope'));
+      const bad = await settled(() => post(`${url}/analytics/v1/track`, message, basic('wk_nope')));
       assert.equal(bad.status, 401);
       // Analytics' answer, not the gateway's refusal of a bad Bearer token.
       assert.equal(((await bad.json()) as { code: string }).code, 'invalid_write_key');
-      const revoked = await fetch(`${url}/analytics/v1/write-keys/${id}`, {
-        method: 'DELETE',
-        headers: { authorization: admin.authorization() },
-      });
+      const revoked = await settled(() =>
+        fetch(`${url}/analytics/v1/write-keys/${id}`, {
+          method: 'DELETE',
+          headers: { authorization: admin.authorization() },
+        }),
+      );
       assert.equal(revoked.status, 204);
-      const after = await post(`${url}/analytics/v1/track`, message, basic(key));
+      const after = await settled(() => post(`${url}/analytics/v1/track`, message, basic(key)));
       assert.equal(after.status, 401);
       assert.match(after.headers.get('content-type') ?? '', /application\/problem\+json/);
       // Elsewhere Basic is still a bad credential the gateway refuses itself.
-      const elsewhere = await fetch(`${url}/analytics/v1/user-activity`, { headers: basic(key) });
+      const elsewhere = await settled(() =>
+        fetch(`${url}/analytics/v1/user-activity`, { headers: basic(key) }),
+      );
       assert.equal(elsewhere.status, 401);
     });
 
@@ -135,14 +156,15 @@ export function segmentThroughTheGateway(name: string, env: () => Promise<Record
           host: url,
           path: '/analytics/v1/batch',
           flushAt: 50,
-          maxRetries: 1,
+          // The gateway may answer 503 for a moment on a busy machine (see settled).
+          maxRetries: 10,
         });
         client.on('error', (e) => errors.push(e));
         client.on('http_response', (r) => statuses.push(r.status));
         calls(client);
         await client.closeAndFlush({ timeout: 30_000 });
         assert.deepEqual(errors, []);
-        assert.ok(statuses.length > 0 && statuses.every((s) => s === 200), String(statuses));
+        assert.equal(statuses.at(-1), 200, String(statuses));
       };
       const calls = (a: Analytics) => {
         a.page({ anonymousId, name: 'Pricing', messageId: `${run}-1` });
@@ -203,9 +225,11 @@ export function segmentThroughTheGateway(name: string, env: () => Promise<Record
         items.map((e) => e.id).sort(),
         [1, 2, 3, 4, 5, 6, 7].map((n) => `${run}-${n}`).sort(),
       );
-      const profile = await fetch(`${url}/analytics/v1/profiles/${userId}`, {
-        headers: { authorization: admin.authorization() },
-      });
+      const profile = await settled(() =>
+        fetch(`${url}/analytics/v1/profiles/${userId}`, {
+          headers: { authorization: admin.authorization() },
+        }),
+      );
       assert.equal(profile.status, 200);
       const body = (await profile.json()) as { traits: object; anonymous_ids: string[] };
       assert.deepEqual(body.traits, { plan: 'pro' });
