@@ -9,7 +9,8 @@
  * side until its last write is acknowledged; then each round's points are counted, untimed, and
  * must all be there.
  * Knobs: BENCH_EVENTS (600000 per round), BENCH_BATCH (500), BENCH_ROUNDS (5),
- * BENCH_CONCURRENCY (4). Rounds are long enough for each side to pay InfluxDB's compactions of
+ * BENCH_CONCURRENCY (4), BENCH_DEDUP (1: each event carries a message_id, claimed in the dedup
+ * index as it is accepted; 0: none). Rounds are long enough for each side to pay InfluxDB's compactions of
  * what it writes: with 200 000 events the raw side's 0.7 s mostly ended before the next one,
  * which then ran in the end-to-end side's time (InfluxDB's CPU per point, same points: raw ~10 %
  * below end to end at 200 000 events per round, ~3 % at 600 000).
@@ -31,11 +32,17 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 const scaled = (m: Map<string, number>, k: number) =>
   new Map([...m].map(([name, s]) => [name, s * k] as const));
 
-const batchOf = (b: number) =>
+/** BENCH_DEDUP=0 leaves message ids out; by default every event carries one (deduplicated). */
+const DEDUP = process.env.BENCH_DEDUP !== '0';
+const RUN = randomUUID();
+
+const batchOf = (b: number, round = 0) =>
   Array.from({ length: BATCH }, (_, i) => ({
     event: `bench.event.${i % 10}`,
     anonymous_id: `anon-${(b * BATCH + i) % 1000}`,
     properties: { batch: b, i, plan: 'pro' },
+    // Unique per round: a round repeating the last one's ids would all be duplicates.
+    ...(DEDUP ? { message_id: `${RUN}-${round}-${b}-${i}` } : {}),
   }));
 
 /**
@@ -67,7 +74,9 @@ export async function benchIngestion(deps: {
     return Number(series?.values[0]?.[1] ?? 0);
   };
   // Bodies made beforehand, as the raw lines are: only the systems under test are timed.
-  const bodies = Array.from({ length: batches }, (_, b) => JSON.stringify({ events: batchOf(b) }));
+  const bodiesOf = (round: number) =>
+    Array.from({ length: batches }, (_, b) => JSON.stringify({ events: batchOf(b, round) }));
+  let bodies = bodiesOf(0);
   const latencies: number[] = [];
   const rounds: { e2e: number; accepted: number; raw: number }[] = [];
   const cpu = { e2e: new Map<string, number>(), raw: new Map<string, number>() };
@@ -92,6 +101,7 @@ export async function benchIngestion(deps: {
   await until(queueEmpty, 600_000, 5);
   for (let round = 1; round <= ROUNDS; round += 1) {
     log(`round ${round}/${ROUNDS}: ${events} events through the API, then as raw line protocol…`);
+    bodies = bodiesOf(round);
     const since = Date.now();
     const cpuE2e = await cpuSeconds();
     const startE2e = performance.now();
@@ -154,7 +164,7 @@ export async function benchIngestion(deps: {
   const median = (values: number[]) => percentile(values, 50);
   const ratios = rounds.map((r) => r.e2e / r.raw);
   console.log(`
-Batch ingestion (${events} events per round in batches of ${BATCH}, ${CONCURRENCY} concurrent clients, ${ROUNDS} rounds; medians)
+Batch ingestion (${events} events per round in batches of ${BATCH}, ${CONCURRENCY} concurrent clients, ${ROUNDS} rounds; messageId dedup ${DEDUP ? 'on' : 'off'}; medians)
   end to end, accepted by the API and visible in InfluxDB: ${f(median(rounds.map((r) => r.e2e)))} events/s
   accepted by the API (202):                              ${f(median(rounds.map((r) => r.accepted)))} events/s
   raw line protocol straight to InfluxDB:                 ${f(median(rounds.map((r) => r.raw)))} events/s

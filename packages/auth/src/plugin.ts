@@ -8,6 +8,13 @@ declare module 'fastify' {
     /** Set when the request carried a valid access token; null for anonymous requests. */
     principal: Principal | null;
   }
+  interface FastifyContextConfig {
+    /**
+     * The route takes HTTP Basic credentials, which its handler checks (analytics' write keys):
+     * such a header passes as it is, without a principal.
+     */
+    basicAuth?: boolean;
+  }
   interface FastifyInstance {
     /** preHandler: 401 unless the request is signed in. */
     authenticate(request: FastifyRequest): Promise<void>;
@@ -27,6 +34,7 @@ export const authentication = fp<{ verify: TokenVerifier }>(
       const header = request.headers.authorization;
       if (!header) return;
       const [scheme, token] = header.split(' ');
+      if (scheme?.toLowerCase() === 'basic' && request.routeOptions.config?.basicAuth) return;
       if (scheme?.toLowerCase() !== 'bearer' || !token) {
         throw problems.unauthorized('The Authorization header must be "Bearer <token>".');
       }

@@ -45,6 +45,10 @@ export interface AppOptions {
   metricsRoute?: boolean;
   /** How long a client may take to send its request; DEFAULT_CLIENT_TIMEOUTS otherwise. */
   clientTimeouts?: ClientTimeouts;
+  /** Name the matched route in ROUTE_HEADER (default); the gateway, which faces clients, does not. */
+  routeHeader?: boolean;
+  /** OpenAPI security schemes besides `bearer` (e.g. analytics' HTTP Basic write keys). */
+  securitySchemes?: Record<string, { type: 'http'; scheme: string; description?: string }>;
 }
 
 export interface ClientTimeouts {
@@ -65,6 +69,9 @@ const DEFAULT_CLIENT_TIMEOUTS: ClientTimeouts = { headersMs: 10_000, requestMs: 
 const TIMEOUT_CHECK_MS = 1000;
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** Names the route template a service matched; the gateway reads it and never passes it on. */
+export const ROUTE_HEADER = 'x-internal-route';
 
 /** A caller's request id is kept when it is sane; otherwise (or when absent) a new one is made. */
 function requestId(req: IncomingMessage): string {
@@ -91,6 +98,7 @@ function serverTimeouts({ headersMs, requestMs }: ClientTimeouts) {
  */
 export async function createApp(options: AppOptions): Promise<App> {
   const maxParamLength = 200;
+  const routeHeader = options.routeHeader ?? true;
   const refused = routerErrors(maxParamLength);
   const app = Fastify({
     ...(options.logger
@@ -121,6 +129,10 @@ export async function createApp(options: AppOptions): Promise<App> {
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    // The route template that matched, for the gateway's per-route series (it strips the header):
+    // without one, a path no route knows is counted as `unmatched`, not as a route of its own.
+    const route = routeHeader ? request.routeOptions.url : undefined;
+    if (route) reply.header(ROUTE_HEADER, route);
   });
 
   registerProblemHandlers(app);
@@ -138,7 +150,10 @@ export async function createApp(options: AppOptions): Promise<App> {
           ...(options.description ? { description: options.description } : {}),
         },
         components: {
-          securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+          securitySchemes: {
+            bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+            ...options.securitySchemes,
+          },
         },
       },
     });

@@ -1,4 +1,10 @@
-export { type App, type AppOptions, type ClientTimeouts, createApp } from './app.ts';
+export {
+  type App,
+  type AppOptions,
+  type ClientTimeouts,
+  createApp,
+  ROUTE_HEADER,
+} from './app.ts';
 export { isNotModified } from './conditional.ts';
 export type { ReadinessCheck } from './health.ts';
 export { loggerOptions, redactPaths } from './logging.ts';

@@ -190,3 +190,15 @@ test('the OpenAPI 3.1 document lists the routes and hides health and metrics', a
   assert.equal(doc.paths['/health/live'], undefined);
   assert.equal(doc.paths['/metrics'], undefined);
 });
+
+test('a response names the route template that matched, for the gateway; an unknown path none', async () => {
+  const matched = await app.inject({
+    method: 'POST',
+    url: '/demo/v1/items?dry_run=true',
+    payload: {},
+  });
+  assert.equal(matched.headers['x-internal-route'], '/demo/v1/items');
+  const unknown = await app.inject({ url: '/demo/v1/nope' });
+  assert.equal(unknown.statusCode, 404);
+  assert.equal(unknown.headers['x-internal-route'], undefined);
+});

@@ -84,6 +84,12 @@ export const EdgeRoute = Type.Object(
           'The service answers only signed-in callers here: the gateway refuses a request without a valid token with 401 before reading its body (large uploads).',
       }),
     ),
+    basic_auth: Type.Optional(
+      Type.Boolean({
+        description:
+          'The service checks HTTP Basic credentials here itself (API or write keys): the gateway passes an `Authorization: Basic` header through instead of refusing it as a bad token.',
+      }),
+    ),
   },
   { ...closed, description: 'A route the gateway treats apart from the rest of the prefix.' },
 );

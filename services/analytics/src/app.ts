@@ -13,6 +13,7 @@ import { dashboardRoutes } from './dashboard/routes.ts';
 import type { AnalyticsDatabase } from './db/index.ts';
 import { createDestinations } from './destinations/index.ts';
 import { destinationRoutes } from './destinations/routes.ts';
+import { profileRoutes } from './identity/routes.ts';
 import { deadLetterRoutes } from './ingestion/dead-letter-routes.ts';
 import { createQueue } from './ingestion/queue.ts';
 import { scheduleRetention, scheduleRollups } from './ingestion/retention.ts';
@@ -20,9 +21,11 @@ import { ingestionRoutes } from './ingestion/routes.ts';
 import { createWriter } from './ingestion/writer.ts';
 import { internalRoutes } from './internal/routes.ts';
 import { queryRoutes } from './queries/routes.ts';
+import { segmentRoutes } from './segment/routes.ts';
 import { refuseUnstorableParameters } from './storable.ts';
 import { createStore } from './store/index.ts';
 import type { Store } from './store/types.ts';
+import { writeKeyRoutes } from './write-keys/routes.ts';
 
 export const PREFIX = '/analytics/v1';
 
@@ -49,6 +52,13 @@ export async function buildApp(deps: AnalyticsAppDeps): Promise<App> {
     logLevel: config.LOG_LEVEL,
     // A batch of 500 events with 8 KB of properties each.
     bodyLimit: 5 * 1024 * 1024,
+    securitySchemes: {
+      writeKey: {
+        type: 'http',
+        scheme: 'basic',
+        description: "Segment's scheme: a write key as the user name, no password",
+      },
+    },
     ...(deps.logger ? { logger: deps.logger } : {}),
   });
   const auth = createServiceAuth({
@@ -110,6 +120,9 @@ export async function buildApp(deps: AnalyticsAppDeps): Promise<App> {
     async (api) => {
       await api.register(authentication, { verify: auth.verify });
       ingestionRoutes(api, ctx);
+      segmentRoutes(api, ctx);
+      writeKeyRoutes(api, database.db);
+      profileRoutes(api, ctx);
       queryRoutes(api, ctx);
       destinationRoutes(api, { db: database.db, list: destinations.list });
       deadLetterRoutes(api, ctx);

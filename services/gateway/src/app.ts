@@ -47,6 +47,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     bodyLimit: config.BODY_LIMIT,
     trustProxy: trustedProxies.length ? trustedProxies : false,
     metricsRoute: false,
+    routeHeader: false,
     clientTimeouts: {
       headersMs: config.CLIENT_HEADERS_TIMEOUT_MS,
       requestMs: config.CLIENT_REQUEST_TIMEOUT * 1000,

@@ -78,7 +78,8 @@ export const ConfigSchema = Type.Object({
   /** Routes limited apart (their own rate limit or body limit), from the services' manifests. */
   EDGE_ROUTES: Type.Optional(
     Type.String({
-      description: 'a JSON array of {method, url, limit?, body_limit?, requires_token?}',
+      description:
+        'a JSON array of {method, url, limit?, body_limit?, requires_token?, basic_auth?}',
     }),
   ),
   /** Bodies are read whole before they go on; this much of them in memory at once, then 503s. */

@@ -19,7 +19,14 @@ declare const localStorage: Record<string, string>;
 declare const sessionStorage: Record<string, string>;
 
 const SCREENSHOT = path.resolve(import.meta.dirname, '../../../test-results/dashboard.png');
-const CHARTS = ['chart-traffic', 'chart-latency', 'chart-dau', 'chart-events', 'chart-routes'];
+const CHARTS = [
+  'chart-traffic',
+  'chart-latency',
+  'chart-dau',
+  'chart-events',
+  'chart-routes',
+  'chart-funnel',
+];
 const ADMIN = { email: 'admin@example.com', password: 'admin password for tests' };
 
 /**
@@ -87,6 +94,17 @@ async function seedEvents() {
       payload: { n: i },
     };
   });
+  // Sign-ups six days ago, so the funnel and retention panels (user.registered, then
+  // user.logged_in, by default) have people to count.
+  for (let i = 0; i < 10; i += 1) {
+    events.push({
+      id: `seed:registered:${i}`,
+      type: 'user.registered',
+      occurred_at: new Date(Date.now() - 6 * 86_400_000 - 3600_000).toISOString(),
+      user_id: `user-${i}`,
+      payload: { n: i },
+    });
+  }
   const res = await t.app.inject({
     method: 'POST',
     url: '/internal/events',
@@ -147,6 +165,8 @@ test('an admin signs in on the dashboard and sees every chart drawn with data, r
     const points = Number(await page.getAttribute(`#${id}`, 'data-points'));
     assert.ok(points > 0, `${id} has data (${points} points)`);
   }
+  await page.waitForSelector('#chart-retention table', { timeout: 30_000 });
+  assert.ok(Number(await page.getAttribute('#chart-retention', 'data-total')) > 0, 'retention');
   // Tokens live in memory only.
   const stored = await page.evaluate(
     () => JSON.stringify({ ...localStorage, ...sessionStorage }) + document.cookie,

@@ -10,11 +10,17 @@ export const startAnalyticsService = (options: {
   serviceToken: string;
   port?: number;
   env?: Record<string, string>;
+  /** Another instance's database, left in place when this one stops (a restart). */
+  databaseOf?: { databaseUrl: string };
 }): Promise<RunningService & { databaseUrl: string }> =>
-  startService('analytics', {
-    AUTH_URL: options.authUrl,
-    SERVICE_TOKEN: options.serviceToken,
-    WRITER_INTERVAL_MS: '50',
-    ...(options.port ? { PORT: String(options.port) } : {}),
-    ...options.env,
-  });
+  startService(
+    'analytics',
+    {
+      AUTH_URL: options.authUrl,
+      SERVICE_TOKEN: options.serviceToken,
+      WRITER_INTERVAL_MS: '50',
+      ...(options.port ? { PORT: String(options.port) } : {}),
+      ...options.env,
+    },
+    options.databaseOf,
+  );

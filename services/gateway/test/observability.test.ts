@@ -143,3 +143,35 @@ test('trace context: a caller trace continues, a new one starts otherwise', asyn
   const fresh = await json(await fetch(`${url}/main/v1/posts`));
   assert.match(fresh.headers.traceparent!, /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
 });
+
+test("the service's own route template names the series; paths it has no route for are one `unmatched`", async () => {
+  const main = await startUpstream((req, res) => {
+    if (req.url === '/health/ready') return res.end('{}');
+    if (req.url?.startsWith('/main/v1/things/')) {
+      res.setHeader('x-internal-route', '/main/v1/things/:thing');
+      return res.end('{}');
+    }
+    res.statusCode = 404;
+    res.end('{}');
+  });
+  cleanup.push(main.close);
+  const sink = await analytics();
+  const { app, url } = await startGateway({
+    AUTH_URLS: main.url,
+    MAIN_URLS: main.url,
+    ANALYTICS_URL: sink.url,
+    SERVICE_TOKEN: TOKEN,
+    SAMPLE_FLUSH_MS: 50,
+  });
+  cleanup.push(() => app.close());
+
+  const known = await fetch(`${url}/main/v1/things/blue-widget`);
+  assert.equal(known.status, 200);
+  assert.equal(known.headers.get('x-internal-route'), null, 'not shown to clients');
+  for (const path of ['/main/v1/nope', '/main/v1/nope2', '/main/v1/scan/wp-admin.php']) {
+    assert.equal((await fetch(`${url}${path}`)).status, 404);
+  }
+  await eventually(async () => sink.batches.flatMap((b) => b.samples).length === 4);
+  const routes = sink.batches.flatMap((b) => b.samples).map((s) => s.route);
+  assert.deepEqual(routes, ['/main/v1/things/:thing', 'unmatched', 'unmatched', 'unmatched']);
+});

@@ -50,6 +50,36 @@ export function dashboardPage(prefix: string, accountsPrefix: string, version: s
     <article class="panel"><h2>Daily active users</h2><div class="chart" id="chart-dau"></div></article>
     <article class="panel"><h2>Top events</h2><div class="chart" id="chart-events"></div></article>
     <article class="panel wide"><h2>Top routes</h2><div class="chart" id="chart-routes"></div></article>
+    <article class="panel">
+      <h2>Funnel</h2>
+      <form class="inputs" id="funnel-form">
+        <label>Steps <input id="funnel-steps" value="user.registered,user.logged_in" aria-describedby="funnel-help"></label>
+        <label>Window
+          <select id="funnel-window">
+            <option value="PT1H">1 hour</option>
+            <option value="P1D">1 day</option>
+            <option value="P7D" selected>7 days</option>
+            <option value="P30D">30 days</option>
+          </select>
+        </label>
+      </form>
+      <p id="funnel-help" class="muted small">Event names in order, separated by commas; people who did them in that order within the window.</p>
+      <div class="chart" id="chart-funnel"></div>
+    </article>
+    <article class="panel">
+      <h2>Retention</h2>
+      <form class="inputs" id="retention-form">
+        <label>Start <input id="retention-start" value="user.registered"></label>
+        <label>Return <input id="retention-return" value="user.logged_in"></label>
+        <label>Per
+          <select id="retention-period">
+            <option value="day" selected>day</option>
+            <option value="week">week</option>
+          </select>
+        </label>
+      </form>
+      <div class="retention" id="chart-retention"></div>
+    </article>
   </section>
   <p id="status" class="muted" role="status"></p>
 </main>

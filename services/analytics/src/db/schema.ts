@@ -10,6 +10,7 @@ import {
   primaryKey,
   smallint,
   text,
+  uuid,
 } from 'drizzle-orm/pg-core';
 
 /**
@@ -37,6 +38,17 @@ export const receivedIds = pgTable(
   (t) => [index('received_ids_received_at_idx').on(t.receivedAt)],
 );
 
+/**
+ * The dedup index of message ids (Segment `messageId`, `/track-event` `message_id`): 128 bits of
+ * the SHA-256 of each namespaced id (ingestion/dedup.ts), kept DEDUP_DAYS. A uuid key compares as
+ * bytes, where text would go through the collation; rows arrive in time order, so BRIN prunes.
+ */
+export const messageIds = pgTable(
+  'message_ids',
+  { hash: uuid().primaryKey(), receivedAt: timestamptzNow() },
+  (t) => [index('message_ids_received_at_brin').using('brin', t.receivedAt)],
+);
+
 /** The PostgreSQL store (used when INFLUX_URL is unset): one row per event. */
 export const events = pgTable(
   'events',
@@ -54,6 +66,8 @@ export const events = pgTable(
     // Appends arrive roughly in time order, so a BRIN index prunes time ranges for a few pages.
     index('events_occurred_at_brin').using('brin', t.occurredAt),
     index('events_user_time_idx').on(t.userId, t.occurredAt.desc(), t.seq.desc()),
+    // A user's activity includes what their linked anonymous ids did (identity stitching).
+    index('events_anonymous_time_idx').on(t.anonymousId, t.occurredAt.desc(), t.seq.desc()),
     index('events_name_time_idx').on(t.name, t.occurredAt),
   ],
 );
@@ -122,6 +136,9 @@ export const rollupDirty = pgTable(
 
 /** Deliveries to third-party destinations (webhooks) and their dead letters. */
 export { destinationDeliveries } from '../destinations/tables.ts';
-
+/** Profiles and anonymous-id links (identity stitching). */
+export { identityLinks, profiles } from '../identity/tables.ts';
 /** Queued items the store refused (see ingestion/writer.ts). */
 export { ingestionDeadLetters } from '../ingestion/tables.ts';
+/** Write keys of the Segment-style endpoints. */
+export { writeKeys } from '../write-keys/tables.ts';

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/index.ts';
+import { claimIds } from './dedup.ts';
 import type { AcceptedEvent, Sample } from './types.ts';
 import type { Row } from './writer-batches.ts';
 
@@ -57,9 +58,43 @@ export async function insertRows(tx: Tx | Db, rows: NewRow[]): Promise<Row[]> {
   return rows.map((r, i) => ({ seq: seqs[i]!, kind: r.kind, item: r.item }));
 }
 
+/**
+ * A row whose items carry message ids: the ids are claimed in the dedup index (dedup.ts) in the
+ * transaction that appends the row, and the row is made of the items whose ids it won.
+ */
+export interface DedupRow {
+  keys: string[];
+  /** The row of the items `take` grants (true once per key claimed now); undefined: none. */
+  build(take: (key: string) => boolean): NewRow | undefined;
+}
+
 export interface Queue {
   /** Appends a row on its own; resolves once it is committed (undefined when it is empty). */
-  append(row: NewRow): Promise<Row | undefined>;
+  append(row: NewRow | DedupRow): Promise<Row | undefined>;
+}
+
+const isDedup = (row: NewRow | DedupRow): row is DedupRow => 'keys' in row;
+
+/**
+ * One insert of the waiting rows; with message ids among them, one transaction that claims all
+ * their ids in one statement first, so deduplicated requests still share a commit. A key claimed
+ * now goes to the first row that asks for it, so two requests carrying the same id in one group
+ * store it once. Resolves to each waiting row's appended row, or undefined.
+ */
+async function insertGroup(db: Db, pending: (NewRow | DedupRow)[]): Promise<(Row | undefined)[]> {
+  if (!pending.some(isDedup)) return insertRows(db, pending as NewRow[]);
+  return db.transaction(async (tx) => {
+    const claimed = await claimIds(
+      tx,
+      pending.flatMap((p) => (isDedup(p) ? p.keys : [])),
+    );
+    const take = (key: string) => claimed.delete(key);
+    const rows = pending.map((p) => (isDedup(p) ? p.build(take) : p));
+    const present = rows.filter((r): r is NewRow => r !== undefined && r.item.length > 0);
+    const inserted = present.length ? await insertRows(tx, present) : [];
+    let next = 0;
+    return rows.map((r) => (r !== undefined && r.item.length > 0 ? inserted[next++] : undefined));
+  });
 }
 
 /**
@@ -69,7 +104,11 @@ export interface Queue {
  * while an append on an idle queue goes at once. A failed insert fails all of its appends.
  */
 export function createQueue(db: Db): Queue {
-  let waiting: { row: NewRow; resolve: (row: Row) => void; reject: (e: unknown) => void }[] = [];
+  let waiting: {
+    row: NewRow | DedupRow;
+    resolve: (row: Row | undefined) => void;
+    reject: (e: unknown) => void;
+  }[] = [];
   let busy = false;
 
   async function flush() {
@@ -78,14 +117,15 @@ export function createQueue(db: Db): Queue {
       let chars = 0;
       let count = 0;
       while (count < waiting.length && count < MAX_ROWS_PER_INSERT) {
-        chars += waiting[count]!.row.text.length;
+        const row = waiting[count]!.row;
+        chars += isDedup(row) ? 0 : row.text.length;
         if (count > 0 && chars > MAX_CHARS_PER_INSERT) break;
         count += 1;
       }
       const batch = waiting.slice(0, count);
       waiting = waiting.slice(count);
       try {
-        const rows = await insertRows(
+        const rows = await insertGroup(
           db,
           batch.map((w) => w.row),
         );
@@ -99,8 +139,8 @@ export function createQueue(db: Db): Queue {
 
   return {
     append(row) {
-      if (row.item.length === 0) return Promise.resolve(undefined);
-      const appended = new Promise<Row>((resolve, reject) => {
+      if (!isDedup(row) && row.item.length === 0) return Promise.resolve(undefined);
+      const appended = new Promise<Row | undefined>((resolve, reject) => {
         waiting.push({ row, resolve, reject });
       });
       if (!busy) void flush();

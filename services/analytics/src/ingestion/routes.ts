@@ -17,8 +17,10 @@ export function ingestionRoutes(api: App, ctx: AnalyticsContext) {
       },
     },
     async (request, reply) => {
-      const ids = await track(ctx, request.principal, request.body);
-      return reply.code(202).send({ accepted: ids.length, ids });
+      const { ids, duplicates } = await track(ctx, request.principal, request.body);
+      return reply
+        .code(202)
+        .send({ accepted: ids.length, ids, ...(duplicates ? { duplicates } : {}) });
     },
   );
 }

@@ -35,6 +35,15 @@ const TrackedEvent = Type.Object(
     anonymous_id: Type.Optional(
       Type.String({ minLength: 1, maxLength: 128, pattern: '^[\\w.:@-]+$' }),
     ),
+    message_id: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        pattern: '^[^\\u0000-\\u001f\\u007f]+$',
+        description:
+          'unique per event from its sender: sent again (a retry) within the dedup window it is accepted and not stored twice',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -46,6 +55,7 @@ export const TrackBody = Type.Object(
     properties: Type.Optional(TrackedEvent.properties.properties),
     timestamp: Type.Optional(TrackedEvent.properties.timestamp),
     anonymous_id: Type.Optional(TrackedEvent.properties.anonymous_id),
+    message_id: Type.Optional(TrackedEvent.properties.message_id),
     events: Type.Optional(Type.Array(TrackedEvent, { minItems: 1, maxItems: MAX_BATCH })),
   },
   { additionalProperties: false },
@@ -53,6 +63,8 @@ export const TrackBody = Type.Object(
 
 export const TrackAccepted = Type.Object({
   accepted: Type.Integer(),
-  /** Generated event ids, in the order the events were sent. */
+  /** Generated event ids, in the order the events were sent (those stored now). */
   ids: Type.Array(Type.String()),
+  /** Events left out because their message_id was seen before. */
+  duplicates: Type.Optional(Type.Integer()),
 });

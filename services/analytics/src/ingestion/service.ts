@@ -4,6 +4,7 @@ import { type FieldError, problems } from '@platform/http';
 import type { Static } from 'typebox';
 import type { AnalyticsContext } from '../context.ts';
 import { unstorable } from '../storable.ts';
+import { claimIds, clientKey } from './dedup.ts';
 import {
   insertRows,
   type QueuedItem,
@@ -15,7 +16,7 @@ import {
 import { isReserved, MAX_PROPERTIES_BYTES, RESERVED_NAMESPACES, type TrackBody } from './schema.ts';
 
 type Body = Static<typeof TrackBody>;
-type Tracked = Pick<Body, 'event' | 'properties' | 'timestamp' | 'anonymous_id'>;
+type Tracked = Pick<Body, 'event' | 'properties' | 'timestamp' | 'anonymous_id' | 'message_id'>;
 
 /** Clocks disagree a little; anything later than this is a client bug. */
 const MAX_FUTURE_MS = 5 * 60_000;
@@ -29,13 +30,14 @@ const SUSPECT = /\\u(?:0000|d[89a-f])|null/i;
 
 /**
  * Validates, then appends the events to the durable queue (and the destinations' outbox) in one
- * transaction: once this resolves, the 202 is a promise the writer keeps. Resolves to the ids.
+ * transaction: once this resolves, the 202 is a promise the writer keeps. Resolves to the ids of
+ * the events stored, and how many were left out as repeats of a `message_id` seen before.
  */
 export async function track(
   ctx: AnalyticsContext,
   principal: Principal | null,
   body: Body,
-): Promise<string[]> {
+): Promise<{ ids: string[]; duplicates: number }> {
   const single = body.event !== undefined;
   if (single === (body.events !== undefined)) {
     throw problems.badRequest('Send either one event or {events: [...]}.', [
@@ -89,27 +91,50 @@ export async function track(
     };
   });
   if (errors.length) throw problems.badRequest('Some events are invalid.', errors);
-  await accept(ctx, request, events);
-  return events.map((_, i) => trackedId(request.idBase, i));
+  const keys = list.map((e, i) =>
+    e.message_id === undefined
+      ? null
+      : clientKey(request.userId, events[i]!.anonymousId, e.message_id),
+  );
+  const stored = await accept(ctx, request, events, keys);
+  return {
+    ids: Array.from({ length: stored }, (_, i) => trackedId(request.idBase, i)),
+    duplicates: events.length - stored,
+  };
 }
 
 /**
  * Queues events and hands them to the destinations in the same transaction; without
  * destinations the one insert is atomic by itself, and shares its commit with the requests
- * arriving meanwhile (ctx.queue).
+ * arriving meanwhile (ctx.queue) — message ids included, claimed in that same commit. Resolves to
+ * how many were queued (repeats of a message id seen before are not).
  */
 async function accept(
   ctx: AnalyticsContext,
   request: TrackedRequest,
-  events: TrackedEvent[],
-): Promise<void> {
-  if (events.length === 0) return;
-  const pending = trackedRow(request, events);
+  all: TrackedEvent[],
+  keys: (string | null)[],
+): Promise<number> {
+  if (all.length === 0) return 0;
+  const dedup = keys.some((k) => k !== null);
+  const claims = keys.filter((k): k is string => k !== null);
+  let events = all;
+  /** The events whose ids this request won (`take`), as its row; claimed where it is appended. */
+  const build = (take: (key: string) => boolean) => {
+    events = all.filter((_, i) => keys[i] === null || take(keys[i]!));
+    return events.length ? trackedRow(request, events) : undefined;
+  };
   const row =
     ctx.destinations.list.length === 0
-      ? await ctx.queue.append(pending)
+      ? await ctx.queue.append(dedup ? { keys: claims, build } : trackedRow(request, events))
       : await ctx.db.transaction(async (tx) => {
-          const [queued] = await insertRows(tx, [pending]);
+          // Claimed in the transaction that queues them: a retry finds them claimed.
+          if (dedup) {
+            const claimed = await claimIds(tx, claims);
+            build((key) => claimed.delete(key));
+          }
+          if (events.length === 0) return undefined;
+          const [queued] = await insertRows(tx, [trackedRow(request, events)]);
           const accepted = (queued?.item ?? []).map((item) => {
             const { time: _, ...e } = item as QueuedItem;
             return { ...e, properties: JSON.parse(e.properties) };
@@ -119,4 +144,5 @@ async function accept(
         });
   if (row) ctx.writer.remember(row);
   ctx.writer.wake();
+  return row ? events.length : 0;
 }

@@ -2,6 +2,7 @@ import { type FieldError, problems } from '@platform/http';
 import type { Static } from 'typebox';
 import type { AnalyticsContext } from '../context.ts';
 import { receivedIds } from '../db/schema.ts';
+import { forgetUser } from '../identity/repository.ts';
 import { enqueueEvents, samplesRow } from '../ingestion/queue.ts';
 import type { AcceptedEvent, Sample } from '../ingestion/types.ts';
 import { EARLIEST, unstorable } from '../storable.ts';
@@ -62,6 +63,10 @@ export async function receiveEvents(
         properties: e.payload,
         timestamp: new Date(e.occurred_at).toISOString(),
       }));
+    // A deleted account's profile and links go with it; its events are unlinked in the store.
+    for (const e of events) {
+      if (e.event === 'user.deleted' && e.userId) await forgetUser(tx, e.userId);
+    }
     await ctx.destinations.enqueue(tx, events);
     return enqueueEvents(tx, events);
   });

@@ -47,7 +47,8 @@ export function queryRoutes(api: App, ctx: AnalyticsContext) {
     '/reports',
     {
       schema: {
-        summary: 'Daily active users, top events, top routes or sign-ups, as JSON or CSV',
+        summary:
+          'Daily active users, top events, top routes, sign-ups, funnels or retention, as JSON or CSV',
         security: bearer,
         querystring: ReportQuery,
         response: {
@@ -63,7 +64,7 @@ export function queryRoutes(api: App, ctx: AnalyticsContext) {
     },
     async (request, reply) => {
       const result = await report(ctx, request.query);
-      if (request.query.format !== 'csv') return reply.type('application/json').send(result);
+      if (request.query.format !== 'csv') return reply.type('application/json').send(result.body);
       const name = `${result.type}_${result.from.slice(0, 10)}_${result.to.slice(0, 10)}.csv`;
       return reply
         .type('text/csv; charset=utf-8')

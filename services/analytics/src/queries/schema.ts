@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { EVENT_NAME } from '../ingestion/schema.ts';
+import { SEGMENT_EVENT_NAME } from '../segment/schema.ts';
 
 const time = (description: string) => Type.String({ format: 'date-time', description });
 
@@ -18,7 +18,7 @@ export const ActivityQuery = Type.Object(
     ),
     from: Type.Optional(time('inclusive; default: the start of retention')),
     to: Type.Optional(time('exclusive; default: now')),
-    event: Type.Optional(Type.String({ pattern: EVENT_NAME, maxLength: 100 })),
+    event: Type.Optional(Type.String({ pattern: SEGMENT_EVENT_NAME, maxLength: 200 })),
     limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
     cursor: Type.Optional(Type.String({ maxLength: 500 })),
   },
@@ -76,7 +76,21 @@ export const Performance = Type.Object({
   ),
 });
 
-export const REPORT_TYPES = ['daily-active-users', 'top-events', 'top-routes', 'signups'] as const;
+export const REPORT_TYPES = [
+  'daily-active-users',
+  'top-events',
+  'top-routes',
+  'signups',
+  'funnel',
+  'retention',
+] as const;
+
+/** An ISO 8601 duration of weeks, days, hours, minutes, seconds: P7D, PT1H30M, P1W. */
+export const DURATION =
+  '^P(?!$)(\\d{1,4}W)?(\\d{1,4}D)?(T(?=\\d)(\\d{1,6}H)?(\\d{1,6}M)?(\\d{1,6}S)?)?$';
+
+const eventName = (description: string) =>
+  Type.String({ pattern: SEGMENT_EVENT_NAME, maxLength: 200, description });
 
 export const ReportQuery = Type.Object(
   {
@@ -88,6 +102,24 @@ export const ReportQuery = Type.Object(
     to: Type.Optional(time('exclusive; default: now')),
     format: Type.Union([Type.Literal('json'), Type.Literal('csv')], { default: 'json' }),
     limit: Type.Integer({ minimum: 1, maximum: 100, default: 10, description: 'top-N reports' }),
+    steps: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 4100,
+        description: 'funnel: its steps, 1 to 20 event names separated by commas, in order',
+      }),
+    ),
+    window: Type.String({
+      pattern: DURATION,
+      default: 'P7D',
+      description: 'funnel: the conversion window from the first step, ISO 8601 (up to 365 days)',
+    }),
+    start_event: Type.Optional(eventName('retention: the event that puts a person in a cohort')),
+    return_event: Type.Optional(eventName('retention: the event that counts as returning')),
+    period: Type.Union([Type.Literal('day'), Type.Literal('week')], {
+      default: 'day',
+      description: 'retention: cohorts per UTC day or ISO week (from Monday)',
+    }),
   },
   { additionalProperties: false },
 );
@@ -96,6 +128,36 @@ export const Report = Type.Object({
   type: Type.String(),
   from: Type.String({ format: 'date-time' }),
   to: Type.String({ format: 'date-time' }),
-  columns: Type.Array(Type.String()),
-  rows: Type.Array(Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()]))),
+  columns: Type.Optional(
+    Type.Array(Type.String(), { description: 'Tabular reports (all but funnel and retention)' }),
+  ),
+  rows: Type.Optional(
+    Type.Array(Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()]))),
+  ),
+  window: Type.Optional(Type.String({ description: 'funnel' })),
+  steps: Type.Optional(
+    Type.Array(
+      Type.Object({
+        event: Type.String(),
+        users: Type.Integer({
+          description: 'People who reached this step, in order, in the window',
+        }),
+        conversion: Type.Number({ description: 'Their share of those who entered (step one)' }),
+      }),
+      { description: 'funnel' },
+    ),
+  ),
+  period: Type.Optional(Type.String({ description: 'retention' })),
+  cohorts: Type.Optional(
+    Type.Array(
+      Type.Object({
+        start: Type.String({ format: 'date-time', description: 'The cohort period' }),
+        users: Type.Integer({ description: 'People whose first start event fell in it' }),
+        returned: Type.Array(Type.Integer(), {
+          description: 'Of them, who did the return event in each period from this one on',
+        }),
+      }),
+      { description: 'retention' },
+    ),
+  ),
 });

@@ -2,8 +2,12 @@ import type { Principal } from '@platform/auth';
 import { problems } from '@platform/http';
 import type { Static } from 'typebox';
 import type { AnalyticsContext } from '../context.ts';
+import { anonymousIdsOf, usersOf } from '../identity/repository.ts';
+import { SEGMENT_EVENT_NAME } from '../segment/schema.ts';
 import { EARLIEST, LATEST } from '../storable.ts';
-import type { Range } from '../store/types.ts';
+import { TooManyEvents } from '../store/errors.ts';
+import { MAX_TIMELINE_EVENTS, type Range, type TimelineEvent } from '../store/types.ts';
+import { funnel, retention } from './funnels.ts';
 import type { ActivityQuery, PerformanceQuery, ReportQuery } from './schema.ts';
 
 export const READ_ANY = 'analytics:read';
@@ -51,6 +55,7 @@ export async function userActivity(
   const range = rangeOf(q.from, to, ctx.config.RETENTION_DAYS * DAY);
   const page = await ctx.store.activity({
     userId,
+    anonymousIds: await anonymousIdsOf(ctx.db, userId),
     ...range,
     event: q.event,
     limit: q.limit,
@@ -141,12 +146,103 @@ function everyDay(range: Range, found: Row[], column: string): Row[] {
   return days;
 }
 
+/** Milliseconds of an ISO 8601 duration the schema admitted (DURATION). */
+function durationMs(value: string): number {
+  const m = /^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/.exec(value);
+  const [w, d, h, min, sec] = (m?.slice(1) ?? []).map((x) => Number(x ?? 0));
+  return (
+    ((((w ?? 0) * 7 + (d ?? 0)) * 24 + (h ?? 0)) * 60 + (min ?? 0)) * 60_000 + (sec ?? 0) * 1000
+  );
+}
+
+const MAX_STEPS = 20;
+const MAX_WINDOW_MS = 365 * DAY;
+
+/** The events a funnel or retention report reads, and who the anonymous ids among them are. */
+async function timelineOf(ctx: AnalyticsContext, range: Range, events: string[]) {
+  let timeline: TimelineEvent[];
+  try {
+    timeline = await ctx.store.timeline(range, [...new Set(events)]);
+  } catch (error) {
+    if (!(error instanceof TooManyEvents)) throw error;
+    throw problems.badRequest(
+      `The range holds more than ${MAX_TIMELINE_EVENTS} of these events; narrow it.`,
+      [{ field: 'from', message: 'narrow the range' }],
+      'range_too_large',
+    );
+  }
+  const anonymous = timeline.flatMap((e) =>
+    e.userId === null && e.anonymousId !== null ? [e.anonymousId] : [],
+  );
+  return { timeline, linked: await usersOf(ctx.db, anonymous) };
+}
+
+async function funnelReport(ctx: AnalyticsContext, range: Range, q: Static<typeof ReportQuery>) {
+  const steps = (q.steps ?? '').split(',').map((s) => s.trim());
+  const bad = steps.findIndex((s) => !new RegExp(SEGMENT_EVENT_NAME).test(s));
+  if (q.steps === undefined || bad >= 0 || steps.length > MAX_STEPS) {
+    throw problems.badRequest('A funnel needs steps: 1 to 20 event names separated by commas.', [
+      { field: 'steps', message: `1 to ${MAX_STEPS} event names separated by commas` },
+    ]);
+  }
+  const windowMs = durationMs(q.window);
+  if (windowMs <= 0 || windowMs > MAX_WINDOW_MS) {
+    throw problems.badRequest(
+      'The conversion window must be more than zero and at most 365 days.',
+      [{ field: 'window', message: 'more than zero, at most P365D' }],
+    );
+  }
+  const { timeline, linked } = await timelineOf(ctx, range, steps);
+  const result = funnel(timeline, linked, steps, windowMs);
+  return {
+    json: { window: q.window, steps: result },
+    columns: ['step', 'event', 'users', 'conversion'],
+    rows: result.map((s, i) => ({ step: i + 1, ...s })),
+  };
+}
+
+async function retentionReport(ctx: AnalyticsContext, range: Range, q: Static<typeof ReportQuery>) {
+  const missing = (['start_event', 'return_event'] as const).filter((f) => q[f] === undefined);
+  if (missing.length) {
+    throw problems.badRequest(
+      'A retention report needs start_event and return_event.',
+      missing.map((field) => ({ field, message: 'is required for type=retention' })),
+    );
+  }
+  const { timeline, linked } = await timelineOf(ctx, range, [q.start_event!, q.return_event!]);
+  const cohorts = retention(timeline, linked, {
+    start: q.start_event!,
+    returning: q.return_event!,
+    period: q.period,
+    from: range.from.getTime(),
+    to: range.to.getTime(),
+  });
+  const periods = cohorts[0]?.returned.length ?? 0;
+  return {
+    json: { period: q.period, cohorts },
+    columns: ['start', 'users', ...Array.from({ length: periods }, (_, k) => `${q.period}_${k}`)],
+    rows: cohorts.map((c) => ({
+      start: c.start,
+      users: c.users,
+      ...Object.fromEntries(c.returned.map((n, k) => [`${q.period}_${k}`, n])),
+    })),
+  };
+}
+
 export async function report(ctx: AnalyticsContext, q: Static<typeof ReportQuery>) {
   const range = rangeOf(q.from, q.to, 30 * DAY);
   if (range.to.getTime() - range.from.getTime() > MAX_REPORT_DAYS * DAY) {
     throw problems.badRequest(`A report covers at most ${MAX_REPORT_DAYS} days.`, [
       { field: 'from', message: `at most ${MAX_REPORT_DAYS} days before "to"` },
     ]);
+  }
+  const head = { type: q.type, from: range.from.toISOString(), to: range.to.toISOString() };
+  if (q.type === 'funnel' || q.type === 'retention') {
+    const found =
+      q.type === 'funnel'
+        ? await funnelReport(ctx, range, q)
+        : await retentionReport(ctx, range, q);
+    return { ...head, body: { ...head, ...found.json }, columns: found.columns, rows: found.rows };
   }
   let columns: string[] = [];
   let rows: Row[] = [];
@@ -168,11 +264,5 @@ export async function report(ctx: AnalyticsContext, q: Static<typeof ReportQuery
       rows = await ctx.store.topRoutes(range, q.limit);
       break;
   }
-  return {
-    type: q.type,
-    from: range.from.toISOString(),
-    to: range.to.toISOString(),
-    columns,
-    rows,
-  };
+  return { ...head, body: { ...head, columns, rows }, columns, rows };
 }

@@ -7,3 +7,8 @@ export class StoreRejected extends Error {
 export class StoreUnavailable extends Error {
   override name = 'StoreUnavailable';
 }
+
+/** A report would read more than MAX_TIMELINE_EVENTS: the caller narrows the range. */
+export class TooManyEvents extends Error {
+  override name = 'TooManyEvents';
+}

@@ -1,6 +1,7 @@
 import { HttpProblem } from '@platform/http';
 import type { AcceptedEvent } from '../ingestion/types.ts';
 import { decodeCursor, encodeCursor, INFLUX_CURSOR } from './cursor.ts';
+import { TooManyEvents } from './errors.ts';
 import {
   type InfluxOptions,
   InfluxUnavailable,
@@ -13,7 +14,10 @@ import {
 import { influxPerformance } from './influx-performance.ts';
 import { computeRollups, type RollupState } from './influx-rollups.ts';
 import { encodeLines, eventLine, linesText, sampleLine } from './line-protocol.ts';
-import type { Range, Store } from './types.ts';
+import { MAX_TIMELINE_EVENTS, type Range, type Store, type TimelineEvent } from './types.ts';
+
+/** Points per timeline query: below InfluxDB's default max-row-limit (10 000). */
+const TIMELINE_PAGE = 5000;
 
 /** Nanoseconds since the epoch of an RFC 3339 time as InfluxDB prints it (up to 9 digits). */
 export function nanos(time: string): bigint {
@@ -133,7 +137,13 @@ export function createInfluxStore(
 
     async activity(q) {
       const after = q.cursor ? decodeCursor(q.cursor, INFLUX_CURSOR) : undefined;
-      const where = [`user_id = ${quote(q.userId)}`, range(q)];
+      // InfluxQL cannot ask for a missing field: events of a linked anonymous id that name
+      // another user are dropped below, so a page may hold fewer than `limit`.
+      const anonymous = q.anonymousIds ?? [];
+      const who = [q.userId, ...anonymous].map((id, i) =>
+        i === 0 ? `user_id = ${quote(id)}` : `anonymous_id = ${quote(id)}`,
+      );
+      const where = [who.length > 1 ? `(${who.join(' OR ')})` : who[0]!, range(q)];
       if (q.event) where.push(`"event" = ${quote(q.event)}`);
       if (after) where.push(`time < ${after[0]}`);
       const [series] = await select(
@@ -143,8 +153,9 @@ export function createInfluxStore(
       const found = series ? records(series) : [];
       const page = found.slice(0, q.limit);
       const last = page.at(-1);
+      const theirs = (r: Record<string, unknown>) => r.user_id == null || r.user_id === q.userId;
       return {
-        items: page.map(
+        items: page.filter(theirs).map(
           (r): AcceptedEvent => ({
             id: r.event_id as string,
             event: r.event as string,
@@ -218,6 +229,35 @@ export function createInfluxStore(
         day: (x.time as string).slice(0, 10),
         signups: num(x.n),
       }));
+    },
+
+    // Paged by time: one answer of a million points would meet the server's row limit.
+    async timeline(r, names) {
+      const out: TimelineEvent[] = [];
+      const which = names.map((n) => `"event" = ${quote(n)}`).join(' OR ');
+      let after = `${ms(r.from)}`;
+      let first = true;
+      for (;;) {
+        const [series] = await select(
+          `SELECT user_id, anonymous_id, "event" FROM events WHERE (${which}) AND ` +
+            `time ${first ? '>=' : '>'} ${after} AND time < ${ms(r.to)} ` +
+            `ORDER BY time ASC LIMIT ${TIMELINE_PAGE}`,
+        );
+        first = false;
+        const found = series ? records(series) : [];
+        for (const x of found) {
+          if (x.user_id == null && x.anonymous_id == null) continue;
+          out.push({
+            time: Number(nanos(x.time as string) / 1_000_000n),
+            userId: (x.user_id as string | null) ?? null,
+            anonymousId: (x.anonymous_id as string | null) ?? null,
+            event: x.event as string,
+          });
+        }
+        if (out.length > MAX_TIMELINE_EVENTS) throw new TooManyEvents();
+        if (found.length < TIMELINE_PAGE) return out;
+        after = String(nanos(found.at(-1)!.time as string));
+      }
     },
 
     // The retention policy set in ensure() expires old shards.

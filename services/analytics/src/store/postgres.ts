@@ -4,10 +4,10 @@ import pg from 'pg';
 import type { Db } from '../db/index.ts';
 import type { AcceptedEvent } from '../ingestion/types.ts';
 import { decodeCursor, encodeCursor, POSTGRES_CURSOR } from './cursor.ts';
-import { StoreRejected, StoreUnavailable } from './errors.ts';
+import { StoreRejected, StoreUnavailable, TooManyEvents } from './errors.ts';
 import { BUCKET_SQL } from './histogram.ts';
 import { mergeRollups, ROLLUP_LEVELS, type RollupRow, rollupLevel } from './rollups.ts';
-import type { Range, Store } from './types.ts';
+import { MAX_TIMELINE_EVENTS, type Range, type Store } from './types.ts';
 
 /** Rows per statement. */
 const CHUNK = 5000;
@@ -143,7 +143,12 @@ export function createPostgresStore(db: Db): Store {
         select event_id, name, source, user_id, anonymous_id, properties, occurred_at,
           (extract(epoch from occurred_at) * 1000)::bigint::text as ms, seq::text as seq
         from events
-        where user_id = ${q.userId} and ${inRange(q)}
+        where ${
+          q.anonymousIds?.length
+            ? sql`(user_id = ${q.userId} or (user_id is null and anonymous_id in (
+                select jsonb_array_elements_text(${JSON.stringify(q.anonymousIds)}::jsonb))))`
+            : sql`user_id = ${q.userId}`
+        } and ${inRange(q)}
           ${q.event ? sql`and name = ${q.event}` : sql``}
           ${after ? sql`and (occurred_at, seq) < (to_timestamp(${Number(after[0])} / 1000.0), ${Number(after[1])})` : sql``}
         order by occurred_at desc, seq desc
@@ -213,6 +218,19 @@ export function createPostgresStore(db: Db): Store {
         select date_trunc('day', occurred_at, 'UTC') as d, count(*) as n
         from events where ${inRange(r)} and name = 'user.registered' group by 1 order by 1`);
       return found.map((x) => ({ day: day(x.d), signups: num(x.n) }));
+    },
+
+    async timeline(r, names) {
+      const found = await rows<{ t: number; u: string | null; a: string | null; e: string }>(sql`
+        select (extract(epoch from occurred_at) * 1000)::float8 as t, user_id as u,
+          anonymous_id as a, name as e
+        from events
+        where ${inRange(r)} and (user_id is not null or anonymous_id is not null)
+          and name in (select jsonb_array_elements_text(${JSON.stringify(names)}::jsonb))
+        order by occurred_at, seq
+        limit ${MAX_TIMELINE_EVENTS + 1}`);
+      if (found.length > MAX_TIMELINE_EVENTS) throw new TooManyEvents();
+      return found.map((x) => ({ time: x.t, userId: x.u, anonymousId: x.a, event: x.e }));
     },
 
     async prune(before) {

@@ -14,6 +14,11 @@ export type QueuedSample = Sample & { seq: number };
 
 export interface ActivityQuery {
   userId: string;
+  /**
+   * Anonymous ids linked to the user (identity stitching): their events without a user count as
+   * the user's too.
+   */
+  anonymousIds?: string[];
   from: Date;
   to: Date;
   event?: string | undefined;
@@ -21,6 +26,18 @@ export interface ActivityQuery {
   /** Opaque, from a previous page's `nextCursor`. */
   cursor?: string | undefined;
 }
+
+/** One event as funnels and retention need it: when, who, what. */
+export interface TimelineEvent {
+  /** Epoch milliseconds. */
+  time: number;
+  userId: string | null;
+  anonymousId: string | null;
+  event: string;
+}
+
+/** Events a funnel or retention report reads at most; a wider range is the caller's to narrow. */
+export const MAX_TIMELINE_EVENTS = 1_000_000;
 
 export interface PerformanceQuery {
   /** Both multiples of the interval since the epoch. */
@@ -76,6 +93,12 @@ export interface Store {
     limit: number,
   ): Promise<{ service: string; route: string; requests: number; errors: number }[]>;
   signups(range: Range): Promise<{ day: string; signups: number }[]>;
+  /**
+   * The events named `events` in the range, oldest first, for funnels and retention (computed
+   * from these by the service, so both stores give the same answers). Throws TooManyEvents
+   * beyond MAX_TIMELINE_EVENTS.
+   */
+  timeline(range: Range, events: string[]): Promise<TimelineEvent[]>;
   /**
    * Brings derived data up to date with what was written: InfluxDB's rollups (one round of
    * computeRollups); resolves to how much it did, 0 once up to date. PostgreSQL keeps its

@@ -13,12 +13,13 @@ const EdgeRoutesSchema = Type.Array(
       limit: Type.Optional(Type.String()),
       body_limit: Type.Optional(Type.Integer({ minimum: 1 })),
       requires_token: Type.Optional(Type.Boolean()),
+      basic_auth: Type.Optional(Type.Boolean()),
     },
     { additionalProperties: false },
   ),
 );
 
-const EXPECTED = 'a JSON array of {method, url, limit?, body_limit?, requires_token?}';
+const EXPECTED = 'a JSON array of {method, url, limit?, body_limit?, requires_token?, basic_auth?}';
 
 /**
  * EDGE_ROUTES: the routes treated apart from the rest of their service's prefix, as the services'
@@ -53,7 +54,12 @@ export function edgeRoutes(config: Config): ExactRoute[] {
       url: route.url,
       options: {
         ...(route.body_limit ? { bodyLimit: route.body_limit } : {}),
-        config: { ...strict?.config, ...(route.requires_token ? { requiresToken: true } : {}) },
+        config: {
+          ...strict?.config,
+          ...(route.requires_token ? { requiresToken: true } : {}),
+          // The service checks these credentials itself (packages/auth, basicAuth).
+          ...(route.basic_auth ? { basicAuth: true } : {}),
+        },
       },
     };
   });

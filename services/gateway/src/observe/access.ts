@@ -24,7 +24,7 @@ export function accessLog(app: App, options: { metrics: GatewayMetrics; samples:
       if (url === '/health' || url?.startsWith('/health/')) return;
       service = options.config.service;
     }
-    const route = service ? routeLabel(request.url) : (url ?? 'unmatched');
+    const route = service ? serviceRoute(request, reply) : (url ?? 'unmatched');
     const durationMs = Math.round(reply.elapsedTime * 100) / 100;
     const userId = request.principal?.userId;
     if (LOGS_INFO.has(app.log.level)) {
@@ -75,6 +75,18 @@ export function accessLog(app: App, options: { metrics: GatewayMetrics; samples:
     }
     done();
   });
+}
+
+/**
+ * The service's own route template when it named one; a 404 it answered without one is a path
+ * it has no route for (`unmatched`: one series, however many paths scanners try); otherwise
+ * (the gateway answered itself: 502, 504…) the bounded label guessed from the path.
+ */
+function serviceRoute(request: FastifyRequest, reply: FastifyReply): string {
+  const named = request.proxied?.route;
+  if (named) return named;
+  if (reply.statusCode === 404 && request.proxied?.upstream) return 'unmatched';
+  return routeLabel(request.url);
 }
 
 /** The client's address; once a client has gone, its socket (and so `request.ip`) may be too. */

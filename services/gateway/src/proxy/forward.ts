@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
+import { ROUTE_HEADER } from '@platform/http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Dispatcher } from 'undici';
 import type { Instance } from './balancer.ts';
@@ -158,6 +159,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   private respond(payload: Buffer | Readable | undefined) {
+    const route = this.headers[ROUTE_HEADER];
+    if (typeof route === 'string' && this.request.proxied) this.request.proxied.route = route;
     this.reply.code(this.status).headers(responseHeaders(this.headers)).send(payload);
   }
 

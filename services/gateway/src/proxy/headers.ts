@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { ROUTE_HEADER } from '@platform/http';
 import type { FastifyRequest } from 'fastify';
 
 type Headers = Record<string, string | string[] | undefined>;
@@ -69,12 +70,15 @@ export function requestHeaders(request: FastifyRequest): string[] {
   return out;
 }
 
-/** The service's answer headers a client may see: hop-by-hop ones, and those they name, go. */
+/**
+ * The service's answer headers a client may see: hop-by-hop ones, and those they name, go; so
+ * does the route template the service names for the gateway's series (ROUTE_HEADER).
+ */
 export function responseHeaders(headers: Headers): Headers {
   const named = connectionNamed(headers.connection);
   const out: Headers = {};
   for (const name in headers) {
-    if (HOP_BY_HOP.has(name) || named?.includes(name)) continue;
+    if (HOP_BY_HOP.has(name) || name === ROUTE_HEADER || named?.includes(name)) continue;
     out[name] = headers[name];
   }
   return out;

@@ -26,6 +26,8 @@ export interface Proxied {
   service: string;
   /** The last instance tried. */
   upstream?: string;
+  /** The route template the service matched (ROUTE_HEADER); unset for a path it has no route for. */
+  route?: string;
   /** The instance whose in-flight count this request holds, until it ends. */
   holding?: Instance;
   /** The exchange with the service under way, abandoned if the client goes away. */

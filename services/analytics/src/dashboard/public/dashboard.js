@@ -141,11 +141,99 @@ async function refresh() {
       'requests',
     ),
   );
+  await drawFunnelAndRetention(dayRange);
   $('updated').textContent = `updated ${to.toLocaleTimeString()}`;
   $('status').textContent = '';
 }
 
 const itemsOf = (report) => report.rows;
+
+/** The two panels with inputs of their own; a bad input shows its problem in the panel. */
+async function drawFunnelAndRetention(range) {
+  const steps = $('funnel-steps').value.trim();
+  const [funnel, retention] = await Promise.all([
+    steps
+      ? api('/reports', {
+          type: 'funnel',
+          steps,
+          window: $('funnel-window').value,
+          ...range,
+        }).catch((error) => ({ error }))
+      : { steps: [] },
+    api('/reports', {
+      type: 'retention',
+      start_event: $('retention-start').value.trim(),
+      return_event: $('retention-return').value.trim(),
+      period: $('retention-period').value,
+      ...range,
+    }).catch((error) => ({ error })),
+  ]);
+  if (funnel.error) $('status').textContent = `Funnel: ${funnel.error.message}`;
+  else {
+    const entered = funnel.steps[0]?.users ?? 0;
+    draw(
+      'chart-funnel',
+      barChart(
+        entered
+          ? funnel.steps.map((s, i) => [
+              `${i + 1}. ${s.event} (${Math.round(s.conversion * 100)} %)`,
+              s.users,
+            ])
+          : [],
+        'people',
+      ),
+    );
+  }
+  if (retention.error) $('status').textContent = `Retention: ${retention.error.message}`;
+  else retentionTable($('chart-retention'), retention.cohorts, retention.period);
+}
+
+/** Cohorts as rows, periods as columns, each cell the share returning (built as DOM: the CSP). */
+function retentionTable(el, cohorts, period) {
+  const shown = cohorts.filter((c) => c.users > 0);
+  el.dataset.points = String(shown.length);
+  el.dataset.total = String(shown.reduce((sum, c) => sum + c.users, 0));
+  if (shown.length === 0) {
+    const empty = document.createElement('div');
+    empty.className = 'empty';
+    empty.textContent = 'No data in this range yet';
+    el.replaceChildren(empty);
+    return;
+  }
+  const width = Math.max(...shown.map((c) => c.returned.length));
+  const cell = (tag, text, style) => {
+    const node = document.createElement(tag);
+    node.textContent = text;
+    if (style) node.style.background = style;
+    return node;
+  };
+  const head = document.createElement('tr');
+  head.append(cell('th', period === 'week' ? 'week of' : 'day'), cell('th', 'people'));
+  for (let k = 0; k < width; k += 1) head.append(cell('th', `${period} ${k}`));
+  const rows = shown.map((c) => {
+    const tr = document.createElement('tr');
+    tr.append(cell('td', c.start.slice(0, 10)), cell('td', String(c.users)));
+    for (let k = 0; k < width; k += 1) {
+      const n = c.returned[k];
+      if (n === undefined) tr.append(cell('td', ''));
+      else {
+        const share = n / c.users;
+        tr.append(
+          cell(
+            'td',
+            `${Math.round(share * 100)} %`,
+            `rgba(37,99,235,${(0.08 + share * 0.6).toFixed(2)})`,
+          ),
+        );
+      }
+    }
+    return tr;
+  });
+  const table = document.createElement('table');
+  table.append(head, ...rows);
+  el.replaceChildren(table);
+  el.dataset.drawn = 'true';
+}
 
 /** Totals per interval across every service and route, with request-weighted percentiles. */
 function overTime(body) {
@@ -374,4 +462,11 @@ $('signin-form').addEventListener('submit', async (event) => {
 });
 $('signout').addEventListener('click', () => signOut());
 $('range').addEventListener('change', () => tick());
+for (const id of ['funnel-form', 'retention-form']) {
+  $(id).addEventListener('submit', (event) => {
+    event.preventDefault();
+    tick();
+  });
+  $(id).addEventListener('change', () => tick());
+}
 $('signin').hidden = false;

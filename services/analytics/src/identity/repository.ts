@@ -1,0 +1,85 @@
+import { asc, eq, inArray, sql } from 'drizzle-orm';
+import type { Db, Tx } from '../db/index.ts';
+import { identityLinks, profiles } from './tables.ts';
+
+export interface ProfileUpdate {
+  userId: string;
+  /** Traits of the batch's identify calls for this user, merged oldest first; {} if none. */
+  traits: Record<string, unknown>;
+  /** Time of the latest identify among them; null when there was none. */
+  traitsAt: string | null;
+  firstSeen: string;
+  lastSeen: string;
+}
+
+export interface Link {
+  anonymousId: string;
+  userId: string;
+  via: 'identify' | 'alias';
+  messageId: string | null;
+}
+
+/**
+ * Upserts profiles: traits of a newer identify win over stored ones, of an older one only fill
+ * gaps; first and last seen widen. Rows in key order, so concurrent batches never deadlock.
+ */
+export async function upsertProfiles(tx: Tx, updates: ProfileUpdate[]) {
+  if (updates.length === 0) return;
+  const sorted = [...updates].sort((a, b) => (a.userId < b.userId ? -1 : 1));
+  await tx.execute(sql`
+    insert into profiles as p (user_id, traits, traits_at, first_seen, last_seen)
+    select "userId", traits, "traitsAt", "firstSeen", "lastSeen"
+    from jsonb_to_recordset(${JSON.stringify(sorted)}::jsonb) as x("userId" text, traits jsonb,
+      "traitsAt" timestamptz, "firstSeen" timestamptz, "lastSeen" timestamptz)
+    order by "userId"
+    on conflict (user_id) do update set
+      traits = case when excluded.traits_at is null then p.traits
+        when p.traits_at is null or excluded.traits_at >= p.traits_at then p.traits || excluded.traits
+        else excluded.traits || p.traits end,
+      traits_at = greatest(p.traits_at, excluded.traits_at),
+      first_seen = least(p.first_seen, excluded.first_seen),
+      last_seen = greatest(p.last_seen, excluded.last_seen)`);
+}
+
+/** Links anonymous ids to users; an id already linked keeps its first user (idempotent). */
+export async function insertLinks(tx: Tx, links: Link[]) {
+  if (links.length === 0) return;
+  const sorted = [...links].sort((a, b) => (a.anonymousId < b.anonymousId ? -1 : 1));
+  await tx.insert(identityLinks).values(sorted).onConflictDoNothing();
+}
+
+/** The anonymous ids linked to a user, oldest link first (at most `limit`). */
+export async function anonymousIdsOf(db: Db, userId: string, limit = 1000): Promise<string[]> {
+  const rows = await db
+    .select({ id: identityLinks.anonymousId })
+    .from(identityLinks)
+    .where(eq(identityLinks.userId, userId))
+    .orderBy(asc(identityLinks.linkedAt), asc(identityLinks.anonymousId))
+    .limit(limit);
+  return rows.map((r) => r.id);
+}
+
+/** Which user each of these anonymous ids is linked to (those linked at all). */
+export async function usersOf(db: Db, anonymousIds: string[]): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  const unique = [...new Set(anonymousIds)];
+  for (let i = 0; i < unique.length; i += 10_000) {
+    const rows = await db
+      .select({ anonymousId: identityLinks.anonymousId, userId: identityLinks.userId })
+      .from(identityLinks)
+      .where(inArray(identityLinks.anonymousId, unique.slice(i, i + 10_000)));
+    for (const r of rows) found.set(r.anonymousId, r.userId);
+  }
+  return found;
+}
+
+export async function profileOf(db: Db, userId: string) {
+  const [row] = await db.select().from(profiles).where(eq(profiles.userId, userId));
+  return row;
+}
+
+/** A deleted account: its profile and links go (its events are the store's to unlink). */
+export async function forgetUser(tx: Tx | Db, userId: string) {
+  await tx.delete(profiles).where(eq(profiles.userId, userId));
+  await tx.delete(identityLinks).where(eq(identityLinks.userId, userId));
+}

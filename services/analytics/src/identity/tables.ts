@@ -1,0 +1,30 @@
+import { timestamptz, timestamptzNow } from '@platform/db';
+import { index, jsonb, pgTable, text } from 'drizzle-orm/pg-core';
+
+/** One per user named by a write-key message: the traits `identify` gave, merged, and when seen. */
+export const profiles = pgTable('profiles', {
+  userId: text().primaryKey(),
+  traits: jsonb().notNull().$type<Record<string, unknown>>().default({}),
+  /** Time of the latest `identify` merged: an older one arriving late does not overwrite it. */
+  traitsAt: timestamptz(),
+  firstSeen: timestamptz().notNull(),
+  lastSeen: timestamptz().notNull(),
+});
+
+/**
+ * Identity stitching: an anonymous id belongs to one user once `alias` or an `identify` naming
+ * both links them (the first link wins, so a merge is recorded once and replays change nothing).
+ * Reads join through this table, so stitching works the same on both stores.
+ */
+export const identityLinks = pgTable(
+  'identity_links',
+  {
+    anonymousId: text().primaryKey(),
+    userId: text().notNull(),
+    /** `identify` or `alias`: the message that made the link. */
+    via: text().notNull().$type<'identify' | 'alias'>(),
+    messageId: text(),
+    linkedAt: timestamptzNow(),
+  },
+  (t) => [index('identity_links_user_idx').on(t.userId)],
+);

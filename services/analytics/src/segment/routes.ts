@@ -1,0 +1,85 @@
+import type { App } from '@platform/http';
+import type { AnalyticsContext } from '../context.ts';
+import { requireWriteKey } from '../write-keys/service.ts';
+import {
+  BatchBody,
+  MAX_BATCH_BYTES,
+  MAX_MESSAGE_BYTES,
+  MESSAGE_TYPES,
+  Message,
+  type MessageType,
+  Success,
+} from './schema.ts';
+import { convert, ingest } from './service.ts';
+
+const writeKey = [{ writeKey: [] }];
+const tags = ['segment'];
+const operationIds: Record<MessageType, string> = {
+  track: 'segmentTrack',
+  identify: 'segmentIdentify',
+  page: 'segmentPage',
+  screen: 'segmentScreen',
+  group: 'segmentGroup',
+  alias: 'segmentAlias',
+};
+
+/**
+ * Segment's HTTP Tracking API, so its libraries (and RudderStack's, PostHog's compatible ones)
+ * send here unchanged: HTTP Basic with a write key as user name, 200 `{success: true}`.
+ */
+export function segmentRoutes(api: App, ctx: AnalyticsContext) {
+  const onRequest = requireWriteKey(ctx.db);
+  // The gateway and the authentication plugin pass Basic credentials through on these routes.
+  const config = { basicAuth: true };
+
+  api.post(
+    '/batch',
+    {
+      onRequest,
+      config,
+      bodyLimit: MAX_BATCH_BYTES,
+      schema: {
+        operationId: 'segmentBatch',
+        tags,
+        summary: 'Segment batch: messages of any type, up to 500 KB in all and 32 KB each',
+        description:
+          'A message whose messageId was seen before (within DEDUP_DAYS) is accepted and ignored.',
+        security: writeKey,
+        body: BatchBody,
+        response: { 200: Success },
+      },
+    },
+    async (request) => {
+      const messages = convert(ctx, request.body.batch, {
+        sentAt: request.body.sentAt,
+        batch: true,
+      });
+      const fresh = await ingest(ctx, messages);
+      request.log.debug({ write_key_id: request.writeKey?.id, fresh }, 'segment batch');
+      return { success: true as const };
+    },
+  );
+
+  for (const type of MESSAGE_TYPES) {
+    api.post(
+      `/${type}`,
+      {
+        onRequest,
+        config,
+        bodyLimit: MAX_MESSAGE_BYTES,
+        schema: {
+          operationId: operationIds[type],
+          tags,
+          summary: `Segment ${type} call (up to 32 KB)`,
+          security: writeKey,
+          body: Message,
+          response: { 200: Success },
+        },
+      },
+      async (request) => {
+        await ingest(ctx, convert(ctx, [request.body], { type, batch: false }));
+        return { success: true as const };
+      },
+    );
+  }
+}

@@ -1,0 +1,68 @@
+import { Type } from 'typebox';
+
+/** Segment's limits (its HTTP Tracking API): a message, and a whole batch, as JSON bytes. */
+export const MAX_MESSAGE_BYTES = 32 * 1024;
+export const MAX_BATCH_BYTES = 500 * 1024;
+
+export const MESSAGE_TYPES = ['track', 'identify', 'page', 'screen', 'group', 'alias'] as const;
+export type MessageType = (typeof MESSAGE_TYPES)[number];
+
+/**
+ * Event names as Segment allows them ("Order Completed", "Product Added (v2)"): printable text.
+ * No backslash or comma: an InfluxDB tag cannot end in one, and funnels list steps by commas.
+ */
+export const SEGMENT_EVENT_NAME = '^[^\\u0000-\\u001f\\u007f\\\\,]{1,200}$';
+
+const plain = (description: string, maxLength = 200) =>
+  Type.String({ minLength: 1, maxLength, pattern: '^[^\\u0000-\\u001f\\u007f]+$', description });
+const object = (description: string) => Type.Record(Type.String(), Type.Unknown(), { description });
+const time = (description: string) => Type.String({ format: 'date-time', description });
+
+/**
+ * One message in Segment's shape. Fields Segment defines and analytics does not use (`context`,
+ * `integrations`, `_metadata`, `version`, `channel`…) are accepted and ignored, as Segment does.
+ */
+const fields = {
+  type: Type.Union(
+    MESSAGE_TYPES.map((t) => Type.Literal(t)),
+    { description: 'Implied by the endpoint; required in a batch' },
+  ),
+  messageId: plain('Unique per message: a message seen again is stored and counted once'),
+  userId: plain('The user; a write key may name any'),
+  anonymousId: plain('The device or browser before sign-in'),
+  timestamp: time('When it happened; default: when it was received'),
+  originalTimestamp: time('The client clock when it happened; corrected by sentAt'),
+  sentAt: time('The client clock when it was sent'),
+  event: Type.String({
+    pattern: SEGMENT_EVENT_NAME,
+    description: 'track: the event name (names under user., post. are reserved to services)',
+  }),
+  name: plain('page and screen: its name'),
+  category: plain('page: its category'),
+  properties: object('track, page, screen'),
+  traits: object('identify, group'),
+  groupId: plain('group: the group'),
+  previousId: plain('alias: the id (usually an anonymousId) that becomes userId'),
+  context: object('Ignored'),
+  integrations: Type.Record(Type.String(), Type.Unknown(), { description: 'Ignored' }),
+};
+
+type Field = keyof typeof fields;
+const optional = (names: Field[]) =>
+  Object.fromEntries(names.map((n) => [n, Type.Optional(fields[n])])) as {
+    [K in Field]: ReturnType<typeof Type.Optional<(typeof fields)[K]>>;
+  };
+
+export const Message = Type.Object(optional(Object.keys(fields) as Field[]), {
+  description: 'A Segment message; what each type needs is checked after the schema',
+});
+
+export const BatchBody = Type.Object({
+  batch: Type.Array(Message, { minItems: 1 }),
+  sentAt: Type.Optional(fields.sentAt),
+  context: Type.Optional(object('Merged into each message (ignored)')),
+  integrations: Type.Optional(fields.integrations),
+  writeKey: Type.Optional(Type.String({ description: 'Ignored: the key comes from HTTP Basic' })),
+});
+
+export const Success = Type.Object({ success: Type.Literal(true) });

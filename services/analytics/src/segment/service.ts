@@ -1,0 +1,231 @@
+import { randomUUID } from 'node:crypto';
+import { type FieldError, HttpProblem, problems } from '@platform/http';
+import type { Static } from 'typebox';
+import type { AnalyticsContext } from '../context.ts';
+import {
+  insertLinks,
+  type Link,
+  type ProfileUpdate,
+  upsertProfiles,
+} from '../identity/repository.ts';
+import { claimIds, segmentKey } from '../ingestion/dedup.ts';
+import { eventsRow, insertRows, ROW_ITEMS } from '../ingestion/queue.ts';
+import { isReserved, RESERVED_NAMESPACES } from '../ingestion/schema.ts';
+import type { AcceptedEvent } from '../ingestion/types.ts';
+import { MAX_MESSAGE_BYTES, type Message, type MessageType } from './schema.ts';
+
+type Msg = Static<typeof Message>;
+
+/** Clocks disagree a little; anything later than this is a client bug. */
+const MAX_FUTURE_MS = 5 * 60_000;
+
+/** A message as analytics keeps it: the event, and what identity stitching takes from it. */
+interface Converted {
+  event: AcceptedEvent;
+  type: MessageType;
+  messageId: string | undefined;
+  traits: Record<string, unknown> | undefined;
+  /** An anonymous id this message links to its userId (identify naming both, or alias). */
+  links: string | undefined;
+}
+
+/** What each type stores as its event's name and properties. */
+function shape(m: Msg, type: MessageType): { event: string; properties: Record<string, unknown> } {
+  const named = {
+    ...(m.name ? { name: m.name } : {}),
+    ...(m.category ? { category: m.category } : {}),
+  };
+  switch (type) {
+    case 'track':
+      return { event: m.event!, properties: m.properties ?? {} };
+    case 'page':
+    case 'screen':
+      return { event: type, properties: { ...m.properties, ...named } };
+    case 'identify':
+      return { event: 'identify', properties: m.traits ?? {} };
+    case 'group':
+      return { event: 'group', properties: { ...m.traits, group_id: m.groupId } };
+    case 'alias':
+      return { event: 'alias', properties: { previous_id: m.previousId } };
+  }
+}
+
+/** What a message of this type lacks, as field errors. */
+function missing(m: Msg, type: MessageType, at: string): FieldError[] {
+  const errors: FieldError[] = [];
+  const need = (field: keyof Msg, message: string) => {
+    if (m[field] === undefined) errors.push({ field: `${at}${field}`, message });
+  };
+  if (type === 'alias') {
+    need('userId', 'alias needs userId');
+    need('previousId', 'alias needs previousId');
+  } else if (m.userId === undefined && m.anonymousId === undefined) {
+    errors.push({ field: `${at}userId`, message: 'userId or anonymousId is required' });
+  }
+  if (type === 'track') need('event', 'track needs event');
+  if (type === 'group') need('groupId', 'group needs groupId');
+  if (m.event !== undefined && isReserved(m.event)) {
+    errors.push({
+      field: `${at}event`,
+      message: `names under ${RESERVED_NAMESPACES.map((n) => `${n}.`).join(', ')} are reserved to the services that emit them`,
+    });
+  }
+  return errors;
+}
+
+/**
+ * When it happened: `timestamp` as given; else Segment's skew correction, the receive time less
+ * how long before `sentAt` the client's `originalTimestamp` was; else the receive time.
+ */
+function timeOf(m: Msg, sentAt: string | undefined, now: number): number {
+  if (m.timestamp) return Date.parse(m.timestamp);
+  const sent = m.sentAt ?? sentAt;
+  if (m.originalTimestamp && sent) {
+    return now - Math.max(0, Date.parse(sent) - Date.parse(m.originalTimestamp));
+  }
+  return now;
+}
+
+/** Validates the messages (413 for one over Segment's 32 KB, 400 for the rest) and converts them. */
+export function convert(
+  ctx: AnalyticsContext,
+  messages: Msg[],
+  options: { type?: MessageType; sentAt?: string | undefined; batch: boolean },
+): Converted[] {
+  const now = Date.now();
+  const oldest = now - ctx.config.RETENTION_DAYS * 86_400_000;
+  const large: FieldError[] = [];
+  const errors: FieldError[] = [];
+  const out = messages.map((m, i): Converted | undefined => {
+    const at = options.batch ? `batch.${i}.` : '';
+    if (options.batch && Buffer.byteLength(JSON.stringify(m)) > MAX_MESSAGE_BYTES) {
+      large.push({ field: `batch.${i}`, message: `must be at most ${MAX_MESSAGE_BYTES} bytes` });
+      return undefined;
+    }
+    const type = options.type ?? m.type;
+    if (!type) {
+      errors.push({ field: `${at}type`, message: 'each message in a batch needs its type' });
+      return undefined;
+    }
+    if (options.type && m.type && m.type !== options.type) {
+      errors.push({ field: 'type', message: `must be "${options.type}" on this endpoint` });
+    }
+    errors.push(...missing(m, type, at));
+    const time = timeOf(m, options.sentAt, now);
+    if (Number.isNaN(time)) {
+      errors.push({ field: `${at}timestamp`, message: 'must be a valid date-time' });
+    } else if (time > now + MAX_FUTURE_MS) {
+      errors.push({ field: `${at}timestamp`, message: 'must not be in the future' });
+    } else if (time < oldest) {
+      errors.push({
+        field: `${at}timestamp`,
+        message: `must be within the last ${ctx.config.RETENTION_DAYS} days`,
+      });
+    }
+    const { event, properties } = shape(m, type);
+    const links =
+      type === 'alias'
+        ? m.previousId
+        : type === 'identify' && m.userId !== undefined
+          ? m.anonymousId
+          : undefined;
+    return {
+      event: {
+        id: m.messageId ?? randomUUID(),
+        event,
+        source: 'segment',
+        userId: m.userId ?? null,
+        anonymousId: m.anonymousId ?? null,
+        properties,
+        timestamp: Number.isNaN(time) ? '' : new Date(time).toISOString(),
+      },
+      type,
+      messageId: m.messageId,
+      traits: type === 'identify' ? m.traits : undefined,
+      // An id linked to itself says nothing.
+      links: links !== undefined && links !== m.userId ? links : undefined,
+    };
+  });
+  if (large.length) {
+    throw new HttpProblem(413, `Segment's limit is ${MAX_MESSAGE_BYTES} bytes per message.`, {
+      code: 'payload_too_large',
+      errors: large,
+    });
+  }
+  if (errors.length) throw problems.badRequest('Some messages are invalid.', errors);
+  return out as Converted[];
+}
+
+/** Per user: profile changes from these messages (traits merged oldest first). */
+function profileUpdates(messages: Converted[]): ProfileUpdate[] {
+  const byUser = new Map<string, ProfileUpdate>();
+  const ordered = [...messages].sort((a, b) => (a.event.timestamp < b.event.timestamp ? -1 : 1));
+  for (const m of ordered) {
+    const userId = m.event.userId;
+    if (userId === null) continue;
+    const at = m.event.timestamp;
+    const p = byUser.get(userId) ?? {
+      userId,
+      traits: {},
+      traitsAt: null,
+      firstSeen: at,
+      lastSeen: at,
+    };
+    p.lastSeen = at;
+    if (m.traits) {
+      Object.assign(p.traits, m.traits);
+      p.traitsAt = at;
+    }
+    byUser.set(userId, p);
+  }
+  return [...byUser.values()];
+}
+
+function linksOf(messages: Converted[]): Link[] {
+  const links = new Map<string, Link>();
+  for (const m of messages) {
+    if (m.links === undefined || links.has(m.links)) continue;
+    links.set(m.links, {
+      anonymousId: m.links,
+      userId: m.event.userId!,
+      via: m.type === 'alias' ? 'alias' : 'identify',
+      messageId: m.messageId ?? null,
+    });
+  }
+  return [...links.values()];
+}
+
+/**
+ * In one transaction: claims the message ids (a message seen before is dropped here, before the
+ * queue, so it is stored and counted once on either store), records profiles and links, hands
+ * the events to the destinations and queues them. Resolves to how many were new.
+ */
+export async function ingest(ctx: AnalyticsContext, messages: Converted[]): Promise<number> {
+  // The first of a batch's repeats stands for them all.
+  const seen = new Set<string>();
+  const unique = messages.filter((m) => {
+    if (m.messageId === undefined) return true;
+    if (seen.has(m.messageId)) return false;
+    seen.add(m.messageId);
+    return true;
+  });
+  const rows = await ctx.db.transaction(async (tx) => {
+    const claimed = await claimIds(tx, [...seen].map(segmentKey));
+    const fresh = unique.filter(
+      (m) => m.messageId === undefined || claimed.has(segmentKey(m.messageId)),
+    );
+    if (fresh.length === 0) return [];
+    await insertLinks(tx, linksOf(fresh));
+    await upsertProfiles(tx, profileUpdates(fresh));
+    const events = fresh.map((m) => m.event);
+    if (ctx.destinations.list.length) await ctx.destinations.enqueue(tx, events);
+    const parts = [];
+    for (let i = 0; i < events.length; i += ROW_ITEMS) {
+      parts.push(eventsRow(events.slice(i, i + ROW_ITEMS)));
+    }
+    return insertRows(tx, parts);
+  });
+  for (const row of rows) ctx.writer.remember(row);
+  if (rows.length) ctx.writer.wake();
+  return rows.reduce((n, r) => n + r.item.length, 0);
+}

@@ -1,0 +1,41 @@
+import { and, desc, eq, isNull } from 'drizzle-orm';
+import type { Db } from '../db/index.ts';
+import { writeKeys } from './tables.ts';
+
+export type WriteKey = typeof writeKeys.$inferSelect;
+
+export async function insertWriteKey(
+  db: Db,
+  key: { name: string; keyHash: string; keyPrefix: string; createdBy: string | null },
+): Promise<WriteKey> {
+  const [row] = await db.insert(writeKeys).values(key).returning();
+  return row!;
+}
+
+/** Keys not revoked, newest first. */
+export function listWriteKeys(db: Db): Promise<WriteKey[]> {
+  return db
+    .select()
+    .from(writeKeys)
+    .where(isNull(writeKeys.revokedAt))
+    .orderBy(desc(writeKeys.createdAt));
+}
+
+/** False when there is no such key or it was revoked already. */
+export async function revokeWriteKey(db: Db, id: string): Promise<boolean> {
+  const done = await db
+    .update(writeKeys)
+    .set({ revokedAt: new Date() })
+    .where(and(eq(writeKeys.id, id), isNull(writeKeys.revokedAt)))
+    .returning({ id: writeKeys.id });
+  return done.length > 0;
+}
+
+/** The live key with this hash, if any. */
+export async function findWriteKey(db: Db, keyHash: string): Promise<WriteKey | undefined> {
+  const [row] = await db
+    .select()
+    .from(writeKeys)
+    .where(and(eq(writeKeys.keyHash, keyHash), isNull(writeKeys.revokedAt)));
+  return row;
+}

@@ -1,0 +1,71 @@
+import type { App } from '@platform/http';
+import { Type } from 'typebox';
+import type { Db } from '../db/index.ts';
+import { NewWriteKey, WriteKeyBody, WriteKeyList, WriteKeyParams } from './schema.ts';
+import { createWriteKey, revoke, writeKeysOf } from './service.ts';
+
+const bearer = [{ bearer: [] }];
+const tags = ['write-keys'];
+
+/** Admins issue, list and revoke the keys of the Segment-style endpoints (analytics:manage). */
+export function writeKeyRoutes(api: App, db: Db) {
+  const manage = api.authorize('analytics:manage');
+
+  api.post(
+    '/write-keys',
+    {
+      onRequest: manage,
+      schema: {
+        operationId: 'createWriteKey',
+        tags,
+        summary: 'Issue a write key for the Segment-style endpoints (shown once)',
+        security: bearer,
+        body: WriteKeyBody,
+        response: { 201: NewWriteKey },
+      },
+    },
+    async (request, reply) => {
+      const key = await createWriteKey(db, request.body.name, request.principal!.userId);
+      request.log.info({ write_key_id: key.id, by: request.principal!.userId }, 'write key issued');
+      return reply.code(201).send(key);
+    },
+  );
+
+  api.get(
+    '/write-keys',
+    {
+      onRequest: manage,
+      schema: {
+        operationId: 'listWriteKeys',
+        tags,
+        summary: 'Write keys not revoked, newest first (without the keys themselves)',
+        security: bearer,
+        response: { 200: WriteKeyList },
+      },
+    },
+    async () => ({ items: await writeKeysOf(db) }),
+  );
+
+  api.delete(
+    '/write-keys/:id',
+    {
+      onRequest: manage,
+      schema: {
+        operationId: 'revokeWriteKey',
+        tags,
+        summary: 'Revoke a write key: requests with it are refused with 401 from now on',
+        security: bearer,
+        params: WriteKeyParams,
+        response: { 204: Type.Null({ description: 'Revoked' }) },
+      },
+    },
+    async (request, reply) => {
+      await revoke(db, request.params.id);
+      request.log.info(
+        { write_key_id: request.params.id, by: request.principal!.userId },
+        'write key revoked',
+      );
+      return reply.code(204).send(null);
+    },
+  );
+}

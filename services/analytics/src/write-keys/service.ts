@@ -1,0 +1,75 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { HttpProblem, problems } from '@platform/http';
+import type { FastifyRequest } from 'fastify';
+import type { Db } from '../db/index.ts';
+import {
+  findWriteKey,
+  insertWriteKey,
+  listWriteKeys,
+  revokeWriteKey,
+  type WriteKey,
+} from './repository.ts';
+
+/** Recognisable in logs and secret scanners; 256 random bits after it. */
+const KEY_PREFIX = 'wk_';
+
+const hashOf = (key: string) => createHash('sha256').update(key).digest('hex');
+
+export const toJson = (k: WriteKey) => ({
+  id: k.id,
+  name: k.name,
+  key_prefix: k.keyPrefix,
+  created_at: k.createdAt.toISOString(),
+});
+
+/** A new key: only its hash is stored, so the answer is the one time it is shown. */
+export async function createWriteKey(db: Db, name: string, createdBy: string | null) {
+  const key = KEY_PREFIX + randomBytes(32).toString('base64url');
+  const row = await insertWriteKey(db, {
+    name,
+    keyHash: hashOf(key),
+    keyPrefix: key.slice(0, KEY_PREFIX.length + 6),
+    createdBy,
+  });
+  return { ...toJson(row), key };
+}
+
+export const writeKeysOf = async (db: Db) => (await listWriteKeys(db)).map(toJson);
+
+export async function revoke(db: Db, id: string) {
+  if (!(await revokeWriteKey(db, id))) throw problems.notFound('No such write key.');
+}
+
+/** Segment's scheme: HTTP Basic with the key as user name and an empty password. */
+function keyFrom(header: string | undefined): string | undefined {
+  const [scheme, encoded] = header?.split(' ') ?? [];
+  if (scheme?.toLowerCase() !== 'basic' || !encoded) return undefined;
+  const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+  const user = decoded.split(':')[0];
+  return user || undefined;
+}
+
+const refused = (detail: string) =>
+  new HttpProblem(401, detail, {
+    code: 'invalid_write_key',
+    headers: { 'www-authenticate': 'Basic realm="analytics"' },
+  });
+
+/** onRequest of the Segment-style routes: the live write key the request names, or 401. */
+export function requireWriteKey(db: Db) {
+  return async (request: FastifyRequest) => {
+    const key = keyFrom(request.headers.authorization);
+    if (!key) throw refused('A write key is required: HTTP Basic with the key as user name.');
+    // Longer than any key we issue: not worth a lookup.
+    const found = key.length <= 100 ? await findWriteKey(db, hashOf(key)) : undefined;
+    if (!found) throw refused('The write key is unknown or revoked.');
+    request.writeKey = { id: found.id, name: found.name };
+  };
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The write key a Segment-style request authenticated with. */
+    writeKey?: { id: string; name: string };
+  }
+}

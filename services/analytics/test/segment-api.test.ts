@@ -1,0 +1,378 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { bearer, buildTestAnalytics, sql } from './helper.ts';
+
+const t = await buildTestAnalytics();
+const base = '/analytics/v1';
+
+async function newKey(name = 'backend') {
+  const res = await t.app.inject({
+    method: 'POST',
+    url: `${base}/write-keys`,
+    headers: bearer(t.adminToken),
+    payload: { name },
+  });
+  assert.equal(res.statusCode, 201, res.body);
+  return res.json() as { id: string; name: string; key: string };
+}
+
+const basic = (key: string) => ({
+  authorization: `Basic ${Buffer.from(`${key}:`).toString('base64')}`,
+});
+const send = (path: string, key: string, payload: unknown) =>
+  t.app.inject({
+    method: 'POST',
+    url: `${base}${path}`,
+    headers: basic(key),
+    payload: payload as object,
+  });
+
+test('admins issue, list and revoke write keys; the key is shown once and stored hashed', async () => {
+  const user = await t.user();
+  const denied = await t.app.inject({
+    method: 'POST',
+    url: `${base}/write-keys`,
+    headers: bearer(user.accessToken),
+    payload: { name: 'x' },
+  });
+  assert.equal(denied.statusCode, 403);
+  const key = await newKey('billing');
+  assert.equal(key.name, 'billing');
+  assert.match(key.key, /^wk_[\w-]{43}$/);
+  const list = await t.app.inject({ url: `${base}/write-keys`, headers: bearer(t.adminToken) });
+  const listed = list.json().items.find((k: { id: string }) => k.id === key.id);
+  assert.ok(listed);
+  assert.equal(listed.key, undefined);
+  const stored = await sql(t.databaseUrl, 'select key_hash from write_keys where id = $1', [
+    key.id,
+  ]);
+  assert.notEqual(stored[0].key_hash, key.key);
+  assert.ok(!JSON.stringify(stored).includes(key.key));
+
+  assert.equal((await send('/track', key.key, { userId: 'u1', event: 'Ping' })).statusCode, 200);
+  const revoked = await t.app.inject({
+    method: 'DELETE',
+    url: `${base}/write-keys/${key.id}`,
+    headers: bearer(t.adminToken),
+  });
+  assert.equal(revoked.statusCode, 204);
+  const refused = await send('/track', key.key, { userId: 'u1', event: 'Ping' });
+  assert.equal(refused.statusCode, 401);
+  assert.equal(refused.json().code, 'invalid_write_key');
+  assert.equal(
+    (await send('/track', 'wk_unknown', { userId: 'u1', event: 'Ping' })).statusCode,
+    401,
+  );
+  const none = await t.app.inject({
+    method: 'POST',
+    url: `${base}/track`,
+    payload: { userId: 'u', event: 'P' },
+  });
+  assert.equal(none.statusCode, 401);
+  const again = await t.app.inject({
+    method: 'DELETE',
+    url: `${base}/write-keys/${key.id}`,
+    headers: bearer(t.adminToken),
+  });
+  assert.equal(again.statusCode, 404);
+});
+
+test('each Segment call answers {success: true} and lands as an event with its shape', async () => {
+  const { key } = await newKey();
+  const userId = `seg-${Date.now()}`;
+  const calls: [string, object][] = [
+    [
+      '/track',
+      {
+        userId,
+        event: 'Order Completed (v2)',
+        properties: { total: 12.5 },
+        messageId: `${userId}-t`,
+      },
+    ],
+    [
+      '/page',
+      {
+        userId,
+        name: 'Home',
+        category: 'Docs',
+        properties: { path: '/' },
+        messageId: `${userId}-p`,
+      },
+    ],
+    ['/screen', { userId, name: 'Settings', messageId: `${userId}-s` }],
+    ['/group', { userId, groupId: 'acme', traits: { plan: 'pro' }, messageId: `${userId}-g` }],
+    ['/identify', { userId, traits: { email: 'a@example.com' }, messageId: `${userId}-i` }],
+  ];
+  for (const [path, body] of calls) {
+    const res = await send(path, key, body);
+    assert.equal(res.statusCode, 200, res.body);
+    assert.deepEqual(res.json(), { success: true });
+  }
+  await t.drained();
+  const rows = await sql(
+    t.databaseUrl,
+    'select event_id, name, source, properties from events where user_id = $1 order by event_id',
+    [userId],
+  );
+  assert.deepEqual(
+    rows.map((r) => [r.event_id, r.name, r.properties]),
+    [
+      [`${userId}-g`, 'group', { plan: 'pro', group_id: 'acme' }],
+      [`${userId}-i`, 'identify', { email: 'a@example.com' }],
+      [`${userId}-p`, 'page', { path: '/', name: 'Home', category: 'Docs' }],
+      [`${userId}-s`, 'screen', { name: 'Settings' }],
+      [`${userId}-t`, 'Order Completed (v2)', { total: 12.5 }],
+    ],
+  );
+  assert.ok(rows.every((r) => r.source === 'segment'));
+});
+
+test('invalid messages are 400 with the field; reserved names too; oversized ones 413', async () => {
+  const { key } = await newKey();
+  const cases: [string, object, string][] = [
+    ['/track', { event: 'x' }, 'userId'],
+    ['/track', { userId: 'u' }, 'event'],
+    ['/track', { userId: 'u', event: 'user.deleted' }, 'event'],
+    ['/alias', { userId: 'u' }, 'previousId'],
+    ['/group', { userId: 'u' }, 'groupId'],
+    ['/track', { userId: 'u', event: 'x', timestamp: '2999-01-01T00:00:00Z' }, 'timestamp'],
+    ['/batch', { batch: [{ userId: 'u', event: 'x' }] }, 'batch.0.type'],
+    ['/batch', { batch: [{ type: 'track', userId: 'u', event: 'Post.Created' }] }, 'batch.0.event'],
+    ['/batch', { batch: [{ type: 'track', userId: 'u\u0000', event: 'x' }] }, 'batch.0.userId'],
+  ];
+  for (const [path, body, field] of cases) {
+    const res = await send(path, key, body);
+    assert.equal(res.statusCode, 400, `${path} ${JSON.stringify(body)}: ${res.body}`);
+    assert.ok(
+      res.json().errors.some((e: { field: string }) => e.field.includes(field)),
+      `${field}: ${res.body}`,
+    );
+  }
+  const surrogate = await t.app.inject({
+    method: 'POST',
+    url: `${base}/track`,
+    headers: { ...basic(key), 'content-type': 'application/json' },
+    payload: '{"userId":"u","event":"x","properties":{"a":"\\ud800"}}',
+  });
+  assert.equal(surrogate.statusCode, 400, surrogate.body);
+  const huge = await t.app.inject({
+    method: 'POST',
+    url: `${base}/track`,
+    headers: { ...basic(key), 'content-type': 'application/json' },
+    payload: '{"userId":"u","event":"x","properties":{"n":1e400}}',
+  });
+  assert.equal(huge.statusCode, 400, huge.body);
+
+  const big = { type: 'track', userId: 'u', event: 'x', properties: { s: 'a'.repeat(33_000) } };
+  const oneLarge = await send('/batch', key, { batch: [big] });
+  assert.equal(oneLarge.statusCode, 413, oneLarge.body);
+  assert.equal(oneLarge.headers['content-type'], 'application/problem+json; charset=utf-8');
+  assert.equal(oneLarge.json().errors[0].field, 'batch.0');
+  assert.equal((await send('/track', key, big)).statusCode, 413);
+  const batch = Array.from({ length: 20 }, () => ({
+    ...big,
+    properties: { s: 'a'.repeat(30_000) },
+  }));
+  const tooMuch = await send('/batch', key, { batch });
+  assert.equal(tooMuch.statusCode, 413, tooMuch.body);
+  assert.equal(tooMuch.json().status, 413);
+});
+
+test('a messageId seen again is stored once: in one batch, a batch sent twice, a retried call', async () => {
+  const { key } = await newKey();
+  const userId = `dedup-${Date.now()}`;
+  const batch = [
+    { type: 'track', userId, event: 'Clicked', messageId: `${userId}-1` },
+    { type: 'track', userId, event: 'Clicked', messageId: `${userId}-1` },
+    { type: 'track', userId, event: 'Clicked', messageId: `${userId}-2` },
+  ];
+  assert.equal((await send('/batch', key, { batch })).statusCode, 200);
+  assert.equal((await send('/batch', key, { batch })).statusCode, 200);
+  const other = await newKey('rotated');
+  assert.equal((await send('/track', other.key, batch[2])).statusCode, 200);
+  await t.drained();
+  const rows = await sql(
+    t.databaseUrl,
+    'select event_id from events where user_id = $1 order by 1',
+    [userId],
+  );
+  assert.deepEqual(
+    rows.map((r) => r.event_id),
+    [`${userId}-1`, `${userId}-2`],
+  );
+});
+
+test('identify and alias link anonymous ids: activity and the profile include them', async () => {
+  const { key } = await newKey();
+  const userId = `stitch-${Date.now()}`;
+  const [anonA, anonB, anonC] = ['a', 'b', 'c'].map((x) => `${userId}-anon-${x}`);
+  const at = (minutes: number) => new Date(Date.now() - (60 - minutes) * 60_000).toISOString();
+  const batch = [
+    {
+      type: 'page',
+      anonymousId: anonA,
+      name: 'Pricing',
+      timestamp: at(1),
+      messageId: `${userId}-1`,
+    },
+    {
+      type: 'track',
+      anonymousId: anonB,
+      event: 'Viewed Docs',
+      timestamp: at(2),
+      messageId: `${userId}-2`,
+    },
+    {
+      type: 'track',
+      anonymousId: anonC,
+      event: 'Not linked',
+      timestamp: at(3),
+      messageId: `${userId}-3`,
+    },
+    {
+      type: 'identify',
+      userId,
+      anonymousId: anonA,
+      traits: { plan: 'pro', name: 'Ada' },
+      timestamp: at(10),
+      messageId: `${userId}-4`,
+    },
+    { type: 'alias', userId, previousId: anonB, timestamp: at(11), messageId: `${userId}-5` },
+    // Older than the identify above: fills gaps, overwrites nothing.
+    {
+      type: 'identify',
+      userId,
+      traits: { plan: 'free', company: 'ACME' },
+      timestamp: at(5),
+      messageId: `${userId}-6`,
+    },
+    { type: 'track', userId, event: 'Signed In', timestamp: at(12), messageId: `${userId}-7` },
+  ];
+  assert.equal((await send('/batch', key, { batch })).statusCode, 200);
+  // Replayed: links and traits are recorded once.
+  assert.equal((await send('/batch', key, { batch })).statusCode, 200);
+  // Another user cannot take over an anonymous id already linked.
+  await send('/alias', key, {
+    userId: 'someone-else',
+    previousId: anonA,
+    messageId: `${userId}-8`,
+  });
+  await t.drained();
+
+  const activity = await t.app.inject({
+    url: `${base}/user-activity?user_id=${userId}`,
+    headers: bearer(t.adminToken),
+  });
+  assert.equal(activity.statusCode, 200, activity.body);
+  assert.deepEqual(
+    activity.json().items.map((e: { event: string }) => e.event),
+    ['Signed In', 'alias', 'identify', 'identify', 'Viewed Docs', 'page'],
+  );
+
+  const profile = await t.app.inject({
+    url: `${base}/profiles/${userId}`,
+    headers: bearer(t.adminToken),
+  });
+  assert.equal(profile.statusCode, 200, profile.body);
+  assert.deepEqual(profile.json(), {
+    user_id: userId,
+    traits: { plan: 'pro', name: 'Ada', company: 'ACME' },
+    anonymous_ids: [anonA, anonB].sort(),
+    first_seen: batch[5]!.timestamp,
+    last_seen: batch[6]!.timestamp,
+  });
+  const links = await sql(
+    t.databaseUrl,
+    'select via, message_id from identity_links where user_id = $1 order by 2',
+    [userId],
+  );
+  assert.deepEqual(links, [
+    { via: 'identify', message_id: `${userId}-4` },
+    { via: 'alias', message_id: `${userId}-5` },
+  ]);
+  const user = await t.user();
+  const forbidden = await t.app.inject({
+    url: `${base}/profiles/${userId}`,
+    headers: bearer(user.accessToken),
+  });
+  assert.equal(forbidden.statusCode, 403);
+  const missing = await t.app.inject({
+    url: `${base}/profiles/nobody`,
+    headers: bearer(t.adminToken),
+  });
+  assert.equal(missing.statusCode, 404);
+});
+
+test('track-event items may carry message_id: a retry is accepted and stored once', async () => {
+  const user = await t.user();
+  const track = (payload: object) =>
+    t.app.inject({
+      method: 'POST',
+      url: `${base}/track-event`,
+      headers: bearer(user.accessToken),
+      payload,
+    });
+  const events = [
+    { event: 'Retried', message_id: 'm-1' },
+    { event: 'Retried', message_id: 'm-1' },
+    { event: 'Retried', message_id: 'm-2' },
+    { event: 'No id' },
+  ];
+  const first = await track({ events });
+  assert.equal(first.statusCode, 202, first.body);
+  assert.equal(first.json().accepted, 3);
+  assert.equal(first.json().duplicates, 1);
+  const retry = await track({ events });
+  assert.equal(retry.json().accepted, 1);
+  assert.equal(retry.json().duplicates, 3);
+  // Another user's message ids are their own.
+  const other = await t.user();
+  const theirs = await t.app.inject({
+    method: 'POST',
+    url: `${base}/track-event`,
+    headers: bearer(other.accessToken),
+    payload: { event: 'Retried', message_id: 'm-1' },
+  });
+  assert.equal(theirs.json().accepted, 1);
+  await t.drained();
+  const rows = await sql(t.databaseUrl, 'select name from events where user_id = $1 order by 1', [
+    user.id,
+  ]);
+  assert.deepEqual(
+    rows.map((r) => r.name),
+    ['No id', 'No id', 'Retried', 'Retried'],
+  );
+});
+
+test('a user.deleted domain event removes their profile and links', async () => {
+  const { key } = await newKey();
+  const userId = `deleted-${Date.now()}`;
+  await send('/identify', key, { userId, anonymousId: `${userId}-anon`, traits: { a: 1 } });
+  const res = await t.app.inject({
+    method: 'POST',
+    url: '/internal/events',
+    headers: { 'x-service-token': t.config.SERVICE_TOKEN },
+    payload: {
+      events: [
+        {
+          id: `auth:del-${userId}`,
+          type: 'user.deleted',
+          user_id: userId,
+          payload: {},
+          occurred_at: new Date().toISOString(),
+        },
+      ],
+    },
+  });
+  assert.equal(res.statusCode, 202, res.body);
+  const profile = await t.app.inject({
+    url: `${base}/profiles/${userId}`,
+    headers: bearer(t.adminToken),
+  });
+  assert.equal(profile.statusCode, 404);
+  assert.deepEqual(
+    await sql(t.databaseUrl, 'select 1 from identity_links where user_id = $1', [userId]),
+    [],
+  );
+});
