@@ -36,7 +36,7 @@ export function accountRoutes(app: App, ctx: AuthContext) {
       },
     },
     async (request, reply) => {
-      await verifyEmail(ctx, request.body.token);
+      await verifyEmail(ctx, request.body.token, request.log);
       return reply.code(204).send(null);
     },
   );

@@ -1,9 +1,11 @@
 import { problems } from '@platform/http';
+import type { FastifyBaseLogger } from 'fastify';
 import type { AuthContext } from '../context.ts';
 import { consumeOneTimeToken, issueOneTimeToken } from '../credentials/one-time-tokens.ts';
 import type { Executor } from '../db/index.ts';
 import { conflictingField, lockUser, markEmailVerified } from '../users/repository.ts';
 import { completeEmailChange } from './email-change.ts';
+import { sendMails } from './mails.ts';
 
 const VERIFY_EMAIL_TTL = 24 * 3600;
 
@@ -22,20 +24,13 @@ export async function sendEmailVerification(
     ttlSeconds: VERIFY_EMAIL_TTL,
     email: user.email,
   });
-  await ctx.mailer.send({
-    to: user.email,
-    subject: 'Confirm your email address',
-    text: [
-      `Hello ${user.username},`,
-      '',
-      'Confirm that this address is yours by sending this token to',
-      `POST ${ctx.config.PUBLIC_URL}/accounts/v1/verify-email as {"token": "<token>"}:`,
-      '',
-      `    ${token}`,
-      '',
-      `The token is valid for 24 hours. If you did not create an account, ignore this mail.`,
-    ].join('\n'),
-  });
+  await ctx.mailer.send(
+    ctx.templates.mail('verify-email', user.email, {
+      username: user.username,
+      token,
+      link: ctx.templates.link('verify-email', token),
+    }),
+  );
 }
 
 /** Unknown, expired, spent and outdated tokens get one answer: telling them apart helps no user. */
@@ -50,8 +45,12 @@ const invalidToken = () =>
  * since) is refused and stays unspent: it can never succeed anyway. When another account took the
  * pending address meanwhile, nothing changes and the answer is 409.
  */
-export async function verifyEmail(ctx: AuthContext, token: string): Promise<void> {
-  await ctx.db
+export async function verifyEmail(
+  ctx: AuthContext,
+  token: string,
+  log: FastifyBaseLogger,
+): Promise<void> {
+  const changed = await ctx.db
     .transaction(async (tx) => {
       const spent = await consumeOneTimeToken(tx, token, 'verify-email');
       if (!spent?.email) throw invalidToken();
@@ -60,11 +59,13 @@ export async function verifyEmail(ctx: AuthContext, token: string): Promise<void
         address?.toLowerCase() === spent.email!.toLowerCase();
       if (user && proves(user.email)) {
         await markEmailVerified(tx, user.id);
-      } else if (user && proves(user.pendingEmail)) {
-        await completeEmailChange(tx, user);
-      } else {
-        throw invalidToken();
+        return undefined;
       }
+      if (user && proves(user.pendingEmail)) {
+        await completeEmailChange(tx, user);
+        return { user, newEmail: user.pendingEmail! };
+      }
+      throw invalidToken();
     })
     .catch((error: unknown) => {
       if (conflictingField(error) !== 'email') throw error;
@@ -72,4 +73,17 @@ export async function verifyEmail(ctx: AuthContext, token: string): Promise<void
         'The new address now belongs to another account; ask for a change to another address.',
       );
     });
+  // The old address is told: whoever lost control of the account learns where it went.
+  if (changed) {
+    await sendMails(
+      ctx,
+      [
+        ctx.templates.mail('email-changed', changed.user.email, {
+          username: changed.user.username,
+          new_email: changed.newEmail,
+        }),
+      ],
+      log,
+    );
+  }
 }

@@ -1,0 +1,127 @@
+import { HttpProblem } from '@platform/http';
+import type { FastifyBaseLogger } from 'fastify';
+import type { AuthContext } from '../context.ts';
+import { hashSecret, newSecret } from '../credentials/secrets.ts';
+import type { Executor } from '../db/index.ts';
+import { tooManyFailures } from '../throttle/service.ts';
+import { hashRecoveryCode } from './recovery-codes.ts';
+import {
+  claimStep,
+  findFactor,
+  insertChallenge,
+  liveChallenge,
+  spendChallenge,
+  spendRecoveryCode,
+} from './repository.ts';
+import { matchingStep } from './totp.ts';
+
+export const MFA_METHODS = ['totp', 'recovery_code'] as const;
+export type MfaMethod = (typeof MFA_METHODS)[number];
+
+export interface MfaRequired {
+  mfa_required: true;
+  mfa_token: string;
+  methods: MfaMethod[];
+}
+
+/** A TOTP code, or one of the recovery codes. */
+export type Proof = { code: string } | { recovery_code: string };
+
+/** The sealing context of a user's TOTP secret: a sealed secret copied to another user fails. */
+export const secretContext = (userId: string) => `totp:${userId}`;
+
+/**
+ * The first factor was proved: records a short-lived, single-use challenge bound to the user and
+ * returns what `/login` answers instead of tokens. Only a hash of `mfa_token` is stored.
+ */
+export async function openChallenge(
+  ctx: AuthContext,
+  db: Executor,
+  userId: string,
+): Promise<MfaRequired> {
+  const { token, hash } = newSecret();
+  await insertChallenge(db, {
+    tokenHash: hash,
+    userId,
+    expiresAt: new Date(Date.now() + ctx.config.MFA_CHALLENGE_TTL * 1000),
+  });
+  return { mfa_required: true, mfa_token: token, methods: [...MFA_METHODS] };
+}
+
+/** The user a live challenge is for; `lock` holds the challenge until the caller commits. */
+export async function challengeOwner(db: Executor, mfaToken: string, lock = false) {
+  return (await liveChallenge(db, hashSecret(mfaToken), lock))?.userId;
+}
+
+/**
+ * Checks a proof against the user's verified factor and spends it, inside the caller's
+ * transaction: a TOTP code claims its step (refused when that step or a later one was used), a
+ * recovery code is marked used. Returns the method that worked, or undefined.
+ */
+export async function spendProof(
+  ctx: AuthContext,
+  tx: Executor,
+  userId: string,
+  proof: Proof,
+): Promise<MfaMethod | undefined> {
+  if ('recovery_code' in proof) {
+    const spent = await spendRecoveryCode(
+      tx,
+      userId,
+      hashRecoveryCode(userId, proof.recovery_code),
+    );
+    return spent ? 'recovery_code' : undefined;
+  }
+  const factor = await findFactor(tx, userId);
+  if (!factor?.verifiedAt) return undefined;
+  const secret = ctx.sealer.open(factor.secretSealed, secretContext(userId));
+  const step = matchingStep(secret, proof.code);
+  if (step === undefined) return undefined;
+  return (await claimStep(tx, userId, step)) ? 'totp' : undefined;
+}
+
+export interface CodeClient {
+  ip: string;
+  log: FastifyBaseLogger;
+  /** Whether the user signed in from this address before (spares it at the account ceiling). */
+  knownAddress: () => Promise<boolean>;
+}
+
+/**
+ * Runs `check` (which answers undefined for a wrong code) under the sign-in throttle: wrong codes
+ * count like wrong passwords, per account and address (what an attacker meets), per account (a
+ * ceiling that spares addresses the owner signed in from) and per address. Codes have their own
+ * account key: a correct password must not reset the count of wrong codes.
+ */
+export async function throttledCodeCheck<T>(
+  ctx: AuthContext,
+  userId: string,
+  client: CodeClient,
+  check: () => Promise<T | undefined>,
+  wrong: () => HttpProblem,
+): Promise<T> {
+  const account = `mfa:user:${userId}`;
+  const refusal = await ctx.throttle.check(account, client.ip, client.knownAddress);
+  if (refusal) {
+    client.log.warn({ scope: refusal.scope }, 'code refused: too many failures');
+    throw tooManyFailures(refusal);
+  }
+  const result = await check();
+  if (result === undefined) {
+    await ctx.throttle.recordFailure(account, client.ip);
+    throw wrong();
+  }
+  await ctx.throttle.recordSuccess(account, client.ip);
+  return result;
+}
+
+/** A wrong, replayed or spent code; `status` fits the route (401 sign-in, 403 re-authentication). */
+export const invalidCode = (status: 400 | 401 | 403, field = 'code') =>
+  new HttpProblem(status, 'The code is incorrect, expired or already used.', {
+    code: 'invalid_mfa_code',
+    errors: [{ field, message: 'is incorrect, expired or already used' }],
+  });
+
+/** Spends the challenge (inside the transaction that opens the session). */
+export const spendChallengeOf = (tx: Executor, mfaToken: string) =>
+  spendChallenge(tx, hashSecret(mfaToken));

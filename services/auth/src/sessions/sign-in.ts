@@ -1,0 +1,132 @@
+import { HttpProblem, problems } from '@platform/http';
+import type { FastifyBaseLogger } from 'fastify';
+import type { AuthContext } from '../context.ts';
+import { burnVerification, verifyPassword } from '../credentials/hashing.ts';
+import { recordEvent } from '../events/outbox.ts';
+import {
+  challengeOwner,
+  invalidCode,
+  type MfaRequired,
+  openChallenge,
+  type Proof,
+  spendChallengeOf,
+  spendProof,
+  throttledCodeCheck,
+} from '../second-factor/service.ts';
+import { tooManyFailures } from '../throttle/service.ts';
+import { findUserById, findUserByLogin, type UserRow } from '../users/repository.ts';
+import { type ClientInfo, signedInFrom, startSession } from './service.ts';
+
+/** Matches no session: an unknown account is looked up too, so its answer takes as long. */
+const NO_USER = '00000000-0000-0000-0000-000000000000';
+
+/** One response for every login failure: same status, same body, about the same time. */
+const invalidCredentials = () =>
+  problems.unauthorized('The email, username or password is incorrect.');
+
+export async function login(
+  ctx: AuthContext,
+  input: { login: string; password: string },
+  client: ClientInfo & { log: FastifyBaseLogger },
+) {
+  const user = await findUserByLogin(ctx.db, input.login);
+  // A known account is counted by its id, so guesses by email and by username share one limit;
+  // an unknown one by what was typed, so it locks exactly like a real one would.
+  const account = user ? `user:${user.id}` : `unknown:${input.login.toLowerCase()}`;
+  const refusal = await ctx.throttle.check(account, client.ip, () =>
+    signedInFrom(ctx, user?.id ?? NO_USER, client.ip),
+  );
+  if (refusal) {
+    client.log.warn({ scope: refusal.scope }, 'sign-in refused: too many failures');
+    throw tooManyFailures(refusal);
+  }
+
+  const valid = user
+    ? await verifyPassword(user.passwordHash, input.password)
+    : await burnVerification(input.password).then(() => false);
+  if (!user || !valid) {
+    await ctx.throttle.recordFailure(account, client.ip);
+    throw invalidCredentials();
+  }
+  await ctx.throttle.recordSuccess(account, client.ip);
+  return signIn(ctx, user, client, { method: 'password' });
+}
+
+export type SignInResult = Awaited<ReturnType<typeof startSession>>['response'] | MfaRequired;
+
+export interface SignInOptions {
+  /**
+   * How the first factor was proved, for the session's record and the domain event.
+   * A method that is itself multi-factor (a passkey with user verification) passes
+   * `multiFactor: true` and gets tokens even when the user has MFA on.
+   */
+  method: 'password' | 'oidc' | 'passkey';
+  multiFactor?: boolean;
+}
+
+/**
+ * The one way to finish any sign-in once the first factor is proved (password, OIDC, passkey):
+ * a token pair, or, when the user has MFA on, `{mfa_required, mfa_token, methods}` to be
+ * completed at `POST /login/mfa`.
+ */
+export async function signIn(
+  ctx: AuthContext,
+  user: UserRow,
+  client: ClientInfo,
+  options: SignInOptions,
+): Promise<SignInResult> {
+  if (user.mfaEnabled && !options.multiFactor) return openChallenge(ctx, ctx.db, user.id);
+  return ctx.db.transaction(async (tx) => {
+    const tokens = await startSession(ctx, tx, user, client);
+    await recordEvent(tx, 'user.logged_in', {
+      user_id: user.id,
+      session_id: tokens.sessionId,
+      method: options.method,
+    });
+    return tokens.response;
+  });
+}
+
+const invalidMfaToken = () =>
+  new HttpProblem(401, 'The sign-in has expired or was already completed; sign in again.', {
+    code: 'invalid_mfa_token',
+    errors: [{ field: 'mfa_token', message: 'is invalid, expired or already used' }],
+  });
+
+/**
+ * `POST /login/mfa`: the second factor for a challenge from `signIn`. A wrong code leaves the
+ * challenge open for another try (within the throttle); a right one spends the challenge and
+ * the code and opens the session, all in one transaction.
+ */
+export async function completeMfaSignIn(
+  ctx: AuthContext,
+  input: { mfaToken: string; proof: Proof },
+  client: ClientInfo & { log: FastifyBaseLogger },
+) {
+  const userId = await challengeOwner(ctx.db, input.mfaToken);
+  if (!userId) throw invalidMfaToken();
+  const field = 'recovery_code' in input.proof ? 'recovery_code' : 'code';
+  return throttledCodeCheck(
+    ctx,
+    userId,
+    { ...client, knownAddress: () => signedInFrom(ctx, userId, client.ip) },
+    () =>
+      ctx.db.transaction(async (tx) => {
+        // Locked: of two requests with the same token, the second waits and finds it spent.
+        if (!(await challengeOwner(tx, input.mfaToken, true))) throw invalidMfaToken();
+        const method = await spendProof(ctx, tx, userId, input.proof);
+        const user = method && (await findUserById(tx, userId));
+        if (!user) return undefined;
+        await spendChallengeOf(tx, input.mfaToken);
+        const tokens = await startSession(ctx, tx, user, client);
+        await recordEvent(tx, 'user.logged_in', {
+          user_id: user.id,
+          session_id: tokens.sessionId,
+          method: 'password',
+          second_factor: method,
+        });
+        return { response: tokens.response, method };
+      }),
+    () => invalidCode(401, field),
+  );
+}
