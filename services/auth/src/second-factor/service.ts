@@ -12,6 +12,7 @@ import {
   liveChallenge,
   spendChallenge,
   spendRecoveryCode,
+  unusedRecoveryCodes,
 } from './repository.ts';
 import { matchingStep } from './totp.ts';
 
@@ -125,3 +126,7 @@ export const invalidCode = (status: 400 | 401 | 403, field = 'code') =>
 /** Spends the challenge (inside the transaction that opens the session). */
 export const spendChallengeOf = (tx: Executor, mfaToken: string) =>
   spendChallenge(tx, hashSecret(mfaToken));
+
+/** How many of the user's recovery codes are still unused. */
+export const remainingRecoveryCodes = (db: Executor, userId: string) =>
+  unusedRecoveryCodes(db, userId);

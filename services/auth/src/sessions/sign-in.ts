@@ -3,12 +3,14 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { AuthContext } from '../context.ts';
 import { burnVerification, verifyPassword } from '../credentials/hashing.ts';
 import { recordEvent } from '../events/outbox.ts';
+import { describeError } from '../mail/errors.ts';
 import {
   challengeOwner,
   invalidCode,
   type MfaRequired,
   openChallenge,
   type Proof,
+  remainingRecoveryCodes,
   spendChallengeOf,
   spendProof,
   throttledCodeCheck,
@@ -106,7 +108,7 @@ export async function completeMfaSignIn(
   const userId = await challengeOwner(ctx.db, input.mfaToken);
   if (!userId) throw invalidMfaToken();
   const field = 'recovery_code' in input.proof ? 'recovery_code' : 'code';
-  return throttledCodeCheck(
+  const done = await throttledCodeCheck(
     ctx,
     userId,
     { ...client, knownAddress: () => signedInFrom(ctx, userId, client.ip) },
@@ -125,8 +127,22 @@ export async function completeMfaSignIn(
           method: 'password',
           second_factor: method,
         });
-        return { response: tokens.response, method };
+        return { response: tokens.response, method, user };
       }),
     () => invalidCode(401, field),
   );
+  if (done.method === 'recovery_code') await recoveryCodeNotice(ctx, done.user, client.log);
+  return done;
+}
+
+/** A recovery code is what a thief of the password and the codes' paper would use: say so. */
+async function recoveryCodeNotice(ctx: AuthContext, user: UserRow, log: FastifyBaseLogger) {
+  try {
+    const remaining = await remainingRecoveryCodes(ctx.db, user.id);
+    await ctx.mailer.send(
+      ctx.templates.mail('recovery-code-used', user.email, { username: user.username, remaining }),
+    );
+  } catch (error) {
+    log.warn({ user_id: user.id, error: describeError(error) }, 'recovery code notice not sent');
+  }
 }
