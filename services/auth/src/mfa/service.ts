@@ -125,7 +125,7 @@ export async function disableMfa(
     { ...client, knownAddress: () => signedInFrom(ctx, user.id, client.ip) },
     () =>
       ctx.db.transaction(async (tx) => {
-        if (!(await spendProof(ctx, tx, user.id, proof))) return undefined;
+        if (!(await spendProof(ctx, tx, user.id, proof, client.log))) return undefined;
         await deleteSecondFactor(tx, user.id);
         await setMfaEnabled(tx, user.id, false);
         return true;

@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { AuthContext } from '../context.ts';
 import { hashSecret, newSecret } from '../credentials/secrets.ts';
 import type { Executor } from '../db/index.ts';
+import { SealError } from '../keys/sealing.ts';
 import { tooManyFailures } from '../throttle/service.ts';
 import { hashRecoveryCode } from './recovery-codes.ts';
 import {
@@ -64,6 +65,7 @@ export async function spendProof(
   tx: Executor,
   userId: string,
   proof: Proof,
+  log: FastifyBaseLogger,
 ): Promise<MfaMethod | undefined> {
   if ('recovery_code' in proof) {
     const spent = await spendRecoveryCode(
@@ -75,7 +77,15 @@ export async function spendProof(
   }
   const factor = await findFactor(tx, userId);
   if (!factor?.verifiedAt) return undefined;
-  const secret = ctx.sealer.open(factor.secretSealed, secretContext(userId));
+  let secret: string;
+  try {
+    secret = ctx.sealer.open(factor.secretSealed, secretContext(userId));
+  } catch (error) {
+    if (!(error instanceof SealError)) throw error;
+    // Another KEY_ENCRYPTION_KEY, or an altered row: no code can match; recovery codes still do.
+    log.error({ user_id: userId }, 'TOTP secret does not open with KEY_ENCRYPTION_KEY');
+    return undefined;
+  }
   const step = matchingStep(secret, proof.code);
   if (step === undefined) return undefined;
   return (await claimStep(tx, userId, step)) ? 'totp' : undefined;

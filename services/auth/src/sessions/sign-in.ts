@@ -116,7 +116,7 @@ export async function completeMfaSignIn(
       ctx.db.transaction(async (tx) => {
         // Locked: of two requests with the same token, the second waits and finds it spent.
         if (!(await challengeOwner(tx, input.mfaToken, true))) throw invalidMfaToken();
-        const method = await spendProof(ctx, tx, userId, input.proof);
+        const method = await spendProof(ctx, tx, userId, input.proof, client.log);
         const user = method && (await findUserById(tx, userId));
         if (!user) return undefined;
         await spendChallengeOf(tx, input.mfaToken);
