@@ -8,6 +8,7 @@ import { bootstrapAdmin } from './accounts/first-admin.ts';
 import { profileRoutes } from './accounts/profile-routes.ts';
 import { accountRoutes } from './accounts/routes.ts';
 import { adminUserRoutes } from './admin/routes.ts';
+import { auditRoutes } from './audit/routes.ts';
 import { avatarRoutes } from './avatars/routes.ts';
 import type { Config } from './config.ts';
 import type { AuthContext } from './context.ts';
@@ -130,6 +131,7 @@ export async function buildApp(deps: AuthAppDeps): Promise<App> {
       avatarRoutes(api, ctx);
       mfaRoutes(api, ctx);
       await api.register(async (pages) => pageRoutes(pages, ctx));
+      auditRoutes(api, ctx);
     },
     { prefix: PREFIX },
   );

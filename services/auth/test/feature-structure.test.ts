@@ -8,7 +8,7 @@ import { test } from 'node:test';
 
 const SRC = path.resolve(import.meta.dirname, '../src');
 /** Used by the features; they import none. */
-const SHARED = new Set(['db', 'events', 'mail', 'credentials', 'throttle']);
+const SHARED = new Set(['db', 'events', 'mail', 'credentials', 'throttle', 'audit']);
 
 // Every static and dynamic relative import, `import type` included: a type-only import ties two
 // folders together as much as any other. Biome formats every import as `… from '…'` on purpose.
@@ -120,7 +120,7 @@ test('no two folders of auth depend on each other, directly or around a loop', (
   assert.equal(cycle, undefined, `folders in a cycle: ${cycle?.join(' → ')} (${why})`);
 });
 
-test('the shared folders (db, events, mail, credentials, throttle) import no feature', () => {
+test('the shared folders (db, events, mail, credentials, throttle, audit) import no feature', () => {
   const wrong = [...folderGraph(graph)]
     .filter(([from]) => SHARED.has(from))
     .flatMap(([, to]) => [...to].filter(([folder]) => !SHARED.has(folder)))

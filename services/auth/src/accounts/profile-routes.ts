@@ -41,6 +41,7 @@ export function profileRoutes(app: App, ctx: AuthContext) {
     async (request) => ({
       user: await updateUser(ctx, request.principal!.userId, request.body, {
         ip: request.ip,
+        userAgent: request.headers['user-agent'],
         log: request.log,
       }),
     }),

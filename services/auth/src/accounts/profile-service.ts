@@ -1,5 +1,6 @@
 import { problems } from '@platform/http';
 import type { FastifyBaseLogger } from 'fastify';
+import { recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
 import { confirmPassword } from '../passwords/reauthenticate.ts';
 import { rolesAndPermissions } from '../users/access-repository.ts';
@@ -27,7 +28,7 @@ export async function updateUser(
   ctx: AuthContext,
   userId: string,
   { current_password: password, ...changes }: ProfileChanges,
-  client: { ip: string; log: FastifyBaseLogger },
+  client: { ip: string; userAgent?: string | undefined; log: FastifyBaseLogger },
 ) {
   // Unknown properties are stripped by validation, so a body of only those arrives empty here.
   if (Object.keys(changes).length === 0) {
@@ -58,6 +59,17 @@ export async function updateUser(
           : {}),
         ...(changes.bio !== undefined ? { bio: textOrNull(changes.bio) } : {}),
       });
+      if (email?.columns.pendingEmail) {
+        // No addresses in details: the row outlives the account, and whether the new address
+        // belongs to another account must not show in the user's own log either.
+        await recordAudit(tx, {
+          type: 'email.change_requested',
+          userId,
+          actorId: userId,
+          client,
+          details: {},
+        });
+      }
       return { user: updated!, mails: email?.mails ?? [] };
     })
     .catch((error: unknown) => {

@@ -36,7 +36,11 @@ export function accountRoutes(app: App, ctx: AuthContext) {
       },
     },
     async (request, reply) => {
-      await verifyEmail(ctx, request.body.token, request.log);
+      await verifyEmail(ctx, request.body.token, {
+        ip: request.ip,
+        userAgent: request.headers['user-agent'],
+        log: request.log,
+      });
       return reply.code(204).send(null);
     },
   );

@@ -1,5 +1,6 @@
 import { problems } from '@platform/http';
 import type { FastifyBaseLogger } from 'fastify';
+import { type AuditClient, recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
 import { consumeOneTimeToken, issueOneTimeToken } from '../credentials/one-time-tokens.ts';
 import type { Executor } from '../db/index.ts';
@@ -48,7 +49,7 @@ const invalidToken = () =>
 export async function verifyEmail(
   ctx: AuthContext,
   token: string,
-  log: FastifyBaseLogger,
+  client: AuditClient & { log: FastifyBaseLogger },
 ): Promise<void> {
   const changed = await ctx.db
     .transaction(async (tx) => {
@@ -63,6 +64,13 @@ export async function verifyEmail(
       }
       if (user && proves(user.pendingEmail)) {
         await completeEmailChange(tx, user);
+        await recordAudit(tx, {
+          type: 'email.changed',
+          userId: user.id,
+          actorId: user.id,
+          client: { ip: client.ip, userAgent: client.userAgent },
+          details: {},
+        });
         return { user, newEmail: user.pendingEmail! };
       }
       throw invalidToken();
@@ -83,7 +91,7 @@ export async function verifyEmail(
           new_email: changed.newEmail,
         }),
       ],
-      log,
+      client.log,
     );
   }
 }

@@ -42,13 +42,11 @@ export function adminUserRoutes(app: App, ctx: AuthContext) {
       },
     },
     async (request) => {
-      const user = await setRoles(
-        ctx,
-        request.principal!,
-        request.params.id,
-        request.body.roles,
-        request.log,
-      );
+      const user = await setRoles(ctx, request.principal!, request.params.id, request.body.roles, {
+        ip: request.ip,
+        userAgent: request.headers['user-agent'],
+        log: request.log,
+      });
       request.log.info(
         { user_id: user.id, roles: user.roles, by: request.principal!.userId },
         'roles changed',

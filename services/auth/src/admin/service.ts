@@ -1,6 +1,7 @@
 import type { Principal } from '@platform/auth';
 import { type FieldError, problems } from '@platform/http';
 import type { FastifyBaseLogger } from 'fastify';
+import { type AuditClient, recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
 import type { Executor } from '../db/index.ts';
 import { sessionIsLive } from '../sessions/repository.ts';
@@ -54,8 +55,9 @@ export async function setRoles(
   actor: Principal,
   userId: string,
   roles: string[],
-  log: FastifyBaseLogger,
+  client: AuditClient & { log: FastifyBaseLogger },
 ) {
+  const { log } = client;
   const known = await existingRoles(ctx.db, roles);
   const unknown: FieldError[] = roles.flatMap((role, i) =>
     known.has(role) ? [] : [{ field: `roles.${i}`, message: `"${role}" is not a role` }],
@@ -80,9 +82,23 @@ export async function setRoles(
     }
     await replaceRoles(tx, userId, from, roles);
     const shrunk = from.some((role) => !roles.includes(role));
-    return shrunk
-      ? revokeUserSessions(tx, userId, 'roles reduced', ctx.config.ACCESS_TOKEN_TTL)
+    const revoked = shrunk
+      ? await revokeUserSessions(tx, userId, 'roles reduced', ctx.config.ACCESS_TOKEN_TTL)
       : [];
+    if (shrunk || roles.some((role) => !from.includes(role))) {
+      await recordAudit(tx, {
+        type: 'roles.changed',
+        userId,
+        actorId: actor.userId,
+        client,
+        details: {
+          from: [...from].sort(),
+          to: [...roles].sort(),
+          revoked_sessions: revoked.length,
+        },
+      });
+    }
+    return revoked;
   });
   await publishRevocations(ctx.revocations, revoked, log);
   return getUser(ctx, userId);

@@ -235,5 +235,32 @@ export const mfaChallenges = pgTable(
   ],
 );
 
+/**
+ * Security events (sign-ins, password and email changes, role changes, revocations, deletions),
+ * kept AUDIT_RETENTION_DAYS. Append-only for the application: a trigger (migration 0006) refuses
+ * UPDATE and TRUNCATE, and DELETE of rows younger than the retention the prune announces. No
+ * foreign key to users: the rows outlive the account, keyed only by its id (see docs/auth.md).
+ */
+export const auditEvents = pgTable(
+  'audit_events',
+  {
+    id: bigserial({ mode: 'number' }).primaryKey(),
+    type: text().notNull(),
+    /** Whose account the event concerns; null for a failed sign-in to no account. */
+    userId: uuid('user_id'),
+    /** Who did it: the user, an admin, or null when unknown (a failed sign-in, a reused token). */
+    actorId: uuid('actor_id'),
+    ip: text(),
+    userAgent: text('user_agent'),
+    at: timestamptzNow(),
+    details: jsonb().notNull().default({}).$type<Record<string, unknown>>(),
+  },
+  (t) => [
+    index('audit_events_user_idx').on(t.userId, t.id),
+    index('audit_events_type_idx').on(t.type, t.id),
+    index('audit_events_at_idx').on(t.at),
+  ],
+);
+
 /** Domain events written with the change, relayed to analytics by @platform/outbox. */
 export { outbox } from '@platform/outbox';

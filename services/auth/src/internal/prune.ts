@@ -1,4 +1,5 @@
 import type { App } from '@platform/http';
+import { pruneAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
 import { pruneRevocations, pruneSpentRefreshTokens } from '../sessions/repository.ts';
 import { pruneAttempts } from '../throttle/repository.ts';
@@ -11,6 +12,7 @@ export async function pruneExpired(ctx: Pick<AuthContext, 'db' | 'config'>) {
     revocations: await pruneRevocations(ctx.db),
     refreshTokens: await pruneSpentRefreshTokens(ctx.db),
     loginFailures: await pruneAttempts(ctx.db, ctx.config.LOGIN_FAILURE_WINDOW),
+    auditEvents: await pruneAudit(ctx),
   };
 }
 

@@ -27,6 +27,7 @@ export function mfaRoutes(app: App, ctx: AuthContext) {
     async (request) =>
       startEnrolment(ctx, request.principal!, request.body.current_password, {
         ip: request.ip,
+        userAgent: request.headers['user-agent'],
         log: request.log,
       }),
   );
@@ -51,6 +52,7 @@ export function mfaRoutes(app: App, ctx: AuthContext) {
     async (request) =>
       verifyEnrolment(ctx, request.principal!, request.body.code, {
         ip: request.ip,
+        userAgent: request.headers['user-agent'],
         log: request.log,
       }),
   );
@@ -74,6 +76,7 @@ export function mfaRoutes(app: App, ctx: AuthContext) {
     async (request, reply) => {
       await disableMfa(ctx, request.principal!, request.body, {
         ip: request.ip,
+        userAgent: request.headers['user-agent'],
         log: request.log,
       });
       return reply.code(204).send(null);

@@ -1,6 +1,7 @@
 import type { Principal } from '@platform/auth';
 import { problems } from '@platform/http';
 import type { FastifyBaseLogger } from 'fastify';
+import { recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
 import { describeError } from '../mail/errors.ts';
 import type { MailName } from '../mail/templates.ts';
@@ -27,8 +28,21 @@ import { findUserById, type UserRow } from '../users/repository.ts';
 
 interface Client {
   ip: string;
+  userAgent: string | undefined;
   log: FastifyBaseLogger;
 }
+
+/** Wrong codes at enrolment or when disabling: a failed proof of identity, like a sign-in's. */
+const wrongCodeAudited = (ctx: AuthContext, userId: string, client: Client, action: string) => ({
+  onWrong: () =>
+    recordAudit(ctx.db, {
+      type: 'login.failed',
+      userId,
+      actorId: null,
+      client,
+      details: { reason: 'invalid_mfa_code', method: 'totp', during: action },
+    }),
+});
 
 const alreadyOn = () =>
   problems.conflict(
@@ -70,7 +84,11 @@ export async function verifyEnrolment(
   const done = await throttledCodeCheck(
     ctx,
     userId,
-    { ...client, knownAddress: () => signedInFrom(ctx, userId, client.ip) },
+    {
+      ...client,
+      knownAddress: () => signedInFrom(ctx, userId, client.ip),
+      ...wrongCodeAudited(ctx, userId, client, 'mfa.enable'),
+    },
     () =>
       ctx.db.transaction(async (tx) => {
         const factor = await lockFactor(tx, userId);
@@ -96,6 +114,13 @@ export async function verifyEnrolment(
           ctx.config.ACCESS_TOKEN_TTL,
           principal.sessionId,
         );
+        await recordAudit(tx, {
+          type: 'mfa.enabled',
+          userId,
+          actorId: userId,
+          client,
+          details: { method: 'totp', revoked_sessions: revoked.length },
+        });
         return { codes, revoked };
       }),
     () => invalidCode(400),
@@ -122,12 +147,33 @@ export async function disableMfa(
   await throttledCodeCheck(
     ctx,
     user.id,
-    { ...client, knownAddress: () => signedInFrom(ctx, user.id, client.ip) },
+    {
+      ...client,
+      knownAddress: () => signedInFrom(ctx, user.id, client.ip),
+      ...wrongCodeAudited(ctx, user.id, client, 'mfa.disable'),
+    },
     () =>
       ctx.db.transaction(async (tx) => {
-        if (!(await spendProof(ctx, tx, user.id, proof, client.log))) return undefined;
+        const method = await spendProof(ctx, tx, user.id, proof, client.log);
+        if (!method) return undefined;
         await deleteSecondFactor(tx, user.id);
         await setMfaEnabled(tx, user.id, false);
+        await recordAudit(tx, {
+          type: 'mfa.disabled',
+          userId: user.id,
+          actorId: user.id,
+          client,
+          details: { method: 'totp', proved_with: method },
+        });
+        if (method === 'recovery_code') {
+          await recordAudit(tx, {
+            type: 'mfa.recovery_code_used',
+            userId: user.id,
+            actorId: user.id,
+            client,
+            details: { during: 'mfa.disable' },
+          });
+        }
         return true;
       }),
     () => invalidCode(403),

@@ -69,7 +69,11 @@ export function pageRoutes(app: App, ctx: AuthContext) {
     { schema: { hide: true, body: VerifyForm } },
     async (request, reply) => {
       try {
-        await verifyEmail(ctx, request.body.token, request.log);
+        await verifyEmail(ctx, request.body.token, {
+          ip: request.ip,
+          userAgent: request.headers['user-agent'],
+          log: request.log,
+        });
       } catch (error) {
         if (!(error instanceof HttpProblem)) throw error;
         return message(reply, error.status, 'The address was not confirmed', error.message);
@@ -111,7 +115,11 @@ export function pageRoutes(app: App, ctx: AuthContext) {
         });
       if (new_password !== confirm_password) return again(400, 'The two passwords differ.');
       try {
-        await confirmReset(ctx, { token, new_password }, request.log);
+        await confirmReset(
+          ctx,
+          { token, new_password },
+          { ip: request.ip, userAgent: request.headers['user-agent'], log: request.log },
+        );
       } catch (error) {
         if (!(error instanceof HttpProblem)) throw error;
         // A refused password leaves the token unspent: the form comes back to try another.

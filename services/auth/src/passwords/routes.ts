@@ -33,6 +33,7 @@ export function passwordRoutes(app: App, ctx: AuthContext) {
     async (request, reply) => {
       await changePassword(ctx, request.principal!, request.body, {
         ip: request.ip,
+        userAgent: request.headers['user-agent'],
         log: request.log,
       });
       return reply.code(204).send(null);
@@ -73,7 +74,11 @@ export function passwordRoutes(app: App, ctx: AuthContext) {
       },
     },
     async (request, reply) => {
-      await confirmReset(ctx, request.body, request.log);
+      await confirmReset(ctx, request.body, {
+        ip: request.ip,
+        userAgent: request.headers['user-agent'],
+        log: request.log,
+      });
       return reply.code(204).send(null);
     },
   );

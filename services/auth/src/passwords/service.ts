@@ -1,6 +1,7 @@
 import type { Principal } from '@platform/auth';
 import { problems } from '@platform/http';
 import type { FastifyBaseLogger } from 'fastify';
+import { type AuditClient, recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
 import { hashPassword } from '../credentials/hashing.ts';
 import { consumeOneTimeToken } from '../credentials/one-time-tokens.ts';
@@ -24,6 +25,7 @@ async function storePassword(
   ctx: AuthContext,
   tx: Executor,
   input: { userId: string; passwordHash: string; via: Via; keepSession?: string },
+  client: AuditClient,
 ) {
   await setPasswordHash(tx, input.userId, input.passwordHash);
   await spendOutstandingTokens(tx, input.userId, 'reset-password');
@@ -38,6 +40,14 @@ async function storePassword(
     input.keepSession,
   );
   await recordEvent(tx, 'user.password_changed', { user_id: input.userId, via: input.via });
+  // A reset proves the mailbox, a change the password: either way it was the user.
+  await recordAudit(tx, {
+    type: input.via === 'change' ? 'password.changed' : 'password.reset',
+    userId: input.userId,
+    actorId: input.userId,
+    client,
+    details: { revoked_sessions: revoked.length },
+  });
   return revoked;
 }
 
@@ -45,7 +55,7 @@ export async function changePassword(
   ctx: AuthContext,
   principal: Principal,
   input: { current_password: string; new_password: string },
-  client: { ip: string; log: FastifyBaseLogger },
+  client: AuditClient & { ip: string; log: FastifyBaseLogger },
 ): Promise<void> {
   const { log } = client;
   const user = await confirmPassword(ctx, principal.userId, input.current_password, client);
@@ -57,12 +67,17 @@ export async function changePassword(
   assertAcceptablePassword(input.new_password, 'new_password');
   const passwordHash = await hashPassword(input.new_password);
   const revoked = await ctx.db.transaction((tx) =>
-    storePassword(ctx, tx, {
-      userId: user.id,
-      passwordHash,
-      via: 'change',
-      keepSession: principal.sessionId,
-    }),
+    storePassword(
+      ctx,
+      tx,
+      {
+        userId: user.id,
+        passwordHash,
+        via: 'change',
+        keepSession: principal.sessionId,
+      },
+      client,
+    ),
   );
   await publishRevocations(ctx.revocations, revoked, log);
   await notifyPasswordChanged(ctx, user, log);
@@ -76,8 +91,9 @@ const invalidToken = () =>
 export async function confirmReset(
   ctx: AuthContext,
   input: { token: string; new_password: string },
-  log: FastifyBaseLogger,
+  client: AuditClient & { log: FastifyBaseLogger },
 ): Promise<void> {
+  const { log } = client;
   // Before the token is spent: a refused password must leave the token usable for a better one.
   assertAcceptablePassword(input.new_password, 'new_password');
   const { user, revoked } = await ctx.db.transaction(async (tx) => {
@@ -85,11 +101,16 @@ export async function confirmReset(
     const owner = spent && (await findUserById(tx, spent.userId));
     if (!owner) throw invalidToken();
     // Hashed only once the token proved good, so bogus tokens cannot make us burn CPU.
-    const revoked = await storePassword(ctx, tx, {
-      userId: owner.id,
-      passwordHash: await hashPassword(input.new_password),
-      via: 'reset',
-    });
+    const revoked = await storePassword(
+      ctx,
+      tx,
+      {
+        userId: owner.id,
+        passwordHash: await hashPassword(input.new_password),
+        via: 'reset',
+      },
+      client,
+    );
     return { user: owner, revoked };
   });
   await publishRevocations(ctx.revocations, revoked, log);

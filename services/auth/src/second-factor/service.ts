@@ -96,6 +96,9 @@ export interface CodeClient {
   log: FastifyBaseLogger;
   /** Whether the user signed in from this address before (spares it at the account ceiling). */
   knownAddress: () => Promise<boolean>;
+  /** Called (and awaited) when the throttle refuses, and when a code is wrong: to audit them. */
+  onRefused?: () => Promise<unknown>;
+  onWrong?: () => Promise<unknown>;
 }
 
 /**
@@ -115,11 +118,13 @@ export async function throttledCodeCheck<T>(
   const refusal = await ctx.throttle.check(account, client.ip, client.knownAddress);
   if (refusal) {
     client.log.warn({ scope: refusal.scope }, 'code refused: too many failures');
+    await client.onRefused?.();
     throw tooManyFailures(refusal);
   }
   const result = await check();
   if (result === undefined) {
     await ctx.throttle.recordFailure(account, client.ip);
+    await client.onWrong?.();
     throw wrong();
   }
   await ctx.throttle.recordSuccess(account, client.ip);

@@ -1,6 +1,7 @@
 import type { Principal } from '@platform/auth';
 import { problems } from '@platform/http';
 import type { FastifyBaseLogger } from 'fastify';
+import { recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
 import { hashSecret } from '../credentials/secrets.ts';
 import { findUserById } from '../users/repository.ts';
@@ -11,7 +12,7 @@ import {
   touchSession,
 } from './repository.ts';
 import { publishRevocations, type RevocationEntry, revokeSessions } from './revocations.ts';
-import { issueTokens } from './service.ts';
+import { type ClientInfo, issueTokens } from './service.ts';
 
 /** One answer for unknown, spent, revoked and expired tokens: a caller learns nothing more. */
 const refused = () => problems.unauthorized('The refresh token is invalid, expired or revoked.');
@@ -25,21 +26,33 @@ type Outcome =
  * Spends a refresh token and returns a new pair for its session. A token presented twice means
  * it was copied (or two clients race): the whole session is revoked, as the contract requires.
  */
-export async function refresh(ctx: AuthContext, token: string, log: FastifyBaseLogger) {
+export async function refresh(
+  ctx: AuthContext,
+  token: string,
+  client: ClientInfo & { log: FastifyBaseLogger },
+) {
+  const { log } = client;
   const hash = hashSecret(token);
   const outcome = await ctx.db.transaction(async (tx): Promise<Outcome> => {
     const row = await findRefreshToken(tx, hash);
     if (!row) return { kind: 'refused' };
-    const reuse = async (): Promise<Outcome> => ({
-      kind: 'reused',
-      sessionId: row.sessionId,
-      entries: await revokeSessions(
+    const reuse = async (): Promise<Outcome> => {
+      const entries = await revokeSessions(
         tx,
         [row.sessionId],
         'refresh-token-reuse',
         ctx.config.ACCESS_TOKEN_TTL,
-      ),
-    });
+      );
+      // Nobody knows who presented it: the owner's second client, or a thief.
+      await recordAudit(tx, {
+        type: 'token.reuse_detected',
+        userId: row.userId,
+        actorId: null,
+        client,
+        details: { session_id: row.sessionId, session_revoked: entries.length > 0 },
+      });
+      return { kind: 'reused', sessionId: row.sessionId, entries };
+    };
     if (row.spentAt) return reuse();
     if (row.revokedAt || row.expiresAt.getTime() <= Date.now()) return { kind: 'refused' };
 
@@ -69,15 +82,24 @@ export async function logout(
   ctx: AuthContext,
   principal: Principal,
   refreshToken: string | undefined,
-  log: FastifyBaseLogger,
+  client: ClientInfo & { log: FastifyBaseLogger },
 ) {
+  const { log } = client;
   const entries = await ctx.db.transaction(async (tx) => {
     const ids = [principal.sessionId];
     if (refreshToken) {
       const other = await sessionOfRefreshToken(tx, hashSecret(refreshToken), principal.userId);
       if (other && other !== principal.sessionId) ids.push(other);
     }
-    return revokeSessions(tx, ids, 'logout', ctx.config.ACCESS_TOKEN_TTL);
+    const revoked = await revokeSessions(tx, ids, 'logout', ctx.config.ACCESS_TOKEN_TTL);
+    await recordAudit(tx, {
+      type: 'logout',
+      userId: principal.userId,
+      actorId: principal.userId,
+      client,
+      details: { session_ids: revoked.map((e) => e.sessionId) },
+    });
+    return revoked;
   });
   await publishRevocations(ctx.revocations, entries, log);
 }

@@ -91,7 +91,12 @@ export function sessionRoutes(app: App, ctx: AuthContext) {
         response: { 200: TokenPair },
       },
     },
-    async (request) => refresh(ctx, request.body.refresh_token, request.log),
+    async (request) =>
+      refresh(ctx, request.body.refresh_token, {
+        ip: request.ip,
+        userAgent: request.headers['user-agent'],
+        log: request.log,
+      }),
   );
 
   app.post(
@@ -113,7 +118,11 @@ export function sessionRoutes(app: App, ctx: AuthContext) {
       },
     },
     async (request, reply) => {
-      await logout(ctx, request.principal!, request.body?.refresh_token, request.log);
+      await logout(ctx, request.principal!, request.body?.refresh_token, {
+        ip: request.ip,
+        userAgent: request.headers['user-agent'],
+        log: request.log,
+      });
       return reply.code(204).send(null);
     },
   );

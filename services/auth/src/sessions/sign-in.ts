@@ -1,5 +1,6 @@
 import { HttpProblem, problems } from '@platform/http';
 import type { FastifyBaseLogger } from 'fastify';
+import { recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
 import { burnVerification, verifyPassword } from '../credentials/hashing.ts';
 import { recordEvent } from '../events/outbox.ts';
@@ -40,6 +41,7 @@ export async function login(
   );
   if (refusal) {
     client.log.warn({ scope: refusal.scope }, 'sign-in refused: too many failures');
+    await failedSignIn(ctx, user?.id ?? null, 'rate_limited', client);
     throw tooManyFailures(refusal);
   }
 
@@ -48,10 +50,44 @@ export async function login(
     : await burnVerification(input.password).then(() => false);
   if (!user || !valid) {
     await ctx.throttle.recordFailure(account, client.ip);
+    // Both paths write one row, so the answer's timing stays the same.
+    await failedSignIn(
+      ctx,
+      user?.id ?? null,
+      user ? 'invalid_password' : 'unknown_account',
+      client,
+    );
     throw invalidCredentials();
   }
   await ctx.throttle.recordSuccess(account, client.ip);
   return signIn(ctx, user, client, { method: 'password' });
+}
+
+type FailureReason =
+  | 'invalid_password'
+  | 'unknown_account'
+  | 'rate_limited'
+  | 'invalid_mfa_code'
+  | 'invalid_mfa_token';
+
+/**
+ * What was typed is not kept: for an unknown account it may be someone else's address, or the
+ * password typed into the wrong field. Failures have no actor: nobody proved who they are.
+ */
+function failedSignIn(
+  ctx: AuthContext,
+  userId: string | null,
+  reason: FailureReason,
+  client: ClientInfo,
+  method: string = 'password',
+) {
+  return recordAudit(ctx.db, {
+    type: 'login.failed',
+    userId,
+    actorId: null,
+    client,
+    details: { reason, method },
+  });
 }
 
 export type SignInResult = Awaited<ReturnType<typeof startSession>>['response'] | MfaRequired;
@@ -85,6 +121,13 @@ export async function signIn(
       session_id: tokens.sessionId,
       method: options.method,
     });
+    await recordAudit(tx, {
+      type: 'login.succeeded',
+      userId: user.id,
+      actorId: user.id,
+      client,
+      details: { session_id: tokens.sessionId, method: options.method },
+    });
     return tokens.response;
   });
 }
@@ -108,10 +151,16 @@ export async function completeMfaSignIn(
   const userId = await challengeOwner(ctx.db, input.mfaToken);
   if (!userId) throw invalidMfaToken();
   const field = 'recovery_code' in input.proof ? 'recovery_code' : 'code';
+  const method = field === 'code' ? 'totp' : 'recovery_code';
   const done = await throttledCodeCheck(
     ctx,
     userId,
-    { ...client, knownAddress: () => signedInFrom(ctx, userId, client.ip) },
+    {
+      ...client,
+      knownAddress: () => signedInFrom(ctx, userId, client.ip),
+      onRefused: () => failedSignIn(ctx, userId, 'rate_limited', client, method),
+      onWrong: () => failedSignIn(ctx, userId, 'invalid_mfa_code', client, method),
+    },
     () =>
       ctx.db.transaction(async (tx) => {
         // Locked: of two requests with the same token, the second waits and finds it spent.
@@ -127,6 +176,22 @@ export async function completeMfaSignIn(
           method: 'password',
           second_factor: method,
         });
+        await recordAudit(tx, {
+          type: 'login.succeeded',
+          userId: user.id,
+          actorId: user.id,
+          client,
+          details: { session_id: tokens.sessionId, method: 'password', second_factor: method },
+        });
+        if (method === 'recovery_code') {
+          await recordAudit(tx, {
+            type: 'mfa.recovery_code_used',
+            userId: user.id,
+            actorId: user.id,
+            client,
+            details: { session_id: tokens.sessionId },
+          });
+        }
         return { response: tokens.response, method, user };
       }),
     () => invalidCode(401, field),

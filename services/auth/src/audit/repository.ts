@@ -1,0 +1,52 @@
+import { and, desc, eq, gte, lt, type SQL, sql } from 'drizzle-orm';
+import type { Executor } from '../db/index.ts';
+import { auditEvents } from '../db/schema.ts';
+
+export type AuditRow = typeof auditEvents.$inferSelect;
+export type NewAuditRow = typeof auditEvents.$inferInsert;
+
+export async function insertAuditEvent(db: Executor, row: NewAuditRow): Promise<void> {
+  await db.insert(auditEvents).values(row);
+}
+
+export interface AuditFilter {
+  userId?: string;
+  type?: string;
+  from?: Date;
+  to?: Date;
+  /** Only ids below this one (the cursor). */
+  before?: number;
+  limit: number;
+}
+
+/** Newest first, by id: ids grow with time, and one column makes a stable cursor. */
+export function findAuditEvents(db: Executor, filter: AuditFilter): Promise<AuditRow[]> {
+  const conditions: (SQL | undefined)[] = [
+    filter.userId ? eq(auditEvents.userId, filter.userId) : undefined,
+    filter.type ? eq(auditEvents.type, filter.type) : undefined,
+    filter.from ? gte(auditEvents.at, filter.from) : undefined,
+    filter.to ? lt(auditEvents.at, filter.to) : undefined,
+    filter.before !== undefined ? lt(auditEvents.id, filter.before) : undefined,
+  ];
+  return db
+    .select()
+    .from(auditEvents)
+    .where(and(...conditions))
+    .orderBy(desc(auditEvents.id))
+    .limit(filter.limit);
+}
+
+/**
+ * Deletes up to `batch` events older than `days`. The append-only trigger lets a DELETE through
+ * only for rows older than the retention announced in the same transaction, so both are here.
+ */
+export async function pruneAuditEvents(db: Executor, days: number, batch: number) {
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select set_config('audit.retention_days', ${String(days)}, true)`);
+    const { rowCount } = await tx.execute(sql`
+      delete from audit_events where id in (
+        select id from audit_events where at < now() - make_interval(days => ${days})
+        order by id limit ${batch})`);
+    return rowCount ?? 0;
+  });
+}
