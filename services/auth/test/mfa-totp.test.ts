@@ -110,3 +110,42 @@ test('the mfa_token expires (MFA_CHALLENGE_TTL) and belongs to its user only', a
   assert.equal(late.statusCode, 401);
   assert.equal(late.json().code, 'invalid_mfa_token');
 });
+
+test('MFA changes, recovery codes and wrong codes are in the audit log', async () => {
+  const user = await enrolled();
+  const wrong = await finish({
+    mfa_token: await challenge(user.email, user.password),
+    code: '000000' === codeAt(user.secret) ? '111111' : '000000',
+  });
+  assert.equal(wrong.statusCode, 401);
+  const recovered = await finish({
+    mfa_token: await challenge(user.email, user.password),
+    recovery_code: user.recoveryCodes[0],
+  });
+  assert.equal(recovered.statusCode, 200);
+  const off = await app.inject({
+    method: 'DELETE',
+    url: '/accounts/v1/user/mfa/totp',
+    headers: bearer(user.accessToken),
+    payload: { current_password: user.password, code: user.recoveryCodes[1] },
+  });
+  assert.equal(off.statusCode, 204, off.body);
+  const events = await app.inject({
+    method: 'GET',
+    url: '/accounts/v1/user/audit-events',
+    headers: bearer(user.accessToken),
+  });
+  const items = events.json().items as { type: string; details: Record<string, unknown> }[];
+  const types = items.map((e) => e.type);
+  for (const type of ['mfa.enabled', 'mfa.disabled', 'mfa.recovery_code_used', 'login.succeeded']) {
+    assert.ok(types.includes(type), `${type} in ${types.join(', ')}`);
+  }
+  assert.ok(
+    items.some((e) => e.type === 'login.failed' && e.details.reason === 'invalid_mfa_code'),
+    'a wrong code is a failed sign-in',
+  );
+  assert.ok(
+    items.some((e) => e.type === 'login.succeeded' && e.details.second_factor === 'recovery_code'),
+  );
+  assert.doesNotMatch(JSON.stringify(items), new RegExp(user.recoveryCodes[0]!), 'no codes kept');
+});
