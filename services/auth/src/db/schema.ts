@@ -225,6 +225,8 @@ export const mfaChallenges = pgTable(
     userId: uuid('user_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
+    /** How the first factor was proved (password, oidc, …), for the session's audit record. */
+    method: text().notNull(),
     createdAt: timestamptzNow(),
     expiresAt: timestamptz().notNull(),
     usedAt: timestamptz(),

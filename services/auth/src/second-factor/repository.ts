@@ -102,7 +102,7 @@ export async function unusedRecoveryCodes(db: Executor, userId: string): Promise
 
 export async function insertChallenge(
   db: Executor,
-  values: { tokenHash: Buffer; userId: string; expiresAt: Date },
+  values: { tokenHash: Buffer; userId: string; method: string; expiresAt: Date },
 ) {
   await db.insert(mfaChallenges).values(values);
 }
@@ -110,7 +110,7 @@ export async function insertChallenge(
 /** The unspent, unexpired challenge with this hash; `lock` holds it until commit. */
 export async function liveChallenge(db: Executor, tokenHash: Buffer, lock = false) {
   const query = db
-    .select({ userId: mfaChallenges.userId })
+    .select({ userId: mfaChallenges.userId, method: mfaChallenges.method })
     .from(mfaChallenges)
     .where(
       and(

@@ -40,19 +40,24 @@ export async function openChallenge(
   ctx: AuthContext,
   db: Executor,
   userId: string,
+  firstFactor: string,
 ): Promise<MfaRequired> {
   const { token, hash } = newSecret();
   await insertChallenge(db, {
     tokenHash: hash,
     userId,
+    method: firstFactor,
     expiresAt: new Date(Date.now() + ctx.config.MFA_CHALLENGE_TTL * 1000),
   });
   return { mfa_required: true, mfa_token: token, methods: [...MFA_METHODS] };
 }
 
-/** The user a live challenge is for; `lock` holds the challenge until the caller commits. */
-export async function challengeOwner(db: Executor, mfaToken: string, lock = false) {
-  return (await liveChallenge(db, hashSecret(mfaToken), lock))?.userId;
+/**
+ * The user a live challenge is for and how their first factor was proved; `lock` holds the
+ * challenge until the caller commits.
+ */
+export async function openedChallenge(db: Executor, mfaToken: string, lock = false) {
+  return liveChallenge(db, hashSecret(mfaToken), lock);
 }
 
 /**

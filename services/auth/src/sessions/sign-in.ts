@@ -6,10 +6,10 @@ import { burnVerification, verifyPassword } from '../credentials/hashing.ts';
 import { recordEvent } from '../events/outbox.ts';
 import { describeError } from '../mail/errors.ts';
 import {
-  challengeOwner,
   invalidCode,
   type MfaRequired,
   openChallenge,
+  openedChallenge,
   type Proof,
   remainingRecoveryCodes,
   spendChallengeOf,
@@ -113,7 +113,8 @@ export async function signIn(
   client: ClientInfo,
   options: SignInOptions,
 ): Promise<SignInResult> {
-  if (user.mfaEnabled && !options.multiFactor) return openChallenge(ctx, ctx.db, user.id);
+  if (user.mfaEnabled && !options.multiFactor)
+    return openChallenge(ctx, ctx.db, user.id, options.method);
   return ctx.db.transaction(async (tx) => {
     const tokens = await startSession(ctx, tx, user, client);
     await recordEvent(tx, 'user.logged_in', {
@@ -148,8 +149,9 @@ export async function completeMfaSignIn(
   input: { mfaToken: string; proof: Proof },
   client: ClientInfo & { log: FastifyBaseLogger },
 ) {
-  const userId = await challengeOwner(ctx.db, input.mfaToken);
-  if (!userId) throw invalidMfaToken();
+  const challenge = await openedChallenge(ctx.db, input.mfaToken);
+  if (!challenge) throw invalidMfaToken();
+  const { userId, method: firstFactor } = challenge;
   const field = 'recovery_code' in input.proof ? 'recovery_code' : 'code';
   const method = field === 'code' ? 'totp' : 'recovery_code';
   const done = await throttledCodeCheck(
@@ -164,7 +166,7 @@ export async function completeMfaSignIn(
     () =>
       ctx.db.transaction(async (tx) => {
         // Locked: of two requests with the same token, the second waits and finds it spent.
-        if (!(await challengeOwner(tx, input.mfaToken, true))) throw invalidMfaToken();
+        if (!(await openedChallenge(tx, input.mfaToken, true))) throw invalidMfaToken();
         const method = await spendProof(ctx, tx, userId, input.proof, client.log);
         const user = method && (await findUserById(tx, userId));
         if (!user) return undefined;
@@ -173,7 +175,7 @@ export async function completeMfaSignIn(
         await recordEvent(tx, 'user.logged_in', {
           user_id: user.id,
           session_id: tokens.sessionId,
-          method: 'password',
+          method: firstFactor,
           second_factor: method,
         });
         await recordAudit(tx, {
@@ -181,7 +183,7 @@ export async function completeMfaSignIn(
           userId: user.id,
           actorId: user.id,
           client,
-          details: { session_id: tokens.sessionId, method: 'password', second_factor: method },
+          details: { session_id: tokens.sessionId, method: firstFactor, second_factor: method },
         });
         if (method === 'recovery_code') {
           await recordAudit(tx, {
