@@ -88,8 +88,8 @@ test('enrolment: a pending secret changes nothing until a code verifies it; then
   const wrong = await send('POST', '/user/mfa/totp/verify', user.accessToken, {
     code: codeAt(secret, 5),
   });
-  assert.equal(wrong.status, 400);
-  assert.equal(((await wrong.json()) as { code: string }).code, 'invalid_mfa_code');
+  assert.equal(wrong.status, 403, 'the access token is fine: not a 401');
+  assert.equal(((await wrong.json()) as { code: string }).code, 'mfa_code_incorrect');
 
   const other = await post(`${api}/login`, { email: user.email, password: user.password });
   const otherSession = ((await other.json()) as { access_token: string }).access_token;
@@ -223,7 +223,7 @@ test('disabling needs the password and a code; then sign-in needs the password o
     code: '000000' === codeAt(user.secret, 1) ? '111111' : '000000',
   });
   assert.equal(noCode.status, 403);
-  assert.equal(((await noCode.json()) as { code: string }).code, 'invalid_mfa_code');
+  assert.equal(((await noCode.json()) as { code: string }).code, 'mfa_code_incorrect');
   const missing = await send('DELETE', '/user/mfa/totp', user.accessToken, {
     current_password: user.password,
   });

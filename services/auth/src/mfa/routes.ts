@@ -42,7 +42,7 @@ export function mfaRoutes(app: App, ctx: AuthContext) {
         summary: 'Turn MFA on with a first code from the app; returns ten recovery codes',
         description:
           'The recovery codes are shown this once (only hashes are kept). Every other session ' +
-          'of the user is signed out. A wrong code is 400 `invalid_mfa_code` and counts like a ' +
+          'of the user is signed out. A wrong code is 403 `mfa_code_incorrect` and counts like a ' +
           'wrong password; 409 `mfa_enrolment_missing` without POST /user/mfa/totp first.',
         security: bearer,
         body: VerifyBody,
@@ -66,7 +66,7 @@ export function mfaRoutes(app: App, ctx: AuthContext) {
         operationId: 'disableTotp',
         summary: 'Turn MFA off; needs the current password and a code (or a recovery code)',
         description:
-          'A wrong password or code is 403 (`invalid_mfa_code` for the code) and counts like a ' +
+          'A wrong password or code is 403 (`mfa_code_incorrect` for the code) and counts like a ' +
           'wrong password; 409 `mfa_not_enabled` when MFA is off.',
         security: bearer,
         body: DisableBody,

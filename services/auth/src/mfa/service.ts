@@ -123,7 +123,7 @@ export async function verifyEnrolment(
         });
         return { codes, revoked };
       }),
-    () => invalidCode(400),
+    () => invalidCode('signed-in'),
   );
   await publishRevocations(ctx.revocations, done.revoked, client.log);
   await notify(ctx, userId, 'mfa-enabled', client.log);
@@ -176,7 +176,7 @@ export async function disableMfa(
         }
         return true;
       }),
-    () => invalidCode(403),
+    () => invalidCode('signed-in'),
   );
   await notify(ctx, user.id, 'mfa-disabled', client.log);
 }

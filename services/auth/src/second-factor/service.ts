@@ -136,12 +136,20 @@ export async function throttledCodeCheck<T>(
   return result;
 }
 
-/** A wrong, replayed or spent code; `status` fits the route (401 sign-in, 403 re-authentication). */
-export const invalidCode = (status: 400 | 401 | 403, field = 'code') =>
-  new HttpProblem(status, 'The code is incorrect, expired or already used.', {
-    code: 'invalid_mfa_code',
-    errors: [{ field, message: 'is incorrect, expired or already used' }],
-  });
+/**
+ * A wrong, replayed or spent code. At sign-in (no session yet) 401 `invalid_mfa_code`, like
+ * wrong credentials; on a signed-in request 403 `mfa_code_incorrect`, like a wrong
+ * `current_password`: the access token is fine, a client must not sign out over it.
+ */
+export const invalidCode = (during: 'sign-in' | 'signed-in', field = 'code') =>
+  new HttpProblem(
+    during === 'sign-in' ? 401 : 403,
+    'The code is incorrect, expired or already used.',
+    {
+      code: during === 'sign-in' ? 'invalid_mfa_code' : 'mfa_code_incorrect',
+      errors: [{ field, message: 'is incorrect, expired or already used' }],
+    },
+  );
 
 /** Spends the challenge (inside the transaction that opens the session). */
 export const spendChallengeOf = (tx: Executor, mfaToken: string) =>

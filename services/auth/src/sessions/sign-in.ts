@@ -196,7 +196,7 @@ export async function completeMfaSignIn(
         }
         return { response: tokens.response, method, user };
       }),
-    () => invalidCode(401, field),
+    () => invalidCode('sign-in', field),
   );
   if (done.method === 'recovery_code') await recoveryCodeNotice(ctx, done.user, client.log);
   return done;
