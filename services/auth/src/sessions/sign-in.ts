@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
 import { burnVerification, verifyPassword } from '../credentials/hashing.ts';
+import type { Executor } from '../db/index.ts';
 import { recordEvent } from '../events/outbox.ts';
 import { describeError } from '../mail/errors.ts';
 import {
@@ -100,6 +101,13 @@ export interface SignInOptions {
    */
   method: 'password' | 'oidc' | 'passkey';
   multiFactor?: boolean;
+  /** More facts for the `login.succeeded` audit event (a provider, a passkey id…). */
+  details?: Record<string, unknown>;
+  /**
+   * The caller's transaction, when the first factor is spent in it (a one-time login code, a
+   * passkey counter): the session, or the challenge, then commits or rolls back with it.
+   */
+  tx?: Executor;
 }
 
 /**
@@ -113,9 +121,10 @@ export async function signIn(
   client: ClientInfo,
   options: SignInOptions,
 ): Promise<SignInResult> {
-  if (user.mfaEnabled && !options.multiFactor)
-    return openChallenge(ctx, ctx.db, user.id, options.method);
-  return ctx.db.transaction(async (tx) => {
+  if (user.mfaEnabled && !options.multiFactor) {
+    return openChallenge(ctx, options.tx ?? ctx.db, user.id, options.method);
+  }
+  const open = async (tx: Executor) => {
     const tokens = await startSession(ctx, tx, user, client);
     await recordEvent(tx, 'user.logged_in', {
       user_id: user.id,
@@ -127,10 +136,11 @@ export async function signIn(
       userId: user.id,
       actorId: user.id,
       client,
-      details: { session_id: tokens.sessionId, method: options.method },
+      details: { ...options.details, session_id: tokens.sessionId, method: options.method },
     });
     return tokens.response;
-  });
+  };
+  return options.tx ? open(options.tx) : ctx.db.transaction(open);
 }
 
 const invalidMfaToken = () =>
