@@ -165,3 +165,28 @@ test('a page without its token, or a form sent as JSON to the page, is refused',
   });
   assert.equal(form.status, 415);
 });
+
+test('an email change: the new address confirms on the page in one click, the old one is told', async () => {
+  const user = await signUp(url);
+  const fresh = `moved.${user.email}`;
+  const asked = await fetch(`${url}/accounts/v1/user`, {
+    method: 'PATCH',
+    headers: { authorization: `Bearer ${user.accessToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ email: fresh, current_password: user.password }),
+  });
+  assert.equal(asked.status, 200, await asked.clone().text());
+  const notice = await waitForMail(auth.mailDir, user.email, /is being changed/i);
+  assert.ok(notice.text.includes(fresh) && notice.html.includes(fresh));
+  const page = open(await waitForMail(auth.mailDir, fresh, /confirm your new/i), 'verify-email');
+  const { action, fields } = formOf(await (await fetch(page)).text(), page);
+  const clicked = await submit(action, fields);
+  assert.equal(clicked.status, 200);
+  const changed = await waitForMail(auth.mailDir, user.email, /was changed/i);
+  assert.ok(changed.text.includes(fresh), 'the old address learns where the account went');
+  const me = await fetch(`${url}/accounts/v1/user`, {
+    headers: { authorization: `Bearer ${user.accessToken}` },
+  });
+  const body = (await me.json()) as { user: { email: string; email_verified: boolean } };
+  assert.equal(body.user.email, fresh);
+  assert.equal(body.user.email_verified, true);
+});
