@@ -19,6 +19,9 @@ import { keyRoutes } from './keys/routes.ts';
 import { createSealer } from './keys/sealing.ts';
 import { createKeyStore } from './keys/service.ts';
 import type { Mailer } from './mail/mailer.ts';
+import { loadTemplates } from './mail/templates.ts';
+import { mfaRoutes } from './mfa/routes.ts';
+import { pageRoutes } from './pages/routes.ts';
 import { passwordRoutes } from './passwords/routes.ts';
 import { type DeclaredPermission, declarePermissions } from './permissions/service.ts';
 import { followOwnFeed, publishToAll } from './sessions/own-feed.ts';
@@ -53,12 +56,13 @@ export async function buildApp(deps: AuthAppDeps): Promise<App> {
     trustProxy: config.TRUST_PROXY.split(',').map((s) => s.trim()),
     ...(deps.logger ? { logger: deps.logger } : {}),
   });
+  const sealer = createSealer(config.KEY_ENCRYPTION_KEY);
   const keys = createKeyStore(database.db, {
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,
     accessTokenTtl: config.ACCESS_TOKEN_TTL,
     rotationInterval: config.KEY_ROTATION_INTERVAL,
-    sealer: createSealer(config.KEY_ENCRYPTION_KEY),
+    sealer,
   });
   await keys.refresh();
   const rotation = setInterval(() => {
@@ -74,6 +78,8 @@ export async function buildApp(deps: AuthAppDeps): Promise<App> {
     config,
     keys,
     mailer: deps.mailer,
+    templates: loadTemplates(config, PREFIX),
+    sealer,
     revocations: publishToAll(
       own.publisher,
       deps.revocations ??
@@ -123,6 +129,8 @@ export async function buildApp(deps: AuthAppDeps): Promise<App> {
       profileRoutes(api, ctx);
       adminUserRoutes(api, ctx);
       avatarRoutes(api, ctx);
+      mfaRoutes(api, ctx);
+      await api.register(async (pages) => pageRoutes(pages, ctx));
       auditRoutes(api, ctx);
     },
     { prefix: PREFIX },

@@ -1,6 +1,7 @@
 import { timestamptz, timestamptzNow } from '@platform/db';
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
   bigserial,
   boolean,
   customType,
@@ -30,6 +31,8 @@ export const users = pgTable(
     passwordHash: text('password_hash').notNull(),
     /** Content hash of the current avatar; null when the user has none. */
     avatarEtag: text('avatar_etag'),
+    /** A verified TOTP factor exists: sign-in then asks for a code (second-factor/). */
+    mfaEnabled: boolean('mfa_enabled').notNull().default(false),
     createdAt: timestamptzNow().$type<Date>(),
     updatedAt: timestamptzNow().$type<Date>(),
   },
@@ -180,6 +183,59 @@ export const loginFailures = pgTable('login_failures', {
   windowStartedAt: timestamptz().notNull(),
   lockedUntil: timestamptz(),
 });
+
+/**
+ * The user's TOTP factor. The secret is sealed under KEY_ENCRYPTION_KEY (keys/sealing.ts, the
+ * user id as context). Pending until a first code is verified (`verified_at`). `last_used_step`
+ * is the 30 s step of the last code accepted: a code of that step or an earlier one is refused,
+ * so a code seen over someone's shoulder cannot be replayed within its window.
+ */
+export const totpFactors = pgTable('totp_factors', {
+  userId: uuid('user_id')
+    .primaryKey()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  secretSealed: text('secret_sealed').notNull(),
+  createdAt: timestamptzNow(),
+  verifiedAt: timestamptz(),
+  lastUsedStep: bigint('last_used_step', { mode: 'number' }),
+});
+
+/** Single-use recovery codes, as SHA-256 of user id and code (80 random bits each). */
+export const recoveryCodes = pgTable(
+  'recovery_codes',
+  {
+    codeHash: bytea('code_hash').primaryKey(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: timestamptzNow(),
+    usedAt: timestamptz(),
+  },
+  (t) => [index('recovery_codes_user_idx').on(t.userId)],
+);
+
+/**
+ * A password (or other first factor) proved, waiting for the second: what `mfa_token` names.
+ * Short-lived, single-use, bound to the user; only a SHA-256 of the token is kept.
+ */
+export const mfaChallenges = pgTable(
+  'mfa_challenges',
+  {
+    tokenHash: bytea('token_hash').primaryKey(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** How the first factor was proved (password, oidc, …), for the session's audit record. */
+    method: text().notNull(),
+    createdAt: timestamptzNow(),
+    expiresAt: timestamptz().notNull(),
+    usedAt: timestamptz(),
+  },
+  (t) => [
+    index('mfa_challenges_user_idx').on(t.userId),
+    index('mfa_challenges_expires_idx').on(t.expiresAt),
+  ],
+);
 
 /**
  * Security events (sign-ins, password and email changes, role changes, revocations, deletions),

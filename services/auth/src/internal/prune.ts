@@ -1,6 +1,7 @@
 import type { App } from '@platform/http';
 import { pruneAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
+import { pruneChallenges } from '../second-factor/repository.ts';
 import { pruneRevocations, pruneSpentRefreshTokens } from '../sessions/repository.ts';
 import { pruneAttempts } from '../throttle/repository.ts';
 
@@ -13,6 +14,7 @@ export async function pruneExpired(ctx: Pick<AuthContext, 'db' | 'config'>) {
     refreshTokens: await pruneSpentRefreshTokens(ctx.db),
     loginFailures: await pruneAttempts(ctx.db, ctx.config.LOGIN_FAILURE_WINDOW),
     auditEvents: await pruneAudit(ctx),
+    mfaChallenges: await pruneChallenges(ctx.db),
   };
 }
 
