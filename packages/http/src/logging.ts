@@ -23,6 +23,14 @@ export const redactPaths = [
   '*.refresh_token',
   'secret',
   '*.secret',
+  'mfa_token',
+  '*.mfa_token',
+  'recovery_code',
+  '*.recovery_code',
+  'recovery_codes',
+  '*.recovery_codes',
+  'otpauth_url',
+  '*.otpauth_url',
 ];
 
 export function loggerOptions(service: string, level: string): LoggerOptions {

@@ -45,6 +45,7 @@ export function logCapture(): { stream: Writable; lines: string[]; text(): strin
   return { stream, lines, text: () => lines.join('\n') };
 }
 export { startInflux, type TestInflux } from './influx.ts';
+export * from './mail.ts';
 export { type NginxOptions, renderConfig, startNginx, type TestNginx } from './nginx.ts';
 export { type RawAnswer, sendBody, sendBodyRepeatedly } from './raw-http.ts';
 export { startRedis, type TestRedis } from './redis.ts';

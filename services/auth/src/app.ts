@@ -19,9 +19,12 @@ import { keyRoutes } from './keys/routes.ts';
 import { createSealer } from './keys/sealing.ts';
 import { createKeyStore } from './keys/service.ts';
 import type { Mailer } from './mail/mailer.ts';
+import { loadTemplates } from './mail/templates.ts';
+import { mfaRoutes } from './mfa/routes.ts';
 import { createProviders } from './oidc/providers.ts';
 import { oidcRoutes } from './oidc/routes.ts';
 import { parseProviders, parseRedirectUris } from './oidc/settings.ts';
+import { pageRoutes } from './pages/routes.ts';
 import { passkeyRoutes } from './passkeys/routes.ts';
 import { relyingParty } from './passkeys/settings.ts';
 import { passwordRoutes } from './passwords/routes.ts';
@@ -58,12 +61,13 @@ export async function buildApp(deps: AuthAppDeps): Promise<App> {
     trustProxy: config.TRUST_PROXY.split(',').map((s) => s.trim()),
     ...(deps.logger ? { logger: deps.logger } : {}),
   });
+  const sealer = createSealer(config.KEY_ENCRYPTION_KEY);
   const keys = createKeyStore(database.db, {
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,
     accessTokenTtl: config.ACCESS_TOKEN_TTL,
     rotationInterval: config.KEY_ROTATION_INTERVAL,
-    sealer: createSealer(config.KEY_ENCRYPTION_KEY),
+    sealer,
   });
   await keys.refresh();
   const rotation = setInterval(() => {
@@ -79,6 +83,8 @@ export async function buildApp(deps: AuthAppDeps): Promise<App> {
     config,
     keys,
     mailer: deps.mailer,
+    templates: loadTemplates(config, PREFIX),
+    sealer,
     revocations: publishToAll(
       own.publisher,
       deps.revocations ??
@@ -138,6 +144,8 @@ export async function buildApp(deps: AuthAppDeps): Promise<App> {
           name: config.WEBAUTHN_RP_NAME,
         },
       });
+      mfaRoutes(api, ctx);
+      await api.register(async (pages) => pageRoutes(pages, ctx));
       auditRoutes(api, ctx);
     },
     { prefix: PREFIX },

@@ -36,6 +36,17 @@ export const ConfigSchema = Type.Object({
   LOGIN_FAILURE_WINDOW: Env.seconds(15 * 60),
   /** Email change requests per account per LOGIN_FAILURE_WINDOW: each one sends mail. */
   EMAIL_CHANGE_MAX_PER_ACCOUNT: count(5),
+  /** How long a sign-in waits for its second factor (`mfa_token`), seconds. */
+  MFA_CHALLENGE_TTL: Env.seconds(5 * 60),
+  /** The product's name: the issuer authenticator apps show, and the name mails and pages use. */
+  APP_NAME: Type.String({ default: 'Microservice Template', minLength: 1, maxLength: 64 }),
+  /**
+   * Base of the links in mails (`…/verify-email?token=…`, `…/reset-password?token=…`): a web
+   * app's pages. Unset: auth's own pages under PUBLIC_URL/accounts/v1.
+   */
+  APP_URL: Type.Optional(Env.url()),
+  /** A folder whose mail and page templates replace the built-in ones of the same name. */
+  MAIL_TEMPLATES_DIR: Type.Optional(Type.String({ minLength: 1, description: 'a folder path' })),
   /** Avatar uploads: an image declaring more pixels is refused (422) before it is decoded. */
   AVATAR_MAX_PIXELS: Type.Integer({
     minimum: 1,

@@ -1,7 +1,9 @@
 import type { Config } from './config.ts';
 import type { Db } from './db/index.ts';
+import type { Sealer } from './keys/sealing.ts';
 import type { KeyStore } from './keys/service.ts';
 import type { Mailer } from './mail/mailer.ts';
+import type { Templates } from './mail/templates.ts';
 import type { RevocationPublisher } from './sessions/revocations.ts';
 import type { LoginThrottle } from './throttle/service.ts';
 
@@ -11,6 +13,10 @@ export interface AuthContext {
   config: Config;
   keys: KeyStore;
   mailer: Mailer;
+  /** Renders mails (text and HTML) and the pages their links open. */
+  templates: Templates;
+  /** Seals secrets auth must read back (signing keys, TOTP secrets) under KEY_ENCRYPTION_KEY. */
+  sealer: Sealer;
   revocations: RevocationPublisher;
   /** Failed password checks, shared by sign-in and re-authentication. */
   throttle: LoginThrottle;

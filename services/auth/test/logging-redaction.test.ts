@@ -106,3 +106,51 @@ test('no secret reaches the log and every request line has a request id', async 
   assert.ok(requestLines.length >= 32, String(requestLines.length));
   for (const line of requestLines) assert.match(String(line.request_id), /^[\w.:-]+$/);
 });
+
+test('MFA secrets, codes, recovery codes, mfa_token and tokens in page links never reach the log', async () => {
+  const { codeAt } = await import('../src/second-factor/totp.ts');
+  const email = 'careful.mfa@example.com';
+  const password = 'mfa secret passphrase';
+  assert.equal(
+    (await post('/register', { email, username: 'carefulmfa', password })).statusCode,
+    201,
+  );
+  const verification = tokenIn((await mailsTo(auth, email, 'Confirm your email address'))[0]!);
+  const page = await app.inject({ url: `/accounts/v1/verify-email?token=${verification}` });
+  assert.equal(page.statusCode, 200);
+  const session = await login(app, email, password);
+  const started = await post(
+    '/user/mfa/totp',
+    { current_password: password },
+    bearer(session.accessToken),
+  );
+  const { secret, otpauth_url } = started.json() as { secret: string; otpauth_url: string };
+  const enrolCode = codeAt(secret);
+  const verified = await post(
+    '/user/mfa/totp/verify',
+    { code: enrolCode },
+    bearer(session.accessToken),
+  );
+  const recoveryCodes = verified.json().recovery_codes as string[];
+  const challenge = (await post('/login', { email, password })).json().mfa_token as string;
+  const wrong = await post('/login/mfa', {
+    mfa_token: challenge,
+    recovery_code: 'wrong-code-secret',
+  });
+  assert.equal(wrong.statusCode, 401);
+  const done = await post('/login/mfa', { mfa_token: challenge, recovery_code: recoveryCodes[0] });
+  assert.equal(done.statusCode, 200);
+
+  const text = auth.logs.text();
+  for (const value of [
+    verification,
+    secret,
+    otpauth_url,
+    challenge,
+    ...recoveryCodes,
+    'wrong-code-secret',
+  ]) {
+    assert.ok(!text.includes(value), `logged: ${value.slice(0, 12)}…`);
+  }
+  assert.ok(!text.includes(`"${enrolCode}"`), 'the TOTP code is not logged');
+});

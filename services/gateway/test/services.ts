@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
@@ -8,7 +8,14 @@ import {
   stopAll,
   waitReady,
 } from '@platform/launcher';
-import { createTestDatabase, TEST_SECRETS } from '@platform/testing';
+import {
+  createTestDatabase,
+  linkTo,
+  type Mail,
+  readMailDir,
+  TEST_SECRETS,
+  tokenIn,
+} from '@platform/testing';
 import { Agent, fetch as fetchVia } from 'undici';
 
 const root = path.resolve(import.meta.dirname, '../../..');
@@ -146,18 +153,12 @@ export function clientAt(address: string) {
   };
 }
 
-export interface Mail {
-  to: string;
-  subject: string;
-  body: string;
-}
+export type { Mail };
+export { linkTo, tokenIn };
 
 /** The mail the auth service wrote as .eml files to `mailDir` for `to`, oldest first. */
 export async function mailsTo(mailDir: string, to: string): Promise<Mail[]> {
-  const files = (await readdir(mailDir).catch(() => [] as string[])).sort();
-  const mails = await Promise.all(
-    files.map(async (file) => parseMail(await readFile(path.join(mailDir, file), 'utf8'))),
-  );
+  const mails = await readMailDir(mailDir);
   return mails.filter((mail) => mail.to.toLowerCase() === to.toLowerCase());
 }
 
@@ -169,29 +170,6 @@ export async function waitForMail(mailDir: string, to: string, subject: RegExp, 
     return found.length >= count;
   });
   return found[count - 1]!;
-}
-
-/** The single-use token a mail carries on a line of its own, if any. */
-export const tokenIn = (mail: Mail) => /^ {4}([\w-]{43})$/m.exec(mail.body)?.[1];
-
-function parseMail(eml: string): Mail {
-  const [head = '', ...rest] = eml.split('\n\n');
-  const header = (name: string) =>
-    new RegExp(`^${name}: (.*)$`, 'mi').exec(head)?.[1]?.trim() ?? '';
-  let body = rest.join('\n\n');
-  const encoding = header('Content-Transfer-Encoding').toLowerCase();
-  if (encoding === 'base64') body = Buffer.from(body, 'base64').toString('utf8');
-  if (encoding === 'quoted-printable') {
-    body = Buffer.from(
-      body
-        .replace(/=\n/g, '')
-        .replace(/=([0-9A-F]{2})/g, (_, hex: string) =>
-          String.fromCharCode(Number.parseInt(hex, 16)),
-        ),
-      'latin1',
-    ).toString('utf8');
-  }
-  return { to: header('To'), subject: header('Subject'), body };
 }
 
 /** A 1×1 PNG: enough for the auth service to accept and re-encode an avatar. */

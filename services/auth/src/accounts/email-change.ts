@@ -65,7 +65,7 @@ export async function stageEmailChange(
       );
   return {
     columns: { pendingEmail: email },
-    mails: [confirmation, changeNotice(user, email)],
+    mails: [confirmation, changeNotice(ctx, user, email)],
   };
 }
 

@@ -27,51 +27,20 @@ export function confirmationMail(
   email: string,
   token: string,
 ): MailMessage {
-  return {
-    to: email,
-    subject: 'Confirm your new email address',
-    text: [
-      `Hello ${user.username},`,
-      '',
-      'You asked to use this address for your account. Confirm that it is yours by sending',
-      `this token to POST ${ctx.config.PUBLIC_URL}/accounts/v1/verify-email as {"token": "<token>"}:`,
-      '',
-      `    ${token}`,
-      '',
-      'The token is valid for 24 hours. Until then your account keeps its current address.',
-      'If you did not ask for this, ignore this mail.',
-    ].join('\n'),
-  };
+  return ctx.templates.mail('confirm-new-email', email, {
+    username: user.username,
+    token,
+    link: ctx.templates.link('verify-email', token),
+  });
 }
 
 export function addressInUse(ctx: AuthContext, email: string): MailMessage {
-  return {
-    to: email,
-    subject: 'Someone tried to use this address',
-    text: [
-      'Hello,',
-      '',
-      'Someone asked to move another account to this email address. This address already',
-      'belongs to an account, so nothing was changed.',
-      '',
-      'If that was you, sign in with this address instead, or reset its password at',
-      `${ctx.config.PUBLIC_URL}/accounts/v1/reset-password. Otherwise you can ignore this mail.`,
-    ].join('\n'),
-  };
+  return ctx.templates.mail('address-in-use', email, {});
 }
 
-export function changeNotice(user: UserRow, email: string): MailMessage {
-  return {
-    to: user.email,
-    subject: 'Your email address is being changed',
-    text: [
-      `Hello ${user.username},`,
-      '',
-      `Someone signed in to your account asked to change its email address to ${email}.`,
-      'The change takes effect only when it is confirmed from that address.',
-      '',
-      'If you did not ask for this, change your password at once (or reset it from this',
-      'address): that cancels the change and signs out your other sessions.',
-    ].join('\n'),
-  };
+export function changeNotice(ctx: AuthContext, user: UserRow, email: string): MailMessage {
+  return ctx.templates.mail('email-change-notice', user.email, {
+    username: user.username,
+    new_email: email,
+  });
 }

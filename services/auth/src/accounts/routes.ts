@@ -39,6 +39,7 @@ export function accountRoutes(app: App, ctx: AuthContext) {
       await verifyEmail(ctx, request.body.token, {
         ip: request.ip,
         userAgent: request.headers['user-agent'],
+        log: request.log,
       });
       return reply.code(204).send(null);
     },

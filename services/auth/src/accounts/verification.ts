@@ -1,10 +1,12 @@
 import { problems } from '@platform/http';
+import type { FastifyBaseLogger } from 'fastify';
 import { type AuditClient, recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
 import { consumeOneTimeToken, issueOneTimeToken } from '../credentials/one-time-tokens.ts';
 import type { Executor } from '../db/index.ts';
 import { conflictingField, lockUser, markEmailVerified } from '../users/repository.ts';
 import { completeEmailChange } from './email-change.ts';
+import { sendMails } from './mails.ts';
 
 const VERIFY_EMAIL_TTL = 24 * 3600;
 
@@ -23,20 +25,13 @@ export async function sendEmailVerification(
     ttlSeconds: VERIFY_EMAIL_TTL,
     email: user.email,
   });
-  await ctx.mailer.send({
-    to: user.email,
-    subject: 'Confirm your email address',
-    text: [
-      `Hello ${user.username},`,
-      '',
-      'Confirm that this address is yours by sending this token to',
-      `POST ${ctx.config.PUBLIC_URL}/accounts/v1/verify-email as {"token": "<token>"}:`,
-      '',
-      `    ${token}`,
-      '',
-      `The token is valid for 24 hours. If you did not create an account, ignore this mail.`,
-    ].join('\n'),
-  });
+  await ctx.mailer.send(
+    ctx.templates.mail('verify-email', user.email, {
+      username: user.username,
+      token,
+      link: ctx.templates.link('verify-email', token),
+    }),
+  );
 }
 
 /** Unknown, expired, spent and outdated tokens get one answer: telling them apart helps no user. */
@@ -54,9 +49,9 @@ const invalidToken = () =>
 export async function verifyEmail(
   ctx: AuthContext,
   token: string,
-  client: AuditClient,
+  client: AuditClient & { log: FastifyBaseLogger },
 ): Promise<void> {
-  await ctx.db
+  const changed = await ctx.db
     .transaction(async (tx) => {
       const spent = await consumeOneTimeToken(tx, token, 'verify-email');
       if (!spent?.email) throw invalidToken();
@@ -65,18 +60,20 @@ export async function verifyEmail(
         address?.toLowerCase() === spent.email!.toLowerCase();
       if (user && proves(user.email)) {
         await markEmailVerified(tx, user.id);
-      } else if (user && proves(user.pendingEmail)) {
+        return undefined;
+      }
+      if (user && proves(user.pendingEmail)) {
         await completeEmailChange(tx, user);
         await recordAudit(tx, {
           type: 'email.changed',
           userId: user.id,
           actorId: user.id,
-          client,
+          client: { ip: client.ip, userAgent: client.userAgent },
           details: {},
         });
-      } else {
-        throw invalidToken();
+        return { user, newEmail: user.pendingEmail! };
       }
+      throw invalidToken();
     })
     .catch((error: unknown) => {
       if (conflictingField(error) !== 'email') throw error;
@@ -84,4 +81,17 @@ export async function verifyEmail(
         'The new address now belongs to another account; ask for a change to another address.',
       );
     });
+  // The old address is told: whoever lost control of the account learns where it went.
+  if (changed) {
+    await sendMails(
+      ctx,
+      [
+        ctx.templates.mail('email-changed', changed.user.email, {
+          username: changed.user.username,
+          new_email: changed.newEmail,
+        }),
+      ],
+      client.log,
+    );
+  }
 }

@@ -32,6 +32,8 @@ export const users = pgTable(
     passwordHash: text('password_hash'),
     /** Content hash of the current avatar; null when the user has none. */
     avatarEtag: text('avatar_etag'),
+    /** A verified TOTP factor exists: sign-in then asks for a code (second-factor/). */
+    mfaEnabled: boolean('mfa_enabled').notNull().default(false),
     createdAt: timestamptzNow().$type<Date>(),
     updatedAt: timestamptzNow().$type<Date>(),
   },
@@ -268,6 +270,59 @@ export const webauthnChallenges = pgTable('webauthn_challenges', {
   userId: uuid('user_id').references(() => users.id, { onDelete: 'cascade' }),
   expiresAt: timestamptz().notNull(),
 });
+
+/**
+ * The user's TOTP factor. The secret is sealed under KEY_ENCRYPTION_KEY (keys/sealing.ts, the
+ * user id as context). Pending until a first code is verified (`verified_at`). `last_used_step`
+ * is the 30 s step of the last code accepted: a code of that step or an earlier one is refused,
+ * so a code seen over someone's shoulder cannot be replayed within its window.
+ */
+export const totpFactors = pgTable('totp_factors', {
+  userId: uuid('user_id')
+    .primaryKey()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  secretSealed: text('secret_sealed').notNull(),
+  createdAt: timestamptzNow(),
+  verifiedAt: timestamptz(),
+  lastUsedStep: bigint('last_used_step', { mode: 'number' }),
+});
+
+/** Single-use recovery codes, as SHA-256 of user id and code (80 random bits each). */
+export const recoveryCodes = pgTable(
+  'recovery_codes',
+  {
+    codeHash: bytea('code_hash').primaryKey(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: timestamptzNow(),
+    usedAt: timestamptz(),
+  },
+  (t) => [index('recovery_codes_user_idx').on(t.userId)],
+);
+
+/**
+ * A password (or other first factor) proved, waiting for the second: what `mfa_token` names.
+ * Short-lived, single-use, bound to the user; only a SHA-256 of the token is kept.
+ */
+export const mfaChallenges = pgTable(
+  'mfa_challenges',
+  {
+    tokenHash: bytea('token_hash').primaryKey(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** How the first factor was proved (password, oidc, …), for the session's audit record. */
+    method: text().notNull(),
+    createdAt: timestamptzNow(),
+    expiresAt: timestamptz().notNull(),
+    usedAt: timestamptz(),
+  },
+  (t) => [
+    index('mfa_challenges_user_idx').on(t.userId),
+    index('mfa_challenges_expires_idx').on(t.expiresAt),
+  ],
+);
 
 /**
  * Security events (sign-ins, password and email changes, role changes, revocations, deletions),

@@ -2,7 +2,8 @@ import type { App } from '@platform/http';
 import { pruneAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
 import { pruneOidc } from '../oidc/repository.ts';
-import { pruneChallenges } from '../passkeys/repository.ts';
+import { pruneChallenges as prunePasskeyChallenges } from '../passkeys/repository.ts';
+import { pruneChallenges } from '../second-factor/repository.ts';
 import { pruneRevocations, pruneSpentRefreshTokens } from '../sessions/repository.ts';
 import { pruneAttempts } from '../throttle/repository.ts';
 
@@ -15,8 +16,9 @@ export async function pruneExpired(ctx: Pick<AuthContext, 'db' | 'config'>) {
     refreshTokens: await pruneSpentRefreshTokens(ctx.db),
     loginFailures: await pruneAttempts(ctx.db, ctx.config.LOGIN_FAILURE_WINDOW),
     oidcFlows: await pruneOidc(ctx.db),
-    passkeyChallenges: await pruneChallenges(ctx.db),
+    passkeyChallenges: await prunePasskeyChallenges(ctx.db),
     auditEvents: await pruneAudit(ctx),
+    mfaChallenges: await pruneChallenges(ctx.db),
   };
 }
 

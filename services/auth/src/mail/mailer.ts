@@ -1,7 +1,10 @@
 export interface MailMessage {
   to: string;
   subject: string;
+  /** The plain-text part. */
   text: string;
+  /** The HTML part (multipart/alternative with the text). */
+  html: string;
 }
 
 export interface Mailer {

@@ -19,6 +19,7 @@ export function createMailer(config: Pick<Config, 'SMTP_URL' | 'MAIL_DIR' | 'MAI
           to: m.to,
           subject: m.subject,
           text: m.text,
+          html: m.html,
         });
       },
       close: () => transport.close(),
@@ -36,6 +37,7 @@ export function createMailer(config: Pick<Config, 'SMTP_URL' | 'MAIL_DIR' | 'MAI
         to: m.to,
         subject: m.subject,
         text: m.text,
+        html: m.html,
       });
       mkdirSync(config.MAIL_DIR, { recursive: true });
       const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID()}.eml`;

@@ -3,7 +3,7 @@ import { problems } from '@platform/http';
 import { Type } from 'typebox';
 import { clientOf } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
-import { TokenPair } from '../sessions/schema.ts';
+import { SignInResponse } from '../sessions/schema.ts';
 import { identitiesOf, unlinkIdentity } from './identities.ts';
 import {
   AuthorizeQuery,
@@ -119,10 +119,12 @@ export function oidcRoutes(app: App, ctx: AuthContext, deps: OidcDeps) {
         operationId: 'exchangeOauthCode',
         tags: ['sign-in providers'],
         summary: 'Exchange the one-time code from the callback for a token pair',
-        description: 'The code is single-use; a second exchange is 400 `invalid_code`.',
+        description:
+          'The code is single-use; a second exchange is 400 `invalid_code`. With MFA on, the ' +
+          'answer is `{mfa_required: true, mfa_token, methods}` as from `POST /login`.',
         security: [],
         body: TokenBody,
-        response: { 200: TokenPair },
+        response: { 200: SignInResponse },
       },
     },
     async (request, reply) => {

@@ -8,8 +8,8 @@ import { recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
 import { hashSecret, newSecret } from '../credentials/secrets.ts';
 import type { Executor } from '../db/index.ts';
-import { recordEvent } from '../events/outbox.ts';
-import { type ClientInfo, startSession } from '../sessions/service.ts';
+import type { ClientInfo } from '../sessions/service.ts';
+import { signIn } from '../sessions/sign-in.ts';
 import { findUserByEmail, findUserById, findUserByLogin } from '../users/repository.ts';
 import type { OidcProvider } from './providers.ts';
 import {
@@ -337,25 +337,12 @@ export async function exchangeLoginCode(
     }
     const user = await findUserById(tx, row.userId);
     if (!user) throw invalid();
-    const tokens = await startSession(ctx, tx, user, client);
-    await recordEvent(tx, 'user.logged_in', {
-      user_id: user.id,
-      session_id: tokens.sessionId,
+    // MFA still applies: with it on, the answer is `mfa_required` (finished at /login/mfa).
+    return signIn(ctx, user, client, {
       method: 'oidc',
+      tx,
+      details: { provider: row.provider, identity_id: row.identityId },
     });
-    await recordAudit(tx, {
-      type: 'login.succeeded',
-      userId: user.id,
-      actorId: user.id,
-      client,
-      details: {
-        session_id: tokens.sessionId,
-        method: 'oidc',
-        provider: row.provider,
-        identity_id: row.identityId,
-      },
-    });
-    return tokens.response;
   });
 }
 

@@ -12,8 +12,8 @@ import {
 import type { FastifyBaseLogger } from 'fastify';
 import { type AuditClient, recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
-import { recordEvent } from '../events/outbox.ts';
-import { type ClientInfo, startSession } from '../sessions/service.ts';
+import type { ClientInfo } from '../sessions/service.ts';
+import { signIn } from '../sessions/sign-in.ts';
 import { signInMethods } from '../users/methods-repository.ts';
 import { findUserByEmail, findUserById, lockUser } from '../users/repository.ts';
 import {
@@ -325,24 +325,14 @@ export async function loginWithPasskey(
     if (!(await recordUse(tx, passkey.id, passkey.counter, newCounter))) throw refused();
     const user = await findUserById(tx, passkey.userId);
     if (!user) throw refused();
-    const tokens = await startSession(ctx, tx, user, client);
-    await recordEvent(tx, 'user.logged_in', {
-      user_id: user.id,
-      session_id: tokens.sessionId,
+    // User verification was required: the passkey is both factors, so MFA adds no step.
+    const result = await signIn(ctx, user, client, {
       method: 'passkey',
+      multiFactor: true,
+      tx,
+      details: { passkey_id: passkey.id, user_verified: true },
     });
-    await recordAudit(tx, {
-      type: 'login.succeeded',
-      userId: user.id,
-      actorId: user.id,
-      client,
-      details: {
-        session_id: tokens.sessionId,
-        method: 'passkey',
-        passkey_id: passkey.id,
-        user_verified: true,
-      },
-    });
-    return tokens.response;
+    if ('mfa_required' in result) throw new Error('a multi-factor sign-in asked for MFA');
+    return result;
   });
 }

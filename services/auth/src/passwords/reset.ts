@@ -21,20 +21,11 @@ export async function mailResetToken(ctx: AuthContext, email: string): Promise<v
     purpose: 'reset-password',
     ttlSeconds: RESET_TTL,
   });
-  await ctx.mailer.send({
-    to: user.email,
-    subject: 'Reset your password',
-    text: [
-      `Hello ${user.username},`,
-      '',
-      'Someone asked to reset the password of your account. To choose a new one, send',
-      `POST ${ctx.config.PUBLIC_URL}/accounts/v1/reset-password/confirm`,
-      'with {"token": "<token>", "new_password": "<your new password>"}, where the token is:',
-      '',
-      `    ${token}`,
-      '',
-      'The token works once and for 30 minutes; every session of the account is then signed out.',
-      'If you did not ask for this, ignore this mail: your password stays as it is.',
-    ].join('\n'),
-  });
+  await ctx.mailer.send(
+    ctx.templates.mail('reset-password', user.email, {
+      username: user.username,
+      token,
+      link: ctx.templates.link('reset-password', token),
+    }),
+  );
 }

@@ -124,16 +124,9 @@ async function notifyPasswordChanged(
   log: FastifyBaseLogger,
 ): Promise<void> {
   try {
-    await ctx.mailer.send({
-      to: user.email,
-      subject: 'Your password was changed',
-      text: [
-        `Hello ${user.username},`,
-        '',
-        'The password of your account was just changed and your other sessions were signed out.',
-        'If you did not do this, reset your password at once and check your account.',
-      ].join('\n'),
-    });
+    await ctx.mailer.send(
+      ctx.templates.mail('password-changed', user.email, { username: user.username }),
+    );
   } catch (error) {
     log.warn({ user_id: user.id, error: describeError(error) }, 'password change mail not sent');
   }

@@ -2,8 +2,15 @@ import { type App, problems } from '@platform/http';
 import { Type } from 'typebox';
 import type { AuthContext } from '../context.ts';
 import { logout, refresh } from './rotation.ts';
-import { LoginBody, LogoutBody, RefreshBody, TokenPair } from './schema.ts';
-import { login } from './service.ts';
+import {
+  LoginBody,
+  LogoutBody,
+  MfaLoginBody,
+  RefreshBody,
+  SignInResponse,
+  TokenPair,
+} from './schema.ts';
+import { completeMfaSignIn, login } from './sign-in.ts';
 
 export function sessionRoutes(app: App, ctx: AuthContext) {
   app.post(
@@ -12,8 +19,11 @@ export function sessionRoutes(app: App, ctx: AuthContext) {
       schema: {
         tags: ['sessions'],
         summary: 'Sign in with email or username and password',
+        description:
+          'With MFA on, the answer is `{mfa_required: true, mfa_token, methods}` instead of ' +
+          'tokens; finish at POST /login/mfa.',
         body: LoginBody,
-        response: { 200: TokenPair },
+        response: { 200: SignInResponse },
       },
     },
     async (request) => {
@@ -33,6 +43,39 @@ export function sessionRoutes(app: App, ctx: AuthContext) {
           log: request.log,
         },
       );
+    },
+  );
+
+  app.post(
+    '/login/mfa',
+    {
+      schema: {
+        tags: ['sessions'],
+        operationId: 'completeMfaLogin',
+        summary: 'Finish a sign-in with a TOTP code or a recovery code',
+        description:
+          'The `mfa_token` from /login works once and for a few minutes. A code is refused a ' +
+          'second time, and so is a recovery code. Wrong codes count like wrong passwords ' +
+          '(429 with Retry-After); `invalid_mfa_token` means signing in again.',
+        security: [],
+        body: MfaLoginBody,
+        response: { 200: TokenPair },
+      },
+    },
+    async (request) => {
+      const { mfa_token, code, recovery_code } = request.body;
+      if ((code === undefined) === (recovery_code === undefined)) {
+        throw problems.badRequest('Give either code or recovery_code.', [
+          { field: 'code', message: 'give either code or recovery_code' },
+        ]);
+      }
+      const proof = code !== undefined ? { code } : { recovery_code: recovery_code! };
+      const done = await completeMfaSignIn(
+        ctx,
+        { mfaToken: mfa_token, proof },
+        { ip: request.ip, userAgent: request.headers['user-agent'], log: request.log },
+      );
+      return done.response;
     },
   );
 

@@ -31,3 +31,33 @@ export const LogoutBody = Type.Object(
   { refresh_token: Type.Optional(RefreshToken) },
   { additionalProperties: false },
 );
+
+export const MfaRequiredResponse = Type.Object(
+  {
+    mfa_required: Type.Literal(true),
+    mfa_token: Type.String({
+      description: 'Send it to POST /login/mfa with a code, within minutes',
+    }),
+    methods: Type.Array(Type.Union([Type.Literal('totp'), Type.Literal('recovery_code')])),
+  },
+  { description: 'The password was right; the account has MFA on and needs a second factor' },
+);
+
+/** Either a token pair or, with MFA on, a second-factor challenge. */
+export const SignInResponse = Type.Union([TokenPair, MfaRequiredResponse]);
+
+const MfaToken = Type.String({ minLength: 1, maxLength: 256 });
+
+/** `{mfa_token, code}` or `{mfa_token, recovery_code}`; exactly one is checked in the route. */
+export const MfaLoginBody = Type.Object(
+  {
+    mfa_token: MfaToken,
+    code: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 16, description: 'The 6-digit TOTP code' }),
+    ),
+    recovery_code: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 64, description: 'One of the recovery codes' }),
+    ),
+  },
+  { additionalProperties: false },
+);

@@ -1,93 +1,14 @@
-import { problems } from '@platform/http';
-import type { FastifyBaseLogger } from 'fastify';
-import { recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
-import { burnVerification, verifyPassword } from '../credentials/hashing.ts';
 import { newSecret } from '../credentials/secrets.ts';
 import type { Executor } from '../db/index.ts';
-import { recordEvent } from '../events/outbox.ts';
-import { tooManyFailures } from '../throttle/service.ts';
 import { rolesAndPermissions } from '../users/access-repository.ts';
-import { findUserByLogin, type UserRow } from '../users/repository.ts';
+import type { UserRow } from '../users/repository.ts';
 import { toUserView } from '../users/service.ts';
 import { insertRefreshToken, insertSession, openedFrom } from './repository.ts';
 
 export interface ClientInfo {
   ip: string;
   userAgent: string | undefined;
-}
-
-/** Matches no session: an unknown account is looked up too, so its answer takes as long. */
-const NO_USER = '00000000-0000-0000-0000-000000000000';
-
-/** One response for every login failure: same status, same body, about the same time. */
-const invalidCredentials = () =>
-  problems.unauthorized('The email, username or password is incorrect.');
-
-export async function login(
-  ctx: AuthContext,
-  input: { login: string; password: string },
-  client: ClientInfo & { log: FastifyBaseLogger },
-) {
-  const user = await findUserByLogin(ctx.db, input.login);
-  // A known account is counted by its id, so guesses by email and by username share one limit;
-  // an unknown one by what was typed, so it locks exactly like a real one would.
-  const account = user ? `user:${user.id}` : `unknown:${input.login.toLowerCase()}`;
-  const refusal = await ctx.throttle.check(account, client.ip, () =>
-    signedInFrom(ctx, user?.id ?? NO_USER, client.ip),
-  );
-  if (refusal) {
-    client.log.warn({ scope: refusal.scope }, 'sign-in refused: too many failures');
-    await failedSignIn(ctx, user?.id ?? null, 'rate_limited', client);
-    throw tooManyFailures(refusal);
-  }
-
-  const valid = user
-    ? await verifyPassword(user.passwordHash, input.password)
-    : await burnVerification(input.password).then(() => false);
-  if (!user || !valid) {
-    await ctx.throttle.recordFailure(account, client.ip);
-    // Both paths write one row, so the answer's timing stays the same.
-    await failedSignIn(
-      ctx,
-      user?.id ?? null,
-      user ? 'invalid_password' : 'unknown_account',
-      client,
-    );
-    throw invalidCredentials();
-  }
-  await ctx.throttle.recordSuccess(account, client.ip);
-  return ctx.db.transaction(async (tx) => {
-    const tokens = await startSession(ctx, tx, user, client);
-    await recordEvent(tx, 'user.logged_in', { user_id: user.id, session_id: tokens.sessionId });
-    await recordAudit(tx, {
-      type: 'login.succeeded',
-      userId: user.id,
-      actorId: user.id,
-      client,
-      details: { session_id: tokens.sessionId, method: 'password' },
-    });
-    return tokens.response;
-  });
-}
-
-/**
- * What was typed is not kept: for an unknown account it may be someone else's address, or the
- * password typed into the wrong field. Failures have no actor: nobody proved who they are.
- */
-function failedSignIn(
-  ctx: AuthContext,
-  userId: string | null,
-  reason: 'invalid_password' | 'unknown_account' | 'rate_limited',
-  client: ClientInfo,
-) {
-  return recordAudit(ctx.db, {
-    type: 'login.failed',
-    userId,
-    actorId: null,
-    client,
-    details: { reason, method: 'password' },
-  });
 }
 
 /** Whether the user opened a session from this address within a session's lifetime. */

@@ -22,6 +22,7 @@ export const User = Type.Object({
   avatar_url: Type.Union([Type.String(), Type.Null()]),
   roles: Type.Array(Type.String()),
   permissions: Type.Array(Type.String()),
+  mfa_enabled: Type.Boolean({ description: 'Sign-in asks for a TOTP code' }),
   created_at: Type.String({ format: 'date-time' }),
 });
 

@@ -23,6 +23,7 @@ export function toUserView({ user, roles, permissions }: UserWithAccess, publicU
       : null,
     roles,
     permissions,
+    mfa_enabled: user.mfaEnabled,
     created_at: user.createdAt.toISOString(),
   };
 }

@@ -1,0 +1,85 @@
+import type { App } from '@platform/http';
+import { Type } from 'typebox';
+import type { AuthContext } from '../context.ts';
+import { DisableBody, EnrolBody, Enrolment, RecoveryCodes, VerifyBody } from './schema.ts';
+import { disableMfa, startEnrolment, verifyEnrolment } from './service.ts';
+
+const bearer = [{ bearer: [] }];
+
+export function mfaRoutes(app: App, ctx: AuthContext) {
+  app.post(
+    '/user/mfa/totp',
+    {
+      onRequest: app.authenticate,
+      schema: {
+        tags: ['mfa'],
+        operationId: 'startTotpEnrolment',
+        summary: 'Start setting up an authenticator app (TOTP); needs the current password',
+        description:
+          'Returns a new secret and its otpauth:// URL. Sign-in does not change until a code ' +
+          'from the app reaches POST /user/mfa/totp/verify; asking again replaces the secret. ' +
+          '409 `mfa_already_enabled` when MFA is on.',
+        security: bearer,
+        body: EnrolBody,
+        response: { 200: Enrolment },
+      },
+    },
+    async (request) =>
+      startEnrolment(ctx, request.principal!, request.body.current_password, {
+        ip: request.ip,
+        userAgent: request.headers['user-agent'],
+        log: request.log,
+      }),
+  );
+
+  app.post(
+    '/user/mfa/totp/verify',
+    {
+      onRequest: app.authenticate,
+      schema: {
+        tags: ['mfa'],
+        operationId: 'verifyTotpEnrolment',
+        summary: 'Turn MFA on with a first code from the app; returns ten recovery codes',
+        description:
+          'The recovery codes are shown this once (only hashes are kept). Every other session ' +
+          'of the user is signed out. A wrong code is 403 `mfa_code_incorrect` and counts like a ' +
+          'wrong password; 409 `mfa_enrolment_missing` without POST /user/mfa/totp first.',
+        security: bearer,
+        body: VerifyBody,
+        response: { 200: RecoveryCodes },
+      },
+    },
+    async (request) =>
+      verifyEnrolment(ctx, request.principal!, request.body.code, {
+        ip: request.ip,
+        userAgent: request.headers['user-agent'],
+        log: request.log,
+      }),
+  );
+
+  app.delete(
+    '/user/mfa/totp',
+    {
+      onRequest: app.authenticate,
+      schema: {
+        tags: ['mfa'],
+        operationId: 'disableTotp',
+        summary: 'Turn MFA off; needs the current password and a code (or a recovery code)',
+        description:
+          'A wrong password or code is 403 (`mfa_code_incorrect` for the code) and counts like a ' +
+          'wrong password; 409 `mfa_not_enabled` when MFA is off.',
+        security: bearer,
+        body: DisableBody,
+        response: { 204: Type.Null({ description: 'MFA is off' }) },
+      },
+    },
+    async (request, reply) => {
+      await disableMfa(ctx, request.principal!, request.body, {
+        ip: request.ip,
+        userAgent: request.headers['user-agent'],
+        log: request.log,
+      });
+      return reply.code(204).send(null);
+    },
+  );
+}

@@ -1,0 +1,193 @@
+import type { Principal } from '@platform/auth';
+import { problems } from '@platform/http';
+import type { FastifyBaseLogger } from 'fastify';
+import { recordAudit } from '../audit/service.ts';
+import type { AuthContext } from '../context.ts';
+import { describeError } from '../mail/errors.ts';
+import type { MailName } from '../mail/templates.ts';
+import { confirmPassword } from '../passwords/reauthenticate.ts';
+import { newRecoveryCodes } from '../second-factor/recovery-codes.ts';
+import {
+  deleteSecondFactor,
+  lockFactor,
+  markFactorVerified,
+  replaceRecoveryCodes,
+  setMfaEnabled,
+  storePendingFactor,
+} from '../second-factor/repository.ts';
+import {
+  invalidCode,
+  secretContext,
+  spendProof,
+  throttledCodeCheck,
+} from '../second-factor/service.ts';
+import { matchingStep, newTotpSecret, otpauthUrl } from '../second-factor/totp.ts';
+import { publishRevocations, revokeUserSessions } from '../sessions/revocations.ts';
+import { signedInFrom } from '../sessions/service.ts';
+import { findUserById, type UserRow } from '../users/repository.ts';
+
+interface Client {
+  ip: string;
+  userAgent: string | undefined;
+  log: FastifyBaseLogger;
+}
+
+/** Wrong codes at enrolment or when disabling: a failed proof of identity, like a sign-in's. */
+const wrongCodeAudited = (ctx: AuthContext, userId: string, client: Client, action: string) => ({
+  onWrong: () =>
+    recordAudit(ctx.db, {
+      type: 'login.failed',
+      userId,
+      actorId: null,
+      client,
+      details: { reason: 'invalid_mfa_code', method: 'totp', during: action },
+    }),
+});
+
+const alreadyOn = () =>
+  problems.conflict(
+    'Two-factor sign-in is already on; turn it off first to set up another app.',
+    undefined,
+    'mfa_already_enabled',
+  );
+
+/**
+ * Step 1: after the password, a new secret that stays pending (sign-in is unchanged) until a
+ * code from it is verified. Asking again replaces a pending secret.
+ */
+export async function startEnrolment(
+  ctx: AuthContext,
+  principal: Principal,
+  password: string,
+  client: Client,
+) {
+  const user = await confirmPassword(ctx, principal.userId, password, client);
+  if (user.mfaEnabled) throw alreadyOn();
+  const secret = newTotpSecret();
+  await storePendingFactor(ctx.db, user.id, ctx.sealer.seal(secret, secretContext(user.id)));
+  return { secret, otpauth_url: otpauthUrl(secret, ctx.config.APP_NAME, user.email) };
+}
+
+/**
+ * Step 2: a code from the app proves it holds the secret. MFA is then on, ten recovery codes are
+ * made (only their hashes kept) and every other session of the user ends, as Supabase Auth does
+ * on a first verified factor: a session opened with the password alone (perhaps by whoever made
+ * the owner want MFA) must not outlive it. The calling session stays.
+ */
+export async function verifyEnrolment(
+  ctx: AuthContext,
+  principal: Principal,
+  code: string,
+  client: Client,
+) {
+  const userId = principal.userId;
+  const done = await throttledCodeCheck(
+    ctx,
+    userId,
+    {
+      ...client,
+      knownAddress: () => signedInFrom(ctx, userId, client.ip),
+      ...wrongCodeAudited(ctx, userId, client, 'mfa.enable'),
+    },
+    () =>
+      ctx.db.transaction(async (tx) => {
+        const factor = await lockFactor(tx, userId);
+        if (factor?.verifiedAt) throw alreadyOn();
+        if (!factor) {
+          throw problems.conflict(
+            'Start with POST /user/mfa/totp to get a secret first.',
+            undefined,
+            'mfa_enrolment_missing',
+          );
+        }
+        const secret = ctx.sealer.open(factor.secretSealed, secretContext(userId));
+        const step = matchingStep(secret, code);
+        if (step === undefined) return undefined;
+        await markFactorVerified(tx, userId, step);
+        await setMfaEnabled(tx, userId, true);
+        const { codes, hashes } = newRecoveryCodes(userId);
+        await replaceRecoveryCodes(tx, userId, hashes);
+        const revoked = await revokeUserSessions(
+          tx,
+          userId,
+          'mfa enabled',
+          ctx.config.ACCESS_TOKEN_TTL,
+          principal.sessionId,
+        );
+        await recordAudit(tx, {
+          type: 'mfa.enabled',
+          userId,
+          actorId: userId,
+          client,
+          details: { method: 'totp', revoked_sessions: revoked.length },
+        });
+        return { codes, revoked };
+      }),
+    () => invalidCode('signed-in'),
+  );
+  await publishRevocations(ctx.revocations, done.revoked, client.log);
+  await notify(ctx, userId, 'mfa-enabled', client.log);
+  return { recovery_codes: done.codes };
+}
+
+/** Needs the password and a current code (or a recovery code, for a lost phone). */
+export async function disableMfa(
+  ctx: AuthContext,
+  principal: Principal,
+  input: { current_password: string; code: string },
+  client: Client,
+) {
+  const user = await confirmPassword(ctx, principal.userId, input.current_password, client);
+  if (!user.mfaEnabled) {
+    throw problems.conflict('Two-factor sign-in is not on.', undefined, 'mfa_not_enabled');
+  }
+  const proof = /^\d{6}$/.test(input.code.trim())
+    ? { code: input.code.trim() }
+    : { recovery_code: input.code };
+  await throttledCodeCheck(
+    ctx,
+    user.id,
+    {
+      ...client,
+      knownAddress: () => signedInFrom(ctx, user.id, client.ip),
+      ...wrongCodeAudited(ctx, user.id, client, 'mfa.disable'),
+    },
+    () =>
+      ctx.db.transaction(async (tx) => {
+        const method = await spendProof(ctx, tx, user.id, proof, client.log);
+        if (!method) return undefined;
+        await deleteSecondFactor(tx, user.id);
+        await setMfaEnabled(tx, user.id, false);
+        await recordAudit(tx, {
+          type: 'mfa.disabled',
+          userId: user.id,
+          actorId: user.id,
+          client,
+          details: { method: 'totp', proved_with: method },
+        });
+        if (method === 'recovery_code') {
+          await recordAudit(tx, {
+            type: 'mfa.recovery_code_used',
+            userId: user.id,
+            actorId: user.id,
+            client,
+            details: { during: 'mfa.disable' },
+          });
+        }
+        return true;
+      }),
+    () => invalidCode('signed-in'),
+  );
+  await notify(ctx, user.id, 'mfa-disabled', client.log);
+}
+
+/** A notice to the owner, so a change they did not make does not go unnoticed. */
+async function notify(ctx: AuthContext, userId: string, mail: MailName, log: FastifyBaseLogger) {
+  const user: UserRow | undefined = await findUserById(ctx.db, userId);
+  if (!user) return;
+  try {
+    await ctx.mailer.send(ctx.templates.mail(mail, user.email, { username: user.username }));
+  } catch (error) {
+    log.warn({ user_id: userId, error: describeError(error), mail }, 'notice mail not sent');
+  }
+}

@@ -1,0 +1,139 @@
+import { type App, HttpProblem } from '@platform/http';
+import type { FastifyReply } from 'fastify';
+import { Type } from 'typebox';
+import { verifyEmail } from '../accounts/verification.ts';
+import type { AuthContext } from '../context.ts';
+import type { PageName } from '../mail/templates.ts';
+import { confirmReset } from '../passwords/service.ts';
+
+// The pages a mailed link opens when APP_URL is unset. Mail scanners and link previewers fetch
+// every link in a mail, so a GET only shows a page; the token is spent by the form's POST, which
+// a person's click sends. No script runs on them (see pagePolicy in mail/templates.ts).
+
+const Token = Type.String({ minLength: 1, maxLength: 256 });
+const TokenQuery = Type.Object({ token: Type.Optional(Token) });
+const VerifyForm = Type.Object({ token: Token });
+const ResetForm = Type.Object({
+  token: Token,
+  new_password: Type.String({ maxLength: 256 }),
+  confirm_password: Type.String({ maxLength: 256 }),
+});
+
+/** Form posts are read here only: the JSON API keeps refusing form bodies (415). */
+const FORM_LIMIT = 16 * 1024;
+
+const VERIFY_ACTION = 'pages/verify-email';
+const RESET_ACTION = 'pages/reset-password';
+
+export function pageRoutes(app: App, ctx: AuthContext) {
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string', bodyLimit: FORM_LIMIT },
+    (_request, body, done) => {
+      done(null, Object.fromEntries(new URLSearchParams(body as string)));
+    },
+  );
+
+  const show = (reply: FastifyReply, status: number, name: PageName, view: object) => {
+    const page = ctx.templates.page(name, view as Record<string, unknown>);
+    return reply
+      .code(status)
+      .header('content-security-policy', page.csp)
+      .header('cache-control', 'no-store')
+      .header('referrer-policy', 'no-referrer')
+      .header('x-frame-options', 'DENY')
+      .type('text/html; charset=utf-8')
+      .send(page.html);
+  };
+  const message = (reply: FastifyReply, status: number, title: string, text: string) =>
+    show(reply, status, 'message', { title, message: text, ok: status < 400 });
+  const noToken = (reply: FastifyReply) =>
+    message(reply, 400, 'This link is incomplete', 'Open the link from the mail in full.');
+
+  app.get(
+    '/verify-email',
+    { schema: { hide: true, querystring: TokenQuery } },
+    async (request, reply) => {
+      const { token } = request.query;
+      if (!token) return noToken(reply);
+      return show(reply, 200, 'verify-email', {
+        title: 'Confirm your email address',
+        token,
+        action: VERIFY_ACTION,
+      });
+    },
+  );
+
+  app.post(
+    `/${VERIFY_ACTION}`,
+    { schema: { hide: true, body: VerifyForm } },
+    async (request, reply) => {
+      try {
+        await verifyEmail(ctx, request.body.token, {
+          ip: request.ip,
+          userAgent: request.headers['user-agent'],
+          log: request.log,
+        });
+      } catch (error) {
+        if (!(error instanceof HttpProblem)) throw error;
+        return message(reply, error.status, 'The address was not confirmed', error.message);
+      }
+      return message(
+        reply,
+        200,
+        'Email address confirmed',
+        'Thank you: your address is confirmed.',
+      );
+    },
+  );
+
+  app.get(
+    '/reset-password',
+    { schema: { hide: true, querystring: TokenQuery } },
+    async (request, reply) => {
+      const { token } = request.query;
+      if (!token) return noToken(reply);
+      return show(reply, 200, 'reset-password', {
+        title: 'Choose a new password',
+        token,
+        action: RESET_ACTION,
+      });
+    },
+  );
+
+  app.post(
+    `/${RESET_ACTION}`,
+    { schema: { hide: true, body: ResetForm } },
+    async (request, reply) => {
+      const { token, new_password, confirm_password } = request.body;
+      const again = (status: number, error: string) =>
+        show(reply, status, 'reset-password', {
+          title: 'Choose a new password',
+          token,
+          action: RESET_ACTION,
+          error,
+        });
+      if (new_password !== confirm_password) return again(400, 'The two passwords differ.');
+      try {
+        await confirmReset(
+          ctx,
+          { token, new_password },
+          { ip: request.ip, userAgent: request.headers['user-agent'], log: request.log },
+        );
+      } catch (error) {
+        if (!(error instanceof HttpProblem)) throw error;
+        // A refused password leaves the token unspent: the form comes back to try another.
+        if (error.options.errors?.[0]?.field === 'new_password') {
+          return again(error.status, error.message);
+        }
+        return message(reply, error.status, 'The password was not changed', error.message);
+      }
+      return message(
+        reply,
+        200,
+        'Password changed',
+        'Your new password is set and every session was signed out. You can sign in with it now.',
+      );
+    },
+  );
+}

@@ -1,0 +1,136 @@
+import { and, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
+import type { Executor } from '../db/index.ts';
+import { mfaChallenges, recoveryCodes, totpFactors, users } from '../db/schema.ts';
+
+export type TotpFactorRow = typeof totpFactors.$inferSelect;
+
+export async function findFactor(db: Executor, userId: string) {
+  const [row] = await db.select().from(totpFactors).where(eq(totpFactors.userId, userId));
+  return row;
+}
+
+/** The factor's row, locked until commit (enrolment's verification, disabling). */
+export async function lockFactor(db: Executor, userId: string) {
+  const [row] = await db
+    .select()
+    .from(totpFactors)
+    .where(eq(totpFactors.userId, userId))
+    .for('update');
+  return row;
+}
+
+/** A new pending factor, replacing an earlier pending one (the caller checked none is verified). */
+export async function storePendingFactor(db: Executor, userId: string, secretSealed: string) {
+  await db
+    .insert(totpFactors)
+    .values({ userId, secretSealed })
+    .onConflictDoUpdate({
+      target: totpFactors.userId,
+      set: { secretSealed, createdAt: new Date(), verifiedAt: null, lastUsedStep: null },
+      where: isNull(totpFactors.verifiedAt),
+    });
+}
+
+export async function markFactorVerified(db: Executor, userId: string, step: number) {
+  await db
+    .update(totpFactors)
+    .set({ verifiedAt: new Date(), lastUsedStep: step })
+    .where(eq(totpFactors.userId, userId));
+}
+
+/**
+ * Records `step` as the last one used, only when it is later than the last one: false when this
+ * code (or a later one) was already accepted. One statement, so two requests racing with the
+ * same code cannot both win.
+ */
+export async function claimStep(db: Executor, userId: string, step: number): Promise<boolean> {
+  const claimed = await db
+    .update(totpFactors)
+    .set({ lastUsedStep: step })
+    .where(
+      and(
+        eq(totpFactors.userId, userId),
+        or(isNull(totpFactors.lastUsedStep), lt(totpFactors.lastUsedStep, step)),
+      ),
+    )
+    .returning({ userId: totpFactors.userId });
+  return claimed.length > 0;
+}
+
+/** Removes the factor, its recovery codes and open challenges. */
+export async function deleteSecondFactor(db: Executor, userId: string) {
+  await db.delete(totpFactors).where(eq(totpFactors.userId, userId));
+  await db.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId));
+  await db.delete(mfaChallenges).where(eq(mfaChallenges.userId, userId));
+}
+
+export async function setMfaEnabled(db: Executor, userId: string, enabled: boolean) {
+  await db
+    .update(users)
+    .set({ mfaEnabled: enabled, updatedAt: new Date() })
+    .where(eq(users.id, userId));
+}
+
+export async function replaceRecoveryCodes(db: Executor, userId: string, hashes: Buffer[]) {
+  await db.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId));
+  await db.insert(recoveryCodes).values(hashes.map((codeHash) => ({ codeHash, userId })));
+}
+
+/** Spends the code if it is the user's and unused; false otherwise. */
+export async function spendRecoveryCode(db: Executor, userId: string, codeHash: Buffer) {
+  const spent = await db
+    .update(recoveryCodes)
+    .set({ usedAt: new Date() })
+    .where(
+      and(
+        eq(recoveryCodes.codeHash, codeHash),
+        eq(recoveryCodes.userId, userId),
+        isNull(recoveryCodes.usedAt),
+      ),
+    )
+    .returning({ userId: recoveryCodes.userId });
+  return spent.length > 0;
+}
+
+export async function unusedRecoveryCodes(db: Executor, userId: string): Promise<number> {
+  const [row] = await db
+    .select({ count: sql<number>`count(*)::int` })
+    .from(recoveryCodes)
+    .where(and(eq(recoveryCodes.userId, userId), isNull(recoveryCodes.usedAt)));
+  return row?.count ?? 0;
+}
+
+export async function insertChallenge(
+  db: Executor,
+  values: { tokenHash: Buffer; userId: string; method: string; expiresAt: Date },
+) {
+  await db.insert(mfaChallenges).values(values);
+}
+
+/** The unspent, unexpired challenge with this hash; `lock` holds it until commit. */
+export async function liveChallenge(db: Executor, tokenHash: Buffer, lock = false) {
+  const query = db
+    .select({ userId: mfaChallenges.userId, method: mfaChallenges.method })
+    .from(mfaChallenges)
+    .where(
+      and(
+        eq(mfaChallenges.tokenHash, tokenHash),
+        isNull(mfaChallenges.usedAt),
+        gt(mfaChallenges.expiresAt, new Date()),
+      ),
+    );
+  const [row] = lock ? await query.for('update') : await query;
+  return row;
+}
+
+export async function spendChallenge(db: Executor, tokenHash: Buffer) {
+  await db
+    .update(mfaChallenges)
+    .set({ usedAt: new Date() })
+    .where(eq(mfaChallenges.tokenHash, tokenHash));
+}
+
+export async function pruneChallenges(db: Executor): Promise<number> {
+  const { rowCount } = await db.execute(sql`delete from mfa_challenges where expires_at < now()`);
+  return rowCount ?? 0;
+}

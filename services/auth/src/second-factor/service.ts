@@ -1,0 +1,160 @@
+import { HttpProblem } from '@platform/http';
+import type { FastifyBaseLogger } from 'fastify';
+import type { AuthContext } from '../context.ts';
+import { hashSecret, newSecret } from '../credentials/secrets.ts';
+import type { Executor } from '../db/index.ts';
+import { SealError } from '../keys/sealing.ts';
+import { tooManyFailures } from '../throttle/service.ts';
+import { hashRecoveryCode } from './recovery-codes.ts';
+import {
+  claimStep,
+  findFactor,
+  insertChallenge,
+  liveChallenge,
+  spendChallenge,
+  spendRecoveryCode,
+  unusedRecoveryCodes,
+} from './repository.ts';
+import { matchingStep } from './totp.ts';
+
+export const MFA_METHODS = ['totp', 'recovery_code'] as const;
+export type MfaMethod = (typeof MFA_METHODS)[number];
+
+export interface MfaRequired {
+  mfa_required: true;
+  mfa_token: string;
+  methods: MfaMethod[];
+}
+
+/** A TOTP code, or one of the recovery codes. */
+export type Proof = { code: string } | { recovery_code: string };
+
+/** The sealing context of a user's TOTP secret: a sealed secret copied to another user fails. */
+export const secretContext = (userId: string) => `totp:${userId}`;
+
+/**
+ * The first factor was proved: records a short-lived, single-use challenge bound to the user and
+ * returns what `/login` answers instead of tokens. Only a hash of `mfa_token` is stored.
+ */
+export async function openChallenge(
+  ctx: AuthContext,
+  db: Executor,
+  userId: string,
+  firstFactor: string,
+): Promise<MfaRequired> {
+  const { token, hash } = newSecret();
+  await insertChallenge(db, {
+    tokenHash: hash,
+    userId,
+    method: firstFactor,
+    expiresAt: new Date(Date.now() + ctx.config.MFA_CHALLENGE_TTL * 1000),
+  });
+  return { mfa_required: true, mfa_token: token, methods: [...MFA_METHODS] };
+}
+
+/**
+ * The user a live challenge is for and how their first factor was proved; `lock` holds the
+ * challenge until the caller commits.
+ */
+export async function openedChallenge(db: Executor, mfaToken: string, lock = false) {
+  return liveChallenge(db, hashSecret(mfaToken), lock);
+}
+
+/**
+ * Checks a proof against the user's verified factor and spends it, inside the caller's
+ * transaction: a TOTP code claims its step (refused when that step or a later one was used), a
+ * recovery code is marked used. Returns the method that worked, or undefined.
+ */
+export async function spendProof(
+  ctx: AuthContext,
+  tx: Executor,
+  userId: string,
+  proof: Proof,
+  log: FastifyBaseLogger,
+): Promise<MfaMethod | undefined> {
+  if ('recovery_code' in proof) {
+    const spent = await spendRecoveryCode(
+      tx,
+      userId,
+      hashRecoveryCode(userId, proof.recovery_code),
+    );
+    return spent ? 'recovery_code' : undefined;
+  }
+  const factor = await findFactor(tx, userId);
+  if (!factor?.verifiedAt) return undefined;
+  let secret: string;
+  try {
+    secret = ctx.sealer.open(factor.secretSealed, secretContext(userId));
+  } catch (error) {
+    if (!(error instanceof SealError)) throw error;
+    // Another KEY_ENCRYPTION_KEY, or an altered row: no code can match; recovery codes still do.
+    log.error({ user_id: userId }, 'TOTP secret does not open with KEY_ENCRYPTION_KEY');
+    return undefined;
+  }
+  const step = matchingStep(secret, proof.code);
+  if (step === undefined) return undefined;
+  return (await claimStep(tx, userId, step)) ? 'totp' : undefined;
+}
+
+export interface CodeClient {
+  ip: string;
+  log: FastifyBaseLogger;
+  /** Whether the user signed in from this address before (spares it at the account ceiling). */
+  knownAddress: () => Promise<boolean>;
+  /** Called (and awaited) when the throttle refuses, and when a code is wrong: to audit them. */
+  onRefused?: () => Promise<unknown>;
+  onWrong?: () => Promise<unknown>;
+}
+
+/**
+ * Runs `check` (which answers undefined for a wrong code) under the sign-in throttle: wrong codes
+ * count like wrong passwords, per account and address (what an attacker meets), per account (a
+ * ceiling that spares addresses the owner signed in from) and per address. Codes have their own
+ * account key: a correct password must not reset the count of wrong codes.
+ */
+export async function throttledCodeCheck<T>(
+  ctx: AuthContext,
+  userId: string,
+  client: CodeClient,
+  check: () => Promise<T | undefined>,
+  wrong: () => HttpProblem,
+): Promise<T> {
+  const account = `mfa:user:${userId}`;
+  const refusal = await ctx.throttle.check(account, client.ip, client.knownAddress);
+  if (refusal) {
+    client.log.warn({ scope: refusal.scope }, 'code refused: too many failures');
+    await client.onRefused?.();
+    throw tooManyFailures(refusal);
+  }
+  const result = await check();
+  if (result === undefined) {
+    await ctx.throttle.recordFailure(account, client.ip);
+    await client.onWrong?.();
+    throw wrong();
+  }
+  await ctx.throttle.recordSuccess(account, client.ip);
+  return result;
+}
+
+/**
+ * A wrong, replayed or spent code. At sign-in (no session yet) 401 `invalid_mfa_code`, like
+ * wrong credentials; on a signed-in request 403 `mfa_code_incorrect`, like a wrong
+ * `current_password`: the access token is fine, a client must not sign out over it.
+ */
+export const invalidCode = (during: 'sign-in' | 'signed-in', field = 'code') =>
+  new HttpProblem(
+    during === 'sign-in' ? 401 : 403,
+    'The code is incorrect, expired or already used.',
+    {
+      code: during === 'sign-in' ? 'invalid_mfa_code' : 'mfa_code_incorrect',
+      errors: [{ field, message: 'is incorrect, expired or already used' }],
+    },
+  );
+
+/** Spends the challenge (inside the transaction that opens the session). */
+export const spendChallengeOf = (tx: Executor, mfaToken: string) =>
+  spendChallenge(tx, hashSecret(mfaToken));
+
+/** How many of the user's recovery codes are still unused. */
+export const remainingRecoveryCodes = (db: Executor, userId: string) =>
+  unusedRecoveryCodes(db, userId);

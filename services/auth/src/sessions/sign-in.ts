@@ -1,0 +1,225 @@
+import { HttpProblem, problems } from '@platform/http';
+import type { FastifyBaseLogger } from 'fastify';
+import { recordAudit } from '../audit/service.ts';
+import type { AuthContext } from '../context.ts';
+import { burnVerification, verifyPassword } from '../credentials/hashing.ts';
+import type { Executor } from '../db/index.ts';
+import { recordEvent } from '../events/outbox.ts';
+import { describeError } from '../mail/errors.ts';
+import {
+  invalidCode,
+  type MfaRequired,
+  openChallenge,
+  openedChallenge,
+  type Proof,
+  remainingRecoveryCodes,
+  spendChallengeOf,
+  spendProof,
+  throttledCodeCheck,
+} from '../second-factor/service.ts';
+import { tooManyFailures } from '../throttle/service.ts';
+import { findUserById, findUserByLogin, type UserRow } from '../users/repository.ts';
+import { type ClientInfo, signedInFrom, startSession } from './service.ts';
+
+/** Matches no session: an unknown account is looked up too, so its answer takes as long. */
+const NO_USER = '00000000-0000-0000-0000-000000000000';
+
+/** One response for every login failure: same status, same body, about the same time. */
+const invalidCredentials = () =>
+  problems.unauthorized('The email, username or password is incorrect.');
+
+export async function login(
+  ctx: AuthContext,
+  input: { login: string; password: string },
+  client: ClientInfo & { log: FastifyBaseLogger },
+) {
+  const user = await findUserByLogin(ctx.db, input.login);
+  // A known account is counted by its id, so guesses by email and by username share one limit;
+  // an unknown one by what was typed, so it locks exactly like a real one would.
+  const account = user ? `user:${user.id}` : `unknown:${input.login.toLowerCase()}`;
+  const refusal = await ctx.throttle.check(account, client.ip, () =>
+    signedInFrom(ctx, user?.id ?? NO_USER, client.ip),
+  );
+  if (refusal) {
+    client.log.warn({ scope: refusal.scope }, 'sign-in refused: too many failures');
+    await failedSignIn(ctx, user?.id ?? null, 'rate_limited', client);
+    throw tooManyFailures(refusal);
+  }
+
+  const valid = user
+    ? await verifyPassword(user.passwordHash, input.password)
+    : await burnVerification(input.password).then(() => false);
+  if (!user || !valid) {
+    await ctx.throttle.recordFailure(account, client.ip);
+    // Both paths write one row, so the answer's timing stays the same.
+    await failedSignIn(
+      ctx,
+      user?.id ?? null,
+      user ? 'invalid_password' : 'unknown_account',
+      client,
+    );
+    throw invalidCredentials();
+  }
+  await ctx.throttle.recordSuccess(account, client.ip);
+  return signIn(ctx, user, client, { method: 'password' });
+}
+
+type FailureReason =
+  | 'invalid_password'
+  | 'unknown_account'
+  | 'rate_limited'
+  | 'invalid_mfa_code'
+  | 'invalid_mfa_token';
+
+/**
+ * What was typed is not kept: for an unknown account it may be someone else's address, or the
+ * password typed into the wrong field. Failures have no actor: nobody proved who they are.
+ */
+function failedSignIn(
+  ctx: AuthContext,
+  userId: string | null,
+  reason: FailureReason,
+  client: ClientInfo,
+  method: string = 'password',
+) {
+  return recordAudit(ctx.db, {
+    type: 'login.failed',
+    userId,
+    actorId: null,
+    client,
+    details: { reason, method },
+  });
+}
+
+export type SignInResult = Awaited<ReturnType<typeof startSession>>['response'] | MfaRequired;
+
+export interface SignInOptions {
+  /**
+   * How the first factor was proved, for the session's record and the domain event.
+   * A method that is itself multi-factor (a passkey with user verification) passes
+   * `multiFactor: true` and gets tokens even when the user has MFA on.
+   */
+  method: 'password' | 'oidc' | 'passkey';
+  multiFactor?: boolean;
+  /** More facts for the `login.succeeded` audit event (a provider, a passkey id…). */
+  details?: Record<string, unknown>;
+  /**
+   * The caller's transaction, when the first factor is spent in it (a one-time login code, a
+   * passkey counter): the session, or the challenge, then commits or rolls back with it.
+   */
+  tx?: Executor;
+}
+
+/**
+ * The one way to finish any sign-in once the first factor is proved (password, OIDC, passkey):
+ * a token pair, or, when the user has MFA on, `{mfa_required, mfa_token, methods}` to be
+ * completed at `POST /login/mfa`.
+ */
+export async function signIn(
+  ctx: AuthContext,
+  user: UserRow,
+  client: ClientInfo,
+  options: SignInOptions,
+): Promise<SignInResult> {
+  if (user.mfaEnabled && !options.multiFactor) {
+    return openChallenge(ctx, options.tx ?? ctx.db, user.id, options.method);
+  }
+  const open = async (tx: Executor) => {
+    const tokens = await startSession(ctx, tx, user, client);
+    await recordEvent(tx, 'user.logged_in', {
+      user_id: user.id,
+      session_id: tokens.sessionId,
+      method: options.method,
+    });
+    await recordAudit(tx, {
+      type: 'login.succeeded',
+      userId: user.id,
+      actorId: user.id,
+      client,
+      details: { ...options.details, session_id: tokens.sessionId, method: options.method },
+    });
+    return tokens.response;
+  };
+  return options.tx ? open(options.tx) : ctx.db.transaction(open);
+}
+
+const invalidMfaToken = () =>
+  new HttpProblem(401, 'The sign-in has expired or was already completed; sign in again.', {
+    code: 'invalid_mfa_token',
+    errors: [{ field: 'mfa_token', message: 'is invalid, expired or already used' }],
+  });
+
+/**
+ * `POST /login/mfa`: the second factor for a challenge from `signIn`. A wrong code leaves the
+ * challenge open for another try (within the throttle); a right one spends the challenge and
+ * the code and opens the session, all in one transaction.
+ */
+export async function completeMfaSignIn(
+  ctx: AuthContext,
+  input: { mfaToken: string; proof: Proof },
+  client: ClientInfo & { log: FastifyBaseLogger },
+) {
+  const challenge = await openedChallenge(ctx.db, input.mfaToken);
+  if (!challenge) throw invalidMfaToken();
+  const { userId, method: firstFactor } = challenge;
+  const field = 'recovery_code' in input.proof ? 'recovery_code' : 'code';
+  const method = field === 'code' ? 'totp' : 'recovery_code';
+  const done = await throttledCodeCheck(
+    ctx,
+    userId,
+    {
+      ...client,
+      knownAddress: () => signedInFrom(ctx, userId, client.ip),
+      onRefused: () => failedSignIn(ctx, userId, 'rate_limited', client, method),
+      onWrong: () => failedSignIn(ctx, userId, 'invalid_mfa_code', client, method),
+    },
+    () =>
+      ctx.db.transaction(async (tx) => {
+        // Locked: of two requests with the same token, the second waits and finds it spent.
+        if (!(await openedChallenge(tx, input.mfaToken, true))) throw invalidMfaToken();
+        const method = await spendProof(ctx, tx, userId, input.proof, client.log);
+        const user = method && (await findUserById(tx, userId));
+        if (!user) return undefined;
+        await spendChallengeOf(tx, input.mfaToken);
+        const tokens = await startSession(ctx, tx, user, client);
+        await recordEvent(tx, 'user.logged_in', {
+          user_id: user.id,
+          session_id: tokens.sessionId,
+          method: firstFactor,
+          second_factor: method,
+        });
+        await recordAudit(tx, {
+          type: 'login.succeeded',
+          userId: user.id,
+          actorId: user.id,
+          client,
+          details: { session_id: tokens.sessionId, method: firstFactor, second_factor: method },
+        });
+        if (method === 'recovery_code') {
+          await recordAudit(tx, {
+            type: 'mfa.recovery_code_used',
+            userId: user.id,
+            actorId: user.id,
+            client,
+            details: { session_id: tokens.sessionId },
+          });
+        }
+        return { response: tokens.response, method, user };
+      }),
+    () => invalidCode('sign-in', field),
+  );
+  if (done.method === 'recovery_code') await recoveryCodeNotice(ctx, done.user, client.log);
+  return done;
+}
+
+/** A recovery code is what a thief of the password and the codes' paper would use: say so. */
+async function recoveryCodeNotice(ctx: AuthContext, user: UserRow, log: FastifyBaseLogger) {
+  try {
+    const remaining = await remainingRecoveryCodes(ctx.db, user.id);
+    await ctx.mailer.send(
+      ctx.templates.mail('recovery-code-used', user.email, { username: user.username, remaining }),
+    );
+  } catch (error) {
+    log.warn({ user_id: user.id, error: describeError(error) }, 'recovery code notice not sent');
+  }
+}
