@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { Secret, TOTP } from 'otpauth';
 import { bearer, buildTestAuth, signUp, sql } from './helper.ts';
 import { softwareAuthenticator } from './software-authenticator.ts';
 
@@ -298,4 +299,31 @@ test('malformed answers are 400, never 500', async () => {
     },
   });
   assert.equal(login.statusCode, 401);
+});
+
+test('a passkey is two factors in one: with MFA on it signs in without a code', async () => {
+  const { user, authenticator } = await registered();
+  const started = await inject('POST', '/user/mfa/totp', user.accessToken, {
+    current_password: user.password,
+  });
+  assert.equal(started.statusCode, 200, started.body);
+  const totp = new TOTP({ secret: Secret.fromBase32(started.json().secret) });
+  const on = await inject('POST', '/user/mfa/totp/verify', user.accessToken, {
+    code: totp.generate(),
+  });
+  assert.equal(on.statusCode, 200, on.body);
+  const password = await inject('POST', '/login', undefined, {
+    email: user.email,
+    password: user.password,
+  });
+  assert.equal(password.json().mfa_required, true);
+
+  const options = await loginOptions();
+  const res = await inject('POST', '/login/passkey', undefined, {
+    challenge_id: options.challenge_id,
+    response: authenticator.get(options),
+  });
+  assert.equal(res.statusCode, 200, res.body);
+  assert.equal(res.json().mfa_required, undefined);
+  assert.equal(res.json().user.id, user.id);
 });

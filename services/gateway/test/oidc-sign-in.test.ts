@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { freePort } from '@platform/launcher';
+import { Secret, TOTP } from 'otpauth';
 import { closeAtEnd, startGateway } from './helpers.ts';
 import { startTestIdp, throughProvider } from './oidc-idp.ts';
 import { eventually, post, signUp, startAuthService, tokenIn, waitForMail } from './services.ts';
@@ -323,4 +324,41 @@ test('a provider that is down, or a sign-in refused there, sends the browser bac
   );
   assert.equal(params.get('error'), 'access_denied');
   assert.equal(params.get('code'), null);
+});
+
+test('MFA still applies: a linked account with TOTP on gets mfa_required, then tokens for a code', async () => {
+  const member = await verifiedMember();
+  const asMember = { ...bearer(member.accessToken), 'content-type': 'application/json' };
+  const started = await fetch(`${origin}/accounts/v1/user/mfa/totp`, {
+    method: 'POST',
+    headers: asMember,
+    body: JSON.stringify({ current_password: member.password }),
+  });
+  assert.equal(started.status, 200, await started.clone().text());
+  const { secret } = (await started.json()) as { secret: string };
+  const totp = new TOTP({ secret: Secret.fromBase32(secret) });
+  const on = await fetch(`${origin}/accounts/v1/user/mfa/totp/verify`, {
+    method: 'POST',
+    headers: asMember,
+    body: JSON.stringify({ code: totp.generate() }),
+  });
+  assert.equal(on.status, 200, await on.clone().text());
+
+  const subject = idpAccount({ email: member.email, email_verified: true });
+  const code = (await backAtApp(await atCallback(subject))).get('code')!;
+  const exchanged = await exchange(code);
+  assert.equal(exchanged.status, 200);
+  const body = (await exchanged.json()) as Record<string, unknown>;
+  assert.equal(body.mfa_required, true);
+  assert.equal(body.access_token, undefined);
+  const second = await post(`${origin}/accounts/v1/login/mfa`, {
+    mfa_token: body.mfa_token,
+    // The step after the one spent to turn MFA on: a code is good once.
+    code: totp.generate({ timestamp: Date.now() + 30_000 }),
+  });
+  assert.equal(second.status, 200, await second.clone().text());
+  const tokens = (await second.json()) as { access_token: string; user: { id: string } };
+  assert.equal(tokens.user.id, member.id);
+  const [event] = await auditOf(tokens.access_token);
+  assert.equal(event?.type, 'login.succeeded');
 });
