@@ -14,6 +14,7 @@ import type { AnalyticsDatabase } from './db/index.ts';
 import { createDestinations } from './destinations/index.ts';
 import { destinationRoutes } from './destinations/routes.ts';
 import { deadLetterRoutes } from './ingestion/dead-letter-routes.ts';
+import { scheduleForgetting } from './ingestion/forget.ts';
 import { createQueue } from './ingestion/queue.ts';
 import { scheduleRetention, scheduleRollups } from './ingestion/retention.ts';
 import { ingestionRoutes } from './ingestion/routes.ts';
@@ -119,6 +120,7 @@ export async function buildApp(deps: AnalyticsAppDeps): Promise<App> {
   );
   internalRoutes(app, ctx);
   scheduleRetention(app, ctx);
+  scheduleForgetting(app, ctx);
   scheduleRollups(app, ctx);
   return app;
 }

@@ -125,3 +125,14 @@ export { destinationDeliveries } from '../destinations/tables.ts';
 
 /** Queued items the store refused (see ingestion/writer.ts). */
 export { ingestionDeadLetters } from '../ingestion/tables.ts';
+
+/**
+ * Users deleted in auth (`user.deleted`) whose stored events are being unlinked: their id becomes
+ * `pseudonym` (ingestion/forget.ts). A row goes after the final pass, and the mapping with it.
+ */
+export const forgottenUsers = pgTable('forgotten_users', {
+  userId: text().primaryKey(),
+  pseudonym: text().notNull(),
+  forgottenAt: timestamptzNow(),
+  lastPassAt: timestamptz(),
+});

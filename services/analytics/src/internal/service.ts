@@ -2,6 +2,7 @@ import { type FieldError, problems } from '@platform/http';
 import type { Static } from 'typebox';
 import type { AnalyticsContext } from '../context.ts';
 import { receivedIds } from '../db/schema.ts';
+import { rememberDeletions } from '../ingestion/forget.ts';
 import { enqueueEvents, samplesRow } from '../ingestion/queue.ts';
 import type { AcceptedEvent, Sample } from '../ingestion/types.ts';
 import { EARLIEST, unstorable } from '../storable.ts';
@@ -62,6 +63,7 @@ export async function receiveEvents(
         properties: e.payload,
         timestamp: new Date(e.occurred_at).toISOString(),
       }));
+    await rememberDeletions(tx, events);
     await ctx.destinations.enqueue(tx, events);
     return enqueueEvents(tx, events);
   });
