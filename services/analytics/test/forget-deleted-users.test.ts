@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { AnalyticsContext } from '../src/context.ts';
+import { forgetPending } from '../src/ingestion/forget.ts';
 import { bearer, buildTestAnalytics, serviceHeaders, sql } from './helper.ts';
 
 const t = await buildTestAnalytics();
@@ -83,4 +85,25 @@ test('a deletion that arrives twice is one pseudonym; ids that are not UUIDs are
   assert.ok(rows.some((r) => r.user_id === user.id));
   assert.ok(!rows.some((r) => r.user_id === 'not-a-uuid'));
   assert.equal(rows.filter((r) => r.user_id === user.id).length, 1);
+});
+
+test('after the grace period a final pass runs and the id → pseudonym mapping is deleted', async () => {
+  const user = await t.user();
+  await deliver([domainEvent('user.deleted', user.id)]);
+  const calls: [string, string][] = [];
+  const ctx = {
+    db: t.database.db,
+    store: {
+      forgetUser: async (id: string, pseudonym: string) => {
+        calls.push([id, pseudonym]);
+        return 0;
+      },
+    },
+  } as unknown as AnalyticsContext;
+  await forgetPending(ctx, Date.now() + 11 * 60_000);
+  assert.ok(calls.some(([id, pseudonym]) => id === user.id && pseudonym.startsWith('deleted-')));
+  const left = await sql(t.databaseUrl, 'select 1 from forgotten_users where user_id = $1', [
+    user.id,
+  ]);
+  assert.deepEqual(left, []);
 });
