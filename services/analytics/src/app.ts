@@ -15,6 +15,7 @@ import { createDestinations } from './destinations/index.ts';
 import { destinationRoutes } from './destinations/routes.ts';
 import { profileRoutes } from './identity/routes.ts';
 import { deadLetterRoutes } from './ingestion/dead-letter-routes.ts';
+import { scheduleForgetting } from './ingestion/forget.ts';
 import { createQueue } from './ingestion/queue.ts';
 import { scheduleRetention, scheduleRollups } from './ingestion/retention.ts';
 import { ingestionRoutes } from './ingestion/routes.ts';
@@ -132,6 +133,7 @@ export async function buildApp(deps: AnalyticsAppDeps): Promise<App> {
   );
   internalRoutes(app, ctx);
   scheduleRetention(app, ctx);
+  scheduleForgetting(app, ctx);
   scheduleRollups(app, ctx);
   return app;
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { authentication, createVerifier } from '@platform/auth';
 import { type App, createApp } from '@platform/http';
 import { readManifest } from '@platform/manifest';
-import { relayOutbox } from '@platform/outbox';
+import { parseSubscribers, relayOutbox } from '@platform/outbox';
 import { bootstrapAdmin } from './accounts/first-admin.ts';
 import { profileRoutes } from './accounts/profile-routes.ts';
 import { accountRoutes } from './accounts/routes.ts';
@@ -137,12 +137,17 @@ export async function buildApp(deps: AuthAppDeps): Promise<App> {
   );
   internalRoutes(app, ctx);
   schedulePruning(app, ctx);
-  const { ANALYTICS_URL, SERVICE_TOKEN } = config;
-  if (ANALYTICS_URL) {
+  const { ANALYTICS_URL, EVENT_SUBSCRIBERS, SERVICE_TOKEN } = config;
+  const subscribers = EVENT_SUBSCRIBERS
+    ? parseSubscribers(EVENT_SUBSCRIBERS)
+    : ANALYTICS_URL
+      ? [{ name: 'analytics', types: ['*'], url: ANALYTICS_URL }]
+      : [];
+  if (subscribers.length > 0) {
     relayOutbox(app, {
       pool: database.pool,
       service: 'auth',
-      analyticsUrl: ANALYTICS_URL,
+      subscribers,
       serviceToken: SERVICE_TOKEN,
     });
   }

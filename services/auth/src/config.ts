@@ -68,7 +68,15 @@ export const ConfigSchema = Type.Object({
   ADMIN_PASSWORD: Type.Optional(
     Type.String({ minLength: 8, maxLength: 256, description: '8 to 256 characters' }),
   ),
-  /** Domain events (the outbox) are relayed to analytics at this URL. */
+  /** Where the outbox goes: every subscriber's types and URL, from the manifests (EVENT_SUBSCRIBERS). */
+  EVENT_SUBSCRIBERS: Type.Optional(
+    Type.String({
+      pattern:
+        '^([a-z][a-z0-9-]*:[^=;\\s]+=https?://[^;\\s]+)(;([a-z][a-z0-9-]*:[^=;\\s]+=https?://[^;\\s]+))*$',
+      description: 'name:type,type=url entries separated by ;',
+    }),
+  ),
+  /** Deprecated shorthand for EVENT_SUBSCRIBERS=analytics:*=<url>, used when that is unset. */
   ANALYTICS_URL: Type.Optional(Env.url()),
   /** Callers of `/internal/*` must send it (`x-service-token`); the relay sends it to analytics. */
   SERVICE_TOKEN: Env.serviceToken(),

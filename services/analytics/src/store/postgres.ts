@@ -233,6 +233,19 @@ export function createPostgresStore(db: Db): Store {
       return found.map((x) => ({ time: x.t, userId: x.u, anonymousId: x.a, event: x.e }));
     },
 
+    // The properties are searched as text: an id may sit under any key (author_id, actor_id…).
+    async forgetUser(userId, pseudonym) {
+      const changed = await db.execute(sql`
+        update events set
+          user_id = case when user_id = ${userId} then ${pseudonym} else user_id end,
+          properties = replace(properties::text, ${userId}, ${pseudonym})::jsonb
+        where user_id = ${userId} or properties::text like ${`%${userId}%`}`);
+      const samples = await db.execute(
+        sql`update samples set user_id = ${pseudonym} where user_id = ${userId}`,
+      );
+      return (changed.rowCount ?? 0) + (samples.rowCount ?? 0);
+    },
+
     async prune(before) {
       await db.execute(sql`delete from events where occurred_at < ${before}`);
       await db.execute(sql`delete from samples where occurred_at < ${before}`);

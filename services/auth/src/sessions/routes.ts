@@ -1,12 +1,15 @@
 import { type App, problems } from '@platform/http';
 import { Type } from 'typebox';
 import type { AuthContext } from '../context.ts';
+import { endSession, listSessions } from './own-sessions.ts';
 import { logout, refresh } from './rotation.ts';
 import {
   LoginBody,
   LogoutBody,
   MfaLoginBody,
   RefreshBody,
+  SessionList,
+  SessionParams,
   SignInResponse,
   TokenPair,
 } from './schema.ts';
@@ -119,6 +122,47 @@ export function sessionRoutes(app: App, ctx: AuthContext) {
     },
     async (request, reply) => {
       await logout(ctx, request.principal!, request.body?.refresh_token, {
+        ip: request.ip,
+        userAgent: request.headers['user-agent'],
+        log: request.log,
+      });
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.get(
+    '/user/sessions',
+    {
+      onRequest: app.authenticate,
+      schema: {
+        tags: ['sessions'],
+        operationId: 'listOwnSessions',
+        summary: "The signed-in user's live sessions, most recently used first",
+        security: [{ bearer: [] }],
+        response: { 200: SessionList },
+      },
+    },
+    async (request) => listSessions(ctx, request.principal!),
+  );
+
+  app.delete(
+    '/user/sessions/:id',
+    {
+      onRequest: app.authenticate,
+      schema: {
+        tags: ['sessions'],
+        operationId: 'endOwnSession',
+        summary: 'End one of the signed-in user’s sessions',
+        description:
+          'Its access and refresh tokens are refused everywhere within a second. Another ' +
+          "user's session, an ended one or an unknown id: 404.",
+        security: [{ bearer: [] }],
+        params: SessionParams,
+        response: { 204: Type.Null({ description: 'Session ended' }) },
+      },
+    },
+    async (request, reply) => {
+      await endSession(ctx, request.principal!, request.params.id, {
         ip: request.ip,
         userAgent: request.headers['user-agent'],
         log: request.log,

@@ -11,6 +11,7 @@ import {
   deletePost as deleteRow,
   findPost,
   insertPost,
+  lockPostsByAuthor,
   type PostValues,
   syncTags,
   updatePost,
@@ -118,6 +119,43 @@ export async function deletePost(
     await deleteRow(tx, current.id);
     await emit(tx, ['post.deleted'], current, principal);
   });
+}
+
+/**
+ * Deletes every post of a deleted account (the `user.deleted` event), in batches, each with its
+ * tag counts and a `post.deleted` event that names no author: the account is gone, and analytics
+ * must not link the user again. Idempotent, as the at-least-once delivery needs. Returns how many.
+ */
+export async function deletePostsOfUser(ctx: MainContext, userId: string): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const deleted = await ctx.db.transaction(async (tx) => {
+      const rows = await lockPostsByAuthor(tx, userId, 100);
+      for (const post of rows) {
+        await syncTags(tx, post.id, published(post), undefined);
+        await deleteRow(tx, post.id);
+      }
+      await recordEvents(
+        tx,
+        rows.map((post) => ({
+          type: 'post.deleted' as const,
+          payload: {
+            post_id: post.id,
+            slug: post.slug,
+            status: post.status,
+            author_id: null,
+            actor_id: null,
+            category_id: post.category_id,
+            tags: post.tags,
+            reason: 'author_deleted',
+          },
+        })),
+      );
+      return rows.length;
+    });
+    total += deleted;
+    if (deleted < 100) return total;
+  }
 }
 
 /** `If-Match` is optional; when sent, it must name the current version (or be `*`). */
