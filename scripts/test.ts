@@ -67,7 +67,11 @@ let stopPostgres: (() => Promise<void>) | undefined;
 let scratch: string | undefined;
 if (!process.env.TEST_POSTGRES_URL) {
   scratch = await mkdtemp(path.join(tmpdir(), 'test-pg-'));
-  const pg = await startEmbeddedPostgres({ dataDir: scratch });
+  const pg = await startEmbeddedPostgres({
+    dataDir: scratch,
+    // A throwaway server: durability only costs time (creating a database syncs its files).
+    settings: ['fsync=off', 'synchronous_commit=off', 'full_page_writes=off'],
+  });
   process.env.TEST_POSTGRES_URL = pg.url;
   stopPostgres = pg.stop;
 }

@@ -30,7 +30,7 @@ export async function startService(
 ): Promise<RunningService & { databaseUrl: string }> {
   const database = databaseOf
     ? { url: databaseOf.databaseUrl, drop: async () => {} }
-    : await createTestDatabase();
+    : await createTestDatabase({ migrations: path.join(root, 'services', name, 'drizzle') });
   // A caller may fix the port (env.PORT) to hand the URL to another service before this one starts.
   const port = env.PORT ? Number(env.PORT) : await freePort();
   const url = `http://127.0.0.1:${port}`;
