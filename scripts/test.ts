@@ -11,8 +11,9 @@
  * `TEST_TSX=1` runs the TypeScript files under tsx instead, e.g. to rule the compilation out.
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { startEmbeddedPostgres } from '@platform/launcher/postgres';
 import { bundleTests } from './test-bundles.ts';
@@ -56,11 +57,17 @@ if (process.env.TEST_TSX) {
   await mkdir(cache, { recursive: true });
   bundles = await mkdtemp(path.join(cache, 'run-'));
   const outDir = bundles;
-  const outputs = await bundleTests(root, files, outDir).catch(async (error: unknown) => {
+  // The services' entry points too, for the tests that start them as processes.
+  const servers = (await readdir(path.join(root, 'services'))).map((s) =>
+    path.join('services', s, 'src', 'server.ts'),
+  );
+  const entries = [...files, ...servers.filter((s) => existsSync(path.join(root, s)))];
+  const outputs = await bundleTests(root, entries, outDir).catch(async (error: unknown) => {
     await rm(outDir, { recursive: true, force: true });
     throw error;
   });
-  run = ['--enable-source-maps', ...outputs];
+  run = ['--enable-source-maps', ...outputs.slice(0, files.length)];
+  process.env.TEST_COMPILED_DIR = outDir;
 }
 
 let stopPostgres: (() => Promise<void>) | undefined;
@@ -79,7 +86,13 @@ if (!process.env.TEST_POSTGRES_URL) {
 const code = await new Promise<number>((resolve) => {
   const child = spawn(
     process.execPath,
-    ['--test', '--test-concurrency=2', '--test-timeout=120000', ...run],
+    [
+      '--test',
+      // One test file per core; each also waits on PostgreSQL and its own timers.
+      `--test-concurrency=${Math.max(2, availableParallelism())}`,
+      '--test-timeout=120000',
+      ...run,
+    ],
     {
       cwd: root,
       stdio: 'inherit',
