@@ -88,7 +88,7 @@ const code = await new Promise<number>((resolve) => {
     process.execPath,
     [
       '--test',
-      // One test file per core; each also waits on PostgreSQL and its own timers.
+      // Two files at a time on this 2-core machine; one per core where there are more (CI).
       `--test-concurrency=${Math.max(2, availableParallelism())}`,
       '--test-timeout=120000',
       ...run,
