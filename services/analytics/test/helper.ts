@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { after } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { App } from '@platform/http';
@@ -57,7 +58,9 @@ export async function buildTestAnalytics(
   deps: { store?: Store } = {},
 ): Promise<TestAnalytics> {
   const issuer = await startTokenIssuer({ serviceToken: SERVICE_TOKEN });
-  const test = await createTestDatabase();
+  const test = await createTestDatabase({
+    migrations: path.resolve(import.meta.dirname, '../drizzle'),
+  });
   const config = readConfig({
     DATABASE_URL: test.url,
     AUTH_URL: issuer.url,

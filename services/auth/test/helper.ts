@@ -13,6 +13,9 @@ import { createMailer } from '../src/mail/transport.ts';
 import type { RevocationEntry, RevocationPublisher } from '../src/sessions/revocations.ts';
 
 export { TEST_SECRETS };
+
+/** Auth's migrations: each test database is a copy of one migrated with them. */
+const MIGRATIONS = path.resolve(import.meta.dirname, '../drizzle');
 export const { SERVICE_TOKEN, KEY_ENCRYPTION_KEY } = TEST_SECRETS;
 
 export interface TestAuth {
@@ -38,7 +41,7 @@ export async function buildTestAuth(
   // A replica shares the first instance's database, as a second process would.
   const database = replicaOf
     ? { url: replicaOf.databaseUrl, drop: async () => {} }
-    : await createTestDatabase();
+    : await createTestDatabase({ migrations: MIGRATIONS });
   const mailDir = await mkdtemp(path.join(tmpdir(), 'auth-mail-'));
   const config = readConfig({
     DATABASE_URL: database.url,

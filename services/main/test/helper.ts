@@ -13,7 +13,7 @@ import {
 import pg from 'pg';
 import { buildApp, type MainAppDeps } from '../src/app.ts';
 import { type Config, readConfig } from '../src/config.ts';
-import { openDatabase } from '../src/db/index.ts';
+import { migrationsFolder, openDatabase } from '../src/db/index.ts';
 
 /**
  * The permissions main checks, granted to the roles its manifest declares (auth grants them
@@ -50,7 +50,7 @@ export async function buildTestMain(
   deps: Pick<MainAppDeps, 'permissions'> = {},
 ): Promise<TestMain> {
   const issuer = await startTokenIssuer({ serviceToken: TEST_SECRETS.SERVICE_TOKEN });
-  const database = await createTestDatabase();
+  const database = await createTestDatabase({ migrations: migrationsFolder });
   const config = readConfig({
     DATABASE_URL: database.url,
     AUTH_URL: issuer.url,
