@@ -1,9 +1,9 @@
-import { problems } from '@platform/http';
 import type { FastifyBaseLogger } from 'fastify';
 import type { AuthContext } from '../context.ts';
 import { burnVerification, verifyPassword } from '../credentials/hashing.ts';
 import { newSecret } from '../credentials/secrets.ts';
 import type { Executor } from '../db/index.ts';
+import { problem } from '../errors.ts';
 import { recordEvent } from '../events/outbox.ts';
 import { tooManyFailures } from '../throttle/service.ts';
 import { rolesAndPermissions } from '../users/access-repository.ts';
@@ -21,7 +21,9 @@ const NO_USER = '00000000-0000-0000-0000-000000000000';
 
 /** One response for every login failure: same status, same body, about the same time. */
 const invalidCredentials = () =>
-  problems.unauthorized('The email, username or password is incorrect.');
+  problem('invalid_credentials', 'The email, username or password is incorrect.', {
+    headers: { 'www-authenticate': 'Bearer' },
+  });
 
 export async function login(
   ctx: AuthContext,
