@@ -25,7 +25,8 @@ test('every operation has a camelCase operationId, a tag, security and problem r
     assert.ok((operation.tags as string[] | undefined)?.length, `${where} has no tag`);
     assert.ok(Array.isArray(operation.security), `${where} declares no security`);
     assert.ok(documented.includes('rate_limited'), `${where} lacks its problem responses`);
-    for (const code of documented) assert.ok(code in codes, `${where}: ${code} is not in the table`);
+    for (const code of documented)
+      assert.ok(code in codes, `${where}: ${code} is not in the table`);
   }
 });
 
