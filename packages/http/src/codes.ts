@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import { HttpProblem, type ProblemExtras } from './problem-class.ts';
 
 /** One kind of failure a client can branch on: its status, a short title and what it means. */
@@ -130,7 +131,8 @@ export function defineCodes<T extends CodeTable>(own: T): typeof GENERIC_CODES &
 
 /**
  * `problem('email_taken', 'That email is already taken.', { errors })`: an HttpProblem whose
- * status and title come from the table, so a code can only be one the table documents.
+ * status comes from the table, so a code can only be one the table documents. The title stays
+ * the status phrase (RFC 9457 for `about:blank`); the table's title describes it in OpenAPI.
  */
 export function problemFactory<T extends CodeTable>(table: T) {
   return (
@@ -139,7 +141,7 @@ export function problemFactory<T extends CodeTable>(table: T) {
     extras: Omit<ProblemExtras, 'code'> & { headers?: Record<string, string> } = {},
   ) => {
     const entry = table[code] as CodeEntry;
-    return new HttpProblem(entry.status, detail, { title: entry.title, ...extras, code });
+    return new HttpProblem(entry.status, detail, { ...extras, code });
   };
 }
 
@@ -152,12 +154,19 @@ export function defaultCode(status: number, hasErrors = false): string {
   for (const [code, entry] of Object.entries(GENERIC_CODES)) {
     if (entry.status === status && !SPECIFIC.has(code)) return code;
   }
+  // A status no generic code covers (418, 451…): its reason phrase, as `i_m_a_teapot`.
+  const phrase = STATUS_CODES[status];
+  if (phrase)
+    return phrase
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '_')
+      .replace(/^_|_$/g, '');
   return status >= 500 ? 'internal_error' : 'bad_request';
 }
 
 /**
  * A failure raised where HTTP is unknown (repositories, stores): a code from the service's table
- * and a detail a client may read. The edge (the problem handler) gives it its status and title.
+ * and a detail a client may read. The edge (the problem handler) gives it its status.
  */
 export class DomainError extends Error {
   constructor(

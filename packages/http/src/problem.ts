@@ -82,7 +82,6 @@ export function registerProblemHandlers(app: FastifyInstance, codes: CodeTable =
       if (retryAfterSeconds !== undefined) reply.header('retry-after', String(retryAfterSeconds));
       return sendProblem(request, reply, known.status, error.message, {
         code: error.code,
-        title: known.title,
         ...(errors ? { errors } : {}),
       });
     }

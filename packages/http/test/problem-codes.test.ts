@@ -52,7 +52,7 @@ async function demo() {
 const send = (app: Awaited<ReturnType<typeof demo>>, name: string) =>
   app.inject({ method: 'POST', url: '/demo/v1/widgets', payload: { name } });
 
-test('a code from the table gives the problem its status, title and code', async () => {
+test('a code from the table gives the problem its status and code', async () => {
   const app = await demo();
   const res = await send(app, 'taken');
   assert.equal(res.statusCode, 409);
@@ -61,7 +61,7 @@ test('a code from the table gives the problem its status, title and code', async
     { ...(res.json() as object), request_id: undefined },
     {
       type: 'about:blank',
-      title: 'Widget taken',
+      title: 'Conflict',
       status: 409,
       code: 'widget_taken',
       detail: 'That name is taken.',
@@ -79,7 +79,7 @@ test("a data layer's DomainError is mapped at the edge; an unknown code is a 500
   assert.equal(store.statusCode, 503);
   assert.equal(store.headers['retry-after'], '7');
   assert.equal(store.json().code, 'shelf_unavailable');
-  assert.equal(store.json().title, 'Shelf unavailable');
+  assert.equal(store.json().title, 'Service Unavailable');
   const stray = await send(app, 'stray');
   assert.equal(stray.statusCode, 500);
   assert.equal(stray.json().code, 'internal_error');

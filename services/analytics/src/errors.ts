@@ -25,5 +25,5 @@ export const codes = defineCodes({
 
 export type AnalyticsCode = keyof typeof codes;
 
-/** `problem('destination_removed', detail)`: status and title from the table. */
+/** `problem('destination_removed', detail)`: status from the table. */
 export const problem = problemFactory(codes);

@@ -54,5 +54,5 @@ export const codes = defineCodes({
 
 export type AuthCode = keyof typeof codes;
 
-/** `problem('email_taken', detail, { errors })`: status and title from the table. */
+/** `problem('email_taken', detail, { errors })`: status from the table. */
 export const problem = problemFactory(codes);

@@ -19,5 +19,5 @@ export const codes = defineCodes({
 
 export type MainCode = keyof typeof codes;
 
-/** `problem('slug_taken', detail)`: status and title from the table. */
+/** `problem('slug_taken', detail)`: status from the table. */
 export const problem = problemFactory(codes);
