@@ -96,6 +96,13 @@ export function logCapture(): { stream: Writable; lines: string[]; text(): strin
 export { startInflux, type TestInflux } from './influx.ts';
 export * from './mail.ts';
 export { type NginxOptions, renderConfig, startNginx, type TestNginx } from './nginx.ts';
+export { lintOpenApi } from './openapi-lint.ts';
+export {
+  type CodeUse,
+  documentedOperations,
+  problemCodesInSource,
+  undocumentedCodes,
+} from './problem-codes.ts';
 export { type RawAnswer, sendBody, sendBodyRepeatedly } from './raw-http.ts';
 export { startRedis, type TestRedis } from './redis.ts';
 export {

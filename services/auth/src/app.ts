@@ -13,6 +13,7 @@ import { avatarRoutes } from './avatars/routes.ts';
 import type { Config } from './config.ts';
 import type { AuthContext } from './context.ts';
 import type { AuthDatabase } from './db/index.ts';
+import { codes } from './errors.ts';
 import { schedulePruning } from './internal/prune.ts';
 import { internalRoutes } from './internal/routes.ts';
 import { keyRoutes } from './keys/routes.ts';
@@ -52,6 +53,7 @@ export async function buildApp(deps: AuthAppDeps): Promise<App> {
     name: 'auth',
     prefix: PREFIX,
     description: 'Accounts, sessions, tokens and roles',
+    codes,
     logLevel: config.LOG_LEVEL,
     trustProxy: config.TRUST_PROXY.split(',').map((s) => s.trim()),
     ...(deps.logger ? { logger: deps.logger } : {}),

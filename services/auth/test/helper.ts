@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -63,9 +64,12 @@ export async function buildTestAuth(
   });
   await app.ready();
   after(async () => {
+    // Every problem the tests provoked carries a code its operation documents (schema.errors).
+    const undocumented = [...app.undocumentedProblems];
     await app.close();
     await db.close();
     await database.drop();
+    assert.deepEqual(undocumented, [], 'problems with a code their operation does not document');
     await rm(mailDir, { recursive: true, force: true });
   });
   return {

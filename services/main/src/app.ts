@@ -13,6 +13,7 @@ import { categoryRoutes } from './categories/routes.ts';
 import type { Config } from './config.ts';
 import type { MainContext } from './context.ts';
 import type { MainDatabase } from './db/index.ts';
+import { codes } from './errors.ts';
 import { internalRoutes } from './internal/routes.ts';
 import { postRoutes } from './posts/routes.ts';
 import { tagRoutes } from './tags/routes.ts';
@@ -39,6 +40,7 @@ export async function buildApp(deps: MainAppDeps): Promise<App> {
     name: 'main',
     prefix: PREFIX,
     description: 'Posts, categories and tags',
+    codes,
     logLevel: config.LOG_LEVEL,
     trustProxy: config.TRUST_PROXY.split(',').map((s) => s.trim()),
     ...(deps.logger ? { logger: deps.logger } : {}),

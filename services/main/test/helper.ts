@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after } from 'node:test';
 import { createServiceAuth } from '@platform/auth';
@@ -72,9 +73,12 @@ export async function buildTestMain(
   const app = await buildApp({ config, database: db, auth: serviceAuth, ...deps });
   await app.ready();
   after(async () => {
+    // Every problem the tests provoked carries a code its operation documents (schema.errors).
+    const undocumented = [...app.undocumentedProblems];
     await app.close();
     await db.close();
     await database.drop();
+    assert.deepEqual(undocumented, [], 'problems with a code their operation does not document');
   });
 
   return {

@@ -1,4 +1,4 @@
-import { HttpProblem } from '@platform/http';
+import { DomainError } from '@platform/http';
 import type { AcceptedEvent } from '../ingestion/types.ts';
 import { decodeCursor, encodeCursor, INFLUX_CURSOR } from './cursor.ts';
 import { TooManyEvents } from './errors.ts';
@@ -70,17 +70,17 @@ export function createInfluxStore(
 
   // Reads fail as 503: the caller may retry later; writes keep their errors for the writer.
   const unavailable = (error: unknown) => {
-    const retry = { headers: { 'retry-after': '5' } };
+    const retry = { retryAfterSeconds: 5, cause: error };
     if (error instanceof QueryTruncated) {
-      return new HttpProblem(
-        503,
+      return new DomainError(
+        'result_too_large',
         "The answer exceeds the analytics store's row limit; narrow the range or widen the interval.",
         retry,
       );
     }
     if (error instanceof InfluxUnavailable) {
-      return new HttpProblem(
-        503,
+      return new DomainError(
+        'store_unavailable',
         'The analytics store is unavailable or too slow; try again.',
         retry,
       );

@@ -1,4 +1,5 @@
-import { HttpProblem } from '@platform/http';
+import { isStatementTimeout } from '@platform/db';
+import { DomainError } from '@platform/http';
 import { type SQL, sql } from 'drizzle-orm';
 import pg from 'pg';
 import type { Db } from '../db/index.ts';
@@ -71,11 +72,11 @@ export function createPostgresStore(db: Db): Store {
       return (await db.execute(query)).rows as T[];
     } catch (error) {
       // statement_timeout: a range too large for this store is the caller's to narrow, not a 500.
-      if (serverError(error).code === '57014') {
-        throw new HttpProblem(
-          503,
+      if (isStatementTimeout(error)) {
+        throw new DomainError(
+          'query_timeout',
           'The query took too long; narrow the time range, widen the interval or filter by service.',
-          { headers: { 'retry-after': '5' } },
+          { retryAfterSeconds: 5, cause: error },
         );
       }
       throw error;

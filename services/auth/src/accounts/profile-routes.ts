@@ -15,6 +15,8 @@ export function profileRoutes(app: App, ctx: AuthContext) {
       preHandler: app.authenticate,
       schema: {
         tags: ['users'],
+        operationId: 'getCurrentUser',
+        errors: ['not_found'],
         summary: 'The signed-in user',
         security: bearer,
         response: { 200: UserEnvelope },
@@ -30,6 +32,8 @@ export function profileRoutes(app: App, ctx: AuthContext) {
       onRequest: app.authenticate,
       schema: {
         tags: ['users'],
+        operationId: 'updateCurrentUser',
+        errors: ['current_password_incorrect', 'not_found', 'username_taken'],
         summary: "Change the signed-in user's profile",
         description:
           'An email change needs `current_password` and stays in `pending_email` until the token ' +

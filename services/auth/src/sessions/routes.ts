@@ -21,6 +21,9 @@ export function sessionRoutes(app: App, ctx: AuthContext) {
     {
       schema: {
         tags: ['sessions'],
+        operationId: 'login',
+        security: [],
+        errors: ['invalid_credentials'],
         summary: 'Sign in with email or username and password',
         description:
           'With MFA on, the answer is `{mfa_required: true, mfa_token, methods}` instead of ' +
@@ -87,6 +90,9 @@ export function sessionRoutes(app: App, ctx: AuthContext) {
     {
       schema: {
         tags: ['sessions'],
+        operationId: 'refreshTokens',
+        security: [],
+        errors: ['invalid_refresh_token'],
         summary: 'Trade a refresh token for a new pair; the old refresh token is spent',
         description:
           'Presenting an already spent refresh token revokes every token of its session.',
@@ -113,6 +119,7 @@ export function sessionRoutes(app: App, ctx: AuthContext) {
       },
       schema: {
         tags: ['sessions'],
+        operationId: 'logout',
         summary: "End the caller's session (and optionally another of theirs)",
         description: 'Its access and refresh tokens are refused everywhere within a second.',
         security: [{ bearer: [] }],

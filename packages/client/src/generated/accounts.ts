@@ -1,0 +1,2545 @@
+export interface paths {
+  '/accounts/v1/.well-known/jwks.json': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Public keys that verify access tokens */
+    get: operations['getJwks'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/accounts/v1/register': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Create an account; a verification token is mailed */
+    post: operations['register'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/accounts/v1/verify-email': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Confirm an email address with the token mailed to it
+     * @description A token from registration verifies the email; one from an email change makes the pending address the email (409 if another account took it meanwhile).
+     */
+    post: operations['verifyEmail'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/accounts/v1/change-password': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Change the signed-in user's password; their other sessions are signed out */
+    post: operations['changePassword'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/accounts/v1/reset-password': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Mail a single-use password reset token, if an account uses this email */
+    post: operations['requestPasswordReset'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/accounts/v1/reset-password/confirm': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Set a new password with a mailed reset token; every session is signed out */
+    post: operations['confirmPasswordReset'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/accounts/v1/login': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Sign in with email or username and password */
+    post: operations['login'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/accounts/v1/refresh': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Trade a refresh token for a new pair; the old refresh token is spent
+     * @description Presenting an already spent refresh token revokes every token of its session.
+     */
+    post: operations['refreshTokens'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/accounts/v1/logout': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * End the caller's session (and optionally another of theirs)
+     * @description Its access and refresh tokens are refused everywhere within a second.
+     */
+    post: operations['logout'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/accounts/v1/user': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The signed-in user */
+    get: operations['getCurrentUser'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    /**
+     * Change the signed-in user's profile
+     * @description An email change needs `current_password` and stays in `pending_email` until the token mailed to the new address is sent to `POST /verify-email`; the current address is told. Wrong passwords are throttled like sign-ins (429); email changes are limited per account.
+     */
+    patch: operations['updateCurrentUser'];
+    trace?: never;
+  };
+  '/accounts/v1/users': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Users, oldest first, filtered by text or role (permission users:manage) */
+    get: operations['listUsers'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/accounts/v1/users/{id}/roles': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    /**
+     * Replace a user's roles
+     * @description Taking a role away signs the user out everywhere (their tokens are refused within a second); roles given show in their tokens at the next refresh.
+     */
+    put: operations['replaceUserRoles'];
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/accounts/v1/users/{id}/avatar': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A user's avatar (public); answers 304 to a matching If-None-Match */
+    get: operations['getUserAvatar'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/accounts/v1/user/avatar': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    /**
+     * Upload an avatar (multipart field `file`: PNG, JPEG or WebP up to 5 MB)
+     * @description 413 over 5 MB; 415 not PNG, JPEG or WebP; 422 damaged, or more than 25000000 pixels (refused from the header, before decoding); 429 over 10 uploads per user per 3600 s; 503 while too many images are being processed (both with Retry-After).
+     */
+    put: operations['uploadCurrentUserAvatar'];
+    post?: never;
+    /** Remove the signed-in user's avatar */
+    delete: operations['deleteCurrentUserAvatar'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+}
+export type webhooks = Record<string, never>;
+export interface components {
+  schemas: never;
+  responses: never;
+  parameters: never;
+  requestBodies: never;
+  headers: never;
+  pathItems: never;
+}
+export type $defs = Record<string, never>;
+export interface operations {
+  getJwks: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            keys: {
+              [key: string]: unknown;
+            }[];
+          };
+        };
+      };
+      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'rate_limited';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+    };
+  };
+  register: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** Format: email */
+          email: string;
+          /** @description 3 to 32 letters, digits, dots, dashes or underscores */
+          username: string;
+          password: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            user: {
+              /** Format: uuid */
+              id: string;
+              email: string;
+              email_verified: boolean;
+              /** @description A new address waiting to be confirmed from its mailbox */
+              pending_email: string | null;
+              username: string;
+              display_name: string | null;
+              bio: string | null;
+              avatar_url: string | null;
+              roles: string[];
+              permissions: string[];
+              /** Format: date-time */
+              created_at: string;
+            };
+          };
+        };
+      };
+      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'bad_request' | 'validation_failed';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `email_taken`: Another account uses this email address. `username_taken`: Another account uses this username. */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'email_taken' | 'username_taken';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `payload_too_large`: The request body is over the limit of this route. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'payload_too_large';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unsupported_media_type';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'rate_limited';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+    };
+  };
+  verifyEmail: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          token: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Verified */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. `invalid_token`: The mailed token is invalid, expired or already used. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'bad_request' | 'validation_failed' | 'invalid_token';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `email_taken`: Another account uses this email address. */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'email_taken';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `payload_too_large`: The request body is over the limit of this route. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'payload_too_large';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unsupported_media_type';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'rate_limited';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+    };
+  };
+  changePassword: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          current_password: string;
+          new_password: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Password changed */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'bad_request' | 'validation_failed';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unauthorized';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `current_password_incorrect`: A sensitive change needs the current password, and the one sent is wrong. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'current_password_incorrect';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `payload_too_large`: The request body is over the limit of this route. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'payload_too_large';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unsupported_media_type';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'rate_limited';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+    };
+  };
+  requestPasswordReset: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** Format: email */
+          email: string;
+        };
+      };
+    };
+    responses: {
+      /** @description The same answer whether or not an account uses the email */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            detail: string;
+          };
+        };
+      };
+      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'bad_request' | 'validation_failed';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `payload_too_large`: The request body is over the limit of this route. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'payload_too_large';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unsupported_media_type';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'rate_limited';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+    };
+  };
+  confirmPasswordReset: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          token: string;
+          new_password: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Password set */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. `invalid_token`: The mailed token is invalid, expired or already used. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'bad_request' | 'validation_failed' | 'invalid_token';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `payload_too_large`: The request body is over the limit of this route. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'payload_too_large';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unsupported_media_type';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'rate_limited';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+    };
+  };
+  login: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** Format: email */
+          email?: string;
+          /** @description 3 to 32 letters, digits, dots, dashes or underscores */
+          username?: string;
+          password: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            access_token: string;
+            refresh_token: string;
+            /** @enum {string} */
+            token_type: 'Bearer';
+            /** @description Seconds until the access token expires */
+            expires_in: number;
+            user: {
+              /** Format: uuid */
+              id: string;
+              email: string;
+              email_verified: boolean;
+              /** @description A new address waiting to be confirmed from its mailbox */
+              pending_email: string | null;
+              username: string;
+              display_name: string | null;
+              bio: string | null;
+              avatar_url: string | null;
+              roles: string[];
+              permissions: string[];
+              /** Format: date-time */
+              created_at: string;
+            };
+          };
+        };
+      };
+      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'bad_request' | 'validation_failed';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `invalid_credentials`: The email, username or password is incorrect (the same answer for every case). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'invalid_credentials';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `payload_too_large`: The request body is over the limit of this route. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'payload_too_large';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unsupported_media_type';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'rate_limited';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+    };
+  };
+  refreshTokens: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          refresh_token: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            access_token: string;
+            refresh_token: string;
+            /** @enum {string} */
+            token_type: 'Bearer';
+            /** @description Seconds until the access token expires */
+            expires_in: number;
+            user: {
+              /** Format: uuid */
+              id: string;
+              email: string;
+              email_verified: boolean;
+              /** @description A new address waiting to be confirmed from its mailbox */
+              pending_email: string | null;
+              username: string;
+              display_name: string | null;
+              bio: string | null;
+              avatar_url: string | null;
+              roles: string[];
+              permissions: string[];
+              /** Format: date-time */
+              created_at: string;
+            };
+          };
+        };
+      };
+      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'bad_request' | 'validation_failed';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `invalid_refresh_token`: The refresh token is unknown, spent, revoked or expired; sign in again. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'invalid_refresh_token';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `payload_too_large`: The request body is over the limit of this route. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'payload_too_large';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unsupported_media_type';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'rate_limited';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+    };
+  };
+  logout: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          refresh_token?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Signed out */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'bad_request' | 'validation_failed';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unauthorized';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `payload_too_large`: The request body is over the limit of this route. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'payload_too_large';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unsupported_media_type';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'rate_limited';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+    };
+  };
+  getCurrentUser: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            user: {
+              /** Format: uuid */
+              id: string;
+              email: string;
+              email_verified: boolean;
+              /** @description A new address waiting to be confirmed from its mailbox */
+              pending_email: string | null;
+              username: string;
+              display_name: string | null;
+              bio: string | null;
+              avatar_url: string | null;
+              roles: string[];
+              permissions: string[];
+              /** Format: date-time */
+              created_at: string;
+            };
+          };
+        };
+      };
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unauthorized';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `not_found`: No such route or resource, or it is not the caller’s to see. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'not_found';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'rate_limited';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+    };
+  };
+  updateCurrentUser: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @description 3 to 32 letters, digits, dots, dashes or underscores */
+          username?: string;
+          /** Format: email */
+          email?: string;
+          /** @description Required with email */
+          current_password?: string;
+          /** @description Up to 100 characters without control characters; null clears it */
+          display_name?: string | null;
+          /** @description Up to 2000 characters; null clears it */
+          bio?: string | null;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            user: {
+              /** Format: uuid */
+              id: string;
+              email: string;
+              email_verified: boolean;
+              /** @description A new address waiting to be confirmed from its mailbox */
+              pending_email: string | null;
+              username: string;
+              display_name: string | null;
+              bio: string | null;
+              avatar_url: string | null;
+              roles: string[];
+              permissions: string[];
+              /** Format: date-time */
+              created_at: string;
+            };
+          };
+        };
+      };
+      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'bad_request' | 'validation_failed';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unauthorized';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `current_password_incorrect`: A sensitive change needs the current password, and the one sent is wrong. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'current_password_incorrect';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `not_found`: No such route or resource, or it is not the caller’s to see. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'not_found';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `username_taken`: Another account uses this username. */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'username_taken';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `payload_too_large`: The request body is over the limit of this route. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'payload_too_large';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unsupported_media_type';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'rate_limited';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+    };
+  };
+  listUsers: {
+    parameters: {
+      query?: {
+        /** @description Case-insensitive substring of email, username or display name */
+        q?: string;
+        /** @description Only users with this role */
+        role?: string;
+        limit?: number;
+        /** @description next_cursor of the previous page */
+        cursor?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items: {
+              /** Format: uuid */
+              id: string;
+              email: string;
+              email_verified: boolean;
+              /** @description A new address waiting to be confirmed from its mailbox */
+              pending_email: string | null;
+              username: string;
+              display_name: string | null;
+              bio: string | null;
+              avatar_url: string | null;
+              roles: string[];
+              permissions: string[];
+              /** Format: date-time */
+              created_at: string;
+            }[];
+            /** @description Null on the last page */
+            next_cursor: string | null;
+          };
+        };
+      };
+      /** @description `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'validation_failed';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unauthorized';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `forbidden`: The caller is authenticated but lacks the permission or ownership this needs. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'forbidden';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'rate_limited';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+    };
+  };
+  replaceUserRoles: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @description The complete set of roles the user should have */
+          roles: string[];
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            user: {
+              /** Format: uuid */
+              id: string;
+              email: string;
+              email_verified: boolean;
+              /** @description A new address waiting to be confirmed from its mailbox */
+              pending_email: string | null;
+              username: string;
+              display_name: string | null;
+              bio: string | null;
+              avatar_url: string | null;
+              roles: string[];
+              permissions: string[];
+              /** Format: date-time */
+              created_at: string;
+            };
+          };
+        };
+      };
+      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'bad_request' | 'validation_failed';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unauthorized';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `forbidden`: The caller is authenticated but lacks the permission or ownership this needs. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'forbidden';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `not_found`: No such route or resource, or it is not the caller’s to see. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'not_found';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `last_admin`: The last admin cannot lose the admin role. */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'last_admin';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `payload_too_large`: The request body is over the limit of this route. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'payload_too_large';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unsupported_media_type';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'rate_limited';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+    };
+  };
+  getUserAvatar: {
+    parameters: {
+      query?: {
+        /** @description The version in avatar_url; makes it cacheable */
+        v?: string;
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The avatar, 256×256 WebP */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'image/webp': string;
+        };
+      };
+      /** @description Not modified */
+      304: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'validation_failed';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `not_found`: No such route or resource, or it is not the caller’s to see. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'not_found';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'rate_limited';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+    };
+  };
+  uploadCurrentUserAvatar: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'multipart/form-data': {
+          /**
+           * Format: binary
+           * @description A PNG, JPEG or WebP image of at most 5 MB
+           */
+          file: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            user: {
+              /** Format: uuid */
+              id: string;
+              email: string;
+              email_verified: boolean;
+              /** @description A new address waiting to be confirmed from its mailbox */
+              pending_email: string | null;
+              username: string;
+              display_name: string | null;
+              bio: string | null;
+              avatar_url: string | null;
+              roles: string[];
+              permissions: string[];
+              /** Format: date-time */
+              created_at: string;
+            };
+          };
+        };
+      };
+      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'bad_request' | 'validation_failed';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unauthorized';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `not_found`: No such route or resource, or it is not the caller’s to see. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'not_found';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `payload_too_large`: The request body is over the limit of this route. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'payload_too_large';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unsupported_media_type';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `image_unreadable`: The image is damaged or has more pixels than accepted. */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'image_unreadable';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'rate_limited';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `service_unavailable`: A dependency is down or overloaded; Retry-After, when present, says when to retry. */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'service_unavailable';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+    };
+  };
+  deleteCurrentUserAvatar: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unauthorized';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `not_found`: No such route or resource, or it is not the caller’s to see. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'not_found';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'rate_limited';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+    };
+  };
+}

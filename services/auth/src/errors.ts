@@ -1,0 +1,58 @@
+import { defineCodes, problemFactory } from '@platform/http';
+
+/**
+ * Every problem code auth answers besides the generic ones (@platform/http GENERIC_CODES).
+ * Clients branch on these; the OpenAPI document lists them per operation (schema.errors).
+ */
+export const codes = defineCodes({
+  invalid_credentials: {
+    status: 401,
+    title: 'Invalid credentials',
+    description: 'The email, username or password is incorrect (the same answer for every case).',
+  },
+  invalid_refresh_token: {
+    status: 401,
+    title: 'Invalid refresh token',
+    description: 'The refresh token is unknown, spent, revoked or expired; sign in again.',
+  },
+  current_password_incorrect: {
+    status: 403,
+    title: 'Current password incorrect',
+    description: 'A sensitive change needs the current password, and the one sent is wrong.',
+  },
+  invalid_token: {
+    status: 400,
+    title: 'Invalid token',
+    description: 'The mailed token is invalid, expired or already used.',
+  },
+  email_taken: {
+    status: 409,
+    title: 'Email taken',
+    description: 'Another account uses this email address.',
+  },
+  username_taken: {
+    status: 409,
+    title: 'Username taken',
+    description: 'Another account uses this username.',
+  },
+  last_admin: {
+    status: 409,
+    title: 'Last admin',
+    description: 'The last admin cannot lose the admin role.',
+  },
+  permission_taken: {
+    status: 409,
+    title: 'Permission taken',
+    description: 'Some declared permissions belong to another service.',
+  },
+  image_unreadable: {
+    status: 422,
+    title: 'Image unreadable',
+    description: 'The image is damaged or has more pixels than accepted.',
+  },
+});
+
+export type AuthCode = keyof typeof codes;
+
+/** `problem('email_taken', detail, { errors })`: status from the table. */
+export const problem = problemFactory(codes);
