@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import {
   type FollowOptions,
   followLoop,
@@ -21,14 +21,22 @@ const BLOCK_MS = 5000;
  * entries (XREAD BLOCK), so a revocation arrives within milliseconds of the logout.
  */
 export function redisRevocations(options: RedisRevocationOptions): RevocationList {
-  // A blocked XREAD holds its connection, so this client shares it with nobody.
-  const redis = new Redis(options.redisUrl, {
-    maxRetriesPerRequest: 1,
-    connectionName: 'revocation-follower',
-  });
-  redis.on('error', () => {
-    // Reconnection is automatic and every failed read reaches onError; nothing to add here.
-  });
+  // Loaded on first use: most deployments (and every test without Redis) never need the client.
+  let client: Promise<Redis> | undefined;
+  let closed = false;
+  const connect = async () => {
+    const { Redis } = await import('ioredis');
+    // A blocked XREAD holds its connection, so this client shares it with nobody.
+    const redis = new Redis(options.redisUrl, {
+      maxRetriesPerRequest: 1,
+      connectionName: 'revocation-follower',
+    });
+    redis.on('error', () => {
+      // Reconnection is automatic and every failed read reaches onError; nothing to add here.
+    });
+    if (closed) redis.disconnect();
+    return redis;
+  };
   const store = new RevocationStore();
   let lastId = '0-0';
   let caughtUp = false;
@@ -43,6 +51,8 @@ export function redisRevocations(options: RedisRevocationOptions): RevocationLis
   };
 
   async function sync() {
+    client ??= connect();
+    const redis = await client;
     if (!caughtUp) {
       for (;;) {
         const start = lastId === '0-0' ? '-' : `(${lastId}`;
@@ -72,6 +82,10 @@ export function redisRevocations(options: RedisRevocationOptions): RevocationLis
     retryMs: 1000,
     onError: options.onError,
     onSuccess: options.onSuccess,
-    onClose: () => redis.disconnect(),
+    onClose: async () => {
+      closed = true;
+      const redis = await client?.catch(() => undefined);
+      redis?.disconnect();
+    },
   });
 }

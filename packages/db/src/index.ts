@@ -87,3 +87,15 @@ export function databaseUrl(serverUrl: string, name: string): string {
   return url.toString();
 }
 export { timestamptz, timestamptzNow } from './columns.ts';
+
+/** PostgreSQL's SQLSTATE of a statement cancelled by statement_timeout. */
+const QUERY_CANCELED = '57014';
+
+/** Whether a query (raw pg, or under Drizzle's wrapper) failed on statement_timeout. */
+export function isStatementTimeout(error: unknown): boolean {
+  const cause = (error as { cause?: { code?: unknown } } | undefined)?.cause;
+  return (
+    (error as { code?: unknown } | undefined)?.code === QUERY_CANCELED ||
+    cause?.code === QUERY_CANCELED
+  );
+}

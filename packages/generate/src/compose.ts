@@ -3,6 +3,7 @@ import path from 'node:path';
 import {
   databasePasswordVariable,
   edgeRoutesSetting,
+  eventSubscribersSetting,
   isPlatformSetting,
   routesSetting,
   type Service,
@@ -88,6 +89,10 @@ export function generateCompose(root: string, services: readonly Service[]): Gen
         env.push(`ROUTES: ${scalar(routesSetting(services, (t) => address(t.name)))}`);
       } else if (name === 'EDGE_ROUTES') {
         env.push(`EDGE_ROUTES: ${scalar(edgeRoutesSetting(services))}`);
+      } else if (name === 'EVENT_SUBSCRIBERS') {
+        env.push(
+          `EVENT_SUBSCRIBERS: ${scalar(eventSubscribersSetting(services, (t) => address(t.name)))}`,
+        );
       } else if (isPlatformSetting(name)) {
         const value = written.platform.get(name);
         if (value === undefined) {

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   edgeRoutesSetting,
+  eventSubscribersSetting,
   isPlatformSetting,
   routesSetting,
   type Service,
@@ -62,6 +63,10 @@ export function generateKubernetes(root: string, services: readonly Service[]): 
       lines.push(`${indent}EDGE_ROUTES: ${scalar(edgeRoutesSetting(services))}\n`);
       configParts.push(...edgeParts(services));
     }
+    if (services.some((s) => s.settings.platform.includes('EVENT_SUBSCRIBERS'))) {
+      const value = eventSubscribersSetting(services, (s) => address(s.name));
+      lines.push(`${indent}EVENT_SUBSCRIBERS: ${scalar(value)}\n`);
+    }
     if (services.some((s) => s.settings.platform.includes('ROUTES'))) {
       lines.push(`${indent}ROUTES: ${scalar(routesSetting(services, (s) => address(s.name)))}\n`);
       for (const s of services.filter((t) => t.prefix)) {
@@ -83,6 +88,7 @@ export function generateKubernetes(root: string, services: readonly Service[]): 
       ...addresses,
       'ROUTES',
       'EDGE_ROUTES',
+      'EVENT_SUBSCRIBERS',
     ]),
     secrets: platformKeys(root, PLATFORM_SECRETS, 'Secret', 'platform-secrets'),
   };

@@ -1,8 +1,9 @@
 /**
  * `npm run new:service -- <name>`: writes services/<name> from packages/generate/template/service
  * (an owned `items` resource with its table, migration, tests and manifest), then wires it in:
- * `npm run generate` for the deployment files and `npm install` for the workspace link and the
- * lockfile. `--no-install` skips the latter (the generator's own test).
+ * `npm run generate` for the deployment files, `npm install` for the workspace link and the
+ * lockfile, and `npm run generate:client` for the typed client. `--no-install` skips the last
+ * two (the generator's own test).
  */
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
@@ -43,6 +44,13 @@ if (!args.includes('--no-install')) {
     });
   } catch {
     console.error(`services/${name} is written; npm install failed: run it again, then npm test`);
+    process.exit(1);
+  }
+  // The typed client gains the new service (check:generated fails until it has).
+  try {
+    execFileSync(npm, ['run', 'generate:client'], { cwd: root, stdio: 'inherit' });
+  } catch {
+    console.error(`services/${name} is written; npm run generate:client failed: run it again`);
     process.exit(1);
   }
 }

@@ -30,6 +30,15 @@ function scratchCopy(t: import('node:test').TestContext): string {
   });
   execFileSync('tar', ['-x', '-f', '-'], { cwd: dir, input: tar.stdout });
   symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'));
+  // A workspace's own node_modules holds what npm could not hoist (packages/client's TypeScript 5).
+  for (const group of ['packages', 'services']) {
+    for (const name of readdirSync(path.join(root, group))) {
+      const own = path.join(root, group, name, 'node_modules');
+      if (existsSync(own) && existsSync(path.join(dir, group, name))) {
+        symlinkSync(own, path.join(dir, group, name, 'node_modules'));
+      }
+    }
+  }
   return dir;
 }
 

@@ -11,11 +11,13 @@ import Fastify, {
   type RawRequestDefaultExpression,
   type RawServerDefault,
 } from 'fastify';
+import type { CodeTable } from './codes.ts';
 import { clientErrorHandler, routerErrors } from './framework-errors.ts';
 import { registerHealth } from './health.ts';
 import { parseQuery, strictValidators } from './input-strictness.ts';
 import { loggerOptions } from './logging.ts';
 import { registerMetrics } from './metrics.ts';
+import { swaggerOptions, watchUndocumentedProblems } from './openapi.ts';
 import { registerProblemHandlers } from './problem.ts';
 import { registerWireRules } from './wire.ts';
 
@@ -35,6 +37,8 @@ export interface AppOptions {
   version?: string;
   description?: string;
   logLevel?: string;
+  /** The problem codes this service answers (src/errors.ts); the generic ones by default. */
+  codes?: CodeTable;
   /** Largest request body accepted, in bytes. */
   bodyLimit?: number;
   /** Replaces the pino logger (tests pass a stream to read what was logged). */
@@ -135,28 +139,23 @@ export async function createApp(options: AppOptions): Promise<App> {
     if (route) reply.header(ROUTE_HEADER, route);
   });
 
-  registerProblemHandlers(app);
+  registerProblemHandlers(app, options.codes);
+  watchUndocumentedProblems(app);
   registerWireRules(app);
   registerHealth(app);
   registerMetrics(app, options.name, options.metricsRoute ?? true);
 
   if (options.prefix) {
-    await app.register(swagger, {
-      openapi: {
-        openapi: '3.1.0',
-        info: {
-          title: `${options.name} service`,
-          version: options.version ?? '1.0.0',
-          ...(options.description ? { description: options.description } : {}),
-        },
-        components: {
-          securitySchemes: {
-            bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
-            ...options.securitySchemes,
-          },
-        },
-      },
-    });
+    await app.register(
+      swagger,
+      swaggerOptions({
+        name: options.name,
+        version: options.version ?? '1.0.0',
+        ...(options.description ? { description: options.description } : {}),
+        ...(options.codes ? { codes: options.codes } : {}),
+        ...(options.securitySchemes ? { securitySchemes: options.securitySchemes } : {}),
+      }),
+    );
     app.get(`${options.prefix}/openapi.json`, { schema: { hide: true } }, async () =>
       app.swagger(),
     );

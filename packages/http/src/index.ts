@@ -5,9 +5,26 @@ export {
   createApp,
   ROUTE_HEADER,
 } from './app.ts';
+export {
+  type CodeEntry,
+  type CodeTable,
+  DomainError,
+  defaultCode,
+  defineCodes,
+  GENERIC_CODES,
+  type GenericCode,
+  problemFactory,
+} from './codes.ts';
 export { isNotModified } from './conditional.ts';
+export { documentOf, NO_PEER, NO_SECRET } from './document.ts';
 export type { ReadinessCheck } from './health.ts';
 export { loggerOptions, redactPaths } from './logging.ts';
+export {
+  documentedSchema,
+  operationCodes,
+  problemSchema,
+  type UndocumentedProblem,
+} from './openapi.ts';
 export { type OutageLog, type OutageLogger, type OutageOptions, outageLog } from './outage.ts';
 export { type FieldError, HttpProblem, problems, sendProblem } from './problem.ts';
 export { listen } from './server.ts';

@@ -1,35 +1,11 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { type CodeTable, DomainError, defaultCode, GENERIC_CODES } from './codes.ts';
+import { type FieldError, HttpProblem, type ProblemExtras } from './problem-class.ts';
 import { type AjvError, fieldErrors } from './validation-errors.ts';
 
-export interface FieldError {
-  field: string;
-  message: string;
-}
-
-/** What a problem may carry besides its status and detail. */
-export interface ProblemExtras {
-  type?: string;
-  title?: string;
-  /** Stable snake_case kind of failure that clients branch on; a default per status if absent. */
-  code?: string;
-  errors?: FieldError[];
-}
-
-/**
- * An error a client caused or may see, rendered as RFC 9457 problem+json. Services throw these;
- * anything else that escapes a handler is a bug and becomes a generic 500.
- */
-export class HttpProblem extends Error {
-  constructor(
-    readonly status: number,
-    detail: string,
-    readonly options: ProblemExtras & { headers?: Record<string, string> } = {},
-  ) {
-    super(detail);
-    this.name = 'HttpProblem';
-  }
-}
+export { defaultCode } from './codes.ts';
+export { type FieldError, HttpProblem, type ProblemExtras } from './problem-class.ts';
 
 const withCode = (code?: string) => (code ? { code } : {});
 
@@ -57,34 +33,6 @@ export const problems = {
       ...withCode(code),
     }),
 };
-
-const CODES: Record<number, string> = {
-  400: 'bad_request',
-  401: 'unauthorized',
-  403: 'forbidden',
-  404: 'not_found',
-  405: 'method_not_allowed',
-  408: 'request_timeout',
-  409: 'conflict',
-  412: 'precondition_failed',
-  413: 'payload_too_large',
-  415: 'unsupported_media_type',
-  429: 'rate_limited',
-  500: 'internal_error',
-  502: 'bad_gateway',
-  503: 'service_unavailable',
-  504: 'gateway_timeout',
-};
-
-/** The code of a problem whose thrower named none: by status, else the status's reason phrase. */
-export function defaultCode(status: number, hasErrors = false): string {
-  if (status === 400 && hasErrors) return 'validation_failed';
-  const known = CODES[status];
-  if (known) return known;
-  const phrase = STATUS_CODES[status];
-  if (phrase) return phrase.toLowerCase().replace(/[^a-z0-9]+/g, '_');
-  return status >= 500 ? 'internal_error' : 'bad_request';
-}
 
 export function sendProblem(
   request: FastifyRequest,
@@ -122,11 +70,24 @@ const wentAway = (error: Error, request: FastifyRequest) =>
   (error as NodeJS.ErrnoException).code === 'ECONNRESET' && !request.raw.complete;
 
 /** Every error and every unknown route answers problem+json; 5xx details never leave the process. */
-export function registerProblemHandlers(app: FastifyInstance) {
-  app.setErrorHandler((error: FastifyError | HttpProblem, request, reply) => {
+export function registerProblemHandlers(app: FastifyInstance, codes: CodeTable = GENERIC_CODES) {
+  app.setErrorHandler((error: FastifyError | HttpProblem | DomainError, request, reply) => {
     if (error instanceof HttpProblem) {
       if (error.options.headers) reply.headers(error.options.headers);
       return sendProblem(request, reply, error.status, error.message, error.options);
+    }
+    const known = error instanceof DomainError ? codes[error.code] : undefined;
+    if (error instanceof DomainError && known) {
+      const { errors, retryAfterSeconds } = error.options;
+      if (retryAfterSeconds !== undefined) reply.header('retry-after', String(retryAfterSeconds));
+      return sendProblem(request, reply, known.status, error.message, {
+        code: error.code,
+        ...(errors ? { errors } : {}),
+      });
+    }
+    if (error instanceof DomainError) {
+      request.log.error({ err: error }, `domain error code ${error.code} is not in the code table`);
+      return sendProblem(request, reply, 500, 'An unexpected error occurred.');
     }
     if (error.validation) {
       return sendProblem(request, reply, 400, invalidPart(error.validationContext), {

@@ -1,6 +1,7 @@
 import {
   edgeRoutesSetting,
   entryPoint,
+  eventSubscribersSetting,
   type PlatformSetting,
   routesSetting,
   type Service,
@@ -23,6 +24,8 @@ const PLATFORM: Record<PlatformSetting, (stack: Stack) => string | undefined> = 
   KEY_ENCRYPTION_KEY: (s) => s.keyEncryptionKey,
   EDGE_ROUTES: (s) => edgeRoutesSetting(s.services) || undefined,
   ROUTES: (s) => routesSetting(s.services, (service) => s.urls[service.name]) || undefined,
+  EVENT_SUBSCRIBERS: (s) =>
+    eventSubscribersSetting(s.services, (service) => s.urls[service.name]) || undefined,
 };
 
 /** A platform setting's value under `npm start`; `<SERVICE>_URL` is that service's address. */

@@ -18,6 +18,8 @@ export interface EmbeddedPostgresOptions {
   /** 0 picks a free port. */
   port?: number;
   onLog?: (line: string) => void;
+  /** More server settings (`name=value`), e.g. for a throwaway test server. */
+  settings?: string[];
 }
 
 const START_TIMEOUT_MS = 30_000;
@@ -54,6 +56,7 @@ export async function startEmbeddedPostgres(
       'unix_socket_directories=',
       '-c',
       'max_connections=300',
+      ...(options.settings ?? []).flatMap((setting) => ['-c', setting]),
     ],
     onLog: (message) => {
       for (const line of message.split('\n').filter(Boolean)) {

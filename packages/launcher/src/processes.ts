@@ -52,11 +52,17 @@ export function spawnService(
     prefix: string;
     nodeOptions?: string[];
     format?: LineFormat;
+    /** False when `entry` is JavaScript already (compiled for tests): no tsx hooks to pay for. */
+    typescript?: boolean;
   },
 ): ServiceProcess {
   const child = spawn(
     process.execPath,
-    [...(options.nodeOptions ?? []), '--import', 'tsx', entry],
+    [
+      ...(options.nodeOptions ?? []),
+      ...(options.typescript === false ? [] : ['--import', 'tsx']),
+      entry,
+    ],
     {
       cwd: options.cwd,
       env: options.env,

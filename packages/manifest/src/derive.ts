@@ -34,6 +34,23 @@ export function routesSetting(
     .join(';');
 }
 
+/**
+ * EVENT_SUBSCRIBERS: `name:type,type=url` for every service that subscribes to domain events,
+ * `;`-separated, in manifest order; what a producer's outbox relay reads (packages/outbox).
+ */
+export function eventSubscribersSetting(
+  services: readonly Service[],
+  urlOf: (service: Service) => string | undefined,
+): string {
+  return services
+    .filter((s) => s.subscribes.length > 0)
+    .flatMap((s) => {
+      const url = urlOf(s);
+      return url ? [`${s.name}:${s.subscribes.join(',')}=${url}`] : [];
+    })
+    .join(';');
+}
+
 /** Every permission a service defines, with the service that defines it. */
 export const permissionsOf = (services: readonly Service[]) =>
   services.flatMap((s) => s.permissions.map((p) => ({ ...p, service: s.name })));

@@ -3,6 +3,7 @@ export {
   edgeRoutesSetting,
   entryPoint,
   envStem,
+  eventSubscribersSetting,
   permissionsOf,
   portVariable,
   rolePermissions,

@@ -18,6 +18,7 @@ export interface Service extends Manifest {
   settings: { platform: string[]; own: Record<string, OwnSetting> };
   permissions: Permission[];
   edge: EdgeRoute[];
+  subscribes: string[];
   node_options: string[];
   compose: NonNullable<Manifest['compose']>;
   kubernetes: NonNullable<Manifest['kubernetes']>;
@@ -99,6 +100,7 @@ export function parseManifest(text: string, file: string, problems: string[]): S
     settings: { platform: m.settings.platform, own: m.settings.own ?? {} },
     permissions: m.permissions ?? [],
     edge: m.edge ?? [],
+    subscribes: m.subscribes ?? [],
     node_options: m.node_options ?? [],
     compose: m.compose ?? {},
     kubernetes: m.kubernetes ?? {},

@@ -18,6 +18,8 @@ export const PLATFORM_SETTINGS = {
   EDGE_ROUTES:
     "the routes the gateway limits apart (stricter rate limits, larger bodies): every manifest's edge entries",
   ROUTES: "the gateway's route table: `name:/prefix=url` for every service with a prefix",
+  EVENT_SUBSCRIBERS:
+    'where a producing service relays its outbox: `name:type,type=url` for every service whose manifest subscribes to domain events',
 } as const satisfies Record<string, string>;
 
 export type PlatformSetting = keyof typeof PLATFORM_SETTINGS;

@@ -159,6 +159,19 @@ export const ManifestSchema = Type.Object(
     permissions: Type.Optional(
       Type.Array(Permission, { description: 'The permissions its API checks.' }),
     ),
+    subscribes: Type.Optional(
+      Type.Array(
+        Type.String({
+          pattern: '^(\\*|[a-z][a-z0-9_-]*\\.(\\*|[a-z][a-z0-9_]*))$',
+          maxLength: 100,
+        }),
+        {
+          uniqueItems: true,
+          description:
+            "Domain event types it receives on POST /internal/events from every producing service's outbox (EVENT_SUBSCRIBERS): `user.deleted`, `user.*`, or `*` for all.",
+        },
+      ),
+    ),
     metrics_port: Type.Optional(
       Type.Integer({
         minimum: 1,

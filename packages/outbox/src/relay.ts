@@ -9,10 +9,10 @@ export interface OutboxRelayOptions {
   /** The producing service's pool, or its Drizzle database (whose `$client` is the pool). */
   pool?: pg.Pool;
   db?: { $client: pg.Pool };
-  /** Prefix of the event ids analytics sees: `<service>:<outbox id>`. */
+  /** Prefix of the event ids subscribers see: `<service>:<outbox id>`. */
   service: string;
-  /** Internal base URL of the analytics service. */
-  analyticsUrl: string;
+  /** Where each event goes: every subscriber whose types match it (see parseSubscribers). */
+  subscribers: EventSubscriber[];
   serviceToken: string;
   log: RelayLog;
   /** Pause between looks at an empty outbox (default 500 ms). */
@@ -22,8 +22,8 @@ export interface OutboxRelayOptions {
   /** Backoff after a failure doubles from 200 ms up to this (default 30 s). */
   maxBackoffMs?: number;
   /**
-   * Failures are debug lines until analytics (or the database) has been unreachable this long
-   * (default 30 s): in a start, analytics comes up after the services that feed it.
+   * Failures are debug lines until a subscriber (or the database) has been unreachable this long
+   * (default 30 s): in a start, subscribers come up after the services that feed them.
    */
   quietMs?: number;
 }
@@ -41,22 +41,50 @@ interface OutboxRow {
   occurred_at: Date;
 }
 
+/** A service that receives domain events on `POST <url>/internal/events`. */
+export interface EventSubscriber {
+  name: string;
+  url: string;
+  /** Event types: exact (`user.deleted`), a family (`user.*`), or `*` for all. */
+  types: string[];
+}
+
 /**
- * Relays a service's transactional outbox to analytics `/internal/events`, oldest first, at least
- * once: a row is marked published only after analytics answered 2xx, in the transaction that
- * locked it (SKIP LOCKED, so replicas of the service never send the same row at once). Analytics
- * drops ids it has seen, so a re-send after a crash is harmless.
+ * EVENT_SUBSCRIBERS as the platform writes it from the manifests' `subscribes`:
+ * `name:type,type=url` entries separated by `;`. Throws on anything else.
+ */
+export function parseSubscribers(text: string | undefined): EventSubscriber[] {
+  if (!text?.trim()) return [];
+  return text.split(';').map((entry) => {
+    const match = /^([a-z][a-z0-9-]*):([^=]+)=(https?:\/\/\S+)$/.exec(entry.trim());
+    if (!match) throw new Error(`EVENT_SUBSCRIBERS entry "${entry}" is not name:type,type=url`);
+    return { name: match[1]!, types: match[2]!.split(','), url: match[3]! };
+  });
+}
+
+/** Whether a subscriber taking `types` wants an event of `type`. */
+export const subscribesTo = (types: string[], type: string) =>
+  types.some(
+    (t) => t === '*' || t === type || (t.endsWith('.*') && type.startsWith(t.slice(0, -1))),
+  );
+
+/**
+ * Relays a service's transactional outbox to each subscriber's `/internal/events`, oldest first,
+ * at least once: a batch is marked published only after every subscriber it concerns answered
+ * 2xx, in the transaction that locked it (SKIP LOCKED, so replicas of the service never send the
+ * same row at once). A subscriber that is down holds the batch back for all (nothing is lost,
+ * order is kept), and the others get it again: subscribers drop ids they have seen, or act
+ * idempotently, so a re-send is harmless.
  */
 export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const pool = options.pool ?? options.db?.$client;
   if (!pool) throw new Error('startOutboxRelay needs a pool or a db');
-  const url = `${options.analyticsUrl.replace(/\/+$/, '')}/internal/events`;
   const batchSize = options.batchSize ?? 200;
   const maxBackoff = options.maxBackoffMs ?? 30_000;
   let running = true;
   let wake: (() => void) | undefined;
   let emptyPasses = 0;
-  const outage = outageLog(options.log, 'relaying the outbox to analytics failed', {
+  const outage = outageLog(options.log, 'relaying the outbox to subscribers failed', {
     quietMs: options.quietMs,
   });
 
@@ -64,9 +92,10 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     const client = await pool!.connect();
     try {
       await client.query('begin');
+      // `outbox.id`: a bare `id` would sort by the text column selected, putting 10 before 8.
       const { rows } = await client.query<OutboxRow>(
         `select id::text as id, type, payload, occurred_at from outbox
-         where published_at is null order by id limit $1 for update skip locked`,
+         where published_at is null order by outbox.id limit $1 for update skip locked`,
         [batchSize],
       );
       if (rows.length > 0) {
@@ -86,6 +115,14 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   }
 
   async function send(rows: OutboxRow[]) {
+    for (const subscriber of options.subscribers) {
+      const wanted = rows.filter((r) => subscribesTo(subscriber.types, r.type));
+      if (wanted.length > 0) await sendTo(subscriber, wanted);
+    }
+  }
+
+  async function sendTo(subscriber: EventSubscriber, rows: OutboxRow[]) {
+    const url = `${subscriber.url.replace(/\/+$/, '')}/internal/events`;
     const events = rows.map((r) => {
       const user = r.payload.user_id ?? r.payload.actor_id;
       return {
@@ -103,7 +140,8 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       signal: AbortSignal.timeout(10_000),
     });
     if (!res.ok) {
-      throw new Error(`analytics answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
+      const text = (await res.text()).slice(0, 200);
+      throw new Error(`${subscriber.name} answered ${res.status}: ${text}`);
     }
   }
 

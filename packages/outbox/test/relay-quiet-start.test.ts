@@ -41,7 +41,9 @@ test('a relay whose analytics is not up yet logs debug lines, and one warning on
   const relay = startOutboxRelay({
     pool,
     service: 'auth',
-    analyticsUrl: `http://127.0.0.1:${await closedPort()}`,
+    subscribers: [
+      { name: 'analytics', types: ['*'], url: `http://127.0.0.1:${await closedPort()}` },
+    ],
     serviceToken: 's'.repeat(40),
     log: pino(loggerOptions('auth', 'debug'), logs.stream),
     maxBackoffMs: 20,
@@ -59,7 +61,7 @@ test('a relay whose analytics is not up yet logs debug lines, and one warning on
   assert.ok(firstWarn >= 2, `the first attempts warned: ${JSON.stringify(seen.slice(0, 3))}`);
   assert.ok(seen.slice(0, firstWarn).every((l) => l.level === 'debug'));
   const warning = seen[firstWarn]!;
-  assert.equal(warning.msg, 'relaying the outbox to analytics failed');
+  assert.equal(warning.msg, 'relaying the outbox to subscribers failed');
   assert.equal(warning.code, 'ECONNREFUSED');
   assert.match(warning.error ?? '', /^fetch failed: connect ECONNREFUSED 127\.0\.0\.1:\d+$/);
   assert.equal(warning.err, undefined, 'a refused connection is logged without a stack');

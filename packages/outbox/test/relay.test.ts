@@ -5,7 +5,7 @@ import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createTestDatabase } from '@platform/testing';
 import pg from 'pg';
-import { startOutboxRelay } from '../src/index.ts';
+import { parseSubscribers, startOutboxRelay, subscribesTo } from '../src/index.ts';
 
 const database = await createTestDatabase();
 const pool = new pg.Pool({ connectionString: database.url });
@@ -58,7 +58,7 @@ test('rows are sent in id order with service-prefixed ids, after failures, and m
   const relay = startOutboxRelay({
     pool,
     service: 'auth',
-    analyticsUrl: analytics.url,
+    subscribers: [{ name: 'analytics', types: ['*'], url: analytics.url }],
     serviceToken: token,
     log,
     intervalMs: 20,
@@ -91,7 +91,7 @@ test('rows written later are picked up; each id is sent once when analytics answ
   const relay = startOutboxRelay({
     db: { $client: pool },
     service: 'main',
-    analyticsUrl: analytics.url,
+    subscribers: [{ name: 'analytics', types: ['*'], url: analytics.url }],
     serviceToken: token,
     log,
     intervalMs: 20,
@@ -112,4 +112,60 @@ test('rows written later are picked up; each id is sent once when analytics answ
     },
   ]);
   await relay.close();
+});
+
+test('each subscriber gets the types it subscribes to; a batch waits for all of them', async () => {
+  await pool.query('update outbox set published_at = now()');
+  const everything = await fakeAnalytics(0);
+  const deletions = await fakeAnalytics(2);
+  await pool.query(`insert into outbox (type, payload) values
+    ('user.registered', '{"user_id":"u1"}'), ('user.deleted', '{"user_id":"u1"}'),
+    ('post.created', '{"actor_id":"u2"}')`);
+  const relay = startOutboxRelay({
+    pool,
+    service: 'auth',
+    subscribers: [
+      { name: 'analytics', types: ['*'], url: everything.url },
+      { name: 'main', types: ['user.deleted'], url: deletions.url },
+    ],
+    serviceToken: token,
+    log,
+    intervalMs: 20,
+    maxBackoffMs: 50,
+  });
+  after(() => relay.close());
+  for (let i = 0; i < 200 && deletions.received.length < 1; i += 1) await sleep(25);
+  await relay.idle();
+  assert.deepEqual(
+    deletions.received.map((e) => e.type),
+    ['user.deleted'],
+  );
+  // The two refusals held the batch back; analytics got it again each time, as at-least-once says.
+  assert.equal(everything.calls(), 3);
+  assert.deepEqual(
+    everything.received.slice(-3).map((e) => e.type),
+    ['user.registered', 'user.deleted', 'post.created'],
+  );
+  const { rows } = await pool.query(
+    'select count(*)::int as n from outbox where published_at is null',
+  );
+  assert.equal(rows[0].n, 0);
+  await relay.close();
+});
+
+test('EVENT_SUBSCRIBERS is read as name:type,type=url entries; types match exactly or by family', () => {
+  assert.deepEqual(
+    parseSubscribers('analytics:*=http://analytics:8083;main:user.deleted,post.*=http://main:8082'),
+    [
+      { name: 'analytics', types: ['*'], url: 'http://analytics:8083' },
+      { name: 'main', types: ['user.deleted', 'post.*'], url: 'http://main:8082' },
+    ],
+  );
+  assert.deepEqual(parseSubscribers(undefined), []);
+  assert.deepEqual(parseSubscribers(' '), []);
+  assert.throws(() => parseSubscribers('main=http://main'), /EVENT_SUBSCRIBERS/);
+  assert.ok(subscribesTo(['user.*'], 'user.deleted'));
+  assert.ok(!subscribesTo(['user.*'], 'users.deleted'));
+  assert.ok(!subscribesTo(['user.deleted'], 'user.registered'));
+  assert.ok(subscribesTo(['*'], 'post.created'));
 });

@@ -1,20 +1,34 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { Writable } from 'node:stream';
-import { databaseUrl } from '@platform/db';
+import { databaseUrl, runMigrations } from '@platform/db';
 import pg from 'pg';
 
 /**
- * A fresh, empty database on the test server started by `npm test` (scripts/test.ts), so test
- * files never share state. Call `drop()` when done.
+ * A fresh database on the test server started by `npm test` (scripts/test.ts), so test files
+ * never share state. Call `drop()` when done.
+ *
+ * Empty by default. With `migrations` (a service's drizzle folder) it is a copy of a template
+ * database migrated once per server and migration set: copying is much cheaper than migrating
+ * each test's database. The service's own migration run then finds everything applied.
  */
-export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+export async function createTestDatabase(
+  options: { migrations?: string } = {},
+): Promise<{ url: string; drop(): Promise<void> }> {
   const server = process.env.TEST_POSTGRES_URL;
   if (!server) throw new Error('TEST_POSTGRES_URL is not set: run the tests with `npm test`');
   const name = `test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: server });
   await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
+  try {
+    const template = options.migrations
+      ? await migratedTemplate(admin, server, options.migrations)
+      : undefined;
+    await admin.query(`create database ${name}${template ? ` template ${template}` : ''}`);
+  } finally {
+    await admin.end();
+  }
   return {
     url: databaseUrl(server, name),
     drop: async () => {
@@ -24,6 +38,41 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
       await client.end();
     },
   };
+}
+
+/**
+ * The template for a migrations folder, made on first use. Named after a hash of the folder's
+ * files, so a changed or added migration gets a new one. It is migrated under a temporary name
+ * and renamed when complete, and the lock keeps concurrent test files from building it twice.
+ */
+async function migratedTemplate(admin: pg.Client, server: string, folder: string) {
+  const hash = createHash('sha256');
+  const files = (await readdir(folder, { recursive: true })).sort();
+  for (const file of files) {
+    const full = path.join(folder, file);
+    if (!(await stat(full)).isFile()) continue;
+    hash
+      .update(`${file}\0`)
+      .update(await readFile(full))
+      .update('\0');
+  }
+  const template = `template_${hash.digest('hex').slice(0, 24)}`;
+  const exists = async () =>
+    ((await admin.query('select 1 from pg_database where datname = $1', [template])).rowCount ??
+      0) > 0;
+  if (await exists()) return template;
+  await admin.query('select pg_advisory_lock(hashtext($1))', [template]);
+  try {
+    if (await exists()) return template;
+    const building = `${template}_building`;
+    await admin.query(`drop database if exists ${building} with (force)`);
+    await admin.query(`create database ${building}`);
+    await runMigrations(databaseUrl(server, building), folder);
+    await admin.query(`alter database ${building} rename to ${template}`);
+    return template;
+  } finally {
+    await admin.query('select pg_advisory_unlock(hashtext($1))', [template]);
+  }
 }
 
 /** The secrets a test stack shares: every service sends and checks the same service token. */
@@ -47,6 +96,13 @@ export function logCapture(): { stream: Writable; lines: string[]; text(): strin
 export { startInflux, type TestInflux } from './influx.ts';
 export * from './mail.ts';
 export { type NginxOptions, renderConfig, startNginx, type TestNginx } from './nginx.ts';
+export { lintOpenApi } from './openapi-lint.ts';
+export {
+  type CodeUse,
+  documentedOperations,
+  problemCodesInSource,
+  undocumentedCodes,
+} from './problem-codes.ts';
 export { type RawAnswer, sendBody, sendBodyRepeatedly } from './raw-http.ts';
 export { startRedis, type TestRedis } from './redis.ts';
 export {

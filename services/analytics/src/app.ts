@@ -13,8 +13,10 @@ import { dashboardRoutes } from './dashboard/routes.ts';
 import type { AnalyticsDatabase } from './db/index.ts';
 import { createDestinations } from './destinations/index.ts';
 import { destinationRoutes } from './destinations/routes.ts';
+import { codes } from './errors.ts';
 import { profileRoutes } from './identity/routes.ts';
 import { deadLetterRoutes } from './ingestion/dead-letter-routes.ts';
+import { scheduleForgetting } from './ingestion/forget.ts';
 import { createQueue } from './ingestion/queue.ts';
 import { scheduleRetention, scheduleRollups } from './ingestion/retention.ts';
 import { ingestionRoutes } from './ingestion/routes.ts';
@@ -49,6 +51,7 @@ export async function buildApp(deps: AnalyticsAppDeps): Promise<App> {
     name: 'analytics',
     prefix: PREFIX,
     description: 'Event tracking, user activity, performance and reports',
+    codes,
     logLevel: config.LOG_LEVEL,
     // A batch of 500 events with 8 KB of properties each.
     bodyLimit: 5 * 1024 * 1024,
@@ -132,6 +135,7 @@ export async function buildApp(deps: AnalyticsAppDeps): Promise<App> {
   );
   internalRoutes(app, ctx);
   scheduleRetention(app, ctx);
+  scheduleForgetting(app, ctx);
   scheduleRollups(app, ctx);
   return app;
 }

@@ -1,3 +1,5 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
 import { after } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { App } from '@platform/http';
@@ -57,7 +59,9 @@ export async function buildTestAnalytics(
   deps: { store?: Store } = {},
 ): Promise<TestAnalytics> {
   const issuer = await startTokenIssuer({ serviceToken: SERVICE_TOKEN });
-  const test = await createTestDatabase();
+  const test = await createTestDatabase({
+    migrations: path.resolve(import.meta.dirname, '../drizzle'),
+  });
   const config = readConfig({
     DATABASE_URL: test.url,
     AUTH_URL: issuer.url,
@@ -73,9 +77,12 @@ export async function buildTestAnalytics(
   const app = await buildApp({ config, database, ...deps });
   await app.ready();
   after(async () => {
+    // Every problem the tests provoked carries a code its operation documents (schema.errors).
+    const undocumented = [...app.undocumentedProblems];
     await app.close();
     await database.close();
     await test.drop();
+    assert.deepEqual(undocumented, [], 'problems with a code their operation does not document');
   });
   const user = async (roles = ['user']) => {
     const minted = await issuer.token({ roles, permissions: permissionsOf(roles) });

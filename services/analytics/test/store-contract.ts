@@ -261,4 +261,41 @@ export function storeContract(name: string, fresh: () => Promise<Store>) {
     ]);
     assert.deepEqual(await store.signups(range), [{ day: '2026-01-11', signups: 1 }]);
   });
+
+  test(`${name}: a deleted user is unlinked: events stay, their id becomes the pseudonym`, async () => {
+    const store = await fresh();
+    const gone = '4f1c2a9e-0b7d-4c3e-9a51-2d6e8f0a1b2c';
+    const pseudonym = 'deleted-8a0b3c1d-2e4f-4a6b-8c9d-0e1f2a3b4c5d';
+    const theirs = [
+      event({ userId: gone, properties: { user_id: gone, plan: 'pro' } }),
+      event({ userId: gone, event: 'clicked', timestamp: at(1000) }),
+    ];
+    const edited = event({ userId: 'editor', properties: { author_id: gone } });
+    const other = event({ userId: 'u2', properties: { note: 'keep "me"' } });
+    await store.writeEvents([...theirs, edited, other]);
+    await store.writeSamples([sample({ userId: gone }), sample({ userId: 'u2' })]);
+    const before = await store.dailyActiveUsers(day);
+
+    assert.ok((await store.forgetUser(gone, pseudonym)) >= 4);
+    assert.deepEqual((await store.activity({ userId: gone, ...day, limit: 10 })).items, []);
+    const renamed = (await store.activity({ userId: pseudonym, ...day, limit: 10 })).items;
+    assert.deepEqual(renamed.map((e) => e.id).sort(), theirs.map((e) => e.id).sort());
+    const first = renamed.find((e) => e.id === theirs[0]!.id)!;
+    assert.deepEqual(first.properties, { user_id: pseudonym, plan: 'pro' });
+    assert.equal(first.event, 'page.viewed');
+    assert.equal(first.timestamp, theirs[0]!.timestamp);
+    const [byEditor] = (await store.activity({ userId: 'editor', ...day, limit: 10 })).items;
+    assert.deepEqual(byEditor?.properties, { author_id: pseudonym });
+    const [untouched] = (await store.activity({ userId: 'u2', ...day, limit: 10 })).items;
+    assert.deepEqual(untouched?.properties, { note: 'keep "me"' });
+    // Counts stay: the events are still there, one (anonymous) user among them.
+    assert.deepEqual(await store.dailyActiveUsers(day), before);
+    assert.equal(
+      (await store.topEvents(day, 10)).reduce((n, e) => n + e.count, 0),
+      4,
+    );
+    assert.equal((await store.topRoutes(day, 10))[0]?.requests, 2);
+    // Again: nothing left to rewrite.
+    assert.equal(await store.forgetUser(gone, pseudonym), 0);
+  });
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { authentication, createVerifier } from '@platform/auth';
 import { type App, createApp } from '@platform/http';
 import { readManifest } from '@platform/manifest';
-import { relayOutbox } from '@platform/outbox';
+import { parseSubscribers, relayOutbox } from '@platform/outbox';
 import { bootstrapAdmin } from './accounts/first-admin.ts';
 import { profileRoutes } from './accounts/profile-routes.ts';
 import { accountRoutes } from './accounts/routes.ts';
@@ -13,6 +13,7 @@ import { avatarRoutes } from './avatars/routes.ts';
 import type { Config } from './config.ts';
 import type { AuthContext } from './context.ts';
 import type { AuthDatabase } from './db/index.ts';
+import { codes } from './errors.ts';
 import { schedulePruning } from './internal/prune.ts';
 import { internalRoutes } from './internal/routes.ts';
 import { keyRoutes } from './keys/routes.ts';
@@ -57,6 +58,7 @@ export async function buildApp(deps: AuthAppDeps): Promise<App> {
     name: 'auth',
     prefix: PREFIX,
     description: 'Accounts, sessions, tokens and roles',
+    codes,
     logLevel: config.LOG_LEVEL,
     trustProxy: config.TRUST_PROXY.split(',').map((s) => s.trim()),
     ...(deps.logger ? { logger: deps.logger } : {}),
@@ -152,12 +154,17 @@ export async function buildApp(deps: AuthAppDeps): Promise<App> {
   );
   internalRoutes(app, ctx);
   schedulePruning(app, ctx);
-  const { ANALYTICS_URL, SERVICE_TOKEN } = config;
-  if (ANALYTICS_URL) {
+  const { ANALYTICS_URL, EVENT_SUBSCRIBERS, SERVICE_TOKEN } = config;
+  const subscribers = EVENT_SUBSCRIBERS
+    ? parseSubscribers(EVENT_SUBSCRIBERS)
+    : ANALYTICS_URL
+      ? [{ name: 'analytics', types: ['*'], url: ANALYTICS_URL }]
+      : [];
+  if (subscribers.length > 0) {
     relayOutbox(app, {
       pool: database.pool,
       service: 'auth',
-      analyticsUrl: ANALYTICS_URL,
+      subscribers,
       serviceToken: SERVICE_TOKEN,
     });
   }

@@ -80,7 +80,15 @@ export const ConfigSchema = Type.Object({
   WEBAUTHN_ORIGINS: Type.Optional(Type.String({ description: 'comma-separated origins' })),
   /** The name passkey prompts show for this site. */
   WEBAUTHN_RP_NAME: Type.String({ default: 'Microservice Template', minLength: 1, maxLength: 64 }),
-  /** Domain events (the outbox) are relayed to analytics at this URL. */
+  /** Where the outbox goes: every subscriber's types and URL, from the manifests (EVENT_SUBSCRIBERS). */
+  EVENT_SUBSCRIBERS: Type.Optional(
+    Type.String({
+      pattern:
+        '^([a-z][a-z0-9-]*:[^=;\\s]+=https?://[^;\\s]+)(;([a-z][a-z0-9-]*:[^=;\\s]+=https?://[^;\\s]+))*$',
+      description: 'name:type,type=url entries separated by ;',
+    }),
+  ),
+  /** Deprecated shorthand for EVENT_SUBSCRIBERS=analytics:*=<url>, used when that is unset. */
   ANALYTICS_URL: Type.Optional(Env.url()),
   /** Callers of `/internal/*` must send it (`x-service-token`); the relay sends it to analytics. */
   SERVICE_TOKEN: Env.serviceToken(),

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -13,6 +14,9 @@ import { createMailer } from '../src/mail/transport.ts';
 import type { RevocationEntry, RevocationPublisher } from '../src/sessions/revocations.ts';
 
 export { TEST_SECRETS };
+
+/** Auth's migrations: each test database is a copy of one migrated with them. */
+const MIGRATIONS = path.resolve(import.meta.dirname, '../drizzle');
 export const { SERVICE_TOKEN, KEY_ENCRYPTION_KEY } = TEST_SECRETS;
 
 export interface TestAuth {
@@ -38,7 +42,7 @@ export async function buildTestAuth(
   // A replica shares the first instance's database, as a second process would.
   const database = replicaOf
     ? { url: replicaOf.databaseUrl, drop: async () => {} }
-    : await createTestDatabase();
+    : await createTestDatabase({ migrations: MIGRATIONS });
   const mailDir = await mkdtemp(path.join(tmpdir(), 'auth-mail-'));
   const config = readConfig({
     DATABASE_URL: database.url,
@@ -60,9 +64,12 @@ export async function buildTestAuth(
   });
   await app.ready();
   after(async () => {
+    // Every problem the tests provoked carries a code its operation documents (schema.errors).
+    const undocumented = [...app.undocumentedProblems];
     await app.close();
     await db.close();
     await database.drop();
+    assert.deepEqual(undocumented, [], 'problems with a code their operation does not document');
     await rm(mailDir, { recursive: true, force: true });
   });
   return {

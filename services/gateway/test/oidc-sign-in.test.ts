@@ -126,6 +126,12 @@ test('authorize sends the browser to the provider with PKCE, state and nonce', a
   assert.ok((q.get('state') ?? '').length >= 32);
   assert.ok((q.get('nonce') ?? '').length >= 32);
   assert.deepEqual(q.get('scope')?.split(' ').sort(), ['email', 'openid', 'profile']);
+
+  // An app that navigates itself asks for the URL as data.
+  const asData = await fetch(authorizeUrl(), { headers: { accept: 'application/json' } });
+  assert.equal(asData.status, 200);
+  const { url } = (await asData.json()) as { url: string };
+  assert.equal(new URL(url).origin, idp.issuer);
 });
 
 test('a new user signs up through the provider; the next sign-in finds the same account', async () => {

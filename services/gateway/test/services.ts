@@ -37,12 +37,17 @@ export async function startService(
 ): Promise<RunningService & { databaseUrl: string }> {
   const database = databaseOf
     ? { url: databaseOf.databaseUrl, drop: async () => {} }
-    : await createTestDatabase();
+    : await createTestDatabase({ migrations: path.join(root, 'services', name, 'drizzle') });
   // A caller may fix the port (env.PORT) to hand the URL to another service before this one starts.
   const port = env.PORT ? Number(env.PORT) : await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawnService(name, `services/${name}/src/server.ts`, {
+  // `npm test` compiles the services' entry points with the test files (scripts/test-bundles.ts).
+  const compiled = process.env.TEST_COMPILED_DIR
+    ? path.join(process.env.TEST_COMPILED_DIR, 'services', name, 'src', 'server.mjs')
+    : undefined;
+  const child = spawnService(name, compiled ?? `services/${name}/src/server.ts`, {
     cwd: root,
+    ...(compiled ? { typescript: false, nodeOptions: ['--enable-source-maps'] } : {}),
     prefix: `${name} | `,
     env: {
       ...process.env,

@@ -8,11 +8,13 @@ import {
 } from '@platform/auth';
 import { type App, createApp } from '@platform/http';
 import { readManifest } from '@platform/manifest';
-import { relayOutbox } from '@platform/outbox';
+import { parseSubscribers, relayOutbox } from '@platform/outbox';
 import { categoryRoutes } from './categories/routes.ts';
 import type { Config } from './config.ts';
 import type { MainContext } from './context.ts';
 import type { MainDatabase } from './db/index.ts';
+import { codes } from './errors.ts';
+import { internalRoutes } from './internal/routes.ts';
 import { postRoutes } from './posts/routes.ts';
 import { tagRoutes } from './tags/routes.ts';
 
@@ -38,6 +40,7 @@ export async function buildApp(deps: MainAppDeps): Promise<App> {
     name: 'main',
     prefix: PREFIX,
     description: 'Posts, categories and tags',
+    codes,
     logLevel: config.LOG_LEVEL,
     trustProxy: config.TRUST_PROXY.split(',').map((s) => s.trim()),
     ...(deps.logger ? { logger: deps.logger } : {}),
@@ -78,12 +81,18 @@ export async function buildApp(deps: MainAppDeps): Promise<App> {
     },
     { prefix: PREFIX },
   );
-  const { ANALYTICS_URL, SERVICE_TOKEN } = config;
-  if (ANALYTICS_URL) {
+  internalRoutes(app, ctx);
+  const { ANALYTICS_URL, EVENT_SUBSCRIBERS, SERVICE_TOKEN } = config;
+  const subscribers = EVENT_SUBSCRIBERS
+    ? parseSubscribers(EVENT_SUBSCRIBERS)
+    : ANALYTICS_URL
+      ? [{ name: 'analytics', types: ['*'], url: ANALYTICS_URL }]
+      : [];
+  if (subscribers.length > 0) {
     relayOutbox(app, {
       pool: database.pool,
       service: 'main',
-      analyticsUrl: ANALYTICS_URL,
+      subscribers,
       serviceToken: SERVICE_TOKEN,
     });
   }

@@ -32,7 +32,15 @@ export const ConfigSchema = Type.Object({
     default: 500,
     description: 'a count of posts',
   }),
-  /** Domain events (the outbox) are relayed to analytics at this URL. */
+  /** Where the outbox goes: every subscriber's types and URL, from the manifests (EVENT_SUBSCRIBERS). */
+  EVENT_SUBSCRIBERS: Type.Optional(
+    Type.String({
+      pattern:
+        '^([a-z][a-z0-9-]*:[^=;\\s]+=https?://[^;\\s]+)(;([a-z][a-z0-9-]*:[^=;\\s]+=https?://[^;\\s]+))*$',
+      description: 'name:type,type=url entries separated by ;',
+    }),
+  ),
+  /** Deprecated shorthand for EVENT_SUBSCRIBERS=analytics:*=<url>, used when that is unset. */
   ANALYTICS_URL: Type.Optional(Env.url()),
   /** Sent as `x-service-token` to the revocation feed and to analytics. */
   SERVICE_TOKEN: Env.serviceToken(),

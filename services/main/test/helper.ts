@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after } from 'node:test';
 import { createServiceAuth } from '@platform/auth';
@@ -13,7 +14,7 @@ import {
 import pg from 'pg';
 import { buildApp, type MainAppDeps } from '../src/app.ts';
 import { type Config, readConfig } from '../src/config.ts';
-import { openDatabase } from '../src/db/index.ts';
+import { migrationsFolder, openDatabase } from '../src/db/index.ts';
 
 /**
  * The permissions main checks, granted to the roles its manifest declares (auth grants them
@@ -50,7 +51,7 @@ export async function buildTestMain(
   deps: Pick<MainAppDeps, 'permissions'> = {},
 ): Promise<TestMain> {
   const issuer = await startTokenIssuer({ serviceToken: TEST_SECRETS.SERVICE_TOKEN });
-  const database = await createTestDatabase();
+  const database = await createTestDatabase({ migrations: migrationsFolder });
   const config = readConfig({
     DATABASE_URL: database.url,
     AUTH_URL: issuer.url,
@@ -72,9 +73,12 @@ export async function buildTestMain(
   const app = await buildApp({ config, database: db, auth: serviceAuth, ...deps });
   await app.ready();
   after(async () => {
+    // Every problem the tests provoked carries a code its operation documents (schema.errors).
+    const undocumented = [...app.undocumentedProblems];
     await app.close();
     await db.close();
     await database.drop();
+    assert.deepEqual(undocumented, [], 'problems with a code their operation does not document');
   });
 
   return {

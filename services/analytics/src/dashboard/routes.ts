@@ -47,6 +47,8 @@ export async function dashboardRoutes(
     {
       schema: {
         tags: ['dashboard'],
+        operationId: 'getDashboard',
+        security: [],
         summary: 'Admin dashboard (HTML): sign in on the page, charts refresh every few seconds',
         produces: ['text/html'],
         response: { 200: Type.String() },

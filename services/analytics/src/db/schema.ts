@@ -142,3 +142,14 @@ export { identityLinks, profiles } from '../identity/tables.ts';
 export { ingestionDeadLetters } from '../ingestion/tables.ts';
 /** Write keys of the Segment-style endpoints. */
 export { writeKeys } from '../write-keys/tables.ts';
+
+/**
+ * Users deleted in auth (`user.deleted`) whose stored events are being unlinked: their id becomes
+ * `pseudonym` (ingestion/forget.ts). A row goes after the final pass, and the mapping with it.
+ */
+export const forgottenUsers = pgTable('forgotten_users', {
+  userId: text().primaryKey(),
+  pseudonym: text().notNull(),
+  forgottenAt: timestamptzNow(),
+  lastPassAt: timestamptz(),
+});

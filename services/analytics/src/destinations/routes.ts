@@ -31,6 +31,8 @@ export function destinationRoutes(app: App, ctx: DestinationsContext) {
       onRequest: admin,
       schema: {
         tags,
+        operationId: 'listDestinations',
+        errors: ['forbidden'],
         summary: 'Configured destinations with their pending and dead-letter counts',
         security: bearer,
         response: { 200: DestinationList },
@@ -45,6 +47,8 @@ export function destinationRoutes(app: App, ctx: DestinationsContext) {
       onRequest: admin,
       schema: {
         tags,
+        operationId: 'listDestinationDeadLetters',
+        errors: ['forbidden'],
         summary: 'Deliveries that ran out of tries, newest first',
         security: bearer,
         querystring: DeadLetterQuery,
@@ -60,6 +64,8 @@ export function destinationRoutes(app: App, ctx: DestinationsContext) {
       onRequest: manage,
       schema: {
         tags,
+        operationId: 'replayDestinationDeadLetter',
+        errors: ['forbidden', 'not_found', 'destination_removed'],
         summary: 'Send a dead letter again, with a fresh set of tries',
         security: bearer,
         params: DeadLetterParams,
@@ -82,6 +88,8 @@ export function destinationRoutes(app: App, ctx: DestinationsContext) {
       onRequest: manage,
       schema: {
         tags,
+        operationId: 'replayDestinationDeadLetters',
+        errors: ['forbidden', 'not_found'],
         summary: 'Send every dead letter (of one destination, or all) again',
         security: bearer,
         querystring: ReplayAllQuery,

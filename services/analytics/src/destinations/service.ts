@@ -1,5 +1,6 @@
-import { HttpProblem, problems } from '@platform/http';
+import { problems } from '@platform/http';
 import type { Db } from '../db/index.ts';
+import { problem } from '../errors.ts';
 import type { Destination } from './config.ts';
 import { countsByDestination, type Delivery, findById, listDead, revive } from './repository.ts';
 
@@ -44,8 +45,8 @@ export async function replayOne(ctx: DestinationsContext, id: string) {
   if (revived.length > 0) return { replayed: 1 };
   const row = await findById(ctx.db, Number(id));
   if (row?.status !== 'dead') throw problems.notFound('No such dead letter.');
-  throw new HttpProblem(
-    409,
+  throw problem(
+    'destination_removed',
     `The destination ${row.destination} is no longer configured; nothing can be sent to it.`,
   );
 }

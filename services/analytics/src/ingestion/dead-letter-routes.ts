@@ -71,6 +71,8 @@ export function deadLetterRoutes(api: App, ctx: AnalyticsContext) {
       onRequest: read,
       schema: {
         tags,
+        operationId: 'listIngestionDeadLetters',
+        errors: ['forbidden'],
         summary: 'Queued events and samples the store refused, newest first',
         security: bearer,
         querystring: Query,
@@ -97,6 +99,8 @@ export function deadLetterRoutes(api: App, ctx: AnalyticsContext) {
       onRequest: manage,
       schema: {
         tags,
+        operationId: 'replayIngestionDeadLetter',
+        errors: ['forbidden', 'not_found'],
         summary: 'Queue a dead letter again (refused again, it comes back as a new one)',
         security: bearer,
         params: Params,
@@ -122,6 +126,8 @@ export function deadLetterRoutes(api: App, ctx: AnalyticsContext) {
       onRequest: manage,
       schema: {
         tags,
+        operationId: 'discardIngestionDeadLetter',
+        errors: ['forbidden', 'not_found'],
         summary: 'Discard a dead letter',
         security: bearer,
         params: Params,

@@ -8,6 +8,10 @@ export function ingestionRoutes(api: App, ctx: AnalyticsContext) {
     '/track-event',
     {
       schema: {
+        operationId: 'trackEvent',
+        // Anonymous, or attributed to the Bearer token's user.
+        security: [{}, { bearer: [] }],
+        tags: ['ingestion'],
         summary: 'Track one event or a batch of up to 500',
         description:
           'Anyone may send events; with a Bearer token they are attributed to its user. ' +

@@ -3,6 +3,7 @@ import type { Static } from 'typebox';
 import type { AnalyticsContext } from '../context.ts';
 import { receivedIds } from '../db/schema.ts';
 import { forgetUser } from '../identity/repository.ts';
+import { rememberDeletions } from '../ingestion/forget.ts';
 import { enqueueEvents, samplesRow } from '../ingestion/queue.ts';
 import type { AcceptedEvent, Sample } from '../ingestion/types.ts';
 import { EARLIEST, unstorable } from '../storable.ts';
@@ -67,6 +68,7 @@ export async function receiveEvents(
     for (const e of events) {
       if (e.event === 'user.deleted' && e.userId) await forgetUser(tx, e.userId);
     }
+    await rememberDeletions(tx, events);
     await ctx.destinations.enqueue(tx, events);
     return enqueueEvents(tx, events);
   });

@@ -19,6 +19,9 @@ export function queryRoutes(api: App, ctx: AnalyticsContext) {
     '/user-activity',
     {
       schema: {
+        operationId: 'listUserActivity',
+        errors: ['forbidden', 'query_timeout', 'result_too_large', 'store_unavailable'],
+        tags: ['queries'],
         summary: "The signed-in user's events, newest first (admins: anyone's with user_id)",
         security: bearer,
         querystring: ActivityQuery,
@@ -33,6 +36,9 @@ export function queryRoutes(api: App, ctx: AnalyticsContext) {
     '/performance',
     {
       schema: {
+        operationId: 'getPerformance',
+        errors: ['forbidden', 'query_timeout', 'result_too_large', 'store_unavailable'],
+        tags: ['queries'],
         summary: 'Requests, errors (5xx) and latency percentiles per service, route and interval',
         security: bearer,
         querystring: PerformanceQuery,
@@ -47,6 +53,9 @@ export function queryRoutes(api: App, ctx: AnalyticsContext) {
     '/reports',
     {
       schema: {
+        operationId: 'getReport',
+        errors: ['forbidden', 'query_timeout', 'result_too_large', 'store_unavailable'],
+        tags: ['queries'],
         summary:
           'Daily active users, top events, top routes, sign-ups, funnels or retention, as JSON or CSV',
         security: bearer,

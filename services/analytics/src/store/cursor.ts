@@ -1,5 +1,4 @@
-import { problems } from '@platform/http';
-
+import { DomainError } from '@platform/http';
 /** An opaque keyset position: the last item's time (ms or ns, as the store uses) and tiebreak. */
 export function encodeCursor(time: string, tiebreak: string): string {
   return Buffer.from(JSON.stringify([time, tiebreak])).toString('base64url');
@@ -38,7 +37,7 @@ export function decodeCursor(cursor: string, shape: CursorShape): [string, strin
       return [value[0], value[1]];
     }
   } catch {}
-  throw problems.badRequest('The cursor is invalid.', [
-    { field: 'cursor', message: 'use next_cursor from a previous page' },
-  ]);
+  throw new DomainError('validation_failed', 'The cursor is invalid.', {
+    errors: [{ field: 'cursor', message: 'use next_cursor from a previous page' }],
+  });
 }

@@ -1,4 +1,4 @@
-import { HttpProblem } from '@platform/http';
+import { DomainError } from '@platform/http';
 import type { AcceptedEvent } from '../ingestion/types.ts';
 import { decodeCursor, encodeCursor, INFLUX_CURSOR } from './cursor.ts';
 import { TooManyEvents } from './errors.ts';
@@ -13,7 +13,7 @@ import {
 } from './influx-client.ts';
 import { influxPerformance } from './influx-performance.ts';
 import { computeRollups, type RollupState } from './influx-rollups.ts';
-import { encodeLines, eventLine, linesText, sampleLine } from './line-protocol.ts';
+import { encodeLines, eventLine, linesText, overwriteLine, sampleLine } from './line-protocol.ts';
 import { MAX_TIMELINE_EVENTS, type Range, type Store, type TimelineEvent } from './types.ts';
 
 /** Points per timeline query: below InfluxDB's default max-row-limit (10 000). */
@@ -70,17 +70,17 @@ export function createInfluxStore(
 
   // Reads fail as 503: the caller may retry later; writes keep their errors for the writer.
   const unavailable = (error: unknown) => {
-    const retry = { headers: { 'retry-after': '5' } };
+    const retry = { retryAfterSeconds: 5, cause: error };
     if (error instanceof QueryTruncated) {
-      return new HttpProblem(
-        503,
+      return new DomainError(
+        'result_too_large',
         "The answer exceeds the analytics store's row limit; narrow the range or widen the interval.",
         retry,
       );
     }
     if (error instanceof InfluxUnavailable) {
-      return new HttpProblem(
-        503,
+      return new DomainError(
+        'store_unavailable',
         'The analytics store is unavailable or too slow; try again.',
         retry,
       );
@@ -116,6 +116,54 @@ export function createInfluxStore(
     },
 
     encodeEvents: (items) => linesText(items, eventLine),
+
+    /**
+     * InfluxDB cannot update a point, but a point written again at the same series and time
+     * replaces the fields it names (see overwriteLine): each affected point gets the pseudonym in
+     * `user_id` and in its properties, its other fields kept. A user id is a field, never a tag,
+     * so the series stay the same. Reads page by time, 5,000 points at a time.
+     */
+    async forgetUser(userId, pseudonym) {
+      await ensure();
+      let total = 0;
+      const id = quote(userId);
+      const pattern = userId.replace(/[^0-9a-zA-Z-]/g, '');
+      const passes = [
+        {
+          measurement: 'events',
+          tags: ['event', 'source'],
+          q: `SELECT user_id, properties, "event", "source" FROM events WHERE (user_id = ${id} OR properties =~ /${pattern}/)`,
+        },
+        {
+          measurement: 'requests',
+          tags: ['service', 'route', 'method', 'status_class'],
+          q: `SELECT user_id, service, route, "method", status_class FROM requests WHERE user_id = ${id}`,
+        },
+      ];
+      for (const pass of passes) {
+        let after = '';
+        for (;;) {
+          const [series] =
+            (await influx.query(`${pass.q}${after} ORDER BY time ASC LIMIT 5000`))[0] ?? [];
+          const found = series ? records(series) : [];
+          if (found.length === 0) break;
+          const lines = found.map((r) => {
+            const fields: Record<string, string> = {};
+            if (r.user_id === userId) fields.user_id = pseudonym;
+            if (typeof r.properties === 'string' && r.properties.includes(userId)) {
+              fields.properties = r.properties.replaceAll(userId, pseudonym);
+            }
+            const tags = Object.fromEntries(pass.tags.map((t) => [t, String(r[t] ?? '')]));
+            return overwriteLine(pass.measurement, tags, fields, nanos(r.time as string));
+          });
+          await influx.write(lines.join(''));
+          total += found.length;
+          if (found.length < 5000) break;
+          after = ` AND time > ${nanos(found.at(-1)!.time as string)}`;
+        }
+      }
+      return total;
+    },
 
     async writeEncoded(bodies) {
       await ensure();

@@ -45,6 +45,27 @@ export function eventLine(e: QueuedEvent): string {
   return `${line},properties=${jsonStr(properties)} ${pointTime(e.time ?? Date.parse(e.timestamp), e.seq)}`;
 }
 
+/**
+ * Points of `measurement` written again at the same series and time with only `fields`: InfluxDB
+ * merges a point written twice, the new fields replacing the old and the others kept, so this
+ * overwrites those fields in place (InfluxDB cannot update a point otherwise).
+ */
+export function overwriteLine(
+  measurement: string,
+  tags: Record<string, string>,
+  fields: Record<string, string>,
+  nanos: bigint,
+): string {
+  const tagText = Object.entries(tags)
+    .filter(([, v]) => v !== '')
+    .map(([k, v]) => `,${k}=${tag(v)}`)
+    .join('');
+  const fieldText = Object.entries(fields)
+    .map(([k, v]) => `${k}=${str(v)}`)
+    .join(',');
+  return `${measurement}${tagText} ${fieldText} ${nanos}\n`;
+}
+
 export function sampleLine(s: QueuedSample): string {
   const tags =
     `requests,service=${tag(s.service)},route=${tag(s.route)},method=${tag(s.method)}` +

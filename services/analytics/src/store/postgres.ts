@@ -1,4 +1,5 @@
-import { HttpProblem } from '@platform/http';
+import { isStatementTimeout } from '@platform/db';
+import { DomainError } from '@platform/http';
 import { type SQL, sql } from 'drizzle-orm';
 import pg from 'pg';
 import type { Db } from '../db/index.ts';
@@ -71,11 +72,11 @@ export function createPostgresStore(db: Db): Store {
       return (await db.execute(query)).rows as T[];
     } catch (error) {
       // statement_timeout: a range too large for this store is the caller's to narrow, not a 500.
-      if (serverError(error).code === '57014') {
-        throw new HttpProblem(
-          503,
+      if (isStatementTimeout(error)) {
+        throw new DomainError(
+          'query_timeout',
           'The query took too long; narrow the time range, widen the interval or filter by service.',
-          { headers: { 'retry-after': '5' } },
+          { retryAfterSeconds: 5, cause: error },
         );
       }
       throw error;
@@ -231,6 +232,19 @@ export function createPostgresStore(db: Db): Store {
         limit ${MAX_TIMELINE_EVENTS + 1}`);
       if (found.length > MAX_TIMELINE_EVENTS) throw new TooManyEvents();
       return found.map((x) => ({ time: x.t, userId: x.u, anonymousId: x.a, event: x.e }));
+    },
+
+    // The properties are searched as text: an id may sit under any key (author_id, actor_id…).
+    async forgetUser(userId, pseudonym) {
+      const changed = await db.execute(sql`
+        update events set
+          user_id = case when user_id = ${userId} then ${pseudonym} else user_id end,
+          properties = replace(properties::text, ${userId}, ${pseudonym})::jsonb
+        where user_id = ${userId} or properties::text like ${`%${userId}%`}`);
+      const samples = await db.execute(
+        sql`update samples set user_id = ${pseudonym} where user_id = ${userId}`,
+      );
+      return (changed.rowCount ?? 0) + (samples.rowCount ?? 0);
     },
 
     async prune(before) {

@@ -105,6 +105,12 @@ export interface Store {
    * rollups as it writes and has none.
    */
   settle?(): Promise<number>;
+  /**
+   * Unlinks a deleted user (`user.deleted`): in every stored event and sample whose user id is
+   * `userId`, or whose properties mention it, the id becomes `pseudonym`. Idempotent; returns how
+   * many were rewritten. `userId` is a UUID (auth's ids), so it cannot be a pattern or clash.
+   */
+  forgetUser(userId: string, pseudonym: string): Promise<number>;
   /** Deletes what is older than `before` (InfluxDB's retention policy does this by itself). */
   prune(before: Date): Promise<void>;
   ping(): Promise<void>;

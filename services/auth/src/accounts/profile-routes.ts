@@ -1,8 +1,10 @@
 import type { App } from '@platform/http';
+import { Type } from 'typebox';
 import type { AuthContext } from '../context.ts';
 import { getUser } from '../users/service.ts';
+import { deleteAccount } from './deletion.ts';
 import { updateUser } from './profile-service.ts';
-import { UpdateUserBody, UserEnvelope } from './schema.ts';
+import { DeleteUserBody, UpdateUserBody, UserEnvelope } from './schema.ts';
 
 const bearer = [{ bearer: [] }];
 
@@ -13,6 +15,8 @@ export function profileRoutes(app: App, ctx: AuthContext) {
       preHandler: app.authenticate,
       schema: {
         tags: ['users'],
+        operationId: 'getCurrentUser',
+        errors: ['not_found'],
         summary: 'The signed-in user',
         security: bearer,
         response: { 200: UserEnvelope },
@@ -28,6 +32,8 @@ export function profileRoutes(app: App, ctx: AuthContext) {
       onRequest: app.authenticate,
       schema: {
         tags: ['users'],
+        operationId: 'updateCurrentUser',
+        errors: ['current_password_incorrect', 'not_found', 'username_taken'],
         summary: "Change the signed-in user's profile",
         description:
           'An email change needs `current_password` and stays in `pending_email` until the token ' +
@@ -45,5 +51,34 @@ export function profileRoutes(app: App, ctx: AuthContext) {
         log: request.log,
       }),
     }),
+  );
+
+  app.delete(
+    '/user',
+    {
+      // Before validation: an anonymous caller learns nothing about the body's rules.
+      onRequest: app.authenticate,
+      schema: {
+        tags: ['users'],
+        operationId: 'deleteOwnAccount',
+        summary: "Delete the signed-in user's account",
+        description:
+          'Needs `current_password` (wrong: 403, throttled like sign-ins). Removes the account, ' +
+          'its sessions (refused everywhere within a second), avatar and personal data; main ' +
+          "deletes the user's posts and analytics unlinks their events. Email and username are " +
+          'free again. The last admin cannot delete their account (409).',
+        security: bearer,
+        body: DeleteUserBody,
+        response: { 204: Type.Null({ description: 'Account deleted' }) },
+      },
+    },
+    async (request, reply) => {
+      await deleteAccount(ctx, request.principal!.userId, request.body.current_password, {
+        ip: request.ip,
+        userAgent: request.headers['user-agent'],
+        log: request.log,
+      });
+      return reply.code(204).send(null);
+    },
   );
 }

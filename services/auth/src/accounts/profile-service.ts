@@ -2,6 +2,7 @@ import { problems } from '@platform/http';
 import type { FastifyBaseLogger } from 'fastify';
 import { recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
+import { problem } from '../errors.ts';
 import { confirmPassword } from '../passwords/reauthenticate.ts';
 import { rolesAndPermissions } from '../users/access-repository.ts';
 import { conflictingField, lockUser, updateProfile } from '../users/repository.ts';
@@ -76,9 +77,9 @@ export async function updateUser(
       // Only the username can clash here: a new email is pending, and checked at confirmation.
       const field = conflictingField(error);
       if (field) {
-        throw problems.conflict(`That ${field} is already taken.`, [
-          { field, message: 'is already taken' },
-        ]);
+        throw problem(`${field}_taken`, `That ${field} is already taken.`, {
+          errors: [{ field, message: 'is already taken' }],
+        });
       }
       throw error;
     });

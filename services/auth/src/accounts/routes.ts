@@ -11,6 +11,9 @@ export function accountRoutes(app: App, ctx: AuthContext) {
     {
       schema: {
         tags: ['accounts'],
+        operationId: 'register',
+        security: [],
+        errors: ['email_taken', 'username_taken'],
         summary: 'Create an account; a verification token is mailed',
         body: RegisterBody,
         response: { 201: UserEnvelope },
@@ -27,6 +30,9 @@ export function accountRoutes(app: App, ctx: AuthContext) {
     {
       schema: {
         tags: ['accounts'],
+        operationId: 'verifyEmail',
+        security: [],
+        errors: ['invalid_token', 'email_taken'],
         summary: 'Confirm an email address with the token mailed to it',
         description:
           'A token from registration verifies the email; one from an email change makes the ' +

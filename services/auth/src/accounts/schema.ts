@@ -35,4 +35,9 @@ export const UpdateUserBody = Type.Object(
   { additionalProperties: false, minProperties: 1 },
 );
 
+export const DeleteUserBody = Type.Object(
+  { current_password: Type.String({ minLength: 1, maxLength: 256 }) },
+  { additionalProperties: false },
+);
+
 export { UserEnvelope };

@@ -1,9 +1,10 @@
-import { type FieldError, problems } from '@platform/http';
+import type { FieldError } from '@platform/http';
 import type { FastifyBaseLogger } from 'fastify';
 import type { AuthContext } from '../context.ts';
 import { hashPassword } from '../credentials/hashing.ts';
 import { assertAcceptablePassword } from '../credentials/policy.ts';
 import type { Executor } from '../db/index.ts';
+import { problem } from '../errors.ts';
 import { recordEvent } from '../events/outbox.ts';
 import { describeError } from '../mail/errors.ts';
 import { loadUserWithAccess } from '../users/access-repository.ts';
@@ -50,7 +51,7 @@ export async function register(
       const field = conflictingField(error);
       if (field) {
         const errors: FieldError[] = [{ field, message: 'is already taken' }];
-        throw problems.conflict(`That ${field} is already taken.`, errors);
+        throw problem(`${field}_taken`, `That ${field} is already taken.`, { errors });
       }
       throw error;
     },

@@ -4,6 +4,7 @@ import { type AuditClient, recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
 import { consumeOneTimeToken, issueOneTimeToken } from '../credentials/one-time-tokens.ts';
 import type { Executor } from '../db/index.ts';
+import { problem } from '../errors.ts';
 import { conflictingField, lockUser, markEmailVerified } from '../users/repository.ts';
 import { completeEmailChange } from './email-change.ts';
 import { sendMails } from './mails.ts';
@@ -36,9 +37,9 @@ export async function sendEmailVerification(
 
 /** Unknown, expired, spent and outdated tokens get one answer: telling them apart helps no user. */
 const invalidToken = () =>
-  problems.badRequest('The verification token is invalid, expired or already used.', [
-    { field: 'token', message: 'is invalid, expired or already used' },
-  ]);
+  problem('invalid_token', 'The verification token is invalid, expired or already used.', {
+    errors: [{ field: 'token', message: 'is invalid, expired or already used' }],
+  });
 
 /**
  * Spends the token and, in the same transaction, either marks the current email verified or, for
@@ -77,7 +78,8 @@ export async function verifyEmail(
     })
     .catch((error: unknown) => {
       if (conflictingField(error) !== 'email') throw error;
-      throw problems.conflict(
+      throw problem(
+        'email_taken',
         'The new address now belongs to another account; ask for a change to another address.',
       );
     });

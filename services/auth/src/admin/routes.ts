@@ -16,6 +16,8 @@ export function adminUserRoutes(app: App, ctx: AuthContext) {
       onRequest: manageUsers,
       schema: {
         tags: ['admin'],
+        operationId: 'listUsers',
+        errors: ['forbidden'],
         summary: 'Users, oldest first, filtered by text or role (permission users:manage)',
         security: bearer,
         querystring: ListUsersQuery,
@@ -31,6 +33,8 @@ export function adminUserRoutes(app: App, ctx: AuthContext) {
       onRequest: manageUsers,
       schema: {
         tags: ['admin'],
+        operationId: 'replaceUserRoles',
+        errors: ['forbidden', 'not_found', 'last_admin'],
         summary: "Replace a user's roles",
         description:
           'Taking a role away signs the user out everywhere (their tokens are refused within a ' +

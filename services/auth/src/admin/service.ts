@@ -4,6 +4,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { type AuditClient, recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
 import type { Executor } from '../db/index.ts';
+import { problem } from '../errors.ts';
 import { sessionIsLive } from '../sessions/repository.ts';
 import { publishRevocations, revokeUserSessions } from '../sessions/revocations.ts';
 import { rolesAndPermissions, withAccess } from '../users/access-repository.ts';
@@ -75,9 +76,9 @@ export async function setRoles(
     if (from.includes('admin') && !roles.includes('admin')) {
       const admins = await adminIds(tx);
       if (!admins.some((id) => id !== userId)) {
-        throw problems.conflict('The last admin cannot lose the admin role.', [
-          { field: 'roles', message: 'must include admin: this user is the last admin' },
-        ]);
+        throw problem('last_admin', 'The last admin cannot lose the admin role.', {
+          errors: [{ field: 'roles', message: 'must include admin: this user is the last admin' }],
+        });
       }
     }
     await replaceRoles(tx, userId, from, roles);

@@ -1,5 +1,6 @@
-import { HttpProblem, problems } from '@platform/http';
+import { problems } from '@platform/http';
 import sharp from 'sharp';
+import { problem } from '../errors.ts';
 
 export const AVATAR_SIZE = 256;
 export const AVATAR_TYPE = 'image/webp';
@@ -44,8 +45,8 @@ export async function toAvatar(upload: Buffer, limits: DecodeLimits): Promise<Bu
   if (!format || !ACCEPTED.has(format)) throw notAnImage();
   if (width * height > maxPixels) {
     limits.onTooManyPixels?.();
-    throw new HttpProblem(
-      422,
+    throw problem(
+      'image_unreadable',
       `The image is ${width}×${height} pixels; at most ${maxPixels} pixels are accepted.`,
     );
   }
@@ -59,6 +60,6 @@ export async function toAvatar(upload: Buffer, limits: DecodeLimits): Promise<Bu
       .webp({ quality: 82 })
       .toBuffer();
   } catch {
-    throw new HttpProblem(422, 'The image is damaged and cannot be read.');
+    throw problem('image_unreadable', 'The image is damaged and cannot be read.');
   }
 }

@@ -22,6 +22,9 @@ export function avatarRoutes(app: App, ctx: AuthContext) {
     {
       schema: {
         tags: ['users'],
+        operationId: 'getUserAvatar',
+        security: [],
+        errors: ['not_found'],
         summary: "A user's avatar (public); answers 304 to a matching If-None-Match",
         params: UserIdParams,
         querystring: AvatarQuery,
@@ -46,6 +49,8 @@ export function avatarRoutes(app: App, ctx: AuthContext) {
       onRequest: app.authenticate,
       schema: {
         tags: ['users'],
+        operationId: 'deleteCurrentUserAvatar',
+        errors: ['not_found'],
         summary: "Remove the signed-in user's avatar",
         security: bearer,
         response: { 204: Type.Null() },
@@ -83,6 +88,15 @@ export function avatarRoutes(app: App, ctx: AuthContext) {
         config: { rateLimit: {} },
         schema: {
           tags: ['users'],
+          operationId: 'uploadCurrentUserAvatar',
+          errors: [
+            'bad_request',
+            'not_found',
+            'payload_too_large',
+            'unsupported_media_type',
+            'image_unreadable',
+            'service_unavailable',
+          ],
           summary: 'Upload an avatar (multipart field `file`: PNG, JPEG or WebP up to 5 MB)',
           description: `413 over 5 MB; 415 not PNG, JPEG or WebP; 422 damaged, or more than ${config.AVATAR_MAX_PIXELS} pixels (refused from the header, before decoding); 429 over ${config.AVATAR_UPLOADS_PER_WINDOW} uploads per user per ${config.AVATAR_UPLOAD_WINDOW} s; 503 while too many images are being processed (both with Retry-After).`,
           security: bearer,

@@ -8,6 +8,8 @@ export function keyRoutes(app: App, keys: KeyStore) {
     {
       schema: {
         tags: ['keys'],
+        operationId: 'getJwks',
+        security: [],
         summary: 'Public keys that verify access tokens',
         response: {
           200: Type.Object({ keys: Type.Array(Type.Record(Type.String(), Type.Unknown())) }),

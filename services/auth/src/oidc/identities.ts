@@ -1,6 +1,7 @@
-import { HttpProblem, problems } from '@platform/http';
+import { problems } from '@platform/http';
 import { type AuditClient, recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
+import { problem } from '../errors.ts';
 import { signInMethods } from '../users/methods-repository.ts';
 import { lockUser } from '../users/repository.ts';
 import { deleteIdentity, type IdentityRow, listIdentities } from './repository.ts';
@@ -8,10 +9,9 @@ import type { OidcDeps } from './service.ts';
 
 /** 409: removing it would leave the account with no way to sign in. */
 export const lastSignInMethod = () =>
-  new HttpProblem(
-    409,
+  problem(
+    'last_sign_in_method',
     'This is the last way to sign in to the account; add a password, passkey or another provider first.',
-    { code: 'last_sign_in_method' },
   );
 
 export function toIdentityView(row: IdentityRow, deps: OidcDeps) {

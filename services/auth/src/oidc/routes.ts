@@ -1,8 +1,9 @@
 import type { App } from '@platform/http';
-import { problems } from '@platform/http';
+import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import { clientOf } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
+import { problem } from '../errors.ts';
 import { SignInResponse } from '../sessions/schema.ts';
 import { identitiesOf, unlinkIdentity } from './identities.ts';
 import {
@@ -23,6 +24,23 @@ import {
 
 const bearer = [{ bearer: [] }];
 const Redirect = (description: string) => Type.Null({ description });
+const Location = Type.Object(
+  { url: Type.String({ description: 'Where the browser is to go' }) },
+  {
+    description:
+      'With `Accept: application/json`: the redirect as data, for apps that navigate themselves',
+  },
+);
+
+/** A 302 for a browser; `{url}` for a client that asked for JSON only. */
+function go(request: { headers: { accept?: string } }, reply: FastifyReply, location: string) {
+  reply.headers(PRIVATE);
+  const accept = request.headers.accept ?? '';
+  if (accept.includes('application/json') && !accept.includes('text/html')) {
+    return reply.code(200).send({ url: location });
+  }
+  return reply.redirect(location, 302);
+}
 /** Nothing on these answers may be cached or leak through a Referer. */
 const PRIVATE = { 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' };
 
@@ -57,7 +75,8 @@ export function oidcRoutes(app: App, ctx: AuthContext, deps: OidcDeps) {
         security: [],
         params: ProviderParams,
         querystring: AuthorizeQuery,
-        response: { 302: Redirect('To the provider') },
+        errors: ['not_found', 'redirect_uri_not_allowed'],
+        response: { 200: Location, 302: Redirect('To the provider') },
       },
     },
     async (request, reply) => {
@@ -72,7 +91,7 @@ export function oidcRoutes(app: App, ctx: AuthContext, deps: OidcDeps) {
         },
         request.log,
       );
-      return reply.headers(PRIVATE).redirect(location, 302);
+      return go(request, reply, location);
     },
   );
 
@@ -90,7 +109,8 @@ export function oidcRoutes(app: App, ctx: AuthContext, deps: OidcDeps) {
         security: [],
         params: ProviderParams,
         querystring: CallbackQuery,
-        response: { 302: Redirect('Back to the app') },
+        errors: ['not_found', 'invalid_state'],
+        response: { 200: Location, 302: Redirect('Back to the app') },
       },
     },
     async (request, reply) => {
@@ -106,9 +126,9 @@ export function oidcRoutes(app: App, ctx: AuthContext, deps: OidcDeps) {
         request.log,
       );
       if (outcome.kind === 'refused') {
-        throw problems.badRequest(outcome.detail, undefined, 'invalid_state');
+        throw problem('invalid_state', outcome.detail);
       }
-      return reply.headers(PRIVATE).redirect(outcome.location, 302);
+      return go(request, reply, outcome.location);
     },
   );
 
@@ -124,6 +144,7 @@ export function oidcRoutes(app: App, ctx: AuthContext, deps: OidcDeps) {
           'answer is `{mfa_required: true, mfa_token, methods}` as from `POST /login`.',
         security: [],
         body: TokenBody,
+        errors: ['invalid_code'],
         response: { 200: SignInResponse },
       },
     },
@@ -167,6 +188,7 @@ export function oidcRoutes(app: App, ctx: AuthContext, deps: OidcDeps) {
           'Refused with 409 `last_sign_in_method` when it is the only way left to sign in.',
         security: bearer,
         params: IdentityParams,
+        errors: ['not_found', 'last_sign_in_method'],
         response: { 204: Type.Null({ description: 'Unlinked' }) },
       },
     },

@@ -8,6 +8,7 @@ import { recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
 import { hashSecret, newSecret } from '../credentials/secrets.ts';
 import type { Executor } from '../db/index.ts';
+import { problem } from '../errors.ts';
 import type { ClientInfo } from '../sessions/service.ts';
 import { signIn } from '../sessions/sign-in.ts';
 import { findUserByEmail, findUserById, findUserByLogin } from '../users/repository.ts';
@@ -44,7 +45,7 @@ export const callbackUrl = (ctx: AuthContext, providerId: string) =>
 
 export function providerOf(deps: OidcDeps, id: string): OidcProvider {
   const provider = deps.providers.get(id);
-  if (!provider) throw problems.notFound('No such sign-in provider.', 'unknown_provider');
+  if (!provider) throw problems.notFound('No such sign-in provider.');
   return provider;
 }
 
@@ -61,10 +62,10 @@ export async function startAuthorization(
 ): Promise<string> {
   const provider = providerOf(deps, input.providerId);
   if (!deps.redirectUris.includes(input.redirectUri)) {
-    throw problems.badRequest(
-      'redirect_uri is not one of the allowed redirect URIs (OAUTH_REDIRECT_URIS).',
-      [{ field: 'redirect_uri', message: 'is not allowed' }],
+    throw problem(
       'redirect_uri_not_allowed',
+      'redirect_uri is not one of the allowed redirect URIs (OAUTH_REDIRECT_URIS).',
+      { errors: [{ field: 'redirect_uri', message: 'is not allowed' }] },
     );
   }
   let configuration: client.Configuration;
@@ -327,8 +328,7 @@ export async function exchangeLoginCode(
   input: { code: string; codeVerifier?: string },
   client: ClientInfo,
 ) {
-  const invalid = () =>
-    problems.badRequest('The code is unknown, expired or already used.', undefined, 'invalid_code');
+  const invalid = () => problem('invalid_code', 'The code is unknown, expired or already used.');
   return ctx.db.transaction(async (tx) => {
     const row = await takeLoginCode(tx, hashSecret(input.code));
     if (!row) throw invalid();

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { HttpProblem, problems } from '@platform/http';
+import { problems } from '@platform/http';
 import {
   type AuthenticationResponseJSON,
   type AuthenticatorTransportFuture,
@@ -12,6 +12,7 @@ import {
 import type { FastifyBaseLogger } from 'fastify';
 import { type AuditClient, recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
+import { problem } from '../errors.ts';
 import type { ClientInfo } from '../sessions/service.ts';
 import { signIn } from '../sessions/sign-in.ts';
 import { signInMethods } from '../users/methods-repository.ts';
@@ -43,7 +44,9 @@ export interface PasskeyDeps {
 
 /** One answer for every failed passkey sign-in, as for passwords. */
 const refused = () =>
-  problems.unauthorized('The passkey could not be verified.', 'invalid_credentials');
+  problem('invalid_credentials', 'The passkey could not be verified.', {
+    headers: { 'www-authenticate': 'Bearer' },
+  });
 
 export function toPasskeyView(row: PasskeyRow) {
   return {
@@ -67,17 +70,14 @@ export async function registrationOptions(
   if (!user) throw problems.unauthorized();
   const openedAt = await sessionOpenedAt(ctx.db, principal.sessionId);
   if (!openedAt || Date.now() - openedAt.getTime() > REAUTH_WINDOW_SECONDS * 1000) {
-    throw new HttpProblem(403, 'Sign in again to add a passkey: the sign-in is too old.', {
-      code: 'reauthentication_required',
-    });
+    throw problem(
+      'reauthentication_required',
+      'Sign in again to add a passkey: the sign-in is too old.',
+    );
   }
   const existing = await listPasskeys(ctx.db, user.id);
   if (existing.length >= MAX_PASSKEYS) {
-    throw problems.conflict(
-      `An account has at most ${MAX_PASSKEYS} passkeys.`,
-      undefined,
-      'too_many_passkeys',
-    );
+    throw problem('too_many_passkeys', `An account has at most ${MAX_PASSKEYS} passkeys.`);
   }
   const options = await generateRegistrationOptions({
     rpName: deps.rp.name,
@@ -123,7 +123,7 @@ export async function registerPasskey(
 ) {
   const { log } = client;
   const invalid = (detail: string) =>
-    problems.badRequest(detail, [{ field: 'response', message: detail }], 'invalid_passkey');
+    problem('invalid_passkey', detail, { errors: [{ field: 'response', message: detail }] });
   const challenge = challengeIn(input.response.response.clientDataJSON);
   const stored = challenge && (await takeRegistrationChallenge(ctx.db, userId, challenge));
   if (!stored) throw invalid('The challenge is unknown, expired or already used.');
@@ -148,11 +148,7 @@ export async function registerPasskey(
     .transaction(async (tx) => {
       await lockUser(tx, userId);
       if ((await countPasskeys(tx, userId)) >= MAX_PASSKEYS) {
-        throw problems.conflict(
-          `An account has at most ${MAX_PASSKEYS} passkeys.`,
-          undefined,
-          'too_many_passkeys',
-        );
+        throw problem('too_many_passkeys', `An account has at most ${MAX_PASSKEYS} passkeys.`);
       }
       const row = await insertPasskey(tx, {
         userId,
@@ -180,7 +176,7 @@ export async function registerPasskey(
     })
     .catch((error: unknown) => {
       if (isUniqueViolation(error)) {
-        throw problems.conflict('This passkey is registered already.', undefined, 'passkey_exists');
+        throw problem('passkey_exists', 'This passkey is registered already.');
       }
       throw error;
     });
@@ -209,10 +205,9 @@ export async function removePasskey(
     const removed = await deletePasskey(tx, userId, id);
     if (!removed) throw problems.notFound('No such passkey.');
     if (!methods || methods.total <= 1) {
-      throw new HttpProblem(
-        409,
+      throw problem(
+        'last_sign_in_method',
         'This is the last way to sign in to the account; add a password, passkey or provider first.',
-        { code: 'last_sign_in_method' },
       );
     }
     await recordAudit(tx, {

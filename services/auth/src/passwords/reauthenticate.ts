@@ -1,7 +1,8 @@
-import { HttpProblem, problems } from '@platform/http';
+import { problems } from '@platform/http';
 import type { FastifyBaseLogger } from 'fastify';
 import type { AuthContext } from '../context.ts';
 import { verifyPassword } from '../credentials/hashing.ts';
+import { problem } from '../errors.ts';
 import { signedInFrom } from '../sessions/service.ts';
 import { tooManyFailures } from '../throttle/service.ts';
 import { findUserById, type UserRow } from '../users/repository.ts';
@@ -11,7 +12,7 @@ import { findUserById, type UserRow } from '../users/repository.ts';
  * action needs more proof than the token gives.
  */
 const wrongPassword = () =>
-  new HttpProblem(403, 'The current password is incorrect.', {
+  problem('current_password_incorrect', 'The current password is incorrect.', {
     errors: [{ field: 'current_password', message: 'is incorrect' }],
   });
 

@@ -24,6 +24,8 @@ export function passwordRoutes(app: App, ctx: AuthContext) {
       preHandler: app.authenticate,
       schema: {
         tags: ['passwords'],
+        operationId: 'changePassword',
+        errors: ['current_password_incorrect'],
         summary: "Change the signed-in user's password; their other sessions are signed out",
         security: bearer,
         body: ChangePasswordBody,
@@ -45,6 +47,8 @@ export function passwordRoutes(app: App, ctx: AuthContext) {
     {
       schema: {
         tags: ['passwords'],
+        operationId: 'requestPasswordReset',
+        security: [],
         summary: 'Mail a single-use password reset token, if an account uses this email',
         body: ResetPasswordBody,
         response: { 202: Accepted },
@@ -68,6 +72,9 @@ export function passwordRoutes(app: App, ctx: AuthContext) {
     {
       schema: {
         tags: ['passwords'],
+        operationId: 'confirmPasswordReset',
+        security: [],
+        errors: ['invalid_token'],
         summary: 'Set a new password with a mailed reset token; every session is signed out',
         body: ConfirmResetBody,
         response: { 204: Type.Null({ description: 'Password set' }) },

@@ -8,6 +8,7 @@ import { consumeOneTimeToken } from '../credentials/one-time-tokens.ts';
 import { assertAcceptablePassword } from '../credentials/policy.ts';
 import { spendEmailTokensExcept, spendOutstandingTokens } from '../credentials/repository.ts';
 import type { Executor } from '../db/index.ts';
+import { problem } from '../errors.ts';
 import { recordEvent } from '../events/outbox.ts';
 import { describeError } from '../mail/errors.ts';
 import { publishRevocations, revokeUserSessions } from '../sessions/revocations.ts';
@@ -84,9 +85,9 @@ export async function changePassword(
 }
 
 const invalidToken = () =>
-  problems.badRequest('The reset token is invalid, expired or already used.', [
-    { field: 'token', message: 'is invalid, expired or already used' },
-  ]);
+  problem('invalid_token', 'The reset token is invalid, expired or already used.', {
+    errors: [{ field: 'token', message: 'is invalid, expired or already used' }],
+  });
 
 export async function confirmReset(
   ctx: AuthContext,

@@ -1,5 +1,6 @@
 import { type FieldError, problems } from '@platform/http';
 import type { Db } from '../db/index.ts';
+import { problem } from '../errors.ts';
 import { existingRoles, lockDeclarations, ownersOf, replaceDeclared } from './repository.ts';
 
 export interface DeclaredPermission {
@@ -49,7 +50,9 @@ export async function declarePermissions(
         : [];
     });
     if (taken.length) {
-      throw problems.conflict('Some permissions belong to another service.', taken);
+      throw problem('permission_taken', 'Some permissions belong to another service.', {
+        errors: taken,
+      });
     }
     await replaceDeclared(tx, service, declared);
   });

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, isNull, ne, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNull, ne, sql } from 'drizzle-orm';
 import type { Executor } from '../db/index.ts';
 import { refreshTokens, revocations, sessions } from '../db/schema.ts';
 
@@ -63,6 +63,47 @@ export async function liveSessionIds(
       ),
     );
   return live.map((s) => s.id);
+}
+
+/** The user's sessions that are neither revoked nor expired, most recently used first. */
+export function liveSessions(db: Executor, userId: string) {
+  return db
+    .select({
+      id: sessions.id,
+      createdAt: sessions.createdAt,
+      lastUsedAt: sessions.lastUsedAt,
+      ip: sessions.ip,
+      userAgent: sessions.userAgent,
+    })
+    .from(sessions)
+    .where(
+      and(
+        eq(sessions.userId, userId),
+        isNull(sessions.revokedAt),
+        gt(sessions.expiresAt, new Date()),
+      ),
+    )
+    .orderBy(desc(sessions.lastUsedAt), desc(sessions.id));
+}
+
+/** Whether the live session `sessionId` belongs to `userId`. */
+export async function ownsLiveSession(
+  db: Executor,
+  userId: string,
+  sessionId: string,
+): Promise<boolean> {
+  const [row] = await db
+    .select({ id: sessions.id })
+    .from(sessions)
+    .where(
+      and(
+        eq(sessions.id, sessionId),
+        eq(sessions.userId, userId),
+        isNull(sessions.revokedAt),
+        gt(sessions.expiresAt, new Date()),
+      ),
+    );
+  return Boolean(row);
 }
 
 export async function touchSession(db: Executor, sessionId: string): Promise<void> {

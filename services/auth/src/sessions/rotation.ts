@@ -1,9 +1,9 @@
 import type { Principal } from '@platform/auth';
-import { problems } from '@platform/http';
 import type { FastifyBaseLogger } from 'fastify';
 import { recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
 import { hashSecret } from '../credentials/secrets.ts';
+import { problem } from '../errors.ts';
 import { findUserById } from '../users/repository.ts';
 import {
   findRefreshToken,
@@ -15,7 +15,8 @@ import { publishRevocations, type RevocationEntry, revokeSessions } from './revo
 import { type ClientInfo, issueTokens } from './service.ts';
 
 /** One answer for unknown, spent, revoked and expired tokens: a caller learns nothing more. */
-const refused = () => problems.unauthorized('The refresh token is invalid, expired or revoked.');
+const refused = () =>
+  problem('invalid_refresh_token', 'The refresh token is invalid, expired or revoked.');
 
 type Outcome =
   | { kind: 'refused' }

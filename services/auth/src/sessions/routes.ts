@@ -1,12 +1,15 @@
 import { type App, problems } from '@platform/http';
 import { Type } from 'typebox';
 import type { AuthContext } from '../context.ts';
+import { endSession, listSessions } from './own-sessions.ts';
 import { logout, refresh } from './rotation.ts';
 import {
   LoginBody,
   LogoutBody,
   MfaLoginBody,
   RefreshBody,
+  SessionList,
+  SessionParams,
   SignInResponse,
   TokenPair,
 } from './schema.ts';
@@ -18,6 +21,9 @@ export function sessionRoutes(app: App, ctx: AuthContext) {
     {
       schema: {
         tags: ['sessions'],
+        operationId: 'login',
+        security: [],
+        errors: ['invalid_credentials'],
         summary: 'Sign in with email or username and password',
         description:
           'With MFA on, the answer is `{mfa_required: true, mfa_token, methods}` instead of ' +
@@ -84,6 +90,9 @@ export function sessionRoutes(app: App, ctx: AuthContext) {
     {
       schema: {
         tags: ['sessions'],
+        operationId: 'refreshTokens',
+        security: [],
+        errors: ['invalid_refresh_token'],
         summary: 'Trade a refresh token for a new pair; the old refresh token is spent',
         description:
           'Presenting an already spent refresh token revokes every token of its session.',
@@ -110,6 +119,7 @@ export function sessionRoutes(app: App, ctx: AuthContext) {
       },
       schema: {
         tags: ['sessions'],
+        operationId: 'logout',
         summary: "End the caller's session (and optionally another of theirs)",
         description: 'Its access and refresh tokens are refused everywhere within a second.',
         security: [{ bearer: [] }],
@@ -119,6 +129,47 @@ export function sessionRoutes(app: App, ctx: AuthContext) {
     },
     async (request, reply) => {
       await logout(ctx, request.principal!, request.body?.refresh_token, {
+        ip: request.ip,
+        userAgent: request.headers['user-agent'],
+        log: request.log,
+      });
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.get(
+    '/user/sessions',
+    {
+      onRequest: app.authenticate,
+      schema: {
+        tags: ['sessions'],
+        operationId: 'listOwnSessions',
+        summary: "The signed-in user's live sessions, most recently used first",
+        security: [{ bearer: [] }],
+        response: { 200: SessionList },
+      },
+    },
+    async (request) => listSessions(ctx, request.principal!),
+  );
+
+  app.delete(
+    '/user/sessions/:id',
+    {
+      onRequest: app.authenticate,
+      schema: {
+        tags: ['sessions'],
+        operationId: 'endOwnSession',
+        summary: 'End one of the signed-in user’s sessions',
+        description:
+          'Its access and refresh tokens are refused everywhere within a second. Another ' +
+          "user's session, an ended one or an unknown id: 404.",
+        security: [{ bearer: [] }],
+        params: SessionParams,
+        response: { 204: Type.Null({ description: 'Session ended' }) },
+      },
+    },
+    async (request, reply) => {
+      await endSession(ctx, request.principal!, request.params.id, {
         ip: request.ip,
         userAgent: request.headers['user-agent'],
         log: request.log,

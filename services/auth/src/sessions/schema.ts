@@ -61,3 +61,23 @@ export const MfaLoginBody = Type.Object(
   },
   { additionalProperties: false },
 );
+
+const Nullable = (schema: ReturnType<typeof Type.String>) => Type.Union([schema, Type.Null()]);
+
+export const SessionList = Type.Object({
+  items: Type.Array(
+    Type.Object({
+      id: Type.String({ format: 'uuid' }),
+      created_at: Type.String({ format: 'date-time', description: 'Sign-in' }),
+      last_used_at: Type.String({
+        format: 'date-time',
+        description: 'Sign-in or last refresh (access-token use is not tracked)',
+      }),
+      ip: Nullable(Type.String()),
+      user_agent: Nullable(Type.String()),
+      current: Type.Boolean({ description: 'The session of the token making this request' }),
+    }),
+  ),
+});
+
+export const SessionParams = Type.Object({ id: Type.String({ format: 'uuid' }) });

@@ -4,6 +4,7 @@ import { recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
 import { burnVerification, verifyPassword } from '../credentials/hashing.ts';
 import type { Executor } from '../db/index.ts';
+import { problem } from '../errors.ts';
 import { recordEvent } from '../events/outbox.ts';
 import { describeError } from '../mail/errors.ts';
 import {
@@ -26,7 +27,9 @@ const NO_USER = '00000000-0000-0000-0000-000000000000';
 
 /** One response for every login failure: same status, same body, about the same time. */
 const invalidCredentials = () =>
-  problems.unauthorized('The email, username or password is incorrect.');
+  problem('invalid_credentials', 'The email, username or password is incorrect.', {
+    headers: { 'www-authenticate': 'Bearer' },
+  });
 
 export async function login(
   ctx: AuthContext,

@@ -106,6 +106,11 @@ export async function setPasswordHash(db: Executor, id: string, passwordHash: st
   await db.update(users).set({ passwordHash, updatedAt: new Date() }).where(eq(users.id, id));
 }
 
+/** Deletes the user; roles, avatar, sessions and tokens go with it (ON DELETE CASCADE). */
+export async function deleteUser(db: Executor, id: string): Promise<void> {
+  await db.delete(users).where(eq(users.id, id));
+}
+
 /** Postgres unique violations on our two case-insensitive indexes, as the field they concern. */
 export function conflictingField(error: unknown): 'email' | 'username' | undefined {
   const e = error as {

@@ -22,7 +22,15 @@ export function mergeDocuments(
   const paths: NonNullable<OpenApi['paths']> = {};
   const components: NonNullable<OpenApi['components']> = {};
   const tags: NonNullable<OpenApi['tags']> = [];
+  const operationIds = new Set<string>();
   for (const { service, prefix, document } of documents) {
+    // operationIds are unique per service; one another service also uses gets its name first.
+    const uniqueId = (id: unknown) => {
+      if (typeof id !== 'string') return {};
+      const unique = operationIds.has(id) ? `${service}${id[0]!.toUpperCase()}${id.slice(1)}` : id;
+      operationIds.add(unique);
+      return { operationId: unique };
+    };
     tags.push({
       name: service,
       description: document
@@ -35,7 +43,7 @@ export function mergeDocuments(
       for (const [method, operation] of Object.entries(item)) {
         tagged[method] =
           METHODS.has(method) && operation && typeof operation === 'object'
-            ? { ...operation, tags: [service] }
+            ? { ...operation, ...uniqueId(operation.operationId), tags: [service] }
             : operation;
       }
       paths[path] = tagged;

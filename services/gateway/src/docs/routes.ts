@@ -42,7 +42,9 @@ export async function docsRoutes(
         title: 'Microservice template API',
         description: 'Every service behind the gateway, one section per service.',
         version: '1.0.0',
+        license: { name: 'MIT', identifier: 'MIT' },
       },
+      servers: [{ url: '/', description: 'The gateway' }],
     },
   });
   // Someone who opens the gateway's address in a browser lands on the API's documentation.

@@ -21,6 +21,8 @@ export function categoryRoutes(app: App, ctx: MainContext) {
     {
       schema: {
         tags,
+        operationId: 'listCategories',
+        security: [],
         summary: 'Every category, by name, with its number of published posts',
         response: { 200: CategoryList },
       },
@@ -34,6 +36,8 @@ export function categoryRoutes(app: App, ctx: MainContext) {
       onRequest: manage,
       schema: {
         tags,
+        operationId: 'createCategory',
+        errors: ['forbidden', 'slug_taken'],
         summary: 'Create a category (permission categories:manage)',
         security: bearer,
         body: CategoryBody,
@@ -52,6 +56,8 @@ export function categoryRoutes(app: App, ctx: MainContext) {
       onRequest: manage,
       schema: {
         tags,
+        operationId: 'renameCategory',
+        errors: ['forbidden', 'not_found', 'slug_taken'],
         summary: 'Rename a category (permission categories:manage)',
         security: bearer,
         params: CategoryParams,
@@ -70,6 +76,8 @@ export function categoryRoutes(app: App, ctx: MainContext) {
       onRequest: manage,
       schema: {
         tags,
+        operationId: 'deleteCategory',
+        errors: ['forbidden', 'not_found', 'category_in_use'],
         summary: 'Delete a category; 409 while posts use it unless ?move_to= takes them over',
         security: bearer,
         params: CategoryParams,

@@ -1,5 +1,6 @@
 import { problems } from '@platform/http';
 import type { MainContext } from '../context.ts';
+import { problem } from '../errors.ts';
 import { slugify } from '../slug.ts';
 import {
   type CategoryRow,
@@ -22,9 +23,9 @@ export const toCategoryView = (row: CategoryRow & { post_count?: number }) => ({
 });
 
 const slugTaken = () =>
-  problems.conflict('Another category has this slug.', [
-    { field: 'slug', message: 'is taken; choose another name or slug' },
-  ]);
+  problem('slug_taken', 'Another category has this slug.', {
+    errors: [{ field: 'slug', message: 'is taken; choose another name or slug' }],
+  });
 
 export async function getCategories(ctx: MainContext) {
   return { items: (await listCategories(ctx.db)).map(toCategoryView) };
@@ -77,7 +78,8 @@ export async function deleteCategory(
     } else {
       const used = await countPosts(tx, current.id);
       if (used > 0) {
-        throw problems.conflict(
+        throw problem(
+          'category_in_use',
           `${used} post(s) use this category; pass ?move_to=<id or slug> to move them first.`,
         );
       }

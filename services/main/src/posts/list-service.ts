@@ -1,8 +1,9 @@
 import type { Principal } from '@platform/auth';
-import { HttpProblem } from '@platform/http';
+import { isStatementTimeout } from '@platform/db';
 import { type SQL, sql } from 'drizzle-orm';
 import { findCategory } from '../categories/repository.ts';
 import type { MainContext } from '../context.ts';
+import { problem } from '../errors.ts';
 import { canEditAny } from './access.ts';
 import { decodeCursor, encodeCursor, type ListOrder } from './cursor.ts';
 import { type Branch, type ListFilters, type ListRow, listQuery } from './list-query.ts';
@@ -105,11 +106,10 @@ async function rarestFirst(ctx: MainContext, tags: string[]): Promise<string[] |
  * A list that outlasts the statement timeout (a broad filter on a busy database) is the
  * caller's query, not a fault: 503 with a hint, never a 500.
  */
-function tooSlow(error: unknown): HttpProblem | undefined {
-  const code = (error as { cause?: { code?: string } })?.cause?.code;
-  if (code !== '57014') return undefined;
-  return new HttpProblem(
-    503,
+function tooSlow(error: unknown) {
+  if (!isStatementTimeout(error)) return undefined;
+  return problem(
+    'query_timeout',
     'The list took too long to compute; add filters, or a sort (sort=-published_at) to a broad q.',
     { headers: { 'retry-after': '5' } },
   );

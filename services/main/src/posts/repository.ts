@@ -62,6 +62,19 @@ export async function updatePost(
   return rows.length > 0;
 }
 
+/** Up to `limit` posts of the author, locked for deletion. */
+export async function lockPostsByAuthor(
+  db: Executor,
+  authorId: string,
+  limit: number,
+): Promise<PostRow[]> {
+  const { rows } = await db.execute<PostRow>(
+    sql`select ${POST_COLUMNS} from posts p left join categories c on c.id = p.category_id
+        where p.author_id = ${authorId} order by p.id limit ${limit} for update of p`,
+  );
+  return rows;
+}
+
 export async function deletePost(db: Executor, id: string): Promise<void> {
   await db.execute(sql`delete from posts where id = ${id}`);
 }

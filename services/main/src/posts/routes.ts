@@ -25,6 +25,9 @@ export function postRoutes(app: App, ctx: MainContext) {
     {
       schema: {
         tags,
+        operationId: 'listPosts',
+        security: [],
+        errors: ['query_timeout'],
         summary: 'Posts, newest first; drafts only for their author and editors',
         querystring: ListPostsQuery,
         response: { 200: PostPage },
@@ -39,6 +42,8 @@ export function postRoutes(app: App, ctx: MainContext) {
       onRequest: write,
       schema: {
         tags,
+        operationId: 'createPost',
+        errors: ['forbidden', 'slug_taken'],
         summary: 'Create a post (permission posts:write)',
         security: bearer,
         body: CreatePostBody,
@@ -57,6 +62,9 @@ export function postRoutes(app: App, ctx: MainContext) {
     {
       schema: {
         tags,
+        operationId: 'getPost',
+        security: [],
+        errors: ['not_found'],
         summary: 'One post by id or slug',
         params: PostParams,
         response: { 200: PostEnvelope, 304: { type: 'null' } },
@@ -79,6 +87,8 @@ export function postRoutes(app: App, ctx: MainContext) {
         onRequest: app.authenticate,
         schema: {
           tags,
+          operationId: replace ? 'replacePost' : 'updatePost',
+          errors: ['forbidden', 'not_found', 'slug_taken', 'version_conflict'],
           summary: replace
             ? 'Replace a post (author, or permission posts:edit-any); honours If-Match'
             : 'Change some fields of a post (author, or posts:edit-any); honours If-Match',
@@ -106,6 +116,8 @@ export function postRoutes(app: App, ctx: MainContext) {
       onRequest: app.authenticate,
       schema: {
         tags,
+        operationId: 'deletePost',
+        errors: ['forbidden', 'not_found', 'version_conflict'],
         summary: 'Delete a post (author, or permission posts:edit-any); honours If-Match',
         security: bearer,
         params: PostParams,

@@ -3,6 +3,7 @@ import { problems } from '@platform/http';
 import { findCategory } from '../categories/repository.ts';
 import type { MainContext } from '../context.ts';
 import type { Executor } from '../db/index.ts';
+import { problem } from '../errors.ts';
 import { type PostEvent, recordEvents } from '../events/outbox.ts';
 import { slugify, withSuffix } from '../slug.ts';
 import { assertCanChange, canSee } from './access.ts';
@@ -11,6 +12,7 @@ import {
   deletePost as deleteRow,
   findPost,
   insertPost,
+  lockPostsByAuthor,
   type PostValues,
   syncTags,
   updatePost,
@@ -44,7 +46,7 @@ export async function createPost(ctx: MainContext, principal: Principal, input: 
       const slug = attempt === 0 ? base : withSuffix(base);
       id = await insertPost(tx, { ...values, slug, authorId: principal.userId });
     }
-    if (!id) throw problems.conflict('Could not find a free slug for this title; try again.');
+    if (!id) throw problem('slug_taken', 'Could not find a free slug for this title; try again.');
     await syncTags(tx, id, { tags: [], published: false }, published(values));
     const post = (await findPost(tx, id))!;
     const events: PostEvent[] = ['post.created'];
@@ -90,7 +92,8 @@ export async function changePost(
     for (let attempt = 0; !updated && attempt < 5; attempt++) {
       updated = await updatePost(tx, current.id, { ...values, slug: withSuffix(slug) });
     }
-    if (!updated) throw problems.conflict('Could not find a free slug for this title; try again.');
+    if (!updated)
+      throw problem('slug_taken', 'Could not find a free slug for this title; try again.');
     await syncTags(tx, current.id, published(current), published(values));
     const post = (await findPost(tx, current.id))!;
     const events: PostEvent[] = ['post.updated'];
@@ -101,7 +104,7 @@ export async function changePost(
   // The free-slug check cannot see a post another transaction is inserting with that slug.
   return changed.catch((error: unknown) => {
     if ((error as { cause?: { code?: string } })?.cause?.code !== '23505') throw error;
-    throw problems.conflict('Another post took this slug at the same moment; try again.');
+    throw problem('slug_taken', 'Another post took this slug at the same moment; try again.');
   });
 }
 
@@ -120,12 +123,50 @@ export async function deletePost(
   });
 }
 
+/**
+ * Deletes every post of a deleted account (the `user.deleted` event), in batches, each with its
+ * tag counts and a `post.deleted` event that names no author: the account is gone, and analytics
+ * must not link the user again. Idempotent, as the at-least-once delivery needs. Returns how many.
+ */
+export async function deletePostsOfUser(ctx: MainContext, userId: string): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const deleted = await ctx.db.transaction(async (tx) => {
+      const rows = await lockPostsByAuthor(tx, userId, 100);
+      for (const post of rows) {
+        await syncTags(tx, post.id, published(post), undefined);
+        await deleteRow(tx, post.id);
+      }
+      await recordEvents(
+        tx,
+        rows.map((post) => ({
+          type: 'post.deleted' as const,
+          payload: {
+            post_id: post.id,
+            slug: post.slug,
+            status: post.status,
+            author_id: null,
+            actor_id: null,
+            category_id: post.category_id,
+            tags: post.tags,
+            reason: 'author_deleted',
+          },
+        })),
+      );
+      return rows.length;
+    });
+    total += deleted;
+    if (deleted < 100) return total;
+  }
+}
+
 /** `If-Match` is optional; when sent, it must name the current version (or be `*`). */
 function assertMatches(ifMatch: string | undefined, post: PostRow) {
   if (ifMatch === undefined) return;
   const tags = ifMatch.split(',').map((t) => t.trim());
   if (tags.includes('*') || tags.includes(etagOf(post))) return;
-  throw problems.preconditionFailed(
+  throw problem(
+    'version_conflict',
     'The post has changed since you read it; fetch it again and reapply your change.',
   );
 }

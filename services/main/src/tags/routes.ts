@@ -18,6 +18,8 @@ export function tagRoutes(app: App, ctx: MainContext) {
     {
       schema: {
         tags: ['tags'],
+        operationId: 'listTags',
+        security: [],
         summary: 'Every tag ever used, most used first; counts are of published posts for everyone',
         response: { 200: TagList },
       },

@@ -1,0 +1,209 @@
+import type { SwaggerOptions } from '@fastify/swagger';
+import type { FastifyInstance } from 'fastify';
+import { type CodeTable, GENERIC_CODES } from './codes.ts';
+
+declare module 'fastify' {
+  interface FastifySchema {
+    /**
+     * The codes of the problems this operation answers beyond the ones every operation of its
+     * kind gets (validation_failed with input, unauthorized with security, rate_limited always).
+     * Each must be in the service's code table; the OpenAPI document lists them by status.
+     */
+    errors?: readonly string[];
+  }
+}
+
+type Schema = Record<string, unknown>;
+
+const FIELD_ERRORS = {
+  type: 'array',
+  description: 'One entry per invalid field (validation_failed and some conflicts).',
+  items: {
+    type: 'object',
+    required: ['field', 'message'],
+    properties: { field: { type: 'string' }, message: { type: 'string' } },
+  },
+};
+
+/** RFC 9457 problem+json whose `code` is one of `codes`. */
+export function problemSchema(codes: readonly string[]): Schema {
+  return {
+    type: 'object',
+    required: ['type', 'title', 'status', 'code', 'detail', 'request_id'],
+    properties: {
+      type: { type: 'string' },
+      title: { type: 'string' },
+      status: { type: 'integer' },
+      code: { type: 'string', enum: [...codes] },
+      detail: { type: 'string' },
+      request_id: { type: 'string' },
+      errors: FIELD_ERRORS,
+    },
+  };
+}
+
+const hasParts = (schema: Schema) =>
+  ['body', 'querystring', 'params', 'headers'].some((part) => schema[part] !== undefined);
+
+/** The codes an operation can answer: the ones its shape implies, then the declared ones. */
+export function operationCodes(schema: Schema): string[] {
+  const codes = new Set<string>();
+  if (schema.body !== undefined) {
+    for (const code of ['bad_request', 'payload_too_large', 'unsupported_media_type']) {
+      codes.add(code);
+    }
+  }
+  if (hasParts(schema)) codes.add('validation_failed');
+  const security = schema.security as unknown[] | undefined;
+  if (security?.some((requirement) => Object.keys(requirement as object).length > 0)) {
+    codes.add('unauthorized');
+  }
+  codes.add('rate_limited');
+  for (const code of (schema.errors as string[] | undefined) ?? []) codes.add(code);
+  return [...codes];
+}
+
+/** The problem responses of an operation, by status, from its codes and the table. */
+export function problemResponses(codes: readonly string[], table: CodeTable, where: string) {
+  const byStatus = new Map<number, string[]>();
+  for (const code of codes) {
+    const entry = table[code];
+    if (!entry)
+      throw new Error(`${where}: problem code ${code} is not in the service's code table`);
+    byStatus.set(entry.status, [...(byStatus.get(entry.status) ?? []), code]);
+  }
+  const responses: Record<string, Schema> = {};
+  for (const [status, sameStatus] of byStatus) {
+    responses[status] = {
+      description: sameStatus.map((code) => `\`${code}\`: ${table[code]!.description}`).join(' '),
+      content: { 'application/problem+json': { schema: problemSchema(sameStatus) } },
+    };
+  }
+  return responses;
+}
+
+/** The values a literal branch allows (`{const}` or `{enum}`), or undefined for another shape. */
+function choices(branch: unknown): unknown[] | undefined {
+  if (typeof branch !== 'object' || branch === null) return undefined;
+  const { const: only, enum: values, type, ...rest } = branch as Schema;
+  if (Object.keys(rest).length > 0 || (type !== undefined && typeof type !== 'string')) {
+    return undefined;
+  }
+  if (Array.isArray(values)) return values;
+  return only === undefined ? undefined : [only];
+}
+
+/**
+ * A copy for documentation: a union of literals (TypeBox's anyOf of consts) becomes one enum,
+ * and a property with a default is not required (the server fills it in).
+ */
+export function documentedSchema(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(documentedSchema);
+  if (typeof value !== 'object' || value === null) return value;
+  const schema: Schema = {};
+  for (const [key, inner] of Object.entries(value)) schema[key] = documentedSchema(inner);
+  const branches = schema.anyOf as unknown[] | undefined;
+  const values = Array.isArray(branches) ? branches.map(choices) : [];
+  if (values.length > 1 && values.every((v) => v !== undefined)) {
+    const types = new Set((branches as Schema[]).map((branch) => branch.type));
+    delete schema.anyOf;
+    if (types.size === 1 && [...types][0] !== undefined) schema.type = [...types][0];
+    schema.enum = values.flat();
+  }
+  const properties = schema.properties as Record<string, Schema> | undefined;
+  if (Array.isArray(schema.required) && properties) {
+    schema.required = schema.required.filter((name) => properties[name]?.default === undefined);
+    if ((schema.required as unknown[]).length === 0) delete schema.required;
+  }
+  return schema;
+}
+
+const PARTS = ['body', 'querystring', 'params', 'headers'] as const;
+
+/**
+ * @fastify/swagger options for a service: servers, license, security schemes, and every
+ * operation's problem responses generated from the code table (see operationCodes).
+ */
+export function swaggerOptions(options: {
+  name: string;
+  version: string;
+  description?: string;
+  codes?: CodeTable;
+  securitySchemes?: Record<string, { type: 'http'; scheme: string; description?: string }>;
+}): SwaggerOptions {
+  const table = options.codes ?? GENERIC_CODES;
+  return {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: `${options.name} service`,
+        version: options.version,
+        ...(options.description ? { description: options.description } : {}),
+        license: { name: 'MIT', identifier: 'MIT' },
+      },
+      servers: [{ url: '/', description: 'The gateway (or the service itself)' }],
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          ...options.securitySchemes,
+        },
+      },
+    },
+    transform: ({ schema, url, route }) => {
+      if (!schema || schema.hide) return { schema, url };
+      const where = `${route.method} ${url}`;
+      const documented: Schema = { ...(schema as Schema) };
+      for (const part of PARTS) {
+        if (documented[part] !== undefined) documented[part] = documentedSchema(documented[part]);
+      }
+      const codes = operationCodes(documented);
+      documented.response = {
+        ...((documented.response as Schema | undefined) ?? {}),
+        ...problemResponses(codes, table, where),
+      };
+      delete documented.errors;
+      return { schema: documented as typeof schema, url };
+    },
+  };
+}
+
+export interface UndocumentedProblem {
+  method: string;
+  url: string;
+  status: number;
+  code: string;
+}
+
+/**
+ * Watches the problems the app sends: a 4xx whose code the operation does not document (its
+ * schema's shape and `errors`) is logged and kept in `app.undocumentedProblems`, which the
+ * services' tests assert empty, so a new failure path without its documented code fails them.
+ */
+export function watchUndocumentedProblems(app: FastifyInstance) {
+  const seen: UndocumentedProblem[] = [];
+  app.decorate('undocumentedProblems', seen);
+  app.addHook('onSend', async (request, reply, payload) => {
+    const status = reply.statusCode;
+    const schema = request.routeOptions.schema as Schema | undefined;
+    if (status < 400 || status >= 500 || !schema || schema.hide || typeof payload !== 'string') {
+      return payload;
+    }
+    if (!String(reply.getHeader('content-type') ?? '').startsWith('application/problem+json')) {
+      return payload;
+    }
+    const { code } = JSON.parse(payload) as { code?: string };
+    if (code && !operationCodes(schema).includes(code)) {
+      const entry = { method: request.method, url: request.routeOptions.url ?? '?', status, code };
+      request.log.warn(entry, 'problem code not documented for this operation');
+      if (seen.length < 100) seen.push(entry);
+    }
+    return payload;
+  });
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Problems sent with a code their operation does not document (see openapi.ts). */
+    undocumentedProblems: UndocumentedProblem[];
+  }
+}

@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { decodeJwt } from 'jose';
+import { bearer, buildTestAuth, recordingPublisher, signUp } from './helper.ts';
+
+const { publisher, published } = recordingPublisher();
+const { app } = await buildTestAuth({}, { revocations: publisher });
+
+interface SessionItem {
+  id: string;
+  created_at: string;
+  last_used_at: string;
+  ip: string | null;
+  user_agent: string | null;
+  current: boolean;
+}
+
+const signIn = async (email: string, password: string, agent: string) => {
+  const res = await app.inject({
+    method: 'POST',
+    url: '/accounts/v1/login',
+    headers: { 'user-agent': agent },
+    payload: { email, password },
+  });
+  assert.equal(res.statusCode, 200);
+  const body = res.json();
+  return { accessToken: body.access_token as string, refreshToken: body.refresh_token as string };
+};
+const sessions = async (token: string) => {
+  const res = await app.inject({ url: '/accounts/v1/user/sessions', headers: bearer(token) });
+  assert.equal(res.statusCode, 200, res.body);
+  return res.json().items as SessionItem[];
+};
+const end = (token: string, id: string) =>
+  app.inject({ method: 'DELETE', url: `/accounts/v1/user/sessions/${id}`, headers: bearer(token) });
+const refresh = (token: string) =>
+  app.inject({ method: 'POST', url: '/accounts/v1/refresh', payload: { refresh_token: token } });
+const me = (token: string) => app.inject({ url: '/accounts/v1/user', headers: bearer(token) });
+const sid = (token: string) => decodeJwt(token).sid as string;
+
+test('a user lists their live sessions with where they came from and which is current', async () => {
+  const user = await signUp(app);
+  const phone = await signIn(user.email, user.password, 'Phone/2.0');
+  const laptop = await signIn(user.email, user.password, 'Laptop/3.0');
+  // A refresh moves the phone to the top: last_used_at follows refreshes.
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const rotated = await refresh(phone.refreshToken);
+  assert.equal(rotated.statusCode, 200);
+
+  const items = await sessions(laptop.accessToken);
+  assert.equal(items.length, 3);
+  assert.deepEqual(
+    items.map((s) => s.id),
+    [sid(phone.accessToken), sid(laptop.accessToken), sid(user.accessToken)],
+  );
+  const [phoneRow, laptopRow] = items;
+  assert.equal(phoneRow!.user_agent, 'Phone/2.0');
+  assert.equal(phoneRow!.ip, '127.0.0.1');
+  assert.equal(phoneRow!.current, false);
+  assert.equal(laptopRow!.current, true);
+  assert.equal(items.filter((s) => s.current).length, 1);
+  assert.ok(Date.parse(phoneRow!.last_used_at) > Date.parse(phoneRow!.created_at));
+  assert.equal(laptopRow!.last_used_at, laptopRow!.created_at);
+  // Logged-out sessions are gone from the list.
+  await app.inject({
+    method: 'POST',
+    url: '/accounts/v1/logout',
+    headers: bearer(user.accessToken),
+  });
+  assert.equal((await sessions(laptop.accessToken)).length, 2);
+});
+
+test('ending a session refuses its tokens and publishes it, and is audited', async () => {
+  const user = await signUp(app);
+  const phone = await signIn(user.email, user.password, 'Phone/2.0');
+  const before = published.length;
+  const res = await end(user.accessToken, sid(phone.accessToken));
+  assert.equal(res.statusCode, 204);
+  assert.equal(res.body, '');
+  assert.equal((await me(phone.accessToken)).statusCode, 401);
+  assert.equal((await refresh(phone.refreshToken)).statusCode, 401);
+  assert.deepEqual(
+    published.slice(before).map((e) => e.sessionId),
+    [sid(phone.accessToken)],
+  );
+  // The caller's own session lives on; ending it twice is a 404.
+  assert.equal((await me(user.accessToken)).statusCode, 200);
+  assert.equal((await end(user.accessToken, sid(phone.accessToken))).statusCode, 404);
+
+  const audit = await app.inject({
+    url: '/accounts/v1/user/audit-events?type=session.revoked',
+    headers: bearer(user.accessToken),
+  });
+  const [event] = audit.json().items;
+  assert.equal(event.user_id, user.id);
+  assert.equal(event.actor_id, user.id);
+  assert.deepEqual(event.details, { session_id: sid(phone.accessToken), current: false });
+});
+
+test('a user can end their current session, like a logout', async () => {
+  const user = await signUp(app);
+  assert.equal((await end(user.accessToken, sid(user.accessToken))).statusCode, 204);
+  assert.equal((await me(user.accessToken)).statusCode, 401);
+});
+
+test('another user’s session is a 404 and stays alive; bad ids are 400; no token is 401', async () => {
+  const user = await signUp(app);
+  const stranger = await signUp(app);
+  const res = await end(user.accessToken, sid(stranger.accessToken));
+  assert.equal(res.statusCode, 404);
+  assert.equal(res.json().code, 'not_found');
+  const unknown = await end(user.accessToken, '00000000-0000-4000-8000-000000000000');
+  const strip = (body: Record<string, unknown>) => ({ ...body, request_id: undefined });
+  assert.deepEqual(strip(unknown.json()), strip(res.json()));
+  assert.equal((await me(stranger.accessToken)).statusCode, 200);
+  assert.ok(!(await sessions(user.accessToken)).some((s) => s.id === sid(stranger.accessToken)));
+  assert.equal((await end(user.accessToken, 'not-a-session')).statusCode, 400);
+  const anonymous = await app.inject({
+    method: 'DELETE',
+    url: `/accounts/v1/user/sessions/${sid(user.accessToken)}`,
+  });
+  assert.equal(anonymous.statusCode, 401);
+  assert.equal((await app.inject({ url: '/accounts/v1/user/sessions' })).statusCode, 401);
+});
