@@ -113,8 +113,31 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Sign in with email or username and password */
+    /**
+     * Sign in with email or username and password
+     * @description With MFA on, the answer is `{mfa_required: true, mfa_token, methods}` instead of tokens; finish at POST /login/mfa.
+     */
     post: operations['login'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/accounts/v1/login/mfa': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Finish a sign-in with a TOTP code or a recovery code
+     * @description The `mfa_token` from /login works once and for a few minutes. A code is refused a second time, and so is a recovery code. Wrong codes count like wrong passwords (429 with Retry-After); `invalid_mfa_token` means signing in again.
+     */
+    post: operations['completeMfaLogin'];
     delete?: never;
     options?: never;
     head?: never;
@@ -161,6 +184,43 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/accounts/v1/user/sessions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The signed-in user's live sessions, most recently used first */
+    get: operations['listOwnSessions'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/accounts/v1/user/sessions/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /**
+     * End one of the signed-in user’s sessions
+     * @description Its access and refresh tokens are refused everywhere within a second. Another user's session, an ended one or an unknown id: 404.
+     */
+    delete: operations['endOwnSession'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/accounts/v1/user': {
     parameters: {
       query?: never;
@@ -172,7 +232,11 @@ export interface paths {
     get: operations['getCurrentUser'];
     put?: never;
     post?: never;
-    delete?: never;
+    /**
+     * Delete the signed-in user's account
+     * @description Needs `current_password` (wrong: 403, throttled like sign-ins). Removes the account, its sessions (refused everywhere within a second), avatar and personal data; main deletes the user's posts and analytics unlinks their events. Email and username are free again. The last admin cannot delete their account (409).
+     */
+    delete: operations['deleteOwnAccount'];
     options?: never;
     head?: never;
     /**
@@ -252,6 +316,87 @@ export interface paths {
     post?: never;
     /** Remove the signed-in user's avatar */
     delete: operations['deleteCurrentUserAvatar'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/accounts/v1/user/mfa/totp': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Start setting up an authenticator app (TOTP); needs the current password
+     * @description Returns a new secret and its otpauth:// URL. Sign-in does not change until a code from the app reaches POST /user/mfa/totp/verify; asking again replaces the secret. 409 `mfa_already_enabled` when MFA is on.
+     */
+    post: operations['startTotpEnrolment'];
+    /**
+     * Turn MFA off; needs the current password and a code (or a recovery code)
+     * @description A wrong password or code is 403 (`mfa_code_incorrect` for the code) and counts like a wrong password; 409 `mfa_not_enabled` when MFA is off.
+     */
+    delete: operations['disableTotp'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/accounts/v1/user/mfa/totp/verify': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Turn MFA on with a first code from the app; returns ten recovery codes
+     * @description The recovery codes are shown this once (only hashes are kept). Every other session of the user is signed out. A wrong code is 403 `mfa_code_incorrect` and counts like a wrong password; 409 `mfa_enrolment_missing` without POST /user/mfa/totp first.
+     */
+    post: operations['verifyTotpEnrolment'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/accounts/v1/user/audit-events': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The signed-in user's security events, newest first
+     * @description Sign-ins (also failed ones), sign-outs, password, email, MFA and role changes, ended sessions. Kept AUDIT_RETENTION_DAYS (400 by default).
+     */
+    get: operations['listOwnAuditEvents'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/accounts/v1/audit-events': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Every security event, newest first, filtered (permission audit:read) */
+    get: operations['listAuditEvents'];
+    put?: never;
+    post?: never;
+    delete?: never;
     options?: never;
     head?: never;
     patch?: never;
@@ -354,6 +499,8 @@ export interface operations {
               avatar_url: string | null;
               roles: string[];
               permissions: string[];
+              /** @description Sign-in asks for a TOTP code */
+              mfa_enabled: boolean;
               /** Format: date-time */
               created_at: string;
             };
@@ -1018,30 +1165,40 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            access_token: string;
-            refresh_token: string;
-            /** @enum {string} */
-            token_type: 'Bearer';
-            /** @description Seconds until the access token expires */
-            expires_in: number;
-            user: {
-              /** Format: uuid */
-              id: string;
-              email: string;
-              email_verified: boolean;
-              /** @description A new address waiting to be confirmed from its mailbox */
-              pending_email: string | null;
-              username: string;
-              display_name: string | null;
-              bio: string | null;
-              avatar_url: string | null;
-              roles: string[];
-              permissions: string[];
-              /** Format: date-time */
-              created_at: string;
-            };
-          };
+          'application/json':
+            | {
+                access_token: string;
+                refresh_token: string;
+                /** @enum {string} */
+                token_type: 'Bearer';
+                /** @description Seconds until the access token expires */
+                expires_in: number;
+                user: {
+                  /** Format: uuid */
+                  id: string;
+                  email: string;
+                  email_verified: boolean;
+                  /** @description A new address waiting to be confirmed from its mailbox */
+                  pending_email: string | null;
+                  username: string;
+                  display_name: string | null;
+                  bio: string | null;
+                  avatar_url: string | null;
+                  roles: string[];
+                  permissions: string[];
+                  /** @description Sign-in asks for a TOTP code */
+                  mfa_enabled: boolean;
+                  /** Format: date-time */
+                  created_at: string;
+                };
+              }
+            | {
+                /** @enum {boolean} */
+                mfa_required: true;
+                /** @description Send it to POST /login/mfa with a code, within minutes */
+                mfa_token: string;
+                methods: ('totp' | 'recovery_code')[];
+              };
         };
       };
       /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
@@ -1078,6 +1235,149 @@ export interface operations {
             status: number;
             /** @enum {string} */
             code: 'invalid_credentials';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `payload_too_large`: The request body is over the limit of this route. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'payload_too_large';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unsupported_media_type';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'rate_limited';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+    };
+  };
+  completeMfaLogin: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          mfa_token: string;
+          /** @description The 6-digit TOTP code */
+          code?: string;
+          /** @description One of the recovery codes */
+          recovery_code?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            access_token: string;
+            refresh_token: string;
+            /** @enum {string} */
+            token_type: 'Bearer';
+            /** @description Seconds until the access token expires */
+            expires_in: number;
+            user: {
+              /** Format: uuid */
+              id: string;
+              email: string;
+              email_verified: boolean;
+              /** @description A new address waiting to be confirmed from its mailbox */
+              pending_email: string | null;
+              username: string;
+              display_name: string | null;
+              bio: string | null;
+              avatar_url: string | null;
+              roles: string[];
+              permissions: string[];
+              /** @description Sign-in asks for a TOTP code */
+              mfa_enabled: boolean;
+              /** Format: date-time */
+              created_at: string;
+            };
+          };
+        };
+      };
+      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'bad_request' | 'validation_failed';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */
@@ -1197,6 +1497,8 @@ export interface operations {
               avatar_url: string | null;
               roles: string[];
               permissions: string[];
+              /** @description Sign-in asks for a TOTP code */
+              mfa_enabled: boolean;
               /** Format: date-time */
               created_at: string;
             };
@@ -1449,6 +1751,175 @@ export interface operations {
       };
     };
   };
+  listOwnSessions: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items: {
+              /** Format: uuid */
+              id: string;
+              /**
+               * Format: date-time
+               * @description Sign-in
+               */
+              created_at: string;
+              /**
+               * Format: date-time
+               * @description Sign-in or last refresh (access-token use is not tracked)
+               */
+              last_used_at: string;
+              ip: string | null;
+              user_agent: string | null;
+              /** @description The session of the token making this request */
+              current: boolean;
+            }[];
+          };
+        };
+      };
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unauthorized';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'rate_limited';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+    };
+  };
+  endOwnSession: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Session ended */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'validation_failed';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unauthorized';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'rate_limited';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+    };
+  };
   getCurrentUser: {
     parameters: {
       query?: never;
@@ -1478,6 +1949,8 @@ export interface operations {
               avatar_url: string | null;
               roles: string[];
               permissions: string[];
+              /** @description Sign-in asks for a TOTP code */
+              mfa_enabled: boolean;
               /** Format: date-time */
               created_at: string;
             };
@@ -1518,6 +1991,140 @@ export interface operations {
             status: number;
             /** @enum {string} */
             code: 'not_found';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'rate_limited';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+    };
+  };
+  deleteOwnAccount: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          current_password: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Account deleted */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'bad_request' | 'validation_failed';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unauthorized';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `payload_too_large`: The request body is over the limit of this route. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'payload_too_large';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unsupported_media_type';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */
@@ -1596,6 +2203,8 @@ export interface operations {
               avatar_url: string | null;
               roles: string[];
               permissions: string[];
+              /** @description Sign-in asks for a TOTP code */
+              mfa_enabled: boolean;
               /** Format: date-time */
               created_at: string;
             };
@@ -1817,6 +2426,8 @@ export interface operations {
               avatar_url: string | null;
               roles: string[];
               permissions: string[];
+              /** @description Sign-in asks for a TOTP code */
+              mfa_enabled: boolean;
               /** Format: date-time */
               created_at: string;
             }[];
@@ -1953,6 +2564,8 @@ export interface operations {
               avatar_url: string | null;
               roles: string[];
               permissions: string[];
+              /** @description Sign-in asks for a TOTP code */
+              mfa_enabled: boolean;
               /** Format: date-time */
               created_at: string;
             };
@@ -2274,6 +2887,8 @@ export interface operations {
               avatar_url: string | null;
               roles: string[];
               permissions: string[];
+              /** @description Sign-in asks for a TOTP code */
+              mfa_enabled: boolean;
               /** Format: date-time */
               created_at: string;
             };
@@ -2508,6 +3123,657 @@ export interface operations {
             status: number;
             /** @enum {string} */
             code: 'not_found';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'rate_limited';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+    };
+  };
+  startTotpEnrolment: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          current_password: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @description The base32 TOTP secret, for typing into an app by hand */
+            secret: string;
+            /** @description otpauth://totp/… (SHA-1, 6 digits, 30 s), for a QR code an app scans */
+            otpauth_url: string;
+          };
+        };
+      };
+      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'bad_request' | 'validation_failed';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unauthorized';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `payload_too_large`: The request body is over the limit of this route. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'payload_too_large';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unsupported_media_type';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'rate_limited';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+    };
+  };
+  disableTotp: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          current_password: string;
+          /** @description A current TOTP code, or one of the recovery codes */
+          code: string;
+        };
+      };
+    };
+    responses: {
+      /** @description MFA is off */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'bad_request' | 'validation_failed';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unauthorized';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `payload_too_large`: The request body is over the limit of this route. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'payload_too_large';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unsupported_media_type';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'rate_limited';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+    };
+  };
+  verifyTotpEnrolment: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @description The 6-digit code the authenticator app shows */
+          code: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @description Each works once in place of a code; shown only now */
+            recovery_codes: string[];
+          };
+        };
+      };
+      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'bad_request' | 'validation_failed';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unauthorized';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `payload_too_large`: The request body is over the limit of this route. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'payload_too_large';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unsupported_media_type';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'rate_limited';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+    };
+  };
+  listOwnAuditEvents: {
+    parameters: {
+      query?: {
+        /** @description Only this type */
+        type?: string;
+        /** @description At or after (inclusive) */
+        from?: string;
+        /** @description Before (exclusive) */
+        to?: string;
+        limit?: number;
+        /** @description next_cursor of the previous page */
+        cursor?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items: {
+              id: string;
+              /** @description One of the documented event types, e.g. login.failed */
+              type: string;
+              /** @description Whose account it concerns; null for a failed sign-in to no account */
+              user_id: string | null;
+              /** @description Who did it (the user or an admin); null when unknown */
+              actor_id: string | null;
+              ip: string | null;
+              user_agent: string | null;
+              /** Format: date-time */
+              at: string;
+              /** @description Per type; no secrets */
+              details: {
+                [key: string]: unknown;
+              };
+            }[];
+            /** @description Null on the last page */
+            next_cursor: string | null;
+          };
+        };
+      };
+      /** @description `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'validation_failed';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unauthorized';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'rate_limited';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+    };
+  };
+  listAuditEvents: {
+    parameters: {
+      query?: {
+        /** @description Only this user’s events */
+        user_id?: string;
+        /** @description Only this type */
+        type?: string;
+        /** @description At or after (inclusive) */
+        from?: string;
+        /** @description Before (exclusive) */
+        to?: string;
+        limit?: number;
+        /** @description next_cursor of the previous page */
+        cursor?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items: {
+              id: string;
+              /** @description One of the documented event types, e.g. login.failed */
+              type: string;
+              /** @description Whose account it concerns; null for a failed sign-in to no account */
+              user_id: string | null;
+              /** @description Who did it (the user or an admin); null when unknown */
+              actor_id: string | null;
+              ip: string | null;
+              user_agent: string | null;
+              /** Format: date-time */
+              at: string;
+              /** @description Per type; no secrets */
+              details: {
+                [key: string]: unknown;
+              };
+            }[];
+            /** @description Null on the last page */
+            next_cursor: string | null;
+          };
+        };
+      };
+      /** @description `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'validation_failed';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unauthorized';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */

@@ -4,8 +4,8 @@ import { recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
 import { burnVerification, verifyPassword } from '../credentials/hashing.ts';
 import type { Executor } from '../db/index.ts';
-import { recordEvent } from '../events/outbox.ts';
 import { problem } from '../errors.ts';
+import { recordEvent } from '../events/outbox.ts';
 import { describeError } from '../mail/errors.ts';
 import {
   invalidCode,
