@@ -97,6 +97,11 @@ try {
   }
   await client.end();
 
+  // Auth seals its signing keys with this run's KEY_ENCRYPTION_KEY: a fresh database each run.
+  const admin = new pg.Client({ connectionString: SERVER_URL });
+  await admin.connect();
+  await admin.query('drop database if exists bench_peer_auth with (force)');
+  await admin.end();
   const auth = await startService('auth', {
     DATABASE_URL: await ensureDatabase(SERVER_URL, 'bench_peer_auth'),
     PUBLIC_URL: 'http://127.0.0.1',
