@@ -1,4 +1,5 @@
-import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis, RedisOptions } from 'ioredis';
 import {
   type FollowOptions,
   followLoop,
@@ -13,6 +14,15 @@ export interface RedisRevocationOptions extends FollowOptions {
   redisUrl: string;
 }
 
+/**
+ * A Redis client, with ioredis loaded on first use: a service without REDIS_URL never loads it
+ * (about 7 MB resident). ioredis is CommonJS, so it loads synchronously here.
+ */
+export function createRedis(url: string, options: RedisOptions): Redis {
+  const ioredis = createRequire(import.meta.url)('ioredis') as typeof import('ioredis');
+  return new ioredis.Redis(url, options);
+}
+
 const BATCH = 1000;
 const BLOCK_MS = 5000;
 
@@ -22,7 +32,7 @@ const BLOCK_MS = 5000;
  */
 export function redisRevocations(options: RedisRevocationOptions): RevocationList {
   // A blocked XREAD holds its connection, so this client shares it with nobody.
-  const redis = new Redis(options.redisUrl, {
+  const redis = createRedis(options.redisUrl, {
     maxRetriesPerRequest: 1,
     connectionName: 'revocation-follower',
   });
