@@ -54,9 +54,11 @@ export function spawnService(
     format?: LineFormat;
   },
 ): ServiceProcess {
+  // Compiled JavaScript (what an image runs) needs no TypeScript loader.
+  const loader = entry.endsWith('.js') ? [] : ['--import', 'tsx'];
   const child = spawn(
     process.execPath,
-    [...(options.nodeOptions ?? []), '--import', 'tsx', entry],
+    [...(options.nodeOptions ?? []), ...loader, entry],
     {
       cwd: options.cwd,
       env: options.env,
