@@ -56,15 +56,11 @@ export function spawnService(
 ): ServiceProcess {
   // Compiled JavaScript (what an image runs) needs no TypeScript loader.
   const loader = entry.endsWith('.js') ? [] : ['--import', 'tsx'];
-  const child = spawn(
-    process.execPath,
-    [...(options.nodeOptions ?? []), ...loader, entry],
-    {
-      cwd: options.cwd,
-      env: options.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const child = spawn(process.execPath, [...(options.nodeOptions ?? []), ...loader, entry], {
+    cwd: options.cwd,
+    env: options.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   pipeLines(child.stdout!, process.stdout, options.prefix, options.format);
   pipeLines(child.stderr!, process.stderr, options.prefix, options.format);
   const exited = new Promise<Exit>((resolve) => {

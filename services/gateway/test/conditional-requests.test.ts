@@ -67,6 +67,27 @@ describe('revalidation through the gateway to the real services', () => {
     }
   });
 
+  test("an anonymous list page's ETag is a 304 with no body, until a post changes it", async () => {
+    const user = await signUp(url);
+    const write = { authorization: `Bearer ${user.accessToken}` };
+    const path = '/main/v1/posts?limit=5';
+    await post(`${url}/main/v1/posts`, { title: 'Listed', body: 'x', status: 'published' }, write);
+    const first = await rawGet(url, path);
+    assert.equal(first.status, 200);
+    assert.equal(first.headers['cache-control'], 'public, no-cache');
+    const etag = String(first.headers.etag);
+    for (const method of ['GET', 'HEAD']) {
+      for (const base of [url, main.url]) {
+        assertNotModified(await rawGet(base, path, { 'if-none-match': etag }, method), etag);
+      }
+    }
+    await post(`${url}/main/v1/posts`, { title: 'Newer', body: 'x', status: 'published' }, write);
+    const changed = await rawGet(url, path, { 'if-none-match': etag });
+    assert.equal(changed.status, 200);
+    assert.notEqual(changed.headers.etag, etag);
+    assert.equal(JSON.parse(changed.body).items[0].title, 'Newer');
+  });
+
   test('an avatar revalidates with a 304 with no body', async () => {
     const user = await signUp(url);
     const path = (await uploadAvatar(url, user.accessToken)).split('?')[0]!;
