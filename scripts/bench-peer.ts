@@ -16,7 +16,7 @@ import path from 'node:path';
 import { ensureDatabase, runMigrations } from '@platform/db';
 import pg from 'pg';
 import { migrationsFolder } from '../services/main/src/db/index.ts';
-import { align, root, startService, stopServices } from './bench-lib.ts';
+import { align, cpuSeconds, cpuUsed, root, startService, stopServices } from './bench-lib.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -139,11 +139,20 @@ try {
     wrk(t.url, 1); // warm-up: pools, JIT and caches in place before anything counts
   }
   const samples = new Map<string, number[]>(targets.map((t) => [t.name, []]));
+  // CPU per answer of our own processes: what each path costs, whatever the neighbours do.
+  const cpu = new Map(targets.map((t) => [t.name, { ok: 0, seconds: new Map<string, number>() }]));
   for (let round = 0; round < ROUNDS; round++) {
     for (let i = 0; i < targets.length; i++) {
       const t = targets[(i + round) % targets.length]!;
       process.stderr.write(`round ${round + 1}/${ROUNDS}: ${t.name} for ${SECONDS} s…\n`);
-      samples.get(t.name)!.push(wrk(t.url, SECONDS).rps);
+      const before = await cpuSeconds();
+      const run = wrk(t.url, SECONDS);
+      const used = cpuUsed(before, await cpuSeconds());
+      samples.get(t.name)!.push(run.rps);
+      const total = cpu.get(t.name)!;
+      total.ok += run.ok;
+      for (const [name, seconds] of used)
+        total.seconds.set(name, (total.seconds.get(name) ?? 0) + seconds);
     }
   }
   const median = (values: number[]) =>
@@ -170,6 +179,16 @@ try {
         String(sizes.get(t.name)),
       ]),
     ]),
+  );
+  const ours = ['main', 'gateway', 'auth'];
+  console.log(
+    `\n${align([
+      ['CPU µs per 2xx answer', ...ours],
+      ...targets.slice(1).map((t) => {
+        const c = cpu.get(t.name)!;
+        return [t.name, ...ours.map((n) => (((c.seconds.get(n) ?? 0) / c.ok) * 1e6).toFixed(0))];
+      }),
+    ])}`,
   );
   console.log(
     `\nmain directly vs Django: ${(direct / django).toFixed(2)}× (target ≥ 10); ` +
