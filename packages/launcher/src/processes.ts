@@ -56,19 +56,13 @@ export function spawnService(
     typescript?: boolean;
   },
 ): ServiceProcess {
-  const child = spawn(
-    process.execPath,
-    [
-      ...(options.nodeOptions ?? []),
-      ...(options.typescript === false ? [] : ['--import', 'tsx']),
-      entry,
-    ],
-    {
-      cwd: options.cwd,
-      env: options.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  // Compiled JavaScript (what an image runs) needs no TypeScript loader.
+  const loader = options.typescript === false || entry.endsWith('.js') ? [] : ['--import', 'tsx'];
+  const child = spawn(process.execPath, [...(options.nodeOptions ?? []), ...loader, entry], {
+    cwd: options.cwd,
+    env: options.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   pipeLines(child.stdout!, process.stdout, options.prefix, options.format);
   pipeLines(child.stderr!, process.stderr, options.prefix, options.format);
   const exited = new Promise<Exit>((resolve) => {
