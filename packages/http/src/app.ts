@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { tracingActive } from '@platform/telemetry';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -17,6 +18,7 @@ import { parseQuery, strictValidators } from './input-strictness.ts';
 import { loggerOptions } from './logging.ts';
 import { registerMetrics } from './metrics.ts';
 import { registerProblemHandlers } from './problem.ts';
+import { registerTraceNaming } from './tracing.ts';
 import { registerWireRules } from './wire.ts';
 
 export type App = FastifyInstance<
@@ -123,6 +125,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     reply.header('x-request-id', request.id);
   });
 
+  if (tracingActive()) registerTraceNaming(app);
   registerProblemHandlers(app);
   registerWireRules(app);
   registerHealth(app);

@@ -43,6 +43,8 @@ function pipeLines(from: Readable, to: Writable, prefix: string, format?: LineFo
   });
 }
 
+const TELEMETRY = '@platform/telemetry/register';
+
 export function spawnService(
   name: string,
   entry: string,
@@ -56,7 +58,9 @@ export function spawnService(
 ): ServiceProcess {
   const child = spawn(
     process.execPath,
-    [...(options.nodeOptions ?? []), '--import', 'tsx', entry],
+    // The telemetry module goes before the service's own: OpenTelemetry must hook http, pg and pino
+    // before they load (it does nothing unless an OTLP endpoint is set).
+    [...(options.nodeOptions ?? []), '--import', 'tsx', '--import', TELEMETRY, entry],
     {
       cwd: options.cwd,
       env: options.env,

@@ -46,6 +46,7 @@ export function logCapture(): { stream: Writable; lines: string[]; text(): strin
 }
 export { startInflux, type TestInflux } from './influx.ts';
 export { type NginxOptions, renderConfig, startNginx, type TestNginx } from './nginx.ts';
+export { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from './otlp.ts';
 export { type RawAnswer, sendBody, sendBodyRepeatedly } from './raw-http.ts';
 export { startRedis, type TestRedis } from './redis.ts';
 export {
