@@ -14,6 +14,7 @@ import type { AnalyticsDatabase } from './db/index.ts';
 import { createDestinations } from './destinations/index.ts';
 import { destinationRoutes } from './destinations/routes.ts';
 import { deadLetterRoutes } from './ingestion/dead-letter-routes.ts';
+import { registerQueueMetrics } from './ingestion/metrics.ts';
 import { createQueue } from './ingestion/queue.ts';
 import { scheduleRetention, scheduleRollups } from './ingestion/retention.ts';
 import { ingestionRoutes } from './ingestion/routes.ts';
@@ -75,6 +76,7 @@ export async function buildApp(deps: AnalyticsAppDeps): Promise<App> {
     log: app.log,
     metrics: app.metrics,
   });
+  registerQueueMetrics(database.db, app.metrics);
   const ctx: AnalyticsContext = {
     db: database.db,
     queue: createQueue(database.db),

@@ -205,3 +205,12 @@ export function decodeRow(kind: Row['kind'], text: string): Row['item'] {
     })),
   );
 }
+
+/** Rows waiting for the writer (counted up to a million), and how long the oldest has waited. */
+export async function queueBacklog(db: Db): Promise<{ rows: number; oldestSeconds: number }> {
+  const { rows } = await db.execute<{ rows: number; oldest: number | null }>(
+    sql`select (select count(*) from (select 1 from queue limit 1000000) q)::float8 as rows,
+               extract(epoch from now() - (select min(enqueued_at) from queue))::float8 as oldest`,
+  );
+  return { rows: rows[0]?.rows ?? 0, oldestSeconds: Math.max(0, rows[0]?.oldest ?? 0) };
+}
