@@ -14,3 +14,5 @@ export const tracingActive = (): boolean => TRACING.provider !== undefined;
 export async function flushTracing(): Promise<void> {
   await TRACING.provider?.shutdown().catch(() => {});
 }
+
+export { currentTraceContext, withLinkedSpan } from './links.ts';

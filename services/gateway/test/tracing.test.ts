@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, test } from 'node:test';
 import { freePort, spawnService, stopAll, waitReady } from '@platform/launcher';
 import { type ReceivedSpan, startOtlpReceiver, TEST_SECRETS } from '@platform/testing';
-import { eventually, startAuthService, startService } from './services.ts';
+import { eventually, post, signUp, startAuthService, startService } from './services.ts';
 
 const SERVER = 2;
 const isQuery = (s: ReceivedSpan) => s.name.startsWith('pg.query');
@@ -20,7 +22,18 @@ async function tracedStack() {
     // Sent within a fraction of a second, not the default 5 s.
     OTEL_BSP_SCHEDULE_DELAY: '100',
   };
-  const stops: (() => Promise<void>)[] = [receiver.close];
+  // Stands in for analytics' /internal/events, where main's outbox relay delivers.
+  const delivered: string[] = [];
+  const events = createServer((req, res) => {
+    delivered.push(String(req.headers.traceparent ?? ''));
+    req.resume().on('end', () => res.writeHead(202).end());
+  });
+  await new Promise<void>((resolve) => events.listen(0, '127.0.0.1', resolve));
+  const eventsUrl = `http://127.0.0.1:${(events.address() as AddressInfo).port}`;
+  const stops: (() => Promise<void>)[] = [
+    receiver.close,
+    () => new Promise((resolve) => events.close(() => resolve())),
+  ];
   const stop = async () => {
     for (const s of stops.reverse()) await s();
   };
@@ -31,6 +44,7 @@ async function tracedStack() {
       ...otel,
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
       AUTH_URL: auth.url,
+      ANALYTICS_URL: eventsUrl,
       LOG_LEVEL: 'info',
     });
     stops.push(main.stop);
@@ -57,7 +71,7 @@ async function tracedStack() {
     stops.push(async () => void (await stopAll([gateway], 5000)));
     const url = `http://127.0.0.1:${port}`;
     await waitReady(gateway, url, 60_000);
-    return { receiver, url, mainLog, stop };
+    return { receiver, url, mainLog, delivered, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -69,9 +83,11 @@ const randomHex = (bytes: number) =>
     b.toString(16).padStart(2, '0'),
   ).join('');
 
+const stack = await tracedStack();
+after(stack.stop);
+
 test('one request is one trace across gateway, main and PostgreSQL, in OTLP protobuf and JSON', async () => {
-  const stack = await tracedStack();
-  try {
+  {
     const traceId = randomHex(16);
     const callerSpan = randomHex(8);
     const answer = await fetch(`${stack.url}/main/v1/posts`, {
@@ -120,9 +136,45 @@ test('one request is one trace across gateway, main and PostgreSQL, in OTLP prot
       logged.every((line) => line.trace_id === traceId && typeof line.span_id === 'string'),
     );
     assert.ok(logged.some((line) => line.span_id === server.spanId));
-  } finally {
-    await stack.stop();
   }
+});
+
+test("the outbox relay's span links back to the request that wrote the event", async () => {
+  const user = await signUp(stack.url);
+  const traceId = randomHex(16);
+  const created = await post(
+    `${stack.url}/main/v1/posts`,
+    { title: 'Traced', body: 'b', status: 'published' },
+    {
+      authorization: `Bearer ${user.accessToken}`,
+      traceparent: `00-${traceId}-${randomHex(8)}-01`,
+    },
+  );
+  assert.equal(created.status, 201);
+  const handled = () =>
+    stack.receiver.spans.find(
+      (s) => s.traceId === traceId && s.service === 'main' && s.kind === SERVER,
+    );
+  const publish = () =>
+    stack.receiver.spans.find(
+      (s) => s.name === 'outbox publish' && s.links.some((l) => l.traceId === traceId),
+    );
+  await eventually(async () => !!handled() && !!publish(), 30_000);
+  const span = publish()!;
+  assert.equal(span.service, 'main');
+  // A trace of its own (it may carry events of many requests), linked to the request's span.
+  assert.notEqual(span.traceId, traceId);
+  assert.equal(span.parentSpanId, '');
+  const link = span.links.find((l) => l.traceId === traceId)!;
+  const inRequest = stack.receiver.spans.filter(
+    (s) => s.traceId === traceId && s.service === 'main',
+  );
+  assert.ok(
+    inRequest.some((s) => s.spanId === link.spanId),
+    'the link names a span of the request',
+  );
+  // Its delivery to analytics is traced under it and carries its context.
+  assert.ok(stack.delivered.some((tp) => tp.includes(span.traceId)));
 });
 
 test('without an endpoint OpenTelemetry registers nothing', async () => {
