@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { after, test } from 'node:test';
 import { freePort, spawnService, stopAll, waitReady } from '@platform/launcher';
 import { type ReceivedSpan, startOtlpReceiver, TEST_SECRETS } from '@platform/testing';
+import { startAnalyticsService } from './analytics-service.ts';
 import { eventually, post, signUp, startAuthService, startService } from './services.ts';
 
 const SERVER = 2;
@@ -22,10 +23,11 @@ async function tracedStack() {
     // Sent within a fraction of a second, not the default 5 s.
     OTEL_BSP_SCHEDULE_DELAY: '100',
   };
-  // Stands in for analytics' /internal/events, where main's outbox relay delivers.
-  const delivered: string[] = [];
+  // Stands in for analytics' /internal/events, where main's outbox relay delivers, and is the
+  // webhook destination of the real analytics.
+  const delivered: { path: string; traceparent: string }[] = [];
   const events = createServer((req, res) => {
-    delivered.push(String(req.headers.traceparent ?? ''));
+    delivered.push({ path: req.url ?? '', traceparent: String(req.headers.traceparent ?? '') });
     req.resume().on('end', () => res.writeHead(202).end());
   });
   await new Promise<void>((resolve) => events.listen(0, '127.0.0.1', resolve));
@@ -48,6 +50,17 @@ async function tracedStack() {
       LOG_LEVEL: 'info',
     });
     stops.push(main.stop);
+    const analytics = await startAnalyticsService({
+      authUrl: auth.url,
+      serviceToken: TEST_SECRETS.SERVICE_TOKEN,
+      env: {
+        ...otel,
+        DESTINATIONS: JSON.stringify([
+          { name: 'hook', url: `${eventsUrl}/hook`, secret: 'a webhook secret for tracing' },
+        ]),
+      },
+    });
+    stops.push(analytics.stop);
     const mainLog: string[] = [];
     main.process.child.stdout!.on('data', (chunk: Buffer) =>
       mainLog.push(...String(chunk).split('\n')),
@@ -65,7 +78,7 @@ async function tracedStack() {
         LOG_LEVEL: 'silent',
         SERVICE_TOKEN: TEST_SECRETS.SERVICE_TOKEN,
         AUTH_URL: auth.url,
-        ROUTES: `auth:/accounts=${auth.url};main:/main=${main.url}`,
+        ROUTES: `auth:/accounts=${auth.url};main:/main=${main.url};analytics:/analytics=${analytics.url}`,
       },
     });
     stops.push(async () => void (await stopAll([gateway], 5000)));
@@ -174,7 +187,42 @@ test("the outbox relay's span links back to the request that wrote the event", a
     'the link names a span of the request',
   );
   // Its delivery to analytics is traced under it and carries its context.
-  assert.ok(stack.delivered.some((tp) => tp.includes(span.traceId)));
+  assert.ok(stack.delivered.some((d) => d.traceparent.includes(span.traceId)));
+});
+
+test("analytics' writer and webhook deliveries link back to the request that sent the event", async () => {
+  const traceId = randomHex(16);
+  const accepted = await post(
+    `${stack.url}/analytics/v1/track-event`,
+    { event: 'traced_signup', anonymous_id: 'a-traced-visitor' },
+    { traceparent: `00-${traceId}-${randomHex(8)}-01` },
+  );
+  assert.equal(accepted.status, 202);
+  const linked = (name: string) =>
+    stack.receiver.spans.find((s) => s.name === name && s.links.some((l) => l.traceId === traceId));
+  await eventually(
+    async () => !!linked('analytics write') && !!linked('destination deliver'),
+    30_000,
+  );
+  const request = stack.receiver.spans.find(
+    (s) => s.traceId === traceId && s.service === 'analytics' && s.kind === SERVER,
+  );
+  assert.ok(request, "analytics' server span is in the request's trace");
+  for (const name of ['analytics write', 'destination deliver']) {
+    const span = linked(name)!;
+    assert.equal(span.service, 'analytics');
+    assert.equal(span.parentSpanId, '', `${name} starts a trace of its own`);
+    const link = span.links.find((l) => l.traceId === traceId)!;
+    assert.ok(
+      stack.receiver.spans.some((s) => s.traceId === traceId && s.spanId === link.spanId),
+      `${name} links to a span of the request`,
+    );
+  }
+  // The webhook call is made inside the delivery's span and carries its context.
+  const deliver = linked('destination deliver')!;
+  assert.ok(
+    stack.delivered.some((d) => d.path === '/hook' && d.traceparent.includes(deliver.traceId)),
+  );
 });
 
 test('without an endpoint OpenTelemetry registers nothing', async () => {

@@ -1,3 +1,4 @@
+import { currentTraceContext } from '@platform/telemetry';
 import { sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/index.ts';
 import type { AcceptedEvent, Sample } from './types.ts';
@@ -28,6 +29,8 @@ export interface NewRow {
   kind: Row['kind'];
   text: string;
   item: Row['item'];
+  /** The traceparent of the request queuing it; taken from the active span when absent. */
+  trace?: string | null;
 }
 
 /** Rows per insert at most, and their text in characters, when appends are coalesced. */
@@ -46,11 +49,14 @@ export async function insertRows(tx: Tx | Db, rows: NewRow[]): Promise<Row[]> {
     if (row.item.length > ROW_ITEMS) throw new Error(`at most ${ROW_ITEMS} items per queue row`);
   }
   const values = sql.join(
-    rows.map((r) => sql`(${r.kind}, ${r.text})`),
+    rows.map(
+      (r) =>
+        sql`(${r.kind}, ${r.text}, ${r.trace === undefined ? currentTraceContext() : r.trace})`,
+    ),
     sql`, `,
   );
   const { rows: out } = await tx.execute<{ seq: number }>(
-    sql`insert into queue (kind, item) values ${values} returning seq::float8 as seq`,
+    sql`insert into queue (kind, item, trace_context) values ${values} returning seq::float8 as seq`,
   );
   // The sequence numbers rows in the order of the VALUES list, whatever order RETURNING uses.
   const seqs = out.map((r) => r.seq).sort((a, b) => a - b);
@@ -100,6 +106,8 @@ export function createQueue(db: Db): Queue {
   return {
     append(row) {
       if (row.item.length === 0) return Promise.resolve(undefined);
+      // The insert may run in another request's turn (group commit): its context is taken now.
+      row.trace ??= currentTraceContext();
       const appended = new Promise<Row>((resolve, reject) => {
         waiting.push({ row, resolve, reject });
       });
