@@ -65,24 +65,44 @@ export async function startTracing(settings: TracingSettings): Promise<void> {
     spanProcessors: [new BatchSpanProcessor(await exporterFor(settings))],
   });
   provider.register();
-  registerInstrumentations({
-    tracerProvider: provider,
-    instrumentations: [
+  // OTEL_NODE_ENABLED_INSTRUMENTATIONS / OTEL_NODE_DISABLED_INSTRUMENTATIONS, as in
+  // @opentelemetry/auto-instrumentations-node: comma-separated names (http, undici, pg, pino).
+  const list = (name: string) =>
+    process.env[name]
+      ?.split(',')
+      .map((n) => n.trim())
+      .filter(Boolean);
+  const enabled = list('OTEL_NODE_ENABLED_INSTRUMENTATIONS');
+  const disabled = new Set(list('OTEL_NODE_DISABLED_INSTRUMENTATIONS'));
+  const wanted = (name: string) => (!enabled || enabled.includes(name)) && !disabled.has(name);
+  const instrumentations = {
+    http: () =>
       new HttpInstrumentation({
         ignoreIncomingRequestHook: untraced,
-        requireParentforOutgoingSpans: true,
+        // The services call out with undici (fetch), which has its own instrumentation.
+        disableOutgoingRequestInstrumentation: true,
       }),
-      new UndiciInstrumentation({
-        // Background calls (health polling, discovery) start no trace of their own.
-        requireParentforSpans: true,
+    // Background calls (health polling, discovery) start no trace of their own.
+    undici: () => new UndiciInstrumentation({ requireParentforSpans: true }),
+    // Statements without parameters: those can hold password hashes, tokens, emails. No spans
+    // for taking a pooled connection: one per query would double the spans for little news.
+    pg: () =>
+      new PgInstrumentation({
+        requireParentSpan: true,
+        enhancedDatabaseReporting: false,
+        ignoreConnectSpans: true,
       }),
-      // Statements without parameters: those can hold password hashes, tokens, emails.
-      new PgInstrumentation({ requireParentSpan: true, enhancedDatabaseReporting: false }),
+    pino: () =>
       new PinoInstrumentation({
         disableLogSending: true,
         logKeys: { traceId: 'trace_id', spanId: 'span_id', traceFlags: 'trace_flags' },
       }),
-    ],
+  };
+  registerInstrumentations({
+    tracerProvider: provider,
+    instrumentations: Object.entries(instrumentations)
+      .filter(([name]) => wanted(name))
+      .map(([, make]) => make()),
   });
   await waitForAllMessagesAcknowledged();
   TRACING.provider = provider;

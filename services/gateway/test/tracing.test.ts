@@ -42,25 +42,32 @@ async function tracedStack() {
   try {
     const auth = await startAuthService(otel);
     stops.push(auth.stop);
-    const main = await startService('main', {
-      ...otel,
-      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-      AUTH_URL: auth.url,
-      ANALYTICS_URL: eventsUrl,
-      LOG_LEVEL: 'info',
-    });
-    stops.push(main.stop);
-    const analytics = await startAnalyticsService({
-      authUrl: auth.url,
-      serviceToken: TEST_SECRETS.SERVICE_TOKEN,
-      env: {
+    // main and analytics start side by side: both only wait for auth.
+    const [main, analytics] = await Promise.all([
+      startService('main', {
         ...otel,
-        DESTINATIONS: JSON.stringify([
-          { name: 'hook', url: `${eventsUrl}/hook`, secret: 'a webhook secret for tracing' },
-        ]),
-      },
-    });
-    stops.push(analytics.stop);
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        AUTH_URL: auth.url,
+        ANALYTICS_URL: eventsUrl,
+        LOG_LEVEL: 'info',
+      }).then((started) => {
+        stops.push(started.stop);
+        return started;
+      }),
+      startAnalyticsService({
+        authUrl: auth.url,
+        serviceToken: TEST_SECRETS.SERVICE_TOKEN,
+        env: {
+          ...otel,
+          DESTINATIONS: JSON.stringify([
+            { name: 'hook', url: `${eventsUrl}/hook`, secret: 'a webhook secret for tracing' },
+          ]),
+        },
+      }).then((started) => {
+        stops.push(started.stop);
+        return started;
+      }),
+    ]);
     const mainLog: string[] = [];
     main.process.child.stdout!.on('data', (chunk: Buffer) =>
       mainLog.push(...String(chunk).split('\n')),
