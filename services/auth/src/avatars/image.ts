@@ -1,4 +1,4 @@
-import { HttpProblem, problems } from '@platform/http';
+import { problems } from '@platform/http';
 import type Sharp from 'sharp';
 import { problem } from '../errors.ts';
 
