@@ -8,8 +8,15 @@
  * Absolute numbers depend on the machine (autocannon shares its two cores); ratios travel.
  * `BENCH_CPU_PROF=<dir>` writes the gateway's CPU profile there (`node --cpu-prof`) for the
  * whole run; open it in Chrome DevTools or speedscope.
+ *
+ * Then the cost of tracing: a second auth, main and gateway on the same databases with
+ * OpenTelemetry on at 100 % sampling, exporting OTLP/protobuf to a local receiver that reads and
+ * drops the batches, measured against the first (tracing off) through the gateway, side by side.
+ * `BENCH_TRACING=0` skips it; `BENCH_TRACING=only` measures just that.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ensureDatabase } from '@platform/db';
@@ -105,9 +112,29 @@ function table(rows: Row[]): string {
   return align(lines);
 }
 
+/** An OTLP/HTTP endpoint that takes every export and keeps only the count of bytes. */
+async function startTraceSink() {
+  let requests = 0;
+  let bytes = 0;
+  const server = createServer((req, res) => {
+    requests += 1;
+    req.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+    });
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    stats: () => ({ requests, bytes }),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
 const scratch = await mkdtemp(path.join(tmpdir(), 'bench-gateway-'));
 const postgres = await startEmbeddedPostgres({ dataDir: scratch });
 const proxies: TestNginx[] = [];
+const closers: (() => Promise<void>)[] = [];
 
 const start = (name: string, env: Record<string, string>) =>
   startService(name, env, { profile: name === 'gateway' });
@@ -166,7 +193,7 @@ try {
     },
   ];
   const failed: string[] = [];
-  for (const c of cases) {
+  for (const c of process.env.BENCH_TRACING === 'only' ? [] : cases) {
     const paths = [
       { name: 'direct', url: c.service + c.path },
       { name: 'gateway', url: gateway + c.path },
@@ -195,6 +222,70 @@ try {
     );
     failed.push(...rows.filter((r) => r.failed > 0).map((r) => `${c.path} ${r.name}`));
   }
+  if (process.env.BENCH_TRACING !== '0') {
+    const sink = await startTraceSink();
+    closers.push(sink.close);
+    const otel = {
+      OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+      OTEL_TRACES_SAMPLER: 'always_on',
+    };
+    const authTraced = await startService(
+      'auth',
+      {
+        DATABASE_URL: await ensureDatabase(postgres.url, 'auth'),
+        PUBLIC_URL: 'http://127.0.0.1',
+        MAIL_DIR: path.join(scratch, 'mail'),
+        ...otel,
+      },
+      { label: 'auth (traced)' },
+    );
+    const mainTraced = await startService(
+      'main',
+      { DATABASE_URL: await ensureDatabase(postgres.url, 'main'), AUTH_URL: authTraced, ...otel },
+      { label: 'main (traced)' },
+    );
+    const gatewayTraced = await startService(
+      'gateway',
+      {
+        AUTH_URLS: authTraced,
+        MAIN_URLS: mainTraced,
+        AUTH_URL: authTraced,
+        RATE_LIMIT_PER_ADDRESS: unlimited,
+        RATE_LIMIT_PER_USER: unlimited,
+        ...otel,
+      },
+      { label: 'gateway (traced)' },
+    );
+    for (const c of cases) {
+      const paths = [
+        { name: 'gateway, tracing off', url: gateway + c.path },
+        { name: 'gateway, tracing on (100 %)', url: gatewayTraced + c.path },
+      ];
+      const samples = new Map<string, Row[]>(paths.map((p) => [p.name, []]));
+      for (let round = 0; round < ROUNDS; round++) {
+        for (let i = 0; i < paths.length; i++) {
+          const p = paths[(i + round) % paths.length]!;
+          samples
+            .get(p.name)!
+            .push(await measure(`${p.name} (round ${round + 1})`, p.url, c.headers));
+        }
+      }
+      const rows = paths.map((p) => median(p.name, samples.get(p.name)!));
+      console.log(
+        `\nGET ${c.path}: tracing (${CONNECTIONS} connections, median of ${ROUNDS} × ${SECONDS} s)\n${table(rows)}`,
+      );
+      console.log(`\n${cpuTable(rows)}`);
+      const kept = rows[1]!.rps / rows[0]!.rps;
+      console.log(
+        `tracing on keeps ${ratio(rows[1]!.rps, rows[0]!.rps)} of the req/s ` +
+          `(costs ${((1 - kept) * 100).toFixed(1)} %; target < 15 %)`,
+      );
+      failed.push(...rows.filter((r) => r.failed > 0).map((r) => `${c.path} ${r.name}`));
+    }
+    const { requests, bytes } = sink.stats();
+    console.log(`\nspans exported: ${requests} OTLP requests, ${(bytes / 1e6).toFixed(1)} MB`);
+  }
   if (failed.length) {
     console.error(`failed requests in: ${failed.join(', ')}`);
     process.exitCode = 1;
@@ -202,6 +293,7 @@ try {
 } finally {
   for (const proxy of proxies) await proxy.stop();
   await stopServices();
+  for (const close of closers) await close();
   await postgres.stop();
   await rm(scratch, { recursive: true, force: true });
 }

@@ -33,7 +33,8 @@ const CPU_PROF = process.env.BENCH_CPU_PROF;
 const NODE_FLAGS = process.env.BENCH_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? [];
 
 /**
- * Starts `services/<service>/src/server.ts` on a free loopback port, logging at `warn` (no
+ * Starts `services/<service>/src/server.ts` (or `entry`, such as the `main.js` an image build
+ * compiles) on a free loopback port, logging at `warn` (no
  * access lines in the figures), with the Node.js flags `npm start` gives it (with `profile`,
  * also `--cpu-prof` when BENCH_CPU_PROF is set, and BENCH_NODE_FLAGS), and resolves with its URL
  * once `/health/ready` answers.
@@ -41,7 +42,7 @@ const NODE_FLAGS = process.env.BENCH_NODE_FLAGS?.split(/\s+/).filter(Boolean) ??
 export async function startService(
   service: string,
   env: Record<string, string>,
-  options: { label?: string; profile?: boolean } = {},
+  options: { label?: string; profile?: boolean; entry?: string } = {},
 ): Promise<string> {
   const label = options.label ?? service;
   const port = await freePort();
@@ -53,7 +54,7 @@ export async function startService(
         ...(CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(CPU_PROF)}`] : []),
         ...NODE_FLAGS,
       ];
-  const child = spawnService(label, `services/${service}/src/server.ts`, {
+  const child = spawnService(label, options.entry ?? `services/${service}/src/server.ts`, {
     cwd: root,
     prefix: `${label} | `,
     env: {

@@ -92,7 +92,12 @@ for (const workspace of runtime) {
   );
 }
 rmSync(compiled, { recursive: true, force: true });
-writeFileSync(path.join(app, 'main.js'), `import './services/${service}/src/server.js';\n`);
+// Telemetry first, the service after it: OpenTelemetry must hook http, pg and pino before they
+// load, which a static import of the server would not allow (ES modules are loaded before any runs).
+writeFileSync(
+  path.join(app, 'main.js'),
+  `import '@platform/telemetry/register';\nawait import('./services/${service}/src/server.js');\n`,
+);
 // `node migrate.js`: the Kubernetes migrations Job. The same call (and advisory lock) the service
 // makes at start, without starting the service.
 if (existsSync(path.join(root, 'services', service, 'drizzle'))) {

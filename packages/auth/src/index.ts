@@ -7,7 +7,12 @@ export {
 } from './permissions.ts';
 export { authentication } from './plugin.ts';
 export { type PollOptions, pollRevocations } from './poll.ts';
-export { REVOCATION_STREAM, type RedisRevocationOptions, redisRevocations } from './redis.ts';
+export {
+  createRedis,
+  REVOCATION_STREAM,
+  type RedisRevocationOptions,
+  redisRevocations,
+} from './redis.ts';
 export {
   type FollowOptions,
   followLoop,

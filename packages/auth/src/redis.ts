@@ -1,4 +1,5 @@
-import type { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis, RedisOptions } from 'ioredis';
 import {
   type FollowOptions,
   followLoop,
@@ -13,6 +14,15 @@ export interface RedisRevocationOptions extends FollowOptions {
   redisUrl: string;
 }
 
+/**
+ * A Redis client, with ioredis loaded on first use: a service without REDIS_URL never loads it
+ * (about 7 MB resident). ioredis is CommonJS, so it loads synchronously here.
+ */
+export function createRedis(url: string, options: RedisOptions): Redis {
+  const ioredis = createRequire(import.meta.url)('ioredis') as typeof import('ioredis');
+  return new ioredis.Redis(url, options);
+}
+
 const BATCH = 1000;
 const BLOCK_MS = 5000;
 
@@ -21,22 +31,14 @@ const BLOCK_MS = 5000;
  * entries (XREAD BLOCK), so a revocation arrives within milliseconds of the logout.
  */
 export function redisRevocations(options: RedisRevocationOptions): RevocationList {
-  // Loaded on first use: most deployments (and every test without Redis) never need the client.
-  let client: Promise<Redis> | undefined;
-  let closed = false;
-  const connect = async () => {
-    const { Redis } = await import('ioredis');
-    // A blocked XREAD holds its connection, so this client shares it with nobody.
-    const redis = new Redis(options.redisUrl, {
-      maxRetriesPerRequest: 1,
-      connectionName: 'revocation-follower',
-    });
-    redis.on('error', () => {
-      // Reconnection is automatic and every failed read reaches onError; nothing to add here.
-    });
-    if (closed) redis.disconnect();
-    return redis;
-  };
+  // A blocked XREAD holds its connection, so this client shares it with nobody.
+  const redis = createRedis(options.redisUrl, {
+    maxRetriesPerRequest: 1,
+    connectionName: 'revocation-follower',
+  });
+  redis.on('error', () => {
+    // Reconnection is automatic and every failed read reaches onError; nothing to add here.
+  });
   const store = new RevocationStore();
   let lastId = '0-0';
   let caughtUp = false;
@@ -51,8 +53,6 @@ export function redisRevocations(options: RedisRevocationOptions): RevocationLis
   };
 
   async function sync() {
-    client ??= connect();
-    const redis = await client;
     if (!caughtUp) {
       for (;;) {
         const start = lastId === '0-0' ? '-' : `(${lastId}`;
@@ -82,10 +82,6 @@ export function redisRevocations(options: RedisRevocationOptions): RevocationLis
     retryMs: 1000,
     onError: options.onError,
     onSuccess: options.onSuccess,
-    onClose: async () => {
-      closed = true;
-      const redis = await client?.catch(() => undefined);
-      redis?.disconnect();
-    },
+    onClose: () => redis.disconnect(),
   });
 }

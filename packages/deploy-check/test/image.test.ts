@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { loadManifests } from '@platform/manifest';
-import { createTestDatabase, TEST_SECRETS } from '@platform/testing';
+import { createTestDatabase, startOtlpReceiver, TEST_SECRETS } from '@platform/testing';
 import pg from 'pg';
 import { root } from './helper.ts';
 
@@ -69,6 +69,9 @@ test('the image build compiles auth to JavaScript that plain node runs: ready, t
 
   const database = await createTestDatabase();
   t.after(() => database.drop());
+  // Traced, as main.js loads OpenTelemetry before the service: its spans must reach a receiver.
+  const traces = await startOtlpReceiver();
+  t.after(() => traces.close());
   const port = await freePort();
   const child = spawn(process.execPath, ['main.js'], {
     cwd: app,
@@ -81,6 +84,9 @@ test('the image build compiles auth to JavaScript that plain node runs: ready, t
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
       SMTP_URL: 'smtp://127.0.0.1:9',
+      // As the Dockerfile sets it.
+      SERVICE_NAME: 'auth',
+      OTEL_EXPORTER_OTLP_ENDPOINT: traces.url,
       ...TEST_SECRETS,
     },
   });
@@ -108,6 +114,13 @@ test('the image build compiles auth to JavaScript that plain node runs: ready, t
   child.kill('SIGTERM');
   const [code] = await once(child, 'exit');
   assert.equal(code, 0, stderr);
+  // Spans still buffered are sent at shutdown.
+  assert.ok(
+    traces.spans.some(
+      (s) => s.service === 'auth' && s.name === 'GET /accounts/v1/.well-known/jwks.json',
+    ),
+    `the request's span was exported: ${JSON.stringify(traces.spans.map((s) => s.name))}`,
+  );
 });
 
 test('migrate.js, the migrations Job entry point, applies the migrations and nothing else', async (t) => {

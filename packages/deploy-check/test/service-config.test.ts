@@ -17,8 +17,10 @@ type TObject = Parameters<typeof loadConfig>[0];
 const MANIFESTS = loadManifests(root);
 const SERVICES = MANIFESTS.map((s) => s.name);
 const everyService = <T>(value: T) => Object.fromEntries(SERVICES.map((s) => [s, value]));
-// Read outside the schema: packages/db names its connections after it; Node.js reads its flags.
+// Read outside the schema: packages/db names its connections after it; Node.js reads its flags;
+// OpenTelemetry (packages/telemetry) reads its standard OTEL_* variables.
 const ALSO_READ = new Set(['SERVICE_NAME', 'NODE_OPTIONS']);
+const alsoRead = (key: string) => ALSO_READ.has(key) || key.startsWith('OTEL_');
 
 async function schemaOf(service: string): Promise<TObject> {
   const module = await import(path.join(root, 'services', service, 'src', 'config.ts'));
@@ -33,7 +35,7 @@ function problems(schema: TObject, env: Record<string, string>, known: Set<strin
     errors.push((error as Error).message);
   }
   for (const key of Object.keys(env)) {
-    if (!(key in schema.properties) && !ALSO_READ.has(key) && !known.has(key)) {
+    if (!(key in schema.properties) && !alsoRead(key) && !known.has(key)) {
       errors.push(`${key} is set but not read`);
     }
   }

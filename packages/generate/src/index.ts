@@ -4,6 +4,7 @@ import { loadManifests, manifestJsonSchema, manifestPath, type Service } from '@
 import { generateCompose } from './compose.ts';
 import { generateEnvExample } from './env-example.ts';
 import { generateKubernetes } from './kubernetes.ts';
+import { generateMonitoring } from './monitoring.ts';
 import type { Generated } from './output.ts';
 import { generatePostgresInit } from './postgres.ts';
 
@@ -23,6 +24,7 @@ export function generateAll(
     generatePostgresInit(root, services),
     generateEnvExample(root, services),
     ...generateKubernetes(root, services),
+    ...generateMonitoring(root, services),
   ];
 }
 

@@ -1,3 +1,4 @@
+import { flushTracing } from '@platform/telemetry';
 import closeWithGrace from 'close-with-grace';
 import type { FastifyInstance } from 'fastify';
 
@@ -19,6 +20,8 @@ export async function listen(app: FastifyInstance, port: number, host: string): 
   app.addHook('onClose', async () => {
     closer.uninstall();
   });
+  // Last: the spans of the shutdown itself (the hooks added before this) are sent too.
+  app.addHook('onClose', flushTracing);
   const address = await app.listen({ port, host });
   return address;
 }

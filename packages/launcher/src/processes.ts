@@ -43,6 +43,8 @@ function pipeLines(from: Readable, to: Writable, prefix: string, format?: LineFo
   });
 }
 
+const TELEMETRY = '@platform/telemetry/register';
+
 export function spawnService(
   name: string,
   entry: string,
@@ -56,19 +58,18 @@ export function spawnService(
     typescript?: boolean;
   },
 ): ServiceProcess {
-  const child = spawn(
-    process.execPath,
-    [
-      ...(options.nodeOptions ?? []),
-      ...(options.typescript === false ? [] : ['--import', 'tsx']),
-      entry,
-    ],
-    {
-      cwd: options.cwd,
-      env: options.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const env = options.env ?? process.env;
+  // Compiled JavaScript (what an image runs, and what tests start) needs no TypeScript loader,
+  // unless traces are exported: the telemetry module must then go before the service's own, so
+  // OpenTelemetry hooks http, pg and pino before they load (without an endpoint it does nothing).
+  const compiled = options.typescript === false || entry.endsWith('.js');
+  const traced = Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
+  const hooks = compiled && !traced ? [] : ['--import', 'tsx', '--import', TELEMETRY];
+  const child = spawn(process.execPath, [...(options.nodeOptions ?? []), ...hooks, entry], {
+    cwd: options.cwd,
+    env: options.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   pipeLines(child.stdout!, process.stdout, options.prefix, options.format);
   pipeLines(child.stderr!, process.stderr, options.prefix, options.format);
   const exited = new Promise<Exit>((resolve) => {

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { registerOutboxMetrics } from './metrics.ts';
 import { type OutboxRelayOptions, startOutboxRelay } from './relay.ts';
 
 /**
@@ -7,6 +8,8 @@ import { type OutboxRelayOptions, startOutboxRelay } from './relay.ts';
  */
 export function relayOutbox(app: FastifyInstance, options: Omit<OutboxRelayOptions, 'log'>): void {
   let relay: ReturnType<typeof startOutboxRelay> | undefined;
+  const pool = options.pool ?? options.db?.$client;
+  if (pool && app.hasDecorator('metrics')) registerOutboxMetrics(app, pool);
   app.addHook('onReady', async () => {
     relay = startOutboxRelay({ ...options, log: app.log });
   });

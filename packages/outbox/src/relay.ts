@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type OutageLogger, outageLog } from '@platform/http';
+import { withLinkedSpan } from '@platform/telemetry';
 import type pg from 'pg';
 
 /** The subset of a pino/Fastify logger the relay uses. */
@@ -39,6 +40,7 @@ interface OutboxRow {
   type: string;
   payload: Record<string, unknown>;
   occurred_at: Date;
+  trace_context: string | null;
 }
 
 /** A service that receives domain events on `POST <url>/internal/events`. */
@@ -94,15 +96,24 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       await client.query('begin');
       // `outbox.id`: a bare `id` would sort by the text column selected, putting 10 before 8.
       const { rows } = await client.query<OutboxRow>(
-        `select id::text as id, type, payload, occurred_at from outbox
+        `select id::text as id, type, payload, occurred_at, trace_context from outbox
          where published_at is null order by outbox.id limit $1 for update skip locked`,
         [batchSize],
       );
       if (rows.length > 0) {
-        await send(rows);
-        await client.query('update outbox set published_at = now() where id = any($1::bigint[])', [
-          rows.map((r) => r.id),
-        ]);
+        // With tracing on: one span for the batch, linked to the requests that wrote its events.
+        await withLinkedSpan(
+          'outbox publish',
+          rows.map((r) => r.trace_context),
+          { 'messaging.system': 'outbox', 'messaging.batch.message_count': rows.length },
+          async () => {
+            await send(rows);
+            await client.query(
+              'update outbox set published_at = now() where id = any($1::bigint[])',
+              [rows.map((r) => r.id)],
+            );
+          },
+        );
       }
       await client.query('commit');
       return rows.length;

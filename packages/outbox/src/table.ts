@@ -1,4 +1,5 @@
 import { timestamptz, timestamptzNow } from '@platform/db';
+import { currentTraceContext } from '@platform/telemetry';
 import { sql } from 'drizzle-orm';
 import { bigserial, index, jsonb, pgTable, text } from 'drizzle-orm/pg-core';
 
@@ -15,6 +16,11 @@ export const outbox = pgTable(
     payload: jsonb().notNull().$type<Record<string, unknown>>(),
     occurredAt: timestamptzNow(),
     publishedAt: timestamptz(),
+    /**
+     * The traceparent of the request that wrote the event (null untraced), filled in on insert:
+     * the relay's span links back to it.
+     */
+    traceContext: text().$defaultFn(() => currentTraceContext() ?? sql`null`),
   },
   (t) => [index('outbox_unpublished_idx').on(t.id).where(sql`published_at is null`)],
 );

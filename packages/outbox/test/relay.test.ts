@@ -15,7 +15,8 @@ after(async () => {
 });
 // The table every producing service has (see services/auth/src/db/schema.ts `outbox`).
 await pool.query(`create table outbox (id bigserial primary key, type text not null,
-  payload jsonb not null, occurred_at timestamptz not null default now(), published_at timestamptz)`);
+  payload jsonb not null, occurred_at timestamptz not null default now(), published_at timestamptz,
+  trace_context text)`);
 
 /** A stand-in for analytics `/internal/events` that fails the first `failures` calls. */
 async function fakeAnalytics(failures: number) {

@@ -97,6 +97,7 @@ export { startInflux, type TestInflux } from './influx.ts';
 export * from './mail.ts';
 export { type NginxOptions, renderConfig, startNginx, type TestNginx } from './nginx.ts';
 export { lintOpenApi } from './openapi-lint.ts';
+export { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from './otlp.ts';
 export {
   type CodeUse,
   documentedOperations,

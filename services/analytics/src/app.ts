@@ -17,6 +17,7 @@ import { codes } from './errors.ts';
 import { profileRoutes } from './identity/routes.ts';
 import { deadLetterRoutes } from './ingestion/dead-letter-routes.ts';
 import { scheduleForgetting } from './ingestion/forget.ts';
+import { registerQueueMetrics } from './ingestion/metrics.ts';
 import { createQueue } from './ingestion/queue.ts';
 import { scheduleRetention, scheduleRollups } from './ingestion/retention.ts';
 import { ingestionRoutes } from './ingestion/routes.ts';
@@ -88,6 +89,7 @@ export async function buildApp(deps: AnalyticsAppDeps): Promise<App> {
     log: app.log,
     metrics: app.metrics,
   });
+  registerQueueMetrics(database.db, app.metrics);
   const ctx: AnalyticsContext = {
     db: database.db,
     queue: createQueue(database.db),

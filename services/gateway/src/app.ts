@@ -1,8 +1,7 @@
-import { authentication, createServiceAuth, type ServiceAuth } from '@platform/auth';
+import { authentication, createRedis, createServiceAuth, type ServiceAuth } from '@platform/auth';
 import { ConfigError } from '@platform/config';
 import { type App, createApp } from '@platform/http';
 import type { FastifyServerOptions } from 'fastify';
-import { Redis } from 'ioredis';
 import { Pool } from 'undici';
 import { type Config, splitList } from './config.ts';
 import { docsRoutes } from './docs/routes.ts';
@@ -107,7 +106,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.addReadinessCheck('revocations', () => auth.revocations.ready());
 
   const redis = config.REDIS_URL
-    ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, connectionName: 'gateway-limits' })
+    ? createRedis(config.REDIS_URL, { maxRetriesPerRequest: 1, connectionName: 'gateway-limits' })
     : undefined;
   redis?.on('error', (err) => app.log.warn({ err }, 'rate-limit store unreachable'));
   await rateLimits(app, { config, metrics, redis });

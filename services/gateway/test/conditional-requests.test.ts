@@ -67,6 +67,27 @@ describe('revalidation through the gateway to the real services', () => {
     }
   });
 
+  test("an anonymous list page's ETag is a 304 with no body, until a post changes it", async () => {
+    const user = await signUp(url);
+    const write = { authorization: `Bearer ${user.accessToken}` };
+    const path = '/main/v1/posts?limit=5';
+    await post(`${url}/main/v1/posts`, { title: 'Listed', body: 'x', status: 'published' }, write);
+    const first = await rawGet(url, path);
+    assert.equal(first.status, 200);
+    assert.equal(first.headers['cache-control'], 'public, no-cache');
+    const etag = String(first.headers.etag);
+    for (const method of ['GET', 'HEAD']) {
+      for (const base of [url, main.url]) {
+        assertNotModified(await rawGet(base, path, { 'if-none-match': etag }, method), etag);
+      }
+    }
+    await post(`${url}/main/v1/posts`, { title: 'Newer', body: 'x', status: 'published' }, write);
+    const changed = await rawGet(url, path, { 'if-none-match': etag });
+    assert.equal(changed.status, 200);
+    assert.notEqual(changed.headers.etag, etag);
+    assert.equal(JSON.parse(changed.body).items[0].title, 'Newer');
+  });
+
   test('an avatar revalidates with a 304 with no body', async () => {
     const user = await signUp(url);
     const path = (await uploadAvatar(url, user.accessToken)).split('?')[0]!;
@@ -116,5 +137,70 @@ describe('answers without a body from any upstream pass through', () => {
     assert.equal(head.status, 200);
     assert.equal(head.headers['content-length'], '11');
     assert.equal(head.body, '');
+  });
+});
+
+describe('public answers are kept by the gateway and revalidated every time', () => {
+  let url: string;
+  let version = 1;
+  const seen: { url: string; ifNoneMatch?: string; cookie?: string }[] = [];
+  const { cleanup, gateway } = closeAtEnd();
+
+  before(async () => {
+    const upstream = await startUpstream((req, res) => {
+      if (req.url === '/health/ready') return res.end('{}');
+      const etag = `"v${version}"`;
+      seen.push({
+        url: req.url!,
+        ifNoneMatch: req.headers['if-none-match'],
+        cookie: req.headers.cookie,
+      });
+      const shared = req.url!.includes('public') ? 'public, no-cache' : 'private, no-cache';
+      res.setHeader('etag', etag);
+      res.setHeader('cache-control', shared);
+      res.setHeader('vary', 'authorization');
+      if (req.headers['if-none-match'] === etag) return res.writeHead(304).end();
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ page: version }));
+    });
+    cleanup(upstream.close);
+    url = await gateway({ AUTH_URLS: upstream.url, MAIN_URLS: upstream.url });
+  });
+
+  test('the service is asked with the kept ETag, and its 304 becomes the kept 200', async () => {
+    const path = '/main/v1/public?limit=5';
+    const first = await rawGet(url, path);
+    assert.equal(first.status, 200);
+    assert.equal(seen.at(-1)!.ifNoneMatch, undefined);
+    for (let i = 0; i < 3; i++) {
+      const again = await rawGet(url, path);
+      assert.equal(again.status, 200);
+      assert.deepEqual(JSON.parse(again.body), { page: 1 });
+      assert.equal(again.headers.etag, '"v1"');
+      assert.equal(again.headers['content-type'], 'application/json');
+      assert.equal(seen.at(-1)!.ifNoneMatch, '"v1"');
+    }
+    // The client's own validator is the client's: its 304 is passed on, not filled in.
+    const own = await rawGet(url, path, { 'if-none-match': '"v1"' });
+    assert.equal(own.status, 304);
+    assert.equal(own.body, '');
+
+    version = 2;
+    const changed = await rawGet(url, path);
+    assert.equal(changed.status, 200);
+    assert.deepEqual(JSON.parse(changed.body), { page: 2 });
+    assert.equal((await rawGet(url, path)).headers.etag, '"v2"');
+    assert.equal(seen.at(-1)!.ifNoneMatch, '"v2"');
+  });
+
+  test('private answers, and requests with cookies or tokens, are never kept or filled in', async () => {
+    await rawGet(url, '/main/v1/private');
+    await rawGet(url, '/main/v1/private');
+    assert.equal(seen.at(-1)!.ifNoneMatch, undefined);
+    await rawGet(url, '/main/v1/public?who=me');
+    const signed = await rawGet(url, '/main/v1/public?who=me', { cookie: 'session=1' });
+    assert.equal(signed.status, 200);
+    assert.equal(seen.at(-1)!.cookie, 'session=1');
+    assert.equal(seen.at(-1)!.ifNoneMatch, undefined);
   });
 });

@@ -162,6 +162,13 @@ export interface operations {
           };
         };
       };
+      /** @description Default Response */
+      304: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
       /** @description `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
       400: {
         headers: {

@@ -27,6 +27,8 @@ export const queue = pgTable(
     attempts: integer().notNull().default(0),
     nextAttemptAt: timestamptzNow(),
     enqueuedAt: timestamptzNow(),
+    /** The traceparent of the request that queued it (null untraced): the writer links to it. */
+    traceContext: text(),
   },
   (t) => [index('queue_due_idx').on(t.nextAttemptAt, t.seq)],
 );

@@ -1,4 +1,5 @@
 import { timestamptzNow } from '@platform/db';
+import { currentTraceContext } from '@platform/telemetry';
 import { sql } from 'drizzle-orm';
 import { bigserial, index, integer, jsonb, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
 
@@ -22,6 +23,8 @@ export const destinationDeliveries = pgTable(
     lastError: text(),
     createdAt: timestamptzNow(),
     updatedAt: timestamptzNow(),
+    /** The traceparent of the work that queued it (null untraced): each attempt links to it. */
+    traceContext: text().$defaultFn(() => currentTraceContext() ?? sql`null`),
   },
   (t) => [
     uniqueIndex('destination_deliveries_event_key').on(t.destination, t.eventId),

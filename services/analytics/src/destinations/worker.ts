@@ -1,3 +1,4 @@
+import { withLinkedSpan } from '@platform/telemetry';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Counter } from 'prom-client';
 import type { Db } from '../db/index.ts';
@@ -41,7 +42,13 @@ export function createWorker(options: WorkerOptions) {
   async function deliver(row: Delivery): Promise<void> {
     const destination = byName.get(row.destination)!;
     const attempt = row.attempts + 1;
-    const result = await send(destination, row.payload, { timeoutMs: options.timeoutMs, attempt });
+    // With tracing on, each attempt is a span linked to the work that queued the delivery.
+    const result = await withLinkedSpan(
+      'destination deliver',
+      [row.traceContext],
+      { 'analytics.destination': row.destination, 'analytics.attempt': attempt },
+      () => send(destination, row.payload, { timeoutMs: options.timeoutMs, attempt }),
+    );
     const where = { destination: row.destination, event_id: row.eventId, attempt };
     if (result.ok) {
       await deleteDelivered(db, row.id);

@@ -1,3 +1,4 @@
+import { currentTraceContext } from '@platform/telemetry';
 import { sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/index.ts';
 import { claimIds } from './dedup.ts';
@@ -29,6 +30,8 @@ export interface NewRow {
   kind: Row['kind'];
   text: string;
   item: Row['item'];
+  /** The traceparent of the request queuing it; taken from the active span when absent. */
+  trace?: string | null;
 }
 
 /** Rows per insert at most, and their text in characters, when appends are coalesced. */
@@ -47,11 +50,14 @@ export async function insertRows(tx: Tx | Db, rows: NewRow[]): Promise<Row[]> {
     if (row.item.length > ROW_ITEMS) throw new Error(`at most ${ROW_ITEMS} items per queue row`);
   }
   const values = sql.join(
-    rows.map((r) => sql`(${r.kind}, ${r.text})`),
+    rows.map(
+      (r) =>
+        sql`(${r.kind}, ${r.text}, ${r.trace === undefined ? currentTraceContext() : r.trace})`,
+    ),
     sql`, `,
   );
   const { rows: out } = await tx.execute<{ seq: number }>(
-    sql`insert into queue (kind, item) values ${values} returning seq::float8 as seq`,
+    sql`insert into queue (kind, item, trace_context) values ${values} returning seq::float8 as seq`,
   );
   // The sequence numbers rows in the order of the VALUES list, whatever order RETURNING uses.
   const seqs = out.map((r) => r.seq).sort((a, b) => a - b);
@@ -64,6 +70,8 @@ export async function insertRows(tx: Tx | Db, rows: NewRow[]): Promise<Row[]> {
  */
 export interface DedupRow {
   keys: string[];
+  /** As NewRow's: the traceparent of the request queuing it. */
+  trace?: string | null;
   /** The row of the items `take` grants (true once per key claimed now); undefined: none. */
   build(take: (key: string) => boolean): NewRow | undefined;
 }
@@ -89,7 +97,11 @@ async function insertGroup(db: Db, pending: (NewRow | DedupRow)[]): Promise<(Row
       pending.flatMap((p) => (isDedup(p) ? p.keys : [])),
     );
     const take = (key: string) => claimed.delete(key);
-    const rows = pending.map((p) => (isDedup(p) ? p.build(take) : p));
+    const rows = pending.map((p) => {
+      if (!isDedup(p)) return p;
+      const built = p.build(take);
+      return built && { ...built, trace: built.trace ?? p.trace };
+    });
     const present = rows.filter((r): r is NewRow => r !== undefined && r.item.length > 0);
     const inserted = present.length ? await insertRows(tx, present) : [];
     let next = 0;
@@ -140,6 +152,8 @@ export function createQueue(db: Db): Queue {
   return {
     append(row) {
       if (!isDedup(row) && row.item.length === 0) return Promise.resolve(undefined);
+      // The insert may run in another request's turn (group commit): its context is taken now.
+      row.trace ??= currentTraceContext();
       const appended = new Promise<Row | undefined>((resolve, reject) => {
         waiting.push({ row, resolve, reject });
       });
@@ -244,4 +258,13 @@ export function decodeRow(kind: Row['kind'], text: string): Row['item'] {
       propertiesJson: JSON.stringify(properties),
     })),
   );
+}
+
+/** Rows waiting for the writer (counted up to a million), and how long the oldest has waited. */
+export async function queueBacklog(db: Db): Promise<{ rows: number; oldestSeconds: number }> {
+  const { rows } = await db.execute<{ rows: number; oldest: number | null }>(
+    sql`select (select count(*) from (select 1 from queue limit 1000000) q)::float8 as rows,
+               extract(epoch from now() - (select min(enqueued_at) from queue))::float8 as oldest`,
+  );
+  return { rows: rows[0]?.rows ?? 0, oldestSeconds: Math.max(0, rows[0]?.oldest ?? 0) };
 }

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { withLinkedSpan } from '@platform/telemetry';
 import { sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
@@ -149,12 +150,14 @@ export function createWriter(deps: {
   }
 
   /** The due rows, oldest first, locked; from the cache or else from the table. */
-  async function take(tx: Tx): Promise<Held[]> {
+  async function take(tx: Tx): Promise<{ held: Held[]; traces: (string | null)[] }> {
     // Rows remembered by now are committed, so the select below sees them unless they are gone.
     const known = [...cache.keys()];
     arrived = 0;
-    const { rows: heads } = await tx.execute<Omit<Row, 'item'> & Record<string, unknown>>(
-      sql`select seq::float8 as seq, kind from queue where next_attempt_at <= now()
+    const { rows: heads } = await tx.execute<
+      Omit<Row, 'item'> & { trace_context: string | null } & Record<string, unknown>
+    >(
+      sql`select seq::float8 as seq, kind, trace_context from queue where next_attempt_at <= now()
           order by seq limit ${rowsPerPass} for update skip locked`,
     );
     // Those older than the oldest due one are done with, not due yet, or another pass's or replica's.
@@ -167,7 +170,10 @@ export function createWriter(deps: {
       tx,
       heads.filter((h) => !cached.get(h.seq)).map((h) => h.seq),
     );
-    return heads.map((h) => cached.get(h.seq) ?? stored(h, loaded));
+    return {
+      held: heads.map((h) => cached.get(h.seq) ?? stored(h, loaded)),
+      traces: heads.map((h) => h.trace_context),
+    };
   }
 
   /**
@@ -205,33 +211,44 @@ export function createWriter(deps: {
   async function pass(): Promise<number> {
     const taken: Held[] = [];
     const moved = await db.transaction(async (tx) => {
-      const held = await take(tx);
+      const { held, traces } = await take(tx);
       taken.push(...held);
       if (held.length === 0) return 0;
-      const rows = await writeEncoded(tx, held);
-      const items: Item[] = [];
-      for (const row of rows.filter(isRow)) {
-        row.item.forEach((value, index) => {
-          if (value) items.push({ row, index, value });
-        });
-      }
-      const refusals: Refused[] = [];
-      for (const chunk of chunksOf(items, config.WRITER_BATCH_SIZE)) {
-        refusals.push(...(await writeItems(store, chunk, log)));
-      }
-      const unreadable = rows.filter((r): r is Unreadable => 'unreadable' in r);
-      const aside = await setAside(tx, refusals, unreadable);
-      // Every row taken is done with: its items are in the store or set aside. One text
-      // parameter, not one per row.
-      const seqs = held.map((r) => r.seq).join(',');
-      await tx.execute(
-        sql`delete from queue where seq = any(string_to_array(${seqs}, ',')::bigint[])`,
+      // With tracing on: the write is a span linked to the requests whose items it carries.
+      return withLinkedSpan(
+        'analytics write',
+        traces,
+        { 'analytics.store': store.kind, 'analytics.queue_rows': held.length },
+        () => write(tx, held),
       );
-      deadLetters?.inc(aside);
-      return held.length;
     });
     for (const row of taken) forget(row.seq);
     return moved;
+  }
+
+  /** Puts the held rows in the store (or sets aside what it refuses) and deletes them. */
+  async function write(tx: Tx, held: Held[]): Promise<number> {
+    const rows = await writeEncoded(tx, held);
+    const items: Item[] = [];
+    for (const row of rows.filter(isRow)) {
+      row.item.forEach((value, index) => {
+        if (value) items.push({ row, index, value });
+      });
+    }
+    const refusals: Refused[] = [];
+    for (const chunk of chunksOf(items, config.WRITER_BATCH_SIZE)) {
+      refusals.push(...(await writeItems(store, chunk, log)));
+    }
+    const unreadable = rows.filter((r): r is Unreadable => 'unreadable' in r);
+    const aside = await setAside(tx, refusals, unreadable);
+    // Every row taken is done with: its items are in the store or set aside. One text
+    // parameter, not one per row.
+    const seqs = held.map((r) => r.seq).join(',');
+    await tx.execute(
+      sql`delete from queue where seq = any(string_to_array(${seqs}, ',')::bigint[])`,
+    );
+    deadLetters?.inc(aside);
+    return held.length;
   }
 
   async function run() {

@@ -1,4 +1,3 @@
-import { problems } from '@platform/http';
 import type { FastifyBaseLogger } from 'fastify';
 import { type AuditClient, recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';

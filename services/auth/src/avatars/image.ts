@@ -1,16 +1,28 @@
 import { problems } from '@platform/http';
-import sharp from 'sharp';
+import type Sharp from 'sharp';
 import { problem } from '../errors.ts';
 
 export const AVATAR_SIZE = 256;
 export const AVATAR_TYPE = 'image/webp';
 const ACCEPTED = new Set(['png', 'jpeg', 'webp']);
 
-// Auth decodes one small picture now and then; CPU and the libuv pool belong to sign-ins
-// (argon2 runs there too). One libvips thread per image, and no cache of decoded images that are
-// never asked for twice.
-sharp.concurrency(1);
-sharp.cache(false);
+let loaded: Promise<typeof Sharp> | undefined;
+
+/**
+ * sharp (libvips) is loaded with the first avatar, not at start: it adds about 10 MB to a
+ * process that may never see a picture.
+ */
+function loadSharp(): Promise<typeof Sharp> {
+  loaded ??= import('sharp').then(({ default: sharp }) => {
+    // Auth decodes one small picture now and then; CPU and the libuv pool belong to sign-ins
+    // (argon2 runs there too). One libvips thread per image, and no cache of decoded images
+    // that are never asked for twice.
+    sharp.concurrency(1);
+    sharp.cache(false);
+    return sharp;
+  });
+  return loaded;
+}
 
 const notAnImage = () =>
   problems.unsupportedMediaType('The file must be a PNG, JPEG or WebP image.');
@@ -33,6 +45,7 @@ export interface DecodeLimits {
  */
 export async function toAvatar(upload: Buffer, limits: DecodeLimits): Promise<Buffer> {
   const { maxPixels } = limits;
+  const sharp = await loadSharp();
   let format: string | undefined;
   let width: number;
   let height: number;

@@ -1,7 +1,7 @@
 import type { RateLimitPluginOptions } from '@fastify/rate-limit';
+import { createRedis } from '@platform/auth';
 import { problems } from '@platform/http';
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
-import { Redis } from 'ioredis';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Config } from '../config.ts';
 import type { DecodeQueue } from './decoding.ts';
@@ -46,7 +46,7 @@ export function uploadRateLimit(
   onExceeded: () => void,
 ): { options: RateLimitPluginOptions; close(): void } {
   const redis = config.REDIS_URL
-    ? new Redis(config.REDIS_URL, {
+    ? createRedis(config.REDIS_URL, {
         maxRetriesPerRequest: 1,
         commandTimeout: 1000,
         connectionName: 'auth-upload-limits',

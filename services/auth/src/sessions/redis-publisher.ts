@@ -1,6 +1,5 @@
-import { REVOCATION_STREAM } from '@platform/auth';
+import { createRedis, REVOCATION_STREAM } from '@platform/auth';
 import type { FastifyBaseLogger } from 'fastify';
-import { Redis } from 'ioredis';
 import type { RevocationPublisher } from './revocations.ts';
 
 /**
@@ -12,7 +11,7 @@ export function createRedisPublisher(
   redisUrl: string,
   log: FastifyBaseLogger,
 ): RevocationPublisher {
-  const redis = new Redis(redisUrl, {
+  const redis = createRedis(redisUrl, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     commandTimeout: 1000,

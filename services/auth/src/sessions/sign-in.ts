@@ -1,4 +1,4 @@
-import { HttpProblem, problems } from '@platform/http';
+import { HttpProblem } from '@platform/http';
 import type { FastifyBaseLogger } from 'fastify';
 import { recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';

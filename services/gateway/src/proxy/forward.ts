@@ -5,6 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Dispatcher } from 'undici';
 import type { Instance } from './balancer.ts';
 import { requestHeaders, responseHeaders } from './headers.ts';
+import type { RevalidationCache, Stored } from './revalidation.ts';
 
 /**
  * An answer up to this size is held until it is complete and sent in one write: a service that
@@ -52,6 +53,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private held: Buffer[] = [];
   private heldBytes = 0;
   private stream: Readable | undefined;
+  /** The kept answer this request asked the service about with If-None-Match. */
+  private revalidating: Stored | undefined;
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -62,6 +65,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     readonly mayRetry: boolean,
     private readonly timeouts: Timeouts,
     private readonly onFailure: OnFailure,
+    private readonly cache?: RevalidationCache,
   ) {
     this.timer = setTimeout(expire, timeouts.totalMs, this);
   }
@@ -69,11 +73,14 @@ export class Exchange implements Dispatcher.DispatchHandler {
   /** Sends the request; a failure may come back at once (to `onFailure`, before this returns). */
   start() {
     const { request, timeouts } = this;
+    const headers = requestHeaders(request);
+    this.revalidating = this.cache?.candidate(request);
+    if (this.revalidating) headers.push('if-none-match', this.revalidating.etag);
     this.instance.pool.dispatch(
       {
         path: request.url,
         method: request.method as Dispatcher.HttpMethod,
-        headers: requestHeaders(request),
+        headers,
         // The whole body, read by `bufferBodies` before this instance was picked.
         body: (request.body as Buffer | undefined) ?? null,
         headersTimeout: timeouts.headersMs,
@@ -139,7 +146,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.finish();
       const held = this.held;
       // Usually one chunk: sent as it came, not copied.
-      this.respond(held.length <= 1 ? held[0] : Buffer.concat(held, this.heldBytes));
+      const body = held.length <= 1 ? held[0] : Buffer.concat(held, this.heldBytes);
+      if (body) this.cache?.offer(this.request, this.status, this.headers, body);
+      this.respond(body);
     }
   }
 
@@ -161,6 +170,13 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private respond(payload: Buffer | Readable | undefined) {
     const route = this.headers[ROUTE_HEADER];
     if (typeof route === 'string' && this.request.proxied) this.request.proxied.route = route;
+    const stored = this.revalidating;
+    // A 304 answers our own If-None-Match (the client sent none): the kept copy is current.
+    if (stored && this.status === 304) {
+      const headers = this.cache!.answer(stored, this.headers);
+      this.reply.code(200).headers(responseHeaders(headers)).send(stored.body);
+      return;
+    }
     this.reply.code(this.status).headers(responseHeaders(this.headers)).send(payload);
   }
 

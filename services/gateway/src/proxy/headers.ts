@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ROUTE_HEADER } from '@platform/http';
+import { tracingActive } from '@platform/telemetry';
 import type { FastifyRequest } from 'fastify';
 
 type Headers = Record<string, string | string[] | undefined>;
@@ -30,6 +31,12 @@ const OWN = new Set([
 ]);
 
 /**
+ * With OpenTelemetry on, the undici instrumentation writes the trace context (its client span as
+ * parent, any tracestate kept): the client's own copies must not reach the service twice.
+ */
+const TRACED = new Set([...OWN, 'tracestate', 'baggage']);
+
+/**
  * Identity the services might trust from each other; a client sending them is trying to pass
  * for someone. Identity at a service comes only from the verified token.
  */
@@ -45,10 +52,12 @@ export function requestHeaders(request: FastifyRequest): string[] {
   const headers = request.headers;
   const named = connectionNamed(headers.connection);
   const raw = request.raw.rawHeaders;
+  const traced = tracingActive();
+  const own = traced ? TRACED : OWN;
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
-    if (HOP_BY_HOP.has(name) || OWN.has(name)) continue;
+    if (HOP_BY_HOP.has(name) || own.has(name)) continue;
     if (name.startsWith('x-') && (name === 'x-forwarded-for' || isInternal(name))) continue;
     if (named?.includes(name)) continue;
     out.push(name, raw[i + 1]!);
@@ -64,9 +73,8 @@ export function requestHeaders(request: FastifyRequest): string[] {
     request.host,
     'x-request-id',
     request.id,
-    'traceparent',
-    childTraceparent(headers.traceparent),
   );
+  if (!traced) out.push('traceparent', childTraceparent(headers.traceparent));
   return out;
 }
 

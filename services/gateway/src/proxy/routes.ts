@@ -4,6 +4,7 @@ import type { Balancer, Instance } from './balancer.ts';
 import { type BodyOptions, bufferBodies } from './body.ts';
 import { failureOf, unavailable } from './failures.ts';
 import { Exchange, type Timeouts } from './forward.ts';
+import { RevalidationCache } from './revalidation.ts';
 import { type Route, routeFor } from './table.ts';
 
 /** A path with its own limits (body size, rate), still forwarded like the rest of its prefix. */
@@ -67,10 +68,12 @@ export async function proxyRoutes(app: App, options: ProxyOptions) {
     release(request);
   });
 
+  // One for every service: a URL names its service, and a strong ETag is the same on any replica.
+  const cache = new RevalidationCache();
   const handlerFor = (route: Route) => {
     const balancer = options.balancers.get(route.service);
     return balancer
-      ? forwarder(route.service, balancer, options.timeouts)
+      ? forwarder(route.service, balancer, options.timeouts, cache)
       : notDeployed(route.service);
   };
   // Access lines are the gateway's own (one per request); Fastify's pair would double them.
@@ -106,7 +109,12 @@ function release(request: FastifyRequest) {
   }
 }
 
-function forwarder(service: string, balancer: Balancer, timeouts: Timeouts) {
+function forwarder(
+  service: string,
+  balancer: Balancer,
+  timeouts: Timeouts,
+  cache: RevalidationCache,
+) {
   const send = (
     request: FastifyRequest,
     reply: FastifyReply,
@@ -114,7 +122,7 @@ function forwarder(service: string, balancer: Balancer, timeouts: Timeouts) {
     mayRetry: boolean,
   ) => {
     instance.inFlight++;
-    const exchange = new Exchange(request, reply, instance, mayRetry, timeouts, failed);
+    const exchange = new Exchange(request, reply, instance, mayRetry, timeouts, failed, cache);
     request.proxied = { service, upstream: instance.url, holding: instance, exchange };
     exchange.start();
   };

@@ -6,8 +6,11 @@ import type { MainContext } from '../context.ts';
 import { problem } from '../errors.ts';
 import { canEditAny } from './access.ts';
 import { decodeCursor, encodeCursor, type ListOrder } from './cursor.ts';
+import type { ListCache, Page } from './list-cache.ts';
+import { pageOf } from './list-cache.ts';
 import { type Branch, type ListFilters, type ListRow, listQuery } from './list-query.ts';
 import { rankedPage } from './rank-query.ts';
+import { listStamp } from './repository.ts';
 import { toPostView } from './rows.ts';
 
 export interface ListPostsQuery {
@@ -88,6 +91,24 @@ export async function listPosts(
         ? encodeCursor({ order, value: last.sort_value, id: last.id })
         : null,
   };
+}
+
+/**
+ * A list page as JSON bytes with its validator. Anonymous pages come from the replica's cache
+ * when no post or category was written since (list-cache.ts); a signed-in caller's may hold
+ * their drafts, so theirs are computed each time.
+ */
+export async function listPage(
+  ctx: MainContext,
+  cache: ListCache,
+  request: { principal: Principal | null; query: ListPostsQuery; url: string },
+  serialize: (page: Awaited<ReturnType<typeof listPosts>>) => string,
+): Promise<Page> {
+  const { principal, query, url } = request;
+  if (principal) return pageOf(serialize(await listPosts(ctx, principal, query)));
+  // Read before the list: the page is then at least as new as the stamp it is cached under.
+  const stamp = await listStamp(ctx.db);
+  return cache.page(stamp, url, async () => serialize(await listPosts(ctx, null, query)));
 }
 
 /**

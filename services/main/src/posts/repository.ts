@@ -107,3 +107,14 @@ export async function syncTags(
     await db.execute(sql`update tags set post_count = post_count + ${d} where slug = ${slug}`);
   }
 }
+
+/**
+ * The number every write of posts or categories bumps in its own transaction (migration
+ * 0002_list_stamp): read before a list, a page computed after it is at least that new.
+ */
+export async function listStamp(db: Executor): Promise<string> {
+  const { rows } = await db.execute<{ value: string }>(
+    sql`select value::text as value from list_stamp`,
+  );
+  return rows[0]?.value ?? '';
+}

@@ -1,6 +1,7 @@
 import { type App, isNotModified } from '@platform/http';
 import type { MainContext } from '../context.ts';
-import { listPosts } from './list-service.ts';
+import { createListCache } from './list-cache.ts';
+import { listPage } from './list-service.ts';
 import { etagOf, toPostView } from './rows.ts';
 import {
   CreatePostBody,
@@ -17,8 +18,16 @@ import { changePost, createPost, deletePost, getPost } from './service.ts';
 const bearer = [{ bearer: [] }];
 const tags = ['posts'];
 
+/** Anonymous list pages kept per replica; one page over this size is never kept. */
+const LIST_CACHE_BYTES = 16 * 1024 * 1024;
+const LIST_CACHE_PAGE_BYTES = 1024 * 1024;
+
 export function postRoutes(app: App, ctx: MainContext) {
   const write = app.authorize('posts:write');
+  const cache = createListCache({
+    maxBytes: LIST_CACHE_BYTES,
+    maxPageBytes: LIST_CACHE_PAGE_BYTES,
+  });
 
   app.get(
     '/posts',
@@ -30,10 +39,21 @@ export function postRoutes(app: App, ctx: MainContext) {
         errors: ['query_timeout'],
         summary: 'Posts, newest first; drafts only for their author and editors',
         querystring: ListPostsQuery,
-        response: { 200: PostPage },
+        response: { 200: PostPage, 304: { type: 'null' } },
       },
     },
-    async (request) => listPosts(ctx, request.principal, request.query),
+    async (request, reply) => {
+      const page = await listPage(ctx, cache, request, (body) => String(reply.serialize(body)));
+      // Shared caches may keep an anonymous page but must ask again (ETag) before reusing it.
+      reply
+        .header('etag', page.etag)
+        .header('cache-control', request.principal ? 'private, no-cache' : 'public, no-cache')
+        .header('vary', 'authorization');
+      if (isNotModified(request.headers['if-none-match'], page.etag))
+        return reply.code(304).send(null);
+      // Already JSON of the 200 schema: Fastify sends a Buffer as it is.
+      return reply.type('application/json; charset=utf-8').send(page.body as never);
+    },
   );
 
   app.post(

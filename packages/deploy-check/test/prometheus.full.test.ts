@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { parse } from 'yaml';
+
+// promtool from Debian's `prometheus` package (.ci/run installs it for the full tier).
+const root = path.resolve(import.meta.dirname, '../../..');
+const PROMETHEUS = path.join(root, 'deploy/prometheus');
+const promtool = (args: string[], cwd = root) =>
+  execFileSync('promtool', args, { cwd, encoding: 'utf8', stdio: 'pipe' });
+
+function scratch(t: import('node:test').TestContext): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'promtool-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+test('promtool accepts the generated Prometheus configuration and its alert rules', () => {
+  assert.match(promtool(['check', 'config', 'deploy/prometheus/prometheus.yml']), /SUCCESS/);
+  assert.match(promtool(['check', 'rules', 'deploy/prometheus/alerts.yml']), /SUCCESS: \d+ rules/);
+});
+
+test("the Prometheus Operator's PrometheusRule holds the same rules, which promtool accepts", (t) => {
+  const rule = parse(
+    readFileSync(path.join(root, 'deploy/k8s/monitoring/prometheus-rule.yaml'), 'utf8'),
+  ) as { kind: string; spec: unknown };
+  assert.equal(rule.kind, 'PrometheusRule');
+  const alerts = parse(readFileSync(path.join(PROMETHEUS, 'alerts.yml'), 'utf8'));
+  assert.deepEqual(rule.spec, alerts);
+  const dir = scratch(t);
+  writeFileSync(path.join(dir, 'rules.yml'), JSON.stringify(rule.spec));
+  assert.match(promtool(['check', 'rules', 'rules.yml'], dir), /SUCCESS/);
+});
+
+const at = { job: 'main', instance: '10.0.0.7:8080', service: 'main' };
+const labels = (name: string, extra: Record<string, string> = {}) =>
+  `${name}{${Object.entries({ ...at, ...extra })
+    .map(([k, v]) => `${k}="${v}"`)
+    .join(', ')}}`;
+
+test('the alerts fire on what they are about, and stay quiet on a healthy service', (t) => {
+  const dir = scratch(t);
+  cpSync(path.join(PROMETHEUS, 'alerts.yml'), path.join(dir, 'alerts.yml'));
+  const tests = {
+    rule_files: ['alerts.yml'],
+    evaluation_interval: '1m',
+    tests: [
+      {
+        interval: '1m',
+        input_series: [
+          // Prometheus's own series per target: no service label.
+          { series: 'up{job="main", instance="10.0.0.7:8080"}', values: '1 0x10' },
+          // 10 % of 100 requests a minute fail.
+          {
+            series: labels('http_request_duration_seconds_count', { status_code: '200' }),
+            values: '0+90x15',
+          },
+          {
+            series: labels('http_request_duration_seconds_count', { status_code: '500' }),
+            values: '0+10x15',
+          },
+          { series: labels('outbox_oldest_pending_seconds'), values: '0+60x15' },
+          {
+            series:
+              'analytics_queue_oldest_seconds{job="analytics", instance="10.0.0.8:8080", service="analytics"}',
+            values: '0+120x15',
+          },
+        ],
+        alert_rule_test: [
+          {
+            eval_time: '5m',
+            alertname: 'InstanceDown',
+            exp_alerts: [
+              {
+                exp_labels: { severity: 'critical', job: 'main', instance: '10.0.0.7:8080' },
+                exp_annotations: {
+                  summary: 'main instance 10.0.0.7:8080 is down',
+                  description: 'Prometheus has not been able to scrape it for 2 minutes.',
+                },
+              },
+            ],
+          },
+          {
+            eval_time: '12m',
+            alertname: 'HighErrorRate',
+            exp_alerts: [
+              {
+                exp_labels: { severity: 'critical', service: 'main' },
+                exp_annotations: {
+                  summary: 'main: 10% of requests fail with 5xx',
+                  description:
+                    'More than 5 % of answers were server errors over the last 5 minutes.',
+                },
+              },
+            ],
+          },
+          {
+            eval_time: '12m',
+            alertname: 'OutboxLag',
+            exp_alerts: [
+              {
+                exp_labels: { severity: 'warning', service: 'main' },
+                exp_annotations: {
+                  summary: 'main: domain events reach analytics 12m 0s late',
+                  description:
+                    'The outbox relay cannot deliver to analytics (down, refusing, or too slow).',
+                },
+              },
+            ],
+          },
+          {
+            eval_time: '12m',
+            alertname: 'AnalyticsWriterLag',
+            exp_alerts: [
+              {
+                exp_labels: { severity: 'critical' },
+                exp_annotations: {
+                  summary: 'Analytics events reach the store 24m 0s late',
+                  description:
+                    'Dashboards and reports miss everything accepted since then; the events are safe in the queue.',
+                },
+              },
+            ],
+          },
+          // Within its `for`, and where nothing is wrong, nothing fires.
+          { eval_time: '2m', alertname: 'OutboxLag', exp_alerts: [] },
+          { eval_time: '12m', alertname: 'HighLatencyP95', exp_alerts: [] },
+          { eval_time: '12m', alertname: 'AnalyticsQueueBacklog', exp_alerts: [] },
+        ],
+      },
+    ],
+  };
+  writeFileSync(path.join(dir, 'alerts.test.yml'), JSON.stringify(tests));
+  assert.match(promtool(['test', 'rules', 'alerts.test.yml'], dir), /SUCCESS/);
+});

@@ -1,0 +1,58 @@
+/**
+ * What the standard OpenTelemetry variables ask for, read without loading any of the SDK: with no
+ * OTLP endpoint set, tracing is off and nothing of OpenTelemetry is imported.
+ */
+export type OtlpProtocol = 'http/protobuf' | 'http/json';
+
+export interface TracingSettings {
+  protocol: OtlpProtocol;
+  /** OTEL_SERVICE_NAME, else the service's manifest name (SERVICE_NAME). */
+  serviceName: string;
+}
+
+const PROTOCOLS: readonly string[] = ['http/protobuf', 'http/json'];
+
+export class TracingSettingsError extends Error {
+  override name = 'TracingSettingsError';
+}
+
+const given = (env: NodeJS.ProcessEnv, name: string) => {
+  const value = env[name]?.trim();
+  return value ? value : undefined;
+};
+
+/** undefined when tracing is off; throws TracingSettingsError (one line) on a malformed setting. */
+export function tracingSettings(env: NodeJS.ProcessEnv = process.env): TracingSettings | undefined {
+  if (given(env, 'OTEL_SDK_DISABLED')?.toLowerCase() === 'true') return undefined;
+  const exporters = given(env, 'OTEL_TRACES_EXPORTER')?.toLowerCase();
+  if (exporters === 'none') return undefined;
+  if (exporters && exporters !== 'otlp') {
+    throw new TracingSettingsError(
+      `OTEL_TRACES_EXPORTER is invalid: expected otlp or none (got ${exporters})`,
+    );
+  }
+  const endpoint =
+    given(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') ?? given(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
+  if (!endpoint) return undefined;
+  if (!URL.canParse(endpoint) || !/^https?:$/.test(new URL(endpoint).protocol)) {
+    throw new TracingSettingsError(
+      'OTEL_EXPORTER_OTLP_ENDPOINT is invalid: expected an http(s) URL of an OTLP/HTTP receiver',
+    );
+  }
+  const protocol =
+    given(env, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ??
+    given(env, 'OTEL_EXPORTER_OTLP_PROTOCOL') ??
+    'http/protobuf';
+  if (!PROTOCOLS.includes(protocol)) {
+    throw new TracingSettingsError(
+      `OTEL_EXPORTER_OTLP_PROTOCOL is invalid: expected http/protobuf or http/json (got ${protocol}; grpc is not supported)`,
+    );
+  }
+  const serviceName =
+    given(env, 'OTEL_SERVICE_NAME') ??
+    given(env, 'SERVICE_NAME') ??
+    // Started by hand or by a test: services/<name>/src/server.ts names it.
+    /services[/\\]([a-z][a-z0-9-]*)[/\\]src[/\\]server\.[jt]s$/.exec(process.argv[1] ?? '')?.[1] ??
+    'unknown_service:node';
+  return { protocol: protocol as OtlpProtocol, serviceName };
+}

@@ -1,0 +1,257 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, test } from 'node:test';
+import { freePort, spawnService, stopAll, waitReady } from '@platform/launcher';
+import { type ReceivedSpan, startOtlpReceiver, TEST_SECRETS } from '@platform/testing';
+import { startAnalyticsService } from './analytics-service.ts';
+import { eventually, post, signUp, startAuthService, startService } from './services.ts';
+
+const SERVER = 2;
+const isQuery = (s: ReceivedSpan) => s.name.startsWith('pg.query');
+const CLIENT = 3;
+
+/**
+ * The stack as `npm start` runs it (each service its own process, started with the telemetry
+ * module), exporting to a receiver of the test's own: the gateway and auth in OTLP/protobuf
+ * (the default), main in OTLP/JSON, so one trace proves both encodings.
+ */
+async function tracedStack() {
+  const receiver = await startOtlpReceiver();
+  const otel = {
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+    // Sent within a fraction of a second, not the default 5 s.
+    OTEL_BSP_SCHEDULE_DELAY: '100',
+  };
+  // Stands in for analytics' /internal/events, where main's outbox relay delivers, and is the
+  // webhook destination of the real analytics.
+  const delivered: { path: string; traceparent: string }[] = [];
+  const events = createServer((req, res) => {
+    delivered.push({ path: req.url ?? '', traceparent: String(req.headers.traceparent ?? '') });
+    req.resume().on('end', () => res.writeHead(202).end());
+  });
+  await new Promise<void>((resolve) => events.listen(0, '127.0.0.1', resolve));
+  const eventsUrl = `http://127.0.0.1:${(events.address() as AddressInfo).port}`;
+  const stops: (() => Promise<void>)[] = [
+    receiver.close,
+    () => new Promise((resolve) => events.close(() => resolve())),
+  ];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s();
+  };
+  try {
+    const auth = await startAuthService(otel);
+    stops.push(auth.stop);
+    // main and analytics start side by side: both only wait for auth.
+    const [main, analytics] = await Promise.all([
+      startService('main', {
+        ...otel,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        AUTH_URL: auth.url,
+        ANALYTICS_URL: eventsUrl,
+        LOG_LEVEL: 'info',
+      }).then((started) => {
+        stops.push(started.stop);
+        return started;
+      }),
+      startAnalyticsService({
+        authUrl: auth.url,
+        serviceToken: TEST_SECRETS.SERVICE_TOKEN,
+        env: {
+          ...otel,
+          DESTINATIONS: JSON.stringify([
+            { name: 'hook', url: `${eventsUrl}/hook`, secret: 'a webhook secret for tracing' },
+          ]),
+        },
+      }).then((started) => {
+        stops.push(started.stop);
+        return started;
+      }),
+    ]);
+    const mainLog: string[] = [];
+    main.process.child.stdout!.on('data', (chunk: Buffer) =>
+      mainLog.push(...String(chunk).split('\n')),
+    );
+    const port = await freePort();
+    const gateway = spawnService('gateway', 'services/gateway/src/server.ts', {
+      cwd: new URL('../../..', import.meta.url).pathname,
+      prefix: 'gateway | ',
+      env: {
+        ...process.env,
+        ...otel,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        METRICS_PORT: String(await freePort()),
+        LOG_LEVEL: 'silent',
+        SERVICE_TOKEN: TEST_SECRETS.SERVICE_TOKEN,
+        AUTH_URL: auth.url,
+        ROUTES: `auth:/accounts=${auth.url};main:/main=${main.url};analytics:/analytics=${analytics.url}`,
+      },
+    });
+    stops.push(async () => void (await stopAll([gateway], 5000)));
+    const url = `http://127.0.0.1:${port}`;
+    await waitReady(gateway, url, 60_000);
+    return { receiver, url, mainLog, delivered, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+const randomHex = (bytes: number) =>
+  Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) =>
+    b.toString(16).padStart(2, '0'),
+  ).join('');
+
+const stack = await tracedStack();
+after(stack.stop);
+
+test('one request is one trace across gateway, main and PostgreSQL, in OTLP protobuf and JSON', async () => {
+  {
+    const traceId = randomHex(16);
+    const callerSpan = randomHex(8);
+    const answer = await fetch(`${stack.url}/main/v1/posts`, {
+      headers: { traceparent: `00-${traceId}-${callerSpan}-01` },
+    });
+    assert.equal(answer.status, 200);
+    await answer.arrayBuffer();
+
+    const inTrace = () => stack.receiver.spans.filter((s) => s.traceId === traceId);
+    const find = (match: (s: ReceivedSpan) => boolean) => inTrace().find(match);
+    const mainServer = (s: ReceivedSpan) => s.service === 'main' && s.kind === SERVER;
+    // The gateway's spans end after main's, and each process sends its own batches.
+    const gatewaySent = () => inTrace().filter((s) => s.service === 'gateway').length >= 2;
+    await eventually(async () => gatewaySent() && !!find(mainServer) && !!find(isQuery), 30_000);
+
+    // The gateway continues the caller's trace: its server span's parent is the caller's span.
+    const gatewayServer = find((s) => s.service === 'gateway' && s.kind === SERVER);
+    assert.ok(gatewayServer, 'a server span from the gateway');
+    assert.equal(gatewayServer.parentSpanId, callerSpan);
+    assert.equal(gatewayServer.name, 'GET /main/*');
+    // Its call to main is a client span under it, and main's server span hangs from that call.
+    const gatewayClient = find(
+      (s) =>
+        s.service === 'gateway' && s.kind === CLIENT && s.parentSpanId === gatewayServer.spanId,
+    );
+    assert.ok(gatewayClient, 'a client span from the gateway to main');
+    const server = find(mainServer)!;
+    assert.equal(server.parentSpanId, gatewayClient.spanId);
+    assert.equal(server.name, 'GET /main/v1/posts');
+    assert.equal(server.attributes['http.route'], '/main/v1/posts');
+    // Its queries are children of main's server span, without their parameters.
+    const query = find((s) => s.parentSpanId === server.spanId && isQuery(s))!;
+    assert.equal(query.service, 'main');
+    assert.equal(query.kind, CLIENT);
+    assert.equal(query.attributes['db.system'] ?? query.attributes['db.system.name'], 'postgresql');
+    // The gateway's spans came as protobuf, main's as JSON.
+    assert.ok(stack.receiver.contentTypes.includes('application/x-protobuf'));
+    assert.ok(stack.receiver.contentTypes.includes('application/json'));
+
+    // main's log lines about this request carry its trace and span ids.
+    await eventually(async () => stack.mainLog.some((line) => line.includes(traceId)), 10_000);
+    const logged = stack.mainLog
+      .filter((line) => line.includes(traceId))
+      .map((line) => JSON.parse(line.slice(line.indexOf('{'))) as Record<string, unknown>);
+    assert.ok(
+      logged.every((line) => line.trace_id === traceId && typeof line.span_id === 'string'),
+    );
+    assert.ok(logged.some((line) => line.span_id === server.spanId));
+  }
+});
+
+test("the outbox relay's span links back to the request that wrote the event", async () => {
+  const user = await signUp(stack.url);
+  const traceId = randomHex(16);
+  const created = await post(
+    `${stack.url}/main/v1/posts`,
+    { title: 'Traced', body: 'b', status: 'published' },
+    {
+      authorization: `Bearer ${user.accessToken}`,
+      traceparent: `00-${traceId}-${randomHex(8)}-01`,
+    },
+  );
+  assert.equal(created.status, 201);
+  const handled = () =>
+    stack.receiver.spans.find(
+      (s) => s.traceId === traceId && s.service === 'main' && s.kind === SERVER,
+    );
+  const publish = () =>
+    stack.receiver.spans.find(
+      (s) => s.name === 'outbox publish' && s.links.some((l) => l.traceId === traceId),
+    );
+  await eventually(async () => !!handled() && !!publish(), 30_000);
+  const span = publish()!;
+  assert.equal(span.service, 'main');
+  // A trace of its own (it may carry events of many requests), linked to the request's span.
+  assert.notEqual(span.traceId, traceId);
+  assert.equal(span.parentSpanId, '');
+  const link = span.links.find((l) => l.traceId === traceId)!;
+  const inRequest = stack.receiver.spans.filter(
+    (s) => s.traceId === traceId && s.service === 'main',
+  );
+  assert.ok(
+    inRequest.some((s) => s.spanId === link.spanId),
+    'the link names a span of the request',
+  );
+  // Its delivery to analytics is traced under it and carries its context.
+  assert.ok(stack.delivered.some((d) => d.traceparent.includes(span.traceId)));
+});
+
+test("analytics' writer and webhook deliveries link back to the request that sent the event", async () => {
+  const traceId = randomHex(16);
+  const accepted = await post(
+    `${stack.url}/analytics/v1/track-event`,
+    { event: 'traced_signup', anonymous_id: 'a-traced-visitor' },
+    { traceparent: `00-${traceId}-${randomHex(8)}-01` },
+  );
+  assert.equal(accepted.status, 202);
+  const linked = (name: string) =>
+    stack.receiver.spans.find((s) => s.name === name && s.links.some((l) => l.traceId === traceId));
+  await eventually(
+    async () => !!linked('analytics write') && !!linked('destination deliver'),
+    30_000,
+  );
+  const request = stack.receiver.spans.find(
+    (s) => s.traceId === traceId && s.service === 'analytics' && s.kind === SERVER,
+  );
+  assert.ok(request, "analytics' server span is in the request's trace");
+  for (const name of ['analytics write', 'destination deliver']) {
+    const span = linked(name)!;
+    assert.equal(span.service, 'analytics');
+    assert.equal(span.parentSpanId, '', `${name} starts a trace of its own`);
+    const link = span.links.find((l) => l.traceId === traceId)!;
+    assert.ok(
+      stack.receiver.spans.some((s) => s.traceId === traceId && s.spanId === link.spanId),
+      `${name} links to a span of the request`,
+    );
+  }
+  // The webhook call is made inside the delivery's span and carries its context.
+  const deliver = linked('destination deliver')!;
+  assert.ok(
+    stack.delivered.some((d) => d.path === '/hook' && d.traceparent.includes(deliver.traceId)),
+  );
+});
+
+test('without an endpoint OpenTelemetry registers nothing', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const script = [
+    "await import('@platform/http');",
+    "const api = globalThis[Symbol.for('opentelemetry.js.api.1')];",
+    'console.log(JSON.stringify(Object.keys(api ?? {})));',
+  ].join('');
+  const output = execFileSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '--import',
+      '@platform/telemetry/register',
+      '--input-type=module',
+      '-e',
+      script,
+    ],
+    { env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: '' }, encoding: 'utf8' },
+  );
+  // No tracer provider, propagator or context manager was installed.
+  assert.deepEqual(JSON.parse(output), []);
+});
