@@ -17,6 +17,43 @@ import { createAddHookMessageChannel } from 'import-in-the-middle';
 import type { TracingSettings } from './settings.ts';
 import { TRACING } from './state.ts';
 
+/**
+ * Query parameters whose values are credentials: mail-link and OAuth tokens, codes, keys, and the
+ * signed-URL ones OpenTelemetry redacts by default. Spans keep the rest of the query ("REDACTED"
+ * stands in for these values): whoever reads traces must not be able to reset a password.
+ */
+const SECRET_QUERY_PARAMS = [
+  'token',
+  'mfa_token',
+  'access_token',
+  'refresh_token',
+  'id_token',
+  'code',
+  'state',
+  'password',
+  'client_secret',
+  'key',
+  'api_key',
+  'sig',
+  'Signature',
+  'AWSAccessKeyId',
+  'X-Goog-Signature',
+];
+
+/** `url.full` and `url.query` of an outgoing call with the secret parameters' values redacted. */
+function redactedUrlAttributes(request: { origin: string; path: string }) {
+  let url: URL;
+  try {
+    url = new URL(request.path, request.origin);
+  } catch {
+    return {};
+  }
+  for (const name of SECRET_QUERY_PARAMS) {
+    if (url.searchParams.has(name)) url.searchParams.set(name, 'REDACTED');
+  }
+  return { 'url.full': url.toString(), 'url.query': url.search };
+}
+
 /** Probes and scrapes arrive every few seconds and would drown the traces that matter. */
 const UNTRACED_PATHS = new Set(['/health', '/health/live', '/health/ready', '/metrics']);
 const pathOf = (url: string | undefined) => (url ?? '').split('?')[0]!;
@@ -81,9 +118,15 @@ export async function startTracing(settings: TracingSettings): Promise<void> {
         ignoreIncomingRequestHook: untraced,
         // The services call out with undici (fetch), which has its own instrumentation.
         disableOutgoingRequestInstrumentation: true,
+        redactedQueryParamsServer: SECRET_QUERY_PARAMS,
       }),
     // Background calls (health polling, discovery) start no trace of their own.
-    undici: () => new UndiciInstrumentation({ requireParentforSpans: true }),
+    undici: () =>
+      new UndiciInstrumentation({
+        requireParentforSpans: true,
+        // Its attributes win over the instrumentation's own: the gateway forwards mail links.
+        startSpanHook: redactedUrlAttributes,
+      }),
     // Statements without parameters: those can hold password hashes, tokens, emails. No spans
     // for taking a pooled connection: one per query would double the spans for little news.
     pg: () =>

@@ -30,21 +30,27 @@ function byPerson(timeline: TimelineEvent[], linked: Linked): Map<string, Timeli
 
 /**
  * How many steps a person got through: the steps in order, each after the one before, all within
- * `windowMs` of the first step (as PostHog and Mixpanel define an ordered funnel). Every
- * occurrence of the first step is tried as a start; the deepest one counts.
+ * `windowMs` of the first step (as PostHog and Mixpanel define an ordered funnel); the deepest
+ * of all starts counts. One pass, not one walk per start (a sender's flood of first steps would
+ * make that quadratic): for each step, the latest start that has reached it so far, since a later
+ * start leaves more of the window for the steps after.
  */
 function depth(events: TimelineEvent[], steps: string[], windowMs: number): number {
+  const startOf = new Array<number | undefined>(steps.length).fill(undefined);
   let best = 0;
-  for (let start = 0; start < events.length && best < steps.length; start += 1) {
-    if (events[start]!.event !== steps[0]) continue;
-    const deadline = events[start]!.time + windowMs;
-    let reached = 1;
-    for (let i = start + 1; i < events.length && reached < steps.length; i += 1) {
-      const e = events[i]!;
-      if (e.time > deadline) break;
-      if (e.event === steps[reached]) reached += 1;
+  for (const e of events) {
+    const { event, time } = e;
+    // Deepest step first, so one event never counts as two steps.
+    for (let k = steps.length - 1; k >= 1; k -= 1) {
+      const start = startOf[k - 1];
+      if (event !== steps[k] || start === undefined || time > start + windowMs) continue;
+      if (startOf[k] === undefined || start > startOf[k]!) startOf[k] = start;
+      best = Math.max(best, k + 1);
     }
-    best = Math.max(best, reached);
+    if (event === steps[0]) {
+      startOf[0] = time;
+      best = Math.max(best, 1);
+    }
   }
   return best;
 }

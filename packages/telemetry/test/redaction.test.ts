@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+import { startOtlpReceiver } from '@platform/testing';
+
+/**
+ * A service under `--import @platform/telemetry/register`: a request to it carrying a mail link's
+ * `?token=` makes it call itself with that query (as the gateway forwards a page to auth), so
+ * both the server span and undici's client span see the secret.
+ */
+const SCRIPT = `
+const { createServer } = await import('node:http');
+const { flushTracing } = await import('@platform/telemetry');
+const query = '?token=' + process.env.SECRET + '&code=' + process.env.SECRET + '&lang=en';
+const server = createServer(async (req, res) => {
+  if (req.url.startsWith('/outer')) await (await fetch(base + '/inner' + query)).text();
+  res.end('ok');
+});
+await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+const base = 'http://127.0.0.1:' + server.address().port;
+await (await fetch(base + '/outer' + query)).text();
+await flushTracing();
+server.close();
+`;
+
+test("spans keep a URL's query but not the values of its secret parameters", async () => {
+  const receiver = await startOtlpReceiver();
+  try {
+    const secret = `mail-link-secret-${crypto.randomUUID()}`;
+    await promisify(execFile)(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--import',
+        '@platform/telemetry/register',
+        '--input-type=module',
+        '-e',
+        SCRIPT,
+      ],
+      {
+        cwd: new URL('..', import.meta.url).pathname,
+        env: {
+          ...process.env,
+          SECRET: secret,
+          OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+          OTEL_SERVICE_NAME: 'probe',
+        },
+        timeout: 60_000,
+      },
+    );
+    const spans = receiver.spans.filter((s) => s.service === 'probe');
+    // Two server spans (outer, inner) and the client span of the call between them.
+    assert.equal(spans.length, 3, JSON.stringify(spans.map((s) => s.name)));
+    for (const span of spans) {
+      assert.ok(!JSON.stringify(span.attributes).includes(secret), JSON.stringify(span.attributes));
+      assert.match(String(span.attributes['url.query']), /lang=en/);
+    }
+    const client = spans.find((s) => s.kind === 3)!;
+    assert.match(String(client.attributes['url.full']), /token=REDACTED&code=REDACTED&lang=en$/);
+  } finally {
+    await receiver.close();
+  }
+});
