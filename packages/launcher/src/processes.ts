@@ -58,13 +58,12 @@ export function spawnService(
     typescript?: boolean;
   },
 ): ServiceProcess {
-  const env = options.env ?? process.env;
-  // Compiled JavaScript (what an image runs, and what tests start) needs no TypeScript loader,
-  // unless traces are exported: the telemetry module must then go before the service's own, so
-  // OpenTelemetry hooks http, pg and pino before they load (without an endpoint it does nothing).
+  // Compiled JavaScript (what an image runs, and what tests start) needs no TypeScript loader; an
+  // image's main.js loads the telemetry module itself. From source, the telemetry module goes
+  // before the service's own, so OpenTelemetry hooks http, pg and pino before they load (without
+  // an OTLP endpoint it does nothing).
   const compiled = options.typescript === false || entry.endsWith('.js');
-  const traced = Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
-  const hooks = compiled && !traced ? [] : ['--import', 'tsx', '--import', TELEMETRY];
+  const hooks = compiled ? [] : ['--import', 'tsx', '--import', TELEMETRY];
   const child = spawn(process.execPath, [...(options.nodeOptions ?? []), ...hooks, entry], {
     cwd: options.cwd,
     env: options.env,

@@ -42,9 +42,15 @@ export async function startService(
   const port = env.PORT ? Number(env.PORT) : await freePort();
   const url = `http://127.0.0.1:${port}`;
   // `npm test` compiles the services' entry points with the test files (scripts/test-bundles.ts).
-  const compiled = process.env.TEST_COMPILED_DIR
-    ? path.join(process.env.TEST_COMPILED_DIR, 'services', name, 'src', 'server.mjs')
-    : undefined;
+  // A traced service runs from source: the telemetry module must load before its dependencies,
+  // which a bundle of the service would not let it hook.
+  const traced = Boolean(
+    env.OTEL_EXPORTER_OTLP_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT,
+  );
+  const compiled =
+    process.env.TEST_COMPILED_DIR && !traced
+      ? path.join(process.env.TEST_COMPILED_DIR, 'services', name, 'src', 'server.mjs')
+      : undefined;
   const child = spawnService(name, compiled ?? `services/${name}/src/server.ts`, {
     cwd: root,
     ...(compiled ? { typescript: false, nodeOptions: ['--enable-source-maps'] } : {}),
