@@ -17,6 +17,8 @@ import { pathToFileURL } from 'node:url';
 import { build, type Metafile, type Plugin } from 'esbuild';
 
 /** An `import(` of anything but a string literal: only tsx can tell where it leads. */
+const BUNDLED = ['typebox', 'drizzle-orm', 'jose'];
+
 const COMPUTED_IMPORT = /\bimport\(\s*[^\s'"]/;
 
 /**
@@ -30,6 +32,9 @@ export async function bundleTests(root: string, files: string[], outDir: string)
     setup(b) {
       b.onResolve({ filter: /^[^./]/ }, async (args) => {
         if (args.path.startsWith('@platform/') || args.pluginData === 'resolving') return;
+        // Pure-ESM libraries of many small modules (TypeBox alone is ~680): bundled, a test file
+        // loads one file instead of them all.
+        if (BUNDLED.some((p) => args.path === p || args.path.startsWith(`${p}/`))) return;
         if (args.path.startsWith('node:')) return { path: args.path, external: true };
         // An npm package stays external. Usually it resolves from the output as from the source;
         // a workspace's own copy (e.g. packages/auth/node_modules/…) is imported by its path.
