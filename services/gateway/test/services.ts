@@ -42,9 +42,13 @@ export async function startService(
   const port = env.PORT ? Number(env.PORT) : await freePort();
   const url = `http://127.0.0.1:${port}`;
   // `npm test` compiles the services' entry points with the test files (scripts/test-bundles.ts).
-  const compiled = process.env.TEST_COMPILED_DIR
-    ? path.join(process.env.TEST_COMPILED_DIR, 'services', name, 'src', 'server.mjs')
-    : undefined;
+  // A traced service starts from its sources, as `npm start` runs it: in the bundle, which
+  // inlines @platform/*, the instrumentations miss the incoming requests' server spans.
+  const traced = Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
+  const compiled =
+    process.env.TEST_COMPILED_DIR && !traced
+      ? path.join(process.env.TEST_COMPILED_DIR, 'services', name, 'src', 'server.mjs')
+      : undefined;
   const child = spawnService(name, compiled ?? `services/${name}/src/server.ts`, {
     cwd: root,
     ...(compiled ? { typescript: false, nodeOptions: ['--enable-source-maps'] } : {}),
