@@ -21,6 +21,11 @@ export const codes = defineCodes({
     title: 'Store unavailable',
     description: 'The analytics store is down or too slow; retry after Retry-After seconds.',
   },
+  invalid_write_key: {
+    status: 401,
+    title: 'Invalid write key',
+    description: 'The Basic authorization names no live write key (missing, unknown or revoked).',
+  },
 });
 
 export type AnalyticsCode = keyof typeof codes;

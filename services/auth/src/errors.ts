@@ -97,6 +97,33 @@ export const codes = defineCodes({
     title: 'Too many passkeys',
     description: 'The account has the most passkeys allowed.',
   },
+  invalid_mfa_code: {
+    status: 401,
+    title: 'Invalid MFA code',
+    description:
+      'At sign-in, the TOTP or recovery code is incorrect, expired or already used; try another.',
+  },
+  mfa_code_incorrect: {
+    status: 403,
+    title: 'MFA code incorrect',
+    description:
+      'On a signed-in request, the TOTP or recovery code is incorrect, expired or already used.',
+  },
+  mfa_already_enabled: {
+    status: 409,
+    title: 'MFA already enabled',
+    description: 'Two-factor sign-in is already on; turn it off before setting up another app.',
+  },
+  mfa_not_enabled: {
+    status: 409,
+    title: 'MFA not enabled',
+    description: 'Two-factor sign-in is not on for this account.',
+  },
+  mfa_enrolment_missing: {
+    status: 409,
+    title: 'MFA enrolment missing',
+    description: 'No pending authenticator secret; start with POST /user/mfa/totp.',
+  },
 });
 
 export type AuthCode = keyof typeof codes;

@@ -1600,6 +1600,28 @@ export interface operations {
           };
         };
       };
+      /** @description `invalid_mfa_code`: At sign-in, the TOTP or recovery code is incorrect, expired or already used; try another. `invalid_mfa_token`: The sign-in waiting for a second factor has expired or was completed; sign in again. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'invalid_mfa_code' | 'invalid_mfa_token';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
       /** @description `payload_too_large`: The request body is over the limit of this route. */
       413: {
         headers: {
@@ -2108,6 +2130,28 @@ export interface operations {
           };
         };
       };
+      /** @description `not_found`: No such route or resource, or it is not the caller’s to see. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'not_found';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
       /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
       429: {
         headers: {
@@ -2293,6 +2337,50 @@ export interface operations {
             status: number;
             /** @enum {string} */
             code: 'unauthorized';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `current_password_incorrect`: A sensitive change needs the current password, and the one sent is wrong. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'current_password_incorrect';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `last_admin`: The last admin cannot lose the admin role. */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'last_admin';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */
@@ -4869,6 +4957,50 @@ export interface operations {
           };
         };
       };
+      /** @description `current_password_incorrect`: A sensitive change needs the current password, and the one sent is wrong. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'current_password_incorrect';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `mfa_already_enabled`: Two-factor sign-in is already on; turn it off before setting up another app. */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'mfa_already_enabled';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
       /** @description `payload_too_large`: The request body is over the limit of this route. */
       413: {
         headers: {
@@ -4995,6 +5127,50 @@ export interface operations {
             status: number;
             /** @enum {string} */
             code: 'unauthorized';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `current_password_incorrect`: A sensitive change needs the current password, and the one sent is wrong. `mfa_code_incorrect`: On a signed-in request, the TOTP or recovery code is incorrect, expired or already used. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'current_password_incorrect' | 'mfa_code_incorrect';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `mfa_not_enabled`: Two-factor sign-in is not on for this account. */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'mfa_not_enabled';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */
@@ -5135,6 +5311,50 @@ export interface operations {
             status: number;
             /** @enum {string} */
             code: 'unauthorized';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `mfa_code_incorrect`: On a signed-in request, the TOTP or recovery code is incorrect, expired or already used. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'mfa_code_incorrect';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `mfa_enrolment_missing`: No pending authenticator secret; start with POST /user/mfa/totp. `mfa_already_enabled`: Two-factor sign-in is already on; turn it off before setting up another app. */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'mfa_enrolment_missing' | 'mfa_already_enabled';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */
@@ -5413,6 +5633,28 @@ export interface operations {
             status: number;
             /** @enum {string} */
             code: 'unauthorized';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `forbidden`: The caller is authenticated but lacks the permission or ownership this needs. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'forbidden';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */

@@ -678,7 +678,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The Basic authorization names no live write key (missing, unknown or revoked). */
       401: {
         headers: {
           [name: string]: unknown;
@@ -689,7 +689,7 @@ export interface operations {
             title: string;
             status: number;
             /** @enum {string} */
-            code: 'unauthorized';
+            code: 'unauthorized' | 'invalid_write_key';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */
@@ -869,7 +869,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The Basic authorization names no live write key (missing, unknown or revoked). */
       401: {
         headers: {
           [name: string]: unknown;
@@ -880,7 +880,7 @@ export interface operations {
             title: string;
             status: number;
             /** @enum {string} */
-            code: 'unauthorized';
+            code: 'unauthorized' | 'invalid_write_key';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */
@@ -1060,7 +1060,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The Basic authorization names no live write key (missing, unknown or revoked). */
       401: {
         headers: {
           [name: string]: unknown;
@@ -1071,7 +1071,7 @@ export interface operations {
             title: string;
             status: number;
             /** @enum {string} */
-            code: 'unauthorized';
+            code: 'unauthorized' | 'invalid_write_key';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */
@@ -1251,7 +1251,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The Basic authorization names no live write key (missing, unknown or revoked). */
       401: {
         headers: {
           [name: string]: unknown;
@@ -1262,7 +1262,7 @@ export interface operations {
             title: string;
             status: number;
             /** @enum {string} */
-            code: 'unauthorized';
+            code: 'unauthorized' | 'invalid_write_key';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */
@@ -1442,7 +1442,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The Basic authorization names no live write key (missing, unknown or revoked). */
       401: {
         headers: {
           [name: string]: unknown;
@@ -1453,7 +1453,7 @@ export interface operations {
             title: string;
             status: number;
             /** @enum {string} */
-            code: 'unauthorized';
+            code: 'unauthorized' | 'invalid_write_key';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */
@@ -1633,7 +1633,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The Basic authorization names no live write key (missing, unknown or revoked). */
       401: {
         headers: {
           [name: string]: unknown;
@@ -1644,7 +1644,7 @@ export interface operations {
             title: string;
             status: number;
             /** @enum {string} */
-            code: 'unauthorized';
+            code: 'unauthorized' | 'invalid_write_key';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */
@@ -1824,7 +1824,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The Basic authorization names no live write key (missing, unknown or revoked). */
       401: {
         headers: {
           [name: string]: unknown;
@@ -1835,7 +1835,7 @@ export interface operations {
             title: string;
             status: number;
             /** @enum {string} */
-            code: 'unauthorized';
+            code: 'unauthorized' | 'invalid_write_key';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */
@@ -1964,6 +1964,28 @@ export interface operations {
           };
         };
       };
+      /** @description `forbidden`: The caller is authenticated but lacks the permission or ownership this needs. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'forbidden';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
       /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
       429: {
         headers: {
@@ -2057,6 +2079,28 @@ export interface operations {
             status: number;
             /** @enum {string} */
             code: 'unauthorized';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `forbidden`: The caller is authenticated but lacks the permission or ownership this needs. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'forbidden';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */
@@ -2198,6 +2242,50 @@ export interface operations {
           };
         };
       };
+      /** @description `forbidden`: The caller is authenticated but lacks the permission or ownership this needs. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'forbidden';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `not_found`: No such route or resource, or it is not the caller’s to see. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'not_found';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
       /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
       429: {
         headers: {
@@ -2289,6 +2377,50 @@ export interface operations {
             status: number;
             /** @enum {string} */
             code: 'unauthorized';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `forbidden`: The caller is authenticated but lacks the permission or ownership this needs. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'forbidden';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `not_found`: No such route or resource, or it is not the caller’s to see. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'not_found';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */

@@ -32,6 +32,7 @@ export function profileRoutes(api: App, ctx: AnalyticsContext) {
       onRequest: api.authorize('analytics:read'),
       schema: {
         operationId: 'getProfile',
+        errors: ['forbidden', 'not_found'],
         tags: ['profiles'],
         summary: "A user's traits, linked anonymous ids and when they were first and last seen",
         security: [{ bearer: [] }],

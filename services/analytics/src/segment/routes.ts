@@ -40,6 +40,7 @@ export function segmentRoutes(api: App, ctx: AnalyticsContext) {
       bodyLimit: MAX_BATCH_BYTES,
       schema: {
         operationId: 'segmentBatch',
+        errors: ['invalid_write_key'],
         tags,
         summary: 'Segment batch: messages of any type, up to 500 KB in all and 32 KB each',
         description:
@@ -69,6 +70,7 @@ export function segmentRoutes(api: App, ctx: AnalyticsContext) {
         bodyLimit: MAX_MESSAGE_BYTES,
         schema: {
           operationId: operationIds[type],
+          errors: ['invalid_write_key'],
           tags,
           summary: `Segment ${type} call (up to 32 KB)`,
           security: writeKey,

@@ -17,6 +17,7 @@ export function writeKeyRoutes(api: App, db: Db) {
       onRequest: manage,
       schema: {
         operationId: 'createWriteKey',
+        errors: ['forbidden'],
         tags,
         summary: 'Issue a write key for the Segment-style endpoints (shown once)',
         security: bearer,
@@ -37,6 +38,7 @@ export function writeKeyRoutes(api: App, db: Db) {
       onRequest: manage,
       schema: {
         operationId: 'listWriteKeys',
+        errors: ['forbidden'],
         tags,
         summary: 'Write keys not revoked, newest first (without the keys themselves)',
         security: bearer,
@@ -52,6 +54,7 @@ export function writeKeyRoutes(api: App, db: Db) {
       onRequest: manage,
       schema: {
         operationId: 'revokeWriteKey',
+        errors: ['forbidden', 'not_found'],
         tags,
         summary: 'Revoke a write key: requests with it are refused with 401 from now on',
         security: bearer,

@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { HttpProblem, problems } from '@platform/http';
+import { problems } from '@platform/http';
 import type { FastifyRequest } from 'fastify';
 import type { Db } from '../db/index.ts';
+import { problem } from '../errors.ts';
 import {
   findWriteKey,
   insertWriteKey,
@@ -50,8 +51,7 @@ function keyFrom(header: string | undefined): string | undefined {
 }
 
 const refused = (detail: string) =>
-  new HttpProblem(401, detail, {
-    code: 'invalid_write_key',
+  problem('invalid_write_key', detail, {
     headers: { 'www-authenticate': 'Basic realm="analytics"' },
   });
 

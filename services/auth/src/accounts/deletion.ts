@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { adminIds, currentRoles, lockRoleChanges } from '../admin/repository.ts';
 import { type AuditClient, recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
+import { problem } from '../errors.ts';
 import { recordEvent } from '../events/outbox.ts';
 import { confirmPassword } from '../passwords/reauthenticate.ts';
 import { publishRevocations, revokeUserSessions } from '../sessions/revocations.ts';
@@ -29,7 +30,8 @@ export async function deleteAccount(
     if (!(await lockUser(tx, userId))) throw problems.unauthorized();
     if ((await currentRoles(tx, userId)).includes('admin')) {
       if (!(await adminIds(tx)).some((id) => id !== userId)) {
-        throw problems.conflict(
+        throw problem(
+          'last_admin',
           'The last admin cannot delete their account; make another user admin first.',
         );
       }

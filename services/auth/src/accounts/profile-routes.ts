@@ -61,6 +61,7 @@ export function profileRoutes(app: App, ctx: AuthContext) {
       schema: {
         tags: ['users'],
         operationId: 'deleteOwnAccount',
+        errors: ['current_password_incorrect', 'last_admin'],
         summary: "Delete the signed-in user's account",
         description:
           'Needs `current_password` (wrong: 403, throttled like sign-ins). Removes the account, ' +

@@ -34,6 +34,7 @@ export function auditRoutes(app: App, ctx: AuthContext) {
       schema: {
         tags: ['audit'],
         operationId: 'listAuditEvents',
+        errors: ['forbidden'],
         summary: 'Every security event, newest first, filtered (permission audit:read)',
         security: bearer,
         querystring: AuditQuery,

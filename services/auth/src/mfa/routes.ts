@@ -14,6 +14,7 @@ export function mfaRoutes(app: App, ctx: AuthContext) {
       schema: {
         tags: ['mfa'],
         operationId: 'startTotpEnrolment',
+        errors: ['current_password_incorrect', 'mfa_already_enabled'],
         summary: 'Start setting up an authenticator app (TOTP); needs the current password',
         description:
           'Returns a new secret and its otpauth:// URL. Sign-in does not change until a code ' +
@@ -39,6 +40,7 @@ export function mfaRoutes(app: App, ctx: AuthContext) {
       schema: {
         tags: ['mfa'],
         operationId: 'verifyTotpEnrolment',
+        errors: ['mfa_code_incorrect', 'mfa_enrolment_missing', 'mfa_already_enabled'],
         summary: 'Turn MFA on with a first code from the app; returns ten recovery codes',
         description:
           'The recovery codes are shown this once (only hashes are kept). Every other session ' +
@@ -64,6 +66,7 @@ export function mfaRoutes(app: App, ctx: AuthContext) {
       schema: {
         tags: ['mfa'],
         operationId: 'disableTotp',
+        errors: ['current_password_incorrect', 'mfa_code_incorrect', 'mfa_not_enabled'],
         summary: 'Turn MFA off; needs the current password and a code (or a recovery code)',
         description:
           'A wrong password or code is 403 (`mfa_code_incorrect` for the code) and counts like a ' +

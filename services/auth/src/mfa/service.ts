@@ -1,8 +1,8 @@
 import type { Principal } from '@platform/auth';
-import { problems } from '@platform/http';
 import type { FastifyBaseLogger } from 'fastify';
 import { recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
+import { problem } from '../errors.ts';
 import { describeError } from '../mail/errors.ts';
 import type { MailName } from '../mail/templates.ts';
 import { confirmPassword } from '../passwords/reauthenticate.ts';
@@ -45,10 +45,9 @@ const wrongCodeAudited = (ctx: AuthContext, userId: string, client: Client, acti
 });
 
 const alreadyOn = () =>
-  problems.conflict(
-    'Two-factor sign-in is already on; turn it off first to set up another app.',
-    undefined,
+  problem(
     'mfa_already_enabled',
+    'Two-factor sign-in is already on; turn it off first to set up another app.',
   );
 
 /**
@@ -94,10 +93,9 @@ export async function verifyEnrolment(
         const factor = await lockFactor(tx, userId);
         if (factor?.verifiedAt) throw alreadyOn();
         if (!factor) {
-          throw problems.conflict(
-            'Start with POST /user/mfa/totp to get a secret first.',
-            undefined,
+          throw problem(
             'mfa_enrolment_missing',
+            'Start with POST /user/mfa/totp to get a secret first.',
           );
         }
         const secret = ctx.sealer.open(factor.secretSealed, secretContext(userId));
@@ -139,7 +137,7 @@ export async function disableMfa(
 ) {
   const user = await confirmPassword(ctx, principal.userId, input.current_password, client);
   if (!user.mfaEnabled) {
-    throw problems.conflict('Two-factor sign-in is not on.', undefined, 'mfa_not_enabled');
+    throw problem('mfa_not_enabled', 'Two-factor sign-in is not on.');
   }
   const proof = /^\d{6}$/.test(input.code.trim())
     ? { code: input.code.trim() }

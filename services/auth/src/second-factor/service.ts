@@ -1,8 +1,9 @@
-import { HttpProblem } from '@platform/http';
+import type { HttpProblem } from '@platform/http';
 import type { FastifyBaseLogger } from 'fastify';
 import type { AuthContext } from '../context.ts';
 import { hashSecret, newSecret } from '../credentials/secrets.ts';
 import type { Executor } from '../db/index.ts';
+import { problem } from '../errors.ts';
 import { SealError } from '../keys/sealing.ts';
 import { tooManyFailures } from '../throttle/service.ts';
 import { hashRecoveryCode } from './recovery-codes.ts';
@@ -142,13 +143,10 @@ export async function throttledCodeCheck<T>(
  * `current_password`: the access token is fine, a client must not sign out over it.
  */
 export const invalidCode = (during: 'sign-in' | 'signed-in', field = 'code') =>
-  new HttpProblem(
-    during === 'sign-in' ? 401 : 403,
+  problem(
+    during === 'sign-in' ? 'invalid_mfa_code' : 'mfa_code_incorrect',
     'The code is incorrect, expired or already used.',
-    {
-      code: during === 'sign-in' ? 'invalid_mfa_code' : 'mfa_code_incorrect',
-      errors: [{ field, message: 'is incorrect, expired or already used' }],
-    },
+    { errors: [{ field, message: 'is incorrect, expired or already used' }] },
   );
 
 /** Spends the challenge (inside the transaction that opens the session). */

@@ -58,6 +58,7 @@ export function sessionRoutes(app: App, ctx: AuthContext) {
       schema: {
         tags: ['sessions'],
         operationId: 'completeMfaLogin',
+        errors: ['invalid_mfa_code', 'invalid_mfa_token'],
         summary: 'Finish a sign-in with a TOTP code or a recovery code',
         description:
           'The `mfa_token` from /login works once and for a few minutes. A code is refused a ' +
@@ -159,6 +160,7 @@ export function sessionRoutes(app: App, ctx: AuthContext) {
       schema: {
         tags: ['sessions'],
         operationId: 'endOwnSession',
+        errors: ['not_found'],
         summary: 'End one of the signed-in user’s sessions',
         description:
           'Its access and refresh tokens are refused everywhere within a second. Another ' +

@@ -1,4 +1,3 @@
-import { HttpProblem } from '@platform/http';
 import type { FastifyBaseLogger } from 'fastify';
 import { recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
@@ -147,8 +146,7 @@ export async function signIn(
 }
 
 const invalidMfaToken = () =>
-  new HttpProblem(401, 'The sign-in has expired or was already completed; sign in again.', {
-    code: 'invalid_mfa_token',
+  problem('invalid_mfa_token', 'The sign-in has expired or was already completed; sign in again.', {
     errors: [{ field: 'mfa_token', message: 'is invalid, expired or already used' }],
   });
 

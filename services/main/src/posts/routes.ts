@@ -16,6 +16,8 @@ import {
 import { changePost, createPost, deletePost, getPost } from './service.ts';
 
 const bearer = [{ bearer: [] }];
+// Public, but a token (which shows the caller's drafts) must be valid: a bad one is a 401.
+const optionalBearer: Record<string, string[]>[] = [{}, { bearer: [] }];
 const tags = ['posts'];
 
 /** Anonymous list pages kept per replica; one page over this size is never kept. */
@@ -35,7 +37,7 @@ export function postRoutes(app: App, ctx: MainContext) {
       schema: {
         tags,
         operationId: 'listPosts',
-        security: [],
+        security: optionalBearer,
         errors: ['query_timeout'],
         summary: 'Posts, newest first; drafts only for their author and editors',
         querystring: ListPostsQuery,
@@ -83,7 +85,7 @@ export function postRoutes(app: App, ctx: MainContext) {
       schema: {
         tags,
         operationId: 'getPost',
-        security: [],
+        security: optionalBearer,
         errors: ['not_found'],
         summary: 'One post by id or slug',
         params: PostParams,
