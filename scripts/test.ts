@@ -57,10 +57,13 @@ if (process.env.TEST_TSX) {
   await mkdir(cache, { recursive: true });
   bundles = await mkdtemp(path.join(cache, 'run-'));
   const outDir = bundles;
-  // The services' entry points too, for the tests that start them as processes.
-  const servers = (await readdir(path.join(root, 'services'))).map((s) =>
-    path.join('services', s, 'src', 'server.ts'),
-  );
+  // The services' entry points too, for the gateway's tests that start them as processes.
+  const startsServices = files.some((f) => f.startsWith(path.join('services', 'gateway')));
+  const servers = startsServices
+    ? (await readdir(path.join(root, 'services'))).map((s) =>
+        path.join('services', s, 'src', 'server.ts'),
+      )
+    : [];
   const entries = [...files, ...servers.filter((s) => existsSync(path.join(root, s)))];
   const outputs = await bundleTests(root, entries, outDir).catch(async (error: unknown) => {
     await rm(outDir, { recursive: true, force: true });
