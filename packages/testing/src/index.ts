@@ -96,6 +96,7 @@ export function logCapture(): { stream: Writable; lines: string[]; text(): strin
 export { startInflux, type TestInflux } from './influx.ts';
 export * from './mail.ts';
 export { type NginxOptions, renderConfig, startNginx, type TestNginx } from './nginx.ts';
+export { openApiConformance } from './openapi-conformance.ts';
 export { lintOpenApi } from './openapi-lint.ts';
 export { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from './otlp.ts';
 export {
