@@ -172,3 +172,32 @@ test('every session revoked by a reset is published to other processes', async (
   const sessions = [user.accessToken, other.accessToken].map((t) => decodeJwt(t).sid);
   assert.deepEqual(published.map((e) => e.sessionId).sort(), sessions.sort());
 });
+
+test('a reset of a never-verified account unlinks provider identities that came without mailbox proof', async () => {
+  // Pre-hijacking: someone signed up through a provider that does not verify emails, with the
+  // victim's address; the victim then takes the account over by reset. The intruder's identity
+  // must not survive that; on a verified account, identities stay.
+  const victim = await signUp(app);
+  const verified = await signUp(app);
+  await sql('update users set email_verified = true where id = $1', [verified.id]);
+  for (const [userId, subject] of [
+    [victim.id, `intruder-${victim.id}`],
+    [verified.id, `own-${verified.id}`],
+  ]) {
+    await sql(
+      `insert into user_identities (user_id, provider, subject, email) values ($1, 'idp', $2, null)`,
+      [userId, subject],
+    );
+  }
+  for (const user of [victim, verified]) {
+    const res = await confirm({
+      token: await resetToken(user.email),
+      new_password: 'taken back phrase',
+    });
+    assert.equal(res.statusCode, 204);
+  }
+  const left = async (userId: string) =>
+    (await sql('select subject from user_identities where user_id = $1', [userId])).length;
+  assert.equal(await left(victim.id), 0);
+  assert.equal(await left(verified.id), 1);
+});

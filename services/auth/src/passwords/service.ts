@@ -12,6 +12,7 @@ import { problem } from '../errors.ts';
 import { recordEvent } from '../events/outbox.ts';
 import { describeError } from '../mail/errors.ts';
 import { publishRevocations, revokeUserSessions } from '../sessions/revocations.ts';
+import { deleteIdentitiesOf } from '../users/methods-repository.ts';
 import { clearPendingEmail, findUserById, setPasswordHash } from '../users/repository.ts';
 import { confirmPassword } from './reauthenticate.ts';
 
@@ -101,6 +102,20 @@ export async function confirmReset(
     const spent = await consumeOneTimeToken(tx, input.token, 'reset-password');
     const owner = spent && (await findUserById(tx, spent.userId));
     if (!owner) throw invalidToken();
+    // The mailbox owner takes over an account whose email was never verified: provider identities
+    // that came in without mailbox proof (a sign-up with an unverified email) go, else whoever
+    // signed up first with another's address keeps a way in (account pre-hijacking).
+    if (!owner.emailVerified) {
+      for (const removed of await deleteIdentitiesOf(tx, owner.id)) {
+        await recordAudit(tx, {
+          type: 'identity.unlinked',
+          userId: owner.id,
+          actorId: owner.id,
+          client,
+          details: { provider: removed.provider, identity_id: removed.id, how: 'password_reset' },
+        });
+      }
+    }
     // Hashed only once the token proved good, so bogus tokens cannot make us burn CPU.
     const revoked = await storePassword(
       ctx,

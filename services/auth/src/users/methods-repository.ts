@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Executor } from '../db/index.ts';
 import { passkeys, userIdentities, users } from '../db/schema.ts';
 
@@ -20,4 +20,9 @@ export async function signInMethods(db: Executor, userId: string) {
   const row = rows[0];
   if (!row) return undefined;
   return { ...row, total: (row.password ? 1 : 0) + row.identities + row.passkeys };
+}
+
+/** Unlinks every provider identity of the user; returns what was removed. */
+export async function deleteIdentitiesOf(db: Executor, userId: string) {
+  return db.delete(userIdentities).where(eq(userIdentities.userId, userId)).returning();
 }
