@@ -168,15 +168,18 @@ test('a new user signs up through the provider; the next sign-in finds the same 
   assert.equal(((await unlink.json()) as { code: string }).code, 'last_sign_in_method');
 });
 
-test('an unverified email at the provider starts an unverified account', async () => {
+test('an email the provider does not vouch for opens no new account, so nobody can squat an address', async () => {
   const email = `unverified-new-${unique()}@idp.test`;
-  const { user } = await signInWith(idpAccount({ email, email_verified: false }));
-  assert.equal(user.email_verified, false);
-  assert.match(user.username, /^unverified-new-/);
-  // The address is confirmed as at registration.
-  const mail = await waitForMail(auth.mailDir, email, /confirm/i);
-  const verified = await post(`${origin}/accounts/v1/verify-email`, { token: tokenIn(mail) });
-  assert.equal(verified.status, 204);
+  const params = await backAtApp(await atCallback(idpAccount({ email, email_verified: false })));
+  assert.equal(params.get('code'), null);
+  assert.equal(params.get('error'), 'email_not_verified');
+  // The address stays free for its owner.
+  const registered = await post(`${origin}/accounts/v1/register`, {
+    email,
+    username: `owner${unique()}`.replace(/[^a-z0-9]/gi, '').slice(0, 30),
+    password: 'correct horse battery staple',
+  });
+  assert.equal(registered.status, 201);
 });
 
 /** A registered account whose email is verified through the mailed token. */

@@ -367,7 +367,7 @@ export interface paths {
     };
     /**
      * Where the provider sends the browser back
-     * @description Redirects to the `redirect_uri` given at authorize with a one-time `code` (valid 60 s) or with `error` (`access_denied`, `sign_in_failed`, `email_required`, `email_in_use`, …) and the app’s `state`. An unknown, expired or used `state` is 400: there is nowhere safe to go.
+     * @description Redirects to the `redirect_uri` given at authorize with a one-time `code` (valid 60 s) or with `error` (`access_denied`, `sign_in_failed`, `email_required`, `email_in_use`, `email_not_verified`, …) and the app’s `state`. An unknown, expired or used `state` is 400: there is nowhere safe to go.
      */
     get: operations['completeOauthSignIn'];
     put?: never;

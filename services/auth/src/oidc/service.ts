@@ -3,7 +3,6 @@ import { problems } from '@platform/http';
 import type { FastifyBaseLogger } from 'fastify';
 import * as client from 'openid-client';
 import { insertAccount } from '../accounts/service.ts';
-import { sendEmailVerification } from '../accounts/verification.ts';
 import { recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
 import { hashSecret, newSecret } from '../credentials/secrets.ts';
@@ -164,12 +163,6 @@ export async function completeAuthorization(
     });
     return back({ error: outcome.error, error_description: outcome.detail });
   }
-  if (outcome.unverifiedNewAccount) {
-    // As at registration: after commit, and a mail failure does not fail the sign-in.
-    await sendEmailVerification(ctx, ctx.db, outcome.unverifiedNewAccount).catch((error) =>
-      log.warn({ user_id: outcome.userId, error: describe(error) }, 'verification mail not sent'),
-    );
-  }
   const code = newSecret();
   await insertLoginCode(ctx.db, {
     codeHash: code.hash,
@@ -228,20 +221,17 @@ async function verifiedClaims(
   };
 }
 
-interface NewUser {
-  id: string;
-  email: string;
-  username: string;
-}
-
 type Resolution =
-  | { kind: 'signed-in'; userId: string; identityId: string; unverifiedNewAccount?: NewUser }
+  | { kind: 'signed-in'; userId: string; identityId: string }
   | { kind: 'refused'; error: string; detail: string; userId?: string };
 
 /**
  * The account an identity signs in as: the one it is linked to; else the account with its email,
  * linked now only if the provider asserts the email is verified AND the account verified it too
- * (a provider that does not check emails must not open someone else's account); else a new one.
+ * (a provider that does not check emails must not open someone else's account); else a new one,
+ * only for an email the provider vouches for: an account made from an unverified email would let
+ * whoever claimed that address at a careless provider keep a way into it once its owner takes it
+ * over by verifying or resetting (account pre-hijacking).
  */
 async function resolveAccount(
   ctx: AuthContext,
@@ -290,6 +280,13 @@ async function resolveAccount(
       await linked(tx, existing.id, identity.id, 'verified_email');
       return { kind: 'signed-in', userId: existing.id, identityId: identity.id };
     }
+    if (!claims.emailVerified) {
+      return {
+        kind: 'refused',
+        error: 'email_not_verified',
+        detail: 'The provider has not verified this email address; verify it there, or register.',
+      };
+    }
     const username = await deriveUsername(claims, async (candidate) =>
       Boolean(await findUserByLogin(tx, candidate)),
     );
@@ -298,7 +295,7 @@ async function resolveAccount(
       username,
       passwordHash: null,
       roles: ['user'],
-      emailVerified: claims.emailVerified,
+      emailVerified: true,
     });
     const identity = await insertIdentity(tx, {
       userId,
@@ -307,14 +304,7 @@ async function resolveAccount(
       email: claims.email,
     });
     await linked(tx, userId, identity.id, 'sign_up');
-    return {
-      kind: 'signed-in',
-      userId,
-      identityId: identity.id,
-      ...(claims.emailVerified
-        ? {}
-        : { unverifiedNewAccount: { id: userId, email: claims.email, username } }),
-    };
+    return { kind: 'signed-in', userId, identityId: identity.id };
   });
   return result;
 }
