@@ -19,7 +19,14 @@ export const SERVICE_NAMES = loadManifests(root)
 /** A free port for each service, by its port variable (GATEWAY_PORT, AUTH_PORT, …). */
 export async function ports() {
   const found: { GATEWAY_PORT: string; [variable: string]: string } = { GATEWAY_PORT: '' };
-  for (const { name } of loadManifests(root)) found[portVariable(name)] = String(await freePort());
+  const taken = new Set<number>();
+  for (const { name } of loadManifests(root)) {
+    // A port the OS just handed out is free again once probed: ask until it is a new one.
+    let port = await freePort();
+    while (taken.has(port)) port = await freePort();
+    taken.add(port);
+    found[portVariable(name)] = String(port);
+  }
   return found;
 }
 
