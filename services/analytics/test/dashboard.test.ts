@@ -61,6 +61,33 @@ test('every asset the page names is served with its type, a validator and a 304 
   assert.equal(uplot.body, shipped);
 });
 
+test('every module the page imports is served; only versioned URLs may be kept by a browser', async () => {
+  const page = (await t.app.inject({ url: PAGE })).body;
+  const entry = page.match(/<script type="module" src="([^"]+)"/)?.[1];
+  assert.ok(entry, 'the page loads its script as a module');
+  const version = new URL(entry, 'http://x').searchParams.get('v');
+  assert.match(String(version), /^[0-9a-f]+$/);
+  // Follow the imports from the entry: each resolves to a served JavaScript file.
+  const seen = new Set<string>();
+  const queue = ['dashboard.js'];
+  while (queue.length > 0) {
+    const name = queue.shift()!;
+    if (seen.has(name)) continue;
+    seen.add(name);
+    const res = await t.app.inject({ url: `${PAGE}/assets/${name}` });
+    assert.equal(res.statusCode, 200, name);
+    assert.match(String(res.headers['content-type']), /^text\/javascript/);
+    assert.equal(res.headers['cache-control'], 'public, no-cache', `${name} without a version`);
+    for (const m of res.body.matchAll(/^import [^;]+ from '\.\/([a-z-]+\.js)';$/gm))
+      queue.push(m[1]!);
+  }
+  assert.ok(seen.size > 1, `dashboard.js imports its modules: ${[...seen]}`);
+  const kept = await t.app.inject({ url: `${PAGE}/assets/charts.js?v=${version}` });
+  assert.equal(kept.headers['cache-control'], 'public, max-age=86400');
+  const stale = await t.app.inject({ url: `${PAGE}/assets/charts.js?v=0123abcd` });
+  assert.equal(stale.headers['cache-control'], 'public, no-cache', 'an old version is revalidated');
+});
+
 test('only the named assets are served; anything else is a 404 problem', async () => {
   for (const url of [
     `${PAGE}/assets/server.ts`,

@@ -14,7 +14,7 @@ const here = (file: string) => path.join(import.meta.dirname, 'public', file);
 
 /**
  * Everything the page loads, by the name it is served under. uPlot comes from its npm package
- * (no CDN), the page's own script and style from `public/`; all are read once at start.
+ * (no CDN), the page's own modules and style from `public/`; all are read once at start.
  */
 const SOURCES: Record<string, { file: string; type: string }> = {
   'uplot.js': {
@@ -25,7 +25,13 @@ const SOURCES: Record<string, { file: string; type: string }> = {
     file: require.resolve('uplot/dist/uPlot.min.css'),
     type: 'text/css; charset=utf-8',
   },
-  'dashboard.js': { file: here('dashboard.js'), type: 'text/javascript; charset=utf-8' },
+  // The page's own modules: dashboard.js imports the others.
+  ...Object.fromEntries(
+    ['dashboard.js', 'session.js', 'reports.js', 'charts.js', 'dom.js'].map((name) => [
+      name,
+      { file: here(name), type: 'text/javascript; charset=utf-8' },
+    ]),
+  ),
   'dashboard.css': { file: here('dashboard.css'), type: 'text/css; charset=utf-8' },
 };
 

@@ -14,7 +14,7 @@ export function dashboardPage(prefix: string, accountsPrefix: string, version: s
 <link rel="stylesheet" href="${asset('uplot.css')}">
 <link rel="stylesheet" href="${asset('dashboard.css')}">
 <script src="${asset('uplot.js')}" defer></script>
-<script src="${asset('dashboard.js')}" defer></script>
+<script type="module" src="${asset('dashboard.js')}"></script>
 </head>
 <body data-api="${prefix}" data-accounts="${accountsPrefix}">
 <header class="bar">

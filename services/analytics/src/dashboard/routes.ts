@@ -29,6 +29,7 @@ const PAGE_HEADERS = {
 };
 
 const AssetParams = Type.Object({ name: Type.String({ pattern: '^[a-z0-9.-]{1,64}$' }) });
+const AssetQuery = Type.Object({ v: Type.Optional(Type.String({ pattern: '^[0-9a-f]{1,64}$' })) });
 
 /** The admin dashboard: the page and its assets, public (the data behind it is not). */
 export async function dashboardRoutes(
@@ -63,15 +64,17 @@ export async function dashboardRoutes(
 
   app.get(
     '/dashboard/assets/:name',
-    { schema: { hide: true, params: AssetParams }, logLevel: 'warn' },
+    { schema: { hide: true, params: AssetParams, querystring: AssetQuery }, logLevel: 'warn' },
     async (request, reply) => {
       const asset = assets.get(request.params.name);
       if (!asset) throw problems.notFound();
-      // URLs carry the content version, so a browser may keep them; a new release changes the URL.
+      // The page names its files with the content version, so a browser may keep those; a new
+      // release changes the URL. Modules imported by dashboard.js come without it and are
+      // revalidated (a 304), so an old module is never run with a new page.
       reply.headers({
         ...PAGE_HEADERS,
         etag: asset.etag,
-        'cache-control': 'public, max-age=86400',
+        'cache-control': request.query.v === version ? 'public, max-age=86400' : 'public, no-cache',
       });
       if (isNotModified(request.headers['if-none-match'], asset.etag))
         return reply.code(304).send();
