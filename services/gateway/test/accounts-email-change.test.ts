@@ -1,25 +1,19 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { closeAtEnd, json, type Problem, startGateway } from './helpers.ts';
+import { closeAtEnd, json, type Problem } from './helpers.ts';
 import {
+  authBehindGateway,
   clientAt,
-  eventually,
   mailsTo,
   post,
   signUp,
-  startAuthService,
   tokenIn,
   waitForMail,
 } from './services.ts';
 
 /** The real auth service behind a real gateway: what a holder of a stolen token can do. */
 const { cleanup } = closeAtEnd();
-const auth = await startAuthService();
-cleanup(auth.stop);
-const gateway = await startGateway({ AUTH_URLS: auth.url }, { auth: 'real' });
-cleanup(() => gateway.app.close());
-const { url } = gateway;
-await eventually(async () => (await fetch(`${url}/health/ready`)).status === 200);
+const { auth, url } = await authBehindGateway();
 
 interface User {
   email: string;

@@ -1,19 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { closeAtEnd, startGateway } from './helpers.ts';
-import { clientAt, eventually, signUp, startAuthService } from './services.ts';
+import { closeAtEnd } from './helpers.ts';
+import { authBehindGateway, clientAt, signUp } from './services.ts';
 
 /**
  * Sign-in throttling with the default policy, through the real gateway, from several client
  * addresses (sockets bound to other loopback addresses; the gateway tells auth each one's address).
  */
 const { cleanup } = closeAtEnd();
-const auth = await startAuthService();
-cleanup(auth.stop);
-const gateway = await startGateway({ AUTH_URLS: auth.url }, { auth: 'real' });
-cleanup(() => gateway.app.close());
-const { url } = gateway;
-await eventually(async () => (await fetch(`${url}/health/ready`)).status === 200);
+const { url } = await authBehindGateway();
 
 const clients = new Map<string, ReturnType<typeof clientAt>>();
 function from(address: string) {

@@ -1,28 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { closeAtEnd, startGateway } from './helpers.ts';
-import {
-  eventually,
-  linkTo,
-  type Mail,
-  post,
-  signUp,
-  startAuthService,
-  waitForMail,
-} from './services.ts';
+import { authBehindGateway, linkTo, type Mail, post, signUp, waitForMail } from './services.ts';
 
 /**
  * Mails a person can act on, through the real gateway: a text and an HTML part with the same
  * link, and (APP_URL unset) auth's own pages that finish the action with one click. A GET, as a
  * mail scanner sends, only shows the page: the token is spent by the form's POST.
  */
-const { cleanup } = closeAtEnd();
-const auth = await startAuthService();
-cleanup(auth.stop);
-const gateway = await startGateway({ AUTH_URLS: auth.url }, { auth: 'real' });
-cleanup(() => gateway.app.close());
-const { url } = gateway;
-await eventually(async () => (await fetch(`${url}/health/ready`)).status === 200);
+const { auth, url } = await authBehindGateway();
 
 /** The mail's link, opened through this test's gateway (auth's PUBLIC_URL is a made-up host). */
 function open(mail: Mail, page: string): URL {

@@ -1,20 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { chromium } from 'playwright-core';
-import { closeAtEnd, startGateway } from './helpers.ts';
-import { eventually, linkTo, post, signUp, startAuthService, waitForMail } from './services.ts';
+import { closeAtEnd } from './helpers.ts';
+import { authBehindGateway, linkTo, post, signUp, waitForMail } from './services.ts';
 
 /**
  * A person following the links of their mails in a real browser (Debian's Chromium), through
  * the gateway: the page loads with no CSP violation or script, one click finishes the action.
  */
 const { cleanup } = closeAtEnd();
-const auth = await startAuthService();
-cleanup(auth.stop);
-const gateway = await startGateway({ AUTH_URLS: auth.url }, { auth: 'real' });
-cleanup(() => gateway.app.close());
-const { url } = gateway;
-await eventually(async () => (await fetch(`${url}/health/ready`)).status === 200);
+const { auth, url } = await authBehindGateway();
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Secret, TOTP } from 'otpauth';
-import { closeAtEnd, startGateway } from './helpers.ts';
-import { clientAt, eventually, post, signUp, startAuthService, waitForMail } from './services.ts';
+import { closeAtEnd } from './helpers.ts';
+import { authBehindGateway, clientAt, eventually, post, signUp, waitForMail } from './services.ts';
 
 /**
  * TOTP second factor through the real gateway and auth service: enrolment, sign-in with a code
@@ -10,13 +10,8 @@ import { clientAt, eventually, post, signUp, startAuthService, waitForMail } fro
  * are computed the way an authenticator app does, with `otpauth` from the secret auth returned.
  */
 const { cleanup } = closeAtEnd();
-const auth = await startAuthService();
-cleanup(auth.stop);
-const gateway = await startGateway({ AUTH_URLS: auth.url }, { auth: 'real' });
-cleanup(() => gateway.app.close());
-const { url } = gateway;
+const { auth, url } = await authBehindGateway();
 const api = `${url}/accounts/v1`;
-await eventually(async () => (await fetch(`${url}/health/ready`)).status === 200);
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 const send = (method: string, path: string, token: string, body?: unknown) =>

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { closeAtEnd, echo, json, startGateway, startUpstream } from './helpers.ts';
-import { clientAt, eventually, signUp, startAuthService } from './services.ts';
+import { authBehindGateway, clientAt, signUp } from './services.ts';
 
 /**
  * With the default settings (`npm start`: no proxy in front, every client on loopback), the
@@ -9,12 +9,7 @@ import { clientAt, eventually, signUp, startAuthService } from './services.ts';
  * services are told only the address the gateway determined.
  */
 const { cleanup } = closeAtEnd();
-const auth = await startAuthService();
-cleanup(auth.stop);
-const gateway = await startGateway({ AUTH_URLS: auth.url }, { auth: 'real' });
-cleanup(() => gateway.app.close());
-const { url } = gateway;
-await eventually(async () => (await fetch(`${url}/health/ready`)).status === 200);
+const { auth, url } = await authBehindGateway();
 
 function from(address: string) {
   const client = clientAt(address);

@@ -17,6 +17,7 @@ import {
   tokenIn,
 } from '@platform/testing';
 import { Agent, fetch as fetchVia } from 'undici';
+import { closeAtEnd, startGateway } from './helpers.ts';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 
@@ -204,4 +205,19 @@ export async function uploadAvatar(base: string, accessToken: string): Promise<s
   const { user } = (await uploaded.json()) as { user: { avatar_url: string } };
   const url = new URL(user.avatar_url);
   return `${url.pathname}${url.search}`;
+}
+
+/**
+ * The real auth service behind a real gateway, both stopped when the file's tests end; resolves
+ * once the gateway reports ready.
+ */
+export async function authBehindGateway() {
+  const { cleanup } = closeAtEnd();
+  const auth = await startAuthService();
+  cleanup(auth.stop);
+  const gateway = await startGateway({ AUTH_URLS: auth.url }, { auth: 'real' });
+  cleanup(() => gateway.app.close());
+  const { url } = gateway;
+  await eventually(async () => (await fetch(`${url}/health/ready`)).status === 200);
+  return { auth, gateway, url };
 }
