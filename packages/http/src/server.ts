@@ -20,6 +20,13 @@ export async function listen(app: FastifyInstance, port: number, host: string): 
   app.addHook('onClose', async () => {
     closer.uninstall();
   });
+  // Started by a supervisor over an IPC channel (the launcher, a test): when the supervisor dies
+  // without stopping us (SIGKILL, a test runner's timeout), the channel closes. Stop as on SIGTERM
+  // rather than keep a port and database connections open with no one to stop them.
+  if (process.channel) {
+    process.channel.unref();
+    process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+  }
   // Last: the spans of the shutdown itself (the hooks added before this) are sent too.
   app.addHook('onClose', flushTracing);
   const address = await app.listen({ port, host });

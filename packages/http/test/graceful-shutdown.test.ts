@@ -31,3 +31,31 @@ test('SIGTERM lets an in-flight request finish, refuses new ones and exits 0', a
   assert.ok(Date.now() - started < 10_000);
   await assert.rejects(fetch(`${url}/slow`));
 });
+
+test('a service started over an IPC channel stops gracefully when its supervisor is killed', {
+  timeout: 30_000,
+}, async () => {
+  // The supervisor: starts the service with an IPC channel (as the launcher does), then waits.
+  const fixture = path.join(import.meta.dirname, 'fixtures', 'slow-server.ts');
+  const supervisor = spawn(
+    process.execPath,
+    [
+      '-e',
+      `require('node:child_process').spawn(process.execPath, ['--import', 'tsx', ${JSON.stringify(fixture)}], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }); setInterval(() => {}, 1000);`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let output = '';
+  supervisor.stdout.on('data', (chunk) => {
+    output += chunk;
+  });
+  while (!output.includes('listening')) await once(supervisor.stdout, 'data');
+  const url = output.match(/listening (\S+)/)![1];
+  assert.equal((await fetch(`${url}/slow`)).status, 200);
+
+  supervisor.kill('SIGKILL');
+  // The service holds the pipe until it exits: its end is the service's end.
+  await once(supervisor.stdout, 'end');
+  assert.ok(output.includes('closed'), 'onClose hooks ran: the service shut down, not killed');
+  await assert.rejects(fetch(`${url}/slow`), 'nothing listens any more');
+});

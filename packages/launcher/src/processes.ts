@@ -67,7 +67,8 @@ export function spawnService(
   const child = spawn(process.execPath, [...(options.nodeOptions ?? []), ...hooks, entry], {
     cwd: options.cwd,
     env: options.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // The IPC channel is how the service learns that its supervisor died (@platform/http listen).
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   pipeLines(child.stdout!, process.stdout, options.prefix, options.format);
   pipeLines(child.stderr!, process.stderr, options.prefix, options.format);
