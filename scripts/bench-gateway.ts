@@ -238,12 +238,12 @@ try {
         MAIL_DIR: path.join(scratch, 'mail'),
         ...otel,
       },
-      { label: 'auth (traced)' },
+      { label: 'auth (traced)', profile: true },
     );
     const mainTraced = await startService(
       'main',
       { DATABASE_URL: await ensureDatabase(postgres.url, 'main'), AUTH_URL: authTraced, ...otel },
-      { label: 'main (traced)' },
+      { label: 'main (traced)', profile: true },
     );
     const gatewayTraced = await startService(
       'gateway',
@@ -255,7 +255,7 @@ try {
         RATE_LIMIT_PER_USER: unlimited,
         ...otel,
       },
-      { label: 'gateway (traced)' },
+      { label: 'gateway (traced)', profile: true },
     );
     for (const c of cases) {
       const paths = [
