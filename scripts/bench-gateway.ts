@@ -14,16 +14,17 @@
  * drops the batches, measured against the first (tracing off) through the gateway, side by side.
  * `BENCH_TRACING=0` skips it; `BENCH_TRACING=only` measures just that.
  */
+
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ensureDatabase } from '@platform/db';
 import { startEmbeddedPostgres } from '@platform/launcher';
 import { startNginx, type TestNginx } from '@platform/testing';
 import autocannon from 'autocannon';
-import { align, cpuSeconds, postJson, startService, stopServices } from './bench-lib.ts';
+import { align, cpuSeconds, postJson, started, startService, stopServices } from './bench-lib.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
@@ -112,22 +113,36 @@ function table(rows: Row[]): string {
   return align(lines);
 }
 
-/** An OTLP/HTTP endpoint that takes every export and keeps only the count of bytes. */
+/**
+ * An OTLP/HTTP endpoint that takes every export and keeps only the count of bytes, as a process
+ * of its own: a collector runs elsewhere in production, so what it costs must neither slow the
+ * load generator nor hide in its figures; the CPU table shows it as `otlp sink`.
+ */
+const SINK = `
+const { createServer } = require('node:http');
+let requests = 0, bytes = 0;
+const server = createServer((req, res) => {
+  if (req.method === 'GET') return res.end(JSON.stringify({ requests, bytes }));
+  requests += 1;
+  req.on('data', (chunk) => { bytes += chunk.length; });
+  req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
+});
+server.listen(0, '127.0.0.1', () => console.log(server.address().port));
+process.on('SIGTERM', () => process.exit(0));
+`;
+
 async function startTraceSink() {
-  let requests = 0;
-  let bytes = 0;
-  const server = createServer((req, res) => {
-    requests += 1;
-    req.on('data', (chunk: Buffer) => {
-      bytes += chunk.length;
-    });
-    req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const child = spawn(process.execPath, ['-e', SINK], { stdio: ['ignore', 'pipe', 'inherit'] });
+  if (child.pid) started.set(child.pid, 'otlp sink');
+  const [line] = (await once(child.stdout, 'data')) as [Buffer];
+  const url = `http://127.0.0.1:${String(line).trim()}`;
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    stats: () => ({ requests, bytes }),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    url,
+    stats: async () => (await (await fetch(url)).json()) as { requests: number; bytes: number },
+    close: async () => {
+      child.kill('SIGTERM');
+      if (child.exitCode === null) await once(child, 'exit');
+    },
   };
 }
 
@@ -283,7 +298,7 @@ try {
       );
       failed.push(...rows.filter((r) => r.failed > 0).map((r) => `${c.path} ${r.name}`));
     }
-    const { requests, bytes } = sink.stats();
+    const { requests, bytes } = await sink.stats();
     console.log(`\nspans exported: ${requests} OTLP requests, ${(bytes / 1e6).toFixed(1)} MB`);
   }
   if (failed.length) {
