@@ -150,7 +150,7 @@ test('every Deployment exports traces: the OTEL_* variables from telemetry-confi
     (o) => o.kind === 'ConfigMap' && o.metadata?.name === 'telemetry-config',
   );
   assert.ok(telemetry, 'a telemetry-config ConfigMap');
-  const data = telemetry.data as Record<string, string>;
+  const data = (telemetry as unknown as { data: Record<string, string> }).data;
   const deployments = all.filter((o) => o.kind === 'Deployment');
   assert.ok(deployments.length >= 4);
   for (const deployment of deployments) {

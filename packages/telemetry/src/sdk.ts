@@ -1,9 +1,7 @@
 import { register } from 'node:module';
-import { context, trace } from '@opentelemetry/api';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
-import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import {
   defaultResource,
   detectResources,
@@ -14,25 +12,10 @@ import { BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { createAddHookMessageChannel } from 'import-in-the-middle';
-import { redactedQuery } from './requests.ts';
+import { traceClientRequests } from './client.ts';
 import { edgeSampler } from './sampling.ts';
 import type { TracingSettings } from './settings.ts';
 import { TRACING } from './state.ts';
-
-/**
- * `url.full` and `url.query` of an outgoing call with the secret parameters' values redacted
- * (these win over the instrumentation's own: the gateway forwards mail links); nothing to add
- * for a call without a query, which is nearly every one.
- */
-function redactedUrlAttributes(request: { origin: string; path: string }) {
-  const q = request.path.indexOf('?');
-  if (q < 0) return {};
-  const query = redactedQuery(request.path.slice(q));
-  return { 'url.full': `${request.origin}${request.path.slice(0, q)}${query}`, 'url.query': query };
-}
-
-/** Background calls (health polling, discovery) outside any request start no span. */
-const outsideAnyTrace = () => trace.getSpan(context.active()) === undefined;
 
 async function exporterFor({ protocol }: TracingSettings): Promise<SpanExporter> {
   // Both read OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT, _HEADERS, _TIMEOUT and _COMPRESSION themselves.
@@ -47,9 +30,10 @@ async function exporterFor({ protocol }: TracingSettings): Promise<SpanExporter>
 /**
  * The tracer provider (sampler from OTEL_TRACES_SAMPLER/_ARG, decided at the gateway, see
  * sampling.ts; batching from OTEL_BSP_*, W3C trace context and baggage propagation) and the few
- * instrumentations a service needs: undici (outgoing HTTP: the gateway's proxying, webhook and
- * InfluxDB calls), pg, and pino (each log line gets trace_id and span_id). Server spans come from
- * @platform/http (server.ts): instrumentation-http cost more than all the rest together, and
+ * instrumentations a service needs: pg and pino (each log line gets trace_id and span_id). The
+ * spans of HTTP come from lean replacements of instrumentation-http and -undici on the same SDK
+ * (server.ts, started by @platform/http; client.ts: the gateway's proxying, webhook and InfluxDB
+ * calls): those two cost more than all the rest of tracing together (docs/telemetry.md), and
  * web-framework instrumentation adds a span per hook.
  */
 export async function startTracing(settings: TracingSettings): Promise<void> {
@@ -79,13 +63,6 @@ export async function startTracing(settings: TracingSettings): Promise<void> {
   const disabled = new Set(list('OTEL_NODE_DISABLED_INSTRUMENTATIONS'));
   const wanted = (name: string) => (!enabled || enabled.includes(name)) && !disabled.has(name);
   const instrumentations = {
-    // Background calls (health polling, discovery) start no trace of their own.
-    undici: () =>
-      new UndiciInstrumentation({
-        ignoreRequestHook: outsideAnyTrace,
-        requireParentforSpans: true,
-        startSpanHook: redactedUrlAttributes,
-      }),
     // Statements without parameters: those can hold password hashes, tokens, emails. No spans
     // for taking a pooled connection: one per query would double the spans for little news.
     pg: () =>
@@ -110,5 +87,7 @@ export async function startTracing(settings: TracingSettings): Promise<void> {
   // Incoming requests: @platform/http starts their server spans (server.ts), not an
   // instrumentation of node:http; `http` in the lists above turns those off and on.
   TRACING.serverSpans = wanted('http');
+  // Outgoing HTTP (undici and fetch): client spans from undici's diagnostics channels (client.ts).
+  if (wanted('undici')) traceClientRequests();
   TRACING.provider = provider;
 }
