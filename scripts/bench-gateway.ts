@@ -6,7 +6,7 @@
  * `warn` (no access lines), the gateway's limits are set out of reach and analytics is not
  * running (samples are dropped and counted), so the figures show the forwarding path itself.
  * Absolute numbers depend on the machine (autocannon shares its two cores); ratios travel.
- * `BENCH_CPU_PROF=<dir>` writes the gateway's CPU profile there (`node --cpu-prof`) for the
+ * `BENCH_CPU_PROF=<dir>` writes each service's CPU profile there (`node --cpu-prof`) for the
  * whole run; open it in Chrome DevTools or speedscope.
  *
  * Then the cost of tracing: a second auth, main and gateway on the same databases with
@@ -41,13 +41,17 @@ interface Row {
   cpu: Map<string, number>;
 }
 
+/** Requests each URL served, warm-ups included: what a CPU profile of the run divides by. */
+const served = new Map<string, number>();
+
 async function measure(name: string, url: string, headers: Record<string, string>) {
   process.stderr.write(`measuring ${name} for ${SECONDS} s…\n`);
   // A short warm-up so connection pools and JIT are in place before the figures count.
-  await autocannon({ url, headers, connections: CONNECTIONS, duration: 1 });
+  const warm = await autocannon({ url, headers, connections: CONNECTIONS, duration: 1 });
   const before = await cpuSeconds();
   const r = await autocannon({ url, headers, connections: CONNECTIONS, duration: SECONDS });
   const after = await cpuSeconds();
+  served.set(url, (served.get(url) ?? 0) + warm.requests.total + r.requests.total);
   const row: Row = {
     name,
     rps: r.requests.average,
@@ -152,7 +156,7 @@ const proxies: TestNginx[] = [];
 const closers: (() => Promise<void>)[] = [];
 
 const start = (name: string, env: Record<string, string>) =>
-  startService(name, env, { profile: name === 'gateway' });
+  startService(name, env, { profile: true });
 
 try {
   const auth = await start('auth', {
@@ -300,6 +304,10 @@ try {
     }
     const { requests, bytes } = await sink.stats();
     console.log(`\nspans exported: ${requests} OTLP requests, ${(bytes / 1e6).toFixed(1)} MB`);
+    if (process.env.BENCH_CPU_PROF)
+      console.log(
+        `requests served, warm-ups included: ${JSON.stringify(Object.fromEntries(served))}`,
+      );
   }
   if (failed.length) {
     console.error(`failed requests in: ${failed.join(', ')}`);
