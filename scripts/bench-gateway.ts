@@ -7,11 +7,14 @@
  * running (samples are dropped and counted), so the figures show the forwarding path itself.
  * Absolute numbers depend on the machine (autocannon shares its two cores); ratios travel.
  * `BENCH_CPU_PROF=<dir>` writes each service's CPU profile there (`node --cpu-prof`) for the
- * whole run; open it in Chrome DevTools or speedscope.
+ * whole run, and prints which process each is and how many requests each URL served (warm-ups
+ * included) to divide them by; open them in Chrome DevTools or speedscope.
  *
  * Then the cost of tracing: a second auth, main and gateway on the same databases with
  * OpenTelemetry on at 100 % sampling, exporting OTLP/protobuf to a local receiver that reads and
- * drops the batches, measured against the first (tracing off) through the gateway, side by side.
+ * drops the batches (a process of its own, `otlp sink` in the CPU table: a collector runs
+ * elsewhere in production), measured against the first (tracing off) through the gateway, side by
+ * side; the exporting services' own CPU for encoding and sending is in their columns.
  * `BENCH_TRACING=0` skips it; `BENCH_TRACING=only` measures just that.
  */
 
