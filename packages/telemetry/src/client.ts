@@ -54,19 +54,19 @@ function started(tracer: Tracer, request: UndiciRequest): void {
   const origin = String(request.origin ?? '');
   const q = request.path.indexOf('?');
   const query = q < 0 ? undefined : redactedQuery(request.path.slice(q));
-  let attributes: Record<string, string | number>;
+  let target: ReturnType<typeof server>;
   try {
-    attributes = {
-      'http.request.method': request.method,
-      'url.full': query
-        ? `${origin}${request.path.slice(0, q)}${query}`
-        : `${origin}${request.path}`,
-      ...(query ? { 'url.query': query } : {}),
-      ...server(origin),
-    };
+    target = server(origin);
   } catch {
     return;
   }
+  const attributes: Record<string, string | number> = {
+    'http.request.method': request.method,
+    'url.full': query ? `${origin}${request.path.slice(0, q)}${query}` : `${origin}${request.path}`,
+    'server.address': target['server.address'],
+    'server.port': target['server.port'],
+  };
+  if (query) attributes['url.query'] = query;
   const span = tracer.startSpan(request.method, { kind: SpanKind.CLIENT, attributes }, parent);
   // Sampled or not, the service called continues this trace and follows its decision.
   const carrier: Record<string, string> = {};

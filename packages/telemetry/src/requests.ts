@@ -32,13 +32,17 @@ export const SECRET_QUERY_PARAMS = new Set([
  */
 export function redactedQuery(query: string): string {
   const parts = query.slice(1).split('&');
+  let redacted = false;
   for (let i = 0; i < parts.length; i++) {
     const part = parts[i]!;
     const eq = part.indexOf('=');
     const name = eq < 0 ? part : part.slice(0, eq);
-    if (SECRET_QUERY_PARAMS.has(safeDecode(name))) parts[i] = `${name}=REDACTED`;
+    if (SECRET_QUERY_PARAMS.has(safeDecode(name))) {
+      parts[i] = `${name}=REDACTED`;
+      redacted = true;
+    }
   }
-  return `?${parts.join('&')}`;
+  return redacted ? `?${parts.join('&')}` : query;
 }
 
 function safeDecode(name: string): string {

@@ -49,19 +49,13 @@ function handle(req: Traced, res: ServerResponse, next: Listener): void {
   }
   const method = req.method ?? 'GET';
   const parent = propagation.extract(ROOT_CONTEXT, req.headers);
-  const span = tracer!.startSpan(
-    method,
-    {
-      kind: SpanKind.SERVER,
-      attributes: {
-        'http.request.method': method,
-        'url.scheme': 'http',
-        'url.path': path,
-        ...(q < 0 ? {} : { 'url.query': redactedQuery(url.slice(q)) }),
-      },
-    },
-    parent,
-  );
+  const attributes: Record<string, string> = {
+    'http.request.method': method,
+    'url.scheme': 'http',
+    'url.path': path,
+  };
+  if (q >= 0) attributes['url.query'] = redactedQuery(url.slice(q));
+  const span = tracer!.startSpan(method, { kind: SpanKind.SERVER, attributes }, parent);
   const active = trace.setSpan(parent, span);
   // Kept unsampled too: the services behind and the queries follow the decision made here.
   req[CONTEXT] = active;
