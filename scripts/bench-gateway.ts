@@ -6,24 +6,28 @@
  * `warn` (no access lines), the gateway's limits are set out of reach and analytics is not
  * running (samples are dropped and counted), so the figures show the forwarding path itself.
  * Absolute numbers depend on the machine (autocannon shares its two cores); ratios travel.
- * `BENCH_CPU_PROF=<dir>` writes the gateway's CPU profile there (`node --cpu-prof`) for the
- * whole run; open it in Chrome DevTools or speedscope.
+ * `BENCH_CPU_PROF=<dir>` writes each service's CPU profile there (`node --cpu-prof`) for the
+ * whole run, and prints which process each is and how many requests each URL served (warm-ups
+ * included) to divide them by; open them in Chrome DevTools or speedscope.
  *
  * Then the cost of tracing: a second auth, main and gateway on the same databases with
  * OpenTelemetry on at 100 % sampling, exporting OTLP/protobuf to a local receiver that reads and
- * drops the batches, measured against the first (tracing off) through the gateway, side by side.
+ * drops the batches (a process of its own, `otlp sink` in the CPU table: a collector runs
+ * elsewhere in production), measured against the first (tracing off) through the gateway, side by
+ * side; the exporting services' own CPU for encoding and sending is in their columns.
  * `BENCH_TRACING=0` skips it; `BENCH_TRACING=only` measures just that.
  */
+
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ensureDatabase } from '@platform/db';
 import { startEmbeddedPostgres } from '@platform/launcher';
 import { startNginx, type TestNginx } from '@platform/testing';
 import autocannon from 'autocannon';
-import { align, cpuSeconds, postJson, startService, stopServices } from './bench-lib.ts';
+import { align, cpuSeconds, postJson, started, startService, stopServices } from './bench-lib.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
@@ -40,13 +44,17 @@ interface Row {
   cpu: Map<string, number>;
 }
 
+/** Requests each URL served, warm-ups included: what a CPU profile of the run divides by. */
+const served = new Map<string, number>();
+
 async function measure(name: string, url: string, headers: Record<string, string>) {
   process.stderr.write(`measuring ${name} for ${SECONDS} s…\n`);
   // A short warm-up so connection pools and JIT are in place before the figures count.
-  await autocannon({ url, headers, connections: CONNECTIONS, duration: 1 });
+  const warm = await autocannon({ url, headers, connections: CONNECTIONS, duration: 1 });
   const before = await cpuSeconds();
   const r = await autocannon({ url, headers, connections: CONNECTIONS, duration: SECONDS });
   const after = await cpuSeconds();
+  served.set(url, (served.get(url) ?? 0) + warm.requests.total + r.requests.total);
   const row: Row = {
     name,
     rps: r.requests.average,
@@ -112,22 +120,36 @@ function table(rows: Row[]): string {
   return align(lines);
 }
 
-/** An OTLP/HTTP endpoint that takes every export and keeps only the count of bytes. */
+/**
+ * An OTLP/HTTP endpoint that takes every export and keeps only the count of bytes, as a process
+ * of its own: a collector runs elsewhere in production, so what it costs must neither slow the
+ * load generator nor hide in its figures; the CPU table shows it as `otlp sink`.
+ */
+const SINK = `
+const { createServer } = require('node:http');
+let requests = 0, bytes = 0;
+const server = createServer((req, res) => {
+  if (req.method === 'GET') return res.end(JSON.stringify({ requests, bytes }));
+  requests += 1;
+  req.on('data', (chunk) => { bytes += chunk.length; });
+  req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
+});
+server.listen(0, '127.0.0.1', () => console.log(server.address().port));
+process.on('SIGTERM', () => process.exit(0));
+`;
+
 async function startTraceSink() {
-  let requests = 0;
-  let bytes = 0;
-  const server = createServer((req, res) => {
-    requests += 1;
-    req.on('data', (chunk: Buffer) => {
-      bytes += chunk.length;
-    });
-    req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const child = spawn(process.execPath, ['-e', SINK], { stdio: ['ignore', 'pipe', 'inherit'] });
+  if (child.pid) started.set(child.pid, 'otlp sink');
+  const [line] = (await once(child.stdout, 'data')) as [Buffer];
+  const url = `http://127.0.0.1:${String(line).trim()}`;
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    stats: () => ({ requests, bytes }),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    url,
+    stats: async () => (await (await fetch(url)).json()) as { requests: number; bytes: number },
+    close: async () => {
+      child.kill('SIGTERM');
+      if (child.exitCode === null) await once(child, 'exit');
+    },
   };
 }
 
@@ -137,7 +159,7 @@ const proxies: TestNginx[] = [];
 const closers: (() => Promise<void>)[] = [];
 
 const start = (name: string, env: Record<string, string>) =>
-  startService(name, env, { profile: name === 'gateway' });
+  startService(name, env, { profile: true });
 
 try {
   const auth = await start('auth', {
@@ -238,12 +260,12 @@ try {
         MAIL_DIR: path.join(scratch, 'mail'),
         ...otel,
       },
-      { label: 'auth (traced)' },
+      { label: 'auth (traced)', profile: true },
     );
     const mainTraced = await startService(
       'main',
       { DATABASE_URL: await ensureDatabase(postgres.url, 'main'), AUTH_URL: authTraced, ...otel },
-      { label: 'main (traced)' },
+      { label: 'main (traced)', profile: true },
     );
     const gatewayTraced = await startService(
       'gateway',
@@ -255,7 +277,7 @@ try {
         RATE_LIMIT_PER_USER: unlimited,
         ...otel,
       },
-      { label: 'gateway (traced)' },
+      { label: 'gateway (traced)', profile: true },
     );
     for (const c of cases) {
       const paths = [
@@ -283,8 +305,12 @@ try {
       );
       failed.push(...rows.filter((r) => r.failed > 0).map((r) => `${c.path} ${r.name}`));
     }
-    const { requests, bytes } = sink.stats();
+    const { requests, bytes } = await sink.stats();
     console.log(`\nspans exported: ${requests} OTLP requests, ${(bytes / 1e6).toFixed(1)} MB`);
+    if (process.env.BENCH_CPU_PROF)
+      console.log(
+        `requests served, warm-ups included: ${JSON.stringify(Object.fromEntries(served))}`,
+      );
   }
   if (failed.length) {
     console.error(`failed requests in: ${failed.join(', ')}`);

@@ -92,7 +92,7 @@ for (const workspace of runtime) {
   );
 }
 rmSync(compiled, { recursive: true, force: true });
-// Telemetry first, the service after it: OpenTelemetry must hook http, pg and pino before they
+// Telemetry first, the service after it: OpenTelemetry must hook pg and pino before they
 // load, which a static import of the server would not allow (ES modules are loaded before any runs).
 writeFileSync(
   path.join(app, 'main.js'),

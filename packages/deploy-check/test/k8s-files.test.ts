@@ -142,3 +142,30 @@ spec: { scaleTargetRef: { apiVersion: apps/v1, kind: Deployment, name: api }, ma
     assert.ok(errors.includes(expected), `expected "${expected}" in\n${errors}`);
   }
 });
+
+test('every Deployment exports traces: the OTEL_* variables from telemetry-config', async () => {
+  const { tracingSettings } = await import('@platform/telemetry');
+  const all = objects();
+  const telemetry = all.find(
+    (o) => o.kind === 'ConfigMap' && o.metadata?.name === 'telemetry-config',
+  );
+  assert.ok(telemetry, 'a telemetry-config ConfigMap');
+  const data = (telemetry as unknown as { data: Record<string, string> }).data;
+  const deployments = all.filter((o) => o.kind === 'Deployment');
+  assert.ok(deployments.length >= 4);
+  for (const deployment of deployments) {
+    const name = deployment.metadata!.name!;
+    const container = deployment.spec.template.spec.containers[0];
+    const refs = (container.envFrom ?? []).map(
+      (e: { configMapRef?: { name: string } }) => e.configMapRef?.name,
+    );
+    assert.ok(refs.includes('telemetry-config'), `${name} reads telemetry-config`);
+    // What the service makes of it: tracing on, named after itself, OTLP/protobuf.
+    const settings = tracingSettings({ ...data, SERVICE_NAME: name });
+    assert.deepEqual(settings, {
+      protocol: 'http/protobuf',
+      serviceName: name,
+      edge: name === 'gateway',
+    });
+  }
+});

@@ -56,6 +56,8 @@ export function serviceFile(
     env.push(`name: ${name}\n              valueFrom: { ${from} }`);
   }
   const envFrom = [
+    // The standard OTEL_* variables (deploy/k8s/base/config.yaml): where traces go, the sampling.
+    'configMapRef: { name: telemetry-config }',
     ...(ownIn(s, false).length ? [`configMapRef: { name: ${s.name}-config }`] : []),
     ...(hasSecret(s) ? [`secretRef: { name: ${s.name}-secrets }`] : []),
   ];

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { tracingActive } from '@platform/telemetry';
+import { serverSpansActive } from '@platform/telemetry';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -20,7 +20,7 @@ import { loggerOptions } from './logging.ts';
 import { registerMetrics } from './metrics.ts';
 import { swaggerOptions, watchUndocumentedProblems } from './openapi.ts';
 import { registerProblemHandlers } from './problem.ts';
-import { registerTraceNaming } from './tracing.ts';
+import { registerTracing } from './tracing.ts';
 import { registerWireRules } from './wire.ts';
 
 export type App = FastifyInstance<
@@ -141,7 +141,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     if (route) reply.header(ROUTE_HEADER, route);
   });
 
-  if (tracingActive()) registerTraceNaming(app);
+  if (serverSpansActive()) registerTracing(app);
   registerProblemHandlers(app, options.codes);
   watchUndocumentedProblems(app);
   registerWireRules(app);

@@ -1,20 +1,31 @@
-import { trace } from '@opentelemetry/api';
+import { inRequestContext, requestSpan, traceServer } from '@platform/telemetry';
 import type { FastifyInstance } from 'fastify';
 
 /**
- * With tracing on, the HTTP instrumentation's server span is named only by the method; this
- * names it after the route (`GET /main/v1/posts/:id`, low cardinality, as the metrics label it)
- * and records the request id the logs and problem bodies carry.
+ * With tracing on, every request runs in a server span of its own (@platform/telemetry's
+ * traceServer, started before Fastify routes it, so even its first log line carries the trace
+ * id). This names the span after the route (`GET /main/v1/posts/:id`, low cardinality, as the
+ * metrics label it), records the request id the logs and problem bodies carry, and re-enters the
+ * span's context once a request body has been read.
  */
-export function registerTraceNaming(app: FastifyInstance) {
-  app.addHook('onRequest', async (request) => {
-    const span = trace.getActiveSpan();
-    if (!span) return;
-    const route = request.routeOptions.url;
-    if (route) {
-      span.updateName(`${request.method} ${route}`);
-      span.setAttribute('http.route', route);
+export function registerTracing(app: FastifyInstance) {
+  traceServer(app.server);
+  app.addHook('onRequest', (request, _reply, done) => {
+    const span = requestSpan(request.raw);
+    if (span) {
+      const route = request.routeOptions.url;
+      if (route) {
+        span.updateName(`${request.method} ${route}`);
+        span.setAttribute('http.route', route);
+      }
+      span.setAttribute('request_id', request.id);
     }
-    span.setAttribute('request_id', request.id);
+    done();
+  });
+  // A body is read in socket events. Node 20 runs them in the request's context, but nothing
+  // promises that for every Node version and body parser: once one was read, enter it again.
+  app.addHook('preValidation', (request, _reply, done) => {
+    if (request.body === undefined) done();
+    else inRequestContext(request.raw, done);
   });
 }

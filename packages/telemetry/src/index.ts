@@ -10,9 +10,13 @@ import { TRACING } from './state.ts';
 /** Whether the OpenTelemetry SDK was started for this process (see register.ts). */
 export const tracingActive = (): boolean => TRACING.provider !== undefined;
 
+/** Whether incoming requests get server spans (tracing on, and `http` not disabled). */
+export const serverSpansActive = (): boolean => tracingActive() && TRACING.serverSpans === true;
+
 /** Sends the spans still buffered; a service calls it when it shuts down. Never throws. */
 export async function flushTracing(): Promise<void> {
   await TRACING.provider?.shutdown().catch(() => {});
 }
 
 export { currentTraceContext, withLinkedSpan } from './links.ts';
+export { inRequestContext, requestSpan, traceServer } from './server.ts';

@@ -1,9 +1,7 @@
 import { register } from 'node:module';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
-import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
-import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import {
   defaultResource,
   detectResources,
@@ -14,62 +12,10 @@ import { BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { createAddHookMessageChannel } from 'import-in-the-middle';
+import { traceClientRequests } from './client.ts';
+import { edgeSampler } from './sampling.ts';
 import type { TracingSettings } from './settings.ts';
 import { TRACING } from './state.ts';
-
-/**
- * Query parameters whose values are credentials: mail-link and OAuth tokens, codes, keys, and the
- * signed-URL ones OpenTelemetry redacts by default. Spans keep the rest of the query ("REDACTED"
- * stands in for these values): whoever reads traces must not be able to reset a password.
- */
-const SECRET_QUERY_PARAMS = [
-  'token',
-  'mfa_token',
-  'access_token',
-  'refresh_token',
-  'id_token',
-  'code',
-  'state',
-  'password',
-  'client_secret',
-  'key',
-  'api_key',
-  'sig',
-  'Signature',
-  'AWSAccessKeyId',
-  'X-Goog-Signature',
-];
-
-/** `url.full` and `url.query` of an outgoing call with the secret parameters' values redacted. */
-function redactedUrlAttributes(request: { origin: string; path: string }) {
-  let url: URL;
-  try {
-    url = new URL(request.path, request.origin);
-  } catch {
-    return {};
-  }
-  for (const name of SECRET_QUERY_PARAMS) {
-    if (url.searchParams.has(name)) url.searchParams.set(name, 'REDACTED');
-  }
-  return { 'url.full': url.toString(), 'url.query': url.search };
-}
-
-/** Probes and scrapes arrive every few seconds and would drown the traces that matter. */
-const UNTRACED_PATHS = new Set(['/health', '/health/live', '/health/ready', '/metrics']);
-const pathOf = (url: string | undefined) => (url ?? '').split('?')[0]!;
-
-/**
- * Not worth a trace of its own: probes, and service-to-service calls outside any trace (the
- * revocation feed polled every second); an internal call made while serving a request carries
- * that request's traceparent and is traced as part of it.
- */
-function untraced(request: { url?: string; headers: Record<string, unknown> }): boolean {
-  const path = pathOf(request.url);
-  return (
-    UNTRACED_PATHS.has(path) ||
-    (path.startsWith('/internal/') && request.headers.traceparent === undefined)
-  );
-}
 
 async function exporterFor({ protocol }: TracingSettings): Promise<SpanExporter> {
   // Both read OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT, _HEADERS, _TIMEOUT and _COMPRESSION themselves.
@@ -82,11 +28,13 @@ async function exporterFor({ protocol }: TracingSettings): Promise<SpanExporter>
 }
 
 /**
- * The tracer provider (sampler from OTEL_TRACES_SAMPLER/_ARG, batching from OTEL_BSP_*, W3C trace
- * context and baggage propagation) and the few instrumentations a service needs: incoming and
- * outgoing HTTP, undici (the gateway's proxying, webhook and InfluxDB calls), pg, and pino (each
- * log line gets trace_id and span_id). Web-framework instrumentation is left out on purpose: it
- * adds a span per hook, and @platform/http names the server span after the route instead.
+ * The tracer provider (sampler from OTEL_TRACES_SAMPLER/_ARG, decided at the gateway, see
+ * sampling.ts; batching from OTEL_BSP_*, W3C trace context and baggage propagation) and the few
+ * instrumentations a service needs: pg and pino (each log line gets trace_id and span_id). The
+ * spans of HTTP come from lean replacements of instrumentation-http and -undici on the same SDK
+ * (server.ts, started by @platform/http; client.ts: the gateway's proxying, webhook and InfluxDB
+ * calls): those two cost more than all the rest of tracing together (docs/telemetry.md), and
+ * web-framework instrumentation adds a span per hook.
  */
 export async function startTracing(settings: TracingSettings): Promise<void> {
   // ES modules are instrumented by a loader hook that wraps only the modules hooked below.
@@ -100,6 +48,8 @@ export async function startTracing(settings: TracingSettings): Promise<void> {
   const provider = new NodeTracerProvider({
     resource,
     spanProcessors: [new BatchSpanProcessor(await exporterFor(settings))],
+    // Without a sampler the SDK's own from OTEL_TRACES_SAMPLER: the services follow the gateway.
+    ...(settings.edge ? { sampler: edgeSampler() } : {}),
   });
   provider.register();
   // OTEL_NODE_ENABLED_INSTRUMENTATIONS / OTEL_NODE_DISABLED_INSTRUMENTATIONS, as in
@@ -113,20 +63,6 @@ export async function startTracing(settings: TracingSettings): Promise<void> {
   const disabled = new Set(list('OTEL_NODE_DISABLED_INSTRUMENTATIONS'));
   const wanted = (name: string) => (!enabled || enabled.includes(name)) && !disabled.has(name);
   const instrumentations = {
-    http: () =>
-      new HttpInstrumentation({
-        ignoreIncomingRequestHook: untraced,
-        // The services call out with undici (fetch), which has its own instrumentation.
-        disableOutgoingRequestInstrumentation: true,
-        redactedQueryParamsServer: SECRET_QUERY_PARAMS,
-      }),
-    // Background calls (health polling, discovery) start no trace of their own.
-    undici: () =>
-      new UndiciInstrumentation({
-        requireParentforSpans: true,
-        // Its attributes win over the instrumentation's own: the gateway forwards mail links.
-        startSpanHook: redactedUrlAttributes,
-      }),
     // Statements without parameters: those can hold password hashes, tokens, emails. No spans
     // for taking a pooled connection: one per query would double the spans for little news.
     pg: () =>
@@ -148,5 +84,10 @@ export async function startTracing(settings: TracingSettings): Promise<void> {
       .map(([, make]) => make()),
   });
   await waitForAllMessagesAcknowledged();
+  // Incoming requests: @platform/http starts their server spans (server.ts), not an
+  // instrumentation of node:http; `http` in the lists above turns those off and on.
+  TRACING.serverSpans = wanted('http');
+  // Outgoing HTTP (undici and fetch): client spans from undici's diagnostics channels (client.ts).
+  if (wanted('undici')) traceClientRequests();
   TRACING.provider = provider;
 }

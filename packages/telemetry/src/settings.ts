@@ -8,7 +8,15 @@ export interface TracingSettings {
   protocol: OtlpProtocol;
   /** OTEL_SERVICE_NAME, else the service's manifest name (SERVICE_NAME). */
   serviceName: string;
+  /**
+   * The process takes requests from outside (the gateway): it makes the sampling decision for
+   * each trace instead of following the client's `traceparent` flags (see sampling.ts).
+   */
+  edge: boolean;
 }
+
+/** The services that face clients; every other one follows the sampling decision they send. */
+const EDGE_SERVICES = new Set(['gateway']);
 
 const PROTOCOLS: readonly string[] = ['http/protobuf', 'http/json'];
 
@@ -48,11 +56,14 @@ export function tracingSettings(env: NodeJS.ProcessEnv = process.env): TracingSe
       `OTEL_EXPORTER_OTLP_PROTOCOL is invalid: expected http/protobuf or http/json (got ${protocol}; grpc is not supported)`,
     );
   }
-  const serviceName =
-    given(env, 'OTEL_SERVICE_NAME') ??
+  const manifestName =
     given(env, 'SERVICE_NAME') ??
     // Started by hand or by a test: services/<name>/src/server.ts names it.
-    /services[/\\]([a-z][a-z0-9-]*)[/\\]src[/\\]server\.[jt]s$/.exec(process.argv[1] ?? '')?.[1] ??
-    'unknown_service:node';
-  return { protocol: protocol as OtlpProtocol, serviceName };
+    /services[/\\]([a-z][a-z0-9-]*)[/\\]src[/\\]server\.[jt]s$/.exec(process.argv[1] ?? '')?.[1];
+  const serviceName = given(env, 'OTEL_SERVICE_NAME') ?? manifestName ?? 'unknown_service:node';
+  return {
+    protocol: protocol as OtlpProtocol,
+    serviceName,
+    edge: manifestName !== undefined && EDGE_SERVICES.has(manifestName),
+  };
 }

@@ -2,7 +2,11 @@
 // On globalThis: a test's compiled bundle carries its own copy of this module, and the state set by
 // the register module loaded before it must be the one the bundle reads.
 const KEY = Symbol.for('@platform/telemetry');
-type State = { provider?: { shutdown(): Promise<void> } };
+type State = {
+  provider?: { shutdown(): Promise<void> };
+  /** Server spans for incoming requests (OTEL_NODE_DISABLED_INSTRUMENTATIONS=http turns them off). */
+  serverSpans?: boolean;
+};
 const shared = globalThis as Record<symbol, State | undefined>;
 shared[KEY] ??= {};
 export const TRACING: State = shared[KEY];

@@ -5,23 +5,23 @@ import { promisify } from 'node:util';
 import { startOtlpReceiver } from '@platform/testing';
 
 /**
- * A service under `--import @platform/telemetry/register`: a request to it carrying a mail link's
- * `?token=` makes it call itself with that query (as the gateway forwards a page to auth), so
- * both the server span and undici's client span see the secret.
+ * A service under `--import @platform/telemetry/register`, built as every service is
+ * (@platform/http's createApp, which starts the server spans): a request to it carrying a mail
+ * link's `?token=` makes it call itself with that query (as the gateway forwards a page to auth),
+ * so both the server spans and undici's client span see the secret.
  */
 const SCRIPT = `
-const { createServer } = await import('node:http');
+const { createApp } = await import('@platform/http');
 const { flushTracing } = await import('@platform/telemetry');
 const query = '?token=' + process.env.SECRET + '&code=' + process.env.SECRET + '&lang=en';
-const server = createServer(async (req, res) => {
-  if (req.url.startsWith('/outer')) await (await fetch(base + '/inner' + query)).text();
-  res.end('ok');
-});
-await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-const base = 'http://127.0.0.1:' + server.address().port;
+const app = await createApp({ name: 'probe', logLevel: 'silent' });
+app.get('/outer', async () => (await fetch(base + '/inner' + query)).text());
+app.get('/inner', async () => 'ok');
+await app.listen({ port: 0, host: '127.0.0.1' });
+const base = 'http://127.0.0.1:' + app.server.address().port;
 await (await fetch(base + '/outer' + query)).text();
+await app.close();
 await flushTracing();
-server.close();
 `;
 
 test("spans keep a URL's query but not the values of its secret parameters", async () => {

@@ -159,6 +159,25 @@ test('one request is one trace across gateway, main and PostgreSQL, in OTLP prot
   }
 });
 
+test("the gateway decides the sampling: a caller's 'not sampled' flag is overruled, and main follows the gateway", async () => {
+  // The stack samples every request (the default); a caller asking for none is traced anyway,
+  // under its trace id, and main records its part because the gateway's traceparent says so.
+  const traceId = randomHex(16);
+  const answer = await fetch(`${stack.url}/main/v1/posts`, {
+    headers: { traceparent: `00-${traceId}-${randomHex(8)}-00` },
+  });
+  assert.equal(answer.status, 200);
+  await answer.arrayBuffer();
+  const inTrace = () => stack.receiver.spans.filter((s) => s.traceId === traceId);
+  await eventually(
+    async () =>
+      inTrace().some((s) => s.service === 'gateway' && s.kind === SERVER) &&
+      inTrace().some((s) => s.service === 'main' && s.kind === SERVER) &&
+      inTrace().some(isQuery),
+    30_000,
+  );
+});
+
 test("the outbox relay's span links back to the request that wrote the event", async () => {
   const user = await signUp(stack.url);
   const traceId = randomHex(16);
