@@ -90,6 +90,12 @@ export const EdgeRoute = Type.Object(
           'The service checks HTTP Basic credentials here itself (API or write keys): the gateway passes an `Authorization: Basic` header through instead of refusing it as a bad token.',
       }),
     ),
+    cache: Type.Optional(
+      Type.Literal('anonymous', {
+        description:
+          'GET only. The gateway may keep the public answers (strong ETag, `Cache-Control: public`) to anonymous callers here and serve them without asking the service while current: the service must serve `GET /internal/cache-version` (`{version}`, service token) whose version changes with every write those answers show.',
+      }),
+    ),
   },
   { ...closed, description: 'A route the gateway treats apart from the rest of the prefix.' },
 );

@@ -112,6 +112,13 @@ export async function listPage(
 }
 
 /**
+ * The version of everything an anonymous list page shows, for the gateway's cache
+ * (CACHE_VERSION_PATH): the list stamp, which every write of posts, their tags or categories
+ * bumps in its own transaction, on any replica or in a background job.
+ */
+export const listVersion = (ctx: MainContext): Promise<string> => listStamp(ctx.db);
+
+/**
  * The list walks the first tag's index and checks the others on each row, so the rarest tag goes
  * first. Undefined when a tag was never used: nothing can match.
  */
