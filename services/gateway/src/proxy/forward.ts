@@ -153,7 +153,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
       const held = this.held;
       // Usually one chunk: sent as it came, not copied.
       const body = held.length <= 1 ? held[0] : Buffer.concat(held, this.heldBytes);
-      if (body) this.cache?.offer(this.request, this.status, this.headers, body, this.generation);
+      const kept =
+        body && this.cache?.offer(this.request, this.status, this.headers, body, this.generation);
+      if (kept) this.freshness?.used();
       this.respond(body);
     }
   }
@@ -179,7 +181,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const stored = this.revalidating;
     // A 304 answers our own If-None-Match (the client sent none): the kept copy is current.
     if (stored && this.status === 304) {
-      if (this.freshness) this.cache!.confirm(stored, this.generation);
+      if (this.freshness) {
+        this.cache!.confirm(stored, this.generation);
+        this.freshness.used();
+      }
       const headers = this.cache!.answer(stored, this.headers);
       this.reply.code(200).headers(responseHeaders(headers)).send(stored.body);
       return;

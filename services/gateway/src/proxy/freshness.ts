@@ -19,6 +19,10 @@ export class Freshness {
   generation = 0;
   private version: string | undefined;
   private confirmedAt = Number.NEGATIVE_INFINITY;
+  private usedAt = Number.NEGATIVE_INFINITY;
+  private following = false;
+  /** Starts the feed (followVersion sets it); it runs while answers are kept and served. */
+  follow: (() => void) | undefined;
 
   constructor(
     readonly service: string,
@@ -28,6 +32,26 @@ export class Freshness {
   /** Something may have changed (a write passed through): nothing kept so far is current. */
   changed() {
     this.generation++;
+  }
+
+  /**
+   * The service gave a keepable answer, or one was served: follow its version (again). The feed
+   * starts with the first such answer (a service that never gives one is never asked) and stops
+   * after IDLE_MS without any.
+   */
+  used() {
+    this.usedAt = performance.now();
+    if (!this.following && this.follow) {
+      this.following = true;
+      this.follow();
+    }
+  }
+
+  /** Called by the feed after each round: true when it should stop, nothing being kept. */
+  idle(): boolean {
+    if (performance.now() - this.usedAt <= IDLE_MS) return false;
+    this.following = false;
+    return true;
   }
 
   /** A feed round that started at `startedAt` (performance.now()) read `version`. */
@@ -47,6 +71,9 @@ export class Freshness {
   }
 }
 
+/** A service whose answers nobody asked for this long is not asked for its version. */
+const IDLE_MS = 60_000;
+
 export interface FeedOptions {
   freshness: Freshness;
   balancer: Balancer;
@@ -59,9 +86,10 @@ export interface FeedOptions {
 
 /**
  * Follows a service's cache version (`GET /internal/cache-version` on any of its instances, with
- * the service token): one small request per interval, like the revocation feed. A new version
- * means some write committed (on any replica, or in a background job): the kept answers are no
- * longer current. Returns a stop function.
+ * the service token): one small request per interval, like the revocation feed, from the first
+ * keepable answer on until nothing was kept or served for a minute. A new version means some
+ * write committed (on any replica, or in a background job): the kept answers are no longer
+ * current. A version never comes back. Returns a stop function.
  */
 export function followVersion(options: FeedOptions): () => void {
   const { freshness, balancer, intervalMs, timeoutMs } = options;
@@ -95,11 +123,13 @@ export function followVersion(options: FeedOptions): () => void {
     } catch (error) {
       if (!stopped) outage.failed(error);
     }
-    if (stopped) return;
+    if (stopped || freshness.idle()) return;
     timer = setTimeout(tick, intervalMs);
     timer.unref();
   }
-  void tick();
+  freshness.follow = () => {
+    if (!stopped) void tick();
+  };
   return () => {
     stopped = true;
     clearTimeout(timer);

@@ -92,6 +92,7 @@ export class RevalidationCache {
   /**
    * Keeps a complete 200 answer to a request that may use the cache, when it is storable; with
    * `generation` (the Freshness generation when the request was sent), as current in it.
+   * True when it was kept.
    */
   offer(
     request: FastifyRequest,
@@ -99,8 +100,8 @@ export class RevalidationCache {
     headers: IncomingHttpHeaders,
     body: Buffer,
     generation = -1,
-  ) {
-    if (status !== 200 || !mayUse(request)) return;
+  ): boolean {
+    if (status !== 200 || !mayUse(request)) return false;
     const etag = headers.etag;
     const control = String(headers['cache-control'] ?? '').toLowerCase();
     const vary = String(headers.vary ?? '')
@@ -117,7 +118,7 @@ export class RevalidationCache {
       vary.every((name) => name === 'authorization');
     if (!storable) {
       this.entries.delete(request.url);
-      return;
+      return false;
     }
     const route = headers[ROUTE_HEADER];
     this.entries.set(request.url, {
@@ -128,6 +129,7 @@ export class RevalidationCache {
       route: typeof route === 'string' ? route : undefined,
       generation,
     });
+    return true;
   }
 
   /** A 304 to our If-None-Match for a request sent in `generation`: the kept copy is current. */

@@ -249,6 +249,7 @@ function forwarder(
       else if (keeping.declared) {
         const kept = cache.fresh(request, keeping.freshness);
         if (kept) {
+          keeping.freshness.used();
           keeping.hit?.inc();
           serveKept(request, reply, kept, service);
           return;
