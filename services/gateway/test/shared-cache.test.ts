@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { closeAtEnd, metricsOf, rawGet, startGateway } from './helpers.ts';
+import { closeAtEnd, metricsOf, rawGet, startGateway, startUpstream } from './helpers.ts';
 import {
   eventually,
   post,
@@ -260,5 +260,96 @@ describe('the shared cache switched off, and bounded', () => {
     );
     assert.equal(entries, 2);
     assert.match(await metricsOf(url), /^gateway_cache_bytes(?:\{[^}]*\})? \d+/m);
+  });
+});
+
+describe('what the gateway keeps against a service it can watch closely', () => {
+  let url: string;
+  let version = 1;
+  let feedStatus = 200;
+  let listDelayMs = 0;
+  const seen: { path: string; token?: string }[] = [];
+  let pageNumber = 0;
+  const { cleanup, gateway } = closeAtEnd();
+
+  before(async () => {
+    const upstream = await startUpstream((req, res) => {
+      if (req.url === '/health/ready') return res.end('{}');
+      seen.push({ path: req.url!, token: req.headers['x-service-token'] as string | undefined });
+      if (req.url === '/internal/cache-version') {
+        res.writeHead(feedStatus, { 'content-type': 'application/json' });
+        return res.end(JSON.stringify({ version: String(version) }));
+      }
+      if (req.method !== 'GET') {
+        version += 1;
+        return res.writeHead(204).end();
+      }
+      // Numbered at arrival: a page is as new as the moment the service read it.
+      pageNumber += 1;
+      const body = JSON.stringify({ page: pageNumber });
+      setTimeout(() => {
+        res.writeHead(200, {
+          'content-type': 'application/json',
+          etag: `"${pageNumber}-${body.length}-${Math.random()}"`,
+          'cache-control': 'public, no-cache',
+          vary: 'authorization',
+        });
+        res.end(body);
+      }, listDelayMs);
+    });
+    cleanup(upstream.close);
+    url = await gateway({
+      AUTH_URLS: upstream.url,
+      MAIN_URLS: upstream.url,
+      RESPONSE_CACHE_FEED_MS: 50,
+      RESPONSE_CACHE_MAX_STALENESS_MS: 300,
+    });
+  });
+
+  const list = '/main/v1/posts?limit=3';
+  const pageOf = async () => (JSON.parse((await rawGet(url, list)).body) as { page: number }).page;
+
+  test('the feed is asked with the service token, and only once an answer was keepable', async () => {
+    await rawGet(url, '/main/v1/other');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.ok(!seen.some((s) => s.path === '/internal/cache-version'));
+    await untilHit(url, list);
+    const feed = seen.filter((s) => s.path === '/internal/cache-version');
+    assert.ok(feed.length > 0);
+    assert.ok(feed.every((s) => s.token && s.token.length >= 32));
+  });
+
+  test('an answer read before a write and delivered after it is not served as current', async () => {
+    await untilHit(url, list);
+    listDelayMs = 500;
+    const hits = (await lookups(url)).hit;
+    const slow = rawGet(url, list, { 'cache-control': 'no-cache' });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const write = await rawGet(url, '/main/v1/posts', {}, 'DELETE');
+    assert.equal(write.status, 204);
+    const before = JSON.parse((await slow).body).page as number;
+    listDelayMs = 0;
+    // The page that left the service before the write is never answered from the cache.
+    const after = await pageOf();
+    assert.ok(after > before, `${after} > ${before}`);
+    assert.equal((await lookups(url)).hit, hits);
+  });
+
+  test('a feed that stops answering stops the answers without a hop, until it is back', async () => {
+    await untilHit(url, list);
+    feedStatus = 503;
+    // Past the staleness bound every request reaches the service again.
+    await eventually(async () => {
+      const before = pageNumber;
+      await rawGet(url, list);
+      return pageNumber > before;
+    });
+    const misses = (await lookups(url)).miss;
+    const before = pageNumber;
+    for (let i = 0; i < 3; i++) await rawGet(url, list);
+    assert.equal(pageNumber, before + 3);
+    assert.equal((await lookups(url)).miss, misses + 3);
+    feedStatus = 200;
+    await untilHit(url, list);
   });
 });
