@@ -15,4 +15,4 @@ export async function flushTracing(): Promise<void> {
   await TRACING.provider?.shutdown().catch(() => {});
 }
 
-export { currentTraceContext, withLinkedSpan } from './links.ts';
+export { currentTraceContext, recordingTrace, withLinkedSpan } from './links.ts';

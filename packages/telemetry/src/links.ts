@@ -19,6 +19,15 @@ export function currentTraceContext(): string | null {
   return carrier.traceparent ?? null;
 }
 
+/**
+ * Whether the work under way is being traced (its span is sampled and recorded): a cache that
+ * could answer it alone lets it through instead, so its trace shows the whole path.
+ */
+export function recordingTrace(): boolean {
+  if (!TRACING.provider) return false;
+  return trace.getActiveSpan()?.isRecording() ?? false;
+}
+
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;
 /** Links per span at most (the SDK's default attribute-count limit is 128). */
 const MAX_LINKS = 128;

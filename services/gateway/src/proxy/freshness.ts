@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import { SERVICE_TOKEN_HEADER } from '@platform/auth';
 import { CACHE_VERSION_PATH, type OutageLogger, outageLog } from '@platform/http';
 import type { Balancer } from './balancer.ts';
@@ -96,6 +97,7 @@ export function followVersion(options: FeedOptions): () => void {
   const outage = outageLog(options.log, `the ${freshness.service} cache version feed failed`);
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
+  const closing = new AbortController();
 
   async function round() {
     const instance = balancer.pick();
@@ -107,7 +109,7 @@ export function followVersion(options: FeedOptions): () => void {
       headers: options.serviceToken ? { [SERVICE_TOKEN_HEADER]: options.serviceToken } : {},
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
-      signal: AbortSignal.timeout(timeoutMs),
+      signal: AbortSignal.any([closing.signal, AbortSignal.timeout(timeoutMs)]),
     });
     const body = (await answer.body.json().catch(() => undefined)) as { version?: unknown };
     if (answer.statusCode !== 200 || typeof body?.version !== 'string') {
@@ -127,11 +129,14 @@ export function followVersion(options: FeedOptions): () => void {
     timer = setTimeout(tick, intervalMs);
     timer.unref();
   }
-  freshness.follow = () => {
+  // Started from inside a request (its answer was keepable), but no part of it: bound to this
+  // moment's context, so no request's trace (or anything else it carries) follows the feed.
+  freshness.follow = AsyncResource.bind(() => {
     if (!stopped) void tick();
-  };
+  });
   return () => {
     stopped = true;
     clearTimeout(timer);
+    closing.abort();
   };
 }

@@ -1,5 +1,6 @@
 import { type App, isNotModified, problems, sendProblem } from '@platform/http';
 import type { FastifyReply, FastifyRequest, LogLevel, RouteShorthandOptions } from 'fastify';
+import { recordingTrace } from '@platform/telemetry';
 import type { Counter } from 'prom-client';
 import type { Balancer, Instance } from './balancer.ts';
 import { type BodyOptions, bufferBodies } from './body.ts';
@@ -247,7 +248,8 @@ function forwarder(
     if (keeping) {
       if (!RETRIABLE_METHODS.has(request.method)) keeping.freshness.changed();
       else if (keeping.declared) {
-        const kept = cache.fresh(request, keeping.freshness);
+        // A request whose trace is recorded goes to the service: its trace shows the whole path.
+        const kept = recordingTrace() ? undefined : cache.fresh(request, keeping.freshness);
         if (kept) {
           keeping.freshness.used();
           keeping.hit?.inc();
