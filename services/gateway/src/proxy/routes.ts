@@ -1,6 +1,6 @@
 import { type App, isNotModified, problems, sendProblem } from '@platform/http';
-import type { FastifyReply, FastifyRequest, LogLevel, RouteShorthandOptions } from 'fastify';
 import { recordingTrace } from '@platform/telemetry';
+import type { FastifyReply, FastifyRequest, LogLevel, RouteShorthandOptions } from 'fastify';
 import type { Counter } from 'prom-client';
 import type { Balancer, Instance } from './balancer.ts';
 import { type BodyOptions, bufferBodies } from './body.ts';
