@@ -93,7 +93,7 @@ export const EdgeRoute = Type.Object(
     cache: Type.Optional(
       Type.Literal('anonymous', {
         description:
-          'GET only. The gateway may keep the public answers (strong ETag, `Cache-Control: public`) to anonymous callers here and serve them without asking the service while current: the service must serve `GET /internal/cache-version` (`{version}`, service token) whose version changes with every write those answers show.',
+          'GET only, for answers to anonymous callers that depend on the URL and the data alone (not on Host, Accept-Language or the like: they are kept by URL). The gateway may keep the public answers (strong ETag, `Cache-Control: public`) here and serve them without asking the service while current: the service must serve `GET /internal/cache-version` (`{version}`, service token) whose version changes with every write those answers show.',
       }),
     ),
   },
