@@ -81,9 +81,9 @@ export async function proxyRoutes(app: App, options: ProxyOptions) {
     release(request);
     done();
   });
-  // A client that goes away mid-request must not leave its instance looking busy forever, nor
-  // the service working for nobody.
   const freshness = followVersions(app, options);
+  // A client that goes away mid-request must not leave its instance looking busy forever, nor
+  // the service working for nobody (and a write it abandoned may still have happened).
   app.addHook('onRequestAbort', async (request) => {
     request.proxied?.exchange?.cancel();
     release(request);
