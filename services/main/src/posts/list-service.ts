@@ -107,7 +107,10 @@ export async function listPage(
   const { principal, query, url } = request;
   if (principal) return pageOf(serialize(await listPosts(ctx, principal, query)));
   // Read before the list: the page is then at least as new as the stamp it is cached under.
-  const stamp = await listStamp(ctx.db);
+  // A busy database can time out even this one-row read: a 503 like the list's own, not a 500.
+  const stamp = await listStamp(ctx.db).catch((error: unknown) => {
+    throw tooSlow(error) ?? error;
+  });
   return cache.page(stamp, url, async () => serialize(await listPosts(ctx, null, query)));
 }
 
