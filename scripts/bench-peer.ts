@@ -14,6 +14,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ensureDatabase, runMigrations } from '@platform/db';
+import { edgeRoutesSetting, loadManifests } from '@platform/manifest';
 import pg from 'pg';
 import { migrationsFolder } from '../services/main/src/db/index.ts';
 import { align, cpuSeconds, cpuUsed, root, startService, stopServices } from './bench-lib.ts';
@@ -119,6 +120,9 @@ try {
       AUTH_URLS: auth,
       MAIN_URLS: main,
       AUTH_URL: auth,
+      // As npm start, Compose and Kubernetes configure it: the routes the manifests treat apart
+      // (main's anonymous list is one the gateway may answer from its cache while current).
+      EDGE_ROUTES: edgeRoutesSetting(loadManifests(root)),
       RATE_LIMIT_PER_ADDRESS: unlimited,
       RATE_LIMIT_PER_USER: unlimited,
     },

@@ -79,6 +79,13 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/;
 /** Names the route template a service matched; the gateway reads it and never passes it on. */
 export const ROUTE_HEADER = 'x-internal-route';
 
+/**
+ * Where a service with routes the gateway may answer from its cache (manifest `edge` entries with
+ * `cache: "anonymous"`) publishes `{version}`, a string that changes whenever data those answers
+ * show changes (service token only, never routed).
+ */
+export const CACHE_VERSION_PATH = '/internal/cache-version';
+
 /** A caller's request id is kept when it is sane; otherwise (or when absent) a new one is made. */
 function requestId(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];

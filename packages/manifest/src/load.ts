@@ -135,6 +135,13 @@ function crossProblems(services: Service[]): string[] {
       problems.push(`${s.file}: the entry point (port_offset 0) is not routed: drop its prefix`);
     }
     if (s.edge.length && !s.prefix) problems.push(`${s.file}: edge routes need a prefix`);
+    for (const e of s.edge) {
+      if (e.cache && e.method !== 'GET') {
+        problems.push(
+          `${s.file}: edge ${e.method} ${e.path} asks for cache; only GET answers are kept`,
+        );
+      }
+    }
     const reserved = RESERVED_PREFIXES.find((p) => s.prefix === p || s.prefix?.startsWith(`${p}/`));
     if (reserved) problems.push(`${s.file}: prefix ${s.prefix} is the gateway's own ${reserved}`);
     for (const name of s.settings.platform) {

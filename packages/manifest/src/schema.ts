@@ -90,6 +90,12 @@ export const EdgeRoute = Type.Object(
           'The service checks HTTP Basic credentials here itself (API or write keys): the gateway passes an `Authorization: Basic` header through instead of refusing it as a bad token.',
       }),
     ),
+    cache: Type.Optional(
+      Type.Literal('anonymous', {
+        description:
+          'GET only, for answers to anonymous callers that depend on the URL and the data alone (not on Host, Accept-Language or the like: they are kept by URL). The gateway may keep the public answers (strong ETag, `Cache-Control: public`) here and serve them without asking the service while current: the service must serve `GET /internal/cache-version` (`{version}`, service token) whose version changes with every write those answers show.',
+      }),
+    ),
   },
   { ...closed, description: 'A route the gateway treats apart from the rest of the prefix.' },
 );

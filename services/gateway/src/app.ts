@@ -16,6 +16,7 @@ import { serveMetrics } from './observe/metrics-port.ts';
 import { pollHealth } from './proxy/active-health.ts';
 import { type Balancer, createBalancer } from './proxy/balancer.ts';
 import { discover, type Lookup, systemLookup } from './proxy/discovery.ts';
+import { RevalidationCache } from './proxy/revalidation.ts';
 import { proxyRoutes } from './proxy/routes.ts';
 import { routesOf } from './proxy/table.ts';
 import { createSampleSink } from './samples/sink.ts';
@@ -79,7 +80,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   );
   await discovery.refresh();
   const stopPolling = pollHealth([...balancers.values()], config.HEALTH_INTERVAL_MS);
-  const metrics = gatewayMetrics(app.metrics, balancers);
+  const kept = new RevalidationCache({
+    maxBytes: config.RESPONSE_CACHE_BYTES,
+    maxEntries: config.RESPONSE_CACHE_ENTRIES,
+    maxAnswerBytes: config.RESPONSE_CACHE_ANSWER_BYTES,
+  });
+  const metrics = gatewayMetrics(app.metrics, balancers, kept);
   capConnections(app.server, {
     perAddress: config.MAX_CONNECTIONS_PER_ADDRESS,
     trustedProxies,
@@ -138,6 +144,14 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       anonymousPerAddressBytes: config.BODY_BUFFER_ANONYMOUS_PER_ADDRESS,
     },
     exact: edgeRoutes(config),
+    cache: {
+      store: kept,
+      enabled: config.RESPONSE_CACHE === 'on',
+      feedIntervalMs: config.RESPONSE_CACHE_FEED_MS,
+      maxStalenessMs: config.RESPONSE_CACHE_MAX_STALENESS_MS,
+      serviceToken: config.SERVICE_TOKEN,
+      lookups: metrics.cacheLookups,
+    },
   });
 
   app.addHook('onClose', async () => {

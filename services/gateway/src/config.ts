@@ -99,6 +99,25 @@ export const ConfigSchema = Type.Object({
   /** Open connections per client address; those from TRUST_PROXY (NGINX) are not counted. */
   MAX_CONNECTIONS_PER_ADDRESS: count(64),
 
+  // The shared cache of anonymous public answers (proxy/revalidation.ts, proxy/freshness.ts).
+  /** `off`: routes the services declare cacheable are revalidated with them on every request. */
+  RESPONSE_CACHE: Type.Union([Type.Literal('on'), Type.Literal('off')], {
+    default: 'on',
+    description: 'on or off',
+  }),
+  /** Memory the kept answers may take, bodies and keys. */
+  RESPONSE_CACHE_BYTES: bytes(16 * 1024 * 1024),
+  RESPONSE_CACHE_ENTRIES: count(10_000),
+  /** A larger answer is never kept. */
+  RESPONSE_CACHE_ANSWER_BYTES: bytes(1024 * 1024),
+  /** How often each such service is asked for its cache version (its change feed). */
+  RESPONSE_CACHE_FEED_MS: millis(250),
+  /**
+   * A kept answer is served without asking the service only while the feed confirmed the
+   * version this recently: the longest a write not made through this gateway goes unseen.
+   */
+  RESPONSE_CACHE_MAX_STALENESS_MS: millis(1000),
+
   /** The port of the gateway's own `/metrics` (for Prometheus, never published); unset: none. */
   METRICS_PORT: Type.Optional(
     Type.Integer({ minimum: 0, maximum: 65535, description: 'a TCP port number' }),

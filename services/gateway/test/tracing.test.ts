@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, test } from 'node:test';
 import { freePort, spawnService, stopAll, waitReady } from '@platform/launcher';
+import { edgeRoutesSetting, loadManifests } from '@platform/manifest';
 import { type ReceivedSpan, startOtlpReceiver, TEST_SECRETS } from '@platform/testing';
 import { startAnalyticsService } from './analytics-service.ts';
 import { eventually, post, signUp, startAuthService, startService } from './services.ts';
@@ -73,15 +74,19 @@ async function tracedStack() {
       mainLog.push(...String(chunk).split('\n')),
     );
     const port = await freePort();
+    const metricsPort = await freePort();
+    const root = new URL('../../..', import.meta.url).pathname;
     const gateway = spawnService('gateway', 'services/gateway/src/server.ts', {
-      cwd: new URL('../../..', import.meta.url).pathname,
+      cwd: root,
       prefix: 'gateway | ',
       env: {
         ...process.env,
         ...otel,
         PORT: String(port),
         HOST: '127.0.0.1',
-        METRICS_PORT: String(await freePort()),
+        METRICS_PORT: String(metricsPort),
+        // As npm start configures it: main's anonymous list is kept and answered by the gateway.
+        EDGE_ROUTES: edgeRoutesSetting(loadManifests(root)),
         LOG_LEVEL: 'silent',
         SERVICE_TOKEN: TEST_SECRETS.SERVICE_TOKEN,
         AUTH_URL: auth.url,
@@ -91,7 +96,8 @@ async function tracedStack() {
     stops.push(async () => void (await stopAll([gateway], 5000)));
     const url = `http://127.0.0.1:${port}`;
     await waitReady(gateway, url, 60_000);
-    return { receiver, url, mainLog, delivered, stop };
+    const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+    return { receiver, url, metricsUrl, mainLog, delivered, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -127,7 +133,7 @@ test('one request is one trace across gateway, main and PostgreSQL, in OTLP prot
     const gatewayServer = find((s) => s.service === 'gateway' && s.kind === SERVER);
     assert.ok(gatewayServer, 'a server span from the gateway');
     assert.equal(gatewayServer.parentSpanId, callerSpan);
-    assert.equal(gatewayServer.name, 'GET /main/*');
+    assert.equal(gatewayServer.name, 'GET /main/v1/posts');
     // Its call to main is a client span under it, and main's server span hangs from that call.
     const gatewayClient = find(
       (s) =>
@@ -176,6 +182,38 @@ test("the gateway decides the sampling: a caller's 'not sampled' flag is overrul
       inTrace().some(isQuery),
     30_000,
   );
+});
+
+test('a traced request the gateway answers from its kept page is one gateway span marked as a hit', async () => {
+  const path = `${stack.url}/main/v1/posts?limit=2`;
+  const hits = async () =>
+    Number(
+      /^gateway_cache_lookups_total\{[^}]*result="hit"[^}]*\} (\d+)/m.exec(
+        await (await fetch(stack.metricsUrl)).text(),
+      )?.[1] ?? 0,
+    );
+  // This stack traces every request; once the kept page is current, answers come from it.
+  await eventually(async () => {
+    const before = await hits();
+    await (await fetch(path)).arrayBuffer();
+    return (await hits()) > before;
+  }, 30_000);
+  const traceId = randomHex(16);
+  const before = await hits();
+  const answer = await fetch(path, {
+    headers: { traceparent: `00-${traceId}-${randomHex(8)}-01` },
+  });
+  assert.equal(answer.status, 200);
+  await answer.arrayBuffer();
+  assert.equal(await hits(), before + 1, 'answered from the kept page');
+  const inTrace = () => stack.receiver.spans.filter((s) => s.traceId === traceId);
+  await eventually(
+    async () => inTrace().some((s) => s.service === 'gateway' && s.kind === SERVER),
+    30_000,
+  );
+  const server = inTrace().find((s) => s.service === 'gateway' && s.kind === SERVER)!;
+  assert.equal(server.attributes['gateway.cache'], 'hit');
+  assert.ok(!inTrace().some((s) => s.service === 'main'), 'main was not asked');
 });
 
 test("the outbox relay's span links back to the request that wrote the event", async () => {

@@ -136,3 +136,31 @@ test('drafts listed to their author or an editor never reach an anonymous page',
   const drafts = await list(main, 'status=draft');
   assert.deepEqual(drafts.items, []);
 });
+
+test('the cache version the gateway follows moves with every write an anonymous page shows, for services only', async () => {
+  const version = async () => {
+    const res = await other.inject({
+      url: '/internal/cache-version',
+      headers: { 'x-service-token': main.config.SERVICE_TOKEN },
+    });
+    assert.equal(res.statusCode, 200);
+    const { version } = res.json() as { version: string };
+    assert.equal(typeof version, 'string');
+    return version;
+  };
+  for (const headers of [{}, { 'x-service-token': 'x'.repeat(43) }]) {
+    const refused = await other.inject({ url: '/internal/cache-version', headers });
+    assert.equal(refused.statusCode, 401);
+  }
+  const start = await version();
+  assert.equal(await version(), start);
+  // A draft is a write like any other: the version may move more often than pages change.
+  const post = await createPost(main, alice!, { title: 'Versioned' });
+  const created = await version();
+  assert.notEqual(created, start);
+  await main.sql(`update posts set title = 'Versioned in SQL' where id = $1`, [post.id]);
+  assert.notEqual(await version(), created);
+  // Through the gateway, not at all: /internal/* is outside the routed /main prefix.
+  const routed = await main.app.inject({ url: '/main/internal/cache-version' });
+  assert.equal(routed.statusCode, 404);
+});

@@ -14,12 +14,14 @@ const EdgeRoutesSchema = Type.Array(
       body_limit: Type.Optional(Type.Integer({ minimum: 1 })),
       requires_token: Type.Optional(Type.Boolean()),
       basic_auth: Type.Optional(Type.Boolean()),
+      cache: Type.Optional(Type.Literal('anonymous')),
     },
     { additionalProperties: false },
   ),
 );
 
-const EXPECTED = 'a JSON array of {method, url, limit?, body_limit?, requires_token?, basic_auth?}';
+const EXPECTED =
+  'a JSON array of {method, url, limit?, body_limit?, requires_token?, basic_auth?, cache?}';
 
 /**
  * EDGE_ROUTES: the routes treated apart from the rest of their service's prefix, as the services'
@@ -47,6 +49,11 @@ export function edgeRoutes(config: Config): ExactRoute[] {
         `EDGE_ROUTES is invalid: ${route.url} asks for limit ${route.limit}; expected one of ${Object.keys(limits).join(', ')}`,
       );
     }
+    if (route.cache && route.method !== 'GET') {
+      throw new ConfigError(
+        `EDGE_ROUTES is invalid: ${route.url} asks for cache on ${route.method}; only GET answers are kept`,
+      );
+    }
     const strict =
       route.limit && max !== undefined ? strictLimit(config, route.limit, max) : undefined;
     return {
@@ -59,6 +66,8 @@ export function edgeRoutes(config: Config): ExactRoute[] {
           ...(route.requires_token ? { requiresToken: true } : {}),
           // The service checks these credentials itself (packages/auth, basicAuth).
           ...(route.basic_auth ? { basicAuth: true } : {}),
+          // Anonymous answers kept and served by the gateway while current (proxy/freshness.ts).
+          ...(route.cache === 'anonymous' ? { sharedCache: true } : {}),
         },
       },
     };

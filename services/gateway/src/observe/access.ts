@@ -37,6 +37,7 @@ export function accessLog(app: App, options: { metrics: GatewayMetrics; samples:
           path: request.url.split('?', 1)[0],
           service: service ?? null,
           upstream: proxied?.upstream ?? null,
+          ...(proxied?.cached ? { cache: 'hit' } : {}),
           status: reply.statusCode,
           duration_ms: durationMs,
           remote_address: clientAddress(request),

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { type Balancer, isAvailable } from '../proxy/balancer.ts';
+import type { RevalidationCache } from '../proxy/revalidation.ts';
 
 export interface GatewayMetrics {
   duration: Histogram<'service' | 'route' | 'method' | 'status_code'>;
@@ -7,12 +8,14 @@ export interface GatewayMetrics {
   samplesSent: Counter;
   samplesDropped: Counter<'reason'>;
   connectionsRefused: Counter;
+  cacheLookups: Counter<'service' | 'result'>;
 }
 
 /** The gateway's own series, beside the per-route histogram every service has. */
 export function gatewayMetrics(
   registry: Registry,
   balancers: ReadonlyMap<string, Balancer>,
+  kept: RevalidationCache,
 ): GatewayMetrics {
   const registers = [registry];
   const perInstance = (read: (b: Balancer, i: Balancer['instances'][number]) => number) =>
@@ -38,7 +41,29 @@ export function gatewayMetrics(
     registers,
     collect: perInstance((_b, i) => i.inFlight),
   });
+  new Gauge({
+    name: 'gateway_cache_entries',
+    help: 'Answers the gateway keeps (anonymous, public, with a strong ETag)',
+    registers,
+    collect() {
+      this.set(kept.size);
+    },
+  });
+  new Gauge({
+    name: 'gateway_cache_bytes',
+    help: 'Memory the kept answers take, bodies and keys (bounded by RESPONSE_CACHE_BYTES)',
+    registers,
+    collect() {
+      this.set(kept.bytes);
+    },
+  });
   return {
+    cacheLookups: new Counter({
+      name: 'gateway_cache_lookups_total',
+      help: 'Anonymous GETs of routes declared cacheable: hit (answered by the gateway) or miss',
+      labelNames: ['service', 'result'] as const,
+      registers,
+    }),
     duration: new Histogram({
       name: 'gateway_request_duration_seconds',
       help: 'Duration of requests through the gateway, by upstream service, route and status',

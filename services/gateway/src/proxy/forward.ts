@@ -4,6 +4,7 @@ import { ROUTE_HEADER } from '@platform/http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Dispatcher } from 'undici';
 import type { Instance } from './balancer.ts';
+import type { Freshness } from './freshness.ts';
 import { requestHeaders, responseHeaders } from './headers.ts';
 import type { RevalidationCache, Stored } from './revalidation.ts';
 
@@ -55,6 +56,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private stream: Readable | undefined;
   /** The kept answer this request asked the service about with If-None-Match. */
   private revalidating: Stored | undefined;
+  /** The route's Freshness generation when the request was sent (-1: not a cacheable route). */
+  private generation = -1;
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -66,6 +69,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
     private readonly timeouts: Timeouts,
     private readonly onFailure: OnFailure,
     private readonly cache?: RevalidationCache,
+    /** Set on routes whose answers may be served without a hop while current (freshness.ts). */
+    private readonly freshness?: Freshness,
   ) {
     this.timer = setTimeout(expire, timeouts.totalMs, this);
   }
@@ -75,6 +80,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const { request, timeouts } = this;
     const headers = requestHeaders(request);
     this.revalidating = this.cache?.candidate(request);
+    if (this.freshness) this.generation = this.freshness.generation;
     if (this.revalidating) headers.push('if-none-match', this.revalidating.etag);
     this.instance.pool.dispatch(
       {
@@ -147,7 +153,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
       const held = this.held;
       // Usually one chunk: sent as it came, not copied.
       const body = held.length <= 1 ? held[0] : Buffer.concat(held, this.heldBytes);
-      if (body) this.cache?.offer(this.request, this.status, this.headers, body);
+      const kept =
+        body && this.cache?.offer(this.request, this.status, this.headers, body, this.generation);
+      if (kept) this.freshness?.used();
       this.respond(body);
     }
   }
@@ -173,6 +181,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const stored = this.revalidating;
     // A 304 answers our own If-None-Match (the client sent none): the kept copy is current.
     if (stored && this.status === 304) {
+      if (this.freshness) {
+        this.cache!.confirm(stored, this.generation);
+        this.freshness.used();
+      }
       const headers = this.cache!.answer(stored, this.headers);
       this.reply.code(200).headers(responseHeaders(headers)).send(stored.body);
       return;

@@ -1,10 +1,13 @@
-import { type App, problems, sendProblem } from '@platform/http';
+import { type App, isNotModified, problems, sendProblem } from '@platform/http';
+import { requestSpan } from '@platform/telemetry';
 import type { FastifyReply, FastifyRequest, LogLevel, RouteShorthandOptions } from 'fastify';
+import type { Counter } from 'prom-client';
 import type { Balancer, Instance } from './balancer.ts';
 import { type BodyOptions, bufferBodies } from './body.ts';
 import { failureOf, unavailable } from './failures.ts';
 import { Exchange, type Timeouts } from './forward.ts';
-import { RevalidationCache } from './revalidation.ts';
+import { Freshness, followVersion } from './freshness.ts';
+import type { RevalidationCache, Stored } from './revalidation.ts';
 import { type Route, routeFor } from './table.ts';
 
 /** A path with its own limits (body size, rate), still forwarded like the rest of its prefix. */
@@ -20,6 +23,18 @@ export interface ProxyOptions {
   timeouts: Timeouts;
   bodies: BodyOptions;
   exact: ExactRoute[];
+  cache: SharedCacheOptions;
+}
+
+/** The answers the gateway keeps (revalidation.ts) and serves without a hop (freshness.ts). */
+export interface SharedCacheOptions {
+  store: RevalidationCache;
+  /** Off: declared routes are revalidated with the service every time, like all others. */
+  enabled: boolean;
+  feedIntervalMs: number;
+  maxStalenessMs: number;
+  serviceToken: string | undefined;
+  lookups?: Counter<'service' | 'result'>;
 }
 
 /** Which service and instance a request went to, for the access log, metrics and samples. */
@@ -33,6 +48,8 @@ export interface Proxied {
   holding?: Instance;
   /** The exchange with the service under way, abandoned if the client goes away. */
   exchange?: Exchange;
+  /** Answered from the gateway's cache, without a hop. */
+  cached?: boolean;
 }
 
 declare module 'fastify' {
@@ -42,10 +59,13 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The service behind a proxied route (also when the edge refuses the request). */
     service?: string;
+    /** The service declared anonymous GETs here cacheable (manifest `edge`, `cache`). */
+    sharedCache?: boolean;
   }
 }
 
 // Safe to send again to another instance: the first one never answered and there is no body.
+// Nor do they change anything: every other method may, and ends what the cache knows as current.
 const RETRIABLE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export async function proxyRoutes(app: App, options: ProxyOptions) {
@@ -61,19 +81,37 @@ export async function proxyRoutes(app: App, options: ProxyOptions) {
     release(request);
     done();
   });
+  const freshness = followVersions(app, options);
   // A client that goes away mid-request must not leave its instance looking busy forever, nor
-  // the service working for nobody.
+  // the service working for nobody (and a write it abandoned may still have happened).
   app.addHook('onRequestAbort', async (request) => {
     request.proxied?.exchange?.cancel();
     release(request);
+    changedBy(request, freshness);
   });
+  if (freshness.size > 0) {
+    // Before the writer hears back: its next read through this gateway sees its write. On every
+    // answer to a write, success or not (a timed-out write may still commit).
+    app.addHook('onSend', (request, _reply, payload, done) => {
+      changedBy(request, freshness);
+      done(null, payload);
+    });
+  }
 
   // One for every service: a URL names its service, and a strong ETag is the same on any replica.
-  const cache = new RevalidationCache();
-  const handlerFor = (route: Route) => {
+  const cache = options.cache.store;
+  const lookups = options.cache.lookups;
+  const handlerFor = (route: Route, declared = false) => {
     const balancer = options.balancers.get(route.service);
+    const fresh = freshness.get(route.service);
+    const keeping = fresh && {
+      freshness: fresh,
+      declared,
+      hit: lookups?.labels(route.service, 'hit'),
+      miss: lookups?.labels(route.service, 'miss'),
+    };
     return balancer
-      ? forwarder(route.service, balancer, options.timeouts, cache)
+      ? forwarder(route.service, balancer, options.timeouts, cache, keeping)
       : notDeployed(route.service);
   };
   // Access lines are the gateway's own (one per request); Fastify's pair would double them.
@@ -90,7 +128,7 @@ export async function proxyRoutes(app: App, options: ProxyOptions) {
       ...quiet,
       ...exact.options,
       config: { ...exact.options.config, service: route.service },
-      handler: handlerFor(route),
+      handler: handlerFor(route, exact.options.config?.sharedCache === true),
     });
   }
   for (const route of options.routes) {
@@ -99,6 +137,58 @@ export async function proxyRoutes(app: App, options: ProxyOptions) {
     app.all(route.prefix, routeOptions, handler);
     app.all(`${route.prefix}/*`, routeOptions, handler);
   }
+}
+
+/**
+ * A Freshness, and a feed following its version, for every deployed service that declared a
+ * route cacheable; none when the cache is off.
+ */
+function followVersions(app: App, options: ProxyOptions): Map<string, Freshness> {
+  const all = new Map<string, Freshness>();
+  const { cache } = options;
+  if (!cache.enabled) return all;
+  for (const exact of options.exact) {
+    if (!exact.options.config?.sharedCache) continue;
+    const route = routeFor(options.routes, exact.url);
+    const balancer = route && options.balancers.get(route.service);
+    if (!route || !balancer || all.has(route.service)) continue;
+    const freshness = new Freshness(route.service, cache.maxStalenessMs);
+    all.set(route.service, freshness);
+    const stop = followVersion({
+      freshness,
+      balancer,
+      serviceToken: cache.serviceToken,
+      intervalMs: cache.feedIntervalMs,
+      timeoutMs: Math.max(cache.maxStalenessMs, 1000),
+      log: app.log,
+    });
+    app.addHook('onClose', async () => stop());
+  }
+  return all;
+}
+
+function changedBy(request: FastifyRequest, freshness: ReadonlyMap<string, Freshness>) {
+  const service = request.proxied?.service;
+  if (service && !RETRIABLE_METHODS.has(request.method)) freshness.get(service)?.changed();
+}
+
+interface Keeping {
+  /** The service's. */
+  freshness: Freshness;
+  /** This route's kept answers may be served without a hop while current. */
+  declared: boolean;
+  hit: { inc(): void } | undefined;
+  miss: { inc(): void } | undefined;
+}
+
+/** A kept answer, with the headers the service gave it and a 304 for a matching If-None-Match. */
+function serveKept(request: FastifyRequest, reply: FastifyReply, kept: Stored, service: string) {
+  request.proxied = { service, route: kept.route, cached: true };
+  reply.headers(kept.served);
+  if (isNotModified(request.headers['if-none-match'], kept.etag)) {
+    reply.removeHeader('content-type');
+    reply.code(304).send();
+  } else reply.code(200).send(kept.body);
 }
 
 function release(request: FastifyRequest) {
@@ -114,6 +204,7 @@ function forwarder(
   balancer: Balancer,
   timeouts: Timeouts,
   cache: RevalidationCache,
+  keeping: Keeping | undefined,
 ) {
   const send = (
     request: FastifyRequest,
@@ -122,7 +213,16 @@ function forwarder(
     mayRetry: boolean,
   ) => {
     instance.inFlight++;
-    const exchange = new Exchange(request, reply, instance, mayRetry, timeouts, failed, cache);
+    const exchange = new Exchange(
+      request,
+      reply,
+      instance,
+      mayRetry,
+      timeouts,
+      failed,
+      cache,
+      keeping?.declared ? keeping.freshness : undefined,
+    );
     request.proxied = { service, upstream: instance.url, holding: instance, exchange };
     exchange.start();
   };
@@ -144,6 +244,21 @@ function forwarder(
     if (problem) {
       sendProblem(request, reply, problem.status, problem.detail);
       return;
+    }
+    if (keeping) {
+      if (!RETRIABLE_METHODS.has(request.method)) keeping.freshness.changed();
+      else if (keeping.declared) {
+        const kept = cache.fresh(request, keeping.freshness);
+        if (kept) {
+          keeping.freshness.used();
+          keeping.hit?.inc();
+          // A traced hit is the gateway's span alone: the attribute says why no hop follows.
+          requestSpan(request.raw)?.setAttribute('gateway.cache', 'hit');
+          serveKept(request, reply, kept, service);
+          return;
+        }
+        if (kept === null) keeping.miss?.inc();
+      }
     }
     const instance = balancer.pick();
     // Every instance is out: answer now rather than wait on one that is known to be down.

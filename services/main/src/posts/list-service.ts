@@ -107,9 +107,19 @@ export async function listPage(
   const { principal, query, url } = request;
   if (principal) return pageOf(serialize(await listPosts(ctx, principal, query)));
   // Read before the list: the page is then at least as new as the stamp it is cached under.
-  const stamp = await listStamp(ctx.db);
+  // A busy database can time out even this one-row read: a 503 like the list's own, not a 500.
+  const stamp = await listStamp(ctx.db).catch((error: unknown) => {
+    throw tooSlow(error) ?? error;
+  });
   return cache.page(stamp, url, async () => serialize(await listPosts(ctx, null, query)));
 }
+
+/**
+ * The version of everything an anonymous list page shows, for the gateway's cache
+ * (CACHE_VERSION_PATH): the list stamp, which every write of posts, their tags or categories
+ * bumps in its own transaction, on any replica or in a background job.
+ */
+export const listVersion = (ctx: MainContext): Promise<string> => listStamp(ctx.db);
 
 /**
  * The list walks the first tag's index and checks the others on each row, so the rarest tag goes

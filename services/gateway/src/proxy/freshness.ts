@@ -1,0 +1,142 @@
+import { AsyncResource } from 'node:async_hooks';
+import { SERVICE_TOKEN_HEADER } from '@platform/auth';
+import { CACHE_VERSION_PATH, type OutageLogger, outageLog } from '@platform/http';
+import type { Balancer } from './balancer.ts';
+
+/**
+ * What the gateway knows of one service's data, for the answers it keeps of the routes the
+ * service declared cacheable (`edge` entries with `cache: "anonymous"`). Every change the gateway
+ * learns of moves `generation` on; a kept answer is served without asking the service only while
+ * it was made in the current generation and the change feed confirmed the service's version
+ * recently. Nothing is cleared: an answer of an older generation is still worth an If-None-Match.
+ *
+ * The bound: an answer served at time t reflects every write committed before the start of the
+ * last feed round that confirmed the version, which is at most `maxStalenessMs` before t; a write
+ * answered through this gateway is seen by the very next request (`changed` runs before the
+ * writer gets its answer). Without a feed confirmation for that long (service down, feed
+ * missing), every request goes to the service again, as if there were no cache.
+ */
+export class Freshness {
+  generation = 0;
+  private version: string | undefined;
+  private confirmedAt = Number.NEGATIVE_INFINITY;
+  private usedAt = Number.NEGATIVE_INFINITY;
+  private following = false;
+  /** Starts the feed (followVersion sets it); it runs while answers are kept and served. */
+  follow: (() => void) | undefined;
+
+  constructor(
+    readonly service: string,
+    private readonly maxStalenessMs: number,
+  ) {}
+
+  /** Something may have changed (a write passed through): nothing kept so far is current. */
+  changed() {
+    this.generation++;
+  }
+
+  /**
+   * The service gave a keepable answer, or one was served: follow its version (again). The feed
+   * starts with the first such answer (a service that never gives one is never asked) and stops
+   * after IDLE_MS without any.
+   */
+  used() {
+    this.usedAt = performance.now();
+    if (!this.following && this.follow) {
+      this.following = true;
+      this.follow();
+    }
+  }
+
+  /** Called by the feed after each round: true when it should stop, nothing being kept. */
+  idle(): boolean {
+    if (performance.now() - this.usedAt <= IDLE_MS) return false;
+    this.following = false;
+    return true;
+  }
+
+  /** A feed round that started at `startedAt` (performance.now()) read `version`. */
+  observed(version: string, startedAt: number) {
+    if (version !== this.version) {
+      this.version = version;
+      this.generation++;
+      this.confirmedAt = startedAt;
+    } else if (startedAt > this.confirmedAt) this.confirmedAt = startedAt;
+  }
+
+  /** An answer made in `generation` may be served as it is. */
+  isCurrent(generation: number): boolean {
+    return (
+      generation === this.generation && performance.now() - this.confirmedAt <= this.maxStalenessMs
+    );
+  }
+}
+
+/** A service whose answers nobody asked for this long is not asked for its version. */
+const IDLE_MS = 60_000;
+
+export interface FeedOptions {
+  freshness: Freshness;
+  balancer: Balancer;
+  serviceToken: string | undefined;
+  intervalMs: number;
+  /** One round gives up after this long; the next one tries again. */
+  timeoutMs: number;
+  log: OutageLogger;
+}
+
+/**
+ * Follows a service's cache version (`GET /internal/cache-version` on any of its instances, with
+ * the service token): one small request per interval, like the revocation feed, from the first
+ * keepable answer on until nothing was kept or served for a minute. A new version means some
+ * write committed (on any replica, or in a background job): the kept answers are no longer
+ * current. A version never comes back. Returns a stop function.
+ */
+export function followVersion(options: FeedOptions): () => void {
+  const { freshness, balancer, intervalMs, timeoutMs } = options;
+  const outage = outageLog(options.log, `the ${freshness.service} cache version feed failed`);
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const closing = new AbortController();
+
+  async function round() {
+    const instance = balancer.pick();
+    if (!instance) throw new Error(`no ${freshness.service} instance is available`);
+    const startedAt = performance.now();
+    const answer = await instance.pool.request({
+      path: CACHE_VERSION_PATH,
+      method: 'GET',
+      headers: options.serviceToken ? { [SERVICE_TOKEN_HEADER]: options.serviceToken } : {},
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      signal: AbortSignal.any([closing.signal, AbortSignal.timeout(timeoutMs)]),
+    });
+    const body = (await answer.body.json().catch(() => undefined)) as { version?: unknown };
+    if (answer.statusCode !== 200 || typeof body?.version !== 'string') {
+      throw new Error(`${CACHE_VERSION_PATH} answered ${answer.statusCode}`);
+    }
+    freshness.observed(body.version, startedAt);
+  }
+
+  async function tick() {
+    try {
+      await round();
+      outage.succeeded();
+    } catch (error) {
+      if (!stopped) outage.failed(error);
+    }
+    if (stopped || freshness.idle()) return;
+    timer = setTimeout(tick, intervalMs);
+    timer.unref();
+  }
+  // Started from inside a request (its answer was keepable), but no part of it: bound to this
+  // moment's context, so no request's trace (or anything else it carries) follows the feed.
+  freshness.follow = AsyncResource.bind(() => {
+    if (!stopped) void tick();
+  });
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+    closing.abort();
+  };
+}
