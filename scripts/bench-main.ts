@@ -81,6 +81,9 @@ try {
   const seedSeconds = (Date.now() - started) / 1000;
   process.stderr.write(`\nseeded in ${seedSeconds.toFixed(0)} s\n`);
 
+  // Auth seals its signing keys with this run's KEY_ENCRYPTION_KEY: a kept folder's auth
+  // database from an earlier run would not open, and main only needs auth for its keys.
+  await dropDatabase(postgres.url, 'auth');
   const authUrl = await startService('auth', {
     DATABASE_URL: await ensureDatabase(postgres.url, 'auth'),
     PUBLIC_URL: 'http://127.0.0.1',
@@ -266,6 +269,16 @@ try {
   await stopServices();
   await postgres.stop();
   if (!args.data) await rm(scratch, { recursive: true, force: true });
+}
+
+async function dropDatabase(adminUrl: string, name: string) {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(`drop database if exists "${name}"`);
+  } finally {
+    await client.end();
+  }
 }
 
 async function countPosts(url: string): Promise<number> {
