@@ -17,7 +17,7 @@ import { authHeader, buildTestMain, createPost, list, type Post, type User } fro
 
 // q with a tag is read one of two ways (list-query.ts walkTag): walking the tag's post_tags rows
 // in list order and checking q on each post, or reading posts holding q and the tags from
-// posts_search_idx. Both must give the same posts, in the same order, with the same cursors,
+// posts_search_tags_idx. Both must give the same posts, in the same order, with the same cursors,
 // as the API promises, also after edits that change a post's tags or text.
 const WINDOW = 4;
 const main = await buildTestMain({ SEARCH_RANK_WINDOW: String(WINDOW) });

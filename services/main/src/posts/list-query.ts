@@ -25,7 +25,7 @@ export interface SearchEstimate {
 /**
  * Whether a branch needing `limit` rows with q and tags walks the first tag in list order and
  * checks q on each post (about `limit × tag / both` posts fetched), or reads the posts holding
- * q and every tag from posts_search_idx and sorts them (about `both` posts): the walk when the
+ * q and every tag from posts_search_tags_idx and sorts them (about `both` posts): the walk when the
  * word is common among the tag's posts, the index when it is rare. Decided here, not by the
  * planner: given both paths in one query it counts the tag twice (on post_tags and on posts)
  * and, believing the walk far longer than it is, sorts tens of thousands of posts instead.
