@@ -9,7 +9,29 @@ export interface ListFilters {
   q?: string;
   publishedAfter?: string;
   publishedBefore?: string;
+  /** With q and tags: the planner's estimates that pick how a branch reads them (walkTag). */
+  matches?: SearchEstimate;
 }
+
+/**
+ * Rows the planner expects among all posts: holding the first (walked) tag, and holding every
+ * tag and matching q (posts/repository.ts estimateSearch).
+ */
+export interface SearchEstimate {
+  tag: number;
+  both: number;
+}
+
+/**
+ * Whether a branch needing `limit` rows with q and tags walks the first tag in list order and
+ * checks q on each post (about `limit × tag / both` posts fetched), or reads the posts holding
+ * q and every tag from posts_search_tags_idx and sorts them (about `both` posts): the walk when the
+ * word is common among the tag's posts, the index when it is rare. Decided here, not by the
+ * planner: given both paths in one query it counts the tag twice (on post_tags and on posts)
+ * and, believing the walk far longer than it is, sorts tens of thousands of posts instead.
+ */
+export const walkTag = (m: SearchEstimate | undefined, limit: number) =>
+  !m || m.both * m.both >= limit * m.tag;
 
 /** One status per branch; drafts of others are excluded in SQL, not after the fact. */
 export interface Branch {
@@ -69,7 +91,8 @@ export const tsQuery = (q: string) => sql`websearch_to_tsquery('english', ${q})`
 /**
  * One branch of a list in `order`: `id, sort_key, sort_value` (and `extra`) of at most `limit`
  * rows, read from the index that leads with its status and filter. With a tag and a
- * published_at order, it walks post_tags, whose index is in list order per tag.
+ * published_at order, it walks post_tags, whose index is in list order per tag (with q too,
+ * unless the word is rare among the tag's posts: see walkTag).
  */
 export function branchRows(
   branch: Branch,
@@ -82,7 +105,10 @@ export function branchRows(
   const spec = ORDERS[order];
   const dir = sql.raw(spec.desc ? 'desc' : 'asc');
   const [firstTag, ...otherTags] = filters.tags ?? [];
-  const viaTags = firstTag !== undefined && (order === '-published_at' || order === 'published_at');
+  const viaTags =
+    firstTag !== undefined &&
+    (order === '-published_at' || order === 'published_at') &&
+    (!filters.q || walkTag(filters.matches, limit));
   const sortAlias = viaTags ? 't0' : 'p';
   const key = spec.key(sortAlias);
   const idColumn = sql.raw(viaTags ? 't0.post_id' : 'p.id');

@@ -10,7 +10,7 @@ import type { ListCache, Page } from './list-cache.ts';
 import { pageOf } from './list-cache.ts';
 import { type Branch, type ListFilters, type ListRow, listQuery } from './list-query.ts';
 import { rankedPage } from './rank-query.ts';
-import { listStamp } from './repository.ts';
+import { estimateSearch, listStamp } from './repository.ts';
 import { toPostView } from './rows.ts';
 
 export interface ListPostsQuery {
@@ -68,6 +68,11 @@ export async function listPosts(
   if (q) filters.q = q;
   if (query.published_after) filters.publishedAfter = query.published_after;
   if (query.published_before) filters.publishedBefore = query.published_before;
+  // Whether to walk the tag or read the word's index (list-query.ts walkTag): only the date
+  // orders (and rank, built on -published_at) can walk a tag in order.
+  if (q && filters.tags && order !== 'title' && order !== '-created_at') {
+    filters.matches = await estimateSearch(ctx.db, q, filters.tags);
+  }
 
   const run = (sqlQuery: SQL) =>
     ctx.db.execute<ListRow>(sqlQuery).catch((error: unknown) => {
