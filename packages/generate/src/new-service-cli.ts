@@ -55,5 +55,5 @@ if (!args.includes('--no-install')) {
   }
 }
 console.log(
-  `services/${name}: /${name}/v1/items is served by npm start; run npm test -- services/${name}/`,
+  `services/${name}: restart npm start (or npm run dev) to serve /${name}/v1/items; npm test -- services/${name}/ runs its tests`,
 );
