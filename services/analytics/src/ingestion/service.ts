@@ -103,35 +103,54 @@ export async function track(
   };
 }
 
+/** The request's events without repeats of a key earlier in it: the first stands for the rest. */
+function firstOfEachKey(all: TrackedEvent[], keys: (string | null)[]) {
+  const seen = new Set<string>();
+  const events: TrackedEvent[] = [];
+  const kept: (string | null)[] = [];
+  for (const [i, e] of all.entries()) {
+    const key = keys[i]!;
+    if (key !== null) {
+      if (seen.has(key)) continue;
+      seen.add(key);
+    }
+    events.push(e);
+    kept.push(key);
+  }
+  return { events, keys: kept };
+}
+
 /**
- * Queues events and hands them to the destinations in the same transaction; without
+ * Queues events (and hands them to the destinations in the same transaction). Without
  * destinations the one insert is atomic by itself, and shares its commit with the requests
- * arriving meanwhile (ctx.queue) — message ids included, claimed in that same commit. Resolves to
- * how many were queued (repeats of a message id seen before are not).
+ * arriving meanwhile (ctx.queue); the events carry their message ids' keys, which the writer
+ * claims in its batches before writing (writer-claims.ts), so a repeat of an id seen before is
+ * queued and dropped there. With destinations the ids are claimed here, in the transaction that
+ * hands the events over, so a destination never receives a repeat either. Resolves to how many
+ * were queued (repeats within the request, and here also of ids claimed before, are not).
  */
 async function accept(
   ctx: AnalyticsContext,
   request: TrackedRequest,
   all: TrackedEvent[],
-  keys: (string | null)[],
+  allKeys: (string | null)[],
 ): Promise<number> {
   if (all.length === 0) return 0;
-  const dedup = keys.some((k) => k !== null);
-  const claims = keys.filter((k): k is string => k !== null);
-  let events = all;
-  /** The events whose ids this request won (`take`), as its row; claimed where it is appended. */
-  const build = (take: (key: string) => boolean) => {
-    events = all.filter((_, i) => keys[i] === null || take(keys[i]!));
-    return events.length ? trackedRow(request, events) : undefined;
-  };
+  let { events, keys } = firstOfEachKey(all, allKeys);
   const row =
     ctx.destinations.list.length === 0
-      ? await ctx.queue.append(dedup ? { keys: claims, build } : trackedRow(request, events))
+      ? await ctx.queue.append(
+          trackedRow(
+            request,
+            events.map((e, i) => (keys[i] === null ? e : { ...e, key: keys[i]! })),
+          ),
+        )
       : await ctx.db.transaction(async (tx) => {
           // Claimed in the transaction that queues them: a retry finds them claimed.
-          if (dedup) {
+          const claims = keys.filter((k): k is string => k !== null);
+          if (claims.length) {
             const claimed = await claimIds(tx, claims);
-            build((key) => claimed.delete(key));
+            events = events.filter((_, i) => keys[i] === null || claimed.has(keys[i]!));
           }
           if (events.length === 0) return undefined;
           const [queued] = await insertRows(tx, [trackedRow(request, events)]);
