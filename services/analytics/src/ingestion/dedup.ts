@@ -37,16 +37,17 @@ export interface Claim {
 }
 
 // One-shot hashing where Node has it (20.12+): a third of createHash's cost per id.
-const sha256 = (
-  (crypto as { hash?: (algorithm: string, data: string) => string }).hash ??
-  ((algorithm: string, data: string) => crypto.createHash(algorithm).update(data).digest('hex'))
-).bind(crypto, 'sha256');
+const sha256: (data: string) => string =
+  typeof (crypto as { hash?: unknown }).hash === 'function'
+    ? (data) =>
+        (crypto as unknown as { hash: (a: string, d: string) => string }).hash('sha256', data)
+    : (data) => crypto.createHash('sha256').update(data).digest('hex');
 
-/** The dedup index's key of a message id: 128 bits of its SHA-256, as claimIds makes it. */
-export function keyHash(key: string): string {
-  const h = sha256(key);
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
-}
+/**
+ * The dedup index's key of a message id as claimIds makes it: 128 bits of its SHA-256, as 32 hex
+ * digits (PostgreSQL reads a uuid without its hyphens too).
+ */
+export const keyHash = (key: string): string => sha256(key).slice(0, 32);
 
 /**
  * Claims message ids for the writer, before it writes their events: resolves to the owners
@@ -54,8 +55,8 @@ export function keyHash(key: string): string {
  * its own — the claim commits on its own, before the store sees the event, so an event whose
  * write failed (a crash, the store down) finds its key still its own when it is written again,
  * and every other copy, in this pass or another replica's, a day later or after a restart,
- * finds it taken. Keys are inserted in key order, so concurrent claims never deadlock; within
- * one call the first claim of a key stands for the rest.
+ * finds it taken. PostgreSQL inserts the keys in key order, so concurrent claims never
+ * deadlock; within one call the first claim of a key stands for the rest.
  */
 export async function claimForWriter(db: Db, claims: Claim[]): Promise<Set<string>> {
   const byHash = new Map<string, string>();
@@ -64,23 +65,24 @@ export async function claimForWriter(db: Db, claims: Claim[]): Promise<Set<strin
     if (!byHash.has(h)) byHash.set(h, c.owner);
   }
   if (byHash.size === 0) return new Set();
-  const hashes = [...byHash.keys()].sort();
-  const { rows } = await db.execute<{ hash: string }>(sql`
+  const hashes = [...byHash.keys()];
+  const owners = [...byHash.values()];
+  const { rows } = await db.execute<{ owner: string }>(sql`
     insert into message_ids (hash, owner)
-    select h, o from unnest(${`{${hashes.join(',')}}`}::uuid[],
-      ${`{${hashes.map((h) => byHash.get(h)).join(',')}}`}::uuid[]) as x(h, o)
+    select h, o from unnest(${`{${hashes.join(',')}}`}::uuid[], ${`{${owners.join(',')}}`}::uuid[])
+      as x(h, o)
+    order by h
     on conflict do nothing
-    returning hash`);
-  const owners = new Set(rows.map((r) => byHash.get(r.hash)!));
-  if (rows.length === hashes.length) return owners;
-  // Taken before: a retry of this very event (its owner), or another copy's.
-  const inserted = new Set(rows.map((r) => r.hash));
-  const taken = hashes.filter((h) => !inserted.has(h));
-  const { rows: held } = await db.execute<{ owner: string | null }>(sql`
+    returning owner::text`);
+  const won = new Set(rows.map((r) => r.owner));
+  if (rows.length === hashes.length) return won;
+  // Taken before: by this very event, written before (a retry), or by another copy.
+  const taken = hashes.filter((_, i) => !won.has(owners[i]!));
+  const { rows: held } = await db.execute<{ owner: string }>(sql`
     select owner::text from message_ids
     where hash = any(${`{${taken.join(',')}}`}::uuid[]) and owner is not null`);
-  for (const r of held) owners.add(r.owner!);
-  return owners;
+  for (const r of held) won.add(r.owner);
+  return won;
 }
 
 /** Forgets ids received before `before` (DEDUP_DAYS). */

@@ -181,7 +181,7 @@ export function trackedRow(request: TrackedRequest, events: TrackedEvent[]): New
     const e = events[i]!;
     text +=
       `${i ? ',' : ''}[${quote(e.event)},${e.anonymousId === null ? 'null' : quote(e.anonymousId)},` +
-      `${e.time ?? 'null'},${e.propertiesJson}${e.key === undefined ? '' : `,${JSON.stringify(e.key)}`}]`;
+      `${e.time ?? 'null'},${e.propertiesJson}${e.key === undefined ? '' : `,${quote(e.key)}`}]`;
   }
   return { kind: 'track', text: `${text}]]`, item: trackedItems(request, events) };
 }
@@ -204,7 +204,7 @@ export function trackedItems(r: TrackedRequest, events: TrackedEvent[]): QueuedI
     properties: e.propertiesJson,
     timestamp: e.time === null ? receivedIso : new Date(e.time).toISOString(),
     time: e.time ?? r.receivedAt,
-    ...(e.key === undefined ? {} : { key: e.key }),
+    key: e.key,
   }));
 }
 

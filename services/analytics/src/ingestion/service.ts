@@ -88,15 +88,14 @@ export async function track(
       anonymousId: e.anonymous_id ?? null,
       time,
       propertiesJson: json,
+      key:
+        e.message_id === undefined
+          ? undefined
+          : clientKey(request.userId, e.anonymous_id ?? null, e.message_id),
     };
   });
   if (errors.length) throw problems.badRequest('Some events are invalid.', errors);
-  const keys = list.map((e, i) =>
-    e.message_id === undefined
-      ? null
-      : clientKey(request.userId, events[i]!.anonymousId, e.message_id),
-  );
-  const stored = await accept(ctx, request, events, keys);
+  const stored = await accept(ctx, request, events);
   return {
     ids: Array.from({ length: stored }, (_, i) => trackedId(request.idBase, i)),
     duplicates: events.length - stored,
@@ -104,20 +103,14 @@ export async function track(
 }
 
 /** The request's events without repeats of a key earlier in it: the first stands for the rest. */
-function firstOfEachKey(all: TrackedEvent[], keys: (string | null)[]) {
+function firstOfEachKey(all: TrackedEvent[]): TrackedEvent[] {
   const seen = new Set<string>();
-  const events: TrackedEvent[] = [];
-  const kept: (string | null)[] = [];
-  for (const [i, e] of all.entries()) {
-    const key = keys[i]!;
-    if (key !== null) {
-      if (seen.has(key)) continue;
-      seen.add(key);
-    }
-    events.push(e);
-    kept.push(key);
-  }
-  return { events, keys: kept };
+  return all.filter((e) => {
+    if (e.key === undefined) return true;
+    if (seen.has(e.key)) return false;
+    seen.add(e.key);
+    return true;
+  });
 }
 
 /**
@@ -133,29 +126,25 @@ async function accept(
   ctx: AnalyticsContext,
   request: TrackedRequest,
   all: TrackedEvent[],
-  allKeys: (string | null)[],
 ): Promise<number> {
   if (all.length === 0) return 0;
-  let { events, keys } = firstOfEachKey(all, allKeys);
+  let events = firstOfEachKey(all);
   const row =
     ctx.destinations.list.length === 0
-      ? await ctx.queue.append(
-          trackedRow(
-            request,
-            events.map((e, i) => (keys[i] === null ? e : { ...e, key: keys[i]! })),
-          ),
-        )
+      ? await ctx.queue.append(trackedRow(request, events))
       : await ctx.db.transaction(async (tx) => {
-          // Claimed in the transaction that queues them: a retry finds them claimed.
-          const claims = keys.filter((k): k is string => k !== null);
+          // Claimed in the transaction that queues them: a retry finds them claimed, and the
+          // writer has nothing left to claim.
+          const claims = events.flatMap((e) => (e.key === undefined ? [] : [e.key]));
           if (claims.length) {
             const claimed = await claimIds(tx, claims);
-            events = events.filter((_, i) => keys[i] === null || claimed.has(keys[i]!));
+            events = events.filter((e) => e.key === undefined || claimed.has(e.key));
           }
           if (events.length === 0) return undefined;
-          const [queued] = await insertRows(tx, [trackedRow(request, events)]);
+          const unkeyed = events.map((e) => ({ ...e, key: undefined }));
+          const [queued] = await insertRows(tx, [trackedRow(request, unkeyed)]);
           const accepted = (queued?.item ?? []).map((item) => {
-            const { time: _, ...e } = item as QueuedItem;
+            const { time: _, key: __, ...e } = item as QueuedItem;
             return { ...e, properties: JSON.parse(e.properties) };
           });
           await ctx.destinations.enqueue(tx, accepted);
