@@ -50,39 +50,52 @@ const sha256: (data: string) => string =
 export const keyHash = (key: string): string => sha256(key).slice(0, 32);
 
 /**
- * Claims message ids for the writer, before it writes their events: resolves to the owners
- * (event ids) that hold their key now. A key goes to the first event that claims it and stays
- * its own — the claim commits on its own, before the store sees the event, so an event whose
- * write failed (a crash, the store down) finds its key still its own when it is written again,
- * and every other copy, in this pass or another replica's, a day later or after a restart,
- * finds it taken. PostgreSQL inserts the keys in key order, so concurrent claims never
- * deadlock; within one call the first claim of a key stands for the rest.
+ * Claims message ids for the writer, before it writes their events: resolves to the claims that
+ * lost (their owners, event ids), almost always none. A key goes to the first event that claims
+ * it and stays its own — the claim commits on its own, before the store sees the event, so an
+ * event whose write failed (a crash, the store down) finds its key still its own when it is
+ * written again, and every other copy, in this pass or another replica's, a day later or after
+ * a restart, finds it taken. PostgreSQL inserts the keys in key order, so concurrent claims never
+ * deadlock; within one call the first claim of a key stands for the rest. The answer is one
+ * count unless some key was taken before: then the owners of those.
  */
 export async function claimForWriter(db: Db, claims: Claim[]): Promise<Set<string>> {
-  const byHash = new Map<string, string>();
+  const lost = new Set<string>();
+  const hashes: string[] = [];
+  const owners: string[] = [];
+  const seen = new Set<string>();
   for (const c of claims) {
     const h = keyHash(c.key);
-    if (!byHash.has(h)) byHash.set(h, c.owner);
+    if (seen.has(h)) {
+      lost.add(c.owner);
+      continue;
+    }
+    seen.add(h);
+    hashes.push(h);
+    owners.push(c.owner);
   }
-  if (byHash.size === 0) return new Set();
-  const hashes = [...byHash.keys()];
-  const owners = [...byHash.values()];
-  const { rows } = await db.execute<{ owner: string }>(sql`
-    insert into message_ids (hash, owner)
-    select h, o from unnest(${`{${hashes.join(',')}}`}::uuid[], ${`{${owners.join(',')}}`}::uuid[])
-      as x(h, o)
-    order by h
-    on conflict do nothing
-    returning owner::text`);
-  const won = new Set(rows.map((r) => r.owner));
-  if (rows.length === hashes.length) return won;
-  // Taken before: by this very event, written before (a retry), or by another copy.
-  const taken = hashes.filter((_, i) => !won.has(owners[i]!));
-  const { rows: held } = await db.execute<{ owner: string }>(sql`
-    select owner::text from message_ids
-    where hash = any(${`{${taken.join(',')}}`}::uuid[]) and owner is not null`);
-  for (const r of held) won.add(r.owner);
-  return won;
+  if (hashes.length === 0) return lost;
+  const hashList = `{${hashes.join(',')}}`;
+  const { rows } = await db.execute<{ n: number }>(sql`
+    with claimed as (
+      insert into message_ids (hash, owner)
+      select h, o from unnest(${hashList}::uuid[], ${`{${owners.join(',')}}`}::uuid[]) as x(h, o)
+      order by h
+      on conflict do nothing
+      returning 1
+    ) select count(*)::int as n from claimed`);
+  if (rows[0]?.n === hashes.length) return lost;
+  // Some were taken before: by this very event, written before (a retry), or by another copy.
+  const { rows: held } = await db.execute<{ hash: string; owner: string | null }>(sql`
+    select replace(hash::text, '-', '') as hash, owner::text from message_ids
+    where hash = any(${hashList}::uuid[])`);
+  const holder = new Map(held.map((r) => [r.hash, r.owner]));
+  for (const [i, h] of hashes.entries()) {
+    if (holder.get(h) !== owners[i]) lost.add(owners[i]!);
+  }
+  // A later claim of a key in this call wins if it is the one that holds it.
+  for (const c of claims) if (holder.get(keyHash(c.key)) === c.owner) lost.delete(c.owner);
+  return lost;
 }
 
 /** Forgets ids received before `before` (DEDUP_DAYS). */

@@ -36,10 +36,11 @@ export async function lostItems(db: Db, rows: Claimable[]): Promise<Map<number, 
   const claims = rows.map((row) => ('item' in row ? claimsOf(row.item) : (row.claims ?? [])));
   const all = claims.flat();
   if (all.length === 0) return lost;
-  const won = await claimForWriter(db, all);
+  const losers = await claimForWriter(db, all);
+  if (losers.size === 0) return lost;
   for (const [i, row] of rows.entries()) {
-    const losers = claims[i]!.filter((c) => !won.has(c.owner)).map((c) => c.index);
-    if (losers.length) lost.set(row.seq, losers);
+    const indexes = claims[i]!.filter((c) => losers.has(c.owner)).map((c) => c.index);
+    if (indexes.length) lost.set(row.seq, indexes);
   }
   return lost;
 }
