@@ -78,6 +78,8 @@ export async function benchIngestion(deps: {
     Array.from({ length: batches }, (_, b) => JSON.stringify({ events: batchOf(b, round) }));
   let bodies = bodiesOf(0);
   const latencies: number[] = [];
+  /** The raw side's points so far are all before this time (ms). */
+  let rawAfter = 0;
   const rounds: { e2e: number; accepted: number; raw: number }[] = [];
   const cpu = { e2e: new Map<string, number>(), raw: new Map<string, number>() };
   const addCpu = (total: Map<string, number>, used: Map<string, number>) => {
@@ -123,7 +125,10 @@ export async function benchIngestion(deps: {
 
     // The points the service wrote, as near as can be: a UUID per event, and each batch's time
     // when it arrived, spread over the round as the API's requests were.
-    const now = Date.now();
+    // After the previous round's raw points, which reach into the future by as long as that
+    // round's requests took: counting from an earlier time would count some of them too.
+    const now = Math.max(Date.now(), rawAfter);
+    rawAfter = now + Math.ceil(acceptedMs) + 1;
     // One text per batch, made beforehand as the API's bodies are: the raw side's client only
     // sends, as the end-to-end side's does.
     const lines = Array.from({ length: batches }, (_, b) => {

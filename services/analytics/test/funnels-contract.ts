@@ -54,6 +54,15 @@ export function funnelsContract(name: string, t: TestAnalytics) {
     // u8 logged in before signing up on day 2: that login does not count.
     track(u('u8'), 'login', 0),
     track(u('u8'), 'signup', 2 * DAY),
+    // For daily active users (no funnel or retention reads 'browse'): a4 comes back on day 5
+    // without signing in; a9 browses on day 5, is aliased to u9 on day 6 and browses that day
+    // under both ids; a10 is never linked.
+    track({ anonymousId: 'a4' }, 'browse', 5 * DAY),
+    track({ anonymousId: 'a9' }, 'browse', 5 * DAY + HOUR),
+    track({ anonymousId: 'a10' }, 'browse', 5 * DAY + 2 * HOUR),
+    message('alias', u('u9'), { previousId: 'a9' }, 6 * DAY),
+    track(u('u9'), 'browse', 6 * DAY + HOUR),
+    track({ anonymousId: 'a9' }, 'browse', 6 * DAY + 2 * HOUR),
   ];
 
   const report = async (query: string) => {
@@ -137,6 +146,26 @@ export function funnelsContract(name: string, t: TestAnalytics) {
       csv.body,
       `start,users,week_0,week_1\r\n${at(0)},7,4,1\r\n${at(7 * DAY)},0,0,\r\n`,
     );
+  });
+
+  test(`${name}: daily active users count a person once, with what they did before signing in`, async () => {
+    const res = await report(`type=daily-active-users&from=${at(0)}&to=${at(7 * DAY)}`);
+    const day = (ms: number) => at(ms).slice(0, 10);
+    assert.deepEqual(res.json().rows, [
+      // u1, u2, u3, u4 (also as a4 the same day: once), u5, u8; a6 is nobody's.
+      { day: day(0), users: 6 },
+      { day: day(DAY), users: 3 }, // u1, u3, u7
+      { day: day(2 * DAY), users: 4 }, // u3, u4, u7, u8
+      { day: day(3 * DAY), users: 1 }, // u1
+      { day: day(4 * DAY), users: 0 },
+      // Only anonymous events: a4 is u4, a9 is u9 (aliased the next day), a10 is nobody's.
+      { day: day(5 * DAY), users: 2 },
+      { day: day(6 * DAY), users: 1 }, // u9, as u9 and as a9
+    ]);
+    const csv = await report(
+      `type=daily-active-users&from=${at(5 * DAY)}&to=${at(7 * DAY)}&format=csv`,
+    );
+    assert.equal(csv.body, `day,users\r\n${day(5 * DAY)},2\r\n${day(6 * DAY)},1\r\n`);
   });
 
   test(`${name}: funnel and retention parameters are checked`, async () => {

@@ -323,9 +323,11 @@ test('track-event items may carry message_id: a retry is accepted and stored onc
   assert.equal(first.statusCode, 202, first.body);
   assert.equal(first.json().accepted, 3);
   assert.equal(first.json().duplicates, 1);
+  await t.drained();
+  // The retry is queued (ids are claimed by the writer, in batches) and dropped before the store.
   const retry = await track({ events });
-  assert.equal(retry.json().accepted, 1);
-  assert.equal(retry.json().duplicates, 3);
+  assert.equal(retry.statusCode, 202, retry.body);
+  assert.equal(retry.json().duplicates, 1);
   // Another user's message ids are their own.
   const other = await t.user();
   const theirs = await t.app.inject({

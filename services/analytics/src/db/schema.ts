@@ -47,7 +47,12 @@ export const receivedIds = pgTable(
  */
 export const messageIds = pgTable(
   'message_ids',
-  { hash: uuid().primaryKey(), receivedAt: timestamptzNow() },
+  {
+    hash: uuid().primaryKey(),
+    receivedAt: timestamptzNow(),
+    /** The event that won the id when the writer claimed it; null: claimed as it was accepted. */
+    owner: uuid(),
+  },
   (t) => [index('message_ids_received_at_brin').using('brin', t.receivedAt)],
 );
 

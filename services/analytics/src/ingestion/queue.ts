@@ -1,7 +1,6 @@
 import { currentTraceContext } from '@platform/telemetry';
 import { sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/index.ts';
-import { claimIds } from './dedup.ts';
 import type { AcceptedEvent, Sample } from './types.ts';
 import type { Row } from './writer-batches.ts';
 
@@ -23,7 +22,12 @@ export const trackedId = (base: string, index: number) =>
  * An event as queued and written: its properties as JSON text, so nothing walks them again, and
  * its time also as a number when known.
  */
-export type QueuedItem = Omit<AcceptedEvent, 'properties'> & { properties: string; time?: number };
+export type QueuedItem = Omit<AcceptedEvent, 'properties'> & {
+  properties: string;
+  time?: number;
+  /** Its message id's dedup key, claimed by the writer before it is written (dedup.ts). */
+  key?: string;
+};
 
 /** A row about to be appended: the text stored, and the items the writer takes from it. */
 export interface NewRow {
@@ -64,49 +68,9 @@ export async function insertRows(tx: Tx | Db, rows: NewRow[]): Promise<Row[]> {
   return rows.map((r, i) => ({ seq: seqs[i]!, kind: r.kind, item: r.item }));
 }
 
-/**
- * A row whose items carry message ids: the ids are claimed in the dedup index (dedup.ts) in the
- * transaction that appends the row, and the row is made of the items whose ids it won.
- */
-export interface DedupRow {
-  keys: string[];
-  /** As NewRow's: the traceparent of the request queuing it. */
-  trace?: string | null;
-  /** The row of the items `take` grants (true once per key claimed now); undefined: none. */
-  build(take: (key: string) => boolean): NewRow | undefined;
-}
-
 export interface Queue {
   /** Appends a row on its own; resolves once it is committed (undefined when it is empty). */
-  append(row: NewRow | DedupRow): Promise<Row | undefined>;
-}
-
-const isDedup = (row: NewRow | DedupRow): row is DedupRow => 'keys' in row;
-
-/**
- * One insert of the waiting rows; with message ids among them, one transaction that claims all
- * their ids in one statement first, so deduplicated requests still share a commit. A key claimed
- * now goes to the first row that asks for it, so two requests carrying the same id in one group
- * store it once. Resolves to each waiting row's appended row, or undefined.
- */
-async function insertGroup(db: Db, pending: (NewRow | DedupRow)[]): Promise<(Row | undefined)[]> {
-  if (!pending.some(isDedup)) return insertRows(db, pending as NewRow[]);
-  return db.transaction(async (tx) => {
-    const claimed = await claimIds(
-      tx,
-      pending.flatMap((p) => (isDedup(p) ? p.keys : [])),
-    );
-    const take = (key: string) => claimed.delete(key);
-    const rows = pending.map((p) => {
-      if (!isDedup(p)) return p;
-      const built = p.build(take);
-      return built && { ...built, trace: built.trace ?? p.trace };
-    });
-    const present = rows.filter((r): r is NewRow => r !== undefined && r.item.length > 0);
-    const inserted = present.length ? await insertRows(tx, present) : [];
-    let next = 0;
-    return rows.map((r) => (r !== undefined && r.item.length > 0 ? inserted[next++] : undefined));
-  });
+  append(row: NewRow): Promise<Row | undefined>;
 }
 
 /**
@@ -114,10 +78,11 @@ async function insertGroup(db: Db, pending: (NewRow | DedupRow)[]): Promise<(Row
  * the next insert with every other one that waited. Under load a commit (and its WAL flush)
  * serves several requests — 1.6 on average with bench:analytics' four clients, more with more —
  * while an append on an idle queue goes at once. A failed insert fails all of its appends.
+ * Message ids are not claimed here but by the writer, in batches (writer-claims.ts).
  */
 export function createQueue(db: Db): Queue {
   let waiting: {
-    row: NewRow | DedupRow;
+    row: NewRow;
     resolve: (row: Row | undefined) => void;
     reject: (e: unknown) => void;
   }[] = [];
@@ -130,14 +95,14 @@ export function createQueue(db: Db): Queue {
       let count = 0;
       while (count < waiting.length && count < MAX_ROWS_PER_INSERT) {
         const row = waiting[count]!.row;
-        chars += isDedup(row) ? 0 : row.text.length;
+        chars += row.text.length;
         if (count > 0 && chars > MAX_CHARS_PER_INSERT) break;
         count += 1;
       }
       const batch = waiting.slice(0, count);
       waiting = waiting.slice(count);
       try {
-        const rows = await insertGroup(
+        const rows = await insertRows(
           db,
           batch.map((w) => w.row),
         );
@@ -151,7 +116,7 @@ export function createQueue(db: Db): Queue {
 
   return {
     append(row) {
-      if (!isDedup(row) && row.item.length === 0) return Promise.resolve(undefined);
+      if (row.item.length === 0) return Promise.resolve(undefined);
       // The insert may run in another request's turn (group commit): its context is taken now.
       row.trace ??= currentTraceContext();
       const appended = new Promise<Row | undefined>((resolve, reject) => {
@@ -200,11 +165,13 @@ export interface TrackedEvent {
   anonymousId: string | null;
   time: number | null;
   propertiesJson: string;
+  /** Its message id's dedup key (dedup.ts clientKey), for the writer to claim. */
+  key?: string | undefined;
 }
 
 /**
  * A `/track-event` request: kind `track`, `[userId, receivedAt, idBase, [[event, anonymousId,
- * time, properties], ...]]`. Ids, source and default times are derived, so a row is about a
+ * time, properties, key?], ...]]`. Ids, source and default times are derived, so a row is about a
  * third of the `event` form; it is built by concatenation around the properties' JSON text,
  * which the size check has already produced. The row's items are the events in the `event` form.
  */
@@ -214,7 +181,7 @@ export function trackedRow(request: TrackedRequest, events: TrackedEvent[]): New
     const e = events[i]!;
     text +=
       `${i ? ',' : ''}[${quote(e.event)},${e.anonymousId === null ? 'null' : quote(e.anonymousId)},` +
-      `${e.time ?? 'null'},${e.propertiesJson}]`;
+      `${e.time ?? 'null'},${e.propertiesJson}${e.key === undefined ? '' : `,${quote(e.key)}`}]`;
   }
   return { kind: 'track', text: `${text}]]`, item: trackedItems(request, events) };
 }
@@ -237,6 +204,7 @@ export function trackedItems(r: TrackedRequest, events: TrackedEvent[]): QueuedI
     properties: e.propertiesJson,
     timestamp: e.time === null ? receivedIso : new Date(e.time).toISOString(),
     time: e.time ?? r.receivedAt,
+    key: e.key,
   }));
 }
 
@@ -247,15 +215,16 @@ export function decodeRow(kind: Row['kind'], text: string): Row['item'] {
     string | null,
     number,
     string,
-    [string, string | null, number | null, Record<string, unknown>][],
+    [string, string | null, number | null, Record<string, unknown>, string?][],
   ];
   return trackedItems(
     { userId, receivedAt, idBase },
-    events.map(([event, anonymousId, time, properties]) => ({
+    events.map(([event, anonymousId, time, properties, key]) => ({
       event,
       anonymousId,
       time,
       propertiesJson: JSON.stringify(properties),
+      key,
     })),
   );
 }

@@ -88,55 +88,63 @@ export async function track(
       anonymousId: e.anonymous_id ?? null,
       time,
       propertiesJson: json,
+      key:
+        e.message_id === undefined
+          ? undefined
+          : clientKey(request.userId, e.anonymous_id ?? null, e.message_id),
     };
   });
   if (errors.length) throw problems.badRequest('Some events are invalid.', errors);
-  const keys = list.map((e, i) =>
-    e.message_id === undefined
-      ? null
-      : clientKey(request.userId, events[i]!.anonymousId, e.message_id),
-  );
-  const stored = await accept(ctx, request, events, keys);
+  const stored = await accept(ctx, request, events);
   return {
     ids: Array.from({ length: stored }, (_, i) => trackedId(request.idBase, i)),
     duplicates: events.length - stored,
   };
 }
 
+/** The request's events without repeats of a key earlier in it: the first stands for the rest. */
+function firstOfEachKey(all: TrackedEvent[]): TrackedEvent[] {
+  const seen = new Set<string>();
+  return all.filter((e) => {
+    if (e.key === undefined) return true;
+    if (seen.has(e.key)) return false;
+    seen.add(e.key);
+    return true;
+  });
+}
+
 /**
- * Queues events and hands them to the destinations in the same transaction; without
+ * Queues events (and hands them to the destinations in the same transaction). Without
  * destinations the one insert is atomic by itself, and shares its commit with the requests
- * arriving meanwhile (ctx.queue) — message ids included, claimed in that same commit. Resolves to
- * how many were queued (repeats of a message id seen before are not).
+ * arriving meanwhile (ctx.queue); the events carry their message ids' keys, which the writer
+ * claims in its batches before writing (writer-claims.ts), so a repeat of an id seen before is
+ * queued and dropped there. With destinations the ids are claimed here, in the transaction that
+ * hands the events over, so a destination never receives a repeat either. Resolves to how many
+ * were queued (repeats within the request, and here also of ids claimed before, are not).
  */
 async function accept(
   ctx: AnalyticsContext,
   request: TrackedRequest,
   all: TrackedEvent[],
-  keys: (string | null)[],
 ): Promise<number> {
   if (all.length === 0) return 0;
-  const dedup = keys.some((k) => k !== null);
-  const claims = keys.filter((k): k is string => k !== null);
-  let events = all;
-  /** The events whose ids this request won (`take`), as its row; claimed where it is appended. */
-  const build = (take: (key: string) => boolean) => {
-    events = all.filter((_, i) => keys[i] === null || take(keys[i]!));
-    return events.length ? trackedRow(request, events) : undefined;
-  };
+  let events = firstOfEachKey(all);
   const row =
     ctx.destinations.list.length === 0
-      ? await ctx.queue.append(dedup ? { keys: claims, build } : trackedRow(request, events))
+      ? await ctx.queue.append(trackedRow(request, events))
       : await ctx.db.transaction(async (tx) => {
-          // Claimed in the transaction that queues them: a retry finds them claimed.
-          if (dedup) {
+          // Claimed in the transaction that queues them: a retry finds them claimed, and the
+          // writer has nothing left to claim.
+          const claims = events.flatMap((e) => (e.key === undefined ? [] : [e.key]));
+          if (claims.length) {
             const claimed = await claimIds(tx, claims);
-            build((key) => claimed.delete(key));
+            events = events.filter((e) => e.key === undefined || claimed.has(e.key));
           }
           if (events.length === 0) return undefined;
-          const [queued] = await insertRows(tx, [trackedRow(request, events)]);
+          const unkeyed = events.map((e) => ({ ...e, key: undefined }));
+          const [queued] = await insertRows(tx, [trackedRow(request, unkeyed)]);
           const accepted = (queued?.item ?? []).map((item) => {
-            const { time: _, ...e } = item as QueuedItem;
+            const { time: _, key: __, ...e } = item as QueuedItem;
             return { ...e, properties: JSON.parse(e.properties) };
           });
           await ctx.destinations.enqueue(tx, accepted);

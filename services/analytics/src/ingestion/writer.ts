@@ -9,13 +9,14 @@ import type { QueuedEvent, Store } from '../store/types.ts';
 import { type Refused, setAside, type Unreadable } from './dead-letters.ts';
 import { decodeRow, itemSeq, ROW_ITEMS } from './queue.ts';
 import { chunksOf, type EncodedRow, type Item, type Row } from './writer-batches.ts';
+import { claimsOf, type ItemClaim, lostItems } from './writer-claims.ts';
 import { isRefusal, writeItems } from './writer-refusals.ts';
 
 /**
- * A row as a pass holds it: its items, the body the store made of them (Store.encodeEvents), or
- * why its stored text cannot be read.
+ * A row as a pass holds it: its items, the body the store made of them (Store.encodeEvents) with
+ * its items' message id claims, or why its stored text cannot be read.
  */
-type Held = Row | EncodedRow | Unreadable;
+type Held = Row | (EncodedRow & { claims?: ItemClaim[] }) | Unreadable;
 const size = (row: Held) => ('body' in row ? row.count : 'item' in row ? row.item.length : 0);
 const isRow = (row: Held): row is Row => 'item' in row;
 const isEncoded = (row: Held): row is EncodedRow => 'body' in row;
@@ -107,11 +108,13 @@ export function createWriter(deps: {
       events.push(value as unknown as QueuedEvent);
     }
     try {
+      const claims = claimsOf(row.item);
       return {
         seq: row.seq,
         kind: row.kind,
         count: events.length,
         body: store.encodeEvents!(events),
+        ...(claims.length ? { claims } : {}),
       };
     } catch (err) {
       // The row is committed: failing its request now would make the client send it again.
@@ -226,8 +229,36 @@ export function createWriter(deps: {
     return moved;
   }
 
+  /**
+   * The held rows without the items whose message id another copy holds (writer-claims.ts): a
+   * row's items become null where they lost, an encoded row with a loser is read back for that.
+   */
+  async function withoutRepeats(tx: Tx, held: Held[]): Promise<Held[]> {
+    const claimable = held.filter((r) => !('unreadable' in r) && r.kind !== 'sample') as (
+      | Row
+      | EncodedRow
+    )[];
+    const lost = await lostItems(db, claimable);
+    if (lost.size === 0) return held;
+    const encoded = held.filter((r) => isEncoded(r) && lost.has(r.seq));
+    const loaded = await load(
+      tx,
+      encoded.map((r) => r.seq),
+    );
+    return held.map((r) => {
+      const losers = lost.get(r.seq);
+      if (!losers) return r;
+      const row = isEncoded(r) ? stored(r, loaded) : r;
+      if (!isRow(row)) return row;
+      const item = [...row.item];
+      for (const index of losers) item[index] = null;
+      return { ...row, item };
+    });
+  }
+
   /** Puts the held rows in the store (or sets aside what it refuses) and deletes them. */
-  async function write(tx: Tx, held: Held[]): Promise<number> {
+  async function write(tx: Tx, taken: Held[]): Promise<number> {
+    const held = await withoutRepeats(tx, taken);
     const rows = await writeEncoded(tx, held);
     const items: Item[] = [];
     for (const row of rows.filter(isRow)) {

@@ -249,7 +249,11 @@ export async function report(ctx: AnalyticsContext, q: Static<typeof ReportQuery
   switch (q.type) {
     case 'daily-active-users':
       columns = ['day', 'users'];
-      rows = everyDay(range, await ctx.store.dailyActiveUsers(range), 'users');
+      rows = everyDay(
+        range,
+        await ctx.store.dailyActiveUsers(range, (ids) => usersOf(ctx.db, ids)),
+        'users',
+      );
       break;
     case 'signups':
       columns = ['day', 'signups'];

@@ -229,13 +229,40 @@ export function createInfluxStore(
       }
     },
 
-    async dailyActiveUsers(r) {
-      const [s] = await select(
-        `SELECT COUNT(DISTINCT(user_id)) AS n FROM events WHERE ${range(r)} GROUP BY time(1d) fill(none)`,
-      );
-      return (s ? records(s) : [])
-        .filter((x) => num(x.n) > 0)
-        .map((x) => ({ day: (x.time as string).slice(0, 10), users: num(x.n) }));
+    async dailyActiveUsers(r, linkedUsers) {
+      if (!linkedUsers) {
+        const [s] = await select(
+          `SELECT COUNT(DISTINCT(user_id)) AS n FROM events WHERE ${range(r)} GROUP BY time(1d) fill(none)`,
+        );
+        return (s ? records(s) : [])
+          .filter((x) => num(x.n) > 0)
+          .map((x) => ({ day: (x.time as string).slice(0, 10), users: num(x.n) }));
+      }
+      // Stitched: each day's user ids, and the users its anonymous ids are linked to (the link
+      // table is in PostgreSQL, so InfluxDB hands over the day's distinct ids).
+      const distinct = async (field: string) => {
+        const [s] = await select(
+          `SELECT DISTINCT(${field}) AS v FROM events WHERE ${range(r)} GROUP BY time(1d) fill(none)`,
+        );
+        return (s ? records(s) : []).flatMap((x) =>
+          typeof x.v === 'string' ? [{ day: (x.time as string).slice(0, 10), id: x.v }] : [],
+        );
+      };
+      const users = await distinct('user_id');
+      const anonymous = await distinct('anonymous_id');
+      const linked = await linkedUsers(anonymous.map((a) => a.id));
+      const byDay = new Map<string, Set<string>>();
+      const add = (day: string, user: string | undefined) => {
+        if (user === undefined) return;
+        const set = byDay.get(day) ?? new Set<string>();
+        set.add(user);
+        byDay.set(day, set);
+      };
+      for (const u of users) add(u.day, u.id);
+      for (const a of anonymous) add(a.day, linked.get(a.id));
+      return [...byDay]
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([day, set]) => ({ day, users: set.size }));
     },
 
     async topEvents(r, limit) {

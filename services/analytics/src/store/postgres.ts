@@ -189,9 +189,16 @@ export function createPostgresStore(db: Db): Store {
     },
 
     async dailyActiveUsers(r) {
+      // Stitched: an event under an anonymous id linked to a user is that user's too.
       const found = await rows<Record<string, unknown>>(sql`
-        select date_trunc('day', occurred_at, 'UTC') as d, count(distinct user_id) as n
-        from events where ${inRange(r)} and user_id is not null group by 1 order by 1`);
+        select d, count(distinct u) as n from (
+          select date_trunc('day', occurred_at, 'UTC') as d, user_id as u
+          from events where ${inRange(r)} and user_id is not null
+          union all
+          select date_trunc('day', e.occurred_at, 'UTC'), l.user_id
+          from events e join identity_links l on l.anonymous_id = e.anonymous_id
+          where e.occurred_at >= ${r.from} and e.occurred_at < ${r.to}
+        ) as active group by 1 order by 1`);
       return found.map((x) => ({ day: day(x.d), users: num(x.n) }));
     },
 

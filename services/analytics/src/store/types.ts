@@ -60,6 +60,9 @@ export interface PerformancePoint {
   p99: number | null;
 }
 
+/** Which user each of these anonymous ids is linked to (those linked at all). */
+export type LinkedUsers = (anonymousIds: string[]) => Promise<ReadonlyMap<string, string>>;
+
 export interface Range {
   from: Date;
   to: Date;
@@ -86,7 +89,15 @@ export interface Store {
   /** One user's events, newest first. */
   activity(query: ActivityQuery): Promise<{ items: AcceptedEvent[]; nextCursor: string | null }>;
   performance(query: PerformanceQuery): Promise<PerformancePoint[]>;
-  dailyActiveUsers(range: Range): Promise<{ day: string; users: number }[]>;
+  /**
+   * Per UTC day, the users active that day: the user ids of its events, and the users its
+   * events' anonymous ids are linked to (identity stitching), each counted once. PostgreSQL
+   * joins its link table; InfluxDB asks `linkedUsers` (absent: no stitching).
+   */
+  dailyActiveUsers(
+    range: Range,
+    linkedUsers?: LinkedUsers,
+  ): Promise<{ day: string; users: number }[]>;
   topEvents(range: Range, limit: number): Promise<{ event: string; count: number }[]>;
   topRoutes(
     range: Range,

@@ -1,0 +1,1 @@
+ALTER TABLE "message_ids" ADD COLUMN "owner" uuid;
