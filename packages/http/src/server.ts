@@ -1,4 +1,5 @@
 import { flushTracing } from '@platform/telemetry';
+import { setFlagsFromString } from 'node:v8';
 import closeWithGrace from 'close-with-grace';
 import type { FastifyInstance } from 'fastify';
 
@@ -23,5 +24,11 @@ export async function listen(app: FastifyInstance, port: number, host: string): 
   // Last: the spans of the shutdown itself (the hooks added before this) are sent too.
   app.addHook('onClose', flushTracing);
   const address = await app.listen({ port, host });
+  releaseYoungGeneration();
   return address;
+}
+
+/** Start-up is over: the young generation grows with the load again, by V8's default factor. */
+function releaseYoungGeneration() {
+  setFlagsFromString('--semi-space-growth-factor=2');
 }

@@ -44,6 +44,7 @@ function pipeLines(from: Readable, to: Writable, prefix: string, format?: LineFo
 }
 
 const TELEMETRY = '@platform/telemetry/register';
+const HOLD_YOUNG_GENERATION = '--semi-space-growth-factor=1';
 
 export function spawnService(
   name: string,
@@ -64,11 +65,17 @@ export function spawnService(
   // an OTLP endpoint it does nothing).
   const compiled = options.typescript === false || entry.endsWith('.js');
   const hooks = compiled ? [] : ['--import', 'tsx', '--import', TELEMETRY];
-  const child = spawn(process.execPath, [...(options.nodeOptions ?? []), ...hooks, entry], {
-    cwd: options.cwd,
-    env: options.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  // The young generation held small while the service (and tsx's loader) load; the service's
+  // listen() releases it. The image's main.js does the same (@platform/http/start-up).
+  const child = spawn(
+    process.execPath,
+    [HOLD_YOUNG_GENERATION, ...(options.nodeOptions ?? []), ...hooks, entry],
+    {
+      cwd: options.cwd,
+      env: options.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   pipeLines(child.stdout!, process.stdout, options.prefix, options.format);
   pipeLines(child.stderr!, process.stderr, options.prefix, options.format);
   const exited = new Promise<Exit>((resolve) => {
