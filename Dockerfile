@@ -26,10 +26,14 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund --workspace "service
 
 FROM ${NODE_IMAGE} AS runtime
 ARG SERVICE
+# MALLOC_MMAP_THRESHOLD_: glibc's initial 128 KiB, fixed, so memory freed after start-up goes back
+# to the system instead of being kept by a threshold raised to the largest block freed (see
+# packages/launcher/src/processes.ts and docs/performance.md, idle memory).
 ENV NODE_ENV=production \
     SERVICE_NAME=${SERVICE} \
     HOST=0.0.0.0 \
-    PORT=8080
+    PORT=8080 \
+    MALLOC_MMAP_THRESHOLD_=131072
 WORKDIR /app
 COPY --from=deps /app ./
 COPY --from=build /out/app ./

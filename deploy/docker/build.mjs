@@ -92,11 +92,17 @@ for (const workspace of runtime) {
   );
 }
 rmSync(compiled, { recursive: true, force: true });
-// Telemetry first, the service after it: OpenTelemetry must hook pg and pino before they
-// load, which a static import of the server would not allow (ES modules are loaded before any runs).
+// The young generation held small while the service loads (see @platform/http's start-up.ts),
+// then telemetry, then the service: OpenTelemetry must hook pg and pino before they load,
+// which a static import of the server would not allow (ES modules are loaded before any runs).
 writeFileSync(
   path.join(app, 'main.js'),
-  `import '@platform/telemetry/register';\nawait import('./services/${service}/src/server.js');\n`,
+  [
+    "import '@platform/http/start-up';",
+    "import '@platform/telemetry/register';",
+    `await import('./services/${service}/src/server.js');`,
+    '',
+  ].join('\n'),
 );
 // `node migrate.js`: the Kubernetes migrations Job. The same call (and advisory lock) the service
 // makes at start, without starting the service.

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { problems } from '@platform/http';
 import type { FastifyBaseLogger } from 'fastify';
-import * as client from 'openid-client';
+import type { Configuration } from 'openid-client';
 import { insertAccount } from '../accounts/service.ts';
 import { recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
@@ -11,7 +11,7 @@ import { problem } from '../errors.ts';
 import type { ClientInfo } from '../sessions/service.ts';
 import { signIn } from '../sessions/sign-in.ts';
 import { findUserByEmail, findUserById, findUserByLogin } from '../users/repository.ts';
-import type { OidcProvider } from './providers.ts';
+import { type OidcProvider, openidClient } from './providers.ts';
 import {
   findIdentity,
   insertFlow,
@@ -67,7 +67,7 @@ export async function startAuthorization(
       { errors: [{ field: 'redirect_uri', message: 'is not allowed' }] },
     );
   }
-  let configuration: client.Configuration;
+  let configuration: Configuration;
   try {
     configuration = await provider.configuration();
   } catch (error) {
@@ -78,6 +78,7 @@ export async function startAuthorization(
       state: input.state,
     });
   }
+  const client = await openidClient();
   const state = client.randomState();
   const nonce = client.randomNonce();
   const codeVerifier = client.randomPKCECodeVerifier();
@@ -195,6 +196,7 @@ async function verifiedClaims(
   query: URLSearchParams,
 ): Promise<Claims> {
   const configuration = await provider.configuration();
+  const client = await openidClient();
   const current = new URL(callbackUrl(ctx, provider.id));
   for (const [key, value] of query) current.searchParams.append(key, value);
   const tokens = await client.authorizationCodeGrant(configuration, current, {

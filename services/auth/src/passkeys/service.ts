@@ -1,13 +1,10 @@
 import { createHmac } from 'node:crypto';
 import { problems } from '@platform/http';
-import {
-  type AuthenticationResponseJSON,
-  type AuthenticatorTransportFuture,
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  type RegistrationResponseJSON,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
+import type {
+  AuthenticationResponseJSON,
+  AuthenticatorTransportFuture,
+  RegistrationResponseJSON,
+  VerifiedRegistrationResponse,
 } from '@simplewebauthn/server';
 import type { FastifyBaseLogger } from 'fastify';
 import { type AuditClient, recordAudit } from '../audit/service.ts';
@@ -31,6 +28,7 @@ import {
   takeRegistrationChallenge,
 } from './repository.ts';
 import type { RelyingParty } from './settings.ts';
+import { simpleWebAuthn } from './webauthn.ts';
 
 /** How long the browser (and the user) may take to answer a challenge. */
 const CHALLENGE_TTL_SECONDS = 300;
@@ -66,6 +64,7 @@ export async function registrationOptions(
   deps: PasskeyDeps,
   principal: { userId: string; sessionId: string },
 ) {
+  const webauthn = await simpleWebAuthn();
   const user = await findUserById(ctx.db, principal.userId);
   if (!user) throw problems.unauthorized();
   const openedAt = await sessionOpenedAt(ctx.db, principal.sessionId);
@@ -79,7 +78,7 @@ export async function registrationOptions(
   if (existing.length >= MAX_PASSKEYS) {
     throw problem('too_many_passkeys', `An account has at most ${MAX_PASSKEYS} passkeys.`);
   }
-  const options = await generateRegistrationOptions({
+  const options = await webauthn.generateRegistrationOptions({
     rpName: deps.rp.name,
     rpID: deps.rp.id,
     userID: userHandle(user.id),
@@ -121,15 +120,16 @@ export async function registerPasskey(
   input: { response: RegistrationResponseJSON; name?: string },
   client: AuditClient & { log: FastifyBaseLogger },
 ) {
+  const webauthn = await simpleWebAuthn();
   const { log } = client;
   const invalid = (detail: string) =>
     problem('invalid_passkey', detail, { errors: [{ field: 'response', message: detail }] });
   const challenge = challengeIn(input.response.response.clientDataJSON);
   const stored = challenge && (await takeRegistrationChallenge(ctx.db, userId, challenge));
   if (!stored) throw invalid('The challenge is unknown, expired or already used.');
-  let verification: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
+  let verification: VerifiedRegistrationResponse;
   try {
-    verification = await verifyRegistrationResponse({
+    verification = await webauthn.verifyRegistrationResponse({
       response: input.response,
       expectedChallenge: stored.challenge,
       expectedOrigin: deps.rp.origins,
@@ -227,6 +227,7 @@ export async function removePasskey(
  * gets a stable made-up credential, so the answer does not tell whether the account exists.
  */
 export async function loginOptions(ctx: AuthContext, deps: PasskeyDeps, input: { email?: string }) {
+  const webauthn = await simpleWebAuthn();
   let userId: string | null = null;
   let allowCredentials: { id: string; transports?: AuthenticatorTransportFuture[] }[] | undefined;
   if (input.email) {
@@ -240,7 +241,7 @@ export async function loginOptions(ctx: AuthContext, deps: PasskeyDeps, input: {
         }))
       : [{ id: decoyCredential(ctx, input.email), transports: ['internal', 'hybrid'] }];
   }
-  const options = await generateAuthenticationOptions({
+  const options = await webauthn.generateAuthenticationOptions({
     rpID: deps.rp.id,
     timeout: CHALLENGE_TTL_SECONDS * 1000,
     userVerification: 'required',
@@ -270,6 +271,7 @@ export async function loginWithPasskey(
   input: { challengeId: string; response: AuthenticationResponseJSON },
   client: ClientInfo & { log: FastifyBaseLogger },
 ) {
+  const webauthn = await simpleWebAuthn();
   const fail = async (reason: string, userId: string | null = null) => {
     await recordAudit(ctx.db, {
       type: 'login.failed',
@@ -293,7 +295,7 @@ export async function loginWithPasskey(
   }
   let newCounter: number;
   try {
-    const verification = await verifyAuthenticationResponse({
+    const verification = await webauthn.verifyAuthenticationResponse({
       response: input.response,
       expectedChallenge: challenge.challenge,
       expectedOrigin: deps.rp.origins,
