@@ -5,12 +5,14 @@
  * the others fetch) first, then the rest. A service that crashes once it has been ready is
  * started again; one that cannot start at all stops the launch. Ctrl-C stops everything and
  * exits 0. `npm run dev` (`--dev`) also restarts a service when its code changes, and shows the
- * services' logs pretty-printed.
+ * services' logs pretty-printed. `npm start` runs each service compiled to JavaScript into
+ * node_modules/.cache/platform-launcher (compile.ts), `npm run dev` runs its TypeScript under tsx.
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError } from '@platform/config';
 import { entryPoint, loadManifests, ManifestError } from '@platform/manifest';
+import { compileServices } from './compile.ts';
 import { readLauncherConfig } from './config.ts';
 import { createDatabases, type PostgresServer, startPostgres } from './database.ts';
 import { assertPortsFree, LaunchError } from './ports.ts';
@@ -122,6 +124,15 @@ async function main() {
   for (const name of skipped)
     say(`${name}: skipped (services/${name}/src/server.ts does not exist yet)`);
   await assertPortsFree(planned, HOST);
+  // `npm start` runs the services compiled, as their images do (compile.ts); `npm run dev` from
+  // source under tsx, whose watcher restarts a service when a file it loaded changes.
+  if (!dev) {
+    const entries = await compileServices(
+      root,
+      planned.map((s) => s.spec.name),
+    );
+    for (const s of planned) s.entry = entries.get(s.spec.name)!;
+  }
   const keyEncryptionKey = planned.some((s) =>
     s.spec.settings.platform.includes('KEY_ENCRYPTION_KEY'),
   )

@@ -73,11 +73,12 @@ export function spawnService(
     typescript?: boolean;
   },
 ): ServiceProcess {
-  // Compiled JavaScript (what an image runs, and what tests start) needs no TypeScript loader; an
-  // image's main.js loads the telemetry module itself. From source, the telemetry module goes
+  // Compiled JavaScript (what an image and `npm start` run, and what tests start) needs no
+  // TypeScript loader; an image's main.js (and npm start's main.mjs) loads the telemetry module
+  // itself. From source, the telemetry module goes
   // before the service's own, so OpenTelemetry hooks http, pg and pino before they load (without
   // an OTLP endpoint it does nothing).
-  const compiled = options.typescript === false || entry.endsWith('.js');
+  const compiled = options.typescript === false || /\.m?js$/.test(entry);
   const hooks = compiled ? [] : ['--import', 'tsx', '--import', START_UP, '--import', TELEMETRY];
   const child = spawn(process.execPath, [...(options.nodeOptions ?? []), ...hooks, entry], {
     cwd: options.cwd,

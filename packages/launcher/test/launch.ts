@@ -151,13 +151,14 @@ export function servicePids(launcherPid: number): Record<string, number> {
   const pids: Record<string, number> = {};
   for (const pid of descendants(launcherPid)) {
     if (!isAlive(pid)) continue;
-    const match = readCommandLine(pid).match(/services\/([^/]+)\/src\/server\.ts/);
+    // `npm run dev`: services/<name>/src/server.ts; `npm start`: …/services/<name>/main.mjs.
+    const match = readCommandLine(pid).match(/services\/([^/]+)\/(?:src\/server\.ts|main\.mjs)/);
     if (match) pids[match[1]!] = pid;
   }
   return pids;
 }
 
-function readCommandLine(pid: number): string {
+export function readCommandLine(pid: number): string {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
   } catch {

@@ -1,10 +1,21 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { descendants, launch, ports, READY_MS, stop, waitGone } from './launch.ts';
+import {
+  descendants,
+  launch,
+  ports,
+  READY_MS,
+  readCommandLine,
+  SERVICE_NAMES,
+  servicePids,
+  stop,
+  waitGone,
+} from './launch.ts';
 
 describe('npm start', () => {
   let dataDir: string;
@@ -44,6 +55,21 @@ describe('npm start', () => {
       body: JSON.stringify(user),
     });
     assert.equal(registered.status, 201, await registered.clone().text());
+
+    // Each service runs compiled (compile.ts), as its image does: no tsx loader thread in it.
+    const pids = servicePids(first.child.pid!);
+    assert.deepEqual(Object.keys(pids).sort(), SERVICE_NAMES);
+    for (const [name, pid] of Object.entries(pids)) {
+      const commandLine = readCommandLine(pid);
+      assert.match(commandLine, new RegExp(`node_modules/\\.cache/.*services/${name}/main\\.mjs`));
+      assert.doesNotMatch(commandLine, /tsx/);
+      const nodeOptions = readFileSync(`/proc/${pid}/environ`, 'utf8')
+        .split('\0')
+        .find((v) => v.startsWith('NODE_OPTIONS='));
+      assert.doesNotMatch(nodeOptions ?? '', /tsx/, name);
+    }
+    const posts = await fetch(`${url}/main/v1/posts`);
+    assert.equal(posts.status, 200, await posts.clone().text());
 
     // A cold start is quiet: services not up yet are debug lines, not warnings with stacks.
     assert.doesNotMatch(first.output(), /"level":"(warn|error)"/);

@@ -1,0 +1,125 @@
+/**
+ * `npm start` runs each service compiled to JavaScript, as its image does (deploy/docker/build.mjs):
+ * under `--import tsx` the TypeScript hooks run in a second V8 instance, a loader thread that stays
+ * for the life of the process (about 30 MB each). esbuild bundles the workspace's TypeScript
+ * (services/*, packages/*) into a cache folder in well under a second; npm packages stay external,
+ * loaded by Node itself, so OpenTelemetry's hooks still instrument pg and pino.
+ *
+ * Each service's entry is what the image's main.js is: @platform/http/start-up, then
+ * @platform/telemetry/register, then the server, imported dynamically so that the instrumentations
+ * are in place before its dependencies load. Paths read relative to a source file
+ * (`import.meta.dirname`: service.json, drizzle/, templates/, public/) are those of the source.
+ */
+import { access, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build, type Message, type Plugin } from 'esbuild';
+import { LaunchError } from './ports.ts';
+
+/** Where `npm start` compiles to, inside the repository so npm packages resolve as from source. */
+export const compiledDir = (root: string) =>
+  path.join(root, 'node_modules', '.cache', 'platform-launcher');
+
+/** The compiled entry of a service, as `compileServices` writes it. */
+export const compiledEntry = (outDir: string, service: string) =>
+  path.join(outDir, 'services', service, 'main.mjs');
+
+const ENTRY = 'platform-entry:';
+
+/**
+ * Compiles `services/<name>/src/server.ts` of each of `services` into `outDir` (emptied first);
+ * returns the entry to run for each. A compile error is a LaunchError of one line.
+ */
+export async function compileServices(
+  root: string,
+  services: string[],
+  outDir = compiledDir(root),
+): Promise<Map<string, string>> {
+  await rm(outDir, { recursive: true, force: true });
+  const plugin: Plugin = {
+    name: 'as-from-source',
+    setup(b) {
+      // The image's main.js, per service.
+      b.onResolve({ filter: /^platform-entry:/ }, (args) => ({
+        path: args.path.slice(ENTRY.length),
+        namespace: 'entry',
+      }));
+      b.onLoad({ filter: /.*/, namespace: 'entry' }, (args) => ({
+        contents: [
+          "import '@platform/http/start-up';",
+          "import '@platform/telemetry/register';",
+          // Stack traces in the logs name the TypeScript lines (linked maps, loaded from here on).
+          'process.setSourceMapsEnabled(true);',
+          `await import(${JSON.stringify(path.join(root, 'services', args.path, 'src', 'server.ts'))});`,
+        ].join('\n'),
+        resolveDir: root,
+        loader: 'js',
+      }));
+      b.onResolve({ filter: /^[^./]/ }, async (args) => {
+        if (args.path.startsWith('@platform/') || args.pluginData === 'resolving') return;
+        if (args.path.startsWith('node:')) return { path: args.path, external: true };
+        // An npm package stays external. Usually it resolves from the output as from the source;
+        // a workspace's own copy (e.g. packages/auth/node_modules/…) is imported by its path.
+        const name = args.path.split('/', args.path.startsWith('@') ? 2 : 1).join('/');
+        if (!(await nestedPackage(args.resolveDir, root, name)))
+          return { path: args.path, external: true };
+        const found = await b.resolve(args.path, {
+          kind: args.kind,
+          resolveDir: args.resolveDir,
+          pluginData: 'resolving',
+        });
+        return { path: pathToFileURL(found.path).href, external: true };
+      });
+      b.onLoad({ filter: /\.[cm]?ts$/ }, async (args) => {
+        const source = await readFile(args.path, 'utf8');
+        const contents = source
+          .replaceAll('import.meta.dirname', JSON.stringify(path.dirname(args.path)))
+          .replaceAll('import.meta.filename', JSON.stringify(args.path))
+          .replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href));
+        return { contents, loader: 'ts' };
+      });
+    },
+  };
+  try {
+    await build({
+      entryPoints: services.map((s) => ({ in: `${ENTRY}${s}`, out: `services/${s}/main` })),
+      outdir: outDir,
+      outExtension: { '.js': '.mjs' },
+      bundle: true,
+      // The server a dynamic import, in its own chunk: loaded after telemetry has hooked.
+      splitting: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      sourcemap: 'linked',
+      sourcesContent: false,
+      chunkNames: 'chunks/[name]-[hash]',
+      absWorkingDir: root,
+      logLevel: 'silent',
+      plugins: [plugin],
+    });
+  } catch (error) {
+    const first = (error as { errors?: Message[] }).errors?.[0];
+    if (!first) throw error;
+    const where = first.location
+      ? `${first.location.file}:${first.location.line}:${first.location.column + 1}: `
+      : '';
+    throw new LaunchError(`compiling the services failed: ${where}${first.text}`);
+  }
+  return new Map(services.map((s) => [s, compiledEntry(outDir, s)]));
+}
+
+/** `node_modules/<name>` found from `dir` before the root's own, if any. */
+async function nestedPackage(dir: string, root: string, name: string) {
+  for (let d = dir; d.startsWith(root) && d !== root; d = path.dirname(d)) {
+    const candidate = path.join(d, 'node_modules', name, 'package.json');
+    if (
+      await access(candidate).then(
+        () => true,
+        () => false,
+      )
+    )
+      return path.dirname(candidate);
+  }
+  return undefined;
+}

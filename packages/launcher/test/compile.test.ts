@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { test } from 'node:test';
+import { compileServices } from '../src/compile.ts';
+import { root, SERVICE_NAMES } from './launch.ts';
+
+test('npm start compiles every service to an entry that hooks telemetry before the server', async () => {
+  const out = await mkdtemp(path.join(root, 'node_modules', '.cache', 'compile-test-'));
+  try {
+    const entries = await compileServices(root, SERVICE_NAMES, out);
+    assert.deepEqual([...entries.keys()], SERVICE_NAMES);
+    for (const [name, entry] of entries) {
+      assert.equal(entry, path.join(out, 'services', name, 'main.mjs'));
+      const text = await readFile(entry, 'utf8');
+      // Static imports (start-up, telemetry) run first; the server is loaded after them.
+      assert.match(text, /\nawait import\("\.\.\/\.\.\/chunks\/server-[^"]+\.mjs"\);/);
+    }
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
+});
+
+test('a compile error is one line naming the file', async () => {
+  // Inside the repository, so @platform/* resolve as they do for the real services.
+  const fake = await mkdtemp(path.join(root, 'node_modules', '.cache', 'compile-error-'));
+  try {
+    await mkdir(path.join(fake, 'services', 'broken', 'src'), { recursive: true });
+    await writeFile(path.join(fake, 'services', 'broken', 'src', 'server.ts'), 'const x = ;\n');
+    await assert.rejects(compileServices(fake, ['broken'], path.join(fake, 'out')), (error) => {
+      assert.ok(error instanceof Error);
+      assert.equal(error.name, 'LaunchError');
+      assert.match(
+        error.message,
+        /^compiling the services failed: .*services\/broken\/src\/server\.ts:1:\d+: /,
+      );
+      assert.doesNotMatch(error.message, /\n/);
+      return true;
+    });
+  } finally {
+    await rm(fake, { recursive: true, force: true });
+  }
+});
