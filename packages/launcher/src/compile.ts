@@ -10,15 +10,38 @@
  * are in place before its dependencies load. Paths read relative to a source file
  * (`import.meta.dirname`: service.json, drizzle/, templates/, public/) are those of the source.
  */
-import { access, readFile, rm } from 'node:fs/promises';
+import { access, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, type Message, type Plugin } from 'esbuild';
 import { LaunchError } from './ports.ts';
 
-/** Where `npm start` compiles to, inside the repository so npm packages resolve as from source. */
-export const compiledDir = (root: string) =>
-  path.join(root, 'node_modules', '.cache', 'platform-launcher');
+const cacheOf = (root: string) => path.join(root, 'node_modules', '.cache', 'platform-launcher');
+
+/**
+ * Where this launcher compiles to: inside the repository, so npm packages resolve as from source,
+ * and its own folder, so two stacks started from one checkout (or a test beside a user's) never
+ * rewrite the files the other's services load or restart from.
+ */
+export const compiledDir = (root: string) => path.join(cacheOf(root), String(process.pid));
+
+/** Removes the folders of launchers no longer running (one stopped by SIGKILL leaves its own). */
+export async function removeStaleBuilds(root: string): Promise<void> {
+  const entries = await readdir(cacheOf(root)).catch(() => [] as string[]);
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry) || isRunning(Number(entry))) continue;
+    await rm(path.join(cacheOf(root), entry), { recursive: true, force: true });
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 /** The compiled entry of a service, as `compileServices` writes it. */
 export const compiledEntry = (outDir: string, service: string) =>

@@ -8,11 +8,11 @@
  * services' logs pretty-printed. `npm start` runs each service compiled to JavaScript into
  * node_modules/.cache/platform-launcher (compile.ts), `npm run dev` runs its TypeScript under tsx.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError } from '@platform/config';
 import { entryPoint, loadManifests, ManifestError } from '@platform/manifest';
-import { compileServices } from './compile.ts';
+import { compiledDir, compileServices, removeStaleBuilds } from './compile.ts';
 import { readLauncherConfig } from './config.ts';
 import { createDatabases, type PostgresServer, startPostgres } from './database.ts';
 import { assertPortsFree, LaunchError } from './ports.ts';
@@ -33,6 +33,8 @@ const running = () => supervisors.flatMap((s) => s.processes());
 let watcher: SourceWatcher | undefined;
 let postgres: Promise<PostgresServer | undefined> = Promise.resolve(undefined);
 let stopping = false;
+/** `npm start`'s compiled services (compile.ts), removed when the launcher stops. */
+let builds: string | undefined;
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -49,6 +51,7 @@ async function shutdown(code: number, reason?: string): Promise<void> {
   await server?.stop().catch((error: unknown) => {
     process.stderr.write(`error: PostgreSQL did not stop cleanly: ${messageOf(error)}\n`);
   });
+  if (builds) await rm(builds, { recursive: true, force: true }).catch(() => {});
   process.exit(code);
 }
 
@@ -127,9 +130,12 @@ async function main() {
   // `npm start` runs the services compiled, as their images do (compile.ts); `npm run dev` from
   // source under tsx, whose watcher restarts a service when a file it loaded changes.
   if (!dev) {
+    await removeStaleBuilds(root);
+    builds = compiledDir(root);
     const entries = await compileServices(
       root,
       planned.map((s) => s.spec.name),
+      builds,
     );
     for (const s of planned) s.entry = entries.get(s.spec.name)!;
   }

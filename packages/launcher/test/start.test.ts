@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import {
   ports,
   READY_MS,
   readCommandLine,
+  root,
   SERVICE_NAMES,
   servicePids,
   stop,
@@ -82,6 +83,8 @@ describe('npm start', () => {
     assert.ok(children.length >= 3, `expected postgres, auth and gateway, saw ${children.length}`);
     assert.equal(await stop(first), 0, first.output());
     assert.deepEqual(await waitGone(children, 2000), [], 'processes left behind');
+    const builds = path.join(root, 'node_modules', '.cache', 'platform-launcher');
+    assert.equal(existsSync(path.join(builds, String(first.child.pid))), false, 'build left');
 
     const second = launch(env);
     await second.waitFor(/Gateway ready at/, READY_MS);
