@@ -15,6 +15,7 @@ import {
   SERVICE_NAMES,
   servicePids,
   stop,
+  until,
   waitGone,
 } from './launch.ts';
 
@@ -69,8 +70,13 @@ describe('npm start', () => {
         .find((v) => v.startsWith('NODE_OPTIONS='));
       assert.doesNotMatch(nodeOptions ?? '', /tsx/, name);
     }
-    const posts = await fetch(`${url}/main/v1/posts`);
-    assert.equal(posts.status, 200, await posts.clone().text());
+    // main and the gateway start side by side: the gateway may have found main not up yet and
+    // set it aside for a moment (its failover), so this waits until main answers through it.
+    await until(
+      async () => (await fetch(`${url}/main/v1/posts`)).status === 200,
+      30_000,
+      'GET /main/v1/posts through the gateway answering 200',
+    );
 
     // A cold start is quiet: services not up yet are debug lines, not warnings with stacks.
     assert.doesNotMatch(first.output(), /"level":"(warn|error)"/);
