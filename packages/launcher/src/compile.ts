@@ -116,6 +116,8 @@ export async function compileServices(
       target: 'node20',
       sourcemap: 'linked',
       sourcesContent: false,
+      // Class and function names as in the source: errors are logged by their constructor's name.
+      keepNames: true,
       chunkNames: 'chunks/[name]-[hash]',
       absWorkingDir: root,
       logLevel: 'silent',
