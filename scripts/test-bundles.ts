@@ -30,6 +30,25 @@ export async function bundleTests(root: string, files: string[], outDir: string)
   const plugin: Plugin = {
     name: 'as-under-tsx',
     setup(b) {
+      // The project's modules are free of import side effects: one whose exports a test does
+      // not use is left out, with the npm packages only it imports (mail parsing, the launcher's
+      // PostgreSQL, ...), which would otherwise load in every test process. The filter keeps
+      // the bundled npm packages' thousands of imports from a round trip to this plugin.
+      b.onResolve({ filter: /^\..*\.ts$/ }, (args) => {
+        if (args.kind === 'entry-point') return;
+        return { path: path.resolve(args.resolveDir, args.path), sideEffects: false };
+      });
+      b.onResolve({ filter: /^@platform\// }, async (args) => {
+        if (args.pluginData === 'resolving') return;
+        const found = await b.resolve(args.path, {
+          kind: args.kind,
+          resolveDir: args.resolveDir,
+          importer: args.importer,
+          pluginData: 'resolving',
+        });
+        if (found.errors.length > 0) return;
+        return { path: found.path, namespace: found.namespace, sideEffects: false };
+      });
       b.onResolve({ filter: /^[^./]/ }, async (args) => {
         if (args.path.startsWith('@platform/') || args.pluginData === 'resolving') return;
         // Pure-ESM libraries of many small modules (TypeBox alone is ~680): bundled, a test file
@@ -118,4 +137,22 @@ async function nestedPackage(dir: string, root: string, name: string) {
     if (found) return path.dirname(candidate);
   }
   return undefined;
+}
+
+/** The test processes' preload and the runner's reporter (scripts/test-source-maps.ts). */
+export async function bundleRunnerHelpers(root: string, outDir: string) {
+  const preload = path.join(outDir, 'preload.mjs');
+  const reporter = path.join(outDir, 'reporter.mjs');
+  await build({
+    entryPoints: { preload: 'scripts/test-preload.ts', reporter: 'scripts/test-reporter.ts' },
+    outdir: outDir,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    absWorkingDir: root,
+    logLevel: 'error',
+  });
+  return { preload, reporter };
 }

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import {
   freePort,
   type ServiceProcess,
@@ -53,7 +54,8 @@ export async function startService(
       : undefined;
   const child = spawnService(name, compiled ?? `services/${name}/src/server.ts`, {
     cwd: root,
-    ...(compiled ? { typescript: false, nodeOptions: ['--enable-source-maps'] } : {}),
+    // Its stack traces name .ts lines, the source map read only if one is printed.
+    ...(compiled ? { typescript: false, nodeOptions: ['--import', compiledPreload()] } : {}),
     prefix: `${name} | `,
     env: {
       ...process.env,
@@ -204,4 +206,9 @@ export async function uploadAvatar(base: string, accessToken: string): Promise<s
   const { user } = (await uploaded.json()) as { user: { avatar_url: string } };
   const url = new URL(user.avatar_url);
   return `${url.pathname}${url.search}`;
+}
+
+/** scripts/test-preload.ts as `npm test` compiled it (scripts/test-source-maps.ts). */
+function compiledPreload() {
+  return pathToFileURL(path.join(process.env.TEST_COMPILED_DIR ?? '', 'preload.mjs')).href;
 }
