@@ -214,7 +214,7 @@ const code = await new Promise<number>((resolve) => {
     [
       // No optimising compiler: a test process lives seconds and runs most code a few times,
       // so TurboFan's background compiles were a sixth of its CPU time, spent for nothing.
-      '--no-opt',
+      '--no-turbofan',
       '--test',
       // Two files at a time on this 2-core machine; one per core where there are more (CI).
       `--test-concurrency=${Math.max(2, availableParallelism())}`,
