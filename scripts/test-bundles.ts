@@ -30,25 +30,6 @@ export async function bundleTests(root: string, files: string[], outDir: string)
   const plugin: Plugin = {
     name: 'as-under-tsx',
     setup(b) {
-      // The project's modules are free of import side effects: one whose exports a test does
-      // not use is left out, with the npm packages only it imports (mail parsing, the launcher's
-      // PostgreSQL, ...), which would otherwise load in every test process. The filter keeps
-      // the bundled npm packages' thousands of imports from a round trip to this plugin.
-      b.onResolve({ filter: /^\..*\.ts$/ }, (args) => {
-        if (args.kind === 'entry-point') return;
-        return { path: path.resolve(args.resolveDir, args.path), sideEffects: false };
-      });
-      b.onResolve({ filter: /^@platform\// }, async (args) => {
-        if (args.pluginData === 'resolving') return;
-        const found = await b.resolve(args.path, {
-          kind: args.kind,
-          resolveDir: args.resolveDir,
-          importer: args.importer,
-          pluginData: 'resolving',
-        });
-        if (found.errors.length > 0) return;
-        return { path: found.path, namespace: found.namespace, sideEffects: false };
-      });
       b.onResolve({ filter: /^[^./]/ }, async (args) => {
         if (args.path.startsWith('@platform/') || args.pluginData === 'resolving') return;
         // Pure-ESM libraries of many small modules (TypeBox alone is ~680): bundled, a test file
