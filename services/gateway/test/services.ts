@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import {
   freePort,
   type ServiceProcess,
@@ -54,7 +55,8 @@ export async function startService(
       : undefined;
   const child = spawnService(name, compiled ?? `services/${name}/src/server.ts`, {
     cwd: root,
-    ...(compiled ? { typescript: false, nodeOptions: ['--enable-source-maps'] } : {}),
+    // Its stack traces name .ts lines, the source map read only if one is printed.
+    ...(compiled ? { typescript: false, nodeOptions: ['--import', compiledPreload()] } : {}),
     prefix: `${name} | `,
     env: {
       ...process.env,
@@ -220,4 +222,9 @@ export async function authBehindGateway() {
   const { url } = gateway;
   await eventually(async () => (await fetch(`${url}/health/ready`)).status === 200);
   return { auth, gateway, url };
+}
+
+/** scripts/test-preload.ts as `npm test` compiled it (scripts/test-source-maps.ts). */
+function compiledPreload() {
+  return pathToFileURL(path.join(process.env.TEST_COMPILED_DIR ?? '', 'preload.mjs')).href;
 }

@@ -1,0 +1,32 @@
+/**
+ * The test runner's reporter for compiled test files (scripts/test.ts): Node's default one
+ * (spec on a terminal, TAP otherwise, spec everywhere from Node 23), with the location of a test
+ * mapped back to its .ts line. Under `--enable-source-maps` the runner did that itself.
+ */
+import { Readable } from 'node:stream';
+import type { TestEvent } from 'node:test/reporters';
+import { spec, tap } from 'node:test/reporters';
+import { originalPosition } from './test-source-maps.ts';
+
+const dir = process.env.TEST_COMPILED_DIR ?? '';
+const specByDefault = process.stdout.isTTY || Number(process.versions.node.split('.')[0]) >= 23;
+
+async function* mapped(source: AsyncIterable<TestEvent>): AsyncGenerator<TestEvent> {
+  for await (const event of source) {
+    const data = event.data as { file?: string; line?: number; column?: number };
+    if (dir && data.file && data.line && data.column) {
+      const original = originalPosition(dir, data.file, data.line, data.column);
+      if (original) Object.assign(data, original);
+    }
+    yield event;
+  }
+}
+
+async function* viaSpec(source: AsyncIterable<TestEvent>) {
+  // Iterated, not returned: the runner would write its events into a returned stream directly.
+  yield* Readable.from(mapped(source)).pipe(new spec());
+}
+
+// An arrow function: the runner would call a `function` with `new`.
+export default (source: AsyncIterable<TestEvent>) =>
+  specByDefault ? viaSpec(source) : tap(mapped(source));
