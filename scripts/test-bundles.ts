@@ -82,7 +82,10 @@ export async function bundleTests(root: string, files: string[], outDir: string)
   for (const file of files) {
     const out = path.join(outDir, file.replace(/\.ts$/, '.mjs'));
     const sources = inputsOf(result.metafile, path.relative(root, out));
-    if ([...sources].some((s) => computedImports.has(path.resolve(root, s)))) {
+    const computed = [...sources].find((s) => computedImports.has(path.resolve(root, s)));
+    if (computed) {
+      // Said aloud: a computed import in a shared module sends every test that loads it to tsx.
+      process.stderr.write(`note: ${file} runs under tsx (a computed import in ${computed})\n`);
       // As before: tsx's hooks for this process, then the TypeScript file itself.
       const original = pathToFileURL(path.join(root, file)).href;
       await mkdir(path.dirname(out), { recursive: true });

@@ -73,7 +73,14 @@ export async function compileServices(
           "import '@platform/telemetry/register';",
           // Stack traces in the logs name the TypeScript lines (linked maps, loaded from here on).
           'process.setSourceMapsEnabled(true);',
-          `await import(${JSON.stringify(path.join(root, 'services', args.path, 'src', 'server.ts'))});`,
+          // Joined, not a template: the test compiler (scripts/test-bundles.ts) runs any source
+          // that seems to import a computed name under tsx, and every test loading the launcher
+          // would pay for it.
+          [
+            'await import(',
+            JSON.stringify(path.join(root, 'services', args.path, 'src', 'server.ts')),
+            ');',
+          ].join(''),
         ].join('\n'),
         resolveDir: root,
         loader: 'js',
