@@ -280,6 +280,11 @@ describe('what the gateway keeps against a service it can watch closely', () => 
         res.writeHead(feedStatus, { 'content-type': 'application/json' });
         return res.end(JSON.stringify({ version: String(version) }));
       }
+      if (req.method !== 'GET' && req.url === '/main/v1/refused') {
+        // As main refuses a write without a token: nothing changed.
+        res.writeHead(401, { 'content-type': 'application/problem+json' });
+        return res.end('{}');
+      }
       if (req.method !== 'GET') {
         version += 1;
         return res.writeHead(204).end();
@@ -317,6 +322,15 @@ describe('what the gateway keeps against a service it can watch closely', () => 
     const feed = seen.filter((s) => s.path === '/internal/cache-version');
     assert.ok(feed.length > 0);
     assert.ok(feed.every((s) => s.token && s.token.length >= 32));
+  });
+
+  test('refused anonymous writes, which anyone can send, leave the kept pages current', async () => {
+    await untilHit(url, list);
+    const page = await pageOf();
+    for (const method of ['POST', 'DELETE'] as const) {
+      assert.equal((await rawGet(url, '/main/v1/refused', {}, method)).status, 401);
+    }
+    assert.equal(await pageOf(), page, 'still answered from the kept page, without a hop');
   });
 
   test('an answer read before a write and delivered after it is not served as current', async () => {

@@ -87,13 +87,14 @@ export async function proxyRoutes(app: App, options: ProxyOptions) {
   app.addHook('onRequestAbort', async (request) => {
     request.proxied?.exchange?.cancel();
     release(request);
-    changedBy(request, freshness);
+    if (credentialed(request)) changedBy(request, freshness);
   });
   if (freshness.size > 0) {
     // Before the writer hears back: its next read through this gateway sees its write. On every
-    // answer to a write, success or not (a timed-out write may still commit).
-    app.addHook('onSend', (request, _reply, payload, done) => {
-      changedBy(request, freshness);
+    // answer to a write but a refusal (4xx: nothing changed; a 5xx or timed-out write may still
+    // commit), so refused writes anyone can send do not turn the kept pages into misses.
+    app.addHook('onSend', (request, reply, payload, done) => {
+      if (reply.statusCode < 400 || reply.statusCode >= 500) changedBy(request, freshness);
       done(null, payload);
     });
   }
@@ -166,6 +167,10 @@ function followVersions(app: App, options: ProxyOptions): Map<string, Freshness>
   }
   return all;
 }
+
+/** A request that could act for someone: only such writes count as changes before an answer. */
+const credentialed = (request: FastifyRequest) =>
+  request.headers.authorization !== undefined || request.headers.cookie !== undefined;
 
 function changedBy(request: FastifyRequest, freshness: ReadonlyMap<string, Freshness>) {
   const service = request.proxied?.service;
@@ -246,8 +251,9 @@ function forwarder(
       return;
     }
     if (keeping) {
-      if (!RETRIABLE_METHODS.has(request.method)) keeping.freshness.changed();
-      else if (keeping.declared) {
+      if (!RETRIABLE_METHODS.has(request.method)) {
+        if (credentialed(request)) keeping.freshness.changed();
+      } else if (keeping.declared) {
         const kept = cache.fresh(request, keeping.freshness);
         if (kept) {
           keeping.freshness.used();
