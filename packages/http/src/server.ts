@@ -11,9 +11,11 @@ const SHUTDOWN_GRACE_MS = 10_000;
  * onClose hooks (pools, timers) and exits 0; a shutdown that takes longer than 10 s exits 1.
  */
 export async function listen(app: FastifyInstance, port: number, host: string): Promise<string> {
+  let stopping = false;
   const closer = closeWithGrace(
     { delay: SHUTDOWN_GRACE_MS, logger: app.log },
     async ({ err, signal }) => {
+      stopping = true;
       if (err) app.log.error({ err }, 'fatal error, shutting down');
       else app.log.info({ signal }, 'shutting down');
       await app.close();
@@ -27,7 +29,10 @@ export async function listen(app: FastifyInstance, port: number, host: string): 
   // rather than keep a port and database connections open with no one to stop them.
   if (process.channel) {
     process.channel.unref();
-    process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+    // Not during a shutdown under way: a second signal would cut its drain short.
+    process.once('disconnect', () => {
+      if (!stopping) process.kill(process.pid, 'SIGTERM');
+    });
   }
   // Last: the spans of the shutdown itself (the hooks added before this) are sent too.
   app.addHook('onClose', flushTracing);

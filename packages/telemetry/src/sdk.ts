@@ -87,6 +87,7 @@ export async function startTracing(settings: TracingSettings): Promise<void> {
   // Incoming requests: @platform/http starts their server spans (server.ts), not an
   // instrumentation of node:http; `http` in the lists above turns those off and on.
   TRACING.serverSpans = wanted('http');
+  TRACING.edge = settings.edge;
   // Outgoing HTTP (undici and fetch): client spans from undici's diagnostics channels (client.ts).
   if (wanted('undici')) traceClientRequests();
   TRACING.provider = provider;

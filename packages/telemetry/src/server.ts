@@ -11,6 +11,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { redactedQuery, untraced } from './requests.ts';
+import { TRACING } from './state.ts';
 
 /**
  * The server span of each request a service answers, started where Node hands the request to
@@ -30,6 +31,17 @@ type Listener = (req: IncomingMessage, res: ServerResponse) => void;
 
 let tracer: Tracer | undefined;
 
+/**
+ * The trace context a request arrives with. At the edge only the client's `traceparent` is read:
+ * its `baggage` and `tracestate` would otherwise flow, as ours, to every service and to the
+ * outside calls they make (OIDC providers, InfluxDB); the sampling decision is the edge's anyway.
+ */
+export function incomingContext(headers: IncomingMessage['headers'], edge: boolean): Context {
+  if (!edge) return propagation.extract(ROOT_CONTEXT, headers);
+  const { traceparent } = headers;
+  return propagation.extract(ROOT_CONTEXT, traceparent === undefined ? {} : { traceparent });
+}
+
 /** Wraps the server's request listeners (Fastify's router) so each request runs in its span. */
 export function traceServer(server: Server): void {
   tracer ??= trace.getTracer('@platform/telemetry/http');
@@ -48,7 +60,7 @@ function handle(req: Traced, res: ServerResponse, next: Listener): void {
     return;
   }
   const method = req.method ?? 'GET';
-  const parent = propagation.extract(ROOT_CONTEXT, req.headers);
+  const parent = incomingContext(req.headers, TRACING.edge === true);
   const attributes: Record<string, string> = {
     'http.request.method': method,
     'url.scheme': 'http',

@@ -6,6 +6,8 @@ type State = {
   provider?: { shutdown(): Promise<void> };
   /** Server spans for incoming requests (OTEL_NODE_DISABLED_INSTRUMENTATIONS=http turns them off). */
   serverSpans?: boolean;
+  /** The process faces clients (the gateway): it trusts nothing of their trace context but the id. */
+  edge?: boolean;
 };
 const shared = globalThis as Record<symbol, State | undefined>;
 shared[KEY] ??= {};
