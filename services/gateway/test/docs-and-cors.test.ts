@@ -23,6 +23,7 @@ before(async () => {
     upstreams.push(
       await startUpstream((req, res) => {
         res.setHeader('content-type', 'application/json');
+        if (req.url === `${prefix}/v1/varied`) res.setHeader('vary', 'Accept-Language');
         if (req.url === `${prefix}/v1/openapi.json`) {
           return res.end(JSON.stringify(document(prefix, title)));
         }
@@ -97,4 +98,20 @@ test('CORS answers the configured origin, and only it', async () => {
   });
   assert.equal(allowed.headers.get('access-control-allow-origin'), 'https://app.example');
   assert.match(allowed.headers.get('access-control-expose-headers') ?? '', /ratelimit-remaining/);
+});
+
+test("a service's Vary keeps the gateway's Vary: Origin beside it (a shared cache keys on both)", async () => {
+  const varied = await fetch(`${url}/main/v1/varied`, {
+    headers: { origin: 'https://app.example' },
+  });
+  assert.equal(varied.status, 200);
+  assert.equal(varied.headers.get('access-control-allow-origin'), 'https://app.example');
+  const names = (varied.headers.get('vary') ?? '').toLowerCase().split(/\s*,\s*/);
+  assert.ok(names.includes('origin'), `vary: ${varied.headers.get('vary')}`);
+  assert.ok(names.includes('accept-language'), `vary: ${varied.headers.get('vary')}`);
+  await varied.arrayBuffer();
+  // Without a Vary of the service's, the gateway's stays.
+  const plain = await fetch(`${url}/main/v1/posts`, { headers: { origin: 'https://app.example' } });
+  assert.match(plain.headers.get('vary') ?? '', /origin/i);
+  await plain.arrayBuffer();
 });

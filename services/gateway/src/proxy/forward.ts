@@ -5,7 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Dispatcher } from 'undici';
 import type { Instance } from './balancer.ts';
 import type { Freshness } from './freshness.ts';
-import { requestHeaders, responseHeaders } from './headers.ts';
+import { requestHeaders, responseHeaders, serveHeaders } from './headers.ts';
 import type { RevalidationCache, Stored } from './revalidation.ts';
 
 /**
@@ -186,10 +186,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
         this.freshness.used();
       }
       const headers = this.cache!.answer(stored, this.headers);
-      this.reply.code(200).headers(responseHeaders(headers)).send(stored.body);
+      serveHeaders(this.reply.code(200), responseHeaders(headers));
+      this.reply.send(stored.body);
       return;
     }
-    this.reply.code(this.status).headers(responseHeaders(this.headers)).send(payload);
+    serveHeaders(this.reply.code(this.status), responseHeaders(this.headers));
+    this.reply.send(payload);
   }
 
   private startStreaming(controller: Dispatcher.DispatchController) {

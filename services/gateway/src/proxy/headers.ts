@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { ROUTE_HEADER } from '@platform/http';
 import { tracingActive } from '@platform/telemetry';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import vary from 'vary';
 
 type Headers = Record<string, string | string[] | undefined>;
 
@@ -90,6 +91,23 @@ export function responseHeaders(headers: Headers): Headers {
     out[name] = headers[name];
   }
   return out;
+}
+
+/**
+ * Puts a service's answer headers on the reply. A `Vary` of the service's joins the one the
+ * gateway set itself (CORS: `Vary: Origin`) instead of replacing it, or a shared cache would hand
+ * one origin's answer to another.
+ */
+export function serveHeaders(reply: FastifyReply, headers: Headers) {
+  const own = reply.getHeader('vary');
+  reply.headers(headers);
+  const theirs = headers.vary;
+  if (own === undefined || theirs === undefined) return;
+  const fields = String(own)
+    .split(',')
+    .map((f) => f.trim())
+    .filter(Boolean);
+  reply.header('vary', vary.append(String(theirs), fields));
 }
 
 /** Headers a `Connection` header lists are hop-by-hop too (RFC 9110 §7.6.1). */

@@ -7,6 +7,7 @@ import { type BodyOptions, bufferBodies } from './body.ts';
 import { failureOf, unavailable } from './failures.ts';
 import { Exchange, type Timeouts } from './forward.ts';
 import { Freshness, followVersion } from './freshness.ts';
+import { serveHeaders } from './headers.ts';
 import type { RevalidationCache, Stored } from './revalidation.ts';
 import { type Route, routeFor } from './table.ts';
 
@@ -189,7 +190,7 @@ interface Keeping {
 /** A kept answer, with the headers the service gave it and a 304 for a matching If-None-Match. */
 function serveKept(request: FastifyRequest, reply: FastifyReply, kept: Stored, service: string) {
   request.proxied = { service, route: kept.route, cached: true };
-  reply.headers(kept.served);
+  serveHeaders(reply, kept.served);
   if (isNotModified(request.headers['if-none-match'], kept.etag)) {
     reply.removeHeader('content-type');
     reply.code(304).send();
