@@ -2,26 +2,17 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { problems } from '@platform/http';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Configuration } from 'openid-client';
-import { insertAccount } from '../accounts/service.ts';
 import { recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
 import { hashSecret, newSecret } from '../credentials/secrets.ts';
-import type { Executor } from '../db/index.ts';
 import { problem } from '../errors.ts';
 import type { ClientInfo } from '../sessions/service.ts';
 import { signIn } from '../sessions/sign-in.ts';
-import { findUserByEmail, findUserById, findUserByLogin } from '../users/repository.ts';
+import { findUserById } from '../users/repository.ts';
+import { type Claims, callbackUrl, verifiedClaims } from './claims.ts';
+import { resolveAccount } from './linking.ts';
 import { type OidcProvider, openidClient } from './providers.ts';
-import {
-  findIdentity,
-  insertFlow,
-  insertIdentity,
-  insertLoginCode,
-  takeFlow,
-  takeLoginCode,
-  touchIdentity,
-} from './repository.ts';
-import { deriveUsername } from './usernames.ts';
+import { insertFlow, insertLoginCode, takeFlow, takeLoginCode } from './repository.ts';
 
 /** How long a user may take at the provider. */
 const FLOW_TTL_SECONDS = 600;
@@ -37,10 +28,6 @@ export interface OidcDeps {
 export type CallbackOutcome =
   | { kind: 'redirect'; location: string }
   | { kind: 'refused'; detail: string };
-
-/** The provider's `redirect_uri` for us: the callback behind the gateway. */
-export const callbackUrl = (ctx: AuthContext, providerId: string) =>
-  `${ctx.config.PUBLIC_URL.replace(/\/$/, '')}/accounts/v1/oauth/${providerId}/callback`;
 
 export function providerOf(deps: OidcDeps, id: string): OidcProvider {
   const provider = deps.providers.get(id);
@@ -174,141 +161,6 @@ export async function completeAuthorization(
     expiresAt: new Date(Date.now() + LOGIN_CODE_TTL_SECONDS * 1000),
   });
   return back({ code: code.token });
-}
-
-interface Claims {
-  sub: string;
-  email?: string;
-  emailVerified: boolean;
-  preferredUsername?: string;
-  name?: string;
-}
-
-/**
- * Trades the provider's code (with our PKCE verifier) for tokens; openid-client checks the ID
- * token's signature, issuer, audience, expiry and nonce, and the response's state and issuer.
- * Claims missing from the ID token come from the userinfo endpoint, for the same subject.
- */
-async function verifiedClaims(
-  ctx: AuthContext,
-  provider: OidcProvider,
-  flow: { codeVerifier: string; nonce: string },
-  query: URLSearchParams,
-): Promise<Claims> {
-  const configuration = await provider.configuration();
-  const client = await openidClient();
-  const current = new URL(callbackUrl(ctx, provider.id));
-  for (const [key, value] of query) current.searchParams.append(key, value);
-  const tokens = await client.authorizationCodeGrant(configuration, current, {
-    pkceCodeVerifier: flow.codeVerifier,
-    expectedNonce: flow.nonce,
-    expectedState: query.get('state') ?? undefined,
-    idTokenExpected: true,
-  });
-  const idToken = tokens.claims();
-  if (!idToken) throw new Error('no ID token');
-  let merged: Record<string, unknown> = { ...idToken };
-  if (typeof idToken.email !== 'string' && configuration.serverMetadata().userinfo_endpoint) {
-    const info = await client.fetchUserInfo(configuration, tokens.access_token, idToken.sub);
-    merged = { ...info, ...idToken };
-  }
-  const text = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v : undefined);
-  return {
-    sub: idToken.sub,
-    email: text(merged.email)?.slice(0, 254),
-    // Some providers send "true" as a string; anything else is not an assertion.
-    emailVerified: merged.email_verified === true || merged.email_verified === 'true',
-    preferredUsername: text(merged.preferred_username),
-    name: text(merged.name),
-  };
-}
-
-type Resolution =
-  | { kind: 'signed-in'; userId: string; identityId: string }
-  | { kind: 'refused'; error: string; detail: string; userId?: string };
-
-/**
- * The account an identity signs in as: the one it is linked to; else the account with its email,
- * linked now only if the provider asserts the email is verified AND the account verified it too
- * (a provider that does not check emails must not open someone else's account); else a new one,
- * only for an email the provider vouches for: an account made from an unverified email would let
- * whoever claimed that address at a careless provider keep a way into it once its owner takes it
- * over by verifying or resetting (account pre-hijacking).
- */
-async function resolveAccount(
-  ctx: AuthContext,
-  providerId: string,
-  claims: Claims,
-  client: ClientInfo,
-): Promise<Resolution> {
-  const linked = (tx: Executor, userId: string, identityId: string, how: string) =>
-    recordAudit(tx, {
-      type: 'identity.linked',
-      userId,
-      actorId: userId,
-      client,
-      details: { provider: providerId, identity_id: identityId, how },
-    });
-  const result = await ctx.db.transaction(async (tx): Promise<Resolution> => {
-    const known = await findIdentity(tx, providerId, claims.sub);
-    if (known) {
-      await touchIdentity(tx, known.id, claims.email ?? null);
-      return { kind: 'signed-in', userId: known.userId, identityId: known.id };
-    }
-    if (!claims.email) {
-      return {
-        kind: 'refused',
-        error: 'email_required',
-        detail: 'The provider did not share an email address.',
-      };
-    }
-    const existing = await findUserByEmail(tx, claims.email);
-    if (existing) {
-      if (!(claims.emailVerified && existing.emailVerified)) {
-        return {
-          kind: 'refused',
-          userId: existing.id,
-          error: 'email_in_use',
-          detail:
-            'An account with this email exists. Sign in to it another way; it is linked once both it and the provider have verified the email.',
-        };
-      }
-      const identity = await insertIdentity(tx, {
-        userId: existing.id,
-        provider: providerId,
-        subject: claims.sub,
-        email: claims.email,
-      });
-      await linked(tx, existing.id, identity.id, 'verified_email');
-      return { kind: 'signed-in', userId: existing.id, identityId: identity.id };
-    }
-    if (!claims.emailVerified) {
-      return {
-        kind: 'refused',
-        error: 'email_not_verified',
-        detail: 'The provider has not verified this email address; verify it there, or register.',
-      };
-    }
-    const username = await deriveUsername(claims, async (candidate) =>
-      Boolean(await findUserByLogin(tx, candidate)),
-    );
-    const userId = await insertAccount(tx, {
-      email: claims.email,
-      username,
-      passwordHash: null,
-      roles: ['user'],
-      emailVerified: true,
-    });
-    const identity = await insertIdentity(tx, {
-      userId,
-      provider: providerId,
-      subject: claims.sub,
-      email: claims.email,
-    });
-    await linked(tx, userId, identity.id, 'sign_up');
-    return { kind: 'signed-in', userId, identityId: identity.id };
-  });
-  return result;
 }
 
 /**

@@ -1,0 +1,53 @@
+import type { AuthContext } from '../context.ts';
+import { type OidcProvider, openidClient } from './providers.ts';
+
+/** The provider's `redirect_uri` for us: the callback behind the gateway. */
+export const callbackUrl = (ctx: AuthContext, providerId: string) =>
+  `${ctx.config.PUBLIC_URL.replace(/\/$/, '')}/accounts/v1/oauth/${providerId}/callback`;
+
+export interface Claims {
+  sub: string;
+  email?: string;
+  emailVerified: boolean;
+  preferredUsername?: string;
+  name?: string;
+}
+
+/**
+ * Trades the provider's code (with our PKCE verifier) for tokens; openid-client checks the ID
+ * token's signature, issuer, audience, expiry and nonce, and the response's state and issuer.
+ * Claims missing from the ID token come from the userinfo endpoint, for the same subject.
+ */
+export async function verifiedClaims(
+  ctx: AuthContext,
+  provider: OidcProvider,
+  flow: { codeVerifier: string; nonce: string },
+  query: URLSearchParams,
+): Promise<Claims> {
+  const configuration = await provider.configuration();
+  const client = await openidClient();
+  const current = new URL(callbackUrl(ctx, provider.id));
+  for (const [key, value] of query) current.searchParams.append(key, value);
+  const tokens = await client.authorizationCodeGrant(configuration, current, {
+    pkceCodeVerifier: flow.codeVerifier,
+    expectedNonce: flow.nonce,
+    expectedState: query.get('state') ?? undefined,
+    idTokenExpected: true,
+  });
+  const idToken = tokens.claims();
+  if (!idToken) throw new Error('no ID token');
+  let merged: Record<string, unknown> = { ...idToken };
+  if (typeof idToken.email !== 'string' && configuration.serverMetadata().userinfo_endpoint) {
+    const info = await client.fetchUserInfo(configuration, tokens.access_token, idToken.sub);
+    merged = { ...info, ...idToken };
+  }
+  const text = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v : undefined);
+  return {
+    sub: idToken.sub,
+    email: text(merged.email)?.slice(0, 254),
+    // Some providers send "true" as a string; anything else is not an assertion.
+    emailVerified: merged.email_verified === true || merged.email_verified === 'true',
+    preferredUsername: text(merged.preferred_username),
+    name: text(merged.name),
+  };
+}
