@@ -60,8 +60,9 @@ select 'Post ' || i, 'post-' || i, repeat('Lorem ipsum dolor sit amet. ', 40), '
        array(select distinct 'tag-' || (1 + ((i * k) % 50)) from generate_series(1, 3) k),
        now(), now(), now() - (i || ' minutes')::interval
 from generate_series(1, 10000) i;
-insert into post_tags (post_id, tag, status, published_sort)
-select id, unnest(tags), status, published_sort from posts;
+insert into post_tags (post_id, tag, status, published_sort, search_sig)
+select p.id, t.tag, p.status, p.published_sort, s.sig
+from posts p, search_sig(tsvector_to_array(p.search)) s(sig), unnest(p.tags) t(tag);
 insert into tags (slug, post_count) select tag, count(*) from post_tags group by tag;`;
 
 interface Sample {

@@ -52,10 +52,11 @@ with made as (
       then least(now(), created_at + random() * interval '3 days') end
   from made
   on conflict (slug) do nothing
-  returning id, tags, status, published_sort
+  returning id, tags, status, published_sort, search
 )
-insert into post_tags (post_id, tag, status, published_sort)
-select id, unnest(tags), status, published_sort from inserted`;
+insert into post_tags (post_id, tag, status, published_sort, search_sig)
+select i.id, t.tag, i.status, i.published_sort, s.sig
+from inserted i, search_sig(tsvector_to_array(i.search)) s(sig), unnest(i.tags) t(tag)`;
 
 export async function seed(url: string, options: SeedOptions): Promise<void> {
   await runMigrations(url, migrationsFolder);

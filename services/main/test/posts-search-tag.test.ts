@@ -260,7 +260,59 @@ test('after edits that change tags, text and status, every read still agrees', a
   // A draft is published: now the newest match.
   const draft = made.find((m) => m.post.status === 'draft' && m.post.tags.includes('wild'))!;
   await patch(draft, owner(draft), { status: 'published' });
+  // Text alone: a post walked for its tag gains the word, its tags untouched. The walk skips
+  // posts by the signature post_tags keeps of their words: it must be the new text's.
+  const gains = made[11]!;
+  assert.equal(gains.strength, 0);
+  await patch(gains, owner(gains), { tags: ['wild'] });
+  gains.strength = 25;
+  await patch(gains, owner(gains), { body: body(25) });
   await assertAllAgree();
+});
+
+test('the word signature of a query never excludes a post the query matches', async () => {
+  // Posts of random words from a small vocabulary, and queries of every form websearch and
+  // to_tsquery make (phrases, negation, OR, groups, prefixes, weights). A tag walk fetches
+  // only posts whose signature holds the query's (migration 0005, list-query.ts branchRows).
+  const [row] = await main.sql<{ missed: number; pairs: number; skipped: number }>(`
+    with words as (select array['orchid', 'meadow', 'fern', 'moss', 'reed', 'sedge', 'it''s',
+        'back\\slash', 'dandelion', 'clover'] w),
+      docs as (
+        select setweight(to_tsvector('simple', (select string_agg(w[1 + (g * 7 + i * i * 3) % 10], ' ')
+          from generate_series(1, 1 + g % 5) i)), 'A')
+          || to_tsvector('simple', (select string_agg(w[1 + (g * 3 + i) % 10], ' ')
+          from generate_series(1, g % 3) i)) as v
+        from words, generate_series(1, 200) g),
+      signed as (select v, search_sig(tsvector_to_array(v)) as sig from docs),
+      queries as (
+        select websearch_to_tsquery('simple', q) as q from unnest(array['orchid', 'orchid fern',
+          '"orchid fern"', 'orchid -fern', '-orchid', 'orchid or fern', 'orchid or fern moss',
+          '"moss reed" -sedge clover', 'it''s', 'back\\slash']) q
+        union all
+        select to_tsquery('simple', q) from unnest(array['orc:*', 'orc:* & fern', 'orchid:A',
+          'orchid:B & moss', '!(orchid & fern) & moss', '(orchid | fern) & moss', 'moss <-> !reed',
+          'moss <2> reed & clover', '!orchid | fern', 'clover & (reed <-> sedge)']) q),
+      wanted as (select q, search_query_sig(q) as sig from queries)
+    select count(*) filter (where d.v @@ q.q and (d.sig & q.sig) <> q.sig)::int as missed,
+      count(*) filter (where d.v @@ q.q)::int as pairs,
+      count(*) filter (where not d.v @@ q.q and (d.sig & q.sig) <> q.sig)::int as skipped
+    from signed d, wanted q`);
+  assert.equal(row!.missed, 0);
+  assert.ok(row!.pairs > 500, `only ${row!.pairs} matches to check`);
+  // And it skips: most non-matching posts of the plain queries are never fetched.
+  assert.ok(row!.skipped > 1000, `only ${row!.skipped} posts skipped`);
+  const bits = async (q: string) =>
+    (
+      await main.sql<{ n: number }>(
+        `select bit_count(search_query_sig(websearch_to_tsquery('english', $1)))::int as n`,
+        [q],
+      )
+    )[0]!.n;
+  assert.ok((await bits('orchid')) > 0);
+  assert.ok((await bits('orchids -meadow')) > 0);
+  // An OR or only stop words: nothing is required, nothing skipped.
+  assert.equal(await bits('orchid or meadow'), 0);
+  assert.equal(await bits('the'), 0);
 });
 
 test('posts added during a walk of q with a tag never repeat or go missing, either way', async () => {

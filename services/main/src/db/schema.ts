@@ -1,6 +1,7 @@
 import { timestamptz, timestamptzNow } from '@platform/db';
 import { sql } from 'drizzle-orm';
 import {
+  bit,
   check,
   customType,
   index,
@@ -87,10 +88,17 @@ export const postTags = pgTable(
     tag: text().notNull(),
     status: text().notNull(),
     publishedSort: timestamp({ withTimezone: true, mode: 'string' }).notNull(),
+    /**
+     * The post's lexemes hashed into 512 bits (SQL function search_sig, migration 0005): a tag
+     * walk for q fetches only the posts whose signature holds the query's (search_query_sig).
+     */
+    searchSig: bit({ dimensions: 512 }).notNull(),
   },
   (t) => [
     primaryKey({ columns: [t.postId, t.tag] }),
-    index('post_tags_list_idx').on(t.tag, t.status, t.publishedSort, t.postId),
+    // The signature last: read by the walk from the index, never part of the order (post_id is
+    // unique per tag), and suffix truncation keeps it out of the inner pages.
+    index('post_tags_list_idx').on(t.tag, t.status, t.publishedSort, t.postId, t.searchSig),
   ],
 );
 

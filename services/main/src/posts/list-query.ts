@@ -119,6 +119,13 @@ export function branchRows(
   if (branch.onlyAuthor) where.push(sql`p.author_id = ${branch.onlyAuthor}`);
   if (filters.authorId) where.push(sql`p.author_id = ${filters.authorId}`);
   if (filters.categoryId) where.push(sql`p.category_id = ${filters.categoryId}`);
+  if (filters.q && viaTags) {
+    // Posts whose signature lacks a bit of q's required lexemes cannot match: skipped in the
+    // index, without fetching them (migration 0005). search_query_sig is immutable: the planner
+    // computes it once, from the query's constants.
+    const wanted = sql`search_query_sig(${tsQuery(filters.q)})`;
+    where.push(sql`(t0.search_sig & ${wanted}) = ${wanted}`);
+  }
   if (filters.q) where.push(sql`p.search @@ ${tsQuery(filters.q)}`);
   const published = sql.raw(`${sortAlias}.published_sort`);
   if (filters.publishedAfter) {

@@ -81,8 +81,9 @@ export async function deletePost(db: Executor, id: string): Promise<void> {
 }
 
 /**
- * Rewrites the post's rows in post_tags from the post as it now is (status and sort key
- * included), creates tags on first use and moves the published counts by the difference.
+ * Rewrites the post's rows in post_tags from the post as it now is (status, sort key and the
+ * signature of its text included: every update of a post comes through here), creates tags on
+ * first use and moves the published counts by the difference.
  */
 export async function syncTags(
   db: Executor,
@@ -93,8 +94,10 @@ export async function syncTags(
   await db.execute(sql`delete from post_tags where post_id = ${postId}`);
   if (after && after.tags.length > 0) {
     await db.execute(sql`
-      insert into post_tags (post_id, tag, status, published_sort)
-      select id, unnest(tags), status, published_sort from posts where id = ${postId}`);
+      insert into post_tags (post_id, tag, status, published_sort, search_sig)
+      select p.id, t.tag, p.status, p.published_sort, s.sig
+      from posts p, search_sig(tsvector_to_array(p.search)) s(sig), unnest(p.tags) t(tag)
+      where p.id = ${postId}`);
     await db.execute(sql`
       insert into tags (slug) select unnest(${sql.param(after.tags)}::text[])
       on conflict (slug) do nothing`);
