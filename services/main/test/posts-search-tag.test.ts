@@ -315,6 +315,99 @@ test('the word signature of a query never excludes a post the query matches', as
   assert.equal(await bits('the'), 0);
 });
 
+test('random websearch queries of odd text: the signature never excludes a match', async () => {
+  // What a client can send as q, through websearch_to_tsquery('english') as the list does:
+  // quotes, or, -word, apostrophes, backslashes, colons, operators, URLs, e-mails, hyphenated and
+  // non-ASCII words. Each query's own text is also a post, so most queries match something.
+  const vocabulary =
+    String.raw`orchid orchids meadow the or and - -- " "" it's o'neil ' \ back\slash
+    c:\dir x:y :* :A * <-> <2> & | ! ( ) foo-bar e-mail user@example.com http://ex.com/a'b
+    /usr/bin/x naïve Straße 日本語 123 1.5 v2.0 C++ #tag running`.split(/\s+/);
+  let seed = 7;
+  const next = (n: number) => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+    return seed % n;
+  };
+  const text = (words: number) =>
+    Array.from({ length: words }, () => vocabulary[next(vocabulary.length)]).join(
+      next(4) === 0 ? '' : ' ',
+    );
+  const queries = Array.from({ length: 400 }, () => text(1 + next(12)).slice(0, 200));
+  const docs = [...queries, ...Array.from({ length: 100 }, () => text(1 + next(20)))];
+  const [row] = await main.sql<{ missed: string[]; pairs: number; required: number }>(
+    `with signed as materialized (
+        select v, search_sig(tsvector_to_array(v)) as sig
+        from unnest($1::text[]) d, setweight(to_tsvector('english', d), 'A') v),
+      wanted as materialized (
+        select t, q, search_query_sig(q) as sig
+        from unnest($2::text[]) t, websearch_to_tsquery('english', t) q)
+    select coalesce(array_agg(distinct w.t) filter (where d.v @@ w.q and (d.sig & w.sig) <> w.sig),
+        '{}') as missed,
+      count(*) filter (where d.v @@ w.q)::int as pairs,
+      count(distinct w.t) filter (where bit_count(w.sig) > 0)::int as required
+    from signed d, wanted w`,
+    [docs, queries],
+  );
+  assert.deepEqual(row!.missed, []);
+  assert.ok(row!.pairs > 400, `only ${row!.pairs} matches to check`);
+  assert.ok(row!.required > 100, `only ${row!.required} queries require a word`);
+});
+
+test('every write through the API leaves post_tags with the signature of its post as it is', async () => {
+  // A stale signature hides the post from q with its tag when the tag is walked: every row
+  // must hold the signature of the post's search as it now is, after any kind of write.
+  const stale = async (label: string) => {
+    const rows = await main.sql<{ post_id: string }>(
+      `select t.post_id from post_tags t join posts p on p.id = t.post_id
+       where t.search_sig <> search_sig(tsvector_to_array(p.search))`,
+    );
+    assert.deepEqual(rows, [], label);
+  };
+  const send = async (method: 'PATCH' | 'PUT', id: string, payload: Record<string, unknown>) => {
+    const res = await main.app.inject({
+      method,
+      url: `/main/v1/posts/${id}`,
+      headers: authHeader(bob),
+      payload,
+    });
+    assert.equal(res.statusCode, 200, res.body);
+  };
+  const a = await createPost(main, bob!, {
+    title: 'Sedge notes',
+    body: 'reeds by the pond',
+    tags: ['sig-check'],
+  });
+  const b = await createPost(main, bob!, {
+    title: 'Draft of sedge',
+    body: 'moss',
+    tags: ['sig-check', 'sig-other'],
+    status: 'draft',
+  });
+  await stale('create');
+  await send('PATCH', a.id, { title: 'Clover meadow notes' });
+  await stale('title edited');
+  await send('PATCH', a.id, { body: 'dandelion fluff, clover and bees' });
+  await stale('body edited');
+  await send('PATCH', b.id, { status: 'published', body: 'moss and lichen' });
+  await stale('published with a new body');
+  await send('PUT', b.id, { title: 'Lichen', body: 'only lichen now', tags: ['sig-other'] });
+  await stale('replaced');
+  await send('PATCH', a.id, { tags: ['sig-other', 'sig-check'], title: 'Bees' });
+  await stale('tags and title edited');
+  const gone = await main.app.inject({
+    method: 'DELETE',
+    url: `/main/v1/posts/${a.id}`,
+    headers: authHeader(bob),
+  });
+  assert.equal(gone.statusCode, 204, gone.body);
+  await stale('deleted');
+  const [count] = await main.sql<{ n: number }>(
+    `select count(*)::int as n from post_tags where post_id = any($1::uuid[])`,
+    [[a.id, b.id]],
+  );
+  assert.equal(count!.n, 1);
+});
+
 test('posts added during a walk of q with a tag never repeat or go missing, either way', async () => {
   // Newer than every post so far: a walk that started before it never shows it.
   const add = async () => {
