@@ -57,6 +57,10 @@ $fn$;--> statement-breakpoint
 -- The signatures are computed once per post, in one pass over posts, then written by rewriting
 -- post_tags once (no dead row per tag use, no index grown by them). ALTER TABLE locks post_tags
 -- until the migration commits: tag lists and writes of posts wait for it (docs/performance.md).
+-- Writes of post_tags wait from here already: a post the running version writes while the
+-- signatures are computed would keep the signature of its old text, or have none and fail the
+-- migration. Any post write that commits later writes post_tags after this: it waits.
+LOCK TABLE "post_tags" IN SHARE ROW EXCLUSIVE MODE;--> statement-breakpoint
 CREATE TEMPORARY TABLE "post_sigs" ON COMMIT DROP AS
 	SELECT p.id, search_sig(tsvector_to_array(p.search)) AS sig FROM posts p
 	WHERE p.id IN (SELECT post_id FROM post_tags);--> statement-breakpoint
