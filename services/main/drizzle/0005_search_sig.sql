@@ -72,6 +72,9 @@ DROP INDEX "post_tags_list_idx";--> statement-breakpoint
 ALTER TABLE "post_tags" ADD COLUMN "search_sig" bit(512);--> statement-breakpoint
 ALTER TABLE "post_tags" ALTER COLUMN "search_sig" SET DATA TYPE bit(512) USING pg_temp.post_sig(post_id),
 	ALTER COLUMN "search_sig" SET NOT NULL;--> statement-breakpoint
+-- A row written without its signature (the previous version during a rollout, a hand-written
+-- insert) holds every bit: never skipped, only not sped up. A wrong signature hides the post.
+ALTER TABLE "post_tags" ALTER COLUMN "search_sig" SET DEFAULT ~(B'0'::bit(512));--> statement-breakpoint
 CREATE INDEX "post_tags_list_idx" ON "post_tags" USING btree ("tag","status","published_sort","post_id","search_sig");--> statement-breakpoint
 -- A walk of post_tags reads a few hundred posts and stops: parallel workers cost more to start
 -- than they save (the walk above: 3.2 ms serial, at best 11 ms with two workers at rest, 27 ms

@@ -91,8 +91,9 @@ export const postTags = pgTable(
     /**
      * The post's lexemes hashed into 512 bits (SQL function search_sig, migration 0005): a tag
      * walk for q fetches only the posts whose signature holds the query's (search_query_sig).
+     * Left out, every bit is set: the row is never skipped.
      */
-    searchSig: bit({ dimensions: 512 }).notNull(),
+    searchSig: bit({ dimensions: 512 }).notNull().default(sql`~(B'0'::bit(512))`),
   },
   (t) => [
     primaryKey({ columns: [t.postId, t.tag] }),
