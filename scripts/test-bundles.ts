@@ -148,12 +148,12 @@ async function nestedPackage(dir: string, root: string, name: string) {
   return undefined;
 }
 
-/** The test processes' preload and the runner's reporter (scripts/test-source-maps.ts). */
+/** The test processes' preload and their parent (scripts/test-run.ts, with the reporter). */
 export async function bundleRunnerHelpers(root: string, outDir: string) {
   const preload = path.join(outDir, 'preload.mjs');
-  const reporter = path.join(outDir, 'reporter.mjs');
+  const parent = path.join(outDir, 'run.mjs');
   await build({
-    entryPoints: { preload: 'scripts/test-preload.ts', reporter: 'scripts/test-reporter.ts' },
+    entryPoints: { preload: 'scripts/test-preload.ts', run: 'scripts/test-run.ts' },
     outdir: outDir,
     outExtension: { '.js': '.mjs' },
     bundle: true,
@@ -163,5 +163,5 @@ export async function bundleRunnerHelpers(root: string, outDir: string) {
     absWorkingDir: root,
     logLevel: 'error',
   });
-  return { preload, reporter };
+  return { preload, parent };
 }
