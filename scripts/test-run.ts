@@ -4,7 +4,7 @@
  * scripts/test-schedule.ts) where `node --test` sorts them by name. Arguments: concurrency,
  * timeout in ms, then the compiled test files.
  */
-import { compose } from 'node:stream';
+import { Readable } from 'node:stream';
 import { run } from 'node:test';
 import reporter from './test-reporter.ts';
 
@@ -14,4 +14,4 @@ const stream = run({ files, concurrency: Number(concurrency), timeout: Number(ti
 stream.on('test:fail', (data: { todo?: unknown; skip?: unknown }) => {
   if (!data.todo && !data.skip) process.exitCode = 1;
 });
-compose(stream, reporter).pipe(process.stdout);
+Readable.from(reporter(stream)).pipe(process.stdout);

@@ -211,6 +211,7 @@ let run: string[];
 if (compiled.status === 'fulfilled' && compiled.value) {
   run = compiled.value.run;
   process.env.TEST_COMPILED_DIR = compiled.value.dir;
+  process.env.TEST_COMPILE_CACHE ??= path.join(cache, 'test-compile-cache');
 } else {
   run = [
     '--test',
