@@ -9,8 +9,11 @@
  *
  * The test files are compiled first (scripts/test-bundles.ts: it halves each file's start-up)
  * while PostgreSQL starts; `TEST_TSX=1` runs the TypeScript files under tsx instead, e.g. to rule
- * the compilation out. `npm test` runs this file through scripts/test.mjs (esbuild, not tsx);
- * `TEST_TIMINGS=1` prints when each phase ended. What each step saves: docs/testing-and-benchmarks.md.
+ * the compilation out. Compiled files start longest first (durations of the last run,
+ * scripts/test-schedule.ts) under scripts/test-run.ts, and load npm packages from V8's code cache
+ * (scripts/test-compile-cache.ts). `npm test` runs this file through scripts/test.mjs (esbuild,
+ * not tsx); `TEST_TIMINGS=1` prints when each phase ended. What each step saves:
+ * docs/testing-and-benchmarks.md.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
