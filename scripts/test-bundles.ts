@@ -21,6 +21,9 @@ const BUNDLED = ['typebox', 'drizzle-orm', 'jose'];
 
 const COMPUTED_IMPORT = /\bimport\(\s*[^\s'"]/;
 
+/** The project's modules that act when imported (the rest only export). */
+const IMPORTED_FOR_EFFECT = /[\\/](start-up|register)\.ts$/;
+
 /**
  * Writes one runnable `.mjs` per test file into `outDir` (which must lie inside `root`, so npm
  * packages resolve from the outputs as from the sources) and returns their paths, in order.
@@ -30,6 +33,28 @@ export async function bundleTests(root: string, files: string[], outDir: string)
   const plugin: Plugin = {
     name: 'as-under-tsx',
     setup(b) {
+      // The project's modules are free of import side effects: one whose exports a test does
+      // not use is left out, with the npm packages only it imports (mail parsing, the launcher's
+      // PostgreSQL, ...), which would otherwise load in every test process. The filter keeps
+      // the bundled npm packages' thousands of imports from a round trip to this plugin. Modules
+      // imported for their effect alone (`@platform/http/start-up`, `…/register`) keep it.
+      b.onResolve({ filter: /^\..*\.ts$/ }, (args) => {
+        if (args.kind === 'entry-point') return;
+        const file = path.resolve(args.resolveDir, args.path);
+        return { path: file, sideEffects: IMPORTED_FOR_EFFECT.test(file) };
+      });
+      b.onResolve({ filter: /^@platform\// }, async (args) => {
+        if (args.pluginData === 'resolving') return;
+        const found = await b.resolve(args.path, {
+          kind: args.kind,
+          resolveDir: args.resolveDir,
+          importer: args.importer,
+          pluginData: 'resolving',
+        });
+        if (found.errors.length > 0) return;
+        const sideEffects = IMPORTED_FOR_EFFECT.test(found.path);
+        return { path: found.path, namespace: found.namespace, sideEffects };
+      });
       b.onResolve({ filter: /^[^./]/ }, async (args) => {
         if (args.path.startsWith('@platform/') || args.pluginData === 'resolving') return;
         // Pure-ESM libraries of many small modules (TypeBox alone is ~680): bundled, a test file
@@ -123,12 +148,12 @@ async function nestedPackage(dir: string, root: string, name: string) {
   return undefined;
 }
 
-/** The test processes' preload and the runner's reporter (scripts/test-source-maps.ts). */
+/** The test processes' preload and their parent (scripts/test-run.ts, with the reporter). */
 export async function bundleRunnerHelpers(root: string, outDir: string) {
   const preload = path.join(outDir, 'preload.mjs');
-  const reporter = path.join(outDir, 'reporter.mjs');
+  const parent = path.join(outDir, 'run.mjs');
   await build({
-    entryPoints: { preload: 'scripts/test-preload.ts', reporter: 'scripts/test-reporter.ts' },
+    entryPoints: { preload: 'scripts/test-preload.ts', run: 'scripts/test-run.ts' },
     outdir: outDir,
     outExtension: { '.js': '.mjs' },
     bundle: true,
@@ -138,5 +163,5 @@ export async function bundleRunnerHelpers(root: string, outDir: string) {
     absWorkingDir: root,
     logLevel: 'error',
   });
-  return { preload, reporter };
+  return { preload, parent };
 }

@@ -9,8 +9,11 @@
  *
  * The test files are compiled first (scripts/test-bundles.ts: it halves each file's start-up)
  * while PostgreSQL starts; `TEST_TSX=1` runs the TypeScript files under tsx instead, e.g. to rule
- * the compilation out. `npm test` runs this file through scripts/test.mjs (esbuild, not tsx);
- * `TEST_TIMINGS=1` prints when each phase ended. What each step saves: docs/testing-and-benchmarks.md.
+ * the compilation out. Compiled files start longest first (durations of the last run,
+ * scripts/test-schedule.ts) under scripts/test-run.ts, and load npm packages from V8's code cache
+ * (scripts/test-compile-cache.ts). `npm test` runs this file through scripts/test.mjs (esbuild,
+ * not tsx); `TEST_TIMINGS=1` prints when each phase ended. What each step saves:
+ * docs/testing-and-benchmarks.md.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -32,6 +35,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { startEmbeddedPostgres } from '@platform/launcher/postgres';
 import { bundleRunnerHelpers, bundleTests } from './test-bundles.ts';
+import { longestFirst, saveDurations } from './test-schedule.ts';
 
 const args = process.argv.slice(2);
 /** `TEST_TIMINGS=1`: when each phase of the run ended, to stderr. */
@@ -69,6 +73,12 @@ if (files.length === 0) {
 
 // Inside the repository, so the compiled files find npm packages as their sources do.
 const cache = path.join(root, 'node_modules', '.cache');
+// Two files at a time on this 2-core machine; one per core where there are more (CI).
+const concurrency = Math.max(2, availableParallelism());
+const TIMEOUT_MS = 120_000;
+
+/** When each file last took how long (scripts/test-schedule.ts). */
+const durations = path.join(cache, 'test-durations.json');
 
 /** Compiles the test files; the arguments that run them and the folder to remove afterwards. */
 async function compile(): Promise<{ run: string[]; dir: string }> {
@@ -83,19 +93,22 @@ async function compile(): Promise<{ run: string[]; dir: string }> {
     : [];
   const entries = [...files, ...servers.filter((s) => existsSync(path.join(root, s)))];
   try {
-    const [outputs, helpers] = await Promise.all([
+    const [outputs, helpers, order] = await Promise.all([
       bundleTests(root, entries, dir),
       bundleRunnerHelpers(root, dir),
+      longestFirst(root, files, durations),
     ]);
     phase('compiled');
     // Source maps are read when a stack trace or a failure is shown, not as modules load
     // (scripts/test-source-maps.ts); `--enable-source-maps` cost a tenth of each file's CPU.
+    // The parent (scripts/test-run.ts) passes its flags on to each test process.
     const run = [
-      `--test-reporter=${helpers.reporter}`,
-      '--test-reporter-destination=stdout',
       '--import',
       pathToFileURL(helpers.preload).href,
-      ...outputs.slice(0, files.length),
+      helpers.parent,
+      String(concurrency),
+      String(TIMEOUT_MS),
+      ...order.map((i) => outputs[i]!),
     ];
     return { run, dir };
   } catch (error) {
@@ -201,8 +214,16 @@ let run: string[];
 if (compiled.status === 'fulfilled' && compiled.value) {
   run = compiled.value.run;
   process.env.TEST_COMPILED_DIR = compiled.value.dir;
+  process.env.TEST_COMPILE_CACHE ??= path.join(cache, 'test-compile-cache');
 } else {
-  run = ['--import', 'tsx', ...files];
+  run = [
+    '--test',
+    `--test-concurrency=${concurrency}`,
+    `--test-timeout=${TIMEOUT_MS}`,
+    '--import',
+    'tsx',
+    ...files,
+  ];
 }
 if (postgres.status === 'fulfilled' && postgres.value) {
   process.env.TEST_POSTGRES_URL = postgres.value.url;
@@ -215,10 +236,6 @@ const code = await new Promise<number>((resolve) => {
       // No optimising compiler: a test process lives seconds and runs most code a few times,
       // so TurboFan's background compiles were a sixth of its CPU time, spent for nothing.
       '--no-turbofan',
-      '--test',
-      // Two files at a time on this 2-core machine; one per core where there are more (CI).
-      `--test-concurrency=${Math.max(2, availableParallelism())}`,
-      '--test-timeout=120000',
       ...run,
     ],
     {
@@ -233,6 +250,9 @@ const code = await new Promise<number>((resolve) => {
 });
 
 phase('tests done');
+if (compiled.status === 'fulfilled' && compiled.value) {
+  await saveDurations(root, compiled.value.dir, durations).catch(() => {});
+}
 await cleanup();
 phase('cleaned up');
 process.exit(code);

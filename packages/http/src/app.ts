@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import {
+  type Serializer,
+  type SerializerFactory,
+  SerializerSelector,
+} from '@fastify/fast-json-stringify-compiler';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { serverSpansActive } from '@platform/telemetry';
@@ -106,6 +111,28 @@ function serverTimeouts({ headersMs, requestMs }: ClientTimeouts) {
 }
 
 /**
+ * Fastify's response serializers (fast-json-stringify), one per distinct schema: the problem
+ * responses every operation documents recur on each route and status, and each build generates
+ * and compiles a function (milliseconds of every start). A serializer keeps no state.
+ */
+function sharedSerializers(): SerializerFactory {
+  const build = SerializerSelector();
+  return (externalSchemas, options) => {
+    const compile = build(externalSchemas, options);
+    const known = new Map<string, Serializer>();
+    return (route) => {
+      const key = JSON.stringify(route.schema);
+      let serialize = known.get(key);
+      if (!serialize) {
+        serialize = compile(route);
+        known.set(key, serialize);
+      }
+      return serialize;
+    };
+  };
+}
+
+/**
  * The Fastify instance every service starts from: logging with request ids, problem+json errors,
  * health, metrics and OpenAPI. Services register their routes on it and never listen here.
  */
@@ -133,7 +160,12 @@ export async function createApp(options: AppOptions): Promise<App> {
       },
     },
     // Malformed input is refused in validation, with the field named (see input-strictness.ts).
-    schemaController: { compilersFactory: { buildValidator: strictValidators() } },
+    schemaController: {
+      compilersFactory: {
+        buildValidator: strictValidators(),
+        buildSerializer: sharedSerializers(),
+      },
+    },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength, querystringParser: parseQuery },
     frameworkErrors: refused.handler,
     clientErrorHandler,

@@ -17,9 +17,15 @@ import type { AjvError } from './validation-errors.ts';
 
 const MAX = Number.MAX_SAFE_INTEGER;
 
-/** The ajv-compiler Fastify uses, each validator followed by the checks above. */
+/**
+ * The ajv-compiler Fastify uses, each validator followed by the checks above. A schema that
+ * recurs (an id in the path, a page query, the same headers on many routes) is compiled once per
+ * ajv instance: each compile is milliseconds of start-up, and a validator keeps no state between
+ * calls (Fastify reads its errors right after the call).
+ */
 export function strictValidators(): BuildCompilerFromPool {
   const build = AjvCompiler();
+  const compiled = new WeakMap<object, Map<string, unknown>>();
   return (externalSchemas, options) => {
     const onCreate = options?.onCreate;
     const compile = build(externalSchemas, {
@@ -29,13 +35,21 @@ export function strictValidators(): BuildCompilerFromPool {
         onCreate?.(ajv as never);
       },
     } as typeof options);
+    // ajv-compiler hands out one compile function per ajv instance (per externals and options).
+    const known = compiled.get(compile) ?? new Map<string, unknown>();
+    compiled.set(compile, known);
     return (route) => {
+      const key = `${route.httpPart}\0${JSON.stringify(route.schema)}`;
+      const existing = known.get(key);
+      if (existing) return existing as ReturnType<typeof compile>;
       const schema = withSafeIntegers(route.schema);
       const validate = compile({
         ...route,
         schema: (route.httpPart === 'headers' ? lowerCaseHeaders(schema) : schema) as object,
       });
-      return strictly(validate as unknown as Validator) as unknown as typeof validate;
+      const checked = strictly(validate as unknown as Validator) as unknown as typeof validate;
+      known.set(key, checked);
+      return checked;
     };
   };
 }

@@ -72,11 +72,18 @@ export async function buildTestMain(
   await serviceAuth.revocations.start();
   const app = await buildApp({ config, database: db, auth: serviceAuth, ...deps });
   await app.ready();
+  // The tests' own SQL: connections kept for the file (each new one costs a SCRAM handshake and
+  // a server process).
+  const pool = new pg.Pool({ connectionString: database.url, max: 2 });
+  // pool.end() resolves before its connections are gone, and the database's forced drop may
+  // terminate one still closing: an idle client's error, not a test's (as in packages/db).
+  pool.on('error', () => {});
   after(async () => {
     // Every problem the tests provoked carries a code its operation documents (schema.errors).
     const undocumented = [...app.undocumentedProblems];
     await app.close();
     await db.close();
+    await pool.end();
     await database.drop();
     assert.deepEqual(undocumented, [], 'problems with a code their operation does not document');
   });
@@ -91,13 +98,7 @@ export async function buildTestMain(
       return { id: minted.userId, sessionId: minted.sessionId, token: minted.accessToken };
     },
     async sql<T>(text: string, values: unknown[] = []) {
-      const client = new pg.Client({ connectionString: database.url });
-      await client.connect();
-      try {
-        return (await client.query(text, values)).rows as T[];
-      } finally {
-        await client.end();
-      }
+      return (await pool.query(text, values)).rows as T[];
     },
   };
 }

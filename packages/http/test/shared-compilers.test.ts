@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { test } from 'node:test';
+import { Type } from 'typebox';
+import { createApp } from '../src/index.ts';
+
+// Each route builds its own schema objects, as services' routes do; equal ones are compiled once
+// (input-strictness.ts strictValidators, app.ts sharedSerializers), different ones each their own.
+const compiled = new Map<string, { validate: unknown; serialize: unknown }>();
+const app = await createApp({ name: 'demo', logLevel: 'silent' });
+const routes = {
+  '/a/:id': {
+    params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
+    item: Type.Object({ id: Type.String(), name: Type.String() }),
+  },
+  '/b/:id': {
+    params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
+    item: Type.Object({ id: Type.String(), name: Type.String() }),
+  },
+  '/c/:id': {
+    params: Type.Object({ id: Type.String({ maxLength: 5 }) }),
+    item: Type.Object({ id: Type.String() }),
+  },
+};
+for (const [url, { params, item }] of Object.entries(routes)) {
+  app.get(url, { schema: { params, response: { 200: item } } }, async (request, reply) => {
+    compiled.set(url, {
+      validate: request.getValidationFunction('params'),
+      serialize: reply.getSerializationFunction('200'),
+    });
+    return { id: (request.params as { id: string }).id, name: 'Name', secret: 'not in the schema' };
+  });
+}
+await app.ready();
+
+test('equal schemas on two routes share one validator and serializer; other schemas get their own', async () => {
+  const id = randomUUID();
+  for (const path of [`/a/${id}`, `/b/${id}`]) {
+    const res = await app.inject(path);
+    assert.equal(res.statusCode, 200, res.body);
+    assert.deepEqual(res.json(), { id, name: 'Name' });
+    assert.equal((await app.inject(path.replace(id, 'not-a-uuid'))).statusCode, 400);
+  }
+  const res = await app.inject('/c/abc');
+  assert.equal(res.statusCode, 200, res.body);
+  assert.deepEqual(res.json(), { id: 'abc' });
+  assert.equal((await app.inject(`/c/${id}`)).statusCode, 400);
+
+  const [a, b, c] = ['/a/:id', '/b/:id', '/c/:id'].map((url) => compiled.get(url)!);
+  assert.ok(a!.validate && a!.serialize);
+  assert.equal(a!.validate, b!.validate);
+  assert.equal(a!.serialize, b!.serialize);
+  assert.notEqual(a!.validate, c!.validate);
+  assert.notEqual(a!.serialize, c!.serialize);
+});
