@@ -19,4 +19,4 @@ export async function flushTracing(): Promise<void> {
 }
 
 export { currentTraceContext, withLinkedSpan } from './links.ts';
-export { inRequestContext, requestSpan, traceServer } from './server.ts';
+export { inRequestContext, requestSpan, requestTraceHeaders, traceServer } from './server.ts';

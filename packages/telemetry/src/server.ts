@@ -100,5 +100,18 @@ export function inRequestContext(req: IncomingMessage, next: () => void): void {
   else next();
 }
 
+/**
+ * The trace context headers (`traceparent`, by the configured propagator) that make the request's
+ * server span the parent of a call made for it; undefined without a server span. A proxy forwards
+ * these itself and makes no client span of its own for the hop (see client.ts).
+ */
+export function requestTraceHeaders(req: IncomingMessage): Record<string, string> | undefined {
+  const active = (req as Traced)[CONTEXT];
+  if (!active) return undefined;
+  const carrier: Record<string, string> = {};
+  propagation.inject(active, carrier);
+  return carrier;
+}
+
 /** The request's server span while it is recorded; undefined when tracing or sampling is off. */
 export const requestSpan = (req: IncomingMessage): Span | undefined => (req as Traced)[SPAN];
