@@ -1,4 +1,11 @@
-import { inRequestContext, requestSpan, traceServer } from '@platform/telemetry';
+import type { IncomingMessage } from 'node:http';
+import {
+  edgeTracing,
+  inRequestContext,
+  requestLogIds,
+  requestSpan,
+  traceServer,
+} from '@platform/telemetry';
 import type { FastifyInstance } from 'fastify';
 
 /**
@@ -10,6 +17,13 @@ import type { FastifyInstance } from 'fastify';
  */
 export function registerTracing(app: FastifyInstance) {
   traceServer(app.server);
+  // At the edge no async context carries the span (sdk.ts in @platform/telemetry): each
+  // request's logger carries its ids instead, made once with the child logger Fastify makes anyway.
+  if (edgeTracing()) {
+    app.setChildLoggerFactory((logger, bindings, options, raw) =>
+      logger.child({ ...bindings, ...requestLogIds(raw as IncomingMessage) }, options),
+    );
+  }
   app.addHook('onRequest', (request, _reply, done) => {
     const span = requestSpan(request.raw);
     if (span) {

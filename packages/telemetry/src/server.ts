@@ -113,5 +113,23 @@ export function requestTraceHeaders(req: IncomingMessage): Record<string, string
   return carrier;
 }
 
+/**
+ * `trace_id`, `span_id` and `trace_flags` of the request's server span, as the pino
+ * instrumentation writes them, for log lines where no async context carries them (the edge, see
+ * sdk.ts); undefined without a server span.
+ */
+export function requestLogIds(
+  req: IncomingMessage,
+): { trace_id: string; span_id: string; trace_flags: string } | undefined {
+  const active = (req as Traced)[CONTEXT];
+  const span = active && trace.getSpanContext(active);
+  if (!span) return undefined;
+  return {
+    trace_id: span.traceId,
+    span_id: span.spanId,
+    trace_flags: `0${span.traceFlags.toString(16)}`,
+  };
+}
+
 /** The request's server span while it is recorded; undefined when tracing or sampling is off. */
 export const requestSpan = (req: IncomingMessage): Span | undefined => (req as Traced)[SPAN];

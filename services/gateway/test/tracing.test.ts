@@ -87,17 +87,21 @@ async function tracedStack() {
         METRICS_PORT: String(metricsPort),
         // As npm start configures it: main's anonymous list is kept and answered by the gateway.
         EDGE_ROUTES: edgeRoutesSetting(loadManifests(root)),
-        LOG_LEVEL: 'silent',
+        LOG_LEVEL: 'info',
         SERVICE_TOKEN: TEST_SECRETS.SERVICE_TOKEN,
         AUTH_URL: auth.url,
         ROUTES: `auth:/accounts=${auth.url};main:/main=${main.url};analytics:/analytics=${analytics.url}`,
       },
     });
     stops.push(async () => void (await stopAll([gateway], 5000)));
+    const gatewayLog: string[] = [];
+    gateway.child.stdout!.on('data', (chunk: Buffer) =>
+      gatewayLog.push(...String(chunk).split('\n')),
+    );
     const url = `http://127.0.0.1:${port}`;
     await waitReady(gateway, url, 60_000);
     const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
-    return { receiver, url, metricsUrl, mainUrl: main.url, mainLog, delivered, stop };
+    return { receiver, url, metricsUrl, mainUrl: main.url, mainLog, gatewayLog, delivered, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -166,6 +170,16 @@ test('one request is one trace across gateway, main and PostgreSQL, in OTLP prot
       logged.every((line) => line.trace_id === traceId && typeof line.span_id === 'string'),
     );
     assert.ok(logged.some((line) => line.span_id === server.spanId));
+    // So does the gateway's access line, with the id of its span (at the edge no async context
+    // carries it: the line takes it from the request).
+    const access = () =>
+      stack.gatewayLog
+        .filter((line) => line.includes(traceId))
+        .map((line) => JSON.parse(line.slice(line.indexOf('{'))) as Record<string, unknown>)
+        .find((line) => line.msg === 'request');
+    await eventually(async () => access() !== undefined, 10_000);
+    assert.equal(access()!.span_id, gatewayServer.spanId);
+    assert.equal(access()!.trace_flags, '01');
   }
 });
 
