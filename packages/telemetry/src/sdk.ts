@@ -1,6 +1,5 @@
 import { register } from 'node:module';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
-import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
 import {
   defaultResource,
@@ -13,6 +12,7 @@ import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { createAddHookMessageChannel } from 'import-in-the-middle';
 import { traceClientRequests } from './client.ts';
+import { PgQueryInstrumentation } from './pg.ts';
 import { edgeSampler } from './sampling.ts';
 import type { TracingSettings } from './settings.ts';
 import { TRACING } from './state.ts';
@@ -73,12 +73,8 @@ export async function startTracing(settings: TracingSettings): Promise<void> {
   const instrumentations = {
     // Statements without parameters: those can hold password hashes, tokens, emails. No spans
     // for taking a pooled connection: one per query would double the spans for little news.
-    pg: () =>
-      new PgInstrumentation({
-        requireParentSpan: true,
-        enhancedDatabaseReporting: false,
-        ignoreConnectSpans: true,
-      }),
+    // The spans of instrumentation-pg, made for less (pg.ts).
+    pg: () => new PgQueryInstrumentation(),
     pino: () =>
       new PinoInstrumentation({
         disableLogSending: true,
