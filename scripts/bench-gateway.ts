@@ -153,6 +153,19 @@ async function startTraceSink() {
   };
 }
 
+/**
+ * `BENCH_TRACED_ENV='OTEL_NODE_DISABLED_INSTRUMENTATIONS=pg …'`: more variables for the traced
+ * services only, to take the cost of tracing apart (docs/observability.md, "Measured"): e.g.
+ * `OTEL_TRACES_SAMPLER=always_off` leaves context propagation and the instrumentations' hooks but
+ * records no span.
+ */
+function tracedEnv(): Record<string, string> {
+  const pairs = process.env.BENCH_TRACED_ENV?.split(/\s+/).filter(Boolean) ?? [];
+  return Object.fromEntries(
+    pairs.map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]),
+  );
+}
+
 const scratch = await mkdtemp(path.join(tmpdir(), 'bench-gateway-'));
 const postgres = await startEmbeddedPostgres({ dataDir: scratch });
 const proxies: TestNginx[] = [];
@@ -251,6 +264,7 @@ try {
       OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
       OTEL_TRACES_SAMPLER: 'always_on',
+      ...tracedEnv(),
     };
     const authTraced = await startService(
       'auth',

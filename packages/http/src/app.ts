@@ -7,7 +7,7 @@ import {
 } from '@fastify/fast-json-stringify-compiler';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { serverSpansActive } from '@platform/telemetry';
+import { edgeTracing, serverSpansActive } from '@platform/telemetry';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -25,7 +25,7 @@ import { loggerOptions } from './logging.ts';
 import { registerMetrics } from './metrics.ts';
 import { swaggerOptions, watchUndocumentedProblems } from './openapi.ts';
 import { registerProblemHandlers } from './problem.ts';
-import { registerTracing } from './tracing.ts';
+import { edgeLogMixin, registerTracing } from './tracing.ts';
 import { registerWireRules } from './wire.ts';
 
 export type App = FastifyInstance<
@@ -143,7 +143,13 @@ export async function createApp(options: AppOptions): Promise<App> {
   const app = Fastify({
     ...(options.logger
       ? { loggerInstance: options.logger }
-      : { logger: loggerOptions(options.name, options.logLevel ?? 'info') }),
+      : {
+          logger: {
+            ...loggerOptions(options.name, options.logLevel ?? 'info'),
+            // The gateway's lines get their span's ids from the request, not async context.
+            ...(edgeTracing() ? { mixin: edgeLogMixin } : {}),
+          },
+        }),
     genReqId: requestId,
     logController: new LogController({ requestIdLogLabel: 'request_id' }),
     bodyLimit: options.bodyLimit ?? 256 * 1024,

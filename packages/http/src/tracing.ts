@@ -1,5 +1,24 @@
-import { inRequestContext, requestSpan, traceServer } from '@platform/telemetry';
+import type { IncomingMessage } from 'node:http';
+import {
+  edgeTracing,
+  inRequestContext,
+  requestLogIds,
+  requestSpan,
+  traceServer,
+} from '@platform/telemetry';
 import type { FastifyInstance } from 'fastify';
+
+const RAW = Symbol('request');
+
+/** pino's mixin at the edge: a request's logger adds its span's ids to each line (see below). */
+export function edgeLogMixin(
+  _line: object,
+  _level: number,
+  logger: unknown,
+): Partial<Record<'trace_id' | 'span_id' | 'trace_flags', string>> {
+  const raw = (logger as { [RAW]?: IncomingMessage })[RAW];
+  return (raw && requestLogIds(raw)) || {};
+}
 
 /**
  * With tracing on, every request runs in a server span of its own (@platform/telemetry's
@@ -10,6 +29,17 @@ import type { FastifyInstance } from 'fastify';
  */
 export function registerTracing(app: FastifyInstance) {
   traceServer(app.server);
+  // At the edge no async context carries the span (sdk.ts in @platform/telemetry): each
+  // request's logger knows its request, and the logger's mixin (edgeLogMixin) writes the ids
+  // into the lines it logs. Not as bindings of the child logger: pino would serialize (and run
+  // the redaction paths over) three more bindings for every request, logged or not.
+  if (edgeTracing()) {
+    app.setChildLoggerFactory((logger, bindings, options, raw) => {
+      const child = logger.child(bindings, options) as typeof logger & { [RAW]?: unknown };
+      child[RAW] = raw;
+      return child;
+    });
+  }
   app.addHook('onRequest', (request, _reply, done) => {
     const span = requestSpan(request.raw);
     if (span) {

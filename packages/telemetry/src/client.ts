@@ -47,10 +47,27 @@ function server(origin: string) {
   return known;
 }
 
+/**
+ * The caller wrote the trace context itself: a proxy forwarding a request makes one span per
+ * proxied request, its server span with the upstream's attributes, as Envoy and NGINX do; a
+ * client span per hop would double the gateway's spans and tell nothing more.
+ */
+function carriesTraceparent(headers: UndiciRequest['headers']): boolean {
+  if (Array.isArray(headers)) {
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i]!;
+      if (name.length === 11 && name.toLowerCase() === 'traceparent') return true;
+    }
+    return false;
+  }
+  return typeof headers === 'string' && /(^|\n)traceparent:/i.test(headers);
+}
+
 function started(tracer: Tracer, request: UndiciRequest): void {
   const parent = context.active();
   // Calls outside any request (health polling, discovery, the revocation feed) start no trace.
   if (trace.getSpan(parent) === undefined || request.method === 'CONNECT') return;
+  if (carriesTraceparent(request.headers)) return;
   const origin = String(request.origin ?? '');
   const q = request.path.indexOf('?');
   const query = q < 0 ? undefined : redactedQuery(request.path.slice(q));

@@ -100,5 +100,36 @@ export function inRequestContext(req: IncomingMessage, next: () => void): void {
   else next();
 }
 
+/**
+ * The trace context headers (`traceparent`, by the configured propagator) that make the request's
+ * server span the parent of a call made for it; undefined without a server span. A proxy forwards
+ * these itself and makes no client span of its own for the hop (see client.ts).
+ */
+export function requestTraceHeaders(req: IncomingMessage): Record<string, string> | undefined {
+  const active = (req as Traced)[CONTEXT];
+  if (!active) return undefined;
+  const carrier: Record<string, string> = {};
+  propagation.inject(active, carrier);
+  return carrier;
+}
+
+/**
+ * `trace_id`, `span_id` and `trace_flags` of the request's server span, as the pino
+ * instrumentation writes them, for log lines where no async context carries them (the edge, see
+ * sdk.ts); undefined without a server span.
+ */
+export function requestLogIds(
+  req: IncomingMessage,
+): { trace_id: string; span_id: string; trace_flags: string } | undefined {
+  const active = (req as Traced)[CONTEXT];
+  const span = active && trace.getSpanContext(active);
+  if (!span) return undefined;
+  return {
+    trace_id: span.traceId,
+    span_id: span.spanId,
+    trace_flags: `0${span.traceFlags.toString(16)}`,
+  };
+}
+
 /** The request's server span while it is recorded; undefined when tracing or sampling is off. */
 export const requestSpan = (req: IncomingMessage): Span | undefined => (req as Traced)[SPAN];

@@ -17,6 +17,12 @@ app.post('/orders/:id', async (request) => {
   return (await fetch(base + '/stock?sku=' + request.body.sku)).text();
 });
 app.get('/stock', async () => 'ok');
+// A proxy's hop: it sends its server span's context itself, so the call makes no client span.
+app.get('/relay', async (request) => {
+  const { requestTraceHeaders } = await import('@platform/telemetry');
+  const headers = requestTraceHeaders(request.raw);
+  return (await fetch(base + '/stock?relayed=1', { headers })).text();
+});
 app.get('/boom', async () => { throw new Error('broken'); });
 await app.listen({ port: 0, host: '127.0.0.1' });
 const base = 'http://127.0.0.1:' + app.server.address().port;
@@ -33,6 +39,7 @@ await new Promise((resolve, reject) => {
   setTimeout(() => req.end(JSON.stringify({ sku: 'a-1' })), 100);
 });
 await (await fetch(base + '/boom')).text();
+await (await fetch(base + '/relay')).text();
 await (await fetch(base + '/health/ready')).text();
 await app.close();
 await flushTracing();
@@ -76,7 +83,7 @@ test('server spans: named by route, context kept past the body, failures marked,
     assert.equal(typeof order.attributes.request_id, 'string');
     // The call made after the body was read is the order's child, and so is the server span of
     // the call it made.
-    const client = spans.find((s) => s.kind === 3);
+    const client = spans.find((s) => s.kind === 3 && s.parentSpanId === order.spanId);
     assert.ok(client);
     assert.equal(client.parentSpanId, order.spanId);
     assert.equal(
@@ -85,6 +92,14 @@ test('server spans: named by route, context kept past the body, failures marked,
     );
     assert.equal(client.attributes['http.response.status_code'], 200);
     assert.equal(server('GET /stock')?.parentSpanId, client.spanId);
+    // A call that carries the trace context its caller wrote (the gateway's hop) is no span of
+    // its own: the service's span hangs from the caller's server span, context not doubled.
+    const relay = server('GET /relay');
+    assert.ok(relay);
+    const relayed = spans.find((s) => s.attributes['url.query'] === '?relayed=1');
+    assert.equal(relayed?.parentSpanId, relay.spanId);
+    assert.equal(relayed.traceId, relay.traceId);
+    assert.ok(!spans.some((s) => s.kind === 3 && s.parentSpanId === relay.spanId));
     // A failed answer is an error span; a probe is no span at all.
     const boom = server('GET /boom');
     assert.equal(boom?.attributes['http.response.status_code'], 500);

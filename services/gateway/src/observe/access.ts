@@ -1,4 +1,5 @@
 import type { App } from '@platform/http';
+import { requestLogIds } from '@platform/telemetry';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { SampleSink } from '../samples/sink.ts';
 import type { GatewayMetrics } from './metrics.ts';
@@ -41,6 +42,8 @@ export function accessLog(app: App, options: { metrics: GatewayMetrics; samples:
           status: reply.statusCode,
           duration_ms: durationMs,
           remote_address: clientAddress(request),
+          // The gateway's span, when traced (no async context carries it here: @platform/telemetry).
+          ...requestLogIds(request.raw),
         },
         'request',
       );

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ROUTE_HEADER } from '@platform/http';
-import { tracingActive } from '@platform/telemetry';
+import { requestTraceHeaders, tracingActive } from '@platform/telemetry';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import vary from 'vary';
 
@@ -32,8 +32,8 @@ const OWN = new Set([
 ]);
 
 /**
- * With OpenTelemetry on, the undici instrumentation writes the trace context (its client span as
- * parent, any tracestate kept): the client's own copies must not reach the service twice.
+ * With OpenTelemetry on, the trace context is the gateway's server span (the one span the gateway
+ * makes per proxied request): the client's own copies must not reach the service.
  */
 const TRACED = new Set([...OWN, 'tracestate', 'baggage']);
 
@@ -75,7 +75,10 @@ export function requestHeaders(request: FastifyRequest): string[] {
     'x-request-id',
     request.id,
   );
-  if (!traced) out.push('traceparent', childTraceparent(headers.traceparent));
+  const context = traced ? requestTraceHeaders(request.raw) : undefined;
+  if (context) for (const name in context) out.push(name, context[name]!);
+  // Tracing off (or its server spans): the hop still gets a traceparent of the gateway's making.
+  else out.push('traceparent', childTraceparent(headers.traceparent));
   return out;
 }
 

@@ -230,6 +230,12 @@ function forwarder(
       keeping?.declared ? keeping.freshness : undefined,
     );
     request.proxied = { service, upstream: instance.url, holding: instance, exchange };
+    // The gateway's one span per proxied request names the hop, as Envoy's upstream_cluster and
+    // upstream_address do (no client span of its own: client.ts in @platform/telemetry).
+    requestSpan(request.raw)?.setAttributes({
+      'gateway.upstream': service,
+      'gateway.upstream.address': instance.url,
+    });
     exchange.start();
   };
 
