@@ -3,14 +3,15 @@ import { test } from 'node:test';
 import { seed } from '../scripts/seed.ts';
 import { buildTestMain } from './helper.ts';
 
-// A statement timeout no ranking of thousands of posts can meet (a window as large as allowed).
+// A statement timeout no ranking of 1,500 posts can meet (a window as large as allowed; the
+// ranking takes several milliseconds on any machine, the timeout is one).
 const main = await buildTestMain({ DATABASE_STATEMENT_TIMEOUT: '1', SEARCH_RANK_WINDOW: '10000' });
 const indexes = () =>
   main.sql<{ indexdef: string }>(
     `select indexdef from pg_indexes where schemaname = 'public' order by indexname`,
   );
 const before = await indexes();
-await seed(main.databaseUrl, { posts: 3000, authors: 50 });
+await seed(main.databaseUrl, { posts: 1500, authors: 50 });
 
 type Count = 'posts' | 'published' | 'categories' | 'authors' | 'post_tags' | 'tag_uses' | 'stale';
 
@@ -24,8 +25,9 @@ test('the seed fills every table the lists read, consistently', async () => {
     (select coalesce(sum(cardinality(tags)), 0)::int from posts) as tag_uses,
     (select count(*)::int from post_tags t join posts p on p.id = t.post_id
       where t.status <> p.status or t.published_sort <> p.published_sort) as stale`);
-  assert.equal(counts!.posts, 3000);
-  assert.ok(counts!.published > 2500 && counts!.published < 2900);
+  assert.equal(counts!.posts, 1500);
+  // About 90 % published (σ ≈ 12).
+  assert.ok(counts!.published > 1250 && counts!.published < 1450);
   assert.equal(counts!.categories, 12);
   assert.equal(counts!.authors, 50);
   assert.equal(counts!.post_tags, counts!.tag_uses);
