@@ -149,3 +149,124 @@ test('MFA changes, recovery codes and wrong codes are in the audit log', async (
   );
   assert.doesNotMatch(JSON.stringify(items), new RegExp(user.recoveryCodes[0]!), 'no codes kept');
 });
+
+const regenerate = (user: { accessToken: string }, payload: object) =>
+  app.inject({
+    method: 'POST',
+    url: '/accounts/v1/user/mfa/recovery-codes',
+    headers: bearer(user.accessToken),
+    payload,
+  });
+
+test('regenerating recovery codes: the old ones stop working, each new one works once', async () => {
+  const user = await enrolled();
+  const res = await regenerate(user, {
+    current_password: user.password,
+    code: codeAt(user.secret, Date.now() + 30_000),
+  });
+  assert.equal(res.statusCode, 200, res.body);
+  const fresh = res.json().recovery_codes as string[];
+  assert.equal(fresh.length, 10);
+  assert.equal(new Set(fresh).size, 10);
+  assert.ok(fresh.every((code) => !user.recoveryCodes.includes(code)));
+
+  const old = await finish({
+    mfa_token: await challenge(user.email, user.password),
+    recovery_code: user.recoveryCodes[2],
+  });
+  assert.equal(old.statusCode, 401, 'an earlier code is refused');
+  assert.equal(old.json().code, 'invalid_mfa_code');
+  const mfaToken = await challenge(user.email, user.password);
+  const first = await finish({ mfa_token: mfaToken, recovery_code: fresh[0] });
+  assert.equal(first.statusCode, 200, first.body);
+  assert.ok(first.json().access_token);
+  const again = await finish({
+    mfa_token: await challenge(user.email, user.password),
+    recovery_code: fresh[0],
+  });
+  assert.equal(again.statusCode, 401, 'a new code works once');
+
+  const stored = await sql(
+    auth.databaseUrl,
+    'select code_hash from recovery_codes where user_id = $1',
+    [user.id],
+  );
+  assert.equal(stored.length, 10, 'only the new set is kept');
+  for (const { code_hash } of stored) {
+    for (const code of fresh) assert.ok(!(code_hash as Buffer).includes(code));
+  }
+  const events = await app.inject({
+    method: 'GET',
+    url: '/accounts/v1/user/audit-events',
+    headers: bearer(user.accessToken),
+  });
+  const items = events.json().items as { type: string; actor_id: string }[];
+  const event = items.find((e) => e.type === 'mfa.recovery_codes_regenerated');
+  assert.ok(event, 'mfa.recovery_codes_regenerated is audited');
+  assert.equal(event.actor_id, user.id);
+  assert.doesNotMatch(JSON.stringify(items), new RegExp(fresh[1]!), 'no codes kept');
+});
+
+test('regenerating needs the password and a TOTP code: a recovery code is refused', async () => {
+  const user = await enrolled();
+  const code = codeAt(user.secret, Date.now() + 30_000);
+  const withRecovery = await regenerate(user, {
+    current_password: user.password,
+    code: user.recoveryCodes[0],
+  });
+  assert.equal(withRecovery.statusCode, 403);
+  assert.equal(withRecovery.json().code, 'mfa_code_incorrect');
+  const wrongPassword = await regenerate(user, { current_password: 'not the password', code });
+  assert.equal(wrongPassword.statusCode, 403);
+  assert.equal(wrongPassword.json().code, 'current_password_incorrect');
+  const noCode = await regenerate(user, { current_password: user.password });
+  assert.equal(noCode.statusCode, 400);
+
+  // Nothing changed: the refused recovery code was not spent, and every old code still works.
+  const stored = await sql(
+    auth.databaseUrl,
+    'select count(*)::int as n from recovery_codes where user_id = $1 and used_at is null',
+    [user.id],
+  );
+  assert.equal(stored[0].n, 10);
+  const recovered = await finish({
+    mfa_token: await challenge(user.email, user.password),
+    recovery_code: user.recoveryCodes[0],
+  });
+  assert.equal(recovered.statusCode, 200, recovered.body);
+
+  const types = (
+    (
+      await app.inject({
+        method: 'GET',
+        url: '/accounts/v1/user/audit-events',
+        headers: bearer(user.accessToken),
+      })
+    ).json().items as { type: string; details: Record<string, unknown> }[]
+  ).map((e) => `${e.type}:${e.details.during ?? ''}`);
+  assert.ok(!types.some((t) => t.startsWith('mfa.recovery_codes_regenerated')));
+  assert.ok(types.includes('login.failed:mfa.recovery_codes_regenerate'), types.join(', '));
+
+  const plain = await signUp(app);
+  const off = await regenerate(plain, { current_password: plain.password, code: '123456' });
+  assert.equal(off.statusCode, 409);
+  assert.equal(off.json().code, 'mfa_not_enabled');
+});
+
+test('wrong codes when regenerating count against the code throttle of the account', async () => {
+  const user = await enrolled();
+  const wrong = codeAt(user.secret, Date.now() + 30_000) === '000000' ? '111111' : '000000';
+  let refused: { statusCode: number; json(): { code: string } } | undefined;
+  for (let i = 0; i < 10 && !refused; i++) {
+    const res = await regenerate(user, { current_password: user.password, code: wrong });
+    if (res.statusCode === 429) refused = res;
+    else assert.equal(res.statusCode, 403, res.body);
+  }
+  assert.ok(refused, 'wrong codes are throttled');
+  // The same counter as /login/mfa: a right code from this address is refused there too.
+  const right = await finish({
+    mfa_token: await challenge(user.email, user.password),
+    code: codeAt(user.secret, Date.now() + 30_000),
+  });
+  assert.equal(right.statusCode, 429);
+});

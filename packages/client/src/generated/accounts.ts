@@ -577,6 +577,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/accounts/v1/user/mfa/recovery-codes': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Replace all recovery codes with ten new ones; needs the password and a TOTP code
+     * @description Every earlier recovery code, used or not, stops working at once; the new ones are shown this once (only hashes are kept). `code` must come from the authenticator app: a recovery code is refused, so a stolen list cannot be rotated by whoever holds it. A wrong password or code is 403 and counts like a wrong password; 409 `mfa_not_enabled` when MFA is off.
+     */
+    post: operations['regenerateRecoveryCodes'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/accounts/v1/user/audit-events': {
     parameters: {
       query?: never;
@@ -5355,6 +5375,191 @@ export interface operations {
             status: number;
             /** @enum {string} */
             code: 'mfa_enrolment_missing' | 'mfa_already_enabled';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `payload_too_large`: The request body is over the limit of this route. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'payload_too_large';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unsupported_media_type';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'rate_limited';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+    };
+  };
+  regenerateRecoveryCodes: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          current_password: string;
+          /** @description A current 6-digit code from the authenticator app; a recovery code is not accepted here */
+          code: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @description Each works once in place of a code; shown only now */
+            recovery_codes: string[];
+          };
+        };
+      };
+      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'bad_request' | 'validation_failed';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unauthorized';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `current_password_incorrect`: A sensitive change needs the current password, and the one sent is wrong. `mfa_code_incorrect`: On a signed-in request, the TOTP or recovery code is incorrect, expired or already used. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'current_password_incorrect' | 'mfa_code_incorrect';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `mfa_not_enabled`: Two-factor sign-in is not on for this account. */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'mfa_not_enabled';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */

@@ -13,6 +13,7 @@ export const AUDIT_TYPES = [
   'mfa.enabled',
   'mfa.disabled',
   'mfa.recovery_code_used',
+  'mfa.recovery_codes_regenerated',
   'session.revoked',
   'roles.changed',
   'account.deleted',

@@ -1,8 +1,15 @@
 import type { App } from '@platform/http';
 import { Type } from 'typebox';
 import type { AuthContext } from '../context.ts';
-import { DisableBody, EnrolBody, Enrolment, RecoveryCodes, VerifyBody } from './schema.ts';
-import { disableMfa, startEnrolment, verifyEnrolment } from './service.ts';
+import {
+  DisableBody,
+  EnrolBody,
+  Enrolment,
+  RecoveryCodes,
+  RegenerateBody,
+  VerifyBody,
+} from './schema.ts';
+import { disableMfa, regenerateRecoveryCodes, startEnrolment, verifyEnrolment } from './service.ts';
 
 const bearer = [{ bearer: [] }];
 
@@ -84,5 +91,33 @@ export function mfaRoutes(app: App, ctx: AuthContext) {
       });
       return reply.code(204).send(null);
     },
+  );
+
+  app.post(
+    '/user/mfa/recovery-codes',
+    {
+      onRequest: app.authenticate,
+      schema: {
+        tags: ['mfa'],
+        operationId: 'regenerateRecoveryCodes',
+        errors: ['current_password_incorrect', 'mfa_code_incorrect', 'mfa_not_enabled'],
+        summary: 'Replace all recovery codes with ten new ones; needs the password and a TOTP code',
+        description:
+          'Every earlier recovery code, used or not, stops working at once; the new ones are ' +
+          'shown this once (only hashes are kept). `code` must come from the authenticator app: ' +
+          'a recovery code is refused, so a stolen list cannot be rotated by whoever holds it. A ' +
+          'wrong password or code is 403 and counts like a wrong password; 409 `mfa_not_enabled` ' +
+          'when MFA is off.',
+        security: bearer,
+        body: RegenerateBody,
+        response: { 200: RecoveryCodes },
+      },
+    },
+    async (request) =>
+      regenerateRecoveryCodes(ctx, request.principal!, request.body, {
+        ip: request.ip,
+        userAgent: request.headers['user-agent'],
+        log: request.log,
+      }),
   );
 }

@@ -40,3 +40,16 @@ export const DisableBody = Type.Object(
   },
   { additionalProperties: false },
 );
+
+export const RegenerateBody = Type.Object(
+  {
+    current_password: CurrentPassword,
+    code: Type.String({
+      minLength: 1,
+      maxLength: 64,
+      description:
+        'A current 6-digit code from the authenticator app; a recovery code is not accepted here',
+    }),
+  },
+  { additionalProperties: false },
+);

@@ -179,6 +179,51 @@ export async function disableMfa(
   await notify(ctx, user.id, 'mfa-disabled', client.log);
 }
 
+/**
+ * Ten new recovery codes in place of all earlier ones (used or not), as GitHub and Keycloak offer.
+ * Needs the password and a current TOTP code: a recovery code is refused here, so whoever holds a
+ * stolen list cannot swap it for a fresh one the owner does not know. Wrong codes count like at
+ * sign-in, under the same per-account-and-address limits.
+ */
+export async function regenerateRecoveryCodes(
+  ctx: AuthContext,
+  principal: Principal,
+  input: { current_password: string; code: string },
+  client: Client,
+) {
+  const user = await confirmPassword(ctx, principal.userId, input.current_password, client);
+  if (!user.mfaEnabled) {
+    throw problem('mfa_not_enabled', 'Two-factor sign-in is not on.');
+  }
+  const codes = await throttledCodeCheck(
+    ctx,
+    user.id,
+    {
+      ...client,
+      knownAddress: () => signedInFrom(ctx, user.id, client.ip),
+      ...wrongCodeAudited(ctx, user.id, client, 'mfa.recovery_codes_regenerate'),
+    },
+    () =>
+      ctx.db.transaction(async (tx) => {
+        // Only TOTP: anything that is not six digits (a recovery code) matches no step.
+        const method = await spendProof(ctx, tx, user.id, { code: input.code.trim() }, client.log);
+        if (!method) return undefined;
+        const { codes, hashes } = newRecoveryCodes(user.id);
+        await replaceRecoveryCodes(tx, user.id, hashes);
+        await recordAudit(tx, {
+          type: 'mfa.recovery_codes_regenerated',
+          userId: user.id,
+          actorId: user.id,
+          client,
+          details: { count: codes.length },
+        });
+        return codes;
+      }),
+    () => invalidCode('signed-in'),
+  );
+  return { recovery_codes: codes };
+}
+
 /** A notice to the owner, so a change they did not make does not go unnoticed. */
 async function notify(ctx: AuthContext, userId: string, mail: MailName, log: FastifyBaseLogger) {
   const user: UserRow | undefined = await findUserById(ctx.db, userId);
