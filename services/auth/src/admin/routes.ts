@@ -1,8 +1,9 @@
 import type { App } from '@platform/http';
+import { Type } from 'typebox';
 import type { AuthContext } from '../context.ts';
 import { UserEnvelope, UserIdParams } from '../users/schema.ts';
 import { ListUsersQuery, SetRolesBody, UserPage } from './schema.ts';
-import { listUsers, setRoles } from './service.ts';
+import { listUsers, resetMfa, setRoles } from './service.ts';
 
 const bearer = [{ bearer: [] }];
 
@@ -56,6 +57,36 @@ export function adminUserRoutes(app: App, ctx: AuthContext) {
         'roles changed',
       );
       return { user };
+    },
+  );
+
+  app.delete(
+    '/admin/users/:id/mfa',
+    {
+      onRequest: manageUsers,
+      schema: {
+        tags: ['admin'],
+        operationId: 'resetUserMfa',
+        errors: ['forbidden', 'not_found', 'mfa_not_enabled'],
+        summary: "Turn a user's two-factor sign-in off (lost device and recovery codes)",
+        description:
+          'Removes the TOTP factor and every recovery code, and signs the user out everywhere ' +
+          '(their tokens are refused within a second): the next sign-in asks only for the ' +
+          'password. The user is mailed a notice; audited as `mfa.disabled` with the admin as ' +
+          'actor. 409 `mfa_not_enabled` when MFA is off.',
+        security: bearer,
+        params: UserIdParams,
+        response: { 204: Type.Null({ description: 'MFA is off and the user is signed out' }) },
+      },
+    },
+    async (request, reply) => {
+      await resetMfa(ctx, request.principal!, request.params.id, {
+        ip: request.ip,
+        userAgent: request.headers['user-agent'],
+        log: request.log,
+      });
+      request.log.info({ user_id: request.params.id, by: request.principal!.userId }, 'mfa reset');
+      return reply.code(204).send(null);
     },
   );
 }

@@ -5,10 +5,12 @@ import { type AuditClient, recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
 import type { Executor } from '../db/index.ts';
 import { problem } from '../errors.ts';
+import { describeError } from '../mail/errors.ts';
+import { deleteSecondFactor, setMfaEnabled } from '../second-factor/repository.ts';
 import { sessionIsLive } from '../sessions/repository.ts';
 import { publishRevocations, revokeUserSessions } from '../sessions/revocations.ts';
 import { rolesAndPermissions, withAccess } from '../users/access-repository.ts';
-import { lockUser } from '../users/repository.ts';
+import { findUserById, lockUser } from '../users/repository.ts';
 import { getUser, toUserView } from '../users/service.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import {
@@ -103,6 +105,58 @@ export async function setRoles(
   });
   await publishRevocations(ctx.revocations, revoked, log);
   return getUser(ctx, userId);
+}
+
+/**
+ * For a user who lost both the authenticator and the recovery codes (Keycloak's "remove OTP",
+ * Supabase's admin factor deletion): removes the TOTP factor, every recovery code and open
+ * sign-in challenge, and signs the user out everywhere in the same transaction, since whoever
+ * asked for the reset may not be the owner. The owner is mailed the usual "MFA is off" notice.
+ */
+export async function resetMfa(
+  ctx: AuthContext,
+  actor: Principal,
+  userId: string,
+  client: AuditClient & { log: FastifyBaseLogger },
+) {
+  const { log } = client;
+  const revoked = await ctx.db.transaction(async (tx) => {
+    // Takes turns with role changes, so a demotion that commits first is seen here.
+    await lockRoleChanges(tx);
+    await assertMayManageUsers(tx, actor);
+    const user = await lockUser(tx, userId);
+    if (!user) throw problems.notFound('The user does not exist.');
+    if (!user.mfaEnabled) throw problem('mfa_not_enabled', 'Two-factor sign-in is not on.');
+    await deleteSecondFactor(tx, userId);
+    await setMfaEnabled(tx, userId, false);
+    const revoked = await revokeUserSessions(
+      tx,
+      userId,
+      'mfa reset by admin',
+      ctx.config.ACCESS_TOKEN_TTL,
+    );
+    await recordAudit(tx, {
+      type: 'mfa.disabled',
+      userId,
+      actorId: actor.userId,
+      client,
+      details: { method: 'totp', reason: 'admin_reset', revoked_sessions: revoked.length },
+    });
+    return revoked;
+  });
+  await publishRevocations(ctx.revocations, revoked, log);
+  const user = await findUserById(ctx.db, userId);
+  if (!user) return;
+  try {
+    await ctx.mailer.send(
+      ctx.templates.mail('mfa-disabled', user.email, { username: user.username }),
+    );
+  } catch (error) {
+    log.warn(
+      { user_id: userId, error: describeError(error), mail: 'mfa-disabled' },
+      'notice mail not sent',
+    );
+  }
 }
 
 /** The caller's session is still live and their roles, as stored now, grant users:manage. */

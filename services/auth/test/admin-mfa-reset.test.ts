@@ -1,0 +1,139 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { codeAt } from '../src/second-factor/totp.ts';
+import { bearer, buildTestAuth, login, signUp, sql } from './helper.ts';
+
+/** An admin turning off the MFA of a user who lost both the authenticator and the codes. */
+const ADMIN = { email: 'root@example.com', password: 'mfa reset admin passphrase 9' };
+const auth = await buildTestAuth({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
+const { app } = auth;
+const admin = await login(app, ADMIN.email, ADMIN.password);
+
+async function enrolled() {
+  const user = await signUp(app);
+  const started = await app.inject({
+    method: 'POST',
+    url: '/accounts/v1/user/mfa/totp',
+    headers: bearer(user.accessToken),
+    payload: { current_password: user.password },
+  });
+  const { secret } = started.json() as { secret: string };
+  const verified = await app.inject({
+    method: 'POST',
+    url: '/accounts/v1/user/mfa/totp/verify',
+    headers: bearer(user.accessToken),
+    payload: { code: codeAt(secret) },
+  });
+  assert.equal(verified.statusCode, 200, verified.body);
+  return { ...user, secret, recoveryCodes: verified.json().recovery_codes as string[] };
+}
+
+const reset = (id: string, token = admin.accessToken) =>
+  app.inject({
+    method: 'DELETE',
+    url: `/accounts/v1/admin/users/${id}/mfa`,
+    headers: bearer(token),
+  });
+const loginWith = (email: string, password: string) =>
+  app.inject({ method: 'POST', url: '/accounts/v1/login', payload: { email, password } });
+const refresh = (refresh_token: string) =>
+  app.inject({ method: 'POST', url: '/accounts/v1/refresh', payload: { refresh_token } });
+
+test('after an admin reset the user signs in with the password alone and is signed out everywhere', async () => {
+  const user = await enrolled();
+  // A second session, opened with both factors.
+  const challenged = (await loginWith(user.email, user.password)).json();
+  assert.equal(challenged.mfa_required, true);
+  const second = await app.inject({
+    method: 'POST',
+    url: '/accounts/v1/login/mfa',
+    payload: { mfa_token: challenged.mfa_token, recovery_code: user.recoveryCodes[0] },
+  });
+  assert.equal(second.statusCode, 200, second.body);
+  const mailsBefore = (await auth.mails()).length;
+
+  const res = await reset(user.id);
+  assert.equal(res.statusCode, 204, res.body);
+  assert.equal(res.body, '');
+
+  for (const token of [user.accessToken, second.json().access_token as string]) {
+    const me = await app.inject({ url: '/accounts/v1/user', headers: bearer(token) });
+    assert.equal(me.statusCode, 401, 'every access token of the user is refused');
+  }
+  for (const token of [user.refreshToken, second.json().refresh_token as string]) {
+    const refused = await refresh(token);
+    assert.equal(refused.statusCode, 401, 'every refresh token of the user is refused');
+    assert.equal(refused.json().code, 'invalid_refresh_token');
+  }
+  const signIn = await loginWith(user.email, user.password);
+  assert.equal(signIn.statusCode, 200, signIn.body);
+  const body = signIn.json();
+  assert.equal(body.mfa_required, undefined, 'no second factor asked');
+  assert.ok(body.access_token);
+  assert.equal(body.user.mfa_enabled, false);
+
+  assert.deepEqual(
+    await sql(auth.databaseUrl, 'select 1 from totp_factors where user_id = $1', [user.id]),
+    [],
+  );
+  assert.deepEqual(
+    await sql(auth.databaseUrl, 'select 1 from recovery_codes where user_id = $1', [user.id]),
+    [],
+  );
+
+  const events = await app.inject({
+    url: `/accounts/v1/audit-events?user_id=${user.id}&type=mfa.disabled`,
+    headers: bearer(admin.accessToken),
+  });
+  assert.equal(events.statusCode, 200, events.body);
+  const [event] = events.json().items as {
+    actor_id: string;
+    user_id: string;
+    details: Record<string, unknown>;
+  }[];
+  assert.ok(event, 'mfa.disabled is audited');
+  assert.equal(event.user_id, user.id);
+  const adminId = (
+    await sql(auth.databaseUrl, 'select id from users where email = $1', [ADMIN.email])
+  )[0].id;
+  assert.equal(event.actor_id, adminId, 'the admin is the actor');
+  assert.equal(event.details.reason, 'admin_reset');
+  assert.equal(event.details.revoked_sessions, 2);
+
+  const mails = (await auth.mails()).slice(mailsBefore);
+  assert.ok(
+    mails.some((m) => m.includes(user.email) && /Two-factor sign-in is off/.test(m)),
+    'the owner is told',
+  );
+
+  // Once off, a second reset is a conflict: there is nothing to reset.
+  const again = await reset(user.id);
+  assert.equal(again.statusCode, 409);
+  assert.equal(again.json().code, 'mfa_not_enabled');
+});
+
+test('only admins reset MFA; unknown ids are 404, malformed ones 400', async () => {
+  const user = await enrolled();
+  const other = await signUp(app);
+  for (const token of [other.accessToken, user.accessToken]) {
+    const res = await reset(user.id, token);
+    assert.equal(res.statusCode, 403, res.body);
+    assert.equal(res.json().status, 403);
+  }
+  const anonymous = await app.inject({
+    method: 'DELETE',
+    url: `/accounts/v1/admin/users/${user.id}/mfa`,
+  });
+  assert.equal(anonymous.statusCode, 401);
+  // Still on: the refused calls changed nothing.
+  assert.equal((await loginWith(user.email, user.password)).json().mfa_required, true);
+  assert.equal((await refresh(user.refreshToken)).statusCode, 200);
+
+  const unknown = await reset('6f1c1f1e-8d3a-4c57-9d1e-0b8f3f0c2a11');
+  assert.equal(unknown.statusCode, 404);
+  assert.equal(unknown.json().status, 404);
+  assert.equal((await reset('not-a-uuid')).statusCode, 400);
+  const off = await reset(other.id);
+  assert.equal(off.statusCode, 409);
+  assert.equal(off.json().code, 'mfa_not_enabled');
+});
