@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Secret, TOTP } from 'otpauth';
+import pg from 'pg';
 import { closeAtEnd } from './helpers.ts';
 import { authBehindGateway, clientAt, eventually, post, signUp, waitForMail } from './services.ts';
 
@@ -242,4 +243,66 @@ test('disabling needs the password and a code; then sign-in needs the password o
     code: code(),
   });
   assert.equal(twice.status, 409);
+});
+
+test('new recovery codes replace every earlier one; a recovery code cannot ask for them', async () => {
+  const user = await enrolled();
+  const stolen = await send('POST', '/user/mfa/recovery-codes', user.accessToken, {
+    current_password: user.password,
+    code: user.recoveryCodes[0],
+  });
+  assert.equal(stolen.status, 403);
+  assert.equal(((await stolen.json()) as { code: string }).code, 'mfa_code_incorrect');
+  const res = await send('POST', '/user/mfa/recovery-codes', user.accessToken, {
+    current_password: user.password,
+    code: codeAt(user.secret, 1),
+  });
+  assert.equal(res.status, 200, await res.clone().text());
+  const { recovery_codes } = (await res.json()) as { recovery_codes: string[] };
+  assert.equal(recovery_codes.length, 10);
+  const old = await post(`${api}/login/mfa`, {
+    mfa_token: await challenge(user.email, user.password),
+    recovery_code: user.recoveryCodes[0],
+  });
+  assert.equal(old.status, 401, 'an earlier code is refused');
+  const fresh = await post(`${api}/login/mfa`, {
+    mfa_token: await challenge(user.email, user.password),
+    recovery_code: recovery_codes[0],
+  });
+  assert.equal(fresh.status, 200, await fresh.clone().text());
+});
+
+test("an admin resets a user's MFA: password alone signs in, earlier tokens are refused", async () => {
+  const user = await enrolled();
+  const second = await post(`${api}/login/mfa`, {
+    mfa_token: await challenge(user.email, user.password),
+    recovery_code: user.recoveryCodes[0],
+  });
+  const session = (await second.json()) as { access_token: string; refresh_token: string };
+  const chief = await signUp(url);
+  const db = new pg.Client({ connectionString: auth.databaseUrl });
+  await db.connect();
+  await db
+    .query(`insert into user_roles (user_id, role) values ($1, 'admin')`, [chief.id])
+    .finally(() => db.end());
+  const signedIn = await post(`${api}/login`, { email: chief.email, password: chief.password });
+  const admin = ((await signedIn.json()) as { access_token: string }).access_token;
+
+  const denied = await send('DELETE', `/admin/users/${user.id}/mfa`, user.accessToken);
+  assert.equal(denied.status, 403, 'a plain user cannot');
+  const unknown = await send('DELETE', `/admin/users/${crypto.randomUUID()}/mfa`, admin);
+  assert.equal(unknown.status, 404);
+  const done = await send('DELETE', `/admin/users/${user.id}/mfa`, admin);
+  assert.equal(done.status, 204, await done.clone().text());
+
+  const refreshed = await post(`${api}/refresh`, { refresh_token: session.refresh_token });
+  assert.equal(refreshed.status, 401, 'the refresh token of a session opened before is refused');
+  for (const token of [user.accessToken, session.access_token]) {
+    await eventually(async () => (await send('GET', '/user', token)).status === 401);
+  }
+  const login = await post(`${api}/login`, { email: user.email, password: user.password });
+  const body = (await login.json()) as { access_token?: string; mfa_required?: boolean };
+  assert.equal(body.mfa_required, undefined);
+  assert.ok(body.access_token);
+  await waitForMail(auth.mailDir, user.email, /two-factor sign-in is off/i);
 });
