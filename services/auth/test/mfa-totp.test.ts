@@ -205,6 +205,11 @@ test('regenerating recovery codes: the old ones stop working, each new one works
   assert.ok(event, 'mfa.recovery_codes_regenerated is audited');
   assert.equal(event.actor_id, user.id);
   assert.doesNotMatch(JSON.stringify(items), new RegExp(fresh[1]!), 'no codes kept');
+  const mails = await auth.mails();
+  assert.ok(
+    mails.some((m) => m.includes(user.email) && m.includes('New recovery codes were made')),
+    'the owner is told',
+  );
 });
 
 test('regenerating needs the password and a TOTP code: a recovery code is refused', async () => {

@@ -270,6 +270,7 @@ test('new recovery codes replace every earlier one; a recovery code cannot ask f
     recovery_code: recovery_codes[0],
   });
   assert.equal(fresh.status, 200, await fresh.clone().text());
+  await waitForMail(auth.mailDir, user.email, /new recovery codes were made/i);
 });
 
 test("an admin resets a user's MFA: password alone signs in, earlier tokens are refused", async () => {

@@ -26,7 +26,8 @@ export type MailName =
   | 'password-changed'
   | 'mfa-enabled'
   | 'mfa-disabled'
-  | 'recovery-code-used';
+  | 'recovery-code-used'
+  | 'recovery-codes-regenerated';
 
 export type PageName = 'verify-email' | 'reset-password' | 'message';
 
@@ -44,6 +45,7 @@ const MAILS: MailName[] = [
   'mfa-enabled',
   'mfa-disabled',
   'recovery-code-used',
+  'recovery-codes-regenerated',
 ];
 const PAGES: PageName[] = ['verify-email', 'reset-password', 'message'];
 

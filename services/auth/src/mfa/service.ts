@@ -221,6 +221,7 @@ export async function regenerateRecoveryCodes(
       }),
     () => invalidCode('signed-in'),
   );
+  await notify(ctx, user.id, 'recovery-codes-regenerated', client.log);
   return { recovery_codes: codes };
 }
 
