@@ -31,7 +31,7 @@ async function enrolled() {
 const reset = (id: string, token = admin.accessToken) =>
   app.inject({
     method: 'DELETE',
-    url: `/accounts/v1/admin/users/${id}/mfa`,
+    url: `/accounts/v1/users/${id}/mfa`,
     headers: bearer(token),
   });
 const loginWith = (email: string, password: string) =>
@@ -122,7 +122,7 @@ test('only admins reset MFA; unknown ids are 404, malformed ones 400', async () 
   }
   const anonymous = await app.inject({
     method: 'DELETE',
-    url: `/accounts/v1/admin/users/${user.id}/mfa`,
+    url: `/accounts/v1/users/${user.id}/mfa`,
   });
   assert.equal(anonymous.statusCode, 401);
   // Still on: the refused calls changed nothing.

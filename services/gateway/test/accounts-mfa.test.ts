@@ -289,11 +289,11 @@ test("an admin resets a user's MFA: password alone signs in, earlier tokens are 
   const signedIn = await post(`${api}/login`, { email: chief.email, password: chief.password });
   const admin = ((await signedIn.json()) as { access_token: string }).access_token;
 
-  const denied = await send('DELETE', `/admin/users/${user.id}/mfa`, user.accessToken);
+  const denied = await send('DELETE', `/users/${user.id}/mfa`, user.accessToken);
   assert.equal(denied.status, 403, 'a plain user cannot');
-  const unknown = await send('DELETE', `/admin/users/${crypto.randomUUID()}/mfa`, admin);
+  const unknown = await send('DELETE', `/users/${crypto.randomUUID()}/mfa`, admin);
   assert.equal(unknown.status, 404);
-  const done = await send('DELETE', `/admin/users/${user.id}/mfa`, admin);
+  const done = await send('DELETE', `/users/${user.id}/mfa`, admin);
   assert.equal(done.status, 204, await done.clone().text());
 
   const refreshed = await post(`${api}/refresh`, { refresh_token: session.refresh_token });

@@ -283,7 +283,7 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/accounts/v1/admin/users/{id}/mfa': {
+  '/accounts/v1/users/{id}/mfa': {
     parameters: {
       query?: never;
       header?: never;

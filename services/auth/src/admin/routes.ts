@@ -61,7 +61,7 @@ export function adminUserRoutes(app: App, ctx: AuthContext) {
   );
 
   app.delete(
-    '/admin/users/:id/mfa',
+    '/users/:id/mfa',
     {
       onRequest: manageUsers,
       schema: {
