@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { test } from 'node:test';
-import { promisify } from 'node:util';
 import { startOtlpReceiver } from '@platform/testing';
+import { runTraced } from './run-traced.ts';
 
 /**
  * The gateway (the edge) runs without async context (no AsyncLocalStorage hook on every promise,
@@ -33,28 +32,11 @@ test('at the edge no async context manager runs, and log lines still carry the s
   const receiver = await startOtlpReceiver();
   try {
     const trace = crypto.randomUUID().replaceAll('-', '');
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '--import',
-        '@platform/telemetry/register',
-        '--input-type=module',
-        '-e',
-        SCRIPT,
-      ],
-      {
-        cwd: new URL('..', import.meta.url).pathname,
-        env: {
-          ...process.env,
-          TRACE: trace,
-          SERVICE_NAME: 'gateway',
-          OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-        },
-        timeout: 60_000,
-      },
-    );
+    const { stdout } = await runTraced(SCRIPT, {
+      TRACE: trace,
+      SERVICE_NAME: 'gateway',
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+    });
     const lines = stdout
       .split('\n')
       .filter((line) => line.startsWith('{'))

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { test } from 'node:test';
-import { promisify } from 'node:util';
 import { createTestDatabase, startOtlpReceiver } from '@platform/testing';
+import { runTraced } from './run-traced.ts';
 
 /**
  * pg as the services use it (through a pool, as Drizzle does, and on a checked-out client) under
@@ -31,28 +30,11 @@ test('a span per query, under the active span, without parameters; failures mark
   const receiver = await startOtlpReceiver();
   const db = await createTestDatabase();
   try {
-    await promisify(execFile)(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '--import',
-        '@platform/telemetry/register',
-        '--input-type=module',
-        '-e',
-        SCRIPT,
-      ],
-      {
-        cwd: new URL('..', import.meta.url).pathname,
-        env: {
-          ...process.env,
-          DB: db.url,
-          OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-          OTEL_SERVICE_NAME: 'pg-probe',
-        },
-        timeout: 60_000,
-      },
-    );
+    await runTraced(SCRIPT, {
+      DB: db.url,
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_SERVICE_NAME: 'pg-probe',
+    });
     const spans = receiver.spans.filter((s) => s.service === 'pg-probe');
     const request = spans.find((s) => s.name === 'request');
     assert.ok(request, JSON.stringify(spans.map((s) => s.name)));

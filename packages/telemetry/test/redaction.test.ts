@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { test } from 'node:test';
-import { promisify } from 'node:util';
 import { startOtlpReceiver } from '@platform/testing';
+import { runTraced } from './run-traced.ts';
 
 /**
  * A service under `--import @platform/telemetry/register`, built as every service is
@@ -28,28 +27,11 @@ test("spans keep a URL's query but not the values of its secret parameters", asy
   const receiver = await startOtlpReceiver();
   try {
     const secret = `mail-link-secret-${crypto.randomUUID()}`;
-    await promisify(execFile)(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '--import',
-        '@platform/telemetry/register',
-        '--input-type=module',
-        '-e',
-        SCRIPT,
-      ],
-      {
-        cwd: new URL('..', import.meta.url).pathname,
-        env: {
-          ...process.env,
-          SECRET: secret,
-          OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-          OTEL_SERVICE_NAME: 'probe',
-        },
-        timeout: 60_000,
-      },
-    );
+    await runTraced(SCRIPT, {
+      SECRET: secret,
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_SERVICE_NAME: 'probe',
+    });
     const spans = receiver.spans.filter((s) => s.service === 'probe');
     // Two server spans (outer, inner) and the client span of the call between them.
     assert.equal(spans.length, 3, JSON.stringify(spans.map((s) => s.name)));

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { test } from 'node:test';
-import { promisify } from 'node:util';
 import { startOtlpReceiver } from '@platform/testing';
+import { runTraced } from './run-traced.ts';
 
 /**
  * A service built as every service is (@platform/http's createApp) under the telemetry module:
@@ -49,28 +48,11 @@ test('server spans: named by route, context kept past the body, failures marked,
   const receiver = await startOtlpReceiver();
   try {
     const trace = crypto.randomUUID().replaceAll('-', '');
-    await promisify(execFile)(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '--import',
-        '@platform/telemetry/register',
-        '--input-type=module',
-        '-e',
-        SCRIPT,
-      ],
-      {
-        cwd: new URL('..', import.meta.url).pathname,
-        env: {
-          ...process.env,
-          TRACE: trace,
-          OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-          OTEL_SERVICE_NAME: 'probe',
-        },
-        timeout: 60_000,
-      },
-    );
+    await runTraced(SCRIPT, {
+      TRACE: trace,
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_SERVICE_NAME: 'probe',
+    });
     const spans = receiver.spans.filter((s) => s.service === 'probe');
     const server = (name: string) => spans.find((s) => s.kind === 2 && s.name === name);
     const order = server('POST /orders/:id');
