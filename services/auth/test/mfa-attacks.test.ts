@@ -1,0 +1,199 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { codeAt } from '../src/second-factor/totp.ts';
+import { bearer, buildTestAuth, login, SERVICE_TOKEN, signUp, sql } from './helper.ts';
+
+/** Attacks on regenerating recovery codes and on the admin MFA reset. */
+const ADMIN = { email: 'root@example.com', password: 'mfa attack admin passphrase 9' };
+const auth = await buildTestAuth({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
+const { app } = auth;
+
+async function enrolled() {
+  const user = await signUp(app);
+  const started = await app.inject({
+    method: 'POST',
+    url: '/accounts/v1/user/mfa/totp',
+    headers: bearer(user.accessToken),
+    payload: { current_password: user.password },
+  });
+  const { secret } = started.json() as { secret: string };
+  const verified = await app.inject({
+    method: 'POST',
+    url: '/accounts/v1/user/mfa/totp/verify',
+    headers: bearer(user.accessToken),
+    payload: { code: codeAt(secret, Date.now() - 30_000) },
+  });
+  assert.equal(verified.statusCode, 200, verified.body);
+  return { ...user, secret, recoveryCodes: verified.json().recovery_codes as string[] };
+}
+
+const challenge = async (email: string, password: string) => {
+  const res = await app.inject({
+    method: 'POST',
+    url: '/accounts/v1/login',
+    payload: { email, password },
+  });
+  return res.json().mfa_token as string;
+};
+const finish = (payload: object) =>
+  app.inject({ method: 'POST', url: '/accounts/v1/login/mfa', payload });
+const regenerate = (user: { accessToken: string }, payload: object) =>
+  app.inject({
+    method: 'POST',
+    url: '/accounts/v1/user/mfa/recovery-codes',
+    headers: bearer(user.accessToken),
+    payload,
+  });
+const reset = (id: string, token: string) =>
+  app.inject({ method: 'DELETE', url: `/accounts/v1/users/${id}/mfa`, headers: bearer(token) });
+
+test('a TOTP code spent at /login/mfa cannot be replayed to regenerate recovery codes', async () => {
+  const user = await enrolled();
+  const code = codeAt(user.secret);
+  const signedIn = await finish({ mfa_token: await challenge(user.email, user.password), code });
+  assert.equal(signedIn.statusCode, 200, signedIn.body);
+  const replay = await regenerate(
+    { accessToken: signedIn.json().access_token },
+    { current_password: user.password, code },
+  );
+  assert.equal(replay.statusCode, 403, replay.body);
+  assert.equal(replay.json().code, 'mfa_code_incorrect');
+  const earlier = await regenerate(user, {
+    current_password: user.password,
+    code: codeAt(user.secret, Date.now() - 30_000),
+  });
+  assert.equal(earlier.statusCode, 403, 'an older step is refused too');
+});
+
+test('an mfa_token, a padded or an odd code are not TOTP codes', async () => {
+  const user = await enrolled();
+  const mfaToken = await challenge(user.email, user.password);
+  for (const code of [
+    mfaToken,
+    `${codeAt(user.secret, Date.now() + 30_000)}\u0000`,
+    '１２３４５６',
+  ]) {
+    const res = await regenerate(user, { current_password: user.password, code });
+    assert.ok([400, 403].includes(res.statusCode), res.body);
+  }
+  const extra = await regenerate(user, {
+    current_password: user.password,
+    code: codeAt(user.secret, Date.now() + 30_000),
+    recovery_code: user.recoveryCodes[0],
+  });
+  // Unknown fields are dropped platform-wide (removeAdditional): the TOTP code is what counted.
+  assert.equal(extra.statusCode, 200, extra.body);
+  const old = await finish({
+    mfa_token: await challenge(user.email, user.password),
+    recovery_code: user.recoveryCodes[0],
+  });
+  assert.equal(old.statusCode, 401, 'the recovery code in the extra field was not spent nor kept');
+});
+
+test('two regenerations at once leave exactly one set of ten codes', async () => {
+  const user = await enrolled();
+  const [a, b] = await Promise.all([
+    regenerate(user, { current_password: user.password, code: codeAt(user.secret) }),
+    regenerate(user, {
+      current_password: user.password,
+      code: codeAt(user.secret, Date.now() + 30_000),
+    }),
+  ]);
+  assert.ok(a.statusCode < 500 && b.statusCode < 500, `${a.body} ${b.body}`);
+  const rows = await sql(
+    auth.databaseUrl,
+    'select count(*)::int as n from recovery_codes where user_id = $1 and used_at is null',
+    [user.id],
+  );
+  assert.equal(rows[0].n, 10);
+});
+
+test('an admin reset ends a pending mfa_token; a demoted admin or a service token cannot reset', async () => {
+  const admin = await login(app, ADMIN.email, ADMIN.password);
+  const user = await enrolled();
+  const pending = await challenge(user.email, user.password);
+  const svc = await reset(user.id, SERVICE_TOKEN);
+  assert.equal(svc.statusCode, 401, svc.body);
+
+  // A second admin whose role is taken away in the database while their token still says admin.
+  const other = await signUp(app);
+  await sql(auth.databaseUrl, "insert into user_roles (user_id, role) values ($1, 'admin')", [
+    other.id,
+  ]);
+  const otherAdmin = await login(app, other.email, other.password);
+  await sql(auth.databaseUrl, "delete from user_roles where user_id = $1 and role = 'admin'", [
+    other.id,
+  ]);
+  const demoted = await reset(user.id, otherAdmin.accessToken);
+  assert.equal(demoted.statusCode, 403, demoted.body);
+
+  const res = await reset(user.id, admin.accessToken);
+  assert.equal(res.statusCode, 204, res.body);
+  const late = await finish({ mfa_token: pending, code: codeAt(user.secret, Date.now() + 30_000) });
+  assert.equal(late.statusCode, 401, late.body);
+  assert.equal(late.json().code, 'invalid_mfa_token');
+  const logs = JSON.stringify(await sql(auth.databaseUrl, 'select details from audit_events'));
+  for (const code of user.recoveryCodes) assert.ok(!logs.includes(code));
+});
+
+test('a regeneration racing an admin reset leaves no recovery code behind', async () => {
+  const admin = await login(app, ADMIN.email, ADMIN.password);
+  for (let i = 0; i < 3; i++) {
+    const user = await enrolled();
+    const [r, d] = await Promise.all([
+      regenerate(user, {
+        current_password: user.password,
+        code: codeAt(user.secret, Date.now() + 30_000),
+      }),
+      reset(user.id, admin.accessToken),
+    ]);
+    assert.ok(r.statusCode < 500 && d.statusCode < 500, `${r.body} ${d.body}`);
+    assert.equal(d.statusCode, 204, d.body);
+    const rows = await sql(auth.databaseUrl, 'select 1 from recovery_codes where user_id = $1', [
+      user.id,
+    ]);
+    assert.deepEqual(rows, []);
+  }
+});
+
+test('a disable with a recovery code racing an admin reset is no 500', async () => {
+  const admin = await login(app, ADMIN.email, ADMIN.password);
+  for (let i = 0; i < 4; i++) {
+    const user = await enrolled();
+    const [r, d] = await Promise.all([
+      app.inject({
+        method: 'DELETE',
+        url: '/accounts/v1/user/mfa/totp',
+        headers: bearer(user.accessToken),
+        payload: { current_password: user.password, code: user.recoveryCodes[0] },
+      }),
+      reset(user.id, admin.accessToken),
+    ]);
+    assert.ok(
+      r.statusCode < 500 && d.statusCode < 500,
+      `${r.statusCode} ${r.body} ${d.statusCode} ${d.body}`,
+    );
+  }
+});
+
+test('a regeneration racing a disable with a recovery code is no 500', async () => {
+  for (let i = 0; i < 8; i++) {
+    const user = await enrolled();
+    const [r, d] = await Promise.all([
+      regenerate(user, {
+        current_password: user.password,
+        code: codeAt(user.secret, Date.now() + 30_000),
+      }),
+      app.inject({
+        method: 'DELETE',
+        url: '/accounts/v1/user/mfa/totp',
+        headers: bearer(user.accessToken),
+        payload: { current_password: user.password, code: user.recoveryCodes[0] },
+      }),
+    ]);
+    assert.ok(
+      r.statusCode < 500 && d.statusCode < 500,
+      `${i} ${r.statusCode} ${r.body} ${d.statusCode} ${d.body}`,
+    );
+  }
+});
