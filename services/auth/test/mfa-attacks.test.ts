@@ -24,6 +24,9 @@ async function enrolled() {
     payload: { code: codeAt(secret, Date.now() - 30_000) },
   });
   assert.equal(verified.statusCode, 200, verified.body);
+  // The TOTP secret and the recovery codes are secrets no cache may keep.
+  assert.equal(started.headers['cache-control'], 'no-store');
+  assert.equal(verified.headers['cache-control'], 'no-store');
   return { ...user, secret, recoveryCodes: verified.json().recovery_codes as string[] };
 }
 
@@ -88,6 +91,16 @@ test('an mfa_token, a padded or an odd code are not TOTP codes', async () => {
     recovery_code: user.recoveryCodes[0],
   });
   assert.equal(old.statusCode, 401, 'the recovery code in the extra field was not spent nor kept');
+});
+
+test('recovery codes are answered with Cache-Control: no-store', async () => {
+  const user = await enrolled();
+  const res = await regenerate(user, {
+    current_password: user.password,
+    code: codeAt(user.secret, Date.now() + 30_000),
+  });
+  assert.equal(res.statusCode, 200, res.body);
+  assert.equal(res.headers['cache-control'], 'no-store');
 });
 
 test('two regenerations at once leave exactly one set of ten codes', async () => {
@@ -196,4 +209,38 @@ test('a regeneration racing a disable with a recovery code is no 500', async () 
       `${i} ${r.statusCode} ${r.body} ${d.statusCode} ${d.body}`,
     );
   }
+});
+
+test('odd ids and bodies are 4xx, never 500', async () => {
+  const admin = await login(app, ADMIN.email, ADMIN.password);
+  const user = await enrolled();
+  const odd = [
+    `${user.id.toUpperCase()}x`,
+    '%00',
+    `${user.id}%00`,
+    'a'.repeat(5000),
+    '00000000-0000-0000-0000-000000000000',
+    `${user.id}%20`,
+  ];
+  for (const id of odd) {
+    const res = await reset(id, admin.accessToken);
+    assert.ok(
+      res.statusCode >= 400 && res.statusCode < 500,
+      `${id}: ${res.statusCode} ${res.body}`,
+    );
+  }
+  for (const payload of ['[]', '"x"', '{', 'null']) {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/accounts/v1/user/mfa/recovery-codes',
+      headers: { ...bearer(user.accessToken), 'content-type': 'application/json' },
+      payload,
+    });
+    assert.equal(res.statusCode, 400, `${payload}: ${res.body}`);
+  }
+  const nul = await regenerate(user, {
+    current_password: `${user.password}\u0000`,
+    code: '123456',
+  });
+  assert.equal(nul.statusCode, 400, nul.body);
 });
