@@ -5,7 +5,11 @@ import { bearer, buildTestAuth, login, SERVICE_TOKEN, signUp, sql } from './help
 
 /** Attacks on regenerating recovery codes and on the admin MFA reset. */
 const ADMIN = { email: 'root@example.com', password: 'mfa attack admin passphrase 9' };
-const auth = await buildTestAuth({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
+const auth = await buildTestAuth({
+  ADMIN_EMAIL: ADMIN.email,
+  ADMIN_PASSWORD: ADMIN.password,
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: '8',
+});
 const { app } = auth;
 
 async function enrolled() {
@@ -243,4 +247,34 @@ test('odd ids and bodies are 4xx, never 500', async () => {
     code: '123456',
   });
   assert.equal(nul.statusCode, 400, nul.body);
+});
+
+test('wrong codes from elsewhere do not lock the owner out at an address they signed in from', async () => {
+  const user = await enrolled();
+  const wrong = (at: number) => (codeAt(user.secret, at) === '000000' ? '111111' : '000000');
+  let refused = 0;
+  for (const remoteAddress of ['203.0.113.7', '203.0.113.8', '203.0.113.9']) {
+    for (let i = 0; i < 5; i++) {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/accounts/v1/user/mfa/recovery-codes',
+        headers: bearer(user.accessToken),
+        payload: { current_password: user.password, code: wrong(Date.now()) },
+        remoteAddress,
+      });
+      assert.ok([403, 429].includes(res.statusCode), res.body);
+      if (res.statusCode === 429) refused++;
+    }
+  }
+  assert.ok(refused > 0, 'the stranger is stopped');
+  const signIn = await finish({
+    mfa_token: await challenge(user.email, user.password),
+    code: codeAt(user.secret),
+  });
+  assert.equal(signIn.statusCode, 200, signIn.body);
+  const res = await regenerate(user, {
+    current_password: user.password,
+    code: codeAt(user.secret, Date.now() + 30_000),
+  });
+  assert.equal(res.statusCode, 200, res.body);
 });
