@@ -278,3 +278,22 @@ test('wrong codes from elsewhere do not lock the owner out at an address they si
   });
   assert.equal(res.statusCode, 200, res.body);
 });
+
+test('a regeneration refused by the throttle is audited as rate_limited', async () => {
+  const user = await enrolled();
+  const wrong = codeAt(user.secret, Date.now() + 30_000) === '000000' ? '111111' : '000000';
+  let refused = false;
+  for (let i = 0; i < 10 && !refused; i++) {
+    const res = await regenerate(user, { current_password: user.password, code: wrong });
+    refused = res.statusCode === 429;
+  }
+  assert.ok(refused);
+  const rows = await sql(
+    auth.databaseUrl,
+    "select details from audit_events where user_id = $1 and type = 'login.failed'",
+    [user.id],
+  );
+  const reasons = rows.map((r) => `${r.details.reason}:${r.details.during}`);
+  assert.ok(reasons.includes('rate_limited:mfa.recovery_codes_regenerate'), reasons.join(', '));
+  assert.ok(reasons.includes('invalid_mfa_code:mfa.recovery_codes_regenerate'));
+});
