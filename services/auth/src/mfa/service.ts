@@ -33,17 +33,21 @@ interface Client {
   log: FastifyBaseLogger;
 }
 
-/** Wrong codes at enrolment or when disabling: a failed proof of identity, like a sign-in's. */
-const wrongCodeAudited = (ctx: AuthContext, userId: string, client: Client, action: string) => ({
-  onWrong: () =>
+/**
+ * Wrong codes, and codes the throttle refused, at enrolment, when disabling or making new
+ * recovery codes: a failed proof of identity, audited like a sign-in's.
+ */
+const wrongCodeAudited = (ctx: AuthContext, userId: string, client: Client, action: string) => {
+  const failed = (reason: 'invalid_mfa_code' | 'rate_limited') => () =>
     recordAudit(ctx.db, {
       type: 'login.failed',
       userId,
       actorId: null,
       client,
-      details: { reason: 'invalid_mfa_code', method: 'totp', during: action },
-    }),
-});
+      details: { reason, method: 'totp', during: action },
+    });
+  return { onWrong: failed('invalid_mfa_code'), onRefused: failed('rate_limited') };
+};
 
 const alreadyOn = () =>
   problem(
