@@ -297,3 +297,17 @@ test('a regeneration refused by the throttle is audited as rate_limited', async 
   assert.ok(reasons.includes('rate_limited:mfa.recovery_codes_regenerate'), reasons.join(', '));
   assert.ok(reasons.includes('invalid_mfa_code:mfa.recovery_codes_regenerate'));
 });
+
+test('the owner is told an administrator turned MFA off and signed them out, not "if you did not do this"', async () => {
+  const admin = await login(app, ADMIN.email, ADMIN.password);
+  const user = await enrolled();
+  const before = (await auth.mails()).length;
+  assert.equal((await reset(user.id, admin.accessToken)).statusCode, 204);
+  const mail = (await auth.mails()).slice(before).find((m) => m.includes(user.email));
+  assert.ok(mail, 'the owner is mailed');
+  assert.match(mail, /Two-factor sign-in is off/);
+  assert.match(mail, /administrator/);
+  assert.match(mail, /signed out/);
+  assert.doesNotMatch(mail, /If you did not do this/);
+  assert.ok(!mail.includes(ADMIN.email), 'the admin is not named to the user');
+});
