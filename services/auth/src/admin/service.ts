@@ -111,7 +111,7 @@ export async function setRoles(
  * For a user who lost both the authenticator and the recovery codes (Keycloak's "remove OTP",
  * Supabase's admin factor deletion): removes the TOTP factor, every recovery code and open
  * sign-in challenge, and signs the user out everywhere in the same transaction, since whoever
- * asked for the reset may not be the owner. The owner is mailed the usual "MFA is off" notice.
+ * asked for the reset may not be the owner. The owner is mailed that an administrator did it.
  */
 export async function resetMfa(
   ctx: AuthContext,
@@ -149,11 +149,11 @@ export async function resetMfa(
   if (!user) return;
   try {
     await ctx.mailer.send(
-      ctx.templates.mail('mfa-disabled', user.email, { username: user.username }),
+      ctx.templates.mail('mfa-reset-by-admin', user.email, { username: user.username }),
     );
   } catch (error) {
     log.warn(
-      { user_id: userId, error: describeError(error), mail: 'mfa-disabled' },
+      { user_id: userId, error: describeError(error), mail: 'mfa-reset-by-admin' },
       'notice mail not sent',
     );
   }

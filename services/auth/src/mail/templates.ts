@@ -26,6 +26,7 @@ export type MailName =
   | 'password-changed'
   | 'mfa-enabled'
   | 'mfa-disabled'
+  | 'mfa-reset-by-admin'
   | 'recovery-code-used'
   | 'recovery-codes-regenerated';
 
@@ -44,6 +45,7 @@ const MAILS: MailName[] = [
   'password-changed',
   'mfa-enabled',
   'mfa-disabled',
+  'mfa-reset-by-admin',
   'recovery-code-used',
   'recovery-codes-regenerated',
 ];

@@ -13,6 +13,9 @@ import { disableMfa, regenerateRecoveryCodes, startEnrolment, verifyEnrolment } 
 
 const bearer = [{ bearer: [] }];
 
+/** A TOTP secret or recovery codes: shown once, kept by no cache (as RFC 6749 asks of tokens). */
+const NO_STORE = { 'cache-control': 'no-store' } as const;
+
 export function mfaRoutes(app: App, ctx: AuthContext) {
   app.post(
     '/user/mfa/totp',
@@ -32,12 +35,14 @@ export function mfaRoutes(app: App, ctx: AuthContext) {
         response: { 200: Enrolment },
       },
     },
-    async (request) =>
-      startEnrolment(ctx, request.principal!, request.body.current_password, {
+    async (request, reply) => {
+      reply.headers(NO_STORE);
+      return startEnrolment(ctx, request.principal!, request.body.current_password, {
         ip: request.ip,
         userAgent: request.headers['user-agent'],
         log: request.log,
-      }),
+      });
+    },
   );
 
   app.post(
@@ -58,12 +63,14 @@ export function mfaRoutes(app: App, ctx: AuthContext) {
         response: { 200: RecoveryCodes },
       },
     },
-    async (request) =>
-      verifyEnrolment(ctx, request.principal!, request.body.code, {
+    async (request, reply) => {
+      reply.headers(NO_STORE);
+      return verifyEnrolment(ctx, request.principal!, request.body.code, {
         ip: request.ip,
         userAgent: request.headers['user-agent'],
         log: request.log,
-      }),
+      });
+    },
   );
 
   app.delete(
@@ -113,11 +120,13 @@ export function mfaRoutes(app: App, ctx: AuthContext) {
         response: { 200: RecoveryCodes },
       },
     },
-    async (request) =>
-      regenerateRecoveryCodes(ctx, request.principal!, request.body, {
+    async (request, reply) => {
+      reply.headers(NO_STORE);
+      return regenerateRecoveryCodes(ctx, request.principal!, request.body, {
         ip: request.ip,
         userAgent: request.headers['user-agent'],
         log: request.log,
-      }),
+      });
+    },
   );
 }

@@ -2,6 +2,7 @@ import type { Principal } from '@platform/auth';
 import type { FastifyBaseLogger } from 'fastify';
 import { recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
+import type { Executor } from '../db/index.ts';
 import { problem } from '../errors.ts';
 import { describeError } from '../mail/errors.ts';
 import type { MailName } from '../mail/templates.ts';
@@ -24,7 +25,7 @@ import {
 import { matchingStep, newTotpSecret, otpauthUrl } from '../second-factor/totp.ts';
 import { publishRevocations, revokeUserSessions } from '../sessions/revocations.ts';
 import { signedInFrom } from '../sessions/service.ts';
-import { findUserById, type UserRow } from '../users/repository.ts';
+import { findUserById, lockUser, type UserRow } from '../users/repository.ts';
 
 interface Client {
   ip: string;
@@ -32,17 +33,21 @@ interface Client {
   log: FastifyBaseLogger;
 }
 
-/** Wrong codes at enrolment or when disabling: a failed proof of identity, like a sign-in's. */
-const wrongCodeAudited = (ctx: AuthContext, userId: string, client: Client, action: string) => ({
-  onWrong: () =>
+/**
+ * Wrong codes, and codes the throttle refused, at enrolment, when disabling or making new
+ * recovery codes: a failed proof of identity, audited like a sign-in's.
+ */
+const wrongCodeAudited = (ctx: AuthContext, userId: string, client: Client, action: string) => {
+  const failed = (reason: 'invalid_mfa_code' | 'rate_limited') => () =>
     recordAudit(ctx.db, {
       type: 'login.failed',
       userId,
       actorId: null,
       client,
-      details: { reason: 'invalid_mfa_code', method: 'totp', during: action },
-    }),
-});
+      details: { reason, method: 'totp', during: action },
+    });
+  return { onWrong: failed('invalid_mfa_code'), onRefused: failed('rate_limited') };
+};
 
 const alreadyOn = () =>
   problem(
@@ -152,6 +157,7 @@ export async function disableMfa(
     },
     () =>
       ctx.db.transaction(async (tx) => {
+        await lockMfaOf(tx, user.id);
         const method = await spendProof(ctx, tx, user.id, proof, client.log);
         if (!method) return undefined;
         await deleteSecondFactor(tx, user.id);
@@ -205,6 +211,7 @@ export async function regenerateRecoveryCodes(
     },
     () =>
       ctx.db.transaction(async (tx) => {
+        await lockMfaOf(tx, user.id);
         // Only TOTP: anything that is not six digits (a recovery code) matches no step.
         const method = await spendProof(ctx, tx, user.id, { code: input.code.trim() }, client.log);
         if (!method) return undefined;
@@ -223,6 +230,16 @@ export async function regenerateRecoveryCodes(
   );
   await notify(ctx, user.id, 'recovery-codes-regenerated', client.log);
   return { recovery_codes: codes };
+}
+
+/**
+ * The user's row first, as the admin reset does: changes to one user's MFA (disable, new
+ * recovery codes, reset) then take turns instead of locking the factor and the recovery codes in
+ * opposite orders and deadlocking into a 500. MFA turned off meanwhile is a 409, not a wrong code.
+ */
+async function lockMfaOf(tx: Executor, userId: string) {
+  const user = await lockUser(tx, userId);
+  if (!user?.mfaEnabled) throw problem('mfa_not_enabled', 'Two-factor sign-in is not on.');
 }
 
 /** A notice to the owner, so a change they did not make does not go unnoticed. */
