@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { codeAt } from '../src/second-factor/totp.ts';
-import { bearer, buildTestAuth, login, signUp, sql } from './helper.ts';
+import { bearer, buildTestAuth, enrolledUser, login, signUp, sql } from './helper.ts';
 
 /** An admin turning off the MFA of a user who lost both the authenticator and the codes. */
 const ADMIN = { email: 'root@example.com', password: 'mfa reset admin passphrase 9' };
@@ -9,24 +8,7 @@ const auth = await buildTestAuth({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADM
 const { app } = auth;
 const admin = await login(app, ADMIN.email, ADMIN.password);
 
-async function enrolled() {
-  const user = await signUp(app);
-  const started = await app.inject({
-    method: 'POST',
-    url: '/accounts/v1/user/mfa/totp',
-    headers: bearer(user.accessToken),
-    payload: { current_password: user.password },
-  });
-  const { secret } = started.json() as { secret: string };
-  const verified = await app.inject({
-    method: 'POST',
-    url: '/accounts/v1/user/mfa/totp/verify',
-    headers: bearer(user.accessToken),
-    payload: { code: codeAt(secret) },
-  });
-  assert.equal(verified.statusCode, 200, verified.body);
-  return { ...user, secret, recoveryCodes: verified.json().recovery_codes as string[] };
-}
+const enrolled = () => enrolledUser(app);
 
 const reset = (id: string, token = admin.accessToken) =>
   app.inject({

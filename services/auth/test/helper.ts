@@ -11,6 +11,7 @@ import { buildApp } from '../src/app.ts';
 import { type Config, readConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/index.ts';
 import { createMailer } from '../src/mail/transport.ts';
+import { codeAt } from '../src/second-factor/totp.ts';
 import type { RevocationEntry, RevocationPublisher } from '../src/sessions/revocations.ts';
 
 export { TEST_SECRETS };
@@ -117,6 +118,30 @@ export async function login(app: App, email: string, password: string) {
 }
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+/**
+ * A fresh user with TOTP on: its secret and recovery codes, and the two answers of enrolment.
+ * `codeTime` is when the verifying code is made (a past step leaves the current one unspent).
+ */
+export async function enrolledUser(app: App, options: { codeTime?: number } = {}) {
+  const user = await signUp(app);
+  const started = await app.inject({
+    method: 'POST',
+    url: '/accounts/v1/user/mfa/totp',
+    headers: bearer(user.accessToken),
+    payload: { current_password: user.password },
+  });
+  const { secret } = started.json() as { secret: string };
+  const verified = await app.inject({
+    method: 'POST',
+    url: '/accounts/v1/user/mfa/totp/verify',
+    headers: bearer(user.accessToken),
+    payload: { code: codeAt(secret, options.codeTime) },
+  });
+  assert.equal(verified.statusCode, 200, verified.body);
+  const recoveryCodes = verified.json().recovery_codes as string[];
+  return { ...user, secret, recoveryCodes, answers: { started, verified } };
+}
 
 /** Runs one SQL statement on a test database, for set-ups and checks the API does not offer. */
 export async function sql(databaseUrl: string, text: string, values: unknown[] = []) {

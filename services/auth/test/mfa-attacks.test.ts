@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { codeAt } from '../src/second-factor/totp.ts';
-import { bearer, buildTestAuth, login, SERVICE_TOKEN, signUp, sql } from './helper.ts';
+import {
+  bearer,
+  buildTestAuth,
+  enrolledUser,
+  login,
+  SERVICE_TOKEN,
+  signUp,
+  sql,
+} from './helper.ts';
 
 /** Attacks on regenerating recovery codes and on the admin MFA reset. */
 const ADMIN = { email: 'root@example.com', password: 'mfa attack admin passphrase 9' };
@@ -13,25 +21,12 @@ const auth = await buildTestAuth({
 const { app } = auth;
 
 async function enrolled() {
-  const user = await signUp(app);
-  const started = await app.inject({
-    method: 'POST',
-    url: '/accounts/v1/user/mfa/totp',
-    headers: bearer(user.accessToken),
-    payload: { current_password: user.password },
-  });
-  const { secret } = started.json() as { secret: string };
-  const verified = await app.inject({
-    method: 'POST',
-    url: '/accounts/v1/user/mfa/totp/verify',
-    headers: bearer(user.accessToken),
-    payload: { code: codeAt(secret, Date.now() - 30_000) },
-  });
-  assert.equal(verified.statusCode, 200, verified.body);
+  // Verified with the previous step's code: the current one stays unspent for the replay tests.
+  const user = await enrolledUser(app, { codeTime: Date.now() - 30_000 });
   // The TOTP secret and the recovery codes are secrets no cache may keep.
-  assert.equal(started.headers['cache-control'], 'no-store');
-  assert.equal(verified.headers['cache-control'], 'no-store');
-  return { ...user, secret, recoveryCodes: verified.json().recovery_codes as string[] };
+  assert.equal(user.answers.started.headers['cache-control'], 'no-store');
+  assert.equal(user.answers.verified.headers['cache-control'], 'no-store');
+  return user;
 }
 
 const challenge = async (email: string, password: string) => {

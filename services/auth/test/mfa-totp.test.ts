@@ -1,29 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { codeAt, matchingStep } from '../src/second-factor/totp.ts';
-import { bearer, buildTestAuth, signUp, sql } from './helper.ts';
+import { bearer, buildTestAuth, enrolledUser, signUp, sql } from './helper.ts';
 
 const auth = await buildTestAuth({ MFA_CHALLENGE_TTL: '2' });
 const { app } = auth;
 
-async function enrolled() {
-  const user = await signUp(app);
-  const started = await app.inject({
-    method: 'POST',
-    url: '/accounts/v1/user/mfa/totp',
-    headers: bearer(user.accessToken),
-    payload: { current_password: user.password },
-  });
-  const { secret } = started.json() as { secret: string };
-  const verified = await app.inject({
-    method: 'POST',
-    url: '/accounts/v1/user/mfa/totp/verify',
-    headers: bearer(user.accessToken),
-    payload: { code: codeAt(secret) },
-  });
-  assert.equal(verified.statusCode, 200, verified.body);
-  return { ...user, secret, recoveryCodes: verified.json().recovery_codes as string[] };
-}
+const enrolled = () => enrolledUser(app);
 
 const challenge = async (email: string, password: string) => {
   const res = await app.inject({
