@@ -34,10 +34,11 @@ interface Client {
 }
 
 /**
- * Wrong codes, and codes the throttle refused, at enrolment, when disabling or making new
- * recovery codes: a failed proof of identity, audited like a sign-in's.
+ * The code check's client for enrolment, disabling or making new recovery codes: the owner's
+ * known addresses spared as at sign-in, and wrong codes, or codes the throttle refused, audited
+ * as a failed proof of identity like a sign-in's.
  */
-const wrongCodeAudited = (ctx: AuthContext, userId: string, client: Client, action: string) => {
+const codeCheckClient = (ctx: AuthContext, userId: string, client: Client, action: string) => {
   const failed = (reason: 'invalid_mfa_code' | 'rate_limited') => () =>
     recordAudit(ctx.db, {
       type: 'login.failed',
@@ -46,7 +47,12 @@ const wrongCodeAudited = (ctx: AuthContext, userId: string, client: Client, acti
       client,
       details: { reason, method: 'totp', during: action },
     });
-  return { onWrong: failed('invalid_mfa_code'), onRefused: failed('rate_limited') };
+  return {
+    ...client,
+    knownAddress: () => signedInFrom(ctx, userId, client.ip),
+    onWrong: failed('invalid_mfa_code'),
+    onRefused: failed('rate_limited'),
+  };
 };
 
 const alreadyOn = () =>
@@ -88,11 +94,7 @@ export async function verifyEnrolment(
   const done = await throttledCodeCheck(
     ctx,
     userId,
-    {
-      ...client,
-      knownAddress: () => signedInFrom(ctx, userId, client.ip),
-      ...wrongCodeAudited(ctx, userId, client, 'mfa.enable'),
-    },
+    codeCheckClient(ctx, userId, client, 'mfa.enable'),
     () =>
       ctx.db.transaction(async (tx) => {
         const factor = await lockFactor(tx, userId);
@@ -150,11 +152,7 @@ export async function disableMfa(
   await throttledCodeCheck(
     ctx,
     user.id,
-    {
-      ...client,
-      knownAddress: () => signedInFrom(ctx, user.id, client.ip),
-      ...wrongCodeAudited(ctx, user.id, client, 'mfa.disable'),
-    },
+    codeCheckClient(ctx, user.id, client, 'mfa.disable'),
     () =>
       ctx.db.transaction(async (tx) => {
         await lockMfaOf(tx, user.id);
@@ -204,11 +202,7 @@ export async function regenerateRecoveryCodes(
   const codes = await throttledCodeCheck(
     ctx,
     user.id,
-    {
-      ...client,
-      knownAddress: () => signedInFrom(ctx, user.id, client.ip),
-      ...wrongCodeAudited(ctx, user.id, client, 'mfa.recovery_codes_regenerate'),
-    },
+    codeCheckClient(ctx, user.id, client, 'mfa.recovery_codes_regenerate'),
     () =>
       ctx.db.transaction(async (tx) => {
         await lockMfaOf(tx, user.id);
