@@ -7,6 +7,7 @@ import type { Executor } from '../db/index.ts';
 import { problem } from '../errors.ts';
 import { describeError } from '../mail/errors.ts';
 import { deleteSecondFactor, setMfaEnabled } from '../second-factor/repository.ts';
+import { mfaNotEnabled } from '../second-factor/service.ts';
 import { sessionIsLive } from '../sessions/repository.ts';
 import { publishRevocations, revokeUserSessions } from '../sessions/revocations.ts';
 import { rolesAndPermissions, withAccess } from '../users/access-repository.ts';
@@ -126,7 +127,7 @@ export async function resetMfa(
     await assertMayManageUsers(tx, actor);
     const user = await lockUser(tx, userId);
     if (!user) throw problems.notFound('The user does not exist.');
-    if (!user.mfaEnabled) throw problem('mfa_not_enabled', 'Two-factor sign-in is not on.');
+    if (!user.mfaEnabled) throw mfaNotEnabled();
     await deleteSecondFactor(tx, userId);
     await setMfaEnabled(tx, userId, false);
     const revoked = await revokeUserSessions(

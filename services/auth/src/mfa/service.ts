@@ -18,6 +18,7 @@ import {
 } from '../second-factor/repository.ts';
 import {
   invalidCode,
+  mfaNotEnabled,
   secretContext,
   spendProof,
   throttledCodeCheck,
@@ -142,10 +143,7 @@ export async function disableMfa(
   input: { current_password: string; code: string },
   client: Client,
 ) {
-  const user = await confirmPassword(ctx, principal.userId, input.current_password, client);
-  if (!user.mfaEnabled) {
-    throw problem('mfa_not_enabled', 'Two-factor sign-in is not on.');
-  }
+  const user = await withMfaOn(ctx, principal, input.current_password, client);
   const proof = /^\d{6}$/.test(input.code.trim())
     ? { code: input.code.trim() }
     : { recovery_code: input.code };
@@ -195,10 +193,7 @@ export async function regenerateRecoveryCodes(
   input: { current_password: string; code: string },
   client: Client,
 ) {
-  const user = await confirmPassword(ctx, principal.userId, input.current_password, client);
-  if (!user.mfaEnabled) {
-    throw problem('mfa_not_enabled', 'Two-factor sign-in is not on.');
-  }
+  const user = await withMfaOn(ctx, principal, input.current_password, client);
   const codes = await throttledCodeCheck(
     ctx,
     user.id,
@@ -233,7 +228,14 @@ export async function regenerateRecoveryCodes(
  */
 async function lockMfaOf(tx: Executor, userId: string) {
   const user = await lockUser(tx, userId);
-  if (!user?.mfaEnabled) throw problem('mfa_not_enabled', 'Two-factor sign-in is not on.');
+  if (!user?.mfaEnabled) throw mfaNotEnabled();
+}
+
+/** The caller, once their password is right and their MFA on (what disabling and new codes need). */
+async function withMfaOn(ctx: AuthContext, principal: Principal, password: string, client: Client) {
+  const user = await confirmPassword(ctx, principal.userId, password, client);
+  if (!user.mfaEnabled) throw mfaNotEnabled();
+  return user;
 }
 
 /** A notice to the owner, so a change they did not make does not go unnoticed. */

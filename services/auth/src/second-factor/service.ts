@@ -19,6 +19,9 @@ import {
 import { matchingStep } from './totp.ts';
 
 export const MFA_METHODS = ['totp', 'recovery_code'] as const;
+
+/** 409: the change needs MFA on (disable, new recovery codes, an admin's reset). */
+export const mfaNotEnabled = () => problem('mfa_not_enabled', 'Two-factor sign-in is not on.');
 export type MfaMethod = (typeof MFA_METHODS)[number];
 
 export interface MfaRequired {
