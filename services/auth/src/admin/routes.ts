@@ -1,5 +1,6 @@
 import type { App } from '@platform/http';
 import { Type } from 'typebox';
+import { clientOf } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
 import { UserEnvelope, UserIdParams } from '../users/schema.ts';
 import { ListUsersQuery, SetRolesBody, UserPage } from './schema.ts';
@@ -48,8 +49,7 @@ export function adminUserRoutes(app: App, ctx: AuthContext) {
     },
     async (request) => {
       const user = await setRoles(ctx, request.principal!, request.params.id, request.body.roles, {
-        ip: request.ip,
-        userAgent: request.headers['user-agent'],
+        ...clientOf(request),
         log: request.log,
       });
       request.log.info(
@@ -81,8 +81,7 @@ export function adminUserRoutes(app: App, ctx: AuthContext) {
     },
     async (request, reply) => {
       await resetMfa(ctx, request.principal!, request.params.id, {
-        ip: request.ip,
-        userAgent: request.headers['user-agent'],
+        ...clientOf(request),
         log: request.log,
       });
       request.log.info({ user_id: request.params.id, by: request.principal!.userId }, 'mfa reset');

@@ -35,7 +35,10 @@ export interface AuditInput {
 export const clientOf = (request: {
   ip: string;
   headers: { 'user-agent'?: string | undefined };
-}): AuditClient => ({ ip: request.ip, userAgent: request.headers['user-agent'] });
+}): { ip: string; userAgent: string | undefined } => ({
+  ip: request.ip,
+  userAgent: request.headers['user-agent'],
+});
 
 /**
  * Appends a security event. Pass the transaction that makes the change, so the event exists if

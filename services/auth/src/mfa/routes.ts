@@ -1,5 +1,6 @@
 import type { App } from '@platform/http';
 import { Type } from 'typebox';
+import { clientOf } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
 import {
   DisableBody,
@@ -38,8 +39,7 @@ export function mfaRoutes(app: App, ctx: AuthContext) {
     async (request, reply) => {
       reply.headers(NO_STORE);
       return startEnrolment(ctx, request.principal!, request.body.current_password, {
-        ip: request.ip,
-        userAgent: request.headers['user-agent'],
+        ...clientOf(request),
         log: request.log,
       });
     },
@@ -66,8 +66,7 @@ export function mfaRoutes(app: App, ctx: AuthContext) {
     async (request, reply) => {
       reply.headers(NO_STORE);
       return verifyEnrolment(ctx, request.principal!, request.body.code, {
-        ip: request.ip,
-        userAgent: request.headers['user-agent'],
+        ...clientOf(request),
         log: request.log,
       });
     },
@@ -92,8 +91,7 @@ export function mfaRoutes(app: App, ctx: AuthContext) {
     },
     async (request, reply) => {
       await disableMfa(ctx, request.principal!, request.body, {
-        ip: request.ip,
-        userAgent: request.headers['user-agent'],
+        ...clientOf(request),
         log: request.log,
       });
       return reply.code(204).send(null);
@@ -123,8 +121,7 @@ export function mfaRoutes(app: App, ctx: AuthContext) {
     async (request, reply) => {
       reply.headers(NO_STORE);
       return regenerateRecoveryCodes(ctx, request.principal!, request.body, {
-        ip: request.ip,
-        userAgent: request.headers['user-agent'],
+        ...clientOf(request),
         log: request.log,
       });
     },
