@@ -237,3 +237,44 @@ export async function queueBacklog(db: Db): Promise<{ rows: number; oldestSecond
   );
   return { rows: rows[0]?.rows ?? 0, oldestSeconds: Math.max(0, rows[0]?.oldest ?? 0) };
 }
+
+/** A queue row's items from its stored text; throws unless it is a list of items. */
+export function readRow(kind: Row['kind'], text: string): Row['item'] {
+  const item = decodeRow(kind, text) as unknown;
+  const items =
+    Array.isArray(item) &&
+    item.length <= ROW_ITEMS &&
+    item.every((v) => v === null || (typeof v === 'object' && !Array.isArray(v)));
+  if (!items) throw new Error('the row is not a list of queued items');
+  return item as Row['item'];
+}
+
+/**
+ * The due rows' heads, oldest first, locked for this pass (SKIP LOCKED: other passes and
+ * replicas take the next ones), with the trace context each was queued under.
+ */
+export async function lockDueRows(tx: Tx, limit: number) {
+  const { rows } = await tx.execute<
+    Omit<Row, 'item'> & { trace_context: string | null } & Record<string, unknown>
+  >(
+    sql`select seq::float8 as seq, kind, trace_context from queue where next_attempt_at <= now()
+        order by seq limit ${limit} for update skip locked`,
+  );
+  return rows;
+}
+
+/** The stored text of rows this pass holds locked. One text parameter, not one per row. */
+export async function rowTexts(tx: Tx, seqs: number[]) {
+  const { rows } = await tx.execute<{ seq: number; kind: Row['kind']; item: string }>(
+    sql`select seq::float8 as seq, kind, item from queue
+        where seq = any(string_to_array(${seqs.join(',')}, ',')::bigint[])`,
+  );
+  return rows;
+}
+
+/** Rows done with: their items are in the store or set aside. */
+export async function deleteRows(tx: Tx, seqs: number[]) {
+  await tx.execute(
+    sql`delete from queue where seq = any(string_to_array(${seqs.join(',')}, ',')::bigint[])`,
+  );
+}

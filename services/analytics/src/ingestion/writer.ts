@@ -1,13 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { withLinkedSpan } from '@platform/telemetry';
-import { sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
 import type { Config } from '../config.ts';
 import type { Db, Tx } from '../db/index.ts';
 import type { QueuedEvent, Store } from '../store/types.ts';
 import { type Refused, setAside, type Unreadable } from './dead-letters.ts';
-import { decodeRow, itemSeq, ROW_ITEMS } from './queue.ts';
+import { deleteRows, itemSeq, lockDueRows, readRow, rowTexts } from './queue.ts';
 import { chunksOf, type EncodedRow, type Item, type Row } from './writer-batches.ts';
 import { claimsOf, type ItemClaim, lostItems } from './writer-claims.ts';
 import { isRefusal, writeItems } from './writer-refusals.ts';
@@ -20,17 +19,6 @@ type Held = Row | (EncodedRow & { claims?: ItemClaim[] }) | Unreadable;
 const size = (row: Held) => ('body' in row ? row.count : 'item' in row ? row.item.length : 0);
 const isRow = (row: Held): row is Row => 'item' in row;
 const isEncoded = (row: Held): row is EncodedRow => 'body' in row;
-
-/** A queue row's items from its stored text; throws unless it is a list of items. */
-function readRow(kind: Row['kind'], text: string): Row['item'] {
-  const item = decodeRow(kind, text) as unknown;
-  const items =
-    Array.isArray(item) &&
-    item.length <= ROW_ITEMS &&
-    item.every((v) => v === null || (typeof v === 'object' && !Array.isArray(v)));
-  if (!items) throw new Error('the row is not a list of queued items');
-  return item as Row['item'];
-}
 
 export interface Writer {
   start(): void;
@@ -127,11 +115,7 @@ export function createWriter(deps: {
   async function load(tx: Tx, seqs: number[]): Promise<Map<number, Row['item'] | Error>> {
     const loaded = new Map<number, Row['item'] | Error>();
     if (seqs.length === 0) return loaded;
-    const { rows } = await tx.execute<{ seq: number; kind: Row['kind']; item: string }>(
-      sql`select seq::float8 as seq, kind, item from queue
-          where seq = any(string_to_array(${seqs.join(',')}, ',')::bigint[])`,
-    );
-    for (const r of rows) {
+    for (const r of await rowTexts(tx, seqs)) {
       try {
         loaded.set(r.seq, readRow(r.kind, r.item));
       } catch (error) {
@@ -157,12 +141,7 @@ export function createWriter(deps: {
     // Rows remembered by now are committed, so the select below sees them unless they are gone.
     const known = [...cache.keys()];
     arrived = 0;
-    const { rows: heads } = await tx.execute<
-      Omit<Row, 'item'> & { trace_context: string | null } & Record<string, unknown>
-    >(
-      sql`select seq::float8 as seq, kind, trace_context from queue where next_attempt_at <= now()
-          order by seq limit ${rowsPerPass} for update skip locked`,
-    );
+    const heads = await lockDueRows(tx, rowsPerPass);
     // Those older than the oldest due one are done with, not due yet, or another pass's or replica's.
     const oldest = heads[0]?.seq ?? Number.POSITIVE_INFINITY;
     for (const seq of known) if (seq < oldest) forget(seq);
@@ -272,11 +251,10 @@ export function createWriter(deps: {
     }
     const unreadable = rows.filter((r): r is Unreadable => 'unreadable' in r);
     const aside = await setAside(tx, refusals, unreadable);
-    // Every row taken is done with: its items are in the store or set aside. One text
-    // parameter, not one per row.
-    const seqs = held.map((r) => r.seq).join(',');
-    await tx.execute(
-      sql`delete from queue where seq = any(string_to_array(${seqs}, ',')::bigint[])`,
+    // Every row taken is done with: its items are in the store or set aside.
+    await deleteRows(
+      tx,
+      held.map((r) => r.seq),
     );
     deadLetters?.inc(aside);
     return held.length;
