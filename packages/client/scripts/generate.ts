@@ -2,7 +2,8 @@
  * `npm run generate:client`: builds each service that has a public prefix (services/*\/service.json)
  * and a `src/openapi.ts`, on a scratch embedded PostgreSQL, and writes its OpenAPI document to
  * packages/client/openapi/<prefix>.json and its types (openapi-typescript) to
- * packages/client/src/generated/<prefix>.ts. `--check` writes nothing and exits 1 on drift.
+ * packages/client/src/generated/<prefix>.ts, and removes those of services that are gone.
+ * `--check` writes nothing and exits 1 on drift.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { startEmbeddedPostgres } from '@platform/launcher/postgres';
 import { loadManifests } from '@platform/manifest';
 import { createTestDatabase } from '@platform/testing';
 import openapiTS, { astToString } from 'openapi-typescript';
+import { staleFiles } from './stale.ts';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 const client = path.join(root, 'packages/client');
@@ -90,6 +92,18 @@ for (const [file, text] of files) {
     mkdirSync(path.dirname(target), { recursive: true });
     writeFileSync(target, wanted);
     console.log(`wrote packages/client/${file}`);
+  }
+}
+// A removed service's files go too (deleting its folder is how a service is removed).
+for (const file of staleFiles(client, files.keys())) {
+  if (check) {
+    console.log(
+      `packages/client/${file}: no service has this document; run npm run generate:client`,
+    );
+    drift += 1;
+  } else {
+    rmSync(path.join(client, file));
+    console.log(`removed packages/client/${file}`);
   }
 }
 if (check && drift) process.exit(1);

@@ -12,10 +12,17 @@ import { GenerateError, writeGenerated } from './index.ts';
 import { nameProblem, writeNewService } from './new-service.ts';
 
 const root = path.resolve(import.meta.dirname, '../../..');
+const USAGE = 'usage: npm run new:service -- <name> [--no-install]';
 const args = process.argv.slice(2);
-const names = args.filter((a) => !a.startsWith('--'));
-if (names.length !== 1) {
-  console.error('usage: npm run new:service -- <name>');
+if (args.includes('--help') || args.includes('-h')) {
+  console.log(USAGE);
+  process.exit(0);
+}
+// A mistyped option must not pass for a name nor be ignored while a service is written.
+const unknown = args.filter((a) => a.startsWith('-') && a !== '--no-install');
+const names = args.filter((a) => !a.startsWith('-'));
+if (unknown.length || names.length !== 1) {
+  console.error(unknown.length ? `unknown option ${unknown[0]}; ${USAGE}` : USAGE);
   process.exit(1);
 }
 const name = names[0]!;

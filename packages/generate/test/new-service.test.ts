@@ -121,6 +121,13 @@ test('new:service refuses a bad, reserved or taken name in one line and writes n
     assert.match(run.stderr, message, name);
     assert.equal(run.stderr.trim().split('\n').length, 1, run.stderr);
   }
+  // An option it does not know is refused rather than ignored while a service is written.
+  const mistyped = newService(dir, 'widgets', '--no-instal');
+  assert.equal(mistyped.status, 1, mistyped.stdout);
+  assert.match(mistyped.stderr, /^unknown option --no-instal; usage: /);
+  const help = newService(dir, '--help');
+  assert.equal(help.status, 0, help.stderr);
+  assert.match(help.stdout, /^usage: npm run new:service -- <name>/);
   assert.deepEqual(readdirSync(path.join(dir, 'services')).sort(), services);
   assert.equal(readFileSync(path.join(dir, 'compose.yaml'), 'utf8'), compose);
 });

@@ -172,6 +172,17 @@ async function main() {
   if (gateway) say(`Gateway ready at ${gateway.url}`);
   for (const s of planned)
     if (s !== gateway) say(`  ${s.spec.name.padEnd(10)} ${s.url} (internal)`);
+  // The embedded server takes a free port at each start: say where it is, for psql and for a
+  // service run alone; its password stays in its file.
+  if (!config.POSTGRES_URL) {
+    const url = new URL(server.url);
+    const file = path.join(dataDir, 'postgres-password');
+    const relative = path.relative(process.cwd(), file);
+    const passwordFile = relative.startsWith('..') ? file : relative;
+    say(
+      `  ${'postgres'.padEnd(10)} postgres://${url.username}@${url.host}/<service> (password in ${passwordFile})`,
+    );
+  }
   say('Press Ctrl-C to stop.');
 }
 

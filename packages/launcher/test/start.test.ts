@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import pg from 'pg';
 import {
   descendants,
   launch,
@@ -18,6 +19,8 @@ import {
   until,
   waitGone,
 } from './launch.ts';
+
+const { Client } = pg;
 
 describe('npm start', () => {
   let dataDir: string;
@@ -77,6 +80,21 @@ describe('npm start', () => {
       30_000,
       'GET /main/v1/posts through the gateway answering 200',
     );
+
+    // The banner says where the embedded PostgreSQL is; with the password in its file, the
+    // user's account is there in auth's database.
+    const [, pgUser, pgHost, passwordFile] = first
+      .output()
+      .match(/^ {2}postgres +postgres:\/\/(\w+)@(\S+)\/<service> \(password in (\S+)\)$/m)!;
+    const pgPassword = readFileSync(path.resolve(root, passwordFile!), 'utf8').trim();
+    const pg = new Client(`postgres://${pgUser}:${encodeURIComponent(pgPassword)}@${pgHost}/auth`);
+    await pg.connect();
+    try {
+      const { rows } = await pg.query('select email from users');
+      assert.deepEqual(rows.map((r) => r.email).sort(), ['admin@example.com', user.email]);
+    } finally {
+      await pg.end();
+    }
 
     // A cold start is quiet: services not up yet are debug lines, not warnings with stacks.
     assert.doesNotMatch(first.output(), /"level":"(warn|error)"/);
