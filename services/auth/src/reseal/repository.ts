@@ -20,7 +20,7 @@ const names = (table: SealedTable) => ({
   sealed: sql.identifier(SEALED_COLUMNS[table].sealed),
 });
 
-/** Up to `limit` rows after `after` (key order) whose value is not sealed under `prefix`. */
+/** Up to `limit` rows after `after` in primary-key order (an index scan) not sealed under `prefix`. */
 export async function sealedNotUnder(
   db: Executor,
   table: SealedTable,
@@ -32,8 +32,8 @@ export async function sealedNotUnder(
   const result = await db.execute<{ id: string; sealed: string }>(sql`
     select ${n.id}::text as id, ${n.sealed} as sealed from ${n.table}
     where ${n.sealed} is not null and not starts_with(${n.sealed}, ${prefix})
-      ${after === undefined ? sql`` : sql`and ${n.id}::text > ${after}`}
-    order by ${n.id}::text limit ${limit}`);
+      ${after === undefined ? sql`` : sql`and ${n.id} > ${after}`}
+    order by ${n.id} limit ${limit}`);
   return result.rows;
 }
 
@@ -51,7 +51,7 @@ export async function replaceSealed(
   const n = names(table);
   const result = await db.execute(sql`
     update ${n.table} set ${n.sealed} = ${to}
-    where ${n.id}::text = ${id} and ${n.sealed} = ${from}`);
+    where ${n.id} = ${id} and ${n.sealed} = ${from}`);
   return result.rowCount === 1;
 }
 
