@@ -35,6 +35,8 @@ let postgres: Promise<PostgresServer | undefined> = Promise.resolve(undefined);
 let stopping = false;
 /** `npm start`'s compiled services (compile.ts), removed when the launcher stops. */
 let builds: string | undefined;
+/** The entry point (the gateway): stopped first, while what it calls on its way out still runs. */
+let entryName: string | undefined;
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -44,7 +46,12 @@ async function shutdown(code: number, reason?: string): Promise<void> {
   for (const supervisor of supervisors) supervisor.cancel();
   if (reason) process.stderr.write(`error: ${reason}\n`);
   await watcher?.close().catch(() => {});
-  const killed = await stopAll(running(), STOP_GRACE_MS);
+  // Reverse start order: the entry point (its last performance samples go to analytics), then
+  // the other services, then PostgreSQL. None of them gets the terminal's SIGINT (each runs in a
+  // process group of its own), so none stops before its turn.
+  const entry = running().filter((p) => p.name === entryName);
+  const killed = await stopAll(entry, STOP_GRACE_MS);
+  killed.push(...(await stopAll(running(), STOP_GRACE_MS)));
   if (killed.length)
     say(`killed ${killed.join(', ')}: still running ${STOP_GRACE_MS / 1000} s after SIGTERM`);
   const server = await postgres.catch(() => undefined);
@@ -121,6 +128,7 @@ async function watchForChanges() {
 
 async function main() {
   const services = loadManifests(root);
+  entryName = entryPoint(services)?.name;
   const config = readLauncherConfig(services);
   const dataDir = path.resolve(config.DATA_DIR);
   const { planned, skipped } = planServices(config, root, services);

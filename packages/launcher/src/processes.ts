@@ -85,6 +85,9 @@ export function spawnService(
     env: { ...MALLOC_SETTINGS, ...options.env },
     // The IPC channel is how the service learns that its supervisor died (@platform/http listen).
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    // A process group of its own: a terminal's Ctrl-C (SIGINT to its whole foreground group)
+    // reaches only the launcher, which stops the services in order (main.ts shutdown).
+    detached: process.platform !== 'win32',
   });
   pipeLines(child.stdout!, process.stdout, options.prefix, options.format);
   pipeLines(child.stderr!, process.stderr, options.prefix, options.format);

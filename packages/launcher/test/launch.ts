@@ -73,7 +73,12 @@ export interface Launched {
 }
 
 /** `npm start` as a user runs it, minus npm: the launcher in its own process. `--dev`: `npm run dev`. */
-export function launch(env: Record<string, string>, args: string[] = []): Launched {
+export function launch(
+  env: Record<string, string>,
+  args: string[] = [],
+  /** `detached`: the launcher leads a process group of its own, as a shell's foreground job. */
+  options: { detached?: boolean } = {},
+): Launched {
   const base = { ...process.env };
   // The test runner's own server must not be picked up: the embedded path is under test.
   delete base.POSTGRES_URL;
@@ -85,6 +90,7 @@ export function launch(env: Record<string, string>, args: string[] = []): Launch
       cwd: root,
       env: { ...base, LOG_LEVEL: 'warn', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: options.detached ?? false,
     },
   );
   let text = '';

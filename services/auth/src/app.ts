@@ -17,7 +17,7 @@ import { codes } from './errors.ts';
 import { schedulePruning } from './internal/prune.ts';
 import { internalRoutes } from './internal/routes.ts';
 import { keyRoutes } from './keys/routes.ts';
-import { createSealer } from './keys/sealing.ts';
+import { createSealer, parsePreviousKeys } from './keys/sealing.ts';
 import { createKeyStore } from './keys/service.ts';
 import type { Mailer } from './mail/mailer.ts';
 import { loadTemplates } from './mail/templates.ts';
@@ -30,6 +30,7 @@ import { passkeyRoutes } from './passkeys/routes.ts';
 import { relyingParty } from './passkeys/settings.ts';
 import { passwordRoutes } from './passwords/routes.ts';
 import { type DeclaredPermission, declarePermissions } from './permissions/service.ts';
+import { scheduleReseal } from './reseal/service.ts';
 import { followOwnFeed, publishToAll } from './sessions/own-feed.ts';
 import { createRedisPublisher } from './sessions/redis-publisher.ts';
 import { noPublisher, type RevocationPublisher } from './sessions/revocations.ts';
@@ -63,7 +64,10 @@ export async function buildApp(deps: AuthAppDeps): Promise<App> {
     trustProxy: config.TRUST_PROXY.split(',').map((s) => s.trim()),
     ...(deps.logger ? { logger: deps.logger } : {}),
   });
-  const sealer = createSealer(config.KEY_ENCRYPTION_KEY);
+  const sealer = createSealer(
+    config.KEY_ENCRYPTION_KEY,
+    parsePreviousKeys(config.KEY_ENCRYPTION_KEY_PREVIOUS),
+  );
   const keys = createKeyStore(database.db, {
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,
@@ -154,6 +158,7 @@ export async function buildApp(deps: AuthAppDeps): Promise<App> {
   );
   internalRoutes(app, ctx);
   schedulePruning(app, ctx);
+  scheduleReseal(app, ctx);
   const { ANALYTICS_URL, EVENT_SUBSCRIBERS, SERVICE_TOKEN } = config;
   const subscribers = EVENT_SUBSCRIBERS
     ? parseSubscribers(EVENT_SUBSCRIBERS)

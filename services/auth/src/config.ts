@@ -26,6 +26,16 @@ export const ConfigSchema = Type.Object({
   SESSION_TTL: Env.seconds(30 * 24 * 3600),
   /** Seals private signing keys at rest (AES-256-GCM); losing it means new keys and new sign-ins. */
   KEY_ENCRYPTION_KEY: Env.keyEncryptionKey(),
+  /**
+   * Earlier KEY_ENCRYPTION_KEYs, comma-separated, newest first: values sealed under them still
+   * open and are sealed again under KEY_ENCRYPTION_KEY in the background (docs/auth.md).
+   */
+  KEY_ENCRYPTION_KEY_PREVIOUS: Type.Optional(
+    Type.String({
+      pattern: '^\\s*[A-Za-z0-9+/_-]{43}=?\\s*(,\\s*[A-Za-z0-9+/_-]{43}=?\\s*)*$',
+      description: 'comma-separated keys of 32 random bytes in base64url or base64',
+    }),
+  ),
   /** A new signing key is made when the current one is older; the previous stays published. */
   KEY_ROTATION_INTERVAL: Env.seconds(30 * 24 * 3600),
   // Failed password checks allowed per LOGIN_FAILURE_WINDOW before 429 (see sessions/throttle.ts).

@@ -41,7 +41,7 @@ test('the secret is sealed at rest and recovery codes are kept only as hashes', 
     [user.id],
   );
   assert.ok(factor.verified_at);
-  assert.match(factor.secret_sealed, /^v1\./);
+  assert.match(factor.secret_sealed, /^v2\.[A-Za-z0-9_-]{11}\./);
   assert.ok(!factor.secret_sealed.includes(user.secret));
   const codes = await sql(
     auth.databaseUrl,

@@ -73,7 +73,7 @@ test('the key table holds the private key only sealed: no plaintext "d" anywhere
   assert.ok(rows.length >= 1);
   for (const row of rows) {
     assert.equal(row.private_jwk, null);
-    assert.match(row.private_key_sealed, /^v1\.[A-Za-z0-9_-]+$/);
+    assert.match(row.private_key_sealed, /^v2\.[A-Za-z0-9_-]{11}\.[A-Za-z0-9_-]+$/);
   }
   const table = JSON.stringify(rows);
   assert.ok(!table.includes(jwk.d!), 'the private key is readable in the table');

@@ -101,7 +101,7 @@ export function createKeyStore(db: Db, options: KeyStoreOptions): KeyStore {
       if (!(error instanceof SealError)) throw error;
       // A configuration problem, not a bug: one line, no stack, and the service does not start.
       throw new ConfigError(
-        `KEY_ENCRYPTION_KEY does not open signing key ${row.kid} in the database (${error.message}): set the key it was sealed with`,
+        `KEY_ENCRYPTION_KEY does not open signing key ${row.kid} in the database (${error.message}): set the key it was sealed with (KEY_ENCRYPTION_KEY, or during a rotation KEY_ENCRYPTION_KEY_PREVIOUS)`,
       );
     }
   }
