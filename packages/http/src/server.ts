@@ -8,9 +8,17 @@ const SHUTDOWN_GRACE_MS = 10_000;
 
 /**
  * Listens, then on SIGTERM/SIGINT stops accepting, lets in-flight requests finish, runs the app's
- * onClose hooks (pools, timers) and exits 0; a shutdown that takes longer than 10 s exits 1.
+ * onClose hooks (writers, relays, feeds, timers), then `options.afterClose` (the database: the
+ * hooks' last passes still use it), then sends the spans still buffered, and exits 0; a shutdown
+ * that takes longer than 10 s exits 1. (Fastify runs onClose hooks newest first, so a pool closed
+ * from a hook added here, after the app has added its own, would close before them.)
  */
-export async function listen(app: FastifyInstance, port: number, host: string): Promise<string> {
+export async function listen(
+  app: FastifyInstance,
+  port: number,
+  host: string,
+  options: { afterClose?: () => unknown } = {},
+): Promise<string> {
   let stopping = false;
   const closer = closeWithGrace(
     { delay: SHUTDOWN_GRACE_MS, logger: app.log },
@@ -19,6 +27,9 @@ export async function listen(app: FastifyInstance, port: number, host: string): 
       if (err) app.log.error({ err }, 'fatal error, shutting down');
       else app.log.info({ signal }, 'shutting down');
       await app.close();
+      await options.afterClose?.();
+      // Last: the spans of the shutdown itself are sent too.
+      await flushTracing();
     },
   );
   app.addHook('onClose', async () => {
@@ -34,8 +45,6 @@ export async function listen(app: FastifyInstance, port: number, host: string): 
       if (!stopping) process.kill(process.pid, 'SIGTERM');
     });
   }
-  // Last: the spans of the shutdown itself (the hooks added before this) are sent too.
-  app.addHook('onClose', flushTracing);
   await app.ready();
   collectStartUpGarbage();
   const address = await app.listen({ port, host });

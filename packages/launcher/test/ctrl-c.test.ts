@@ -60,6 +60,8 @@ test('Ctrl-C (SIGINT to the whole foreground group): services drain on a live Po
   assert.doesNotMatch(stopping, LOST_DATABASE, stopping);
   // Nor an error of any kind on the way out (the launcher's own are `error: …` lines).
   assert.doesNotMatch(stopping, /"level":"(error|fatal)"|^error:/m, stopping);
+  // A service's own last passes (analytics' writer, outbox relays) run before its pool closes.
+  assert.doesNotMatch(stopping, /after calling end on the pool/, stopping);
   // The gateway stops first: its last performance samples still reach analytics.
   assert.doesNotMatch(stopping, /sending performance samples failed/, stopping);
   // Stopped, not left running on its own.

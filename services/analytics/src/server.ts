@@ -10,6 +10,5 @@ await runMain(async () => {
     statementTimeoutMs: config.QUERY_TIMEOUT_MS,
   });
   const app = await buildApp({ config, database });
-  app.addHook('onClose', () => database.close());
-  await listen(app, config.PORT, config.HOST);
+  await listen(app, config.PORT, config.HOST, { afterClose: () => database.close() });
 });

@@ -9,6 +9,5 @@ await runMain(async () => {
   const config = readConfig();
   const database = await openDatabase(config.DATABASE_URL);
   const app = await buildApp({ config, database, mailer: createMailer(config) });
-  app.addHook('onClose', () => database.close());
-  await listen(app, config.PORT, config.HOST);
+  await listen(app, config.PORT, config.HOST, { afterClose: () => database.close() });
 });

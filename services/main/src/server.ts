@@ -11,6 +11,5 @@ await runMain(async () => {
     statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT,
   });
   const app = await buildApp({ config, database });
-  app.addHook('onClose', () => database.close());
-  await listen(app, config.PORT, config.HOST);
+  await listen(app, config.PORT, config.HOST, { afterClose: () => database.close() });
 });
