@@ -297,7 +297,7 @@ export interface paths {
     post?: never;
     /**
      * Turn a user's two-factor sign-in off (lost device and recovery codes)
-     * @description Removes the TOTP factor and every recovery code, and signs the user out everywhere (their tokens are refused within a second): the next sign-in asks only for the password. The user is mailed a notice; audited as `mfa.disabled` with the admin as actor. 409 `mfa_not_enabled` when MFA is off.
+     * @description Needs the calling admin's own `current_password` (wrong: 403 `current_password_incorrect`, throttled like sign-ins), so an admin access token alone cannot strip second factors. Removes the TOTP factor, every recovery code, open `mfa_token`s and unredeemed OIDC login codes, and signs the user out everywhere (their tokens are refused within a second): the next sign-in asks only for the password. The user is mailed a notice; audited as `mfa.disabled` with the admin as actor. 409 `mfa_not_enabled` when MFA is off.
      */
     delete: operations['resetUserMfa'];
     options?: never;
@@ -3101,7 +3101,14 @@ export interface operations {
       };
       cookie?: never;
     };
-    requestBody?: never;
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @description The calling admin's own password (not the user's) */
+          current_password: string;
+        };
+      };
+    };
     responses: {
       /** @description MFA is off and the user is signed out */
       204: {
@@ -3110,7 +3117,7 @@ export interface operations {
         };
         content?: never;
       };
-      /** @description `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
+      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
       400: {
         headers: {
           [name: string]: unknown;
@@ -3121,7 +3128,7 @@ export interface operations {
             title: string;
             status: number;
             /** @enum {string} */
-            code: 'validation_failed';
+            code: 'bad_request' | 'validation_failed';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */
@@ -3154,7 +3161,7 @@ export interface operations {
           };
         };
       };
-      /** @description `forbidden`: The caller is authenticated but lacks the permission or ownership this needs. */
+      /** @description `forbidden`: The caller is authenticated but lacks the permission or ownership this needs. `current_password_incorrect`: A sensitive change needs the current password, and the one sent is wrong. */
       403: {
         headers: {
           [name: string]: unknown;
@@ -3165,7 +3172,7 @@ export interface operations {
             title: string;
             status: number;
             /** @enum {string} */
-            code: 'forbidden';
+            code: 'forbidden' | 'current_password_incorrect';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */
@@ -3210,6 +3217,50 @@ export interface operations {
             status: number;
             /** @enum {string} */
             code: 'mfa_not_enabled';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `payload_too_large`: The request body is over the limit of this route. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'payload_too_large';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unsupported_media_type';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */
