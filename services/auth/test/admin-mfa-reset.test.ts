@@ -165,7 +165,7 @@ test("a reset needs the admin's own current password: a stolen admin token alone
 
 test('wrong admin passwords from elsewhere are throttled without locking the admin out', async () => {
   const user = await enrolled();
-  let refused: { statusCode: number; headers: Record<string, unknown>; json(): any } | undefined;
+  let refused: Awaited<ReturnType<typeof reset>> | undefined;
   for (let i = 0; i < 12 && !refused; i++) {
     const res = await reset(
       user.id,
