@@ -2128,7 +2128,7 @@ export interface operations {
         };
         content?: never;
       };
-      /** @description `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
+      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
       400: {
         headers: {
           [name: string]: unknown;
@@ -2139,7 +2139,7 @@ export interface operations {
             title: string;
             status: number;
             /** @enum {string} */
-            code: 'validation_failed';
+            code: 'bad_request' | 'validation_failed';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */
@@ -2184,6 +2184,50 @@ export interface operations {
             status: number;
             /** @enum {string} */
             code: 'not_found';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `payload_too_large`: The request body is over the limit of this route. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'payload_too_large';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unsupported_media_type';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */
@@ -3634,6 +3678,28 @@ export interface operations {
         };
         content?: never;
       };
+      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'bad_request';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
       /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
       401: {
         headers: {
@@ -3668,6 +3734,50 @@ export interface operations {
             status: number;
             /** @enum {string} */
             code: 'not_found';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `payload_too_large`: The request body is over the limit of this route. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'payload_too_large';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unsupported_media_type';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */
@@ -4202,7 +4312,7 @@ export interface operations {
         };
         content?: never;
       };
-      /** @description `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
+      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
       400: {
         headers: {
           [name: string]: unknown;
@@ -4213,7 +4323,7 @@ export interface operations {
             title: string;
             status: number;
             /** @enum {string} */
-            code: 'validation_failed';
+            code: 'bad_request' | 'validation_failed';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */
@@ -4290,6 +4400,50 @@ export interface operations {
           };
         };
       };
+      /** @description `payload_too_large`: The request body is over the limit of this route. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'payload_too_large';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unsupported_media_type';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
       /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
       429: {
         headers: {
@@ -4342,6 +4496,28 @@ export interface operations {
             };
           } & {
             [key: string]: unknown;
+          };
+        };
+      };
+      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'bad_request';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
           };
         };
       };
@@ -4401,6 +4577,50 @@ export interface operations {
             status: number;
             /** @enum {string} */
             code: 'too_many_passkeys';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `payload_too_large`: The request body is over the limit of this route. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'payload_too_large';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unsupported_media_type';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */
@@ -4713,7 +4933,7 @@ export interface operations {
         };
         content?: never;
       };
-      /** @description `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
+      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
       400: {
         headers: {
           [name: string]: unknown;
@@ -4724,7 +4944,7 @@ export interface operations {
             title: string;
             status: number;
             /** @enum {string} */
-            code: 'validation_failed';
+            code: 'bad_request' | 'validation_failed';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */
@@ -4791,6 +5011,50 @@ export interface operations {
             status: number;
             /** @enum {string} */
             code: 'last_sign_in_method';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `payload_too_large`: The request body is over the limit of this route. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'payload_too_large';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unsupported_media_type';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */
