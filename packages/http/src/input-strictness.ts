@@ -22,23 +22,35 @@ const MAX = Number.MAX_SAFE_INTEGER;
  * recurs (an id in the path, a page query, the same headers on many routes) is compiled once per
  * ajv instance: each compile is milliseconds of start-up, and a validator keeps no state between
  * calls (Fastify reads its errors right after the call).
+ *
+ * A JSON body is validated by an ajv of its own that never coerces types: JSON states them, and
+ * `{"title": 123}` stored as "123" or `{"flag": "true"}` taken as true hides a client's bug.
+ * Query strings, path parameters and headers arrive as text and keep the app's coercion
+ * (`?limit=5` is a number).
  */
 export function strictValidators(): BuildCompilerFromPool {
   const build = AjvCompiler();
   const compiled = new WeakMap<object, Map<string, unknown>>();
   return (externalSchemas, options) => {
     const onCreate = options?.onCreate;
-    const compile = build(externalSchemas, {
-      ...options,
-      onCreate: (ajv) => {
-        boundDateTimes(ajv);
-        onCreate?.(ajv as never);
-      },
-    } as typeof options);
-    // ajv-compiler hands out one compile function per ajv instance (per externals and options).
-    const known = compiled.get(compile) ?? new Map<string, unknown>();
-    compiled.set(compile, known);
+    const compilerFor = (customOptions: object | undefined) => {
+      const compile = build(externalSchemas, {
+        ...options,
+        ...(customOptions ? { customOptions } : {}),
+        onCreate: (ajv) => {
+          boundDateTimes(ajv);
+          onCreate?.(ajv as never);
+        },
+      } as typeof options);
+      // ajv-compiler hands out one compile function per ajv instance (per externals and options).
+      const known = compiled.get(compile) ?? new Map<string, unknown>();
+      compiled.set(compile, known);
+      return { compile, known };
+    };
+    const parts = compilerFor(undefined);
+    const bodies = compilerFor({ ...options?.customOptions, coerceTypes: false });
     return (route) => {
+      const { compile, known } = route.httpPart === 'body' ? bodies : parts;
       const key = `${route.httpPart}\0${JSON.stringify(route.schema)}`;
       const existing = known.get(key);
       if (existing) return existing as ReturnType<typeof compile>;

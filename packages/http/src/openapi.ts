@@ -45,10 +45,20 @@ export function problemSchema(codes: readonly string[]): Schema {
 const hasParts = (schema: Schema) =>
   ['body', 'querystring', 'params', 'headers'].some((part) => schema[part] !== undefined);
 
-/** The codes an operation can answer: the ones its shape implies, then the declared ones. */
-export function operationCodes(schema: Schema): string[] {
+/** Methods whose request body Fastify never reads (its `bodyless` methods). */
+const BODYLESS = new Set(['GET', 'HEAD', 'TRACE']);
+
+/**
+ * The codes an operation can answer: the ones its shape implies, then the declared ones. A method
+ * whose body Fastify reads parses one even when the route takes none, so a stray `content-type:
+ * application/json` with an empty or malformed body is `bad_request` there too (and an unknown
+ * type `unsupported_media_type`, a huge body `payload_too_large`); without a method, only a
+ * declared body implies them.
+ */
+export function operationCodes(schema: Schema, method?: string | readonly string[]): string[] {
   const codes = new Set<string>();
-  if (schema.body !== undefined) {
+  const readsBody = [method ?? []].flat().some((m) => !BODYLESS.has(m.toUpperCase()));
+  if (schema.body !== undefined || readsBody) {
     for (const code of ['bad_request', 'payload_too_large', 'unsupported_media_type']) {
       codes.add(code);
     }
@@ -156,7 +166,7 @@ export function swaggerOptions(options: {
       for (const part of PARTS) {
         if (documented[part] !== undefined) documented[part] = documentedSchema(documented[part]);
       }
-      const codes = operationCodes(documented);
+      const codes = operationCodes(documented, route.method);
       documented.response = {
         ...((documented.response as Schema | undefined) ?? {}),
         ...problemResponses(codes, table, where),
@@ -192,7 +202,7 @@ export function watchUndocumentedProblems(app: FastifyInstance) {
       return payload;
     }
     const { code } = JSON.parse(payload) as { code?: string };
-    if (code && !operationCodes(schema).includes(code)) {
+    if (code && !operationCodes(schema, request.method).includes(code)) {
       const entry = { method: request.method, url: request.routeOptions.url ?? '?', status, code };
       request.log.warn(entry, 'problem code not documented for this operation');
       if (seen.length < 100) seen.push(entry);

@@ -29,6 +29,7 @@ app.post(
       body: Type.Object({
         title: Type.Optional(Type.String()),
         count: Type.Optional(Type.Integer()),
+        flag: Type.Optional(Type.Boolean()),
         tags: Type.Optional(Type.Array(Type.String())),
         properties: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
       }),
@@ -183,6 +184,30 @@ test('well-formed input passes untouched: pairs of surrogates, escapes, big safe
   const body = await fetch(`${base}/items`, postJson('{"title":"\\ud83d\\ude00","count":-5}'));
   assert.equal(body.status, 200);
   assert.deepEqual(await body.json(), { body: { title: '😀', count: -5 } });
+});
+
+test('a JSON body is taken as typed, never coerced; query strings and paths still are', async () => {
+  const cases: [string, string][] = [
+    ['{"title":123}', 'title'],
+    ['{"title":true}', 'title'],
+    ['{"title":null}', 'title'],
+    ['{"count":"5"}', 'count'],
+    ['{"count":true}', 'count'],
+    ['{"flag":"true"}', 'flag'],
+    ['{"flag":1}', 'flag'],
+    ['{"tags":"a"}', 'tags'],
+  ];
+  for (const [text, field] of cases) {
+    const body = await problem('/items', postJson(text));
+    assert.equal(body.status, 400, text);
+    assert.equal(body.code, 'validation_failed', text);
+    assert.deepEqual(fieldsOf(body), [field], text);
+  }
+  // NUL and non-finite checks hold for uncoerced bodies too.
+  assert.deepEqual(fieldsOf(await problem('/items', postJson('{"title":"a\\u0000"}'))), ['title']);
+  const query = await fetch(`${base}/items/7?limit=5&offset=-3`);
+  assert.equal(query.status, 200);
+  assert.deepEqual(await query.json(), { params: { id: '7' }, query: { limit: 5, offset: -3 } });
 });
 
 test('a value outside a choice is one message that lists the choices', async () => {

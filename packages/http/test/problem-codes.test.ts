@@ -140,3 +140,57 @@ test('codes are snake_case and never redefine a generic one', () => {
   assert.throws(() => defineCodes({ 'Bad-Code': { status: 400, title: 't', description: 'd' } }));
   assert.throws(() => defineCodes({ not_found: { status: 404, title: 't', description: 'd' } }));
 });
+
+test('an operation that takes no body documents what an unexpected body really gets', async () => {
+  const app = await createApp({ name: 'demo', prefix: '/demo/v1', logLevel: 'silent', codes });
+  const meta = (operationId: string) => ({
+    operationId,
+    summary: operationId,
+    tags: ['widgets'],
+    security: [],
+  });
+  app.delete('/demo/v1/shelf', { schema: meta('clearShelf') }, async (_r, reply) =>
+    reply.code(204).send(null),
+  );
+  app.post('/demo/v1/shelf/dust', { schema: meta('dustShelf') }, async (_r, reply) =>
+    reply.code(204).send(null),
+  );
+  app.get('/demo/v1/shelf', { schema: meta('getShelf') }, async () => ({ ok: true }));
+  await app.ready();
+  const document = app.swagger() as unknown as {
+    paths: Record<string, Record<string, { responses: Record<string, ProblemResponse> }>>;
+  };
+  const documented = (path: string, method: string) => {
+    const listed: Record<string, string[]> = {};
+    for (const [status, response] of Object.entries(document.paths[path]![method]!.responses)) {
+      const schema = response.content?.['application/problem+json']?.schema;
+      if (schema) listed[status] = schema.properties.code.enum;
+    }
+    return listed;
+  };
+  const cases: [string, string, string, string][] = [
+    ['DELETE', '/demo/v1/shelf', 'application/json', ''],
+    ['DELETE', '/demo/v1/shelf', 'application/json', '{'],
+    ['POST', '/demo/v1/shelf/dust', 'application/json', ''],
+    ['POST', '/demo/v1/shelf/dust', 'image/png', 'x'],
+    ['GET', '/demo/v1/shelf', 'application/json', ''],
+    ['GET', '/demo/v1/shelf', 'application/json', '{'],
+  ];
+  for (const [method, url, type, payload] of cases) {
+    const res = await app.inject({ method, url, headers: { 'content-type': type }, payload });
+    const where = `${method} ${url} ${type} ${JSON.stringify(payload)}`;
+    if (res.statusCode < 400) continue;
+    const listed = documented(url, method.toLowerCase());
+    assert.ok(listed[res.statusCode]?.includes(res.json().code), `${where}: ${res.body}`);
+  }
+  assert.deepEqual(documented('/demo/v1/shelf', 'delete')['400'], ['bad_request']);
+  assert.deepEqual(documented('/demo/v1/shelf/dust', 'post')['415'], ['unsupported_media_type']);
+  // A GET's body is never read: nothing about bodies is promised there.
+  assert.equal(documented('/demo/v1/shelf', 'get')['400'], undefined);
+  assert.deepEqual(app.undocumentedProblems, []);
+  await app.close();
+});
+
+interface ProblemResponse {
+  content?: Record<string, { schema: { properties: { code: { enum: string[] } } } }>;
+}

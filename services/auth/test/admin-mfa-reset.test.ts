@@ -10,11 +10,18 @@ const admin = await login(app, ADMIN.email, ADMIN.password);
 
 const enrolled = () => enrolledUser(app);
 
-const reset = (id: string, token = admin.accessToken) =>
+const reset = (
+  id: string,
+  token = admin.accessToken,
+  payload: object | null = { current_password: ADMIN.password },
+  remoteAddress?: string,
+) =>
   app.inject({
     method: 'DELETE',
     url: `/accounts/v1/users/${id}/mfa`,
     headers: bearer(token),
+    ...(payload ? { payload } : {}),
+    ...(remoteAddress ? { remoteAddress } : {}),
   });
 const loginWith = (email: string, password: string) =>
   app.inject({ method: 'POST', url: '/accounts/v1/login', payload: { email, password } });
@@ -118,4 +125,85 @@ test('only admins reset MFA; unknown ids are 404, malformed ones 400', async () 
   const off = await reset(other.id);
   assert.equal(off.statusCode, 409);
   assert.equal(off.json().code, 'mfa_not_enabled');
+});
+
+test("a reset needs the admin's own current password: a stolen admin token alone strips no MFA", async () => {
+  const user = await enrolled();
+  const stillOn = async () =>
+    assert.equal((await loginWith(user.email, user.password)).json().mfa_required, true);
+
+  const missing = await reset(user.id, admin.accessToken, null);
+  assert.equal(missing.statusCode, 400, missing.body);
+  const empty = await reset(user.id, admin.accessToken, {});
+  assert.equal(empty.statusCode, 400, empty.body);
+  assert.equal(empty.json().code, 'validation_failed');
+  assert.deepEqual(
+    empty.json().errors.map((e: { field: string }) => e.field),
+    ['current_password'],
+  );
+  // The user's password, or a wrong one, is not the admin's.
+  for (const current_password of [user.password, 'not the admin passphrase']) {
+    const wrong = await reset(user.id, admin.accessToken, { current_password });
+    assert.equal(wrong.statusCode, 403, wrong.body);
+    assert.equal(wrong.json().code, 'current_password_incorrect');
+    assert.deepEqual(wrong.json().errors, [{ field: 'current_password', message: 'is incorrect' }]);
+  }
+  await stillOn();
+  const audited = await sql(
+    auth.databaseUrl,
+    "select 1 from audit_events where user_id = $1 and type = 'mfa.disabled'",
+    [user.id],
+  );
+  assert.deepEqual(audited, [], 'nothing was reset');
+  // The password is checked before anything about the target is told: no 404 or 409 without it.
+  const unknown = await reset('6f1c1f1e-8d3a-4c57-9d1e-0b8f3f0c2a11', admin.accessToken, {
+    current_password: 'wrong',
+  });
+  assert.equal(unknown.statusCode, 403, unknown.body);
+  assert.equal((await reset(user.id)).statusCode, 204);
+});
+
+test('wrong admin passwords from elsewhere are throttled without locking the admin out', async () => {
+  const user = await enrolled();
+  let refused: Awaited<ReturnType<typeof reset>> | undefined;
+  for (let i = 0; i < 12 && !refused; i++) {
+    const res = await reset(
+      user.id,
+      admin.accessToken,
+      { current_password: `guess ${i}` },
+      '203.0.113.40',
+    );
+    assert.ok([403, 429].includes(res.statusCode), res.body);
+    if (res.statusCode === 429) refused = res;
+  }
+  assert.ok(refused, 'the guesser is stopped');
+  assert.equal(refused.json().code, 'rate_limited');
+  assert.ok(refused.headers['retry-after']);
+  // Even the right password is refused from there now.
+  const stillRefused = await reset(
+    user.id,
+    admin.accessToken,
+    { current_password: ADMIN.password },
+    '203.0.113.40',
+  );
+  assert.equal(stillRefused.statusCode, 429, stillRefused.body);
+  // From the address the admin signed in from, the reset still works.
+  const res = await reset(user.id);
+  assert.equal(res.statusCode, 204, res.body);
+});
+
+test('an admin without a password (signed up through a provider) is refused like a wrong password', async () => {
+  const user = await enrolled();
+  const other = await signUp(app);
+  await sql(auth.databaseUrl, "insert into user_roles (user_id, role) values ($1, 'admin')", [
+    other.id,
+  ]);
+  const session = await login(app, other.email, other.password);
+  await sql(auth.databaseUrl, 'update users set password_hash = null where id = $1', [other.id]);
+  for (const current_password of [other.password, '']) {
+    const res = await reset(user.id, session.accessToken, { current_password });
+    assert.equal(res.statusCode, current_password ? 403 : 400, res.body);
+    if (current_password) assert.equal(res.json().code, 'current_password_incorrect');
+  }
+  assert.equal((await loginWith(user.email, user.password)).json().mfa_required, true);
 });

@@ -47,7 +47,12 @@ const regenerate = (user: { accessToken: string }, payload: object) =>
     payload,
   });
 const reset = (id: string, token: string) =>
-  app.inject({ method: 'DELETE', url: `/accounts/v1/users/${id}/mfa`, headers: bearer(token) });
+  app.inject({
+    method: 'DELETE',
+    url: `/accounts/v1/users/${id}/mfa`,
+    headers: bearer(token),
+    payload: { current_password: ADMIN.password },
+  });
 
 test('a TOTP code spent at /login/mfa cannot be replayed to regenerate recovery codes', async () => {
   const user = await enrolled();

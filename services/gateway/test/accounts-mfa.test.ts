@@ -291,9 +291,12 @@ test("an admin resets a user's MFA: password alone signs in, earlier tokens are 
 
   const denied = await send('DELETE', `/users/${user.id}/mfa`, user.accessToken);
   assert.equal(denied.status, 403, 'a plain user cannot');
-  const unknown = await send('DELETE', `/users/${crypto.randomUUID()}/mfa`, admin);
+  const reauth = { current_password: chief.password };
+  const tokenAlone = await send('DELETE', `/users/${user.id}/mfa`, admin);
+  assert.equal(tokenAlone.status, 400, 'the admin token alone is not enough');
+  const unknown = await send('DELETE', `/users/${crypto.randomUUID()}/mfa`, admin, reauth);
   assert.equal(unknown.status, 404);
-  const done = await send('DELETE', `/users/${user.id}/mfa`, admin);
+  const done = await send('DELETE', `/users/${user.id}/mfa`, admin, reauth);
   assert.equal(done.status, 204, await done.clone().text());
 
   const refreshed = await post(`${api}/refresh`, { refresh_token: session.refresh_token });

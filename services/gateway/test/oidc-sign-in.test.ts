@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { freePort } from '@platform/launcher';
 import { Secret, TOTP } from 'otpauth';
+import pg from 'pg';
 import { closeAtEnd, startGateway } from './helpers.ts';
 import { startTestIdp, throughProvider } from './oidc-idp.ts';
 import { eventually, post, signUp, startAuthService, tokenIn, waitForMail } from './services.ts';
@@ -335,7 +336,8 @@ test('a provider that is down, or a sign-in refused there, sends the browser bac
   assert.equal(params.get('code'), null);
 });
 
-test('MFA still applies: a linked account with TOTP on gets mfa_required, then tokens for a code', async () => {
+/** A verified member with TOTP on; the step spent to turn it on is the current one. */
+async function memberWithTotp() {
   const member = await verifiedMember();
   const asMember = { ...bearer(member.accessToken), 'content-type': 'application/json' };
   const started = await fetch(`${origin}/accounts/v1/user/mfa/totp`, {
@@ -352,7 +354,11 @@ test('MFA still applies: a linked account with TOTP on gets mfa_required, then t
     body: JSON.stringify({ code: totp.generate() }),
   });
   assert.equal(on.status, 200, await on.clone().text());
+  return { member, totp };
+}
 
+test('MFA still applies: a linked account with TOTP on gets mfa_required, then tokens for a code', async () => {
+  const { member, totp } = await memberWithTotp();
   const subject = idpAccount({ email: member.email, email_verified: true });
   const code = (await backAtApp(await atCallback(subject))).get('code')!;
   const exchanged = await exchange(code);
@@ -370,4 +376,49 @@ test('MFA still applies: a linked account with TOTP on gets mfa_required, then t
   assert.equal(tokens.user.id, member.id);
   const [event] = await auditOf(tokens.access_token);
   assert.equal(event?.type, 'login.succeeded');
+});
+
+test("an admin's MFA reset kills the user's unredeemed login code and pending mfa_token", async () => {
+  const { member } = await memberWithTotp();
+  const subject = idpAccount({ email: member.email, email_verified: true });
+  const code = (await backAtApp(await atCallback(subject))).get('code')!;
+  assert.ok(code);
+  const password = await post(`${origin}/accounts/v1/login`, {
+    email: member.email,
+    password: member.password,
+  });
+  const { mfa_token } = (await password.json()) as { mfa_token: string };
+  assert.ok(mfa_token);
+
+  const chief = await signUp(origin);
+  const db = new pg.Client({ connectionString: auth.databaseUrl });
+  await db.connect();
+  await db
+    .query(`insert into user_roles (user_id, role) values ($1, 'admin')`, [chief.id])
+    .finally(() => db.end());
+  const signedIn = await post(`${origin}/accounts/v1/login`, {
+    email: chief.email,
+    password: chief.password,
+  });
+  const admin = ((await signedIn.json()) as { access_token: string }).access_token;
+  const reset = await fetch(`${origin}/accounts/v1/users/${member.id}/mfa`, {
+    method: 'DELETE',
+    headers: { ...bearer(admin), 'content-type': 'application/json' },
+    body: JSON.stringify({ current_password: chief.password }),
+  });
+  assert.equal(reset.status, 204, await reset.clone().text());
+
+  // Issued under the old second-factor state: neither may now sign in without it.
+  const exchanged = await exchange(code);
+  assert.equal(exchanged.status, 400, await exchanged.clone().text());
+  assert.equal(((await exchanged.json()) as { code: string }).code, 'invalid_code');
+  const finished = await post(`${origin}/accounts/v1/login/mfa`, {
+    mfa_token,
+    recovery_code: 'ABCD-EFGH-IJKL',
+  });
+  assert.equal(finished.status, 401, await finished.clone().text());
+  assert.equal(((await finished.json()) as { code: string }).code, 'invalid_mfa_token');
+  // A sign-in started after the reset works, now without a second factor.
+  const fresh = await signInWith(subject);
+  assert.equal(fresh.user.id, member.id);
 });

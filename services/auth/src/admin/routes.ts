@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import { clientOf } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
 import { UserEnvelope, UserIdParams } from '../users/schema.ts';
-import { ListUsersQuery, SetRolesBody, UserPage } from './schema.ts';
+import { ListUsersQuery, ResetMfaBody, SetRolesBody, UserPage } from './schema.ts';
 import { listUsers, resetMfa, setRoles } from './service.ts';
 
 const bearer = [{ bearer: [] }];
@@ -67,20 +67,24 @@ export function adminUserRoutes(app: App, ctx: AuthContext) {
       schema: {
         tags: ['admin'],
         operationId: 'resetUserMfa',
-        errors: ['forbidden', 'not_found', 'mfa_not_enabled'],
+        errors: ['forbidden', 'not_found', 'mfa_not_enabled', 'current_password_incorrect'],
         summary: "Turn a user's two-factor sign-in off (lost device and recovery codes)",
         description:
-          'Removes the TOTP factor and every recovery code, and signs the user out everywhere ' +
+          "Needs the calling admin's own `current_password` (wrong: 403 " +
+          '`current_password_incorrect`, throttled like sign-ins), so an admin access token ' +
+          'alone cannot strip second factors. Removes the TOTP factor, every recovery code, ' +
+          'open `mfa_token`s and unredeemed OIDC login codes, and signs the user out everywhere ' +
           '(their tokens are refused within a second): the next sign-in asks only for the ' +
           'password. The user is mailed a notice; audited as `mfa.disabled` with the admin as ' +
           'actor. 409 `mfa_not_enabled` when MFA is off.',
         security: bearer,
         params: UserIdParams,
+        body: ResetMfaBody,
         response: { 204: Type.Null({ description: 'MFA is off and the user is signed out' }) },
       },
     },
     async (request, reply) => {
-      await resetMfa(ctx, request.principal!, request.params.id, {
+      await resetMfa(ctx, request.principal!, request.params.id, request.body.current_password, {
         ...clientOf(request),
         log: request.log,
       });

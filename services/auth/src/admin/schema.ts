@@ -38,3 +38,14 @@ export const SetRolesBody = Type.Object(
   },
   { additionalProperties: false },
 );
+
+export const ResetMfaBody = Type.Object(
+  {
+    current_password: Type.String({
+      minLength: 1,
+      maxLength: 256,
+      description: "The calling admin's own password (not the user's)",
+    }),
+  },
+  { additionalProperties: false },
+);

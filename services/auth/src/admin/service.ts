@@ -6,6 +6,7 @@ import type { AuthContext } from '../context.ts';
 import type { Executor } from '../db/index.ts';
 import { problem } from '../errors.ts';
 import { describeError } from '../mail/errors.ts';
+import { confirmPassword } from '../passwords/reauthenticate.ts';
 import { deleteSecondFactor, setMfaEnabled } from '../second-factor/repository.ts';
 import { mfaNotEnabled } from '../second-factor/service.ts';
 import { sessionIsLive } from '../sessions/repository.ts';
@@ -113,14 +114,19 @@ export async function setRoles(
  * Supabase's admin factor deletion): removes the TOTP factor, every recovery code and open
  * sign-in challenge, and signs the user out everywhere in the same transaction, since whoever
  * asked for the reset may not be the owner. The owner is mailed that an administrator did it.
+ * The admin's own password comes first, checked and throttled as the user's own sensitive MFA
+ * changes check theirs: a stolen admin access token alone must not strip every second factor,
+ * nor learn which users exist or have MFA on.
  */
 export async function resetMfa(
   ctx: AuthContext,
   actor: Principal,
   userId: string,
-  client: AuditClient & { log: FastifyBaseLogger },
+  password: string,
+  client: AuditClient & { ip: string; log: FastifyBaseLogger },
 ) {
   const { log } = client;
+  await confirmPassword(ctx, actor.userId, password, client);
   const revoked = await ctx.db.transaction(async (tx) => {
     // Takes turns with role changes, so a demotion that commits first is seen here.
     await lockRoleChanges(tx);

@@ -1,6 +1,6 @@
 import { and, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Executor } from '../db/index.ts';
-import { mfaChallenges, recoveryCodes, totpFactors, users } from '../db/schema.ts';
+import { mfaChallenges, oauthLoginCodes, recoveryCodes, totpFactors, users } from '../db/schema.ts';
 
 export type TotpFactorRow = typeof totpFactors.$inferSelect;
 
@@ -57,8 +57,15 @@ export async function claimStep(db: Executor, userId: string, step: number): Pro
   return claimed.length > 0;
 }
 
-/** Removes the factor, its recovery codes and open challenges. */
+/**
+ * Removes the factor, its recovery codes, and the sign-ins in flight that were issued under it:
+ * open challenges (`mfa_token`s) and unredeemed OIDC login codes. Without the factor, a code
+ * handed out while MFA was on would be exchanged for tokens with no second step at all. Codes
+ * go first: an exchange under way holds its code until it commits, and the challenge it opens
+ * is then removed below.
+ */
 export async function deleteSecondFactor(db: Executor, userId: string) {
+  await db.delete(oauthLoginCodes).where(eq(oauthLoginCodes.userId, userId));
   await db.delete(totpFactors).where(eq(totpFactors.userId, userId));
   await db.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId));
   await db.delete(mfaChallenges).where(eq(mfaChallenges.userId, userId));
