@@ -4,7 +4,7 @@ import { SLUG_PATTERN } from '../slug.ts';
 export const MAX_BODY_BYTES = 100 * 1024;
 
 const Timestamp = Type.String({ format: 'date-time' });
-// Null first: ajv coerces types, and would turn a null into "" for a string branch tried first.
+// Null first: where ajv coerces (query, path, headers), a string branch tried first turns null into "".
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
   Type.Union([Type.Null(), schema]);
 
