@@ -53,7 +53,10 @@ test('Ctrl-C (SIGINT to the whole foreground group): services drain on a live Po
   const before = launched.output().length;
 
   process.kill(-launched.child.pid!, 'SIGINT');
-  const code = await Promise.race([launched.exited, sleep(60_000).then(() => 'timeout')]);
+  const code = await Promise.race([
+    launched.exited,
+    sleep(60_000, undefined, { ref: false }).then(() => 'timeout'),
+  ]);
   assert.equal(code, 0, launched.output());
   const stopping = launched.output().slice(before);
   assert.match(stopping, /SIGINT received, stopping/);

@@ -33,7 +33,10 @@ export async function ports() {
 /** SIGTERM, as Ctrl-C; resolves with the launcher's exit code. */
 export async function stop(launched: Launched): Promise<number | null> {
   launched.child.kill('SIGTERM');
-  const code = await Promise.race([launched.exited, sleep(20_000).then(() => 'timeout' as const)]);
+  const code = await Promise.race([
+    launched.exited,
+    sleep(20_000, undefined, { ref: false }).then(() => 'timeout' as const),
+  ]);
   assert.notEqual(code, 'timeout', `still running 20 s after SIGTERM:\n${launched.output()}`);
   return code as number | null;
 }
