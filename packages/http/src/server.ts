@@ -38,17 +38,24 @@ export async function listen(
   // Started by a supervisor over an IPC channel (the launcher, a test): when the supervisor dies
   // without stopping us (SIGKILL, a test runner's timeout), the channel closes. Stop as on SIGTERM
   // rather than keep a port and database connections open with no one to stop them.
+  let heard = false;
+  const supervisorGone = () => {
+    heard = true;
+    // Not during a shutdown under way: a second signal would cut its drain short.
+    if (!stopping) process.kill(process.pid, 'SIGTERM');
+  };
   if (process.channel) {
     process.channel.unref();
-    // Not during a shutdown under way: a second signal would cut its drain short.
-    process.once('disconnect', () => {
-      if (!stopping) process.kill(process.pid, 'SIGTERM');
-    });
+    process.once('disconnect', supervisorGone);
   }
   await app.ready();
   collectStartUpGarbage();
   const address = await app.listen({ port, host });
   releaseYoungGeneration();
+  // The supervisor died while we were still starting (migrations, imports), before anyone listened
+  // for 'disconnect': the channel is gone (process.channel is null) but `send` says there was one.
+  // Services run in process groups of their own, so nothing else would ever stop this one.
+  if (typeof process.send === 'function' && !process.connected && !heard) supervisorGone();
   return address;
 }
 

@@ -59,3 +59,37 @@ test('a service started over an IPC channel stops gracefully when its supervisor
   assert.ok(output.includes('closed'), 'onClose hooks ran: the service shut down, not killed');
   await assert.rejects(fetch(`${url}/slow`), 'nothing listens any more');
 });
+
+test('a service whose supervisor died while it was still starting stops once it is up', {
+  timeout: 60_000,
+}, async (t) => {
+  const fixture = path.join(import.meta.dirname, 'fixtures', 'slow-server.ts');
+  const supervisor = spawn(
+    process.execPath,
+    [
+      '-e',
+      `require('node:child_process').spawn(process.execPath, ['--import', 'tsx', ${JSON.stringify(fixture)}], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, START_DELAY_MS: '1500' } }); setInterval(() => {}, 1000);`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let output = '';
+  supervisor.stdout.on('data', (chunk) => {
+    output += chunk;
+  });
+  while (!output.includes('starting')) await once(supervisor.stdout, 'data');
+  const pid = Number(output.match(/starting (\d+)/)![1]);
+  t.after(() => {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {}
+  });
+  // Gone before the service reached listen(): the channel closed with no one to hear it.
+  supervisor.kill('SIGKILL');
+  const ended = await Promise.race([
+    once(supervisor.stdout, 'end').then(() => true),
+    new Promise((resolve) => setTimeout(() => resolve(false), 30_000)),
+  ]);
+  assert.ok(ended, `the service still runs with no supervisor: ${output}`);
+  assert.ok(output.includes('listening'), output);
+  assert.ok(output.includes('closed'), 'onClose hooks ran: the service shut down, not killed');
+});

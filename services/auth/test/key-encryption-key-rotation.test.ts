@@ -216,3 +216,29 @@ test('a value no configured key opens is reported by table and id, left alone, a
   assert.equal(row.secret_sealed, sealedLost, 'left as it was');
   assert.equal(runs.length, 2);
 });
+
+test('with several replicas the new key goes out readable first: a replica on the old key then reads what the new ones re-seal', async () => {
+  const a = newKey();
+  const b = newKey();
+  const old = await buildTestAuth({ KEY_ENCRYPTION_KEY: a });
+  const user = await enrolledUser(old.app, { codeTime: Date.now() - 30_000 });
+  // Phase one: the old key still seals, the new one only opens.
+  const readable = await buildTestAuth(
+    { KEY_ENCRYPTION_KEY: a, KEY_ENCRYPTION_KEY_PREVIOUS: b },
+    { replicaOf: old },
+  );
+  // Phase two, one replica at a time: the new key seals and the pass re-seals everything.
+  const rotated = await buildTestAuth(
+    { KEY_ENCRYPTION_KEY: b, KEY_ENCRYPTION_KEY_PREVIOUS: a },
+    { replicaOf: old },
+  );
+  await until('the re-seal pass', async () =>
+    (await sealedValues(rotated.databaseUrl)).every((v) => v.sealed.startsWith(`v2.${idOf(b)}.`)),
+  );
+  // A phase-one replica, not yet replaced, still checks codes (and could restart).
+  const viaReadable = await mfaLogin(readable.app, user, Date.now());
+  assert.equal(viaReadable.statusCode, 200, viaReadable.body);
+  // One on the old settings alone does not: why the runbook has the first phase.
+  const viaOld = await mfaLogin(old.app, user, Date.now() + 30_000);
+  assert.equal(viaOld.statusCode, 401, viaOld.body);
+});

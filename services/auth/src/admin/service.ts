@@ -126,7 +126,7 @@ export async function resetMfa(
   client: AuditClient & { ip: string; log: FastifyBaseLogger },
 ) {
   const { log } = client;
-  await confirmPassword(ctx, actor.userId, password, client);
+  await confirmPassword(ctx, actor.userId, password, client, 'mfa.admin_reset');
   const revoked = await ctx.db.transaction(async (tx) => {
     // Takes turns with role changes, so a demotion that commits first is seen here.
     await lockRoleChanges(tx);

@@ -1,5 +1,6 @@
 import { problems } from '@platform/http';
 import type { FastifyBaseLogger } from 'fastify';
+import { type AuditClient, recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
 import { verifyPassword } from '../credentials/hashing.ts';
 import { problem } from '../errors.ts';
@@ -19,26 +20,40 @@ const wrongPassword = () =>
 /**
  * Checks `current_password` for the signed-in user before a sensitive change, so an access token
  * alone (a stolen one) is not enough. Wrong passwords count against the same limits as failed
- * sign-ins: a token must not give a guesser an unthrottled way to test passwords.
+ * sign-ins: a token must not give a guesser an unthrottled way to test passwords. They are also
+ * audited as failed sign-ins (`during` names the action): a valid token with a wrong password is
+ * what a stolen token looks like, and the owner and the admins read the audit log, not the
+ * throttle's counters.
  */
 export async function confirmPassword(
   ctx: AuthContext,
   userId: string,
   password: string,
-  client: { ip: string; log: FastifyBaseLogger },
+  client: AuditClient & { ip: string; log: FastifyBaseLogger },
+  during = 'reauthentication',
 ): Promise<UserRow> {
   const user = await findUserById(ctx.db, userId);
   if (!user) throw problems.unauthorized();
+  const failed = (reason: 'invalid_password' | 'rate_limited') =>
+    recordAudit(ctx.db, {
+      type: 'login.failed',
+      userId: user.id,
+      actorId: null,
+      client: { ip: client.ip, userAgent: client.userAgent },
+      details: { reason, method: 'password', during },
+    });
   const account = `user:${user.id}`;
   const refusal = await ctx.throttle.check(account, client.ip, () =>
     signedInFrom(ctx, user.id, client.ip),
   );
   if (refusal) {
     client.log.warn({ scope: refusal.scope }, 're-authentication refused: too many failures');
+    await failed('rate_limited');
     throw tooManyFailures(refusal);
   }
   if (!(await verifyPassword(user.passwordHash, password))) {
     await ctx.throttle.recordFailure(account, client.ip);
+    await failed('invalid_password');
     throw wrongPassword();
   }
   await ctx.throttle.recordSuccess(account, client.ip);

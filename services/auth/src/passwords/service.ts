@@ -11,6 +11,7 @@ import type { Executor } from '../db/index.ts';
 import { problem } from '../errors.ts';
 import { recordEvent } from '../events/outbox.ts';
 import { describeError } from '../mail/errors.ts';
+import { deleteSignInsInFlight } from '../second-factor/repository.ts';
 import { publishRevocations, revokeUserSessions } from '../sessions/revocations.ts';
 import { deleteIdentitiesOf } from '../users/methods-repository.ts';
 import { clearPendingEmail, findUserById, setPasswordHash } from '../users/repository.ts';
@@ -20,7 +21,7 @@ type Via = 'change' | 'reset';
 
 /**
  * Stores the new hash and, in the same transaction, revokes sessions (all but `keepSession`),
- * spends pending reset tokens, cancels a pending email change (the notice of one tells the owner
+ * spends pending reset tokens, ends sign-ins waiting for a second step or an OIDC code exchange, cancels a pending email change (the notice of one tells the owner
  * to do this) and records the event. Returns what to publish after commit.
  */
 async function storePassword(
@@ -31,6 +32,8 @@ async function storePassword(
 ) {
   await setPasswordHash(tx, input.userId, input.passwordHash);
   await spendOutstandingTokens(tx, input.userId, 'reset-password');
+  // An mfa_token proved the old password: a sign-in waiting for its second step ends here too.
+  await deleteSignInsInFlight(tx, input.userId);
   const email = await clearPendingEmail(tx, input.userId);
   if (email) await spendEmailTokensExcept(tx, input.userId, email);
   const reason = input.via === 'change' ? 'password changed' : 'password reset';

@@ -58,6 +58,17 @@ export async function claimStep(db: Executor, userId: string, step: number): Pro
 }
 
 /**
+ * Ends the sign-ins in flight without touching the factor (a password reset or change): open
+ * challenges, whose `mfa_token` proved the password as it was, and unredeemed OIDC login codes,
+ * so a sign-in started before the owner signed everyone out cannot finish after it. Codes first,
+ * as in deleteSecondFactor.
+ */
+export async function deleteSignInsInFlight(db: Executor, userId: string) {
+  await db.delete(oauthLoginCodes).where(eq(oauthLoginCodes.userId, userId));
+  await db.delete(mfaChallenges).where(eq(mfaChallenges.userId, userId));
+}
+
+/**
  * Removes the factor, its recovery codes, and the sign-ins in flight that were issued under it:
  * open challenges (`mfa_token`s) and unredeemed OIDC login codes. Without the factor, a code
  * handed out while MFA was on would be exchanged for tokens with no second step at all. Codes
