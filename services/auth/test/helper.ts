@@ -121,9 +121,10 @@ export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 /**
  * A fresh user with TOTP on: its secret and recovery codes, and the two answers of enrolment.
- * `codeTime` is when the verifying code is made (a past step leaves the current one unspent).
+ * `codeAgoMs`: the verifying code is that of this long before the verify call (30 000, the previous
+ * step, leaves the current code unspent).
  */
-export async function enrolledUser(app: App, options: { codeTime?: number } = {}) {
+export async function enrolledUser(app: App, options: { codeAgoMs?: number } = {}) {
   const user = await signUp(app);
   const started = await app.inject({
     method: 'POST',
@@ -136,7 +137,8 @@ export async function enrolledUser(app: App, options: { codeTime?: number } = {}
     method: 'POST',
     url: '/accounts/v1/user/mfa/totp/verify',
     headers: bearer(user.accessToken),
-    payload: { code: codeAt(secret, options.codeTime) },
+    // Made now, not when called: sign-up and the password check can outlast a 30 s step.
+    payload: { code: codeAt(secret, Date.now() - (options.codeAgoMs ?? 0)) },
   });
   assert.equal(verified.statusCode, 200, verified.body);
   const recoveryCodes = verified.json().recovery_codes as string[];

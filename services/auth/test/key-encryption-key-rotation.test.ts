@@ -81,7 +81,7 @@ test('rotation: current B with previous A opens everything, re-seals it under B,
   const a = newKey();
   const b = newKey();
   const before = await buildTestAuth({ KEY_ENCRYPTION_KEY: a });
-  const user = await enrolledUser(before.app, { codeTime: Date.now() - 30_000 });
+  const user = await enrolledUser(before.app, { codeAgoMs: 30_000 });
   const other = await signUp(before.app);
   const sealedUnderA = await sealedValues(before.databaseUrl);
   assert.ok(sealedUnderA.length >= 2);
@@ -221,7 +221,7 @@ test('with several replicas the new key goes out readable first: a replica on th
   const a = newKey();
   const b = newKey();
   const old = await buildTestAuth({ KEY_ENCRYPTION_KEY: a });
-  const user = await enrolledUser(old.app, { codeTime: Date.now() - 30_000 });
+  const user = await enrolledUser(old.app, { codeAgoMs: 30_000 });
   // Phase one: the old key still seals, the new one only opens.
   const readable = await buildTestAuth(
     { KEY_ENCRYPTION_KEY: a, KEY_ENCRYPTION_KEY_PREVIOUS: b },

@@ -22,7 +22,7 @@ const { app } = auth;
 
 async function enrolled() {
   // Verified with the previous step's code: the current one stays unspent for the replay tests.
-  const user = await enrolledUser(app, { codeTime: Date.now() - 30_000 });
+  const user = await enrolledUser(app, { codeAgoMs: 30_000 });
   // The TOTP secret and the recovery codes are secrets no cache may keep.
   assert.equal(user.answers.started.headers['cache-control'], 'no-store');
   assert.equal(user.answers.verified.headers['cache-control'], 'no-store');

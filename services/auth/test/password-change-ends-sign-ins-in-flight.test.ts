@@ -32,7 +32,7 @@ const secondStep = (mfaToken: string, proof: Record<string, string>) =>
   });
 
 test('a password reset ends sign-ins waiting for their second step', async () => {
-  const user = await enrolledUser(app, { codeTime: Date.now() - 30_000 });
+  const user = await enrolledUser(app, { codeAgoMs: 30_000 });
   const oldPasswordToken = await passwordStep(user.email, user.password);
 
   const asked = await app.inject({
@@ -60,7 +60,7 @@ test('a password reset ends sign-ins waiting for their second step', async () =>
 });
 
 test('a password change ends sign-ins waiting for their second step, and keeps the caller', async () => {
-  const user = await enrolledUser(app, { codeTime: Date.now() - 30_000 });
+  const user = await enrolledUser(app, { codeAgoMs: 30_000 });
   const oldPasswordToken = await passwordStep(user.email, user.password);
 
   const changed = await app.inject({
