@@ -136,6 +136,13 @@ export async function cpuSeconds(names = started): Promise<Map<string, number>> 
   const visit = (pid: number, inherited: string) => {
     for (const [child, p] of procs) {
       if (p.parent !== pid) continue;
+      // A shell the bench started (PostgreSQL's guard, packages/launcher/src/postgres.ts) is
+      // named by what runs under it; its own few ticks count as the client's.
+      if (inherited === 'bench client' && p.command === 'sh' && !names.has(child)) {
+        totals.set(inherited, (totals.get(inherited) ?? 0) + p.cpu);
+        visit(child, inherited);
+        continue;
+      }
       const name = names.get(child) ?? (inherited === 'bench client' ? p.command : inherited);
       totals.set(name, (totals.get(name) ?? 0) + p.cpu);
       visit(child, name);
