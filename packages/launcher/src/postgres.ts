@@ -218,14 +218,31 @@ async function loadOrCreatePassword(file: string): Promise<string> {
   return password;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * A port free on 127.0.0.1 now, for a process about to bind it. Drawn from 20000–31999, below the
+ * ephemeral ranges (Linux 32768–60999, macOS and Windows 49152–65535): a port there is taken only
+ * by a bind that names it, whereas an ephemeral one, probed free, can meanwhile become the local
+ * end of any outgoing connection on the machine (a pool connecting to PostgreSQL) — EADDRINUSE at
+ * start, seen in CI. After 50 busy draws, whatever the kernel hands out.
+ */
+export async function freePort(): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if ((await probe(port)) !== undefined) return port;
+  }
+  return (await probe(0)) ?? 0;
+}
+
+function probe(port: number): Promise<number | undefined> {
+  return new Promise((resolve) => {
     const server = createServer();
     server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.once('error', () => resolve(undefined));
+    server.listen(port, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+      server.close(() =>
+        resolve(typeof address === 'object' && address ? address.port : undefined),
+      );
     });
   });
 }

@@ -21,7 +21,7 @@ export async function ports() {
   const found: { GATEWAY_PORT: string; [variable: string]: string } = { GATEWAY_PORT: '' };
   const taken = new Set<number>();
   for (const { name } of loadManifests(root)) {
-    // A port the OS just handed out is free again once probed: ask until it is a new one.
+    // A port just probed is free again: ask until it is a new one.
     let port = await freePort();
     while (taken.has(port)) port = await freePort();
     taken.add(port);
