@@ -17,8 +17,8 @@ export interface Sealer {
   open(sealed: string, context: string): string;
   /** True when the value is already sealed under the current key (nothing to re-seal). */
   isCurrent(sealed: string): boolean;
-  /** The current key's id, as it appears in sealed text. */
-  readonly keyId: string;
+  /** What every value sealed under the current key starts with (`v2.<key id>.`). */
+  readonly currentPrefix: string;
 }
 
 export class SealError extends Error {
@@ -79,13 +79,14 @@ export function createSealer(current: string, previous: string[] = []): Sealer {
     return { id: keyIdOf(key), key };
   });
   const byId = new Map(keys.map((k) => [k.id, k.key]));
-  const { id: keyId, key } = keys[0]!;
+  const { id, key } = keys[0]!;
+  const currentPrefix = `v2.${id}.`;
   return {
-    keyId,
+    currentPrefix,
     seal(plaintext, context) {
-      return `v2.${keyId}.${sealWith(key, plaintext, context).toString('base64url')}`;
+      return currentPrefix + sealWith(key, plaintext, context).toString('base64url');
     },
-    isCurrent: (sealed) => sealed.startsWith(`v2.${keyId}.`),
+    isCurrent: (sealed) => sealed.startsWith(currentPrefix),
     open(sealed, context) {
       const parts = sealed.split('.');
       const data = parts.at(-1);

@@ -70,7 +70,7 @@ export async function resealAll(
   options: { batchSize?: number; metrics?: ResealMetrics } = {},
 ): Promise<ResealReport> {
   const batchSize = options.batchSize ?? 100;
-  const prefix = `v2.${sealer.keyId}.`;
+  const prefix = sealer.currentPrefix;
   const report: ResealReport = {
     resealed: 0,
     pending: { signing_keys: 0, totp_factors: 0 },
