@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bearer, buildTestAuth, enrolledUser, login, signUp, sql } from './helper.ts';
+import { bearer, buildTestAuth, enrolledUser, finishMfa, login, signUp, sql } from './helper.ts';
 
 /** An admin turning off the MFA of a user who lost both the authenticator and the codes. */
 const ADMIN = { email: 'root@example.com', password: 'mfa reset admin passphrase 9' };
@@ -33,10 +33,9 @@ test('after an admin reset the user signs in with the password alone and is sign
   // A second session, opened with both factors.
   const challenged = (await loginWith(user.email, user.password)).json();
   assert.equal(challenged.mfa_required, true);
-  const second = await app.inject({
-    method: 'POST',
-    url: '/accounts/v1/login/mfa',
-    payload: { mfa_token: challenged.mfa_token, recovery_code: user.recoveryCodes[0] },
+  const second = await finishMfa(app, {
+    mfa_token: challenged.mfa_token,
+    recovery_code: user.recoveryCodes[0],
   });
   assert.equal(second.statusCode, 200, second.body);
   const mailsBefore = (await auth.mails()).length;

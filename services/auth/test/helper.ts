@@ -145,6 +145,20 @@ export async function enrolledUser(app: App, options: { codeAgoMs?: number } = {
   return { ...user, secret, recoveryCodes, answers: { started, verified } };
 }
 
+/** The password step of a sign-in with MFA on: the `mfa_token` it answers (undefined if none). */
+export async function mfaChallenge(app: App, email: string, password: string): Promise<string> {
+  const res = await app.inject({
+    method: 'POST',
+    url: '/accounts/v1/login',
+    payload: { email, password },
+  });
+  return res.json().mfa_token as string;
+}
+
+/** The second step of a sign-in: `{mfa_token, code}` or `{mfa_token, recovery_code}`. */
+export const finishMfa = (app: App, payload: object) =>
+  app.inject({ method: 'POST', url: '/accounts/v1/login/mfa', payload });
+
 /** Runs one SQL statement on a test database, for set-ups and checks the API does not offer. */
 export async function sql(databaseUrl: string, text: string, values: unknown[] = []) {
   const client = new pg.Client({ connectionString: databaseUrl });

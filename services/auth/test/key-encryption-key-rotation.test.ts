@@ -6,7 +6,15 @@ import { openDatabase } from '../src/db/index.ts';
 import { createSealer, decodeKeyEncryptionKey, keyIdOf, SealError } from '../src/keys/sealing.ts';
 import { resealAll } from '../src/reseal/service.ts';
 import { codeAt } from '../src/second-factor/totp.ts';
-import { bearer, buildTestAuth, enrolledUser, signUp, sql, type TestAuth } from './helper.ts';
+import {
+  bearer,
+  buildTestAuth,
+  enrolledUser,
+  finishMfa,
+  signUp,
+  sql,
+  type TestAuth,
+} from './helper.ts';
 
 const newKey = () => randomBytes(32).toString('base64url');
 const idOf = (key: string) => keyIdOf(decodeKeyEncryptionKey(key));
@@ -50,12 +58,7 @@ async function mfaLogin(
     payload: { email: user.email, password: user.password },
   });
   assert.equal(first.statusCode, 200, first.body);
-  const res = await app.inject({
-    method: 'POST',
-    url: '/accounts/v1/login/mfa',
-    payload: { mfa_token: first.json().mfa_token, code: codeAt(user.secret, time) },
-  });
-  return res;
+  return finishMfa(app, { mfa_token: first.json().mfa_token, code: codeAt(user.secret, time) });
 }
 
 test('sealed text names its key by a hash; v1 values open under a previous key', () => {

@@ -5,7 +5,9 @@ import {
   bearer,
   buildTestAuth,
   enrolledUser,
+  finishMfa,
   login,
+  mfaChallenge,
   SERVICE_TOKEN,
   signUp,
   sql,
@@ -29,16 +31,8 @@ async function enrolled() {
   return user;
 }
 
-const challenge = async (email: string, password: string) => {
-  const res = await app.inject({
-    method: 'POST',
-    url: '/accounts/v1/login',
-    payload: { email, password },
-  });
-  return res.json().mfa_token as string;
-};
-const finish = (payload: object) =>
-  app.inject({ method: 'POST', url: '/accounts/v1/login/mfa', payload });
+const challenge = (email: string, password: string) => mfaChallenge(app, email, password);
+const finish = (payload: object) => finishMfa(app, payload);
 const regenerate = (user: { accessToken: string }, payload: object) =>
   app.inject({
     method: 'POST',

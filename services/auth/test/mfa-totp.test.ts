@@ -1,23 +1,23 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { codeAt, matchingStep } from '../src/second-factor/totp.ts';
-import { bearer, buildTestAuth, enrolledUser, signUp, sql } from './helper.ts';
+import {
+  bearer,
+  buildTestAuth,
+  enrolledUser,
+  finishMfa,
+  mfaChallenge,
+  signUp,
+  sql,
+} from './helper.ts';
 
 const auth = await buildTestAuth({ MFA_CHALLENGE_TTL: '2' });
 const { app } = auth;
 
 const enrolled = () => enrolledUser(app);
 
-const challenge = async (email: string, password: string) => {
-  const res = await app.inject({
-    method: 'POST',
-    url: '/accounts/v1/login',
-    payload: { email, password },
-  });
-  return res.json().mfa_token as string;
-};
-const finish = (payload: object) =>
-  app.inject({ method: 'POST', url: '/accounts/v1/login/mfa', payload });
+const challenge = (email: string, password: string) => mfaChallenge(app, email, password);
+const finish = (payload: object) => finishMfa(app, payload);
 
 test('RFC 6238: a code of this step or one step either side matches; two steps off does not', () => {
   const secret = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';

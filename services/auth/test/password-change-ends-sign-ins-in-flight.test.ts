@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { codeAt } from '../src/second-factor/totp.ts';
 import { tokenIn, waitForMail } from './accounts-mail.ts';
-import { bearer, buildTestAuth, enrolledUser } from './helper.ts';
+import { bearer, buildTestAuth, enrolledUser, finishMfa } from './helper.ts';
 
 // An mfa_token proves the password as it was when it was handed out. A reset or a change that
 // signs the user out everywhere must also end the sign-ins still waiting for their second step:
@@ -25,11 +25,7 @@ async function passwordStep(email: string, password: string): Promise<string> {
 }
 
 const secondStep = (mfaToken: string, proof: Record<string, string>) =>
-  app.inject({
-    method: 'POST',
-    url: '/accounts/v1/login/mfa',
-    payload: { mfa_token: mfaToken, ...proof },
-  });
+  finishMfa(app, { mfa_token: mfaToken, ...proof });
 
 test('a password reset ends sign-ins waiting for their second step', async () => {
   const user = await enrolledUser(app, { codeAgoMs: 30_000 });
