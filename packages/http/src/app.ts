@@ -178,12 +178,14 @@ export async function createApp(options: AppOptions): Promise<App> {
   }).withTypeProvider<TypeBoxTypeProvider>();
   refused.track(app);
 
-  app.addHook('onRequest', async (request, reply) => {
+  // The hooks every request runs are callback-style: an async hook costs two promises a request.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     // The route template that matched, for the gateway's per-route series (it strips the header):
     // without one, a path no route knows is counted as `unmatched`, not as a route of its own.
     const route = routeHeader ? request.routeOptions.url : undefined;
     if (route) reply.header(ROUTE_HEADER, route);
+    done();
   });
 
   if (serverSpansActive()) registerTracing(app);

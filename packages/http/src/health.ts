@@ -23,8 +23,9 @@ export function registerHealth(app: FastifyInstance) {
   });
   // Once closing, keep-alive clients are told to reconnect elsewhere; otherwise a connection
   // that finishes its request after close() began would hold the process open.
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) reply.header('connection', 'close');
+    done(null, payload);
   });
 
   const hide = { schema: { hide: true }, logLevel: 'warn' as const };
