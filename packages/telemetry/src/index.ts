@@ -1,5 +1,6 @@
 export {
   type OtlpProtocol,
+  rootRatio,
   type TracingSettings,
   TracingSettingsError,
   tracingSettings,

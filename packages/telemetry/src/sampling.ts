@@ -7,18 +7,7 @@ import {
   type SamplingResult,
   TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace-base';
-
-/**
- * The share of traces OTEL_TRACES_SAMPLER (and _ARG) asks to record where a trace starts, read
- * as the SDK reads them (parentbased_always_on by default, a missing or out-of-range ratio is 1).
- */
-export function rootRatio(env: NodeJS.ProcessEnv = process.env): number {
-  const sampler = env.OTEL_TRACES_SAMPLER?.trim() || 'parentbased_always_on';
-  if (sampler.endsWith('always_off')) return 0;
-  if (!sampler.endsWith('traceidratio')) return 1;
-  const ratio = Number(env.OTEL_TRACES_SAMPLER_ARG?.trim() || Number.NaN);
-  return ratio >= 0 && ratio <= 1 ? ratio : 1;
-}
+import { rootRatio } from './settings.ts';
 
 /** Records `ratio` of what it is asked about, by a coin toss rather than by the trace id. */
 class CoinSampler implements Sampler {

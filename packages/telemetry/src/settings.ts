@@ -67,3 +67,21 @@ export function tracingSettings(env: NodeJS.ProcessEnv = process.env): TracingSe
     edge: manifestName !== undefined && EDGE_SERVICES.has(manifestName),
   };
 }
+
+/** The two sampler variables, from process.env or a service's configuration read from it. */
+export interface SamplerSettings {
+  OTEL_TRACES_SAMPLER?: string | undefined;
+  OTEL_TRACES_SAMPLER_ARG?: string | undefined;
+}
+
+/**
+ * The share of traces OTEL_TRACES_SAMPLER (and _ARG) asks to record where a trace starts, read
+ * as the SDK reads them (parentbased_always_on by default, a missing or out-of-range ratio is 1).
+ */
+export function rootRatio(env: SamplerSettings = process.env): number {
+  const sampler = env.OTEL_TRACES_SAMPLER?.trim() || 'parentbased_always_on';
+  if (sampler.endsWith('always_off')) return 0;
+  if (!sampler.endsWith('traceidratio')) return 1;
+  const ratio = Number(env.OTEL_TRACES_SAMPLER_ARG?.trim() || Number.NaN);
+  return ratio >= 0 && ratio <= 1 ? ratio : 1;
+}

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ROOT_CONTEXT, SpanKind, TraceFlags, trace } from '@opentelemetry/api';
 import { BasicTracerProvider, SamplingDecision } from '@opentelemetry/sdk-trace-base';
-import { edgeSampler, rootRatio } from '../src/sampling.ts';
-import { tracingSettings } from '../src/settings.ts';
+import { edgeSampler } from '../src/sampling.ts';
+import { rootRatio, tracingSettings } from '../src/settings.ts';
 
 const TRACE = '0af7651916cd43dd8448eb211c80319c';
 const parent = (flags: TraceFlags, isRemote: boolean) =>

@@ -1,6 +1,7 @@
 import { authentication, createRedis, createServiceAuth, type ServiceAuth } from '@platform/auth';
 import { ConfigError } from '@platform/config';
 import { type App, createApp } from '@platform/http';
+import { rootRatio } from '@platform/telemetry';
 import type { FastifyServerOptions } from 'fastify';
 import { Pool } from 'undici';
 import { type Config, splitList } from './config.ts';
@@ -137,6 +138,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       headersMs: config.UPSTREAM_TIMEOUT * 1000,
       totalMs: config.UPSTREAM_TOTAL_TIMEOUT * 1000,
     },
+    sampleRatio: rootRatio(config),
     bodies: {
       idleMs: config.CLIENT_BODY_TIMEOUT_MS,
       totalBytes: config.BODY_BUFFER_TOTAL,

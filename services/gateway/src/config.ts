@@ -126,6 +126,11 @@ export const ConfigSchema = Type.Object({
   /** Sent as `x-service-token` to the revocation feed and analytics; needed with AUTH_URL(S). */
   SERVICE_TOKEN: Type.Optional(Env.serviceToken()),
 
+  // Trace sampling, read as OpenTelemetry reads them (docs/observability.md). Also with tracing
+  // off here: the sampled flag the services follow is then still the gateway's, at this ratio.
+  OTEL_TRACES_SAMPLER: Type.Optional(Type.String()),
+  OTEL_TRACES_SAMPLER_ARG: Type.Optional(Type.String()),
+
   // Performance samples to analytics.
   ANALYTICS_URL: Type.Optional(Env.url()),
   SAMPLE_BUFFER: count(10_000),

@@ -144,6 +144,64 @@ test('trace context: a caller trace continues, a new one starts otherwise', asyn
   assert.match(fresh.headers.traceparent!, /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
 });
 
+const CALLER_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
+const callerTraceparent = (flags: string) => `00-${CALLER_TRACE}-00f067aa0ba902b7-${flags}`;
+const callerTrace = (flags: string) => new RegExp(`^00-${CALLER_TRACE}-[0-9a-f]{16}-${flags}$`);
+
+/**
+ * A gateway without tracing (no OTLP endpoint) in front of an echo service, with these sampler
+ * settings; what it returns sends a request and gives the `traceparent` the service received.
+ */
+async function untracedGateway(env: Record<string, string> = {}) {
+  const main = await startUpstream(echo('main'));
+  cleanup.push(main.close);
+  const { app, url } = await startGateway({ AUTH_URLS: main.url, MAIN_URLS: main.url, ...env });
+  cleanup.push(() => app.close());
+  return async (traceparent?: string) => {
+    const init = traceparent ? { headers: { traceparent } } : {};
+    const seen = await json(await fetch(`${url}/main/v1/posts`, init));
+    return seen.headers.traceparent!;
+  };
+}
+
+// The services' samplers follow the flag they receive: with the gateway untraced it is still the
+// gateway's decision at its configured ratio, never the caller's.
+test("untraced gateway, default sampler: a caller's 'not sampled' flag is overruled", async () => {
+  const forward = await untracedGateway();
+  assert.match(await forward(callerTraceparent('00')), callerTrace('01'));
+});
+
+test("untraced gateway, always_off: a caller's 'sampled' flag is overruled, a new trace is not sampled", async () => {
+  const forward = await untracedGateway({ OTEL_TRACES_SAMPLER: 'always_off' });
+  assert.match(await forward(callerTraceparent('01')), callerTrace('00'));
+  const fresh = await forward();
+  assert.match(fresh, /^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
+  assert.ok(!fresh.includes(CALLER_TRACE));
+});
+
+test('untraced gateway, ratio 0.5: about half of the requests are sampled, whatever their callers sent', async () => {
+  const forward = await untracedGateway({
+    OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+    OTEL_TRACES_SAMPLER_ARG: '0.5',
+  });
+  // The same trace id every time: the decision is a coin toss, not the (caller's) trace id's.
+  for (const given of [callerTraceparent('01'), callerTraceparent('00'), undefined]) {
+    const sent: string[] = [];
+    for (let i = 0; i < 200; i += 20) {
+      sent.push(...(await Promise.all(Array.from({ length: 20 }, () => forward(given)))));
+    }
+    for (const traceparent of sent) {
+      assert.match(
+        traceparent,
+        given ? callerTrace('0[01]') : /^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/,
+      );
+    }
+    const sampled = sent.filter((traceparent) => traceparent.endsWith('-01')).length;
+    // Outside 50–150 of 200 at one half: less likely than one in 10^12.
+    assert.ok(sampled >= 50 && sampled <= 150, `${given ?? 'no traceparent'}: ${sampled} of 200`);
+  }
+});
+
 test("the service's own route template names the series; paths it has no route for are one `unmatched`", async () => {
   const main = await startUpstream((req, res) => {
     if (req.url === '/health/ready') return res.end('{}');

@@ -67,6 +67,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
     /** Another instance may be tried after a failure (idempotent, no body). */
     readonly mayRetry: boolean,
     private readonly timeouts: Timeouts,
+    /** The gateway's sampling ratio, for the `traceparent` it writes when it does not trace. */
+    private readonly sampleRatio: number,
     private readonly onFailure: OnFailure,
     private readonly cache?: RevalidationCache,
     /** Set on routes whose answers may be served without a hop while current (freshness.ts). */
@@ -78,7 +80,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   /** Sends the request; a failure may come back at once (to `onFailure`, before this returns). */
   start() {
     const { request, timeouts } = this;
-    const headers = requestHeaders(request);
+    const headers = requestHeaders(request, this.sampleRatio);
     this.revalidating = this.cache?.candidate(request);
     if (this.freshness) this.generation = this.freshness.generation;
     if (this.revalidating) headers.push('if-none-match', this.revalidating.etag);

@@ -49,7 +49,7 @@ const isInternal = (name: string) => INTERNAL.some((prefix) => name.startsWith(p
  * `rawHeaders`, so repeated ones stay repeated) minus hop-by-hop, internal, forwarding and our own
  * ones, plus ours.
  */
-export function requestHeaders(request: FastifyRequest): string[] {
+export function requestHeaders(request: FastifyRequest, sampleRatio: number): string[] {
   const headers = request.headers;
   const named = connectionNamed(headers.connection);
   const raw = request.raw.rawHeaders;
@@ -78,7 +78,7 @@ export function requestHeaders(request: FastifyRequest): string[] {
   const context = traced ? requestTraceHeaders(request.raw) : undefined;
   if (context) for (const name in context) out.push(name, context[name]!);
   // Tracing off (or its server spans): the hop still gets a traceparent of the gateway's making.
-  else out.push('traceparent', childTraceparent(headers.traceparent));
+  else out.push('traceparent', childTraceparent(headers.traceparent, sampleRatio));
   return out;
 }
 
@@ -124,18 +124,22 @@ function connectionNamed(connection: string | string[] | undefined): string[] | 
   return names;
 }
 
-const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+const TRACEPARENT = /^00-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
 const ZERO_TRACE = '0'.repeat(32);
 
 /**
  * W3C Trace Context: the gateway is a hop, so the service sees the caller's trace id with the
- * gateway's own span as parent. Without a valid header a new trace starts here.
+ * gateway's own span as parent. Without a valid header a new trace starts here. The sampled flag,
+ * which the services' parent-based samplers follow, is the gateway's decision at `ratio` (its
+ * OTEL_TRACES_SAMPLER/_ARG), never the caller's: a client must not have its every request
+ * recorded, or hide one (edgeSampler does the same when the gateway traces). A coin toss, since
+ * the trace id may be the client's choice too.
  */
-export function childTraceparent(given: string | string[] | undefined): string {
+export function childTraceparent(given: string | string[] | undefined, ratio: number): string {
   const match = typeof given === 'string' ? TRACEPARENT.exec(given) : null;
   const trace = match && match[1] !== ZERO_TRACE ? match[1] : randomHex(16);
-  const flags = match ? match[3] : '01';
-  return `00-${trace}-${randomHex(8)}-${flags}`;
+  const sampled = ratio >= 1 || (ratio > 0 && Math.random() < ratio);
+  return `00-${trace}-${randomHex(8)}-${sampled ? '01' : '00'}`;
 }
 
 // Ids need to be unique, not secret: one call to the CSPRNG serves many requests.

@@ -22,6 +22,8 @@ export interface ProxyOptions {
   routes: readonly Route[];
   balancers: ReadonlyMap<string, Balancer>;
   timeouts: Timeouts;
+  /** The share of requests whose `traceparent` says sampled when the gateway does not trace. */
+  sampleRatio: number;
   bodies: BodyOptions;
   exact: ExactRoute[];
   cache: SharedCacheOptions;
@@ -113,7 +115,7 @@ export async function proxyRoutes(app: App, options: ProxyOptions) {
       miss: lookups?.labels(route.service, 'miss'),
     };
     return balancer
-      ? forwarder(route.service, balancer, options.timeouts, cache, keeping)
+      ? forwarder(route.service, balancer, options.timeouts, options.sampleRatio, cache, keeping)
       : notDeployed(route.service);
   };
   // Access lines are the gateway's own (one per request); Fastify's pair would double them.
@@ -209,6 +211,7 @@ function forwarder(
   service: string,
   balancer: Balancer,
   timeouts: Timeouts,
+  sampleRatio: number,
   cache: RevalidationCache,
   keeping: Keeping | undefined,
 ) {
@@ -225,6 +228,7 @@ function forwarder(
       instance,
       mayRetry,
       timeouts,
+      sampleRatio,
       failed,
       cache,
       keeping?.declared ? keeping.freshness : undefined,
