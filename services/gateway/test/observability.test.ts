@@ -164,6 +164,25 @@ async function untracedGateway(env: Record<string, string> = {}) {
   };
 }
 
+test("a caller's tracestate and baggage never reach a service, with the gateway untraced too", async () => {
+  const main = await startUpstream(echo('main'));
+  cleanup.push(main.close);
+  const { app, url } = await startGateway({ AUTH_URLS: main.url, MAIN_URLS: main.url });
+  cleanup.push(() => app.close());
+  const seen = await json(
+    await fetch(`${url}/main/v1/posts`, {
+      headers: {
+        traceparent: callerTraceparent('01'),
+        tracestate: 'vendor=planted',
+        baggage: 'user.id=admin,tenant=other',
+      },
+    }),
+  );
+  assert.match(seen.headers.traceparent!, callerTrace('01'));
+  assert.equal(seen.headers.tracestate, undefined);
+  assert.equal(seen.headers.baggage, undefined);
+});
+
 // The services' samplers follow the flag they receive: with the gateway untraced it is still the
 // gateway's decision at its configured ratio, never the caller's.
 test("untraced gateway, default sampler: a caller's 'not sampled' flag is overruled", async () => {

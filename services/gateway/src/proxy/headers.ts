@@ -20,7 +20,10 @@ const HOP_BY_HOP = new Set([
 ]);
 /**
  * Set by the gateway itself: `host` (the pool's origin), `expect` (Node has already answered
- * `100-continue`, and undici refuses it), and the forwarding headers below.
+ * `100-continue`, and undici refuses it), the forwarding headers below and the trace context.
+ * Of a client's trace context only its trace id goes on (in the gateway's `traceparent`), traced
+ * or not: its `tracestate` and `baggage` would become the services' own and travel with their
+ * calls to the outside (OIDC providers, InfluxDB, webhooks).
  */
 const OWN = new Set([
   'host',
@@ -29,13 +32,9 @@ const OWN = new Set([
   'x-forwarded-host',
   'x-request-id',
   'traceparent',
+  'tracestate',
+  'baggage',
 ]);
-
-/**
- * With OpenTelemetry on, the trace context is the gateway's server span (the one span the gateway
- * makes per proxied request): the client's own copies must not reach the service.
- */
-const TRACED = new Set([...OWN, 'tracestate', 'baggage']);
 
 /**
  * Identity the services might trust from each other; a client sending them is trying to pass
@@ -54,11 +53,10 @@ export function requestHeaders(request: FastifyRequest, sampleRatio: number): st
   const named = connectionNamed(headers.connection);
   const raw = request.raw.rawHeaders;
   const traced = tracingActive();
-  const own = traced ? TRACED : OWN;
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
-    if (HOP_BY_HOP.has(name) || own.has(name)) continue;
+    if (HOP_BY_HOP.has(name) || OWN.has(name)) continue;
     if (name.startsWith('x-') && (name === 'x-forwarded-for' || isInternal(name))) continue;
     if (named?.includes(name)) continue;
     out.push(name, raw[i + 1]!);
