@@ -72,10 +72,22 @@ export function createVerifier(options: VerifierOptions): TokenVerifier {
     return principal;
   }
 
-  return async (token) => {
+  async function verify(token: string): Promise<Principal> {
     const principal = await verifySignature(token);
     if (await options.isRevoked(principal.sessionId)) throw new TokenError('token revoked');
     return principal;
+  }
+
+  // Nearly every request is a token seen before, checked against an in-memory revocation set:
+  // answered with one settled promise instead of a chain of async calls.
+  return (token) => {
+    const hit = cache.get(token);
+    if (hit && hit.expiresAt > Date.now()) {
+      const revoked = options.isRevoked(hit.principal.sessionId);
+      if (revoked === false) return Promise.resolve(hit.principal);
+      if (revoked === true) return Promise.reject(new TokenError('token revoked'));
+    }
+    return verify(token);
   };
 }
 
