@@ -75,6 +75,8 @@ test('duplicate slugs are 409; bad bodies are 400', async () => {
     { name: '' },
     { name: 'x'.repeat(101) },
     { name: 'ok', slug: 'Bad Slug' },
+    // Shaped like a uuid, a slug would name nothing (or the category whose id it is).
+    { name: 'ok', slug: '93ecd7fe-acc9-419f-9c39-1c9658f715e3' },
   ]) {
     assert.equal(
       (await call('POST', '/categories', editor, body)).statusCode,

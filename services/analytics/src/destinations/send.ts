@@ -37,14 +37,40 @@ export async function send(
   } catch (error) {
     return { ok: false, error: networkError(error), permanent: false };
   }
-  // Drain the body so the connection returns to the pool; its content is not ours to store.
-  await response.arrayBuffer().catch(() => {});
+  await discardBody(response);
   if (response.status >= 200 && response.status < 300) return { ok: true };
   const error = `HTTP ${response.status}`;
   const retryAfterMs = retryAfter(response.headers.get('retry-after'));
   const permanent =
     response.status >= 300 && response.status < 500 && !TRANSIENT_4XX.has(response.status);
   return { ok: false, error, permanent, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
+}
+
+/** What a receiver's answer is read of at most; nothing of it is kept. */
+const MAX_DRAINED_BYTES = 64 * 1024;
+
+/**
+ * Reads and drops the answer so a short one leaves the connection in the pool; a longer one is
+ * cut off. Buffering it (arrayBuffer) let a receiver answering 200 with gigabytes take the
+ * service's memory, and its deliveries, unmarked, came back after the restart.
+ */
+async function discardBody(response: Response): Promise<void> {
+  const reader = response.body?.getReader();
+  if (!reader) return;
+  let read = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      read += value.byteLength;
+      if (read > MAX_DRAINED_BYTES) {
+        await reader.cancel();
+        return;
+      }
+    }
+  } catch {
+    // A body cut short (a reset, the timeout) says nothing about the delivery: the status did.
+  }
 }
 
 function networkError(error: unknown): string {

@@ -1,4 +1,4 @@
-import { asc, eq, inArray, sql } from 'drizzle-orm';
+import { asc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/index.ts';
 import { identityLinks, profiles } from './tables.ts';
 
@@ -20,12 +20,23 @@ export interface Link {
 }
 
 /**
+ * The most a profile's merged traits keep, as JSON text (Segment's limit for one identify is
+ * 32 KB). Without it each identify with new keys grew the row for good: a sender naming one user
+ * grew it by 450 KB a request, every later upsert of that user rewrote all of it, `GET
+ * /profiles` answered megabytes, and past jsonb's 256 MB every batch naming the user failed.
+ */
+export const MAX_TRAITS_BYTES = 64 * 1024;
+
+/**
  * Upserts profiles: traits of a newer identify win over stored ones, of an older one only fill
- * gaps; first and last seen widen. Rows in key order, so concurrent batches never deadlock.
+ * gaps; first and last seen widen. A merge beyond MAX_TRAITS_BYTES keeps the newer side alone
+ * (a newer identify's traits replace the stored ones; an older one's are dropped). Rows in key
+ * order, so concurrent batches never deadlock.
  */
 export async function upsertProfiles(tx: Tx, updates: ProfileUpdate[]) {
   if (updates.length === 0) return;
   const sorted = [...updates].sort((a, b) => (a.userId < b.userId ? -1 : 1));
+  const fits = (merged: SQL) => sql`octet_length((${merged})::text) <= ${MAX_TRAITS_BYTES}`;
   await tx.execute(sql`
     insert into profiles as p (user_id, traits, traits_at, first_seen, last_seen)
     select "userId", traits, "traitsAt", "firstSeen", "lastSeen"
@@ -34,8 +45,11 @@ export async function upsertProfiles(tx: Tx, updates: ProfileUpdate[]) {
     order by "userId"
     on conflict (user_id) do update set
       traits = case when excluded.traits_at is null then p.traits
-        when p.traits_at is null or excluded.traits_at >= p.traits_at then p.traits || excluded.traits
-        else excluded.traits || p.traits end,
+        when p.traits_at is null or excluded.traits_at >= p.traits_at then
+          case when ${fits(sql`p.traits || excluded.traits`)} then p.traits || excluded.traits
+            else excluded.traits end
+        when ${fits(sql`excluded.traits || p.traits`)} then excluded.traits || p.traits
+        else p.traits end,
       traits_at = greatest(p.traits_at, excluded.traits_at),
       first_seen = least(p.first_seen, excluded.first_seen),
       last_seen = greatest(p.last_seen, excluded.last_seen)`);

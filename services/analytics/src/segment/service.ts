@@ -5,6 +5,7 @@ import type { AnalyticsContext } from '../context.ts';
 import {
   insertLinks,
   type Link,
+  MAX_TRAITS_BYTES,
   type ProfileUpdate,
   upsertProfiles,
 } from '../identity/repository.ts';
@@ -159,6 +160,7 @@ export function convert(
 /** Per user: profile changes from these messages (traits merged oldest first). */
 function profileUpdates(messages: Converted[]): ProfileUpdate[] {
   const byUser = new Map<string, ProfileUpdate>();
+  const last = new Map<string, Record<string, unknown>>();
   const ordered = [...messages].sort((a, b) => (a.event.timestamp < b.event.timestamp ? -1 : 1));
   for (const m of ordered) {
     const userId = m.event.userId;
@@ -175,8 +177,15 @@ function profileUpdates(messages: Converted[]): ProfileUpdate[] {
     if (m.traits) {
       Object.assign(p.traits, m.traits);
       p.traitsAt = at;
+      last.set(userId, m.traits);
     }
     byUser.set(userId, p);
+  }
+  // As the stored profile does (upsertProfiles): past the limit the newest traits stand alone.
+  for (const p of byUser.values()) {
+    if (Buffer.byteLength(JSON.stringify(p.traits)) > MAX_TRAITS_BYTES) {
+      p.traits = { ...last.get(p.userId) };
+    }
   }
   return [...byUser.values()];
 }

@@ -1,6 +1,12 @@
 import { Type } from 'typebox';
 import { SLUG_PATTERN } from '../slug.ts';
 
+/**
+ * A slug, but never shaped like a uuid: `/categories/{id or slug}` and `?category=` read a uuid as
+ * an id, so such a slug would name nothing, or another category whose id it is.
+ */
+const CATEGORY_SLUG = `^(?![0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$)${SLUG_PATTERN.slice(1)}`;
+
 export const Category = Type.Object({
   id: Type.String({ format: 'uuid' }),
   slug: Type.String(),
@@ -20,8 +26,8 @@ export const CategoryBody = Type.Object(
       Type.String({
         minLength: 1,
         maxLength: 80,
-        pattern: SLUG_PATTERN,
-        description: 'Derived from the name when absent',
+        pattern: CATEGORY_SLUG,
+        description: 'Derived from the name when absent; not shaped like a uuid',
       }),
     ),
   },

@@ -19,14 +19,35 @@ function signedOut(error) {
 }
 whenEnded(signedOut);
 
-async function tick() {
+/** The redraw under way, and whether another was asked for meanwhile. */
+let drawing = null;
+let again = false;
+
+/**
+ * Redraws, one redraw at a time: on a large range the reports (funnel, retention) take longer
+ * than REFRESH_MS, and a timer that started more while they ran piled them up in the service,
+ * each holding its events in memory. A request made meanwhile (a new range) runs right after.
+ */
+function tick() {
   if (document.hidden || !session.access) return;
-  try {
-    await refresh();
-  } catch (error) {
-    if (!session.refresh || /session has ended/.test(error.message)) return signedOut(error);
-    $('status').textContent = `Could not refresh: ${error.message}`;
+  if (drawing) {
+    again = true;
+    return drawing;
   }
+  drawing = (async () => {
+    do {
+      again = false;
+      try {
+        await refresh();
+      } catch (error) {
+        if (!session.refresh || /session has ended/.test(error.message)) return signedOut(error);
+        $('status').textContent = `Could not refresh: ${error.message}`;
+      }
+    } while (again && session.access && !document.hidden);
+  })().finally(() => {
+    drawing = null;
+  });
+  return drawing;
 }
 
 function signedIn() {
