@@ -14,6 +14,7 @@ import type { AnalyticsDatabase } from './db/index.ts';
 import { createDestinations } from './destinations/index.ts';
 import { destinationRoutes } from './destinations/routes.ts';
 import { codes } from './errors.ts';
+import { createEventNames } from './event-names/registry.ts';
 import { profileRoutes } from './identity/routes.ts';
 import { deadLetterRoutes } from './ingestion/dead-letter-routes.ts';
 import { scheduleForgetting } from './ingestion/forget.ts';
@@ -90,6 +91,12 @@ export async function buildApp(deps: AnalyticsAppDeps): Promise<App> {
     metrics: app.metrics,
   });
   registerQueueMetrics(database.db, app.metrics);
+  const eventNames = createEventNames({
+    db: database.db,
+    max: config.EVENT_NAMES_MAX,
+    metrics: app.metrics,
+  });
+  await eventNames.load();
   const ctx: AnalyticsContext = {
     db: database.db,
     queue: createQueue(database.db),
@@ -97,6 +104,7 @@ export async function buildApp(deps: AnalyticsAppDeps): Promise<App> {
     store,
     writer,
     destinations,
+    eventNames,
   };
 
   app.addReadinessCheck('database', database.ping);
