@@ -1403,7 +1403,7 @@ export interface operations {
       content: {
         'application/json': {
           name: string;
-          /** @description Derived from the name when absent */
+          /** @description Derived from the name when absent; not shaped like a uuid */
           slug?: string;
         };
       };
@@ -1601,7 +1601,7 @@ export interface operations {
       content: {
         'application/json': {
           name: string;
-          /** @description Derived from the name when absent */
+          /** @description Derived from the name when absent; not shaped like a uuid */
           slug?: string;
         };
       };
