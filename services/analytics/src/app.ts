@@ -96,7 +96,6 @@ export async function buildApp(deps: AnalyticsAppDeps): Promise<App> {
     max: config.EVENT_NAMES_MAX,
     metrics: app.metrics,
   });
-  await eventNames.load();
   const ctx: AnalyticsContext = {
     db: database.db,
     queue: createQueue(database.db),
@@ -121,6 +120,10 @@ export async function buildApp(deps: AnalyticsAppDeps): Promise<App> {
   app.addHook('onReady', async () => {
     writer.start();
     destinations.start();
+    // Not awaited: until the names are known, a name costs one statement, as a new one does.
+    eventNames
+      .load()
+      .catch((err: unknown) => app.log.warn({ err }, 'registered event names not loaded'));
   });
   app.addHook('onClose', async () => {
     await writer.close();
