@@ -6,7 +6,8 @@ import { after, test } from 'node:test';
 import { runMigrations } from '@platform/db';
 import { createTestDatabase } from '@platform/testing';
 import { buildApp } from '../src/app.ts';
-import { openDatabase } from '../src/db/index.ts';
+import { type Db, openDatabase } from '../src/db/index.ts';
+import { createEventNames, FULL_RECHECK_MS } from '../src/event-names/registry.ts';
 import { bearer, buildTestAnalytics, serviceHeaders, sql } from './helper.ts';
 
 // On InfluxDB an event's name is a tag: every name a client makes up would be a new series, and
@@ -171,6 +172,43 @@ test('the registry and its refusals show in the metrics', async () => {
   const refused = /^analytics_event_names_refused_total\{[^}]*\} (\d+)$/m.exec(metrics.body);
   // Junk 6, Junk 7, Order Completed, Junk 8.
   assert.equal(refused?.[1], '4', metrics.body);
+});
+
+test('a full registry is asked again only every few seconds; names freed by the operator are taken then', async () => {
+  // A replica's registry whose statements are counted, on the shared, full registry.
+  let statements = 0;
+  const db = t.database.db;
+  const counted = new Proxy(db, {
+    get: (target, key) =>
+      key === 'execute'
+        ? (...args: Parameters<Db['execute']>) => {
+            statements += 1;
+            return target.execute(...args);
+          }
+        : Reflect.get(target, key),
+  }) as Db;
+  let now = 1_000_000;
+  const names = createEventNames({ db: counted, max: 5, now: () => now });
+  assert.deepEqual([...(await names.register(['Junk 10']))], ['Junk 10']);
+  assert.equal(statements, 1);
+  // It learnt every registered name with that answer, and refuses new ones without asking.
+  for (const name of ['A1', 'A2', 'A3', 'A4', 'A5', 'page']) assert.ok(names.has(name), name);
+  assert.ok(!names.has('Junk 10'));
+  for (let i = 0; i < 20; i += 1) {
+    assert.equal((await names.register([`Junk ${11 + i}`, 'New'])).size, 2);
+  }
+  assert.equal(statements, 1);
+
+  // The operator removes an unused name: after the re-check interval a new name takes its place.
+  await sql(t.databaseUrl, "delete from event_names where name = 'A5'");
+  now += FULL_RECHECK_MS - 1;
+  assert.equal((await names.register(['New'])).size, 1);
+  assert.equal(statements, 1);
+  now += 1;
+  assert.equal((await names.register(['New'])).size, 0);
+  assert.equal(statements, 2);
+  assert.ok(names.has('New'));
+  assert.deepEqual(await registered(), ['A1', 'A2', 'A3', 'A4', 'New']);
 });
 
 test('the migration registers the names clients already sent', async () => {

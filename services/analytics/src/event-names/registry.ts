@@ -35,8 +35,15 @@ export interface EventNames {
   readonly max: number;
 }
 
-export function createEventNames(deps: { db: Db; max: number; metrics?: Registry }): EventNames {
+export function createEventNames(deps: {
+  db: Db;
+  max: number;
+  metrics?: Registry;
+  /** The clock of the re-check after a full registry (tests). */
+  now?: () => number;
+}): EventNames {
   const { db, max } = deps;
+  const clock = deps.now ?? Date.now;
   // Registered names only, so bounded by the cap (and what concurrent replicas overshot).
   const known = new Set<string>();
   // Until then, names not known are refused without asking (the registry was full).
@@ -67,12 +74,11 @@ export function createEventNames(deps: { db: Db; max: number; metrics?: Registry
   async function registerNow(names: string[]): Promise<Set<string>> {
     const wanted = [...new Set(names)].filter((n) => !known.has(n));
     if (wanted.length === 0) return new Set();
-    const now = Date.now();
-    if (now < fullUntil) return refuse(wanted);
+    if (clock() < fullUntil) return refuse(wanted);
     const result = await registerEventNames(db, wanted, max);
     learn(result.admitted);
     learn(result.all);
-    fullUntil = result.full ? Date.now() + FULL_RECHECK_MS : 0;
+    fullUntil = result.full ? clock() + FULL_RECHECK_MS : 0;
     return refuse(wanted.filter((n) => !known.has(n)));
   }
 
@@ -92,7 +98,7 @@ export function createEventNames(deps: { db: Db; max: number; metrics?: Registry
     async load() {
       const all = await loadEventNames(db);
       learn(all);
-      if (all.length >= max) fullUntil = Date.now() + FULL_RECHECK_MS;
+      if (all.length >= max) fullUntil = clock() + FULL_RECHECK_MS;
     },
   };
 }
