@@ -14,6 +14,7 @@ import type { AnalyticsDatabase } from './db/index.ts';
 import { createDestinations } from './destinations/index.ts';
 import { destinationRoutes } from './destinations/routes.ts';
 import { codes } from './errors.ts';
+import { createEventNames } from './event-names/registry.ts';
 import { profileRoutes } from './identity/routes.ts';
 import { deadLetterRoutes } from './ingestion/dead-letter-routes.ts';
 import { scheduleForgetting } from './ingestion/forget.ts';
@@ -90,6 +91,11 @@ export async function buildApp(deps: AnalyticsAppDeps): Promise<App> {
     metrics: app.metrics,
   });
   registerQueueMetrics(database.db, app.metrics);
+  const eventNames = createEventNames({
+    db: database.db,
+    max: config.EVENT_NAMES_MAX,
+    metrics: app.metrics,
+  });
   const ctx: AnalyticsContext = {
     db: database.db,
     queue: createQueue(database.db),
@@ -97,6 +103,7 @@ export async function buildApp(deps: AnalyticsAppDeps): Promise<App> {
     store,
     writer,
     destinations,
+    eventNames,
   };
 
   app.addReadinessCheck('database', database.ping);
@@ -113,6 +120,10 @@ export async function buildApp(deps: AnalyticsAppDeps): Promise<App> {
   app.addHook('onReady', async () => {
     writer.start();
     destinations.start();
+    // Not awaited: until the names are known, a name costs one statement, as a new one does.
+    eventNames
+      .load()
+      .catch((err: unknown) => app.log.warn({ err }, 'registered event names not loaded'));
   });
   app.addHook('onClose', async () => {
     await writer.close();

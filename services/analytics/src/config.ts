@@ -35,6 +35,11 @@ export const ConfigSchema = Type.Object({
   WRITER_MAX_BACKOFF_MS: count(10_000, 100),
   /** How often InfluxDB's rollups are brought up to date with the samples written. */
   ROLLUP_INTERVAL_MS: count(5000, 100),
+  /**
+   * Distinct event names clients may send (`/track-event`, Segment's `track`): on InfluxDB each
+   * is a series. A name beyond it is a 400; names the services emit are not counted.
+   */
+  EVENT_NAMES_MAX: count(1000),
   /** Longest a PostgreSQL statement (a report over a long range) may run; then 503. */
   QUERY_TIMEOUT_MS: count(60_000, 100),
   /** Webhooks that receive Segment-style `track` calls: JSON, see destinations/config.ts. */

@@ -1,6 +1,7 @@
 import type { Config } from './config.ts';
 import type { Db } from './db/index.ts';
 import type { Destinations } from './destinations/index.ts';
+import type { EventNames } from './event-names/registry.ts';
 import type { Queue } from './ingestion/queue.ts';
 import type { Writer } from './ingestion/writer.ts';
 import type { Store } from './store/types.ts';
@@ -14,4 +15,6 @@ export interface AnalyticsContext {
   store: Store;
   writer: Writer;
   destinations: Destinations;
+  /** The registry of client event names (EVENT_NAMES_MAX). */
+  eventNames: EventNames;
 }

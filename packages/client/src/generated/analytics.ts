@@ -404,7 +404,7 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
-          /** @description a letter, then up to 99 letters, digits, spaces or _ . : / -; names under user., post. are reserved to services (400) */
+          /** @description a letter, then up to 99 letters, digits, spaces or _ . : / -; names under user., post. are reserved to services (400); a name not used before is refused (400) once EVENT_NAMES_MAX distinct names are registered */
           event?: string;
           /** @description any JSON object up to 8192 bytes serialized, without NUL characters or unpaired surrogates in its text and keys, or numbers beyond a double */
           properties?: {
@@ -419,7 +419,7 @@ export interface operations {
           /** @description unique per event from its sender: sent again (a retry) within the dedup window it is accepted and not stored twice */
           message_id?: string;
           events?: {
-            /** @description a letter, then up to 99 letters, digits, spaces or _ . : / -; names under user., post. are reserved to services (400) */
+            /** @description a letter, then up to 99 letters, digits, spaces or _ . : / -; names under user., post. are reserved to services (400); a name not used before is refused (400) once EVENT_NAMES_MAX distinct names are registered */
             event: string;
             /** @description any JSON object up to 8192 bytes serialized, without NUL characters or unpaired surrogates in its text and keys, or numbers beyond a double */
             properties?: {
@@ -600,7 +600,7 @@ export interface operations {
              * @description The client clock when it was sent
              */
             sentAt?: string;
-            /** @description track: the event name (names under user., post. are reserved to services) */
+            /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
             event?: string;
             /** @description page and screen: its name */
             name?: string;
@@ -807,7 +807,7 @@ export interface operations {
            * @description The client clock when it was sent
            */
           sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services) */
+          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
           event?: string;
           /** @description page and screen: its name */
           name?: string;
@@ -998,7 +998,7 @@ export interface operations {
            * @description The client clock when it was sent
            */
           sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services) */
+          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
           event?: string;
           /** @description page and screen: its name */
           name?: string;
@@ -1189,7 +1189,7 @@ export interface operations {
            * @description The client clock when it was sent
            */
           sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services) */
+          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
           event?: string;
           /** @description page and screen: its name */
           name?: string;
@@ -1380,7 +1380,7 @@ export interface operations {
            * @description The client clock when it was sent
            */
           sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services) */
+          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
           event?: string;
           /** @description page and screen: its name */
           name?: string;
@@ -1571,7 +1571,7 @@ export interface operations {
            * @description The client clock when it was sent
            */
           sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services) */
+          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
           event?: string;
           /** @description page and screen: its name */
           name?: string;
@@ -1762,7 +1762,7 @@ export interface operations {
            * @description The client clock when it was sent
            */
           sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services) */
+          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
           event?: string;
           /** @description page and screen: its name */
           name?: string;

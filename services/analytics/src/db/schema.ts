@@ -143,6 +143,8 @@ export const rollupDirty = pgTable(
 
 /** Deliveries to third-party destinations (webhooks) and their dead letters. */
 export { destinationDeliveries } from '../destinations/tables.ts';
+/** The registry of client event names (bounded cardinality). */
+export { eventNames } from '../event-names/tables.ts';
 /** Profiles and anonymous-id links (identity stitching). */
 export { identityLinks, profiles } from '../identity/tables.ts';
 /** Queued items the store refused (see ingestion/writer.ts). */

@@ -20,7 +20,8 @@ const TrackedEvent = Type.Object(
       maxLength: 100,
       description:
         'a letter, then up to 99 letters, digits, spaces or _ . : / -; names under ' +
-        `${RESERVED_NAMESPACES.map((n) => `${n}.`).join(', ')} are reserved to services (400)`,
+        `${RESERVED_NAMESPACES.map((n) => `${n}.`).join(', ')} are reserved to services (400); ` +
+        'a name not used before is refused (400) once EVENT_NAMES_MAX distinct names are registered',
     }),
     properties: Type.Optional(
       Type.Record(Type.String(), Type.Unknown(), {

@@ -10,7 +10,7 @@ import {
   type MessageType,
   Success,
 } from './schema.ts';
-import { convert, ingest } from './service.ts';
+import { admitNames, convert, ingest } from './service.ts';
 
 const writeKey = [{ writeKey: [] }];
 const tags = ['segment'];
@@ -55,6 +55,7 @@ export function segmentRoutes(api: App, ctx: AnalyticsContext) {
         sentAt: request.body.sentAt,
         batch: true,
       });
+      await admitNames(ctx, messages, true);
       const fresh = await ingest(ctx, messages);
       request.log.debug({ write_key_id: request.writeKey?.id, fresh }, 'segment batch');
       return { success: true as const };
@@ -79,7 +80,9 @@ export function segmentRoutes(api: App, ctx: AnalyticsContext) {
         },
       },
       async (request) => {
-        await ingest(ctx, convert(ctx, [request.body], { type, batch: false }));
+        const messages = convert(ctx, [request.body], { type, batch: false });
+        await admitNames(ctx, messages, false);
+        await ingest(ctx, messages);
         return { success: true as const };
       },
     );

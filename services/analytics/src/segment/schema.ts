@@ -35,7 +35,9 @@ const fields = {
   sentAt: time('The client clock when it was sent'),
   event: Type.String({
     pattern: SEGMENT_EVENT_NAME,
-    description: 'track: the event name (names under user., post. are reserved to services)',
+    description:
+      'track: the event name (names under user., post. are reserved to services; a name not ' +
+      'used before is refused once EVENT_NAMES_MAX distinct names are registered)',
   }),
   name: plain('page and screen: its name'),
   category: plain('page: its category'),

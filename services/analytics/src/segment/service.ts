@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type FieldError, HttpProblem, problems } from '@platform/http';
 import type { Static } from 'typebox';
 import type { AnalyticsContext } from '../context.ts';
+import { registryFull } from '../event-names/registry.ts';
 import {
   insertLinks,
   type Link,
@@ -155,6 +156,32 @@ export function convert(
   }
   if (errors.length) throw problems.badRequest('Some messages are invalid.', errors);
   return out as Converted[];
+}
+
+/**
+ * Registers the event names of these messages that this replica does not know (track's `event`;
+ * the other types' names are fixed), or refuses the request with 400 naming each message whose
+ * name the full registry could not take, before anything of it is kept.
+ */
+export async function admitNames(
+  ctx: AnalyticsContext,
+  messages: Converted[],
+  batch: boolean,
+): Promise<void> {
+  const unknown: string[] = [];
+  for (const m of messages) {
+    if (!ctx.eventNames.has(m.event.event)) unknown.push(m.event.event);
+  }
+  if (unknown.length === 0) return;
+  const refused = await ctx.eventNames.register(unknown);
+  if (refused.size === 0) return;
+  const message = registryFull(ctx.eventNames.max);
+  throw problems.badRequest(
+    'Some event names cannot be registered.',
+    messages.flatMap((m, i) =>
+      refused.has(m.event.event) ? [{ field: batch ? `batch.${i}.event` : 'event', message }] : [],
+    ),
+  );
 }
 
 /** Per user: profile changes from these messages (traits merged oldest first). */
