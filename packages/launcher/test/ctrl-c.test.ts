@@ -33,7 +33,9 @@ test('Ctrl-C (SIGINT to the whole foreground group): services drain on a live Po
   // Its own process group, as a shell runs a foreground job; this test stays outside it.
   const launched = launch(env, [], { detached: true });
   after(() => {
-    if (launched.child.exitCode === null) process.kill(-launched.child.pid!, 'SIGKILL');
+    // Not once it has exited or was killed (its group is gone then: ESRCH).
+    const { exitCode, signalCode } = launched.child;
+    if (exitCode === null && signalCode === null) process.kill(-launched.child.pid!, 'SIGKILL');
   });
   const [, url] = await launched.waitFor(/Gateway ready at (http:\/\/\S+)/, READY_MS);
   // Some work for the services, so their pools hold connections when the signal comes.
@@ -77,7 +79,9 @@ test('the launcher killed outright (SIGKILL) takes its PostgreSQL down with it',
   after(() => rm(dataDir, { recursive: true, force: true }));
   const launched = launch({ ...(await ports()), DATA_DIR: dataDir }, [], { detached: true });
   after(() => {
-    if (launched.child.exitCode === null) process.kill(-launched.child.pid!, 'SIGKILL');
+    // Not once it has exited or was killed (its group is gone then: ESRCH).
+    const { exitCode, signalCode } = launched.child;
+    if (exitCode === null && signalCode === null) process.kill(-launched.child.pid!, 'SIGKILL');
   });
   await launched.waitFor(/Gateway ready at/, READY_MS);
   assert.ok(postgresOf(dataDir).length > 0);
