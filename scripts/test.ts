@@ -128,6 +128,8 @@ async function startTestPostgres(): Promise<{ url: string; stop(): Promise<void>
   try {
     const template = await initialisedCluster().catch(() => undefined);
     if (template) await copyCluster(template, scratch);
+    // For the launcher's tests that start a stack and are not about its first start.
+    if (template) process.env.TEST_POSTGRES_CLUSTER = template;
     const pg = await startEmbeddedPostgres({
       dataDir: scratch,
       settings: ['fsync=off', 'synchronous_commit=off', 'full_page_writes=off'],
