@@ -106,9 +106,12 @@ export async function bundleTests(root: string, files: string[], outDir: string)
   const outputs: string[] = [];
   for (const file of files) {
     const out = path.join(outDir, file.replace(/\.ts$/, '.mjs'));
-    const sources = inputsOf(result.metafile, path.relative(root, out));
+    const output = path.relative(root, out);
+    const sources = inputsOf(result.metafile, output);
     const computed = [...sources].find((s) => computedImports.has(path.resolve(root, s)));
-    if (computed) {
+    // Only where the computed import is in code the test runs: a module's function that the
+    // test file does not use (the launcher's PostgreSQL binary, beside `freePort`) is left out.
+    if (computed && (await runsComputedImport(root, result.metafile, output))) {
       // Said aloud: a computed import in a shared module sends every test that loads it to tsx.
       process.stderr.write(`note: ${file} runs under tsx (a computed import in ${computed})\n`);
       // As before: tsx's hooks for this process, then the TypeScript file itself.
@@ -119,6 +122,27 @@ export async function bundleTests(root: string, files: string[], outDir: string)
     outputs.push(out);
   }
   return outputs;
+}
+
+/** Whether an output, or a chunk it imports, has an `import(` of anything but a string literal. */
+async function runsComputedImport(
+  root: string,
+  metafile: Metafile,
+  output: string,
+  seen = new Set<string>(),
+): Promise<boolean> {
+  const entry = metafile.outputs[output];
+  if (!entry || seen.has(output)) return false;
+  seen.add(output);
+  const code = await readFile(path.join(root, output), 'utf8');
+  // The inline source map holds the sources, every function in them.
+  const end = code.lastIndexOf('\n//# sourceMappingURL=');
+  if (COMPUTED_IMPORT.test(end === -1 ? code : code.slice(0, end))) return true;
+  for (const imported of entry.imports) {
+    if (imported.external) continue;
+    if (await runsComputedImport(root, metafile, imported.path, seen)) return true;
+  }
+  return false;
 }
 
 /** The source files compiled into an output and the chunks it imports. */

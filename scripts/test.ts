@@ -84,8 +84,9 @@ const durations = path.join(cache, 'test-durations.json');
 async function compile(): Promise<{ run: string[]; dir: string }> {
   await mkdir(path.join(cache, 'test-bundles'), { recursive: true });
   const dir = await mkdtemp(path.join(cache, 'test-bundles', 'run-'));
-  // The services' entry points too, for the gateway's tests that start them as processes.
-  const startsServices = files.some((f) => f.startsWith(path.join('services', 'gateway')));
+  // The services' entry points too, for the tests that start them as processes (the gateway's,
+  // and a service's own about how its process starts or refuses to).
+  const startsServices = files.some((f) => f.startsWith(`services${path.sep}`));
   const servers = startsServices
     ? (await readdir(path.join(root, 'services'))).map((s) =>
         path.join('services', s, 'src', 'server.ts'),
@@ -127,6 +128,8 @@ async function startTestPostgres(): Promise<{ url: string; stop(): Promise<void>
   try {
     const template = await initialisedCluster().catch(() => undefined);
     if (template) await copyCluster(template, scratch);
+    // For the launcher's tests that start a stack and are not about its first start.
+    if (template) process.env.TEST_POSTGRES_CLUSTER = template;
     const pg = await startEmbeddedPostgres({
       dataDir: scratch,
       settings: ['fsync=off', 'synchronous_commit=off', 'full_page_writes=off'],

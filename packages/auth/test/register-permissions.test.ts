@@ -33,7 +33,11 @@ async function fakeAuth(statuses: number[]) {
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  after(() => server.close());
+  // Its clients' idle keep-alive connections too: they held the process for seconds after.
+  after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received };
 }
 

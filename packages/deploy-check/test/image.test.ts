@@ -13,7 +13,7 @@ import {
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { loadManifests } from '@platform/manifest';
 import { createTestDatabase, startOtlpReceiver, TEST_SECRETS } from '@platform/testing';
 import pg from 'pg';
@@ -24,9 +24,11 @@ import { root } from './helper.ts';
  * it: plain `node main.js`, no tsx, no TypeScript. node_modules is the repository's, with the
  * workspace packages pointing at the compiled copies (the image gets them from `npm ci --omit=dev`).
  */
-function buildImageTree(t: import('node:test').TestContext, service: string): string {
+function buildImageTree(service: string): string {
+  const known = built.get(service);
+  if (known) return known;
   const out = mkdtempSync(path.join(tmpdir(), `image-${service}-`));
-  t.after(() => rmSync(out, { recursive: true, force: true }));
+  made.push(out);
   execFileSync(process.execPath, [path.join(root, 'deploy/docker/build.mjs'), service, out], {
     stdio: 'pipe',
   });
@@ -42,8 +44,16 @@ function buildImageTree(t: import('node:test').TestContext, service: string): st
     const nested = path.join(root, 'packages', name, 'node_modules');
     if (existsSync(nested)) symlinkSync(nested, path.join(app, 'packages', name, 'node_modules'));
   }
+  built.set(service, app);
   return app;
 }
+
+/** One build per service for the file (auth's was made three times): the tests only read it. */
+const built = new Map<string, string>();
+const made: string[] = [];
+after(() => {
+  for (const out of made) rmSync(out, { recursive: true, force: true });
+});
 
 async function freePort(): Promise<number> {
   const server = createServer().listen(0, '127.0.0.1');
@@ -54,7 +64,7 @@ async function freePort(): Promise<number> {
 }
 
 test('the image build compiles auth to JavaScript that plain node runs: ready, then SIGTERM exits 0', async (t) => {
-  const app = buildImageTree(t, 'auth');
+  const app = buildImageTree('auth');
   const sources = readdirSync(app, { recursive: true, encoding: 'utf8' }).filter(
     (f) => !f.split(path.sep).includes('node_modules') && f.endsWith('.ts'),
   );
@@ -124,7 +134,7 @@ test('the image build compiles auth to JavaScript that plain node runs: ready, t
 });
 
 test('migrate.js, the migrations Job entry point, applies the migrations and nothing else', async (t) => {
-  const app = buildImageTree(t, 'auth');
+  const app = buildImageTree('auth');
   const database = await createTestDatabase();
   t.after(() => database.drop());
   execFileSync(process.execPath, ['migrate.js'], {
@@ -146,10 +156,10 @@ test('migrate.js, the migrations Job entry point, applies the migrations and not
   }
 });
 
-test('every service the stack runs compiles, and the ones with a database get migrate.js', (t) => {
+test('every service the stack runs compiles, and the ones with a database get migrate.js', () => {
   for (const { name: service } of loadManifests(root)) {
     if (!existsSync(path.join(root, 'services', service, 'src', 'server.ts'))) continue;
-    const app = buildImageTree(t, service);
+    const app = buildImageTree(service);
     assert.ok(existsSync(path.join(app, `services/${service}/src/server.js`)), service);
     // Read at start: the permissions a service declares to auth come from it.
     assert.ok(existsSync(path.join(app, `services/${service}/service.json`)), service);

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { checkGenerated } from '@platform/generate';
 import { loadManifests } from '@platform/manifest';
+import { build } from 'esbuild';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 /** Not `notes`: the repository may hold one made by `npm run new:service -- notes`. */
@@ -42,12 +44,56 @@ function scratchCopy(t: import('node:test').TestContext): string {
   return dir;
 }
 
+const CLI = 'packages/generate/src/new-service-cli.ts';
+
+/** `npm run new:service -- <args> --no-install` in `dir`, as a user runs it (under tsx). */
 const newService = (dir: string, ...args: string[]) =>
-  spawnSync(
-    process.execPath,
-    ['--import', 'tsx', 'packages/generate/src/new-service-cli.ts', ...args, '--no-install'],
-    { cwd: dir, encoding: 'utf8' },
-  );
+  spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args, '--no-install'], {
+    cwd: dir,
+    encoding: 'utf8',
+  });
+
+/**
+ * The same command compiled once into one file, for a test that runs it many times: under tsx
+ * each run took about a second of CPU, most of it loading modules through tsx's hooks. The
+ * sources keep their own `import.meta.dirname` (the CLI finds the repository and its template
+ * from it), as under tsx.
+ */
+/** Spelled apart: `npm test` compiles this file, replacing the whole words where they stand. */
+const META = 'import.meta';
+
+async function compiledNewService(dir: string) {
+  // Self-contained (npm packages bundled too), beside the scratch copy's files.
+  const outfile = path.join(dir, '.cli', 'new-service-cli.mjs');
+  await build({
+    entryPoints: [path.join(dir, CLI)],
+    outfile,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    logLevel: 'error',
+    // CommonJS packages bundled into ESM call require() for Node's own modules.
+    banner: {
+      js: `import { createRequire } from 'node:module'; const require = createRequire(${META}.url);`,
+    },
+    plugins: [
+      {
+        name: 'own-dirname',
+        setup(b) {
+          b.onLoad({ filter: /\.ts$/ }, async (args) => ({
+            contents: (await readFile(args.path, 'utf8'))
+              .replaceAll(`${META}.dirname`, JSON.stringify(path.dirname(args.path)))
+              .replaceAll(`${META}.filename`, JSON.stringify(args.path)),
+            loader: 'ts',
+          }));
+        },
+      },
+    ],
+  });
+  return (...args: string[]) =>
+    spawnSync(process.execPath, [outfile, ...args, '--no-install'], { cwd: dir, encoding: 'utf8' });
+}
 
 test('new:service writes a service that the manifests, the generated files and tsc accept', async (t) => {
   const dir = scratchCopy(t);
@@ -106,6 +152,11 @@ test('new:service refuses a bad, reserved or taken name in one line and writes n
   const dir = scratchCopy(t);
   const services = readdirSync(path.join(dir, 'services')).sort();
   const compose = readFileSync(path.join(dir, 'compose.yaml'), 'utf8');
+  const run = await compiledNewService(dir);
+  // Once as a user runs it, then compiled for the rest.
+  const bad = newService(dir, 'Notes');
+  assert.equal(bad.status, 1, bad.stdout);
+  assert.match(bad.stderr, /^invalid service name "Notes"/);
   for (const [name, message] of [
     ['Notes', /invalid service name/],
     ['n', /invalid service name/],
@@ -116,16 +167,16 @@ test('new:service refuses a bad, reserved or taken name in one line and writes n
     ['main', /exists/],
     ['postgres', /compose\.yaml/],
   ] as const) {
-    const run = newService(dir, name);
-    assert.equal(run.status, 1, `${name}: ${run.stdout}`);
-    assert.match(run.stderr, message, name);
-    assert.equal(run.stderr.trim().split('\n').length, 1, run.stderr);
+    const refused = run(name);
+    assert.equal(refused.status, 1, `${name}: ${refused.stdout}`);
+    assert.match(refused.stderr, message, name);
+    assert.equal(refused.stderr.trim().split('\n').length, 1, refused.stderr);
   }
   // An option it does not know is refused rather than ignored while a service is written.
-  const mistyped = newService(dir, 'widgets', '--no-instal');
+  const mistyped = run('widgets', '--no-instal');
   assert.equal(mistyped.status, 1, mistyped.stdout);
   assert.match(mistyped.stderr, /^unknown option --no-instal; usage: /);
-  const help = newService(dir, '--help');
+  const help = run('--help');
   assert.equal(help.status, 0, help.stderr);
   assert.match(help.stdout, /^usage: npm run new:service -- <name>/);
   assert.deepEqual(readdirSync(path.join(dir, 'services')).sort(), services);

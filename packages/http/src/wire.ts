@@ -48,7 +48,9 @@ function drainInstead(request: FastifyRequest, reply: FastifyReply) {
     // app.inject's requests have no real socket (no destroy): nothing to drain or close.
     if (typeof socket?.destroy !== 'function') return;
     let read = 0;
-    const idle = setTimeout(() => socket.destroy(), DRAIN_IDLE_MS);
+    // Unref'd, and cleared with the socket too: a server closed meanwhile (its connections
+    // destroyed) did not emit the request's `close`, and the timer held the process for 5 s.
+    const idle = setTimeout(() => socket.destroy(), DRAIN_IDLE_MS).unref();
     raw.on('data', (chunk: Buffer) => {
       read += chunk.length;
       if (read > DRAIN_BYTES) socket.destroy();
@@ -56,5 +58,6 @@ function drainInstead(request: FastifyRequest, reply: FastifyReply) {
     });
     raw.once('end', () => clearTimeout(idle));
     raw.once('close', () => clearTimeout(idle));
+    socket.once('close', () => clearTimeout(idle));
   });
 }

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 test('SIGTERM lets an in-flight request finish, refuses new ones and exits 0', async () => {
   const child = spawn(
@@ -87,7 +88,8 @@ test('a service whose supervisor died while it was still starting stops once it 
   supervisor.kill('SIGKILL');
   const ended = await Promise.race([
     once(supervisor.stdout, 'end').then(() => true),
-    new Promise((resolve) => setTimeout(() => resolve(false), 30_000)),
+    // Unref'd: a pending timer would hold the test process open for its 30 s after the test.
+    sleep(30_000, false, { ref: false }),
   ]);
   assert.ok(ended, `the service still runs with no supervisor: ${output}`);
   assert.ok(output.includes('listening'), output);

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { rm } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import {
+  dataDirWithCluster,
   descendants,
   type Launched,
   launch,
@@ -27,7 +26,7 @@ const answersReady = async (url: string) => {
 describe('npm start: a crashed service', () => {
   let dataDir: string;
   before(async () => {
-    dataDir = await mkdtemp(path.join(tmpdir(), 'launcher-crash-'));
+    dataDir = await dataDirWithCluster('launcher-crash-');
   });
   after(async () => {
     await rm(dataDir, { recursive: true, force: true });

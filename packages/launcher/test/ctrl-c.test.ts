@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  dataDirWithCluster,
   descendants,
   launch,
   ports,
@@ -27,13 +27,15 @@ const LOST_DATABASE =
   /terminating connection|Connection terminated|ECONNREFUSED|the database system is shutting down|57P01|connection (error|ended)/i;
 
 test('Ctrl-C (SIGINT to the whole foreground group): services drain on a live PostgreSQL, which stops last', async () => {
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'launcher-ctrl-c-'));
+  const dataDir = await dataDirWithCluster('launcher-ctrl-c-');
   after(() => rm(dataDir, { recursive: true, force: true }));
   const env = { ...(await ports()), DATA_DIR: dataDir, LOG_LEVEL: 'info' };
   // Its own process group, as a shell runs a foreground job; this test stays outside it.
   const launched = launch(env, [], { detached: true });
   after(() => {
-    if (launched.child.exitCode === null) process.kill(-launched.child.pid!, 'SIGKILL');
+    // Not once it has exited or was killed (its group is gone then: ESRCH).
+    const { exitCode, signalCode } = launched.child;
+    if (exitCode === null && signalCode === null) process.kill(-launched.child.pid!, 'SIGKILL');
   });
   const [, url] = await launched.waitFor(/Gateway ready at (http:\/\/\S+)/, READY_MS);
   // Some work for the services, so their pools hold connections when the signal comes.
@@ -73,11 +75,13 @@ test('Ctrl-C (SIGINT to the whole foreground group): services drain on a live Po
 });
 
 test('the launcher killed outright (SIGKILL) takes its PostgreSQL down with it', async () => {
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'launcher-sigkill-'));
+  const dataDir = await dataDirWithCluster('launcher-sigkill-');
   after(() => rm(dataDir, { recursive: true, force: true }));
   const launched = launch({ ...(await ports()), DATA_DIR: dataDir }, [], { detached: true });
   after(() => {
-    if (launched.child.exitCode === null) process.kill(-launched.child.pid!, 'SIGKILL');
+    // Not once it has exited or was killed (its group is gone then: ESRCH).
+    const { exitCode, signalCode } = launched.child;
+    if (exitCode === null && signalCode === null) process.kill(-launched.child.pid!, 'SIGKILL');
   });
   await launched.waitFor(/Gateway ready at/, READY_MS);
   assert.ok(postgresOf(dataDir).length > 0);

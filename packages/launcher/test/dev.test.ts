@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, utimes } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  dataDirWithCluster,
   descendants,
   type Launched,
   launch,
@@ -35,7 +35,7 @@ const replaced = (launched: Launched, name: string, old: number | undefined, ms:
 describe('npm run dev', () => {
   let dataDir: string;
   before(async () => {
-    dataDir = await mkdtemp(path.join(tmpdir(), 'launcher-dev-'));
+    dataDir = await dataDirWithCluster('launcher-dev-');
   });
   after(async () => {
     await rm(dataDir, { recursive: true, force: true });

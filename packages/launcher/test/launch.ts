@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { cp, lchown, mkdtemp, readdir, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '@platform/launcher/postgres';
@@ -28,6 +30,28 @@ export async function ports() {
     found[portVariable(name)] = String(port);
   }
   return found;
+}
+
+/**
+ * A DATA_DIR as a first `npm start` leaves it, for a test about something else: the cluster the
+ * test run keeps initialised (scripts/test.ts, TEST_POSTGRES_CLUSTER) copied in, so the launcher
+ * skips initdb (about 2 s of a busy machine). Empty without one, as on a first start.
+ */
+export async function dataDirWithCluster(prefix: string): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), prefix));
+  const template = process.env.TEST_POSTGRES_CLUSTER;
+  if (!template || !existsSync(path.join(template, 'postgres', 'PG_VERSION'))) return dir;
+  await cp(template, dir, { recursive: true });
+  // PostgreSQL, run as its own user under root, refuses a cluster it does not own.
+  if (process.getuid?.() === 0) {
+    const cluster = path.join(dir, 'postgres');
+    const { uid, gid } = await stat(path.join(template, 'postgres'));
+    const inside = await readdir(cluster, { recursive: true });
+    for (const file of [cluster, ...inside.map((f) => path.join(cluster, f))]) {
+      await lchown(file, uid, gid);
+    }
+  }
+  return dir;
 }
 
 /** SIGTERM, as Ctrl-C; resolves with the launcher's exit code. */

@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { rm } from 'node:fs/promises';
 import { test } from 'node:test';
 import { startOtlpReceiver } from '@platform/testing';
-import { launch, ports, READY_MS, stop, until } from './launch.ts';
+import { dataDirWithCluster, launch, ports, READY_MS, stop, until } from './launch.ts';
 
 /**
  * `npm start` runs the services bundled (compile.ts) with their npm packages left to Node's
@@ -12,7 +10,7 @@ import { launch, ports, READY_MS, stop, until } from './launch.ts';
  */
 test('npm start with an OTLP endpoint: the compiled services trace pg and put trace ids in logs', async () => {
   const receiver = await startOtlpReceiver();
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'launcher-tracing-'));
+  const dataDir = await dataDirWithCluster('launcher-tracing-');
   const launched = launch({
     ...(await ports()),
     DATA_DIR: dataDir,

@@ -39,7 +39,7 @@ async function analytics(options: { hang?: boolean } = {}) {
     });
   });
   cleanup.push(upstream.close);
-  return { url: upstream.url, batches };
+  return { url: upstream.url, batches, close: upstream.close };
 }
 
 test('each request is one JSON access line, and a sample sent to analytics in a batch', async () => {
@@ -110,6 +110,9 @@ test('when analytics is stuck, a full buffer drops samples and no request waits'
     SAMPLE_FLUSH_MS: 20,
   });
   cleanup.push(() => app.close());
+  // Gone before the gateway closes: its last sends fail at once instead of waiting out their
+  // 5 s timeouts against a sink that never answers (the file took 10 s longer).
+  cleanup.push(sink.close);
   for (let i = 0; i < 20; i++) {
     assert.equal((await fetch(`${url}/main/v1/posts`)).status, 200);
   }

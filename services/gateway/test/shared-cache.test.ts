@@ -39,9 +39,21 @@ async function untilHit(url: string, path: string) {
 const titles = (answer: { body: string }) =>
   (JSON.parse(answer.body) as Page).items.map((p) => p.title);
 
+/**
+ * One auth and one main service for the file: each group starts gateways of its own in front of
+ * them, and the second only reads (what it checks are its own gateways' metrics).
+ */
+let auth: RunningService;
+let main: RunningService;
+const services = closeAtEnd();
+before(async () => {
+  auth = await startAuthService();
+  services.cleanup(auth.stop);
+  main = await startMainService(auth);
+  services.cleanup(main.stop);
+});
+
 describe('anonymous list pages answered by the gateway itself', () => {
-  let auth: RunningService;
-  let main: RunningService;
   /** The feed asked once a minute, kept pages good for two: only its own writes invalidate. */
   let quiet: string;
   /** The feed asked ten times a second, kept pages good for two minutes: only the feed can. */
@@ -49,10 +61,6 @@ describe('anonymous list pages answered by the gateway itself', () => {
   const { cleanup } = closeAtEnd();
 
   before(async () => {
-    auth = await startAuthService();
-    cleanup(auth.stop);
-    main = await startMainService(auth);
-    cleanup(main.stop);
     const start = async (feedMs: number) => {
       const gateway = await startGateway(
         {
@@ -222,16 +230,7 @@ describe('anonymous list pages answered by the gateway itself', () => {
 });
 
 describe('the shared cache switched off, and bounded', () => {
-  let auth: RunningService;
-  let main: RunningService;
   const { cleanup } = closeAtEnd();
-
-  before(async () => {
-    auth = await startAuthService();
-    cleanup(auth.stop);
-    main = await startMainService(auth);
-    cleanup(main.stop);
-  });
 
   const start = async (env: Record<string, string | number>) => {
     const gateway = await startGateway(
