@@ -82,7 +82,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Every tag ever used, most used first; counts are of published posts for everyone */
+    /** Tags of published posts, most used first, with their counts of published posts */
     get: operations['listTags'];
     put?: never;
     post?: never;
@@ -1403,7 +1403,7 @@ export interface operations {
       content: {
         'application/json': {
           name: string;
-          /** @description Derived from the name when absent */
+          /** @description Derived from the name when absent; not shaped like a uuid */
           slug?: string;
         };
       };
@@ -1601,7 +1601,7 @@ export interface operations {
       content: {
         'application/json': {
           name: string;
-          /** @description Derived from the name when absent */
+          /** @description Derived from the name when absent; not shaped like a uuid */
           slug?: string;
         };
       };
