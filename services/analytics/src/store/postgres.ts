@@ -76,8 +76,13 @@ export function createPostgresStore(db: Db): Store {
    */
   const sweep = async (table: 'events' | 'samples', set: SQL, match: SQL, since?: string) => {
     const t = sql.identifier(table);
+    // A rewritten row is written again (a new write_xid): one that a concurrent pass for other
+    // users moved past the blocks this one reads is then newer than this pass's mark.
     const update = async (where: SQL) =>
-      (await db.execute(sql`update ${t} set ${set} where ${where} and (${match})`)).rowCount ?? 0;
+      (
+        await db.execute(sql`update ${t} set ${set}, write_xid = pg_current_xact_id()
+          where ${where} and (${match})`)
+      ).rowCount ?? 0;
     if (since !== undefined) return update(sql`write_xid >= ${since}::xid8`);
     // By block (a TID range scan reads them in order, as a sequential scan does). Rows moved
     // or added past the size read here are written after the mark: the next pass has them.
