@@ -91,6 +91,9 @@ export async function deletePost(db: Executor, id: string): Promise<void> {
  * uses it: a writer adding a tag upserts its row after writing post_tags, holding the row until
  * it commits; the remover's check starts only once it holds the row (read committed: a new
  * snapshot per statement), so it sees that post, or the adder waits and creates the row again.
+ * (Today the list stamp, which the first statement here takes, queues every writer of posts
+ * anyway (migration 0002); this stays correct without it. Take no tag row before that statement:
+ * holding tags while waiting for the stamp could deadlock with a writer that holds it.)
  */
 export async function syncTags(
   db: Executor,
@@ -126,18 +129,6 @@ export async function syncTags(
       delete from tags t where t.slug = any(${sql.param(dropped)}::text[])
         and not exists (select 1 from post_tags p where p.tag = t.slug)`);
   }
-}
-
-/**
- * Takes the rows of these tags in the order syncTags takes them (slugs are ASCII, so "C" sorts
- * them as JavaScript does), for a transaction that then syncs several posts: without it, one post
- * after another would take their tags out of order.
- */
-export async function lockTags(db: Executor, slugs: string[]): Promise<void> {
-  if (slugs.length === 0) return;
-  await db.execute(sql`
-    select 1 from tags where slug = any(${sql.param([...new Set(slugs)])}::text[])
-    order by slug collate "C" for update`);
 }
 
 /**

@@ -13,7 +13,6 @@ import {
   findPost,
   insertPost,
   lockPostsByAuthor,
-  lockTags,
   type PostValues,
   syncTags,
   updatePost,
@@ -134,10 +133,6 @@ export async function deletePostsOfUser(ctx: MainContext, userId: string): Promi
   for (;;) {
     const deleted = await ctx.db.transaction(async (tx) => {
       const rows = await lockPostsByAuthor(tx, userId, 100);
-      await lockTags(
-        tx,
-        rows.flatMap((post) => post.tags),
-      );
       for (const post of rows) {
         await syncTags(tx, post.id, published(post), undefined);
         await deleteRow(tx, post.id);
