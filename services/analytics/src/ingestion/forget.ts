@@ -50,7 +50,8 @@ export async function forgetPending(ctx: AnalyticsContext, now = Date.now()): Pr
     .select()
     .from(forgottenUsers)
     .orderBy(asc(forgottenUsers.forgottenAt), asc(forgottenUsers.userId));
-  const due = rows
+  // Users not yet unlinked at all first: those in their eager minute must not hold them back.
+  const due = [...rows.filter((r) => !r.passMark), ...rows.filter((r) => r.passMark)]
     .filter((row) => {
       const age = now - row.forgottenAt.getTime();
       const since = row.lastPassAt ? now - row.lastPassAt.getTime() : Number.POSITIVE_INFINITY;
