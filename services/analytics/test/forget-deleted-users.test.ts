@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AnalyticsContext } from '../src/context.ts';
 import { forgetPending } from '../src/ingestion/forget.ts';
+import { createPostgresStore } from '../src/store/postgres.ts';
 import { bearer, buildTestAnalytics, serviceHeaders, sql } from './helper.ts';
 
 const t = await buildTestAnalytics();
@@ -94,9 +95,9 @@ test('after the grace period a final pass runs and the id → pseudonym mapping 
   const ctx = {
     db: t.database.db,
     store: {
-      forgetUser: async (id: string, pseudonym: string) => {
-        calls.push([id, pseudonym]);
-        return 0;
+      forgetUsers: async (users: { userId: string; pseudonym: string }[]) => {
+        for (const u of users) calls.push([u.userId, u.pseudonym]);
+        return { rewritten: 0 };
       },
     },
   } as unknown as AnalyticsContext;
@@ -104,6 +105,76 @@ test('after the grace period a final pass runs and the id → pseudonym mapping 
   assert.ok(calls.some(([id, pseudonym]) => id === user.id && pseudonym.startsWith('deleted-')));
   const left = await sql(t.databaseUrl, 'select 1 from forgotten_users where user_id = $1', [
     user.id,
+  ]);
+  assert.deepEqual(left, []);
+});
+
+/** A store on the test database whose passes are counted: how many, and from which mark. */
+function countingStore() {
+  const passes: { users: number; since: string | undefined }[] = [];
+  const store = createPostgresStore(t.database.db);
+  const ctx = {
+    db: t.database.db,
+    store: {
+      forgetUsers: (users: { userId: string; pseudonym: string }[], since?: string) => {
+        passes.push({ users: users.length, since });
+        return store.forgetUsers(users, since);
+      },
+    },
+  } as unknown as AnalyticsContext;
+  return { ctx, passes };
+}
+
+test('accounts deleted together are unlinked by one pass; events arriving later by cheap ones', async () => {
+  const users = await Promise.all([t.user(), t.user(), t.user()]);
+  const ids = users.map((u) => u.id);
+  await deliver(users.map((u) => domainEvent('user.logged_in', u.id)));
+  await deliver(users.map((u) => domainEvent('user.deleted', u.id)));
+  await t.drained();
+  // The app's own timer passes too: once it has (all of a pass is one update), its rows are
+  // put where that timer leaves them alone (a last pass in its future) and this test drives.
+  await until(async () => {
+    const done = await sql(
+      t.databaseUrl,
+      'select 1 from forgotten_users where user_id = any($1) and last_pass_at is not null',
+      [ids],
+    );
+    return done.length === 3;
+  });
+  for (const u of users) assert.deepEqual(await linked(u.id), []);
+  await deliver(users.map((u) => domainEvent('post.updated', u.id, { author_id: u.id })));
+  await t.drained();
+  const start = Date.now() + 3_600_000;
+  await sql(
+    t.databaseUrl,
+    `update forgotten_users set forgotten_at = to_timestamp($2 / 1000.0) - interval '10 s',
+       last_pass_at = to_timestamp($2 / 1000.0) - interval '10 s', pass_mark = null
+     where user_id = any($1)`,
+    [ids, start],
+  );
+  const { ctx, passes } = countingStore();
+  assert.equal(await forgetPending(ctx, start), 3);
+  assert.deepEqual(passes, [{ users: 3, since: undefined }], 'one pass reads the table once');
+  for (const u of users) assert.deepEqual(await linked(u.id), []);
+
+  // An event still queued at the deletion is written afterwards: the next pass catches it,
+  // reading only what was written since the first.
+  await deliver([domainEvent('post.updated', users[0]!.id, { author_id: users[0]!.id })]);
+  await t.drained();
+  assert.equal((await linked(users[0]!.id)).length, 1);
+  assert.equal(await forgetPending(ctx, start + 6_000), 3);
+  assert.equal(passes.length, 2);
+  assert.ok(passes[1]!.since !== undefined, 'a later pass reads only recent rows');
+  assert.deepEqual(await linked(users[0]!.id), []);
+
+  // After the eager minute, once more (again only recent rows), and the mapping goes.
+  await deliver([domainEvent('post.updated', users[1]!.id, { actor_id: users[1]!.id })]);
+  await t.drained();
+  assert.equal(await forgetPending(ctx, start + 11 * 60_000), 3);
+  assert.ok(passes[2]!.since !== undefined);
+  assert.deepEqual(await linked(users[1]!.id), []);
+  const left = await sql(t.databaseUrl, 'select 1 from forgotten_users where user_id = any($1)', [
+    ids,
   ]);
   assert.deepEqual(left, []);
 });

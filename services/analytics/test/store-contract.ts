@@ -298,4 +298,35 @@ export function storeContract(name: string, fresh: () => Promise<Store>) {
     // Again: nothing left to rewrite.
     assert.equal(await store.forgetUser(gone, pseudonym), 0);
   });
+
+  test(`${name}: several users are unlinked by one pass; from its mark, what came after`, async () => {
+    const store = await fresh();
+    const users = [
+      { userId: '5a1c2a9e-0b7d-4c3e-9a51-2d6e8f0a1b2c', pseudonym: 'deleted-one' },
+      { userId: '6b1c2a9e-0b7d-4c3e-9a51-2d6e8f0a1b2c', pseudonym: 'deleted-two' },
+    ];
+    const [a, b] = users as [(typeof users)[0], (typeof users)[0]];
+    await store.writeEvents([
+      event({ userId: a.userId, properties: { author_id: b.userId } }),
+      event({ userId: 'u3', properties: { actor_id: a.userId } }),
+    ]);
+    await store.writeSamples([sample({ userId: b.userId })]);
+    const first = await store.forgetUsers(users);
+    assert.equal(first.rewritten, 3);
+    const late = event({ userId: b.userId, timestamp: at(2000) });
+    await store.writeEvents([late]);
+    const next = await store.forgetUsers(users, first.mark);
+    assert.equal(next.rewritten, 1);
+    for (const { userId } of users) {
+      assert.deepEqual((await store.activity({ userId, ...day, limit: 10 })).items, []);
+    }
+    const ones = (await store.activity({ userId: 'deleted-one', ...day, limit: 10 })).items;
+    assert.deepEqual(ones[0]?.properties, { author_id: 'deleted-two' });
+    const [third] = (await store.activity({ userId: 'u3', ...day, limit: 10 })).items;
+    assert.deepEqual(third?.properties, { actor_id: 'deleted-one' });
+    assert.equal(
+      (await store.activity({ userId: 'deleted-two', ...day, limit: 10 })).items[0]?.id,
+      late.id,
+    );
+  });
 }

@@ -42,7 +42,7 @@ test('user.deleted deletes every post of that user, with tag counts and unlinked
   const stays = await main.user();
   const posts = [
     await createPost(main, gone, { tags: ['farewell'] }),
-    await createPost(main, gone, { status: 'draft', tags: ['farewell'] }),
+    await createPost(main, gone, { status: 'draft', tags: ['farewell', 'only-theirs'] }),
     await createPost(main, gone),
   ];
   const kept = await createPost(main, stays, { tags: ['farewell'] });
@@ -55,6 +55,8 @@ test('user.deleted deletes every post of that user, with tag counts and unlinked
   }
   assert.equal((await main.app.inject({ url: `/main/v1/posts/${kept.id}` })).statusCode, 200);
   assert.equal(await tagCount('farewell'), 1);
+  // A tag no post uses any more goes with the last one.
+  assert.deepEqual(await main.sql(`select slug from tags where slug = 'only-theirs'`), []);
   const events = await main.sql<{ payload: Record<string, unknown> }>(
     `select payload from outbox where type = 'post.deleted' and payload->>'reason' = 'author_deleted'`,
   );

@@ -82,7 +82,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Every tag ever used, most used first; counts are of published posts for everyone */
+    /** Tags of published posts, most used first, with their counts of published posts */
     get: operations['listTags'];
     put?: never;
     post?: never;

@@ -1,7 +1,9 @@
 import { timestamptz, timestamptzNow } from '@platform/db';
+import { sql } from 'drizzle-orm';
 import {
   bigint,
   bigserial,
+  customType,
   doublePrecision,
   index,
   integer,
@@ -12,6 +14,9 @@ import {
   text,
   uuid,
 } from 'drizzle-orm/pg-core';
+
+/** The writing transaction of a row (migration 0011): forgetting reads what was written since. */
+const writeXid = customType<{ data: string }>({ dataType: () => 'xid8' });
 
 /**
  * The durable queue behind every 202: accepted events and samples wait here until the background
@@ -68,8 +73,10 @@ export const events = pgTable(
     anonymousId: text(),
     properties: jsonb().notNull().$type<Record<string, unknown>>(),
     occurredAt: timestamptz().notNull(),
+    writeXid: writeXid().notNull().default(sql`pg_current_xact_id()`),
   },
   (t) => [
+    index('events_write_xid_idx').on(t.writeXid),
     // Appends arrive roughly in time order, so a BRIN index prunes time ranges for a few pages.
     index('events_occurred_at_brin').using('brin', t.occurredAt),
     index('events_user_time_idx').on(t.userId, t.occurredAt.desc(), t.seq.desc()),
@@ -93,8 +100,10 @@ export const samples = pgTable(
     userId: text(),
     upstream: text(),
     occurredAt: timestamptz().notNull(),
+    writeXid: writeXid().notNull().default(sql`pg_current_xact_id()`),
   },
   (t) => [
+    index('samples_write_xid_idx').on(t.writeXid),
     index('samples_occurred_at_brin').using('brin', t.occurredAt),
     index('samples_service_time_idx').on(t.service, t.occurredAt),
   ],
@@ -161,4 +170,6 @@ export const forgottenUsers = pgTable('forgotten_users', {
   pseudonym: text().notNull(),
   forgottenAt: timestamptzNow(),
   lastPassAt: timestamptz(),
+  /** The store's mark of the user's last pass: the next reads only what was written since. */
+  passMark: text(),
 });

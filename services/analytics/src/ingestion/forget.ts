@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { App } from '@platform/http';
-import { eq } from 'drizzle-orm';
+import { asc, inArray } from 'drizzle-orm';
 import type { AnalyticsContext } from '../context.ts';
 import type { Tx } from '../db/index.ts';
 import { forgottenUsers } from '../db/schema.ts';
@@ -32,29 +32,64 @@ export async function rememberDeletions(
     .onConflictDoNothing();
 }
 
+/** Users unlinked per pass at most; more wait for the next tick. */
+const MAX_USERS_PER_PASS = 100;
+
 /**
  * Unlinks deleted users from what the store holds: right away, every few seconds for a minute
  * (events that were queued when the deletion arrived are written meanwhile), and once more
  * after ten minutes; then the row, and with it the id → pseudonym mapping, is deleted.
+ *
+ * One store pass per tick covers every user due, so deleting many accounts costs no more
+ * passes than deleting one. A user's first pass reads everything stored; the later ones read
+ * only what was written since their previous pass (the store's mark), so only the first is a
+ * scan of the whole table, shared by all the users deleted in the same few seconds.
  */
 export async function forgetPending(ctx: AnalyticsContext, now = Date.now()): Promise<number> {
-  let passes = 0;
-  for (const row of await ctx.db.select().from(forgottenUsers)) {
-    const age = now - row.forgottenAt.getTime();
-    const since = row.lastPassAt ? now - row.lastPassAt.getTime() : Number.POSITIVE_INFINITY;
-    const final = age >= GRACE_MS;
-    if (!final && !(since >= EAGER_EVERY_MS && (age < EAGER_MS || !row.lastPassAt))) continue;
-    await ctx.store.forgetUser(row.userId, row.pseudonym);
-    passes += 1;
-    if (final) await ctx.db.delete(forgottenUsers).where(eq(forgottenUsers.userId, row.userId));
-    else {
-      await ctx.db
-        .update(forgottenUsers)
-        .set({ lastPassAt: new Date(now) })
-        .where(eq(forgottenUsers.userId, row.userId));
-    }
+  const rows = await ctx.db
+    .select()
+    .from(forgottenUsers)
+    .orderBy(asc(forgottenUsers.forgottenAt), asc(forgottenUsers.userId));
+  // Users not yet unlinked at all first: those in their eager minute must not hold them back.
+  const due = [...rows.filter((r) => !r.passMark), ...rows.filter((r) => r.passMark)]
+    .filter((row) => {
+      const age = now - row.forgottenAt.getTime();
+      const since = row.lastPassAt ? now - row.lastPassAt.getTime() : Number.POSITIVE_INFINITY;
+      return age >= GRACE_MS || (since >= EAGER_EVERY_MS && (age < EAGER_MS || !row.lastPassAt));
+    })
+    .slice(0, MAX_USERS_PER_PASS);
+  if (due.length === 0) return 0;
+  const marks = due.map((row) => row.passMark);
+  // The oldest mark covers every user's rows since their own; one without a mark reads all.
+  const since = marks.every((m) => m !== null)
+    ? marks.reduce((a, b) => (BigInt(a) <= BigInt(b) ? a : b))
+    : undefined;
+  const { mark } = await ctx.store.forgetUsers(
+    due.map((row) => ({ userId: row.userId, pseudonym: row.pseudonym })),
+    since,
+  );
+  const final = due.filter((row) => now - row.forgottenAt.getTime() >= GRACE_MS);
+  const eager = due.filter((row) => !final.includes(row));
+  if (final.length > 0) {
+    await ctx.db.delete(forgottenUsers).where(
+      inArray(
+        forgottenUsers.userId,
+        final.map((row) => row.userId),
+      ),
+    );
   }
-  return passes;
+  if (eager.length > 0) {
+    await ctx.db
+      .update(forgottenUsers)
+      .set({ lastPassAt: new Date(now), passMark: mark ?? null })
+      .where(
+        inArray(
+          forgottenUsers.userId,
+          eager.map((row) => row.userId),
+        ),
+      );
+  }
+  return due.length;
 }
 
 export function scheduleForgetting(app: App, ctx: AnalyticsContext) {

@@ -123,21 +123,29 @@ export function createInfluxStore(
      * `user_id` and in its properties, its other fields kept. A user id is a field, never a tag,
      * so the series stay the same. Reads page by time, 5,000 points at a time.
      */
-    async forgetUser(userId, pseudonym) {
+    forgetUser(userId, pseudonym) {
+      return this.forgetUsers([{ userId, pseudonym }]).then((r) => r.rewritten);
+    },
+
+    // One read for all the users given; no mark: a point's time is the event's, not when it
+    // was written, so every pass reads everything.
+    async forgetUsers(users) {
+      if (users.length === 0) return { rewritten: 0 };
       await ensure();
       let total = 0;
-      const id = quote(userId);
-      const pattern = userId.replace(/[^0-9a-zA-Z-]/g, '');
+      const byId = new Map(users.map((u) => [u.userId, u.pseudonym]));
+      const ids = users.map((u) => `user_id = ${quote(u.userId)}`).join(' OR ');
+      const pattern = users.map((u) => u.userId.replace(/[^0-9a-zA-Z-]/g, '')).join('|');
       const passes = [
         {
           measurement: 'events',
           tags: ['event', 'source'],
-          q: `SELECT user_id, properties, "event", "source" FROM events WHERE (user_id = ${id} OR properties =~ /${pattern}/)`,
+          q: `SELECT user_id, properties, "event", "source" FROM events WHERE (${ids} OR properties =~ /${pattern}/)`,
         },
         {
           measurement: 'requests',
           tags: ['service', 'route', 'method', 'status_class'],
-          q: `SELECT user_id, service, route, "method", status_class FROM requests WHERE user_id = ${id}`,
+          q: `SELECT user_id, service, route, "method", status_class FROM requests WHERE (${ids})`,
         },
       ];
       for (const pass of passes) {
@@ -149,9 +157,12 @@ export function createInfluxStore(
           if (found.length === 0) break;
           const lines = found.map((r) => {
             const fields: Record<string, string> = {};
-            if (r.user_id === userId) fields.user_id = pseudonym;
-            if (typeof r.properties === 'string' && r.properties.includes(userId)) {
-              fields.properties = r.properties.replaceAll(userId, pseudonym);
+            const own = typeof r.user_id === 'string' ? byId.get(r.user_id) : undefined;
+            if (own) fields.user_id = own;
+            if (typeof r.properties === 'string') {
+              let text = r.properties;
+              for (const [id, pseudonym] of byId) text = text.replaceAll(id, pseudonym);
+              if (text !== r.properties) fields.properties = text;
             }
             const tags = Object.fromEntries(pass.tags.map((t) => [t, String(r[t] ?? '')]));
             return overwriteLine(pass.measurement, tags, fields, nanos(r.time as string));
@@ -162,7 +173,7 @@ export function createInfluxStore(
           after = ` AND time > ${nanos(found.at(-1)!.time as string)}`;
         }
       }
-      return total;
+      return { rewritten: total };
     },
 
     async writeEncoded(bodies) {

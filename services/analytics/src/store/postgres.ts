@@ -12,6 +12,8 @@ import { MAX_TIMELINE_EVENTS, type Range, type Store } from './types.ts';
 
 /** Rows per statement. */
 const CHUNK = 5000;
+/** Blocks one statement of a full forgetting pass reads: 80 MB, about 150,000 events. */
+const SWEEP_PAGES = 10_000;
 
 const chunks = <T>(items: T[]) =>
   Array.from({ length: Math.ceil(items.length / CHUNK) }, (_, i) =>
@@ -67,6 +69,35 @@ async function write(db: Db, query: SQL): Promise<void> {
 
 /** The store in the service's own PostgreSQL: `events` and `samples` (see src/db/schema.ts). */
 export function createPostgresStore(db: Db): Store {
+  /**
+   * Rewrites the rows of `table` that `match`: those written since the mark, by its index, or
+   * all of them SWEEP_PAGES blocks at a time, so no statement of a pass over a large table runs
+   * into the statement timeout (a pass that did would fail, and fail again every tick).
+   */
+  const sweep = async (table: 'events' | 'samples', set: SQL, match: SQL, since?: string) => {
+    const t = sql.identifier(table);
+    // A rewritten row is written again (a new write_xid): one that a concurrent pass for other
+    // users moved past the blocks this one reads is then newer than this pass's mark.
+    const update = async (where: SQL) =>
+      (
+        await db.execute(sql`update ${t} set ${set}, write_xid = pg_current_xact_id()
+          where ${where} and (${match})`)
+      ).rowCount ?? 0;
+    if (since !== undefined) return update(sql`write_xid >= ${since}::xid8`);
+    // By block (a TID range scan reads them in order, as a sequential scan does). Rows moved
+    // or added past the size read here are written after the mark: the next pass has them.
+    const { rows: size } = await db.execute<{ pages: string }>(sql`
+      select (pg_relation_size(${table}::regclass) / current_setting('block_size')::int)::text
+        as pages`);
+    const pages = Number(size[0]?.pages ?? 0);
+    let rewritten = 0;
+    for (let from = 0; from < pages; from += SWEEP_PAGES) {
+      rewritten += await update(
+        sql`ctid >= ${`(${from},0)`}::tid and ctid < ${`(${from + SWEEP_PAGES},0)`}::tid`,
+      );
+    }
+    return rewritten;
+  };
   const rows = async <T>(query: SQL) => {
     try {
       return (await db.execute(query)).rows as T[];
@@ -241,17 +272,46 @@ export function createPostgresStore(db: Db): Store {
       return found.map((x) => ({ time: x.t, userId: x.u, anonymousId: x.a, event: x.e }));
     },
 
-    // The properties are searched as text: an id may sit under any key (author_id, actor_id…).
-    async forgetUser(userId, pseudonym) {
-      const changed = await db.execute(sql`
-        update events set
-          user_id = case when user_id = ${userId} then ${pseudonym} else user_id end,
-          properties = replace(properties::text, ${userId}, ${pseudonym})::jsonb
-        where user_id = ${userId} or properties::text like ${`%${userId}%`}`);
-      const samples = await db.execute(
-        sql`update samples set user_id = ${pseudonym} where user_id = ${userId}`,
+    forgetUser(userId, pseudonym) {
+      return this.forgetUsers([{ userId, pseudonym }]).then((r) => r.rewritten);
+    },
+
+    // The properties are searched as text: an id may sit under any key (author_id, actor_id…),
+    // so without `since` this reads the whole table, once for all the users given. Every row
+    // carries the id of the transaction that wrote it (write_xid, indexed, migration 0011): the
+    // mark is the oldest transaction still running before this pass looked, so every row of an
+    // older one was visible to it, and a later pass given the mark reads only the rows at or
+    // after it — those of writes that may have been invisible then, and everything since.
+    async forgetUsers(users, since) {
+      if (users.length === 0) return { rewritten: 0 };
+      const [first] = await db
+        .execute<{ mark: string }>(
+          sql`select pg_snapshot_xmin(pg_current_snapshot())::text as mark`,
+        )
+        .then((r) => r.rows);
+      const ids = sql.param(users.map((u) => u.userId));
+      const userIds = sql`case user_id ${sql.join(
+        users.map((u) => sql`when ${u.userId} then ${u.pseudonym}`),
+        sql` `,
+      )} else user_id end`;
+      const text = users.reduce(
+        (acc, u) => sql`replace(${acc}, ${u.userId}, ${u.pseudonym})`,
+        sql`properties::text`,
       );
-      return (changed.rowCount ?? 0) + (samples.rowCount ?? 0);
+      const mentions = sql.param(users.map((u) => `%${u.userId}%`));
+      const events = await sweep(
+        'events',
+        sql`user_id = ${userIds}, properties = (${text})::jsonb`,
+        sql`user_id = any(${ids}::text[]) or properties::text like any(${mentions}::text[])`,
+        since,
+      );
+      const samples = await sweep(
+        'samples',
+        sql`user_id = ${userIds}`,
+        sql`user_id = any(${ids}::text[])`,
+        since,
+      );
+      return { rewritten: events + samples, ...(first ? { mark: first.mark } : {}) };
     },
 
     async prune(before) {

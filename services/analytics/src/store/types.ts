@@ -122,6 +122,16 @@ export interface Store {
    * many were rewritten. `userId` is a UUID (auth's ids), so it cannot be a pattern or clash.
    */
   forgetUser(userId: string, pseudonym: string): Promise<number>;
+  /**
+   * forgetUser for several users in one pass over the store. Given `since` (a `mark` an earlier
+   * pass returned), it reads only what was written from about when that pass began: what the
+   * earlier pass may not have seen. A store that cannot tell returns no mark, and each pass
+   * reads everything.
+   */
+  forgetUsers(
+    users: { userId: string; pseudonym: string }[],
+    since?: string,
+  ): Promise<{ rewritten: number; mark?: string }>;
   /** Deletes what is older than `before` (InfluxDB's retention policy does this by itself). */
   prune(before: Date): Promise<void>;
   ping(): Promise<void>;

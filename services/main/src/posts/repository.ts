@@ -83,7 +83,17 @@ export async function deletePost(db: Executor, id: string): Promise<void> {
 /**
  * Rewrites the post's rows in post_tags from the post as it now is (status, sort key and the
  * signature of its text included: every update of a post comes through here), creates tags on
- * first use and moves the published counts by the difference.
+ * first use, moves the published counts by the difference and deletes the tags no post (draft or
+ * published) uses any more, so the table holds only what posts use.
+ *
+ * Every writer takes its tags' rows in one order (sorted slugs) before it looks at who else uses
+ * them, so two posts sharing tags never deadlock, and a tag is never deleted under a post that
+ * uses it: a writer adding a tag upserts its row after writing post_tags, holding the row until
+ * it commits; the remover's check starts only once it holds the row (read committed: a new
+ * snapshot per statement), so it sees that post, or the adder waits and creates the row again.
+ * (Today the list stamp, which the first statement here takes, queues every writer of posts
+ * anyway (migration 0002); this stays correct without it. Take no tag row before that statement:
+ * holding tags while waiting for the stamp could deadlock with a writer that holds it.)
  */
 export async function syncTags(
   db: Executor,
@@ -98,17 +108,26 @@ export async function syncTags(
       select p.id, t.tag, p.status, p.published_sort, s.sig
       from posts p, search_sig(tsvector_to_array(p.search)) s(sig), unnest(p.tags) t(tag)
       where p.id = ${postId}`);
-    await db.execute(sql`
-      insert into tags (slug) select unnest(${sql.param(after.tags)}::text[])
-      on conflict (slug) do nothing`);
   }
+  const kept = new Set(after?.tags ?? []);
   const delta = new Map<string, number>();
-  if (before.published) for (const t of before.tags) delta.set(t, (delta.get(t) ?? 0) - 1);
-  if (after?.published) for (const t of after.tags) delta.set(t, (delta.get(t) ?? 0) + 1);
-  // One order for every writer, so two posts sharing tags never deadlock on their counts.
-  const changes = [...delta].filter(([, d]) => d !== 0).sort(([a], [b]) => (a < b ? -1 : 1));
-  for (const [slug, d] of changes) {
-    await db.execute(sql`update tags set post_count = post_count + ${d} where slug = ${slug}`);
+  for (const t of [...before.tags, ...kept]) delta.set(t, 0);
+  if (before.published) for (const t of before.tags) delta.set(t, delta.get(t)! - 1);
+  if (after?.published) for (const t of kept) delta.set(t, delta.get(t)! + 1);
+  for (const [slug, d] of [...delta].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    // Both take the row (an update by 0 too): that lock is what orders the writers.
+    await db.execute(
+      kept.has(slug)
+        ? sql`insert into tags (slug, post_count) values (${slug}, ${Math.max(d, 0)})
+              on conflict (slug) do update set post_count = tags.post_count + ${d}`
+        : sql`update tags set post_count = post_count + ${d} where slug = ${slug}`,
+    );
+  }
+  const dropped = before.tags.filter((t) => !kept.has(t));
+  if (dropped.length > 0) {
+    await db.execute(sql`
+      delete from tags t where t.slug = any(${sql.param(dropped)}::text[])
+        and not exists (select 1 from post_tags p where p.tag = t.slug)`);
   }
 }
 

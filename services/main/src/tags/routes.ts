@@ -1,7 +1,7 @@
 import type { App } from '@platform/http';
-import { sql } from 'drizzle-orm';
 import { Type } from 'typebox';
 import type { MainContext } from '../context.ts';
+import { listPublishedTags } from './repository.ts';
 
 const TagList = Type.Object({
   items: Type.Array(
@@ -20,17 +20,10 @@ export function tagRoutes(app: App, ctx: MainContext) {
         tags: ['tags'],
         operationId: 'listTags',
         security: [],
-        summary: 'Every tag ever used, most used first; counts are of published posts for everyone',
+        summary: 'Tags of published posts, most used first, with their counts of published posts',
         response: { 200: TagList },
       },
     },
-    // Counts are kept by the writes (posts/repository.ts syncTags), so this reads one small
-    // table; drafts are not counted for anyone, which keeps the answer the same for every caller.
-    async () => {
-      const { rows } = await ctx.db.execute<{ slug: string; post_count: number }>(
-        sql`select slug, post_count from tags order by post_count desc, slug`,
-      );
-      return { items: rows };
-    },
+    async () => ({ items: await listPublishedTags(ctx.db) }),
   );
 }
