@@ -79,15 +79,24 @@ export function createVerifier(options: VerifierOptions): TokenVerifier {
   }
 
   // Nearly every request is a token seen before, checked against an in-memory revocation set:
-  // answered with one settled promise instead of a chain of async calls.
+  // answered with one settled promise instead of a chain of async calls. An asynchronous check
+  // is awaited here, once: a promise dropped for a second call would, failing, be an unhandled
+  // rejection (the process's end).
   return (token) => {
     const hit = cache.get(token);
-    if (hit && hit.expiresAt > Date.now()) {
-      const revoked = options.isRevoked(hit.principal.sessionId);
-      if (revoked === false) return Promise.resolve(hit.principal);
-      if (revoked === true) return Promise.reject(new TokenError('token revoked'));
+    if (!hit || hit.expiresAt <= Date.now()) return verify(token);
+    let revoked: boolean | Promise<boolean>;
+    try {
+      revoked = options.isRevoked(hit.principal.sessionId);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    return verify(token);
+    if (revoked === false) return Promise.resolve(hit.principal);
+    if (revoked === true) return Promise.reject(new TokenError('token revoked'));
+    return Promise.resolve(revoked).then((r) => {
+      if (r) throw new TokenError('token revoked');
+      return hit.principal;
+    });
   };
 }
 

@@ -56,8 +56,14 @@ function drainInstead(request: FastifyRequest, reply: FastifyReply) {
       if (read > DRAIN_BYTES) socket.destroy();
       else idle.refresh();
     });
-    raw.once('end', () => clearTimeout(idle));
-    raw.once('close', () => clearTimeout(idle));
-    socket.once('close', () => clearTimeout(idle));
+    // The socket's listener goes with the timer: a kept-alive connection (the gateway's pool)
+    // would otherwise gather one per refused body for as long as it lives.
+    const stop = () => {
+      clearTimeout(idle);
+      socket.off('close', stop);
+    };
+    raw.once('end', stop);
+    raw.once('close', stop);
+    socket.once('close', stop);
   });
 }

@@ -135,3 +135,44 @@ test('an injected request refused for its size leaves nothing behind to fail lat
     process.off('uncaughtException', record);
   }
 });
+
+test('refused bodies on one keep-alive connection leave no listener behind on its socket', async () => {
+  // Each refusal drained a body and added a `close` listener to the socket that was only removed
+  // when the socket closed: a long-lived connection (the gateway's pool) gathered one a request.
+  const sockets: import('node:net').Socket[] = [];
+  const track = (socket: import('node:net').Socket) => sockets.push(socket);
+  app.server.on('connection', track);
+  const { connect } = await import('node:net');
+  const { port } = app.server.address() as AddressInfo;
+  const client = connect(port, '127.0.0.1');
+  try {
+    await new Promise((resolve) => client.once('connect', resolve));
+    let received = '';
+    client.on('data', (chunk: Buffer) => {
+      received += chunk.toString('latin1');
+    });
+    const waitFor = async (n: number) => {
+      while ((received.match(/HTTP\/1\.1 415/g) ?? []).length < n) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    };
+    const closeListeners = [] as number[];
+    for (let i = 1; i <= 15; i++) {
+      // Headers and part of the body: the 415 is sent before the rest arrives.
+      client.write(
+        'POST /things HTTP/1.1\r\nhost: x\r\ncontent-type: x/y\r\ncontent-length: 100\r\n\r\n' +
+          'a'.repeat(10),
+      );
+      await waitFor(i);
+      // Counted while this body is still unread: every earlier one has ended (the parser reads
+      // the next request only after the previous body), whatever the machine's load.
+      closeListeners.push(sockets[0]!.listenerCount('close'));
+      client.write('a'.repeat(90));
+    }
+    assert.equal(sockets.length, 1, 'the connection was kept');
+    assert.equal(closeListeners.at(-1), closeListeners[0], `close listeners: ${closeListeners}`);
+  } finally {
+    app.server.off('connection', track);
+    client.destroy();
+  }
+});
