@@ -26,6 +26,12 @@ export {
   problemSchema,
   type UndocumentedProblem,
 } from './openapi.ts';
-export { type OutageLog, type OutageLogger, type OutageOptions, outageLog } from './outage.ts';
+export {
+  isUnreachable,
+  type OutageLog,
+  type OutageLogger,
+  type OutageOptions,
+  outageLog,
+} from './outage.ts';
 export { type FieldError, HttpProblem, problems, sendProblem } from './problem.ts';
 export { listen } from './server.ts';

@@ -93,6 +93,29 @@ function describe(error: unknown): Record<string, unknown> {
   return { ...(code ? { code } : {}), error: text };
 }
 
+/**
+ * Whether an error (or one it wraps: Drizzle and undici nest the cause) means a dependency could
+ * not be reached or dropped the connection: the network codes above, PostgreSQL's connection
+ * exceptions (SQLSTATE class 08), shutdowns and start-ups (57P01–57P03), too many connections
+ * (53300), and node-postgres' own "Connection terminated" / pool connect timeout.
+ */
+export function isUnreachable(error: unknown): boolean {
+  let current = error;
+  for (let depth = 0; current && depth < 5; depth++) {
+    const code = codeOf(current);
+    if (code && (UNREACHABLE.has(code) || /^(08...|57P0[123]|53300)$/.test(code))) return true;
+    const message = (current as { message?: unknown }).message;
+    if (
+      typeof message === 'string' &&
+      /^(Connection terminated|timeout exceeded when trying to connect)/.test(message)
+    ) {
+      return true;
+    }
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 function codeOf(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | undefined)?.code;
   return typeof code === 'string' ? code : undefined;

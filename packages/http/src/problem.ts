@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type CodeTable, DomainError, defaultCode, GENERIC_CODES } from './codes.ts';
+import { isUnreachable } from './outage.ts';
 import { type FieldError, HttpProblem, type ProblemExtras } from './problem-class.ts';
 import { type AjvError, fieldErrors } from './validation-errors.ts';
 
@@ -107,6 +108,15 @@ export function registerProblemHandlers(app: FastifyInstance, codes: CodeTable =
         reply.header('retry-after', '60');
       }
       return sendProblem(request, reply, status, error.message);
+    }
+    if (isUnreachable(error)) {
+      // The database (or another dependency) is down or restarting: the client may retry, and a
+      // load balancer or client library treats a 503 so; a 500 says the request itself failed.
+      request.log.warn({ err: error }, 'a dependency is unreachable');
+      reply.header('retry-after', '5');
+      return sendProblem(request, reply, 503, 'A service this request needs is unavailable.', {
+        code: 'service_unavailable',
+      });
     }
     request.log.error({ err: error }, 'unhandled error');
     return sendProblem(request, reply, 500, 'An unexpected error occurred.');
