@@ -5,9 +5,11 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { runMigrations } from '@platform/db';
 import { createTestDatabase } from '@platform/testing';
+import pg from 'pg';
 import { buildApp } from '../src/app.ts';
 import { type Db, openDatabase } from '../src/db/index.ts';
 import { createEventNames, FULL_RECHECK_MS } from '../src/event-names/registry.ts';
+import { registerEventNames } from '../src/event-names/repository.ts';
 import { bearer, buildTestAnalytics, serviceHeaders, sql } from './helper.ts';
 
 // On InfluxDB an event's name is a tag: every name a client makes up would be a new series, and
@@ -175,15 +177,16 @@ test('the registry and its refusals show in the metrics', async () => {
 });
 
 test('a full registry is asked again only every few seconds; names freed by the operator are taken then', async () => {
-  // A replica's registry whose statements are counted, on the shared, full registry.
+  // A replica's registry whose registrations (one transaction each) are counted, on the shared,
+  // full registry.
   let statements = 0;
   const db = t.database.db;
   const counted = new Proxy(db, {
     get: (target, key) =>
-      key === 'execute'
-        ? (...args: Parameters<Db['execute']>) => {
+      key === 'execute' || key === 'transaction'
+        ? (...args: unknown[]) => {
             statements += 1;
-            return target.execute(...args);
+            return (target[key] as (...a: unknown[]) => unknown).apply(target, args);
           }
         : Reflect.get(target, key),
   }) as Db;
@@ -245,4 +248,45 @@ test('the migration registers the names clients already sent', async () => {
       ['Order Completed', '2026-11-02T10:00:00.000Z'],
     ],
   );
+});
+
+test('replicas registering at once never pass the cap together', async () => {
+  const db = await createTestDatabase({
+    migrations: path.resolve(import.meta.dirname, '../drizzle'),
+  });
+  const replicas = await Promise.all([0, 1, 2].map(() => openDatabase(db.url)));
+  // Inserts into event_names wait behind this lock (a count does not), so the three
+  // registrations below are surely in flight together when it is released.
+  const blocker = new pg.Client({ connectionString: db.url });
+  await blocker.connect();
+  try {
+    await blocker.query('begin');
+    await blocker.query('lock table event_names in share row exclusive mode');
+    // Three replicas, each bringing 40 names of its own at the same moment, against a cap of 50.
+    const registrations = replicas.map((replica, r) =>
+      registerEventNames(
+        replica.db,
+        Array.from({ length: 40 }, (_, i) => `replica ${r} name ${i}`),
+        50,
+      ),
+    );
+    for (let waited = 0; ; waited += 20) {
+      const { rows } = await blocker.query(
+        "select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'",
+      );
+      if (rows[0].n >= 3 || waited > 5000) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await blocker.query('commit');
+    const results = await Promise.all(registrations);
+    const count = (await sql(db.url, 'select count(*)::int as n from event_names'))[0]!.n;
+    assert.equal(count, 50);
+    assert.equal(
+      results.reduce((sum, r) => sum + r.admitted.length, 0),
+      50,
+    );
+  } finally {
+    await blocker.end();
+    for (const replica of replicas) await replica.close();
+  }
 });

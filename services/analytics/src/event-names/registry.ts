@@ -44,7 +44,7 @@ export function createEventNames(deps: {
 }): EventNames {
   const { db, max } = deps;
   const clock = deps.now ?? Date.now;
-  // Registered names only, so bounded by the cap (and what concurrent replicas overshot).
+  // Registered names only, so bounded by the cap.
   const known = new Set<string>();
   // Until then, names not known are refused without asking (the registry was full).
   let fullUntil = 0;

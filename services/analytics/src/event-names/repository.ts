@@ -2,11 +2,14 @@ import { sql } from 'drizzle-orm';
 import type { Db } from '../db/index.ts';
 import { eventNames } from './tables.ts';
 
-/** Every registered name (at most EVENT_NAMES_MAX, plus what concurrent replicas overshot). */
+/** Every registered name (at most EVENT_NAMES_MAX). */
 export async function loadEventNames(db: Db): Promise<string[]> {
   const rows = await db.select({ name: eventNames.name }).from(eventNames);
   return rows.map((r) => r.name);
 }
+
+/** The advisory lock key of registrations (any constant this database uses for nothing else). */
+const REGISTRY_LOCK = 0x65766e74; // "evnt"
 
 export interface Registration {
   /** The names asked for that are registered now: they were before, or just were. */
@@ -17,22 +20,24 @@ export interface Registration {
 }
 
 /**
- * In one statement: registers the names not registered yet, in the order given, while the
- * registry has room below `max`. Concurrent statements (other requests, other replicas) each
- * count the rows before their own inserts, so together they may overshoot `max` by what they
- * insert at once; a name another statement inserts meanwhile is taken as registered (the insert
- * waits for it and does nothing).
+ * Registers the names not registered yet, in the order given, while the registry has room below
+ * `max`. Registrations of all replicas take one transaction-level advisory lock first, so each
+ * counts what the one before it committed and together they never pass `max` (a Segment batch
+ * can bring thousands of new names at once: counted without the lock, R replicas could end near
+ * R × max). Registering is rare — a known name never gets here — so one lock costs nothing.
  */
 export async function registerEventNames(
   db: Db,
   names: string[],
   max: number,
 ): Promise<Registration> {
-  const { rows } = await db.execute<{
-    admitted: string[];
-    full: boolean;
-    every: string[] | null;
-  }>(sql`
+  const { rows } = await db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(${REGISTRY_LOCK})`);
+    return tx.execute<{
+      admitted: string[];
+      full: boolean;
+      every: string[] | null;
+    }>(sql`
     with wanted as (
       select name, i
       from jsonb_array_elements_text(${JSON.stringify(names)}::jsonb) with ordinality as w(name, i)
@@ -54,6 +59,7 @@ export async function registerEventNames(
       array(select name from known union all select name from fresh) as admitted,
       (select at_cap from state) as full,
       case when (select at_cap from state) then array(select name from event_names) end as every`);
+  });
   const row = rows[0]!;
   return { admitted: row.admitted, full: row.full, all: row.every ?? [] };
 }
