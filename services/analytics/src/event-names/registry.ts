@@ -1,3 +1,4 @@
+import type { FieldError } from '@platform/http';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Db } from '../db/index.ts';
 import { loadEventNames, registerEventNames } from './repository.ts';
@@ -30,6 +31,11 @@ export interface EventNames {
    * registry has room; resolves to those that could not be registered: the registry is full.
    */
   register(names: string[]): Promise<Set<string>>;
+  /**
+   * What a request does with its names: registers those not known yet, and resolves to one
+   * field error (`fieldOf(index)`) per name the full registry refused — none when all passed.
+   */
+  admit(names: readonly string[], fieldOf: (index: number) => string): Promise<FieldError[]>;
   /** Learns every registered name (at start). */
   load(): Promise<void>;
   readonly max: number;
@@ -82,6 +88,16 @@ export function createEventNames(deps: {
     return refuse(wanted.filter((n) => !known.has(n)));
   }
 
+  function has(name: string): boolean {
+    return known.has(name) || FIXED_EVENT_NAMES.has(name);
+  }
+
+  function register(names: string[]): Promise<Set<string>> {
+    const result = tail.then(() => registerNow(names));
+    tail = result.catch(() => {});
+    return result;
+  }
+
   function refuse(names: string[]): Set<string> {
     if (names.length) refusedNames?.inc(names.length);
     return new Set(names);
@@ -89,11 +105,17 @@ export function createEventNames(deps: {
 
   return {
     max,
-    has: (name) => known.has(name) || FIXED_EVENT_NAMES.has(name),
-    register(names) {
-      const result = tail.then(() => registerNow(names));
-      tail = result.catch(() => {});
-      return result;
+    has,
+    register,
+    async admit(names, fieldOf) {
+      const unknown = names.filter((name) => !has(name));
+      if (unknown.length === 0) return [];
+      const refused = await register(unknown);
+      if (refused.size === 0) return [];
+      const message = registryFull(max);
+      return names.flatMap((name, i) =>
+        refused.has(name) ? [{ field: fieldOf(i), message }] : [],
+      );
     },
     async load() {
       const all = await loadEventNames(db);
@@ -104,6 +126,6 @@ export function createEventNames(deps: {
 }
 
 /** The message of the 400 for a name the full registry could not take. */
-export const registryFull = (max: number) =>
+const registryFull = (max: number) =>
   `the registry of event names is full (EVENT_NAMES_MAX = ${max}): this name is not registered; ` +
   'send one already in use, or ask the operator to raise EVENT_NAMES_MAX or remove unused names';

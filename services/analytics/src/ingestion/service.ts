@@ -3,7 +3,6 @@ import type { Principal } from '@platform/auth';
 import { type FieldError, problems } from '@platform/http';
 import type { Static } from 'typebox';
 import type { AnalyticsContext } from '../context.ts';
-import { registryFull } from '../event-names/registry.ts';
 import { unstorable } from '../storable.ts';
 import { claimIds, clientKey } from './dedup.ts';
 import {
@@ -54,11 +53,8 @@ export async function track(
   const now = request.receivedAt;
   const oldest = now - ctx.config.RETENTION_DAYS * 86_400_000;
   const errors: FieldError[] = [];
-  // Names this replica does not know registered; a known one costs a Set lookup.
-  const unknown: string[] = [];
   const events = list.map((e, i): TrackedEvent => {
     const at = single ? '' : `events.${i}.`;
-    if (!ctx.eventNames.has(e.event as string)) unknown.push(e.event as string);
     if (isReserved(e.event as string)) {
       errors.push({
         field: `${at}event`,
@@ -99,20 +95,12 @@ export async function track(
     };
   });
   if (errors.length) throw problems.badRequest('Some events are invalid.', errors);
-  if (unknown.length) {
-    const refused = await ctx.eventNames.register(unknown);
-    if (refused.size) {
-      const message = registryFull(ctx.eventNames.max);
-      throw problems.badRequest(
-        'Some event names cannot be registered.',
-        list.flatMap((e, i) =>
-          refused.has(e.event as string)
-            ? [{ field: single ? 'event' : `events.${i}.event`, message }]
-            : [],
-        ),
-      );
-    }
-  }
+  // A known name costs a Set lookup; new ones are registered while the registry has room.
+  const refused = await ctx.eventNames.admit(
+    list.map((e) => e.event as string),
+    (i) => (single ? 'event' : `events.${i}.event`),
+  );
+  if (refused.length) throw problems.badRequest('Some event names cannot be registered.', refused);
   const stored = await accept(ctx, request, events);
   return {
     ids: Array.from({ length: stored }, (_, i) => trackedId(request.idBase, i)),

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { type FieldError, HttpProblem, problems } from '@platform/http';
 import type { Static } from 'typebox';
 import type { AnalyticsContext } from '../context.ts';
-import { registryFull } from '../event-names/registry.ts';
 import {
   insertLinks,
   type Link,
@@ -168,20 +167,11 @@ export async function admitNames(
   messages: Converted[],
   batch: boolean,
 ): Promise<void> {
-  const unknown: string[] = [];
-  for (const m of messages) {
-    if (!ctx.eventNames.has(m.event.event)) unknown.push(m.event.event);
-  }
-  if (unknown.length === 0) return;
-  const refused = await ctx.eventNames.register(unknown);
-  if (refused.size === 0) return;
-  const message = registryFull(ctx.eventNames.max);
-  throw problems.badRequest(
-    'Some event names cannot be registered.',
-    messages.flatMap((m, i) =>
-      refused.has(m.event.event) ? [{ field: batch ? `batch.${i}.event` : 'event', message }] : [],
-    ),
+  const refused = await ctx.eventNames.admit(
+    messages.map((m) => m.event.event),
+    (i) => (batch ? `batch.${i}.event` : 'event'),
   );
+  if (refused.length) throw problems.badRequest('Some event names cannot be registered.', refused);
 }
 
 /** Per user: profile changes from these messages (traits merged oldest first). */
