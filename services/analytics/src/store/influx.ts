@@ -121,14 +121,10 @@ export function createInfluxStore(
      * InfluxDB cannot update a point, but a point written again at the same series and time
      * replaces the fields it names (see overwriteLine): each affected point gets the pseudonym in
      * `user_id` and in its properties, its other fields kept. A user id is a field, never a tag,
-     * so the series stay the same. Reads page by time, 5,000 points at a time.
+     * so the series stay the same. Reads page by time, 5,000 points at a time: one read for all
+     * the users given; no mark, since a point's time is the event's, not when it was written,
+     * so every pass reads everything.
      */
-    forgetUser(userId, pseudonym) {
-      return this.forgetUsers([{ userId, pseudonym }]).then((r) => r.rewritten);
-    },
-
-    // One read for all the users given; no mark: a point's time is the event's, not when it
-    // was written, so every pass reads everything.
     async forgetUsers(users) {
       if (users.length === 0) return { rewritten: 0 };
       await ensure();

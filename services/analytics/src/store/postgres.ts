@@ -272,10 +272,6 @@ export function createPostgresStore(db: Db): Store {
       return found.map((x) => ({ time: x.t, userId: x.u, anonymousId: x.a, event: x.e }));
     },
 
-    forgetUser(userId, pseudonym) {
-      return this.forgetUsers([{ userId, pseudonym }]).then((r) => r.rewritten);
-    },
-
     // The properties are searched as text: an id may sit under any key (author_id, actor_id…),
     // so without `since` this reads the whole table, once for all the users given. Every row
     // carries the id of the transaction that wrote it (write_xid, indexed, migration 0011): the

@@ -117,16 +117,12 @@ export interface Store {
    */
   settle?(): Promise<number>;
   /**
-   * Unlinks a deleted user (`user.deleted`): in every stored event and sample whose user id is
-   * `userId`, or whose properties mention it, the id becomes `pseudonym`. Idempotent; returns how
-   * many were rewritten. `userId` is a UUID (auth's ids), so it cannot be a pattern or clash.
-   */
-  forgetUser(userId: string, pseudonym: string): Promise<number>;
-  /**
-   * forgetUser for several users in one pass over the store. Given `since` (a `mark` an earlier
-   * pass returned), it reads only what was written from about when that pass began: what the
-   * earlier pass may not have seen. A store that cannot tell returns no mark, and each pass
-   * reads everything.
+   * Unlinks deleted users (`user.deleted`), all in one pass over the store: in every stored event
+   * and sample whose user id is a `userId`, or whose properties mention it, the id becomes its
+   * `pseudonym`. Idempotent; `rewritten` is how many were rewritten. A `userId` is a UUID (auth's
+   * ids), so it cannot be a pattern or clash. Given `since` (a `mark` an earlier pass returned),
+   * it reads only what was written from about when that pass began: what the earlier pass may
+   * not have seen. A store that cannot tell returns no mark, and each pass reads everything.
    */
   forgetUsers(
     users: { userId: string; pseudonym: string }[],
