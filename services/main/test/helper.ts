@@ -49,11 +49,15 @@ export interface TestMain {
 export async function buildTestMain(
   env: Record<string, string> = {},
   deps: Pick<MainAppDeps, 'permissions'> = {},
+  options: {
+    /** The URL main connects with, given its database's (a test may put a hop in between). */
+    reach?: (databaseUrl: string) => Promise<string>;
+  } = {},
 ): Promise<TestMain> {
   const issuer = await startTokenIssuer({ serviceToken: TEST_SECRETS.SERVICE_TOKEN });
   const database = await createTestDatabase({ migrations: migrationsFolder });
   const config = readConfig({
-    DATABASE_URL: database.url,
+    DATABASE_URL: options.reach ? await options.reach(database.url) : database.url,
     AUTH_URL: issuer.url,
     SERVICE_TOKEN: TEST_SECRETS.SERVICE_TOKEN,
     LOG_LEVEL: 'silent',
