@@ -17,23 +17,12 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import {
-  cp,
-  lchown,
-  mkdir,
-  mkdtemp,
-  readdir,
-  readFile,
-  rename,
-  rm,
-  stat,
-  statfs,
-} from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, statfs } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { startEmbeddedPostgres } from '@platform/launcher/postgres';
+import { copyCluster, startEmbeddedPostgres } from '@platform/launcher/postgres';
 import { bundleRunnerHelpers, bundleTests } from './test-bundles.ts';
 import { longestFirst, saveDurations } from './test-schedule.ts';
 
@@ -180,18 +169,6 @@ async function initialisedCluster() {
     await rm(fresh, { recursive: true, force: true });
   }
   return template;
-}
-
-/** Copies a cluster, owned by the user PostgreSQL runs as (it refuses a data folder it does not own). */
-async function copyCluster(template: string, dataDir: string) {
-  await cp(template, dataDir, { recursive: true });
-  if (process.getuid?.() !== 0) return;
-  const cluster = path.join(dataDir, 'postgres');
-  const { uid, gid } = await stat(path.join(template, 'postgres'));
-  const inside = await readdir(cluster, { recursive: true });
-  await Promise.all(
-    [cluster, ...inside.map((f) => path.join(cluster, f))].map((f) => lchown(f, uid, gid)),
-  );
 }
 
 phase('started');

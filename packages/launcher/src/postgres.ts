@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, cp, lchown, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import path from 'node:path';
@@ -245,4 +245,20 @@ function probe(port: number): Promise<number | undefined> {
       );
     });
   });
+}
+
+/**
+ * Copies a data folder holding an initialised cluster (`<dir>/postgres`) into `dataDir`, so a
+ * start there skips initdb (the test runner's database, the launcher's tests). PostgreSQL, run
+ * as its own user under root, refuses a cluster it does not own: the copy gets the owner back.
+ */
+export async function copyCluster(template: string, dataDir: string): Promise<void> {
+  await cp(template, dataDir, { recursive: true });
+  if (process.getuid?.() !== 0) return;
+  const cluster = path.join(dataDir, 'postgres');
+  const { uid, gid } = await stat(path.join(template, 'postgres'));
+  const inside = await readdir(cluster, { recursive: true });
+  await Promise.all(
+    [cluster, ...inside.map((f) => path.join(cluster, f))].map((f) => lchown(f, uid, gid)),
+  );
 }

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { cp, lchown, mkdtemp, readdir, stat } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from '@platform/launcher/postgres';
+import { copyCluster, freePort } from '@platform/launcher/postgres';
 import { loadManifests, portVariable } from '@platform/manifest';
 
 export const root = path.resolve(import.meta.dirname, '../../..');
@@ -41,16 +41,7 @@ export async function dataDirWithCluster(prefix: string): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), prefix));
   const template = process.env.TEST_POSTGRES_CLUSTER;
   if (!template || !existsSync(path.join(template, 'postgres', 'PG_VERSION'))) return dir;
-  await cp(template, dir, { recursive: true });
-  // PostgreSQL, run as its own user under root, refuses a cluster it does not own.
-  if (process.getuid?.() === 0) {
-    const cluster = path.join(dir, 'postgres');
-    const { uid, gid } = await stat(path.join(template, 'postgres'));
-    const inside = await readdir(cluster, { recursive: true });
-    for (const file of [cluster, ...inside.map((f) => path.join(cluster, f))]) {
-      await lchown(file, uid, gid);
-    }
-  }
+  await copyCluster(template, dir);
   return dir;
 }
 
