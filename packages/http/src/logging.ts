@@ -55,17 +55,34 @@ export function loggerOptions(service: string, level: string): LoggerOptions {
 /**
  * A failed query's error carries its bound parameters (Drizzle puts them in `params` and in the
  * message): a password hash, a token hash, an email. Keep the SQL text and the stack (pino folds
- * any `cause` into both), drop the values.
+ * any `cause` into both), drop the values. A value may hold a line break (a post's body): the
+ * text Drizzle wrote of each error's `params` in the chain is cut out whole, not up to a newline.
  */
 function errorWithoutParameters(error: Error): Record<string, unknown> {
   const { params: _params, ...rest } = stdSerializers.err(error) as unknown as Record<
     string,
     unknown
   >;
+  const written = writtenParameters(error);
   for (const key of ['message', 'stack'] as const) {
     if (typeof rest[key] === 'string') {
-      rest[key] = (rest[key] as string).replace(/\nparams: [^\n]*/g, '\nparams: [redacted]');
+      let text = rest[key] as string;
+      for (const params of written) text = text.split(params).join('\nparams: [redacted]');
+      rest[key] = text.replace(/\nparams: (?!\[redacted\])[^\n]*/g, '\nparams: [redacted]');
     }
   }
   return rest;
+}
+
+/** `\nparams: …` as Drizzle's message has it, for each error in the chain with `params`. */
+function writtenParameters(error: unknown): string[] {
+  const written: string[] = [];
+  let current = error as { params?: unknown; cause?: unknown } | undefined;
+  for (let depth = 0; current && typeof current === 'object' && depth < 10; depth++) {
+    if (Array.isArray(current.params) && current.params.length > 0) {
+      written.push(`\nparams: ${current.params}`);
+    }
+    current = current.cause as typeof current;
+  }
+  return written;
 }

@@ -39,6 +39,17 @@ app.get('/demo/v1/query-failure', async () => {
   Object.assign(error, { params: ['$argon2id$secret'], cause: new Error('duplicate key') });
   throw error;
 });
+app.get('/demo/v1/query-outage', async () => {
+  // A DrizzleQueryError (exact message shape) over PostgreSQL shutting down: a parameter with a
+  // line break in it (a post's body, a note) must not reach the log past its first line.
+  const params = ['a title', 'first line\nsecond line holds private-text-4711'];
+  const error = new Error(`Failed query: insert into posts values ($1, $2)\nparams: ${params}`);
+  const cause = Object.assign(new Error('terminating connection due to administrator command'), {
+    code: '57P01',
+  });
+  Object.assign(error, { params, cause });
+  throw error;
+});
 app.get('/demo/v1/conflict', async () => {
   throw problems.conflict('Already there.', [{ field: 'name', message: 'is taken' }]);
 });
@@ -134,6 +145,19 @@ test('a failed query is logged with its SQL but without its parameters', async (
   assert.match(line.err.stack, /caused by: Error: duplicate key/);
   assert.equal(line.err.params, undefined);
   assert.ok(!logs.text().includes('$argon2id$secret'));
+});
+
+test('an unreachable database is 503 and its failed query is logged without any parameter', async () => {
+  const res = await app.inject({ url: '/demo/v1/query-outage' });
+  assert.equal(res.statusCode, 503);
+  assert.equal(res.headers['retry-after'], '5');
+  const line = logs.lines
+    .map((l) => JSON.parse(l))
+    .find((l) => l.request_id === res.headers['x-request-id'] && l.err);
+  assert.equal(line.level, 'warn');
+  assert.match(line.err.message, /insert into posts/);
+  assert.match(line.err.stack, /at /);
+  assert.ok(!logs.text().includes('private-text-4711'));
 });
 
 test('a thrown problem keeps its status, detail and field errors', async () => {
