@@ -88,14 +88,11 @@ export function databaseUrl(serverUrl: string, name: string): string {
 }
 export { timestamptz, timestamptzNow } from './columns.ts';
 
-/** PostgreSQL's SQLSTATE of a statement cancelled by statement_timeout. */
-const QUERY_CANCELED = '57014';
-
-/** Whether a query (raw pg, or under Drizzle's wrapper) failed on statement_timeout. */
-export function isStatementTimeout(error: unknown): boolean {
+/** Whether a query (raw pg, or under Drizzle's wrapper) failed with this SQLSTATE. */
+export function hasSqlState(error: unknown, state: string): boolean {
   const cause = (error as { cause?: { code?: unknown } } | undefined)?.cause;
-  return (
-    (error as { code?: unknown } | undefined)?.code === QUERY_CANCELED ||
-    cause?.code === QUERY_CANCELED
-  );
+  return (error as { code?: unknown } | undefined)?.code === state || cause?.code === state;
 }
+
+/** Whether a query failed on statement_timeout (57014, query_canceled). */
+export const isStatementTimeout = (error: unknown): boolean => hasSqlState(error, '57014');

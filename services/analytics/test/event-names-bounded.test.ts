@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { runMigrations } from '@platform/db';
+import { DomainError } from '@platform/http';
 import { createTestDatabase } from '@platform/testing';
 import pg from 'pg';
 import { buildApp } from '../src/app.ts';
@@ -274,7 +275,7 @@ test('replicas registering at once never pass the cap together', async () => {
       const { rows } = await blocker.query(
         "select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'",
       );
-      if (rows[0].n >= 3 || waited > 5000) break;
+      if (rows[0].n >= 3 || waited > 1500) break;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     await blocker.query('commit');
@@ -288,5 +289,28 @@ test('replicas registering at once never pass the cap together', async () => {
   } finally {
     await blocker.end();
     for (const replica of replicas) await replica.close();
+  }
+});
+
+test('a registration that cannot get the registry lock is a 503 to retry, not a wait and a 500', async () => {
+  const db = await createTestDatabase({
+    migrations: path.resolve(import.meta.dirname, '../drizzle'),
+  });
+  const replica = await openDatabase(db.url);
+  const holder = new pg.Client({ connectionString: db.url });
+  await holder.connect();
+  try {
+    await holder.query('begin');
+    await holder.query('select pg_advisory_xact_lock($1)', [0x65766e74]);
+    await assert.rejects(registerEventNames(replica.db, ['Waits For The Lock'], 50), (error) => {
+      assert.ok(error instanceof DomainError);
+      assert.equal(error.code, 'service_unavailable');
+      assert.equal(error.options.retryAfterSeconds, 2);
+      return true;
+    });
+    await holder.query('rollback');
+  } finally {
+    await holder.end();
+    await replica.close();
   }
 });

@@ -93,6 +93,8 @@ export function createEventNames(deps: {
   }
 
   function register(names: string[]): Promise<Set<string>> {
+    // A full registry refuses at once: no place in the queue behind registrations under way.
+    if (clock() < fullUntil) return Promise.resolve(refuse(names.filter((n) => !known.has(n))));
     const result = tail.then(() => registerNow(names));
     tail = result.catch(() => {});
     return result;

@@ -1,3 +1,5 @@
+import { hasSqlState } from '@platform/db';
+import { DomainError } from '@platform/http';
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/index.ts';
 import { eventNames } from './tables.ts';
@@ -31,13 +33,17 @@ export async function registerEventNames(
   names: string[],
   max: number,
 ): Promise<Registration> {
-  const { rows } = await db.transaction(async (tx) => {
-    await tx.execute(sql`select pg_advisory_xact_lock(${REGISTRY_LOCK})`);
-    return tx.execute<{
-      admitted: string[];
-      full: boolean;
-      every: string[] | null;
-    }>(sql`
+  const { rows } = await db
+    .transaction(async (tx) => {
+      // Held for milliseconds by each registration; a wait this long means something is stuck,
+      // and the request gets a 503 to retry rather than waiting out the statement timeout.
+      await tx.execute(sql`set local lock_timeout = '2s'`);
+      await tx.execute(sql`select pg_advisory_xact_lock(${REGISTRY_LOCK})`);
+      return tx.execute<{
+        admitted: string[];
+        full: boolean;
+        every: string[] | null;
+      }>(sql`
     with wanted as (
       select name, i
       from jsonb_array_elements_text(${JSON.stringify(names)}::jsonb) with ordinality as w(name, i)
@@ -59,7 +65,18 @@ export async function registerEventNames(
       array(select name from known union all select name from fresh) as admitted,
       (select at_cap from state) as full,
       case when (select at_cap from state) then array(select name from event_names) end as every`);
-  });
+    })
+    .catch((error: unknown) => {
+      // lock_not_available: the lock_timeout above ran out.
+      if (hasSqlState(error, '55P03')) {
+        throw new DomainError(
+          'service_unavailable',
+          'New event names are being registered by another request; retry shortly.',
+          { retryAfterSeconds: 2, cause: error },
+        );
+      }
+      throw error;
+    });
   const row = rows[0]!;
   return { admitted: row.admitted, full: row.full, all: row.every ?? [] };
 }
