@@ -17,6 +17,7 @@ import { codes } from './errors.ts';
 import { createEventNames } from './event-names/registry.ts';
 import { profileRoutes } from './identity/routes.ts';
 import { deadLetterRoutes } from './ingestion/dead-letter-routes.ts';
+import { createDedup } from './ingestion/dedup.ts';
 import { scheduleForgetting } from './ingestion/forget.ts';
 import { registerQueueMetrics } from './ingestion/metrics.ts';
 import { createQueue } from './ingestion/queue.ts';
@@ -83,12 +84,14 @@ export async function buildApp(deps: AnalyticsAppDeps): Promise<App> {
     log: app.log,
     metrics: app.metrics,
   });
+  const dedup = createDedup({ maxIds: config.DEDUP_MAX_IDS, metrics: app.metrics });
   const writer = createWriter({
     db: database.db,
     store,
     config,
     log: app.log,
     metrics: app.metrics,
+    dedup,
   });
   registerQueueMetrics(database.db, app.metrics);
   const eventNames = createEventNames({
@@ -104,6 +107,7 @@ export async function buildApp(deps: AnalyticsAppDeps): Promise<App> {
     writer,
     destinations,
     eventNames,
+    dedup,
   };
 
   app.addReadinessCheck('database', database.ping);

@@ -27,6 +27,11 @@ export const ConfigSchema = Type.Object({
   RETENTION_DAYS: count(90),
   /** Ids of events from other services are remembered this long, so a re-send is a no-op. */
   DEDUP_DAYS: count(7),
+  /**
+   * Message ids each replica remembers at most (16–24 bytes each); beyond it the oldest are
+   * forgotten before DEDUP_DAYS (analytics_dedup_evicted_total).
+   */
+  DEDUP_MAX_IDS: count(5_000_000, 1000),
   /** Largest batch the background writer moves from the queue to the store at once. */
   WRITER_BATCH_SIZE: count(5000),
   /** How often the writer looks at the queue when nothing wakes it. */

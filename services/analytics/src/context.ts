@@ -2,6 +2,7 @@ import type { Config } from './config.ts';
 import type { Db } from './db/index.ts';
 import type { Destinations } from './destinations/index.ts';
 import type { EventNames } from './event-names/registry.ts';
+import type { Dedup } from './ingestion/dedup.ts';
 import type { Queue } from './ingestion/queue.ts';
 import type { Writer } from './ingestion/writer.ts';
 import type { Store } from './store/types.ts';
@@ -17,4 +18,6 @@ export interface AnalyticsContext {
   destinations: Destinations;
   /** The registry of client event names (EVENT_NAMES_MAX). */
   eventNames: EventNames;
+  /** The dedup index of message ids (DEDUP_DAYS, DEDUP_MAX_IDS). */
+  dedup: Dedup;
 }

@@ -46,19 +46,22 @@ export const receivedIds = pgTable(
 );
 
 /**
- * The dedup index of message ids (Segment `messageId`, `/track-event` `message_id`): 128 bits of
- * the SHA-256 of each namespaced id (ingestion/dedup.ts), kept DEDUP_DAYS. A uuid key compares as
- * bytes, where text would go through the collation; rows arrive in time order, so BRIN prunes.
+ * The dedup index of message ids (Segment `messageId`, `/track-event` `message_id`), kept
+ * DEDUP_DAYS: one row — a block — per claim (a writer pass, an accepted request), not one per id
+ * (ingestion/dedup.ts). `fps`: the 64-bit fingerprints it claimed (leading bits of the SHA-256
+ * of each namespaced id), 16 hex digits each; `owners`: the event that won each, a UUID of 36
+ * characters (nil: claimed as it was accepted). Text, so a block is built by concatenation;
+ * stored uncompressed. Ids are drawn under the dedup lock, so blocks commit in id order.
  */
-export const messageIds = pgTable(
-  'message_ids',
+export const messageIdBlocks = pgTable(
+  'message_id_blocks',
   {
-    hash: uuid().primaryKey(),
-    receivedAt: timestamptzNow(),
-    /** The event that won the id when the writer claimed it; null: claimed as it was accepted. */
-    owner: uuid(),
+    id: bigserial({ mode: 'number' }).primaryKey(),
+    fps: text().notNull(),
+    owners: text().notNull(),
+    createdAt: timestamptzNow(),
   },
-  (t) => [index('message_ids_received_at_brin').using('brin', t.receivedAt)],
+  (t) => [index('message_id_blocks_created_at_idx').on(t.createdAt)],
 );
 
 /** The PostgreSQL store (used when INFLUX_URL is unset): one row per event. */

@@ -1,39 +1,214 @@
 import crypto from 'node:crypto';
-import { lt, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Db, Tx } from '../db/index.ts';
-import { messageIds } from '../db/schema.ts';
+import { createFingerprints } from './fingerprints.ts';
 
 /**
- * Claims message ids in the dedup index (`message_ids`, kept DEDUP_DAYS), in the transaction
- * that queues their events: resolves to the ids claimed now, i.e. not seen before. PostgreSQL's
- * unique index decides, so it holds across restarts, replicas and both stores (InfluxDB cannot
- * refuse a duplicate itself); a concurrent claim of the same id waits for the first to commit or
- * roll back. The key is 128 bits of each id's SHA-256 as a uuid, computed by PostgreSQL (in C, a
- * third of what hashing in Node cost per event); claimed in key order, so two transactions
- * sharing ids never deadlock. The answer is one text of the positions claimed.
+ * Exactly once: the dedup index of message ids. PostgreSQL keeps every claim as one row per
+ * claim — a block of 64-bit fingerprints and their owners (`message_id_blocks`) — not a
+ * unique-index row per id, which cost 4–5 µs of PostgreSQL's CPU per id, more than the rest of
+ * ingestion. Each process keeps the fingerprints in memory (fingerprints.ts, 16–24 bytes an id,
+ * at most DEDUP_MAX_IDS) and decides there. Claims of every process run one at a time under one
+ * advisory lock, each first reading the blocks others committed since it last looked — block
+ * numbers are drawn under the lock, so blocks commit in number order and "after the last one
+ * read" is exactly what a process has not seen. Memory may hold more than PostgreSQL (a claim
+ * rolled back with its transaction), never less: a fingerprint found is checked against its
+ * block before a copy is dropped.
  */
-export async function claimIds(tx: Tx, ids: string[]): Promise<Set<string>> {
-  const unique = [...new Set(ids)];
-  if (unique.length === 0) return new Set();
-  const { rows } = await tx.execute<{ claimed: string | null }>(sql`
-    with input as (
-      select i, encode(substring(sha256(convert_to(k, 'UTF8')) for 16), 'hex')::uuid as h
-      from jsonb_array_elements_text(${JSON.stringify(unique)}::jsonb) with ordinality as x(k, i)
-    ), claimed as (
-      insert into message_ids (hash) select h from input order by h
-      on conflict do nothing
-      returning hash
-    )
-    select string_agg(i::text, ',') as claimed from input join claimed on claimed.hash = input.h`);
-  const positions = rows[0]?.claimed;
-  if (!positions) return new Set();
-  return new Set(positions.split(',').map((i) => unique[Number(i) - 1]!));
+
+/**
+ * A claim on a message id: its fingerprint (16 hex digits), and the event that would own it, a
+ * UUID (null: none).
+ */
+export interface Claim {
+  fp: string;
+  owner: string | null;
 }
 
-/** A queued event's claim on its message id: the dedup key and the event's id (a UUID). */
-export interface Claim {
-  key: string;
-  owner: string;
+export interface Dedup {
+  /**
+   * Claims ids in the caller's transaction (which holds the dedup lock until it ends): per
+   * claim, whether it won — an id not claimed before, or already owned by the same event (its
+   * write is being tried again). Within one call the first claim of an id stands for the rest.
+   */
+  claim(tx: Tx, claims: readonly Claim[]): Promise<boolean[]>;
+  /** Forgets blocks created before `before` (DEDUP_DAYS), in PostgreSQL and in memory. */
+  prune(db: Db, before: Date): Promise<void>;
+}
+
+/** Any constant this database uses for nothing else. */
+const LOCK = sql`hashtext('message-id-claims')`;
+/** Blocks read per statement when catching up (a block holds up to WRITER_BATCH_SIZE ids). */
+const BLOCKS_PER_READ = 100;
+/** The owner of an id claimed as it was accepted (the nil UUID). */
+const NO_OWNER = '00000000-0000-0000-0000-000000000000';
+const FP = 16;
+const UUID = 36;
+
+/** Hex digit values by character code (parseInt on a slice costs several times as much). */
+const HEX = new Uint8Array(128);
+for (let d = 0; d < 16; d += 1) {
+  HEX['0123456789abcdef'.charCodeAt(d)] = d;
+  HEX['0123456789ABCDEF'.charCodeAt(d)] = d;
+}
+/** The 32-bit word of 8 hex digits at `at`. */
+function word(hex: string, at: number): number {
+  let w = 0;
+  for (let i = at; i < at + 8; i += 1) w = (w << 4) | HEX[hex.charCodeAt(i) & 127]!;
+  return w >>> 0;
+}
+const hiOf = (fps: string, at: number) => word(fps, at);
+const loOf = (fps: string, at: number) => word(fps, at + 8);
+
+export function createDedup(options: { maxIds: number; metrics?: Registry }): Dedup {
+  const memory = createFingerprints();
+  /** The newest block this process has read or written; every older one is in memory. */
+  let last = 0;
+  const evicted = options.metrics
+    ? new Counter({
+        name: 'analytics_dedup_evicted_total',
+        help: 'Message ids forgotten before DEDUP_DAYS because DEDUP_MAX_IDS were remembered',
+        registers: [options.metrics],
+      })
+    : undefined;
+  if (options.metrics) {
+    new Gauge({
+      name: 'analytics_dedup_ids',
+      help: 'Message ids this process remembers for deduplication',
+      registers: [options.metrics],
+      collect() {
+        this.set(memory.size);
+      },
+    });
+  }
+
+  /**
+   * Makes room for `n` more ids: at DEDUP_MAX_IDS the oldest quarter of the blocks remembered
+   * goes (the window gets shorter than DEDUP_DAYS, counted in analytics_dedup_evicted_total).
+   */
+  function makeRoom(n: number) {
+    while (memory.size > 0 && memory.size + n > options.maxIds) {
+      const oldest = memory.oldestBlock();
+      const dropped = memory.dropBefore(oldest + Math.max(1, Math.floor((last - oldest) / 4)));
+      evicted?.inc(dropped);
+    }
+  }
+
+  /** Reads the blocks committed since this process last looked. */
+  async function catchUp(tx: Tx) {
+    for (;;) {
+      const { rows } = await tx.execute<{ id: number; fps: string }>(sql`
+        select id::float8 as id, fps from message_id_blocks where id > ${last}
+        order by id limit ${BLOCKS_PER_READ}`);
+      for (const r of rows) {
+        makeRoom(r.fps.length / FP);
+        for (let at = 0; at < r.fps.length; at += FP) {
+          memory.set(hiOf(r.fps, at), loOf(r.fps, at), r.id);
+        }
+        last = r.id;
+      }
+      if (rows.length < BLOCKS_PER_READ) return;
+    }
+  }
+
+  /**
+   * Who owns each of the claims at `hits` per the block memory names: an event's UUID (the nil
+   * UUID: claimed as accepted), undefined where the block does not hold it (a claim rolled back,
+   * or a block pruned).
+   */
+  async function owners(tx: Tx, claims: readonly Claim[], blocks: number[], hits: number[]) {
+    const { rows } = await tx.execute<{ id: number; fps: string; owners: string }>(sql`
+      select id::float8 as id, fps, owners from message_id_blocks
+      where id = any(${`{${[...new Set(blocks)].join(',')}}`}::bigint[])`);
+    const held = new Map<string, string>();
+    for (const r of rows) {
+      for (let at = 0, j = 0; at < r.fps.length; at += FP, j += UUID) {
+        held.set(`${r.id}:${r.fps.slice(at, at + FP)}`, r.owners.slice(j, j + UUID));
+      }
+    }
+    return hits.map((i, k) => held.get(`${blocks[k]}:${claims[i]!.fp}`));
+  }
+
+  return {
+    async claim(tx, claims) {
+      const won = new Array<boolean>(claims.length).fill(false);
+      if (claims.length === 0) return won;
+      // The lock first, then the number: drawn under the lock, numbers follow commit order.
+      const { rows } = await tx.execute<{ next: number }>(
+        sql`select pg_advisory_xact_lock(${LOCK}), nextval('message_id_blocks_id_seq')::float8 as next`,
+      );
+      const next = rows[0]!.next;
+      await catchUp(tx);
+      makeRoom(claims.length);
+      const his = new Uint32Array(claims.length);
+      const los = new Uint32Array(claims.length);
+      const hits: number[] = [];
+      const blocks: number[] = [];
+      /** The claims this call takes anew: they make its block. */
+      const fresh: number[] = [];
+      for (let i = 0; i < claims.length; i += 1) {
+        const fp = claims[i]!.fp;
+        const hi = hiOf(fp, 0);
+        const lo = loOf(fp, 0);
+        his[i] = hi;
+        los[i] = lo;
+        const block = memory.add(hi, lo, next);
+        if (block === 0) {
+          won[i] = true;
+          fresh.push(i);
+        } else if (block !== next) {
+          hits.push(i);
+          blocks.push(block);
+        }
+      }
+      if (hits.length) {
+        const held = await owners(tx, claims, blocks, hits);
+        for (const [k, i] of hits.entries()) {
+          const owner = claims[i]!.owner;
+          if (held[k] === undefined) {
+            // Not in its block: free, unless a claim before it in this call took it just now.
+            if (memory.get(his[i]!, los[i]!) !== next) {
+              won[i] = true;
+              fresh.push(i);
+              memory.set(his[i]!, los[i]!, next);
+            }
+          } else if (owner !== null && held[k] === owner.toLowerCase()) {
+            // Its own claim: the same event written again (its id stays in the older block).
+            won[i] = true;
+          }
+        }
+      }
+      if (fresh.length) {
+        let fps = '';
+        let ownerList = '';
+        for (const i of fresh) {
+          const { fp, owner } = claims[i]!;
+          fps += fp;
+          ownerList += owner !== null && owner.length === UUID ? owner : NO_OWNER;
+        }
+        await tx.execute(
+          sql`insert into message_id_blocks (id, fps, owners) values (${next}, ${fps}, ${ownerList})`,
+        );
+      }
+      last = next;
+      return won;
+    },
+
+    async prune(db, before) {
+      await db.transaction(async (tx) => {
+        // Under the lock: no claim of any process is half done meanwhile.
+        await tx.execute(sql`select pg_advisory_xact_lock(${LOCK})`);
+        await tx.execute(sql`delete from message_id_blocks where created_at < ${before}`);
+        await catchUp(tx);
+        const { rows } = await tx.execute<{ oldest: number | null }>(
+          sql`select min(id)::float8 as oldest from message_id_blocks`,
+        );
+        // None left: whatever memory holds was pruned or rolled back.
+        memory.dropBefore(rows[0]?.oldest ?? 2 ** 32);
+      });
+    },
+  };
 }
 
 // One-shot hashing where Node has it (20.12+): a third of createHash's cost per id.
@@ -44,77 +219,17 @@ const sha256: (data: string) => string =
     : (data) => crypto.createHash('sha256').update(data).digest('hex');
 
 /**
- * The dedup index's key of a message id as claimIds makes it: 128 bits of its SHA-256, as 32 hex
- * digits (PostgreSQL reads a uuid without its hyphens too).
+ * The fingerprint of a dedup key: the first 64 bits of its SHA-256, as 16 hex digits. Two ids
+ * share one with a chance of about (ids in the window)² / 2⁶⁵ — one in ~1.5 million with 5 million —
+ * and guessing another sender's is as hard as finding a SHA-256 preimage.
  */
-export const keyHash = (key: string): string => sha256(key).slice(0, 32);
+export const fingerprint = (key: string): string => sha256(key).slice(0, 16);
 
 /**
- * Claims message ids for the writer, before it writes their events: resolves to the claims that
- * lost (their owners, event ids), almost always none. A key goes to the first event that claims
- * it and stays its own — the claim commits on its own, before the store sees the event, so an
- * event whose write failed (a crash, the store down) finds its key still its own when it is
- * written again, and every other copy, in this pass or another replica's, a day later or after
- * a restart, finds it taken. PostgreSQL inserts the keys in key order, so concurrent claims never
- * deadlock; within one call the first claim of a key stands for the rest. Unless some key was
- * taken before, that is one plain insert and no answer to read.
+ * A queued item's dedup key as the writer claims it: a fingerprint, or (rows queued by earlier
+ * versions) the key itself — `client:…`, where a fingerprint is all hex digits — hashed now.
  */
-export async function claimForWriter(db: Db, claims: Claim[]): Promise<Set<string>> {
-  const lost = new Set<string>();
-  const hashes: string[] = [];
-  const owners: string[] = [];
-  const seen = new Set<string>();
-  for (const c of claims) {
-    const h = keyHash(c.key);
-    if (seen.has(h)) {
-      lost.add(c.owner);
-      continue;
-    }
-    seen.add(h);
-    hashes.push(h);
-    owners.push(c.owner);
-  }
-  if (hashes.length === 0) return lost;
-  const hashList = `{${hashes.join(',')}}`;
-  const ownerList = `{${owners.join(',')}}`;
-  // Optimistic: copies are rare, and a plain insert costs PostgreSQL about a third less than one
-  // with `on conflict` (its speculative insertion). A key already held fails the statement as a
-  // whole (nothing of it stays); then the keys are claimed one by one below.
-  try {
-    await db.execute(sql`
-      insert into message_ids (hash, owner)
-      select h, o from unnest(${hashList}::uuid[], ${ownerList}::uuid[]) as x(h, o) order by h`);
-    return lost;
-  } catch (error) {
-    const cause = ((error as { cause?: { code?: unknown } }).cause ?? error) as { code?: unknown };
-    if (cause.code !== '23505') throw error;
-  }
-  const { rows } = await db.execute<{ n: number }>(sql`
-    with claimed as (
-      insert into message_ids (hash, owner)
-      select h, o from unnest(${hashList}::uuid[], ${ownerList}::uuid[]) as x(h, o)
-      order by h
-      on conflict do nothing
-      returning 1
-    ) select count(*)::int as n from claimed`);
-  if (rows[0]?.n === hashes.length) return lost;
-  // Some were taken before: by this very event, written before (a retry), or by another copy.
-  const { rows: held } = await db.execute<{ hash: string; owner: string | null }>(sql`
-    select replace(hash::text, '-', '') as hash, owner::text from message_ids
-    where hash = any(${hashList}::uuid[])`);
-  const holder = new Map(held.map((r) => [r.hash, r.owner]));
-  for (const [i, h] of hashes.entries()) {
-    if (holder.get(h) !== owners[i]) lost.add(owners[i]!);
-  }
-  // A later claim of a key in this call wins if it is the one that holds it.
-  for (const c of claims) if (holder.get(keyHash(c.key)) === c.owner) lost.delete(c.owner);
-  return lost;
-}
-
-/** Forgets ids received before `before` (DEDUP_DAYS). */
-export async function pruneMessageIds(db: Db, before: Date) {
-  await db.delete(messageIds).where(lt(messageIds.receivedAt, before));
-}
+export const fingerprintOf = (key: string): string => (key.includes(':') ? fingerprint(key) : key);
 
 /** The dedup key of a write-key message: one namespace for every key (rotating keeps it). */
 export const segmentKey = (messageId: string) => `segment:${messageId}`;

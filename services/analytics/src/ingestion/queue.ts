@@ -25,7 +25,10 @@ export const trackedId = (base: string, index: number) =>
 export type QueuedItem = Omit<AcceptedEvent, 'properties'> & {
   properties: string;
   time?: number;
-  /** Its message id's dedup key, claimed by the writer before it is written (dedup.ts). */
+  /**
+   * Its message id's dedup key as a fingerprint (16 hex digits; rows of earlier versions: the
+   * key), claimed by the writer before it is written (dedup.ts).
+   */
   key?: string;
 };
 
@@ -165,7 +168,7 @@ export interface TrackedEvent {
   anonymousId: string | null;
   time: number | null;
   propertiesJson: string;
-  /** Its message id's dedup key (dedup.ts clientKey), for the writer to claim. */
+  /** Its message id's dedup fingerprint (dedup.ts fingerprint), for the writer to claim. */
   key?: string | undefined;
 }
 

@@ -4,7 +4,7 @@ import { type FieldError, problems } from '@platform/http';
 import type { Static } from 'typebox';
 import type { AnalyticsContext } from '../context.ts';
 import { unstorable } from '../storable.ts';
-import { claimIds, clientKey } from './dedup.ts';
+import { clientKey, fingerprint } from './dedup.ts';
 import {
   insertRows,
   type QueuedItem,
@@ -91,7 +91,7 @@ export async function track(
       key:
         e.message_id === undefined
           ? undefined
-          : clientKey(request.userId, e.anonymous_id ?? null, e.message_id),
+          : fingerprint(clientKey(request.userId, e.anonymous_id ?? null, e.message_id)),
     };
   });
   if (errors.length) throw problems.badRequest('Some events are invalid.', errors);
@@ -141,10 +141,14 @@ async function accept(
       : await ctx.db.transaction(async (tx) => {
           // Claimed in the transaction that queues them: a retry finds them claimed, and the
           // writer has nothing left to claim.
-          const claims = events.flatMap((e) => (e.key === undefined ? [] : [e.key]));
-          if (claims.length) {
-            const claimed = await claimIds(tx, claims);
-            events = events.filter((e) => e.key === undefined || claimed.has(e.key));
+          const keyed = events.filter((e) => e.key !== undefined);
+          if (keyed.length) {
+            const won = await ctx.dedup.claim(
+              tx,
+              keyed.map((e) => ({ fp: e.key!, owner: null })),
+            );
+            const lost = new Set(keyed.filter((_, i) => !won[i]));
+            events = events.filter((e) => !lost.has(e));
           }
           if (events.length === 0) return undefined;
           const unkeyed = events.map((e) => ({ ...e, key: undefined }));

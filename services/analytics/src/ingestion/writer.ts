@@ -6,6 +6,7 @@ import type { Config } from '../config.ts';
 import type { Db, Tx } from '../db/index.ts';
 import type { QueuedEvent, Store } from '../store/types.ts';
 import { type Refused, setAside, type Unreadable } from './dead-letters.ts';
+import { createDedup, type Dedup } from './dedup.ts';
 import { deleteRows, itemSeq, lockDueRows, readRow, rowTexts } from './queue.ts';
 import { chunksOf, type EncodedRow, type Item, type Row } from './writer-batches.ts';
 import { claimsOf, type ItemClaim, lostItems } from './writer-claims.ts';
@@ -53,8 +54,11 @@ export function createWriter(deps: {
   log: FastifyBaseLogger;
   /** Where the dead-letter counter is registered (the app's `/metrics`). */
   metrics?: Registry;
+  /** The process's dedup index (a writer of its own, as in a test's second replica, makes one). */
+  dedup?: Dedup;
 }): Writer {
   const { db, store, config, log } = deps;
+  const dedup = deps.dedup ?? createDedup({ maxIds: config.DEDUP_MAX_IDS });
   const deadLetters = deps.metrics
     ? new Counter({
         name: 'analytics_ingestion_dead_letters_total',
@@ -217,7 +221,7 @@ export function createWriter(deps: {
       | Row
       | EncodedRow
     )[];
-    const lost = await lostItems(db, claimable);
+    const lost = await lostItems(db, dedup, claimable);
     if (lost.size === 0) return held;
     const encoded = held.filter((r) => isEncoded(r) && lost.has(r.seq));
     const loaded = await load(

@@ -9,7 +9,7 @@ import {
   type ProfileUpdate,
   upsertProfiles,
 } from '../identity/repository.ts';
-import { claimIds, segmentKey } from '../ingestion/dedup.ts';
+import { fingerprint, segmentKey } from '../ingestion/dedup.ts';
 import { eventsRow, insertRows, ROW_ITEMS } from '../ingestion/queue.ts';
 import { isReserved, RESERVED_NAMESPACES } from '../ingestion/schema.ts';
 import type { AcceptedEvent } from '../ingestion/types.ts';
@@ -236,10 +236,13 @@ export async function ingest(ctx: AnalyticsContext, messages: Converted[]): Prom
     return true;
   });
   const rows = await ctx.db.transaction(async (tx) => {
-    const claimed = await claimIds(tx, [...seen].map(segmentKey));
-    const fresh = unique.filter(
-      (m) => m.messageId === undefined || claimed.has(segmentKey(m.messageId)),
+    const ids = [...seen];
+    const won = await ctx.dedup.claim(
+      tx,
+      ids.map((id) => ({ fp: fingerprint(segmentKey(id)), owner: null })),
     );
+    const claimed = new Set(ids.filter((_, i) => won[i]));
+    const fresh = unique.filter((m) => m.messageId === undefined || claimed.has(m.messageId));
     if (fresh.length === 0) return [];
     await insertLinks(tx, linksOf(fresh));
     await upsertProfiles(tx, profileUpdates(fresh));
