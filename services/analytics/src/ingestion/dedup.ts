@@ -65,6 +65,16 @@ export function createDedup(options: { maxIds: number; metrics?: Registry }): De
   const memory = createFingerprints();
   /** The newest block this process has read or written; every older one is in memory. */
   let last = 0;
+  /**
+   * Memory holds a block's number less `base` (fingerprints.ts keeps 32 bits; ids are 64, and a
+   * block per Segment request passes 2³² within years): set by the first block seen, moved up by
+   * prune when the numbers remembered pass 2³¹ — fewer than 2³¹ blocks in DEDUP_DAYS assumed.
+   */
+  let base: number | undefined;
+  const local = (id: number) => {
+    base ??= id - 1;
+    return id - base;
+  };
   const evicted = options.metrics
     ? new Counter({
         name: 'analytics_dedup_evicted_total',
@@ -90,7 +100,8 @@ export function createDedup(options: { maxIds: number; metrics?: Registry }): De
   function makeRoom(n: number) {
     while (memory.size > 0 && memory.size + n > options.maxIds) {
       const oldest = memory.oldestBlock();
-      const dropped = memory.dropBefore(oldest + Math.max(1, Math.floor((last - oldest) / 4)));
+      const span = local(last) - oldest;
+      const dropped = memory.dropBefore(oldest + Math.max(1, Math.floor(span / 4)));
       evicted?.inc(dropped);
     }
   }
@@ -104,7 +115,7 @@ export function createDedup(options: { maxIds: number; metrics?: Registry }): De
       for (const r of rows) {
         makeRoom(r.fps.length / FP);
         for (let at = 0; at < r.fps.length; at += FP) {
-          memory.set(hiOf(r.fps, at), loOf(r.fps, at), r.id);
+          memory.set(hiOf(r.fps, at), loOf(r.fps, at), local(r.id));
         }
         last = r.id;
       }
@@ -144,6 +155,8 @@ export function createDedup(options: { maxIds: number; metrics?: Registry }): De
       );
       const next = rows[0]!.next;
       await catchUp(tx);
+      last = next;
+      const mine = local(next);
       makeRoom(claims.length);
       const his = new Uint32Array(claims.length);
       const los = new Uint32Array(claims.length);
@@ -157,13 +170,13 @@ export function createDedup(options: { maxIds: number; metrics?: Registry }): De
         const lo = loOf(fp, 0);
         his[i] = hi;
         los[i] = lo;
-        const block = memory.add(hi, lo, next);
+        const block = memory.add(hi, lo, mine);
         if (block === 0) {
           won[i] = true;
           fresh.push(i);
-        } else if (block !== next) {
+        } else if (block !== mine) {
           hits.push(i);
-          blocks.push(block);
+          blocks.push(block + base!);
         }
       }
       if (hits.length) {
@@ -172,10 +185,10 @@ export function createDedup(options: { maxIds: number; metrics?: Registry }): De
           const owner = claims[i]!.owner;
           if (held[k] === undefined) {
             // Not in its block: free, unless a claim before it in this call took it just now.
-            if (memory.get(his[i]!, los[i]!) !== next) {
+            if (memory.get(his[i]!, los[i]!) !== mine) {
               won[i] = true;
               fresh.push(i);
-              memory.set(his[i]!, los[i]!, next);
+              memory.set(his[i]!, los[i]!, mine);
             }
           } else if (owner !== null && held[k] === owner.toLowerCase()) {
             // Its own claim: the same event written again (its id stays in the older block).
@@ -195,7 +208,6 @@ export function createDedup(options: { maxIds: number; metrics?: Registry }): De
           sql`insert into message_id_blocks (id, fps, owners) values (${next}, ${fps}, ${ownerList})`,
         );
       }
-      last = next;
       return won;
     },
 
@@ -209,7 +221,14 @@ export function createDedup(options: { maxIds: number; metrics?: Registry }): De
           sql`select min(id)::float8 as oldest from message_id_blocks`,
         );
         // None left: whatever memory holds was pruned or rolled back.
-        memory.dropBefore(rows[0]?.oldest ?? 2 ** 32);
+        const oldest = rows[0]?.oldest;
+        memory.dropBefore(oldest == null ? 2 ** 32 : local(oldest));
+        // Under the lock no claim holds a number made with the old base.
+        if (base !== undefined && last - base > 2 ** 31) {
+          const delta = (memory.oldestBlock() || local(last)) - 1;
+          memory.rebase(delta);
+          base += delta;
+        }
       });
     },
   };

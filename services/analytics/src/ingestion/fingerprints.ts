@@ -18,6 +18,8 @@ export interface Fingerprints {
   dropBefore(block: number): number;
   /** The lowest block remembered (0: none). */
   oldestBlock(): number;
+  /** Lowers every block by `delta` (below every block remembered), so numbers stay in 32 bits. */
+  rebase(delta: number): void;
   clear(): void;
 }
 
@@ -139,6 +141,9 @@ export function createFingerprints(): Fingerprints {
         if (b !== 0 && (oldest === 0 || b < oldest)) oldest = b;
       }
       return oldest;
+    },
+    rebase(delta) {
+      for (let i = 2; i < table.length; i += 3) if (table[i] !== 0) table[i]! -= delta;
     },
     clear() {
       slots = MIN_SLOTS;
