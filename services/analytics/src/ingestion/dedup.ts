@@ -234,6 +234,43 @@ export function createDedup(options: { maxIds: number; metrics?: Registry }): De
   };
 }
 
+const REDO = Symbol('some claims lost');
+
+/**
+ * Runs `work` in a transaction and claims `fps` (no owner) at its end, so the dedup lock is held
+ * only for the claim and the commit — claimed first, every request queued behind the lock for all
+ * of its work (Segment batches at 16 at once ran a third slower). `work` is told which claims
+ * already lost; when some lose now, the transaction is undone and run again without them (copies
+ * are rare; a claim undone leaves its ids free).
+ */
+export async function claimingLast<T>(
+  db: Db,
+  dedup: Dedup,
+  fps: readonly string[],
+  work: (tx: Tx, lost: ReadonlySet<number>) => Promise<T>,
+): Promise<T> {
+  const lost = new Set<number>();
+  for (;;) {
+    const losing: number[] = [];
+    try {
+      return await db.transaction(async (tx) => {
+        const result = await work(tx, lost);
+        const open = fps.flatMap((fp, i) => (lost.has(i) ? [] : [{ fp, i }]));
+        const won = await dedup.claim(
+          tx,
+          open.map(({ fp }) => ({ fp, owner: null })),
+        );
+        for (const [k, { i }] of open.entries()) if (!won[k]) losing.push(i);
+        if (losing.length) throw REDO;
+        return result;
+      });
+    } catch (error) {
+      if (error !== REDO) throw error;
+      for (const i of losing) lost.add(i);
+    }
+  }
+}
+
 // One-shot hashing where Node has it (20.12+): a third of createHash's cost per id.
 const sha256: (data: string) => string =
   typeof (crypto as { hash?: unknown }).hash === 'function'

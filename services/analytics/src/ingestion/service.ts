@@ -4,7 +4,7 @@ import { type FieldError, problems } from '@platform/http';
 import type { Static } from 'typebox';
 import type { AnalyticsContext } from '../context.ts';
 import { unstorable } from '../storable.ts';
-import { clientKey, fingerprint } from './dedup.ts';
+import { claimingLast, clientKey, fingerprint } from './dedup.ts';
 import {
   insertRows,
   type QueuedItem,
@@ -135,31 +135,30 @@ async function accept(
 ): Promise<number> {
   if (all.length === 0) return 0;
   let events = firstOfEachKey(all);
+  const keyed = events.filter((e) => e.key !== undefined);
   const row =
     ctx.destinations.list.length === 0
       ? await ctx.queue.append(trackedRow(request, events))
-      : await ctx.db.transaction(async (tx) => {
-          // Claimed in the transaction that queues them: a retry finds them claimed, and the
-          // writer has nothing left to claim.
-          const keyed = events.filter((e) => e.key !== undefined);
-          if (keyed.length) {
-            const won = await ctx.dedup.claim(
-              tx,
-              keyed.map((e) => ({ fp: e.key!, owner: null })),
-            );
-            const lost = new Set(keyed.filter((_, i) => !won[i]));
-            events = events.filter((e) => !lost.has(e));
-          }
-          if (events.length === 0) return undefined;
-          const unkeyed = events.map((e) => ({ ...e, key: undefined }));
-          const [queued] = await insertRows(tx, [trackedRow(request, unkeyed)]);
-          const accepted = (queued?.item ?? []).map((item) => {
-            const { time: _, key: __, ...e } = item as QueuedItem;
-            return { ...e, properties: JSON.parse(e.properties) };
-          });
-          await ctx.destinations.enqueue(tx, accepted);
-          return queued;
-        });
+      : await claimingLast(
+          ctx.db,
+          ctx.dedup,
+          keyed.map((e) => e.key!),
+          async (tx, lost) => {
+            // Claimed in the transaction that queues them: a retry finds them claimed, and the
+            // writer has nothing left to claim.
+            const taken = new Set([...lost].map((i) => keyed[i]));
+            events = events.filter((e) => !taken.has(e));
+            if (events.length === 0) return undefined;
+            const unkeyed = events.map((e) => ({ ...e, key: undefined }));
+            const [queued] = await insertRows(tx, [trackedRow(request, unkeyed)]);
+            const accepted = (queued?.item ?? []).map((item) => {
+              const { time: _, key: __, ...e } = item as QueuedItem;
+              return { ...e, properties: JSON.parse(e.properties) };
+            });
+            await ctx.destinations.enqueue(tx, accepted);
+            return queued;
+          },
+        );
   if (row) ctx.writer.remember(row);
   ctx.writer.wake();
   return row ? events.length : 0;

@@ -9,7 +9,7 @@ import {
   type ProfileUpdate,
   upsertProfiles,
 } from '../identity/repository.ts';
-import { fingerprint, segmentKey } from '../ingestion/dedup.ts';
+import { claimingLast, fingerprint, segmentKey } from '../ingestion/dedup.ts';
 import { eventsRow, insertRows, ROW_ITEMS } from '../ingestion/queue.ts';
 import { isReserved, RESERVED_NAMESPACES } from '../ingestion/schema.ts';
 import type { AcceptedEvent } from '../ingestion/types.ts';
@@ -222,9 +222,10 @@ function linksOf(messages: Converted[]): Link[] {
 }
 
 /**
- * In one transaction: claims the message ids (a message seen before is dropped here, before the
- * queue, so it is stored and counted once on either store), records profiles and links, hands
- * the events to the destinations and queues them. Resolves to how many were new.
+ * In one transaction: records profiles and links, hands the events to the destinations, queues
+ * them, and claims their message ids last (dedup.ts claimingLast): a message seen before is left
+ * out of all of it, so it is stored and counted once on either store. Resolves to how many were
+ * new.
  */
 export async function ingest(ctx: AnalyticsContext, messages: Converted[]): Promise<number> {
   // The first of a batch's repeats stands for them all.
@@ -235,14 +236,11 @@ export async function ingest(ctx: AnalyticsContext, messages: Converted[]): Prom
     seen.add(m.messageId);
     return true;
   });
-  const rows = await ctx.db.transaction(async (tx) => {
-    const ids = [...seen];
-    const won = await ctx.dedup.claim(
-      tx,
-      ids.map((id) => ({ fp: fingerprint(segmentKey(id)), owner: null })),
-    );
-    const claimed = new Set(ids.filter((_, i) => won[i]));
-    const fresh = unique.filter((m) => m.messageId === undefined || claimed.has(m.messageId));
+  const ids = [...seen];
+  const fps = ids.map((id) => fingerprint(segmentKey(id)));
+  const rows = await claimingLast(ctx.db, ctx.dedup, fps, async (tx, lost) => {
+    const taken = new Set([...lost].map((i) => ids[i]));
+    const fresh = unique.filter((m) => m.messageId === undefined || !taken.has(m.messageId));
     if (fresh.length === 0) return [];
     await insertLinks(tx, linksOf(fresh));
     await upsertProfiles(tx, profileUpdates(fresh));
