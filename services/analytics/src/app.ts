@@ -20,7 +20,7 @@ import { deadLetterRoutes } from './ingestion/dead-letter-routes.ts';
 import { createDedup } from './ingestion/dedup.ts';
 import { scheduleForgetting } from './ingestion/forget.ts';
 import { registerQueueMetrics } from './ingestion/metrics.ts';
-import { createQueue } from './ingestion/queue.ts';
+import { acceptedOf, createQueue } from './ingestion/queue.ts';
 import { scheduleRetention, scheduleRollups } from './ingestion/retention.ts';
 import { ingestionRoutes } from './ingestion/routes.ts';
 import { createWriter } from './ingestion/writer.ts';
@@ -92,6 +92,10 @@ export async function buildApp(deps: AnalyticsAppDeps): Promise<App> {
     log: app.log,
     metrics: app.metrics,
     dedup,
+    // Events with a message id reach the destinations when the writer takes their id (once).
+    onClaimed: destinations.list.length
+      ? (tx, items) => destinations.enqueue(tx, items.map(acceptedOf))
+      : undefined,
   });
   registerQueueMetrics(database.db, app.metrics);
   const eventNames = createEventNames({

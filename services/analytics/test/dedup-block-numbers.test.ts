@@ -17,7 +17,7 @@ test('ids stay claimed across block numbers past 2^32, and after prune moves the
   const t = await buildTestAnalytics();
   const db = t.database.db;
   const claim = (d: ReturnType<typeof createDedup>, claims: Claim[]) =>
-    db.transaction((tx) => d.claim(tx, claims));
+    db.transaction(async (tx) => (await d.claim(tx, claims)).won);
   const a = createDedup({ maxIds: 100_000 });
   const b = createDedup({ maxIds: 100_000 });
 

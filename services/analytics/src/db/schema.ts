@@ -12,7 +12,6 @@ import {
   primaryKey,
   smallint,
   text,
-  uuid,
 } from 'drizzle-orm/pg-core';
 
 /** The writing transaction of a row (migration 0011): forgetting reads what was written since. */

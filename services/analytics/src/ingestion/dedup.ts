@@ -18,8 +18,8 @@ import { createFingerprints } from './fingerprints.ts';
  */
 
 /**
- * A claim on a message id: its fingerprint (16 hex digits), and the event that would own it, a
- * UUID (null: none).
+ * A claim on a message id: its fingerprint (16 hex digits), and the id of the event that would
+ * own it (null: none).
  */
 export interface Claim {
   fp: string;
@@ -31,8 +31,9 @@ export interface Dedup {
    * Claims ids in the caller's transaction (which holds the dedup lock until it ends): per
    * claim, whether it won — an id not claimed before, or already owned by the same event (its
    * write is being tried again). Within one call the first claim of an id stands for the rest.
+   * `fresh`: the claims that took their id now (not an owner's again).
    */
-  claim(tx: Tx, claims: readonly Claim[]): Promise<boolean[]>;
+  claim(tx: Tx, claims: readonly Claim[]): Promise<{ won: boolean[]; fresh: number[] }>;
   /** Forgets blocks created before `before` (DEDUP_DAYS), in PostgreSQL and in memory. */
   prune(db: Db, before: Date): Promise<void>;
 }
@@ -144,7 +145,9 @@ export function createDedup(options: { maxIds: number; metrics?: Registry }): De
   return {
     async claim(tx, claims) {
       const won = new Array<boolean>(claims.length).fill(false);
-      if (claims.length === 0) return won;
+      /** The claims this call takes anew: they make its block. */
+      const fresh: number[] = [];
+      if (claims.length === 0) return { won, fresh };
       // Most of what is new is read before the lock, so others do not wait for it (a restart
       // reads the whole window, ~1 s per million ids): committed blocks are always every number
       // up to some point, since numbers are drawn under the lock and committed before it goes.
@@ -162,8 +165,6 @@ export function createDedup(options: { maxIds: number; metrics?: Registry }): De
       const los = new Uint32Array(claims.length);
       const hits: number[] = [];
       const blocks: number[] = [];
-      /** The claims this call takes anew: they make its block. */
-      const fresh: number[] = [];
       for (let i = 0; i < claims.length; i += 1) {
         const fp = claims[i]!.fp;
         const hi = hiOf(fp, 0);
@@ -190,7 +191,7 @@ export function createDedup(options: { maxIds: number; metrics?: Registry }): De
               fresh.push(i);
               memory.set(his[i]!, los[i]!, mine);
             }
-          } else if (owner !== null && held[k] === owner.toLowerCase()) {
+          } else if (owner !== null && held[k] === ownerToken(owner)) {
             // Its own claim: the same event written again (its id stays in the older block).
             won[i] = true;
           }
@@ -202,13 +203,13 @@ export function createDedup(options: { maxIds: number; metrics?: Registry }): De
         for (const i of fresh) {
           const { fp, owner } = claims[i]!;
           fps += fp;
-          ownerList += owner !== null && owner.length === UUID ? owner : NO_OWNER;
+          ownerList += owner === null ? NO_OWNER : ownerToken(owner);
         }
         await tx.execute(
           sql`insert into message_id_blocks (id, fps, owners) values (${next}, ${fps}, ${ownerList})`,
         );
       }
-      return won;
+      return { won, fresh };
     },
 
     async prune(db, before) {
@@ -234,49 +235,18 @@ export function createDedup(options: { maxIds: number; metrics?: Registry }): De
   };
 }
 
-const REDO = Symbol('some claims lost');
-
-/**
- * Runs `work` in a transaction and claims `fps` (no owner) at its end, so the dedup lock is held
- * only for the claim and the commit — claimed first, every request queued behind the lock for all
- * of its work (Segment batches at 16 at once ran a third slower). `work` is told which claims
- * already lost; when some lose now, the transaction is undone and run again without them (copies
- * are rare; a claim undone leaves its ids free).
- */
-export async function claimingLast<T>(
-  db: Db,
-  dedup: Dedup,
-  fps: readonly string[],
-  work: (tx: Tx, lost: ReadonlySet<number>) => Promise<T>,
-): Promise<T> {
-  const lost = new Set<number>();
-  for (;;) {
-    const losing: number[] = [];
-    try {
-      return await db.transaction(async (tx) => {
-        const result = await work(tx, lost);
-        const open = fps.flatMap((fp, i) => (lost.has(i) ? [] : [{ fp, i }]));
-        const won = await dedup.claim(
-          tx,
-          open.map(({ fp }) => ({ fp, owner: null })),
-        );
-        for (const [k, { i }] of open.entries()) if (!won[k]) losing.push(i);
-        if (losing.length) throw REDO;
-        return result;
-      });
-    } catch (error) {
-      if (error !== REDO) throw error;
-      for (const i of losing) lost.add(i);
-    }
-  }
-}
-
 // One-shot hashing where Node has it (20.12+): a third of createHash's cost per id.
 const sha256: (data: string) => string =
   typeof (crypto as { hash?: unknown }).hash === 'function'
     ? (data) =>
         (crypto as unknown as { hash: (a: string, d: string) => string }).hash('sha256', data)
     : (data) => crypto.createHash('sha256').update(data).digest('hex');
+
+/**
+ * An owner as a block keeps it, 36 characters: the event's id when it has that length (a UUID,
+ * as every tracked event's and most Segment messages' ids), else the start of its SHA-256.
+ */
+const ownerToken = (id: string): string => (id.length === UUID ? id : sha256(id).slice(0, UUID));
 
 /**
  * The fingerprint of a dedup key: the first 64 bits of its SHA-256, as 16 hex digits. Two ids

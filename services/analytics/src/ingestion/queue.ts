@@ -138,13 +138,20 @@ async function append(tx: Tx | Db, row: NewRow): Promise<Row | undefined> {
 }
 
 /** Events from anywhere (domain events): kind `event`, a JSON array of the items themselves. */
-export const eventsRow = (events: AcceptedEvent[]): NewRow => {
-  const items: QueuedItem[] = events.map((e) => ({
+export const eventsRow = (events: AcceptedEvent[], keys?: (string | undefined)[]): NewRow => {
+  const items: QueuedItem[] = events.map((e, i) => ({
     ...e,
     properties: JSON.stringify(e.properties),
+    ...(keys?.[i] === undefined ? {} : { key: keys[i] }),
   }));
   return { kind: 'event', text: JSON.stringify(items), item: items };
 };
+
+/** A queued event as accepted (the destinations' form): properties parsed, queue fields gone. */
+export function acceptedOf(item: Record<string, unknown>): AcceptedEvent {
+  const { time: _, key: __, seq: ___, properties, ...e } = item as QueuedItem & { seq?: number };
+  return { ...e, properties: JSON.parse(properties) };
+}
 
 export const enqueueEvents = (tx: Tx | Db, events: AcceptedEvent[]) =>
   append(tx, eventsRow(events));

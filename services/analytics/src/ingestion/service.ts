@@ -4,10 +4,10 @@ import { type FieldError, problems } from '@platform/http';
 import type { Static } from 'typebox';
 import type { AnalyticsContext } from '../context.ts';
 import { unstorable } from '../storable.ts';
-import { claimingLast, clientKey, fingerprint } from './dedup.ts';
+import { clientKey, fingerprint } from './dedup.ts';
 import {
+  acceptedOf,
   insertRows,
-  type QueuedItem,
   type TrackedEvent,
   type TrackedRequest,
   trackedId,
@@ -120,13 +120,12 @@ function firstOfEachKey(all: TrackedEvent[]): TrackedEvent[] {
 }
 
 /**
- * Queues events (and hands them to the destinations in the same transaction). Without
- * destinations the one insert is atomic by itself, and shares its commit with the requests
- * arriving meanwhile (ctx.queue); the events carry their message ids' keys, which the writer
- * claims in its batches before writing (writer-claims.ts), so a repeat of an id seen before is
- * queued and dropped there. With destinations the ids are claimed here, in the transaction that
- * hands the events over, so a destination never receives a repeat either. Resolves to how many
- * were queued (repeats within the request, and here also of ids claimed before, are not).
+ * Queues events (and hands those without a message id to the destinations in the same
+ * transaction). Without destinations the one insert is atomic by itself, and shares its commit
+ * with the requests arriving meanwhile (ctx.queue). Events carry their message ids'
+ * fingerprints, which the writer claims in its passes before writing (writer-claims.ts): a repeat
+ * of an id seen before is queued and dropped there, and reaches the destinations only if it took
+ * its id then. Resolves to how many were queued (repeats within the request are not).
  */
 async function accept(
   ctx: AnalyticsContext,
@@ -134,31 +133,20 @@ async function accept(
   all: TrackedEvent[],
 ): Promise<number> {
   if (all.length === 0) return 0;
-  let events = firstOfEachKey(all);
-  const keyed = events.filter((e) => e.key !== undefined);
+  const events = firstOfEachKey(all);
   const row =
     ctx.destinations.list.length === 0
       ? await ctx.queue.append(trackedRow(request, events))
-      : await claimingLast(
-          ctx.db,
-          ctx.dedup,
-          keyed.map((e) => e.key!),
-          async (tx, lost) => {
-            // Claimed in the transaction that queues them: a retry finds them claimed, and the
-            // writer has nothing left to claim.
-            const taken = new Set([...lost].map((i) => keyed[i]));
-            events = events.filter((e) => !taken.has(e));
-            if (events.length === 0) return undefined;
-            const unkeyed = events.map((e) => ({ ...e, key: undefined }));
-            const [queued] = await insertRows(tx, [trackedRow(request, unkeyed)]);
-            const accepted = (queued?.item ?? []).map((item) => {
-              const { time: _, key: __, ...e } = item as QueuedItem;
-              return { ...e, properties: JSON.parse(e.properties) };
-            });
-            await ctx.destinations.enqueue(tx, accepted);
-            return queued;
-          },
-        );
+      : await ctx.db.transaction(async (tx) => {
+          const [queued] = await insertRows(tx, [trackedRow(request, events)]);
+          const unkeyed = (queued?.item ?? []).filter((item) => item && item.key === undefined);
+          if (unkeyed.length)
+            await ctx.destinations.enqueue(
+              tx,
+              unkeyed.map((i) => acceptedOf(i!)),
+            );
+          return queued;
+        });
   if (row) ctx.writer.remember(row);
   ctx.writer.wake();
   return row ? events.length : 0;

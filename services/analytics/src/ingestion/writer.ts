@@ -9,7 +9,7 @@ import { type Refused, setAside, type Unreadable } from './dead-letters.ts';
 import { createDedup, type Dedup } from './dedup.ts';
 import { deleteRows, itemSeq, lockDueRows, readRow, rowTexts } from './queue.ts';
 import { chunksOf, type EncodedRow, type Item, type Row } from './writer-batches.ts';
-import { claimsOf, type ItemClaim, lostItems } from './writer-claims.ts';
+import { claimsOf, type ItemClaim, lostItems, type OnClaimed } from './writer-claims.ts';
 import { isRefusal, writeItems } from './writer-refusals.ts';
 
 /**
@@ -56,6 +56,8 @@ export function createWriter(deps: {
   metrics?: Registry;
   /** The process's dedup index (a writer of its own, as in a test's second replica, makes one). */
   dedup?: Dedup;
+  /** Hands events over as their message ids are taken (the destinations; writer-claims.ts). */
+  onClaimed?: OnClaimed;
 }): Writer {
   const { db, store, config, log } = deps;
   const dedup = deps.dedup ?? createDedup({ maxIds: config.DEDUP_MAX_IDS });
@@ -101,6 +103,8 @@ export function createWriter(deps: {
     }
     try {
       const claims = claimsOf(row.item);
+      // What is handed over as ids are taken needs the items themselves.
+      if (claims.length && deps.onClaimed) return row;
       return {
         seq: row.seq,
         kind: row.kind,
@@ -221,7 +225,7 @@ export function createWriter(deps: {
       | Row
       | EncodedRow
     )[];
-    const lost = await lostItems(db, dedup, claimable);
+    const lost = await lostItems(db, dedup, claimable, deps.onClaimed);
     if (lost.size === 0) return held;
     const encoded = held.filter((r) => isEncoded(r) && lost.has(r.seq));
     const loaded = await load(

@@ -9,7 +9,7 @@ import {
   type ProfileUpdate,
   upsertProfiles,
 } from '../identity/repository.ts';
-import { claimingLast, fingerprint, segmentKey } from '../ingestion/dedup.ts';
+import { fingerprint, segmentKey } from '../ingestion/dedup.ts';
 import { eventsRow, insertRows, ROW_ITEMS } from '../ingestion/queue.ts';
 import { isReserved, RESERVED_NAMESPACES } from '../ingestion/schema.ts';
 import type { AcceptedEvent } from '../ingestion/types.ts';
@@ -222,10 +222,12 @@ function linksOf(messages: Converted[]): Link[] {
 }
 
 /**
- * In one transaction: records profiles and links, hands the events to the destinations, queues
- * them, and claims their message ids last (dedup.ts claimingLast): a message seen before is left
- * out of all of it, so it is stored and counted once on either store. Resolves to how many were
- * new.
+ * In one transaction: records profiles and links, hands the events without a message id to the
+ * destinations, and queues every event with its message id's fingerprint. The writer claims the
+ * ids before it writes (writer-claims.ts): a message seen before is dropped there, so it is
+ * stored and counted once on either store, and handed to the destinations only by the claim that
+ * took its id. Profiles and links need no claim: a copy changes nothing (a newer identify wins, an
+ * older one only fills gaps; the first link stands). Resolves to how many were queued.
  */
 export async function ingest(ctx: AnalyticsContext, messages: Converted[]): Promise<number> {
   // The first of a batch's repeats stands for them all.
@@ -236,19 +238,25 @@ export async function ingest(ctx: AnalyticsContext, messages: Converted[]): Prom
     seen.add(m.messageId);
     return true;
   });
-  const ids = [...seen];
-  const fps = ids.map((id) => fingerprint(segmentKey(id)));
-  const rows = await claimingLast(ctx.db, ctx.dedup, fps, async (tx, lost) => {
-    const taken = new Set([...lost].map((i) => ids[i]));
-    const fresh = unique.filter((m) => m.messageId === undefined || !taken.has(m.messageId));
-    if (fresh.length === 0) return [];
-    await insertLinks(tx, linksOf(fresh));
-    await upsertProfiles(tx, profileUpdates(fresh));
-    const events = fresh.map((m) => m.event);
-    if (ctx.destinations.list.length) await ctx.destinations.enqueue(tx, events);
+  if (unique.length === 0) return 0;
+  const rows = await ctx.db.transaction(async (tx) => {
+    await insertLinks(tx, linksOf(unique));
+    await upsertProfiles(tx, profileUpdates(unique));
+    const unkeyed = unique.filter((m) => m.messageId === undefined).map((m) => m.event);
+    if (ctx.destinations.list.length && unkeyed.length) {
+      await ctx.destinations.enqueue(tx, unkeyed);
+    }
     const parts = [];
-    for (let i = 0; i < events.length; i += ROW_ITEMS) {
-      parts.push(eventsRow(events.slice(i, i + ROW_ITEMS)));
+    for (let i = 0; i < unique.length; i += ROW_ITEMS) {
+      const part = unique.slice(i, i + ROW_ITEMS);
+      parts.push(
+        eventsRow(
+          part.map((m) => m.event),
+          part.map((m) =>
+            m.messageId === undefined ? undefined : fingerprint(segmentKey(m.messageId)),
+          ),
+        ),
+      );
     }
     return insertRows(tx, parts);
   });
