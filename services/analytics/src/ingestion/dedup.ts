@@ -164,6 +164,8 @@ export function createDedup(options: { maxIds: number; metrics?: Registry }): De
       }
       if (hits.length) {
         const held = await owners(tx, claims, blocks, hits);
+        /** Ids its owner claimed again in this call: a second copy of that event loses. */
+        const retried = new Set<string>();
         for (const [k, i] of hits.entries()) {
           const owner = claims[i]!.owner;
           if (held[k] === undefined) {
@@ -173,9 +175,14 @@ export function createDedup(options: { maxIds: number; metrics?: Registry }): De
               fresh.push(i);
               memory.set(his[i]!, los[i]!, next);
             }
-          } else if (owner !== null && held[k] === owner.toLowerCase()) {
+          } else if (
+            owner !== null &&
+            held[k] === owner.toLowerCase() &&
+            !retried.has(claims[i]!.fp)
+          ) {
             // Its own claim: the same event written again (its id stays in the older block).
             won[i] = true;
+            retried.add(claims[i]!.fp);
           }
         }
       }
@@ -185,7 +192,8 @@ export function createDedup(options: { maxIds: number; metrics?: Registry }): De
         for (const i of fresh) {
           const { fp, owner } = claims[i]!;
           fps += fp;
-          ownerList += owner !== null && owner.length === UUID ? owner : NO_OWNER;
+          // Compared in lower case (owners()), so stored so: a UUID in capitals is the same one.
+          ownerList += owner !== null && owner.length === UUID ? owner.toLowerCase() : NO_OWNER;
         }
         await tx.execute(
           sql`insert into message_id_blocks (id, fps, owners) values (${next}, ${fps}, ${ownerList})`,
