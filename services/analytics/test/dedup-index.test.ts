@@ -251,6 +251,35 @@ test('prune forgets old blocks on every replica and keeps recent ones', async (t
   assert.deepEqual(await claim(dbA, a, byNew(oldB)), lost(30));
 });
 
+test('a block pruned out of number order is freed, its neighbours are not', async (t) => {
+  // A block's time is its transaction's start: one that waited for the lock is numbered after
+  // younger ones. Pruning it leaves older-numbered blocks, so memory still names it.
+  const pg = await database(t);
+  const db = pg.pool();
+  const a = createDedup({ maxIds: 1_000_000 });
+  const [before, middle, after] = ['before', 'middle', 'after'].map((n) => fps(n, 20)) as [
+    string[],
+    string[],
+    string[],
+  ];
+  for (const list of [before, middle, after])
+    assert.deepEqual(await claim(db, a, byNew(list)), won(20));
+  await sql(
+    pg.url,
+    `update message_id_blocks set created_at = now() - interval '10 days'
+     where position($1 in fps) > 0`,
+    [middle[0]],
+  );
+  await a.prune(db, new Date(Date.now() - 7 * 86_400_000));
+  const b = createDedup({ maxIds: 1_000_000 });
+  assert.deepEqual(await claim(db, b, byNew(before)), lost(20));
+  assert.deepEqual(
+    await claim(db, a, byNew([...before, ...middle, ...after])),
+    lost(20) + won(20) + lost(20),
+  );
+  assert.deepEqual(await claim(db, b, byNew(middle)), lost(20));
+});
+
 test('beyond DEDUP_MAX_IDS the oldest ids are forgotten first, and counted', async (t) => {
   const pg = await database(t);
   const [dbA, dbB] = [pg.pool(), pg.pool()];
