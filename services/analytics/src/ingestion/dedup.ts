@@ -182,6 +182,8 @@ export function createDedup(options: { maxIds: number; metrics?: Registry }): De
       }
       if (hits.length) {
         const held = await owners(tx, claims, blocks, hits);
+        /** Ids its owner claimed again in this call: a second copy of that event loses. */
+        const retried = new Set<string>();
         for (const [k, i] of hits.entries()) {
           const owner = claims[i]!.owner;
           if (held[k] === undefined) {
@@ -191,9 +193,14 @@ export function createDedup(options: { maxIds: number; metrics?: Registry }): De
               fresh.push(i);
               memory.set(his[i]!, los[i]!, mine);
             }
-          } else if (owner !== null && held[k] === ownerToken(owner)) {
+          } else if (
+            owner !== null &&
+            held[k] === ownerToken(owner) &&
+            !retried.has(claims[i]!.fp)
+          ) {
             // Its own claim: the same event written again (its id stays in the older block).
             won[i] = true;
+            retried.add(claims[i]!.fp);
           }
         }
       }
