@@ -10,7 +10,8 @@ import { createWorker } from './worker.ts';
 
 /**
  * Third-party destinations (webhooks). Ingestion calls `enqueue` inside the transaction that
- * queues the accepted events, so an event is forwarded if and only if it was accepted.
+ * queues the accepted events (an event with a message id: in the writer's claim on it), so an
+ * event is forwarded if and only if it was accepted, and a copy never.
  */
 export interface Destinations {
   /** The configured destinations (with secrets: never serialise these as they are). */

@@ -5,7 +5,8 @@ import { bigserial, index, integer, jsonb, pgTable, text, uniqueIndex } from 'dr
 
 /**
  * One row per (destination, event) still to deliver, or given up on (`dead`: the dead-letter
- * list). Written in the transaction that accepts the event; a delivered row is deleted.
+ * list). Written in the transaction that accepts the event (one with a message id: that of the
+ * writer's claim on it); a delivered row is deleted.
  */
 export const destinationDeliveries = pgTable(
   'destination_deliveries',

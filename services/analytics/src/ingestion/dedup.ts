@@ -5,8 +5,8 @@ import type { Db, Tx } from '../db/index.ts';
 import { createFingerprints } from './fingerprints.ts';
 
 /**
- * Exactly once: the dedup index of message ids. PostgreSQL keeps every claim as one row per
- * claim — a block of 64-bit fingerprints and their owners (`message_id_blocks`) — not a
+ * Exactly once: the dedup index of message ids, claimed by the writer's passes only
+ * (writer-claims.ts). PostgreSQL keeps every claim as one row per claim — a block of 64-bit fingerprints and their owners (`message_id_blocks`) — not a
  * unique-index row per id, which cost 4–5 µs of PostgreSQL's CPU per id, more than the rest of
  * ingestion. Each process keeps the fingerprints in memory (fingerprints.ts, 16–24 bytes an id,
  * at most DEDUP_MAX_IDS) and decides there. Claims of every process run one at a time under one
