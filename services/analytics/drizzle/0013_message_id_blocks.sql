@@ -1,23 +1,53 @@
--- The dedup index becomes one row per claim (a block of 64-bit fingerprints and their owners)
--- instead of a unique-index row per id (src/ingestion/dedup.ts). Ids claimed before stay
--- claimed: a fingerprint is the first 8 bytes of the SHA-256 the old key held 16 of, and blocks
--- of 5000 keep each id's owner (the nil UUID where it had none) and its time.
+-- The dedup index becomes one row per writer pass (a block of 64-bit fingerprints) instead of a
+-- unique-index row per id (src/ingestion/dedup.ts), and each queue row's claim outcome is kept
+-- until the row is written (queue_claims). Ids claimed before stay claimed: a fingerprint is the
+-- first 8 bytes of the SHA-256 the old key held 16 of.
 CREATE TABLE "message_id_blocks" (
 	"id" bigserial PRIMARY KEY NOT NULL,
 	"fps" text NOT NULL,
-	"owners" text NOT NULL,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL
 );--> statement-breakpoint
 -- Hex digits of random bytes hardly compress: spare PostgreSQL the attempt.
 ALTER TABLE "message_id_blocks" ALTER COLUMN "fps" SET STORAGE EXTERNAL;--> statement-breakpoint
-ALTER TABLE "message_id_blocks" ALTER COLUMN "owners" SET STORAGE EXTERNAL;--> statement-breakpoint
 CREATE INDEX "message_id_blocks_created_at_idx" ON "message_id_blocks" USING btree ("created_at");--> statement-breakpoint
-INSERT INTO "message_id_blocks" ("fps", "owners", "created_at")
+CREATE TABLE "queue_claims" (
+	"seq" bigint PRIMARY KEY NOT NULL,
+	"lost" integer[] NOT NULL
+);--> statement-breakpoint
+-- Replicas of the previous version claim into message_ids until they stop (a rolling deploy):
+-- nothing may be added to it between the copy below and the drop.
+LOCK TABLE "message_ids" IN EXCLUSIVE MODE;--> statement-breakpoint
+-- Queue rows the previous writer had claimed but not written (the store was down): the ids their
+-- events own are theirs, the others of their keyed events lost to a copy. Without this they would
+-- find their own ids taken and be dropped. A row whose text cannot be read is left to the writer,
+-- which sets it aside.
+DO $$
+DECLARE
+  r record;
+BEGIN
+  FOR r IN SELECT "seq", "item" FROM "queue" WHERE "kind" = 'track' LOOP
+    BEGIN
+      INSERT INTO "queue_claims" ("seq", "lost")
+      SELECT r."seq",
+             coalesce(array_agg((e.i - 1)::int ORDER BY e.i) FILTER (
+               WHERE m."owner" IS DISTINCT FROM
+                 (left(r."item"::jsonb ->> 2, 33) || lpad(to_hex((e.i - 1)::int), 3, '0'))::uuid
+             ), '{}')
+      FROM jsonb_array_elements(r."item"::jsonb -> 3) WITH ORDINALITY AS e(ev, i)
+      JOIN "message_ids" m
+        ON m."hash" = encode(substring(sha256(convert_to(e.ev ->> 4, 'UTF8')) FROM 1 FOR 16), 'hex')::uuid
+      WHERE e.ev ->> 4 IS NOT NULL
+      HAVING count(*) > 0;
+    EXCEPTION WHEN others THEN
+      NULL;
+    END;
+  END LOOP;
+END $$;--> statement-breakpoint
+INSERT INTO "message_id_blocks" ("fps", "created_at")
 SELECT string_agg(encode(substring(uuid_send("hash") FROM 1 FOR 8), 'hex'), '' ORDER BY "n"),
-       string_agg(coalesce("owner", '00000000-0000-0000-0000-000000000000')::text, '' ORDER BY "n"),
        max("received_at")
 FROM (
-  SELECT "hash", "owner", "received_at", row_number() OVER (ORDER BY "received_at", "hash") - 1 AS "n"
+  SELECT "hash", "received_at", row_number() OVER (ORDER BY "received_at", "hash") - 1 AS "n"
   FROM "message_ids"
 ) AS "claimed"
 GROUP BY "n" / 5000

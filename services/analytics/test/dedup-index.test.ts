@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { connect } from '@platform/db';
 import { createTestDatabase } from '@platform/testing';
 import { Registry } from 'prom-client';
 import { type Db, schema } from '../src/db/index.ts';
-import { type Claim, createDedup, type Dedup, fingerprint } from '../src/ingestion/dedup.ts';
+import { createDedup, type Dedup, fingerprint } from '../src/ingestion/dedup.ts';
 import { sql } from './helper.ts';
 
 /**
@@ -38,16 +37,16 @@ async function database(t: TestContext) {
 }
 
 /** Claims in a transaction of their own, as the writer does. */
-const claim = async (db: Db, dedup: Dedup, claims: readonly Claim[]) =>
-  pattern(await db.transaction(async (tx) => (await dedup.claim(tx, claims)).won));
+const claim = async (db: Db, dedup: Dedup, claims: readonly string[]) =>
+  pattern(await db.transaction(async (tx) => await dedup.claim(tx, claims)));
 
 class Rollback extends Error {}
 /** Claims in a transaction that then rolls back; resolves to what the claim answered in it. */
-async function claimRolledBack(db: Db, dedup: Dedup, claims: readonly Claim[]) {
+async function claimRolledBack(db: Db, dedup: Dedup, claims: readonly string[]) {
   let answer: boolean[] = [];
   await assert.rejects(
     db.transaction(async (tx) => {
-      answer = (await dedup.claim(tx, claims)).won;
+      answer = await dedup.claim(tx, claims);
       throw new Rollback();
     }),
     Rollback,
@@ -58,8 +57,8 @@ async function claimRolledBack(db: Db, dedup: Dedup, claims: readonly Claim[]) {
 /** n fingerprints of keys named after `name`. */
 const fps = (name: string, n: number) =>
   Array.from({ length: n }, (_, i) => fingerprint(`test:${name}:${i}`));
-/** Claims of the fingerprints, each by an event of its own. */
-const byNew = (list: string[]): Claim[] => list.map((fp) => ({ fp, owner: randomUUID() }));
+/** Claims of the fingerprints (the writer's, each of an event of its own). */
+const byNew = (list: string[]): string[] => list;
 
 /** Answers as text, one character a claim: W won, - lost. */
 const pattern = (won: boolean[]) => won.map((w) => (w ? 'W' : '-')).join('');
@@ -94,8 +93,7 @@ test('an id claimed on one replica is lost on the other, in either order', async
   assert.deepEqual(await claim(dbB, b, byNew(mixed)), lost(10) + won(10));
   assert.deepEqual(await claim(dbA, a, byNew(fourth.slice(0, 20))), lost(10) + won(10));
   assert.deepEqual(await claim(dbB, b, byNew(fourth)), lost(20) + won(30));
-  // Accepted ids are claimed without an owner: a later copy loses as well.
-  const accepted = fps('accepted', 5).map((fp) => ({ fp, owner: null }));
+  const accepted = fps('accepted', 5);
   assert.deepEqual(await claim(dbA, a, accepted), won(5));
   assert.deepEqual(await claim(dbB, b, accepted), lost(5));
   assert.deepEqual(await claim(dbA, a, accepted), lost(5));
@@ -106,9 +104,9 @@ test('claims of overlapping ids from two replicas at once win each id exactly on
   const replicas = [0, 1].map(() => ({ db: pg.pool(), dedup: createDedup({ maxIds: 1_000_000 }) }));
   const ids = fps('race', 300);
   const wins = new Map<string, number>(ids.map((fp) => [fp, 0]));
-  const count = (claims: Claim[], answer: string) => {
-    for (const [i, c] of claims.entries()) {
-      if (answer[i] === 'W') wins.set(c.fp, wins.get(c.fp)! + 1);
+  const count = (claims: string[], answer: string) => {
+    for (const [i, fp] of claims.entries()) {
+      if (answer[i] === 'W') wins.set(fp, wins.get(fp)! + 1);
     }
   };
   let seed = 7;
@@ -165,53 +163,15 @@ test('a claim rolled back with its transaction leaves its ids free', async (t) =
   assert.deepEqual(await claim(dbB, b, byNew([z])), '-');
 });
 
-test("an event claiming its own id again wins, another event's copy loses", async (t) => {
+test('within one call the first copy of an id wins, on a new id and on one claimed before', async (t) => {
   const pg = await database(t);
   const [dbA, dbB] = [pg.pool(), pg.pool()];
   const a = createDedup({ maxIds: 1_000_000 });
   const b = createDedup({ maxIds: 1_000_000 });
-  const [x, y] = fps('owned', 2) as [string, string];
-  const owner = randomUUID();
-  const other = randomUUID();
-
-  assert.deepEqual(await claim(dbA, a, [{ fp: x, owner }]), 'W');
-  // The writer tries the same event again (its write failed): still its own, on either replica.
-  assert.deepEqual(await claim(dbA, a, [{ fp: x, owner }]), 'W');
-  assert.deepEqual(await claim(dbB, b, [{ fp: x, owner }]), 'W');
-  assert.deepEqual(await claim(dbA, a, [{ fp: x, owner: other }]), '-');
-  assert.deepEqual(await claim(dbB, b, [{ fp: x, owner: other }]), '-');
-  assert.deepEqual(await claim(dbB, b, [{ fp: x, owner: null }]), '-');
-  // An id is compared as it is spelled: another spelling is another event.
-  assert.deepEqual(await claim(dbB, b, [{ fp: x, owner: owner.toUpperCase() }]), '-');
-  const shouting = randomUUID().toUpperCase();
-  assert.deepEqual(await claim(dbA, a, [{ fp: y, owner: shouting }]), 'W');
-  assert.deepEqual(await claim(dbB, b, [{ fp: y, owner: shouting }]), 'W');
-  assert.deepEqual(await claim(dbA, a, [{ fp: y, owner: shouting.toLowerCase() }]), '-');
-  // An id not 36 characters long (a Segment messageId) is kept as a hash, and still its own.
-  const [v] = fps('long-owner', 1) as [string];
-  assert.deepEqual(await claim(dbA, a, [{ fp: v, owner: 'order-1234' }]), 'W');
-  assert.deepEqual(await claim(dbB, b, [{ fp: v, owner: 'order-1234' }]), 'W');
-  assert.deepEqual(await claim(dbB, b, [{ fp: v, owner: 'order-1235' }]), '-');
-
-  // Within one call the first claim of an id stands for the rest: a new id…
-  const [z] = fps('owned-twice', 1) as [string];
-  assert.deepEqual(
-    await claim(dbA, a, [
-      { fp: z, owner },
-      { fp: z, owner: other },
-      { fp: z, owner },
-    ]),
-    'W--',
-  );
-  // …and one claimed before, where only its owner's first claim wins.
-  assert.deepEqual(
-    await claim(dbB, b, [
-      { fp: z, owner: other },
-      { fp: z, owner },
-      { fp: z, owner },
-    ]),
-    '-W-',
-  );
+  const [x, y] = fps('twice', 2) as [string, string];
+  assert.deepEqual(await claim(dbA, a, [x, y, x, x]), 'WW--');
+  assert.deepEqual(await claim(dbB, b, [y, x, y]), '---');
+  assert.deepEqual(await claim(dbA, a, [x, y]), '--');
 });
 
 test('prune forgets old blocks on every replica and keeps recent ones', async (t) => {

@@ -128,10 +128,11 @@ test('the copy that claimed an id first is the one written, however its writes f
   const first = await send([{ event: 'crash.test', message_id: 'x', properties: { copy: 1 } }]);
   assert.equal(first.statusCode, 202, first.body);
   const [firstId] = first.json().ids as string[];
-  // The writer claims the id, then fails to write: the claim stays with the first copy.
+  // The writer claims the id, then fails to write: the claim stays with the first copy, whose
+  // queue row keeps the outcome (nothing lost) for when it is written again.
   await until(async () => {
-    const [row] = await sql(t.databaseUrl, 'select owners as owner from message_id_blocks');
-    return row?.owner === firstId;
+    const rows = await sql(t.databaseUrl, 'select lost from queue_claims');
+    return rows.length === 1 && rows[0]!.lost.length === 0;
   }, 'the claim');
   const second = await send([
     { event: 'crash.test', message_id: 'x', properties: { copy: 2 } },
@@ -208,4 +209,36 @@ test('a copy queued after a restart, before the first was written, is dropped', 
   assert.equal(written.length, 3, JSON.stringify(written));
   const [{ n }] = await sql(t.databaseUrl, 'select count(*)::int as n from queue');
   assert.equal(n, 0);
+});
+
+test('copies of a Segment message, whose events share the messageId as their id, are written once', async () => {
+  const written: QueuedEvent[] = [];
+  const store = eventsStore('influxdb', async (events) => {
+    written.push(...events);
+  });
+  const t = await buildTestAnalytics({}, { store });
+  const key = await t.app.inject({
+    method: 'POST',
+    url: '/analytics/v1/write-keys',
+    headers: bearer(t.adminToken),
+    payload: { name: 'backend' },
+  });
+  const authorization = `Basic ${Buffer.from(`${key.json().key}:`).toString('base64')}`;
+  const batch = () =>
+    t.app.inject({
+      method: 'POST',
+      url: '/analytics/v1/batch',
+      headers: { authorization },
+      payload: {
+        batch: [
+          { type: 'track', event: 'Seg Copy', userId: 'u-1', messageId: 'seg-copy-1' },
+          { type: 'track', event: 'Seg Copy', userId: 'u-1', messageId: 'seg-copy-2' },
+        ],
+      },
+    });
+  for (const res of await Promise.all([batch(), batch()])) assert.equal(res.statusCode, 200);
+  await t.drained();
+  assert.equal((await batch()).statusCode, 200);
+  await t.drained();
+  assert.deepEqual(written.map((e) => e.id).sort(), ['seg-copy-1', 'seg-copy-2']);
 });

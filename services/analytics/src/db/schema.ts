@@ -37,6 +37,17 @@ export const queue = pgTable(
   (t) => [index('queue_due_idx').on(t.nextAttemptAt, t.seq)],
 );
 
+/**
+ * What the writer's claim decided for a queue row (ingestion/writer-claims.ts): the positions of
+ * its items whose message id another copy holds. Written with the claim, deleted with the row, so
+ * a row written again (its write failed, its pass rolled back) keeps its decision instead of
+ * finding its own ids taken.
+ */
+export const queueClaims = pgTable('queue_claims', {
+  seq: bigint({ mode: 'number' }).primaryKey(),
+  lost: integer().array().notNull(),
+});
+
 /** Ids chosen by other services (`auth:42`), remembered for a while so a re-send is a no-op. */
 export const receivedIds = pgTable(
   'received_ids',
@@ -46,18 +57,16 @@ export const receivedIds = pgTable(
 
 /**
  * The dedup index of message ids (Segment `messageId`, `/track-event` `message_id`), kept
- * DEDUP_DAYS: one row — a block — per claim (a writer pass, an accepted request), not one per id
+ * DEDUP_DAYS: one row — a block — per writer pass that claimed any, not one per id
  * (ingestion/dedup.ts). `fps`: the 64-bit fingerprints it claimed (leading bits of the SHA-256
- * of each namespaced id), 16 hex digits each; `owners`: the event that won each, a UUID of 36
- * characters (nil: claimed as it was accepted). Text, so a block is built by concatenation;
- * stored uncompressed. Ids are drawn under the dedup lock, so blocks commit in id order.
+ * of each namespaced id), 16 hex digits each, as text built by concatenation; stored
+ * uncompressed. Ids are drawn under the dedup lock, so blocks commit in id order.
  */
 export const messageIdBlocks = pgTable(
   'message_id_blocks',
   {
     id: bigserial({ mode: 'number' }).primaryKey(),
     fps: text().notNull(),
-    owners: text().notNull(),
     createdAt: timestamptzNow(),
   },
   (t) => [index('message_id_blocks_created_at_idx').on(t.createdAt)],

@@ -26,7 +26,9 @@ export async function setAside(tx: Tx, refused: Refused[], unreadable: Unreadabl
   if (refused.length) {
     await tx.insert(deadLetters).values(
       refused.map(({ row, value, error }) => {
-        const { seq: _, ...item } = value;
+        // Without its message id's key: it took its id (losers are never written), so its
+        // replay is written as it is, not claimed again against itself.
+        const { seq: _, key: __, ...item } = value;
         return {
           queueSeq: row.seq,
           kind: row.kind === 'sample' ? ('sample' as const) : ('event' as const),

@@ -6,46 +6,38 @@ import { createFingerprints } from './fingerprints.ts';
 
 /**
  * Exactly once: the dedup index of message ids, claimed by the writer's passes only
- * (writer-claims.ts). PostgreSQL keeps every claim as one row per claim — a block of 64-bit fingerprints and their owners (`message_id_blocks`) — not a
- * unique-index row per id, which cost 4–5 µs of PostgreSQL's CPU per id, more than the rest of
- * ingestion. Each process keeps the fingerprints in memory (fingerprints.ts, 16–24 bytes an id,
- * at most DEDUP_MAX_IDS) and decides there. Claims of every process run one at a time under one
- * advisory lock, each first reading the blocks others committed since it last looked — block
- * numbers are drawn under the lock, so blocks commit in number order and "after the last one
- * read" is exactly what a process has not seen. Memory may hold more than PostgreSQL (a claim
- * rolled back with its transaction), never less: a fingerprint found is checked against its
- * block before a copy is dropped.
+ * (writer-claims.ts, which records each queue row's outcome so a row written again is not
+ * claimed again). PostgreSQL keeps every claim as one row per claim — a block of 64-bit
+ * fingerprints (`message_id_blocks`) — not a unique-index row per id, which cost 4–5 µs of
+ * PostgreSQL's CPU per id, more than the rest of ingestion. Each process keeps the fingerprints
+ * in memory (fingerprints.ts, 16–24 bytes an id, at most DEDUP_MAX_IDS) and decides there. Claims
+ * of every process run one at a time under one advisory lock, each first reading the blocks
+ * others committed since it last looked — block numbers are drawn under the lock, so blocks
+ * commit in number order and "after the last one read" is exactly what a process has not seen.
+ * Memory may hold more than PostgreSQL (a claim rolled back with its transaction), never less: a
+ * fingerprint found counts only if its block exists. Memory names a block only for fingerprints
+ * in it (read from it, or put there by the claim that made it), so existing is enough.
  */
-
-/**
- * A claim on a message id: its fingerprint (16 hex digits), and the id of the event that would
- * own it (null: none).
- */
-export interface Claim {
-  fp: string;
-  owner: string | null;
-}
 
 export interface Dedup {
   /**
-   * Claims ids in the caller's transaction (which holds the dedup lock until it ends): per
-   * claim, whether it won — an id not claimed before, or already owned by the same event (its
-   * write is being tried again). Within one call the first claim of an id stands for the rest.
-   * `fresh`: the claims that took their id now (not an owner's again).
+   * Claims fingerprints (16 hex digits each) in the caller's transaction, which holds the dedup
+   * lock until it ends: per fingerprint, whether it was free. Within one call the first of a
+   * fingerprint wins and later copies lose.
    */
-  claim(tx: Tx, claims: readonly Claim[]): Promise<{ won: boolean[]; fresh: number[] }>;
+  claim(tx: Tx, fps: readonly string[]): Promise<boolean[]>;
   /** Forgets blocks created before `before` (DEDUP_DAYS), in PostgreSQL and in memory. */
   prune(db: Db, before: Date): Promise<void>;
 }
 
 /** Any constant this database uses for nothing else. */
 const LOCK = sql`hashtext('message-id-claims')`;
-/** Blocks read per statement when catching up (a block holds up to WRITER_BATCH_SIZE ids). */
-const BLOCKS_PER_READ = 100;
-/** The owner of an id claimed as it was accepted (the nil UUID). */
-const NO_OWNER = '00000000-0000-0000-0000-000000000000';
+/**
+ * Blocks read per statement when catching up (a block holds 1 to WRITER_BATCH_SIZE ids, 16
+ * characters each): a restart reads the window in pages of at most ~16 MB.
+ */
+const BLOCKS_PER_READ = 1000;
 const FP = 16;
-const UUID = 36;
 
 /** Hex digit values by character code (parseInt on a slice costs several times as much). */
 const HEX = new Uint8Array(128);
@@ -68,8 +60,8 @@ export function createDedup(options: { maxIds: number; metrics?: Registry }): De
   let last = 0;
   /**
    * Memory holds a block's number less `base` (fingerprints.ts keeps 32 bits; ids are 64, and a
-   * block per Segment request passes 2³² within years): set by the first block seen, moved up by
-   * prune when the numbers remembered pass 2³¹ — fewer than 2³¹ blocks in DEDUP_DAYS assumed.
+   * pass every few milliseconds passes 2³² within years): set by the first block seen, moved up
+   * by prune when the numbers remembered pass 2³¹ — fewer than 2³¹ blocks in DEDUP_DAYS assumed.
    */
   let base: number | undefined;
   const local = (id: number) => {
@@ -97,6 +89,8 @@ export function createDedup(options: { maxIds: number; metrics?: Registry }): De
   /**
    * Makes room for `n` more ids: at DEDUP_MAX_IDS the oldest quarter of the blocks remembered
    * goes (the window gets shorter than DEDUP_DAYS, counted in analytics_dedup_evicted_total).
+   * Each round scans the whole table (~0.5 s per million ids): claims make room before they wait
+   * for the lock, so under it there is only what arrived meanwhile.
    */
   function makeRoom(n: number) {
     while (memory.size > 0 && memory.size + n > options.maxIds) {
@@ -107,124 +101,96 @@ export function createDedup(options: { maxIds: number; metrics?: Registry }): De
     }
   }
 
-  /** Reads the blocks committed since this process last looked. */
+  /**
+   * Reads the blocks committed since this process last looked. Two at once (the writer's two
+   * passes) only set the same fingerprints twice: memory and `last` take the same values.
+   */
   async function catchUp(tx: Tx) {
     for (;;) {
       const { rows } = await tx.execute<{ id: number; fps: string }>(sql`
         select id::float8 as id, fps from message_id_blocks where id > ${last}
-        order by id limit ${BLOCKS_PER_READ}`);
+        order by message_id_blocks.id limit ${BLOCKS_PER_READ}`);
       for (const r of rows) {
         makeRoom(r.fps.length / FP);
         for (let at = 0; at < r.fps.length; at += FP) {
           memory.set(hiOf(r.fps, at), loOf(r.fps, at), local(r.id));
         }
-        last = r.id;
+        if (r.id > last) last = r.id;
       }
       if (rows.length < BLOCKS_PER_READ) return;
     }
   }
 
-  /**
-   * Who owns each of the claims at `hits` per the block memory names: an event's UUID (the nil
-   * UUID: claimed as accepted), undefined where the block does not hold it (a claim rolled back,
-   * or a block pruned).
-   */
-  async function owners(tx: Tx, claims: readonly Claim[], blocks: number[], hits: number[]) {
-    const { rows } = await tx.execute<{ id: number; fps: string; owners: string }>(sql`
-      select id::float8 as id, fps, owners from message_id_blocks
+  /** Which of the blocks (numbers) exist: those of claims rolled back or pruned do not. */
+  async function existing(tx: Tx, blocks: number[]): Promise<Set<number>> {
+    const { rows } = await tx.execute<{ id: number }>(sql`
+      select id::float8 as id from message_id_blocks
       where id = any(${`{${[...new Set(blocks)].join(',')}}`}::bigint[])`);
-    const held = new Map<string, string>();
-    for (const r of rows) {
-      for (let at = 0, j = 0; at < r.fps.length; at += FP, j += UUID) {
-        held.set(`${r.id}:${r.fps.slice(at, at + FP)}`, r.owners.slice(j, j + UUID));
-      }
-    }
-    return hits.map((i, k) => held.get(`${blocks[k]}:${claims[i]!.fp}`));
+    return new Set(rows.map((r) => r.id));
   }
 
   return {
-    async claim(tx, claims) {
-      const won = new Array<boolean>(claims.length).fill(false);
-      /** The claims this call takes anew: they make its block. */
-      const fresh: number[] = [];
-      if (claims.length === 0) return { won, fresh };
-      // Most of what is new is read before the lock, so others do not wait for it (a restart
-      // reads the whole window, ~1 s per million ids): committed blocks are always every number
-      // up to some point, since numbers are drawn under the lock and committed before it goes.
+    async claim(tx, fps) {
+      const won = new Array<boolean>(fps.length).fill(false);
+      if (fps.length === 0) return won;
+      // Most of what is new is read, and room made, before the lock, so others do not wait for
+      // it (a restart reads the whole window, ~1 s per million ids): committed blocks are always
+      // every number up to some point, since numbers are drawn under the lock and committed
+      // before it goes.
       await catchUp(tx);
-      // The lock first, then the number: drawn under the lock, numbers follow commit order.
+      makeRoom(fps.length);
+      // The lock first, then the number (evaluated in list order): drawn under the lock, numbers
+      // follow commit order.
       const { rows } = await tx.execute<{ next: number }>(
         sql`select pg_advisory_xact_lock(${LOCK}), nextval('message_id_blocks_id_seq')::float8 as next`,
       );
       const next = rows[0]!.next;
       await catchUp(tx);
-      last = next;
+      makeRoom(fps.length);
+      if (next > last) last = next;
       const mine = local(next);
-      makeRoom(claims.length);
-      const his = new Uint32Array(claims.length);
-      const los = new Uint32Array(claims.length);
+      const his = new Uint32Array(fps.length);
+      const los = new Uint32Array(fps.length);
       const hits: number[] = [];
       const blocks: number[] = [];
-      for (let i = 0; i < claims.length; i += 1) {
-        const fp = claims[i]!.fp;
-        const hi = hiOf(fp, 0);
-        const lo = loOf(fp, 0);
+      for (let i = 0; i < fps.length; i += 1) {
+        const hi = hiOf(fps[i]!, 0);
+        const lo = loOf(fps[i]!, 0);
         his[i] = hi;
         los[i] = lo;
         const block = memory.add(hi, lo, mine);
-        if (block === 0) {
-          won[i] = true;
-          fresh.push(i);
-        } else if (block !== mine) {
+        if (block === 0) won[i] = true;
+        else if (block !== mine) {
           hits.push(i);
           blocks.push(block + base!);
         }
       }
       if (hits.length) {
-        const held = await owners(tx, claims, blocks, hits);
-        /** Ids its owner claimed again in this call: a second copy of that event loses. */
-        const retried = new Set<string>();
+        const present = await existing(tx, blocks);
         for (const [k, i] of hits.entries()) {
-          const owner = claims[i]!.owner;
-          if (held[k] === undefined) {
-            // Not in its block: free, unless a claim before it in this call took it just now.
-            if (memory.get(his[i]!, los[i]!) !== mine) {
-              won[i] = true;
-              fresh.push(i);
-              memory.set(his[i]!, los[i]!, mine);
-            }
-          } else if (
-            owner !== null &&
-            held[k] === ownerToken(owner) &&
-            !retried.has(claims[i]!.fp)
-          ) {
-            // Its own claim: the same event written again (its id stays in the older block).
-            won[i] = true;
-            retried.add(claims[i]!.fp);
-          }
+          // Its block is gone: free, unless a claim before it in this call took it just now.
+          if (present.has(blocks[k]!) || memory.get(his[i]!, los[i]!) === mine) continue;
+          won[i] = true;
+          memory.set(his[i]!, los[i]!, mine);
         }
       }
-      if (fresh.length) {
-        let fps = '';
-        let ownerList = '';
-        for (const i of fresh) {
-          const { fp, owner } = claims[i]!;
-          fps += fp;
-          ownerList += owner === null ? NO_OWNER : ownerToken(owner);
-        }
-        await tx.execute(
-          sql`insert into message_id_blocks (id, fps, owners) values (${next}, ${fps}, ${ownerList})`,
-        );
+      let taken = '';
+      for (let i = 0; i < fps.length; i += 1) if (won[i]) taken += fps[i];
+      if (taken) {
+        await tx.execute(sql`insert into message_id_blocks (id, fps) values (${next}, ${taken})`);
       }
-      return { won, fresh };
+      return won;
     },
 
     async prune(db, before) {
       await db.transaction(async (tx) => {
+        // What committed so far is read before the lock (the first prune, 10 s after a start,
+        // may have days to read); under it, what committed meanwhile.
+        await catchUp(tx);
         // Under the lock: no claim of any process is half done meanwhile.
         await tx.execute(sql`select pg_advisory_xact_lock(${LOCK})`);
-        await tx.execute(sql`delete from message_id_blocks where created_at < ${before}`);
         await catchUp(tx);
+        await tx.execute(sql`delete from message_id_blocks where created_at < ${before}`);
         const { rows } = await tx.execute<{ oldest: number | null }>(
           sql`select min(id)::float8 as oldest from message_id_blocks`,
         );
@@ -248,12 +214,6 @@ const sha256: (data: string) => string =
     ? (data) =>
         (crypto as unknown as { hash: (a: string, d: string) => string }).hash('sha256', data)
     : (data) => crypto.createHash('sha256').update(data).digest('hex');
-
-/**
- * An owner as a block keeps it, 36 characters: the event's id when it has that length (a UUID,
- * as every tracked event's and most Segment messages' ids), else the start of its SHA-256.
- */
-const ownerToken = (id: string): string => (id.length === UUID ? id : sha256(id).slice(0, UUID));
 
 /**
  * The fingerprint of a dedup key: the first 64 bits of its SHA-256, as 16 hex digits. Two ids

@@ -282,9 +282,26 @@ export async function rowTexts(tx: Tx, seqs: number[]) {
   return rows;
 }
 
-/** Rows done with: their items are in the store or set aside. */
+/** Rows done with: their items are in the store or set aside (and their claims' outcome). */
 export async function deleteRows(tx: Tx, seqs: number[]) {
-  await tx.execute(
-    sql`delete from queue where seq = any(string_to_array(${seqs.join(',')}, ',')::bigint[])`,
+  const list = `{${seqs.join(',')}}`;
+  await tx.execute(sql`delete from queue where seq = any(${list}::bigint[])`);
+  await tx.execute(sql`delete from queue_claims where seq = any(${list}::bigint[])`);
+}
+
+/** The claims already decided for these rows: their items that lost, by row. */
+export async function decidedClaims(tx: Tx, seqs: number[]): Promise<Map<number, number[]>> {
+  const { rows } = await tx.execute<{ seq: number; lost: number[] }>(
+    sql`select seq::float8 as seq, lost from queue_claims where seq = any(${`{${seqs.join(',')}}`}::bigint[])`,
   );
+  return new Map(rows.map((r) => [r.seq, r.lost]));
+}
+
+/** Records what the claims decided for these rows, in the claims' transaction. */
+export async function recordClaims(tx: Tx, decided: { seq: number; lost: number[] }[]) {
+  if (decided.length === 0) return;
+  await tx.execute(sql`insert into queue_claims (seq, lost)
+    select seq, coalesce(string_to_array(nullif(lost, ''), ',')::int[], '{}')
+    from unnest(${`{${decided.map((d) => d.seq).join(',')}}`}::bigint[],
+                ${`{${decided.map((d) => `"${d.lost.join(',')}"`).join(',')}}`}::text[]) as x(seq, lost)`);
 }
