@@ -8,9 +8,9 @@ import { runMigrations } from '@platform/db';
 import { createTestDatabase } from '@platform/testing';
 import pg from 'pg';
 import { Registry } from 'prom-client';
-import { openDatabase, type Tx } from '../src/db/index.ts';
+import { openDatabase } from '../src/db/index.ts';
 import { createDedup, fingerprint } from '../src/ingestion/dedup.ts';
-import { bearer, buildTestAnalytics, sql } from './helper.ts';
+import { sql } from './helper.ts';
 
 const migrations = path.resolve(import.meta.dirname, '../drizzle');
 
