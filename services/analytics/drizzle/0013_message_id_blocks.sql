@@ -19,25 +19,40 @@ CREATE TABLE "queue_claims" (
 LOCK TABLE "message_ids" IN EXCLUSIVE MODE;--> statement-breakpoint
 -- Queue rows the previous writer had claimed but not written (the store was down): the ids their
 -- events own are theirs, the others of their keyed events lost to a copy. Without this they would
--- find their own ids taken and be dropped. A row whose text cannot be read is left to the writer,
--- which sets it aside.
+-- find their own ids taken and be dropped. A row counts as claimed only when every keyed event of
+-- it is in message_ids (the old writer claimed a row's ids in one statement): a row not claimed
+-- yet may hold a copy of an id another row took and ids nobody took, which the writer must claim
+-- (recorded here, they would be written unclaimed and a later copy written again). `event` rows
+-- with keys are replays of dead letters, whose events own their ids. A row whose text cannot be
+-- read is left to the writer, which sets it aside.
 DO $$
 DECLARE
   r record;
+  j jsonb;
 BEGIN
-  FOR r IN SELECT "seq", "item" FROM "queue" WHERE "kind" = 'track' LOOP
+  FOR r IN SELECT "seq", "kind", "item" FROM "queue"
+           WHERE "kind" IN ('track', 'event')
+             AND ("item" LIKE '%"client:%' OR "item" LIKE '%"segment:%') LOOP
     BEGIN
+      j := r."item"::jsonb;
       INSERT INTO "queue_claims" ("seq", "lost")
       SELECT r."seq",
-             coalesce(array_agg((e.i - 1)::int ORDER BY e.i) FILTER (
-               WHERE m."owner" IS DISTINCT FROM
-                 (left(r."item"::jsonb ->> 2, 33) || lpad(to_hex((e.i - 1)::int), 3, '0'))::uuid
+             coalesce(array_agg(k."index" ORDER BY k."index") FILTER (
+               WHERE m."owner"::text IS DISTINCT FROM lower(k."owner")
              ), '{}')
-      FROM jsonb_array_elements(r."item"::jsonb -> 3) WITH ORDINALITY AS e(ev, i)
-      JOIN "message_ids" m
-        ON m."hash" = encode(substring(sha256(convert_to(e.ev ->> 4, 'UTF8')) FROM 1 FOR 16), 'hex')::uuid
-      WHERE e.ev ->> 4 IS NOT NULL
-      HAVING count(*) > 0;
+      FROM (
+        SELECT (e.i - 1)::int AS "index",
+               CASE WHEN r."kind" = 'track' THEN e.ev ->> 4 ELSE e.ev ->> 'key' END AS "key",
+               CASE WHEN r."kind" = 'track'
+                 THEN left(j ->> 2, 33) || lpad(to_hex((e.i - 1)::int), 3, '0')
+                 ELSE e.ev ->> 'id' END AS "owner"
+        FROM jsonb_array_elements(CASE WHEN r."kind" = 'track' THEN j -> 3 ELSE j END)
+          WITH ORDINALITY AS e(ev, i)
+      ) AS k
+      LEFT JOIN "message_ids" m
+        ON m."hash" = encode(substring(sha256(convert_to(k."key", 'UTF8')) FROM 1 FOR 16), 'hex')::uuid
+      WHERE k."key" IS NOT NULL
+      HAVING count(*) > 0 AND count(m."hash") = count(*);
     EXCEPTION WHEN others THEN
       NULL;
     END;

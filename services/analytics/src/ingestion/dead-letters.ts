@@ -57,12 +57,37 @@ export function listDeadLetters(db: Db, options: { before?: number | undefined; 
     .limit(options.limit);
 }
 
+/**
+ * A refused item without its message id's key. setAside leaves it out, but the previous version
+ * kept it: claimed again on replay, the id the item itself took would be found taken and the
+ * item dropped (review). Anything else (a row kept whole because it could not be read) as it is.
+ */
+function withoutKeys(kind: DeadLetter['kind'], text: string): string {
+  if (kind !== 'event' || !text.includes('"key"')) return text;
+  let items: unknown;
+  try {
+    items = JSON.parse(text);
+  } catch {
+    return text;
+  }
+  if (!Array.isArray(items)) return text;
+  return JSON.stringify(
+    items.map((item) => {
+      if (item === null || typeof item !== 'object' || Array.isArray(item)) return item;
+      const { key: _, ...rest } = item as Record<string, unknown>;
+      return rest;
+    }),
+  );
+}
+
 /** Back into the queue as a new row, in one transaction; false when there is no such one. */
 export async function requeue(db: Db, id: number): Promise<boolean> {
   return db.transaction(async (tx) => {
     const [gone] = await tx.delete(deadLetters).where(eq(deadLetters.id, id)).returning();
     if (!gone) return false;
-    await tx.execute(sql`insert into queue (kind, item) values (${gone.kind}, ${gone.item})`);
+    await tx.execute(
+      sql`insert into queue (kind, item) values (${gone.kind}, ${withoutKeys(gone.kind, gone.item)})`,
+    );
     return true;
   });
 }
