@@ -26,6 +26,12 @@ export interface Dedup {
    * fingerprint wins and later copies lose.
    */
   claim(tx: Tx, fps: readonly string[]): Promise<boolean[]>;
+  /**
+   * Per fingerprint, whether a committed claim holds it, without claiming and without the lock:
+   * what a request accepts beside the event (Segment profiles and links) is left alone for a
+   * copy whose id was taken before.
+   */
+  taken(tx: Tx, fps: readonly string[]): Promise<boolean[]>;
   /** Forgets blocks created before `before` (DEDUP_DAYS), in PostgreSQL and in memory. */
   prune(db: Db, before: Date): Promise<void>;
 }
@@ -107,8 +113,8 @@ export function createDedup(options: { maxIds: number; metrics?: Registry }): De
    * Reads the blocks committed since this process last looked. Two at once (the writer's two
    * passes) only set the same fingerprints twice: memory and `last` take the same values.
    */
-  async function catchUp(tx: Tx) {
-    for (;;) {
+  async function catchUp(tx: Tx, pages = Number.POSITIVE_INFINITY) {
+    for (let page = 0; page < pages; page += 1) {
       // The next blocks up to CHARS_PER_READ (at least one); `n`: how many the limit let through.
       // Ordered by the table's column (its index): ordered by the float8 output column, each page
       // sorted every block after it (quadratic in the blocks to read; review).
@@ -134,6 +140,9 @@ export function createDedup(options: { maxIds: number; metrics?: Registry }): De
       if (rows.length === through && through < BLOCKS_PER_READ) return;
     }
   }
+
+  /** The catch-up of `taken` under way, if any. */
+  let peeking: Promise<void> | undefined;
 
   /** Which of the blocks (numbers) exist: those of claims rolled back or pruned do not. */
   async function existing(tx: Tx, blocks: number[]): Promise<Set<number>> {
@@ -194,6 +203,31 @@ export function createDedup(options: { maxIds: number; metrics?: Registry }): De
         await tx.execute(sql`insert into message_id_blocks (id, fps) values (${next}, ${taken})`);
       }
       return won;
+    },
+
+    async taken(tx, fps) {
+      const held = new Array<boolean>(fps.length).fill(false);
+      if (fps.length === 0) return held;
+      // One page at most, shared by the requests asking meanwhile: a request does not read the
+      // window after a restart (the writer's claims do), nor do sixteen at once read it sixteen
+      // times. Best effort: a copy not seen here changes nothing unless its user was deleted.
+      peeking ??= catchUp(tx, 1).finally(() => {
+        peeking = undefined;
+      });
+      await peeking.catch(() => {});
+      const hits: number[] = [];
+      const blocks: number[] = [];
+      for (let i = 0; i < fps.length; i += 1) {
+        const block = memory.get(hiOf(fps[i]!, 0), loOf(fps[i]!, 0));
+        if (block === 0) continue;
+        hits.push(i);
+        blocks.push(block + base!);
+      }
+      if (hits.length === 0) return held;
+      // A block of a claim rolled back, pruned or still open is not a claim.
+      const present = await existing(tx, blocks);
+      for (const [k, i] of hits.entries()) held[i] = present.has(blocks[k]!);
+      return held;
     },
 
     async prune(db, before) {

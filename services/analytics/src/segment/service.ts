@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type FieldError, HttpProblem, problems } from '@platform/http';
 import type { Static } from 'typebox';
 import type { AnalyticsContext } from '../context.ts';
+import type { Tx } from '../db/index.ts';
 import {
   insertLinks,
   type Link,
@@ -227,7 +228,10 @@ function linksOf(messages: Converted[]): Link[] {
  * ids before it writes (writer-claims.ts): a message seen before is dropped there, so it is
  * stored and counted once on either store, and handed to the destinations only by the claim that
  * took its id. Profiles and links need no claim: a copy changes nothing (a newer identify wins, an
- * older one only fills gaps; the first link stands). Resolves to how many were queued.
+ * older one only fills gaps; the first link stands) — unless the user was deleted meanwhile, so a
+ * message whose id a committed claim holds leaves them alone (its answer lost, a client retrying
+ * after the account's deletion would bring the profile back; review). Resolves to how many were
+ * queued.
  */
 export async function ingest(ctx: AnalyticsContext, messages: Converted[]): Promise<number> {
   // The first of a batch's repeats stands for them all.
@@ -239,22 +243,21 @@ export async function ingest(ctx: AnalyticsContext, messages: Converted[]): Prom
     return true;
   });
   if (unique.length === 0) return 0;
+  const fps = unique.map((m) =>
+    m.messageId === undefined ? undefined : fingerprint(segmentKey(m.messageId)),
+  );
   const rows = await ctx.db.transaction(async (tx) => {
-    await insertLinks(tx, linksOf(unique));
-    await upsertProfiles(tx, profileUpdates(unique));
+    await recordIdentities(ctx, tx, unique, fps);
     const unkeyed = unique.filter((m) => m.messageId === undefined).map((m) => m.event);
     if (ctx.destinations.list.length && unkeyed.length) {
       await ctx.destinations.enqueue(tx, unkeyed);
     }
     const parts = [];
     for (let i = 0; i < unique.length; i += ROW_ITEMS) {
-      const part = unique.slice(i, i + ROW_ITEMS);
       parts.push(
         eventsRow(
-          part.map((m) => m.event),
-          part.map((m) =>
-            m.messageId === undefined ? undefined : fingerprint(segmentKey(m.messageId)),
-          ),
+          unique.slice(i, i + ROW_ITEMS).map((m) => m.event),
+          fps.slice(i, i + ROW_ITEMS),
         ),
       );
     }
@@ -263,4 +266,24 @@ export async function ingest(ctx: AnalyticsContext, messages: Converted[]): Prom
   for (const row of rows) ctx.writer.remember(row);
   if (rows.length) ctx.writer.wake();
   return rows.reduce((n, r) => n + r.item.length, 0);
+}
+
+/** Profiles and links of the messages, but of none whose message id was taken before. */
+async function recordIdentities(
+  ctx: AnalyticsContext,
+  tx: Tx,
+  messages: Converted[],
+  fps: (string | undefined)[],
+) {
+  const asks = messages.flatMap((m, i) =>
+    fps[i] !== undefined && (m.event.userId !== null || m.links !== undefined) ? [i] : [],
+  );
+  const taken = await ctx.dedup.taken(
+    tx,
+    asks.map((i) => fps[i]!),
+  );
+  const copies = new Set(asks.filter((_, k) => taken[k]));
+  const fresh = copies.size ? messages.filter((_, i) => !copies.has(i)) : messages;
+  await insertLinks(tx, linksOf(fresh));
+  await upsertProfiles(tx, profileUpdates(fresh));
 }
