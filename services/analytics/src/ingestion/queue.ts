@@ -273,6 +273,19 @@ export async function lockDueRows(tx: Tx, limit: number) {
   return rows;
 }
 
+/**
+ * Rows after `seq` that may hold message ids (not samples), oldest first, locked (SKIP LOCKED:
+ * those a pass holds are its own to claim): the writer claims ahead with them while the store is
+ * down.
+ */
+export async function lockRowsAfter(tx: Tx, seq: number, limit: number) {
+  const { rows } = await tx.execute<Omit<Row, 'item'> & Record<string, unknown>>(
+    sql`select seq::float8 as seq, kind from queue where seq > ${seq} and kind <> 'sample'
+        order by seq limit ${limit} for update skip locked`,
+  );
+  return rows;
+}
+
 /** The stored text of rows this pass holds locked. One text parameter, not one per row. */
 export async function rowTexts(tx: Tx, seqs: number[]) {
   const { rows } = await tx.execute<{ seq: number; kind: Row['kind']; item: string }>(

@@ -7,7 +7,7 @@ import type { Db, Tx } from '../db/index.ts';
 import type { QueuedEvent, Store } from '../store/types.ts';
 import { type Refused, setAside, type Unreadable } from './dead-letters.ts';
 import { createDedup, type Dedup } from './dedup.ts';
-import { deleteRows, itemSeq, lockDueRows, readRow, rowTexts } from './queue.ts';
+import { deleteRows, itemSeq, lockDueRows, lockRowsAfter, readRow, rowTexts } from './queue.ts';
 import { chunksOf, type EncodedRow, type Item, type Row } from './writer-batches.ts';
 import { claimsOf, type ItemClaim, lostItems, type OnClaimed } from './writer-claims.ts';
 import { isRefusal, writeItems } from './writer-refusals.ts';
@@ -268,6 +268,48 @@ export function createWriter(deps: {
     return held.length;
   }
 
+  /** Claiming ahead: the last row claimed ahead, and whether a loop is at it. */
+  let ahead = 0;
+  let claimingAhead = false;
+  /** Batches of rows claimed ahead per failed pass at most; the rest after the next one. */
+  const AHEAD_BATCHES = 50;
+
+  /**
+   * While passes fail (the store is down) they take the same oldest rows again, so the ids of
+   * later rows would not be claimed, nor their events handed to the destinations, until the store
+   * is back (review). These rows are claimed now, in order: each row's outcome is kept
+   * (queue_claims) for when it is written, and its events reach the destinations once, as a
+   * pass's claims would hand them over. Only with destinations: otherwise nothing waits for it.
+   */
+  async function claimAhead() {
+    if (!deps.onClaimed || claimingAhead) return;
+    claimingAhead = true;
+    try {
+      for (let batch = 0; batch < AHEAD_BATCHES && running; batch += 1) {
+        const more = await db.transaction(async (tx) => {
+          const heads = await lockRowsAfter(tx, ahead, rowsPerPass);
+          if (heads.length === 0) return false;
+          const loaded = await load(
+            tx,
+            heads.map((h) => h.seq),
+          );
+          const rows: Row[] = [];
+          for (const h of heads) {
+            const item = loaded.get(h.seq);
+            // One that cannot be read is the pass's to set aside.
+            if (item && !(item instanceof Error)) rows.push({ seq: h.seq, kind: h.kind, item });
+          }
+          await lostItems(db, dedup, rows, deps.onClaimed);
+          ahead = heads.at(-1)!.seq;
+          return true;
+        });
+        if (!more) return;
+      }
+    } finally {
+      claimingAhead = false;
+    }
+  }
+
   async function run() {
     let backoff = 100;
     while (running) {
@@ -279,6 +321,9 @@ export function createWriter(deps: {
         backoff = 100;
       } catch (err) {
         log.warn({ err, retryInMs: backoff }, 'writing the queue to the store failed; will retry');
+        await claimAhead().catch((error: unknown) =>
+          log.warn({ err: error }, 'claiming message ids ahead failed; will retry'),
+        );
         await sleep(backoff);
         backoff = Math.min(backoff * 2, config.WRITER_MAX_BACKOFF_MS);
         continue;
