@@ -272,7 +272,7 @@ export function createWriter(deps: {
   let ahead = 0;
   let claimingAhead = false;
   /** Batches of rows claimed ahead per failed pass at most; the rest after the next one. */
-  const AHEAD_BATCHES = 50;
+  const AHEAD_BATCHES = 500;
 
   /**
    * While passes fail (the store is down) they take the same oldest rows again, so the ids of
