@@ -18,6 +18,8 @@ export interface Fingerprints {
   dropBefore(block: number): number;
   /** The lowest block remembered (0: none). */
   oldestBlock(): number;
+  /** The block of the `rank`th oldest fingerprint (1 ≤ rank ≤ size), by block number. */
+  blockAtRank(rank: number): number;
   /** Lowers every block by `delta` (below every block remembered), so numbers stay in 32 bits. */
   rebase(delta: number): void;
   clear(): void;
@@ -141,6 +143,25 @@ export function createFingerprints(): Fingerprints {
         if (b !== 0 && (oldest === 0 || b < oldest)) oldest = b;
       }
       return oldest;
+    },
+    blockAtRank(rank) {
+      // Two counting scans, by the high then the low 16 bits of the block: linear, no sort.
+      const high = new Uint32Array(65536);
+      for (let i = 2; i < table.length; i += 3) {
+        const b = table[i]!;
+        if (b !== 0) high[b >>> 16]! += 1;
+      }
+      let rest = rank;
+      let top = 0;
+      while (top < 65535 && rest > high[top]!) rest -= high[top++]!;
+      const low = new Uint32Array(65536);
+      for (let i = 2; i < table.length; i += 3) {
+        const b = table[i]!;
+        if (b !== 0 && b >>> 16 === top) low[b & 0xffff]! += 1;
+      }
+      let bottom = 0;
+      while (bottom < 65535 && rest > low[bottom]!) rest -= low[bottom++]!;
+      return top * 65536 + bottom;
     },
     rebase(delta) {
       for (let i = 2; i < table.length; i += 3) if (table[i] !== 0) table[i]! -= delta;
