@@ -23,14 +23,17 @@ import { eventsStore, SERVICE_TOKEN, sql } from './helper.ts';
  */
 
 const migrations = path.resolve(import.meta.dirname, '../drizzle');
+/** Clean-ups of the running test, undone last first (the pool before its database). */
+let cleanups: (() => Promise<void>)[] = [];
 
 /** A database at the schema before 0013, and a function migrating it to the newest. */
 async function oldDatabase(t: { after: (fn: () => Promise<void>) => void }) {
   const db = await createTestDatabase();
   const older = await mkdtemp(path.join(tmpdir(), 'migrations-'));
+  const mine = [() => db.drop(), () => rm(older, { recursive: true, force: true })];
+  cleanups = mine;
   t.after(async () => {
-    await rm(older, { recursive: true, force: true });
-    await db.drop();
+    for (const undo of mine.reverse()) await undo();
   });
   await cp(migrations, older, { recursive: true });
   const journalPath = path.join(older, 'meta/_journal.json');
@@ -54,7 +57,7 @@ const claimOld = (url: string, claims: [key: string, owner: string][]) =>
   );
 
 /** Migrates to the newest schema and runs a writer; resolves to what it wrote. */
-async function newVersion(url: string, t: { after: (fn: () => Promise<void>) => void }) {
+async function newVersion(url: string) {
   const database = await openDatabase(url);
   const written: QueuedEvent[] = [];
   const config = readConfig({
@@ -72,7 +75,7 @@ async function newVersion(url: string, t: { after: (fn: () => Promise<void>) => 
     log: pino({ level: 'silent' }),
   });
   writer.start();
-  t.after(async () => {
+  cleanups.push(async () => {
     await writer.close();
     await database.close();
   });
@@ -104,7 +107,7 @@ test('a dead letter the previous version set aside with its key is written when 
      values (1, 'event', $1, 'refused') returning id::int as id`,
     [JSON.stringify([oldItem(id, key)])],
   );
-  const next = await newVersion(url, t);
+  const next = await newVersion(url);
   assert.equal(await requeue(next.db, letter!.id), true);
   await next.writer.drained();
   assert.deepEqual(
@@ -121,7 +124,7 @@ test('a replay the previous version queued with its key is written after the upg
   await sql(url, `insert into queue (kind, item) values ('event', $1)`, [
     JSON.stringify([oldItem(id, key)]),
   ]);
-  const next = await newVersion(url, t);
+  const next = await newVersion(url);
   await next.writer.drained();
   assert.deepEqual(
     next.written.map((e) => e.id),
@@ -146,7 +149,7 @@ test('a row the previous writer had not claimed yet claims all its ids after the
       ],
     ]),
   ]);
-  const next = await newVersion(url, t);
+  const next = await newVersion(url);
   await next.writer.drained();
   assert.deepEqual(
     next.written.map((e) => JSON.parse(e.properties as string).n),
