@@ -12,7 +12,8 @@ ALTER TABLE "message_id_blocks" ALTER COLUMN "fps" SET STORAGE EXTERNAL;--> stat
 CREATE INDEX "message_id_blocks_created_at_idx" ON "message_id_blocks" USING btree ("created_at");--> statement-breakpoint
 CREATE TABLE "queue_claims" (
 	"seq" bigint PRIMARY KEY NOT NULL,
-	"lost" integer[] NOT NULL
+	"lost" integer[] NOT NULL,
+	"handed" boolean DEFAULT true NOT NULL
 );--> statement-breakpoint
 -- Replicas of the previous version claim into message_ids until they stop (a rolling deploy):
 -- nothing may be added to it between the copy below and the drop.

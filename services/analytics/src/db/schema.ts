@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import {
   bigint,
   bigserial,
+  boolean,
   customType,
   doublePrecision,
   index,
@@ -46,6 +47,12 @@ export const queue = pgTable(
 export const queueClaims = pgTable('queue_claims', {
   seq: bigint({ mode: 'number' }).primaryKey(),
   lost: integer().array().notNull(),
+  /**
+   * False while the items that took their id still wait to be handed to the destinations: that
+   * happens after the claim's commit, outside the dedup lock, and once (the flag is flipped in
+   * the transaction that hands them over).
+   */
+  handed: boolean().notNull().default(true),
 });
 
 /** Ids chosen by other services (`auth:42`), remembered for a while so a re-send is a no-op. */

@@ -302,19 +302,37 @@ export async function deleteRows(tx: Tx, seqs: number[]) {
   await tx.execute(sql`delete from queue_claims where seq = any(${list}::bigint[])`);
 }
 
-/** The claims already decided for these rows: their items that lost, by row. */
-export async function decidedClaims(tx: Tx, seqs: number[]): Promise<Map<number, number[]>> {
-  const { rows } = await tx.execute<{ seq: number; lost: number[] }>(
-    sql`select seq::float8 as seq, lost from queue_claims where seq = any(${`{${seqs.join(',')}}`}::bigint[])`,
+/** The claims already decided for these rows: their items that lost, and whether handed over. */
+export async function decidedClaims(
+  tx: Tx,
+  seqs: number[],
+): Promise<Map<number, { lost: number[]; handed: boolean }>> {
+  const { rows } = await tx.execute<{ seq: number; lost: number[]; handed: boolean }>(
+    sql`select seq::float8 as seq, lost, handed from queue_claims
+        where seq = any(${`{${seqs.join(',')}}`}::bigint[])`,
   );
-  return new Map(rows.map((r) => [r.seq, r.lost]));
+  return new Map(rows.map((r) => [r.seq, { lost: r.lost, handed: r.handed }]));
 }
 
 /** Records what the claims decided for these rows, in the claims' transaction. */
-export async function recordClaims(tx: Tx, decided: { seq: number; lost: number[] }[]) {
+export async function recordClaims(
+  tx: Tx,
+  decided: { seq: number; lost: number[]; handed: boolean }[],
+) {
   if (decided.length === 0) return;
-  await tx.execute(sql`insert into queue_claims (seq, lost)
-    select seq, coalesce(string_to_array(nullif(lost, ''), ',')::int[], '{}')
+  await tx.execute(sql`insert into queue_claims (seq, lost, handed)
+    select seq, coalesce(string_to_array(nullif(lost, ''), ',')::int[], '{}'), handed
     from unnest(${`{${decided.map((d) => d.seq).join(',')}}`}::bigint[],
-                ${`{${decided.map((d) => `"${d.lost.join(',')}"`).join(',')}}`}::text[]) as x(seq, lost)`);
+                ${`{${decided.map((d) => `"${d.lost.join(',')}"`).join(',')}}`}::text[],
+                ${`{${decided.map((d) => d.handed).join(',')}}`}::boolean[]) as x(seq, lost, handed)`);
+}
+
+/** Marks rows' items handed over; resolves to the rows this call marked (not marked before). */
+export async function markHanded(tx: Tx, seqs: number[]): Promise<Set<number>> {
+  const { rows } = await tx.execute<{ seq: number }>(
+    sql`update queue_claims set handed = true
+        where seq = any(${`{${seqs.join(',')}}`}::bigint[]) and not handed
+        returning seq::float8 as seq`,
+  );
+  return new Set(rows.map((r) => r.seq));
 }

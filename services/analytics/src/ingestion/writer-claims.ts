@@ -1,6 +1,6 @@
 import type { Db, Tx } from '../db/index.ts';
 import { type Dedup, fingerprintOf } from './dedup.ts';
-import { decidedClaims, recordClaims } from './queue.ts';
+import { decidedClaims, markHanded, recordClaims } from './queue.ts';
 import type { EncodedRow, Row } from './writer-batches.ts';
 
 /** An item's claim on its message id: where it sits in its row, and its fingerprint. */
@@ -23,7 +23,7 @@ export function claimsOf(items: Row['item']): ItemClaim[] {
 
 type Claimable = Row | (EncodedRow & { claims?: ItemClaim[] });
 
-/** Runs in the transaction of a pass's claims with the items that took their id. */
+/** Hands over the items that took their id (the destinations), in a transaction of its own. */
 export type OnClaimed = (tx: Tx, items: Record<string, unknown>[]) => Promise<void>;
 
 /**
@@ -34,7 +34,10 @@ export type OnClaimed = (tx: Tx, items: Record<string, unknown>[]) => Promise<vo
  * id next and be written too. Committed first, with each row's outcome (`queue_claims`), a row
  * written again — its write failed, its process died — keeps that outcome instead of finding its
  * own ids taken, on whichever replica takes it next. `onClaimed` (the destinations' hand-over)
- * sees each item once, when its id is taken; it needs rows with their items (an encoded row has
+ * sees each item that took its id once: after the claim's commit, so not under the dedup lock
+ * every claim of every replica waits for (5000 deliveries of up to 8 KB each were inserted under
+ * it; review), in a transaction that flips the rows' `handed` — a row left unhanded by a crash is
+ * handed over by whichever pass holds it next. It needs rows with their items (an encoded row has
  * none).
  */
 export async function lostItems(
@@ -50,6 +53,8 @@ export async function lostItems(
     if (claims.length) keyed.push({ row, claims });
   }
   if (keyed.length === 0) return lost;
+  /** Rows whose items that took their id still wait to be handed over. */
+  const unhanded: { row: Row; claims: ItemClaim[]; lost: number[] }[] = [];
   await db.transaction(async (tx) => {
     const decided = await decidedClaims(
       tx,
@@ -60,22 +65,36 @@ export async function lostItems(
       tx,
       open.flatMap((k) => k.claims.map((c) => c.fp)),
     );
-    const outcomes: { seq: number; lost: number[] }[] = [];
-    const taken: Record<string, unknown>[] = [];
+    const outcomes: { seq: number; lost: number[]; handed: boolean }[] = [];
     let at = 0;
     for (const { row, claims } of open) {
       const losers: number[] = [];
-      for (const c of claims) {
-        if (!won[at++]) losers.push(c.index);
-        else if (onClaimed && 'item' in row) taken.push(row.item[c.index]!);
-      }
-      outcomes.push({ seq: row.seq, lost: losers });
+      for (const c of claims) if (!won[at++]) losers.push(c.index);
+      const hands = Boolean(onClaimed) && 'item' in row && losers.length < claims.length;
+      outcomes.push({ seq: row.seq, lost: losers, handed: !hands });
     }
     await recordClaims(tx, outcomes);
-    if (onClaimed && taken.length) await onClaimed(tx, taken);
-    for (const d of [...decided.entries(), ...outcomes.map((o) => [o.seq, o.lost] as const)]) {
-      if (d[1].length) lost.set(d[0], [...d[1]]);
+    const outcome = new Map(outcomes.map((o) => [o.seq, o] as const));
+    for (const k of keyed) {
+      const o = decided.get(k.row.seq) ?? outcome.get(k.row.seq)!;
+      if (o.lost.length) lost.set(k.row.seq, [...o.lost]);
+      if (!o.handed && 'item' in k.row)
+        unhanded.push({ row: k.row, claims: k.claims, lost: o.lost });
     }
   });
+  if (onClaimed && unhanded.length) {
+    await db.transaction(async (tx) => {
+      const marked = await markHanded(
+        tx,
+        unhanded.map((u) => u.row.seq),
+      );
+      const items: Record<string, unknown>[] = [];
+      for (const { row, claims, lost: losers } of unhanded) {
+        if (!marked.has(row.seq)) continue;
+        for (const c of claims) if (!losers.includes(c.index)) items.push(row.item[c.index]!);
+      }
+      if (items.length) await onClaimed(tx, items);
+    });
+  }
   return lost;
 }
