@@ -1,4 +1,4 @@
-import { Env, loadConfig, type Static, Type } from '@platform/config';
+import { ConfigError, Env, loadConfig, type Static, Type } from '@platform/config';
 
 const count = (fallback: number, minimum = 1) =>
   Type.Integer({ minimum, default: fallback, description: 'a count' });
@@ -63,5 +63,13 @@ export const ConfigSchema = Type.Object({
 
 export type Config = Static<typeof ConfigSchema>;
 
-export const readConfig = (env: Record<string, string | undefined> = process.env): Config =>
-  loadConfig(ConfigSchema, env);
+export function readConfig(env: Record<string, string | undefined> = process.env): Config {
+  const config = loadConfig(ConfigSchema, env);
+  // Fewer would empty the writer's memory of ids at every pass (each claims up to a batch).
+  if (config.DEDUP_MAX_IDS < config.WRITER_BATCH_SIZE) {
+    throw new ConfigError(
+      'DEDUP_MAX_IDS is invalid: expected at least WRITER_BATCH_SIZE (the ids one pass claims)',
+    );
+  }
+  return config;
+}

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { createTestDatabase } from '@platform/testing';
 import { Registry } from 'prom-client';
+import { readConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/index.ts';
 import { createDedup, fingerprint } from '../src/ingestion/dedup.ts';
 import { createFingerprints } from '../src/ingestion/fingerprints.ts';
@@ -61,4 +62,21 @@ test('an eviction forgets a quarter of the ids, however the block numbers are sp
   // The newest old blocks are still remembered, the oldest forgotten (the window got shorter).
   assert.deepEqual(await claim(old[49]!), Array(18).fill(false));
   assert.deepEqual(await claim(old[0]!.slice(1)), Array(17).fill(true));
+});
+
+test('DEDUP_MAX_IDS below WRITER_BATCH_SIZE is a configuration error, naming both', () => {
+  const base = {
+    DATABASE_URL: 'postgres://u@127.0.0.1:5432/analytics',
+    AUTH_URL: 'http://127.0.0.1:8081',
+    SERVICE_TOKEN: 'a-service-token-of-32-characters-x',
+  };
+  assert.throws(
+    () => readConfig({ ...base, DEDUP_MAX_IDS: '4999' }),
+    (error: Error) =>
+      error.name === 'ConfigError' && /DEDUP_MAX_IDS.*WRITER_BATCH_SIZE/.test(error.message),
+  );
+  assert.equal(
+    readConfig({ ...base, DEDUP_MAX_IDS: '1000', WRITER_BATCH_SIZE: '1000' }).DEDUP_MAX_IDS,
+    1000,
+  );
 });

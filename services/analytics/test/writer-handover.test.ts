@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import { createDedup, fingerprint } from '../src/ingestion/dedup.ts';
-import { insertRows, trackedRow } from '../src/ingestion/queue.ts';
+import { insertRows, pruneClaims, trackedRow } from '../src/ingestion/queue.ts';
 import { createWriter } from '../src/ingestion/writer.ts';
 import type { QueuedEvent } from '../src/store/types.ts';
 import { buildTestAnalytics, eventsStore, sql } from './helper.ts';
@@ -94,4 +94,21 @@ test('claims of other processes do not wait for a hand-over', async () => {
   await writer.drained();
   await writer.close();
   assert.deepEqual(won, [true]);
+});
+
+test('outcomes whose queue row is gone are pruned, the others kept', async () => {
+  const t = await buildTestAnalytics();
+  await t.app.close();
+  const [queued] = await insertRows(t.database.db, [row('u-4', ['z'])]);
+  await sql(
+    t.databaseUrl,
+    `insert into queue_claims (seq, lost) values ($1, '{}'), ($1 + 1000, '{0}')`,
+    [queued!.seq],
+  );
+  await pruneClaims(t.database.db);
+  const left = await sql(t.databaseUrl, 'select seq::float8 as seq from queue_claims');
+  assert.deepEqual(
+    left.map((r) => r.seq),
+    [queued!.seq],
+  );
 });

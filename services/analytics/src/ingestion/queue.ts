@@ -327,6 +327,16 @@ export async function recordClaims(
                 ${`{${decided.map((d) => d.handed).join(',')}}`}::boolean[]) as x(seq, lost, handed)`);
 }
 
+/**
+ * Deletes outcomes whose queue row is gone (a row is deleted with its outcome; one left behind by
+ * an interrupted upgrade or a race is only clutter: seqs are never used again).
+ */
+export async function pruneClaims(db: Db) {
+  await db.execute(
+    sql`delete from queue_claims c where not exists (select 1 from queue q where q.seq = c.seq)`,
+  );
+}
+
 /** Marks rows' items handed over; resolves to the rows this call marked (not marked before). */
 export async function markHanded(tx: Tx, seqs: number[]): Promise<Set<number>> {
   const { rows } = await tx.execute<{ seq: number }>(

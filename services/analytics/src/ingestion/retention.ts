@@ -3,6 +3,7 @@ import { lt } from 'drizzle-orm';
 import type { AnalyticsContext } from '../context.ts';
 import { receivedIds } from '../db/schema.ts';
 import { pruneDeadLetters } from './dead-letters.ts';
+import { pruneClaims } from './queue.ts';
 
 const HOUR = 3600_000;
 const DAY = 86_400_000;
@@ -20,6 +21,7 @@ export function scheduleRetention(app: App, ctx: AnalyticsContext) {
       .delete(receivedIds)
       .where(lt(receivedIds.receivedAt, new Date(now - ctx.config.DEDUP_DAYS * DAY)));
     await ctx.dedup.prune(ctx.db, new Date(now - ctx.config.DEDUP_DAYS * DAY));
+    await pruneClaims(ctx.db);
   };
   const tick = () => {
     run().catch((err: unknown) => app.log.error({ err }, 'retention clean-up failed'));
