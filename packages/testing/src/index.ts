@@ -1,9 +1,31 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { databaseUrl, runMigrations } from '@platform/db';
 import pg from 'pg';
+
+/**
+ * Applies only the migrations of `folder` (a service's drizzle folder) whose tag sorts before
+ * `tag` (`'0013'`): the schema an older version left, for tests of an upgrade's migration. The
+ * journal is trimmed in a copy of the folder, removed afterwards.
+ */
+export async function migrateBefore(url: string, folder: string, tag: string): Promise<void> {
+  const older = await mkdtemp(path.join(tmpdir(), 'migrations-'));
+  try {
+    await cp(folder, older, { recursive: true });
+    const journalPath = path.join(older, 'meta/_journal.json');
+    const journal = JSON.parse(await readFile(journalPath, 'utf8')) as {
+      entries: { tag: string }[];
+    };
+    journal.entries = journal.entries.filter((e) => e.tag < tag);
+    await writeFile(journalPath, JSON.stringify(journal));
+    await runMigrations(url, older);
+  } finally {
+    await rm(older, { recursive: true, force: true });
+  }
+}
 
 /**
  * A fresh database on the test server started by `npm test` (scripts/test.ts), so test files

@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runMigrations } from '@platform/db';
-import { createTestDatabase } from '@platform/testing';
+import { createTestDatabase, migrateBefore } from '@platform/testing';
 import pg from 'pg';
 import { Registry } from 'prom-client';
 import { openDatabase } from '../src/db/index.ts';
@@ -34,6 +32,21 @@ async function database() {
   return { url: test.url, db: db.db };
 }
 
+/** Another process's claim holding the dedup lock, in a transaction of its own, until released. */
+async function holdLock(url: string) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.query('begin');
+  await client.query(`select pg_advisory_xact_lock(hashtext('message-id-claims'))`);
+  return {
+    query: (text: string, values?: unknown[]) => client.query(text, values),
+    async release() {
+      await client.query('commit');
+      await client.end();
+    },
+  };
+}
+
 test('block numbers past 2^32 still find an id claimed before', async () => {
   const { url, db } = await database();
   await sql(url, `select setval('message_id_blocks_id_seq', 4294967295 - 3)`);
@@ -50,10 +63,7 @@ test('block numbers past 2^32 still find an id claimed before', async () => {
 test('a claim draws its block number only once it holds the lock', async () => {
   const { url, db } = await database();
   const dedup = createDedup({ maxIds: 100_000 });
-  const holder = new pg.Client({ connectionString: url });
-  await holder.connect();
-  await holder.query('begin');
-  await holder.query(`select pg_advisory_xact_lock(hashtext('message-id-claims'))`);
+  const holder = await holdLock(url);
   const before = await sql(url, 'select last_value::text, is_called from message_id_blocks_id_seq');
   const waiting = db.transaction((tx) => dedup.claim(tx, [fingerprint('x')]));
   await until(async () => {
@@ -73,8 +83,7 @@ test('a claim draws its block number only once it holds the lock', async () => {
     rows[0].n,
     fingerprint('x'),
   ]);
-  await holder.query('commit');
-  await holder.end();
+  await holder.release();
   assert.deepEqual(await waiting, [false]);
 });
 
@@ -93,14 +102,10 @@ test('a restarted process reads what was claimed before it waits for the lock', 
     (await metrics.getSingleMetric('analytics_dedup_ids')!.get()).values[0]!.value;
   // Another replica's claim holds the lock meanwhile: catching up must not wait for it, nor make
   // every claim of every replica wait for its catching up.
-  const holder = new pg.Client({ connectionString: url });
-  await holder.connect();
-  await holder.query('begin');
-  await holder.query(`select pg_advisory_xact_lock(hashtext('message-id-claims'))`);
+  const holder = await holdLock(url);
   const claimed = db.transaction((tx) => dedup.claim(tx, [fingerprint('new')]));
   await until(async () => (await remembered()) === 2000, 'the catch-up before the lock');
-  await holder.query('commit');
-  await holder.end();
+  await holder.release();
   assert.deepEqual(await claimed, [true]);
   assert.equal(await remembered(), 2001);
 });
@@ -147,10 +152,7 @@ test('a claim makes room in memory before it waits for the lock', async () => {
   }
   assert.equal(await remembered(), 1000);
   // Forgetting scans the whole table: not while every claim of every replica waits.
-  const holder = new pg.Client({ connectionString: url });
-  await holder.connect();
-  await holder.query('begin');
-  await holder.query(`select pg_advisory_xact_lock(hashtext('message-id-claims'))`);
+  const holder = await holdLock(url);
   const claimed = db.transaction((tx) =>
     dedup.claim(
       tx,
@@ -158,8 +160,7 @@ test('a claim makes room in memory before it waits for the lock', async () => {
     ),
   );
   await until(async () => (await remembered()) < 1000, 'room made before the lock');
-  await holder.query('commit');
-  await holder.end();
+  await holder.release();
   assert.deepEqual(await claimed, new Array(100).fill(true));
 });
 
@@ -176,14 +177,10 @@ test('the first prune after a start reads what was claimed before it waits for t
   const dedup = createDedup({ maxIds: 100_000, metrics });
   const remembered = async () =>
     (await metrics.getSingleMetric('analytics_dedup_ids')!.get()).values[0]!.value;
-  const holder = new pg.Client({ connectionString: url });
-  await holder.connect();
-  await holder.query('begin');
-  await holder.query(`select pg_advisory_xact_lock(hashtext('message-id-claims'))`);
+  const holder = await holdLock(url);
   const pruned = dedup.prune(db, new Date(Date.now() - 7 * 86_400_000));
   await until(async () => (await remembered()) === 2000, 'the catch-up before the lock');
-  await holder.query('commit');
-  await holder.end();
+  await holder.release();
   await pruned;
   assert.equal(await remembered(), 1500);
   const [{ n }] = await sql(url, 'select count(*)::int as n from message_id_blocks');
@@ -222,18 +219,9 @@ test('a restarted process reads large blocks a few at a time, and all of them', 
 
 test('ids an old replica claims while the migration to blocks runs are not lost', async () => {
   const db = await createTestDatabase();
-  const older = await mkdtemp(path.join(tmpdir(), 'migrations-'));
-  after(async () => {
-    await rm(older, { recursive: true, force: true });
-    await db.drop();
-  });
+  after(() => db.drop());
   // The schema before blocks: migrations up to 0012.
-  await cp(migrations, older, { recursive: true });
-  const journalPath = path.join(older, 'meta/_journal.json');
-  const journal = JSON.parse(await readFile(journalPath, 'utf8'));
-  journal.entries = journal.entries.filter((e: { idx: number }) => e.idx < 13);
-  await writeFile(journalPath, JSON.stringify(journal));
-  await runMigrations(db.url, older);
+  await migrateBefore(db.url, migrations, '0013');
   const key = 'segment:claimed-during-the-deploy';
   // A replica of the previous version claims an id (claimIds) and has not committed yet.
   const old = new pg.Client({ connectionString: db.url });

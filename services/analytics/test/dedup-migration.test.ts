@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { connect, runMigrations } from '@platform/db';
-import { createTestDatabase } from '@platform/testing';
+import { createTestDatabase, migrateBefore } from '@platform/testing';
 import { schema } from '../src/db/index.ts';
 import { createDedup, fingerprintOf } from '../src/ingestion/dedup.ts';
 import { sql } from './helper.ts';
@@ -14,21 +12,9 @@ const migrations = path.resolve(import.meta.dirname, '../drizzle');
 
 test('message ids claimed in the old index stay claimed after migration 0013', async (t) => {
   const db = await createTestDatabase();
-  const older = await mkdtemp(path.join(tmpdir(), 'migrations-'));
-  t.after(async () => {
-    await rm(older, { recursive: true, force: true });
-    await db.drop();
-  });
+  t.after(() => db.drop());
   // The schema before the blocks: every migration up to 0012.
-  await cp(migrations, older, { recursive: true });
-  const journalPath = path.join(older, 'meta/_journal.json');
-  const journal = JSON.parse(await readFile(journalPath, 'utf8'));
-  journal.entries = journal.entries.filter(
-    (e: { tag: string }) => e.tag !== '0013_message_id_blocks',
-  );
-  assert.equal(journal.entries.at(-1).tag, '0012_write_xid');
-  await writeFile(journalPath, JSON.stringify(journal));
-  await runMigrations(db.url, older);
+  await migrateBefore(db.url, migrations, '0013');
 
   // Ids as the old version claimed them: keys hashed by PostgreSQL (128 bits of the SHA-256 of
   // their UTF-8, as a uuid), every third with the event that owns it. The first 5500 were

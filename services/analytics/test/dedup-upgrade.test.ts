@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { runMigrations } from '@platform/db';
-import { createTestDatabase } from '@platform/testing';
+import { createTestDatabase, migrateBefore } from '@platform/testing';
 import pino from 'pino';
 import { readConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/index.ts';
@@ -29,20 +26,12 @@ let cleanups: (() => Promise<void>)[] = [];
 /** A database at the schema before 0013, and a function migrating it to the newest. */
 async function oldDatabase(t: { after: (fn: () => Promise<void>) => void }) {
   const db = await createTestDatabase();
-  const older = await mkdtemp(path.join(tmpdir(), 'migrations-'));
-  const mine = [() => db.drop(), () => rm(older, { recursive: true, force: true })];
+  const mine = [() => db.drop()];
   cleanups = mine;
   t.after(async () => {
     for (const undo of mine.reverse()) await undo();
   });
-  await cp(migrations, older, { recursive: true });
-  const journalPath = path.join(older, 'meta/_journal.json');
-  const journal = JSON.parse(await readFile(journalPath, 'utf8'));
-  journal.entries = journal.entries.filter(
-    (e: { tag: string }) => e.tag !== '0013_message_id_blocks',
-  );
-  await writeFile(journalPath, JSON.stringify(journal));
-  await runMigrations(db.url, older);
+  await migrateBefore(db.url, migrations, '0013');
   return db.url;
 }
 

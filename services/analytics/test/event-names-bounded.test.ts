@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { runMigrations } from '@platform/db';
 import { DomainError } from '@platform/http';
-import { createTestDatabase } from '@platform/testing';
+import { createTestDatabase, migrateBefore } from '@platform/testing';
 import pg from 'pg';
 import { buildApp } from '../src/app.ts';
 import { type Db, openDatabase } from '../src/db/index.ts';
@@ -217,19 +214,9 @@ test('a full registry is asked again only every few seconds; names freed by the 
 
 test('the migration registers the names clients already sent', async () => {
   const db = await createTestDatabase();
-  const older = await mkdtemp(path.join(tmpdir(), 'migrations-'));
-  after(async () => {
-    await rm(older, { recursive: true, force: true });
-    await db.drop();
-  });
+  after(() => db.drop());
   const migrations = path.resolve(import.meta.dirname, '../drizzle');
-  await cp(migrations, older, { recursive: true });
-  const journalPath = path.join(older, 'meta/_journal.json');
-  const journal = JSON.parse(await readFile(journalPath, 'utf8'));
-  const at = journal.entries.findIndex((e: { tag: string }) => e.tag === '0011_event_names');
-  journal.entries = journal.entries.slice(0, at);
-  await writeFile(journalPath, JSON.stringify(journal));
-  await runMigrations(db.url, older);
+  await migrateBefore(db.url, migrations, '0011');
   await sql(
     db.url,
     `insert into events (seq, event_id, name, source, properties, occurred_at) values

@@ -1,10 +1,7 @@
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { runMigrations } from '@platform/db';
-import { createTestDatabase } from '@platform/testing';
+import { createTestDatabase, migrateBefore } from '@platform/testing';
 import { openDatabase } from '../src/db/index.ts';
 import { createPostgresStore } from '../src/store/postgres.ts';
 import { sql } from './helper.ts';
@@ -13,18 +10,9 @@ const migrations = path.resolve(import.meta.dirname, '../drizzle');
 
 test('samples stored before the rollups existed are rolled up by the migrations', async () => {
   const db = await createTestDatabase();
-  const older = await mkdtemp(path.join(tmpdir(), 'migrations-'));
-  after(async () => {
-    await rm(older, { recursive: true, force: true });
-    await db.drop();
-  });
+  after(() => db.drop());
   // The schema as it was before rollups: the first two migrations only.
-  await cp(migrations, older, { recursive: true });
-  const journalPath = path.join(older, 'meta/_journal.json');
-  const journal = JSON.parse(await readFile(journalPath, 'utf8'));
-  journal.entries = journal.entries.slice(0, 2);
-  await writeFile(journalPath, JSON.stringify(journal));
-  await runMigrations(db.url, older);
+  await migrateBefore(db.url, migrations, '0002');
   const hour = Date.UTC(2026, 0, 10, 12);
   await sql(
     db.url,

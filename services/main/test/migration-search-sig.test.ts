@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { runMigrations } from '@platform/db';
-import { createTestDatabase } from '@platform/testing';
+import { createTestDatabase, migrateBefore } from '@platform/testing';
 import pg from 'pg';
 
 // Migration 0005 computes every post's word signature, then rewrites post_tags with them. During
@@ -15,17 +13,8 @@ const migrations = path.resolve(import.meta.dirname, '../drizzle');
 /** A database migrated up to 0004, with posts and their post_tags rows as 0004's code wrote them. */
 async function before0005() {
   const db = await createTestDatabase();
-  const older = await mkdtemp(path.join(tmpdir(), 'migrations-'));
-  after(async () => {
-    await rm(older, { recursive: true, force: true });
-    await db.drop();
-  });
-  await cp(migrations, older, { recursive: true });
-  const journalPath = path.join(older, 'meta/_journal.json');
-  const journal = JSON.parse(await readFile(journalPath, 'utf8'));
-  journal.entries = journal.entries.filter((e: { tag: string }) => e.tag < '0005');
-  await writeFile(journalPath, JSON.stringify(journal));
-  await runMigrations(db.url, older);
+  after(() => db.drop());
+  await migrateBefore(db.url, migrations, '0005');
   const client = new pg.Client({ connectionString: db.url });
   await client.connect();
   await client.query(`insert into posts (slug, title, body, excerpt, status, author_id, tags,
