@@ -197,3 +197,46 @@ test('a role change is checked against the stored session and roles, not just th
   assert.deepEqual(list.json().items[0].roles, ['user']);
   assert.equal((await setRoles(admin.id, ['user'])).statusCode, 200);
 });
+
+test('changing roles needs a sign-in from the last 15 minutes: an older admin token is a 403', async () => {
+  const user = await signUp(app);
+  // A second admin whose sign-in is old (a stolen token, refreshed ever since).
+  const grant = await setRoles(user.id, ['user', 'admin']);
+  assert.equal(grant.statusCode, 200, grant.body);
+  const second = await login(app, user.email, user.password);
+  const target = await signUp(app);
+  await sql(
+    databaseUrl,
+    `update sessions set created_at = now() - interval '16 minutes' where id = $1`,
+    [decodeJwt(second.accessToken).sid],
+  );
+  for (const roles of [
+    ['user', 'admin'],
+    ['user', 'editor'],
+  ]) {
+    const refused = await setRoles(target.id, roles, second.accessToken);
+    assert.equal(refused.statusCode, 403, refused.body);
+    assert.equal(refused.json().code, 'reauthentication_required');
+  }
+  // Demoting someone needs it too.
+  const demote = await setRoles(chiefId, ['user'], second.accessToken);
+  assert.equal(demote.json().code, 'reauthentication_required');
+  const [row] = await sql(
+    databaseUrl,
+    'select count(*)::int as n from user_roles where user_id = $1',
+    [target.id],
+  );
+  assert.equal(row.n, 1);
+  // A token refreshed from that session keeps its old sign-in time.
+  const refreshed = await app.inject({
+    method: 'POST',
+    url: '/accounts/v1/refresh',
+    payload: { refresh_token: second.refreshToken },
+  });
+  assert.equal(refreshed.statusCode, 200, refreshed.body);
+  const again = await setRoles(target.id, ['user', 'editor'], refreshed.json().access_token);
+  assert.equal(again.json().code, 'reauthentication_required');
+  // Signing in again is enough.
+  const recent = await login(app, user.email, user.password);
+  assert.equal((await setRoles(target.id, ['user', 'editor'], recent.accessToken)).statusCode, 200);
+});

@@ -275,7 +275,7 @@ export interface paths {
     get?: never;
     /**
      * Replace a user's roles
-     * @description Taking a role away signs the user out everywhere (their tokens are refused within a second); roles given show in their tokens at the next refresh.
+     * @description Taking a role away signs the user out everywhere (their tokens are refused within a second); roles given show in their tokens at the next refresh. Needs a sign-in from the last 15 minutes (refreshing keeps the sign-in time), else 403 `reauthentication_required`.
      */
     put: operations['replaceUserRoles'];
     post?: never;
@@ -3002,7 +3002,7 @@ export interface operations {
           };
         };
       };
-      /** @description `forbidden`: The caller is authenticated but lacks the permission or ownership this needs. */
+      /** @description `forbidden`: The caller is authenticated but lacks the permission or ownership this needs. `reauthentication_required`: The sign-in is too old for this change; sign in again. */
       403: {
         headers: {
           [name: string]: unknown;
@@ -3013,7 +3013,7 @@ export interface operations {
             title: string;
             status: number;
             /** @enum {string} */
-            code: 'forbidden';
+            code: 'forbidden' | 'reauthentication_required';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */

@@ -36,11 +36,12 @@ export function adminUserRoutes(app: App, ctx: AuthContext) {
       schema: {
         tags: ['admin'],
         operationId: 'replaceUserRoles',
-        errors: ['forbidden', 'not_found', 'last_admin'],
+        errors: ['forbidden', 'not_found', 'last_admin', 'reauthentication_required'],
         summary: "Replace a user's roles",
         description:
           'Taking a role away signs the user out everywhere (their tokens are refused within a ' +
-          'second); roles given show in their tokens at the next refresh.',
+          'second); roles given show in their tokens at the next refresh. Needs a sign-in from the last 15 ' +
+          'minutes (refreshing keeps the sign-in time), else 403 `reauthentication_required`.',
         security: bearer,
         params: UserIdParams,
         body: SetRolesBody,

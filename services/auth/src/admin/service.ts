@@ -11,6 +11,7 @@ import { deleteSecondFactor, setMfaEnabled } from '../second-factor/repository.t
 import { mfaNotEnabled } from '../second-factor/service.ts';
 import { sessionIsLive } from '../sessions/repository.ts';
 import { publishRevocations, revokeUserSessions } from '../sessions/revocations.ts';
+import { requireRecentSignIn } from '../sessions/service.ts';
 import { rolesAndPermissions, withAccess } from '../users/access-repository.ts';
 import { findUserById, lockUser } from '../users/repository.ts';
 import { getUser, toUserView } from '../users/service.ts';
@@ -63,6 +64,12 @@ export async function setRoles(
   client: AuditClient & { log: FastifyBaseLogger },
 ) {
   const { log } = client;
+  // Roles are the keys to everything: a stolen admin token must not make another admin.
+  await requireRecentSignIn(
+    ctx.db,
+    actor.sessionId,
+    'Sign in again to change roles: the sign-in is too old.',
+  );
   const known = await existingRoles(ctx.db, roles);
   const unknown: FieldError[] = roles.flatMap((role, i) =>
     known.has(role) ? [] : [{ field: `roles.${i}`, message: `"${role}" is not a role` }],

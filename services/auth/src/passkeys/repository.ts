@@ -1,6 +1,6 @@
 import { and, asc, count, eq, gt, lt, sql } from 'drizzle-orm';
 import type { Executor } from '../db/index.ts';
-import { passkeys, sessions, webauthnChallenges } from '../db/schema.ts';
+import { passkeys, webauthnChallenges } from '../db/schema.ts';
 
 export type PasskeyRow = typeof passkeys.$inferSelect;
 type Purpose = 'registration' | 'authentication';
@@ -114,13 +114,4 @@ export async function deletePasskey(db: Executor, userId: string, id: string) {
     .where(and(eq(passkeys.id, id), eq(passkeys.userId, userId)))
     .returning();
   return row;
-}
-
-/** When the session was opened, i.e. when its user last proved who they are. */
-export async function sessionOpenedAt(db: Executor, sessionId: string): Promise<Date | undefined> {
-  const [row] = await db
-    .select({ createdAt: sessions.createdAt })
-    .from(sessions)
-    .where(eq(sessions.id, sessionId));
-  return row?.createdAt;
 }

@@ -10,7 +10,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { type AuditClient, recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
 import { problem } from '../errors.ts';
-import type { ClientInfo } from '../sessions/service.ts';
+import { type ClientInfo, requireRecentSignIn } from '../sessions/service.ts';
 import { signIn } from '../sessions/sign-in.ts';
 import { signInMethods } from '../users/methods-repository.ts';
 import { findUserByEmail, findUserById, lockUser } from '../users/repository.ts';
@@ -23,7 +23,6 @@ import {
   listPasskeys,
   type PasskeyRow,
   recordUse,
-  sessionOpenedAt,
   takeChallengeById,
   takeRegistrationChallenge,
 } from './repository.ts';
@@ -32,8 +31,6 @@ import { simpleWebAuthn } from './webauthn.ts';
 
 /** How long the browser (and the user) may take to answer a challenge. */
 const CHALLENGE_TTL_SECONDS = 300;
-/** Adding a passkey needs a sign-in this recent: a stolen access token alone must not do it. */
-export const REAUTH_WINDOW_SECONDS = 15 * 60;
 const MAX_PASSKEYS = 25;
 
 export interface PasskeyDeps {
@@ -67,13 +64,12 @@ export async function registrationOptions(
   const webauthn = await simpleWebAuthn();
   const user = await findUserById(ctx.db, principal.userId);
   if (!user) throw problems.unauthorized();
-  const openedAt = await sessionOpenedAt(ctx.db, principal.sessionId);
-  if (!openedAt || Date.now() - openedAt.getTime() > REAUTH_WINDOW_SECONDS * 1000) {
-    throw problem(
-      'reauthentication_required',
-      'Sign in again to add a passkey: the sign-in is too old.',
-    );
-  }
+  // A stolen access token alone must not add a way to sign in.
+  await requireRecentSignIn(
+    ctx.db,
+    principal.sessionId,
+    'Sign in again to add a passkey: the sign-in is too old.',
+  );
   const existing = await listPasskeys(ctx.db, user.id);
   if (existing.length >= MAX_PASSKEYS) {
     throw problem('too_many_passkeys', `An account has at most ${MAX_PASSKEYS} passkeys.`);

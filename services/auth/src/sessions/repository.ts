@@ -223,3 +223,12 @@ export async function pruneSpentRefreshTokens(db: Executor): Promise<number> {
         and session_id in (select id from sessions where expires_at < now())`);
   return rowCount ?? 0;
 }
+
+/** When the session was opened, i.e. when its user last proved who they are. */
+export async function sessionOpenedAt(db: Executor, sessionId: string): Promise<Date | undefined> {
+  const [row] = await db
+    .select({ createdAt: sessions.createdAt })
+    .from(sessions)
+    .where(eq(sessions.id, sessionId));
+  return row?.createdAt;
+}

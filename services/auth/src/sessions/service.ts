@@ -1,10 +1,11 @@
 import type { AuthContext } from '../context.ts';
 import { newSecret } from '../credentials/secrets.ts';
 import type { Executor } from '../db/index.ts';
+import { problem } from '../errors.ts';
 import { rolesAndPermissions } from '../users/access-repository.ts';
 import type { UserRow } from '../users/repository.ts';
 import { toUserView } from '../users/service.ts';
-import { insertRefreshToken, insertSession, openedFrom } from './repository.ts';
+import { insertRefreshToken, insertSession, openedFrom, sessionOpenedAt } from './repository.ts';
 
 export interface ClientInfo {
   ip: string;
@@ -54,4 +55,19 @@ export async function issueTokens(
     expires_in: ctx.config.ACCESS_TOKEN_TTL,
     user: toUserView({ user, ...access }, ctx.config.PUBLIC_URL),
   };
+}
+
+/** How recent a sign-in the most sensitive changes need (adding a passkey, changing roles). */
+export const REAUTH_WINDOW_SECONDS = 15 * 60;
+
+/**
+ * Throws 403 `reauthentication_required` unless the session signed in within
+ * REAUTH_WINDOW_SECONDS: a stolen access token, or a refresh token (whose session keeps its
+ * sign-in time), cannot make the change once the sign-in is older.
+ */
+export async function requireRecentSignIn(db: Executor, sessionId: string, message: string) {
+  const openedAt = await sessionOpenedAt(db, sessionId);
+  if (!openedAt || Date.now() - openedAt.getTime() > REAUTH_WINDOW_SECONDS * 1000) {
+    throw problem('reauthentication_required', message);
+  }
 }
