@@ -1,7 +1,17 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeJwt } from 'jose';
-import { bearer, buildTestAuth, login, recordingPublisher, signUp, sql } from './helper.ts';
+import {
+  bearer,
+  buildTestAuth,
+  enrolledUser,
+  finishMfa,
+  login,
+  mfaChallenge,
+  recordingPublisher,
+  signUp,
+  sql,
+} from './helper.ts';
 
 const ADMIN = { email: 'chief@example.com', password: 'roles admin passphrase 9' };
 const { publisher, published } = recordingPublisher();
@@ -276,5 +286,27 @@ test('an old sign-in is checked after who the caller is: 401 or forbidden come f
   await sql(databaseUrl, 'update sessions set revoked_at = now() where id = $1', [sid]);
   const revoked = await setRoles(target.id, ['user', 'admin'], adminTokens.accessToken);
   assert.equal(revoked.statusCode, 401, revoked.body);
+  assert.equal((await setRoles(admin.id, ['user'])).statusCode, 200);
+});
+
+test('an admin with MFA on signs in again with the second factor and may change roles at once', async () => {
+  const admin = await enrolledUser(app);
+  const target = await signUp(app);
+  assert.equal((await setRoles(admin.id, ['user', 'admin'])).statusCode, 200);
+  const mfaToken = await mfaChallenge(app, admin.email, admin.password);
+  assert.ok(mfaToken);
+  const done = await finishMfa(app, { mfa_token: mfaToken, recovery_code: admin.recoveryCodes[0] });
+  assert.equal(done.statusCode, 200, done.body);
+  const token = done.json().access_token as string;
+  assert.equal((await setRoles(target.id, ['user', 'editor'], token)).statusCode, 200);
+  await sql(
+    databaseUrl,
+    `update sessions set created_at = now() - interval '16 minutes' where id = $1`,
+    [decodeJwt(token).sid],
+  );
+  assert.equal(
+    (await setRoles(target.id, ['user'], token)).json().code,
+    'reauthentication_required',
+  );
   assert.equal((await setRoles(admin.id, ['user'])).statusCode, 200);
 });
