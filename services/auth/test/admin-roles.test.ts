@@ -1,7 +1,17 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeJwt } from 'jose';
-import { bearer, buildTestAuth, login, recordingPublisher, signUp, sql } from './helper.ts';
+import {
+  bearer,
+  buildTestAuth,
+  enrolledUser,
+  finishMfa,
+  login,
+  mfaChallenge,
+  recordingPublisher,
+  signUp,
+  sql,
+} from './helper.ts';
 
 const ADMIN = { email: 'chief@example.com', password: 'roles admin passphrase 9' };
 const { publisher, published } = recordingPublisher();
@@ -239,4 +249,64 @@ test('changing roles needs a sign-in from the last 15 minutes: an older admin to
   // Signing in again is enough.
   const recent = await login(app, user.email, user.password);
   assert.equal((await setRoles(target.id, ['user', 'editor'], recent.accessToken)).statusCode, 200);
+});
+
+test('an old sign-in is checked after who the caller is: 401 or forbidden come first, and no 404 leaks', async () => {
+  const admin = await signUp(app);
+  const target = await signUp(app);
+  assert.equal((await setRoles(admin.id, ['user', 'admin'])).statusCode, 200);
+  const adminTokens = await login(app, admin.email, admin.password);
+  const sid = decodeJwt(adminTokens.accessToken).sid;
+  await sql(
+    databaseUrl,
+    `update sessions set created_at = now() - interval '16 minutes' where user_id = any($1)`,
+    [[admin.id, target.id]],
+  );
+  // A non-admin is told `forbidden`, whatever the age of the sign-in.
+  const nonAdmin = await setRoles(admin.id, ['user'], target.accessToken);
+  assert.equal(nonAdmin.json().code, 'forbidden');
+  // An old admin sign-in learns nothing about which users exist.
+  const unknown = await setRoles(
+    '4b8e5c4e-8d3f-4b8a-9a57-0f4e3c1d2b6a',
+    ['user'],
+    adminTokens.accessToken,
+  );
+  assert.equal(unknown.json().code, 'reauthentication_required');
+
+  // Demoted behind the service's back: signing in again would not help, so `forbidden`.
+  await sql(databaseUrl, `delete from user_roles where user_id = $1 and role = 'admin'`, [
+    admin.id,
+  ]);
+  const demoted = await setRoles(target.id, ['user', 'admin'], adminTokens.accessToken);
+  assert.equal(demoted.statusCode, 403);
+  assert.equal(demoted.json().code, 'forbidden');
+
+  // Revoked on a replica this one has not heard of yet: the token is no good, 401.
+  await sql(databaseUrl, `insert into user_roles (user_id, role) values ($1, 'admin')`, [admin.id]);
+  await sql(databaseUrl, 'update sessions set revoked_at = now() where id = $1', [sid]);
+  const revoked = await setRoles(target.id, ['user', 'admin'], adminTokens.accessToken);
+  assert.equal(revoked.statusCode, 401, revoked.body);
+  assert.equal((await setRoles(admin.id, ['user'])).statusCode, 200);
+});
+
+test('an admin with MFA on signs in again with the second factor and may change roles at once', async () => {
+  const admin = await enrolledUser(app);
+  const target = await signUp(app);
+  assert.equal((await setRoles(admin.id, ['user', 'admin'])).statusCode, 200);
+  const mfaToken = await mfaChallenge(app, admin.email, admin.password);
+  assert.ok(mfaToken);
+  const done = await finishMfa(app, { mfa_token: mfaToken, recovery_code: admin.recoveryCodes[0] });
+  assert.equal(done.statusCode, 200, done.body);
+  const token = done.json().access_token as string;
+  assert.equal((await setRoles(target.id, ['user', 'editor'], token)).statusCode, 200);
+  await sql(
+    databaseUrl,
+    `update sessions set created_at = now() - interval '16 minutes' where id = $1`,
+    [decodeJwt(token).sid],
+  );
+  assert.equal(
+    (await setRoles(target.id, ['user'], token)).json().code,
+    'reauthentication_required',
+  );
+  assert.equal((await setRoles(admin.id, ['user'])).statusCode, 200);
 });

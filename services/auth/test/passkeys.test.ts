@@ -130,6 +130,17 @@ test('adding a passkey needs a recent sign-in', async () => {
   assert.equal(res.json().code, 'reauthentication_required');
 });
 
+test('a session revoked on a replica this one has not heard of is a 401, not a request to sign in again', async () => {
+  const user = await signUp(app);
+  await sql(
+    t.databaseUrl,
+    `update sessions set created_at = now() - interval '1 hour', revoked_at = now() where user_id = $1`,
+    [user.id],
+  );
+  const res = await inject('POST', '/user/passkeys/registration-options', user.accessToken);
+  assert.equal(res.statusCode, 401, res.body);
+});
+
 test('a discoverable passkey signs in; its answer cannot be replayed', async () => {
   const { user, authenticator } = await registered();
   const options = await loginOptions();

@@ -64,7 +64,10 @@ export async function setRoles(
   client: AuditClient & { log: FastifyBaseLogger },
 ) {
   const { log } = client;
-  // Roles are the keys to everything: a stolen admin token must not make another admin.
+  // Roles are the keys to everything: a stolen admin token must not make another admin. Who the
+  // caller is comes first (401 revoked, 403 forbidden): signing in again would not help them.
+  // The check under the lock below is the one that counts.
+  await assertMayManageUsers(ctx.db, actor);
   await requireRecentSignIn(
     ctx.db,
     actor.sessionId,

@@ -224,11 +224,20 @@ export async function pruneSpentRefreshTokens(db: Executor): Promise<number> {
   return rowCount ?? 0;
 }
 
-/** When the session was opened, i.e. when its user last proved who they are. */
+/**
+ * When the session was opened, i.e. when its user last proved who they are; undefined when it is
+ * revoked or expired.
+ */
 export async function sessionOpenedAt(db: Executor, sessionId: string): Promise<Date | undefined> {
   const [row] = await db
     .select({ createdAt: sessions.createdAt })
     .from(sessions)
-    .where(eq(sessions.id, sessionId));
+    .where(
+      and(
+        eq(sessions.id, sessionId),
+        isNull(sessions.revokedAt),
+        gt(sessions.expiresAt, new Date()),
+      ),
+    );
   return row?.createdAt;
 }

@@ -1,3 +1,4 @@
+import { problems } from '@platform/http';
 import type { AuthContext } from '../context.ts';
 import { newSecret } from '../credentials/secrets.ts';
 import type { Executor } from '../db/index.ts';
@@ -67,7 +68,9 @@ export const REAUTH_WINDOW_SECONDS = 15 * 60;
  */
 export async function requireRecentSignIn(db: Executor, sessionId: string, message: string) {
   const openedAt = await sessionOpenedAt(db, sessionId);
-  if (!openedAt || Date.now() - openedAt.getTime() > REAUTH_WINDOW_SECONDS * 1000) {
+  // A revoked session (on a replica this one has not heard of yet) is a bad token, not an old one.
+  if (!openedAt) throw problems.unauthorized();
+  if (Date.now() - openedAt.getTime() > REAUTH_WINDOW_SECONDS * 1000) {
     throw problem('reauthentication_required', message);
   }
 }
