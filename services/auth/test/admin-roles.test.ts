@@ -310,3 +310,18 @@ test('an admin with MFA on signs in again with the second factor and may change 
   );
   assert.equal((await setRoles(admin.id, ['user'])).statusCode, 200);
 });
+
+test("a sign-in's age is the database's: a service clock ahead of it does not shorten the window", async (t) => {
+  const target = await signUp(app);
+  const recent = await login(app, ADMIN.email, ADMIN.password);
+  await sql(
+    databaseUrl,
+    `update sessions set created_at = now() - interval '12 minutes' where id = $1`,
+    [decodeJwt(recent.accessToken).sid],
+  );
+  // This process's clock 5 minutes ahead of PostgreSQL's: 12 minutes would read as 17.
+  t.mock.timers.enable({ apis: ['Date'], now: Date.now() + 5 * 60_000 });
+  const res = await setRoles(target.id, ['user', 'editor'], recent.accessToken);
+  t.mock.timers.reset();
+  assert.equal(res.statusCode, 200, res.body);
+});

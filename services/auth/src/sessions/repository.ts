@@ -225,19 +225,23 @@ export async function pruneSpentRefreshTokens(db: Executor): Promise<number> {
 }
 
 /**
- * When the session was opened, i.e. when its user last proved who they are; undefined when it is
- * revoked or expired.
+ * Seconds since the session was opened, i.e. since its user last proved who they are; undefined
+ * when it is revoked or expired.
  */
-export async function sessionOpenedAt(db: Executor, sessionId: string): Promise<Date | undefined> {
+export async function sessionSignInAge(
+  db: Executor,
+  sessionId: string,
+): Promise<number | undefined> {
+  // The age by the database's clock, which wrote created_at: the app's may be skewed from it.
   const [row] = await db
-    .select({ createdAt: sessions.createdAt })
+    .select({ age: sql<number>`extract(epoch from now() - ${sessions.createdAt})::float8` })
     .from(sessions)
     .where(
       and(
         eq(sessions.id, sessionId),
         isNull(sessions.revokedAt),
-        gt(sessions.expiresAt, new Date()),
+        gt(sessions.expiresAt, sql`now()`),
       ),
     );
-  return row?.createdAt;
+  return row?.age;
 }

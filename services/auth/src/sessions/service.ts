@@ -6,7 +6,7 @@ import { problem } from '../errors.ts';
 import { rolesAndPermissions } from '../users/access-repository.ts';
 import type { UserRow } from '../users/repository.ts';
 import { toUserView } from '../users/service.ts';
-import { insertRefreshToken, insertSession, openedFrom, sessionOpenedAt } from './repository.ts';
+import { insertRefreshToken, insertSession, openedFrom, sessionSignInAge } from './repository.ts';
 
 export interface ClientInfo {
   ip: string;
@@ -67,10 +67,10 @@ export const REAUTH_WINDOW_SECONDS = 15 * 60;
  * sign-in time), cannot make the change once the sign-in is older.
  */
 export async function requireRecentSignIn(db: Executor, sessionId: string, message: string) {
-  const openedAt = await sessionOpenedAt(db, sessionId);
+  const age = await sessionSignInAge(db, sessionId);
   // A revoked session (on a replica this one has not heard of yet) is a bad token, not an old one.
-  if (!openedAt) throw problems.unauthorized();
-  if (Date.now() - openedAt.getTime() > REAUTH_WINDOW_SECONDS * 1000) {
+  if (age === undefined) throw problems.unauthorized();
+  if (age > REAUTH_WINDOW_SECONDS) {
     throw problem('reauthentication_required', message);
   }
 }
