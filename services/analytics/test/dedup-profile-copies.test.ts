@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { openDatabase } from '../src/db/index.ts';
 import { createDedup, fingerprint, segmentKey } from '../src/ingestion/dedup.ts';
-import { bearer, buildTestAnalytics, sql } from './helper.ts';
+import { bearer, buildTestAnalytics, sql, writeKeyAuth } from './helper.ts';
 
 /**
  * Profiles and links are recorded as a write-key message is accepted, copies included, on the
@@ -15,13 +15,7 @@ const t = await buildTestAnalytics();
 const base = '/analytics/v1';
 
 test("a copy of an identify sent after the user's deletion does not bring the profile back", async () => {
-  const created = await t.app.inject({
-    method: 'POST',
-    url: `${base}/write-keys`,
-    headers: bearer(t.adminToken),
-    payload: { name: 'backend' },
-  });
-  const authorization = `Basic ${Buffer.from(`${created.json().key}:`).toString('base64')}`;
+  const authorization = await writeKeyAuth(t);
   const userId = `gone-${Date.now()}`;
   const identify = () =>
     t.app.inject({
@@ -83,13 +77,7 @@ test('a copy whose id another replica took leaves the profile alone', async () =
   } finally {
     await other.close();
   }
-  const created = await t.app.inject({
-    method: 'POST',
-    url: `${base}/write-keys`,
-    headers: bearer(t.adminToken),
-    payload: { name: 'backend' },
-  });
-  const authorization = `Basic ${Buffer.from(`${created.json().key}:`).toString('base64')}`;
+  const authorization = await writeKeyAuth(t);
   const userId = `elsewhere-${Date.now()}`;
   const res = await t.app.inject({
     method: 'POST',

@@ -9,7 +9,7 @@ import { insertRows, trackedRow } from '../src/ingestion/queue.ts';
 import { createWriter } from '../src/ingestion/writer.ts';
 import { createPostgresStore } from '../src/store/postgres.ts';
 import type { QueuedEvent } from '../src/store/types.ts';
-import { bearer, buildTestAnalytics, eventsStore, sql } from './helper.ts';
+import { bearer, buildTestAnalytics, eventsStore, sql, writeKeyAuth } from './helper.ts';
 
 /**
  * Message ids are claimed by the writer, in its batches, before it writes (writer-claims.ts):
@@ -217,13 +217,7 @@ test('copies of a Segment message, whose events share the messageId as their id,
     written.push(...events);
   });
   const t = await buildTestAnalytics({}, { store });
-  const key = await t.app.inject({
-    method: 'POST',
-    url: '/analytics/v1/write-keys',
-    headers: bearer(t.adminToken),
-    payload: { name: 'backend' },
-  });
-  const authorization = `Basic ${Buffer.from(`${key.json().key}:`).toString('base64')}`;
+  const authorization = await writeKeyAuth(t);
   const batch = () =>
     t.app.inject({
       method: 'POST',

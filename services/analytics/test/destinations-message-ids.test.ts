@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { QueuedEvent } from '../src/store/types.ts';
 import { startReceiver, until } from './destinations-receiver.ts';
-import { bearer, buildTestAnalytics, eventsStore, sql } from './helper.ts';
+import { bearer, buildTestAnalytics, eventsStore, sql, writeKeyAuth } from './helper.ts';
 
 /**
  * Events with a message id reach the destinations when the writer takes their id, once: not a
@@ -43,13 +43,7 @@ test('copies of /track-event items and Segment messages are delivered once', asy
         ],
       },
     });
-  const key = await t.app.inject({
-    method: 'POST',
-    url: '/analytics/v1/write-keys',
-    headers: bearer(t.adminToken),
-    payload: { name: 'backend' },
-  });
-  const basic = `Basic ${Buffer.from(`${key.json().key}:`).toString('base64')}`;
+  const basic = await writeKeyAuth(t);
   const segment = () =>
     t.app.inject({
       method: 'POST',

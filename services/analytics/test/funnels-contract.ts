@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { periodStart } from '../src/queries/funnels.ts';
-import { bearer, type TestAnalytics } from './helper.ts';
+import { bearer, type TestAnalytics, writeKeyAuth } from './helper.ts';
 
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
@@ -75,16 +75,11 @@ export function funnelsContract(name: string, t: TestAnalytics) {
   };
 
   test(`${name}: the data set goes in through a write key`, async () => {
-    const key = await t.app.inject({
-      method: 'POST',
-      url: '/analytics/v1/write-keys',
-      headers: bearer(t.adminToken),
-      payload: { name },
-    });
+    const authorization = await writeKeyAuth(t, name);
     const res = await t.app.inject({
       method: 'POST',
       url: '/analytics/v1/batch',
-      headers: { authorization: `Basic ${Buffer.from(`${key.json().key}:`).toString('base64')}` },
+      headers: { authorization },
       payload: { batch },
     });
     assert.equal(res.statusCode, 200, res.body);

@@ -151,3 +151,15 @@ export function eventsStore(
   };
   return store as unknown as Store & { encodedWrites: number };
 }
+
+/** A new write key's `Authorization` header (HTTP Basic, the key as user name). */
+export async function writeKeyAuth(t: TestAnalytics, name = 'backend') {
+  const created = await t.app.inject({
+    method: 'POST',
+    url: '/analytics/v1/write-keys',
+    headers: bearer(t.adminToken),
+    payload: { name },
+  });
+  assert.equal(created.statusCode, 201, created.body);
+  return `Basic ${Buffer.from(`${created.json().key}:`).toString('base64')}`;
+}
