@@ -338,3 +338,14 @@ test('a passkey is two factors in one: with MFA on it signs in without a code', 
   assert.equal(res.json().mfa_required, undefined);
   assert.equal(res.json().user.id, user.id);
 });
+
+test('the owner is mailed when a passkey is added to their account', async () => {
+  const before = (await t.mails()).length;
+  const { user } = await registered('Phone');
+  const mails = (await t.mails()).slice(before);
+  const notice = mails.filter(
+    (m) => m.includes(`To: ${user.email}`) && /passkey was added/i.test(m),
+  );
+  assert.equal(notice.length, 1, mails.join('\n----\n').slice(0, 2000));
+  assert.match(notice[0]!, /sign in without your password/);
+});

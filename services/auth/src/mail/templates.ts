@@ -28,7 +28,8 @@ export type MailName =
   | 'mfa-disabled'
   | 'mfa-reset-by-admin'
   | 'recovery-code-used'
-  | 'recovery-codes-regenerated';
+  | 'recovery-codes-regenerated'
+  | 'passkey-added';
 
 export type PageName = 'verify-email' | 'reset-password' | 'message';
 
@@ -48,6 +49,7 @@ const MAILS: MailName[] = [
   'mfa-reset-by-admin',
   'recovery-code-used',
   'recovery-codes-regenerated',
+  'passkey-added',
 ];
 const PAGES: PageName[] = ['verify-email', 'reset-password', 'message'];
 

@@ -4,8 +4,7 @@ import { recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
 import type { Executor } from '../db/index.ts';
 import { problem } from '../errors.ts';
-import { describeError } from '../mail/errors.ts';
-import type { MailName } from '../mail/templates.ts';
+import { notify } from '../mail/notice.ts';
 import { confirmPassword } from '../passwords/reauthenticate.ts';
 import { newRecoveryCodes } from '../second-factor/recovery-codes.ts';
 import {
@@ -26,7 +25,7 @@ import {
 import { matchingStep, newTotpSecret, otpauthUrl } from '../second-factor/totp.ts';
 import { publishRevocations, revokeUserSessions } from '../sessions/revocations.ts';
 import { signedInFrom } from '../sessions/service.ts';
-import { findUserById, lockUser, type UserRow } from '../users/repository.ts';
+import { lockUser } from '../users/repository.ts';
 
 interface Client {
   ip: string;
@@ -236,15 +235,4 @@ async function withMfaOn(ctx: AuthContext, principal: Principal, password: strin
   const user = await confirmPassword(ctx, principal.userId, password, client);
   if (!user.mfaEnabled) throw mfaNotEnabled();
   return user;
-}
-
-/** A notice to the owner, so a change they did not make does not go unnoticed. */
-async function notify(ctx: AuthContext, userId: string, mail: MailName, log: FastifyBaseLogger) {
-  const user: UserRow | undefined = await findUserById(ctx.db, userId);
-  if (!user) return;
-  try {
-    await ctx.mailer.send(ctx.templates.mail(mail, user.email, { username: user.username }));
-  } catch (error) {
-    log.warn({ user_id: userId, error: describeError(error), mail }, 'notice mail not sent');
-  }
 }

@@ -10,6 +10,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { type AuditClient, recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
 import { problem } from '../errors.ts';
+import { notify } from '../mail/notice.ts';
 import { type ClientInfo, requireRecentSignIn } from '../sessions/service.ts';
 import { signIn } from '../sessions/sign-in.ts';
 import { signInMethods } from '../users/methods-repository.ts';
@@ -176,6 +177,9 @@ export async function registerPasskey(
       }
       throw error;
     });
+  // It signs in without the password: the owner hears of it (a stolen, recently signed-in token
+  // could add one; review).
+  await notify(ctx, userId, 'passkey-added', log);
   return toPasskeyView(row);
 }
 
