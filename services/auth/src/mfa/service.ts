@@ -4,7 +4,6 @@ import { recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
 import type { Executor } from '../db/index.ts';
 import { problem } from '../errors.ts';
-import { notify } from '../mail/notice.ts';
 import { confirmPassword } from '../passwords/reauthenticate.ts';
 import { newRecoveryCodes } from '../second-factor/recovery-codes.ts';
 import {
@@ -25,6 +24,7 @@ import {
 import { matchingStep, newTotpSecret, otpauthUrl } from '../second-factor/totp.ts';
 import { publishRevocations, revokeUserSessions } from '../sessions/revocations.ts';
 import { signedInFrom } from '../sessions/service.ts';
+import { notify } from '../users/notice.ts';
 import { lockUser } from '../users/repository.ts';
 
 interface Client {

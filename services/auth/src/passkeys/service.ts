@@ -10,10 +10,10 @@ import type { FastifyBaseLogger } from 'fastify';
 import { type AuditClient, recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
 import { problem } from '../errors.ts';
-import { notify } from '../mail/notice.ts';
 import { type ClientInfo, requireRecentSignIn } from '../sessions/service.ts';
 import { signIn } from '../sessions/sign-in.ts';
 import { signInMethods } from '../users/methods-repository.ts';
+import { notify } from '../users/notice.ts';
 import { findUserByEmail, findUserById, lockUser } from '../users/repository.ts';
 import {
   countPasskeys,

@@ -1,8 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { AuthContext } from '../context.ts';
-import { findUserById } from '../users/repository.ts';
-import { describeError } from './errors.ts';
-import type { MailName } from './templates.ts';
+import { describeError } from '../mail/errors.ts';
+import type { MailName } from '../mail/templates.ts';
+import { findUserById } from './repository.ts';
 
 /**
  * A notice to the owner after a change to how their account is protected, so a change they did
