@@ -7,7 +7,8 @@ import type { Db, Tx } from '../db/index.ts';
 import type { QueuedEvent, Store } from '../store/types.ts';
 import { type Refused, setAside, type Unreadable } from './dead-letters.ts';
 import { createDedup, type Dedup } from './dedup.ts';
-import { deleteRows, itemSeq, lockDueRows, lockRowsAfter, readRow, rowTexts } from './queue.ts';
+import { deleteRows, itemSeq, lockDueRows, readRow, rowTexts } from './queue.ts';
+import { claimAhead } from './writer-ahead.ts';
 import { chunksOf, type EncodedRow, type Item, type Row } from './writer-batches.ts';
 import { claimsOf, type ItemClaim, lostItems, type OnClaimed } from './writer-claims.ts';
 import { isRefusal, writeItems } from './writer-refusals.ts';
@@ -61,13 +62,12 @@ export function createWriter(deps: {
 }): Writer {
   const { db, store, config, log } = deps;
   const dedup = deps.dedup ?? createDedup({ maxIds: config.DEDUP_MAX_IDS });
-  const deadLetters = deps.metrics
-    ? new Counter({
-        name: 'analytics_ingestion_dead_letters_total',
-        help: 'Queued items the store refused, set aside as dead letters',
-        registers: [deps.metrics],
-      })
-    : undefined;
+  // Without a registry (tests, a second writer in a test) it counts into none.
+  const deadLetters = new Counter({
+    name: 'analytics_ingestion_dead_letters_total',
+    help: 'Queued items the store refused, set aside as dead letters',
+    registers: deps.metrics ? [deps.metrics] : [],
+  });
   // A row holds up to 1000 items; this many rows make roughly one store write.
   const rowsPerPass = Math.max(1, Math.floor(config.WRITER_BATCH_SIZE / 250));
   // Two passes overlap on InfluxDB: one prepares or commits while the other's write is in the
@@ -264,51 +264,17 @@ export function createWriter(deps: {
       tx,
       held.map((r) => r.seq),
     );
-    deadLetters?.inc(aside);
+    deadLetters.inc(aside);
     return held.length;
   }
 
-  /** Claiming ahead: the last row claimed ahead, and whether a loop is at it. */
-  let ahead = 0;
-  let claimingAhead = false;
-  /** Batches of rows claimed ahead per failed pass at most; the rest after the next one. */
-  const AHEAD_BATCHES = 500;
-
-  /**
-   * While passes fail (the store is down) they take the same oldest rows again, so the ids of
-   * later rows would not be claimed, nor their events handed to the destinations, until the store
-   * is back (review). These rows are claimed now, in order: each row's outcome is kept
-   * (queue_claims) for when it is written, and its events reach the destinations once, as a
-   * pass's claims would hand them over. Only with destinations: otherwise nothing waits for it.
-   */
-  async function claimAhead() {
-    if (!deps.onClaimed || claimingAhead) return;
-    claimingAhead = true;
-    try {
-      for (let batch = 0; batch < AHEAD_BATCHES && running; batch += 1) {
-        const more = await db.transaction(async (tx) => {
-          const heads = await lockRowsAfter(tx, ahead, rowsPerPass);
-          if (heads.length === 0) return false;
-          const loaded = await load(
-            tx,
-            heads.map((h) => h.seq),
-          );
-          const rows: Row[] = [];
-          for (const h of heads) {
-            const item = loaded.get(h.seq);
-            // One that cannot be read is the pass's to set aside.
-            if (item && !(item instanceof Error)) rows.push({ seq: h.seq, kind: h.kind, item });
-          }
-          await lostItems(db, dedup, rows, deps.onClaimed);
-          ahead = heads.at(-1)!.seq;
-          return true;
-        });
-        if (!more) return;
-      }
-    } finally {
-      claimingAhead = false;
-    }
-  }
+  const claimRowsAhead = claimAhead({
+    db,
+    dedup,
+    onClaimed: deps.onClaimed,
+    rowsPerPass,
+    running: () => running,
+  });
 
   async function run() {
     let backoff = 100;
@@ -321,7 +287,7 @@ export function createWriter(deps: {
         backoff = 100;
       } catch (err) {
         log.warn({ err, retryInMs: backoff }, 'writing the queue to the store failed; will retry');
-        await claimAhead().catch((error: unknown) =>
+        await claimRowsAhead().catch((error: unknown) =>
           log.warn({ err: error }, 'claiming message ids ahead failed; will retry'),
         );
         await sleep(backoff);
