@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { openDatabase } from '../src/db/index.ts';
 import { createDedup, fingerprint, segmentKey } from '../src/ingestion/dedup.ts';
-import { bearer, buildTestAnalytics, sql, writeKeyAuth } from './helper.ts';
+import { bearer, buildTestAnalytics, sql, userDeleted, writeKeyAuth } from './helper.ts';
 
 /**
  * Profiles and links are recorded as a write-key message is accepted, copies included, on the
@@ -31,22 +31,7 @@ test("a copy of an identify sent after the user's deletion does not bring the pr
     });
   assert.equal((await identify()).statusCode, 200);
   await t.drained();
-  const deleted = await t.app.inject({
-    method: 'POST',
-    url: '/internal/events',
-    headers: { 'x-service-token': t.config.SERVICE_TOKEN },
-    payload: {
-      events: [
-        {
-          id: `auth:del-${userId}`,
-          type: 'user.deleted',
-          user_id: userId,
-          payload: {},
-          occurred_at: new Date().toISOString(),
-        },
-      ],
-    },
-  });
+  const deleted = await userDeleted(t, userId);
   assert.equal(deleted.statusCode, 202, deleted.body);
   const profile = () =>
     t.app.inject({ url: `${base}/profiles/${userId}`, headers: bearer(t.adminToken) });

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { QueuedEvent } from '../src/store/types.ts';
 import { startReceiver, until } from './destinations-receiver.ts';
-import { bearer, buildTestAnalytics, eventsStore, sql, writeKeyAuth } from './helper.ts';
+import { bearer, buildTestAnalytics, downStore, sql, writeKeyAuth } from './helper.ts';
 
 /**
  * Events with a message id reach the destinations when the writer takes their id, once: not a
@@ -96,14 +95,7 @@ test('copies of /track-event items and Segment messages are delivered once', asy
 });
 
 test('a write tried again after the store failed does not deliver its events again', async () => {
-  const state = { down: true, written: [] as QueuedEvent[] };
-  const store = eventsStore('influxdb', async (events) => {
-    if (state.down) throw new Error('connect ECONNREFUSED');
-    state.written.push(...events);
-  });
-  store.ping = async () => {
-    if (state.down) throw new Error('connect ECONNREFUSED');
-  };
+  const { store, state } = downStore();
   const t = await buildTestAnalytics(
     { ...fast, DESTINATIONS: destinations.replace('/all', '/retry') },
     { store },

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { QueuedEvent } from '../src/store/types.ts';
 import { startReceiver, until } from './destinations-receiver.ts';
-import { bearer, buildTestAnalytics, eventsStore } from './helper.ts';
+import { bearer, buildTestAnalytics, downStore } from './helper.ts';
 
 /**
  * Events with a message id reach the destinations when the writer claims their id. While the
@@ -16,14 +15,7 @@ import { bearer, buildTestAnalytics, eventsStore } from './helper.ts';
 const receiver = await startReceiver(() => 200);
 
 test('keyed events reach the destinations while the store is down, once', async () => {
-  const state = { down: true, written: [] as QueuedEvent[] };
-  const store = eventsStore('influxdb', async (events) => {
-    if (state.down) throw new Error('connect ECONNREFUSED');
-    state.written.push(...events);
-  });
-  store.ping = async () => {
-    if (state.down) throw new Error('connect ECONNREFUSED');
-  };
+  const { store, state } = downStore();
   const t = await buildTestAnalytics(
     {
       DESTINATIONS: JSON.stringify([

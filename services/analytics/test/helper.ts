@@ -163,3 +163,38 @@ export async function writeKeyAuth(t: TestAnalytics, name = 'backend') {
   assert.equal(created.statusCode, 201, created.body);
   return `Basic ${Buffer.from(`${created.json().key}:`).toString('base64')}`;
 }
+
+/**
+ * A store that is down (refuses every write and ping) until `state.down` is set false, then
+ * records what it takes in `state.written`.
+ */
+export function downStore() {
+  const state = { down: true, written: [] as QueuedEvent[] };
+  const store = eventsStore('influxdb', async (events) => {
+    if (state.down) throw new Error('connect ECONNREFUSED');
+    state.written.push(...events);
+  });
+  store.ping = async () => {
+    if (state.down) throw new Error('connect ECONNREFUSED');
+  };
+  return { store, state };
+}
+
+/** Auth's `user.deleted` domain event for `userId`, as its outbox relays it. */
+export const userDeleted = (t: TestAnalytics, userId: string) =>
+  t.app.inject({
+    method: 'POST',
+    url: '/internal/events',
+    headers: { 'x-service-token': t.config.SERVICE_TOKEN },
+    payload: {
+      events: [
+        {
+          id: `auth:del-${userId}`,
+          type: 'user.deleted',
+          user_id: userId,
+          payload: {},
+          occurred_at: new Date().toISOString(),
+        },
+      ],
+    },
+  });

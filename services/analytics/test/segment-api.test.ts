@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bearer, buildTestAnalytics, sql } from './helper.ts';
+import { bearer, buildTestAnalytics, sql, userDeleted } from './helper.ts';
 
 const t = await buildTestAnalytics();
 const base = '/analytics/v1';
@@ -351,22 +351,7 @@ test('a user.deleted domain event removes their profile and links', async () => 
   const { key } = await newKey();
   const userId = `deleted-${Date.now()}`;
   await send('/identify', key, { userId, anonymousId: `${userId}-anon`, traits: { a: 1 } });
-  const res = await t.app.inject({
-    method: 'POST',
-    url: '/internal/events',
-    headers: { 'x-service-token': t.config.SERVICE_TOKEN },
-    payload: {
-      events: [
-        {
-          id: `auth:del-${userId}`,
-          type: 'user.deleted',
-          user_id: userId,
-          payload: {},
-          occurred_at: new Date().toISOString(),
-        },
-      ],
-    },
-  });
+  const res = await userDeleted(t, userId);
   assert.equal(res.statusCode, 202, res.body);
   const profile = await t.app.inject({
     url: `${base}/profiles/${userId}`,
