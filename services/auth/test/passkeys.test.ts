@@ -130,6 +130,24 @@ test('adding a passkey needs a recent sign-in', async () => {
   assert.equal(res.json().code, 'reauthentication_required');
 });
 
+test('finishing a passkey needs a recent sign-in too (the options were asked for while it was)', async () => {
+  const user = await signUp(app);
+  const options = (
+    await inject('POST', '/user/passkeys/registration-options', user.accessToken)
+  ).json();
+  const answer = softwareAuthenticator().create(options);
+  await sql(
+    t.databaseUrl,
+    `update sessions set created_at = now() - interval '1 hour' where user_id = $1`,
+    [user.id],
+  );
+  const res = await inject('POST', '/user/passkeys', user.accessToken, { response: answer });
+  assert.equal(res.statusCode, 403, res.body);
+  assert.equal(res.json().code, 'reauthentication_required');
+  const rows = await sql(t.databaseUrl, 'select 1 from passkeys where user_id = $1', [user.id]);
+  assert.equal(rows.length, 0);
+});
+
 test('a session revoked on a replica this one has not heard of is a 401, not a request to sign in again', async () => {
   const user = await signUp(app);
   await sql(

@@ -487,7 +487,10 @@ export interface paths {
     /** The caller's passkeys, with their names and last use */
     get: operations['listOwnPasskeys'];
     put?: never;
-    /** Add a passkey: the browser’s answer to the registration options */
+    /**
+     * Add a passkey: the browser’s answer to the registration options
+     * @description Needs a sign-in from the last 15 minutes, as the options do (else 403 `reauthentication_required`).
+     */
     post: operations['registerPasskey'];
     delete?: never;
     options?: never;
@@ -4815,6 +4818,28 @@ export interface operations {
             status: number;
             /** @enum {string} */
             code: 'unauthorized';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `reauthentication_required`: The sign-in is too old for this change; sign in again. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'reauthentication_required';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */

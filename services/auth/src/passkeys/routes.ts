@@ -59,9 +59,17 @@ export function passkeyRoutes(app: App, ctx: AuthContext, deps: PasskeyDeps) {
         operationId: 'registerPasskey',
         tags,
         summary: 'Add a passkey: the browser’s answer to the registration options',
+        description:
+          'Needs a sign-in from the last 15 minutes, as the options do (else 403 ' +
+          '`reauthentication_required`).',
         security: bearer,
         body: RegisterBody,
-        errors: ['invalid_passkey', 'passkey_exists', 'too_many_passkeys'],
+        errors: [
+          'invalid_passkey',
+          'passkey_exists',
+          'reauthentication_required',
+          'too_many_passkeys',
+        ],
         response: { 201: PasskeyEnvelope },
       },
     },
@@ -69,7 +77,7 @@ export function passkeyRoutes(app: App, ctx: AuthContext, deps: PasskeyDeps) {
       const passkey = await registerPasskey(
         ctx,
         deps,
-        request.principal!.userId,
+        request.principal!,
         {
           response: request.body.response as RegistrationResponseJSON,
           ...(request.body.name ? { name: request.body.name } : {}),

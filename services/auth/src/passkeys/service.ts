@@ -113,12 +113,20 @@ function challengeIn(clientDataJSON: string): string | undefined {
 export async function registerPasskey(
   ctx: AuthContext,
   deps: PasskeyDeps,
-  userId: string,
+  principal: { userId: string; sessionId: string },
   input: { response: RegistrationResponseJSON; name?: string },
   client: AuditClient & { log: FastifyBaseLogger },
 ) {
   const webauthn = await simpleWebAuthn();
   const { log } = client;
+  const { userId } = principal;
+  // Checked again here, where the passkey is added: the options may have been asked for by
+  // another (fresher) session of the same user, or the sign-in may have aged since.
+  await requireRecentSignIn(
+    ctx.db,
+    principal.sessionId,
+    'Sign in again to add a passkey: the sign-in is too old.',
+  );
   const invalid = (detail: string) =>
     problem('invalid_passkey', detail, { errors: [{ field: 'response', message: detail }] });
   const challenge = challengeIn(input.response.response.clientDataJSON);
