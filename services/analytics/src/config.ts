@@ -47,6 +47,13 @@ export const ConfigSchema = Type.Object({
   EVENT_NAMES_MAX: count(1000),
   /** Longest a PostgreSQL statement (a report over a long range) may run; then 503. */
   QUERY_TIMEOUT_MS: count(60_000, 100),
+  /**
+   * Queries (`/user-activity`, `/performance`, `/reports`) a replica runs at once, so they never
+   * take the connections ingestion needs (the pool holds 20); more wait their turn.
+   */
+  QUERY_CONCURRENCY: count(4),
+  /** Longest a query waits for its turn; then 503 `service_unavailable` with Retry-After. */
+  QUERY_WAIT_MS: count(10_000, 1),
   /** Webhooks that receive Segment-style `track` calls: JSON, see destinations/config.ts. */
   DESTINATIONS: Type.Optional(
     Type.String({ description: 'a JSON array of {name, url, secret, events?}' }),

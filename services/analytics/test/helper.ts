@@ -14,6 +14,7 @@ import pg from 'pg';
 import { buildApp } from '../src/app.ts';
 import { type Config, readConfig } from '../src/config.ts';
 import { type AnalyticsDatabase, openDatabase } from '../src/db/index.ts';
+import { createStore } from '../src/store/index.ts';
 import type { QueuedEvent, Store } from '../src/store/types.ts';
 
 export const { SERVICE_TOKEN } = TEST_SECRETS;
@@ -56,7 +57,11 @@ export interface TestAnalytics {
  */
 export async function buildTestAnalytics(
   env: Record<string, string> = {},
-  deps: { store?: Store } = {},
+  deps: {
+    store?: Store;
+    /** Wraps the store configuration would make (to watch or hold its calls). */
+    wrapStore?: (store: Store) => Store;
+  } = {},
 ): Promise<TestAnalytics> {
   const issuer = await startTokenIssuer({ serviceToken: SERVICE_TOKEN });
   const test = await createTestDatabase({
@@ -74,7 +79,8 @@ export async function buildTestAnalytics(
   const database = await openDatabase(config.DATABASE_URL, {
     statementTimeoutMs: config.QUERY_TIMEOUT_MS,
   });
-  const app = await buildApp({ config, database, ...deps });
+  const store = deps.store ?? deps.wrapStore?.(createStore(config, database.db));
+  const app = await buildApp({ config, database, ...(store ? { store } : {}) });
   await app.ready();
   after(async () => {
     // Every problem the tests provoked carries a code its operation documents (schema.errors).

@@ -2631,7 +2631,7 @@ export interface operations {
           };
         };
       };
-      /** @description `query_timeout`: The query took too long; narrow it (filters, a shorter range) and retry. `result_too_large`: The answer exceeds the store’s row limit; narrow the range or widen the interval. `store_unavailable`: The analytics store is down or too slow; retry after Retry-After seconds. */
+      /** @description `query_timeout`: The query took too long; narrow it (filters, a shorter range) and retry. `result_too_large`: The answer exceeds the store’s row limit; narrow the range or widen the interval. `service_unavailable`: A dependency is down or overloaded; Retry-After, when present, says when to retry. `store_unavailable`: The analytics store is down or too slow; retry after Retry-After seconds. */
       503: {
         headers: {
           [name: string]: unknown;
@@ -2642,7 +2642,11 @@ export interface operations {
             title: string;
             status: number;
             /** @enum {string} */
-            code: 'query_timeout' | 'result_too_large' | 'store_unavailable';
+            code:
+              | 'query_timeout'
+              | 'result_too_large'
+              | 'service_unavailable'
+              | 'store_unavailable';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */
@@ -2788,7 +2792,7 @@ export interface operations {
           };
         };
       };
-      /** @description `query_timeout`: The query took too long; narrow it (filters, a shorter range) and retry. `result_too_large`: The answer exceeds the store’s row limit; narrow the range or widen the interval. `store_unavailable`: The analytics store is down or too slow; retry after Retry-After seconds. */
+      /** @description `query_timeout`: The query took too long; narrow it (filters, a shorter range) and retry. `result_too_large`: The answer exceeds the store’s row limit; narrow the range or widen the interval. `service_unavailable`: A dependency is down or overloaded; Retry-After, when present, says when to retry. `store_unavailable`: The analytics store is down or too slow; retry after Retry-After seconds. */
       503: {
         headers: {
           [name: string]: unknown;
@@ -2799,7 +2803,11 @@ export interface operations {
             title: string;
             status: number;
             /** @enum {string} */
-            code: 'query_timeout' | 'result_too_large' | 'store_unavailable';
+            code:
+              | 'query_timeout'
+              | 'result_too_large'
+              | 'service_unavailable'
+              | 'store_unavailable';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */
@@ -2980,7 +2988,7 @@ export interface operations {
           };
         };
       };
-      /** @description `query_timeout`: The query took too long; narrow it (filters, a shorter range) and retry. `result_too_large`: The answer exceeds the store’s row limit; narrow the range or widen the interval. `store_unavailable`: The analytics store is down or too slow; retry after Retry-After seconds. */
+      /** @description `query_timeout`: The query took too long; narrow it (filters, a shorter range) and retry. `result_too_large`: The answer exceeds the store’s row limit; narrow the range or widen the interval. `service_unavailable`: A dependency is down or overloaded; Retry-After, when present, says when to retry. `store_unavailable`: The analytics store is down or too slow; retry after Retry-After seconds. */
       503: {
         headers: {
           [name: string]: unknown;
@@ -2991,7 +2999,11 @@ export interface operations {
             title: string;
             status: number;
             /** @enum {string} */
-            code: 'query_timeout' | 'result_too_large' | 'store_unavailable';
+            code:
+              | 'query_timeout'
+              | 'result_too_large'
+              | 'service_unavailable'
+              | 'store_unavailable';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */

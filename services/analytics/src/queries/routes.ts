@@ -2,6 +2,7 @@ import type { App } from '@platform/http';
 import { Type } from 'typebox';
 import type { AnalyticsContext } from '../context.ts';
 import { toCsv } from './csv.ts';
+import { createQueryLimiter } from './limiter.ts';
 import {
   ActivityPage,
   ActivityQuery,
@@ -15,12 +16,23 @@ import { performance, READ_ANY, report, userActivity } from './service.ts';
 const bearer = [{ bearer: [] }];
 
 export function queryRoutes(api: App, ctx: AnalyticsContext) {
+  const limiter = createQueryLimiter({
+    concurrency: ctx.config.QUERY_CONCURRENCY,
+    waitMs: ctx.config.QUERY_WAIT_MS,
+    metrics: api.metrics,
+  });
   api.get(
     '/user-activity',
     {
       schema: {
         operationId: 'listUserActivity',
-        errors: ['forbidden', 'query_timeout', 'result_too_large', 'store_unavailable'],
+        errors: [
+          'forbidden',
+          'query_timeout',
+          'result_too_large',
+          'service_unavailable',
+          'store_unavailable',
+        ],
         tags: ['queries'],
         summary: "The signed-in user's events, newest first (admins: anyone's with user_id)",
         security: bearer,
@@ -29,7 +41,7 @@ export function queryRoutes(api: App, ctx: AnalyticsContext) {
       },
       preHandler: api.authenticate,
     },
-    async (request) => userActivity(ctx, request.principal!, request.query),
+    async (request) => limiter.run(() => userActivity(ctx, request.principal!, request.query)),
   );
 
   api.get(
@@ -37,7 +49,13 @@ export function queryRoutes(api: App, ctx: AnalyticsContext) {
     {
       schema: {
         operationId: 'getPerformance',
-        errors: ['forbidden', 'query_timeout', 'result_too_large', 'store_unavailable'],
+        errors: [
+          'forbidden',
+          'query_timeout',
+          'result_too_large',
+          'service_unavailable',
+          'store_unavailable',
+        ],
         tags: ['queries'],
         summary: 'Requests, errors (5xx) and latency percentiles per service, route and interval',
         security: bearer,
@@ -46,7 +64,7 @@ export function queryRoutes(api: App, ctx: AnalyticsContext) {
       },
       preHandler: api.authorize(READ_ANY),
     },
-    async (request) => performance(ctx, request.query),
+    async (request) => limiter.run(() => performance(ctx, request.query)),
   );
 
   api.get(
@@ -54,7 +72,13 @@ export function queryRoutes(api: App, ctx: AnalyticsContext) {
     {
       schema: {
         operationId: 'getReport',
-        errors: ['forbidden', 'query_timeout', 'result_too_large', 'store_unavailable'],
+        errors: [
+          'forbidden',
+          'query_timeout',
+          'result_too_large',
+          'service_unavailable',
+          'store_unavailable',
+        ],
         tags: ['queries'],
         summary:
           'Daily active users, top events, top routes, sign-ups, funnels or retention, as JSON or CSV',
@@ -72,7 +96,7 @@ export function queryRoutes(api: App, ctx: AnalyticsContext) {
       preHandler: api.authorize(READ_ANY),
     },
     async (request, reply) => {
-      const result = await report(ctx, request.query);
+      const result = await limiter.run(() => report(ctx, request.query));
       if (request.query.format !== 'csv') return reply.type('application/json').send(result.body);
       const name = `${result.type}_${result.from.slice(0, 10)}_${result.to.slice(0, 10)}.csv`;
       return reply

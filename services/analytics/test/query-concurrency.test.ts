@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Store } from '../src/store/types.ts';
+import { until } from './destinations-receiver.ts';
+import { bearer, buildTestAnalytics } from './helper.ts';
+
+/** A store whose activity reads wait for `open`, counting how many run at once. */
+function held() {
+  const state = { running: 0, most: 0, open: () => {} };
+  const gate = new Promise<void>((resolve) => {
+    state.open = resolve;
+  });
+  return {
+    state,
+    wrapStore: (store: Store): Store => ({
+      ...store,
+      async activity(query) {
+        state.running += 1;
+        state.most = Math.max(state.most, state.running);
+        try {
+          await gate;
+          return await store.activity(query);
+        } finally {
+          state.running -= 1;
+        }
+      },
+    }),
+  };
+}
+
+test('queries past QUERY_CONCURRENCY wait their turn instead of taking more connections', async () => {
+  const { state, wrapStore } = held();
+  const t = await buildTestAnalytics(
+    { QUERY_CONCURRENCY: '2', QUERY_WAIT_MS: '60000' },
+    { wrapStore },
+  );
+  const user = await t.user();
+  const asked = Array.from({ length: 5 }, () =>
+    t.app.inject({
+      method: 'GET',
+      url: '/analytics/v1/user-activity',
+      headers: bearer(user.accessToken),
+    }),
+  );
+  const waiting = async () => {
+    const metrics = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+    return /^analytics_queries_waiting(?:{[^}]*})? (\d+)$/m.exec(metrics)?.[1];
+  };
+  await until(async () => (await waiting()) === '3', 'three queries waiting');
+  assert.equal(state.running, 2);
+  state.open();
+  for (const res of await Promise.all(asked)) assert.equal(res.statusCode, 200, res.body);
+  assert.equal(state.most, 2);
+  assert.equal(await waiting(), '0');
+});
+
+test('a query that waits longer than QUERY_WAIT_MS is a 503 with Retry-After', async () => {
+  const { state, wrapStore } = held();
+  const t = await buildTestAnalytics(
+    { QUERY_CONCURRENCY: '1', QUERY_WAIT_MS: '100' },
+    { wrapStore },
+  );
+  const user = await t.user();
+  const first = t.app.inject({
+    method: 'GET',
+    url: '/analytics/v1/user-activity',
+    headers: bearer(user.accessToken),
+  });
+  await until(() => state.running === 1, 'the first query running');
+  const second = await t.app.inject({
+    method: 'GET',
+    url: '/analytics/v1/user-activity',
+    headers: bearer(user.accessToken),
+  });
+  assert.equal(second.statusCode, 503, second.body);
+  assert.equal(second.json().code, 'service_unavailable');
+  assert.equal(second.headers['retry-after'], '5');
+  state.open();
+  assert.equal((await first).statusCode, 200);
+  // The slot is free again.
+  const third = await t.app.inject({
+    method: 'GET',
+    url: '/analytics/v1/user-activity',
+    headers: bearer(user.accessToken),
+  });
+  assert.equal(third.statusCode, 200, third.body);
+});
