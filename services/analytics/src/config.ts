@@ -48,8 +48,9 @@ export const ConfigSchema = Type.Object({
   /** Longest a PostgreSQL statement (a report over a long range) may run; then 503. */
   QUERY_TIMEOUT_MS: count(60_000, 100),
   /**
-   * Queries (`/user-activity`, `/performance`, `/reports`) a replica runs at once, so they never
-   * take the connections ingestion needs (the pool holds 20); more wait their turn.
+   * Reports (`/performance`, `/reports`) a replica runs at once, and as many `/user-activity`
+   * reads (a line of their own), so they never take the connections ingestion needs (the pool
+   * holds 20); more wait their turn.
    */
   QUERY_CONCURRENCY: count(4),
   /** Longest a query waits for its turn; then 503 `service_unavailable` with Retry-After. */

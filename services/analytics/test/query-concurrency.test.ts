@@ -44,7 +44,7 @@ test('queries past QUERY_CONCURRENCY wait their turn instead of taking more conn
   );
   const waiting = async () => {
     const metrics = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
-    return /^analytics_queries_waiting(?:{[^}]*})? (\d+)$/m.exec(metrics)?.[1];
+    return /^analytics_queries_waiting{[^}]*queries="activity"[^}]*} (\d+)$/m.exec(metrics)?.[1];
   };
   await until(async () => (await waiting()) === '3', 'three queries waiting');
   assert.equal(state.running, 2);
@@ -84,4 +84,28 @@ test('a query that waits longer than QUERY_WAIT_MS is a 503 with Retry-After', a
     headers: bearer(user.accessToken),
   });
   assert.equal(third.statusCode, 200, third.body);
+});
+
+test("users' activity reads wait in a line of their own: they never hold up an admin's reports", async () => {
+  const { state, wrapStore } = held();
+  const t = await buildTestAnalytics(
+    { QUERY_CONCURRENCY: '1', QUERY_WAIT_MS: '100' },
+    { wrapStore },
+  );
+  const user = await t.user();
+  const admin = await t.user(['admin']);
+  const activity = t.app.inject({
+    method: 'GET',
+    url: '/analytics/v1/user-activity',
+    headers: bearer(user.accessToken),
+  });
+  await until(() => state.running === 1, 'the activity read running');
+  const report = await t.app.inject({
+    method: 'GET',
+    url: '/analytics/v1/reports?type=top-events',
+    headers: bearer(admin.accessToken),
+  });
+  assert.equal(report.statusCode, 200, report.body);
+  state.open();
+  assert.equal((await activity).statusCode, 200);
 });

@@ -2,7 +2,7 @@ import type { App } from '@platform/http';
 import { Type } from 'typebox';
 import type { AnalyticsContext } from '../context.ts';
 import { toCsv } from './csv.ts';
-import { createQueryLimiter } from './limiter.ts';
+import { createQueryLimiters } from './limiter.ts';
 import {
   ActivityPage,
   ActivityQuery,
@@ -16,7 +16,7 @@ import { performance, READ_ANY, report, userActivity } from './service.ts';
 const bearer = [{ bearer: [] }];
 
 export function queryRoutes(api: App, ctx: AnalyticsContext) {
-  const limiter = createQueryLimiter({
+  const limiters = createQueryLimiters({
     concurrency: ctx.config.QUERY_CONCURRENCY,
     waitMs: ctx.config.QUERY_WAIT_MS,
     metrics: api.metrics,
@@ -41,7 +41,8 @@ export function queryRoutes(api: App, ctx: AnalyticsContext) {
       },
       preHandler: api.authenticate,
     },
-    async (request) => limiter.run(() => userActivity(ctx, request.principal!, request.query)),
+    async (request) =>
+      limiters.activity.run(() => userActivity(ctx, request.principal!, request.query)),
   );
 
   api.get(
@@ -64,7 +65,7 @@ export function queryRoutes(api: App, ctx: AnalyticsContext) {
       },
       preHandler: api.authorize(READ_ANY),
     },
-    async (request) => limiter.run(() => performance(ctx, request.query)),
+    async (request) => limiters.reports.run(() => performance(ctx, request.query)),
   );
 
   api.get(
@@ -96,7 +97,7 @@ export function queryRoutes(api: App, ctx: AnalyticsContext) {
       preHandler: api.authorize(READ_ANY),
     },
     async (request, reply) => {
-      const result = await limiter.run(() => report(ctx, request.query));
+      const result = await limiters.reports.run(() => report(ctx, request.query));
       if (request.query.format !== 'csv') return reply.type('application/json').send(result.body);
       const name = `${result.type}_${result.from.slice(0, 10)}_${result.to.slice(0, 10)}.csv`;
       return reply
