@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { test } from 'node:test';
 import {
   acceptUserTokens,
@@ -123,4 +124,28 @@ test('addresses inside one IPv6 /64 share the per-address limits; other clients 
     reads.push((await from(`2001:db8:5:6:${host}::1`, '/main/v1/posts')).status);
   }
   assert.deepEqual(reads, [200, 200, 200, 429]);
+});
+
+test('a request line in absolute-form reaches the service as its path alone', async () => {
+  const { app, url } = await startGateway({ MAIN_URLS: upstream.url });
+  cleanup(() => app.close());
+  const { hostname, port } = new URL(url);
+  const answer = await new Promise<string>((resolve, reject) => {
+    const socket = connect({ host: hostname, port: Number(port) }, () =>
+      socket.write(
+        'GET http://evil.example/main/v1/posts?limit=1 HTTP/1.1\r\nHost: gateway\r\nConnection: close\r\n\r\n',
+      ),
+    );
+    let data = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk) => {
+      data += chunk;
+    });
+    socket.on('end', () => resolve(data));
+    socket.on('error', reject);
+  });
+  assert.match(answer, /^HTTP\/1\.1 200/);
+  const seen = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as Seen;
+  assert.equal(seen.url, '/main/v1/posts?limit=1');
+  assert.equal(seen.headers['x-forwarded-host'], 'gateway');
 });
