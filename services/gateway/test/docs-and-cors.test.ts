@@ -100,6 +100,18 @@ test('CORS answers the configured origin, and only it', async () => {
   assert.match(allowed.headers.get('access-control-expose-headers') ?? '', /ratelimit-remaining/);
 });
 
+test('an OPTIONS that is no preflight is answered plainly, never with a text/plain 400', async () => {
+  const plain = await fetch(`${url}/main/v1/posts`, { method: 'OPTIONS' });
+  assert.equal(plain.status, 204);
+  assert.equal(plain.headers.get('access-control-allow-origin'), null);
+  const noMethod = await fetch(`${url}/main/v1/posts`, {
+    method: 'OPTIONS',
+    headers: { origin: 'https://evil.example' },
+  });
+  assert.equal(noMethod.status, 204);
+  assert.equal(noMethod.headers.get('access-control-allow-origin'), null);
+});
+
 test("a service's Vary keeps the gateway's Vary: Origin beside it (a shared cache keys on both)", async () => {
   const varied = await fetch(`${url}/main/v1/varied`, {
     headers: { origin: 'https://app.example' },
