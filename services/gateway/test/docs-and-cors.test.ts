@@ -127,3 +127,26 @@ test("a service's Vary keeps the gateway's Vary: Origin beside it (a shared cach
   assert.match(plain.headers.get('vary') ?? '', /origin/i);
   await plain.arrayBuffer();
 });
+
+test('loads of /docs while a service is down share one round of document fetches', async () => {
+  let fetched = 0;
+  const slow = await startUpstream((req, res) => {
+    if (req.url !== '/main/v1/openapi.json') return res.end('{}');
+    fetched++;
+    // Long enough for every load below to arrive while the round is under way.
+    setTimeout(() => res.end(JSON.stringify(document('/main', 'main'))), 500);
+  });
+  const dead = await startUpstream(() => {});
+  await dead.close();
+  const gateway = await startGateway({ MAIN_URLS: slow.url, AUTH_URLS: dead.url });
+  try {
+    const loads = await Promise.all(
+      Array.from({ length: 30 }, async () => (await fetch(`${gateway.url}/docs/json`)).status),
+    );
+    assert.deepEqual(new Set(loads), new Set([200]));
+    assert.ok(fetched < 5, `${fetched} fetches for 30 loads`);
+  } finally {
+    await gateway.app.close();
+    await slow.close();
+  }
+});
