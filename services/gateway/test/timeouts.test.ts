@@ -92,7 +92,8 @@ test('NGINX waits for a gateway longer than a gateway waits for a service', asyn
   const file = path.resolve(import.meta.dirname, '../../../deploy/nginx/nginx.conf');
   const timeouts = [...(await readFile(file, 'utf8')).matchAll(/proxy_read_timeout\s+(\d+)s;/g)];
   assert.ok(timeouts.length > 0);
-  const total = ConfigSchema.properties.UPSTREAM_TOTAL_TIMEOUT.default as number;
+  const setting = ConfigSchema.properties.UPSTREAM_TOTAL_TIMEOUT as unknown as { default: number };
+  const total = setting.default;
   // With only as long, NGINX's own timeout fires first: a 503 instead of the gateway's 504, the
   // gateway counted as failed, and an idempotent request sent to another one all over again.
   for (const [, seconds] of timeouts) assert.ok(Number(seconds) >= total + 5, `${seconds}s`);
