@@ -163,6 +163,21 @@ describe('through NGINX → gateway → services', () => {
     assert.match(second.headers.get('cache-control') ?? '', /max-age=31536000/);
   });
 
+  test('an avatar answered from NGINX’s cache carries this request’s id, not the one that filled it', async () => {
+    const user = await signUp(url);
+    const path = await uploadAvatar(url, user.accessToken);
+    const first = await fetch(`${url}${path}`, { headers: { 'x-request-id': 'filled-the-cache' } });
+    assert.equal(first.headers.get('x-request-id'), 'filled-the-cache');
+    await first.arrayBuffer();
+    const hit = await fetch(`${url}${path}`, { headers: { 'x-request-id': 'asked-later' } });
+    assert.equal(hit.headers.get('x-cache-status'), 'HIT');
+    assert.equal(hit.headers.get('x-request-id'), 'asked-later');
+    await hit.arrayBuffer();
+    const anonymous = await fetch(`${url}${path}`);
+    assert.match(anonymous.headers.get('x-request-id') ?? '', /^[0-9a-f]{32}$/);
+    await anonymous.arrayBuffer();
+  });
+
   test('revalidation answers 304 with no body through both: a post and an avatar', async () => {
     for (let i = 0; i < 3; i++) {
       const post = await rawGet(url, '/main/v1/cached', { 'if-none-match': '"v1"' });
