@@ -149,3 +149,11 @@ test('a request line in absolute-form reaches the service as its path alone', as
   assert.equal(seen.url, '/main/v1/posts?limit=1');
   assert.equal(seen.headers['x-forwarded-host'], 'gateway');
 });
+
+test('an Expect other than 100-continue is ignored, as NGINX ignores it, not a bare 417', async () => {
+  const { app, url } = await startGateway({ MAIN_URLS: upstream.url });
+  cleanup(() => app.close());
+  const answer = await send(url, '/main/v1/posts', [['expect', 'something-else']]);
+  assert.equal(answer.status, 200);
+  assert.equal((JSON.parse(answer.body) as Seen).headers.expect, undefined);
+});
