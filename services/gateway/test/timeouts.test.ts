@@ -88,10 +88,17 @@ test('a client that gives up closes the exchange with the service too', async ()
   await eventually(async () => closed === 1);
 });
 
-test('NGINX waits for a gateway longer than a gateway waits for a service', async () => {
-  const file = path.resolve(import.meta.dirname, '../../../deploy/nginx/nginx.conf');
-  const timeouts = [...(await readFile(file, 'utf8')).matchAll(/proxy_read_timeout\s+(\d+)s;/g)];
-  assert.ok(timeouts.length > 0);
+test('NGINX and the ingress wait for a gateway longer than a gateway waits for a service', async () => {
+  const read = (file: string) =>
+    readFile(path.resolve(import.meta.dirname, '../../..', file), 'utf8');
+  const nginx = [
+    ...(await read('deploy/nginx/nginx.conf')).matchAll(/proxy_read_timeout\s+(\d+)s;/g),
+  ];
+  const ingress = [
+    ...(await read('deploy/k8s/base/ingress.yaml')).matchAll(/proxy-read-timeout: "(\d+)"/g),
+  ];
+  const timeouts = [...nginx, ...ingress];
+  assert.ok(nginx.length > 0 && ingress.length > 0);
   const setting = ConfigSchema.properties.UPSTREAM_TOTAL_TIMEOUT as unknown as { default: number };
   const total = setting.default;
   // With only as long, NGINX's own timeout fires first: a 503 instead of the gateway's 504, the
