@@ -100,6 +100,18 @@ test('CORS answers the configured origin, and only it', async () => {
   assert.match(allowed.headers.get('access-control-expose-headers') ?? '', /ratelimit-remaining/);
 });
 
+test('an OPTIONS that is no preflight is answered plainly, never with a text/plain 400', async () => {
+  const plain = await fetch(`${url}/main/v1/posts`, { method: 'OPTIONS' });
+  assert.equal(plain.status, 204);
+  assert.equal(plain.headers.get('access-control-allow-origin'), null);
+  const noMethod = await fetch(`${url}/main/v1/posts`, {
+    method: 'OPTIONS',
+    headers: { origin: 'https://evil.example' },
+  });
+  assert.equal(noMethod.status, 204);
+  assert.equal(noMethod.headers.get('access-control-allow-origin'), null);
+});
+
 test("a service's Vary keeps the gateway's Vary: Origin beside it (a shared cache keys on both)", async () => {
   const varied = await fetch(`${url}/main/v1/varied`, {
     headers: { origin: 'https://app.example' },
@@ -114,4 +126,27 @@ test("a service's Vary keeps the gateway's Vary: Origin beside it (a shared cach
   const plain = await fetch(`${url}/main/v1/posts`, { headers: { origin: 'https://app.example' } });
   assert.match(plain.headers.get('vary') ?? '', /origin/i);
   await plain.arrayBuffer();
+});
+
+test('loads of /docs while a service is down share one round of document fetches', async () => {
+  let fetched = 0;
+  const slow = await startUpstream((req, res) => {
+    if (req.url !== '/main/v1/openapi.json') return res.end('{}');
+    fetched++;
+    // Long enough for every load below to arrive while the round is under way.
+    setTimeout(() => res.end(JSON.stringify(document('/main', 'main'))), 500);
+  });
+  const dead = await startUpstream(() => {});
+  await dead.close();
+  const gateway = await startGateway({ MAIN_URLS: slow.url, AUTH_URLS: dead.url });
+  try {
+    const loads = await Promise.all(
+      Array.from({ length: 30 }, async () => (await fetch(`${gateway.url}/docs/json`)).status),
+    );
+    assert.deepEqual(new Set(loads), new Set([200]));
+    assert.ok(fetched < 5, `${fetched} fetches for 30 loads`);
+  } finally {
+    await gateway.app.close();
+    await slow.close();
+  }
 });

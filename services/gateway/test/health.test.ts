@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { deadUrl, json, type Problem, startGateway, startUpstream } from './helpers.ts';
+import { eventually } from './services.ts';
 
 const cleanup: (() => Promise<void>)[] = [];
 after(async () => {
@@ -39,4 +40,31 @@ test('GET /health is 503 naming the upstreams that are not ready', async () => {
   assert.equal(body.code, 'service_unavailable');
   assert.equal(body.detail, 'Not ready: main, analytics.');
   assert.deepEqual(body.services, { auth: 'ready', main: 'not ready', analytics: 'not ready' });
+});
+
+test('a flood of GET /health is one round of checks a second, not a check per request', async () => {
+  let checks = 0;
+  let status = 200;
+  const main = await startUpstream((req, res) => {
+    if (req.url === '/health/ready') checks++;
+    res.statusCode = req.url === '/health/ready' ? status : 404;
+    res.end('{}');
+  });
+  cleanup.push(main.close);
+  // The gateway's own polling (every HEALTH_INTERVAL_MS) kept out of the count.
+  const { app, url } = await startGateway({ MAIN_URLS: main.url, HEALTH_INTERVAL_MS: 3_600_000 });
+  cleanup.push(() => app.close());
+  // As many at once as one address may open connections (64), then as many more one by one.
+  const healthStatus = async () => {
+    const response = await fetch(`${url}/health`);
+    await response.arrayBuffer();
+    return response.status;
+  };
+  const flood = await Promise.all(Array.from({ length: 50 }, healthStatus));
+  assert.deepEqual(new Set(flood), new Set([200]));
+  for (let i = 0; i < 50; i++) assert.equal(await healthStatus(), 200);
+  assert.ok(checks < 10, `${checks} checks for 100 requests`);
+  // Still the state of the stack: a service that stops being ready is named soon after.
+  status = 503;
+  await eventually(async () => (await fetch(`${url}/health`)).status === 503);
 });

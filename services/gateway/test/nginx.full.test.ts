@@ -6,7 +6,7 @@ import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { App } from '@platform/http';
-import { startNginx, type TestNginx } from '@platform/testing';
+import { type RawAnswer, startNginx, type TestNginx } from '@platform/testing';
 import {
   closeAtEnd,
   echo,
@@ -163,6 +163,21 @@ describe('through NGINX → gateway → services', () => {
     assert.match(second.headers.get('cache-control') ?? '', /max-age=31536000/);
   });
 
+  test('an avatar answered from NGINX’s cache carries this request’s id, not the one that filled it', async () => {
+    const user = await signUp(url);
+    const path = await uploadAvatar(url, user.accessToken);
+    const first = await fetch(`${url}${path}`, { headers: { 'x-request-id': 'filled-the-cache' } });
+    assert.equal(first.headers.get('x-request-id'), 'filled-the-cache');
+    await first.arrayBuffer();
+    const hit = await fetch(`${url}${path}`, { headers: { 'x-request-id': 'asked-later' } });
+    assert.equal(hit.headers.get('x-cache-status'), 'HIT');
+    assert.equal(hit.headers.get('x-request-id'), 'asked-later');
+    await hit.arrayBuffer();
+    const anonymous = await fetch(`${url}${path}`);
+    assert.match(anonymous.headers.get('x-request-id') ?? '', /^[0-9a-f]{32}$/);
+    await anonymous.arrayBuffer();
+  });
+
   test('revalidation answers 304 with no body through both: a post and an avatar', async () => {
     for (let i = 0; i < 3; i++) {
       const post = await rawGet(url, '/main/v1/cached', { 'if-none-match': '"v1"' });
@@ -266,5 +281,114 @@ function getFrom(base: string, localAddress: string) {
     });
     req.on('error', reject);
     req.end();
+  });
+}
+
+describe('NGINX’s own answers speak the API’s language', () => {
+  let nginx: TestNginx;
+  const { cleanup } = closeAtEnd();
+
+  before(async () => {
+    const upstream = await startUpstream(echo('main'));
+    cleanup(upstream.close);
+    nginx = await startNginx({ upstream: new URL(upstream.url).host });
+    cleanup(nginx.stop);
+  });
+
+  /** A problem+json answer whose body parses, with the request id in its header and its body. */
+  function assertProblem(answer: RawAnswer, status: number, code: string): string {
+    assert.equal(answer.status, status, answer.body);
+    assert.match(String(answer.headers['content-type']), /^application\/problem\+json/);
+    const problem = JSON.parse(answer.body) as Problem & { code: string };
+    assert.equal(problem.status, status);
+    assert.equal(problem.code, code);
+    assert.equal(answer.headers['x-request-id'], problem.request_id);
+    return problem.request_id;
+  }
+
+  test('a caller’s X-Request-ID of another shape is replaced, never written into an answer', async () => {
+    const injected = await exchange(
+      nginx.url,
+      'GET /metrics HTTP/1.1\r\nHost: x\r\nX-Request-ID: a","status":200,"admin":"yes\r\nConnection: close\r\n\r\n',
+    );
+    assert.match(assertProblem(injected, 404, 'not_found'), /^[0-9a-f]{32}$/);
+    const seen = await json(
+      await fetch(`${nginx.url}/main/v1/posts`, { headers: { 'x-request-id': 'not sane!' } }),
+    );
+    assert.match(seen.headers['x-request-id']!, /^[0-9a-f]{32}$/);
+    const sane = await fetch(`${nginx.url}/metrics`, {
+      headers: { 'x-request-id': 'client-1.a:b' },
+    });
+    assert.equal((await json<Problem>(sane)).request_id, 'client-1.a:b');
+    assert.equal(sane.headers.get('x-request-id'), 'client-1.a:b');
+  });
+
+  test('requests NGINX refuses itself are problem+json with a request id, as the gateway’s', async () => {
+    const unreadable = await exchange(nginx.url, 'NOT HTTP AT ALL\r\n\r\n');
+    assertProblem(unreadable, 400, 'bad_request');
+    const smuggled = await exchange(
+      nginx.url,
+      'POST /main/v1/posts HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+    );
+    assertProblem(smuggled, 400, 'bad_request');
+    const unknownCoding = await exchange(
+      nginx.url,
+      'POST /main/v1/posts HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\n\r\n0\r\n\r\n',
+    );
+    assertProblem(unknownCoding, 400, 'bad_request');
+    const longUri = await exchange(
+      nginx.url,
+      `GET /main/v1/${'a'.repeat(9000)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+    );
+    assertProblem(longUri, 431, 'request_header_fields_too_large');
+    const bigHeader = await exchange(
+      nginx.url,
+      `GET /main/v1/posts HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(9000)}\r\nConnection: close\r\n\r\n`,
+    );
+    assertProblem(bigHeader, 431, 'request_header_fields_too_large');
+    const tooLarge = await exchange(
+      nginx.url,
+      'POST /main/v1/posts HTTP/1.1\r\nHost: x\r\nContent-Length: 7000000\r\nConnection: close\r\n\r\n',
+    );
+    assertProblem(tooLarge, 413, 'payload_too_large');
+    assertProblem(
+      await exchange(nginx.url, 'GET /internal/errors/400 HTTP/1.1\r\nHost: x\r\n\r\n'),
+      404,
+      'not_found',
+    );
+  });
+});
+
+/** Writes `raw` as it is and reads the answer until NGINX closes the connection or the body is in. */
+function exchange(base: string, raw: string): Promise<RawAnswer> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: hostname, port: Number(port) });
+    let data = Buffer.alloc(0);
+    const parse = (): RawAnswer | undefined => {
+      const end = data.indexOf('\r\n\r\n');
+      if (end < 0) return undefined;
+      const [statusLine, ...lines] = data.subarray(0, end).toString('latin1').split('\r\n');
+      const headers: Record<string, string> = {};
+      for (const line of lines) {
+        const colon = line.indexOf(':');
+        headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+      }
+      const length = Number(headers['content-length'] ?? 0);
+      if (data.length < end + 4 + length) return undefined;
+      const body = data.subarray(end + 4, end + 4 + length).toString('utf8');
+      return { status: Number(statusLine!.split(' ')[1]), headers, body };
+    };
+    socket.on('data', (chunk: Buffer) => {
+      data = Buffer.concat([data, chunk]);
+      const answer = parse();
+      if (answer) {
+        socket.destroy();
+        resolve(answer);
+      }
+    });
+    socket.on('error', reject);
+    socket.on('close', () => reject(new Error(`no whole answer: ${data.toString('latin1')}`)));
+    socket.write(raw);
   });
 }

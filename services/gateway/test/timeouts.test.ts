@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import path from 'node:path';
 import { test } from 'node:test';
+import { ConfigSchema } from '../src/config.ts';
 import { closeAtEnd, json, metricsOf, type Problem, startUpstream } from './helpers.ts';
 import { eventually } from './services.ts';
 
@@ -83,4 +86,22 @@ test('a client that gives up closes the exchange with the service too', async ()
   giveUp.abort();
   assert.equal(await pending, 'gone');
   await eventually(async () => closed === 1);
+});
+
+test('NGINX and the ingress wait for a gateway longer than a gateway waits for a service', async () => {
+  const read = (file: string) =>
+    readFile(path.resolve(import.meta.dirname, '../../..', file), 'utf8');
+  const nginx = [
+    ...(await read('deploy/nginx/nginx.conf')).matchAll(/proxy_read_timeout\s+(\d+)s;/g),
+  ];
+  const ingress = [
+    ...(await read('deploy/k8s/base/ingress.yaml')).matchAll(/proxy-read-timeout: "(\d+)"/g),
+  ];
+  const timeouts = [...nginx, ...ingress];
+  assert.ok(nginx.length > 0 && ingress.length > 0);
+  const setting = ConfigSchema.properties.UPSTREAM_TOTAL_TIMEOUT as unknown as { default: number };
+  const total = setting.default;
+  // With only as long, NGINX's own timeout fires first: a 503 instead of the gateway's 504, the
+  // gateway counted as failed, and an idempotent request sent to another one all over again.
+  for (const [, seconds] of timeouts) assert.ok(Number(seconds) >= total + 5, `${seconds}s`);
 });

@@ -19,6 +19,8 @@ export async function docsRoutes(
 ) {
   let merged: OpenApi | undefined;
   let fetchedAt = 0;
+  /** The fetch round under way: everyone who asks meanwhile waits for it rather than start one. */
+  let fetching: Promise<void> | undefined;
 
   const fetchDocument = async (service: string, prefix: string) => {
     const instance = options.balancers.get(service)?.pick();
@@ -33,6 +35,19 @@ export async function docsRoutes(
       app.log.warn({ err, service }, 'fetching an OpenAPI document failed');
       return undefined;
     }
+  };
+
+  const refresh = async () => {
+    const documents = await Promise.all(
+      options.routes.map(async ({ service, prefix }) => ({
+        service,
+        prefix,
+        document: await fetchDocument(service, prefix),
+      })),
+    );
+    merged = mergeDocuments(app.swagger() as OpenApi, documents);
+    // A service that was down is asked again on the next load, not a minute later.
+    fetchedAt = documents.every((d) => d.document) ? Date.now() : 0;
   };
 
   await app.register(swagger, {
@@ -60,16 +75,10 @@ export async function docsRoutes(
       onRequest: async (request) => {
         if (!request.url.startsWith('/docs/json')) return;
         if (merged && Date.now() - fetchedAt < CACHE_MS) return;
-        const documents = await Promise.all(
-          options.routes.map(async ({ service, prefix }) => ({
-            service,
-            prefix,
-            document: await fetchDocument(service, prefix),
-          })),
-        );
-        merged = mergeDocuments(app.swagger() as OpenApi, documents);
-        // A service that was down is asked again on the next load, not a minute later.
-        fetchedAt = documents.every((d) => d.document) ? Date.now() : 0;
+        fetching ??= refresh().finally(() => {
+          fetching = undefined;
+        });
+        await fetching;
       },
     },
   });

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import proxyAddr from '@fastify/proxy-addr';
 import type { Counter } from 'prom-client';
+import { clientKey } from './client-key.ts';
 
 export interface ConnectionCap {
   /** Open connections one client address may hold; the next one is closed at once. */
@@ -18,8 +19,10 @@ export function capConnections(server: Server, cap: ConnectionCap) {
   const trusted = proxyAddr.compile(cap.trustedProxies);
   const open = new Map<string, number>();
   server.on('connection', (socket) => {
-    const address = socket.remoteAddress;
-    if (!address || trusted(address, 0)) return;
+    const remote = socket.remoteAddress;
+    if (!remote || trusted(remote, 0)) return;
+    // An IPv6 client by its /64, as the other per-address limits count it.
+    const address = clientKey(remote);
     const count = (open.get(address) ?? 0) + 1;
     if (count > cap.perAddress) {
       cap.refused.inc();

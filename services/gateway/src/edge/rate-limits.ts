@@ -4,8 +4,10 @@ import type { FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import type { GatewayMetrics } from '../observe/metrics.ts';
+import { clientKey } from './client-key.ts';
 
-const byAddress = (request: FastifyRequest) => `address:${request.ip}`;
+/** An IPv6 client by its /64 (client-key.ts): rotating addresses inside it escapes nothing. */
+const byAddress = (request: FastifyRequest) => `address:${clientKey(request.ip)}`;
 
 /**
  * One limit for every proxied request, counted per user when the token is valid (many users

@@ -41,5 +41,8 @@ export async function security(app: App, options: { corsOrigins: string }) {
       'etag',
     ],
     maxAge: 600,
+    // An OPTIONS without Origin or Access-Control-Request-Method is no preflight to refuse: a
+    // strict one answered it with a text/plain 400, not the API's problem+json.
+    strictPreflight: false,
   });
 }

@@ -3,16 +3,32 @@ import { isReady } from '../proxy/active-health.ts';
 import type { Balancer } from '../proxy/balancer.ts';
 
 const CHECK_TIMEOUT_MS = 2000;
+/** How long one round of checks answers every `GET /health`. */
+const ROUND_MS = 1000;
 
 /**
  * `GET /health`: the whole stack as a client sees it. Every instance of every deployed service
  * must answer its `/health/ready`; the 503 names the services that do not (not their addresses).
+ * Public and never rate-limited, so one round of checks (each a request to every instance, and a
+ * database ping there) answers every caller for a second and those who ask while it runs: a flood
+ * of `GET /health` never becomes a flood of checks (found by the session-13 review).
  */
 export async function healthRoutes(
   app: App,
   options: { balancers: ReadonlyMap<string, Balancer> },
 ) {
   const deployed = [...options.balancers];
+  let round: Promise<Record<string, string>> | undefined;
+  // Infinite while a round runs: it is joined.
+  let roundEndedAt = Number.NEGATIVE_INFINITY;
+  const latest = () => {
+    if (round && performance.now() - roundEndedAt <= ROUND_MS) return round;
+    roundEndedAt = Number.POSITIVE_INFINITY;
+    round = checkAll(deployed).finally(() => {
+      roundEndedAt = performance.now();
+    });
+    return round;
+  };
 
   const routeOptions = {
     schema: { hide: true },
@@ -20,23 +36,7 @@ export async function healthRoutes(
     config: { rateLimit: false },
   };
   app.get('/health', routeOptions, async (request, reply) => {
-    const services: Record<string, string> = {};
-    await Promise.all(
-      deployed.map(async ([service, balancer]) => {
-        // Every address behind the service's names, as balanced: one replica answering is not enough.
-        const urls = balancer.instances.map((i) => i.url);
-        const ready = await Promise.all(urls.map((url) => isReady(url, CHECK_TIMEOUT_MS)));
-        const down = ready.filter((r) => !r).length;
-        services[service] =
-          urls.length === 0
-            ? 'no instances'
-            : down === 0
-              ? 'ready'
-              : urls.length === 1
-                ? 'not ready'
-                : `${down} of ${urls.length} instances not ready`;
-      }),
-    );
+    const services = await latest();
     const notReady = deployed.map(([s]) => s).filter((s) => services[s] !== 'ready');
     if (notReady.length === 0) return { status: 'ready', services };
     return reply
@@ -52,4 +52,26 @@ export async function healthRoutes(
         services,
       });
   });
+}
+
+/** Every instance's `/health/ready`, summed up per service. */
+async function checkAll(deployed: [string, Balancer][]): Promise<Record<string, string>> {
+  const services: Record<string, string> = {};
+  await Promise.all(
+    deployed.map(async ([service, balancer]) => {
+      // Every address behind the service's names, as balanced: one replica answering is not enough.
+      const urls = balancer.instances.map((i) => i.url);
+      const ready = await Promise.all(urls.map((url) => isReady(url, CHECK_TIMEOUT_MS)));
+      const down = ready.filter((r) => !r).length;
+      services[service] =
+        urls.length === 0
+          ? 'no instances'
+          : down === 0
+            ? 'ready'
+            : urls.length === 1
+              ? 'not ready'
+              : `${down} of ${urls.length} instances not ready`;
+    }),
+  );
+  return services;
 }

@@ -1,5 +1,6 @@
 import { HttpProblem, problems } from '@platform/http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { clientKey } from '../edge/client-key.ts';
 
 export const tooLarge = (limit: number) =>
   new HttpProblem(413, `The request body is larger than ${limit} bytes.`);
@@ -62,8 +63,9 @@ export function bufferBodies(app: FastifyInstance, options: BodyOptions) {
       size += chunk.length;
       held += chunk.length;
       request.heldBytes = size;
-      const mine = byAddress.add(request.ip, chunk.length);
-      const anonymous = request.principal ? 0 : anonymousByAddress.add(request.ip, chunk.length);
+      const address = clientKey(request.ip);
+      const mine = byAddress.add(address, chunk.length);
+      const anonymous = request.principal ? 0 : anonymousByAddress.add(address, chunk.length);
       timer.refresh();
       if (size > limit) settle(tooLarge(limit));
       else if (mine > options.perAddressBytes || anonymous > options.anonymousPerAddressBytes) {
@@ -78,8 +80,9 @@ export function bufferBodies(app: FastifyInstance, options: BodyOptions) {
   });
   const release = (request: FastifyRequest) => {
     held -= request.heldBytes;
-    byAddress.add(request.ip, -request.heldBytes);
-    if (!request.principal) anonymousByAddress.add(request.ip, -request.heldBytes);
+    const address = clientKey(request.ip);
+    byAddress.add(address, -request.heldBytes);
+    if (!request.principal) anonymousByAddress.add(address, -request.heldBytes);
     request.heldBytes = 0;
   };
   app.decorateRequest('heldBytes', 0);

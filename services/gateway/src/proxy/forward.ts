@@ -21,6 +21,14 @@ export interface Timeouts {
   totalMs: number;
 }
 
+/**
+ * A request line in absolute-form (`GET http://evil.example/main/v1/posts`) goes on as its path
+ * alone, the one the router matched: the authority is the client's word, and a service would take
+ * it over the Host the gateway sends (RFC 9112 §3.2.2).
+ */
+const originForm = (url: string) =>
+  url.charCodeAt(0) === 47 ? url : url.slice(url.indexOf('/', url.indexOf('://') + 3));
+
 /** Told when an exchange failed while nothing had reached the client: answer, or try another. */
 export type OnFailure = (exchange: Exchange, error: Error) => void;
 
@@ -86,7 +94,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (this.revalidating) headers.push('if-none-match', this.revalidating.etag);
     this.instance.pool.dispatch(
       {
-        path: request.url,
+        path: originForm(request.url),
         method: request.method as Dispatcher.HttpMethod,
         headers,
         // The whole body, read by `bufferBodies` before this instance was picked.

@@ -30,6 +30,9 @@ const OWN = new Set([
   'expect',
   'x-forwarded-proto',
   'x-forwarded-host',
+  // The client address is the gateway's word alone, under every name a service might read.
+  'x-real-ip',
+  'forwarded',
   'x-request-id',
   'traceparent',
   'tracestate',
@@ -54,17 +57,28 @@ export function requestHeaders(request: FastifyRequest, sampleRatio: number): st
   const raw = request.raw.rawHeaders;
   const traced = tracingActive();
   const out: string[] = [];
+  let authorized = false;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
     if (HOP_BY_HOP.has(name) || OWN.has(name)) continue;
     if (name.startsWith('x-') && (name === 'x-forwarded-for' || isInternal(name))) continue;
+    // Servers that read headers CGI-style (HTTP_X_USER_ID) take `x_user_id` for `x-user-id`, so
+    // such names would slip every check above; NGINX drops them too (underscores_in_headers).
+    if (name.includes('_')) continue;
     if (named?.includes(name)) continue;
+    // The one the edge verified (Node keeps the first): a second, unchecked token goes no further.
+    if (name === 'authorization') {
+      if (authorized) continue;
+      authorized = true;
+    }
     out.push(name, raw[i + 1]!);
   }
   out.push(
     // The client address as the gateway determined it (TRUST_PROXY): the services trust the
     // gateway's word, so what a client claims for itself must never reach them.
     'x-forwarded-for',
+    request.ip,
+    'x-real-ip',
     request.ip,
     'x-forwarded-proto',
     request.protocol,
