@@ -146,6 +146,16 @@ test('new:service writes a service that the manifests, the generated files and t
     encoding: 'utf8',
   });
   assert.equal(tsc.status, 0, tsc.stdout + tsc.stderr);
+
+  // The first migration's snapshot matches src/db/schema.ts: the user's first
+  // `npx drizzle-kit generate` holds their change only, nothing of the template's.
+  const drift = spawnSync(
+    process.execPath,
+    [path.join(root, 'node_modules/drizzle-kit/bin.cjs'), 'generate', '--name', 'drift'],
+    { cwd: base, encoding: 'utf8' },
+  );
+  assert.equal(drift.status, 0, drift.stdout + drift.stderr);
+  assert.match(drift.stdout, /No schema changes/, drift.stdout);
 });
 
 test('new:service refuses a bad, reserved or taken name in one line and writes nothing', async (t) => {
