@@ -46,12 +46,25 @@ export async function runMain(main: () => Promise<void>): Promise<void> {
     if (error instanceof ConfigError) {
       process.stderr.write(`configuration error: ${error.message}\n`);
     } else {
-      process.stderr.write(
-        `fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-      );
+      process.stderr.write(`fatal: ${describe(error)}\n`);
     }
     process.exit(1);
   }
+}
+
+/**
+ * The error's stack and the messages of its causes: a wrapped error says why only there (a failed
+ * migration is "Failed query: CREATE TABLE …", its cause `relation "items" already exists`).
+ */
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  let text = error.stack ?? error.message;
+  let cause = error.cause;
+  for (let depth = 0; cause !== undefined && depth < 5; depth++) {
+    text += `\ncaused by: ${cause instanceof Error ? cause.message : String(cause)}`;
+    cause = cause instanceof Error ? cause.cause : undefined;
+  }
+  return text;
 }
 
 /** Building blocks shared by every service's configuration schema. */

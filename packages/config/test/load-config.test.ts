@@ -63,3 +63,14 @@ test('runMain stops the process with one line on a configuration error', () => {
     'configuration error: DATABASE_URL is not set: expected a postgres:// connection URL\n',
   );
 });
+
+test('runMain names the cause of a fatal error, which a wrapped error holds alone', () => {
+  const script = path.join(import.meta.dirname, 'fixtures', 'fails-with-cause.ts');
+  const result = spawnSync(process.execPath, ['--import', 'tsx', script], {
+    env: { PATH: process.env.PATH },
+    encoding: 'utf8',
+  });
+  assert.equal(result.status, 1);
+  assert.match(result.stderr, /^fatal: Error: Failed query: CREATE TABLE "items"\n/);
+  assert.match(result.stderr, /\ncaused by: relation "items" already exists\n$/);
+});

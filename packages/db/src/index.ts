@@ -61,9 +61,12 @@ export async function runMigrations(url: string, folder: string): Promise<void> 
   }
 }
 
-/** Creates `name` on the server at `adminUrl` unless it exists; returns the database's URL. */
+/**
+ * Creates `name` on the server at `adminUrl` unless it exists; returns the database's URL. Names
+ * are a service's (`order-history` too: hyphens are fine, the name is always quoted).
+ */
 export async function ensureDatabase(adminUrl: string, name: string): Promise<string> {
-  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`invalid database name: ${name}`);
+  if (!/^[a-z_][a-z0-9_-]{0,62}$/.test(name)) throw new Error(`invalid database name: ${name}`);
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
   try {

@@ -36,9 +36,15 @@ export function nameProblem(root: string, name: string): string | undefined {
   if (clash) return `/${name} is already the prefix of services/${clash.name}`;
   // Compose's infrastructure (postgres, redis, nginx, …) shares the service namespace.
   const compose = parse(readFileSync(path.join(root, 'compose.yaml'), 'utf8')) as {
-    services?: Record<string, unknown>;
+    services?: Record<string, { build?: { args?: Record<string, unknown> } } | null>;
   };
-  if (name in (compose.services ?? {})) return `"${name}" is already a service in compose.yaml`;
+  if (name in (compose.services ?? {})) {
+    // Built from services/<name> that is gone: deleted without `npm run generate` after it.
+    const leftover = compose.services?.[name]?.build?.args?.SERVICE === name;
+    return leftover
+      ? `"${name}" is still in compose.yaml, left over from a removed services/${name}: run npm run generate first`
+      : `"${name}" is already a service in compose.yaml`;
+  }
   return undefined;
 }
 

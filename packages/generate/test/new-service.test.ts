@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -146,6 +154,16 @@ test('new:service writes a service that the manifests, the generated files and t
     encoding: 'utf8',
   });
   assert.equal(tsc.status, 0, tsc.stdout + tsc.stderr);
+
+  // The first migration's snapshot matches src/db/schema.ts: the user's first
+  // `npx drizzle-kit generate` holds their change only, nothing of the template's.
+  const drift = spawnSync(
+    process.execPath,
+    [path.join(root, 'node_modules/drizzle-kit/bin.cjs'), 'generate', '--name', 'drift'],
+    { cwd: base, encoding: 'utf8' },
+  );
+  assert.equal(drift.status, 0, drift.stdout + drift.stderr);
+  assert.match(drift.stdout, /No schema changes/, drift.stdout);
 });
 
 test('new:service refuses a bad, reserved or taken name in one line and writes nothing', async (t) => {
@@ -181,4 +199,20 @@ test('new:service refuses a bad, reserved or taken name in one line and writes n
   assert.match(help.stdout, /^usage: npm run new:service -- <name>/);
   assert.deepEqual(readdirSync(path.join(dir, 'services')).sort(), services);
   assert.equal(readFileSync(path.join(dir, 'compose.yaml'), 'utf8'), compose);
+
+  // A service folder deleted without `npm run generate` leaves its Compose block: the refusal
+  // says so and what to run, rather than pass for a name Compose's infrastructure holds.
+  const leftover = compose.replace(
+    /^services:\n/m,
+    'services:\n  widgets:\n    build: { context: ., dockerfile: Dockerfile, args: { SERVICE: widgets } }\n',
+  );
+  assert.notEqual(leftover, compose);
+  writeFileSync(path.join(dir, 'compose.yaml'), leftover);
+  const stale = run('widgets');
+  assert.equal(stale.status, 1, stale.stdout);
+  assert.match(
+    stale.stderr,
+    /^"widgets" is still in compose\.yaml, .* run npm run generate first$/m,
+  );
+  assert.ok(!existsSync(path.join(dir, 'services', 'widgets')));
 });

@@ -178,8 +178,10 @@ async function main() {
   if (dev) await watchForChanges();
   const gateway = planned.find((s) => s.spec === entryPoint(services));
   if (gateway) say(`Gateway ready at ${gateway.url}`);
+  // One column for the addresses, however long a service's name (`order-history`).
+  const width = Math.max(10, ...planned.map((s) => s.spec.name.length + 1));
   for (const s of planned)
-    if (s !== gateway) say(`  ${s.spec.name.padEnd(10)} ${s.url} (internal)`);
+    if (s !== gateway) say(`  ${s.spec.name.padEnd(width)} ${s.url} (internal)`);
   // The embedded server takes a free port at each start: say where it is, for psql and for a
   // service run alone; its password stays in its file.
   if (!config.POSTGRES_URL) {
@@ -188,7 +190,7 @@ async function main() {
     const relative = path.relative(process.cwd(), file);
     const passwordFile = relative.startsWith('..') ? file : relative;
     say(
-      `  ${'postgres'.padEnd(10)} postgres://${url.username}@${url.host}/<service> (password in ${passwordFile})`,
+      `  ${'postgres'.padEnd(width)} postgres://${url.username}@${url.host}/<service> (password in ${passwordFile})`,
     );
   }
   say('Press Ctrl-C to stop.');

@@ -25,7 +25,10 @@ export const ConfigSchema = Type.Object({
   INFLUX_PASSWORD: Type.Optional(Type.String({ minLength: 1, description: 'a password' })),
   /** Events and samples older than this are deleted (InfluxDB: the retention policy). */
   RETENTION_DAYS: count(90),
-  /** Ids of events from other services are remembered this long, so a re-send is a no-op. */
+  /**
+   * Message ids (a Segment `messageId`, a `/track-event` `message_id`, another service's event id)
+   * are remembered this long: a copy within it is stored and counted once, a later one again.
+   */
   DEDUP_DAYS: count(7),
   /**
    * Message ids each replica remembers at most (16–24 bytes each); beyond it the oldest are

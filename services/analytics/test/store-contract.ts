@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { QueuedEvent, QueuedSample, Store } from '../src/store/types.ts';
 
-/** The README's bound: a percentile from rollups is within 10 % (or 0.1 ms) of the exact one. */
+/** docs/analytics.md's bound (Rollups): a percentile from rollups is within 10 % (or 0.1 ms) of the exact one. */
 function near(actual: number | null | undefined, exact: number) {
   assert.ok(typeof actual === 'number', `expected a number near ${exact}, got ${actual}`);
   const bound = Math.max(0.1, exact * 0.1);

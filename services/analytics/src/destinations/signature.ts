@@ -21,7 +21,7 @@ export function signatureHeaders(secret: string, body: string, now = Date.now())
   };
 }
 
-/** What a receiver runs on the raw body (before any JSON parsing); the README shows the same. */
+/** What a receiver runs on the raw body (before any JSON parsing); docs/analytics.md shows the same. */
 export function verifySignature(
   secret: string,
   headers: Record<string, string | string[] | undefined>,

@@ -2,7 +2,7 @@ import type { Histogram } from './histogram.ts';
 import type { QueuedEvent, QueuedSample } from './types.ts';
 
 /**
- * InfluxDB line protocol for the two measurements (schema in the README). A point is identified
+ * InfluxDB line protocol for the two measurements (schema in docs/analytics.md). A point is identified
  * by measurement, tag set and timestamp, so each point's time carries the queue's `seq` in its
  * sub-millisecond digits: a retried write lands on the same point instead of adding one, and two
  * events in the same millisecond never overwrite each other.
