@@ -137,3 +137,11 @@ export {
   type TokenClaims,
   type TokenIssuerOptions,
 } from './token-issuer.ts';
+export {
+  answerFault,
+  type HostileOperation,
+  type HostileProbe,
+  hostileOperations,
+  hostileProbes,
+  sweepHostileInput,
+} from './hostile-input.ts';

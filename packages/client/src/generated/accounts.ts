@@ -690,6 +690,28 @@ export interface operations {
           };
         };
       };
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unauthorized';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
       /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
       429: {
         headers: {
@@ -773,6 +795,28 @@ export interface operations {
             status: number;
             /** @enum {string} */
             code: 'bad_request' | 'validation_failed';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unauthorized';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */
@@ -907,6 +951,28 @@ export interface operations {
             status: number;
             /** @enum {string} */
             code: 'bad_request' | 'validation_failed' | 'invalid_token';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unauthorized';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */
@@ -1213,6 +1279,28 @@ export interface operations {
           };
         };
       };
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unauthorized';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
       /** @description `payload_too_large`: The request body is over the limit of this route. */
       413: {
         headers: {
@@ -1316,6 +1404,28 @@ export interface operations {
             status: number;
             /** @enum {string} */
             code: 'bad_request' | 'validation_failed' | 'invalid_token';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unauthorized';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */
@@ -1477,7 +1587,7 @@ export interface operations {
           };
         };
       };
-      /** @description `invalid_credentials`: The email, username or password is incorrect (the same answer for every case). */
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_credentials`: The email, username or password is incorrect (the same answer for every case). */
       401: {
         headers: {
           [name: string]: unknown;
@@ -1488,7 +1598,7 @@ export interface operations {
             title: string;
             status: number;
             /** @enum {string} */
-            code: 'invalid_credentials';
+            code: 'unauthorized' | 'invalid_credentials';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */
@@ -1642,7 +1752,7 @@ export interface operations {
           };
         };
       };
-      /** @description `invalid_mfa_code`: At sign-in, the TOTP or recovery code is incorrect, expired or already used; try another. `invalid_mfa_token`: The sign-in waiting for a second factor has expired or was completed; sign in again. */
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_mfa_code`: At sign-in, the TOTP or recovery code is incorrect, expired or already used; try another. `invalid_mfa_token`: The sign-in waiting for a second factor has expired or was completed; sign in again. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -1653,7 +1763,7 @@ export interface operations {
             title: string;
             status: number;
             /** @enum {string} */
-            code: 'invalid_mfa_code' | 'invalid_mfa_token';
+            code: 'unauthorized' | 'invalid_mfa_code' | 'invalid_mfa_token';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */
@@ -1803,7 +1913,7 @@ export interface operations {
           };
         };
       };
-      /** @description `invalid_refresh_token`: The refresh token is unknown, spent, revoked or expired; sign in again. */
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_refresh_token`: The refresh token is unknown, spent, revoked or expired; sign in again. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -1814,7 +1924,7 @@ export interface operations {
             title: string;
             status: number;
             /** @enum {string} */
-            code: 'invalid_refresh_token';
+            code: 'unauthorized' | 'invalid_refresh_token';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */
@@ -3391,6 +3501,28 @@ export interface operations {
           };
         };
       };
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unauthorized';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
       /** @description `not_found`: No such route or resource, or it is not the caller’s to see. */
       404: {
         headers: {
@@ -3835,6 +3967,28 @@ export interface operations {
           };
         };
       };
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unauthorized';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
       /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
       429: {
         headers: {
@@ -3910,6 +4064,28 @@ export interface operations {
             status: number;
             /** @enum {string} */
             code: 'validation_failed' | 'redirect_uri_not_allowed';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unauthorized';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */
@@ -4013,6 +4189,28 @@ export interface operations {
             status: number;
             /** @enum {string} */
             code: 'validation_failed' | 'invalid_state';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unauthorized';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */
@@ -4141,6 +4339,28 @@ export interface operations {
             status: number;
             /** @enum {string} */
             code: 'bad_request' | 'validation_failed' | 'invalid_code';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unauthorized';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */
@@ -5146,6 +5366,28 @@ export interface operations {
           };
         };
       };
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unauthorized';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
       /** @description `payload_too_large`: The request body is over the limit of this route. */
       413: {
         headers: {
@@ -5303,7 +5545,7 @@ export interface operations {
           };
         };
       };
-      /** @description `invalid_credentials`: The email, username or password is incorrect (the same answer for every case). */
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_credentials`: The email, username or password is incorrect (the same answer for every case). */
       401: {
         headers: {
           [name: string]: unknown;
@@ -5314,7 +5556,7 @@ export interface operations {
             title: string;
             status: number;
             /** @enum {string} */
-            code: 'invalid_credentials';
+            code: 'unauthorized' | 'invalid_credentials';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */

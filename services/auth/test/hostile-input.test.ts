@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { sweepHostileInput } from '@platform/testing';
+import { buildTestAuth, login, signUp } from './helper.ts';
+
+/**
+ * Every operation of auth's OpenAPI document, with hostile paths, queries, headers, content
+ * types and bodies (packages/testing/src/hostile-input.ts), in process: no 5xx, no hang, every
+ * 4xx a problem+json with a code its operation documents, nothing polluted, still healthy.
+ */
+const ADMIN = { email: 'hostile-admin@example.com', password: 'hostile admin passphrase 1' };
+const { app } = await buildTestAuth({
+  ADMIN_EMAIL: ADMIN.email,
+  ADMIN_PASSWORD: ADMIN.password,
+  // Probes send wrong passwords by the hundred: throttling is not what this tests.
+  LOGIN_MAX_FAILURES_PER_ADDRESS: '1000000',
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000000',
+  LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS: '1000000',
+  EMAIL_CHANGE_MAX_PER_ACCOUNT: '1000000',
+  AVATAR_UPLOADS_PER_WINDOW: '1000000',
+});
+const base = '/accounts/v1';
+
+test('no hostile request to any auth operation fails the service', async () => {
+  const other = await signUp(app);
+  let token = (await login(app, ADMIN.email, ADMIN.password)).accessToken;
+  let renewing: Promise<string> | undefined;
+  const doc = (await app.inject({ url: `${base}/openapi.json` })).json();
+
+  const { sent, faults, answers } = await sweepHostileInput(app, doc, {
+    // Avatars take 5 MB.
+    bodyLimit: 6 * 1024 * 1024,
+    pathValues: () => ({ id: other.id, provider: 'none', user_id: other.id }),
+    authorization: async (_op, stale) => {
+      // A probe (a logout, a revoked session) ended the admin's session: sign in again, once.
+      if (stale === `Bearer ${token}`) {
+        renewing ??= login(app, ADMIN.email, ADMIN.password).then((t) => {
+          token = t.accessToken;
+          renewing = undefined;
+          return token;
+        });
+        await renewing;
+      }
+      return `Bearer ${token}`;
+    },
+  });
+  if (process.env.HOSTILE_ANSWERS) {
+    for (const [label, answer] of answers) console.log(`${label} => ${answer}`);
+  }
+  assert.ok(sent > 1000, `only ${sent} probes`);
+  assert.equal(
+    faults.length,
+    0,
+    `${faults.length} of ${sent} failed:\n${faults.slice(0, 80).join('\n')}`,
+  );
+  assert.equal(({} as Record<string, unknown>).hostilePolluted, undefined);
+  for (const url of ['/health/live', '/health/ready']) {
+    assert.equal((await app.inject({ url })).statusCode, 200, url);
+  }
+  // Sign-in still works for the accounts the sweep aimed at.
+  await login(app, other.email, other.password);
+});
