@@ -388,11 +388,9 @@ const nested = (depth: number) => `${'{"d":'.repeat(depth)}1${'}'.repeat(depth)}
 function withAt(base: unknown, path: (string | number)[], value: unknown): unknown {
   if (!path.length) return value;
   const [key, ...rest] = path as [string | number, ...(string | number)[]];
-  const copy: Record<string | number, unknown> = Array.isArray(base)
-    ? [...base]
-    : typeof base === 'object' && base !== null
-      ? { ...base }
-      : {};
+  const copy = (
+    Array.isArray(base) ? [...base] : typeof base === 'object' && base !== null ? { ...base } : {}
+  ) as Record<string | number, unknown>;
   copy[key] = withAt(copy[key], rest, value);
   return copy;
 }

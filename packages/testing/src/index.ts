@@ -115,6 +115,14 @@ export function logCapture(): { stream: Writable; lines: string[]; text(): strin
   });
   return { stream, lines, text: () => lines.join('\n') };
 }
+export {
+  answerFault,
+  type HostileOperation,
+  type HostileProbe,
+  hostileOperations,
+  hostileProbes,
+  sweepHostileInput,
+} from './hostile-input.ts';
 export { startInflux, type TestInflux } from './influx.ts';
 export * from './mail.ts';
 export { type NginxOptions, renderConfig, startNginx, type TestNginx } from './nginx.ts';
@@ -137,11 +145,3 @@ export {
   type TokenClaims,
   type TokenIssuerOptions,
 } from './token-issuer.ts';
-export {
-  answerFault,
-  type HostileOperation,
-  type HostileProbe,
-  hostileOperations,
-  hostileProbes,
-  sweepHostileInput,
-} from './hostile-input.ts';
