@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
-import { connect } from 'node:net';
 import { after, test } from 'node:test';
+import { answersIn, exchangeRaw } from '@platform/testing';
 import { createApp, problems } from '../src/index.ts';
 
 /**
@@ -21,40 +21,15 @@ await app.listen({ port: 0, host: '127.0.0.1' });
 const port = (app.server.address() as AddressInfo).port;
 after(() => app.close());
 
-/** Sends `text` as is and reads until the server closes (or 5 s pass). */
-function exchange(text: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    let received = '';
-    const timer = setTimeout(() => {
-      socket.destroy();
-      resolve(`${received}\n(still open)`);
-    }, 5000);
-    socket.setEncoding('latin1');
-    socket.on('data', (chunk: string) => {
-      received += chunk;
-    });
-    socket.on('error', reject);
-    socket.on('close', () => {
-      clearTimeout(timer);
-      resolve(received);
-    });
-    socket.write(text);
-  });
-}
+const exchange = (text: string) => exchangeRaw(`http://127.0.0.1:${port}`, text);
 
 /** The answers in `text`, each status with its problem's code. */
-function answers(text: string): { status: number; type?: string; code?: string }[] {
-  return [
-    ...text.matchAll(
-      /HTTP\/1\.1 (\d{3})[^\r]*\r\n([\s\S]*?)\r\n\r\n(\{[^\n]*?\})?(?=HTTP\/1\.1 |$)/g,
-    ),
-  ].map(([, status, head, body]) => ({
-    status: Number(status),
-    type: /content-type: ([^\r;]*)/i.exec(head ?? '')?.[1],
-    code: body ? (JSON.parse(body) as { code?: string }).code : undefined,
+const answers = (text: string) =>
+  answersIn(text).map(({ status, contentType, code }) => ({
+    status,
+    type: contentType?.split(';')[0],
+    code,
   }));
-}
 
 test('an HTTP/1.1 request without Host is a 400 problem+json', async () => {
   const text = await exchange('GET /items HTTP/1.1\r\nConnection: close\r\n\r\n');

@@ -135,7 +135,14 @@ export {
   problemCodesInSource,
   undocumentedCodes,
 } from './problem-codes.ts';
-export { type RawAnswer, sendBody, sendBodyRepeatedly } from './raw-http.ts';
+export {
+  answersIn,
+  exchangeRaw,
+  type RawAnswer,
+  type RawHead,
+  sendBody,
+  sendBodyRepeatedly,
+} from './raw-http.ts';
 export { startRedis, type TestRedis } from './redis.ts';
 export {
   type IssuedToken,
