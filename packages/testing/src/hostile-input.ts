@@ -119,6 +119,26 @@ const QUERY_VALUES: [string, string][] = [
   ['10 000 characters', 'y'.repeat(10_000)],
   ['[]', '%5B%5D'],
   ['plus signs', '+++'],
+  ['0', '0'],
+  ['the largest safe integer', '9007199254740991'],
+  ['tsquery operators', encodeURIComponent('&|!:*()<->\\ a:* !b & (c')],
+  ['quotes', encodeURIComponent(`'"'"\``)],
+  ['SQL', encodeURIComponent("' OR 1=1; --")],
+  ['LIKE wildcards', encodeURIComponent('%_\\%')],
+  ['InfluxQL', encodeURIComponent('" OR 1=1 /* \\" ; DROP MEASUREMENT events')],
+  ['a regex', encodeURIComponent('/.*(a+)+$/')],
+  ['year 1', '0001-01-01T00%3A00%3A00Z'],
+  ['year 9999', '9999-12-31T23%3A59%3A59.999Z'],
+  ['before 1970', '1969-12-31T23%3A59%3A59Z'],
+  ['after 2262', '2262-04-12T00%3A00%3A00Z'],
+  ['a +14:00 offset', '2024-01-01T00%3A00%3A00%2B14%3A00'],
+  ['P99999Y', 'P99999Y'],
+  ['PT0S', 'PT0S'],
+  ['500 commas', ','.repeat(500)],
+  ['200 names', Array.from({ length: 200 }, (_, i) => `e${i}`).join(',')],
+  ...['{}', '[]', 'null', '{"id":1e400,"at":"x"}', '["x",{"y":1}]'].map(
+    (json) => [`base64url of ${json}`, Buffer.from(json).toString('base64url')] as [string, string],
+  ),
 ];
 
 /** Whole query strings, whatever the operation's parameters. */
@@ -222,6 +242,15 @@ const FIELD_VALUES: [string, string][] = [
   ['null', 'null'],
   ['100 000 characters', JSON.stringify('z'.repeat(100_000))],
   ['object with a prototype key', '{"__proto__":{"hostilePolluted":1}}'],
+  ['year 1', '"0001-01-01T00:00:00Z"'],
+  ['year 9999', '"9999-12-31T23:59:59.999Z"'],
+  ['before 1970', '"1969-12-31T23:59:59Z"'],
+  ['after 2262', '"2262-04-12T00:00:00Z"'],
+  ['emoji only', '"😀😀"'],
+  ['combining marks only', '"\u0301\u0301"'],
+  ['tsquery operators', '"&|!:*()<->\\\\ a:*"'],
+  ['SQL', `"' OR 1=1; --"`],
+  ['an escaped pair of surrogates', '"\ud83d\ude00"'],
 ];
 
 /**
@@ -230,21 +259,30 @@ const FIELD_VALUES: [string, string][] = [
  */
 export function hostileProbes(
   op: HostileOperation,
-  options: { pathValues?: Record<string, string>; bodyLimit: number; body?: unknown },
+  options: {
+    pathValues?: Record<string, string>;
+    bodyLimit: number;
+    body?: unknown;
+    /** Query parameters every probe starts from, e.g. `type=funnel&steps=a,b`. */
+    baseQuery?: string;
+  },
 ): HostileProbe[] {
   const name = `${op.method} ${op.path}`;
   const path = (override?: [string, string]) =>
     op.path.replace(/\{([^}]+)\}/g, (_, key: string) =>
       override?.[0] === key ? override[1] : encodeURIComponent(options.pathValues?.[key] ?? 'x'),
     );
-  const required = op.query
-    .filter((p) => p.required)
-    .map((p) => `${p.name}=${encodeURIComponent(String(exampleOf(p.schema)))}`);
+  const nameOf = (pair: string) => pair.split('=')[0]!;
+  const given = options.baseQuery ? options.baseQuery.split('&') : [];
+  const required = [
+    ...given,
+    ...op.query
+      .filter((p) => p.required && !given.some((g) => nameOf(g) === p.name))
+      .map((p) => `${p.name}=${encodeURIComponent(String(exampleOf(p.schema)))}`),
+  ];
   const query = (...pairs: string[]) => {
-    const all = [
-      ...required.filter((r) => !pairs.some((p) => p.startsWith(r.split('=')[0]!))),
-      ...pairs,
-    ];
+    const named = new Set(pairs.map((p) => nameOf(p).replace(/%5B.*$/, '')));
+    const all = [...required.filter((r) => !named.has(nameOf(r))), ...pairs];
     return all.length ? `?${all.join('&')}` : '';
   };
   const readsBody = op.method !== 'GET';
@@ -545,6 +583,8 @@ export async function sweepHostileInput(
     pathValues?: (op: HostileOperation) => Record<string, string>;
     /** A valid body for operations whose schema alone does not give one (`POST /a/v1/b`). */
     bodies?: Record<string, unknown>;
+    /** Further query strings to start the query probes of an operation from (`GET /a/v1/b`). */
+    variants?: Record<string, string[]>;
     authorization: (op: HostileOperation, stale?: string) => Promise<string | undefined>;
     bodyLimit: number;
     /** Operations left out (a logout would end the caller's session in the middle). */
@@ -565,9 +605,18 @@ export async function sweepHostileInput(
     if (op.method === 'DELETE' && !firstDeletion.size) firstDeletion.set(jobs.length, true);
     if (options.skip?.(op)) continue;
     const pathValues = options.pathValues?.(op) ?? {};
-    const body = options.bodies?.[`${op.method} ${op.path}`];
+    const key = `${op.method} ${op.path}`;
+    const body = options.bodies?.[key];
     const given = { pathValues, bodyLimit: options.bodyLimit, ...(body ? { body } : {}) };
-    for (const probe of hostileProbes(op, given)) {
+    const probes = hostileProbes(op, given);
+    // The query probes again from each further starting point (each report type).
+    for (const baseQuery of options.variants?.[key] ?? []) {
+      for (const probe of hostileProbes(op, { ...given, baseQuery })) {
+        if (probe.label.includes(' query '))
+          probes.push({ ...probe, label: `${probe.label} (${baseQuery})` });
+      }
+    }
+    for (const probe of probes) {
       jobs.push(async () => {
         const send = async (authorization?: string) => {
           const headers = { ...probe.headers };
@@ -594,6 +643,7 @@ export async function sweepHostileInput(
         };
         try {
           const authorization = await options.authorization(op);
+          const started = performance.now();
           let answer = await send(authorization);
           if (
             answer.statusCode === 401 &&
@@ -603,7 +653,11 @@ export async function sweepHostileInput(
             const renewed = await options.authorization(op, authorization);
             if (renewed !== authorization) answer = await send(renewed);
           }
-          answers.set(probe.label, `${answer.statusCode} ${answer.body.slice(0, 160)}`);
+          const ms = Math.round(performance.now() - started);
+          answers.set(
+            probe.label,
+            `${answer.statusCode} in ${ms} ms: ${answer.body.slice(0, 160)}`,
+          );
           const fault =
             answerFault(
               probe,

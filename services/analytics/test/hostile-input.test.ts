@@ -30,6 +30,14 @@ test('no hostile request to any analytics operation fails the service', async ()
       id: op.path.includes('dead-letters') ? '1' : '00000000-0000-4000-8000-000000000000',
       user_id: 'someone',
     }),
+    variants: {
+      [`GET ${base}/reports`]: [
+        'type=top-events&format=csv',
+        'type=funnel&steps=a,b,c&window=P1D',
+        'type=retention&start_event=a&return_event=b&period=week',
+      ],
+      [`GET ${base}/user-activity`]: ['user_id=someone'],
+    },
     bodies: {
       [`POST ${base}/track-event`]: { event: 'hostile', properties: { a: 1 } },
       [`POST ${base}/batch`]: { batch: [{ ...message, type: 'track' }] },
