@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { answersIn, exchangeRaw, sweepHostileInput } from '@platform/testing';
 import { request } from 'undici';
-import { closeAtEnd, startGateway } from './helpers.ts';
+import { closeAtEnd, metricsOf, startGateway } from './helpers.ts';
 import { eventually, post, signUp, startAuthService, startService } from './services.ts';
 
 /**
@@ -57,6 +57,9 @@ describe('hostile requests through the gateway', () => {
         AUTH_URLS: auth.url,
         MAIN_URLS: main.url,
         ANALYTICS_URLS: analytics.url,
+        // Performance samples go to the real analytics, which refuses what it cannot store.
+        ANALYTICS_URL: analytics.url,
+        SAMPLE_FLUSH_MS: 50,
         HEALTH_INTERVAL_MS: 600_000,
         RATE_LIMIT_PER_ADDRESS: 1_000_000,
         RATE_LIMIT_PER_USER: 1_000_000,
@@ -112,6 +115,17 @@ describe('hostile requests through the gateway', () => {
     assert.equal((await fetch(`${url}/health`)).status, 200);
   });
 
+  test('a request with a long path is measured like any other: its sample loses no batch', async () => {
+    const before = await samplesCounted(url);
+    // Answered by the gateway itself (a bad token), so its sample is labelled from the path.
+    const long = `/main/${'a.'.repeat(3000)}/${'b.'.repeat(3000)}`;
+    const refused = await fetch(`${url}${long}`, { headers: { authorization: 'Bearer x' } });
+    assert.equal(refused.status, 401);
+    await fetch(`${url}/main/v1/tags`);
+    await eventually(async () => (await samplesCounted(url)).sent >= before.sent + 2, 10_000);
+    assert.equal((await samplesCounted(url)).rejected, before.rejected);
+  });
+
   test('requests written byte for byte get one clean answer each', async () => {
     const failures: string[] = [];
     for (const [label, make] of RAW_REQUESTS) {
@@ -135,6 +149,16 @@ describe('hostile requests through the gateway', () => {
     assert.equal((await fetch(`${url}/health`)).status, 200);
   });
 });
+
+/** The gateway's count of performance samples sent to analytics and refused by it. */
+async function samplesCounted(url: string) {
+  const text = await metricsOf(url);
+  const value = (pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? 0);
+  return {
+    sent: value(/^gateway_samples_sent_total(?:\{[^}]*\})? (\d+)/m),
+    rejected: value(/^gateway_samples_dropped_total\{[^}]*reason="rejected"[^}]*\} (\d+)/m),
+  };
+}
 
 /** `inject` over HTTP, for the sweep: undici sends what it is given, content-length included. */
 function viaHttp(base: string) {
