@@ -31,6 +31,12 @@ test('no hostile request to any auth operation fails the service', async () => {
     // Avatars take 5 MB.
     bodyLimit: 6 * 1024 * 1024,
     pathValues: () => ({ id: other.id, provider: 'none', user_id: other.id }),
+    bodies: {
+      [`POST ${base}/login`]: { email: other.email, password: 'not the password' },
+      [`PUT ${base}/users/{id}/roles`]: { roles: ['user', 'editor'] },
+      [`PATCH ${base}/user`]: { display_name: 'Hostile', bio: 'text' },
+      [`POST ${base}/login/passkey/options`]: { email: other.email },
+    },
     authorization: async (_op, stale) => {
       // A probe (a logout, a revoked session) ended the admin's session: sign in again, once.
       if (stale === `Bearer ${token}`) {
