@@ -21,8 +21,8 @@ export interface HostileOperation {
   pathParams: string[];
   query: { name: string; required: boolean; schema: Schema }[];
   body?: { type: 'json' | 'multipart'; schema: Schema };
-  /** The problem codes its OpenAPI responses document. */
-  codes: Set<string>;
+  /** The problem codes its OpenAPI responses document (none given: not checked). */
+  codes?: Set<string>;
 }
 
 export interface HostileProbe {
@@ -85,6 +85,25 @@ export function hostileOperations(doc: Schema): HostileOperation[] {
     }
   }
   return operations;
+}
+
+/** An operation no document lists (an internal route), with its JSON body's top-level fields. */
+export function internal(
+  method: string,
+  path: string,
+  fields?: Record<string, Schema>,
+  query: string[] = [],
+): HostileOperation {
+  return {
+    method,
+    path,
+    open: false,
+    pathParams: [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!),
+    query: query.map((name) => ({ name, required: false, schema: {} })),
+    ...(fields
+      ? { body: { type: 'json' as const, schema: { type: 'object', properties: fields } } }
+      : {}),
+  };
 }
 
 const DEEP = 10_000;
@@ -590,12 +609,16 @@ export async function sweepHostileInput(
     /** Operations left out (a logout would end the caller's session in the middle). */
     skip?: (op: HostileOperation) => boolean;
     concurrency?: number;
+    /** Headers every probe carries unless it sets them (`x-service-token` for internal routes). */
+    headers?: Record<string, string>;
+    /** Operations no document lists (internal routes), probed instead of the document's. */
+    operations?: HostileOperation[];
   },
 ): Promise<{ sent: number; faults: string[]; answers: Map<string, string> }> {
   const answers = new Map<string, string>();
   const jobs: (() => Promise<string | undefined>)[] = [];
   // Deletions last, so that the resources in `pathValues` are there for every other probe.
-  const operations = hostileOperations(doc);
+  const operations = options.operations ?? hostileOperations(doc);
   const ordered = [
     ...operations.filter((op) => op.method !== 'DELETE'),
     ...operations.filter((op) => op.method === 'DELETE'),
@@ -619,7 +642,7 @@ export async function sweepHostileInput(
     for (const probe of probes) {
       jobs.push(async () => {
         const send = async (authorization?: string) => {
-          const headers = { ...probe.headers };
+          const headers = { ...options.headers, ...probe.headers };
           if (probe.authorized && authorization && headers.authorization === undefined) {
             headers.authorization = authorization;
           }
@@ -686,6 +709,10 @@ export async function sweepHostileInput(
   const split = [...firstDeletion.keys()][0] ?? jobs.length;
   await run(jobs.slice(0, split));
   await run(jobs.slice(split));
+  // HOSTILE_ANSWERS=1 lists every probe with its answer, to see how deep the probes reach.
+  if (process.env.HOSTILE_ANSWERS) {
+    for (const [label, answer] of answers) console.log(`${label} => ${answer}`);
+  }
   return { sent: jobs.length, faults, answers };
 }
 
@@ -699,7 +726,7 @@ function undocumented(
   const route = answer.headers['x-internal-route'];
   if (route !== op.path.replace(/\{([^}]+)\}/g, ':$1')) return undefined;
   const { code } = JSON.parse(answer.body) as { code: string };
-  return op.codes.has(code)
+  return !op.codes || op.codes.has(code)
     ? undefined
     : `${answer.statusCode} ${code}, which the operation does not document: ${answer.body.slice(0, 200)}`;
 }

@@ -121,6 +121,7 @@ export {
   type HostileProbe,
   hostileOperations,
   hostileProbes,
+  internal,
   sweepHostileInput,
 } from './hostile-input.ts';
 export { startInflux, type TestInflux } from './influx.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { sweepHostileInput } from '@platform/testing';
-import { buildTestAuth, login, signUp } from './helper.ts';
+import { internal, sweepHostileInput } from '@platform/testing';
+import { buildTestAuth, login, signUp, TEST_SECRETS } from './helper.ts';
 
 /**
  * Every operation of auth's OpenAPI document, with hostile paths, queries, headers, content
@@ -27,7 +27,7 @@ test('no hostile request to any auth operation fails the service', async () => {
   let renewing: Promise<string> | undefined;
   const doc = (await app.inject({ url: `${base}/openapi.json` })).json();
 
-  const { sent, faults, answers } = await sweepHostileInput(app, doc, {
+  const { sent, faults } = await sweepHostileInput(app, doc, {
     // Avatars take 5 MB.
     bodyLimit: 6 * 1024 * 1024,
     pathValues: () => ({ id: other.id, provider: 'none', user_id: other.id }),
@@ -50,9 +50,6 @@ test('no hostile request to any auth operation fails the service', async () => {
       return `Bearer ${token}`;
     },
   });
-  if (process.env.HOSTILE_ANSWERS) {
-    for (const [label, answer] of answers) console.log(`${label} => ${answer}`);
-  }
   assert.ok(sent > 1000, `only ${sent} probes`);
   assert.equal(
     faults.length,
@@ -65,4 +62,39 @@ test('no hostile request to any auth operation fails the service', async () => {
   }
   // Sign-in still works for the accounts the sweep aimed at.
   await login(app, other.email, other.password);
+});
+
+test('no hostile request to auth internal routes fails them', async () => {
+  const text = { type: 'string' };
+  const { sent, faults } = await sweepHostileInput(
+    app,
+    {},
+    {
+      bodyLimit: 1024 * 1024,
+      headers: { 'x-service-token': TEST_SECRETS.SERVICE_TOKEN },
+      authorization: async () => undefined,
+      pathValues: () => ({ service: 'hostile-service' }),
+      operations: [
+        internal('GET', '/internal/revocations', undefined, ['after', 'limit']),
+        internal('PUT', '/internal/permissions/{service}', {
+          permissions: {
+            type: 'array',
+            items: { type: 'object', properties: { name: text, description: text, roles: {} } },
+          },
+        }),
+      ],
+      bodies: {
+        'PUT /internal/permissions/{service}': {
+          permissions: [{ name: 'hostile:read', description: 'Reads', roles: ['admin'] }],
+        },
+      },
+    },
+  );
+  assert.ok(sent > 100, `only ${sent} probes`);
+  assert.equal(
+    faults.length,
+    0,
+    `${faults.length} of ${sent} failed:\n${faults.slice(0, 80).join('\n')}`,
+  );
+  assert.equal((await app.inject({ url: '/health/ready' })).statusCode, 200);
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { sweepHostileInput } from '@platform/testing';
+import { internal, sweepHostileInput, TEST_SECRETS } from '@platform/testing';
 import { buildTestMain, createPost } from './helper.ts';
 
 /**
@@ -22,16 +22,13 @@ test('no hostile request to any main operation fails the service', async () => {
   assert.equal(category.statusCode, 201, category.body);
   const doc = (await main.app.inject({ url: '/main/v1/openapi.json' })).json();
 
-  const { sent, faults, answers } = await sweepHostileInput(main.app, doc, {
+  const { sent, faults } = await sweepHostileInput(main.app, doc, {
     bodyLimit: 1024 * 1024,
     pathValues: (op) => ({
       id: op.path.includes('/categories') ? category.json().category.id : post.id,
     }),
     authorization: async () => `Bearer ${admin.token}`,
   });
-  if (process.env.HOSTILE_ANSWERS) {
-    for (const [label, answer] of answers) console.log(`${label} => ${answer}`);
-  }
   assert.ok(sent > 1000, `only ${sent} probes`);
   assert.equal(
     faults.length,
@@ -43,3 +40,47 @@ test('no hostile request to any main operation fails the service', async () => {
     assert.equal((await main.app.inject({ url })).statusCode, 200, url);
   }
 });
+
+test('no hostile request to main internal routes fails them: a relay is never stuck', async () => {
+  const user = await main.user();
+  const event = {
+    id: 'auth:1',
+    type: 'user.deleted',
+    occurred_at: new Date().toISOString(),
+    user_id: user.id,
+    payload: { user_id: user.id },
+  };
+  const { sent, faults } = await sweepHostileInput(
+    main.app,
+    {},
+    {
+      bodyLimit: 1024 * 1024,
+      headers: { 'x-service-token': TEST_SECRETS.SERVICE_TOKEN },
+      authorization: async () => undefined,
+      operations: [
+        internal('POST', '/internal/events', { events: { type: 'array', items: EVENT } }),
+        internal('GET', '/internal/cache-version'),
+      ],
+      bodies: { 'POST /internal/events': { events: [event] } },
+    },
+  );
+  assert.ok(sent > 100, `only ${sent} probes`);
+  assert.equal(
+    faults.length,
+    0,
+    `${faults.length} of ${sent} failed:\n${faults.slice(0, 80).join('\n')}`,
+  );
+  assert.equal((await main.app.inject({ url: '/health/ready' })).statusCode, 200);
+});
+
+/** A domain event as the outbox relays send them (packages/outbox). */
+const EVENT = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    type: { type: 'string' },
+    occurred_at: { type: 'string', format: 'date-time' },
+    user_id: { type: 'string' },
+    payload: { type: 'object', additionalProperties: true },
+  },
+};
