@@ -121,8 +121,20 @@ describe('hostile requests through the gateway', () => {
     const long = `/main/${'a.'.repeat(3000)}/${'b.'.repeat(3000)}`;
     const refused = await fetch(`${url}${long}`, { headers: { authorization: 'Bearer x' } });
     assert.equal(refused.status, 401);
-    await fetch(`${url}/main/v1/tags`);
-    await eventually(async () => (await samplesCounted(url)).sent >= before.sent + 2, 10_000);
+    // A request whose sample shares the batch, on a route of its own.
+    await (await fetch(`${url}/main/v1/posts/${postId}`)).arrayBuffer();
+    const routes = async () => {
+      const res = await fetch(`${url}/analytics/v1/performance?service=main`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      const body = (await res.json()) as { series: { route: string }[] };
+      return body.series.map((s) => s.route);
+    };
+    // Both stored, the long path under a bounded label.
+    await eventually(async () => {
+      const stored = await routes();
+      return stored.includes('/main/:id/:id') && stored.includes('/main/v1/posts/:id');
+    }, 30_000);
     assert.equal((await samplesCounted(url)).rejected, before.rejected);
   });
 
