@@ -125,6 +125,7 @@ test('new:service writes a service that the manifests, the generated files and t
     'src/items/schema.ts',
     'src/items/repository.ts',
     'test/items.test.ts',
+    'test/hostile-input.test.ts',
   ]) {
     assert.ok(existsSync(path.join(base, file)), file);
   }

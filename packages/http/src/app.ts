@@ -18,7 +18,7 @@ import Fastify, {
   type RawServerDefault,
 } from 'fastify';
 import type { CodeTable } from './codes.ts';
-import { clientErrorHandler, routerErrors } from './framework-errors.ts';
+import { answerWhatNodeRefuses, clientErrorHandler, routerErrors } from './framework-errors.ts';
 import { registerHealth } from './health.ts';
 import { parseQuery, strictValidators } from './input-strictness.ts';
 import { loggerOptions } from './logging.ts';
@@ -106,6 +106,8 @@ function serverTimeouts({ headersMs, requestMs }: ClientTimeouts) {
       headersTimeout,
       requestTimeout: requestMs,
       connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_MS, headersTimeout),
+      // Refused with a problem+json instead (answerWhatNodeRefuses).
+      requireHostHeader: false,
     },
   };
 }
@@ -177,6 +179,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     clientErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>();
   refused.track(app);
+  answerWhatNodeRefuses(app.server);
 
   // The hooks every request runs are callback-style: an async hook costs two promises a request.
   app.addHook('onRequest', (request, reply, done) => {

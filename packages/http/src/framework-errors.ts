@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { STATUS_CODES } from 'node:http';
+import { type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { defaultCode, invalidPart, sendProblem } from './problem.ts';
@@ -77,16 +77,8 @@ const CLIENT_ERRORS: Record<string, [number, string]> = {
   ERR_HTTP_REQUEST_TIMEOUT: [408, 'The request took too long to arrive.'],
 };
 
-/**
- * A request Node's HTTP parser refused (a URL or headers over its 16 KB limit, bytes that are not
- * HTTP) answered as problem+json. The rest of what the client sends is read and dropped until it
- * closes: closing a socket with unread data resets it, and the client may see that instead.
- */
-export function clientErrorHandler(error: NodeJS.ErrnoException, socket: Socket) {
-  // The parser reports each later chunk of the same request again; it is answered once.
-  if (error.code === 'ECONNRESET' || socket.destroyed || answered.has(socket)) return;
-  answered.add(socket);
-  const [status, detail] = CLIENT_ERRORS[error.code ?? ''] ?? [400, 'The request is not HTTP.'];
+/** A whole HTTP/1.1 problem+json answer that closes the connection, for requests no route sees. */
+function rawProblem(status: number, detail: string, headers: Record<string, string> = {}): string {
   const title = STATUS_CODES[status] ?? 'Bad Request';
   const id = randomUUID();
   const body = JSON.stringify({
@@ -97,13 +89,64 @@ export function clientErrorHandler(error: NodeJS.ErrnoException, socket: Socket)
     detail,
     request_id: id,
   });
-  if (socket.writable) {
-    socket.end(
-      `HTTP/1.1 ${status} ${title}\r\nconnection: close\r\n` +
-        `content-type: application/problem+json; charset=utf-8\r\n` +
-        `content-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${id}\r\n\r\n${body}`,
-    );
-  }
+  const extra = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
+  return (
+    `HTTP/1.1 ${status} ${title}\r\nconnection: close\r\n` +
+    `content-type: application/problem+json; charset=utf-8\r\n${extra.join('')}` +
+    `content-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${id}\r\n\r\n${body}`
+  );
+}
+
+/**
+ * A request Node's HTTP parser refused (a URL or headers over its 16 KB limit, bytes that are not
+ * HTTP) answered as problem+json. The rest of what the client sends is read and dropped until it
+ * closes: closing a socket with unread data resets it, and the client may see that instead.
+ */
+export function clientErrorHandler(error: NodeJS.ErrnoException, socket: Socket) {
+  // The parser reports each later chunk of the same request again; it is answered once.
+  if (error.code === 'ECONNRESET' || socket.destroyed || answered.has(socket)) return;
+  answered.add(socket);
+  const [status, detail] = CLIENT_ERRORS[error.code ?? ''] ?? [400, 'The request is not HTTP.'];
+  // A route may already have answered this request (a 401 before a malformed chunked body was
+  // read): a second answer on the same connection would be read as the next one's.
+  const current = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (socket.writable && !current?.headersSent) socket.end(rawProblem(status, detail));
+  else socket.end();
   socket.resume();
   setTimeout(() => socket.destroy(), 10_000).unref();
+}
+
+/**
+ * What Node's HTTP server would otherwise answer by itself, with an empty body or none at all:
+ * an HTTP/1.1 request without Host (RFC 9112 requires a 400), an `Expect` other than
+ * 100-continue (417) and CONNECT (Node closes the connection without a word). Each becomes a
+ * problem+json. Call with Fastify's server before it listens; `app.inject` never meets these.
+ */
+export function answerWhatNodeRefuses(server: Server) {
+  const [handler] = server.listeners('request') as ((
+    req: IncomingMessage,
+    res: ServerResponse,
+  ) => void)[];
+  if (handler) {
+    server.removeListener('request', handler);
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      if (req.headers.host === undefined && req.httpVersion === '1.1') {
+        res.socket?.end(rawProblem(400, 'An HTTP/1.1 request needs a Host header.'));
+        return;
+      }
+      handler(req, res);
+    });
+  }
+  server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) => {
+    res.socket?.end(rawProblem(417, 'Only "Expect: 100-continue" is supported.'));
+  });
+  server.on('connect', (_req: IncomingMessage, socket: Socket) => {
+    socket.end(
+      rawProblem(405, 'CONNECT is not supported.', {
+        allow: 'GET, HEAD, POST, PUT, PATCH, DELETE',
+      }),
+    );
+    socket.resume();
+    setTimeout(() => socket.destroy(), 10_000).unref();
+  });
 }

@@ -6,7 +6,7 @@ declare module 'fastify' {
   interface FastifySchema {
     /**
      * The codes of the problems this operation answers beyond the ones every operation of its
-     * kind gets (validation_failed with input, unauthorized with security, rate_limited always).
+     * kind gets (validation_failed with input, unauthorized and rate_limited always).
      * Each must be in the service's code table; the OpenAPI document lists them by status.
      */
     errors?: readonly string[];
@@ -64,10 +64,9 @@ export function operationCodes(schema: Schema, method?: string | readonly string
     }
   }
   if (hasParts(schema)) codes.add('validation_failed');
-  const security = schema.security as unknown[] | undefined;
-  if (security?.some((requirement) => Object.keys(requirement as object).length > 0)) {
-    codes.add('unauthorized');
-  }
+  // Every operation, also a public one: a request carrying a bad, expired or revoked Bearer token
+  // is refused with 401 wherever it goes (@platform/auth's authentication, and the gateway).
+  codes.add('unauthorized');
   codes.add('rate_limited');
   for (const code of (schema.errors as string[] | undefined) ?? []) codes.add(code);
   return [...codes];

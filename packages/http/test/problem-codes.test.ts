@@ -194,3 +194,20 @@ test('an operation that takes no body documents what an unexpected body really g
 interface ProblemResponse {
   content?: Record<string, { schema: { properties: { code: { enum: string[] } } } }>;
 }
+
+test('a public operation documents unauthorized: a bad Bearer token is refused on every route', async () => {
+  const app = await createApp({ name: 'demo', prefix: '/demo/v1', logLevel: 'silent', codes });
+  app.get(
+    '/demo/v1/open',
+    {
+      schema: { operationId: 'readOpen', summary: 'Open to anyone', tags: ['open'], security: [] },
+    },
+    async () => ({}),
+  );
+  await app.ready();
+  const document = app.swagger() as unknown as {
+    paths: Record<string, { get: { responses: Record<string, unknown> } }>;
+  };
+  assert.ok(document.paths['/demo/v1/open']!.get.responses['401']);
+  await app.close();
+});

@@ -115,6 +115,15 @@ export function logCapture(): { stream: Writable; lines: string[]; text(): strin
   });
   return { stream, lines, text: () => lines.join('\n') };
 }
+export {
+  answerFault,
+  type HostileOperation,
+  type HostileProbe,
+  hostileOperations,
+  hostileProbes,
+  internal,
+  sweepHostileInput,
+} from './hostile-input.ts';
 export { startInflux, type TestInflux } from './influx.ts';
 export * from './mail.ts';
 export { type NginxOptions, renderConfig, startNginx, type TestNginx } from './nginx.ts';
@@ -127,7 +136,14 @@ export {
   problemCodesInSource,
   undocumentedCodes,
 } from './problem-codes.ts';
-export { type RawAnswer, sendBody, sendBodyRepeatedly } from './raw-http.ts';
+export {
+  answersIn,
+  exchangeRaw,
+  type RawAnswer,
+  type RawHead,
+  sendBody,
+  sendBodyRepeatedly,
+} from './raw-http.ts';
 export { startRedis, type TestRedis } from './redis.ts';
 export {
   type IssuedToken,

@@ -93,10 +93,12 @@ function parseAnswer(data: Buffer): RawAnswer | undefined {
     const colon = line.indexOf(':');
     headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
   }
-  const length = Number(headers['content-length'] ?? 0);
+  const status = Number(statusLine!.split(' ')[1]);
+  // An interim answer (100 Continue) has no body.
+  const length = status < 200 ? 0 : Number(headers['content-length'] ?? 0);
   if (data.length < end + 4 + length) return undefined;
   return {
-    status: Number(statusLine!.split(' ')[1]),
+    status,
     headers,
     body: data.subarray(end + 4, end + 4 + length).toString('utf8'),
   };
@@ -116,4 +118,59 @@ export async function sendBodyRepeatedly(
     }
   }
   return answers;
+}
+
+/**
+ * Sends `bytes` as they are on a connection of its own (a request no HTTP client would send) and
+ * resolves with everything received until the server closes, or until `waitMs` passed.
+ */
+export function exchangeRaw(url: string, bytes: string | Buffer, waitMs = 5000): Promise<string> {
+  const target = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: target.hostname, port: Number(target.port) });
+    let received = Buffer.alloc(0);
+    const timer = setTimeout(() => socket.destroy(), waitMs);
+    socket.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+    });
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      // A reset after an answer arrived is the server closing on what it did not read.
+      if (error.code !== 'ECONNRESET' || !received.length) reject(error);
+    });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(received.toString('latin1'));
+    });
+    socket.write(bytes);
+  });
+}
+
+export interface RawHead {
+  status: number;
+  contentType?: string;
+  /** The problem's code, when the answer is problem+json. */
+  code?: string;
+}
+
+/** The answers in what `exchangeRaw` received, in order (bodies by content-length). */
+export function answersIn(text: string): RawHead[] {
+  const heads: RawHead[] = [];
+  let rest = Buffer.from(text, 'latin1');
+  while (rest.length) {
+    const answer = parseAnswer(rest);
+    const end = rest.indexOf('\r\n\r\n');
+    if (!answer || end < 0) break;
+    const contentType = answer.headers['content-type'];
+    const problem =
+      typeof contentType === 'string' && contentType.startsWith('application/problem+json');
+    const interim = answer.status >= 100 && answer.status < 200;
+    heads.push({
+      status: answer.status,
+      ...(typeof contentType === 'string' ? { contentType } : {}),
+      ...(problem ? { code: (JSON.parse(answer.body) as { code?: string }).code } : {}),
+    });
+    const length = interim ? 0 : Number(answer.headers['content-length'] ?? 0);
+    rest = rest.subarray(end + 4 + length);
+  }
+  return heads;
 }

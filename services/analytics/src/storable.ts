@@ -41,7 +41,12 @@ export function unstorable(value: unknown, field: string): FieldError | undefine
  * checked where they are read: see ingestion and internal.)
  */
 export async function refuseUnstorableParameters(request: FastifyRequest) {
-  const found = unstorable(request.query, '') ?? unstorable(request.params, '');
+  // Only the parts a route declares: the rest (`?a%00=1` on a route without a query) is never
+  // read, and refusing it would be a 400 its operation does not document.
+  const schema = request.routeOptions.schema;
+  const found =
+    (schema?.querystring ? unstorable(request.query, '') : undefined) ??
+    (schema?.params ? unstorable(request.params, '') : undefined);
   if (found) throw problems.badRequest('A parameter holds a value analytics cannot use.', [found]);
 }
 

@@ -693,6 +693,28 @@ export interface operations {
           };
         };
       };
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unauthorized';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
       /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
       429: {
         headers: {
@@ -776,6 +798,28 @@ export interface operations {
             status: number;
             /** @enum {string} */
             code: 'bad_request' | 'validation_failed';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unauthorized';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */
@@ -910,6 +954,28 @@ export interface operations {
             status: number;
             /** @enum {string} */
             code: 'bad_request' | 'validation_failed' | 'invalid_token';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unauthorized';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */
@@ -1216,6 +1282,28 @@ export interface operations {
           };
         };
       };
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unauthorized';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
       /** @description `payload_too_large`: The request body is over the limit of this route. */
       413: {
         headers: {
@@ -1319,6 +1407,28 @@ export interface operations {
             status: number;
             /** @enum {string} */
             code: 'bad_request' | 'validation_failed' | 'invalid_token';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unauthorized';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */
@@ -1480,7 +1590,7 @@ export interface operations {
           };
         };
       };
-      /** @description `invalid_credentials`: The email, username or password is incorrect (the same answer for every case). */
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_credentials`: The email, username or password is incorrect (the same answer for every case). */
       401: {
         headers: {
           [name: string]: unknown;
@@ -1491,7 +1601,7 @@ export interface operations {
             title: string;
             status: number;
             /** @enum {string} */
-            code: 'invalid_credentials';
+            code: 'unauthorized' | 'invalid_credentials';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */
@@ -1645,7 +1755,7 @@ export interface operations {
           };
         };
       };
-      /** @description `invalid_mfa_code`: At sign-in, the TOTP or recovery code is incorrect, expired or already used; try another. `invalid_mfa_token`: The sign-in waiting for a second factor has expired or was completed; sign in again. */
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_mfa_code`: At sign-in, the TOTP or recovery code is incorrect, expired or already used; try another. `invalid_mfa_token`: The sign-in waiting for a second factor has expired or was completed; sign in again. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -1656,7 +1766,7 @@ export interface operations {
             title: string;
             status: number;
             /** @enum {string} */
-            code: 'invalid_mfa_code' | 'invalid_mfa_token';
+            code: 'unauthorized' | 'invalid_mfa_code' | 'invalid_mfa_token';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */
@@ -1806,7 +1916,7 @@ export interface operations {
           };
         };
       };
-      /** @description `invalid_refresh_token`: The refresh token is unknown, spent, revoked or expired; sign in again. */
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_refresh_token`: The refresh token is unknown, spent, revoked or expired; sign in again. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -1817,7 +1927,7 @@ export interface operations {
             title: string;
             status: number;
             /** @enum {string} */
-            code: 'invalid_refresh_token';
+            code: 'unauthorized' | 'invalid_refresh_token';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */
@@ -3394,6 +3504,28 @@ export interface operations {
           };
         };
       };
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unauthorized';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
       /** @description `not_found`: No such route or resource, or it is not the caller’s to see. */
       404: {
         headers: {
@@ -3838,6 +3970,28 @@ export interface operations {
           };
         };
       };
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unauthorized';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
       /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
       429: {
         headers: {
@@ -3913,6 +4067,28 @@ export interface operations {
             status: number;
             /** @enum {string} */
             code: 'validation_failed' | 'redirect_uri_not_allowed';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unauthorized';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */
@@ -4016,6 +4192,28 @@ export interface operations {
             status: number;
             /** @enum {string} */
             code: 'validation_failed' | 'invalid_state';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unauthorized';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */
@@ -4144,6 +4342,28 @@ export interface operations {
             status: number;
             /** @enum {string} */
             code: 'bad_request' | 'validation_failed' | 'invalid_code';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unauthorized';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */
@@ -5171,6 +5391,28 @@ export interface operations {
           };
         };
       };
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unauthorized';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
       /** @description `payload_too_large`: The request body is over the limit of this route. */
       413: {
         headers: {
@@ -5328,7 +5570,7 @@ export interface operations {
           };
         };
       };
-      /** @description `invalid_credentials`: The email, username or password is incorrect (the same answer for every case). */
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_credentials`: The email, username or password is incorrect (the same answer for every case). */
       401: {
         headers: {
           [name: string]: unknown;
@@ -5339,7 +5581,7 @@ export interface operations {
             title: string;
             status: number;
             /** @enum {string} */
-            code: 'invalid_credentials';
+            code: 'unauthorized' | 'invalid_credentials';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */

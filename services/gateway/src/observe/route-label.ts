@@ -1,4 +1,8 @@
 const MAX_ROUTES = 1000;
+/** Longer segments are ids (or junk), whatever they hold. */
+const MAX_SEGMENT = 40;
+/** Longer labels (seven short segments) are `other`. */
+const MAX_LABEL = 200;
 const ID_LIKE = /\d|^[^.]{25,}$/;
 const seen = new Set<string>();
 /** Paths seen lately and their labels: a client repeats its URLs, and this runs on every request. */
@@ -25,14 +29,21 @@ export function routeLabel(url: string): string {
 
 function labelOf(path: string): string {
   const segments = path.split('/').slice(1, 8);
-  for (let i = 2; i < segments.length; i++) {
+  for (let i = 1; i < segments.length; i++) {
     const previous = segments[i - 1]!;
     const segment = segments[i]!;
-    if (ID_LIKE.test(segment) || (i >= 3 && previous.endsWith('s') && previous !== ':id')) {
+    // Any long segment, the version's place included: a label is a metric label and a stored
+    // sample's route (analytics refuses one over 512 characters, and with it the whole batch).
+    if (
+      segment.length > MAX_SEGMENT ||
+      (i >= 2 && ID_LIKE.test(segment)) ||
+      (i >= 3 && previous.endsWith('s') && previous !== ':id')
+    ) {
       segments[i] = ':id';
     }
   }
   const label = `/${segments.join('/')}`;
+  if (label.length > MAX_LABEL) return 'other';
   if (seen.has(label)) return label;
   if (seen.size >= MAX_ROUTES) return 'other';
   seen.add(label);

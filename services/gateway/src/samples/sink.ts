@@ -47,7 +47,7 @@ export function createSampleSink(options: SampleSinkOptions): SampleSink {
   /** Taken from the buffer and not yet sent: still counts against the capacity. */
   let taken = 0;
 
-  const send = async (batch: Sample[]) => {
+  const send = async (batch: Sample[], retry = true): Promise<void> => {
     try {
       const response = await fetch(`${target}/internal/samples`, {
         method: 'POST',
@@ -58,12 +58,20 @@ export function createSampleSink(options: SampleSinkOptions): SampleSink {
         body: JSON.stringify({ samples: batch }),
         signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
       });
-      await response.arrayBuffer();
-      if (response.ok) metrics.samplesSent.inc(batch.length);
-      else {
-        metrics.samplesDropped.inc({ reason: 'rejected' }, batch.length);
-        log.warn({ status: response.status }, 'analytics refused performance samples');
+      const text = await response.text();
+      if (response.ok) {
+        metrics.samplesSent.inc(batch.length);
+        return;
       }
+      // A sample analytics cannot take is set aside; the rest of its batch is sent again, once.
+      const refused = retry && response.status === 400 ? refusedItems(text, batch.length) : [];
+      const rest = refused.length ? batch.filter((_, i) => !refused.includes(i)) : [];
+      metrics.samplesDropped.inc({ reason: 'rejected' }, batch.length - rest.length);
+      log.warn(
+        { status: response.status, refused: batch.length - rest.length },
+        'analytics refused performance samples',
+      );
+      if (rest.length) await send(rest, false);
     } catch (err) {
       metrics.samplesDropped.inc({ reason: 'unreachable' }, batch.length);
       log.warn({ err }, 'sending performance samples failed');
@@ -105,4 +113,19 @@ export function createSampleSink(options: SampleSinkOptions): SampleSink {
       if (target) await flush();
     },
   };
+}
+
+/** The indexes of the samples a 400 problem names (`samples.3.route`); none if it names none. */
+function refusedItems(problem: string, size: number): number[] {
+  let errors: unknown;
+  try {
+    errors = (JSON.parse(problem) as { errors?: unknown }).errors;
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(errors)) return [];
+  const named = errors.map((e) => /^samples\.(\d+)(?:\.|$)/.exec(String(e?.field))?.[1]);
+  // A refusal of the whole body (no item named, or one that is not) refuses every sample.
+  if (named.some((n) => n === undefined)) return [];
+  return [...new Set(named.map(Number))].filter((i) => i < size);
 }

@@ -1,0 +1,748 @@
+/**
+ * Hostile requests generated from a service's OpenAPI 3.1 document, for a per-service sweep run
+ * in process (`app.inject`): every operation gets, at each place a client controls (path, query,
+ * headers, body, content type), what a careless or hostile client sends: bad escapes, NUL and
+ * lone surrogates (also in JSON keys), prototype keys, arrays for scalars, overflowing and
+ * non-finite numbers, 10 000-deep JSON, odd content types, bodies over the limit and bad
+ * Authorization headers. The answer must never be a 5xx or a hang, and every 4xx is a
+ * problem+json with a code. (The gateway's malformed-input sweep sends value faults per field
+ * through the whole stack; this one covers the request's shape, quickly, service by service.)
+ */
+
+// biome-ignore lint/suspicious/noExplicitAny: OpenAPI schemas are walked as plain JSON.
+type Schema = Record<string, any>;
+
+export interface HostileOperation {
+  method: string;
+  /** The path template, e.g. `/main/v1/posts/{id}`. */
+  path: string;
+  /** Anyone may call it (no security requirement, or an empty alternative). */
+  open: boolean;
+  pathParams: string[];
+  query: { name: string; required: boolean; schema: Schema }[];
+  body?: { type: 'json' | 'multipart'; schema: Schema };
+  /** The problem codes its OpenAPI responses document (none given: not checked). */
+  codes?: Set<string>;
+}
+
+export interface HostileProbe {
+  /** What is tried, for the failure list: `POST /main/v1/posts body = invalid JSON`. */
+  label: string;
+  method: string;
+  /** Path and query, percent-encoded as sent. */
+  url: string;
+  headers: Record<string, string>;
+  body?: string | Buffer;
+  /** The only right status (413 for a body over the limit). */
+  expect?: number;
+  /** Send the caller's Authorization header unless the probe sets its own. */
+  authorized: boolean;
+}
+
+const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
+
+export function hostileOperations(doc: Schema): HostileOperation[] {
+  const resolve = (schema: Schema): Schema => {
+    let current = schema;
+    for (let i = 0; i < 10 && typeof current?.$ref === 'string'; i++) {
+      const parts = (current.$ref as string).replace(/^#\//, '').split('/');
+      current = parts.reduce<Schema>((node, key) => node?.[key], doc) ?? {};
+    }
+    return current ?? {};
+  };
+  const operations: HostileOperation[] = [];
+  for (const [path, item] of Object.entries<Schema>(doc.paths ?? {})) {
+    for (const method of METHODS) {
+      const op = item[method];
+      if (!op) continue;
+      const security: Schema[] | undefined = op.security ?? doc.security;
+      const params: Schema[] = [...(item.parameters ?? []), ...(op.parameters ?? [])].map(resolve);
+      const content = op.requestBody?.content ?? {};
+      const json = content['application/json']?.schema;
+      const multipart = content['multipart/form-data']?.schema;
+      const codes = new Set<string>();
+      for (const response of Object.values<Schema>(op.responses ?? {})) {
+        const problem = resolve(
+          resolve(response).content?.['application/problem+json']?.schema ?? {},
+        );
+        for (const code of resolve(problem.properties?.code ?? {}).enum ?? []) codes.add(code);
+      }
+      operations.push({
+        method: method.toUpperCase(),
+        path,
+        codes,
+        open: !security || security.length === 0 || security.some((s) => !Object.keys(s).length),
+        pathParams: params.filter((p) => p.in === 'path').map((p) => p.name),
+        query: params
+          .filter((p) => p.in === 'query')
+          .map((p) => ({ name: p.name, required: !!p.required, schema: resolve(p.schema ?? {}) })),
+        ...(json
+          ? { body: { type: 'json' as const, schema: resolve(json) } }
+          : multipart
+            ? { body: { type: 'multipart' as const, schema: resolve(multipart) } }
+            : {}),
+      });
+    }
+  }
+  return operations;
+}
+
+/** An operation no document lists (an internal route), with its JSON body's top-level fields. */
+export function internal(
+  method: string,
+  path: string,
+  fields?: Record<string, Schema>,
+  query: string[] = [],
+): HostileOperation {
+  return {
+    method,
+    path,
+    open: false,
+    pathParams: [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!),
+    query: query.map((name) => ({ name, required: false, schema: {} })),
+    ...(fields
+      ? { body: { type: 'json' as const, schema: { type: 'object', properties: fields } } }
+      : {}),
+  };
+}
+
+const DEEP = 10_000;
+
+/** Path parameter values, as sent (already percent-encoded where they are escapes). */
+const PATH_VALUES: [string, string][] = [
+  ['%zz', '%zz'],
+  ['%00', 'a%00b'],
+  ['%ff', '%ff'],
+  ['encoded lone surrogate', 'a%ED%A0%80'],
+  ['encoded slash', 'a%2Fb'],
+  ['301 characters', 'x'.repeat(301)],
+  ['-1', '-1'],
+  ['overflowing integer', '99999999999999999999999999'],
+  ['1e309', '1e309'],
+  ['__proto__', '__proto__'],
+  ['constructor', 'constructor'],
+  ['almost a uuid', '00000000-0000-4000-8000-00000000000g'],
+  ['encoded dots', '%2e%2e'],
+];
+
+const QUERY_VALUES: [string, string][] = [
+  ['%zz', '%zz'],
+  ['%ff', '%ff'],
+  ['%00', 'a%00b'],
+  ['encoded lone surrogate', '%ED%A0%80'],
+  ['empty', ''],
+  ['1e309', '1e309'],
+  ['-1', '-1'],
+  ['1.5', '1.5'],
+  ['overflowing integer', '99999999999999999999999999'],
+  ['10 000 characters', 'y'.repeat(10_000)],
+  ['[]', '%5B%5D'],
+  ['plus signs', '+++'],
+  ['0', '0'],
+  ['the largest safe integer', '9007199254740991'],
+  ['tsquery operators', encodeURIComponent('&|!:*()<->\\ a:* !b & (c')],
+  ['quotes', encodeURIComponent(`'"'"\``)],
+  ['SQL', encodeURIComponent("' OR 1=1; --")],
+  ['LIKE wildcards', encodeURIComponent('%_\\%')],
+  ['InfluxQL', encodeURIComponent('" OR 1=1 /* \\" ; DROP MEASUREMENT events')],
+  ['a regex', encodeURIComponent('/.*(a+)+$/')],
+  ['year 1', '0001-01-01T00%3A00%3A00Z'],
+  ['year 9999', '9999-12-31T23%3A59%3A59.999Z'],
+  ['before 1970', '1969-12-31T23%3A59%3A59Z'],
+  ['after 2262', '2262-04-12T00%3A00%3A00Z'],
+  ['a +14:00 offset', '2024-01-01T00%3A00%3A00%2B14%3A00'],
+  ['P99999Y', 'P99999Y'],
+  ['PT0S', 'PT0S'],
+  ['500 commas', ','.repeat(500)],
+  ['200 names', Array.from({ length: 200 }, (_, i) => `e${i}`).join(',')],
+  ...['{}', '[]', 'null', '{"id":1e400,"at":"x"}', '["x",{"y":1}]'].map(
+    (json) => [`base64url of ${json}`, Buffer.from(json).toString('base64url')] as [string, string],
+  ),
+];
+
+/** Whole query strings, whatever the operation's parameters. */
+const ODD_QUERIES: [string, string][] = [
+  ['a name that is %zz', '%zz=1'],
+  ['a name with NUL', 'a%00=1'],
+  ['prototype names', '__proto__=1&constructor=1&prototype=1&toString=1&hasOwnProperty=1'],
+  ['2000 empty pairs', '&'.repeat(2000)],
+  ['a bare =', '='],
+  ['1000 parameters', Array.from({ length: 1000 }, (_, i) => `p${i}=${i}`).join('&')],
+];
+
+const AUTHORIZATIONS: [string, string][] = [
+  ['Bearer with nothing', 'Bearer'],
+  ['Bearer and a space', 'Bearer '],
+  ['Bearer garbage', 'Bearer garbage'],
+  ['Bearer a.b.c', 'Bearer a.b.c'],
+  ['Bearer 8 KB', `Bearer ${'A'.repeat(8 * 1024)}`],
+  ['Bearer alg none', `Bearer ${unsignedJwt()}`],
+  ['Bearer with a JSON array header', `Bearer ${b64('[]')}.${b64('{}')}.`],
+  ['Bearer header that is not JSON', `Bearer ${b64('{')}.${b64('{}')}.sig`],
+  ['Bearer twice', 'Bearer a Bearer b'],
+  ['lower-case bearer garbage', 'bearer x.y.z'],
+  ['Basic with bad base64', 'Basic !!!not-base64!!!'],
+  ['Basic without a colon', `Basic ${Buffer.from('nocolon').toString('base64')}`],
+  ['Basic with NUL', `Basic ${Buffer.from('a\u0000b:c\u0000').toString('base64')}`],
+  ['Basic with invalid UTF-8', `Basic ${Buffer.from([0xff, 0xfe, 0x3a, 0xc3]).toString('base64')}`],
+  ['Basic empty', 'Basic '],
+  ['Basic 8 KB', `Basic ${Buffer.from(`${'k'.repeat(6000)}:`).toString('base64')}`],
+  ['an unknown scheme', 'Digest username="a"'],
+  ['latin-1 bytes', 'Bearer \u00ff\u00fe'],
+];
+
+const ODD_HEADERS: [string, Record<string, string>][] = [
+  ['If-None-Match garbage', { 'if-none-match': 'W/"x, , "y' }],
+  ['If-None-Match *', { 'if-none-match': '*' }],
+  ['If-Match garbage', { 'if-match': '"' }],
+  ['If-Match 4 KB', { 'if-match': `"${'e'.repeat(4096)}"` }],
+  ['If-Modified-Since garbage', { 'if-modified-since': 'yesterday' }],
+  ['Accept XML', { accept: 'application/xml' }],
+  ['Accept with a bad q', { accept: 'text/html;q=x, */*;q=-1' }],
+  ['Accept-Encoding garbage', { 'accept-encoding': 'br;q=2, gzip;q=nan, *;q=' }],
+  ['X-Request-Id with spaces', { 'x-request-id': 'a b c' }],
+  ['X-Forwarded-For garbage', { 'x-forwarded-for': 'not an address, ::::, 999.1.1.1' }],
+  ['Range garbage', { range: 'bytes=9-1' }],
+  ['Cookie garbage', { cookie: '=; ;=;a' }],
+  ['traceparent garbage', { traceparent: '00-zz-zz-zz' }],
+];
+
+const CONTENT_TYPES: [string, string | undefined][] = [
+  ['text/plain', 'text/plain'],
+  ['JSON in latin1', 'application/json; charset=latin1'],
+  ['JSON in UTF-16', 'application/json; charset=utf-16'],
+  ['form urlencoded', 'application/x-www-form-urlencoded'],
+  ['multipart without a boundary', 'multipart/form-data'],
+  ['multipart with a boundary', 'multipart/form-data; boundary=x'],
+  ['no content type', undefined],
+  ['two types', 'application/json, text/plain'],
+  ['upper-case JSON', 'APPLICATION/JSON'],
+  ['application/jsonx', 'application/jsonx'],
+  ['a +json suffix', 'application/vnd.api+json'],
+  ['an empty type', ''],
+  ['a type with a bad parameter', 'application/json; ;=;charset'],
+];
+
+/** JSON bodies sent whole, whatever the operation's schema. */
+const RAW_BODIES: [string, string][] = [
+  ['empty', ''],
+  ['invalid JSON', '{'],
+  ['trailing garbage', '{} x'],
+  ['null', 'null'],
+  ['an array', '[]'],
+  ['a string', '"s"'],
+  ['1e309', '1e309'],
+  ['a BOM and {}', '\ufeff{}'],
+  [`${DEEP}-deep arrays`, `${'['.repeat(DEEP)}${']'.repeat(DEEP)}`],
+  [`${DEEP}-deep objects`, `${'{"a":'.repeat(DEEP)}1${'}'.repeat(DEEP)}`],
+  ['a key with an escaped NUL', '{"\\u0000":1}'],
+  ['a key with a lone surrogate', '{"\\ud800":1}'],
+  ['a key with a raw NUL', '{"a\u0000":1}'],
+  ['a raw control character', '{"a":"\u0001"}'],
+  ['__proto__', '{"__proto__":{"hostilePolluted":1}}'],
+  ['constructor.prototype', '{"constructor":{"prototype":{"hostilePolluted":1}}}'],
+  ['duplicate keys', '{"a":1,"a":2}'],
+  ['invalid UTF-8', '{"a":"\xff"}'],
+];
+
+/** Values a body field gets in turn, as JSON text. */
+const FIELD_VALUES: [string, string][] = [
+  ['an array', '["x"]'],
+  ['an object', '{"x":1}'],
+  ['an escaped NUL', '"a\\u0000b"'],
+  ['an escaped lone surrogate', '"a\\udc00"'],
+  ['1e309', '1e309'],
+  ['-1e309', '-1e309'],
+  ['an overflowing integer', '99999999999999999999999999'],
+  ['-1', '-1'],
+  ['1.5', '1.5'],
+  ['a number as a string', '"12"'],
+  ['empty', '""'],
+  ['null', 'null'],
+  ['100 000 characters', JSON.stringify('z'.repeat(100_000))],
+  ['object with a prototype key', '{"__proto__":{"hostilePolluted":1}}'],
+  ['year 1', '"0001-01-01T00:00:00Z"'],
+  ['year 9999', '"9999-12-31T23:59:59.999Z"'],
+  ['before 1970', '"1969-12-31T23:59:59Z"'],
+  ['after 2262', '"2262-04-12T00:00:00Z"'],
+  ['emoji only', '"😀😀"'],
+  ['combining marks only', '"\u0301\u0301"'],
+  ['tsquery operators', '"&|!:*()<->\\\\ a:*"'],
+  ['SQL', `"' OR 1=1; --"`],
+  ['an escaped pair of surrogates', '"\ud83d\ude00"'],
+];
+
+/**
+ * Every hostile probe for `op`. `pathValues` names real ids (an existing post) so that what
+ * comes after the path is read and used, not turned away because its resource does not exist.
+ */
+export function hostileProbes(
+  op: HostileOperation,
+  options: {
+    pathValues?: Record<string, string>;
+    bodyLimit: number;
+    body?: unknown;
+    /** Query parameters every probe starts from, e.g. `type=funnel&steps=a,b`. */
+    baseQuery?: string;
+  },
+): HostileProbe[] {
+  const name = `${op.method} ${op.path}`;
+  const path = (override?: [string, string]) =>
+    op.path.replace(/\{([^}]+)\}/g, (_, key: string) =>
+      override?.[0] === key ? override[1] : encodeURIComponent(options.pathValues?.[key] ?? 'x'),
+    );
+  const nameOf = (pair: string) => pair.split('=')[0]!;
+  const given = options.baseQuery ? options.baseQuery.split('&') : [];
+  const required = [
+    ...given,
+    ...op.query
+      .filter((p) => p.required && !given.some((g) => nameOf(g) === p.name))
+      .map((p) => `${p.name}=${encodeURIComponent(String(exampleOf(p.schema)))}`),
+  ];
+  const query = (...pairs: string[]) => {
+    const named = new Set(pairs.map((p) => nameOf(p).replace(/%5B.*$/, '')));
+    const all = [...required.filter((r) => !named.has(nameOf(r))), ...pairs];
+    return all.length ? `?${all.join('&')}` : '';
+  };
+  const readsBody = op.method !== 'GET';
+  const baseBody = options.body ?? (op.body ? exampleOf(op.body.schema) : undefined);
+  const jsonBody = op.body?.type === 'json' ? JSON.stringify(baseBody) : undefined;
+  const base = (): Omit<HostileProbe, 'label'> => ({
+    method: op.method,
+    url: path() + query(),
+    headers: jsonBody ? { 'content-type': 'application/json' } : {},
+    ...(jsonBody ? { body: jsonBody } : {}),
+    authorized: true,
+  });
+  const probes: HostileProbe[] = [];
+  const add = (label: string, probe: Partial<HostileProbe>) =>
+    probes.push({ ...base(), ...probe, label: `${name} ${label}` });
+
+  for (const param of op.pathParams) {
+    for (const [label, value] of PATH_VALUES) {
+      add(`path ${param} = ${label}`, { url: path([param, value]) + query() });
+    }
+  }
+  for (const param of op.query) {
+    for (const [label, value] of QUERY_VALUES) {
+      add(`query ${param.name} = ${label}`, { url: path() + query(`${param.name}=${value}`) });
+    }
+    add(`query ${param.name} repeated`, {
+      url: path() + query(`${param.name}=1`, `${param.name}=2`),
+    });
+    add(`query ${param.name}[]`, { url: path() + query(`${param.name}%5B%5D=1`) });
+    add(`query ${param.name}[a]`, { url: path() + query(`${param.name}%5Ba%5D=1`) });
+    add(`query ${param.name} without =`, { url: path() + query(param.name) });
+  }
+  for (const [label, text] of ODD_QUERIES) {
+    add(`query ${label}`, { url: `${path()}${query()}${query() ? '&' : '?'}${text}` });
+  }
+  for (const [label, value] of AUTHORIZATIONS) {
+    add(`Authorization ${label}`, { headers: { ...base().headers, authorization: value } });
+  }
+  for (const [label, headers] of ODD_HEADERS) {
+    add(`header ${label}`, { headers: { ...base().headers, ...headers } });
+  }
+  if (!readsBody) return probes;
+
+  const body = jsonBody ?? '{}';
+  for (const [label, type] of CONTENT_TYPES) {
+    add(`content-type ${label}`, {
+      headers: type === undefined ? {} : { 'content-type': type },
+      body,
+    });
+  }
+  const json = { 'content-type': 'application/json' };
+  for (const [label, text] of RAW_BODIES) add(`body ${label}`, { headers: json, body: text });
+  add('body over the limit', {
+    headers: json,
+    body: JSON.stringify({ big: 'x'.repeat(options.bodyLimit) }),
+    expect: 413,
+  });
+  add('empty body with a JSON content-length', {
+    headers: { ...json, 'content-length': '0' },
+    body: '',
+  });
+  if (op.body?.type === 'multipart') {
+    add('body JSON where multipart is expected', { headers: json, body: '{"file":"x"}' });
+    add('body multipart with no parts', {
+      headers: { 'content-type': 'multipart/form-data; boundary=b' },
+      body: '--b--\r\n',
+    });
+    add('body multipart cut short', {
+      headers: { 'content-type': 'multipart/form-data; boundary=b' },
+      body: '--b\r\ncontent-disposition: form-data; name="file"; filename="a.png"\r\n\r\nabc',
+    });
+    add('body multipart with a NUL in the field name', {
+      headers: { 'content-type': 'multipart/form-data; boundary=b' },
+      body: '--b\r\ncontent-disposition: form-data; name="fi\u0000le"\r\n\r\nabc\r\n--b--\r\n',
+    });
+    add('body multipart with two files', {
+      headers: { 'content-type': 'multipart/form-data; boundary=b' },
+      body: `${['a', 'b'].map((n) => `--b\r\ncontent-disposition: form-data; name="file"; filename="${n}.png"\r\ncontent-type: image/png\r\n\r\n\x89PNG\r\n`).join('')}--b--\r\n`,
+    });
+    return probes;
+  }
+  if (op.body?.type !== 'json') return probes;
+  const SENTINEL = JSON.stringify('\u0001hostile\u0001');
+  const at = (path: (string | number)[], value: string) =>
+    JSON.stringify(withAt(baseBody, path, '\u0001hostile\u0001')).replace(SENTINEL, value);
+  for (const field of topLevelFields(op.body.schema)) {
+    for (const [label, value] of FIELD_VALUES) {
+      add(`body ${field} = ${label}`, { headers: json, body: at([field], value) });
+    }
+  }
+  // Inside the example's objects and arrays (a batch's messages, free-form properties).
+  for (const [path, value] of containersOf(baseBody)) {
+    const where = path.length ? path.join('.') : '(root)';
+    if (Array.isArray(value)) {
+      add(`body ${where} with a string item`, {
+        headers: json,
+        body: at([...path, value.length], '"x"'),
+      });
+      continue;
+    }
+    const key = [...path, 'hostile_key'];
+    const named = (name: string) => at(key, '1').replace('"hostile_key"', name);
+    add(`body ${where} with a key with an escaped NUL`, {
+      headers: json,
+      body: named('"k\\u0000"'),
+    });
+    add(`body ${where} with a key with a lone surrogate`, {
+      headers: json,
+      body: named('"k\\udfff"'),
+    });
+    add(`body ${where} with __proto__`, {
+      headers: json,
+      body: at(key, '{"hostilePolluted":1}').replace('"hostile_key"', '"__proto__"'),
+    });
+    add(`body ${where} with constructor`, {
+      headers: json,
+      body: at(key, '{"prototype":{"hostilePolluted":1}}').replace(
+        '"hostile_key"',
+        '"constructor"',
+      ),
+    });
+    add(`body ${where} with 99-deep JSON`, { headers: json, body: at(key, nested(99)) });
+    add(`body ${where} with 101-deep JSON`, { headers: json, body: at(key, nested(101)) });
+    if (!path.length) continue;
+    for (const name of Object.keys(value)) {
+      for (const [label, text] of FIELD_VALUES) {
+        add(`body ${where}.${name} = ${label}`, { headers: json, body: at([...path, name], text) });
+      }
+    }
+  }
+  add('body with an unknown field', {
+    headers: json,
+    body: JSON.stringify({ ...(baseBody as object), hostile_unknown: 'x' }),
+  });
+  return probes;
+}
+
+const nested = (depth: number) => `${'{"d":'.repeat(depth)}1${'}'.repeat(depth)}`;
+
+/** `base` with `value` at `path` (a copy; arrays and objects on the way are copied too). */
+function withAt(base: unknown, path: (string | number)[], value: unknown): unknown {
+  if (!path.length) return value;
+  const [key, ...rest] = path as [string | number, ...(string | number)[]];
+  const copy = (
+    Array.isArray(base) ? [...base] : typeof base === 'object' && base !== null ? { ...base } : {}
+  ) as Record<string | number, unknown>;
+  copy[key] = withAt(copy[key], rest, value);
+  return copy;
+}
+
+/** The objects and arrays in `value` with their paths, to depth 3. */
+function containersOf(
+  value: unknown,
+  path: (string | number)[] = [],
+): [(string | number)[], object][] {
+  if (typeof value !== 'object' || value === null || path.length > 3) return [];
+  const found: [(string | number)[], object][] = [[path, value]];
+  for (const [key, inner] of Object.entries(value)) {
+    found.push(...containersOf(inner, [...path, Array.isArray(value) ? Number(key) : key]));
+  }
+  return found;
+}
+
+/** The names of a body's top-level fields, over every branch of a union. */
+function topLevelFields(schema: Schema): string[] {
+  const branches: Schema[] = schema.anyOf ?? schema.oneOf ?? [schema];
+  return [...new Set(branches.flatMap((b) => Object.keys(b.properties ?? {})))];
+}
+
+/** A value the schema accepts, as far as a short list of guesses allows. */
+export function exampleOf(schema: Schema): unknown {
+  if (schema.default !== undefined) return schema.default;
+  if (schema.const !== undefined) return schema.const;
+  if (schema.enum) return schema.enum[0];
+  const branches: Schema[] = (schema.anyOf ?? schema.oneOf ?? []).filter(
+    (s: Schema) => s.type !== 'null',
+  );
+  if (branches.length) return exampleOf(branches[0]!);
+  const type = Array.isArray(schema.type) ? schema.type[0] : schema.type;
+  switch (type) {
+    case 'integer':
+    case 'number':
+      return Math.min(Math.max(1, schema.minimum ?? 1), schema.maximum ?? 1);
+    case 'boolean':
+      return true;
+    case 'array':
+      return Array.from({ length: Math.max(0, schema.minItems ?? 0) }, () =>
+        exampleOf(schema.items ?? {}),
+      );
+    case 'object':
+    case undefined: {
+      if (type === undefined && !schema.properties) return 'hostile';
+      const requiredNames = new Set<string>(schema.required ?? []);
+      const properties = Object.entries<Schema>(schema.properties ?? {});
+      const chosen = properties.filter(([key]) => requiredNames.has(key));
+      if (!chosen.length && properties.length && (schema.minProperties ?? 0) > 0) {
+        chosen.push(properties[0]!);
+      }
+      return Object.fromEntries(chosen.map(([key, child]) => [key, exampleOf(child)]));
+    }
+    default:
+      return stringExample(schema);
+  }
+}
+
+let unique = 0;
+
+function stringExample(schema: Schema): string {
+  switch (schema.format) {
+    case 'uuid':
+      return '00000000-0000-4000-8000-000000000000';
+    case 'date-time':
+      return '2024-01-02T03:04:05.000Z';
+    case 'date':
+      return '2024-01-02';
+    case 'email':
+      unique += 1;
+      return `hostile${unique}@example.com`;
+    case 'uri':
+      return 'https://example.com/';
+  }
+  const min = schema.minLength ?? 0;
+  const max = schema.maxLength ?? Number.POSITIVE_INFINITY;
+  const pattern = schema.pattern ? new RegExp(schema.pattern, 'u') : undefined;
+  const fits = (s: string) => s.length >= min && s.length <= max && (!pattern || pattern.test(s));
+  const candidates = [
+    'hostile',
+    'hostile-value-1',
+    'Hostile value',
+    'abcdefgh12',
+    'a',
+    'A1',
+    'P7D',
+  ];
+  const padded = candidates.map((c) => c.padEnd(min, 'x'));
+  return padded.find(fits) ?? padded[0]!;
+}
+
+const CODE = /^[a-z][a-z0-9_]*$/;
+
+/** What is wrong with an answer to `probe`, if anything. */
+export function answerFault(
+  probe: Pick<HostileProbe, 'expect'>,
+  status: number,
+  contentType: string | undefined,
+  text: string,
+): string | undefined {
+  if (status >= 500) return `${status} ${text.slice(0, 200)}`;
+  if (probe.expect !== undefined && status !== probe.expect) {
+    return `${status} instead of ${probe.expect}: ${text.slice(0, 200)}`;
+  }
+  if (status < 400) return undefined;
+  if (!/^application\/problem\+json/.test(contentType ?? '')) {
+    return `${status} without problem+json (${contentType}): ${text.slice(0, 200)}`;
+  }
+  let problem: Record<string, unknown>;
+  try {
+    problem = JSON.parse(text);
+  } catch {
+    return `${status} with a body that is not JSON: ${text.slice(0, 200)}`;
+  }
+  const errors = problem.errors;
+  const wellFormed =
+    typeof problem.type === 'string' &&
+    typeof problem.title === 'string' &&
+    problem.status === status &&
+    typeof problem.code === 'string' &&
+    CODE.test(problem.code) &&
+    typeof problem.detail === 'string' &&
+    typeof problem.request_id === 'string' &&
+    (errors === undefined ||
+      (Array.isArray(errors) &&
+        errors.every((e) => typeof e?.field === 'string' && typeof e?.message === 'string')));
+  return wellFormed ? undefined : `${status} with a malformed problem: ${text.slice(0, 300)}`;
+}
+
+interface Injectable {
+  inject(options: {
+    method: string;
+    url: string;
+    headers: Record<string, string>;
+    payload?: string | Buffer;
+  }): PromiseLike<{ statusCode: number; headers: Record<string, unknown>; body: string }>;
+}
+
+/** The longest a probe may take before it counts as a hang. */
+const HANG_MS = 20_000;
+
+/**
+ * Sends every probe of every operation of `doc` to `app` in process, a few at a time; the list
+ * of what went wrong (empty when every answer was sane). `authorization(op)` is the header a
+ * signed-in caller sends (an admin's), asked again after a 401 in case a probe (a logout) ended it.
+ */
+export async function sweepHostileInput(
+  app: Injectable,
+  doc: Schema,
+  options: {
+    pathValues?: (op: HostileOperation) => Record<string, string>;
+    /** A valid body for operations whose schema alone does not give one (`POST /a/v1/b`). */
+    bodies?: Record<string, unknown>;
+    /** Further query strings to start the query probes of an operation from (`GET /a/v1/b`). */
+    variants?: Record<string, string[]>;
+    authorization: (op: HostileOperation, stale?: string) => Promise<string | undefined>;
+    bodyLimit: number;
+    /** Operations left out (a logout would end the caller's session in the middle). */
+    skip?: (op: HostileOperation) => boolean;
+    concurrency?: number;
+    /** Headers every probe carries unless it sets them (`x-service-token` for internal routes). */
+    headers?: Record<string, string>;
+    /** Operations no document lists (internal routes), probed instead of the document's. */
+    operations?: HostileOperation[];
+  },
+): Promise<{ sent: number; faults: string[]; answers: Map<string, string> }> {
+  const answers = new Map<string, string>();
+  const jobs: (() => Promise<string | undefined>)[] = [];
+  // Deletions last, so that the resources in `pathValues` are there for every other probe.
+  const operations = options.operations ?? hostileOperations(doc);
+  const ordered = [
+    ...operations.filter((op) => op.method !== 'DELETE'),
+    ...operations.filter((op) => op.method === 'DELETE'),
+  ];
+  const firstDeletion = new Map<number, boolean>();
+  for (const op of ordered) {
+    if (op.method === 'DELETE' && !firstDeletion.size) firstDeletion.set(jobs.length, true);
+    if (options.skip?.(op)) continue;
+    const pathValues = options.pathValues?.(op) ?? {};
+    const key = `${op.method} ${op.path}`;
+    const body = options.bodies?.[key];
+    const given = { pathValues, bodyLimit: options.bodyLimit, ...(body ? { body } : {}) };
+    const probes = hostileProbes(op, given);
+    // The query probes again from each further starting point (each report type).
+    for (const baseQuery of options.variants?.[key] ?? []) {
+      for (const probe of hostileProbes(op, { ...given, baseQuery })) {
+        if (probe.label.includes(' query '))
+          probes.push({ ...probe, label: `${probe.label} (${baseQuery})` });
+      }
+    }
+    for (const probe of probes) {
+      jobs.push(async () => {
+        const send = async (authorization?: string) => {
+          const headers = { ...options.headers, ...probe.headers };
+          if (probe.authorized && authorization && headers.authorization === undefined) {
+            headers.authorization = authorization;
+          }
+          let timer: NodeJS.Timeout | undefined;
+          const hang = new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`no answer in ${HANG_MS} ms`)), HANG_MS);
+          });
+          try {
+            return await Promise.race([
+              app.inject({
+                method: probe.method,
+                url: probe.url,
+                headers,
+                ...(probe.body !== undefined ? { payload: probe.body } : {}),
+              }),
+              hang,
+            ]);
+          } finally {
+            clearTimeout(timer);
+          }
+        };
+        try {
+          const authorization = await options.authorization(op);
+          const started = performance.now();
+          let answer = await send(authorization);
+          if (
+            answer.statusCode === 401 &&
+            authorization &&
+            probe.headers.authorization === undefined
+          ) {
+            const renewed = await options.authorization(op, authorization);
+            if (renewed !== authorization) answer = await send(renewed);
+          }
+          const ms = Math.round(performance.now() - started);
+          answers.set(
+            probe.label,
+            `${answer.statusCode} in ${ms} ms: ${answer.body.slice(0, 160)}`,
+          );
+          const fault =
+            answerFault(
+              probe,
+              answer.statusCode,
+              String(answer.headers['content-type'] ?? ''),
+              answer.body,
+            ) ?? undocumented(op, answer);
+          return fault && `${probe.label}: ${fault}`;
+        } catch (error) {
+          return `${probe.label}: ${(error as Error).message}`;
+        }
+      });
+    }
+  }
+  const faults: string[] = [];
+  const run = async (phase: (() => Promise<string | undefined>)[]) => {
+    let next = 0;
+    const worker = async () => {
+      while (next < phase.length) {
+        const fault = await phase[next++]!();
+        if (fault) faults.push(fault);
+      }
+    };
+    await Promise.all(Array.from({ length: options.concurrency ?? 4 }, worker));
+  };
+  const split = [...firstDeletion.keys()][0] ?? jobs.length;
+  await run(jobs.slice(0, split));
+  await run(jobs.slice(split));
+  // HOSTILE_ANSWERS=1 lists every probe with its answer, to see how deep the probes reach.
+  if (process.env.HOSTILE_ANSWERS) {
+    for (const [label, answer] of answers) console.log(`${label} => ${answer}`);
+  }
+  return { sent: jobs.length, faults, answers };
+}
+
+/** The answer's problem code, when the operation answered it and its document does not list it. */
+function undocumented(
+  op: HostileOperation,
+  answer: { statusCode: number; headers: Record<string, unknown>; body: string },
+): string | undefined {
+  if (answer.statusCode < 400) return undefined;
+  // Only the operation's own answers: a probe may have reached another route, or none.
+  const route = answer.headers['x-internal-route'];
+  if (route !== op.path.replace(/\{([^}]+)\}/g, ':$1')) return undefined;
+  const { code } = JSON.parse(answer.body) as { code: string };
+  return !op.codes || op.codes.has(code)
+    ? undefined
+    : `${answer.statusCode} ${code}, which the operation does not document: ${answer.body.slice(0, 200)}`;
+}
+
+function b64(text: string): string {
+  return Buffer.from(text).toString('base64url');
+}
+
+/** A JWT with `alg: none` and plausible claims, which a verifier must refuse. */
+function unsignedJwt(): string {
+  const now = Math.floor(Date.now() / 1000);
+  const claims = {
+    sub: '00000000-0000-4000-8000-000000000000',
+    sid: 'x',
+    exp: now + 600,
+    iat: now,
+  };
+  return `${b64(JSON.stringify({ alg: 'none', typ: 'JWT' }))}.${b64(JSON.stringify(claims))}.`;
+}
