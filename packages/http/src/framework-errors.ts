@@ -118,9 +118,9 @@ export function clientErrorHandler(error: NodeJS.ErrnoException, socket: Socket)
 
 /**
  * What Node's HTTP server would otherwise answer by itself, with an empty body or none at all:
- * an HTTP/1.1 request without Host (RFC 9112 requires a 400), an `Expect` other than
- * 100-continue (417) and CONNECT (Node closes the connection without a word). Each becomes a
- * problem+json. Call with Fastify's server before it listens; `app.inject` never meets these.
+ * an HTTP/1.1 request without Host (RFC 9112 requires a 400; a problem+json here) and CONNECT
+ * (Node closes the connection without a word; a 405 problem+json here); an `Expect` other than
+ * 100-continue (Node's bare 417) is ignored. Call with Fastify's server before it listens; `app.inject` never meets these.
  */
 export function answerWhatNodeRefuses(server: Server) {
   const [handler] = server.listeners('request') as ((
@@ -137,8 +137,10 @@ export function answerWhatNodeRefuses(server: Server) {
       handler(req, res);
     });
   }
-  server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) => {
-    res.socket?.end(rawProblem(417, 'Only "Expect: 100-continue" is supported.'));
+  // Ignored, as NGINX in front ignores it (RFC 9110 allows either), so a request answers the same
+  // with or without NGINX: Node's own answer was a bare 417 without a body or request id.
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+    server.emit('request', req, res);
   });
   server.on('connect', (_req: IncomingMessage, socket: Socket) => {
     socket.end(

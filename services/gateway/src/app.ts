@@ -56,9 +56,6 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     ...(options.logger ? { logger: options.logger } : {}),
   });
   if (config.METRICS_PORT !== undefined) serveMetrics(app, config.METRICS_PORT, config.HOST);
-  // An Expect other than 100-continue is ignored, as NGINX ignores it (RFC 9110 allows either):
-  // Node's own answer was a bare 417 with no problem body, request id or security headers.
-  app.server.on('checkExpectation', (req, res) => app.server.emit('request', req, res));
   const connect = (origin: string) =>
     new Pool(origin, {
       connections: 128,
