@@ -71,12 +71,28 @@ export const subscribesTo = (types: string[], type: string) =>
   );
 
 /**
+ * What a subscriber answers about the events themselves: the batch is halved until the events it
+ * refuses are alone, and those are set aside. Any other failure (down, 5xx, 401/403 from a wrong
+ * SERVICE_TOKEN, 404 from an older version, 408, 429) says nothing about the events: the batch
+ * is sent again later, whole.
+ */
+const REFUSES_EVENTS = new Set([400, 413, 422]);
+
+/** An event a subscriber refused on its own, with who refused it and why. */
+interface SetAside {
+  id: string;
+  failure: string;
+}
+
+/**
  * Relays a service's transactional outbox to each subscriber's `/internal/events`, oldest first,
  * at least once: a batch is marked published only after every subscriber it concerns answered
  * 2xx, in the transaction that locked it (SKIP LOCKED, so replicas of the service never send the
  * same row at once). A subscriber that is down holds the batch back for all (nothing is lost,
  * order is kept), and the others get it again: subscribers drop ids they have seen, or act
- * idempotently, so a re-send is harmless.
+ * idempotently, so a re-send is harmless. An event a subscriber refuses as such (REFUSES_EVENTS,
+ * found by halving the batch) is set aside with the reason (`set_aside_at`, `failure`), counted in
+ * `outbox_set_aside_events`, and the rest go on: one poisoned event never stops the outbox.
  */
 export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const pool = options.pool ?? options.db?.$client;
@@ -97,7 +113,8 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       // `outbox.id`: a bare `id` would sort by the text column selected, putting 10 before 8.
       const { rows } = await client.query<OutboxRow>(
         `select id::text as id, type, payload, occurred_at, trace_context from outbox
-         where published_at is null order by outbox.id limit $1 for update skip locked`,
+         where published_at is null and set_aside_at is null
+         order by outbox.id limit $1 for update skip locked`,
         [batchSize],
       );
       if (rows.length > 0) {
@@ -107,10 +124,24 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
           rows.map((r) => r.trace_context),
           { 'messaging.system': 'outbox', 'messaging.batch.message_count': rows.length },
           async () => {
-            await send(rows);
+            const refused = await send(rows);
+            const aside = new Set(refused.map((r) => r.id));
             await client.query(
               'update outbox set published_at = now() where id = any($1::bigint[])',
-              [rows.map((r) => r.id)],
+              [rows.filter((r) => !aside.has(r.id)).map((r) => r.id)],
+            );
+            if (refused.length === 0) return;
+            await client.query(
+              `update outbox set set_aside_at = now(), failure = x.failure
+               from unnest($1::bigint[], $2::text[]) as x(id, failure) where outbox.id = x.id`,
+              [refused.map((r) => r.id), refused.map((r) => r.failure)],
+            );
+            options.log.warn(
+              {
+                events: refused.map((r) => `${options.service}:${r.id}`),
+                failure: refused[0]!.failure,
+              },
+              'outbox events refused by a subscriber were set aside',
             );
           },
         );
@@ -125,14 +156,43 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     }
   }
 
-  async function send(rows: OutboxRow[]) {
+  /** Sends the rows to every subscriber that wants them; resolves to the rows set aside. */
+  async function send(rows: OutboxRow[]): Promise<SetAside[]> {
+    const refused = new Map<string, SetAside>();
     for (const subscriber of options.subscribers) {
-      const wanted = rows.filter((r) => subscribesTo(subscriber.types, r.type));
-      if (wanted.length > 0) await sendTo(subscriber, wanted);
+      // One that another subscriber refused is not sent on: it is set aside for all.
+      const wanted = rows.filter(
+        (r) => subscribesTo(subscriber.types, r.type) && !refused.has(r.id),
+      );
+      if (wanted.length === 0) continue;
+      for (const r of await deliver(subscriber, wanted)) refused.set(r.id, r);
     }
+    return [...refused.values()];
   }
 
-  async function sendTo(subscriber: EventSubscriber, rows: OutboxRow[]) {
+  /**
+   * Sends the rows to one subscriber; resolves to those it refused alone (REFUSES_EVENTS). A batch
+   * it refuses is sent again in halves, in order, until each refused event is alone.
+   */
+  async function deliver(subscriber: EventSubscriber, rows: OutboxRow[]): Promise<SetAside[]> {
+    const answer = await sendTo(subscriber, rows);
+    if (answer === undefined) return [];
+    if (rows.length === 1) return [{ id: rows[0]!.id, failure: answer }];
+    const half = Math.ceil(rows.length / 2);
+    return [
+      ...(await deliver(subscriber, rows.slice(0, half))),
+      ...(await deliver(subscriber, rows.slice(half))),
+    ];
+  }
+
+  /**
+   * POSTs the rows: undefined when the subscriber took them, the reason when it refused them as
+   * events (REFUSES_EVENTS); throws on any other failure, which holds the batch back.
+   */
+  async function sendTo(
+    subscriber: EventSubscriber,
+    rows: OutboxRow[],
+  ): Promise<string | undefined> {
     const url = `${subscriber.url.replace(/\/+$/, '')}/internal/events`;
     const events = rows.map((r) => {
       const user = r.payload.user_id ?? r.payload.actor_id;
@@ -150,10 +210,13 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       body: JSON.stringify({ events }),
       signal: AbortSignal.timeout(10_000),
     });
-    if (!res.ok) {
-      const text = (await res.text()).slice(0, 200);
-      throw new Error(`${subscriber.name} answered ${res.status}: ${text}`);
+    if (res.ok) {
+      await res.body?.cancel();
+      return undefined;
     }
+    const reason = `${subscriber.name} answered ${res.status}: ${(await res.text()).slice(0, 500)}`;
+    if (REFUSES_EVENTS.has(res.status)) return reason;
+    throw new Error(reason);
   }
 
   const loop = (async () => {

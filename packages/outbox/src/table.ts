@@ -17,6 +17,13 @@ export const outbox = pgTable(
     occurredAt: timestamptzNow(),
     publishedAt: timestamptz(),
     /**
+     * When a subscriber refused the event itself (400, 413, 422 for it alone): it is set aside,
+     * never sent again by the relay, so it cannot hold back the events after it; `failure` says
+     * who refused it and why. To send it again: clear both.
+     */
+    setAsideAt: timestamptz(),
+    failure: text(),
+    /**
      * The traceparent of the request that wrote the event (null untraced), filled in on insert:
      * the relay's span links back to it.
      */

@@ -16,7 +16,7 @@ after(async () => {
 });
 await pool.query(`create table outbox (id bigserial primary key, type text not null,
   payload jsonb not null, occurred_at timestamptz not null default now(), published_at timestamptz,
-  trace_context text)`);
+  trace_context text, set_aside_at timestamptz, failure text)`);
 
 /** A loopback port nothing listens on: every connection is refused, as before analytics is up. */
 async function closedPort(): Promise<number> {

@@ -16,7 +16,7 @@ after(async () => {
 // The table every producing service has (see services/auth/src/db/schema.ts `outbox`).
 await pool.query(`create table outbox (id bigserial primary key, type text not null,
   payload jsonb not null, occurred_at timestamptz not null default now(), published_at timestamptz,
-  trace_context text)`);
+  trace_context text, set_aside_at timestamptz, failure text)`);
 
 /** A stand-in for analytics `/internal/events` that fails the first `failures` calls. */
 async function fakeAnalytics(failures: number) {
@@ -152,6 +152,99 @@ test('each subscriber gets the types it subscribes to; a batch waits for all of 
   );
   assert.equal(rows[0].n, 0);
   await relay.close();
+});
+
+/** A subscriber answering each POST with `status(events)`, keeping the events of its 2xx answers. */
+async function subscriber(
+  status: (events: { id: string; payload: Record<string, unknown> }[]) => number,
+) {
+  const received: string[] = [];
+  let calls = 0;
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => {
+      body += c;
+    });
+    req.on('end', () => {
+      calls += 1;
+      const { events } = JSON.parse(body);
+      const code = status(events);
+      if (code < 300) received.push(...events.map((e: { id: string }) => e.id));
+      res
+        .writeHead(code, { 'content-type': 'application/json' })
+        .end('{"code":"validation_failed"}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, received, calls: () => calls };
+}
+
+test('an event a subscriber refuses on its own is set aside; the events after it go on', async () => {
+  await pool.query('update outbox set published_at = now()');
+  const analytics = await subscriber((events) =>
+    events.some((e) => e.payload.poison) ? 400 : 202,
+  );
+  const { rows: ids } = await pool.query<{ id: string }>(`insert into outbox (type, payload) values
+    ('user.registered', '{"n":1}'), ('user.registered', '{"n":2}'),
+    ('user.registered', '{"n":3,"poison":true}'), ('user.registered', '{"n":4}'),
+    ('user.registered', '{"n":5}') returning id::text as id`);
+  const relay = startOutboxRelay({
+    pool,
+    service: 'auth',
+    subscribers: [{ name: 'analytics', types: ['*'], url: analytics.url }],
+    serviceToken: token,
+    log,
+    intervalMs: 20,
+    maxBackoffMs: 50,
+  });
+  after(() => relay.close());
+  for (let i = 0; i < 200 && analytics.received.length < 4; i += 1) await sleep(25);
+  await relay.idle();
+  const expected = (indexes: number[]) => indexes.map((i) => `auth:${ids[i]!.id}`);
+  assert.deepEqual(analytics.received, expected([0, 1, 3, 4]));
+  const { rows } = await pool.query(
+    'select id::text as id, failure from outbox where set_aside_at is not null',
+  );
+  assert.deepEqual(
+    rows.map((r) => r.id),
+    [ids[2]!.id],
+  );
+  assert.match(rows[0].failure, /^analytics answered 400: .*validation_failed/);
+  // It is not sent again, and what comes later is.
+  const calls = analytics.calls();
+  const { rows: later } = await pool.query<{ id: string }>(
+    `insert into outbox (type, payload) values ('user.logged_in', '{}') returning id::text as id`,
+  );
+  for (let i = 0; i < 200 && analytics.received.length < 5; i += 1) await sleep(25);
+  await relay.idle();
+  assert.equal(analytics.received.at(-1), `auth:${later[0]!.id}`);
+  assert.equal(analytics.calls(), calls + 1);
+  await relay.close();
+});
+
+test('a refusal that is not about the events (a wrong service token: 401) sets nothing aside', async () => {
+  await pool.query('update outbox set published_at = now() where set_aside_at is null');
+  const analytics = await subscriber(() => 401);
+  await pool.query(`insert into outbox (type, payload) values ('user.registered', '{}')`);
+  const relay = startOutboxRelay({
+    pool,
+    service: 'auth',
+    subscribers: [{ name: 'analytics', types: ['*'], url: analytics.url }],
+    serviceToken: token,
+    log,
+    intervalMs: 20,
+    maxBackoffMs: 20,
+  });
+  after(() => relay.close());
+  for (let i = 0; i < 200 && analytics.calls() < 3; i += 1) await sleep(25);
+  await relay.close();
+  const { rows } = await pool.query(
+    `select count(*) filter (where published_at is null and set_aside_at is null)::int as waiting,
+            count(*) filter (where set_aside_at is not null)::int as aside from outbox`,
+  );
+  assert.deepEqual(rows[0], { waiting: 1, aside: 1 });
 });
 
 test('EVENT_SUBSCRIBERS is read as name:type,type=url entries; types match exactly or by family', () => {
