@@ -152,7 +152,11 @@ test('everywhere: each service serves its OpenAPI document and health through th
 });
 
 test('accounts: register, login by email and username, refresh, logout', async () => {
-  const creds = { email: 'c-reg@example.com', username: 'c_reg', password: 'correct horse battery' };
+  const creds = {
+    email: 'c-reg@example.com',
+    username: 'c_reg',
+    password: 'correct horse battery',
+  };
   const reg = await call('POST', '/accounts/v1/register', undefined, creds);
   assert.equal(reg.status, 201, reg.text);
   assertUser(reg.body.user);
@@ -319,7 +323,9 @@ test('accounts: the profile, sessions, audit log and roles', async () => {
   assertUser(roles.body.user);
   assert.deepEqual(((roles.body.user as Body).roles as string[]).sort(), ['editor', 'user']);
   assertProblem(
-    await call('PUT', `/accounts/v1/users/${user.id}/roles`, user.accessToken, { roles: ['admin'] }),
+    await call('PUT', `/accounts/v1/users/${user.id}/roles`, user.accessToken, {
+      roles: ['admin'],
+    }),
     403,
   );
 
@@ -403,7 +409,13 @@ test('accounts: TOTP on, sign-in in two steps, off', async () => {
   });
   assert.equal(started.status, 200, started.text);
   const secret = started.body.secret as string;
-  assert.match(String(started.body.otpauth_url), /^otpauth:\/\/totp\//);
+  const otpauth = new URL(String(started.body.otpauth_url));
+  assert.equal(`${otpauth.protocol}//${otpauth.host}`, 'otpauth://totp');
+  assert.equal(otpauth.searchParams.get('secret'), secret);
+  // RFC 6238 with SHA-1, 6 digits, 30 s (an app assumes these when they are left out).
+  assert.equal(otpauth.searchParams.get('algorithm') ?? 'SHA1', 'SHA1');
+  assert.equal(otpauth.searchParams.get('digits') ?? '6', '6');
+  assert.equal(otpauth.searchParams.get('period') ?? '30', '30');
   const verified = await call('POST', '/accounts/v1/user/mfa/totp/verify', user.accessToken, {
     code: codeAt(secret),
   });
@@ -518,10 +530,7 @@ test('main: posts, who may change them, conditional requests, list filters and c
   assert.deepEqual(p.tags, ['contract']);
   assert.equal(p.category, null);
   assert.match(String(p.published_at), ISO_UTC);
-  assertProblem(
-    await call('POST', '/main/v1/posts', undefined, { title: 't', body: 'b' }),
-    401,
-  );
+  assertProblem(await call('POST', '/main/v1/posts', undefined, { title: 't', body: 'b' }), 401);
 
   const byId = await call('GET', `/main/v1/posts/${p.id}`);
   assert.equal(byId.status, 200);
@@ -625,9 +634,76 @@ test('main: posts, who may change them, conditional requests, list filters and c
     name: 'Contract law',
   });
   assert.equal(renamed.status, 200);
-  assert.equal((await call('DELETE', `/main/v1/categories/${categoryId}`, adminToken)).status, 204);
+
+  // Filters by category (its slug or its id) and by publication time.
+  const filed = await call('POST', '/main/v1/posts', alice.accessToken, {
+    title: 'Filed under contracts',
+    body: 'categorised',
+    status: 'published',
+    category: (category.body.category as Body).slug,
+  });
+  assert.equal(filed.status, 201, filed.text);
+  const filedPost = filed.body.post as Body;
+  assert.deepEqual(Object.keys(filedPost.category as Body).sort(), ['id', 'name', 'slug']);
+  for (const value of [(category.body.category as Body).slug, categoryId]) {
+    const inCategory = await call('GET', `/main/v1/posts?category=${value}`);
+    assert.deepEqual(
+      (inCategory.body.items as Body[]).map((x) => x.id),
+      [filedPost.id],
+      `category=${value}`,
+    );
+  }
+  const at = String(filedPost.published_at);
+  const before = new Date(Date.parse(at) - 1).toISOString();
+  const after = await call('GET', `/main/v1/posts?author=${alice.id}&published_after=${before}`);
+  assert.deepEqual(
+    (after.body.items as Body[]).map((x) => x.id),
+    [filedPost.id],
+  );
+  const older = await call('GET', `/main/v1/posts?author=${alice.id}&published_before=${before}`);
+  assert.ok(!(older.body.items as Body[]).some((x) => x.id === filedPost.id));
 
   assertProblem(await call('DELETE', `/main/v1/posts/${p.id}`, bob.accessToken), 403);
+  // An editor edits any post, sees every draft and manages categories; an admin deletes any post.
+  const promoted = await call('PUT', `/accounts/v1/users/${bob.id}/roles`, adminToken, {
+    roles: ['user', 'editor'],
+  });
+  assert.equal(promoted.status, 200);
+  const editor = (await signIn(bob.email, bob.password)).access_token;
+  const edited = await call('PATCH', `/main/v1/posts/${p.id}`, editor, { title: 'Edited' });
+  assert.equal(edited.status, 200, edited.text);
+  assert.equal((edited.body.post as Body).author_id, alice.id);
+  assert.equal((await call('GET', `/main/v1/posts/${draftId}`, editor)).status, 200);
+  const editorDrafts = await call('GET', `/main/v1/posts?status=draft&author=${alice.id}`, editor);
+  assert.deepEqual(
+    (editorDrafts.body.items as Body[]).map((x) => x.id),
+    [draftId],
+  );
+  const ownDrafts = await call(
+    'GET',
+    `/main/v1/posts?status=draft&author=${alice.id}`,
+    alice.accessToken,
+  );
+  assert.deepEqual(
+    (ownDrafts.body.items as Body[]).map((x) => x.id),
+    [draftId],
+  );
+  const editorCategory = await call('POST', '/main/v1/categories', editor, {
+    name: 'Edited by editors',
+  });
+  assert.equal(editorCategory.status, 201);
+  assert.equal(
+    (
+      await call(
+        'DELETE',
+        `/main/v1/categories/${(editorCategory.body.category as Body).id}`,
+        editor,
+      )
+    ).status,
+    204,
+  );
+
+  assertProblem(await call('DELETE', `/main/v1/posts/${p.id}`, adminToken.slice(0, -2)), 401);
   assert.equal((await call('DELETE', `/main/v1/posts/${p.id}`, adminToken)).status, 204);
   assertProblem(await call('GET', `/main/v1/posts/${p.id}`), 404, 'not_found');
 });
@@ -641,7 +717,11 @@ test('analytics: events in, activity, reports, write keys and the Segment API', 
   assert.equal(anonymous.status, 202, anonymous.text);
   const batch = await call('POST', '/analytics/v1/track-event', user.accessToken, {
     events: [
-      { event: 'contract_step_one', properties: { n: 1 }, timestamp: new Date(Date.now() - 60_000).toISOString() },
+      {
+        event: 'contract_step_one',
+        properties: { n: 1 },
+        timestamp: new Date(Date.now() - 60_000).toISOString(),
+      },
       { event: 'contract_step_two' },
     ],
   });
@@ -661,10 +741,16 @@ test('analytics: events in, activity, reports, write keys and the Segment API', 
   await eventually(async () => {
     const res = await call('GET', '/analytics/v1/user-activity', user.accessToken);
     items = (res.body.items ?? []) as Body[];
-    return res.status === 200 && items.filter((e) => /^contract_step/.test(String(e.event))).length === 2;
+    return (
+      res.status === 200 && items.filter((e) => /^contract_step/.test(String(e.event))).length === 2
+    );
   }, 20_000);
   assertProblem(
-    await call('GET', `/analytics/v1/user-activity?user_id=${crypto.randomUUID()}`, user.accessToken),
+    await call(
+      'GET',
+      `/analytics/v1/user-activity?user_id=${crypto.randomUUID()}`,
+      user.accessToken,
+    ),
     403,
   );
   const forAdmin = await call('GET', `/analytics/v1/user-activity?user_id=${user.id}`, adminToken);
@@ -704,8 +790,47 @@ test('analytics: events in, activity, reports, write keys and the Segment API', 
   );
   assert.equal(retention.status, 200, retention.text);
   assert.ok(Array.isArray(retention.body.cohorts));
+  for (const cohort of retention.body.cohorts as Body[]) {
+    assert.deepEqual(Object.keys(cohort).sort(), ['returned', 'start', 'users']);
+  }
+  for (const query of [
+    'type=funnel&steps=contract_step_one,contract_step_two&window=P1D',
+    'type=retention&start_event=contract_step_one&return_event=contract_step_two&period=day',
+  ]) {
+    const csv = await fetch(`${url}/analytics/v1/reports?${query}&format=csv`, {
+      headers: { authorization: `Bearer ${adminToken}` },
+    });
+    assert.equal(csv.status, 200, query);
+    assert.match(csv.headers.get('content-type') ?? '', /text\/csv/);
+  }
 
-  assertProblem(await call('POST', '/analytics/v1/write-keys', user.accessToken, { name: 'x' }), 403);
+  const onlyOne = await call(
+    'GET',
+    '/analytics/v1/user-activity?event=contract_step_one&limit=1',
+    user.accessToken,
+  );
+  assert.deepEqual(
+    (onlyOne.body.items as Body[]).map((e) => e.event),
+    ['contract_step_one'],
+  );
+  const firstPage = await call('GET', '/analytics/v1/user-activity?limit=1', user.accessToken);
+  assert.equal((firstPage.body.items as Body[]).length, 1);
+  const cursor = firstPage.body.next_cursor as string;
+  assert.ok(cursor);
+  const second = await call(
+    'GET',
+    `/analytics/v1/user-activity?limit=1&cursor=${encodeURIComponent(cursor)}`,
+    user.accessToken,
+  );
+  assert.equal((second.body.items as Body[]).length, 1);
+  const [newer, older] = [(firstPage.body.items as Body[])[0]!, (second.body.items as Body[])[0]!];
+  assert.notEqual(newer.id, older.id);
+  assert.ok(String(newer.timestamp) >= String(older.timestamp), 'newest first');
+
+  assertProblem(
+    await call('POST', '/analytics/v1/write-keys', user.accessToken, { name: 'x' }),
+    403,
+  );
   const key = await call('POST', '/analytics/v1/write-keys', adminToken, { name: 'contract' });
   assert.equal(key.status, 201, key.text);
   for (const field of ['id', 'name', 'key']) assert.ok(key.body[field], field);
@@ -738,6 +863,10 @@ test('analytics: events in, activity, reports, write keys and the Segment API', 
     assert.deepEqual(await res.json(), { success: true });
   }
   assert.equal((await segment('/track', { userId: 'u', event: 'e' }, 'Basic eDo=')).status, 401);
+  for (const event of ['user.registered', 'post.created']) {
+    const reserved = await segment('/track', { userId: user.id, event });
+    assert.equal(reserved.status, 400, event);
+  }
 
   await eventually(async () => {
     const res = await call('GET', `/analytics/v1/profiles/${user.id}`, adminToken);
@@ -761,7 +890,9 @@ test('analytics: events in, activity, reports, write keys and the Segment API', 
     (await call('DELETE', `/analytics/v1/write-keys/${key.body.id}`, adminToken)).status,
     204,
   );
-  await eventually(async () => (await segment('/track', { userId: 'u', event: 'e' })).status === 401);
+  await eventually(
+    async () => (await segment('/track', { userId: 'u', event: 'e' })).status === 401,
+  );
 
   const dashboard = await fetch(`${url}/analytics/v1/dashboard`);
   assert.equal(dashboard.status, 200);
