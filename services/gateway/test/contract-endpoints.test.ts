@@ -40,7 +40,13 @@ const analytics = await startAnalyticsService({
 });
 cleanup(analytics.stop);
 const { app, url } = await startGateway(
-  { AUTH_URLS: auth.url, MAIN_URLS: main.url, ANALYTICS_URLS: analytics.url },
+  {
+    AUTH_URLS: auth.url,
+    MAIN_URLS: main.url,
+    ANALYTICS_URLS: analytics.url,
+    // Where the gateway sends its performance samples, as npm start sets it.
+    ANALYTICS_URL: analytics.url,
+  },
   { auth: 'real' },
 );
 cleanup(() => app.close());
@@ -757,8 +763,28 @@ test('analytics: events in, activity, reports, write keys and the Segment API', 
   assert.equal(forAdmin.status, 200);
 
   assertProblem(await call('GET', '/analytics/v1/performance', user.accessToken), 403);
-  const perf = await call('GET', '/analytics/v1/performance', adminToken);
-  assert.equal(perf.status, 200, perf.text);
+  // Every request through the gateway becomes a performance sample.
+  let series: Body[] = [];
+  await eventually(async () => {
+    const perf = await call('GET', '/analytics/v1/performance?service=main', adminToken);
+    assert.equal(perf.status, 200, perf.text);
+    series = perf.body.series as Body[];
+    return series.some((s) => String(s.route).includes('/posts'));
+  }, 20_000);
+  for (const s of series) {
+    assert.equal(s.service, 'main');
+    for (const point of s.points as Body[]) {
+      assert.deepEqual(Object.keys(point).sort(), [
+        'errors',
+        'p50',
+        'p95',
+        'p99',
+        'requests',
+        'time',
+      ]);
+      assert.match(String(point.time), ISO_UTC);
+    }
+  }
   for (const type of ['daily-active-users', 'top-events', 'top-routes', 'signups']) {
     const json = await call('GET', `/analytics/v1/reports?type=${type}`, adminToken);
     assert.equal(json.status, 200, `${type}: ${json.text}`);
