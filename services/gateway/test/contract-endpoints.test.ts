@@ -31,7 +31,11 @@ const auth = await startAuthService({
   EVENT_SUBSCRIBERS: `main:user.deleted=http://127.0.0.1:${mainPort};analytics:*=http://127.0.0.1:${analyticsPort}`,
 });
 cleanup(auth.stop);
-const main = await startService('main', { AUTH_URL: auth.url, PORT: String(mainPort) });
+const main = await startService('main', {
+  AUTH_URL: auth.url,
+  PORT: String(mainPort),
+  EVENT_SUBSCRIBERS: `analytics:*=http://127.0.0.1:${analyticsPort}`,
+});
 cleanup(main.stop);
 const analytics = await startAnalyticsService({
   authUrl: auth.url,
@@ -759,6 +763,21 @@ test('analytics: events in, activity, reports, write keys and the Segment API', 
     ),
     403,
   );
+  const ownById = await call(
+    'GET',
+    `/analytics/v1/user-activity?user_id=${user.id}`,
+    user.accessToken,
+  );
+  assert.equal(ownById.status, 200, ownById.text);
+
+  // Sign-ups, logins and post changes become events.
+  await eventually(async () => {
+    const top = await call('GET', '/analytics/v1/reports?type=top-events&limit=100', adminToken);
+    const names = (top.body.rows as Body[]).map((r) => String(r.event));
+    return ['user.registered', 'user.logged_in', 'post.created', 'post.updated'].every((n) =>
+      names.includes(n),
+    );
+  }, 20_000);
   const forAdmin = await call('GET', `/analytics/v1/user-activity?user_id=${user.id}`, adminToken);
   assert.equal(forAdmin.status, 200);
 
