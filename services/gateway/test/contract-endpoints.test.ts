@@ -161,6 +161,37 @@ test('everywhere: each service serves its OpenAPI document and health through th
   }
 });
 
+test('everywhere: each service itself serves health, metrics and its OpenAPI document', async () => {
+  for (const [service, prefix] of [
+    [auth, 'accounts'],
+    [main, 'main'],
+    [analytics, 'analytics'],
+  ] as const) {
+    for (const path of ['/health/live', '/health/ready']) {
+      assert.equal((await fetch(`${service.url}${path}`)).status, 200, `${prefix} ${path}`);
+    }
+    const metrics = await fetch(`${service.url}/metrics`);
+    assert.equal(metrics.status, 200, `${prefix} /metrics`);
+    assert.match(metrics.headers.get('content-type') ?? '', /^text\/plain/);
+    assert.match(await metrics.text(), /^# (HELP|TYPE) /m);
+    const doc = await fetch(`${service.url}/${prefix}/v1/openapi.json`);
+    assert.equal(doc.status, 200, `${prefix} openapi.json`);
+    const ids = Object.values(((await doc.json()) as { paths: Record<string, Body> }).paths)
+      .flatMap((ops) => Object.values(ops))
+      .map((op) => (op as Body).operationId);
+    assert.ok(ids.every((id) => typeof id === 'string'));
+    assert.equal(new Set(ids).size, ids.length, `${prefix}: unique operationIds`);
+    // Internal endpoints need the service token, even straight at the service.
+    const [method, path] =
+      prefix === 'accounts' ? ['GET', '/internal/revocations'] : ['POST', '/internal/events'];
+    const bare = await fetch(`${service.url}${path}`, {
+      method,
+      ...(method === 'POST' ? { headers: { 'content-type': 'application/json' }, body: '{}' } : {}),
+    });
+    assert.equal(bare.status, 401, `${prefix} ${path} without the service token`);
+  }
+});
+
 test('accounts: register, login by email and username, refresh, logout', async () => {
   const creds = {
     email: 'c-reg@example.com',
