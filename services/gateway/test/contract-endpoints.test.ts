@@ -7,7 +7,6 @@ import { startAnalyticsService } from './analytics-service.ts';
 import { closeAtEnd, startGateway } from './helpers.ts';
 import {
   eventually,
-  post,
   signUp,
   startAuthService,
   startService,
