@@ -230,6 +230,18 @@ test('accounts: register, login by email and username, refresh, logout', async (
   assert.equal(byEmail.body.token_type, 'Bearer');
   assert.equal(typeof byEmail.body.expires_in, 'number');
   assertUser(byEmail.body.user);
+  // Addresses and user names are taken whatever their case; an address signs in in any case.
+  for (const taken of [
+    { ...creds, email: creds.email.toUpperCase(), username: 'c_reg3' },
+    { ...creds, email: 'c-reg3@example.com', username: creds.username.toUpperCase() },
+  ]) {
+    assertProblem(await call('POST', '/accounts/v1/register', undefined, taken), 409);
+  }
+  const upper = await call('POST', '/accounts/v1/login', undefined, {
+    email: creds.email.toUpperCase(),
+    password: creds.password,
+  });
+  assert.equal(upper.status, 200, upper.text);
   const byName = await call('POST', '/accounts/v1/login', undefined, {
     username: creds.username,
     password: creds.password,
