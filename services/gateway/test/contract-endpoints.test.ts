@@ -930,6 +930,12 @@ test('analytics: events in, activity, reports, write keys and the Segment API', 
       headers: { authorization, 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
+  // Sent before the alias links the anonymous id to the user.
+  const aliased = await call('POST', '/analytics/v1/track-event', undefined, {
+    event: 'contract_before_alias',
+    anonymous_id: 'anon-other',
+  });
+  assert.equal(aliased.status, 202);
   const tracked = await segment('/track', {
     userId: user.id,
     event: 'contract_segment',
@@ -949,6 +955,13 @@ test('analytics: events in, activity, reports, write keys and the Segment API', 
     assert.equal(res.status, 200, `${path}: ${await res.clone().text()}`);
     assert.deepEqual(await res.json(), { success: true });
   }
+  // A messageId seen again is stored and counted once.
+  const again = await segment('/track', {
+    userId: user.id,
+    event: 'contract_segment',
+    messageId: 'contract-m-1',
+  });
+  assert.equal(again.status, 200);
   assert.equal((await segment('/track', { userId: 'u', event: 'e' }, 'Basic eDo=')).status, 401);
   for (const event of ['user.registered', 'post.created']) {
     const reserved = await segment('/track', { userId: user.id, event });
@@ -971,8 +984,14 @@ test('analytics: events in, activity, reports, write keys and the Segment API', 
   // What was sent under the linked anonymous id shows in the user's activity.
   await eventually(async () => {
     const res = await call('GET', '/analytics/v1/user-activity', user.accessToken);
-    return (res.body.items as Body[]).some((e) => e.event === 'page_viewed');
+    const events = (res.body.items as Body[]).map((e) => e.event);
+    return ['page_viewed', 'contract_before_alias', 'contract_batch'].every((n) =>
+      events.includes(n),
+    );
   }, 20_000);
+  const top = await call('GET', '/analytics/v1/reports?type=top-events&limit=100', adminToken);
+  const segmentRow = (top.body.rows as Body[]).find((r) => r.event === 'contract_segment');
+  assert.equal(segmentRow?.count, 1, 'a messageId sent twice counts once');
   assert.equal(
     (await call('DELETE', `/analytics/v1/write-keys/${key.body.id}`, adminToken)).status,
     204,
