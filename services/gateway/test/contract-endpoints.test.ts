@@ -1012,11 +1012,18 @@ test('a client that always sends content-type: application/json: bodiless calls 
       method,
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     });
-  const created = await call('POST', '/main/v1/posts', user.accessToken, { title: 'Gone', body: 'b' });
+  const created = await call('POST', '/main/v1/posts', user.accessToken, {
+    title: 'Gone',
+    body: 'b',
+  });
   const id = (created.body.post as Body).id;
   const deleted = await as('DELETE', `/main/v1/posts/${id}`, user.accessToken);
   assert.equal(deleted.status, 204, await deleted.text());
-  const options = await as('POST', '/accounts/v1/user/passkeys/registration-options', user.accessToken);
+  const options = await as(
+    'POST',
+    '/accounts/v1/user/passkeys/registration-options',
+    user.accessToken,
+  );
   assert.equal(options.status, 200, await options.text());
   const out = await as('POST', '/accounts/v1/logout', user.accessToken);
   assert.equal(out.status, 204, await out.text());
