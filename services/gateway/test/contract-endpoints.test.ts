@@ -767,6 +767,12 @@ test('analytics: events in, activity, reports, write keys and the Segment API', 
     anonymous_id: 'anon-contract',
   });
   assert.equal(anonymous.status, 202, anonymous.text);
+  const bare = await call('POST', '/analytics/v1/track-event', undefined, { event: 'page_viewed' });
+  assert.equal(bare.status, 202, bare.text);
+  const full = await call('POST', '/analytics/v1/track-event', undefined, {
+    events: Array.from({ length: 500 }, (_, i) => ({ event: 'bulk_viewed', properties: { i } })),
+  });
+  assert.equal(full.status, 202, full.text);
   const batch = await call('POST', '/analytics/v1/track-event', user.accessToken, {
     events: [
       {
