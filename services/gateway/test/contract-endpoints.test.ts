@@ -123,8 +123,16 @@ test('everywhere: problems carry every field and a code; the request id comes ba
   assertProblem(unknown, 404, 'not_found');
   assert.ok(unknown.headers.get('x-request-id'));
 
+  for (const path of ['/main/v1/nothing', '/accounts/v1/nothing', '/analytics/v1/nothing']) {
+    assertProblem(await call('GET', path), 404, 'not_found');
+  }
+
   const mine = await fetch(`${url}/main/v1/posts`, { headers: { 'x-request-id': 'contract-42' } });
   assert.equal(mine.headers.get('x-request-id'), 'contract-42');
+  for (const path of ['/health', '/docs', '/accounts/v1/openapi.json']) {
+    const res = await fetch(`${url}${path}`, { headers: { 'x-request-id': `contract-${path}` } });
+    assert.equal(res.headers.get('x-request-id'), `contract-${path}`, path);
+  }
 
   const invalid = await call('POST', '/accounts/v1/register', undefined, { email: 'x' });
   assertProblem(invalid, 400, 'validation_failed');
