@@ -135,6 +135,25 @@ function sharedSerializers(): SerializerFactory {
 }
 
 /**
+ * `content-type: application/json` with an empty body is a request without a body, as the
+ * contract's bodiless calls (`DELETE /posts/{id}` → 204, `POST /logout` with its optional body)
+ * need from clients that set that header on every request; Fastify's parser refused it as a 400.
+ * A route that needs a body still says so (400 `validation_failed`). Anything else is parsed by
+ * Fastify's own parser, prototype poisoning refused as before.
+ */
+function emptyJsonIsNoBody(app: FastifyInstance) {
+  const parse = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') {
+      done(null, undefined);
+      return;
+    }
+    parse(request, body as string, done);
+  });
+}
+
+/**
  * The Fastify instance every service starts from: logging with request ids, problem+json errors,
  * health, metrics and OpenAPI. Services register their routes on it and never listen here.
  */
@@ -180,6 +199,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   }).withTypeProvider<TypeBoxTypeProvider>();
   refused.track(app);
   answerWhatNodeRefuses(app.server);
+  emptyJsonIsNoBody(app);
 
   // The hooks every request runs are callback-style: an async hook costs two promises a request.
   app.addHook('onRequest', (request, reply, done) => {

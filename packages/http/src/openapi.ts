@@ -51,7 +51,7 @@ const BODYLESS = new Set(['GET', 'HEAD', 'TRACE']);
 /**
  * The codes an operation can answer: the ones its shape implies, then the declared ones. A method
  * whose body Fastify reads parses one even when the route takes none, so a stray `content-type:
- * application/json` with an empty or malformed body is `bad_request` there too (and an unknown
+ * application/json` with a malformed body is `bad_request` there too (an empty one is no body) (and an unknown
  * type `unsupported_media_type`, a huge body `payload_too_large`); without a method, only a
  * declared body implies them.
  */

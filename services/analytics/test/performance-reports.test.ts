@@ -100,6 +100,28 @@ test('performance: requests, 5xx errors and latency percentiles per service, rou
   );
 });
 
+test('performance takes the interval as an ISO 8601 duration too, like the reports take window', async () => {
+  for (const [iso8601, short] of [
+    ['PT1M', '1m'],
+    ['PT1H', '1h'],
+    ['PT90M', '90m'],
+    ['P1D', '1d'],
+  ] as const) {
+    const res = await get(`/performance?${range}&interval=${iso8601}`);
+    assert.equal(res.statusCode, 200, `${iso8601}: ${res.body}`);
+    const body = res.json();
+    assert.equal(body.interval, iso8601);
+    const same = (await get(`/performance?${range}&interval=${short}`)).json();
+    assert.deepEqual(body.series, same.series, iso8601);
+    assert.ok(body.series.length > 0);
+  }
+  for (const interval of ['PT30S', 'P2D', 'PT', 'P1W', 'PT1.5H']) {
+    const res = await get(`/performance?${range}&interval=${interval}`);
+    assert.equal(res.statusCode, 400, interval);
+    assert.equal(res.json().errors[0].field, 'interval');
+  }
+});
+
 test('performance is for admins only', async () => {
   assert.equal((await get(`/performance?${range}`, user.accessToken)).statusCode, 403);
   const anonymous = await t.app.inject({ method: 'GET', url: '/analytics/v1/performance' });

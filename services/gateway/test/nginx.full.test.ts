@@ -148,6 +148,8 @@ describe('through NGINX → gateway → services', () => {
     const tooBig = await fetch(`${url}/main/v1/upload`, { method: 'PUT', body: randomBytes(7e6) });
     assert.equal(tooBig.status, 413);
     assert.match(tooBig.headers.get('content-type') ?? '', /problem\+json/);
+    // Every problem carries its code, NGINX's own too (the contract's error format).
+    assert.equal(((await tooBig.json()) as { code: string }).code, 'payload_too_large');
   });
 
   test('an uploaded avatar is served, then cached by NGINX', async () => {
@@ -205,6 +207,7 @@ describe('through NGINX → gateway → services', () => {
       assert.equal(response.status, 404, path);
       assert.match(String(response.headers['content-type']), /problem\+json/);
       assert.doesNotMatch(response.body, /gateway_|last_id/);
+      assert.equal(JSON.parse(response.body).code, 'not_found', path);
     }
   });
 });
@@ -250,6 +253,7 @@ describe('NGINX holds slow clients itself', () => {
       const refused = await getFrom(nginx.url, '127.0.0.9');
       assert.equal(refused.status, 429);
       assert.match(String(refused.headers['content-type']), /problem\+json/);
+      assert.equal(JSON.parse(refused.body).code, 'rate_limited');
       assert.equal(refused.headers['retry-after'], '1');
       assert.equal((await getFrom(nginx.url, '127.0.0.10')).status, 200);
     } finally {
@@ -274,14 +278,20 @@ function halfSent(base: string, localAddress?: string): Socket {
 }
 
 function getFrom(base: string, localAddress: string) {
-  return new Promise<{ status: number; headers: Record<string, unknown> }>((resolve, reject) => {
-    const req = request(`${base}/main/v1/posts`, { localAddress, agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
+  return new Promise<{ status: number; headers: Record<string, unknown>; body: string }>(
+    (resolve, reject) => {
+      const req = request(`${base}/main/v1/posts`, { localAddress, agent: false }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          body += chunk;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    },
+  );
 }
 
 describe('NGINX’s own answers speak the API’s language', () => {

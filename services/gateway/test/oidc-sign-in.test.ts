@@ -133,6 +133,13 @@ test('authorize sends the browser to the provider with PKCE, state and nonce', a
   assert.equal(asData.status, 200);
   const { url } = (await asData.json()) as { url: string };
   assert.equal(new URL(url).origin, idp.issuer);
+
+  // The contract's 302, for clients whose default Accept names JSON among others (axios).
+  for (const accept of ['application/json, text/plain, */*', 'application/json, text/html']) {
+    const redirected = await fetch(authorizeUrl(), { headers: { accept }, redirect: 'manual' });
+    assert.equal(redirected.status, 302, accept);
+    assert.equal(new URL(redirected.headers.get('location') ?? '').origin, idp.issuer);
+  }
 });
 
 test('a new user signs up through the provider; the next sign-in finds the same account', async () => {

@@ -4036,7 +4036,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description With `Accept: application/json`: the redirect as data, for apps that navigate themselves */
+      /** @description With `Accept: application/json` and no other type: the redirect as data, for apps that navigate themselves */
       200: {
         headers: {
           [name: string]: unknown;
@@ -4161,7 +4161,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description With `Accept: application/json`: the redirect as data, for apps that navigate themselves */
+      /** @description With `Accept: application/json` and no other type: the redirect as data, for apps that navigate themselves */
       200: {
         headers: {
           [name: string]: unknown;

@@ -2666,7 +2666,7 @@ export interface operations {
         from?: string;
         /** @description exclusive; default: now */
         to?: string;
-        /** @description bucket size from 1m to 1d, e.g. 1m, 5m, 1h, 1d */
+        /** @description bucket size from 1m to 1d in whole minutes: 1m, 5m, 1h, 1d, or as an ISO 8601 duration (PT5M, PT1H, P1D) */
         interval?: string;
         service?: string;
       };

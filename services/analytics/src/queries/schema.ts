@@ -41,7 +41,9 @@ export const ActivityPage = Type.Object({
   next_cursor: Type.Union([Type.String(), Type.Null()]),
 });
 
-export const INTERVAL = '^[1-9][0-9]{0,4}(s|m|h|d)$';
+/** `5m`, `1h`, `1d`…, or the same as an ISO 8601 duration (`PT5M`, `PT1H`, `P1D`, `PT1H30M`). */
+export const INTERVAL =
+  '^(?:[1-9][0-9]{0,4}(s|m|h|d)|P(?!$)(?:[0-9]{1,4}D)?(?:T(?=[0-9])(?:[0-9]{1,5}H)?(?:[0-9]{1,6}M)?(?:[0-9]{1,7}S)?)?)$';
 
 export const PerformanceQuery = Type.Object(
   {
@@ -50,7 +52,8 @@ export const PerformanceQuery = Type.Object(
     interval: Type.String({
       pattern: INTERVAL,
       default: '1m',
-      description: 'bucket size from 1m to 1d, e.g. 1m, 5m, 1h, 1d',
+      description:
+        'bucket size from 1m to 1d in whole minutes: 1m, 5m, 1h, 1d, or as an ISO 8601 duration (PT5M, PT1H, P1D)',
     }),
     service: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: PLAIN_TEXT })),
   },

@@ -75,8 +75,17 @@ export async function userActivity(
   };
 }
 
+/** `PT1H30M` → 5400; the schema's pattern has let only days, hours, minutes and seconds through. */
+function isoDurationSeconds(duration: string): number {
+  const [, d, h, m, s] =
+    /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/.exec(duration) ?? [];
+  return Number(d ?? 0) * 86_400 + Number(h ?? 0) * 3600 + Number(m ?? 0) * 60 + Number(s ?? 0);
+}
+
 export function intervalSeconds(interval: string): number {
-  const seconds = Number(interval.slice(0, -1)) * UNIT[interval.slice(-1) as keyof typeof UNIT];
+  const seconds = interval.startsWith('P')
+    ? isoDurationSeconds(interval)
+    : Number(interval.slice(0, -1)) * UNIT[interval.slice(-1) as keyof typeof UNIT];
   // Rollups are per minute: an interval is a whole number of them.
   if (seconds < 60 || seconds > 86_400 || seconds % 60 !== 0) {
     throw problems.badRequest('The interval must be whole minutes between 1m and 1d.', [

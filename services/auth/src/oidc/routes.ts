@@ -28,17 +28,27 @@ const Location = Type.Object(
   { url: Type.String({ description: 'Where the browser is to go' }) },
   {
     description:
-      'With `Accept: application/json`: the redirect as data, for apps that navigate themselves',
+      'With `Accept: application/json` and no other type: the redirect as data, for apps that ' +
+      'navigate themselves',
   },
 );
 
-/** A 302 for a browser; `{url}` for a client that asked for JSON only. */
+/**
+ * Whether the client accepts JSON and nothing else. The contract answers these routes with a 302,
+ * and clients whose default Accept also names other types or any type (axios) must get it.
+ */
+const wantsJsonOnly = (accept: string | undefined) => {
+  const types = (accept ?? '')
+    .split(',')
+    .map((range) => range.split(';', 1)[0]!.trim().toLowerCase())
+    .filter(Boolean);
+  return types.length > 0 && types.every((type) => type === 'application/json');
+};
+
+/** A 302 for a browser and any other client; `{url}` for a client that asked for JSON only. */
 function go(request: { headers: { accept?: string } }, reply: FastifyReply, location: string) {
   reply.headers(PRIVATE);
-  const accept = request.headers.accept ?? '';
-  if (accept.includes('application/json') && !accept.includes('text/html')) {
-    return reply.code(200).send({ url: location });
-  }
+  if (wantsJsonOnly(request.headers.accept)) return reply.code(200).send({ url: location });
   return reply.redirect(location, 302);
 }
 /** Nothing on these answers may be cached or leak through a Referer. */
