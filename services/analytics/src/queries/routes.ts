@@ -14,6 +14,14 @@ import {
 import { performance, READ_ANY, report, userActivity } from './service.ts';
 
 const bearer = [{ bearer: [] }];
+/** What every query may answer besides its input's 400 (service_unavailable: its turn did not come). */
+const QUERY_ERRORS = [
+  'forbidden',
+  'query_timeout',
+  'result_too_large',
+  'service_unavailable',
+  'store_unavailable',
+];
 
 export function queryRoutes(api: App, ctx: AnalyticsContext) {
   const limiters = createQueryLimiters({
@@ -26,13 +34,7 @@ export function queryRoutes(api: App, ctx: AnalyticsContext) {
     {
       schema: {
         operationId: 'listUserActivity',
-        errors: [
-          'forbidden',
-          'query_timeout',
-          'result_too_large',
-          'service_unavailable',
-          'store_unavailable',
-        ],
+        errors: QUERY_ERRORS,
         tags: ['queries'],
         summary: "The signed-in user's events, newest first (admins: anyone's with user_id)",
         security: bearer,
@@ -50,13 +52,7 @@ export function queryRoutes(api: App, ctx: AnalyticsContext) {
     {
       schema: {
         operationId: 'getPerformance',
-        errors: [
-          'forbidden',
-          'query_timeout',
-          'result_too_large',
-          'service_unavailable',
-          'store_unavailable',
-        ],
+        errors: QUERY_ERRORS,
         tags: ['queries'],
         summary: 'Requests, errors (5xx) and latency percentiles per service, route and interval',
         security: bearer,
@@ -73,13 +69,7 @@ export function queryRoutes(api: App, ctx: AnalyticsContext) {
     {
       schema: {
         operationId: 'getReport',
-        errors: [
-          'forbidden',
-          'query_timeout',
-          'result_too_large',
-          'service_unavailable',
-          'store_unavailable',
-        ],
+        errors: QUERY_ERRORS,
         tags: ['queries'],
         summary:
           'Daily active users, top events, top routes, sign-ups, funnels or retention, as JSON or CSV',
