@@ -91,8 +91,9 @@ interface SetAside {
  * same row at once). A subscriber that is down holds the batch back for all (nothing is lost,
  * order is kept), and the others get it again: subscribers drop ids they have seen, or act
  * idempotently, so a re-send is harmless. An event a subscriber refuses as such (REFUSES_EVENTS,
- * found by halving the batch) is set aside with the reason (`set_aside_at`, `failure`), counted in
- * `outbox_set_aside_events`, and the rest go on: one poisoned event never stops the outbox.
+ * found by halving the batch) while it takes others is set aside with the reason (`set_aside_at`,
+ * `failure`), counted in `outbox_set_aside_events`, and the rest go on: one poisoned event never
+ * stops the outbox, and a subscriber that refuses everything sets nothing aside.
  */
 export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const pool = options.pool ?? options.db?.$client;
@@ -165,7 +166,14 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         (r) => subscribesTo(subscriber.types, r.type) && !refused.has(r.id),
       );
       if (wanted.length === 0) continue;
-      for (const r of await deliver(subscriber, wanted)) refused.set(r.id, r);
+      const refusedHere = await deliver(subscriber, wanted);
+      // Refusing every event says more about the subscriber (an older version during a deploy, a
+      // contract it does not speak) than about the events: they wait, as for a subscriber that is
+      // down. Only an event refused where others were taken is set aside.
+      if (refusedHere.length === wanted.length) {
+        throw new Error(`${refusedHere[0]!.failure} (every event of the batch refused)`);
+      }
+      for (const r of refusedHere) refused.set(r.id, r);
     }
     return [...refused.values()];
   }

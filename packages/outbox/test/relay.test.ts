@@ -224,28 +224,33 @@ test('an event a subscriber refuses on its own is set aside; the events after it
   await relay.close();
 });
 
-test('a refusal that is not about the events (a wrong service token: 401) sets nothing aside', async () => {
-  await pool.query('update outbox set published_at = now() where set_aside_at is null');
-  const analytics = await subscriber(() => 401);
-  await pool.query(`insert into outbox (type, payload) values ('user.registered', '{}')`);
-  const relay = startOutboxRelay({
-    pool,
-    service: 'auth',
-    subscribers: [{ name: 'analytics', types: ['*'], url: analytics.url }],
-    serviceToken: token,
-    log,
-    intervalMs: 20,
-    maxBackoffMs: 20,
-  });
-  after(() => relay.close());
-  for (let i = 0; i < 200 && analytics.calls() < 3; i += 1) await sleep(25);
-  await relay.close();
-  const { rows } = await pool.query(
-    `select count(*) filter (where published_at is null and set_aside_at is null)::int as waiting,
+for (const [what, status] of [
+  ['a wrong service token: 401', 401],
+  ['every event refused with 400, as by an older version during a deploy', 400],
+] as const)
+  test(`a refusal that is not about one event (${what}) sets nothing aside`, async () => {
+    await pool.query('update outbox set published_at = now() where set_aside_at is null');
+    const analytics = await subscriber(() => status);
+    await pool.query(`insert into outbox (type, payload) values
+    ('user.registered', '{}'), ('user.registered', '{}')`);
+    const relay = startOutboxRelay({
+      pool,
+      service: 'auth',
+      subscribers: [{ name: 'analytics', types: ['*'], url: analytics.url }],
+      serviceToken: token,
+      log,
+      intervalMs: 20,
+      maxBackoffMs: 20,
+    });
+    after(() => relay.close());
+    for (let i = 0; i < 200 && analytics.calls() < 3; i += 1) await sleep(25);
+    await relay.close();
+    const { rows } = await pool.query(
+      `select count(*) filter (where published_at is null and set_aside_at is null)::int as waiting,
             count(*) filter (where set_aside_at is not null)::int as aside from outbox`,
-  );
-  assert.deepEqual(rows[0], { waiting: 1, aside: 1 });
-});
+    );
+    assert.deepEqual(rows[0], { waiting: 2, aside: 1 });
+  });
 
 test('EVENT_SUBSCRIBERS is read as name:type,type=url entries; types match exactly or by family', () => {
   assert.deepEqual(
