@@ -119,7 +119,7 @@ const WRONG_TYPES: [string, string][] = [
   ['a word', 'hostile'],
 ];
 
-/** With `large`: every path, query and body value also gets these (a body over its limit: 413). */
+/** When thorough: every path, query and body value also gets these (a body over its limit: 413). */
 const MB = 'x'.repeat(1024 * 1024);
 const LARGE_URL_VALUES: [string, string][] = [['1 MB', MB]];
 const LARGE_FIELD_VALUES: [string, string][] = [
@@ -310,8 +310,11 @@ export function hostileProbes(
     body?: unknown;
     /** Query parameters every probe starts from, e.g. `type=funnel&steps=a,b`. */
     baseQuery?: string;
-    /** 1 MB values and 50 000-deep JSON too (slow in process; the gateway's sweep sends them). */
-    large?: boolean;
+    /**
+     * Also 1 MB values, 50 000-deep JSON, and the body itself and every field the schema declares
+     * to depth 3 given each value (slow in process; the gateway's sweep sends them).
+     */
+    thorough?: boolean;
   },
 ): HostileProbe[] {
   const name = `${op.method} ${op.path}`;
@@ -351,8 +354,8 @@ export function hostileProbes(
     const over = sent.body !== undefined && Buffer.byteLength(sent.body) > options.bodyLimit;
     probes.push(over ? { ...sent, expect: 413 } : sent);
   };
-  const large = options.large ? LARGE_URL_VALUES : [];
-  const fieldValues = options.large ? [...FIELD_VALUES, ...LARGE_FIELD_VALUES] : FIELD_VALUES;
+  const large = options.thorough ? LARGE_URL_VALUES : [];
+  const fieldValues = options.thorough ? [...FIELD_VALUES, ...LARGE_FIELD_VALUES] : FIELD_VALUES;
 
   for (const param of op.pathParams) {
     for (const [label, value] of [...PATH_VALUES, ...large]) {
@@ -431,8 +434,8 @@ export function hostileProbes(
   const schema = op.body.schema;
   const at = (path: (string | number)[], value: string) =>
     JSON.stringify(withAt(baseBody, path, '\u0001hostile\u0001', schema)).replace(SENTINEL, value);
-  // Every field the schema declares, to depth 3, optional and nested ones too.
-  for (const field of fieldsOf(schema)) {
+  // Every top-level field the schema declares (thorough: the body and nested fields too).
+  for (const field of fieldsOf(schema).filter((f) => options.thorough || f.length === 1)) {
     const where = field.length ? field.join('.') : '(root)';
     for (const [label, value] of fieldValues) {
       add(`body ${where} = ${label}`, { headers: json, body: at(field, value) });
@@ -710,10 +713,10 @@ export async function sweepHostileInput(
     authorization: (op: HostileOperation, stale?: string) => Promise<string | undefined>;
     /** The largest body an operation takes (a probe over it must be answered 413). */
     bodyLimit: number | ((op: HostileOperation) => number);
-    /** Every probe of an operation anyone may call is sent without Authorization too. */
-    anonymous?: boolean;
-    /** 1 MB values and 50 000-deep JSON too (see `hostileProbes`). */
-    large?: boolean;
+    /** The probes of an operation anyone may call that are sent without Authorization too. */
+    anonymous?: (probe: HostileProbe, op: HostileOperation) => boolean;
+    /** 1 MB values, 50 000-deep JSON, nested fields (see `hostileProbes`). */
+    thorough?: boolean;
     /** Probes left out (a quick subset for most operations, all of a few). */
     only?: (probe: HostileProbe, op: HostileOperation) => boolean;
     /** Operations left out (a logout would end the caller's session in the middle). */
@@ -742,7 +745,12 @@ export async function sweepHostileInput(
     const body = options.bodies?.[key];
     const bodyLimit =
       typeof options.bodyLimit === 'number' ? options.bodyLimit : options.bodyLimit(op);
-    const given = { pathValues, bodyLimit, large: !!options.large, ...(body ? { body } : {}) };
+    const given = {
+      pathValues,
+      bodyLimit,
+      thorough: !!options.thorough,
+      ...(body ? { body } : {}),
+    };
     const probes = hostileProbes(op, given);
     // The query probes again from each further starting point (each report type).
     for (const baseQuery of options.variants?.[key] ?? []) {
@@ -751,9 +759,13 @@ export async function sweepHostileInput(
           probes.push({ ...probe, label: `${probe.label} (${baseQuery})` });
       }
     }
-    const callers = options.anonymous && op.open ? [true, false] : [true];
     const chosen = probes.filter((probe) => options.only?.(probe, op) ?? true);
-    for (const [probe, signedIn] of callers.flatMap((c) => chosen.map((p) => [p, c] as const))) {
+    const anonymous = chosen.filter((probe) => op.open && options.anonymous?.(probe, op));
+    const sends = [
+      ...chosen.map((p) => [p, true] as const),
+      ...anonymous.map((p) => [p, false] as const),
+    ];
+    for (const [probe, signedIn] of sends) {
       const label = signedIn ? probe.label : `${probe.label} (anonymous)`;
       jobs.push(async () => {
         const send = async (authorization?: string) => {

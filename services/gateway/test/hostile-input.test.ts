@@ -178,8 +178,8 @@ describe('hostile requests through the gateway', () => {
         const doc = (await (await fetch(`${url}/${name}/v1/openapi.json`)).json()) as object;
         return sweepHostileInput(over, doc, {
           bodyLimit: bodyLimitOf,
-          large: true,
-          anonymous: true,
+          thorough: true,
+          anonymous: (probe) => VALUE_PROBE.test(probe.label),
           only: (probe, op) =>
             THROUGH.has(`${op.method} ${op.path}`) || VALUE_PROBE.test(probe.label),
           pathValues: (op) => {
