@@ -142,6 +142,7 @@ const PATH_VALUES: [string, string][] = [
   ['constructor', 'constructor'],
   ['almost a uuid', '00000000-0000-4000-8000-00000000000g'],
   ['encoded dots', '%2e%2e'],
+  ['empty', ''],
   ...WRONG_TYPES,
 ];
 
