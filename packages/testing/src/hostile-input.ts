@@ -77,9 +77,9 @@ export function hostileOperations(doc: Schema): HostileOperation[] {
           .filter((p) => p.in === 'query')
           .map((p) => ({ name: p.name, required: !!p.required, schema: resolve(p.schema ?? {}) })),
         ...(json
-          ? { body: { type: 'json' as const, schema: resolve(json) } }
+          ? { body: { type: 'json' as const, schema: deref(json, resolve) } }
           : multipart
-            ? { body: { type: 'multipart' as const, schema: resolve(multipart) } }
+            ? { body: { type: 'multipart' as const, schema: deref(multipart, resolve) } }
             : {}),
       });
     }
@@ -108,6 +108,25 @@ export function internal(
 
 const DEEP = 10_000;
 
+/** Wrong types and non-finite numbers for a path or query value, as sent. */
+const WRONG_TYPES: [string, string][] = [
+  ['Infinity', 'Infinity'],
+  ['-Infinity', '-Infinity'],
+  ['-1e309', '-1e309'],
+  ['2^53 + 1', '9007199254740993'],
+  ['-1.5', '-1.5'],
+  ['true', 'true'],
+  ['a word', 'hostile'],
+];
+
+/** When thorough: every path, query and body value also gets these (a body over its limit: 413). */
+const MB = 'x'.repeat(1024 * 1024);
+const LARGE_URL_VALUES: [string, string][] = [['1 MB', MB]];
+const LARGE_FIELD_VALUES: [string, string][] = [
+  ['1 MB string', JSON.stringify(MB)],
+  ['50 000-deep arrays', `${'['.repeat(50_000)}${']'.repeat(50_000)}`],
+];
+
 /** Path parameter values, as sent (already percent-encoded where they are escapes). */
 const PATH_VALUES: [string, string][] = [
   ['%zz', '%zz'],
@@ -123,6 +142,8 @@ const PATH_VALUES: [string, string][] = [
   ['constructor', 'constructor'],
   ['almost a uuid', '00000000-0000-4000-8000-00000000000g'],
   ['encoded dots', '%2e%2e'],
+  ['empty', ''],
+  ...WRONG_TYPES,
 ];
 
 const QUERY_VALUES: [string, string][] = [
@@ -140,6 +161,7 @@ const QUERY_VALUES: [string, string][] = [
   ['plus signs', '+++'],
   ['0', '0'],
   ['the largest safe integer', '9007199254740991'],
+  ...WRONG_TYPES,
   ['tsquery operators', encodeURIComponent('&|!:*()<->\\ a:* !b & (c')],
   ['quotes', encodeURIComponent(`'"'"\``)],
   ['SQL', encodeURIComponent("' OR 1=1; --")],
@@ -270,6 +292,11 @@ const FIELD_VALUES: [string, string][] = [
   ['tsquery operators', '"&|!:*()<->\\\\ a:*"'],
   ['SQL', `"' OR 1=1; --"`],
   ['an escaped pair of surrogates', '"\ud83d\ude00"'],
+  ['2^53 + 1', '9007199254740993'],
+  ['"Infinity"', '"Infinity"'],
+  ['"-Infinity"', '"-Infinity"'],
+  ['true', 'true'],
+  ['a word', '"hostile"'],
 ];
 
 /**
@@ -284,6 +311,11 @@ export function hostileProbes(
     body?: unknown;
     /** Query parameters every probe starts from, e.g. `type=funnel&steps=a,b`. */
     baseQuery?: string;
+    /**
+     * Also 1 MB values, 50 000-deep JSON, and the body itself and every field the schema declares
+     * to depth 3 given each value (slow in process; the gateway's sweep sends them).
+     */
+    thorough?: boolean;
   },
 ): HostileProbe[] {
   const name = `${op.method} ${op.path}`;
@@ -315,16 +347,24 @@ export function hostileProbes(
     authorized: true,
   });
   const probes: HostileProbe[] = [];
-  const add = (label: string, probe: Partial<HostileProbe>) =>
-    probes.push({ ...base(), ...probe, label: `${name} ${label}` });
+  const labels = new Set<string>();
+  const add = (label: string, probe: Partial<HostileProbe>) => {
+    if (labels.has(label)) return;
+    labels.add(label);
+    const sent = { ...base(), ...probe, label: `${name} ${label}` };
+    const over = sent.body !== undefined && Buffer.byteLength(sent.body) > options.bodyLimit;
+    probes.push(over ? { ...sent, expect: 413 } : sent);
+  };
+  const large = options.thorough ? LARGE_URL_VALUES : [];
+  const fieldValues = options.thorough ? [...FIELD_VALUES, ...LARGE_FIELD_VALUES] : FIELD_VALUES;
 
   for (const param of op.pathParams) {
-    for (const [label, value] of PATH_VALUES) {
+    for (const [label, value] of [...PATH_VALUES, ...large]) {
       add(`path ${param} = ${label}`, { url: path([param, value]) + query() });
     }
   }
   for (const param of op.query) {
-    for (const [label, value] of QUERY_VALUES) {
+    for (const [label, value] of [...QUERY_VALUES, ...large]) {
       add(`query ${param.name} = ${label}`, { url: path() + query(`${param.name}=${value}`) });
     }
     add(`query ${param.name} repeated`, {
@@ -357,13 +397,20 @@ export function hostileProbes(
   add('body over the limit', {
     headers: json,
     body: JSON.stringify({ big: 'x'.repeat(options.bodyLimit) }),
-    expect: 413,
   });
   add('empty body with a JSON content-length', {
     headers: { ...json, 'content-length': '0' },
     body: '',
   });
   if (op.body?.type === 'multipart') {
+    const form = { 'content-type': 'multipart/form-data; boundary=b' };
+    for (const field of topLevelFields(op.body.schema)) {
+      for (const [label, value] of fieldValues) {
+        const text = value.startsWith('"') ? (JSON.parse(value) as string) : value;
+        const parts = { ...(baseBody as object), [field]: text };
+        add(`body ${field} = ${label}`, { headers: form, body: multipartOf(parts) });
+      }
+    }
     add('body JSON where multipart is expected', { headers: json, body: '{"file":"x"}' });
     add('body multipart with no parts', {
       headers: { 'content-type': 'multipart/form-data; boundary=b' },
@@ -385,11 +432,14 @@ export function hostileProbes(
   }
   if (op.body?.type !== 'json') return probes;
   const SENTINEL = JSON.stringify('\u0001hostile\u0001');
+  const schema = op.body.schema;
   const at = (path: (string | number)[], value: string) =>
-    JSON.stringify(withAt(baseBody, path, '\u0001hostile\u0001')).replace(SENTINEL, value);
-  for (const field of topLevelFields(op.body.schema)) {
-    for (const [label, value] of FIELD_VALUES) {
-      add(`body ${field} = ${label}`, { headers: json, body: at([field], value) });
+    JSON.stringify(withAt(baseBody, path, '\u0001hostile\u0001', schema)).replace(SENTINEL, value);
+  // Every top-level field the schema declares (thorough: the body and nested fields too).
+  for (const field of fieldsOf(schema).filter((f) => options.thorough || f.length === 1)) {
+    const where = field.length ? field.join('.') : '(root)';
+    for (const [label, value] of fieldValues) {
+      add(`body ${where} = ${label}`, { headers: json, body: at(field, value) });
     }
   }
   // Inside the example's objects and arrays (a batch's messages, free-form properties).
@@ -427,7 +477,7 @@ export function hostileProbes(
     add(`body ${where} with 101-deep JSON`, { headers: json, body: at(key, nested(101)) });
     if (!path.length) continue;
     for (const name of Object.keys(value)) {
-      for (const [label, text] of FIELD_VALUES) {
+      for (const [label, text] of fieldValues) {
         add(`body ${where}.${name} = ${label}`, { headers: json, body: at([...path, name], text) });
       }
     }
@@ -441,15 +491,72 @@ export function hostileProbes(
 
 const nested = (depth: number) => `${'{"d":'.repeat(depth)}1${'}'.repeat(depth)}`;
 
-/** `base` with `value` at `path` (a copy; arrays and objects on the way are copied too). */
-function withAt(base: unknown, path: (string | number)[], value: unknown): unknown {
+/**
+ * `base` with `value` at `path` (a copy; arrays and objects on the way are copied too). What is
+ * missing on the way is made from the schema's example, so that only the one value is wrong.
+ */
+function withAt(
+  base: unknown,
+  path: (string | number)[],
+  value: unknown,
+  schema: Schema = {},
+): unknown {
   if (!path.length) return value;
   const [key, ...rest] = path as [string | number, ...(string | number)[]];
-  const copy = (
-    Array.isArray(base) ? [...base] : typeof base === 'object' && base !== null ? { ...base } : {}
-  ) as Record<string | number, unknown>;
-  copy[key] = withAt(copy[key], rest, value);
+  const branch = branchesOf(schema).find((b) =>
+    typeof key === 'number' ? b.items : b.properties?.[key] || b.additionalProperties,
+  );
+  const child: Schema = (typeof key === 'number' ? branch?.items : branch?.properties?.[key]) ?? {};
+  const container =
+    typeof base === 'object' && base !== null ? base : typeof key === 'number' ? [] : {};
+  const copy = (Array.isArray(container) ? [...container] : { ...container }) as Record<
+    string | number,
+    unknown
+  >;
+  const current = copy[key] === undefined && rest.length ? exampleOf(child) : copy[key];
+  copy[key] = withAt(current, rest, value, child);
   return copy;
+}
+
+/** A schema's alternatives but null. */
+function branchesOf(schema: Schema): Schema[] {
+  const alternatives: Schema[] = schema.anyOf ?? schema.oneOf ?? [schema];
+  return alternatives.filter((s) => s.type !== 'null');
+}
+
+/** A body's fields as paths (`[]` the body itself, `['tags', 0]` a tag), to depth 3. */
+function fieldsOf(schema: Schema, at: (string | number)[] = []): (string | number)[][] {
+  const found = [at];
+  if (at.length >= 3) return found;
+  for (const branch of branchesOf(schema)) {
+    for (const [key, child] of Object.entries<Schema>(branch.properties ?? {})) {
+      found.push(...fieldsOf(child, [...at, key]));
+    }
+    const free = branch.additionalProperties;
+    if (branch.type === 'object' && (free === true || (free && !Object.keys(free).length))) {
+      found.push([...at, 'hostile']);
+    }
+    if (branch.items) found.push(...fieldsOf(branch.items, [...at, 0]));
+  }
+  return [...new Map(found.map((path) => [JSON.stringify(path), path])).values()];
+}
+
+/** A copy of `schema` with every `$ref` replaced by what it points to (no cycles here). */
+function deref(schema: unknown, resolve: (s: Schema) => Schema, depth = 0): Schema {
+  if (depth > 20 || typeof schema !== 'object' || schema === null) return schema as Schema;
+  if (Array.isArray(schema)) return schema.map((s) => deref(s, resolve, depth + 1)) as Schema;
+  return Object.fromEntries(
+    Object.entries(resolve(schema as Schema)).map(([k, v]) => [k, deref(v, resolve, depth + 1)]),
+  );
+}
+
+/** A multipart/form-data body with each field as a file part. */
+function multipartOf(fields: unknown): string {
+  const parts = Object.entries((fields ?? {}) as Record<string, unknown>).map(
+    ([key, value]) =>
+      `--b\r\ncontent-disposition: form-data; name="${key}"; filename="hostile.bin"\r\n\r\n${String(value)}\r\n`,
+  );
+  return `${parts.join('')}--b--\r\n`;
 }
 
 /** The objects and arrays in `value` with their paths, to depth 3. */
@@ -605,7 +712,14 @@ export async function sweepHostileInput(
     /** Further query strings to start the query probes of an operation from (`GET /a/v1/b`). */
     variants?: Record<string, string[]>;
     authorization: (op: HostileOperation, stale?: string) => Promise<string | undefined>;
-    bodyLimit: number;
+    /** The largest body an operation takes (a probe over it must be answered 413). */
+    bodyLimit: number | ((op: HostileOperation) => number);
+    /** The probes of an operation anyone may call that are sent without Authorization too. */
+    anonymous?: (probe: HostileProbe, op: HostileOperation) => boolean;
+    /** 1 MB values, 50 000-deep JSON, nested fields (see `hostileProbes`). */
+    thorough?: boolean;
+    /** Probes left out (a quick subset for most operations, all of a few). */
+    only?: (probe: HostileProbe, op: HostileOperation) => boolean;
     /** Operations left out (a logout would end the caller's session in the middle). */
     skip?: (op: HostileOperation) => boolean;
     concurrency?: number;
@@ -630,7 +744,14 @@ export async function sweepHostileInput(
     const pathValues = options.pathValues?.(op) ?? {};
     const key = `${op.method} ${op.path}`;
     const body = options.bodies?.[key];
-    const given = { pathValues, bodyLimit: options.bodyLimit, ...(body ? { body } : {}) };
+    const bodyLimit =
+      typeof options.bodyLimit === 'number' ? options.bodyLimit : options.bodyLimit(op);
+    const given = {
+      pathValues,
+      bodyLimit,
+      thorough: !!options.thorough,
+      ...(body ? { body } : {}),
+    };
     const probes = hostileProbes(op, given);
     // The query probes again from each further starting point (each report type).
     for (const baseQuery of options.variants?.[key] ?? []) {
@@ -639,7 +760,14 @@ export async function sweepHostileInput(
           probes.push({ ...probe, label: `${probe.label} (${baseQuery})` });
       }
     }
-    for (const probe of probes) {
+    const chosen = probes.filter((probe) => options.only?.(probe, op) ?? true);
+    const anonymous = chosen.filter((probe) => op.open && options.anonymous?.(probe, op));
+    const sends = [
+      ...chosen.map((p) => [p, true] as const),
+      ...anonymous.map((p) => [p, false] as const),
+    ];
+    for (const [probe, signedIn] of sends) {
+      const label = signedIn ? probe.label : `${probe.label} (anonymous)`;
       jobs.push(async () => {
         const send = async (authorization?: string) => {
           const headers = { ...options.headers, ...probe.headers };
@@ -665,7 +793,7 @@ export async function sweepHostileInput(
           }
         };
         try {
-          const authorization = await options.authorization(op);
+          const authorization = signedIn ? await options.authorization(op) : undefined;
           const started = performance.now();
           let answer = await send(authorization);
           if (
@@ -677,10 +805,7 @@ export async function sweepHostileInput(
             if (renewed !== authorization) answer = await send(renewed);
           }
           const ms = Math.round(performance.now() - started);
-          answers.set(
-            probe.label,
-            `${answer.statusCode} in ${ms} ms: ${answer.body.slice(0, 160)}`,
-          );
+          answers.set(label, `${answer.statusCode} in ${ms} ms: ${answer.body.slice(0, 160)}`);
           const fault =
             answerFault(
               probe,
@@ -688,9 +813,9 @@ export async function sweepHostileInput(
               String(answer.headers['content-type'] ?? ''),
               answer.body,
             ) ?? undocumented(op, answer);
-          return fault && `${probe.label}: ${fault}`;
+          return fault && `${label}: ${fault}`;
         } catch (error) {
-          return `${probe.label}: ${(error as Error).message}`;
+          return `${label}: ${(error as Error).message}`;
         }
       });
     }
