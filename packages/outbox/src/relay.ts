@@ -161,10 +161,9 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   async function send(rows: OutboxRow[]): Promise<SetAside[]> {
     const refused = new Map<string, SetAside>();
     for (const subscriber of options.subscribers) {
-      // One that another subscriber refused is not sent on: it is set aside for all.
-      const wanted = rows.filter(
-        (r) => subscribesTo(subscriber.types, r.type) && !refused.has(r.id),
-      );
+      // One that another subscriber refused still goes to this one: a subscriber's refusal (or a
+      // buggy or hostile one's) must not keep a `user.deleted` from those that act on it.
+      const wanted = rows.filter((r) => subscribesTo(subscriber.types, r.type));
       if (wanted.length === 0) continue;
       const refusedHere = await deliver(subscriber, wanted);
       // Refusing every event says more about the subscriber (an older version during a deploy, a
@@ -173,7 +172,10 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       if (refusedHere.length === wanted.length) {
         throw new Error(`${refusedHere[0]!.failure} (every event of the batch refused)`);
       }
-      for (const r of refusedHere) refused.set(r.id, r);
+      for (const r of refusedHere) {
+        const before = refused.get(r.id);
+        refused.set(r.id, before ? { id: r.id, failure: `${before.failure}; ${r.failure}` } : r);
+      }
     }
     return [...refused.values()];
   }
