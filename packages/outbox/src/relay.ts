@@ -27,6 +27,13 @@ export interface OutboxRelayOptions {
    * (default 30 s): in a start, subscribers come up after the services that feed them.
    */
   quietMs?: number;
+  /**
+   * A subscriber that refuses the only event of a batch it wants (nothing else to tell whether it
+   * refuses everything) holds the batch back; if it still refuses that event this long after the
+   * first time (default 10 minutes, longer than a deploy), the event is set aside. Without this, a
+   * subscriber of few types (main takes `user.deleted`) refusing one held back every later event.
+   */
+  loneRefusalMs?: number;
 }
 
 export interface OutboxRelay {
@@ -100,6 +107,9 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   if (!pool) throw new Error('startOutboxRelay needs a pool or a db');
   const batchSize = options.batchSize ?? 200;
   const maxBackoff = options.maxBackoffMs ?? 30_000;
+  const loneRefusalMs = options.loneRefusalMs ?? 600_000;
+  /** `<subscriber> <outbox id>` → when it first refused that event as the only one it was sent. */
+  const loneRefusals = new Map<string, number>();
   let running = true;
   let wake: (() => void) | undefined;
   let emptyPasses = 0;
@@ -169,7 +179,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       // Refusing every event says more about the subscriber (an older version during a deploy, a
       // contract it does not speak) than about the events: they wait, as for a subscriber that is
       // down. Only an event refused where others were taken is set aside.
-      if (refusedHere.length === wanted.length) {
+      if (refusedHere.length === wanted.length && !refusedAloneLongEnough(subscriber, wanted)) {
         throw new Error(`${refusedHere[0]!.failure} (every event of the batch refused)`);
       }
       for (const r of refusedHere) {
@@ -178,6 +188,22 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       }
     }
     return [...refused.values()];
+  }
+
+  /** Whether a subscriber has refused its one wanted event for loneRefusalMs (see there). */
+  function refusedAloneLongEnough(subscriber: EventSubscriber, wanted: OutboxRow[]): boolean {
+    if (wanted.length !== 1) return false;
+    const key = `${subscriber.name} ${wanted[0]!.id}`;
+    const first = loneRefusals.get(key);
+    if (first === undefined) {
+      // Only the oldest held-back event is ever here: a few entries, forgotten when set aside.
+      if (loneRefusals.size > 1000) loneRefusals.clear();
+      loneRefusals.set(key, Date.now());
+      return false;
+    }
+    if (Date.now() - first < loneRefusalMs) return false;
+    loneRefusals.delete(key);
+    return true;
   }
 
   /**
