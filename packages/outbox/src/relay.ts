@@ -27,6 +27,13 @@ export interface OutboxRelayOptions {
    * (default 30 s): in a start, subscribers come up after the services that feed them.
    */
   quietMs?: number;
+  /**
+   * A subscriber that refuses the only event of a batch it wants (nothing else to tell whether it
+   * refuses everything) holds the batch back; if it still refuses that event this long after the
+   * first time (default 10 minutes, longer than a deploy), the event is set aside. Without this, a
+   * subscriber of few types (main takes `user.deleted`) refusing one held back every later event.
+   */
+  loneRefusalMs?: number;
 }
 
 export interface OutboxRelay {
@@ -100,6 +107,9 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   if (!pool) throw new Error('startOutboxRelay needs a pool or a db');
   const batchSize = options.batchSize ?? 200;
   const maxBackoff = options.maxBackoffMs ?? 30_000;
+  const loneRefusalMs = options.loneRefusalMs ?? 600_000;
+  /** `<subscriber> <outbox id>` → when it first refused that event as the only one it was sent. */
+  const loneRefusals = new Map<string, number>();
   let running = true;
   let wake: (() => void) | undefined;
   let emptyPasses = 0;
@@ -161,21 +171,39 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   async function send(rows: OutboxRow[]): Promise<SetAside[]> {
     const refused = new Map<string, SetAside>();
     for (const subscriber of options.subscribers) {
-      // One that another subscriber refused is not sent on: it is set aside for all.
-      const wanted = rows.filter(
-        (r) => subscribesTo(subscriber.types, r.type) && !refused.has(r.id),
-      );
+      // One that another subscriber refused still goes to this one: a subscriber's refusal (or a
+      // buggy or hostile one's) must not keep a `user.deleted` from those that act on it.
+      const wanted = rows.filter((r) => subscribesTo(subscriber.types, r.type));
       if (wanted.length === 0) continue;
       const refusedHere = await deliver(subscriber, wanted);
       // Refusing every event says more about the subscriber (an older version during a deploy, a
       // contract it does not speak) than about the events: they wait, as for a subscriber that is
       // down. Only an event refused where others were taken is set aside.
-      if (refusedHere.length === wanted.length) {
+      if (refusedHere.length === wanted.length && !refusedAloneLongEnough(subscriber, wanted)) {
         throw new Error(`${refusedHere[0]!.failure} (every event of the batch refused)`);
       }
-      for (const r of refusedHere) refused.set(r.id, r);
+      for (const r of refusedHere) {
+        const before = refused.get(r.id);
+        refused.set(r.id, before ? { id: r.id, failure: `${before.failure}; ${r.failure}` } : r);
+      }
     }
     return [...refused.values()];
+  }
+
+  /** Whether a subscriber has refused its one wanted event for loneRefusalMs (see there). */
+  function refusedAloneLongEnough(subscriber: EventSubscriber, wanted: OutboxRow[]): boolean {
+    if (wanted.length !== 1) return false;
+    const key = `${subscriber.name} ${wanted[0]!.id}`;
+    const first = loneRefusals.get(key);
+    if (first === undefined) {
+      // Only the oldest held-back event is ever here: a few entries, forgotten when set aside.
+      if (loneRefusals.size > 1000) loneRefusals.clear();
+      loneRefusals.set(key, Date.now());
+      return false;
+    }
+    if (Date.now() - first < loneRefusalMs) return false;
+    loneRefusals.delete(key);
+    return true;
   }
 
   /**

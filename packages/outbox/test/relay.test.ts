@@ -224,6 +224,89 @@ test('an event a subscriber refuses on its own is set aside; the events after it
   await relay.close();
 });
 
+test('an event one subscriber refuses still reaches the others (main still hears of user.deleted)', async () => {
+  await pool.query('update outbox set published_at = now() where set_aside_at is null');
+  const analytics = await subscriber((events) =>
+    events.some((e) => e.payload.poison) ? 422 : 202,
+  );
+  const main = await subscriber(() => 202);
+  const { rows: ids } = await pool.query<{ id: string }>(`insert into outbox (type, payload) values
+    ('user.registered', '{}'), ('user.deleted', '{"poison":true}') returning id::text as id`);
+  const relay = startOutboxRelay({
+    pool,
+    service: 'auth',
+    subscribers: [
+      { name: 'analytics', types: ['*'], url: analytics.url },
+      { name: 'main', types: ['user.deleted'], url: main.url },
+    ],
+    serviceToken: token,
+    log,
+    intervalMs: 20,
+    maxBackoffMs: 50,
+  });
+  after(() => relay.close());
+  for (let i = 0; i < 200 && analytics.received.length < 1; i += 1) await sleep(25);
+  await relay.idle();
+  await relay.close();
+  assert.deepEqual(analytics.received, [`auth:${ids[0]!.id}`]);
+  assert.deepEqual(main.received, [`auth:${ids[1]!.id}`]);
+  const { rows } = await pool.query(
+    'select failure from outbox where id = $1 and set_aside_at is not null',
+    [ids[1]!.id],
+  );
+  assert.match(rows[0]?.failure ?? '', /^analytics answered 422/);
+  // The tests below count what is set aside.
+  await pool.query('delete from outbox where id = $1', [ids[1]!.id]);
+});
+
+test('an event refused by a subscriber that wants only it is set aside after loneRefusalMs; the rest go on', async () => {
+  await pool.query('update outbox set published_at = now() where set_aside_at is null');
+  const analytics = await subscriber(() => 202);
+  const main = await subscriber(() => 422);
+  const { rows: ids } = await pool.query<{ id: string }>(`insert into outbox (type, payload) values
+    ('user.deleted', '{"poison":true}'), ('user.registered', '{}'), ('user.logged_in', '{}')
+    returning id::text as id`);
+  const relay = startOutboxRelay({
+    pool,
+    service: 'auth',
+    subscribers: [
+      { name: 'analytics', types: ['*'], url: analytics.url },
+      { name: 'main', types: ['user.deleted'], url: main.url },
+    ],
+    serviceToken: token,
+    log,
+    intervalMs: 20,
+    maxBackoffMs: 50,
+    loneRefusalMs: 300,
+  });
+  after(() => relay.close());
+  for (let i = 0; i < 400; i += 1) {
+    const { rows } = await pool.query(
+      'select 1 from outbox where published_at is null and set_aside_at is null',
+    );
+    if (rows.length === 0) break;
+    await sleep(25);
+  }
+  await relay.close();
+  const { rows } = await pool.query(
+    `select id::text as id, failure from outbox
+      where set_aside_at is not null and id = any($1::bigint[])`,
+    [ids.map((r) => r.id)],
+  );
+  assert.deepEqual(
+    rows.map((r) => r.id),
+    [ids[0]!.id],
+  );
+  assert.match(rows[0].failure, /^main answered 422/);
+  const published = await pool.query(
+    'select count(*)::int as n from outbox where id = any($1::bigint[]) and published_at is not null',
+    [[ids[1]!.id, ids[2]!.id]],
+  );
+  assert.equal(published.rows[0].n, 2);
+  // The tests below count what is set aside.
+  await pool.query('delete from outbox where id = $1', [ids[0]!.id]);
+});
+
 for (const [what, status] of [
   ['a wrong service token: 401', 401],
   ['every event refused with 400, as by an older version during a deploy', 400],

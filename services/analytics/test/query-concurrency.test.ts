@@ -109,3 +109,49 @@ test("users' activity reads wait in a line of their own: they never hold up an a
   state.open();
   assert.equal((await activity).statusCode, 200);
 });
+
+test('a query whose client went away while it waited is dropped, never run', async () => {
+  const { state, wrapStore } = held();
+  let calls = 0;
+  const t = await buildTestAnalytics(
+    { QUERY_CONCURRENCY: '1', QUERY_WAIT_MS: '60000' },
+    {
+      wrapStore: (store) => {
+        const inner = wrapStore(store);
+        return {
+          ...inner,
+          activity(query) {
+            calls += 1;
+            return inner.activity(query);
+          },
+        };
+      },
+    },
+  );
+  const user = await t.user();
+  const address = await t.app.listen({ port: 0, host: '127.0.0.1' });
+  const url = `${address}/analytics/v1/user-activity`;
+  const headers = bearer(user.accessToken);
+  const first = fetch(url, { headers });
+  await until(() => state.running === 1, 'the first query running');
+  const gone = new AbortController();
+  const second = fetch(url, { headers, signal: gone.signal }).catch(() => undefined);
+  const waiting = async () => {
+    const metrics = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+    return /^analytics_queries_waiting{[^}]*queries="activity"[^}]*} (\d+)$/m.exec(metrics)?.[1];
+  };
+  await until(async () => (await waiting()) === '1', 'the second query waiting');
+  gone.abort();
+  await second;
+  try {
+    await until(
+      async () => (await waiting()) === '0',
+      'the abandoned query leaving the line',
+      5000,
+    );
+  } finally {
+    state.open();
+  }
+  assert.equal((await first).status, 200);
+  assert.equal(calls, 1);
+});

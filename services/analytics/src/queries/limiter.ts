@@ -10,7 +10,8 @@ import { Gauge, type Registry } from 'prom-client';
  * (p-limit and p-queue put no bound on the wait.)
  */
 export interface QueryLimiter {
-  run<T>(query: () => Promise<T>): Promise<T>;
+  /** `gone`: aborts when the client went away; a query still waiting then leaves the line. */
+  run<T>(query: () => Promise<T>, gone?: AbortSignal): Promise<T>;
 }
 
 /**
@@ -61,25 +62,31 @@ function createQueryLimiter(options: {
   const waiting: (() => void)[] = [];
 
   /** Resolves once this query holds a slot; rejects after waitMs without one. */
-  function acquire(): Promise<void> {
+  function acquire(gone?: AbortSignal): Promise<void> {
     if (running < options.concurrency) {
       running += 1;
       return Promise.resolve();
     }
     return new Promise((resolve, reject) => {
-      const turn = () => {
+      const leave = () => {
         clearTimeout(timer);
-        running += 1;
-        resolve();
-      };
-      const timer = setTimeout(() => {
+        gone?.removeEventListener('abort', leave);
         waiting.splice(waiting.indexOf(turn), 1);
         reject(
           new DomainError('service_unavailable', 'Too many queries are running; retry shortly.', {
             retryAfterSeconds: 5,
           }),
         );
-      }, options.waitMs);
+      };
+      const turn = () => {
+        clearTimeout(timer);
+        gone?.removeEventListener('abort', leave);
+        running += 1;
+        resolve();
+      };
+      // A query nobody waits for any more would only keep the next ones waiting.
+      const timer = setTimeout(leave, options.waitMs);
+      gone?.addEventListener('abort', leave, { once: true });
       waiting.push(turn);
     });
   }
@@ -96,8 +103,9 @@ function createQueryLimiter(options: {
     get waiting() {
       return waiting.length;
     },
-    async run(query) {
-      await acquire();
+    async run(query, gone) {
+      if (gone?.aborted) throw new DomainError('service_unavailable', 'The client went away.');
+      await acquire(gone);
       try {
         return await query();
       } finally {

@@ -1,4 +1,5 @@
 import type { App } from '@platform/http';
+import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import type { AnalyticsContext } from '../context.ts';
 import { toCsv } from './csv.ts';
@@ -23,6 +24,15 @@ const QUERY_ERRORS = [
   'store_unavailable',
 ];
 
+/** Aborts when the connection closes before the answer was sent: nobody waits for it any more. */
+function clientGone(reply: FastifyReply): AbortSignal {
+  const gone = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) gone.abort();
+  });
+  return gone.signal;
+}
+
 export function queryRoutes(api: App, ctx: AnalyticsContext) {
   const limiters = createQueryLimiters({
     concurrency: ctx.config.QUERY_CONCURRENCY,
@@ -43,8 +53,11 @@ export function queryRoutes(api: App, ctx: AnalyticsContext) {
       },
       preHandler: api.authenticate,
     },
-    async (request) =>
-      limiters.activity.run(() => userActivity(ctx, request.principal!, request.query)),
+    async (request, reply) =>
+      limiters.activity.run(
+        () => userActivity(ctx, request.principal!, request.query),
+        clientGone(reply),
+      ),
   );
 
   api.get(
@@ -61,7 +74,8 @@ export function queryRoutes(api: App, ctx: AnalyticsContext) {
       },
       preHandler: api.authorize(READ_ANY),
     },
-    async (request) => limiters.reports.run(() => performance(ctx, request.query)),
+    async (request, reply) =>
+      limiters.reports.run(() => performance(ctx, request.query), clientGone(reply)),
   );
 
   api.get(
@@ -87,7 +101,10 @@ export function queryRoutes(api: App, ctx: AnalyticsContext) {
       preHandler: api.authorize(READ_ANY),
     },
     async (request, reply) => {
-      const result = await limiters.reports.run(() => report(ctx, request.query));
+      const result = await limiters.reports.run(
+        () => report(ctx, request.query),
+        clientGone(reply),
+      );
       if (request.query.format !== 'csv') return reply.type('application/json').send(result.body);
       const name = `${result.type}_${result.from.slice(0, 10)}_${result.to.slice(0, 10)}.csv`;
       return reply
