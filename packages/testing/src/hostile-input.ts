@@ -1,3 +1,5 @@
+import assert from 'node:assert/strict';
+
 /**
  * Hostile requests generated from a service's OpenAPI 3.1 document, for a per-service sweep run
  * in process (`app.inject`): every operation gets, at each place a client controls (path, query,
@@ -870,4 +872,27 @@ function unsignedJwt(): string {
     iat: now,
   };
   return `${b64(JSON.stringify({ alg: 'none', typ: 'JWT' }))}.${b64(JSON.stringify(claims))}.`;
+}
+
+/**
+ * What every sweep asserts at its end: at least `atLeast` probes went out and none failed, none
+ * polluted Object.prototype (the probes name `hostilePolluted`), and the app still answers its
+ * health checks.
+ */
+export async function assertSweepClean(
+  app: Injectable,
+  result: { sent: number; faults: string[] },
+  atLeast: number,
+): Promise<void> {
+  const { sent, faults } = result;
+  assert.ok(sent > atLeast, `only ${sent} probes`);
+  assert.equal(
+    faults.length,
+    0,
+    `${faults.length} of ${sent} failed:\n${faults.slice(0, 80).join('\n')}`,
+  );
+  assert.equal(({} as Record<string, unknown>).hostilePolluted, undefined);
+  for (const url of ['/health/live', '/health/ready']) {
+    assert.equal((await app.inject({ method: 'GET', url, headers: {} })).statusCode, 200, url);
+  }
 }

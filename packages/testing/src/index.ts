@@ -117,6 +117,7 @@ export function logCapture(): { stream: Writable; lines: string[]; text(): strin
 }
 export {
   answerFault,
+  assertSweepClean,
   type HostileOperation,
   type HostileProbe,
   hostileOperations,
