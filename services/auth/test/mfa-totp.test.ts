@@ -67,6 +67,29 @@ test('the secret is sealed at rest and recovery codes are kept only as hashes', 
   assert.match(auth.logs.text(), /TOTP secret does not open/);
 });
 
+test('the code that turned MFA on signs in once (enabling and signing in within one step)', async () => {
+  const user = await signUp(app);
+  const started = await app.inject({
+    method: 'POST',
+    url: '/accounts/v1/user/mfa/totp',
+    headers: bearer(user.accessToken),
+    payload: { current_password: user.password },
+  });
+  const { secret } = started.json() as { secret: string };
+  const code = codeAt(secret, Date.now());
+  const verified = await app.inject({
+    method: 'POST',
+    url: '/accounts/v1/user/mfa/totp/verify',
+    headers: bearer(user.accessToken),
+    payload: { code },
+  });
+  assert.equal(verified.statusCode, 200, verified.body);
+  const first = await finish({ mfa_token: await challenge(user.email, user.password), code });
+  assert.equal(first.statusCode, 200, first.body);
+  const again = await finish({ mfa_token: await challenge(user.email, user.password), code });
+  assert.equal(again.statusCode, 401, 'a code signs in once');
+});
+
 test('two requests racing with the same code: exactly one signs in', async () => {
   const user = await enrolled();
   const code = codeAt(user.secret, Date.now() + 30_000);

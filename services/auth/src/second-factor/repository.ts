@@ -31,10 +31,15 @@ export async function storePendingFactor(db: Executor, userId: string, secretSea
     });
 }
 
-export async function markFactorVerified(db: Executor, userId: string, step: number) {
+/**
+ * Turns the pending factor on. The code that proved it is not spent: the first sign-in may use
+ * it (a client enabling MFA and signing in within one 30 s step sends the same code); after a
+ * sign-in, every operation refuses that step and earlier ones (claimStep).
+ */
+export async function markFactorVerified(db: Executor, userId: string) {
   await db
     .update(totpFactors)
-    .set({ verifiedAt: new Date(), lastUsedStep: step })
+    .set({ verifiedAt: new Date(), lastUsedStep: null })
     .where(eq(totpFactors.userId, userId));
 }
 
