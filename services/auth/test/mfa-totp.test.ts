@@ -90,6 +90,77 @@ test('the code that turned MFA on signs in once (enabling and signing in within 
   assert.equal(again.statusCode, 401, 'a code signs in once');
 });
 
+/** MFA turned on with the code of `offsetMs` from now; the user, the secret and that code. */
+async function enrolWith(offsetMs: number) {
+  const user = await signUp(app);
+  const started = await app.inject({
+    method: 'POST',
+    url: '/accounts/v1/user/mfa/totp',
+    headers: bearer(user.accessToken),
+    payload: { current_password: user.password },
+  });
+  const { secret } = started.json() as { secret: string };
+  const code = codeAt(secret, Date.now() + offsetMs);
+  const verified = await app.inject({
+    method: 'POST',
+    url: '/accounts/v1/user/mfa/totp/verify',
+    headers: bearer(user.accessToken),
+    payload: { code },
+  });
+  assert.equal(verified.statusCode, 200, verified.body);
+  return { ...user, secret, code };
+}
+
+test('the code that turned MFA on works once in all: spent on new recovery codes, it no longer signs in', async () => {
+  const user = await enrolWith(30_000);
+  const regenerated = await app.inject({
+    method: 'POST',
+    url: '/accounts/v1/user/mfa/recovery-codes',
+    headers: bearer(user.accessToken),
+    payload: { current_password: user.password, code: user.code },
+  });
+  assert.equal(regenerated.statusCode, 200, regenerated.body);
+  const signIn = await finish({
+    mfa_token: await challenge(user.email, user.password),
+    code: user.code,
+  });
+  assert.equal(signIn.statusCode, 401, signIn.body);
+  const disable = await app.inject({
+    method: 'DELETE',
+    url: '/accounts/v1/user/mfa/totp',
+    headers: bearer(user.accessToken),
+    payload: { current_password: user.password, code: user.code },
+  });
+  assert.equal(disable.statusCode, 403, disable.body);
+});
+
+test('two sign-ins racing with the code that turned MFA on: exactly one wins', async () => {
+  const user = await enrolWith(30_000);
+  const tokens = await Promise.all([
+    challenge(user.email, user.password),
+    challenge(user.email, user.password),
+  ]);
+  const results = await Promise.all(
+    tokens.map((mfa_token) => finish({ mfa_token, code: user.code })),
+  );
+  assert.deepEqual(results.map((r) => r.statusCode).sort(), [200, 401]);
+});
+
+test('a code older than the one that turned MFA on is refused', async () => {
+  // Turned on with the next step's code (an app a little ahead): this step's code is older.
+  const user = await enrolWith(30_000);
+  const older = await finish({
+    mfa_token: await challenge(user.email, user.password),
+    code: codeAt(user.secret, Date.now()),
+  });
+  assert.equal(older.statusCode, 401, older.body);
+  const enrolling = await finish({
+    mfa_token: await challenge(user.email, user.password),
+    code: user.code,
+  });
+  assert.equal(enrolling.statusCode, 200, enrolling.body);
+});
+
 test('two requests racing with the same code: exactly one signs in', async () => {
   const user = await enrolled();
   const code = codeAt(user.secret, Date.now() + 30_000);

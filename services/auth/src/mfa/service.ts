@@ -106,8 +106,9 @@ export async function verifyEnrolment(
           );
         }
         const secret = ctx.sealer.open(factor.secretSealed, secretContext(userId));
-        if (matchingStep(secret, code) === undefined) return undefined;
-        await markFactorVerified(tx, userId);
+        const step = matchingStep(secret, code);
+        if (step === undefined) return undefined;
+        await markFactorVerified(tx, userId, step);
         await setMfaEnabled(tx, userId, true);
         const { codes, hashes } = newRecoveryCodes(userId);
         await replaceRecoveryCodes(tx, userId, hashes);

@@ -32,14 +32,14 @@ export async function storePendingFactor(db: Executor, userId: string, secretSea
 }
 
 /**
- * Turns the pending factor on. The code that proved it is not spent: the first sign-in may use
- * it (a client enabling MFA and signing in within one 30 s step sends the same code); after a
- * sign-in, every operation refuses that step and earlier ones (claimStep).
+ * Turns the pending factor on. The code that proved it (of `step`) is not spent: the first
+ * sign-in may use it once (a client enabling MFA and signing in within one 30 s step sends the
+ * same code). The step before it is recorded as used, so older codes stay refused (claimStep).
  */
-export async function markFactorVerified(db: Executor, userId: string) {
+export async function markFactorVerified(db: Executor, userId: string, step: number) {
   await db
     .update(totpFactors)
-    .set({ verifiedAt: new Date(), lastUsedStep: null })
+    .set({ verifiedAt: new Date(), lastUsedStep: step - 1 })
     .where(eq(totpFactors.userId, userId));
 }
 
