@@ -146,6 +146,31 @@ test('two sign-ins racing with the code that turned MFA on: exactly one wins', a
   assert.deepEqual(results.map((r) => r.statusCode).sort(), [200, 401]);
 });
 
+test('enrolment refuses a code two steps old and one from a secret asked for again', async () => {
+  const user = await signUp(app);
+  const start = async () => {
+    const started = await app.inject({
+      method: 'POST',
+      url: '/accounts/v1/user/mfa/totp',
+      headers: bearer(user.accessToken),
+      payload: { current_password: user.password },
+    });
+    return (started.json() as { secret: string }).secret;
+  };
+  const verify = (code: string) =>
+    app.inject({
+      method: 'POST',
+      url: '/accounts/v1/user/mfa/totp/verify',
+      headers: bearer(user.accessToken),
+      payload: { code },
+    });
+  const first = await start();
+  const second = await start();
+  assert.equal((await verify(codeAt(first, Date.now()))).statusCode, 403, 'replaced secret');
+  assert.equal((await verify(codeAt(second, Date.now() - 60_000))).statusCode, 403, 'too old');
+  assert.equal((await verify(codeAt(second, Date.now()))).statusCode, 200);
+});
+
 test('a code older than the one that turned MFA on is refused', async () => {
   // Turned on with the next step's code (an app a little ahead): this step's code is older.
   const user = await enrolWith(30_000);
