@@ -1,4 +1,26 @@
 import assert from 'node:assert/strict';
+import {
+  containersOf,
+  deref,
+  exampleOf,
+  fieldsOf,
+  multipartOf,
+  type Schema,
+  topLevelFields,
+  withAt,
+} from './hostile-schema.ts';
+import {
+  AUTHORIZATIONS,
+  CONTENT_TYPES,
+  FIELD_VALUES,
+  LARGE_FIELD_VALUES,
+  LARGE_URL_VALUES,
+  ODD_HEADERS,
+  ODD_QUERIES,
+  PATH_VALUES,
+  QUERY_VALUES,
+  RAW_BODIES,
+} from './hostile-values.ts';
 
 /**
  * Hostile requests generated from a service's OpenAPI 3.1 document, for a per-service sweep run
@@ -7,12 +29,10 @@ import assert from 'node:assert/strict';
  * lone surrogates (also in JSON keys), prototype keys, arrays for scalars, overflowing and
  * non-finite numbers, 10 000-deep JSON, odd content types, bodies over the limit and bad
  * Authorization headers. The answer must never be a 5xx or a hang, and every 4xx is a
- * problem+json with a code. (The gateway's malformed-input sweep sends value faults per field
- * through the whole stack; this one covers the request's shape, quickly, service by service.)
+ * problem+json with a code. The values are in hostile-values.ts, the schema walking in
+ * hostile-schema.ts; `thorough` adds 1 MB values, 50 000-deep JSON and every nested field (the
+ * gateway's sweep through the whole stack uses it, the services' in-process sweeps do not).
  */
-
-// biome-ignore lint/suspicious/noExplicitAny: OpenAPI schemas are walked as plain JSON.
-type Schema = Record<string, any>;
 
 export interface HostileOperation {
   method: string;
@@ -107,199 +127,6 @@ export function internal(
       : {}),
   };
 }
-
-const DEEP = 10_000;
-
-/** Wrong types and non-finite numbers for a path or query value, as sent. */
-const WRONG_TYPES: [string, string][] = [
-  ['Infinity', 'Infinity'],
-  ['-Infinity', '-Infinity'],
-  ['-1e309', '-1e309'],
-  ['2^53 + 1', '9007199254740993'],
-  ['-1.5', '-1.5'],
-  ['true', 'true'],
-  ['a word', 'hostile'],
-];
-
-/** When thorough: every path, query and body value also gets these (a body over its limit: 413). */
-const MB = 'x'.repeat(1024 * 1024);
-const LARGE_URL_VALUES: [string, string][] = [['1 MB', MB]];
-const LARGE_FIELD_VALUES: [string, string][] = [
-  ['1 MB string', JSON.stringify(MB)],
-  ['50 000-deep arrays', `${'['.repeat(50_000)}${']'.repeat(50_000)}`],
-];
-
-/** Path parameter values, as sent (already percent-encoded where they are escapes). */
-const PATH_VALUES: [string, string][] = [
-  ['%zz', '%zz'],
-  ['%00', 'a%00b'],
-  ['%ff', '%ff'],
-  ['encoded lone surrogate', 'a%ED%A0%80'],
-  ['encoded slash', 'a%2Fb'],
-  ['301 characters', 'x'.repeat(301)],
-  ['-1', '-1'],
-  ['overflowing integer', '99999999999999999999999999'],
-  ['1e309', '1e309'],
-  ['__proto__', '__proto__'],
-  ['constructor', 'constructor'],
-  ['almost a uuid', '00000000-0000-4000-8000-00000000000g'],
-  ['encoded dots', '%2e%2e'],
-  ['empty', ''],
-  ...WRONG_TYPES,
-];
-
-const QUERY_VALUES: [string, string][] = [
-  ['%zz', '%zz'],
-  ['%ff', '%ff'],
-  ['%00', 'a%00b'],
-  ['encoded lone surrogate', '%ED%A0%80'],
-  ['empty', ''],
-  ['1e309', '1e309'],
-  ['-1', '-1'],
-  ['1.5', '1.5'],
-  ['overflowing integer', '99999999999999999999999999'],
-  ['10 000 characters', 'y'.repeat(10_000)],
-  ['[]', '%5B%5D'],
-  ['plus signs', '+++'],
-  ['0', '0'],
-  ['the largest safe integer', '9007199254740991'],
-  ...WRONG_TYPES,
-  ['tsquery operators', encodeURIComponent('&|!:*()<->\\ a:* !b & (c')],
-  ['quotes', encodeURIComponent(`'"'"\``)],
-  ['SQL', encodeURIComponent("' OR 1=1; --")],
-  ['LIKE wildcards', encodeURIComponent('%_\\%')],
-  ['InfluxQL', encodeURIComponent('" OR 1=1 /* \\" ; DROP MEASUREMENT events')],
-  ['a regex', encodeURIComponent('/.*(a+)+$/')],
-  ['year 1', '0001-01-01T00%3A00%3A00Z'],
-  ['year 9999', '9999-12-31T23%3A59%3A59.999Z'],
-  ['before 1970', '1969-12-31T23%3A59%3A59Z'],
-  ['after 2262', '2262-04-12T00%3A00%3A00Z'],
-  ['a +14:00 offset', '2024-01-01T00%3A00%3A00%2B14%3A00'],
-  ['P99999Y', 'P99999Y'],
-  ['PT0S', 'PT0S'],
-  ['500 commas', ','.repeat(500)],
-  ['200 names', Array.from({ length: 200 }, (_, i) => `e${i}`).join(',')],
-  ...['{}', '[]', 'null', '{"id":1e400,"at":"x"}', '["x",{"y":1}]'].map(
-    (json) => [`base64url of ${json}`, Buffer.from(json).toString('base64url')] as [string, string],
-  ),
-];
-
-/** Whole query strings, whatever the operation's parameters. */
-const ODD_QUERIES: [string, string][] = [
-  ['a name that is %zz', '%zz=1'],
-  ['a name with NUL', 'a%00=1'],
-  ['prototype names', '__proto__=1&constructor=1&prototype=1&toString=1&hasOwnProperty=1'],
-  ['2000 empty pairs', '&'.repeat(2000)],
-  ['a bare =', '='],
-  ['1000 parameters', Array.from({ length: 1000 }, (_, i) => `p${i}=${i}`).join('&')],
-];
-
-const AUTHORIZATIONS: [string, string][] = [
-  ['Bearer with nothing', 'Bearer'],
-  ['Bearer and a space', 'Bearer '],
-  ['Bearer garbage', 'Bearer garbage'],
-  ['Bearer a.b.c', 'Bearer a.b.c'],
-  ['Bearer 8 KB', `Bearer ${'A'.repeat(8 * 1024)}`],
-  ['Bearer alg none', `Bearer ${unsignedJwt()}`],
-  ['Bearer with a JSON array header', `Bearer ${b64('[]')}.${b64('{}')}.`],
-  ['Bearer header that is not JSON', `Bearer ${b64('{')}.${b64('{}')}.sig`],
-  ['Bearer twice', 'Bearer a Bearer b'],
-  ['lower-case bearer garbage', 'bearer x.y.z'],
-  ['Basic with bad base64', 'Basic !!!not-base64!!!'],
-  ['Basic without a colon', `Basic ${Buffer.from('nocolon').toString('base64')}`],
-  ['Basic with NUL', `Basic ${Buffer.from('a\u0000b:c\u0000').toString('base64')}`],
-  ['Basic with invalid UTF-8', `Basic ${Buffer.from([0xff, 0xfe, 0x3a, 0xc3]).toString('base64')}`],
-  ['Basic empty', 'Basic '],
-  ['Basic 8 KB', `Basic ${Buffer.from(`${'k'.repeat(6000)}:`).toString('base64')}`],
-  ['an unknown scheme', 'Digest username="a"'],
-  ['latin-1 bytes', 'Bearer \u00ff\u00fe'],
-];
-
-const ODD_HEADERS: [string, Record<string, string>][] = [
-  ['If-None-Match garbage', { 'if-none-match': 'W/"x, , "y' }],
-  ['If-None-Match *', { 'if-none-match': '*' }],
-  ['If-Match garbage', { 'if-match': '"' }],
-  ['If-Match 4 KB', { 'if-match': `"${'e'.repeat(4096)}"` }],
-  ['If-Modified-Since garbage', { 'if-modified-since': 'yesterday' }],
-  ['Accept XML', { accept: 'application/xml' }],
-  ['Accept with a bad q', { accept: 'text/html;q=x, */*;q=-1' }],
-  ['Accept-Encoding garbage', { 'accept-encoding': 'br;q=2, gzip;q=nan, *;q=' }],
-  ['X-Request-Id with spaces', { 'x-request-id': 'a b c' }],
-  ['X-Forwarded-For garbage', { 'x-forwarded-for': 'not an address, ::::, 999.1.1.1' }],
-  ['Range garbage', { range: 'bytes=9-1' }],
-  ['Cookie garbage', { cookie: '=; ;=;a' }],
-  ['traceparent garbage', { traceparent: '00-zz-zz-zz' }],
-];
-
-const CONTENT_TYPES: [string, string | undefined][] = [
-  ['text/plain', 'text/plain'],
-  ['JSON in latin1', 'application/json; charset=latin1'],
-  ['JSON in UTF-16', 'application/json; charset=utf-16'],
-  ['form urlencoded', 'application/x-www-form-urlencoded'],
-  ['multipart without a boundary', 'multipart/form-data'],
-  ['multipart with a boundary', 'multipart/form-data; boundary=x'],
-  ['no content type', undefined],
-  ['two types', 'application/json, text/plain'],
-  ['upper-case JSON', 'APPLICATION/JSON'],
-  ['application/jsonx', 'application/jsonx'],
-  ['a +json suffix', 'application/vnd.api+json'],
-  ['an empty type', ''],
-  ['a type with a bad parameter', 'application/json; ;=;charset'],
-];
-
-/** JSON bodies sent whole, whatever the operation's schema. */
-const RAW_BODIES: [string, string][] = [
-  ['empty', ''],
-  ['invalid JSON', '{'],
-  ['trailing garbage', '{} x'],
-  ['null', 'null'],
-  ['an array', '[]'],
-  ['a string', '"s"'],
-  ['1e309', '1e309'],
-  ['a BOM and {}', '\ufeff{}'],
-  [`${DEEP}-deep arrays`, `${'['.repeat(DEEP)}${']'.repeat(DEEP)}`],
-  [`${DEEP}-deep objects`, `${'{"a":'.repeat(DEEP)}1${'}'.repeat(DEEP)}`],
-  ['a key with an escaped NUL', '{"\\u0000":1}'],
-  ['a key with a lone surrogate', '{"\\ud800":1}'],
-  ['a key with a raw NUL', '{"a\u0000":1}'],
-  ['a raw control character', '{"a":"\u0001"}'],
-  ['__proto__', '{"__proto__":{"hostilePolluted":1}}'],
-  ['constructor.prototype', '{"constructor":{"prototype":{"hostilePolluted":1}}}'],
-  ['duplicate keys', '{"a":1,"a":2}'],
-  ['invalid UTF-8', '{"a":"\xff"}'],
-];
-
-/** Values a body field gets in turn, as JSON text. */
-const FIELD_VALUES: [string, string][] = [
-  ['an array', '["x"]'],
-  ['an object', '{"x":1}'],
-  ['an escaped NUL', '"a\\u0000b"'],
-  ['an escaped lone surrogate', '"a\\udc00"'],
-  ['1e309', '1e309'],
-  ['-1e309', '-1e309'],
-  ['an overflowing integer', '99999999999999999999999999'],
-  ['-1', '-1'],
-  ['1.5', '1.5'],
-  ['a number as a string', '"12"'],
-  ['empty', '""'],
-  ['null', 'null'],
-  ['100 000 characters', JSON.stringify('z'.repeat(100_000))],
-  ['object with a prototype key', '{"__proto__":{"hostilePolluted":1}}'],
-  ['year 1', '"0001-01-01T00:00:00Z"'],
-  ['year 9999', '"9999-12-31T23:59:59.999Z"'],
-  ['before 1970', '"1969-12-31T23:59:59Z"'],
-  ['after 2262', '"2262-04-12T00:00:00Z"'],
-  ['emoji only', '"😀😀"'],
-  ['combining marks only', '"\u0301\u0301"'],
-  ['tsquery operators', '"&|!:*()<->\\\\ a:*"'],
-  ['SQL', `"' OR 1=1; --"`],
-  ['an escaped pair of surrogates', '"\ud83d\ude00"'],
-  ['2^53 + 1', '9007199254740993'],
-  ['"Infinity"', '"Infinity"'],
-  ['"-Infinity"', '"-Infinity"'],
-  ['true', 'true'],
-  ['a word', '"hostile"'],
-];
 
 /**
  * Every hostile probe for `op`. `pathValues` names real ids (an existing post) so that what
@@ -492,162 +319,6 @@ export function hostileProbes(
 }
 
 const nested = (depth: number) => `${'{"d":'.repeat(depth)}1${'}'.repeat(depth)}`;
-
-/**
- * `base` with `value` at `path` (a copy; arrays and objects on the way are copied too). What is
- * missing on the way is made from the schema's example, so that only the one value is wrong.
- */
-function withAt(
-  base: unknown,
-  path: (string | number)[],
-  value: unknown,
-  schema: Schema = {},
-): unknown {
-  if (!path.length) return value;
-  const [key, ...rest] = path as [string | number, ...(string | number)[]];
-  const branch = branchesOf(schema).find((b) =>
-    typeof key === 'number' ? b.items : b.properties?.[key] || b.additionalProperties,
-  );
-  const child: Schema = (typeof key === 'number' ? branch?.items : branch?.properties?.[key]) ?? {};
-  const container =
-    typeof base === 'object' && base !== null ? base : typeof key === 'number' ? [] : {};
-  const copy = (Array.isArray(container) ? [...container] : { ...container }) as Record<
-    string | number,
-    unknown
-  >;
-  const current = copy[key] === undefined && rest.length ? exampleOf(child) : copy[key];
-  copy[key] = withAt(current, rest, value, child);
-  return copy;
-}
-
-/** A schema's alternatives but null. */
-function branchesOf(schema: Schema): Schema[] {
-  const alternatives: Schema[] = schema.anyOf ?? schema.oneOf ?? [schema];
-  return alternatives.filter((s) => s.type !== 'null');
-}
-
-/** A body's fields as paths (`[]` the body itself, `['tags', 0]` a tag), to depth 3. */
-function fieldsOf(schema: Schema, at: (string | number)[] = []): (string | number)[][] {
-  const found = [at];
-  if (at.length >= 3) return found;
-  for (const branch of branchesOf(schema)) {
-    for (const [key, child] of Object.entries<Schema>(branch.properties ?? {})) {
-      found.push(...fieldsOf(child, [...at, key]));
-    }
-    const free = branch.additionalProperties;
-    if (branch.type === 'object' && (free === true || (free && !Object.keys(free).length))) {
-      found.push([...at, 'hostile']);
-    }
-    if (branch.items) found.push(...fieldsOf(branch.items, [...at, 0]));
-  }
-  return [...new Map(found.map((path) => [JSON.stringify(path), path])).values()];
-}
-
-/** A copy of `schema` with every `$ref` replaced by what it points to (no cycles here). */
-function deref(schema: unknown, resolve: (s: Schema) => Schema, depth = 0): Schema {
-  if (depth > 20 || typeof schema !== 'object' || schema === null) return schema as Schema;
-  if (Array.isArray(schema)) return schema.map((s) => deref(s, resolve, depth + 1)) as Schema;
-  return Object.fromEntries(
-    Object.entries(resolve(schema as Schema)).map(([k, v]) => [k, deref(v, resolve, depth + 1)]),
-  );
-}
-
-/** A multipart/form-data body with each field as a file part. */
-function multipartOf(fields: unknown): string {
-  const parts = Object.entries((fields ?? {}) as Record<string, unknown>).map(
-    ([key, value]) =>
-      `--b\r\ncontent-disposition: form-data; name="${key}"; filename="hostile.bin"\r\n\r\n${String(value)}\r\n`,
-  );
-  return `${parts.join('')}--b--\r\n`;
-}
-
-/** The objects and arrays in `value` with their paths, to depth 3. */
-function containersOf(
-  value: unknown,
-  path: (string | number)[] = [],
-): [(string | number)[], object][] {
-  if (typeof value !== 'object' || value === null || path.length > 3) return [];
-  const found: [(string | number)[], object][] = [[path, value]];
-  for (const [key, inner] of Object.entries(value)) {
-    found.push(...containersOf(inner, [...path, Array.isArray(value) ? Number(key) : key]));
-  }
-  return found;
-}
-
-/** The names of a body's top-level fields, over every branch of a union. */
-function topLevelFields(schema: Schema): string[] {
-  const branches: Schema[] = schema.anyOf ?? schema.oneOf ?? [schema];
-  return [...new Set(branches.flatMap((b) => Object.keys(b.properties ?? {})))];
-}
-
-/** A value the schema accepts, as far as a short list of guesses allows. */
-export function exampleOf(schema: Schema): unknown {
-  if (schema.default !== undefined) return schema.default;
-  if (schema.const !== undefined) return schema.const;
-  if (schema.enum) return schema.enum[0];
-  const branches: Schema[] = (schema.anyOf ?? schema.oneOf ?? []).filter(
-    (s: Schema) => s.type !== 'null',
-  );
-  if (branches.length) return exampleOf(branches[0]!);
-  const type = Array.isArray(schema.type) ? schema.type[0] : schema.type;
-  switch (type) {
-    case 'integer':
-    case 'number':
-      return Math.min(Math.max(1, schema.minimum ?? 1), schema.maximum ?? 1);
-    case 'boolean':
-      return true;
-    case 'array':
-      return Array.from({ length: Math.max(0, schema.minItems ?? 0) }, () =>
-        exampleOf(schema.items ?? {}),
-      );
-    case 'object':
-    case undefined: {
-      if (type === undefined && !schema.properties) return 'hostile';
-      const requiredNames = new Set<string>(schema.required ?? []);
-      const properties = Object.entries<Schema>(schema.properties ?? {});
-      const chosen = properties.filter(([key]) => requiredNames.has(key));
-      if (!chosen.length && properties.length && (schema.minProperties ?? 0) > 0) {
-        chosen.push(properties[0]!);
-      }
-      return Object.fromEntries(chosen.map(([key, child]) => [key, exampleOf(child)]));
-    }
-    default:
-      return stringExample(schema);
-  }
-}
-
-let unique = 0;
-
-function stringExample(schema: Schema): string {
-  switch (schema.format) {
-    case 'uuid':
-      return '00000000-0000-4000-8000-000000000000';
-    case 'date-time':
-      return '2024-01-02T03:04:05.000Z';
-    case 'date':
-      return '2024-01-02';
-    case 'email':
-      unique += 1;
-      return `hostile${unique}@example.com`;
-    case 'uri':
-      return 'https://example.com/';
-  }
-  const min = schema.minLength ?? 0;
-  const max = schema.maxLength ?? Number.POSITIVE_INFINITY;
-  const pattern = schema.pattern ? new RegExp(schema.pattern, 'u') : undefined;
-  const fits = (s: string) => s.length >= min && s.length <= max && (!pattern || pattern.test(s));
-  const candidates = [
-    'hostile',
-    'hostile-value-1',
-    'Hostile value',
-    'abcdefgh12',
-    'a',
-    'A1',
-    'P7D',
-  ];
-  const padded = candidates.map((c) => c.padEnd(min, 'x'));
-  return padded.find(fits) ?? padded[0]!;
-}
 
 const CODE = /^[a-z][a-z0-9_]*$/;
 
@@ -856,22 +527,6 @@ function undocumented(
   return !op.codes || op.codes.has(code)
     ? undefined
     : `${answer.statusCode} ${code}, which the operation does not document: ${answer.body.slice(0, 200)}`;
-}
-
-function b64(text: string): string {
-  return Buffer.from(text).toString('base64url');
-}
-
-/** A JWT with `alg: none` and plausible claims, which a verifier must refuse. */
-function unsignedJwt(): string {
-  const now = Math.floor(Date.now() / 1000);
-  const claims = {
-    sub: '00000000-0000-4000-8000-000000000000',
-    sid: 'x',
-    exp: now + 600,
-    iat: now,
-  };
-  return `${b64(JSON.stringify({ alg: 'none', typ: 'JWT' }))}.${b64(JSON.stringify(claims))}.`;
 }
 
 /**
