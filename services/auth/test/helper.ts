@@ -133,16 +133,18 @@ export async function enrolledUser(app: App, options: { codeAgoMs?: number } = {
     payload: { current_password: user.password },
   });
   const { secret } = started.json() as { secret: string };
+  // Made now, not when called: sign-up and the password check can outlast a 30 s step.
+  const code = codeAt(secret, Date.now() - (options.codeAgoMs ?? 0));
   const verified = await app.inject({
     method: 'POST',
     url: '/accounts/v1/user/mfa/totp/verify',
     headers: bearer(user.accessToken),
-    // Made now, not when called: sign-up and the password check can outlast a 30 s step.
-    payload: { code: codeAt(secret, Date.now() - (options.codeAgoMs ?? 0)) },
+    payload: { code },
   });
   assert.equal(verified.statusCode, 200, verified.body);
   const recoveryCodes = verified.json().recovery_codes as string[];
-  return { ...user, secret, recoveryCodes, answers: { started, verified } };
+  /** `code`: the one that turned MFA on. */
+  return { ...user, secret, code, recoveryCodes, answers: { started, verified } };
 }
 
 /** The password step of a sign-in with MFA on: the `mfa_token` it answers (undefined if none). */

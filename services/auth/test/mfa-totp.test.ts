@@ -68,48 +68,15 @@ test('the secret is sealed at rest and recovery codes are kept only as hashes', 
 });
 
 test('the code that turned MFA on signs in once (enabling and signing in within one step)', async () => {
-  const user = await signUp(app);
-  const started = await app.inject({
-    method: 'POST',
-    url: '/accounts/v1/user/mfa/totp',
-    headers: bearer(user.accessToken),
-    payload: { current_password: user.password },
-  });
-  const { secret } = started.json() as { secret: string };
-  const code = codeAt(secret, Date.now());
-  const verified = await app.inject({
-    method: 'POST',
-    url: '/accounts/v1/user/mfa/totp/verify',
-    headers: bearer(user.accessToken),
-    payload: { code },
-  });
-  assert.equal(verified.statusCode, 200, verified.body);
-  const first = await finish({ mfa_token: await challenge(user.email, user.password), code });
+  const { email, password, code } = await enrolledUser(app);
+  const first = await finish({ mfa_token: await challenge(email, password), code });
   assert.equal(first.statusCode, 200, first.body);
-  const again = await finish({ mfa_token: await challenge(user.email, user.password), code });
+  const again = await finish({ mfa_token: await challenge(email, password), code });
   assert.equal(again.statusCode, 401, 'a code signs in once');
 });
 
 /** MFA turned on with the code of `offsetMs` from now; the user, the secret and that code. */
-async function enrolWith(offsetMs: number) {
-  const user = await signUp(app);
-  const started = await app.inject({
-    method: 'POST',
-    url: '/accounts/v1/user/mfa/totp',
-    headers: bearer(user.accessToken),
-    payload: { current_password: user.password },
-  });
-  const { secret } = started.json() as { secret: string };
-  const code = codeAt(secret, Date.now() + offsetMs);
-  const verified = await app.inject({
-    method: 'POST',
-    url: '/accounts/v1/user/mfa/totp/verify',
-    headers: bearer(user.accessToken),
-    payload: { code },
-  });
-  assert.equal(verified.statusCode, 200, verified.body);
-  return { ...user, secret, code };
-}
+const enrolWith = (offsetMs: number) => enrolledUser(app, { codeAgoMs: -offsetMs });
 
 test('the code that turned MFA on works once in all: spent on new recovery codes, it no longer signs in', async () => {
   const user = await enrolWith(30_000);
