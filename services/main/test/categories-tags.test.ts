@@ -22,12 +22,19 @@ const call = (
     ...(payload ? { payload } : {}),
   });
 
-const counts = async (): Promise<Record<string, number>> =>
-  Object.fromEntries(
-    (await call('GET', '/tags'))
-      .json()
-      .items.map((t: { slug: string; post_count: number }) => [t.slug, t.post_count]),
-  );
+/** Every listed tag and its count, page by page. */
+const counts = async (): Promise<Record<string, number>> => {
+  const all: Record<string, number> = {};
+  let cursor: string | null = null;
+  do {
+    const page = (
+      await call('GET', `/tags?limit=500${cursor ? `&cursor=${cursor}` : ''}`)
+    ).json() as { items: { slug: string; post_count: number }[]; next_cursor: string | null };
+    for (const t of page.items) all[t.slug] = t.post_count;
+    cursor = page.next_cursor;
+  } while (cursor);
+  return all;
+};
 
 test('editors and admins manage categories; anyone reads them', async () => {
   const created = await call('POST', '/categories', editor, { name: 'Release Notes' });
@@ -215,4 +222,67 @@ test('posts adding and dropping the same tags at once neither deadlock nor lose 
       (select count(*)::int from tags t where t.slug like 'race-%'
         and not exists (select 1 from post_tags p where p.tag = t.slug)) as unused`);
   assert.deepEqual(wrong, { missing: 0, miscounted: 0, unused: 0 });
+});
+
+test('the tag list comes in pages, most used first, each tag once', async () => {
+  // Counts 3, 2, 2, 1, 1, 1 among these six: ties are ordered by slug.
+  const uses: Record<string, number> = {
+    'pg-a': 3,
+    'pg-b': 2,
+    'pg-c': 2,
+    'pg-d': 1,
+    'pg-e': 1,
+    'pg-f': 1,
+  };
+  for (let n = 1; n <= 3; n += 1) {
+    await createPost(main, alice!, { tags: Object.keys(uses).filter((t) => uses[t]! >= n) });
+  }
+  const seen: { slug: string; post_count: number }[] = [];
+  let cursor: string | null = null;
+  let pages = 0;
+  do {
+    const res = await call('GET', `/tags?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+    assert.equal(res.statusCode, 200);
+    const page = res.json() as { items: typeof seen; next_cursor: string | null };
+    assert.ok(page.items.length <= 2);
+    seen.push(...page.items);
+    cursor = page.next_cursor;
+    pages += 1;
+  } while (cursor && pages < 1000);
+  const mine = seen.filter((t) => t.slug.startsWith('pg-'));
+  assert.deepEqual(
+    mine.map((t) => [t.slug, t.post_count]),
+    [
+      ['pg-a', 3],
+      ['pg-b', 2],
+      ['pg-c', 2],
+      ['pg-d', 1],
+      ['pg-e', 1],
+      ['pg-f', 1],
+    ],
+  );
+  // Whatever else the file's other tests listed, nothing repeats and the order holds throughout.
+  assert.equal(new Set(seen.map((t) => t.slug)).size, seen.length);
+  for (let i = 1; i < seen.length; i += 1) {
+    const [a, b] = [seen[i - 1]!, seen[i]!];
+    assert.ok(a.post_count > b.post_count || (a.post_count === b.post_count && a.slug < b.slug));
+  }
+  // The last page says so.
+  const all = (await call('GET', '/tags?limit=500')).json();
+  assert.equal(all.next_cursor, null);
+});
+
+test('a tag cursor that this list did not make is a 400 naming the cursor', async () => {
+  for (const cursor of [
+    'nope',
+    Buffer.from('[0,"a"]').toString('base64url'),
+    Buffer.from('[1,"Not A Slug"]').toString('base64url'),
+    Buffer.from('{"a":1}').toString('base64url'),
+  ]) {
+    const res = await call('GET', `/tags?cursor=${encodeURIComponent(cursor)}`);
+    assert.equal(res.statusCode, 400, cursor);
+    assert.equal(res.json().errors[0].field, 'cursor');
+  }
+  assert.equal((await call('GET', '/tags?limit=0')).statusCode, 400);
+  assert.equal((await call('GET', '/tags?limit=501')).statusCode, 400);
 });

@@ -82,7 +82,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Tags of published posts, most used first, with their counts of published posts */
+    /**
+     * Tags of published posts, most used first, with their counts of published posts
+     * @description A page of `limit` tags (default 100); `next_cursor` continues the list. Counts change as posts are published: a walk over a changing list may see a tag twice or miss one whose count moved across the page boundary.
+     */
     get: operations['listTags'];
     put?: never;
     post?: never;
@@ -2031,7 +2034,11 @@ export interface operations {
   };
   listTags: {
     parameters: {
-      query?: never;
+      query?: {
+        limit?: number;
+        /** @description next_cursor of the previous page */
+        cursor?: string;
+      };
       header?: never;
       path?: never;
       cookie?: never;
@@ -2049,6 +2056,30 @@ export interface operations {
               slug: string;
               /** @description Published posts with this tag */
               post_count: number;
+            }[];
+            /** @description Null on the last page */
+            next_cursor: null | string;
+          };
+        };
+      };
+      /** @description `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'validation_failed';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
             }[];
           };
         };

@@ -104,11 +104,16 @@ export const postTags = pgTable(
 );
 
 /** Tags exist once used; `post_count` counts published posts, kept in the writing transaction. */
-export const tags = pgTable('tags', {
-  slug: text().primaryKey(),
-  postCount: integer().notNull().default(0),
-  createdAt: timestamptzNow(),
-});
+export const tags = pgTable(
+  'tags',
+  {
+    slug: text().primaryKey(),
+    postCount: integer().notNull().default(0),
+    createdAt: timestamptzNow(),
+  },
+  // GET /tags pages in this order (tags/repository.ts); unused tags are never listed.
+  (t) => [index('tags_listed_idx').on(t.postCount.desc(), t.slug).where(sql`${t.postCount} > 0`)],
+);
 
 /** Domain events written with the change, relayed to analytics by @platform/outbox. */
 export { outbox } from '@platform/outbox';

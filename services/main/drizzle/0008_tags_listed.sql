@@ -1,0 +1,1 @@
+CREATE INDEX "tags_listed_idx" ON "tags" USING btree ("post_count" DESC NULLS LAST,"slug") WHERE "tags"."post_count" > 0;
