@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
-import { request } from 'node:http';
+import { request, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { App } from '@platform/http';
@@ -402,3 +402,86 @@ function exchange(base: string, raw: string): Promise<RawAnswer> {
     socket.write(raw);
   });
 }
+
+describe('NGINX in front of two gateways', () => {
+  const { cleanup } = closeAtEnd();
+  /** Requests each kind of failing service received (health checks not counted). */
+  const received = { reset: 0, slow: 0, ok: 0 };
+  let nginx: TestNginx;
+  let second: App;
+
+  /** A service instance that counts what it gets and answers with `handler`. */
+  const instance = (kind: keyof typeof received, handler: (res: ServerResponse) => void) =>
+    startUpstream((req, res) => {
+      if (req.url === '/health/ready') return res.end('{}');
+      received[kind]++;
+      handler(res);
+    });
+
+  before(async () => {
+    // main: two instances that break every connection, so each gateway tries both, then 502s.
+    // analytics: never answers (the gateway's 504); auth: answers.
+    const resetting = await Promise.all(
+      [1, 2].map(() => instance('reset', (res) => res.socket?.destroy())),
+    );
+    const slow = await instance('slow', () => {});
+    const ok = await instance('ok', (res) => res.end('{"ok":true}'));
+    for (const upstream of [...resetting, slow, ok]) cleanup(upstream.close);
+    const env = {
+      AUTH_URLS: ok.url,
+      MAIN_URLS: resetting.map((u) => u.url).join(','),
+      ANALYTICS_URLS: slow.url,
+      UPSTREAM_TIMEOUT: 1,
+      TRUST_PROXY: '127.0.0.1',
+    };
+    const gateways = [await startGateway(env), await startGateway(env)];
+    for (const { app } of gateways) cleanup(() => app.close());
+    second = gateways[1]!.app;
+    nginx = await startNginx({ upstream: gateways.map((g) => new URL(g.url).host) });
+    cleanup(nginx.stop);
+  });
+
+  test('a failing service gets one client GET only as often as one gateway tries it (NGINX does not resend the gateway’s 502)', async () => {
+    for (let i = 1; i <= 4; i++) {
+      const response = await rawGet(nginx.url, '/main/v1/posts');
+      // The gateway's own answer, as it gave it: its problem, not NGINX's "gateway is unavailable".
+      assert.equal(response.status, 502);
+      assert.match(String(response.headers['content-type']), /problem\+json/);
+      const problem = JSON.parse(response.body);
+      assert.equal(problem.code, 'bad_gateway');
+      assert.equal(problem.detail, 'The main service failed to answer.');
+      // One gateway, which tried each of the two instances once: two, never four.
+      assert.equal(received.reset, 2 * i, `after ${i} GET(s)`);
+    }
+  });
+
+  test('the gateway’s 504 and 503 reach the client as they are, from one gateway', async () => {
+    const late = await rawGet(nginx.url, '/analytics/v1/reports');
+    assert.equal(late.status, 504);
+    assert.equal(JSON.parse(late.body).detail, 'The analytics service did not answer in time.');
+    assert.equal(received.slow, 1);
+    // That instance is now out of the answering gateway; the other NGINX does not ask.
+    const out = await rawGet(nginx.url, '/analytics/v1/reports');
+    assert.ok([503, 504].includes(out.status), String(out.status));
+    assert.match(JSON.parse(out.body).detail, /^The analytics service /);
+    assert.ok(received.slow <= 2, `${received.slow} requests for two GETs`);
+  });
+
+  test('a gateway that is down is skipped: every request, a POST too, reaches the service once', async () => {
+    await second.close();
+    const before = received.ok;
+    for (let i = 0; i < 6; i++) {
+      const response = await rawGet(nginx.url, '/accounts/v1/user', {}, i % 2 ? 'POST' : 'GET');
+      assert.equal(response.status, 200, response.body);
+    }
+    assert.equal(received.ok - before, 6);
+    // NGINX did try the closed one first for some of them, and went on to the other.
+    await eventually(async () => {
+      const lines = (await readFile(nginx.accessLog, 'utf8')).split('\n').filter(Boolean);
+      const tried = lines
+        .map((l) => JSON.parse(l) as { uri: string; upstream_addr: string })
+        .filter((l) => l.uri === '/accounts/v1/user');
+      return tried.length === 6 && tried.some((l) => l.upstream_addr.includes(', '));
+    });
+  });
+});

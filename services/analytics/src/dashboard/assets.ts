@@ -27,7 +27,7 @@ const SOURCES: Record<string, { file: string; type: string }> = {
   },
   // The page's own modules: dashboard.js imports the others.
   ...Object.fromEntries(
-    ['dashboard.js', 'session.js', 'reports.js', 'charts.js', 'dom.js'].map((name) => [
+    ['dashboard.js', 'session.js', 'reports.js', 'panels.js', 'charts.js', 'dom.js'].map((name) => [
       name,
       { file: here(name), type: 'text/javascript; charset=utf-8' },
     ]),

@@ -1,90 +1,147 @@
-// Reads the reports for the range on screen and hands them to the charts.
+// Reads the reports for the range on screen and hands them to the charts, each panel on its own
+// (panels.js: a panel refused by a busy service retries while the others draw).
 import { barChart, dauChart, draw, latencyChart, trafficChart, view } from './charts.js';
 import { $, showEmpty } from './dom.js';
+import { loadPanels } from './panels.js';
 import { api } from './session.js';
 
 const INTERVALS = { 3600: '1m', 86400: '15m', 604800: '1h', 2592000: '6h' };
 
-export async function refresh() {
+/** The range on screen as of now: each attempt, a retry too, asks for the range as it is then. */
+function ranges() {
   const seconds = Number($('range').value);
   const to = new Date();
   const from = new Date(to.getTime() - seconds * 1000);
-  const range = { from: from.toISOString(), to: to.toISOString() };
-  view.from = from.getTime() / 1000;
-  view.to = to.getTime() / 1000;
-  const dayRange = {
-    from: new Date(to.getTime() - Math.max(seconds, 7 * 86400) * 1000).toISOString(),
-    to: range.to,
+  return {
+    seconds,
+    range: { from: from.toISOString(), to: to.toISOString() },
+    // Daily charts and the funnel and retention look back a week at least.
+    days: {
+      from: new Date(to.getTime() - Math.max(seconds, 7 * 86400) * 1000).toISOString(),
+      to: to.toISOString(),
+    },
   };
-  const [performance, dau, events, routes] = await Promise.all([
-    api('/performance', { ...range, interval: INTERVALS[seconds] }),
-    api('/reports', { type: 'daily-active-users', ...dayRange }),
-    api('/reports', { type: 'top-events', ...range }),
-    api('/reports', { type: 'top-routes', ...range }),
-  ]);
-  const traffic = overTime(performance);
-  draw('chart-traffic', trafficChart(traffic));
-  draw('chart-latency', latencyChart(traffic));
-  draw('chart-dau', dauChart(itemsOf(dau)));
-  draw(
-    'chart-events',
-    barChart(
-      itemsOf(events).map((e) => [e.event, e.count]),
-      'events',
-    ),
-  );
-  draw(
-    'chart-routes',
-    barChart(
-      itemsOf(routes).map((r) => [`${r.service} ${r.route}`, r.requests]),
-      'requests',
-    ),
-  );
-  await drawFunnelAndRetention(dayRange);
-  $('updated').textContent = `updated ${to.toLocaleTimeString()}`;
-  $('status').textContent = '';
 }
 
-const itemsOf = (report) => report.rows;
+const rowsOf = (report) => report.rows;
 
-/** The two panels with inputs of their own; a bad input shows its problem in the panel. */
-async function drawFunnelAndRetention(range) {
-  const steps = $('funnel-steps').value.trim();
-  const [funnel, retention] = await Promise.all([
-    steps
-      ? api('/reports', {
-          type: 'funnel',
-          steps,
-          window: $('funnel-window').value,
-          ...range,
-        }).catch((error) => ({ error }))
-      : { steps: [] },
-    api('/reports', {
-      type: 'retention',
-      start_event: $('retention-start').value.trim(),
-      return_event: $('retention-return').value.trim(),
-      period: $('retention-period').value,
-      ...range,
-    }).catch((error) => ({ error })),
-  ]);
-  if (funnel.error) $('status').textContent = `Funnel: ${funnel.error.message}`;
-  else {
-    const entered = funnel.steps[0]?.users ?? 0;
-    draw(
-      'chart-funnel',
-      barChart(
-        entered
-          ? funnel.steps.map((s, i) => [
-              `${i + 1}. ${s.event} (${Math.round(s.conversion * 100)} %)`,
-              s.users,
-            ])
-          : [],
-        'people',
+/** A panel: the charts it fills, how it asks for its data, how it draws it. */
+const PANELS = [
+  {
+    name: 'performance',
+    charts: ['chart-traffic', 'chart-latency'],
+    load: (signal) => {
+      const { seconds, range } = ranges();
+      return api('/performance', { ...range, interval: INTERVALS[seconds] }, signal).then(
+        (body) => ({ body, range }),
+      );
+    },
+    show: ({ body, range }) => {
+      // Time charts span the window asked for, even where data is sparse.
+      view.from = Date.parse(range.from) / 1000;
+      view.to = Date.parse(range.to) / 1000;
+      const traffic = overTime(body);
+      draw('chart-traffic', trafficChart(traffic));
+      draw('chart-latency', latencyChart(traffic));
+    },
+  },
+  {
+    name: 'dau',
+    charts: ['chart-dau'],
+    load: (signal) => api('/reports', { type: 'daily-active-users', ...ranges().days }, signal),
+    show: (report) => draw('chart-dau', dauChart(rowsOf(report))),
+  },
+  {
+    name: 'events',
+    charts: ['chart-events'],
+    load: (signal) => api('/reports', { type: 'top-events', ...ranges().range }, signal),
+    show: (report) =>
+      draw(
+        'chart-events',
+        barChart(
+          rowsOf(report).map((e) => [e.event, e.count]),
+          'events',
+        ),
       ),
-    );
-  }
-  if (retention.error) $('status').textContent = `Retention: ${retention.error.message}`;
-  else retentionTable($('chart-retention'), retention.cohorts, retention.period);
+  },
+  {
+    name: 'routes',
+    charts: ['chart-routes'],
+    load: (signal) => api('/reports', { type: 'top-routes', ...ranges().range }, signal),
+    show: (report) =>
+      draw(
+        'chart-routes',
+        barChart(
+          rowsOf(report).map((r) => [`${r.service} ${r.route}`, r.requests]),
+          'requests',
+        ),
+      ),
+  },
+  {
+    name: 'funnel',
+    charts: ['chart-funnel'],
+    load: (signal) => {
+      const steps = $('funnel-steps').value.trim();
+      if (!steps) return Promise.resolve({ steps: [] });
+      const window = $('funnel-window').value;
+      return api('/reports', { type: 'funnel', steps, window, ...ranges().days }, signal);
+    },
+    show: (funnel) => {
+      const entered = funnel.steps[0]?.users ?? 0;
+      draw(
+        'chart-funnel',
+        barChart(
+          entered
+            ? funnel.steps.map((s, i) => [
+                `${i + 1}. ${s.event} (${Math.round(s.conversion * 100)} %)`,
+                s.users,
+              ])
+            : [],
+          'people',
+        ),
+      );
+    },
+    shows: inputProblem('Funnel'),
+  },
+  {
+    name: 'retention',
+    charts: ['chart-retention'],
+    load: (signal) =>
+      api(
+        '/reports',
+        {
+          type: 'retention',
+          start_event: $('retention-start').value.trim(),
+          return_event: $('retention-return').value.trim(),
+          period: $('retention-period').value,
+          ...ranges().days,
+        },
+        signal,
+      ),
+    show: (retention) => retentionTable($('chart-retention'), retention.cohorts, retention.period),
+    shows: inputProblem('Retention'),
+  },
+];
+
+/** The two panels with inputs of their own: a bad input (400) shows its problem on the page. */
+function inputProblem(label) {
+  return (error) => {
+    if (error.status !== 400) return false;
+    $('status').textContent = `${label}: ${error.message}`;
+    return true;
+  };
+}
+
+/**
+ * Loads every panel (see loadPanels for `restart`); throws the first failure no panel could keep
+ * to itself, e.g. a session that ended, after the others have drawn.
+ */
+export async function refresh(restart = false) {
+  const asked = new Date();
+  $('status').textContent = '';
+  const failure = await loadPanels(PANELS, restart);
+  $('updated').textContent = `updated ${asked.toLocaleTimeString()}`;
+  if (failure) throw failure;
 }
 
 /** Cohorts as rows, periods as columns, each cell the share returning (built as DOM: the CSP). */

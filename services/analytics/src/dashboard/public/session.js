@@ -77,15 +77,41 @@ export async function signOut() {
   if (access) await revoke(access, refresh);
 }
 
-/** GET from the analytics API; one renewal and retry when the access token was refused. */
-export async function api(path, params) {
+/**
+ * GET from the analytics API; one renewal and retry when the access token was refused. A failure
+ * is an Error with the answer's `status` (0: no answer) and its Retry-After in seconds.
+ */
+export async function api(path, params, signal) {
   const url = `${API}${path}?${new URLSearchParams(params)}`;
-  const call = () => fetch(url, { headers: { authorization: `Bearer ${session.access}` } });
+  const call = async () => {
+    try {
+      return await fetch(url, { headers: { authorization: `Bearer ${session.access}` }, signal });
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      throw Object.assign(new Error(`${path}: the service could not be reached`), { status: 0 });
+    }
+  };
   let res = await call();
   if (res.status === 401) {
     await renew();
     res = await call();
   }
-  if (!res.ok) throw new Error(`${path}: ${res.status}`);
-  return res.json();
+  if (!res.ok) {
+    const problem = await res.json().catch(() => ({}));
+    throw Object.assign(new Error(problem.detail || `${path}: ${res.status}`), {
+      status: res.status,
+      retryAfter: retryAfterSeconds(res.headers.get('retry-after')),
+    });
+  }
+  return res.json().catch((error) => {
+    if (signal?.aborted) throw error;
+    throw Object.assign(new Error(`${path}: the answer was cut off`), { status: 0 });
+  });
+}
+
+/** Seconds to wait, from either form of Retry-After (RFC 9110 §10.2.3); undefined without one. */
+function retryAfterSeconds(value) {
+  if (!value) return undefined;
+  const seconds = /^\d+$/.test(value) ? Number(value) : (Date.parse(value) - Date.now()) / 1000;
+  return Number.isFinite(seconds) ? Math.max(0, seconds) : undefined;
 }
