@@ -16,7 +16,8 @@ after(async () => {
 });
 await pool.query(`create table outbox (id bigserial primary key, type text not null,
   payload jsonb not null, occurred_at timestamptz not null default now(), published_at timestamptz,
-  trace_context text, set_aside_at timestamptz, failure text)`);
+  trace_context text, set_aside_at timestamptz, failure text, refusals int not null default 0,
+  first_refused_at timestamptz, retry_at timestamptz, delivered_to text[])`);
 
 /** A loopback port nothing listens on: every connection is refused, as before analytics is up. */
 async function closedPort(): Promise<number> {
