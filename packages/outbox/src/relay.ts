@@ -20,7 +20,10 @@ export interface OutboxRelayOptions {
   intervalMs?: number;
   /** Rows per POST (default 200). */
   batchSize?: number;
-  /** Backoff after a failure doubles from 200 ms up to this (default 30 s). */
+  /**
+   * Backoff after a failure doubles from 200 ms up to this (default 30 s); so does the wait before
+   * an event a subscriber refused is sent again (from 1 s).
+   */
   maxBackoffMs?: number;
   /**
    * Failures are debug lines until a subscriber (or the database) has been unreachable this long
