@@ -7,22 +7,29 @@ import { Gauge } from 'prom-client';
  * max): events written but not yet accepted by analytics, and how long the oldest has waited.
  */
 export function registerOutboxMetrics(app: FastifyInstance, pool: pg.Pool): void {
-  let last: Promise<{ pending: number; oldest: number; aside: number }> | undefined;
+  let last: Promise<Record<'pending' | 'oldest' | 'aside' | 'refused', number>> | undefined;
   const read = () => {
     last ??= pool
-      .query<{ pending: number; oldest: number | null; aside: number }>(
+      .query<{ pending: number; oldest: number | null; aside: number; refused: number }>(
         `select count(*) filter (where set_aside_at is null)::float8 as pending,
                 extract(epoch from now() - min(occurred_at) filter (where set_aside_at is null))::float8 as oldest,
-                count(*) filter (where set_aside_at is not null)::float8 as aside
+                count(*) filter (where set_aside_at is not null)::float8 as aside,
+                count(*) filter (where set_aside_at is null and refusals > 0)::float8 as refused
            from outbox where published_at is null`,
       )
       .then(({ rows }) => ({
         pending: rows[0]?.pending ?? 0,
         oldest: Math.max(0, rows[0]?.oldest ?? 0),
         aside: rows[0]?.aside ?? 0,
+        refused: rows[0]?.refused ?? 0,
       }))
       // Before the migrations ran, or with the database away: "unknown", not a failed scrape.
-      .catch(() => ({ pending: Number.NaN, oldest: Number.NaN, aside: Number.NaN }))
+      .catch(() => ({
+        pending: Number.NaN,
+        oldest: Number.NaN,
+        aside: Number.NaN,
+        refused: Number.NaN,
+      }))
       .finally(() => {
         setImmediate(() => {
           last = undefined;
@@ -40,10 +47,18 @@ export function registerOutboxMetrics(app: FastifyInstance, pool: pg.Pool): void
   });
   new Gauge({
     name: 'outbox_set_aside_events',
-    help: 'Domain events a subscriber refused as such, set aside (never relayed again unless cleared)',
+    help: 'Domain events a subscriber refused again and again, set aside (never relayed again unless cleared)',
     registers: [app.metrics],
     async collect() {
       this.set((await read()).aside);
+    },
+  });
+  new Gauge({
+    name: 'outbox_refused_events',
+    help: 'Domain events a subscriber refused as such, sent again with backoff until taken or set aside',
+    registers: [app.metrics],
+    async collect() {
+      this.set((await read()).refused);
     },
   });
   new Gauge({

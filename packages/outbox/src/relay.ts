@@ -20,7 +20,10 @@ export interface OutboxRelayOptions {
   intervalMs?: number;
   /** Rows per POST (default 200). */
   batchSize?: number;
-  /** Backoff after a failure doubles from 200 ms up to this (default 30 s). */
+  /**
+   * Backoff after a failure doubles from 200 ms up to this (default 30 s); so does the wait before
+   * an event a subscriber refused is sent again (from 1 s).
+   */
   maxBackoffMs?: number;
   /**
    * Failures are debug lines until a subscriber (or the database) has been unreachable this long
@@ -28,16 +31,24 @@ export interface OutboxRelayOptions {
    */
   quietMs?: number;
   /**
-   * A subscriber that refuses the only event of a batch it wants (nothing else to tell whether it
-   * refuses everything) holds the batch back; if it still refuses that event this long after the
-   * first time (default 10 minutes, longer than a deploy), the event is set aside. Without this, a
-   * subscriber of few types (main takes `user.deleted`) refusing one held back every later event.
+   * An event a subscriber refuses as such is set aside only once it has been refused on at least
+   * this many separate attempts (default 5)…
    */
-  loneRefusalMs?: number;
+  setAsideAfterRefusals?: number;
+  /**
+   * …spanning at least this long since the first refusal (default 5 minutes, longer than a rolling
+   * deploy): while a subscriber rolls out behind a load balancer, its old replicas may refuse a
+   * type the new ones take, and which replica answers is chance. Until then the event is sent
+   * again with backoff (1 s doubling up to maxBackoffMs), and the events after it go on.
+   */
+  setAsideAfterMs?: number;
 }
 
 export interface OutboxRelay {
-  /** Resolves once everything written so far has been published (tests). */
+  /**
+   * Resolves once everything written so far has been published, set aside, or waits for its retry
+   * after a refusal (tests).
+   */
   idle(): Promise<void>;
   close(): Promise<void>;
 }
@@ -48,6 +59,10 @@ interface OutboxRow {
   payload: Record<string, unknown>;
   occurred_at: Date;
   trace_context: string | null;
+  /** Attempts on which a subscriber refused it as such so far (0: never). */
+  refusals: number;
+  /** Subscribers that took it on an earlier attempt: a retry goes only to the others. */
+  delivered_to: string[] | null;
 }
 
 /** A service that receives domain events on `POST <url>/internal/events`. */
@@ -79,16 +94,25 @@ export const subscribesTo = (types: string[], type: string) =>
 
 /**
  * What a subscriber answers about the events themselves: the batch is halved until the events it
- * refuses are alone, and those are set aside. Any other failure (down, 5xx, 401/403 from a wrong
+ * refuses are alone, and those are retried apart, then set aside if refused again and again (see
+ * setAsideAfterRefusals). Any other failure (down, 5xx, 401/403 from a wrong
  * SERVICE_TOKEN, 404 from an older version, 408, 429) says nothing about the events: the batch
  * is sent again later, whole.
  */
 const REFUSES_EVENTS = new Set([400, 413, 422]);
 
 /** An event a subscriber refused on its own, with who refused it and why. */
-interface SetAside {
+interface Refusal {
   id: string;
   failure: string;
+}
+
+/** What the subscribers made of a batch. */
+interface Answers {
+  /** Outbox id → who refused it alone, and why (`; `-joined when several did). */
+  refused: Map<string, string>;
+  /** Outbox id → the subscribers that took it. */
+  took: Map<string, string[]>;
 }
 
 /**
@@ -98,18 +122,23 @@ interface SetAside {
  * same row at once). A subscriber that is down holds the batch back for all (nothing is lost,
  * order is kept), and the others get it again: subscribers drop ids they have seen, or act
  * idempotently, so a re-send is harmless. An event a subscriber refuses as such (REFUSES_EVENTS,
- * found by halving the batch) while it takes others is set aside with the reason (`set_aside_at`,
- * `failure`), counted in `outbox_set_aside_events`, and the rest go on: one poisoned event never
- * stops the outbox, and a subscriber that refuses everything sets nothing aside.
+ * found by halving the batch, or the one event it wants of the batch) does not hold back the rest,
+ * which go on: it is counted (`refusals`, `first_refused_at`) and sent again later with backoff
+ * (`retry_at`), only to the subscribers that have not taken it (`delivered_to`) — so it may reach
+ * them after events written later. Taken at last, it is published; refused on
+ * setAsideAfterRefusals attempts over setAsideAfterMs, it is set aside with the reason
+ * (`set_aside_at`, `failure`; `outbox_set_aside_events`). Like a queue's dead-letter policy
+ * (SQS maxReceiveCount), refusals must repeat over time: an old replica refusing what new ones
+ * take mid-deploy sets nothing aside. A subscriber refusing every event of a batch (of new ones)
+ * holds it back.
  */
 export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const pool = options.pool ?? options.db?.$client;
   if (!pool) throw new Error('startOutboxRelay needs a pool or a db');
   const batchSize = options.batchSize ?? 200;
   const maxBackoff = options.maxBackoffMs ?? 30_000;
-  const loneRefusalMs = options.loneRefusalMs ?? 600_000;
-  /** `<subscriber> <outbox id>` → when it first refused that event as the only one it was sent. */
-  const loneRefusals = new Map<string, number>();
+  const setAsideAfterRefusals = options.setAsideAfterRefusals ?? 5;
+  const setAsideAfterMs = options.setAsideAfterMs ?? 300_000;
   let running = true;
   let wake: (() => void) | undefined;
   let emptyPasses = 0;
@@ -123,9 +152,11 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       await client.query('begin');
       // `outbox.id`: a bare `id` would sort by the text column selected, putting 10 before 8.
       const { rows } = await client.query<OutboxRow>(
-        `select id::text as id, type, payload, occurred_at, trace_context from outbox
-         where published_at is null and set_aside_at is null
-         order by outbox.id limit $1 for update skip locked`,
+        `select id::text as id, type, payload, occurred_at, trace_context, refusals, delivered_to
+           from outbox
+          where published_at is null and set_aside_at is null
+            and (retry_at is null or retry_at <= now())
+          order by outbox.id limit $1 for update skip locked`,
         [batchSize],
       );
       if (rows.length > 0) {
@@ -135,25 +166,14 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
           rows.map((r) => r.trace_context),
           { 'messaging.system': 'outbox', 'messaging.batch.message_count': rows.length },
           async () => {
-            const refused = await send(rows);
-            const aside = new Set(refused.map((r) => r.id));
+            const answers = await send(rows);
             await client.query(
-              'update outbox set published_at = now() where id = any($1::bigint[])',
-              [rows.filter((r) => !aside.has(r.id)).map((r) => r.id)],
+              `update outbox set published_at = now(), refusals = 0, first_refused_at = null,
+                      retry_at = null, failure = null, delivered_to = null
+                where id = any($1::bigint[])`,
+              [rows.filter((r) => !answers.refused.has(r.id)).map((r) => r.id)],
             );
-            if (refused.length === 0) return;
-            await client.query(
-              `update outbox set set_aside_at = now(), failure = x.failure
-               from unnest($1::bigint[], $2::text[]) as x(id, failure) where outbox.id = x.id`,
-              [refused.map((r) => r.id), refused.map((r) => r.failure)],
-            );
-            options.log.warn(
-              {
-                events: refused.map((r) => `${options.service}:${r.id}`),
-                failure: refused[0]!.failure,
-              },
-              'outbox events refused by a subscriber were set aside',
-            );
+            await recordRefusals(client, rows, answers);
           },
         );
       }
@@ -167,50 +187,93 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     }
   }
 
-  /** Sends the rows to every subscriber that wants them; resolves to the rows set aside. */
-  async function send(rows: OutboxRow[]): Promise<SetAside[]> {
-    const refused = new Map<string, SetAside>();
+  /**
+   * Counts a refusal of each refused row, and either sets it aside (refused often and long enough)
+   * or has it sent again after a backoff, to the subscribers that have not taken it yet.
+   */
+  async function recordRefusals(client: pg.PoolClient, rows: OutboxRow[], answers: Answers) {
+    const refused = rows
+      .filter((r) => answers.refused.has(r.id))
+      .map((r) => ({
+        id: r.id,
+        failure: answers.refused.get(r.id),
+        delivered_to: [...new Set([...(r.delivered_to ?? []), ...(answers.took.get(r.id) ?? [])])],
+        retry_ms: Math.min(1000 * 2 ** r.refusals, maxBackoff),
+      }));
+    if (refused.length === 0) return;
+    // The database's clock on both sides: replicas of the service may disagree with it.
+    const { rows: counted } = await client.query<{ id: string; aside: boolean; refusals: number }>(
+      `update outbox set refusals = outbox.refusals + 1,
+              first_refused_at = coalesce(outbox.first_refused_at, now()),
+              failure = x.failure, delivered_to = x.delivered_to,
+              retry_at = clock_timestamp() + x.retry_ms * interval '1 millisecond',
+              set_aside_at = case when outbox.refusals + 1 >= $2
+                and now() - coalesce(outbox.first_refused_at, now()) >= $3 * interval '1 millisecond'
+                then now() end
+         from jsonb_to_recordset($1::jsonb)
+           as x(id bigint, failure text, delivered_to text[], retry_ms float8)
+        where outbox.id = x.id
+        returning outbox.id::text as id, outbox.set_aside_at is not null as aside, outbox.refusals`,
+      [JSON.stringify(refused), setAsideAfterRefusals, setAsideAfterMs],
+    );
+    const aside = counted.filter((r) => r.aside);
+    const later = counted.filter((r) => !r.aside);
+    const failure = (ids: { id: string }[]) => answers.refused.get(ids[0]!.id);
+    const events = (ids: { id: string }[]) => ids.map((r) => `${options.service}:${r.id}`);
+    if (later.length > 0) {
+      options.log.info(
+        { events: events(later), refusals: later.map((r) => r.refusals), failure: failure(later) },
+        'outbox events refused by a subscriber will be sent again later',
+      );
+    }
+    if (aside.length > 0) {
+      options.log.warn(
+        { events: events(aside), failure: failure(aside) },
+        'outbox events refused by a subscriber were set aside',
+      );
+    }
+  }
+
+  /** Sends the rows to every subscriber that wants them and has not taken them yet. */
+  async function send(rows: OutboxRow[]): Promise<Answers> {
+    const answers: Answers = { refused: new Map(), took: new Map() };
     for (const subscriber of options.subscribers) {
       // One that another subscriber refused still goes to this one: a subscriber's refusal (or a
       // buggy or hostile one's) must not keep a `user.deleted` from those that act on it.
-      const wanted = rows.filter((r) => subscribesTo(subscriber.types, r.type));
+      const wanted = rows.filter(
+        (r) => subscribesTo(subscriber.types, r.type) && !r.delivered_to?.includes(subscriber.name),
+      );
       if (wanted.length === 0) continue;
       const refusedHere = await deliver(subscriber, wanted);
-      // Refusing every event says more about the subscriber (an older version during a deploy, a
-      // contract it does not speak) than about the events: they wait, as for a subscriber that is
-      // down. Only an event refused where others were taken is set aside.
-      if (refusedHere.length === wanted.length && !refusedAloneLongEnough(subscriber, wanted)) {
+      // Refusing every event of a batch says more about the subscriber (an older version during a
+      // deploy, a contract it does not speak) than about the events: they wait, as for a
+      // subscriber that is down. Unless there is nothing to tell by: the one event it wants, or
+      // events it already refused alone while it took others.
+      if (
+        refusedHere.length === wanted.length &&
+        wanted.length > 1 &&
+        wanted.some((r) => r.refusals === 0)
+      ) {
         throw new Error(`${refusedHere[0]!.failure} (every event of the batch refused)`);
       }
+      const refusedIds = new Set(refusedHere.map((r) => r.id));
+      for (const r of wanted) {
+        if (!refusedIds.has(r.id))
+          answers.took.set(r.id, [...(answers.took.get(r.id) ?? []), subscriber.name]);
+      }
       for (const r of refusedHere) {
-        const before = refused.get(r.id);
-        refused.set(r.id, before ? { id: r.id, failure: `${before.failure}; ${r.failure}` } : r);
+        const before = answers.refused.get(r.id);
+        answers.refused.set(r.id, before ? `${before}; ${r.failure}` : r.failure);
       }
     }
-    return [...refused.values()];
-  }
-
-  /** Whether a subscriber has refused its one wanted event for loneRefusalMs (see there). */
-  function refusedAloneLongEnough(subscriber: EventSubscriber, wanted: OutboxRow[]): boolean {
-    if (wanted.length !== 1) return false;
-    const key = `${subscriber.name} ${wanted[0]!.id}`;
-    const first = loneRefusals.get(key);
-    if (first === undefined) {
-      // Only the oldest held-back event is ever here: a few entries, forgotten when set aside.
-      if (loneRefusals.size > 1000) loneRefusals.clear();
-      loneRefusals.set(key, Date.now());
-      return false;
-    }
-    if (Date.now() - first < loneRefusalMs) return false;
-    loneRefusals.delete(key);
-    return true;
+    return answers;
   }
 
   /**
    * Sends the rows to one subscriber; resolves to those it refused alone (REFUSES_EVENTS). A batch
    * it refuses is sent again in halves, in order, until each refused event is alone.
    */
-  async function deliver(subscriber: EventSubscriber, rows: OutboxRow[]): Promise<SetAside[]> {
+  async function deliver(subscriber: EventSubscriber, rows: OutboxRow[]): Promise<Refusal[]> {
     const answer = await sendTo(subscriber, rows);
     if (answer === undefined) return [];
     if (rows.length === 1) return [{ id: rows[0]!.id, failure: answer }];

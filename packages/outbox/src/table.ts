@@ -1,7 +1,7 @@
 import { timestamptz, timestamptzNow } from '@platform/db';
 import { currentTraceContext } from '@platform/telemetry';
 import { sql } from 'drizzle-orm';
-import { bigserial, index, jsonb, pgTable, text } from 'drizzle-orm/pg-core';
+import { bigserial, index, integer, jsonb, pgTable, text } from 'drizzle-orm/pg-core';
 
 /**
  * The transactional outbox every producing service keeps in its own database: domain events
@@ -17,12 +17,21 @@ export const outbox = pgTable(
     occurredAt: timestamptzNow(),
     publishedAt: timestamptz(),
     /**
-     * When a subscriber refused the event itself (400, 413, 422 for it alone): it is set aside,
-     * never sent again by the relay, so it cannot hold back the events after it; `failure` says
-     * who refused it and why. To send it again: clear both.
+     * When a subscriber refused the event itself (400, 413, 422 for it alone) on `refusals`
+     * separate attempts spanning at least the relay's `setAsideAfterMs` since `firstRefusedAt`:
+     * it is set aside, never sent again by the relay; `failure` says who refused it last and why.
+     * Before that it is retried at `retryAt` (with backoff) while the events after it go on: during
+     * a subscriber's rolling deploy an old replica may refuse what the new ones take.
+     * `deliveredTo` names the subscribers that already took it, so a retry goes only to the rest.
+     * Accepted at last, it is published and the refusal columns cleared. To send a set-aside event
+     * again: clear `set_aside_at`, `failure`, `first_refused_at`, `retry_at`, set `refusals` to 0.
      */
     setAsideAt: timestamptz(),
     failure: text(),
+    refusals: integer().notNull().default(0),
+    firstRefusedAt: timestamptz(),
+    retryAt: timestamptz(),
+    deliveredTo: text().array(),
     /**
      * The traceparent of the request that wrote the event (null untraced), filled in on insert:
      * the relay's span links back to it.

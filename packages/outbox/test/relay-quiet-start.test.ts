@@ -7,6 +7,7 @@ import { createTestDatabase, logCapture } from '@platform/testing';
 import pg from 'pg';
 import pino from 'pino';
 import { startOutboxRelay } from '../src/index.ts';
+import { createOutbox } from './helpers.ts';
 
 const database = await createTestDatabase();
 const pool = new pg.Pool({ connectionString: database.url });
@@ -14,9 +15,7 @@ after(async () => {
   await pool.end();
   await database.drop();
 });
-await pool.query(`create table outbox (id bigserial primary key, type text not null,
-  payload jsonb not null, occurred_at timestamptz not null default now(), published_at timestamptz,
-  trace_context text, set_aside_at timestamptz, failure text)`);
+await createOutbox(pool);
 
 /** A loopback port nothing listens on: every connection is refused, as before analytics is up. */
 async function closedPort(): Promise<number> {
