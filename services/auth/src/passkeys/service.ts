@@ -152,6 +152,9 @@ export async function registerPasskey(
   const row = await ctx.db
     .transaction(async (tx) => {
       await lockUser(tx, userId);
+      // Again under the user's lock: a password reset that committed meanwhile revoked this
+      // session, and what it signed out must not add a way back in.
+      await requireRecentSignIn(tx, principal.sessionId, 'Sign in again to add a passkey.');
       if ((await countPasskeys(tx, userId)) >= MAX_PASSKEYS) {
         throw problem('too_many_passkeys', `An account has at most ${MAX_PASSKEYS} passkeys.`);
       }

@@ -11,10 +11,15 @@ import type { Executor } from '../db/index.ts';
 import { problem } from '../errors.ts';
 import { recordEvent } from '../events/outbox.ts';
 import { describeError } from '../mail/errors.ts';
-import { deleteSignInsInFlight } from '../second-factor/repository.ts';
+import {
+  deleteSecondFactor,
+  deleteSignInsInFlight,
+  findFactor,
+  setMfaEnabled,
+} from '../second-factor/repository.ts';
 import { publishRevocations, revokeUserSessions } from '../sessions/revocations.ts';
-import { deleteIdentitiesOf } from '../users/methods-repository.ts';
-import { clearPendingEmail, findUserById, setPasswordHash } from '../users/repository.ts';
+import { deleteIdentitiesOf, deletePasskeysOf } from '../users/methods-repository.ts';
+import { clearPendingEmail, lockUser, setPasswordHash } from '../users/repository.ts';
 import { confirmPassword } from './reauthenticate.ts';
 
 type Via = 'change' | 'reset';
@@ -103,22 +108,14 @@ export async function confirmReset(
   assertAcceptablePassword(input.new_password, 'new_password');
   const { user, revoked } = await ctx.db.transaction(async (tx) => {
     const spent = await consumeOneTimeToken(tx, input.token, 'reset-password');
-    const owner = spent && (await findUserById(tx, spent.userId));
+    // Locked: MFA changes and passkey registrations of this user wait for the reset.
+    const owner = spent && (await lockUser(tx, spent.userId));
     if (!owner) throw invalidToken();
-    // The mailbox owner takes over an account whose email was never verified: provider identities
-    // that came in without mailbox proof (a sign-up with an unverified email) go, else whoever
-    // signed up first with another's address keeps a way in (account pre-hijacking).
-    if (!owner.emailVerified) {
-      for (const removed of await deleteIdentitiesOf(tx, owner.id)) {
-        await recordAudit(tx, {
-          type: 'identity.unlinked',
-          userId: owner.id,
-          actorId: owner.id,
-          client,
-          details: { provider: removed.provider, identity_id: removed.id, how: 'password_reset' },
-        });
-      }
-    }
+    // The mailbox owner takes over an account whose email was never verified: whatever ways in
+    // were added without mailbox proof go, else whoever signed up first with another's address
+    // keeps one (account pre-hijacking): provider identities, passkeys, and a TOTP factor (which
+    // would otherwise lock the owner out, or keep the intruder's second factor on the account).
+    if (!owner.emailVerified) await forgetUnprovenMethods(tx, owner.id, client);
     // Hashed only once the token proved good, so bogus tokens cannot make us burn CPU.
     const revoked = await storePassword(
       ctx,
@@ -134,6 +131,32 @@ export async function confirmReset(
   });
   await publishRevocations(ctx.revocations, revoked, log);
   await notifyPasswordChanged(ctx, user, log);
+}
+
+/**
+ * Removes what could sign in to a never-verified account besides the password being reset: its
+ * provider identities, passkeys and second factor, each audited with `how: password_reset`.
+ */
+async function forgetUnprovenMethods(tx: Executor, userId: string, client: AuditClient) {
+  const audit = (
+    type: 'identity.unlinked' | 'passkey.removed' | 'mfa.disabled',
+    details: Record<string, unknown>,
+  ) => recordAudit(tx, { type, userId, actorId: userId, client, details });
+  for (const removed of await deleteIdentitiesOf(tx, userId)) {
+    await audit('identity.unlinked', {
+      provider: removed.provider,
+      identity_id: removed.id,
+      how: 'password_reset',
+    });
+  }
+  for (const removed of await deletePasskeysOf(tx, userId)) {
+    await audit('passkey.removed', { passkey_id: removed.id, how: 'password_reset' });
+  }
+  if (await findFactor(tx, userId)) {
+    await deleteSecondFactor(tx, userId);
+    await setMfaEnabled(tx, userId, false);
+    await audit('mfa.disabled', { reason: 'password_reset' });
+  }
 }
 
 /** Tells the owner, so a change they did not make does not go unnoticed. */
