@@ -18,7 +18,12 @@ import {
   throttledCodeCheck,
 } from '../second-factor/service.ts';
 import { tooManyFailures } from '../throttle/service.ts';
-import { findUserById, findUserByLogin, type UserRow } from '../users/repository.ts';
+import {
+  findUserById,
+  findUserByLogin,
+  lockUserShared,
+  type UserRow,
+} from '../users/repository.ts';
 import { type ClientInfo, signedInFrom, startSession } from './service.ts';
 
 /** Matches no session: an unknown account is looked up too, so its answer takes as long. */
@@ -63,7 +68,7 @@ export async function login(
     throw invalidCredentials();
   }
   await ctx.throttle.recordSuccess(account, client.ip);
-  return signIn(ctx, user, client, { method: 'password' });
+  return signIn(ctx, user, client, { method: 'password', passwordHash: user.passwordHash });
 }
 
 type FailureReason =
@@ -110,6 +115,15 @@ export interface SignInOptions {
    * passkey counter): the session, or the challenge, then commits or rolls back with it.
    */
   tx?: Executor;
+  /**
+   * For a password sign-in, the hash the password was checked against. The password check is
+   * slow (argon2) and reads the row before it: a change or reset committing meanwhile revokes
+   * the sessions it sees, and a session opened just after would outlive it. So the user's row is
+   * locked (shared) while the session opens and the hash must still be this one; a change then
+   * either waits for this sign-in and revokes its session, or has already happened and the
+   * sign-in is refused like a wrong password.
+   */
+  passwordHash?: string | null;
 }
 
 /**
@@ -123,20 +137,24 @@ export async function signIn(
   client: ClientInfo,
   options: SignInOptions,
 ): Promise<SignInResult> {
-  if (user.mfaEnabled && !options.multiFactor) {
-    return openChallenge(ctx, options.tx ?? ctx.db, user.id, options.method);
-  }
-  const open = async (tx: Executor) => {
-    const tokens = await startSession(ctx, tx, user, client);
+  const open = async (tx: Executor): Promise<SignInResult> => {
+    const current = options.passwordHash === undefined ? user : await lockUserShared(tx, user.id);
+    const changed =
+      options.passwordHash !== undefined && current?.passwordHash !== options.passwordHash;
+    if (!current || changed) throw invalidCredentials();
+    if (current.mfaEnabled && !options.multiFactor) {
+      return openChallenge(ctx, tx, current.id, options.method);
+    }
+    const tokens = await startSession(ctx, tx, current, client);
     await recordEvent(tx, 'user.logged_in', {
-      user_id: user.id,
+      user_id: current.id,
       session_id: tokens.sessionId,
       method: options.method,
     });
     await recordAudit(tx, {
       type: 'login.succeeded',
-      userId: user.id,
-      actorId: user.id,
+      userId: current.id,
+      actorId: current.id,
       client,
       details: { ...options.details, session_id: tokens.sessionId, method: options.method },
     });
