@@ -14,7 +14,7 @@ import { type ClientInfo, requireRecentSignIn } from '../sessions/service.ts';
 import { signIn } from '../sessions/sign-in.ts';
 import { signInMethods } from '../users/methods-repository.ts';
 import { notify } from '../users/notice.ts';
-import { findUserByEmail, findUserById, lockUser } from '../users/repository.ts';
+import { findUserByEmail, findUserById, lockUser, lockUserShared } from '../users/repository.ts';
 import {
   countPasskeys,
   deletePasskey,
@@ -330,9 +330,11 @@ export async function loginWithPasskey(
     throw await fail('invalid_assertion', passkey.userId);
   }
   return ctx.db.transaction(async (tx) => {
-    if (!(await recordUse(tx, passkey.id, passkey.counter, newCounter))) throw refused();
-    const user = await findUserById(tx, passkey.userId);
+    // The user's row first, as signIn locks it: removing this passkey locks the row and then the
+    // passkey, so the opposite order could deadlock.
+    const user = await lockUserShared(tx, passkey.userId);
     if (!user) throw refused();
+    if (!(await recordUse(tx, passkey.id, passkey.counter, newCounter))) throw refused();
     // User verification was required: the passkey is both factors, so MFA adds no step.
     const result = await signIn(ctx, user, client, {
       method: 'passkey',

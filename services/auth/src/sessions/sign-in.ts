@@ -116,12 +116,8 @@ export interface SignInOptions {
    */
   tx?: Executor;
   /**
-   * For a password sign-in, the hash the password was checked against. The password check is
-   * slow (argon2) and reads the row before it: a change or reset committing meanwhile revokes
-   * the sessions it sees, and a session opened just after would outlive it. So the user's row is
-   * locked (shared) while the session opens and the hash must still be this one; a change then
-   * either waits for this sign-in and revokes its session, or has already happened and the
-   * sign-in is refused like a wrong password.
+   * For a password sign-in, the hash the password was checked against: the check is slow
+   * (argon2) and read the row before it, so the hash must still be this one (see `signIn`).
    */
   passwordHash?: string | null;
 }
@@ -130,6 +126,15 @@ export interface SignInOptions {
  * The one way to finish any sign-in once the first factor is proved (password, OIDC, passkey):
  * a token pair, or, when the user has MFA on, `{mfa_required, mfa_token, methods}` to be
  * completed at `POST /login/mfa`.
+ *
+ * The session opens under a shared lock of the user's row, read again here. Whatever revokes a
+ * user's sessions (a password change or reset, fewer roles, MFA turned on, deletion) takes that
+ * row's update lock first, so it either waits for this sign-in and then revokes its session, or
+ * has committed and this sign-in sees it: the new roles, MFA on, the account gone, or another
+ * password hash than the one checked (refused like a wrong password). Without it, a sign-in in
+ * flight (a loop of them, for whoever holds the old password or the old role) committed a
+ * session just after the revocation and kept it. A caller whose `tx` already holds locks of the
+ * user's rows (a passkey, a login code) takes this lock first, to keep one order and no deadlock.
  */
 export async function signIn(
   ctx: AuthContext,
@@ -138,7 +143,7 @@ export async function signIn(
   options: SignInOptions,
 ): Promise<SignInResult> {
   const open = async (tx: Executor): Promise<SignInResult> => {
-    const current = options.passwordHash === undefined ? user : await lockUserShared(tx, user.id);
+    const current = await lockUserShared(tx, user.id);
     const changed =
       options.passwordHash !== undefined && current?.passwordHash !== options.passwordHash;
     if (!current || changed) throw invalidCredentials();
