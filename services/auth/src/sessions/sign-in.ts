@@ -18,12 +18,7 @@ import {
   throttledCodeCheck,
 } from '../second-factor/service.ts';
 import { tooManyFailures } from '../throttle/service.ts';
-import {
-  findUserById,
-  findUserByLogin,
-  lockUserShared,
-  type UserRow,
-} from '../users/repository.ts';
+import { findUserByLogin, lockUserShared, type UserRow } from '../users/repository.ts';
 import { type ClientInfo, signedInFrom, startSession } from './service.ts';
 
 /** Matches no session: an unknown account is looked up too, so its answer takes as long. */
@@ -199,11 +194,14 @@ export async function completeMfaSignIn(
     },
     () =>
       ctx.db.transaction(async (tx) => {
+        // The user's row first and shared, as in signIn (a role reduction cannot miss this
+        // session); MFA changes lock it before the factor and the challenges, so this order.
+        const user = await lockUserShared(tx, userId);
+        if (!user) throw invalidMfaToken();
         // Locked: of two requests with the same token, the second waits and finds it spent.
         if (!(await openedChallenge(tx, input.mfaToken, true))) throw invalidMfaToken();
         const method = await spendProof(ctx, tx, userId, input.proof, client.log);
-        const user = method && (await findUserById(tx, userId));
-        if (!user) return undefined;
+        if (!method) return undefined;
         await spendChallengeOf(tx, input.mfaToken);
         const tokens = await startSession(ctx, tx, user, client);
         await recordEvent(tx, 'user.logged_in', {
