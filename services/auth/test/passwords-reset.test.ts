@@ -290,3 +290,19 @@ test('a reset of a verified account keeps its passkeys and second factor', async
   });
   assert.equal(signedIn.json().mfa_required, true);
 });
+
+test('a reset token works only while the account still has the address it was mailed to', async () => {
+  // An email change spends outstanding reset tokens, but a reset request that looked the account
+  // up just before the change committed issues one after it: the old mailbox must not get in.
+  const user = await signUp(app);
+  const token = await resetToken(user.email);
+  // The change as the race leaves it: committed, with this token not among those it spent.
+  await sql('update users set email = $2, email_verified = true where id = $1', [
+    user.id,
+    `moved-${user.email}`,
+  ]);
+  const res = await confirm({ token, new_password: 'old mailbox phrase 3' });
+  assert.equal(res.statusCode, 400, res.body);
+  assert.equal(res.json().code, 'invalid_token');
+  assert.equal(await loginStatus(`moved-${user.email}`, user.password), 200);
+});

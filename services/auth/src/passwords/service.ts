@@ -110,7 +110,12 @@ export async function confirmReset(
     const spent = await consumeOneTimeToken(tx, input.token, 'reset-password');
     // Locked: MFA changes and passkey registrations of this user wait for the reset.
     const owner = spent && (await lockUser(tx, spent.userId));
-    if (!owner) throw invalidToken();
+    // An email change spends the reset tokens it can see, but one issued for the old address by a
+    // request that looked the account up just before the change committed is not among them. The
+    // token proves that mailbox only: it works while the account still has that address.
+    // (Tokens issued before tokens carried an address have none and are taken as they are.)
+    const moved = spent?.email && spent.email.toLowerCase() !== owner?.email.toLowerCase();
+    if (!owner || moved) throw invalidToken();
     // The mailbox owner takes over an account whose email was never verified: whatever ways in
     // were added without mailbox proof go, else whoever signed up first with another's address
     // keeps one (account pre-hijacking): provider identities, passkeys, and a TOTP factor (which
