@@ -306,3 +306,37 @@ test('a reset token works only while the account still has the address it was ma
   assert.equal(res.json().code, 'invalid_token');
   assert.equal(await loginStatus(`moved-${user.email}`, user.password), 200);
 });
+
+test('two reset tokens of one account confirmed at once: one wins, the other is spent, never a 500', async () => {
+  for (let round = 0; round < 5; round++) {
+    const user = await signUp(app);
+    const first = await resetToken(user.email);
+    // Past the one-mail-a-minute cooldown, so a second token is mailed.
+    await sql(
+      `update one_time_tokens set created_at = now() - interval '2 minutes' where user_id = $1`,
+      [user.id],
+    );
+    await requestReset(user.email);
+    const mails = await waitForMailCount(user.email, 2);
+    const second = tokenIn(mails.at(-1)!);
+    assert.notEqual(first, second);
+    const results = await Promise.all([
+      confirm({ token: first, new_password: 'first racer phrase' }),
+      confirm({ token: second, new_password: 'second racer phrase' }),
+    ]);
+    assert.deepEqual(
+      results.map((r) => r.statusCode).sort(),
+      [204, 400],
+      `round ${round}: ${results.map((r) => r.body).join(' | ')}`,
+    );
+  }
+});
+
+async function waitForMailCount(email: string, count: number) {
+  for (let i = 0; i < 100; i++) {
+    const mails = await mailsTo(auth, email, SUBJECT);
+    if (mails.length >= count) return mails;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`fewer than ${count} reset mails to ${email}`);
+}

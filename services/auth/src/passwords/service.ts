@@ -4,7 +4,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { type AuditClient, recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
 import { hashPassword } from '../credentials/hashing.ts';
-import { consumeOneTimeToken } from '../credentials/one-time-tokens.ts';
+import { consumeOneTimeToken, holderOfToken } from '../credentials/one-time-tokens.ts';
 import { assertAcceptablePassword } from '../credentials/policy.ts';
 import { spendEmailTokensExcept, spendOutstandingTokens } from '../credentials/repository.ts';
 import type { Executor } from '../db/index.ts';
@@ -107,15 +107,17 @@ export async function confirmReset(
   // Before the token is spent: a refused password must leave the token usable for a better one.
   assertAcceptablePassword(input.new_password, 'new_password');
   const { user, revoked } = await ctx.db.transaction(async (tx) => {
-    const spent = await consumeOneTimeToken(tx, input.token, 'reset-password');
-    // Locked: MFA changes and passkey registrations of this user wait for the reset.
-    const owner = spent && (await lockUser(tx, spent.userId));
+    // The user's row before the token (holderOfToken says why); locked, MFA changes and passkey
+    // registrations of this user wait for the reset too.
+    const holder = await holderOfToken(tx, input.token, 'reset-password');
+    const owner = holder ? await lockUser(tx, holder) : undefined;
+    const spent = owner && (await consumeOneTimeToken(tx, input.token, 'reset-password'));
     // An email change spends the reset tokens it can see, but one issued for the old address by a
     // request that looked the account up just before the change committed is not among them. The
     // token proves that mailbox only: it works while the account still has that address.
     // (Tokens issued before tokens carried an address have none and are taken as they are.)
     const moved = spent?.email && spent.email.toLowerCase() !== owner?.email.toLowerCase();
-    if (!owner || moved) throw invalidToken();
+    if (!owner || !spent || moved) throw invalidToken();
     // The mailbox owner takes over an account whose email was never verified: whatever ways in
     // were added without mailbox proof go, else whoever signed up first with another's address
     // keeps one (account pre-hijacking): provider identities, passkeys, and a TOTP factor (which
