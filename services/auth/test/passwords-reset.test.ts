@@ -248,6 +248,8 @@ test('a reset of a never-verified account removes the passkeys and second factor
   assert.equal(signedIn.statusCode, 200, signedIn.body);
   assert.ok(signedIn.json().access_token, 'no second step left by the intruder');
   assert.equal(signedIn.json().user.mfa_enabled, false);
+  // The reset proved the mailbox: the owner's own passkeys survive the next reset.
+  assert.equal(signedIn.json().user.email_verified, true);
   const events = await sql(
     `select type, details from audit_events where user_id = $1 and details->>'how' = 'password_reset'
        or user_id = $1 and details->>'reason' = 'password_reset' order by id`,

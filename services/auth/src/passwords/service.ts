@@ -19,7 +19,12 @@ import {
 } from '../second-factor/repository.ts';
 import { publishRevocations, revokeUserSessions } from '../sessions/revocations.ts';
 import { deleteIdentitiesOf, deletePasskeysOf } from '../users/methods-repository.ts';
-import { clearPendingEmail, lockUser, setPasswordHash } from '../users/repository.ts';
+import {
+  clearPendingEmail,
+  lockUser,
+  markEmailVerified,
+  setPasswordHash,
+} from '../users/repository.ts';
 import { confirmPassword } from './reauthenticate.ts';
 
 type Via = 'change' | 'reset';
@@ -122,7 +127,12 @@ export async function confirmReset(
     // were added without mailbox proof go, else whoever signed up first with another's address
     // keeps one (account pre-hijacking): provider identities, passkeys, and a TOTP factor (which
     // would otherwise lock the owner out, or keep the intruder's second factor on the account).
-    if (!owner.emailVerified) await forgetUnprovenMethods(tx, owner.id, client);
+    if (!owner.emailVerified) {
+      await forgetUnprovenMethods(tx, owner.id, client);
+      // The link reached that mailbox: the address is proven now, so a later reset (of a
+      // passkey or factor the owner adds) no longer treats the account as someone else's.
+      await markEmailVerified(tx, owner.id);
+    }
     // Hashed only once the token proved good, so bogus tokens cannot make us burn CPU.
     const revoked = await storePassword(
       ctx,
