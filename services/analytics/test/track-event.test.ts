@@ -157,3 +157,31 @@ test('malformed JSON is a 400 problem, not a 500', async () => {
   });
   assert.equal(res.statusCode, 400);
 });
+
+test("a signed-in user sending another visitor's anonymous_id neither links it nor reads its history", async () => {
+  // Stitching is for trusted senders (write keys); through /track-event a caller must not claim
+  // someone's anonymous id, by sending it or by naming an event identify or alias.
+  const victim = await t.user();
+  const attacker = await t.user();
+  const anon = `anon-victim-${victim.id}`;
+  assert.equal((await track({ event: 'visited.pricing', anonymous_id: anon })).statusCode, 202);
+  for (const event of ['identify', 'alias', 'claimed']) {
+    const res = await track({ event, anonymous_id: anon }, bearer(attacker.accessToken));
+    assert.equal(res.statusCode, 202, res.body);
+  }
+  await t.drained();
+  const links = await sql(
+    t.databaseUrl,
+    'select user_id from identity_links where anonymous_id = $1',
+    [anon],
+  );
+  assert.deepEqual(links, []);
+  const activity = await t.app.inject({
+    method: 'GET',
+    url: '/analytics/v1/user-activity',
+    headers: bearer(attacker.accessToken),
+  });
+  const events = activity.json().items.map((e: { event: string; user_id: string }) => e.event);
+  assert.ok(!events.includes('visited.pricing'), events.join(', '));
+  assert.equal(events.length, 3);
+});

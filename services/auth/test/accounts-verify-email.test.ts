@@ -215,3 +215,41 @@ test('a failing mailer fails neither registration nor reset, and no token is log
     assert.ok(!logs.text().includes(token));
   }
 });
+
+test('a new address confirmed while a reset link is used: one wins, never a 500', async () => {
+  for (let round = 0; round < 5; round++) {
+    const user = await signUp(app);
+    await app.inject({
+      method: 'POST',
+      url: '/accounts/v1/reset-password',
+      payload: { email: user.email },
+    });
+    const reset = tokenIn(await waitForMail(auth, user.email, 'Reset your password'));
+    const newEmail = `race${round}.${user.email}`;
+    const changed = await app.inject({
+      method: 'PATCH',
+      url: '/accounts/v1/user',
+      headers: bearer(user.accessToken),
+      payload: { email: newEmail, current_password: user.password },
+    });
+    assert.equal(changed.statusCode, 200, changed.body);
+    const confirmToken = tokenIn(
+      (await mailsTo(auth, newEmail, 'Confirm your new email address'))[0]!,
+    );
+    // Either the change wins (the reset link was for the old address) or the reset does (it
+    // cancels the pending change, and its link with it).
+    const results = await Promise.all([
+      verify(confirmToken),
+      app.inject({
+        method: 'POST',
+        url: '/accounts/v1/reset-password/confirm',
+        payload: { token: reset, new_password: 'racing the change 4' },
+      }),
+    ]);
+    assert.deepEqual(
+      results.map((r) => r.statusCode).sort(),
+      [204, 400],
+      `round ${round}: ${results.map((r) => r.body).join(' | ')}`,
+    );
+  }
+});

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { codeAt } from '../src/second-factor/totp.ts';
 import { tokenIn, waitForMail } from './accounts-mail.ts';
-import { bearer, buildTestAuth, enrolledUser, finishMfa } from './helper.ts';
+import { bearer, buildTestAuth, enrolledUser, finishMfa, sql } from './helper.ts';
 
 // An mfa_token proves the password as it was when it was handed out. A reset or a change that
 // signs the user out everywhere must also end the sign-ins still waiting for their second step:
@@ -29,6 +29,8 @@ const secondStep = (mfaToken: string, proof: Record<string, string>) =>
 
 test('a password reset ends sign-ins waiting for their second step', async () => {
   const user = await enrolledUser(app, { codeAgoMs: 30_000 });
+  // Verified: a reset of a never-verified account removes its factor too (passwords-reset.test.ts).
+  await sql(auth.databaseUrl, 'update users set email_verified = true where id = $1', [user.id]);
   const oldPasswordToken = await passwordStep(user.email, user.password);
 
   const asked = await app.inject({

@@ -5,11 +5,13 @@ import { mailsTo, tokenIn, waitForMail } from './accounts-mail.ts';
 import {
   bearer,
   buildTestAuth,
+  enrolledUser,
   login,
   recordingPublisher,
   sql as runSql,
   signUp,
 } from './helper.ts';
+import { softwareAuthenticator } from './software-authenticator.ts';
 
 const auth = await buildTestAuth();
 const { app } = auth;
@@ -201,3 +203,142 @@ test('a reset of a never-verified account unlinks provider identities that came 
   assert.equal(await left(victim.id), 0);
   assert.equal(await left(verified.id), 1);
 });
+
+test('a reset of a never-verified account removes the passkeys and second factor someone else added', async () => {
+  // Pre-hijacking: the intruder registers with the victim's address (which they cannot verify),
+  // adds a passkey and turns TOTP on, and waits for the victim to take the account over by reset.
+  // Neither may survive it: the passkey would still sign in, the factor would lock the owner out.
+  const intruder = await enrolledUser(app);
+  const authenticator = softwareAuthenticator();
+  const inject = (url: string, token: string | undefined, payload: object) =>
+    app.inject({
+      method: 'POST',
+      url: `/accounts/v1${url}`,
+      ...(token ? { headers: bearer(token) } : {}),
+      payload,
+    });
+  const options = (
+    await inject('/user/passkeys/registration-options', intruder.accessToken, {})
+  ).json();
+  const added = await inject('/user/passkeys', intruder.accessToken, {
+    response: authenticator.create(options),
+  });
+  assert.equal(added.statusCode, 201, added.body);
+  const passkeySignIn = async () => {
+    const login = (await inject('/login/passkey/options', undefined, {})).json();
+    return inject('/login/passkey', undefined, {
+      challenge_id: login.challenge_id,
+      response: authenticator.get(login),
+    });
+  };
+  assert.equal((await passkeySignIn()).statusCode, 200);
+
+  const res = await confirm({
+    token: await resetToken(intruder.email),
+    new_password: 'the real owner phrase',
+  });
+  assert.equal(res.statusCode, 204);
+
+  assert.equal((await passkeySignIn()).statusCode, 401);
+  const signedIn = await app.inject({
+    method: 'POST',
+    url: '/accounts/v1/login',
+    payload: { email: intruder.email, password: 'the real owner phrase' },
+  });
+  assert.equal(signedIn.statusCode, 200, signedIn.body);
+  assert.ok(signedIn.json().access_token, 'no second step left by the intruder');
+  assert.equal(signedIn.json().user.mfa_enabled, false);
+  // The reset proved the mailbox: the owner's own passkeys survive the next reset.
+  assert.equal(signedIn.json().user.email_verified, true);
+  const events = await sql(
+    `select type, details from audit_events where user_id = $1 and details->>'how' = 'password_reset'
+       or user_id = $1 and details->>'reason' = 'password_reset' order by id`,
+    [intruder.id],
+  );
+  assert.deepEqual(
+    events.map((e) => e.type),
+    ['passkey.removed', 'mfa.disabled'],
+  );
+});
+
+test('a reset of a verified account keeps its passkeys and second factor', async () => {
+  const owner = await enrolledUser(app);
+  await sql('update users set email_verified = true where id = $1', [owner.id]);
+  const authenticator = softwareAuthenticator();
+  const options = (
+    await app.inject({
+      method: 'POST',
+      url: '/accounts/v1/user/passkeys/registration-options',
+      headers: bearer(owner.accessToken),
+    })
+  ).json();
+  const added = await app.inject({
+    method: 'POST',
+    url: '/accounts/v1/user/passkeys',
+    headers: bearer(owner.accessToken),
+    payload: { response: authenticator.create(options) },
+  });
+  assert.equal(added.statusCode, 201, added.body);
+  const res = await confirm({
+    token: await resetToken(owner.email),
+    new_password: 'new owner phrase',
+  });
+  assert.equal(res.statusCode, 204);
+  assert.equal((await sql('select id from passkeys where user_id = $1', [owner.id])).length, 1);
+  const signedIn = await app.inject({
+    method: 'POST',
+    url: '/accounts/v1/login',
+    payload: { email: owner.email, password: 'new owner phrase' },
+  });
+  assert.equal(signedIn.json().mfa_required, true);
+});
+
+test('a reset token works only while the account still has the address it was mailed to', async () => {
+  // An email change spends outstanding reset tokens, but a reset request that looked the account
+  // up just before the change committed issues one after it: the old mailbox must not get in.
+  const user = await signUp(app);
+  const token = await resetToken(user.email);
+  // The change as the race leaves it: committed, with this token not among those it spent.
+  await sql('update users set email = $2, email_verified = true where id = $1', [
+    user.id,
+    `moved-${user.email}`,
+  ]);
+  const res = await confirm({ token, new_password: 'old mailbox phrase 3' });
+  assert.equal(res.statusCode, 400, res.body);
+  assert.equal(res.json().code, 'invalid_token');
+  assert.equal(await loginStatus(`moved-${user.email}`, user.password), 200);
+});
+
+test('two reset tokens of one account confirmed at once: one wins, the other is spent, never a 500', async () => {
+  for (let round = 0; round < 5; round++) {
+    const user = await signUp(app);
+    const first = await resetToken(user.email);
+    // Past the one-mail-a-minute cooldown, so a second token is mailed.
+    await sql(
+      `update one_time_tokens set created_at = now() - interval '2 minutes' where user_id = $1`,
+      [user.id],
+    );
+    await requestReset(user.email);
+    const mails = await waitForMailCount(user.email, 2);
+    const second = tokenIn(mails.at(-1)!);
+    assert.notEqual(first, second);
+    const results = await Promise.all([
+      confirm({ token: first, new_password: 'first racer phrase' }),
+      confirm({ token: second, new_password: 'second racer phrase' }),
+    ]);
+    assert.deepEqual(
+      results.map((r) => r.statusCode).sort(),
+      [204, 400],
+      `round ${round}: ${results.map((r) => r.body).join(' | ')}`,
+    );
+  }
+});
+
+async function waitForMailCount(email: string, count: number) {
+  for (let i = 0; i < 100; i++) {
+    const mails = await mailsTo(auth, email, SUBJECT);
+    if (mails.length >= count) return mails;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`fewer than ${count} reset mails to ${email}`);
+}

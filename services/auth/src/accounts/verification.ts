@@ -1,7 +1,11 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { type AuditClient, recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
-import { consumeOneTimeToken, issueOneTimeToken } from '../credentials/one-time-tokens.ts';
+import {
+  consumeOneTimeToken,
+  holderOfToken,
+  issueOneTimeToken,
+} from '../credentials/one-time-tokens.ts';
 import type { Executor } from '../db/index.ts';
 import { problem } from '../errors.ts';
 import { conflictingField, lockUser, markEmailVerified } from '../users/repository.ts';
@@ -53,9 +57,11 @@ export async function verifyEmail(
 ): Promise<void> {
   const changed = await ctx.db
     .transaction(async (tx) => {
-      const spent = await consumeOneTimeToken(tx, token, 'verify-email');
+      // The user's row before the token, the order every change of the user locks in.
+      const holder = await holderOfToken(tx, token, 'verify-email');
+      const user = holder ? await lockUser(tx, holder) : undefined;
+      const spent = user && (await consumeOneTimeToken(tx, token, 'verify-email'));
       if (!spent?.email) throw invalidToken();
-      const user = await lockUser(tx, spent.userId);
       const proves = (address: string | null | undefined) =>
         address?.toLowerCase() === spent.email!.toLowerCase();
       if (user && proves(user.email)) {

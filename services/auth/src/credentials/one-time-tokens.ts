@@ -1,5 +1,10 @@
 import type { Executor } from '../db/index.ts';
-import { insertOneTimeToken, type Purpose, spendOneTimeToken } from './repository.ts';
+import {
+  holderOfOneTimeToken,
+  insertOneTimeToken,
+  type Purpose,
+  spendOneTimeToken,
+} from './repository.ts';
 import { hashSecret, newSecret } from './secrets.ts';
 
 /** Creates a single-use token; only its hash is stored. Returns the token to mail. */
@@ -24,3 +29,12 @@ export async function issueOneTimeToken(
  */
 export const consumeOneTimeToken = (db: Executor, token: string, purpose: Purpose) =>
   spendOneTimeToken(db, hashSecret(token), purpose);
+
+/**
+ * The user a live token belongs to, without spending it: a caller locks that user's row before
+ * it spends the token. Spending first and locking after deadlocked with a concurrent change of
+ * the same user that holds the row and spends the user's other tokens (two reset links confirmed
+ * at once, a reset and an email confirmation): a 500 for one of them.
+ */
+export const holderOfToken = (db: Executor, token: string, purpose: Purpose) =>
+  holderOfOneTimeToken(db, hashSecret(token), purpose);

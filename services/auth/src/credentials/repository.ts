@@ -11,6 +11,22 @@ export async function insertOneTimeToken(
   await db.insert(oneTimeTokens).values(row);
 }
 
+/** The user a live token with this hash belongs to, without spending it. */
+export async function holderOfOneTimeToken(db: Executor, tokenHash: Buffer, purpose: Purpose) {
+  const [row] = await db
+    .select({ userId: oneTimeTokens.userId })
+    .from(oneTimeTokens)
+    .where(
+      and(
+        eq(oneTimeTokens.tokenHash, tokenHash),
+        eq(oneTimeTokens.purpose, purpose),
+        isNull(oneTimeTokens.usedAt),
+        gt(oneTimeTokens.expiresAt, new Date()),
+      ),
+    );
+  return row?.userId;
+}
+
 /** Marks the live token with this hash used and returns it; the conditional update lets one use win. */
 export async function spendOneTimeToken(db: Executor, tokenHash: Buffer, purpose: Purpose) {
   const [row] = await db

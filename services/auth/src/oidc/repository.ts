@@ -22,6 +22,15 @@ export async function insertLoginCode(db: Executor, values: typeof oauthLoginCod
   await db.insert(oauthLoginCodes).values(values);
 }
 
+/** The user a live code is for, without taking it. */
+export async function userOfLoginCode(db: Executor, codeHash: Buffer) {
+  const [row] = await db
+    .select({ userId: oauthLoginCodes.userId })
+    .from(oauthLoginCodes)
+    .where(and(eq(oauthLoginCodes.codeHash, codeHash), gt(oauthLoginCodes.expiresAt, sql`now()`)));
+  return row?.userId;
+}
+
 /** Removes and returns the live code: of two concurrent exchanges, one wins. */
 export async function takeLoginCode(db: Executor, codeHash: Buffer) {
   const [row] = await db

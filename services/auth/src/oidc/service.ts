@@ -8,11 +8,17 @@ import { hashSecret, newSecret } from '../credentials/secrets.ts';
 import { problem } from '../errors.ts';
 import type { ClientInfo } from '../sessions/service.ts';
 import { signIn } from '../sessions/sign-in.ts';
-import { findUserById } from '../users/repository.ts';
+import { findUserById, lockUserShared } from '../users/repository.ts';
 import { type Claims, callbackUrl, verifiedClaims } from './claims.ts';
 import { resolveAccount } from './linking.ts';
 import { type OidcProvider, openidClient } from './providers.ts';
-import { insertFlow, insertLoginCode, takeFlow, takeLoginCode } from './repository.ts';
+import {
+  insertFlow,
+  insertLoginCode,
+  takeFlow,
+  takeLoginCode,
+  userOfLoginCode,
+} from './repository.ts';
 
 /** How long a user may take at the provider. */
 const FLOW_TTL_SECONDS = 600;
@@ -173,8 +179,13 @@ export async function exchangeLoginCode(
   client: ClientInfo,
 ) {
   const invalid = () => problem('invalid_code', 'The code is unknown, expired or already used.');
+  const codeHash = hashSecret(input.code);
   return ctx.db.transaction(async (tx) => {
-    const row = await takeLoginCode(tx, hashSecret(input.code));
+    // The user's row before the code, as signIn locks it: a password reset or an MFA change locks
+    // the row and then deletes the user's codes, so the opposite order could deadlock.
+    const userId = await userOfLoginCode(tx, codeHash);
+    if (!userId || !(await lockUserShared(tx, userId))) throw invalid();
+    const row = await takeLoginCode(tx, codeHash);
     if (!row) throw invalid();
     if (row.appCodeChallenge && !pkceMatches(row.appCodeChallenge, input.codeVerifier)) {
       throw invalid();

@@ -14,7 +14,7 @@ import { type ClientInfo, requireRecentSignIn } from '../sessions/service.ts';
 import { signIn } from '../sessions/sign-in.ts';
 import { signInMethods } from '../users/methods-repository.ts';
 import { notify } from '../users/notice.ts';
-import { findUserByEmail, findUserById, lockUser } from '../users/repository.ts';
+import { findUserByEmail, findUserById, lockUser, lockUserShared } from '../users/repository.ts';
 import {
   countPasskeys,
   deletePasskey,
@@ -152,6 +152,9 @@ export async function registerPasskey(
   const row = await ctx.db
     .transaction(async (tx) => {
       await lockUser(tx, userId);
+      // Again under the user's lock: a password reset that committed meanwhile revoked this
+      // session, and what it signed out must not add a way back in.
+      await requireRecentSignIn(tx, principal.sessionId, 'Sign in again to add a passkey.');
       if ((await countPasskeys(tx, userId)) >= MAX_PASSKEYS) {
         throw problem('too_many_passkeys', `An account has at most ${MAX_PASSKEYS} passkeys.`);
       }
@@ -327,9 +330,11 @@ export async function loginWithPasskey(
     throw await fail('invalid_assertion', passkey.userId);
   }
   return ctx.db.transaction(async (tx) => {
-    if (!(await recordUse(tx, passkey.id, passkey.counter, newCounter))) throw refused();
-    const user = await findUserById(tx, passkey.userId);
+    // The user's row first, as signIn locks it: removing this passkey locks the row and then the
+    // passkey, so the opposite order could deadlock.
+    const user = await lockUserShared(tx, passkey.userId);
     if (!user) throw refused();
+    if (!(await recordUse(tx, passkey.id, passkey.counter, newCounter))) throw refused();
     // User verification was required: the passkey is both factors, so MFA adds no step.
     const result = await signIn(ctx, user, client, {
       method: 'passkey',

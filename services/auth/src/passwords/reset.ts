@@ -20,6 +20,8 @@ export async function mailResetToken(ctx: AuthContext, email: string): Promise<v
     userId: user.id,
     purpose: 'reset-password',
     ttlSeconds: RESET_TTL,
+    // Bound to the address it is mailed to: see confirmReset.
+    email: user.email,
   });
   await ctx.mailer.send(
     ctx.templates.mail('reset-password', user.email, {

@@ -4,17 +4,27 @@ import type { FastifyBaseLogger } from 'fastify';
 import { type AuditClient, recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
 import { hashPassword } from '../credentials/hashing.ts';
-import { consumeOneTimeToken } from '../credentials/one-time-tokens.ts';
+import { consumeOneTimeToken, holderOfToken } from '../credentials/one-time-tokens.ts';
 import { assertAcceptablePassword } from '../credentials/policy.ts';
 import { spendEmailTokensExcept, spendOutstandingTokens } from '../credentials/repository.ts';
 import type { Executor } from '../db/index.ts';
 import { problem } from '../errors.ts';
 import { recordEvent } from '../events/outbox.ts';
 import { describeError } from '../mail/errors.ts';
-import { deleteSignInsInFlight } from '../second-factor/repository.ts';
+import {
+  deleteSecondFactor,
+  deleteSignInsInFlight,
+  findFactor,
+  setMfaEnabled,
+} from '../second-factor/repository.ts';
 import { publishRevocations, revokeUserSessions } from '../sessions/revocations.ts';
-import { deleteIdentitiesOf } from '../users/methods-repository.ts';
-import { clearPendingEmail, findUserById, setPasswordHash } from '../users/repository.ts';
+import { deleteIdentitiesOf, deletePasskeysOf } from '../users/methods-repository.ts';
+import {
+  clearPendingEmail,
+  lockUser,
+  markEmailVerified,
+  setPasswordHash,
+} from '../users/repository.ts';
 import { confirmPassword } from './reauthenticate.ts';
 
 type Via = 'change' | 'reset';
@@ -102,22 +112,26 @@ export async function confirmReset(
   // Before the token is spent: a refused password must leave the token usable for a better one.
   assertAcceptablePassword(input.new_password, 'new_password');
   const { user, revoked } = await ctx.db.transaction(async (tx) => {
-    const spent = await consumeOneTimeToken(tx, input.token, 'reset-password');
-    const owner = spent && (await findUserById(tx, spent.userId));
-    if (!owner) throw invalidToken();
-    // The mailbox owner takes over an account whose email was never verified: provider identities
-    // that came in without mailbox proof (a sign-up with an unverified email) go, else whoever
-    // signed up first with another's address keeps a way in (account pre-hijacking).
+    // The user's row before the token (holderOfToken says why); locked, MFA changes and passkey
+    // registrations of this user wait for the reset too.
+    const holder = await holderOfToken(tx, input.token, 'reset-password');
+    const owner = holder ? await lockUser(tx, holder) : undefined;
+    const spent = owner && (await consumeOneTimeToken(tx, input.token, 'reset-password'));
+    // An email change spends the reset tokens it can see, but one issued for the old address by a
+    // request that looked the account up just before the change committed is not among them. The
+    // token proves that mailbox only: it works while the account still has that address.
+    // (Tokens issued before tokens carried an address have none and are taken as they are.)
+    const moved = spent?.email && spent.email.toLowerCase() !== owner?.email.toLowerCase();
+    if (!owner || !spent || moved) throw invalidToken();
+    // The mailbox owner takes over an account whose email was never verified: whatever ways in
+    // were added without mailbox proof go, else whoever signed up first with another's address
+    // keeps one (account pre-hijacking): provider identities, passkeys, and a TOTP factor (which
+    // would otherwise lock the owner out, or keep the intruder's second factor on the account).
     if (!owner.emailVerified) {
-      for (const removed of await deleteIdentitiesOf(tx, owner.id)) {
-        await recordAudit(tx, {
-          type: 'identity.unlinked',
-          userId: owner.id,
-          actorId: owner.id,
-          client,
-          details: { provider: removed.provider, identity_id: removed.id, how: 'password_reset' },
-        });
-      }
+      await forgetUnprovenMethods(tx, owner.id, client);
+      // The link reached that mailbox: the address is proven now, so a later reset (of a
+      // passkey or factor the owner adds) no longer treats the account as someone else's.
+      await markEmailVerified(tx, owner.id);
     }
     // Hashed only once the token proved good, so bogus tokens cannot make us burn CPU.
     const revoked = await storePassword(
@@ -134,6 +148,32 @@ export async function confirmReset(
   });
   await publishRevocations(ctx.revocations, revoked, log);
   await notifyPasswordChanged(ctx, user, log);
+}
+
+/**
+ * Removes what could sign in to a never-verified account besides the password being reset: its
+ * provider identities, passkeys and second factor, each audited with `how: password_reset`.
+ */
+async function forgetUnprovenMethods(tx: Executor, userId: string, client: AuditClient) {
+  const audit = (
+    type: 'identity.unlinked' | 'passkey.removed' | 'mfa.disabled',
+    details: Record<string, unknown>,
+  ) => recordAudit(tx, { type, userId, actorId: userId, client, details });
+  for (const removed of await deleteIdentitiesOf(tx, userId)) {
+    await audit('identity.unlinked', {
+      provider: removed.provider,
+      identity_id: removed.id,
+      how: 'password_reset',
+    });
+  }
+  for (const removed of await deletePasskeysOf(tx, userId)) {
+    await audit('passkey.removed', { passkey_id: removed.id, how: 'password_reset' });
+  }
+  if (await findFactor(tx, userId)) {
+    await deleteSecondFactor(tx, userId);
+    await setMfaEnabled(tx, userId, false);
+    await audit('mfa.disabled', { reason: 'password_reset' });
+  }
 }
 
 /** Tells the owner, so a change they did not make does not go unnoticed. */

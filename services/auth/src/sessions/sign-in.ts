@@ -18,7 +18,7 @@ import {
   throttledCodeCheck,
 } from '../second-factor/service.ts';
 import { tooManyFailures } from '../throttle/service.ts';
-import { findUserById, findUserByLogin, type UserRow } from '../users/repository.ts';
+import { findUserByLogin, lockUserShared, type UserRow } from '../users/repository.ts';
 import { type ClientInfo, signedInFrom, startSession } from './service.ts';
 
 /** Matches no session: an unknown account is looked up too, so its answer takes as long. */
@@ -63,7 +63,7 @@ export async function login(
     throw invalidCredentials();
   }
   await ctx.throttle.recordSuccess(account, client.ip);
-  return signIn(ctx, user, client, { method: 'password' });
+  return signIn(ctx, user, client, { method: 'password', passwordHash: user.passwordHash });
 }
 
 type FailureReason =
@@ -110,12 +110,26 @@ export interface SignInOptions {
    * passkey counter): the session, or the challenge, then commits or rolls back with it.
    */
   tx?: Executor;
+  /**
+   * For a password sign-in, the hash the password was checked against: the check is slow
+   * (argon2) and read the row before it, so the hash must still be this one (see `signIn`).
+   */
+  passwordHash?: string | null;
 }
 
 /**
  * The one way to finish any sign-in once the first factor is proved (password, OIDC, passkey):
  * a token pair, or, when the user has MFA on, `{mfa_required, mfa_token, methods}` to be
  * completed at `POST /login/mfa`.
+ *
+ * The session opens under a shared lock of the user's row, read again here. Whatever revokes a
+ * user's sessions (a password change or reset, fewer roles, MFA turned on, deletion) takes that
+ * row's update lock first, so it either waits for this sign-in and then revokes its session, or
+ * has committed and this sign-in sees it: the new roles, MFA on, the account gone, or another
+ * password hash than the one checked (refused like a wrong password). Without it, a sign-in in
+ * flight (a loop of them, for whoever holds the old password or the old role) committed a
+ * session just after the revocation and kept it. A caller whose `tx` already holds locks of the
+ * user's rows (a passkey, a login code) takes this lock first, to keep one order and no deadlock.
  */
 export async function signIn(
   ctx: AuthContext,
@@ -123,20 +137,24 @@ export async function signIn(
   client: ClientInfo,
   options: SignInOptions,
 ): Promise<SignInResult> {
-  if (user.mfaEnabled && !options.multiFactor) {
-    return openChallenge(ctx, options.tx ?? ctx.db, user.id, options.method);
-  }
-  const open = async (tx: Executor) => {
-    const tokens = await startSession(ctx, tx, user, client);
+  const open = async (tx: Executor): Promise<SignInResult> => {
+    const current = await lockUserShared(tx, user.id);
+    const changed =
+      options.passwordHash !== undefined && current?.passwordHash !== options.passwordHash;
+    if (!current || changed) throw invalidCredentials();
+    if (current.mfaEnabled && !options.multiFactor) {
+      return openChallenge(ctx, tx, current.id, options.method);
+    }
+    const tokens = await startSession(ctx, tx, current, client);
     await recordEvent(tx, 'user.logged_in', {
-      user_id: user.id,
+      user_id: current.id,
       session_id: tokens.sessionId,
       method: options.method,
     });
     await recordAudit(tx, {
       type: 'login.succeeded',
-      userId: user.id,
-      actorId: user.id,
+      userId: current.id,
+      actorId: current.id,
       client,
       details: { ...options.details, session_id: tokens.sessionId, method: options.method },
     });
@@ -176,11 +194,14 @@ export async function completeMfaSignIn(
     },
     () =>
       ctx.db.transaction(async (tx) => {
+        // The user's row first and shared, as in signIn (a role reduction cannot miss this
+        // session); MFA changes lock it before the factor and the challenges, so this order.
+        const user = await lockUserShared(tx, userId);
+        if (!user) throw invalidMfaToken();
         // Locked: of two requests with the same token, the second waits and finds it spent.
         if (!(await openedChallenge(tx, input.mfaToken, true))) throw invalidMfaToken();
         const method = await spendProof(ctx, tx, userId, input.proof, client.log);
-        const user = method && (await findUserById(tx, userId));
-        if (!user) return undefined;
+        if (!method) return undefined;
         await spendChallengeOf(tx, input.mfaToken);
         const tokens = await startSession(ctx, tx, user, client);
         await recordEvent(tx, 'user.logged_in', {

@@ -26,3 +26,8 @@ export async function signInMethods(db: Executor, userId: string) {
 export async function deleteIdentitiesOf(db: Executor, userId: string) {
   return db.delete(userIdentities).where(eq(userIdentities.userId, userId)).returning();
 }
+
+/** Removes every passkey of the user; returns what was removed. */
+export async function deletePasskeysOf(db: Executor, userId: string) {
+  return db.delete(passkeys).where(eq(passkeys.userId, userId)).returning({ id: passkeys.id });
+}

@@ -15,6 +15,16 @@ export async function lockUser(db: Executor, id: string): Promise<UserRow | unde
   return row;
 }
 
+/**
+ * The user's row under a shared lock until commit: sign-ins hold it while they open a session,
+ * so a change of password or roles (which takes the row's update lock) waits for them, or they
+ * for it, and each sees what the other did.
+ */
+export async function lockUserShared(db: Executor, id: string): Promise<UserRow | undefined> {
+  const [row] = await db.select().from(users).where(eq(users.id, id)).for('share');
+  return row;
+}
+
 /** Looks a user up by email or username, both case-insensitive. */
 export async function findUserByLogin(db: Executor, login: string): Promise<UserRow | undefined> {
   const column = login.includes('@') ? users.email : users.username;

@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { tokenIn, waitForMail } from './accounts-mail.ts';
+import { bearer, buildTestAuth, signUp } from './helper.ts';
+
+/**
+ * Whoever knows the old password signs in over and over while the owner changes or resets it. A
+ * sign-in that checked the old password before the change committed must not open a session
+ * after it: the change revokes every session it can see, and one opened a moment later would
+ * outlive it (the intruder keeps a way in although the owner did everything right).
+ */
+const auth = await buildTestAuth();
+const { app } = auth;
+
+const post = (url: string, payload: object, headers: Record<string, string> = {}) =>
+  app.inject({ method: 'POST', url: `/accounts/v1${url}`, payload, headers });
+
+/** Signs in with `password` in `lanes` parallel loops until `stop()` resolves; the pairs got. */
+async function hammer(email: string, password: string, lanes: number, stop: Promise<unknown>) {
+  let stopped = false;
+  void stop.finally(() => {
+    stopped = true;
+  });
+  const got: { access: string; refresh: string }[] = [];
+  const lane = async () => {
+    while (!stopped) {
+      const res = await post('/login', { email, password });
+      if (res.statusCode === 200) {
+        got.push({ access: res.json().access_token, refresh: res.json().refresh_token });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: lanes }, lane));
+  return got;
+}
+
+async function assertAllSignedOut(pairs: { access: string; refresh: string }[]) {
+  assert.ok(pairs.length > 0, 'some sign-ins with the old password went through before it changed');
+  const alive: number[] = [];
+  for (const [i, pair] of pairs.entries()) {
+    const me = await app.inject({ url: '/accounts/v1/user', headers: bearer(pair.access) });
+    const refreshed = await post('/refresh', { refresh_token: pair.refresh });
+    if (me.statusCode !== 401 || refreshed.statusCode !== 401) alive.push(i);
+  }
+  assert.deepEqual(alive, [], `${alive.length} of ${pairs.length} old-password sessions survived`);
+}
+
+test('no sign-in with the old password survives a password change made while it ran', async () => {
+  const user = await signUp(app);
+  const changed = (async () => {
+    // Let the loops get going, so sign-ins are in flight when the change commits.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const res = await post(
+      '/change-password',
+      { current_password: user.password, new_password: 'a brand new passphrase' },
+      bearer(user.accessToken),
+    );
+    assert.equal(res.statusCode, 204, res.body);
+    // A little longer: a sign-in that straddled the commit finishes after it.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  })();
+  const pairs = await hammer(user.email, user.password, 4, changed);
+  await changed;
+  await assertAllSignedOut(pairs);
+  const me = await app.inject({ url: '/accounts/v1/user', headers: bearer(user.accessToken) });
+  assert.equal(me.statusCode, 200, 'the session that changed the password stays');
+});
+
+test('no sign-in with the old password survives a password reset made while it ran', async () => {
+  const user = await signUp(app);
+  await post('/reset-password', { email: user.email });
+  const token = tokenIn(await waitForMail(auth, user.email, 'Reset your password'));
+  const reset = (async () => {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const res = await post('/reset-password/confirm', {
+      token,
+      new_password: 'reset passphrase 9',
+    });
+    assert.equal(res.statusCode, 204, res.body);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  })();
+  const pairs = await hammer(user.email, user.password, 4, reset);
+  await reset;
+  await assertAllSignedOut([...pairs, { access: user.accessToken, refresh: user.refreshToken }]);
+});
