@@ -17,7 +17,6 @@ import {
   cpuSeconds,
   cpuUsed,
   root,
-  started,
   startService,
   stopServices,
 } from './bench-lib.ts';

@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Executor } from '../db/index.ts';
+import type { FeedWatch } from './feed-watch.ts';
 import {
   appendToFeed,
   liveSessionIds,
@@ -82,4 +83,31 @@ export async function revocationFeed(db: Executor, after: number, limit: number)
     })),
     last_id: rows.at(-1)?.id ?? after,
   };
+}
+
+/**
+ * A page of the feed; when nothing is newer than `after`, the request is held (a long poll, as
+ * etcd and Kubernetes watches do) until an entry arrives, `waitMs` ends or `signal` aborts (the
+ * caller hung up), then answered as at once. Over the held-poll limit, or while the server drains,
+ * it is answered at once: a poller then waits its interval, so nothing breaks, it only costs more.
+ */
+export async function waitForFeed(
+  db: Executor,
+  watch: FeedWatch,
+  request: { after: number; limit: number; waitMs: number; signal?: AbortSignal },
+) {
+  const { after, limit, signal } = request;
+  // Monotonic, like the wait itself: a wall-clock jump does not end or stretch it.
+  const deadline = performance.now() + request.waitMs;
+  // Taken before reading: an entry committed after the read is newer than this and wakes us.
+  let known = watch.newest();
+  let page = await revocationFeed(db, after, limit);
+  while (page.items.length === 0) {
+    const left = deadline - performance.now();
+    if (left <= 0 || !(await watch.hold(Math.max(known, after), left, signal))) break;
+    known = watch.newest();
+    // Woken for an entry this read may still leave out (already expired): then hold on.
+    page = await revocationFeed(db, after, limit);
+  }
+  return page;
 }
