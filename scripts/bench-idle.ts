@@ -12,14 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ensureDatabase } from '@platform/db';
 import { compileServices, startEmbeddedPostgres } from '@platform/launcher';
-import {
-  align,
-  cpuSeconds,
-  cpuUsed,
-  root,
-  startService,
-  stopServices,
-} from './bench-lib.ts';
+import { align, cpuSeconds, cpuUsed, root, startService, stopServices } from './bench-lib.ts';
 
 const SERVICES = ['auth', 'main', 'analytics', 'gateway'] as const;
 const IDLE_MS = Number(process.env.BENCH_IDLE_MS ?? 60_000);
