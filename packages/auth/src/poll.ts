@@ -47,13 +47,16 @@ export function pollRevocations(options: PollOptions): RevocationList {
   const wait = options.waitSeconds ?? DEFAULT_FEED_WAIT_SECONDS;
   const store = new RevocationStore();
   let lastId = 0;
+  // The first sync asks without waiting: start() (and readiness) must not wait out a quiet feed.
+  let synced = false;
 
   async function sync(signal: AbortSignal): Promise<number> {
     for (;;) {
-      const url = `${base}/internal/revocations?after=${lastId}&limit=${PAGE_SIZE}${wait > 0 ? `&wait=${wait}` : ''}`;
+      const waiting = synced ? wait : 0;
+      const url = `${base}/internal/revocations?after=${lastId}&limit=${PAGE_SIZE}${waiting > 0 ? `&wait=${waiting}` : ''}`;
       // Monotonic clocks both: a wall-clock jump neither aborts the request nor skips the pause.
       const started = performance.now();
-      const timeout = AbortSignal.timeout(wait * 1000 + (options.timeoutMs ?? 2000));
+      const timeout = AbortSignal.timeout(waiting * 1000 + (options.timeoutMs ?? 2000));
       const res = await fetch(url, {
         headers: { [SERVICE_TOKEN_HEADER]: options.serviceToken },
         signal: AbortSignal.any([signal, timeout]),
@@ -70,7 +73,9 @@ export function pollRevocations(options: PollOptions): RevocationList {
       const news = page.items.length > 0 && page.last_id > lastId;
       lastId = page.last_id;
       if (page.items.length >= PAGE_SIZE && news) continue;
-      if (news) return 0;
+      const first = !synced;
+      synced = true;
+      if (news || (first && wait > 0)) return 0;
       return Math.max(0, intervalMs - (performance.now() - started));
     }
   }
