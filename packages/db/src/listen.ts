@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 
 export interface ChannelListenerOptions {
@@ -15,10 +16,13 @@ export interface ChannelListenerOptions {
   /** The connection failed or was lost (once per failed attempt); reconnecting follows. */
   onLost(error: unknown): void;
   /**
-   * How often the idle connection is checked with a query. A connection that died without a
-   * word (a dropped NAT entry, a failover) would otherwise swallow every notification.
+   * How often the connection proves it still hears: it notifies itself and must hear that back
+   * within `probeTimeoutMs`. A connection that died without a word (a dropped NAT entry, a
+   * failover) would otherwise swallow every notification, and so would a pooler in transaction
+   * mode (PgBouncer), where LISTEN succeeds but nothing ever arrives.
    */
   heartbeatMs?: number;
+  probeTimeoutMs?: number;
   /** Reconnect backoff: first delay, doubled up to `maxRetryMs`. */
   retryMs?: number;
   maxRetryMs?: number;
@@ -31,6 +35,8 @@ export interface ChannelListener {
 }
 
 const CHANNEL = /^[a-z_][a-z0-9_]{0,62}$/;
+/** Payloads of the listener's own probes; never passed on. */
+const PROBE = 'listener-probe:';
 
 /**
  * PostgreSQL LISTEN on one dedicated connection, kept up: reconnects with backoff (jittered, so
@@ -41,6 +47,7 @@ const CHANNEL = /^[a-z_][a-z0-9_]{0,62}$/;
 export function listenToChannel(options: ChannelListenerOptions): ChannelListener {
   if (!CHANNEL.test(options.channel)) throw new Error(`invalid channel: ${options.channel}`);
   const heartbeatMs = options.heartbeatMs ?? 30_000;
+  const probeTimeoutMs = options.probeTimeoutMs ?? 5000;
   const retryMs = options.retryMs ?? 250;
   const maxRetryMs = options.maxRetryMs ?? 10_000;
   let client: pg.Client | undefined;
@@ -48,6 +55,7 @@ export function listenToChannel(options: ChannelListenerOptions): ChannelListene
   let closed = false;
   let failures = 0;
   let timer: NodeJS.Timeout | undefined;
+  const heard = new Map<string, () => void>();
 
   const schedule = (fn: () => void, ms: number) => {
     clearTimeout(timer);
@@ -84,11 +92,15 @@ export function listenToChannel(options: ChannelListenerOptions): ChannelListene
     next.on('error', (error) => lost(next, error));
     next.on('end', () => lost(next, new Error('connection ended')));
     next.on('notification', (message) => {
-      if (message.channel === options.channel) options.onNotification(message.payload ?? '');
+      if (message.channel !== options.channel) return;
+      const payload = message.payload ?? '';
+      if (payload.startsWith(PROBE)) heard.get(payload)?.();
+      else options.onNotification(payload);
     });
     try {
       await next.connect();
       await next.query(`listen "${options.channel}"`);
+      await probe(next);
     } catch (error) {
       lost(next, error);
       return;
@@ -100,11 +112,34 @@ export function listenToChannel(options: ChannelListenerOptions): ChannelListene
     schedule(heartbeat, heartbeatMs);
   }
 
+  /** Notifies itself and resolves once that came back; rejects after probeTimeoutMs. */
+  async function probe(on: pg.Client) {
+    // Every listener on the channel hears it: a random name only this one waits for.
+    const payload = `${PROBE}${randomUUID()}`;
+    let timeout: NodeJS.Timeout | undefined;
+    try {
+      await Promise.all([
+        new Promise<void>((resolve, reject) => {
+          heard.set(payload, resolve);
+          timeout = setTimeout(
+            () =>
+              reject(new Error(`LISTEN did not hear its own NOTIFY within ${probeTimeoutMs} ms`)),
+            probeTimeoutMs,
+          );
+        }),
+        on.query('select pg_notify($1, $2)', [options.channel, payload]),
+      ]);
+    } finally {
+      clearTimeout(timeout);
+      heard.delete(payload);
+    }
+  }
+
   async function heartbeat() {
     const current = client;
     if (!current || closed) return;
     try {
-      await current.query('select 1');
+      await probe(current);
     } catch (error) {
       lost(current, error);
       return;

@@ -3,7 +3,7 @@ import type { App } from '@platform/http';
 import { Type } from 'typebox';
 import type { AuthContext } from '../context.ts';
 import { declarePermissions } from '../permissions/service.ts';
-import { waitForFeed } from '../sessions/revocations.ts';
+import { sharedFeedReads, waitForFeed } from '../sessions/revocations.ts';
 
 /** Below every proxy's and client's idle timeout one would put in front of it. */
 const MAX_WAIT_SECONDS = 30;
@@ -62,6 +62,7 @@ const Declaration = Type.Object(
  * network (a compromised pod, a misrouted proxy) learns nothing about who signed out.
  */
 export function internalRoutes(app: App, ctx: AuthContext) {
+  const readFeed = sharedFeedReads(ctx.db, ctx.feed);
   app.get(
     '/internal/revocations',
     {
@@ -75,7 +76,7 @@ export function internalRoutes(app: App, ctx: AuthContext) {
       // A poller that hangs up frees its place at once, not when its wait ends.
       const gone = new AbortController();
       reply.raw.once('close', () => gone.abort());
-      return waitForFeed(ctx.db, ctx.feed, {
+      return waitForFeed(readFeed, ctx.feed, {
         after,
         limit,
         waitMs: wait * 1000,
