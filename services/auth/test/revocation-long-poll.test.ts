@@ -238,3 +238,23 @@ test('with its LISTEN connection killed, a replica still wakes held polls within
   assert.match(cut.logs.text(), /lost the revocation feed listener/);
   assert.match(cut.logs.text(), /listening for revocations again/);
 });
+
+test('one revocation answers hundreds of held polls, each with the entry', async () => {
+  const many = await buildTestAuth({}, { replicaOf: first });
+  const url = await many.app.listen({ port: 0, host: '127.0.0.1' });
+  const { last_id } = (
+    await many.app.inject({ url: '/internal/revocations', headers: asService })
+  ).json();
+  const polls = Array.from({ length: 300 }, () =>
+    fetch(`${url}/internal/revocations?after=${last_id}&wait=30`, { headers: asService }).then(
+      (res) => res.json() as Promise<{ items: { session_id: string }[] }>,
+    ),
+  );
+  await eventually(async () => (await held(many.app)) === 300, 30_000);
+  const user = await signUp(first.app);
+  await logout(first.app, user.accessToken);
+  const answers = await Promise.all(polls);
+  const sid = decodeJwt(user.accessToken).sid;
+  assert.ok(answers.every((a) => a.items.length === 1 && a.items[0]!.session_id === sid));
+  assert.equal(await held(many.app), 0);
+});
