@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { type TestContext, test } from 'node:test';
+import { mock, type TestContext, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createServiceAuth } from '@platform/auth';
 import type { App } from '@platform/http';
@@ -105,6 +105,33 @@ test('a held poll answers when its wait ends, with nothing, and last_id as given
   });
   assert.ok(performance.now() - started >= 900, 'held for its wait');
   assert.deepEqual(await res.json(), { items: [], last_id });
+});
+
+test('a wall-clock jump during a hold neither ends it nor stretches it', async () => {
+  const { last_id } = (
+    await second.app.inject({ url: '/internal/revocations', headers: asService })
+  ).json();
+  const started = performance.now();
+  const answer = fetch(`${secondUrl}/internal/revocations?after=${last_id}&wait=2`, {
+    headers: asService,
+  });
+  await eventually(async () => (await held(second.app)) >= 1);
+  const now = Date.now();
+  const jump = mock.method(Date, 'now', () => now + 3600_000);
+  try {
+    await sleep(300);
+    assert.equal(await held(second.app), 1, 'an hour forward did not end the hold');
+  } finally {
+    jump.mock.restore();
+  }
+  const back = mock.method(Date, 'now', () => now - 3600_000);
+  try {
+    assert.deepEqual(await (await answer).json(), { items: [], last_id });
+  } finally {
+    back.mock.restore();
+  }
+  const took = performance.now() - started;
+  assert.ok(took >= 1900 && took < 10_000, `held ${took} ms for a 2 s wait`);
 });
 
 test('a poll is answered at once when something is already newer, whatever its wait', async () => {

@@ -70,7 +70,7 @@ export async function watchFeed(options: FeedWatchOptions): Promise<FeedWatch> {
     if (closed || signals.some((s) => s?.aborted)) return Promise.resolve(false);
     return new Promise<boolean>((resolve) => {
       // setTimeout runs on the monotonic clock: a wall-clock jump neither ends nor stretches it.
-      const timer = setTimeout(() => waiter.done(false), ms);
+      const timer = setTimeout(() => waiter.done(false), ms).unref();
       const abort = () => waiter.done(false);
       const waiter = {
         after,
@@ -127,8 +127,13 @@ export async function watchFeed(options: FeedWatchOptions): Promise<FeedWatch> {
     onLost(err) {
       pollTable();
       // Once per outage: the listener reports every failed reconnect attempt.
-      if (!outage && wasListening) {
-        log.warn({ err }, 'lost the revocation feed listener; polling the table until it is back');
+      if (!outage) {
+        log.warn(
+          { err },
+          wasListening
+            ? 'lost the revocation feed listener; polling the table until it is back'
+            : 'cannot listen for revocations (a pooler in transaction mode?); polling the table',
+        );
       } else {
         log.debug({ err }, 'revocation feed listener not connected');
       }
