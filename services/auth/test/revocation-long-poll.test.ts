@@ -266,7 +266,11 @@ test('with its LISTEN connection killed, a replica still wakes held polls within
   assert.match(cut.logs.text(), /listening for revocations again/);
 });
 
-test('one revocation answers hundreds of held polls, each with the entry', async () => {
+test('one revocation answers hundreds of held polls, each with the entry', async (t) => {
+  const warnings: Error[] = [];
+  const warned = (warning: Error) => warnings.push(warning);
+  process.on('warning', warned);
+  t.after(() => process.off('warning', warned));
   const many = await buildTestAuth({}, { replicaOf: first });
   const url = await many.app.listen({ port: 0, host: '127.0.0.1' });
   const { last_id } = (
@@ -284,4 +288,8 @@ test('one revocation answers hundreds of held polls, each with the entry', async
   const sid = decodeJwt(user.accessToken).sid;
   assert.ok(answers.every((a) => a.items.length === 1 && a.items[0]!.session_id === sid));
   assert.equal(await held(many.app), 0);
+  assert.deepEqual(
+    warnings.map((w) => w.message),
+    [],
+  );
 });

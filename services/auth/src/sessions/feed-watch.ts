@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { listenToChannel } from '@platform/db';
 import type { FastifyBaseLogger } from 'fastify';
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -56,6 +57,8 @@ export async function watchFeed(options: FeedWatchOptions): Promise<FeedWatch> {
   let held = 0;
   let closed = false;
   const draining = new AbortController();
+  // Every held poll listens to it (maxHeld at most): not the leak Node warns of beyond 10.
+  setMaxListeners(maxHeld + 10, draining.signal);
   const waiters = new Set<{ after: number; done(woke: boolean): void }>();
   const counters = feedMetrics(options.metrics, () => ({ held, listening: listener.listening }));
 
