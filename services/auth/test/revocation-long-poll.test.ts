@@ -293,3 +293,19 @@ test('one revocation answers hundreds of held polls, each with the entry', async
     [],
   );
 });
+
+test('without the service token a poll is refused at once, whatever its wait, and holds nothing', async () => {
+  const { last_id } = (
+    await second.app.inject({ url: '/internal/revocations', headers: asService })
+  ).json();
+  const polls = await Promise.all(
+    [{}, { 'x-service-token': 'x'.repeat(45) }].map((headers: Record<string, string>) =>
+      fetch(`${secondUrl}/internal/revocations?after=${last_id}&wait=30`, { headers }),
+    ),
+  );
+  for (const res of polls) {
+    assert.equal(res.status, 401);
+    assert.equal(((await res.json()) as { items?: unknown }).items, undefined);
+  }
+  assert.equal(await held(second.app), 0);
+});
