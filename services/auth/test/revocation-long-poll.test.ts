@@ -299,7 +299,7 @@ test('without the service token a poll is refused at once, whatever its wait, an
     await second.app.inject({ url: '/internal/revocations', headers: asService })
   ).json();
   const polls = await Promise.all(
-    [{}, { 'x-service-token': 'x'.repeat(45) }].map((headers: Record<string, string>) =>
+    ([{}, { 'x-service-token': 'x'.repeat(45) }] as Record<string, string>[]).map((headers) =>
       fetch(`${secondUrl}/internal/revocations?after=${last_id}&wait=30`, { headers }),
     ),
   );
