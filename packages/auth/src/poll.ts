@@ -11,9 +11,18 @@ export interface PollOptions extends FollowOptions {
   authUrl: string;
   /** SERVICE_TOKEN: the feed answers only other services. */
   serviceToken: string;
-  /** How often to ask for new entries; 250 ms keeps revocation well inside its 1 s bound. */
+  /**
+   * Seconds auth may hold a request while nothing is new (a long poll; default 25, at most 30).
+   * 0 polls plainly, every `intervalMs`.
+   */
+  waitSeconds?: number;
+  /**
+   * Least time between two requests that brought nothing new: the whole rhythm against an auth
+   * that answers at once (an older version, or one at its held-poll limit or shutting down), and
+   * still within revocation's 1 s bound. Default 250 ms.
+   */
   intervalMs?: number;
-  /** Gives up on one request after this long and tries again on the next round. */
+  /** Gives up on one request this long after its wait and tries again on the next round. */
   timeoutMs?: number;
 }
 
@@ -23,21 +32,31 @@ interface FeedPage {
 }
 
 const PAGE_SIZE = 1000;
+const DEFAULT_FEED_WAIT_SECONDS = 25;
 
 /**
- * Follows the auth service's `/internal/revocations` feed by id. Each round asks only for what
- * is new, so a quiet feed costs one small request per interval.
+ * Follows the auth service's `/internal/revocations` feed by id, as a long poll: each request asks
+ * for what is newer than the last id seen and auth holds it until there is some (or the wait ends),
+ * so a quiet feed costs one request per wait and a revocation arrives as soon as it commits. The
+ * next request follows at once after news or a held answer; an empty answer that came sooner than
+ * `intervalMs` (an auth that does not hold) is followed only after the rest of the interval.
  */
 export function pollRevocations(options: PollOptions): RevocationList {
   const base = options.authUrl.replace(/\/+$/, '');
   const intervalMs = options.intervalMs ?? 250;
+  const wait = options.waitSeconds ?? DEFAULT_FEED_WAIT_SECONDS;
   const store = new RevocationStore();
   let lastId = 0;
+  // The first sync asks without waiting: start() (and readiness) must not wait out a quiet feed.
+  let synced = false;
 
-  async function sync(signal: AbortSignal) {
+  async function sync(signal: AbortSignal): Promise<number> {
     for (;;) {
-      const url = `${base}/internal/revocations?after=${lastId}&limit=${PAGE_SIZE}`;
-      const timeout = AbortSignal.timeout(options.timeoutMs ?? 2000);
+      const waiting = synced ? wait : 0;
+      const url = `${base}/internal/revocations?after=${lastId}&limit=${PAGE_SIZE}${waiting > 0 ? `&wait=${waiting}` : ''}`;
+      // Monotonic clocks both: a wall-clock jump neither aborts the request nor skips the pause.
+      const started = performance.now();
+      const timeout = AbortSignal.timeout(waiting * 1000 + (options.timeoutMs ?? 2000));
       const res = await fetch(url, {
         headers: { [SERVICE_TOKEN_HEADER]: options.serviceToken },
         signal: AbortSignal.any([signal, timeout]),
@@ -51,8 +70,13 @@ export function pollRevocations(options: PollOptions): RevocationList {
         throw new Error('revocation feed answered an unexpected body');
       }
       for (const item of page.items) store.add(item.session_id, Date.parse(item.expires_at));
+      const news = page.items.length > 0 && page.last_id > lastId;
       lastId = page.last_id;
-      if (page.items.length < PAGE_SIZE) return;
+      if (page.items.length >= PAGE_SIZE && news) continue;
+      const first = !synced;
+      synced = true;
+      if (news || (first && wait > 0)) return 0;
+      return Math.max(0, intervalMs - (performance.now() - started));
     }
   }
 

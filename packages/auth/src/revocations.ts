@@ -52,11 +52,13 @@ export class RevocationStore {
 }
 
 /**
- * Runs `sync` again and again (after `delayMs`, or `retryMs` when it failed) until closed. A
- * failure never escapes: a verifier must keep serving with what it knows while auth is down.
+ * Runs `sync` again and again (after `delayMs`, or the delay `sync` returned, or `retryMs` when it
+ * failed) until closed. A failure never escapes: a verifier must keep serving with what it knows
+ * while auth is down.
  */
 export function followLoop(options: {
-  sync(signal: AbortSignal): Promise<void>;
+  /** May resolve with the delay before the next round (ms); anything else means `delayMs`. */
+  sync(signal: AbortSignal): Promise<unknown>;
   delayMs: number;
   retryMs: number;
   store: RevocationStore;
@@ -73,8 +75,10 @@ export function followLoop(options: {
 
   async function tick() {
     let ok = true;
+    let delay = options.delayMs;
     try {
-      await options.sync(abort.signal);
+      const asked = await options.sync(abort.signal);
+      if (typeof asked === 'number') delay = asked;
       synced = true;
       firstSync();
       options.onSuccess?.();
@@ -84,7 +88,7 @@ export function followLoop(options: {
     }
     options.store.prune();
     if (closed) return;
-    timer = setTimeout(tick, ok ? options.delayMs : options.retryMs);
+    timer = setTimeout(tick, ok ? delay : options.retryMs);
     // The server keeps the process alive; this loop alone must not.
     timer.unref();
   }

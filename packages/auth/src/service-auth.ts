@@ -15,8 +15,13 @@ export interface ServiceAuthOptions {
   maxLifetime: number;
   /** With Redis, revocations arrive by push; the feed is still read, slowly, as a backstop. */
   redisUrl?: string | undefined;
-  /** Feed poll interval without Redis (default 250 ms). */
+  /**
+   * Least time between two feed requests that brought nothing new, without Redis (default 250
+   * ms): the rhythm only against an auth that answers at once instead of holding the request.
+   */
   pollIntervalMs?: number;
+  /** How long auth may hold a feed request while nothing is new, in seconds (default 25). */
+  feedWaitSeconds?: number;
   /**
    * Where failures to follow the feed go: debug while auth may still be starting, a warning
    * once it has been unreachable for `quietMs` (default 30 s).
@@ -31,7 +36,10 @@ export interface ServiceAuth {
   close(): Promise<void>;
 }
 
-/** How often the feed is read when Redis pushes: it only catches what a Redis outage lost. */
+/**
+ * Least time between feed requests that brought nothing when Redis pushes (the feed, long-polled
+ * as without Redis, is then only the record that catches what a Redis outage lost).
+ */
 const BACKSTOP_POLL_MS = 5000;
 
 /**
@@ -50,7 +58,13 @@ export function createServiceAuth(options: ServiceAuthOptions): ServiceAuth {
   const feed = reporting('following token revocations failed');
   const revocations = options.redisUrl
     ? backedBy(
-        pollRevocations({ authUrl, serviceToken, intervalMs: BACKSTOP_POLL_MS, ...feed }),
+        pollRevocations({
+          authUrl,
+          serviceToken,
+          intervalMs: BACKSTOP_POLL_MS,
+          waitSeconds: options.feedWaitSeconds,
+          ...feed,
+        }),
         redisRevocations({
           redisUrl: options.redisUrl,
           ...reporting('following token revocations in Redis failed'),
@@ -60,6 +74,7 @@ export function createServiceAuth(options: ServiceAuthOptions): ServiceAuth {
         authUrl,
         serviceToken,
         intervalMs: options.pollIntervalMs ?? 250,
+        waitSeconds: options.feedWaitSeconds,
         ...feed,
       });
   void revocations.start();

@@ -23,7 +23,10 @@ async function fakeFeed() {
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify({ items, last_id: items.at(-1)?.id ?? afterId }));
   };
+  // Long-poll answers waiting for an entry (feed.holding = true: the feed honours `wait`).
+  const waiting = new Set<() => void>();
   const state = {
+    holding: false,
     entries,
     requests,
     tokens,
@@ -36,16 +39,32 @@ async function fakeFeed() {
         session_id: sessionId,
         expires_at: new Date(Date.now() + ttlMs).toISOString(),
       });
+      for (const wake of [...waiting]) wake();
     },
   };
   const server = createServer((req: IncomingMessage, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     requests.push(url);
     tokens.push(req.headers['x-service-token'] as string | undefined);
-    state.answer(url, res);
+    const wait = Number(url.searchParams.get('wait') ?? 0);
+    const nothingNew = !entries.some((e) => e.id > Number(url.searchParams.get('after')));
+    if (!state.holding || wait === 0 || !nothingNew) return state.answer(url, res);
+    const wake = () => {
+      clearTimeout(timer);
+      waiting.delete(wake);
+      state.answer(url, res);
+    };
+    const timer = setTimeout(wake, wait * 1000);
+    waiting.add(wake);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  after(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
   const { port } = server.address() as AddressInfo;
   return Object.assign(state, { url: `http://127.0.0.1:${port}` });
 }
@@ -144,4 +163,52 @@ test('close() stops polling', async () => {
   const count = feed.requests.length;
   await sleep(100);
   assert.equal(feed.requests.length, count);
+});
+
+const waits = (requests: URL[]) => requests.map((u) => u.searchParams.get('wait'));
+
+test('it long-polls: the first sync asks at once, then each request waits and follows the last', async () => {
+  const feed = await fakeFeed();
+  feed.holding = true;
+  const list = follow(poll({ authUrl: feed.url, waitSeconds: 1, intervalMs: 50 }));
+  await list.start();
+  assert.deepEqual(waits(feed.requests), [null]);
+  await sleep(2500);
+  // The first sync, then one held request per second (plain polling would have made ~50).
+  assert.ok(feed.requests.length <= 5, `${feed.requests.length} requests`);
+  assert.ok(feed.requests.length >= 3, `${feed.requests.length} requests`);
+  assert.deepEqual(waits(feed.requests.slice(1)), Array(feed.requests.length - 1).fill('1'));
+  // An entry added while a request is held answers it, and the next request is made at once.
+  const count = feed.requests.length;
+  feed.add('held');
+  await eventually(() => list.isRevoked('held'), 500);
+  await eventually(() => feed.requests.length > count, 500);
+  assert.equal(feed.requests.at(-1)?.searchParams.get('after'), '1');
+  assert.equal(feed.requests.at(-1)?.searchParams.get('wait'), '1');
+});
+
+test('against a feed that ignores wait (an older auth) it keeps to its interval, never spins', async () => {
+  const feed = await fakeFeed();
+  const list = follow(poll({ authUrl: feed.url, waitSeconds: 25, intervalMs: 100 }));
+  await list.start();
+  await sleep(1000);
+  const count = feed.requests.length;
+  // Every ~100 ms (spinning would be thousands), each asking to wait.
+  assert.ok(count >= 4 && count <= 15, `${count} requests in 1 s`);
+  assert.ok(waits(feed.requests.slice(1)).every((w) => w === '25'));
+  feed.add('late');
+  await eventually(() => list.isRevoked('late'), 500);
+});
+
+test('its request timeout counts from the end of the wait, so a held request is not cut short', async () => {
+  const feed = await fakeFeed();
+  feed.holding = true;
+  const errors: unknown[] = [];
+  const list = follow(
+    poll({ authUrl: feed.url, waitSeconds: 1, timeoutMs: 300, onError: (e) => errors.push(e) }),
+  );
+  await list.start();
+  await sleep(2500);
+  assert.deepEqual(errors, []);
+  assert.ok(feed.requests.length >= 3);
 });

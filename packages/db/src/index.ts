@@ -90,6 +90,7 @@ export function databaseUrl(serverUrl: string, name: string): string {
   return url.toString();
 }
 export { timestamptz, timestamptzNow } from './columns.ts';
+export { type ChannelListener, type ChannelListenerOptions, listenToChannel } from './listen.ts';
 
 /** Whether a query (raw pg, or under Drizzle's wrapper) failed with this SQLSTATE. */
 export function hasSqlState(error: unknown, state: string): boolean {

@@ -31,6 +31,7 @@ import { relyingParty } from './passkeys/settings.ts';
 import { passwordRoutes } from './passwords/routes.ts';
 import { type DeclaredPermission, declarePermissions } from './permissions/service.ts';
 import { scheduleReseal } from './reseal/service.ts';
+import { type FeedWatchOptions, watchFeed } from './sessions/feed-watch.ts';
 import { followOwnFeed, publishToAll } from './sessions/own-feed.ts';
 import { createRedisPublisher } from './sessions/redis-publisher.ts';
 import { noPublisher, type RevocationPublisher } from './sessions/revocations.ts';
@@ -47,6 +48,8 @@ export interface AuthAppDeps {
   logger?: Parameters<typeof createApp>[0]['logger'];
   /** Auth's own permissions; by default its manifest's (service.json). */
   permissions?: DeclaredPermission[];
+  /** Held-poll limit and LISTEN reconnect timings of the revocation feed (tests shorten them). */
+  feed?: Pick<FeedWatchOptions, 'maxHeld' | 'listen'>;
 }
 
 /** Auth's manifest: in the repository and in the image alike, next to src/. */
@@ -80,7 +83,16 @@ export async function buildApp(deps: AuthAppDeps): Promise<App> {
     keys.refresh().catch((err: unknown) => app.log.error({ err }, 'signing key refresh failed'));
   }, 3600_000).unref();
 
-  const own = followOwnFeed(database.db, (err) =>
+  const feed = await watchFeed({
+    db: database.db,
+    databaseUrl: config.DATABASE_URL,
+    log: app.log,
+    metrics: app.metrics,
+    ...deps.feed,
+  });
+  // Held feed polls are answered as soon as shutdown begins: the drain must not wait for them.
+  app.addHook('preClose', async () => feed.drain());
+  const own = followOwnFeed(database.db, feed, (err) =>
     app.log.error({ err }, 'reading the revocation feed failed'),
   );
   await own.list.start();
@@ -91,6 +103,7 @@ export async function buildApp(deps: AuthAppDeps): Promise<App> {
     mailer: deps.mailer,
     templates: loadTemplates(config, PREFIX),
     sealer,
+    feed,
     revocations: publishToAll(
       own.publisher,
       deps.revocations ??
@@ -120,6 +133,7 @@ export async function buildApp(deps: AuthAppDeps): Promise<App> {
   app.addHook('onClose', async () => {
     clearInterval(rotation);
     await ctx.revocations.close();
+    await feed.close();
     deps.mailer.close();
   });
   // What every other service sends to /internal/permissions, applied directly.

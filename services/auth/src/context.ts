@@ -4,6 +4,7 @@ import type { Sealer } from './keys/sealing.ts';
 import type { KeyStore } from './keys/service.ts';
 import type { Mailer } from './mail/mailer.ts';
 import type { Templates } from './mail/templates.ts';
+import type { FeedWatch } from './sessions/feed-watch.ts';
 import type { RevocationPublisher } from './sessions/revocations.ts';
 import type { LoginThrottle } from './throttle/service.ts';
 
@@ -18,6 +19,8 @@ export interface AuthContext {
   /** Seals secrets auth must read back (signing keys, TOTP secrets) under KEY_ENCRYPTION_KEY. */
   sealer: Sealer;
   revocations: RevocationPublisher;
+  /** How new the revocation feed is; held `/internal/revocations` polls wait on it. */
+  feed: FeedWatch;
   /** Failed password checks, shared by sign-in and re-authentication. */
   throttle: LoginThrottle;
 }

@@ -37,7 +37,11 @@ export interface TestAuth {
  */
 export async function buildTestAuth(
   env: Record<string, string> = {},
-  extra: { revocations?: RevocationPublisher; replicaOf?: TestAuth } = {},
+  extra: {
+    revocations?: RevocationPublisher;
+    replicaOf?: TestAuth;
+    feed?: Parameters<typeof buildApp>[0]['feed'];
+  } = {},
 ): Promise<TestAuth> {
   const { replicaOf, ...deps } = extra;
   // A replica shares the first instance's database, as a second process would.

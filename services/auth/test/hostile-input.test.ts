@@ -66,7 +66,7 @@ test('no hostile request to auth internal routes fails them', async () => {
       authorization: async () => undefined,
       pathValues: () => ({ service: 'hostile-service' }),
       operations: [
-        internal('GET', '/internal/revocations', undefined, ['after', 'limit']),
+        internal('GET', '/internal/revocations', undefined, ['after', 'limit', 'wait']),
         internal('PUT', '/internal/permissions/{service}', {
           permissions: {
             type: 'array',

@@ -3,12 +3,21 @@ import type { App } from '@platform/http';
 import { Type } from 'typebox';
 import type { AuthContext } from '../context.ts';
 import { declarePermissions } from '../permissions/service.ts';
-import { revocationFeed } from '../sessions/revocations.ts';
+import { sharedFeedReads, waitForFeed } from '../sessions/revocations.ts';
+
+/** Below every proxy's and client's idle timeout one would put in front of it. */
+const MAX_WAIT_SECONDS = 30;
 
 const FeedQuery = Type.Object(
   {
     after: Type.Integer({ minimum: 0, default: 0, description: 'the last id already seen' }),
     limit: Type.Integer({ minimum: 1, maximum: 1000, default: 1000 }),
+    wait: Type.Integer({
+      minimum: 0,
+      maximum: MAX_WAIT_SECONDS,
+      default: 0,
+      description: 'seconds to hold the request while nothing is newer than `after` (long poll)',
+    }),
   },
   { additionalProperties: false },
 );
@@ -53,15 +62,27 @@ const Declaration = Type.Object(
  * network (a compromised pod, a misrouted proxy) learns nothing about who signed out.
  */
 export function internalRoutes(app: App, ctx: AuthContext) {
+  const readFeed = sharedFeedReads(ctx.db, ctx.feed);
   app.get(
     '/internal/revocations',
     {
       onRequest: requireServiceToken(ctx.config.SERVICE_TOKEN),
       schema: { hide: true, querystring: FeedQuery, response: { 200: Feed } },
-      // Every verifier polls this a few times a second; its access log lines would drown the rest.
+      // Every verifier keeps a request here all the time; its access log lines would drown the rest.
       logLevel: 'warn',
     },
-    async (request) => revocationFeed(ctx.db, request.query.after, request.query.limit),
+    async (request, reply) => {
+      const { after, limit, wait } = request.query;
+      // A poller that hangs up frees its place at once, not when its wait ends.
+      const gone = new AbortController();
+      reply.raw.once('close', () => gone.abort());
+      return waitForFeed(readFeed, ctx.feed, {
+        after,
+        limit,
+        waitMs: wait * 1000,
+        signal: gone.signal,
+      });
+    },
   );
 
   // A service declares the permissions it checks (its manifest's) when it starts: see

@@ -186,12 +186,20 @@ export async function markRevoked(
   return revoked.map((s) => s.id);
 }
 
-export function appendToFeed(
+/** PostgreSQL channel told the newest feed id whenever entries are appended. */
+export const FEED_CHANNEL = 'revocation_feed';
+
+/**
+ * Appends to the feed and notifies FEED_CHANNEL with the newest id. NOTIFY is transactional: every
+ * auth replica LISTENing hears it when the caller's transaction commits, never before, and never
+ * if it rolls back.
+ */
+export async function appendToFeed(
   db: Executor,
   sessionIds: string[],
   expiresAt: Date,
 ): Promise<RevocationEntry[]> {
-  return db
+  const entries = await db
     .insert(revocations)
     .values(sessionIds.map((sessionId) => ({ sessionId, expiresAt })))
     .returning({
@@ -199,6 +207,19 @@ export function appendToFeed(
       sessionId: revocations.sessionId,
       expiresAt: revocations.expiresAt,
     });
+  if (entries.length > 0) {
+    const newest = entries.reduce((n, e) => Math.max(n, e.id), 0);
+    await db.execute(sql`select pg_notify(${FEED_CHANNEL}, ${String(newest)})`);
+  }
+  return entries;
+}
+
+/** The newest feed id, expired or not (0 for an empty feed). */
+export async function newestRevocationId(db: Executor): Promise<number> {
+  const [row] = await db
+    .select({ id: sql<number>`coalesce(max(${revocations.id}), 0)::int8` })
+    .from(revocations);
+  return Number(row?.id ?? 0);
 }
 
 /** Unexpired feed entries after `after`, oldest first. */

@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Executor } from '../db/index.ts';
+import type { FeedWatch } from './feed-watch.ts';
 import {
   appendToFeed,
   liveSessionIds,
@@ -82,4 +83,62 @@ export async function revocationFeed(db: Executor, after: number, limit: number)
     })),
     last_id: rows.at(-1)?.id ?? after,
   };
+}
+
+type FeedPage = Awaited<ReturnType<typeof revocationFeed>>;
+
+/** Reads a page, and the newest id known when the read began (see `sharedFeedReads`). */
+export type FeedReader = (
+  after: number,
+  limit: number,
+) => { known: number; page: Promise<FeedPage> };
+
+/**
+ * Reads of the feed shared by the polls that ask the same: one revocation wakes every held poll at
+ * once (hundreds, all at the same `after`), and they must not queue up as many queries before the
+ * pool. A poll joins a read only if it began once the newest id the poll knows of was known, so
+ * the read sees every entry the poll might wait for.
+ */
+export function sharedFeedReads(db: Executor, watch: FeedWatch): FeedReader {
+  const reads = new Map<string, { known: number; page: Promise<FeedPage> }>();
+  return (after, limit) => {
+    const known = watch.newest();
+    const key = `${after}/${limit}`;
+    const running = reads.get(key);
+    if (running && running.known >= known) return running;
+    const read = { known, page: revocationFeed(db, after, limit) };
+    reads.set(key, read);
+    const done = () => {
+      if (reads.get(key) === read) reads.delete(key);
+    };
+    read.page.then(done, done);
+    return read;
+  };
+}
+
+/**
+ * A page of the feed; when nothing is newer than `after`, the request is held (a long poll, as
+ * etcd and Kubernetes watches do) until an entry arrives, `waitMs` ends or `signal` aborts (the
+ * caller hung up), then answered as at once. Over the held-poll limit, or while the server drains,
+ * it is answered at once: a poller then waits its interval, so nothing breaks, it only costs more.
+ */
+export async function waitForFeed(
+  read: FeedReader,
+  watch: FeedWatch,
+  request: { after: number; limit: number; waitMs: number; signal?: AbortSignal },
+): Promise<FeedPage> {
+  const { after, limit, signal } = request;
+  // Monotonic, like the wait itself: a wall-clock jump does not end or stretch it.
+  const deadline = performance.now() + request.waitMs;
+  // `known` is taken before the read: an entry committed after it is newer and wakes the hold.
+  let { known, page } = read(after, limit);
+  let answer = await page;
+  while (answer.items.length === 0) {
+    const left = deadline - performance.now();
+    if (left <= 0 || !(await watch.hold(Math.max(known, after), left, signal))) break;
+    // Woken for an entry this read may still leave out (already expired): then hold on.
+    ({ known, page } = read(after, limit));
+    answer = await page;
+  }
+  return answer;
 }
