@@ -136,19 +136,27 @@ test('two re-seal passes at once re-seal each value exactly once and lose nothin
   const auth = await buildTestAuth({ KEY_ENCRYPTION_KEY: a });
   const users = [];
   for (let i = 0; i < 3; i += 1) users.push(await enrolledUser(auth.app));
-  // More rows to race over: factors of their own for fresh users, sealed under A.
+  // More rows to race over: factors of their own for 40 more users, sealed under A. Rows, not
+  // sign-ups: what is re-sealed is the factor, and 40 sign-ups were 80 password hashes.
   const sealerA = createSealer(a);
   const secrets = new Map(users.map((u) => [u.id, u.secret]));
-  for (let i = 0; i < 40; i += 1) {
-    const { id } = await signUp(auth.app);
+  const fresh = await sql(
+    auth.databaseUrl,
+    `insert into users (email, username)
+     select 'reseal' || i || '@example.com', 'reseal' || i from generate_series(1, 40) i
+     returning id`,
+  );
+  const ids = fresh.map((row) => row.id as string);
+  const sealed = ids.map((id) => {
     const secret = randomBytes(20).toString('hex');
     secrets.set(id, secret);
-    await sql(
-      auth.databaseUrl,
-      'insert into totp_factors (user_id, secret_sealed) values ($1, $2)',
-      [id, sealerA.seal(secret, `totp:${id}`)],
-    );
-  }
+    return sealerA.seal(secret, `totp:${id}`);
+  });
+  await sql(
+    auth.databaseUrl,
+    'insert into totp_factors (user_id, secret_sealed) select * from unnest($1::uuid[], $2::text[])',
+    [ids, sealed],
+  );
   const total = (await sealedValues(auth.databaseUrl)).length;
 
   const one = await openDatabase(auth.databaseUrl);

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { after, mock, test } from 'node:test';
 import { connect } from '@platform/db';
 import type { App } from '@platform/http';
 import { decodeJwt } from 'jose';
@@ -78,14 +77,21 @@ test('refresh validates its body with 400', async () => {
 
 test('a session ends at its absolute expiry however often it is refreshed', async () => {
   const short = (await buildTestAuth({ SESSION_TTL: '2' })).app;
-  const user = await signUp(short);
-  await sleep(1000);
-  const renewed = await refresh(short, user.refreshToken);
-  assert.equal(renewed.statusCode, 200);
-  await sleep(1300);
-  const late = await refresh(short, renewed.json().refresh_token);
-  assert.equal(late.statusCode, 401);
-  assert.equal(late.json().status, 401);
+  // Auth runs in this process and reads its clock: held still, then moved on, instead of
+  // sleeping (which also made a slow sign-up on a loaded machine look like an expired session).
+  mock.timers.enable({ apis: ['Date'], now: Date.now() });
+  try {
+    const user = await signUp(short);
+    mock.timers.tick(1000);
+    const renewed = await refresh(short, user.refreshToken);
+    assert.equal(renewed.statusCode, 200);
+    mock.timers.tick(1300);
+    const late = await refresh(short, renewed.json().refresh_token);
+    assert.equal(late.statusCode, 401);
+    assert.equal(late.json().status, 401);
+  } finally {
+    mock.timers.reset();
+  }
 });
 
 test('every refused refresh answers the same 401 body', async () => {
