@@ -117,3 +117,77 @@ test('a replica whose LISTEN connection went silent (no error, no close) still r
     await sleep(5);
   }
 });
+
+/**
+ * A TCP proxy standing for the address verifiers reach auth by (a Kubernetes Service): new
+ * connections go to the current target; `failOver` leaves the open ones silent, as a crashed host
+ * or a dropped route does (no FIN, no RST), and sends new ones to the other replica.
+ */
+async function serviceAddress(target: string) {
+  let upstreamUrl = new URL(target);
+  const open = new Set<{ silent: boolean; sockets: Socket[] }>();
+  const proxy = createServer((client) => {
+    const upstream = dial(Number(upstreamUrl.port), upstreamUrl.hostname);
+    const state = { silent: false, sockets: [client, upstream] };
+    open.add(state);
+    client.on('data', (chunk: Buffer) => {
+      if (!state.silent) upstream.write(chunk);
+    });
+    upstream.on('data', (chunk: Buffer) => {
+      if (!state.silent) client.write(chunk);
+    });
+    const end = () => {
+      if (state.silent) return;
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('close', end).on('error', end);
+    upstream.on('close', end).on('error', () => {});
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  after(async () => {
+    for (const s of open) for (const socket of s.sockets) socket.destroy();
+    await new Promise((resolve) => proxy.close(resolve));
+  });
+  return {
+    url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+    failOver(to: string) {
+      for (const s of open) s.silent = true;
+      upstreamUrl = new URL(to);
+    },
+  };
+}
+
+test('a verifier whose held poll went to an auth that vanished without a word learns of a revocation in seconds, not after its 25 s wait', async (t) => {
+  const first = await buildTestAuth();
+  const firstUrl = await first.app.listen({ port: 0, host: '127.0.0.1' });
+  const second = await buildTestAuth({}, { replicaOf: first });
+  const secondUrl = await second.app.listen({ port: 0, host: '127.0.0.1' });
+  const address = await serviceAddress(firstUrl);
+  const follower = createServiceAuth({
+    authUrl: address.url,
+    serviceToken: SERVICE_TOKEN,
+    issuer: first.config.JWT_ISSUER,
+    audience: first.config.JWT_AUDIENCE,
+    maxLifetime: first.config.ACCESS_TOKEN_MAX_LIFETIME,
+  });
+  t.after(() => follower.close());
+  await follower.revocations.start();
+  const user = await signUp(first.app);
+  const principal = await follower.verify(user.accessToken);
+  await eventually(async () => (await metric(first.app, 'auth_revocation_feed_held_polls')) >= 1);
+
+  address.failOver(secondUrl);
+  const res = await second.app.inject({
+    method: 'POST',
+    url: '/accounts/v1/logout',
+    headers: bearer(user.accessToken),
+  });
+  assert.equal(res.statusCode, 204);
+  const loggedOutAt = Date.now();
+  // A heartbeat (1 s) and the timeout after it (2 s) unheard, the retry pause (1 s): about 4 s.
+  while (!follower.revocations.isRevoked(principal.sessionId)) {
+    assert.ok(Date.now() - loggedOutAt < 8000, 'learnt from the live replica within seconds');
+    await sleep(20);
+  }
+});
