@@ -45,19 +45,33 @@ const Feed = Type.Object({
  */
 const FEED_HEARTBEAT_MS = 1000;
 
+/** Bodies of held polls: one timer beats for them all (up to the held-poll limit). */
+const beating = new Set<PassThrough>();
+let beat: NodeJS.Timeout | undefined;
+
 /** The page as a body that starts at once and keeps the connection audibly alive until it comes. */
 function heldAnswer(answer: Promise<unknown>, log: FastifyBaseLogger) {
   const body = new PassThrough();
   body.write(' ');
-  const beat = setInterval(() => body.write(' '), FEED_HEARTBEAT_MS).unref();
-  body.once('close', () => clearInterval(beat));
+  beating.add(body);
+  beat ??= setInterval(() => {
+    for (const b of beating) b.write(' ');
+  }, FEED_HEARTBEAT_MS).unref();
+  const stop = () => {
+    beating.delete(body);
+    if (beating.size === 0) {
+      clearInterval(beat);
+      beat = undefined;
+    }
+  };
+  body.once('close', stop);
   answer.then(
     (page) => {
-      clearInterval(beat);
+      stop();
       body.end(JSON.stringify(page));
     },
     (err: unknown) => {
-      clearInterval(beat);
+      stop();
       // The status is sent already: a cut body is what the poller sees, and it retries.
       log.error({ err }, 'reading the revocation feed failed during a held poll');
       body.destroy(err instanceof Error ? err : new Error(String(err)));
