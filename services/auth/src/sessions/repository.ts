@@ -135,6 +135,19 @@ export async function findRefreshToken(db: Executor, tokenHash: Buffer) {
 }
 
 /**
+ * Locks the session's row to commit. A refresh takes it before it spends the token: whatever
+ * ends sessions (revocation, then an account deletion's cascade to the refresh tokens) locks the
+ * session first too, and the opposite order deadlocked.
+ */
+export async function lockSession(db: Executor, sessionId: string): Promise<void> {
+  await db
+    .select({ id: sessions.id })
+    .from(sessions)
+    .where(eq(sessions.id, sessionId))
+    .for('no key update');
+}
+
+/**
  * Marks the token spent unless it already is; false when another spender got there first. The
  * row lock makes a concurrent spender wait for our commit, then find spent_at set.
  */

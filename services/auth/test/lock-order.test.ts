@@ -8,6 +8,20 @@ import { bearer, buildTestAuth, signUp, sql } from './helper.ts';
 const auth = await buildTestAuth();
 const { app } = auth;
 
+/** Waits until some transaction of the test database waits for a lock. */
+async function someoneWaitsForALock() {
+  for (let i = 0; ; i++) {
+    const [waiting] = await sql(
+      auth.databaseUrl,
+      `select count(*)::int as n from pg_stat_activity
+        where datname = current_database() and wait_event_type = 'Lock'`,
+    );
+    if (waiting.n > 0) return;
+    assert.ok(i < 500, 'nobody waited for a lock');
+    await sleep(20);
+  }
+}
+
 /**
  * Whatever removes a pending factor does so under the user's row lock, the row first: an account
  * deletion (its cascade), a reset of a never-verified account. Turning MFA on must lock in the
@@ -38,22 +52,45 @@ test('turning MFA on while the account is being deleted waits for the deletion i
       payload: { code: codeAt(secret, Date.now()) },
     });
     // The verify request now waits for a lock (the user's row).
-    for (let i = 0; ; i++) {
-      const [waiting] = await sql(
-        auth.databaseUrl,
-        `select count(*)::int as n from pg_stat_activity
-          where datname = current_database() and wait_event_type = 'Lock'`,
-      );
-      if (waiting.n > 0) break;
-      assert.ok(i < 500, 'the verify request never waited for the user row');
-      await sleep(20);
-    }
+    await someoneWaitsForALock();
     // Cascades to the pending factor, which the verify request must not be holding.
     await deletion.query('delete from users where id = $1', [user.id]);
     await deletion.query('commit');
     const res = await verify;
     assert.notEqual(res.statusCode, 500, res.body);
     assert.ok(res.statusCode >= 400 && res.statusCode < 500, res.body);
+  } finally {
+    await deletion.end();
+  }
+});
+
+/**
+ * An account deletion revokes the user's sessions (their rows first) and then deletes the user,
+ * which cascades to the sessions' refresh tokens. A refresh spent its token first and then
+ * touched the session: the opposite order, a deadlock, and a 500 for one of them.
+ */
+test('a refresh racing the deletion of its account is refused, not a 500', async () => {
+  const user = await signUp(app);
+  const deletion = new pg.Client({ connectionString: auth.databaseUrl });
+  await deletion.connect();
+  try {
+    await deletion.query('begin');
+    await deletion.query(
+      `update sessions set revoked_at = now(), revoke_reason = 'account deleted'
+        where user_id = $1 and revoked_at is null`,
+      [user.id],
+    );
+    const refreshed = app.inject({
+      method: 'POST',
+      url: '/accounts/v1/refresh',
+      payload: { refresh_token: user.refreshToken },
+    });
+    await someoneWaitsForALock();
+    await deletion.query('delete from users where id = $1', [user.id]);
+    await deletion.query('commit');
+    const res = await refreshed;
+    assert.equal(res.statusCode, 401, res.body);
+    assert.equal(res.json().code, 'invalid_refresh_token');
   } finally {
     await deletion.end();
   }
