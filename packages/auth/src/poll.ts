@@ -101,7 +101,12 @@ export function pollRevocations(options: PollOptions): RevocationList {
     try {
       const res = await fetch(url, {
         headers: { [SERVICE_TOKEN_HEADER]: options.serviceToken },
-        signal: AbortSignal.any([signal, silence.signal]),
+        // And never longer than the wait and the timeout, beating or not.
+        signal: AbortSignal.any([
+          signal,
+          silence.signal,
+          AbortSignal.timeout(waiting * 1000 + timeoutMs),
+        ]),
       });
       if (!res.ok) {
         await res.body?.cancel();
