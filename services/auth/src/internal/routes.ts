@@ -131,7 +131,10 @@ export function internalRoutes(app: App, ctx: AuthContext) {
       // On every answer: a poller learns from its first, unheld one what to expect of the rest.
       reply.header(FEED_HEARTBEAT_HEADER, String(FEED_HEARTBEAT_MS));
       if (wait === 0) return answer;
-      const soon = await Promise.race([answer, sleep(FEED_HEARTBEAT_MS, undefined, { ref: false })]);
+      const soon = await Promise.race([
+        answer,
+        sleep(FEED_HEARTBEAT_MS, undefined, { ref: false }),
+      ]);
       if (soon) return soon;
       // A stream of the same JSON, which the reply's schema-derived type does not describe.
       return reply.type('application/json').send(heldAnswer(answer, request.log) as never);
