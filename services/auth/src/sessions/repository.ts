@@ -135,16 +135,20 @@ export async function findRefreshToken(db: Executor, tokenHash: Buffer) {
 }
 
 /**
- * Locks the session's row to commit. A refresh takes it before it spends the token: whatever
- * ends sessions (revocation, then an account deletion's cascade to the refresh tokens) locks the
- * session first too, and the opposite order deadlocked.
+ * Deletes the refresh tokens of the user's sessions. An account deletion does this before it
+ * revokes the sessions: a refresh spends its token and then touches its session, so whatever
+ * locks both must lock the tokens first too (the cascade from the user to the sessions to the
+ * tokens came last, and deadlocked with a refresh in between into a 500).
  */
-export async function lockSession(db: Executor, sessionId: string): Promise<void> {
+export async function deleteRefreshTokensOf(db: Executor, userId: string): Promise<void> {
   await db
-    .select({ id: sessions.id })
-    .from(sessions)
-    .where(eq(sessions.id, sessionId))
-    .for('no key update');
+    .delete(refreshTokens)
+    .where(
+      inArray(
+        refreshTokens.sessionId,
+        db.select({ id: sessions.id }).from(sessions).where(eq(sessions.userId, userId)),
+      ),
+    );
 }
 
 /**

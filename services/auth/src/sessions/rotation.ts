@@ -7,7 +7,6 @@ import { problem } from '../errors.ts';
 import { findUserById } from '../users/repository.ts';
 import {
   findRefreshToken,
-  lockSession,
   sessionOfRefreshToken,
   spendRefreshToken,
   touchSession,
@@ -36,11 +35,6 @@ export async function refresh(
   const { log } = client;
   const hash = hashSecret(token);
   const outcome = await ctx.db.transaction(async (tx): Promise<Outcome> => {
-    const seen = await findRefreshToken(tx, hash);
-    if (!seen) return { kind: 'refused' };
-    // The session's row before the token (lockSession says why), then read again under it: a
-    // revocation or deletion that committed meanwhile is seen.
-    await lockSession(tx, seen.sessionId);
     const row = await findRefreshToken(tx, hash);
     if (!row) return { kind: 'refused' };
     const reuse = async (): Promise<Outcome> => {
