@@ -6,7 +6,7 @@ export {
   registerPermissions,
 } from './permissions.ts';
 export { authentication } from './plugin.ts';
-export { type PollOptions, pollRevocations } from './poll.ts';
+export { FEED_HEARTBEAT_HEADER, type PollOptions, pollRevocations } from './poll.ts';
 export {
   createRedis,
   REVOCATION_STREAM,

@@ -6,6 +6,12 @@ import {
 } from './revocations.ts';
 import { SERVICE_TOKEN_HEADER } from './service-token.ts';
 
+/**
+ * Set by auth on a poll with a wait: it then sends a space (JSON allows leading whitespace) this
+ * many ms apart while it holds the poll.
+ */
+export const FEED_HEARTBEAT_HEADER = 'x-feed-heartbeat-ms';
+
 export interface PollOptions extends FollowOptions {
   /** Base URL of the auth service, e.g. `http://auth:8081` (never through the gateway). */
   authUrl: string;
@@ -22,7 +28,10 @@ export interface PollOptions extends FollowOptions {
    * still within revocation's 1 s bound. Default 250 ms.
    */
   intervalMs?: number;
-  /** Gives up on one request this long after its wait and tries again on the next round. */
+  /**
+   * Gives up on one request this long after its wait (after a heartbeat, with an auth that sends
+   * them while it holds a poll) and tries again on the next round.
+   */
   timeoutMs?: number;
 }
 
@@ -56,19 +65,7 @@ export function pollRevocations(options: PollOptions): RevocationList {
       const url = `${base}/internal/revocations?after=${lastId}&limit=${PAGE_SIZE}${waiting > 0 ? `&wait=${waiting}` : ''}`;
       // Monotonic clocks both: a wall-clock jump neither aborts the request nor skips the pause.
       const started = performance.now();
-      const timeout = AbortSignal.timeout(waiting * 1000 + (options.timeoutMs ?? 2000));
-      const res = await fetch(url, {
-        headers: { [SERVICE_TOKEN_HEADER]: options.serviceToken },
-        signal: AbortSignal.any([signal, timeout]),
-      });
-      if (!res.ok) {
-        await res.body?.cancel();
-        throw new Error(`revocation feed answered ${res.status}`);
-      }
-      const page = (await res.json()) as FeedPage;
-      if (!Array.isArray(page.items) || !Number.isInteger(page.last_id)) {
-        throw new Error('revocation feed answered an unexpected body');
-      }
+      const page = await fetchPage(url, waiting, signal);
       for (const item of page.items) store.add(item.session_id, Date.parse(item.expires_at));
       const news = page.items.length > 0 && page.last_id > lastId;
       lastId = page.last_id;
@@ -77,6 +74,59 @@ export function pollRevocations(options: PollOptions): RevocationList {
       synced = true;
       if (news || (first && wait > 0)) return 0;
       return Math.max(0, intervalMs - (performance.now() - started));
+    }
+  }
+
+  // Whether this auth sends heartbeats while it holds a poll (learnt from its last answer).
+  let heartbeatMs = 0;
+
+  /**
+   * One request. Without heartbeats it may take its whole wait; with them, silence longer than a
+   * heartbeat (plus `timeoutMs`) means the auth behind the connection is gone without a word (a
+   * crashed host, a dropped route): the request is given up then, not after the whole wait, and
+   * the next one may reach a replica that is alive.
+   */
+  async function fetchPage(url: string, waiting: number, signal: AbortSignal): Promise<FeedPage> {
+    const timeoutMs = options.timeoutMs ?? 2000;
+    const silence = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const allow = (ms: number) => {
+      clearTimeout(timer);
+      timer = setTimeout(
+        () => silence.abort(new Error(`revocation feed silent for ${ms} ms`)),
+        ms,
+      ).unref();
+    };
+    allow(waiting > 0 && heartbeatMs > 0 ? heartbeatMs + timeoutMs : waiting * 1000 + timeoutMs);
+    try {
+      const res = await fetch(url, {
+        headers: { [SERVICE_TOKEN_HEADER]: options.serviceToken },
+        // And never longer than the wait and the timeout, beating or not.
+        signal: AbortSignal.any([
+          signal,
+          silence.signal,
+          AbortSignal.timeout(waiting * 1000 + timeoutMs),
+        ]),
+      });
+      if (!res.ok) {
+        await res.body?.cancel();
+        throw new Error(`revocation feed answered ${res.status}`);
+      }
+      const beat = Number(res.headers.get(FEED_HEARTBEAT_HEADER));
+      heartbeatMs = Number.isSafeInteger(beat) && beat > 0 && beat <= 60_000 ? beat : 0;
+      let text = '';
+      const decoder = new TextDecoder();
+      for await (const chunk of res.body ?? []) {
+        if (heartbeatMs > 0) allow(heartbeatMs + timeoutMs);
+        text += decoder.decode(chunk, { stream: true });
+      }
+      const page = JSON.parse(text + decoder.decode()) as FeedPage;
+      if (!Array.isArray(page?.items) || !Number.isInteger(page.last_id)) {
+        throw new Error('revocation feed answered an unexpected body');
+      }
+      return page;
+    } finally {
+      clearTimeout(timer);
     }
   }
 

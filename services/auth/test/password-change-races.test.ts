@@ -83,3 +83,39 @@ test('no sign-in with the old password survives a password reset made while it r
   await reset;
   await assertAllSignedOut([...pairs, { access: user.accessToken, refresh: user.refreshToken }]);
 });
+
+/**
+ * Sign-ins lock the user's row to open their session. A shared lock let every new sign-in pass
+ * a change waiting for the row, so whoever holds the password and keeps sign-ins overlapping held
+ * the owner's password change back for as long as they kept at it (10–15 s, then a 500, here).
+ * The lock they take now queues: a change waits for the sign-ins ahead of it, not for the flood.
+ */
+test('a password change goes through while sign-ins of the account keep coming', async () => {
+  const user = await signUp(app);
+  let stopped = false;
+  let signIns = 0;
+  const lane = async () => {
+    while (!stopped) {
+      await post('/login', { email: user.email, password: user.password });
+      signIns += 1;
+    }
+  };
+  const lanes = Array.from({ length: 12 }, lane);
+  try {
+    while (signIns < 50) await new Promise((resolve) => setTimeout(resolve, 10));
+    const before = signIns;
+    const res = await post(
+      '/change-password',
+      { current_password: user.password, new_password: 'a-new-Secret-after-the-flood-42' },
+      bearer(user.accessToken),
+    );
+    const during = signIns - before;
+    assert.equal(res.statusCode, 204, res.body);
+    // The twelve in the queue ahead of it and those finishing their password check meanwhile;
+    // a change held back by the flood saw a thousand and more.
+    assert.ok(during < 200, `${during} sign-ins went by while the change waited`);
+  } finally {
+    stopped = true;
+    await Promise.all(lanes);
+  }
+});

@@ -309,3 +309,25 @@ test('without the service token a poll is refused at once, whatever its wait, an
   }
   assert.equal(await held(second.app), 0);
 });
+
+test('a wait that is not a whole number of seconds from 0 to 30 is a 400, and holds nothing', async () => {
+  for (const wait of [
+    '-1',
+    '31',
+    '1.5',
+    '1e400',
+    '99999999999999999999',
+    'abc',
+    '%00',
+    '1%00',
+    '',
+  ]) {
+    const res = await second.app.inject({
+      url: `/internal/revocations?after=0&wait=${wait}`,
+      headers: asService,
+    });
+    assert.equal(res.statusCode, 400, `wait=${wait}: ${res.body}`);
+    assert.equal(res.json().code, 'validation_failed', `wait=${wait}`);
+  }
+  assert.equal(await held(second.app), 0);
+});

@@ -6,6 +6,7 @@ import type { AuthContext } from '../context.ts';
 import { problem } from '../errors.ts';
 import { recordEvent } from '../events/outbox.ts';
 import { confirmPassword } from '../passwords/reauthenticate.ts';
+import { deleteRefreshTokensOf } from '../sessions/repository.ts';
 import { publishRevocations, revokeUserSessions } from '../sessions/revocations.ts';
 import { deleteUser, lockUser } from '../users/repository.ts';
 
@@ -36,6 +37,8 @@ export async function deleteAccount(
         );
       }
     }
+    // Before the sessions, in the order a refresh locks them (deleteRefreshTokensOf says why).
+    await deleteRefreshTokensOf(tx, userId);
     const entries = await revokeUserSessions(
       tx,
       userId,

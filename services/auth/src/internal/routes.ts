@@ -1,5 +1,8 @@
-import { requireServiceToken } from '@platform/auth';
+import { PassThrough } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { FEED_HEARTBEAT_HEADER, requireServiceToken } from '@platform/auth';
 import type { App } from '@platform/http';
+import type { FastifyBaseLogger } from 'fastify';
 import { Type } from 'typebox';
 import type { AuthContext } from '../context.ts';
 import { declarePermissions } from '../permissions/service.ts';
@@ -33,6 +36,49 @@ const Feed = Type.Object({
   /** Pass as `after` next time; equals `after` when nothing new arrived. */
   last_id: Type.Integer(),
 });
+
+/**
+ * While a poll is held, a space (JSON allows leading whitespace) goes out this often: a poller
+ * that hears nothing for longer knows its auth is gone (a crashed host, a dropped route: no RST
+ * ever comes) and asks again, perhaps another replica, instead of waiting out the whole wait
+ * while revocations committed elsewhere pass it by.
+ */
+const FEED_HEARTBEAT_MS = 1000;
+
+/** Bodies of held polls: one timer beats for them all (up to the held-poll limit). */
+const beating = new Set<PassThrough>();
+let beat: NodeJS.Timeout | undefined;
+
+/** The page as a body that starts at once and keeps the connection audibly alive until it comes. */
+function heldAnswer(answer: Promise<unknown>, log: FastifyBaseLogger) {
+  const body = new PassThrough();
+  body.write(' ');
+  beating.add(body);
+  beat ??= setInterval(() => {
+    for (const b of beating) b.write(' ');
+  }, FEED_HEARTBEAT_MS).unref();
+  const stop = () => {
+    beating.delete(body);
+    if (beating.size === 0) {
+      clearInterval(beat);
+      beat = undefined;
+    }
+  };
+  body.once('close', stop);
+  answer.then(
+    (page) => {
+      stop();
+      body.end(JSON.stringify(page));
+    },
+    (err: unknown) => {
+      stop();
+      // The status is sent already: a cut body is what the poller sees, and it retries.
+      log.error({ err }, 'reading the revocation feed failed during a held poll');
+      body.destroy(err instanceof Error ? err : new Error(String(err)));
+    },
+  );
+  return body;
+}
 
 const NAME = '^[a-z][a-z0-9-]*$';
 
@@ -76,12 +122,22 @@ export function internalRoutes(app: App, ctx: AuthContext) {
       // A poller that hangs up frees its place at once, not when its wait ends.
       const gone = new AbortController();
       reply.raw.once('close', () => gone.abort());
-      return waitForFeed(readFeed, ctx.feed, {
+      const answer = waitForFeed(readFeed, ctx.feed, {
         after,
         limit,
         waitMs: wait * 1000,
         signal: gone.signal,
       });
+      // On every answer: a poller learns from its first, unheld one what to expect of the rest.
+      reply.header(FEED_HEARTBEAT_HEADER, String(FEED_HEARTBEAT_MS));
+      if (wait === 0) return answer;
+      const soon = await Promise.race([
+        answer,
+        sleep(FEED_HEARTBEAT_MS, undefined, { ref: false }),
+      ]);
+      if (soon) return soon;
+      // A stream of the same JSON, which the reply's schema-derived type does not describe.
+      return reply.type('application/json').send(heldAnswer(answer, request.log) as never);
     },
   );
 

@@ -97,6 +97,10 @@ export async function verifyEnrolment(
     codeCheckClient(ctx, userId, client, 'mfa.enable'),
     () =>
       ctx.db.transaction(async (tx) => {
+        // The user's row before the factor, the order of everything else that removes a factor
+        // (an account deletion's cascade, a reset of a never-verified account, MFA off): the
+        // opposite order deadlocked with them into a 500. Gone meanwhile: no factor either.
+        await lockUser(tx, userId);
         const factor = await lockFactor(tx, userId);
         if (factor?.verifiedAt) throw alreadyOn();
         if (!factor) {

@@ -8,7 +8,7 @@ import { hashSecret, newSecret } from '../credentials/secrets.ts';
 import { problem } from '../errors.ts';
 import type { ClientInfo } from '../sessions/service.ts';
 import { signIn } from '../sessions/sign-in.ts';
-import { findUserById, lockUserShared } from '../users/repository.ts';
+import { findUserById, lockUser } from '../users/repository.ts';
 import { type Claims, callbackUrl, verifiedClaims } from './claims.ts';
 import { resolveAccount } from './linking.ts';
 import { type OidcProvider, openidClient } from './providers.ts';
@@ -184,7 +184,7 @@ export async function exchangeLoginCode(
     // The user's row before the code, as signIn locks it: a password reset or an MFA change locks
     // the row and then deletes the user's codes, so the opposite order could deadlock.
     const userId = await userOfLoginCode(tx, codeHash);
-    if (!userId || !(await lockUserShared(tx, userId))) throw invalid();
+    if (!userId || !(await lockUser(tx, userId))) throw invalid();
     const row = await takeLoginCode(tx, codeHash);
     if (!row) throw invalid();
     if (row.appCodeChallenge && !pkceMatches(row.appCodeChallenge, input.codeVerifier)) {

@@ -14,7 +14,7 @@ import { type ClientInfo, requireRecentSignIn } from '../sessions/service.ts';
 import { signIn } from '../sessions/sign-in.ts';
 import { signInMethods } from '../users/methods-repository.ts';
 import { notify } from '../users/notice.ts';
-import { findUserByEmail, findUserById, lockUser, lockUserShared } from '../users/repository.ts';
+import { findUserByEmail, findUserById, lockUser } from '../users/repository.ts';
 import {
   countPasskeys,
   deletePasskey,
@@ -332,7 +332,7 @@ export async function loginWithPasskey(
   return ctx.db.transaction(async (tx) => {
     // The user's row first, as signIn locks it: removing this passkey locks the row and then the
     // passkey, so the opposite order could deadlock.
-    const user = await lockUserShared(tx, passkey.userId);
+    const user = await lockUser(tx, passkey.userId);
     if (!user) throw refused();
     if (!(await recordUse(tx, passkey.id, passkey.counter, newCounter))) throw refused();
     // User verification was required: the passkey is both factors, so MFA adds no step.

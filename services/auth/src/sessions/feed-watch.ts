@@ -24,7 +24,10 @@ export interface FeedWatch {
   hold(after: number, ms: number, signal?: AbortSignal): Promise<boolean>;
   /** Polls held right now. */
   readonly held: number;
-  /** Whether LISTEN is in place (else the table is polled every FALLBACK_POLL_MS). */
+  /**
+   * Whether LISTEN is in place (the table is then read every SAFETY_POLL_MS, else every
+   * FALLBACK_POLL_MS).
+   */
   readonly listening: boolean;
   /** Shutdown: answers every held poll now and holds no new one, so the drain never waits. */
   drain(): void;
@@ -49,6 +52,14 @@ export interface FeedWatchOptions {
 export const MAX_HELD_POLLS = 1000;
 /** While LISTEN is down: the newest id read from the table this often, to stay within 1 s. */
 const FALLBACK_POLL_MS = 250;
+/**
+ * While LISTEN is up, the table is still read this often (one index-only `max(id)`): a connection
+ * can go deaf without a word (a dropped NAT or firewall entry, a failover behind one address) and
+ * the heartbeat only notices after up to `heartbeatMs` + its probe timeout (35 s by default),
+ * while the contract allows 1 s. NOTIFY makes a revocation arrive in milliseconds; this bounds it
+ * when NOTIFY fails silently.
+ */
+const SAFETY_POLL_MS = 500;
 
 export async function watchFeed(options: FeedWatchOptions): Promise<FeedWatch> {
   const { db, log } = options;
@@ -101,12 +112,18 @@ export async function watchFeed(options: FeedWatchOptions): Promise<FeedWatch> {
     return reading;
   };
   let fallback: NodeJS.Timeout | undefined;
-  const pollTable = () => {
-    fallback ??= setInterval(refresh, FALLBACK_POLL_MS).unref();
+  let pollingEvery = 0;
+  const pollTable = (ms: number) => {
+    // Restarted only when the pace changes: a listener failing again and again must not keep
+    // pushing the next read away.
+    if (ms === pollingEvery) return;
+    pollingEvery = ms;
+    clearInterval(fallback);
+    fallback = setInterval(refresh, ms).unref();
   };
 
   newest = await newestRevocationId(db);
-  pollTable();
+  pollTable(FALLBACK_POLL_MS);
   let wasListening = false;
   let outage = false;
   const listener = listenToChannel({
@@ -119,8 +136,7 @@ export async function watchFeed(options: FeedWatchOptions): Promise<FeedWatch> {
       if (Number.isSafeInteger(id)) saw(id);
     },
     onListening() {
-      clearInterval(fallback);
-      fallback = undefined;
+      pollTable(SAFETY_POLL_MS);
       // Whatever was committed while nobody listened sent a NOTIFY no one heard: read it now.
       void refresh();
       if (outage) log.info('listening for revocations again');
@@ -128,7 +144,7 @@ export async function watchFeed(options: FeedWatchOptions): Promise<FeedWatch> {
       outage = false;
     },
     onLost(err) {
-      pollTable();
+      pollTable(FALLBACK_POLL_MS);
       // Once per outage: the listener reports every failed reconnect attempt.
       if (!outage) {
         log.warn(

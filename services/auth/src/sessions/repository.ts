@@ -135,6 +135,23 @@ export async function findRefreshToken(db: Executor, tokenHash: Buffer) {
 }
 
 /**
+ * Deletes the refresh tokens of the user's sessions. An account deletion does this before it
+ * revokes the sessions: a refresh spends its token and then touches its session, so whatever
+ * locks both must lock the tokens first too (the cascade from the user to the sessions to the
+ * tokens came last, and deadlocked with a refresh in between into a 500).
+ */
+export async function deleteRefreshTokensOf(db: Executor, userId: string): Promise<void> {
+  await db
+    .delete(refreshTokens)
+    .where(
+      inArray(
+        refreshTokens.sessionId,
+        db.select({ id: sessions.id }).from(sessions).where(eq(sessions.userId, userId)),
+      ),
+    );
+}
+
+/**
  * Marks the token spent unless it already is; false when another spender got there first. The
  * row lock makes a concurrent spender wait for our commit, then find spent_at set.
  */

@@ -18,7 +18,7 @@ import {
   throttledCodeCheck,
 } from '../second-factor/service.ts';
 import { tooManyFailures } from '../throttle/service.ts';
-import { findUserByLogin, lockUserShared, type UserRow } from '../users/repository.ts';
+import { findUserByLogin, lockUser, type UserRow } from '../users/repository.ts';
 import { type ClientInfo, signedInFrom, startSession } from './service.ts';
 
 /** Matches no session: an unknown account is looked up too, so its answer takes as long. */
@@ -122,11 +122,11 @@ export interface SignInOptions {
  * a token pair, or, when the user has MFA on, `{mfa_required, mfa_token, methods}` to be
  * completed at `POST /login/mfa`.
  *
- * The session opens under a shared lock of the user's row, read again here. Whatever revokes a
- * user's sessions (a password change or reset, fewer roles, MFA turned on, deletion) takes that
- * row's update lock first, so it either waits for this sign-in and then revokes its session, or
- * has committed and this sign-in sees it: the new roles, MFA on, the account gone, or another
- * password hash than the one checked (refused like a wrong password). Without it, a sign-in in
+ * The session opens under a lock of the user's row, read again here (`lockUser` says why not a
+ * shared one). Whatever revokes a user's sessions (a password change or reset, fewer roles, MFA
+ * turned on, deletion) takes that lock first, so it either waits for this sign-in and then
+ * revokes its session, or has committed and this sign-in sees it: the new roles, MFA on, the
+ * account gone, or another password hash than the one checked (refused like a wrong password). Without it, a sign-in in
  * flight (a loop of them, for whoever holds the old password or the old role) committed a
  * session just after the revocation and kept it. A caller whose `tx` already holds locks of the
  * user's rows (a passkey, a login code) takes this lock first, to keep one order and no deadlock.
@@ -138,7 +138,7 @@ export async function signIn(
   options: SignInOptions,
 ): Promise<SignInResult> {
   const open = async (tx: Executor): Promise<SignInResult> => {
-    const current = await lockUserShared(tx, user.id);
+    const current = await lockUser(tx, user.id);
     const changed =
       options.passwordHash !== undefined && current?.passwordHash !== options.passwordHash;
     if (!current || changed) throw invalidCredentials();
@@ -194,9 +194,9 @@ export async function completeMfaSignIn(
     },
     () =>
       ctx.db.transaction(async (tx) => {
-        // The user's row first and shared, as in signIn (a role reduction cannot miss this
-        // session); MFA changes lock it before the factor and the challenges, so this order.
-        const user = await lockUserShared(tx, userId);
+        // The user's row first, as in signIn (a role reduction cannot miss this session); MFA
+        // changes lock it before the factor and the challenges, so this order.
+        const user = await lockUser(tx, userId);
         if (!user) throw invalidMfaToken();
         // Locked: of two requests with the same token, the second waits and finds it spent.
         if (!(await openedChallenge(tx, input.mfaToken, true))) throw invalidMfaToken();

@@ -9,19 +9,16 @@ export async function findUserById(db: Executor, id: string): Promise<UserRow | 
   return row;
 }
 
-/** The user's row, locked against concurrent changes (but not against new sessions) to commit. */
+/**
+ * The user's row, locked to commit against concurrent changes and sign-ins (but not against rows
+ * that merely reference it). Sign-ins take it too, not a shared lock: shared lockers pass a
+ * waiting change, so a stream of overlapping sign-ins (whoever holds the password, in a loop)
+ * held the owner's password change, a demotion or a deletion back for as long as it went on.
+ * This lock queues: a change waits for the sign-ins ahead of it only. One user's sign-ins take
+ * turns for the short transaction that opens their session; their argon2 checks run before it.
+ */
 export async function lockUser(db: Executor, id: string): Promise<UserRow | undefined> {
   const [row] = await db.select().from(users).where(eq(users.id, id)).for('no key update');
-  return row;
-}
-
-/**
- * The user's row under a shared lock until commit: sign-ins hold it while they open a session,
- * so a change of password or roles (which takes the row's update lock) waits for them, or they
- * for it, and each sees what the other did.
- */
-export async function lockUserShared(db: Executor, id: string): Promise<UserRow | undefined> {
-  const [row] = await db.select().from(users).where(eq(users.id, id)).for('share');
   return row;
 }
 
