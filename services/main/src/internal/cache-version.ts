@@ -1,0 +1,82 @@
+import { requireServiceToken } from '@platform/auth';
+import type { VersionWatch } from '@platform/db';
+import { type App, CACHE_VERSION_PATH } from '@platform/http';
+import { Type } from 'typebox';
+import type { MainContext } from '../context.ts';
+import { listVersion } from '../posts/list-service.ts';
+
+/** Below every proxy's and client's idle timeout one would put in front of it (as auth's feed). */
+const MAX_WAIT_SECONDS = 30;
+
+/** Sent, with the version, on the headers of a held answer: it is held, the body follows. */
+export const HELD_HEADER = 'x-cache-version-held';
+
+const VersionQuery = Type.Object(
+  {
+    version: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 100,
+        description: 'the version the caller knows; held only while it is still this one',
+      }),
+    ),
+    wait: Type.Integer({
+      minimum: 0,
+      maximum: MAX_WAIT_SECONDS,
+      default: 0,
+      description: 'seconds to hold the request while the version is `version` (long poll)',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * The gateway's cache of anonymous list pages (the manifest's `edge` entry with `cache`) follows
+ * this: a new version means its kept pages are no longer current. With `wait`, a request that
+ * knows the current version is held until a write moves it (on any replica: every bump is a
+ * NOTIFY, see migration 0010) or the wait ends. Its headers are sent at once, with the version
+ * (HELD_HEADER): the caller then knows it is held, and counts the version as confirmed for as long
+ * as the answer is open. Without `wait`, answered at once, as before.
+ */
+export function cacheVersionRoute(app: App, ctx: MainContext, watch: VersionWatch) {
+  app.get(
+    CACHE_VERSION_PATH,
+    {
+      onRequest: requireServiceToken(ctx.config.SERVICE_TOKEN),
+      // Held or asked several times a second: only failures are worth a line.
+      logLevel: 'warn',
+      schema: {
+        hide: true,
+        querystring: VersionQuery,
+        response: { 200: Type.Object({ version: Type.String() }) },
+      },
+    },
+    async (request, reply) => {
+      const { wait, version } = request.query;
+      if (wait === 0 || version === undefined || !watch.canHold(version)) {
+        // Read from the table: the answer reflects every write committed before the request.
+        return { version: await listVersion(ctx) };
+      }
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, {
+        'content-type': 'application/json; charset=utf-8',
+        'cache-control': 'no-store',
+        [HELD_HEADER]: version,
+      });
+      res.flushHeaders();
+      // A caller that hangs up frees its place at once, not when its wait ends.
+      const gone = new AbortController();
+      res.once('close', () => gone.abort());
+      await watch.hold(version, wait * 1000, gone.signal);
+      if (gone.signal.aborted) return;
+      try {
+        res.end(JSON.stringify({ version: await listVersion(ctx) }));
+      } catch (err) {
+        // Headers are out: the caller learns of the failure from the connection, as of any outage.
+        request.log.warn({ err }, 'reading the cache version failed');
+        res.destroy();
+      }
+    },
+  );
+}
