@@ -86,7 +86,9 @@ export async function watchVersion(options: VersionWatchOptions): Promise<Versio
   const refresh = () => {
     reading ??= options
       .read()
-      .then(saw, (err: unknown) => log.debug({ err }, `reading the ${options.channel} version failed`))
+      .then(saw, (err: unknown) =>
+        log.debug({ err }, `reading the ${options.channel} version failed`),
+      )
       .finally(() => {
         reading = undefined;
       });

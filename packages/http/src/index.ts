@@ -1,6 +1,7 @@
 export {
   type App,
   type AppOptions,
+  CACHE_VERSION_HELD_HEADER,
   CACHE_VERSION_PATH,
   type ClientTimeouts,
   createApp,

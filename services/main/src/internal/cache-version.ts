@@ -1,15 +1,12 @@
 import { requireServiceToken } from '@platform/auth';
 import type { VersionWatch } from '@platform/db';
-import { type App, CACHE_VERSION_PATH } from '@platform/http';
+import { type App, CACHE_VERSION_HELD_HEADER, CACHE_VERSION_PATH } from '@platform/http';
 import { Type } from 'typebox';
 import type { MainContext } from '../context.ts';
 import { listVersion } from '../posts/list-service.ts';
 
 /** Below every proxy's and client's idle timeout one would put in front of it (as auth's feed). */
 const MAX_WAIT_SECONDS = 30;
-
-/** Sent, with the version, on the headers of a held answer: it is held, the body follows. */
-export const HELD_HEADER = 'x-cache-version-held';
 
 const VersionQuery = Type.Object(
   {
@@ -35,7 +32,7 @@ const VersionQuery = Type.Object(
  * this: a new version means its kept pages are no longer current. With `wait`, a request that
  * knows the current version is held until a write moves it (on any replica: every bump is a
  * NOTIFY, see migration 0010) or the wait ends. Its headers are sent at once, with the version
- * (HELD_HEADER): the caller then knows it is held, and counts the version as confirmed for as long
+ * (CACHE_VERSION_HELD_HEADER): the caller then knows it is held, and counts the version as confirmed for as long
  * as the answer is open. Without `wait`, answered at once, as before.
  */
 export function cacheVersionRoute(app: App, ctx: MainContext, watch: VersionWatch) {
@@ -62,7 +59,7 @@ export function cacheVersionRoute(app: App, ctx: MainContext, watch: VersionWatc
       res.writeHead(200, {
         'content-type': 'application/json; charset=utf-8',
         'cache-control': 'no-store',
-        [HELD_HEADER]: version,
+        [CACHE_VERSION_HELD_HEADER]: version,
       });
       res.flushHeaders();
       // A caller that hangs up frees its place at once, not when its wait ends.
