@@ -1,6 +1,7 @@
 import { requireServiceToken } from '@platform/auth';
 import type { VersionWatch } from '@platform/db';
 import { type App, CACHE_VERSION_HELD_HEADER, CACHE_VERSION_PATH } from '@platform/http';
+import { Counter, Gauge } from 'prom-client';
 import { Type } from 'typebox';
 import type { MainContext } from '../context.ts';
 import { listVersion } from '../posts/list-service.ts';
@@ -36,6 +37,7 @@ const VersionQuery = Type.Object(
  * as the answer is open. Without `wait`, answered at once, as before.
  */
 export function cacheVersionRoute(app: App, ctx: MainContext, watch: VersionWatch) {
+  const asked = versionMetrics(app, watch);
   app.get(
     CACHE_VERSION_PATH,
     {
@@ -50,7 +52,9 @@ export function cacheVersionRoute(app: App, ctx: MainContext, watch: VersionWatc
     },
     async (request, reply) => {
       const { wait, version } = request.query;
-      if (wait === 0 || version === undefined || !watch.canHold(version)) {
+      const hold = wait > 0 && version !== undefined && watch.canHold(version);
+      asked.inc({ held: String(hold) });
+      if (!hold) {
         // Read from the table: the answer reflects every write committed before the request.
         return { version: await listVersion(ctx) };
       }
@@ -59,13 +63,13 @@ export function cacheVersionRoute(app: App, ctx: MainContext, watch: VersionWatc
       res.writeHead(200, {
         'content-type': 'application/json; charset=utf-8',
         'cache-control': 'no-store',
-        [CACHE_VERSION_HELD_HEADER]: version,
+        [CACHE_VERSION_HELD_HEADER]: version!,
       });
       res.flushHeaders();
       // A caller that hangs up frees its place at once, not when its wait ends.
       const gone = new AbortController();
       res.once('close', () => gone.abort());
-      await watch.hold(version, wait * 1000, gone.signal);
+      await watch.hold(version!, wait * 1000, gone.signal);
       if (gone.signal.aborted) return;
       try {
         res.end(JSON.stringify({ version: await listVersion(ctx) }));
@@ -76,4 +80,29 @@ export function cacheVersionRoute(app: App, ctx: MainContext, watch: VersionWatc
       }
     },
   );
+}
+
+function versionMetrics(app: App, watch: VersionWatch) {
+  new Gauge({
+    name: 'main_cache_version_held_requests',
+    help: 'Requests to /internal/cache-version held open until the list stamp moves or their wait ends',
+    registers: [app.metrics],
+    collect() {
+      this.set(watch.held);
+    },
+  });
+  new Gauge({
+    name: 'main_cache_version_listening',
+    help: '1 while LISTEN for list stamp bumps is in place, 0 while the stamp is read every 250 ms',
+    registers: [app.metrics],
+    collect() {
+      this.set(watch.listening ? 1 : 0);
+    },
+  });
+  return new Counter({
+    name: 'main_cache_version_requests_total',
+    help: 'Requests to /internal/cache-version, by whether they were held (a long poll)',
+    labelNames: ['held'] as const,
+    registers: [app.metrics],
+  });
 }
