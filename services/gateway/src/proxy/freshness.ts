@@ -16,7 +16,8 @@ import type { Balancer } from './balancer.ts';
  * recently. Nothing is cleared: an answer of an older generation is still worth an If-None-Match.
  *
  * The bound: an answer served at time t reflects every write committed before the start of the
- * last feed round that confirmed the version, which is at most `maxStalenessMs` before t; a write
+ * last feed round that confirmed the version, which is at most `maxStalenessMs` before t, or, while
+ * the service holds a poll for the version (`held`), every write it has heard of by t; a write
  * answered through this gateway is seen by the very next request (`changed` runs before the
  * writer gets its answer). Without a feed confirmation for that long (service down, feed
  * missing), every request goes to the service again, as if there were no cache.
