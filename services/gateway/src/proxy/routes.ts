@@ -169,7 +169,8 @@ function followVersions(app: App, options: ProxyOptions): Map<string, Freshness>
       timeoutMs: Math.max(cache.maxStalenessMs, 1000),
       log: app.log,
     });
-    app.addHook('onClose', async () => stop());
+    // Before the pools close: they would wait for a held poll (up to its wait) to end.
+    app.addHook('preClose', async () => stop());
   }
   return all;
 }
