@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ensureDatabase } from '@platform/db';
 import { compileServices, startEmbeddedPostgres } from '@platform/launcher';
+import { edgeRoutesSetting, loadManifests } from '@platform/manifest';
 import { align, cpuSeconds, cpuUsed, root, startService, stopServices } from './bench-lib.ts';
 
 const SERVICES = ['auth', 'main', 'analytics', 'gateway'] as const;
@@ -63,7 +64,14 @@ try {
   );
   const gateway = await startService(
     'gateway',
-    { AUTH_URLS: auth, MAIN_URLS: main, ANALYTICS_URLS: analytics, AUTH_URL: auth },
+    {
+      AUTH_URLS: auth,
+      MAIN_URLS: main,
+      ANALYTICS_URLS: analytics,
+      AUTH_URL: auth,
+      // As npm start sets it: main's anonymous list is a route the gateway may answer itself.
+      EDGE_ROUTES: edgeRoutesSetting(loadManifests(root)),
+    },
     entry('gateway'),
   );
   const visit = () => fetch(`${gateway}/main/v1/posts?limit=10`).then((r) => r.arrayBuffer());

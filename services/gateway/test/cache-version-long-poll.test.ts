@@ -100,6 +100,20 @@ test('a quiet service is asked about once per wait', async () => {
   assert.ok(count >= 1 && count <= 6, `${count} requests in 8 s`);
 });
 
+test('a gateway closing with a poll held hangs up at once, freeing its place', async () => {
+  const other = await startGateway(
+    { AUTH_URLS: auth.url, MAIN_URLS: second.url, RESPONSE_CACHE_FEED_WAIT: 30 },
+    { auth: 'real' },
+  );
+  await rawGet(other.url, '/main/v1/posts?limit=1');
+  await rawGet(other.url, '/main/v1/posts?limit=1');
+  const held = () => mainMetric(second, 'main_cache_version_held_requests');
+  await eventually(async () => (await held()) >= 2);
+  await other.app.close();
+  // Well before its 30 s wait would have ended.
+  await eventually(async () => (await held()) === 1);
+});
+
 test('SIGTERM with a poll held: main answers it and exits at once, cleanly', async () => {
   await eventually(async () => (await mainMetric(second, 'main_cache_version_held_requests')) >= 1);
   // Waiting out held polls would overrun shutdown's own grace: it would exit 1 or be killed.
