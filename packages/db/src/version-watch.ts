@@ -67,7 +67,12 @@ export async function watchVersion(options: VersionWatchOptions): Promise<Versio
   const { log } = options;
   const maxHeld = options.maxHeld ?? MAX_HELD_REQUESTS;
   const isNewer = options.isNewer ?? ((a: string, b: string) => a !== b);
-  let version = await options.read();
+  // Unreadable at start (a database not migrated yet, as when only the OpenAPI document is
+  // built): '' until a later read or notification, which holds nothing a caller could name.
+  let version = await options.read().catch((err: unknown) => {
+    log.warn({ err }, `reading the ${options.channel} version failed; reading it again shortly`);
+    return '';
+  });
   let held = 0;
   let closed = false;
   const draining = new AbortController();
@@ -152,6 +157,7 @@ export async function watchVersion(options: VersionWatchOptions): Promise<Versio
   }
 
   const canHold = (known: string) =>
+    known !== '' &&
     known === version && held < maxHeld && !draining.signal.aborted && !closed;
 
   return {
