@@ -8,6 +8,13 @@ export {
   ROUTE_HEADER,
 } from './app.ts';
 export {
+  answerCacheVersion,
+  CacheVersionAnswer,
+  CacheVersionQuery,
+  type CacheVersionSource,
+  type HeldVersion,
+} from './cache-version.ts';
+export {
   type CodeEntry,
   type CodeTable,
   DomainError,

@@ -1,40 +1,23 @@
 import { requireServiceToken } from '@platform/auth';
 import type { VersionWatch } from '@platform/db';
-import { type App, CACHE_VERSION_HELD_HEADER, CACHE_VERSION_PATH } from '@platform/http';
+import {
+  type App,
+  answerCacheVersion,
+  CACHE_VERSION_PATH,
+  CacheVersionAnswer,
+  CacheVersionQuery,
+} from '@platform/http';
 import { Counter, Gauge } from 'prom-client';
-import { Type } from 'typebox';
 import type { MainContext } from '../context.ts';
 import { listVersion } from '../posts/list-service.ts';
-
-/** Below every proxy's and client's idle timeout one would put in front of it (as auth's feed). */
-const MAX_WAIT_SECONDS = 30;
-
-const VersionQuery = Type.Object(
-  {
-    version: Type.Optional(
-      Type.String({
-        minLength: 1,
-        maxLength: 100,
-        description: 'the version the caller knows; held only while it is still this one',
-      }),
-    ),
-    wait: Type.Integer({
-      minimum: 0,
-      maximum: MAX_WAIT_SECONDS,
-      default: 0,
-      description: 'seconds to hold the request while the version is `version` (long poll)',
-    }),
-  },
-  { additionalProperties: false },
-);
 
 /**
  * The gateway's cache of anonymous list pages (the manifest's `edge` entry with `cache`) follows
  * this: a new version means its kept pages are no longer current. With `wait`, a request that
  * knows the current version is held until a write moves it (on any replica: every bump is a
- * NOTIFY, see migration 0010) or the wait ends. Its headers are sent at once, with the version
- * (CACHE_VERSION_HELD_HEADER): the caller then knows it is held, and counts the version as confirmed for as long
- * as the answer is open. Without `wait`, answered at once, as before.
+ * NOTIFY, see migration 0010) or the wait ends (`answerCacheVersion` in @platform/http: its
+ * headers go out at once, and the caller counts the version as confirmed while it is open).
+ * Without `wait`, answered at once from the table, as before.
  */
 export function cacheVersionRoute(app: App, ctx: MainContext, watch: VersionWatch) {
   const asked = versionMetrics(app, watch);
@@ -46,39 +29,16 @@ export function cacheVersionRoute(app: App, ctx: MainContext, watch: VersionWatc
       logLevel: 'warn',
       schema: {
         hide: true,
-        querystring: VersionQuery,
-        response: { 200: Type.Object({ version: Type.String() }) },
+        querystring: CacheVersionQuery,
+        response: { 200: CacheVersionAnswer },
       },
     },
-    async (request, reply) => {
-      const { wait, version } = request.query;
-      const hold = wait > 0 && version !== undefined && watch.canHold(version);
-      asked.inc({ held: String(hold) });
-      if (!hold) {
-        // Read from the table: the answer reflects every write committed before the request.
-        return { version: await listVersion(ctx) };
-      }
-      reply.hijack();
-      const res = reply.raw;
-      res.writeHead(200, {
-        'content-type': 'application/json; charset=utf-8',
-        'cache-control': 'no-store',
-        [CACHE_VERSION_HELD_HEADER]: version!,
-      });
-      res.flushHeaders();
-      // A caller that hangs up frees its place at once, not when its wait ends.
-      const gone = new AbortController();
-      res.once('close', () => gone.abort());
-      await watch.hold(version!, wait * 1000, gone.signal);
-      if (gone.signal.aborted) return;
-      try {
-        res.end(JSON.stringify({ version: await listVersion(ctx) }));
-      } catch (err) {
-        // Headers are out: the caller learns of the failure from the connection, as of any outage.
-        request.log.warn({ err }, 'reading the cache version failed');
-        res.destroy();
-      }
-    },
+    (request, reply) =>
+      answerCacheVersion(request, reply, request.query, {
+        watch,
+        read: () => listVersion(ctx),
+        asked: (held) => asked.inc({ held: String(held) }),
+      }),
   );
 }
 
