@@ -157,8 +157,7 @@ export async function watchVersion(options: VersionWatchOptions): Promise<Versio
   }
 
   const canHold = (known: string) =>
-    known !== '' &&
-    known === version && held < maxHeld && !draining.signal.aborted && !closed;
+    known !== '' && known === version && held < maxHeld && !draining.signal.aborted && !closed;
 
   return {
     current: () => version,
