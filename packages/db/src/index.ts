@@ -100,3 +100,9 @@ export function hasSqlState(error: unknown, state: string): boolean {
 
 /** Whether a query failed on statement_timeout (57014, query_canceled). */
 export const isStatementTimeout = (error: unknown): boolean => hasSqlState(error, '57014');
+export {
+  MAX_HELD_REQUESTS,
+  type VersionWatch,
+  type VersionWatchOptions,
+  watchVersion,
+} from './version-watch.ts';

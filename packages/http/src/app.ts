@@ -91,6 +91,12 @@ export const ROUTE_HEADER = 'x-internal-route';
  */
 export const CACHE_VERSION_PATH = '/internal/cache-version';
 
+/**
+ * On a held answer of CACHE_VERSION_PATH (`?version=<v>&wait=<s>`, a long poll): its headers come
+ * at once with the version that is being held, the body `{version}` once it moves or the wait ends.
+ */
+export const CACHE_VERSION_HELD_HEADER = 'x-cache-version-held';
+
 /** A caller's request id is kept when it is sane; otherwise (or when absent) a new one is made. */
 function requestId(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];

@@ -1,11 +1,19 @@
 export {
   type App,
   type AppOptions,
+  CACHE_VERSION_HELD_HEADER,
   CACHE_VERSION_PATH,
   type ClientTimeouts,
   createApp,
   ROUTE_HEADER,
 } from './app.ts';
+export {
+  answerCacheVersion,
+  CacheVersionAnswer,
+  CacheVersionQuery,
+  type CacheVersionSource,
+  type HeldVersion,
+} from './cache-version.ts';
 export {
   type CodeEntry,
   type CodeTable,

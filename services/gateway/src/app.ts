@@ -150,6 +150,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       store: kept,
       enabled: config.RESPONSE_CACHE === 'on',
       feedIntervalMs: config.RESPONSE_CACHE_FEED_MS,
+      feedWaitSeconds: config.RESPONSE_CACHE_FEED_WAIT,
       maxStalenessMs: config.RESPONSE_CACHE_MAX_STALENESS_MS,
       serviceToken: config.SERVICE_TOKEN,
       lookups: metrics.cacheLookups,

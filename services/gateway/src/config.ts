@@ -113,6 +113,16 @@ export const ConfigSchema = Type.Object({
   /** How often each such service is asked for its cache version (its change feed). */
   RESPONSE_CACHE_FEED_MS: millis(250),
   /**
+   * Seconds a service may hold a cache-version request while its version stays the one the
+   * gateway knows (a long poll); 0 asks plainly every RESPONSE_CACHE_FEED_MS.
+   */
+  RESPONSE_CACHE_FEED_WAIT: Type.Integer({
+    minimum: 0,
+    maximum: 30,
+    default: 25,
+    description: 'a number of seconds, 0 to 30',
+  }),
+  /**
    * A kept answer is served without asking the service only while the feed confirmed the
    * version this recently: the longest a write not made through this gateway goes unseen.
    */

@@ -274,8 +274,10 @@ describe('what the gateway keeps against a service it can watch closely', () => 
   before(async () => {
     const upstream = await startUpstream((req, res) => {
       if (req.url === '/health/ready') return res.end('{}');
-      seen.push({ path: req.url!, token: req.headers['x-service-token'] as string | undefined });
-      if (req.url === '/internal/cache-version') {
+      // The path alone: as a service of before the long poll, this one ignores `?version&wait`.
+      const path = req.url!.split('?')[0]!;
+      seen.push({ path, token: req.headers['x-service-token'] as string | undefined });
+      if (path === '/internal/cache-version') {
         res.writeHead(feedStatus, { 'content-type': 'application/json' });
         return res.end(JSON.stringify({ version: String(version) }));
       }

@@ -6,6 +6,7 @@ import {
   type PermissionDeclaration,
   type ServiceAuth,
 } from '@platform/auth';
+import { type VersionWatchOptions, watchVersion } from '@platform/db';
 import { type App, createApp } from '@platform/http';
 import { readManifest } from '@platform/manifest';
 import { parseSubscribers, relayOutbox } from '@platform/outbox';
@@ -14,7 +15,9 @@ import type { Config } from './config.ts';
 import type { MainContext } from './context.ts';
 import type { MainDatabase } from './db/index.ts';
 import { codes } from './errors.ts';
+import { cacheVersionRoute } from './internal/cache-version.ts';
 import { internalRoutes } from './internal/routes.ts';
+import { listVersion } from './posts/list-service.ts';
 import { postRoutes } from './posts/routes.ts';
 import { tagRoutes } from './tags/routes.ts';
 
@@ -28,6 +31,8 @@ export interface MainAppDeps {
   logger?: Parameters<typeof createApp>[0]['logger'];
   /** The permissions declared to auth; by default the manifest's (service.json). */
   permissions?: PermissionDeclaration[];
+  /** Held-request limit and LISTEN timings of the cache-version feed (tests shorten them). */
+  cacheVersion?: Pick<VersionWatchOptions, 'maxHeld' | 'listen' | 'fallbackMs'>;
 }
 
 /** Main's manifest: in the repository and in the image alike, next to src/. */
@@ -82,6 +87,21 @@ export async function buildApp(deps: MainAppDeps): Promise<App> {
     { prefix: PREFIX },
   );
   internalRoutes(app, ctx);
+  // The list stamp as every replica bumps it (a NOTIFY per bump): held cache-version requests
+  // wake on it, and an idle main reads nothing.
+  const stamp = await watchVersion({
+    url: config.DATABASE_URL,
+    channel: 'list_stamp',
+    applicationName: 'main-list-stamp',
+    read: () => listVersion(ctx),
+    isNewer: (a, b) => /^\d+$/.test(a) && (b === '' || BigInt(a) > BigInt(b)),
+    log: app.log,
+    ...deps.cacheVersion,
+  });
+  // Held requests are answered as soon as shutdown begins: the drain must not wait for them.
+  app.addHook('preClose', async () => stamp.drain());
+  app.addHook('onClose', () => stamp.close());
+  cacheVersionRoute(app, ctx, stamp);
   const { ANALYTICS_URL, EVENT_SUBSCRIBERS, SERVICE_TOKEN } = config;
   const subscribers = EVENT_SUBSCRIBERS
     ? parseSubscribers(EVENT_SUBSCRIBERS)

@@ -1,6 +1,11 @@
 import { AsyncResource } from 'node:async_hooks';
 import { SERVICE_TOKEN_HEADER } from '@platform/auth';
-import { CACHE_VERSION_PATH, type OutageLogger, outageLog } from '@platform/http';
+import {
+  CACHE_VERSION_HELD_HEADER,
+  CACHE_VERSION_PATH,
+  type OutageLogger,
+  outageLog,
+} from '@platform/http';
 import type { Balancer } from './balancer.ts';
 
 /**
@@ -11,7 +16,8 @@ import type { Balancer } from './balancer.ts';
  * recently. Nothing is cleared: an answer of an older generation is still worth an If-None-Match.
  *
  * The bound: an answer served at time t reflects every write committed before the start of the
- * last feed round that confirmed the version, which is at most `maxStalenessMs` before t; a write
+ * last feed round that confirmed the version, which is at most `maxStalenessMs` before t, or, while
+ * the service holds a poll for the version (`held`), every write it has heard of by t; a write
  * answered through this gateway is seen by the very next request (`changed` runs before the
  * writer gets its answer). Without a feed confirmation for that long (service down, feed
  * missing), every request goes to the service again, as if there were no cache.
@@ -22,6 +28,7 @@ export class Freshness {
   private confirmedAt = Number.NEGATIVE_INFINITY;
   private usedAt = Number.NEGATIVE_INFINITY;
   private following = false;
+  private holding = false;
   /** Starts the feed (followVersion sets it); it runs while answers are kept and served. */
   follow: (() => void) | undefined;
 
@@ -64,10 +71,35 @@ export class Freshness {
     } else if (startedAt > this.confirmedAt) this.confirmedAt = startedAt;
   }
 
+  /**
+   * The service holds a poll for `version` (it said so in the answer's headers): until `released`
+   * the version counts as confirmed at every moment, since the service answers the poll as soon
+   * as the version moves on any replica. A version other than the one known ends it at once.
+   */
+  held(version: string): void {
+    if (version !== this.version) {
+      this.version = version;
+      this.generation++;
+    }
+    this.holding = true;
+  }
+
+  /** The held poll ended (answered, failed or cut): confirmed as of `at`, no later. */
+  released(at: number): void {
+    if (this.holding && at > this.confirmedAt) this.confirmedAt = at;
+    this.holding = false;
+  }
+
+  /** The version the feed knows, to ask the service to hold while it still is. */
+  get known(): string | undefined {
+    return this.version;
+  }
+
   /** An answer made in `generation` may be served as it is. */
   isCurrent(generation: number): boolean {
     return (
-      generation === this.generation && performance.now() - this.confirmedAt <= this.maxStalenessMs
+      generation === this.generation &&
+      (this.holding || performance.now() - this.confirmedAt <= this.maxStalenessMs)
     );
   }
 }
@@ -79,54 +111,91 @@ export interface FeedOptions {
   freshness: Freshness;
   balancer: Balancer;
   serviceToken: string | undefined;
+  /** Least time between two rounds that brought nothing new (the rhythm against a service that answers at once). */
   intervalMs: number;
-  /** One round gives up after this long; the next one tries again. */
+  /** Seconds the service may hold a round while the version stays the one known (0: never). */
+  waitSeconds: number;
+  /** One round gives up after this long (past its wait); the next one tries again. */
   timeoutMs: number;
   log: OutageLogger;
 }
 
 /**
  * Follows a service's cache version (`GET /internal/cache-version` on any of its instances, with
- * the service token): one small request per interval, like the revocation feed, from the first
- * keepable answer on until nothing was kept or served for a minute. A new version means some
- * write committed (on any replica, or in a background job): the kept answers are no longer
- * current. A version never comes back. Returns a stop function.
+ * the service token) from the first keepable answer on until nothing was kept or served for a
+ * minute. A new version means some write committed (on any replica, or in a background job): the
+ * kept answers are no longer current. A version never comes back.
+ *
+ * A long poll, as the revocation feed: each round names the version known and asks the service to
+ * hold it (`wait`) while that is still the version. A service that holds says so at once in the
+ * answer's headers, and answers as soon as a write anywhere moves the version; while it holds, the
+ * version counts as confirmed (Freshness.held), so an idle service costs one request per wait. The
+ * next round follows at once after a new version or a held answer; an answer that came sooner than
+ * `intervalMs` with nothing new (an older service that ignores `wait`, one at its held-request
+ * limit or shutting down) is followed only after the rest of the interval, as before. Returns a
+ * stop function.
  */
 export function followVersion(options: FeedOptions): () => void {
-  const { freshness, balancer, intervalMs, timeoutMs } = options;
+  const { freshness, balancer, intervalMs, timeoutMs, waitSeconds } = options;
   const outage = outageLog(options.log, `the ${freshness.service} cache version feed failed`);
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   const closing = new AbortController();
 
-  async function round() {
+  /** One request; whether the version moved. */
+  async function round(): Promise<boolean> {
     const instance = balancer.pick();
     if (!instance) throw new Error(`no ${freshness.service} instance is available`);
+    const known = freshness.known;
+    const waitMs = known !== undefined ? waitSeconds * 1000 : 0;
+    const query = waitMs > 0 ? `?version=${encodeURIComponent(known!)}&wait=${waitSeconds}` : '';
+    // Monotonic: a wall-clock jump neither confirms nor expires anything.
     const startedAt = performance.now();
     const answer = await instance.pool.request({
-      path: CACHE_VERSION_PATH,
+      path: `${CACHE_VERSION_PATH}${query}`,
       method: 'GET',
       headers: options.serviceToken ? { [SERVICE_TOKEN_HEADER]: options.serviceToken } : {},
       headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-      signal: AbortSignal.any([closing.signal, AbortSignal.timeout(timeoutMs)]),
+      // A held answer's body comes when the version moves or the wait ends.
+      bodyTimeout: waitMs + timeoutMs,
+      signal: AbortSignal.any([closing.signal, AbortSignal.timeout(waitMs + timeoutMs)]),
     });
-    const body = (await answer.body.json().catch(() => undefined)) as { version?: unknown };
+    const held =
+      answer.statusCode === 200 &&
+      known !== undefined &&
+      answer.headers[CACHE_VERSION_HELD_HEADER] === known;
+    const heldAfterMs = performance.now() - startedAt;
+    if (held) freshness.held(known);
+    let body: { version?: unknown } | undefined;
+    try {
+      body = (await answer.body.json().catch(() => undefined)) as typeof body;
+    } finally {
+      // The service read the version it answers after it sent the headers: as of the body's
+      // arrival, less the time the headers took, is never later than that read.
+      if (held)
+        freshness.released(
+          typeof body?.version === 'string' ? performance.now() - heldAfterMs : startedAt,
+        );
+    }
     if (answer.statusCode !== 200 || typeof body?.version !== 'string') {
       throw new Error(`${CACHE_VERSION_PATH} answered ${answer.statusCode}`);
     }
     freshness.observed(body.version, startedAt);
+    return body.version !== known;
   }
 
   async function tick() {
+    const startedAt = performance.now();
+    let next = intervalMs;
     try {
-      await round();
+      const moved = await round();
       outage.succeeded();
+      next = moved ? 0 : Math.max(0, intervalMs - (performance.now() - startedAt));
     } catch (error) {
       if (!stopped) outage.failed(error);
     }
     if (stopped || freshness.idle()) return;
-    timer = setTimeout(tick, intervalMs);
+    timer = setTimeout(tick, next);
     timer.unref();
   }
   // Started from inside a request (its answer was keepable), but no part of it: bound to this

@@ -35,6 +35,8 @@ export interface SharedCacheOptions {
   /** Off: declared routes are revalidated with the service every time, like all others. */
   enabled: boolean;
   feedIntervalMs: number;
+  /** How long a service may hold a version request (long poll); 0: plain polling. */
+  feedWaitSeconds: number;
   maxStalenessMs: number;
   serviceToken: string | undefined;
   lookups?: Counter<'service' | 'result'>;
@@ -163,10 +165,12 @@ function followVersions(app: App, options: ProxyOptions): Map<string, Freshness>
       balancer,
       serviceToken: cache.serviceToken,
       intervalMs: cache.feedIntervalMs,
+      waitSeconds: cache.feedWaitSeconds,
       timeoutMs: Math.max(cache.maxStalenessMs, 1000),
       log: app.log,
     });
-    app.addHook('onClose', async () => stop());
+    // Before the pools close: they would wait for a held poll (up to its wait) to end.
+    app.addHook('preClose', async () => stop());
   }
   return all;
 }

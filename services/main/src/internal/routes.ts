@@ -1,8 +1,7 @@
 import { requireServiceToken } from '@platform/auth';
-import { type App, CACHE_VERSION_PATH } from '@platform/http';
+import type { App } from '@platform/http';
 import { Type } from 'typebox';
 import type { MainContext } from '../context.ts';
-import { listVersion } from '../posts/list-service.ts';
 import { deletePostsOfUser } from '../posts/service.ts';
 
 const DomainEvents = Type.Object({
@@ -26,21 +25,6 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * SERVICE_TOKEN. Delivery is at least once: every handler is idempotent.
  */
 export function internalRoutes(app: App, ctx: MainContext) {
-  // The gateway's cache of anonymous list pages (the manifest's `edge` entry with `cache`) asks
-  // this a few times a second: a new version means its kept pages are no longer current.
-  app.get(
-    CACHE_VERSION_PATH,
-    {
-      onRequest: requireServiceToken(ctx.config.SERVICE_TOKEN),
-      // Polled several times a second: only failures are worth a line.
-      logLevel: 'warn',
-      schema: {
-        hide: true,
-        response: { 200: Type.Object({ version: Type.String() }) },
-      },
-    },
-    async () => ({ version: await listVersion(ctx) }),
-  );
   app.post(
     '/internal/events',
     {
