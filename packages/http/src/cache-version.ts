@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { CACHE_VERSION_HELD_HEADER } from './app.ts';
+import { CACHE_VERSION_HEARTBEAT_HEADER, CACHE_VERSION_HELD_HEADER } from './app.ts';
+import { HEARTBEAT_MS, heartbeats } from './heartbeat.ts';
 
 /** Below every proxy's and client's idle timeout one would put in front of it. */
 const MAX_WAIT_SECONDS = 30;
@@ -27,6 +28,9 @@ export const CacheVersionQuery = Type.Object(
 
 export const CacheVersionAnswer = Type.Object({ version: Type.String() });
 
+/** Held answers of this process: one timer beats for them all. */
+const beat = heartbeats(HEARTBEAT_MS);
+
 /** A version requests can be held on (`watchVersion` in @platform/db is one). */
 export interface HeldVersion {
   /** Whether a request that knows `known` may be held now (current, under the limit, not draining). */
@@ -47,7 +51,9 @@ export interface CacheVersionSource {
  * Answers CACHE_VERSION_PATH. Asked with `wait` and the current `version`, the request is held: its
  * headers go out at once with CACHE_VERSION_HELD_HEADER (the caller may count `version` as
  * confirmed while the answer is open), the body `{version}` once the version moves or the wait
- * ends (or the caller hangs up, or shutdown drains the watch). Anything else is answered at once.
+ * ends (or the caller hangs up, or shutdown drains the watch); meanwhile a space every
+ * HEARTBEAT_MS (announced in CACHE_VERSION_HEARTBEAT_HEADER) tells the caller the connection is
+ * alive. Anything else is answered at once.
  * Returns the body of an answer at once; undefined when the reply was taken over (held).
  */
 export async function answerCacheVersion(
@@ -67,12 +73,21 @@ export async function answerCacheVersion(
     'content-type': 'application/json; charset=utf-8',
     'cache-control': 'no-store',
     [CACHE_VERSION_HELD_HEADER]: version,
+    [CACHE_VERSION_HEARTBEAT_HEADER]: String(HEARTBEAT_MS),
   });
   res.flushHeaders();
+  const quiet = beat(res);
   // A caller that hangs up frees its place at once, not when its wait ends.
   const gone = new AbortController();
-  res.once('close', () => gone.abort());
-  await source.watch.hold(version, wait * 1000, gone.signal);
+  res.once('close', () => {
+    quiet();
+    gone.abort();
+  });
+  try {
+    await source.watch.hold(version, wait * 1000, gone.signal);
+  } finally {
+    quiet();
+  }
   if (gone.signal.aborted) return undefined;
   try {
     res.end(JSON.stringify({ version: await source.read() }));
