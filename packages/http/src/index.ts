@@ -26,9 +26,9 @@ export {
   problemFactory,
 } from './codes.ts';
 export { isNotModified } from './conditional.ts';
-export { HEARTBEAT_MS, heartbeats } from './heartbeat.ts';
 export { documentOf, NO_PEER, NO_SECRET } from './document.ts';
 export type { ReadinessCheck } from './health.ts';
+export { HEARTBEAT_MS, heartbeats } from './heartbeat.ts';
 export { loggerOptions, redactPaths } from './logging.ts';
 export {
   documentedSchema,
