@@ -31,12 +31,40 @@ export const CacheVersionAnswer = Type.Object({ version: Type.String() });
 /** Held answers of this process: one timer beats for them all. */
 const beat = heartbeats(HEARTBEAT_MS);
 
+/** The read running for each watch, with when it began and the version the watch knew then. */
+const reads = new WeakMap<
+  HeldVersion,
+  { startedAt: number; known: string; version: Promise<string> }
+>();
+
+/**
+ * One write wakes every request held on the version at once (one per gateway process): they join
+ * one read of it rather than queue as many before the pool. A request joins a read only if it
+ * began after the request arrived and once the watch knew the version that woke it, so the read
+ * sees every write the answer must reflect.
+ */
+function readWoken(source: CacheVersionSource, arrivedAt: number, woke: unknown) {
+  const { watch } = source;
+  const running = reads.get(watch);
+  if (running && running.startedAt > arrivedAt && running.known === woke) return running.version;
+  if (!watch.current) return source.read();
+  const read = { startedAt: performance.now(), known: watch.current(), version: source.read() };
+  reads.set(watch, read);
+  const done = () => {
+    if (reads.get(watch) === read) reads.delete(watch);
+  };
+  read.version.then(done, done);
+  return read.version;
+}
+
 /** A version requests can be held on (`watchVersion` in @platform/db is one). */
 export interface HeldVersion {
   /** Whether a request that knows `known` may be held now (current, under the limit, not draining). */
   canHold(known: string): boolean;
   /** Resolves once the version is not `known`, after `ms`, or when `signal` aborts. */
   hold(known: string, ms: number, signal?: AbortSignal): Promise<unknown>;
+  /** The version as the process knows it: requests woken together by it share one read. */
+  current?(): string;
 }
 
 export interface CacheVersionSource {
@@ -63,6 +91,7 @@ export async function answerCacheVersion(
   source: CacheVersionSource,
 ): Promise<{ version: string } | undefined> {
   const { version, wait } = query;
+  const arrivedAt = performance.now();
   const held = wait > 0 && version !== undefined && source.watch.canHold(version);
   source.asked?.(held);
   // Read from the table: the answer reflects every write committed before the request.
@@ -83,14 +112,15 @@ export async function answerCacheVersion(
     quiet();
     gone.abort();
   });
+  let woke: unknown;
   try {
-    await source.watch.hold(version, wait * 1000, gone.signal);
+    woke = await source.watch.hold(version, wait * 1000, gone.signal);
   } finally {
     quiet();
   }
   if (gone.signal.aborted) return undefined;
   try {
-    res.end(JSON.stringify({ version: await source.read() }));
+    res.end(JSON.stringify({ version: await readWoken(source, arrivedAt, woke) }));
   } catch (err) {
     // The headers are out: the caller learns of the failure from the connection, as of any outage.
     request.log.warn({ err }, 'reading the cache version failed');
