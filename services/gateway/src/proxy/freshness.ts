@@ -139,7 +139,10 @@ export interface FeedOptions {
  * A long poll, as the revocation feed: each round names the version known and asks the service to
  * hold it (`wait`) while that is still the version. A service that holds says so at once in the
  * answer's headers, and answers as soon as a write anywhere moves the version; while it holds, the
- * version counts as confirmed (Freshness.held), so an idle service costs one request per wait. The
+ * version counts as confirmed (Freshness.held), so an idle service costs one request per wait. A
+ * held answer also beats (a space a second, announced in CACHE_VERSION_HEARTBEAT_HEADER): one
+ * silent for a beat plus SILENCE_MARGIN_MS has lost its connection without a reset, so it is given
+ * up, confirming nothing after its round began, and the next round starts at once. The
  * next round follows at once after a new version or a held answer; an answer that came sooner than
  * `intervalMs` with nothing new (an older service that ignores `wait`, one at its held-request
  * limit or shutting down) is followed only after the rest of the interval, as before. Returns a
