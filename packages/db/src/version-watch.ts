@@ -14,7 +14,10 @@ export interface VersionWatchOptions {
   /** Where every writer sends `pg_notify(channel, <new version>)` in its own transaction. */
   channel: string;
   applicationName?: string;
-  /** Reads the version from the database: at start, after every reconnect, and while not listening. */
+  /**
+   * Reads the version from the database: at start, after every reconnect, every `safetyMs` while
+   * listening and every `fallbackMs` while not.
+   */
   read(): Promise<string>;
   /**
    * Whether `candidate` replaces `current`. Default: any other value. A version that only grows
