@@ -219,7 +219,7 @@ export function followVersion(options: FeedOptions): () => void {
     } finally {
       clearTimeout(quiet);
     }
-    if (silence.signal.aborted) throw silence.signal.reason;
+    if (silence.signal.aborted && typeof body?.version !== 'string') throw silence.signal.reason;
     if (statusCode !== 200 || typeof body?.version !== 'string') {
       throw new Error(`${CACHE_VERSION_PATH} answered ${statusCode}`);
     }
