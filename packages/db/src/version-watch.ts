@@ -14,7 +14,10 @@ export interface VersionWatchOptions {
   /** Where every writer sends `pg_notify(channel, <new version>)` in its own transaction. */
   channel: string;
   applicationName?: string;
-  /** Reads the version from the database: at start, after every reconnect, and while not listening. */
+  /**
+   * Reads the version from the database: at start, after every reconnect, every `safetyMs` while
+   * listening and every `fallbackMs` while not.
+   */
   read(): Promise<string>;
   /**
    * Whether `candidate` replaces `current`. Default: any other value. A version that only grows
@@ -26,6 +29,12 @@ export interface VersionWatchOptions {
   maxHeld?: number;
   /** While LISTEN is down, the version is read this often. */
   fallbackMs?: number;
+  /**
+   * While LISTEN is up, the version is still read this often (default 500 ms): a listener can go
+   * deaf without a word (a dropped NAT or firewall entry, a failover behind one address) and its
+   * heartbeat only notices after `heartbeatMs` plus its probe timeout (35 s by default).
+   */
+  safetyMs?: number;
   /** Reconnect backoff and heartbeat of the LISTEN connection (tests shorten them). */
   listen?: { retryMs?: number; maxRetryMs?: number; heartbeatMs?: number };
 }
@@ -55,13 +64,16 @@ export interface VersionWatch {
 }
 
 export const MAX_HELD_REQUESTS = 1000;
+/** While listening: one read this often keeps a silently deaf listener within a second. */
+const SAFETY_POLL_MS = 500;
 
 /**
  * A version (a counter every write bumps) followed through PostgreSQL LISTEN/NOTIFY, so requests
- * can be held until it moves, as the long polls of Consul and etcd are: an idle process reads
- * nothing and answers nothing. While LISTEN is not in place the version is read every
- * `fallbackMs` instead, and once it is again, read once more (what was committed in between sent
- * a NOTIFY no one heard).
+ * can be held until it moves, as the long polls of Consul and etcd are: an idle process answers
+ * nothing and reads only one indexed row every `safetyMs`, which bounds how late a write is
+ * seen when NOTIFY fails silently (one read for the process, however many requests it holds).
+ * While LISTEN is not in place the version is read every `fallbackMs` instead, and once it is
+ * again, read once more (what was committed in between sent a NOTIFY no one heard).
  */
 export async function watchVersion(options: VersionWatchOptions): Promise<VersionWatch> {
   const { log } = options;
@@ -99,11 +111,19 @@ export async function watchVersion(options: VersionWatchOptions): Promise<Versio
       });
     return reading;
   };
+  const fallbackMs = options.fallbackMs ?? 250;
+  const safetyMs = options.safetyMs ?? SAFETY_POLL_MS;
   let fallback: NodeJS.Timeout | undefined;
-  const pollTable = () => {
-    fallback ??= setInterval(refresh, options.fallbackMs ?? 250).unref();
+  let pollingEvery = 0;
+  const pollTable = (ms: number) => {
+    // Restarted only when the pace changes: a listener failing again and again must not keep
+    // pushing the next read away.
+    if (ms === pollingEvery) return;
+    pollingEvery = ms;
+    clearInterval(fallback);
+    fallback = setInterval(refresh, ms).unref();
   };
-  pollTable();
+  pollTable(fallbackMs);
   let wasListening = false;
   let outage = false;
   const listener = listenToChannel({
@@ -113,15 +133,14 @@ export async function watchVersion(options: VersionWatchOptions): Promise<Versio
     ...options.listen,
     onNotification: saw,
     onListening() {
-      clearInterval(fallback);
-      fallback = undefined;
+      pollTable(safetyMs);
       void refresh();
       if (outage) log.info({}, `listening on ${options.channel} again`);
       wasListening = true;
       outage = false;
     },
     onLost(err) {
-      pollTable();
+      pollTable(fallbackMs);
       // Once per outage: the listener reports every failed reconnect attempt.
       if (!outage) {
         log.warn(

@@ -97,6 +97,12 @@ export const CACHE_VERSION_PATH = '/internal/cache-version';
  */
 export const CACHE_VERSION_HELD_HEADER = 'x-cache-version-held';
 
+/**
+ * On a held answer of CACHE_VERSION_PATH: a space (valid before the JSON) goes out this many ms
+ * apart while it is held, so a caller that hears nothing for longer knows the connection is dead.
+ */
+export const CACHE_VERSION_HEARTBEAT_HEADER = 'x-cache-version-heartbeat-ms';
+
 /** A caller's request id is kept when it is sane; otherwise (or when absent) a new one is made. */
 function requestId(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];

@@ -1,6 +1,7 @@
 export {
   type App,
   type AppOptions,
+  CACHE_VERSION_HEARTBEAT_HEADER,
   CACHE_VERSION_HELD_HEADER,
   CACHE_VERSION_PATH,
   type ClientTimeouts,
@@ -27,6 +28,7 @@ export {
 export { isNotModified } from './conditional.ts';
 export { documentOf, NO_PEER, NO_SECRET } from './document.ts';
 export type { ReadinessCheck } from './health.ts';
+export { HEARTBEAT_MS, heartbeats } from './heartbeat.ts';
 export { loggerOptions, redactPaths } from './logging.ts';
 export {
   documentedSchema,

@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FEED_HEARTBEAT_HEADER, requireServiceToken } from '@platform/auth';
-import type { App } from '@platform/http';
+import { type App, heartbeats } from '@platform/http';
 import type { FastifyBaseLogger } from 'fastify';
 import { Type } from 'typebox';
 import type { AuthContext } from '../context.ts';
@@ -46,24 +46,13 @@ const Feed = Type.Object({
 const FEED_HEARTBEAT_MS = 1000;
 
 /** Bodies of held polls: one timer beats for them all (up to the held-poll limit). */
-const beating = new Set<PassThrough>();
-let beat: NodeJS.Timeout | undefined;
+const beat = heartbeats(FEED_HEARTBEAT_MS);
 
 /** The page as a body that starts at once and keeps the connection audibly alive until it comes. */
 function heldAnswer(answer: Promise<unknown>, log: FastifyBaseLogger) {
   const body = new PassThrough();
   body.write(' ');
-  beating.add(body);
-  beat ??= setInterval(() => {
-    for (const b of beating) b.write(' ');
-  }, FEED_HEARTBEAT_MS).unref();
-  const stop = () => {
-    beating.delete(body);
-    if (beating.size === 0) {
-      clearInterval(beat);
-      beat = undefined;
-    }
-  };
+  const stop = beat(body);
   body.once('close', stop);
   answer.then(
     (page) => {

@@ -1,6 +1,7 @@
 import { AsyncResource } from 'node:async_hooks';
 import { SERVICE_TOKEN_HEADER } from '@platform/auth';
 import {
+  CACHE_VERSION_HEARTBEAT_HEADER,
   CACHE_VERSION_HELD_HEADER,
   CACHE_VERSION_PATH,
   type OutageLogger,
@@ -106,6 +107,15 @@ export class Freshness {
 
 /** A service whose answers nobody asked for this long is not asked for its version. */
 const IDLE_MS = 60_000;
+/**
+ * A held answer that announced heartbeats and then sent nothing for one heartbeat plus this is
+ * given up: its connection died without a reset (a crashed host, a dropped route or NAT entry),
+ * and the service would answer a write into the void while the version counted as confirmed.
+ */
+const SILENCE_MARGIN_MS = 2000;
+
+/** A held answer went silent: asked again at once, not after a pause. */
+class Silent extends Error {}
 
 export interface FeedOptions {
   freshness: Freshness;
@@ -129,7 +139,10 @@ export interface FeedOptions {
  * A long poll, as the revocation feed: each round names the version known and asks the service to
  * hold it (`wait`) while that is still the version. A service that holds says so at once in the
  * answer's headers, and answers as soon as a write anywhere moves the version; while it holds, the
- * version counts as confirmed (Freshness.held), so an idle service costs one request per wait. The
+ * version counts as confirmed (Freshness.held), so an idle service costs one request per wait. A
+ * held answer also beats (a space a second, announced in CACHE_VERSION_HEARTBEAT_HEADER): one
+ * silent for a beat plus SILENCE_MARGIN_MS has lost its connection without a reset, so it is given
+ * up, confirming nothing after its round began, and the next round starts at once. The
  * next round follows at once after a new version or a held answer; an answer that came sooner than
  * `intervalMs` with nothing new (an older service that ignores `wait`, one at its held-request
  * limit or shutting down) is followed only after the rest of the interval, as before. Returns a
@@ -151,34 +164,64 @@ export function followVersion(options: FeedOptions): () => void {
     const query = waitMs > 0 ? `?version=${encodeURIComponent(known!)}&wait=${waitSeconds}` : '';
     // Monotonic: a wall-clock jump neither confirms nor expires anything.
     const startedAt = performance.now();
-    const answer = await instance.pool.request({
-      path: `${CACHE_VERSION_PATH}${query}`,
-      method: 'GET',
-      headers: options.serviceToken ? { [SERVICE_TOKEN_HEADER]: options.serviceToken } : {},
-      headersTimeout: timeoutMs,
-      // A held answer's body comes when the version moves or the wait ends.
-      bodyTimeout: waitMs + timeoutMs,
-      signal: AbortSignal.any([closing.signal, AbortSignal.timeout(waitMs + timeoutMs)]),
-    });
-    const held =
-      answer.statusCode === 200 &&
-      known !== undefined &&
-      answer.headers[CACHE_VERSION_HELD_HEADER] === known;
-    const heldAfterMs = performance.now() - startedAt;
-    if (held) freshness.held(known);
+    const silence = new AbortController();
+    let quiet: NodeJS.Timeout | undefined;
+    const allow = (ms: number) => {
+      clearTimeout(quiet);
+      quiet = setTimeout(() => silence.abort(new Silent(`silent for ${ms} ms`)), ms).unref();
+    };
+    let held = false;
     let body: { version?: unknown } | undefined;
+    let statusCode = 0;
     try {
-      body = (await answer.body.json().catch(() => undefined)) as typeof body;
+      const answer = await instance.pool.request({
+        path: `${CACHE_VERSION_PATH}${query}`,
+        method: 'GET',
+        headers: options.serviceToken ? { [SERVICE_TOKEN_HEADER]: options.serviceToken } : {},
+        headersTimeout: timeoutMs,
+        // A held answer's body comes when the version moves or the wait ends.
+        bodyTimeout: waitMs + timeoutMs,
+        signal: AbortSignal.any([
+          closing.signal,
+          silence.signal,
+          AbortSignal.timeout(waitMs + timeoutMs),
+        ]),
+      });
+      statusCode = answer.statusCode;
+      held =
+        answer.statusCode === 200 &&
+        known !== undefined &&
+        answer.headers[CACHE_VERSION_HELD_HEADER] === known;
+      const heldAfterMs = performance.now() - startedAt;
+      const beat = Number(answer.headers[CACHE_VERSION_HEARTBEAT_HEADER]);
+      const beatMs = held && Number.isSafeInteger(beat) && beat > 0 && beat <= 60_000 ? beat : 0;
+      if (held && known !== undefined) freshness.held(known);
+      try {
+        if (beatMs > 0) allow(beatMs + SILENCE_MARGIN_MS);
+        let text = '';
+        const decoder = new TextDecoder();
+        for await (const chunk of answer.body) {
+          if (beatMs > 0) allow(beatMs + SILENCE_MARGIN_MS);
+          text += decoder.decode(chunk, { stream: true });
+        }
+        body = JSON.parse(text + decoder.decode()) as typeof body;
+      } catch {
+        body = undefined;
+      } finally {
+        // The service read the version it answers after it sent the headers: as of the body's
+        // arrival, less the time the headers took, is never later than that read. A held
+        // answer cut or gone silent confirms nothing after the round began.
+        if (held)
+          freshness.released(
+            typeof body?.version === 'string' ? performance.now() - heldAfterMs : startedAt,
+          );
+      }
     } finally {
-      // The service read the version it answers after it sent the headers: as of the body's
-      // arrival, less the time the headers took, is never later than that read.
-      if (held)
-        freshness.released(
-          typeof body?.version === 'string' ? performance.now() - heldAfterMs : startedAt,
-        );
+      clearTimeout(quiet);
     }
-    if (answer.statusCode !== 200 || typeof body?.version !== 'string') {
-      throw new Error(`${CACHE_VERSION_PATH} answered ${answer.statusCode}`);
+    if (silence.signal.aborted && typeof body?.version !== 'string') throw silence.signal.reason;
+    if (statusCode !== 200 || typeof body?.version !== 'string') {
+      throw new Error(`${CACHE_VERSION_PATH} answered ${statusCode}`);
     }
     freshness.observed(body.version, startedAt);
     return body.version !== known;
@@ -193,6 +236,8 @@ export function followVersion(options: FeedOptions): () => void {
       next = moved ? 0 : Math.max(0, intervalMs - (performance.now() - startedAt));
     } catch (error) {
       if (!stopped) outage.failed(error);
+      // Nothing wrong but the one connection: the next round starts at once, perhaps elsewhere.
+      if (error instanceof Silent) next = 0;
     }
     if (stopped || freshness.idle()) return;
     timer = setTimeout(tick, next);
