@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import net from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -94,4 +95,33 @@ test('a service whose supervisor died while it was still starting stops once it 
   assert.ok(ended, `the service still runs with no supervisor: ${output}`);
   assert.ok(output.includes('listening'), output);
   assert.ok(output.includes('closed'), 'onClose hooks ran: the service shut down, not killed');
+});
+
+test('SIGTERM does not wait for connections that never sent a request, nor for keep-alive ones idle after the drain', async () => {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(import.meta.dirname, 'fixtures', 'slow-server.ts')],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let output = '';
+  child.stdout.on('data', (chunk) => {
+    output += chunk;
+  });
+  while (!output.includes('listening')) await once(child.stdout, 'data');
+  const url = new URL(output.match(/listening (\S+)/)![1]!);
+  // A spare connection that never sends a byte (undici opens one after an aborted request,
+  // browsers open them ahead): Node's close waited for it until the keep-alive timeout (72 s).
+  const spare = net.connect(Number(url.port), url.hostname);
+  await once(spare, 'connect');
+  spare.on('error', () => {});
+  // And a request in flight when the drain begins, on a connection kept alive after it.
+  const inFlight = fetch(new URL('/slow', url)).then((r) => r.json());
+  await sleep(150);
+  const started = Date.now();
+  child.kill('SIGTERM');
+  const [code] = await once(child, 'exit');
+  assert.deepEqual(await inFlight, { finished: true });
+  assert.equal(code, 0);
+  assert.ok(Date.now() - started < 5000, `exited after ${Date.now() - started} ms`);
+  spare.destroy();
 });
