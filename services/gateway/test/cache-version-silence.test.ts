@@ -45,7 +45,7 @@ async function silencingProxy(target: string, marks: (chunk: Buffer, marked: boo
   url.port = String((proxy.address() as AddressInfo).port);
   return {
     url: url.toString().replace(/\/$/, ''),
-    /** The connections marked now go silent (and those marked later, if `future`). */
+    /** The connections marked now go silent; those opened later pass as before. */
     silence() {
       for (const s of open) if (s.marked) s.silent = true;
     },
