@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Secret, TOTP } from 'otpauth';
-import { bearer, buildTestAuth, signUp, sql } from './helper.ts';
+import { bearer, buildTestAuth, login, signUp, sql } from './helper.ts';
 import { softwareAuthenticator } from './software-authenticator.ts';
 
 /**
@@ -297,6 +297,37 @@ test('a passkey can be removed, but not when it is the last way to sign in', asy
     (await inject('GET', '/user/passkeys', second.user.accessToken)).json().items,
     [],
   );
+});
+
+test('removing a passkey or unlinking a provider needs a recent sign-in, as adding one does', async () => {
+  const { user, passkey } = await registered();
+  const [identity] = await sql(
+    t.databaseUrl,
+    `insert into user_identities (user_id, provider, subject, email) values ($1, 'idp', $2, null)
+     returning id`,
+    [user.id, `subject-${user.id}`],
+  );
+  // A token of a sign-in older than the window: a thief's, say.
+  await sql(
+    t.databaseUrl,
+    `update sessions set created_at = now() - interval '1 hour' where user_id = $1`,
+    [user.id],
+  );
+  for (const url of [`/user/passkeys/${passkey.id}`, `/user/identities/${identity!.id}`]) {
+    const res = await inject('DELETE', url, user.accessToken);
+    assert.equal(res.statusCode, 403, `${url}: ${res.body}`);
+    assert.equal(res.json().code, 'reauthentication_required');
+  }
+  assert.equal((await inject('GET', '/user/passkeys', user.accessToken)).json().items.length, 1);
+  const identities = 'select 1 from user_identities where user_id = $1';
+  assert.equal((await sql(t.databaseUrl, identities, [user.id])).length, 1);
+
+  // Signed in again, the owner can.
+  const fresh = await login(app, user.email, user.password);
+  for (const url of [`/user/passkeys/${passkey.id}`, `/user/identities/${identity!.id}`]) {
+    assert.equal((await inject('DELETE', url, fresh.accessToken)).statusCode, 204, url);
+  }
+  assert.equal((await sql(t.databaseUrl, identities, [user.id])).length, 0);
 });
 
 test('malformed answers are 400, never 500', async () => {

@@ -449,7 +449,7 @@ export interface paths {
     post?: never;
     /**
      * Unlink a provider account
-     * @description Refused with 409 `last_sign_in_method` when it is the only way left to sign in.
+     * @description Needs a sign-in from the last 15 minutes (else 403 `reauthentication_required`). Refused with 409 `last_sign_in_method` when it is the only way left to sign in.
      */
     delete: operations['unlinkOwnIdentity'];
     options?: never;
@@ -510,7 +510,7 @@ export interface paths {
     post?: never;
     /**
      * Remove a passkey
-     * @description Refused with 409 `last_sign_in_method` when it is the only way left to sign in.
+     * @description Needs a sign-in from the last 15 minutes (else 403 `reauthentication_required`). Refused with 409 `last_sign_in_method` when it is the only way left to sign in.
      */
     delete: operations['removeOwnPasskey'];
     options?: never;
@@ -4579,6 +4579,28 @@ export interface operations {
           };
         };
       };
+      /** @description `reauthentication_required`: The sign-in is too old for this change; sign in again. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'reauthentication_required';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
       /** @description `not_found`: No such route or resource, or it is not the caller’s to see. */
       404: {
         headers: {
@@ -5212,6 +5234,28 @@ export interface operations {
             status: number;
             /** @enum {string} */
             code: 'unauthorized';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `reauthentication_required`: The sign-in is too old for this change; sign in again. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'reauthentication_required';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */

@@ -2,6 +2,7 @@ import { problems } from '@platform/http';
 import { type AuditClient, recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
 import { problem } from '../errors.ts';
+import { requireRecentSignIn } from '../sessions/service.ts';
 import { signInMethods } from '../users/methods-repository.ts';
 import { lockUser } from '../users/repository.ts';
 import { deleteIdentity, type IdentityRow, listIdentities } from './repository.ts';
@@ -30,15 +31,20 @@ export async function identitiesOf(ctx: AuthContext, deps: OidcDeps, userId: str
   return { items: rows.map((row) => toIdentityView(row, deps)) };
 }
 
-/** Unlinks one of the caller's identities; someone else's is not found. */
+/**
+ * Unlinks one of the caller's identities; someone else's is not found. Needs a recent sign-in,
+ * as removing a passkey does.
+ */
 export async function unlinkIdentity(
   ctx: AuthContext,
-  userId: string,
+  principal: { userId: string; sessionId: string },
   id: string,
   client: AuditClient,
 ) {
+  const { userId } = principal;
   return ctx.db.transaction(async (tx) => {
     await lockUser(tx, userId);
+    await requireRecentSignIn(tx, principal.sessionId, 'Sign in again to unlink a provider.');
     const methods = await signInMethods(tx, userId);
     const removed = await deleteIdentity(tx, userId, id);
     if (!removed) throw problems.notFound('No such identity.');

@@ -195,15 +195,16 @@ export function oidcRoutes(app: App, ctx: AuthContext, deps: OidcDeps) {
         tags: ['sign-in providers'],
         summary: 'Unlink a provider account',
         description:
+          'Needs a sign-in from the last 15 minutes (else 403 `reauthentication_required`). ' +
           'Refused with 409 `last_sign_in_method` when it is the only way left to sign in.',
         security: bearer,
         params: IdentityParams,
-        errors: ['not_found', 'last_sign_in_method'],
+        errors: ['not_found', 'last_sign_in_method', 'reauthentication_required'],
         response: { 204: Type.Null({ description: 'Unlinked' }) },
       },
     },
     async (request, reply) => {
-      await unlinkIdentity(ctx, request.principal!.userId, request.params.id, clientOf(request));
+      await unlinkIdentity(ctx, request.principal!, request.params.id, clientOf(request));
       return reply.code(204).send(null);
     },
   );

@@ -112,15 +112,16 @@ export function passkeyRoutes(app: App, ctx: AuthContext, deps: PasskeyDeps) {
         tags,
         summary: 'Remove a passkey',
         description:
+          'Needs a sign-in from the last 15 minutes (else 403 `reauthentication_required`). ' +
           'Refused with 409 `last_sign_in_method` when it is the only way left to sign in.',
         security: bearer,
         params: PasskeyParams,
-        errors: ['not_found', 'last_sign_in_method'],
+        errors: ['not_found', 'last_sign_in_method', 'reauthentication_required'],
         response: { 204: Type.Null({ description: 'Removed' }) },
       },
     },
     async (request, reply) => {
-      await removePasskey(ctx, request.principal!.userId, request.params.id, clientOf(request));
+      await removePasskey(ctx, request.principal!, request.params.id, clientOf(request));
       return reply.code(204).send(null);
     },
   );

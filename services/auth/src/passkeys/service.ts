@@ -203,15 +203,20 @@ export async function passkeysOf(ctx: AuthContext, userId: string) {
   return { items: (await listPasskeys(ctx.db, userId)).map(toPasskeyView) };
 }
 
-/** Removes one of the caller's passkeys, unless it is their last way to sign in. */
+/**
+ * Removes one of the caller's passkeys, unless it is their last way to sign in. Needs a recent
+ * sign-in, as adding one does: a stolen access token must not strip the owner's ways in.
+ */
 export async function removePasskey(
   ctx: AuthContext,
-  userId: string,
+  principal: { userId: string; sessionId: string },
   id: string,
   client: AuditClient,
 ) {
+  const { userId } = principal;
   return ctx.db.transaction(async (tx) => {
     await lockUser(tx, userId);
+    await requireRecentSignIn(tx, principal.sessionId, 'Sign in again to remove a passkey.');
     const methods = await signInMethods(tx, userId);
     const removed = await deletePasskey(tx, userId, id);
     if (!removed) throw problems.notFound('No such passkey.');
