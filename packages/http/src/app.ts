@@ -208,6 +208,8 @@ export async function createApp(options: AppOptions): Promise<App> {
     },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength, querystringParser: parseQuery },
     frameworkErrors: refused.handler,
+    // Answered as a problem instead (closing.ts).
+    return503OnClosing: false,
     clientErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>();
   refused.track(app);

@@ -1,6 +1,7 @@
 import { type IncomingMessage, Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import { sendProblem } from './problem.ts';
 
 /**
  * Node's close (and Fastify's idle sweep) ends only the keep-alive connections idle when it
@@ -13,6 +14,7 @@ import type { FastifyInstance } from 'fastify';
 export function endQuietConnectionsOnClose(app: FastifyInstance) {
   const sockets = new Set<Socket>();
   closeIdleConnectionsOnlyOnceWritten(app.server);
+  refuseNewRequestsWhileClosing(app);
   app.server.on('connection', (socket: Socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
@@ -61,4 +63,25 @@ function closeIdleConnectionsOnlyOnceWritten(server: Server) {
       socket.destroy();
     }
   };
+}
+
+/**
+ * A request that arrives whole once the close began (on a connection kept alive, or one that had
+ * sent part of it) runs no route: 503 `service_unavailable`, a problem like every error, and the
+ * connection closed, so the caller (the gateway, a client) sends it again to another instance.
+ * Fastify's own answer (return503OnClosing, turned off in createApp) was a bare JSON body.
+ */
+function refuseNewRequestsWhileClosing(app: FastifyInstance) {
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onRequest', (request, reply, done) => {
+    if (!closing) return done();
+    reply.header('connection', 'close').header('retry-after', '1');
+    sendProblem(request, reply, 503, 'The service is shutting down; send the request again.', {
+      code: 'service_unavailable',
+    });
+  });
 }

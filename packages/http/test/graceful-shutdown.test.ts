@@ -189,3 +189,38 @@ test('SIGTERM does not cut an answer a slow client is still reading, whether it 
   const [code] = await exited;
   assert.equal(code, 0);
 });
+
+test('a request that arrives whole only after SIGTERM is answered 503 problem+json, its connection closed', async () => {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(import.meta.dirname, 'fixtures', 'slow-server.ts')],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let output = '';
+  child.stdout.on('data', (chunk) => {
+    output += chunk;
+  });
+  while (!output.includes('listening')) await once(child.stdout, 'data');
+  const url = new URL(output.match(/listening (\S+)/)![1]!);
+  // Half a request line before the drain: neither idle nor quiet, so the connection is kept…
+  const socket = net.connect(Number(url.port), url.hostname);
+  await once(socket, 'connect');
+  let answer = '';
+  socket.on('data', (chunk) => {
+    answer += chunk;
+  });
+  socket.write('GET /sl');
+  await sleep(150);
+  child.kill('SIGTERM');
+  await sleep(300);
+  // …and the rest after it: no route runs now, the caller may try another instance.
+  socket.write(`ow HTTP/1.1\r\nhost: ${url.host}\r\n\r\n`);
+  await once(socket, 'close');
+  const [code] = await once(child, 'exit');
+  const [head, body] = answer.split('\r\n\r\n');
+  assert.match(head!, /^HTTP\/1\.1 503 /);
+  assert.match(head!, /content-type: application\/problem\+json/i);
+  assert.match(head!, /connection: close/i);
+  assert.equal(JSON.parse(body!).code, 'service_unavailable');
+  assert.equal(code, 0);
+});
