@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { Socket } from 'node:net';
 import {
   type Serializer,
   type SerializerFactory,
@@ -18,6 +17,7 @@ import Fastify, {
   type RawRequestDefaultExpression,
   type RawServerDefault,
 } from 'fastify';
+import { endQuietConnectionsOnClose } from './closing.ts';
 import type { CodeTable } from './codes.ts';
 import { answerWhatNodeRefuses, clientErrorHandler, routerErrors } from './framework-errors.ts';
 import { registerHealth } from './health.ts';
@@ -108,36 +108,6 @@ export const CACHE_VERSION_HEARTBEAT_HEADER = 'x-cache-version-heartbeat-ms';
 function requestId(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-}
-
-/**
- * Node's close (and Fastify's idle sweep) ends only the keep-alive connections idle when it
- * begins, and never one that has not sent a request yet: undici opens a fresh connection right
- * after a request of its is aborted (a verifier closing with its feed poll in flight), browsers
- * open spare ones. Either kind kept the close waiting for the keep-alive timeout (72 s), past the
- * shutdown's grace. So while the server closes, connections are ended as they become idle, and
- * those that never sent a byte at once.
- */
-function endQuietConnectionsOnClose(app: FastifyInstance) {
-  const sockets = new Set<Socket>();
-  app.server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-  app.addHook('preClose', (done) => {
-    const server = app.server;
-    if (!server.listening) return done();
-    const sweep = () => {
-      server.closeIdleConnections();
-      // bytesRead counts what the HTTP parser consumed too: 0 means not one byte of a request.
-      for (const socket of sockets) if (socket.bytesRead === 0) socket.destroy();
-    };
-    sweep();
-    const timer = setInterval(sweep, 50).unref();
-    // Not an onClose hook: Fastify runs those before its wait for the server's close.
-    server.once('close', () => clearInterval(timer));
-    done();
-  });
 }
 
 function serverTimeouts({ headersMs, requestMs }: ClientTimeouts) {
@@ -238,6 +208,8 @@ export async function createApp(options: AppOptions): Promise<App> {
     },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength, querystringParser: parseQuery },
     frameworkErrors: refused.handler,
+    // Answered as a problem instead (closing.ts).
+    return503OnClosing: false,
     clientErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>();
   refused.track(app);

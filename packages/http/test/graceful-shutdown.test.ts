@@ -125,3 +125,103 @@ test('SIGTERM does not wait for connections that never sent a request, nor for k
   assert.ok(Date.now() - started < 5000, `exited after ${Date.now() - started} ms`);
   spare.destroy();
 });
+
+/** Sends `GET path` on a raw connection that reads nothing until `read()` is called. */
+async function slowReader(url: URL, path: string) {
+  const socket = net.connect(Number(url.port), url.hostname);
+  await once(socket, 'connect');
+  socket.pause();
+  socket.write(`GET ${path} HTTP/1.1\r\nhost: ${url.host}\r\n\r\n`);
+  return {
+    /** Reads to the end: the status, the length the headers announced, the body's length. */
+    async read() {
+      let head = Buffer.alloc(0);
+      let status = 0;
+      let announced = Number.NaN;
+      let received = 0;
+      socket.on('data', (chunk: Buffer) => {
+        if (status === 0) {
+          head = Buffer.concat([head, chunk]);
+          const end = head.indexOf('\r\n\r\n');
+          if (end < 0) return;
+          const headers = head.subarray(0, end).toString();
+          status = Number(headers.split(' ')[1]);
+          announced = Number(/content-length: (\d+)/i.exec(headers)?.[1]);
+          received = head.length - end - 4;
+        } else received += chunk.length;
+        // Kept alive: the answer is complete once it has its announced length.
+        if (received >= announced) socket.end();
+      });
+      socket.on('error', () => {});
+      socket.resume();
+      await once(socket, 'close');
+      return { status, announced, received };
+    },
+  };
+}
+
+test('SIGTERM does not cut an answer a slow client is still reading, whether it ended before or during the drain', async () => {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(import.meta.dirname, 'fixtures', 'slow-server.ts')],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let output = '';
+  child.stdout.on('data', (chunk) => {
+    output += chunk;
+  });
+  while (!output.includes('listening')) await once(child.stdout, 'data');
+  const url = new URL(output.match(/listening (\S+)/)![1]!);
+  // Ended before the drain (16 MB: far more than loopback's socket buffers hold), and ending
+  // during it (the route answers after 700 ms).
+  const before = await slowReader(url, '/big');
+  await sleep(1000);
+  const during = await slowReader(url, '/big');
+  // Received by now even on a loaded machine, still 300 ms from its answer when the drain begins.
+  await sleep(400);
+  child.kill('SIGTERM');
+  // Both answers are written by now; the connections' close sweep ran many times over.
+  await sleep(1500);
+  const exited = once(child, 'exit');
+  for (const answer of [await before.read(), await during.read()]) {
+    assert.equal(answer.status, 200);
+    assert.equal(answer.received, answer.announced, 'the whole body arrived');
+  }
+  const [code] = await exited;
+  assert.equal(code, 0);
+});
+
+test('a request that arrives whole only after SIGTERM is answered 503 problem+json, its connection closed', async () => {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(import.meta.dirname, 'fixtures', 'slow-server.ts')],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let output = '';
+  child.stdout.on('data', (chunk) => {
+    output += chunk;
+  });
+  while (!output.includes('listening')) await once(child.stdout, 'data');
+  const url = new URL(output.match(/listening (\S+)/)![1]!);
+  // Half a request line before the drain: neither idle nor quiet, so the connection is kept…
+  const socket = net.connect(Number(url.port), url.hostname);
+  await once(socket, 'connect');
+  let answer = '';
+  socket.on('data', (chunk) => {
+    answer += chunk;
+  });
+  socket.write('GET /sl');
+  await sleep(150);
+  child.kill('SIGTERM');
+  await sleep(300);
+  // …and the rest after it: no route runs now, the caller may try another instance.
+  socket.write(`ow HTTP/1.1\r\nhost: ${url.host}\r\n\r\n`);
+  await once(socket, 'close');
+  const [code] = await once(child, 'exit');
+  const [head, body] = answer.split('\r\n\r\n');
+  assert.match(head!, /^HTTP\/1\.1 503 /);
+  assert.match(head!, /content-type: application\/problem\+json/i);
+  assert.match(head!, /connection: close/i);
+  assert.equal(JSON.parse(body!).code, 'service_unavailable');
+  assert.equal(code, 0);
+});

@@ -3,6 +3,7 @@ export {
   type EventSubscriber,
   type OutboxRelay,
   type OutboxRelayOptions,
+  PENDING_EVENTS_SQL,
   parseSubscribers,
   type RelayLog,
   startOutboxRelay,

@@ -65,6 +65,17 @@ interface OutboxRow {
   delivered_to: string[] | null;
 }
 
+/**
+ * The rows a pass sends: unpublished, not set aside, due (`$1` of them, oldest first, locked).
+ * Read from `outbox_unpublished_idx`, which holds exactly these rows bar the due time (table.ts).
+ */
+export const PENDING_EVENTS_SQL = `select id::text as id, type, payload, occurred_at, trace_context,
+       refusals, delivered_to
+  from outbox
+ where published_at is null and set_aside_at is null
+   and (retry_at is null or retry_at <= now())
+ order by outbox.id limit $1 for update skip locked`;
+
 /** A service that receives domain events on `POST <url>/internal/events`. */
 export interface EventSubscriber {
   name: string;
@@ -151,14 +162,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     try {
       await client.query('begin');
       // `outbox.id`: a bare `id` would sort by the text column selected, putting 10 before 8.
-      const { rows } = await client.query<OutboxRow>(
-        `select id::text as id, type, payload, occurred_at, trace_context, refusals, delivered_to
-           from outbox
-          where published_at is null and set_aside_at is null
-            and (retry_at is null or retry_at <= now())
-          order by outbox.id limit $1 for update skip locked`,
-        [batchSize],
-      );
+      const { rows } = await client.query<OutboxRow>(PENDING_EVENTS_SQL, [batchSize]);
       if (rows.length > 0) {
         // With tracing on: one span for the batch, linked to the requests that wrote its events.
         await withLinkedSpan(

@@ -38,5 +38,11 @@ export const outbox = pgTable(
      */
     traceContext: text().$defaultFn(() => currentTraceContext() ?? sql`null`),
   },
-  (t) => [index('outbox_unpublished_idx').on(t.id).where(sql`published_at is null`)],
+  // What a relay pass reads, in its order. Set-aside rows stay unpublished for good, so they are
+  // left out: every pass (each 500 ms) walked past all of them before it found one to send.
+  (t) => [
+    index('outbox_unpublished_idx')
+      .on(t.id)
+      .where(sql`published_at is null and set_aside_at is null`),
+  ],
 );

@@ -278,6 +278,14 @@ test('a tag cursor that this list did not make is a 400 naming the cursor', asyn
     Buffer.from('[0,"a"]').toString('base64url'),
     Buffer.from('[1,"Not A Slug"]').toString('base64url'),
     Buffer.from('{"a":1}').toString('base64url'),
+    // Counts are PostgreSQL integers: one past their range was a 500 (out of range for integer).
+    Buffer.from('[2147483648,"a"]').toString('base64url'),
+    Buffer.from('[9007199254740991,"a"]').toString('base64url'),
+    Buffer.from('[1e400,"a"]').toString('base64url'),
+    Buffer.from('[1.5,"a"]').toString('base64url'),
+    Buffer.from('[1,"a\\u0000"]').toString('base64url'),
+    Buffer.from('[1,"\\ud800"]').toString('base64url'),
+    Buffer.from(`[1,"${'a'.repeat(51)}"]`).toString('base64url'),
   ]) {
     const res = await call('GET', `/tags?cursor=${encodeURIComponent(cursor)}`);
     assert.equal(res.statusCode, 400, cursor);
@@ -285,4 +293,7 @@ test('a tag cursor that this list did not make is a 400 naming the cursor', asyn
   }
   assert.equal((await call('GET', '/tags?limit=0')).statusCode, 400);
   assert.equal((await call('GET', '/tags?limit=501')).statusCode, 400);
+  // The largest count a tag can have is a cursor like any other.
+  const top = Buffer.from('[2147483647,"zzz"]').toString('base64url');
+  assert.equal((await call('GET', `/tags?cursor=${top}`)).statusCode, 200);
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { PENDING_EVENTS_SQL } from '@platform/outbox';
 import { authHeader, buildTestMain, createPost } from './helper.ts';
 
 const main = await buildTestMain();
@@ -96,4 +97,29 @@ test('events wait unpublished until a relay marks them: no relay, or a dead one,
     'select count(*)::int as n from outbox where published_at is null',
   );
   assert.ok(pending[0]!.n >= 2);
+});
+
+test('events set aside are not read again: a pass reads only the rows it may send', async () => {
+  // Set-aside events stay unpublished for good (an operator may send them again). In the index a
+  // pass reads, every pass (each 500 ms) walked past all of them, oldest first: work that grew
+  // with each poisoned event, forever.
+  await main.sql(
+    `insert into outbox (type, payload, set_aside_at, failure, refusals)
+     select 'post.created', '{}'::jsonb, now(), 'refused', 5 from generate_series(1, 3000)`,
+  );
+  await main.sql('analyze outbox');
+  const [explained] = await main.sql<{ 'QUERY PLAN': unknown }>(
+    `explain (analyze, format json) ${PENDING_EVENTS_SQL.replace('$1', '200')}`,
+  );
+  // Every row a scan of the plan looked at: those it returned and those its filter dropped.
+  let looked = 0;
+  const walk = (node: Record<string, unknown>) => {
+    if (node['Relation Name'] === 'outbox') {
+      looked += Number(node['Actual Rows'] ?? 0) + Number(node['Rows Removed by Filter'] ?? 0);
+    }
+    for (const child of (node.Plans as Record<string, unknown>[] | undefined) ?? []) walk(child);
+  };
+  walk((explained!['QUERY PLAN'] as { Plan: Record<string, unknown> }[])[0]!.Plan);
+  assert.ok(looked < 100, `a pass looked at ${looked} outbox rows`);
+  await main.sql(`delete from outbox where set_aside_at is not null and failure = 'refused'`);
 });

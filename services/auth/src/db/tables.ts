@@ -21,6 +21,13 @@ export const users = pgTable(
     id: uuid().primaryKey().defaultRandom(),
     email: text().notNull(),
     emailVerified: boolean('email_verified').notNull().default(false),
+    /**
+     * When an address of the account was first proven from its mailbox (the registration mail's
+     * link, a reset, a confirmed change, a provider's verified email). A passkey or second factor
+     * older than it came without that proof: a reset removes it (passwords/service.ts), else an
+     * intruder who registered with someone's address kept a way in once its owner clicked the link.
+     */
+    emailFirstVerifiedAt: timestamptz(),
     /** An address asked for but not yet confirmed from its mailbox; `email` stays until then. */
     pendingEmail: text('pending_email'),
     username: text().notNull(),

@@ -14,11 +14,15 @@ import { describeError } from '../mail/errors.ts';
 import {
   deleteSecondFactor,
   deleteSignInsInFlight,
-  findFactor,
   setMfaEnabled,
 } from '../second-factor/repository.ts';
 import { publishRevocations, revokeUserSessions } from '../sessions/revocations.ts';
-import { deleteIdentitiesOf, deletePasskeysOf } from '../users/methods-repository.ts';
+import {
+  deleteIdentitiesOf,
+  deletePasskeysOf,
+  hasFactorIn,
+  type Scope,
+} from '../users/methods-repository.ts';
 import {
   clearPendingEmail,
   lockUser,
@@ -128,10 +132,15 @@ export async function confirmReset(
     // keeps one (account pre-hijacking): provider identities, passkeys, and a TOTP factor (which
     // would otherwise lock the owner out, or keep the intruder's second factor on the account).
     if (!owner.emailVerified) {
-      await forgetUnprovenMethods(tx, owner.id, client);
+      await forgetUnprovenMethods(tx, owner.id, 'all', client);
       // The link reached that mailbox: the address is proven now, so a later reset (of a
       // passkey or factor the owner adds) no longer treats the account as someone else's.
       await markEmailVerified(tx, owner.id);
+    } else {
+      // Verified since, yet what was added before the first proof still came without it: the
+      // owner who clicked the registration mail's link of an account they did not make (finding
+      // their address taken) and then resets must not find the intruder's passkey or factor.
+      await forgetUnprovenMethods(tx, owner.id, 'unproven', client);
     }
     // Hashed only once the token proved good, so bogus tokens cannot make us burn CPU.
     const revoked = await storePassword(
@@ -151,25 +160,31 @@ export async function confirmReset(
 }
 
 /**
- * Removes what could sign in to a never-verified account besides the password being reset: its
- * provider identities, passkeys and second factor, each audited with `how: password_reset`.
+ * Removes what could sign in besides the password being reset and came without mailbox proof (all
+ * of them on a never-verified account): provider identities, passkeys and the second factor, each
+ * audited with `how: password_reset`.
  */
-async function forgetUnprovenMethods(tx: Executor, userId: string, client: AuditClient) {
+async function forgetUnprovenMethods(
+  tx: Executor,
+  userId: string,
+  scope: Scope,
+  client: AuditClient,
+) {
   const audit = (
     type: 'identity.unlinked' | 'passkey.removed' | 'mfa.disabled',
     details: Record<string, unknown>,
   ) => recordAudit(tx, { type, userId, actorId: userId, client, details });
-  for (const removed of await deleteIdentitiesOf(tx, userId)) {
+  for (const removed of await deleteIdentitiesOf(tx, userId, scope)) {
     await audit('identity.unlinked', {
       provider: removed.provider,
       identity_id: removed.id,
       how: 'password_reset',
     });
   }
-  for (const removed of await deletePasskeysOf(tx, userId)) {
+  for (const removed of await deletePasskeysOf(tx, userId, scope)) {
     await audit('passkey.removed', { passkey_id: removed.id, how: 'password_reset' });
   }
-  if (await findFactor(tx, userId)) {
+  if (await hasFactorIn(tx, userId, scope)) {
     await deleteSecondFactor(tx, userId);
     await setMfaEnabled(tx, userId, false);
     await audit('mfa.disabled', { reason: 'password_reset' });

@@ -26,7 +26,7 @@ export async function storePendingFactor(db: Executor, userId: string, secretSea
     .values({ userId, secretSealed })
     .onConflictDoUpdate({
       target: totpFactors.userId,
-      set: { secretSealed, createdAt: new Date(), verifiedAt: null, lastUsedStep: null },
+      set: { secretSealed, createdAt: sql`now()`, verifiedAt: null, lastUsedStep: null },
       where: isNull(totpFactors.verifiedAt),
     });
 }

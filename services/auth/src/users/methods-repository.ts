@@ -1,6 +1,19 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, type SQL, sql } from 'drizzle-orm';
+import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { Executor } from '../db/index.ts';
-import { passkeys, userIdentities, users } from '../db/schema.ts';
+import { passkeys, totpFactors, userIdentities, users } from '../db/schema.ts';
+
+/**
+ * Which of the user's ways in a reset removes: `all` (an account whose email was never verified),
+ * or `unproven`, those added before an address of the account was first proven from its mailbox
+ * (none when that time is unknown: accounts verified before it was recorded).
+ */
+export type Scope = 'all' | 'unproven';
+
+const inScope = (scope: Scope, userId: string, createdAt: PgColumn): SQL | undefined =>
+  scope === 'all'
+    ? undefined
+    : sql`${createdAt} < (select ${users.emailFirstVerifiedAt} from ${users} where ${users.id} = ${userId})`;
 
 /**
  * The ways a user can sign in: a password, linked provider identities, passkeys. Run it in the
@@ -22,12 +35,27 @@ export async function signInMethods(db: Executor, userId: string) {
   return { ...row, total: (row.password ? 1 : 0) + row.identities + row.passkeys };
 }
 
-/** Unlinks every provider identity of the user; returns what was removed. */
-export async function deleteIdentitiesOf(db: Executor, userId: string) {
-  return db.delete(userIdentities).where(eq(userIdentities.userId, userId)).returning();
+/** Unlinks the user's provider identities (`scope`); returns what was removed. */
+export async function deleteIdentitiesOf(db: Executor, userId: string, scope: Scope = 'all') {
+  return db
+    .delete(userIdentities)
+    .where(and(eq(userIdentities.userId, userId), inScope(scope, userId, userIdentities.createdAt)))
+    .returning();
 }
 
-/** Removes every passkey of the user; returns what was removed. */
-export async function deletePasskeysOf(db: Executor, userId: string) {
-  return db.delete(passkeys).where(eq(passkeys.userId, userId)).returning({ id: passkeys.id });
+/** Removes the user's passkeys (`scope`); returns what was removed. */
+export async function deletePasskeysOf(db: Executor, userId: string, scope: Scope = 'all') {
+  return db
+    .delete(passkeys)
+    .where(and(eq(passkeys.userId, userId), inScope(scope, userId, passkeys.createdAt)))
+    .returning({ id: passkeys.id });
+}
+
+/** Whether the user has a TOTP factor (pending or on) in `scope`. */
+export async function hasFactorIn(db: Executor, userId: string, scope: Scope): Promise<boolean> {
+  const [row] = await db
+    .select({ userId: totpFactors.userId })
+    .from(totpFactors)
+    .where(and(eq(totpFactors.userId, userId), inScope(scope, userId, totpFactors.createdAt)));
+  return row !== undefined;
 }

@@ -65,6 +65,7 @@ export async function insertUser(
       username: values.username,
       passwordHash: values.passwordHash,
       emailVerified: values.emailVerified,
+      ...(values.emailVerified ? { emailFirstVerifiedAt: sql`now()` } : {}),
     })
     .returning({ id: users.id });
   await db.insert(userRoles).values(values.roles.map((role) => ({ userId: user!.id, role })));
@@ -84,10 +85,13 @@ export async function updateProfile(db: Executor, id: string, columns: ProfileCo
   return row;
 }
 
+/** The first proof of an address is kept: ways in added before it came without one. */
+const firstProof = sql`coalesce(${users.emailFirstVerifiedAt}, now())`;
+
 export async function markEmailVerified(db: Executor, id: string): Promise<void> {
   await db
     .update(users)
-    .set({ emailVerified: true, updatedAt: new Date() })
+    .set({ emailVerified: true, emailFirstVerifiedAt: firstProof, updatedAt: new Date() })
     .where(eq(users.id, id));
 }
 
@@ -95,7 +99,13 @@ export async function markEmailVerified(db: Executor, id: string): Promise<void>
 export async function promotePendingEmail(db: Executor, id: string, email: string): Promise<void> {
   await db
     .update(users)
-    .set({ email, pendingEmail: null, emailVerified: true, updatedAt: new Date() })
+    .set({
+      email,
+      pendingEmail: null,
+      emailVerified: true,
+      emailFirstVerifiedAt: firstProof,
+      updatedAt: new Date(),
+    })
     .where(eq(users.id, id));
 }
 

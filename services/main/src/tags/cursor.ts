@@ -8,6 +8,8 @@ export interface TagPosition {
 }
 
 const SLUG = new RegExp(SLUG_PATTERN);
+/** tags.post_count is a PostgreSQL integer: a larger count in the query is an error, a 500. */
+const MAX_COUNT = 2_147_483_647;
 
 /**
  * Opaque to clients, and no secret: a made-up cursor only moves where the list starts, and the
@@ -25,7 +27,8 @@ export function decodeTagCursor(text: string): TagPosition {
   }
   if (!Array.isArray(value) || value.length !== 2) throw invalid();
   const [postCount, slug] = value as unknown[];
-  if (!Number.isSafeInteger(postCount) || (postCount as number) < 1) throw invalid();
+  if (!Number.isSafeInteger(postCount)) throw invalid();
+  if ((postCount as number) < 1 || (postCount as number) > MAX_COUNT) throw invalid();
   if (typeof slug !== 'string' || slug.length > 50 || !SLUG.test(slug)) throw invalid();
   return { postCount: postCount as number, slug };
 }

@@ -1,0 +1,87 @@
+import { type IncomingMessage, Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { sendProblem } from './problem.ts';
+
+/**
+ * Node's close (and Fastify's idle sweep) ends only the keep-alive connections idle when it
+ * begins, and never one that has not sent a request yet: undici opens a fresh connection right
+ * after a request of its is aborted (a verifier closing with its feed poll in flight), browsers
+ * open spare ones. Either kind kept the close waiting for the keep-alive timeout (72 s), past the
+ * shutdown's grace. So while the server closes, connections are ended as they become idle, and
+ * those that never sent a byte at once.
+ */
+export function endQuietConnectionsOnClose(app: FastifyInstance) {
+  const sockets = new Set<Socket>();
+  closeIdleConnectionsOnlyOnceWritten(app.server);
+  refuseNewRequestsWhileClosing(app);
+  app.server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  app.addHook('preClose', (done) => {
+    const server = app.server;
+    if (!server.listening) return done();
+    const sweep = () => {
+      server.closeIdleConnections();
+      // bytesRead counts what the HTTP parser consumed too: 0 means not one byte of a request.
+      for (const socket of sockets) if (socket.bytesRead === 0) socket.destroy();
+    };
+    sweep();
+    const timer = setInterval(sweep, 50).unref();
+    // Not an onClose hook: Fastify runs those before its wait for the server's close.
+    server.once('close', () => clearInterval(timer));
+    done();
+  });
+}
+
+type Connection = { socket: Socket & { _httpMessage?: ServerResponse<IncomingMessage> | null } };
+
+/**
+ * Node counts a connection idle once its request has been read, and its closeIdleConnections
+ * spares it only until the handler calls `end()`: the answer's bytes still queued for a client
+ * that reads slowly (a large page, an avatar, an upstream's body through the gateway) were cut
+ * off. Node's close calls it once, and the sweep above every 50 ms for the whole drain, so any
+ * answer ending during a shutdown was cut. This one also spares a connection until its answer is
+ * written out (`writableFinished`; the response is detached from the socket then, and the next
+ * sweep closes it if nothing more came). It reads Node's own list of idle connections (the
+ * parser's view: no request partly received); on a Node without that list it is Node's own.
+ */
+function closeIdleConnectionsOnlyOnceWritten(server: Server) {
+  server.closeIdleConnections = () => {
+    const key = Object.getOwnPropertySymbols(server).find(
+      (symbol) => symbol.description === 'http.server.connections',
+    );
+    const list = key && (server as unknown as Record<symbol, { idle?: () => Connection[] }>)[key];
+    if (!list || typeof list.idle !== 'function') {
+      Server.prototype.closeIdleConnections.call(server);
+      return;
+    }
+    for (const { socket } of list.idle()) {
+      const answer = socket._httpMessage;
+      if (answer && !answer.writableFinished) continue;
+      socket.destroy();
+    }
+  };
+}
+
+/**
+ * A request that arrives whole once the close began (on a connection kept alive, or one that had
+ * sent part of it) runs no route: 503 `service_unavailable`, a problem like every error, and the
+ * connection closed, so the caller (the gateway, a client) sends it again to another instance.
+ * Fastify's own answer (return503OnClosing, turned off in createApp) was a bare JSON body.
+ */
+function refuseNewRequestsWhileClosing(app: FastifyInstance) {
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onRequest', (request, reply, done) => {
+    if (!closing) return done();
+    reply.header('connection', 'close').header('retry-after', '1');
+    sendProblem(request, reply, 503, 'The service is shutting down; send the request again.', {
+      code: 'service_unavailable',
+    });
+  });
+}
