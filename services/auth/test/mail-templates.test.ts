@@ -42,6 +42,48 @@ test('with APP_URL, every link in a mail points at the app', async () => {
   );
 });
 
+test('an .eml reads as text: the link and its whole token stand in the file as written', async () => {
+  const auth = await buildTestAuth({
+    APP_URL: 'https://app.example.com/a/rather/long/path/to/account/',
+  });
+  const user = await signUp(auth.app);
+  await auth.app.inject({
+    method: 'PATCH',
+    url: '/accounts/v1/user',
+    headers: { authorization: `Bearer ${user.accessToken}` },
+    payload: { display_name: 'Zoë Ångström' },
+  });
+  await auth.app.inject({
+    method: 'POST',
+    url: '/accounts/v1/reset-password',
+    payload: { email: user.email },
+  });
+  await waitForMail(auth, user.email, 'Reset your password');
+  // As a developer's grep or a test without a MIME parser reads them: quoted-printable made the
+  // link `token=3D…` and folded the token at 76 characters.
+  const raws = (await auth.mails()).filter((eml) => eml.includes(`To: ${user.email}`));
+  assert.equal(raws.length, 2);
+  const verify = /verify-email\?token=([\w%-]+)/.exec(raws.join('\n'))?.[1];
+  const reset = /reset-password\?token=([\w%-]+)/.exec(raws.join('\n'))?.[1];
+  assert.ok(verify && reset, raws.join('\n'));
+  const verified = await auth.app.inject({
+    method: 'POST',
+    url: '/accounts/v1/verify-email',
+    payload: { token: decodeURIComponent(verify) },
+  });
+  assert.equal(verified.statusCode, 204, verified.body);
+  const confirmed = await auth.app.inject({
+    method: 'POST',
+    url: '/accounts/v1/reset-password/confirm',
+    payload: { token: decodeURIComponent(reset), new_password: 'a brand new passphrase 1' },
+  });
+  assert.equal(confirmed.statusCode, 204, confirmed.body);
+  // Still whole MIME: a parser reads the same parts.
+  const [parsed] = await mailsTo(auth, user.email, 'Reset your password');
+  assert.ok(parsed!.text.includes('reset-password?token='));
+  assert.ok(parsed!.html.includes('reset-password?token='));
+});
+
 test('a file in MAIL_TEMPLATES_DIR replaces the built-in one; the others stay', async () => {
   await writeFile(
     path.join(overrides, 'mail/verify-email.subject.txt'),
