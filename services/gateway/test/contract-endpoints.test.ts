@@ -598,6 +598,10 @@ test('main: posts, who may change them, conditional requests, list filters and c
   assert.deepEqual(p.tags, ['contract']);
   assert.equal(p.category, null);
   assert.match(String(p.published_at), ISO_UTC);
+  // Where the new post lives, as an absolute path: right against the gateway's base URL too.
+  const location = created.headers.get('location');
+  assert.equal(location, `/main/v1/posts/${p.id}`);
+  assert.equal((await fetch(new URL(location, url))).status, 200);
   assertProblem(await call('POST', '/main/v1/posts', undefined, { title: 't', body: 'b' }), 401);
 
   const byId = await call('GET', `/main/v1/posts/${p.id}`);
@@ -631,6 +635,22 @@ test('main: posts, who may change them, conditional requests, list filters and c
   });
   assert.equal(stale.status, 412);
   assert.equal(((await stale.json()) as Body).code, 'version_conflict');
+  // The weak form of the current tag is what a client behind NGINX holds (its gzip weakens every
+  // ETag it compresses): a change with it goes through, the weak form of a stale one does not.
+  const current = patched.headers.get('etag');
+  const ifMatch = async (tag: string) =>
+    fetch(`${url}/main/v1/posts/${p.id}`, {
+      method: 'PATCH',
+      headers: {
+        authorization: `Bearer ${alice.accessToken}`,
+        'content-type': 'application/json',
+        'if-match': tag,
+      },
+      body: JSON.stringify({ excerpt: 'Changed through a compressing proxy' }),
+    });
+  assert.equal((await ifMatch(`W/${etag}`)).status, 412);
+  const weak = await ifMatch(`W/${current}`);
+  assert.equal(weak.status, 200, await weak.text());
   const put = await call('PUT', `/main/v1/posts/${p.id}`, alice.accessToken, {
     title: 'Replaced',
     body: 'Replaced body',
