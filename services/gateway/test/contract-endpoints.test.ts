@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import { freePort } from '@platform/launcher';
 import { TEST_SECRETS } from '@platform/testing';
 import { Secret, TOTP } from 'otpauth';
@@ -997,6 +998,20 @@ test('analytics: events in, activity, reports, write keys and the Segment API', 
     assert.equal(res.status, 200, `${path}: ${await res.clone().text()}`);
     assert.deepEqual(await res.json(), { success: true });
   }
+  // A client that gzips its batches (RudderStack's Node SDK does by default) works unchanged.
+  const gzipped = await fetch(`${url}/analytics/v1/batch`, {
+    method: 'POST',
+    headers: {
+      authorization: basic,
+      'content-type': 'application/json',
+      'content-encoding': 'gzip',
+    },
+    body: gzipSync(
+      JSON.stringify({ batch: [{ type: 'track', userId: user.id, event: 'contract_gzipped' }] }),
+    ),
+  });
+  assert.equal(gzipped.status, 200, await gzipped.clone().text());
+  assert.deepEqual(await gzipped.json(), { success: true });
   // A messageId seen again is stored and counted once.
   const again = await segment('/track', {
     userId: user.id,
@@ -1027,8 +1042,8 @@ test('analytics: events in, activity, reports, write keys and the Segment API', 
   await eventually(async () => {
     const res = await call('GET', '/analytics/v1/user-activity', user.accessToken);
     const events = (res.body.items as Body[]).map((e) => e.event);
-    return ['page_viewed', 'contract_before_alias', 'contract_batch'].every((n) =>
-      events.includes(n),
+    return ['page_viewed', 'contract_before_alias', 'contract_batch', 'contract_gzipped'].every(
+      (n) => events.includes(n),
     );
   }, 20_000);
   const top = await call('GET', '/analytics/v1/reports?type=top-events&limit=100', adminToken);
