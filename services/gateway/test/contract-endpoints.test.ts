@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
+import { loggerOptions } from '@platform/http';
 import { freePort } from '@platform/launcher';
-import { TEST_SECRETS } from '@platform/testing';
+import { logCapture, TEST_SECRETS } from '@platform/testing';
 import { Secret, TOTP } from 'otpauth';
+import pino from 'pino';
 import { startAnalyticsService } from './analytics-service.ts';
 import { closeAtEnd, startGateway } from './helpers.ts';
 import {
@@ -50,6 +52,8 @@ const [main, analytics] = await Promise.all([
     return started;
   }),
 ]);
+// The gateway's log, for its one access line per request.
+const gatewayLog = logCapture();
 const { app, url } = await startGateway(
   {
     AUTH_URLS: auth.url,
@@ -58,7 +62,7 @@ const { app, url } = await startGateway(
     // Where the gateway sends its performance samples, as npm start sets it.
     ANALYTICS_URL: analytics.url,
   },
-  { auth: 'real' },
+  { auth: 'real', logger: pino(loggerOptions('gateway', 'info'), gatewayLog.stream) },
 );
 cleanup(() => app.close());
 await eventually(async () => (await fetch(`${url}/health`)).status === 200, 60_000);
@@ -155,6 +159,27 @@ test('everywhere: problems carry every field and a code; the request id comes ba
   assertProblem(await call('GET', '/accounts/v1/users', user.accessToken), 403);
 });
 
+test('gateway: one JSON access line per request, with its request id and user id', async () => {
+  const user = await signUp(url);
+  const id = `contract-access-${crypto.randomUUID()}`;
+  const res = await fetch(`${url}/accounts/v1/user`, {
+    headers: { authorization: `Bearer ${user.accessToken}`, 'x-request-id': id },
+  });
+  assert.equal(res.status, 200);
+  let lines: Body[] = [];
+  await eventually(async () => {
+    lines = gatewayLog.lines.map((l) => JSON.parse(l) as Body).filter((l) => l.request_id === id);
+    return lines.length > 0;
+  });
+  assert.equal(lines.length, 1, JSON.stringify(lines));
+  const line = lines[0]!;
+  assert.equal(line.user_id, user.id);
+  assert.equal(line.method, 'GET');
+  assert.equal(line.route, '/accounts/v1/user');
+  assert.equal(line.status, 200);
+  assert.equal(typeof line.duration_ms, 'number');
+});
+
 test('everywhere: each service serves its OpenAPI document and health through the gateway', async () => {
   for (const prefix of ['accounts', 'main', 'analytics']) {
     const doc = await call('GET', `/${prefix}/v1/openapi.json`);
@@ -245,6 +270,10 @@ test('accounts: register, login by email and username, refresh, logout', async (
     'user',
   ]);
   assert.equal(byEmail.body.token_type, 'Bearer');
+  // With the default settings, sign-in is held to a stricter limit than the rest.
+  const general = Number((await fetch(`${url}/main/v1/tags`)).headers.get('ratelimit-limit'));
+  assert.ok(general > 0);
+  assert.ok(Number(byEmail.headers.get('ratelimit-limit')) < general, 'login is stricter');
   assert.equal(typeof byEmail.body.expires_in, 'number');
   assertUser(byEmail.body.user);
   // Addresses and user names are taken whatever their case; an address signs in in any case.
@@ -428,6 +457,9 @@ test('accounts: mail flows, password changes and account deletion', async () => 
     email: 'nobody-here@example.com',
   });
   assert.equal(unknown.status, 202);
+  // With the default settings, password reset is held to a stricter limit than the rest.
+  const general = Number((await fetch(`${url}/main/v1/tags`)).headers.get('ratelimit-limit'));
+  assert.ok(Number(unknown.headers.get('ratelimit-limit')) < general, 'reset is stricter');
   assert.equal(
     (await call('POST', '/accounts/v1/reset-password', undefined, { email: creds.email })).status,
     202,
