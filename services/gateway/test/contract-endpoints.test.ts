@@ -191,6 +191,19 @@ test('everywhere: each service serves its OpenAPI document and health through th
   const docs = await fetch(`${url}/docs`);
   assert.equal(docs.status, 200);
   assert.match(docs.headers.get('content-type') ?? '', /html/);
+  // The page documents every service's API: the document it shows holds every operation of each.
+  const operations = (doc: Body) =>
+    Object.entries(doc.paths as Record<string, Body>).flatMap(([path, ops]) =>
+      Object.keys(ops)
+        .filter((m) => ['get', 'put', 'post', 'patch', 'delete'].includes(m))
+        .map((m) => `${m.toUpperCase()} ${path}`),
+    );
+  const merged = new Set(operations((await call('GET', '/docs/json')).body));
+  for (const prefix of ['accounts', 'main', 'analytics']) {
+    const own = operations((await call('GET', `/${prefix}/v1/openapi.json`)).body);
+    assert.ok(own.length > 5, prefix);
+    for (const op of own) assert.ok(merged.has(op), `${op} on /docs`);
+  }
   const metrics = await fetch(`${url}/metrics`);
   assert.notEqual(metrics.status, 200, 'the gateway metrics are not public');
   for (const path of ['/accounts/internal/x', '/accounts/v1/internal/x', '/internal/x']) {
