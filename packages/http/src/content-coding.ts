@@ -27,9 +27,14 @@ export async function decodeContentCoding(
         ? createInflate()
         : undefined;
   if (!decoder) {
-    throw new HttpProblem(415, `Content-Encoding ${JSON.stringify(coding)} is not supported.`, {
-      headers: { 'accept-encoding': ACCEPTED },
-    });
+    // The detail does not echo the header: a client's bytes are not written into answers.
+    throw new HttpProblem(
+      415,
+      `This Content-Encoding is not supported; send ${ACCEPTED} or none.`,
+      {
+        headers: { 'accept-encoding': ACCEPTED },
+      },
+    );
   }
   // What Fastify reads. Its length check compares Content-Length with `receivedEncodedLength`,
   // the bytes that came off the wire; a zlib error becomes a problem naming no internals.
