@@ -26,6 +26,7 @@ export {
   problemFactory,
 } from './codes.ts';
 export { isNotModified } from './conditional.ts';
+export { decodeContentCoding } from './content-coding.ts';
 export { documentOf, NO_PEER, NO_SECRET } from './document.ts';
 export type { ReadinessCheck } from './health.ts';
 export { HEARTBEAT_MS, heartbeats } from './heartbeat.ts';

@@ -101,6 +101,11 @@ export function funnelsContract(name: string, t: TestAnalytics) {
       wide.json().steps.map((s: { users: number }) => s.users),
       [7, 4, 2],
     );
+    // Without a window, the contract's default: seven days.
+    const byDefault = await report(`type=funnel&steps=signup,activate,purchase&${range}`);
+    const week = await report(`type=funnel&steps=signup,activate,purchase&window=P7D&${range}`);
+    assert.equal(byDefault.json().window, 'P7D');
+    assert.deepEqual(byDefault.json().steps, week.json().steps);
     // Half an hour is shorter than anyone took from signing up to activating.
     const hour = await report(`type=funnel&steps=signup,activate&window=PT30M&${range}`);
     assert.deepEqual(

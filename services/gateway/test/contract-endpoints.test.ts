@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { loggerOptions } from '@platform/http';
 import { freePort } from '@platform/launcher';
-import { TEST_SECRETS } from '@platform/testing';
+import { logCapture, TEST_SECRETS } from '@platform/testing';
 import { Secret, TOTP } from 'otpauth';
+import pino from 'pino';
 import { startAnalyticsService } from './analytics-service.ts';
 import { closeAtEnd, startGateway } from './helpers.ts';
 import {
@@ -49,6 +52,8 @@ const [main, analytics] = await Promise.all([
     return started;
   }),
 ]);
+// The gateway's log, for its one access line per request.
+const gatewayLog = logCapture();
 const { app, url } = await startGateway(
   {
     AUTH_URLS: auth.url,
@@ -57,7 +62,7 @@ const { app, url } = await startGateway(
     // Where the gateway sends its performance samples, as npm start sets it.
     ANALYTICS_URL: analytics.url,
   },
-  { auth: 'real' },
+  { auth: 'real', logger: pino(loggerOptions('gateway', 'info'), gatewayLog.stream) },
 );
 cleanup(() => app.close());
 await eventually(async () => (await fetch(`${url}/health`)).status === 200, 60_000);
@@ -154,6 +159,27 @@ test('everywhere: problems carry every field and a code; the request id comes ba
   assertProblem(await call('GET', '/accounts/v1/users', user.accessToken), 403);
 });
 
+test('gateway: one JSON access line per request, with its request id and user id', async () => {
+  const user = await signUp(url);
+  const id = `contract-access-${crypto.randomUUID()}`;
+  const res = await fetch(`${url}/accounts/v1/user`, {
+    headers: { authorization: `Bearer ${user.accessToken}`, 'x-request-id': id },
+  });
+  assert.equal(res.status, 200);
+  let lines: Body[] = [];
+  await eventually(async () => {
+    lines = gatewayLog.lines.map((l) => JSON.parse(l) as Body).filter((l) => l.request_id === id);
+    return lines.length > 0;
+  });
+  assert.equal(lines.length, 1, JSON.stringify(lines));
+  const line = lines[0]!;
+  assert.equal(line.user_id, user.id);
+  assert.equal(line.method, 'GET');
+  assert.equal(line.route, '/accounts/v1/user');
+  assert.equal(line.status, 200);
+  assert.equal(typeof line.duration_ms, 'number');
+});
+
 test('everywhere: each service serves its OpenAPI document and health through the gateway', async () => {
   for (const prefix of ['accounts', 'main', 'analytics']) {
     const doc = await call('GET', `/${prefix}/v1/openapi.json`);
@@ -165,6 +191,19 @@ test('everywhere: each service serves its OpenAPI document and health through th
   const docs = await fetch(`${url}/docs`);
   assert.equal(docs.status, 200);
   assert.match(docs.headers.get('content-type') ?? '', /html/);
+  // The page documents every service's API: the document it shows holds every operation of each.
+  const operations = (doc: Body) =>
+    Object.entries(doc.paths as Record<string, Body>).flatMap(([path, ops]) =>
+      Object.keys(ops)
+        .filter((m) => ['get', 'put', 'post', 'patch', 'delete'].includes(m))
+        .map((m) => `${m.toUpperCase()} ${path}`),
+    );
+  const merged = new Set(operations((await call('GET', '/docs/json')).body));
+  for (const prefix of ['accounts', 'main', 'analytics']) {
+    const own = operations((await call('GET', `/${prefix}/v1/openapi.json`)).body);
+    assert.ok(own.length > 5, prefix);
+    for (const op of own) assert.ok(merged.has(op), `${op} on /docs`);
+  }
   const metrics = await fetch(`${url}/metrics`);
   assert.notEqual(metrics.status, 200, 'the gateway metrics are not public');
   for (const path of ['/accounts/internal/x', '/accounts/v1/internal/x', '/internal/x']) {
@@ -244,6 +283,10 @@ test('accounts: register, login by email and username, refresh, logout', async (
     'user',
   ]);
   assert.equal(byEmail.body.token_type, 'Bearer');
+  // With the default settings, sign-in is held to a stricter limit than the rest.
+  const general = Number((await fetch(`${url}/main/v1/tags`)).headers.get('ratelimit-limit'));
+  assert.ok(general > 0);
+  assert.ok(Number(byEmail.headers.get('ratelimit-limit')) < general, 'login is stricter');
   assert.equal(typeof byEmail.body.expires_in, 'number');
   assertUser(byEmail.body.user);
   // Addresses and user names are taken whatever their case; an address signs in in any case.
@@ -427,6 +470,9 @@ test('accounts: mail flows, password changes and account deletion', async () => 
     email: 'nobody-here@example.com',
   });
   assert.equal(unknown.status, 202);
+  // With the default settings, password reset is held to a stricter limit than the rest.
+  const general = Number((await fetch(`${url}/main/v1/tags`)).headers.get('ratelimit-limit'));
+  assert.ok(Number(unknown.headers.get('ratelimit-limit')) < general, 'reset is stricter');
   assert.equal(
     (await call('POST', '/accounts/v1/reset-password', undefined, { email: creds.email })).status,
     202,
@@ -598,6 +644,10 @@ test('main: posts, who may change them, conditional requests, list filters and c
   assert.deepEqual(p.tags, ['contract']);
   assert.equal(p.category, null);
   assert.match(String(p.published_at), ISO_UTC);
+  // Where the new post lives, as an absolute path: right against the gateway's base URL too.
+  const location = created.headers.get('location');
+  assert.equal(location, `/main/v1/posts/${p.id}`);
+  assert.equal((await fetch(new URL(location, url))).status, 200);
   assertProblem(await call('POST', '/main/v1/posts', undefined, { title: 't', body: 'b' }), 401);
 
   const byId = await call('GET', `/main/v1/posts/${p.id}`);
@@ -631,6 +681,22 @@ test('main: posts, who may change them, conditional requests, list filters and c
   });
   assert.equal(stale.status, 412);
   assert.equal(((await stale.json()) as Body).code, 'version_conflict');
+  // The weak form of the current tag is what a client behind NGINX holds (its gzip weakens every
+  // ETag it compresses): a change with it goes through, the weak form of a stale one does not.
+  const current = patched.headers.get('etag');
+  const ifMatch = async (tag: string) =>
+    fetch(`${url}/main/v1/posts/${p.id}`, {
+      method: 'PATCH',
+      headers: {
+        authorization: `Bearer ${alice.accessToken}`,
+        'content-type': 'application/json',
+        'if-match': tag,
+      },
+      body: JSON.stringify({ excerpt: 'Changed through a compressing proxy' }),
+    });
+  assert.equal((await ifMatch(`W/${etag}`)).status, 412);
+  const weak = await ifMatch(`W/${current}`);
+  assert.equal(weak.status, 200, await weak.text());
   const put = await call('PUT', `/main/v1/posts/${p.id}`, alice.accessToken, {
     title: 'Replaced',
     body: 'Replaced body',
@@ -977,6 +1043,20 @@ test('analytics: events in, activity, reports, write keys and the Segment API', 
     assert.equal(res.status, 200, `${path}: ${await res.clone().text()}`);
     assert.deepEqual(await res.json(), { success: true });
   }
+  // A client that gzips its batches (RudderStack's Node SDK does by default) works unchanged.
+  const gzipped = await fetch(`${url}/analytics/v1/batch`, {
+    method: 'POST',
+    headers: {
+      authorization: basic,
+      'content-type': 'application/json',
+      'content-encoding': 'gzip',
+    },
+    body: gzipSync(
+      JSON.stringify({ batch: [{ type: 'track', userId: user.id, event: 'contract_gzipped' }] }),
+    ),
+  });
+  assert.equal(gzipped.status, 200, await gzipped.clone().text());
+  assert.deepEqual(await gzipped.json(), { success: true });
   // A messageId seen again is stored and counted once.
   const again = await segment('/track', {
     userId: user.id,
@@ -1007,8 +1087,8 @@ test('analytics: events in, activity, reports, write keys and the Segment API', 
   await eventually(async () => {
     const res = await call('GET', '/analytics/v1/user-activity', user.accessToken);
     const events = (res.body.items as Body[]).map((e) => e.event);
-    return ['page_viewed', 'contract_before_alias', 'contract_batch'].every((n) =>
-      events.includes(n),
+    return ['page_viewed', 'contract_before_alias', 'contract_batch', 'contract_gzipped'].every(
+      (n) => events.includes(n),
     );
   }, 20_000);
   const top = await call('GET', '/analytics/v1/reports?type=top-events&limit=100', adminToken);

@@ -32,7 +32,7 @@ export interface paths {
     put?: never;
     /**
      * Segment batch: messages of any type, up to 500 KB in all and 32 KB each
-     * @description A message whose messageId was seen before (within DEDUP_DAYS) is accepted and ignored.
+     * @description A message whose messageId was seen before (within DEDUP_DAYS) is accepted and ignored. The body may be sent with `Content-Encoding: gzip` or `deflate`; the limits count its decoded bytes.
      */
     post: operations['segmentBatch'];
     delete?: never;

@@ -1,4 +1,4 @@
-import type { App } from '@platform/http';
+import { type App, decodeContentCoding } from '@platform/http';
 import type { AnalyticsContext } from '../context.ts';
 import { requireWriteKey } from '../write-keys/service.ts';
 import {
@@ -25,7 +25,9 @@ const operationIds: Record<MessageType, string> = {
 
 /**
  * Segment's HTTP Tracking API, so its libraries (and RudderStack's, PostHog's compatible ones)
- * send here unchanged: HTTP Basic with a write key as user name, 200 `{success: true}`.
+ * send here unchanged: HTTP Basic with a write key as user name, 200 `{success: true}`, bodies
+ * plain or gzipped (`Content-Encoding: gzip`, as RudderStack's Node SDK and Segment's mobile
+ * libraries send them; the size limits count the decoded bytes).
  */
 export function segmentRoutes(api: App, ctx: AnalyticsContext) {
   const onRequest = requireWriteKey(ctx.db);
@@ -36,6 +38,7 @@ export function segmentRoutes(api: App, ctx: AnalyticsContext) {
     '/batch',
     {
       onRequest,
+      preParsing: decodeContentCoding,
       config,
       bodyLimit: MAX_BATCH_BYTES,
       schema: {
@@ -44,7 +47,9 @@ export function segmentRoutes(api: App, ctx: AnalyticsContext) {
         tags,
         summary: 'Segment batch: messages of any type, up to 500 KB in all and 32 KB each',
         description:
-          'A message whose messageId was seen before (within DEDUP_DAYS) is accepted and ignored.',
+          'A message whose messageId was seen before (within DEDUP_DAYS) is accepted and ignored. ' +
+          'The body may be sent with `Content-Encoding: gzip` or `deflate`; the limits count ' +
+          'its decoded bytes.',
         security: writeKey,
         body: BatchBody,
         response: { 200: Success },
@@ -67,6 +72,7 @@ export function segmentRoutes(api: App, ctx: AnalyticsContext) {
       `/${type}`,
       {
         onRequest,
+        preParsing: decodeContentCoding,
         config,
         bodyLimit: MAX_MESSAGE_BYTES,
         schema: {

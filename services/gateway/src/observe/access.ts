@@ -36,7 +36,10 @@ export function accessLog(app: App, options: { metrics: GatewayMetrics; samples:
           method: request.method,
           route,
           path: request.url.split('?', 1)[0],
-          service: service ?? null,
+          // Not `service`: every line of the gateway's logger already has `service: "gateway"`,
+          // and a second key of that name made the line JSON that parsers read differently
+          // (the last one wins in most, Elasticsearch refuses the document).
+          upstream_service: service ?? null,
           upstream: proxied?.upstream ?? null,
           ...(proxied?.cached ? { cache: 'hit' } : {}),
           status: reply.statusCode,

@@ -74,7 +74,12 @@ export function postRoutes(app: App, ctx: MainContext) {
     },
     async (request, reply) => {
       const post = await createPost(ctx, request.principal!, request.body);
-      reply.code(201).header('etag', etagOf(post)).header('location', `posts/${post.id}`);
+      // An absolute path (the route's own, prefix included): a relative `posts/{id}` resolves
+      // to the right place only against the request's URL, not against the gateway's base URL.
+      reply
+        .code(201)
+        .header('etag', etagOf(post))
+        .header('location', `${request.routeOptions.url}/${post.id}`);
       return { post: toPostView(post) };
     },
   );

@@ -160,10 +160,16 @@ export async function deletePostsOfUser(ctx: MainContext, userId: string): Promi
   }
 }
 
-/** `If-Match` is optional; when sent, it must name the current version (or be `*`). */
+/**
+ * `If-Match` is optional; when sent, it must name the current version (or be `*`). A weak tag
+ * (`W/"…"`) names it too: NGINX's gzip weakens the ETag of every answer it compresses (a post
+ * over 1 KB), so a client behind it only ever holds the weak form, and strong comparison would
+ * refuse its every change. The tag is the post's id and version number, the same for any
+ * encoding of that version, so the weak form is as exact as the strong one here.
+ */
 function assertMatches(ifMatch: string | undefined, post: PostRow) {
   if (ifMatch === undefined) return;
-  const tags = ifMatch.split(',').map((t) => t.trim());
+  const tags = ifMatch.split(',').map((t) => t.trim().replace(/^W\//, ''));
   if (tags.includes('*') || tags.includes(etagOf(post))) return;
   throw problem(
     'version_conflict',
