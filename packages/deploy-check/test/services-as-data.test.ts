@@ -147,6 +147,13 @@ test('what a removed service left in the generated files is named', (t) => {
     ),
     problems.join('\n'),
   );
-  writeGenerated(dir);
+  // `npm run generate` prints each change as `<action> <file>`: the deleted service's files are
+  // reported removed, not "wrote", which read as if they had been made again.
+  const changes = writeGenerated(dir);
+  assert.deepEqual(
+    changes.filter((c) => c.file === 'deploy/k8s/base/services/notes.yaml'),
+    [{ file: 'deploy/k8s/base/services/notes.yaml', action: 'removed' }],
+  );
+  assert.ok(changes.some((c) => c.file === 'compose.yaml' && c.action === 'wrote'));
   assert.deepEqual(checkGenerated(dir), []);
 });

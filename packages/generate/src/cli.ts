@@ -16,7 +16,7 @@ try {
     console.log('ok   generated files match services/*/service.json');
   } else {
     const changed = writeGenerated(root);
-    for (const file of changed) console.log(`wrote ${file}`);
+    for (const { file, action } of changed) console.log(`${action} ${file}`);
     if (!changed.length) console.log('generated files were up to date');
   }
 } catch (error) {

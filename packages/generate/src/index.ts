@@ -40,20 +40,27 @@ function leftovers(root: string, generated: Generated[]): string[] {
   );
 }
 
+/** What `npm run generate` did to one file; the CLIs print `<action> <file>`. */
+export interface GeneratedChange {
+  file: string;
+  /** `removed`: a generated file no manifest asks for any more (a deleted service's). */
+  action: 'wrote' | 'removed';
+}
+
 /** `npm run generate`: writes every generated file, removes left-over ones; returns those changed. */
-export function writeGenerated(root: string, services?: readonly Service[]): string[] {
+export function writeGenerated(root: string, services?: readonly Service[]): GeneratedChange[] {
   const generated = generateAll(root, services);
-  const changed: string[] = [];
+  const changed: GeneratedChange[] = [];
   for (const { file, content } of generated) {
     const target = path.join(root, file);
     if (existsSync(target) && readFileSync(target, 'utf8') === content) continue;
     mkdirSync(path.dirname(target), { recursive: true });
     writeFileSync(target, content);
-    changed.push(file);
+    changed.push({ file, action: 'wrote' });
   }
   for (const file of leftovers(root, generated)) {
     rmSync(path.join(root, file));
-    changed.push(file);
+    changed.push({ file, action: 'removed' });
   }
   return changed;
 }

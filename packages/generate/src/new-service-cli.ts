@@ -34,7 +34,7 @@ try {
     process.exit(1);
   }
   for (const file of writeNewService(root, name)) console.log(`wrote ${file}`);
-  for (const file of writeGenerated(root)) console.log(`wrote ${file}`);
+  for (const { file, action } of writeGenerated(root)) console.log(`${action} ${file}`);
 } catch (error) {
   if (!(error instanceof ManifestError || error instanceof GenerateError)) throw error;
   console.error(error.problems.join('\n'));

@@ -24,6 +24,14 @@ export async function startPostgres(
       : {}),
   }).catch((error: unknown) => {
     const reason = error instanceof Error ? error.message : String(error);
+    // PostgreSQL's lock file names neither the cause nor the way out: a second `npm start` (or
+    // `npm run dev`) on the same DATA_DIR, say with another GATEWAY_PORT, met the first's server.
+    if (/lock file "postmaster\.pid" already exists/.test(reason))
+      throw new LaunchError(
+        `DATA_DIR ${dataDir} is in use by another npm start or npm run dev (its PostgreSQL holds ` +
+          'the lock file postmaster.pid): stop that one, or set DATA_DIR to another folder to ' +
+          'run a second stack beside it.',
+      );
     // PostgreSQL's own failures already read well; others are about the folder.
     if (reason.startsWith('PostgreSQL')) throw new LaunchError(reason);
     throw new LaunchError(`DATA_DIR ${dataDir} cannot hold the embedded PostgreSQL: ${reason}`);
