@@ -1,9 +1,7 @@
-import { problems } from '@platform/http';
 import { type AuditClient, recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
 import { problem } from '../errors.ts';
-import { signInMethods } from '../users/methods-repository.ts';
-import { lockUser } from '../users/repository.ts';
+import { removeSignInMethod } from '../users/service.ts';
 import { deleteIdentity, type IdentityRow, listIdentities } from './repository.ts';
 import type { OidcDeps } from './service.ts';
 
@@ -37,19 +35,17 @@ export async function unlinkIdentity(
   id: string,
   client: AuditClient,
 ) {
-  return ctx.db.transaction(async (tx) => {
-    await lockUser(tx, userId);
-    const methods = await signInMethods(tx, userId);
-    const removed = await deleteIdentity(tx, userId, id);
-    if (!removed) throw problems.notFound('No such identity.');
-    if (!methods || methods.total <= 1) throw lastSignInMethod();
-    await recordAudit(tx, {
-      type: 'identity.unlinked',
-      userId,
-      actorId: userId,
-      client,
-      details: { provider: removed.provider, identity_id: removed.id },
-    });
-    return removed;
+  return removeSignInMethod(ctx, userId, {
+    remove: (tx) => deleteIdentity(tx, userId, id),
+    notFound: 'No such identity.',
+    last: lastSignInMethod,
+    audit: (tx, removed) =>
+      recordAudit(tx, {
+        type: 'identity.unlinked',
+        userId,
+        actorId: userId,
+        client,
+        details: { provider: removed.provider, identity_id: removed.id },
+      }),
   });
 }
