@@ -88,6 +88,18 @@ export const Env = {
       description: 'an http(s):// URL',
       ...(fallback ? { default: fallback } : {}),
     }),
+  /**
+   * Where a service's outbox goes (EVENT_SUBSCRIBERS, written from the manifests): `name:type,type=url`
+   * entries separated by `;`, as @platform/outbox's parseSubscribers reads them.
+   */
+  eventSubscribers: () =>
+    Type.Optional(
+      Type.String({
+        pattern:
+          '^([a-z][a-z0-9-]*:[^=;\\s]+=https?://[^;\\s]+)(;([a-z][a-z0-9-]*:[^=;\\s]+=https?://[^;\\s]+))*$',
+        description: 'name:type,type=url entries separated by ;',
+      }),
+    ),
   /** The shared secret of service-to-service calls (`x-service-token`), too long to guess. */
   serviceToken: () => Type.String({ minLength: 32, description: 'at least 32 characters' }),
   /** 32 random bytes for AES-256, e.g. `openssl rand -base64 32` or Node's base64url. */

@@ -101,6 +101,13 @@ export function hasSqlState(error: unknown, state: string): boolean {
 /** Whether a query failed on statement_timeout (57014, query_canceled). */
 export const isStatementTimeout = (error: unknown): boolean => hasSqlState(error, '57014');
 export {
+  type ValueWatch,
+  type ValueWatchOptions,
+  type WatchLog,
+  type WatchMessages,
+  watchValue,
+} from './value-watch.ts';
+export {
   MAX_HELD_REQUESTS,
   type VersionWatch,
   type VersionWatchOptions,

@@ -1,12 +1,4 @@
-import { setMaxListeners } from 'node:events';
-import { listenToChannel } from './listen.ts';
-
-/** pino's shape, as far as the watch logs. */
-interface Log {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  debug(obj: object, msg: string): void;
-}
+import { type WatchLog, watchValue } from './value-watch.ts';
 
 export interface VersionWatchOptions {
   /** The database to listen on (one dedicated connection). */
@@ -24,7 +16,7 @@ export interface VersionWatchOptions {
    * passes its order, so a slow read that began before a notification cannot set it back.
    */
   isNewer?(candidate: string, current: string): boolean;
-  log: Log;
+  log: WatchLog;
   /** Requests held at most; beyond, `hold` answers at once (the caller then paces itself). */
   maxHeld?: number;
   /** While LISTEN is down, the version is read this often. */
@@ -64,146 +56,59 @@ export interface VersionWatch {
 }
 
 export const MAX_HELD_REQUESTS = 1000;
-/** While listening: one read this often keeps a silently deaf listener within a second. */
-const SAFETY_POLL_MS = 500;
 
 /**
- * A version (a counter every write bumps) followed through PostgreSQL LISTEN/NOTIFY, so requests
- * can be held until it moves, as the long polls of Consul and etcd are: an idle process answers
- * nothing and reads only one indexed row every `safetyMs`, which bounds how late a write is
- * seen when NOTIFY fails silently (one read for the process, however many requests it holds).
- * While LISTEN is not in place the version is read every `fallbackMs` instead, and once it is
- * again, read once more (what was committed in between sent a NOTIFY no one heard).
+ * A version (a counter every write bumps) followed through PostgreSQL LISTEN/NOTIFY (`watchValue`),
+ * so requests can be held until it moves: an idle process answers nothing and reads only one
+ * indexed row every `safetyMs`, which bounds how late a write is seen when NOTIFY fails silently.
  */
 export async function watchVersion(options: VersionWatchOptions): Promise<VersionWatch> {
-  const { log } = options;
-  const maxHeld = options.maxHeld ?? MAX_HELD_REQUESTS;
-  const isNewer = options.isNewer ?? ((a: string, b: string) => a !== b);
+  const { log, channel } = options;
   // Unreadable at start (a database not migrated yet, as when only the OpenAPI document is
   // built): '' until a later read or notification, which holds nothing a caller could name.
-  let version = await options.read().catch((err: unknown) => {
-    log.warn({ err }, `reading the ${options.channel} version failed; reading it again shortly`);
+  const initial = await options.read().catch((err: unknown) => {
+    log.warn({ err }, `reading the ${channel} version failed; reading it again shortly`);
     return '';
   });
-  let held = 0;
-  let closed = false;
-  const draining = new AbortController();
-  // Every held request listens to it (maxHeld at most): not the leak Node warns of beyond 10.
-  setMaxListeners(maxHeld + 10, draining.signal);
-  const waiters = new Set<{ known: string; done(): void }>();
-
-  function saw(next: string) {
-    if (!isNewer(next, version)) return;
-    version = next;
-    for (const waiter of [...waiters]) if (waiter.known !== version) waiter.done();
-  }
-
-  // One read at a time: a slow database must not pile up fallback queries.
-  let reading: Promise<void> | undefined;
-  const refresh = () => {
-    reading ??= options
-      .read()
-      .then(saw, (err: unknown) =>
-        log.debug({ err }, `reading the ${options.channel} version failed`),
-      )
-      .finally(() => {
-        reading = undefined;
-      });
-    return reading;
-  };
-  const fallbackMs = options.fallbackMs ?? 250;
-  const safetyMs = options.safetyMs ?? SAFETY_POLL_MS;
-  let fallback: NodeJS.Timeout | undefined;
-  let pollingEvery = 0;
-  const pollTable = (ms: number) => {
-    // Restarted only when the pace changes: a listener failing again and again must not keep
-    // pushing the next read away.
-    if (ms === pollingEvery) return;
-    pollingEvery = ms;
-    clearInterval(fallback);
-    fallback = setInterval(refresh, ms).unref();
-  };
-  pollTable(fallbackMs);
-  let wasListening = false;
-  let outage = false;
-  const listener = listenToChannel({
+  const watch = watchValue({
     url: options.url,
-    channel: options.channel,
-    applicationName: options.applicationName ?? `${options.channel}-watch`,
-    ...options.listen,
-    onNotification: saw,
-    onListening() {
-      pollTable(safetyMs);
-      void refresh();
-      if (outage) log.info({}, `listening on ${options.channel} again`);
-      wasListening = true;
-      outage = false;
+    channel,
+    applicationName: options.applicationName ?? `${channel}-watch`,
+    initial,
+    read: options.read,
+    parse: (payload) => payload,
+    isNewer: options.isNewer ?? ((a: string, b: string) => a !== b),
+    log,
+    messages: {
+      readFailed: `reading the ${channel} version failed`,
+      listeningAgain: `listening on ${channel} again`,
+      lost: `lost the ${channel} listener; reading the version until it is back`,
+      cannotListen: `cannot listen on ${channel} (a pooler in transaction mode?); reading the version`,
+      notConnected: `${channel} listener not connected`,
     },
-    onLost(err) {
-      pollTable(fallbackMs);
-      // Once per outage: the listener reports every failed reconnect attempt.
-      if (!outage) {
-        log.warn(
-          { err },
-          wasListening
-            ? `lost the ${options.channel} listener; reading the version until it is back`
-            : `cannot listen on ${options.channel} (a pooler in transaction mode?); reading the version`,
-        );
-      } else log.debug({ err }, `${options.channel} listener not connected`);
-      outage = true;
-    },
+    maxHeld: options.maxHeld ?? MAX_HELD_REQUESTS,
+    fallbackMs: options.fallbackMs,
+    safetyMs: options.safetyMs,
+    listen: options.listen,
   });
-
-  function wait(known: string, ms: number, signal?: AbortSignal) {
-    return new Promise<string>((resolve) => {
-      // setTimeout runs on the monotonic clock: a wall-clock jump neither ends nor stretches it.
-      const timer = setTimeout(() => waiter.done(), ms).unref();
-      const waiter = {
-        known,
-        done() {
-          clearTimeout(timer);
-          signal?.removeEventListener('abort', waiter.done);
-          draining.signal.removeEventListener('abort', waiter.done);
-          if (waiters.delete(waiter)) resolve(version);
-        },
-      };
-      waiters.add(waiter);
-      // Listeners, not AbortSignal.any: Node 20 keeps every signal made from a long-lived one.
-      signal?.addEventListener('abort', waiter.done, { once: true });
-      draining.signal.addEventListener('abort', waiter.done, { once: true });
-      if (signal?.aborted || draining.signal.aborted) waiter.done();
-    });
-  }
-
-  const canHold = (known: string) =>
-    known !== '' && known === version && held < maxHeld && !draining.signal.aborted && !closed;
+  const canHold = (known: string) => known !== '' && known === watch.current() && watch.canHold();
 
   return {
-    current: () => version,
-    saw,
+    current: watch.current,
+    saw: watch.saw,
     canHold,
     async hold(known, ms, signal) {
-      if (!canHold(known)) return version;
-      held += 1;
-      try {
-        return await wait(known, ms, signal);
-      } finally {
-        held -= 1;
-      }
+      if (!canHold(known)) return watch.current();
+      await watch.hold((version) => version !== known, ms, signal);
+      return watch.current();
     },
     get held() {
-      return held;
+      return watch.held;
     },
     get listening() {
-      return listener.listening;
+      return watch.listening;
     },
-    drain: () => draining.abort(),
-    async close() {
-      closed = true;
-      draining.abort();
-      clearInterval(fallback);
-      await listener.close();
-      await reading;
-    },
+    drain: watch.drain,
+    close: watch.close,
   };
 }

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
-import { createServer, connect as dial, type Socket } from 'node:net';
 import { type TestContext, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { tcpProxy } from '@platform/testing';
 import pg from 'pg';
 import { type ChannelListenerOptions, listenToChannel } from '../src/index.ts';
 
@@ -69,39 +68,25 @@ test('notifications arrive, its own probes are not passed on, and it listens aga
  * pooler in transaction mode amounts to for LISTEN (it succeeds; nothing ever arrives).
  */
 async function deafProxy(t: TestContext): Promise<string> {
-  const target = new URL(server);
-  const sockets = new Set<Socket>();
-  const proxy = createServer((client) => {
-    const upstream = dial(Number(target.port || 5432), target.hostname);
-    sockets.add(client).add(upstream);
-    client.pipe(upstream);
-    let buffered = Buffer.alloc(0);
-    upstream.on('data', (chunk: Buffer) => {
-      buffered = Buffer.concat([buffered, chunk]);
-      // Server messages: a type byte, then a length that counts itself but not the type.
-      while (buffered.length >= 5) {
-        const size = 1 + buffered.readUInt32BE(1);
-        if (buffered.length < size) break;
-        if (buffered[0] !== 'A'.charCodeAt(0)) client.write(buffered.subarray(0, size));
-        buffered = buffered.subarray(size);
-      }
-    });
-    const end = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('close', end).on('error', end);
-    upstream.on('close', end).on('error', end);
+  const proxy = await tcpProxy(server, {
+    fromServer() {
+      let buffered = Buffer.alloc(0);
+      return (chunk) => {
+        buffered = Buffer.concat([buffered, chunk]);
+        const passed: Buffer[] = [];
+        // Server messages: a type byte, then a length that counts itself but not the type.
+        while (buffered.length >= 5) {
+          const size = 1 + buffered.readUInt32BE(1);
+          if (buffered.length < size) break;
+          if (buffered[0] !== 'A'.charCodeAt(0)) passed.push(buffered.subarray(0, size));
+          buffered = buffered.subarray(size);
+        }
+        return Buffer.concat(passed);
+      };
+    },
   });
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  t.after(async () => {
-    for (const s of sockets) s.destroy();
-    await new Promise((resolve) => proxy.close(resolve));
-  });
-  const url = new URL(server);
-  url.hostname = '127.0.0.1';
-  url.port = String((proxy.address() as AddressInfo).port);
-  return url.toString();
+  t.after(() => proxy.close());
+  return proxy.url;
 }
 
 test('a connection that never delivers notifications (a transaction-mode pooler) is never taken for listening', async (t) => {

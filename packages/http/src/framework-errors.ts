@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { decodes } from './input-strictness.ts';
 import { defaultCode, invalidPart, sendProblem } from './problem.ts';
 
 /**
@@ -59,15 +60,6 @@ export function routerErrors(maxParamLength: number) {
       });
     },
   };
-}
-
-function decodes(text: string): boolean {
-  try {
-    decodeURIComponent(text);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const answered = new WeakSet<Socket>();

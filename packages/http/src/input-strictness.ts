@@ -146,7 +146,8 @@ export function parseQuery(text: string): Record<string, unknown> {
   return query;
 }
 
-function decodes(text: string): boolean {
+/** Whether `text` is valid percent-encoded UTF-8. */
+export function decodes(text: string): boolean {
   try {
     decodeURIComponent(text);
     return true;

@@ -2,11 +2,21 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type OutageLogger, outageLog } from '@platform/http';
 import { withLinkedSpan } from '@platform/telemetry';
 import type pg from 'pg';
+import {
+  type Answers,
+  MAX_BACKOFF_MS,
+  REFUSES_EVENTS,
+  type RefusableRow,
+  type Refusal,
+  type RefusalPolicyOptions,
+  refusalRecorder,
+  refusedAsABatch,
+} from './refusals.ts';
 
 /** The subset of a pino/Fastify logger the relay uses. */
 export type RelayLog = OutageLogger;
 
-export interface OutboxRelayOptions {
+export interface OutboxRelayOptions extends RefusalPolicyOptions {
   /** The producing service's pool, or its Drizzle database (whose `$client` is the pool). */
   pool?: pg.Pool;
   db?: { $client: pg.Pool };
@@ -21,27 +31,10 @@ export interface OutboxRelayOptions {
   /** Rows per POST (default 200). */
   batchSize?: number;
   /**
-   * Backoff after a failure doubles from 200 ms up to this (default 30 s); so does the wait before
-   * an event a subscriber refused is sent again (from 1 s).
-   */
-  maxBackoffMs?: number;
-  /**
    * Failures are debug lines until a subscriber (or the database) has been unreachable this long
    * (default 30 s): in a start, subscribers come up after the services that feed them.
    */
   quietMs?: number;
-  /**
-   * An event a subscriber refuses as such is set aside only once it has been refused on at least
-   * this many separate attempts (default 5)…
-   */
-  setAsideAfterRefusals?: number;
-  /**
-   * …spanning at least this long since the first refusal (default 5 minutes, longer than a rolling
-   * deploy): while a subscriber rolls out behind a load balancer, its old replicas may refuse a
-   * type the new ones take, and which replica answers is chance. Until then the event is sent
-   * again with backoff (1 s doubling up to maxBackoffMs), and the events after it go on.
-   */
-  setAsideAfterMs?: number;
 }
 
 export interface OutboxRelay {
@@ -53,16 +46,11 @@ export interface OutboxRelay {
   close(): Promise<void>;
 }
 
-interface OutboxRow {
-  id: string;
+interface OutboxRow extends RefusableRow {
   type: string;
   payload: Record<string, unknown>;
   occurred_at: Date;
   trace_context: string | null;
-  /** Attempts on which a subscriber refused it as such so far (0: never). */
-  refusals: number;
-  /** Subscribers that took it on an earlier attempt: a retry goes only to the others. */
-  delivered_to: string[] | null;
 }
 
 /**
@@ -104,29 +92,6 @@ export const subscribesTo = (types: string[], type: string) =>
   );
 
 /**
- * What a subscriber answers about the events themselves: the batch is halved until the events it
- * refuses are alone, and those are retried apart, then set aside if refused again and again (see
- * setAsideAfterRefusals). Any other failure (down, 5xx, 401/403 from a wrong
- * SERVICE_TOKEN, 404 from an older version, 408, 429) says nothing about the events: the batch
- * is sent again later, whole.
- */
-const REFUSES_EVENTS = new Set([400, 413, 422]);
-
-/** An event a subscriber refused on its own, with who refused it and why. */
-interface Refusal {
-  id: string;
-  failure: string;
-}
-
-/** What the subscribers made of a batch. */
-interface Answers {
-  /** Outbox id → who refused it alone, and why (`; `-joined when several did). */
-  refused: Map<string, string>;
-  /** Outbox id → the subscribers that took it. */
-  took: Map<string, string[]>;
-}
-
-/**
  * Relays a service's transactional outbox to each subscriber's `/internal/events`, oldest first,
  * at least once: a batch is marked published only after every subscriber it concerns answered
  * 2xx, in the transaction that locked it (SKIP LOCKED, so replicas of the service never send the
@@ -147,9 +112,8 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const pool = options.pool ?? options.db?.$client;
   if (!pool) throw new Error('startOutboxRelay needs a pool or a db');
   const batchSize = options.batchSize ?? 200;
-  const maxBackoff = options.maxBackoffMs ?? 30_000;
-  const setAsideAfterRefusals = options.setAsideAfterRefusals ?? 5;
-  const setAsideAfterMs = options.setAsideAfterMs ?? 300_000;
+  const maxBackoff = options.maxBackoffMs ?? MAX_BACKOFF_MS;
+  const recordRefusals = refusalRecorder(options);
   let running = true;
   let wake: (() => void) | undefined;
   let emptyPasses = 0;
@@ -191,53 +155,6 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     }
   }
 
-  /**
-   * Counts a refusal of each refused row, and either sets it aside (refused often and long enough)
-   * or has it sent again after a backoff, to the subscribers that have not taken it yet.
-   */
-  async function recordRefusals(client: pg.PoolClient, rows: OutboxRow[], answers: Answers) {
-    const refused = rows
-      .filter((r) => answers.refused.has(r.id))
-      .map((r) => ({
-        id: r.id,
-        failure: answers.refused.get(r.id),
-        delivered_to: [...new Set([...(r.delivered_to ?? []), ...(answers.took.get(r.id) ?? [])])],
-        retry_ms: Math.min(1000 * 2 ** r.refusals, maxBackoff),
-      }));
-    if (refused.length === 0) return;
-    // The database's clock on both sides: replicas of the service may disagree with it.
-    const { rows: counted } = await client.query<{ id: string; aside: boolean; refusals: number }>(
-      `update outbox set refusals = outbox.refusals + 1,
-              first_refused_at = coalesce(outbox.first_refused_at, now()),
-              failure = x.failure, delivered_to = x.delivered_to,
-              retry_at = clock_timestamp() + x.retry_ms * interval '1 millisecond',
-              set_aside_at = case when outbox.refusals + 1 >= $2
-                and now() - coalesce(outbox.first_refused_at, now()) >= $3 * interval '1 millisecond'
-                then now() end
-         from jsonb_to_recordset($1::jsonb)
-           as x(id bigint, failure text, delivered_to text[], retry_ms float8)
-        where outbox.id = x.id
-        returning outbox.id::text as id, outbox.set_aside_at is not null as aside, outbox.refusals`,
-      [JSON.stringify(refused), setAsideAfterRefusals, setAsideAfterMs],
-    );
-    const aside = counted.filter((r) => r.aside);
-    const later = counted.filter((r) => !r.aside);
-    const failure = (ids: { id: string }[]) => answers.refused.get(ids[0]!.id);
-    const events = (ids: { id: string }[]) => ids.map((r) => `${options.service}:${r.id}`);
-    if (later.length > 0) {
-      options.log.info(
-        { events: events(later), refusals: later.map((r) => r.refusals), failure: failure(later) },
-        'outbox events refused by a subscriber will be sent again later',
-      );
-    }
-    if (aside.length > 0) {
-      options.log.warn(
-        { events: events(aside), failure: failure(aside) },
-        'outbox events refused by a subscriber were set aside',
-      );
-    }
-  }
-
   /** Sends the rows to every subscriber that wants them and has not taken them yet. */
   async function send(rows: OutboxRow[]): Promise<Answers> {
     const answers: Answers = { refused: new Map(), took: new Map() };
@@ -249,15 +166,8 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       );
       if (wanted.length === 0) continue;
       const refusedHere = await deliver(subscriber, wanted);
-      // Refusing every event of a batch says more about the subscriber (an older version during a
-      // deploy, a contract it does not speak) than about the events: they wait, as for a
-      // subscriber that is down. Unless there is nothing to tell by: the one event it wants, or
-      // events it already refused alone while it took others.
-      if (
-        refusedHere.length === wanted.length &&
-        wanted.length > 1 &&
-        wanted.some((r) => r.refusals === 0)
-      ) {
+      // Every event refused: held back, as for a subscriber that is down (refusedAsABatch).
+      if (refusedAsABatch(wanted, refusedHere)) {
         throw new Error(`${refusedHere[0]!.failure} (every event of the batch refused)`);
       }
       const refusedIds = new Set(refusedHere.map((r) => r.id));

@@ -1,5 +1,5 @@
 /**
- * The values `hostileProbes` (hostile-input.ts) sends: what a careless or hostile client puts in a
+ * The values `hostileProbes` (hostile-probes.ts) sends: what a careless or hostile client puts in a
  * path, a query, a header, a content type or a body field, each named for the fault it reports.
  */
 

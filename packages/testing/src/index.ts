@@ -146,6 +146,7 @@ export {
   sendBodyRepeatedly,
 } from './raw-http.ts';
 export { startRedis, type TestRedis } from './redis.ts';
+export { type TcpProxy, type TcpProxyOptions, tcpProxy } from './tcp-proxy.ts';
 export {
   type IssuedToken,
   permissionsFrom,

@@ -91,13 +91,7 @@ export const ConfigSchema = Type.Object({
   /** The name passkey prompts show for this site. */
   WEBAUTHN_RP_NAME: Type.String({ default: 'Microservice Template', minLength: 1, maxLength: 64 }),
   /** Where the outbox goes: every subscriber's types and URL, from the manifests (EVENT_SUBSCRIBERS). */
-  EVENT_SUBSCRIBERS: Type.Optional(
-    Type.String({
-      pattern:
-        '^([a-z][a-z0-9-]*:[^=;\\s]+=https?://[^;\\s]+)(;([a-z][a-z0-9-]*:[^=;\\s]+=https?://[^;\\s]+))*$',
-      description: 'name:type,type=url entries separated by ;',
-    }),
-  ),
+  EVENT_SUBSCRIBERS: Env.eventSubscribers(),
   /** Deprecated shorthand for EVENT_SUBSCRIBERS=analytics:*=<url>, used when that is unset. */
   ANALYTICS_URL: Type.Optional(Env.url()),
   /** Callers of `/internal/*` must send it (`x-service-token`); the relay sends it to analytics. */

@@ -1,62 +1,22 @@
 import assert from 'node:assert/strict';
-import { type AddressInfo, createServer, connect as dial, type Socket } from 'node:net';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createServiceAuth } from '@platform/auth';
 import type { App } from '@platform/http';
+import { tcpProxy } from '@platform/testing';
 import { bearer, buildTestAuth, SERVICE_TOKEN, signUp } from './helper.ts';
 
 /**
- * A TCP proxy to PostgreSQL that can go silent for the feed's LISTEN connections alone (told apart
- * by the application_name in their startup message): from then on nothing passes either way and
- * nothing is closed, as when a NAT entry or a firewall's state is dropped, or the database fails
- * over behind an address, and no RST ever comes. The pool's connections are left alone.
+ * A TCP proxy to PostgreSQL whose feed LISTEN connections (told apart by the application_name in
+ * their startup message) can go silent, present and future: nothing passes either way and nothing
+ * is closed. The pool's connections are left alone.
  */
 async function silencingProxy(target: string) {
-  const upstreamUrl = new URL(target);
-  const listeners = new Set<{ silent: boolean }>();
-  const sockets = new Set<Socket>();
-  let silenced = false;
-  const proxy = createServer((client) => {
-    const upstream = dial(Number(upstreamUrl.port || 5432), upstreamUrl.hostname);
-    sockets.add(client).add(upstream);
-    const state = { silent: false, first: true };
-    client.on('data', (chunk: Buffer) => {
-      if (state.first) {
-        state.first = false;
-        if (chunk.includes('auth-revocation-feed')) {
-          listeners.add(state);
-          state.silent = silenced;
-        }
-      }
-      if (!state.silent) upstream.write(chunk);
-    });
-    upstream.on('data', (chunk: Buffer) => {
-      if (!state.silent) client.write(chunk);
-    });
-    const end = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('close', end).on('error', end);
-    upstream.on('close', end).on('error', end);
+  const proxy = await tcpProxy(target, {
+    marks: (chunk, marked) => marked || chunk.includes('auth-revocation-feed'),
   });
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  after(async () => {
-    for (const s of sockets) s.destroy();
-    await new Promise((resolve) => proxy.close(resolve));
-  });
-  const url = new URL(target);
-  url.hostname = '127.0.0.1';
-  url.port = String((proxy.address() as AddressInfo).port);
-  return {
-    url: url.toString(),
-    /** Every LISTEN connection, present and future, goes silent. */
-    silenceListeners() {
-      silenced = true;
-      for (const l of listeners) l.silent = true;
-    },
-  };
+  after(() => proxy.close());
+  return proxy;
 }
 
 async function metric(app: App, name: string): Promise<number> {
@@ -98,7 +58,7 @@ test('a replica whose LISTEN connection went silent (no error, no close) still r
     quiet.app.inject({ url: '/accounts/v1/user', headers: bearer(user.accessToken) });
   assert.equal((await own()).statusCode, 200);
 
-  proxy.silenceListeners();
+  proxy.silence({ later: true });
   await sleep(100);
   const res = await first.app.inject({
     method: 'POST',
@@ -124,38 +84,9 @@ test('a replica whose LISTEN connection went silent (no error, no close) still r
  * or a dropped route does (no FIN, no RST), and sends new ones to the other replica.
  */
 async function serviceAddress(target: string) {
-  let upstreamUrl = new URL(target);
-  const open = new Set<{ silent: boolean; sockets: Socket[] }>();
-  const proxy = createServer((client) => {
-    const upstream = dial(Number(upstreamUrl.port), upstreamUrl.hostname);
-    const state = { silent: false, sockets: [client, upstream] };
-    open.add(state);
-    client.on('data', (chunk: Buffer) => {
-      if (!state.silent) upstream.write(chunk);
-    });
-    upstream.on('data', (chunk: Buffer) => {
-      if (!state.silent) client.write(chunk);
-    });
-    const end = () => {
-      if (state.silent) return;
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('close', end).on('error', end);
-    upstream.on('close', end).on('error', () => {});
-  });
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  after(async () => {
-    for (const s of open) for (const socket of s.sockets) socket.destroy();
-    await new Promise((resolve) => proxy.close(resolve));
-  });
-  return {
-    url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
-    failOver(to: string) {
-      for (const s of open) s.silent = true;
-      upstreamUrl = new URL(to);
-    },
-  };
+  const proxy = await tcpProxy(target);
+  after(() => proxy.close());
+  return proxy;
 }
 
 test('a verifier whose held poll went to an auth that vanished without a word learns of a revocation in seconds, not after its 25 s wait', async (t) => {

@@ -1,55 +1,19 @@
 import assert from 'node:assert/strict';
-import { type AddressInfo, createServer, connect as dial, type Socket } from 'node:net';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { tcpProxy } from '@platform/testing';
 import { closeAtEnd, metricsOf, rawGet, startGateway } from './helpers.ts';
 import { eventually, post, signUp, startAuthService, startService } from './services.ts';
 
 /**
- * A TCP proxy whose connections can go silent one kind at a time: from then on nothing passes
- * either way and nothing is closed, as when a NAT entry or a firewall's state is dropped, or a
- * host behind an address crashes, and no RST ever comes. `marks` tells the kind from a chunk the
- * client sent (the first of a connection, or of each request on it).
+ * A TCP proxy whose connections can go silent one kind at a time (no close, no RST): `marks`
+ * tells the kind from a chunk the client sent (the first of a connection, or of each request on
+ * it). `silence()` silences the marked connections open then; those opened later pass as before.
  */
 async function silencingProxy(target: string, marks: (chunk: Buffer, marked: boolean) => boolean) {
-  const upstreamUrl = new URL(target);
-  const open = new Set<{ marked: boolean; silent: boolean }>();
-  const sockets = new Set<Socket>();
-  const proxy = createServer((client) => {
-    const upstream = dial(Number(upstreamUrl.port), upstreamUrl.hostname);
-    sockets.add(client).add(upstream);
-    const state = { marked: false, silent: false };
-    open.add(state);
-    client.on('data', (chunk: Buffer) => {
-      if (!state.silent) state.marked = marks(chunk, state.marked);
-      if (!state.silent) upstream.write(chunk);
-    });
-    upstream.on('data', (chunk: Buffer) => {
-      if (!state.silent) client.write(chunk);
-    });
-    const end = () => {
-      open.delete(state);
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('close', end).on('error', end);
-    upstream.on('close', end).on('error', end);
-  });
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  after(async () => {
-    for (const s of sockets) s.destroy();
-    await new Promise((resolve) => proxy.close(resolve));
-  });
-  const url = new URL(target);
-  url.hostname = '127.0.0.1';
-  url.port = String((proxy.address() as AddressInfo).port);
-  return {
-    url: url.toString().replace(/\/$/, ''),
-    /** The connections marked now go silent; those opened later pass as before. */
-    silence() {
-      for (const s of open) if (s.marked) s.silent = true;
-    },
-  };
+  const proxy = await tcpProxy(target, { marks });
+  after(() => proxy.close());
+  return proxy;
 }
 
 const { cleanup } = closeAtEnd();

@@ -33,13 +33,7 @@ export const ConfigSchema = Type.Object({
     description: 'a count of posts',
   }),
   /** Where the outbox goes: every subscriber's types and URL, from the manifests (EVENT_SUBSCRIBERS). */
-  EVENT_SUBSCRIBERS: Type.Optional(
-    Type.String({
-      pattern:
-        '^([a-z][a-z0-9-]*:[^=;\\s]+=https?://[^;\\s]+)(;([a-z][a-z0-9-]*:[^=;\\s]+=https?://[^;\\s]+))*$',
-      description: 'name:type,type=url entries separated by ;',
-    }),
-  ),
+  EVENT_SUBSCRIBERS: Env.eventSubscribers(),
   /** Deprecated shorthand for EVENT_SUBSCRIBERS=analytics:*=<url>, used when that is unset. */
   ANALYTICS_URL: Type.Optional(Env.url()),
   /** Sent as `x-service-token` to the revocation feed and to analytics. */

@@ -1,10 +1,8 @@
-import { problems } from '@platform/http';
 import { type AuditClient, recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
 import { problem } from '../errors.ts';
 import { requireRecentSignIn } from '../sessions/service.ts';
-import { signInMethods } from '../users/methods-repository.ts';
-import { lockUser } from '../users/repository.ts';
+import { removeSignInMethod } from '../users/service.ts';
 import { deleteIdentity, type IdentityRow, listIdentities } from './repository.ts';
 import type { OidcDeps } from './service.ts';
 
@@ -42,20 +40,19 @@ export async function unlinkIdentity(
   client: AuditClient,
 ) {
   const { userId } = principal;
-  return ctx.db.transaction(async (tx) => {
-    await lockUser(tx, userId);
-    await requireRecentSignIn(tx, principal.sessionId, 'Sign in again to unlink a provider.');
-    const methods = await signInMethods(tx, userId);
-    const removed = await deleteIdentity(tx, userId, id);
-    if (!removed) throw problems.notFound('No such identity.');
-    if (!methods || methods.total <= 1) throw lastSignInMethod();
-    await recordAudit(tx, {
-      type: 'identity.unlinked',
-      userId,
-      actorId: userId,
-      client,
-      details: { provider: removed.provider, identity_id: removed.id },
-    });
-    return removed;
+  return removeSignInMethod(ctx, userId, {
+    allowed: (tx) =>
+      requireRecentSignIn(tx, principal.sessionId, 'Sign in again to unlink a provider.'),
+    remove: (tx) => deleteIdentity(tx, userId, id),
+    notFound: 'No such identity.',
+    last: lastSignInMethod,
+    audit: (tx, removed) =>
+      recordAudit(tx, {
+        type: 'identity.unlinked',
+        userId,
+        actorId: userId,
+        client,
+        details: { provider: removed.provider, identity_id: removed.id },
+      }),
   });
 }

@@ -12,9 +12,9 @@ import type { AuthContext } from '../context.ts';
 import { problem } from '../errors.ts';
 import { type ClientInfo, requireRecentSignIn } from '../sessions/service.ts';
 import { signIn } from '../sessions/sign-in.ts';
-import { signInMethods } from '../users/methods-repository.ts';
 import { notify } from '../users/notice.ts';
 import { findUserByEmail, findUserById, lockUser } from '../users/repository.ts';
+import { removeSignInMethod } from '../users/service.ts';
 import {
   countPasskeys,
   deletePasskey,
@@ -214,26 +214,24 @@ export async function removePasskey(
   client: AuditClient,
 ) {
   const { userId } = principal;
-  return ctx.db.transaction(async (tx) => {
-    await lockUser(tx, userId);
-    await requireRecentSignIn(tx, principal.sessionId, 'Sign in again to remove a passkey.');
-    const methods = await signInMethods(tx, userId);
-    const removed = await deletePasskey(tx, userId, id);
-    if (!removed) throw problems.notFound('No such passkey.');
-    if (!methods || methods.total <= 1) {
-      throw problem(
+  return removeSignInMethod(ctx, userId, {
+    allowed: (tx) =>
+      requireRecentSignIn(tx, principal.sessionId, 'Sign in again to remove a passkey.'),
+    remove: (tx) => deletePasskey(tx, userId, id),
+    notFound: 'No such passkey.',
+    last: () =>
+      problem(
         'last_sign_in_method',
         'This is the last way to sign in to the account; add a password, passkey or provider first.',
-      );
-    }
-    await recordAudit(tx, {
-      type: 'passkey.removed',
-      userId,
-      actorId: userId,
-      client,
-      details: { passkey_id: removed.id },
-    });
-    return removed;
+      ),
+    audit: (tx, removed) =>
+      recordAudit(tx, {
+        type: 'passkey.removed',
+        userId,
+        actorId: userId,
+        client,
+        details: { passkey_id: removed.id },
+      }),
   });
 }
 

@@ -1,5 +1,4 @@
-import { setMaxListeners } from 'node:events';
-import { listenToChannel } from '@platform/db';
+import { watchValue } from '@platform/db';
 import type { FastifyBaseLogger } from 'fastify';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Db } from '../db/index.ts';
@@ -25,8 +24,7 @@ export interface FeedWatch {
   /** Polls held right now. */
   readonly held: number;
   /**
-   * Whether LISTEN is in place (the table is then read every SAFETY_POLL_MS, else every
-   * FALLBACK_POLL_MS).
+   * Whether LISTEN is in place (the table is then read every 500 ms, else every 250 ms).
    */
   readonly listening: boolean;
   /** Shutdown: answers every held poll now and holds no new one, so the drain never waits. */
@@ -50,147 +48,59 @@ export interface FeedWatchOptions {
  * descriptors: far above the verifier processes one auth replica serves (one poll each).
  */
 export const MAX_HELD_POLLS = 1000;
-/** While LISTEN is down: the newest id read from the table this often, to stay within 1 s. */
-const FALLBACK_POLL_MS = 250;
 /**
- * While LISTEN is up, the table is still read this often (one index-only `max(id)`): a connection
- * can go deaf without a word (a dropped NAT or firewall entry, a failover behind one address) and
- * the heartbeat only notices after up to `heartbeatMs` + its probe timeout (35 s by default),
- * while the contract allows 1 s. NOTIFY makes a revocation arrive in milliseconds; this bounds it
- * when NOTIFY fails silently.
+ * Followed with `watchValue` (@platform/db): while LISTEN is down, the newest id is read from the
+ * table every 250 ms, to stay within 1 s; while it is up, still every 500 ms (one index-only
+ * `max(id)`): a connection can go deaf without a word (a dropped NAT or firewall entry, a
+ * failover behind one address) and the heartbeat only notices after up to `heartbeatMs` + its
+ * probe timeout (35 s by default), while the contract allows 1 s. NOTIFY makes a revocation
+ * arrive in milliseconds; the read bounds it when NOTIFY fails silently.
  */
-const SAFETY_POLL_MS = 500;
-
 export async function watchFeed(options: FeedWatchOptions): Promise<FeedWatch> {
-  const { db, log } = options;
-  const maxHeld = options.maxHeld ?? MAX_HELD_POLLS;
-  let newest = 0;
-  let held = 0;
-  let closed = false;
-  const draining = new AbortController();
-  // Every held poll listens to it (maxHeld at most): not the leak Node warns of beyond 10.
-  setMaxListeners(maxHeld + 10, draining.signal);
-  const waiters = new Set<{ after: number; done(woke: boolean): void }>();
-  const counters = feedMetrics(options.metrics, () => ({ held, listening: listener.listening }));
-
-  function saw(id: number) {
-    if (!(id > newest)) return;
-    newest = id;
-    for (const waiter of [...waiters]) if (id > waiter.after) waiter.done(true);
-  }
-
-  function wait(after: number, ms: number, signals: (AbortSignal | undefined)[]) {
-    if (newest > after) return Promise.resolve(true);
-    if (closed || signals.some((s) => s?.aborted)) return Promise.resolve(false);
-    return new Promise<boolean>((resolve) => {
-      // setTimeout runs on the monotonic clock: a wall-clock jump neither ends nor stretches it.
-      const timer = setTimeout(() => waiter.done(false), ms).unref();
-      const abort = () => waiter.done(false);
-      const waiter = {
-        after,
-        done(woke: boolean) {
-          clearTimeout(timer);
-          for (const s of signals) s?.removeEventListener('abort', abort);
-          waiters.delete(waiter);
-          resolve(woke);
-        },
-      };
-      // Listeners, not AbortSignal.any: Node 20 keeps every signal made from a long-lived one.
-      for (const s of signals) s?.addEventListener('abort', abort, { once: true });
-      waiters.add(waiter);
-    });
-  }
-
-  // One read at a time: a slow database must not pile up fallback queries.
-  let reading: Promise<void> | undefined;
-  const refresh = () => {
-    reading ??= newestRevocationId(db)
-      .then(saw, (err: unknown) => log.debug({ err }, 'reading the newest revocation id failed'))
-      .finally(() => {
-        reading = undefined;
-      });
-    return reading;
-  };
-  let fallback: NodeJS.Timeout | undefined;
-  let pollingEvery = 0;
-  const pollTable = (ms: number) => {
-    // Restarted only when the pace changes: a listener failing again and again must not keep
-    // pushing the next read away.
-    if (ms === pollingEvery) return;
-    pollingEvery = ms;
-    clearInterval(fallback);
-    fallback = setInterval(refresh, ms).unref();
-  };
-
-  newest = await newestRevocationId(db);
-  pollTable(FALLBACK_POLL_MS);
-  let wasListening = false;
-  let outage = false;
-  const listener = listenToChannel({
+  const { db } = options;
+  const watch = watchValue({
     url: options.databaseUrl,
     channel: FEED_CHANNEL,
     applicationName: 'auth-revocation-feed',
-    ...options.listen,
-    onNotification(payload) {
+    initial: await newestRevocationId(db),
+    read: () => newestRevocationId(db),
+    parse(payload) {
       const id = Number(payload);
-      if (Number.isSafeInteger(id)) saw(id);
+      return Number.isSafeInteger(id) ? id : undefined;
     },
-    onListening() {
-      pollTable(SAFETY_POLL_MS);
-      // Whatever was committed while nobody listened sent a NOTIFY no one heard: read it now.
-      void refresh();
-      if (outage) log.info('listening for revocations again');
-      wasListening = true;
-      outage = false;
+    isNewer: (id, newest) => id > newest,
+    log: options.log,
+    messages: {
+      readFailed: 'reading the newest revocation id failed',
+      listeningAgain: 'listening for revocations again',
+      lost: 'lost the revocation feed listener; polling the table until it is back',
+      cannotListen:
+        'cannot listen for revocations (a pooler in transaction mode?); polling the table',
+      notConnected: 'revocation feed listener not connected',
     },
-    onLost(err) {
-      pollTable(FALLBACK_POLL_MS);
-      // Once per outage: the listener reports every failed reconnect attempt.
-      if (!outage) {
-        log.warn(
-          { err },
-          wasListening
-            ? 'lost the revocation feed listener; polling the table until it is back'
-            : 'cannot listen for revocations (a pooler in transaction mode?); polling the table',
-        );
-      } else {
-        log.debug({ err }, 'revocation feed listener not connected');
-      }
-      outage = true;
-    },
+    maxHeld: options.maxHeld ?? MAX_HELD_POLLS,
+    onFull: () => counters?.refused.inc(),
+    listen: options.listen,
   });
+  const counters = feedMetrics(options.metrics, () => ({
+    held: watch.held,
+    listening: watch.listening,
+  }));
+  const beyond = (after: number) => (id: number) => id > after;
 
   return {
-    newest: () => newest,
-    saw,
-    waitBeyond: (after, ms, signal) => wait(after, ms, [signal]),
-    async hold(after, ms, signal) {
-      if (draining.signal.aborted || held >= maxHeld) {
-        if (newest <= after && !draining.signal.aborted) counters?.refused.inc();
-        return newest > after;
-      }
-      held += 1;
-      try {
-        return await wait(after, ms, [signal, draining.signal]);
-      } finally {
-        held -= 1;
-      }
-    },
+    newest: watch.current,
+    saw: watch.saw,
+    waitBeyond: (after, ms, signal) => watch.wait(beyond(after), ms, signal),
+    hold: (after, ms, signal) => watch.hold(beyond(after), ms, signal),
     get held() {
-      return held;
+      return watch.held;
     },
     get listening() {
-      return listener.listening;
+      return watch.listening;
     },
-    drain: () => draining.abort(),
-    async close() {
-      closed = true;
-      draining.abort();
-      clearInterval(fallback);
-      for (const waiter of [...waiters]) waiter.done(false);
-      await listener.close();
-      await reading;
-    },
+    drain: watch.drain,
+    close: watch.close,
   };
 }
 

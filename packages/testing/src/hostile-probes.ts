@@ -1,0 +1,228 @@
+import type { HostileOperation } from './hostile-operations.ts';
+import {
+  containersOf,
+  exampleOf,
+  fieldsOf,
+  multipartOf,
+  topLevelFields,
+  withAt,
+} from './hostile-schema.ts';
+import {
+  AUTHORIZATIONS,
+  CONTENT_TYPES,
+  FIELD_VALUES,
+  LARGE_FIELD_VALUES,
+  LARGE_URL_VALUES,
+  ODD_HEADERS,
+  ODD_QUERIES,
+  PATH_VALUES,
+  QUERY_VALUES,
+  RAW_BODIES,
+} from './hostile-values.ts';
+
+/** One request of the hostile-input sweep (hostile-input.ts): made here, sent there. */
+export interface HostileProbe {
+  /** What is tried, for the failure list: `POST /main/v1/posts body = invalid JSON`. */
+  label: string;
+  method: string;
+  /** Path and query, percent-encoded as sent. */
+  url: string;
+  headers: Record<string, string>;
+  body?: string | Buffer;
+  /** The only right status (413 for a body over the limit). */
+  expect?: number;
+  /** Send the caller's Authorization header unless the probe sets its own. */
+  authorized: boolean;
+}
+
+/**
+ * Every hostile probe for `op`. `pathValues` names real ids (an existing post) so that what
+ * comes after the path is read and used, not turned away because its resource does not exist.
+ */
+export function hostileProbes(
+  op: HostileOperation,
+  options: {
+    pathValues?: Record<string, string>;
+    bodyLimit: number;
+    body?: unknown;
+    /** Query parameters every probe starts from, e.g. `type=funnel&steps=a,b`. */
+    baseQuery?: string;
+    /**
+     * Also 1 MB values, 50 000-deep JSON, and the body itself and every field the schema declares
+     * to depth 3 given each value (slow in process; the gateway's sweep sends them).
+     */
+    thorough?: boolean;
+  },
+): HostileProbe[] {
+  const name = `${op.method} ${op.path}`;
+  const path = (override?: [string, string]) =>
+    op.path.replace(/\{([^}]+)\}/g, (_, key: string) =>
+      override?.[0] === key ? override[1] : encodeURIComponent(options.pathValues?.[key] ?? 'x'),
+    );
+  const nameOf = (pair: string) => pair.split('=')[0]!;
+  const given = options.baseQuery ? options.baseQuery.split('&') : [];
+  const required = [
+    ...given,
+    ...op.query
+      .filter((p) => p.required && !given.some((g) => nameOf(g) === p.name))
+      .map((p) => `${p.name}=${encodeURIComponent(String(exampleOf(p.schema)))}`),
+  ];
+  const query = (...pairs: string[]) => {
+    const named = new Set(pairs.map((p) => nameOf(p).replace(/%5B.*$/, '')));
+    const all = [...required.filter((r) => !named.has(nameOf(r))), ...pairs];
+    return all.length ? `?${all.join('&')}` : '';
+  };
+  const readsBody = op.method !== 'GET';
+  const baseBody = options.body ?? (op.body ? exampleOf(op.body.schema) : undefined);
+  const jsonBody = op.body?.type === 'json' ? JSON.stringify(baseBody) : undefined;
+  const base = (): Omit<HostileProbe, 'label'> => ({
+    method: op.method,
+    url: path() + query(),
+    headers: jsonBody ? { 'content-type': 'application/json' } : {},
+    ...(jsonBody ? { body: jsonBody } : {}),
+    authorized: true,
+  });
+  const probes: HostileProbe[] = [];
+  const labels = new Set<string>();
+  const add = (label: string, probe: Partial<HostileProbe>) => {
+    if (labels.has(label)) return;
+    labels.add(label);
+    const sent = { ...base(), ...probe, label: `${name} ${label}` };
+    const over = sent.body !== undefined && Buffer.byteLength(sent.body) > options.bodyLimit;
+    probes.push(over ? { ...sent, expect: 413 } : sent);
+  };
+  const large = options.thorough ? LARGE_URL_VALUES : [];
+  const fieldValues = options.thorough ? [...FIELD_VALUES, ...LARGE_FIELD_VALUES] : FIELD_VALUES;
+
+  for (const param of op.pathParams) {
+    for (const [label, value] of [...PATH_VALUES, ...large]) {
+      add(`path ${param} = ${label}`, { url: path([param, value]) + query() });
+    }
+  }
+  for (const param of op.query) {
+    for (const [label, value] of [...QUERY_VALUES, ...large]) {
+      add(`query ${param.name} = ${label}`, { url: path() + query(`${param.name}=${value}`) });
+    }
+    add(`query ${param.name} repeated`, {
+      url: path() + query(`${param.name}=1`, `${param.name}=2`),
+    });
+    add(`query ${param.name}[]`, { url: path() + query(`${param.name}%5B%5D=1`) });
+    add(`query ${param.name}[a]`, { url: path() + query(`${param.name}%5Ba%5D=1`) });
+    add(`query ${param.name} without =`, { url: path() + query(param.name) });
+  }
+  for (const [label, text] of ODD_QUERIES) {
+    add(`query ${label}`, { url: `${path()}${query()}${query() ? '&' : '?'}${text}` });
+  }
+  for (const [label, value] of AUTHORIZATIONS) {
+    add(`Authorization ${label}`, { headers: { ...base().headers, authorization: value } });
+  }
+  for (const [label, headers] of ODD_HEADERS) {
+    add(`header ${label}`, { headers: { ...base().headers, ...headers } });
+  }
+  if (!readsBody) return probes;
+
+  const body = jsonBody ?? '{}';
+  for (const [label, type] of CONTENT_TYPES) {
+    add(`content-type ${label}`, {
+      headers: type === undefined ? {} : { 'content-type': type },
+      body,
+    });
+  }
+  const json = { 'content-type': 'application/json' };
+  for (const [label, text] of RAW_BODIES) add(`body ${label}`, { headers: json, body: text });
+  add('body over the limit', {
+    headers: json,
+    body: JSON.stringify({ big: 'x'.repeat(options.bodyLimit) }),
+  });
+  add('empty body with a JSON content-length', {
+    headers: { ...json, 'content-length': '0' },
+    body: '',
+  });
+  if (op.body?.type === 'multipart') {
+    const form = { 'content-type': 'multipart/form-data; boundary=b' };
+    for (const field of topLevelFields(op.body.schema)) {
+      for (const [label, value] of fieldValues) {
+        const text = value.startsWith('"') ? (JSON.parse(value) as string) : value;
+        const parts = { ...(baseBody as object), [field]: text };
+        add(`body ${field} = ${label}`, { headers: form, body: multipartOf(parts) });
+      }
+    }
+    add('body JSON where multipart is expected', { headers: json, body: '{"file":"x"}' });
+    add('body multipart with no parts', {
+      headers: { 'content-type': 'multipart/form-data; boundary=b' },
+      body: '--b--\r\n',
+    });
+    add('body multipart cut short', {
+      headers: { 'content-type': 'multipart/form-data; boundary=b' },
+      body: '--b\r\ncontent-disposition: form-data; name="file"; filename="a.png"\r\n\r\nabc',
+    });
+    add('body multipart with a NUL in the field name', {
+      headers: { 'content-type': 'multipart/form-data; boundary=b' },
+      body: '--b\r\ncontent-disposition: form-data; name="fi\u0000le"\r\n\r\nabc\r\n--b--\r\n',
+    });
+    add('body multipart with two files', {
+      headers: { 'content-type': 'multipart/form-data; boundary=b' },
+      body: `${['a', 'b'].map((n) => `--b\r\ncontent-disposition: form-data; name="file"; filename="${n}.png"\r\ncontent-type: image/png\r\n\r\n\x89PNG\r\n`).join('')}--b--\r\n`,
+    });
+    return probes;
+  }
+  if (op.body?.type !== 'json') return probes;
+  const SENTINEL = JSON.stringify('\u0001hostile\u0001');
+  const schema = op.body.schema;
+  const at = (path: (string | number)[], value: string) =>
+    JSON.stringify(withAt(baseBody, path, '\u0001hostile\u0001', schema)).replace(SENTINEL, value);
+  // Every top-level field the schema declares (thorough: the body and nested fields too).
+  for (const field of fieldsOf(schema).filter((f) => options.thorough || f.length === 1)) {
+    const where = field.length ? field.join('.') : '(root)';
+    for (const [label, value] of fieldValues) {
+      add(`body ${where} = ${label}`, { headers: json, body: at(field, value) });
+    }
+  }
+  // Inside the example's objects and arrays (a batch's messages, free-form properties).
+  for (const [path, value] of containersOf(baseBody)) {
+    const where = path.length ? path.join('.') : '(root)';
+    if (Array.isArray(value)) {
+      add(`body ${where} with a string item`, {
+        headers: json,
+        body: at([...path, value.length], '"x"'),
+      });
+      continue;
+    }
+    const key = [...path, 'hostile_key'];
+    const named = (name: string) => at(key, '1').replace('"hostile_key"', name);
+    add(`body ${where} with a key with an escaped NUL`, {
+      headers: json,
+      body: named('"k\\u0000"'),
+    });
+    add(`body ${where} with a key with a lone surrogate`, {
+      headers: json,
+      body: named('"k\\udfff"'),
+    });
+    add(`body ${where} with __proto__`, {
+      headers: json,
+      body: at(key, '{"hostilePolluted":1}').replace('"hostile_key"', '"__proto__"'),
+    });
+    add(`body ${where} with constructor`, {
+      headers: json,
+      body: at(key, '{"prototype":{"hostilePolluted":1}}').replace(
+        '"hostile_key"',
+        '"constructor"',
+      ),
+    });
+    add(`body ${where} with 99-deep JSON`, { headers: json, body: at(key, nested(99)) });
+    add(`body ${where} with 101-deep JSON`, { headers: json, body: at(key, nested(101)) });
+    if (!path.length) continue;
+    for (const name of Object.keys(value)) {
+      for (const [label, text] of fieldValues) {
+        add(`body ${where}.${name} = ${label}`, { headers: json, body: at([...path, name], text) });
+      }
+    }
+  }
+  add('body with an unknown field', {
+    headers: json,
+    body: JSON.stringify({ ...(baseBody as object), hostile_unknown: 'x' }),
+  });
+  return probes;
+}
+
+const nested = (depth: number) => `${'{"d":'.repeat(depth)}1${'}'.repeat(depth)}`;
