@@ -9,9 +9,10 @@ import { type OutboxRelayOptions, startOutboxRelay } from './relay.ts';
 export function relayOutbox(app: FastifyInstance, options: Omit<OutboxRelayOptions, 'log'>): void {
   let relay: ReturnType<typeof startOutboxRelay> | undefined;
   const pool = options.pool ?? options.db?.$client;
-  if (pool && app.hasDecorator('metrics')) registerOutboxMetrics(app, pool);
+  const metrics =
+    pool && app.hasDecorator('metrics') ? registerOutboxMetrics(app, pool) : undefined;
   app.addHook('onReady', async () => {
-    relay = startOutboxRelay({ ...options, log: app.log });
+    relay = startOutboxRelay({ ...options, onPurged: metrics?.purged, log: app.log });
   });
   app.addHook('onClose', async () => relay?.close());
 }

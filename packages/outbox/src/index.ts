@@ -9,4 +9,10 @@ export {
   startOutboxRelay,
   subscribesTo,
 } from './relay.ts';
+export {
+  DEFAULT_RETENTION_MS,
+  PURGE_EVENTS_SQL,
+  type PurgeOptions,
+  purgePublishedEvents,
+} from './purge.ts';
 export { outbox } from './table.ts';

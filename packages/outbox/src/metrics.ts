@@ -1,12 +1,17 @@
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
-import { Gauge } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 
 /**
  * The relay's backlog, read at each scrape (every replica reports the shared outbox; alert on the
  * max): events written but not yet accepted by analytics, and how long the oldest has waited.
+ * And the published events this replica's purges deleted (sum over replicas): returns what to
+ * call with each purge's count.
  */
-export function registerOutboxMetrics(app: FastifyInstance, pool: pg.Pool): void {
+export function registerOutboxMetrics(
+  app: FastifyInstance,
+  pool: pg.Pool,
+): { purged(count: number): void } {
   let last: Promise<Record<'pending' | 'oldest' | 'aside' | 'refused', number>> | undefined;
   const read = () => {
     last ??= pool
@@ -69,4 +74,10 @@ export function registerOutboxMetrics(app: FastifyInstance, pool: pg.Pool): void
       this.set((await read()).oldest);
     },
   });
+  const purged = new Counter({
+    name: 'outbox_purged_events_total',
+    help: 'Published outbox events deleted once older than the retention (OUTBOX_RETENTION_DAYS)',
+    registers: [app.metrics],
+  });
+  return { purged: (count) => purged.inc(count) };
 }

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type OutageLogger, outageLog } from '@platform/http';
 import { withLinkedSpan } from '@platform/telemetry';
 import type pg from 'pg';
+import { type PurgeOptions, purgeDelay, purgePublishedEvents } from './purge.ts';
 import {
   type Answers,
   MAX_BACKOFF_MS,
@@ -16,7 +17,7 @@ import {
 /** The subset of a pino/Fastify logger the relay uses. */
 export type RelayLog = OutageLogger;
 
-export interface OutboxRelayOptions extends RefusalPolicyOptions {
+export interface OutboxRelayOptions extends RefusalPolicyOptions, PurgeOptions {
   /** The producing service's pool, or its Drizzle database (whose `$client` is the pool). */
   pool?: pg.Pool;
   db?: { $client: pg.Pool };
@@ -35,6 +36,8 @@ export interface OutboxRelayOptions extends RefusalPolicyOptions {
    * (default 30 s): in a start, subscribers come up after the services that feed them.
    */
   quietMs?: number;
+  /** Told how many published events each purge deleted (the `outbox_purged_events_total` metric). */
+  onPurged?: (count: number) => void;
 }
 
 export interface OutboxRelay {
@@ -43,6 +46,8 @@ export interface OutboxRelay {
    * after a refusal (tests).
    */
   idle(): Promise<void>;
+  /** Purges now, as the timer does every `purgeIntervalMs`; resolves to how many went (tests). */
+  purge(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -251,6 +256,34 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     }
   })();
 
+  /** Deletes published events past the retention; counted, and a failure logged, never thrown. */
+  async function purge(): Promise<number> {
+    try {
+      const purged = await purgePublishedEvents(pool!, options);
+      if (purged > 0) {
+        options.onPurged?.(purged);
+        options.log.debug({ purged }, 'purged published outbox events');
+      }
+      return purged;
+    } catch (err) {
+      options.log.warn({ err }, 'purging published outbox events failed');
+      return 0;
+    }
+  }
+
+  // Off (retentionMs 0): no timer at all. Otherwise the first purge comes an interval after start,
+  // not at it: a rolling deploy starts every replica within seconds.
+  let purgeTimer: NodeJS.Timeout | undefined;
+  let purging: Promise<unknown> = Promise.resolve();
+  const schedulePurge = () => {
+    purgeTimer = setTimeout(() => {
+      purging = purge().finally(() => {
+        if (running) schedulePurge();
+      });
+    }, purgeDelay(options)).unref();
+  };
+  if ((options.retentionMs ?? 1) > 0) schedulePurge();
+
   function pause(ms: number) {
     return new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, ms);
@@ -269,10 +302,12 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         await sleep(20);
       }
     },
+    purge,
     async close() {
       running = false;
+      clearTimeout(purgeTimer);
       wake?.();
-      await loop;
+      await Promise.all([loop, purging]);
     },
   };
 }

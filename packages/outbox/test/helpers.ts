@@ -3,13 +3,17 @@ import type { AddressInfo } from 'node:net';
 import { after } from 'node:test';
 import type pg from 'pg';
 
-/** The table every producing service has (see services/auth/src/db/schema.ts `outbox`). */
+/** The table every producing service has, with its indexes (src/table.ts `outbox`). */
 export async function createOutbox(pool: pg.Pool) {
   await pool.query(`create table outbox (id bigserial primary key, type text not null,
     payload jsonb not null, occurred_at timestamptz not null default now(),
     published_at timestamptz, trace_context text, set_aside_at timestamptz, failure text,
     refusals int not null default 0, first_refused_at timestamptz, retry_at timestamptz,
     delivered_to text[])`);
+  await pool.query(`create index outbox_unpublished_idx on outbox (id)
+    where published_at is null and set_aside_at is null`);
+  await pool.query(`create index outbox_published_idx on outbox (published_at)
+    where published_at is not null`);
 }
 
 export interface SentEvent {
