@@ -100,6 +100,16 @@ export const Env = {
         description: 'name:type,type=url entries separated by ;',
       }),
     ),
+  /**
+   * Days a producing service keeps its published outbox events (OUTBOX_RETENTION_DAYS) before the
+   * relay deletes them; 0 keeps them for good.
+   */
+  outboxRetentionDays: () =>
+    Type.Integer({
+      minimum: 0,
+      default: 7,
+      description: 'a number of days (0: never delete published outbox events)',
+    }),
   /** The shared secret of service-to-service calls (`x-service-token`), too long to guess. */
   serviceToken: () => Type.String({ minLength: 32, description: 'at least 32 characters' }),
   /** 32 random bytes for AES-256, e.g. `openssl rand -base64 32` or Node's base64url. */

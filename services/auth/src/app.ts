@@ -173,7 +173,7 @@ export async function buildApp(deps: AuthAppDeps): Promise<App> {
   internalRoutes(app, ctx);
   schedulePruning(app, ctx);
   scheduleReseal(app, ctx);
-  const { ANALYTICS_URL, EVENT_SUBSCRIBERS, SERVICE_TOKEN } = config;
+  const { ANALYTICS_URL, EVENT_SUBSCRIBERS, OUTBOX_RETENTION_DAYS, SERVICE_TOKEN } = config;
   const subscribers = EVENT_SUBSCRIBERS
     ? parseSubscribers(EVENT_SUBSCRIBERS)
     : ANALYTICS_URL
@@ -185,6 +185,7 @@ export async function buildApp(deps: AuthAppDeps): Promise<App> {
       service: 'auth',
       subscribers,
       serviceToken: SERVICE_TOKEN,
+      retentionMs: OUTBOX_RETENTION_DAYS * 24 * 3600_000,
     });
   }
   return app;

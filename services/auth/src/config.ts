@@ -92,6 +92,8 @@ export const ConfigSchema = Type.Object({
   WEBAUTHN_RP_NAME: Type.String({ default: 'Microservice Template', minLength: 1, maxLength: 64 }),
   /** Where the outbox goes: every subscriber's types and URL, from the manifests (EVENT_SUBSCRIBERS). */
   EVENT_SUBSCRIBERS: Env.eventSubscribers(),
+  /** Published outbox events older than this many days are deleted by the relay; 0: never. */
+  OUTBOX_RETENTION_DAYS: Env.outboxRetentionDays(),
   /** Deprecated shorthand for EVENT_SUBSCRIBERS=analytics:*=<url>, used when that is unset. */
   ANALYTICS_URL: Type.Optional(Env.url()),
   /** Callers of `/internal/*` must send it (`x-service-token`); the relay sends it to analytics. */

@@ -102,7 +102,7 @@ export async function buildApp(deps: MainAppDeps): Promise<App> {
   app.addHook('preClose', async () => stamp.drain());
   app.addHook('onClose', () => stamp.close());
   cacheVersionRoute(app, ctx, stamp);
-  const { ANALYTICS_URL, EVENT_SUBSCRIBERS, SERVICE_TOKEN } = config;
+  const { ANALYTICS_URL, EVENT_SUBSCRIBERS, OUTBOX_RETENTION_DAYS, SERVICE_TOKEN } = config;
   const subscribers = EVENT_SUBSCRIBERS
     ? parseSubscribers(EVENT_SUBSCRIBERS)
     : ANALYTICS_URL
@@ -114,6 +114,7 @@ export async function buildApp(deps: MainAppDeps): Promise<App> {
       service: 'main',
       subscribers,
       serviceToken: SERVICE_TOKEN,
+      retentionMs: OUTBOX_RETENTION_DAYS * 24 * 3600_000,
     });
   }
   return app;

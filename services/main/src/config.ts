@@ -34,6 +34,8 @@ export const ConfigSchema = Type.Object({
   }),
   /** Where the outbox goes: every subscriber's types and URL, from the manifests (EVENT_SUBSCRIBERS). */
   EVENT_SUBSCRIBERS: Env.eventSubscribers(),
+  /** Published outbox events older than this many days are deleted by the relay; 0: never. */
+  OUTBOX_RETENTION_DAYS: Env.outboxRetentionDays(),
   /** Deprecated shorthand for EVENT_SUBSCRIBERS=analytics:*=<url>, used when that is unset. */
   ANALYTICS_URL: Type.Optional(Env.url()),
   /** Sent as `x-service-token` to the revocation feed and to analytics. */
