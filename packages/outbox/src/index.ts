@@ -1,5 +1,11 @@
 export { relayOutbox } from './app.ts';
 export {
+  DEFAULT_RETENTION_MS,
+  PURGE_EVENTS_SQL,
+  type PurgeOptions,
+  purgePublishedEvents,
+} from './purge.ts';
+export {
   type EventSubscriber,
   type OutboxRelay,
   type OutboxRelayOptions,
@@ -9,10 +15,4 @@ export {
   startOutboxRelay,
   subscribesTo,
 } from './relay.ts';
-export {
-  DEFAULT_RETENTION_MS,
-  PURGE_EVENTS_SQL,
-  type PurgeOptions,
-  purgePublishedEvents,
-} from './purge.ts';
 export { outbox } from './table.ts';
