@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { PENDING_EVENTS_SQL } from '@platform/outbox';
+import { PENDING_EVENTS_SQL, PURGE_EVENTS_SQL, purgePublishedEvents } from '@platform/outbox';
+import { TEST_SECRETS } from '@platform/testing';
+import pg from 'pg';
+import { readConfig } from '../src/config.ts';
 import { authHeader, buildTestMain, createPost } from './helper.ts';
 
 const main = await buildTestMain();
@@ -122,4 +125,42 @@ test('events set aside are not read again: a pass reads only the rows it may sen
   walk((explained!['QUERY PLAN'] as { Plan: Record<string, unknown> }[])[0]!.Plan);
   assert.ok(looked < 100, `a pass looked at ${looked} outbox rows`);
   await main.sql(`delete from outbox where set_aside_at is not null and failure = 'refused'`);
+});
+
+test('published events are purged through outbox_published_idx (migration 0012), not a scan of the table', async () => {
+  await main.sql(
+    `insert into outbox (type, payload, occurred_at, published_at)
+     select 'post.updated', '{}'::jsonb, t, t
+       from generate_series(1, 40000) as n, lateral (select now() - (n % 2 * 30) * interval '1 day' as t) as at`,
+  );
+  await main.sql('analyze outbox');
+  const plan = (
+    await main.sql<{ 'QUERY PLAN': string }>(
+      `explain ${PURGE_EVENTS_SQL.replace('$1', String(7 * 86_400_000)).replace('$2', '5000')}`,
+    )
+  )
+    .map((r) => r['QUERY PLAN'])
+    .join('\n');
+  assert.match(plan, /Index Scan using outbox_published_idx/);
+  assert.doesNotMatch(plan, /Seq Scan/);
+  const pool = new pg.Pool({ connectionString: main.databaseUrl });
+  try {
+    assert.equal(await purgePublishedEvents(pool), 20000);
+  } finally {
+    await pool.end();
+  }
+});
+
+test('OUTBOX_RETENTION_DAYS: 7 by default, 0 turns the purge off, negative is refused', () => {
+  const env = {
+    DATABASE_URL: main.databaseUrl,
+    AUTH_URL: 'http://127.0.0.1:1',
+    SERVICE_TOKEN: TEST_SECRETS.SERVICE_TOKEN,
+  };
+  assert.equal(readConfig(env).OUTBOX_RETENTION_DAYS, 7);
+  assert.equal(readConfig({ ...env, OUTBOX_RETENTION_DAYS: '0' }).OUTBOX_RETENTION_DAYS, 0);
+  assert.throws(
+    () => readConfig({ ...env, OUTBOX_RETENTION_DAYS: '-1' }),
+    /OUTBOX_RETENTION_DAYS is invalid: expected a number of days/,
+  );
 });
