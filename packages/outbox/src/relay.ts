@@ -111,7 +111,7 @@ export const subscribesTo = (types: string[], type: string) =>
  * (`set_aside_at`, `failure`; `outbox_set_aside_events`). Like a queue's dead-letter policy
  * (SQS maxReceiveCount), refusals must repeat over time: an old replica refusing what new ones
  * take mid-deploy sets nothing aside. A subscriber refusing every event of a batch (of new ones)
- * holds it back.
+ * holds it back. Published events older than `retentionMs` are deleted on a timer (purge.ts).
  */
 export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const pool = options.pool ?? options.db?.$client;
