@@ -1069,7 +1069,7 @@ test('analytics: events in, activity, reports, write keys and the Segment API', 
     body: Buffer.concat([gzipSync(Buffer.alloc(4 << 20, ' ')), Buffer.from('no gzip follows')]),
   });
   assert.equal(bomb.status, 413, await bomb.clone().text());
-  assert.equal((await bomb.json()).code, 'payload_too_large');
+  assert.equal(((await bomb.json()) as { code: string }).code, 'payload_too_large');
   const alive = await segment('/track', { userId: user.id, event: 'contract_after_bomb' });
   assert.equal(alive.status, 200, await alive.clone().text());
   // A messageId seen again is stored and counted once.
