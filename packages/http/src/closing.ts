@@ -13,7 +13,11 @@ import { sendProblem } from './problem.ts';
  */
 export function endQuietConnectionsOnClose(app: FastifyInstance) {
   const sockets = new Set<Socket>();
-  closeIdleConnectionsOnlyOnceWritten(app.server);
+  let closingSince: number | undefined;
+  closeIdleConnectionsOnlyOnceWritten(
+    app.server,
+    () => closingSince !== undefined && Date.now() - closingSince > WRITE_OUT_MS,
+  );
   refuseNewRequestsWhileClosing(app);
   app.server.on('connection', (socket: Socket) => {
     sockets.add(socket);
@@ -22,6 +26,7 @@ export function endQuietConnectionsOnClose(app: FastifyInstance) {
   app.addHook('preClose', (done) => {
     const server = app.server;
     if (!server.listening) return done();
+    closingSince = Date.now();
     const sweep = () => {
       server.closeIdleConnections();
       // bytesRead counts what the HTTP parser consumed too: 0 means not one byte of a request.
@@ -35,6 +40,14 @@ export function endQuietConnectionsOnClose(app: FastifyInstance) {
   });
 }
 
+/**
+ * How long a close waits for answers already ended to be read by their clients. One that never
+ * reads (a stalled or hostile client) would otherwise hold the close until the shutdown's 10 s
+ * grace (server.ts), which exits 1 without the steps after the close: the database pool's end,
+ * the last spans. Past this, those answers are cut.
+ */
+const WRITE_OUT_MS = 5000;
+
 type Connection = { socket: Socket & { _httpMessage?: ServerResponse<IncomingMessage> | null } };
 
 /**
@@ -44,10 +57,10 @@ type Connection = { socket: Socket & { _httpMessage?: ServerResponse<IncomingMes
  * off. Node's close calls it once, and the sweep above every 50 ms for the whole drain, so any
  * answer ending during a shutdown was cut. This one also spares a connection until its answer is
  * written out (`writableFinished`; the response is detached from the socket then, and the next
- * sweep closes it if nothing more came). It reads Node's own list of idle connections (the
+ * sweep closes it if nothing more came), for up to WRITE_OUT_MS into the close. It reads Node's own list of idle connections (the
  * parser's view: no request partly received); on a Node without that list it is Node's own.
  */
-function closeIdleConnectionsOnlyOnceWritten(server: Server) {
+function closeIdleConnectionsOnlyOnceWritten(server: Server, patienceOver: () => boolean) {
   server.closeIdleConnections = () => {
     const key = Object.getOwnPropertySymbols(server).find(
       (symbol) => symbol.description === 'http.server.connections',
@@ -59,7 +72,7 @@ function closeIdleConnectionsOnlyOnceWritten(server: Server) {
     }
     for (const { socket } of list.idle()) {
       const answer = socket._httpMessage;
-      if (answer && !answer.writableFinished) continue;
+      if (answer && !answer.writableFinished && !patienceOver()) continue;
       socket.destroy();
     }
   };

@@ -15,7 +15,7 @@ const ACCEPTED = 'gzip, deflate';
  */
 export async function decodeContentCoding(
   request: FastifyRequest,
-  _reply: FastifyReply,
+  reply: FastifyReply,
   payload: Readable,
 ): Promise<Readable> {
   const coding = request.headers['content-encoding']?.trim().toLowerCase();
@@ -40,6 +40,10 @@ export async function decodeContentCoding(
   // the bytes that came off the wire; a zlib error becomes a problem naming no internals.
   const decoded = new PassThrough() as PassThrough & { receivedEncodedLength: number };
   decoded.receivedEncodedLength = 0;
+  // Fastify stops listening once it has refused the body (413 past the limit): an error after
+  // that (the rest of the body not valid in its coding) had no listener, so it was thrown and
+  // ended the process.
+  decoded.on('error', () => {});
   payload.on('data', (chunk: Buffer) => {
     decoded.receivedEncodedLength += chunk.length;
   });
@@ -48,5 +52,15 @@ export async function decodeContentCoding(
     decoded.destroy(problems.badRequest(`The body is not valid ${coding} data.`)),
   );
   payload.pipe(decoder).pipe(decoded);
+  // Once the answer is out, what is left of the body is read as it is (then dropped: wire.ts),
+  // no longer inflated. A refusal only made Fastify stop listening, and a body refused as too
+  // large was then read to its end through the decoder: a few hundred KB on the wire inflated
+  // hundreds of MB after the 413 (one that never ends, until the request timeout).
+  reply.raw.once('finish', () => {
+    if (payload.readableEnded) return;
+    payload.unpipe(decoder);
+    decoder.destroy();
+    payload.resume();
+  });
   return decoded;
 }

@@ -225,3 +225,29 @@ test('a request that arrives whole only after SIGTERM is answered 503 problem+js
   assert.equal(JSON.parse(body!).code, 'service_unavailable');
   assert.equal(code, 0);
 });
+
+test('a client that never reads its answer holds the drain for a bounded time only: the shutdown still ends cleanly, exit 0', async () => {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(import.meta.dirname, 'fixtures', 'slow-server.ts')],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let output = '';
+  child.stdout.on('data', (chunk) => {
+    output += chunk;
+  });
+  while (!output.includes('listening')) await once(child.stdout, 'data');
+  const url = new URL(output.match(/listening (\S+)/)![1]!);
+  // 16 MB that this client never reads: the answer is never written out.
+  const stuck = await slowReader(url, '/big');
+  // The answer is ended by the route (after 700 ms) well before the signal.
+  await sleep(1500);
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  // Before: the close waited for the answer until the 10 s grace, which exits 1 without the
+  // steps after the close (the database pool, the spans).
+  const [code] = await exited;
+  assert.equal(code, 0);
+  const cut = await stuck.read();
+  assert.ok(cut.received < cut.announced, 'the unread answer was cut');
+});

@@ -1057,6 +1057,21 @@ test('analytics: events in, activity, reports, write keys and the Segment API', 
   });
   assert.equal(gzipped.status, 200, await gzipped.clone().text());
   assert.deepEqual(await gzipped.json(), { success: true });
+  // One too large once decoded, followed by bytes that are no gzip: a 413, and analytics lives on
+  // (its decoder's error after the 413 was uncaught: the process shut down, the next call a 502).
+  const bomb = await fetch(`${url}/analytics/v1/batch`, {
+    method: 'POST',
+    headers: {
+      authorization: basic,
+      'content-type': 'application/json',
+      'content-encoding': 'gzip',
+    },
+    body: Buffer.concat([gzipSync(Buffer.alloc(4 << 20, ' ')), Buffer.from('no gzip follows')]),
+  });
+  assert.equal(bomb.status, 413, await bomb.clone().text());
+  assert.equal(((await bomb.json()) as { code: string }).code, 'payload_too_large');
+  const alive = await segment('/track', { userId: user.id, event: 'contract_after_bomb' });
+  assert.equal(alive.status, 200, await alive.clone().text());
   // A messageId seen again is stored and counted once.
   const again = await segment('/track', {
     userId: user.id,
