@@ -176,6 +176,18 @@ test('a new user signs up through the provider; the next sign-in finds the same 
   assert.equal(((await unlink.json()) as { code: string }).code, 'last_sign_in_method');
 });
 
+test('an email claim that is not one plain address counts as none: no account, no mail to it', async () => {
+  for (const email of [
+    `victim-${unique()}@idp.test\r\nBcc: evil@idp.test`,
+    `"Victim" <victim-${unique()}@idp.test>`,
+    `a-${unique()}@idp.test, b@idp.test`,
+  ]) {
+    const params = await backAtApp(await atCallback(idpAccount({ email, email_verified: true })));
+    assert.equal(params.get('code'), null, email);
+    assert.equal(params.get('error'), 'email_required', email);
+  }
+});
+
 test('an email the provider does not vouch for opens no new account, so nobody can squat an address', async () => {
   const email = `unverified-new-${unique()}@idp.test`;
   const params = await backAtApp(await atCallback(idpAccount({ email, email_verified: false })));

@@ -44,10 +44,25 @@ export async function verifiedClaims(
   const text = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v : undefined);
   return {
     sub: idToken.sub,
-    email: text(merged.email)?.slice(0, 254),
+    email: address(merged.email),
     // Some providers send "true" as a string; anything else is not an assertion.
     emailVerified: merged.email_verified === true || merged.email_verified === 'true',
     preferredUsername: text(merged.preferred_username),
     name: text(merged.name),
   };
+}
+
+/** One plain address: no spaces, line breaks, lists, comments or display names. */
+const ADDRESS = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+$/;
+
+/**
+ * The provider's `email` claim, when it is one plain address of at most 254 characters (as
+ * `POST /register` accepts); anything else counts as no email. It becomes the account's address
+ * and a mail's recipient: a claim such as `a@example.com\r\nBcc: b@example.net` or `"x" <b@…>`
+ * from a provider that lets its users set the claim would have sent that account's mail elsewhere.
+ */
+function address(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length <= 254 && ADDRESS.test(value)
+    ? value
+    : undefined;
 }
