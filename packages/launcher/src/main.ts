@@ -18,12 +18,15 @@ import { createDatabases, type PostgresServer, startPostgres } from './database.
 import { assertPortsFree, LaunchError } from './ports.ts';
 import { prettyLogs } from './pretty.ts';
 import { killAllNow, prefixer, spawnService, stopAll, useColour } from './processes.ts';
+import { waitStackReady } from './readiness.ts';
 import { loadOrCreateKeyEncryptionKey } from './secrets.ts';
 import { HOST, type PlannedService, planServices, type Stack, serviceEnv } from './services.ts';
 import { type Supervisor, supervise } from './supervisor.ts';
 import { type SourceWatcher, watchSources } from './watch.ts';
 
 const READY_TIMEOUT_MS = 60_000;
+/** After every service is ready, how long the gateway may take to route to all of them. */
+const STACK_READY_MS = 10_000;
 const STOP_GRACE_MS = 12_000;
 const root = path.resolve(import.meta.dirname, '../../..');
 const dev = process.argv.includes('--dev');
@@ -177,7 +180,11 @@ async function main() {
 
   if (dev) await watchForChanges();
   const gateway = planned.find((s) => s.spec === entryPoint(services));
-  if (gateway) say(`Gateway ready at ${gateway.url}`);
+  if (gateway) {
+    await waitStackReady(gateway.url, STACK_READY_MS);
+    if (stopping) return;
+    say(`Gateway ready at ${gateway.url}`);
+  }
   // One column for the addresses, however long a service's name (`order-history`).
   const width = Math.max(10, ...planned.map((s) => s.spec.name.length + 1));
   for (const s of planned)

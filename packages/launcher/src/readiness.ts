@@ -26,9 +26,22 @@ export async function waitReady(
   );
 }
 
-async function answersReady(baseUrl: string): Promise<boolean> {
+/**
+ * Waits (at most `timeoutMs`) until the entry point's `GET /health`, the stack as a client sees it
+ * through it, answers 200. Every service answering its own `/health/ready` is not yet enough: the
+ * gateway routes by its own polls of them (every 2 s), and one that came up since its last poll
+ * got a 503 until the next; its `GET /health` checks them now and routes by what it finds.
+ */
+export async function waitStackReady(entryUrl: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && !(await answersReady(entryUrl, '/health'))) {
+    await sleep(POLL_MS);
+  }
+}
+
+async function answersReady(baseUrl: string, path = '/health/ready'): Promise<boolean> {
   try {
-    const response = await fetch(`${baseUrl}/health/ready`, { signal: AbortSignal.timeout(1000) });
+    const response = await fetch(`${baseUrl}${path}`, { signal: AbortSignal.timeout(3000) });
     await response.arrayBuffer();
     return response.status === 200;
   } catch {

@@ -89,6 +89,21 @@ test('an instance that is not ready gets no traffic, and comes back once it is',
   await eventually(async () => (await served(4)).has('a'));
 });
 
+test('once the gateway answers ready, it routes to a service that came up since its last poll', async () => {
+  const a = service('a');
+  a.state.ready = false;
+  const upA = await startUpstream(a.handler);
+  cleanup(upA!.close);
+  const url = await gateway({ AUTH_URLS: upA!.url, MAIN_URLS: upA!.url, HEALTH_INTERVAL_MS: 3000 });
+  // The first poll (after 3 s) finds it starting: no traffic.
+  await eventually(async () => (await fetch(`${url}/main/v1/posts`)).status === 503, 10_000);
+  a.state.ready = true;
+  // `npm start` prints "Gateway ready" once `GET /health` is 200, and the next request must get through,
+  // not wait for the next poll (3 s on here).
+  assert.equal((await fetch(`${url}/health`)).status, 200);
+  assert.equal((await fetch(`${url}/main/v1/posts`)).status, 200);
+});
+
 test('with every instance down the answer is 503, at once', async () => {
   const url = await gateway({
     AUTH_URLS: await deadUrl(),

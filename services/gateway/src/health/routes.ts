@@ -61,7 +61,16 @@ async function checkAll(deployed: [string, Balancer][]): Promise<Record<string, 
     deployed.map(async ([service, balancer]) => {
       // Every address behind the service's names, as balanced: one replica answering is not enough.
       const urls = balancer.instances.map((i) => i.url);
-      const ready = await Promise.all(urls.map((url) => isReady(url, CHECK_TIMEOUT_MS)));
+      // What it finds is also the routing's news, as the periodic poll's is: once the gateway
+      // answers ready (the launcher's "Gateway ready", a readiness probe), it routes to what it
+      // found ready, not 503 until the next poll (a service that came up between two polls).
+      const ready = await Promise.all(
+        balancer.instances.map(async (instance) => {
+          const up = await isReady(instance.url, CHECK_TIMEOUT_MS);
+          balancer.setReady(instance, up);
+          return up;
+        }),
+      );
       const down = ready.filter((r) => !r).length;
       services[service] =
         urls.length === 0
