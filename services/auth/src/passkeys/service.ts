@@ -203,10 +203,7 @@ export async function passkeysOf(ctx: AuthContext, userId: string) {
   return { items: (await listPasskeys(ctx.db, userId)).map(toPasskeyView) };
 }
 
-/**
- * Removes one of the caller's passkeys, unless it is their last way to sign in. Needs a recent
- * sign-in, as adding one does: a stolen access token must not strip the owner's ways in.
- */
+/** Removes a passkey, not the last way in; a recent sign-in only, as adding one (a stolen token). */
 export async function removePasskey(
   ctx: AuthContext,
   principal: { userId: string; sessionId: string },
