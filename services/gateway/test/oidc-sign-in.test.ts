@@ -181,6 +181,15 @@ test('an email claim that is not one plain address counts as none: no account, n
     `victim-${unique()}@idp.test\r\nBcc: evil@idp.test`,
     `"Victim" <victim-${unique()}@idp.test>`,
     `a-${unique()}@idp.test, b@idp.test`,
+    // PostgreSQL refuses a NUL: the callback was a 500.
+    `nul-${unique()}\u0000@idp.test`,
+    // Other scripts, controls and invisible characters, which POST /register refuses: the Kelvin
+    // sign lower-cases to k (a UTF-8 PostgreSQL found, and linked, the account of kate-…), a
+    // Cyrillic а passes for a Latin a, a right-to-left override turns the address around.
+    `\u212Aate-${unique()}@idp.test`,
+    `lookalike-${unique()}@ex\u0430mple.com`,
+    `rtl-${unique()}\u202e@idp.test`,
+    `ctl-${unique()}\u0001@idp.test`,
   ]) {
     const params = await backAtApp(await atCallback(idpAccount({ email, email_verified: true })));
     assert.equal(params.get('code'), null, email);
