@@ -281,6 +281,35 @@ test('a provider-verified email does not link to an account that never verified 
   assert.equal(params.get('error'), 'email_in_use');
 });
 
+test('a sign-up racing a registration of the same address ends at the app, not in a 500', async () => {
+  const email = `race-${unique()}@idp.test`;
+  const callbackUrl = await atCallback(idpAccount({ email, email_verified: true }));
+  // A registration of the address, begun and not yet committed: the sign-up does not see it, and
+  // its own insert waits on the unique index until the registration commits.
+  const db = new pg.Client({ connectionString: auth.databaseUrl });
+  await db.connect();
+  try {
+    await db.query('begin');
+    await db.query('insert into users (email, username) values ($1, $2)', [email, `r${unique()}`]);
+    const visiting = visit(callbackUrl);
+    await eventually(async () => {
+      const { rows } = await db.query(
+        `select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
+      );
+      return rows.length > 0;
+    });
+    await db.query('commit');
+    const res = await visiting;
+    assert.equal(res.status, 302, await res.clone().text());
+    const params = new URL(res.headers.get('location')!).searchParams;
+    // As if the registration had come first: its address is not verified, so no link.
+    assert.equal(params.get('error'), 'email_in_use');
+    assert.equal(params.get('code'), null);
+  } finally {
+    await db.end();
+  }
+});
+
 test('a wrong state is refused', async () => {
   const url = new URL(await atCallback(idpAccount({ email: `s-${unique()}@idp.test` })));
   url.searchParams.set('state', randomBytes(32).toString('base64url'));
