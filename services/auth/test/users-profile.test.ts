@@ -131,6 +131,41 @@ test('the same address in other letter case is respelled at once and mails nothi
   assert.equal((await mails()).length, sentBefore);
 });
 
+test('only ASCII letter case is a respelling: an address with a Kelvin sign needs the mailed proof for k', async () => {
+  // An address no form accepts, as an OIDC sign-up stored it before its claim was checked:
+  // JavaScript lower-cases the Kelvin sign (U+212A) to k, so kate-… passed for the same address
+  // and became the account's verified email without a word to that mailbox.
+  const user = await signUp(app);
+  const local = `ate-${user.id.slice(0, 8)}@example.com`;
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  await client.query('update users set email = $2, email_verified = true where id = $1', [
+    user.id,
+    `\u212A${local}`,
+  ]);
+  await client.end();
+  const res = await patch(user.accessToken, {
+    email: `k${local}`,
+    current_password: user.password,
+  });
+  assert.equal(res.statusCode, 200);
+  assert.equal(res.json().user.email, `\u212A${local}`);
+  assert.equal(res.json().user.pending_email, `k${local}`);
+  // The token mailed to k… proves that address, not the one it folds to: the change completes.
+  const confirmation = (await mails()).find((m) => m.includes(`To: k${local}`));
+  const token = /^ {4}(\S+)$/m.exec(confirmation ?? '')?.[1];
+  assert.ok(token);
+  const verify = await app.inject({
+    method: 'POST',
+    url: '/accounts/v1/verify-email',
+    payload: { token },
+  });
+  assert.equal(verify.statusCode, 204);
+  const me = await app.inject({ url: '/accounts/v1/user', headers: bearer(user.accessToken) });
+  assert.equal(me.json().user.email, `k${local}`);
+  assert.equal(me.json().user.pending_email, null);
+});
+
 test('a taken username is a 409 naming the field, whatever the letter case', async () => {
   const taken = await signUp(app);
   const user = await signUp(app);

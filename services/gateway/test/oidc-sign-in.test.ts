@@ -181,6 +181,15 @@ test('an email claim that is not one plain address counts as none: no account, n
     `victim-${unique()}@idp.test\r\nBcc: evil@idp.test`,
     `"Victim" <victim-${unique()}@idp.test>`,
     `a-${unique()}@idp.test, b@idp.test`,
+    // PostgreSQL refuses a NUL: the callback was a 500.
+    `nul-${unique()}\u0000@idp.test`,
+    // Other scripts, controls and invisible characters, which POST /register refuses: the Kelvin
+    // sign lower-cases to k (a UTF-8 PostgreSQL found, and linked, the account of kate-…), a
+    // Cyrillic а passes for a Latin a, a right-to-left override turns the address around.
+    `\u212Aate-${unique()}@idp.test`,
+    `lookalike-${unique()}@ex\u0430mple.com`,
+    `rtl-${unique()}\u202e@idp.test`,
+    `ctl-${unique()}\u0001@idp.test`,
   ]) {
     const params = await backAtApp(await atCallback(idpAccount({ email, email_verified: true })));
     assert.equal(params.get('code'), null, email);
@@ -270,6 +279,35 @@ test('a provider-verified email does not link to an account that never verified 
   );
   assert.equal(params.get('code'), null);
   assert.equal(params.get('error'), 'email_in_use');
+});
+
+test('a sign-up racing a registration of the same address ends at the app, not in a 500', async () => {
+  const email = `race-${unique()}@idp.test`;
+  const callbackUrl = await atCallback(idpAccount({ email, email_verified: true }));
+  // A registration of the address, begun and not yet committed: the sign-up does not see it, and
+  // its own insert waits on the unique index until the registration commits.
+  const db = new pg.Client({ connectionString: auth.databaseUrl });
+  await db.connect();
+  try {
+    await db.query('begin');
+    await db.query('insert into users (email, username) values ($1, $2)', [email, `r${unique()}`]);
+    const visiting = visit(callbackUrl);
+    await eventually(async () => {
+      const { rows } = await db.query(
+        `select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
+      );
+      return rows.length > 0;
+    });
+    await db.query('commit');
+    const res = await visiting;
+    assert.equal(res.status, 302, await res.clone().text());
+    const params = new URL(res.headers.get('location')!).searchParams;
+    // As if the registration had come first: its address is not verified, so no link.
+    assert.equal(params.get('error'), 'email_in_use');
+    assert.equal(params.get('code'), null);
+  } finally {
+    await db.end();
+  }
 });
 
 test('a wrong state is refused', async () => {

@@ -10,7 +10,12 @@ import { addressInUse, changeNotice, confirmationMail } from './mails.ts';
 
 const CONFIRM_TTL = 24 * 3600;
 
-const sameAddress = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+/**
+ * The same address in other ASCII letters. Not toLowerCase: it folds other scripts too (the Kelvin
+ * sign U+212A to k), and such a respelling takes the new address without a mailed proof.
+ */
+const asciiLower = (s: string) => s.replace(/[A-Z]/g, (c) => c.toLowerCase());
+export const sameAddress = (a: string, b: string) => asciiLower(a) === asciiLower(b);
 const limitKey = (userId: string) => `email-change:user:${userId}`;
 const tooMany = (retryAfter: number) =>
   problems.tooManyRequests(retryAfter, 'Too many email changes; try again later.');

@@ -9,7 +9,7 @@ import {
 import type { Executor } from '../db/index.ts';
 import { problem } from '../errors.ts';
 import { conflictingField, lockUser, markEmailVerified } from '../users/repository.ts';
-import { completeEmailChange } from './email-change.ts';
+import { completeEmailChange, sameAddress } from './email-change.ts';
 import { sendMails } from './mails.ts';
 
 const VERIFY_EMAIL_TTL = 24 * 3600;
@@ -63,7 +63,7 @@ export async function verifyEmail(
       const spent = user && (await consumeOneTimeToken(tx, token, 'verify-email'));
       if (!spent?.email) throw invalidToken();
       const proves = (address: string | null | undefined) =>
-        address?.toLowerCase() === spent.email!.toLowerCase();
+        address != null && sameAddress(address, spent.email!);
       if (user && proves(user.email)) {
         await markEmailVerified(tx, user.id);
         return undefined;

@@ -1,3 +1,4 @@
+import formats from 'ajv-formats/dist/formats.js';
 import type { AuthContext } from '../context.ts';
 import { type OidcProvider, openidClient } from './providers.ts';
 
@@ -52,17 +53,28 @@ export async function verifiedClaims(
   };
 }
 
-/** One plain address: no spaces, line breaks, lists, comments or display names. */
-const ADDRESS = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+$/;
+/**
+ * The `email` format `POST /register` and `PATCH /user` validate with (Fastify's ajv-formats, full
+ * mode): one plain ASCII address, a dotted domain; no spaces, line breaks, lists, comments, display
+ * names, control characters or other scripts.
+ */
+const EMAIL_FORMAT = formats.fullFormats.email;
 
 /**
- * The provider's `email` claim, when it is one plain address of at most 254 characters (as
- * `POST /register` accepts); anything else counts as no email. It becomes the account's address
- * and a mail's recipient: a claim such as `a@example.com\r\nBcc: b@example.net` or `"x" <b@…>`
- * from a provider that lets its users set the claim would have sent that account's mail elsewhere.
+ * The provider's `email` claim, when it is an address `POST /register` would accept (at most 254
+ * characters of that format); anything else counts as no email. It becomes the account's address
+ * and a mail's recipient: `a@example.com\r\nBcc: b@example.net` or `"x" <b@…>` from a provider
+ * that lets its users set the claim would have sent that account's mail elsewhere; a NUL made the
+ * callback a 500 (PostgreSQL refuses it); and an address only this way in could open
+ * (`\u212Aate@…`, the Kelvin sign, lower-cases to `kate@…` in JavaScript and in a UTF-8
+ * PostgreSQL; `exаmple.com` with a Cyrillic а; a right-to-left override) found or became another
+ * account's address: `PATCH /user` takes a change only in letter case without a mailed proof.
  */
 function address(value: unknown): string | undefined {
-  return typeof value === 'string' && value.length <= 254 && ADDRESS.test(value)
+  return typeof value === 'string' &&
+    value.length <= 254 &&
+    EMAIL_FORMAT instanceof RegExp &&
+    EMAIL_FORMAT.test(value)
     ? value
     : undefined;
 }

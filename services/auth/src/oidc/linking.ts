@@ -34,7 +34,7 @@ export async function resolveAccount(
       client,
       details: { provider: providerId, identity_id: identityId, how },
     });
-  const result = await ctx.db.transaction(async (tx): Promise<Resolution> => {
+  const resolve = async (tx: Executor): Promise<Resolution> => {
     const known = await findIdentity(tx, providerId, claims.sub);
     if (known) {
       await touchIdentity(tx, known.id, claims.email ?? null);
@@ -92,6 +92,21 @@ export async function resolveAccount(
     });
     await linked(tx, userId, identity.id, 'sign_up');
     return { kind: 'signed-in', userId, identityId: identity.id };
-  });
-  return result;
+  };
+  // What this transaction inserts (an account, an identity) may be committed by another meanwhile:
+  // a registration of the same address, a sign-up taking the same username, the same person
+  // signing in from two tabs. Its insert then fails on the unique index, and the callback was a
+  // 500 with the flow spent; run again, it finds the other's row and answers as for it.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await ctx.db.transaction(resolve);
+    } catch (error) {
+      if (attempt >= 3 || !isUniqueViolation(error)) throw error;
+    }
+  }
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  const e = error as { code?: string; cause?: { code?: string } };
+  return (e.code ?? e.cause?.code) === '23505';
 }
