@@ -1,10 +1,26 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after } from 'node:test';
-import type pg from 'pg';
+import { createTestDatabase } from '@platform/testing';
+import pg from 'pg';
+
+/**
+ * A test database of the file's own with the outbox table, dropped after its tests: a pool on
+ * it. Each test file gets one, so files running side by side never share rows.
+ */
+export async function outboxDatabase(): Promise<pg.Pool> {
+  const database = await createTestDatabase();
+  const pool = new pg.Pool({ connectionString: database.url });
+  after(async () => {
+    await pool.end();
+    await database.drop();
+  });
+  await createOutbox(pool);
+  return pool;
+}
 
 /** The table every producing service has, with its indexes (src/table.ts `outbox`). */
-export async function createOutbox(pool: pg.Pool) {
+async function createOutbox(pool: pg.Pool) {
   await pool.query(`create table outbox (id bigserial primary key, type text not null,
     payload jsonb not null, occurred_at timestamptz not null default now(),
     published_at timestamptz, trace_context text, set_aside_at timestamptz, failure text,

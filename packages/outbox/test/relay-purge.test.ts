@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, beforeEach, test } from 'node:test';
-import { createTestDatabase } from '@platform/testing';
 import Fastify from 'fastify';
-import pg from 'pg';
 import { Registry } from 'prom-client';
 import {
   PURGE_EVENTS_SQL,
@@ -10,15 +8,9 @@ import {
   relayOutbox,
   startOutboxRelay,
 } from '../src/index.ts';
-import { createOutbox, until } from './helpers.ts';
+import { outboxDatabase, until } from './helpers.ts';
 
-const database = await createTestDatabase();
-const pool = new pg.Pool({ connectionString: database.url });
-after(async () => {
-  await pool.end();
-  await database.drop();
-});
-await createOutbox(pool);
+const pool = await outboxDatabase();
 beforeEach(() => pool.query('truncate outbox restart identity'));
 
 const log = { debug: () => {}, info: () => {}, warn: () => {} };

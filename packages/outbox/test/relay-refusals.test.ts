@@ -2,18 +2,10 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, test } from 'node:test';
-import { createTestDatabase } from '@platform/testing';
-import pg from 'pg';
 import { startOutboxRelay } from '../src/index.ts';
-import { createOutbox, type SentEvent, subscriber, until } from './helpers.ts';
+import { outboxDatabase, type SentEvent, subscriber, until } from './helpers.ts';
 
-const database = await createTestDatabase();
-const pool = new pg.Pool({ connectionString: database.url });
-after(async () => {
-  await pool.end();
-  await database.drop();
-});
-await createOutbox(pool);
+const pool = await outboxDatabase();
 
 const log = { debug: () => {}, info: () => {}, warn: () => {} };
 const relayOptions = {

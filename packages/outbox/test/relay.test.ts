@@ -3,18 +3,10 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createTestDatabase } from '@platform/testing';
-import pg from 'pg';
 import { parseSubscribers, startOutboxRelay, subscribesTo } from '../src/index.ts';
-import { createOutbox, subscriber, until } from './helpers.ts';
+import { outboxDatabase, subscriber, until } from './helpers.ts';
 
-const database = await createTestDatabase();
-const pool = new pg.Pool({ connectionString: database.url });
-after(async () => {
-  await pool.end();
-  await database.drop();
-});
-await createOutbox(pool);
+const pool = await outboxDatabase();
 
 /** A stand-in for analytics `/internal/events` that fails the first `failures` calls. */
 async function fakeAnalytics(failures: number) {
