@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { after } from 'node:test';
 import { createTestDatabase } from '@platform/testing';
 import pg from 'pg';
+import { type OutboxRelay, type OutboxRelayOptions, startOutboxRelay } from '../src/index.ts';
 
 /**
  * A test database of the file's own with the outbox table, dropped after its tests: a pool on
@@ -73,4 +74,28 @@ export async function until(done: () => boolean | Promise<boolean>) {
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
   throw new Error('timed out waiting');
+}
+
+/** A log that keeps nothing, and the service token the relays send. */
+export const quietLog = { debug: () => {}, info: () => {}, warn: () => {} };
+export const TOKEN = 's'.repeat(40);
+
+/**
+ * Starts a relay as these tests run one: for `auth`, looking every 20 ms, sending refused events
+ * again 50 ms later (1 s doubling up to 30 s by default), logging nothing; `options` on top (its
+ * pool, its subscribers…). Closed after the test if the test did not close it.
+ */
+export function startRelay(
+  options: Partial<OutboxRelayOptions> & Pick<OutboxRelayOptions, 'subscribers'>,
+): OutboxRelay {
+  const relay = startOutboxRelay({
+    service: 'auth',
+    serviceToken: TOKEN,
+    log: quietLog,
+    intervalMs: 20,
+    maxBackoffMs: 50,
+    ...options,
+  });
+  after(() => relay.close());
+  return relay;
 }

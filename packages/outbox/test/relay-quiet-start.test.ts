@@ -6,7 +6,7 @@ import { loggerOptions } from '@platform/http';
 import { logCapture } from '@platform/testing';
 import pino from 'pino';
 import { startOutboxRelay } from '../src/index.ts';
-import { outboxDatabase } from './helpers.ts';
+import { outboxDatabase, TOKEN } from './helpers.ts';
 
 const pool = await outboxDatabase();
 
@@ -37,7 +37,7 @@ test('a relay whose analytics is not up yet logs debug lines, and one warning on
     subscribers: [
       { name: 'analytics', types: ['*'], url: `http://127.0.0.1:${await closedPort()}` },
     ],
-    serviceToken: 's'.repeat(40),
+    serviceToken: TOKEN,
     log: pino(loggerOptions('auth', 'debug'), logs.stream),
     maxBackoffMs: 20,
     // As a start that takes a second; the default is 30 s.
