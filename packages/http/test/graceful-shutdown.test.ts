@@ -1,27 +1,14 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
-import path from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { startServer, startSupervised } from './helpers.ts';
 
 test('SIGTERM lets an in-flight request finish, refuses new ones and exits 0', async () => {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(import.meta.dirname, 'fixtures', 'slow-server.ts')],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  let output = '';
-  child.stdout.on('data', (chunk) => {
-    output += chunk;
-  });
-  while (!output.includes('listening')) await once(child.stdout, 'data');
-  const url = output.match(/listening (\S+)/)![1];
+  const { child, url, output } = await startServer('slow-server.ts');
 
-  const inFlight = fetch(`${url}/slow`).then((r) => r.json());
+  const inFlight = fetch(new URL('/slow', url)).then((r) => r.json());
   await new Promise((resolve) => setTimeout(resolve, 150));
   const started = Date.now();
   child.kill('SIGTERM');
@@ -29,57 +16,30 @@ test('SIGTERM lets an in-flight request finish, refuses new ones and exits 0', a
 
   assert.deepEqual(await inFlight, { finished: true });
   assert.equal(code, 0);
-  assert.ok(output.includes('closed'), 'onClose hooks ran');
+  assert.ok(output().includes('closed'), 'onClose hooks ran');
   assert.ok(Date.now() - started < 10_000);
-  await assert.rejects(fetch(`${url}/slow`));
+  await assert.rejects(fetch(new URL('/slow', url)));
 });
 
 test('a service started over an IPC channel stops gracefully when its supervisor is killed', {
   timeout: 30_000,
 }, async () => {
-  // The supervisor: starts the service with an IPC channel (as the launcher does), then waits.
-  const fixture = path.join(import.meta.dirname, 'fixtures', 'slow-server.ts');
-  const supervisor = spawn(
-    process.execPath,
-    [
-      '-e',
-      `require('node:child_process').spawn(process.execPath, ['--import', 'tsx', ${JSON.stringify(fixture)}], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }); setInterval(() => {}, 1000);`,
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  let output = '';
-  supervisor.stdout.on('data', (chunk) => {
-    output += chunk;
-  });
-  while (!output.includes('listening')) await once(supervisor.stdout, 'data');
-  const url = output.match(/listening (\S+)/)![1];
-  assert.equal((await fetch(`${url}/slow`)).status, 200);
+  const { supervisor, output } = await startSupervised('listening');
+  const url = new URL(output().match(/listening (\S+)/)![1]!);
+  assert.equal((await fetch(new URL('/slow', url))).status, 200);
 
   supervisor.kill('SIGKILL');
   // The service holds the pipe until it exits: its end is the service's end.
   await once(supervisor.stdout, 'end');
-  assert.ok(output.includes('closed'), 'onClose hooks ran: the service shut down, not killed');
-  await assert.rejects(fetch(`${url}/slow`), 'nothing listens any more');
+  assert.ok(output().includes('closed'), 'onClose hooks ran: the service shut down, not killed');
+  await assert.rejects(fetch(new URL('/slow', url)), 'nothing listens any more');
 });
 
 test('a service whose supervisor died while it was still starting stops once it is up', {
   timeout: 60_000,
 }, async (t) => {
-  const fixture = path.join(import.meta.dirname, 'fixtures', 'slow-server.ts');
-  const supervisor = spawn(
-    process.execPath,
-    [
-      '-e',
-      `require('node:child_process').spawn(process.execPath, ['--import', 'tsx', ${JSON.stringify(fixture)}], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, START_DELAY_MS: '1500' } }); setInterval(() => {}, 1000);`,
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  let output = '';
-  supervisor.stdout.on('data', (chunk) => {
-    output += chunk;
-  });
-  while (!output.includes('starting')) await once(supervisor.stdout, 'data');
-  const pid = Number(output.match(/starting (\d+)/)![1]);
+  const { supervisor, output } = await startSupervised('starting', { START_DELAY_MS: '1500' });
+  const pid = Number(output().match(/starting (\d+)/)![1]);
   t.after(() => {
     try {
       process.kill(pid, 'SIGKILL');
@@ -92,23 +52,13 @@ test('a service whose supervisor died while it was still starting stops once it 
     // Unref'd: a pending timer would hold the test process open for its 30 s after the test.
     sleep(30_000, false, { ref: false }),
   ]);
-  assert.ok(ended, `the service still runs with no supervisor: ${output}`);
-  assert.ok(output.includes('listening'), output);
-  assert.ok(output.includes('closed'), 'onClose hooks ran: the service shut down, not killed');
+  assert.ok(ended, `the service still runs with no supervisor: ${output()}`);
+  assert.ok(output().includes('listening'), output());
+  assert.ok(output().includes('closed'), 'onClose hooks ran: the service shut down, not killed');
 });
 
 test('SIGTERM does not wait for connections that never sent a request, nor for keep-alive ones idle after the drain', async () => {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(import.meta.dirname, 'fixtures', 'slow-server.ts')],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  let output = '';
-  child.stdout.on('data', (chunk) => {
-    output += chunk;
-  });
-  while (!output.includes('listening')) await once(child.stdout, 'data');
-  const url = new URL(output.match(/listening (\S+)/)![1]!);
+  const { child, url } = await startServer('slow-server.ts');
   // A spare connection that never sends a byte (undici opens one after an aborted request,
   // browsers open them ahead): Node's close waited for it until the keep-alive timeout (72 s).
   const spare = net.connect(Number(url.port), url.hostname);
@@ -161,17 +111,7 @@ async function slowReader(url: URL, path: string) {
 }
 
 test('SIGTERM does not cut an answer a slow client is still reading, whether it ended before or during the drain', async () => {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(import.meta.dirname, 'fixtures', 'slow-server.ts')],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  let output = '';
-  child.stdout.on('data', (chunk) => {
-    output += chunk;
-  });
-  while (!output.includes('listening')) await once(child.stdout, 'data');
-  const url = new URL(output.match(/listening (\S+)/)![1]!);
+  const { child, url } = await startServer('slow-server.ts');
   // Ended before the drain (16 MB: far more than loopback's socket buffers hold), and ending
   // during it (the route answers after 700 ms).
   const before = await slowReader(url, '/big');
@@ -192,17 +132,7 @@ test('SIGTERM does not cut an answer a slow client is still reading, whether it 
 });
 
 test('a request that arrives whole only after SIGTERM is answered 503 problem+json, its connection closed', async () => {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(import.meta.dirname, 'fixtures', 'slow-server.ts')],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  let output = '';
-  child.stdout.on('data', (chunk) => {
-    output += chunk;
-  });
-  while (!output.includes('listening')) await once(child.stdout, 'data');
-  const url = new URL(output.match(/listening (\S+)/)![1]!);
+  const { child, url } = await startServer('slow-server.ts');
   // Half a request line before the drain: neither idle nor quiet, so the connection is kept…
   const socket = net.connect(Number(url.port), url.hostname);
   await once(socket, 'connect');
@@ -227,17 +157,7 @@ test('a request that arrives whole only after SIGTERM is answered 503 problem+js
 });
 
 test('a client that never reads its answer holds the drain for a bounded time only: the shutdown still ends cleanly, exit 0', async () => {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(import.meta.dirname, 'fixtures', 'slow-server.ts')],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  let output = '';
-  child.stdout.on('data', (chunk) => {
-    output += chunk;
-  });
-  while (!output.includes('listening')) await once(child.stdout, 'data');
-  const url = new URL(output.match(/listening (\S+)/)![1]!);
+  const { child, url } = await startServer('slow-server.ts');
   // 16 MB that this client never reads: the answer is never written out.
   const stuck = await slowReader(url, '/big');
   // The answer is ended by the route (after 700 ms) well before the signal.

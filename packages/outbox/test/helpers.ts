@@ -1,10 +1,27 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after } from 'node:test';
-import type pg from 'pg';
+import { createTestDatabase } from '@platform/testing';
+import pg from 'pg';
+import { type OutboxRelay, type OutboxRelayOptions, startOutboxRelay } from '../src/index.ts';
+
+/**
+ * A test database of the file's own with the outbox table, dropped after its tests: a pool on
+ * it. Each test file gets one, so files running side by side never share rows.
+ */
+export async function outboxDatabase(): Promise<pg.Pool> {
+  const database = await createTestDatabase();
+  const pool = new pg.Pool({ connectionString: database.url });
+  after(async () => {
+    await pool.end();
+    await database.drop();
+  });
+  await createOutbox(pool);
+  return pool;
+}
 
 /** The table every producing service has, with its indexes (src/table.ts `outbox`). */
-export async function createOutbox(pool: pg.Pool) {
+async function createOutbox(pool: pg.Pool) {
   await pool.query(`create table outbox (id bigserial primary key, type text not null,
     payload jsonb not null, occurred_at timestamptz not null default now(),
     published_at timestamptz, trace_context text, set_aside_at timestamptz, failure text,
@@ -57,4 +74,28 @@ export async function until(done: () => boolean | Promise<boolean>) {
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
   throw new Error('timed out waiting');
+}
+
+/** A log that keeps nothing, and the service token the relays send. */
+export const quietLog = { debug: () => {}, info: () => {}, warn: () => {} };
+export const TOKEN = 's'.repeat(40);
+
+/**
+ * Starts a relay as these tests run one: for `auth`, looking every 20 ms, sending refused events
+ * again 50 ms later (1 s doubling up to 30 s by default), logging nothing; `options` on top (its
+ * pool, its subscribers…). Closed after the test if the test did not close it.
+ */
+export function startRelay(
+  options: Partial<OutboxRelayOptions> & Pick<OutboxRelayOptions, 'subscribers'>,
+): OutboxRelay {
+  const relay = startOutboxRelay({
+    service: 'auth',
+    serviceToken: TOKEN,
+    log: quietLog,
+    intervalMs: 20,
+    maxBackoffMs: 50,
+    ...options,
+  });
+  after(() => relay.close());
+  return relay;
 }

@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, beforeEach, test } from 'node:test';
-import { createTestDatabase } from '@platform/testing';
 import Fastify from 'fastify';
-import pg from 'pg';
 import { Registry } from 'prom-client';
 import {
   PURGE_EVENTS_SQL,
@@ -10,20 +8,19 @@ import {
   relayOutbox,
   startOutboxRelay,
 } from '../src/index.ts';
-import { createOutbox, until } from './helpers.ts';
+import { outboxDatabase, quietLog, TOKEN, until } from './helpers.ts';
 
-const database = await createTestDatabase();
-const pool = new pg.Pool({ connectionString: database.url });
-after(async () => {
-  await pool.end();
-  await database.drop();
-});
-await createOutbox(pool);
+const pool = await outboxDatabase();
 beforeEach(() => pool.query('truncate outbox restart identity'));
 
-const log = { debug: () => {}, info: () => {}, warn: () => {} };
 const DAY_MS = 24 * 3600_000;
-const relayOptions = { pool, service: 'auth', subscribers: [], serviceToken: 's'.repeat(40), log };
+const relayOptions = {
+  pool,
+  service: 'auth',
+  subscribers: [],
+  serviceToken: TOKEN,
+  log: quietLog,
+};
 
 /** `count` events of each kind, published (or written, or set aside) `days` ago. */
 async function insert(kind: 'published' | 'unpublished' | 'aside', days: number, count = 1) {
@@ -97,7 +94,7 @@ test('while one replica purges, another skips its turn; two relays purging at on
   const warnings: unknown[] = [];
   const options = {
     ...relayOptions,
-    log: { ...log, warn: (o: object) => warnings.push(o) },
+    log: { ...quietLog, warn: (o: object) => warnings.push(o) },
     purgeIntervalMs: 5,
     purgeBatchSize: 100,
     purgeBatches: 3,

@@ -3,19 +3,12 @@ import { createServer } from 'node:net';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loggerOptions } from '@platform/http';
-import { createTestDatabase, logCapture } from '@platform/testing';
-import pg from 'pg';
+import { logCapture } from '@platform/testing';
 import pino from 'pino';
 import { startOutboxRelay } from '../src/index.ts';
-import { createOutbox } from './helpers.ts';
+import { outboxDatabase, TOKEN } from './helpers.ts';
 
-const database = await createTestDatabase();
-const pool = new pg.Pool({ connectionString: database.url });
-after(async () => {
-  await pool.end();
-  await database.drop();
-});
-await createOutbox(pool);
+const pool = await outboxDatabase();
 
 /** A loopback port nothing listens on: every connection is refused, as before analytics is up. */
 async function closedPort(): Promise<number> {
@@ -44,7 +37,7 @@ test('a relay whose analytics is not up yet logs debug lines, and one warning on
     subscribers: [
       { name: 'analytics', types: ['*'], url: `http://127.0.0.1:${await closedPort()}` },
     ],
-    serviceToken: 's'.repeat(40),
+    serviceToken: TOKEN,
     log: pino(loggerOptions('auth', 'debug'), logs.stream),
     maxBackoffMs: 20,
     // As a start that takes a second; the default is 30 s.

@@ -2,29 +2,9 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, test } from 'node:test';
-import { createTestDatabase } from '@platform/testing';
-import pg from 'pg';
-import { startOutboxRelay } from '../src/index.ts';
-import { createOutbox, type SentEvent, subscriber, until } from './helpers.ts';
+import { outboxDatabase, type SentEvent, startRelay, subscriber, until } from './helpers.ts';
 
-const database = await createTestDatabase();
-const pool = new pg.Pool({ connectionString: database.url });
-after(async () => {
-  await pool.end();
-  await database.drop();
-});
-await createOutbox(pool);
-
-const log = { debug: () => {}, info: () => {}, warn: () => {} };
-const relayOptions = {
-  pool,
-  service: 'auth',
-  serviceToken: 's'.repeat(40),
-  log,
-  intervalMs: 20,
-  // Refused events are sent again 50 ms later (1 s doubling up to 30 s by default).
-  maxBackoffMs: 50,
-};
+const pool = await outboxDatabase();
 
 /** Inserts events of these types (payloads `{n, …extra}`), returning their ids as relayed. */
 async function insert(events: { type: string; poison?: boolean }[]): Promise<string[]> {
@@ -90,11 +70,10 @@ test('mid-deploy, a type the old replicas refuse and the new ones take is delive
     Array.from({ length: 8 }, (_, i) => ({ type: i % 2 ? 'user.renamed' : 'user.registered' })),
   );
   // The policy as deployed (5 refusals over 5 minutes).
-  const relay = startOutboxRelay({
-    ...relayOptions,
+  const relay = startRelay({
+    pool,
     subscribers: [{ name: 'analytics', types: ['*'], url }],
   });
-  after(() => relay.close());
   await until(async () => (await row(ids.at(-1)!)).published_at !== null);
   await until(async () => {
     const { rows } = await pool.query('select 1 from outbox where published_at is null');
@@ -126,13 +105,12 @@ test('events every replica refuses every time are set aside after N refusals ove
     { type: 'user.registered', poison: true },
     { type: 'user.registered' },
   ]);
-  const relay = startOutboxRelay({
-    ...relayOptions,
+  const relay = startRelay({
+    pool,
     subscribers: [{ name: 'analytics', types: ['*'], url: analytics.url }],
     setAsideAfterRefusals: 3,
     setAsideAfterMs: 1000,
   });
-  after(() => relay.close());
   await until(() => analytics.received.length >= 2);
   const [c] = await insert([{ type: 'user.logged_in' }]);
   for (const id of [poisoned!, other!]) {
@@ -172,13 +150,12 @@ test('an event refused a few times, then taken, is delivered once and its refusa
     { type: 'user.registered' },
   ]);
   // Two refusals, one short of setting it aside; no time to wait for.
-  const relay = startOutboxRelay({
-    ...relayOptions,
+  const relay = startRelay({
+    pool,
     subscribers: [{ name: 'analytics', types: ['*'], url: analytics.url }],
     setAsideAfterRefusals: 3,
     setAsideAfterMs: 0,
   });
-  after(() => relay.close());
   await until(async () => (await row(flaky!)).published_at !== null);
   await relay.idle();
   await relay.close();

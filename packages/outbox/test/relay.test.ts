@@ -3,18 +3,10 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createTestDatabase } from '@platform/testing';
-import pg from 'pg';
 import { parseSubscribers, startOutboxRelay, subscribesTo } from '../src/index.ts';
-import { createOutbox, subscriber, until } from './helpers.ts';
+import { outboxDatabase, quietLog, startRelay, subscriber, TOKEN, until } from './helpers.ts';
 
-const database = await createTestDatabase();
-const pool = new pg.Pool({ connectionString: database.url });
-after(async () => {
-  await pool.end();
-  await database.drop();
-});
-await createOutbox(pool);
+const pool = await outboxDatabase();
 
 /** A stand-in for analytics `/internal/events` that fails the first `failures` calls. */
 async function fakeAnalytics(failures: number) {
@@ -43,9 +35,6 @@ async function fakeAnalytics(failures: number) {
   return { url: `http://127.0.0.1:${port}`, received, tokens, calls: () => calls };
 }
 
-const log = { debug: () => {}, info: () => {}, warn: () => {} };
-const token = 's'.repeat(40);
-
 test('rows are sent in id order with service-prefixed ids, after failures, and marked published', async () => {
   const analytics = await fakeAnalytics(2);
   for (let i = 0; i < 5; i += 1) {
@@ -54,17 +43,11 @@ test('rows are sent in id order with service-prefixed ids, after failures, and m
       { user_id: `u${i}` },
     ]);
   }
-  const relay = startOutboxRelay({
+  const relay = startRelay({
     pool,
-    service: 'auth',
     subscribers: [{ name: 'analytics', types: ['*'], url: analytics.url }],
-    serviceToken: token,
-    log,
-    intervalMs: 20,
     batchSize: 2,
-    maxBackoffMs: 50,
   });
-  after(() => relay.close());
   for (let i = 0; i < 200 && analytics.received.length < 5; i += 1) await sleep(25);
   await relay.idle();
   assert.deepEqual(
@@ -72,7 +55,7 @@ test('rows are sent in id order with service-prefixed ids, after failures, and m
     ['auth:1', 'auth:2', 'auth:3', 'auth:4', 'auth:5'],
   );
   assert.equal(analytics.received[0]?.user_id, 'u0');
-  assert.ok(analytics.tokens.every((t) => t === token));
+  assert.ok(analytics.tokens.every((t) => t === TOKEN));
   const { rows } = await pool.query(
     'select count(*)::int as n from outbox where published_at is null',
   );
@@ -91,8 +74,8 @@ test('rows written later are picked up; each id is sent once when analytics answ
     db: { $client: pool },
     service: 'main',
     subscribers: [{ name: 'analytics', types: ['*'], url: analytics.url }],
-    serviceToken: token,
-    log,
+    serviceToken: TOKEN,
+    log: quietLog,
     intervalMs: 20,
   });
   after(() => relay.close());
@@ -120,19 +103,13 @@ test('each subscriber gets the types it subscribes to; a batch waits for all of 
   await pool.query(`insert into outbox (type, payload) values
     ('user.registered', '{"user_id":"u1"}'), ('user.deleted', '{"user_id":"u1"}'),
     ('post.created', '{"actor_id":"u2"}')`);
-  const relay = startOutboxRelay({
+  const relay = startRelay({
     pool,
-    service: 'auth',
     subscribers: [
       { name: 'analytics', types: ['*'], url: everything.url },
       { name: 'main', types: ['user.deleted'], url: deletions.url },
     ],
-    serviceToken: token,
-    log,
-    intervalMs: 20,
-    maxBackoffMs: 50,
   });
-  after(() => relay.close());
   for (let i = 0; i < 200 && deletions.received.length < 1; i += 1) await sleep(25);
   await relay.idle();
   assert.deepEqual(
@@ -161,19 +138,13 @@ test('an event a subscriber refuses on its own, again and again, is set aside; t
     ('user.registered', '{"n":1}'), ('user.registered', '{"n":2}'),
     ('user.registered', '{"n":3,"poison":true}'), ('user.registered', '{"n":4}'),
     ('user.registered', '{"n":5}') returning id::text as id`);
-  const relay = startOutboxRelay({
+  const relay = startRelay({
     pool,
-    service: 'auth',
     subscribers: [{ name: 'analytics', types: ['*'], url: analytics.url }],
-    serviceToken: token,
-    log,
-    intervalMs: 20,
-    maxBackoffMs: 50,
     // Set aside on the second refusal, however soon (relay-refusals.test.ts: the defaults).
     setAsideAfterRefusals: 2,
     setAsideAfterMs: 0,
   });
-  after(() => relay.close());
   const aside = async () =>
     (
       await pool.query(
@@ -210,21 +181,15 @@ test('an event one subscriber refuses still reaches the others (main still hears
   const main = await subscriber(() => 202);
   const { rows: ids } = await pool.query<{ id: string }>(`insert into outbox (type, payload) values
     ('user.registered', '{}'), ('user.deleted', '{"poison":true}') returning id::text as id`);
-  const relay = startOutboxRelay({
+  const relay = startRelay({
     pool,
-    service: 'auth',
     subscribers: [
       { name: 'analytics', types: ['*'], url: analytics.url },
       { name: 'main', types: ['user.deleted'], url: main.url },
     ],
-    serviceToken: token,
-    log,
-    intervalMs: 20,
-    maxBackoffMs: 50,
     setAsideAfterRefusals: 3,
     setAsideAfterMs: 0,
   });
-  after(() => relay.close());
   const aside = async () =>
     (
       await pool.query(
@@ -252,21 +217,15 @@ test('an event refused by a subscriber that wants only it holds nothing back, an
   const { rows: ids } = await pool.query<{ id: string }>(`insert into outbox (type, payload) values
     ('user.deleted', '{"poison":true}'), ('user.registered', '{}'), ('user.logged_in', '{}')
     returning id::text as id`);
-  const relay = startOutboxRelay({
+  const relay = startRelay({
     pool,
-    service: 'auth',
     subscribers: [
       { name: 'analytics', types: ['*'], url: analytics.url },
       { name: 'main', types: ['user.deleted'], url: main.url },
     ],
-    serviceToken: token,
-    log,
-    intervalMs: 20,
-    maxBackoffMs: 50,
     setAsideAfterRefusals: 2,
     setAsideAfterMs: 300,
   });
-  after(() => relay.close());
   for (let i = 0; i < 400; i += 1) {
     const { rows } = await pool.query(
       'select 1 from outbox where published_at is null and set_aside_at is null',
@@ -305,16 +264,11 @@ for (const [what, status] of [
     const analytics = await subscriber(() => status);
     await pool.query(`insert into outbox (type, payload) values
     ('user.registered', '{}'), ('user.registered', '{}')`);
-    const relay = startOutboxRelay({
+    const relay = startRelay({
       pool,
-      service: 'auth',
       subscribers: [{ name: 'analytics', types: ['*'], url: analytics.url }],
-      serviceToken: token,
-      log,
-      intervalMs: 20,
       maxBackoffMs: 20,
     });
-    after(() => relay.close());
     for (let i = 0; i < 200 && analytics.calls() < 3; i += 1) await sleep(25);
     await relay.close();
     const { rows } = await pool.query(

@@ -1,14 +1,8 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { type RawAnswer, sendBodyRepeatedly } from '@platform/testing';
-import { closeAtEnd, startGateway } from './helpers.ts';
-import {
-  eventually,
-  type RunningService,
-  signUp,
-  startAuthService,
-  startMainService,
-} from './services.ts';
+import { closeAtEnd } from './helpers.ts';
+import { mainBehindGateway, signUp } from './services.ts';
 
 // Enough tries to catch a failure seen in a third of them (a 1 in 3000 chance to miss it).
 const TRIES = 20;
@@ -46,17 +40,7 @@ describe('a body over a limit is a readable 413 through the gateway, never a res
   const { cleanup } = closeAtEnd();
 
   before(async () => {
-    const auth: RunningService = await startAuthService();
-    cleanup(auth.stop);
-    const main = await startMainService(auth);
-    cleanup(main.stop);
-    const gateway = await startGateway(
-      { AUTH_URLS: auth.url, MAIN_URLS: main.url },
-      { auth: 'real' },
-    );
-    cleanup(() => gateway.app.close());
-    url = gateway.url;
-    await eventually(async () => (await fetch(`${url}/health/ready`)).status === 200);
+    ({ url } = await mainBehindGateway(cleanup));
     token = (await signUp(url)).accessToken;
   });
 

@@ -1,15 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { closeAtEnd, rawGet, startGateway, startUpstream } from './helpers.ts';
-import {
-  eventually,
-  post,
-  type RunningService,
-  signUp,
-  startAuthService,
-  startMainService,
-  uploadAvatar,
-} from './services.ts';
+import { closeAtEnd, rawGet, startUpstream } from './helpers.ts';
+import { mainBehindGateway, post, type RunningService, signUp, uploadAvatar } from './services.ts';
 
 /** A 304 is headers only: no body, and no content-length that promises one. */
 function assertNotModified(answer: Awaited<ReturnType<typeof rawGet>>, etag: string) {
@@ -26,17 +18,7 @@ describe('revalidation through the gateway to the real services', () => {
   const { cleanup } = closeAtEnd();
 
   before(async () => {
-    auth = await startAuthService();
-    cleanup(auth.stop);
-    main = await startMainService(auth);
-    cleanup(main.stop);
-    const gateway = await startGateway(
-      { AUTH_URLS: auth.url, MAIN_URLS: main.url },
-      { auth: 'real' },
-    );
-    cleanup(() => gateway.app.close());
-    url = gateway.url;
-    await eventually(async () => (await fetch(`${url}/health/ready`)).status === 200);
+    ({ auth, main, url } = await mainBehindGateway(cleanup));
   });
 
   test("a post's ETag sent back in If-None-Match is a 304 with no body, again and again", async () => {

@@ -224,6 +224,28 @@ export async function authBehindGateway() {
   return { auth, gateway, url };
 }
 
+/**
+ * The real auth and main services behind a real gateway (`env` on top of its own), each handed to
+ * `cleanup` to stop at the end; resolves once the gateway reports ready.
+ */
+export async function mainBehindGateway(
+  cleanup: (close: () => Promise<void>) => void,
+  env: Record<string, string | number> = {},
+) {
+  const auth = await startAuthService();
+  cleanup(auth.stop);
+  const main = await startMainService(auth);
+  cleanup(main.stop);
+  const gateway = await startGateway(
+    { AUTH_URLS: auth.url, MAIN_URLS: main.url, ...env },
+    { auth: 'real' },
+  );
+  cleanup(() => gateway.app.close());
+  const { url } = gateway;
+  await eventually(async () => (await fetch(`${url}/health/ready`)).status === 200);
+  return { auth, main, url };
+}
+
 /** scripts/test-preload.ts as `npm test` compiled it (scripts/test-source-maps.ts). */
 function compiledPreload() {
   return pathToFileURL(path.join(process.env.TEST_COMPILED_DIR ?? '', 'preload.mjs')).href;

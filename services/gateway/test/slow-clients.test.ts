@@ -4,15 +4,8 @@ import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { before, describe, test } from 'node:test';
 import { sendBody } from '@platform/testing';
-import { closeAtEnd, echo, metricsOf, startGateway, startUpstream } from './helpers.ts';
-import {
-  eventually,
-  post,
-  type RunningService,
-  signUp,
-  startAuthService,
-  startMainService,
-} from './services.ts';
+import { closeAtEnd, echo, metricsOf, startUpstream } from './helpers.ts';
+import { eventually, mainBehindGateway, post, signUp } from './services.ts';
 
 /** A raw connection to `url` that sends `text` and keeps what comes back. */
 function openSocket(url: string, text = '', localAddress?: string) {
@@ -48,18 +41,8 @@ describe('a client that stops sending its body holds no connection to the servic
   const { cleanup } = closeAtEnd();
 
   before(async () => {
-    const auth: RunningService = await startAuthService();
-    cleanup(auth.stop);
-    const main = await startMainService(auth);
-    cleanup(main.stop);
     // All 140 come from one address here, past the default of 64 connections per address.
-    const gateway = await startGateway(
-      { AUTH_URLS: auth.url, MAIN_URLS: main.url, MAX_CONNECTIONS_PER_ADDRESS: 200 },
-      { auth: 'real' },
-    );
-    cleanup(() => gateway.app.close());
-    url = gateway.url;
-    await eventually(async () => (await fetch(`${url}/health/ready`)).status === 200);
+    ({ url } = await mainBehindGateway(cleanup, { MAX_CONNECTIONS_PER_ADDRESS: 200 }));
     token = (await signUp(url)).accessToken;
   });
 

@@ -4,21 +4,18 @@ import type { FastifyBaseLogger } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
 import type { Config } from '../config.ts';
 import type { Db, Tx } from '../db/index.ts';
-import type { QueuedEvent, Store } from '../store/types.ts';
+import type { Store } from '../store/types.ts';
 import { type Refused, setAside, type Unreadable } from './dead-letters.ts';
 import { createDedup, type Dedup } from './dedup.ts';
-import { deleteRows, itemSeq, lockDueRows, readRow, rowTexts } from './queue.ts';
+import { deleteRows, lockDueRows, readRow, rowTexts } from './queue.ts';
 import { claimAhead } from './writer-ahead.ts';
 import { chunksOf, type EncodedRow, type Item, type Row } from './writer-batches.ts';
-import { claimsOf, type ItemClaim, lostItems, type OnClaimed } from './writer-claims.ts';
+import { type Cached, createRowCache } from './writer-cache.ts';
+import { lostItems, type OnClaimed } from './writer-claims.ts';
 import { isRefusal, writeItems } from './writer-refusals.ts';
 
-/**
- * A row as a pass holds it: its items, the body the store made of them (Store.encodeEvents) with
- * its items' message id claims, or why its stored text cannot be read.
- */
-type Held = Row | (EncodedRow & { claims?: ItemClaim[] }) | Unreadable;
-const size = (row: Held) => ('body' in row ? row.count : 'item' in row ? row.item.length : 0);
+/** A row as a pass holds it: as the cache keeps one (writer-cache.ts), or why it cannot be read. */
+type Held = Cached | Unreadable;
 const isRow = (row: Held): row is Row => 'item' in row;
 const isEncoded = (row: Held): row is EncodedRow => 'body' in row;
 
@@ -36,9 +33,6 @@ export interface Writer {
   drained(): Promise<void>;
   close(): Promise<void>;
 }
-
-/** Items the writer keeps in memory at most (see remember). */
-const MAX_CACHED_ITEMS = 50_000;
 
 /**
  * Moves the durable queue into the store, oldest first. A queue row leaves only in the
@@ -83,41 +77,7 @@ export function createWriter(deps: {
   /** Items remembered since a pass last began to take rows. */
   let arrived = 0;
   let waiters: { after: number; resolve: () => void }[] = [];
-  const cache = new Map<number, Held>();
-  let cachedItems = 0;
-  const forget = (seq: number) => {
-    const row = cache.get(seq);
-    if (row) cachedItems -= size(row);
-    cache.delete(seq);
-  };
-  const encodes = Boolean(store.encodeEvents && store.writeEncoded);
-
-  /** A remembered row as the cache keeps it: the store's body for its events when it makes one. */
-  function encode(row: Row): Held {
-    if (!encodes || row.kind === 'sample') return row;
-    const events: QueuedEvent[] = [];
-    for (const [index, value] of row.item.entries()) {
-      if (!value) return row;
-      value.seq = itemSeq(row.seq, index);
-      events.push(value as unknown as QueuedEvent);
-    }
-    try {
-      const claims = claimsOf(row.item);
-      // What is handed over as ids are taken needs the items themselves.
-      if (claims.length && deps.onClaimed) return row;
-      return {
-        seq: row.seq,
-        kind: row.kind,
-        count: events.length,
-        body: store.encodeEvents!(events),
-        ...(claims.length ? { claims } : {}),
-      };
-    } catch (err) {
-      // The row is committed: failing its request now would make the client send it again.
-      log.warn({ err, seq: row.seq }, 'could not encode a queue row ahead; it is written as is');
-      return row;
-    }
-  }
+  const cache = createRowCache({ store, log, onClaimed: deps.onClaimed });
 
   /** Rows' items as stored, or why they cannot be read, for rows this pass holds locked. */
   async function load(tx: Tx, seqs: number[]): Promise<Map<number, Row['item'] | Error>> {
@@ -147,12 +107,12 @@ export function createWriter(deps: {
   /** The due rows, oldest first, locked; from the cache or else from the table. */
   async function take(tx: Tx): Promise<{ held: Held[]; traces: (string | null)[] }> {
     // Rows remembered by now are committed, so the select below sees them unless they are gone.
-    const known = [...cache.keys()];
+    const known = cache.seqs();
     arrived = 0;
     const heads = await lockDueRows(tx, rowsPerPass);
     // Those older than the oldest due one are done with, not due yet, or another pass's or replica's.
     const oldest = heads[0]?.seq ?? Number.POSITIVE_INFINITY;
-    for (const seq of known) if (seq < oldest) forget(seq);
+    for (const seq of known) if (seq < oldest) cache.forget(seq);
     // Taken from the cache now: while the rest loads, another pass may forget these (they are
     // locked by this one, so older than whatever it sees).
     const cached = new Map(heads.map((h) => [h.seq, cache.get(h.seq)] as const));
@@ -212,7 +172,7 @@ export function createWriter(deps: {
         () => write(tx, held),
       );
     });
-    for (const row of taken) forget(row.seq);
+    for (const row of taken) cache.forget(row.seq);
     return moved;
   }
 
@@ -337,10 +297,7 @@ export function createWriter(deps: {
     },
     remember(row) {
       arrived += row.item.length;
-      // Bounded: while the store is down the queue grows, the cache does not.
-      if (cachedItems + row.item.length > MAX_CACHED_ITEMS) return;
-      cache.set(row.seq, encode(row));
-      cachedItems += row.item.length;
+      cache.remember(row);
     },
     drained() {
       const waiting = new Promise<void>((resolve) => waiters.push({ after: passes, resolve }));

@@ -11,19 +11,21 @@ export async function insertOneTimeToken(
   await db.insert(oneTimeTokens).values(row);
 }
 
+/** The token with this hash for `purpose`, if it is live: neither used nor expired. */
+const liveToken = (tokenHash: Buffer, purpose: Purpose) =>
+  and(
+    eq(oneTimeTokens.tokenHash, tokenHash),
+    eq(oneTimeTokens.purpose, purpose),
+    isNull(oneTimeTokens.usedAt),
+    gt(oneTimeTokens.expiresAt, new Date()),
+  );
+
 /** The user a live token with this hash belongs to, without spending it. */
 export async function holderOfOneTimeToken(db: Executor, tokenHash: Buffer, purpose: Purpose) {
   const [row] = await db
     .select({ userId: oneTimeTokens.userId })
     .from(oneTimeTokens)
-    .where(
-      and(
-        eq(oneTimeTokens.tokenHash, tokenHash),
-        eq(oneTimeTokens.purpose, purpose),
-        isNull(oneTimeTokens.usedAt),
-        gt(oneTimeTokens.expiresAt, new Date()),
-      ),
-    );
+    .where(liveToken(tokenHash, purpose));
   return row?.userId;
 }
 
@@ -32,14 +34,7 @@ export async function spendOneTimeToken(db: Executor, tokenHash: Buffer, purpose
   const [row] = await db
     .update(oneTimeTokens)
     .set({ usedAt: new Date() })
-    .where(
-      and(
-        eq(oneTimeTokens.tokenHash, tokenHash),
-        eq(oneTimeTokens.purpose, purpose),
-        isNull(oneTimeTokens.usedAt),
-        gt(oneTimeTokens.expiresAt, new Date()),
-      ),
-    )
+    .where(liveToken(tokenHash, purpose))
     .returning();
   return row;
 }

@@ -8,6 +8,9 @@ export interface RevocationEntry {
   expiresAt: Date;
 }
 
+/** A session neither revoked nor expired (by this process's clock). */
+const isLive = () => and(isNull(sessions.revokedAt), gt(sessions.expiresAt, new Date()));
+
 export async function insertSession(
   db: Executor,
   values: { userId: string; expiresAt: Date; ip: string; userAgent: string | undefined },
@@ -35,13 +38,7 @@ export async function sessionIsLive(db: Executor, sessionId: string): Promise<bo
   const [row] = await db
     .select({ id: sessions.id })
     .from(sessions)
-    .where(
-      and(
-        eq(sessions.id, sessionId),
-        isNull(sessions.revokedAt),
-        gt(sessions.expiresAt, new Date()),
-      ),
-    );
+    .where(and(eq(sessions.id, sessionId), isLive()));
   return Boolean(row);
 }
 
@@ -54,14 +51,7 @@ export async function liveSessionIds(
   const live = await db
     .select({ id: sessions.id })
     .from(sessions)
-    .where(
-      and(
-        eq(sessions.userId, userId),
-        isNull(sessions.revokedAt),
-        gt(sessions.expiresAt, new Date()),
-        keep ? ne(sessions.id, keep) : undefined,
-      ),
-    );
+    .where(and(eq(sessions.userId, userId), isLive(), keep ? ne(sessions.id, keep) : undefined));
   return live.map((s) => s.id);
 }
 
@@ -76,13 +66,7 @@ export function liveSessions(db: Executor, userId: string) {
       userAgent: sessions.userAgent,
     })
     .from(sessions)
-    .where(
-      and(
-        eq(sessions.userId, userId),
-        isNull(sessions.revokedAt),
-        gt(sessions.expiresAt, new Date()),
-      ),
-    )
+    .where(and(eq(sessions.userId, userId), isLive()))
     .orderBy(desc(sessions.lastUsedAt), desc(sessions.id));
 }
 
@@ -95,14 +79,7 @@ export async function ownsLiveSession(
   const [row] = await db
     .select({ id: sessions.id })
     .from(sessions)
-    .where(
-      and(
-        eq(sessions.id, sessionId),
-        eq(sessions.userId, userId),
-        isNull(sessions.revokedAt),
-        gt(sessions.expiresAt, new Date()),
-      ),
-    );
+    .where(and(eq(sessions.id, sessionId), eq(sessions.userId, userId), isLive()));
   return Boolean(row);
 }
 
@@ -192,13 +169,7 @@ export async function markRevoked(
   const revoked = await db
     .update(sessions)
     .set({ revokedAt: new Date(), revokeReason: reason })
-    .where(
-      and(
-        inArray(sessions.id, sessionIds),
-        isNull(sessions.revokedAt),
-        gt(sessions.expiresAt, new Date()),
-      ),
-    )
+    .where(and(inArray(sessions.id, sessionIds), isLive()))
     .returning({ id: sessions.id });
   return revoked.map((s) => s.id);
 }
