@@ -25,6 +25,9 @@ test('no hostile request to any analytics operation fails the service', async ()
 
   const { sent, faults } = await sweepHostileInput(t.app, doc, {
     bodyLimit: 5 * 1024 * 1024,
+    // Nested fields too (the gateway's sweep sent them through the whole stack): identify, page,
+    // screen, group and alias share track's route definition (one loop in segment/routes.ts).
+    nested: (op) => !LIKE_TRACK.has(op.path),
     // Write keys are revoked by one probe: the key in the path is one that does not exist.
     pathValues: (op) => ({
       id: op.path.includes('dead-letters') ? '1' : '00000000-0000-4000-8000-000000000000',
@@ -68,6 +71,9 @@ test('no hostile request to any analytics operation fails the service', async ()
 const message = { userId: 'u', event: 'hostile', properties: { a: 1 }, traits: { t: 1 } };
 const SEGMENT = ['batch', 'track', 'identify', 'page', 'screen', 'group', 'alias', 'import'];
 const isSegment = (path: string) => SEGMENT.some((s) => path === `${base}/${s}`);
+const LIKE_TRACK = new Set(
+  ['identify', 'page', 'screen', 'group', 'alias'].map((s) => `${base}/${s}`),
+);
 
 test('no hostile request to analytics internal routes fails them: a relay is never stuck', async () => {
   const now = new Date().toISOString();
