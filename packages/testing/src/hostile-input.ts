@@ -90,6 +90,10 @@ export async function sweepHostileInput(
     anonymous?: (probe: HostileProbe, op: HostileOperation) => boolean;
     /** 1 MB values, 50 000-deep JSON, nested fields (see `hostileProbes`). */
     thorough?: boolean;
+    /** Every nested field too, to depth 3 (see `hostileProbes`); `thorough` includes it. */
+    nested?: boolean | ((op: HostileOperation) => boolean);
+    /** Each value once per operation and place, the fields taking turns (see `hostileProbes`). */
+    spread?: boolean;
     /** Probes left out (a quick subset for most operations, all of a few). */
     only?: (probe: HostileProbe, op: HostileOperation) => boolean;
     /** Operations left out (a logout would end the caller's session in the middle). */
@@ -122,6 +126,8 @@ export async function sweepHostileInput(
       pathValues,
       bodyLimit,
       thorough: !!options.thorough,
+      nested: typeof options.nested === 'function' ? options.nested(op) : !!options.nested,
+      spread: !!options.spread,
       ...(body ? { body } : {}),
     };
     const probes = hostileProbes(op, given);

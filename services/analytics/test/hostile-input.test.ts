@@ -25,6 +25,12 @@ test('no hostile request to any analytics operation fails the service', async ()
 
   const { sent, faults } = await sweepHostileInput(t.app, doc, {
     bodyLimit: 5 * 1024 * 1024,
+    // Nested fields too (the gateway's sweep sent them through the whole stack).
+    nested: true,
+    only: (probe, op) => {
+      const own = OWN_FIELDS.get(op.path.slice(base.length + 1));
+      return !own || own.includes(/ body ([^ .]+)[ .]/.exec(probe.label)?.[1] ?? '');
+    },
     // Write keys are revoked by one probe: the key in the path is one that does not exist.
     pathValues: (op) => ({
       id: op.path.includes('dead-letters') ? '1' : '00000000-0000-4000-8000-000000000000',
@@ -68,6 +74,24 @@ test('no hostile request to any analytics operation fails the service', async ()
 const message = { userId: 'u', event: 'hostile', properties: { a: 1 }, traits: { t: 1 } };
 const SEGMENT = ['batch', 'track', 'identify', 'page', 'screen', 'group', 'alias', 'import'];
 const isSegment = (path: string) => SEGMENT.some((s) => path === `${base}/${s}`);
+
+/**
+ * identify, page, screen, group and alias are track's route definition with another type (one
+ * loop in segment/routes.ts: the same Message schema, body limit, hooks and handler, which hands
+ * the type to `convert`). Track gets every probe; these get every value in the fields their type
+ * reads in its own way (segment/service.ts), nested ones included. Each accepted message is an
+ * ingestion, a few ms of the service's and PostgreSQL's CPU: their 590 probes each, the same
+ * requests as track's but for the type, were two fifths of this sweep.
+ */
+const OWN_FIELDS = new Map(
+  Object.entries({
+    identify: ['userId', 'traits'],
+    page: ['name', 'category', 'properties'],
+    screen: ['name', 'category', 'properties'],
+    group: ['groupId', 'traits'],
+    alias: ['previousId', 'userId'],
+  }),
+);
 
 test('no hostile request to analytics internal routes fails them: a relay is never stuck', async () => {
   const now = new Date().toISOString();

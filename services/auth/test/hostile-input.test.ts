@@ -21,6 +21,28 @@ const { app } = await buildTestAuth({
 });
 const base = '/accounts/v1';
 
+/**
+ * The operations whose handler first checks the caller's password: each probe they accept costs
+ * an argon2id check (~13 ms of CPU, auth's parameters) and ends in the same 403. The probes whose
+ * hostile part only app-wide code reads (odd query strings, headers, content types, keys the
+ * schema strips) go through the same hooks and body parser on every route, and all of them still
+ * go to login, which checks a password too, and to every other operation. What these handlers
+ * read of a request besides its body is the client's address (X-Forwarded-For, kept: the
+ * throttle and the audit log store it) and its User-Agent.
+ */
+const CONFIRMS_PASSWORD = new Set(
+  [
+    'POST /change-password',
+    'DELETE /user',
+    'DELETE /users/{id}/mfa',
+    'POST /user/mfa/totp',
+    'DELETE /user/mfa/totp',
+    'POST /user/mfa/recovery-codes',
+  ].map((key) => key.replace(' ', ` ${base}`)),
+);
+const APP_WIDE =
+  / (query |header (?!X-Forwarded-For)|content-type |body \(root\) with |body with an unknown field$)/;
+
 test('no hostile request to any auth operation fails the service', async () => {
   const other = await signUp(app);
   let token = (await login(app, ADMIN.email, ADMIN.password)).accessToken;
@@ -28,6 +50,10 @@ test('no hostile request to any auth operation fails the service', async () => {
   const doc = (await app.inject({ url: `${base}/openapi.json` })).json();
 
   const { sent, faults } = await sweepHostileInput(app, doc, {
+    // Nested fields too (the gateway's sweep sent them through the whole stack).
+    nested: true,
+    only: (probe, op) =>
+      !CONFIRMS_PASSWORD.has(`${op.method} ${op.path}`) || !APP_WIDE.test(probe.label),
     // Avatars take 5 MB.
     bodyLimit: 6 * 1024 * 1024,
     pathValues: () => ({ id: other.id, provider: 'none', user_id: other.id }),

@@ -13,12 +13,19 @@ import { eventually, post, signUp, startAuthService, startService } from './serv
 /**
  * Hostile input through the real gateway to the real services, on one stack started once: every
  * operation of the three OpenAPI documents with the value probes of
- * packages/testing/src/hostile-input.ts (each path, query and body field, nested ones too, given
- * NUL, lone surrogates, huge and non-finite numbers, wrong types, 1 MB strings and 50 000-deep
- * JSON, as the admin and anonymously where allowed), every probe on a few operations of each
- * service, and requests no well-behaved client sends, written byte for byte: path tricks,
- * absolute-form targets, folded and oversized headers, broken framing. Never a 5xx, never a
- * silent close, every 4xx a problem+json, and the stack still healthy afterwards.
+ * packages/testing/src/hostile-input.ts (NUL, lone surrogates, huge and non-finite numbers, wrong
+ * types, 1 MB strings and 50 000-deep JSON in each path parameter, and once per operation in its
+ * query and its body, as the admin and anonymously where allowed), every probe kind on a few
+ * operations of each service, and requests no well-behaved client sends, written byte for byte:
+ * path tricks, absolute-form targets, folded and oversized headers, broken framing. Never a 5xx,
+ * never a silent close, every 4xx a problem+json, and the stack still healthy afterwards.
+ *
+ * What it is for lies between the hops: the gateway reads the path (decoding, routing, labels),
+ * the headers (tokens, forwarding, caching) and a body's size and framing, and carries the query
+ * string and the body's bytes as they are, whatever field a value sits in (proxy/body.ts: bodies
+ * are not parsed here). So a value goes through once per operation, the fields taking turns
+ * (`spread`), and each path parameter gets every value; every value in every field, nested ones
+ * included, is sent by the services' own sweeps in process, where it costs a fraction.
  */
 const ADMIN = { email: 'hostile-gateway@example.com', password: 'hostile gateway passphrase' };
 
@@ -37,9 +44,9 @@ const THROUGH = new Set([
 ]);
 
 /**
- * The probes every other operation gets (each value in every place is sent in process by the
- * services' own sweeps): one path, query or body field given NUL, a lone surrogate, a non-finite,
- * unsafe or fractional number, a wrong type, nothing, or 1 MB.
+ * The values every other operation gets (each value in every place is sent in process by the
+ * services' own sweeps): in each path parameter, and once in its query and in its body, NUL, a
+ * lone surrogate, a non-finite, unsafe or fractional number, a wrong type, nothing, or 1 MB.
  */
 const VALUES = [
   ...['%00', 'an escaped NUL', 'encoded lone surrogate', 'an escaped lone surrogate'],
@@ -53,17 +60,6 @@ const VALUE_PROBE = new RegExp(
 
 /** Segment's calls, signed with a write key (a session is a 401 before any input is read). */
 const SEGMENT_CALL = /^\/analytics\/v1\/(batch|track|identify|page|screen|group|alias|import)$/;
-
-/**
- * Segment's single-message calls other than track share track's route definition (one loop in
- * services/analytics/src/segment/routes.ts: the same body schema, limit and hooks, the call's
- * type aside), and the gateway routes them alike. Every value goes through to track; these five
- * get each body field with three of the values, and every value in analytics' own sweep.
- */
-const LIKE_TRACK = new Set(
-  ['identify', 'page', 'screen', 'group', 'alias'].map((call) => `POST /analytics/v1/${call}`),
-);
-const LIKE_TRACK_VALUES = / body \S+ = (an escaped NUL|an object|2\^53 \+ 1)$/;
 
 /** A valid single Segment call, so that each probe's one hostile part is what gets refused. */
 const message = { userId: 'u', event: 'hostile', properties: { a: 1 }, traits: { t: 1 } };
@@ -206,12 +202,10 @@ describe('hostile requests through the gateway', () => {
         return sweepHostileInput(over, doc, {
           bodyLimit: bodyLimitOf,
           thorough: true,
+          spread: true,
           anonymous: (probe) => VALUE_PROBE.test(probe.label),
-          only: (probe, op) => {
-            const key = `${op.method} ${op.path}`;
-            if (LIKE_TRACK.has(key)) return LIKE_TRACK_VALUES.test(probe.label);
-            return THROUGH.has(key) || VALUE_PROBE.test(probe.label);
-          },
+          only: (probe, op) =>
+            THROUGH.has(`${op.method} ${op.path}`) || VALUE_PROBE.test(probe.label),
           pathValues: (op) => {
             const prefix = Object.keys(pathValues).find((p) => op.path.startsWith(p));
             return prefix ? pathValues[prefix]! : {};
@@ -240,7 +234,7 @@ describe('hostile requests through the gateway', () => {
     );
     const sent = results.reduce((sum, r) => sum + r.sent, 0);
     const faults = results.flatMap((r) => r.faults);
-    assert.ok(sent > 5000, `only ${sent} probes`);
+    assert.ok(sent > 2000, `only ${sent} probes`);
     assert.equal(
       faults.length,
       0,

@@ -24,6 +24,8 @@ test('no hostile request to any main operation fails the service', async () => {
 
   const { sent, faults } = await sweepHostileInput(main.app, doc, {
     bodyLimit: 1024 * 1024,
+    // Nested fields too (the gateway's sweep sent them through the whole stack).
+    nested: true,
     pathValues: (op) => ({
       id: op.path.includes('/categories') ? category.json().category.id : post.id,
     }),
