@@ -78,3 +78,44 @@ test('the service is told the peer address alone, never what the client claimed'
   );
   assert.equal(seen.headers['x-forwarded-for'], '127.0.0.4');
 });
+
+/**
+ * A service's HTTP parser keeps only the first ~1,000 header lines (Node's drops the rest without
+ * a word), and the gateway used to append its own after the client's: behind a thousand junk
+ * headers, its X-Forwarded-For never reached auth, which took the gateway's address (here
+ * 127.0.0.1, as every `npm start` client's) for the client's. An attacker's wrong passwords
+ * locked the owner out at 127.0.0.1, and a sign-in was recorded from the gateway's address.
+ */
+test('a thousand headers cannot push the client address out of what the service reads', async () => {
+  const junk = Object.fromEntries(Array.from({ length: 1100 }, (_, i) => [`j${i}`, '']));
+  const owner = await signUp(url);
+  const attacker = from('127.0.0.5');
+  for (let i = 0; i < 6; i++) {
+    const guess = await attacker.post(
+      `${url}/accounts/v1/login`,
+      { email: owner.email, password: `wrong guess ${i}` },
+      junk,
+    );
+    await guess.body?.cancel();
+  }
+  const signIn = await from('127.0.0.1').post(`${url}/accounts/v1/login`, {
+    email: owner.email,
+    password: owner.password,
+  });
+  assert.equal(signIn.status, 200, await signIn.text());
+
+  const padded = await from('127.0.0.6').post(
+    `${url}/accounts/v1/login`,
+    { email: owner.email, password: owner.password },
+    junk,
+  );
+  assert.equal(padded.status, 200);
+  const { access_token } = (await padded.json()) as { access_token: string };
+  const sessions = await json<{ items: { ip: string | null; current: boolean }[] }>(
+    await fetch(`${url}/accounts/v1/user/sessions`, {
+      headers: { authorization: `Bearer ${access_token}` },
+    }),
+  );
+  const current = sessions.items.find((s) => s.current);
+  assert.match(String(current?.ip), /^(::ffff:)?127\.0\.0\.6$/);
+});

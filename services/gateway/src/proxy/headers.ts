@@ -49,14 +49,36 @@ const isInternal = (name: string) => INTERNAL.some((prefix) => name.startsWith(p
 /**
  * What a service receives, as undici's flat `[name, value, …]` list: the client's headers (from
  * `rawHeaders`, so repeated ones stay repeated) minus hop-by-hop, internal, forwarding and our own
- * ones, plus ours.
+ * ones, after ours.
  */
 export function requestHeaders(request: FastifyRequest, sampleRatio: number): string[] {
   const headers = request.headers;
   const named = connectionNamed(headers.connection);
   const raw = request.raw.rawHeaders;
   const traced = tracingActive();
-  const out: string[] = [];
+  // The gateway's own headers go first. A service's HTTP parser keeps only the first ~1,000
+  // header lines of a request and silently drops the rest (Node's does), so behind a client's
+  // thousand junk headers these came too late: the service read the gateway's own address as
+  // the client's (its sign-in throttle, audit log and sessions with it) and lost the request id
+  // and trace context. Whatever is cut now is the client's own.
+  const out: string[] = [
+    // The client address as the gateway determined it (TRUST_PROXY): the services trust the
+    // gateway's word, so what a client claims for itself must never reach them.
+    'x-forwarded-for',
+    request.ip,
+    'x-real-ip',
+    request.ip,
+    'x-forwarded-proto',
+    request.protocol,
+    'x-forwarded-host',
+    request.host,
+    'x-request-id',
+    request.id,
+  ];
+  const context = traced ? requestTraceHeaders(request.raw) : undefined;
+  if (context) for (const name in context) out.push(name, context[name]!);
+  // Tracing off (or its server spans): the hop still gets a traceparent of the gateway's making.
+  else out.push('traceparent', childTraceparent(headers.traceparent, sampleRatio));
   let authorized = false;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
@@ -73,24 +95,6 @@ export function requestHeaders(request: FastifyRequest, sampleRatio: number): st
     }
     out.push(name, raw[i + 1]!);
   }
-  out.push(
-    // The client address as the gateway determined it (TRUST_PROXY): the services trust the
-    // gateway's word, so what a client claims for itself must never reach them.
-    'x-forwarded-for',
-    request.ip,
-    'x-real-ip',
-    request.ip,
-    'x-forwarded-proto',
-    request.protocol,
-    'x-forwarded-host',
-    request.host,
-    'x-request-id',
-    request.id,
-  );
-  const context = traced ? requestTraceHeaders(request.raw) : undefined;
-  if (context) for (const name in context) out.push(name, context[name]!);
-  // Tracing off (or its server spans): the hop still gets a traceparent of the gateway's making.
-  else out.push('traceparent', childTraceparent(headers.traceparent, sampleRatio));
   return out;
 }
 
