@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -27,6 +27,11 @@ async function compile(root: string): Promise<string> {
   // Inside the repository, so the npm packages resolve from the output as from the source.
   const parent = path.join(root, 'node_modules', '.cache', 'launcher-tests');
   mkdirSync(parent, { recursive: true });
+  // Those of test processes that did not reach their exit handler (a timeout's SIGTERM).
+  for (const entry of readdirSync(parent)) {
+    if (!isRunning(Number(entry.split('-')[0])))
+      rmSync(path.join(parent, entry), { recursive: true, force: true });
+  }
   const dir = await mkdtemp(path.join(parent, `${process.pid}-`));
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const plugin: Plugin = {
@@ -70,4 +75,13 @@ async function compile(root: string): Promise<string> {
     plugins: [plugin],
   });
   return outfile;
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
