@@ -102,10 +102,12 @@ export async function compileServices(
       });
       b.onLoad({ filter: /\.[cm]?ts$/ }, async (args) => {
         const source = await readFile(args.path, 'utf8');
+        // Patterns, not strings: a compiler that rewrites `import.meta.*` in this file's own text
+        // (the tests', scripts/test-bundles.ts) would turn strings into other paths.
         const contents = source
-          .replaceAll('import.meta.dirname', JSON.stringify(path.dirname(args.path)))
-          .replaceAll('import.meta.filename', JSON.stringify(args.path))
-          .replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href));
+          .replace(/import\.meta\.dirname/g, JSON.stringify(path.dirname(args.path)))
+          .replace(/import\.meta\.filename/g, JSON.stringify(args.path))
+          .replace(/import\.meta\.url/g, JSON.stringify(pathToFileURL(args.path).href));
         return { contents, loader: 'ts' };
       });
     },

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { compileServices } from '../src/compile.ts';
@@ -15,6 +15,13 @@ test('npm start compiles every service to an entry that hooks telemetry before t
       const text = await readFile(entry, 'utf8');
       // Static imports (start-up, telemetry) run first; the server is loaded after them.
       assert.match(text, /\nawait import\("\.\.\/\.\.\/chunks\/server-[^"]+\.mjs"\);/);
+    }
+    // Paths read relative to a source file are those of the source (service.json, drizzle/…),
+    // also when compile.ts itself runs compiled (this file, a test's launcher).
+    for (const chunk of await readdir(path.join(out, 'chunks'))) {
+      if (!chunk.endsWith('.mjs')) continue;
+      const text = await readFile(path.join(out, 'chunks', chunk), 'utf8');
+      assert.doesNotMatch(text, /import\.meta\.(dirname|filename|url)/, chunk);
     }
   } finally {
     await rm(out, { recursive: true, force: true });

@@ -61,7 +61,7 @@ describe('npm start: a crashed service', () => {
     const given = await ports();
     const env = { ...given, DATA_DIR: dataDir };
     const mainUrl = `http://127.0.0.1:${given.MAIN_PORT}`;
-    const launched = launch(env);
+    const launched = await launch(env);
     const [, url] = await launched.waitFor(/Gateway ready at (http:\/\/\S+)/, READY_MS);
     const first = servicePids(launched.child.pid!);
     assert.deepEqual(Object.keys(first).sort(), SERVICE_NAMES);
@@ -91,7 +91,7 @@ describe('npm start: a crashed service', () => {
   test('that cannot start at all stops the launch with its reason instead of restarting', async () => {
     // The launcher passes other variables through; analytics refuses this one at start.
     const env = { ...(await ports()), DATA_DIR: dataDir, RETENTION_DAYS: 'forever' };
-    const launched = launch(env);
+    const launched = await launch(env);
     assert.equal(await launched.exited, 1, launched.output());
     const output = launched.output();
     assert.match(output, /analytics \| configuration error: RETENTION_DAYS/);

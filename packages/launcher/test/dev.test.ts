@@ -43,7 +43,7 @@ describe('npm run dev', () => {
 
   test('restarts only the services whose code changed, and pretty-prints their logs', async (t) => {
     const env = { ...(await ports()), DATA_DIR: dataDir, LOG_LEVEL: 'info' };
-    const launched = launch(env, ['--dev']);
+    const launched = await launch(env, ['--dev']);
     await launched.waitFor(/Gateway ready at/, READY_MS);
     assert.match(launched.output(), /^Watching services\/ and packages\/ for changes\.$/m);
     assert.match(

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { copyCluster, freePort } from '@platform/launcher/postgres';
 import { loadManifests, portVariable } from '@platform/manifest';
+import { compiledLauncher } from './compiled-launcher.ts';
 
 export const root = path.resolve(import.meta.dirname, '../../..');
 
@@ -90,27 +91,33 @@ export interface Launched {
   exited: Promise<number | null>;
 }
 
-/** `npm start` as a user runs it, minus npm: the launcher in its own process. `--dev`: `npm run dev`. */
-export function launch(
+/**
+ * `npm start` as a user runs it, minus npm: the launcher in its own process. `--dev`: `npm run dev`.
+ * The launcher runs compiled (compiled-launcher.ts) unless `asNpmStart`: then under `--import tsx`,
+ * as package.json's scripts run it.
+ */
+export async function launch(
   env: Record<string, string>,
   args: string[] = [],
-  /** `detached`: the launcher leads a process group of its own, as a shell's foreground job. */
-  options: { detached?: boolean } = {},
-): Launched {
+  options: {
+    /** The launcher leads a process group of its own, as a shell's foreground job. */
+    detached?: boolean;
+    asNpmStart?: boolean;
+  } = {},
+): Promise<Launched> {
   const base = { ...process.env };
   // The test runner's own server must not be picked up: the embedded path is under test.
   delete base.POSTGRES_URL;
   delete base.TEST_POSTGRES_URL;
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'packages/launcher/src/main.ts', ...args],
-    {
-      cwd: root,
-      env: { ...base, LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: options.detached ?? false,
-    },
-  );
+  const launcher = options.asNpmStart
+    ? ['--import', 'tsx', 'packages/launcher/src/main.ts']
+    : [await compiledLauncher(root)];
+  const child = spawn(process.execPath, [...launcher, ...args], {
+    cwd: root,
+    env: { ...base, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.detached ?? false,
+  });
   let text = '';
   const listeners = new Set<() => void>();
   const append = (chunk: Buffer) => {
@@ -147,6 +154,13 @@ export function launch(
 
   return { child, output: () => text, waitFor, exited };
 }
+
+/** The processes whose command line names `dataDir`'s cluster: PostgreSQL's postmaster, and its guard. */
+export const postgresOf = (dataDir: string) =>
+  readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .map(Number)
+    .filter((pid) => readCommandLine(pid).includes(path.join(dataDir, 'postgres')));
 
 /** Every process below `pid`, read from /proc (PostgreSQL's workers included). */
 export function descendants(pid: number): number[] {

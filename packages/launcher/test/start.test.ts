@@ -8,8 +8,10 @@ import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import {
   descendants,
+  type Launched,
   launch,
   ports,
+  postgresOf,
   READY_MS,
   readCommandLine,
   root,
@@ -24,27 +26,37 @@ const { Client } = pg;
 
 describe('npm start', () => {
   let dataDir: string;
+  /** The ports and folder of the first start, which the second start reuses. */
+  let env: Record<string, string> | undefined;
   const user = {
     email: 'persist@example.com',
     username: 'persist',
     password: 'correct horse battery staple',
   };
 
+  /** The second start ends the way the test after it is about: the launcher killed outright. */
+  let second: Launched | undefined;
+
   before(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'launcher-'));
   });
   after(async () => {
+    // Its own process group (as a shell's job), left running only if a test failed midway; not
+    // once it has exited or was killed (its group is gone then: ESRCH).
+    if (second && second.child.exitCode === null && second.child.signalCode === null)
+      process.kill(-second.child.pid!, 'SIGKILL');
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  test('starts the stack, serves through the gateway, stops cleanly, keeps data', async () => {
-    const env = { ...(await ports()), DATA_DIR: dataDir };
+  test('a first start on an empty folder serves through the gateway, runs the services compiled, stops cleanly', async () => {
+    env = { ...(await ports()), DATA_DIR: dataDir };
     // The admin's sign-up event waits in auth's outbox until analytics, started later, is up.
-    const first = launch({
-      ...env,
-      ADMIN_EMAIL: 'admin@example.com',
-      ADMIN_PASSWORD: 'a long admin passphrase 42',
-    });
+    // This start runs the launcher as package.json's `npm start` does (the others, compiled).
+    const first = await launch(
+      { ...env, ADMIN_EMAIL: 'admin@example.com', ADMIN_PASSWORD: 'a long admin passphrase 42' },
+      [],
+      { asNpmStart: true },
+    );
     const [, url] = await first.waitFor(/Gateway ready at (http:\/\/\S+)/, READY_MS);
     assert.equal(url, `http://127.0.0.1:${env.GATEWAY_PORT}`);
 
@@ -109,9 +121,12 @@ describe('npm start', () => {
     assert.deepEqual(await waitGone(children, 2000), [], 'processes left behind');
     const builds = path.join(root, 'node_modules', '.cache', 'platform-launcher');
     assert.equal(existsSync(path.join(builds, String(first.child.pid))), false, 'build left');
+  });
 
-    const second = launch(env);
-    await second.waitFor(/Gateway ready at/, READY_MS);
+  test('a second start on that folder keeps the data', async () => {
+    assert.ok(env, 'the first start ran');
+    second = await launch(env, [], { detached: true });
+    const [, url] = await second.waitFor(/Gateway ready at (http:\/\/\S+)/, READY_MS);
     const login = await fetch(`${url}/accounts/v1/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -119,9 +134,24 @@ describe('npm start', () => {
     });
     assert.equal(login.status, 200, await login.clone().text());
     assert.ok(((await login.json()) as { access_token?: string }).access_token);
-    const again = descendants(second.child.pid!);
-    assert.equal(await stop(second), 0, second.output());
-    assert.deepEqual(await waitGone(again, 2000), [], 'processes left behind');
+  });
+
+  test('the launcher killed outright (SIGKILL) takes its PostgreSQL and its services down with it', async () => {
+    assert.ok(second, 'the second start ran');
+    await second.waitFor(/Gateway ready at/, READY_MS);
+    const postgres = postgresOf(dataDir);
+    assert.ok(postgres.length > 0, 'PostgreSQL runs with that data folder');
+    const children = descendants(second.child.pid!);
+    assert.deepEqual(Object.keys(servicePids(second.child.pid!)).sort(), SERVICE_NAMES);
+    second.child.kill('SIGKILL');
+    await second.exited;
+    // PostgreSQL's guard sees its stdin end; each service, its IPC channel to the launcher.
+    await until(
+      () => postgresOf(dataDir).length === 0,
+      30_000,
+      'PostgreSQL stopping after its owner died',
+    );
+    assert.deepEqual(await waitGone(children, 30_000), [], 'processes left behind');
   });
 
   test('a port in use ends the launcher at once with a message naming it', async () => {
@@ -131,8 +161,9 @@ describe('npm start', () => {
       blocker.listen(Number(env.GATEWAY_PORT), '127.0.0.1', resolve),
     );
     try {
+      const launched = await launch({ ...env, DATA_DIR: dataDir });
+      // From the spawn: launch() may first compile the launcher (compiled-launcher.ts).
       const started = Date.now();
-      const launched = launch({ ...env, DATA_DIR: dataDir });
       assert.equal(await launched.exited, 1);
       assert.ok(Date.now() - started < 15_000, 'exited quickly');
       const output = launched.output();
@@ -148,7 +179,7 @@ describe('npm start', () => {
   });
 
   test('a malformed setting ends the launcher with a one-line reason', async () => {
-    const launched = launch({ GATEWAY_PORT: 'eighty', DATA_DIR: dataDir });
+    const launched = await launch({ GATEWAY_PORT: 'eighty', DATA_DIR: dataDir });
     assert.equal(await launched.exited, 1);
     assert.match(launched.output(), /^error: configuration error: GATEWAY_PORT is invalid/);
     assert.equal(launched.output().trim().split('\n').length, 1, launched.output());
