@@ -157,3 +157,52 @@ test('an Expect other than 100-continue is ignored, as NGINX ignores it, not a b
   assert.equal(answer.status, 200);
   assert.equal((JSON.parse(answer.body) as Seen).headers.expect, undefined);
 });
+
+/** Writes `head` as it is and reads the whole answer (the connection closes after it). */
+function sendRaw(base: string, head: string) {
+  const { hostname, port } = new URL(base);
+  return new Promise<string>((resolve, reject) => {
+    const socket = connect({ host: hostname, port: Number(port) }, () => socket.write(head));
+    let data = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk) => {
+      data += chunk;
+    });
+    socket.on('end', () => resolve(data));
+    socket.on('error', reject);
+  });
+}
+
+test('two Host headers, or one that is no host, are a 400 problem and never reach a service', async () => {
+  let reached = 0;
+  const counting = await startUpstream((_req, res) => {
+    reached++;
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+  });
+  cleanup(counting.close);
+  const { app, url } = await startGateway({ MAIN_URLS: counting.url });
+  cleanup(() => app.close());
+  const host = new URL(url).host;
+  for (const hosts of [`Host: ${host}\r\nHost: evil.example`, 'Host: a b', 'Host: a/b']) {
+    const answer = await sendRaw(
+      url,
+      `GET /main/v1/posts HTTP/1.1\r\n${hosts}\r\nConnection: close\r\n\r\n`,
+    );
+    assert.match(answer, /^HTTP\/1\.1 400 /, hosts);
+    assert.match(answer, /content-type: application\/problem\+json/i, hosts);
+    assert.match(answer, /"code":"bad_request"/, hosts);
+  }
+  assert.equal(reached, 0);
+  // Host names, addresses and ports a client really sends still pass.
+  for (const good of [host, 'api.example.com', '[::1]:8080', 'xn--bcher-kva.example']) {
+    const answer = await sendRaw(
+      url,
+      `GET /main/v1/posts HTTP/1.1\r\nHost: ${good}\r\nConnection: close\r\n\r\n`,
+    );
+    assert.match(answer, /^HTTP\/1\.1 200 /, good);
+  }
+  // HTTP/1.0 may leave Host out.
+  const old = await sendRaw(url, 'GET /main/v1/posts HTTP/1.0\r\n\r\n');
+  assert.match(old, /^HTTP\/1\.[01] 200 /);
+  assert.equal(reached, 5);
+});

@@ -260,7 +260,7 @@ function forwarder(
   };
 
   return (request: FastifyRequest, reply: FastifyReply) => {
-    const problem = unsafePath(request.url);
+    const problem = unsafePath(request.url) ?? unsafeHost(request);
     if (problem) {
       sendProblem(request, reply, problem.status, problem.detail);
       return;
@@ -299,6 +299,27 @@ function notDeployed(service: string) {
   return (request: FastifyRequest, reply: FastifyReply) => {
     sendProblem(request, reply, 503, `The ${service} service is not running.`);
   };
+}
+
+/** RFC 3986's host (an IP literal, or a reg-name of its characters) and an optional port. */
+const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]+)(?::[0-9]*)?$/;
+
+/**
+ * A request must carry one valid Host (RFC 9112 §3.2: "MUST respond with a 400"). Node keeps the
+ * first of several and takes any text, and the gateway hands what it kept to the services as
+ * `X-Forwarded-Host`: two Hosts would be read one way here and another by whatever sits in
+ * front, and a Host like `a b` would reach them as a host. NGINX refuses both the same way.
+ */
+function unsafeHost(request: FastifyRequest): { status: number; detail: string } | undefined {
+  const raw = request.raw.rawHeaders;
+  let hosts = 0;
+  for (let i = 0; i < raw.length; i += 2)
+    if (raw[i]!.length === 4 && /^host$/i.test(raw[i]!)) hosts++;
+  if (hosts > 1) return { status: 400, detail: 'The request carries more than one Host header.' };
+  // HTTP/1.0 may leave it out (Node refuses an HTTP/1.1 request without one).
+  if (hosts === 1 && !HOST.test(request.host))
+    return { status: 400, detail: 'The Host header is not a valid host.' };
+  return undefined;
 }
 
 const DOT_SEGMENT = /(^|\/)(\.|%2e){1,2}(\/|$)/i;
