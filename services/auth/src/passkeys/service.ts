@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import { problems } from '@platform/http';
 import type {
   AuthenticationResponseJSON,
@@ -233,44 +232,29 @@ export async function removePasskey(
 }
 
 /**
- * Request options for `navigator.credentials.get`, with the `challenge_id` to send back. Without
- * an email any discoverable passkey may answer; with one, only that account's. An unknown email
- * gets a stable made-up credential, so the answer does not tell whether the account exists.
+ * Request options for `navigator.credentials.get`, with the `challenge_id` to send back. Every
+ * passkey here is discoverable (`residentKey: 'required'`), so the options never list credential
+ * ids: with an email, only that account's passkey can answer the challenge, and the answer is the
+ * same for an account with passkeys, one without and no account at all. Listing them (WebAuthn
+ * §14.6.3) told anyone with an email whether the account had passkeys, how many, of which kind,
+ * and their ids.
  */
 export async function loginOptions(ctx: AuthContext, deps: PasskeyDeps, input: { email?: string }) {
   const webauthn = await simpleWebAuthn();
-  let userId: string | null = null;
-  let allowCredentials: { id: string; transports?: AuthenticatorTransportFuture[] }[] | undefined;
-  if (input.email) {
-    const user = await findUserByEmail(ctx.db, input.email);
-    const own = user ? await listPasskeys(ctx.db, user.id) : [];
-    userId = user?.id ?? null;
-    allowCredentials = own.length
-      ? own.map((p) => ({
-          id: p.credentialId,
-          transports: p.transports as AuthenticatorTransportFuture[],
-        }))
-      : [{ id: decoyCredential(ctx, input.email), transports: ['internal', 'hybrid'] }];
-  }
+  const user = input.email ? await findUserByEmail(ctx.db, input.email) : undefined;
   const options = await webauthn.generateAuthenticationOptions({
     rpID: deps.rp.id,
     timeout: CHALLENGE_TTL_SECONDS * 1000,
     userVerification: 'required',
-    ...(allowCredentials ? { allowCredentials } : {}),
   });
   const challengeId = await insertChallenge(ctx.db, {
     challenge: options.challenge,
     purpose: 'authentication',
-    userId,
+    userId: user?.id ?? null,
     expiresAt: new Date(Date.now() + CHALLENGE_TTL_SECONDS * 1000),
   });
   return { ...options, challenge_id: challengeId };
 }
-
-const decoyCredential = (ctx: AuthContext, email: string) =>
-  createHmac('sha256', ctx.config.KEY_ENCRYPTION_KEY)
-    .update(`passkey-decoy:${email.toLowerCase()}`)
-    .digest('base64url');
 
 /**
  * Signs in with a passkey: the challenge is spent first (a replayed assertion finds none), then
