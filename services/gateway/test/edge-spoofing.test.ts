@@ -206,3 +206,24 @@ test('two Host headers, or one that is no host, are a 400 problem and never reac
   assert.match(old, /^HTTP\/1\.[01] 200 /);
   assert.equal(reached, 5);
 });
+
+test('behind a trusted proxy, its X-Forwarded-Host is checked even when no Host came (HTTP/1.0)', async () => {
+  let reached = 0;
+  const counting = await startUpstream((_req, res) => {
+    reached++;
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+  });
+  cleanup(counting.close);
+  const { app, url } = await startGateway({ MAIN_URLS: counting.url, TRUST_PROXY: '127.0.0.1' });
+  cleanup(() => app.close());
+  const bad = await sendRaw(url, 'GET /main/v1/posts HTTP/1.0\r\nX-Forwarded-Host: a b\r\n\r\n');
+  assert.match(bad, /^HTTP\/1\.[01] 400 /);
+  assert.match(bad, /"code":"bad_request"/);
+  assert.equal(reached, 0);
+  const good = await sendRaw(
+    url,
+    'GET /main/v1/posts HTTP/1.0\r\nX-Forwarded-Host: api.example.com\r\n\r\n',
+  );
+  assert.match(good, /^HTTP\/1\.[01] 200 /);
+  assert.equal(reached, 1);
+});

@@ -316,8 +316,9 @@ function unsafeHost(request: FastifyRequest): { status: number; detail: string }
   for (let i = 0; i < raw.length; i += 2)
     if (raw[i]!.length === 4 && /^host$/i.test(raw[i]!)) hosts++;
   if (hosts > 1) return { status: 400, detail: 'The request carries more than one Host header.' };
-  // HTTP/1.0 may leave it out (Node refuses an HTTP/1.1 request without one).
-  if (hosts === 1 && !HOST.test(request.host))
+  // HTTP/1.0 may leave it out (Node refuses an HTTP/1.1 request without one). What is checked is
+  // what goes on: a trusted proxy's X-Forwarded-Host when it sends one, even with no Host at all.
+  if ((hosts === 1 || request.host !== '') && !HOST.test(request.host))
     return { status: 400, detail: 'The Host header is not a valid host.' };
   return undefined;
 }
