@@ -261,6 +261,32 @@ test('sign-in by email: only that account’s passkey can answer, and the option
   assert.equal(right.json().user.id, a.user.id);
 });
 
+test('no passkey answers a challenge for an unknown email: one’s own passkey cannot tell it from a known one', async () => {
+  // Any passkey answering an unknown email's challenge made one's own passkey an oracle: signed
+  // in for an address nobody has, 401 for one somebody has.
+  const prober = await registered();
+  const known = await signUp(app);
+  const answers = [];
+  for (const email of [known.email, 'nobody-at-all@example.com']) {
+    const options = await loginOptions(email);
+    const answer = await inject('POST', '/login/passkey', undefined, {
+      challenge_id: options.challenge_id,
+      response: prober.authenticator.get(options),
+    });
+    answers.push({ status: answer.statusCode, code: answer.json().code });
+  }
+  assert.deepEqual(answers[1], answers[0]);
+  assert.deepEqual(answers[0], { status: 401, code: 'invalid_credentials' });
+  // Without an email, the same passkey still signs its own account in.
+  const open = await loginOptions();
+  const own = await inject('POST', '/login/passkey', undefined, {
+    challenge_id: open.challenge_id,
+    response: prober.authenticator.get(open),
+  });
+  assert.equal(own.statusCode, 200, own.body);
+  assert.equal(own.json().user.id, prober.user.id);
+});
+
 test('the options tell nothing of the account: with passkeys, without, or none at all', async () => {
   const withPasskeys = await registered();
   // A second one, from another authenticator: the count must not show either.

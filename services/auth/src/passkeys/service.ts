@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { problems } from '@platform/http';
 import type {
   AuthenticationResponseJSON,
@@ -234,10 +235,10 @@ export async function removePasskey(
 /**
  * Request options for `navigator.credentials.get`, with the `challenge_id` to send back. Every
  * passkey here is discoverable (`residentKey: 'required'`), so the options never list credential
- * ids: with an email, only that account's passkey can answer the challenge, and the answer is the
- * same for an account with passkeys, one without and no account at all. Listing them (WebAuthn
- * §14.6.3) told anyone with an email whether the account had passkeys, how many, of which kind,
- * and their ids.
+ * ids: with an email, only that account's passkey can answer the challenge (none for an unknown
+ * email), and the answer is the same for an account with passkeys, one without and no account.
+ * Listing them (WebAuthn §14.6.3) told anyone with an email whether the account had passkeys, how
+ * many, of which kind, and their ids.
  */
 export async function loginOptions(ctx: AuthContext, deps: PasskeyDeps, input: { email?: string }) {
   const webauthn = await simpleWebAuthn();
@@ -247,8 +248,12 @@ export async function loginOptions(ctx: AuthContext, deps: PasskeyDeps, input: {
     timeout: CHALLENGE_TTL_SECONDS * 1000,
     userVerification: 'required',
   });
+  // An unknown email gets a challenge no passkey can answer: the row keeps another random value
+  // than the one sent. Were any passkey let in, one's own would tell an address nobody has (signed
+  // in) from one somebody has (401); the row and the work stay the same for both.
+  const unknown = Boolean(input.email) && !user;
   const challengeId = await insertChallenge(ctx.db, {
-    challenge: options.challenge,
+    challenge: unknown ? randomBytes(32).toString('base64url') : options.challenge,
     purpose: 'authentication',
     userId: user?.id ?? null,
     expiresAt: new Date(Date.now() + CHALLENGE_TTL_SECONDS * 1000),
