@@ -133,3 +133,52 @@ test('a passkey made in Chromium signs in through the gateway; its assertion can
   });
   assert.equal(moved.status, 401);
 });
+
+// Browser globals the email sign-in below uses inside the page.
+declare const navigator: {
+  credentials: { get(options: unknown): Promise<{ toJSON(): unknown }> };
+};
+declare const PublicKeyCredential: { parseRequestOptionsFromJSON(json: unknown): unknown };
+
+/** Asks for options with `email`, lets the authenticator answer, and sends the answer. */
+function signInByEmail(page: Page, email: string) {
+  return page.evaluate(async (address) => {
+    const json = (path: string, body: unknown) =>
+      fetch(`/accounts/v1${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const { challenge_id, ...options } = (await (
+      await json('/login/passkey/options', { email: address })
+    ).json()) as { challenge_id: string };
+    const credential = await navigator.credentials.get({
+      publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(options),
+    });
+    const answer = await json('/login/passkey', { challenge_id, response: credential.toJSON() });
+    const body = (await answer.json()) as { user?: { id: string } };
+    return { status: answer.status, userId: body.user?.id };
+  }, email);
+}
+
+test('sign-in with an email: the browser offers its passkey, which answers for its own account only', async () => {
+  const member = await signUp(gateway.url);
+  const other = await signUp(gateway.url);
+  const { page } = await pageWithAuthenticator();
+  await page.fill('#email', member.email);
+  await page.fill('#password', member.password);
+  await page.click('#password-form button');
+  assert.equal((await status(page, 'signed-in')).state, 'signed-in');
+  await page.click('#add-passkey');
+  assert.equal((await status(page, 'registered')).state, 'registered');
+
+  // The options name no credential, yet the discoverable one answers, in any letter case.
+  assert.deepEqual(await signInByEmail(page, member.email.toUpperCase()), {
+    status: 200,
+    userId: member.id,
+  });
+  // Another account's address, or one nobody has: the same passkey is refused alike.
+  const refused = { status: 401, userId: undefined };
+  assert.deepEqual(await signInByEmail(page, other.email), refused);
+  assert.deepEqual(await signInByEmail(page, 'nobody-at-all@example.com'), refused);
+});
