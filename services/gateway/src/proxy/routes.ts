@@ -308,7 +308,7 @@ const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]+)(?::[0-9]*)?$
  * A request must carry one valid Host (RFC 9112 §3.2: "MUST respond with a 400"). Node keeps the
  * first of several and takes any text, and the gateway hands what it kept to the services as
  * `X-Forwarded-Host`: two Hosts would be read one way here and another by whatever sits in
- * front, and a Host like `a b` would reach them as a host. NGINX refuses both the same way.
+ * front (NGINX refuses a second Host too), and a Host like `a b` would reach them as a host.
  */
 function unsafeHost(request: FastifyRequest): { status: number; detail: string } | undefined {
   const raw = request.raw.rawHeaders;
