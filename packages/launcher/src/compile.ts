@@ -53,6 +53,21 @@ const ENTRY = 'platform-entry:';
  * Compiles `services/<name>/src/server.ts` of each of `services` into `outDir` (emptied first);
  * returns the entry to run for each. A compile error is a LaunchError of one line.
  */
+/**
+ * An esbuild loader for TypeScript that keeps each file's `import.meta.*` its own, as under tsx
+ * (a bundle would give every module the output's). Patterns, not strings: a compiler that
+ * rewrites `import.meta.*` in this file's own text (the tests', scripts/test-bundles.ts) would
+ * turn strings into other paths.
+ */
+export async function loadWithOwnImportMeta(args: { path: string }) {
+  const source = await readFile(args.path, 'utf8');
+  const contents = source
+    .replace(/import\.meta\.dirname/g, JSON.stringify(path.dirname(args.path)))
+    .replace(/import\.meta\.filename/g, JSON.stringify(args.path))
+    .replace(/import\.meta\.url/g, JSON.stringify(pathToFileURL(args.path).href));
+  return { contents, loader: 'ts' as const };
+}
+
 export async function compileServices(
   root: string,
   services: string[],
@@ -100,16 +115,7 @@ export async function compileServices(
         });
         return { path: pathToFileURL(found.path).href, external: true };
       });
-      b.onLoad({ filter: /\.[cm]?ts$/ }, async (args) => {
-        const source = await readFile(args.path, 'utf8');
-        // Patterns, not strings: a compiler that rewrites `import.meta.*` in this file's own text
-        // (the tests', scripts/test-bundles.ts) would turn strings into other paths.
-        const contents = source
-          .replace(/import\.meta\.dirname/g, JSON.stringify(path.dirname(args.path)))
-          .replace(/import\.meta\.filename/g, JSON.stringify(args.path))
-          .replace(/import\.meta\.url/g, JSON.stringify(pathToFileURL(args.path).href));
-        return { contents, loader: 'ts' };
-      });
+      b.onLoad({ filter: /\.[cm]?ts$/ }, loadWithOwnImportMeta);
     },
   };
   try {

@@ -1,8 +1,9 @@
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, type Plugin } from 'esbuild';
+import { loadWithOwnImportMeta } from '../src/compile.ts';
 
 /** Pure-ESM libraries of many small modules (TypeBox alone is ~680), bundled as the tests' are. */
 const BUNDLED = ['typebox'];
@@ -50,16 +51,7 @@ async function compile(root: string): Promise<string> {
         const shared = found.path.startsWith(path.join(root, 'node_modules') + path.sep);
         return { path: shared ? args.path : pathToFileURL(found.path).href, external: true };
       });
-      b.onLoad({ filter: /\.[cm]?ts$/ }, async (args) => {
-        const source = await readFile(args.path, 'utf8');
-        // Patterns, not strings: the test compiler (scripts/test-bundles.ts) rewrites those in
-        // this very file as it does in the sources.
-        const contents = source
-          .replace(/import\.meta\.dirname/g, JSON.stringify(path.dirname(args.path)))
-          .replace(/import\.meta\.filename/g, JSON.stringify(args.path))
-          .replace(/import\.meta\.url/g, JSON.stringify(pathToFileURL(args.path).href));
-        return { contents, loader: 'ts' };
-      });
+      b.onLoad({ filter: /\.[cm]?ts$/ }, loadWithOwnImportMeta);
     },
   };
   const outfile = path.join(dir, 'main.mjs');
