@@ -151,7 +151,13 @@ describe('npm start', () => {
       30_000,
       'PostgreSQL stopping after its owner died',
     );
-    assert.deepEqual(await waitGone(children, 30_000), [], 'processes left behind');
+    const left = await waitGone(children, 30_000);
+    // Named by their command lines: which kind of process outlived its owner.
+    assert.deepEqual(
+      left.map((pid) => `${pid} ${readCommandLine(pid)}`),
+      [],
+      'processes left behind',
+    );
   });
 
   test('a port in use ends the launcher at once with a message naming it', async () => {

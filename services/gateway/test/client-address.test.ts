@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { closeAtEnd, echo, json, startGateway, startUpstream } from './helpers.ts';
 import { authBehindGateway, clientAt, signUp } from './services.ts';
@@ -88,6 +90,9 @@ test('the service is told the peer address alone, never what the client claimed'
  */
 test('a thousand headers cannot push the client address out of what the service reads', async () => {
   const junk = Object.fromEntries(Array.from({ length: 1100 }, (_, i) => [`j${i}`, '']));
+  // Node 22 and later refuse such a request (431) where Node 20 dropped the extra lines: then the
+  // gateway refuses it before any service, and nothing can be pushed out.
+  const refused = (await parserAnswer(junk)) === 431;
   const owner = await signUp(url);
   const attacker = from('127.0.0.5');
   for (let i = 0; i < 6; i++) {
@@ -96,6 +101,7 @@ test('a thousand headers cannot push the client address out of what the service 
       { email: owner.email, password: `wrong guess ${i}` },
       junk,
     );
+    if (refused) assert.equal(guess.status, 431);
     await guess.body?.cancel();
   }
   const signIn = await from('127.0.0.1').post(`${url}/accounts/v1/login`, {
@@ -109,6 +115,10 @@ test('a thousand headers cannot push the client address out of what the service 
     { email: owner.email, password: owner.password },
     junk,
   );
+  if (refused) {
+    assert.equal(padded.status, 431);
+    return;
+  }
   assert.equal(padded.status, 200);
   const { access_token } = (await padded.json()) as { access_token: string };
   const sessions = await json<{ items: { ip: string | null; current: boolean }[] }>(
@@ -119,3 +129,17 @@ test('a thousand headers cannot push the client address out of what the service 
   const current = sessions.items.find((s) => s.current);
   assert.match(String(current?.ip), /^(::ffff:)?127\.0\.0\.6$/);
 });
+
+/** The status this Node's own HTTP server answers a request with these headers (200 if it reads it). */
+async function parserAnswer(headers: Record<string, string>): Promise<number> {
+  const server = createServer((_req, res) => res.end()).listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  try {
+    const { port } = server.address() as AddressInfo;
+    const res = await fetch(`http://127.0.0.1:${port}/`, { headers });
+    await res.body?.cancel();
+    return res.status;
+  } finally {
+    server.close();
+  }
+}
