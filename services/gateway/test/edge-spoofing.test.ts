@@ -39,6 +39,21 @@ function send(base: string, path: string, headers: [string, string][], method = 
   });
 }
 
+/** Writes `head` as it is and reads the whole answer (the connection closes after it). */
+function sendRaw(base: string, head: string) {
+  const { hostname, port } = new URL(base);
+  return new Promise<string>((resolve, reject) => {
+    const socket = connect({ host: hostname, port: Number(port) }, () => socket.write(head));
+    let data = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk) => {
+      data += chunk;
+    });
+    socket.on('end', () => resolve(data));
+    socket.on('error', reject);
+  });
+}
+
 test('underscore spellings of identity and forwarding headers never reach a service', async () => {
   const { app, url } = await startGateway({ MAIN_URLS: upstream.url });
   cleanup(() => app.close());
@@ -129,21 +144,10 @@ test('addresses inside one IPv6 /64 share the per-address limits; other clients 
 test('a request line in absolute-form reaches the service as its path alone', async () => {
   const { app, url } = await startGateway({ MAIN_URLS: upstream.url });
   cleanup(() => app.close());
-  const { hostname, port } = new URL(url);
-  const answer = await new Promise<string>((resolve, reject) => {
-    const socket = connect({ host: hostname, port: Number(port) }, () =>
-      socket.write(
-        'GET http://evil.example/main/v1/posts?limit=1 HTTP/1.1\r\nHost: gateway\r\nConnection: close\r\n\r\n',
-      ),
-    );
-    let data = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk) => {
-      data += chunk;
-    });
-    socket.on('end', () => resolve(data));
-    socket.on('error', reject);
-  });
+  const answer = await sendRaw(
+    url,
+    'GET http://evil.example/main/v1/posts?limit=1 HTTP/1.1\r\nHost: gateway\r\nConnection: close\r\n\r\n',
+  );
   assert.match(answer, /^HTTP\/1\.1 200/);
   const seen = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as Seen;
   assert.equal(seen.url, '/main/v1/posts?limit=1');
@@ -157,21 +161,6 @@ test('an Expect other than 100-continue is ignored, as NGINX ignores it, not a b
   assert.equal(answer.status, 200);
   assert.equal((JSON.parse(answer.body) as Seen).headers.expect, undefined);
 });
-
-/** Writes `head` as it is and reads the whole answer (the connection closes after it). */
-function sendRaw(base: string, head: string) {
-  const { hostname, port } = new URL(base);
-  return new Promise<string>((resolve, reject) => {
-    const socket = connect({ host: hostname, port: Number(port) }, () => socket.write(head));
-    let data = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk) => {
-      data += chunk;
-    });
-    socket.on('end', () => resolve(data));
-    socket.on('error', reject);
-  });
-}
 
 test('two Host headers, or one that is no host, are a 400 problem and never reach a service', async () => {
   let reached = 0;
