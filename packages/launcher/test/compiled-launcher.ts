@@ -3,7 +3,7 @@ import { mkdtemp } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, type Plugin } from 'esbuild';
-import { loadWithOwnImportMeta } from '../src/compile.ts';
+import { isRunning, loadWithOwnImportMeta } from '../src/compile.ts';
 
 /** Pure-ESM libraries of many small modules (TypeBox alone is ~680), bundled as the tests' are. */
 const BUNDLED = ['typebox'];
@@ -67,13 +67,4 @@ async function compile(root: string): Promise<string> {
     plugins: [plugin],
   });
   return outfile;
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
