@@ -138,7 +138,7 @@ async function accept(
     ctx.destinations.list.length === 0
       ? await ctx.queue.append(trackedRow(request, events))
       : await ctx.db.transaction(async (tx) => {
-          const [queued] = await insertRows(tx, [trackedRow(request, events)]);
+          const [queued] = await insertRows(tx, [trackedRow(request, events)], ctx.points);
           const unkeyed = (queued?.item ?? []).filter((item) => item && item.key === undefined);
           if (unkeyed.length)
             await ctx.destinations.enqueue(

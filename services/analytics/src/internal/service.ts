@@ -70,7 +70,7 @@ export async function receiveEvents(
     }
     await rememberDeletions(tx, events);
     await ctx.destinations.enqueue(tx, events);
-    return enqueueEvents(tx, events);
+    return enqueueEvents(tx, events, ctx.points);
   });
   if (fresh) {
     ctx.writer.remember(fresh);

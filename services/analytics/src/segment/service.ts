@@ -261,7 +261,7 @@ export async function ingest(ctx: AnalyticsContext, messages: Converted[]): Prom
         ),
       );
     }
-    return insertRows(tx, parts);
+    return insertRows(tx, parts, ctx.points);
   });
   for (const row of rows) ctx.writer.remember(row);
   if (rows.length) ctx.writer.wake();
