@@ -2,7 +2,7 @@ import { desc, eq, lt, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/index.ts';
 import { storableText } from '../storable.ts';
 import type { PointNumbers } from './point-numbers.ts';
-import { ROW_ITEMS } from './queue.ts';
+import { readRow } from './queue.ts';
 import { ingestionDeadLetters as deadLetters } from './tables.ts';
 import type { Item, Row } from './writer-batches.ts';
 
@@ -82,11 +82,10 @@ function withoutKeys(kind: DeadLetter['kind'], text: string): string {
   );
 }
 
-/** How many items a dead letter's text holds; null when it is not a list (kept whole). */
-function itemCount(text: string): number | null {
+/** How many items a dead letter's text holds as a queue row; null when it cannot be read. */
+function itemCount(kind: DeadLetter['kind'], text: string): number | null {
   try {
-    const items: unknown = JSON.parse(text);
-    return Array.isArray(items) && items.length <= ROW_ITEMS ? items.length : null;
+    return readRow(kind, text).length;
   } catch {
     return null;
   }
@@ -101,7 +100,7 @@ export async function requeue(db: Db, id: number, points: PointNumbers): Promise
     const [gone] = await tx.delete(deadLetters).where(eq(deadLetters.id, id)).returning();
     if (!gone) return false;
     const text = withoutKeys(gone.kind, gone.item);
-    const count = itemCount(text);
+    const count = itemCount(gone.kind, text);
     const base = count === null ? null : await points.take(count);
     await tx.execute(
       sql`insert into queue (kind, item, point_base) values (${gone.kind}, ${text}, ${base})`,

@@ -61,7 +61,9 @@ export async function insertRows(tx: Tx | Db, rows: NewRow[], points: PointNumbe
   const bases: number[] = [];
   for (const row of rows) {
     if (row.item.length > ROW_ITEMS) throw new Error(`at most ${ROW_ITEMS} items per queue row`);
-    bases.push(await points.take(row.item.length));
+    // Nearly always a number at hand: awaited only when a block is being reserved.
+    const base = points.take(row.item.length);
+    bases.push(typeof base === 'number' ? base : await base);
   }
   const values = sql.join(
     rows.map(
