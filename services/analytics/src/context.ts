@@ -13,7 +13,7 @@ export interface AnalyticsContext {
   db: Db;
   /** The durable queue's appends outside a transaction (group commit). */
   queue: Queue;
-  /** The process's point numbers, for rows appended in a transaction (insertRows). */
+  /** The process's point numbers, for rows appended in a transaction (numbered, insertRows). */
   points: PointNumbers;
   config: Config;
   store: Store;

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { openDatabase } from '../src/db/index.ts';
+import { connect } from '@platform/db';
+import { buildApp } from '../src/app.ts';
+import { openDatabase, schema } from '../src/db/index.ts';
 import { createPointNumbers, POINT_BLOCK } from '../src/ingestion/point-numbers.ts';
 import { itemSeq } from '../src/ingestion/queue.ts';
 import { StoreRejected } from '../src/store/errors.ts';
@@ -145,4 +147,33 @@ test('a row queued by the previous version (no point base) is written at its seq
       ['old-1', itemSeq(seq, 1), undefined],
     ],
   );
+});
+
+test("a request's numbers are reserved before its transaction: one pool connection is enough", async () => {
+  const t = await buildTestAnalytics({}, { store: eventsStore('influxdb', async () => {}) });
+  // Another process on a pool of one connection, with a destination, so that /track-event
+  // queues in a transaction; its first row needs a block of numbers. Reserved inside that
+  // transaction, the block would wait for a second connection until the pool gave up (5 s).
+  const database = connect(t.databaseUrl, schema, { maxConnections: 1 });
+  const destination = {
+    name: 'crm',
+    url: 'http://127.0.0.1:9/hook',
+    secret: 'whsec-0123456789abcdef',
+  };
+  const app = await buildApp({
+    config: { ...t.config, DESTINATIONS: JSON.stringify([destination]) },
+    database,
+    store: eventsStore('influxdb', async () => {}),
+  });
+  await app.ready();
+  after(async () => {
+    await app.close();
+    await database.close();
+  });
+  const res = await app.inject({
+    method: 'POST',
+    url: '/analytics/v1/track-event',
+    payload: { event: 'one.connection' },
+  });
+  assert.equal(res.statusCode, 202, res.body);
 });

@@ -39,7 +39,7 @@ test('passes side by side write every queued event, whether the writer remembers
             timestamp: new Date().toISOString(),
           },
         ],
-        points,
+        await points.take(1),
       );
       ids.push(id);
     } else {

@@ -96,14 +96,20 @@ function itemCount(kind: DeadLetter['kind'], text: string): number | null {
  * none: the writer sets it aside again), in one transaction; false when there is no such one.
  */
 export async function requeue(db: Db, id: number, points: PointNumbers): Promise<boolean> {
+  // Read and numbered before the transaction begins (see numbered); a dead letter never changes.
+  const [letter] = await db.select().from(deadLetters).where(eq(deadLetters.id, id));
+  if (!letter) return false;
+  const text = withoutKeys(letter.kind, letter.item);
+  const count = itemCount(letter.kind, text);
+  const base = count === null ? null : await points.take(count);
   return db.transaction(async (tx) => {
-    const [gone] = await tx.delete(deadLetters).where(eq(deadLetters.id, id)).returning();
-    if (!gone) return false;
-    const text = withoutKeys(gone.kind, gone.item);
-    const count = itemCount(gone.kind, text);
-    const base = count === null ? null : await points.take(count);
+    const gone = await tx
+      .delete(deadLetters)
+      .where(eq(deadLetters.id, id))
+      .returning({ id: deadLetters.id });
+    if (gone.length === 0) return false;
     await tx.execute(
-      sql`insert into queue (kind, item, point_base) values (${gone.kind}, ${text}, ${base})`,
+      sql`insert into queue (kind, item, point_base) values (${letter.kind}, ${text}, ${base})`,
     );
     return true;
   });

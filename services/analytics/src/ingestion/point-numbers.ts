@@ -62,3 +62,21 @@ export function createPointNumbers(db: Db): PointNumbers {
 
   return { take };
 }
+
+/**
+ * Rows with the point number of their first item (what insertRows stores). Reserve them before
+ * opening the transaction the rows go in: a refill takes a pool connection of its own, which
+ * transactions holding every other one would wait for (pg's pool is bounded).
+ */
+export async function numbered<R extends { item: readonly unknown[] }>(
+  rows: R[],
+  points: PointNumbers,
+): Promise<(R & { point: number })[]> {
+  const out: (R & { point: number })[] = [];
+  for (const row of rows) {
+    // Nearly always a number at hand: awaited only while a block is being reserved.
+    const base = points.take(row.item.length);
+    out.push({ ...row, point: typeof base === 'number' ? base : await base });
+  }
+  return out;
+}

@@ -1,7 +1,7 @@
 import { currentTraceContext } from '@platform/telemetry';
 import { sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/index.ts';
-import type { PointNumbers } from './point-numbers.ts';
+import { numbered, type PointNumbers } from './point-numbers.ts';
 import type { AcceptedEvent, Sample } from './types.ts';
 import type { Row } from './writer-batches.ts';
 
@@ -45,6 +45,9 @@ export interface NewRow {
   trace?: string | null;
 }
 
+/** A row with the point number of its first item (point-numbers.ts numbered). */
+export type NumberedRow = NewRow & { point: number };
+
 /** Rows per insert at most, and their text in characters, when appends are coalesced. */
 const MAX_ROWS_PER_INSERT = 64;
 const MAX_CHARS_PER_INSERT = 16_000_000;
@@ -57,18 +60,14 @@ const MAX_CHARS_PER_INSERT = 16_000_000;
  * it. Each row stores its items' first point number (point-numbers.ts). Rows come back in the
  * order given.
  */
-export async function insertRows(tx: Tx | Db, rows: NewRow[], points: PointNumbers) {
-  const bases: number[] = [];
+export async function insertRows(tx: Tx | Db, rows: NumberedRow[]) {
   for (const row of rows) {
     if (row.item.length > ROW_ITEMS) throw new Error(`at most ${ROW_ITEMS} items per queue row`);
-    // Nearly always a number at hand: awaited only when a block is being reserved.
-    const base = points.take(row.item.length);
-    bases.push(typeof base === 'number' ? base : await base);
   }
   const values = sql.join(
     rows.map(
-      (r, i) =>
-        sql`(${r.kind}, ${r.text}, ${r.trace === undefined ? currentTraceContext() : r.trace}, ${bases[i]})`,
+      (r) =>
+        sql`(${r.kind}, ${r.text}, ${r.trace === undefined ? currentTraceContext() : r.trace}, ${r.point})`,
     ),
     sql`, `,
   );
@@ -78,7 +77,7 @@ export async function insertRows(tx: Tx | Db, rows: NewRow[], points: PointNumbe
   );
   // The sequence numbers rows in the order of the VALUES list, whatever order RETURNING uses.
   const seqs = out.map((r) => r.seq).sort((a, b) => a - b);
-  return rows.map((r, i): Row => ({ seq: seqs[i]!, kind: r.kind, item: r.item, point: bases[i]! }));
+  return rows.map((r, i): Row => ({ seq: seqs[i]!, kind: r.kind, item: r.item, point: r.point }));
 }
 
 export interface Queue {
@@ -117,8 +116,10 @@ export function createQueue(db: Db, points: PointNumbers): Queue {
       try {
         const rows = await insertRows(
           db,
-          batch.map((w) => w.row),
-          points,
+          await numbered(
+            batch.map((w) => w.row),
+            points,
+          ),
         );
         for (const [i, w] of batch.entries()) w.resolve(rows[i]!);
       } catch (error) {
@@ -158,9 +159,12 @@ export function acceptedOf(item: Record<string, unknown>): AcceptedEvent {
   return { ...e, properties: JSON.parse(properties) };
 }
 
-/** Events in one row in the caller's transaction; undefined when there are none. */
-export const enqueueEvents = async (tx: Tx | Db, events: AcceptedEvent[], points: PointNumbers) =>
-  events.length ? (await insertRows(tx, [eventsRow(events)], points))[0] : undefined;
+/**
+ * Events in one row in the caller's transaction, numbered from `point` (at least as many numbers
+ * reserved); undefined when there are none.
+ */
+export const enqueueEvents = async (tx: Tx | Db, events: AcceptedEvent[], point: number) =>
+  events.length ? (await insertRows(tx, [{ ...eventsRow(events), point }]))[0] : undefined;
 
 export const samplesRow = (samples: Sample[]): NewRow => ({
   kind: 'sample',
