@@ -20,6 +20,7 @@ import { deadLetterRoutes } from './ingestion/dead-letter-routes.ts';
 import { createDedup } from './ingestion/dedup.ts';
 import { scheduleForgetting } from './ingestion/forget.ts';
 import { registerQueueMetrics } from './ingestion/metrics.ts';
+import { createPointNumbers } from './ingestion/point-numbers.ts';
 import { acceptedOf, createQueue } from './ingestion/queue.ts';
 import { scheduleRetention, scheduleRollups } from './ingestion/retention.ts';
 import { ingestionRoutes } from './ingestion/routes.ts';
@@ -103,9 +104,12 @@ export async function buildApp(deps: AnalyticsAppDeps): Promise<App> {
     max: config.EVENT_NAMES_MAX,
     metrics: app.metrics,
   });
+  // One per process: its rows' InfluxDB point numbers, in blocks shared by nobody else.
+  const points = createPointNumbers(database.db);
   const ctx: AnalyticsContext = {
     db: database.db,
-    queue: createQueue(database.db),
+    queue: createQueue(database.db, points),
+    points,
     config,
     store,
     writer,

@@ -3,6 +3,7 @@ import type { Db } from './db/index.ts';
 import type { Destinations } from './destinations/index.ts';
 import type { EventNames } from './event-names/registry.ts';
 import type { Dedup } from './ingestion/dedup.ts';
+import type { PointNumbers } from './ingestion/point-numbers.ts';
 import type { Queue } from './ingestion/queue.ts';
 import type { Writer } from './ingestion/writer.ts';
 import type { Store } from './store/types.ts';
@@ -12,6 +13,8 @@ export interface AnalyticsContext {
   db: Db;
   /** The durable queue's appends outside a transaction (group commit). */
   queue: Queue;
+  /** The process's point numbers, for rows appended in a transaction (numbered, insertRows). */
+  points: PointNumbers;
   config: Config;
   store: Store;
   writer: Writer;

@@ -8,6 +8,7 @@ import { readConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/index.ts';
 import { requeue } from '../src/ingestion/dead-letters.ts';
 import { clientKey, fingerprint } from '../src/ingestion/dedup.ts';
+import { createPointNumbers, numbered } from '../src/ingestion/point-numbers.ts';
 import { insertRows, trackedRow } from '../src/ingestion/queue.ts';
 import { createWriter } from '../src/ingestion/writer.ts';
 import type { QueuedEvent } from '../src/store/types.ts';
@@ -97,7 +98,7 @@ test('a dead letter the previous version set aside with its key is written when 
     [JSON.stringify([oldItem(id, key)])],
   );
   const next = await newVersion(url);
-  assert.equal(await requeue(next.db, letter!.id), true);
+  assert.equal(await requeue(next.db, letter!.id, createPointNumbers(next.db)), true);
   await next.writer.drained();
   assert.deepEqual(
     next.written.map((e) => e.id),
@@ -145,17 +146,23 @@ test('a row the previous writer had not claimed yet claims all its ids after the
     ['c'],
   );
   // The client sends 'c' again: a copy, dropped.
-  await insertRows(next.db, [
-    trackedRow({ userId: 'user-u', receivedAt: Date.now(), idBase: randomUUID() }, [
-      {
-        event: 'old.copy',
-        anonymousId: null,
-        time: null,
-        propertiesJson: '{"n":"c again"}',
-        key: fingerprint(clientKey('user-u', null, 'c')),
-      },
-    ]),
-  ]);
+  await insertRows(
+    next.db,
+    await numbered(
+      [
+        trackedRow({ userId: 'user-u', receivedAt: Date.now(), idBase: randomUUID() }, [
+          {
+            event: 'old.copy',
+            anonymousId: null,
+            time: null,
+            propertiesJson: '{"n":"c again"}',
+            key: fingerprint(clientKey('user-u', null, 'c')),
+          },
+        ]),
+      ],
+      createPointNumbers(next.db),
+    ),
+  );
   await next.writer.drained();
   assert.deepEqual(
     next.written.map((e) => JSON.parse(e.properties as string).n),

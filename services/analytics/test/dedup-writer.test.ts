@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import { openDatabase } from '../src/db/index.ts';
 import { clientKey } from '../src/ingestion/dedup.ts';
+import { createPointNumbers, numbered } from '../src/ingestion/point-numbers.ts';
 import { insertRows, trackedRow } from '../src/ingestion/queue.ts';
 import { createWriter } from '../src/ingestion/writer.ts';
 import { createPostgresStore } from '../src/store/postgres.ts';
@@ -189,7 +190,7 @@ test('a copy queued after a restart, before the first was written, is dropped', 
       key: clientKey(user.id, 'anon-1', m),
     })),
   );
-  await insertRows(t.database.db, [retry]);
+  await insertRows(t.database.db, await numbered([retry], createPointNumbers(t.database.db)));
 
   flaky.state.mode = 'up';
   const writer = createWriter({

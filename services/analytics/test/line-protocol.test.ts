@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { encodeLines, eventLine, linesText } from '../src/store/line-protocol.ts';
+import { encodeLines, eventLine, linesText, sampleLine } from '../src/store/line-protocol.ts';
 import type { QueuedEvent } from '../src/store/types.ts';
 
 const tricky = [
@@ -39,4 +39,34 @@ test('events encoded as accepted and events encoded at write time are the same b
   assert.ok(bytes.length > 3 * 16_384);
   assert.deepEqual(Buffer.from(linesText(items, eventLine)), bytes);
   assert.equal(bytes.toString().split('\n').length, items.length + 1);
+});
+
+test("a point's sub-millisecond digits are its point number modulo 10^6, else its seq", () => {
+  const ms = 1_764_000_000_000;
+  // Point numbers, dense across queue rows: the digits of rows 1000 apart differ.
+  assert.ok(
+    eventLine({ ...event(0), time: ms, seq: 7_000_000, point: 42_000_007 }).endsWith(
+      ` ${ms}000007`,
+    ),
+  );
+  assert.ok(
+    eventLine({ ...event(0), time: ms, seq: 1_007_000_000, point: 42_000_008 }).endsWith(
+      ` ${ms}000008`,
+    ),
+  );
+  // A row queued by the previous version has none: its item's seq stands in, as it did.
+  assert.ok(eventLine({ ...event(0), time: ms, seq: 7_000_123 }).endsWith(` ${ms}000123`));
+  const sample = {
+    service: 'main',
+    route: '/main/v1/posts',
+    method: 'GET',
+    status: 200,
+    durationMs: 1.5,
+    timestamp: new Date(ms).toISOString(),
+    requestId: null,
+    userId: null,
+    upstream: null,
+  };
+  assert.ok(sampleLine({ ...sample, seq: 5_000_000, point: 3_000_042 }).endsWith(` ${ms}000042`));
+  assert.ok(sampleLine({ ...sample, seq: 5_000_001 }).endsWith(` ${ms}000001`));
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Db } from '../src/db/index.ts';
+import { createPointNumbers } from '../src/ingestion/point-numbers.ts';
 import { createQueue, type NewRow } from '../src/ingestion/queue.ts';
 import { StoreUnavailable } from '../src/store/errors.ts';
 import { buildTestAnalytics, eventsStore, sql } from './helper.ts';
@@ -33,7 +34,7 @@ function counted(db: Db, fail: (call: number) => boolean) {
 test('appends that arrive while an insert is in flight share the next insert, each in its order', async () => {
   const t = await buildTestAnalytics({}, { store: unreachable() });
   const database = counted(t.database.db, () => false);
-  const queue = createQueue(database.db);
+  const queue = createQueue(database.db, createPointNumbers(t.database.db));
   const rows = await Promise.all([1, 2, 3, 4, 5].map((n) => queue.append(row(n))));
   // The first went at once; the four that came while it was in flight went together.
   assert.equal(database.calls(), 2);
@@ -55,7 +56,7 @@ test('appends that arrive while an insert is in flight share the next insert, ea
 test('a failed insert fails every append in it, and only those', async () => {
   const t = await buildTestAnalytics({}, { store: unreachable() });
   const database = counted(t.database.db, (call) => call === 2);
-  const queue = createQueue(database.db);
+  const queue = createQueue(database.db, createPointNumbers(t.database.db));
   const results = await Promise.allSettled([1, 2, 3].map((n) => queue.append(row(n))));
   assert.deepEqual(
     results.map((r) => r.status),

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import { createDedup, fingerprint } from '../src/ingestion/dedup.ts';
+import { createPointNumbers, numbered } from '../src/ingestion/point-numbers.ts';
 import { insertRows, pruneClaims, trackedRow } from '../src/ingestion/queue.ts';
 import { createWriter } from '../src/ingestion/writer.ts';
 import type { QueuedEvent } from '../src/store/types.ts';
@@ -55,7 +56,10 @@ test('a hand-over that fails is made by the next pass, once', async () => {
     }
     handed.push(...items.map((i) => String(i.id)));
   });
-  await insertRows(t.database.db, [row('u-1', ['a', 'b', 'a'])]);
+  await insertRows(
+    t.database.db,
+    await numbered([row('u-1', ['a', 'b', 'a'])], createPointNumbers(t.database.db)),
+  );
   writer.start();
   await writer.drained();
   await writer.close();
@@ -77,7 +81,10 @@ test('claims of other processes do not wait for a hand-over', async () => {
     handing = true;
     await blocked;
   });
-  await insertRows(t.database.db, [row('u-2', ['x'])]);
+  await insertRows(
+    t.database.db,
+    await numbered([row('u-2', ['x'])], createPointNumbers(t.database.db)),
+  );
   writer.start();
   const deadline = Date.now() + 30_000;
   while (!handing) {
@@ -99,7 +106,10 @@ test('claims of other processes do not wait for a hand-over', async () => {
 test('outcomes whose queue row is gone are pruned, the others kept', async () => {
   const t = await buildTestAnalytics();
   await t.app.close();
-  const [queued] = await insertRows(t.database.db, [row('u-4', ['z'])]);
+  const [queued] = await insertRows(
+    t.database.db,
+    await numbered([row('u-4', ['z'])], createPointNumbers(t.database.db)),
+  );
   await sql(
     t.databaseUrl,
     `insert into queue_claims (seq, lost) values ($1, '{}'), ($1 + 1000, '{0}')`,

@@ -9,6 +9,7 @@ import {
   index,
   integer,
   jsonb,
+  pgSequence,
   pgTable,
   primaryKey,
   smallint,
@@ -34,9 +35,25 @@ export const queue = pgTable(
     enqueuedAt: timestamptzNow(),
     /** The traceparent of the request that queued it (null untraced): the writer links to it. */
     traceContext: text(),
+    /**
+     * The point number of its first item, the others following (ingestion/point-numbers.ts):
+     * InfluxDB's sub-millisecond digits. Null in rows queued by earlier versions (their items'
+     * seq stands in).
+     */
+    pointBase: bigint({ mode: 'number' }),
   },
   (t) => [index('queue_due_idx').on(t.nextAttemptAt, t.seq)],
 );
+
+/**
+ * Blocks of point numbers (ingestion/point-numbers.ts): each `nextval` is the first of a block of
+ * POINT_BLOCK numbers a process hands out to its queue rows, so they are dense across replicas.
+ */
+export const queuePointBlocks = pgSequence('queue_point_blocks', {
+  startWith: 0,
+  minValue: 0,
+  increment: 65_536,
+});
 
 /**
  * What the writer's claim decided for a queue row (ingestion/writer-claims.ts): the positions of

@@ -108,7 +108,7 @@ export function deadLetterRoutes(api: App, ctx: AnalyticsContext) {
       },
     },
     async (request, reply) => {
-      if (!(await requeue(ctx.db, Number(request.params.id)))) {
+      if (!(await requeue(ctx.db, Number(request.params.id), ctx.points))) {
         throw problems.notFound('No such dead letter.');
       }
       ctx.writer.wake();

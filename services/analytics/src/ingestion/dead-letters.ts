@@ -1,6 +1,8 @@
 import { desc, eq, lt, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/index.ts';
 import { storableText } from '../storable.ts';
+import type { PointNumbers } from './point-numbers.ts';
+import { readRow } from './queue.ts';
 import { ingestionDeadLetters as deadLetters } from './tables.ts';
 import type { Item, Row } from './writer-batches.ts';
 
@@ -28,7 +30,7 @@ export async function setAside(tx: Tx, refused: Refused[], unreadable: Unreadabl
       refused.map(({ row, value, error }) => {
         // Without its message id's key: it took its id (losers are never written), so its
         // replay is written as it is, not claimed again against itself.
-        const { seq: _, key: __, ...item } = value;
+        const { seq: _, key: __, point: ___, ...item } = value;
         return {
           queueSeq: row.seq,
           kind: row.kind === 'sample' ? ('sample' as const) : ('event' as const),
@@ -80,13 +82,34 @@ function withoutKeys(kind: DeadLetter['kind'], text: string): string {
   );
 }
 
-/** Back into the queue as a new row, in one transaction; false when there is no such one. */
-export async function requeue(db: Db, id: number): Promise<boolean> {
+/** How many items a dead letter's text holds as a queue row; null when it cannot be read. */
+function itemCount(kind: DeadLetter['kind'], text: string): number | null {
+  try {
+    return readRow(kind, text).length;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Back into the queue as a new row, with point numbers of its own (a row that cannot be read gets
+ * none: the writer sets it aside again), in one transaction; false when there is no such one.
+ */
+export async function requeue(db: Db, id: number, points: PointNumbers): Promise<boolean> {
+  // Read and numbered before the transaction begins (see numbered); a dead letter never changes.
+  const [letter] = await db.select().from(deadLetters).where(eq(deadLetters.id, id));
+  if (!letter) return false;
+  const text = withoutKeys(letter.kind, letter.item);
+  const count = itemCount(letter.kind, text);
+  const base = count === null ? null : await points.take(count);
   return db.transaction(async (tx) => {
-    const [gone] = await tx.delete(deadLetters).where(eq(deadLetters.id, id)).returning();
-    if (!gone) return false;
+    const gone = await tx
+      .delete(deadLetters)
+      .where(eq(deadLetters.id, id))
+      .returning({ id: deadLetters.id });
+    if (gone.length === 0) return false;
     await tx.execute(
-      sql`insert into queue (kind, item) values (${gone.kind}, ${withoutKeys(gone.kind, gone.item)})`,
+      sql`insert into queue (kind, item, point_base) values (${letter.kind}, ${text}, ${base})`,
     );
     return true;
   });

@@ -1,6 +1,6 @@
+import { sql } from 'drizzle-orm';
 import { Gauge, type Registry } from 'prom-client';
 import type { Db } from '../db/index.ts';
-import { queueBacklog } from './queue.ts';
 
 /**
  * The writer's backlog, read from the queue table at each scrape, so every replica reports the
@@ -36,4 +36,13 @@ export function registerQueueMetrics(db: Db, registry: Registry): void {
       this.set((await read()).oldestSeconds);
     },
   });
+}
+
+/** Rows waiting for the writer (counted up to a million), and how long the oldest has waited. */
+export async function queueBacklog(db: Db): Promise<{ rows: number; oldestSeconds: number }> {
+  const { rows } = await db.execute<{ rows: number; oldest: number | null }>(
+    sql`select (select count(*) from (select 1 from queue limit 1000000) q)::float8 as rows,
+               extract(epoch from now() - (select min(enqueued_at) from queue))::float8 as oldest`,
+  );
+  return { rows: rows[0]?.rows ?? 0, oldestSeconds: Math.max(0, rows[0]?.oldest ?? 0) };
 }

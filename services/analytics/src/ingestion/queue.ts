@@ -1,6 +1,7 @@
 import { currentTraceContext } from '@platform/telemetry';
 import { sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/index.ts';
+import { numbered, type PointNumbers } from './point-numbers.ts';
 import type { AcceptedEvent, Sample } from './types.ts';
 import type { Row } from './writer-batches.ts';
 
@@ -30,6 +31,9 @@ export type QueuedItem = Omit<AcceptedEvent, 'properties'> & {
    * key), claimed by the writer before it is written (dedup.ts).
    */
   key?: string;
+  /** Set by the writer (store/types.ts QueuedEvent); never stored. */
+  seq?: number;
+  point?: number;
 };
 
 /** A row about to be appended: the text stored, and the items the writer takes from it. */
@@ -41,6 +45,9 @@ export interface NewRow {
   trace?: string | null;
 }
 
+/** A row with the point number of its first item (point-numbers.ts numbered). */
+export type NumberedRow = NewRow & { point: number };
+
 /** Rows per insert at most, and their text in characters, when appends are coalesced. */
 const MAX_ROWS_PER_INSERT = 64;
 const MAX_CHARS_PER_INSERT = 16_000_000;
@@ -50,25 +57,27 @@ const MAX_CHARS_PER_INSERT = 16_000_000;
  * accepted request as one row holding its items: one small insert per request instead of one
  * row per event is what lets ingestion keep up with the store. The column is text, stored as
  * sent and uncompressed: PostgreSQL spends nothing on what lives only until the writer has moved
- * it. Rows come back in the order given.
+ * it. Each row stores its items' first point number (point-numbers.ts). Rows come back in the
+ * order given.
  */
-export async function insertRows(tx: Tx | Db, rows: NewRow[]): Promise<Row[]> {
+export async function insertRows(tx: Tx | Db, rows: NumberedRow[]) {
   for (const row of rows) {
     if (row.item.length > ROW_ITEMS) throw new Error(`at most ${ROW_ITEMS} items per queue row`);
   }
   const values = sql.join(
     rows.map(
       (r) =>
-        sql`(${r.kind}, ${r.text}, ${r.trace === undefined ? currentTraceContext() : r.trace})`,
+        sql`(${r.kind}, ${r.text}, ${r.trace === undefined ? currentTraceContext() : r.trace}, ${r.point})`,
     ),
     sql`, `,
   );
   const { rows: out } = await tx.execute<{ seq: number }>(
-    sql`insert into queue (kind, item, trace_context) values ${values} returning seq::float8 as seq`,
+    sql`insert into queue (kind, item, trace_context, point_base) values ${values}
+        returning seq::float8 as seq`,
   );
   // The sequence numbers rows in the order of the VALUES list, whatever order RETURNING uses.
   const seqs = out.map((r) => r.seq).sort((a, b) => a - b);
-  return rows.map((r, i) => ({ seq: seqs[i]!, kind: r.kind, item: r.item }));
+  return rows.map((r, i): Row => ({ seq: seqs[i]!, kind: r.kind, item: r.item, point: r.point }));
 }
 
 export interface Queue {
@@ -83,7 +92,7 @@ export interface Queue {
  * while an append on an idle queue goes at once. A failed insert fails all of its appends.
  * Message ids are not claimed here but by the writer, in batches (writer-claims.ts).
  */
-export function createQueue(db: Db): Queue {
+export function createQueue(db: Db, points: PointNumbers): Queue {
   let waiting: {
     row: NewRow;
     resolve: (row: Row | undefined) => void;
@@ -107,7 +116,10 @@ export function createQueue(db: Db): Queue {
       try {
         const rows = await insertRows(
           db,
-          batch.map((w) => w.row),
+          await numbered(
+            batch.map((w) => w.row),
+            points,
+          ),
         );
         for (const [i, w] of batch.entries()) w.resolve(rows[i]!);
       } catch (error) {
@@ -131,12 +143,6 @@ export function createQueue(db: Db): Queue {
   };
 }
 
-/** One row in the caller's transaction; undefined when there is nothing to queue. */
-async function append(tx: Tx | Db, row: NewRow): Promise<Row | undefined> {
-  if (row.item.length === 0) return undefined;
-  return (await insertRows(tx, [row]))[0];
-}
-
 /** Events from anywhere (domain events): kind `event`, a JSON array of the items themselves. */
 export const eventsRow = (events: AcceptedEvent[], keys?: (string | undefined)[]): NewRow => {
   const items: QueuedItem[] = events.map((e, i) => ({
@@ -149,12 +155,16 @@ export const eventsRow = (events: AcceptedEvent[], keys?: (string | undefined)[]
 
 /** A queued event as accepted (the destinations' form): properties parsed, queue fields gone. */
 export function acceptedOf(item: Record<string, unknown>): AcceptedEvent {
-  const { time: _, key: __, seq: ___, properties, ...e } = item as QueuedItem & { seq?: number };
+  const { time: _, key: __, seq: ___, point: ____, properties, ...e } = item as QueuedItem;
   return { ...e, properties: JSON.parse(properties) };
 }
 
-export const enqueueEvents = (tx: Tx | Db, events: AcceptedEvent[]) =>
-  append(tx, eventsRow(events));
+/**
+ * Events in one row in the caller's transaction, numbered from `point` (at least as many numbers
+ * reserved); undefined when there are none.
+ */
+export const enqueueEvents = async (tx: Tx | Db, events: AcceptedEvent[], point: number) =>
+  events.length ? (await insertRows(tx, [{ ...eventsRow(events), point }]))[0] : undefined;
 
 export const samplesRow = (samples: Sample[]): NewRow => ({
   kind: 'sample',
@@ -239,15 +249,6 @@ export function decodeRow(kind: Row['kind'], text: string): Row['item'] {
   );
 }
 
-/** Rows waiting for the writer (counted up to a million), and how long the oldest has waited. */
-export async function queueBacklog(db: Db): Promise<{ rows: number; oldestSeconds: number }> {
-  const { rows } = await db.execute<{ rows: number; oldest: number | null }>(
-    sql`select (select count(*) from (select 1 from queue limit 1000000) q)::float8 as rows,
-               extract(epoch from now() - (select min(enqueued_at) from queue))::float8 as oldest`,
-  );
-  return { rows: rows[0]?.rows ?? 0, oldestSeconds: Math.max(0, rows[0]?.oldest ?? 0) };
-}
-
 /** A queue row's items from its stored text; throws unless it is a list of items. */
 export function readRow(kind: Row['kind'], text: string): Row['item'] {
   const item = decodeRow(kind, text) as unknown;
@@ -288,8 +289,8 @@ export async function lockRowsAfter(tx: Tx, seq: number, limit: number) {
 
 /** The stored text of rows this pass holds locked. One text parameter, not one per row. */
 export async function rowTexts(tx: Tx, seqs: number[]) {
-  const { rows } = await tx.execute<{ seq: number; kind: Row['kind']; item: string }>(
-    sql`select seq::float8 as seq, kind, item from queue
+  const { rows } = await tx.execute<Omit<Row, 'item'> & { item: string } & Record<string, unknown>>(
+    sql`select seq::float8 as seq, kind, item, point_base::float8 as point from queue
         where seq = any(string_to_array(${seqs.join(',')}, ',')::bigint[])`,
   );
   return rows;

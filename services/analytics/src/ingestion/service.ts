@@ -5,15 +5,18 @@ import type { Static } from 'typebox';
 import type { AnalyticsContext } from '../context.ts';
 import { unstorable } from '../storable.ts';
 import { clientKey, fingerprint } from './dedup.ts';
+import { numbered } from './point-numbers.ts';
 import {
   acceptedOf,
   insertRows,
+  type NewRow,
   type TrackedEvent,
   type TrackedRequest,
   trackedId,
   trackedRow,
 } from './queue.ts';
 import { isReserved, MAX_PROPERTIES_BYTES, RESERVED_NAMESPACES, type TrackBody } from './schema.ts';
+import type { Row } from './writer-batches.ts';
 
 type Body = Static<typeof TrackBody>;
 type Tracked = Pick<Body, 'event' | 'properties' | 'timestamp' | 'anonymous_id' | 'message_id'>;
@@ -137,17 +140,24 @@ async function accept(
   const row =
     ctx.destinations.list.length === 0
       ? await ctx.queue.append(trackedRow(request, events))
-      : await ctx.db.transaction(async (tx) => {
-          const [queued] = await insertRows(tx, [trackedRow(request, events)]);
-          const unkeyed = (queued?.item ?? []).filter((item) => item && item.key === undefined);
-          if (unkeyed.length)
-            await ctx.destinations.enqueue(
-              tx,
-              unkeyed.map((i) => acceptedOf(i!)),
-            );
-          return queued;
-        });
+      : await withDestinations(ctx, trackedRow(request, events));
   if (row) ctx.writer.remember(row);
   ctx.writer.wake();
   return row ? events.length : 0;
+}
+
+/** Queues the row and hands its events without a message id to the destinations, atomically. */
+async function withDestinations(ctx: AnalyticsContext, row: NewRow): Promise<Row | undefined> {
+  // Numbered before the transaction begins (see numbered).
+  const rows = await numbered([row], ctx.points);
+  return ctx.db.transaction(async (tx) => {
+    const [queued] = await insertRows(tx, rows);
+    const unkeyed = (queued?.item ?? []).filter((item) => item && item.key === undefined);
+    if (unkeyed.length)
+      await ctx.destinations.enqueue(
+        tx,
+        unkeyed.map((i) => acceptedOf(i!)),
+      );
+    return queued;
+  });
 }

@@ -7,6 +7,11 @@ export interface Row {
   seq: number;
   kind: 'event' | 'track' | 'sample';
   item: (Record<string, unknown> | null)[];
+  /**
+   * The point number of its first item, the others following (point-numbers.ts); null or
+   * absent in rows queued by earlier versions, whose items' `seq` stands in.
+   */
+  point?: number | null;
 }
 
 /** A row whose items the store encoded when they were accepted (Store.encodeEvents). */

@@ -41,9 +41,12 @@ export function createRowCache(deps: {
   function encode(row: Row): Cached {
     if (!encodes || row.kind === 'sample') return row;
     const events: QueuedEvent[] = [];
+    const point = row.point;
     for (const [index, value] of row.item.entries()) {
       if (!value) return row;
       value.seq = itemSeq(row.seq, index);
+      // The same numbers as a pass that reads the row back gives them (writer-refusals.ts).
+      if (point != null) value.point = point + index;
       events.push(value as unknown as QueuedEvent);
     }
     try {

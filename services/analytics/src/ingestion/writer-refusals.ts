@@ -28,8 +28,11 @@ export async function writeItems(
   log: FastifyBaseLogger,
 ): Promise<Refused[]> {
   // The values are this pass's own parse of the row: numbering them in place spares a copy.
+  // Point numbers come from the row as stored (point_base), so a write tried again, by this
+  // process or another, lands on the same InfluxDB points; rows of earlier versions have none.
   const queued = (i: Item): unknown => {
     i.value.seq = itemSeq(i.row.seq, i.index);
+    if (i.row.point != null) i.value.point = i.row.point + i.index;
     return i.value;
   };
   try {

@@ -79,13 +79,18 @@ export function createWriter(deps: {
   let waiters: { after: number; resolve: () => void }[] = [];
   const cache = createRowCache({ store, log, onClaimed: deps.onClaimed });
 
-  /** Rows' items as stored, or why they cannot be read, for rows this pass holds locked. */
-  async function load(tx: Tx, seqs: number[]): Promise<Map<number, Row['item'] | Error>> {
-    const loaded = new Map<number, Row['item'] | Error>();
+  /** Rows as stored, or why they cannot be read, for rows this pass holds locked. */
+  async function load(tx: Tx, seqs: number[]): Promise<Map<number, Row | Error>> {
+    const loaded = new Map<number, Row | Error>();
     if (seqs.length === 0) return loaded;
     for (const r of await rowTexts(tx, seqs)) {
       try {
-        loaded.set(r.seq, readRow(r.kind, r.item));
+        loaded.set(r.seq, {
+          seq: r.seq,
+          kind: r.kind,
+          item: readRow(r.kind, r.item),
+          point: r.point,
+        });
       } catch (error) {
         loaded.set(r.seq, error as Error);
       }
@@ -93,15 +98,15 @@ export function createWriter(deps: {
     return loaded;
   }
 
-  function stored(head: Omit<Row, 'item'>, loaded: Map<number, Row['item'] | Error>): Held {
-    const item = loaded.get(head.seq);
+  function stored(head: Pick<Row, 'seq' | 'kind'>, loaded: Map<number, Row | Error>): Held {
+    const row = loaded.get(head.seq);
     // A row this pass holds locked cannot vanish: failing the pass beats deleting it unwritten.
-    if (!item) throw new Error(`queue row ${head.seq} could not be read`);
-    if (item instanceof Error) {
-      log.error({ err: item, seq: head.seq }, 'a queue row cannot be read; set aside');
-      return { seq: head.seq, kind: head.kind, unreadable: item.message };
+    if (!row) throw new Error(`queue row ${head.seq} could not be read`);
+    if (row instanceof Error) {
+      log.error({ err: row, seq: head.seq }, 'a queue row cannot be read; set aside');
+      return { seq: head.seq, kind: head.kind, unreadable: row.message };
     }
-    return { seq: head.seq, kind: head.kind, item };
+    return row;
   }
 
   /** The due rows, oldest first, locked; from the cache or else from the table. */

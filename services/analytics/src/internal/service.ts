@@ -45,6 +45,9 @@ export async function receiveEvents(
   );
   const unique = [...new Map(body.events.map((e) => [e.id, e])).values()];
   if (unique.length === 0) return 0;
+  // Numbers for every event, reserved before the transaction begins (see numbered): those of
+  // re-sends, left out, go unused.
+  const point = await ctx.points.take(unique.length);
   const fresh = await ctx.db.transaction(async (tx) => {
     const inserted = await tx
       .insert(receivedIds)
@@ -70,7 +73,7 @@ export async function receiveEvents(
     }
     await rememberDeletions(tx, events);
     await ctx.destinations.enqueue(tx, events);
-    return enqueueEvents(tx, events);
+    return enqueueEvents(tx, events, point);
   });
   if (fresh) {
     ctx.writer.remember(fresh);

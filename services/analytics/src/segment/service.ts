@@ -11,6 +11,7 @@ import {
   upsertProfiles,
 } from '../identity/repository.ts';
 import { fingerprint, segmentKey } from '../ingestion/dedup.ts';
+import { numbered } from '../ingestion/point-numbers.ts';
 import { eventsRow, insertRows, ROW_ITEMS } from '../ingestion/queue.ts';
 import { isReserved, RESERVED_NAMESPACES } from '../ingestion/schema.ts';
 import type { AcceptedEvent } from '../ingestion/types.ts';
@@ -246,22 +247,24 @@ export async function ingest(ctx: AnalyticsContext, messages: Converted[]): Prom
   const fps = unique.map((m) =>
     m.messageId === undefined ? undefined : fingerprint(segmentKey(m.messageId)),
   );
+  const parts = [];
+  for (let i = 0; i < unique.length; i += ROW_ITEMS) {
+    parts.push(
+      eventsRow(
+        unique.slice(i, i + ROW_ITEMS).map((m) => m.event),
+        fps.slice(i, i + ROW_ITEMS),
+      ),
+    );
+  }
+  // Numbered before the transaction begins (see numbered).
+  const numberedParts = await numbered(parts, ctx.points);
   const rows = await ctx.db.transaction(async (tx) => {
     await recordIdentities(ctx, tx, unique, fps);
     const unkeyed = unique.filter((m) => m.messageId === undefined).map((m) => m.event);
     if (ctx.destinations.list.length && unkeyed.length) {
       await ctx.destinations.enqueue(tx, unkeyed);
     }
-    const parts = [];
-    for (let i = 0; i < unique.length; i += ROW_ITEMS) {
-      parts.push(
-        eventsRow(
-          unique.slice(i, i + ROW_ITEMS).map((m) => m.event),
-          fps.slice(i, i + ROW_ITEMS),
-        ),
-      );
-    }
-    return insertRows(tx, parts);
+    return insertRows(tx, numberedParts);
   });
   for (const row of rows) ctx.writer.remember(row);
   if (rows.length) ctx.writer.wake();

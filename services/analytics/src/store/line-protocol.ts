@@ -3,13 +3,16 @@ import type { QueuedEvent, QueuedSample } from './types.ts';
 
 /**
  * InfluxDB line protocol for the two measurements (schema in docs/analytics.md). A point is identified
- * by measurement, tag set and timestamp, so each point's time carries the queue's `seq` in its
- * sub-millisecond digits: a retried write lands on the same point instead of adding one, and two
- * events in the same millisecond never overwrite each other.
+ * by measurement, tag set and timestamp, so each point's time carries the item's point number
+ * (ingestion/point-numbers.ts) modulo 10⁶ in its sub-millisecond digits: stored with the queue
+ * row, it makes a retried write land on the same point instead of adding one, and dense across
+ * rows, two events of one series and millisecond overwrite each other only when about a million
+ * numbers apart. Items of rows queued by earlier versions have none: their `seq` (row × 1000 +
+ * index) stands in, as it did.
  */
-export function pointTime(ms: number, seq: number): string {
+export function pointTime(ms: number, point: number): string {
   // Milliseconds and six sub-ms digits side by side: exact, without BigInt arithmetic.
-  return `${ms}${String(seq % 1_000_000).padStart(6, '0')}`;
+  return `${ms}${String(point % 1_000_000).padStart(6, '0')}`;
 }
 
 // Most values need no escaping; testing first spares a replace per value.
@@ -42,7 +45,7 @@ export function eventLine(e: QueuedEvent): string {
   let line = `events,event=${tag(e.event)},source=${tag(e.source)} event_id=${str(e.id)}`;
   if (e.userId != null) line += `,user_id=${str(e.userId)}`;
   if (e.anonymousId != null) line += `,anonymous_id=${str(e.anonymousId)}`;
-  return `${line},properties=${jsonStr(properties)} ${pointTime(e.time ?? Date.parse(e.timestamp), e.seq)}`;
+  return `${line},properties=${jsonStr(properties)} ${pointTime(e.time ?? Date.parse(e.timestamp), e.point ?? e.seq)}`;
 }
 
 /**
@@ -79,7 +82,7 @@ export function sampleLine(s: QueuedSample): string {
     user_id: s.userId,
     upstream: s.upstream,
   });
-  return `${tags} ${values} ${pointTime(Date.parse(s.timestamp), s.seq)}`;
+  return `${tags} ${values} ${pointTime(Date.parse(s.timestamp), s.point ?? s.seq)}`;
 }
 
 /**

@@ -6,11 +6,16 @@ import type { AcceptedEvent, Sample } from '../ingestion/types.ts';
  */
 export type QueuedEvent = Omit<AcceptedEvent, 'properties'> & {
   seq: number;
+  /**
+   * Its InfluxDB point number (ingestion/point-numbers.ts), the same whenever it is written;
+   * absent in rows queued by earlier versions (then `seq` stands in). PostgreSQL keys on `seq`.
+   */
+  point?: number;
   properties: string | Record<string, unknown>;
   /** `timestamp` in epoch milliseconds, when the producer had it at hand. */
   time?: number;
 };
-export type QueuedSample = Sample & { seq: number };
+export type QueuedSample = Sample & { seq: number; point?: number };
 
 export interface ActivityQuery {
   userId: string;

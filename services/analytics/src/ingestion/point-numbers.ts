@@ -1,0 +1,82 @@
+import { sql } from 'drizzle-orm';
+import type { Db } from '../db/index.ts';
+
+/** Numbers per block: the increment of sequence `queue_point_blocks` (migration 0014). */
+export const POINT_BLOCK = 65_536;
+
+/**
+ * Point numbers: the sub-millisecond digits of an item's InfluxDB points (number modulo 10⁶,
+ * line-protocol.ts pointTime). An InfluxDB point is its series and its time, so two events of one
+ * series and millisecond — a client's own timestamps, an import stamped to the second — must
+ * differ there. A queue row's items get `point_base + index` (queue.ts insertRows), stored with
+ * the row, so a row written again (a retry, another replica, after a crash) lands on the same
+ * points. Numbers are dense across rows: the digits repeat only about a million numbers apart.
+ * (The items' `seq` — row × 1000 + index, which PostgreSQL keys on — left 999 of every 1000 of
+ * them unused, and repeated every 1000 rows.)
+ */
+export interface PointNumbers {
+  /**
+   * The first of `count` consecutive numbers that no other call, process or replica gets;
+   * a number when the process's block has room (nearly always), else once it has a new one.
+   */
+  take(count: number): number | Promise<number>;
+}
+
+/**
+ * Numbers in blocks of POINT_BLOCK reserved from a PostgreSQL sequence, one round trip per block
+ * (on the pool, never in a caller's transaction: a reservation is never undone, and needs none).
+ * Callers that find the block full wait for one refill together. A row's numbers are never split
+ * across blocks; what is left of a block (less than a row, or at exit) is skipped. A replica
+ * that has been idle may still hand out numbers from a block reserved long before, which is
+ * why the limit above is counted in numbers, not time.
+ */
+export function createPointNumbers(db: Db): PointNumbers {
+  let next = 0;
+  /** The end of the block (exclusive); 0 before the first. */
+  let end = 0;
+  let refill: Promise<void> | undefined;
+
+  function fill(): Promise<void> {
+    refill ??= db
+      .execute<{ start: number }>(sql`select nextval('queue_point_blocks')::float8 as start`)
+      .then(({ rows }) => {
+        next = rows[0]!.start;
+        end = next + POINT_BLOCK;
+      })
+      .finally(() => {
+        refill = undefined;
+      });
+    return refill;
+  }
+
+  function take(count: number): number | Promise<number> {
+    if (count > POINT_BLOCK) throw new Error(`at most ${POINT_BLOCK} point numbers at once`);
+    if (next + count <= end) {
+      const base = next;
+      next += count;
+      return base;
+    }
+    // Waiters share the refill; one that finds it used up by the others waits for the next.
+    return fill().then(() => take(count));
+  }
+
+  return { take };
+}
+
+/**
+ * Rows with the point number of their first item (what insertRows stores). Reserve them before
+ * opening the transaction the rows go in: a refill takes a pool connection of its own, which
+ * transactions holding every other one would wait for (pg's pool is bounded).
+ */
+export async function numbered<R extends { item: readonly unknown[] }>(
+  rows: R[],
+  points: PointNumbers,
+): Promise<(R & { point: number })[]> {
+  const out: (R & { point: number })[] = [];
+  for (const row of rows) {
+    // Nearly always a number at hand: awaited only while a block is being reserved.
+    const base = points.take(row.item.length);
+    out.push({ ...row, point: typeof base === 'number' ? base : await base });
+  }
+  return out;
+}
