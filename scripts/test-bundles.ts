@@ -16,10 +16,13 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, type Metafile, type Plugin } from 'esbuild';
 
-/** An `import(` of anything but a string literal: only tsx can tell where it leads. */
 const BUNDLED = ['typebox', 'drizzle-orm', 'jose'];
 
-const COMPUTED_IMPORT = /\bimport\(\s*[^\s'"]/;
+/**
+ * An `import(` of anything but a string literal: only tsx can tell where it leads. Not `import()`
+ * as a comment writes it (postgres.ts's was taken for one).
+ */
+const COMPUTED_IMPORT = /\bimport\(\s*[^\s'")]/;
 
 /** The project's modules that act when imported (the rest only export). */
 const IMPORTED_FOR_EFFECT = /[\\/](start-up|register)\.ts$/;
