@@ -1,7 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
+
+const requireModel = createRequire(import.meta.url);
 
 export type K8sObject = {
   apiVersion?: string;
@@ -59,7 +62,9 @@ export async function schemaErrors(objects: K8sObject[]): Promise<string[]> {
     }
     let model: new (data: unknown) => { validate(): void };
     try {
-      const module = await import(`kubernetes-models/${object.apiVersion}/${object.kind}`);
+      // Required, not imported: the test runner sends a module with an `import(` of a computed
+      // name to tsx (scripts/test-bundles.ts), and this one is an npm package's CommonJS build.
+      const module = requireModel(`kubernetes-models/${object.apiVersion}/${object.kind}`);
       model = module[object.kind];
     } catch {
       errors.push(`${id}: unknown apiVersion/kind ${object.apiVersion} ${object.kind}`);
