@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import net from 'node:net';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startServer, startSupervised } from './helpers.ts';
+import { exitedWithin, startServer, startSupervised } from './helpers.ts';
 
 test('SIGTERM lets an in-flight request finish, refuses new ones and exits 0', async () => {
   const { child, url, output } = await startServer('slow-server.ts');
@@ -55,6 +55,32 @@ test('a service whose supervisor died while it was still starting stops once it 
   assert.ok(ended, `the service still runs with no supervisor: ${output()}`);
   assert.ok(output().includes('listening'), output());
   assert.ok(output().includes('closed'), 'onClose hooks ran: the service shut down, not killed');
+});
+
+test('a service whose supervisor is killed exits even when its last log lines have nowhere to go', {
+  timeout: 60_000,
+}, async (t) => {
+  // As the launcher runs it: stdout and stderr are pipes the supervisor reads, without a reader
+  // once it is gone. The service's shutdown ends in two error lines and process.exit at once (the
+  // fixture's comment): the first line's write still in flight, pino's exit handler writes the
+  // second synchronously (flushSync), and sonic-boom 4 retried that write every 100 ms for ever
+  // on EPIPE (only an EAGAIN or EBUSY could end that loop): the service outlived its supervisor.
+  const { supervisor, output } = await startSupervised(
+    'listening',
+    {},
+    { fixture: 'logging-server.ts', piped: true },
+  );
+  const pid = Number(output().match(/listening \S+ (\d+)/)![1]);
+  t.after(() => {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {}
+  });
+  supervisor.kill('SIGKILL');
+  assert.ok(
+    await exitedWithin(pid, 30_000),
+    'the service still runs 30 s after its supervisor died',
+  );
 });
 
 test('SIGTERM does not wait for connections that never sent a request, nor for keep-alive ones idle after the drain', async () => {
