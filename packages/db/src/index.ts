@@ -33,6 +33,10 @@ export function connect<TSchema extends Record<string, unknown>>(
   });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
+  // Nor one in use: pg-pool listens for a client's 'error' only while it is idle, so a
+  // connection PostgreSQL ends under a transaction (a restart, a failover) was an uncaught
+  // exception. Its queries fail on their own, and the pool drops the client when it comes back.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return {
     pool,
     db: drizzle(pool, { schema, casing: 'snake_case' }),
@@ -49,6 +53,8 @@ export function connect<TSchema extends Record<string, unknown>>(
  */
 export async function runMigrations(url: string, folder: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
+  // A connection lost mid-migration fails the migration (its query rejects), not the process.
+  client.on('error', () => {});
   await client.connect();
   try {
     await client.query('select pg_advisory_lock(hashtext($1))', ['drizzle-migrations']);
@@ -68,6 +74,7 @@ export async function runMigrations(url: string, folder: string): Promise<void> 
 export async function ensureDatabase(adminUrl: string, name: string): Promise<string> {
   if (!/^[a-z_][a-z0-9_-]{0,62}$/.test(name)) throw new Error(`invalid database name: ${name}`);
   const client = new pg.Client({ connectionString: adminUrl });
+  client.on('error', () => {}); // as in runMigrations
   await client.connect();
   try {
     const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [name]);
