@@ -4,9 +4,11 @@
  * also print the CPU each one spent), and plain-text tables.
  */
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
+  compileServices,
   freePort,
   type ServiceProcess,
   spawnService,
@@ -33,6 +35,29 @@ const CPU_PROF = process.env.BENCH_CPU_PROF;
 const NODE_FLAGS = process.env.BENCH_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? [];
 
 /**
+ * `BENCH_COMPILED=1`: every service as `npm start` runs it — bundled by the launcher's compiler
+ * (packages/launcher/src/compile.ts), plain `node` without tsx's loader — instead of from source
+ * under tsx. Compiled once per run, into a folder removed at exit.
+ */
+let compiled: Promise<Map<string, string>> | undefined;
+function compiledEntryOf(service: string): Promise<string | undefined> {
+  compiled ??= compileServices(
+    root,
+    loadManifests(root).map((s) => s.name),
+    path.join(root, 'node_modules', '.cache', 'bench-services', String(process.pid)),
+  ).then((entries) => {
+    process.once('exit', () =>
+      rmSync(path.join(root, 'node_modules', '.cache', 'bench-services', String(process.pid)), {
+        recursive: true,
+        force: true,
+      }),
+    );
+    return entries;
+  });
+  return compiled.then((entries) => entries.get(service));
+}
+
+/**
  * Starts `services/<service>/src/server.ts` (or `entry`, such as the `main.js` an image build
  * compiles) on a free loopback port, logging at `warn` (no
  * access lines in the figures), with the Node.js flags `npm start` gives it (with `profile`,
@@ -54,7 +79,11 @@ export async function startService(
         ...(CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(CPU_PROF)}`] : []),
         ...NODE_FLAGS,
       ];
-  const child = spawnService(label, options.entry ?? `services/${service}/src/server.ts`, {
+  const entry =
+    options.entry ??
+    (process.env.BENCH_COMPILED === '1' ? await compiledEntryOf(service) : undefined) ??
+    `services/${service}/src/server.ts`;
+  const child = spawnService(label, entry, {
     cwd: root,
     prefix: `${label} | `,
     env: {
