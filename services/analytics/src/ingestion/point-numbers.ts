@@ -67,13 +67,14 @@ export function createPointNumbers(db: Db): PointNumbers {
  * is not: a transaction without an xid commits without flushing the WAL, so after a crash of
  * PostgreSQL (the process, still holding the block, numbering on) the sequence could hand the
  * same block to the next process that asks (test/point-numbers-crash.test.ts). Taking an xid and
- * committing synchronously, whatever the server's synchronous_commit, flushes it (and waits for
- * synchronous standbys, if any). Still one statement, in a transaction of its own: the local
- * setting holds until its commit.
+ * committing with synchronous_commit `local`, whatever the server's, flushes it to the server's
+ * own disk (`local`, not `on`: a refill never waits for a standby that may be down while the
+ * rows' own commits do not). Still one statement, in a transaction of its own: the setting holds
+ * until its commit.
  */
 async function reserveBlock(db: Db): Promise<number> {
   const { rows } = await db.execute<{ start: number }>(
-    sql`select set_config('synchronous_commit', 'on', true),
+    sql`select set_config('synchronous_commit', 'local', true),
                nextval('queue_point_blocks')::float8 as start, pg_current_xact_id()`,
   );
   return rows[0]!.start;
