@@ -65,7 +65,14 @@ function kill(pid: number) {
 async function gone(pids: number[]) {
   const running = async (pid: number) => {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
-    return stat !== undefined && !/^\d+ \(.*\) [ZX]/.test(stat);
+    if (stat !== undefined) return !/^\d+ \(.*\) [ZX]/.test(stat);
+    // Without /proc (macOS), a signal 0 tells.
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
   };
   for (let i = 0; i < 200; i += 1) {
     if (!(await Promise.all(pids.map(running))).some(Boolean)) return;
@@ -78,10 +85,11 @@ test('a block reserved just before PostgreSQL crashes is not handed out again af
   const dataDir = await mkdtemp(path.join(tmpdir(), 'points-crash-'));
   /** The server's processes, killed whatever happens: a stopped WAL writer would outlive it. */
   let pids: number[] = [];
+  let first: Awaited<ReturnType<typeof server>> | undefined;
   try {
     const template = process.env.TEST_POSTGRES_CLUSTER;
     if (template) await copyCluster(template, dataDir);
-    const first = await server(dataDir);
+    first = await server(dataDir);
     await query(first.url, 'create database points');
     await runMigrations(inDatabase(first.url), migrations);
     // Everything so far is on disk; from here on only a commit's own flush writes WAL out.
@@ -102,7 +110,7 @@ test('a block reserved just before PostgreSQL crashes is not handed out again af
     for (const pid of pids) kill(pid);
     await first.stop();
     await gone(pids);
-    // Gone: their numbers may go to other processes now.
+    // Gone: their pids may be another process's now, never to be signalled again.
     pids = [];
     // What a start after a machine's crash finds: a lock file whose processes are no more (here
     // they may linger as zombies until reaped, which PostgreSQL would take for a live server).
@@ -123,6 +131,7 @@ test('a block reserved just before PostgreSQL crashes is not handed out again af
     }
   } finally {
     for (const pid of pids) kill(pid);
+    await first?.stop();
     await rm(dataDir, { recursive: true, force: true });
   }
 });
