@@ -37,10 +37,9 @@ export function createPointNumbers(db: Db): PointNumbers {
   let refill: Promise<void> | undefined;
 
   function fill(): Promise<void> {
-    refill ??= db
-      .execute<{ start: number }>(sql`select nextval('queue_point_blocks')::float8 as start`)
-      .then(({ rows }) => {
-        next = rows[0]!.start;
+    refill ??= reserveBlock(db)
+      .then((start) => {
+        next = start;
         end = next + POINT_BLOCK;
       })
       .finally(() => {
@@ -61,6 +60,24 @@ export function createPointNumbers(db: Db): PointNumbers {
   }
 
   return { take };
+}
+
+/**
+ * The first number of a new block, its reservation on disk before it is used. A `nextval` alone
+ * is not: a transaction without an xid commits without flushing the WAL, so after a crash of
+ * PostgreSQL (the process, still holding the block, numbering on) the sequence could hand the
+ * same block to the next process that asks (test/point-numbers-crash.test.ts). Taking an xid and
+ * committing with synchronous_commit `local`, whatever the server's, flushes it to the server's
+ * own disk (`local`, not `on`: a refill never waits for a standby that may be down while the
+ * rows' own commits do not). Still one statement, in a transaction of its own: the setting holds
+ * until its commit.
+ */
+async function reserveBlock(db: Db): Promise<number> {
+  const { rows } = await db.execute<{ start: number }>(
+    sql`select set_config('synchronous_commit', 'local', true),
+               nextval('queue_point_blocks')::float8 as start, pg_current_xact_id()`,
+  );
+  return rows[0]!.start;
 }
 
 /**
