@@ -1,3 +1,5 @@
+import { itemSeq } from './queue.ts';
+
 /**
  * One accepted request: its items in order; an item already written is null (in rows that
  * earlier versions parked with their refused items left). `kind` is how the row is stored
@@ -12,6 +14,16 @@ export interface Row {
    * absent in rows queued by earlier versions, whose items' `seq` stands in.
    */
   point?: number | null;
+}
+
+/**
+ * Numbers the `index`th item of `row` in place as every write of it does, from the cache or read
+ * back: its `seq` (PostgreSQL's key) and its point number (InfluxDB's time digits), so a write
+ * tried again, by this process or another, lands on the same rows and points.
+ */
+export function numberItem(value: Record<string, unknown>, row: Row, index: number): void {
+  value.seq = itemSeq(row.seq, index);
+  if (row.point != null) value.point = row.point + index;
 }
 
 /** A row whose items the store encoded when they were accepted (Store.encodeEvents). */

@@ -1,7 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { QueuedEvent, Store } from '../store/types.ts';
-import { itemSeq } from './queue.ts';
-import type { EncodedRow, Row } from './writer-batches.ts';
+import { type EncodedRow, numberItem, type Row } from './writer-batches.ts';
 import { claimsOf, type ItemClaim, type OnClaimed } from './writer-claims.ts';
 
 /**
@@ -41,12 +40,9 @@ export function createRowCache(deps: {
   function encode(row: Row): Cached {
     if (!encodes || row.kind === 'sample') return row;
     const events: QueuedEvent[] = [];
-    const point = row.point;
     for (const [index, value] of row.item.entries()) {
       if (!value) return row;
-      value.seq = itemSeq(row.seq, index);
-      // The same numbers as a pass that reads the row back gives them (writer-refusals.ts).
-      if (point != null) value.point = point + index;
+      numberItem(value, row, index);
       events.push(value as unknown as QueuedEvent);
     }
     try {

@@ -3,7 +3,7 @@ import { StoreRejected, StoreUnavailable } from '../store/errors.ts';
 import type { QueuedEvent, QueuedSample, Store } from '../store/types.ts';
 import type { Refused } from './dead-letters.ts';
 import { itemSeq } from './queue.ts';
-import { halves, type Item } from './writer-batches.ts';
+import { halves, type Item, numberItem } from './writer-batches.ts';
 
 /**
  * Whether a failed write is its items' fault: the store says so, or it fails for a reason it
@@ -28,11 +28,8 @@ export async function writeItems(
   log: FastifyBaseLogger,
 ): Promise<Refused[]> {
   // The values are this pass's own parse of the row: numbering them in place spares a copy.
-  // Point numbers come from the row as stored (point_base), so a write tried again, by this
-  // process or another, lands on the same InfluxDB points; rows of earlier versions have none.
   const queued = (i: Item): unknown => {
-    i.value.seq = itemSeq(i.row.seq, i.index);
-    if (i.row.point != null) i.value.point = i.row.point + i.index;
+    numberItem(i.value, i.row, i.index);
     return i.value;
   };
   try {
