@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { decodeJwt } from 'jose';
+import pg from 'pg';
 import {
   bearer,
   buildTestAuth,
@@ -150,6 +152,46 @@ test('two admins demoting each other at the same moment leave one admin', async 
     chief = await login(app, ADMIN.email, ADMIN.password);
     for (const u of [a, b]) assert.equal((await setRoles(u.id, ['user'])).statusCode, 200);
   }
+});
+
+test('a caller demoted while the request is being checked is told 401, never a half-seen 403', async () => {
+  const admin = await signUp(app);
+  const target = await signUp(app);
+  assert.equal((await setRoles(admin.id, ['user', 'admin'])).statusCode, 200);
+  const tokens = await login(app, admin.email, admin.password);
+  // In production a demotion commits between the check's reads by chance (two admins demoting
+  // each other failed that way once in CI, 403 for 401); the table lock holds the request at
+  // its read of the roles while the demotion commits, every time.
+  const demotion = new pg.Client({ connectionString: databaseUrl });
+  await demotion.connect();
+  try {
+    await demotion.query('begin');
+    await demotion.query('lock table user_roles in access exclusive mode');
+    const pending = setRoles(target.id, ['user', 'admin'], tokens.accessToken);
+    const waiting = async () =>
+      (
+        await demotion.query(
+          `select count(*)::int as n from pg_stat_activity
+           where datname = current_database() and wait_event_type = 'Lock'`,
+        )
+      ).rows[0].n;
+    while ((await waiting()) === 0) await sleep(5);
+    await demotion.query('update sessions set revoked_at = now() where user_id = $1', [admin.id]);
+    await demotion.query(`delete from user_roles where user_id = $1 and role = 'admin'`, [
+      admin.id,
+    ]);
+    await demotion.query('commit');
+    const res = await pending;
+    assert.equal(res.statusCode, 401, res.body);
+  } finally {
+    await demotion.end();
+  }
+  const [row] = await sql(
+    databaseUrl,
+    `select count(*)::int as n from user_roles where user_id = $1`,
+    [target.id],
+  );
+  assert.equal(row.n, 1);
 });
 
 test('taking a role away revokes every session of the user and publishes it; giving one does not', async () => {

@@ -1,6 +1,8 @@
 import { and, asc, eq, exists, ilike, inArray, or, type SQL, sql } from 'drizzle-orm';
 import type { Executor } from '../db/index.ts';
-import { roles, userRoles, users } from '../db/schema.ts';
+import { roles, sessions, userRoles, users } from '../db/schema.ts';
+import { isLive } from '../sessions/repository.ts';
+import { permissionsOf } from '../users/access-repository.ts';
 import type { UserRow } from '../users/repository.ts';
 import type { UserCursor } from './cursor.ts';
 
@@ -65,6 +67,26 @@ export async function existingRoles(db: Executor, names: string[]): Promise<Set<
  * Held to commit: role changes run one at a time. They are rare, and each reads state another
  * may be changing: its caller's session and roles, and how many admins are left.
  */
+/**
+ * Whether the caller's session is live and what the caller may do, in one statement and so one
+ * snapshot: read apart, a demotion committing between the two reads showed the demoted caller's
+ * session still live and their admin role already gone, a 403 where a signed-out caller gets 401.
+ */
+export async function callerAccess(
+  db: Executor,
+  sessionId: string,
+  userId: string,
+): Promise<{ live: boolean; permissions: string[] }> {
+  const live = db
+    .select({ one: sql`1` })
+    .from(sessions)
+    .where(and(eq(sessions.id, sessionId), isLive()));
+  const { rows } = await db.execute<{ live: boolean; permissions: string[] }>(
+    sql`select exists (${live}) as live, ${permissionsOf(userId)} as permissions`,
+  );
+  return rows[0]!;
+}
+
 export async function lockRoleChanges(db: Executor): Promise<void> {
   await db.execute(sql`select pg_advisory_xact_lock(hashtext('user-roles'))`);
 }

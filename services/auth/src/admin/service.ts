@@ -9,15 +9,15 @@ import { describeError } from '../mail/errors.ts';
 import { confirmPassword } from '../passwords/reauthenticate.ts';
 import { deleteSecondFactor, setMfaEnabled } from '../second-factor/repository.ts';
 import { mfaNotEnabled } from '../second-factor/service.ts';
-import { sessionIsLive } from '../sessions/repository.ts';
 import { publishRevocations, revokeUserSessions } from '../sessions/revocations.ts';
 import { requireRecentSignIn } from '../sessions/service.ts';
-import { rolesAndPermissions, withAccess } from '../users/access-repository.ts';
+import { withAccess } from '../users/access-repository.ts';
 import { findUserById, lockUser } from '../users/repository.ts';
 import { getUser, toUserView } from '../users/service.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import {
   adminIds,
+  callerAccess,
   currentRoles,
   existingRoles,
   findUsers,
@@ -178,7 +178,7 @@ export async function resetMfa(
 
 /** The caller's session is still live and their roles, as stored now, grant users:manage. */
 async function assertMayManageUsers(tx: Executor, actor: Principal) {
-  if (!(await sessionIsLive(tx, actor.sessionId))) throw problems.unauthorized();
-  const { permissions } = await rolesAndPermissions(tx, actor.userId);
+  const { live, permissions } = await callerAccess(tx, actor.sessionId, actor.userId);
+  if (!live) throw problems.unauthorized();
   if (!permissions.includes('users:manage')) throw problems.forbidden();
 }

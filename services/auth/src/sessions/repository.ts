@@ -9,7 +9,7 @@ export interface RevocationEntry {
 }
 
 /** A session neither revoked nor expired (by this process's clock). */
-const isLive = () => and(isNull(sessions.revokedAt), gt(sessions.expiresAt, new Date()));
+export const isLive = () => and(isNull(sessions.revokedAt), gt(sessions.expiresAt, new Date()));
 
 export async function insertSession(
   db: Executor,
@@ -31,14 +31,6 @@ export async function openedFrom(
     .from(sessions)
     .where(and(eq(sessions.userId, userId), eq(sessions.ip, ip), gt(sessions.createdAt, since)))
     .limit(1);
-  return Boolean(row);
-}
-
-export async function sessionIsLive(db: Executor, sessionId: string): Promise<boolean> {
-  const [row] = await db
-    .select({ id: sessions.id })
-    .from(sessions)
-    .where(and(eq(sessions.id, sessionId), isLive()));
   return Boolean(row);
 }
 

@@ -14,7 +14,7 @@ export interface UserWithAccess {
 const rolesOf = (userId: SQL | string) =>
   sql<string[]>`coalesce((select array_agg(ur.role order by ur.role) from ${userRoles} ur
     where ur.user_id = ${userId}), '{}')`;
-const permissionsOf = (userId: SQL | string) =>
+export const permissionsOf = (userId: SQL | string) =>
   sql<string[]>`coalesce((select array_agg(distinct rp.permission order by rp.permission)
     from ${userRoles} ur join ${rolePermissions} rp on rp.role = ur.role
     where ur.user_id = ${userId}), '{}')`;
