@@ -16,19 +16,77 @@ export interface DatabaseOptions {
   statementTimeoutMs?: number;
   /** Shown in pg_stat_activity, so a DBA sees which service holds a connection. */
   applicationName?: string;
+  /**
+   * A query still unanswered after this long gives up its connection as dead (default: the
+   * statement timeout and 10 s more).
+   */
+  unansweredAfterMs?: number;
 }
+
+/**
+ * node-postgres' client, except that a query left unanswered past `query_timeout` ends its
+ * connection. node-postgres rejects such a query but keeps the connection with the query still in
+ * flight: handed back to the pool (Drizzle releases a transaction's client without an error),
+ * every later query on it waited behind that one and timed out in turn. Ended, it is dropped by
+ * the pool when it is released, and what is still asked of it (Drizzle's `rollback`) fails at
+ * once with the same message rather than node-postgres' "Client was closed", so callers see why.
+ */
+class Client extends pg.Client {
+  #unanswered = false;
+
+  // biome-ignore lint/suspicious/noExplicitAny: pg.Client's query has a dozen overloads.
+  override query(...args: any[]): any {
+    if (this.#unanswered && returnsPromise(args)) {
+      return Promise.reject(
+        new Error(`${READ_TIMEOUT}: an earlier query on this connection got no answer`),
+      );
+    }
+    const result = (super.query as (...a: unknown[]) => unknown)(...args);
+    if (result instanceof Promise) {
+      result.catch((error: unknown) => {
+        if (!(error instanceof Error) || error.message !== READ_TIMEOUT) return;
+        this.#unanswered = true;
+        this.end().catch(() => {});
+      });
+    }
+    return result;
+  }
+}
+
+/** Whether node-postgres answers these arguments with a promise (no callback, no submittable). */
+const returnsPromise = (args: unknown[]) => {
+  const [first] = args as [{ callback?: unknown; submit?: unknown } | undefined];
+  return (
+    typeof args.at(-1) !== 'function' &&
+    typeof first?.callback !== 'function' &&
+    typeof first?.submit !== 'function'
+  );
+};
+
+/** node-postgres' message when `query_timeout` runs out. */
+const READ_TIMEOUT = 'Query read timeout';
 
 export function connect<TSchema extends Record<string, unknown>>(
   url: string,
   schema: TSchema,
   options: DatabaseOptions = {},
 ): Database<TSchema> {
+  const statementTimeoutMs = options.statementTimeoutMs ?? 15_000;
   const pool = new pg.Pool({
+    Client,
     connectionString: url,
     max: options.maxConnections ?? 10,
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: 5_000,
-    statement_timeout: options.statementTimeoutMs ?? 15_000,
+    statement_timeout: statementTimeoutMs,
+    // statement_timeout is the server's clock: it cannot end a query whose answer never comes, as
+    // when the server's host is gone without closing its connections (a crash, a partition, a
+    // firewall dropping an idle connection). Without a clock of the client's own such a query,
+    // and the request waiting on it, waited for good, and a pool of them stalled the service.
+    query_timeout: options.unansweredAfterMs ?? statementTimeoutMs + 10_000,
+    // And an idle connection to a vanished server is found out by TCP before it is used.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
     application_name: options.applicationName ?? 'service',
   });
   // An idle client losing its connection must not crash the process; the pool replaces it.

@@ -97,7 +97,8 @@ function describe(error: unknown): Record<string, unknown> {
  * Whether an error (or one it wraps: Drizzle and undici nest the cause) means a dependency could
  * not be reached or dropped the connection: the network codes above, PostgreSQL's connection
  * exceptions (SQLSTATE class 08), shutdowns and start-ups (57P01–57P03), too many connections
- * (53300), and node-postgres' own "Connection terminated" / pool connect timeout.
+ * (53300), and node-postgres' own "Connection terminated", pool connect timeout and unanswered
+ * query (`query_timeout`, @platform/db).
  */
 export function isUnreachable(error: unknown): boolean {
   let current = error;
@@ -107,7 +108,9 @@ export function isUnreachable(error: unknown): boolean {
     const message = (current as { message?: unknown }).message;
     if (
       typeof message === 'string' &&
-      /^(Connection terminated|timeout exceeded when trying to connect)/.test(message)
+      /^(Connection terminated|timeout exceeded when trying to connect|Query read timeout)/.test(
+        message,
+      )
     ) {
       return true;
     }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { outageLog } from '@platform/http';
+import { isUnreachable, outageLog } from '@platform/http';
 
 function recorder() {
   const lines: { level: string; fields: Record<string, unknown>; message: string }[] = [];
@@ -75,4 +75,14 @@ test('an unexpected error keeps its stack; a short outage ends with a debug line
       ['debug', 'syncing failed: recovered'],
     ],
   );
+});
+
+test("node-postgres' unanswered query (query_timeout, @platform/db) is a dependency unreachable, as Drizzle wraps it too", () => {
+  const timeout = new Error('Query read timeout');
+  const later = new Error('Query read timeout: an earlier query on this connection got no answer');
+  for (const error of [timeout, later]) {
+    assert.ok(isUnreachable(error));
+    assert.ok(isUnreachable(new Error('Failed query: rollback', { cause: error })));
+  }
+  assert.ok(!isUnreachable(new Error('Failed query: select 1', { cause: new Error('syntax') })));
 });
