@@ -31,9 +31,13 @@ const BLOCK_MS = 5000;
  * entries (XREAD BLOCK), so a revocation arrives within milliseconds of the logout.
  */
 export function redisRevocations(options: RedisRevocationOptions): RevocationList {
-  // A blocked XREAD holds its connection, so this client shares it with nobody.
+  // A blocked XREAD holds its connection, so this client shares it with nobody. It answers
+  // within BLOCK_MS even when nothing happened; a connection silent for longer is dead (a
+  // partition, a firewall that dropped it) and is made again. Without that, the XREAD waited on
+  // it for good and this replica stopped hearing of revocations.
   const redis = createRedis(options.redisUrl, {
     maxRetriesPerRequest: 1,
+    socketTimeout: BLOCK_MS + 5000,
     connectionName: 'revocation-follower',
   });
   redis.on('error', () => {

@@ -10,6 +10,10 @@ import { onFreePorts, stopChild } from './process.ts';
 export interface TestRedis {
   url: string;
   port: number;
+  /** Freezes the server (SIGSTOP): connections stay open and nothing is answered, as when hung. */
+  pause(): void;
+  /** Lets a paused server go on (SIGCONT). */
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -58,6 +62,7 @@ async function startOnFreePort(): Promise<TestRedis> {
   // Rejects at every exit, including the one stop() causes; only the race below listens.
   spawnError.catch(() => {});
   const stop = async () => {
+    child.kill('SIGCONT');
     await stopChild(child);
     await rm(dir, { recursive: true, force: true });
   };
@@ -67,7 +72,13 @@ async function startOnFreePort(): Promise<TestRedis> {
     await stop();
     throw error;
   }
-  return { url: `redis://127.0.0.1:${port}`, port, stop };
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    pause: () => child.kill('SIGSTOP'),
+    resume: () => child.kill('SIGCONT'),
+    stop,
+  };
 }
 
 async function waitForPong(port: number): Promise<void> {

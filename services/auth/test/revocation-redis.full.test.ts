@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createServiceAuth, REVOCATION_STREAM, redisRevocations } from '@platform/auth';
-import { startRedis } from '@platform/testing';
+import { startRedis, tcpProxy } from '@platform/testing';
 import { Redis } from 'ioredis';
 import { decodeJwt } from 'jose';
 import { bearer, buildTestAuth, signUp } from './helper.ts';
@@ -77,4 +77,19 @@ test('createServiceAuth with Redis refuses a logged-out token within a second', 
   await logout(user.accessToken);
   assert.ok(await revokedWithin(() => auth.revocations.isRevoked(principal.sessionId), 1000));
   await assert.rejects(auth.verify(user.accessToken), { name: 'TokenError' });
+});
+
+test('a follower whose connection goes silent makes a new one and catches up', async () => {
+  // Every connection is marked: silence() quiets the follower's, later ones pass.
+  const proxy = await tcpProxy(redis.url, { marks: () => true });
+  after(() => proxy.close());
+  const revocations = redisRevocations({ redisUrl: proxy.url });
+  after(() => revocations.close());
+  await revocations.start();
+  proxy.silence();
+  const user = await signUp(app);
+  await logout(user.accessToken);
+  // The blocked read answers within 5 s when all is well; 10 s of silence ends the connection.
+  const sessionId = decodeJwt(user.accessToken).sid as string;
+  assert.ok(await revokedWithin(() => revocations.isRevoked(sessionId), 20_000));
 });

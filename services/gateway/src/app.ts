@@ -112,8 +112,19 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(authentication, { verify: auth.verify });
   app.addReadinessCheck('revocations', () => auth.revocations.ready());
 
+  // Every proxied request waits on this client, so it must never wait long: a Redis that hangs
+  // (a slow command, a stalled fork, packets dropped without a reset) answers nothing, and
+  // without timeouts each request waited for good. A command fails after 250 ms, a connection
+  // silent for 2 s is dropped and made again, and while there is none a command fails at once;
+  // either way the limit is skipped (rate-limits.ts).
   const redis = config.REDIS_URL
-    ? createRedis(config.REDIS_URL, { maxRetriesPerRequest: 1, connectionName: 'gateway-limits' })
+    ? createRedis(config.REDIS_URL, {
+        maxRetriesPerRequest: 1,
+        commandTimeout: 250,
+        socketTimeout: 2000,
+        enableOfflineQueue: false,
+        connectionName: 'gateway-limits',
+      })
     : undefined;
   redis?.on('error', (err) => app.log.warn({ err }, 'rate-limit store unreachable'));
   await rateLimits(app, { config, metrics, redis });

@@ -42,3 +42,32 @@ test('two gateway replicas share one limit through Redis', async () => {
     assert.ok(Number(response.headers.get('retry-after')) >= 1);
   }
 });
+
+// A Redis that is down fails its commands at once and the limit is skipped; one that hangs (a
+// slow command, a stalled fork, a network that drops packets without a reset) answered nothing,
+// and every request through the gateway waited on it with no end.
+test('a Redis that stops answering holds no request: the limit is skipped after a short wait', async () => {
+  redis.pause();
+  try {
+    for (const gateway of gateways) {
+      for (let i = 0; i < 3; i++) {
+        const started = Date.now();
+        const response = await fetch(`${gateway.url}/main/v1/posts`, {
+          signal: AbortSignal.timeout(10_000),
+        });
+        // Past the limit of 6 from the test above: counted, these would be 429s.
+        assert.equal(response.status, 200);
+        assert.ok(Date.now() - started < 5_000, `took ${Date.now() - started} ms`);
+      }
+    }
+  } finally {
+    redis.resume();
+  }
+  // Answering again, Redis counts again: the shared counter is still spent.
+  let status = 0;
+  for (let i = 0; i < 50 && status !== 429; i++) {
+    status = (await fetch(`${gateways[0]!.url}/main/v1/posts`)).status;
+    if (status !== 429) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  assert.equal(status, 429);
+});
