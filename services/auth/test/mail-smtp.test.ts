@@ -99,3 +99,31 @@ test('with SMTP_URL, mail goes out over SMTP with a text and an HTML part, and n
   assert.ok(link?.searchParams.get('token'), 'a …/verify-email?token=… link');
   assert.deepEqual(await mails(), [], 'nothing written to MAIL_DIR');
 });
+
+test('a mail server that accepts and then says nothing holds a sign-up for 10 s, not 30 s or more', async (t) => {
+  const accepted = new Set<Socket>();
+  // Accepts, never greets.
+  const silent = createServer((socket) => accepted.add(socket));
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    for (const socket of accepted) socket.destroy();
+    return new Promise<void>((resolve) => silent.close(() => resolve()));
+  });
+  const { port } = silent.address() as { port: number };
+  const { app, logs } = await buildTestAuth({ SMTP_URL: `smtp://127.0.0.1:${port}` });
+  const started = Date.now();
+  const registered = await app.inject({
+    method: 'POST',
+    url: '/accounts/v1/register',
+    payload: {
+      email: `silent-${process.pid}@example.com`,
+      username: `silent${process.pid}`,
+      password: 'correct horse silent',
+    },
+  });
+  const took = Date.now() - started;
+  // The account is made; the mail is given up after the greeting timeout, and said so.
+  assert.equal(registered.statusCode, 201);
+  assert.ok(took >= 9_000 && took < 25_000, `took ${took} ms`);
+  assert.match(logs.text(), /verification mail not sent/);
+});

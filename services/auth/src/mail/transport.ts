@@ -13,13 +13,21 @@ import type { Mailer } from './mailer.ts';
  * and resets, seconds after the service starts at the earliest. Creating a transport opens no
  * connection, so nothing is checked later than before (SMTP_URL's form is checked at start).
  */
+/**
+ * Mail is sent while the request that causes it waits (a sign-up's verification, an email
+ * change's confirmation), so a mail server that accepts and then says nothing must not hold it:
+ * nodemailer waits 2 minutes for a connection, 30 s for the greeting and 10 minutes of silence
+ * by default. The same settings in SMTP_URL's query (`?greetingTimeout=…`) win over these.
+ */
+const SMTP_TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 };
+
 export function createMailer(config: Pick<Config, 'SMTP_URL' | 'MAIL_DIR' | 'MAIL_FROM'>): Mailer {
   let created: Transporter | undefined;
   let loading: Promise<Transporter> | undefined;
   const transport = () => {
     loading ??= import('nodemailer').then(({ default: nodemailer }) => {
       created = config.SMTP_URL
-        ? nodemailer.createTransport(config.SMTP_URL)
+        ? nodemailer.createTransport({ url: config.SMTP_URL, ...SMTP_TIMEOUTS })
         : nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
       return created;
     });
