@@ -136,7 +136,7 @@ test('invalid messages are 400 with the field; reserved names too; oversized one
     ['/track', { userId: 'u', event: 'user.deleted' }, 'event'],
     ['/alias', { userId: 'u' }, 'previousId'],
     ['/group', { userId: 'u' }, 'groupId'],
-    ['/track', { userId: 'u', event: 'x', timestamp: '2999-01-01T00:00:00Z' }, 'timestamp'],
+    ['/track', { userId: 'u', event: 'x', timestamp: 'yesterday' }, 'timestamp'],
     ['/batch', { batch: [{ userId: 'u', event: 'x' }] }, 'batch.0.type'],
     ['/batch', { batch: [{ type: 'track', userId: 'u', event: 'Post.Created' }] }, 'batch.0.event'],
     ['/batch', { batch: [{ type: 'track', userId: 'u\u0000', event: 'x' }] }, 'batch.0.userId'],
@@ -362,4 +362,53 @@ test('a user.deleted domain event removes their profile and links', async () => 
     await sql(t.databaseUrl, 'select 1 from identity_links where user_id = $1', [userId]),
     [],
   );
+});
+
+// Segment takes historical timestamps, and a client library answered 400 drops its whole batch:
+// a batch with one message past retention (Segment's own docs example is dated 2012) or one
+// from a clock ahead of ours was refused whole, the good messages with it.
+test('a message dated past retention is acknowledged and left out, one dated ahead is kept at its arrival; neither fails its batch', async () => {
+  const { key } = await newKey();
+  const userId = `when-${Date.now()}`;
+  const before = Date.now();
+  const res = await send('/batch', key, {
+    batch: [
+      {
+        type: 'track',
+        userId,
+        event: 'Old',
+        timestamp: '2012-12-02T00:30:12.984Z',
+        messageId: `${userId}-1`,
+      },
+      {
+        type: 'track',
+        userId,
+        event: 'Ahead',
+        timestamp: '2999-01-01T00:00:00Z',
+        messageId: `${userId}-2`,
+      },
+      { type: 'track', userId, event: 'Now', messageId: `${userId}-3` },
+    ],
+  });
+  assert.equal(res.statusCode, 200, res.body);
+  assert.deepEqual(res.json(), { success: true });
+  const single = await send('/track', key, {
+    userId,
+    event: 'Old',
+    timestamp: '2012-12-02T00:30:12.984Z',
+    messageId: `${userId}-4`,
+  });
+  assert.equal(single.statusCode, 200, single.body);
+  await t.drained();
+  const rows = await sql(
+    t.databaseUrl,
+    'select name, occurred_at from events where user_id = $1 order by name',
+    [userId],
+  );
+  assert.deepEqual(
+    rows.map((r) => r.name),
+    ['Ahead', 'Now'],
+  );
+  const ahead = new Date(rows[0].occurred_at).getTime();
+  assert.ok(ahead >= before - 1000 && ahead <= Date.now() + 1000, String(rows[0].occurred_at));
 });

@@ -1,4 +1,5 @@
 import { type App, decodeContentCoding } from '@platform/http';
+import type { FastifyBaseLogger } from 'fastify';
 import type { AnalyticsContext } from '../context.ts';
 import { requireWriteKey } from '../write-keys/service.ts';
 import {
@@ -56,10 +57,11 @@ export function segmentRoutes(api: App, ctx: AnalyticsContext) {
       },
     },
     async (request) => {
-      const messages = convert(ctx, request.body.batch, {
+      const { messages, tooOld } = convert(ctx, request.body.batch, {
         sentAt: request.body.sentAt,
         batch: true,
       });
+      logTooOld(request.log, tooOld);
       await admitNames(ctx, messages, true);
       const fresh = await ingest(ctx, messages);
       request.log.debug({ write_key_id: request.writeKey?.id, fresh }, 'segment batch');
@@ -86,11 +88,17 @@ export function segmentRoutes(api: App, ctx: AnalyticsContext) {
         },
       },
       async (request) => {
-        const messages = convert(ctx, [request.body], { type, batch: false });
+        const { messages, tooOld } = convert(ctx, [request.body], { type, batch: false });
+        logTooOld(request.log, tooOld);
         await admitNames(ctx, messages, false);
         await ingest(ctx, messages);
         return { success: true as const };
       },
     );
   }
+}
+
+/** Said once per request that had any, so a backfill beyond retention is not silently empty. */
+function logTooOld(log: FastifyBaseLogger, tooOld: number) {
+  if (tooOld > 0) log.info({ too_old: tooOld }, 'messages older than RETENTION_DAYS left out');
 }

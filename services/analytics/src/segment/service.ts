@@ -89,16 +89,24 @@ function timeOf(m: Msg, sentAt: string | undefined, now: number): number {
   return now;
 }
 
-/** Validates the messages (413 for one over Segment's 32 KB, 400 for the rest) and converts them. */
+/**
+ * Validates the messages (413 for one over Segment's 32 KB, 400 for the rest) and converts them.
+ * A time is not a reason to refuse: Segment takes historical timestamps (imports), and a client
+ * library answered 400 drops its whole batch, the good messages with the bad. A message dated
+ * after now (a client clock ahead of ours) is kept at the time it arrived; one older than
+ * RETENTION_DAYS, which retention would delete at once, is acknowledged and left out, counted in
+ * `tooOld`.
+ */
 export function convert(
   ctx: AnalyticsContext,
   messages: Msg[],
   options: { type?: MessageType; sentAt?: string | undefined; batch: boolean },
-): Converted[] {
+): { messages: Converted[]; tooOld: number } {
   const now = Date.now();
   const oldest = now - ctx.config.RETENTION_DAYS * 86_400_000;
   const large: FieldError[] = [];
   const errors: FieldError[] = [];
+  let tooOld = 0;
   const out = messages.map((m, i): Converted | undefined => {
     const at = options.batch ? `batch.${i}.` : '';
     if (options.batch && Buffer.byteLength(JSON.stringify(m)) > MAX_MESSAGE_BYTES) {
@@ -114,16 +122,14 @@ export function convert(
       errors.push({ field: 'type', message: `must be "${options.type}" on this endpoint` });
     }
     errors.push(...missing(m, type, at));
-    const time = timeOf(m, options.sentAt, now);
+    let time = timeOf(m, options.sentAt, now);
     if (Number.isNaN(time)) {
       errors.push({ field: `${at}timestamp`, message: 'must be a valid date-time' });
     } else if (time > now + MAX_FUTURE_MS) {
-      errors.push({ field: `${at}timestamp`, message: 'must not be in the future' });
+      time = now;
     } else if (time < oldest) {
-      errors.push({
-        field: `${at}timestamp`,
-        message: `must be within the last ${ctx.config.RETENTION_DAYS} days`,
-      });
+      tooOld += 1;
+      return undefined;
     }
     const { event, properties } = shape(m, type);
     const links =
@@ -156,7 +162,7 @@ export function convert(
     });
   }
   if (errors.length) throw problems.badRequest('Some messages are invalid.', errors);
-  return out as Converted[];
+  return { messages: out.filter((m) => m !== undefined), tooOld };
 }
 
 /**
