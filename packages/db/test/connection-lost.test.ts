@@ -39,10 +39,12 @@ test('a connection lost inside a transaction fails that transaction, not the pro
 /**
  * A TCP proxy to the test server that can go silent: its connections stay open and swallow what
  * is sent, as a server's vanished host does (no FIN, no RST); connections made after `heal` pass.
+ * `reset` closes a connection when its client next sends something.
  */
 async function silentProxy() {
   const target = new URL(server);
   let silent = false;
+  let resetting = false;
   const sockets = new Set<net.Socket>();
   const proxy = net.createServer((client) => {
     const upstream = net.connect(Number(target.port), target.hostname);
@@ -51,7 +53,12 @@ async function silentProxy() {
     const cutOff = () => {
       cut = true;
     };
-    client.on('data', (chunk) => cut || upstream.write(chunk));
+    client.on('data', (chunk) => {
+      if (resetting) {
+        client.destroy();
+        upstream.destroy();
+      } else if (!cut) upstream.write(chunk);
+    });
     upstream.on('data', (chunk) => cut || client.write(chunk));
     for (const socket of [client, upstream]) socket.on('error', () => {});
     client.on('close', () => upstream.destroy());
@@ -72,7 +79,12 @@ async function silentProxy() {
     },
     heal() {
       silent = false;
+      resetting = false;
       proxy.removeAllListeners('silence');
+    },
+    /** What a client sends next closes its connection (the server went away meanwhile). */
+    reset() {
+      resetting = true;
     },
     close() {
       for (const socket of sockets) socket.destroy();
@@ -110,5 +122,35 @@ test('a query the server never answers fails after unansweredAfterMs, and its co
   proxy.silence();
   await assert.rejects(database.ping(), /Query read timeout/);
   proxy.heal();
+  await database.ping();
+});
+
+// Drizzle sends `begin` before the try whose finally releases the connection
+// (drizzle-team/drizzle-orm#6241): a `begin` that failed kept its connection checked out for good,
+// and a pool whose connections all failed so (a server gone silent, then back) refused every
+// request with a connect timeout although the server was fine again.
+test('a transaction whose begin fails gives its connection back to the pool', async () => {
+  const proxy = await silentProxy();
+  after(() => proxy.close());
+  const database = connect(proxy.url, {}, { maxConnections: 1, unansweredAfterMs: 300 });
+  after(() => database.close());
+  const transaction = () => database.db.transaction(async (tx) => tx.execute(sql`select 1`));
+  const failsWith = (pattern: RegExp) => (error: Error) => {
+    assert.match(String(error.cause ?? error), pattern);
+    return true;
+  };
+
+  // Unanswered.
+  await database.ping();
+  proxy.silence();
+  await assert.rejects(transaction(), failsWith(/Query read timeout/));
+  proxy.heal();
+  await transaction();
+
+  // Closed by the other side between checkout and begin.
+  proxy.reset();
+  await assert.rejects(transaction(), failsWith(/Connection terminated/));
+  proxy.heal();
+  await transaction();
   await database.ping();
 });
