@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
 import { codeAt } from '../src/second-factor/totp.ts';
 import {
   bearer,
@@ -10,6 +8,7 @@ import {
   finishMfa,
   login,
   mfaChallenge,
+  revokedWhileWaiting,
   SERVICE_TOKEN,
   signUp,
   sql,
@@ -310,48 +309,6 @@ test('the owner is told an administrator turned MFA off and signed them out, not
   assert.ok(!mail.includes(ADMIN.email), 'the admin is not named to the user');
 });
 
-/**
- * Revokes every session of the user in a transaction that holds the user's row, as a password
- * reset or an admin's MFA reset does, starts `request`, and commits once it waits for that row:
- * whatever the request does next, it does for a session signed out before it.
- */
-async function revokedWhileWaiting(
-  userId: string,
-  request: () => Promise<{ statusCode: number; body: string }>,
-) {
-  const holder = new pg.Client({ connectionString: auth.databaseUrl });
-  await holder.connect();
-  try {
-    await holder.query('begin');
-    await holder.query('select 1 from users where id = $1 for update', [userId]);
-    await holder.query(
-      `update sessions set revoked_at = now(), revoke_reason = 'password reset'
-        where user_id = $1 and revoked_at is null`,
-      [userId],
-    );
-    const { pid } = (await holder.query('select pg_backend_pid() as pid')).rows[0];
-    let settled = false;
-    const pending = request().finally(() => {
-      settled = true;
-    });
-    // pg_locks, not pg_stat_activity: that one is read once per transaction and then kept.
-    const blocked = async () =>
-      (
-        await holder.query(
-          'select count(*)::int as n from pg_locks where not granted and $1 = any(pg_blocking_pids(pid))',
-          [pid],
-        )
-      ).rows[0].n > 0;
-    while (!settled && !(await blocked())) await sleep(5);
-    if (settled)
-      assert.fail(`answered without waiting for the user's row: ${(await pending).body}`);
-    await holder.query('commit');
-    return await pending;
-  } finally {
-    await holder.end();
-  }
-}
-
 // The passkey registration checks its session again under the user's lock; MFA changes did not: a
 // session signed out by a password reset that committed while its request waited went on to turn
 // MFA on with the factor it had started (its holder's authenticator then guards the owner's
@@ -365,7 +322,7 @@ test('an MFA change whose session is revoked while it waits for the user is refu
     payload: { current_password: user.password },
   });
   const { secret } = started.json() as { secret: string };
-  const enable = await revokedWhileWaiting(user.id, () =>
+  const enable = await revokedWhileWaiting(auth.databaseUrl, user.id, () =>
     app.inject({
       method: 'POST',
       url: '/accounts/v1/user/mfa/totp/verify',
@@ -389,7 +346,7 @@ test('an MFA change whose session is revoked while it waits for the user is refu
     'select code_hash from recovery_codes where user_id = $1 order by 1',
     [owner.id],
   );
-  const regenerated = await revokedWhileWaiting(owner.id, () =>
+  const regenerated = await revokedWhileWaiting(auth.databaseUrl, owner.id, () =>
     regenerate(owner, { current_password: owner.password, code: codeAt(owner.secret) }),
   );
   assert.equal(regenerated.statusCode, 401, regenerated.body);
