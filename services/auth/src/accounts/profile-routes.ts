@@ -45,7 +45,7 @@ export function profileRoutes(app: App, ctx: AuthContext) {
       },
     },
     async (request) => ({
-      user: await updateUser(ctx, request.principal!.userId, request.body, {
+      user: await updateUser(ctx, request.principal!, request.body, {
         ip: request.ip,
         userAgent: request.headers['user-agent'],
         log: request.log,
