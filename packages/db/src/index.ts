@@ -30,9 +30,23 @@ export interface DatabaseOptions {
  * every later query on it waited behind that one and timed out in turn. Ended, it is dropped by
  * the pool when it is released, and what is still asked of it (Drizzle's `rollback`) fails at
  * once with the same message rather than node-postgres' "Client was closed", so callers see why.
+ *
+ * And a client checked out with `pool.connect()` whose connection ends (so, too, once it is ended
+ * here) goes back to the pool at once, with the error, so the pool drops it: Drizzle runs a
+ * transaction's `begin` before the try whose finally releases the client
+ * (drizzle-team/drizzle-orm#6241), and each `begin` that failed kept a pool slot for good.
  */
 class Client extends pg.Client {
   #unanswered = false;
+  /** Set by Pool#connect while the client is checked out; idempotent. */
+  giveBack: ((error: Error) => void) | undefined;
+
+  constructor(config?: pg.ClientConfig) {
+    super(config);
+    this.once('end', () =>
+      this.giveBack?.(new Error('Connection terminated while the client was checked out')),
+    );
+  }
 
   // biome-ignore lint/suspicious/noExplicitAny: pg.Client's query has a dozen overloads.
   override query(...args: any[]): any {
@@ -50,6 +64,33 @@ class Client extends pg.Client {
       });
     }
     return result;
+  }
+}
+
+/**
+ * pg-pool's pool, except that a client checked out in promise form (Drizzle's transactions, the
+ * outbox) may be released more than once: the client gives itself back when its connection ends,
+ * and its user's own release later does nothing. (The callback form, `pool.query`'s, releases
+ * with the error itself and is left as it is.)
+ */
+class Pool extends pg.Pool {
+  // biome-ignore lint/suspicious/noExplicitAny: pg.Pool's connect has overloads.
+  override connect(...args: any[]): any {
+    if (args.length > 0) return (super.connect as (...a: unknown[]) => unknown)(...args);
+    return super.connect().then((pooled) => {
+      const client = pooled as pg.PoolClient & Client;
+      const release = client.release;
+      let released = false;
+      const once = (error?: Error | boolean) => {
+        if (released) return;
+        released = true;
+        client.giveBack = undefined;
+        release(error);
+      };
+      client.release = once;
+      client.giveBack = once;
+      return client;
+    });
   }
 }
 
@@ -72,7 +113,7 @@ export function connect<TSchema extends Record<string, unknown>>(
   options: DatabaseOptions = {},
 ): Database<TSchema> {
   const statementTimeoutMs = options.statementTimeoutMs ?? 15_000;
-  const pool = new pg.Pool({
+  const pool = new Pool({
     Client,
     connectionString: url,
     max: options.maxConnections ?? 10,

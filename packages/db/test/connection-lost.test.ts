@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
+import { isUnreachable } from '@platform/http';
 import { tcpProxy } from '@platform/testing';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
@@ -30,7 +31,12 @@ test('a connection lost inside a transaction fails that transaction, not the pro
     await new Promise((resolve) => setTimeout(resolve, 200));
     await tx.execute(sql`select 1`);
   });
-  await assert.rejects(transaction);
+  // What Drizzle throws is its rollback's error, node-postgres' "not queryable": a 503 (the
+  // database went away), not a 500.
+  await assert.rejects(transaction, (error: Error) => {
+    assert.ok(isUnreachable(error), String(error.cause ?? error));
+    return true;
+  });
   // The pool goes on with a new connection.
   await database.ping();
 });
@@ -42,7 +48,8 @@ test('a query the server never answers fails after unansweredAfterMs, and its co
   // Every connection is marked: silence() quiets those open, later ones pass.
   const proxy = await tcpProxy(server, { marks: () => true });
   after(() => proxy.close());
-  const database = connect(proxy.url, {}, { maxConnections: 1, unansweredAfterMs: 300 });
+  // 1 s, not less: every query that must pass here has that long on a loaded machine.
+  const database = connect(proxy.url, {}, { maxConnections: 1, unansweredAfterMs: 1000 });
   after(() => database.close());
   await database.ping();
 
@@ -64,5 +71,34 @@ test('a query the server never answers fails after unansweredAfterMs, and its co
   const ping = database.ping();
   proxy.silence();
   await assert.rejects(ping, /Query read timeout/);
+  await database.ping();
+});
+
+// Drizzle sends `begin` before the try whose finally releases the connection
+// (drizzle-team/drizzle-orm#6241): a `begin` that failed kept its connection checked out for good,
+// and a pool whose connections all failed so (a server gone silent, then back) refused every
+// request with a connect timeout although the server was fine again.
+test('a transaction whose begin fails gives its connection back to the pool', async () => {
+  // Every connection is marked: silence() and reset() act on those open, later ones pass.
+  const proxy = await tcpProxy(server, { marks: () => true });
+  after(() => proxy.close());
+  const database = connect(proxy.url, {}, { maxConnections: 1, unansweredAfterMs: 1000 });
+  after(() => database.close());
+  const transaction = () => database.db.transaction(async (tx) => tx.execute(sql`select 1`));
+  const failsWith = (pattern: RegExp) => (error: Error) => {
+    assert.match(String(error.cause ?? error), pattern);
+    return true;
+  };
+
+  // Unanswered.
+  await database.ping();
+  proxy.silence();
+  await assert.rejects(transaction(), failsWith(/Query read timeout/));
+  await transaction();
+
+  // Closed by the other side between checkout and begin.
+  proxy.reset();
+  await assert.rejects(transaction(), failsWith(/Connection terminated/));
+  await transaction();
   await database.ping();
 });

@@ -97,8 +97,9 @@ function describe(error: unknown): Record<string, unknown> {
  * Whether an error (or one it wraps: Drizzle and undici nest the cause) means a dependency could
  * not be reached or dropped the connection: the network codes above, PostgreSQL's connection
  * exceptions (SQLSTATE class 08), shutdowns and start-ups (57P01–57P03), too many connections
- * (53300), and node-postgres' own "Connection terminated", pool connect timeout and unanswered
- * query (`query_timeout`, @platform/db).
+ * (53300), and node-postgres' own "Connection terminated", pool connect timeout, unanswered
+ * query (`query_timeout`, @platform/db) and query on a connection already lost or closed (what
+ * Drizzle's `rollback` meets, and throws, after the connection went away inside a transaction).
  */
 export function isUnreachable(error: unknown): boolean {
   let current = error;
@@ -108,7 +109,7 @@ export function isUnreachable(error: unknown): boolean {
     const message = (current as { message?: unknown }).message;
     if (
       typeof message === 'string' &&
-      /^(Connection terminated|timeout exceeded when trying to connect|Query read timeout)/.test(
+      /^(Connection terminated|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error|Client was closed)/.test(
         message,
       )
     ) {

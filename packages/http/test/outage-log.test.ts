@@ -80,7 +80,9 @@ test('an unexpected error keeps its stack; a short outage ends with a debug line
 test("node-postgres' unanswered query (query_timeout, @platform/db) is a dependency unreachable, as Drizzle wraps it too", () => {
   const timeout = new Error('Query read timeout');
   const later = new Error('Query read timeout: an earlier query on this connection got no answer');
-  for (const error of [timeout, later]) {
+  const lost = new Error('Client has encountered a connection error and is not queryable');
+  const closed = new Error('Client was closed and is not queryable');
+  for (const error of [timeout, later, lost, closed]) {
     assert.ok(isUnreachable(error));
     assert.ok(isUnreachable(new Error('Failed query: rollback', { cause: error })));
   }

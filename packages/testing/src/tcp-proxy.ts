@@ -23,6 +23,11 @@ export interface TcpProxy {
    * now on (before its first byte passes); else those pass as before.
    */
   silence(options?: { later?: boolean }): void;
+  /**
+   * The marked connections open now close when their client next sends something, as a
+   * connection to a server that went away meanwhile does on its next write; later ones pass.
+   */
+  reset(): void;
   /** Every open connection goes silent (a crashed host, a dropped route); new ones go to `target`. */
   failOver(target: string): void;
   /** Ends every connection, silent ones too, and stops listening. */
@@ -36,14 +41,24 @@ export interface TcpProxy {
  */
 export async function tcpProxy(target: string, options: TcpProxyOptions = {}): Promise<TcpProxy> {
   let upstreamUrl = new URL(target);
-  const open = new Set<{ marked: boolean; silent: boolean; sockets: Socket[] }>();
+  const open = new Set<{
+    marked: boolean;
+    silent: boolean;
+    resetting: boolean;
+    sockets: Socket[];
+  }>();
   let silenceLater = false;
   const proxy = createServer((client) => {
     const upstream = dial(portOf(upstreamUrl), upstreamUrl.hostname);
-    const state = { marked: false, silent: false, sockets: [client, upstream] };
+    const state = { marked: false, silent: false, resetting: false, sockets: [client, upstream] };
     open.add(state);
     const toClient = options.fromServer?.() ?? ((chunk: Buffer) => chunk);
     client.on('data', (chunk: Buffer) => {
+      if (state.resetting) {
+        client.destroy();
+        upstream.destroy();
+        return;
+      }
       if (!state.silent && options.marks) {
         state.marked = options.marks(chunk, state.marked);
         if (state.marked && silenceLater) state.silent = true;
@@ -72,6 +87,9 @@ export async function tcpProxy(target: string, options: TcpProxyOptions = {}): P
     silence(silenceOptions = {}) {
       if (silenceOptions.later) silenceLater = true;
       for (const s of open) if (s.marked) s.silent = true;
+    },
+    reset() {
+      for (const s of open) if (s.marked) s.resetting = true;
     },
     failOver(to) {
       for (const s of open) s.silent = true;

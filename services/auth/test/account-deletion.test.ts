@@ -6,6 +6,7 @@ import {
   buildTestAuth,
   login,
   recordingPublisher,
+  revokedWhileWaiting,
   sql as runSql,
   signUp,
 } from './helper.ts';
@@ -137,4 +138,16 @@ test('the last admin cannot delete their account', async () => {
   const res = await remove(admin.accessToken, { current_password: ADMIN.password });
   assert.equal(res.statusCode, 409);
   assert.equal((await me(admin.accessToken)).statusCode, 200);
+});
+
+// The password was checked before the deletion locked the user: a reset by the owner that
+// committed meanwhile (every session revoked) did not stop the deletion asked for by whoever knew
+// the old password, from a session the reset had signed out.
+test('a deletion whose session a password reset revoked while it waited deletes nothing', async () => {
+  const user = await signUp(app);
+  const res = await revokedWhileWaiting(auth.databaseUrl, user.id, () =>
+    remove(user.accessToken, { current_password: user.password }),
+  );
+  assert.equal(res.statusCode, 401, res.body);
+  assert.equal((await sql('select 1 from users where id = $1', [user.id])).length, 1);
 });

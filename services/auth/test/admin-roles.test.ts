@@ -167,15 +167,23 @@ test('a caller demoted while the request is being checked is told 401, never a h
   try {
     await demotion.query('begin');
     await demotion.query('lock table user_roles in access exclusive mode');
-    const pending = setRoles(target.id, ['user', 'admin'], tokens.accessToken);
+    const { pid } = (await demotion.query('select pg_backend_pid() as pid')).rows[0];
+    let settled = false;
+    const pending = setRoles(target.id, ['user', 'admin'], tokens.accessToken).finally(() => {
+      settled = true;
+    });
+    // Waiting for this lock, not any: another waiter let the demotion commit before the check
+    // read anything, and the test passed without the fix. Answered without waiting: a failure,
+    // not a test spinning until the runner's timeout.
     const waiting = async () =>
       (
         await demotion.query(
-          `select count(*)::int as n from pg_stat_activity
-           where datname = current_database() and wait_event_type = 'Lock'`,
+          'select count(*)::int as n from pg_locks where not granted and $1 = any(pg_blocking_pids(pid))',
+          [pid],
         )
       ).rows[0].n;
-    while ((await waiting()) === 0) await sleep(5);
+    while (!settled && (await waiting()) === 0) await sleep(5);
+    if (settled) assert.fail(`answered without waiting for user_roles: ${(await pending).body}`);
     await demotion.query('update sessions set revoked_at = now() where user_id = $1', [admin.id]);
     await demotion.query(`delete from user_roles where user_id = $1 and role = 'admin'`, [
       admin.id,

@@ -3,6 +3,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type App, loggerOptions } from '@platform/http';
 import { createTestDatabase, logCapture, TEST_SECRETS } from '@platform/testing';
 import pg from 'pg';
@@ -191,4 +192,50 @@ export function recordingPublisher(): {
       close: async () => {},
     },
   };
+}
+
+/**
+ * Revokes every session of the user in a transaction that holds the user's row, as a password
+ * reset or an admin's MFA reset does, starts `request`, and commits once it waits for that row:
+ * whatever the request does next, it does for a session signed out before it. `also` does more in
+ * that transaction (a reset's new password hash).
+ */
+export async function revokedWhileWaiting<T extends { statusCode: number; body: string }>(
+  databaseUrl: string,
+  userId: string,
+  request: () => Promise<T>,
+  also: (holder: pg.Client) => Promise<unknown> = async () => {},
+): Promise<T> {
+  const holder = new pg.Client({ connectionString: databaseUrl });
+  await holder.connect();
+  try {
+    await holder.query('begin');
+    await holder.query('select 1 from users where id = $1 for update', [userId]);
+    await holder.query(
+      `update sessions set revoked_at = now(), revoke_reason = 'password reset'
+        where user_id = $1 and revoked_at is null`,
+      [userId],
+    );
+    await also(holder);
+    const { pid } = (await holder.query('select pg_backend_pid() as pid')).rows[0];
+    let settled = false;
+    const pending = request().finally(() => {
+      settled = true;
+    });
+    // pg_locks, not pg_stat_activity: that one is read once per transaction and then kept.
+    const blocked = async () =>
+      (
+        await holder.query(
+          'select count(*)::int as n from pg_locks where not granted and $1 = any(pg_blocking_pids(pid))',
+          [pid],
+        )
+      ).rows[0].n > 0;
+    while (!settled && !(await blocked())) await sleep(5);
+    if (settled)
+      assert.fail(`answered without waiting for the user's row: ${(await pending).body}`);
+    await holder.query('commit');
+    return await pending;
+  } finally {
+    await holder.end();
+  }
 }

@@ -8,6 +8,7 @@ import {
   finishMfa,
   login,
   mfaChallenge,
+  revokedWhileWaiting,
   SERVICE_TOKEN,
   signUp,
   sql,
@@ -306,4 +307,53 @@ test('the owner is told an administrator turned MFA off and signed them out, not
   assert.match(mail, /signed you out/);
   assert.doesNotMatch(mail, /If you did not do this/);
   assert.ok(!mail.includes(ADMIN.email), 'the admin is not named to the user');
+});
+
+// The passkey registration checks its session again under the user's lock; MFA changes did not: a
+// session signed out by a password reset that committed while its request waited went on to turn
+// MFA on with the factor it had started (its holder's authenticator then guards the owner's
+// account), or to take fresh recovery codes in place of the owner's.
+test('an MFA change whose session is revoked while it waits for the user is refused with 401', async () => {
+  const user = await signUp(app);
+  const started = await app.inject({
+    method: 'POST',
+    url: '/accounts/v1/user/mfa/totp',
+    headers: bearer(user.accessToken),
+    payload: { current_password: user.password },
+  });
+  const { secret } = started.json() as { secret: string };
+  const enable = await revokedWhileWaiting(auth.databaseUrl, user.id, () =>
+    app.inject({
+      method: 'POST',
+      url: '/accounts/v1/user/mfa/totp/verify',
+      headers: bearer(user.accessToken),
+      payload: { code: codeAt(secret) },
+    }),
+  );
+  assert.equal(
+    enable.statusCode,
+    401,
+    enable.body + auth.logs.lines.filter((l) => l.includes('unhandled')).join('\n'),
+  );
+  const [row] = await sql(auth.databaseUrl, 'select mfa_enabled from users where id = $1', [
+    user.id,
+  ]);
+  assert.equal(row.mfa_enabled, false);
+
+  const owner = await enrolled();
+  const before = await sql(
+    auth.databaseUrl,
+    'select code_hash from recovery_codes where user_id = $1 order by 1',
+    [owner.id],
+  );
+  const regenerated = await revokedWhileWaiting(auth.databaseUrl, owner.id, () =>
+    regenerate(owner, { current_password: owner.password, code: codeAt(owner.secret) }),
+  );
+  assert.equal(regenerated.statusCode, 401, regenerated.body);
+  const after = await sql(
+    auth.databaseUrl,
+    'select code_hash from recovery_codes where user_id = $1 order by 1',
+    [owner.id],
+  );
+  assert.deepEqual(after, before);
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { tokenIn, waitForMail } from './accounts-mail.ts';
-import { bearer, buildTestAuth, signUp } from './helper.ts';
+import { bearer, buildTestAuth, revokedWhileWaiting, signUp, sql } from './helper.ts';
 
 /**
  * Whoever knows the old password signs in over and over while the owner changes or resets it. A
@@ -118,4 +118,28 @@ test('a password change goes through while sign-ins of the account keep coming',
     stopped = true;
     await Promise.all(lanes);
   }
+});
+
+// The current password was checked before the change locked anything: a reset by the owner that
+// committed meanwhile (new password, every session revoked) was overwritten by the change of
+// whoever knew the old password, from a session the reset had signed out.
+test('a password change whose session a reset revoked while it waited does not undo the reset', async () => {
+  const user = await signUp(app);
+  const res = await revokedWhileWaiting(
+    auth.databaseUrl,
+    user.id,
+    () =>
+      post(
+        '/change-password',
+        { current_password: user.password, new_password: 'the intruder keeps the account 7' },
+        bearer(user.accessToken),
+      ),
+    (holder) =>
+      holder.query(`update users set password_hash = 'set by the reset' where id = $1`, [user.id]),
+  );
+  assert.equal(res.statusCode, 401, res.body);
+  const [row] = await sql(auth.databaseUrl, 'select password_hash from users where id = $1', [
+    user.id,
+  ]);
+  assert.equal(row.password_hash, 'set by the reset');
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import pg from 'pg';
-import { bearer, buildTestAuth, login, signUp } from './helper.ts';
+import { bearer, buildTestAuth, login, revokedWhileWaiting, signUp } from './helper.ts';
 
 const { app, databaseUrl, mails } = await buildTestAuth();
 
@@ -316,4 +316,30 @@ test('email changes are limited per account, and only real changes count', async
     payload: { bio: 'still editable' },
   });
   assert.equal(bio.statusCode, 200);
+});
+
+// The password was checked before the change locked the user: an email change from a session a
+// reset revoked meanwhile staged the intruder's address on the account the reset gave back (its
+// link then moved the account, and a reset from there took it).
+test('a profile change whose session a reset revoked while it waited changes nothing', async () => {
+  const user = await signUp(app);
+  const res = await revokedWhileWaiting(databaseUrl, user.id, () =>
+    patch(user.accessToken, {
+      email: `taken-${user.email}`,
+      current_password: user.password,
+      display_name: 'intruder',
+    }),
+  );
+  assert.equal(res.statusCode, 401, res.body);
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query(
+      'select pending_email, display_name from users where id = $1',
+      [user.id],
+    );
+    assert.deepEqual(rows[0], { pending_email: null, display_name: null });
+  } finally {
+    await client.end();
+  }
 });

@@ -8,6 +8,7 @@ import { recordEvent } from '../events/outbox.ts';
 import { confirmPassword } from '../passwords/reauthenticate.ts';
 import { deleteRefreshTokensOf } from '../sessions/repository.ts';
 import { publishRevocations, revokeUserSessions } from '../sessions/revocations.ts';
+import { requireLiveSession } from '../sessions/service.ts';
 import { deleteUser, lockUser } from '../users/repository.ts';
 
 /**
@@ -20,7 +21,7 @@ import { deleteUser, lockUser } from '../users/repository.ts';
  */
 export async function deleteAccount(
   ctx: AuthContext,
-  userId: string,
+  { userId, sessionId }: { userId: string; sessionId: string },
   password: string,
   client: AuditClient & { ip: string; log: FastifyBaseLogger },
 ): Promise<void> {
@@ -29,6 +30,9 @@ export async function deleteAccount(
     // Role changes and deletions take turns, so two admins cannot both go and leave none.
     await lockRoleChanges(tx);
     if (!(await lockUser(tx, userId))) throw problems.unauthorized();
+    // The password was checked before the lock: a reset that committed meanwhile revoked this
+    // session, and what it signed out must not delete the account the reset gave back.
+    await requireLiveSession(tx, sessionId);
     if ((await currentRoles(tx, userId)).includes('admin')) {
       if (!(await adminIds(tx)).some((id) => id !== userId)) {
         throw problem(

@@ -45,7 +45,7 @@ export function profileRoutes(app: App, ctx: AuthContext) {
       },
     },
     async (request) => ({
-      user: await updateUser(ctx, request.principal!.userId, request.body, {
+      user: await updateUser(ctx, request.principal!, request.body, {
         ip: request.ip,
         userAgent: request.headers['user-agent'],
         log: request.log,
@@ -74,7 +74,7 @@ export function profileRoutes(app: App, ctx: AuthContext) {
       },
     },
     async (request, reply) => {
-      await deleteAccount(ctx, request.principal!.userId, request.body.current_password, {
+      await deleteAccount(ctx, request.principal!, request.body.current_password, {
         ip: request.ip,
         userAgent: request.headers['user-agent'],
         log: request.log,

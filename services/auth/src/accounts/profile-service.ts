@@ -4,6 +4,7 @@ import { recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
 import { problem } from '../errors.ts';
 import { confirmPassword } from '../passwords/reauthenticate.ts';
+import { requireLiveSession } from '../sessions/service.ts';
 import { rolesAndPermissions } from '../users/access-repository.ts';
 import { conflictingField, lockUser, updateProfile } from '../users/repository.ts';
 import { toUserView } from '../users/service.ts';
@@ -27,7 +28,7 @@ const textOrNull = (value: string | null) => (value?.trim() ? value.trim() : nul
  */
 export async function updateUser(
   ctx: AuthContext,
-  userId: string,
+  { userId, sessionId }: { userId: string; sessionId: string },
   { current_password: password, ...changes }: ProfileChanges,
   client: { ip: string; userAgent?: string | undefined; log: FastifyBaseLogger },
 ) {
@@ -48,6 +49,9 @@ export async function updateUser(
     .transaction(async (tx) => {
       const current = await lockUser(tx, userId);
       if (!current) throw problems.notFound('The user does not exist.');
+      // The password was checked before the lock: a reset that committed meanwhile revoked this
+      // session, and what it signed out must not stage its own address on the account.
+      await requireLiveSession(tx, sessionId);
       const email =
         changes.email === undefined
           ? undefined

@@ -64,10 +64,6 @@ export async function existingRoles(db: Executor, names: string[]): Promise<Set<
 }
 
 /**
- * Held to commit: role changes run one at a time. They are rare, and each reads state another
- * may be changing: its caller's session and roles, and how many admins are left.
- */
-/**
  * Whether the caller's session is live and what the caller may do, in one statement and so one
  * snapshot: read apart, a demotion committing between the two reads showed the demoted caller's
  * session still live and their admin role already gone, a 403 where a signed-out caller gets 401.
@@ -87,6 +83,10 @@ export async function callerAccess(
   return rows[0]!;
 }
 
+/**
+ * Held to commit: role changes run one at a time. They are rare, and each reads state another
+ * may be changing: its caller's session and roles, and how many admins are left.
+ */
 export async function lockRoleChanges(db: Executor): Promise<void> {
   await db.execute(sql`select pg_advisory_xact_lock(hashtext('user-roles'))`);
 }

@@ -23,7 +23,7 @@ import {
 } from '../second-factor/service.ts';
 import { matchingStep, newTotpSecret, otpauthUrl } from '../second-factor/totp.ts';
 import { publishRevocations, revokeUserSessions } from '../sessions/revocations.ts';
-import { signedInFrom } from '../sessions/service.ts';
+import { requireLiveSession, signedInFrom } from '../sessions/service.ts';
 import { notify } from '../users/notice.ts';
 import { lockUser } from '../users/repository.ts';
 
@@ -101,6 +101,9 @@ export async function verifyEnrolment(
         // (an account deletion's cascade, a reset of a never-verified account, MFA off): the
         // opposite order deadlocked with them into a 500. Gone meanwhile: no factor either.
         await lockUser(tx, userId);
+        // Signed out meanwhile (a password reset): the factor it started must not guard the
+        // account the reset gave back to its owner.
+        await requireLiveSession(tx, principal.sessionId);
         const factor = await lockFactor(tx, userId);
         if (factor?.verifiedAt) throw alreadyOn();
         if (!factor) {
@@ -156,7 +159,7 @@ export async function disableMfa(
     codeCheckClient(ctx, user.id, client, 'mfa.disable'),
     () =>
       ctx.db.transaction(async (tx) => {
-        await lockMfaOf(tx, user.id);
+        await lockMfaOf(tx, user.id, principal.sessionId);
         const method = await spendProof(ctx, tx, user.id, proof, client.log);
         if (!method) return undefined;
         await deleteSecondFactor(tx, user.id);
@@ -203,7 +206,7 @@ export async function regenerateRecoveryCodes(
     codeCheckClient(ctx, user.id, client, 'mfa.recovery_codes_regenerate'),
     () =>
       ctx.db.transaction(async (tx) => {
-        await lockMfaOf(tx, user.id);
+        await lockMfaOf(tx, user.id, principal.sessionId);
         // Only TOTP: anything that is not six digits (a recovery code) matches no step.
         const method = await spendProof(ctx, tx, user.id, { code: input.code.trim() }, client.log);
         if (!method) return undefined;
@@ -227,10 +230,12 @@ export async function regenerateRecoveryCodes(
 /**
  * The user's row first, as the admin reset does: changes to one user's MFA (disable, new
  * recovery codes, reset) then take turns instead of locking the factor and the recovery codes in
- * opposite orders and deadlocking into a 500. MFA turned off meanwhile is a 409, not a wrong code.
+ * opposite orders and deadlocking into a 500. MFA turned off meanwhile is a 409, not a wrong code;
+ * the caller's session revoked meanwhile (a password reset) a 401.
  */
-async function lockMfaOf(tx: Executor, userId: string) {
+async function lockMfaOf(tx: Executor, userId: string, sessionId: string) {
   const user = await lockUser(tx, userId);
+  await requireLiveSession(tx, sessionId);
   if (!user?.mfaEnabled) throw mfaNotEnabled();
 }
 

@@ -17,6 +17,7 @@ import {
   setMfaEnabled,
 } from '../second-factor/repository.ts';
 import { publishRevocations, revokeUserSessions } from '../sessions/revocations.ts';
+import { requireLiveSession } from '../sessions/service.ts';
 import {
   deleteIdentitiesOf,
   deletePasskeysOf,
@@ -85,8 +86,13 @@ export async function changePassword(
   }
   assertAcceptablePassword(input.new_password, 'new_password');
   const passwordHash = await hashPassword(input.new_password);
-  const revoked = await ctx.db.transaction((tx) =>
-    storePassword(
+  const revoked = await ctx.db.transaction(async (tx) => {
+    // The current password was checked before anything was locked: a reset (or a change from
+    // another session) that committed meanwhile revoked this session, and what it signed out must
+    // not overwrite the password it set.
+    await lockUser(tx, user.id);
+    await requireLiveSession(tx, principal.sessionId);
+    return storePassword(
       ctx,
       tx,
       {
@@ -96,8 +102,8 @@ export async function changePassword(
         keepSession: principal.sessionId,
       },
       client,
-    ),
-  );
+    );
+  });
   await publishRevocations(ctx.revocations, revoked, log);
   await notifyPasswordChanged(ctx, user, log);
 }

@@ -34,6 +34,14 @@ export async function openedFrom(
   return Boolean(row);
 }
 
+export async function sessionIsLive(db: Executor, sessionId: string): Promise<boolean> {
+  const [row] = await db
+    .select({ id: sessions.id })
+    .from(sessions)
+    .where(and(eq(sessions.id, sessionId), isLive()));
+  return Boolean(row);
+}
+
 /** The user's sessions that are neither revoked nor expired, but `keep`. */
 export async function liveSessionIds(
   db: Executor,

@@ -6,7 +6,13 @@ import { problem } from '../errors.ts';
 import { rolesAndPermissions } from '../users/access-repository.ts';
 import type { UserRow } from '../users/repository.ts';
 import { toUserView } from '../users/service.ts';
-import { insertRefreshToken, insertSession, openedFrom, sessionSignInAge } from './repository.ts';
+import {
+  insertRefreshToken,
+  insertSession,
+  openedFrom,
+  sessionIsLive,
+  sessionSignInAge,
+} from './repository.ts';
 
 export interface ClientInfo {
   ip: string;
@@ -73,4 +79,13 @@ export async function requireRecentSignIn(db: Executor, sessionId: string, messa
   if (age > REAUTH_WINDOW_SECONDS) {
     throw problem('reauthentication_required', message);
   }
+}
+
+/**
+ * 401 unless the session is still live. Called under the user's row lock, it sees a revocation
+ * that committed while the request waited for that lock (a password reset or change, an admin's
+ * MFA reset or role change): what such a change signed out must not change the account after it.
+ */
+export async function requireLiveSession(db: Executor, sessionId: string) {
+  if (!(await sessionIsLive(db, sessionId))) throw problems.unauthorized();
 }
