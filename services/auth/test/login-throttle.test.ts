@@ -115,13 +115,45 @@ test('the lock lifts once the window has passed', async () => {
   assert.equal((await attempt(app, credentials(user))).statusCode, 200);
 });
 
+/** An account that has signed in only from `address`. */
+async function signUpAt(app: App, address: string) {
+  const user = {
+    email: `at-${Math.random().toString(36).slice(2)}@example.com`,
+    username: `at${Math.random().toString(36).slice(2, 12)}`,
+    password: 'correct horse elsewhere',
+  };
+  const registered = await app.inject({
+    method: 'POST',
+    url: '/accounts/v1/register',
+    payload: user,
+    remoteAddress: address,
+  });
+  assert.equal(registered.statusCode, 201, registered.body);
+  assert.equal((await attempt(app, credentials(user), address)).statusCode, 200);
+  return user;
+}
+
 test('failures across accounts from one address lock that address only', async () => {
   const { app } = await buildTestAuth({ LOGIN_MAX_FAILURES_PER_ADDRESS: '3' });
   const victims = [await signUp(app), await signUp(app), await signUp(app)];
-  const bystander = await signUp(app);
+  const bystander = await signUpAt(app, '192.0.2.7');
   for (const victim of victims) await fail(app, victim.email, 1);
   assertThrottled(await attempt(app, credentials(bystander)), 900);
   assert.equal((await attempt(app, credentials(bystander), '192.0.2.7')).statusCode, 200);
+});
+
+// One address trying many accounts locked everyone at that address, the owners who sign in from
+// it every day too: an attacker behind the same office or carrier NAT locked them all out.
+test('an address locked by failures across accounts still lets in those who signed in from it before', async () => {
+  const { app } = await buildTestAuth({ LOGIN_MAX_FAILURES_PER_ADDRESS: '3' });
+  const regular = await signUp(app);
+  for (let i = 0; i < 3; i++) await fail(app, `nobody-${i}@example.com`, 1);
+  const newcomer = await signUpAt(app, '192.0.2.8');
+  assertThrottled(await attempt(app, credentials(newcomer)), 900);
+  assert.equal((await attempt(app, credentials(regular))).statusCode, 200);
+  // Its own limit from that address still holds.
+  await fail(app, regular.email, 5);
+  assertThrottled(await attempt(app, credentials(regular)), 900);
 });
 
 test('failures from one address never lock the owner out at another', async () => {

@@ -23,9 +23,11 @@ export interface Refusal {
  * Failed password checks (sign-in and re-authentication), counted per account and address, per
  * account and per address. An attacker's failures lock out only the attacker's address: the
  * owner signing in from elsewhere is unaffected. Guesses spread over many addresses reach the
- * per-account ceiling, which refuses every address except those the account has signed in from
- * before, so the owner keeps access from a known place. Unknown accounts are counted like real
- * ones: a lockout must not reveal which emails exist.
+ * per-account ceiling, and one address trying many accounts reaches the address limit; both
+ * refuse everyone except accounts that have signed in from that address before, so an owner
+ * keeps access from a known place, also when it shares its address with the attacker (an office,
+ * a carrier's NAT). There the per-account-and-address limit still holds. Unknown accounts are
+ * counted like real ones: a lockout must not reveal which emails exist.
  */
 export function createLoginThrottle(db: Db, limits: ThrottleLimits, registry: Registry) {
   const failures = new Counter({
@@ -55,7 +57,7 @@ export function createLoginThrottle(db: Db, limits: ThrottleLimits, registry: Re
     /**
      * The scope that refuses this attempt and for how long, or undefined when it may go ahead.
      * `knownAddress` says whether the account has signed in from this address before; it is
-     * asked only when the per-account ceiling is reached.
+     * asked only when the per-account ceiling or the address limit is reached.
      */
     async check(
       account: string,
@@ -71,7 +73,7 @@ export function createLoginThrottle(db: Db, limits: ThrottleLimits, registry: Re
       for (const { key, scope } of scopes) {
         const wait = locked.get(key) ?? 0;
         if (wait <= (refusal?.retryAfter ?? 0)) continue;
-        if (scope === 'account' && (await knownAddress())) continue;
+        if (scope !== 'account_address' && (await knownAddress())) continue;
         refusal = { scope, retryAfter: wait };
       }
       if (refusal) throttled.inc({ scope: refusal.scope });
