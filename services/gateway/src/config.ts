@@ -67,8 +67,8 @@ export const ConfigSchema = Type.Object({
   RATE_LIMIT_WINDOW: Env.seconds(60),
   RATE_LIMIT_PER_ADDRESS: count(6000),
   RATE_LIMIT_PER_USER: count(6000),
-  RATE_LIMIT_LOGIN: count(30),
-  RATE_LIMIT_REGISTER: count(60),
+  RATE_LIMIT_LOGIN: count(120),
+  RATE_LIMIT_REGISTER: count(120),
   RATE_LIMIT_PASSWORD_RESET: count(10),
 
   /** Origins allowed to call the API from a browser: `*`, or a comma-separated list. */
