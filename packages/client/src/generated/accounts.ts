@@ -4026,6 +4026,8 @@ export interface operations {
         /** @description The app's PKCE challenge (S256): POST /oauth/token then needs the matching code_verifier */
         code_challenge?: string;
         code_challenge_method?: 'S256';
+        /** @description json: answer 200 `{url}` instead of the 302, for apps that navigate themselves */
+        format?: 'json';
       };
       header?: never;
       path: {
@@ -4036,7 +4038,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description With `Accept: application/json` and no other type: the redirect as data, for apps that navigate themselves */
+      /** @description With `format=json`: the redirect as data, for apps that navigate themselves */
       200: {
         headers: {
           [name: string]: unknown;
@@ -4161,18 +4163,6 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description With `Accept: application/json` and no other type: the redirect as data, for apps that navigate themselves */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            /** @description Where the browser is to go */
-            url: string;
-          };
-        };
-      };
       /** @description Back to the app */
       302: {
         headers: {

@@ -30,6 +30,12 @@ export const AuthorizeQuery = Type.Object(
       }),
     ),
     code_challenge_method: Type.Optional(Type.Literal('S256')),
+    format: Type.Optional(
+      Type.Literal('json', {
+        description:
+          'json: answer 200 `{url}` instead of the 302, for apps that navigate themselves',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
