@@ -80,7 +80,11 @@ const DEFAULT_CLIENT_TIMEOUTS: ClientTimeouts = { headersMs: 10_000, requestMs: 
 /** How often Node looks for requests past those timeouts (its default is 30 s). */
 const TIMEOUT_CHECK_MS = 1000;
 
-const REQUEST_ID = /^[\w.:-]{1,128}$/;
+/**
+ * A caller's id is kept when it is visible ASCII but `"` and `\`, 1–200 long: safe in a header,
+ * a log line and a JSON body written by hand (NGINX's own answers keep the same shape).
+ */
+const REQUEST_ID = /^[\x21\x23-\x5b\x5d-\x7e]{1,200}$/;
 
 /** Names the route template a service matched; the gateway reads it and never passes it on. */
 export const ROUTE_HEADER = 'x-internal-route';

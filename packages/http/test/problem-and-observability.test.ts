@@ -167,13 +167,22 @@ test('a thrown problem keeps its status, detail and field errors', async () => {
 });
 
 test('x-request-id is echoed when sane and replaced when not', async () => {
-  const kept = await app.inject({ url: '/health/live', headers: { 'x-request-id': 'abc-123' } });
-  assert.equal(kept.headers['x-request-id'], 'abc-123');
-  const replaced = await app.inject({
-    url: '/health/live',
-    headers: { 'x-request-id': 'bad id\nwith newline' },
-  });
-  assert.match(String(replaced.headers['x-request-id']), /^[0-9a-f-]{36}$/);
+  // Visible ASCII up to 200 characters (but `"` and `\`) is the caller's id to keep (the contract
+  // echoes the caller's id); once only letters, digits and ._:- were, and `a/b` or `{uuid}` not.
+  for (const id of [
+    'abc-123',
+    'a/b',
+    '{6f1c1b9e-6a41-4c53-9a9e-2f7d1c0b8e11}',
+    'a+b=c@d,e',
+    'x'.repeat(200),
+  ]) {
+    const kept = await app.inject({ url: '/health/live', headers: { 'x-request-id': id } });
+    assert.equal(kept.headers['x-request-id'], id);
+  }
+  for (const id of ['bad id\nwith newline', 'with space', 'é', 'a"b', 'a\\b', 'x'.repeat(201)]) {
+    const replaced = await app.inject({ url: '/health/live', headers: { 'x-request-id': id } });
+    assert.match(String(replaced.headers['x-request-id']), /^[0-9a-f-]{36}$/, id);
+  }
   const generated = await app.inject({ url: '/health/live' });
   assert.match(String(generated.headers['x-request-id']), /^[0-9a-f-]{36}$/);
 });

@@ -330,11 +330,11 @@ describe('NGINX’s own answers speak the API’s language', () => {
       await fetch(`${nginx.url}/main/v1/posts`, { headers: { 'x-request-id': 'not sane!' } }),
     );
     assert.match(seen.headers['x-request-id']!, /^[0-9a-f]{32}$/);
-    const sane = await fetch(`${nginx.url}/metrics`, {
-      headers: { 'x-request-id': 'client-1.a:b' },
-    });
-    assert.equal((await json<Problem>(sane)).request_id, 'client-1.a:b');
-    assert.equal(sane.headers.get('x-request-id'), 'client-1.a:b');
+    for (const id of ['client-1.a:b', '{run/42}+a@b']) {
+      const sane = await fetch(`${nginx.url}/metrics`, { headers: { 'x-request-id': id } });
+      assert.equal((await json<Problem>(sane)).request_id, id);
+      assert.equal(sane.headers.get('x-request-id'), id);
+    }
   });
 
   test('requests NGINX refuses itself are problem+json with a request id, as the gateway’s', async () => {
