@@ -34,7 +34,9 @@ export async function updateUser(
 ) {
   // Unknown properties are stripped by validation, so a body of only those arrives empty here.
   if (Object.keys(changes).length === 0) {
-    throw problems.badRequest('Give at least one of username, email, display_name or bio.');
+    throw problems.badRequest('Give at least one of username, email, display_name or bio.', [
+      { field: '(root)', message: 'must have one of username, email, display_name or bio' },
+    ]);
   }
   if (changes.email !== undefined) {
     if (password === undefined) {
