@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import {
@@ -25,7 +26,7 @@ import { parseQuery, strictValidators } from './input-strictness.ts';
 import { loggerOptions } from './logging.ts';
 import { registerMetrics } from './metrics.ts';
 import { swaggerOptions, watchUndocumentedProblems } from './openapi.ts';
-import { registerProblemHandlers } from './problem.ts';
+import { problems, registerProblemHandlers } from './problem.ts';
 import { edgeLogMixin, registerTracing } from './tracing.ts';
 import { registerWireRules } from './wire.ts';
 
@@ -161,12 +162,19 @@ function sharedSerializers(): SerializerFactory {
 function emptyJsonIsNoBody(app: FastifyInstance) {
   const parse = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if (body === '') {
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    const bytes = body as Buffer;
+    if (bytes.length === 0) {
       done(null, undefined);
       return;
     }
-    parse(request, body as string, done);
+    // JSON is UTF-8 (RFC 8259). Decoded as a string, bytes that are not became U+FFFD and were
+    // taken as sent, where the same text as a `\ud800` escape is refused.
+    if (!isUtf8(bytes)) {
+      done(problems.badRequest('The request body is not valid UTF-8.'), undefined);
+      return;
+    }
+    parse(request, bytes.toString('utf8'), done);
   });
 }
 

@@ -174,6 +174,28 @@ test('JSON nested more than 100 levels deep is a 400, however deep', async () =>
   }
 });
 
+// Raw bytes that are not UTF-8 (a lone surrogate's encoding, a stray 0xFF, a cut-off sequence)
+// were decoded into U+FFFD and stored as if sent: the same text as an escape is a 400.
+test('a JSON body whose bytes are not UTF-8 is a 400, not text with replacement characters', async () => {
+  for (const bytes of [
+    [0x7b, 0x22, 0x74, 0x69, 0x74, 0x6c, 0x65, 0x22, 0x3a, 0x22, 0xed, 0xa0, 0x80, 0x22, 0x7d],
+    [0x7b, 0x22, 0x74, 0x69, 0x74, 0x6c, 0x65, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d],
+    [0x7b, 0x22, 0x74, 0x69, 0x74, 0x6c, 0x65, 0x22, 0x3a, 0x22, 0xc3, 0x22, 0x7d],
+  ]) {
+    const res = await fetch(`${base}/items`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: new Uint8Array(bytes),
+    });
+    assert.equal(res.status, 400, Buffer.from(bytes).toString('hex'));
+    const body = (await res.json()) as Problem;
+    assert.equal(body.code, 'bad_request');
+    assert.match(body.detail ?? '', /UTF-8/);
+  }
+  const fine = await fetch(`${base}/items`, postJson('{"title":"café 😀"}'));
+  assert.deepEqual(await fine.json(), { body: { title: 'café 😀' } });
+});
+
 test('well-formed input passes untouched: pairs of surrogates, escapes, big safe numbers', async () => {
   const query = await fetch(`${base}/items/caf%C3%A9?q=%F0%9F%98%80+x&offset=9007199254740991`);
   assert.equal(query.status, 200);
