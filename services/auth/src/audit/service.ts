@@ -66,6 +66,11 @@ export interface AuditQueryInput {
 
 /** A page of events, newest first; `userId` set confines it to that user's. */
 export async function listAuditEvents(ctx: AuthContext, query: AuditQueryInput) {
+  if (query.from && query.to && Date.parse(query.from) >= Date.parse(query.to)) {
+    throw problems.badRequest('"from" must be before "to".', [
+      { field: 'from', message: 'must be before "to"' },
+    ]);
+  }
   const before = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
   // One row more than asked says whether another page exists without a count query.
   const rows = await findAuditEvents(ctx.db, {
