@@ -151,9 +151,34 @@ test('an address locked by failures across accounts still lets in those who sign
   const newcomer = await signUpAt(app, '192.0.2.8');
   assertThrottled(await attempt(app, credentials(newcomer)), 900);
   assert.equal((await attempt(app, credentials(regular))).statusCode, 200);
-  // Its own limit from that address still holds.
-  await fail(app, regular.email, 5);
+  // Its own limit from that address still holds (a wrong password there answers the address's
+  // 429, as for any other email).
+  for (let i = 0; i < 5; i++) {
+    assertThrottled(await attempt(app, { email: regular.email, password: `guess ${i}` }), 900);
+  }
   assertThrottled(await attempt(app, credentials(regular)), 900);
+});
+
+// Sparing known accounts must not make a locked address an oracle: were a wrong password for an
+// account that signed in there a 401 while any other email is a 429, whoever shares the address
+// (the office, the carrier NAT) could lock it once and then list, for free, who uses the service
+// from it. A wrong password answers the 429 alike; only the right one goes through.
+test('at a locked address a wrong password for an account known there answers as for any other email', async () => {
+  const { app } = await buildTestAuth({ LOGIN_MAX_FAILURES_PER_ADDRESS: '3' });
+  const regular = await signUp(app);
+  for (let i = 0; i < 3; i++) await fail(app, `nobody-${i}@example.com`, 1);
+  const known = await attempt(app, { email: regular.email, password: 'a wrong guess' });
+  const ghost = await attempt(app, {
+    email: 'ghost-oracle@example.com',
+    password: 'a wrong guess',
+  });
+  assertThrottled(ghost, 900);
+  assertThrottled(known, 900);
+  const { request_id: _a, ...knownBody } = known.json();
+  const { request_id: _b, ...ghostBody } = ghost.json();
+  assert.deepEqual(knownBody, ghostBody);
+  // The wrong guess still counted, and the right password still goes through.
+  assert.equal((await attempt(app, credentials(regular))).statusCode, 200);
 });
 
 test('failures from one address never lock the owner out at another', async () => {
@@ -185,10 +210,11 @@ test('the per-account ceiling stops guesses from many addresses, but not where t
     900,
   );
   assert.equal((await attempt(app, credentials(user), '203.0.113.5')).statusCode, 200);
-  // A known address still meets its own limit.
+  // A known address still meets its own limit; a wrong password there meets the ceiling's 429,
+  // as it does anywhere else.
   for (let i = 0; i < 5; i++) {
     const res = await attempt(app, { email: user.email, password: `near ${i}` }, '203.0.113.5');
-    assert.equal(res.statusCode, 401);
+    assertThrottled(res, 900);
   }
   assertThrottled(await attempt(app, credentials(user), '203.0.113.5'), 900);
 });

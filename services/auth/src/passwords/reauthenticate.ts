@@ -46,7 +46,7 @@ export async function confirmPassword(
   const refusal = await ctx.throttle.check(account, client.ip, () =>
     signedInFrom(ctx, user.id, client.ip),
   );
-  if (refusal) {
+  if (refusal && !refusal.spared) {
     client.log.warn({ scope: refusal.scope }, 're-authentication refused: too many failures');
     await failed('rate_limited');
     throw tooManyFailures(refusal);
@@ -54,7 +54,8 @@ export async function confirmPassword(
   if (!(await verifyPassword(user.passwordHash, password))) {
     await ctx.throttle.recordFailure(account, client.ip);
     await failed('invalid_password');
-    throw wrongPassword();
+    // Spared from a lock (a known address), a wrong password still meets that lock.
+    throw refusal ? tooManyFailures(refusal) : wrongPassword();
   }
   await ctx.throttle.recordSuccess(account, client.ip);
   return user;

@@ -103,7 +103,7 @@ export async function spendProof(
 export interface CodeClient {
   ip: string;
   log: FastifyBaseLogger;
-  /** Whether the user signed in from this address before (spares it at the account ceiling). */
+  /** Whether the user signed in from this address before (spares it at the account and address locks). */
   knownAddress: () => Promise<boolean>;
   /** Called (and awaited) when the throttle refuses, and when a code is wrong: to audit them. */
   onRefused?: () => Promise<unknown>;
@@ -125,7 +125,7 @@ export async function throttledCodeCheck<T>(
 ): Promise<T> {
   const account = `mfa:user:${userId}`;
   const refusal = await ctx.throttle.check(account, client.ip, client.knownAddress);
-  if (refusal) {
+  if (refusal && !refusal.spared) {
     client.log.warn({ scope: refusal.scope }, 'code refused: too many failures');
     await client.onRefused?.();
     throw tooManyFailures(refusal);
@@ -134,7 +134,8 @@ export async function throttledCodeCheck<T>(
   if (result === undefined) {
     await ctx.throttle.recordFailure(account, client.ip);
     await client.onWrong?.();
-    throw wrong();
+    // Spared from a lock (a known address), a wrong code still meets that lock.
+    throw refusal ? tooManyFailures(refusal) : wrong();
   }
   await ctx.throttle.recordSuccess(account, client.ip);
   return result;

@@ -42,8 +42,11 @@ export async function login(
   const refusal = await ctx.throttle.check(account, client.ip, () =>
     signedInFrom(ctx, user?.id ?? NO_USER, client.ip),
   );
-  if (refusal) {
+  if (refusal && !refusal.spared) {
     client.log.warn({ scope: refusal.scope }, 'sign-in refused: too many failures');
+    // A refusal the account's known address is spared from checks the password first (below);
+    // this one takes as long, so the time of the 429 does not tell the two apart.
+    if (refusal.scope !== 'account_address') await burnVerification(input.password);
     await failedSignIn(ctx, user?.id ?? null, 'rate_limited', client);
     throw tooManyFailures(refusal);
   }
@@ -60,7 +63,8 @@ export async function login(
       user ? 'invalid_password' : 'unknown_account',
       client,
     );
-    throw invalidCredentials();
+    // Spared from a lock, a wrong password answers that lock's 429, as any other email does.
+    throw refusal ? tooManyFailures(refusal) : invalidCredentials();
   }
   await ctx.throttle.recordSuccess(account, client.ip);
   return signIn(ctx, user, client, { method: 'password', passwordHash: user.passwordHash });

@@ -17,6 +17,11 @@ export type ThrottleScope = 'account_address' | 'account' | 'address';
 export interface Refusal {
   scope: ThrottleScope;
   retryAfter: number;
+  /**
+   * The lock is one the account's known address is spared from: the check goes ahead, and only
+   * a wrong answer is refused with it (see `check`).
+   */
+  spared?: true;
 }
 
 /**
@@ -57,7 +62,11 @@ export function createLoginThrottle(db: Db, limits: ThrottleLimits, registry: Re
     /**
      * The scope that refuses this attempt and for how long, or undefined when it may go ahead.
      * `knownAddress` says whether the account has signed in from this address before; it is
-     * asked only when the per-account ceiling or the address limit is reached.
+     * asked only when the per-account ceiling or the address limit is reached. When it spares
+     * the attempt, the refusal comes back marked `spared`: the caller checks the password or
+     * code, lets a right one through and answers a wrong one with this same 429, never its
+     * usual 401 — otherwise a locked address tells whoever shares it which emails exist and
+     * signed in from there (a 401) and which do not (a 429).
      */
     async check(
       account: string,
@@ -70,14 +79,18 @@ export function createLoginThrottle(db: Db, limits: ThrottleLimits, registry: Re
         scopes.map((s) => s.key),
       );
       let refusal: Refusal | undefined;
+      let spared: Refusal | undefined;
       for (const { key, scope } of scopes) {
         const wait = locked.get(key) ?? 0;
         if (wait <= (refusal?.retryAfter ?? 0)) continue;
-        if (scope !== 'account_address' && (await knownAddress())) continue;
+        if (scope !== 'account_address' && (await knownAddress())) {
+          if (wait > (spared?.retryAfter ?? 0)) spared = { scope, retryAfter: wait, spared: true };
+          continue;
+        }
         refusal = { scope, retryAfter: wait };
       }
       if (refusal) throttled.inc({ scope: refusal.scope });
-      return refusal;
+      return refusal ?? spared;
     },
 
     async recordFailure(account: string, address: string): Promise<void> {
