@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startRedis, type TestRedis } from '@platform/testing';
-import { echo, startGateway, startUpstream, type Upstream } from './helpers.ts';
+import { echo, metricsOf, startGateway, startUpstream, type Upstream } from './helpers.ts';
 
 let redis: TestRedis;
 let upstream: Upstream;
@@ -62,6 +62,15 @@ test('a Redis that stops answering holds no request: the limit is skipped after 
     }
   } finally {
     redis.resume();
+  }
+  // Skipped limits are not silent: an operator sees the store failing (a slow Redis that answers
+  // past the 250 ms keeps its connection and emits no error, so nothing else would say so).
+  for (const gateway of gateways) {
+    const metrics = await metricsOf(gateway.url);
+    const failures = /^gateway_rate_limit_store_failures_total(?:\{[^}]*\})? (\d+)$/m.exec(
+      metrics,
+    )?.[1];
+    assert.ok(Number(failures) >= 3, `store failures: ${failures}`);
   }
   // Answering again, Redis counts again: the shared counter is still spent.
   let status = 0;

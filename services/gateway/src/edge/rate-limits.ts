@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import type { GatewayMetrics } from '../observe/metrics.ts';
 import { clientKey } from './client-key.ts';
+import { observedRedisStore } from './rate-limit-store.ts';
 
 /** An IPv6 client by its /64 (client-key.ts): rotating addresses inside it escapes nothing. */
 const byAddress = (request: FastifyRequest) => `address:${clientKey(request.ip)}`;
@@ -29,7 +30,13 @@ export async function rateLimits(
       request.principal ? `user:${request.principal.userId}` : byAddress(request),
     max: (_request, key) =>
       key.startsWith('user:') ? config.RATE_LIMIT_PER_USER : config.RATE_LIMIT_PER_ADDRESS,
-    ...(options.redis ? { redis: options.redis, nameSpace: 'gateway:rate-limit:' } : {}),
+    ...(options.redis
+      ? {
+          store: observedRedisStore(options.redis, 'gateway:rate-limit:', app.log, () =>
+            metrics.rateLimitStoreFailures.inc(),
+          ),
+        }
+      : {}),
     skipOnError: true,
     onExceeded: (request, key) => {
       const limit = request.routeOptions.config.limitName ?? key.split(':', 1)[0]!;

@@ -5,6 +5,7 @@ import type { RevalidationCache } from '../proxy/revalidation.ts';
 export interface GatewayMetrics {
   duration: Histogram<'service' | 'route' | 'method' | 'status_code'>;
   rateLimited: Counter<'limit'>;
+  rateLimitStoreFailures: Counter;
   samplesSent: Counter;
   samplesDropped: Counter<'reason'>;
   connectionsRefused: Counter;
@@ -75,6 +76,11 @@ export function gatewayMetrics(
       name: 'gateway_rate_limited_total',
       help: 'Requests refused with 429, by the limit they exceeded',
       labelNames: ['limit'] as const,
+      registers,
+    }),
+    rateLimitStoreFailures: new Counter({
+      name: 'gateway_rate_limit_store_failures_total',
+      help: 'Requests let through unlimited because the rate-limit store (Redis) failed or was slow',
       registers,
     }),
     samplesSent: new Counter({

@@ -1,0 +1,63 @@
+import { createRequire } from 'node:module';
+import type { FastifyRateLimitStore, FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Redis } from 'ioredis';
+
+type Callback = (error: Error | null, result?: { current: number; ttl: number }) => void;
+interface Store {
+  incr(key: string, callback: Callback, timeWindow: number, max: number): void;
+  child(routeOptions: unknown): Store;
+}
+
+// The plugin's own Redis store (its Lua script), which it does not export by name.
+const RedisStore = createRequire(import.meta.url)('@fastify/rate-limit/store/RedisStore.js') as {
+  new (continueExceeding: boolean, exponentialBackoff: boolean, redis: Redis, key: string): Store;
+};
+
+/**
+ * The plugin's Redis store, told when Redis fails. With `skipOnError` the plugin lets the request
+ * through and says nothing; a Redis slow past the command timeout keeps its connection and emits
+ * no error either, so every limit (sign-in, reset) was off with no sign. Each failure is counted;
+ * the log says when the store starts failing and when it answers again, not once a request.
+ */
+export function observedRedisStore(
+  redis: Redis,
+  nameSpace: string,
+  log: FastifyBaseLogger,
+  onFailure: () => void,
+): FastifyRateLimitStoreCtor {
+  let failing = false;
+  const observe = (inner: Store): Store => ({
+    incr(key, callback, timeWindow, max) {
+      inner.incr(
+        key,
+        (error, result) => {
+          if (error) {
+            onFailure();
+            if (!failing) log.warn({ err: error }, 'rate-limit store failing: limits skipped');
+            failing = true;
+          } else if (failing) {
+            failing = false;
+            log.info('rate-limit store answering again');
+          }
+          callback(error, result);
+        },
+        timeWindow,
+        max,
+      );
+    },
+    child: (routeOptions) => observe(inner.child(routeOptions)),
+  });
+  return class {
+    constructor(options: { continueExceeding?: boolean; exponentialBackoff?: boolean }) {
+      const inner = new RedisStore(
+        options.continueExceeding ?? false,
+        options.exponentialBackoff ?? false,
+        redis,
+        nameSpace,
+      );
+      // biome-ignore lint/correctness/noConstructorReturn: the plugin news the store class.
+      return observe(inner) as unknown as FastifyRateLimitStore;
+    }
+  } as unknown as FastifyRateLimitStoreCtor;
+}
