@@ -63,6 +63,12 @@ test('the alerts fire on what they are about, and stay quiet on a healthy servic
             values: '0+10x15',
           },
           { series: labels('outbox_oldest_pending_seconds'), values: '0+60x15' },
+          // A hung Redis: every request through the gateway is let through unlimited.
+          {
+            series:
+              'gateway_rate_limit_store_failures_total{job="gateway", instance="10.0.0.9:9464"}',
+            values: '0+50x15',
+          },
           {
             series:
               'analytics_queue_oldest_seconds{job="analytics", instance="10.0.0.8:8080", service="analytics"}',
@@ -121,6 +127,20 @@ test('the alerts fire on what they are about, and stay quiet on a healthy servic
                   summary: 'Analytics events reach the store 24m 0s late',
                   description:
                     'Dashboards and reports miss everything accepted since then; the events are safe in the queue.',
+                },
+              },
+            ],
+          },
+          {
+            eval_time: '12m',
+            alertname: 'GatewayRateLimitsOff',
+            exp_alerts: [
+              {
+                exp_labels: { severity: 'warning', job: 'gateway', instance: '10.0.0.9:9464' },
+                exp_annotations: {
+                  summary: 'The gateway at 10.0.0.9:9464 lets requests through without rate limits',
+                  description:
+                    'Its Redis has failed or been too slow for 5 minutes; sign-in and reset limits are off meanwhile.',
                 },
               },
             ],
