@@ -106,6 +106,14 @@ export function funnelsContract(name: string, t: TestAnalytics) {
     const week = await report(`type=funnel&steps=signup,activate,purchase&window=P7D&${range}`);
     assert.equal(byDefault.json().window, 'P7D');
     assert.deepEqual(byDefault.json().steps, week.json().steps);
+    // Months and years are ISO 8601 durations too (the contract's `window`): a month holds
+    // every step here, as a week does.
+    for (const window of ['P1M', 'P1Y', 'P1M2DT3H']) {
+      const long = await report(
+        `type=funnel&steps=signup,activate,purchase&window=${window}&${range}`,
+      );
+      assert.deepEqual(long.json().steps, week.json().steps, window);
+    }
     // Half an hour is shorter than anyone took from signing up to activating.
     const hour = await report(`type=funnel&steps=signup,activate&window=PT30M&${range}`);
     assert.deepEqual(
@@ -174,6 +182,9 @@ export function funnelsContract(name: string, t: TestAnalytics) {
       ['type=funnel&steps=a,,b', 'steps'],
       ['type=funnel&steps=a&window=P0D', 'window'],
       ['type=funnel&steps=a&window=7d', 'window'],
+      ['type=funnel&steps=a&window=P1Y1D', 'window'],
+      ['type=funnel&steps=a&window=P13M', 'window'],
+      ['type=funnel&steps=a&window=P1M1Y', 'window'],
       ['type=retention&start_event=a', 'return_event'],
       ['type=retention&start_event=a&return_event=b&period=month', 'period'],
     ]) {

@@ -2840,7 +2840,7 @@ export interface operations {
         limit?: number;
         /** @description funnel: its steps, 1 to 20 event names separated by commas, in order */
         steps?: string;
-        /** @description funnel: the conversion window from the first step, ISO 8601 (up to 365 days) */
+        /** @description funnel: the conversion window from the first step, ISO 8601 (P7D, PT12H, P1M; up to a year) */
         window?: string;
         /** @description retention: the event that puts a person in a cohort */
         start_event?: string;

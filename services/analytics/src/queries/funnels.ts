@@ -29,13 +29,17 @@ function byPerson(timeline: TimelineEvent[], linked: Linked): Map<string, Timeli
 }
 
 /**
- * How many steps a person got through: the steps in order, each after the one before, all within
- * `windowMs` of the first step (as PostHog and Mixpanel define an ordered funnel); the deepest
+ * How many steps a person got through: the steps in order, each after the one before, all by
+ * `windowEnd` of the first step's time (as PostHog and Mixpanel define an ordered funnel); the deepest
  * of all starts counts. One pass, not one walk per start (a sender's flood of first steps would
  * make that quadratic): for each step, the latest start that has reached it so far, since a later
  * start leaves more of the window for the steps after.
  */
-function depth(events: TimelineEvent[], steps: string[], windowMs: number): number {
+function depth(
+  events: TimelineEvent[],
+  steps: string[],
+  windowEnd: (start: number) => number,
+): number {
   const startOf = new Array<number | undefined>(steps.length).fill(undefined);
   let best = 0;
   for (const e of events) {
@@ -43,7 +47,7 @@ function depth(events: TimelineEvent[], steps: string[], windowMs: number): numb
     // Deepest step first, so one event never counts as two steps.
     for (let k = steps.length - 1; k >= 1; k -= 1) {
       const start = startOf[k - 1];
-      if (event !== steps[k] || start === undefined || time > start + windowMs) continue;
+      if (event !== steps[k] || start === undefined || time > windowEnd(start)) continue;
       if (startOf[k] === undefined || start > startOf[k]!) startOf[k] = start;
       best = Math.max(best, k + 1);
     }
@@ -62,11 +66,11 @@ export function funnel(
   timeline: TimelineEvent[],
   linked: Linked,
   steps: string[],
-  windowMs: number,
+  windowEnd: (start: number) => number,
 ) {
   const reached = new Array<number>(steps.length).fill(0);
   for (const events of byPerson(timeline, linked).values()) {
-    const d = depth(events, steps, windowMs);
+    const d = depth(events, steps, windowEnd);
     for (let i = 0; i < d; i += 1) reached[i]! += 1;
   }
   return steps.map((event, i) => ({

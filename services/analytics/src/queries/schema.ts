@@ -88,9 +88,9 @@ export const REPORT_TYPES = [
   'retention',
 ] as const;
 
-/** An ISO 8601 duration of weeks, days, hours, minutes, seconds: P7D, PT1H30M, P1W. */
+/** An ISO 8601 duration: P7D, PT1H30M, P1W, P1M, P1Y, P1Y2M10DT2H (years and months by calendar). */
 export const DURATION =
-  '^P(?!$)(\\d{1,4}W)?(\\d{1,4}D)?(T(?=\\d)(\\d{1,6}H)?(\\d{1,6}M)?(\\d{1,6}S)?)?$';
+  '^P(?!$)(\\d{1,4}Y)?(\\d{1,4}M)?(\\d{1,4}W)?(\\d{1,4}D)?(T(?=\\d)(\\d{1,6}H)?(\\d{1,6}M)?(\\d{1,6}S)?)?$';
 
 const eventName = (description: string) =>
   Type.String({ pattern: SEGMENT_EVENT_NAME, maxLength: 200, description });
@@ -115,7 +115,8 @@ export const ReportQuery = Type.Object(
     window: Type.String({
       pattern: DURATION,
       default: 'P7D',
-      description: 'funnel: the conversion window from the first step, ISO 8601 (up to 365 days)',
+      description:
+        'funnel: the conversion window from the first step, ISO 8601 (P7D, PT12H, P1M; up to a year)',
     }),
     start_event: Type.Optional(eventName('retention: the event that puts a person in a cohort')),
     return_event: Type.Optional(eventName('retention: the event that counts as returning')),

@@ -155,17 +155,36 @@ function everyDay(range: Range, found: Row[], column: string): Row[] {
   return days;
 }
 
-/** Milliseconds of an ISO 8601 duration the schema admitted (DURATION). */
-function durationMs(value: string): number {
-  const m = /^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/.exec(value);
-  const [w, d, h, min, sec] = (m?.slice(1) ?? []).map((x) => Number(x ?? 0));
-  return (
-    ((((w ?? 0) * 7 + (d ?? 0)) * 24 + (h ?? 0)) * 60 + (min ?? 0)) * 60_000 + (sec ?? 0) * 1000
-  );
+/**
+ * The end of an ISO 8601 duration the schema admitted (DURATION) that starts at `start` (ms):
+ * years and months by the UTC calendar (from the 31st, a month ends on the last day of the next,
+ * as in PostgreSQL), weeks, days and the time part as fixed lengths.
+ */
+export function durationEnd(value: string): (start: number) => number {
+  const m =
+    /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/.exec(
+      value,
+    );
+  const [y, mo, w, d, h, min, sec] = (m?.slice(1) ?? []).map((x) => Number(x ?? 0)) as number[];
+  const fixed =
+    ((((w ?? 0) * 7 + (d ?? 0)) * 24 + (h ?? 0)) * 60 + (min ?? 0)) * 60_000 + (sec ?? 0) * 1000;
+  const months = (y ?? 0) * 12 + (mo ?? 0);
+  if (months === 0) return (start) => start + fixed;
+  return (start) => {
+    const at = new Date(start);
+    const day = at.getUTCDate();
+    at.setUTCDate(1);
+    at.setUTCMonth(at.getUTCMonth() + months);
+    const last = new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth() + 1, 0)).getUTCDate();
+    at.setUTCDate(Math.min(day, last));
+    return at.getTime() + fixed;
+  };
 }
 
 const MAX_STEPS = 20;
-const MAX_WINDOW_MS = 365 * DAY;
+/** A year at most: P1Y, P12M, P52W or P366D from a leap year's first day. */
+const MAX_WINDOW_MS = 366 * DAY;
+const LEAP_YEAR_START = Date.UTC(2000, 0, 1);
 
 /** The events a funnel or retention report reads, and who the anonymous ids among them are. */
 async function timelineOf(ctx: AnalyticsContext, range: Range, events: string[]) {
@@ -194,15 +213,15 @@ async function funnelReport(ctx: AnalyticsContext, range: Range, q: Static<typeo
       { field: 'steps', message: `1 to ${MAX_STEPS} event names separated by commas` },
     ]);
   }
-  const windowMs = durationMs(q.window);
-  if (windowMs <= 0 || windowMs > MAX_WINDOW_MS) {
-    throw problems.badRequest(
-      'The conversion window must be more than zero and at most 365 days.',
-      [{ field: 'window', message: 'more than zero, at most P365D' }],
-    );
+  const windowEnd = durationEnd(q.window);
+  const longest = windowEnd(LEAP_YEAR_START) - LEAP_YEAR_START;
+  if (longest <= 0 || longest > MAX_WINDOW_MS) {
+    throw problems.badRequest('The conversion window must be more than zero and at most a year.', [
+      { field: 'window', message: 'more than zero, at most a year (P1Y, P366D)' },
+    ]);
   }
   const { timeline, linked } = await timelineOf(ctx, range, steps);
-  const result = funnel(timeline, linked, steps, windowMs);
+  const result = funnel(timeline, linked, steps, windowEnd);
   return {
     json: { window: q.window, steps: result },
     columns: ['step', 'event', 'users', 'conversion'],
