@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { problems } from '@platform/http';
 import type { AuthContext } from '../context.ts';
 import { issueOneTimeToken } from '../credentials/one-time-tokens.ts';
@@ -17,6 +18,14 @@ const CONFIRM_TTL = 24 * 3600;
 const asciiLower = (s: string) => s.replace(/[A-Z]/g, (c) => c.toLowerCase());
 export const sameAddress = (a: string, b: string) => asciiLower(a) === asciiLower(b);
 const limitKey = (userId: string) => `email-change:user:${userId}`;
+/**
+ * Email-change mails one address is sent per window, whatever accounts ask: each account has its
+ * own limit, and many accounts naming one victim's address would otherwise flood that mailbox.
+ * The key holds a hash, not the address.
+ */
+const MAILS_PER_RECIPIENT = 3;
+const recipientKey = (email: string) =>
+  `email-change:to:${createHash('sha256').update(asciiLower(email)).digest('hex')}`;
 const tooMany = (retryAfter: number) =>
   problems.tooManyRequests(retryAfter, 'Too many email changes; try again later.');
 
@@ -55,22 +64,35 @@ export async function stageEmailChange(
   const count = await countAttempt(tx, limitKey(user.id), limit, ctx.config.LOGIN_FAILURE_WINDOW);
   if (count > limit) throw tooMany(ctx.config.LOGIN_FAILURE_WINDOW);
 
-  const confirmation = (await emailUsedByAnother(tx, email, user.id))
-    ? addressInUse(ctx, email)
-    : confirmationMail(
-        ctx,
-        user,
-        email,
-        await issueOneTimeToken(tx, {
-          userId: user.id,
-          purpose: 'verify-email',
-          ttlSeconds: CONFIRM_TTL,
-          email,
-        }),
-      );
+  // Past the recipient's limit the new address is sent nothing (no token either); the answer and
+  // the notice to the current address stay the same, so the caller learns nothing from it.
+  const sent = await countAttempt(
+    tx,
+    recipientKey(email),
+    MAILS_PER_RECIPIENT,
+    ctx.config.LOGIN_FAILURE_WINDOW,
+  );
+  const toNewAddress =
+    sent > MAILS_PER_RECIPIENT
+      ? []
+      : [
+          (await emailUsedByAnother(tx, email, user.id))
+            ? addressInUse(ctx, email)
+            : confirmationMail(
+                ctx,
+                user,
+                email,
+                await issueOneTimeToken(tx, {
+                  userId: user.id,
+                  purpose: 'verify-email',
+                  ttlSeconds: CONFIRM_TTL,
+                  email,
+                }),
+              ),
+        ];
   return {
     columns: { pendingEmail: email },
-    mails: [confirmation, changeNotice(ctx, user, email)],
+    mails: [...toNewAddress, changeNotice(ctx, user, email)],
   };
 }
 
