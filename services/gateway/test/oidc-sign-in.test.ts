@@ -337,6 +337,24 @@ test('a callback replayed, and a one-time code spent twice, are refused', async 
   assert.equal((await exchange('not-a-code')).status, 400);
 });
 
+test('an app that intercepts the provider’s redirect gets the callback’s answer as data with format=json; a JSON-only Accept still gets the 302', async () => {
+  const subject = idpAccount({ email: `j-${unique()}@idp.test`, email_verified: true });
+  const callbackUrl = await atCallback(subject);
+  const asData = await fetch(`${callbackUrl}&format=json`, { redirect: 'manual' });
+  assert.equal(asData.status, 200, await asData.clone().text());
+  const { url } = (await asData.json()) as { url: string };
+  const code = new URL(url).searchParams.get('code');
+  assert.ok(code, url);
+  assert.equal((await exchange(code)).status, 200);
+
+  const again = await atCallback(subject);
+  const redirected = await fetch(again, {
+    redirect: 'manual',
+    headers: { accept: 'application/json' },
+  });
+  assert.equal(redirected.status, 302);
+});
+
 test('a tampered ID token is refused', async () => {
   const subject = idpAccount({ email: `t-${unique()}@idp.test`, email_verified: true });
   const callbackUrl = await atCallback(subject);

@@ -4153,6 +4153,8 @@ export interface operations {
         code?: string;
         state?: string;
         error?: string;
+        /** @description json: answer 200 `{url}` instead of the 302, for an app that intercepts the provider’s redirect (a web view) and calls this itself; added by the app, not the provider */
+        format?: 'json';
       };
       header?: never;
       path: {
@@ -4163,6 +4165,18 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description With `format=json`: the redirect as data, for apps that navigate themselves */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @description Where the browser is to go */
+            url: string;
+          };
+        };
+      };
       /** @description Back to the app */
       302: {
         headers: {

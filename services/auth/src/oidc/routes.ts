@@ -32,8 +32,8 @@ const Location = Type.Object(
 /**
  * The contract's 302, whatever the client accepts: test harnesses and API clients send
  * `Accept: application/json` on every request, and once got a 200 here. An app that navigates
- * itself asks for the URL as data with `format=json` (authorize only: the callback is the
- * provider sending a browser back).
+ * itself asks for the URL as data with `format=json` (on the callback, an app that intercepts the
+ * provider's redirect and calls it itself).
  */
 function go(reply: FastifyReply, location: string, asData = false) {
   reply.headers(PRIVATE);
@@ -109,11 +109,13 @@ export function oidcRoutes(app: App, ctx: AuthContext, deps: OidcDeps) {
         params: ProviderParams,
         querystring: CallbackQuery,
         errors: ['not_found', 'invalid_state'],
-        response: { 302: Redirect('Back to the app') },
+        response: { 200: Location, 302: Redirect('Back to the app') },
       },
     },
     async (request, reply) => {
       const query = new URLSearchParams(request.url.split('?')[1] ?? '');
+      // The app's, not the provider's: the code exchange must see the parameters as sent.
+      query.delete('format');
       const outcome = await completeAuthorization(
         ctx,
         deps,
@@ -127,7 +129,7 @@ export function oidcRoutes(app: App, ctx: AuthContext, deps: OidcDeps) {
       if (outcome.kind === 'refused') {
         throw problem('invalid_state', outcome.detail);
       }
-      return go(reply, outcome.location);
+      return go(reply, outcome.location, request.query.format === 'json');
     },
   );
 

@@ -46,6 +46,12 @@ export const CallbackQuery = Type.Object(
     code: Type.Optional(Type.String({ maxLength: 4096 })),
     state: Type.Optional(Type.String({ maxLength: 1024 })),
     error: Type.Optional(Type.String({ maxLength: 256 })),
+    format: Type.Optional(
+      Type.Literal('json', {
+        description:
+          'json: answer 200 `{url}` instead of the 302, for an app that intercepts the provider’s redirect (a web view) and calls this itself; added by the app, not the provider',
+      }),
+    ),
   },
   { additionalProperties: Type.String({ maxLength: 4096 }) },
 );
