@@ -124,6 +124,21 @@ export async function login(app: App, email: string, password: string) {
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
+/** Starts TOTP enrolment for a signed-in user (`POST /user/mfa/totp`): the pending secret. */
+export async function startTotpEnrolment(
+  app: App,
+  user: { accessToken: string; password: string },
+) {
+  const started = await app.inject({
+    method: 'POST',
+    url: '/accounts/v1/user/mfa/totp',
+    headers: bearer(user.accessToken),
+    payload: { current_password: user.password },
+  });
+  assert.equal(started.statusCode, 200, started.body);
+  return { secret: (started.json() as { secret: string }).secret, started };
+}
+
 /**
  * A fresh user with TOTP on: its secret and recovery codes, and the two answers of enrolment.
  * `codeAgoMs`: the verifying code is that of this long before the verify call (30 000, the previous
@@ -131,13 +146,7 @@ export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
  */
 export async function enrolledUser(app: App, options: { codeAgoMs?: number } = {}) {
   const user = await signUp(app);
-  const started = await app.inject({
-    method: 'POST',
-    url: '/accounts/v1/user/mfa/totp',
-    headers: bearer(user.accessToken),
-    payload: { current_password: user.password },
-  });
-  const { secret } = started.json() as { secret: string };
+  const { secret, started } = await startTotpEnrolment(app, user);
   // Made now, not when called: sign-up and the password check can outlast a 30 s step.
   const code = codeAt(secret, Date.now() - (options.codeAgoMs ?? 0));
   const verified = await app.inject({

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { codeAt } from '../src/second-factor/totp.ts';
-import { bearer, buildTestAuth, signUp, sql } from './helper.ts';
+import { bearer, buildTestAuth, signUp, sql, startTotpEnrolment } from './helper.ts';
 
 const auth = await buildTestAuth();
 const { app } = auth;
@@ -31,14 +31,7 @@ async function waitingForLocks(n: number) {
  */
 test('turning MFA on while the account is being deleted waits for the deletion instead of deadlocking', async () => {
   const user = await signUp(app);
-  const started = await app.inject({
-    method: 'POST',
-    url: '/accounts/v1/user/mfa/totp',
-    headers: bearer(user.accessToken),
-    payload: { current_password: user.password },
-  });
-  assert.equal(started.statusCode, 200, started.body);
-  const { secret } = started.json() as { secret: string };
+  const { secret } = await startTotpEnrolment(app, user);
 
   const deletion = new pg.Client({ connectionString: auth.databaseUrl });
   await deletion.connect();

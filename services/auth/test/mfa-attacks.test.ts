@@ -12,6 +12,7 @@ import {
   SERVICE_TOKEN,
   signUp,
   sql,
+  startTotpEnrolment,
 } from './helper.ts';
 
 /** Attacks on regenerating recovery codes and on the admin MFA reset. */
@@ -315,13 +316,7 @@ test('the owner is told an administrator turned MFA off and signed them out, not
 // account), or to take fresh recovery codes in place of the owner's.
 test('an MFA change whose session is revoked while it waits for the user is refused with 401', async () => {
   const user = await signUp(app);
-  const started = await app.inject({
-    method: 'POST',
-    url: '/accounts/v1/user/mfa/totp',
-    headers: bearer(user.accessToken),
-    payload: { current_password: user.password },
-  });
-  const { secret } = started.json() as { secret: string };
+  const { secret } = await startTotpEnrolment(app, user);
   const enable = await revokedWhileWaiting(auth.databaseUrl, user.id, () =>
     app.inject({
       method: 'POST',
