@@ -115,5 +115,17 @@ export const tags = pgTable(
   (t) => [index('tags_listed_idx').on(t.postCount.desc(), t.slug).where(sql`${t.postCount} > 0`)],
 );
 
+/**
+ * Accounts whose `user.deleted` main has processed: a create by one of them is refused, however
+ * late it arrives (a token still valid for a second, a request already in flight). Kept for good:
+ * a row is an id and a time, accounts are deleted rarely, and user ids are random UUIDs never
+ * issued again, so a tombstone can never refuse a live account. A purge would save next to nothing
+ * and would first have to prove that no token or request of that user can still arrive.
+ */
+export const deletedAuthors = pgTable('deleted_authors', {
+  userId: uuid().primaryKey(),
+  deletedAt: timestamptzNow(),
+});
+
 /** Domain events written with the change, relayed to analytics by @platform/outbox. */
 export { outbox } from '@platform/outbox';

@@ -76,6 +76,42 @@ export async function lockPostsByAuthor(
   return rows;
 }
 
+/**
+ * A create by an author and the deletion of that account (`user.deleted`) exclude each other
+ * through a transaction-level advisory lock on the author: creates share it, the deletion takes
+ * it alone while it records the tombstone. Checking deleted_authors without it is not enough under
+ * READ COMMITTED: a create that checked before the tombstone committed may insert after the
+ * deletion's delete took its snapshot, and its post outlives its author. With it, a create holding
+ * the lock commits before the tombstone does, so the deletion's next statement (a new snapshot)
+ * sees its post and deletes it; a create that gets the lock after reads the tombstone, since its
+ * check is a statement of its own, after the wait. Shared, so one author's creates never queue on
+ * each other here. The two-key form keeps these keys apart from the database's single-key locks
+ * (migrations, outbox purge); two authors whose ids hash alike only wait for each other.
+ * Returns whether the author's account is deleted; the caller refuses then.
+ */
+export async function holdAuthor(db: Executor, authorId: string): Promise<boolean> {
+  await db.execute(
+    sql`select pg_advisory_xact_lock_shared(hashtext('deleted-authors'), hashtext(${authorId}))`,
+  );
+  const { rows } = await db.execute<{ deleted: boolean }>(
+    sql`select exists (select 1 from deleted_authors where user_id = ${authorId}) as deleted`,
+  );
+  return rows[0]?.deleted === true;
+}
+
+/**
+ * The tombstone of a deleted account, under the author's lock alone (see holdAuthor): once this
+ * commits, every create of the author has committed or will be refused. Idempotent.
+ */
+export async function recordDeletedAuthor(db: Executor, authorId: string): Promise<void> {
+  await db.execute(
+    sql`select pg_advisory_xact_lock(hashtext('deleted-authors'), hashtext(${authorId}))`,
+  );
+  await db.execute(
+    sql`insert into deleted_authors (user_id) values (${authorId}) on conflict do nothing`,
+  );
+}
+
 export async function deletePost(db: Executor, id: string): Promise<void> {
   await db.execute(sql`delete from posts where id = ${id}`);
 }

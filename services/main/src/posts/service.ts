@@ -11,9 +11,11 @@ import { deriveExcerpt } from './excerpt.ts';
 import {
   deletePost as deleteRow,
   findPost,
+  holdAuthor,
   insertPost,
   lockPostsByAuthor,
   type PostValues,
+  recordDeletedAuthor,
   syncTags,
   updatePost,
 } from './repository.ts';
@@ -37,8 +39,14 @@ export async function getPost(ctx: MainContext, principal: Principal | null, idO
   return post;
 }
 
+/** What @platform/auth answers a revoked token with: nothing more is said of a deleted account. */
+const TOKEN_REFUSED = 'The access token is invalid, expired or revoked.';
+
 export async function createPost(ctx: MainContext, principal: Principal, input: PostInput) {
   return ctx.db.transaction(async (tx) => {
+    // Its token verifies for up to a second after the account is deleted (revocation reaches
+    // main by polling), and a request may be in flight when the deletion is processed.
+    if (await holdAuthor(tx, principal.userId)) throw problems.unauthorized(TOKEN_REFUSED);
     const values = await prepare(tx, input);
     const base = slugify(input.title, 'post');
     let id: string | undefined;
@@ -126,9 +134,12 @@ export async function deletePost(
 /**
  * Deletes every post of a deleted account (the `user.deleted` event), in batches, each with its
  * tag counts and a `post.deleted` event that names no author: the account is gone, and analytics
- * must not link the user again. Idempotent, as the at-least-once delivery needs. Returns how many.
+ * must not link the user again. The tombstone comes first, in a transaction of its own: the
+ * batches then see every post the account will ever have (holdAuthor), and creates wait only for
+ * that short transaction. Idempotent, as the at-least-once delivery needs. Returns how many.
  */
 export async function deletePostsOfUser(ctx: MainContext, userId: string): Promise<number> {
+  await ctx.db.transaction((tx) => recordDeletedAuthor(tx, userId));
   let total = 0;
   for (;;) {
     const deleted = await ctx.db.transaction(async (tx) => {
