@@ -5,10 +5,18 @@
 # their tables as that owner; nothing runs as the superuser.
 set -euo pipefail
 
+# create NAME VARIABLE: the role's password is VARIABLE, or the file VARIABLE_FILE names (how
+# compose.yaml hands it over, from the secrets volume that deploy/secrets/init.sh fills).
 create() {
-  local name=$1 password=$2
+  local name=$1 variable=$2 file password
+  file="${variable}_FILE"
+  if [[ -n "${!file:-}" ]]; then
+    password=$(<"${!file}")
+  else
+    password=${!variable:-}
+  fi
   if [[ -z "$password" ]]; then
-    echo "init.sh: the password for $name is empty" >&2
+    echo "init.sh: the password for $name is empty (set $variable or ${variable}_FILE)" >&2
     exit 1
   fi
   psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname postgres \
@@ -28,7 +36,7 @@ SQL
 }
 
 # generated:databases begin (npm run generate: every services/*/service.json with "database": true)
-create auth "${AUTH_DB_PASSWORD:-}"
-create main "${MAIN_DB_PASSWORD:-}"
-create analytics "${ANALYTICS_DB_PASSWORD:-}"
+create auth AUTH_DB_PASSWORD
+create main MAIN_DB_PASSWORD
+create analytics ANALYTICS_DB_PASSWORD
 # generated:databases end

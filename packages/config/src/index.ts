@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { type Static, type TObject, Type } from 'typebox';
 import Value from 'typebox/value';
 
@@ -11,6 +12,10 @@ export class ConfigError extends Error {
  * keys. Values are coerced (numbers, booleans), defaults applied, and the first problem is
  * reported as one line naming the variable and what it expected. Values are never echoed: some
  * of them are secrets.
+ *
+ * Any key may instead come from a file: `X_FILE=/path` reads X from it (one trailing newline
+ * dropped), the convention of Docker secrets and official images, so compose.yaml can hand a
+ * service its secrets as files rather than as values in its environment.
  */
 export function loadConfig<T extends TObject>(
   schema: T,
@@ -18,7 +23,7 @@ export function loadConfig<T extends TObject>(
 ): Static<T> {
   const raw: Record<string, unknown> = {};
   for (const key of Object.keys(schema.properties)) {
-    const value = env[key];
+    const value = fromFile(key, env) ?? env[key];
     if (value !== undefined && value !== '') raw[key] = value;
   }
   const value = Value.Default(schema, Value.Convert(schema, raw));
@@ -31,6 +36,22 @@ export function loadConfig<T extends TObject>(
     throw new ConfigError(`${name} ${missing ? 'is not set' : 'is invalid'}: expected ${expected}`);
   }
   return value as Static<T>;
+}
+
+/** The value `${key}_FILE` points to, if it is set. */
+function fromFile(key: string, env: Record<string, string | undefined>): string | undefined {
+  const file = env[`${key}_FILE`];
+  if (file === undefined || file === '') return undefined;
+  // Two sources would leave which one wins to whoever reads this code next.
+  if (env[key] !== undefined && env[key] !== '') {
+    throw new ConfigError(`${key} and ${key}_FILE are both set: expected one of them`);
+  }
+  try {
+    return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new ConfigError(`${key}_FILE is invalid: cannot read ${file} (${code})`);
+  }
 }
 
 function missingKey(params: unknown): string | undefined {

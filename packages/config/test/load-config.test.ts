@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { ConfigError, Env, loadConfig, Type } from '../src/index.ts';
 
 const Schema = Type.Object({
@@ -49,6 +51,61 @@ test('a malformed variable is named and its value is never echoed', () => {
       },
     );
   }
+});
+
+/** A file holding `content` in a scratch folder removed after the test. */
+function secretFile(t: TestContext, content: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'config-file-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'secret');
+  writeFileSync(file, content, { mode: 0o400 });
+  return file;
+}
+
+test('X_FILE reads X from that file, one trailing newline dropped', (t) => {
+  const env = {
+    SECRET_FILE: secretFile(t, `${'s'.repeat(16)}\n`),
+    DATABASE_URL_FILE: secretFile(t, 'postgres://u:p@h/db\r\n'),
+    PORT_FILE: secretFile(t, '9000'),
+  };
+  assert.deepEqual(loadConfig(Schema, env), {
+    DATABASE_URL: 'postgres://u:p@h/db',
+    SECRET: 's'.repeat(16),
+    PORT: 9000,
+    LOG_LEVEL: 'info',
+    VERBOSE: false,
+  });
+  // Only one newline: a value may end in spaces or newlines of its own, and is checked as is.
+  const padded = { ...valid, SECRET_FILE: secretFile(t, `${'s'.repeat(16)}  \n\n`) };
+  assert.equal(
+    loadConfig(Schema, { ...padded, SECRET: undefined }).SECRET,
+    `${'s'.repeat(16)}  \n`,
+  );
+});
+
+test('X and X_FILE both set is one line naming both, the value never echoed', (t) => {
+  const env = { ...valid, SECRET_FILE: secretFile(t, 'hunter2hunter2hunter2') };
+  assert.throws(
+    () => loadConfig(Schema, env),
+    new ConfigError('SECRET and SECRET_FILE are both set: expected one of them'),
+  );
+});
+
+test('an X_FILE that cannot be read is one line naming the variable and the file', (t) => {
+  const missing = path.join(path.dirname(secretFile(t, '')), 'missing');
+  assert.throws(
+    () => loadConfig(Schema, { DATABASE_URL: valid.DATABASE_URL, SECRET_FILE: missing }),
+    new ConfigError(`SECRET_FILE is invalid: cannot read ${missing} (ENOENT)`),
+  );
+  // What the file holds is checked like any value, and not echoed either.
+  assert.throws(
+    () =>
+      loadConfig(Schema, {
+        DATABASE_URL: valid.DATABASE_URL,
+        SECRET_FILE: secretFile(t, 'hunter2\n'),
+      }),
+    new ConfigError('SECRET is invalid: expected at least 16 characters'),
+  );
 });
 
 test('runMain stops the process with one line on a configuration error', () => {

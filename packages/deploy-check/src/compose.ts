@@ -12,7 +12,10 @@ export interface ComposeCheck {
   /** The folder compose paths are relative to (the repository root). */
   root: string;
   file?: string;
-  /** Documented variables; the check interpolates with these, as `docker compose` would with .env. */
+  /**
+   * Documented variables (`NAME=value`, or commented out: `# NAME=default`); the check
+   * interpolates with the values set, as `docker compose` would with .env.
+   */
   envFile?: string;
 }
 
@@ -34,13 +37,15 @@ export type ComposeFile = {
 
 /**
  * The Compose file as `docker compose` would see it with the documented `.env`: YAML with merge
- * keys, then every string interpolated. Problems with the variables are returned alongside.
+ * keys, then every string interpolated. Problems with the variables are returned alongside: one
+ * not documented, one documented but never used, and one compose requires (`${NAME:?…}`), as a
+ * fresh clone has no .env and `docker compose up` must start it.
  */
 export function loadCompose(options: ComposeCheck): { compose?: ComposeFile; errors: string[] } {
   const file = path.resolve(options.root, options.file ?? 'compose.yaml');
   const envFile = path.resolve(options.root, options.envFile ?? '.env.example');
   const errors: string[] = [];
-  const env = readEnvFile(envFile, errors);
+  const { env, documented } = readEnvFile(envFile, errors);
   let parsed: unknown;
   try {
     parsed = parse(readFileSync(file, 'utf8'), { merge: true });
@@ -50,8 +55,13 @@ export function loadCompose(options: ComposeCheck): { compose?: ComposeFile; err
   // Like compose: YAML first (comments are never interpolated), then every string value.
   const used = new Set<string>();
   const compose = interpolateAll(parsed, env, used, errors) as ComposeFile;
-  for (const name of env.keys()) {
+  for (const name of documented) {
     if (!used.has(name)) errors.push(`${path.basename(envFile)}: ${name} is not used by compose`);
+  }
+  for (const name of used) {
+    if (!documented.has(name)) {
+      errors.push(`compose: ${name} is used but not documented in ${path.basename(envFile)}`);
+    }
   }
   return { compose, errors };
 }
@@ -169,23 +179,33 @@ function buildErrors(
   return errors;
 }
 
-/** KEY=VALUE lines; secrets must be placeholders so a real one is never committed. */
-function readEnvFile(file: string, errors: string[]): Map<string, string> {
+/**
+ * KEY=VALUE lines set a value, `# KEY=…` ones document an optional variable; secrets must be empty
+ * or placeholders so a real one is never committed.
+ */
+function readEnvFile(
+  file: string,
+  errors: string[],
+): { env: Map<string, string>; documented: Set<string> } {
   const env = new Map<string, string>();
+  const documented = new Set<string>();
   if (!existsSync(file)) {
     errors.push(`${path.basename(file)} does not exist`);
-    return env;
+    return { env, documented };
   }
   for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const optional = /^#\s*([A-Z][A-Z0-9_]*)=/.exec(line.trim());
+    if (optional) documented.add(optional[1]!);
     const match = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line.trim());
     if (!match) continue;
     const [, key, value] = match as unknown as [string, string, string];
     env.set(key, value);
+    documented.add(key);
     if (/PASSWORD|TOKEN|SECRET/.test(key) && value !== '' && !value.startsWith('change-me')) {
       errors.push(`${path.basename(file)}: ${key} must be empty or a change-me placeholder`);
     }
   }
-  return env;
+  return { env, documented };
 }
 
 const VARIABLE = /\$(\$|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}|[A-Za-z_][A-Za-z0-9_]*)/g;
@@ -221,13 +241,14 @@ function interpolate(
       used.add(name);
       const value = env.get(name);
       const empty = value === undefined || (op?.startsWith(':') && value === '');
-      if (op?.endsWith('-')) return empty ? (arg ?? '') : value!;
-      if (value === undefined) {
-        errors.push(`compose: ${whole} is used but ${name} is not documented in .env.example`);
-        return '';
+      if (op?.endsWith('?')) {
+        // Without a .env (a fresh clone) `docker compose` would stop here.
+        errors.push(
+          `compose: ${whole} is required, so compose does not start without a .env: give it a default, or generate it in deploy/secrets/init.sh`,
+        );
       }
-      if (op?.endsWith('?') && empty) errors.push(`compose: ${name} is required (${arg})`);
-      return value;
+      if (op?.endsWith('-')) return empty ? (arg ?? '') : value!;
+      return value ?? '';
     },
   );
 }

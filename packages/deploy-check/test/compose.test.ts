@@ -80,14 +80,24 @@ test('a missing mounted file, an undeclared volume or network, a missing service
 test('every variable compose needs is documented, and .env.example holds no real secret', (t) => {
   const dir = composeCopy(t, {
     '.env.example': (s) =>
-      replaceOnce(s, 'REDIS_PASSWORD=change-me-redis', 'REDIS_PASSWORD=s3cr3t-from-prod').replace(
-        /^GRAFANA_ADMIN_PASSWORD=.*\n/m,
+      replaceOnce(
+        replaceOnce(s, '# REDIS_PASSWORD=\n', 'REDIS_PASSWORD=s3cr3t-from-prod\n'),
+        '# GRAFANA_ADMIN_PASSWORD=\n',
         '',
       ),
   });
   const errors = check(dir);
   hasError(errors, /REDIS_PASSWORD must be empty or a change-me placeholder/);
-  hasError(errors, /GRAFANA_ADMIN_PASSWORD is not documented in \.env\.example/);
+  hasError(errors, /GRAFANA_ADMIN_PASSWORD is used but not documented in \.env\.example/);
+});
+
+test('a variable compose requires is reported: a fresh clone has no .env', (t) => {
+  const dir = composeCopy(t, {
+    'compose.yaml': (s) =>
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose's ${VAR}, not JavaScript's
+      replaceOnce(s, '${SERVICE_TOKEN:-}', '${SERVICE_TOKEN:?set SERVICE_TOKEN in .env}'),
+  });
+  hasError(check(dir), /\$\{SERVICE_TOKEN:\?set SERVICE_TOKEN in \.env\} is required, so compose/);
 });
 
 test('a documented variable compose never uses is reported', (t) => {

@@ -1,27 +1,34 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { startEmbeddedPostgres } from '@platform/launcher/postgres';
-import { databasePasswordVariable, loadManifests } from '@platform/manifest';
+import { databasePasswordVariable, envStem, loadManifests } from '@platform/manifest';
 import pg from 'pg';
 import { root } from './helper.ts';
 
 // Runs deploy/postgres/init.sh with psql (Debian's postgresql-client) against a server of its own,
-// as the postgres image's entrypoint would, then checks what each service's role may do.
+// as the postgres image's entrypoint would, with the password files deploy/secrets/init.sh makes
+// (as Compose does), then checks what each service's role may do.
 test('init.sh makes one database and one least-privilege role per service', async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'pg-init-'));
+  const secrets = mkdtempSync(path.join(tmpdir(), 'pg-init-secrets-'));
   const server = await startEmbeddedPostgres({ dataDir: dir });
   t.after(async () => {
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
+    rmSync(secrets, { recursive: true, force: true });
   });
+  execFileSync('sh', [path.join(root, 'deploy/secrets/init.sh')], {
+    env: { PATH: process.env.PATH, SECRETS_DIR: secrets },
+  });
+  const secret = (name: string) => readFileSync(path.join(secrets, name), 'utf8');
   const admin = new URL(server.url);
   const owners = loadManifests(root).filter((s) => s.database);
   const passwords: Record<string, string> = Object.fromEntries(
-    owners.map((s) => [s.name, `${s.name}-pass`]),
+    owners.map((s) => [s.name, secret(databasePasswordVariable(s.name))]),
   );
   execFileSync('bash', [path.join(root, 'deploy/postgres/init.sh')], {
     stdio: 'pipe',
@@ -32,7 +39,10 @@ test('init.sh makes one database and one least-privilege role per service', asyn
       PGPASSWORD: decodeURIComponent(admin.password),
       POSTGRES_USER: decodeURIComponent(admin.username),
       ...Object.fromEntries(
-        owners.map((s) => [databasePasswordVariable(s.name), passwords[s.name]!]),
+        owners.map((s) => {
+          const variable = databasePasswordVariable(s.name);
+          return [`${variable}_FILE`, path.join(secrets, variable)];
+        }),
       ),
     },
   });
@@ -45,6 +55,9 @@ test('init.sh makes one database and one least-privilege role per service', asyn
   };
 
   for (const service of Object.keys(passwords)) {
+    // The URL the service reads (DATABASE_URL_FILE) holds the very password of its role.
+    const url = new URL(secret(`${envStem(service)}_DATABASE_URL`));
+    assert.equal(decodeURIComponent(url.password), passwords[service]);
     const own = as(service, service);
     await own.connect();
     try {

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { loadConfig } from '@platform/config';
 import { loadManifests } from '@platform/manifest';
 import { loadCompose } from '../src/compose.ts';
@@ -35,25 +38,46 @@ function problems(schema: TObject, env: Record<string, string>, known: Set<strin
     errors.push((error as Error).message);
   }
   for (const key of Object.keys(env)) {
-    if (!(key in schema.properties) && !alsoRead(key) && !known.has(key)) {
+    // X_FILE is X, read from a file (packages/config).
+    const setting = key.replace(/_FILE$/, '');
+    if (!(setting in schema.properties) && !alsoRead(key) && !known.has(key)) {
       errors.push(`${key} is set but not read: add it to the service's src/config.ts`);
     }
   }
   return errors;
 }
 
-async function composeProblems(dir: string): Promise<Record<string, string[]>> {
+const strings = (env: unknown) =>
+  Object.fromEntries(
+    Object.entries((env ?? {}) as Record<string, unknown>).map(([k, v]) => [k, String(v ?? '')]),
+  );
+
+/**
+ * Each service's problems with the environment compose gives it, its secret files (`X_FILE:
+ * /run/secrets/…`) made by deploy/secrets/init.sh in a scratch folder from what compose gives
+ * init-secrets, as on a first `docker compose up`.
+ */
+async function composeProblems(t: TestContext, dir: string): Promise<Record<string, string[]>> {
   const { compose, errors } = loadCompose({ root: dir });
   assert.deepEqual(errors, []);
+  const secrets = mkdtempSync(path.join(tmpdir(), 'service-config-secrets-'));
+  t.after(() => rmSync(secrets, { recursive: true, force: true }));
+  execFileSync('sh', [path.join(dir, 'deploy/secrets/init.sh')], {
+    env: {
+      ...strings(compose!.services!['init-secrets']!.environment),
+      PATH: process.env.PATH,
+      SECRETS_DIR: secrets,
+    },
+  });
   const found: Record<string, string[]> = {};
   for (const [name, service] of Object.entries(compose!.services!)) {
     const build = service.build;
     const target = typeof build === 'object' ? build.args?.SERVICE : undefined;
     if (!target) continue;
     const env = Object.fromEntries(
-      Object.entries(service.environment as Record<string, unknown>).map(([k, v]) => [
+      Object.entries(strings(service.environment)).map(([k, v]) => [
         k,
-        String(v ?? ''),
+        v.replace(/^\/run\/secrets\//, `${secrets}/`),
       ]),
     );
     found[name] = problems(await schemaOf(target), env, new Set());
@@ -61,19 +85,15 @@ async function composeProblems(dir: string): Promise<Record<string, string[]>> {
   return found;
 }
 
-test('compose gives each service an environment its configuration accepts, nothing unread', async () => {
-  const found = await composeProblems(root);
+test('compose gives each service an environment its configuration accepts, nothing unread', async (t) => {
+  const found = await composeProblems(t, root);
   assert.deepEqual(found, everyService([]));
 });
 
 test('a setting a service would refuse, or one it never reads, is found before any container starts', async (t) => {
   const dir = composeCopy(t, {
-    '.env.example': (s) =>
-      replaceOnce(
-        s,
-        'SERVICE_TOKEN=change-me-to-at-least-32-random-characters',
-        'SERVICE_TOKEN=change-me',
-      ),
+    // Too short, given in .env: init-secrets writes it as given.
+    '.env.example': (s) => replaceOnce(s, '# SERVICE_TOKEN=\n', 'SERVICE_TOKEN=change-me\n'),
     'compose.yaml': (s) =>
       replaceOnce(
         s,
@@ -81,7 +101,7 @@ test('a setting a service would refuse, or one it never reads, is found before a
         '      SERVICE_NAME: main\n      MAIN_URL: http://main:8080\n',
       ),
   });
-  const found = await composeProblems(dir);
+  const found = await composeProblems(t, dir);
   // Only the services whose manifests say they read it are given it.
   const readers = MANIFESTS.filter((s) => s.settings.platform.includes('SERVICE_TOKEN'));
   assert.ok(readers.length > 0);

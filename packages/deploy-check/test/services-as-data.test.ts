@@ -23,6 +23,7 @@ test('a new service is its manifest plus npm run generate: every file that lists
   for (const file of [
     'compose.yaml',
     'deploy/postgres/init.sh',
+    'deploy/secrets/init.sh',
     '.env.example',
     'deploy/k8s/base/config.yaml',
     'deploy/k8s/base/services/kustomization.yaml',
@@ -75,18 +76,34 @@ test('a new service is its manifest plus npm run generate: every file that lists
   assert.equal(env.SMTP_URL, undefined, 'a setting another service declares does not leak');
   assert.equal(env.SERVICE_TOKEN, undefined, 'nor one notes does not declare');
 
-  // Compose: its block, its database, ROUTES; and the whole file still passes the checks.
+  // Compose: its block, its database, ROUTES; its secrets are files that init-secrets makes (or
+  // takes from .env); and the whole file still passes the checks.
   const compose = read(dir, 'compose.yaml');
   assert.match(compose, /^ {2}notes:\n {4}<<: \*service\n/m);
-  assert.match(compose, /DATABASE_URL: postgres:\/\/notes:\$\{NOTES_DB_PASSWORD:\?/);
+  assert.match(compose, /^ {6}DATABASE_URL_FILE: \/run\/secrets\/NOTES_DATABASE_URL$/m);
   assert.match(compose, /ROUTES: .*notes:\/notes=http:\/\/notes:8080/);
   assert.match(compose, /EDGE_ROUTES: .*"url":"\/notes\/v1\/attachments","body_limit":10485760/);
-  assert.match(compose, /NOTES_API_KEY: \$\{NOTES_API_KEY:\?set NOTES_API_KEY in \.env\}/);
+  assert.match(compose, /^ {6}NOTES_API_KEY_FILE: \/run\/secrets\/NOTES_API_KEY$/m);
+  assert.match(compose, /^ {6}NOTES_DB_PASSWORD_FILE: \/run\/secrets\/NOTES_DB_PASSWORD$/m);
+  for (const variable of ['NOTES_DB_PASSWORD', 'NOTES_API_KEY']) {
+    assert.match(compose, new RegExp(`^ {6}${variable}: \\$\\{${variable}:-\\}$`, 'm'));
+  }
+  assert.match(
+    compose,
+    /^ {4}volumes: \[secrets:\/run\/secrets:ro\]\n(?: {4}networks: .*\n)? {4}depends_on:\n {6}init-secrets: \{ condition: service_completed_successfully \}\n {6}postgres:/m,
+  );
   assert.deepEqual(checkCompose({ root: dir }), []);
-  assert.match(read(dir, 'deploy/postgres/init.sh'), /^create notes "\$\{NOTES_DB_PASSWORD:-\}"$/m);
+  assert.match(read(dir, 'deploy/postgres/init.sh'), /^create notes NOTES_DB_PASSWORD$/m);
+  const secrets = read(dir, 'deploy/secrets/init.sh');
+  assert.match(secrets, /^secret NOTES_DB_PASSWORD "\$postgres"$/m);
+  assert.match(
+    secrets,
+    /^url NOTES_DATABASE_URL "\$node" "postgres:\/\/notes:\$\(value NOTES_DB_PASSWORD\)@postgres:5432\/notes"$/m,
+  );
+  assert.match(secrets, /^secret NOTES_API_KEY "\$node"$/m);
   const envExample = read(dir, '.env.example');
-  assert.match(envExample, /^NOTES_DB_PASSWORD=change-me-notes-db$/m);
-  assert.match(envExample, /^NOTES_API_KEY=change-me-notes-api-key$/m);
+  assert.match(envExample, /^# NOTES_DB_PASSWORD=$/m);
+  assert.match(envExample, /^# NOTES_API_KEY=$/m);
   assert.match(envExample, /^# NOTES_GREETING=hello$/m);
 
   // Kubernetes: its objects pass the schemas and the policy with the rest of the base.

@@ -1,6 +1,6 @@
 /**
  * `npm run generate`: writes what services/*\/service.json imply into compose.yaml, deploy/k8s,
- * deploy/postgres/init.sh and .env.example. `npm run check:generated` (`--check`) writes
+ * deploy/postgres/init.sh, deploy/secrets/init.sh and .env.example. `npm run check:generated` (`--check`) writes
  * nothing and exits 1, one line per difference, when the committed files drifted.
  */
 import path from 'node:path';

@@ -13,6 +13,14 @@ import {
 import { isMap, isScalar, parse, parseDocument } from 'yaml';
 import { comment, edgeParts, type Generated, GenerateError, type Part, scalar } from './output.ts';
 import { fillRegion, outsideRegions } from './regions.ts';
+import {
+  databaseUrlFile,
+  generatedSecrets,
+  readSecretsInit,
+  SECRETS_DIR,
+  SECRETS_INIT,
+  secretFileVariable,
+} from './secrets.ts';
 
 const FILE = 'compose.yaml';
 /** Where every service listens inside its container (the Dockerfile's PORT). */
@@ -23,7 +31,10 @@ type ComposeService = { healthcheck?: { test?: unknown } };
 
 /** What compose.yaml's author wrote that the generated blocks use. */
 interface HandWritten {
-  /** `x-platform`: each platform setting's value, anchored under its own name. */
+  /**
+   * `x-platform`: each platform setting's value, anchored under its own name, or for a secret
+   * its file, under `<name>_FILE`.
+   */
   platform: Map<string, string>;
   /** The services that are not ours (postgres, redis, …), and whether each has a healthcheck. */
   infrastructure: Map<string, boolean>;
@@ -58,31 +69,42 @@ const hostsIn = (value: string) =>
   [...value.matchAll(/:\/\/(?:[^@/]*@)?([a-z0-9][a-z0-9-]*)(?=[:/]|$)/g)].map((m) => m[1]!);
 
 /**
- * compose.yaml: one block per service in the `services` region, and each database's password in
- * the postgres service's `database-passwords` region. Platform settings refer to the
- * `x-platform` anchors; `depends_on` follows from the values (a URL naming postgres, redis,
- * mailpit…), the services started first, and, for the service reading ROUTES, every routed one.
+ * compose.yaml: one block per service in the `services` region, each database's password file in
+ * the postgres service's `database-passwords` region, and the variables init-secrets takes a
+ * given value of (generatedSecrets) in its `secrets` region. Platform settings refer to the
+ * `x-platform` anchors; a secret is a file in the secrets volume, read through `<name>_FILE`.
+ * `depends_on` follows from the values (a URL naming postgres, redis, mailpit…; for a file, the URL
+ * deploy/secrets/init.sh writes into it), the services started first, and, for the service
+ * reading ROUTES, every routed one.
  */
 export function generateCompose(root: string, services: readonly Service[]): Generated {
   const text = readFileSync(path.join(root, FILE), 'utf8');
   const problems: string[] = [];
   const written = readHandWritten(text, problems);
+  const init = readSecretsInit(root);
+  if (!written.infrastructure.has(SECRETS_INIT)) {
+    problems.push(`${FILE}: no ${SECRETS_INIT} service (it runs deploy/secrets/init.sh)`);
+  }
   const parts: Part[] = [];
+  /** A file in the secrets volume, and the URL init.sh writes into it if it is one. */
+  const secretFile = (file: string) => ({
+    path: `${SECRETS_DIR}/${file}`,
+    value: init.urls.get(file) ?? '',
+  });
 
   const block = (s: Service) => {
     const env: string[] = [`SERVICE_NAME: ${s.name}`];
     const values: string[] = [];
+    let readsSecrets = false;
     if (s.node_options.length) env.push(`NODE_OPTIONS: ${scalar(s.node_options.join(' '))}`);
     if (s.metrics_port) {
       env.push('# Its own /metrics, for a scraper inside these networks: published nowhere.');
       env.push(`METRICS_PORT: ${s.metrics_port}`);
     }
     if (s.database) {
-      const variable = databasePasswordVariable(s.name);
-      env.push(
-        `DATABASE_URL: postgres://${s.name}:\${${variable}:?set ${variable} in .env}@postgres:5432/${s.name}`,
-      );
+      env.push(`DATABASE_URL_FILE: ${secretFile(databaseUrlFile(s.name)).path}`);
       values.push('postgres://postgres');
+      readsSecrets = true;
     }
     for (const name of s.settings.platform) {
       if (name === 'ROUTES') {
@@ -95,24 +117,36 @@ export function generateCompose(root: string, services: readonly Service[]): Gen
         );
       } else if (isPlatformSetting(name)) {
         const value = written.platform.get(name);
-        if (value === undefined) {
+        const file = written.platform.get(`${name}_FILE`);
+        if (value !== undefined) {
+          values.push(value);
+          env.push(`${name}: *${name}`);
+        } else if (file !== undefined) {
+          values.push(secretFile(path.posix.basename(file)).value);
+          env.push(`${name}_FILE: *${name}_FILE`);
+          readsSecrets = true;
+        } else {
           problems.push(
-            `${FILE}: x-platform has no ${name} (with the anchor &${name}), which ${s.file} reads`,
+            `${FILE}: x-platform has no ${name} or ${name}_FILE (anchored under its name), which ${s.file} reads`,
           );
-        } else values.push(value);
-        env.push(`${name}: *${name}`);
+        }
       } else env.push(`${name}: ${address(serviceOfUrlSetting(services, name)!.name)}`);
     }
     const own = Object.entries(s.settings.own).filter(
       ([, setting]) => setting.compose !== undefined,
     );
-    const ownLines = own.map(
-      ([name, setting]) =>
-        `${comment(setting.description, '      ')}      ${name}: ${scalar(setting.compose!)}\n`,
-    );
+    const ownLines = own.map(([name, setting]) => {
+      const variable = secretFileVariable(setting);
+      if (variable) readsSecrets = true;
+      const line = variable
+        ? `${name}_FILE: ${secretFile(variable).path}`
+        : `${name}: ${scalar(setting.compose!)}`;
+      return `${comment(setting.description, '      ')}      ${line}\n`;
+    });
     values.push(...own.map(([, setting]) => setting.compose!));
 
     const dependencies = new Map<string, string>();
+    if (readsSecrets) dependencies.set(SECRETS_INIT, 'service_completed_successfully');
     for (const host of values.flatMap(hostsIn)) {
       const healthy = written.infrastructure.get(host);
       if (healthy !== undefined && host !== s.name) {
@@ -137,6 +171,7 @@ export function generateCompose(root: string, services: readonly Service[]): Gen
       '      <<: *common-env\n',
       ...env.map((line) => `      ${line}\n`),
       ...ownLines,
+      readsSecrets ? `    volumes: [secrets:${SECRETS_DIR}:ro]\n` : '',
       s.compose.networks ? `    networks: [${s.compose.networks.join(', ')}]\n` : '',
       dependencies.size ? '    depends_on:\n' : '',
       ...[...dependencies].map(
@@ -167,10 +202,25 @@ export function generateCompose(root: string, services: readonly Service[]): Gen
       .filter((s) => s.database)
       .map((s) => {
         const variable = databasePasswordVariable(s.name);
-        const line = `${indent}${variable}: \${${variable}:?set ${variable} in .env}\n`;
+        const line = `${indent}${variable}_FILE: ${SECRETS_DIR}/${variable}\n`;
         parts.push({ service: s.name, what: 'its database password (postgres)', text: line });
         return line;
       })
+      .join(''),
+  );
+  content = fillRegion(content, FILE, 'secrets', ({ indent }) =>
+    generatedSecrets(root, services, init)
+      .flatMap(({ service, variables }) =>
+        variables.map((variable) => {
+          const line = `${indent}${variable}: \${${variable}:-}\n`;
+          parts.push({
+            service: service.name,
+            what: `its secret ${variable} (${SECRETS_INIT})`,
+            text: line,
+          });
+          return line;
+        }),
+      )
       .join(''),
   );
   if (problems.length) throw new GenerateError(problems);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { databasePasswordVariable, type Service } from '@platform/manifest';
 import { composeVariables, type Generated, type Part } from './output.ts';
 import { fillRegion, outsideRegions } from './regions.ts';
+import { secretFileVariable } from './secrets.ts';
 
 const FILE = '.env.example';
 
@@ -10,6 +11,8 @@ const FILE = '.env.example';
  * .env.example: each database's password, and every variable a manifest's Compose values refer
  * to that the hand-written part does not document yet (a required one as a placeholder, an
  * optional one commented out with its default), so `docker compose up` never meets an unknown.
+ * A secret that deploy/secrets/init.sh generates when not given is commented out, empty: set, it
+ * wins over the generated one.
  */
 export function generateEnvExample(root: string, services: readonly Service[]): Generated {
   const text = readFileSync(path.join(root, FILE), 'utf8');
@@ -25,13 +28,22 @@ export function generateEnvExample(root: string, services: readonly Service[]): 
     };
     for (const s of services.filter((t) => t.database)) {
       const variable = databasePasswordVariable(s.name);
-      add(s.name, 'its database password', `${variable}=change-me-${s.name}-db\n`);
+      add(s.name, 'its database password', `# ${variable}=\n`);
     }
     for (const s of services) {
       for (const [name, setting] of Object.entries(s.settings.own)) {
+        const generated = secretFileVariable(setting);
         for (const v of composeVariables(setting.compose ?? '')) {
           if (documented.has(v.name)) continue;
           documented.add(v.name);
+          if (v.name === generated) {
+            add(
+              s.name,
+              `its secret ${v.name}`,
+              `# ${s.name}: ${setting.description}\n# ${v.name}=\n`,
+            );
+            continue;
+          }
           const placeholder = setting.secret
             ? `change-me-${v.name.toLowerCase().replaceAll('_', '-')}`
             : '';

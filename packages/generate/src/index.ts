@@ -7,6 +7,7 @@ import { generateKubernetes } from './kubernetes.ts';
 import { generateMonitoring } from './monitoring.ts';
 import type { Generated } from './output.ts';
 import { generatePostgresInit } from './postgres.ts';
+import { generateSecretsInit } from './secrets.ts';
 
 export { type Generated, GenerateError, type Part } from './output.ts';
 
@@ -22,6 +23,7 @@ export function generateAll(
     { file: 'packages/manifest/service.schema.json', content: manifestJsonSchema(), parts: [] },
     generateCompose(root, services),
     generatePostgresInit(root, services),
+    generateSecretsInit(root, services),
     generateEnvExample(root, services),
     ...generateKubernetes(root, services),
     ...generateMonitoring(root, services),

@@ -13,7 +13,7 @@ export function generatePostgresInit(root: string, services: readonly Service[])
     services
       .filter((s) => s.database)
       .map((s) => {
-        const line = `create ${s.name} "\${${databasePasswordVariable(s.name)}:-}"\n`;
+        const line = `create ${s.name} ${databasePasswordVariable(s.name)}\n`;
         parts.push({ service: s.name, what: 'its database and role', text: line });
         return line;
       })

@@ -143,9 +143,17 @@ test('new:service writes a service that the manifests, the generated files and t
   assert.match(read('drizzle/0000_init.sql'), /CREATE TABLE "items"/);
 
   assert.deepEqual(checkGenerated(dir), []);
+  const compose = readFileSync(path.join(dir, 'compose.yaml'), 'utf8');
+  assert.match(compose, new RegExp(`^ {2}${NAME}:$`, 'm'));
+  // Its secrets as every other service gets them: files init-secrets writes before it starts.
+  const stem = NAME.toUpperCase().replaceAll('-', '_');
+  const block = compose.slice(compose.indexOf(`\n  ${NAME}:\n`)).split('\n\n')[0]!;
+  assert.match(block, new RegExp(`DATABASE_URL_FILE: /run/secrets/${stem}_DATABASE_URL\n`));
+  assert.match(block, /SERVICE_TOKEN_FILE: \*SERVICE_TOKEN_FILE\n/);
+  assert.match(block, /init-secrets: \{ condition: service_completed_successfully \}/);
   assert.match(
-    readFileSync(path.join(dir, 'compose.yaml'), 'utf8'),
-    new RegExp(`^ {2}${NAME}:$`, 'm'),
+    readFileSync(path.join(dir, 'deploy/secrets/init.sh'), 'utf8'),
+    new RegExp(`^secret ${stem}_DB_PASSWORD "\\$postgres"$`, 'm'),
   );
   assert.ok(existsSync(path.join(dir, `deploy/k8s/base/services/${NAME}.yaml`)));
 

@@ -104,7 +104,11 @@ export function serviceEnv(
   base: NodeJS.ProcessEnv = process.env,
 ): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...base };
-  for (const key of serviceVariables(stack.services)) delete env[key];
+  for (const key of serviceVariables(stack.services)) {
+    delete env[key];
+    // packages/config would read X from X_FILE too, and refuses both at once.
+    delete env[`${key}_FILE`];
+  }
   const { platform, own } = service.spec.settings;
   const values: Record<string, string | undefined> = {
     ...Object.fromEntries(platform.map((name) => [name, platformValue(name, stack)])),

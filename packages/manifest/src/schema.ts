@@ -30,7 +30,7 @@ export const OwnSetting = Type.Object(
       Type.String({
         description:
           // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose's ${VAR}, not JavaScript's
-          "Its value in compose.yaml, with Compose's ${VAR:-default} / ${VAR:?message} interpolation (.env.example documents the variables). Absent: not set.",
+          "Its value in compose.yaml, with Compose's ${VAR:-default} interpolation (.env.example documents the variables). A secret that is one variable, ${VAR:?message}, is generated on the first start unless .env sets VAR, and read from a file (NAME_FILE). Absent: not set.",
       }),
     ),
     kubernetes: Type.Optional(

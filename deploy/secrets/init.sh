@@ -1,0 +1,84 @@
+#!/bin/sh
+# Compose's init-secrets service runs this before anything else, at every `docker compose up`. It
+# fills the secrets volume ($SECRETS_DIR) with one file per secret, which the other containers
+# read (the services through NAME_FILE, packages/config): a fresh clone starts with no .env, and
+# no password is ever shipped in the repository.
+#
+# A value given to this service (compose.yaml passes each from .env or the environment under its
+# own name) is written at every start: it wins. Otherwise a file already there is kept, and a
+# missing one is made once: 32 random bytes in base64url (43 characters, safe inside URLs).
+# PostgreSQL and InfluxDB take their passwords only when they initialise an empty volume: change
+# one later by hand in the server too.
+set -eu
+umask 077
+
+dir=${SECRETS_DIR:-/run/secrets}
+
+# The users each image runs its process as: a file is 0400 and belongs to its one reader, or 0440
+# with the group of a second one.
+postgres=999  # postgres:17-bookworm (the server and its init scripts, after it drops root)
+node=1000     # our Dockerfile's `node`: every service
+influxdb=1500 # influxdb:1.11
+grafana=472   # grafana/grafana
+root=0        # redis: read by the command that starts redis-server, before it drops root
+
+# write NAME OWNER[:GROUP] VALUE, through a temporary file so that no reader sees half of one.
+write() {
+  tmp="$dir/.$1.tmp"
+  printf '%s' "$3" >"$tmp"
+  case $2 in
+  *:*) chmod 0440 "$tmp" ;;
+  *) chmod 0400 "$tmp" ;;
+  esac
+  # Only root may give a file away; run by hand as yourself, the files stay yours.
+  if [ "$(id -u)" = 0 ]; then chown "$2" "$tmp"; fi
+  mv -f "$tmp" "$dir/$1"
+}
+
+random() {
+  value=$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+  [ "${#value}" -eq 43 ] || { echo "init.sh: no randomness from /dev/urandom" >&2; exit 1; }
+  printf '%s' "$value"
+}
+
+# secret NAME OWNER[:GROUP]: the value given, else the file already there, else a new random one.
+secret() {
+  eval "given=\${$1:-}"
+  if [ -n "$given" ]; then
+    write "$1" "$2" "$given"
+  elif [ ! -s "$dir/$1" ]; then
+    write "$1" "$2" "$(random)"
+  fi
+}
+
+# The contents of a secret's file, for the URLs below.
+value() { cat "$dir/$1"; }
+
+# url NAME OWNER TEMPLATE: a connection URL with a password inside, which a service reads whole
+# (REDIS_URL_FILE, DATABASE_URL_FILE). Rewritten at every start, so it follows its password.
+url() { write "$1" "$2" "$3"; }
+
+secret POSTGRES_PASSWORD "$postgres"
+secret REDIS_PASSWORD "$root"
+url REDIS_URL "$node" "redis://:$(value REDIS_PASSWORD)@redis:6379"
+# Proves service-to-service calls to /internal/* (x-service-token).
+secret SERVICE_TOKEN "$node"
+# Seals auth's private signing keys in PostgreSQL: 32 random bytes. Keep it with the database's
+# backups; without it the stored keys cannot be opened.
+secret KEY_ENCRYPTION_KEY "$node"
+# InfluxDB: its admin, the analytics service's read/write user, Grafana's read-only user.
+secret INFLUX_ADMIN_PASSWORD "$influxdb"
+secret INFLUX_ANALYTICS_PASSWORD "$node:$influxdb"
+secret INFLUX_GRAFANA_PASSWORD "$grafana:$influxdb"
+secret GRAFANA_ADMIN_PASSWORD "$grafana"
+
+# Each database's password and its service's DATABASE_URL, and every secret a manifest's own
+# settings read that is not above.
+# generated:secrets begin (npm run generate, from services/*/service.json)
+secret AUTH_DB_PASSWORD "$postgres"
+url AUTH_DATABASE_URL "$node" "postgres://auth:$(value AUTH_DB_PASSWORD)@postgres:5432/auth"
+secret MAIN_DB_PASSWORD "$postgres"
+url MAIN_DATABASE_URL "$node" "postgres://main:$(value MAIN_DB_PASSWORD)@postgres:5432/main"
+secret ANALYTICS_DB_PASSWORD "$postgres"
+url ANALYTICS_DATABASE_URL "$node" "postgres://analytics:$(value ANALYTICS_DB_PASSWORD)@postgres:5432/analytics"
+# generated:secrets end

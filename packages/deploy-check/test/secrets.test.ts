@@ -1,0 +1,168 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { type TestContext, test } from 'node:test';
+import { envStem, loadManifests } from '@platform/manifest';
+import { parse } from 'yaml';
+import type { ComposeFile } from '../src/compose.ts';
+import { root } from './helper.ts';
+
+// deploy/secrets/init.sh run by sh in a scratch folder, as Compose's init-secrets service runs it
+// against the secrets volume, and compose.yaml read for where each secret comes from.
+
+const INIT = path.join(root, 'deploy/secrets/init.sh');
+const WRAPPER = path.join(root, 'deploy/secrets/env-from-files.sh');
+const initText = readFileSync(INIT, 'utf8');
+/** The files init.sh writes: `secret NAME …` (kept once made) and `url NAME …` (rewritten). */
+const secrets = [...initText.matchAll(/^secret ([A-Z0-9_]+) /gm)].map((m) => m[1]!);
+const urls = [...initText.matchAll(/^url ([A-Z0-9_]+) /gm)].map((m) => m[1]!);
+
+function scratch(t: TestContext): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'secrets-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function init(dir: string, env: Record<string, string> = {}): void {
+  execFileSync('sh', [INIT], {
+    env: { PATH: process.env.PATH, SECRETS_DIR: dir, ...env },
+    stdio: 'pipe',
+  });
+}
+
+const contents = (dir: string) =>
+  Object.fromEntries(readdirSync(dir).map((f) => [f, readFileSync(path.join(dir, f), 'utf8')]));
+
+test('init.sh makes every secret once, strong, readable by its reader only, and keeps it', (t) => {
+  const dir = scratch(t);
+  init(dir);
+  const first = contents(dir);
+  assert.deepEqual(Object.keys(first).sort(), [...secrets, ...urls].sort(), 'no temporary file');
+  for (const name of secrets) {
+    // 32 random bytes, base64url: nothing to escape in a URL, a shell or a config file.
+    assert.match(first[name]!, /^[A-Za-z0-9_-]{43}$/, name);
+  }
+  assert.equal(new Set(secrets.map((n) => first[n])).size, secrets.length, 'all different');
+  assert.equal(first.REDIS_URL, `redis://:${first.REDIS_PASSWORD}@redis:6379`);
+  for (const s of loadManifests(root).filter((m) => m.database)) {
+    const stem = envStem(s.name);
+    assert.equal(
+      first[`${stem}_DATABASE_URL`],
+      `postgres://${s.name}:${first[`${stem}_DB_PASSWORD`]}@postgres:5432/${s.name}`,
+    );
+  }
+  const stat = (name: string) => statSync(path.join(dir, name));
+  for (const name of [...secrets, ...urls]) {
+    const shared = /^secret \S+ "\$\w+:\$\w+"$/m.test(
+      initText.split('\n').find((l) => l.startsWith(`secret ${name} `)) ?? '',
+    );
+    assert.equal(stat(name).mode & 0o777, shared ? 0o440 : 0o400, name);
+  }
+  if (process.getuid?.() === 0) {
+    // Given to the user each image runs as (only root can; run as anyone else, they stay theirs).
+    assert.equal(stat('POSTGRES_PASSWORD').uid, 999);
+    assert.equal(stat('SERVICE_TOKEN').uid, 1000);
+    assert.equal(stat('REDIS_PASSWORD').uid, 0);
+    assert.deepEqual(
+      [stat('INFLUX_GRAFANA_PASSWORD').uid, stat('INFLUX_GRAFANA_PASSWORD').gid],
+      [472, 1500],
+    );
+  }
+
+  init(dir);
+  assert.deepEqual(contents(dir), first, 'the second start changes nothing');
+});
+
+test('init.sh writes a value given in the environment, at the first start and any later one', (t) => {
+  const dir = scratch(t);
+  const token = 'a-service-token-of-the-operators-own-choosing';
+  init(dir, { SERVICE_TOKEN: token, REDIS_PASSWORD: 'redis-from-env' });
+  let now = contents(dir);
+  assert.equal(now.SERVICE_TOKEN, token);
+  assert.equal(now.REDIS_URL, 'redis://:redis-from-env@redis:6379');
+  const generated = now.POSTGRES_PASSWORD;
+  assert.match(generated!, /^[A-Za-z0-9_-]{43}$/);
+
+  // A later .env wins over the file; an empty variable (compose's `${X:-}`) is not a value.
+  init(dir, { SERVICE_TOKEN: '', REDIS_PASSWORD: 'redis-changed', POSTGRES_PASSWORD: 'pg-given' });
+  now = contents(dir);
+  assert.equal(now.SERVICE_TOKEN, token);
+  assert.equal(now.REDIS_PASSWORD, 'redis-changed');
+  assert.equal(now.REDIS_URL, 'redis://:redis-changed@redis:6379', 'the URL follows its password');
+  assert.equal(now.POSTGRES_PASSWORD, 'pg-given');
+});
+
+test('env-from-files.sh exports NAME from NAME_FILE, then runs the entrypoint', (t) => {
+  const dir = scratch(t);
+  writeFileSync(path.join(dir, 'pw'), 'from-the-file', { mode: 0o400 });
+  const env = {
+    PATH: process.env.PATH,
+    INFLUXDB_ADMIN_PASSWORD_FILE: path.join(dir, 'pw'),
+    // Grafana's own convention (two underscores) is Grafana's to read.
+    GF_SECURITY_ADMIN_PASSWORD__FILE: '/elsewhere',
+  };
+  const print =
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the shell's ${VAR-default}
+    'printf "%s|%s|%s" "$INFLUXDB_ADMIN_PASSWORD" "${INFLUXDB_ADMIN_PASSWORD_FILE-unset}" "$GF_SECURITY_ADMIN_PASSWORD__FILE"';
+  const ran = spawnSync('sh', [WRAPPER, 'sh', '-c', print], { env, encoding: 'utf8' });
+  assert.equal(ran.status, 0, ran.stderr);
+  assert.equal(ran.stdout, 'from-the-file|unset|/elsewhere');
+
+  const missing = path.join(dir, 'missing');
+  const failed = spawnSync('sh', [WRAPPER, 'true'], {
+    env: { PATH: process.env.PATH, INFLUXDB_ADMIN_PASSWORD_FILE: missing },
+    encoding: 'utf8',
+  });
+  assert.equal(failed.status, 1);
+  assert.match(
+    failed.stderr,
+    new RegExp(
+      `\\nenv-from-files\\.sh: cannot read INFLUXDB_ADMIN_PASSWORD_FILE \\(${missing}\\)\\n$`,
+    ),
+  );
+});
+
+test('compose.yaml requires no variable and hands every secret over as a file of the volume', () => {
+  const text = readFileSync(path.join(root, 'compose.yaml'), 'utf8');
+  assert.doesNotMatch(text, /\$\{[A-Za-z0-9_]+:?\?/, 'a required variable stops a fresh clone');
+  // Not interpolated: the values as written.
+  const services = (parse(text, { merge: true }) as ComposeFile).services!;
+  const initEnv = services['init-secrets']!.environment as Record<string, string>;
+  for (const name of secrets) {
+    assert.equal(initEnv[name], `\${${name}:-}`, `init-secrets takes ${name} from .env`);
+  }
+  const written = new Set([...secrets, ...urls]);
+  for (const [name, service] of Object.entries(services)) {
+    if (name === 'init-secrets') continue;
+    const env = Object.entries((service.environment ?? {}) as Record<string, unknown>);
+    for (const [key, raw] of env) {
+      const value = String(raw);
+      assert.doesNotMatch(value, /:\/\/[^/@\s]*:[^/@\s]+@/, `${name}.${key}: a password in a URL`);
+      if (/(PASSWORD|TOKEN|ENCRYPTION_KEY)$/.test(key)) {
+        // Only an optional secret a user may give (ADMIN_PASSWORD): nothing to generate.
+        assert.match(value, /^\$\{[A-Z0-9_]+:-\}$/, `${name}.${key} is a value, not a file`);
+      }
+    }
+    const read = [...JSON.stringify(service).matchAll(/\/run\/secrets\/([A-Za-z0-9_]+)/g)];
+    if (!read.length) continue;
+    for (const [, file] of read) assert.ok(written.has(file!), `${name}: init.sh writes ${file}`);
+    assert.ok(
+      (service.volumes ?? []).includes('secrets:/run/secrets:ro'),
+      `${name} mounts the secrets volume, read-only`,
+    );
+    const after = (service.depends_on as Record<string, { condition: string }>)['init-secrets'];
+    assert.equal(after?.condition, 'service_completed_successfully', `${name} waits for it`);
+  }
+  // Every service of ours reads what holds a password from a file.
+  for (const s of loadManifests(root)) {
+    const env = services[s.name]!.environment as Record<string, string>;
+    if (s.database) assert.match(env.DATABASE_URL_FILE!, /^\/run\/secrets\//, s.name);
+    for (const setting of ['SERVICE_TOKEN', 'REDIS_URL', 'KEY_ENCRYPTION_KEY']) {
+      if (s.settings.platform.includes(setting)) {
+        assert.match(env[`${setting}_FILE`]!, /^\/run\/secrets\//, `${s.name} ${setting}`);
+      }
+    }
+  }
+});
