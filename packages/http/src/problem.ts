@@ -122,12 +122,29 @@ export function registerProblemHandlers(app: FastifyInstance, codes: CodeTable =
     return sendProblem(request, reply, 500, 'An unexpected error occurred.');
   });
 
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(
-      request,
-      reply,
-      404,
-      `No route for ${request.method} ${request.url.split('?')[0]}.`,
-    ),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?', 1)[0]!;
+    // A path that has routes, asked with another method, is a 405 naming the methods it has
+    // (RFC 9110 §15.5.6), and OPTIONS answers with them: only a path with none is a 404.
+    const allow = allowedMethods(app, path);
+    if (allow.length > 0) {
+      reply.header('allow', allow.join(', '));
+      if (request.method === 'OPTIONS') return reply.code(204).send();
+      return sendProblem(
+        request,
+        reply,
+        405,
+        `${request.method} is not allowed on ${path}; it allows ${allow.join(', ')}.`,
+      );
+    }
+    return sendProblem(request, reply, 404, `No route for ${request.method} ${path}.`);
+  });
+}
+
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'];
+
+/** The methods the router has a route for at this path (parameters and wildcards matched). */
+function allowedMethods(app: FastifyInstance, path: string): string[] {
+  const found = METHODS.filter((method) => app.findRoute({ method, url: path }) !== null);
+  return found.length > 0 ? [...found, 'OPTIONS'] : [];
 }

@@ -138,6 +138,16 @@ test('everywhere: problems carry every field and a code; the request id comes ba
   for (const path of ['/main/v1/nothing', '/accounts/v1/nothing', '/analytics/v1/nothing']) {
     assertProblem(await call('GET', path), 404, 'not_found');
   }
+  // A path asked with a method it has no route for: 405 naming the methods it has.
+  for (const [method, path, allow] of [
+    ['PUT', '/main/v1/posts', 'GET, HEAD, POST, OPTIONS'],
+    ['DELETE', '/accounts/v1/register', 'POST, OPTIONS'],
+    ['POST', '/analytics/v1/user-activity', 'GET, HEAD, OPTIONS'],
+  ] as const) {
+    const wrong = await call(method, path);
+    assertProblem(wrong, 405, 'method_not_allowed');
+    assert.equal(wrong.headers.get('allow'), allow, `${method} ${path}`);
+  }
 
   const mine = await fetch(`${url}/main/v1/posts`, { headers: { 'x-request-id': 'contract-42' } });
   assert.equal(mine.headers.get('x-request-id'), 'contract-42');
