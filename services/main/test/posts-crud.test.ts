@@ -119,6 +119,24 @@ test('PUT replaces the whole post; PATCH changes only what it sends', async () =
   assert.equal((await send('PATCH', `/posts/${post.id}`, {})).statusCode, 400);
 });
 
+test('PATCH with only unknown fields is validation_failed and leaves the post (and its ETag) alone', async () => {
+  const post = await createPost(main, alice, { title: 'Unknown fields' });
+  for (const payload of [{ zzz: 1 }, { slug: 'mine', author_id: alice.id }]) {
+    const res = await send('PATCH', `/posts/${post.id}`, payload);
+    assert.equal(res.statusCode, 400, res.body);
+    assert.equal(res.json().code, 'validation_failed');
+    assert.deepEqual(
+      res.json().errors.map((e: { field: string }) => e.field),
+      ['(root)'],
+    );
+  }
+  const after = await main.app.inject({
+    url: `/main/v1/posts/${post.id}`,
+    headers: authHeader(alice),
+  });
+  assert.equal(after.json().post.updated_at, post.updated_at);
+});
+
 test('If-Match: the current ETag passes, a stale one is 412 and changes nothing', async () => {
   const created = await send('POST', '/posts', { title: 'Contested', body: 'v1' });
   const { post } = created.json();
