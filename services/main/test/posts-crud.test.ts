@@ -201,6 +201,8 @@ test('sizes and shapes are validated with field errors', async () => {
   const cases: [Record<string, unknown>, string][] = [
     [{ title: 'x'.repeat(201), body: 'b' }, 'title'],
     [{ title: '', body: 'b' }, 'title'],
+    [{ title: '   ', body: 'b' }, 'title'],
+    [{ title: '\u00a0\t', body: 'b' }, 'title'],
     [{ title: 't', body: 'x'.repeat(100 * 1024 + 1) }, 'body'],
     [{ title: 't', body: 'é'.repeat(60 * 1024) }, 'body'],
     [{ title: 't', body: 'b', tags: Array.from({ length: 11 }, (_, i) => `t${i}`) }, 'tags'],
