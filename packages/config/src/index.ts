@@ -24,7 +24,14 @@ export function loadConfig<T extends TObject>(
   const raw: Record<string, unknown> = {};
   for (const key of Object.keys(schema.properties)) {
     const value = fromFile(key, env) ?? env[key];
-    if (value !== undefined && value !== '') raw[key] = value;
+    if (value === undefined || value === '') continue;
+    // Value.Convert reads "80.7" as 80, "0x1F90" as 8080 and "true" as 1: refused as written.
+    const { type, description } = schema.properties[key] as { type?: string; description?: string };
+    const shape = type ? WRITTEN[type] : undefined;
+    if (shape && !shape.pattern.test(value.trim())) {
+      throw new ConfigError(`${key} is invalid: expected ${description ?? shape.expected}`);
+    }
+    raw[key] = value;
   }
   const value = Value.Default(schema, Value.Convert(schema, raw));
   const [first] = Value.Errors(schema, value);
@@ -53,6 +60,13 @@ function fromFile(key: string, env: Record<string, string | undefined>): string 
     throw new ConfigError(`${key}_FILE is invalid: cannot read ${file} (${code})`);
   }
 }
+
+/** How a number or flag must be written in the environment, by its schema type. */
+const WRITTEN: Record<string, { pattern: RegExp; expected: string }> = {
+  integer: { pattern: /^-?\d+$/, expected: 'an integer' },
+  number: { pattern: /^-?(\d+\.?\d*|\.\d+)$/, expected: 'a number' },
+  boolean: { pattern: /^(true|false|1|0)$/i, expected: 'true or false' },
+};
 
 function missingKey(params: unknown): string | undefined {
   const p = params as { requiredProperties?: string[]; missingProperty?: string } | undefined;

@@ -108,6 +108,29 @@ test('an X_FILE that cannot be read is one line naming the variable and the file
   );
 });
 
+test('a number or flag is taken only as written: no fraction, hex, exponent or word for an integer', () => {
+  for (const env of [
+    { PORT: '80.7' },
+    { PORT: '0x1F90' },
+    { PORT: '8e3' },
+    { PORT: 'true' },
+    { PORT: '80 80' },
+    { VERBOSE: 'yes' },
+    { VERBOSE: '2' },
+  ]) {
+    const [name] = Object.keys(env);
+    assert.throws(
+      () => loadConfig(Schema, { ...valid, ...env }),
+      (error: Error) =>
+        error instanceof ConfigError && error.message.startsWith(`${name} is invalid`),
+      JSON.stringify(env),
+    );
+  }
+  const config = loadConfig(Schema, { ...valid, PORT: ' 9000 ', VERBOSE: 'FALSE' });
+  assert.equal(config.PORT, 9000);
+  assert.equal(config.VERBOSE, false);
+});
+
 test('runMain stops the process with one line on a configuration error', () => {
   const script = path.join(import.meta.dirname, 'fixtures', 'needs-config.ts');
   const result = spawnSync(process.execPath, ['--import', 'tsx', script], {

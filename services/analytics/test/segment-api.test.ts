@@ -77,6 +77,20 @@ test('admins issue, list and revoke write keys; the key is shown once and stored
   assert.equal(again.statusCode, 404);
 });
 
+test('a write key needs a readable name: empty, blank or control characters are 400', async () => {
+  for (const name of ['', '   ', '\u00a0\u3000', 'tab\there']) {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: `${base}/write-keys`,
+      headers: bearer(t.adminToken),
+      payload: { name },
+    });
+    assert.equal(res.statusCode, 400, JSON.stringify(name));
+    assert.equal(res.json().errors[0].field, 'name');
+  }
+  assert.equal((await newKey(' spaced name ')).name, ' spaced name ');
+});
+
 test('each Segment call answers {success: true} and lands as an event with its shape', async () => {
   const { key } = await newKey();
   const userId = `seg-${Date.now()}`;

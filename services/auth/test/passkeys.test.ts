@@ -367,6 +367,29 @@ test('removing a passkey or unlinking a provider needs a recent sign-in, as addi
   assert.equal((await sql(t.databaseUrl, identities, [user.id])).length, 0);
 });
 
+test('answers without clientExtensionResults (no extension ran) register and sign in', async () => {
+  const user = await signUp(app);
+  const authenticator = softwareAuthenticator();
+  const withoutExtensions = <T extends { clientExtensionResults: object }>(answer: T) => {
+    const { clientExtensionResults: _, ...rest } = answer;
+    return rest;
+  };
+  const creation = (
+    await inject('POST', '/user/passkeys/registration-options', user.accessToken)
+  ).json();
+  const created = await inject('POST', '/user/passkeys', user.accessToken, {
+    response: withoutExtensions(authenticator.create(creation)),
+  });
+  assert.equal(created.statusCode, 201, created.body);
+  const options = await loginOptions();
+  const res = await inject('POST', '/login/passkey', undefined, {
+    challenge_id: options.challenge_id,
+    response: withoutExtensions(authenticator.get(options)),
+  });
+  assert.equal(res.statusCode, 200, res.body);
+  assert.equal(res.json().user.id, user.id);
+});
+
 test('malformed answers are 400, never 500', async () => {
   const user = await signUp(app);
   const bodies = [

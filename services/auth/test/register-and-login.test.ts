@@ -69,6 +69,19 @@ test('register refuses one of the 10,000 commonest passwords', async () => {
   assert.equal(res.json().errors[0].field, 'password');
 });
 
+test('register refuses a password of one character repeated, spaces included', async () => {
+  for (const [i, password] of ['        ', 'qqqqqqqqqqqq', '\u00e9'.repeat(9)].entries()) {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/accounts/v1/register',
+      payload: { email: `repeated${i}@example.com`, username: `repeated${i}`, password },
+    });
+    assert.equal(res.statusCode, 400, JSON.stringify(password));
+    assert.equal(res.json().code, 'validation_failed');
+    assert.equal(res.json().errors[0].field, 'password');
+  }
+});
+
 test('login by email or username returns a token pair whose access token carries the claims', async () => {
   const user = await signUp(app);
   for (const payload of [

@@ -87,6 +87,9 @@ test('duplicate slugs are 409; bad bodies are 400', async () => {
   for (const body of [
     {},
     { name: '' },
+    // Blank: the slug would be the fallback "category" (409 once taken) and the name unreadable.
+    { name: '   ' },
+    { name: '\t\n' },
     { name: 'x'.repeat(101) },
     { name: 'ok', slug: 'Bad Slug' },
     // Shaped like a uuid, a slug would name nothing (or the category whose id it is).

@@ -119,6 +119,24 @@ test('PUT replaces the whole post; PATCH changes only what it sends', async () =
   assert.equal((await send('PATCH', `/posts/${post.id}`, {})).statusCode, 400);
 });
 
+test('PATCH with only unknown fields is validation_failed and leaves the post (and its ETag) alone', async () => {
+  const post = await createPost(main, alice, { title: 'Unknown fields' });
+  for (const payload of [{ zzz: 1 }, { slug: 'mine', author_id: alice.id }]) {
+    const res = await send('PATCH', `/posts/${post.id}`, payload);
+    assert.equal(res.statusCode, 400, res.body);
+    assert.equal(res.json().code, 'validation_failed');
+    assert.deepEqual(
+      res.json().errors.map((e: { field: string }) => e.field),
+      ['(root)'],
+    );
+  }
+  const after = await main.app.inject({
+    url: `/main/v1/posts/${post.id}`,
+    headers: authHeader(alice),
+  });
+  assert.equal(after.json().post.updated_at, post.updated_at);
+});
+
 test('If-Match: the current ETag passes, a stale one is 412 and changes nothing', async () => {
   const created = await send('POST', '/posts', { title: 'Contested', body: 'v1' });
   const { post } = created.json();
@@ -183,6 +201,8 @@ test('sizes and shapes are validated with field errors', async () => {
   const cases: [Record<string, unknown>, string][] = [
     [{ title: 'x'.repeat(201), body: 'b' }, 'title'],
     [{ title: '', body: 'b' }, 'title'],
+    [{ title: '   ', body: 'b' }, 'title'],
+    [{ title: '\u00a0\t', body: 'b' }, 'title'],
     [{ title: 't', body: 'x'.repeat(100 * 1024 + 1) }, 'body'],
     [{ title: 't', body: 'é'.repeat(60 * 1024) }, 'body'],
     [{ title: 't', body: 'b', tags: Array.from({ length: 11 }, (_, i) => `t${i}`) }, 'tags'],

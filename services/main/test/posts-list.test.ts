@@ -203,6 +203,15 @@ test('malformed query parameters are 400 problems naming the parameter', async (
     ['author=bob', 'author'],
     ['published_after=yesterday', 'published_after'],
     ['published_before=2024-13-01T00:00:00Z', 'published_before'],
+    // An empty range, as /audit-events and the analytics reports answer from >= to.
+    [
+      'published_after=2025-01-02T00:00:00Z&published_before=2025-01-01T00:00:00Z',
+      'published_after',
+    ],
+    [
+      'published_after=2025-01-01T00:00:00Z&published_before=2025-01-01T00:00:00Z',
+      'published_after',
+    ],
     ['tag=Not%20a%20slug', 'tag'],
     [`tag=${Array.from({ length: 11 }, (_, i) => `t${i}`).join('&tag=')}`, 'tag'],
     [`q=${'x'.repeat(201)}`, 'q'],

@@ -5002,7 +5002,7 @@ export interface operations {
             };
             authenticatorAttachment?: string;
             /** @description As the browser gave them */
-            clientExtensionResults: {
+            clientExtensionResults?: {
               [key: string]: unknown;
             };
           };
@@ -5554,7 +5554,7 @@ export interface operations {
             };
             authenticatorAttachment?: string;
             /** @description As the browser gave them */
-            clientExtensionResults: {
+            clientExtensionResults?: {
               [key: string]: unknown;
             };
           };

@@ -5,7 +5,8 @@ export const WriteKeyBody = Type.Object(
     name: Type.String({
       minLength: 1,
       maxLength: 100,
-      pattern: '^[^\\u0000-\\u001f\\u007f]+$',
+      // Printable and not blank.
+      pattern: '^(?=[\\s\\S]*\\S)[^\\u0000-\\u001f\\u007f]+$',
       description: 'What sends with it, e.g. "billing backend"',
     }),
   },

@@ -11,8 +11,16 @@ const common = new Set(
     .filter(Boolean),
 );
 
-/** Length is checked by the route schemas; this adds the list of the 10,000 commonest passwords. */
+/**
+ * Length is checked by the route schemas; this adds the list of the 10,000 commonest passwords
+ * and, as NIST SP 800-63B's "repetitive characters", one character repeated (eight spaces).
+ */
 export function assertAcceptablePassword(password: string, field = 'password'): void {
+  if (new Set(password).size === 1) {
+    throw problems.badRequest('The password repeats one character.', [
+      { field, message: 'repeats one character; choose another' },
+    ]);
+  }
   if (common.has(password.toLowerCase())) {
     throw problems.badRequest('The password is too common.', [
       { field, message: 'is one of the 10,000 most common passwords; choose another' },

@@ -1,9 +1,9 @@
 import { Type } from 'typebox';
 
 const B64 = (maxLength: number) => Type.String({ pattern: '^[A-Za-z0-9_-]*={0,2}$', maxLength });
-const Extensions = Type.Object(
-  {},
-  { additionalProperties: true, description: 'As the browser gave them' },
+// Optional: nothing reads it, and an authenticator that ran no extension may leave it out.
+const Extensions = Type.Optional(
+  Type.Object({}, { additionalProperties: true, description: 'As the browser gave them' }),
 );
 
 /** `PublicKeyCredential.toJSON()` of `navigator.credentials.create()`. */

@@ -21,7 +21,8 @@ export const CategoryList = Type.Object({ items: Type.Array(Category) });
 
 export const CategoryBody = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: 100 }),
+    // Not blank: its slug would be the fallback "category", a 409 once that is taken.
+    name: Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' }),
     slug: Type.Optional(
       Type.String({
         minLength: 1,

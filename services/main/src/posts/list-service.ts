@@ -1,5 +1,6 @@
 import type { Principal } from '@platform/auth';
 import { isStatementTimeout } from '@platform/db';
+import { problems } from '@platform/http';
 import { type SQL, sql } from 'drizzle-orm';
 import { findCategory } from '../categories/repository.ts';
 import type { MainContext } from '../context.ts';
@@ -45,6 +46,12 @@ export async function listPosts(
   principal: Principal | null,
   query: ListPostsQuery,
 ) {
+  const { published_after: start, published_before: end } = query;
+  if (start && end && Date.parse(start) >= Date.parse(end)) {
+    throw problems.badRequest('"published_after" must be before "published_before".', [
+      { field: 'published_after', message: 'must be before "published_before"' },
+    ]);
+  }
   const q = query.q?.trim();
   const order: ListOrder = query.sort ?? (q ? 'rank' : '-published_at');
   // Decoded before anything else: a bad cursor is a 400 even when the list would be empty.

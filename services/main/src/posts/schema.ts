@@ -39,7 +39,8 @@ export const PostPage = Type.Object({
 });
 
 const fields = {
-  title: Type.String({ minLength: 1, maxLength: 200 }),
+  // Not blank: a title of spaces lists as nothing and slugs to the fallback "post".
+  title: Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' }),
   body: Type.String({ maxLength: MAX_BODY_BYTES, description: 'Up to 100 KB of UTF-8' }),
   excerpt: Type.String({ maxLength: 500, description: 'Derived from the body when absent' }),
   status: Status,

@@ -75,6 +75,12 @@ export async function changePost(
   change: Partial<PostInput>,
   options: { replace: boolean; ifMatch?: string | undefined },
 ) {
+  // Unknown properties are stripped by validation, so a body of only those arrives empty here.
+  if (Object.keys(change).length === 0) {
+    throw problems.badRequest('Give at least one field of the post to change.', [
+      { field: '(root)', message: 'must have one of title, body, excerpt, status, category, tags' },
+    ]);
+  }
   const changed = ctx.db.transaction(async (tx) => {
     const current = assertCanChange(principal, await findPost(tx, idOrSlug, { forUpdate: true }));
     assertMatches(options.ifMatch, current);
