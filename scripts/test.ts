@@ -16,13 +16,14 @@
  * docs/testing-and-benchmarks.md.
  */
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, statfs } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { copyCluster, startEmbeddedPostgres } from '@platform/launcher/postgres';
+import { copyCluster, INITDB_FLAGS, startEmbeddedPostgres } from '@platform/launcher/postgres';
 import { bundleRunnerHelpers, bundleTests } from './test-bundles.ts';
 import { longestFirst, saveDurations } from './test-schedule.ts';
 
@@ -155,7 +156,9 @@ async function initialisedCluster() {
   const folder = main.slice(0, main.lastIndexOf(path.join('node_modules', binaries)));
   const manifest = path.join(folder, 'node_modules', binaries, 'package.json');
   const { version } = JSON.parse(await readFile(manifest, 'utf8')) as { version: string };
-  const template = path.join(cache, 'test-postgres', version);
+  // A new way of making clusters (INITDB_FLAGS) gets a template of its own.
+  const flags = createHash('sha256').update(INITDB_FLAGS.join(' ')).digest('hex').slice(0, 8);
+  const template = path.join(cache, 'test-postgres', `${version}-${flags}`);
   if (existsSync(template)) return template;
   await mkdir(path.dirname(template), { recursive: true });
   const fresh = await mkdtemp(`${template}-`);

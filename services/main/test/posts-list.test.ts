@@ -250,3 +250,13 @@ test('malformed query parameters are 400 problems naming the parameter', async (
     );
   }
 });
+
+test('q matches letters beyond ASCII whatever their case (Über finds über, ÉCOLE finds école)', async () => {
+  const post = await createPost(main, alice!, {
+    title: 'Über die Straße',
+    body: 'Notes from the ÉCOLE on naïve Ωmega tricks.',
+  });
+  for (const q of ['über', 'ÜBER', 'école', 'École', 'ωmega', 'ΩMEGA']) {
+    assert.deepEqual(ids(await list(main, `q=${encodeURIComponent(q)}`)), [post.id], q);
+  }
+});
