@@ -78,13 +78,48 @@ export async function runMain(main: () => Promise<void>): Promise<void> {
   try {
     await main();
   } catch (error) {
+    const unreachable = unreachableServer(error);
     if (error instanceof ConfigError) {
       process.stderr.write(`configuration error: ${error.message}\n`);
+    } else if (unreachable) {
+      process.stderr.write(`fatal: ${unreachable}\n`);
     } else {
       process.stderr.write(`fatal: ${describe(error)}\n`);
     }
     process.exit(1);
   }
+}
+
+/** Failures to reach a server, where a stack says nothing the address does not. */
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+
+/**
+ * `cannot reach host:port (…)` when the error, or one of its causes, is a failed connection: a
+ * database or service that is not up at start is one line, like a bad setting, not a stack.
+ */
+function unreachableServer(error: unknown): string | undefined {
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    // Node tries each address of a name in turn and reports them together.
+    const first = e instanceof AggregateError && e.errors[0] instanceof Error ? e.errors[0] : e;
+    const { code, address, hostname, port } = first as NodeJS.ErrnoException & {
+      address?: string;
+      hostname?: string;
+      port?: number;
+    };
+    const host = address ?? hostname;
+    if (code && UNREACHABLE.has(code) && host) {
+      return `cannot reach ${host}${port ? `:${port}` : ''} (${first.message})`;
+    }
+  }
+  return undefined;
 }
 
 /**

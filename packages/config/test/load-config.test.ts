@@ -154,3 +154,16 @@ test('runMain names the cause of a fatal error, which a wrapped error holds alon
   assert.match(result.stderr, /^fatal: Error: Failed query: CREATE TABLE "items"\n/);
   assert.match(result.stderr, /\ncaused by: relation "items" already exists\n$/);
 });
+
+test('runMain says in one line, without a stack, that a server it needs cannot be reached', () => {
+  const script = path.join(import.meta.dirname, 'fixtures', 'cannot-connect.ts');
+  const result = spawnSync(process.execPath, ['--import', 'tsx', script], {
+    env: { PATH: process.env.PATH },
+    encoding: 'utf8',
+  });
+  assert.equal(result.status, 1);
+  assert.match(
+    result.stderr,
+    /^fatal: cannot reach 127\.0\.0\.1:\d+ \(connect ECONNREFUSED 127\.0\.0\.1:\d+\)\n$/,
+  );
+});
