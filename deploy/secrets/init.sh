@@ -51,8 +51,26 @@ secret() {
   fi
 }
 
-# The contents of a secret's file, for the URLs below.
-value() { cat "$dir/$1"; }
+# The contents of a secret's file, percent-encoded for the URLs below: a value given in .env may
+# hold `@ / : # ? %`, which would otherwise end the password early or move the host. Unreserved
+# characters stay as they are (a generated value is all of them), every other byte is %XX.
+value() {
+  v=$(cat "$dir/$1")
+  case $v in
+  *[!A-Za-z0-9._~-]*)
+    printf '%s' "$v" | od -An -v -tx1 | tr -s ' ' '\n' | while read -r byte; do
+      case $byte in
+      '') ;;
+      2[de] | 3[0-9] | 4[1-9a-f] | 5[0-9a] | 5f | 6[1-9a-f] | 7[0-9a] | 7e)
+        printf "\\$(printf %03o "0x$byte")"
+        ;;
+      *) printf '%%%s' "$byte" | tr a-f A-F ;;
+      esac
+    done
+    ;;
+  *) printf '%s' "$v" ;;
+  esac
+}
 
 # url NAME OWNER TEMPLATE: a connection URL with a password inside, which a service reads whole
 # (REDIS_URL_FILE, DATABASE_URL_FILE). Rewritten at every start, so it follows its password.

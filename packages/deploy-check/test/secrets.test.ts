@@ -94,6 +94,25 @@ test('init.sh writes a value given in the environment, at the first start and an
   assert.equal(now.POSTGRES_PASSWORD, 'pg-given');
 });
 
+test('init.sh percent-encodes a given password inside the URLs it writes', (t) => {
+  const dir = scratch(t);
+  // What an operator may well have in .env: every character with a meaning in a URL, a quote,
+  // a shell's metacharacters, something not ASCII.
+  const password = `p@ss/w:rd#?%41 "it's" $(id) \`x\` é`;
+  init(dir, { REDIS_PASSWORD: password, MAIN_DB_PASSWORD: password });
+  const now = contents(dir);
+  assert.equal(now.REDIS_PASSWORD, password, 'the password itself as given');
+  assert.equal(now.MAIN_DB_PASSWORD, password);
+  for (const [file, host] of [
+    ['REDIS_URL', 'redis'],
+    ['MAIN_DATABASE_URL', 'postgres'],
+  ] as const) {
+    const url = new URL(now[file]!);
+    assert.equal(url.hostname, host, file);
+    assert.equal(decodeURIComponent(url.password), password, file);
+  }
+});
+
 test('env-from-files.sh exports NAME from NAME_FILE, then runs the entrypoint', (t) => {
   const dir = scratch(t);
   writeFileSync(path.join(dir, 'pw'), 'from-the-file', { mode: 0o400 });
