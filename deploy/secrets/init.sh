@@ -13,6 +13,9 @@ set -eu
 umask 077
 
 dir=${SECRETS_DIR:-/run/secrets}
+# Redis's own volume: redis-server runs as 999, the uid PostgreSQL's files below are given to, so
+# the redis container mounts only this one, with its password alone.
+redis_dir=${REDIS_SECRETS_DIR:-/run/secrets-redis}
 
 # The users each image runs its process as: a file is 0400 and belongs to its one reader, or 0440
 # with the group of a second one.
@@ -20,11 +23,12 @@ postgres=999  # postgres:17-bookworm (the server and its init scripts, after it 
 node=1000     # our Dockerfile's `node`: every service
 influxdb=1500 # influxdb:1.11
 grafana=472   # grafana/grafana
-root=0        # redis: read by the command that starts redis-server, before it drops root
+root=0        # redis (in its own volume): read by deploy/redis/start.sh, before it drops root
 
-# write NAME OWNER[:GROUP] VALUE, through a temporary file so that no reader sees half of one.
+# write NAME OWNER[:GROUP] VALUE [DIR], through a temporary file so that no reader sees half of
+# one.
 write() {
-  tmp="$dir/.$1.tmp"
+  tmp="${4:-$dir}/.$1.tmp"
   printf '%s' "$3" >"$tmp"
   case $2 in
   *:*) chmod 0440 "$tmp" ;;
@@ -32,7 +36,7 @@ write() {
   esac
   # Only root may give a file away; run by hand as yourself, the files stay yours.
   if [ "$(id -u)" = 0 ]; then chown "$2" "$tmp"; fi
-  mv -f "$tmp" "$dir/$1"
+  mv -f "$tmp" "${4:-$dir}/$1"
 }
 
 random() {
@@ -62,6 +66,7 @@ value() {
       case $byte in
       '') ;;
       2[de] | 3[0-9] | 4[1-9a-f] | 5[0-9a] | 5f | 6[1-9a-f] | 7[0-9a] | 7e)
+        # shellcheck disable=SC2059 # the format is the byte itself, as an octal escape
         printf "\\$(printf %03o "0x$byte")"
         ;;
       *) printf '%%%s' "$byte" | tr a-f A-F ;;
@@ -78,6 +83,10 @@ url() { write "$1" "$2" "$3"; }
 
 secret POSTGRES_PASSWORD "$postgres"
 secret REDIS_PASSWORD "$root"
+# (Not there when run by hand, outside Compose.)
+if [ -d "$redis_dir" ]; then
+  write REDIS_PASSWORD "$root" "$(cat "$dir/REDIS_PASSWORD")" "$redis_dir"
+fi
 url REDIS_URL "$node" "redis://:$(value REDIS_PASSWORD)@redis:6379"
 # Proves service-to-service calls to /internal/* (x-service-token).
 secret SERVICE_TOKEN "$node"

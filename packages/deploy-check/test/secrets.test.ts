@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type TestContext, test } from 'node:test';
@@ -21,13 +30,23 @@ const urls = [...initText.matchAll(/^url ([A-Z0-9_]+) /gm)].map((m) => m[1]!);
 
 function scratch(t: TestContext): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'secrets-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // Redis's own volume, beside it (init below).
+  mkdirSync(`${dir}-redis`);
+  t.after(() => {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(`${dir}-redis`, { recursive: true, force: true });
+  });
   return dir;
 }
 
 function init(dir: string, env: Record<string, string> = {}): void {
   execFileSync('sh', [INIT], {
-    env: { PATH: process.env.PATH, SECRETS_DIR: dir, ...env },
+    env: {
+      PATH: process.env.PATH,
+      SECRETS_DIR: dir,
+      REDIS_SECRETS_DIR: path.join(dir, '..', `${path.basename(dir)}-redis`),
+      ...env,
+    },
     stdio: 'pipe',
   });
 }
@@ -70,6 +89,9 @@ test('init.sh makes every secret once, strong, readable by its reader only, and 
       [472, 1500],
     );
   }
+
+  // Redis gets its password in a volume of its own (see the test below).
+  assert.deepEqual(contents(`${dir}-redis`), { REDIS_PASSWORD: first.REDIS_PASSWORD });
 
   init(dir);
   assert.deepEqual(contents(dir), first, 'the second start changes nothing');
@@ -167,9 +189,10 @@ test('compose.yaml requires no variable and hands every secret over as a file of
     const read = [...JSON.stringify(service).matchAll(/\/run\/secrets\/([A-Za-z0-9_]+)/g)];
     if (!read.length) continue;
     for (const [, file] of read) assert.ok(written.has(file!), `${name}: init.sh writes ${file}`);
+    const volume = name === 'redis' ? 'redis-secret' : 'secrets';
     assert.ok(
-      (service.volumes ?? []).includes('secrets:/run/secrets:ro'),
-      `${name} mounts the secrets volume, read-only`,
+      (service.volumes ?? []).includes(`${volume}:/run/secrets:ro`),
+      `${name} mounts the ${volume} volume, read-only`,
     );
     const after = (service.depends_on as Record<string, { condition: string }>)['init-secrets'];
     assert.equal(after?.condition, 'service_completed_successfully', `${name} waits for it`);
@@ -184,4 +207,103 @@ test('compose.yaml requires no variable and hands every secret over as a file of
       }
     }
   }
+});
+
+test('no command a container runs has a password among its arguments', () => {
+  // Arguments are in /proc/<pid>/cmdline, which `ps` on the host shows to every user there:
+  // a password reaches a program through its environment or standard input instead.
+  const services = (
+    parse(readFileSync(path.join(root, 'compose.yaml'), 'utf8'), { merge: true }) as ComposeFile
+  ).services!;
+  const flags = /(^|\s)(--requirepass|-password|--password|-a|--pass)(\s|=|$)/;
+  for (const [name, service] of Object.entries(services)) {
+    const s = service as Record<string, unknown> & { healthcheck?: { test?: unknown } };
+    for (const [what, value] of [
+      ['entrypoint', s.entrypoint],
+      ['command', s.command],
+      ['healthcheck', s.healthcheck?.test],
+    ] as const) {
+      const text = ([] as unknown[]).concat(value ?? []).join(' ');
+      assert.doesNotMatch(text, flags, `${name}'s ${what}`);
+    }
+  }
+  // PostgreSQL's init script: psql's variables are arguments too.
+  const postgresInit = readFileSync(path.join(root, 'deploy/postgres/init.sh'), 'utf8');
+  assert.doesNotMatch(postgresInit, /--set=password|-v password/);
+});
+
+test('no container that mounts the secrets volume shares a uid with another image reading it', () => {
+  // The user each image's process runs as once started (from the images' Dockerfiles and
+  // entrypoints): init.sh gives each file to one of them, so a second image running as the same uid
+  // reads it too. redis drops to 999 (docker-library/redis: useradd -u 999), the uid of postgres,
+  // whose files are PostgreSQL's superuser password and every service's database password.
+  const runsAs: Record<string, number> = {
+    'postgres:': 999,
+    'redis:': 999,
+    'influxdb:': 1500,
+    'grafana/grafana:': 472,
+    'microservice-template/': 1000, // our Dockerfile's node, every service
+  };
+  const services = (
+    parse(readFileSync(path.join(root, 'compose.yaml'), 'utf8'), { merge: true }) as ComposeFile
+  ).services!;
+  const images = new Map<number, Set<string>>();
+  for (const [name, service] of Object.entries(services)) {
+    if (name === 'init-secrets') continue;
+    if (!(service.volumes ?? []).some((v) => String(v).startsWith('secrets:'))) continue;
+    const image = String(service.image).replace(/^\$\{IMAGE_PREFIX:-([^}]*)\}/, '$1');
+    const prefix = Object.keys(runsAs).find((p) => image.startsWith(p));
+    assert.ok(prefix, `${name}: the uid ${image} runs as is known here`);
+    const uid = runsAs[prefix]!;
+    images.set(uid, (images.get(uid) ?? new Set()).add(prefix));
+  }
+  for (const [uid, readers] of images) {
+    assert.equal(readers.size, 1, `uid ${uid} is both ${[...readers].join(' and ')}`);
+  }
+});
+
+test('redis-server is started with its password on no command line', async (t) => {
+  const dir = scratch(t);
+  const password = `p4ss "with" \\ quotes, spaces\nand-${process.pid}`;
+  writeFileSync(path.join(dir, 'REDIS_PASSWORD'), password, { mode: 0o400 });
+  // The image's entrypoint as far as it matters here: it runs what it is given (after a chown,
+  // then again through gosu, each a process `ps` lists with these arguments, on the host too).
+  writeFileSync(
+    path.join(dir, 'docker-entrypoint.sh'),
+    `#!/bin/sh\nprintf '%s\\n' "$@" >'${dir}/args'\nexec "$@"\n`,
+    { mode: 0o755 },
+  );
+  const socket = path.join(dir, 'redis.sock');
+  const redis = spawn(
+    'sh',
+    [
+      path.join(root, 'deploy/redis/start.sh'),
+      ...['--port', '0', '--unixsocket', socket, '--dir', dir, '--appendonly', 'no'],
+      ...['--save', ''],
+    ],
+    {
+      env: {
+        PATH: `${dir}:${process.env.PATH}`,
+        REDIS_PASSWORD_FILE: path.join(dir, 'REDIS_PASSWORD'),
+      },
+      stdio: 'ignore',
+    },
+  );
+  t.after(() => redis.kill('SIGKILL'));
+  const cli = (...args: string[]) =>
+    spawnSync('redis-cli', ['-s', socket, ...args], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, REDISCLI_AUTH: password },
+    });
+  for (let i = 0; !existsSync(socket); i++) {
+    assert.ok(i < 100, 'redis-server started');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal(cli('ping').stdout.trim(), 'PONG', 'the password is the one in the file');
+  const anonymous = spawnSync('redis-cli', ['-s', socket, 'ping'], { encoding: 'utf8' });
+  assert.match(anonymous.stdout, /NOAUTH/);
+  const args = readFileSync(path.join(dir, 'args'), 'utf8');
+  assert.match(args, /^redis-server\n/);
+  assert.ok(!args.includes('p4ss'), args);
+  assert.ok(!args.includes('requirepass'), args);
 });
