@@ -16,6 +16,9 @@ dir=${SECRETS_DIR:-/run/secrets}
 # Redis's own volume: redis-server runs as 999, the uid PostgreSQL's files below are given to, so
 # the redis container mounts only this one, with its password alone.
 redis_dir=${REDIS_SECRETS_DIR:-/run/secrets-redis}
+# Each of our services' own volume, <dir>/<service>: they all run as one uid, so none mounts the
+# secrets volume itself; `give` copies into each the files it reads.
+services_dir=${SERVICES_SECRETS_DIR:-/run/secrets-services}
 
 # The users each image runs its process as: a file is 0400 and belongs to its one reader, or 0440
 # with the group of a second one.
@@ -37,6 +40,31 @@ write() {
   # Only root may give a file away; run by hand as yourself, the files stay yours.
   if [ "$(id -u)" = 0 ]; then chown "$2" "$tmp"; fi
   mv -f "$tmp" "${4:-$dir}/$1"
+}
+
+# copy NAME DIR OWNER: the file NAME of the secrets volume, into another volume, for OWNER alone.
+copy() {
+  tmp="$2/.$1.tmp"
+  cp "$dir/$1" "$tmp"
+  chmod 0400 "$tmp"
+  if [ "$(id -u)" = 0 ]; then chown "$3" "$tmp"; fi
+  mv -f "$tmp" "$2/$1"
+}
+
+# give SERVICE NAME...: exactly these files in the service's own volume (one left from an earlier
+# start that it no longer reads is removed). Not there when run by hand, outside Compose.
+give() {
+  target="$services_dir/$1"
+  shift
+  [ -d "$target" ] || return 0
+  for file in "$target"/* "$target"/.*; do
+    [ -f "$file" ] || continue
+    case " $* " in
+    *" ${file##*/} "*) ;;
+    *) rm -f "$file" ;;
+    esac
+  done
+  for name in "$@"; do copy "$name" "$target" "$node"; done
 }
 
 random() {
@@ -84,9 +112,7 @@ url() { write "$1" "$2" "$3"; }
 secret POSTGRES_PASSWORD "$postgres"
 secret REDIS_PASSWORD "$root"
 # (Not there when run by hand, outside Compose.)
-if [ -d "$redis_dir" ]; then
-  write REDIS_PASSWORD "$root" "$(cat "$dir/REDIS_PASSWORD")" "$redis_dir"
-fi
+if [ -d "$redis_dir" ]; then copy REDIS_PASSWORD "$redis_dir" "$root"; fi
 url REDIS_URL "$node" "redis://:$(value REDIS_PASSWORD)@redis:6379"
 # Proves service-to-service calls to /internal/* (x-service-token).
 secret SERVICE_TOKEN "$node"
@@ -102,10 +128,14 @@ secret GRAFANA_ADMIN_PASSWORD "$grafana"
 # Each database's password and its service's DATABASE_URL, and every secret a manifest's own
 # settings read that is not above.
 # generated:secrets begin (npm run generate, from services/*/service.json)
+give gateway SERVICE_TOKEN REDIS_URL
 secret AUTH_DB_PASSWORD "$postgres"
 url AUTH_DATABASE_URL "$node" "postgres://auth:$(value AUTH_DB_PASSWORD)@postgres:5432/auth"
+give auth AUTH_DATABASE_URL KEY_ENCRYPTION_KEY SERVICE_TOKEN REDIS_URL
 secret MAIN_DB_PASSWORD "$postgres"
 url MAIN_DATABASE_URL "$node" "postgres://main:$(value MAIN_DB_PASSWORD)@postgres:5432/main"
+give main MAIN_DATABASE_URL SERVICE_TOKEN REDIS_URL
 secret ANALYTICS_DB_PASSWORD "$postgres"
 url ANALYTICS_DATABASE_URL "$node" "postgres://analytics:$(value ANALYTICS_DB_PASSWORD)@postgres:5432/analytics"
+give analytics ANALYTICS_DATABASE_URL SERVICE_TOKEN REDIS_URL INFLUX_ANALYTICS_PASSWORD
 # generated:secrets end

@@ -189,7 +189,9 @@ test('compose.yaml requires no variable and hands every secret over as a file of
     const read = [...JSON.stringify(service).matchAll(/\/run\/secrets\/([A-Za-z0-9_]+)/g)];
     if (!read.length) continue;
     for (const [, file] of read) assert.ok(written.has(file!), `${name}: init.sh writes ${file}`);
-    const volume = name === 'redis' ? 'redis-secret' : 'secrets';
+    // Redis and each of our services (all run as one uid) mount a volume of their own.
+    const ours = loadManifests(root).some((m) => m.name === name);
+    const volume = name === 'redis' ? 'redis-secret' : ours ? `secrets-${name}` : 'secrets';
     assert.ok(
       (service.volumes ?? []).includes(`${volume}:/run/secrets:ro`),
       `${name} mounts the ${volume} volume, read-only`,
@@ -306,4 +308,46 @@ test('redis-server is started with its password on no command line', async (t) =
   assert.match(args, /^redis-server\n/);
   assert.ok(!args.includes('p4ss'), args);
   assert.ok(!args.includes('requirepass'), args);
+});
+
+test("each service's own volume holds the secrets it reads, and nothing else", (t) => {
+  const dir = scratch(t);
+  const services = (
+    parse(readFileSync(path.join(root, 'compose.yaml'), 'utf8'), { merge: true }) as ComposeFile
+  ).services!;
+  const ours = loadManifests(root).map((m) => m.name);
+  const volumes = path.join(dir, '..', `${path.basename(dir)}-services`);
+  t.after(() => rmSync(volumes, { recursive: true, force: true }));
+  for (const name of ours) mkdirSync(path.join(volumes, name), { recursive: true });
+  // A file left from an earlier start, which the service no longer reads.
+  writeFileSync(path.join(volumes, 'gateway', 'AUTH_DATABASE_URL'), 'stale');
+  init(dir, { SERVICES_SECRETS_DIR: volumes });
+  const all = contents(dir);
+  for (const name of ours) {
+    const reads = [
+      ...new Set(
+        [...JSON.stringify(services[name]).matchAll(/\/run\/secrets\/([A-Za-z0-9_]+)/g)].map(
+          (m) => m[1]!,
+        ),
+      ),
+    ].sort();
+    const own = contents(path.join(volumes, name));
+    assert.deepEqual(Object.keys(own).sort(), reads, name);
+    for (const file of reads) {
+      assert.equal(own[file], all[file], `${name} ${file}`);
+      assert.equal(statSync(path.join(volumes, name, file)).mode & 0o777, 0o400);
+    }
+  }
+  // Each mounted by its service alone.
+  const mounts = Object.entries(services)
+    .filter(([name]) => name !== 'init-secrets')
+    .flatMap(([, service]) => (service.volumes ?? []).map(String))
+    .filter((v) => v.startsWith('secrets-'))
+    .map((v) => v.split(':')[0]!);
+  assert.deepEqual(mounts.sort(), ours.map((n) => `secrets-${n}`).sort());
+  // The gateway, the one that faces the internet, reads no database's password, nor the key
+  // that opens auth's signing keys.
+  assert.ok(
+    !Object.keys(contents(path.join(volumes, 'gateway'))).some((f) => /DATABASE|KEY/.test(f)),
+  );
 });
