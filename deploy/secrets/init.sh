@@ -79,7 +79,10 @@ secret() {
   if [ -n "$given" ]; then
     write "$1" "$2" "$given"
   elif [ ! -s "$dir/$1" ]; then
-    write "$1" "$2" "$(random)"
+    # An assignment of its own: a command substitution inside write's arguments would hide
+    # random's failure from `set -e`, and an empty password would be written.
+    fresh=$(random)
+    write "$1" "$2" "$fresh"
   fi
 }
 

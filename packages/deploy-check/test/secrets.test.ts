@@ -135,6 +135,22 @@ test('init.sh percent-encodes a given password inside the URLs it writes', (t) =
   }
 });
 
+test('init.sh with no randomness stops, and writes no empty secret', (t) => {
+  const dir = scratch(t);
+  // A `head` that fails, as reading /dev/urandom would in a broken container.
+  const bin = path.join(dir, '..', `${path.basename(dir)}-bin`);
+  mkdirSync(bin);
+  t.after(() => rmSync(bin, { recursive: true, force: true }));
+  writeFileSync(path.join(bin, 'head'), '#!/bin/sh\nexit 1\n', { mode: 0o755 });
+  const ran = spawnSync('sh', [INIT], {
+    env: { PATH: `${bin}:${process.env.PATH}`, SECRETS_DIR: dir },
+    encoding: 'utf8',
+  });
+  assert.notEqual(ran.status, 0, 'a failed start, which Compose reports, not an empty password');
+  assert.match(ran.stderr, /no randomness/);
+  for (const [name, value] of Object.entries(contents(dir))) assert.notEqual(value, '', name);
+});
+
 test('env-from-files.sh exports NAME from NAME_FILE, then runs the entrypoint', (t) => {
   const dir = scratch(t);
   writeFileSync(path.join(dir, 'pw'), 'from-the-file', { mode: 0o400 });
