@@ -32,6 +32,9 @@ root=0        # redis (in its own volume): read by deploy/redis/start.sh, before
 # one.
 write() {
   tmp="${4:-$dir}/.$1.tmp"
+  # One left by a start killed after its chown belongs to its reader: chmod would need CAP_FOWNER,
+  # which init-secrets does not have, and every later start would fail there.
+  rm -f "$tmp"
   printf '%s' "$3" >"$tmp"
   case $2 in
   *:*) chmod 0440 "$tmp" ;;
@@ -45,6 +48,7 @@ write() {
 # copy NAME DIR OWNER: the file NAME of the secrets volume, into another volume, for OWNER alone.
 copy() {
   tmp="$2/.$1.tmp"
+  rm -f "$tmp" # as in write
   cp "$dir/$1" "$tmp"
   chmod 0400 "$tmp"
   if [ "$(id -u)" = 0 ]; then chown "$3" "$tmp"; fi

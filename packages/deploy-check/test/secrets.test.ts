@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import {
+  chownSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -149,6 +150,28 @@ test('init.sh with no randomness stops, and writes no empty secret', (t) => {
   assert.notEqual(ran.status, 0, 'a failed start, which Compose reports, not an empty password');
   assert.match(ran.stderr, /no randomness/);
   for (const [name, value] of Object.entries(contents(dir))) assert.notEqual(value, '', name);
+});
+
+test('init.sh recovers from a start killed halfway, with only the capabilities Compose gives it', (t) => {
+  const dir = scratch(t);
+  init(dir);
+  // A temporary file left by a start killed between its chown and its rename: it belongs to the
+  // reader already. Run as Compose runs it (cap_drop ALL, cap_add CHOWN and DAC_OVERRIDE), which
+  // only root can set up; as anyone else the files stay theirs and there is nothing to give away.
+  const left = path.join(dir, '.REDIS_URL.tmp');
+  writeFileSync(left, 'half', { mode: 0o400 });
+  const asCompose = process.getuid?.() === 0;
+  if (asCompose) chownSync(left, 1000, 1000);
+  const ran = spawnSync(
+    asCompose ? 'setpriv' : 'sh',
+    [
+      ...(asCompose ? ['--bounding-set=-all,+chown,+dac_override', '--inh-caps=-all', 'sh'] : []),
+      INIT,
+    ],
+    { env: { PATH: process.env.PATH, SECRETS_DIR: dir }, encoding: 'utf8' },
+  );
+  assert.equal(ran.status, 0, ran.stderr);
+  assert.ok(!existsSync(left), 'no temporary file left');
 });
 
 test('env-from-files.sh exports NAME from NAME_FILE, then runs the entrypoint', (t) => {
