@@ -19,8 +19,10 @@ create() {
     echo "init.sh: the password for $name is empty (set $variable or ${variable}_FILE)" >&2
     exit 1
   fi
-  psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname postgres \
-    --set=name="$name" --set=password="$password" <<'SQL'
+  # The password reaches psql through its environment, not an argument that `ps` would show.
+  ROLE_PASSWORD="$password" psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname postgres \
+    --set=name="$name" <<'SQL'
+\getenv password ROLE_PASSWORD
 CREATE ROLE :"name" LOGIN PASSWORD :'password'
   NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS CONNECTION LIMIT 50;
 CREATE DATABASE :"name" OWNER :"name";

@@ -15,7 +15,8 @@ export class ConfigError extends Error {
  *
  * Any key may instead come from a file: `X_FILE=/path` reads X from it (one trailing newline
  * dropped), the convention of Docker secrets and official images, so compose.yaml can hand a
- * service its secrets as files rather than as values in its environment.
+ * service its secrets as files rather than as values in its environment. A file named but empty is
+ * an error, not an unset X.
  */
 export function loadConfig<T extends TObject>(
   schema: T,
@@ -53,12 +54,17 @@ function fromFile(key: string, env: Record<string, string | undefined>): string 
   if (env[key] !== undefined && env[key] !== '') {
     throw new ConfigError(`${key} and ${key}_FILE are both set: expected one of them`);
   }
+  let value: string;
   try {
-    return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    value = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
     throw new ConfigError(`${key}_FILE is invalid: cannot read ${file} (${code})`);
   }
+  // Empty would count as unset, and a default or an optional setting's absence would quietly
+  // stand in for a secret that was never written.
+  if (value === '') throw new ConfigError(`${key}_FILE is invalid: ${file} is empty`);
+  return value;
 }
 
 /** How a number or flag must be written in the environment, by its schema type. */

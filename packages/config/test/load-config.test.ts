@@ -131,6 +131,19 @@ test('a number or flag is taken only as written: no fraction, hex, exponent or w
   assert.equal(config.VERBOSE, false);
 });
 
+test('an X_FILE whose file is empty is an error, not X unset', (t) => {
+  // Unset, a setting with a default (or an optional one: REDIS_URL, and the gateway would count
+  // rate limits per replica) would quietly take it; a file named but empty is a secret that was
+  // never written.
+  for (const content of ['', '\n']) {
+    const empty = secretFile(t, content);
+    assert.throws(
+      () => loadConfig(Schema, { ...valid, VERBOSE_FILE: empty }),
+      new ConfigError(`VERBOSE_FILE is invalid: ${empty} is empty`),
+    );
+  }
+});
+
 test('runMain stops the process with one line on a configuration error', () => {
   const script = path.join(import.meta.dirname, 'fixtures', 'needs-config.ts');
   const result = spawnSync(process.execPath, ['--import', 'tsx', script], {

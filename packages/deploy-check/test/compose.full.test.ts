@@ -62,9 +62,10 @@ test('docker-compose config refuses a broken copy', (t) => {
   assert.match(output, /stop_grace_period/);
 });
 
-test('shellcheck finds nothing in the PostgreSQL init script or the secrets scripts', () => {
+test('shellcheck finds nothing in the PostgreSQL init script, the secrets scripts, Redis start', () => {
   for (const script of [
     'deploy/postgres/init.sh',
+    'deploy/redis/start.sh',
     'deploy/secrets/init.sh',
     'deploy/secrets/env-from-files.sh',
   ]) {

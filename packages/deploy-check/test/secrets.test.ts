@@ -1,6 +1,16 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import {
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type TestContext, test } from 'node:test';
@@ -21,13 +31,23 @@ const urls = [...initText.matchAll(/^url ([A-Z0-9_]+) /gm)].map((m) => m[1]!);
 
 function scratch(t: TestContext): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'secrets-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // Redis's own volume, beside it (init below).
+  mkdirSync(`${dir}-redis`);
+  t.after(() => {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(`${dir}-redis`, { recursive: true, force: true });
+  });
   return dir;
 }
 
 function init(dir: string, env: Record<string, string> = {}): void {
   execFileSync('sh', [INIT], {
-    env: { PATH: process.env.PATH, SECRETS_DIR: dir, ...env },
+    env: {
+      PATH: process.env.PATH,
+      SECRETS_DIR: dir,
+      REDIS_SECRETS_DIR: path.join(dir, '..', `${path.basename(dir)}-redis`),
+      ...env,
+    },
     stdio: 'pipe',
   });
 }
@@ -71,6 +91,9 @@ test('init.sh makes every secret once, strong, readable by its reader only, and 
     );
   }
 
+  // Redis gets its password in a volume of its own (see the test below).
+  assert.deepEqual(contents(`${dir}-redis`), { REDIS_PASSWORD: first.REDIS_PASSWORD });
+
   init(dir);
   assert.deepEqual(contents(dir), first, 'the second start changes nothing');
 });
@@ -92,6 +115,63 @@ test('init.sh writes a value given in the environment, at the first start and an
   assert.equal(now.REDIS_PASSWORD, 'redis-changed');
   assert.equal(now.REDIS_URL, 'redis://:redis-changed@redis:6379', 'the URL follows its password');
   assert.equal(now.POSTGRES_PASSWORD, 'pg-given');
+});
+
+test('init.sh percent-encodes a given password inside the URLs it writes', (t) => {
+  const dir = scratch(t);
+  // What an operator may well have in .env: every character with a meaning in a URL, a quote,
+  // a shell's metacharacters, something not ASCII.
+  const password = `p@ss/w:rd#?%41 "it's" $(id) \`x\` é`;
+  init(dir, { REDIS_PASSWORD: password, MAIN_DB_PASSWORD: password });
+  const now = contents(dir);
+  assert.equal(now.REDIS_PASSWORD, password, 'the password itself as given');
+  assert.equal(now.MAIN_DB_PASSWORD, password);
+  for (const [file, host] of [
+    ['REDIS_URL', 'redis'],
+    ['MAIN_DATABASE_URL', 'postgres'],
+  ] as const) {
+    const url = new URL(now[file]!);
+    assert.equal(url.hostname, host, file);
+    assert.equal(decodeURIComponent(url.password), password, file);
+  }
+});
+
+test('init.sh with no randomness stops, and writes no empty secret', (t) => {
+  const dir = scratch(t);
+  // A `head` that fails, as reading /dev/urandom would in a broken container.
+  const bin = path.join(dir, '..', `${path.basename(dir)}-bin`);
+  mkdirSync(bin);
+  t.after(() => rmSync(bin, { recursive: true, force: true }));
+  writeFileSync(path.join(bin, 'head'), '#!/bin/sh\nexit 1\n', { mode: 0o755 });
+  const ran = spawnSync('sh', [INIT], {
+    env: { PATH: `${bin}:${process.env.PATH}`, SECRETS_DIR: dir },
+    encoding: 'utf8',
+  });
+  assert.notEqual(ran.status, 0, 'a failed start, which Compose reports, not an empty password');
+  assert.match(ran.stderr, /no randomness/);
+  for (const [name, value] of Object.entries(contents(dir))) assert.notEqual(value, '', name);
+});
+
+test('init.sh recovers from a start killed halfway, with only the capabilities Compose gives it', (t) => {
+  const dir = scratch(t);
+  init(dir);
+  // A temporary file left by a start killed between its chown and its rename: it belongs to the
+  // reader already. Run as Compose runs it (cap_drop ALL, cap_add CHOWN and DAC_OVERRIDE), which
+  // only root can set up; as anyone else the files stay theirs and there is nothing to give away.
+  const left = path.join(dir, '.REDIS_URL.tmp');
+  writeFileSync(left, 'half', { mode: 0o400 });
+  const asCompose = process.getuid?.() === 0;
+  if (asCompose) chownSync(left, 1000, 1000);
+  const ran = spawnSync(
+    asCompose ? 'setpriv' : 'sh',
+    [
+      ...(asCompose ? ['--bounding-set=-all,+chown,+dac_override', '--inh-caps=-all', 'sh'] : []),
+      INIT,
+    ],
+    { env: { PATH: process.env.PATH, SECRETS_DIR: dir }, encoding: 'utf8' },
+  );
+  assert.equal(ran.status, 0, ran.stderr);
+  assert.ok(!existsSync(left), 'no temporary file left');
 });
 
 test('env-from-files.sh exports NAME from NAME_FILE, then runs the entrypoint', (t) => {
@@ -148,9 +228,12 @@ test('compose.yaml requires no variable and hands every secret over as a file of
     const read = [...JSON.stringify(service).matchAll(/\/run\/secrets\/([A-Za-z0-9_]+)/g)];
     if (!read.length) continue;
     for (const [, file] of read) assert.ok(written.has(file!), `${name}: init.sh writes ${file}`);
+    // Redis and each of our services (all run as one uid) mount a volume of their own.
+    const ours = loadManifests(root).some((m) => m.name === name);
+    const volume = name === 'redis' ? 'redis-secret' : ours ? `secrets-${name}` : 'secrets';
     assert.ok(
-      (service.volumes ?? []).includes('secrets:/run/secrets:ro'),
-      `${name} mounts the secrets volume, read-only`,
+      (service.volumes ?? []).includes(`${volume}:/run/secrets:ro`),
+      `${name} mounts the ${volume} volume, read-only`,
     );
     const after = (service.depends_on as Record<string, { condition: string }>)['init-secrets'];
     assert.equal(after?.condition, 'service_completed_successfully', `${name} waits for it`);
@@ -165,4 +248,145 @@ test('compose.yaml requires no variable and hands every secret over as a file of
       }
     }
   }
+});
+
+test('no command a container runs has a password among its arguments', () => {
+  // Arguments are in /proc/<pid>/cmdline, which `ps` on the host shows to every user there:
+  // a password reaches a program through its environment or standard input instead.
+  const services = (
+    parse(readFileSync(path.join(root, 'compose.yaml'), 'utf8'), { merge: true }) as ComposeFile
+  ).services!;
+  const flags = /(^|\s)(--requirepass|-password|--password|-a|--pass)(\s|=|$)/;
+  for (const [name, service] of Object.entries(services)) {
+    const s = service as Record<string, unknown> & { healthcheck?: { test?: unknown } };
+    for (const [what, value] of [
+      ['entrypoint', s.entrypoint],
+      ['command', s.command],
+      ['healthcheck', s.healthcheck?.test],
+    ] as const) {
+      const text = ([] as unknown[]).concat(value ?? []).join(' ');
+      assert.doesNotMatch(text, flags, `${name}'s ${what}`);
+    }
+  }
+  // PostgreSQL's init script: psql's variables are arguments too.
+  const postgresInit = readFileSync(path.join(root, 'deploy/postgres/init.sh'), 'utf8');
+  assert.doesNotMatch(postgresInit, /--set=password|-v password/);
+});
+
+test('no container that mounts the secrets volume shares a uid with another image reading it', () => {
+  // The user each image's process runs as once started (from the images' Dockerfiles and
+  // entrypoints): init.sh gives each file to one of them, so a second image running as the same uid
+  // reads it too. redis drops to 999 (docker-library/redis: useradd -u 999), the uid of postgres,
+  // whose files are PostgreSQL's superuser password and every service's database password.
+  const runsAs: Record<string, number> = {
+    'postgres:': 999,
+    'redis:': 999,
+    'influxdb:': 1500,
+    'grafana/grafana:': 472,
+    'microservice-template/': 1000, // our Dockerfile's node, every service
+  };
+  const services = (
+    parse(readFileSync(path.join(root, 'compose.yaml'), 'utf8'), { merge: true }) as ComposeFile
+  ).services!;
+  const images = new Map<number, Set<string>>();
+  for (const [name, service] of Object.entries(services)) {
+    if (name === 'init-secrets') continue;
+    if (!(service.volumes ?? []).some((v) => String(v).startsWith('secrets:'))) continue;
+    const image = String(service.image).replace(/^\$\{IMAGE_PREFIX:-([^}]*)\}/, '$1');
+    const prefix = Object.keys(runsAs).find((p) => image.startsWith(p));
+    assert.ok(prefix, `${name}: the uid ${image} runs as is known here`);
+    const uid = runsAs[prefix]!;
+    images.set(uid, (images.get(uid) ?? new Set()).add(prefix));
+  }
+  for (const [uid, readers] of images) {
+    assert.equal(readers.size, 1, `uid ${uid} is both ${[...readers].join(' and ')}`);
+  }
+});
+
+test('redis-server is started with its password on no command line', async (t) => {
+  const dir = scratch(t);
+  const password = `p4ss "with" \\ quotes, spaces\nand-${process.pid}`;
+  writeFileSync(path.join(dir, 'REDIS_PASSWORD'), password, { mode: 0o400 });
+  // The image's entrypoint as far as it matters here: it runs what it is given (after a chown,
+  // then again through gosu, each a process `ps` lists with these arguments, on the host too).
+  writeFileSync(
+    path.join(dir, 'docker-entrypoint.sh'),
+    `#!/bin/sh\nprintf '%s\\n' "$@" >'${dir}/args'\nexec "$@"\n`,
+    { mode: 0o755 },
+  );
+  const socket = path.join(dir, 'redis.sock');
+  const redis = spawn(
+    'sh',
+    [
+      path.join(root, 'deploy/redis/start.sh'),
+      ...['--port', '0', '--unixsocket', socket, '--dir', dir, '--appendonly', 'no'],
+      ...['--save', ''],
+    ],
+    {
+      env: {
+        PATH: `${dir}:${process.env.PATH}`,
+        REDIS_PASSWORD_FILE: path.join(dir, 'REDIS_PASSWORD'),
+      },
+      stdio: 'ignore',
+    },
+  );
+  t.after(() => redis.kill('SIGKILL'));
+  const cli = (...args: string[]) =>
+    spawnSync('redis-cli', ['-s', socket, ...args], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, REDISCLI_AUTH: password },
+    });
+  for (let i = 0; !existsSync(socket); i++) {
+    assert.ok(i < 100, 'redis-server started');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal(cli('ping').stdout.trim(), 'PONG', 'the password is the one in the file');
+  const anonymous = spawnSync('redis-cli', ['-s', socket, 'ping'], { encoding: 'utf8' });
+  assert.match(anonymous.stdout, /NOAUTH/);
+  const args = readFileSync(path.join(dir, 'args'), 'utf8');
+  assert.match(args, /^redis-server\n/);
+  assert.ok(!args.includes('p4ss'), args);
+  assert.ok(!args.includes('requirepass'), args);
+});
+
+test("each service's own volume holds the secrets it reads, and nothing else", (t) => {
+  const dir = scratch(t);
+  const services = (
+    parse(readFileSync(path.join(root, 'compose.yaml'), 'utf8'), { merge: true }) as ComposeFile
+  ).services!;
+  const ours = loadManifests(root).map((m) => m.name);
+  const volumes = path.join(dir, '..', `${path.basename(dir)}-services`);
+  t.after(() => rmSync(volumes, { recursive: true, force: true }));
+  for (const name of ours) mkdirSync(path.join(volumes, name), { recursive: true });
+  // A file left from an earlier start, which the service no longer reads.
+  writeFileSync(path.join(volumes, 'gateway', 'AUTH_DATABASE_URL'), 'stale');
+  init(dir, { SERVICES_SECRETS_DIR: volumes });
+  const all = contents(dir);
+  for (const name of ours) {
+    const reads = [
+      ...new Set(
+        [...JSON.stringify(services[name]).matchAll(/\/run\/secrets\/([A-Za-z0-9_]+)/g)].map(
+          (m) => m[1]!,
+        ),
+      ),
+    ].sort();
+    const own = contents(path.join(volumes, name));
+    assert.deepEqual(Object.keys(own).sort(), reads, name);
+    for (const file of reads) {
+      assert.equal(own[file], all[file], `${name} ${file}`);
+      assert.equal(statSync(path.join(volumes, name, file)).mode & 0o777, 0o400);
+    }
+  }
+  // Each mounted by its service alone.
+  const mounts = Object.entries(services)
+    .filter(([name]) => name !== 'init-secrets')
+    .flatMap(([, service]) => (service.volumes ?? []).map(String))
+    .filter((v) => v.startsWith('secrets-'))
+    .map((v) => v.split(':')[0]!);
+  assert.deepEqual(mounts.sort(), ours.map((n) => `secrets-${n}`).sort());
+  // The gateway, the one that faces the internet, reads no database's password, nor the key
+  // that opens auth's signing keys.
+  assert.ok(
+    !Object.keys(contents(path.join(volumes, 'gateway'))).some((f) => /DATABASE|KEY/.test(f)),
+  );
 });

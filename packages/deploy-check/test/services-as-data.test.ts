@@ -90,8 +90,11 @@ test('a new service is its manifest plus npm run generate: every file that lists
   }
   assert.match(
     compose,
-    /^ {4}volumes: \[secrets:\/run\/secrets:ro\]\n(?: {4}networks: .*\n)? {4}depends_on:\n {6}init-secrets: \{ condition: service_completed_successfully \}\n {6}postgres:/m,
+    /^ {4}volumes: \[secrets-notes:\/run\/secrets:ro\]\n(?: {4}networks: .*\n)? {4}depends_on:\n {6}init-secrets: \{ condition: service_completed_successfully \}\n {6}postgres:/m,
   );
+  // Its own volume, which init-secrets fills with the files it reads.
+  assert.match(compose, /^ {6}- secrets-notes:\/run\/secrets-services\/notes$/m);
+  assert.match(compose, /^ {2}secrets-notes: \{\}$/m);
   assert.deepEqual(checkCompose({ root: dir }), []);
   assert.match(read(dir, 'deploy/postgres/init.sh'), /^create notes NOTES_DB_PASSWORD$/m);
   const secrets = read(dir, 'deploy/secrets/init.sh');
@@ -101,6 +104,7 @@ test('a new service is its manifest plus npm run generate: every file that lists
     /^url NOTES_DATABASE_URL "\$node" "postgres:\/\/notes:\$\(value NOTES_DB_PASSWORD\)@postgres:5432\/notes"$/m,
   );
   assert.match(secrets, /^secret NOTES_API_KEY "\$node"$/m);
+  assert.match(secrets, /^give notes NOTES_DATABASE_URL .*\bNOTES_API_KEY\b/m);
   const envExample = read(dir, '.env.example');
   assert.match(envExample, /^# NOTES_DB_PASSWORD=$/m);
   assert.match(envExample, /^# NOTES_API_KEY=$/m);

@@ -16,10 +16,13 @@ import { fillRegion, outsideRegions } from './regions.ts';
 import {
   databaseUrlFile,
   generatedSecrets,
+  platformFiles,
   readSecretsInit,
   SECRETS_DIR,
   SECRETS_INIT,
+  SERVICES_SECRETS_DIR,
   secretFileVariable,
+  serviceSecretsVolume,
 } from './secrets.ts';
 
 const FILE = 'compose.yaml';
@@ -171,7 +174,7 @@ export function generateCompose(root: string, services: readonly Service[]): Gen
       '      <<: *common-env\n',
       ...env.map((line) => `      ${line}\n`),
       ...ownLines,
-      readsSecrets ? `    volumes: [secrets:${SECRETS_DIR}:ro]\n` : '',
+      readsSecrets ? `    volumes: [${serviceSecretsVolume(s.name)}:${SECRETS_DIR}:ro]\n` : '',
       s.compose.networks ? `    networks: [${s.compose.networks.join(', ')}]\n` : '',
       dependencies.size ? '    depends_on:\n' : '',
       ...[...dependencies].map(
@@ -208,8 +211,36 @@ export function generateCompose(root: string, services: readonly Service[]): Gen
       })
       .join(''),
   );
+  const platformSecrets = platformFiles(written.platform);
+  const readers = generatedSecrets(root, services, init, platformSecrets).filter(
+    (g) => g.files.length,
+  );
+  // Each service's own volume: mounted by init-secrets, which fills it, and declared.
+  content = fillRegion(content, FILE, 'secret-volumes', ({ indent }) =>
+    readers
+      .map(({ service }) => {
+        const volume = serviceSecretsVolume(service.name);
+        const line = `${indent}- ${volume}:${SERVICES_SECRETS_DIR}/${service.name}\n`;
+        parts.push({
+          service: service.name,
+          what: `its secrets volume (${SECRETS_INIT})`,
+          text: line,
+        });
+        return line;
+      })
+      .join(''),
+  );
+  content = fillRegion(content, FILE, 'service-secret-volumes', ({ indent }) =>
+    readers
+      .map(({ service }) => {
+        const line = `${indent}${serviceSecretsVolume(service.name)}: {}\n`;
+        parts.push({ service: service.name, what: 'its secrets volume', text: line });
+        return line;
+      })
+      .join(''),
+  );
   content = fillRegion(content, FILE, 'secrets', ({ indent }) =>
-    generatedSecrets(root, services, init)
+    generatedSecrets(root, services, init, platformSecrets)
       .flatMap(({ service, variables }) =>
         variables.map((variable) => {
           const line = `${indent}${variable}: \${${variable}:-}\n`;

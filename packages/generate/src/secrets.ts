@@ -6,6 +6,7 @@ import {
   type OwnSetting,
   type Service,
 } from '@platform/manifest';
+import { parse } from 'yaml';
 import type { Generated, Part } from './output.ts';
 import { fillRegion, outsideRegions } from './regions.ts';
 
@@ -15,6 +16,16 @@ const FILE = 'deploy/secrets/init.sh';
 export const SECRETS_DIR = '/run/secrets';
 /** The Compose service that runs deploy/secrets/init.sh, and exits, before the others start. */
 export const SECRETS_INIT = 'init-secrets';
+
+/**
+ * Where init-secrets mounts each service's own volume (`secrets-<name>`, mounted at SECRETS_DIR
+ * in that service alone): init.sh copies into it the files the service reads, and only those. Our
+ * services all run as one uid, so a shared volume would let any of them (the gateway, facing the
+ * internet) read every other's database password and auth's KEY_ENCRYPTION_KEY.
+ */
+export const SERVICES_SECRETS_DIR = '/run/secrets-services';
+/** A service's own secrets volume. */
+export const serviceSecretsVolume = (name: string) => `secrets-${name}`;
 
 /** The file init.sh writes a service's whole DATABASE_URL to (it holds the role's password). */
 export const databaseUrlFile = (name: string) => `${envStem(name)}_DATABASE_URL`;
@@ -46,11 +57,48 @@ export function readSecretsInit(root: string): SecretsInit {
   };
 }
 
+/**
+ * compose.yaml's `x-platform` secrets: each platform setting handed over as a file, by the name
+ * of its file in the secrets volume (`SERVICE_TOKEN_FILE: /run/secrets/SERVICE_TOKEN`).
+ */
+export function readPlatformFiles(root: string): Map<string, string> {
+  const doc = parse(outsideRegions(readFileSync(path.join(root, 'compose.yaml'), 'utf8'))) as {
+    'x-platform'?: Record<string, unknown>;
+  } | null;
+  return platformFiles(Object.entries(doc?.['x-platform'] ?? {}).map(([k, v]) => [k, String(v)]));
+}
+
+/** `x-platform`'s `<NAME>_FILE: /run/secrets/<file>` entries, as NAME → file. */
+export function platformFiles(entries: Iterable<readonly [string, string]>): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const [key, value] of entries) {
+    if (key.endsWith('_FILE')) files.set(key.slice(0, -'_FILE'.length), path.posix.basename(value));
+  }
+  return files;
+}
+
+/** The files of the secrets volume a service reads: what init.sh copies into its own volume. */
+export function secretFilesOf(service: Service, platform: Map<string, string>): string[] {
+  const files: string[] = [];
+  if (service.database) files.push(databaseUrlFile(service.name));
+  for (const name of service.settings.platform) {
+    const file = platform.get(name);
+    if (file) files.push(file);
+  }
+  for (const setting of Object.values(service.settings.own)) {
+    const variable = secretFileVariable(setting);
+    if (variable) files.push(variable);
+  }
+  return [...new Set(files)];
+}
+
 /** The secrets `npm run generate` adds for one service, as init.sh lines. */
 export interface ServiceSecrets {
   service: Service;
   /** The variables init.sh takes a given value from (compose.yaml passes each to init-secrets). */
   variables: string[];
+  /** The files it reads (secretFilesOf), copied into its own volume by the last line. */
+  files: string[];
   lines: string[];
 }
 
@@ -63,6 +111,7 @@ export function generatedSecrets(
   root: string,
   services: readonly Service[],
   written: SecretsInit = readSecretsInit(root),
+  platform: Map<string, string> = readPlatformFiles(root),
 ): ServiceSecrets[] {
   const made = new Set(written.secrets);
   return services.map((s) => {
@@ -83,7 +132,9 @@ export function generatedSecrets(
       variables.push(variable);
       lines.push(`secret ${variable} "$node"`);
     }
-    return { service: s, variables, lines };
+    const files = secretFilesOf(s, platform);
+    if (files.length) lines.push(`give ${s.name} ${files.join(' ')}`);
+    return { service: s, variables, files, lines };
   });
 }
 

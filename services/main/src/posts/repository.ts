@@ -89,9 +89,16 @@ export async function lockPostsByAuthor(
  * (migrations, outbox purge); two authors whose ids hash alike only wait for each other.
  * Returns whether the author's account is deleted; the caller refuses then.
  */
+/**
+ * The author's half of the lock key: the hash of the UUID as PostgreSQL writes it, so that the
+ * token's `sub` and the event's `user_id` take the same lock however each spells the id (upper
+ * or lower case: the event's check accepts both, and deleted_authors compares them as UUIDs).
+ */
+const authorKey = (authorId: string) => sql`hashtext(${authorId}::uuid::text)`;
+
 export async function holdAuthor(db: Executor, authorId: string): Promise<boolean> {
   await db.execute(
-    sql`select pg_advisory_xact_lock_shared(hashtext('deleted-authors'), hashtext(${authorId}))`,
+    sql`select pg_advisory_xact_lock_shared(hashtext('deleted-authors'), ${authorKey(authorId)})`,
   );
   const { rows } = await db.execute<{ deleted: boolean }>(
     sql`select exists (select 1 from deleted_authors where user_id = ${authorId}) as deleted`,
@@ -105,7 +112,7 @@ export async function holdAuthor(db: Executor, authorId: string): Promise<boolea
  */
 export async function recordDeletedAuthor(db: Executor, authorId: string): Promise<void> {
   await db.execute(
-    sql`select pg_advisory_xact_lock(hashtext('deleted-authors'), hashtext(${authorId}))`,
+    sql`select pg_advisory_xact_lock(hashtext('deleted-authors'), ${authorKey(authorId)})`,
   );
   await db.execute(
     sql`insert into deleted_authors (user_id) values (${authorId}) on conflict do nothing`,
