@@ -3,17 +3,22 @@
  *   node --import tsx packages/deploy-check/src/cli.ts
  * the generated files against services/*\/service.json (npm run generate); compose.yaml against
  * the Compose spec's JSON schema plus references; each Kustomize overlay rendered and checked
- * against the Kubernetes OpenAPI schemas plus policy. Exit 1 on any error.
+ * against the Kubernetes OpenAPI schemas plus policy; the environment each service gets from
+ * compose.yaml and deploy/k8s/base, read by its own ConfigSchema (services/*\/src/config.ts).
+ * Exit 1 on any error.
  */
 import path from 'node:path';
 import { checkGenerated } from '@platform/generate';
 import { checkCompose } from './compose.ts';
 import { manifestFiles, schemaErrors } from './k8s.ts';
 import { checkKustomize } from './overlays.ts';
+import { checkServiceConfig } from './service-config.ts';
 import { strictErrors } from './strict.ts';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 const k8s = path.join(root, 'deploy', 'k8s');
+// Started first: deploy/secrets/init.sh, which it runs, forks while the checks below work.
+const settings = checkServiceConfig(root).catch((error: Error) => [error.message]);
 const report: Record<string, string[]> = {
   'generated files (services/*/service.json)': checkGenerated(root),
   'compose.yaml': checkCompose({ root }),
@@ -23,6 +28,7 @@ report['deploy/k8s/base (files)'] = [...(await schemaErrors(base)), ...strictErr
 for (const [overlay, errors] of Object.entries(await checkKustomize(k8s))) {
   report[`deploy/k8s/overlays/${overlay} (rendered)`] = errors;
 }
+report['service settings (services/*/src/config.ts)'] = await settings;
 let failed = 0;
 for (const [what, errors] of Object.entries(report)) {
   console.log(`${errors.length === 0 ? 'ok  ' : 'FAIL'} ${what}`);

@@ -15,4 +15,14 @@ export {
 } from './k8s.ts';
 export { checkKustomize } from './overlays.ts';
 export { policyErrors } from './policy.ts';
+export {
+  type ConfigProblem,
+  type ConfigSchema,
+  checkServiceConfig,
+  composeConfigProblems,
+  configProblems,
+  formatProblem,
+  k8sConfigProblems,
+  loadSchemas,
+} from './service-config.ts';
 export { strictErrors } from './strict.ts';
