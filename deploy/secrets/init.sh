@@ -131,6 +131,8 @@ secret INFLUX_ADMIN_PASSWORD "$influxdb"
 secret INFLUX_ANALYTICS_PASSWORD "$node:$influxdb"
 secret INFLUX_GRAFANA_PASSWORD "$grafana:$influxdb"
 secret GRAFANA_ADMIN_PASSWORD "$grafana"
+# Seals the data source passwords Grafana stores: its built-in default key is public.
+secret GRAFANA_SECRET_KEY "$grafana"
 
 # Each database's password and its service's DATABASE_URL, and every secret a manifest's own
 # settings read that is not above.

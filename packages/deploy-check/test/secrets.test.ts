@@ -390,3 +390,15 @@ test("each service's own volume holds the secrets it reads, and nothing else", (
     !Object.keys(contents(path.join(volumes, 'gateway'))).some((f) => /DATABASE|KEY/.test(f)),
   );
 });
+
+test("Grafana seals what it stores with a key of its own, not its public default 'SW2YcwTIb9zpOOhoPsMm'", (t) => {
+  const grafana = (
+    parse(readFileSync(path.join(root, 'compose.yaml'), 'utf8'), { merge: true }) as ComposeFile
+  ).services!.grafana as { environment?: Record<string, string> };
+  assert.equal(grafana.environment?.GF_SECURITY_SECRET_KEY_FILE, '/run/secrets/GRAFANA_SECRET_KEY');
+  const dir = scratch(t);
+  init(dir);
+  assert.match(readFileSync(path.join(dir, 'GRAFANA_SECRET_KEY'), 'utf8'), /^[A-Za-z0-9_-]{43}$/);
+  if (process.getuid?.() === 0)
+    assert.equal(statSync(path.join(dir, 'GRAFANA_SECRET_KEY')).uid, 472);
+});
