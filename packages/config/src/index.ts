@@ -96,8 +96,8 @@ export async function runMain(main: () => Promise<void>): Promise<void> {
   }
 }
 
-/** Failures to reach a server, where a stack says nothing the address does not. */
-const UNREACHABLE = new Set([
+/** Error codes of a server that cannot be reached: a stack says nothing the address does not. */
+export const UNREACHABLE_CODES: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
   'ENOTFOUND',
@@ -121,7 +121,7 @@ function unreachableServer(error: unknown): string | undefined {
       port?: number;
     };
     const host = address ?? hostname;
-    if (code && UNREACHABLE.has(code) && host) {
+    if (code && UNREACHABLE_CODES.has(code) && host) {
       return `cannot reach ${host}${port ? `:${port}` : ''} (${first.message})`;
     }
   }

@@ -1,3 +1,5 @@
+import { UNREACHABLE_CODES } from '@platform/config';
+
 /** The subset of a pino/Fastify logger an outage log writes to. */
 export interface OutageLogger {
   debug(object: object, message: string): void;
@@ -22,13 +24,7 @@ export interface OutageLog {
 
 /** Error codes that mean "not reachable (yet)": the stack says nothing the message does not. */
 const UNREACHABLE = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
+  ...UNREACHABLE_CODES,
   'EPIPE',
   'UND_ERR_CONNECT_TIMEOUT',
   'UND_ERR_SOCKET',
