@@ -18,6 +18,21 @@ const send = (
     ...(payload === undefined ? {} : { payload: payload as object }),
   });
 
+test('the excerpt is the Markdown body as plain text: links and images keep their text, code its name', async () => {
+  const res = await send('POST', '/posts', {
+    title: 'Markdown excerpt',
+    body:
+      '## Setting up\n\n> Read **the guide** at [our docs](https://example.com/docs "Docs") ' +
+      'or [the FAQ][faq]. ![A diagram](/img/setup.png)\n\nSet `max_items` to _5_ in C# ' +
+      'or F#.\n\n[faq]: https://example.com/faq',
+  });
+  assert.equal(res.statusCode, 201, res.body);
+  assert.equal(
+    res.json().post.excerpt,
+    'Setting up Read the guide at our docs or the FAQ. A diagram Set max_items to 5 in C# or F#.',
+  );
+});
+
 test('create returns the contract shape; the post reads back by id and by slug', async () => {
   const res = await send('POST', '/posts', {
     title: 'Hello, Wörld: a first post!',
