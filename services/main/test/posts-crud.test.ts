@@ -221,8 +221,10 @@ test('sizes and shapes are validated with field errors', async () => {
     [{ title: 't', body: 'x'.repeat(100 * 1024 + 1) }, 'body'],
     [{ title: 't', body: 'é'.repeat(60 * 1024) }, 'body'],
     [{ title: 't', body: 'b', tags: Array.from({ length: 11 }, (_, i) => `t${i}`) }, 'tags'],
-    [{ title: 't', body: 'b', tags: ['Not A Slug'] }, 'tags.0'],
-    [{ title: 't', body: 'b', tags: ['a', 'a'] }, 'tags'],
+    // A name is stored as its slug ('Not A Slug' → not-a-slug): one with no letter or digit is refused.
+    [{ title: 't', body: 'b', tags: ['日本語'] }, 'tags.0'],
+    [{ title: 't', body: 'b', tags: ['ok', '-- !!'] }, 'tags.1'],
+    [{ title: 't', body: 'b', tags: [' '] }, 'tags.0'],
     [{ title: 't', body: 'b', status: 'archived' }, 'status'],
     [{ title: 't', body: 'b', category_id: 'nope' }, 'category_id'],
     [{ title: 't', body: 'b', category_id: '4b8e5c4e-8d3f-4b8a-9a57-0f4e3c1d2b6a' }, 'category_id'],
