@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { openDatabase } from '../src/db/index.ts';
 import { createDedup, fingerprint, segmentKey } from '../src/ingestion/dedup.ts';
@@ -16,7 +17,8 @@ const base = '/analytics/v1';
 
 test("a copy of an identify sent after the user's deletion does not bring the profile back", async () => {
   const authorization = await writeKeyAuth(t);
-  const userId = `gone-${Date.now()}`;
+  // Auth's ids are UUIDs: the deletion is remembered until the user's events are unlinked.
+  const userId = randomUUID();
   const identify = () =>
     t.app.inject({
       method: 'POST',

@@ -198,7 +198,8 @@ export const userDeleted = (t: TestAnalytics, userId: string) =>
           id: `auth:del-${userId}`,
           type: 'user.deleted',
           user_id: userId,
-          payload: {},
+          // As auth sends it.
+          payload: { user_id: userId },
           occurred_at: new Date().toISOString(),
         },
       ],

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { bearer, buildTestAnalytics, sql, userDeleted } from './helper.ts';
 
@@ -293,7 +294,8 @@ test('identify and alias link anonymous ids: activity and the profile include th
     user_id: userId,
     traits: { plan: 'pro', name: 'Ada', company: 'ACME' },
     anonymous_ids: [anonA, anonB].sort(),
-    first_seen: batch[5]!.timestamp,
+    // The linked ids' events are the user's: the page under anonA came first.
+    first_seen: batch[0]!.timestamp,
     last_seen: batch[6]!.timestamp,
   });
   const links = await sql(
@@ -316,6 +318,59 @@ test('identify and alias link anonymous ids: activity and the profile include th
     headers: bearer(t.adminToken),
   });
   assert.equal(missing.statusCode, 404);
+});
+
+test('a profile spans the events of its linked anonymous ids, also those sent after the link', async () => {
+  const { key } = await newKey();
+  const userId = `seen-${Date.now()}`;
+  const anon = `${userId}-anon`;
+  const at = (minutes: number) => new Date(Date.now() - (60 - minutes) * 60_000).toISOString();
+  const batch = [
+    { type: 'track', anonymousId: anon, event: 'Browsed', timestamp: at(1) },
+    { type: 'identify', userId, anonymousId: anon, traits: { plan: 'pro' }, timestamp: at(10) },
+    { type: 'track', userId, event: 'Bought', timestamp: at(20) },
+    // The browser keeps sending under its anonymous id.
+    { type: 'track', anonymousId: anon, event: 'Browsed', timestamp: at(30) },
+  ];
+  assert.equal((await send('/batch', key, { batch })).statusCode, 200);
+  await t.drained();
+  const profile = await t.app.inject({
+    url: `${base}/profiles/${userId}`,
+    headers: bearer(t.adminToken),
+  });
+  assert.equal(profile.statusCode, 200, profile.body);
+  assert.equal(profile.json().first_seen, batch[0]!.timestamp);
+  assert.equal(profile.json().last_seen, batch[3]!.timestamp);
+});
+
+test('a user analytics knows only from their events has a profile (no traits, no links)', async () => {
+  const user = await t.user();
+  const first = new Date(Date.now() - 3600_000).toISOString();
+  const res = await t.app.inject({
+    method: 'POST',
+    url: `${base}/track-event`,
+    headers: bearer(user.accessToken),
+    payload: { events: [{ event: 'Opened', timestamp: first }, { event: 'Closed' }] },
+  });
+  assert.equal(res.statusCode, 202, res.body);
+  await t.drained();
+  const profile = await t.app.inject({
+    url: `${base}/profiles/${user.id}`,
+    headers: bearer(t.adminToken),
+  });
+  assert.equal(profile.statusCode, 200, profile.body);
+  const body = profile.json();
+  assert.deepEqual(
+    { ...body, last_seen: undefined },
+    {
+      user_id: user.id,
+      traits: {},
+      anonymous_ids: [],
+      first_seen: first,
+      last_seen: undefined,
+    },
+  );
+  assert.ok(Date.parse(body.last_seen) > Date.parse(first));
 });
 
 test('track-event items may carry message_id: a retry is accepted and stored once', async () => {
@@ -363,7 +418,8 @@ test('track-event items may carry message_id: a retry is accepted and stored onc
 
 test('a user.deleted domain event removes their profile and links', async () => {
   const { key } = await newKey();
-  const userId = `deleted-${Date.now()}`;
+  // Auth's ids are UUIDs; the user's events are unlinked from it a moment later.
+  const userId = randomUUID();
   await send('/identify', key, { userId, anonymousId: `${userId}-anon`, traits: { a: 1 } });
   const res = await userDeleted(t, userId);
   assert.equal(res.statusCode, 202, res.body);

@@ -102,6 +102,11 @@ export function storeContract(name: string, fresh: () => Promise<Store>) {
       (e) => e.timestamp,
     );
     assert.deepEqual(times, [...times].sort().reverse());
+    const oldest = await store.activity({ userId: 'u1', ...day, limit: 2, oldestFirst: true });
+    assert.deepEqual(
+      oldest.items.map((e) => e.timestamp),
+      [...times].sort().slice(0, 2),
+    );
   });
 
   test(`${name}: writing the same items again changes nothing`, async () => {

@@ -20,5 +20,20 @@ export function slugify(text: string, fallback: string): string {
   return UUID.test(slug) ? `${fallback}-${slug}` : slug;
 }
 
+/**
+ * A tag as posts store it: its slug ("Web Dev" → "web-dev", "Node.js" → "node-js"), at most 50
+ * characters; '' when nothing of it is a letter or digit.
+ */
+export function tagSlug(tag: string): string {
+  return tag
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+/, '')
+    .slice(0, 50)
+    .replace(/-+$/, '');
+}
+
 /** A taken slug gets a short random suffix rather than a count that races with other writers. */
 export const withSuffix = (slug: string) => `${slug}-${randomBytes(3).toString('hex')}`;

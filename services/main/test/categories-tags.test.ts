@@ -36,6 +36,45 @@ const counts = async (): Promise<Record<string, number>> => {
   return all;
 };
 
+test('tags are sent as names or slugs and stored as slugs, once each; the tag filter takes names too', async () => {
+  const word = `Tag${Date.now()}`;
+  const created = await call('POST', '/posts', alice, {
+    title: 'Tagged by name',
+    body: 'x',
+    status: 'published',
+    tags: [`${word} Web Dev`, `${word.toLowerCase()}-web-dev`, `  Crème ${word} `, `${word}.js`],
+  });
+  assert.equal(created.statusCode, 201, created.body);
+  const slug = word.toLowerCase();
+  assert.deepEqual(created.json().post.tags, [`${slug}-web-dev`, `creme-${slug}`, `${slug}-js`]);
+  const patched = await call('PATCH', `/posts/${created.json().post.id}`, alice, {
+    tags: [`${word} JS`],
+  });
+  assert.deepEqual(patched.json().post.tags, [`${slug}-js`]);
+  const found = await call('GET', `/posts?tag=${encodeURIComponent(`${word}.JS`)}`);
+  assert.equal(found.statusCode, 200, found.body);
+  assert.deepEqual(
+    found.json().items.map((p: { id: string }) => p.id),
+    [created.json().post.id],
+  );
+  assert.equal((await counts())[`${slug}-js`], 1);
+
+  const refused = await call('POST', '/posts', alice, {
+    title: 't',
+    body: 'x',
+    tags: ['ok', '日本語'],
+  });
+  assert.equal(refused.statusCode, 400, refused.body);
+  assert.equal(refused.json().code, 'validation_failed');
+  assert.deepEqual(
+    refused.json().errors.map((e: { field: string }) => e.field),
+    ['tags.1'],
+  );
+  assert.deepEqual((await call('GET', '/posts?tag=%E6%97%A5')).json().items, []);
+  // The other tests here count every listed tag.
+  await call('DELETE', `/posts/${created.json().post.id}`, alice);
+});
+
 test('editors and admins manage categories; anyone reads them', async () => {
   const created = await call('POST', '/categories', editor, { name: 'Release Notes' });
   assert.equal(created.statusCode, 201);

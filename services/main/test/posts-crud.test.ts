@@ -18,6 +18,21 @@ const send = (
     ...(payload === undefined ? {} : { payload: payload as object }),
   });
 
+test('the excerpt is the Markdown body as plain text: links and images keep their text, code its name', async () => {
+  const res = await send('POST', '/posts', {
+    title: 'Markdown excerpt',
+    body:
+      '## Setting up\n\n> Read **the guide** at [our docs](https://example.com/docs "Docs") ' +
+      'or [the FAQ][faq]. ![A diagram](/img/setup.png)\n\nSet `max_items` to _5_ in C# ' +
+      'or F#.\n\n[faq]: https://example.com/faq',
+  });
+  assert.equal(res.statusCode, 201, res.body);
+  assert.equal(
+    res.json().post.excerpt,
+    'Setting up Read the guide at our docs or the FAQ. A diagram Set max_items to 5 in C# or F#.',
+  );
+});
+
 test('create returns the contract shape; the post reads back by id and by slug', async () => {
   const res = await send('POST', '/posts', {
     title: 'Hello, Wörld: a first post!',
@@ -206,8 +221,10 @@ test('sizes and shapes are validated with field errors', async () => {
     [{ title: 't', body: 'x'.repeat(100 * 1024 + 1) }, 'body'],
     [{ title: 't', body: 'é'.repeat(60 * 1024) }, 'body'],
     [{ title: 't', body: 'b', tags: Array.from({ length: 11 }, (_, i) => `t${i}`) }, 'tags'],
-    [{ title: 't', body: 'b', tags: ['Not A Slug'] }, 'tags.0'],
-    [{ title: 't', body: 'b', tags: ['a', 'a'] }, 'tags'],
+    // A name is stored as its slug ('Not A Slug' → not-a-slug): one with no letter or digit is refused.
+    [{ title: 't', body: 'b', tags: ['日本語'] }, 'tags.0'],
+    [{ title: 't', body: 'b', tags: ['ok', '-- !!'] }, 'tags.1'],
+    [{ title: 't', body: 'b', tags: [' '] }, 'tags.0'],
     [{ title: 't', body: 'b', status: 'archived' }, 'status'],
     [{ title: 't', body: 'b', category_id: 'nope' }, 'category_id'],
     [{ title: 't', body: 'b', category_id: '4b8e5c4e-8d3f-4b8a-9a57-0f4e3c1d2b6a' }, 'category_id'],

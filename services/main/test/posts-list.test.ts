@@ -212,7 +212,9 @@ test('malformed query parameters are 400 problems naming the parameter', async (
       'published_after=2025-01-01T00:00:00Z&published_before=2025-01-01T00:00:00Z',
       'published_after',
     ],
-    ['tag=Not%20a%20slug', 'tag'],
+    // A name is matched by its slug (tag=Not%20a%20slug is tag=not-a-slug); blank is no tag.
+    ['tag=%20', 'tag'],
+    [`tag=${'x'.repeat(101)}`, 'tag'],
     [`tag=${Array.from({ length: 11 }, (_, i) => `t${i}`).join('&tag=')}`, 'tag'],
     [`q=${'x'.repeat(201)}`, 'q'],
     ['q=', 'q'],

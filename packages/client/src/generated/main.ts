@@ -112,7 +112,7 @@ export interface operations {
       query?: {
         /** @description Id or slug */
         category?: string;
-        /** @description Repeatable; every tag must match */
+        /** @description Repeatable; every tag must match (a name matches its slug) */
         tag?: string[];
         author?: string;
         status?: 'draft' | 'published';
@@ -283,7 +283,7 @@ export interface operations {
           status?: 'draft' | 'published';
           category_id?: null | string;
           category?: null | string;
-          /** @description Tag slugs; a tag exists once a post uses it */
+          /** @description Tag names or slugs, stored as slugs (lowercase ASCII letters and digits joined by hyphens); repeats count once; a tag exists once a post uses it */
           tags?: string[];
         };
       };
@@ -642,7 +642,7 @@ export interface operations {
           status?: 'draft' | 'published';
           category_id?: null | string;
           category?: null | string;
-          /** @description Tag slugs; a tag exists once a post uses it */
+          /** @description Tag names or slugs, stored as slugs (lowercase ASCII letters and digits joined by hyphens); repeats count once; a tag exists once a post uses it */
           tags?: string[];
         };
       };
@@ -1102,7 +1102,7 @@ export interface operations {
           status?: 'draft' | 'published';
           category_id?: null | string;
           category?: null | string;
-          /** @description Tag slugs; a tag exists once a post uses it */
+          /** @description Tag names or slugs, stored as slugs (lowercase ASCII letters and digits joined by hyphens); repeats count once; a tag exists once a post uses it */
           tags?: string[];
         };
       };

@@ -1,5 +1,6 @@
 import { asc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/index.ts';
+import { forgottenUsers } from '../db/schema.ts';
 import { identityLinks, profiles } from './tables.ts';
 
 export interface ProfileUpdate {
@@ -90,6 +91,15 @@ export async function usersOf(db: Db, anonymousIds: string[]): Promise<Map<strin
 export async function profileOf(db: Db, userId: string) {
   const [row] = await db.select().from(profiles).where(eq(profiles.userId, userId));
   return row;
+}
+
+/** Whether the account was deleted: its events may still name it until they are unlinked. */
+export async function isForgotten(db: Db, userId: string): Promise<boolean> {
+  const rows = await db
+    .select({ userId: forgottenUsers.userId })
+    .from(forgottenUsers)
+    .where(eq(forgottenUsers.userId, userId));
+  return rows.length > 0;
 }
 
 /** A deleted account: its profile and links go (its events are the store's to unlink). */

@@ -203,7 +203,7 @@ export function createInfluxStore(
       if (after) where.push(`time < ${after[0]}`);
       const [series] = await select(
         `SELECT event_id, user_id, anonymous_id, properties, "event", "source" FROM events ` +
-          `WHERE ${where.join(' AND ')} ORDER BY time DESC LIMIT ${q.limit + 1}`,
+          `WHERE ${where.join(' AND ')} ORDER BY time ${q.oldestFirst ? 'ASC' : 'DESC'} LIMIT ${q.limit + 1}`,
       );
       const found = series ? records(series) : [];
       const page = found.slice(0, q.limit);

@@ -183,7 +183,7 @@ export function createPostgresStore(db: Db): Store {
         } and ${inRange(q)}
           ${q.event ? sql`and name = ${q.event}` : sql``}
           ${after ? sql`and (occurred_at, seq) < (to_timestamp(${Number(after[0])} / 1000.0), ${Number(after[1])})` : sql``}
-        order by occurred_at desc, seq desc
+        order by ${q.oldestFirst ? sql`occurred_at, seq` : sql`occurred_at desc, seq desc`}
         limit ${q.limit + 1}`);
       const page = found.slice(0, q.limit);
       const last = page.at(-1);

@@ -30,6 +30,8 @@ export interface ActivityQuery {
   limit: number;
   /** Opaque, from a previous page's `nextCursor`. */
   cursor?: string | undefined;
+  /** Oldest first (a first page only: no cursor goes with it). */
+  oldestFirst?: boolean;
 }
 
 /** One event as funnels and retention need it: when, who, what. */

@@ -5,6 +5,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import { findCategory } from '../categories/repository.ts';
 import type { MainContext } from '../context.ts';
 import { problem } from '../errors.ts';
+import { tagSlug } from '../slug.ts';
 import { canEditAny } from './access.ts';
 import { decodeCursor, encodeCursor, type ListOrder } from './cursor.ts';
 import type { ListCache, Page } from './list-cache.ts';
@@ -67,7 +68,10 @@ export async function listPosts(
     filters.categoryId = category.id;
   }
   if (query.tag?.length) {
-    const tags = await rarestFirst(ctx, [...new Set(query.tag)]);
+    const slugs = new Set(query.tag.map(tagSlug));
+    // A tag with no letter or digit is no post's.
+    if (slugs.has('')) return empty;
+    const tags = await rarestFirst(ctx, [...slugs]);
     if (!tags) return empty;
     filters.tags = tags;
   }

@@ -1,5 +1,4 @@
 import { Type } from 'typebox';
-import { SLUG_PATTERN } from '../slug.ts';
 
 export const MAX_BODY_BYTES = 100 * 1024;
 
@@ -9,7 +8,13 @@ const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T)
   Type.Union([Type.Null(), schema]);
 
 export const Status = Type.Union([Type.Literal('draft'), Type.Literal('published')]);
-export const TagSlug = Type.String({ minLength: 1, maxLength: 50, pattern: SLUG_PATTERN });
+/** A tag as sent: its name or slug; posts store and answer its slug (slug.ts tagSlug). */
+export const TagName = Type.String({
+  minLength: 1,
+  maxLength: 100,
+  pattern: '\\S',
+  description: 'A tag name or slug, stored as its slug: "Web Dev" and "web-dev" are one tag',
+});
 
 export const CategoryRef = Type.Object({
   id: Type.String(),
@@ -52,10 +57,11 @@ const fields = {
       description: 'Instead of category_id: id or slug',
     }),
   ),
-  tags: Type.Array(TagSlug, {
+  tags: Type.Array(TagName, {
     maxItems: 10,
-    uniqueItems: true,
-    description: 'Tag slugs; a tag exists once a post uses it',
+    description:
+      'Tag names or slugs, stored as slugs (lowercase ASCII letters and digits joined by ' +
+      'hyphens); repeats count once; a tag exists once a post uses it',
   }),
 };
 
@@ -112,7 +118,10 @@ export const ListPostsQuery = Type.Object(
       Type.String({ minLength: 1, maxLength: 100, description: 'Id or slug' }),
     ),
     tag: Type.Optional(
-      Type.Array(TagSlug, { maxItems: 10, description: 'Repeatable; every tag must match' }),
+      Type.Array(TagName, {
+        maxItems: 10,
+        description: 'Repeatable; every tag must match (a name matches its slug)',
+      }),
     ),
     author: Type.Optional(Type.String({ format: 'uuid' })),
     status: Type.Optional(Status),

@@ -5,7 +5,7 @@ import type { MainContext } from '../context.ts';
 import type { Executor } from '../db/index.ts';
 import { problem } from '../errors.ts';
 import { type PostEvent, recordEvents } from '../events/outbox.ts';
-import { slugify, withSuffix } from '../slug.ts';
+import { slugify, tagSlug, withSuffix } from '../slug.ts';
 import { assertCanChange, canSee } from './access.ts';
 import { deriveExcerpt } from './excerpt.ts';
 import {
@@ -214,8 +214,21 @@ async function prepare(db: Executor, input: PostInput): Promise<PostValues> {
     excerpt: input.excerpt ?? deriveExcerpt(input.body),
     status: input.status ?? 'draft',
     categoryId,
-    tags: input.tags ?? [],
+    tags: tagsOf(input.tags ?? []),
   };
+}
+
+/** Each tag's slug, repeats once, in the order sent; a tag with no letter or digit is a 400. */
+function tagsOf(tags: string[]): string[] {
+  const slugs = tags.map(tagSlug);
+  const bad = slugs.flatMap((slug, i) => (slug ? [] : [i]));
+  if (bad.length) {
+    throw problems.badRequest(
+      'A tag needs a letter or digit (a-z, 0-9).',
+      bad.map((i) => ({ field: `tags.${i}`, message: 'has no letter or digit (a-z, 0-9)' })),
+    );
+  }
+  return [...new Set(slugs)];
 }
 
 const published = (p: { tags: string[]; status: string }) => ({
