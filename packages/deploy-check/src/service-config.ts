@@ -196,8 +196,8 @@ export function k8sConfigProblems(
     const deployment = find('Deployment', service);
     if (!deployment) continue;
     const own = (message: string) => problems.push({ service, file: deployment.file, message });
-    // biome-ignore lint/suspicious/noExplicitAny: a Deployment's pod spec, read field by field
-    const container = (deployment.object.spec as any)?.template?.spec?.containers?.[0];
+    const spec = deployment.object.spec as DeploymentSpec | undefined;
+    const container = spec?.template?.spec?.containers?.[0];
     const env: Record<string, string> = {};
     // The file that names each key, and the one that holds its value (another for a reference).
     const setIn: Record<string, string> = {};
@@ -248,6 +248,24 @@ export function k8sConfigProblems(
   }
   return problems;
 }
+
+type KeyRef = { name: string; key: string };
+
+/** The parts of a Deployment's spec this check reads: its first container's environment. */
+type DeploymentSpec = {
+  template?: {
+    spec?: {
+      containers?: {
+        envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
+        env?: {
+          name: string;
+          value?: string;
+          valueFrom?: { configMapKeyRef?: KeyRef; secretKeyRef?: KeyRef };
+        }[];
+      }[];
+    };
+  };
+};
 
 /**
  * Both environments of every service, against the schemas of services/<name>/src/config.ts
