@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { runMigrations } from '@platform/db';
 import { startEmbeddedPostgres } from '@platform/launcher/postgres';
 import { databasePasswordVariable, envStem, loadManifests } from '@platform/manifest';
 import pg from 'pg';
@@ -46,13 +47,15 @@ test('init.sh makes one database and one least-privilege role per service', asyn
       ),
     },
   });
-  const as = (role: string, database: string) => {
+  const urlOf = (role: string, database: string) => {
     const url = new URL(server.url);
     url.username = role;
     url.password = passwords[role]!;
     url.pathname = `/${database}`;
-    return new pg.Client({ connectionString: url.toString() });
+    return url.toString();
   };
+  const as = (role: string, database: string) =>
+    new pg.Client({ connectionString: urlOf(role, database) });
 
   for (const service of Object.keys(passwords)) {
     // The URL the service reads (DATABASE_URL_FILE) holds the very password of its role.
@@ -71,6 +74,19 @@ test('init.sh makes one database and one least-privilege role per service', asyn
     } finally {
       await own.end();
     }
+    // And the service's own migrations, whole, as that role: also the extensions they create
+    // (main's unaccent, a trusted extension its database's owner may create).
+    await runMigrations(urlOf(service, service), path.join(root, 'services', service, 'drizzle'));
+  }
+  const main = as('main', 'main');
+  await main.connect();
+  try {
+    const { rows } = await main.query(
+      `select to_tsvector('posts_search', 'Crème') = to_tsvector('posts_search', 'creme') as folded`,
+    );
+    assert.deepEqual(rows, [{ folded: true }]);
+  } finally {
+    await main.end();
   }
   const [first, second] = owners.map((s) => s.name);
   const intruder = as(second!, first!);

@@ -21,6 +21,7 @@ import Fastify, {
 import { endQuietConnectionsOnClose } from './closing.ts';
 import type { CodeTable } from './codes.ts';
 import { registerConditionalReads } from './conditional.ts';
+import { refuseContentCodings } from './content-coding.ts';
 import { answerWhatNodeRefuses, clientErrorHandler, routerErrors } from './framework-errors.ts';
 import { registerHealth } from './health.ts';
 import { parseQuery, strictValidators } from './input-strictness.ts';
@@ -61,6 +62,11 @@ export interface AppOptions {
   clientTimeouts?: ClientTimeouts;
   /** Name the matched route in ROUTE_HEADER (default); the gateway, which faces clients, does not. */
   routeHeader?: boolean;
+  /**
+   * Refuse a body in a content coding its route does not decode (415; refuseContentCodings), the
+   * default. The gateway passes bodies on as they came: the service behind it decides.
+   */
+  refuseContentCodings?: boolean;
   /** OpenAPI security schemes besides `bearer` (e.g. analytics' HTTP Basic write keys). */
   securitySchemes?: Record<string, { type: 'http'; scheme: string; description?: string }>;
 }
@@ -228,6 +234,8 @@ export async function createApp(options: AppOptions): Promise<App> {
   refused.track(app);
   answerWhatNodeRefuses(app.server);
   emptyJsonIsNoBody(app);
+  // Before any route is added: it applies to the routes added after it.
+  if (options.refuseContentCodings ?? true) refuseContentCodings(app);
 
   // The hooks every request runs are callback-style: an async hook costs two promises a request.
   app.addHook('onRequest', (request, reply, done) => {

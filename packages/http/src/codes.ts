@@ -73,7 +73,9 @@ export const GENERIC_CODES = {
   unsupported_media_type: {
     status: 415,
     title: 'Unsupported media type',
-    description: 'The body is not in a format this route accepts.',
+    description:
+      'The body is not in a format this route accepts: its Content-Type, or a Content-Encoding ' +
+      'the route does not decode (`Accept-Encoding` names those it does; `identity` for most).',
   },
   unprocessable_entity: {
     status: 422,

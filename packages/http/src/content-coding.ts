@@ -1,9 +1,66 @@
 import { PassThrough, type Readable } from 'node:stream';
 import { createGunzip, createInflate } from 'node:zlib';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, preParsingHookHandler } from 'fastify';
 import { HttpProblem, problems } from './problem.ts';
 
 const ACCEPTED = 'gzip, deflate';
+
+/** Methods whose body Fastify never reads (its `bodyless` ones). */
+const BODYLESS = new Set(['GET', 'HEAD', 'TRACE']);
+
+/** Whether the request carries a body Fastify will parse (as its handleRequest decides). */
+const carriesBody = (request: FastifyRequest) => {
+  if (BODYLESS.has(request.method)) return false;
+  const length = request.headers['content-length'];
+  return (
+    request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')
+  );
+};
+
+/** `identity` (or nothing), alone or repeated: the body is as it is (RFC 9110 §8.4.1). */
+const noCoding = (header: string) =>
+  header.split(',').every((coding) => {
+    const name = coding.trim().toLowerCase();
+    return name === '' || name === 'identity';
+  });
+
+/**
+ * Every route but those that decode a content coding themselves (decodeContentCoding) takes its
+ * body as it is: one sent with `Content-Encoding: gzip` (br, deflate, anything but `identity`) is
+ * refused before it is read, 415 with `Accept-Encoding: identity` (RFC 9110 §15.5.16, RFC 7694
+ * §3), so the client knows to send it uncompressed. It was parsed as it came, compressed, and
+ * refused as a 400 "not valid UTF-8" (or taken, had the bytes happened to parse).
+ */
+export function refuseContentCodings(app: FastifyInstance) {
+  app.addHook('onRoute', (route) => {
+    const own = [route.preParsing ?? []].flat() as preParsingHookHandler[];
+    if (own.includes(decodeContentCoding)) return;
+    route.preParsing = [refuseContentCoding, ...own];
+  });
+}
+
+function refuseContentCoding(
+  request: FastifyRequest,
+  _reply: FastifyReply,
+  payload: Readable,
+  done: (error: Error | null, payload?: Readable) => void,
+) {
+  const coding = request.headers['content-encoding'];
+  if (coding === undefined || noCoding(coding) || !carriesBody(request)) {
+    done(null, payload);
+    return;
+  }
+  // The detail does not echo the header: a client's bytes are not written into answers.
+  done(
+    new HttpProblem(
+      415,
+      'This route takes the body as it is: send it without a Content-Encoding.',
+      {
+        headers: { 'accept-encoding': 'identity' },
+      },
+    ),
+  );
+}
 
 /**
  * A `preParsing` hook for routes whose clients compress what they send (`Content-Encoding: gzip`

@@ -25,6 +25,7 @@ before(async () => {
   });
   app = await createApp({ name: 'coding', logLevel: 'silent', bodyLimit: 1024 });
   app.post('/in', { preParsing: decodeContentCoding }, async (request) => request.body);
+  app.post('/plain', async (request) => ({ body: request.body ?? null }));
   app.get('/next', async () => ({ ok: true }));
   await app.listen({ port: 0, host: '127.0.0.1' });
   port = (app.server.address() as { port: number }).port;
@@ -110,4 +111,82 @@ test('bytes not valid gzip after a refused body are no error the process dies of
   } finally {
     process.off('uncaughtException', onUncaught);
   }
+});
+
+test('a route that decodes no coding refuses a coded body with 415 and Accept-Encoding: identity', async () => {
+  const body = JSON.stringify({ name: 'crème' });
+  for (const coding of ['gzip', 'GZIP', 'br', 'deflate', 'zstd', 'compress', 'gzip, identity']) {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/plain',
+      headers: { 'content-type': 'application/json', 'content-encoding': coding },
+      payload: coding.includes('gzip') ? gzipSync(body) : body,
+    });
+    assert.equal(res.statusCode, 415, `${coding}: ${res.body}`);
+    assert.equal(res.headers['accept-encoding'], 'identity', coding);
+    assert.equal(res.headers['content-type'], 'application/problem+json; charset=utf-8');
+    const problem = res.json();
+    assert.equal(problem.code, 'unsupported_media_type', coding);
+    assert.equal(problem.status, 415);
+    assert.equal(problem.request_id, res.headers['x-request-id']);
+    // The client's header is not written into the answer.
+    assert.ok(!res.body.includes(coding), res.body);
+  }
+});
+
+test('identity is no coding, and a coding on a request without a body is no matter', async () => {
+  for (const coding of ['identity', 'Identity', ' identity , identity', '']) {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/plain',
+      headers: { 'content-type': 'application/json', 'content-encoding': coding },
+      payload: JSON.stringify({ name: 'crème' }),
+    });
+    assert.equal(res.statusCode, 200, `${JSON.stringify(coding)}: ${res.body}`);
+    assert.deepEqual(res.json(), { body: { name: 'crème' } });
+  }
+  const get = await app.inject({ url: '/next', headers: { 'content-encoding': 'gzip' } });
+  assert.equal(get.statusCode, 200, get.body);
+  const empty = await app.inject({
+    method: 'POST',
+    url: '/plain',
+    headers: { 'content-encoding': 'gzip', 'content-length': '0' },
+  });
+  assert.equal(empty.statusCode, 200, empty.body);
+});
+
+test('the route that decodes still takes gzip, and names what it takes for another coding', async () => {
+  const gzipped = await app.inject({
+    method: 'POST',
+    url: '/in',
+    headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+    payload: gzipSync(JSON.stringify({ name: 'crème' })),
+  });
+  assert.equal(gzipped.statusCode, 200, gzipped.body);
+  assert.deepEqual(gzipped.json(), { name: 'crème' });
+  const br = await app.inject({
+    method: 'POST',
+    url: '/in',
+    headers: { 'content-type': 'application/json', 'content-encoding': 'br' },
+    payload: 'x',
+  });
+  assert.equal(br.statusCode, 415, br.body);
+  assert.equal(br.headers['accept-encoding'], 'gzip, deflate');
+});
+
+test('a refused coded body is read to its end: the client reads the 415 and the connection goes on', async () => {
+  const socket = connect(port, '127.0.0.1');
+  await new Promise((resolve) => socket.once('connect', resolve));
+  const body = gzipSync(Buffer.from(JSON.stringify({ name: 'x'.repeat(4000) })));
+  socket.write(
+    'POST /plain HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n' +
+      `content-encoding: gzip\r\ncontent-length: ${body.length}\r\n\r\n`,
+  );
+  socket.write(body);
+  socket.write('GET /next HTTP/1.1\r\nhost: x\r\n\r\n');
+  const answers = await until(socket, (text) => text.includes('{"ok":true}'));
+  socket.destroy();
+  assert.match(answers, /^HTTP\/1\.1 415 /);
+  assert.match(answers, /\r\naccept-encoding: identity\r\n/i);
+  assert.match(answers, /HTTP\/1\.1 200 /);
 });

@@ -109,3 +109,19 @@ test('bytes not valid gzip after a body refused as too large do not crash the se
     process.off('uncaughtException', onUncaught);
   }
 });
+
+test('outside the Segment routes a compressed body is a 415 naming identity, not a 400', async () => {
+  const res = await t.app.inject({
+    method: 'POST',
+    url: `${base}/track-event`,
+    headers: {
+      ...bearer(t.adminToken),
+      'content-type': 'application/json',
+      'content-encoding': 'gzip',
+    },
+    payload: gzipSync(json({ event: 'Zipped' })),
+  });
+  assert.equal(res.statusCode, 415, res.body);
+  assert.equal(res.headers['accept-encoding'], 'identity');
+  assert.equal(res.json().code, 'unsupported_media_type');
+});

@@ -49,6 +49,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     trustProxy: trustedProxies.length ? trustedProxies : false,
     metricsRoute: false,
     routeHeader: false,
+    // Bodies go on as they came, Content-Encoding and all: each service knows what it decodes.
+    refuseContentCodings: false,
     clientTimeouts: {
       headersMs: config.CLIENT_HEADERS_TIMEOUT_MS,
       requestMs: config.CLIENT_REQUEST_TIMEOUT * 1000,

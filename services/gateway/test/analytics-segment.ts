@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { gzipSync } from 'node:zlib';
 import { freePort } from '@platform/launcher';
 import { createTestDatabase } from '@platform/testing';
 import { Analytics } from '@segment/analytics-node';
@@ -140,6 +141,55 @@ export function segmentThroughTheGateway(name: string, env: () => Promise<Record
         fetch(`${url}/analytics/v1/user-activity`, { headers: basic(key) }),
       );
       assert.equal(elsewhere.status, 401);
+    });
+
+    test('a gzipped body passes the gateway: decoded by a Segment route, 415 with Accept-Encoding elsewhere', async () => {
+      const { key } = await newKey();
+      const gzipped = (body: unknown, headers: Record<string, string>, coding = 'gzip') => ({
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-encoding': coding, ...headers },
+        body: gzipSync(JSON.stringify(body)),
+      });
+      const basic = { authorization: `Basic ${Buffer.from(`${key}:`).toString('base64')}` };
+      const batch = await settled(() =>
+        fetch(
+          `${url}/analytics/v1/batch`,
+          gzipped({ batch: [{ type: 'track', userId: 'gz-user', event: 'Zipped' }] }, basic),
+        ),
+      );
+      assert.equal(batch.status, 200, await batch.clone().text());
+      assert.deepEqual(await batch.json(), { success: true });
+      // Routes that decode no coding, at analytics and at auth, answered through the gateway.
+      const refusals = [
+        [`${url}/analytics/v1/track-event`, { event: 'Zipped' }, admin.authorization()],
+        [`${url}/accounts/v1/login`, ADMIN, undefined],
+      ] as const;
+      for (const [target, body, authorization] of refusals) {
+        for (const coding of ['gzip', 'br']) {
+          const res = await settled(() =>
+            fetch(target, gzipped(body, authorization ? { authorization } : {}, coding)),
+          );
+          assert.equal(res.status, 415, `${target} ${coding}`);
+          assert.equal(res.headers.get('accept-encoding'), 'identity');
+          assert.match(res.headers.get('content-type') ?? '', /application\/problem\+json/);
+          const problem = (await res.json()) as { code: string; status: number };
+          assert.equal(problem.code, 'unsupported_media_type');
+          assert.equal(problem.status, 415);
+        }
+      }
+      // `identity` is no coding at all.
+      const plain = await settled(() =>
+        fetch(`${url}/analytics/v1/track-event`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'content-encoding': 'identity',
+            authorization: admin.authorization(),
+          },
+          body: JSON.stringify({ event: 'Unzipped' }),
+        }),
+      );
+      assert.equal(plain.status, 202, await plain.clone().text());
     });
 
     test('@segment/analytics-node: identify, track, page, alias and a repeated batch, read back stitched and once', async () => {

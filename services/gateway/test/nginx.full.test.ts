@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { request, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import type { App } from '@platform/http';
 import { type RawAnswer, startNginx, type TestNginx } from '@platform/testing';
 import {
@@ -126,6 +127,20 @@ describe('through NGINX → gateway → services', () => {
     const bad = await fetch(`${url}/main/v1/posts`, { headers: { authorization: 'Bearer nope' } });
     assert.equal(bad.status, 401);
     assert.equal((await json<Problem>(bad)).status, 401);
+  });
+
+  test('a gzipped body a route does not decode: the service’s 415 and its Accept-Encoding reach the client', async () => {
+    const response = await fetch(`${url}/accounts/v1/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body: gzipSync(JSON.stringify({ email: 'nobody@example.com', password: 'x' })),
+    });
+    assert.equal(response.status, 415, await response.clone().text());
+    assert.equal(response.headers.get('accept-encoding'), 'identity');
+    assert.match(response.headers.get('content-type') ?? '', /application\/problem\+json/);
+    const problem = await json<Problem & { code: string }>(response);
+    assert.equal(problem.code, 'unsupported_media_type');
+    assert.equal(problem.request_id, response.headers.get('x-request-id'));
   });
 
   test('JSON is gzipped, and its ETag weakened', async () => {

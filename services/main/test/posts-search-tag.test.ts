@@ -331,7 +331,7 @@ test('the word signature of a query never excludes a post the query matches', as
   const bits = async (q: string) =>
     (
       await main.sql<{ n: number }>(
-        `select bit_count(search_query_sig(websearch_to_tsquery('english', $1)))::int as n`,
+        `select bit_count(search_query_sig(websearch_to_tsquery('posts_search', $1)))::int as n`,
         [q],
       )
     )[0]!.n;
@@ -343,13 +343,14 @@ test('the word signature of a query never excludes a post the query matches', as
 });
 
 test('random websearch queries of odd text: the signature never excludes a match', async () => {
-  // What a client can send as q, through websearch_to_tsquery('english') as the list does:
+  // What a client can send as q, through websearch_to_tsquery('posts_search') as the list does:
   // quotes, or, -word, apostrophes, backslashes, colons, operators, URLs, e-mails, hyphenated and
   // non-ASCII words. Each query's own text is also a post, so most queries match something.
   const vocabulary =
     String.raw`orchid orchids meadow the or and - -- " "" it's o'neil ' \ back\slash
     c:\dir x:y :* :A * <-> <2> & | ! ( ) foo-bar e-mail user@example.com http://ex.com/a'b
-    /usr/bin/x naïve Straße 日本語 123 1.5 v2.0 C++ #tag running`.split(/\s+/);
+    /usr/bin/x naïve Straße 日本語 123 1.5 v2.0 C++ #tag running crème CRÈME façade-naïve
+    Ångström œuvre`.split(/\s+/);
   let seed = 7;
   const next = (n: number) => {
     seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
@@ -364,10 +365,10 @@ test('random websearch queries of odd text: the signature never excludes a match
   const [row] = await main.sql<{ missed: string[]; pairs: number; required: number }>(
     `with signed as materialized (
         select v, search_sig(tsvector_to_array(v)) as sig
-        from unnest($1::text[]) d, setweight(to_tsvector('english', d), 'A') v),
+        from unnest($1::text[]) d, setweight(to_tsvector('posts_search', d), 'A') v),
       wanted as materialized (
         select t, q, search_query_sig(q) as sig
-        from unnest($2::text[]) t, websearch_to_tsquery('english', t) q)
+        from unnest($2::text[]) t, websearch_to_tsquery('posts_search', t) q)
     select coalesce(array_agg(distinct w.t) filter (where d.v @@ w.q and (d.sig & w.sig) <> w.sig),
         '{}') as missed,
       count(*) filter (where d.v @@ w.q)::int as pairs,

@@ -874,7 +874,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
       415: {
         headers: {
           [name: string]: unknown;
@@ -1030,7 +1030,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
       415: {
         headers: {
           [name: string]: unknown;
@@ -1187,7 +1187,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
       415: {
         headers: {
           [name: string]: unknown;
@@ -1326,7 +1326,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
       415: {
         headers: {
           [name: string]: unknown;
@@ -1461,7 +1461,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
       415: {
         headers: {
           [name: string]: unknown;
@@ -1634,7 +1634,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
       415: {
         headers: {
           [name: string]: unknown;
@@ -1799,7 +1799,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
       415: {
         headers: {
           [name: string]: unknown;
@@ -1960,7 +1960,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
       415: {
         headers: {
           [name: string]: unknown;
@@ -2094,7 +2094,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
       415: {
         headers: {
           [name: string]: unknown;
@@ -2329,7 +2329,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
       415: {
         headers: {
           [name: string]: unknown;
@@ -2612,7 +2612,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
       415: {
         headers: {
           [name: string]: unknown;
@@ -2842,7 +2842,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
       415: {
         headers: {
           [name: string]: unknown;
@@ -3203,7 +3203,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
       415: {
         headers: {
           [name: string]: unknown;
@@ -3406,7 +3406,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
       415: {
         headers: {
           [name: string]: unknown;
@@ -3707,7 +3707,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
       415: {
         headers: {
           [name: string]: unknown;
@@ -3901,7 +3901,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
       415: {
         headers: {
           [name: string]: unknown;
@@ -4400,7 +4400,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
       415: {
         headers: {
           [name: string]: unknown;
@@ -4671,7 +4671,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
       415: {
         headers: {
           [name: string]: unknown;
@@ -4858,7 +4858,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
       415: {
         headers: {
           [name: string]: unknown;
@@ -5140,7 +5140,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
       415: {
         headers: {
           [name: string]: unknown;
@@ -5336,7 +5336,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
       415: {
         headers: {
           [name: string]: unknown;
@@ -5483,7 +5483,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
       415: {
         headers: {
           [name: string]: unknown;
@@ -5662,7 +5662,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
       415: {
         headers: {
           [name: string]: unknown;
@@ -5847,7 +5847,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
       415: {
         headers: {
           [name: string]: unknown;
@@ -6027,7 +6027,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
       415: {
         headers: {
           [name: string]: unknown;
@@ -6211,7 +6211,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
       415: {
         headers: {
           [name: string]: unknown;
@@ -6396,7 +6396,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
       415: {
         headers: {
           [name: string]: unknown;

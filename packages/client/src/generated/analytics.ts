@@ -517,7 +517,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
       415: {
         headers: {
           [name: string]: unknown;
@@ -724,7 +724,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
       415: {
         headers: {
           [name: string]: unknown;
@@ -915,7 +915,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
       415: {
         headers: {
           [name: string]: unknown;
@@ -1106,7 +1106,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
       415: {
         headers: {
           [name: string]: unknown;
@@ -1297,7 +1297,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
       415: {
         headers: {
           [name: string]: unknown;
@@ -1488,7 +1488,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
       415: {
         headers: {
           [name: string]: unknown;
@@ -1679,7 +1679,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
       415: {
         headers: {
           [name: string]: unknown;
@@ -1870,7 +1870,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
       415: {
         headers: {
           [name: string]: unknown;
@@ -2135,7 +2135,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
       415: {
         headers: {
           [name: string]: unknown;
@@ -2310,7 +2310,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
       415: {
         headers: {
           [name: string]: unknown;
@@ -3400,7 +3400,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
       415: {
         headers: {
           [name: string]: unknown;
@@ -3579,7 +3579,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
       415: {
         headers: {
           [name: string]: unknown;
@@ -3885,7 +3885,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
       415: {
         headers: {
           [name: string]: unknown;
@@ -4060,7 +4060,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
       415: {
         headers: {
           [name: string]: unknown;

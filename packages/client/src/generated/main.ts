@@ -116,7 +116,7 @@ export interface operations {
         tag?: string[];
         author?: string;
         status?: 'draft' | 'published';
-        /** @description Full text over title and body (websearch syntax: words, "phrases", or, -not). Without sort, the newest 500 matches (SEARCH_RANK_WINDOW) come first, best match first (title above body); older matches follow, newest first. A walk keeps the window it began with: posts added meanwhile neither repeat nor displace one. */
+        /** @description Full text over title and body (websearch syntax: words, "phrases", or, -not; English stems; accents and case folded: creme finds Crème, CRÈME finds creme). Without sort, the newest 500 matches (SEARCH_RANK_WINDOW) come first, best match first (title above body); older matches follow, newest first. A walk keeps the window it began with: posts added meanwhile neither repeat nor displace one. */
         q?: string;
         /** @description Exclusive */
         published_after?: string;
@@ -431,7 +431,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
       415: {
         headers: {
           [name: string]: unknown;
@@ -834,7 +834,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
       415: {
         headers: {
           [name: string]: unknown;
@@ -1033,7 +1033,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
       415: {
         headers: {
           [name: string]: unknown;
@@ -1294,7 +1294,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
       415: {
         headers: {
           [name: string]: unknown;
@@ -1566,7 +1566,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
       415: {
         headers: {
           [name: string]: unknown;
@@ -1786,7 +1786,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
       415: {
         headers: {
           [name: string]: unknown;
@@ -1986,7 +1986,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts. */
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
       415: {
         headers: {
           [name: string]: unknown;

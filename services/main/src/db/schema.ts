@@ -51,11 +51,15 @@ export const posts = pgTable(
     publishedSort: timestamp({ withTimezone: true, mode: 'string' })
       .notNull()
       .generatedAlwaysAs(sql`coalesce(published_at, 'infinity'::timestamptz)`),
-    /** Kept in the row, uncompressed (migration 0001): ranked search reads thousands per page. */
+    /**
+     * Kept in the row, uncompressed (migration 0001): ranked search reads thousands per page.
+     * Built with the text search configuration posts_search (migration 0014: English with accents
+     * folded); the query side must parse q with the same one (posts/list-query.ts SEARCH_CONFIG).
+     */
     search: tsvector()
       .notNull()
       .generatedAlwaysAs(
-        sql`setweight(to_tsvector('english'::regconfig, title), 'A') || setweight(to_tsvector('english'::regconfig, body), 'B')`,
+        sql`setweight(to_tsvector('posts_search'::regconfig, title), 'A') || setweight(to_tsvector('posts_search'::regconfig, body), 'B')`,
       ),
   },
   (t) => [

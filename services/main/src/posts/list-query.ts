@@ -86,7 +86,15 @@ export interface Range {
   through?: Position;
 }
 
-export const tsQuery = (q: string) => sql`websearch_to_tsquery('english', ${q})`;
+/**
+ * The text search configuration posts.search is built with (db/schema.ts, migration 0014):
+ * English, accents folded. q must be parsed with the same one, or "crème" would look for a word
+ * no post holds.
+ */
+export const SEARCH_CONFIG = 'posts_search';
+
+export const tsQuery = (q: string) =>
+  sql`websearch_to_tsquery(${sql.raw(`'${SEARCH_CONFIG}'`)}, ${q})`;
 
 /**
  * One branch of a list in `order`: `id, sort_key, sort_value` (and `extra`) of at most `limit`

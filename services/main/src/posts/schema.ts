@@ -130,7 +130,8 @@ export const ListPostsQuery = Type.Object(
         minLength: 1,
         maxLength: 200,
         description:
-          'Full text over title and body (websearch syntax: words, "phrases", or, -not). ' +
+          'Full text over title and body (websearch syntax: words, "phrases", or, -not; ' +
+          'English stems; accents and case folded: creme finds Crème, CRÈME finds creme). ' +
           'Without sort, the newest 500 matches (SEARCH_RANK_WINDOW) come first, best match ' +
           'first (title above body); older matches follow, newest first. A walk keeps the ' +
           'window it began with: posts added meanwhile neither repeat nor displace one.',
