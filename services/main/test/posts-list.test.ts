@@ -307,3 +307,13 @@ test('q folds accents both ways and with case: creme finds Crème, crème finds 
   assert.deepEqual(await found(`q=${encodeURIComponent('"brûlée crème"')}`), []);
   assert.deepEqual(await found(`q=${encodeURIComponent('crème -façade')}`), []);
 });
+
+test('q finds words that typographic punctuation touches: “quotes”, dashes, ellipses, no-break spaces', async () => {
+  const post = await createPost(main, alice!, {
+    title: 'On “Kubernetes” and «Grafana»',
+    body: 'Operators—and schedulers… the\u00a0dashboards, it’s said.',
+  });
+  for (const q of ['kubernetes', 'grafana', 'operators', 'schedulers', 'dashboards']) {
+    assert.ok(ids(await list(main, `q=${q}&limit=100`)).includes(post.id), q);
+  }
+});
