@@ -1,3 +1,4 @@
+import { METHODS } from 'node:http';
 import { type App, isNotModified, problems, sendProblem } from '@platform/http';
 import { requestSpan } from '@platform/telemetry';
 import type { FastifyReply, FastifyRequest, LogLevel, RouteShorthandOptions } from 'fastify';
@@ -137,11 +138,26 @@ export async function proxyRoutes(app: App, options: ProxyOptions) {
       handler: handlerFor(route, exact.options.config?.sharedCache === true),
     });
   }
+  forwardEveryMethod(app);
   for (const route of options.routes) {
     const handler = handlerFor(route);
     const routeOptions = { ...quiet, config: { service: route.service } };
     app.all(route.prefix, routeOptions, handler);
     app.all(`${route.prefix}/*`, routeOptions, handler);
+  }
+}
+
+/**
+ * Every method Node parses goes on to the service, not only those Fastify routes by default: a
+ * WebDAV method (PROPFIND, LOCK, …) fell to the gateway's own 404 handler, whose 405 named every
+ * method of the catch-all (`PUT` and `DELETE` on `/main/v1/posts`); the service's names its own.
+ * CONNECT is a tunnel, never a request for a path.
+ */
+function forwardEveryMethod(app: App) {
+  for (const method of METHODS) {
+    if (method !== 'CONNECT' && !app.supportedMethods.includes(method)) {
+      app.addHttpMethod(method, { hasBody: true });
+    }
   }
 }
 
