@@ -191,9 +191,13 @@ function followVersions(app: App, options: ProxyOptions): Map<string, Freshness>
   return all;
 }
 
-/** A request that could act for someone: only such writes count as changes before an answer. */
-const credentialed = (request: FastifyRequest) =>
-  request.headers.authorization !== undefined || request.headers.cookie !== undefined;
+/**
+ * A request that acts for someone, as the edge verified (its Bearer token): only such writes
+ * count as changes before an answer. Not a header's mere presence: a cookie, which no service
+ * here reads, or a Basic header passed on unchecked to a write-key route are anyone's to send,
+ * and each such refused write sent every anonymous list read back to the service.
+ */
+const credentialed = (request: FastifyRequest) => Boolean(request.principal);
 
 function changedBy(request: FastifyRequest, freshness: ReadonlyMap<string, Freshness>) {
   const service = request.proxied?.service;
