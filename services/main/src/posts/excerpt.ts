@@ -3,10 +3,14 @@ const LENGTH = 200;
 /** A `*` or `_` run with a letter or digit on both sides is inside a word. */
 const WORD = /\w/;
 
-/** Emphasis markers go; inside a word only `*` is one (`foo**bar**`), `_` is text (max_items). */
+/**
+ * Emphasis markers go. Inside a word `_` is text (max_items) and so is a lone `*` (2*3), but a
+ * longer run of `*` is emphasis (`foo**bar**baz`).
+ */
 function emphasis(run: string, at: number, text: string): string {
   const inWord = WORD.test(text[at - 1] ?? '') && WORD.test(text[at + run.length] ?? '');
-  return inWord ? run.replaceAll('*', '') : '';
+  if (!inWord) return '';
+  return run === '*' ? run : run.replaceAll('*', '');
 }
 
 /**
