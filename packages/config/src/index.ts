@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { type Static, type TObject, Type } from 'typebox';
 import Value from 'typebox/value';
 
@@ -49,6 +49,30 @@ export function loadConfig<T extends TObject>(
   return value as Static<T>;
 }
 
+/**
+ * The most an X_FILE is read of: what one environment variable can hold (Linux's MAX_ARG_STRLEN).
+ * Read whole, a file named by mistake (a log, /dev/zero, /dev/urandom) was read until memory ran
+ * out instead of being refused in one line.
+ */
+const MAX_FILE_BYTES = 128 * 1024;
+
+/** Up to `limit` bytes from the start of `file` (fewer when it ends sooner). */
+function readAtMost(file: string, limit: number): Buffer {
+  const fd = openSync(file, 'r');
+  try {
+    const buffer = Buffer.alloc(limit);
+    let length = 0;
+    while (length < limit) {
+      const read = readSync(fd, buffer, length, limit - length, null);
+      if (read === 0) break;
+      length += read;
+    }
+    return buffer.subarray(0, length);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** The value `${key}_FILE` points to, if it is set. */
 function fromFile(key: string, env: Record<string, string | undefined>): string | undefined {
   const file = env[`${key}_FILE`];
@@ -57,13 +81,17 @@ function fromFile(key: string, env: Record<string, string | undefined>): string 
   if (env[key] !== undefined && env[key] !== '') {
     throw new ConfigError(`${key} and ${key}_FILE are both set: expected one of them`);
   }
-  let value: string;
+  let bytes: Buffer;
   try {
-    value = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    bytes = readAtMost(file, MAX_FILE_BYTES + 1);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
     throw new ConfigError(`${key}_FILE is invalid: cannot read ${file} (${code})`);
   }
+  if (bytes.length > MAX_FILE_BYTES) {
+    throw new ConfigError(`${key}_FILE is invalid: ${file} holds more than 128 KiB`);
+  }
+  const value = bytes.toString('utf8').replace(/\r?\n$/, '');
   // Empty would count as unset, and a default or an optional setting's absence would quietly
   // stand in for a secret that was never written.
   if (value === '') throw new ConfigError(`${key}_FILE is invalid: ${file} is empty`);

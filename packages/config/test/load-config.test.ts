@@ -172,6 +172,28 @@ test('a timer setting holds no more than a Node timer does (a longer one fired a
   );
 });
 
+test('an X_FILE is read up to what an environment variable holds: a larger file is refused, not read to its end', (t) => {
+  const limit = 128 * 1024;
+  const fits = loadConfig(Schema, {
+    ...valid,
+    SECRET: undefined,
+    SECRET_FILE: secretFile(t, 's'.repeat(limit)),
+  });
+  assert.equal(fits.SECRET.length, limit);
+  // A file named by mistake: a large one was taken whole, /dev/zero read until memory ran out.
+  for (const file of [secretFile(t, 's'.repeat(limit + 1)), '/dev/zero']) {
+    assert.throws(
+      () => loadConfig(Schema, { ...valid, SECRET: undefined, SECRET_FILE: file }),
+      new ConfigError(`SECRET_FILE is invalid: ${file} holds more than 128 KiB`),
+    );
+  }
+  const dir = path.dirname(secretFile(t, 'x'));
+  assert.throws(
+    () => loadConfig(Schema, { ...valid, SECRET: undefined, SECRET_FILE: dir }),
+    new ConfigError(`SECRET_FILE is invalid: cannot read ${dir} (EISDIR)`),
+  );
+});
+
 test('an X_FILE whose file is empty is an error, not X unset', (t) => {
   // Unset, a setting with a default (or an optional one: REDIS_URL, and the gateway would count
   // rate limits per replica) would quietly take it; a file named but empty is a secret that was
