@@ -103,7 +103,7 @@ const WRITTEN: Record<
   string,
   { pattern: RegExp; exact: (written: string) => boolean; expected: string }
 > = {
-  // Past 2^53 a number is no longer that integer: 9007199254740993 was read as …992, 1e23 as 1e23.
+  // Past 2^53 a number is no longer that integer: 9007199254740993 was read as …992.
   integer: {
     pattern: /^-?\d+$/,
     exact: (written) => Number.isSafeInteger(Number(written)),
