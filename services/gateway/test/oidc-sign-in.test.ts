@@ -180,10 +180,10 @@ test('a new user signs up through the provider; the next sign-in finds the same 
   assert.equal(((await unlink.json()) as { code: string }).code, 'last_sign_in_method');
 });
 
-test("a provider's very long name becomes a username at once (no regex rescans: 14 s of auth's event loop)", async () => {
+test("a provider's very long name becomes a username at once (regex rescans held auth's event loop until the gateway took auth out)", async () => {
   const tag = unique();
   // A run of separators that does not end the name: /[_.-]+$/ tried again from each of them.
-  const name = `${tag}${'_'.repeat(100_000)}é`;
+  const name = `${tag}${'_'.repeat(200_000)}é`;
   const subject = idpAccount({
     email: `long-${tag}@idp.test`,
     email_verified: true,
@@ -193,7 +193,7 @@ test("a provider's very long name becomes a username at once (no regex rescans: 
   const started = performance.now();
   const params = await backAtApp(arrived);
   const took = performance.now() - started;
-  assert.ok(took < 3000, `the callback took ${Math.round(took)} ms`);
+  assert.ok(took < 5000, `the callback took ${Math.round(took)} ms`);
   const tokens = await exchange(params.get('code')!);
   assert.equal(tokens.status, 200, await tokens.clone().text());
   const { user } = (await tokens.json()) as { user: { username: string } };

@@ -47,7 +47,7 @@ test('a crafted body of the largest size gets its excerpt at once (no regex resc
     const took = performance.now() - started;
     assert.equal(res.statusCode, 201, `${name}: ${res.body}`);
     // Linear, it is a few ms of work in a request of some tens; the old patterns took 5-22 s.
-    assert.ok(took < 2000, `${name}: ${Math.round(took)} ms`);
+    assert.ok(took < 3000, `${name}: ${Math.round(took)} ms`);
   }
   // What they read as: emphasis at word edges goes, '_' inside a word stays, '*' inside one goes.
   const res = await send('POST', '/posts', {
