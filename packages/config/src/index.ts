@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { type Static, type TObject, Type } from 'typebox';
 import Value from 'typebox/value';
 
@@ -29,10 +29,13 @@ export function loadConfig<T extends TObject>(
     // Value.Convert reads "80.7" as 80, "0x1F90" as 8080 and "true" as 1: refused as written.
     const { type, description } = schema.properties[key] as { type?: string; description?: string };
     const shape = type ? WRITTEN[type] : undefined;
-    if (shape && !shape.pattern.test(value.trim())) {
+    // Spaces around a number or flag are no part of it (the check below already ignored them,
+    // Value.Convert did not: ' 5' was 5 and ' true' an error).
+    const written = shape ? value.trim() : value;
+    if (shape && !(shape.pattern.test(written) && shape.exact(written))) {
       throw new ConfigError(`${key} is invalid: expected ${description ?? shape.expected}`);
     }
-    raw[key] = value;
+    raw[key] = written;
   }
   const value = Value.Default(schema, Value.Convert(schema, raw));
   const [first] = Value.Errors(schema, value);
@@ -46,6 +49,30 @@ export function loadConfig<T extends TObject>(
   return value as Static<T>;
 }
 
+/**
+ * The most an X_FILE is read of: what one environment variable can hold (Linux's MAX_ARG_STRLEN).
+ * Read whole, a file named by mistake (a log, /dev/zero, /dev/urandom) was read until memory ran
+ * out instead of being refused in one line.
+ */
+const MAX_FILE_BYTES = 128 * 1024;
+
+/** Up to `limit` bytes from the start of `file` (fewer when it ends sooner). */
+function readAtMost(file: string, limit: number): Buffer {
+  const fd = openSync(file, 'r');
+  try {
+    const buffer = Buffer.alloc(limit);
+    let length = 0;
+    while (length < limit) {
+      const read = readSync(fd, buffer, length, limit - length, null);
+      if (read === 0) break;
+      length += read;
+    }
+    return buffer.subarray(0, length);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** The value `${key}_FILE` points to, if it is set. */
 function fromFile(key: string, env: Record<string, string | undefined>): string | undefined {
   const file = env[`${key}_FILE`];
@@ -54,13 +81,17 @@ function fromFile(key: string, env: Record<string, string | undefined>): string 
   if (env[key] !== undefined && env[key] !== '') {
     throw new ConfigError(`${key} and ${key}_FILE are both set: expected one of them`);
   }
-  let value: string;
+  let bytes: Buffer;
   try {
-    value = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    bytes = readAtMost(file, MAX_FILE_BYTES + 1);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
     throw new ConfigError(`${key}_FILE is invalid: cannot read ${file} (${code})`);
   }
+  if (bytes.length > MAX_FILE_BYTES) {
+    throw new ConfigError(`${key}_FILE is invalid: ${file} holds more than 128 KiB`);
+  }
+  const value = bytes.toString('utf8').replace(/\r?\n$/, '');
   // Empty would count as unset, and a default or an optional setting's absence would quietly
   // stand in for a secret that was never written.
   if (value === '') throw new ConfigError(`${key}_FILE is invalid: ${file} is empty`);
@@ -68,10 +99,23 @@ function fromFile(key: string, env: Record<string, string | undefined>): string 
 }
 
 /** How a number or flag must be written in the environment, by its schema type. */
-const WRITTEN: Record<string, { pattern: RegExp; expected: string }> = {
-  integer: { pattern: /^-?\d+$/, expected: 'an integer' },
-  number: { pattern: /^-?(\d+\.?\d*|\.\d+)$/, expected: 'a number' },
-  boolean: { pattern: /^(true|false|1|0)$/i, expected: 'true or false' },
+const WRITTEN: Record<
+  string,
+  { pattern: RegExp; exact: (written: string) => boolean; expected: string }
+> = {
+  // Past 2^53 a number is no longer that integer: 9007199254740993 was read as …992.
+  integer: {
+    pattern: /^-?\d+$/,
+    exact: (written) => Number.isSafeInteger(Number(written)),
+    expected: 'an integer',
+  },
+  // 400 nines are Infinity.
+  number: {
+    pattern: /^-?(\d+\.?\d*|\.\d+)$/,
+    exact: (written) => Number.isFinite(Number(written)),
+    expected: 'a number',
+  },
+  boolean: { pattern: /^(true|false|1|0)$/i, exact: () => true, expected: 'true or false' },
 };
 
 function missingKey(params: unknown): string | undefined {
@@ -143,6 +187,13 @@ function describe(error: unknown): string {
   return text;
 }
 
+/**
+ * The longest delay a Node timer holds (2^31 − 1 ms, 24.8 days). A longer one is not an error
+ * there: it fires after 1 ms, so UPSTREAM_TOTAL_TIMEOUT=2147484 answered every proxied request
+ * with a 504 at once and HEALTH_INTERVAL_MS=2147483648 polled every instance every millisecond.
+ */
+export const TIMER_MAX_MS = 2 ** 31 - 1;
+
 /** Building blocks shared by every service's configuration schema. */
 export const Env = {
   port: (fallback: number) =>
@@ -199,6 +250,22 @@ export const Env = {
     Type.Integer({ minimum: 1, default: 3600, description: 'a number of seconds' }),
   seconds: (fallback: number) =>
     Type.Integer({ minimum: 1, default: fallback, description: 'a number of seconds' }),
+  /** Seconds a timer waits (a timeout, a window), so at most TIMER_MAX_MS. */
+  timerSeconds: (fallback: number) =>
+    Type.Integer({
+      minimum: 1,
+      maximum: Math.floor(TIMER_MAX_MS / 1000),
+      default: fallback,
+      description: 'a number of seconds, at most 2147483 (24.8 days)',
+    }),
+  /** Milliseconds a timer waits (a timeout, an interval), so at most TIMER_MAX_MS. */
+  millis: (fallback: number, minimum = 1) =>
+    Type.Integer({
+      minimum,
+      maximum: TIMER_MAX_MS,
+      default: fallback,
+      description: `a number of milliseconds, ${minimum} to ${TIMER_MAX_MS} (24.8 days)`,
+    }),
   logLevel: () =>
     Type.Union(
       [

@@ -131,6 +131,69 @@ test('a number or flag is taken only as written: no fraction, hex, exponent or w
   assert.equal(config.VERBOSE, false);
 });
 
+test('a number is refused where JavaScript would not hold it as written; spaces around one never count', () => {
+  const Numbers = Type.Object({
+    COUNT: Type.Integer({ minimum: 0, description: 'a count' }),
+    RATIO: Type.Number({ description: 'a ratio' }),
+    FLAG: Type.Boolean({ default: false }),
+  });
+  // 9007199254740993 became …992 and 400 nines Infinity ("must be number"), without a word.
+  for (const [name, value, expected] of [
+    ['COUNT', '9007199254740993', 'a count'],
+    ['COUNT', '99999999999999999999999', 'a count'],
+    ['RATIO', '9'.repeat(400), 'a ratio'],
+  ]) {
+    assert.throws(
+      () => loadConfig(Numbers, { COUNT: '1', RATIO: '1', [name!]: value }),
+      new ConfigError(`${name} is invalid: expected ${expected}`),
+    );
+  }
+  const config = loadConfig(Numbers, { COUNT: ' 9007199254740991 ', RATIO: ' .5', FLAG: ' true ' });
+  assert.deepEqual(config, { COUNT: 9007199254740991, RATIO: 0.5, FLAG: true });
+});
+
+test('a timer setting holds no more than a Node timer does (a longer one fired after 1 ms)', () => {
+  const Timers = Type.Object({ WAIT_MS: Env.millis(1000), TIMEOUT: Env.timerSeconds(60) });
+  assert.deepEqual(loadConfig(Timers, { WAIT_MS: '2147483647', TIMEOUT: '2147483' }), {
+    WAIT_MS: 2 ** 31 - 1,
+    TIMEOUT: 2147483,
+  });
+  assert.throws(
+    () => loadConfig(Timers, { WAIT_MS: '2147483648' }),
+    new ConfigError(
+      'WAIT_MS is invalid: expected a number of milliseconds, 1 to 2147483647 (24.8 days)',
+    ),
+  );
+  assert.throws(
+    () => loadConfig(Timers, { TIMEOUT: '2147484' }),
+    new ConfigError(
+      'TIMEOUT is invalid: expected a number of seconds, at most 2147483 (24.8 days)',
+    ),
+  );
+});
+
+test('an X_FILE is read up to what an environment variable holds: a larger file is refused, not read to its end', (t) => {
+  const limit = 128 * 1024;
+  const fits = loadConfig(Schema, {
+    ...valid,
+    SECRET: undefined,
+    SECRET_FILE: secretFile(t, 's'.repeat(limit)),
+  });
+  assert.equal(fits.SECRET.length, limit);
+  // A file named by mistake: a large one was taken whole, /dev/zero read until memory ran out.
+  for (const file of [secretFile(t, 's'.repeat(limit + 1)), '/dev/zero']) {
+    assert.throws(
+      () => loadConfig(Schema, { ...valid, SECRET: undefined, SECRET_FILE: file }),
+      new ConfigError(`SECRET_FILE is invalid: ${file} holds more than 128 KiB`),
+    );
+  }
+  const dir = path.dirname(secretFile(t, 'x'));
+  assert.throws(
+    () => loadConfig(Schema, { ...valid, SECRET: undefined, SECRET_FILE: dir }),
+    new ConfigError(`SECRET_FILE is invalid: cannot read ${dir} (EISDIR)`),
+  );
+});
+
 test('an X_FILE whose file is empty is an error, not X unset', (t) => {
   // Unset, a setting with a default (or an optional one: REDIS_URL, and the gateway would count
   // rate limits per replica) would quietly take it; a file named but empty is a secret that was

@@ -38,18 +38,18 @@ export const ConfigSchema = Type.Object({
   /** Largest batch the background writer moves from the queue to the store at once. */
   WRITER_BATCH_SIZE: count(5000),
   /** How often the writer looks at the queue when nothing wakes it. */
-  WRITER_INTERVAL_MS: count(500, 10),
+  WRITER_INTERVAL_MS: Env.millis(500, 10),
   /** Backoff after a failed store write doubles from 100 ms up to this. */
-  WRITER_MAX_BACKOFF_MS: count(10_000, 100),
+  WRITER_MAX_BACKOFF_MS: Env.millis(10_000, 100),
   /** How often InfluxDB's rollups are brought up to date with the samples written. */
-  ROLLUP_INTERVAL_MS: count(5000, 100),
+  ROLLUP_INTERVAL_MS: Env.millis(5000, 100),
   /**
    * Distinct event names clients may send (`/track-event`, Segment's `track`): on InfluxDB each
    * is a series. A name beyond it is a 400; names the services emit are not counted.
    */
   EVENT_NAMES_MAX: count(1000),
   /** Longest a PostgreSQL statement (a report over a long range) may run; then 503. */
-  QUERY_TIMEOUT_MS: count(60_000, 100),
+  QUERY_TIMEOUT_MS: Env.millis(60_000, 100),
   /**
    * Reports (`/performance`, `/reports`) a replica runs at once, and as many `/user-activity`
    * reads (a line of their own), so they never take the connections ingestion needs (the pool
@@ -57,7 +57,7 @@ export const ConfigSchema = Type.Object({
    */
   QUERY_CONCURRENCY: count(4),
   /** Longest a query waits for its turn; then 503 `service_unavailable` with Retry-After. */
-  QUERY_WAIT_MS: count(10_000, 1),
+  QUERY_WAIT_MS: Env.millis(10_000, 1),
   /** Webhooks that receive Segment-style `track` calls: JSON, see destinations/config.ts. */
   DESTINATIONS: Type.Optional(
     Type.String({ description: 'a JSON array of {name, url, secret, events?}' }),
@@ -65,10 +65,10 @@ export const ConfigSchema = Type.Object({
   /** Tries per delivery before it becomes a dead letter. */
   DESTINATION_MAX_ATTEMPTS: count(15),
   /** Wait before the second try; it doubles for each further one, up to the maximum. */
-  DESTINATION_RETRY_BASE_MS: count(1000, 1),
-  DESTINATION_RETRY_MAX_MS: count(3_600_000, 1),
-  DESTINATION_TIMEOUT_MS: count(10_000, 100),
-  DESTINATION_INTERVAL_MS: count(1000, 10),
+  DESTINATION_RETRY_BASE_MS: Env.millis(1000, 1),
+  DESTINATION_RETRY_MAX_MS: Env.millis(3_600_000, 1),
+  DESTINATION_TIMEOUT_MS: Env.millis(10_000, 100),
+  DESTINATION_INTERVAL_MS: Env.millis(1000, 10),
   DESTINATION_CONCURRENCY: count(16),
 });
 

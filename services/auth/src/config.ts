@@ -68,7 +68,7 @@ export const ConfigSchema = Type.Object({
   AVATAR_DECODE_QUEUE: Type.Integer({ minimum: 0, default: 8, description: 'a count' }),
   /** Uploads per user per window (more: 429 with Retry-After). */
   AVATAR_UPLOADS_PER_WINDOW: Type.Integer({ minimum: 1, default: 10, description: 'a count' }),
-  AVATAR_UPLOAD_WINDOW: Env.seconds(3600),
+  AVATAR_UPLOAD_WINDOW: Env.timerSeconds(3600),
   /** Audit events older than this many days are pruned (docs/auth.md, Audit log). */
   AUDIT_RETENTION_DAYS: Type.Integer({ minimum: 1, default: 400, description: 'a number of days' }),
   /** Proxies whose X-Forwarded-For is believed (the gateway); see Fastify's trustProxy. */

@@ -42,13 +42,17 @@ export async function buildTestAuth(
     revocations?: RevocationPublisher;
     replicaOf?: TestAuth;
     feed?: Parameters<typeof buildApp>[0]['feed'];
+    /** A database the test made (another locale, say), empty: migrated at start, dropped after. */
+    database?: { url: string; drop(): Promise<void> };
   } = {},
 ): Promise<TestAuth> {
-  const { replicaOf, ...deps } = extra;
+  const { replicaOf, database: given, ...deps } = extra;
   // A replica shares the first instance's database, as a second process would.
-  const database = replicaOf
-    ? { url: replicaOf.databaseUrl, drop: async () => {} }
-    : await createTestDatabase({ migrations: MIGRATIONS });
+  const database =
+    given ??
+    (replicaOf
+      ? { url: replicaOf.databaseUrl, drop: async () => {} }
+      : await createTestDatabase({ migrations: MIGRATIONS }));
   const mailDir = await mkdtemp(path.join(tmpdir(), 'auth-mail-'));
   const config = readConfig({
     DATABASE_URL: database.url,

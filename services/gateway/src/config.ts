@@ -14,8 +14,7 @@ const count = (fallback: number) =>
   Type.Integer({ minimum: 1, default: fallback, description: 'a positive whole number' });
 const bytes = (fallback: number) =>
   Type.Integer({ minimum: 1, default: fallback, description: 'a number of bytes' });
-const millis = (fallback: number) =>
-  Type.Integer({ minimum: 1, default: fallback, description: 'a number of milliseconds' });
+const millis = (fallback: number) => Env.millis(fallback);
 
 export const ConfigSchema = Type.Object({
   PORT: Env.port(8080),
@@ -38,9 +37,9 @@ export const ConfigSchema = Type.Object({
   /** How often host names in the URLs are resolved again (every address is an instance). */
   DNS_REFRESH_MS: millis(5000),
   /** Time to the upstream's response headers, and the longest silence inside a body. */
-  UPSTREAM_TIMEOUT: Env.seconds(30),
+  UPSTREAM_TIMEOUT: Env.timerSeconds(30),
   /** The whole exchange with an upstream, bodies included: a body that trickles ends here. */
-  UPSTREAM_TOTAL_TIMEOUT: Env.seconds(60),
+  UPSTREAM_TOTAL_TIMEOUT: Env.timerSeconds(60),
   UPSTREAM_CONNECT_TIMEOUT_MS: millis(2000),
   /** How long an instance that refused a connection or timed out gets no traffic. */
   UPSTREAM_EJECT_MS: millis(10_000),
@@ -64,7 +63,7 @@ export const ConfigSchema = Type.Object({
   }),
 
   // Rate limits, per window; signed-in clients are counted per user, others per address.
-  RATE_LIMIT_WINDOW: Env.seconds(60),
+  RATE_LIMIT_WINDOW: Env.timerSeconds(60),
   RATE_LIMIT_PER_ADDRESS: count(6000),
   RATE_LIMIT_PER_USER: count(6000),
   RATE_LIMIT_LOGIN: count(120),
@@ -95,7 +94,7 @@ export const ConfigSchema = Type.Object({
   /** The longest silence inside a request body (else 408). */
   CLIENT_BODY_TIMEOUT_MS: millis(10_000),
   /** The whole request, headers and body, must be in within this: a trickled body ends here. */
-  CLIENT_REQUEST_TIMEOUT: Env.seconds(60),
+  CLIENT_REQUEST_TIMEOUT: Env.timerSeconds(60),
   /** Open connections per client address; those from TRUST_PROXY (NGINX) are not counted. */
   MAX_CONNECTIONS_PER_ADDRESS: count(64),
 

@@ -143,6 +143,10 @@ test('everywhere: problems carry every field and a code; the request id comes ba
     ['PUT', '/main/v1/posts', 'GET, HEAD, POST, OPTIONS'],
     ['DELETE', '/accounts/v1/register', 'POST, OPTIONS'],
     ['POST', '/analytics/v1/user-activity', 'GET, HEAD, OPTIONS'],
+    // Methods Fastify routes only when told (WebDAV's): the gateway answered these itself, naming
+    // every method of its catch-all (PUT, PATCH, DELETE on /main/v1/posts), not the service's.
+    ['PROPFIND', '/main/v1/posts', 'GET, HEAD, POST, OPTIONS'],
+    ['LOCK', '/accounts/v1/register', 'POST, OPTIONS'],
   ] as const) {
     const wrong = await call(method, path);
     assertProblem(wrong, 405, 'method_not_allowed');

@@ -180,6 +180,26 @@ test('a new user signs up through the provider; the next sign-in finds the same 
   assert.equal(((await unlink.json()) as { code: string }).code, 'last_sign_in_method');
 });
 
+test("a provider's very long name becomes a username at once (regex rescans held auth's event loop until the gateway took auth out)", async () => {
+  const tag = unique();
+  // A run of separators that does not end the name: /[_.-]+$/ tried again from each of them.
+  const name = `${tag}${'_'.repeat(200_000)}é`;
+  const subject = idpAccount({
+    email: `long-${tag}@idp.test`,
+    email_verified: true,
+    preferred_username: name,
+  });
+  const arrived = await atCallback(subject);
+  const started = performance.now();
+  const params = await backAtApp(arrived);
+  const took = performance.now() - started;
+  assert.ok(took < 5000, `the callback took ${Math.round(took)} ms`);
+  const tokens = await exchange(params.get('code')!);
+  assert.equal(tokens.status, 200, await tokens.clone().text());
+  const { user } = (await tokens.json()) as { user: { username: string } };
+  assert.equal(user.username, `${tag}${'_'.repeat(32 - tag.length)}`);
+});
+
 test('an email claim that is not one plain address counts as none: no account, no mail to it', async () => {
   for (const email of [
     `victim-${unique()}@idp.test\r\nBcc: evil@idp.test`,

@@ -105,3 +105,33 @@ test('NGINX and the ingress wait for a gateway longer than a gateway waits for a
   // gateway counted as failed, and an idempotent request sent to another one all over again.
   for (const [, seconds] of timeouts) assert.ok(Number(seconds) >= total + 5, `${seconds}s`);
 });
+
+test('a timeout or interval longer than a Node timer holds is refused at start, not turned into 1 ms', async () => {
+  const upstream = await startUpstream((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end('{}');
+  });
+  cleanup(upstream.close);
+  // Node fires a longer timer after 1 ms: every proxied request was a 504 at once, and every
+  // instance was polled for health every millisecond.
+  for (const env of [
+    { UPSTREAM_TOTAL_TIMEOUT: 2_147_484 },
+    { CLIENT_REQUEST_TIMEOUT: 2_147_484 },
+    { HEALTH_INTERVAL_MS: 2 ** 31 },
+    { UPSTREAM_EJECT_MS: 2 ** 31 },
+  ]) {
+    const [name] = Object.keys(env);
+    await assert.rejects(
+      gateway({ MAIN_URLS: upstream.url, ...env }),
+      new RegExp(`^ConfigError: ${name} is invalid: expected a number of`),
+    );
+  }
+  // The most a timer holds still works.
+  const url = await gateway({
+    MAIN_URLS: upstream.url,
+    UPSTREAM_TOTAL_TIMEOUT: 2_147_483,
+    HEALTH_INTERVAL_MS: 2 ** 31 - 1,
+  });
+  const answer = await fetch(`${url}/main/v1/anything`);
+  assert.equal(answer.status, 200, await answer.text());
+});

@@ -20,11 +20,7 @@ export const ConfigSchema = Type.Object({
   }),
   DATABASE_POOL_SIZE: Type.Integer({ minimum: 1, default: 10, description: 'a count' }),
   /** A statement running longer is cancelled; a list cut short this way answers 503. */
-  DATABASE_STATEMENT_TIMEOUT: Type.Integer({
-    minimum: 1,
-    default: 15_000,
-    description: 'milliseconds',
-  }),
+  DATABASE_STATEMENT_TIMEOUT: Env.millis(15_000),
   /** A search without sort ranks this many newest matches, then lists older ones by date. */
   SEARCH_RANK_WINDOW: Type.Integer({
     minimum: 1,

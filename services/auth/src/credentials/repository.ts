@@ -1,4 +1,5 @@
-import { and, eq, gt, isNull, sql } from 'drizzle-orm';
+import { and, eq, gt, isNull, not } from 'drizzle-orm';
+import { sameLetters } from '../db/columns.ts';
 import type { Executor } from '../db/index.ts';
 import { oneTimeTokens } from '../db/schema.ts';
 
@@ -87,7 +88,7 @@ export async function spendEmailTokensExcept(db: Executor, userId: string, keep:
         eq(oneTimeTokens.userId, userId),
         eq(oneTimeTokens.purpose, 'verify-email'),
         isNull(oneTimeTokens.usedAt),
-        sql`lower(${oneTimeTokens.email}) <> lower(${keep})`,
+        not(sameLetters(oneTimeTokens.email, keep)),
       ),
     );
 }

@@ -43,8 +43,9 @@ export const users = pgTable(
     updatedAt: timestamptzNow().$type<Date>(),
   },
   (t) => [
-    uniqueIndex('users_email_key').on(sql`lower(${t.email})`),
-    uniqueIndex('users_username_key').on(sql`lower(${t.username})`),
+    // ASCII folding (collation "C"), whatever the database's locale: see users/repository.ts.
+    uniqueIndex('users_email_key').on(sql`lower(${t.email} collate "C")`),
+    uniqueIndex('users_username_key').on(sql`lower(${t.username} collate "C")`),
     index('users_created_at_idx').on(t.createdAt, t.id),
   ],
 );

@@ -1,4 +1,5 @@
 import { and, eq, ne, sql } from 'drizzle-orm';
+import { sameLetters } from '../db/columns.ts';
 import type { Executor } from '../db/index.ts';
 import { userRoles, users } from '../db/schema.ts';
 
@@ -25,12 +26,12 @@ export async function lockUser(db: Executor, id: string): Promise<UserRow | unde
 /** Looks a user up by email or username, both case-insensitive. */
 export async function findUserByLogin(db: Executor, login: string): Promise<UserRow | undefined> {
   const column = login.includes('@') ? users.email : users.username;
-  const [row] = await db.select().from(users).where(sql`lower(${column}) = lower(${login})`);
+  const [row] = await db.select().from(users).where(sameLetters(column, login));
   return row;
 }
 
 export async function findUserByEmail(db: Executor, email: string): Promise<UserRow | undefined> {
-  const [row] = await db.select().from(users).where(sql`lower(${users.email}) = lower(${email})`);
+  const [row] = await db.select().from(users).where(sameLetters(users.email, email));
   return row;
 }
 
@@ -43,7 +44,7 @@ export async function emailUsedByAnother(
   const [owner] = await db
     .select({ id: users.id })
     .from(users)
-    .where(and(sql`lower(${users.email}) = lower(${email})`, ne(users.id, userId)));
+    .where(and(sameLetters(users.email, email), ne(users.id, userId)));
   return Boolean(owner);
 }
 

@@ -1,3 +1,4 @@
+import { METHODS } from 'node:http';
 import { type App, isNotModified, problems, sendProblem } from '@platform/http';
 import { requestSpan } from '@platform/telemetry';
 import type { FastifyReply, FastifyRequest, LogLevel, RouteShorthandOptions } from 'fastify';
@@ -137,11 +138,26 @@ export async function proxyRoutes(app: App, options: ProxyOptions) {
       handler: handlerFor(route, exact.options.config?.sharedCache === true),
     });
   }
+  forwardEveryMethod(app);
   for (const route of options.routes) {
     const handler = handlerFor(route);
     const routeOptions = { ...quiet, config: { service: route.service } };
     app.all(route.prefix, routeOptions, handler);
     app.all(`${route.prefix}/*`, routeOptions, handler);
+  }
+}
+
+/**
+ * Every method Node parses goes on to the service, not only those Fastify routes by default: a
+ * WebDAV method (PROPFIND, LOCK, …) fell to the gateway's own 404 handler, whose 405 named every
+ * method of the catch-all (`PUT` and `DELETE` on `/main/v1/posts`); the service's names its own.
+ * CONNECT is a tunnel, never a request for a path.
+ */
+function forwardEveryMethod(app: App) {
+  for (const method of METHODS) {
+    if (method !== 'CONNECT' && !app.supportedMethods.includes(method)) {
+      app.addHttpMethod(method, { hasBody: true });
+    }
   }
 }
 
@@ -175,9 +191,13 @@ function followVersions(app: App, options: ProxyOptions): Map<string, Freshness>
   return all;
 }
 
-/** A request that could act for someone: only such writes count as changes before an answer. */
-const credentialed = (request: FastifyRequest) =>
-  request.headers.authorization !== undefined || request.headers.cookie !== undefined;
+/**
+ * A request that acts for someone, as the edge verified (its Bearer token): only such writes
+ * count as changes before an answer. Not a header's mere presence: a cookie, which no service
+ * here reads, or a Basic header passed on unchecked to a write-key route are anyone's to send,
+ * and each such refused write sent every anonymous list read back to the service.
+ */
+const credentialed = (request: FastifyRequest) => Boolean(request.principal);
 
 function changedBy(request: FastifyRequest, freshness: ReadonlyMap<string, Freshness>) {
   const service = request.proxied?.service;
