@@ -29,6 +29,11 @@ declare module 'fastify' {
      * such a header passes as it is, without a principal.
      */
     basicAuth?: boolean;
+    /**
+     * The route hands out tokens (sign-in, refresh, sign-up) and reads no principal: a Bearer
+     * token, most often the expired or revoked one the client is replacing, is ignored.
+     */
+    ignoresToken?: boolean;
   }
   interface FastifyInstance {
     /** preHandler: 401 unless the request is signed in. */
@@ -41,6 +46,8 @@ declare module 'fastify' {
 /**
  * Verifies `Authorization: Bearer` on every request. A bad, expired or revoked token is a 401
  * even on public routes: a client holding one has a bug or is an attacker, and should know.
+ * Except where tokens are handed out (`ignoresToken`): a client that attaches its token to every
+ * call still sends the old one there, and a 401 left it no way to get a new one.
  */
 export const authentication = fp<{ verify: TokenVerifier }>(
   async (app: FastifyInstance, { verify }) => {
@@ -49,7 +56,7 @@ export const authentication = fp<{ verify: TokenVerifier }>(
     // promises each (with tracing on Node 20, each pays AsyncLocalStorage's hook).
     app.addHook('onRequest', (request, _reply, done) => {
       const header = request.headers.authorization;
-      if (!header) return done();
+      if (!header || request.routeOptions.config?.ignoresToken) return done();
       const [scheme, token] = header.split(' ');
       if (scheme?.toLowerCase() === 'basic' && request.routeOptions.config?.basicAuth) {
         return done();

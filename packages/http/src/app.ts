@@ -20,7 +20,7 @@ import Fastify, {
 } from 'fastify';
 import { endQuietConnectionsOnClose } from './closing.ts';
 import type { CodeTable } from './codes.ts';
-import { registerConditionalReads } from './conditional.ts';
+import { registerConditionalReads, registerConditionalWrites } from './conditional.ts';
 import { refuseContentCodings } from './content-coding.ts';
 import { answerWhatNodeRefuses, clientErrorHandler, routerErrors } from './framework-errors.ts';
 import { registerHealth } from './health.ts';
@@ -251,6 +251,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   registerProblemHandlers(app, options.codes);
   watchUndocumentedProblems(app);
   registerConditionalReads(app);
+  registerConditionalWrites(app);
   registerWireRules(app);
   registerHealth(app);
   registerMetrics(app, options.name, options.metricsRoute ?? true);

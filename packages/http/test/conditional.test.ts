@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createApp, isNotModified } from '../src/index.ts';
+import { createApp, HttpProblem, isNotModified } from '../src/index.ts';
 
 const etag = '"abc.3"';
 
@@ -57,6 +57,82 @@ test('every JSON read without an ETag of its own gets a weak one, and If-None-Ma
     });
     assert.equal(post.statusCode, 200);
     assert.equal(post.headers.etag, undefined);
+  } finally {
+    await app.close();
+  }
+});
+
+test('a change to a resource that has a JSON read honours If-Match against that read: a stale tag is a 412, before anything changes', async () => {
+  const app = await createApp({ name: 'conditional', logLevel: 'silent' });
+  let profile = { name: 'first' };
+  let changes = 0;
+  const signedIn = async (request: { headers: Record<string, unknown> }) => {
+    if (request.headers.authorization !== 'Bearer ok') throw new HttpProblem(401, 'Sign in.');
+  };
+  app.get('/profile', { preHandler: signedIn }, async () => ({ profile }));
+  app.patch('/profile', { preHandler: signedIn }, async (request) => {
+    changes += 1;
+    profile = request.body as { name: string };
+    return { profile };
+  });
+  app.delete('/profile', { preHandler: signedIn }, async (_request, reply) => {
+    changes += 1;
+    return reply.code(204).send();
+  });
+  // No read at this URL: there is no version to hold the change to.
+  app.put('/settings', async () => {
+    changes += 1;
+    return { ok: true };
+  });
+  // One route for every method, as the gateway's catch-all: the service behind it decides.
+  app.all('/proxied/*', async (request) => ({ method: request.method }));
+  const auth = { authorization: 'Bearer ok' };
+  try {
+    const proxied = await app.inject({
+      method: 'PATCH',
+      url: '/proxied/thing',
+      headers: { 'if-match': '"stale"' },
+    });
+    assert.equal(proxied.statusCode, 200);
+    const tag = (await app.inject({ url: '/profile', headers: auth })).headers.etag as string;
+    const patch = (ifMatch: string, headers: Record<string, string> = auth) =>
+      app.inject({
+        method: 'PATCH',
+        url: '/profile',
+        headers: { ...headers, 'if-match': ifMatch },
+        payload: { name: 'second' },
+      });
+
+    const stale = await patch('W/"something-else"');
+    assert.equal(stale.statusCode, 412);
+    assert.equal(stale.json().code, 'version_conflict');
+    assert.equal(changes, 0);
+    assert.equal(profile.name, 'first');
+    // The 401 of the route's own check comes first: a precondition tells nothing to a stranger.
+    assert.equal((await patch('"x"', {})).statusCode, 401);
+
+    for (const current of [tag, tag.slice(2), `"x", ${tag}`]) {
+      profile = { name: 'first' };
+      const ok = await patch(current);
+      assert.equal(ok.statusCode, 200, current);
+    }
+    assert.equal((await patch('*')).statusCode, 200);
+    assert.equal((await patch(tag)).statusCode, 412, 'the tag of the version before the change');
+    const deleted = await app.inject({
+      method: 'DELETE',
+      url: '/profile',
+      headers: { ...auth, 'if-match': tag },
+    });
+    assert.equal(deleted.statusCode, 412);
+
+    const before = changes;
+    const settings = await app.inject({
+      method: 'PUT',
+      url: '/settings',
+      headers: { 'if-match': '"anything"' },
+    });
+    assert.equal(settings.statusCode, 200);
+    assert.equal(changes, before + 1);
   } finally {
     await app.close();
   }

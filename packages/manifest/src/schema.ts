@@ -90,6 +90,12 @@ export const EdgeRoute = Type.Object(
           'The service checks HTTP Basic credentials here itself (API or write keys): the gateway passes an `Authorization: Basic` header through instead of refusing it as a bad token.',
       }),
     ),
+    ignores_token: Type.Optional(
+      Type.Boolean({
+        description:
+          'The route hands out tokens (sign-in, refresh, sign-up) and reads no principal: the gateway passes a request with a bad, expired or revoked Bearer token through instead of refusing it with 401 (the service ignores it too, route config `ignoresToken`), since a client replacing its token often still attaches the old one.',
+      }),
+    ),
     cache: Type.Optional(
       Type.Literal('anonymous', {
         description:

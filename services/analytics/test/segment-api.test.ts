@@ -482,3 +482,44 @@ test('a message dated past retention is acknowledged and left out, one dated ahe
   const ahead = new Date(rows[0].occurred_at).getTime();
   assert.ok(ahead >= before - 1000 && ahead <= Date.now() + 1000, String(rows[0].occurred_at));
 });
+
+test('an event name with a comma is kept like any other, not a 400 that would drop the whole batch', async () => {
+  const { key } = await newKey();
+  const userId = `comma-${Date.now()}`;
+  const res = await send('/batch', key, {
+    batch: [
+      { type: 'track', userId, event: 'Signed Up, Pro', messageId: `${userId}-1` },
+      { type: 'track', userId, event: 'Checkout', messageId: `${userId}-2` },
+    ],
+  });
+  assert.equal(res.statusCode, 200, res.body);
+  await t.drained();
+  const rows = await sql(
+    t.databaseUrl,
+    'select name from events where user_id = $1 order by name',
+    [userId],
+  );
+  assert.deepEqual(
+    rows.map((r) => r.name),
+    ['Checkout', 'Signed Up, Pro'],
+  );
+  // Activity and retention name it in one parameter; only a funnel, which lists its steps by
+  // commas, cannot.
+  const activity = await t.app.inject({
+    url: `${base}/user-activity?user_id=${userId}&event=${encodeURIComponent('Signed Up, Pro')}`,
+    headers: bearer(t.adminToken),
+  });
+  assert.equal(activity.statusCode, 200, activity.body);
+  assert.deepEqual(
+    activity.json().items.map((i: { event: string }) => i.event),
+    ['Signed Up, Pro'],
+  );
+  const csv = await t.app.inject({
+    url: `${base}/reports?type=retention&format=csv&start_event=${encodeURIComponent('Signed Up, Pro')}&return_event=Checkout`,
+    headers: bearer(t.adminToken),
+  });
+  assert.equal(csv.statusCode, 200, csv.body);
+  // A backslash is still refused: an InfluxDB tag cannot end in one.
+  const backslash = await send('/track', key, { userId, event: 'a\\' });
+  assert.equal(backslash.statusCode, 400);
+});

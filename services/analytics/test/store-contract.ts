@@ -130,9 +130,19 @@ export function storeContract(name: string, fresh: () => Promise<Store>) {
       n: 1.5,
       list: [1, null],
     };
-    const e = event({ event: 'Order Completed: v2/x', userId: 'user,with space="x"', properties });
+    // A Segment name may hold a comma, an equals sign or a quote: tag characters line protocol escapes.
+    const e = event({
+      event: `Order Completed, v2/x = "it's"`,
+      userId: 'user,with space="x"',
+      properties,
+    });
     await store.writeEvents([e]);
     const [got] = (await store.activity({ userId: e.userId!, ...day, limit: 5 })).items;
+    const named = await store.activity({ userId: e.userId!, ...day, event: e.event, limit: 5 });
+    assert.deepEqual(
+      named.items.map((i) => i.id),
+      [e.id],
+    );
     assert.deepEqual(got, {
       id: e.id,
       event: e.event,

@@ -53,3 +53,38 @@ test('a malformed EDGE_ROUTES, or a limit the gateway does not have, stops it wi
   );
   assert.deepEqual(edgeRoutes(loadConfig(ConfigSchema, {})), []);
 });
+
+test("HEAD of an edge GET route answers the GET's headers, Content-Length included, as any other route's does", async () => {
+  const page = JSON.stringify({
+    items: [{ id: '1', title: 'a page of items' }],
+    next_cursor: null,
+  });
+  const notes = await startUpstream((req, res) => {
+    res.writeHead(200, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(page),
+      etag: '"v1"',
+    });
+    res.end(req.method === 'HEAD' ? undefined : page);
+  });
+  cleanup(notes.close);
+  const { app, url } = await startGateway({
+    ROUTES: `notes:/notes=${notes.url}`,
+    AUTH_URL: notes.url,
+    EDGE_ROUTES: JSON.stringify([{ method: 'GET', url: '/notes/v1/list', limit: 'login' }]),
+  });
+  cleanup(() => app.close());
+
+  for (const path of ['/notes/v1/list', '/notes/v1/other']) {
+    const get = await fetch(`${url}${path}`);
+    assert.equal(await get.text(), page);
+    const head = await fetch(`${url}${path}`, { method: 'HEAD' });
+    assert.equal(head.status, 200, path);
+    assert.equal(head.headers.get('content-length'), String(Buffer.byteLength(page)), path);
+    assert.equal(head.headers.get('etag'), '"v1"', path);
+    assert.equal(await head.text(), '');
+  }
+  // Still the edge route: its stricter limit counts the HEAD too.
+  const head = await fetch(`${url}/notes/v1/list`, { method: 'HEAD' });
+  assert.equal(head.headers.get('ratelimit-limit'), '120');
+});

@@ -2590,6 +2590,28 @@ export interface operations {
           };
         };
       };
+      /** @description `version_conflict`: If-Match names a version that is no longer current; read the resource again. */
+      412: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'version_conflict';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
       /** @description `payload_too_large`: The request body is over the limit of this route. */
       413: {
         headers: {
@@ -2810,6 +2832,28 @@ export interface operations {
             status: number;
             /** @enum {string} */
             code: 'username_taken';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `version_conflict`: If-Match names a version that is no longer current; read the resource again. */
+      412: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'version_conflict';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */

@@ -8,10 +8,12 @@ export const MESSAGE_TYPES = ['track', 'identify', 'page', 'screen', 'group', 'a
 export type MessageType = (typeof MESSAGE_TYPES)[number];
 
 /**
- * Event names as Segment allows them ("Order Completed", "Product Added (v2)"): printable text.
- * No backslash or comma: an InfluxDB tag cannot end in one, and funnels list steps by commas.
+ * Event names as Segment allows them ("Order Completed", "Product Added (v2)", "Signed Up, Pro"):
+ * printable text. No backslash: an InfluxDB tag cannot end in one. A comma is text like any other
+ * (refused, it was a 400 that made a Segment library drop its whole batch); only a funnel, which
+ * lists its steps by commas, cannot name such an event.
  */
-export const SEGMENT_EVENT_NAME = '^[^\\u0000-\\u001f\\u007f\\\\,]{1,200}$';
+export const SEGMENT_EVENT_NAME = '^[^\\u0000-\\u001f\\u007f\\\\]{1,200}$';
 
 const plain = (description: string, maxLength = 200) =>
   Type.String({ minLength: 1, maxLength, pattern: '^[^\\u0000-\\u001f\\u007f]+$', description });

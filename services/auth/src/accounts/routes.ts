@@ -9,6 +9,8 @@ export function accountRoutes(app: App, ctx: AuthContext) {
   app.post(
     '/register',
     {
+      // A way (back) in: an old token the client may still attach is ignored (packages/auth).
+      config: { ignoresToken: true },
       schema: {
         tags: ['accounts'],
         operationId: 'register',
@@ -28,6 +30,8 @@ export function accountRoutes(app: App, ctx: AuthContext) {
   app.post(
     '/verify-email',
     {
+      // A way (back) in: an old token the client may still attach is ignored (packages/auth).
+      config: { ignoresToken: true },
       schema: {
         tags: ['accounts'],
         operationId: 'verifyEmail',

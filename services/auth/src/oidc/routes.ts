@@ -136,6 +136,8 @@ export function oidcRoutes(app: App, ctx: AuthContext, deps: OidcDeps) {
   app.post(
     '/oauth/token',
     {
+      // A way (back) in: an old token the client may still attach is ignored (packages/auth).
+      config: { ignoresToken: true },
       schema: {
         operationId: 'exchangeOauthCode',
         tags: ['sign-in providers'],

@@ -129,6 +129,8 @@ export function passkeyRoutes(app: App, ctx: AuthContext, deps: PasskeyDeps) {
   app.post(
     '/login/passkey/options',
     {
+      // A way (back) in: an old token the client may still attach is ignored (packages/auth).
+      config: { ignoresToken: true },
       // The body is optional, but Fastify validates a missing one as `undefined`.
       preValidation: async (request) => {
         request.body ??= {};
@@ -154,6 +156,8 @@ export function passkeyRoutes(app: App, ctx: AuthContext, deps: PasskeyDeps) {
   app.post(
     '/login/passkey',
     {
+      // A way (back) in: an old token the client may still attach is ignored (packages/auth).
+      config: { ignoresToken: true },
       schema: {
         operationId: 'loginWithPasskey',
         tags,

@@ -45,6 +45,8 @@ export function passwordRoutes(app: App, ctx: AuthContext) {
   app.post(
     '/reset-password',
     {
+      // A way (back) in: an old token the client may still attach is ignored (packages/auth).
+      config: { ignoresToken: true },
       schema: {
         tags: ['passwords'],
         operationId: 'requestPasswordReset',
@@ -70,6 +72,8 @@ export function passwordRoutes(app: App, ctx: AuthContext) {
   app.post(
     '/reset-password/confirm',
     {
+      // A way (back) in: an old token the client may still attach is ignored (packages/auth).
+      config: { ignoresToken: true },
       schema: {
         tags: ['passwords'],
         operationId: 'confirmPasswordReset',

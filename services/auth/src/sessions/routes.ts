@@ -19,6 +19,8 @@ export function sessionRoutes(app: App, ctx: AuthContext) {
   app.post(
     '/login',
     {
+      // A way (back) in: an old token the client may still attach is ignored (packages/auth).
+      config: { ignoresToken: true },
       schema: {
         tags: ['sessions'],
         operationId: 'login',
@@ -55,6 +57,8 @@ export function sessionRoutes(app: App, ctx: AuthContext) {
   app.post(
     '/login/mfa',
     {
+      // A way (back) in: an old token the client may still attach is ignored (packages/auth).
+      config: { ignoresToken: true },
       schema: {
         tags: ['sessions'],
         operationId: 'completeMfaLogin',
@@ -89,6 +93,8 @@ export function sessionRoutes(app: App, ctx: AuthContext) {
   app.post(
     '/refresh',
     {
+      // A way (back) in: an old token the client may still attach is ignored (packages/auth).
+      config: { ignoresToken: true },
       schema: {
         tags: ['sessions'],
         operationId: 'refreshTokens',

@@ -130,7 +130,11 @@ export async function proxyRoutes(app: App, options: ProxyOptions) {
     const route = routeFor(options.routes, exact.url);
     if (!route) continue;
     app.route({
-      method: exact.method,
+      // A HEAD of its own, forwarded as the catch-all forwards one: the HEAD route Fastify adds
+      // for a GET answers Content-Length: 0 when the handler sends no payload, as a proxied
+      // HEAD's never does.
+      method: exact.method === 'GET' ? ['GET', 'HEAD'] : exact.method,
+      exposeHeadRoute: false,
       url: exact.url,
       ...quiet,
       ...exact.options,

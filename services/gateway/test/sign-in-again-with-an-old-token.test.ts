@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { App } from '@platform/http';
+import { startGateway } from './helpers.ts';
+import { eventually, post, type RunningService, signUp, startAuthService } from './services.ts';
+
+/**
+ * A client gets a new token because its old one expired or was revoked, and a client that sends
+ * its token on every call (this project's own typed client, axios defaults) still attaches the old
+ * one to /refresh or /login. The routes that hand out tokens ignore it, at the edge and in auth:
+ * a 401 there left no way back in short of dropping the token first. Every other route still
+ * refuses a bad token with 401 (edge-auth.test.ts).
+ */
+describe('the routes that hand out tokens ignore an old one attached', () => {
+  let auth: RunningService & { databaseUrl: string };
+  let app: App;
+  let url: string;
+  const cleanup: (() => Promise<void>)[] = [];
+
+  before(async () => {
+    // 1 s tokens: an expired one is at hand after the verifiers' 5 s of clock tolerance.
+    auth = await startAuthService({ ACCESS_TOKEN_TTL: '1' });
+    cleanup.push(auth.stop);
+    ({ app, url } = await startGateway({ AUTH_URLS: auth.url }, { auth: 'real' }));
+    cleanup.push(() => app.close());
+    await eventually(async () => (await fetch(`${url}/health/ready`)).status === 200);
+  });
+
+  after(async () => {
+    for (const close of cleanup.reverse()) await close();
+  });
+
+  const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+  async function signIn(user: { email: string; password: string }, headers = {}) {
+    const credentials = { email: user.email, password: user.password };
+    const response = await post(`${url}/accounts/v1/login`, credentials, headers);
+    return {
+      status: response.status,
+      body: (await response.json()) as { access_token: string; refresh_token: string },
+    };
+  }
+
+  test('an expired token attached to /refresh and /login', async () => {
+    const user = await signUp(url);
+    const { body: pair } = await signIn(user);
+    await sleep(7000);
+    const me = await fetch(`${url}/accounts/v1/user`, { headers: bearer(pair.access_token) });
+    assert.equal(me.status, 401, 'the token has expired');
+    await me.body?.cancel();
+
+    const refreshed = await post(
+      `${url}/accounts/v1/refresh`,
+      { refresh_token: pair.refresh_token },
+      bearer(pair.access_token),
+    );
+    assert.equal(refreshed.status, 200, await refreshed.clone().text());
+    const fresh = (await refreshed.json()) as { access_token: string };
+    const again = await fetch(`${url}/accounts/v1/user`, { headers: bearer(fresh.access_token) });
+    assert.equal(again.status, 200);
+    await again.body?.cancel();
+
+    const signedIn = await signIn(user, bearer(pair.access_token));
+    assert.equal(signedIn.status, 200, JSON.stringify(signedIn.body));
+  });
+
+  test('a token revoked by logout attached to /login, /login/passkey/options and /register', async () => {
+    const user = await signUp(url);
+    const logout = await post(`${url}/accounts/v1/logout`, {}, bearer(user.accessToken));
+    assert.equal(logout.status, 204);
+    await eventually(
+      async () =>
+        (await fetch(`${url}/accounts/v1/user`, { headers: bearer(user.accessToken) })).status ===
+        401,
+    );
+
+    const signedIn = await signIn(user, bearer(user.accessToken));
+    assert.equal(signedIn.status, 200, JSON.stringify(signedIn.body));
+    const options = await post(
+      `${url}/accounts/v1/login/passkey/options`,
+      {},
+      bearer(user.accessToken),
+    );
+    assert.equal(options.status, 200);
+    await options.body?.cancel();
+    const other = `${user.username}b`;
+    const registered = await post(
+      `${url}/accounts/v1/register`,
+      { email: `${other}@example.com`, username: other, password: user.password },
+      bearer(user.accessToken),
+    );
+    assert.equal(registered.status, 201);
+    await registered.body?.cancel();
+  });
+
+  test('elsewhere a bad token is still refused, public routes included', async () => {
+    const user = await signUp(url);
+    const tampered = `${user.accessToken.slice(0, -4)}AAAA`;
+    const me = await fetch(`${url}/accounts/v1/user`, { headers: bearer(tampered) });
+    assert.equal(me.status, 401);
+    await me.body?.cancel();
+    const jwks = await fetch(`${url}/accounts/v1/.well-known/jwks.json`, {
+      headers: bearer(tampered),
+    });
+    assert.equal(jwks.status, 401);
+    await jwks.body?.cancel();
+    const logout = await post(`${url}/accounts/v1/logout`, {}, bearer(tampered));
+    assert.equal(logout.status, 401);
+    await logout.body?.cancel();
+  });
+});
