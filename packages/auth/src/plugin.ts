@@ -34,6 +34,12 @@ declare module 'fastify' {
      * token, most often the expired or revoked one the client is replacing, is ignored.
      */
     ignoresToken?: boolean;
+    /**
+     * The route reads a principal when the token is good and works without one otherwise
+     * (`POST /logout` with the refresh token): a bad, expired or revoked token leaves the request
+     * without a principal instead of answering 401.
+     */
+    tokenOptional?: boolean;
   }
   interface FastifyInstance {
     /** preHandler: 401 unless the request is signed in. */
@@ -61,7 +67,9 @@ export const authentication = fp<{ verify: TokenVerifier }>(
       if (scheme?.toLowerCase() === 'basic' && request.routeOptions.config?.basicAuth) {
         return done();
       }
+      const optional = request.routeOptions.config?.tokenOptional === true;
       if (scheme?.toLowerCase() !== 'bearer' || !token) {
+        if (optional) return done();
         return done(problems.unauthorized('The Authorization header must be "Bearer <token>".'));
       }
       verify(token).then(
@@ -72,6 +80,7 @@ export const authentication = fp<{ verify: TokenVerifier }>(
         (error: unknown) => {
           if (!(error instanceof TokenError)) return done(error as Error);
           request.log.info({ reason: error.message }, 'access token refused');
+          if (optional) return done();
           done(problems.unauthorized('The access token is invalid, expired or revoked.'));
         },
       );

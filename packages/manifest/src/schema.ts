@@ -93,7 +93,7 @@ export const EdgeRoute = Type.Object(
     ignores_token: Type.Optional(
       Type.Boolean({
         description:
-          'The route hands out tokens (sign-in, refresh, sign-up) and reads no principal: the gateway passes a request with a bad, expired or revoked Bearer token through instead of refusing it with 401 (the service ignores it too, route config `ignoresToken`), since a client replacing its token often still attaches the old one.',
+          'The route hands out tokens (sign-in, refresh, sign-up) or ends a session (logout with its refresh token): the gateway passes a request with a bad, expired or revoked Bearer token through instead of refusing it with 401, and the service decides (route config `ignoresToken`, or `tokenOptional` where a good token still names the caller), since a client replacing or giving up its token often still attaches the old one.',
       }),
     ),
     cache: Type.Optional(

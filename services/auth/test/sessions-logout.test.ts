@@ -59,16 +59,23 @@ test('logout ignores a refresh token that belongs to someone else', async () => 
   assert.equal((await refresh(stranger.refreshToken)).statusCode, 200);
 });
 
-test('logout needs a bearer token', async () => {
+test('logout needs a bearer token or the refresh token of a live session', async () => {
   const anonymous = await app.inject({ method: 'POST', url: '/accounts/v1/logout' });
   assert.equal(anonymous.statusCode, 401);
   assert.equal(anonymous.json().status, 401);
+  // Without a token the body is what signs out, so it is validated like any other.
   const badBody = await app.inject({
     method: 'POST',
     url: '/accounts/v1/logout',
     payload: { refresh_token: '' },
   });
-  assert.equal(badBody.statusCode, 401);
+  assert.equal(badBody.statusCode, 400);
+  const unknown = await app.inject({
+    method: 'POST',
+    url: '/accounts/v1/logout',
+    payload: { refresh_token: 'A'.repeat(43) },
+  });
+  assert.equal(unknown.statusCode, 401);
 });
 
 test('logout validates the optional refresh token', async () => {

@@ -42,10 +42,23 @@ describe('the routes that hand out tokens ignore an old one attached', () => {
     };
   }
 
-  test('an expired token attached to /refresh and /login', async () => {
+  // Signed in before the tokens expire, once for the tests that need an expired one.
+  let expired: {
+    user: { email: string; password: string };
+    pair: { access_token: string; refresh_token: string };
+    leaving: { access_token: string; refresh_token: string }[];
+  };
+  before(async () => {
     const user = await signUp(url);
     const { body: pair } = await signIn(user);
+    const leaving = [];
+    for (let i = 0; i < 3; i++) leaving.push((await signIn(user)).body);
+    expired = { user, pair, leaving };
     await sleep(7000);
+  });
+
+  test('an expired token attached to /refresh and /login', async () => {
+    const { user, pair } = expired;
     const me = await fetch(`${url}/accounts/v1/user`, { headers: bearer(pair.access_token) });
     assert.equal(me.status, 401, 'the token has expired');
     await me.body?.cancel();
@@ -63,6 +76,49 @@ describe('the routes that hand out tokens ignore an old one attached', () => {
 
     const signedIn = await signIn(user, bearer(pair.access_token));
     assert.equal(signedIn.status, 200, JSON.stringify(signedIn.body));
+  });
+
+  test('a client idle past its access token signs out with the refresh token, expired token attached or not', async () => {
+    const [attached, bare, kept] = expired.leaving as [
+      { access_token: string; refresh_token: string },
+      { access_token: string; refresh_token: string },
+      { access_token: string; refresh_token: string },
+    ];
+    const out = await post(
+      `${url}/accounts/v1/logout`,
+      { refresh_token: attached.refresh_token },
+      bearer(attached.access_token),
+    );
+    assert.equal(out.status, 204, await out.clone().text());
+    const outBare = await post(`${url}/accounts/v1/logout`, { refresh_token: bare.refresh_token });
+    assert.equal(outBare.status, 204, await outBare.clone().text());
+    // Those sessions are over: their refresh tokens get nothing more.
+    for (const pair of [attached, bare]) {
+      const refreshed = await post(`${url}/accounts/v1/refresh`, {
+        refresh_token: pair.refresh_token,
+      });
+      assert.equal(refreshed.status, 401, 'the session was signed out');
+      await refreshed.body?.cancel();
+    }
+    // Without a good token, only a live refresh token signs anything out.
+    for (const body of [
+      {},
+      { refresh_token: 'x'.repeat(43) },
+      { refresh_token: bare.refresh_token },
+    ]) {
+      const refused = await post(`${url}/accounts/v1/logout`, body, bearer(kept.access_token));
+      assert.equal(refused.status, 401, JSON.stringify(body));
+      await refused.body?.cancel();
+    }
+    const anonymous = await post(`${url}/accounts/v1/logout`, {});
+    assert.equal(anonymous.status, 401);
+    await anonymous.body?.cancel();
+    // The other session of the same user is untouched.
+    const refreshed = await post(`${url}/accounts/v1/refresh`, {
+      refresh_token: kept.refresh_token,
+    });
+    assert.equal(refreshed.status, 200, await refreshed.clone().text());
+    await refreshed.body?.cancel();
   });
 
   test('a token revoked by logout attached to /login, /login/passkey/options and /register', async () => {

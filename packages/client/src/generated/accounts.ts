@@ -177,7 +177,7 @@ export interface paths {
     put?: never;
     /**
      * End the caller's session (and optionally another of theirs)
-     * @description Its access and refresh tokens are refused everywhere within a second.
+     * @description Its access and refresh tokens are refused everywhere within a second. Without a valid access token (expired, or none), the `refresh_token` of a live session signs that session out; without either, 401.
      */
     post: operations['logout'];
     delete?: never;

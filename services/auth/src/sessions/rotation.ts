@@ -104,3 +104,36 @@ export async function logout(
   });
   await publishRevocations(ctx.revocations, entries, log);
 }
+
+/**
+ * Signs out the session of a live refresh token, for a client whose access token has expired:
+ * false (the route's 401) when the token is unknown, spent, revoked or expired. It spends nothing
+ * and issues nothing; whoever holds the token could end the session with /refresh and /logout.
+ */
+export async function logoutWithRefreshToken(
+  ctx: AuthContext,
+  refreshToken: string,
+  client: ClientInfo & { log: FastifyBaseLogger },
+): Promise<boolean> {
+  const entries = await ctx.db.transaction(async (tx) => {
+    const row = await findRefreshToken(tx, hashSecret(refreshToken));
+    if (!row || row.spentAt || row.revokedAt || row.expiresAt.getTime() <= Date.now()) return;
+    const revoked = await revokeSessions(
+      tx,
+      [row.sessionId],
+      'logout',
+      ctx.config.ACCESS_TOKEN_TTL,
+    );
+    await recordAudit(tx, {
+      type: 'logout',
+      userId: row.userId,
+      actorId: row.userId,
+      client,
+      details: { session_ids: revoked.map((e) => e.sessionId) },
+    });
+    return revoked;
+  });
+  if (!entries) return false;
+  await publishRevocations(ctx.revocations, entries, client.log);
+  return true;
+}

@@ -2,7 +2,7 @@ import { type App, problems } from '@platform/http';
 import { Type } from 'typebox';
 import type { AuthContext } from '../context.ts';
 import { endSession, listSessions } from './own-sessions.ts';
-import { logout, refresh } from './rotation.ts';
+import { logout, logoutWithRefreshToken, refresh } from './rotation.ts';
 import {
   LoginBody,
   LogoutBody,
@@ -118,8 +118,10 @@ export function sessionRoutes(app: App, ctx: AuthContext) {
   app.post(
     '/logout',
     {
-      // Before validation, so an anonymous caller learns nothing about the body it sent.
-      onRequest: app.authenticate,
+      // A client idle past its access token's 15 minutes still signs out: with the expired token
+      // (or none) and the session's refresh token, which proves the session as much as a /refresh
+      // would. A 401 there left the session, and its refresh token, alive for 30 days.
+      config: { tokenOptional: true },
       // The body is optional, but Fastify validates a missing one as `undefined`.
       preValidation: async (request) => {
         request.body ??= {};
@@ -128,18 +130,22 @@ export function sessionRoutes(app: App, ctx: AuthContext) {
         tags: ['sessions'],
         operationId: 'logout',
         summary: "End the caller's session (and optionally another of theirs)",
-        description: 'Its access and refresh tokens are refused everywhere within a second.',
-        security: [{ bearer: [] }],
+        description:
+          'Its access and refresh tokens are refused everywhere within a second. Without a ' +
+          'valid access token (expired, or none), the `refresh_token` of a live session signs ' +
+          'that session out; without either, 401.',
+        security: [{ bearer: [] }, {}],
         body: LogoutBody,
         response: { 204: Type.Null({ description: 'Signed out' }) },
       },
     },
     async (request, reply) => {
-      await logout(ctx, request.principal!, request.body?.refresh_token, {
-        ip: request.ip,
-        userAgent: request.headers['user-agent'],
-        log: request.log,
-      });
+      const client = { ip: request.ip, userAgent: request.headers['user-agent'], log: request.log };
+      const refreshToken = request.body?.refresh_token;
+      if (request.principal) await logout(ctx, request.principal, refreshToken, client);
+      else if (!refreshToken || !(await logoutWithRefreshToken(ctx, refreshToken, client))) {
+        throw problems.unauthorized('The access token is invalid, expired or revoked.');
+      }
       return reply.code(204).send(null);
     },
   );
