@@ -59,11 +59,57 @@ export function strictValidators(): BuildCompilerFromPool {
         ...route,
         schema: (route.httpPart === 'headers' ? lowerCaseHeaders(schema) : schema) as object,
       });
-      const checked = strictly(validate as unknown as Validator) as unknown as typeof validate;
+      let checked = strictly(validate as unknown as Validator);
+      if (route.httpPart !== 'body') checked = numbersAsWritten(schema, checked);
       known.set(key, checked);
-      return checked;
+      return checked as unknown as typeof validate;
     };
   };
+}
+
+const DIGITS: Record<string, RegExp> = {
+  integer: /^-?\d+$/,
+  number: /^-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$/,
+};
+
+/**
+ * Numbers in a query, path or header only as decimal digits: ajv coerces with Number(), which
+ * also takes `0x10` (16), `0b11`, ` 5 ` and an empty string (0), so `limit=0x10` was a page of 16.
+ * Checked before ajv coerces them; a repeated parameter's every value too.
+ */
+function numbersAsWritten(schema: unknown, validate: Validator): Validator {
+  const properties = (schema as { properties?: Record<string, unknown> } | null)?.properties ?? {};
+  const numeric: [string, RegExp][] = [];
+  for (const [name, property] of Object.entries(properties)) {
+    const p = property as { type?: unknown; items?: { type?: unknown } };
+    const type = p.type === 'array' ? p.items?.type : p.type;
+    const pattern = typeof type === 'string' ? DIGITS[type] : undefined;
+    if (pattern) numeric.push([name, pattern]);
+  }
+  if (numeric.length === 0) return validate;
+  const check: Validator = (data, context) => {
+    const faults: AjvError[] = [];
+    if (isContainer(data)) {
+      for (const [name, pattern] of numeric) {
+        const value = (data as Record<string, unknown>)[name];
+        for (const item of Array.isArray(value) ? value : [value]) {
+          if (typeof item === 'string' && !pattern.test(item)) {
+            faults.push(fault(`/${segment(name)}`, 'must be a number in decimal digits'));
+            break;
+          }
+        }
+      }
+    }
+    if (faults.length === 0) {
+      const valid = validate(data, context);
+      check.errors = validate.errors ?? null;
+      return valid;
+    }
+    check.errors = faults;
+    return false;
+  };
+  if (validate.schemaEnv) check.schemaEnv = validate.schemaEnv;
+  return check;
 }
 
 type Validator = ((data: unknown, context?: DataContext) => boolean) & {

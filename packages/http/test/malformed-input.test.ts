@@ -151,6 +151,19 @@ test('numbers that are not finite or not safe integers are 400s naming the field
   assert.deepEqual(fieldsOf(free), ['properties.n']);
 });
 
+test('numbers in a query only in decimal digits: 0x10, 0b11, 0o7, spaces, an empty value are 400s', async () => {
+  for (const value of ['0x10', '0X10', '0b11', '0o7', '%2010', '10%20', '1e1', '%2B5', '1_0', '']) {
+    const body = await problem(`/items/x?limit=${value}`);
+    assert.equal(body.status, 400, value);
+    assert.deepEqual(fieldsOf(body), ['limit'], value);
+  }
+  const repeated = await problem('/items/x?offset=1&offset=0x1');
+  assert.deepEqual(fieldsOf(repeated), ['offset']);
+  const fine = await fetch(`${base}/items/x?limit=016&offset=-3`);
+  assert.equal(fine.status, 200);
+  assert.deepEqual(((await fine.json()) as { query: unknown }).query, { limit: 16, offset: -3 });
+});
+
 test('date-times PostgreSQL or Date cannot hold are 400s', async () => {
   for (const at of [
     '0000-01-01T00:00:00Z',
