@@ -8,12 +8,35 @@ CREATE EXTENSION IF NOT EXISTS "unaccent";--> statement-breakpoint
 CREATE TEXT SEARCH CONFIGURATION "posts_search" (COPY = pg_catalog.english);--> statement-breakpoint
 ALTER TEXT SEARCH CONFIGURATION "posts_search"
 	ALTER MAPPING FOR hword, hword_part, word WITH "unaccent", english_stem;--> statement-breakpoint
+-- posts and post_tags are both rewritten below, so both are locked, first of all and in the order
+-- a list with a tag reads them (post_tags, then posts; posts/list-query.ts). Taken in the other
+-- order (the ALTER TABLE of posts first), a tag list arriving meanwhile held post_tags while it
+-- queued for posts, and the rewrite of post_tags then waited for it: a deadlock that failed the
+-- read (a 500) or the migration. posts is waited for at most 200 ms while post_tags is held (less
+-- than deadlock_timeout, so a writer of posts waiting for post_tags is never taken for a deadlock),
+-- then both are let go and tried again: a write under way finishes, its post_tags rows with it.
+DO $$
+DECLARE
+	previous text := current_setting('lock_timeout');
+BEGIN
+	LOOP
+		BEGIN
+			LOCK TABLE "post_tags" IN ACCESS EXCLUSIVE MODE;
+			PERFORM set_config('lock_timeout', '200ms', true);
+			LOCK TABLE "posts" IN ACCESS EXCLUSIVE MODE;
+			PERFORM set_config('lock_timeout', previous, true);
+			EXIT;
+		EXCEPTION WHEN lock_not_available THEN
+			PERFORM pg_sleep(0.02 + random() * 0.08);
+		END;
+	END LOOP;
+END
+$$;--> statement-breakpoint
 -- Every post's vector is rebuilt: a generated column's expression is replaced by dropping and
 -- adding it (ALTER COLUMN ... SET EXPRESSION needs PostgreSQL 17; the column is rebuilt the same
--- way). One rewrite of posts, its indexes rebuilt with it, the column kept in the row (0001). It
--- takes posts' exclusive lock: reads and writes of posts wait until the migration commits, and
--- a post write already under way finishes first, its post_tags rows with it (a write of a post
--- writes posts before post_tags). The whole migration took 26 s at 100,000 posts (docs/main.md).
+-- way). One rewrite of posts, its indexes rebuilt with it, the column kept in the row (0001).
+-- Reads and writes of posts wait until the migration commits (the locks above). The whole
+-- migration took 26 s at 100,000 posts (docs/main.md).
 ALTER TABLE "posts" DROP COLUMN "search",
 	ADD COLUMN "search" tsvector GENERATED ALWAYS AS (setweight(to_tsvector('posts_search'::regconfig, title), 'A') || setweight(to_tsvector('posts_search'::regconfig, body), 'B')) STORED NOT NULL,
 	ALTER COLUMN "search" SET STORAGE MAIN;--> statement-breakpoint
