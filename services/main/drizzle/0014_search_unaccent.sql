@@ -1,13 +1,17 @@
 -- q folds accents as it folds case: "creme" finds "Crème" and "crème" finds "Creme" (PostgreSQL's
 -- own recipe, docs/main.md). posts_search is English with the unaccent dictionary in front of the
 -- stemmer for the words with letters beyond ASCII (word, hword, hword_part; the ASCII ones have
--- no accent to fold), so a post's search vector and a query (posts/list-query.ts SEARCH_CONFIG)
--- both hold "creme". unaccent is a trusted extension (PostgreSQL 13+): the database's owner may
+-- no accent to fold), and in front of simple for those with digits, so a post's search vector
+-- and a query (posts/list-query.ts SEARCH_CONFIG) both hold "creme". unaccent is a trusted extension (PostgreSQL 13+): the database's owner may
 -- create it, as the service's role is in every setup (deploy/postgres/init.sh, the launcher).
 CREATE EXTENSION IF NOT EXISTS "unaccent";--> statement-breakpoint
 CREATE TEXT SEARCH CONFIGURATION "posts_search" (COPY = pg_catalog.english);--> statement-breakpoint
 ALTER TEXT SEARCH CONFIGURATION "posts_search"
 	ALTER MAPPING FOR hword, hword_part, word WITH "unaccent", english_stem;--> statement-breakpoint
+-- Words with digits (Pokémon2, Crème-10 and its part "10") are english's simple lexemes, not
+-- stemmed: folded too, or q=pokemon2 missed "Pokémon2".
+ALTER TEXT SEARCH CONFIGURATION "posts_search"
+	ALTER MAPPING FOR numword, numhword, hword_numpart WITH "unaccent", simple;--> statement-breakpoint
 -- posts and post_tags are both rewritten below, so both are locked, first of all and in the order
 -- a list with a tag reads them (post_tags, then posts; posts/list-query.ts). Taken in the other
 -- order (the ALTER TABLE of posts first), a tag list arriving meanwhile held post_tags while it
