@@ -194,6 +194,12 @@ function describe(error: unknown): string {
  */
 export const TIMER_MAX_MS = 2 ** 31 - 1;
 
+/**
+ * The longest span of seconds a setting counts from now (a session's life, a window): 100 years.
+ * Further, now plus it passes the last date a JavaScript Date holds (and PostgreSQL's timestamps).
+ */
+const SECONDS_MAX = 100 * 365.25 * 24 * 3600;
+
 /** Building blocks shared by every service's configuration schema. */
 export const Env = {
   port: (fallback: number) =>
@@ -247,9 +253,23 @@ export const Env = {
     }),
   /** The longest access token (exp - iat) a verifier accepts; auth's ACCESS_TOKEN_TTL fits in. */
   accessTokenMaxLifetime: () =>
-    Type.Integer({ minimum: 1, default: 3600, description: 'a number of seconds' }),
+    Type.Integer({
+      minimum: 1,
+      maximum: SECONDS_MAX,
+      default: 3600,
+      description: 'a number of seconds, at most 3155760000 (100 years)',
+    }),
+  /**
+   * Seconds added to now (a lifetime, a window), so at most SECONDS_MAX: SESSION_TTL=10000000000000
+   * was taken, and every sign-in was a 500 (a session expiring past the last date a Date holds).
+   */
   seconds: (fallback: number) =>
-    Type.Integer({ minimum: 1, default: fallback, description: 'a number of seconds' }),
+    Type.Integer({
+      minimum: 1,
+      maximum: SECONDS_MAX,
+      default: fallback,
+      description: 'a number of seconds, at most 3155760000 (100 years)',
+    }),
   /** Seconds a timer waits (a timeout, a window), so at most TIMER_MAX_MS. */
   timerSeconds: (fallback: number) =>
     Type.Integer({

@@ -172,6 +172,22 @@ test('a timer setting holds no more than a Node timer does (a longer one fired a
   );
 });
 
+test('a number of seconds counted from now holds at most 100 years (SESSION_TTL=10^13 made every sign-in a 500)', () => {
+  const Spans = Type.Object({ TTL: Env.seconds(60), MAX_LIFETIME: Env.accessTokenMaxLifetime() });
+  assert.deepEqual(loadConfig(Spans, { TTL: '3155760000', MAX_LIFETIME: '3155760000' }), {
+    TTL: 3155760000,
+    MAX_LIFETIME: 3155760000,
+  });
+  for (const key of ['TTL', 'MAX_LIFETIME']) {
+    assert.throws(
+      () => loadConfig(Spans, { [key]: '10000000000000' }),
+      new ConfigError(
+        `${key} is invalid: expected a number of seconds, at most 3155760000 (100 years)`,
+      ),
+    );
+  }
+});
+
 test('an X_FILE is read up to what an environment variable holds: a larger file is refused, not read to its end', (t) => {
   const limit = 128 * 1024;
   const fits = loadConfig(Schema, {

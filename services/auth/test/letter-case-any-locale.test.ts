@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { databaseUrl } from '@platform/db';
 import pg from 'pg';
-import { buildTestAuth } from './helper.ts';
+import { bearer, buildTestAuth, login } from './helper.ts';
 
 /**
  * An existing PostgreSQL (POSTGRES_URL) makes auth's database in its own default locale. In a
@@ -33,7 +33,11 @@ async function turkishDatabase() {
 }
 
 const database = await turkishDatabase();
-const { app } = await buildTestAuth({}, { database });
+const ADMIN = { email: 'yonetici@example.com', password: 'ankara admin passphrase 1923' };
+const { app } = await buildTestAuth(
+  { ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password },
+  { database },
+);
 
 const register = (payload: object) =>
   app.inject({ method: 'POST', url: '/accounts/v1/register', payload });
@@ -64,5 +68,21 @@ test('in a database with Turkish case rules, an email or username in other lette
     });
     assert.equal(res.statusCode, 200, `${JSON.stringify(login)}: ${res.body}`);
     assert.equal(res.json().user.id, first.json().user.id);
+  }
+});
+
+test('in a database with Turkish case rules, the admin search finds an email or username in other letter case', async () => {
+  const password = 'izmir aegean coast 35';
+  const made = await register({ email: 'irmak@example.com', username: 'irmak.i', password });
+  assert.equal(made.statusCode, 201, made.body);
+  const admin = await login(app, ADMIN.email, ADMIN.password);
+  for (const q of ['IRMAK@EXAMPLE', 'Irmak.I', 'irmak']) {
+    const res = await app.inject({
+      url: `/accounts/v1/users?q=${encodeURIComponent(q)}`,
+      headers: bearer(admin.accessToken),
+    });
+    assert.equal(res.statusCode, 200, res.body);
+    const found = (res.json().items as { id: string }[]).map((u) => u.id);
+    assert.deepEqual(found, [made.json().user.id], q);
   }
 });

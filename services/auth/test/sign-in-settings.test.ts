@@ -76,6 +76,9 @@ test('passkeys default to localhost and the public URL on localhost and 127.0.0.
 test('usernames from a provider follow the username rules and avoid taken ones', async () => {
   const free = async () => false;
   assert.equal(await deriveUsername({ preferredUsername: 'Zoë Smith!' }, free), 'Zoe_Smith');
+  // An accent inside a name goes with its letter: not a separator in the middle of it.
+  assert.equal(await deriveUsername({ preferredUsername: 'Renée' }, free), 'Renee');
+  assert.equal(await deriveUsername({ name: 'José Núñez' }, free), 'Jose_Nunez');
   assert.equal(await deriveUsername({ email: 'jo@x.test', name: 'Jo Doe' }, free), 'Jo_Doe');
   assert.equal(await deriveUsername({ email: 'ada.l@x.test' }, free), 'ada.l');
   assert.equal(await deriveUsername({}, free), 'user');

@@ -1,19 +1,46 @@
 -- q folds accents as it folds case: "creme" finds "Crème" and "crème" finds "Creme" (PostgreSQL's
 -- own recipe, docs/main.md). posts_search is English with the unaccent dictionary in front of the
 -- stemmer for the words with letters beyond ASCII (word, hword, hword_part; the ASCII ones have
--- no accent to fold), so a post's search vector and a query (posts/list-query.ts SEARCH_CONFIG)
--- both hold "creme". unaccent is a trusted extension (PostgreSQL 13+): the database's owner may
+-- no accent to fold), and in front of simple for those with digits, so a post's search vector
+-- and a query (posts/list-query.ts SEARCH_CONFIG) both hold "creme". unaccent is a trusted extension (PostgreSQL 13+): the database's owner may
 -- create it, as the service's role is in every setup (deploy/postgres/init.sh, the launcher).
 CREATE EXTENSION IF NOT EXISTS "unaccent";--> statement-breakpoint
 CREATE TEXT SEARCH CONFIGURATION "posts_search" (COPY = pg_catalog.english);--> statement-breakpoint
 ALTER TEXT SEARCH CONFIGURATION "posts_search"
 	ALTER MAPPING FOR hword, hword_part, word WITH "unaccent", english_stem;--> statement-breakpoint
+-- Words with digits (Pokémon2, Crème-10 and its part "10") are english's simple lexemes, not
+-- stemmed: folded too, or q=pokemon2 missed "Pokémon2".
+ALTER TEXT SEARCH CONFIGURATION "posts_search"
+	ALTER MAPPING FOR numword, numhword, hword_numpart WITH "unaccent", simple;--> statement-breakpoint
+-- posts and post_tags are both rewritten below, so both are locked, first of all and in the order
+-- a list with a tag reads them (post_tags, then posts; posts/list-query.ts). Taken in the other
+-- order (the ALTER TABLE of posts first), a tag list arriving meanwhile held post_tags while it
+-- queued for posts, and the rewrite of post_tags then waited for it: a deadlock that failed the
+-- read (a 500) or the migration. posts is waited for at most 200 ms while post_tags is held (less
+-- than deadlock_timeout, so a writer of posts waiting for post_tags is never taken for a deadlock),
+-- then both are let go and tried again: a write under way finishes, its post_tags rows with it.
+DO $$
+DECLARE
+	previous text := current_setting('lock_timeout');
+BEGIN
+	LOOP
+		BEGIN
+			LOCK TABLE "post_tags" IN ACCESS EXCLUSIVE MODE;
+			PERFORM set_config('lock_timeout', '200ms', true);
+			LOCK TABLE "posts" IN ACCESS EXCLUSIVE MODE;
+			PERFORM set_config('lock_timeout', previous, true);
+			EXIT;
+		EXCEPTION WHEN lock_not_available THEN
+			PERFORM pg_sleep(0.02 + random() * 0.08);
+		END;
+	END LOOP;
+END
+$$;--> statement-breakpoint
 -- Every post's vector is rebuilt: a generated column's expression is replaced by dropping and
 -- adding it (ALTER COLUMN ... SET EXPRESSION needs PostgreSQL 17; the column is rebuilt the same
--- way). One rewrite of posts, its indexes rebuilt with it, the column kept in the row (0001). It
--- takes posts' exclusive lock: reads and writes of posts wait until the migration commits, and
--- a post write already under way finishes first, its post_tags rows with it (a write of a post
--- writes posts before post_tags). The whole migration took 26 s at 100,000 posts (docs/main.md).
+-- way). One rewrite of posts, its indexes rebuilt with it, the column kept in the row (0001).
+-- Reads and writes of posts wait until the migration commits (the locks above). The whole
+-- migration took 26 s at 100,000 posts (docs/main.md).
 ALTER TABLE "posts" DROP COLUMN "search",
 	ADD COLUMN "search" tsvector GENERATED ALWAYS AS (setweight(to_tsvector('posts_search'::regconfig, title), 'A') || setweight(to_tsvector('posts_search'::regconfig, body), 'B')) STORED NOT NULL,
 	ALTER COLUMN "search" SET STORAGE MAIN;--> statement-breakpoint

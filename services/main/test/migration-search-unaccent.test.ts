@@ -150,3 +150,94 @@ test('migration 0014: a post the previous version writes while it runs gets its 
   assert.deepEqual(await stale(url), []);
   assert.deepEqual(await matches(url, 'angstrom cafe'), { direct: ['post-1'], walked: ['post-1'] });
 });
+
+test('migration 0014: a tag list read that arrives while it waits for posts fails neither itself nor the migration', async () => {
+  const url = await before0014();
+  // A read of posts under way (a ranked page, an export): the migration waits for it.
+  const holder = new pg.Client({ connectionString: url });
+  await holder.connect();
+  await holder.query('begin');
+  await holder.query('select count(*) from posts');
+  const migrating = runMigrations(url, migrations).then(
+    () => 'migrated',
+    (error: Error) => `migration failed: ${error.message}`,
+  );
+  const watcher = new pg.Client({ connectionString: url });
+  await watcher.connect();
+  const waiting = async (count: number) => {
+    for (let i = 0; ; i++) {
+      const { rows } = await watcher.query(
+        `select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
+      );
+      if (rows.length >= count) return;
+      assert.ok(i < 600, `never ${count} waiting`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+  // A list with a tag, as list-query.ts reads it: post_tags joined to posts. It queues behind the
+  // migration for posts.
+  const reader = new pg.Client({ connectionString: url });
+  await reader.connect();
+  const { rows: backend } = await reader.query<{ pid: number }>('select pg_backend_pid() as pid');
+  try {
+    await waiting(1);
+    const reading = reader
+      .query(
+        `select p.slug from post_tags t0 join posts p on p.id = t0.post_id
+         where t0.tag = 'dessert' and t0.status = 'published' order by t0.published_sort desc limit 5`,
+      )
+      .then(
+        (r) => `read ${r.rows.length}`,
+        (error: Error) => `read failed: ${error.message}`,
+      );
+    // Queued (or, between the migration's tries, already through): then the reader lets go.
+    let settled = false;
+    void reading.then(() => {
+      settled = true;
+    });
+    for (let i = 0; !settled; i++) {
+      const { rows } = await watcher.query(
+        `select 1 from pg_stat_activity where pid = $1 and wait_event_type = 'Lock'`,
+        [backend[0]!.pid],
+      );
+      if (rows.length > 0) break;
+      assert.ok(i < 600, 'the reader neither read nor waited');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await holder.query('commit');
+    assert.deepEqual(await Promise.all([migrating, reading]), ['migrated', 'read 5']);
+  } finally {
+    await Promise.all([holder.end(), watcher.end(), reader.end()]);
+  }
+  assert.deepEqual(await stale(url), []);
+});
+
+test('migration 0014: a post write that has written posts and not yet post_tags when it starts finishes, and so does the migration', async () => {
+  const url = await before0014();
+  const writer = new pg.Client({ connectionString: url });
+  await writer.connect();
+  await writer.query('begin');
+  await writer.query(`update posts set body = 'Ångström café' where slug = 'post-2'`);
+  const migrating = runMigrations(url, migrations).then(
+    () => 'migrated',
+    (error: Error) => `migration failed: ${error.message}`,
+  );
+  // The migration holds post_tags while it waits for posts, which the writer holds: the writer's
+  // next statement, on post_tags, must not deadlock with it.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const writing = (async () => {
+    await writer.query(
+      `delete from post_tags where post_id = (select id from posts where slug = 'post-2')`,
+    );
+    await writer.query(syncTags(`p.slug = 'post-2'`));
+    await writer.query('commit');
+    return 'written';
+  })().catch((error: Error) => `write failed: ${error.message}`);
+  try {
+    assert.deepEqual(await Promise.all([writing, migrating]), ['written', 'migrated']);
+  } finally {
+    await writer.end();
+  }
+  assert.deepEqual(await stale(url), []);
+  assert.deepEqual(await matches(url, 'angstrom cafe'), { direct: ['post-2'], walked: ['post-2'] });
+});

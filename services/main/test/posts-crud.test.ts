@@ -58,6 +58,12 @@ test('a crafted body of the largest size gets its excerpt at once (no regex resc
     res.json().post.excerpt,
     'A bold move in snake_case, foobarbaz, 2*3, tag and x z(w)',
   );
+  // A link's or image's address may hold brackets (a query's tags[], an IPv6 host): still hidden.
+  const bracketed = await send('POST', '/posts', {
+    title: 'Bracketed addresses',
+    body: 'See [the tagged](https://example.com/?tags[]=a&tags[]=b) and ![a map](http://[::1]:8080/m.png) here.',
+  });
+  assert.equal(bracketed.json().post.excerpt, 'See the tagged and a map here.');
 });
 
 test('create returns the contract shape; the post reads back by id and by slug', async () => {

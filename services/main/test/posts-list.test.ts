@@ -317,3 +317,31 @@ test('q finds words that typographic punctuation touches: “quotes”, dashes, 
     assert.ok(ids(await list(main, `q=${q}&limit=100`)).includes(post.id), q);
   }
 });
+
+test('q folds accents in words with digits too: pokemon2 finds Pokémon2, creme-10 finds Crème-10', async () => {
+  const accented = await createPost(main, alice!, {
+    title: 'Pokémon2 night',
+    body: 'A Crème-10 tasting, then the Škoda120 drive.',
+    tags: ['digits'],
+  });
+  const plain = await createPost(main, bob!, {
+    title: 'Pokemon2 morning',
+    body: 'A creme-10 recipe, then the skoda120 ride.',
+    tags: ['digits'],
+  });
+  const both = [accented.id, plain.id].sort();
+  for (const q of [
+    'pokemon2',
+    'Pokémon2',
+    'POKÉMON2',
+    'creme-10',
+    'Crème-10',
+    'skoda120',
+    'škoda120',
+  ]) {
+    for (const extra of ['', '&tag=digits']) {
+      const found = ids(await list(main, `q=${encodeURIComponent(q)}${extra}&limit=100`)).sort();
+      assert.deepEqual(found, both, `${q}${extra}`);
+    }
+  }
+});

@@ -29,8 +29,10 @@ export async function findUsers(
     const pattern = `%${escapeLike(filter.q)}%`;
     conditions.push(
       or(
-        ilike(users.email, pattern),
-        ilike(users.username, pattern),
+        // Emails and usernames in ASCII letter case, as they are unique and signed in with
+        // (db/columns.ts sameLetters): the database's locale may fold I to the dotless ı.
+        sql`${users.email} collate "C" ilike ${pattern}`,
+        sql`${users.username} collate "C" ilike ${pattern}`,
         ilike(users.displayName, pattern),
       )!,
     );

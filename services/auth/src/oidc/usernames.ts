@@ -1,6 +1,8 @@
 import { randomInt } from 'node:crypto';
 
 const ALLOWED = /[^A-Za-z0-9_.-]+/g;
+/** The accents NFKD splits from their letters (Renée → Rene + ◌́): dropped, not separators. */
+const MARKS = /\p{M}+/gu;
 const MAX = 32;
 const SEPARATORS = new Set(['_', '.', '-']);
 
@@ -29,7 +31,9 @@ export async function deriveUsername(
   const sources = [claims.preferredUsername, claims.email?.split('@')[0], claims.name];
   let base =
     sources
-      .map((s) => trimSeparators((s ?? '').normalize('NFKD').replace(ALLOWED, '_')))
+      .map((s) =>
+        trimSeparators((s ?? '').normalize('NFKD').replace(MARKS, '').replace(ALLOWED, '_')),
+      )
       .find((s) => s.length >= 3) ?? 'user';
   base = base.slice(0, MAX);
   if (!(await taken(base))) return base;
