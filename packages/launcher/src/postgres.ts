@@ -99,16 +99,22 @@ export async function startEmbeddedPostgres(
  * How a new cluster is made. No libc sorting (it differs between machines), but PostgreSQL's own
  * Unicode case mapping (the `builtin` provider, PostgreSQL 17+): with the C locale alone
  * `lower('Ü')` is `Ü`, so full-text search for `über` missed `Über`. Sorting stays by code point,
- * as with C. On Linux the character classes are libc's `C.UTF-8` (glibc and musl both have it):
- * full-text search splits words with them, and with a C ctype it took every character beyond
- * ASCII for a letter, so `“Kubernetes”`, `word—word` or `Kubernetes…` were one word each and
- * `q=kubernetes` missed them. macOS and Windows have no `C.UTF-8` locale: there the ctype stays C.
- * A cluster made before keeps what it was made with.
+ * as with C. The character classes are a UTF-8 libc locale's: full-text search splits words with
+ * them, and with a C ctype it took every character beyond ASCII for a letter, so `“Kubernetes”`,
+ * `word—word` or `Kubernetes…` were one word each and `q=kubernetes` missed them. Linux has
+ * `C.UTF-8` (glibc and musl), macOS `en_US.UTF-8` but no `C.UTF-8`; Windows names its locales
+ * otherwise, and there the ctype stays C. A cluster made before keeps what it was made with.
  */
+const UTF8_CTYPE: Partial<Record<NodeJS.Platform, string>> = {
+  linux: 'C.UTF-8',
+  darwin: 'en_US.UTF-8',
+};
+const ctype = UTF8_CTYPE[process.platform];
+
 export const INITDB_FLAGS = [
   '--encoding=UTF8',
   '--no-locale',
-  ...(process.platform === 'linux' ? ['--lc-ctype=C.UTF-8'] : []),
+  ...(ctype ? [`--lc-ctype=${ctype}`] : []),
   '--locale-provider=builtin',
   '--builtin-locale=C.UTF-8',
 ];

@@ -308,7 +308,10 @@ test('q folds accents both ways and with case: creme finds Crème, crème finds 
   assert.deepEqual(await found(`q=${encodeURIComponent('crème -façade')}`), []);
 });
 
-test('q finds words that typographic punctuation touches: “quotes”, dashes, ellipses, no-break spaces', async () => {
+test('q finds words that typographic punctuation touches: “quotes”, dashes, ellipses, no-break spaces', {
+  // The embedded cluster's ctype is C there (INITDB_FLAGS): no UTF-8 locale of that name.
+  skip: process.platform === 'win32' && 'Windows clusters keep a C ctype',
+}, async () => {
   const post = await createPost(main, alice!, {
     title: 'On “Kubernetes” and «Grafana»',
     body: 'Operators—and schedulers… the\u00a0dashboards, it’s said.',
