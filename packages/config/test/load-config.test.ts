@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type TestContext, test } from 'node:test';
-import { compiledEntry } from '@platform/testing';
+import { compiledScript } from '@platform/testing';
 import { ConfigError, Env, loadConfig, Type } from '../src/index.ts';
 
 const Schema = Type.Object({
@@ -146,7 +146,9 @@ test('an X_FILE whose file is empty is an error, not X unset', (t) => {
 });
 
 test('runMain stops the process with one line on a configuration error', async () => {
-  const script = await compiledEntry(path.join(import.meta.dirname, 'fixtures', 'needs-config.ts'));
+  const script = await compiledScript(
+    path.join(import.meta.dirname, 'fixtures', 'needs-config.ts'),
+  );
   const result = spawnSync(process.execPath, script, {
     env: { PATH: process.env.PATH },
     encoding: 'utf8',
@@ -159,7 +161,7 @@ test('runMain stops the process with one line on a configuration error', async (
 });
 
 test('runMain names the cause of a fatal error, which a wrapped error holds alone', async () => {
-  const script = await compiledEntry(
+  const script = await compiledScript(
     path.join(import.meta.dirname, 'fixtures', 'fails-with-cause.ts'),
   );
   const result = spawnSync(process.execPath, script, {
@@ -172,7 +174,7 @@ test('runMain names the cause of a fatal error, which a wrapped error holds alon
 });
 
 test('runMain says in one line, without a stack, that a server it needs cannot be reached', async () => {
-  const script = await compiledEntry(
+  const script = await compiledScript(
     path.join(import.meta.dirname, 'fixtures', 'cannot-connect.ts'),
   );
   const result = spawnSync(process.execPath, script, {

@@ -4,13 +4,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { compiledEntry } from '@platform/testing';
+import { compiledScript } from '@platform/testing';
 
 /**
  * How to run `fixtures/<name>`: compiled once per test process (@platform/testing's
- * compiledEntry), where under `--import tsx` each start cost 1.5–3 s of CPU loading modules.
+ * compiledScript), where under `--import tsx` each start cost 1.5–3 s of CPU loading modules.
  */
-const fixture = (name: string) => compiledEntry(path.join(import.meta.dirname, 'fixtures', name));
+const fixture = (name: string) => compiledScript(path.join(import.meta.dirname, 'fixtures', name));
 
 /** A process's output as it comes; `until(word)` waits for the output to hold `word`. */
 function collect(stream: Readable) {

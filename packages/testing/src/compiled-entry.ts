@@ -25,7 +25,7 @@ let outDir: Promise<string> | undefined;
  * the process loads the npm packages from V8's code cache and maps stack traces to .ts lines
  * (the runner's preload, scripts/test-preload.ts). `entry`: absolute, or relative to the repository.
  */
-export async function compiledEntry(entry: string): Promise<string[]> {
+export async function compiledScript(entry: string): Promise<string[]> {
   let file = compiled.get(entry);
   if (!file) {
     file = compile(path.resolve(root, entry));
