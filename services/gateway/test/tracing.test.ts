@@ -6,7 +6,14 @@ import { freePort, spawnService, stopAll, waitReady } from '@platform/launcher';
 import { edgeRoutesSetting, loadManifests } from '@platform/manifest';
 import { type ReceivedSpan, startOtlpReceiver, TEST_SECRETS } from '@platform/testing';
 import { startAnalyticsService } from './analytics-service.ts';
-import { eventually, post, signUp, startAuthService, startService } from './services.ts';
+import {
+  eventually,
+  post,
+  signUp,
+  startAuthService,
+  startService,
+  tracedEntry,
+} from './services.ts';
 
 const SERVER = 2;
 const isQuery = (s: ReceivedSpan) => s.name.startsWith('pg.query');
@@ -76,7 +83,7 @@ async function tracedStack() {
     const port = await freePort();
     const metricsPort = await freePort();
     const root = new URL('../../..', import.meta.url).pathname;
-    const gateway = spawnService('gateway', 'services/gateway/src/server.ts', {
+    const gateway = spawnService('gateway', await tracedEntry('gateway'), {
       cwd: root,
       prefix: 'gateway | ',
       env: {
@@ -88,6 +95,7 @@ async function tracedStack() {
         // As npm start configures it: main's anonymous list is kept and answered by the gateway.
         EDGE_ROUTES: edgeRoutesSetting(loadManifests(root)),
         LOG_LEVEL: 'info',
+        SERVICE_NAME: 'gateway',
         SERVICE_TOKEN: TEST_SECRETS.SERVICE_TOKEN,
         AUTH_URL: auth.url,
         ROUTES: `auth:/accounts=${auth.url};main:/main=${main.url};analytics:/analytics=${analytics.url}`,
