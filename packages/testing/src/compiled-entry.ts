@@ -1,5 +1,5 @@
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, type Plugin } from 'esbuild';
@@ -25,16 +25,41 @@ let outDir: Promise<string> | undefined;
  * the process loads the npm packages from V8's code cache and maps stack traces to .ts lines
  * (the runner's preload, scripts/test-preload.ts). `entry`: absolute, or relative to the repository.
  */
-export async function compiledScript(entry: string): Promise<string[]> {
+export async function compiledScript(
+  entry: string,
+  options: { preload?: boolean } = {},
+): Promise<string[]> {
   let file = compiled.get(entry);
   if (!file) {
     file = compile(path.resolve(root, entry));
     compiled.set(entry, file);
   }
-  const preload = process.env.TEST_COMPILED_DIR
-    ? ['--import', pathToFileURL(path.join(process.env.TEST_COMPILED_DIR, 'preload.mjs')).href]
-    : [];
+  // Not for a process that traces: with the code cache taking over CommonJS compiles,
+  // OpenTelemetry's hooks do not see pg, http or pino load.
+  const preload =
+    process.env.TEST_COMPILED_DIR && options.preload !== false
+      ? ['--import', pathToFileURL(path.join(process.env.TEST_COMPILED_DIR, 'preload.mjs')).href]
+      : [];
   return [...preload, await file];
+}
+
+let sources = 0;
+
+/**
+ * `compiledScript` for modules written by the test: `files` (names to JavaScript or TypeScript
+ * source, imports between them relative) are written to a folder inside the repository, so they
+ * import the workspace's packages and npm's as the repository's own files do; `entry` is the one
+ * to run.
+ */
+export async function compiledModules(
+  files: Record<string, string>,
+  entry: string,
+  options: { preload?: boolean } = {},
+): Promise<string[]> {
+  const dir = path.join(await scratchDir(), `sources-${(sources += 1)}`);
+  mkdirSync(dir, { recursive: true });
+  for (const [name, source] of Object.entries(files)) await writeFile(path.join(dir, name), source);
+  return compiledScript(path.join(dir, entry), options);
 }
 
 function scratchDir(): Promise<string> {
@@ -96,7 +121,9 @@ async function compile(entry: string): Promise<string> {
   // A folder per entry: its dynamic imports are chunks of their own, loaded when the code asks
   // for them, with the npm packages only they import (a fixture that loads the rest only after
   // `@platform/http/start-up` has run, as a service does).
-  const out = await mkdtemp(path.join(dir, `${path.basename(entry).replace(/\.[cm]?ts$/, '')}-`));
+  const out = await mkdtemp(
+    path.join(dir, `${path.basename(entry).replace(/\.[cm]?[jt]s$/, '')}-`),
+  );
   const outfile = path.join(out, 'main.mjs');
   await build({
     entryPoints: { main: entry },

@@ -4,7 +4,12 @@ import type { AddressInfo } from 'node:net';
 import { after, test } from 'node:test';
 import { freePort, spawnService, stopAll, waitReady } from '@platform/launcher';
 import { edgeRoutesSetting, loadManifests } from '@platform/manifest';
-import { type ReceivedSpan, startOtlpReceiver, TEST_SECRETS } from '@platform/testing';
+import {
+  compiledModules,
+  type ReceivedSpan,
+  startOtlpReceiver,
+  TEST_SECRETS,
+} from '@platform/testing';
 import { startAnalyticsService } from './analytics-service.ts';
 import {
   eventually,
@@ -322,19 +327,15 @@ test('without an endpoint OpenTelemetry registers nothing', async () => {
     "const api = globalThis[Symbol.for('opentelemetry.js.api.1')];",
     'console.log(JSON.stringify(Object.keys(api ?? {})));',
   ].join('');
-  const output = execFileSync(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      '--import',
-      '@platform/telemetry/register',
-      '--input-type=module',
-      '-e',
-      script,
-    ],
-    { env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: '' }, encoding: 'utf8' },
-  );
+  // Compiled as a service's entry is (the telemetry module first, the rest imported after it).
+  const entry = "import '@platform/telemetry/register';\nawait import('./script.mjs');";
+  const args = await compiledModules({ 'entry.mjs': entry, 'script.mjs': script }, 'entry.mjs', {
+    preload: false,
+  });
+  const output = execFileSync(process.execPath, args, {
+    env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: '' },
+    encoding: 'utf8',
+  });
   // No tracer provider, propagator or context manager was installed.
   assert.deepEqual(JSON.parse(output), []);
 });
