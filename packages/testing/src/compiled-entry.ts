@@ -56,7 +56,8 @@ export async function compiledModules(
   entry: string,
   options: { preload?: boolean } = {},
 ): Promise<string[]> {
-  const dir = path.join(await scratchDir(), `sources-${(sources += 1)}`);
+  sources += 1;
+  const dir = path.join(await scratchDir(), `sources-${sources}`);
   mkdirSync(dir, { recursive: true });
   for (const [name, source] of Object.entries(files)) await writeFile(path.join(dir, name), source);
   return compiledScript(path.join(dir, entry), options);
