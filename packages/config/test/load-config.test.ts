@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type TestContext, test } from 'node:test';
+import { compiledScript } from '@platform/testing';
 import { ConfigError, Env, loadConfig, Type } from '../src/index.ts';
 
 const Schema = Type.Object({
@@ -223,9 +224,11 @@ test('an X_FILE whose file is empty is an error, not X unset', (t) => {
   }
 });
 
-test('runMain stops the process with one line on a configuration error', () => {
-  const script = path.join(import.meta.dirname, 'fixtures', 'needs-config.ts');
-  const result = spawnSync(process.execPath, ['--import', 'tsx', script], {
+test('runMain stops the process with one line on a configuration error', async () => {
+  const script = await compiledScript(
+    path.join(import.meta.dirname, 'fixtures', 'needs-config.ts'),
+  );
+  const result = spawnSync(process.execPath, script, {
     env: { PATH: process.env.PATH },
     encoding: 'utf8',
   });
@@ -236,9 +239,11 @@ test('runMain stops the process with one line on a configuration error', () => {
   );
 });
 
-test('runMain names the cause of a fatal error, which a wrapped error holds alone', () => {
-  const script = path.join(import.meta.dirname, 'fixtures', 'fails-with-cause.ts');
-  const result = spawnSync(process.execPath, ['--import', 'tsx', script], {
+test('runMain names the cause of a fatal error, which a wrapped error holds alone', async () => {
+  const script = await compiledScript(
+    path.join(import.meta.dirname, 'fixtures', 'fails-with-cause.ts'),
+  );
+  const result = spawnSync(process.execPath, script, {
     env: { PATH: process.env.PATH },
     encoding: 'utf8',
   });
@@ -247,9 +252,11 @@ test('runMain names the cause of a fatal error, which a wrapped error holds alon
   assert.match(result.stderr, /\ncaused by: relation "items" already exists\n$/);
 });
 
-test('runMain says in one line, without a stack, that a server it needs cannot be reached', () => {
-  const script = path.join(import.meta.dirname, 'fixtures', 'cannot-connect.ts');
-  const result = spawnSync(process.execPath, ['--import', 'tsx', script], {
+test('runMain says in one line, without a stack, that a server it needs cannot be reached', async () => {
+  const script = await compiledScript(
+    path.join(import.meta.dirname, 'fixtures', 'cannot-connect.ts'),
+  );
+  const result = spawnSync(process.execPath, script, {
     env: { PATH: process.env.PATH },
     encoding: 'utf8',
   });

@@ -4,8 +4,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { compiledScript } from '@platform/testing';
 
-const fixture = (name: string) => path.join(import.meta.dirname, 'fixtures', name);
+/**
+ * How to run `fixtures/<name>`: compiled once per test process (@platform/testing's
+ * compiledScript), where under `--import tsx` each start cost 1.5–3 s of CPU loading modules.
+ */
+const fixture = (name: string) => compiledScript(path.join(import.meta.dirname, 'fixtures', name));
 
 /** A process's output as it comes; `until(word)` waits for the output to hold `word`. */
 function collect(stream: Readable) {
@@ -26,7 +31,7 @@ function collect(stream: Readable) {
  * `listening <url>` line: the process, its URL and its output so far.
  */
 export async function startServer(name: string) {
-  const child = spawn(process.execPath, ['--import', 'tsx', fixture(name)], {
+  const child = spawn(process.execPath, await fixture(name), {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const out = collect(child.stdout);
@@ -48,7 +53,7 @@ export async function startSupervised(
   env: Record<string, string> = {},
   options: { fixture?: string; piped?: boolean } = {},
 ): Promise<{ supervisor: ChildProcess & { stdout: Readable }; output: () => string }> {
-  const args = JSON.stringify(['--import', 'tsx', fixture(options.fixture ?? 'slow-server.ts')]);
+  const args = JSON.stringify(await fixture(options.fixture ?? 'slow-server.ts'));
   const stdio = options.piped
     ? "['ignore', 'pipe', 'pipe', 'ipc']"
     : "['ignore', 'inherit', 'inherit', 'ipc']";

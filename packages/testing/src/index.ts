@@ -115,6 +115,7 @@ export function logCapture(): { stream: Writable; lines: string[]; text(): strin
   });
   return { stream, lines, text: () => lines.join('\n') };
 }
+export { compiledModules, compiledScript } from './compiled-entry.ts';
 export {
   answerFault,
   assertSweepClean,

@@ -4,6 +4,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { createTestDatabase, logCapture, TEST_SECRETS } from '@platform/testing';
 import { decodeProtectedHeader, exportJWK, generateKeyPair, jwtVerify } from 'jose';
@@ -58,7 +59,14 @@ async function runServer(env: Record<string, string | undefined>) {
   const run = promisify(execFile)(
     process.execPath,
     compiledServer && existsSync(compiledServer)
-      ? [compiledServer]
+      ? // As the gateway's tests start services (services/gateway/test/services.ts): npm
+        // packages from the code cache, no optimising compiler for a process that lives a second.
+        [
+          '--no-turbofan',
+          '--import',
+          pathToFileURL(path.join(process.env.TEST_COMPILED_DIR!, 'preload.mjs')).href,
+          compiledServer,
+        ]
       : ['--import', 'tsx', 'services/auth/src/server.ts'],
     {
       cwd: root,

@@ -4,9 +4,21 @@ import type { AddressInfo } from 'node:net';
 import { after, test } from 'node:test';
 import { freePort, spawnService, stopAll, waitReady } from '@platform/launcher';
 import { edgeRoutesSetting, loadManifests } from '@platform/manifest';
-import { type ReceivedSpan, startOtlpReceiver, TEST_SECRETS } from '@platform/testing';
+import {
+  compiledModules,
+  type ReceivedSpan,
+  startOtlpReceiver,
+  TEST_SECRETS,
+} from '@platform/testing';
 import { startAnalyticsService } from './analytics-service.ts';
-import { eventually, post, signUp, startAuthService, startService } from './services.ts';
+import {
+  eventually,
+  post,
+  signUp,
+  startAuthService,
+  startService,
+  tracedEntry,
+} from './services.ts';
 
 const SERVER = 2;
 const isQuery = (s: ReceivedSpan) => s.name.startsWith('pg.query');
@@ -76,7 +88,7 @@ async function tracedStack() {
     const port = await freePort();
     const metricsPort = await freePort();
     const root = new URL('../../..', import.meta.url).pathname;
-    const gateway = spawnService('gateway', 'services/gateway/src/server.ts', {
+    const gateway = spawnService('gateway', await tracedEntry('gateway'), {
       cwd: root,
       prefix: 'gateway | ',
       env: {
@@ -88,6 +100,7 @@ async function tracedStack() {
         // As npm start configures it: main's anonymous list is kept and answered by the gateway.
         EDGE_ROUTES: edgeRoutesSetting(loadManifests(root)),
         LOG_LEVEL: 'info',
+        SERVICE_NAME: 'gateway',
         SERVICE_TOKEN: TEST_SECRETS.SERVICE_TOKEN,
         AUTH_URL: auth.url,
         ROUTES: `auth:/accounts=${auth.url};main:/main=${main.url};analytics:/analytics=${analytics.url}`,
@@ -314,19 +327,15 @@ test('without an endpoint OpenTelemetry registers nothing', async () => {
     "const api = globalThis[Symbol.for('opentelemetry.js.api.1')];",
     'console.log(JSON.stringify(Object.keys(api ?? {})));',
   ].join('');
-  const output = execFileSync(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      '--import',
-      '@platform/telemetry/register',
-      '--input-type=module',
-      '-e',
-      script,
-    ],
-    { env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: '' }, encoding: 'utf8' },
-  );
+  // Compiled as a service's entry is (the telemetry module first, the rest imported after it).
+  const entry = "import '@platform/telemetry/register';\nawait import('./script.mjs');";
+  const args = await compiledModules({ 'entry.mjs': entry, 'script.mjs': script }, 'entry.mjs', {
+    preload: false,
+  });
+  const output = execFileSync(process.execPath, args, {
+    env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: '' },
+    encoding: 'utf8',
+  });
   // No tracer provider, propagator or context manager was installed.
   assert.deepEqual(JSON.parse(output), []);
 });
