@@ -54,11 +54,10 @@ export function strictValidators(): BuildCompilerFromPool {
       const key = `${route.httpPart}\0${JSON.stringify(route.schema)}`;
       const existing = known.get(key);
       if (existing) return existing as ReturnType<typeof compile>;
-      const schema = withSafeIntegers(route.schema);
-      const validate = compile({
-        ...route,
-        schema: (route.httpPart === 'headers' ? lowerCaseHeaders(schema) : schema) as object,
-      });
+      const safe = withSafeIntegers(route.schema);
+      // Node hands headers over by their lower-case names: the checks below read those too.
+      const schema = route.httpPart === 'headers' ? lowerCaseHeaders(safe) : safe;
+      const validate = compile({ ...route, schema: schema as object });
       let checked = strictly(validate as unknown as Validator);
       if (route.httpPart !== 'body') checked = numbersAsWritten(schema, checked);
       known.set(key, checked);

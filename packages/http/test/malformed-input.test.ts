@@ -37,6 +37,11 @@ app.post(
   },
   async (request) => ({ body: request.body }),
 );
+app.get(
+  '/paged',
+  { schema: { headers: Type.Object({ 'X-Page-Size': Type.Optional(Type.Integer()) }) } },
+  async (request) => ({ size: request.headers['x-page-size'] }),
+);
 const thrown = new Map<string, Error>([
   ['coded', problems.conflict('Changed meanwhile.', undefined, 'version_conflict')],
   ['not-found', problems.notFound()],
@@ -162,6 +167,16 @@ test('numbers in a query only in decimal digits: 0x10, 0b11, 0o7, spaces, an emp
   const fine = await fetch(`${base}/items/x?limit=016&offset=-3`);
   assert.equal(fine.status, 200);
   assert.deepEqual(((await fine.json()) as { query: unknown }).query, { limit: 16, offset: -3 });
+});
+
+test('numbers in a header only in decimal digits, whatever the letter case of its name in the schema', async () => {
+  for (const value of ['0x10', '0b11', '1e1']) {
+    const body = await problem('/paged', { headers: { 'x-page-size': value } });
+    assert.equal(body.status, 400, value);
+  }
+  const fine = await fetch(`${base}/paged`, { headers: { 'X-Page-Size': '16' } });
+  assert.equal(fine.status, 200);
+  assert.deepEqual(await fine.json(), { size: 16 });
 });
 
 test('date-times PostgreSQL or Date cannot hold are 400s', async () => {

@@ -97,3 +97,53 @@ test('logout publishes the revoked session after commit', async () => {
   assert.ok(entry.expiresAt.getTime() > Date.now() + 900_000);
   assert.equal(typeof entry.id, 'number');
 });
+
+test('logout with a spent refresh token and no access token is a reuse: its session is revoked, as at /refresh', async () => {
+  const user = await signUp(app);
+  // The thief rotated first; the owner, idle past its access token, signs out with the old one.
+  const rotated = await refresh(user.refreshToken);
+  assert.equal(rotated.statusCode, 200);
+  const thief = rotated.json() as { access_token: string; refresh_token: string };
+  const before = published.length;
+  const res = await app.inject({
+    method: 'POST',
+    url: '/accounts/v1/logout',
+    headers: bearer('expired.or.garbage'),
+    payload: { refresh_token: user.refreshToken },
+  });
+  assert.equal(res.statusCode, 401);
+  assert.equal((await me(thief.access_token)).statusCode, 401);
+  assert.equal((await refresh(thief.refresh_token)).statusCode, 401);
+  assert.ok(published.slice(before).some((e) => e.sessionId === decodeJwt(user.accessToken).sid));
+  const other = await login(app, user.email, user.password);
+  const events = await app.inject({
+    url: '/accounts/v1/user/audit-events?type=token.reuse_detected',
+    headers: bearer(other.accessToken),
+  });
+  assert.equal(events.json().items.length, 1);
+  assert.equal(events.json().items[0].actor_id, null);
+});
+
+test('logout with only the refresh token of a live session: its still-valid access token is refused and published at once, the audit names its user', async () => {
+  const user = await signUp(app);
+  const stranger = await signUp(app);
+  const before = published.length;
+  const res = await app.inject({
+    method: 'POST',
+    url: '/accounts/v1/logout',
+    payload: { refresh_token: user.refreshToken },
+  });
+  assert.equal(res.statusCode, 204);
+  assert.equal((await me(user.accessToken)).statusCode, 401);
+  assert.ok(published.slice(before).some((e) => e.sessionId === decodeJwt(user.accessToken).sid));
+  assert.equal((await me(stranger.accessToken)).statusCode, 200);
+  const other = await login(app, user.email, user.password);
+  const events = await app.inject({
+    url: '/accounts/v1/user/audit-events?type=logout',
+    headers: bearer(other.accessToken),
+  });
+  const [event] = events.json().items;
+  assert.equal(event.user_id, decodeJwt(user.accessToken).sub);
+  assert.equal(event.actor_id, decodeJwt(user.accessToken).sub);
+  assert.deepEqual(event.details.session_ids, [decodeJwt(user.accessToken).sid]);
+});

@@ -177,7 +177,7 @@ export interface paths {
     put?: never;
     /**
      * End the caller's session (and optionally another of theirs)
-     * @description Its access and refresh tokens are refused everywhere within a second. Without a valid access token (expired, or none), the `refresh_token` of a live session signs that session out; without either, 401.
+     * @description Its access and refresh tokens are refused everywhere within a second. Without a valid access token (expired, or none), the `refresh_token` of a live session signs that session out; without either, 401. A spent `refresh_token` there is a reuse, as at `/refresh`: 401, and its whole session is revoked.
      */
     post: operations['logout'];
     delete?: never;

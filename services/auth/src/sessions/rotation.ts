@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
 import { hashSecret } from '../credentials/secrets.ts';
+import type { Tx } from '../db/index.ts';
 import { problem } from '../errors.ts';
 import { findUserById } from '../users/repository.ts';
 import {
@@ -37,23 +38,11 @@ export async function refresh(
   const outcome = await ctx.db.transaction(async (tx): Promise<Outcome> => {
     const row = await findRefreshToken(tx, hash);
     if (!row) return { kind: 'refused' };
-    const reuse = async (): Promise<Outcome> => {
-      const entries = await revokeSessions(
-        tx,
-        [row.sessionId],
-        'refresh-token-reuse',
-        ctx.config.ACCESS_TOKEN_TTL,
-      );
-      // Nobody knows who presented it: the owner's second client, or a thief.
-      await recordAudit(tx, {
-        type: 'token.reuse_detected',
-        userId: row.userId,
-        actorId: null,
-        client,
-        details: { session_id: row.sessionId, session_revoked: entries.length > 0 },
-      });
-      return { kind: 'reused', sessionId: row.sessionId, entries };
-    };
+    const reuse = async (): Promise<Outcome> => ({
+      kind: 'reused',
+      sessionId: row.sessionId,
+      entries: await revokeForReuse(ctx, tx, row, client),
+    });
     if (row.spentAt) return reuse();
     if (row.revokedAt || row.expiresAt.getTime() <= Date.now()) return { kind: 'refused' };
 
@@ -65,14 +54,47 @@ export async function refresh(
   });
 
   if (outcome.kind === 'rotated') return outcome.response;
-  if (outcome.kind === 'reused') {
-    log.warn(
-      { session_id: outcome.sessionId, reason: 'refresh-token-reuse' },
-      'spent refresh token presented again; session revoked',
-    );
-    await publishRevocations(ctx.revocations, outcome.entries, log);
-  }
+  if (outcome.kind === 'reused') await reported(ctx, outcome, log);
   throw refused();
+}
+
+/**
+ * A spent refresh token presented again was copied (or two clients race): the whole session is
+ * revoked, wherever it is presented (`/refresh`, `/logout`), as the contract requires.
+ */
+async function revokeForReuse(
+  ctx: AuthContext,
+  tx: Tx,
+  row: { sessionId: string; userId: string },
+  client: ClientInfo,
+): Promise<RevocationEntry[]> {
+  const entries = await revokeSessions(
+    tx,
+    [row.sessionId],
+    'refresh-token-reuse',
+    ctx.config.ACCESS_TOKEN_TTL,
+  );
+  // Nobody knows who presented it: the owner's second client, or a thief.
+  await recordAudit(tx, {
+    type: 'token.reuse_detected',
+    userId: row.userId,
+    actorId: null,
+    client,
+    details: { session_id: row.sessionId, session_revoked: entries.length > 0 },
+  });
+  return entries;
+}
+
+async function reported(
+  ctx: AuthContext,
+  outcome: { sessionId: string; entries: RevocationEntry[] },
+  log: FastifyBaseLogger,
+) {
+  log.warn(
+    { session_id: outcome.sessionId, reason: 'refresh-token-reuse' },
+    'spent refresh token presented again; session revoked',
+  );
+  await publishRevocations(ctx.revocations, outcome.entries, log);
 }
 
 /**
@@ -109,15 +131,27 @@ export async function logout(
  * Signs out the session of a live refresh token, for a client whose access token has expired:
  * false (the route's 401) when the token is unknown, spent, revoked or expired. It spends nothing
  * and issues nothing; whoever holds the token could end the session with /refresh and /logout.
+ * A spent one is a reuse, as at /refresh: its whole session is revoked (and the answer is 401).
+ * Without that, a client whose token a thief had rotated first signed out with a 401 and left the
+ * thief's session alive for 30 days.
  */
 export async function logoutWithRefreshToken(
   ctx: AuthContext,
   refreshToken: string,
   client: ClientInfo & { log: FastifyBaseLogger },
 ): Promise<boolean> {
+  let reused: { sessionId: string; entries: RevocationEntry[] } | undefined;
   const entries = await ctx.db.transaction(async (tx) => {
+    reused = undefined;
     const row = await findRefreshToken(tx, hashSecret(refreshToken));
-    if (!row || row.spentAt || row.revokedAt || row.expiresAt.getTime() <= Date.now()) return;
+    if (row?.spentAt) {
+      reused = {
+        sessionId: row.sessionId,
+        entries: await revokeForReuse(ctx, tx, row, client),
+      };
+      return;
+    }
+    if (!row || row.revokedAt || row.expiresAt.getTime() <= Date.now()) return;
     const revoked = await revokeSessions(
       tx,
       [row.sessionId],
@@ -133,6 +167,7 @@ export async function logoutWithRefreshToken(
     });
     return revoked;
   });
+  if (reused) await reported(ctx, reused, client.log);
   if (!entries) return false;
   await publishRevocations(ctx.revocations, entries, client.log);
   return true;

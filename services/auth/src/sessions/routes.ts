@@ -133,7 +133,8 @@ export function sessionRoutes(app: App, ctx: AuthContext) {
         description:
           'Its access and refresh tokens are refused everywhere within a second. Without a ' +
           'valid access token (expired, or none), the `refresh_token` of a live session signs ' +
-          'that session out; without either, 401.',
+          'that session out; without either, 401. A spent `refresh_token` there is a reuse, ' +
+          'as at `/refresh`: 401, and its whole session is revoked.',
         security: [{ bearer: [] }, {}],
         body: LogoutBody,
         response: { 204: Type.Null({ description: 'Signed out' }) },
