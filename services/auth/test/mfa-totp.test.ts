@@ -78,7 +78,7 @@ test('the code that turned MFA on signs in once (enabling and signing in within 
 /** MFA turned on with the code of `offsetMs` from now; the user, the secret and that code. */
 const enrolWith = (offsetMs: number) => enrolledUser(app, { codeAgoMs: -offsetMs });
 
-test('the code that turned MFA on works once in all: spent on new recovery codes, it no longer signs in', async () => {
+test('the code that turned MFA on signs in once more, but never turns MFA off or makes new recovery codes (RFC 6238 §5.2)', async () => {
   const user = await enrolWith(30_000);
   const regenerated = await app.inject({
     method: 'POST',
@@ -86,12 +86,7 @@ test('the code that turned MFA on works once in all: spent on new recovery codes
     headers: bearer(user.accessToken),
     payload: { current_password: user.password, code: user.code },
   });
-  assert.equal(regenerated.statusCode, 200, regenerated.body);
-  const signIn = await finish({
-    mfa_token: await challenge(user.email, user.password),
-    code: user.code,
-  });
-  assert.equal(signIn.statusCode, 401, signIn.body);
+  assert.equal(regenerated.statusCode, 403, regenerated.body);
   const disable = await app.inject({
     method: 'DELETE',
     url: '/accounts/v1/user/mfa/totp',
@@ -99,6 +94,17 @@ test('the code that turned MFA on works once in all: spent on new recovery codes
     payload: { current_password: user.password, code: user.code },
   });
   assert.equal(disable.statusCode, 403, disable.body);
+  // The refusals spent nothing: the first sign-in still has its allowance, once.
+  const signIn = await finish({
+    mfa_token: await challenge(user.email, user.password),
+    code: user.code,
+  });
+  assert.equal(signIn.statusCode, 200, signIn.body);
+  const again = await finish({
+    mfa_token: await challenge(user.email, user.password),
+    code: user.code,
+  });
+  assert.equal(again.statusCode, 401, again.body);
 });
 
 test('two sign-ins racing with the code that turned MFA on: exactly one wins', async () => {

@@ -116,6 +116,11 @@ export const totpFactors = pgTable('totp_factors', {
   createdAt: timestamptzNow(),
   verifiedAt: timestamptz(),
   lastUsedStep: bigint('last_used_step', { mode: 'number' }),
+  /**
+   * The step of the code that turned the factor on: the first sign-in may use that code once
+   * more (last_used_step is the step before it), a change to MFA itself never (RFC 6238 §5.2).
+   */
+  enrolledStep: bigint('enrolled_step', { mode: 'number' }),
 });
 
 /** Single-use recovery codes, as SHA-256 of user id and code (80 random bits each). */

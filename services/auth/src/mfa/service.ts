@@ -160,7 +160,7 @@ export async function disableMfa(
     () =>
       ctx.db.transaction(async (tx) => {
         await lockMfaOf(tx, user.id, principal.sessionId);
-        const method = await spendProof(ctx, tx, user.id, proof, client.log);
+        const method = await spendProof(ctx, tx, user.id, proof, client.log, true);
         if (!method) return undefined;
         await deleteSecondFactor(tx, user.id);
         await setMfaEnabled(tx, user.id, false);
@@ -208,7 +208,8 @@ export async function regenerateRecoveryCodes(
       ctx.db.transaction(async (tx) => {
         await lockMfaOf(tx, user.id, principal.sessionId);
         // Only TOTP: anything that is not six digits (a recovery code) matches no step.
-        const method = await spendProof(ctx, tx, user.id, { code: input.code.trim() }, client.log);
+        const proof = { code: input.code.trim() };
+        const method = await spendProof(ctx, tx, user.id, proof, client.log, true);
         if (!method) return undefined;
         const { codes, hashes } = newRecoveryCodes(user.id);
         await replaceRecoveryCodes(tx, user.id, hashes);

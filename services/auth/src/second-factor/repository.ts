@@ -39,7 +39,7 @@ export async function storePendingFactor(db: Executor, userId: string, secretSea
 export async function markFactorVerified(db: Executor, userId: string, step: number) {
   await db
     .update(totpFactors)
-    .set({ verifiedAt: new Date(), lastUsedStep: step - 1 })
+    .set({ verifiedAt: new Date(), lastUsedStep: step - 1, enrolledStep: step })
     .where(eq(totpFactors.userId, userId));
 }
 
@@ -48,7 +48,12 @@ export async function markFactorVerified(db: Executor, userId: string, step: num
  * code (or a later one) was already accepted. One statement, so two requests racing with the
  * same code cannot both win.
  */
-export async function claimStep(db: Executor, userId: string, step: number): Promise<boolean> {
+export async function claimStep(
+  db: Executor,
+  userId: string,
+  step: number,
+  notEnrolment = false,
+): Promise<boolean> {
   const claimed = await db
     .update(totpFactors)
     .set({ lastUsedStep: step })
@@ -56,6 +61,9 @@ export async function claimStep(db: Executor, userId: string, step: number): Pro
       and(
         eq(totpFactors.userId, userId),
         or(isNull(totpFactors.lastUsedStep), lt(totpFactors.lastUsedStep, step)),
+        notEnrolment
+          ? or(isNull(totpFactors.enrolledStep), lt(totpFactors.enrolledStep, step))
+          : undefined,
       ),
     )
     .returning({ userId: totpFactors.userId });

@@ -67,7 +67,9 @@ export async function openedChallenge(db: Executor, mfaToken: string, lock = fal
 /**
  * Checks a proof against the user's verified factor and spends it, inside the caller's
  * transaction: a TOTP code claims its step (refused when that step or a later one was used), a
- * recovery code is marked used. Returns the method that worked, or undefined.
+ * recovery code is marked used. Returns the method that worked, or undefined. `change`: the
+ * proof is for a change to MFA itself (disabling it, new recovery codes), where the code that
+ * turned the factor on is refused too; only the first sign-in may use it again.
  */
 export async function spendProof(
   ctx: AuthContext,
@@ -75,6 +77,7 @@ export async function spendProof(
   userId: string,
   proof: Proof,
   log: FastifyBaseLogger,
+  change = false,
 ): Promise<MfaMethod | undefined> {
   if ('recovery_code' in proof) {
     const spent = await spendRecoveryCode(
@@ -97,7 +100,7 @@ export async function spendProof(
   }
   const step = matchingStep(secret, proof.code);
   if (step === undefined) return undefined;
-  return (await claimStep(tx, userId, step)) ? 'totp' : undefined;
+  return (await claimStep(tx, userId, step, change)) ? 'totp' : undefined;
 }
 
 export interface CodeClient {
