@@ -20,7 +20,7 @@ export const ActivityQuery = Type.Object(
     to: Type.Optional(time('exclusive; default: now')),
     event: Type.Optional(Type.String({ pattern: SEGMENT_EVENT_NAME, maxLength: 200 })),
     limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
-    cursor: Type.Optional(Type.String({ maxLength: 500 })),
+    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
   },
   { additionalProperties: false },
 );

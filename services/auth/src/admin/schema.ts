@@ -12,7 +12,11 @@ export const ListUsersQuery = Type.Object(
     role: Type.Optional(Type.String({ maxLength: 64, description: 'Only users with this role' })),
     limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
     cursor: Type.Optional(
-      Type.String({ maxLength: 200, description: 'next_cursor of the previous page' }),
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        description: 'next_cursor of the previous page',
+      }),
     ),
   },
   { additionalProperties: false },
