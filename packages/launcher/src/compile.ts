@@ -36,6 +36,8 @@ export async function removeStaleBuilds(root: string): Promise<void> {
 
 /** Whether a process with this id runs (EPERM: it does, as another user's). */
 export function isRunning(pid: number): boolean {
+  // 0 and negative ids name process groups, which kill(…, 0) would find.
+  if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
     return true;
@@ -51,10 +53,6 @@ export const compiledEntry = (outDir: string, service: string) =>
 const ENTRY = 'platform-entry:';
 
 /**
- * Compiles `services/<name>/src/server.ts` of each of `services` into `outDir` (emptied first);
- * returns the entry to run for each. A compile error is a LaunchError of one line.
- */
-/**
  * An esbuild loader for TypeScript that keeps each file's `import.meta.*` its own, as under tsx
  * (a bundle would give every module the output's). Patterns, not strings: a compiler that
  * rewrites `import.meta.*` in this file's own text (the tests', scripts/test-bundles.ts) would
@@ -69,6 +67,10 @@ export async function loadWithOwnImportMeta(args: { path: string }) {
   return { contents, loader: 'ts' as const };
 }
 
+/**
+ * Compiles `services/<name>/src/server.ts` of each of `services` into `outDir` (emptied first);
+ * returns the entry to run for each. A compile error is a LaunchError of one line.
+ */
 export async function compileServices(
   root: string,
   services: string[],

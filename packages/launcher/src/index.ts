@@ -1,4 +1,10 @@
-export { compiledDir, compiledEntry, compileServices } from './compile.ts';
+export {
+  compiledDir,
+  compiledEntry,
+  compileServices,
+  isRunning,
+  loadWithOwnImportMeta,
+} from './compile.ts';
 export { type LauncherConfig, readLauncherConfig } from './config.ts';
 export { type EmbeddedPostgresHandle, freePort, startEmbeddedPostgres } from './postgres.ts';
 export { type ServiceProcess, spawnService, stopAll } from './processes.ts';

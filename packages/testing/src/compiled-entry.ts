@@ -1,14 +1,12 @@
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { isRunning, loadWithOwnImportMeta } from '@platform/launcher';
 import { build, type Plugin } from 'esbuild';
 
 /** Pure-ESM libraries of many small modules (TypeBox alone is ~680), bundled as the tests' are. */
 const BUNDLED = ['typebox', 'drizzle-orm', 'jose'];
-
-/** Spelled apart: `npm test` compiles this file, replacing the whole words where they stand. */
-const META = 'import.meta';
 
 const root = path.resolve(import.meta.dirname, '..', '..', '..');
 const compiled = new Map<string, Promise<string>>();
@@ -80,16 +78,6 @@ function scratchDir(): Promise<string> {
   return outDir;
 }
 
-function isRunning(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 async function compile(entry: string): Promise<string> {
   const dir = await scratchDir();
   const plugin: Plugin = {
@@ -109,14 +97,7 @@ async function compile(entry: string): Promise<string> {
         const shared = found.path.startsWith(path.join(root, 'node_modules') + path.sep);
         return { path: shared ? args.path : pathToFileURL(found.path).href, external: true };
       });
-      b.onLoad({ filter: /\.[cm]?ts$/ }, async (args) => {
-        const source = await readFile(args.path, 'utf8');
-        const contents = source
-          .replaceAll(`${META}.dirname`, JSON.stringify(path.dirname(args.path)))
-          .replaceAll(`${META}.filename`, JSON.stringify(args.path))
-          .replaceAll(`${META}.url`, JSON.stringify(pathToFileURL(args.path).href));
-        return { contents, loader: 'ts' };
-      });
+      b.onLoad({ filter: /\.[cm]?ts$/ }, loadWithOwnImportMeta);
     },
   };
   // A folder per entry: its dynamic imports are chunks of their own, loaded when the code asks
