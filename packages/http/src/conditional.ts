@@ -95,7 +95,7 @@ export function registerConditionalWrites(app: FastifyInstance) {
   });
 }
 
-const ifMatchHolds: preHandlerAsyncHookHandler = async (request: FastifyRequest) => {
+const ifMatchHolds: preHandlerAsyncHookHandler = async (request: FastifyRequest, reply) => {
   const ifMatch = request.headers['if-match'];
   if (ifMatch === undefined) return;
   // Its log lines under the change's request id: they belong to it.
@@ -108,6 +108,16 @@ const ifMatchHolds: preHandlerAsyncHookHandler = async (request: FastifyRequest)
     if (value !== undefined) headers[name] = value;
   }
   const read = await request.server.inject({ method: 'GET', url: request.url, headers });
+  // The version could not be read (the database is down): the precondition is not known to hold,
+  // so the change must not go ahead as if it did, as it did when every non-200 was let through.
+  if (read.statusCode >= 500) {
+    reply.header('retry-after', String(read.headers['retry-after'] ?? '5'));
+    throw new HttpProblem(
+      503,
+      'The current version could not be read to check If-Match; try again.',
+      { code: 'service_unavailable' },
+    );
+  }
   // Not there, or not the caller's to see: the change answers that itself.
   if (read.statusCode !== 200) return;
   const etag = read.headers.etag;

@@ -175,3 +175,38 @@ test("the read a conditional change makes is the change's: under its request id,
     await app.close();
   }
 });
+
+test('a change whose version cannot be read (the read fails) is a 503, not made without its If-Match', async () => {
+  const app = await createApp({ name: 'conditional', logLevel: 'silent' });
+  let failing = false;
+  let changes = 0;
+  app.get('/profile', async () => {
+    if (failing) throw new Error('the database went away');
+    return { name: 'first' };
+  });
+  app.patch('/profile', async () => {
+    changes += 1;
+    return { name: 'second' };
+  });
+  try {
+    const tag = (await app.inject({ url: '/profile' })).headers.etag as string;
+    failing = true;
+    for (const ifMatch of ['"stale"', tag, '*']) {
+      const changed = await app.inject({
+        method: 'PATCH',
+        url: '/profile',
+        headers: { 'if-match': ifMatch },
+        payload: { name: 'second' },
+      });
+      assert.equal(changed.statusCode, 503, ifMatch);
+      assert.equal(changed.json().code, 'service_unavailable');
+      assert.ok(changed.headers['retry-after']);
+    }
+    assert.equal(changes, 0);
+    // Without If-Match nothing is read: the change goes ahead.
+    const plain = await app.inject({ method: 'PATCH', url: '/profile', payload: { name: 'x' } });
+    assert.equal(plain.statusCode, 200);
+  } finally {
+    await app.close();
+  }
+});
