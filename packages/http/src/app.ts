@@ -67,6 +67,11 @@ export interface AppOptions {
    * default. The gateway passes bodies on as they came: the service behind it decides.
    */
   refuseContentCodings?: boolean;
+  /**
+   * Hold a change with If-Match to the ETag of the read at its URL (registerConditionalWrites),
+   * the default. The gateway passes changes on as they came: the service behind it holds them.
+   */
+  conditionalWrites?: boolean;
   /** OpenAPI security schemes besides `bearer` (e.g. analytics' HTTP Basic write keys). */
   securitySchemes?: Record<string, { type: 'http'; scheme: string; description?: string }>;
 }
@@ -251,7 +256,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   registerProblemHandlers(app, options.codes);
   watchUndocumentedProblems(app);
   registerConditionalReads(app);
-  registerConditionalWrites(app);
+  if (options.conditionalWrites ?? true) registerConditionalWrites(app);
   registerWireRules(app);
   registerHealth(app);
   registerMetrics(app, options.name, options.metricsRoute ?? true);

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { HttpProblem } from './problem-class.ts';
 
@@ -50,6 +50,19 @@ const WRITES = new Set(['PUT', 'PATCH', 'DELETE']);
 const AS_THE_CALLER = ['authorization', 'cookie', 'accept-language'] as const;
 
 /**
+ * Marks the read made on a change's behalf, so the request metrics count the change alone (it
+ * was a phantom GET of the URL in http_request_duration_seconds for every conditional change): a
+ * random value of this process, which no client can send.
+ */
+const OWN_READ_HEADER = 'x-platform-own-read';
+const OWN_READ = randomBytes(18).toString('base64url');
+
+/** The request is the read a conditional change made of its URL (registerConditionalWrites). */
+export function isOwnRead(request: FastifyRequest): boolean {
+  return request.headers[OWN_READ_HEADER] === OWN_READ;
+}
+
+/**
  * RFC 9110 §13.1.1 If-Match on every change to a URL that also has a JSON read (`PATCH /user`
  * after `GET /user`), as conditional requests promise end to end; it was ignored, so a client
  * holding a stale copy overwrote a newer one without knowing. The current version is the ETag
@@ -82,15 +95,29 @@ export function registerConditionalWrites(app: FastifyInstance) {
   });
 }
 
-const ifMatchHolds: preHandlerAsyncHookHandler = async (request: FastifyRequest) => {
+const ifMatchHolds: preHandlerAsyncHookHandler = async (request: FastifyRequest, reply) => {
   const ifMatch = request.headers['if-match'];
   if (ifMatch === undefined) return;
-  const headers: Record<string, string | string[]> = {};
+  // Its log lines under the change's request id: they belong to it.
+  const headers: Record<string, string | string[]> = {
+    'x-request-id': request.id,
+    [OWN_READ_HEADER]: OWN_READ,
+  };
   for (const name of AS_THE_CALLER) {
     const value = request.headers[name];
     if (value !== undefined) headers[name] = value;
   }
   const read = await request.server.inject({ method: 'GET', url: request.url, headers });
+  // The version could not be read (the database is down): the precondition is not known to hold,
+  // so the change must not go ahead as if it did, as it did when every non-200 was let through.
+  if (read.statusCode >= 500) {
+    reply.header('retry-after', String(read.headers['retry-after'] ?? '5'));
+    throw new HttpProblem(
+      503,
+      'The current version could not be read to check If-Match; try again.',
+      { code: 'service_unavailable' },
+    );
+  }
   // Not there, or not the caller's to see: the change answers that itself.
   if (read.statusCode !== 200) return;
   const etag = read.headers.etag;

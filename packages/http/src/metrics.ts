@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { isOwnRead } from './conditional.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -26,7 +27,8 @@ export function registerMetrics(app: FastifyInstance, service: string, route: bo
   app.addHook('onResponse', (request, reply, done) => {
     // Unmatched URLs share one label so a scanner cannot blow up the series count.
     const route = request.routeOptions.url ?? 'unmatched';
-    if (route !== '/metrics') {
+    // The read a conditional change made of its URL is part of the change, not a request.
+    if (route !== '/metrics' && !isOwnRead(request)) {
       duration.observe(
         { method: request.method, route, status_code: String(reply.statusCode) },
         reply.elapsedTime / 1000,

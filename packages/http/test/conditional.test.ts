@@ -137,3 +137,76 @@ test('a change to a resource that has a JSON read honours If-Match against that 
     await app.close();
   }
 });
+
+test("the read a conditional change makes is the change's: under its request id, and not counted as a GET in the request metrics", async () => {
+  const app = await createApp({ name: 'conditional', logLevel: 'silent' });
+  const readIds: string[] = [];
+  app.get('/profile', async (request) => {
+    readIds.push(request.id);
+    return { name: 'first' };
+  });
+  app.patch('/profile', async () => ({ name: 'second' }));
+  const gets = async () => {
+    const text = (await app.inject({ url: '/metrics' })).body;
+    return Number(
+      /^http_request_duration_seconds_count\{[^}]*method="GET",route="\/profile"[^}]*\} (\d+)/m.exec(
+        text,
+      )?.[1] ?? 0,
+    );
+  };
+  try {
+    const tag = (await app.inject({ url: '/profile' })).headers.etag as string;
+    assert.equal(await gets(), 1);
+    for (const ifMatch of [tag, '"stale"']) {
+      const changed = await app.inject({
+        method: 'PATCH',
+        url: '/profile',
+        headers: { 'if-match': ifMatch, 'x-request-id': `change-${ifMatch.length}` },
+        payload: { name: 'second' },
+      });
+      assert.equal(changed.statusCode, ifMatch === tag ? 200 : 412);
+      assert.equal(readIds.at(-1), `change-${ifMatch.length}`);
+    }
+    assert.equal(await gets(), 1, 'one GET: the two reads made for the changes are theirs');
+    // A client cannot pass its own requests off as such reads.
+    await app.inject({ url: '/profile', headers: { 'x-platform-own-read': 'guess' } });
+    assert.equal(await gets(), 2);
+  } finally {
+    await app.close();
+  }
+});
+
+test('a change whose version cannot be read (the read fails) is a 503, not made without its If-Match', async () => {
+  const app = await createApp({ name: 'conditional', logLevel: 'silent' });
+  let failing = false;
+  let changes = 0;
+  app.get('/profile', async () => {
+    if (failing) throw new Error('the database went away');
+    return { name: 'first' };
+  });
+  app.patch('/profile', async () => {
+    changes += 1;
+    return { name: 'second' };
+  });
+  try {
+    const tag = (await app.inject({ url: '/profile' })).headers.etag as string;
+    failing = true;
+    for (const ifMatch of ['"stale"', tag, '*']) {
+      const changed = await app.inject({
+        method: 'PATCH',
+        url: '/profile',
+        headers: { 'if-match': ifMatch },
+        payload: { name: 'second' },
+      });
+      assert.equal(changed.statusCode, 503, ifMatch);
+      assert.equal(changed.json().code, 'service_unavailable');
+      assert.ok(changed.headers['retry-after']);
+    }
+    assert.equal(changes, 0);
+    // Without If-Match nothing is read: the change goes ahead.
+    const plain = await app.inject({ method: 'PATCH', url: '/profile', payload: { name: 'x' } });
+    assert.equal(plain.statusCode, 200);
+  } finally {
+    await app.close();
+  }
+});

@@ -51,6 +51,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     routeHeader: false,
     // Bodies go on as they came, Content-Encoding and all: each service knows what it decodes.
     refuseContentCodings: false,
+    // Changes go on with their If-Match: the service holds them to its own versions. The gateway's
+    // would read its exact GET route (a hop, counted against the caller's limit) and answer 412
+    // itself wherever a manifest declared a GET and a change at one URL.
+    conditionalWrites: false,
     clientTimeouts: {
       headersMs: config.CLIENT_HEADERS_TIMEOUT_MS,
       requestMs: config.CLIENT_REQUEST_TIMEOUT * 1000,

@@ -88,3 +88,36 @@ test("HEAD of an edge GET route answers the GET's headers, Content-Length includ
   const head = await fetch(`${url}/notes/v1/list`, { method: 'HEAD' });
   assert.equal(head.headers.get('ratelimit-limit'), '120');
 });
+
+test('a change with If-Match on an edge route whose URL also has an edge GET goes to the service as it came', async () => {
+  const seen: string[] = [];
+  const notes = await startUpstream((req, res) => {
+    seen.push(`${req.method} ${req.headers['if-match'] ?? ''}`);
+    res.writeHead(req.method === 'GET' ? 200 : 412, {
+      'content-type': 'application/json',
+      etag: '"v2"',
+    });
+    res.end(req.method === 'GET' ? '{"v":2}' : '{"code":"version_conflict"}');
+  });
+  cleanup(notes.close);
+  const { app, url } = await startGateway({
+    ROUTES: `notes:/notes=${notes.url}`,
+    AUTH_URL: notes.url,
+    EDGE_ROUTES: JSON.stringify([
+      { method: 'GET', url: '/notes/v1/item', limit: 'login' },
+      { method: 'PATCH', url: '/notes/v1/item', limit: 'login' },
+    ]),
+  });
+  cleanup(() => app.close());
+  for (const ifMatch of ['"v1"', '"v2"']) {
+    seen.length = 0;
+    const changed = await fetch(`${url}/notes/v1/item`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json', 'if-match': ifMatch },
+      body: '{}',
+    });
+    assert.equal(changed.status, 412);
+    // One request, the change itself: no read of the gateway's own ahead of it.
+    assert.deepEqual(seen, [`PATCH ${ifMatch}`]);
+  }
+});

@@ -167,6 +167,34 @@ describe('anonymous list pages answered by the gateway itself', () => {
     assert.deepEqual(titles(await rawGet(following, path)), ['New', 'Old']);
   });
 
+  test('a HEAD of a kept page is neither kept nor served to a GET, and leaves the kept copy current', async () => {
+    const user = await signUp(quiet);
+    assert.equal((await publish(quiet, user.accessToken, 'Headed')).status, 201);
+    const path = `/main/v1/posts?author=${user.id}&limit=5`;
+    const direct = await rawGet(main.url, path);
+    // HEADs first, on a page nobody read yet: none of them may become the page a GET gets.
+    for (let i = 0; i < 3; i++) {
+      const head = await fetch(`${quiet}${path}`, { method: 'HEAD' });
+      assert.equal(head.status, 200);
+      assert.equal(await head.text(), '');
+      assert.equal(head.headers.get('content-length'), String(Buffer.byteLength(direct.body)));
+    }
+    const first = await rawGet(quiet, path);
+    assert.equal(first.body, direct.body);
+    await untilHit(quiet, path);
+    // With the page kept, a HEAD neither replaces it nor ends what the cache knows as current.
+    for (let i = 0; i < 3; i++) {
+      const head = await fetch(`${quiet}${path}`, { method: 'HEAD' });
+      assert.equal(head.status, 200);
+      assert.equal(head.headers.get('etag'), direct.headers.etag);
+    }
+    const hits = (await lookups(quiet)).hit;
+    const kept = await rawGet(quiet, path);
+    assert.equal(kept.body, direct.body);
+    assert.equal(kept.headers['content-length'], String(Buffer.byteLength(direct.body)));
+    assert.equal((await lookups(quiet)).hit, hits + 1, 'still answered without a hop');
+  });
+
   test('drafts never reach the shared copy, and signed-in callers never get it', async () => {
     const user = await signUp(quiet);
     const write = { authorization: `Bearer ${user.accessToken}` };
