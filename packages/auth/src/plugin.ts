@@ -55,12 +55,27 @@ declare module 'fastify' {
  * Except where tokens are handed out (`ignoresToken`): a client that attaches its token to every
  * call still sends the old one there, and a 401 left it no way to get a new one.
  */
-export const authentication = fp<{ verify: TokenVerifier }>(
-  async (app: FastifyInstance, { verify }) => {
+export const authentication = fp<{
+  verify: TokenVerifier;
+  /**
+   * Runs before a refused token's 401 (the gateway counts the request against its rate limit
+   * here: its limiter runs later, so a refused request was never counted). Throwing answers
+   * with that error instead (a 429).
+   */
+  refused?: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+}>(
+  async (app: FastifyInstance, { verify, refused }) => {
     app.decorateRequest('principal', null);
     // Callback-style: most requests carry no token, and an async hook would cost them two
     // promises each (with tracing on Node 20, each pays AsyncLocalStorage's hook).
-    app.addHook('onRequest', (request, _reply, done) => {
+    app.addHook('onRequest', (request, reply, done) => {
+      const refuse = (detail: string) => {
+        if (!refused) return done(problems.unauthorized(detail));
+        refused(request, reply).then(
+          () => done(problems.unauthorized(detail)),
+          (error: Error) => done(error),
+        );
+      };
       const header = request.headers.authorization;
       if (!header || request.routeOptions.config?.ignoresToken) return done();
       const [scheme, token] = header.split(' ');
@@ -70,7 +85,7 @@ export const authentication = fp<{ verify: TokenVerifier }>(
       const optional = request.routeOptions.config?.tokenOptional === true;
       if (scheme?.toLowerCase() !== 'bearer' || !token) {
         if (optional) return done();
-        return done(problems.unauthorized('The Authorization header must be "Bearer <token>".'));
+        return refuse('The Authorization header must be "Bearer <token>".');
       }
       verify(token).then(
         (principal) => {
@@ -81,7 +96,7 @@ export const authentication = fp<{ verify: TokenVerifier }>(
           if (!(error instanceof TokenError)) return done(error as Error);
           request.log.info({ reason: error.message }, 'access token refused');
           if (optional) return done();
-          done(problems.unauthorized('The access token is invalid, expired or revoked.'));
+          refuse('The access token is invalid, expired or revoked.');
         },
       );
     });

@@ -2,7 +2,7 @@ import { authentication, createRedis, createServiceAuth, type ServiceAuth } from
 import { ConfigError } from '@platform/config';
 import { type App, createApp } from '@platform/http';
 import { rootRatio } from '@platform/telemetry';
-import type { FastifyServerOptions } from 'fastify';
+import type { FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import { Pool } from 'undici';
 import { type Config, splitList } from './config.ts';
 import { docsRoutes } from './docs/routes.ts';
@@ -115,7 +115,18 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       redisUrl: config.REDIS_URL,
       log: app.log,
     });
-  await app.register(authentication, { verify: auth.verify });
+  // A refused token's 401 comes before the limiter (a preHandler) would run: it is counted here,
+  // per address, against the same limit, so requests with bad tokens get RateLimit-* and a 429.
+  let countRefused: ((request: FastifyRequest, reply: FastifyReply) => Promise<void>) | undefined;
+  await app.register(authentication, {
+    verify: auth.verify,
+    refused: async (request, reply) => {
+      // The gateway's own pages (health, docs) are never limited.
+      if (request.routeOptions.config?.rateLimit === false) return;
+      countRefused ??= app.rateLimit() as (r: FastifyRequest, s: FastifyReply) => Promise<void>;
+      await countRefused(request, reply);
+    },
+  });
   app.addReadinessCheck('revocations', () => auth.revocations.ready());
 
   // Every proxied request waits on this client, so it must never wait long: a Redis that hangs

@@ -142,6 +142,31 @@ test('duplicate slugs are 409; bad bodies are 400', async () => {
   }
 });
 
+test('categories named without a letter a-z or digit each get a slug of their own, not a 409', async () => {
+  // Their slug falls back to "category": the second such name (日本語 after Ελληνικά) was a 409
+  // slug_taken although no category had that name, so no two of them could exist without a slug.
+  const names = ['日本語', 'Ελληνικά', '!!!'];
+  const slugs: string[] = [];
+  for (const name of names) {
+    const res = await call('POST', '/categories', editor, { name });
+    assert.equal(res.statusCode, 201, `${name}: ${res.body}`);
+    const { category } = res.json();
+    assert.equal(category.name, name);
+    assert.match(category.slug, /^category(-[0-9a-f]{6})?$/);
+    slugs.push(category.slug);
+  }
+  assert.equal(new Set(slugs).size, names.length);
+  const listed = (await call('GET', '/categories'))
+    .json()
+    .items.map((c: { slug: string }) => c.slug);
+  for (const slug of slugs) assert.ok(listed.includes(slug), slug);
+  // A name that has a slug of its own still answers 409 when that slug is taken.
+  await call('POST', '/categories', editor, { name: 'Twice' });
+  assert.equal((await call('POST', '/categories', editor, { name: 'twice' })).statusCode, 409);
+  // "Category" is such a name too, although its slug is the fallback's.
+  assert.equal((await call('POST', '/categories', editor, { name: 'Category' })).statusCode, 409);
+});
+
 test('a post names its category by category_id, or by category as an id or a slug', async () => {
   const home = (await call('POST', '/categories', editor, { name: 'Homes' })).json().category;
   const bySlug = await createPost(main, alice!, { category: 'homes' });

@@ -1,6 +1,6 @@
 import rateLimit from '@fastify/rate-limit';
 import { type App, problems } from '@platform/http';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import type { GatewayMetrics } from '../observe/metrics.ts';
@@ -45,6 +45,14 @@ export async function rateLimits(
     },
     errorResponseBuilder: (_request, context) =>
       problems.tooManyRequests(Math.max(1, Math.ceil(context.ttl / 1000))),
+  });
+  // The limiter is added to each route; a path under no service prefix matches none, so its 404
+  // (the not-found handler) was never counted nor given RateLimit-*. Callback-style: this hook
+  // runs on every request, and only the unrouted ones pay for a promise.
+  const limitUnrouted = app.rateLimit() as (r: FastifyRequest, s: FastifyReply) => Promise<void>;
+  app.addHook('preHandler', (request, reply, done) => {
+    if (!request.is404) return done();
+    limitUnrouted(request, reply).then(() => done(), done);
   });
 }
 

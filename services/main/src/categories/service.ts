@@ -1,7 +1,7 @@
 import { problems } from '@platform/http';
 import type { MainContext } from '../context.ts';
 import { problem } from '../errors.ts';
-import { slugify } from '../slug.ts';
+import { slugify, withSuffix } from '../slug.ts';
 import {
   type CategoryRow,
   countPosts,
@@ -31,11 +31,21 @@ export async function getCategories(ctx: MainContext) {
   return { items: (await listCategories(ctx.db)).map(toCategoryView) };
 }
 
+/** Tries for a free slug for a name with no letter a-z or digit: its slug is only the fallback. */
+const FALLBACK_ATTEMPTS = 5;
+
 export async function createCategory(ctx: MainContext, body: { name: string; slug?: string }) {
   const slug = body.slug ?? slugify(body.name, 'category');
-  const row = await insertCategory(ctx.db, { slug, name: body.name });
-  if (!row) throw slugTaken();
-  return toCategoryView(row);
+  // A name of its own slug ("News" twice) is a 409; a name with none ("日本語", "Ελληνικά") has
+  // only the fallback, which another such name would hold: it gets a suffix, as post slugs do.
+  const fallback = body.slug === undefined && slugify(body.name, '') === '';
+  const attempts = fallback ? FALLBACK_ATTEMPTS : 1;
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    const candidate = attempt === 0 ? slug : withSuffix(slug);
+    const row = await insertCategory(ctx.db, { slug: candidate, name: body.name });
+    if (row) return toCategoryView(row);
+  }
+  throw slugTaken();
 }
 
 export async function renameCategory(
