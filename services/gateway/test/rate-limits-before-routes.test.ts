@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { type TestContext, test } from 'node:test';
+import { echo, json, type Problem, startGateway, startUpstream } from './helpers.ts';
+
+/**
+ * Answers the gateway gives before any route's limiter runs — a 401 for a bad token, its own 404
+ * for a path under no service — still count against the per-address limit. Each test has a
+ * gateway of its own, so each count starts at its limit.
+ */
+async function limitedGateway(t: TestContext, perAddress: number): Promise<string> {
+  const upstream = await startUpstream(echo('main'));
+  const started = await startGateway({
+    AUTH_URLS: upstream.url,
+    MAIN_URLS: upstream.url,
+    RATE_LIMIT_PER_ADDRESS: perAddress,
+    RATE_LIMIT_WINDOW: 60,
+  });
+  t.after(async () => {
+    await started.app.close();
+    await upstream.close();
+  });
+  return started.url;
+}
+
+test('requests the edge refuses for their token count against the address limit, with RateLimit headers, then 429', async (t) => {
+  const url = await limitedGateway(t, 4);
+  // The 401 came from an onRequest hook, before the limiter (preHandler) ran: such requests
+  // were never counted nor answered with RateLimit-*, so a client could send them without end.
+  const refused = (authorization: string) =>
+    fetch(`${url}/main/v1/posts`, { headers: { authorization } });
+  const first = await refused('Bearer not-a-token');
+  assert.equal(first.status, 401);
+  assert.equal(first.headers.get('ratelimit-limit'), '4');
+  assert.equal(first.headers.get('ratelimit-remaining'), '3');
+  assert.ok(Number(first.headers.get('ratelimit-reset')) > 0);
+  const malformed = await refused('Token abc');
+  assert.equal(malformed.status, 401);
+  assert.equal(malformed.headers.get('ratelimit-remaining'), '2');
+  assert.equal((await refused('Bearer not-a-token')).status, 401);
+  // Anonymous requests from that address share the count.
+  const anonymous = await fetch(`${url}/main/v1/posts`);
+  assert.equal(anonymous.status, 200);
+  assert.equal(anonymous.headers.get('ratelimit-remaining'), '0');
+  const over = await refused('Bearer not-a-token');
+  assert.equal(over.status, 429);
+  assert.ok(Number(over.headers.get('retry-after')) >= 1);
+  assert.equal((await json<Problem & { code: string }>(over)).code, 'rate_limited');
+});
+
+test('paths under no service prefix count against the address limit, with RateLimit headers, then 429', async (t) => {
+  const url = await limitedGateway(t, 3);
+  // The gateway's own 404 ran no limiter: no RateLimit-* and no end to such requests.
+  const first = await fetch(`${url}/nope`);
+  assert.equal(first.status, 404);
+  assert.equal(first.headers.get('ratelimit-limit'), '3');
+  assert.equal(first.headers.get('ratelimit-remaining'), '2');
+  assert.equal((await fetch(`${url}/wp-login.php`)).status, 404);
+  assert.equal((await fetch(`${url}/main/v1/posts`)).headers.get('ratelimit-remaining'), '0');
+  const over = await fetch(`${url}/nope`);
+  assert.equal(over.status, 429);
+  assert.ok(Number(over.headers.get('retry-after')) >= 1);
+  assert.equal((await json<Problem & { code: string }>(over)).code, 'rate_limited');
+  // Health is never limited.
+  assert.equal((await fetch(`${url}/health`)).status, 200);
+});
