@@ -7,7 +7,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { copyCluster, freePort } from '@platform/launcher/postgres';
 import { loadManifests, portVariable } from '@platform/manifest';
-import { compiledLauncher } from './compiled-launcher.ts';
+import { compiledScript } from '@platform/testing';
 
 export const root = path.resolve(import.meta.dirname, '../../..');
 
@@ -93,8 +93,11 @@ export interface Launched {
 
 /**
  * `npm start` as a user runs it, minus npm: the launcher in its own process. `--dev`: `npm run dev`.
- * The launcher runs compiled (compiled-launcher.ts) unless `asNpmStart`: then under `--import tsx`,
- * as package.json's scripts run it.
+ * The launcher runs compiled (@platform/testing's compiledScript: under `--import tsx` every module it
+ * loads takes a round trip to tsx's hooks thread, 2–4 s of CPU per launch on a busy two-core machine,
+ * and these tests launch it a dozen times) unless `asNpmStart`: then under `--import tsx`, as
+ * package.json's scripts run it. Without the test runner's preload: that one is for test processes
+ * (it notes their run times for the next run's order).
  */
 export async function launch(
   env: Record<string, string>,
@@ -111,7 +114,7 @@ export async function launch(
   delete base.TEST_POSTGRES_URL;
   const launcher = options.asNpmStart
     ? ['--import', 'tsx', 'packages/launcher/src/main.ts']
-    : [await compiledLauncher(root)];
+    : await compiledScript('packages/launcher/src/main.ts', { preload: false });
   const child = spawn(process.execPath, [...launcher, ...args], {
     cwd: root,
     env: { ...base, LOG_LEVEL: 'warn', ...env },

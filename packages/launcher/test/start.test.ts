@@ -174,7 +174,7 @@ describe('npm start', () => {
     );
     try {
       const launched = await launch({ ...env, DATA_DIR: dataDir });
-      // From the spawn: launch() may first compile the launcher (compiled-launcher.ts).
+      // From the spawn: launch() may first compile the launcher (compiledScript).
       const started = Date.now();
       assert.equal(await launched.exited, 1);
       assert.ok(Date.now() - started < 15_000, 'exited quickly');
