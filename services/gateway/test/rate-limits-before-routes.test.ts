@@ -47,6 +47,22 @@ test('requests the edge refuses for their token count against the address limit,
   assert.equal((await json<Problem & { code: string }>(over)).code, 'rate_limited');
 });
 
+test('a route that needs a token before its body (the avatar upload) counts a request without one against the address limit, then 429', async (t) => {
+  const url = await limitedGateway(t, 2);
+  // Its 401 came from the proxy's own onRequest check (requires_token), not from the token
+  // check: a request with no Authorization at all was never counted there, nor given RateLimit-*.
+  const upload = () => fetch(`${url}/accounts/v1/user/avatar`, { method: 'PUT', body: 'x' });
+  const first = await upload();
+  assert.equal(first.status, 401);
+  assert.equal(first.headers.get('ratelimit-limit'), '2');
+  assert.equal(first.headers.get('ratelimit-remaining'), '1');
+  assert.equal((await upload()).headers.get('ratelimit-remaining'), '0');
+  const over = await upload();
+  assert.equal(over.status, 429);
+  assert.ok(Number(over.headers.get('retry-after')) >= 1);
+  assert.equal((await json<Problem & { code: string }>(over)).code, 'rate_limited');
+});
+
 test('paths under no service prefix count against the address limit, with RateLimit headers, then 429', async (t) => {
   const url = await limitedGateway(t, 3);
   // The gateway's own 404 ran no limiter: no RateLimit-* and no end to such requests.
