@@ -115,18 +115,17 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       redisUrl: config.REDIS_URL,
       log: app.log,
     });
-  // A refused token's 401 comes before the limiter (a preHandler) would run: it is counted here,
-  // per address, against the same limit, so requests with bad tokens get RateLimit-* and a 429.
+  // A 401 for the token (a bad one here, a missing one where a route needs one before its body)
+  // comes before the limiter (a preHandler) would run: it is counted then, per address, against
+  // the same limit, so such requests get RateLimit-* and a 429.
   let countRefused: ((request: FastifyRequest, reply: FastifyReply) => Promise<void>) | undefined;
-  await app.register(authentication, {
-    verify: auth.verify,
-    refused: async (request, reply) => {
-      // The gateway's own pages (health, docs) are never limited.
-      if (request.routeOptions.config?.rateLimit === false) return;
-      countRefused ??= app.rateLimit() as (r: FastifyRequest, s: FastifyReply) => Promise<void>;
-      await countRefused(request, reply);
-    },
-  });
+  const refused = async (request: FastifyRequest, reply: FastifyReply) => {
+    // The gateway's own pages (health, docs) are never limited.
+    if (request.routeOptions.config?.rateLimit === false) return;
+    countRefused ??= app.rateLimit() as (r: FastifyRequest, s: FastifyReply) => Promise<void>;
+    await countRefused(request, reply);
+  };
+  await app.register(authentication, { verify: auth.verify, refused });
   app.addReadinessCheck('revocations', () => auth.revocations.ready());
 
   // Every proxied request waits on this client, so it must never wait long: a Redis that hangs
@@ -174,6 +173,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       anonymousPerAddressBytes: config.BODY_BUFFER_ANONYMOUS_PER_ADDRESS,
     },
     exact: edgeRoutes(config),
+    refused,
     cache: {
       store: kept,
       enabled: config.RESPONSE_CACHE === 'on',

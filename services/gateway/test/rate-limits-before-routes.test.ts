@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
-import { echo, json, type Problem, startGateway, startUpstream } from './helpers.ts';
+import { echo, json, metricsOf, type Problem, startGateway, startUpstream } from './helpers.ts';
 
 /**
  * Answers the gateway gives before any route's limiter runs — a 401 for a bad token, its own 404
@@ -45,6 +45,39 @@ test('requests the edge refuses for their token count against the address limit,
   assert.equal(over.status, 429);
   assert.ok(Number(over.headers.get('retry-after')) >= 1);
   assert.equal((await json<Problem & { code: string }>(over)).code, 'rate_limited');
+});
+
+test('a route that needs a token before its body (the avatar upload) counts a request without one against the address limit, then 429', async (t) => {
+  const url = await limitedGateway(t, 2);
+  // Its 401 came from the proxy's own onRequest check (requires_token), not from the token
+  // check: a request with no Authorization at all was never counted there, nor given RateLimit-*.
+  const upload = () => fetch(`${url}/accounts/v1/user/avatar`, { method: 'PUT', body: 'x' });
+  const first = await upload();
+  assert.equal(first.status, 401);
+  assert.equal(first.headers.get('ratelimit-limit'), '2');
+  assert.equal(first.headers.get('ratelimit-remaining'), '1');
+  assert.equal((await upload()).headers.get('ratelimit-remaining'), '0');
+  const over = await upload();
+  assert.equal(over.status, 429);
+  assert.ok(Number(over.headers.get('retry-after')) >= 1);
+  assert.equal((await json<Problem & { code: string }>(over)).code, 'rate_limited');
+});
+
+test('a refused token past the address limit on a route with a stricter limit of its own is counted as the address limit’s 429, not that route’s', async (t) => {
+  const url = await limitedGateway(t, 1);
+  // PATCH /accounts/v1/user has the register limit; a bad token there is counted against the
+  // address limit, and its 429 was recorded as limit="register", a limit it never reached.
+  const change = () =>
+    fetch(`${url}/accounts/v1/user`, {
+      method: 'PATCH',
+      headers: { authorization: 'Bearer not-a-token', 'content-type': 'application/json' },
+      body: '{}',
+    });
+  assert.equal((await change()).status, 401);
+  assert.equal((await change()).status, 429);
+  const metrics = await metricsOf(url);
+  assert.match(metrics, /gateway_rate_limited_total\{limit="address"[^}]*\} 1/);
+  assert.doesNotMatch(metrics, /gateway_rate_limited_total\{limit="register"/);
 });
 
 test('paths under no service prefix count against the address limit, with RateLimit headers, then 429', async (t) => {

@@ -126,7 +126,7 @@ test('duplicate slugs are 409; bad bodies are 400', async () => {
   for (const body of [
     {},
     { name: '' },
-    // Blank: the slug would be the fallback "category" (409 once taken) and the name unreadable.
+    // Blank: the name would be unreadable, and every blank name one name.
     { name: '   ' },
     { name: '\t\n' },
     { name: 'x'.repeat(101) },
@@ -143,7 +143,7 @@ test('duplicate slugs are 409; bad bodies are 400', async () => {
 });
 
 test('categories named without a letter a-z or digit each get a slug of their own, not a 409', async () => {
-  // Their slug falls back to "category": the second such name (日本語 after Ελληνικά) was a 409
+  // Their slug fell back to "category": the second such name (日本語 after Ελληνικά) was a 409
   // slug_taken although no category had that name, so no two of them could exist without a slug.
   const names = ['日本語', 'Ελληνικά', '!!!'];
   const slugs: string[] = [];
@@ -152,7 +152,7 @@ test('categories named without a letter a-z or digit each get a slug of their ow
     assert.equal(res.statusCode, 201, `${name}: ${res.body}`);
     const { category } = res.json();
     assert.equal(category.name, name);
-    assert.match(category.slug, /^category(-[0-9a-f]{6})?$/);
+    assert.match(category.slug, /^category-[0-9a-f]{6}$/);
     slugs.push(category.slug);
   }
   assert.equal(new Set(slugs).size, names.length);
@@ -163,8 +163,58 @@ test('categories named without a letter a-z or digit each get a slug of their ow
   // A name that has a slug of its own still answers 409 when that slug is taken.
   await call('POST', '/categories', editor, { name: 'Twice' });
   assert.equal((await call('POST', '/categories', editor, { name: 'twice' })).statusCode, 409);
-  // "Category" is such a name too, although its slug is the fallback's.
-  assert.equal((await call('POST', '/categories', editor, { name: 'Category' })).statusCode, 409);
+  // "Category" is free: no name without a slug of its own holds the bare fallback any more (the
+  // first of them did, and "Category" was a 409 although no category had that name).
+  const plain = await call('POST', '/categories', editor, { name: 'Category' });
+  assert.equal(plain.statusCode, 201, plain.body);
+  assert.equal(plain.json().category.slug, 'category');
+});
+
+test('a category name sent again is a 409, as "News" twice is, whatever its Unicode form, letter case or race; names that share only what their slugs keep are not', async () => {
+  // Its slug was "category" or a random one, so the same name sent twice (a create retried after
+  // a timeout, a form sent twice) made two categories where "News" twice is a 409.
+  const create = (name: string) => call('POST', '/categories', editor, { name });
+  const first = await create('Русский язык');
+  assert.equal(first.statusCode, 201, first.body);
+  assert.match(first.json().category.slug, /^category-[0-9a-f]{6}$/);
+  for (const again of ['Русский язык', 'русский  ЯЗЫК!', 'Русский язык'.normalize('NFD')]) {
+    const res = await create(again);
+    assert.equal(res.statusCode, 409, `${again}: ${res.body}`);
+    assert.equal(res.json().code, 'slug_taken');
+  }
+  // Compatibility forms are the same name too, as "Ｎｅｗｓ" is "news": full-width ｶﾀｶﾅ is カタカナ.
+  assert.equal((await create('カタカナ')).statusCode, 201);
+  assert.equal((await create('ｶﾀｶﾅ')).statusCode, 409);
+  // Another name has a slug of its own, and so has one of symbols only.
+  const other = await create('Українська мова');
+  assert.equal(other.statusCode, 201, other.body);
+  assert.notEqual(other.json().category.slug, first.json().category.slug);
+  assert.equal((await create('???')).statusCode, 201);
+  assert.equal((await create('???')).statusCode, 409);
+  assert.equal((await create('+++')).statusCode, 201);
+  const named = (await call('GET', '/categories'))
+    .json()
+    .items.filter((c: { name: string }) => c.name === 'Русский язык');
+  assert.equal(named.length, 1);
+  // A name partly in other letters slugs to its a-z and digits alone ("日本語 2" and "中文 2" to
+  // "2", "Python 日本" to "python"): the other names there were 409s though none was taken.
+  for (const name of ['日本語 2', '中文 2', 'Python 日本', 'Python', 'Python 中国']) {
+    const res = await create(name);
+    assert.equal(res.statusCode, 201, `${name}: ${res.body}`);
+  }
+  assert.equal((await create('日本語 2')).statusCode, 409);
+  assert.equal((await create('python 日本')).statusCode, 409);
+  assert.equal((await create('PYTHON')).statusCode, 409);
+  // Sent twice at once, the same name is still one category.
+  for (const name of ['Suomi ja 日本', 'ქართული']) {
+    const both = await Promise.all([create(name), create(name)]);
+    assert.deepEqual(both.map((r) => r.statusCode).sort(), [201, 409], name);
+  }
+  // Two names whose keys share the six digits (sha256 aceb7f…): the second gets a suffix, not a 409.
+  const [one, two] = [await create('αγμο'), await create('αδσχ')];
+  assert.equal(one.json().category.slug, 'category-aceb7f');
+  assert.equal(two.statusCode, 201, two.body);
+  assert.match(two.json().category.slug, /^category-aceb7f-[0-9a-f]{6}$/);
 });
 
 test('a post names its category by category_id, or by category as an id or a slug', async () => {

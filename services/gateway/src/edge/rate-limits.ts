@@ -38,8 +38,11 @@ export async function rateLimits(
         }
       : {}),
     skipOnError: true,
+    // Counted under the limit the key belongs to: `user`, `address`, or a route's own (strictLimit).
+    // Not the route's: a request it refuses for its token, or under no route, is counted against
+    // the address limit, and such a 429 on PATCH /user was recorded as its `register` limit.
     onExceeded: (request, key) => {
-      const limit = request.routeOptions.config.limitName ?? key.split(':', 1)[0]!;
+      const limit = key.split(':', 1)[0]!;
       metrics.rateLimited.inc({ limit });
       request.log.warn({ limit }, 'rate limit exceeded');
     },
@@ -63,18 +66,19 @@ export const strictLimits = (config: Config): Record<string, number> => ({
   'password-reset': config.RATE_LIMIT_PASSWORD_RESET,
 });
 
-/** A route's own per-address limit, counted under `limitName` in the metrics. */
+/** A route's own per-address limit, counted under `limitName` in the metrics (its keys say it). */
 export const strictLimit = (config: Config, limitName: string, max: number) => ({
   config: {
-    limitName,
-    rateLimit: { max, timeWindow: config.RATE_LIMIT_WINDOW * 1000, keyGenerator: byAddress },
+    rateLimit: {
+      max,
+      timeWindow: config.RATE_LIMIT_WINDOW * 1000,
+      keyGenerator: (request: FastifyRequest) => `${limitName}:${clientKey(request.ip)}`,
+    },
   },
 });
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** The limit a 429 on this route is counted under in `gateway_rate_limited_total`. */
-    limitName?: string;
     /** The service refuses this route without a valid token; the edge refuses it first. */
     requiresToken?: boolean;
   }

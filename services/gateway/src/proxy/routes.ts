@@ -29,6 +29,8 @@ export interface ProxyOptions {
   bodies: BodyOptions;
   exact: ExactRoute[];
   cache: SharedCacheOptions;
+  /** Counts a request refused for want of a token against the rate limit (or answers 429). */
+  refused?: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 }
 
 /** The answers the gateway keeps (revalidation.ts) and serves without a hop (freshness.ts). */
@@ -76,9 +78,12 @@ declare module 'fastify' {
 const RETRIABLE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export async function proxyRoutes(app: App, options: ProxyOptions) {
-  // Before any of the body is read (authentication has run in an earlier onRequest hook).
-  app.addHook('onRequest', async (request) => {
+  // Before any of the body is read (authentication has run in an earlier onRequest hook). Counted
+  // like a bad token's 401: the limiter runs later, and a request with no token at all never
+  // reached it, so it went uncounted and without RateLimit-*.
+  app.addHook('onRequest', async (request, reply) => {
     if (request.routeOptions.config.requiresToken && !request.principal) {
+      await options.refused?.(request, reply);
       throw problems.unauthorized();
     }
   });

@@ -47,6 +47,13 @@ export async function insertCategory(db: Executor, values: { slug: string; name:
   return rows[0];
 }
 
+/** The categories at `slug` and at slugs that extend it (`slug-…`): where a name may be held. */
+export async function namesAtSlug(db: Executor, slug: string) {
+  const { rows } = await db.execute<{ slug: string; name: string }>(sql`
+    select slug, name from categories where slug = ${slug} or slug like ${`${slug}-%`}`);
+  return rows;
+}
+
 /** Undefined when the slug is taken by another category. */
 export async function updateCategory(
   db: Executor,

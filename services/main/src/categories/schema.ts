@@ -21,7 +21,7 @@ export const CategoryList = Type.Object({ items: Type.Array(Category) });
 
 export const CategoryBody = Type.Object(
   {
-    // Not blank: its slug would be the fallback "category", a 409 once that is taken.
+    // Not blank: it would name nothing, and every blank name would be one name (service.ts).
     name: Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' }),
     slug: Type.Optional(
       Type.String({

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { problems } from '@platform/http';
 import type { MainContext } from '../context.ts';
 import { problem } from '../errors.ts';
@@ -10,6 +11,7 @@ import {
   insertCategory,
   listCategories,
   movePosts,
+  namesAtSlug,
   updateCategory,
 } from './repository.ts';
 
@@ -31,19 +33,59 @@ export async function getCategories(ctx: MainContext) {
   return { items: (await listCategories(ctx.db)).map(toCategoryView) };
 }
 
-/** Tries for a free slug for a name with no letter a-z or digit: its slug is only the fallback. */
-const FALLBACK_ATTEMPTS = 5;
+/**
+ * What makes two names one name, as a slug does for names in a-z and digits ("News", "news!" and
+ * "Ｎｅｗｓ" are all `news`), also where the slug leaves letters out: Unicode compatibility forms
+ * (NFKC: full-width, half-width, composed or not), letter case and the separators between words
+ * do not count. A name of symbols alone is itself.
+ */
+const nameKey = (name: string) =>
+  name
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{M}\p{N}]+/gu, ' ')
+    .trim() || name.normalize('NFKC').trim();
 
+/** Letters or digits its slug leaves out (日本, Ελλάδα, ß): the slug is not all of the name. */
+const outsideSlug = (name: string) =>
+  /[\p{L}\p{N}]/u.test(
+    name
+      .normalize('NFKD')
+      .replace(/[\u0300-\u036f]/g, '')
+      .replace(/[a-z0-9]/gi, ''),
+  );
+
+/** Six hex digits of a name's key: the same name always gets the same suffix. */
+const keyDigits = (key: string) => createHash('sha256').update(key).digest('hex').slice(0, 6);
+
+/**
+ * The slugs a name is tried at, without one of its own: its slug ("Unique" → `unique`), then that
+ * (or, for a name with no letter a-z or digit, `category`) with six hex digits of its key. A taken
+ * slug is a 409 when the same name holds it, or the one before it with a suffix, and when both
+ * names are all in their slugs ("Unique" and "unique!"); otherwise the next slug is tried, and
+ * then random suffixes (another name on the same six digits). So the same name sent twice (a
+ * create retried after a timeout) is a 409 however it is written and however the two race, and
+ * neither "中文 2" after "日本語 2" (both `2`) nor "Category" after "日本語" is one, though no
+ * category has that name.
+ */
 export async function createCategory(ctx: MainContext, body: { name: string; slug?: string }) {
-  const slug = body.slug ?? slugify(body.name, 'category');
-  // A name of its own slug ("News" twice) is a 409; a name with none ("日本語", "Ελληνικά") has
-  // only the fallback, which another such name would hold: it gets a suffix, as post slugs do.
-  const fallback = body.slug === undefined && slugify(body.name, '') === '';
-  const attempts = fallback ? FALLBACK_ATTEMPTS : 1;
-  for (let attempt = 0; attempt < attempts; attempt++) {
-    const candidate = attempt === 0 ? slug : withSuffix(slug);
-    const row = await insertCategory(ctx.db, { slug: candidate, name: body.name });
+  if (body.slug !== undefined) {
+    const row = await insertCategory(ctx.db, { slug: body.slug, name: body.name });
+    if (!row) throw slugTaken();
+    return toCategoryView(row);
+  }
+  const key = nameKey(body.name);
+  const own = slugify(body.name, '') === '' ? undefined : slugify(body.name, 'category');
+  const keyed = `${own ?? 'category'}-${keyDigits(key)}`;
+  const tries = [...(own ? [own] : []), keyed, withSuffix(keyed), withSuffix(keyed)];
+  for (const slug of tries) {
+    const row = await insertCategory(ctx.db, { slug, name: body.name });
     if (row) return toCategoryView(row);
+    if (slug !== own && slug !== keyed) continue;
+    const names = await namesAtSlug(ctx.db, slug);
+    if (names.some((other) => nameKey(other.name) === key)) break;
+    const holder = names.find((other) => other.slug === slug);
+    if (slug === own && holder && !outsideSlug(holder.name) && !outsideSlug(body.name)) break;
   }
   throw slugTaken();
 }
