@@ -5,7 +5,8 @@
  *
  * `npm run test:full` also runs `*.full.test.ts`: the tests that start InfluxDB, Redis, NGINX or
  * Chromium from Debian's packages. `--only-full` runs just those (CI, after `npm test`).
- * Extra arguments narrow the run to paths that contain them, e.g. `npm test -- services/auth`.
+ * Extra arguments narrow the run to paths that contain them, e.g. `npm test -- services/auth/`, or
+ * to the file or folder they name (scripts/test-filters.ts).
  *
  * The test files are compiled first (scripts/test-bundles.ts: it halves each file's start-up)
  * while PostgreSQL starts; `TEST_TSX=1` runs the TypeScript files under tsx instead, e.g. to rule
@@ -25,6 +26,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { copyCluster, INITDB_FLAGS, startEmbeddedPostgres } from '@platform/launcher/postgres';
 import { bundleRunnerHelpers, bundleTests } from './test-bundles.ts';
+import { selectTestFiles } from './test-filters.ts';
 import { longestFirst, saveDurations } from './test-schedule.ts';
 
 const args = process.argv.slice(2);
@@ -52,7 +54,8 @@ async function testFiles(): Promise<string[]> {
       }
     }
   }
-  return files.filter((f) => filters.length === 0 || filters.some((p) => f.includes(p))).sort();
+  // INIT_CWD: where `npm test` was typed (npm runs the script at the repository's root).
+  return selectTestFiles(files, filters, { root, cwd: process.env.INIT_CWD ?? process.cwd() });
 }
 
 const files = await testFiles();
