@@ -14,6 +14,7 @@ import {
   TokenPair,
 } from './schema.ts';
 import { completeMfaSignIn, login } from './sign-in.ts';
+import { uncached } from './uncached.ts';
 
 export function sessionRoutes(app: App, ctx: AuthContext) {
   app.post(
@@ -21,6 +22,7 @@ export function sessionRoutes(app: App, ctx: AuthContext) {
     {
       // A way (back) in: an old token the client may still attach is ignored (packages/auth).
       config: { ignoresToken: true },
+      onRequest: uncached,
       schema: {
         tags: ['sessions'],
         operationId: 'login',
@@ -59,6 +61,7 @@ export function sessionRoutes(app: App, ctx: AuthContext) {
     {
       // A way (back) in: an old token the client may still attach is ignored (packages/auth).
       config: { ignoresToken: true },
+      onRequest: uncached,
       schema: {
         tags: ['sessions'],
         operationId: 'completeMfaLogin',
@@ -95,6 +98,7 @@ export function sessionRoutes(app: App, ctx: AuthContext) {
     {
       // A way (back) in: an old token the client may still attach is ignored (packages/auth).
       config: { ignoresToken: true },
+      onRequest: uncached,
       schema: {
         tags: ['sessions'],
         operationId: 'refreshTokens',
