@@ -1,7 +1,7 @@
 import { type App, problems } from '@platform/http';
 import { Type } from 'typebox';
 import type { AuthContext } from '../context.ts';
-import { endSession, listSessions } from './own-sessions.ts';
+import { endOtherSessions, endSession, listSessions } from './own-sessions.ts';
 import { logout, logoutWithRefreshToken, refresh } from './rotation.ts';
 import {
   LoginBody,
@@ -168,6 +168,32 @@ export function sessionRoutes(app: App, ctx: AuthContext) {
       },
     },
     async (request) => listSessions(ctx, request.principal!),
+  );
+
+  app.delete(
+    '/user/sessions',
+    {
+      onRequest: app.authenticate,
+      schema: {
+        tags: ['sessions'],
+        operationId: 'endOtherOwnSessions',
+        summary: 'Sign out every other device: end all the caller’s sessions but this one',
+        description:
+          'Their access and refresh tokens are refused everywhere within a second; each ended ' +
+          'session is recorded as `session.revoked`. The session of the token asking stays ' +
+          '(end it with POST /logout). None other: 204 all the same.',
+        security: [{ bearer: [] }],
+        response: { 204: Type.Null({ description: 'Every other session ended' }) },
+      },
+    },
+    async (request, reply) => {
+      await endOtherSessions(ctx, request.principal!, {
+        ip: request.ip,
+        userAgent: request.headers['user-agent'],
+        log: request.log,
+      });
+      return reply.code(204).send(null);
+    },
   );
 
   app.delete(
