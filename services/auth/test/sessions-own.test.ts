@@ -157,6 +157,33 @@ test('signing out every other device ends all the caller’s sessions but this o
   );
 });
 
+test('logout takes Supabase’s scope: others keeps this session, global ends every one', async () => {
+  const user = await signUp(app);
+  const phone = await signIn(user.email, user.password, 'Phone/2.0');
+  const logout = (token: string | undefined, scope: string, payload: object = {}) =>
+    app.inject({
+      method: 'POST',
+      url: `/accounts/v1/logout?scope=${scope}`,
+      ...(token ? { headers: bearer(token) } : {}),
+      payload,
+    });
+  assert.equal((await logout(phone.accessToken, 'others')).statusCode, 204);
+  assert.equal((await me(user.accessToken)).statusCode, 401);
+  assert.equal((await me(phone.accessToken)).statusCode, 200);
+
+  const laptop = await signIn(user.email, user.password, 'Laptop/3.0');
+  // Without an access token a refresh token cannot say whose other sessions to end.
+  const anonymous = await logout(undefined, 'global', { refresh_token: laptop.refreshToken });
+  assert.equal(anonymous.statusCode, 401);
+  assert.equal((await me(laptop.accessToken)).statusCode, 200);
+  assert.equal((await logout(laptop.accessToken, 'global')).statusCode, 204);
+  for (const session of [phone, laptop]) {
+    assert.equal((await me(session.accessToken)).statusCode, 401);
+    assert.equal((await refresh(session.refreshToken)).statusCode, 401);
+  }
+  assert.equal((await logout(undefined, 'everything')).statusCode, 400);
+});
+
 test('another user’s session is a 404 and stays alive; bad ids are 400; no token is 401', async () => {
   const user = await signUp(app);
   const stranger = await signUp(app);

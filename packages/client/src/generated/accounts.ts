@@ -177,7 +177,7 @@ export interface paths {
     put?: never;
     /**
      * End the caller's session (and optionally another of theirs)
-     * @description Its access and refresh tokens are refused everywhere within a second. Without a valid access token (expired, or none), the `refresh_token` of a live session signs that session out; without either, 401. A spent `refresh_token` there is a reuse, as at `/refresh`: 401, and its whole session is revoked.
+     * @description Its access and refresh tokens are refused everywhere within a second. Without a valid access token (expired, or none), the `refresh_token` of a live session signs that session out; without either, 401. A spent `refresh_token` there is a reuse, as at `/refresh`: 401, and its whole session is revoked. `?scope=others` signs out every other device instead (as DELETE /user/sessions), `?scope=global` every session of the caller; both need a valid access token (else 401).
      */
     post: operations['logout'];
     delete?: never;
@@ -2012,7 +2012,10 @@ export interface operations {
   };
   logout: {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description `local`: this session (and the one of `refresh_token`); `others`: every other session of the caller, this one stays; `global`: all of them. `others` and `global` need the access token. */
+        scope?: 'local' | 'others' | 'global';
+      };
       header?: never;
       path?: never;
       cookie?: never;

@@ -6,6 +6,7 @@ import { logout, logoutWithRefreshToken, refresh } from './rotation.ts';
 import {
   LoginBody,
   LogoutBody,
+  LogoutQuery,
   MfaLoginBody,
   RefreshBody,
   SessionList,
@@ -138,8 +139,11 @@ export function sessionRoutes(app: App, ctx: AuthContext) {
           'Its access and refresh tokens are refused everywhere within a second. Without a ' +
           'valid access token (expired, or none), the `refresh_token` of a live session signs ' +
           'that session out; without either, 401. A spent `refresh_token` there is a reuse, ' +
-          'as at `/refresh`: 401, and its whole session is revoked.',
+          'as at `/refresh`: 401, and its whole session is revoked. `?scope=others` signs out ' +
+          'every other device instead (as DELETE /user/sessions), `?scope=global` every ' +
+          'session of the caller; both need a valid access token (else 401).',
         security: [{ bearer: [] }, {}],
+        querystring: LogoutQuery,
         body: LogoutBody,
         response: { 204: Type.Null({ description: 'Signed out' }) },
       },
@@ -147,7 +151,13 @@ export function sessionRoutes(app: App, ctx: AuthContext) {
     async (request, reply) => {
       const client = { ip: request.ip, userAgent: request.headers['user-agent'], log: request.log };
       const refreshToken = request.body?.refresh_token;
-      if (request.principal) await logout(ctx, request.principal, refreshToken, client);
+      const { scope } = request.query;
+      if (scope !== 'local') {
+        // Ending other sessions needs to know whose: a refresh token alone does not say enough.
+        if (!request.principal) throw problems.unauthorized('A valid access token is required.');
+        await endOtherSessions(ctx, request.principal, client);
+        if (scope === 'global') await logout(ctx, request.principal, refreshToken, client);
+      } else if (request.principal) await logout(ctx, request.principal, refreshToken, client);
       else if (!refreshToken || !(await logoutWithRefreshToken(ctx, refreshToken, client))) {
         throw problems.unauthorized('The access token is invalid, expired or revoked.');
       }
