@@ -248,6 +248,19 @@ test('the per-account ceiling stops guesses from many addresses, but not where t
   assertThrottled(await attempt(app, credentials(user), '203.0.113.5'), 900);
 });
 
+test('the ceiling spares the owner’s IPv6 /64, not only the exact address they signed in from', async () => {
+  const { app } = await buildTestAuth({ LOGIN_MAX_FAILURES_PER_ACCOUNT: '6' });
+  const user = await signUp(app);
+  assert.equal((await attempt(app, credentials(user), '2001:db8:5:5::1')).statusCode, 200);
+  for (let i = 0; i < 6; i++) {
+    const res = await attempt(app, { email: user.email, password: `spread ${i}` }, `192.0.2.${i}`);
+    assert.equal(res.statusCode, 401);
+  }
+  assertThrottled(await attempt(app, credentials(user), '2001:db8:5:6::1'), 900);
+  // The phone's privacy address changed since: the same home line, spared as before.
+  assert.equal((await attempt(app, credentials(user), '2001:db8:5:5:a:b:c:d')).statusCode, 200);
+});
+
 test('an unknown account meets the ceiling like a real one from a new address', async () => {
   const { app } = await buildTestAuth({ LOGIN_MAX_FAILURES_PER_ACCOUNT: '3' });
   const user = await signUp(app);
