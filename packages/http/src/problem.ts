@@ -42,6 +42,11 @@ export function sendProblem(
   detail: string,
   extra: ProblemExtras = {},
 ) {
+  // RFC 9110 §11.6.1: a 401 MUST name a scheme. Every 401 thrown with a code of a service's table
+  // (a refused refresh token, a second factor) came without one; a thrower's own (Basic) stays.
+  if (status === 401 && reply.getHeader('www-authenticate') === undefined) {
+    reply.header('www-authenticate', 'Bearer');
+  }
   return reply
     .code(status)
     .type('application/problem+json')

@@ -196,6 +196,35 @@ test('failures from one address never lock the owner out at another', async () =
   assertThrottled(await attempt(auth.app, credentials(user), '192.0.2.10'), 900);
 });
 
+test('the addresses of one IPv6 /64 are one address: a host cannot hop through its own block', async () => {
+  const user = await signUp(auth.app);
+  // One machine owns a /64 (a VPS, a home line) and may pick any of its 2^64 addresses.
+  for (let i = 0; i < 5; i++) {
+    const res = await attempt(
+      auth.app,
+      { email: user.email, password: `hop ${i}` },
+      `2001:db8:7:7::${(i + 1).toString(16)}`,
+    );
+    assert.equal(res.statusCode, 401, `attempt ${i + 1}`);
+  }
+  assertThrottled(
+    await attempt(auth.app, { email: user.email, password: 'hop 6' }, '2001:db8:7:7:ffff::9'),
+    900,
+  );
+  assertThrottled(await attempt(auth.app, credentials(user), '2001:0db8:0007:0007::a'), 900);
+  // Another block is another address; an IPv4 address written as IPv6 is that IPv4 address.
+  assert.equal((await attempt(auth.app, credentials(user), '2001:db8:7:8::1')).statusCode, 200);
+  for (let i = 0; i < 5; i++) {
+    const res = await attempt(
+      auth.app,
+      { email: user.email, password: `mapped ${i}` },
+      i % 2 ? '::ffff:192.0.2.77' : '192.0.2.77',
+    );
+    assert.equal(res.statusCode, 401, `attempt ${i + 1}`);
+  }
+  assertThrottled(await attempt(auth.app, credentials(user), '::ffff:192.0.2.77'), 900);
+});
+
 test('the per-account ceiling stops guesses from many addresses, but not where the owner signed in before', async () => {
   const { app } = await buildTestAuth({ LOGIN_MAX_FAILURES_PER_ACCOUNT: '6' });
   const user = await signUp(app);
@@ -217,6 +246,19 @@ test('the per-account ceiling stops guesses from many addresses, but not where t
     assertThrottled(res, 900);
   }
   assertThrottled(await attempt(app, credentials(user), '203.0.113.5'), 900);
+});
+
+test('the ceiling spares the owner’s IPv6 /64, not only the exact address they signed in from', async () => {
+  const { app } = await buildTestAuth({ LOGIN_MAX_FAILURES_PER_ACCOUNT: '6' });
+  const user = await signUp(app);
+  assert.equal((await attempt(app, credentials(user), '2001:db8:5:5::1')).statusCode, 200);
+  for (let i = 0; i < 6; i++) {
+    const res = await attempt(app, { email: user.email, password: `spread ${i}` }, `192.0.2.${i}`);
+    assert.equal(res.statusCode, 401);
+  }
+  assertThrottled(await attempt(app, credentials(user), '2001:db8:5:6::1'), 900);
+  // The phone's privacy address changed since: the same home line, spared as before.
+  assert.equal((await attempt(app, credentials(user), '2001:db8:5:5:a:b:c:d')).statusCode, 200);
 });
 
 test('an unknown account meets the ceiling like a real one from a new address', async () => {

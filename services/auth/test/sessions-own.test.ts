@@ -103,6 +103,87 @@ test('a user can end their current session, like a logout', async () => {
   assert.equal((await me(user.accessToken)).statusCode, 401);
 });
 
+test('signing out every other device ends all the caller’s sessions but this one, and only theirs', async () => {
+  const user = await signUp(app);
+  const phone = await signIn(user.email, user.password, 'Phone/2.0');
+  const laptop = await signIn(user.email, user.password, 'Laptop/3.0');
+  const stranger = await signUp(app);
+  const before = published.length;
+  const res = await app.inject({
+    method: 'DELETE',
+    url: '/accounts/v1/user/sessions',
+    headers: bearer(laptop.accessToken),
+  });
+  assert.equal(res.statusCode, 204, res.body);
+  assert.equal(res.body, '');
+  for (const other of [phone, { accessToken: user.accessToken, refreshToken: user.refreshToken }]) {
+    assert.equal((await me(other.accessToken)).statusCode, 401);
+    assert.equal((await refresh(other.refreshToken)).statusCode, 401);
+  }
+  assert.equal((await me(laptop.accessToken)).statusCode, 200);
+  assert.equal((await me(stranger.accessToken)).statusCode, 200);
+  assert.deepEqual(
+    published
+      .slice(before)
+      .map((e) => e.sessionId)
+      .sort(),
+    [sid(phone.accessToken), sid(user.accessToken)].sort(),
+  );
+  assert.deepEqual(
+    (await sessions(laptop.accessToken)).map((s) => s.id),
+    [sid(laptop.accessToken)],
+  );
+  const audit = await app.inject({
+    url: '/accounts/v1/user/audit-events?type=session.revoked',
+    headers: bearer(laptop.accessToken),
+  });
+  assert.deepEqual(
+    audit
+      .json()
+      .items.map((e: { details: { session_id: string } }) => e.details.session_id)
+      .sort(),
+    [sid(phone.accessToken), sid(user.accessToken)].sort(),
+  );
+  // Nothing left to end: the same answer.
+  const again = await app.inject({
+    method: 'DELETE',
+    url: '/accounts/v1/user/sessions',
+    headers: bearer(laptop.accessToken),
+  });
+  assert.equal(again.statusCode, 204);
+  assert.equal(
+    (await app.inject({ method: 'DELETE', url: '/accounts/v1/user/sessions' })).statusCode,
+    401,
+  );
+});
+
+test('logout takes Supabase’s scope: others keeps this session, global ends every one', async () => {
+  const user = await signUp(app);
+  const phone = await signIn(user.email, user.password, 'Phone/2.0');
+  const logout = (token: string | undefined, scope: string, payload: object = {}) =>
+    app.inject({
+      method: 'POST',
+      url: `/accounts/v1/logout?scope=${scope}`,
+      ...(token ? { headers: bearer(token) } : {}),
+      payload,
+    });
+  assert.equal((await logout(phone.accessToken, 'others')).statusCode, 204);
+  assert.equal((await me(user.accessToken)).statusCode, 401);
+  assert.equal((await me(phone.accessToken)).statusCode, 200);
+
+  const laptop = await signIn(user.email, user.password, 'Laptop/3.0');
+  // Without an access token a refresh token cannot say whose other sessions to end.
+  const anonymous = await logout(undefined, 'global', { refresh_token: laptop.refreshToken });
+  assert.equal(anonymous.statusCode, 401);
+  assert.equal((await me(laptop.accessToken)).statusCode, 200);
+  assert.equal((await logout(laptop.accessToken, 'global')).statusCode, 204);
+  for (const session of [phone, laptop]) {
+    assert.equal((await me(session.accessToken)).statusCode, 401);
+    assert.equal((await refresh(session.refreshToken)).statusCode, 401);
+  }
+  assert.equal((await logout(undefined, 'everything')).statusCode, 400);
+});
+
 test('another user’s session is a 404 and stays alive; bad ids are 400; no token is 401', async () => {
   const user = await signUp(app);
   const stranger = await signUp(app);

@@ -177,7 +177,7 @@ export interface paths {
     put?: never;
     /**
      * End the caller's session (and optionally another of theirs)
-     * @description Its access and refresh tokens are refused everywhere within a second. Without a valid access token (expired, or none), the `refresh_token` of a live session signs that session out; without either, 401. A spent `refresh_token` there is a reuse, as at `/refresh`: 401, and its whole session is revoked.
+     * @description Its access and refresh tokens are refused everywhere within a second. Without a valid access token (expired, or none), the `refresh_token` of a live session signs that session out; without either, 401. A spent `refresh_token` there is a reuse, as at `/refresh`: 401, and its whole session is revoked. `?scope=others` signs out every other device instead (as DELETE /user/sessions), `?scope=global` every session of the caller; both need a valid access token (else 401).
      */
     post: operations['logout'];
     delete?: never;
@@ -197,7 +197,11 @@ export interface paths {
     get: operations['listOwnSessions'];
     put?: never;
     post?: never;
-    delete?: never;
+    /**
+     * Sign out every other device: end all the caller’s sessions but this one
+     * @description Their access and refresh tokens are refused everywhere within a second; each ended session is recorded as `session.revoked`. The session of the token asking stays (end it with POST /logout). None other: 204 all the same.
+     */
+    delete: operations['endOtherOwnSessions'];
     options?: never;
     head?: never;
     patch?: never;
@@ -2008,7 +2012,10 @@ export interface operations {
   };
   logout: {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description `local`: this session (and the one of `refresh_token`); `others`: every other session of the caller, this one stays; `global`: all of them. `others` and `global` need the access token. */
+        scope?: 'local' | 'others' | 'global';
+      };
       header?: never;
       path?: never;
       cookie?: never;
@@ -2189,6 +2196,156 @@ export interface operations {
             status: number;
             /** @enum {string} */
             code: 'unauthorized';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'rate_limited';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+    };
+  };
+  endOtherOwnSessions: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Every other session ended */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'bad_request';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unauthorized';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `version_conflict`: If-Match names a version that is no longer current; read the resource again. */
+      412: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'version_conflict';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `payload_too_large`: The request body is over the limit of this route. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'payload_too_large';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unsupported_media_type';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */

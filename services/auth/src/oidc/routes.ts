@@ -5,6 +5,7 @@ import { clientOf } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
 import { problem } from '../errors.ts';
 import { SignInResponse } from '../sessions/schema.ts';
+import { uncached } from '../sessions/uncached.ts';
 import { identitiesOf, unlinkIdentity } from './identities.ts';
 import {
   AuthorizeQuery,
@@ -138,6 +139,7 @@ export function oidcRoutes(app: App, ctx: AuthContext, deps: OidcDeps) {
     {
       // A way (back) in: an old token the client may still attach is ignored (packages/auth).
       config: { ignoresToken: true },
+      onRequest: uncached,
       schema: {
         operationId: 'exchangeOauthCode',
         tags: ['sign-in providers'],
@@ -151,8 +153,7 @@ export function oidcRoutes(app: App, ctx: AuthContext, deps: OidcDeps) {
         response: { 200: SignInResponse },
       },
     },
-    async (request, reply) => {
-      reply.header('cache-control', 'no-store');
+    async (request) => {
       return exchangeLoginCode(
         ctx,
         {

@@ -4,6 +4,7 @@ import { Type } from 'typebox';
 import { clientOf } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
 import { TokenPair } from '../sessions/schema.ts';
+import { uncached } from '../sessions/uncached.ts';
 import { passkeyPage } from './page.ts';
 import {
   CreationOptions,
@@ -158,6 +159,7 @@ export function passkeyRoutes(app: App, ctx: AuthContext, deps: PasskeyDeps) {
     {
       // A way (back) in: an old token the client may still attach is ignored (packages/auth).
       config: { ignoresToken: true },
+      onRequest: uncached,
       schema: {
         operationId: 'loginWithPasskey',
         tags,

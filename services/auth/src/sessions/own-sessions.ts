@@ -3,8 +3,10 @@ import { problems } from '@platform/http';
 import type { FastifyBaseLogger } from 'fastify';
 import { type AuditClient, recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
+import { lockUser } from '../users/repository.ts';
 import { liveSessions, ownsLiveSession } from './repository.ts';
-import { publishRevocations, revokeSessions } from './revocations.ts';
+import { publishRevocations, revokeSessions, revokeUserSessions } from './revocations.ts';
+import { requireLiveSession } from './service.ts';
 
 /**
  * The caller's live sessions. `last_used_at` is the sign-in or the last refresh: access tokens are
@@ -54,6 +56,43 @@ export async function endSession(
       client,
       details: { session_id: sessionId, current: sessionId === principal.sessionId },
     });
+    return revoked;
+  });
+  await publishRevocations(ctx.revocations, entries, client.log);
+}
+
+/**
+ * Ends every session of the caller but the one asking ("sign out other devices": Supabase's
+ * `signOut({scope: 'others'})`, better-auth's `revokeOtherSessions`, Keycloak's account console),
+ * each as `endSession` would, one `session.revoked` apiece. Under the user's row lock, as every
+ * other revocation of a user's sessions: a sign-in racing it either opens its session first and
+ * is ended, or opens it after, as a sign-in after the click would.
+ */
+export async function endOtherSessions(
+  ctx: AuthContext,
+  principal: Principal,
+  client: AuditClient & { log: FastifyBaseLogger },
+) {
+  const entries = await ctx.db.transaction(async (tx) => {
+    await lockUser(tx, principal.userId);
+    // Signed out meanwhile (another device ended this one first): nothing to keep.
+    await requireLiveSession(tx, principal.sessionId);
+    const revoked = await revokeUserSessions(
+      tx,
+      principal.userId,
+      'ended by user',
+      ctx.config.ACCESS_TOKEN_TTL,
+      principal.sessionId,
+    );
+    for (const entry of revoked) {
+      await recordAudit(tx, {
+        type: 'session.revoked',
+        userId: principal.userId,
+        actorId: principal.userId,
+        client,
+        details: { session_id: entry.sessionId, current: false, scope: 'others' },
+      });
+    }
     return revoked;
   });
   await publishRevocations(ctx.revocations, entries, client.log);

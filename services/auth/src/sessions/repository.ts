@@ -34,6 +34,23 @@ export async function openedFrom(
   return Boolean(row);
 }
 
+/** The distinct addresses the user opened sessions from after `since`, newest first, at most `limit`. */
+export async function addressesOpenedFrom(
+  db: Executor,
+  userId: string,
+  since: Date,
+  limit: number,
+): Promise<string[]> {
+  const rows = await db
+    .select({ ip: sessions.ip, last: sql<Date>`max(${sessions.createdAt})` })
+    .from(sessions)
+    .where(and(eq(sessions.userId, userId), gt(sessions.createdAt, since)))
+    .groupBy(sessions.ip)
+    .orderBy(desc(sql`max(${sessions.createdAt})`))
+    .limit(limit);
+  return rows.flatMap((row) => (row.ip ? [row.ip] : []));
+}
+
 export async function sessionIsLive(db: Executor, sessionId: string): Promise<boolean> {
   const [row] = await db
     .select({ id: sessions.id })

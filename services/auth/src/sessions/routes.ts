@@ -1,11 +1,12 @@
 import { type App, problems } from '@platform/http';
 import { Type } from 'typebox';
 import type { AuthContext } from '../context.ts';
-import { endSession, listSessions } from './own-sessions.ts';
+import { endOtherSessions, endSession, listSessions } from './own-sessions.ts';
 import { logout, logoutWithRefreshToken, refresh } from './rotation.ts';
 import {
   LoginBody,
   LogoutBody,
+  LogoutQuery,
   MfaLoginBody,
   RefreshBody,
   SessionList,
@@ -14,6 +15,7 @@ import {
   TokenPair,
 } from './schema.ts';
 import { completeMfaSignIn, login } from './sign-in.ts';
+import { uncached } from './uncached.ts';
 
 export function sessionRoutes(app: App, ctx: AuthContext) {
   app.post(
@@ -21,6 +23,7 @@ export function sessionRoutes(app: App, ctx: AuthContext) {
     {
       // A way (back) in: an old token the client may still attach is ignored (packages/auth).
       config: { ignoresToken: true },
+      onRequest: uncached,
       schema: {
         tags: ['sessions'],
         operationId: 'login',
@@ -59,6 +62,7 @@ export function sessionRoutes(app: App, ctx: AuthContext) {
     {
       // A way (back) in: an old token the client may still attach is ignored (packages/auth).
       config: { ignoresToken: true },
+      onRequest: uncached,
       schema: {
         tags: ['sessions'],
         operationId: 'completeMfaLogin',
@@ -95,6 +99,7 @@ export function sessionRoutes(app: App, ctx: AuthContext) {
     {
       // A way (back) in: an old token the client may still attach is ignored (packages/auth).
       config: { ignoresToken: true },
+      onRequest: uncached,
       schema: {
         tags: ['sessions'],
         operationId: 'refreshTokens',
@@ -134,8 +139,11 @@ export function sessionRoutes(app: App, ctx: AuthContext) {
           'Its access and refresh tokens are refused everywhere within a second. Without a ' +
           'valid access token (expired, or none), the `refresh_token` of a live session signs ' +
           'that session out; without either, 401. A spent `refresh_token` there is a reuse, ' +
-          'as at `/refresh`: 401, and its whole session is revoked.',
+          'as at `/refresh`: 401, and its whole session is revoked. `?scope=others` signs out ' +
+          'every other device instead (as DELETE /user/sessions), `?scope=global` every ' +
+          'session of the caller; both need a valid access token (else 401).',
         security: [{ bearer: [] }, {}],
+        querystring: LogoutQuery,
         body: LogoutBody,
         response: { 204: Type.Null({ description: 'Signed out' }) },
       },
@@ -143,7 +151,13 @@ export function sessionRoutes(app: App, ctx: AuthContext) {
     async (request, reply) => {
       const client = { ip: request.ip, userAgent: request.headers['user-agent'], log: request.log };
       const refreshToken = request.body?.refresh_token;
-      if (request.principal) await logout(ctx, request.principal, refreshToken, client);
+      const { scope } = request.query;
+      if (scope !== 'local') {
+        // Ending other sessions needs to know whose: a refresh token alone does not say enough.
+        if (!request.principal) throw problems.unauthorized('A valid access token is required.');
+        await endOtherSessions(ctx, request.principal, client);
+        if (scope === 'global') await logout(ctx, request.principal, refreshToken, client);
+      } else if (request.principal) await logout(ctx, request.principal, refreshToken, client);
       else if (!refreshToken || !(await logoutWithRefreshToken(ctx, refreshToken, client))) {
         throw problems.unauthorized('The access token is invalid, expired or revoked.');
       }
@@ -164,6 +178,32 @@ export function sessionRoutes(app: App, ctx: AuthContext) {
       },
     },
     async (request) => listSessions(ctx, request.principal!),
+  );
+
+  app.delete(
+    '/user/sessions',
+    {
+      onRequest: app.authenticate,
+      schema: {
+        tags: ['sessions'],
+        operationId: 'endOtherOwnSessions',
+        summary: 'Sign out every other device: end all the caller’s sessions but this one',
+        description:
+          'Their access and refresh tokens are refused everywhere within a second; each ended ' +
+          'session is recorded as `session.revoked`. The session of the token asking stays ' +
+          '(end it with POST /logout). None other: 204 all the same.',
+        security: [{ bearer: [] }],
+        response: { 204: Type.Null({ description: 'Every other session ended' }) },
+      },
+    },
+    async (request, reply) => {
+      await endOtherSessions(ctx, request.principal!, {
+        ip: request.ip,
+        userAgent: request.headers['user-agent'],
+        log: request.log,
+      });
+      return reply.code(204).send(null);
+    },
   );
 
   app.delete(

@@ -32,6 +32,20 @@ export const LogoutBody = Type.Object(
   { additionalProperties: false },
 );
 
+/** Which sessions `/logout` ends, as Supabase Auth's `signOut({scope})` names them. */
+export const LogoutQuery = Type.Object(
+  {
+    scope: Type.Union([Type.Literal('local'), Type.Literal('others'), Type.Literal('global')], {
+      default: 'local',
+      description:
+        '`local`: this session (and the one of `refresh_token`); `others`: every other session ' +
+        'of the caller, this one stays; `global`: all of them. `others` and `global` need the ' +
+        'access token.',
+    }),
+  },
+  { additionalProperties: false },
+);
+
 export const MfaRequiredResponse = Type.Object(
   {
     mfa_required: Type.Literal(true),

@@ -3,10 +3,12 @@ import type { AuthContext } from '../context.ts';
 import { newSecret } from '../credentials/secrets.ts';
 import type { Executor } from '../db/index.ts';
 import { problem } from '../errors.ts';
+import { addressBlock } from '../throttle/address.ts';
 import { rolesAndPermissions } from '../users/access-repository.ts';
 import type { UserRow } from '../users/repository.ts';
 import { toUserView } from '../users/service.ts';
 import {
+  addressesOpenedFrom,
   insertRefreshToken,
   insertSession,
   openedFrom,
@@ -21,8 +23,17 @@ export interface ClientInfo {
 
 /** Whether the user opened a session from this address within a session's lifetime. */
 export async function signedInFrom(ctx: AuthContext, userId: string, ip: string) {
-  return openedFrom(ctx.db, userId, ip, new Date(Date.now() - ctx.config.SESSION_TTL * 1000));
+  const since = new Date(Date.now() - ctx.config.SESSION_TTL * 1000);
+  if (await openedFrom(ctx.db, userId, ip, since)) return true;
+  // The same place in another spelling: an IPv6 /64 (a phone's privacy address changes daily,
+  // the block stays), or an IPv4 address written as IPv6. Asked only when a lock is met.
+  const block = addressBlock(ip);
+  const recent = await addressesOpenedFrom(ctx.db, userId, since, KNOWN_ADDRESSES);
+  return recent.some((address) => addressBlock(address) === block);
 }
+
+/** How many of the user's latest addresses the block comparison looks at. */
+const KNOWN_ADDRESSES = 100;
 
 /** Opens a session and returns its first token pair. */
 export async function startSession(

@@ -1,6 +1,7 @@
 import { problems } from '@platform/http';
 import { Counter, type Registry } from 'prom-client';
 import type { Db } from '../db/index.ts';
+import { addressBlock } from './address.ts';
 import { clearAttempts, countAttempt, lockedFor } from './repository.ts';
 
 export interface ThrottleLimits {
@@ -47,8 +48,9 @@ export function createLoginThrottle(db: Db, limits: ThrottleLimits, registry: Re
     registers: [registry],
   });
   // An address never contains "|", so the pair key cannot be read two ways.
-  const keys = (account: string, address: string) =>
-    [
+  const keys = (account: string, client: string) => {
+    const address = addressBlock(client);
+    return [
       {
         key: `account-address:${account}|${address}`,
         limit: limits.perAccountAddress,
@@ -57,6 +59,7 @@ export function createLoginThrottle(db: Db, limits: ThrottleLimits, registry: Re
       { key: `account:${account}`, limit: limits.perAccount, scope: 'account' },
       { key: `address:${address}`, limit: limits.perAddress, scope: 'address' },
     ] as const;
+  };
 
   return {
     /**
