@@ -230,6 +230,9 @@ export const TIMER_MAX_MS = 2 ** 31 - 1;
  */
 const SECONDS_MAX = 100 * 365.25 * 24 * 3600;
 
+/** The most days a setting keeps something for: 100 years, as SECONDS_MAX. */
+const DAYS_MAX = 36_500;
+
 /** Building blocks shared by every service's configuration schema. */
 export const Env = {
   port: (fallback: number) =>
@@ -264,15 +267,22 @@ export const Env = {
       }),
     ),
   /**
+   * Days something is kept (a retention), so at most DAYS_MAX: AUDIT_RETENTION_DAYS=10000000000
+   * was taken, and every prune failed (PostgreSQL's interval days are 32-bit; now less that many
+   * days is no Date).
+   */
+  days: (fallback: number, minimum = 1, meaning = '') =>
+    Type.Integer({
+      minimum,
+      maximum: DAYS_MAX,
+      default: fallback,
+      description: `a number of days, ${minimum} to ${DAYS_MAX} (100 years${meaning ? `; ${meaning}` : ''})`,
+    }),
+  /**
    * Days a producing service keeps its published outbox events (OUTBOX_RETENTION_DAYS) before the
    * relay deletes them; 0 keeps them for good.
    */
-  outboxRetentionDays: () =>
-    Type.Integer({
-      minimum: 0,
-      default: 7,
-      description: 'a number of days (0: never delete published outbox events)',
-    }),
+  outboxRetentionDays: () => Env.days(7, 0, '0: never delete published outbox events'),
   /** The shared secret of service-to-service calls (`x-service-token`), too long to guess. */
   serviceToken: () => Type.String({ minLength: 32, description: 'at least 32 characters' }),
   /** 32 random bytes for AES-256, e.g. `openssl rand -base64 32` or Node's base64url. */
