@@ -33,8 +33,13 @@ export function strictValidators(): BuildCompilerFromPool {
   const compiled = new WeakMap<object, Map<string, unknown>>();
   return (externalSchemas, options) => {
     const onCreate = options?.onCreate;
+    // Registered schemas (`addSchema`, named by `$ref`) are bounded as a route's own are: an
+    // integer there took 9007199254740993 as …992. ajv-compiler pools by their text, not identity.
+    const externals = Object.fromEntries(
+      Object.entries(externalSchemas ?? {}).map(([id, schema]) => [id, withSafeIntegers(schema)]),
+    ) as typeof externalSchemas;
     const compilerFor = (customOptions: object | undefined) => {
-      const compile = build(externalSchemas, {
+      const compile = build(externals, {
         ...options,
         ...(customOptions ? { customOptions } : {}),
         onCreate: (ajv) => {

@@ -70,6 +70,13 @@ app.get(
   },
   echo,
 );
+app.post(
+  '/ref-body',
+  { schema: { body: Type.Object({ n: Type.Ref('Count') }) } },
+  async (request) => ({
+    body: request.body,
+  }),
+);
 await app.ready();
 after(() => app.close());
 
@@ -142,4 +149,22 @@ test('a path parameter and a header of such shapes', async () => {
     await refused('/header', 'x-count', { 'x-count': value });
   }
   assert.equal((await taken('/header', { 'x-count': '12' })).header, 12);
+});
+
+test('a registered integer a $ref names holds no more than ±(2^53 − 1), as a plain one', async () => {
+  // 9007199254740993 was taken as …992: the bound was added to a route's own schemas only.
+  const query = await app.inject({ url: '/ref?n=9007199254740993' });
+  assert.equal(query.statusCode, 400, query.body);
+  const body = await app.inject({
+    method: 'POST',
+    url: '/ref-body',
+    headers: { 'content-type': 'application/json' },
+    payload: '{"n":9007199254740993}',
+  });
+  assert.equal(body.statusCode, 400, body.body);
+  assert.deepEqual(
+    (body.json() as { errors: { field: string }[] }).errors.map((e) => e.field),
+    ['n'],
+  );
+  assert.equal((await taken('/ref?n=9007199254740991')).query.n, 9007199254740991);
 });
