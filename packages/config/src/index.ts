@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { type Static, type TObject, Type } from 'typebox';
 import Value from 'typebox/value';
 
@@ -13,10 +13,11 @@ export class ConfigError extends Error {
  * reported as one line naming the variable and what it expected. Values are never echoed: some
  * of them are secrets.
  *
- * Any key may instead come from a file: `X_FILE=/path` reads X from it (one trailing newline
- * dropped), the convention of Docker secrets and official images, so compose.yaml can hand a
- * service its secrets as files rather than as values in its environment. A file named but empty is
- * an error, not an unset X.
+ * Any key may instead come from a file: `X_FILE=/path` reads X from it (one trailing newline and
+ * a leading UTF-8 byte order mark dropped), the convention of Docker secrets and official images,
+ * so compose.yaml can hand a service its secrets as files rather than as values in its
+ * environment. A file named but empty is an error, not an unset X, and so is one that is no
+ * regular file (a FIFO, a device, a directory; a link to a file is that file).
  */
 export function loadConfig<T extends TObject>(
   schema: T,
@@ -56,10 +57,29 @@ export function loadConfig<T extends TObject>(
  */
 const MAX_FILE_BYTES = 128 * 1024;
 
-/** Up to `limit` bytes from the start of `file` (fewer when it ends sooner). */
+/** What a path that is not a regular file is, for the one line that refuses it. */
+function kindOf(stats: Stats): string {
+  if (stats.isDirectory()) return 'a directory';
+  if (stats.isFIFO()) return 'a FIFO';
+  if (stats.isCharacterDevice()) return 'a character device';
+  if (stats.isBlockDevice()) return 'a block device';
+  if (stats.isSocket()) return 'a socket';
+  return 'not a file';
+}
+
+/** The file is there and readable but no regular file: a FIFO, a device, a directory. */
+class NotAFile extends Error {}
+
+/**
+ * Up to `limit` bytes from the start of `file` (fewer when it ends sooner), a regular file only
+ * (a link to one is that file). Opened without blocking and checked before any read: a FIFO that
+ * no one writes to held start-up for ever in the open itself, and a device never ends.
+ */
 function readAtMost(file: string, limit: number): Buffer {
-  const fd = openSync(file, 'r');
+  const fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) throw new NotAFile(kindOf(stats));
     const buffer = Buffer.alloc(limit);
     let length = 0;
     while (length < limit) {
@@ -85,13 +105,23 @@ function fromFile(key: string, env: Record<string, string | undefined>): string 
   try {
     bytes = readAtMost(file, MAX_FILE_BYTES + 1);
   } catch (error) {
+    if (error instanceof NotAFile) {
+      throw new ConfigError(
+        `${key}_FILE is invalid: ${file} is ${error.message}, not a regular file`,
+      );
+    }
     const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
     throw new ConfigError(`${key}_FILE is invalid: cannot read ${file} (${code})`);
   }
   if (bytes.length > MAX_FILE_BYTES) {
     throw new ConfigError(`${key}_FILE is invalid: ${file} holds more than 128 KiB`);
   }
-  const value = bytes.toString('utf8').replace(/\r?\n$/, '');
+  // A byte order mark (Notepad, PowerShell's `Out-File -Encoding utf8`) is no part of the value:
+  // kept, it made a URL or a token that never matched, and the value looked right when printed.
+  const value = bytes
+    .toString('utf8')
+    .replace(/^\uFEFF/, '')
+    .replace(/\r?\n$/, '');
   // Empty would count as unset, and a default or an optional setting's absence would quietly
   // stand in for a secret that was never written.
   if (value === '') throw new ConfigError(`${key}_FILE is invalid: ${file} is empty`);
@@ -200,6 +230,9 @@ export const TIMER_MAX_MS = 2 ** 31 - 1;
  */
 const SECONDS_MAX = 100 * 365.25 * 24 * 3600;
 
+/** The most days a setting keeps something for: 100 years, as SECONDS_MAX. */
+const DAYS_MAX = 36_500;
+
 /** Building blocks shared by every service's configuration schema. */
 export const Env = {
   port: (fallback: number) =>
@@ -234,15 +267,22 @@ export const Env = {
       }),
     ),
   /**
+   * Days something is kept (a retention), so at most DAYS_MAX: AUDIT_RETENTION_DAYS=10000000000
+   * was taken, and every prune failed (PostgreSQL's interval days are 32-bit; now less that many
+   * days is no Date).
+   */
+  days: (fallback: number, minimum = 1, meaning = '') =>
+    Type.Integer({
+      minimum,
+      maximum: DAYS_MAX,
+      default: fallback,
+      description: `a number of days, ${minimum} to ${DAYS_MAX} (100 years${meaning ? `; ${meaning}` : ''})`,
+    }),
+  /**
    * Days a producing service keeps its published outbox events (OUTBOX_RETENTION_DAYS) before the
    * relay deletes them; 0 keeps them for good.
    */
-  outboxRetentionDays: () =>
-    Type.Integer({
-      minimum: 0,
-      default: 7,
-      description: 'a number of days (0: never delete published outbox events)',
-    }),
+  outboxRetentionDays: () => Env.days(7, 0, '0: never delete published outbox events'),
   /** The shared secret of service-to-service calls (`x-service-token`), too long to guess. */
   serviceToken: () => Type.String({ minLength: 32, description: 'at least 32 characters' }),
   /** 32 random bytes for AES-256, e.g. `openssl rand -base64 32` or Node's base64url. */

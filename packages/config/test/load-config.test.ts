@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type TestContext, test } from 'node:test';
@@ -197,17 +197,60 @@ test('an X_FILE is read up to what an environment variable holds: a larger file 
     SECRET_FILE: secretFile(t, 's'.repeat(limit)),
   });
   assert.equal(fits.SECRET.length, limit);
-  // A file named by mistake: a large one was taken whole, /dev/zero read until memory ran out.
-  for (const file of [secretFile(t, 's'.repeat(limit + 1)), '/dev/zero']) {
+  // A file named by mistake (a log) was taken whole.
+  const large = secretFile(t, 's'.repeat(limit + 1));
+  assert.throws(
+    () => loadConfig(Schema, { ...valid, SECRET: undefined, SECRET_FILE: large }),
+    new ConfigError(`SECRET_FILE is invalid: ${large} holds more than 128 KiB`),
+  );
+});
+
+test('an X_FILE that is not a regular file is refused in one line', (t) => {
+  const dir = path.dirname(secretFile(t, 'x'));
+  const kinds: [string, string][] = [
+    [dir, 'a directory'],
+    ['/dev/zero', 'a character device'],
+  ];
+  for (const [file, kind] of kinds) {
     assert.throws(
       () => loadConfig(Schema, { ...valid, SECRET: undefined, SECRET_FILE: file }),
-      new ConfigError(`SECRET_FILE is invalid: ${file} holds more than 128 KiB`),
+      new ConfigError(`SECRET_FILE is invalid: ${file} is ${kind}, not a regular file`),
     );
   }
-  const dir = path.dirname(secretFile(t, 'x'));
+  // A link to a file is that file (Kubernetes mounts each secret so).
+  const link = path.join(dir, 'link');
+  symlinkSync(secretFile(t, 'l'.repeat(16)), link);
+  assert.equal(
+    loadConfig(Schema, { ...valid, SECRET: undefined, SECRET_FILE: link }).SECRET,
+    'l'.repeat(16),
+  );
+});
+
+test('a UTF-8 byte order mark at the start of an X_FILE is no part of X', (t) => {
+  // Notepad and PowerShell's `Out-File -Encoding utf8` write one; it made the value longer than
+  // it looks, and a URL or a token it begins never matched.
+  const env = {
+    SECRET_FILE: secretFile(t, `\ufeff${'s'.repeat(16)}\r\n`),
+    DATABASE_URL_FILE: secretFile(t, '\ufeffpostgres://u:p@h/db'),
+    PORT_FILE: secretFile(t, '\ufeff9000\n'),
+  };
+  assert.deepEqual(loadConfig(Schema, env), {
+    DATABASE_URL: 'postgres://u:p@h/db',
+    SECRET: 's'.repeat(16),
+    PORT: 9000,
+    LOG_LEVEL: 'info',
+    VERBOSE: false,
+  });
+  // Only at the start, and one: a file of nothing but a mark is empty.
+  const marked = secretFile(t, '\ufeff\n');
   assert.throws(
-    () => loadConfig(Schema, { ...valid, SECRET: undefined, SECRET_FILE: dir }),
-    new ConfigError(`SECRET_FILE is invalid: cannot read ${dir} (EISDIR)`),
+    () => loadConfig(Schema, { ...valid, VERBOSE_FILE: marked }),
+    new ConfigError(`VERBOSE_FILE is invalid: ${marked} is empty`),
+  );
+  const inside = `${'s'.repeat(8)}\ufeff${'s'.repeat(8)}`;
+  assert.equal(
+    loadConfig(Schema, { ...valid, SECRET: undefined, SECRET_FILE: secretFile(t, inside) }).SECRET,
+    inside,
   );
 });
 
@@ -236,6 +279,26 @@ test('runMain stops the process with one line on a configuration error', async (
   assert.equal(
     result.stderr,
     'configuration error: DATABASE_URL is not set: expected a postgres:// connection URL\n',
+  );
+});
+
+test('start-up with an X_FILE that is a FIFO no one writes to stops with one line, never waits', async (t) => {
+  // The open itself waited for a writer: the service hung at start, silent.
+  const fifo = path.join(path.dirname(secretFile(t, 'x')), 'fifo');
+  execFileSync('mkfifo', [fifo]);
+  const script = await compiledScript(
+    path.join(import.meta.dirname, 'fixtures', 'needs-config.ts'),
+  );
+  const result = spawnSync(process.execPath, script, {
+    env: { PATH: process.env.PATH, DATABASE_URL_FILE: fifo },
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
+  assert.equal(result.signal, null, 'still waiting after 10 s');
+  assert.equal(result.status, 1);
+  assert.equal(
+    result.stderr,
+    `configuration error: DATABASE_URL_FILE is invalid: ${fifo} is a FIFO, not a regular file\n`,
   );
 });
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import { ConfigError, loadConfig, Type } from '@platform/config';
 import { writeGenerated } from '@platform/generate';
 import { loadManifests } from '@platform/manifest';
 import { loadCompose } from '../src/compose.ts';
@@ -161,4 +162,36 @@ test('compose and Kubernetes run each service with the Node.js flags npm start g
     }),
   );
   assert.deepEqual(fromK8s, expected);
+});
+
+test('every service setting in days holds at most 36500 (100 years), refused at start in one line', async () => {
+  // AUDIT_RETENTION_DAYS=10000000000 was taken, and every prune failed (PostgreSQL's interval
+  // days are 32-bit; now less RETENTION_DAYS as a Date was invalid), never refused at start.
+  const found: string[] = [];
+  for (const [service, schema] of Object.entries(await schemas())) {
+    for (const [key, property] of Object.entries(schema.properties)) {
+      if (!key.endsWith('_DAYS')) continue;
+      found.push(`${service} ${key}`);
+      const alone = Type.Object({ [key]: property });
+      assert.equal(loadConfig(alone, { [key]: '36500' })[key], 36500, `${service} ${key}`);
+      assert.throws(
+        () => loadConfig(alone, { [key]: '36501' }),
+        (error: Error) =>
+          error instanceof ConfigError &&
+          new RegExp(
+            `^${key} is invalid: expected a number of days, [01] to 36500 \\(100 years`,
+          ).test(error.message),
+        `${service} ${key}`,
+      );
+    }
+  }
+  for (const expected of [
+    'auth AUDIT_RETENTION_DAYS',
+    'auth OUTBOX_RETENTION_DAYS',
+    'main OUTBOX_RETENTION_DAYS',
+    'analytics RETENTION_DAYS',
+    'analytics DEDUP_DAYS',
+  ]) {
+    assert.ok(found.includes(expected), `${expected} among ${found}`);
+  }
 });

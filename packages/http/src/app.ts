@@ -191,6 +191,17 @@ function emptyJsonIsNoBody(app: FastifyInstance) {
 }
 
 /**
+ * Fastify reads `text/plain` by default, as a string: a JSON route given one answered 400 "body
+ * must be object", where a type it does not read (`application/xml`) is a 415. No route here
+ * takes text (none took it: each answered it 400), so it is a 415 like the rest, a
+ * `navigator.sendBeacon` of a string to `/track-event` included. A route that comes to need it
+ * adds a parser of its own, as auth's form pages do for form posts.
+ */
+function onlyJsonBodies(app: FastifyInstance) {
+  app.removeContentTypeParser('text/plain');
+}
+
+/**
  * The Fastify instance every service starts from: logging with request ids, problem+json errors,
  * health, metrics and OpenAPI. Services register their routes on it and never listen here.
  */
@@ -239,6 +250,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   refused.track(app);
   answerWhatNodeRefuses(app.server);
   emptyJsonIsNoBody(app);
+  onlyJsonBodies(app);
   // Before any route is added: it applies to the routes added after it.
   if (options.refuseContentCodings ?? true) refuseContentCodings(app);
 

@@ -106,6 +106,19 @@ test('every problem carries a code: the one it was given, else one for its statu
   assert.deepEqual([xml.status, xml.code], [415, 'unsupported_media_type']);
 });
 
+test('a text/plain body is a 415 like any type the route does not read, not a 400 on its JSON', async () => {
+  // Fastify's own text/plain parser handed the handler a string: "body must be object" (400),
+  // or a valid JSON text taken as a string by a route whose body is one.
+  for (const type of ['text/plain', 'text/plain; charset=utf-8', 'TEXT/PLAIN']) {
+    const refused = await problem('/items', {
+      method: 'POST',
+      headers: { 'content-type': type },
+      body: '{"title":"t"}',
+    });
+    assert.deepEqual([refused.status, refused.code], [415, 'unsupported_media_type'], type);
+  }
+});
+
 test('NUL and unpaired surrogates are 400s naming the parameter or field', async () => {
   const cases: [string, RequestInit | undefined, string[]][] = [
     ['/items/a%00b', undefined, ['id']],

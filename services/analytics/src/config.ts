@@ -24,12 +24,12 @@ export const ConfigSchema = Type.Object({
   INFLUX_USERNAME: Type.Optional(Type.String({ minLength: 1, description: 'a user name' })),
   INFLUX_PASSWORD: Type.Optional(Type.String({ minLength: 1, description: 'a password' })),
   /** Events and samples older than this are deleted (InfluxDB: the retention policy). */
-  RETENTION_DAYS: count(90),
+  RETENTION_DAYS: Env.days(90),
   /**
    * Message ids (a Segment `messageId`, a `/track-event` `message_id`, another service's event id)
    * are remembered this long: a copy within it is stored and counted once, a later one again.
    */
-  DEDUP_DAYS: count(7),
+  DEDUP_DAYS: Env.days(7),
   /**
    * Message ids each replica remembers at most (16–24 bytes each); beyond it the oldest are
    * forgotten before DEDUP_DAYS (analytics_dedup_evicted_total).

@@ -70,7 +70,7 @@ export const ConfigSchema = Type.Object({
   AVATAR_UPLOADS_PER_WINDOW: Type.Integer({ minimum: 1, default: 10, description: 'a count' }),
   AVATAR_UPLOAD_WINDOW: Env.timerSeconds(3600),
   /** Audit events older than this many days are pruned (docs/auth.md, Audit log). */
-  AUDIT_RETENTION_DAYS: Type.Integer({ minimum: 1, default: 400, description: 'a number of days' }),
+  AUDIT_RETENTION_DAYS: Env.days(400),
   /** Proxies whose X-Forwarded-For is believed (the gateway); see Fastify's trustProxy. */
   TRUST_PROXY: Type.String({
     default: 'loopback',

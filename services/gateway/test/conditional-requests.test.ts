@@ -172,6 +172,70 @@ describe('answers without a body from any upstream pass through', () => {
   });
 });
 
+describe('a JSON answer without an ETag from an upstream gets the same one on GET and HEAD', () => {
+  let url: string;
+  const methods: string[] = [];
+  const { cleanup, gateway } = closeAtEnd();
+  const large = JSON.stringify({ items: 'x'.repeat(100 * 1024) });
+
+  before(async () => {
+    // An upstream that sets no ETag of its own (one not built on @platform/http), and answers a
+    // HEAD as HTTP says: the GET's headers, no body.
+    const upstream = await startUpstream((req, res) => {
+      if (req.url === '/health/ready') return res.end('{}');
+      methods.push(req.method!);
+      if (req.url!.endsWith('/broken') && req.method === 'GET') return req.socket.destroy();
+      const body = req.url!.endsWith('/large') ? large : JSON.stringify({ page: 1 });
+      res.writeHead(200, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': String(Buffer.byteLength(body)),
+      });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    });
+    cleanup(upstream.close);
+    url = await gateway({ AUTH_URLS: upstream.url, MAIN_URLS: upstream.url });
+  });
+
+  test('a HEAD carries the ETag the gateway gives the GET, and answers If-None-Match with it', async () => {
+    const path = '/main/v1/pages?limit=5';
+    const get = await rawGet(url, path);
+    assert.equal(get.status, 200);
+    const etag = String(get.headers.etag);
+    assert.match(etag, /^W\/".+"$/);
+    for (let i = 0; i < 2; i++) {
+      methods.length = 0;
+      const head = await rawGet(url, path, {}, 'HEAD');
+      // Asked as a HEAD, then as the GET whose body the ETag is a hash of.
+      assert.deepEqual(methods, ['HEAD', 'GET']);
+      assert.equal(head.status, 200);
+      assert.equal(head.body, '');
+      assert.equal(head.headers.etag, etag);
+      assert.equal(head.headers['content-length'], get.headers['content-length']);
+      assert.equal(head.headers['content-type'], get.headers['content-type']);
+      assertNotModified(await rawGet(url, path, { 'if-none-match': etag }, 'HEAD'), etag);
+    }
+  });
+
+  test('a HEAD of an answer too long to hold is its headers, at once, as the GET has no ETag', async () => {
+    const get = await rawGet(url, '/main/v1/large');
+    assert.equal(get.body, large);
+    assert.equal(get.headers.etag, undefined);
+    const head = await rawGet(url, '/main/v1/large', {}, 'HEAD');
+    assert.equal(head.status, 200);
+    assert.equal(head.body, '');
+    assert.equal(head.headers.etag, undefined);
+    assert.equal(head.headers['content-length'], String(large.length));
+  });
+
+  test("a HEAD whose GET fails is the HEAD's own answer, without an ETag, never a 502", async () => {
+    const head = await rawGet(url, '/main/v1/broken', {}, 'HEAD');
+    assert.equal(head.status, 200);
+    assert.equal(head.body, '');
+    assert.equal(head.headers.etag, undefined);
+    assert.equal(head.headers['content-type'], 'application/json; charset=utf-8');
+  });
+});
+
 describe('public answers are kept by the gateway and revalidated every time', () => {
   let url: string;
   let version = 1;
