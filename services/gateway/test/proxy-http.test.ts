@@ -9,12 +9,10 @@ let upstream: Upstream;
 let app: App;
 let url: string;
 let lastMethod = '';
-const methods: string[] = [];
 
 before(async () => {
   upstream = await startUpstream((req, res) => {
     lastMethod = req.method ?? '';
-    methods.push(lastMethod);
     if (req.url === '/main/v1/cached') {
       res.statusCode = 304;
       res.setHeader('etag', '"v1"');
@@ -75,11 +73,8 @@ test('repeated response headers stay repeated; a 304 passes with its ETag and no
 });
 
 test('HEAD is forwarded as HEAD and answers without a body', async () => {
-  methods.length = 0;
   const response = await fetch(`${url}/main/v1/posts`, { method: 'HEAD' });
   assert.equal(response.status, 200);
   assert.equal(await response.text(), '');
-  // Then as a GET: this upstream's JSON has no ETag, and the HEAD carries the one the gateway
-  // gives the GET (conditional-requests.test.ts).
-  assert.deepEqual(methods, ['HEAD', 'GET']);
+  assert.equal(lastMethod, 'HEAD');
 });

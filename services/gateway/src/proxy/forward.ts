@@ -41,9 +41,6 @@ const deadlineError = () =>
 const clientGone = () =>
   Object.assign(new Error('the client went away'), { code: 'GATEWAY_CLIENT_GONE' });
 
-const headAnswered = () =>
-  Object.assign(new Error("a HEAD's answer is its headers"), { code: 'GATEWAY_HEAD_ANSWERED' });
-
 function expire(exchange: Exchange) {
   const error = deadlineError();
   exchange.stop(error);
@@ -84,8 +81,6 @@ export class Exchange implements Dispatcher.DispatchHandler {
     private readonly cache?: RevalidationCache,
     /** Set on routes whose answers may be served without a hop while current (freshness.ts). */
     private readonly freshness?: Freshness,
-    /** A HEAD asked as the GET it stands for (askAsGet). */
-    private readonly asGet = false,
   ) {
     this.timer = setTimeout(expire, timeouts.totalMs, this);
   }
@@ -100,7 +95,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.instance.pool.dispatch(
       {
         path: originForm(request.url),
-        method: (this.asGet ? 'GET' : request.method) as Dispatcher.HttpMethod,
+        method: request.method as Dispatcher.HttpMethod,
         headers,
         // The whole body, read by `bufferBodies` before this instance was picked.
         body: (request.body as Buffer | undefined) ?? null,
@@ -155,17 +150,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     } else if (this.state === 'waiting') {
       this.held.push(chunk);
       this.heldBytes += chunk.length;
-      if (this.heldBytes <= HOLD_BYTES) return;
-      if (!this.asGet) {
-        this.startStreaming(controller);
-        return;
-      }
-      // A HEAD's GET: what is past the held bytes is not wanted, and the GET, which streams,
-      // would get no ETag of the gateway's either; its headers are the answer.
-      this.finish();
-      this.held = [];
-      controller.abort(headAnswered());
-      this.respond(undefined);
+      if (this.heldBytes > HOLD_BYTES) this.startStreaming(controller);
     }
   }
 
@@ -187,11 +172,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error) {
     // Headers are the whole of a 204, a 304 or a HEAD's answer: whatever broke after them (undici
-    // refuses a 304 that declares a length it does not send; the body of a HEAD's GET) cannot
-    // have cut anything off.
-    const held = this.heldBytes === 0 || this.asGet;
-    if (this.state === 'waiting' && this.status > 0 && held && this.hasNoBody()) {
-      this.held = [];
+    // refuses a 304 that declares a length it does not send) cannot have cut anything off.
+    if (this.state === 'waiting' && this.status > 0 && this.heldBytes === 0 && this.hasNoBody()) {
       this.finish();
       this.respond(undefined);
       return;
@@ -218,55 +200,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.reply.send(stored.body);
       return;
     }
-    if (this.wantsTheGet()) {
-      this.askAsGet();
-      return;
-    }
     serveHeaders(this.reply.code(this.status), responseHeaders(this.headers));
     this.reply.send(payload);
-  }
-
-  /**
-   * A HEAD's answer the gateway would give an ETag on GET (a 200 JSON answer with none of its
-   * own: @platform/http's conditional reads hash the body), which a HEAD brings no body for. The
-   * services built on @platform/http tag their HEADs themselves, so only another upstream's do.
-   */
-  private wantsTheGet(): boolean {
-    return (
-      this.request.method === 'HEAD' &&
-      !this.asGet &&
-      this.status === 200 &&
-      this.headers.etag === undefined &&
-      String(this.headers['content-type'] ?? '').startsWith('application/json')
-    );
-  }
-
-  /**
-   * The same request as a GET to the same instance; its answer, body dropped (Node writes none to
-   * a HEAD), is the HEAD's: the GET's headers, the ETag of its body among them (RFC 9110 §9.3.2).
-   * Should the GET fail, the HEAD's own answer stands.
-   */
-  private askAsGet() {
-    const { request, reply } = this;
-    const get = new Exchange(
-      request,
-      reply,
-      this.instance,
-      false,
-      this.timeouts,
-      this.sampleRatio,
-      (_exchange, error) => {
-        if (request.proxied) request.proxied.exchange = undefined;
-        request.log.warn({ err: error }, "the GET for a HEAD's ETag failed");
-        serveHeaders(reply.code(this.status), responseHeaders(this.headers));
-        reply.send();
-      },
-      undefined,
-      undefined,
-      true,
-    );
-    if (request.proxied) request.proxied.exchange = get;
-    get.start();
   }
 
   private startStreaming(controller: Dispatcher.DispatchController) {
