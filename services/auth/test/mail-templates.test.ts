@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { ConfigError } from '@platform/config';
 import { linkTo } from '@platform/testing';
-import { loadTemplates } from '../src/mail/templates.ts';
+import { loadTemplates, MAILS } from '../src/mail/templates.ts';
 import { mailsTo, waitForMail } from './accounts-mail.ts';
 import { buildTestAuth, signUp } from './helper.ts';
 
@@ -134,4 +134,22 @@ test('links default to auth pages under PUBLIC_URL; a page allows only its own s
   assert.match(page.html, /value="&quot;&gt;&lt;script&gt;/);
   assert.match(page.csp, /style-src 'sha256-[\w+/=]+'/);
   assert.doesNotMatch(page.csp, /script-src|unsafe/);
+});
+
+test('every mail has a text and an HTML part with a link built from APP_URL (the notices: where to reset the password)', () => {
+  const templates = loadTemplates({ ...base, APP_URL: 'https://app.example.com/account/' }, '/x');
+  const view = {
+    username: 'ada',
+    token: 'tok',
+    link: templates.link('verify-email', 'tok'),
+    new_email: 'new@example.com',
+    remaining: 9,
+  };
+  for (const name of MAILS) {
+    const mail = templates.mail(name, 'ada@example.com', view);
+    assert.match(mail.text, /https:\/\/app\.example\.com\/account\/[a-z-]+/, `${name}: text`);
+    assert.match(mail.html, /href="https:\/\/app\.example\.com\/account\/[a-z-]+/, `${name}: html`);
+  }
+  const notice = templates.mail('password-changed', 'ada@example.com', view);
+  assert.match(notice.text, /https:\/\/app\.example\.com\/account\/reset-password\n/);
 });

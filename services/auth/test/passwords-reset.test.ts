@@ -342,3 +342,34 @@ async function waitForMailCount(email: string, count: number) {
   }
   throw new Error(`fewer than ${count} reset mails to ${email}`);
 }
+
+test('the reset page opened without a token (the notice mails link there) mails a reset link, saying the same for any address', async () => {
+  const user = await signUp(app);
+  const page = await app.inject({ url: '/accounts/v1/reset-password' });
+  assert.equal(page.statusCode, 200);
+  assert.match(page.headers['content-type'] as string, /^text\/html/);
+  assert.match(page.body, /<input id="email" name="email" type="email"/);
+  assert.match(page.body, /action="pages\/reset-password"/);
+
+  const post = (form: Record<string, string>) =>
+    app.inject({
+      method: 'POST',
+      url: '/accounts/v1/pages/reset-password',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams(form).toString(),
+    });
+  const known = await post({ email: user.email });
+  assert.equal(known.statusCode, 200);
+  assert.match(known.body, /Check your mail/);
+  const token = tokenIn(await waitForMail(auth, user.email, SUBJECT));
+  assert.equal((await confirm({ token, new_password: 'from the page 1' })).statusCode, 204);
+
+  const unknown = await post({ email: 'nobody-here@example.com' });
+  assert.equal(unknown.statusCode, 200);
+  assert.equal(unknown.body, known.body);
+  const empty = await post({});
+  assert.equal(empty.statusCode, 400);
+  assert.match(empty.body, /Enter the email address of your account/);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.deepEqual(await mailsTo(auth, 'nobody-here@example.com'), []);
+});

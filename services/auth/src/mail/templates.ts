@@ -31,12 +31,12 @@ export type MailName =
   | 'recovery-codes-regenerated'
   | 'passkey-added';
 
-export type PageName = 'verify-email' | 'reset-password' | 'message';
+export type PageName = 'verify-email' | 'reset-password' | 'request-reset' | 'message';
 
 /** Where a mailed link leads; the token travels in the query. */
 export type LinkAction = 'verify-email' | 'reset-password';
 
-const MAILS: MailName[] = [
+export const MAILS: MailName[] = [
   'verify-email',
   'confirm-new-email',
   'address-in-use',
@@ -51,7 +51,7 @@ const MAILS: MailName[] = [
   'recovery-codes-regenerated',
   'passkey-added',
 ];
-const PAGES: PageName[] = ['verify-email', 'reset-password', 'message'];
+const PAGES: PageName[] = ['verify-email', 'reset-password', 'request-reset', 'message'];
 
 type View = Record<string, unknown>;
 
@@ -114,7 +114,9 @@ export function loadTemplates(
     page: read('pages/layout.html'),
   };
   const base = (config.APP_URL ?? `${config.PUBLIC_URL}${pagesBase}`).replace(/\/+$/, '');
-  const common = { app_name: config.APP_NAME, app_url: base };
+  // reset_url: where every notice mail's "if this was not you" leads (the reset page without a
+  // token asks for the address; an app at APP_URL serves its own page there).
+  const common = { app_name: config.APP_NAME, app_url: base, reset_url: `${base}/reset-password` };
 
   const render = (template: string, view: View, escapeValue: (v: unknown) => string) =>
     Mustache.render(template, { ...common, ...view }, {}, { escape: escapeValue });

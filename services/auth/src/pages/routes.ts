@@ -4,19 +4,25 @@ import { Type } from 'typebox';
 import { verifyEmail } from '../accounts/verification.ts';
 import type { AuthContext } from '../context.ts';
 import type { PageName } from '../mail/templates.ts';
+import { resetMailer } from '../passwords/reset.ts';
 import { confirmReset } from '../passwords/service.ts';
+import { Email } from '../users/schema.ts';
 
 // The pages a mailed link opens when APP_URL is unset. Mail scanners and link previewers fetch
 // every link in a mail, so a GET only shows a page; the token is spent by the form's POST, which
-// a person's click sends. No script runs on them (see pagePolicy in mail/templates.ts).
+// a person's click sends. No script runs on them (see pagePolicy in mail/templates.ts). The reset
+// page opened without a token (the link in every notice mail: "if this was not you, reset your
+// password") asks for the address and mails a link, as POST /reset-password does.
 
 const Token = Type.String({ minLength: 1, maxLength: 256 });
 const TokenQuery = Type.Object({ token: Type.Optional(Token) });
 const VerifyForm = Type.Object({ token: Token });
+/** Either the new password for a mailed token, or (no token) the address to mail one to. */
 const ResetForm = Type.Object({
-  token: Token,
-  new_password: Type.String({ maxLength: 256 }),
-  confirm_password: Type.String({ maxLength: 256 }),
+  token: Type.Optional(Token),
+  new_password: Type.Optional(Type.String({ maxLength: 256 })),
+  confirm_password: Type.Optional(Type.String({ maxLength: 256 })),
+  email: Type.Optional(Email),
 });
 
 /** Form posts are read here only: the JSON API keeps refusing form bodies (415). */
@@ -26,6 +32,7 @@ const VERIFY_ACTION = 'pages/verify-email';
 const RESET_ACTION = 'pages/reset-password';
 
 export function pageRoutes(app: App, ctx: AuthContext) {
+  const mailReset = resetMailer(app, ctx);
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',
     { parseAs: 'string', bodyLimit: FORM_LIMIT },
@@ -49,6 +56,12 @@ export function pageRoutes(app: App, ctx: AuthContext) {
     show(reply, status, 'message', { title, message: text, ok: status < 400 });
   const noToken = (reply: FastifyReply) =>
     message(reply, 400, 'This link is incomplete', 'Open the link from the mail in full.');
+  const askForAddress = (reply: FastifyReply, status: number, error?: string) =>
+    show(reply, status, 'request-reset', {
+      title: 'Reset your password',
+      action: RESET_ACTION,
+      error,
+    });
 
   app.get(
     '/verify-email',
@@ -92,7 +105,7 @@ export function pageRoutes(app: App, ctx: AuthContext) {
     { schema: { hide: true, querystring: TokenQuery } },
     async (request, reply) => {
       const { token } = request.query;
-      if (!token) return noToken(reply);
+      if (!token) return askForAddress(reply, 200);
       return show(reply, 200, 'reset-password', {
         title: 'Choose a new password',
         token,
@@ -105,7 +118,18 @@ export function pageRoutes(app: App, ctx: AuthContext) {
     `/${RESET_ACTION}`,
     { schema: { hide: true, body: ResetForm } },
     async (request, reply) => {
-      const { token, new_password, confirm_password } = request.body;
+      const { token, new_password = '', confirm_password = '', email } = request.body;
+      if (!token) {
+        if (!email) return askForAddress(reply, 400, 'Enter the email address of your account.');
+        mailReset(email, request.log);
+        // The same answer whether or not an account uses the address, and before the lookup.
+        return message(
+          reply,
+          200,
+          'Check your mail',
+          'If an account uses this address, a link to choose a new password is on its way. It works for 30 minutes.',
+        );
+      }
       const again = (status: number, error: string) =>
         show(reply, status, 'reset-password', {
           title: 'Choose a new password',

@@ -1,6 +1,9 @@
+import type { App } from '@platform/http';
+import type { FastifyBaseLogger } from 'fastify';
 import type { AuthContext } from '../context.ts';
 import { issueOneTimeToken } from '../credentials/one-time-tokens.ts';
 import { issuedSince } from '../credentials/repository.ts';
+import { describeError } from '../mail/errors.ts';
 import { findUserByEmail } from '../users/repository.ts';
 
 const RESET_TTL = 30 * 60;
@@ -30,4 +33,25 @@ export async function mailResetToken(ctx: AuthContext, email: string): Promise<v
       link: ctx.templates.link('reset-password', token),
     }),
   );
+}
+
+/**
+ * `mailResetToken` off the response path, for the API's 202 and the page's answer alike: the
+ * answer goes out first, so its timing does not tell whether an account uses the address. Closing
+ * `app` waits for the mails still being sent rather than cut them off mid-query.
+ */
+export function resetMailer(app: App, ctx: AuthContext) {
+  const pending = new Set<Promise<void>>();
+  app.addHook('onClose', async () => {
+    await Promise.allSettled(pending);
+  });
+  return (email: string, log: FastifyBaseLogger) => {
+    const job = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => mailResetToken(ctx, email))
+      .catch((error: unknown) =>
+        log.error({ error: describeError(error) }, 'password reset mail not sent'),
+      )
+      .finally(() => pending.delete(job));
+    pending.add(job);
+  };
 }

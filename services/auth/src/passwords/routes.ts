@@ -1,8 +1,7 @@
 import type { App } from '@platform/http';
 import { Type } from 'typebox';
 import type { AuthContext } from '../context.ts';
-import { describeError } from '../mail/errors.ts';
-import { mailResetToken } from './reset.ts';
+import { resetMailer } from './reset.ts';
 import { Accepted, ChangePasswordBody, ConfirmResetBody, ResetPasswordBody } from './schema.ts';
 import { changePassword, confirmReset } from './service.ts';
 
@@ -12,11 +11,7 @@ const ACCEPTED = {
 };
 
 export function passwordRoutes(app: App, ctx: AuthContext) {
-  // Reset mails still being sent; closing waits for them rather than cut them off mid-query.
-  const pending = new Set<Promise<void>>();
-  app.addHook('onClose', async () => {
-    await Promise.allSettled(pending);
-  });
+  const mailReset = resetMailer(app, ctx);
 
   app.post(
     '/change-password',
@@ -58,13 +53,7 @@ export function passwordRoutes(app: App, ctx: AuthContext) {
     },
     async (request, reply) => {
       reply.code(202).send(ACCEPTED);
-      const job = new Promise<void>((resolve) => setImmediate(resolve))
-        .then(() => mailResetToken(ctx, request.body.email))
-        .catch((error: unknown) =>
-          request.log.error({ error: describeError(error) }, 'password reset mail not sent'),
-        )
-        .finally(() => pending.delete(job));
-      pending.add(job);
+      mailReset(request.body.email, request.log);
       return reply;
     },
   );
