@@ -85,6 +85,22 @@ test('a successful sign-in clears the account count', async () => {
   assert.equal((await attempt(auth.app, credentials(user))).statusCode, 200);
 });
 
+test('a successful sign-in clears the count of its IPv6 /64 and of an IPv4 address written as IPv6', async () => {
+  // The count is kept per /64 (and ::ffff:a.b.c.d as a.b.c.d): a success must clear that count,
+  // not one under the exact address that no failure was ever counted under.
+  const user = await signUp(auth.app);
+  for (const address of ['2001:db8:9:9::1', '::ffff:192.0.2.88']) {
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 4; i++) {
+        const res = await attempt(auth.app, { email: user.email, password: `typo ${i}` }, address);
+        assert.equal(res.statusCode, 401, `${address} round ${round + 1} failure ${i + 1}`);
+      }
+      const res = await attempt(auth.app, credentials(user), address);
+      assert.equal(res.statusCode, 200, `${address} round ${round + 1} sign-in`);
+    }
+  }
+});
+
 test('failures show in /metrics and a refused attempt is logged', async () => {
   const user = await signUp(auth.app);
   await fail(auth.app, user.email, 5);

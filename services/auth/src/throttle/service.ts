@@ -109,7 +109,9 @@ export function createLoginThrottle(db: Db, limits: ThrottleLimits, registry: Re
      * and so does the address's: one good password from an attacker's address must not reset it.
      */
     async recordSuccess(account: string, address: string): Promise<void> {
-      await clearAttempts(db, `account-address:${account}|${address}`);
+      // The key the failures were counted under: the address's block (its IPv6 /64), not the
+      // address as written, or a success from IPv6 cleared nothing.
+      await clearAttempts(db, keys(account, address)[0].key);
     },
   };
 }
