@@ -241,6 +241,26 @@ test('the addresses of one IPv6 /64 are one address: a host cannot hop through i
   assertThrottled(await attempt(auth.app, credentials(user), '::ffff:192.0.2.77'), 900);
 });
 
+test('an IPv4 address written as IPv6 in any notation is that IPv4 address', async () => {
+  // Full, upper-case or hex-tailed, ::ffff:a.b.c.d is one address: hopping notations (as a
+  // forwarding proxy may write them) must not reset the count, nor pool every such address.
+  const user = await signUp(auth.app);
+  const notations = [
+    '192.0.2.91',
+    '0:0:0:0:0:ffff:192.0.2.91',
+    '::FFFF:C000:025B',
+    '0000:0000:0000:0000:0000:ffff:c000:025b',
+    '::ffff:192.0.2.91',
+  ];
+  for (const [i, address] of notations.entries()) {
+    const res = await attempt(auth.app, { email: user.email, password: `notation ${i}` }, address);
+    assert.equal(res.statusCode, 401, address);
+  }
+  assertThrottled(await attempt(auth.app, credentials(user), '::ffff:c000:25b'), 900);
+  // Another IPv4 address in the same notation is another address.
+  assert.equal((await attempt(auth.app, credentials(user), '::ffff:c000:25c')).statusCode, 200);
+});
+
 test('the per-account ceiling stops guesses from many addresses, but not where the owner signed in before', async () => {
   const { app } = await buildTestAuth({ LOGIN_MAX_FAILURES_PER_ACCOUNT: '6' });
   const user = await signUp(app);
