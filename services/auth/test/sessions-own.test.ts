@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeJwt } from 'jose';
-import { bearer, buildTestAuth, recordingPublisher, signUp } from './helper.ts';
+import { bearer, buildTestAuth, recordingPublisher, signUp, sql } from './helper.ts';
 
 const { publisher, published } = recordingPublisher();
-const { app } = await buildTestAuth({}, { revocations: publisher });
+const auth = await buildTestAuth({}, { revocations: publisher });
+const { app } = auth;
 
 interface SessionItem {
   id: string;
@@ -182,6 +183,51 @@ test('logout takes Supabase’s scope: others keeps this session, global ends ev
     assert.equal((await refresh(session.refreshToken)).statusCode, 401);
   }
   assert.equal((await logout(undefined, 'everything')).statusCode, 400);
+});
+
+test('a token of a session revoked on a replica this one has not heard of ends no other session', async () => {
+  const user = await signUp(app);
+  const phone = await signIn(user.email, user.password, 'Phone/2.0');
+  // A thief's copy of the access token, its session already signed out elsewhere.
+  await sql(auth.databaseUrl, 'update sessions set revoked_at = now() where id = $1', [
+    sid(user.accessToken),
+  ]);
+  const attempts = [
+    { method: 'DELETE' as const, url: '/accounts/v1/user/sessions' },
+    { method: 'POST' as const, url: '/accounts/v1/logout?scope=others' },
+    { method: 'POST' as const, url: '/accounts/v1/logout?scope=global' },
+  ];
+  for (const attempt of attempts) {
+    const res = await app.inject({ ...attempt, headers: bearer(user.accessToken) });
+    assert.equal(res.statusCode, 401, `${attempt.method} ${attempt.url}: ${res.body}`);
+  }
+  assert.equal((await me(phone.accessToken)).statusCode, 200);
+  assert.equal((await refresh(phone.refreshToken)).statusCode, 200);
+});
+
+test('a refresh racing a sign-out of every other device leaves nothing of that session alive', async () => {
+  const user = await signUp(app);
+  const laptop = await signIn(user.email, user.password, 'Laptop/3.0');
+  for (let round = 0; round < 8; round++) {
+    const phone = await signIn(user.email, user.password, 'Phone/2.0');
+    const [refreshed, ended] = await Promise.all([
+      refresh(phone.refreshToken),
+      app.inject({
+        method: 'DELETE',
+        url: '/accounts/v1/user/sessions',
+        headers: bearer(laptop.accessToken),
+      }),
+    ]);
+    assert.equal(ended.statusCode, 204, ended.body);
+    // Refreshed first or after: its new pair is refused as the old one is.
+    const pair =
+      refreshed.statusCode === 200
+        ? { access: refreshed.json().access_token, refresh: refreshed.json().refresh_token }
+        : { access: phone.accessToken, refresh: phone.refreshToken };
+    assert.equal((await me(pair.access)).statusCode, 401, `round ${round + 1}`);
+    assert.equal((await refresh(pair.refresh)).statusCode, 401, `round ${round + 1}`);
+  }
+  assert.equal((await me(laptop.accessToken)).statusCode, 200);
 });
 
 test('another user’s session is a 404 and stays alive; bad ids are 400; no token is 401', async () => {
