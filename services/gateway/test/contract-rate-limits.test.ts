@@ -60,3 +60,16 @@ test('login and password reset have stricter limits than the rest', async () => 
   const other = await send('GET', '/main/v1/posts');
   assert.equal(other.headers.get('ratelimit-limit'), '50');
 });
+
+test('the reset page’s form, which mails a link too, counts under the password-reset limit, however its path is written', async () => {
+  // (A doubled slash, /v1//pages/…, passes at the general limit: auth routes it nowhere, a 404.)
+  await spend('POST', '/accounts/v1/pages/reset-password', 2);
+  for (const path of [
+    '/accounts/v1/pages/reset-password/',
+    '/accounts/v1/pages/reset-password?email=x',
+    '/accounts/v1/pages/%72eset-password',
+  ]) {
+    const res = await send('POST', path);
+    assert.equal(res.status, 429, path);
+  }
+});
