@@ -5,6 +5,7 @@ import {
   type AuditRow,
   findAuditEvents,
   insertAuditEvent,
+  insertAuditEvents,
   pruneAuditEvents,
 } from './repository.ts';
 import type { AuditType } from './schema.ts';
@@ -45,15 +46,26 @@ export const clientOf = (request: {
  * and only if the change does; for something that changes nothing (a failed sign-in), pass ctx.db.
  */
 export async function recordAudit(db: Executor, event: AuditInput): Promise<void> {
-  await insertAuditEvent(db, {
-    type: event.type,
-    userId: event.userId,
-    actorId: event.actorId,
-    ip: event.client?.ip ?? null,
-    userAgent: event.client?.userAgent?.slice(0, 512) ?? null,
-    details: event.details ?? {},
-  });
+  await insertAuditEvent(db, auditRow(event));
 }
+
+/**
+ * Several events of one change at once (each session "sign out every other device" ended): a
+ * round trip apiece held the revocation feed's lock, and with it every other revocation, for
+ * seconds when a user had thousands of sessions.
+ */
+export async function recordAudits(db: Executor, events: AuditInput[]): Promise<void> {
+  await insertAuditEvents(db, events.map(auditRow));
+}
+
+const auditRow = (event: AuditInput) => ({
+  type: event.type,
+  userId: event.userId,
+  actorId: event.actorId,
+  ip: event.client?.ip ?? null,
+  userAgent: event.client?.userAgent?.slice(0, 512) ?? null,
+  details: event.details ?? {},
+});
 
 export interface AuditQueryInput {
   user_id?: string;

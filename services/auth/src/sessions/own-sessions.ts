@@ -1,7 +1,7 @@
 import type { Principal } from '@platform/auth';
 import { problems } from '@platform/http';
 import type { FastifyBaseLogger } from 'fastify';
-import { type AuditClient, recordAudit } from '../audit/service.ts';
+import { type AuditClient, recordAudit, recordAudits } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
 import { lockUser } from '../users/repository.ts';
 import { liveSessions, ownsLiveSession } from './repository.ts';
@@ -84,15 +84,16 @@ export async function endOtherSessions(
       ctx.config.ACCESS_TOKEN_TTL,
       principal.sessionId,
     );
-    for (const entry of revoked) {
-      await recordAudit(tx, {
-        type: 'session.revoked',
+    await recordAudits(
+      tx,
+      revoked.map((entry) => ({
+        type: 'session.revoked' as const,
         userId: principal.userId,
         actorId: principal.userId,
         client,
         details: { session_id: entry.sessionId, current: false, scope: 'others' },
-      });
-    }
+      })),
+    );
     return revoked;
   });
   await publishRevocations(ctx.revocations, entries, client.log);

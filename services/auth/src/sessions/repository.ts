@@ -186,10 +186,17 @@ export async function markRevoked(
   const revoked = await db
     .update(sessions)
     .set({ revokedAt: new Date(), revokeReason: reason })
-    .where(and(inArray(sessions.id, sessionIds), isLive()))
+    .where(and(sql`${sessions.id} = any(${uuidArray(sessionIds)}::uuid[])`, isLive()))
     .returning({ id: sessions.id });
   return revoked.map((s) => s.id);
 }
+
+/**
+ * Session ids (uuids, read from the database or a signed token) as one array parameter: a user
+ * may have thousands of sessions, and a parameter apiece (`in ($1, …)`) cost seconds, and past
+ * 65,535 parameters failed, while the revocation feed's lock held every other revocation.
+ */
+const uuidArray = (ids: string[]) => `{${ids.join(',')}}`;
 
 /** PostgreSQL channel told the newest feed id whenever entries are appended. */
 export const FEED_CHANNEL = 'revocation_feed';
@@ -204,14 +211,17 @@ export async function appendToFeed(
   sessionIds: string[],
   expiresAt: Date,
 ): Promise<RevocationEntry[]> {
-  const entries = await db
-    .insert(revocations)
-    .values(sessionIds.map((sessionId) => ({ sessionId, expiresAt })))
-    .returning({
-      id: revocations.id,
-      sessionId: revocations.sessionId,
-      expiresAt: revocations.expiresAt,
-    });
+  const { rows } = await db.execute<{ id: string; session_id: string; expires_at: Date }>(sql`
+    insert into ${revocations} (session_id, expires_at)
+    select s, ${expiresAt.toISOString()}::timestamptz
+      from unnest(${uuidArray(sessionIds)}::uuid[]) with ordinality as t(s, n)
+     order by n
+    returning id, session_id, expires_at`);
+  const entries = rows.map((row) => ({
+    id: Number(row.id),
+    sessionId: row.session_id,
+    expiresAt: new Date(row.expires_at),
+  }));
   if (entries.length > 0) {
     const newest = entries.reduce((n, e) => Math.max(n, e.id), 0);
     await db.execute(sql`select pg_notify(${FEED_CHANNEL}, ${String(newest)})`);
