@@ -373,3 +373,30 @@ test('the reset page opened without a token (the notice mails link there) mails 
   await new Promise((resolve) => setTimeout(resolve, 200));
   assert.deepEqual(await mailsTo(auth, 'nobody-here@example.com'), []);
 });
+
+test('the reset page answers a person’s form with a page, whatever they typed', async () => {
+  // A browser sends what its own email check lets through (user@intranet has no dot, which the
+  // API's format wants) or nothing checked at all: the answer is a page, never problem+json.
+  const post = (body: string) =>
+    app.inject({
+      method: 'POST',
+      url: '/accounts/v1/pages/reset-password',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: body,
+    });
+  const sent = await post('email=someone%40intranet');
+  assert.equal(sent.statusCode, 200);
+  assert.match(sent.headers['content-type'] as string, /^text\/html/);
+  assert.match(sent.body, /Check your mail/);
+  for (const [body, error] of [
+    ['email=', /Enter the email address of your account/],
+    ['email=+++', /Enter the email address of your account/],
+    ['email=not-an-address', /Enter an email address, as name@example\.com/],
+  ] as const) {
+    const res = await post(body);
+    assert.equal(res.statusCode, 400, body);
+    assert.match(res.headers['content-type'] as string, /^text\/html/, body);
+    assert.match(res.body, error, body);
+    assert.match(res.body, /<input id="email" name="email" type="email"/, body);
+  }
+});

@@ -6,7 +6,6 @@ import type { AuthContext } from '../context.ts';
 import type { PageName } from '../mail/templates.ts';
 import { resetMailer } from '../passwords/reset.ts';
 import { confirmReset } from '../passwords/service.ts';
-import { Email } from '../users/schema.ts';
 
 // The pages a mailed link opens when APP_URL is unset. Mail scanners and link previewers fetch
 // every link in a mail, so a GET only shows a page; the token is spent by the form's POST, which
@@ -22,8 +21,13 @@ const ResetForm = Type.Object({
   token: Type.Optional(Token),
   new_password: Type.Optional(Type.String({ maxLength: 256 })),
   confirm_password: Type.Optional(Type.String({ maxLength: 256 })),
-  email: Type.Optional(Email),
+  // Checked by the handler, not the schema: a person's typo (or an address their browser takes
+  // and the API's format does not, user@intranet) gets the form again, not a problem+json.
+  email: Type.Optional(Type.String({ maxLength: 254 })),
 });
+
+/** Enough of an address to be worth a lookup; what no account uses is answered alike. */
+const ADDRESS = /^[^\s@]+@[^\s@]+$/;
 
 /** Form posts are read here only: the JSON API keeps refusing form bodies (415). */
 const FORM_LIMIT = 16 * 1024;
@@ -120,8 +124,12 @@ export function pageRoutes(app: App, ctx: AuthContext) {
     async (request, reply) => {
       const { token, new_password = '', confirm_password = '', email } = request.body;
       if (!token) {
-        if (!email) return askForAddress(reply, 400, 'Enter the email address of your account.');
-        mailReset(email, request.log);
+        const address = email?.trim();
+        if (!address) return askForAddress(reply, 400, 'Enter the email address of your account.');
+        if (!ADDRESS.test(address)) {
+          return askForAddress(reply, 400, 'Enter an email address, as name@example.com.');
+        }
+        mailReset(address, request.log);
         // The same answer whether or not an account uses the address, and before the lookup.
         return message(
           reply,
