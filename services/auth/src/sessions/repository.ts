@@ -196,7 +196,13 @@ export async function markRevoked(
  * may have thousands of sessions, and a parameter apiece (`in ($1, …)`) cost seconds, and past
  * 65,535 parameters failed, while the revocation feed's lock held every other revocation.
  */
-const uuidArray = (ids: string[]) => `{${ids.join(',')}}`;
+const uuidArray = (ids: string[]) => {
+  // Never text that could add elements to the literal (a comma, a brace): uuids only.
+  const bad = ids.find((id) => !UUID.test(id));
+  if (bad !== undefined) throw new Error(`not a session id: ${JSON.stringify(bad.slice(0, 40))}`);
+  return `{${ids.join(',')}}`;
+};
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** PostgreSQL channel told the newest feed id whenever entries are appended. */
 export const FEED_CHANNEL = 'revocation_feed';
