@@ -523,3 +523,53 @@ test('an event name with a comma is kept like any other, not a 400 that would dr
   const backslash = await send('/track', key, { userId, event: 'a\\' });
   assert.equal(backslash.statusCode, 400);
 });
+
+test('fields sent as null count as absent, as analytics-python sends them; a null in properties stays', async () => {
+  const { key } = await newKey();
+  const userId = `py-${Date.now()}`;
+  // analytics-python's shapes: every field it knows, null where the caller gave none.
+  const python = (ms: number) => new Date(ms).toISOString().replace('Z', '+00:00');
+  const common = {
+    anonymousId: null,
+    context: { library: { name: 'analytics-python', version: '2.3.4' } },
+    integrations: {},
+    timestamp: python(Date.now() - 60_000),
+  };
+  const track = { ...common, type: 'track', userId, event: 'Played', properties: { song: null } };
+  const page = {
+    ...common,
+    type: 'page',
+    userId,
+    name: null,
+    category: null,
+    properties: { path: '/' },
+  };
+  const single = await send('/track', key, { ...track, messageId: `${userId}-1` });
+  assert.equal(single.statusCode, 200, single.body);
+  const batch = await send('/batch', key, {
+    batch: [
+      { ...page, messageId: `${userId}-2` },
+      { ...common, type: 'identify', userId, traits: { plan: 'pro' }, messageId: `${userId}-3` },
+    ],
+    sentAt: python(Date.now()),
+  });
+  assert.equal(batch.statusCode, 200, batch.body);
+  // Null where a value is required is still missing.
+  const none = await send('/track', key, { ...track, userId: null, messageId: `${userId}-4` });
+  assert.equal(none.statusCode, 400, none.body);
+  assert.equal(none.json().errors[0].field, 'userId');
+  await t.drained();
+  const rows = await sql(
+    t.databaseUrl,
+    'select event_id, name, anonymous_id, properties from events where user_id = $1 order by event_id',
+    [userId],
+  );
+  assert.deepEqual(
+    rows.map((r) => [r.event_id, r.name, r.anonymous_id, r.properties]),
+    [
+      [`${userId}-1`, 'Played', null, { song: null }],
+      [`${userId}-2`, 'page', null, { path: '/' }],
+      [`${userId}-3`, 'identify', null, { plan: 'pro' }],
+    ],
+  );
+});

@@ -777,7 +777,7 @@ export interface operations {
       path?: never;
       cookie?: never;
     };
-    /** @description A Segment message; what each type needs is checked after the schema */
+    /** @description A Segment message; a field sent as null counts as absent (analytics-python sends them); what each type needs is checked after the schema */
     requestBody: {
       content: {
         'application/json': {
@@ -968,7 +968,7 @@ export interface operations {
       path?: never;
       cookie?: never;
     };
-    /** @description A Segment message; what each type needs is checked after the schema */
+    /** @description A Segment message; a field sent as null counts as absent (analytics-python sends them); what each type needs is checked after the schema */
     requestBody: {
       content: {
         'application/json': {
@@ -1159,7 +1159,7 @@ export interface operations {
       path?: never;
       cookie?: never;
     };
-    /** @description A Segment message; what each type needs is checked after the schema */
+    /** @description A Segment message; a field sent as null counts as absent (analytics-python sends them); what each type needs is checked after the schema */
     requestBody: {
       content: {
         'application/json': {
@@ -1350,7 +1350,7 @@ export interface operations {
       path?: never;
       cookie?: never;
     };
-    /** @description A Segment message; what each type needs is checked after the schema */
+    /** @description A Segment message; a field sent as null counts as absent (analytics-python sends them); what each type needs is checked after the schema */
     requestBody: {
       content: {
         'application/json': {
@@ -1541,7 +1541,7 @@ export interface operations {
       path?: never;
       cookie?: never;
     };
-    /** @description A Segment message; what each type needs is checked after the schema */
+    /** @description A Segment message; a field sent as null counts as absent (analytics-python sends them); what each type needs is checked after the schema */
     requestBody: {
       content: {
         'application/json': {
@@ -1732,7 +1732,7 @@ export interface operations {
       path?: never;
       cookie?: never;
     };
-    /** @description A Segment message; what each type needs is checked after the schema */
+    /** @description A Segment message; a field sent as null counts as absent (analytics-python sends them); what each type needs is checked after the schema */
     requestBody: {
       content: {
         'application/json': {

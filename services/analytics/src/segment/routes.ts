@@ -1,5 +1,5 @@
 import { type App, decodeContentCoding } from '@platform/http';
-import type { FastifyBaseLogger } from 'fastify';
+import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import type { AnalyticsContext } from '../context.ts';
 import { requireWriteKey } from '../write-keys/service.ts';
 import {
@@ -40,6 +40,7 @@ export function segmentRoutes(api: App, ctx: AnalyticsContext) {
     {
       onRequest,
       preParsing: decodeContentCoding,
+      preValidation: nullsAsAbsent,
       config,
       bodyLimit: MAX_BATCH_BYTES,
       schema: {
@@ -75,6 +76,7 @@ export function segmentRoutes(api: App, ctx: AnalyticsContext) {
       {
         onRequest,
         preParsing: decodeContentCoding,
+        preValidation: nullsAsAbsent,
         config,
         bodyLimit: MAX_MESSAGE_BYTES,
         schema: {
@@ -96,6 +98,26 @@ export function segmentRoutes(api: App, ctx: AnalyticsContext) {
       },
     );
   }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function dropNulls(o: Record<string, unknown>) {
+  for (const key of Object.keys(o)) if (o[key] === null) delete o[key];
+}
+
+/**
+ * A field that is null is absent, as Segment takes it: analytics-python sends every field it
+ * knows (`"anonymousId": null` beside a userId, `"name": null` and `"category": null` on a page
+ * without them), and a 400 makes a Segment library drop the whole batch. Only the fields of the
+ * body and of each message; a null inside `properties` or `traits` is a value like any other.
+ */
+async function nullsAsAbsent(request: FastifyRequest) {
+  const body = request.body;
+  if (!isObject(body)) return;
+  dropNulls(body);
+  if (Array.isArray(body.batch)) for (const m of body.batch) if (isObject(m)) dropNulls(m);
 }
 
 /** Said once per request that had any, so a backfill beyond retention is not silently empty. */

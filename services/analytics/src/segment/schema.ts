@@ -58,7 +58,8 @@ const optional = (names: Field[]) =>
   };
 
 export const Message = Type.Object(optional(Object.keys(fields) as Field[]), {
-  description: 'A Segment message; what each type needs is checked after the schema',
+  description:
+    'A Segment message; a field sent as null counts as absent (analytics-python sends them); what each type needs is checked after the schema',
 });
 
 export const BatchBody = Type.Object({
