@@ -573,3 +573,63 @@ test('fields sent as null count as absent, as analytics-python sends them; a nul
     ],
   );
 });
+
+test("the key may come as the body's writeKey, as Segment's HTTP API takes it, when no Authorization is sent", async () => {
+  const { key, id } = await newKey();
+  const userId = `body-key-${Date.now()}`;
+  const post = (path: string, payload: object, headers: Record<string, string> = {}) =>
+    t.app.inject({ method: 'POST', url: `${base}${path}`, headers, payload });
+  const single = await post('/track', {
+    writeKey: key,
+    userId,
+    event: 'Ping',
+    messageId: `${userId}-1`,
+  });
+  assert.equal(single.statusCode, 200, single.body);
+  assert.deepEqual(single.json(), { success: true });
+  const batch = await post('/batch', {
+    writeKey: key,
+    batch: [{ type: 'identify', userId, traits: { plan: 'pro' }, messageId: `${userId}-2` }],
+  });
+  assert.equal(batch.statusCode, 200, batch.body);
+  // An unknown key, none at all, or an Authorization header that is not a live key: 401.
+  for (const [payload, headers] of [
+    [{ writeKey: 'wk_unknown', userId, event: 'Ping' }, {}],
+    [{ userId, event: 'Ping' }, {}],
+    [{ writeKey: '', userId, event: 'Ping' }, {}],
+    [{ writeKey: key, userId, event: 'Ping' }, basic('wk_unknown')],
+  ] as [object, Record<string, string>][]) {
+    const res = await post('/track', payload, headers);
+    assert.equal(res.statusCode, 401, `${JSON.stringify(payload)} ${res.body}`);
+    assert.equal(res.json().code, 'invalid_write_key');
+  }
+  // A header that is not Basic is not a key either (a bad Bearer token is the usual 401).
+  const bearerToo = await post(
+    '/track',
+    { writeKey: key, userId, event: 'Ping' },
+    { authorization: 'Bearer not-a-key' },
+  );
+  assert.equal(bearerToo.statusCode, 401, bearerToo.body);
+  await t.drained();
+  const rows = await sql(
+    t.databaseUrl,
+    'select event_id, name from events where user_id = $1 order by event_id',
+    [userId],
+  );
+  assert.deepEqual(
+    rows.map((r) => [r.event_id, r.name]),
+    [
+      [`${userId}-1`, 'Ping'],
+      [`${userId}-2`, 'identify'],
+    ],
+  );
+  // A revoked key is refused in the body as in the header.
+  const revoked = await t.app.inject({
+    method: 'DELETE',
+    url: `${base}/write-keys/${id}`,
+    headers: bearer(t.adminToken),
+  });
+  assert.equal(revoked.statusCode, 204);
+  const after = await post('/track', { writeKey: key, userId, event: 'Ping' });
+  assert.equal(after.statusCode, 401, after.body);
+});

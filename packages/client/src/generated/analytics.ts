@@ -626,6 +626,8 @@ export interface operations {
             integrations?: {
               [key: string]: unknown;
             };
+            /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
+            writeKey?: string;
           }[];
           /**
            * Format: date-time
@@ -640,7 +642,7 @@ export interface operations {
           integrations?: {
             [key: string]: unknown;
           };
-          /** @description Ignored: the key comes from HTTP Basic */
+          /** @description The write key, read only when the request has no Authorization header */
           writeKey?: string;
         };
       };
@@ -833,6 +835,8 @@ export interface operations {
           integrations?: {
             [key: string]: unknown;
           };
+          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
+          writeKey?: string;
         };
       };
     };
@@ -1024,6 +1028,8 @@ export interface operations {
           integrations?: {
             [key: string]: unknown;
           };
+          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
+          writeKey?: string;
         };
       };
     };
@@ -1215,6 +1221,8 @@ export interface operations {
           integrations?: {
             [key: string]: unknown;
           };
+          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
+          writeKey?: string;
         };
       };
     };
@@ -1406,6 +1414,8 @@ export interface operations {
           integrations?: {
             [key: string]: unknown;
           };
+          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
+          writeKey?: string;
         };
       };
     };
@@ -1597,6 +1607,8 @@ export interface operations {
           integrations?: {
             [key: string]: unknown;
           };
+          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
+          writeKey?: string;
         };
       };
     };
@@ -1788,6 +1800,8 @@ export interface operations {
           integrations?: {
             [key: string]: unknown;
           };
+          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
+          writeKey?: string;
         };
       };
     };

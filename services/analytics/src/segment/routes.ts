@@ -13,7 +13,8 @@ import {
 } from './schema.ts';
 import { admitNames, convert, ingest } from './service.ts';
 
-const writeKey = [{ writeKey: [] }];
+/** HTTP Basic, or none: the key may come in the body (`writeKey`). */
+const security: Record<string, string[]>[] = [{ writeKey: [] }, {}];
 const tags = ['segment'];
 const operationIds: Record<MessageType, string> = {
   track: 'segmentTrack',
@@ -26,12 +27,15 @@ const operationIds: Record<MessageType, string> = {
 
 /**
  * Segment's HTTP Tracking API, so its libraries (and RudderStack's, PostHog's compatible ones)
- * send here unchanged: HTTP Basic with a write key as user name, 200 `{success: true}`, bodies
+ * send here unchanged: HTTP Basic with a write key as user name (or, without an Authorization
+ * header, the key as the body's `writeKey`), 200 `{success: true}`, bodies
  * plain or gzipped (`Content-Encoding: gzip`, as RudderStack's Node SDK and Segment's mobile
  * libraries send them; the size limits count the decoded bytes).
  */
 export function segmentRoutes(api: App, ctx: AnalyticsContext) {
-  const onRequest = requireWriteKey(ctx.db);
+  const writeKey = requireWriteKey(ctx.db);
+  const { onRequest } = writeKey;
+  const preValidation = [writeKey.preValidation, nullsAsAbsent];
   // The gateway and the authentication plugin pass Basic credentials through on these routes.
   const config = { basicAuth: true };
 
@@ -40,7 +44,7 @@ export function segmentRoutes(api: App, ctx: AnalyticsContext) {
     {
       onRequest,
       preParsing: decodeContentCoding,
-      preValidation: nullsAsAbsent,
+      preValidation,
       config,
       bodyLimit: MAX_BATCH_BYTES,
       schema: {
@@ -52,7 +56,7 @@ export function segmentRoutes(api: App, ctx: AnalyticsContext) {
           'A message whose messageId was seen before (within DEDUP_DAYS) is accepted and ignored. ' +
           'The body may be sent with `Content-Encoding: gzip` or `deflate`; the limits count ' +
           'its decoded bytes.',
-        security: writeKey,
+        security,
         body: BatchBody,
         response: { 200: Success },
       },
@@ -76,7 +80,7 @@ export function segmentRoutes(api: App, ctx: AnalyticsContext) {
       {
         onRequest,
         preParsing: decodeContentCoding,
-        preValidation: nullsAsAbsent,
+        preValidation,
         config,
         bodyLimit: MAX_MESSAGE_BYTES,
         schema: {
@@ -84,7 +88,7 @@ export function segmentRoutes(api: App, ctx: AnalyticsContext) {
           errors: ['invalid_write_key'],
           tags,
           summary: `Segment ${type} call (up to 32 KB)`,
-          security: writeKey,
+          security,
           body: Message,
           response: { 200: Success },
         },

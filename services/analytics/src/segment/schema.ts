@@ -49,6 +49,11 @@ const fields = {
   previousId: plain('alias: the id (usually an anonymousId) that becomes userId'),
   context: object('Ignored'),
   integrations: Type.Record(Type.String(), Type.Unknown(), { description: 'Ignored' }),
+  writeKey: Type.String({
+    maxLength: 200,
+    description:
+      'The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch',
+  }),
 };
 
 type Field = keyof typeof fields;
@@ -67,7 +72,12 @@ export const BatchBody = Type.Object({
   sentAt: Type.Optional(fields.sentAt),
   context: Type.Optional(object('Merged into each message (ignored)')),
   integrations: Type.Optional(fields.integrations),
-  writeKey: Type.Optional(Type.String({ description: 'Ignored: the key comes from HTTP Basic' })),
+  writeKey: Type.Optional(
+    Type.String({
+      maxLength: 200,
+      description: 'The write key, read only when the request has no Authorization header',
+    }),
+  ),
 });
 
 export const Success = Type.Object({ success: Type.Literal(true) });
