@@ -633,3 +633,48 @@ test("the key may come as the body's writeKey, as Segment's HTTP API takes it, w
   const after = await post('/track', { writeKey: key, userId, event: 'Ping' });
   assert.equal(after.statusCode, 401, after.body);
 });
+
+test('ids sent as integers are their decimal text, as analytics-ruby sends a numeric user id', async () => {
+  const { key } = await newKey();
+  const n = Date.now();
+  // analytics-ruby passes user_id, group_id and previous_id through as given: `user.id` is a number.
+  const batch = await send('/batch', key, {
+    batch: [
+      { type: 'track', userId: n, event: 'Played', messageId: `${n}-1` },
+      { type: 'group', userId: n, groupId: 42, messageId: `${n}-2` },
+      { type: 'alias', userId: n, previousId: n + 1, messageId: `${n}-3` },
+      { type: 'track', anonymousId: n + 2, event: 'Played', messageId: `${n}-4` },
+    ],
+  });
+  assert.equal(batch.statusCode, 200, batch.body);
+  const single = await send('/identify', key, { userId: n, messageId: `${n}-5` });
+  assert.equal(single.statusCode, 200, single.body);
+  // Not every number is an id: a fraction, or a number where a name belongs, is still a 400.
+  const fraction = await send('/track', key, { userId: 1.5, event: 'Played' });
+  assert.equal(fraction.statusCode, 400, fraction.body);
+  const named = await send('/track', key, { userId: n, event: 42 });
+  assert.equal(named.statusCode, 400, named.body);
+  assert.equal(named.json().errors[0].field, 'event');
+  await t.drained();
+  const rows = await sql(
+    t.databaseUrl,
+    'select event_id, user_id, anonymous_id, properties from events where event_id like $1 order by event_id',
+    [`${n}-%`],
+  );
+  assert.deepEqual(
+    rows.map((r) => [r.event_id, r.user_id, r.anonymous_id, r.properties]),
+    [
+      [`${n}-1`, `${n}`, null, {}],
+      [`${n}-2`, `${n}`, null, { group_id: '42' }],
+      [`${n}-3`, `${n}`, null, { previous_id: `${n + 1}` }],
+      [`${n}-4`, null, `${n + 2}`, {}],
+      [`${n}-5`, `${n}`, null, {}],
+    ],
+  );
+  const profile = await t.app.inject({
+    url: `${base}/profiles/${n}`,
+    headers: bearer(t.adminToken),
+  });
+  assert.equal(profile.statusCode, 200, profile.body);
+  assert.deepEqual(profile.json().anonymous_ids, [`${n + 1}`]);
+});

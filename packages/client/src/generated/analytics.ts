@@ -779,7 +779,7 @@ export interface operations {
       path?: never;
       cookie?: never;
     };
-    /** @description A Segment message; a field sent as null counts as absent (analytics-python sends them); what each type needs is checked after the schema */
+    /** @description A Segment message; a field sent as null counts as absent (analytics-python sends them), an id (userId, anonymousId, groupId, previousId) sent as an integer as its decimal text (analytics-ruby sends them); what each type needs is checked after the schema */
     requestBody: {
       content: {
         'application/json': {
@@ -972,7 +972,7 @@ export interface operations {
       path?: never;
       cookie?: never;
     };
-    /** @description A Segment message; a field sent as null counts as absent (analytics-python sends them); what each type needs is checked after the schema */
+    /** @description A Segment message; a field sent as null counts as absent (analytics-python sends them), an id (userId, anonymousId, groupId, previousId) sent as an integer as its decimal text (analytics-ruby sends them); what each type needs is checked after the schema */
     requestBody: {
       content: {
         'application/json': {
@@ -1165,7 +1165,7 @@ export interface operations {
       path?: never;
       cookie?: never;
     };
-    /** @description A Segment message; a field sent as null counts as absent (analytics-python sends them); what each type needs is checked after the schema */
+    /** @description A Segment message; a field sent as null counts as absent (analytics-python sends them), an id (userId, anonymousId, groupId, previousId) sent as an integer as its decimal text (analytics-ruby sends them); what each type needs is checked after the schema */
     requestBody: {
       content: {
         'application/json': {
@@ -1358,7 +1358,7 @@ export interface operations {
       path?: never;
       cookie?: never;
     };
-    /** @description A Segment message; a field sent as null counts as absent (analytics-python sends them); what each type needs is checked after the schema */
+    /** @description A Segment message; a field sent as null counts as absent (analytics-python sends them), an id (userId, anonymousId, groupId, previousId) sent as an integer as its decimal text (analytics-ruby sends them); what each type needs is checked after the schema */
     requestBody: {
       content: {
         'application/json': {
@@ -1551,7 +1551,7 @@ export interface operations {
       path?: never;
       cookie?: never;
     };
-    /** @description A Segment message; a field sent as null counts as absent (analytics-python sends them); what each type needs is checked after the schema */
+    /** @description A Segment message; a field sent as null counts as absent (analytics-python sends them), an id (userId, anonymousId, groupId, previousId) sent as an integer as its decimal text (analytics-ruby sends them); what each type needs is checked after the schema */
     requestBody: {
       content: {
         'application/json': {
@@ -1744,7 +1744,7 @@ export interface operations {
       path?: never;
       cookie?: never;
     };
-    /** @description A Segment message; a field sent as null counts as absent (analytics-python sends them); what each type needs is checked after the schema */
+    /** @description A Segment message; a field sent as null counts as absent (analytics-python sends them), an id (userId, anonymousId, groupId, previousId) sent as an integer as its decimal text (analytics-ruby sends them); what each type needs is checked after the schema */
     requestBody: {
       content: {
         'application/json': {

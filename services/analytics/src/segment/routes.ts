@@ -35,7 +35,7 @@ const operationIds: Record<MessageType, string> = {
 export function segmentRoutes(api: App, ctx: AnalyticsContext) {
   const writeKey = requireWriteKey(ctx.db);
   const { onRequest } = writeKey;
-  const preValidation = [writeKey.preValidation, nullsAsAbsent];
+  const preValidation = [writeKey.preValidation, segmentLeniency];
   // The gateway and the authentication plugin pass Basic credentials through on these routes.
   const config = { basicAuth: true };
 
@@ -107,21 +107,30 @@ export function segmentRoutes(api: App, ctx: AnalyticsContext) {
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function dropNulls(o: Record<string, unknown>) {
+/** The ids a message names (Segment's `userId`, `anonymousId`, `groupId`, `previousId`). */
+const IDS = ['userId', 'anonymousId', 'groupId', 'previousId'];
+
+function asSegmentTakesIt(o: Record<string, unknown>) {
   for (const key of Object.keys(o)) if (o[key] === null) delete o[key];
+  for (const key of IDS) {
+    const id = o[key];
+    if (typeof id === 'number' && Number.isSafeInteger(id)) o[key] = String(id);
+  }
 }
 
 /**
- * A field that is null is absent, as Segment takes it: analytics-python sends every field it
+ * Fields as Segment takes them, so its libraries' messages are not a 400 (which makes a library
+ * drop the whole batch): a field that is null is absent — analytics-python sends every field it
  * knows (`"anonymousId": null` beside a userId, `"name": null` and `"category": null` on a page
- * without them), and a 400 makes a Segment library drop the whole batch. Only the fields of the
- * body and of each message; a null inside `properties` or `traits` is a value like any other.
+ * without them) —, and an id sent as an integer is its decimal text — analytics-ruby and
+ * analytics-php send `user_id: user.id` as the number it is. Only the fields of the body and of
+ * each message: a null or a number inside `properties` or `traits` is a value like any other.
  */
-async function nullsAsAbsent(request: FastifyRequest) {
+async function segmentLeniency(request: FastifyRequest) {
   const body = request.body;
   if (!isObject(body)) return;
-  dropNulls(body);
-  if (Array.isArray(body.batch)) for (const m of body.batch) if (isObject(m)) dropNulls(m);
+  asSegmentTakesIt(body);
+  if (Array.isArray(body.batch)) for (const m of body.batch) if (isObject(m)) asSegmentTakesIt(m);
 }
 
 /** Said once per request that had any, so a backfill beyond retention is not silently empty. */

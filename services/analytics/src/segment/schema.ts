@@ -64,7 +64,7 @@ const optional = (names: Field[]) =>
 
 export const Message = Type.Object(optional(Object.keys(fields) as Field[]), {
   description:
-    'A Segment message; a field sent as null counts as absent (analytics-python sends them); what each type needs is checked after the schema',
+    'A Segment message; a field sent as null counts as absent (analytics-python sends them), an id (userId, anonymousId, groupId, previousId) sent as an integer as its decimal text (analytics-ruby sends them); what each type needs is checked after the schema',
 });
 
 export const BatchBody = Type.Object({
