@@ -37,6 +37,21 @@ app.post(
   },
   async (request) => ({ body: request.body }),
 );
+app.post(
+  '/choices',
+  {
+    schema: {
+      body: Type.Object({
+        items: Type.Array(
+          Type.Object({
+            kind: Type.Union([Type.Literal('a'), Type.Literal('b'), Type.Literal('c2')]),
+          }),
+        ),
+      }),
+    },
+  },
+  async () => ({ ok: true }),
+);
 app.get(
   '/paged',
   { schema: { headers: Type.Object({ 'X-Page-Size': Type.Optional(Type.Integer()) }) } },
@@ -282,6 +297,22 @@ test('a value outside a choice is one message that lists the choices', async () 
   assert.deepEqual(repeated.errors, [
     { field: 'sort', message: 'must be one of -created_at, title' },
   ]);
+});
+
+test('thousands of values outside a choice are described in time linear in their number', async () => {
+  // Each item's anyOf found its branches by scanning every error: 38 000 took minutes.
+  const items = Array.from({ length: 12_000 }, () => ({ kind: 'c' }));
+  const started = performance.now();
+  const res = await fetch(`${base}/choices`, postJson(JSON.stringify({ items })));
+  const elapsed = performance.now() - started;
+  assert.equal(res.status, 400);
+  const body = (await res.json()) as Problem;
+  assert.equal(body.errors?.length, items.length);
+  assert.deepEqual(body.errors?.[11_999], {
+    field: 'items.11999.kind',
+    message: 'must be one of a, b, c2',
+  });
+  assert.ok(elapsed < 4000, `${Math.round(elapsed)} ms`);
 });
 
 test('a path parameter over the router limit is a 400 naming it', async () => {
