@@ -299,20 +299,23 @@ test('a value outside a choice is one message that lists the choices', async () 
   ]);
 });
 
-test('thousands of values outside a choice are described in time linear in their number', async () => {
-  // Each item's anyOf found its branches by scanning every error: 38 000 took minutes.
-  const items = Array.from({ length: 12_000 }, () => ({ kind: 'c' }));
+test('thousands of values outside a choice are described in time linear in their number, and the first 100 listed', async () => {
+  // Each item's anyOf found its branches by scanning every error: 38 000 took minutes, 24 000
+  // about 40 s; linear, they take 1–3 s (a bound far from both, for a loaded machine).
+  const items = Array.from({ length: 24_000 }, () => ({ kind: 'c' }));
   const started = performance.now();
   const res = await fetch(`${base}/choices`, postJson(JSON.stringify({ items })));
   const elapsed = performance.now() - started;
   assert.equal(res.status, 400);
   const body = (await res.json()) as Problem;
-  assert.equal(body.errors?.length, items.length);
-  assert.deepEqual(body.errors?.[11_999], {
-    field: 'items.11999.kind',
+  // The answer lists 100 (it was 1.3 MB for a 300 KB request) and counts the rest.
+  assert.equal(body.errors?.length, 100);
+  assert.deepEqual(body.errors?.[99], {
+    field: 'items.99.kind',
     message: 'must be one of a, b, c2',
   });
-  assert.ok(elapsed < 4000, `${Math.round(elapsed)} ms`);
+  assert.match(body.detail, /The first 100 of 24000 errors are listed\.$/);
+  assert.ok(elapsed < 15_000, `${Math.round(elapsed)} ms`);
 });
 
 test('a path parameter over the router limit is a 400 naming it', async () => {
