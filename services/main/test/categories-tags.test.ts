@@ -101,6 +101,33 @@ test('editors and admins manage categories; anyone reads them', async () => {
   assert.equal((await call('PUT', '/categories/how-to', admin, { name: 'x' })).statusCode, 404);
 });
 
+test('anyone reads one category by id or slug, with its published posts counted', async () => {
+  // Its PUT and DELETE existed, its GET was a 405: the contract's "reads: anyone" had no way to
+  // read the category a post names (category: {id, slug, name}) but the whole list.
+  const { category } = (await call('POST', '/categories', editor, { name: 'Read Alone' })).json();
+  await call('POST', '/posts', alice, {
+    title: 'Counted',
+    body: 'x',
+    category_id: category.id,
+    status: 'published',
+  });
+  await call('POST', '/posts', alice, {
+    title: 'Not counted',
+    body: 'x',
+    category_id: category.id,
+  });
+  for (const ref of [category.id, category.id.toUpperCase(), 'read-alone']) {
+    const one = await call('GET', `/categories/${ref}`);
+    assert.equal(one.statusCode, 200, one.body);
+    assert.deepEqual(one.json(), { category: { ...category, post_count: 1 } });
+  }
+  for (const ref of ['nothing-here', '00000000-0000-4000-8000-000000000000']) {
+    const missing = await call('GET', `/categories/${ref}`);
+    assert.equal(missing.statusCode, 404, missing.body);
+    assert.equal(missing.json().code, 'not_found');
+  }
+});
+
 test('a plain user managing categories gets 403; signed out, 401', async () => {
   const existing = (await call('POST', '/categories', editor, { name: 'Locked' })).json().category;
   assert.equal((await call('POST', '/categories', alice, { name: 'Mine' })).statusCode, 403);

@@ -33,6 +33,13 @@ export async function getCategories(ctx: MainContext) {
   return { items: (await listCategories(ctx.db)).map(toCategoryView) };
 }
 
+export async function getCategory(ctx: MainContext, idOrSlug: string) {
+  const row = await findCategory(ctx.db, idOrSlug);
+  if (!row) throw problems.notFound('The category does not exist.');
+  const published = await countPosts(ctx.db, row.id, { publishedOnly: true });
+  return toCategoryView({ ...row, post_count: published });
+}
+
 /**
  * What makes two names one name, as a slug does for names in a-z and digits ("News", "news!" and
  * "Ｎｅｗｓ" are all `news`), also where the slug leaves letters out: Unicode compatibility forms
