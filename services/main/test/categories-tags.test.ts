@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import pg from 'pg';
 import { authHeader, buildTestMain, createPost, list, type User } from './helper.ts';
 
 const main = await buildTestMain();
@@ -125,6 +126,36 @@ test('anyone reads one category by id or slug, with its published posts counted'
     const missing = await call('GET', `/categories/${ref}`);
     assert.equal(missing.statusCode, 404, missing.body);
     assert.equal(missing.json().code, 'not_found');
+  }
+});
+
+test('a category renamed to the slug another rename is taking at that moment is a 409, not a 500', async () => {
+  // The UPDATE's free-slug check cannot see a rename another transaction has not committed yet:
+  // this one then waited on the unique index, met 23505 when that one committed, and was a 500.
+  const [a, b] = await Promise.all(
+    ['one', 'two'].map(
+      async (side) =>
+        (await call('POST', '/categories', editor, { name: `Rename race ${side}` })).json()
+          .category,
+    ),
+  );
+  const other = new pg.Client({ connectionString: main.databaseUrl });
+  await other.connect();
+  try {
+    await other.query('begin');
+    await other.query(`update categories set slug = 'renamed-race' where id = $1`, [a.id]);
+    const renaming = call('PUT', `/categories/${b.id}`, editor, {
+      name: 'Renamed race',
+      slug: 'renamed-race',
+    });
+    // Let the PUT reach the index and wait there for the open transaction.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await other.query('commit');
+    const answer = await renaming;
+    assert.equal(answer.statusCode, 409, answer.body);
+    assert.equal(answer.json().code, 'slug_taken');
+  } finally {
+    await other.end();
   }
 });
 

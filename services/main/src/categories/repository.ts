@@ -54,18 +54,26 @@ export async function namesAtSlug(db: Executor, slug: string) {
   return rows;
 }
 
-/** Undefined when the slug is taken by another category. */
+/**
+ * Undefined when the slug is taken by another category, also by one that another transaction
+ * was giving that slug: the `not exists` cannot see it before it commits, the unique index can.
+ */
 export async function updateCategory(
   db: Executor,
   id: string,
   values: { slug: string; name: string },
 ) {
-  const { rows } = await db.execute<CategoryRow>(sql`
-    update categories c set slug = ${values.slug}, name = ${values.name}, updated_at = now()
-    where c.id = ${id}
-      and not exists (select 1 from categories o where o.slug = ${values.slug} and o.id <> ${id})
-    returning ${COLUMNS}`);
-  return rows[0];
+  try {
+    const { rows } = await db.execute<CategoryRow>(sql`
+      update categories c set slug = ${values.slug}, name = ${values.name}, updated_at = now()
+      where c.id = ${id}
+        and not exists (select 1 from categories o where o.slug = ${values.slug} and o.id <> ${id})
+      returning ${COLUMNS}`);
+    return rows[0];
+  } catch (error) {
+    if ((error as { cause?: { code?: string } })?.cause?.code === '23505') return undefined;
+    throw error;
+  }
 }
 
 export async function countPosts(
