@@ -290,6 +290,64 @@ test('a post names its category by category_id, or by category as an id or a slu
   assert.equal(unknown.json().errors[0].field, 'category');
 });
 
+test('a post written into a category that is being deleted is a 400 naming the category, not a 500', async () => {
+  // The post's category was looked up unlocked: a delete that had counted no posts committed
+  // between that and the INSERT, whose foreign key then failed (23503) as a 500.
+  for (const write of ['create', 'change'] as const) {
+    const { category } = (
+      await call('POST', '/categories', editor, { name: `Going away ${write}` })
+    ).json();
+    const existing =
+      write === 'change'
+        ? (await call('POST', '/posts', alice, { title: 'Moving in', body: 'x' })).json().post
+        : undefined;
+    const other = new pg.Client({ connectionString: main.databaseUrl });
+    await other.connect();
+    try {
+      await other.query('begin');
+      await other.query('select 1 from categories where id = $1 for update', [category.id]);
+      await other.query('delete from categories where id = $1', [category.id]);
+      const writing = existing
+        ? call('PATCH', `/posts/${existing.id}`, alice, { category_id: category.id })
+        : call('POST', '/posts', alice, { title: 'Into', body: 'x', category_id: category.id });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await other.query('commit');
+      const answer = await writing;
+      assert.equal(answer.statusCode, 400, answer.body);
+      assert.deepEqual(
+        answer.json().errors.map((e: { field: string }) => e.field),
+        ['category_id'],
+      );
+    } finally {
+      await other.end();
+    }
+  }
+});
+
+test('two categories deleted at once, each moving its posts to the other: no 500', async () => {
+  // Each delete locked its own category and then the other's: a deadlock, one of them a 500.
+  for (let i = 0; i < 3; i++) {
+    const [a, b] = await Promise.all(
+      ['a', 'b'].map(
+        async (side) =>
+          (await call('POST', '/categories', editor, { name: `Swap ${side} ${i}` })).json()
+            .category,
+      ),
+    );
+    await Promise.all(
+      [a, b].map((c) =>
+        call('POST', '/posts', alice, { title: 'Swapped', body: 'x', category_id: c.id }),
+      ),
+    );
+    const answers = await Promise.all([
+      call('DELETE', `/categories/${a.id}?move_to=${b.id}`, editor),
+      call('DELETE', `/categories/${b.id}?move_to=${a.id}`, editor),
+    ]);
+    const statuses = answers.map((r) => r.statusCode).sort();
+    assert.deepEqual(statuses, [204, 400], answers.map((r) => r.body).join('\n'));
+  }
+});
+
 test('a category in use cannot be deleted unless its posts move with ?move_to=', async () => {
   const from = (await call('POST', '/categories', editor, { name: 'Old Home' })).json().category;
   const to = (await call('POST', '/categories', editor, { name: 'New Home' })).json().category;

@@ -15,19 +15,36 @@ const COLUMNS = sql.raw(
   `c.id, c.slug, c.name, ${iso('c.created_at')} as created_at, ${iso('c.updated_at')} as updated_at`,
 );
 
+/**
+ * `lock: 'key share'` keeps the category from being deleted until the caller's transaction ends
+ * (a post about to name it); waiting for a delete in progress, it then finds nothing.
+ */
 export async function findCategory(
   db: Executor,
   idOrSlug: string,
-  options: { forUpdate?: boolean } = {},
+  options: { forUpdate?: boolean; lock?: 'key share' } = {},
 ): Promise<CategoryRow | undefined> {
   const where = UUID.test(idOrSlug)
     ? sql`c.id = ${idOrSlug.toLowerCase()}`
     : sql`c.slug = ${idOrSlug}`;
-  const lock = sql.raw(options.forUpdate ? 'for update' : '');
+  const lock = sql.raw(
+    options.forUpdate ? 'for update' : options.lock === 'key share' ? 'for key share' : '',
+  );
   const { rows } = await db.execute<CategoryRow>(
     sql`select ${COLUMNS} from categories c where ${where} ${lock}`,
   );
   return rows[0];
+}
+
+/**
+ * Locks the categories with these ids for update, in id order (two deletes that each move posts
+ * into the other's category take them in the same order, so neither deadlocks); returns the ids
+ * that still exist.
+ */
+export async function lockCategories(db: Executor, ids: string[]): Promise<string[]> {
+  const { rows } = await db.execute<{ id: string }>(sql`
+    select id from categories where id = any(${sql.param(ids)}::uuid[]) order by id for update`);
+  return rows.map((row) => row.id);
 }
 
 /** Counts come from the (category_id, status, …) index: one range per category. */

@@ -10,6 +10,7 @@ import {
   findCategory,
   insertCategory,
   listCategories,
+  lockCategories,
   movePosts,
   namesAtSlug,
   updateCategory,
@@ -123,18 +124,25 @@ export async function deleteCategory(
   idOrSlug: string,
   moveTo?: string,
 ) {
+  const noTarget = () =>
+    problems.badRequest('move_to must name another existing category.', [
+      { field: 'move_to', message: 'is not another category' },
+    ]);
   await ctx.db.transaction(async (tx) => {
-    const current = await findCategory(tx, idOrSlug, { forUpdate: true });
+    const current = await findCategory(tx, idOrSlug);
     if (!current) throw problems.notFound('The category does not exist.');
     if (moveTo !== undefined) {
-      const target = await findCategory(tx, moveTo, { forUpdate: true });
-      if (!target || target.id === current.id) {
-        throw problems.badRequest('move_to must name another existing category.', [
-          { field: 'move_to', message: 'is not another category' },
-        ]);
-      }
+      const target = await findCategory(tx, moveTo);
+      if (!target || target.id === current.id) throw noTarget();
+      // Both locked in one order, then checked again: another delete may have taken either.
+      const locked = await lockCategories(tx, [current.id, target.id]);
+      if (!locked.includes(current.id)) throw problems.notFound('The category does not exist.');
+      if (!locked.includes(target.id)) throw noTarget();
       await movePosts(tx, current.id, target.id, actorId);
     } else {
+      if ((await lockCategories(tx, [current.id])).length === 0) {
+        throw problems.notFound('The category does not exist.');
+      }
       const used = await countPosts(tx, current.id);
       if (used > 0) {
         throw problem(

@@ -97,7 +97,7 @@ export async function changePost(
             : { category_id: change.category_id, category: change.category }),
           tags: change.tags ?? current.tags,
         };
-    const values = await prepare(tx, merged);
+    const values = await prepare(tx, merged, current.category_id);
     let slug = current.slug;
     if (!current.published_at && values.title !== current.title) {
       slug = slugify(values.title, 'post');
@@ -194,7 +194,8 @@ function assertMatches(ifMatch: string | undefined, post: PostRow) {
   );
 }
 
-async function prepare(db: Executor, input: PostInput): Promise<PostValues> {
+/** `keeps`: the category the post names now, if it has one (a change). */
+async function prepare(db: Executor, input: PostInput, keeps?: string | null): Promise<PostValues> {
   if (Buffer.byteLength(input.body) > MAX_BODY_BYTES) {
     throw problems.badRequest('The body is too large.', [
       { field: 'body', message: `must be at most ${MAX_BODY_BYTES} bytes of UTF-8` },
@@ -202,7 +203,14 @@ async function prepare(db: Executor, input: PostInput): Promise<PostValues> {
   }
   const field = input.category_id !== undefined ? 'category_id' : 'category';
   const given = input.category_id !== undefined ? input.category_id : input.category;
-  const categoryId = given ? (await findCategory(db, given))?.id : null;
+  let categoryId = given ? (await findCategory(db, given))?.id : null;
+  // A category the post does not name yet is locked (key share): a delete of it then waits for
+  // this transaction (and finds the post), or this one waits for the delete and finds nothing;
+  // never a broken reference (a 500). Not the one it keeps: a delete moving its posts would
+  // wait for the post's row, which this transaction holds, while this waits for the category.
+  if (categoryId && categoryId !== keeps) {
+    categoryId = (await findCategory(db, categoryId, { lock: 'key share' }))?.id;
+  }
   if (categoryId === undefined) {
     throw problems.badRequest('The category does not exist.', [
       { field, message: 'is not a category' },
