@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import pg from 'pg';
 import { authHeader, buildTestMain, createPost } from './helper.ts';
 
 const main = await buildTestMain();
@@ -126,6 +127,31 @@ test('slugs are unique and readable, never uuid-shaped, and stop following the t
   const later = await send('PATCH', `/posts/${a.id}`, { title: 'Renamed After Publishing' });
   assert.equal(later.json().post.slug, 'better-title');
   assert.equal(later.json().post.title, 'Renamed After Publishing');
+});
+
+test('a draft renamed to the title another write is giving its slug at that moment gets a suffixed slug, not a 409', async () => {
+  // The free-slug check cannot see a slug another transaction has not committed: the UPDATE then
+  // met the unique index (23505) and the change was refused with "try again", where the same
+  // rename a moment later (or a create at the same moment) gets a short suffix.
+  const draft = (await send('POST', '/posts', { title: 'Before the race', body: 'x' })).json().post;
+  const other = (await send('POST', '/posts', { title: 'Holder of the race', body: 'x' })).json()
+    .post;
+  const client = new pg.Client({ connectionString: main.databaseUrl });
+  await client.connect();
+  try {
+    await client.query('begin');
+    await client.query(`update posts set slug = 'racing-title' where id = $1`, [other.id]);
+    const renaming = send('PATCH', `/posts/${draft.id}`, { title: 'Racing Title' });
+    // Let the PATCH reach the index and wait there for the open transaction.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await client.query('commit');
+    const answer = await renaming;
+    assert.equal(answer.statusCode, 200, answer.body);
+    assert.match(answer.json().post.slug, /^racing-title-[0-9a-f]{6}$/);
+    assert.equal(answer.json().post.title, 'Racing Title');
+  } finally {
+    await client.end();
+  }
 });
 
 test('published_at is set on the first publish and kept through later changes', async () => {

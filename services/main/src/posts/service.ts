@@ -102,9 +102,21 @@ export async function changePost(
     if (!current.published_at && values.title !== current.title) {
       slug = slugify(values.title, 'post');
     }
-    let updated = await updatePost(tx, current.id, { ...values, slug });
+    // Each try in a savepoint: the free-slug check cannot see a slug another transaction has
+    // not committed yet, the unique index can (23505), and then the next slug is tried as for
+    // one already taken.
+    const tryUpdate = (candidate: string) =>
+      tx
+        .transaction((savepoint) =>
+          updatePost(savepoint, current.id, { ...values, slug: candidate }),
+        )
+        .catch((error: unknown) => {
+          if (!isUniqueViolation(error)) throw error;
+          return false;
+        });
+    let updated = await tryUpdate(slug);
     for (let attempt = 0; !updated && attempt < 5; attempt++) {
-      updated = await updatePost(tx, current.id, { ...values, slug: withSuffix(slug) });
+      updated = await tryUpdate(withSuffix(slug));
     }
     if (!updated)
       throw problem('slug_taken', 'Could not find a free slug for this title; try again.');
@@ -115,12 +127,15 @@ export async function changePost(
     await emit(tx, events, post, principal);
     return post;
   });
-  // The free-slug check cannot see a post another transaction is inserting with that slug.
+  // Any other unique violation of a concurrent write: a retryable 409, not a 500.
   return changed.catch((error: unknown) => {
-    if ((error as { cause?: { code?: string } })?.cause?.code !== '23505') throw error;
+    if (!isUniqueViolation(error)) throw error;
     throw problem('slug_taken', 'Another post took this slug at the same moment; try again.');
   });
 }
+
+const isUniqueViolation = (error: unknown) =>
+  (error as { cause?: { code?: string } })?.cause?.code === '23505';
 
 export async function deletePost(
   ctx: MainContext,
