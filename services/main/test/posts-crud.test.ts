@@ -305,6 +305,41 @@ test('sizes and shapes are validated with field errors', async () => {
   );
 });
 
+test('a body within 100 KB of UTF-8 is taken however its JSON escapes it', async () => {
+  // JSON may write each character as \uXXXX (Python's json.dumps does so for all beyond ASCII):
+  // 100 KB of "é" is 307 KB on the wire, and the service's 256 KB request limit made it a 413.
+  const ascii = (value: unknown) =>
+    JSON.stringify(value).replace(
+      /[\u0080-\uffff]/g,
+      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    );
+  const bodies = ['é'.repeat(50 * 1024), 'x'.repeat(100 * 1024).replace(/x/g, '\u0001')];
+  for (const body of bodies) {
+    assert.ok(Buffer.byteLength(body) <= 100 * 1024);
+    const fields = { title: 'Ｅｓｃａｐｅｄ', body, excerpt: '€'.repeat(500), tags: ['ünïcode'] };
+    const payload = ascii(fields);
+    assert.ok(payload.length > 300 * 1024);
+    const created = await main.app.inject({
+      method: 'POST',
+      url: '/main/v1/posts',
+      headers: { ...authHeader(alice), 'content-type': 'application/json' },
+      payload,
+    });
+    assert.equal(created.statusCode, 201, created.body.slice(0, 300));
+    assert.equal(created.json().post.body, body);
+    const { id } = created.json().post;
+    for (const method of ['PUT', 'PATCH'] as const) {
+      const changed = await main.app.inject({
+        method,
+        url: `/main/v1/posts/${id}`,
+        headers: { ...authHeader(alice), 'content-type': 'application/json' },
+        payload,
+      });
+      assert.equal(changed.statusCode, 200, `${method}: ${changed.body.slice(0, 300)}`);
+    }
+  }
+});
+
 test('writes need a valid token; reads do not', async () => {
   const anonymous = await main.app.inject({
     method: 'POST',
