@@ -348,3 +348,23 @@ test('q folds accents in words with digits too: pokemon2 finds Pokémon2, creme-
     }
   }
 });
+
+test('a walk by title passes posts whose titles are 200 characters of any kind', async () => {
+  // The cursor carries the title: 200 emoji (four bytes each) or quotes (escaped in its JSON)
+  // made a next_cursor over the 600 characters the parameter allowed, so the walk stopped with
+  // a 400; and the title's length was checked in UTF-16 units, so 200 emoji read as 400. The
+  // last title sorts after them all, so each of theirs ends a page and makes a cursor.
+  const long = [...['😀', 'é', '"', '\\', '\u0001', '字'].map((c) => c.repeat(200)), '🙂 last'];
+  for (const title of long) await createPost(main, alice!, { title, tags: ['long-titles'] });
+  const expected = ids(await list(main, 'sort=title&tag=long-titles&limit=100'));
+  assert.equal(expected.length, long.length);
+  const seen: string[] = [];
+  let cursor: string | null = null;
+  do {
+    const query = `sort=title&tag=long-titles&limit=1${cursor ? `&cursor=${cursor}` : ''}`;
+    const page = await list(main, query);
+    seen.push(...ids(page));
+    cursor = page.next_cursor;
+  } while (cursor);
+  assert.deepEqual(seen, expected);
+});

@@ -150,7 +150,9 @@ export const ListPostsQuery = Type.Object(
     cursor: Type.Optional(
       Type.String({
         minLength: 1,
-        maxLength: 600,
+        // A title cursor carries the title: 200 characters of up to six bytes each in its JSON
+        // (\u0001), in base64 (cursor.ts); 600 cut walks by title short at a post titled in emoji.
+        maxLength: 2048,
         description: 'next_cursor of the previous page',
       }),
     ),
