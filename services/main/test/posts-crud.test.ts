@@ -193,6 +193,23 @@ test('PUT replaces the whole post; PATCH changes only what it sends', async () =
   assert.equal((await send('PATCH', `/posts/${post.id}`, {})).statusCode, 400);
 });
 
+test('an excerpt never written by hand follows the body through PATCH; a written one stays', async () => {
+  // The stored excerpt was kept on every PATCH without one: a post whose excerpt had been derived
+  // went on showing its first body's text in every list after the body was rewritten.
+  const post = await createPost(main, alice, { body: 'The first draft of the text.' });
+  assert.equal(post.excerpt, 'The first draft of the text.');
+  const patched = (await send('PATCH', `/posts/${post.id}`, { body: 'Rewritten entirely.' })).json()
+    .post;
+  assert.equal(patched.excerpt, 'Rewritten entirely.');
+  const written = (await send('PATCH', `/posts/${post.id}`, { excerpt: 'By hand.' })).json().post;
+  assert.equal(written.excerpt, 'By hand.');
+  const kept = (await send('PATCH', `/posts/${post.id}`, { body: 'Third body.' })).json().post;
+  assert.equal(kept.excerpt, 'By hand.');
+  const titled = (await send('PATCH', `/posts/${post.id}`, { title: 'Only the title' })).json()
+    .post;
+  assert.equal(titled.excerpt, 'By hand.');
+});
+
 test('PATCH with only unknown fields is validation_failed and leaves the post (and its ETag) alone', async () => {
   const post = await createPost(main, alice, { title: 'Unknown fields' });
   for (const payload of [{ zzz: 1 }, { slug: 'mine', author_id: alice.id }]) {

@@ -89,8 +89,14 @@ export async function changePost(
       : {
           title: change.title ?? current.title,
           body: change.body ?? current.body,
-          // The stored excerpt stays unless one is sent; null derives it again from the body.
-          excerpt: change.excerpt === undefined ? current.excerpt : change.excerpt,
+          // A sent excerpt wins; null derives it again from the body. Unsent, a written one stays
+          // and a derived one (the stored excerpt is what the body gives) follows a new body.
+          excerpt:
+            change.excerpt !== undefined
+              ? change.excerpt
+              : change.body !== undefined && current.excerpt === deriveExcerpt(current.body)
+                ? null
+                : current.excerpt,
           status: change.status ?? current.status,
           ...(change.category_id === undefined && change.category === undefined
             ? { category_id: current.category_id }
