@@ -348,6 +348,47 @@ test('two categories deleted at once, each moving its posts to the other: no 500
   }
 });
 
+test('posts moved into a category while another category moves its posts there: no 500', async () => {
+  // The delete locked its target for update; a PATCH moving a post of the deleted category there
+  // held the post and waited for the target, while the delete's move waited for the post.
+  const statuses = new Set<number>();
+  for (let i = 0; i < 8; i++) {
+    const [from, to] = await Promise.all(
+      ['from', 'to'].map(
+        async (side) =>
+          (await call('POST', '/categories', editor, { name: `Crossing ${side} ${i}` })).json()
+            .category,
+      ),
+    );
+    const posts = await Promise.all(
+      [1, 2, 3].map(
+        async (n) =>
+          (
+            await call('POST', '/posts', alice, {
+              title: `Crossing ${i} ${n}`,
+              body: 'x',
+              category_id: from.id,
+            })
+          ).json().post,
+      ),
+    );
+    const answers = await Promise.all([
+      ...posts.map((post) => call('PATCH', `/posts/${post.id}`, alice, { category_id: to.id })),
+      call('DELETE', `/categories/${from.id}?move_to=${to.id}`, editor),
+    ]);
+    for (const answer of answers) {
+      statuses.add(answer.statusCode);
+      assert.ok(answer.statusCode < 500, answer.body);
+    }
+    const moved = await main.sql<{ n: number }>(
+      'select count(*)::int as n from posts where category_id = $1',
+      [to.id],
+    );
+    assert.equal(moved[0]!.n, 3);
+  }
+  assert.deepEqual([...statuses].sort(), [200, 204]);
+});
+
 test('a category in use cannot be deleted unless its posts move with ?move_to=', async () => {
   const from = (await call('POST', '/categories', editor, { name: 'Old Home' })).json().category;
   const to = (await call('POST', '/categories', editor, { name: 'New Home' })).json().category;

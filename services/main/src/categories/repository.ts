@@ -37,14 +37,23 @@ export async function findCategory(
 }
 
 /**
- * Locks the categories with these ids for update, in id order (two deletes that each move posts
- * into the other's category take them in the same order, so neither deadlocks); returns the ids
- * that still exist.
+ * Locks categories in id order (two deletes that each move posts into the other's category take
+ * them in the same order, so neither deadlocks), each in its mode: `update` for one about to be
+ * deleted, `key share` for one that only must not go away (it blocks deletes, not the posts
+ * being moved into it meanwhile). Returns the ids that still exist.
  */
-export async function lockCategories(db: Executor, ids: string[]): Promise<string[]> {
-  const { rows } = await db.execute<{ id: string }>(sql`
-    select id from categories where id = any(${sql.param(ids)}::uuid[]) order by id for update`);
-  return rows.map((row) => row.id);
+export async function lockCategories(
+  db: Executor,
+  locks: { id: string; mode: 'update' | 'key share' }[],
+): Promise<string[]> {
+  const found: string[] = [];
+  for (const { id, mode } of [...locks].sort((a, b) => (a.id < b.id ? -1 : 1))) {
+    const { rows } = await db.execute<{ id: string }>(
+      sql`select id from categories where id = ${id} for ${sql.raw(mode === 'update' ? 'update' : 'key share')}`,
+    );
+    if (rows[0]) found.push(rows[0].id);
+  }
+  return found;
 }
 
 /** Counts come from the (category_id, status, …) index: one range per category. */

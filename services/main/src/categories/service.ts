@@ -135,12 +135,17 @@ export async function deleteCategory(
       const target = await findCategory(tx, moveTo);
       if (!target || target.id === current.id) throw noTarget();
       // Both locked in one order, then checked again: another delete may have taken either.
-      const locked = await lockCategories(tx, [current.id, target.id]);
+      const locked = await lockCategories(tx, [
+        { id: current.id, mode: 'update' },
+        // Key share: a post being moved into the target meanwhile holds that too, and then
+        // holds its own row, which movePosts below waits for: with update here, a deadlock.
+        { id: target.id, mode: 'key share' },
+      ]);
       if (!locked.includes(current.id)) throw problems.notFound('The category does not exist.');
       if (!locked.includes(target.id)) throw noTarget();
       await movePosts(tx, current.id, target.id, actorId);
     } else {
-      if ((await lockCategories(tx, [current.id])).length === 0) {
+      if ((await lockCategories(tx, [{ id: current.id, mode: 'update' }])).length === 0) {
         throw problems.notFound('The category does not exist.');
       }
       const used = await countPosts(tx, current.id);
