@@ -95,6 +95,9 @@ test('each filter narrows the list, and filters combine', async () => {
   );
   await expect('published_after=2024-01-05T00:00:00Z', made.slice(5));
   await expect('published_before=2024-01-03T00:00:00Z', made.slice(0, 2));
+  // A date alone (ISO 8601, as a date picker gives it) is that day's start in UTC; it was a 400.
+  await expect('published_after=2024-01-05', made.slice(5));
+  await expect('published_before=2024-01-03', made.slice(0, 2));
   await expect(
     'published_after=2024-01-02T00:00:00Z&published_before=2024-01-10T00:00:00Z&tag=blue',
     made.slice(2, 9).filter((p) => p.tags.includes('blue')),
@@ -202,6 +205,8 @@ test('malformed query parameters are 400 problems naming the parameter', async (
     ['status=archived', 'status'],
     ['author=bob', 'author'],
     ['published_after=yesterday', 'published_after'],
+    ['published_after=2024-02-30', 'published_after'],
+    ['published_before=2024-1-05', 'published_before'],
     ['published_before=2024-13-01T00:00:00Z', 'published_before'],
     // An empty range, as /audit-events and the analytics reports answer from >= to.
     [

@@ -119,9 +119,9 @@ export interface operations {
         status?: 'draft' | 'published';
         /** @description Full text over title and body (websearch syntax: words, "phrases", or, -not; English stems; accents and case folded: creme finds Crème, CRÈME finds creme). Without sort, the newest 500 matches (SEARCH_RANK_WINDOW) come first, best match first (title above body); older matches follow, newest first. A walk keeps the window it began with: posts added meanwhile neither repeat nor displace one. */
         q?: string;
-        /** @description Exclusive */
+        /** @description Exclusive. A date-time, or a date (YYYY-MM-DD): its start in UTC */
         published_after?: string;
-        /** @description Exclusive */
+        /** @description Exclusive. A date-time, or a date (YYYY-MM-DD): its start in UTC */
         published_before?: string;
         /** @description Default -published_at. With q and no sort: relevance, as described under q. A sort given with q is that order, nothing ranked. */
         sort?: '-published_at' | 'published_at' | '-created_at' | 'title';

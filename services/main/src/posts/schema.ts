@@ -118,6 +118,12 @@ export const Sort = Type.Union(
   },
 );
 
+/** A date-time, or a date alone (ISO 8601, as a date picker gives it): that day's start in UTC. */
+const Instant = Type.Union(
+  [Type.String({ format: 'date-time' }), Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' })],
+  { description: 'Exclusive. A date-time, or a date (YYYY-MM-DD): its start in UTC' },
+);
+
 export const ListPostsQuery = Type.Object(
   {
     category: Type.Optional(
@@ -143,8 +149,8 @@ export const ListPostsQuery = Type.Object(
           'window it began with: posts added meanwhile neither repeat nor displace one.',
       }),
     ),
-    published_after: Type.Optional(Type.String({ format: 'date-time', description: 'Exclusive' })),
-    published_before: Type.Optional(Type.String({ format: 'date-time', description: 'Exclusive' })),
+    published_after: Type.Optional(Instant),
+    published_before: Type.Optional(Instant),
     sort: Type.Optional(Sort),
     limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
     cursor: Type.Optional(
