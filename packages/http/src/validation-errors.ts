@@ -31,11 +31,19 @@ const oneOf = (values: unknown[]) =>
 export function fieldErrors(errors: AjvError[]): FieldError[] {
   const absorbed = new Set<AjvError>();
   const replaced = new Map<AjvError, string>();
+  // Each anyOf looks for its branches among the errors of its own value, not all of them: a
+  // Segment batch of 38 000 messages with a bad `type` (one anyOf and six branches each) took
+  // minutes of CPU to describe, each anyOf scanning every error.
+  const atPath = new Map<string, AjvError[]>();
+  for (const e of errors) {
+    const list = atPath.get(e.instancePath);
+    if (list) list.push(e);
+    else atPath.set(e.instancePath, [e]);
+  }
   for (const anyOf of errors) {
     if (anyOf.keyword !== 'anyOf' || !anyOf.schemaPath) continue;
-    const branches = errors.filter(
-      (e) =>
-        e.instancePath === anyOf.instancePath && e.schemaPath?.startsWith(`${anyOf.schemaPath}/`),
+    const branches = (atPath.get(anyOf.instancePath) ?? []).filter((e) =>
+      e.schemaPath?.startsWith(`${anyOf.schemaPath}/`),
     );
     const allowed = branches.flatMap((e) =>
       e.keyword === 'const'

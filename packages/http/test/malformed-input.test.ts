@@ -37,6 +37,21 @@ app.post(
   },
   async (request) => ({ body: request.body }),
 );
+app.post(
+  '/choices',
+  {
+    schema: {
+      body: Type.Object({
+        items: Type.Array(
+          Type.Object({
+            kind: Type.Union([Type.Literal('a'), Type.Literal('b'), Type.Literal('c2')]),
+          }),
+        ),
+      }),
+    },
+  },
+  async () => ({ ok: true }),
+);
 app.get(
   '/paged',
   { schema: { headers: Type.Object({ 'X-Page-Size': Type.Optional(Type.Integer()) }) } },
@@ -282,6 +297,25 @@ test('a value outside a choice is one message that lists the choices', async () 
   assert.deepEqual(repeated.errors, [
     { field: 'sort', message: 'must be one of -created_at, title' },
   ]);
+});
+
+test('thousands of values outside a choice are described in time linear in their number, and the first 100 listed', async () => {
+  // Each item's anyOf found its branches by scanning every error: 38 000 took minutes, 24 000
+  // about 40 s; linear, they take 1–3 s (a bound far from both, for a loaded machine).
+  const items = Array.from({ length: 24_000 }, () => ({ kind: 'c' }));
+  const started = performance.now();
+  const res = await fetch(`${base}/choices`, postJson(JSON.stringify({ items })));
+  const elapsed = performance.now() - started;
+  assert.equal(res.status, 400);
+  const body = (await res.json()) as Problem;
+  // The answer lists 100 (it was 1.3 MB for a 300 KB request) and counts the rest.
+  assert.equal(body.errors?.length, 100);
+  assert.deepEqual(body.errors?.[99], {
+    field: 'items.99.kind',
+    message: 'must be one of a, b, c2',
+  });
+  assert.match(body.detail, /The first 100 of 24000 errors are listed\.$/);
+  assert.ok(elapsed < 15_000, `${Math.round(elapsed)} ms`);
 });
 
 test('a path parameter over the router limit is a 400 naming it', async () => {

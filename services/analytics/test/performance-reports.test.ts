@@ -202,6 +202,28 @@ test('reports as CSV: quoted properly, with a file name, and parse back to the J
   assert.ok(rows.some((r) => r[1] === '/odd,"route"'));
 });
 
+test('a CSV report is a conditional read like JSON: a weak ETag, and If-None-Match a 304', async () => {
+  for (const type of ['top-routes', 'funnel&steps=x']) {
+    const url = `/reports?type=${type}&${range}&format=csv`;
+    const res = await get(url);
+    assert.equal(res.statusCode, 200, res.body);
+    const tag = res.headers.etag as string;
+    assert.match(tag ?? '', /^W\/"[\w-]+"$/, url);
+    const again = await t.app.inject({
+      url: `/analytics/v1${url}`,
+      headers: { ...bearer(t.adminToken), 'if-none-match': tag },
+    });
+    assert.equal(again.statusCode, 304, url);
+    assert.equal(again.body, '');
+    const other = await t.app.inject({
+      url: `/analytics/v1${url}`,
+      headers: { ...bearer(t.adminToken), 'if-none-match': 'W/"other"' },
+    });
+    assert.equal(other.statusCode, 200);
+    assert.equal(other.body, res.body);
+  }
+});
+
 test('reports are for admins; a bad type or range is 400', async () => {
   assert.equal((await get(`/reports?type=top-events`, user.accessToken)).statusCode, 403);
   assert.equal((await get('/reports?type=nope')).statusCode, 400);

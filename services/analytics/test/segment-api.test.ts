@@ -523,3 +523,158 @@ test('an event name with a comma is kept like any other, not a 400 that would dr
   const backslash = await send('/track', key, { userId, event: 'a\\' });
   assert.equal(backslash.statusCode, 400);
 });
+
+test('fields sent as null count as absent, as analytics-python sends them; a null in properties stays', async () => {
+  const { key } = await newKey();
+  const userId = `py-${Date.now()}`;
+  // analytics-python's shapes: every field it knows, null where the caller gave none.
+  const python = (ms: number) => new Date(ms).toISOString().replace('Z', '+00:00');
+  const common = {
+    anonymousId: null,
+    context: { library: { name: 'analytics-python', version: '2.3.4' } },
+    integrations: {},
+    timestamp: python(Date.now() - 60_000),
+  };
+  const track = { ...common, type: 'track', userId, event: 'Played', properties: { song: null } };
+  const page = {
+    ...common,
+    type: 'page',
+    userId,
+    name: null,
+    category: null,
+    properties: { path: '/' },
+  };
+  const single = await send('/track', key, { ...track, messageId: `${userId}-1` });
+  assert.equal(single.statusCode, 200, single.body);
+  const batch = await send('/batch', key, {
+    batch: [
+      { ...page, messageId: `${userId}-2` },
+      { ...common, type: 'identify', userId, traits: { plan: 'pro' }, messageId: `${userId}-3` },
+    ],
+    sentAt: python(Date.now()),
+  });
+  assert.equal(batch.statusCode, 200, batch.body);
+  // Null where a value is required is still missing.
+  const none = await send('/track', key, { ...track, userId: null, messageId: `${userId}-4` });
+  assert.equal(none.statusCode, 400, none.body);
+  assert.equal(none.json().errors[0].field, 'userId');
+  await t.drained();
+  const rows = await sql(
+    t.databaseUrl,
+    'select event_id, name, anonymous_id, properties from events where user_id = $1 order by event_id',
+    [userId],
+  );
+  assert.deepEqual(
+    rows.map((r) => [r.event_id, r.name, r.anonymous_id, r.properties]),
+    [
+      [`${userId}-1`, 'Played', null, { song: null }],
+      [`${userId}-2`, 'page', null, { path: '/' }],
+      [`${userId}-3`, 'identify', null, { plan: 'pro' }],
+    ],
+  );
+});
+
+test("the key may come as the body's writeKey, as Segment's HTTP API takes it, when no Authorization is sent", async () => {
+  const { key, id } = await newKey();
+  const userId = `body-key-${Date.now()}`;
+  const post = (path: string, payload: object, headers: Record<string, string> = {}) =>
+    t.app.inject({ method: 'POST', url: `${base}${path}`, headers, payload });
+  const single = await post('/track', {
+    writeKey: key,
+    userId,
+    event: 'Ping',
+    messageId: `${userId}-1`,
+  });
+  assert.equal(single.statusCode, 200, single.body);
+  assert.deepEqual(single.json(), { success: true });
+  const batch = await post('/batch', {
+    writeKey: key,
+    batch: [{ type: 'identify', userId, traits: { plan: 'pro' }, messageId: `${userId}-2` }],
+  });
+  assert.equal(batch.statusCode, 200, batch.body);
+  // An unknown key, none at all, or an Authorization header that is not a live key: 401.
+  for (const [payload, headers] of [
+    [{ writeKey: 'wk_unknown', userId, event: 'Ping' }, {}],
+    [{ userId, event: 'Ping' }, {}],
+    [{ writeKey: '', userId, event: 'Ping' }, {}],
+    [{ writeKey: key, userId, event: 'Ping' }, basic('wk_unknown')],
+  ] as [object, Record<string, string>][]) {
+    const res = await post('/track', payload, headers);
+    assert.equal(res.statusCode, 401, `${JSON.stringify(payload)} ${res.body}`);
+    assert.equal(res.json().code, 'invalid_write_key');
+  }
+  // A header that is not Basic is not a key either (a bad Bearer token is the usual 401).
+  const bearerToo = await post(
+    '/track',
+    { writeKey: key, userId, event: 'Ping' },
+    { authorization: 'Bearer not-a-key' },
+  );
+  assert.equal(bearerToo.statusCode, 401, bearerToo.body);
+  await t.drained();
+  const rows = await sql(
+    t.databaseUrl,
+    'select event_id, name from events where user_id = $1 order by event_id',
+    [userId],
+  );
+  assert.deepEqual(
+    rows.map((r) => [r.event_id, r.name]),
+    [
+      [`${userId}-1`, 'Ping'],
+      [`${userId}-2`, 'identify'],
+    ],
+  );
+  // A revoked key is refused in the body as in the header.
+  const revoked = await t.app.inject({
+    method: 'DELETE',
+    url: `${base}/write-keys/${id}`,
+    headers: bearer(t.adminToken),
+  });
+  assert.equal(revoked.statusCode, 204);
+  const after = await post('/track', { writeKey: key, userId, event: 'Ping' });
+  assert.equal(after.statusCode, 401, after.body);
+});
+
+test('ids sent as integers are their decimal text, as analytics-ruby sends a numeric user id', async () => {
+  const { key } = await newKey();
+  const n = Date.now();
+  // analytics-ruby passes user_id, group_id and previous_id through as given: `user.id` is a number.
+  const batch = await send('/batch', key, {
+    batch: [
+      { type: 'track', userId: n, event: 'Played', messageId: `${n}-1` },
+      { type: 'group', userId: n, groupId: 42, messageId: `${n}-2` },
+      { type: 'alias', userId: n, previousId: n + 1, messageId: `${n}-3` },
+      { type: 'track', anonymousId: n + 2, event: 'Played', messageId: `${n}-4` },
+    ],
+  });
+  assert.equal(batch.statusCode, 200, batch.body);
+  const single = await send('/identify', key, { userId: n, messageId: `${n}-5` });
+  assert.equal(single.statusCode, 200, single.body);
+  // Not every number is an id: a fraction, or a number where a name belongs, is still a 400.
+  const fraction = await send('/track', key, { userId: 1.5, event: 'Played' });
+  assert.equal(fraction.statusCode, 400, fraction.body);
+  const named = await send('/track', key, { userId: n, event: 42 });
+  assert.equal(named.statusCode, 400, named.body);
+  assert.equal(named.json().errors[0].field, 'event');
+  await t.drained();
+  const rows = await sql(
+    t.databaseUrl,
+    'select event_id, user_id, anonymous_id, properties from events where event_id like $1 order by event_id',
+    [`${n}-%`],
+  );
+  assert.deepEqual(
+    rows.map((r) => [r.event_id, r.user_id, r.anonymous_id, r.properties]),
+    [
+      [`${n}-1`, `${n}`, null, {}],
+      [`${n}-2`, `${n}`, null, { group_id: '42' }],
+      [`${n}-3`, `${n}`, null, { previous_id: `${n + 1}` }],
+      [`${n}-4`, null, `${n + 2}`, {}],
+      [`${n}-5`, `${n}`, null, {}],
+    ],
+  );
+  const profile = await t.app.inject({
+    url: `${base}/profiles/${n}`,
+    headers: bearer(t.adminToken),
+  });
+  assert.equal(profile.statusCode, 200, profile.body);
+  assert.deepEqual(profile.json().anonymous_ids, [`${n + 1}`]);
+});

@@ -109,6 +109,27 @@ export function storeContract(name: string, fresh: () => Promise<Store>) {
     );
   });
 
+  test(`${name}: events of one millisecond page exactly once, in the order of one whole page`, async () => {
+    const store = await fresh();
+    // Queue rows 8 to 12 of one import stamped alike: their seqs gain a digit on the way
+    // (PostgreSQL sorted them as text, 9000 before 10000 newest first, and the cursor lost two).
+    const same = [8, 9, 10, 11, 12].map((row) => event({ seq: row * 1000, timestamp: at(0) }));
+    await store.writeEvents(same);
+    const whole = (await store.activity({ userId: 'u1', ...day, limit: 10 })).items.map(
+      (e) => e.id,
+    );
+    const paged: string[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 10; page += 1) {
+      const result = await store.activity({ userId: 'u1', ...day, limit: 2, cursor });
+      paged.push(...result.items.map((e) => e.id));
+      if (!result.nextCursor) break;
+      cursor = result.nextCursor;
+    }
+    assert.deepEqual(paged, whole);
+    assert.deepEqual(new Set(paged), new Set(same.map((e) => e.id)));
+  });
+
   test(`${name}: writing the same items again changes nothing`, async () => {
     const store = await fresh();
     const batch = [event({ event: 'signed.up' }), event({ event: 'signed.up' })];

@@ -122,6 +122,11 @@ export function segmentThroughTheGateway(name: string, env: () => Promise<Record
       const ok = await settled(() => post(`${url}/analytics/v1/track`, message, basic(key)));
       assert.equal(ok.status, 200);
       assert.deepEqual(await ok.json(), { success: true });
+      // Or, with no Authorization at all, in the body, as Segment's HTTP API also takes it.
+      const inBody = await settled(() =>
+        post(`${url}/analytics/v1/track`, { ...message, writeKey: key }),
+      );
+      assert.equal(inBody.status, 200, await inBody.clone().text());
       const bad = await settled(() => post(`${url}/analytics/v1/track`, message, basic('wk_nope')));
       assert.equal(bad.status, 401);
       // Analytics' answer, not the gateway's refusal of a bad Bearer token.

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import pg from 'pg';
 import { authHeader, buildTestMain, createPost, list, type User } from './helper.ts';
 
 const main = await buildTestMain();
@@ -99,6 +100,63 @@ test('editors and admins manage categories; anyone reads them', async () => {
   );
   assert.equal((await call('DELETE', '/categories/how-to', admin)).statusCode, 204);
   assert.equal((await call('PUT', '/categories/how-to', admin, { name: 'x' })).statusCode, 404);
+});
+
+test('anyone reads one category by id or slug, with its published posts counted', async () => {
+  // Its PUT and DELETE existed, its GET was a 405: the contract's "reads: anyone" had no way to
+  // read the category a post names (category: {id, slug, name}) but the whole list.
+  const { category } = (await call('POST', '/categories', editor, { name: 'Read Alone' })).json();
+  await call('POST', '/posts', alice, {
+    title: 'Counted',
+    body: 'x',
+    category_id: category.id,
+    status: 'published',
+  });
+  await call('POST', '/posts', alice, {
+    title: 'Not counted',
+    body: 'x',
+    category_id: category.id,
+  });
+  for (const ref of [category.id, category.id.toUpperCase(), 'read-alone']) {
+    const one = await call('GET', `/categories/${ref}`);
+    assert.equal(one.statusCode, 200, one.body);
+    assert.deepEqual(one.json(), { category: { ...category, post_count: 1 } });
+  }
+  for (const ref of ['nothing-here', '00000000-0000-4000-8000-000000000000']) {
+    const missing = await call('GET', `/categories/${ref}`);
+    assert.equal(missing.statusCode, 404, missing.body);
+    assert.equal(missing.json().code, 'not_found');
+  }
+});
+
+test('a category renamed to the slug another rename is taking at that moment is a 409, not a 500', async () => {
+  // The UPDATE's free-slug check cannot see a rename another transaction has not committed yet:
+  // this one then waited on the unique index, met 23505 when that one committed, and was a 500.
+  const [a, b] = await Promise.all(
+    ['one', 'two'].map(
+      async (side) =>
+        (await call('POST', '/categories', editor, { name: `Rename race ${side}` })).json()
+          .category,
+    ),
+  );
+  const other = new pg.Client({ connectionString: main.databaseUrl });
+  await other.connect();
+  try {
+    await other.query('begin');
+    await other.query(`update categories set slug = 'renamed-race' where id = $1`, [a.id]);
+    const renaming = call('PUT', `/categories/${b.id}`, editor, {
+      name: 'Renamed race',
+      slug: 'renamed-race',
+    });
+    // Let the PUT reach the index and wait there for the open transaction.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await other.query('commit');
+    const answer = await renaming;
+    assert.equal(answer.statusCode, 409, answer.body);
+    assert.equal(answer.json().code, 'slug_taken');
+  } finally {
+    await other.end();
+  }
 });
 
 test('a plain user managing categories gets 403; signed out, 401', async () => {
@@ -230,6 +288,105 @@ test('a post names its category by category_id, or by category as an id or a slu
   const unknown = await call('POST', '/posts', alice, { title: 't', body: 'b', category: 'nope' });
   assert.equal(unknown.statusCode, 400);
   assert.equal(unknown.json().errors[0].field, 'category');
+});
+
+test('a post written into a category that is being deleted is a 400 naming the category, not a 500', async () => {
+  // The post's category was looked up unlocked: a delete that had counted no posts committed
+  // between that and the INSERT, whose foreign key then failed (23503) as a 500.
+  for (const write of ['create', 'change'] as const) {
+    const { category } = (
+      await call('POST', '/categories', editor, { name: `Going away ${write}` })
+    ).json();
+    const existing =
+      write === 'change'
+        ? (await call('POST', '/posts', alice, { title: 'Moving in', body: 'x' })).json().post
+        : undefined;
+    const other = new pg.Client({ connectionString: main.databaseUrl });
+    await other.connect();
+    try {
+      await other.query('begin');
+      await other.query('select 1 from categories where id = $1 for update', [category.id]);
+      await other.query('delete from categories where id = $1', [category.id]);
+      const writing = existing
+        ? call('PATCH', `/posts/${existing.id}`, alice, { category_id: category.id })
+        : call('POST', '/posts', alice, { title: 'Into', body: 'x', category_id: category.id });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await other.query('commit');
+      const answer = await writing;
+      assert.equal(answer.statusCode, 400, answer.body);
+      assert.deepEqual(
+        answer.json().errors.map((e: { field: string }) => e.field),
+        ['category_id'],
+      );
+    } finally {
+      await other.end();
+    }
+  }
+});
+
+test('two categories deleted at once, each moving its posts to the other: no 500', async () => {
+  // Each delete locked its own category and then the other's: a deadlock, one of them a 500.
+  for (let i = 0; i < 3; i++) {
+    const [a, b] = await Promise.all(
+      ['a', 'b'].map(
+        async (side) =>
+          (await call('POST', '/categories', editor, { name: `Swap ${side} ${i}` })).json()
+            .category,
+      ),
+    );
+    await Promise.all(
+      [a, b].map((c) =>
+        call('POST', '/posts', alice, { title: 'Swapped', body: 'x', category_id: c.id }),
+      ),
+    );
+    const answers = await Promise.all([
+      call('DELETE', `/categories/${a.id}?move_to=${b.id}`, editor),
+      call('DELETE', `/categories/${b.id}?move_to=${a.id}`, editor),
+    ]);
+    const statuses = answers.map((r) => r.statusCode).sort();
+    assert.deepEqual(statuses, [204, 400], answers.map((r) => r.body).join('\n'));
+  }
+});
+
+test('posts moved into a category while another category moves its posts there: no 500', async () => {
+  // The delete locked its target for update; a PATCH moving a post of the deleted category there
+  // held the post and waited for the target, while the delete's move waited for the post.
+  const statuses = new Set<number>();
+  for (let i = 0; i < 8; i++) {
+    const [from, to] = await Promise.all(
+      ['from', 'to'].map(
+        async (side) =>
+          (await call('POST', '/categories', editor, { name: `Crossing ${side} ${i}` })).json()
+            .category,
+      ),
+    );
+    const posts = await Promise.all(
+      [1, 2, 3].map(
+        async (n) =>
+          (
+            await call('POST', '/posts', alice, {
+              title: `Crossing ${i} ${n}`,
+              body: 'x',
+              category_id: from.id,
+            })
+          ).json().post,
+      ),
+    );
+    const answers = await Promise.all([
+      ...posts.map((post) => call('PATCH', `/posts/${post.id}`, alice, { category_id: to.id })),
+      call('DELETE', `/categories/${from.id}?move_to=${to.id}`, editor),
+    ]);
+    for (const answer of answers) {
+      statuses.add(answer.statusCode);
+      assert.ok(answer.statusCode < 500, answer.body);
+    }
+    const moved = await main.sql<{ n: number }>(
+      'select count(*)::int as n from posts where category_id = $1',
+      [to.id],
+    );
+    assert.equal(moved[0]!.n, 3);
+  }
+  assert.deepEqual([...statuses].sort(), [200, 204]);
 });
 
 test('a category in use cannot be deleted unless its posts move with ?move_to=', async () => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import pg from 'pg';
 import { authHeader, buildTestMain, createPost } from './helper.ts';
 
 const main = await buildTestMain();
@@ -128,6 +129,31 @@ test('slugs are unique and readable, never uuid-shaped, and stop following the t
   assert.equal(later.json().post.title, 'Renamed After Publishing');
 });
 
+test('a draft renamed to the title another write is giving its slug at that moment gets a suffixed slug, not a 409', async () => {
+  // The free-slug check cannot see a slug another transaction has not committed: the UPDATE then
+  // met the unique index (23505) and the change was refused with "try again", where the same
+  // rename a moment later (or a create at the same moment) gets a short suffix.
+  const draft = (await send('POST', '/posts', { title: 'Before the race', body: 'x' })).json().post;
+  const other = (await send('POST', '/posts', { title: 'Holder of the race', body: 'x' })).json()
+    .post;
+  const client = new pg.Client({ connectionString: main.databaseUrl });
+  await client.connect();
+  try {
+    await client.query('begin');
+    await client.query(`update posts set slug = 'racing-title' where id = $1`, [other.id]);
+    const renaming = send('PATCH', `/posts/${draft.id}`, { title: 'Racing Title' });
+    // Let the PATCH reach the index and wait there for the open transaction.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await client.query('commit');
+    const answer = await renaming;
+    assert.equal(answer.statusCode, 200, answer.body);
+    assert.match(answer.json().post.slug, /^racing-title-[0-9a-f]{6}$/);
+    assert.equal(answer.json().post.title, 'Racing Title');
+  } finally {
+    await client.end();
+  }
+});
+
 test('published_at is set on the first publish and kept through later changes', async () => {
   const draft = await createPost(main, alice, { status: 'draft' });
   assert.equal(draft.published_at, null);
@@ -165,6 +191,23 @@ test('PUT replaces the whole post; PATCH changes only what it sends', async () =
   assert.ok(replaced.updated_at >= post.updated_at);
   assert.equal((await send('PUT', `/posts/${post.id}`, { title: 'No body' })).statusCode, 400);
   assert.equal((await send('PATCH', `/posts/${post.id}`, {})).statusCode, 400);
+});
+
+test('an excerpt never written by hand follows the body through PATCH; a written one stays', async () => {
+  // The stored excerpt was kept on every PATCH without one: a post whose excerpt had been derived
+  // went on showing its first body's text in every list after the body was rewritten.
+  const post = await createPost(main, alice, { body: 'The first draft of the text.' });
+  assert.equal(post.excerpt, 'The first draft of the text.');
+  const patched = (await send('PATCH', `/posts/${post.id}`, { body: 'Rewritten entirely.' })).json()
+    .post;
+  assert.equal(patched.excerpt, 'Rewritten entirely.');
+  const written = (await send('PATCH', `/posts/${post.id}`, { excerpt: 'By hand.' })).json().post;
+  assert.equal(written.excerpt, 'By hand.');
+  const kept = (await send('PATCH', `/posts/${post.id}`, { body: 'Third body.' })).json().post;
+  assert.equal(kept.excerpt, 'By hand.');
+  const titled = (await send('PATCH', `/posts/${post.id}`, { title: 'Only the title' })).json()
+    .post;
+  assert.equal(titled.excerpt, 'By hand.');
 });
 
 test('PATCH with only unknown fields is validation_failed and leaves the post (and its ETag) alone', async () => {
@@ -277,6 +320,41 @@ test('sizes and shapes are validated with field errors', async () => {
     (await send('POST', '/posts', { title: 't', body: 'b', tags: ten })).statusCode,
     201,
   );
+});
+
+test('a body within 100 KB of UTF-8 is taken however its JSON escapes it', async () => {
+  // JSON may write each character as \uXXXX (Python's json.dumps does so for all beyond ASCII):
+  // 100 KB of "é" is 307 KB on the wire, and the service's 256 KB request limit made it a 413.
+  const ascii = (value: unknown) =>
+    JSON.stringify(value).replace(
+      /[\u0080-\uffff]/g,
+      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    );
+  const bodies = ['é'.repeat(50 * 1024), 'x'.repeat(100 * 1024).replace(/x/g, '\u0001')];
+  for (const body of bodies) {
+    assert.ok(Buffer.byteLength(body) <= 100 * 1024);
+    const fields = { title: 'Ｅｓｃａｐｅｄ', body, excerpt: '€'.repeat(500), tags: ['ünïcode'] };
+    const payload = ascii(fields);
+    assert.ok(payload.length > 300 * 1024);
+    const created = await main.app.inject({
+      method: 'POST',
+      url: '/main/v1/posts',
+      headers: { ...authHeader(alice), 'content-type': 'application/json' },
+      payload,
+    });
+    assert.equal(created.statusCode, 201, created.body.slice(0, 300));
+    assert.equal(created.json().post.body, body);
+    const { id } = created.json().post;
+    for (const method of ['PUT', 'PATCH'] as const) {
+      const changed = await main.app.inject({
+        method,
+        url: `/main/v1/posts/${id}`,
+        headers: { ...authHeader(alice), 'content-type': 'application/json' },
+        payload,
+      });
+      assert.equal(changed.statusCode, 200, `${method}: ${changed.body.slice(0, 300)}`);
+    }
+  }
 });
 
 test('writes need a valid token; reads do not', async () => {

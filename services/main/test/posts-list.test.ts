@@ -95,6 +95,9 @@ test('each filter narrows the list, and filters combine', async () => {
   );
   await expect('published_after=2024-01-05T00:00:00Z', made.slice(5));
   await expect('published_before=2024-01-03T00:00:00Z', made.slice(0, 2));
+  // A date alone (ISO 8601, as a date picker gives it) is that day's start in UTC; it was a 400.
+  await expect('published_after=2024-01-05', made.slice(5));
+  await expect('published_before=2024-01-03', made.slice(0, 2));
   await expect(
     'published_after=2024-01-02T00:00:00Z&published_before=2024-01-10T00:00:00Z&tag=blue',
     made.slice(2, 9).filter((p) => p.tags.includes('blue')),
@@ -202,6 +205,8 @@ test('malformed query parameters are 400 problems naming the parameter', async (
     ['status=archived', 'status'],
     ['author=bob', 'author'],
     ['published_after=yesterday', 'published_after'],
+    ['published_after=2024-02-30', 'published_after'],
+    ['published_before=2024-1-05', 'published_before'],
     ['published_before=2024-13-01T00:00:00Z', 'published_before'],
     // An empty range, as /audit-events and the analytics reports answer from >= to.
     [
@@ -347,4 +352,24 @@ test('q folds accents in words with digits too: pokemon2 finds Pokémon2, creme-
       assert.deepEqual(found, both, `${q}${extra}`);
     }
   }
+});
+
+test('a walk by title passes posts whose titles are 200 characters of any kind', async () => {
+  // The cursor carries the title: 200 emoji (four bytes each) or quotes (escaped in its JSON)
+  // made a next_cursor over the 600 characters the parameter allowed, so the walk stopped with
+  // a 400; and the title's length was checked in UTF-16 units, so 200 emoji read as 400. The
+  // last title sorts after them all, so each of theirs ends a page and makes a cursor.
+  const long = [...['😀', 'é', '"', '\\', '\u0001', '字'].map((c) => c.repeat(200)), '🙂 last'];
+  for (const title of long) await createPost(main, alice!, { title, tags: ['long-titles'] });
+  const expected = ids(await list(main, 'sort=title&tag=long-titles&limit=100'));
+  assert.equal(expected.length, long.length);
+  const seen: string[] = [];
+  let cursor: string | null = null;
+  do {
+    const query = `sort=title&tag=long-titles&limit=1${cursor ? `&cursor=${cursor}` : ''}`;
+    const page = await list(main, query);
+    seen.push(...ids(page));
+    cursor = page.next_cursor;
+  } while (cursor);
+  assert.deepEqual(seen, expected);
 });

@@ -626,6 +626,8 @@ export interface operations {
             integrations?: {
               [key: string]: unknown;
             };
+            /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
+            writeKey?: string;
           }[];
           /**
            * Format: date-time
@@ -640,7 +642,7 @@ export interface operations {
           integrations?: {
             [key: string]: unknown;
           };
-          /** @description Ignored: the key comes from HTTP Basic */
+          /** @description The write key, read only when the request has no Authorization header */
           writeKey?: string;
         };
       };
@@ -777,7 +779,7 @@ export interface operations {
       path?: never;
       cookie?: never;
     };
-    /** @description A Segment message; what each type needs is checked after the schema */
+    /** @description A Segment message; a field sent as null counts as absent (analytics-python sends them), an id (userId, anonymousId, groupId, previousId) sent as an integer as its decimal text (analytics-ruby sends them); what each type needs is checked after the schema */
     requestBody: {
       content: {
         'application/json': {
@@ -833,6 +835,8 @@ export interface operations {
           integrations?: {
             [key: string]: unknown;
           };
+          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
+          writeKey?: string;
         };
       };
     };
@@ -968,7 +972,7 @@ export interface operations {
       path?: never;
       cookie?: never;
     };
-    /** @description A Segment message; what each type needs is checked after the schema */
+    /** @description A Segment message; a field sent as null counts as absent (analytics-python sends them), an id (userId, anonymousId, groupId, previousId) sent as an integer as its decimal text (analytics-ruby sends them); what each type needs is checked after the schema */
     requestBody: {
       content: {
         'application/json': {
@@ -1024,6 +1028,8 @@ export interface operations {
           integrations?: {
             [key: string]: unknown;
           };
+          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
+          writeKey?: string;
         };
       };
     };
@@ -1159,7 +1165,7 @@ export interface operations {
       path?: never;
       cookie?: never;
     };
-    /** @description A Segment message; what each type needs is checked after the schema */
+    /** @description A Segment message; a field sent as null counts as absent (analytics-python sends them), an id (userId, anonymousId, groupId, previousId) sent as an integer as its decimal text (analytics-ruby sends them); what each type needs is checked after the schema */
     requestBody: {
       content: {
         'application/json': {
@@ -1215,6 +1221,8 @@ export interface operations {
           integrations?: {
             [key: string]: unknown;
           };
+          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
+          writeKey?: string;
         };
       };
     };
@@ -1350,7 +1358,7 @@ export interface operations {
       path?: never;
       cookie?: never;
     };
-    /** @description A Segment message; what each type needs is checked after the schema */
+    /** @description A Segment message; a field sent as null counts as absent (analytics-python sends them), an id (userId, anonymousId, groupId, previousId) sent as an integer as its decimal text (analytics-ruby sends them); what each type needs is checked after the schema */
     requestBody: {
       content: {
         'application/json': {
@@ -1406,6 +1414,8 @@ export interface operations {
           integrations?: {
             [key: string]: unknown;
           };
+          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
+          writeKey?: string;
         };
       };
     };
@@ -1541,7 +1551,7 @@ export interface operations {
       path?: never;
       cookie?: never;
     };
-    /** @description A Segment message; what each type needs is checked after the schema */
+    /** @description A Segment message; a field sent as null counts as absent (analytics-python sends them), an id (userId, anonymousId, groupId, previousId) sent as an integer as its decimal text (analytics-ruby sends them); what each type needs is checked after the schema */
     requestBody: {
       content: {
         'application/json': {
@@ -1597,6 +1607,8 @@ export interface operations {
           integrations?: {
             [key: string]: unknown;
           };
+          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
+          writeKey?: string;
         };
       };
     };
@@ -1732,7 +1744,7 @@ export interface operations {
       path?: never;
       cookie?: never;
     };
-    /** @description A Segment message; what each type needs is checked after the schema */
+    /** @description A Segment message; a field sent as null counts as absent (analytics-python sends them), an id (userId, anonymousId, groupId, previousId) sent as an integer as its decimal text (analytics-ruby sends them); what each type needs is checked after the schema */
     requestBody: {
       content: {
         'application/json': {
@@ -1788,6 +1800,8 @@ export interface operations {
           integrations?: {
             [key: string]: unknown;
           };
+          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
+          writeKey?: string;
         };
       };
     };

@@ -64,7 +64,8 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    get?: never;
+    /** One category by id or slug, with its number of published posts */
+    get: operations['getCategory'];
     /** Rename a category (permission categories:manage) */
     put: operations['renameCategory'];
     post?: never;
@@ -118,9 +119,9 @@ export interface operations {
         status?: 'draft' | 'published';
         /** @description Full text over title and body (websearch syntax: words, "phrases", or, -not; English stems; accents and case folded: creme finds Crème, CRÈME finds creme). Without sort, the newest 500 matches (SEARCH_RANK_WINDOW) come first, best match first (title above body); older matches follow, newest first. A walk keeps the window it began with: posts added meanwhile neither repeat nor displace one. */
         q?: string;
-        /** @description Exclusive */
+        /** @description Exclusive. A date-time, or a date (YYYY-MM-DD): its start in UTC */
         published_after?: string;
-        /** @description Exclusive */
+        /** @description Exclusive. A date-time, or a date (YYYY-MM-DD): its start in UTC */
         published_before?: string;
         /** @description Default -published_at. With q and no sort: relevance, as described under q. A sort given with q is that order, nothing ranked. */
         sort?: '-published_at' | 'published_at' | '-created_at' | 'title';
@@ -1612,6 +1613,130 @@ export interface operations {
       };
     };
   };
+  getCategory: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description A category id or slug */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            category: {
+              /** Format: uuid */
+              id: string;
+              slug: string;
+              name: string;
+              /** @description Published posts in this category */
+              post_count: number;
+              /** Format: date-time */
+              created_at: string;
+              /** Format: date-time */
+              updated_at: string;
+            };
+          };
+        };
+      };
+      /** @description `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'validation_failed';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unauthorized';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `not_found`: No such route or resource, or it is not the caller’s to see. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'not_found';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'rate_limited';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+    };
+  };
   renameCategory: {
     parameters: {
       query?: never;
@@ -1754,6 +1879,28 @@ export interface operations {
             status: number;
             /** @enum {string} */
             code: 'slug_taken';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `version_conflict`: If-Match names a version that is no longer current; read the resource again. */
+      412: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'version_conflict';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */
@@ -1954,6 +2101,28 @@ export interface operations {
             status: number;
             /** @enum {string} */
             code: 'category_in_use';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `version_conflict`: If-Match names a version that is no longer current; read the resource again. */
+      412: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'version_conflict';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */

@@ -1,4 +1,5 @@
-import type { App } from '@platform/http';
+import { createHash } from 'node:crypto';
+import { type App, isNotModified } from '@platform/http';
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import type { AnalyticsContext } from '../context.ts';
@@ -107,10 +108,19 @@ export function queryRoutes(api: App, ctx: AnalyticsContext) {
       );
       if (request.query.format !== 'csv') return reply.type('application/json').send(result.body);
       const name = `${result.type}_${result.from.slice(0, 10)}_${result.to.slice(0, 10)}.csv`;
-      return reply
+      const csv = toCsv(result.columns, result.rows);
+      // Conditional like every JSON read (registerConditionalReads tags only JSON): a weak tag of
+      // the bytes, and If-None-Match a 304 (a report with fixed from/to that has not changed).
+      const etag = `W/"${createHash('sha1').update(csv).digest('base64url')}"`;
+      reply
         .type('text/csv; charset=utf-8')
         .header('content-disposition', `attachment; filename="${name}"`)
-        .send(toCsv(result.columns, result.rows));
+        .header('etag', etag);
+      if (isNotModified(request.headers['if-none-match'], etag)) {
+        // Undeclared, as on the JSON reads (the schema's types know only the 200).
+        return (reply as FastifyReply).code(304).send();
+      }
+      return reply.send(csv);
     },
   );
 }

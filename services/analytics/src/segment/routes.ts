@@ -1,5 +1,5 @@
 import { type App, decodeContentCoding } from '@platform/http';
-import type { FastifyBaseLogger } from 'fastify';
+import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import type { AnalyticsContext } from '../context.ts';
 import { requireWriteKey } from '../write-keys/service.ts';
 import {
@@ -13,7 +13,8 @@ import {
 } from './schema.ts';
 import { admitNames, convert, ingest } from './service.ts';
 
-const writeKey = [{ writeKey: [] }];
+/** HTTP Basic, or none: the key may come in the body (`writeKey`). */
+const security: Record<string, string[]>[] = [{ writeKey: [] }, {}];
 const tags = ['segment'];
 const operationIds: Record<MessageType, string> = {
   track: 'segmentTrack',
@@ -26,12 +27,15 @@ const operationIds: Record<MessageType, string> = {
 
 /**
  * Segment's HTTP Tracking API, so its libraries (and RudderStack's, PostHog's compatible ones)
- * send here unchanged: HTTP Basic with a write key as user name, 200 `{success: true}`, bodies
+ * send here unchanged: HTTP Basic with a write key as user name (or, without an Authorization
+ * header, the key as the body's `writeKey`), 200 `{success: true}`, bodies
  * plain or gzipped (`Content-Encoding: gzip`, as RudderStack's Node SDK and Segment's mobile
  * libraries send them; the size limits count the decoded bytes).
  */
 export function segmentRoutes(api: App, ctx: AnalyticsContext) {
-  const onRequest = requireWriteKey(ctx.db);
+  const writeKey = requireWriteKey(ctx.db);
+  const { onRequest } = writeKey;
+  const preValidation = [writeKey.preValidation, segmentLeniency];
   // The gateway and the authentication plugin pass Basic credentials through on these routes.
   const config = { basicAuth: true };
 
@@ -40,6 +44,7 @@ export function segmentRoutes(api: App, ctx: AnalyticsContext) {
     {
       onRequest,
       preParsing: decodeContentCoding,
+      preValidation,
       config,
       bodyLimit: MAX_BATCH_BYTES,
       schema: {
@@ -51,7 +56,7 @@ export function segmentRoutes(api: App, ctx: AnalyticsContext) {
           'A message whose messageId was seen before (within DEDUP_DAYS) is accepted and ignored. ' +
           'The body may be sent with `Content-Encoding: gzip` or `deflate`; the limits count ' +
           'its decoded bytes.',
-        security: writeKey,
+        security,
         body: BatchBody,
         response: { 200: Success },
       },
@@ -75,6 +80,7 @@ export function segmentRoutes(api: App, ctx: AnalyticsContext) {
       {
         onRequest,
         preParsing: decodeContentCoding,
+        preValidation,
         config,
         bodyLimit: MAX_MESSAGE_BYTES,
         schema: {
@@ -82,7 +88,7 @@ export function segmentRoutes(api: App, ctx: AnalyticsContext) {
           errors: ['invalid_write_key'],
           tags,
           summary: `Segment ${type} call (up to 32 KB)`,
-          security: writeKey,
+          security,
           body: Message,
           response: { 200: Success },
         },
@@ -96,6 +102,35 @@ export function segmentRoutes(api: App, ctx: AnalyticsContext) {
       },
     );
   }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The ids a message names (Segment's `userId`, `anonymousId`, `groupId`, `previousId`). */
+const IDS = ['userId', 'anonymousId', 'groupId', 'previousId'];
+
+function asSegmentTakesIt(o: Record<string, unknown>) {
+  for (const key of Object.keys(o)) if (o[key] === null) delete o[key];
+  for (const key of IDS) {
+    const id = o[key];
+    if (typeof id === 'number' && Number.isSafeInteger(id)) o[key] = String(id);
+  }
+}
+
+/**
+ * Fields as Segment takes them, so its libraries' messages are not a 400 (which makes a library
+ * drop the whole batch): a field that is null is absent — analytics-python sends every field it
+ * knows (`"anonymousId": null` beside a userId, `"name": null` and `"category": null` on a page
+ * without them) —, and an id sent as an integer is its decimal text — analytics-ruby and
+ * analytics-php send `user_id: user.id` as the number it is. Only the fields of the body and of
+ * each message: a null or a number inside `properties` or `traits` is a value like any other.
+ */
+async function segmentLeniency(request: FastifyRequest) {
+  const body = request.body;
+  if (!isObject(body)) return;
+  asSegmentTakesIt(body);
+  if (Array.isArray(body.batch)) for (const m of body.batch) if (isObject(m)) asSegmentTakesIt(m);
 }
 
 /** Said once per request that had any, so a backfill beyond retention is not silently empty. */

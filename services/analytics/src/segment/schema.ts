@@ -49,6 +49,11 @@ const fields = {
   previousId: plain('alias: the id (usually an anonymousId) that becomes userId'),
   context: object('Ignored'),
   integrations: Type.Record(Type.String(), Type.Unknown(), { description: 'Ignored' }),
+  writeKey: Type.String({
+    maxLength: 200,
+    description:
+      'The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch',
+  }),
 };
 
 type Field = keyof typeof fields;
@@ -58,7 +63,8 @@ const optional = (names: Field[]) =>
   };
 
 export const Message = Type.Object(optional(Object.keys(fields) as Field[]), {
-  description: 'A Segment message; what each type needs is checked after the schema',
+  description:
+    'A Segment message; a field sent as null counts as absent (analytics-python sends them), an id (userId, anonymousId, groupId, previousId) sent as an integer as its decimal text (analytics-ruby sends them); what each type needs is checked after the schema',
 });
 
 export const BatchBody = Type.Object({
@@ -66,7 +72,12 @@ export const BatchBody = Type.Object({
   sentAt: Type.Optional(fields.sentAt),
   context: Type.Optional(object('Merged into each message (ignored)')),
   integrations: Type.Optional(fields.integrations),
-  writeKey: Type.Optional(Type.String({ description: 'Ignored: the key comes from HTTP Basic' })),
+  writeKey: Type.Optional(
+    Type.String({
+      maxLength: 200,
+      description: 'The write key, read only when the request has no Authorization header',
+    }),
+  ),
 });
 
 export const Success = Type.Object({ success: Type.Literal(true) });

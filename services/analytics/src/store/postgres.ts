@@ -171,9 +171,11 @@ export function createPostgresStore(db: Db): Store {
 
     async activity(q) {
       const after = q.cursor ? decodeCursor(q.cursor, POSTGRES_CURSOR) : undefined;
+      // ORDER BY names `events.seq`: a bare name means an output column first, and the text one
+      // sorted '9000' after '10000' (newest first), so the cursor, comparing numbers, lost events.
       const found = await rows<Record<string, unknown>>(sql`
         select event_id, name, source, user_id, anonymous_id, properties, occurred_at,
-          (extract(epoch from occurred_at) * 1000)::bigint::text as ms, seq::text as seq
+          (extract(epoch from occurred_at) * 1000)::bigint::text as ms, seq::text as seq_text
         from events
         where ${
           q.anonymousIds?.length
@@ -183,7 +185,7 @@ export function createPostgresStore(db: Db): Store {
         } and ${inRange(q)}
           ${q.event ? sql`and name = ${q.event}` : sql``}
           ${after ? sql`and (occurred_at, seq) < (to_timestamp(${Number(after[0])} / 1000.0), ${Number(after[1])})` : sql``}
-        order by ${q.oldestFirst ? sql`occurred_at, seq` : sql`occurred_at desc, seq desc`}
+        order by ${q.oldestFirst ? sql`occurred_at, events.seq` : sql`occurred_at desc, events.seq desc`}
         limit ${q.limit + 1}`);
       const page = found.slice(0, q.limit);
       const last = page.at(-1);
@@ -201,7 +203,7 @@ export function createPostgresStore(db: Db): Store {
         ),
         nextCursor:
           found.length > q.limit && last
-            ? encodeCursor(last.ms as string, last.seq as string)
+            ? encodeCursor(last.ms as string, last.seq_text as string)
             : null,
       };
     },

@@ -55,15 +55,40 @@ const refused = (detail: string) =>
     headers: { 'www-authenticate': 'Basic realm="analytics"' },
   });
 
-/** onRequest of the Segment-style routes: the live write key the request names, or 401. */
+const MISSING =
+  'A write key is required: HTTP Basic with the key as user name, or `writeKey` in the body.';
+
+/**
+ * The Segment-style routes' check: the live write key the request names, or 401. Segment takes
+ * the key in either of two places, so these do: HTTP Basic with the key as user name (checked
+ * `onRequest`, before the body is read), or, on a request with no `Authorization` at all, the
+ * body's `writeKey` (checked `preValidation`, once the body is parsed), as Segment's HTTP API
+ * documents it first and its browser library sends it.
+ */
 export function requireWriteKey(db: Db) {
-  return async (request: FastifyRequest) => {
-    const key = keyFrom(request.headers.authorization);
-    if (!key) throw refused('A write key is required: HTTP Basic with the key as user name.');
+  const verify = async (request: FastifyRequest, key: string) => {
     // Longer than any key we issue: not worth a lookup.
     const found = key.length <= 100 ? await findWriteKey(db, hashOf(key)) : undefined;
     if (!found) throw refused('The write key is unknown or revoked.');
     request.writeKey = { id: found.id, name: found.name };
+  };
+  return {
+    onRequest: async (request: FastifyRequest) => {
+      if (request.headers.authorization === undefined) return;
+      const key = keyFrom(request.headers.authorization);
+      if (!key) throw refused(MISSING);
+      await verify(request, key);
+    },
+    preValidation: async (request: FastifyRequest) => {
+      if (request.writeKey) return;
+      const body = request.body as { writeKey?: unknown } | null | undefined;
+      const key =
+        typeof body === 'object' && body !== null && typeof body.writeKey === 'string'
+          ? body.writeKey
+          : '';
+      if (!key) throw refused(MISSING);
+      await verify(request, key);
+    },
   };
 }
 

@@ -15,19 +15,45 @@ const COLUMNS = sql.raw(
   `c.id, c.slug, c.name, ${iso('c.created_at')} as created_at, ${iso('c.updated_at')} as updated_at`,
 );
 
+/**
+ * `lock: 'key share'` keeps the category from being deleted until the caller's transaction ends
+ * (a post about to name it); waiting for a delete in progress, it then finds nothing.
+ */
 export async function findCategory(
   db: Executor,
   idOrSlug: string,
-  options: { forUpdate?: boolean } = {},
+  options: { forUpdate?: boolean; lock?: 'key share' } = {},
 ): Promise<CategoryRow | undefined> {
   const where = UUID.test(idOrSlug)
     ? sql`c.id = ${idOrSlug.toLowerCase()}`
     : sql`c.slug = ${idOrSlug}`;
-  const lock = sql.raw(options.forUpdate ? 'for update' : '');
+  const lock = sql.raw(
+    options.forUpdate ? 'for update' : options.lock === 'key share' ? 'for key share' : '',
+  );
   const { rows } = await db.execute<CategoryRow>(
     sql`select ${COLUMNS} from categories c where ${where} ${lock}`,
   );
   return rows[0];
+}
+
+/**
+ * Locks categories in id order (two deletes that each move posts into the other's category take
+ * them in the same order, so neither deadlocks), each in its mode: `update` for one about to be
+ * deleted, `key share` for one that only must not go away (it blocks deletes, not the posts
+ * being moved into it meanwhile). Returns the ids that still exist.
+ */
+export async function lockCategories(
+  db: Executor,
+  locks: { id: string; mode: 'update' | 'key share' }[],
+): Promise<string[]> {
+  const found: string[] = [];
+  for (const { id, mode } of [...locks].sort((a, b) => (a.id < b.id ? -1 : 1))) {
+    const { rows } = await db.execute<{ id: string }>(
+      sql`select id from categories where id = ${id} for ${sql.raw(mode === 'update' ? 'update' : 'key share')}`,
+    );
+    if (rows[0]) found.push(rows[0].id);
+  }
+  return found;
 }
 
 /** Counts come from the (category_id, status, …) index: one range per category. */
@@ -54,18 +80,26 @@ export async function namesAtSlug(db: Executor, slug: string) {
   return rows;
 }
 
-/** Undefined when the slug is taken by another category. */
+/**
+ * Undefined when the slug is taken by another category, also by one that another transaction
+ * was giving that slug: the `not exists` cannot see it before it commits, the unique index can.
+ */
 export async function updateCategory(
   db: Executor,
   id: string,
   values: { slug: string; name: string },
 ) {
-  const { rows } = await db.execute<CategoryRow>(sql`
-    update categories c set slug = ${values.slug}, name = ${values.name}, updated_at = now()
-    where c.id = ${id}
-      and not exists (select 1 from categories o where o.slug = ${values.slug} and o.id <> ${id})
-    returning ${COLUMNS}`);
-  return rows[0];
+  try {
+    const { rows } = await db.execute<CategoryRow>(sql`
+      update categories c set slug = ${values.slug}, name = ${values.name}, updated_at = now()
+      where c.id = ${id}
+        and not exists (select 1 from categories o where o.slug = ${values.slug} and o.id <> ${id})
+      returning ${COLUMNS}`);
+    return rows[0];
+  } catch (error) {
+    if ((error as { cause?: { code?: string } })?.cause?.code === '23505') return undefined;
+    throw error;
+  }
 }
 
 export async function countPosts(

@@ -7,7 +7,13 @@ import {
   CategoryParams,
   DeleteCategoryQuery,
 } from './schema.ts';
-import { createCategory, deleteCategory, getCategories, renameCategory } from './service.ts';
+import {
+  createCategory,
+  deleteCategory,
+  getCategories,
+  getCategory,
+  renameCategory,
+} from './service.ts';
 
 const bearer = [{ bearer: [] }];
 const tags = ['categories'];
@@ -28,6 +34,22 @@ export function categoryRoutes(app: App, ctx: MainContext) {
       },
     },
     async () => getCategories(ctx),
+  );
+
+  app.get(
+    '/categories/:id',
+    {
+      schema: {
+        tags,
+        operationId: 'getCategory',
+        security: [],
+        errors: ['not_found'],
+        summary: 'One category by id or slug, with its number of published posts',
+        params: CategoryParams,
+        response: { 200: CategoryEnvelope },
+      },
+    },
+    async (request) => ({ category: await getCategory(ctx, request.params.id) }),
   );
 
   app.post(

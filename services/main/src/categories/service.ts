@@ -10,6 +10,7 @@ import {
   findCategory,
   insertCategory,
   listCategories,
+  lockCategories,
   movePosts,
   namesAtSlug,
   updateCategory,
@@ -31,6 +32,13 @@ const slugTaken = () =>
 
 export async function getCategories(ctx: MainContext) {
   return { items: (await listCategories(ctx.db)).map(toCategoryView) };
+}
+
+export async function getCategory(ctx: MainContext, idOrSlug: string) {
+  const row = await findCategory(ctx.db, idOrSlug);
+  if (!row) throw problems.notFound('The category does not exist.');
+  const published = await countPosts(ctx.db, row.id, { publishedOnly: true });
+  return toCategoryView({ ...row, post_count: published });
 }
 
 /**
@@ -116,18 +124,30 @@ export async function deleteCategory(
   idOrSlug: string,
   moveTo?: string,
 ) {
+  const noTarget = () =>
+    problems.badRequest('move_to must name another existing category.', [
+      { field: 'move_to', message: 'is not another category' },
+    ]);
   await ctx.db.transaction(async (tx) => {
-    const current = await findCategory(tx, idOrSlug, { forUpdate: true });
+    const current = await findCategory(tx, idOrSlug);
     if (!current) throw problems.notFound('The category does not exist.');
     if (moveTo !== undefined) {
-      const target = await findCategory(tx, moveTo, { forUpdate: true });
-      if (!target || target.id === current.id) {
-        throw problems.badRequest('move_to must name another existing category.', [
-          { field: 'move_to', message: 'is not another category' },
-        ]);
-      }
+      const target = await findCategory(tx, moveTo);
+      if (!target || target.id === current.id) throw noTarget();
+      // Both locked in one order, then checked again: another delete may have taken either.
+      const locked = await lockCategories(tx, [
+        { id: current.id, mode: 'update' },
+        // Key share: a post being moved into the target meanwhile holds that too, and then
+        // holds its own row, which movePosts below waits for: with update here, a deadlock.
+        { id: target.id, mode: 'key share' },
+      ]);
+      if (!locked.includes(current.id)) throw problems.notFound('The category does not exist.');
+      if (!locked.includes(target.id)) throw noTarget();
       await movePosts(tx, current.id, target.id, actorId);
     } else {
+      if ((await lockCategories(tx, [{ id: current.id, mode: 'update' }])).length === 0) {
+        throw problems.notFound('The category does not exist.');
+      }
       const used = await countPosts(tx, current.id);
       if (used > 0) {
         throw problem(

@@ -44,8 +44,9 @@ const VALID: Record<ListOrder, (value: string) => boolean> = {
   '-published_at': isTimestamp,
   published_at: isTimestamp,
   '-created_at': (v) => isTimestamp(v) && v !== 'infinity',
-  // A title never holds NUL (validation refuses it), and Postgres refuses it as text.
-  title: (v) => v.length >= 1 && v.length <= 200 && !v.includes('\u0000'),
+  // A title never holds NUL (validation refuses it), and Postgres refuses it as text. Its 200
+  // are characters (code points, as the schema's maxLength counts), not UTF-16 units.
+  title: (v) => v.length >= 1 && [...v].length <= 200 && !v.includes('\u0000'),
   rank: isRank,
 };
 

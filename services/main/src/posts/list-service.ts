@@ -42,12 +42,32 @@ function visibleBranches(principal: Principal | null, status: ListPostsQuery['st
   return branches;
 }
 
+const DATE_ONLY = /^\d{4}-\d\d-\d\d$/;
+
+/** A date alone as the start of that day in UTC; a real day of the years 1 to 9999, else a 400. */
+function instant(field: string, value: string | undefined): string | undefined {
+  if (value === undefined || !DATE_ONLY.test(value)) return value;
+  const start = `${value}T00:00:00Z`;
+  const ms = Date.parse(start);
+  if (
+    value.startsWith('0000') ||
+    Number.isNaN(ms) ||
+    !new Date(ms).toISOString().startsWith(value)
+  ) {
+    throw problems.badRequest('The query string is invalid.', [
+      { field, message: 'must be a date-time or a date (YYYY-MM-DD) that exists' },
+    ]);
+  }
+  return start;
+}
+
 export async function listPosts(
   ctx: MainContext,
   principal: Principal | null,
   query: ListPostsQuery,
 ) {
-  const { published_after: start, published_before: end } = query;
+  const start = instant('published_after', query.published_after);
+  const end = instant('published_before', query.published_before);
   if (start && end && Date.parse(start) >= Date.parse(end)) {
     throw problems.badRequest('"published_after" must be before "published_before".', [
       { field: 'published_after', message: 'must be before "published_before"' },
@@ -77,8 +97,8 @@ export async function listPosts(
   }
   if (query.author) filters.authorId = query.author.toLowerCase();
   if (q) filters.q = q;
-  if (query.published_after) filters.publishedAfter = query.published_after;
-  if (query.published_before) filters.publishedBefore = query.published_before;
+  if (start) filters.publishedAfter = start;
+  if (end) filters.publishedBefore = end;
   // Whether to walk the tag or read the word's index (list-query.ts walkTag): only the date
   // orders (and rank, built on -published_at) can walk a tag in order.
   if (q && filters.tags && order !== 'title' && order !== '-created_at') {

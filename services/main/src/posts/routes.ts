@@ -7,6 +7,7 @@ import {
   CreatePostBody,
   IfMatchHeaders,
   ListPostsQuery,
+  MAX_WRITE_REQUEST_BYTES,
   PatchPostBody,
   PostEnvelope,
   PostPage,
@@ -62,6 +63,7 @@ export function postRoutes(app: App, ctx: MainContext) {
     '/posts',
     {
       onRequest: write,
+      bodyLimit: MAX_WRITE_REQUEST_BYTES,
       schema: {
         tags,
         operationId: 'createPost',
@@ -112,6 +114,7 @@ export function postRoutes(app: App, ctx: MainContext) {
       '/posts/:id',
       {
         onRequest: app.authenticate,
+        bodyLimit: MAX_WRITE_REQUEST_BYTES,
         schema: {
           tags,
           operationId: replace ? 'replacePost' : 'updatePost',

@@ -89,22 +89,40 @@ export async function changePost(
       : {
           title: change.title ?? current.title,
           body: change.body ?? current.body,
-          // The stored excerpt stays unless one is sent; null derives it again from the body.
-          excerpt: change.excerpt === undefined ? current.excerpt : change.excerpt,
+          // A sent excerpt wins; null derives it again from the body. Unsent, a written one stays
+          // and a derived one (the stored excerpt is what the body gives) follows a new body.
+          excerpt:
+            change.excerpt !== undefined
+              ? change.excerpt
+              : change.body !== undefined && current.excerpt === deriveExcerpt(current.body)
+                ? null
+                : current.excerpt,
           status: change.status ?? current.status,
           ...(change.category_id === undefined && change.category === undefined
             ? { category_id: current.category_id }
             : { category_id: change.category_id, category: change.category }),
           tags: change.tags ?? current.tags,
         };
-    const values = await prepare(tx, merged);
+    const values = await prepare(tx, merged, current.category_id);
     let slug = current.slug;
     if (!current.published_at && values.title !== current.title) {
       slug = slugify(values.title, 'post');
     }
-    let updated = await updatePost(tx, current.id, { ...values, slug });
+    // Each try in a savepoint: the free-slug check cannot see a slug another transaction has
+    // not committed yet, the unique index can (23505), and then the next slug is tried as for
+    // one already taken.
+    const tryUpdate = (candidate: string) =>
+      tx
+        .transaction((savepoint) =>
+          updatePost(savepoint, current.id, { ...values, slug: candidate }),
+        )
+        .catch((error: unknown) => {
+          if (!isUniqueViolation(error)) throw error;
+          return false;
+        });
+    let updated = await tryUpdate(slug);
     for (let attempt = 0; !updated && attempt < 5; attempt++) {
-      updated = await updatePost(tx, current.id, { ...values, slug: withSuffix(slug) });
+      updated = await tryUpdate(withSuffix(slug));
     }
     if (!updated)
       throw problem('slug_taken', 'Could not find a free slug for this title; try again.');
@@ -115,12 +133,15 @@ export async function changePost(
     await emit(tx, events, post, principal);
     return post;
   });
-  // The free-slug check cannot see a post another transaction is inserting with that slug.
+  // Any other unique violation of a concurrent write: a retryable 409, not a 500.
   return changed.catch((error: unknown) => {
-    if ((error as { cause?: { code?: string } })?.cause?.code !== '23505') throw error;
+    if (!isUniqueViolation(error)) throw error;
     throw problem('slug_taken', 'Another post took this slug at the same moment; try again.');
   });
 }
+
+const isUniqueViolation = (error: unknown) =>
+  (error as { cause?: { code?: string } })?.cause?.code === '23505';
 
 export async function deletePost(
   ctx: MainContext,
@@ -194,7 +215,8 @@ function assertMatches(ifMatch: string | undefined, post: PostRow) {
   );
 }
 
-async function prepare(db: Executor, input: PostInput): Promise<PostValues> {
+/** `keeps`: the category the post names now, if it has one (a change). */
+async function prepare(db: Executor, input: PostInput, keeps?: string | null): Promise<PostValues> {
   if (Buffer.byteLength(input.body) > MAX_BODY_BYTES) {
     throw problems.badRequest('The body is too large.', [
       { field: 'body', message: `must be at most ${MAX_BODY_BYTES} bytes of UTF-8` },
@@ -202,7 +224,14 @@ async function prepare(db: Executor, input: PostInput): Promise<PostValues> {
   }
   const field = input.category_id !== undefined ? 'category_id' : 'category';
   const given = input.category_id !== undefined ? input.category_id : input.category;
-  const categoryId = given ? (await findCategory(db, given))?.id : null;
+  let categoryId = given ? (await findCategory(db, given))?.id : null;
+  // A category the post does not name yet is locked (key share): a delete of it then waits for
+  // this transaction (and finds the post), or this one waits for the delete and finds nothing;
+  // never a broken reference (a 500). Not the one it keeps: a delete moving its posts would
+  // wait for the post's row, which this transaction holds, while this waits for the category.
+  if (categoryId && categoryId !== keeps) {
+    categoryId = (await findCategory(db, categoryId, { lock: 'key share' }))?.id;
+  }
   if (categoryId === undefined) {
     throw problems.badRequest('The category does not exist.', [
       { field, message: 'is not a category' },
