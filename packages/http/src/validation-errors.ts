@@ -20,13 +20,28 @@ function fieldOf(error: AjvError): string {
 
 const CHOICE_KEYWORDS = new Set(['const', 'enum', 'type']);
 
+/** Keywords about a value itself, not about a field inside it (`required` names a field). */
+const VALUE_KEYWORDS = new Set([
+  ...CHOICE_KEYWORDS,
+  'format',
+  'pattern',
+  'minLength',
+  'maxLength',
+  'minimum',
+  'maximum',
+  'exclusiveMinimum',
+  'exclusiveMaximum',
+  'multipleOf',
+]);
+
 const oneOf = (values: unknown[]) =>
   `must be one of ${values.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ')}`;
 
 /**
  * ajv's errors as `{field, message}`, one per field and message. A choice among constants (a
  * TypeBox union of literals is `anyOf` of `const`) is one "must be one of a, b, c" instead of a
- * "must be equal to constant" per branch and a "must match a schema in anyOf".
+ * "must be equal to constant" per branch and a "must match a schema in anyOf"; any other choice
+ * among shapes of one value (a date-time or a date) is one message naming each, joined by "or".
  */
 export function fieldErrors(errors: AjvError[]): FieldError[] {
   const absorbed = new Set<AjvError>();
@@ -52,9 +67,15 @@ export function fieldErrors(errors: AjvError[]): FieldError[] {
           ? (e.params.allowedValues as unknown[])
           : [],
     );
-    if (!allowed.length || !branches.every((e) => CHOICE_KEYWORDS.has(e.keyword))) continue;
-    for (const branch of branches) absorbed.add(branch);
-    replaced.set(anyOf, oneOf(allowed));
+    if (!branches.length) continue;
+    if (allowed.length && branches.every((e) => CHOICE_KEYWORDS.has(e.keyword))) {
+      for (const branch of branches) absorbed.add(branch);
+      replaced.set(anyOf, oneOf(allowed));
+    } else if (branches.every((e) => VALUE_KEYWORDS.has(e.keyword))) {
+      for (const branch of branches) absorbed.add(branch);
+      const messages = new Set(branches.map((e) => e.message ?? 'is invalid'));
+      replaced.set(anyOf, [...messages].join(' or '));
+    }
   }
   const seen = new Set<string>();
   const result: FieldError[] = [];

@@ -17,6 +17,12 @@ app.get(
         at: Type.Optional(Type.String({ format: 'date-time' })),
         sort: Type.Optional(Type.Union([Type.Literal('-created_at'), Type.Literal('title')])),
         kind: Type.Optional(Type.Enum(['a', 'b'])),
+        since: Type.Optional(
+          Type.Union([
+            Type.String({ format: 'date-time' }),
+            Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' }),
+          ]),
+        ),
       }),
     },
   },
@@ -296,6 +302,16 @@ test('a value outside a choice is one message that lists the choices', async () 
   const repeated = await problem('/items/x?sort=title&sort=newest');
   assert.deepEqual(repeated.errors, [
     { field: 'sort', message: 'must be one of -created_at, title' },
+  ]);
+});
+
+test('a value that fits none of its shapes (a date-time or a date) is one message naming each', async () => {
+  const shapes = await problem('/items/x?since=yesterday');
+  assert.deepEqual(shapes.errors, [
+    {
+      field: 'since',
+      message: 'must match format "date-time" or must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"',
+    },
   ]);
 });
 
