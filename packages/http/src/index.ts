@@ -15,6 +15,7 @@ export {
   type CacheVersionSource,
   type HeldVersion,
 } from './cache-version.ts';
+export { addressBlock } from './client-address.ts';
 export {
   type CodeEntry,
   type CodeTable,

@@ -1,9 +1,8 @@
-import { problems } from '@platform/http';
+import { addressBlock, problems } from '@platform/http';
 import type { AuthContext } from '../context.ts';
 import { newSecret } from '../credentials/secrets.ts';
 import type { Executor } from '../db/index.ts';
 import { problem } from '../errors.ts';
-import { addressBlock } from '../throttle/address.ts';
 import { rolesAndPermissions } from '../users/access-repository.ts';
 import type { UserRow } from '../users/repository.ts';
 import { toUserView } from '../users/service.ts';

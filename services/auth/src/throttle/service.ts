@@ -1,7 +1,6 @@
-import { problems } from '@platform/http';
+import { addressBlock, problems } from '@platform/http';
 import { Counter, type Registry } from 'prom-client';
 import type { Db } from '../db/index.ts';
-import { addressBlock } from './address.ts';
 import { clearAttempts, countAttempt, lockedFor } from './repository.ts';
 
 export interface ThrottleLimits {

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import proxyAddr from '@fastify/proxy-addr';
+import { addressBlock } from '@platform/http';
 import type { Counter } from 'prom-client';
-import { clientKey } from './client-key.ts';
 
 export interface ConnectionCap {
   /** Open connections one client address may hold; the next one is closed at once. */
@@ -22,7 +22,7 @@ export function capConnections(server: Server, cap: ConnectionCap) {
     const remote = socket.remoteAddress;
     if (!remote || trusted(remote, 0)) return;
     // An IPv6 client by its /64, as the other per-address limits count it.
-    const address = clientKey(remote);
+    const address = addressBlock(remote);
     const count = (open.get(address) ?? 0) + 1;
     if (count > cap.perAddress) {
       cap.refused.inc();

@@ -1,14 +1,13 @@
 import rateLimit from '@fastify/rate-limit';
-import { type App, problems } from '@platform/http';
+import { type App, addressBlock, problems } from '@platform/http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import type { GatewayMetrics } from '../observe/metrics.ts';
-import { clientKey } from './client-key.ts';
 import { observedRedisStore } from './rate-limit-store.ts';
 
 /** An IPv6 client by its /64 (client-key.ts): rotating addresses inside it escapes nothing. */
-const byAddress = (request: FastifyRequest) => `address:${clientKey(request.ip)}`;
+const byAddress = (request: FastifyRequest) => `address:${addressBlock(request.ip)}`;
 
 /**
  * One limit for every proxied request, counted per user when the token is valid (many users
@@ -72,7 +71,7 @@ export const strictLimit = (config: Config, limitName: string, max: number) => (
     rateLimit: {
       max,
       timeWindow: config.RATE_LIMIT_WINDOW * 1000,
-      keyGenerator: (request: FastifyRequest) => `${limitName}:${clientKey(request.ip)}`,
+      keyGenerator: (request: FastifyRequest) => `${limitName}:${addressBlock(request.ip)}`,
     },
   },
 });

@@ -1,6 +1,5 @@
-import { HttpProblem, problems } from '@platform/http';
+import { addressBlock, HttpProblem, problems } from '@platform/http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { clientKey } from '../edge/client-key.ts';
 
 export const tooLarge = (limit: number) =>
   new HttpProblem(413, `The request body is larger than ${limit} bytes.`);
@@ -63,7 +62,7 @@ export function bufferBodies(app: FastifyInstance, options: BodyOptions) {
       size += chunk.length;
       held += chunk.length;
       request.heldBytes = size;
-      const address = clientKey(request.ip);
+      const address = addressBlock(request.ip);
       const mine = byAddress.add(address, chunk.length);
       const anonymous = request.principal ? 0 : anonymousByAddress.add(address, chunk.length);
       timer.refresh();
@@ -80,7 +79,7 @@ export function bufferBodies(app: FastifyInstance, options: BodyOptions) {
   });
   const release = (request: FastifyRequest) => {
     held -= request.heldBytes;
-    const address = clientKey(request.ip);
+    const address = addressBlock(request.ip);
     byAddress.add(address, -request.heldBytes);
     if (!request.principal) anonymousByAddress.add(address, -request.heldBytes);
     request.heldBytes = 0;

@@ -1,12 +1,15 @@
 import { isIPv6 } from 'node:net';
 
 /**
- * What the throttle counts as one address. An IPv6 host is handed a whole /64 (a VPS, a home
- * line, a phone's privacy addresses that change daily) and may send from any of its 2^64
- * addresses, so counting each one alone let a single machine hop past the per-address limits;
- * the /64 is the unit, as other rate limiters take it. An IPv4 address written as IPv6
- * (`::ffff:192.0.2.1`, a dual-stack socket) is that IPv4 address, in any notation (full, upper
- * case, hex tail `::ffff:c000:201`): the address is read as its 128 bits, not as its text.
+ * What a per-address limit counts a client address under (the gateway's rate limits, body shares
+ * and connections; auth's sign-in throttle and known addresses). An IPv4 address is one client.
+ * An IPv6 address is not: a subscriber, an office or a cloud VM is given a whole /64 (RFC 6177)
+ * and may send from any of its 2^64 addresses — a phone's privacy addresses change daily —, so
+ * counting them apart would let one client rotate past every per-address limit: IPv6 clients are
+ * counted by their /64. An IPv4 address written as IPv6 (`::ffff:192.0.2.1`, a dual-stack
+ * listener's IPv4 clients) is that IPv4 address in any notation (full, upper case, hex tail
+ * `::ffff:c000:201`), read as its 128 bits rather than its text, so such clients are never
+ * lumped together into `::ffff:0:0/64`. Anything else (not an address) is returned as it is.
  */
 export function addressBlock(address: string): string {
   const bare = address.split('%', 1)[0]!;
