@@ -32,6 +32,10 @@ test('failed guesses from one address do not lock the owner out at another', asy
   assert.equal(locked.status, 429);
   const retryAfter = Number(locked.headers.get('retry-after'));
   assert.ok(retryAfter >= 1 && retryAfter <= 900, `Retry-After ${retryAfter}`);
+  // Auth's own limit, not the gateway's: the gateway's headers say the same, not "94 left".
+  assert.equal(locked.headers.get('ratelimit-remaining'), '0');
+  assert.equal(locked.headers.get('ratelimit-reset'), String(retryAfter));
+  assert.ok(Number(locked.headers.get('ratelimit-limit')) > 0);
 
   assert.equal((await login('127.0.0.3', owner.email, owner.password)).status, 200);
   assert.equal((await login('127.0.0.1', owner.email, owner.password)).status, 200);

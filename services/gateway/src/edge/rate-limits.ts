@@ -48,6 +48,18 @@ export async function rateLimits(
     errorResponseBuilder: (_request, context) =>
       problems.tooManyRequests(Math.max(1, Math.ceil(context.ttl / 1000))),
   });
+  // A service's own stricter limit (auth's sign-in throttle) answers 429 and Retry-After while the
+  // gateway's counter still has room: its `RateLimit-Remaining: 94` beside that 429 told a client
+  // to go on. The headers say what the client is held to: nothing left until Retry-After.
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (reply.statusCode === 429 && reply.hasHeader('ratelimit-remaining')) {
+      reply.header('ratelimit-remaining', 0);
+      const retryAfter = Number(reply.getHeader('retry-after'));
+      if (Number.isInteger(retryAfter) && retryAfter > 0)
+        reply.header('ratelimit-reset', retryAfter);
+    }
+    done(null, payload);
+  });
   // The limiter is added to each route; a path under no service prefix matches none, so its 404
   // (the not-found handler) was never counted nor given RateLimit-*. Callback-style: this hook
   // runs on every request, and only the unrouted ones pay for a promise.
