@@ -389,6 +389,41 @@ test('posts moved into a category while another category moves its posts there: 
   assert.deepEqual([...statuses].sort(), [200, 204]);
 });
 
+test('a post moved into a category whose delete waits on another delete of its own category: no 500', async () => {
+  // The PATCH held the post's row and then waited for its new category (z), whose delete had
+  // locked z and waited for y, whose delete moving y's posts waited for the post: a deadlock
+  // through two deletes (40P01, a 500). A post write now locks the category it names first.
+  const [z, y, x] = (
+    await Promise.all(
+      ['z', 'y', 'x'].map(
+        async (side) =>
+          (await call('POST', '/categories', editor, { name: `Chain ${side}` })).json().category,
+      ),
+    )
+  ).sort((a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : 1));
+  const post = (
+    await call('POST', '/posts', alice, { title: 'Chained', body: 'x', category_id: y.id })
+  ).json().post;
+  const pause = () => new Promise((resolve) => setTimeout(resolve, 300));
+  const other = new pg.Client({ connectionString: main.databaseUrl });
+  await other.connect();
+  try {
+    await other.query('begin');
+    await other.query('select 1 from posts where id = $1 for update', [post.id]);
+    const patching = call('PATCH', `/posts/${post.id}`, alice, { category_id: z.id });
+    await pause();
+    const deletingY = call('DELETE', `/categories/${y.id}?move_to=${x.id}`, editor);
+    await pause();
+    const deletingZ = call('DELETE', `/categories/${z.id}?move_to=${y.id}`, editor);
+    await pause();
+    await other.query('commit');
+    const answers = await Promise.all([patching, deletingY, deletingZ]);
+    for (const answer of answers) assert.ok(answer.statusCode < 500, answer.body);
+  } finally {
+    await other.end();
+  }
+});
+
 test('a category in use cannot be deleted unless its posts move with ?move_to=', async () => {
   const from = (await call('POST', '/categories', editor, { name: 'Old Home' })).json().category;
   const to = (await call('POST', '/categories', editor, { name: 'New Home' })).json().category;
