@@ -159,6 +159,41 @@ test('a category renamed to the slug another rename is taking at that moment is 
   }
 });
 
+test('a category renamed while its delete commits is a 404, and a rename keeps a slug another rename just gave', async () => {
+  // The rename read the category, then its UPDATE found nothing once the delete committed: that
+  // was answered 409 slug_taken ('another category has this slug'), for a category that is gone.
+  const gone = (await call('POST', '/categories', editor, { name: 'Renamed gone' })).json()
+    .category;
+  const other = new pg.Client({ connectionString: main.databaseUrl });
+  await other.connect();
+  try {
+    await other.query('begin');
+    await other.query('delete from categories where id = $1', [gone.id]);
+    const renaming = call('PUT', `/categories/${gone.id}`, editor, { name: 'Renamed gone 2' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await other.query('commit');
+    const answer = await renaming;
+    assert.equal(answer.statusCode, 404, answer.body);
+    assert.equal(answer.json().code, 'not_found');
+    // A rename sending only a name kept the slug it had read, and wrote it back over a slug
+    // another rename gave meanwhile: that change was lost.
+    const kept = (await call('POST', '/categories', editor, { name: 'Slug kept' })).json().category;
+    await other.query('begin');
+    await other.query(`update categories set slug = 'slug-given' where id = $1`, [kept.id]);
+    const naming = call('PUT', `/categories/${kept.id}`, editor, { name: 'Slug kept 2' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await other.query('commit');
+    const named = await naming;
+    assert.equal(named.statusCode, 200, named.body);
+    assert.deepEqual(
+      [named.json().category.slug, named.json().category.name],
+      ['slug-given', 'Slug kept 2'],
+    );
+  } finally {
+    await other.end();
+  }
+});
+
 test('a plain user managing categories gets 403; signed out, 401', async () => {
   const existing = (await call('POST', '/categories', editor, { name: 'Locked' })).json().category;
   assert.equal((await call('POST', '/categories', alice, { name: 'Mine' })).statusCode, 403);
