@@ -159,6 +159,41 @@ test('a category renamed to the slug another rename is taking at that moment is 
   }
 });
 
+test('a category renamed while its delete commits is a 404, and a rename keeps a slug another rename just gave', async () => {
+  // The rename read the category, then its UPDATE found nothing once the delete committed: that
+  // was answered 409 slug_taken ('another category has this slug'), for a category that is gone.
+  const gone = (await call('POST', '/categories', editor, { name: 'Renamed gone' })).json()
+    .category;
+  const other = new pg.Client({ connectionString: main.databaseUrl });
+  await other.connect();
+  try {
+    await other.query('begin');
+    await other.query('delete from categories where id = $1', [gone.id]);
+    const renaming = call('PUT', `/categories/${gone.id}`, editor, { name: 'Renamed gone 2' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await other.query('commit');
+    const answer = await renaming;
+    assert.equal(answer.statusCode, 404, answer.body);
+    assert.equal(answer.json().code, 'not_found');
+    // A rename sending only a name kept the slug it had read, and wrote it back over a slug
+    // another rename gave meanwhile: that change was lost.
+    const kept = (await call('POST', '/categories', editor, { name: 'Slug kept' })).json().category;
+    await other.query('begin');
+    await other.query(`update categories set slug = 'slug-given' where id = $1`, [kept.id]);
+    const naming = call('PUT', `/categories/${kept.id}`, editor, { name: 'Slug kept 2' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await other.query('commit');
+    const named = await naming;
+    assert.equal(named.statusCode, 200, named.body);
+    assert.deepEqual(
+      [named.json().category.slug, named.json().category.name],
+      ['slug-given', 'Slug kept 2'],
+    );
+  } finally {
+    await other.end();
+  }
+});
+
 test('a plain user managing categories gets 403; signed out, 401', async () => {
   const existing = (await call('POST', '/categories', editor, { name: 'Locked' })).json().category;
   assert.equal((await call('POST', '/categories', alice, { name: 'Mine' })).statusCode, 403);
@@ -387,6 +422,41 @@ test('posts moved into a category while another category moves its posts there: 
     assert.equal(moved[0]!.n, 3);
   }
   assert.deepEqual([...statuses].sort(), [200, 204]);
+});
+
+test('a post moved into a category whose delete waits on another delete of its own category: no 500', async () => {
+  // The PATCH held the post's row and then waited for its new category (z), whose delete had
+  // locked z and waited for y, whose delete moving y's posts waited for the post: a deadlock
+  // through two deletes (40P01, a 500). A post write now locks the category it names first.
+  const [z, y, x] = (
+    await Promise.all(
+      ['z', 'y', 'x'].map(
+        async (side) =>
+          (await call('POST', '/categories', editor, { name: `Chain ${side}` })).json().category,
+      ),
+    )
+  ).sort((a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : 1));
+  const post = (
+    await call('POST', '/posts', alice, { title: 'Chained', body: 'x', category_id: y.id })
+  ).json().post;
+  const pause = () => new Promise((resolve) => setTimeout(resolve, 300));
+  const other = new pg.Client({ connectionString: main.databaseUrl });
+  await other.connect();
+  try {
+    await other.query('begin');
+    await other.query('select 1 from posts where id = $1 for update', [post.id]);
+    const patching = call('PATCH', `/posts/${post.id}`, alice, { category_id: z.id });
+    await pause();
+    const deletingY = call('DELETE', `/categories/${y.id}?move_to=${x.id}`, editor);
+    await pause();
+    const deletingZ = call('DELETE', `/categories/${z.id}?move_to=${y.id}`, editor);
+    await pause();
+    await other.query('commit');
+    const answers = await Promise.all([patching, deletingY, deletingZ]);
+    for (const answer of answers) assert.ok(answer.statusCode < 500, answer.body);
+  } finally {
+    await other.end();
+  }
 });
 
 test('a category in use cannot be deleted unless its posts move with ?move_to=', async () => {

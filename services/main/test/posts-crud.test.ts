@@ -357,6 +357,36 @@ test('a body within 100 KB of UTF-8 is taken however its JSON escapes it', async
   }
 });
 
+test('a write of a request-limit of invalid tags is described from its first items, not all of them', async () => {
+  // 632 KB of `""` tags: ajv checked every item (430 000 errors, ~3 s of the event loop).
+  const n = Math.floor((630 * 1024) / 3);
+  const payload = `{"title":"Tags","body":"b","tags":[${Array(n).fill('""').join(',')}]}`;
+  const created = await main.app.inject({
+    method: 'POST',
+    url: '/main/v1/posts',
+    headers: { ...authHeader(alice), 'content-type': 'application/json' },
+    payload,
+  });
+  const { id } = (await send('POST', '/posts', { title: 'Tags kept', body: 'b' })).json().post;
+  for (const [method, url] of [
+    ['PUT', `/main/v1/posts/${id}`],
+    ['PATCH', `/main/v1/posts/${id}`],
+  ] as const) {
+    const changed = await main.app.inject({
+      method,
+      url,
+      headers: { ...authHeader(alice), 'content-type': 'application/json' },
+      payload,
+    });
+    for (const res of [created, changed]) {
+      assert.equal(res.statusCode, 400, res.body.slice(0, 300));
+      const { errors, detail } = res.json();
+      assert.deepEqual(errors[0], { field: 'tags', message: 'must NOT have more than 10 items' });
+      assert.ok(errors.length < 40, `${method}: ${detail}`);
+    }
+  }
+});
+
 test('writes need a valid token; reads do not', async () => {
   const anonymous = await main.app.inject({
     method: 'POST',

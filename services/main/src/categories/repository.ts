@@ -82,18 +82,21 @@ export async function namesAtSlug(db: Executor, slug: string) {
 
 /**
  * Undefined when the slug is taken by another category, also by one that another transaction
- * was giving that slug: the `not exists` cannot see it before it commits, the unique index can.
+ * was giving that slug: the `not exists` cannot see it before it commits, the unique index can;
+ * and when the category is gone. No slug keeps the row's own as it is when updated (not as it
+ * was read: a rename committed meanwhile stays).
  */
 export async function updateCategory(
   db: Executor,
   id: string,
-  values: { slug: string; name: string },
+  values: { slug?: string | undefined; name: string },
 ) {
+  const slug = sql`coalesce(${values.slug ?? null}::text, c.slug)`;
   try {
     const { rows } = await db.execute<CategoryRow>(sql`
-      update categories c set slug = ${values.slug}, name = ${values.name}, updated_at = now()
+      update categories c set slug = ${slug}, name = ${values.name}, updated_at = now()
       where c.id = ${id}
-        and not exists (select 1 from categories o where o.slug = ${values.slug} and o.id <> ${id})
+        and not exists (select 1 from categories o where o.slug = ${slug} and o.id <> ${id})
       returning ${COLUMNS}`);
     return rows[0];
   } catch (error) {

@@ -105,11 +105,14 @@ export async function renameCategory(
 ) {
   const current = await findCategory(ctx.db, idOrSlug);
   if (!current) throw problems.notFound('The category does not exist.');
-  const row = await updateCategory(ctx.db, current.id, {
-    name: body.name,
-    slug: body.slug ?? current.slug,
-  });
-  if (!row) throw slugTaken();
+  const row = await updateCategory(ctx.db, current.id, { name: body.name, slug: body.slug });
+  if (!row) {
+    // Deleted since it was read (the UPDATE found no row), or the slug is taken.
+    if (!(await findCategory(ctx.db, current.id))) {
+      throw problems.notFound('The category does not exist.');
+    }
+    throw slugTaken();
+  }
   const published = await countPosts(ctx.db, row.id, { publishedOnly: true });
   return toCategoryView({ ...row, post_count: published });
 }

@@ -7,6 +7,7 @@ export const MAX_BODY_BYTES = 100 * 1024;
  * default of 256 KB refused a valid body of 100 KB of "é" sent so (307 KB) with a 413.
  */
 export const MAX_WRITE_REQUEST_BYTES = 6 * MAX_BODY_BYTES + 32 * 1024;
+export const MAX_TAGS = 10;
 
 const Timestamp = Type.String({ format: 'date-time' });
 // Null first: where ajv coerces (query, path, headers), a string branch tried first turns null into "".
@@ -64,7 +65,7 @@ const fields = {
     }),
   ),
   tags: Type.Array(TagName, {
-    maxItems: 10,
+    maxItems: MAX_TAGS,
     description:
       'Tag names or slugs, stored as slugs (lowercase ASCII letters and digits joined by ' +
       'hyphens); repeats count once; a tag exists once a post uses it',

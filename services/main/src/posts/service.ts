@@ -82,6 +82,12 @@ export async function changePost(
     ]);
   }
   const changed = ctx.db.transaction(async (tx) => {
+    // The category it names is locked (key share) before the post's row, as deletes take them
+    // (categories, then their posts): a post of y held while waiting for z, whose delete held z
+    // waiting for y, whose delete moving y's posts waited for the post, was a deadlock (a 500).
+    // prepare() finds it again, already held.
+    const named = change.category_id !== undefined ? change.category_id : change.category;
+    if (named) await findCategory(tx, named, { lock: 'key share' });
     const current = assertCanChange(principal, await findPost(tx, idOrSlug, { forUpdate: true }));
     assertMatches(options.ifMatch, current);
     const merged: PostInput = options.replace
