@@ -261,6 +261,23 @@ test('an IPv4 address written as IPv6 in any notation is that IPv4 address', asy
   assert.equal((await attempt(auth.app, credentials(user), '::ffff:c000:25c')).statusCode, 200);
 });
 
+test('IPv4 clients a NAT64 translator hands on are their IPv4 addresses, not one /64', async () => {
+  // An IPv6-only service behind a translator sees every IPv4 client under 64:ff9b::/96: read as
+  // a /64, a guesser at one IPv4 address locked the owner out at every other.
+  const user = await signUp(auth.app);
+  for (let i = 0; i < 5; i++) {
+    const guess = { email: user.email, password: `translated ${i}` };
+    const address = i % 2 ? '64:ff9b::c633:640a' : '64:ff9b::198.51.100.10';
+    assert.equal((await attempt(auth.app, guess, address)).statusCode, 401);
+  }
+  assertThrottled(await attempt(auth.app, credentials(user), '64:ff9b::198.51.100.10'), 900);
+  assertThrottled(await attempt(auth.app, credentials(user), '198.51.100.10'), 900);
+  assert.equal(
+    (await attempt(auth.app, credentials(user), '64:ff9b::203.0.113.20')).statusCode,
+    200,
+  );
+});
+
 test('the per-account ceiling stops guesses from many addresses, but not where the owner signed in before', async () => {
   const { app } = await buildTestAuth({ LOGIN_MAX_FAILURES_PER_ACCOUNT: '6' });
   const user = await signUp(app);
