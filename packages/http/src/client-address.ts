@@ -9,13 +9,19 @@ import { isIPv6 } from 'node:net';
  * counted by their /64. An IPv4 address written as IPv6 (`::ffff:192.0.2.1`, a dual-stack
  * listener's IPv4 clients) is that IPv4 address in any notation (full, upper case, hex tail
  * `::ffff:c000:201`), read as its 128 bits rather than its text, so such clients are never
- * lumped together into `::ffff:0:0/64`. Anything else (not an address) is returned as it is.
+ * lumped together into `::ffff:0:0/64`. So is one a translator (NAT64, SIIT) hands on under the
+ * well-known prefix `64:ff9b::/96` (RFC 6052): every IPv4 client of an IPv6-only service behind
+ * one comes from `64:ff9b::/64`, and as a /64 one guesser locked every owner out there.
+ * Anything else (not an address) is returned as it is.
  */
 export function addressBlock(address: string): string {
   const bare = address.split('%', 1)[0]!;
   if (!isIPv6(bare)) return address;
   const groups = groupsOf(bare);
-  if (groups.slice(0, 5).every((group) => group === 0) && groups[5] === 0xffff) {
+  const [a, b, c, d, e, f] = groups;
+  const mapped = a === 0 && b === 0 && c === 0 && d === 0 && e === 0 && f === 0xffff;
+  const translated = a === 0x64 && b === 0xff9b && c === 0 && d === 0 && e === 0 && f === 0;
+  if (mapped || translated) {
     const [high = 0, low = 0] = groups.slice(6);
     return [high >> 8, high & 0xff, low >> 8, low & 0xff].join('.');
   }

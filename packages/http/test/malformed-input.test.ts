@@ -15,6 +15,7 @@ app.get(
         limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
         offset: Type.Optional(Type.Integer()),
         at: Type.Optional(Type.String({ format: 'date-time' })),
+        owner: Type.Optional(Type.String({ format: 'uuid' })),
         sort: Type.Optional(Type.Union([Type.Literal('-created_at'), Type.Literal('title')])),
         kind: Type.Optional(Type.Enum(['a', 'b'])),
         since: Type.Optional(
@@ -224,6 +225,16 @@ test('date-times PostgreSQL or Date cannot hold are 400s', async () => {
   ]) {
     const body = await problem(`/items/x?at=${at}`);
     assert.deepEqual(fieldsOf(body), ['at'], at);
+  }
+});
+
+test('a uuid written as a URN is a 400, as PostgreSQL refuses it; a plain one in any case passes', async () => {
+  const id = '00000000-0000-4000-8000-00000000000a';
+  for (const owner of [`urn:uuid:${id}`, `URN:UUID:${id}`]) {
+    assert.deepEqual(fieldsOf(await problem(`/items/x?owner=${owner}`)), ['owner'], owner);
+  }
+  for (const owner of [id, id.toUpperCase()]) {
+    assert.equal((await fetch(`${base}/items/x?owner=${owner}`)).status, 200, owner);
   }
 });
 

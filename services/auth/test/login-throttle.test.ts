@@ -43,6 +43,36 @@ test('the sixth wrong password from an address locks the account there, for the 
   assert.equal(right.json().access_token, undefined);
 });
 
+test('guesses sent at once meet the limit as guesses one after another do', async () => {
+  // A guess was counted once its password had been found wrong: 40 sent together all passed
+  // the check before the first was counted, and all 40 were tried against a limit of 5.
+  const user = await signUp(auth.app);
+  const answers = await Promise.all(
+    Array.from({ length: 40 }, (_, i) =>
+      attempt(auth.app, { email: user.email, password: `at once ${i}` }, '192.0.2.140'),
+    ),
+  );
+  const statuses = answers.map((r) => r.statusCode).sort();
+  assert.deepEqual(statuses, [...Array(5).fill(401), ...Array(35).fill(429)]);
+  for (const refused of answers.filter((r) => r.statusCode === 429)) assertThrottled(refused, 900);
+  assertThrottled(await attempt(auth.app, credentials(user), '192.0.2.140'), 900);
+  // The owner elsewhere is not held by them, and the refused ones did not count there.
+  assert.equal((await attempt(auth.app, credentials(user), '198.51.100.140')).statusCode, 200);
+});
+
+test('a right password sent among guesses takes back its own count and nothing else', async () => {
+  const user = await signUp(auth.app);
+  await fail(auth.app, user.email, 3);
+  const answers = await Promise.all([
+    attempt(auth.app, credentials(user)),
+    attempt(auth.app, { email: user.email, password: 'among 1' }),
+  ]);
+  assert.deepEqual(answers.map((r) => r.statusCode).sort(), [200, 401]);
+  // Nothing is locked: the success cleared this address's count (as one after another would).
+  await fail(auth.app, user.email, 4);
+  assert.equal((await attempt(auth.app, credentials(user))).statusCode, 200);
+});
+
 test('an unknown email locks exactly like a real one', async () => {
   const user = await signUp(auth.app);
   await fail(auth.app, user.email, 5);
@@ -259,6 +289,23 @@ test('an IPv4 address written as IPv6 in any notation is that IPv4 address', asy
   assertThrottled(await attempt(auth.app, credentials(user), '::ffff:c000:25b'), 900);
   // Another IPv4 address in the same notation is another address.
   assert.equal((await attempt(auth.app, credentials(user), '::ffff:c000:25c')).statusCode, 200);
+});
+
+test('IPv4 clients a NAT64 translator hands on are their IPv4 addresses, not one /64', async () => {
+  // An IPv6-only service behind a translator sees every IPv4 client under 64:ff9b::/96: read as
+  // a /64, a guesser at one IPv4 address locked the owner out at every other.
+  const user = await signUp(auth.app);
+  for (let i = 0; i < 5; i++) {
+    const guess = { email: user.email, password: `translated ${i}` };
+    const address = i % 2 ? '64:ff9b::c633:640a' : '64:ff9b::198.51.100.10';
+    assert.equal((await attempt(auth.app, guess, address)).statusCode, 401);
+  }
+  assertThrottled(await attempt(auth.app, credentials(user), '64:ff9b::198.51.100.10'), 900);
+  assertThrottled(await attempt(auth.app, credentials(user), '198.51.100.10'), 900);
+  assert.equal(
+    (await attempt(auth.app, credentials(user), '64:ff9b::203.0.113.20')).statusCode,
+    200,
+  );
 });
 
 test('the per-account ceiling stops guesses from many addresses, but not where the owner signed in before', async () => {

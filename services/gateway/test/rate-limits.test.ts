@@ -70,3 +70,41 @@ test('every other route counts per client address, and the excess is 429', async
   assert.match(metrics, /gateway_rate_limited_total\{limit="login"[^}]*\} 1/);
   assert.match(metrics, /gateway_rate_limited_total\{limit="address"[^}]*\} 1/);
 });
+
+test("a service's 429 sets RateLimit-Reset from its Retry-After in either form, and from nothing else", async () => {
+  // Retry-After is delay-seconds or an HTTP date: a date left the gateway's own window in
+  // RateLimit-Reset (a client reading it came back 9 minutes early), and `1e3` was read as 1000.
+  const until = new Date(Date.now() + 600_000).toUTCString();
+  const service = await startUpstream((req, res) => {
+    res.statusCode = 429;
+    res.setHeader('content-type', 'application/problem+json');
+    res.setHeader('retry-after', new URL(req.url ?? '/', 'http://x').searchParams.get('ra')!);
+    res.end(JSON.stringify({ status: 429, code: 'rate_limited' }));
+  });
+  const gateway = await startGateway({
+    MAIN_URLS: service.url,
+    RATE_LIMIT_PER_ADDRESS: 100,
+    RATE_LIMIT_WINDOW: 60,
+  });
+  try {
+    const reset = async (retryAfter: string) => {
+      const answer = await fetch(
+        `${gateway.url}/main/v1/posts?ra=${encodeURIComponent(retryAfter)}`,
+      );
+      assert.equal(answer.status, 429);
+      assert.equal(answer.headers.get('ratelimit-remaining'), '0');
+      return Number(answer.headers.get('ratelimit-reset'));
+    };
+    const untilDate = await reset(until);
+    assert.ok(untilDate > 590 && untilDate <= 600, `RateLimit-Reset ${untilDate}`);
+    assert.equal(await reset('30'), 30);
+    // Not delay-seconds: the gateway's own window stays.
+    for (const odd of ['1e3', '0x10', '-5', 'soon']) {
+      const own = await reset(odd);
+      assert.ok(own > 0 && own <= 60, `${odd}: RateLimit-Reset ${own}`);
+    }
+  } finally {
+    await gateway.app.close();
+    await service.close();
+  }
+});

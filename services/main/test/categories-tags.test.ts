@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { TEST_SECRETS } from '@platform/testing';
 import pg from 'pg';
 import { authHeader, buildTestMain, createPost, list, type User } from './helper.ts';
 
@@ -454,6 +455,66 @@ test('a post moved into a category whose delete waits on another delete of its o
     await other.query('commit');
     const answers = await Promise.all([patching, deletingY, deletingZ]);
     for (const answer of answers) assert.ok(answer.statusCode < 500, answer.body);
+  } finally {
+    await other.end();
+  }
+});
+
+test('a category moving its posts while their author’s account is deleted: no 500', async () => {
+  // The move's UPDATE locked the category's posts in the order its scan met them, the deletion
+  // of their author's posts in id order: the move held the second and waited for the first,
+  // which the deletion held while waiting for the second (40P01, the DELETE a 500).
+  const author = await main.user();
+  const [from, to] = await Promise.all(
+    ['from', 'to'].map(
+      async (side) =>
+        (await call('POST', '/categories', editor, { name: `Leaving author ${side}` })).json()
+          .category,
+    ),
+  );
+  const posts = await Promise.all(
+    ['published', 'draft'].map((status) =>
+      createPost(main, author, { category_id: from.id, status }),
+    ),
+  );
+  const [first, second] = posts.map((p) => p.id).sort();
+  // The move's scan meets the second first (by status in the category's index, and on its page).
+  await main.sql(`update posts set status = 'published' where id = $1`, [first]);
+  await main.sql(`update posts set status = 'draft' where id = $1`, [second]);
+  const pause = () => new Promise((resolve) => setTimeout(resolve, 300));
+  const other = new pg.Client({ connectionString: main.databaseUrl });
+  await other.connect();
+  try {
+    // Holding the first post: the deletion waits for it, then the move (holding the second).
+    await other.query('begin');
+    await other.query('select 1 from posts where id = $1 for update', [first]);
+    const deletingAuthor = main.app.inject({
+      method: 'POST',
+      url: '/internal/events',
+      headers: { 'x-service-token': TEST_SECRETS.SERVICE_TOKEN },
+      payload: {
+        events: [
+          {
+            id: `auth:${Date.now()}`,
+            type: 'user.deleted',
+            occurred_at: new Date().toISOString(),
+            user_id: author.id,
+            payload: { user_id: author.id },
+          },
+        ],
+      },
+    });
+    await pause();
+    const deletingCategory = call('DELETE', `/categories/${from.id}?move_to=${to.id}`, editor);
+    await pause();
+    await other.query('commit');
+    const answers = await Promise.all([deletingAuthor, deletingCategory]);
+    assert.deepEqual(
+      answers.map((r) => r.statusCode),
+      [202, 204],
+      answers.map((r) => r.body).join('\n'),
+    );
+    assert.deepEqual(await main.sql('select id from posts where author_id = $1', [author.id]), []);
   } finally {
     await other.end();
   }

@@ -43,6 +43,18 @@ export async function lockedFor(db: Executor, keys: string[]): Promise<Map<strin
   return locked;
 }
 
+/**
+ * Takes back one attempt counted under `key` (one that turned out right), and the lock it set:
+ * within a window a key is locked once its count reaches `limit`, so below it no longer is.
+ */
+export async function uncountAttempt(db: Executor, key: string, limit: number): Promise<void> {
+  await db.execute(sql`
+    update login_failures set
+      failures = failures - 1,
+      locked_until = case when failures - 1 < ${limit} then null else locked_until end
+    where key = ${key} and failures > 0`);
+}
+
 export async function clearAttempts(db: Executor, key: string): Promise<void> {
   await db.delete(loginFailures).where(eq(loginFailures.key, key));
 }

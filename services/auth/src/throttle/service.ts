@@ -1,7 +1,7 @@
 import { addressBlock, problems } from '@platform/http';
 import { Counter, type Registry } from 'prom-client';
 import type { Db } from '../db/index.ts';
-import { clearAttempts, countAttempt, lockedFor } from './repository.ts';
+import { clearAttempts, countAttempt, lockedFor, uncountAttempt } from './repository.ts';
 
 export interface ThrottleLimits {
   /** Failures per account from one address: what a guesser meets first. */
@@ -91,26 +91,49 @@ export function createLoginThrottle(db: Db, limits: ThrottleLimits, registry: Re
         }
         refusal = { scope, retryAfter: wait };
       }
-      if (refusal) throttled.inc({ scope: refusal.scope });
-      return refusal ?? spared;
+      if (refusal) {
+        throttled.inc({ scope: refusal.scope });
+        return refusal;
+      }
+      // The attempt is counted now, as a failure until recordSuccess takes it back: counted only
+      // once its password or code had been found wrong, 40 guesses sent at once all passed the
+      // check above before the first was counted (a limit of 5 let 40 through, or as many as the
+      // gateway's login limit). One statement per key orders them: past a limit, the rest wait.
+      const counted: (typeof scopes)[number][] = [];
+      for (const scope of scopes) {
+        const count = await countAttempt(db, scope.key, scope.limit, limits.windowSeconds);
+        counted.push(scope);
+        if (count <= scope.limit) continue;
+        const wait = (await lockedFor(db, [scope.key])).get(scope.key) ?? limits.windowSeconds;
+        if (scope.scope !== 'account_address' && (await knownAddress())) {
+          spared ??= { scope: scope.scope, retryAfter: wait, spared: true };
+          continue;
+        }
+        // Refused, as the lock the attempts ahead of it set refuses the next: not counted.
+        for (const { key, limit } of counted) await uncountAttempt(db, key, limit);
+        throttled.inc({ scope: scope.scope });
+        return { scope: scope.scope, retryAfter: wait };
+      }
+      return spared;
     },
 
-    async recordFailure(account: string, address: string): Promise<void> {
+    /** A wrong password or code: `check` counted it already. */
+    async recordFailure(_account: string, _address: string): Promise<void> {
       failures.inc();
-      for (const { key, limit } of keys(account, address)) {
-        await countAttempt(db, key, limit, limits.windowSeconds);
-      }
     },
 
     /**
-     * A success clears the count of this account from this address only. The per-account count
-     * stays, so signing in now and then does not give a distributed guesser a fresh allowance,
-     * and so does the address's: one good password from an attacker's address must not reset it.
+     * A success takes back what `check` counted for it, and clears the count of this account from
+     * this address. The per-account count stays, so signing in now and then does not give a
+     * distributed guesser a fresh allowance, and so does the address's: one good password from an
+     * attacker's address must not reset it.
      */
     async recordSuccess(account: string, address: string): Promise<void> {
       // The key the failures were counted under: the address's block (its IPv6 /64), not the
       // address as written, or a success from IPv6 cleared nothing.
-      await clearAttempts(db, keys(account, address)[0].key);
+      const [pair, ...rest] = keys(account, address);
+      await clearAttempts(db, pair.key);
+      for (const { key, limit } of rest) await uncountAttempt(db, key, limit);
     },
   };
 }

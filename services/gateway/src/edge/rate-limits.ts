@@ -54,9 +54,8 @@ export async function rateLimits(
   app.addHook('onSend', (_request, reply, payload, done) => {
     if (reply.statusCode === 429 && reply.hasHeader('ratelimit-remaining')) {
       reply.header('ratelimit-remaining', 0);
-      const retryAfter = Number(reply.getHeader('retry-after'));
-      if (Number.isInteger(retryAfter) && retryAfter > 0)
-        reply.header('ratelimit-reset', retryAfter);
+      const wait = secondsUntil(reply.getHeader('retry-after'));
+      if (wait !== undefined) reply.header('ratelimit-reset', wait);
     }
     done(null, payload);
   });
@@ -68,6 +67,20 @@ export async function rateLimits(
     if (!request.is404) return done();
     limitUnrouted(request, reply).then(() => done(), done);
   });
+}
+
+/**
+ * The seconds a `Retry-After` asks for, in either of its forms (RFC 9110 §10.2.3): delay-seconds
+ * (digits only: `1e3` and `0x10` are no delay) or an HTTP date, counted from now. Undefined for
+ * anything else, and for no wait at all. Number() took `1e3` as 1000 and a date as no value,
+ * so a service's 429 until a date kept the gateway's own, earlier, RateLimit-Reset.
+ */
+function secondsUntil(header: unknown): number | undefined {
+  const text = String(header ?? '').trim();
+  const seconds = /^\d+$/.test(text)
+    ? Number(text)
+    : Math.ceil((Date.parse(text) - Date.now()) / 1000);
+  return Number.isSafeInteger(seconds) && seconds > 0 ? seconds : undefined;
 }
 
 /** The stricter per-address limits a route can ask for (EDGE_ROUTES' `limit`), and their counts. */

@@ -120,6 +120,11 @@ export async function countPosts(
 /**
  * Moves every post of one category to another and records a `post.updated` event for each, in
  * one statement each way however many posts there are (the caller holds the transaction).
+ *
+ * The posts are locked first, in id order, as the deletion of an account locks its posts
+ * (lockPostsByAuthor): the UPDATE alone locked them in the order its scan met them, so a move
+ * holding one post of an author whose deletion held another waited for each other (40P01, a 500).
+ * No post joins `from` meanwhile: its caller holds it for update, which a post naming it waits for.
  */
 export async function movePosts(
   db: Executor,
@@ -127,6 +132,7 @@ export async function movePosts(
   to: string,
   actorId: string,
 ): Promise<number> {
+  await db.execute(sql`select id from posts where category_id = ${from} order by id for update`);
   const result = await db.execute(sql`
     with moved as (
       update posts set category_id = ${to}, version = version + 1, updated_at = now()
