@@ -100,7 +100,16 @@ function timeOf(m: Msg, sentAt: string | undefined, now: number): number {
 export function convert(
   ctx: AnalyticsContext,
   messages: Msg[],
-  options: { type?: MessageType; sentAt?: string | undefined; batch: boolean },
+  options: {
+    type?: MessageType;
+    sentAt?: string | undefined;
+    batch: boolean;
+    /**
+     * False for a browser key's messages: the key is public, so its identify changes no
+     * profile's traits (they stay in the identify event's properties).
+     */
+    trusted: boolean;
+  },
 ): { messages: Converted[]; tooOld: number } {
   const now = Date.now();
   const oldest = now - ctx.config.RETENTION_DAYS * 86_400_000;
@@ -150,7 +159,7 @@ export function convert(
       },
       type,
       messageId: m.messageId,
-      traits: type === 'identify' ? m.traits : undefined,
+      traits: type === 'identify' && options.trusted ? m.traits : undefined,
       // An id linked to itself says nothing.
       links: links !== undefined && links !== m.userId ? links : undefined,
     };
