@@ -299,3 +299,29 @@ test('hostile input on the text/plain routes is refused as on the Segment routes
   });
   assert.equal(big.statusCode, 413);
 });
+
+test('analytics.js loads its settings for a browser key: apiHost from PUBLIC_URL, never Host', async () => {
+  const res = await t.app.inject({
+    url: `${base}/projects/${browserKey.key}/settings`,
+    headers: { host: 'evil.example', 'x-forwarded-host': 'evil.example', origin: SHOP },
+  });
+  assert.equal(res.statusCode, 200, res.body);
+  assert.equal(res.headers['access-control-allow-origin'], '*');
+  const settings = res.json();
+  const publicUrl = new URL(t.config.PUBLIC_URL);
+  assert.deepEqual(settings.integrations, {
+    'Segment.io': {
+      apiKey: browserKey.key,
+      apiHost: `${publicUrl.host}/analytics/v1`,
+      protocol: publicUrl.protocol.replace(':', ''),
+    },
+  });
+  assert.equal(settings.metrics.sampleRate, 0);
+  assert.deepEqual(settings.remotePlugins, []);
+  assert.doesNotMatch(res.body, /evil/);
+  for (const key of [serverKey.key, 'wk_unknown', 'x'.repeat(100)]) {
+    const refused = await t.app.inject({ url: `${base}/projects/${key}/settings` });
+    assert.equal(refused.statusCode, 404, key);
+    assert.equal(refused.json().code, 'not_found');
+  }
+});

@@ -143,6 +143,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/analytics/v1/projects/{writeKey}/settings': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Settings analytics.js loads for a browser write key (its cdnURL) */
+    get: operations['browserSettings'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/analytics/v1/write-keys': {
     parameters: {
       query?: never;
@@ -2018,6 +2035,148 @@ export interface operations {
             status: number;
             /** @enum {string} */
             code: 'unsupported_media_type';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'rate_limited';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+    };
+  };
+  browserSettings: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description A browser write key (public: it is in the page) */
+        writeKey: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Segment's source settings, as analytics.js loads them from its cdnURL */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            integrations: {
+              'Segment.io': {
+                /** @description The write key */
+                apiKey: string;
+                /** @description Host and path analytics.js posts to (<apiHost>/t, /b…), from PUBLIC_URL */
+                apiHost: string;
+                protocol: 'https' | 'http';
+              };
+            };
+            plan: {
+              [key: string]: unknown;
+            };
+            metrics: {
+              /**
+               * @description 0: analytics.js sends no metrics (by default it sends them to Segment's API)
+               * @enum {number}
+               */
+              sampleRate: 0;
+            };
+            remotePlugins: unknown[];
+            enabledMiddleware: {
+              [key: string]: unknown;
+            };
+            middlewareSettings: {
+              [key: string]: unknown;
+            };
+            edgeFunction: {
+              [key: string]: unknown;
+            };
+            legacyVideoPluginsEnabled: boolean;
+          };
+        };
+      };
+      /** @description `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'validation_failed';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unauthorized';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `not_found`: No such route or resource, or it is not the caller’s to see. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'not_found';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */

@@ -60,6 +60,12 @@ export async function revoke(db: Db, id: string) {
   if (!(await revokeWriteKey(db, id))) throw problems.notFound('No such write key.');
 }
 
+/** The live browser key `key` is, if it is one. */
+export async function findBrowserKey(db: Db, key: string) {
+  const found = key.length <= 100 ? await findWriteKey(db, hashOf(key)) : undefined;
+  return found?.kind === 'browser' ? found : undefined;
+}
+
 /** Segment's scheme: HTTP Basic with the key as user name and an empty password. */
 function keyFrom(header: string | undefined): string | undefined {
   const [scheme, encoded] = header?.split(' ') ?? [];
