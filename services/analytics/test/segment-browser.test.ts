@@ -325,3 +325,43 @@ test('analytics.js loads its settings for a browser key: apiHost from PUBLIC_URL
     assert.equal(refused.json().code, 'not_found');
   }
 });
+
+test('a browser key’s link of an anonymous id yields to a server key’s, and never replaces one', async () => {
+  const profileOf = async (userId: string) =>
+    (
+      await t.app.inject({ url: `${base}/profiles/${userId}`, headers: bearer(t.adminToken) })
+    ).json() as { anonymous_ids?: string[] };
+  const server = (path: string, payload: object) =>
+    t.app.inject({ method: 'POST', url: `${base}${path}`, headers: basic(serverKey.key), payload });
+  const victim = `victim-${randomUUID()}`;
+  const attacker = `attacker-${randomUUID()}`;
+  // The attacker, knowing the victim's anonymous id, claims it first from a page…
+  const claimed = randomUUID();
+  const claim = await post('/i', {
+    writeKey: browserKey.key,
+    userId: attacker,
+    anonymousId: claimed,
+  });
+  assert.equal(claim.statusCode, 200, claim.body);
+  // …and the victim's backend, which knows who signed in, links it afterwards: that link stands.
+  const backend = await server('/identify', { userId: victim, anonymousId: claimed });
+  assert.equal(backend.statusCode, 200, backend.body);
+  // A link a backend made first cannot be taken over by a page (identify or alias).
+  const held = randomUUID();
+  assert.equal((await server('/alias', { userId: victim, previousId: held })).statusCode, 200);
+  const takeover = await post('/b', {
+    writeKey: browserKey.key,
+    batch: [
+      { type: 'identify', userId: attacker, anonymousId: held },
+      { type: 'alias', userId: attacker, previousId: held, anonymousId: held },
+    ],
+  });
+  assert.equal(takeover.statusCode, 200, takeover.body);
+  // Between pages, the first link stands as before.
+  const first = randomUUID();
+  await post('/a', { writeKey: browserKey.key, userId: attacker, previousId: first });
+  await post('/a', { writeKey: browserKey.key, userId: victim, previousId: first });
+  await t.drained();
+  assert.deepEqual((await profileOf(victim)).anonymous_ids?.sort(), [claimed, held].sort());
+  assert.deepEqual((await profileOf(attacker)).anonymous_ids, [first]);
+});

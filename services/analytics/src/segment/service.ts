@@ -30,6 +30,8 @@ interface Converted {
   traits: Record<string, unknown> | undefined;
   /** An anonymous id this message links to its userId (identify naming both, or alias). */
   links: string | undefined;
+  /** Sent with a server write key (false: a browser key's, public). */
+  trusted: boolean;
 }
 
 /** What each type stores as its event's name and properties. */
@@ -162,6 +164,7 @@ export function convert(
       traits: type === 'identify' && options.trusted ? m.traits : undefined,
       // An id linked to itself says nothing.
       links: links !== undefined && links !== m.userId ? links : undefined,
+      trusted: options.trusted,
     };
   });
   if (large.length) {
@@ -233,6 +236,7 @@ function linksOf(messages: Converted[]): Link[] {
       userId: m.event.userId!,
       via: m.type === 'alias' ? 'alias' : 'identify',
       messageId: m.messageId ?? null,
+      trusted: m.trusted,
     });
   }
   return [...links.values()];
