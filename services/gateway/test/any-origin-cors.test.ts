@@ -15,6 +15,7 @@ const gateways: App[] = [];
 let listed: string; // CORS_ORIGINS names another origin
 let none: string; // CORS_ORIGINS empty
 let down: string; // analytics not answering
+let limited: string; // two requests a minute per address
 
 before(async () => {
   analytics = await startUpstream(echo('analytics'));
@@ -26,6 +27,7 @@ before(async () => {
   listed = await start({ ANALYTICS_URLS: analytics.url, CORS_ORIGINS: 'https://app.example' });
   none = await start({ ANALYTICS_URLS: analytics.url });
   down = await start({ ANALYTICS_URLS: await deadUrl() });
+  limited = await start({ ANALYTICS_URLS: analytics.url, RATE_LIMIT_PER_ADDRESS: '2' });
 });
 
 after(async () => {
@@ -81,6 +83,17 @@ test('their answers carry Access-Control-Allow-Origin: *, and Basic reaches the 
   const refused = await send(down, '/analytics/v1/b');
   assert.ok(refused.status >= 500, String(refused.status));
   assert.equal(refused.headers.get('access-control-allow-origin'), '*');
+  // A 429 too, with the Retry-After analytics.js reads to wait before it sends again.
+  let limit: Response | undefined;
+  for (let i = 0; i < 4; i += 1) {
+    const res = await send(limited, '/analytics/v1/t');
+    await res.arrayBuffer();
+    if (res.status === 429) limit = res;
+  }
+  assert.ok(limit, 'rate limited');
+  assert.equal(limit.headers.get('access-control-allow-origin'), '*');
+  assert.ok(Number(limit.headers.get('retry-after')) > 0);
+  assert.match(limit.headers.get('access-control-expose-headers') ?? '', /retry-after/);
 });
 
 test('every other route keeps CORS_ORIGINS: the Segment routes and the rest of analytics', async () => {

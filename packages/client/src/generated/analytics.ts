@@ -720,7 +720,7 @@ export interface operations {
             type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
             /** @description Unique per message: a message seen again is stored and counted once */
             messageId?: string;
-            /** @description The user; a write key may name any */
+            /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
             userId?: string;
             /** @description The device or browser before sign-in */
             anonymousId?: string;
@@ -929,7 +929,7 @@ export interface operations {
           type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
           /** @description Unique per message: a message seen again is stored and counted once */
           messageId?: string;
-          /** @description The user; a write key may name any */
+          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
           userId?: string;
           /** @description The device or browser before sign-in */
           anonymousId?: string;
@@ -1122,7 +1122,7 @@ export interface operations {
           type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
           /** @description Unique per message: a message seen again is stored and counted once */
           messageId?: string;
-          /** @description The user; a write key may name any */
+          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
           userId?: string;
           /** @description The device or browser before sign-in */
           anonymousId?: string;
@@ -1315,7 +1315,7 @@ export interface operations {
           type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
           /** @description Unique per message: a message seen again is stored and counted once */
           messageId?: string;
-          /** @description The user; a write key may name any */
+          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
           userId?: string;
           /** @description The device or browser before sign-in */
           anonymousId?: string;
@@ -1508,7 +1508,7 @@ export interface operations {
           type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
           /** @description Unique per message: a message seen again is stored and counted once */
           messageId?: string;
-          /** @description The user; a write key may name any */
+          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
           userId?: string;
           /** @description The device or browser before sign-in */
           anonymousId?: string;
@@ -1701,7 +1701,7 @@ export interface operations {
           type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
           /** @description Unique per message: a message seen again is stored and counted once */
           messageId?: string;
-          /** @description The user; a write key may name any */
+          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
           userId?: string;
           /** @description The device or browser before sign-in */
           anonymousId?: string;
@@ -1894,7 +1894,7 @@ export interface operations {
           type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
           /** @description Unique per message: a message seen again is stored and counted once */
           messageId?: string;
-          /** @description The user; a write key may name any */
+          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
           userId?: string;
           /** @description The device or browser before sign-in */
           anonymousId?: string;
@@ -4496,7 +4496,7 @@ export interface operations {
             type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
             /** @description Unique per message: a message seen again is stored and counted once */
             messageId?: string;
-            /** @description The user; a write key may name any */
+            /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
             userId?: string;
             /** @description The device or browser before sign-in */
             anonymousId?: string;
@@ -4569,7 +4569,7 @@ export interface operations {
             type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
             /** @description Unique per message: a message seen again is stored and counted once */
             messageId?: string;
-            /** @description The user; a write key may name any */
+            /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
             userId?: string;
             /** @description The device or browser before sign-in */
             anonymousId?: string;
@@ -4800,7 +4800,7 @@ export interface operations {
           type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
           /** @description Unique per message: a message seen again is stored and counted once */
           messageId?: string;
-          /** @description The user; a write key may name any */
+          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
           userId?: string;
           /** @description The device or browser before sign-in */
           anonymousId?: string;
@@ -4856,7 +4856,7 @@ export interface operations {
           type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
           /** @description Unique per message: a message seen again is stored and counted once */
           messageId?: string;
-          /** @description The user; a write key may name any */
+          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
           userId?: string;
           /** @description The device or browser before sign-in */
           anonymousId?: string;
@@ -5071,7 +5071,7 @@ export interface operations {
           type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
           /** @description Unique per message: a message seen again is stored and counted once */
           messageId?: string;
-          /** @description The user; a write key may name any */
+          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
           userId?: string;
           /** @description The device or browser before sign-in */
           anonymousId?: string;
@@ -5127,7 +5127,7 @@ export interface operations {
           type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
           /** @description Unique per message: a message seen again is stored and counted once */
           messageId?: string;
-          /** @description The user; a write key may name any */
+          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
           userId?: string;
           /** @description The device or browser before sign-in */
           anonymousId?: string;
@@ -5342,7 +5342,7 @@ export interface operations {
           type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
           /** @description Unique per message: a message seen again is stored and counted once */
           messageId?: string;
-          /** @description The user; a write key may name any */
+          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
           userId?: string;
           /** @description The device or browser before sign-in */
           anonymousId?: string;
@@ -5398,7 +5398,7 @@ export interface operations {
           type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
           /** @description Unique per message: a message seen again is stored and counted once */
           messageId?: string;
-          /** @description The user; a write key may name any */
+          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
           userId?: string;
           /** @description The device or browser before sign-in */
           anonymousId?: string;
@@ -5613,7 +5613,7 @@ export interface operations {
           type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
           /** @description Unique per message: a message seen again is stored and counted once */
           messageId?: string;
-          /** @description The user; a write key may name any */
+          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
           userId?: string;
           /** @description The device or browser before sign-in */
           anonymousId?: string;
@@ -5669,7 +5669,7 @@ export interface operations {
           type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
           /** @description Unique per message: a message seen again is stored and counted once */
           messageId?: string;
-          /** @description The user; a write key may name any */
+          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
           userId?: string;
           /** @description The device or browser before sign-in */
           anonymousId?: string;
@@ -5884,7 +5884,7 @@ export interface operations {
           type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
           /** @description Unique per message: a message seen again is stored and counted once */
           messageId?: string;
-          /** @description The user; a write key may name any */
+          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
           userId?: string;
           /** @description The device or browser before sign-in */
           anonymousId?: string;
@@ -5940,7 +5940,7 @@ export interface operations {
           type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
           /** @description Unique per message: a message seen again is stored and counted once */
           messageId?: string;
-          /** @description The user; a write key may name any */
+          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
           userId?: string;
           /** @description The device or browser before sign-in */
           anonymousId?: string;
@@ -6155,7 +6155,7 @@ export interface operations {
           type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
           /** @description Unique per message: a message seen again is stored and counted once */
           messageId?: string;
-          /** @description The user; a write key may name any */
+          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
           userId?: string;
           /** @description The device or browser before sign-in */
           anonymousId?: string;
@@ -6211,7 +6211,7 @@ export interface operations {
           type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
           /** @description Unique per message: a message seen again is stored and counted once */
           messageId?: string;
-          /** @description The user; a write key may name any */
+          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
           userId?: string;
           /** @description The device or browser before sign-in */
           anonymousId?: string;
