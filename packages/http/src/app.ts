@@ -12,6 +12,7 @@ import { edgeTracing, serverSpansActive } from '@platform/telemetry';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
+  type FastifyRequest,
   type FastifyServerOptions,
   LogController,
   type RawReplyDefaultExpression,
@@ -172,9 +173,25 @@ function sharedSerializers(): SerializerFactory {
  * Fastify's own parser, prototype poisoning refused as before.
  */
 function emptyJsonIsNoBody(app: FastifyInstance) {
-  const parse = app.getDefaultJsonParser('error', 'error');
+  const parse = jsonBodyParser(app);
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, parse);
+}
+
+/**
+ * The parser of `application/json` bodies, for a route that must read JSON sent under another
+ * type (analytics.js posts JSON as `text/plain`): register it in that route's own scope,
+ * `scope.addContentTypeParser('text/plain', { parseAs: 'buffer' }, jsonBodyParser(scope))`, and the
+ * body is read exactly as JSON is everywhere (empty is no body, UTF-8 only, prototype poisoning
+ * refused); the schema's strictness (NUL, surrogates, numbers) applies as to any body.
+ */
+export function jsonBodyParser(app: FastifyInstance) {
+  const parse = app.getDefaultJsonParser('error', 'error');
+  return (
+    request: FastifyRequest,
+    body: string | Buffer,
+    done: (error: Error | null, body?: unknown) => void,
+  ) => {
     const bytes = body as Buffer;
     if (bytes.length === 0) {
       done(null, undefined);
@@ -187,7 +204,7 @@ function emptyJsonIsNoBody(app: FastifyInstance) {
       return;
     }
     parse(request, bytes.toString('utf8'), done);
-  });
+  };
 }
 
 /**

@@ -6,6 +6,7 @@ export {
   CACHE_VERSION_PATH,
   type ClientTimeouts,
   createApp,
+  jsonBodyParser,
   ROUTE_HEADER,
 } from './app.ts';
 export {

@@ -66,7 +66,7 @@ export function rolePermissions(services: readonly Service[]): Record<string, st
 
 /**
  * The gateway's EDGE_ROUTES: every manifest's `edge` entries as a JSON array of
- * `{method, url, limit?, body_limit?, requires_token?, basic_auth?, ignores_token?, cache?}` with the prefix put in front; empty when there are none.
+ * `{method, url, limit?, body_limit?, requires_token?, basic_auth?, any_origin?, ignores_token?, cache?}` with the prefix put in front; empty when there are none.
  */
 export function edgeRoutesSetting(services: readonly Service[]): string {
   const routes = services.flatMap((s) =>

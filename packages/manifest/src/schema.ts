@@ -90,6 +90,12 @@ export const EdgeRoute = Type.Object(
           'The service checks HTTP Basic credentials here itself (API or write keys): the gateway passes an `Authorization: Basic` header through instead of refusing it as a bad token.',
       }),
     ),
+    any_origin: Type.Optional(
+      Type.Boolean({
+        description:
+          "Web pages on any origin call it without credentials (a public key in the body or a Basic header, as analytics.js sends): the gateway answers its CORS preflight and puts `Access-Control-Allow-Origin: *` on its answers (its own refusals too: 429, 413, 502) whatever CORS_ORIGINS says, and the service decides which origins it takes (analytics: a browser write key's origins).",
+      }),
+    ),
     ignores_token: Type.Optional(
       Type.Boolean({
         description:

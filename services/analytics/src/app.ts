@@ -28,6 +28,7 @@ import { createWriter } from './ingestion/writer.ts';
 import { internalRoutes } from './internal/routes.ts';
 import { queryRoutes } from './queries/routes.ts';
 import { segmentRoutes } from './segment/routes.ts';
+import { segmentSettingsRoute } from './segment/settings.ts';
 import { refuseUnstorableParameters } from './storable.ts';
 import { createStore } from './store/index.ts';
 import type { Store } from './store/types.ts';
@@ -149,6 +150,7 @@ export async function buildApp(deps: AnalyticsAppDeps): Promise<App> {
       await api.register(authentication, { verify: auth.verify });
       ingestionRoutes(api, ctx);
       segmentRoutes(api, ctx);
+      segmentSettingsRoute(api, ctx);
       writeKeyRoutes(api, database.db);
       profileRoutes(api, ctx);
       queryRoutes(api, ctx);

@@ -11,6 +11,8 @@ export const ConfigSchema = Type.Object({
   /** Internal base URL of the auth service: keys and the revocation feed come from there. */
   AUTH_URL: Env.url('http://127.0.0.1:8081'),
   REDIS_URL: Env.redisUrl(),
+  /** Where users reach the system (the gateway): analytics.js's settings name it as apiHost. */
+  PUBLIC_URL: Env.url('http://127.0.0.1:8080'),
   JWT_ISSUER: Type.String({ default: 'auth', minLength: 1 }),
   JWT_AUDIENCE: Type.String({ default: 'microservice-template', minLength: 1 }),
   /** Longer-lived access tokens (exp - iat) are refused; keep auth's ACCESS_TOKEN_TTL below. */

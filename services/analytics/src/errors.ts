@@ -24,7 +24,13 @@ export const codes = defineCodes({
   invalid_write_key: {
     status: 401,
     title: 'Invalid write key',
-    description: 'The Basic authorization names no live write key (missing, unknown or revoked).',
+    description:
+      'The request names no live write key of the kind this route takes (missing, unknown, revoked, or a server key on a browser route and the other way round).',
+  },
+  origin_not_allowed: {
+    status: 403,
+    title: 'Origin not allowed',
+    description: 'The browser write key does not allow the page’s origin (the Origin header).',
   },
 });
 

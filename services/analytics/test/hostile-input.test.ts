@@ -21,6 +21,15 @@ test('no hostile request to any analytics operation fails the service', async ()
   assert.equal(created.statusCode, 201, created.body);
   const key = created.json() as { id: string; key: string };
   const basic = `Basic ${Buffer.from(`${key.key}:`).toString('base64')}`;
+  // analytics.js's routes take browser keys; this one from any origin (the probes send none).
+  const page = await t.app.inject({
+    method: 'POST',
+    url: `${base}/write-keys`,
+    headers: bearer(t.adminToken),
+    payload: { name: 'hostile page', kind: 'browser', origins: ['*'] },
+  });
+  assert.equal(page.statusCode, 201, page.body);
+  const browserBasic = `Basic ${Buffer.from(`${page.json().key}:`).toString('base64')}`;
   const doc = (await t.app.inject({ url: `${base}/openapi.json` })).json();
 
   const { sent, faults } = await sweepHostileInput(t.app, doc, {
@@ -53,10 +62,19 @@ test('no hostile request to any analytics operation fails the service', async ()
       [`POST ${base}/screen`]: message,
       [`POST ${base}/group`]: { ...message, groupId: 'g' },
       [`POST ${base}/alias`]: { ...message, previousId: 'p' },
+      [`POST ${base}/b`]: { batch: [{ ...message, type: 'track' }] },
+      [`POST ${base}/t`]: message,
+      [`POST ${base}/i`]: message,
+      [`POST ${base}/p`]: message,
+      [`POST ${base}/s`]: message,
+      [`POST ${base}/g`]: { ...message, groupId: 'g' },
+      [`POST ${base}/a`]: { ...message, previousId: 'p' },
     },
     authorization: async (op) =>
       op.path.startsWith(`${base}/write-keys`) || !isSegment(op.path)
-        ? `Bearer ${t.adminToken}`
+        ? isBrowser(op.path)
+          ? browserBasic
+          : `Bearer ${t.adminToken}`
         : basic,
   });
   // Still answering, and what it accepted is still written: nothing queued is stuck behind.
@@ -74,6 +92,9 @@ test('no hostile request to any analytics operation fails the service', async ()
 const message = { userId: 'u', event: 'hostile', properties: { a: 1 }, traits: { t: 1 } };
 const SEGMENT = ['batch', 'track', 'identify', 'page', 'screen', 'group', 'alias', 'import'];
 const isSegment = (path: string) => SEGMENT.some((s) => path === `${base}/${s}`);
+/** analytics.js's paths: the same routes as Segment's (one function, segment/routes.ts). */
+const BROWSER = ['b', 't', 'i', 'p', 's', 'g', 'a'];
+const isBrowser = (path: string) => BROWSER.some((s) => path === `${base}/${s}`);
 
 /**
  * identify, page, screen, group and alias are track's route definition with another type (one
@@ -90,6 +111,14 @@ const OWN_FIELDS = new Map(
     screen: ['name', 'category', 'properties'],
     group: ['groupId', 'traits'],
     alias: ['previousId', 'userId'],
+    // The same definitions again (segmentApi's second call): the message's own fields only.
+    b: ['batch'],
+    t: ['event', 'userId', 'properties'],
+    i: ['userId', 'traits'],
+    p: ['name', 'properties'],
+    s: ['name'],
+    g: ['groupId'],
+    a: ['previousId'],
   }),
 );
 

@@ -78,7 +78,7 @@ export const ConfigSchema = Type.Object({
   EDGE_ROUTES: Type.Optional(
     Type.String({
       description:
-        'a JSON array of {method, url, limit?, body_limit?, requires_token?, basic_auth?}',
+        'a JSON array of {method, url, limit?, body_limit?, requires_token?, basic_auth?, any_origin?, ignores_token?, cache?}',
     }),
   ),
   /** Bodies are read whole before they go on; this much of them in memory at once, then 503s. */

@@ -60,6 +60,8 @@ const VALUE_PROBE = new RegExp(
 
 /** Segment's calls, signed with a write key (a session is a 401 before any input is read). */
 const SEGMENT_CALL = /^\/analytics\/v1\/(batch|track|identify|page|screen|group|alias|import)$/;
+/** analytics.js's calls, signed with a browser write key (the gateway lets any origin call them). */
+const BROWSER_CALL = /^\/analytics\/v1\/[btipsga]$/;
 
 /** A valid single Segment call, so that each probe's one hostile part is what gets refused. */
 const message = { userId: 'u', event: 'hostile', properties: { a: 1 }, traits: { t: 1 } };
@@ -76,6 +78,8 @@ describe('hostile requests through the gateway', () => {
   let postId: string;
   /** Segment's calls take a write key, not a session: without one every probe was the same 401. */
   let writeKey: string;
+  /** analytics.js's: a browser key taken from any origin (the probes send none). */
+  let browserKey: string;
   const pathValues: Record<string, Record<string, string>> = {};
 
   before(async () => {
@@ -143,6 +147,15 @@ describe('hostile requests through the gateway', () => {
     assert.equal(created.status, 201, await created.clone().text());
     const { key } = (await created.json()) as { key: string };
     writeKey = `Basic ${Buffer.from(`${key}:`).toString('base64')}`;
+    const page = await post(
+      `${url}/analytics/v1/write-keys`,
+      { name: 'hostile page', kind: 'browser', origins: ['*'] },
+      bearer(token),
+    );
+    assert.equal(page.status, 201, await page.clone().text());
+    const pageKey = ((await page.json()) as { key: string }).key;
+    browserKey = `Basic ${Buffer.from(`${pageKey}:`).toString('base64')}`;
+    pathValues['/analytics/v1/projects/'] = { writeKey: pageKey };
   });
 
   test('a request with a long path is measured like any other: its sample loses no batch', async () => {
@@ -221,11 +234,18 @@ describe('hostile requests through the gateway', () => {
             ),
             'POST /analytics/v1/group': { ...message, groupId: 'g' },
             'POST /analytics/v1/alias': { ...message, previousId: 'p' },
+            'POST /analytics/v1/b': { batch: [{ type: 'track', userId: 'u', event: 'e' }] },
+            ...Object.fromEntries(
+              ['t', 'i', 'p', 's'].map((c) => [`POST /analytics/v1/${c}`, message]),
+            ),
+            'POST /analytics/v1/g': { ...message, groupId: 'g' },
+            'POST /analytics/v1/a': { ...message, previousId: 'p' },
             'POST /accounts/v1/login': { email: other.email, password: 'wrong password' },
           },
           // A probe may log the admin out (POST /accounts/v1/logout): then a new session.
           authorization: async (op, stale) => {
             if (SEGMENT_CALL.test(op.path)) return writeKey;
+            if (BROWSER_CALL.test(op.path)) return browserKey;
             if (stale) await admin.ended(stale.slice('Bearer '.length));
             return `Bearer ${await admin.token()}`;
           },

@@ -143,6 +143,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/analytics/v1/projects/{writeKey}/settings': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Settings analytics.js loads for a browser write key (its cdnURL) */
+    get: operations['browserSettings'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/analytics/v1/write-keys': {
     parameters: {
       query?: never;
@@ -382,6 +399,128 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/analytics/v1/b': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Segment batch (analytics.js in a web page: a browser write key from one of its origins; the body may be sent as text/plain): messages of any type, up to 500 KB in all and 32 KB each
+     * @description A message whose messageId was seen before (within DEDUP_DAYS) is accepted and ignored. The body may be sent with `Content-Encoding: gzip` or `deflate`; the limits count its decoded bytes.
+     */
+    post: operations['browserSegmentBatch'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/analytics/v1/t': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Segment track call (analytics.js in a web page: a browser write key from one of its origins; the body may be sent as text/plain) (up to 32 KB) */
+    post: operations['browserSegmentTrack'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/analytics/v1/i': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Segment identify call (analytics.js in a web page: a browser write key from one of its origins; the body may be sent as text/plain) (up to 32 KB) */
+    post: operations['browserSegmentIdentify'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/analytics/v1/p': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Segment page call (analytics.js in a web page: a browser write key from one of its origins; the body may be sent as text/plain) (up to 32 KB) */
+    post: operations['browserSegmentPage'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/analytics/v1/s': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Segment screen call (analytics.js in a web page: a browser write key from one of its origins; the body may be sent as text/plain) (up to 32 KB) */
+    post: operations['browserSegmentScreen'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/analytics/v1/g': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Segment group call (analytics.js in a web page: a browser write key from one of its origins; the body may be sent as text/plain) (up to 32 KB) */
+    post: operations['browserSegmentGroup'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/analytics/v1/a': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Segment alias call (analytics.js in a web page: a browser write key from one of its origins; the body may be sent as text/plain) (up to 32 KB) */
+    post: operations['browserSegmentAlias'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -581,7 +720,7 @@ export interface operations {
             type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
             /** @description Unique per message: a message seen again is stored and counted once */
             messageId?: string;
-            /** @description The user; a write key may name any */
+            /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
             userId?: string;
             /** @description The device or browser before sign-in */
             anonymousId?: string;
@@ -682,7 +821,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The Basic authorization names no live write key (missing, unknown or revoked). */
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The request names no live write key of the kind this route takes (missing, unknown, revoked, or a server key on a browser route and the other way round). */
       401: {
         headers: {
           [name: string]: unknown;
@@ -790,7 +929,7 @@ export interface operations {
           type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
           /** @description Unique per message: a message seen again is stored and counted once */
           messageId?: string;
-          /** @description The user; a write key may name any */
+          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
           userId?: string;
           /** @description The device or browser before sign-in */
           anonymousId?: string;
@@ -875,7 +1014,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The Basic authorization names no live write key (missing, unknown or revoked). */
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The request names no live write key of the kind this route takes (missing, unknown, revoked, or a server key on a browser route and the other way round). */
       401: {
         headers: {
           [name: string]: unknown;
@@ -983,7 +1122,7 @@ export interface operations {
           type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
           /** @description Unique per message: a message seen again is stored and counted once */
           messageId?: string;
-          /** @description The user; a write key may name any */
+          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
           userId?: string;
           /** @description The device or browser before sign-in */
           anonymousId?: string;
@@ -1068,7 +1207,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The Basic authorization names no live write key (missing, unknown or revoked). */
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The request names no live write key of the kind this route takes (missing, unknown, revoked, or a server key on a browser route and the other way round). */
       401: {
         headers: {
           [name: string]: unknown;
@@ -1176,7 +1315,7 @@ export interface operations {
           type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
           /** @description Unique per message: a message seen again is stored and counted once */
           messageId?: string;
-          /** @description The user; a write key may name any */
+          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
           userId?: string;
           /** @description The device or browser before sign-in */
           anonymousId?: string;
@@ -1261,7 +1400,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The Basic authorization names no live write key (missing, unknown or revoked). */
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The request names no live write key of the kind this route takes (missing, unknown, revoked, or a server key on a browser route and the other way round). */
       401: {
         headers: {
           [name: string]: unknown;
@@ -1369,7 +1508,7 @@ export interface operations {
           type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
           /** @description Unique per message: a message seen again is stored and counted once */
           messageId?: string;
-          /** @description The user; a write key may name any */
+          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
           userId?: string;
           /** @description The device or browser before sign-in */
           anonymousId?: string;
@@ -1454,7 +1593,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The Basic authorization names no live write key (missing, unknown or revoked). */
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The request names no live write key of the kind this route takes (missing, unknown, revoked, or a server key on a browser route and the other way round). */
       401: {
         headers: {
           [name: string]: unknown;
@@ -1562,7 +1701,7 @@ export interface operations {
           type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
           /** @description Unique per message: a message seen again is stored and counted once */
           messageId?: string;
-          /** @description The user; a write key may name any */
+          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
           userId?: string;
           /** @description The device or browser before sign-in */
           anonymousId?: string;
@@ -1647,7 +1786,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The Basic authorization names no live write key (missing, unknown or revoked). */
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The request names no live write key of the kind this route takes (missing, unknown, revoked, or a server key on a browser route and the other way round). */
       401: {
         headers: {
           [name: string]: unknown;
@@ -1755,7 +1894,7 @@ export interface operations {
           type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
           /** @description Unique per message: a message seen again is stored and counted once */
           messageId?: string;
-          /** @description The user; a write key may name any */
+          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
           userId?: string;
           /** @description The device or browser before sign-in */
           anonymousId?: string;
@@ -1840,7 +1979,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The Basic authorization names no live write key (missing, unknown or revoked). */
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The request names no live write key of the kind this route takes (missing, unknown, revoked, or a server key on a browser route and the other way round). */
       401: {
         headers: {
           [name: string]: unknown;
@@ -1930,6 +2069,148 @@ export interface operations {
       };
     };
   };
+  browserSettings: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description A browser write key (public: it is in the page) */
+        writeKey: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Segment's source settings, as analytics.js loads them from its cdnURL */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            integrations: {
+              'Segment.io': {
+                /** @description The write key */
+                apiKey: string;
+                /** @description Host and path analytics.js posts to (<apiHost>/t, /b…), from PUBLIC_URL */
+                apiHost: string;
+                protocol: 'https' | 'http';
+              };
+            };
+            plan: {
+              [key: string]: unknown;
+            };
+            metrics: {
+              /**
+               * @description 0: analytics.js sends no metrics (by default it sends them to Segment's API)
+               * @enum {number}
+               */
+              sampleRate: 0;
+            };
+            remotePlugins: unknown[];
+            enabledMiddleware: {
+              [key: string]: unknown;
+            };
+            middlewareSettings: {
+              [key: string]: unknown;
+            };
+            edgeFunction: {
+              [key: string]: unknown;
+            };
+            legacyVideoPluginsEnabled: boolean;
+          };
+        };
+      };
+      /** @description `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'validation_failed';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unauthorized';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `not_found`: No such route or resource, or it is not the caller’s to see. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'not_found';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'rate_limited';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+    };
+  };
   listWriteKeys: {
     parameters: {
       query?: never;
@@ -1952,6 +2233,9 @@ export interface operations {
               name: string;
               /** @description The key's first characters, to tell keys apart */
               key_prefix: string;
+              kind: 'server' | 'browser';
+              /** @description A browser key's origins; empty for a server key */
+              origins: string[];
               /** Format: date-time */
               created_at: string;
             }[];
@@ -2038,6 +2322,13 @@ export interface operations {
         'application/json': {
           /** @description What sends with it, e.g. "billing backend" */
           name: string;
+          /**
+           * @description `server` (default): a backend, on the Segment routes (/batch, /track…), trusted with profile traits. `browser`: a web page (analytics.js), public: only on its routes (/t, /p, /i, /g, /a, /s, /b), only from `origins`, and it never changes a profile's traits
+           * @enum {string}
+           */
+          kind?: 'server' | 'browser';
+          /** @description A browser key only, and required there: the page origins it is taken from (scheme, host and port as a browser sends them in Origin, e.g. https://shop.example.com), or "*" for any */
+          origins?: string[];
         };
       };
     };
@@ -2054,6 +2345,9 @@ export interface operations {
             name: string;
             /** @description The key's first characters, to tell keys apart */
             key_prefix: string;
+            kind: 'server' | 'browser';
+            /** @description A browser key's origins; empty for a server key */
+            origins: string[];
             /** Format: date-time */
             created_at: string;
             /** @description The key itself: shown this once; only a hash of it is kept */
@@ -4150,6 +4444,1936 @@ export interface operations {
             status: number;
             /** @enum {string} */
             code: 'unauthorized';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'rate_limited';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+    };
+  };
+  browserSegmentBatch: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          batch: {
+            /**
+             * @description Implied by the endpoint; required in a batch
+             * @enum {string}
+             */
+            type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
+            /** @description Unique per message: a message seen again is stored and counted once */
+            messageId?: string;
+            /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
+            userId?: string;
+            /** @description The device or browser before sign-in */
+            anonymousId?: string;
+            /**
+             * Format: date-time
+             * @description When it happened; default: when it was received
+             */
+            timestamp?: string;
+            /**
+             * Format: date-time
+             * @description The client clock when it happened; corrected by sentAt
+             */
+            originalTimestamp?: string;
+            /**
+             * Format: date-time
+             * @description The client clock when it was sent
+             */
+            sentAt?: string;
+            /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
+            event?: string;
+            /** @description page and screen: its name */
+            name?: string;
+            /** @description page: its category */
+            category?: string;
+            /** @description track, page, screen */
+            properties?: {
+              [key: string]: unknown;
+            };
+            /** @description identify, group */
+            traits?: {
+              [key: string]: unknown;
+            };
+            /** @description group: the group */
+            groupId?: string;
+            /** @description alias: the id (usually an anonymousId) that becomes userId */
+            previousId?: string;
+            /** @description Ignored */
+            context?: {
+              [key: string]: unknown;
+            };
+            /** @description Ignored */
+            integrations?: {
+              [key: string]: unknown;
+            };
+            /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
+            writeKey?: string;
+          }[];
+          /**
+           * Format: date-time
+           * @description The client clock when it was sent
+           */
+          sentAt?: string;
+          /** @description Merged into each message (ignored) */
+          context?: {
+            [key: string]: unknown;
+          };
+          /** @description Ignored */
+          integrations?: {
+            [key: string]: unknown;
+          };
+          /** @description The write key, read only when the request has no Authorization header */
+          writeKey?: string;
+        };
+        'text/plain': {
+          batch: {
+            /**
+             * @description Implied by the endpoint; required in a batch
+             * @enum {string}
+             */
+            type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
+            /** @description Unique per message: a message seen again is stored and counted once */
+            messageId?: string;
+            /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
+            userId?: string;
+            /** @description The device or browser before sign-in */
+            anonymousId?: string;
+            /**
+             * Format: date-time
+             * @description When it happened; default: when it was received
+             */
+            timestamp?: string;
+            /**
+             * Format: date-time
+             * @description The client clock when it happened; corrected by sentAt
+             */
+            originalTimestamp?: string;
+            /**
+             * Format: date-time
+             * @description The client clock when it was sent
+             */
+            sentAt?: string;
+            /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
+            event?: string;
+            /** @description page and screen: its name */
+            name?: string;
+            /** @description page: its category */
+            category?: string;
+            /** @description track, page, screen */
+            properties?: {
+              [key: string]: unknown;
+            };
+            /** @description identify, group */
+            traits?: {
+              [key: string]: unknown;
+            };
+            /** @description group: the group */
+            groupId?: string;
+            /** @description alias: the id (usually an anonymousId) that becomes userId */
+            previousId?: string;
+            /** @description Ignored */
+            context?: {
+              [key: string]: unknown;
+            };
+            /** @description Ignored */
+            integrations?: {
+              [key: string]: unknown;
+            };
+            /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
+            writeKey?: string;
+          }[];
+          /**
+           * Format: date-time
+           * @description The client clock when it was sent
+           */
+          sentAt?: string;
+          /** @description Merged into each message (ignored) */
+          context?: {
+            [key: string]: unknown;
+          };
+          /** @description Ignored */
+          integrations?: {
+            [key: string]: unknown;
+          };
+          /** @description The write key, read only when the request has no Authorization header */
+          writeKey?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {boolean} */
+            success: true;
+          };
+        };
+      };
+      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'bad_request' | 'validation_failed';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The request names no live write key of the kind this route takes (missing, unknown, revoked, or a server key on a browser route and the other way round). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unauthorized' | 'invalid_write_key';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `origin_not_allowed`: The browser write key does not allow the page’s origin (the Origin header). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'origin_not_allowed';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `payload_too_large`: The request body is over the limit of this route. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'payload_too_large';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unsupported_media_type';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'rate_limited';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+    };
+  };
+  browserSegmentTrack: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description A Segment message; a field sent as null counts as absent (analytics-python sends them), an id (userId, anonymousId, groupId, previousId) sent as an integer as its decimal text (analytics-ruby sends them); what each type needs is checked after the schema */
+    requestBody: {
+      content: {
+        'application/json': {
+          /**
+           * @description Implied by the endpoint; required in a batch
+           * @enum {string}
+           */
+          type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
+          /** @description Unique per message: a message seen again is stored and counted once */
+          messageId?: string;
+          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
+          userId?: string;
+          /** @description The device or browser before sign-in */
+          anonymousId?: string;
+          /**
+           * Format: date-time
+           * @description When it happened; default: when it was received
+           */
+          timestamp?: string;
+          /**
+           * Format: date-time
+           * @description The client clock when it happened; corrected by sentAt
+           */
+          originalTimestamp?: string;
+          /**
+           * Format: date-time
+           * @description The client clock when it was sent
+           */
+          sentAt?: string;
+          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
+          event?: string;
+          /** @description page and screen: its name */
+          name?: string;
+          /** @description page: its category */
+          category?: string;
+          /** @description track, page, screen */
+          properties?: {
+            [key: string]: unknown;
+          };
+          /** @description identify, group */
+          traits?: {
+            [key: string]: unknown;
+          };
+          /** @description group: the group */
+          groupId?: string;
+          /** @description alias: the id (usually an anonymousId) that becomes userId */
+          previousId?: string;
+          /** @description Ignored */
+          context?: {
+            [key: string]: unknown;
+          };
+          /** @description Ignored */
+          integrations?: {
+            [key: string]: unknown;
+          };
+          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
+          writeKey?: string;
+        };
+        'text/plain': {
+          /**
+           * @description Implied by the endpoint; required in a batch
+           * @enum {string}
+           */
+          type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
+          /** @description Unique per message: a message seen again is stored and counted once */
+          messageId?: string;
+          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
+          userId?: string;
+          /** @description The device or browser before sign-in */
+          anonymousId?: string;
+          /**
+           * Format: date-time
+           * @description When it happened; default: when it was received
+           */
+          timestamp?: string;
+          /**
+           * Format: date-time
+           * @description The client clock when it happened; corrected by sentAt
+           */
+          originalTimestamp?: string;
+          /**
+           * Format: date-time
+           * @description The client clock when it was sent
+           */
+          sentAt?: string;
+          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
+          event?: string;
+          /** @description page and screen: its name */
+          name?: string;
+          /** @description page: its category */
+          category?: string;
+          /** @description track, page, screen */
+          properties?: {
+            [key: string]: unknown;
+          };
+          /** @description identify, group */
+          traits?: {
+            [key: string]: unknown;
+          };
+          /** @description group: the group */
+          groupId?: string;
+          /** @description alias: the id (usually an anonymousId) that becomes userId */
+          previousId?: string;
+          /** @description Ignored */
+          context?: {
+            [key: string]: unknown;
+          };
+          /** @description Ignored */
+          integrations?: {
+            [key: string]: unknown;
+          };
+          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
+          writeKey?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {boolean} */
+            success: true;
+          };
+        };
+      };
+      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'bad_request' | 'validation_failed';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The request names no live write key of the kind this route takes (missing, unknown, revoked, or a server key on a browser route and the other way round). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unauthorized' | 'invalid_write_key';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `origin_not_allowed`: The browser write key does not allow the page’s origin (the Origin header). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'origin_not_allowed';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `payload_too_large`: The request body is over the limit of this route. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'payload_too_large';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unsupported_media_type';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'rate_limited';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+    };
+  };
+  browserSegmentIdentify: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description A Segment message; a field sent as null counts as absent (analytics-python sends them), an id (userId, anonymousId, groupId, previousId) sent as an integer as its decimal text (analytics-ruby sends them); what each type needs is checked after the schema */
+    requestBody: {
+      content: {
+        'application/json': {
+          /**
+           * @description Implied by the endpoint; required in a batch
+           * @enum {string}
+           */
+          type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
+          /** @description Unique per message: a message seen again is stored and counted once */
+          messageId?: string;
+          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
+          userId?: string;
+          /** @description The device or browser before sign-in */
+          anonymousId?: string;
+          /**
+           * Format: date-time
+           * @description When it happened; default: when it was received
+           */
+          timestamp?: string;
+          /**
+           * Format: date-time
+           * @description The client clock when it happened; corrected by sentAt
+           */
+          originalTimestamp?: string;
+          /**
+           * Format: date-time
+           * @description The client clock when it was sent
+           */
+          sentAt?: string;
+          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
+          event?: string;
+          /** @description page and screen: its name */
+          name?: string;
+          /** @description page: its category */
+          category?: string;
+          /** @description track, page, screen */
+          properties?: {
+            [key: string]: unknown;
+          };
+          /** @description identify, group */
+          traits?: {
+            [key: string]: unknown;
+          };
+          /** @description group: the group */
+          groupId?: string;
+          /** @description alias: the id (usually an anonymousId) that becomes userId */
+          previousId?: string;
+          /** @description Ignored */
+          context?: {
+            [key: string]: unknown;
+          };
+          /** @description Ignored */
+          integrations?: {
+            [key: string]: unknown;
+          };
+          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
+          writeKey?: string;
+        };
+        'text/plain': {
+          /**
+           * @description Implied by the endpoint; required in a batch
+           * @enum {string}
+           */
+          type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
+          /** @description Unique per message: a message seen again is stored and counted once */
+          messageId?: string;
+          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
+          userId?: string;
+          /** @description The device or browser before sign-in */
+          anonymousId?: string;
+          /**
+           * Format: date-time
+           * @description When it happened; default: when it was received
+           */
+          timestamp?: string;
+          /**
+           * Format: date-time
+           * @description The client clock when it happened; corrected by sentAt
+           */
+          originalTimestamp?: string;
+          /**
+           * Format: date-time
+           * @description The client clock when it was sent
+           */
+          sentAt?: string;
+          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
+          event?: string;
+          /** @description page and screen: its name */
+          name?: string;
+          /** @description page: its category */
+          category?: string;
+          /** @description track, page, screen */
+          properties?: {
+            [key: string]: unknown;
+          };
+          /** @description identify, group */
+          traits?: {
+            [key: string]: unknown;
+          };
+          /** @description group: the group */
+          groupId?: string;
+          /** @description alias: the id (usually an anonymousId) that becomes userId */
+          previousId?: string;
+          /** @description Ignored */
+          context?: {
+            [key: string]: unknown;
+          };
+          /** @description Ignored */
+          integrations?: {
+            [key: string]: unknown;
+          };
+          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
+          writeKey?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {boolean} */
+            success: true;
+          };
+        };
+      };
+      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'bad_request' | 'validation_failed';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The request names no live write key of the kind this route takes (missing, unknown, revoked, or a server key on a browser route and the other way round). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unauthorized' | 'invalid_write_key';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `origin_not_allowed`: The browser write key does not allow the page’s origin (the Origin header). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'origin_not_allowed';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `payload_too_large`: The request body is over the limit of this route. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'payload_too_large';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unsupported_media_type';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'rate_limited';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+    };
+  };
+  browserSegmentPage: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description A Segment message; a field sent as null counts as absent (analytics-python sends them), an id (userId, anonymousId, groupId, previousId) sent as an integer as its decimal text (analytics-ruby sends them); what each type needs is checked after the schema */
+    requestBody: {
+      content: {
+        'application/json': {
+          /**
+           * @description Implied by the endpoint; required in a batch
+           * @enum {string}
+           */
+          type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
+          /** @description Unique per message: a message seen again is stored and counted once */
+          messageId?: string;
+          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
+          userId?: string;
+          /** @description The device or browser before sign-in */
+          anonymousId?: string;
+          /**
+           * Format: date-time
+           * @description When it happened; default: when it was received
+           */
+          timestamp?: string;
+          /**
+           * Format: date-time
+           * @description The client clock when it happened; corrected by sentAt
+           */
+          originalTimestamp?: string;
+          /**
+           * Format: date-time
+           * @description The client clock when it was sent
+           */
+          sentAt?: string;
+          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
+          event?: string;
+          /** @description page and screen: its name */
+          name?: string;
+          /** @description page: its category */
+          category?: string;
+          /** @description track, page, screen */
+          properties?: {
+            [key: string]: unknown;
+          };
+          /** @description identify, group */
+          traits?: {
+            [key: string]: unknown;
+          };
+          /** @description group: the group */
+          groupId?: string;
+          /** @description alias: the id (usually an anonymousId) that becomes userId */
+          previousId?: string;
+          /** @description Ignored */
+          context?: {
+            [key: string]: unknown;
+          };
+          /** @description Ignored */
+          integrations?: {
+            [key: string]: unknown;
+          };
+          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
+          writeKey?: string;
+        };
+        'text/plain': {
+          /**
+           * @description Implied by the endpoint; required in a batch
+           * @enum {string}
+           */
+          type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
+          /** @description Unique per message: a message seen again is stored and counted once */
+          messageId?: string;
+          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
+          userId?: string;
+          /** @description The device or browser before sign-in */
+          anonymousId?: string;
+          /**
+           * Format: date-time
+           * @description When it happened; default: when it was received
+           */
+          timestamp?: string;
+          /**
+           * Format: date-time
+           * @description The client clock when it happened; corrected by sentAt
+           */
+          originalTimestamp?: string;
+          /**
+           * Format: date-time
+           * @description The client clock when it was sent
+           */
+          sentAt?: string;
+          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
+          event?: string;
+          /** @description page and screen: its name */
+          name?: string;
+          /** @description page: its category */
+          category?: string;
+          /** @description track, page, screen */
+          properties?: {
+            [key: string]: unknown;
+          };
+          /** @description identify, group */
+          traits?: {
+            [key: string]: unknown;
+          };
+          /** @description group: the group */
+          groupId?: string;
+          /** @description alias: the id (usually an anonymousId) that becomes userId */
+          previousId?: string;
+          /** @description Ignored */
+          context?: {
+            [key: string]: unknown;
+          };
+          /** @description Ignored */
+          integrations?: {
+            [key: string]: unknown;
+          };
+          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
+          writeKey?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {boolean} */
+            success: true;
+          };
+        };
+      };
+      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'bad_request' | 'validation_failed';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The request names no live write key of the kind this route takes (missing, unknown, revoked, or a server key on a browser route and the other way round). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unauthorized' | 'invalid_write_key';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `origin_not_allowed`: The browser write key does not allow the page’s origin (the Origin header). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'origin_not_allowed';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `payload_too_large`: The request body is over the limit of this route. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'payload_too_large';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unsupported_media_type';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'rate_limited';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+    };
+  };
+  browserSegmentScreen: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description A Segment message; a field sent as null counts as absent (analytics-python sends them), an id (userId, anonymousId, groupId, previousId) sent as an integer as its decimal text (analytics-ruby sends them); what each type needs is checked after the schema */
+    requestBody: {
+      content: {
+        'application/json': {
+          /**
+           * @description Implied by the endpoint; required in a batch
+           * @enum {string}
+           */
+          type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
+          /** @description Unique per message: a message seen again is stored and counted once */
+          messageId?: string;
+          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
+          userId?: string;
+          /** @description The device or browser before sign-in */
+          anonymousId?: string;
+          /**
+           * Format: date-time
+           * @description When it happened; default: when it was received
+           */
+          timestamp?: string;
+          /**
+           * Format: date-time
+           * @description The client clock when it happened; corrected by sentAt
+           */
+          originalTimestamp?: string;
+          /**
+           * Format: date-time
+           * @description The client clock when it was sent
+           */
+          sentAt?: string;
+          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
+          event?: string;
+          /** @description page and screen: its name */
+          name?: string;
+          /** @description page: its category */
+          category?: string;
+          /** @description track, page, screen */
+          properties?: {
+            [key: string]: unknown;
+          };
+          /** @description identify, group */
+          traits?: {
+            [key: string]: unknown;
+          };
+          /** @description group: the group */
+          groupId?: string;
+          /** @description alias: the id (usually an anonymousId) that becomes userId */
+          previousId?: string;
+          /** @description Ignored */
+          context?: {
+            [key: string]: unknown;
+          };
+          /** @description Ignored */
+          integrations?: {
+            [key: string]: unknown;
+          };
+          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
+          writeKey?: string;
+        };
+        'text/plain': {
+          /**
+           * @description Implied by the endpoint; required in a batch
+           * @enum {string}
+           */
+          type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
+          /** @description Unique per message: a message seen again is stored and counted once */
+          messageId?: string;
+          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
+          userId?: string;
+          /** @description The device or browser before sign-in */
+          anonymousId?: string;
+          /**
+           * Format: date-time
+           * @description When it happened; default: when it was received
+           */
+          timestamp?: string;
+          /**
+           * Format: date-time
+           * @description The client clock when it happened; corrected by sentAt
+           */
+          originalTimestamp?: string;
+          /**
+           * Format: date-time
+           * @description The client clock when it was sent
+           */
+          sentAt?: string;
+          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
+          event?: string;
+          /** @description page and screen: its name */
+          name?: string;
+          /** @description page: its category */
+          category?: string;
+          /** @description track, page, screen */
+          properties?: {
+            [key: string]: unknown;
+          };
+          /** @description identify, group */
+          traits?: {
+            [key: string]: unknown;
+          };
+          /** @description group: the group */
+          groupId?: string;
+          /** @description alias: the id (usually an anonymousId) that becomes userId */
+          previousId?: string;
+          /** @description Ignored */
+          context?: {
+            [key: string]: unknown;
+          };
+          /** @description Ignored */
+          integrations?: {
+            [key: string]: unknown;
+          };
+          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
+          writeKey?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {boolean} */
+            success: true;
+          };
+        };
+      };
+      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'bad_request' | 'validation_failed';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The request names no live write key of the kind this route takes (missing, unknown, revoked, or a server key on a browser route and the other way round). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unauthorized' | 'invalid_write_key';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `origin_not_allowed`: The browser write key does not allow the page’s origin (the Origin header). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'origin_not_allowed';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `payload_too_large`: The request body is over the limit of this route. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'payload_too_large';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unsupported_media_type';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'rate_limited';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+    };
+  };
+  browserSegmentGroup: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description A Segment message; a field sent as null counts as absent (analytics-python sends them), an id (userId, anonymousId, groupId, previousId) sent as an integer as its decimal text (analytics-ruby sends them); what each type needs is checked after the schema */
+    requestBody: {
+      content: {
+        'application/json': {
+          /**
+           * @description Implied by the endpoint; required in a batch
+           * @enum {string}
+           */
+          type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
+          /** @description Unique per message: a message seen again is stored and counted once */
+          messageId?: string;
+          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
+          userId?: string;
+          /** @description The device or browser before sign-in */
+          anonymousId?: string;
+          /**
+           * Format: date-time
+           * @description When it happened; default: when it was received
+           */
+          timestamp?: string;
+          /**
+           * Format: date-time
+           * @description The client clock when it happened; corrected by sentAt
+           */
+          originalTimestamp?: string;
+          /**
+           * Format: date-time
+           * @description The client clock when it was sent
+           */
+          sentAt?: string;
+          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
+          event?: string;
+          /** @description page and screen: its name */
+          name?: string;
+          /** @description page: its category */
+          category?: string;
+          /** @description track, page, screen */
+          properties?: {
+            [key: string]: unknown;
+          };
+          /** @description identify, group */
+          traits?: {
+            [key: string]: unknown;
+          };
+          /** @description group: the group */
+          groupId?: string;
+          /** @description alias: the id (usually an anonymousId) that becomes userId */
+          previousId?: string;
+          /** @description Ignored */
+          context?: {
+            [key: string]: unknown;
+          };
+          /** @description Ignored */
+          integrations?: {
+            [key: string]: unknown;
+          };
+          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
+          writeKey?: string;
+        };
+        'text/plain': {
+          /**
+           * @description Implied by the endpoint; required in a batch
+           * @enum {string}
+           */
+          type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
+          /** @description Unique per message: a message seen again is stored and counted once */
+          messageId?: string;
+          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
+          userId?: string;
+          /** @description The device or browser before sign-in */
+          anonymousId?: string;
+          /**
+           * Format: date-time
+           * @description When it happened; default: when it was received
+           */
+          timestamp?: string;
+          /**
+           * Format: date-time
+           * @description The client clock when it happened; corrected by sentAt
+           */
+          originalTimestamp?: string;
+          /**
+           * Format: date-time
+           * @description The client clock when it was sent
+           */
+          sentAt?: string;
+          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
+          event?: string;
+          /** @description page and screen: its name */
+          name?: string;
+          /** @description page: its category */
+          category?: string;
+          /** @description track, page, screen */
+          properties?: {
+            [key: string]: unknown;
+          };
+          /** @description identify, group */
+          traits?: {
+            [key: string]: unknown;
+          };
+          /** @description group: the group */
+          groupId?: string;
+          /** @description alias: the id (usually an anonymousId) that becomes userId */
+          previousId?: string;
+          /** @description Ignored */
+          context?: {
+            [key: string]: unknown;
+          };
+          /** @description Ignored */
+          integrations?: {
+            [key: string]: unknown;
+          };
+          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
+          writeKey?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {boolean} */
+            success: true;
+          };
+        };
+      };
+      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'bad_request' | 'validation_failed';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The request names no live write key of the kind this route takes (missing, unknown, revoked, or a server key on a browser route and the other way round). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unauthorized' | 'invalid_write_key';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `origin_not_allowed`: The browser write key does not allow the page’s origin (the Origin header). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'origin_not_allowed';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `payload_too_large`: The request body is over the limit of this route. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'payload_too_large';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unsupported_media_type';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'rate_limited';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+    };
+  };
+  browserSegmentAlias: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description A Segment message; a field sent as null counts as absent (analytics-python sends them), an id (userId, anonymousId, groupId, previousId) sent as an integer as its decimal text (analytics-ruby sends them); what each type needs is checked after the schema */
+    requestBody: {
+      content: {
+        'application/json': {
+          /**
+           * @description Implied by the endpoint; required in a batch
+           * @enum {string}
+           */
+          type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
+          /** @description Unique per message: a message seen again is stored and counted once */
+          messageId?: string;
+          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
+          userId?: string;
+          /** @description The device or browser before sign-in */
+          anonymousId?: string;
+          /**
+           * Format: date-time
+           * @description When it happened; default: when it was received
+           */
+          timestamp?: string;
+          /**
+           * Format: date-time
+           * @description The client clock when it happened; corrected by sentAt
+           */
+          originalTimestamp?: string;
+          /**
+           * Format: date-time
+           * @description The client clock when it was sent
+           */
+          sentAt?: string;
+          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
+          event?: string;
+          /** @description page and screen: its name */
+          name?: string;
+          /** @description page: its category */
+          category?: string;
+          /** @description track, page, screen */
+          properties?: {
+            [key: string]: unknown;
+          };
+          /** @description identify, group */
+          traits?: {
+            [key: string]: unknown;
+          };
+          /** @description group: the group */
+          groupId?: string;
+          /** @description alias: the id (usually an anonymousId) that becomes userId */
+          previousId?: string;
+          /** @description Ignored */
+          context?: {
+            [key: string]: unknown;
+          };
+          /** @description Ignored */
+          integrations?: {
+            [key: string]: unknown;
+          };
+          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
+          writeKey?: string;
+        };
+        'text/plain': {
+          /**
+           * @description Implied by the endpoint; required in a batch
+           * @enum {string}
+           */
+          type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
+          /** @description Unique per message: a message seen again is stored and counted once */
+          messageId?: string;
+          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
+          userId?: string;
+          /** @description The device or browser before sign-in */
+          anonymousId?: string;
+          /**
+           * Format: date-time
+           * @description When it happened; default: when it was received
+           */
+          timestamp?: string;
+          /**
+           * Format: date-time
+           * @description The client clock when it happened; corrected by sentAt
+           */
+          originalTimestamp?: string;
+          /**
+           * Format: date-time
+           * @description The client clock when it was sent
+           */
+          sentAt?: string;
+          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
+          event?: string;
+          /** @description page and screen: its name */
+          name?: string;
+          /** @description page: its category */
+          category?: string;
+          /** @description track, page, screen */
+          properties?: {
+            [key: string]: unknown;
+          };
+          /** @description identify, group */
+          traits?: {
+            [key: string]: unknown;
+          };
+          /** @description group: the group */
+          groupId?: string;
+          /** @description alias: the id (usually an anonymousId) that becomes userId */
+          previousId?: string;
+          /** @description Ignored */
+          context?: {
+            [key: string]: unknown;
+          };
+          /** @description Ignored */
+          integrations?: {
+            [key: string]: unknown;
+          };
+          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
+          writeKey?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {boolean} */
+            success: true;
+          };
+        };
+      };
+      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'bad_request' | 'validation_failed';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The request names no live write key of the kind this route takes (missing, unknown, revoked, or a server key on a browser route and the other way round). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unauthorized' | 'invalid_write_key';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `origin_not_allowed`: The browser write key does not allow the page’s origin (the Origin header). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'origin_not_allowed';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `payload_too_large`: The request body is over the limit of this route. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'payload_too_large';
+            detail: string;
+            request_id: string;
+            /** @description One entry per invalid field (validation_failed and some conflicts). */
+            errors?: {
+              field: string;
+              message: string;
+            }[];
+          };
+        };
+      };
+      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': {
+            type: string;
+            title: string;
+            status: number;
+            /** @enum {string} */
+            code: 'unsupported_media_type';
             detail: string;
             request_id: string;
             /** @description One entry per invalid field (validation_failed and some conflicts). */

@@ -18,6 +18,8 @@ export interface Link {
   userId: string;
   via: 'identify' | 'alias';
   messageId: string | null;
+  /** Made by a server write key; a browser key's link yields to one (tables.ts). */
+  trusted: boolean;
 }
 
 /**
@@ -60,7 +62,22 @@ export async function upsertProfiles(tx: Tx, updates: ProfileUpdate[]) {
 export async function insertLinks(tx: Tx, links: Link[]) {
   if (links.length === 0) return;
   const sorted = [...links].sort((a, b) => (a.anonymousId < b.anonymousId ? -1 : 1));
-  await tx.insert(identityLinks).values(sorted).onConflictDoNothing();
+  // The first link wins, except that a server key's replaces a browser key's: a public key
+  // cannot claim an anonymous id ahead of the backend that knows who signed in.
+  await tx
+    .insert(identityLinks)
+    .values(sorted)
+    .onConflictDoUpdate({
+      target: identityLinks.anonymousId,
+      set: {
+        userId: sql`excluded.user_id`,
+        via: sql`excluded.via`,
+        messageId: sql`excluded.message_id`,
+        linkedAt: sql`now()`,
+        trusted: true,
+      },
+      where: sql`not ${identityLinks.trusted} and excluded.trusted`,
+    });
 }
 
 /** The anonymous ids linked to a user, oldest link first (at most `limit`). */

@@ -1,5 +1,5 @@
 import { timestamptz, timestamptzNow } from '@platform/db';
-import { index, jsonb, pgTable, text } from 'drizzle-orm/pg-core';
+import { boolean, index, jsonb, pgTable, text } from 'drizzle-orm/pg-core';
 
 /** One per user named by a write-key message: the traits `identify` gave, merged, and when seen. */
 export const profiles = pgTable('profiles', {
@@ -13,7 +13,8 @@ export const profiles = pgTable('profiles', {
 
 /**
  * Identity stitching: an anonymous id belongs to one user once `alias` or an `identify` naming
- * both links them (the first link wins, so a merge is recorded once and replays change nothing).
+ * both links them (the first link wins, so a merge is recorded once and replays change nothing;
+ * but a server key's link wins over a browser key's, `trusted`).
  * Reads join through this table, so stitching works the same on both stores.
  */
 export const identityLinks = pgTable(
@@ -25,6 +26,12 @@ export const identityLinks = pgTable(
     via: text().notNull().$type<'identify' | 'alias'>(),
     messageId: text(),
     linkedAt: timestamptzNow(),
+    /**
+     * Made by a server write key (a backend that knows who signed in). A browser key's link is
+     * public hearsay: a server key's link of the same anonymous id to a user replaces it, and a
+     * browser key never replaces a link.
+     */
+    trusted: boolean().notNull().default(true),
   },
   (t) => [index('identity_links_user_idx').on(t.userId)],
 );

@@ -1,7 +1,7 @@
-import { type App, decodeContentCoding } from '@platform/http';
+import { type App, decodeContentCoding, jsonBodyParser } from '@platform/http';
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import type { AnalyticsContext } from '../context.ts';
-import { requireWriteKey } from '../write-keys/service.ts';
+import { type KeyRoutes, requireWriteKey } from '../write-keys/service.ts';
 import {
   BatchBody,
   MAX_BATCH_BYTES,
@@ -33,14 +33,63 @@ const operationIds: Record<MessageType, string> = {
  * libraries send them; the size limits count the decoded bytes).
  */
 export function segmentRoutes(api: App, ctx: AnalyticsContext) {
-  const writeKey = requireWriteKey(ctx.db);
+  segmentApi(api, ctx, 'server', {
+    batch: '/batch',
+    track: '/track',
+    identify: '/identify',
+    page: '/page',
+    screen: '/screen',
+    group: '/group',
+    alias: '/alias',
+  });
+  // analytics.js posts JSON as `text/plain` (its default header): read as JSON on these routes
+  // alone, in a scope of their own; everywhere else text/plain stays a 415.
+  api.register(async (scope) => {
+    scope.addContentTypeParser('text/plain', { parseAs: 'buffer' }, jsonBodyParser(scope));
+    segmentApi(scope as App, ctx, 'browser', {
+      batch: '/b',
+      track: '/t',
+      identify: '/i',
+      page: '/p',
+      screen: '/s',
+      group: '/g',
+      alias: '/a',
+    });
+  });
+}
+
+/**
+ * One set of Segment routes: for backends (`server` keys, Segment's HTTP Tracking API paths) or
+ * for web pages (`browser` keys, the paths analytics.js posts to: `<apiHost>/<first letter of
+ * the type>`, `/b` for its batching strategy). The same handlers: validation, limits, dedup,
+ * stitching and storage are one code path; a browser key's identify leaves profiles' traits
+ * alone (service.ts, convert's `trusted`).
+ */
+function segmentApi(
+  api: App,
+  ctx: AnalyticsContext,
+  kind: KeyRoutes,
+  paths: Record<MessageType | 'batch', string>,
+) {
+  const writeKey = requireWriteKey(ctx.db, kind);
   const { onRequest } = writeKey;
   const preValidation = [writeKey.preValidation, segmentLeniency];
   // The gateway and the authentication plugin pass Basic credentials through on these routes.
   const config = { basicAuth: true };
+  const browser = kind === 'browser';
+  const trusted = !browser;
+  const id = (name: string) =>
+    browser ? `browser${name[0]!.toUpperCase()}${name.slice(1)}` : name;
+  const errors = browser
+    ? (['invalid_write_key', 'origin_not_allowed'] as const)
+    : (['invalid_write_key'] as const);
+  const who = browser
+    ? ' (analytics.js in a web page: a browser write key from one of its origins; the body may be sent as text/plain)'
+    : '';
+  const consumes = browser ? ['application/json', 'text/plain'] : undefined;
 
   api.post(
-    '/batch',
+    paths.batch,
     {
       onRequest,
       preParsing: decodeContentCoding,
@@ -48,15 +97,16 @@ export function segmentRoutes(api: App, ctx: AnalyticsContext) {
       config,
       bodyLimit: MAX_BATCH_BYTES,
       schema: {
-        operationId: 'segmentBatch',
-        errors: ['invalid_write_key'],
+        operationId: id('segmentBatch'),
+        errors: [...errors],
         tags,
-        summary: 'Segment batch: messages of any type, up to 500 KB in all and 32 KB each',
+        summary: `Segment batch${who}: messages of any type, up to 500 KB in all and 32 KB each`,
         description:
           'A message whose messageId was seen before (within DEDUP_DAYS) is accepted and ignored. ' +
           'The body may be sent with `Content-Encoding: gzip` or `deflate`; the limits count ' +
           'its decoded bytes.',
         security,
+        ...(consumes ? { consumes } : {}),
         body: BatchBody,
         response: { 200: Success },
       },
@@ -65,6 +115,7 @@ export function segmentRoutes(api: App, ctx: AnalyticsContext) {
       const { messages, tooOld } = convert(ctx, request.body.batch, {
         sentAt: request.body.sentAt,
         batch: true,
+        trusted,
       });
       logTooOld(request.log, tooOld);
       await admitNames(ctx, messages, true);
@@ -76,7 +127,7 @@ export function segmentRoutes(api: App, ctx: AnalyticsContext) {
 
   for (const type of MESSAGE_TYPES) {
     api.post(
-      `/${type}`,
+      paths[type],
       {
         onRequest,
         preParsing: decodeContentCoding,
@@ -84,17 +135,22 @@ export function segmentRoutes(api: App, ctx: AnalyticsContext) {
         config,
         bodyLimit: MAX_MESSAGE_BYTES,
         schema: {
-          operationId: operationIds[type],
-          errors: ['invalid_write_key'],
+          operationId: id(operationIds[type]),
+          errors: [...errors],
           tags,
-          summary: `Segment ${type} call (up to 32 KB)`,
+          summary: `Segment ${type} call${who} (up to 32 KB)`,
           security,
+          ...(consumes ? { consumes } : {}),
           body: Message,
           response: { 200: Success },
         },
       },
       async (request) => {
-        const { messages, tooOld } = convert(ctx, [request.body], { type, batch: false });
+        const { messages, tooOld } = convert(ctx, [request.body], {
+          type,
+          batch: false,
+          trusted,
+        });
         logTooOld(request.log, tooOld);
         await admitNames(ctx, messages, false);
         await ingest(ctx, messages);

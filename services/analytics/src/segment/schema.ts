@@ -30,7 +30,9 @@ const fields = {
     { description: 'Implied by the endpoint; required in a batch' },
   ),
   messageId: plain('Unique per message: a message seen again is stored and counted once'),
-  userId: plain('The user; a write key may name any'),
+  userId: plain(
+    "The user; a server write key may name any (a browser key's are claims: docs/analytics.md)",
+  ),
   anonymousId: plain('The device or browser before sign-in'),
   timestamp: time('When it happened; default: when it was received'),
   originalTimestamp: time('The client clock when it happened; corrected by sentAt'),

@@ -30,6 +30,8 @@ interface Converted {
   traits: Record<string, unknown> | undefined;
   /** An anonymous id this message links to its userId (identify naming both, or alias). */
   links: string | undefined;
+  /** Sent with a server write key (false: a browser key's, public). */
+  trusted: boolean;
 }
 
 /** What each type stores as its event's name and properties. */
@@ -100,7 +102,16 @@ function timeOf(m: Msg, sentAt: string | undefined, now: number): number {
 export function convert(
   ctx: AnalyticsContext,
   messages: Msg[],
-  options: { type?: MessageType; sentAt?: string | undefined; batch: boolean },
+  options: {
+    type?: MessageType;
+    sentAt?: string | undefined;
+    batch: boolean;
+    /**
+     * False for a browser key's messages: the key is public, so its identify changes no
+     * profile's traits (they stay in the identify event's properties).
+     */
+    trusted: boolean;
+  },
 ): { messages: Converted[]; tooOld: number } {
   const now = Date.now();
   const oldest = now - ctx.config.RETENTION_DAYS * 86_400_000;
@@ -150,9 +161,10 @@ export function convert(
       },
       type,
       messageId: m.messageId,
-      traits: type === 'identify' ? m.traits : undefined,
+      traits: type === 'identify' && options.trusted ? m.traits : undefined,
       // An id linked to itself says nothing.
       links: links !== undefined && links !== m.userId ? links : undefined,
+      trusted: options.trusted,
     };
   });
   if (large.length) {
@@ -224,6 +236,7 @@ function linksOf(messages: Converted[]): Link[] {
       userId: m.event.userId!,
       via: m.type === 'alias' ? 'alias' : 'identify',
       messageId: m.messageId ?? null,
+      trusted: m.trusted,
     });
   }
   return [...links.values()];

@@ -6,7 +6,14 @@ export type WriteKey = typeof writeKeys.$inferSelect;
 
 export async function insertWriteKey(
   db: Db,
-  key: { name: string; keyHash: string; keyPrefix: string; createdBy: string | null },
+  key: {
+    name: string;
+    keyHash: string;
+    keyPrefix: string;
+    createdBy: string | null;
+    kind: 'server' | 'browser';
+    origins: string[];
+  },
 ): Promise<WriteKey> {
   const [row] = await db.insert(writeKeys).values(key).returning();
   return row!;

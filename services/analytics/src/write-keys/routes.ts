@@ -26,8 +26,11 @@ export function writeKeyRoutes(api: App, db: Db) {
       },
     },
     async (request, reply) => {
-      const key = await createWriteKey(db, request.body.name, request.principal!.userId);
-      request.log.info({ write_key_id: key.id, by: request.principal!.userId }, 'write key issued');
+      const key = await createWriteKey(db, request.body, request.principal!.userId);
+      request.log.info(
+        { write_key_id: key.id, kind: key.kind, by: request.principal!.userId },
+        'write key issued',
+      );
       return reply.code(201).send(key);
     },
   );

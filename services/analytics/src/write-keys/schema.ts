@@ -1,5 +1,9 @@
 import { Type } from 'typebox';
 
+/** An origin as a browser serializes it (RFC 6454), or `*`. */
+export const ORIGIN =
+  '^(\\*|https?://([a-z0-9-]+(\\.[a-z0-9-]+)*|\\[[0-9a-f:.]+\\])(:[0-9]{1,5})?)$';
+
 export const WriteKeyBody = Type.Object(
   {
     name: Type.String({
@@ -9,6 +13,21 @@ export const WriteKeyBody = Type.Object(
       pattern: '^(?=[\\s\\S]*\\S)[^\\u0000-\\u001f\\u007f]+$',
       description: 'What sends with it, e.g. "billing backend"',
     }),
+    kind: Type.Optional(
+      Type.Union([Type.Literal('server'), Type.Literal('browser')], {
+        description:
+          "`server` (default): a backend, on the Segment routes (/batch, /track…), trusted with profile traits. `browser`: a web page (analytics.js), public: only on its routes (/t, /p, /i, /g, /a, /s, /b), only from `origins`, and it never changes a profile's traits",
+      }),
+    ),
+    origins: Type.Optional(
+      Type.Array(Type.String({ pattern: ORIGIN, maxLength: 200 }), {
+        minItems: 1,
+        maxItems: 50,
+        uniqueItems: true,
+        description:
+          'A browser key only, and required there: the page origins it is taken from (scheme, host and port as a browser sends them in Origin, e.g. https://shop.example.com), or "*" for any',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -17,6 +36,10 @@ const fields = {
   id: Type.String({ format: 'uuid' }),
   name: Type.String(),
   key_prefix: Type.String({ description: "The key's first characters, to tell keys apart" }),
+  kind: Type.Union([Type.Literal('server'), Type.Literal('browser')]),
+  origins: Type.Array(Type.String(), {
+    description: "A browser key's origins; empty for a server key",
+  }),
   created_at: Type.String({ format: 'date-time' }),
 };
 

@@ -20,14 +20,33 @@ export const toJson = (k: WriteKey) => ({
   id: k.id,
   name: k.name,
   key_prefix: k.keyPrefix,
+  kind: k.kind,
+  origins: k.origins,
   created_at: k.createdAt.toISOString(),
 });
 
 /** A new key: only its hash is stored, so the answer is the one time it is shown. */
-export async function createWriteKey(db: Db, name: string, createdBy: string | null) {
+export async function createWriteKey(
+  db: Db,
+  body: { name: string; kind?: 'server' | 'browser' | undefined; origins?: string[] | undefined },
+  createdBy: string | null,
+) {
+  const kind = body.kind ?? 'server';
+  if (kind === 'browser' && !body.origins) {
+    throw problems.badRequest('A browser key needs its origins.', [
+      { field: 'origins', message: 'required for a browser key' },
+    ]);
+  }
+  if (kind === 'server' && body.origins) {
+    throw problems.badRequest('A server key has no origins.', [
+      { field: 'origins', message: 'only for a browser key' },
+    ]);
+  }
   const key = KEY_PREFIX + randomBytes(32).toString('base64url');
   const row = await insertWriteKey(db, {
-    name,
+    name: body.name,
+    kind,
+    origins: body.origins ?? [],
     keyHash: hashOf(key),
     keyPrefix: key.slice(0, KEY_PREFIX.length + 6),
     createdBy,
@@ -39,6 +58,12 @@ export const writeKeysOf = async (db: Db) => (await listWriteKeys(db)).map(toJso
 
 export async function revoke(db: Db, id: string) {
   if (!(await revokeWriteKey(db, id))) throw problems.notFound('No such write key.');
+}
+
+/** The live browser key `key` is, if it is one. */
+export async function findBrowserKey(db: Db, key: string) {
+  const found = key.length <= 100 ? await findWriteKey(db, hashOf(key)) : undefined;
+  return found?.kind === 'browser' ? found : undefined;
 }
 
 /** Segment's scheme: HTTP Basic with the key as user name and an empty password. */
@@ -58,19 +83,45 @@ const refused = (detail: string) =>
 const MISSING =
   'A write key is required: HTTP Basic with the key as user name, or `writeKey` in the body.';
 
+/** The kinds of route that take write keys: Segment's for backends, analytics.js's for pages. */
+export type KeyRoutes = 'server' | 'browser';
+
+const WRONG_KIND: Record<KeyRoutes, string> = {
+  server:
+    'This is a browser write key: it is taken on the analytics.js routes (/t, /p, /i, /g, /a, /s, /b) only.',
+  browser:
+    'This is a server write key: a web page is public, so it sends with a browser write key (kind "browser", with its origins).',
+};
+
 /**
- * The Segment-style routes' check: the live write key the request names, or 401. Segment takes
- * the key in either of two places, so these do: HTTP Basic with the key as user name (checked
- * `onRequest`, before the body is read), or, on a request with no `Authorization` at all, the
- * body's `writeKey` (checked `preValidation`, once the body is parsed), as Segment's HTTP API
- * documents it first and its browser library sends it.
+ * The Segment-style routes' check: the live write key of the routes' kind the request names, or
+ * 401. Segment takes the key in either of two places, so these do: HTTP Basic with the key as
+ * user name (checked `onRequest`, before the body is read), or, on a request with no
+ * `Authorization` at all, the body's `writeKey` (checked `preValidation`, once the body is
+ * parsed), as Segment's HTTP API documents it first and its browser library sends it (both, in
+ * fact). A browser key is taken only from the origins it names (the `Origin` header, which a
+ * page cannot set; 403 otherwise): another site's pages cannot send with it from their
+ * visitors' browsers. A script outside a browser can send any Origin: the key stays public, and
+ * what it may do is limited accordingly (docs/analytics.md, Browser write keys).
  */
-export function requireWriteKey(db: Db) {
+export function requireWriteKey(db: Db, routes: KeyRoutes = 'server') {
   const verify = async (request: FastifyRequest, key: string) => {
     // Longer than any key we issue: not worth a lookup.
     const found = key.length <= 100 ? await findWriteKey(db, hashOf(key)) : undefined;
     if (!found) throw refused('The write key is unknown or revoked.');
-    request.writeKey = { id: found.id, name: found.name };
+    if (found.kind !== routes) throw refused(WRONG_KIND[routes]);
+    if (found.kind === 'browser' && !found.origins.includes('*')) {
+      const origin = request.headers.origin;
+      if (typeof origin !== 'string' || !found.origins.includes(origin.toLowerCase())) {
+        throw problem(
+          'origin_not_allowed',
+          origin === undefined
+            ? 'This browser write key is taken from its origins only, and the request names none (Origin).'
+            : 'This browser write key does not allow this origin.',
+        );
+      }
+    }
+    request.writeKey = { id: found.id, name: found.name, kind: found.kind };
   };
   return {
     onRequest: async (request: FastifyRequest) => {
@@ -95,6 +146,6 @@ export function requireWriteKey(db: Db) {
 declare module 'fastify' {
   interface FastifyRequest {
     /** The write key a Segment-style request authenticated with. */
-    writeKey?: { id: string; name: string };
+    writeKey?: { id: string; name: string; kind: 'server' | 'browser' };
   }
 }

@@ -14,6 +14,7 @@ const EdgeRoutesSchema = Type.Array(
       body_limit: Type.Optional(Type.Integer({ minimum: 1 })),
       requires_token: Type.Optional(Type.Boolean()),
       basic_auth: Type.Optional(Type.Boolean()),
+      any_origin: Type.Optional(Type.Boolean()),
       ignores_token: Type.Optional(Type.Boolean()),
       cache: Type.Optional(Type.Literal('anonymous')),
     },
@@ -22,7 +23,7 @@ const EdgeRoutesSchema = Type.Array(
 );
 
 const EXPECTED =
-  'a JSON array of {method, url, limit?, body_limit?, requires_token?, basic_auth?, ignores_token?, cache?}';
+  'a JSON array of {method, url, limit?, body_limit?, requires_token?, basic_auth?, any_origin?, ignores_token?, cache?}';
 
 /**
  * EDGE_ROUTES: the routes treated apart from the rest of their service's prefix, as the services'
@@ -67,6 +68,8 @@ export function edgeRoutes(config: Config): ExactRoute[] {
           ...(route.requires_token ? { requiresToken: true } : {}),
           // The service checks these credentials itself (packages/auth, basicAuth).
           ...(route.basic_auth ? { basicAuth: true } : {}),
+          // Pages on any origin call it (edge/security.ts); CORS_ORIGINS does not apply.
+          ...(route.any_origin ? { anyOrigin: true, cors: false } : {}),
           // A route that hands out tokens: the old token a client still attaches is ignored.
           ...(route.ignores_token ? { ignoresToken: true } : {}),
           // Anonymous answers kept and served by the gateway while current (proxy/freshness.ts).

@@ -26,6 +26,7 @@ export async function security(app: App, options: { corsOrigins: string }) {
     reply.header('content-security-policy', docs ? DOCS_POLICY : API_POLICY);
     done();
   });
+  anyOrigin(app);
   const origins = splitList(options.corsOrigins);
   if (origins.length === 0) return;
   await app.register(cors, {
@@ -45,4 +46,41 @@ export async function security(app: App, options: { corsOrigins: string }) {
     // strict one answered it with a text/plain 400, not the API's problem+json.
     strictPreflight: false,
   });
+}
+
+/** What analytics.js sends besides a CORS-safelisted request: its key as Basic, its retry count. */
+const ANY_ORIGIN_HEADERS = 'authorization, content-type, x-retry-count';
+const ANY_ORIGIN_EXPOSED =
+  'x-request-id, ratelimit-limit, ratelimit-remaining, ratelimit-reset, retry-after';
+
+/**
+ * Routes a manifest marks `any_origin` (analytics.js's): pages on any origin call them, with a
+ * public key and no cookies, so every answer (the gateway's own refusals too, so a page's
+ * library reads a 429's Retry-After or a 413 instead of a network error it would retry) carries
+ * `Access-Control-Allow-Origin: *`, and their preflight is answered here, whatever CORS_ORIGINS
+ * says (which stays the policy of every other route). `*` admits no credentials: a page's
+ * cookies never go along. Which origins may send is the service's decision (analytics: a browser
+ * write key's origins, checked against Origin); the preflight carries no key to decide by.
+ */
+function anyOrigin(app: App) {
+  app.addHook('onRequest', async (request, reply) => {
+    if (!request.routeOptions.config.anyOrigin) return;
+    reply.header('access-control-allow-origin', '*');
+    reply.header('access-control-expose-headers', ANY_ORIGIN_EXPOSED);
+    if (request.method !== 'OPTIONS') return;
+    reply.header('allow', 'POST, OPTIONS');
+    if (request.headers['access-control-request-method'] !== undefined) {
+      reply.header('access-control-allow-methods', 'POST');
+      reply.header('access-control-allow-headers', ANY_ORIGIN_HEADERS);
+      reply.header('access-control-max-age', '600');
+    }
+    return reply.code(204).send();
+  });
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Pages on any origin call it (manifest `edge`, `any_origin`). */
+    anyOrigin?: boolean;
+  }
 }

@@ -139,7 +139,11 @@ export async function proxyRoutes(app: App, options: ProxyOptions) {
       // A HEAD of its own, forwarded as the catch-all forwards one: the HEAD route Fastify adds
       // for a GET answers Content-Length: 0 when the handler sends no payload, as a proxied
       // HEAD's never does.
-      method: exact.method === 'GET' ? ['GET', 'HEAD'] : exact.method,
+      // A route pages on any origin call takes their preflight too (edge/security.ts answers it).
+      method: [
+        ...(exact.method === 'GET' ? ['GET', 'HEAD'] : [exact.method]),
+        ...(exact.options.config?.anyOrigin ? ['OPTIONS'] : []),
+      ],
       exposeHeadRoute: false,
       url: exact.url,
       ...quiet,

@@ -1,0 +1,367 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { test } from 'node:test';
+import { bearer, buildTestAnalytics } from './helper.ts';
+
+/**
+ * The analytics.js routes (/t, /p, /i, /g, /a, /s, /b) and browser write keys: JSON sent as
+ * text/plain with the key in the body (and as Basic, as @segment/analytics-next 1.8x sends it),
+ * taken from the key's origins only, and never a profile's traits.
+ */
+const t = await buildTestAnalytics();
+const base = '/analytics/v1';
+const SHOP = 'https://shop.example.com';
+
+async function newKey(body: Record<string, unknown>) {
+  const res = await t.app.inject({
+    method: 'POST',
+    url: `${base}/write-keys`,
+    headers: bearer(t.adminToken),
+    payload: body,
+  });
+  assert.equal(res.statusCode, 201, res.body);
+  return res.json() as { id: string; key: string; kind: string; origins: string[] };
+}
+
+const browserKey = await newKey({ name: 'shop', kind: 'browser', origins: [SHOP] });
+const serverKey = await newKey({ name: 'backend' });
+
+/** As analytics.js posts: text/plain, the key in the body, the page's Origin. */
+const post = (
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+  contentType = 'text/plain;charset=UTF-8',
+) =>
+  t.app.inject({
+    method: 'POST',
+    url: `${base}${path}`,
+    headers: { 'content-type': contentType, origin: SHOP, ...headers },
+    payload: typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body),
+  });
+const basic = (key: string) => ({
+  authorization: `Basic ${Buffer.from(`${key}:`).toString('base64')}`,
+});
+
+test('write keys have a kind: server by default ({name} → 201 as before), browser with its origins', async () => {
+  const server = await newKey({ name: 'plain' });
+  assert.equal(server.kind, 'server');
+  assert.deepEqual(server.origins, []);
+  assert.equal(browserKey.kind, 'browser');
+  assert.deepEqual(browserKey.origins, [SHOP]);
+  const listed = await t.app.inject({ url: `${base}/write-keys`, headers: bearer(t.adminToken) });
+  const mine = listed.json().items.find((k: { id: string }) => k.id === browserKey.id);
+  assert.equal(mine.kind, 'browser');
+  assert.deepEqual(mine.origins, [SHOP]);
+  for (const body of [
+    { name: 'x', kind: 'browser' },
+    { name: 'x', kind: 'server', origins: [SHOP] },
+    { name: 'x', origins: [SHOP] },
+    { name: 'x', kind: 'browser', origins: [] },
+    { name: 'x', kind: 'browser', origins: ['shop.example.com'] },
+    { name: 'x', kind: 'browser', origins: [`${SHOP}/path`] },
+    { name: 'x', kind: 'browser', origins: ['HTTPS://SHOP.EXAMPLE.COM'] },
+    { name: 'x', kind: 'robot' },
+  ]) {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: `${base}/write-keys`,
+      headers: bearer(t.adminToken),
+      payload: body,
+    });
+    assert.equal(res.statusCode, 400, JSON.stringify(body));
+  }
+});
+
+test('each analytics.js path takes its type as text/plain JSON, the key from the body', async () => {
+  const userId = `u-${randomUUID()}`;
+  const anonymousId = randomUUID();
+  const common = { writeKey: browserKey.key, anonymousId, context: { page: { path: '/' } } };
+  const calls: [string, Record<string, unknown>][] = [
+    ['/p', { type: 'page', name: null, category: null, properties: { path: '/' }, userId: null }],
+    ['/t', { type: 'track', event: 'Added To Cart', properties: { sku: 'a' }, userId: null }],
+    ['/i', { type: 'identify', userId, traits: { plan: 'free' } }],
+    ['/g', { type: 'group', userId, groupId: 'acme', traits: { size: 3 } }],
+    ['/s', { type: 'screen', userId, name: 'Home' }],
+    ['/a', { type: 'alias', userId, previousId: anonymousId }],
+  ];
+  for (const [path, body] of calls) {
+    const res = await post(path, { ...common, ...body, messageId: randomUUID() });
+    assert.equal(res.statusCode, 200, `${path}: ${res.body}`);
+    assert.deepEqual(res.json(), { success: true });
+  }
+  // The batching strategy: {batch, sentAt, writeKey} at /b, and Basic beside it as 1.8x sends.
+  const batched = await post(
+    '/b',
+    {
+      writeKey: browserKey.key,
+      sentAt: new Date().toISOString(),
+      batch: [
+        { type: 'track', event: 'Checked Out', userId, anonymousId, messageId: randomUUID() },
+      ],
+    },
+    basic(browserKey.key),
+  );
+  assert.equal(batched.statusCode, 200, batched.body);
+  await t.drained();
+  const activity = await t.app.inject({
+    url: `${base}/user-activity?user_id=${userId}`,
+    headers: bearer(t.adminToken),
+  });
+  assert.deepEqual(
+    activity
+      .json()
+      .items.map((e: { event: string }) => e.event)
+      .sort(),
+    ['Added To Cart', 'Checked Out', 'alias', 'group', 'identify', 'page', 'screen'],
+  );
+});
+
+test('text/plain is JSON on the analytics.js routes only: a 415 on every other route', async () => {
+  const body = JSON.stringify({ writeKey: serverKey.key, userId: 'u', event: 'E' });
+  for (const path of ['/track', '/batch', '/track-event']) {
+    const res = await post(path, body, {}, 'text/plain');
+    assert.equal(res.statusCode, 415, `${path}: ${res.body}`);
+    assert.equal(res.json().code, 'unsupported_media_type');
+  }
+  // application/json is taken on the browser routes too.
+  const json = await post(
+    '/t',
+    { writeKey: browserKey.key, userId: 'u', event: 'E' },
+    {},
+    'application/json',
+  );
+  assert.equal(json.statusCode, 200, json.body);
+});
+
+test('a key works on the routes of its kind only, a browser key from its origins only', async () => {
+  const track = { userId: 'u', event: 'E' };
+  const serverOnBrowser = await post('/t', { ...track, writeKey: serverKey.key });
+  assert.equal(serverOnBrowser.statusCode, 401);
+  assert.equal(serverOnBrowser.json().code, 'invalid_write_key');
+  assert.match(serverOnBrowser.json().detail, /server write key/);
+  const browserOnServer = await t.app.inject({
+    method: 'POST',
+    url: `${base}/track`,
+    headers: basic(browserKey.key),
+    payload: track,
+  });
+  assert.equal(browserOnServer.statusCode, 401);
+  assert.match(browserOnServer.json().detail, /browser write key/);
+  const bodyOnServer = await t.app.inject({
+    method: 'POST',
+    url: `${base}/batch`,
+    payload: { writeKey: browserKey.key, batch: [{ type: 'track', ...track }] },
+  });
+  assert.equal(bodyOnServer.statusCode, 401);
+
+  const elsewhere = await post(
+    '/t',
+    { ...track, writeKey: browserKey.key },
+    { origin: 'https://evil.example' },
+  );
+  assert.equal(elsewhere.statusCode, 403);
+  assert.equal(elsewhere.json().code, 'origin_not_allowed');
+  const lookalike = await post(
+    '/t',
+    { ...track, writeKey: browserKey.key },
+    { origin: `${SHOP}.evil.example` },
+  );
+  assert.equal(lookalike.statusCode, 403);
+  const noOrigin = await t.app.inject({
+    method: 'POST',
+    url: `${base}/t`,
+    headers: { 'content-type': 'text/plain' },
+    payload: JSON.stringify({ ...track, writeKey: browserKey.key }),
+  });
+  assert.equal(noOrigin.statusCode, 403);
+  // Basic beside the body: the header's key decides, and it is checked as strictly.
+  const basicElsewhere = await post(
+    '/t',
+    { ...track, writeKey: browserKey.key },
+    {
+      origin: 'https://evil.example',
+      ...basic(browserKey.key),
+    },
+  );
+  assert.equal(basicElsewhere.statusCode, 403);
+  const wrongBasic = await post('/t', { ...track, writeKey: browserKey.key }, basic('wk_nope'));
+  assert.equal(wrongBasic.statusCode, 401);
+  const missing = await post('/t', track);
+  assert.equal(missing.statusCode, 401);
+
+  const anywhere = await newKey({ name: 'any', kind: 'browser', origins: ['*'] });
+  const fromAnywhere = await post(
+    '/t',
+    { ...track, writeKey: anywhere.key },
+    { origin: 'https://other.example' },
+  );
+  assert.equal(fromAnywhere.statusCode, 200, fromAnywhere.body);
+
+  await t.app.inject({
+    method: 'DELETE',
+    url: `${base}/write-keys/${anywhere.id}`,
+    headers: bearer(t.adminToken),
+  });
+  const revoked = await post(
+    '/t',
+    { ...track, writeKey: anywhere.key },
+    { origin: 'https://other.example' },
+  );
+  assert.equal(revoked.statusCode, 401);
+});
+
+test('a browser key links its anonymous id but never writes a profile’s traits', async () => {
+  const victim = `victim-${randomUUID()}`;
+  const fromServer = await t.app.inject({
+    method: 'POST',
+    url: `${base}/identify`,
+    headers: basic(serverKey.key),
+    payload: { userId: victim, traits: { email: 'victim@example.com' }, messageId: randomUUID() },
+  });
+  assert.equal(fromServer.statusCode, 200, fromServer.body);
+  const anonymousId = randomUUID();
+  const hostile = await post('/i', {
+    writeKey: browserKey.key,
+    userId: victim,
+    anonymousId,
+    traits: { email: 'attacker@example.com', admin: true },
+    messageId: randomUUID(),
+  });
+  assert.equal(hostile.statusCode, 200, hostile.body);
+  const fresh = `fresh-${randomUUID()}`;
+  assert.equal(
+    (
+      await post('/b', {
+        writeKey: browserKey.key,
+        batch: [{ type: 'identify', userId: fresh, traits: { plan: 'pro' } }],
+      })
+    ).statusCode,
+    200,
+  );
+  await t.drained();
+  const profile = await t.app.inject({
+    url: `${base}/profiles/${victim}`,
+    headers: bearer(t.adminToken),
+  });
+  assert.equal(profile.statusCode, 200, profile.body);
+  assert.deepEqual(profile.json().traits, { email: 'victim@example.com' });
+  assert.deepEqual(profile.json().anonymous_ids, [anonymousId]);
+  const other = await t.app.inject({
+    url: `${base}/profiles/${fresh}`,
+    headers: bearer(t.adminToken),
+  });
+  assert.equal(other.statusCode, 200, other.body);
+  assert.deepEqual(other.json().traits, {});
+});
+
+test('hostile input on the text/plain routes is refused as on the Segment routes', async () => {
+  const key = { writeKey: browserKey.key };
+  const cases: [string, string | Buffer, number][] = [
+    ['not JSON', '{"writeKey": ', 400],
+    [
+      'not UTF-8',
+      Buffer.concat([Buffer.from('{"event":"'), Buffer.from([0xff]), Buffer.from('"}')]),
+      400,
+    ],
+    ['NUL', JSON.stringify({ ...key, userId: 'u', event: 'E', properties: { a: 'x\u0000' } }), 400],
+    [
+      'lone surrogate',
+      `{"writeKey":"${browserKey.key}","userId":"u","event":"E","properties":{"a":"\\ud800"}}`,
+      400,
+    ],
+    [
+      'number beyond a double',
+      `{"writeKey":"${browserKey.key}","userId":"u","event":"E","properties":{"a":1e400}}`,
+      400,
+    ],
+    ['proto', `{"writeKey":"${browserKey.key}","userId":"u","event":"E","__proto__":{"x":1}}`, 400],
+    [
+      'over 32 KB',
+      JSON.stringify({ ...key, userId: 'u', event: 'E', properties: { a: 'x'.repeat(40_000) } }),
+      413,
+    ],
+    ['an array', '[1]', 401],
+  ];
+  for (const [what, body, status] of cases) {
+    const res = await post('/t', body);
+    assert.equal(res.statusCode, status, `${what}: ${res.body}`);
+    assert.match(String(res.headers['content-type']), /application\/problem\+json/, what);
+  }
+  const big = await post('/b', {
+    ...key,
+    batch: Array.from({ length: 20 }, () => ({
+      type: 'track',
+      userId: 'u',
+      event: 'E',
+      properties: { a: 'x'.repeat(30_000) },
+    })),
+  });
+  assert.equal(big.statusCode, 413);
+});
+
+test('analytics.js loads its settings for a browser key: apiHost from PUBLIC_URL, never Host', async () => {
+  const res = await t.app.inject({
+    url: `${base}/projects/${browserKey.key}/settings`,
+    headers: { host: 'evil.example', 'x-forwarded-host': 'evil.example', origin: SHOP },
+  });
+  assert.equal(res.statusCode, 200, res.body);
+  assert.equal(res.headers['access-control-allow-origin'], '*');
+  const settings = res.json();
+  const publicUrl = new URL(t.config.PUBLIC_URL);
+  assert.deepEqual(settings.integrations, {
+    'Segment.io': {
+      apiKey: browserKey.key,
+      apiHost: `${publicUrl.host}/analytics/v1`,
+      protocol: publicUrl.protocol.replace(':', ''),
+    },
+  });
+  assert.equal(settings.metrics.sampleRate, 0);
+  assert.deepEqual(settings.remotePlugins, []);
+  assert.doesNotMatch(res.body, /evil/);
+  for (const key of [serverKey.key, 'wk_unknown', 'x'.repeat(100)]) {
+    const refused = await t.app.inject({ url: `${base}/projects/${key}/settings` });
+    assert.equal(refused.statusCode, 404, key);
+    assert.equal(refused.json().code, 'not_found');
+  }
+});
+
+test('a browser key’s link of an anonymous id yields to a server key’s, and never replaces one', async () => {
+  const profileOf = async (userId: string) =>
+    (
+      await t.app.inject({ url: `${base}/profiles/${userId}`, headers: bearer(t.adminToken) })
+    ).json() as { anonymous_ids?: string[] };
+  const server = (path: string, payload: object) =>
+    t.app.inject({ method: 'POST', url: `${base}${path}`, headers: basic(serverKey.key), payload });
+  const victim = `victim-${randomUUID()}`;
+  const attacker = `attacker-${randomUUID()}`;
+  // The attacker, knowing the victim's anonymous id, claims it first from a page…
+  const claimed = randomUUID();
+  const claim = await post('/i', {
+    writeKey: browserKey.key,
+    userId: attacker,
+    anonymousId: claimed,
+  });
+  assert.equal(claim.statusCode, 200, claim.body);
+  // …and the victim's backend, which knows who signed in, links it afterwards: that link stands.
+  const backend = await server('/identify', { userId: victim, anonymousId: claimed });
+  assert.equal(backend.statusCode, 200, backend.body);
+  // A link a backend made first cannot be taken over by a page (identify or alias).
+  const held = randomUUID();
+  assert.equal((await server('/alias', { userId: victim, previousId: held })).statusCode, 200);
+  const takeover = await post('/b', {
+    writeKey: browserKey.key,
+    batch: [
+      { type: 'identify', userId: attacker, anonymousId: held },
+      { type: 'alias', userId: attacker, previousId: held, anonymousId: held },
+    ],
+  });
+  assert.equal(takeover.statusCode, 200, takeover.body);
+  // Between pages, the first link stands as before.
+  const first = randomUUID();
+  await post('/a', { writeKey: browserKey.key, userId: attacker, previousId: first });
+  await post('/a', { writeKey: browserKey.key, userId: victim, previousId: first });
+  await t.drained();
+  assert.deepEqual((await profileOf(victim)).anonymous_ids?.sort(), [claimed, held].sort());
+  assert.deepEqual((await profileOf(attacker)).anonymous_ids, [first]);
+});
