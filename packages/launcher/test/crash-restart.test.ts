@@ -89,13 +89,16 @@ describe('npm start: a crashed service', () => {
   });
 
   test('that cannot start at all stops the launch with its reason instead of restarting', async () => {
-    // The launcher passes other variables through; analytics refuses this one at start.
-    const env = { ...(await ports()), DATA_DIR: dataDir, RETENTION_DAYS: 'forever' };
+    // The launcher passes other variables through; auth refuses this one at start. Auth, as the
+    // service the others wait for (start_first), refuses before they are started: a launch that
+    // ends here costs PostgreSQL and one service instead of the whole stack (analytics refusing
+    // its RETENTION_DAYS came after auth was ready and the other three had started).
+    const env = { ...(await ports()), DATA_DIR: dataDir, AUDIT_RETENTION_DAYS: 'forever' };
     const launched = await launch(env);
     assert.equal(await launched.exited, 1, launched.output());
     const output = launched.output();
-    assert.match(output, /analytics \| configuration error: RETENTION_DAYS/);
-    assert.match(output, /^error: analytics exited with code 1 before it was ready\.$/m);
+    assert.match(output, /auth +\| configuration error: AUDIT_RETENTION_DAYS/);
+    assert.match(output, /^error: auth exited with code 1 before it was ready\.$/m);
     assert.doesNotMatch(output, /restarting|Gateway ready/);
   });
 });

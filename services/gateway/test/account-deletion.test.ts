@@ -20,14 +20,21 @@ const auth = await startAuthService({
   EVENT_SUBSCRIBERS: `main:user.deleted=http://127.0.0.1:${mainPort};analytics:*=http://127.0.0.1:${analyticsPort}`,
 });
 cleanup(auth.stop);
-const main = await startService('main', { AUTH_URL: auth.url, PORT: String(mainPort) });
-cleanup(main.stop);
-const analytics = await startAnalyticsService({
-  authUrl: auth.url,
-  serviceToken: TEST_SECRETS.SERVICE_TOKEN,
-  port: analyticsPort,
-});
-cleanup(analytics.stop);
+// main and analytics start side by side: both only wait for auth.
+const [main, analytics] = await Promise.all([
+  startService('main', { AUTH_URL: auth.url, PORT: String(mainPort) }).then((started) => {
+    cleanup(started.stop);
+    return started;
+  }),
+  startAnalyticsService({
+    authUrl: auth.url,
+    serviceToken: TEST_SECRETS.SERVICE_TOKEN,
+    port: analyticsPort,
+  }).then((started) => {
+    cleanup(started.stop);
+    return started;
+  }),
+]);
 const { app, url } = await startGateway(
   { AUTH_URLS: auth.url, MAIN_URLS: main.url, ANALYTICS_URLS: analytics.url },
   { auth: 'real' },

@@ -14,13 +14,20 @@ test('the typed client signs up, signs in, writes a post and finds it in the lis
   const { cleanup } = closeAtEnd();
   const auth = await startAuthService();
   cleanup(auth.stop);
-  const main = await startService('main', { AUTH_URL: auth.url });
-  cleanup(main.stop);
-  const analytics = await startAnalyticsService({
-    authUrl: auth.url,
-    serviceToken: TEST_SECRETS.SERVICE_TOKEN,
-  });
-  cleanup(analytics.stop);
+  // main and analytics start side by side: both only wait for auth.
+  const [main, analytics] = await Promise.all([
+    startService('main', { AUTH_URL: auth.url }).then((started) => {
+      cleanup(started.stop);
+      return started;
+    }),
+    startAnalyticsService({
+      authUrl: auth.url,
+      serviceToken: TEST_SECRETS.SERVICE_TOKEN,
+    }).then((started) => {
+      cleanup(started.stop);
+      return started;
+    }),
+  ]);
   const { app, url } = await startGateway(
     { AUTH_URLS: auth.url, MAIN_URLS: main.url, ANALYTICS_URLS: analytics.url },
     { auth: 'real' },
