@@ -47,7 +47,39 @@ export function loadConfig<T extends TObject>(
     const expected = property?.description ?? first.message;
     throw new ConfigError(`${name} ${missing ? 'is not set' : 'is invalid'}: expected ${expected}`);
   }
+  for (const [key, property] of Object.entries(schema.properties)) {
+    const { format, description } = property as { format?: string; description?: string };
+    const setting = (value as Record<string, unknown>)[key];
+    if (format === SERVER_URL && typeof setting === 'string' && !isServerUrl(setting)) {
+      throw new ConfigError(`${key} is invalid: expected ${description ?? 'a URL'}`);
+    }
+  }
   return value as Static<T>;
+}
+
+/**
+ * The format of a setting that is a server's address (Env.url, Env.postgresUrl…). Its scheme
+ * pattern alone took `http://`, `http://a b` or `http://host:99999`: a service then ran against
+ * the wrong host or died later with a stack. TypeBox passes a format it does not know; loadConfig
+ * checks this one.
+ */
+const SERVER_URL = 'server-url';
+
+/**
+ * A URL that parses, names a host and holds no white space (the URL parser drops some, and the
+ * service would meet the value as written). PostgreSQL's socket form
+ * (`postgres:///db?host=/run/postgresql`) names its host in the query.
+ */
+function isServerUrl(value: string): boolean {
+  if (/\s/.test(value)) return false;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  if (url.hostname !== '') return true;
+  return /^postgres(ql)?:$/.test(url.protocol) && !!url.searchParams.get('host');
 }
 
 /**
@@ -245,12 +277,27 @@ export const Env = {
   host: () =>
     Type.String({ default: '127.0.0.1', minLength: 1, description: 'an address to listen on' }),
   postgresUrl: () =>
-    Type.String({ pattern: '^postgres(ql)?://', description: 'a postgres:// connection URL' }),
+    Type.String({
+      pattern: '^postgres(ql)?://',
+      format: SERVER_URL,
+      description: 'a postgres:// connection URL',
+    }),
   redisUrl: () =>
-    Type.Optional(Type.String({ pattern: '^rediss?://', description: 'a redis:// URL' })),
+    Type.Optional(
+      Type.String({ pattern: '^rediss?://', format: SERVER_URL, description: 'a redis:// URL' }),
+    ),
+  smtpUrl: () =>
+    Type.Optional(
+      Type.String({
+        pattern: '^smtps?://',
+        format: SERVER_URL,
+        description: 'an smtp:// or smtps:// URL',
+      }),
+    ),
   url: (fallback?: string) =>
     Type.String({
       pattern: '^https?://',
+      format: SERVER_URL,
       description: 'an http(s):// URL',
       ...(fallback ? { default: fallback } : {}),
     }),

@@ -329,3 +329,38 @@ test('runMain says in one line, without a stack, that a server it needs cannot b
     /^fatal: cannot reach 127\.0\.0\.1:\d+ \(connect ECONNREFUSED 127\.0\.0\.1:\d+\)\n$/,
   );
 });
+
+test('a URL setting must be a URL naming a host, not just begin with its scheme', () => {
+  const Urls = Type.Object({
+    DATABASE_URL: Env.postgresUrl(),
+    AUTH_URL: Env.url('http://127.0.0.1:8081'),
+    REDIS_URL: Env.redisUrl(),
+    SMTP_URL: Env.smtpUrl(),
+  });
+  const base = { DATABASE_URL: 'postgres://u:p@h/db' };
+  // Each passed its scheme pattern: the service then died later with a stack (Invalid URL) or
+  // quietly used another host (pg and ioredis take `postgres://`, `redis://` for localhost).
+  for (const [key, written, expected] of [
+    ['DATABASE_URL', 'postgres://', 'a postgres:// connection URL'],
+    ['DATABASE_URL', 'postgres://u:p@127.0.0.1:99999/main', 'a postgres:// connection URL'],
+    ['AUTH_URL', 'http://', 'an http(s):// URL'],
+    ['AUTH_URL', 'http://exa mple.com', 'an http(s):// URL'],
+    ['AUTH_URL', 'http://127.0.0.1:8081 ', 'an http(s):// URL'],
+    ['REDIS_URL', 'redis://', 'a redis:// URL'],
+    ['SMTP_URL', 'smtp://:25', 'an smtp:// or smtps:// URL'],
+  ] as const) {
+    assert.throws(
+      () => loadConfig(Urls, { ...base, [key]: written }),
+      new ConfigError(`${key} is invalid: expected ${expected}`),
+      `${key}=${written}`,
+    );
+  }
+  const config = loadConfig(Urls, {
+    DATABASE_URL: 'postgres:///main?host=/run/postgresql',
+    AUTH_URL: 'https://[::1]:8081/',
+    REDIS_URL: 'rediss://:secret@cache.internal:6380/0',
+    SMTP_URL: 'smtp://user:pass@mail.example.com:587',
+  });
+  assert.equal(config.AUTH_URL, 'https://[::1]:8081/');
+  assert.equal(loadConfig(Urls, base).AUTH_URL, 'http://127.0.0.1:8081');
+});

@@ -13,9 +13,7 @@ export const ConfigSchema = Type.Object({
   /** Where users reach the system (the gateway); used in mailed links and avatar URLs. */
   PUBLIC_URL: Env.url('http://127.0.0.1:8080'),
   REDIS_URL: Env.redisUrl(),
-  SMTP_URL: Type.Optional(
-    Type.String({ pattern: '^smtps?://', description: 'an smtp:// or smtps:// URL' }),
-  ),
+  SMTP_URL: Env.smtpUrl(),
   MAIL_FROM: Type.String({ default: 'Microservice Template <no-reply@localhost>', minLength: 3 }),
   MAIL_DIR: Type.String({ default: '.data/mail', minLength: 1, description: 'a folder path' }),
   JWT_ISSUER: Type.String({ default: 'auth', minLength: 1 }),
