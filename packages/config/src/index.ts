@@ -1,4 +1,5 @@
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { isIP } from 'node:net';
 import { type Static, type TObject, Type } from 'typebox';
 import Value from 'typebox/value';
 
@@ -50,8 +51,9 @@ export function loadConfig<T extends TObject>(
   for (const [key, property] of Object.entries(schema.properties)) {
     const { format, description } = property as { format?: string; description?: string };
     const setting = (value as Record<string, unknown>)[key];
-    if (format === SERVER_URL && typeof setting === 'string' && !isServerUrl(setting)) {
-      throw new ConfigError(`${key} is invalid: expected ${description ?? 'a URL'}`);
+    const check = format ? FORMATS[format] : undefined;
+    if (check && typeof setting === 'string' && !check(setting)) {
+      throw new ConfigError(`${key} is invalid: expected ${description ?? format}`);
     }
   }
   return value as Static<T>;
@@ -81,6 +83,43 @@ function isServerUrl(value: string): boolean {
   if (url.hostname !== '') return true;
   return /^postgres(ql)?:$/.test(url.protocol) && !!url.searchParams.get('host');
 }
+
+/**
+ * The format of TRUST_PROXY (Env.trustProxy): what Fastify's trustProxy (proxy-addr) compiles.
+ * A malformed entry (`zzz`, `10.0.0.0/99`) passed as any string, and the service died at start
+ * with proxy-addr's stack (TypeError: invalid IP address).
+ */
+const PROXY_LIST = 'proxy-list';
+
+/** proxy-addr's named ranges. */
+const NAMED_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** Comma-separated addresses, CIDRs (`10.0.0.0/8`), IPv4 netmasks or named ranges; blanks skipped. */
+function isProxyList(value: string): boolean {
+  return value.split(',').every((item) => {
+    const entry = item.trim();
+    if (entry === '' || NAMED_RANGES.has(entry)) return true;
+    const slash = entry.lastIndexOf('/');
+    const kind = isIP(slash === -1 ? entry : entry.slice(0, slash));
+    if (kind === 0) return false;
+    if (slash === -1) return true;
+    const range = entry.slice(slash + 1);
+    if (/^\d+$/.test(range)) return Number(range) >= 1 && Number(range) <= (kind === 6 ? 128 : 32);
+    // 255.255.255.0: ones then zeros, at least one.
+    if (kind !== 4 || isIP(range) !== 4) return false;
+    const bits = range
+      .split('.')
+      .map((octet) => Number(octet).toString(2).padStart(8, '0'))
+      .join('');
+    return /^1+0*$/.test(bits);
+  });
+}
+
+/** The formats loadConfig checks itself (TypeBox passes those it does not know). */
+const FORMATS: Record<string, (value: string) => boolean> = {
+  [SERVER_URL]: isServerUrl,
+  [PROXY_LIST]: isProxyList,
+};
 
 /**
  * The most an X_FILE is read of: what one environment variable can hold (Linux's MAX_ARG_STRLEN).
@@ -373,6 +412,12 @@ export const Env = {
       default: fallback,
       description: `a number of milliseconds, ${minimum} to ${TIMER_MAX_MS} (24.8 days)`,
     }),
+  /**
+   * Proxies whose X-Forwarded-For is believed (Fastify's trustProxy): addresses, CIDRs or
+   * loopback, linklocal, uniquelocal, comma-separated.
+   */
+  trustProxy: (fallback: string, description = 'addresses or CIDRs, comma-separated') =>
+    Type.String({ default: fallback, format: PROXY_LIST, description }),
   logLevel: () =>
     Type.Union(
       [

@@ -364,3 +364,34 @@ test('a URL setting must be a URL naming a host, not just begin with its scheme'
   assert.equal(config.AUTH_URL, 'https://[::1]:8081/');
   assert.equal(loadConfig(Urls, base).AUTH_URL, 'http://127.0.0.1:8081');
 });
+
+test('TRUST_PROXY takes only what Fastify compiles: a malformed entry is one line, not its stack at start', () => {
+  const Proxies = Type.Object({ TRUST_PROXY: Env.trustProxy('loopback') });
+  for (const written of [
+    'zzz',
+    'nonsense/99',
+    '10.0.0.0/99',
+    '10.0.0.0/0',
+    '::1/129',
+    '10.0.0.0/255.0.255.0',
+    '::1/255.0.0.0',
+    '10.0.0.1, bogus',
+  ]) {
+    assert.throws(
+      () => loadConfig(Proxies, { TRUST_PROXY: written }),
+      new ConfigError('TRUST_PROXY is invalid: expected addresses or CIDRs, comma-separated'),
+      written,
+    );
+  }
+  for (const written of [
+    'loopback',
+    '10.0.0.1, 172.16.0.0/12,uniquelocal',
+    '::1/128',
+    'fd00::/8',
+    '192.168.0.0/255.255.0.0',
+    'linklocal,',
+  ]) {
+    assert.equal(loadConfig(Proxies, { TRUST_PROXY: written }).TRUST_PROXY, written);
+  }
+  assert.equal(loadConfig(Type.Object({ TRUST_PROXY: Env.trustProxy('') }), {}).TRUST_PROXY, '');
+});

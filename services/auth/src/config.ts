@@ -70,10 +70,7 @@ export const ConfigSchema = Type.Object({
   /** Audit events older than this many days are pruned (docs/auth.md, Audit log). */
   AUDIT_RETENTION_DAYS: Env.days(400),
   /** Proxies whose X-Forwarded-For is believed (the gateway); see Fastify's trustProxy. */
-  TRUST_PROXY: Type.String({
-    default: 'loopback',
-    description: 'addresses or CIDRs, comma-separated',
-  }),
+  TRUST_PROXY: Env.trustProxy('loopback'),
   ADMIN_EMAIL: Type.Optional(Type.String({ format: 'email', description: 'an email address' })),
   ADMIN_PASSWORD: Type.Optional(
     Type.String({ minLength: 8, maxLength: 256, description: '8 to 256 characters' }),
