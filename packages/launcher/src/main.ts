@@ -19,7 +19,7 @@ import { assertPortsFree, LaunchError } from './ports.ts';
 import { prettyLogs } from './pretty.ts';
 import { killAllNow, prefixer, spawnService, stopAll, useColour } from './processes.ts';
 import { waitStackReady } from './readiness.ts';
-import { loadOrCreateKeyEncryptionKey } from './secrets.ts';
+import { ensureDataDir, loadOrCreateKeyEncryptionKey } from './secrets.ts';
 import { HOST, type PlannedService, planServices, type Stack, serviceEnv } from './services.ts';
 import { type Supervisor, supervise } from './supervisor.ts';
 import { type SourceWatcher, watchSources } from './watch.ts';
@@ -134,6 +134,7 @@ async function main() {
   entryName = entryPoint(services)?.name;
   const config = readLauncherConfig(services);
   const dataDir = path.resolve(config.DATA_DIR);
+  await ensureDataDir(dataDir);
   const { planned, skipped } = planServices(config, root, services);
   for (const name of skipped)
     say(`${name}: skipped (services/${name}/src/server.ts does not exist yet)`);

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, test } from 'node:test';
 import { loadManifests } from '@platform/manifest';
 import { readLauncherConfig } from '../src/config.ts';
 import { startPostgres } from '../src/database.ts';
 import { LaunchError } from '../src/ports.ts';
-import { dataDirWithCluster, root } from './launch.ts';
+import { dataDirWithCluster, launch, ports, root } from './launch.ts';
 
 // A newcomer starting a second stack (another GATEWAY_PORT, same ./.data) got PostgreSQL's bare
 // `FATAL: lock file "postmaster.pid" already exists`, which says neither why nor what to do.
@@ -28,4 +30,20 @@ test('a second start on a DATA_DIR in use says so and names the way out', async 
         'or set DATA_DIR to another folder',
     ),
   );
+});
+
+test('a DATA_DIR that is a file, or under one, stops the launch at once with one line naming it', async () => {
+  // Node's bare "EEXIST: file already exists, mkdir '…'" named neither DATA_DIR nor the problem.
+  const dir = await mkdtemp(path.join(tmpdir(), 'launcher-data-file-'));
+  after(() => rm(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'a-file');
+  await writeFile(file, 'not a folder');
+  for (const dataDir of [file, path.join(file, 'data')]) {
+    const launched = await launch({ ...(await ports()), DATA_DIR: dataDir });
+    assert.equal(await launched.exited, 1);
+    assert.equal(
+      launched.output(),
+      `error: DATA_DIR ${dataDir} cannot hold the stack's state (it, or a folder on its path, is a file): set DATA_DIR to a folder of yours.\n`,
+    );
+  }
 });
