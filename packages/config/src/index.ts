@@ -115,10 +115,20 @@ function isProxyList(value: string): boolean {
   });
 }
 
+/**
+ * The format of EVENT_SUBSCRIBERS (Env.eventSubscribers): each entry's URL, after its `=`, a
+ * server URL. The pattern took `http://analytics:99999`, and the outbox then failed every relay.
+ */
+const SUBSCRIBER_LIST = 'subscriber-list';
+
+const isSubscriberList = (value: string) =>
+  value.split(';').every((entry) => isServerUrl(entry.slice(entry.indexOf('=') + 1)));
+
 /** The formats loadConfig checks itself (TypeBox passes those it does not know). */
 const FORMATS: Record<string, (value: string) => boolean> = {
   [SERVER_URL]: isServerUrl,
   [PROXY_LIST]: isProxyList,
+  [SUBSCRIBER_LIST]: isSubscriberList,
 };
 
 /**
@@ -349,6 +359,7 @@ export const Env = {
       Type.String({
         pattern:
           '^([a-z][a-z0-9-]*:[^=;\\s]+=https?://[^;\\s]+)(;([a-z][a-z0-9-]*:[^=;\\s]+=https?://[^;\\s]+))*$',
+        format: SUBSCRIBER_LIST,
         description: 'name:type,type=url entries separated by ;',
       }),
     ),

@@ -395,3 +395,19 @@ test('TRUST_PROXY takes only what Fastify compiles: a malformed entry is one lin
   }
   assert.equal(loadConfig(Type.Object({ TRUST_PROXY: Env.trustProxy('') }), {}).TRUST_PROXY, '');
 });
+
+test('EVENT_SUBSCRIBERS: each subscriber URL must parse, not just begin with http://', () => {
+  const Subscribers = Type.Object({ EVENT_SUBSCRIBERS: Env.eventSubscribers() });
+  const expected = new ConfigError(
+    'EVENT_SUBSCRIBERS is invalid: expected name:type,type=url entries separated by ;',
+  );
+  for (const written of [
+    'analytics:*=http://127.0.0.1:99999',
+    'analytics:*=http://a:1;search:post.*=http://',
+  ]) {
+    assert.throws(() => loadConfig(Subscribers, { EVENT_SUBSCRIBERS: written }), expected, written);
+  }
+  const good =
+    'analytics:*=http://127.0.0.1:8083;search:post.created,post.updated=https://search:443';
+  assert.equal(loadConfig(Subscribers, { EVENT_SUBSCRIBERS: good }).EVENT_SUBSCRIBERS, good);
+});
