@@ -1,4 +1,5 @@
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { isIP } from 'node:net';
 import { type Static, type TObject, Type } from 'typebox';
 import Value from 'typebox/value';
 
@@ -47,8 +48,88 @@ export function loadConfig<T extends TObject>(
     const expected = property?.description ?? first.message;
     throw new ConfigError(`${name} ${missing ? 'is not set' : 'is invalid'}: expected ${expected}`);
   }
+  for (const [key, property] of Object.entries(schema.properties)) {
+    const { format, description } = property as { format?: string; description?: string };
+    const setting = (value as Record<string, unknown>)[key];
+    const check = format ? FORMATS[format] : undefined;
+    if (check && typeof setting === 'string' && !check(setting)) {
+      throw new ConfigError(`${key} is invalid: expected ${description ?? format}`);
+    }
+  }
   return value as Static<T>;
 }
+
+/**
+ * The format of a setting that is a server's address (Env.url, Env.postgresUrl…). Its scheme
+ * pattern alone took `http://`, `http://a b` or `http://host:99999`: a service then ran against
+ * the wrong host or died later with a stack. TypeBox passes a format it does not know; loadConfig
+ * checks this one.
+ */
+const SERVER_URL = 'server-url';
+
+/**
+ * A URL that parses, names a host and holds no white space (the URL parser drops some, and the
+ * service would meet the value as written). PostgreSQL's socket form
+ * (`postgres:///db?host=/run/postgresql`) names its host in the query.
+ */
+function isServerUrl(value: string): boolean {
+  if (/\s/.test(value)) return false;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  if (url.hostname !== '') return true;
+  return /^postgres(ql)?:$/.test(url.protocol) && !!url.searchParams.get('host');
+}
+
+/**
+ * The format of TRUST_PROXY (Env.trustProxy): what Fastify's trustProxy (proxy-addr) compiles.
+ * A malformed entry (`zzz`, `10.0.0.0/99`) passed as any string, and the service died at start
+ * with proxy-addr's stack (TypeError: invalid IP address).
+ */
+const PROXY_LIST = 'proxy-list';
+
+/** proxy-addr's named ranges. */
+const NAMED_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** Comma-separated addresses, CIDRs (`10.0.0.0/8`), IPv4 netmasks or named ranges; blanks skipped. */
+function isProxyList(value: string): boolean {
+  return value.split(',').every((item) => {
+    const entry = item.trim();
+    if (entry === '' || NAMED_RANGES.has(entry)) return true;
+    const slash = entry.lastIndexOf('/');
+    const kind = isIP(slash === -1 ? entry : entry.slice(0, slash));
+    if (kind === 0) return false;
+    if (slash === -1) return true;
+    const range = entry.slice(slash + 1);
+    if (/^\d+$/.test(range)) return Number(range) >= 1 && Number(range) <= (kind === 6 ? 128 : 32);
+    // 255.255.255.0: ones then zeros, at least one.
+    if (kind !== 4 || isIP(range) !== 4) return false;
+    const bits = range
+      .split('.')
+      .map((octet) => Number(octet).toString(2).padStart(8, '0'))
+      .join('');
+    return /^1+0*$/.test(bits);
+  });
+}
+
+/**
+ * The format of EVENT_SUBSCRIBERS (Env.eventSubscribers): each entry's URL, after its `=`, a
+ * server URL. The pattern took `http://analytics:99999`, and the outbox then failed every relay.
+ */
+const SUBSCRIBER_LIST = 'subscriber-list';
+
+const isSubscriberList = (value: string) =>
+  value.split(';').every((entry) => isServerUrl(entry.slice(entry.indexOf('=') + 1)));
+
+/** The formats loadConfig checks itself (TypeBox passes those it does not know). */
+const FORMATS: Record<string, (value: string) => boolean> = {
+  [SERVER_URL]: isServerUrl,
+  [PROXY_LIST]: isProxyList,
+  [SUBSCRIBER_LIST]: isSubscriberList,
+};
 
 /**
  * The most an X_FILE is read of: what one environment variable can hold (Linux's MAX_ARG_STRLEN).
@@ -245,12 +326,27 @@ export const Env = {
   host: () =>
     Type.String({ default: '127.0.0.1', minLength: 1, description: 'an address to listen on' }),
   postgresUrl: () =>
-    Type.String({ pattern: '^postgres(ql)?://', description: 'a postgres:// connection URL' }),
+    Type.String({
+      pattern: '^postgres(ql)?://',
+      format: SERVER_URL,
+      description: 'a postgres:// connection URL',
+    }),
   redisUrl: () =>
-    Type.Optional(Type.String({ pattern: '^rediss?://', description: 'a redis:// URL' })),
+    Type.Optional(
+      Type.String({ pattern: '^rediss?://', format: SERVER_URL, description: 'a redis:// URL' }),
+    ),
+  smtpUrl: () =>
+    Type.Optional(
+      Type.String({
+        pattern: '^smtps?://',
+        format: SERVER_URL,
+        description: 'an smtp:// or smtps:// URL',
+      }),
+    ),
   url: (fallback?: string) =>
     Type.String({
       pattern: '^https?://',
+      format: SERVER_URL,
       description: 'an http(s):// URL',
       ...(fallback ? { default: fallback } : {}),
     }),
@@ -263,6 +359,7 @@ export const Env = {
       Type.String({
         pattern:
           '^([a-z][a-z0-9-]*:[^=;\\s]+=https?://[^;\\s]+)(;([a-z][a-z0-9-]*:[^=;\\s]+=https?://[^;\\s]+))*$',
+        format: SUBSCRIBER_LIST,
         description: 'name:type,type=url entries separated by ;',
       }),
     ),
@@ -326,6 +423,12 @@ export const Env = {
       default: fallback,
       description: `a number of milliseconds, ${minimum} to ${TIMER_MAX_MS} (24.8 days)`,
     }),
+  /**
+   * Proxies whose X-Forwarded-For is believed (Fastify's trustProxy): addresses, CIDRs or
+   * loopback, linklocal, uniquelocal, comma-separated.
+   */
+  trustProxy: (fallback: string, description = 'addresses or CIDRs, comma-separated') =>
+    Type.String({ default: fallback, format: PROXY_LIST, description }),
   logLevel: () =>
     Type.Union(
       [

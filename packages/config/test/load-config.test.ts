@@ -329,3 +329,85 @@ test('runMain says in one line, without a stack, that a server it needs cannot b
     /^fatal: cannot reach 127\.0\.0\.1:\d+ \(connect ECONNREFUSED 127\.0\.0\.1:\d+\)\n$/,
   );
 });
+
+test('a URL setting must be a URL naming a host, not just begin with its scheme', () => {
+  const Urls = Type.Object({
+    DATABASE_URL: Env.postgresUrl(),
+    AUTH_URL: Env.url('http://127.0.0.1:8081'),
+    REDIS_URL: Env.redisUrl(),
+    SMTP_URL: Env.smtpUrl(),
+  });
+  const base = { DATABASE_URL: 'postgres://u:p@h/db' };
+  // Each passed its scheme pattern: the service then died later with a stack (Invalid URL) or
+  // quietly used another host (pg and ioredis take `postgres://`, `redis://` for localhost).
+  for (const [key, written, expected] of [
+    ['DATABASE_URL', 'postgres://', 'a postgres:// connection URL'],
+    ['DATABASE_URL', 'postgres://u:p@127.0.0.1:99999/main', 'a postgres:// connection URL'],
+    ['AUTH_URL', 'http://', 'an http(s):// URL'],
+    ['AUTH_URL', 'http://exa mple.com', 'an http(s):// URL'],
+    ['AUTH_URL', 'http://127.0.0.1:8081 ', 'an http(s):// URL'],
+    ['REDIS_URL', 'redis://', 'a redis:// URL'],
+    ['SMTP_URL', 'smtp://:25', 'an smtp:// or smtps:// URL'],
+  ] as const) {
+    assert.throws(
+      () => loadConfig(Urls, { ...base, [key]: written }),
+      new ConfigError(`${key} is invalid: expected ${expected}`),
+      `${key}=${written}`,
+    );
+  }
+  const config = loadConfig(Urls, {
+    DATABASE_URL: 'postgres:///main?host=/run/postgresql',
+    AUTH_URL: 'https://[::1]:8081/',
+    REDIS_URL: 'rediss://:secret@cache.internal:6380/0',
+    SMTP_URL: 'smtp://user:pass@mail.example.com:587',
+  });
+  assert.equal(config.AUTH_URL, 'https://[::1]:8081/');
+  assert.equal(loadConfig(Urls, base).AUTH_URL, 'http://127.0.0.1:8081');
+});
+
+test('TRUST_PROXY takes only what Fastify compiles: a malformed entry is one line, not its stack at start', () => {
+  const Proxies = Type.Object({ TRUST_PROXY: Env.trustProxy('loopback') });
+  for (const written of [
+    'zzz',
+    'nonsense/99',
+    '10.0.0.0/99',
+    '10.0.0.0/0',
+    '::1/129',
+    '10.0.0.0/255.0.255.0',
+    '::1/255.0.0.0',
+    '10.0.0.1, bogus',
+  ]) {
+    assert.throws(
+      () => loadConfig(Proxies, { TRUST_PROXY: written }),
+      new ConfigError('TRUST_PROXY is invalid: expected addresses or CIDRs, comma-separated'),
+      written,
+    );
+  }
+  for (const written of [
+    'loopback',
+    '10.0.0.1, 172.16.0.0/12,uniquelocal',
+    '::1/128',
+    'fd00::/8',
+    '192.168.0.0/255.255.0.0',
+    'linklocal,',
+  ]) {
+    assert.equal(loadConfig(Proxies, { TRUST_PROXY: written }).TRUST_PROXY, written);
+  }
+  assert.equal(loadConfig(Type.Object({ TRUST_PROXY: Env.trustProxy('') }), {}).TRUST_PROXY, '');
+});
+
+test('EVENT_SUBSCRIBERS: each subscriber URL must parse, not just begin with http://', () => {
+  const Subscribers = Type.Object({ EVENT_SUBSCRIBERS: Env.eventSubscribers() });
+  const expected = new ConfigError(
+    'EVENT_SUBSCRIBERS is invalid: expected name:type,type=url entries separated by ;',
+  );
+  for (const written of [
+    'analytics:*=http://127.0.0.1:99999',
+    'analytics:*=http://a:1;search:post.*=http://',
+  ]) {
+    assert.throws(() => loadConfig(Subscribers, { EVENT_SUBSCRIBERS: written }), expected, written);
+  }
+  const good =
+    'analytics:*=http://127.0.0.1:8083;search:post.created,post.updated=https://search:443';
+  assert.equal(loadConfig(Subscribers, { EVENT_SUBSCRIBERS: good }).EVENT_SUBSCRIBERS, good);
+});

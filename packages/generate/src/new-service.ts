@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadManifests, RESERVED_PREFIXES } from '@platform/manifest';
+import {
+  IMPLICIT_SETTINGS,
+  isPlatformSetting,
+  loadManifests,
+  RESERVED_PREFIXES,
+  urlSetting,
+} from '@platform/manifest';
 import { parse } from 'yaml';
 
 /** `npm run new:service -- <name>` copies this folder, filling in {{name}} and the like. */
@@ -34,6 +40,16 @@ export function nameProblem(root: string, name: string): string | undefined {
   const services = loadManifests(root);
   const clash = services.find((s) => s.name === name || s.prefix === `/${name}`);
   if (clash) return `/${name} is already the prefix of services/${clash.name}`;
+  // Its address is the setting <NAME>_URL: `app` made auth's own APP_URL a service's address, and
+  // the manifests refused it only once services/app was written, breaking every later command.
+  const address = urlSetting(name);
+  const owner = services.find((s) => Object.hasOwn(s.settings.own, address));
+  if (owner) {
+    return `service name "${name}" would make ${address}, a setting of services/${owner.name}, its address: choose another name`;
+  }
+  if (isPlatformSetting(address) || (IMPLICIT_SETTINGS as readonly string[]).includes(address)) {
+    return `service name "${name}" would make ${address}, a setting every service may read, its address: choose another name`;
+  }
   // Compose's infrastructure (postgres, redis, nginx, …) shares the service namespace.
   const compose = parse(readFileSync(path.join(root, 'compose.yaml'), 'utf8')) as {
     services?: Record<string, { build?: { args?: Record<string, unknown> } } | null>;

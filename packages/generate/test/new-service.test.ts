@@ -217,6 +217,12 @@ test('new:service refuses a bad, reserved or taken name in one line and writes n
     ['accounts', /reserved|prefix/],
     ['main', /exists/],
     ['postgres', /compose\.yaml/],
+    // Their address setting is another's: APP_URL, SMTP_URL auth's, INFLUX_URL analytics's,
+    // PUBLIC_URL and DATABASE_URL the platform's. `app` was written, then refused.
+    ['app', /would make APP_URL, a setting of services\/auth, its address/],
+    ['influx', /would make INFLUX_URL, a setting of services\/analytics, its address/],
+    ['public', /would make PUBLIC_URL, a setting every service may read/],
+    ['database', /would make DATABASE_URL, a setting every service may read/],
   ] as const) {
     const refused = run(name);
     assert.equal(refused.status, 1, `${name}: ${refused.stdout}`);

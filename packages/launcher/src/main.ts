@@ -15,11 +15,12 @@ import { entryPoint, loadManifests, ManifestError } from '@platform/manifest';
 import { compiledDir, compileServices, removeStaleBuilds } from './compile.ts';
 import { readLauncherConfig } from './config.ts';
 import { createDatabases, type PostgresServer, startPostgres } from './database.ts';
+import { lockDataDir } from './lock.ts';
 import { assertPortsFree, LaunchError } from './ports.ts';
 import { prettyLogs } from './pretty.ts';
 import { killAllNow, prefixer, spawnService, stopAll, useColour } from './processes.ts';
 import { waitStackReady } from './readiness.ts';
-import { loadOrCreateKeyEncryptionKey } from './secrets.ts';
+import { ensureDataDir, loadOrCreateKeyEncryptionKey } from './secrets.ts';
 import { HOST, type PlannedService, planServices, type Stack, serviceEnv } from './services.ts';
 import { type Supervisor, supervise } from './supervisor.ts';
 import { type SourceWatcher, watchSources } from './watch.ts';
@@ -40,6 +41,8 @@ let stopping = false;
 let builds: string | undefined;
 /** The entry point (the gateway): stopped first, while what it calls on its way out still runs. */
 let entryName: string | undefined;
+/** Gives DATA_DIR back (lock.ts) once everything using it has stopped. */
+let releaseDataDir: (() => void) | undefined;
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -62,6 +65,7 @@ async function shutdown(code: number, reason?: string): Promise<void> {
     process.stderr.write(`error: PostgreSQL did not stop cleanly: ${messageOf(error)}\n`);
   });
   if (builds) await rm(builds, { recursive: true, force: true }).catch(() => {});
+  releaseDataDir?.();
   process.exit(code);
 }
 
@@ -134,6 +138,8 @@ async function main() {
   entryName = entryPoint(services)?.name;
   const config = readLauncherConfig(services);
   const dataDir = path.resolve(config.DATA_DIR);
+  await ensureDataDir(dataDir);
+  releaseDataDir = await lockDataDir(dataDir);
   const { planned, skipped } = planServices(config, root, services);
   for (const name of skipped)
     say(`${name}: skipped (services/${name}/src/server.ts does not exist yet)`);

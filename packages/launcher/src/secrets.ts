@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { access, chmod, constants, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LaunchError } from './ports.ts';
 
@@ -34,4 +34,27 @@ export async function loadOrCreateKeyEncryptionKey(
     );
   }
   return key;
+}
+
+/**
+ * Makes DATA_DIR, or checks the one there is a folder the launcher can write to, before anything
+ * starts: DATA_DIR=/etc/passwd (a file) stopped the launch with Node's bare `EEXIST: file already
+ * exists, mkdir '/etc/passwd'`, which names neither the setting nor what is wrong with it.
+ */
+export async function ensureDataDir(dataDir: string): Promise<void> {
+  try {
+    await mkdir(dataDir, { recursive: true });
+    await access(dataDir, constants.W_OK | constants.X_OK);
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    const why =
+      code === 'EEXIST' || code === 'ENOTDIR'
+        ? 'it, or a folder on its path, is a file'
+        : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+          ? 'no permission to write there'
+          : message;
+    throw new LaunchError(
+      `DATA_DIR ${dataDir} cannot hold the stack's state (${why}): set DATA_DIR to a folder of yours.`,
+    );
+  }
 }

@@ -34,8 +34,12 @@ export class ManifestError extends Error {
   }
 }
 
-/** The gateway's own paths (health, metrics, docs): no service may be routed there. */
-export const RESERVED_PREFIXES = ['/health', '/metrics', '/docs'];
+/**
+ * The gateway's own paths (health, metrics, docs), and /internal: the gateway forwards a path as
+ * it is, so a service routed there would open every service's `/internal/*` to the public. No
+ * service may be routed there.
+ */
+export const RESERVED_PREFIXES = ['/health', '/metrics', '/docs', '/internal'];
 
 export const manifestPath = (name: string) => `services/${name}/service.json`;
 

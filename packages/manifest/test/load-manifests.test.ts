@@ -101,6 +101,7 @@ test('manifests that contradict each other or name what does not exist are refus
       permissions: [{ name: 'notes:write', description: 'w', roles: ['user'] }],
     }),
     docs: service('docs', { prefix: '/docs/api', port_offset: 3 }),
+    ops: service('ops', { prefix: '/internal', port_offset: 4 }),
   });
   const found = problems(dir);
   for (const expected of [
@@ -112,6 +113,7 @@ test('manifests that contradict each other or name what does not exist are refus
     'services/notes/service.json: settings.own GATEWAY_URL: it is a service URL: list it in settings.platform',
     'services/tasks/service.json: permission notes:write is also defined by notes',
     "services/docs/service.json: prefix /docs/api is the gateway's own /docs",
+    "services/ops/service.json: prefix /internal is the gateway's own /internal",
   ]) {
     assert.ok(found.includes(expected), `${expected}\nin\n${found.join('\n')}`);
   }

@@ -64,7 +64,9 @@ export async function buildApp(deps: AuthAppDeps): Promise<App> {
     description: 'Accounts, sessions, tokens and roles',
     codes,
     logLevel: config.LOG_LEVEL,
-    trustProxy: config.TRUST_PROXY.split(',').map((s) => s.trim()),
+    trustProxy: config.TRUST_PROXY.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
     ...(deps.logger ? { logger: deps.logger } : {}),
   });
   const sealer = createSealer(

@@ -13,9 +13,7 @@ export const ConfigSchema = Type.Object({
   /** Where users reach the system (the gateway); used in mailed links and avatar URLs. */
   PUBLIC_URL: Env.url('http://127.0.0.1:8080'),
   REDIS_URL: Env.redisUrl(),
-  SMTP_URL: Type.Optional(
-    Type.String({ pattern: '^smtps?://', description: 'an smtp:// or smtps:// URL' }),
-  ),
+  SMTP_URL: Env.smtpUrl(),
   MAIL_FROM: Type.String({ default: 'Microservice Template <no-reply@localhost>', minLength: 3 }),
   MAIL_DIR: Type.String({ default: '.data/mail', minLength: 1, description: 'a folder path' }),
   JWT_ISSUER: Type.String({ default: 'auth', minLength: 1 }),
@@ -72,10 +70,7 @@ export const ConfigSchema = Type.Object({
   /** Audit events older than this many days are pruned (docs/auth.md, Audit log). */
   AUDIT_RETENTION_DAYS: Env.days(400),
   /** Proxies whose X-Forwarded-For is believed (the gateway); see Fastify's trustProxy. */
-  TRUST_PROXY: Type.String({
-    default: 'loopback',
-    description: 'addresses or CIDRs, comma-separated',
-  }),
+  TRUST_PROXY: Env.trustProxy('loopback'),
   ADMIN_EMAIL: Type.Optional(Type.String({ format: 'email', description: 'an email address' })),
   ADMIN_PASSWORD: Type.Optional(
     Type.String({ minLength: 8, maxLength: 256, description: '8 to 256 characters' }),

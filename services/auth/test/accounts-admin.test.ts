@@ -21,7 +21,7 @@ async function sharedDatabase() {
 }
 
 /** Starts the auth app as a replica would, with the given admin settings. */
-async function start(url: string, env: Record<string, string>): Promise<App> {
+async function start(url: string, env: Record<string, string>, logs = logCapture()): Promise<App> {
   const config = readConfig({ DATABASE_URL: url, LOG_LEVEL: 'silent', ...TEST_SECRETS, ...env });
   const database = await openDatabase(url);
   try {
@@ -29,7 +29,7 @@ async function start(url: string, env: Record<string, string>): Promise<App> {
       config,
       database,
       mailer: { send: async () => {}, close: () => {} },
-      logger: pino({ level: 'info' }, logCapture().stream),
+      logger: pino({ level: 'info' }, logs.stream),
     });
     after(async () => {
       await app.close();
@@ -74,6 +74,46 @@ test('an existing account is left alone on the next start', async () => {
     payload: { email: ADMIN.email, password: 'a different password 8' },
   });
   assert.equal(refused.statusCode, 401);
+});
+
+test('an existing account that ADMIN_PASSWORD does not open, or that is no admin, is named in a warning, still left alone', async () => {
+  // Silent, a changed ADMIN_PASSWORD (or an email someone registered first) left the operator
+  // with no admin to sign in as and no word why.
+  const url = await sharedDatabase();
+  const first = logCapture();
+  await start(url, adminEnv(), first);
+  assert.ok(!first.text().includes('already exists'), first.text());
+  const same = logCapture();
+  await start(url, adminEnv(), same);
+  assert.ok(!same.text().includes('already exists'), same.text());
+  const changed = logCapture();
+  const restarted = await start(url, adminEnv('a different password 8'), changed);
+  const [warning] = changed.lines.map((l) => JSON.parse(l)).filter((l) => l.level === 40);
+  assert.match(
+    warning?.msg ?? changed.text(),
+    /^ADMIN_EMAIL: an account with this email already exists and has another password than ADMIN_PASSWORD; it is left as it is/,
+  );
+  assert.ok(!changed.text().includes('a different password 8'));
+  await login(restarted, ADMIN.email, ADMIN.password);
+
+  const registered = await restarted.inject({
+    method: 'POST',
+    url: '/accounts/v1/register',
+    payload: { email: 'first@example.com', username: 'firstcomer', password: 'first come 12' },
+  });
+  assert.equal(registered.statusCode, 201);
+  const squatted = logCapture();
+  const app = await start(
+    url,
+    { ADMIN_EMAIL: 'first@example.com', ADMIN_PASSWORD: 'an admin passphrase 9' },
+    squatted,
+  );
+  assert.match(
+    squatted.text(),
+    /already exists and is not an admin and has another password than ADMIN_PASSWORD/,
+  );
+  const tokens = await login(app, 'first@example.com', 'first come 12');
+  assert.deepEqual((await whoAmI(app, tokens.accessToken)).roles, ['user']);
 });
 
 test('two replicas starting at once create one admin and both start', async () => {

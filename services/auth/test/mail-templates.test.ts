@@ -119,6 +119,18 @@ test('a broken template stops the start with its file name', async () => {
   );
 });
 
+test('a MAIL_TEMPLATES_DIR that is no folder stops the start in one line, rather than quietly using the built-in templates', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'auth-templates-missing-'));
+  after(() => rm(dir, { recursive: true, force: true }));
+  await writeFile(path.join(dir, 'a-file'), '');
+  for (const missing of [path.join(dir, 'tempaltes'), path.join(dir, 'a-file')]) {
+    assert.throws(
+      () => loadTemplates({ ...base, MAIL_TEMPLATES_DIR: missing }, '/accounts/v1'),
+      new ConfigError(`MAIL_TEMPLATES_DIR is invalid: ${missing} is not a folder`),
+    );
+  }
+});
+
 test('links default to auth pages under PUBLIC_URL; a page allows only its own styles', () => {
   const templates = loadTemplates(base, '/accounts/v1');
   assert.equal(

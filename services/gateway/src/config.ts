@@ -57,10 +57,7 @@ export const ConfigSchema = Type.Object({
    * Proxies whose X-Forwarded-For is believed (NGINX, the ingress); see Fastify's trustProxy.
    * None by default: `npm start` has nothing in front, and every client there is on loopback.
    */
-  TRUST_PROXY: Type.String({
-    default: '',
-    description: 'addresses or CIDRs, comma-separated (empty: none)',
-  }),
+  TRUST_PROXY: Env.trustProxy('', 'addresses or CIDRs, comma-separated (empty: none)'),
 
   // Rate limits, per window; signed-in clients are counted per user, others per address.
   RATE_LIMIT_WINDOW: Env.timerSeconds(60),

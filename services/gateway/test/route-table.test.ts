@@ -103,6 +103,17 @@ test('a malformed route table is one configuration error naming the setting', ()
     /the service name x is used twice/,
   );
   refused({ AUTH_URLS: 'http://auth:1', ROUTES: '/health=http://h:1' }, /gateway's own path/);
+  // Forwarded as it is, /internal/* would reach the services' service-to-service endpoints.
+  refused({ AUTH_URLS: 'http://auth:1', ROUTES: '/internal=http://i:1' }, /gateway's own path/);
+  // Past the pattern (any host and port), these stopped the gateway with a stack at start.
+  refused(
+    { AUTH_URLS: 'http://auth:1', ROUTES: '/billing=http://b:1,http://b:99999' },
+    /^ROUTES is invalid: http:\/\/b:99999 is not a URL$/,
+  );
+  refused(
+    { AUTH_URLS: 'http://auth:99999' },
+    /^AUTH_URLS is invalid: http:\/\/auth:99999 is not a URL$/,
+  );
   refused(
     { AUTH_URLS: 'http://auth:1', ROUTES: '/accounts=http://other:1' },
     /AUTH_URLS is invalid: \/accounts is routed twice/,

@@ -47,7 +47,9 @@ export async function buildApp(deps: MainAppDeps): Promise<App> {
     description: 'Posts, categories and tags',
     codes,
     logLevel: config.LOG_LEVEL,
-    trustProxy: config.TRUST_PROXY.split(',').map((s) => s.trim()),
+    trustProxy: config.TRUST_PROXY.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
     ...(deps.logger ? { logger: deps.logger } : {}),
   });
   const auth =

@@ -14,10 +14,7 @@ export const ConfigSchema = Type.Object({
   /** Longer-lived access tokens (exp - iat) are refused; keep auth's ACCESS_TOKEN_TTL below. */
   ACCESS_TOKEN_MAX_LIFETIME: Env.accessTokenMaxLifetime(),
   /** Proxies whose X-Forwarded-For is believed (the gateway); see Fastify's trustProxy. */
-  TRUST_PROXY: Type.String({
-    default: 'loopback',
-    description: 'addresses or CIDRs, comma-separated',
-  }),
+  TRUST_PROXY: Env.trustProxy('loopback'),
   DATABASE_POOL_SIZE: Type.Integer({ minimum: 1, default: 10, description: 'a count' }),
   /** A statement running longer is cancelled; a list cut short this way answers 503. */
   DATABASE_STATEMENT_TIMEOUT: Env.millis(15_000),

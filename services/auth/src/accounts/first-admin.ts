@@ -2,8 +2,9 @@ import { randomInt } from 'node:crypto';
 import { ConfigError } from '@platform/config';
 import { HttpProblem } from '@platform/http';
 import type { FastifyBaseLogger } from 'fastify';
+import { currentRoles } from '../admin/repository.ts';
 import type { AuthContext } from '../context.ts';
-import { hashPassword } from '../credentials/hashing.ts';
+import { hashPassword, verifyPassword } from '../credentials/hashing.ts';
 import { assertAcceptablePassword } from '../credentials/policy.ts';
 import { conflictingField, findUserByEmail } from '../users/repository.ts';
 import { createAccount } from './service.ts';
@@ -64,5 +65,24 @@ export async function bootstrapAdmin(ctx: AuthContext, log: FastifyBaseLogger): 
   if (!email && !password) return;
   if (!email) throw new ConfigError('ADMIN_EMAIL is not set: expected it with ADMIN_PASSWORD');
   if (!password) throw new ConfigError('ADMIN_PASSWORD is not set: expected it with ADMIN_EMAIL');
-  if (await ensureAdmin(ctx, email, password)) log.info('admin account created');
+  if (await ensureAdmin(ctx, email, password)) {
+    log.info('admin account created');
+    return;
+  }
+  // Left as it is (the account may be anyone's: making it an admin, or taking its password, would
+  // hand it over), but said: else a changed ADMIN_PASSWORD, or an email someone registered
+  // first, gave an operator no admin to sign in as and no word why.
+  const existing = await findUserByEmail(ctx.db, email);
+  if (!existing) return;
+  const problems = [
+    ...((await currentRoles(ctx.db, existing.id)).includes('admin') ? [] : ['is not an admin']),
+    ...((await verifyPassword(existing.passwordHash, password))
+      ? []
+      : ['has another password than ADMIN_PASSWORD']),
+  ];
+  if (problems.length) {
+    log.warn(
+      `ADMIN_EMAIL: an account with this email already exists and ${problems.join(' and ')}; it is left as it is (an admin changes roles with PUT /accounts/v1/users/{id}/roles, a password with a reset)`,
+    );
+  }
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '@platform/config';
 import Mustache from 'mustache';
@@ -82,6 +82,12 @@ export function loadTemplates(
   config: Pick<Config, 'APP_URL' | 'APP_NAME' | 'PUBLIC_URL' | 'MAIL_TEMPLATES_DIR'>,
   pagesBase: string,
 ): Templates {
+  // A folder that is not there (a typo, a volume not mounted) replaced nothing, silently: every
+  // mail went out with the built-in text while the operator believed theirs was used.
+  const own = config.MAIL_TEMPLATES_DIR;
+  if (own !== undefined && !statSync(own, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new ConfigError(`MAIL_TEMPLATES_DIR is invalid: ${own} is not a folder`);
+  }
   const read = (file: string): string => {
     for (const dir of [config.MAIL_TEMPLATES_DIR, BUILT_IN_TEMPLATES]) {
       if (!dir || !existsSync(path.join(dir, file))) continue;

@@ -17,8 +17,12 @@ const SHORTHANDS = [
   { setting: 'ANALYTICS_URLS', prefix: '/analytics', service: 'analytics' },
 ] as const;
 
-/** The gateway's own paths; no service may take them. */
-const RESERVED = ['/health', '/metrics', '/docs'];
+/**
+ * The gateway's own paths, and `/internal` (a route there would forward `/internal/*` to the
+ * service as it is: the service-to-service endpoints are never reachable through the gateway);
+ * no service may take them.
+ */
+const RESERVED = ['/health', '/metrics', '/docs', '/internal'];
 
 /**
  * The route table: every `ROUTES` entry (`[name:]/prefix=url,url;…`, the name defaulting to the
@@ -36,6 +40,10 @@ export function routesOf(config: Config): Route[] {
     if (RESERVED.some((p) => route.prefix === p || route.prefix.startsWith(`${p}/`))) {
       fail(`${route.prefix} is the gateway's own path`);
     }
+    // The schema's pattern takes any host and port: http://b:99999 passed, and the gateway died
+    // at start with a stack (TypeError: Invalid URL).
+    const malformed = route.urls.find((url) => !URL.canParse(url));
+    if (malformed !== undefined) fail(`${malformed} is not a URL`);
     if (routes.some((r) => r.prefix === route.prefix)) fail(`${route.prefix} is routed twice`);
     if (routes.some((r) => r.service === route.service)) {
       fail(`the service name ${route.service} is used twice`);
