@@ -365,3 +365,44 @@ test('a browser key’s link of an anonymous id yields to a server key’s, and 
   assert.deepEqual((await profileOf(victim)).anonymous_ids?.sort(), [claimed, held].sort());
   assert.deepEqual((await profileOf(attacker)).anonymous_ids, [first]);
 });
+
+test('a page’s links cannot push a backend’s out of the anonymous ids a user’s activity reads', async () => {
+  // /user-activity and /profiles read a user's first 1000 links; oldest first, a page (a public
+  // key) that linked 1000 made-up ids to a user ahead of the backend hid every link the
+  // backend made later, and the events sent under them, from that user's activity.
+  const victim = `flooded-${randomUUID()}`;
+  for (let round = 0; round < 2; round += 1) {
+    const batch = Array.from({ length: 500 }, () => ({
+      type: 'identify',
+      userId: victim,
+      anonymousId: randomUUID(),
+    }));
+    const res = await post('/b', { writeKey: browserKey.key, batch });
+    assert.equal(res.statusCode, 200, res.body);
+  }
+  const real = randomUUID();
+  const server = (path: string, payload: object) =>
+    t.app.inject({ method: 'POST', url: `${base}${path}`, headers: basic(serverKey.key), payload });
+  assert.equal(
+    (await server('/track', { anonymousId: real, event: 'Viewed Cart' })).statusCode,
+    200,
+  );
+  assert.equal((await server('/identify', { userId: victim, anonymousId: real })).statusCode, 200);
+  await t.drained();
+  const profile = await t.app.inject({
+    url: `${base}/profiles/${victim}`,
+    headers: bearer(t.adminToken),
+  });
+  assert.equal(profile.statusCode, 200, profile.body);
+  assert.ok((profile.json() as { anonymous_ids: string[] }).anonymous_ids.includes(real));
+  const activity = await t.app.inject({
+    url: `${base}/user-activity?user_id=${victim}&event=Viewed%20Cart`,
+    headers: bearer(t.adminToken),
+  });
+  assert.equal(activity.statusCode, 200, activity.body);
+  const items = (activity.json() as { items: { anonymous_id: string }[] }).items;
+  assert.deepEqual(
+    items.map((e) => e.anonymous_id),
+    [real],
+  );
+});

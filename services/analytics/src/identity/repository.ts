@@ -1,4 +1,4 @@
-import { asc, eq, inArray, type SQL, sql } from 'drizzle-orm';
+import { asc, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/index.ts';
 import { forgottenUsers } from '../db/schema.ts';
 import { identityLinks, profiles } from './tables.ts';
@@ -80,13 +80,22 @@ export async function insertLinks(tx: Tx, links: Link[]) {
     });
 }
 
-/** The anonymous ids linked to a user, oldest link first (at most `limit`). */
+/**
+ * The anonymous ids linked to a user (at most `limit`): a server key's links first, then a
+ * browser key's, oldest link first within each. A browser key is public: oldest first alone, a
+ * page that linked `limit` made-up ids to a user ahead of the backend pushed every link the
+ * backend made later out of what the user's activity and profile read.
+ */
 export async function anonymousIdsOf(db: Db, userId: string, limit = 1000): Promise<string[]> {
   const rows = await db
     .select({ id: identityLinks.anonymousId })
     .from(identityLinks)
     .where(eq(identityLinks.userId, userId))
-    .orderBy(asc(identityLinks.linkedAt), asc(identityLinks.anonymousId))
+    .orderBy(
+      desc(identityLinks.trusted),
+      asc(identityLinks.linkedAt),
+      asc(identityLinks.anonymousId),
+    )
     .limit(limit);
   return rows.map((r) => r.id);
 }
