@@ -323,6 +323,18 @@ test('analytics.js loads its settings for a browser key: apiHost from PUBLIC_URL
     const refused = await t.app.inject({ url: `${base}/projects/${key}/settings` });
     assert.equal(refused.statusCode, 404, key);
     assert.equal(refused.json().code, 'not_found');
+    assert.equal(refused.headers['access-control-allow-origin'], '*');
+  }
+  // A key no key can be (a pasted space, too long) is a 400 the page reads too, not an opaque
+  // CORS failure in the console.
+  for (const key of ['wk%20x', 'x'.repeat(101), 'wk.x']) {
+    const refused = await t.app.inject({
+      url: `${base}/projects/${key}/settings`,
+      headers: { origin: SHOP },
+    });
+    assert.equal(refused.statusCode, 400, key);
+    assert.equal(refused.json().code, 'validation_failed');
+    assert.equal(refused.headers['access-control-allow-origin'], '*', key);
   }
 });
 
