@@ -337,6 +337,22 @@ test('IPv4 clients a NAT64 translator hands on are their IPv4 addresses, not one
   );
 });
 
+test('IPv4 clients behind a translator under the local-use prefix 64:ff9b:1::/48 are one address each', async () => {
+  // RFC 8215's prefix for a translator the operator runs: read as a /64, a guesser at one IPv4
+  // address behind it locked the owner out at every other.
+  const user = await signUp(auth.app);
+  const guesser = '64:ff9b:1::c633:640b'; // 198.51.100.11 under 64:ff9b:1::/96
+  for (let i = 0; i < 5; i++) {
+    const guess = { email: user.email, password: `local-use ${i}` };
+    assert.equal((await attempt(auth.app, guess, guesser)).statusCode, 401);
+  }
+  assertThrottled(await attempt(auth.app, credentials(user), '64:ff9b:1:0:0:0:c633:640b'), 900);
+  // Another IPv4 client behind it, under a /96 or the /48 format (RFC 6052: the u-octet skipped).
+  for (const owner of ['64:ff9b:1::cb00:7114', '64:ff9b:1:cb00:71:1400::']) {
+    assert.equal((await attempt(auth.app, credentials(user), owner)).statusCode, 200, owner);
+  }
+});
+
 test('the per-account ceiling stops guesses from many addresses, but not where the owner signed in before', async () => {
   const { app } = await buildTestAuth({ LOGIN_MAX_FAILURES_PER_ACCOUNT: '6' });
   const user = await signUp(app);
