@@ -61,6 +61,10 @@ test('write keys have a kind: server by default ({name} → 201 as before), brow
     { name: 'x', kind: 'browser', origins: ['shop.example.com'] },
     { name: 'x', kind: 'browser', origins: [`${SHOP}/path`] },
     { name: 'x', kind: 'browser', origins: ['HTTPS://SHOP.EXAMPLE.COM'] },
+    // A browser never sends its scheme's default port: a key naming it took no page at all.
+    { name: 'x', kind: 'browser', origins: [`${SHOP}:443`] },
+    { name: 'x', kind: 'browser', origins: ['https://a.example', 'http://shop.example.com:80'] },
+    { name: 'x', kind: 'browser', origins: ['https://shop.example.com:0443'] },
     { name: 'x', kind: 'robot' },
   ]) {
     const res = await t.app.inject({
@@ -71,6 +75,9 @@ test('write keys have a kind: server by default ({name} → 201 as before), brow
     });
     assert.equal(res.statusCode, 400, JSON.stringify(body));
   }
+  // Other ports are the page's own.
+  const port = await newKey({ name: 'dev', kind: 'browser', origins: ['http://localhost:8443'] });
+  assert.deepEqual(port.origins, ['http://localhost:8443']);
 });
 
 test('each analytics.js path takes its type as text/plain JSON, the key from the body', async () => {
