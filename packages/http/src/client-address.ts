@@ -11,7 +11,9 @@ import { isIPv6 } from 'node:net';
  * `::ffff:c000:201`), read as its 128 bits rather than its text, so such clients are never
  * lumped together into `::ffff:0:0/64`. So is one a translator (NAT64, SIIT) hands on under the
  * well-known prefix `64:ff9b::/96` (RFC 6052): every IPv4 client of an IPv6-only service behind
- * one comes from `64:ff9b::/64`, and as a /64 one guesser locked every owner out there.
+ * one comes from `64:ff9b::/64`, and as a /64 one guesser locked every owner out there. Under
+ * the local-use prefix `64:ff9b:1::/48` (RFC 8215), where the IPv4 bits' place depends on the
+ * operator's prefix length, each address is one client, written in full.
  * Anything else (not an address) is returned as it is.
  */
 export function addressBlock(address: string): string {
@@ -24,6 +26,13 @@ export function addressBlock(address: string): string {
   if (mapped || translated) {
     const [high = 0, low = 0] = groups.slice(6);
     return [high >> 8, high & 0xff, low >> 8, low & 0xff].join('.');
+  }
+  // RFC 8215's local-use prefix 64:ff9b:1::/48, for translators an operator runs (SIIT-DC, a
+  // NAT64 of its own): the IPv4 address sits where the prefix length the operator chose puts it
+  // (RFC 6052, /48 to /96 within it, the rest zero), so each address there is one IPv4 client,
+  // and as a /64 every IPv4 client behind the translator was one address again.
+  if (a === 0x64 && b === 0xff9b && c === 1) {
+    return groups.map((group) => group.toString(16)).join(':');
   }
   return `${groups
     .slice(0, 4)

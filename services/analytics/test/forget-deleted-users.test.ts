@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
 import type { AnalyticsContext } from '../src/context.ts';
 import { forgetPending } from '../src/ingestion/forget.ts';
 import { createPostgresStore } from '../src/store/postgres.ts';
@@ -177,4 +178,58 @@ test('accounts deleted together are unlinked by one pass; events arriving later 
     ids,
   ]);
   assert.deepEqual(left, []);
+});
+
+test('a deletion and a batch relinking the user’s anonymous ids meet without a deadlock', async () => {
+  // Since server keys' links may replace browser keys' (ON CONFLICT DO UPDATE), a batch locks the
+  // links it names that exist, in anonymous-id order, and then the profile; a deletion removed
+  // the profile first and then the links: each held what the other waited for (40P01, a 500).
+  const userId = randomUUID();
+  const [a, b] = [randomUUID(), randomUUID()].sort();
+  const created = await t.app.inject({
+    method: 'POST',
+    url: '/analytics/v1/write-keys',
+    headers: bearer(t.adminToken),
+    payload: { name: 'relinking backend' },
+  });
+  const basic = `Basic ${Buffer.from(`${created.json().key}:`).toString('base64')}`;
+  const batch = () =>
+    t.app.inject({
+      method: 'POST',
+      url: '/analytics/v1/batch',
+      headers: { authorization: basic },
+      payload: {
+        batch: [a, b].map((anonymousId) => ({ type: 'identify', userId, anonymousId })),
+      },
+    });
+  assert.equal((await batch()).statusCode, 200);
+  const holder = new pg.Client({ connectionString: t.databaseUrl });
+  await holder.connect();
+  const waiting = async (n: number) => {
+    for (let i = 0; i < 200; i += 1) {
+      const [row] = await sql(
+        t.databaseUrl,
+        "select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()",
+      );
+      if ((row as { n: number }).n >= n) return;
+      await sleep(25);
+    }
+    assert.fail(`${n} waiting on a lock`);
+  };
+  try {
+    // The batch takes a's link, then waits for b's, held here.
+    await holder.query('begin');
+    await holder.query('select 1 from identity_links where anonymous_id = $1 for update', [b]);
+    const relinked = batch();
+    await waiting(1);
+    // The deletion comes meanwhile.
+    const deleted = deliver([domainEvent('user.deleted', userId)]);
+    await waiting(2);
+    await holder.query('commit');
+    const [relinkedAnswer, deletedAnswer] = await Promise.all([relinked, deleted]);
+    assert.ok(relinkedAnswer.statusCode < 500, relinkedAnswer.body);
+    assert.ok(deletedAnswer.statusCode < 500, deletedAnswer.body);
+  } finally {
+    await holder.end();
+  }
 });

@@ -61,6 +61,10 @@ test('write keys have a kind: server by default ({name} → 201 as before), brow
     { name: 'x', kind: 'browser', origins: ['shop.example.com'] },
     { name: 'x', kind: 'browser', origins: [`${SHOP}/path`] },
     { name: 'x', kind: 'browser', origins: ['HTTPS://SHOP.EXAMPLE.COM'] },
+    // A browser never sends its scheme's default port: a key naming it took no page at all.
+    { name: 'x', kind: 'browser', origins: [`${SHOP}:443`] },
+    { name: 'x', kind: 'browser', origins: ['https://a.example', 'http://shop.example.com:80'] },
+    { name: 'x', kind: 'browser', origins: ['https://shop.example.com:0443'] },
     { name: 'x', kind: 'robot' },
   ]) {
     const res = await t.app.inject({
@@ -71,6 +75,9 @@ test('write keys have a kind: server by default ({name} → 201 as before), brow
     });
     assert.equal(res.statusCode, 400, JSON.stringify(body));
   }
+  // Other ports are the page's own.
+  const port = await newKey({ name: 'dev', kind: 'browser', origins: ['http://localhost:8443'] });
+  assert.deepEqual(port.origins, ['http://localhost:8443']);
 });
 
 test('each analytics.js path takes its type as text/plain JSON, the key from the body', async () => {
@@ -323,6 +330,18 @@ test('analytics.js loads its settings for a browser key: apiHost from PUBLIC_URL
     const refused = await t.app.inject({ url: `${base}/projects/${key}/settings` });
     assert.equal(refused.statusCode, 404, key);
     assert.equal(refused.json().code, 'not_found');
+    assert.equal(refused.headers['access-control-allow-origin'], '*');
+  }
+  // A key no key can be (a pasted space, too long) is a 400 the page reads too, not an opaque
+  // CORS failure in the console.
+  for (const key of ['wk%20x', 'x'.repeat(101), 'wk.x']) {
+    const refused = await t.app.inject({
+      url: `${base}/projects/${key}/settings`,
+      headers: { origin: SHOP },
+    });
+    assert.equal(refused.statusCode, 400, key);
+    assert.equal(refused.json().code, 'validation_failed');
+    assert.equal(refused.headers['access-control-allow-origin'], '*', key);
   }
 });
 
@@ -364,4 +383,45 @@ test('a browser key’s link of an anonymous id yields to a server key’s, and 
   await t.drained();
   assert.deepEqual((await profileOf(victim)).anonymous_ids?.sort(), [claimed, held].sort());
   assert.deepEqual((await profileOf(attacker)).anonymous_ids, [first]);
+});
+
+test('a page’s links cannot push a backend’s out of the anonymous ids a user’s activity reads', async () => {
+  // /user-activity and /profiles read a user's first 1000 links; oldest first, a page (a public
+  // key) that linked 1000 made-up ids to a user ahead of the backend hid every link the
+  // backend made later, and the events sent under them, from that user's activity.
+  const victim = `flooded-${randomUUID()}`;
+  for (let round = 0; round < 2; round += 1) {
+    const batch = Array.from({ length: 500 }, () => ({
+      type: 'identify',
+      userId: victim,
+      anonymousId: randomUUID(),
+    }));
+    const res = await post('/b', { writeKey: browserKey.key, batch });
+    assert.equal(res.statusCode, 200, res.body);
+  }
+  const real = randomUUID();
+  const server = (path: string, payload: object) =>
+    t.app.inject({ method: 'POST', url: `${base}${path}`, headers: basic(serverKey.key), payload });
+  assert.equal(
+    (await server('/track', { anonymousId: real, event: 'Viewed Cart' })).statusCode,
+    200,
+  );
+  assert.equal((await server('/identify', { userId: victim, anonymousId: real })).statusCode, 200);
+  await t.drained();
+  const profile = await t.app.inject({
+    url: `${base}/profiles/${victim}`,
+    headers: bearer(t.adminToken),
+  });
+  assert.equal(profile.statusCode, 200, profile.body);
+  assert.ok((profile.json() as { anonymous_ids: string[] }).anonymous_ids.includes(real));
+  const activity = await t.app.inject({
+    url: `${base}/user-activity?user_id=${victim}&event=Viewed%20Cart`,
+    headers: bearer(t.adminToken),
+  });
+  assert.equal(activity.statusCode, 200, activity.body);
+  const items = (activity.json() as { items: { anonymous_id: string }[] }).items;
+  assert.deepEqual(
+    items.map((e) => e.anonymous_id),
+    [real],
+  );
 });

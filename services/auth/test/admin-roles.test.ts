@@ -96,6 +96,11 @@ test('the last admin cannot lose the admin role; with two, one may go', async ()
   const last = await setRoles(chiefId, ['user']);
   assert.equal(last.statusCode, 409);
   assert.equal(last.json().errors[0].field, 'roles');
+  // The id in upper case is the same user (the uuid format takes either case): compared as
+  // text with the admins' ids, it was 'another admin' and the last admin lost the role.
+  const upper = await setRoles(chiefId.toUpperCase(), ['user']);
+  assert.equal(upper.statusCode, 409, upper.body);
+  assert.equal(upper.json().code, 'last_admin');
 
   const deputy = await signUp(app);
   assert.equal((await setRoles(deputy.id, ['user', 'admin'])).statusCode, 200);

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { App } from '@platform/http';
-import { buildTestAuth, signUp } from './helper.ts';
+import { codeAt } from '../src/second-factor/totp.ts';
+import { bearer, buildTestAuth, enrolledUser, finishMfa, mfaChallenge, signUp } from './helper.ts';
 
 // The address limit is raised so these tests, all from one address, only meet the account limit.
 const auth = await buildTestAuth({ LOGIN_MAX_FAILURES_PER_ADDRESS: '1000' });
@@ -71,6 +72,34 @@ test('a right password sent among guesses takes back its own count and nothing e
   // Nothing is locked: the success cleared this address's count (as one after another would).
   await fail(auth.app, user.email, 4);
   assert.equal((await attempt(auth.app, credentials(user))).statusCode, 200);
+});
+
+test('a code check refused before its code is judged (MFA already on) is not a wrong code', async () => {
+  // The attempt is counted before the code is checked: a 409 thrown in between kept its count,
+  // and five retried verify calls locked the owner's own MFA sign-in at their address.
+  const user = await enrolledUser(auth.app, { codeAgoMs: 30_000 });
+  for (let i = 0; i < 6; i++) {
+    const res = await auth.app.inject({
+      method: 'POST',
+      url: '/accounts/v1/user/mfa/totp/verify',
+      headers: bearer(user.accessToken),
+      payload: { code: codeAt(user.secret, Date.now()) },
+    });
+    assert.equal(res.statusCode, 409, res.body);
+  }
+  const token = await mfaChallenge(auth.app, user.email, user.password);
+  const done = await finishMfa(auth.app, {
+    mfa_token: token,
+    code: codeAt(user.secret, Date.now()),
+  });
+  assert.equal(done.statusCode, 200, done.body);
+  // Wrong codes still count: five, and the sixth attempt meets the lock.
+  const again = await mfaChallenge(auth.app, user.email, user.password);
+  for (let i = 0; i < 5; i++) {
+    const wrong = await finishMfa(auth.app, { mfa_token: again, code: '000000' });
+    assert.equal(wrong.statusCode, 401, wrong.body);
+  }
+  assertThrottled(await finishMfa(auth.app, { mfa_token: again, code: '000000' }), 900);
 });
 
 test('an unknown email locks exactly like a real one', async () => {
@@ -306,6 +335,22 @@ test('IPv4 clients a NAT64 translator hands on are their IPv4 addresses, not one
     (await attempt(auth.app, credentials(user), '64:ff9b::203.0.113.20')).statusCode,
     200,
   );
+});
+
+test('IPv4 clients behind a translator under the local-use prefix 64:ff9b:1::/48 are one address each', async () => {
+  // RFC 8215's prefix for a translator the operator runs: read as a /64, a guesser at one IPv4
+  // address behind it locked the owner out at every other.
+  const user = await signUp(auth.app);
+  const guesser = '64:ff9b:1::c633:640b'; // 198.51.100.11 under 64:ff9b:1::/96
+  for (let i = 0; i < 5; i++) {
+    const guess = { email: user.email, password: `local-use ${i}` };
+    assert.equal((await attempt(auth.app, guess, guesser)).statusCode, 401);
+  }
+  assertThrottled(await attempt(auth.app, credentials(user), '64:ff9b:1:0:0:0:c633:640b'), 900);
+  // Another IPv4 client behind it, under a /96 or the /48 format (RFC 6052: the u-octet skipped).
+  for (const owner of ['64:ff9b:1::cb00:7114', '64:ff9b:1:cb00:71:1400::']) {
+    assert.equal((await attempt(auth.app, credentials(user), owner)).statusCode, 200, owner);
+  }
 });
 
 test('the per-account ceiling stops guesses from many addresses, but not where the owner signed in before', async () => {

@@ -104,6 +104,21 @@ test('a user can end their current session, like a logout', async () => {
   assert.equal((await me(user.accessToken)).statusCode, 401);
 });
 
+test('a session id in upper case is that session: audited as written everywhere else', async () => {
+  // The uuid format takes either case and PostgreSQL reads both alike; compared as text, the
+  // audit event named the id as typed and called the current session not current.
+  const user = await signUp(app);
+  const current = sid(user.accessToken);
+  assert.equal((await end(user.accessToken, current.toUpperCase())).statusCode, 204);
+  assert.equal((await me(user.accessToken)).statusCode, 401);
+  const [event] = await sql(
+    auth.databaseUrl,
+    "select details from audit_events where type = 'session.revoked' and user_id = $1",
+    [user.id],
+  );
+  assert.deepEqual((event as { details: object }).details, { session_id: current, current: true });
+});
+
 test('signing out every other device ends all the caller’s sessions but this one, and only theirs', async () => {
   const user = await signUp(app);
   const phone = await signIn(user.email, user.password, 'Phone/2.0');

@@ -10,6 +10,7 @@ import type { App } from '@platform/http';
 import { type RawAnswer, startNginx, type TestNginx } from '@platform/testing';
 import {
   closeAtEnd,
+  deadUrl,
   echo,
   json,
   type Problem,
@@ -385,6 +386,43 @@ describe('NGINX’s own answers speak the API’s language', () => {
       404,
       'not_found',
     );
+  });
+});
+
+describe('NGINX’s own refusals on analytics.js’s routes are readable from any origin', () => {
+  let nginx: TestNginx;
+  const { cleanup } = closeAtEnd();
+
+  before(async () => {
+    // No gateway behind it: every request that reaches the upstream is NGINX's 503.
+    nginx = await startNginx({ upstream: new URL(await deadUrl()).host });
+    cleanup(nginx.stop);
+  });
+
+  /** analytics.js's post: text/plain from a page's origin; `length` 7 MB is refused unread. */
+  const post = (path: string, length = 2) =>
+    exchange(
+      nginx.url,
+      `POST ${path} HTTP/1.1\r\nHost: x\r\nOrigin: https://shop.example\r\nContent-Type: text/plain\r\nContent-Length: ${length}\r\nConnection: close\r\n\r\n${length === 2 ? '{}' : ''}`,
+    );
+
+  test('their 503 and 413 carry Access-Control-Allow-Origin: *, no other route’s does', async () => {
+    // Without it a page reads an opaque network error, not the answer, and analytics.js retries.
+    for (const path of ['/analytics/v1/t', '/analytics/v1/b', '/analytics/v1/p/']) {
+      const down = await post(path);
+      assert.equal(down.status, 503, path);
+      assert.equal(down.headers['access-control-allow-origin'], '*', path);
+      assert.match(String(down.headers['access-control-expose-headers']), /retry-after/);
+      const large = await post(path, 7_000_000);
+      assert.equal(large.status, 413, path);
+      assert.equal(large.headers['access-control-allow-origin'], '*', path);
+    }
+    for (const path of ['/analytics/v1/track', '/analytics/v1/tx', '/main/v1/posts']) {
+      const down = await post(path);
+      assert.equal(down.status, 503, path);
+      assert.equal(down.headers['access-control-allow-origin'], undefined, path);
+      assert.equal(down.headers['access-control-expose-headers'], undefined, path);
+    }
   });
 });
 

@@ -1,4 +1,4 @@
-import { asc, eq, inArray, type SQL, sql } from 'drizzle-orm';
+import { asc, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/index.ts';
 import { forgottenUsers } from '../db/schema.ts';
 import { identityLinks, profiles } from './tables.ts';
@@ -61,7 +61,10 @@ export async function upsertProfiles(tx: Tx, updates: ProfileUpdate[]) {
 /** Links anonymous ids to users; an id already linked keeps its first user (idempotent). */
 export async function insertLinks(tx: Tx, links: Link[]) {
   if (links.length === 0) return;
-  const sorted = [...links].sort((a, b) => (a.anonymousId < b.anonymousId ? -1 : 1));
+  // Byte order, as `collate "C"` sorts them where a deletion locks links (forgetUsers).
+  const sorted = [...links].sort((a, b) =>
+    Buffer.compare(Buffer.from(a.anonymousId), Buffer.from(b.anonymousId)),
+  );
   // The first link wins, except that a server key's replaces a browser key's: a public key
   // cannot claim an anonymous id ahead of the backend that knows who signed in.
   await tx
@@ -80,13 +83,22 @@ export async function insertLinks(tx: Tx, links: Link[]) {
     });
 }
 
-/** The anonymous ids linked to a user, oldest link first (at most `limit`). */
+/**
+ * The anonymous ids linked to a user (at most `limit`): a server key's links first, then a
+ * browser key's, oldest link first within each. A browser key is public: oldest first alone, a
+ * page that linked `limit` made-up ids to a user ahead of the backend pushed every link the
+ * backend made later out of what the user's activity and profile read.
+ */
 export async function anonymousIdsOf(db: Db, userId: string, limit = 1000): Promise<string[]> {
   const rows = await db
     .select({ id: identityLinks.anonymousId })
     .from(identityLinks)
     .where(eq(identityLinks.userId, userId))
-    .orderBy(asc(identityLinks.linkedAt), asc(identityLinks.anonymousId))
+    .orderBy(
+      desc(identityLinks.trusted),
+      asc(identityLinks.linkedAt),
+      asc(identityLinks.anonymousId),
+    )
     .limit(limit);
   return rows.map((r) => r.id);
 }
@@ -119,8 +131,28 @@ export async function isForgotten(db: Db, userId: string): Promise<boolean> {
   return rows.length > 0;
 }
 
-/** A deleted account: its profile and links go (its events are the store's to unlink). */
-export async function forgetUser(tx: Tx | Db, userId: string) {
-  await tx.delete(profiles).where(eq(profiles.userId, userId));
-  await tx.delete(identityLinks).where(eq(identityLinks.userId, userId));
+/**
+ * Deleted accounts: their links and profiles go (their events are the store's to unlink). In
+ * the order a batch takes them (`insertLinks`, then `upsertProfiles`): the links, locked in
+ * anonymous-id order, then the profiles, in user-id order. A batch's links lock the rows they
+ * meet (a server key's may replace a browser key's: ON CONFLICT DO UPDATE); removing a profile
+ * first and then its links, a deletion held the profile a batch relinking that user's anonymous
+ * ids waited for, and waited for a link the batch held (40P01: a 500 for one of them).
+ */
+export async function forgetUsers(tx: Tx, userIds: string[]) {
+  if (userIds.length === 0) return;
+  await tx
+    .select({ id: identityLinks.anonymousId })
+    .from(identityLinks)
+    .where(inArray(identityLinks.userId, userIds))
+    .orderBy(sql`${identityLinks.anonymousId} collate "C"`)
+    .for('update');
+  await tx.delete(identityLinks).where(inArray(identityLinks.userId, userIds));
+  await tx
+    .select({ id: profiles.userId })
+    .from(profiles)
+    .where(inArray(profiles.userId, userIds))
+    .orderBy(asc(profiles.userId))
+    .for('update');
+  await tx.delete(profiles).where(inArray(profiles.userId, userIds));
 }

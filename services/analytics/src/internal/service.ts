@@ -2,7 +2,7 @@ import { type FieldError, problems } from '@platform/http';
 import type { Static } from 'typebox';
 import type { AnalyticsContext } from '../context.ts';
 import { receivedIds } from '../db/schema.ts';
-import { forgetUser } from '../identity/repository.ts';
+import { forgetUsers } from '../identity/repository.ts';
 import { rememberDeletions } from '../ingestion/forget.ts';
 import { enqueueEvents, samplesRow } from '../ingestion/queue.ts';
 import type { AcceptedEvent, Sample } from '../ingestion/types.ts';
@@ -68,9 +68,10 @@ export async function receiveEvents(
         timestamp: new Date(e.occurred_at).toISOString(),
       }));
     // A deleted account's profile and links go with it; its events are unlinked in the store.
-    for (const e of events) {
-      if (e.event === 'user.deleted' && e.userId) await forgetUser(tx, e.userId);
-    }
+    await forgetUsers(
+      tx,
+      events.flatMap((e) => (e.event === 'user.deleted' && e.userId ? [e.userId] : [])),
+    );
     await rememberDeletions(tx, events);
     await ctx.destinations.enqueue(tx, events);
     return enqueueEvents(tx, events, point);

@@ -55,6 +55,10 @@ export function segmentSettingsRoute(api: App, ctx: AnalyticsContext) {
   api.get(
     '/projects/:writeKey/settings',
     {
+      // Before validation: a page reads a 400 (a malformed key) as it reads the 404.
+      onRequest: async (_request, reply) => {
+        reply.header('access-control-allow-origin', '*');
+      },
       schema: {
         operationId: 'browserSettings',
         errors: ['not_found'],
@@ -66,7 +70,6 @@ export function segmentSettingsRoute(api: App, ctx: AnalyticsContext) {
       },
     },
     async (request, reply) => {
-      reply.header('access-control-allow-origin', '*');
       const key = request.params.writeKey;
       if (!(await findBrowserKey(ctx.db, key))) {
         throw problems.notFound('No such browser write key.');

@@ -42,6 +42,22 @@ export async function createWriteKey(
       { field: 'origins', message: 'only for a browser key' },
     ]);
   }
+  // A browser never writes its scheme's default port in Origin (nor leading zeros): such an
+  // origin matched no request, and the key answered every page 403 origin_not_allowed.
+  const origins = body.origins ?? [];
+  const unsent = origins.findIndex((o) => {
+    const port = /^(https?):\/\/.*:(\d+)$/.exec(o);
+    if (!port) return false;
+    return port[2]!.startsWith('0') || Number(port[2]) === (port[1] === 'https' ? 443 : 80);
+  });
+  if (unsent >= 0) {
+    throw problems.badRequest('An origin is written as no browser sends it.', [
+      {
+        field: `origins/${unsent}`,
+        message: 'names a default port or a port with leading zeros, which browsers never send',
+      },
+    ]);
+  }
   const key = KEY_PREFIX + randomBytes(32).toString('base64url');
   const row = await insertWriteKey(db, {
     name: body.name,

@@ -59,11 +59,14 @@ export async function listUsers(
 export async function setRoles(
   ctx: AuthContext,
   actor: Principal,
-  userId: string,
+  id: string,
   roles: string[],
   client: AuditClient & { log: FastifyBaseLogger },
 ) {
   const { log } = client;
+  // As PostgreSQL reads it (the uuid format takes either case): the last-admin check below
+  // compares it with the admins' ids as text, and in upper case the last admin was 'another'.
+  const userId = id.toLowerCase();
   // Roles are the keys to everything: a stolen admin token must not make another admin. Who the
   // caller is comes first (401 revoked, 403 forbidden): signing in again would not help them.
   // The check under the lock below is the one that counts.

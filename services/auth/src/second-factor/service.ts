@@ -133,7 +133,16 @@ export async function throttledCodeCheck<T>(
     await client.onRefused?.();
     throw tooManyFailures(refusal);
   }
-  const result = await check();
+  let result: T | undefined;
+  try {
+    result = await check();
+  } catch (error) {
+    // Refused before the code was judged (or failed): not a wrong code, so not counted as one.
+    await ctx.throttle.release(account, client.ip).catch((err: unknown) => {
+      client.log.warn({ err }, 'taking back a code attempt failed');
+    });
+    throw error;
+  }
   if (result === undefined) {
     await ctx.throttle.recordFailure(account, client.ip);
     await client.onWrong?.();

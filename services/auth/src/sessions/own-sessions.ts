@@ -34,9 +34,12 @@ export async function listSessions(ctx: AuthContext, principal: Principal) {
 export async function endSession(
   ctx: AuthContext,
   principal: Principal,
-  sessionId: string,
+  id: string,
   client: AuditClient & { log: FastifyBaseLogger },
 ) {
+  // As PostgreSQL reads it (the uuid format takes either case): compared with the token's
+  // session id and written into the audit event as every other id is.
+  const sessionId = id.toLowerCase();
   const entries = await ctx.db.transaction(async (tx) => {
     if (!(await ownsLiveSession(tx, principal.userId, sessionId))) {
       throw problems.notFound('No such session.');

@@ -117,6 +117,16 @@ export function createLoginThrottle(db: Db, limits: ThrottleLimits, registry: Re
       return spared;
     },
 
+    /**
+     * An attempt `check` let through that ended neither right nor wrong (a code check refused
+     * for another reason: MFA already on, no enrolment, the challenge spent by a request beside
+     * it): what `check` counted is taken back, as for a right one, and nothing is cleared. Counted
+     * as a failure, five retried 409s locked the owner's own code sign-in at their address.
+     */
+    async release(account: string, address: string): Promise<void> {
+      for (const { key, limit } of keys(account, address)) await uncountAttempt(db, key, limit);
+    },
+
     /** A wrong password or code: `check` counted it already. */
     async recordFailure(_account: string, _address: string): Promise<void> {
       failures.inc();
