@@ -129,6 +129,35 @@ export function documentedSchema(value: unknown): unknown {
 
 const PARTS = ['body', 'querystring', 'params', 'headers'] as const;
 
+const COMPONENT = '#/components/schemas/';
+
+/**
+ * The document with its named schemas (named-schemas.ts) as a route's own would be: each one
+ * documented by documentedSchema, and a request body that is one described by its description
+ * (@fastify/swagger takes a body's description from the schema, which a `$ref` has not).
+ */
+function withNamedSchemas(openapi: Schema): Schema {
+  const components = (openapi.components ?? {}) as Schema;
+  const named = (components.schemas ?? {}) as Record<string, unknown>;
+  if (Object.keys(named).length === 0) return openapi;
+  const schemas = Object.fromEntries(
+    Object.entries(named).map(([name, schema]) => [name, documentedSchema(schema) as Schema]),
+  );
+  for (const item of Object.values((openapi.paths ?? {}) as Record<string, Schema>)) {
+    for (const operation of Object.values(item)) {
+      const body = (operation as { requestBody?: Schema } | null)?.requestBody;
+      if (!body || body.description !== undefined) continue;
+      const media = Object.values((body.content ?? {}) as Record<string, { schema?: Schema }>);
+      const refs = new Set(media.map((m) => m.schema?.$ref));
+      const [ref] = refs;
+      if (refs.size !== 1 || typeof ref !== 'string' || !ref.startsWith(COMPONENT)) continue;
+      const description = schemas[ref.slice(COMPONENT.length)]?.description;
+      if (typeof description === 'string') body.description = description;
+    }
+  }
+  return { ...openapi, components: { ...components, schemas } };
+}
+
 /**
  * @fastify/swagger options for a service: servers, license, security schemes, and every
  * operation's problem responses generated from the code table (see operationCodes).
@@ -158,6 +187,15 @@ export function swaggerOptions(options: {
         },
       },
     },
+    // A schema registered under a name (named-schemas.ts) is listed under that name, not `def-0`.
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) =>
+        typeof json.$id === 'string' && /^[A-Za-z0-9._-]+$/.test(json.$id) ? json.$id : `def-${i}`,
+    },
+    transformObject: (document) =>
+      'openapiObject' in document
+        ? (withNamedSchemas(document.openapiObject as Schema) as typeof document.openapiObject)
+        : document.swaggerObject,
     transform: ({ schema, url, route }) => {
       if (!schema || schema.hide) return { schema, url };
       const where = `${route.method} ${url}`;
