@@ -524,7 +524,87 @@ export interface paths {
 }
 export type webhooks = Record<string, never>;
 export interface components {
-  schemas: never;
+  schemas: {
+    /** @description A Segment message; a field sent as null counts as absent (analytics-python sends them), an id (userId, anonymousId, groupId, previousId) sent as an integer as its decimal text (analytics-ruby sends them); what each type needs is checked after the schema */
+    SegmentMessage: {
+      /**
+       * @description Implied by the endpoint; required in a batch
+       * @enum {string}
+       */
+      type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
+      /** @description Unique per message: a message seen again is stored and counted once */
+      messageId?: string;
+      /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
+      userId?: string;
+      /** @description The device or browser before sign-in */
+      anonymousId?: string;
+      /**
+       * Format: date-time
+       * @description When it happened; default: when it was received
+       */
+      timestamp?: string;
+      /**
+       * Format: date-time
+       * @description The client clock when it happened; corrected by sentAt
+       */
+      originalTimestamp?: string;
+      /**
+       * Format: date-time
+       * @description The client clock when it was sent
+       */
+      sentAt?: string;
+      /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
+      event?: string;
+      /** @description page and screen: its name */
+      name?: string;
+      /** @description page: its category */
+      category?: string;
+      /** @description track, page, screen */
+      properties?: {
+        [key: string]: unknown;
+      };
+      /** @description identify, group */
+      traits?: {
+        [key: string]: unknown;
+      };
+      /** @description group: the group */
+      groupId?: string;
+      /** @description alias: the id (usually an anonymousId) that becomes userId */
+      previousId?: string;
+      /** @description Ignored */
+      context?: {
+        [key: string]: unknown;
+      };
+      /** @description Ignored */
+      integrations?: {
+        [key: string]: unknown;
+      };
+      /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
+      writeKey?: string;
+    };
+    SegmentBatch: {
+      batch: components['schemas']['SegmentMessage'][];
+      /**
+       * Format: date-time
+       * @description The client clock when it was sent
+       */
+      sentAt?: string;
+      /** @description Merged into each message (ignored) */
+      context?: {
+        [key: string]: unknown;
+      };
+      /** @description Ignored */
+      integrations?: {
+        [key: string]: unknown;
+      };
+      /** @description The write key, read only when the request has no Authorization header */
+      writeKey?: string;
+    };
+    SegmentSuccess: {
+      /** @enum {boolean} */
+      success: true;
+    };
+  };
   responses: never;
   parameters: never;
   requestBodies: never;
@@ -711,79 +791,7 @@ export interface operations {
     };
     requestBody: {
       content: {
-        'application/json': {
-          batch: {
-            /**
-             * @description Implied by the endpoint; required in a batch
-             * @enum {string}
-             */
-            type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
-            /** @description Unique per message: a message seen again is stored and counted once */
-            messageId?: string;
-            /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
-            userId?: string;
-            /** @description The device or browser before sign-in */
-            anonymousId?: string;
-            /**
-             * Format: date-time
-             * @description When it happened; default: when it was received
-             */
-            timestamp?: string;
-            /**
-             * Format: date-time
-             * @description The client clock when it happened; corrected by sentAt
-             */
-            originalTimestamp?: string;
-            /**
-             * Format: date-time
-             * @description The client clock when it was sent
-             */
-            sentAt?: string;
-            /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
-            event?: string;
-            /** @description page and screen: its name */
-            name?: string;
-            /** @description page: its category */
-            category?: string;
-            /** @description track, page, screen */
-            properties?: {
-              [key: string]: unknown;
-            };
-            /** @description identify, group */
-            traits?: {
-              [key: string]: unknown;
-            };
-            /** @description group: the group */
-            groupId?: string;
-            /** @description alias: the id (usually an anonymousId) that becomes userId */
-            previousId?: string;
-            /** @description Ignored */
-            context?: {
-              [key: string]: unknown;
-            };
-            /** @description Ignored */
-            integrations?: {
-              [key: string]: unknown;
-            };
-            /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
-            writeKey?: string;
-          }[];
-          /**
-           * Format: date-time
-           * @description The client clock when it was sent
-           */
-          sentAt?: string;
-          /** @description Merged into each message (ignored) */
-          context?: {
-            [key: string]: unknown;
-          };
-          /** @description Ignored */
-          integrations?: {
-            [key: string]: unknown;
-          };
-          /** @description The write key, read only when the request has no Authorization header */
-          writeKey?: string;
-        };
+        'application/json': components['schemas']['SegmentBatch'];
       };
     };
     responses: {
@@ -793,10 +801,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            /** @enum {boolean} */
-            success: true;
-          };
+          'application/json': components['schemas']['SegmentSuccess'];
         };
       };
       /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
@@ -921,62 +926,7 @@ export interface operations {
     /** @description A Segment message; a field sent as null counts as absent (analytics-python sends them), an id (userId, anonymousId, groupId, previousId) sent as an integer as its decimal text (analytics-ruby sends them); what each type needs is checked after the schema */
     requestBody: {
       content: {
-        'application/json': {
-          /**
-           * @description Implied by the endpoint; required in a batch
-           * @enum {string}
-           */
-          type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
-          /** @description Unique per message: a message seen again is stored and counted once */
-          messageId?: string;
-          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
-          userId?: string;
-          /** @description The device or browser before sign-in */
-          anonymousId?: string;
-          /**
-           * Format: date-time
-           * @description When it happened; default: when it was received
-           */
-          timestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it happened; corrected by sentAt
-           */
-          originalTimestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it was sent
-           */
-          sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
-          event?: string;
-          /** @description page and screen: its name */
-          name?: string;
-          /** @description page: its category */
-          category?: string;
-          /** @description track, page, screen */
-          properties?: {
-            [key: string]: unknown;
-          };
-          /** @description identify, group */
-          traits?: {
-            [key: string]: unknown;
-          };
-          /** @description group: the group */
-          groupId?: string;
-          /** @description alias: the id (usually an anonymousId) that becomes userId */
-          previousId?: string;
-          /** @description Ignored */
-          context?: {
-            [key: string]: unknown;
-          };
-          /** @description Ignored */
-          integrations?: {
-            [key: string]: unknown;
-          };
-          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
-          writeKey?: string;
-        };
+        'application/json': components['schemas']['SegmentMessage'];
       };
     };
     responses: {
@@ -986,10 +936,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            /** @enum {boolean} */
-            success: true;
-          };
+          'application/json': components['schemas']['SegmentSuccess'];
         };
       };
       /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
@@ -1114,62 +1061,7 @@ export interface operations {
     /** @description A Segment message; a field sent as null counts as absent (analytics-python sends them), an id (userId, anonymousId, groupId, previousId) sent as an integer as its decimal text (analytics-ruby sends them); what each type needs is checked after the schema */
     requestBody: {
       content: {
-        'application/json': {
-          /**
-           * @description Implied by the endpoint; required in a batch
-           * @enum {string}
-           */
-          type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
-          /** @description Unique per message: a message seen again is stored and counted once */
-          messageId?: string;
-          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
-          userId?: string;
-          /** @description The device or browser before sign-in */
-          anonymousId?: string;
-          /**
-           * Format: date-time
-           * @description When it happened; default: when it was received
-           */
-          timestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it happened; corrected by sentAt
-           */
-          originalTimestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it was sent
-           */
-          sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
-          event?: string;
-          /** @description page and screen: its name */
-          name?: string;
-          /** @description page: its category */
-          category?: string;
-          /** @description track, page, screen */
-          properties?: {
-            [key: string]: unknown;
-          };
-          /** @description identify, group */
-          traits?: {
-            [key: string]: unknown;
-          };
-          /** @description group: the group */
-          groupId?: string;
-          /** @description alias: the id (usually an anonymousId) that becomes userId */
-          previousId?: string;
-          /** @description Ignored */
-          context?: {
-            [key: string]: unknown;
-          };
-          /** @description Ignored */
-          integrations?: {
-            [key: string]: unknown;
-          };
-          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
-          writeKey?: string;
-        };
+        'application/json': components['schemas']['SegmentMessage'];
       };
     };
     responses: {
@@ -1179,10 +1071,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            /** @enum {boolean} */
-            success: true;
-          };
+          'application/json': components['schemas']['SegmentSuccess'];
         };
       };
       /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
@@ -1307,62 +1196,7 @@ export interface operations {
     /** @description A Segment message; a field sent as null counts as absent (analytics-python sends them), an id (userId, anonymousId, groupId, previousId) sent as an integer as its decimal text (analytics-ruby sends them); what each type needs is checked after the schema */
     requestBody: {
       content: {
-        'application/json': {
-          /**
-           * @description Implied by the endpoint; required in a batch
-           * @enum {string}
-           */
-          type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
-          /** @description Unique per message: a message seen again is stored and counted once */
-          messageId?: string;
-          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
-          userId?: string;
-          /** @description The device or browser before sign-in */
-          anonymousId?: string;
-          /**
-           * Format: date-time
-           * @description When it happened; default: when it was received
-           */
-          timestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it happened; corrected by sentAt
-           */
-          originalTimestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it was sent
-           */
-          sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
-          event?: string;
-          /** @description page and screen: its name */
-          name?: string;
-          /** @description page: its category */
-          category?: string;
-          /** @description track, page, screen */
-          properties?: {
-            [key: string]: unknown;
-          };
-          /** @description identify, group */
-          traits?: {
-            [key: string]: unknown;
-          };
-          /** @description group: the group */
-          groupId?: string;
-          /** @description alias: the id (usually an anonymousId) that becomes userId */
-          previousId?: string;
-          /** @description Ignored */
-          context?: {
-            [key: string]: unknown;
-          };
-          /** @description Ignored */
-          integrations?: {
-            [key: string]: unknown;
-          };
-          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
-          writeKey?: string;
-        };
+        'application/json': components['schemas']['SegmentMessage'];
       };
     };
     responses: {
@@ -1372,10 +1206,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            /** @enum {boolean} */
-            success: true;
-          };
+          'application/json': components['schemas']['SegmentSuccess'];
         };
       };
       /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
@@ -1500,62 +1331,7 @@ export interface operations {
     /** @description A Segment message; a field sent as null counts as absent (analytics-python sends them), an id (userId, anonymousId, groupId, previousId) sent as an integer as its decimal text (analytics-ruby sends them); what each type needs is checked after the schema */
     requestBody: {
       content: {
-        'application/json': {
-          /**
-           * @description Implied by the endpoint; required in a batch
-           * @enum {string}
-           */
-          type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
-          /** @description Unique per message: a message seen again is stored and counted once */
-          messageId?: string;
-          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
-          userId?: string;
-          /** @description The device or browser before sign-in */
-          anonymousId?: string;
-          /**
-           * Format: date-time
-           * @description When it happened; default: when it was received
-           */
-          timestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it happened; corrected by sentAt
-           */
-          originalTimestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it was sent
-           */
-          sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
-          event?: string;
-          /** @description page and screen: its name */
-          name?: string;
-          /** @description page: its category */
-          category?: string;
-          /** @description track, page, screen */
-          properties?: {
-            [key: string]: unknown;
-          };
-          /** @description identify, group */
-          traits?: {
-            [key: string]: unknown;
-          };
-          /** @description group: the group */
-          groupId?: string;
-          /** @description alias: the id (usually an anonymousId) that becomes userId */
-          previousId?: string;
-          /** @description Ignored */
-          context?: {
-            [key: string]: unknown;
-          };
-          /** @description Ignored */
-          integrations?: {
-            [key: string]: unknown;
-          };
-          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
-          writeKey?: string;
-        };
+        'application/json': components['schemas']['SegmentMessage'];
       };
     };
     responses: {
@@ -1565,10 +1341,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            /** @enum {boolean} */
-            success: true;
-          };
+          'application/json': components['schemas']['SegmentSuccess'];
         };
       };
       /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
@@ -1693,62 +1466,7 @@ export interface operations {
     /** @description A Segment message; a field sent as null counts as absent (analytics-python sends them), an id (userId, anonymousId, groupId, previousId) sent as an integer as its decimal text (analytics-ruby sends them); what each type needs is checked after the schema */
     requestBody: {
       content: {
-        'application/json': {
-          /**
-           * @description Implied by the endpoint; required in a batch
-           * @enum {string}
-           */
-          type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
-          /** @description Unique per message: a message seen again is stored and counted once */
-          messageId?: string;
-          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
-          userId?: string;
-          /** @description The device or browser before sign-in */
-          anonymousId?: string;
-          /**
-           * Format: date-time
-           * @description When it happened; default: when it was received
-           */
-          timestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it happened; corrected by sentAt
-           */
-          originalTimestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it was sent
-           */
-          sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
-          event?: string;
-          /** @description page and screen: its name */
-          name?: string;
-          /** @description page: its category */
-          category?: string;
-          /** @description track, page, screen */
-          properties?: {
-            [key: string]: unknown;
-          };
-          /** @description identify, group */
-          traits?: {
-            [key: string]: unknown;
-          };
-          /** @description group: the group */
-          groupId?: string;
-          /** @description alias: the id (usually an anonymousId) that becomes userId */
-          previousId?: string;
-          /** @description Ignored */
-          context?: {
-            [key: string]: unknown;
-          };
-          /** @description Ignored */
-          integrations?: {
-            [key: string]: unknown;
-          };
-          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
-          writeKey?: string;
-        };
+        'application/json': components['schemas']['SegmentMessage'];
       };
     };
     responses: {
@@ -1758,10 +1476,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            /** @enum {boolean} */
-            success: true;
-          };
+          'application/json': components['schemas']['SegmentSuccess'];
         };
       };
       /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
@@ -1886,62 +1601,7 @@ export interface operations {
     /** @description A Segment message; a field sent as null counts as absent (analytics-python sends them), an id (userId, anonymousId, groupId, previousId) sent as an integer as its decimal text (analytics-ruby sends them); what each type needs is checked after the schema */
     requestBody: {
       content: {
-        'application/json': {
-          /**
-           * @description Implied by the endpoint; required in a batch
-           * @enum {string}
-           */
-          type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
-          /** @description Unique per message: a message seen again is stored and counted once */
-          messageId?: string;
-          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
-          userId?: string;
-          /** @description The device or browser before sign-in */
-          anonymousId?: string;
-          /**
-           * Format: date-time
-           * @description When it happened; default: when it was received
-           */
-          timestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it happened; corrected by sentAt
-           */
-          originalTimestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it was sent
-           */
-          sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
-          event?: string;
-          /** @description page and screen: its name */
-          name?: string;
-          /** @description page: its category */
-          category?: string;
-          /** @description track, page, screen */
-          properties?: {
-            [key: string]: unknown;
-          };
-          /** @description identify, group */
-          traits?: {
-            [key: string]: unknown;
-          };
-          /** @description group: the group */
-          groupId?: string;
-          /** @description alias: the id (usually an anonymousId) that becomes userId */
-          previousId?: string;
-          /** @description Ignored */
-          context?: {
-            [key: string]: unknown;
-          };
-          /** @description Ignored */
-          integrations?: {
-            [key: string]: unknown;
-          };
-          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
-          writeKey?: string;
-        };
+        'application/json': components['schemas']['SegmentMessage'];
       };
     };
     responses: {
@@ -1951,10 +1611,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            /** @enum {boolean} */
-            success: true;
-          };
+          'application/json': components['schemas']['SegmentSuccess'];
         };
       };
       /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
@@ -4487,152 +4144,8 @@ export interface operations {
     };
     requestBody: {
       content: {
-        'application/json': {
-          batch: {
-            /**
-             * @description Implied by the endpoint; required in a batch
-             * @enum {string}
-             */
-            type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
-            /** @description Unique per message: a message seen again is stored and counted once */
-            messageId?: string;
-            /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
-            userId?: string;
-            /** @description The device or browser before sign-in */
-            anonymousId?: string;
-            /**
-             * Format: date-time
-             * @description When it happened; default: when it was received
-             */
-            timestamp?: string;
-            /**
-             * Format: date-time
-             * @description The client clock when it happened; corrected by sentAt
-             */
-            originalTimestamp?: string;
-            /**
-             * Format: date-time
-             * @description The client clock when it was sent
-             */
-            sentAt?: string;
-            /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
-            event?: string;
-            /** @description page and screen: its name */
-            name?: string;
-            /** @description page: its category */
-            category?: string;
-            /** @description track, page, screen */
-            properties?: {
-              [key: string]: unknown;
-            };
-            /** @description identify, group */
-            traits?: {
-              [key: string]: unknown;
-            };
-            /** @description group: the group */
-            groupId?: string;
-            /** @description alias: the id (usually an anonymousId) that becomes userId */
-            previousId?: string;
-            /** @description Ignored */
-            context?: {
-              [key: string]: unknown;
-            };
-            /** @description Ignored */
-            integrations?: {
-              [key: string]: unknown;
-            };
-            /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
-            writeKey?: string;
-          }[];
-          /**
-           * Format: date-time
-           * @description The client clock when it was sent
-           */
-          sentAt?: string;
-          /** @description Merged into each message (ignored) */
-          context?: {
-            [key: string]: unknown;
-          };
-          /** @description Ignored */
-          integrations?: {
-            [key: string]: unknown;
-          };
-          /** @description The write key, read only when the request has no Authorization header */
-          writeKey?: string;
-        };
-        'text/plain': {
-          batch: {
-            /**
-             * @description Implied by the endpoint; required in a batch
-             * @enum {string}
-             */
-            type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
-            /** @description Unique per message: a message seen again is stored and counted once */
-            messageId?: string;
-            /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
-            userId?: string;
-            /** @description The device or browser before sign-in */
-            anonymousId?: string;
-            /**
-             * Format: date-time
-             * @description When it happened; default: when it was received
-             */
-            timestamp?: string;
-            /**
-             * Format: date-time
-             * @description The client clock when it happened; corrected by sentAt
-             */
-            originalTimestamp?: string;
-            /**
-             * Format: date-time
-             * @description The client clock when it was sent
-             */
-            sentAt?: string;
-            /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
-            event?: string;
-            /** @description page and screen: its name */
-            name?: string;
-            /** @description page: its category */
-            category?: string;
-            /** @description track, page, screen */
-            properties?: {
-              [key: string]: unknown;
-            };
-            /** @description identify, group */
-            traits?: {
-              [key: string]: unknown;
-            };
-            /** @description group: the group */
-            groupId?: string;
-            /** @description alias: the id (usually an anonymousId) that becomes userId */
-            previousId?: string;
-            /** @description Ignored */
-            context?: {
-              [key: string]: unknown;
-            };
-            /** @description Ignored */
-            integrations?: {
-              [key: string]: unknown;
-            };
-            /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
-            writeKey?: string;
-          }[];
-          /**
-           * Format: date-time
-           * @description The client clock when it was sent
-           */
-          sentAt?: string;
-          /** @description Merged into each message (ignored) */
-          context?: {
-            [key: string]: unknown;
-          };
-          /** @description Ignored */
-          integrations?: {
-            [key: string]: unknown;
-          };
-          /** @description The write key, read only when the request has no Authorization header */
-          writeKey?: string;
-        };
+        'application/json': components['schemas']['SegmentBatch'];
+        'text/plain': components['schemas']['SegmentBatch'];
       };
     };
     responses: {
@@ -4642,10 +4155,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            /** @enum {boolean} */
-            success: true;
-          };
+          'application/json': components['schemas']['SegmentSuccess'];
         };
       };
       /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
@@ -4792,118 +4302,8 @@ export interface operations {
     /** @description A Segment message; a field sent as null counts as absent (analytics-python sends them), an id (userId, anonymousId, groupId, previousId) sent as an integer as its decimal text (analytics-ruby sends them); what each type needs is checked after the schema */
     requestBody: {
       content: {
-        'application/json': {
-          /**
-           * @description Implied by the endpoint; required in a batch
-           * @enum {string}
-           */
-          type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
-          /** @description Unique per message: a message seen again is stored and counted once */
-          messageId?: string;
-          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
-          userId?: string;
-          /** @description The device or browser before sign-in */
-          anonymousId?: string;
-          /**
-           * Format: date-time
-           * @description When it happened; default: when it was received
-           */
-          timestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it happened; corrected by sentAt
-           */
-          originalTimestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it was sent
-           */
-          sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
-          event?: string;
-          /** @description page and screen: its name */
-          name?: string;
-          /** @description page: its category */
-          category?: string;
-          /** @description track, page, screen */
-          properties?: {
-            [key: string]: unknown;
-          };
-          /** @description identify, group */
-          traits?: {
-            [key: string]: unknown;
-          };
-          /** @description group: the group */
-          groupId?: string;
-          /** @description alias: the id (usually an anonymousId) that becomes userId */
-          previousId?: string;
-          /** @description Ignored */
-          context?: {
-            [key: string]: unknown;
-          };
-          /** @description Ignored */
-          integrations?: {
-            [key: string]: unknown;
-          };
-          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
-          writeKey?: string;
-        };
-        'text/plain': {
-          /**
-           * @description Implied by the endpoint; required in a batch
-           * @enum {string}
-           */
-          type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
-          /** @description Unique per message: a message seen again is stored and counted once */
-          messageId?: string;
-          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
-          userId?: string;
-          /** @description The device or browser before sign-in */
-          anonymousId?: string;
-          /**
-           * Format: date-time
-           * @description When it happened; default: when it was received
-           */
-          timestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it happened; corrected by sentAt
-           */
-          originalTimestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it was sent
-           */
-          sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
-          event?: string;
-          /** @description page and screen: its name */
-          name?: string;
-          /** @description page: its category */
-          category?: string;
-          /** @description track, page, screen */
-          properties?: {
-            [key: string]: unknown;
-          };
-          /** @description identify, group */
-          traits?: {
-            [key: string]: unknown;
-          };
-          /** @description group: the group */
-          groupId?: string;
-          /** @description alias: the id (usually an anonymousId) that becomes userId */
-          previousId?: string;
-          /** @description Ignored */
-          context?: {
-            [key: string]: unknown;
-          };
-          /** @description Ignored */
-          integrations?: {
-            [key: string]: unknown;
-          };
-          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
-          writeKey?: string;
-        };
+        'application/json': components['schemas']['SegmentMessage'];
+        'text/plain': components['schemas']['SegmentMessage'];
       };
     };
     responses: {
@@ -4913,10 +4313,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            /** @enum {boolean} */
-            success: true;
-          };
+          'application/json': components['schemas']['SegmentSuccess'];
         };
       };
       /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
@@ -5063,118 +4460,8 @@ export interface operations {
     /** @description A Segment message; a field sent as null counts as absent (analytics-python sends them), an id (userId, anonymousId, groupId, previousId) sent as an integer as its decimal text (analytics-ruby sends them); what each type needs is checked after the schema */
     requestBody: {
       content: {
-        'application/json': {
-          /**
-           * @description Implied by the endpoint; required in a batch
-           * @enum {string}
-           */
-          type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
-          /** @description Unique per message: a message seen again is stored and counted once */
-          messageId?: string;
-          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
-          userId?: string;
-          /** @description The device or browser before sign-in */
-          anonymousId?: string;
-          /**
-           * Format: date-time
-           * @description When it happened; default: when it was received
-           */
-          timestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it happened; corrected by sentAt
-           */
-          originalTimestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it was sent
-           */
-          sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
-          event?: string;
-          /** @description page and screen: its name */
-          name?: string;
-          /** @description page: its category */
-          category?: string;
-          /** @description track, page, screen */
-          properties?: {
-            [key: string]: unknown;
-          };
-          /** @description identify, group */
-          traits?: {
-            [key: string]: unknown;
-          };
-          /** @description group: the group */
-          groupId?: string;
-          /** @description alias: the id (usually an anonymousId) that becomes userId */
-          previousId?: string;
-          /** @description Ignored */
-          context?: {
-            [key: string]: unknown;
-          };
-          /** @description Ignored */
-          integrations?: {
-            [key: string]: unknown;
-          };
-          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
-          writeKey?: string;
-        };
-        'text/plain': {
-          /**
-           * @description Implied by the endpoint; required in a batch
-           * @enum {string}
-           */
-          type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
-          /** @description Unique per message: a message seen again is stored and counted once */
-          messageId?: string;
-          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
-          userId?: string;
-          /** @description The device or browser before sign-in */
-          anonymousId?: string;
-          /**
-           * Format: date-time
-           * @description When it happened; default: when it was received
-           */
-          timestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it happened; corrected by sentAt
-           */
-          originalTimestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it was sent
-           */
-          sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
-          event?: string;
-          /** @description page and screen: its name */
-          name?: string;
-          /** @description page: its category */
-          category?: string;
-          /** @description track, page, screen */
-          properties?: {
-            [key: string]: unknown;
-          };
-          /** @description identify, group */
-          traits?: {
-            [key: string]: unknown;
-          };
-          /** @description group: the group */
-          groupId?: string;
-          /** @description alias: the id (usually an anonymousId) that becomes userId */
-          previousId?: string;
-          /** @description Ignored */
-          context?: {
-            [key: string]: unknown;
-          };
-          /** @description Ignored */
-          integrations?: {
-            [key: string]: unknown;
-          };
-          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
-          writeKey?: string;
-        };
+        'application/json': components['schemas']['SegmentMessage'];
+        'text/plain': components['schemas']['SegmentMessage'];
       };
     };
     responses: {
@@ -5184,10 +4471,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            /** @enum {boolean} */
-            success: true;
-          };
+          'application/json': components['schemas']['SegmentSuccess'];
         };
       };
       /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
@@ -5334,118 +4618,8 @@ export interface operations {
     /** @description A Segment message; a field sent as null counts as absent (analytics-python sends them), an id (userId, anonymousId, groupId, previousId) sent as an integer as its decimal text (analytics-ruby sends them); what each type needs is checked after the schema */
     requestBody: {
       content: {
-        'application/json': {
-          /**
-           * @description Implied by the endpoint; required in a batch
-           * @enum {string}
-           */
-          type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
-          /** @description Unique per message: a message seen again is stored and counted once */
-          messageId?: string;
-          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
-          userId?: string;
-          /** @description The device or browser before sign-in */
-          anonymousId?: string;
-          /**
-           * Format: date-time
-           * @description When it happened; default: when it was received
-           */
-          timestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it happened; corrected by sentAt
-           */
-          originalTimestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it was sent
-           */
-          sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
-          event?: string;
-          /** @description page and screen: its name */
-          name?: string;
-          /** @description page: its category */
-          category?: string;
-          /** @description track, page, screen */
-          properties?: {
-            [key: string]: unknown;
-          };
-          /** @description identify, group */
-          traits?: {
-            [key: string]: unknown;
-          };
-          /** @description group: the group */
-          groupId?: string;
-          /** @description alias: the id (usually an anonymousId) that becomes userId */
-          previousId?: string;
-          /** @description Ignored */
-          context?: {
-            [key: string]: unknown;
-          };
-          /** @description Ignored */
-          integrations?: {
-            [key: string]: unknown;
-          };
-          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
-          writeKey?: string;
-        };
-        'text/plain': {
-          /**
-           * @description Implied by the endpoint; required in a batch
-           * @enum {string}
-           */
-          type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
-          /** @description Unique per message: a message seen again is stored and counted once */
-          messageId?: string;
-          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
-          userId?: string;
-          /** @description The device or browser before sign-in */
-          anonymousId?: string;
-          /**
-           * Format: date-time
-           * @description When it happened; default: when it was received
-           */
-          timestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it happened; corrected by sentAt
-           */
-          originalTimestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it was sent
-           */
-          sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
-          event?: string;
-          /** @description page and screen: its name */
-          name?: string;
-          /** @description page: its category */
-          category?: string;
-          /** @description track, page, screen */
-          properties?: {
-            [key: string]: unknown;
-          };
-          /** @description identify, group */
-          traits?: {
-            [key: string]: unknown;
-          };
-          /** @description group: the group */
-          groupId?: string;
-          /** @description alias: the id (usually an anonymousId) that becomes userId */
-          previousId?: string;
-          /** @description Ignored */
-          context?: {
-            [key: string]: unknown;
-          };
-          /** @description Ignored */
-          integrations?: {
-            [key: string]: unknown;
-          };
-          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
-          writeKey?: string;
-        };
+        'application/json': components['schemas']['SegmentMessage'];
+        'text/plain': components['schemas']['SegmentMessage'];
       };
     };
     responses: {
@@ -5455,10 +4629,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            /** @enum {boolean} */
-            success: true;
-          };
+          'application/json': components['schemas']['SegmentSuccess'];
         };
       };
       /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
@@ -5605,118 +4776,8 @@ export interface operations {
     /** @description A Segment message; a field sent as null counts as absent (analytics-python sends them), an id (userId, anonymousId, groupId, previousId) sent as an integer as its decimal text (analytics-ruby sends them); what each type needs is checked after the schema */
     requestBody: {
       content: {
-        'application/json': {
-          /**
-           * @description Implied by the endpoint; required in a batch
-           * @enum {string}
-           */
-          type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
-          /** @description Unique per message: a message seen again is stored and counted once */
-          messageId?: string;
-          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
-          userId?: string;
-          /** @description The device or browser before sign-in */
-          anonymousId?: string;
-          /**
-           * Format: date-time
-           * @description When it happened; default: when it was received
-           */
-          timestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it happened; corrected by sentAt
-           */
-          originalTimestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it was sent
-           */
-          sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
-          event?: string;
-          /** @description page and screen: its name */
-          name?: string;
-          /** @description page: its category */
-          category?: string;
-          /** @description track, page, screen */
-          properties?: {
-            [key: string]: unknown;
-          };
-          /** @description identify, group */
-          traits?: {
-            [key: string]: unknown;
-          };
-          /** @description group: the group */
-          groupId?: string;
-          /** @description alias: the id (usually an anonymousId) that becomes userId */
-          previousId?: string;
-          /** @description Ignored */
-          context?: {
-            [key: string]: unknown;
-          };
-          /** @description Ignored */
-          integrations?: {
-            [key: string]: unknown;
-          };
-          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
-          writeKey?: string;
-        };
-        'text/plain': {
-          /**
-           * @description Implied by the endpoint; required in a batch
-           * @enum {string}
-           */
-          type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
-          /** @description Unique per message: a message seen again is stored and counted once */
-          messageId?: string;
-          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
-          userId?: string;
-          /** @description The device or browser before sign-in */
-          anonymousId?: string;
-          /**
-           * Format: date-time
-           * @description When it happened; default: when it was received
-           */
-          timestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it happened; corrected by sentAt
-           */
-          originalTimestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it was sent
-           */
-          sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
-          event?: string;
-          /** @description page and screen: its name */
-          name?: string;
-          /** @description page: its category */
-          category?: string;
-          /** @description track, page, screen */
-          properties?: {
-            [key: string]: unknown;
-          };
-          /** @description identify, group */
-          traits?: {
-            [key: string]: unknown;
-          };
-          /** @description group: the group */
-          groupId?: string;
-          /** @description alias: the id (usually an anonymousId) that becomes userId */
-          previousId?: string;
-          /** @description Ignored */
-          context?: {
-            [key: string]: unknown;
-          };
-          /** @description Ignored */
-          integrations?: {
-            [key: string]: unknown;
-          };
-          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
-          writeKey?: string;
-        };
+        'application/json': components['schemas']['SegmentMessage'];
+        'text/plain': components['schemas']['SegmentMessage'];
       };
     };
     responses: {
@@ -5726,10 +4787,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            /** @enum {boolean} */
-            success: true;
-          };
+          'application/json': components['schemas']['SegmentSuccess'];
         };
       };
       /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
@@ -5876,118 +4934,8 @@ export interface operations {
     /** @description A Segment message; a field sent as null counts as absent (analytics-python sends them), an id (userId, anonymousId, groupId, previousId) sent as an integer as its decimal text (analytics-ruby sends them); what each type needs is checked after the schema */
     requestBody: {
       content: {
-        'application/json': {
-          /**
-           * @description Implied by the endpoint; required in a batch
-           * @enum {string}
-           */
-          type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
-          /** @description Unique per message: a message seen again is stored and counted once */
-          messageId?: string;
-          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
-          userId?: string;
-          /** @description The device or browser before sign-in */
-          anonymousId?: string;
-          /**
-           * Format: date-time
-           * @description When it happened; default: when it was received
-           */
-          timestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it happened; corrected by sentAt
-           */
-          originalTimestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it was sent
-           */
-          sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
-          event?: string;
-          /** @description page and screen: its name */
-          name?: string;
-          /** @description page: its category */
-          category?: string;
-          /** @description track, page, screen */
-          properties?: {
-            [key: string]: unknown;
-          };
-          /** @description identify, group */
-          traits?: {
-            [key: string]: unknown;
-          };
-          /** @description group: the group */
-          groupId?: string;
-          /** @description alias: the id (usually an anonymousId) that becomes userId */
-          previousId?: string;
-          /** @description Ignored */
-          context?: {
-            [key: string]: unknown;
-          };
-          /** @description Ignored */
-          integrations?: {
-            [key: string]: unknown;
-          };
-          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
-          writeKey?: string;
-        };
-        'text/plain': {
-          /**
-           * @description Implied by the endpoint; required in a batch
-           * @enum {string}
-           */
-          type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
-          /** @description Unique per message: a message seen again is stored and counted once */
-          messageId?: string;
-          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
-          userId?: string;
-          /** @description The device or browser before sign-in */
-          anonymousId?: string;
-          /**
-           * Format: date-time
-           * @description When it happened; default: when it was received
-           */
-          timestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it happened; corrected by sentAt
-           */
-          originalTimestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it was sent
-           */
-          sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
-          event?: string;
-          /** @description page and screen: its name */
-          name?: string;
-          /** @description page: its category */
-          category?: string;
-          /** @description track, page, screen */
-          properties?: {
-            [key: string]: unknown;
-          };
-          /** @description identify, group */
-          traits?: {
-            [key: string]: unknown;
-          };
-          /** @description group: the group */
-          groupId?: string;
-          /** @description alias: the id (usually an anonymousId) that becomes userId */
-          previousId?: string;
-          /** @description Ignored */
-          context?: {
-            [key: string]: unknown;
-          };
-          /** @description Ignored */
-          integrations?: {
-            [key: string]: unknown;
-          };
-          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
-          writeKey?: string;
-        };
+        'application/json': components['schemas']['SegmentMessage'];
+        'text/plain': components['schemas']['SegmentMessage'];
       };
     };
     responses: {
@@ -5997,10 +4945,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            /** @enum {boolean} */
-            success: true;
-          };
+          'application/json': components['schemas']['SegmentSuccess'];
         };
       };
       /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
@@ -6147,118 +5092,8 @@ export interface operations {
     /** @description A Segment message; a field sent as null counts as absent (analytics-python sends them), an id (userId, anonymousId, groupId, previousId) sent as an integer as its decimal text (analytics-ruby sends them); what each type needs is checked after the schema */
     requestBody: {
       content: {
-        'application/json': {
-          /**
-           * @description Implied by the endpoint; required in a batch
-           * @enum {string}
-           */
-          type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
-          /** @description Unique per message: a message seen again is stored and counted once */
-          messageId?: string;
-          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
-          userId?: string;
-          /** @description The device or browser before sign-in */
-          anonymousId?: string;
-          /**
-           * Format: date-time
-           * @description When it happened; default: when it was received
-           */
-          timestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it happened; corrected by sentAt
-           */
-          originalTimestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it was sent
-           */
-          sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
-          event?: string;
-          /** @description page and screen: its name */
-          name?: string;
-          /** @description page: its category */
-          category?: string;
-          /** @description track, page, screen */
-          properties?: {
-            [key: string]: unknown;
-          };
-          /** @description identify, group */
-          traits?: {
-            [key: string]: unknown;
-          };
-          /** @description group: the group */
-          groupId?: string;
-          /** @description alias: the id (usually an anonymousId) that becomes userId */
-          previousId?: string;
-          /** @description Ignored */
-          context?: {
-            [key: string]: unknown;
-          };
-          /** @description Ignored */
-          integrations?: {
-            [key: string]: unknown;
-          };
-          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
-          writeKey?: string;
-        };
-        'text/plain': {
-          /**
-           * @description Implied by the endpoint; required in a batch
-           * @enum {string}
-           */
-          type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
-          /** @description Unique per message: a message seen again is stored and counted once */
-          messageId?: string;
-          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
-          userId?: string;
-          /** @description The device or browser before sign-in */
-          anonymousId?: string;
-          /**
-           * Format: date-time
-           * @description When it happened; default: when it was received
-           */
-          timestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it happened; corrected by sentAt
-           */
-          originalTimestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it was sent
-           */
-          sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
-          event?: string;
-          /** @description page and screen: its name */
-          name?: string;
-          /** @description page: its category */
-          category?: string;
-          /** @description track, page, screen */
-          properties?: {
-            [key: string]: unknown;
-          };
-          /** @description identify, group */
-          traits?: {
-            [key: string]: unknown;
-          };
-          /** @description group: the group */
-          groupId?: string;
-          /** @description alias: the id (usually an anonymousId) that becomes userId */
-          previousId?: string;
-          /** @description Ignored */
-          context?: {
-            [key: string]: unknown;
-          };
-          /** @description Ignored */
-          integrations?: {
-            [key: string]: unknown;
-          };
-          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
-          writeKey?: string;
-        };
+        'application/json': components['schemas']['SegmentMessage'];
+        'text/plain': components['schemas']['SegmentMessage'];
       };
     };
     responses: {
@@ -6268,10 +5103,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            /** @enum {boolean} */
-            success: true;
-          };
+          'application/json': components['schemas']['SegmentSuccess'];
         };
       };
       /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
