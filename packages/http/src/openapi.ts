@@ -131,17 +131,43 @@ const PARTS = ['body', 'querystring', 'params', 'headers'] as const;
 
 const COMPONENT = '#/components/schemas/';
 
+/** The names of the named schemas `node` refers to, and those they refer to in turn. */
+function referredTo(node: unknown, named: Record<string, unknown>, found = new Set<string>()) {
+  if (typeof node !== 'object' || node === null) return found;
+  const ref = (node as Schema).$ref;
+  if (typeof ref === 'string' && ref.startsWith(COMPONENT)) {
+    const name = ref.slice(COMPONENT.length);
+    if (!found.has(name)) {
+      found.add(name);
+      referredTo(named[name], named, found);
+    }
+  }
+  for (const inner of Object.values(node)) referredTo(inner, named, found);
+  return found;
+}
+
 /**
- * The document with its named schemas (named-schemas.ts) as a route's own would be: each one
- * documented by documentedSchema, and a request body that is one described by its description
- * (@fastify/swagger takes a body's description from the schema, which a `$ref` has not).
+ * The document with its named schemas (named-schemas.ts) as a route's own would be: one a request
+ * takes documented by documentedSchema (as the transform below documents a route's input), one
+ * an answer holds as it is (as answers are), and a request body that is one described by its
+ * description (@fastify/swagger takes a body's description from the schema, which a `$ref` lacks).
  */
 function withNamedSchemas(openapi: Schema): Schema {
   const components = (openapi.components ?? {}) as Schema;
   const named = (components.schemas ?? {}) as Record<string, unknown>;
   if (Object.keys(named).length === 0) return openapi;
+  const operations = Object.values((openapi.paths ?? {}) as Record<string, Schema>).flatMap(
+    (item) => Object.values(item) as (Schema | null)[],
+  );
+  const answered = referredTo(
+    operations.map((operation) => operation?.responses),
+    named,
+  );
   const schemas = Object.fromEntries(
-    Object.entries(named).map(([name, schema]) => [name, documentedSchema(schema) as Schema]),
+    Object.entries(named).map(([name, schema]) => [
+      name,
+      (answered.has(name) ? schema : documentedSchema(schema)) as Schema,
+    ]),
   );
   for (const item of Object.values((openapi.paths ?? {}) as Record<string, Schema>)) {
     for (const operation of Object.values(item)) {

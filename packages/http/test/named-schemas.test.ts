@@ -31,9 +31,15 @@ const NamedBasket = namedSchema(
   }),
 );
 
+/** An answer: documented as answers are, its union of literals left as it is. */
+const Answer = namedSchema(
+  'DemoAnswer',
+  Type.Object({ ok: Type.Union([Type.Literal(true), Type.Literal(false)]) }),
+);
+
 async function demo() {
   const app = await createApp({ name: 'demo', prefix: '/demo/v1', logLevel: 'silent' });
-  namedSchemas(app, [NamedItem, NamedBasket]);
+  namedSchemas(app, [NamedItem, NamedBasket, Answer]);
   const route = (url: string, operationId: string, body: object, on: App = app) =>
     on.post(
       url,
@@ -44,7 +50,7 @@ async function demo() {
           tags: ['demo'],
           security: [],
           body,
-          response: { 200: Type.Object({ ok: Type.Boolean() }) },
+          response: { 200: Answer.ref },
         },
       },
       async () => ({ ok: true }),
@@ -136,7 +142,13 @@ test('the document lists a named schema once, under its name, and each route ref
       paths: Record<string, { post: { requestBody: Record<string, unknown> } }>;
     };
     const { schemas } = document.components;
-    assert.deepEqual(Object.keys(schemas).sort(), ['DemoBasket', 'DemoItem']);
+    assert.deepEqual(Object.keys(schemas).sort(), ['DemoAnswer', 'DemoBasket', 'DemoItem']);
+    assert.deepEqual((schemas.DemoAnswer!.properties as { ok: unknown }).ok, {
+      anyOf: [
+        { type: 'boolean', enum: [true] },
+        { type: 'boolean', enum: [false] },
+      ],
+    });
     const inline = document.paths['/demo/v1/inline/item']!.post.requestBody;
     const named = document.paths['/demo/v1/named/item']!.post.requestBody;
     const ref = { $ref: '#/components/schemas/DemoItem' };

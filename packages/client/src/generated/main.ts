@@ -99,7 +99,30 @@ export interface paths {
 }
 export type webhooks = Record<string, never>;
 export interface components {
-  schemas: never;
+  schemas: {
+    Post: {
+      /** Format: uuid */
+      id: string;
+      slug: string;
+      title: string;
+      body: string;
+      excerpt: string;
+      status: 'draft' | 'published';
+      /** Format: uuid */
+      author_id: string;
+      category: null | {
+        id: string;
+        slug: string;
+        name: string;
+      };
+      tags: string[];
+      /** Format: date-time */
+      created_at: string;
+      /** Format: date-time */
+      updated_at: string;
+      published_at: null | string;
+    };
+  };
   responses: never;
   parameters: never;
   requestBodies: never;
@@ -142,28 +165,7 @@ export interface operations {
         };
         content: {
           'application/json': {
-            items: {
-              /** Format: uuid */
-              id: string;
-              slug: string;
-              title: string;
-              body: string;
-              excerpt: string;
-              status: 'draft' | 'published';
-              /** Format: uuid */
-              author_id: string;
-              category: null | {
-                id: string;
-                slug: string;
-                name: string;
-              };
-              tags: string[];
-              /** Format: date-time */
-              created_at: string;
-              /** Format: date-time */
-              updated_at: string;
-              published_at: null | string;
-            }[];
+            items: components['schemas']['Post'][];
             next_cursor: null | string;
           };
         };
@@ -297,28 +299,7 @@ export interface operations {
         };
         content: {
           'application/json': {
-            post: {
-              /** Format: uuid */
-              id: string;
-              slug: string;
-              title: string;
-              body: string;
-              excerpt: string;
-              status: 'draft' | 'published';
-              /** Format: uuid */
-              author_id: string;
-              category: null | {
-                id: string;
-                slug: string;
-                name: string;
-              };
-              tags: string[];
-              /** Format: date-time */
-              created_at: string;
-              /** Format: date-time */
-              updated_at: string;
-              published_at: null | string;
-            };
+            post: components['schemas']['Post'];
           };
         };
       };
@@ -497,28 +478,7 @@ export interface operations {
         };
         content: {
           'application/json': {
-            post: {
-              /** Format: uuid */
-              id: string;
-              slug: string;
-              title: string;
-              body: string;
-              excerpt: string;
-              status: 'draft' | 'published';
-              /** Format: uuid */
-              author_id: string;
-              category: null | {
-                id: string;
-                slug: string;
-                name: string;
-              };
-              tags: string[];
-              /** Format: date-time */
-              created_at: string;
-              /** Format: date-time */
-              updated_at: string;
-              published_at: null | string;
-            };
+            post: components['schemas']['Post'];
           };
         };
       };
@@ -656,28 +616,7 @@ export interface operations {
         };
         content: {
           'application/json': {
-            post: {
-              /** Format: uuid */
-              id: string;
-              slug: string;
-              title: string;
-              body: string;
-              excerpt: string;
-              status: 'draft' | 'published';
-              /** Format: uuid */
-              author_id: string;
-              category: null | {
-                id: string;
-                slug: string;
-                name: string;
-              };
-              tags: string[];
-              /** Format: date-time */
-              created_at: string;
-              /** Format: date-time */
-              updated_at: string;
-              published_at: null | string;
-            };
+            post: components['schemas']['Post'];
           };
         };
       };
@@ -1116,28 +1055,7 @@ export interface operations {
         };
         content: {
           'application/json': {
-            post: {
-              /** Format: uuid */
-              id: string;
-              slug: string;
-              title: string;
-              body: string;
-              excerpt: string;
-              status: 'draft' | 'published';
-              /** Format: uuid */
-              author_id: string;
-              category: null | {
-                id: string;
-                slug: string;
-                name: string;
-              };
-              tags: string[];
-              /** Format: date-time */
-              created_at: string;
-              /** Format: date-time */
-              updated_at: string;
-              published_at: null | string;
-            };
+            post: components['schemas']['Post'];
           };
         };
       };
