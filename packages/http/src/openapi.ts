@@ -184,6 +184,43 @@ function withNamedSchemas(openapi: Schema): Schema {
   return { ...openapi, components: { ...components, schemas } };
 }
 
+const RESPONSE = '#/components/responses/';
+
+/**
+ * The document with each problem response once, in `components.responses`, and a `$ref` to it
+ * from every operation that answers it: the same `rate_limited`, `unauthorized`… responses (the
+ * whole problem+json schema and the codes' descriptions) were repeated in every operation, over
+ * half of each service's document. A response is named by the service and its codes
+ * (`analytics.unauthorized.invalid_write_key`): the gateway's /docs merges the services'
+ * components by name, and two services may describe a code of the same name differently.
+ */
+function withSharedProblems(openapi: Schema, service: string): Schema {
+  const shared: Record<string, Schema> = {
+    ...(((openapi.components as Schema | undefined)?.responses ?? {}) as Record<string, Schema>),
+  };
+  for (const item of Object.values((openapi.paths ?? {}) as Record<string, Schema>)) {
+    for (const operation of Object.values(item) as (Schema | null)[]) {
+      const responses = operation?.responses as Record<string, Schema> | undefined;
+      for (const [status, response] of Object.entries(responses ?? {})) {
+        const media = (response.content as Record<string, { schema?: Schema }> | undefined)?.[
+          'application/problem+json'
+        ];
+        const codes = (media?.schema?.properties as { code?: { enum?: unknown } } | undefined)?.code
+          ?.enum;
+        if (!Array.isArray(codes) || codes.length === 0) continue;
+        const name = [service, ...codes].join('.');
+        if (!/^[A-Za-z0-9._-]+$/.test(name)) continue;
+        const existing = shared[name];
+        if (existing && JSON.stringify(existing) !== JSON.stringify(response)) continue;
+        shared[name] = response;
+        responses![status] = { $ref: `${RESPONSE}${name}` };
+      }
+    }
+  }
+  if (Object.keys(shared).length === 0) return openapi;
+  return { ...openapi, components: { ...(openapi.components as Schema), responses: shared } };
+}
+
 /**
  * @fastify/swagger options for a service: servers, license, security schemes, and every
  * operation's problem responses generated from the code table (see operationCodes).
@@ -220,7 +257,10 @@ export function swaggerOptions(options: {
     },
     transformObject: (document) =>
       'openapiObject' in document
-        ? (withNamedSchemas(document.openapiObject as Schema) as typeof document.openapiObject)
+        ? (withSharedProblems(
+            withNamedSchemas(document.openapiObject as Schema),
+            options.name,
+          ) as typeof document.openapiObject)
         : document.swaggerObject,
     transform: ({ schema, url, route }) => {
       if (!schema || schema.hide) return { schema, url };

@@ -605,7 +605,272 @@ export interface components {
       success: true;
     };
   };
-  responses: never;
+  responses: {
+    /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
+    'analytics.bad_request.validation_failed': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'bad_request' | 'validation_failed';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
+    'analytics.unauthorized': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'unauthorized';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `payload_too_large`: The request body is over the limit of this route. */
+    'analytics.payload_too_large': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'payload_too_large';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
+    'analytics.unsupported_media_type': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'unsupported_media_type';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
+    'analytics.rate_limited': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'rate_limited';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The request names no live write key of the kind this route takes (missing, unknown, revoked, or a server key on a browser route and the other way round). */
+    'analytics.unauthorized.invalid_write_key': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'unauthorized' | 'invalid_write_key';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
+    'analytics.validation_failed': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'validation_failed';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `not_found`: No such route or resource, or it is not the caller’s to see. */
+    'analytics.not_found': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'not_found';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `forbidden`: The caller is authenticated but lacks the permission or ownership this needs. */
+    'analytics.forbidden': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'forbidden';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `query_timeout`: The query took too long; narrow it (filters, a shorter range) and retry. `result_too_large`: The answer exceeds the store’s row limit; narrow the range or widen the interval. `service_unavailable`: A dependency is down or overloaded; Retry-After, when present, says when to retry. `store_unavailable`: The analytics store is down or too slow; retry after Retry-After seconds. */
+    'analytics.query_timeout.result_too_large.service_unavailable.store_unavailable': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'query_timeout' | 'result_too_large' | 'service_unavailable' | 'store_unavailable';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `destination_removed`: The dead letter’s destination is no longer configured; nothing can be sent. */
+    'analytics.destination_removed': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'destination_removed';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `origin_not_allowed`: The browser write key does not allow the page’s origin (the Origin header). */
+    'analytics.origin_not_allowed': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'origin_not_allowed';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+  };
   parameters: never;
   requestBodies: never;
   headers: never;
@@ -670,116 +935,11 @@ export interface operations {
           };
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['analytics.bad_request.validation_failed'];
+      401: components['responses']['analytics.unauthorized'];
+      413: components['responses']['analytics.payload_too_large'];
+      415: components['responses']['analytics.unsupported_media_type'];
+      429: components['responses']['analytics.rate_limited'];
     };
   };
   segmentBatch: {
@@ -804,116 +964,11 @@ export interface operations {
           'application/json': components['schemas']['SegmentSuccess'];
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The request names no live write key of the kind this route takes (missing, unknown, revoked, or a server key on a browser route and the other way round). */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized' | 'invalid_write_key';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['analytics.bad_request.validation_failed'];
+      401: components['responses']['analytics.unauthorized.invalid_write_key'];
+      413: components['responses']['analytics.payload_too_large'];
+      415: components['responses']['analytics.unsupported_media_type'];
+      429: components['responses']['analytics.rate_limited'];
     };
   };
   segmentTrack: {
@@ -939,116 +994,11 @@ export interface operations {
           'application/json': components['schemas']['SegmentSuccess'];
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The request names no live write key of the kind this route takes (missing, unknown, revoked, or a server key on a browser route and the other way round). */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized' | 'invalid_write_key';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['analytics.bad_request.validation_failed'];
+      401: components['responses']['analytics.unauthorized.invalid_write_key'];
+      413: components['responses']['analytics.payload_too_large'];
+      415: components['responses']['analytics.unsupported_media_type'];
+      429: components['responses']['analytics.rate_limited'];
     };
   };
   segmentIdentify: {
@@ -1074,116 +1024,11 @@ export interface operations {
           'application/json': components['schemas']['SegmentSuccess'];
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The request names no live write key of the kind this route takes (missing, unknown, revoked, or a server key on a browser route and the other way round). */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized' | 'invalid_write_key';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['analytics.bad_request.validation_failed'];
+      401: components['responses']['analytics.unauthorized.invalid_write_key'];
+      413: components['responses']['analytics.payload_too_large'];
+      415: components['responses']['analytics.unsupported_media_type'];
+      429: components['responses']['analytics.rate_limited'];
     };
   };
   segmentPage: {
@@ -1209,116 +1054,11 @@ export interface operations {
           'application/json': components['schemas']['SegmentSuccess'];
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The request names no live write key of the kind this route takes (missing, unknown, revoked, or a server key on a browser route and the other way round). */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized' | 'invalid_write_key';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['analytics.bad_request.validation_failed'];
+      401: components['responses']['analytics.unauthorized.invalid_write_key'];
+      413: components['responses']['analytics.payload_too_large'];
+      415: components['responses']['analytics.unsupported_media_type'];
+      429: components['responses']['analytics.rate_limited'];
     };
   };
   segmentScreen: {
@@ -1344,116 +1084,11 @@ export interface operations {
           'application/json': components['schemas']['SegmentSuccess'];
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The request names no live write key of the kind this route takes (missing, unknown, revoked, or a server key on a browser route and the other way round). */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized' | 'invalid_write_key';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['analytics.bad_request.validation_failed'];
+      401: components['responses']['analytics.unauthorized.invalid_write_key'];
+      413: components['responses']['analytics.payload_too_large'];
+      415: components['responses']['analytics.unsupported_media_type'];
+      429: components['responses']['analytics.rate_limited'];
     };
   };
   segmentGroup: {
@@ -1479,116 +1114,11 @@ export interface operations {
           'application/json': components['schemas']['SegmentSuccess'];
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The request names no live write key of the kind this route takes (missing, unknown, revoked, or a server key on a browser route and the other way round). */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized' | 'invalid_write_key';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['analytics.bad_request.validation_failed'];
+      401: components['responses']['analytics.unauthorized.invalid_write_key'];
+      413: components['responses']['analytics.payload_too_large'];
+      415: components['responses']['analytics.unsupported_media_type'];
+      429: components['responses']['analytics.rate_limited'];
     };
   };
   segmentAlias: {
@@ -1614,116 +1144,11 @@ export interface operations {
           'application/json': components['schemas']['SegmentSuccess'];
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The request names no live write key of the kind this route takes (missing, unknown, revoked, or a server key on a browser route and the other way round). */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized' | 'invalid_write_key';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['analytics.bad_request.validation_failed'];
+      401: components['responses']['analytics.unauthorized.invalid_write_key'];
+      413: components['responses']['analytics.payload_too_large'];
+      415: components['responses']['analytics.unsupported_media_type'];
+      429: components['responses']['analytics.rate_limited'];
     };
   };
   browserSettings: {
@@ -1778,94 +1203,10 @@ export interface operations {
           };
         };
       };
-      /** @description `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `not_found`: No such route or resource, or it is not the caller’s to see. */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'not_found';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['analytics.validation_failed'];
+      401: components['responses']['analytics.unauthorized'];
+      404: components['responses']['analytics.not_found'];
+      429: components['responses']['analytics.rate_limited'];
     };
   };
   listWriteKeys: {
@@ -1899,72 +1240,9 @@ export interface operations {
           };
         };
       };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `forbidden`: The caller is authenticated but lacks the permission or ownership this needs. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'forbidden';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      401: components['responses']['analytics.unauthorized'];
+      403: components['responses']['analytics.forbidden'];
+      429: components['responses']['analytics.rate_limited'];
     };
   };
   createWriteKey: {
@@ -2012,138 +1290,12 @@ export interface operations {
           };
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `forbidden`: The caller is authenticated but lacks the permission or ownership this needs. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'forbidden';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['analytics.bad_request.validation_failed'];
+      401: components['responses']['analytics.unauthorized'];
+      403: components['responses']['analytics.forbidden'];
+      413: components['responses']['analytics.payload_too_large'];
+      415: components['responses']['analytics.unsupported_media_type'];
+      429: components['responses']['analytics.rate_limited'];
     };
   };
   revokeWriteKey: {
@@ -2165,160 +1317,13 @@ export interface operations {
         };
         content?: never;
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `forbidden`: The caller is authenticated but lacks the permission or ownership this needs. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'forbidden';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `not_found`: No such route or resource, or it is not the caller’s to see. */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'not_found';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['analytics.bad_request.validation_failed'];
+      401: components['responses']['analytics.unauthorized'];
+      403: components['responses']['analytics.forbidden'];
+      404: components['responses']['analytics.not_found'];
+      413: components['responses']['analytics.payload_too_large'];
+      415: components['responses']['analytics.unsupported_media_type'];
+      429: components['responses']['analytics.rate_limited'];
     };
   };
   getProfile: {
@@ -2354,116 +1359,11 @@ export interface operations {
           };
         };
       };
-      /** @description `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `forbidden`: The caller is authenticated but lacks the permission or ownership this needs. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'forbidden';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `not_found`: No such route or resource, or it is not the caller’s to see. */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'not_found';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['analytics.validation_failed'];
+      401: components['responses']['analytics.unauthorized'];
+      403: components['responses']['analytics.forbidden'];
+      404: components['responses']['analytics.not_found'];
+      429: components['responses']['analytics.rate_limited'];
     };
   };
   listUserActivity: {
@@ -2508,120 +1408,11 @@ export interface operations {
           };
         };
       };
-      /** @description `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `forbidden`: The caller is authenticated but lacks the permission or ownership this needs. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'forbidden';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `query_timeout`: The query took too long; narrow it (filters, a shorter range) and retry. `result_too_large`: The answer exceeds the store’s row limit; narrow the range or widen the interval. `service_unavailable`: A dependency is down or overloaded; Retry-After, when present, says when to retry. `store_unavailable`: The analytics store is down or too slow; retry after Retry-After seconds. */
-      503: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code:
-              | 'query_timeout'
-              | 'result_too_large'
-              | 'service_unavailable'
-              | 'store_unavailable';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['analytics.validation_failed'];
+      401: components['responses']['analytics.unauthorized'];
+      403: components['responses']['analytics.forbidden'];
+      429: components['responses']['analytics.rate_limited'];
+      503: components['responses']['analytics.query_timeout.result_too_large.service_unavailable.store_unavailable'];
     };
   };
   getPerformance: {
@@ -2669,120 +1460,11 @@ export interface operations {
           };
         };
       };
-      /** @description `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `forbidden`: The caller is authenticated but lacks the permission or ownership this needs. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'forbidden';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `query_timeout`: The query took too long; narrow it (filters, a shorter range) and retry. `result_too_large`: The answer exceeds the store’s row limit; narrow the range or widen the interval. `service_unavailable`: A dependency is down or overloaded; Retry-After, when present, says when to retry. `store_unavailable`: The analytics store is down or too slow; retry after Retry-After seconds. */
-      503: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code:
-              | 'query_timeout'
-              | 'result_too_large'
-              | 'service_unavailable'
-              | 'store_unavailable';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['analytics.validation_failed'];
+      401: components['responses']['analytics.unauthorized'];
+      403: components['responses']['analytics.forbidden'];
+      429: components['responses']['analytics.rate_limited'];
+      503: components['responses']['analytics.query_timeout.result_too_large.service_unavailable.store_unavailable'];
     };
   };
   getReport: {
@@ -2865,120 +1547,11 @@ export interface operations {
           'text/csv': string;
         };
       };
-      /** @description `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `forbidden`: The caller is authenticated but lacks the permission or ownership this needs. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'forbidden';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `query_timeout`: The query took too long; narrow it (filters, a shorter range) and retry. `result_too_large`: The answer exceeds the store’s row limit; narrow the range or widen the interval. `service_unavailable`: A dependency is down or overloaded; Retry-After, when present, says when to retry. `store_unavailable`: The analytics store is down or too slow; retry after Retry-After seconds. */
-      503: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code:
-              | 'query_timeout'
-              | 'result_too_large'
-              | 'service_unavailable'
-              | 'store_unavailable';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['analytics.validation_failed'];
+      401: components['responses']['analytics.unauthorized'];
+      403: components['responses']['analytics.forbidden'];
+      429: components['responses']['analytics.rate_limited'];
+      503: components['responses']['analytics.query_timeout.result_too_large.service_unavailable.store_unavailable'];
     };
   };
   listDestinations: {
@@ -3010,72 +1583,9 @@ export interface operations {
           };
         };
       };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `forbidden`: The caller is authenticated but lacks the permission or ownership this needs. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'forbidden';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      401: components['responses']['analytics.unauthorized'];
+      403: components['responses']['analytics.forbidden'];
+      429: components['responses']['analytics.rate_limited'];
     };
   };
   listDestinationDeadLetters: {
@@ -3119,94 +1629,10 @@ export interface operations {
           };
         };
       };
-      /** @description `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `forbidden`: The caller is authenticated but lacks the permission or ownership this needs. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'forbidden';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['analytics.validation_failed'];
+      401: components['responses']['analytics.unauthorized'];
+      403: components['responses']['analytics.forbidden'];
+      429: components['responses']['analytics.rate_limited'];
     };
   };
   replayDestinationDeadLetter: {
@@ -3233,182 +1659,14 @@ export interface operations {
           };
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `forbidden`: The caller is authenticated but lacks the permission or ownership this needs. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'forbidden';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `not_found`: No such route or resource, or it is not the caller’s to see. */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'not_found';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `destination_removed`: The dead letter’s destination is no longer configured; nothing can be sent. */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'destination_removed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['analytics.bad_request.validation_failed'];
+      401: components['responses']['analytics.unauthorized'];
+      403: components['responses']['analytics.forbidden'];
+      404: components['responses']['analytics.not_found'];
+      409: components['responses']['analytics.destination_removed'];
+      413: components['responses']['analytics.payload_too_large'];
+      415: components['responses']['analytics.unsupported_media_type'];
+      429: components['responses']['analytics.rate_limited'];
     };
   };
   replayDestinationDeadLetters: {
@@ -3434,160 +1692,13 @@ export interface operations {
           };
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `forbidden`: The caller is authenticated but lacks the permission or ownership this needs. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'forbidden';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `not_found`: No such route or resource, or it is not the caller’s to see. */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'not_found';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['analytics.bad_request.validation_failed'];
+      401: components['responses']['analytics.unauthorized'];
+      403: components['responses']['analytics.forbidden'];
+      404: components['responses']['analytics.not_found'];
+      413: components['responses']['analytics.payload_too_large'];
+      415: components['responses']['analytics.unsupported_media_type'];
+      429: components['responses']['analytics.rate_limited'];
     };
   };
   listIngestionDeadLetters: {
@@ -3627,94 +1738,10 @@ export interface operations {
           };
         };
       };
-      /** @description `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `forbidden`: The caller is authenticated but lacks the permission or ownership this needs. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'forbidden';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['analytics.validation_failed'];
+      401: components['responses']['analytics.unauthorized'];
+      403: components['responses']['analytics.forbidden'];
+      429: components['responses']['analytics.rate_limited'];
     };
   };
   replayIngestionDeadLetter: {
@@ -3740,160 +1767,13 @@ export interface operations {
           };
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `forbidden`: The caller is authenticated but lacks the permission or ownership this needs. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'forbidden';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `not_found`: No such route or resource, or it is not the caller’s to see. */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'not_found';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['analytics.bad_request.validation_failed'];
+      401: components['responses']['analytics.unauthorized'];
+      403: components['responses']['analytics.forbidden'];
+      404: components['responses']['analytics.not_found'];
+      413: components['responses']['analytics.payload_too_large'];
+      415: components['responses']['analytics.unsupported_media_type'];
+      429: components['responses']['analytics.rate_limited'];
     };
   };
   discardIngestionDeadLetter: {
@@ -3915,160 +1795,13 @@ export interface operations {
         };
         content?: never;
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `forbidden`: The caller is authenticated but lacks the permission or ownership this needs. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'forbidden';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `not_found`: No such route or resource, or it is not the caller’s to see. */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'not_found';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['analytics.bad_request.validation_failed'];
+      401: components['responses']['analytics.unauthorized'];
+      403: components['responses']['analytics.forbidden'];
+      404: components['responses']['analytics.not_found'];
+      413: components['responses']['analytics.payload_too_large'];
+      415: components['responses']['analytics.unsupported_media_type'];
+      429: components['responses']['analytics.rate_limited'];
     };
   };
   getDashboard: {
@@ -4089,50 +1822,8 @@ export interface operations {
           'text/html': string;
         };
       };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      401: components['responses']['analytics.unauthorized'];
+      429: components['responses']['analytics.rate_limited'];
     };
   };
   browserSegmentBatch: {
@@ -4158,138 +1849,12 @@ export interface operations {
           'application/json': components['schemas']['SegmentSuccess'];
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The request names no live write key of the kind this route takes (missing, unknown, revoked, or a server key on a browser route and the other way round). */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized' | 'invalid_write_key';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `origin_not_allowed`: The browser write key does not allow the page’s origin (the Origin header). */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'origin_not_allowed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['analytics.bad_request.validation_failed'];
+      401: components['responses']['analytics.unauthorized.invalid_write_key'];
+      403: components['responses']['analytics.origin_not_allowed'];
+      413: components['responses']['analytics.payload_too_large'];
+      415: components['responses']['analytics.unsupported_media_type'];
+      429: components['responses']['analytics.rate_limited'];
     };
   };
   browserSegmentTrack: {
@@ -4316,138 +1881,12 @@ export interface operations {
           'application/json': components['schemas']['SegmentSuccess'];
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The request names no live write key of the kind this route takes (missing, unknown, revoked, or a server key on a browser route and the other way round). */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized' | 'invalid_write_key';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `origin_not_allowed`: The browser write key does not allow the page’s origin (the Origin header). */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'origin_not_allowed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['analytics.bad_request.validation_failed'];
+      401: components['responses']['analytics.unauthorized.invalid_write_key'];
+      403: components['responses']['analytics.origin_not_allowed'];
+      413: components['responses']['analytics.payload_too_large'];
+      415: components['responses']['analytics.unsupported_media_type'];
+      429: components['responses']['analytics.rate_limited'];
     };
   };
   browserSegmentIdentify: {
@@ -4474,138 +1913,12 @@ export interface operations {
           'application/json': components['schemas']['SegmentSuccess'];
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The request names no live write key of the kind this route takes (missing, unknown, revoked, or a server key on a browser route and the other way round). */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized' | 'invalid_write_key';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `origin_not_allowed`: The browser write key does not allow the page’s origin (the Origin header). */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'origin_not_allowed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['analytics.bad_request.validation_failed'];
+      401: components['responses']['analytics.unauthorized.invalid_write_key'];
+      403: components['responses']['analytics.origin_not_allowed'];
+      413: components['responses']['analytics.payload_too_large'];
+      415: components['responses']['analytics.unsupported_media_type'];
+      429: components['responses']['analytics.rate_limited'];
     };
   };
   browserSegmentPage: {
@@ -4632,138 +1945,12 @@ export interface operations {
           'application/json': components['schemas']['SegmentSuccess'];
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The request names no live write key of the kind this route takes (missing, unknown, revoked, or a server key on a browser route and the other way round). */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized' | 'invalid_write_key';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `origin_not_allowed`: The browser write key does not allow the page’s origin (the Origin header). */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'origin_not_allowed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['analytics.bad_request.validation_failed'];
+      401: components['responses']['analytics.unauthorized.invalid_write_key'];
+      403: components['responses']['analytics.origin_not_allowed'];
+      413: components['responses']['analytics.payload_too_large'];
+      415: components['responses']['analytics.unsupported_media_type'];
+      429: components['responses']['analytics.rate_limited'];
     };
   };
   browserSegmentScreen: {
@@ -4790,138 +1977,12 @@ export interface operations {
           'application/json': components['schemas']['SegmentSuccess'];
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The request names no live write key of the kind this route takes (missing, unknown, revoked, or a server key on a browser route and the other way round). */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized' | 'invalid_write_key';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `origin_not_allowed`: The browser write key does not allow the page’s origin (the Origin header). */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'origin_not_allowed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['analytics.bad_request.validation_failed'];
+      401: components['responses']['analytics.unauthorized.invalid_write_key'];
+      403: components['responses']['analytics.origin_not_allowed'];
+      413: components['responses']['analytics.payload_too_large'];
+      415: components['responses']['analytics.unsupported_media_type'];
+      429: components['responses']['analytics.rate_limited'];
     };
   };
   browserSegmentGroup: {
@@ -4948,138 +2009,12 @@ export interface operations {
           'application/json': components['schemas']['SegmentSuccess'];
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The request names no live write key of the kind this route takes (missing, unknown, revoked, or a server key on a browser route and the other way round). */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized' | 'invalid_write_key';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `origin_not_allowed`: The browser write key does not allow the page’s origin (the Origin header). */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'origin_not_allowed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['analytics.bad_request.validation_failed'];
+      401: components['responses']['analytics.unauthorized.invalid_write_key'];
+      403: components['responses']['analytics.origin_not_allowed'];
+      413: components['responses']['analytics.payload_too_large'];
+      415: components['responses']['analytics.unsupported_media_type'];
+      429: components['responses']['analytics.rate_limited'];
     };
   };
   browserSegmentAlias: {
@@ -5106,138 +2041,12 @@ export interface operations {
           'application/json': components['schemas']['SegmentSuccess'];
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The request names no live write key of the kind this route takes (missing, unknown, revoked, or a server key on a browser route and the other way round). */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized' | 'invalid_write_key';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `origin_not_allowed`: The browser write key does not allow the page’s origin (the Origin header). */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'origin_not_allowed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['analytics.bad_request.validation_failed'];
+      401: components['responses']['analytics.unauthorized.invalid_write_key'];
+      403: components['responses']['analytics.origin_not_allowed'];
+      413: components['responses']['analytics.payload_too_large'];
+      415: components['responses']['analytics.unsupported_media_type'];
+      429: components['responses']['analytics.rate_limited'];
     };
   };
 }
