@@ -33,6 +33,7 @@ export { documentOf, NO_PEER, NO_SECRET } from './document.ts';
 export type { ReadinessCheck } from './health.ts';
 export { HEARTBEAT_MS, heartbeats } from './heartbeat.ts';
 export { loggerOptions, redactPaths } from './logging.ts';
+export { type NamedSchema, namedSchema, namedSchemas } from './named-schemas.ts';
 export {
   documentedSchema,
   operationCodes,

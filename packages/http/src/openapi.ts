@@ -129,6 +129,98 @@ export function documentedSchema(value: unknown): unknown {
 
 const PARTS = ['body', 'querystring', 'params', 'headers'] as const;
 
+const COMPONENT = '#/components/schemas/';
+
+/** The names of the named schemas `node` refers to, and those they refer to in turn. */
+function referredTo(node: unknown, named: Record<string, unknown>, found = new Set<string>()) {
+  if (typeof node !== 'object' || node === null) return found;
+  const ref = (node as Schema).$ref;
+  if (typeof ref === 'string' && ref.startsWith(COMPONENT)) {
+    const name = ref.slice(COMPONENT.length);
+    if (!found.has(name)) {
+      found.add(name);
+      referredTo(named[name], named, found);
+    }
+  }
+  for (const inner of Object.values(node)) referredTo(inner, named, found);
+  return found;
+}
+
+/**
+ * The document with its named schemas (named-schemas.ts) as a route's own would be: one a request
+ * takes documented by documentedSchema (as the transform below documents a route's input), one
+ * an answer holds as it is (as answers are), and a request body that is one described by its
+ * description (@fastify/swagger takes a body's description from the schema, which a `$ref` lacks).
+ */
+function withNamedSchemas(openapi: Schema): Schema {
+  const components = (openapi.components ?? {}) as Schema;
+  const named = (components.schemas ?? {}) as Record<string, unknown>;
+  if (Object.keys(named).length === 0) return openapi;
+  const operations = Object.values((openapi.paths ?? {}) as Record<string, Schema>).flatMap(
+    (item) => Object.values(item) as (Schema | null)[],
+  );
+  const answered = referredTo(
+    operations.map((operation) => operation?.responses),
+    named,
+  );
+  const schemas = Object.fromEntries(
+    Object.entries(named).map(([name, schema]) => [
+      name,
+      (answered.has(name) ? schema : documentedSchema(schema)) as Schema,
+    ]),
+  );
+  for (const item of Object.values((openapi.paths ?? {}) as Record<string, Schema>)) {
+    for (const operation of Object.values(item)) {
+      const body = (operation as { requestBody?: Schema } | null)?.requestBody;
+      if (!body || body.description !== undefined) continue;
+      const media = Object.values((body.content ?? {}) as Record<string, { schema?: Schema }>);
+      const refs = new Set(media.map((m) => m.schema?.$ref));
+      const [ref] = refs;
+      if (refs.size !== 1 || typeof ref !== 'string' || !ref.startsWith(COMPONENT)) continue;
+      const description = schemas[ref.slice(COMPONENT.length)]?.description;
+      if (typeof description === 'string') body.description = description;
+    }
+  }
+  return { ...openapi, components: { ...components, schemas } };
+}
+
+const RESPONSE = '#/components/responses/';
+
+/**
+ * The document with each problem response once, in `components.responses`, and a `$ref` to it
+ * from every operation that answers it: the same `rate_limited`, `unauthorized`… responses (the
+ * whole problem+json schema and the codes' descriptions) were repeated in every operation, over
+ * half of each service's document. A response is named by the service and its codes
+ * (`analytics.unauthorized.invalid_write_key`): the gateway's /docs merges the services'
+ * components by name, and two services may describe a code of the same name differently.
+ */
+function withSharedProblems(openapi: Schema, service: string): Schema {
+  const shared: Record<string, Schema> = {
+    ...(((openapi.components as Schema | undefined)?.responses ?? {}) as Record<string, Schema>),
+  };
+  for (const item of Object.values((openapi.paths ?? {}) as Record<string, Schema>)) {
+    for (const operation of Object.values(item) as (Schema | null)[]) {
+      const responses = operation?.responses as Record<string, Schema> | undefined;
+      for (const [status, response] of Object.entries(responses ?? {})) {
+        const media = (response.content as Record<string, { schema?: Schema }> | undefined)?.[
+          'application/problem+json'
+        ];
+        const codes = (media?.schema?.properties as { code?: { enum?: unknown } } | undefined)?.code
+          ?.enum;
+        if (!Array.isArray(codes) || codes.length === 0) continue;
+        const name = [service, ...codes].join('.');
+        if (!/^[A-Za-z0-9._-]+$/.test(name)) continue;
+        const existing = shared[name];
+        if (existing && JSON.stringify(existing) !== JSON.stringify(response)) continue;
+        shared[name] = response;
+        responses![status] = { $ref: `${RESPONSE}${name}` };
+      }
+    }
+  }
+  if (Object.keys(shared).length === 0) return openapi;
+  return { ...openapi, components: { ...(openapi.components as Schema), responses: shared } };
+}
+
 /**
  * @fastify/swagger options for a service: servers, license, security schemes, and every
  * operation's problem responses generated from the code table (see operationCodes).
@@ -158,6 +250,18 @@ export function swaggerOptions(options: {
         },
       },
     },
+    // A schema registered under a name (named-schemas.ts) is listed under that name, not `def-0`.
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) =>
+        typeof json.$id === 'string' && /^[A-Za-z0-9._-]+$/.test(json.$id) ? json.$id : `def-${i}`,
+    },
+    transformObject: (document) =>
+      'openapiObject' in document
+        ? (withSharedProblems(
+            withNamedSchemas(document.openapiObject as Schema),
+            options.name,
+          ) as typeof document.openapiObject)
+        : document.swaggerObject,
     transform: ({ schema, url, route }) => {
       if (!schema || schema.hide) return { schema, url };
       const where = `${route.method} ${url}`;

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Type } from 'typebox';
-import { createApp, DomainError, defineCodes, problemFactory } from '../src/index.ts';
+import {
+  createApp,
+  DomainError,
+  defineCodes,
+  GENERIC_CODES,
+  problemFactory,
+} from '../src/index.ts';
 
 const codes = defineCodes({
   widget_taken: { status: 409, title: 'Widget taken', description: 'Another widget has it.' },
@@ -110,7 +116,8 @@ test('the document lists problem responses by status, enums as enums, defaults n
     >;
   };
   const codesAt = (status: string) =>
-    operation.responses[status]!.content['application/problem+json']!.schema.properties.code.enum;
+    resolved(document, operation.responses[status]!).content['application/problem+json']!.schema
+      .properties.code.enum;
   assert.deepEqual(codesAt('400'), ['bad_request', 'validation_failed']);
   assert.deepEqual(codesAt('401'), ['unauthorized']);
   assert.deepEqual(codesAt('409'), ['widget_taken']);
@@ -162,8 +169,8 @@ test('an operation that takes no body documents what an unexpected body really g
   };
   const documented = (path: string, method: string) => {
     const listed: Record<string, string[]> = {};
-    for (const [status, response] of Object.entries(document.paths[path]![method]!.responses)) {
-      const schema = response.content?.['application/problem+json']?.schema;
+    for (const [status, answer] of Object.entries(document.paths[path]![method]!.responses)) {
+      const schema = resolved(document, answer).content?.['application/problem+json']?.schema;
       if (schema) listed[status] = schema.properties.code.enum;
     }
     return listed;
@@ -195,6 +202,14 @@ interface ProblemResponse {
   content?: Record<string, { schema: { properties: { code: { enum: string[] } } } }>;
 }
 
+/** A response, or the shared one its `$ref` names (components.responses). */
+function resolved<T>(document: unknown, response: T): T {
+  const ref = (response as { $ref?: string }).$ref;
+  if (!ref) return response;
+  const name = ref.replace('#/components/responses/', '');
+  return (document as { components: { responses: Record<string, T> } }).components.responses[name]!;
+}
+
 test('a public operation documents unauthorized: a bad Bearer token is refused on every route', async () => {
   const app = await createApp({ name: 'demo', prefix: '/demo/v1', logLevel: 'silent', codes });
   app.get(
@@ -209,5 +224,45 @@ test('a public operation documents unauthorized: a bad Bearer token is refused o
     paths: Record<string, { get: { responses: Record<string, unknown> } }>;
   };
   assert.ok(document.paths['/demo/v1/open']!.get.responses['401']);
+  await app.close();
+});
+
+test('each problem response is in the document once, under the service and its codes', async () => {
+  const app = await createApp({ name: 'demo', prefix: '/demo/v1', logLevel: 'silent', codes });
+  for (const name of ['one', 'two']) {
+    app.post(
+      `/demo/v1/${name}`,
+      {
+        schema: {
+          operationId: `post${name}`,
+          summary: name,
+          tags: ['demo'],
+          security: [],
+          errors: name === 'two' ? ['widget_taken'] : [],
+          body: Type.Object({ n: Type.Integer() }),
+        },
+      },
+      async () => ({}),
+    );
+  }
+  await app.ready();
+  const document = app.swagger() as unknown as {
+    paths: Record<string, { post: { responses: Record<string, unknown> } }>;
+    components: { responses: Record<string, ProblemResponse> };
+  };
+  const ref = (name: string) => ({ $ref: `#/components/responses/demo.${name}` });
+  const { responses } = document.paths['/demo/v1/two']!.post;
+  assert.deepEqual(responses['400'], ref('bad_request.validation_failed'));
+  assert.deepEqual(responses['409'], ref('widget_taken'));
+  assert.deepEqual(responses['429'], ref('rate_limited'));
+  assert.deepEqual(document.paths['/demo/v1/one']!.post.responses['429'], ref('rate_limited'));
+  assert.equal(document.paths['/demo/v1/one']!.post.responses['409'], undefined);
+  const limited = document.components.responses['demo.rate_limited']!;
+  assert.deepEqual(limited.content!['application/problem+json']!.schema.properties.code.enum, [
+    'rate_limited',
+  ]);
+  // Described once, where it was described in every operation.
+  const text = JSON.stringify(document);
+  assert.equal(text.split(GENERIC_CODES.rate_limited.description).length - 1, 1);
   await app.close();
 });

@@ -5,9 +5,9 @@ import { lintOpenApi } from './openapi-lint.ts';
 import { documentedOperations, undocumentedCodes } from './problem-codes.ts';
 
 /**
- * The three checks every service's `test/openapi.test.ts` runs on the document it serves: Redocly's
- * recommended rules, the operation rules of docs/api.md, and every code its source sends in its
- * code table.
+ * The checks every service's `test/openapi.test.ts` runs on the document it serves: Redocly's
+ * recommended rules, the operation rules of docs/api.md, every code its source sends in its
+ * code table, and each named schema (components.schemas) shown once.
  */
 export function openApiConformance(options: {
   document: Record<string, unknown>;
@@ -37,4 +37,30 @@ export function openApiConformance(options: {
   test('every problem code the source sends is in the code table (src/errors.ts)', () => {
     assert.deepEqual(undocumentedCodes(source, codes), []);
   });
+
+  test('a named schema is not repeated inline: its routes refer to it ($ref)', () => {
+    assert.deepEqual(inlineCopies(document), []);
+  });
+}
+
+/**
+ * Where the paths repeat a named schema (a `components.schemas` entry) instead of referring to
+ * it: a route that writes the TypeBox schema where its `.ref` belongs (named-schemas.ts in
+ * @platform/http).
+ */
+export function inlineCopies(document: Record<string, unknown>): string[] {
+  const components = (document.components ?? {}) as { schemas?: Record<string, unknown> };
+  const byText = new Map<string, string>();
+  for (const [name, schema] of Object.entries(components.schemas ?? {})) {
+    byText.set(JSON.stringify(schema), name);
+  }
+  const found: string[] = [];
+  const walk = (node: unknown, at: string) => {
+    if (typeof node !== 'object' || node === null) return;
+    const name = byText.get(JSON.stringify(node));
+    if (name) found.push(`${at} repeats ${name}`);
+    else for (const [key, value] of Object.entries(node)) walk(value, `${at}/${key}`);
+  };
+  walk(document.paths, '#/paths');
+  return found;
 }

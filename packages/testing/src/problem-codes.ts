@@ -33,6 +33,13 @@ export function undocumentedCodes(srcDir: string, table: CodeTable): CodeUse[] {
   return problemCodesInSource(srcDir).filter((use) => !(use.code in table));
 }
 
+const RESPONSE = '#/components/responses/';
+const responsesOf = (document: Record<string, unknown>) =>
+  ((document.components as { responses?: unknown } | undefined)?.responses ?? {}) as Record<
+    string,
+    Record<string, unknown>
+  >;
+
 /** Each operation of a document: where it is, and the problem codes its 4xx/5xx responses list. */
 export function documentedOperations(document: Record<string, unknown>) {
   const operations: { where: string; operation: Record<string, unknown>; codes: string[] }[] = [];
@@ -42,7 +49,13 @@ export function documentedOperations(document: Record<string, unknown>) {
       const responses = (operation.responses ?? {}) as Record<string, Record<string, unknown>>;
       const codes = Object.entries(responses)
         .filter(([status]) => Number(status) >= 400)
-        .flatMap(([, response]) => {
+        .flatMap(([, answer]) => {
+          // A problem response is shared, a `$ref` to components.responses (@platform/http).
+          const ref = answer.$ref;
+          const response =
+            typeof ref === 'string' && ref.startsWith(RESPONSE)
+              ? (responsesOf(document)[ref.slice(RESPONSE.length)] ?? {})
+              : answer;
           const content = response.content as Record<string, { schema?: Record<string, unknown> }>;
           const schema = content?.['application/problem+json']?.schema;
           const code = (schema?.properties as Record<string, { enum?: string[] }> | undefined)

@@ -667,7 +667,800 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
   schemas: never;
-  responses: never;
+  responses: {
+    /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
+    'auth.unauthorized': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'unauthorized';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
+    'auth.rate_limited': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'rate_limited';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
+    'auth.bad_request.validation_failed': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'bad_request' | 'validation_failed';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `email_taken`: Another account uses this email address. `username_taken`: Another account uses this username. */
+    'auth.email_taken.username_taken': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'email_taken' | 'username_taken';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `payload_too_large`: The request body is over the limit of this route. */
+    'auth.payload_too_large': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'payload_too_large';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
+    'auth.unsupported_media_type': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'unsupported_media_type';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. `invalid_token`: The mailed token is invalid, expired or already used. */
+    'auth.bad_request.validation_failed.invalid_token': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'bad_request' | 'validation_failed' | 'invalid_token';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `email_taken`: Another account uses this email address. */
+    'auth.email_taken': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'email_taken';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `current_password_incorrect`: A sensitive change needs the current password, and the one sent is wrong. */
+    'auth.current_password_incorrect': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'current_password_incorrect';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_credentials`: The email, username or password is incorrect (the same answer for every case). */
+    'auth.unauthorized.invalid_credentials': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'unauthorized' | 'invalid_credentials';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_mfa_code`: At sign-in, the TOTP or recovery code is incorrect, expired or already used; try another. `invalid_mfa_token`: The sign-in waiting for a second factor has expired or was completed; sign in again. */
+    'auth.unauthorized.invalid_mfa_code.invalid_mfa_token': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'unauthorized' | 'invalid_mfa_code' | 'invalid_mfa_token';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_refresh_token`: The refresh token is unknown, spent, revoked or expired; sign in again. */
+    'auth.unauthorized.invalid_refresh_token': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'unauthorized' | 'invalid_refresh_token';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. */
+    'auth.bad_request': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'bad_request';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `version_conflict`: If-Match names a version that is no longer current; read the resource again. */
+    'auth.version_conflict': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'version_conflict';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `not_found`: No such route or resource, or it is not the caller’s to see. */
+    'auth.not_found': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'not_found';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `username_taken`: Another account uses this username. */
+    'auth.username_taken': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'username_taken';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `last_admin`: The last admin cannot lose the admin role. */
+    'auth.last_admin': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'last_admin';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
+    'auth.validation_failed': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'validation_failed';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `forbidden`: The caller is authenticated but lacks the permission or ownership this needs. */
+    'auth.forbidden': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'forbidden';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `forbidden`: The caller is authenticated but lacks the permission or ownership this needs. `reauthentication_required`: The sign-in is too old for this change; sign in again. */
+    'auth.forbidden.reauthentication_required': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'forbidden' | 'reauthentication_required';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `forbidden`: The caller is authenticated but lacks the permission or ownership this needs. `current_password_incorrect`: A sensitive change needs the current password, and the one sent is wrong. */
+    'auth.forbidden.current_password_incorrect': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'forbidden' | 'current_password_incorrect';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `mfa_not_enabled`: Two-factor sign-in is not on for this account. */
+    'auth.mfa_not_enabled': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'mfa_not_enabled';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `image_unreadable`: The image is damaged or has more pixels than accepted. */
+    'auth.image_unreadable': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'image_unreadable';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `service_unavailable`: A dependency is down or overloaded; Retry-After, when present, says when to retry. */
+    'auth.service_unavailable': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'service_unavailable';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. `redirect_uri_not_allowed`: redirect_uri is not exactly one of OAUTH_REDIRECT_URIS. */
+    'auth.validation_failed.redirect_uri_not_allowed': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'validation_failed' | 'redirect_uri_not_allowed';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. `invalid_state`: The provider sign-in is unknown, expired or was already completed. */
+    'auth.validation_failed.invalid_state': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'validation_failed' | 'invalid_state';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. `invalid_code`: The one-time code is unknown, expired or already used (or the PKCE verifier is wrong). */
+    'auth.bad_request.validation_failed.invalid_code': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'bad_request' | 'validation_failed' | 'invalid_code';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `reauthentication_required`: The sign-in is too old for this change; sign in again. */
+    'auth.reauthentication_required': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'reauthentication_required';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `last_sign_in_method`: Removing it would leave the account with no way to sign in. */
+    'auth.last_sign_in_method': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'last_sign_in_method';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `too_many_passkeys`: The account has the most passkeys allowed. */
+    'auth.too_many_passkeys': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'too_many_passkeys';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. `invalid_passkey`: The passkey answer does not verify or its challenge is unknown, expired or used. */
+    'auth.bad_request.validation_failed.invalid_passkey': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'bad_request' | 'validation_failed' | 'invalid_passkey';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `passkey_exists`: This passkey is registered already. `too_many_passkeys`: The account has the most passkeys allowed. */
+    'auth.passkey_exists.too_many_passkeys': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'passkey_exists' | 'too_many_passkeys';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `mfa_already_enabled`: Two-factor sign-in is already on; turn it off before setting up another app. */
+    'auth.mfa_already_enabled': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'mfa_already_enabled';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `current_password_incorrect`: A sensitive change needs the current password, and the one sent is wrong. `mfa_code_incorrect`: On a signed-in request, the TOTP or recovery code is incorrect, expired or already used. */
+    'auth.current_password_incorrect.mfa_code_incorrect': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'current_password_incorrect' | 'mfa_code_incorrect';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `mfa_code_incorrect`: On a signed-in request, the TOTP or recovery code is incorrect, expired or already used. */
+    'auth.mfa_code_incorrect': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'mfa_code_incorrect';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `mfa_enrolment_missing`: No pending authenticator secret; start with POST /user/mfa/totp. `mfa_already_enabled`: Two-factor sign-in is already on; turn it off before setting up another app. */
+    'auth.mfa_enrolment_missing.mfa_already_enabled': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'mfa_enrolment_missing' | 'mfa_already_enabled';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+  };
   parameters: never;
   requestBodies: never;
   headers: never;
@@ -697,50 +1490,8 @@ export interface operations {
           };
         };
       };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      401: components['responses']['auth.unauthorized'];
+      429: components['responses']['auth.rate_limited'];
     };
   };
   register: {
@@ -790,138 +1541,12 @@ export interface operations {
           };
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `email_taken`: Another account uses this email address. `username_taken`: Another account uses this username. */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'email_taken' | 'username_taken';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['auth.bad_request.validation_failed'];
+      401: components['responses']['auth.unauthorized'];
+      409: components['responses']['auth.email_taken.username_taken'];
+      413: components['responses']['auth.payload_too_large'];
+      415: components['responses']['auth.unsupported_media_type'];
+      429: components['responses']['auth.rate_limited'];
     };
   };
   verifyEmail: {
@@ -946,138 +1571,12 @@ export interface operations {
         };
         content?: never;
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. `invalid_token`: The mailed token is invalid, expired or already used. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed' | 'invalid_token';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `email_taken`: Another account uses this email address. */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'email_taken';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['auth.bad_request.validation_failed.invalid_token'];
+      401: components['responses']['auth.unauthorized'];
+      409: components['responses']['auth.email_taken'];
+      413: components['responses']['auth.payload_too_large'];
+      415: components['responses']['auth.unsupported_media_type'];
+      429: components['responses']['auth.rate_limited'];
     };
   };
   changePassword: {
@@ -1103,138 +1602,12 @@ export interface operations {
         };
         content?: never;
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `current_password_incorrect`: A sensitive change needs the current password, and the one sent is wrong. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'current_password_incorrect';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['auth.bad_request.validation_failed'];
+      401: components['responses']['auth.unauthorized'];
+      403: components['responses']['auth.current_password_incorrect'];
+      413: components['responses']['auth.payload_too_large'];
+      415: components['responses']['auth.unsupported_media_type'];
+      429: components['responses']['auth.rate_limited'];
     };
   };
   requestPasswordReset: {
@@ -1264,116 +1637,11 @@ export interface operations {
           };
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['auth.bad_request.validation_failed'];
+      401: components['responses']['auth.unauthorized'];
+      413: components['responses']['auth.payload_too_large'];
+      415: components['responses']['auth.unsupported_media_type'];
+      429: components['responses']['auth.rate_limited'];
     };
   };
   confirmPasswordReset: {
@@ -1399,116 +1667,11 @@ export interface operations {
         };
         content?: never;
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. `invalid_token`: The mailed token is invalid, expired or already used. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed' | 'invalid_token';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['auth.bad_request.validation_failed.invalid_token'];
+      401: components['responses']['auth.unauthorized'];
+      413: components['responses']['auth.payload_too_large'];
+      415: components['responses']['auth.unsupported_media_type'];
+      429: components['responses']['auth.rate_limited'];
     };
   };
   login: {
@@ -1572,116 +1735,11 @@ export interface operations {
               };
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_credentials`: The email, username or password is incorrect (the same answer for every case). */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized' | 'invalid_credentials';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['auth.bad_request.validation_failed'];
+      401: components['responses']['auth.unauthorized.invalid_credentials'];
+      413: components['responses']['auth.payload_too_large'];
+      415: components['responses']['auth.unsupported_media_type'];
+      429: components['responses']['auth.rate_limited'];
     };
   };
   completeMfaLogin: {
@@ -1737,116 +1795,11 @@ export interface operations {
           };
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_mfa_code`: At sign-in, the TOTP or recovery code is incorrect, expired or already used; try another. `invalid_mfa_token`: The sign-in waiting for a second factor has expired or was completed; sign in again. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized' | 'invalid_mfa_code' | 'invalid_mfa_token';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['auth.bad_request.validation_failed'];
+      401: components['responses']['auth.unauthorized.invalid_mfa_code.invalid_mfa_token'];
+      413: components['responses']['auth.payload_too_large'];
+      415: components['responses']['auth.unsupported_media_type'];
+      429: components['responses']['auth.rate_limited'];
     };
   };
   refreshTokens: {
@@ -1898,116 +1851,11 @@ export interface operations {
           };
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_refresh_token`: The refresh token is unknown, spent, revoked or expired; sign in again. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized' | 'invalid_refresh_token';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['auth.bad_request.validation_failed'];
+      401: components['responses']['auth.unauthorized.invalid_refresh_token'];
+      413: components['responses']['auth.payload_too_large'];
+      415: components['responses']['auth.unsupported_media_type'];
+      429: components['responses']['auth.rate_limited'];
     };
   };
   logout: {
@@ -2035,116 +1883,11 @@ export interface operations {
         };
         content?: never;
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['auth.bad_request.validation_failed'];
+      401: components['responses']['auth.unauthorized'];
+      413: components['responses']['auth.payload_too_large'];
+      415: components['responses']['auth.unsupported_media_type'];
+      429: components['responses']['auth.rate_limited'];
     };
   };
   listOwnSessions: {
@@ -2184,50 +1927,8 @@ export interface operations {
           };
         };
       };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      401: components['responses']['auth.unauthorized'];
+      429: components['responses']['auth.rate_limited'];
     };
   };
   endOtherOwnSessions: {
@@ -2246,138 +1947,12 @@ export interface operations {
         };
         content?: never;
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `version_conflict`: If-Match names a version that is no longer current; read the resource again. */
-      412: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'version_conflict';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['auth.bad_request'];
+      401: components['responses']['auth.unauthorized'];
+      412: components['responses']['auth.version_conflict'];
+      413: components['responses']['auth.payload_too_large'];
+      415: components['responses']['auth.unsupported_media_type'];
+      429: components['responses']['auth.rate_limited'];
     };
   };
   endOwnSession: {
@@ -2398,138 +1973,12 @@ export interface operations {
         };
         content?: never;
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `not_found`: No such route or resource, or it is not the caller’s to see. */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'not_found';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['auth.bad_request.validation_failed'];
+      401: components['responses']['auth.unauthorized'];
+      404: components['responses']['auth.not_found'];
+      413: components['responses']['auth.payload_too_large'];
+      415: components['responses']['auth.unsupported_media_type'];
+      429: components['responses']['auth.rate_limited'];
     };
   };
   getCurrentUser: {
@@ -2569,72 +2018,9 @@ export interface operations {
           };
         };
       };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `not_found`: No such route or resource, or it is not the caller’s to see. */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'not_found';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      401: components['responses']['auth.unauthorized'];
+      404: components['responses']['auth.not_found'];
+      429: components['responses']['auth.rate_limited'];
     };
   };
   deleteOwnAccount: {
@@ -2659,182 +2045,14 @@ export interface operations {
         };
         content?: never;
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `current_password_incorrect`: A sensitive change needs the current password, and the one sent is wrong. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'current_password_incorrect';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `last_admin`: The last admin cannot lose the admin role. */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'last_admin';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `version_conflict`: If-Match names a version that is no longer current; read the resource again. */
-      412: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'version_conflict';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['auth.bad_request.validation_failed'];
+      401: components['responses']['auth.unauthorized'];
+      403: components['responses']['auth.current_password_incorrect'];
+      409: components['responses']['auth.last_admin'];
+      412: components['responses']['auth.version_conflict'];
+      413: components['responses']['auth.payload_too_large'];
+      415: components['responses']['auth.unsupported_media_type'];
+      429: components['responses']['auth.rate_limited'];
     };
   };
   updateCurrentUser: {
@@ -2889,204 +2107,15 @@ export interface operations {
           };
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `current_password_incorrect`: A sensitive change needs the current password, and the one sent is wrong. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'current_password_incorrect';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `not_found`: No such route or resource, or it is not the caller’s to see. */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'not_found';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `username_taken`: Another account uses this username. */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'username_taken';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `version_conflict`: If-Match names a version that is no longer current; read the resource again. */
-      412: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'version_conflict';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['auth.bad_request.validation_failed'];
+      401: components['responses']['auth.unauthorized'];
+      403: components['responses']['auth.current_password_incorrect'];
+      404: components['responses']['auth.not_found'];
+      409: components['responses']['auth.username_taken'];
+      412: components['responses']['auth.version_conflict'];
+      413: components['responses']['auth.payload_too_large'];
+      415: components['responses']['auth.unsupported_media_type'];
+      429: components['responses']['auth.rate_limited'];
     };
   };
   listUsers: {
@@ -3136,94 +2165,10 @@ export interface operations {
           };
         };
       };
-      /** @description `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `forbidden`: The caller is authenticated but lacks the permission or ownership this needs. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'forbidden';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['auth.validation_failed'];
+      401: components['responses']['auth.unauthorized'];
+      403: components['responses']['auth.forbidden'];
+      429: components['responses']['auth.rate_limited'];
     };
   };
   replaceUserRoles: {
@@ -3272,182 +2217,14 @@ export interface operations {
           };
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `forbidden`: The caller is authenticated but lacks the permission or ownership this needs. `reauthentication_required`: The sign-in is too old for this change; sign in again. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'forbidden' | 'reauthentication_required';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `not_found`: No such route or resource, or it is not the caller’s to see. */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'not_found';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `last_admin`: The last admin cannot lose the admin role. */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'last_admin';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['auth.bad_request.validation_failed'];
+      401: components['responses']['auth.unauthorized'];
+      403: components['responses']['auth.forbidden.reauthentication_required'];
+      404: components['responses']['auth.not_found'];
+      409: components['responses']['auth.last_admin'];
+      413: components['responses']['auth.payload_too_large'];
+      415: components['responses']['auth.unsupported_media_type'];
+      429: components['responses']['auth.rate_limited'];
     };
   };
   resetUserMfa: {
@@ -3475,182 +2252,14 @@ export interface operations {
         };
         content?: never;
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `forbidden`: The caller is authenticated but lacks the permission or ownership this needs. `current_password_incorrect`: A sensitive change needs the current password, and the one sent is wrong. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'forbidden' | 'current_password_incorrect';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `not_found`: No such route or resource, or it is not the caller’s to see. */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'not_found';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `mfa_not_enabled`: Two-factor sign-in is not on for this account. */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'mfa_not_enabled';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['auth.bad_request.validation_failed'];
+      401: components['responses']['auth.unauthorized'];
+      403: components['responses']['auth.forbidden.current_password_incorrect'];
+      404: components['responses']['auth.not_found'];
+      409: components['responses']['auth.mfa_not_enabled'];
+      413: components['responses']['auth.payload_too_large'];
+      415: components['responses']['auth.unsupported_media_type'];
+      429: components['responses']['auth.rate_limited'];
     };
   };
   getUserAvatar: {
@@ -3683,94 +2292,10 @@ export interface operations {
         };
         content?: never;
       };
-      /** @description `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `not_found`: No such route or resource, or it is not the caller’s to see. */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'not_found';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['auth.validation_failed'];
+      401: components['responses']['auth.unauthorized'];
+      404: components['responses']['auth.not_found'];
+      429: components['responses']['auth.rate_limited'];
     };
   };
   uploadCurrentUserAvatar: {
@@ -3820,182 +2345,14 @@ export interface operations {
           };
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `not_found`: No such route or resource, or it is not the caller’s to see. */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'not_found';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `image_unreadable`: The image is damaged or has more pixels than accepted. */
-      422: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'image_unreadable';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `service_unavailable`: A dependency is down or overloaded; Retry-After, when present, says when to retry. */
-      503: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'service_unavailable';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['auth.bad_request.validation_failed'];
+      401: components['responses']['auth.unauthorized'];
+      404: components['responses']['auth.not_found'];
+      413: components['responses']['auth.payload_too_large'];
+      415: components['responses']['auth.unsupported_media_type'];
+      422: components['responses']['auth.image_unreadable'];
+      429: components['responses']['auth.rate_limited'];
+      503: components['responses']['auth.service_unavailable'];
     };
   };
   deleteCurrentUserAvatar: {
@@ -4014,138 +2371,12 @@ export interface operations {
         };
         content?: never;
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `not_found`: No such route or resource, or it is not the caller’s to see. */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'not_found';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['auth.bad_request'];
+      401: components['responses']['auth.unauthorized'];
+      404: components['responses']['auth.not_found'];
+      413: components['responses']['auth.payload_too_large'];
+      415: components['responses']['auth.unsupported_media_type'];
+      429: components['responses']['auth.rate_limited'];
     };
   };
   listOauthProviders: {
@@ -4171,50 +2402,8 @@ export interface operations {
           };
         };
       };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      401: components['responses']['auth.unauthorized'];
+      429: components['responses']['auth.rate_limited'];
     };
   };
   authorizeWithOauthProvider: {
@@ -4258,94 +2447,10 @@ export interface operations {
         };
         content?: never;
       };
-      /** @description `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. `redirect_uri_not_allowed`: redirect_uri is not exactly one of OAUTH_REDIRECT_URIS. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'validation_failed' | 'redirect_uri_not_allowed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `not_found`: No such route or resource, or it is not the caller’s to see. */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'not_found';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['auth.validation_failed.redirect_uri_not_allowed'];
+      401: components['responses']['auth.unauthorized'];
+      404: components['responses']['auth.not_found'];
+      429: components['responses']['auth.rate_limited'];
     };
   };
   completeOauthSignIn: {
@@ -4385,94 +2490,10 @@ export interface operations {
         };
         content?: never;
       };
-      /** @description `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. `invalid_state`: The provider sign-in is unknown, expired or was already completed. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'validation_failed' | 'invalid_state';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `not_found`: No such route or resource, or it is not the caller’s to see. */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'not_found';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['auth.validation_failed.invalid_state'];
+      401: components['responses']['auth.unauthorized'];
+      404: components['responses']['auth.not_found'];
+      429: components['responses']['auth.rate_limited'];
     };
   };
   exchangeOauthCode: {
@@ -4535,116 +2556,11 @@ export interface operations {
               };
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. `invalid_code`: The one-time code is unknown, expired or already used (or the PKCE verifier is wrong). */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed' | 'invalid_code';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['auth.bad_request.validation_failed.invalid_code'];
+      401: components['responses']['auth.unauthorized'];
+      413: components['responses']['auth.payload_too_large'];
+      415: components['responses']['auth.unsupported_media_type'];
+      429: components['responses']['auth.rate_limited'];
     };
   };
   listOwnIdentities: {
@@ -4676,50 +2592,8 @@ export interface operations {
           };
         };
       };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      401: components['responses']['auth.unauthorized'];
+      429: components['responses']['auth.rate_limited'];
     };
   };
   unlinkOwnIdentity: {
@@ -4740,182 +2614,14 @@ export interface operations {
         };
         content?: never;
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `reauthentication_required`: The sign-in is too old for this change; sign in again. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'reauthentication_required';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `not_found`: No such route or resource, or it is not the caller’s to see. */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'not_found';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `last_sign_in_method`: Removing it would leave the account with no way to sign in. */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'last_sign_in_method';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['auth.bad_request.validation_failed'];
+      401: components['responses']['auth.unauthorized'];
+      403: components['responses']['auth.reauthentication_required'];
+      404: components['responses']['auth.not_found'];
+      409: components['responses']['auth.last_sign_in_method'];
+      413: components['responses']['auth.payload_too_large'];
+      415: components['responses']['auth.unsupported_media_type'];
+      429: components['responses']['auth.rate_limited'];
     };
   };
   passkeyRegistrationOptions: {
@@ -4949,160 +2655,13 @@ export interface operations {
           };
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `reauthentication_required`: The sign-in is too old for this change; sign in again. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'reauthentication_required';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `too_many_passkeys`: The account has the most passkeys allowed. */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'too_many_passkeys';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['auth.bad_request'];
+      401: components['responses']['auth.unauthorized'];
+      403: components['responses']['auth.reauthentication_required'];
+      409: components['responses']['auth.too_many_passkeys'];
+      413: components['responses']['auth.payload_too_large'];
+      415: components['responses']['auth.unsupported_media_type'];
+      429: components['responses']['auth.rate_limited'];
     };
   };
   listOwnPasskeys: {
@@ -5132,50 +2691,8 @@ export interface operations {
           };
         };
       };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      401: components['responses']['auth.unauthorized'];
+      429: components['responses']['auth.rate_limited'];
     };
   };
   registerPasskey: {
@@ -5231,160 +2748,13 @@ export interface operations {
           };
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. `invalid_passkey`: The passkey answer does not verify or its challenge is unknown, expired or used. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed' | 'invalid_passkey';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `reauthentication_required`: The sign-in is too old for this change; sign in again. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'reauthentication_required';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `passkey_exists`: This passkey is registered already. `too_many_passkeys`: The account has the most passkeys allowed. */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'passkey_exists' | 'too_many_passkeys';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['auth.bad_request.validation_failed.invalid_passkey'];
+      401: components['responses']['auth.unauthorized'];
+      403: components['responses']['auth.reauthentication_required'];
+      409: components['responses']['auth.passkey_exists.too_many_passkeys'];
+      413: components['responses']['auth.payload_too_large'];
+      415: components['responses']['auth.unsupported_media_type'];
+      429: components['responses']['auth.rate_limited'];
     };
   };
   removeOwnPasskey: {
@@ -5405,182 +2775,14 @@ export interface operations {
         };
         content?: never;
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `reauthentication_required`: The sign-in is too old for this change; sign in again. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'reauthentication_required';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `not_found`: No such route or resource, or it is not the caller’s to see. */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'not_found';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `last_sign_in_method`: Removing it would leave the account with no way to sign in. */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'last_sign_in_method';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['auth.bad_request.validation_failed'];
+      401: components['responses']['auth.unauthorized'];
+      403: components['responses']['auth.reauthentication_required'];
+      404: components['responses']['auth.not_found'];
+      409: components['responses']['auth.last_sign_in_method'];
+      413: components['responses']['auth.payload_too_large'];
+      415: components['responses']['auth.unsupported_media_type'];
+      429: components['responses']['auth.rate_limited'];
     };
   };
   passkeyLoginOptions: {
@@ -5618,116 +2820,11 @@ export interface operations {
           };
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['auth.bad_request.validation_failed'];
+      401: components['responses']['auth.unauthorized'];
+      413: components['responses']['auth.payload_too_large'];
+      415: components['responses']['auth.unsupported_media_type'];
+      429: components['responses']['auth.rate_limited'];
     };
   };
   loginWithPasskey: {
@@ -5797,116 +2894,11 @@ export interface operations {
           };
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_credentials`: The email, username or password is incorrect (the same answer for every case). */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized' | 'invalid_credentials';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['auth.bad_request.validation_failed'];
+      401: components['responses']['auth.unauthorized.invalid_credentials'];
+      413: components['responses']['auth.payload_too_large'];
+      415: components['responses']['auth.unsupported_media_type'];
+      429: components['responses']['auth.rate_limited'];
     };
   };
   startTotpEnrolment: {
@@ -5938,160 +2930,13 @@ export interface operations {
           };
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `current_password_incorrect`: A sensitive change needs the current password, and the one sent is wrong. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'current_password_incorrect';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `mfa_already_enabled`: Two-factor sign-in is already on; turn it off before setting up another app. */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'mfa_already_enabled';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['auth.bad_request.validation_failed'];
+      401: components['responses']['auth.unauthorized'];
+      403: components['responses']['auth.current_password_incorrect'];
+      409: components['responses']['auth.mfa_already_enabled'];
+      413: components['responses']['auth.payload_too_large'];
+      415: components['responses']['auth.unsupported_media_type'];
+      429: components['responses']['auth.rate_limited'];
     };
   };
   disableTotp: {
@@ -6118,160 +2963,13 @@ export interface operations {
         };
         content?: never;
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `current_password_incorrect`: A sensitive change needs the current password, and the one sent is wrong. `mfa_code_incorrect`: On a signed-in request, the TOTP or recovery code is incorrect, expired or already used. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'current_password_incorrect' | 'mfa_code_incorrect';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `mfa_not_enabled`: Two-factor sign-in is not on for this account. */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'mfa_not_enabled';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['auth.bad_request.validation_failed'];
+      401: components['responses']['auth.unauthorized'];
+      403: components['responses']['auth.current_password_incorrect.mfa_code_incorrect'];
+      409: components['responses']['auth.mfa_not_enabled'];
+      413: components['responses']['auth.payload_too_large'];
+      415: components['responses']['auth.unsupported_media_type'];
+      429: components['responses']['auth.rate_limited'];
     };
   };
   verifyTotpEnrolment: {
@@ -6302,160 +3000,13 @@ export interface operations {
           };
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `mfa_code_incorrect`: On a signed-in request, the TOTP or recovery code is incorrect, expired or already used. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'mfa_code_incorrect';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `mfa_enrolment_missing`: No pending authenticator secret; start with POST /user/mfa/totp. `mfa_already_enabled`: Two-factor sign-in is already on; turn it off before setting up another app. */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'mfa_enrolment_missing' | 'mfa_already_enabled';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['auth.bad_request.validation_failed'];
+      401: components['responses']['auth.unauthorized'];
+      403: components['responses']['auth.mfa_code_incorrect'];
+      409: components['responses']['auth.mfa_enrolment_missing.mfa_already_enabled'];
+      413: components['responses']['auth.payload_too_large'];
+      415: components['responses']['auth.unsupported_media_type'];
+      429: components['responses']['auth.rate_limited'];
     };
   };
   regenerateRecoveryCodes: {
@@ -6487,160 +3038,13 @@ export interface operations {
           };
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `current_password_incorrect`: A sensitive change needs the current password, and the one sent is wrong. `mfa_code_incorrect`: On a signed-in request, the TOTP or recovery code is incorrect, expired or already used. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'current_password_incorrect' | 'mfa_code_incorrect';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `mfa_not_enabled`: Two-factor sign-in is not on for this account. */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'mfa_not_enabled';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['auth.bad_request.validation_failed'];
+      401: components['responses']['auth.unauthorized'];
+      403: components['responses']['auth.current_password_incorrect.mfa_code_incorrect'];
+      409: components['responses']['auth.mfa_not_enabled'];
+      413: components['responses']['auth.payload_too_large'];
+      415: components['responses']['auth.unsupported_media_type'];
+      429: components['responses']['auth.rate_limited'];
     };
   };
   listOwnAuditEvents: {
@@ -6691,72 +3095,9 @@ export interface operations {
           };
         };
       };
-      /** @description `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['auth.validation_failed'];
+      401: components['responses']['auth.unauthorized'];
+      429: components['responses']['auth.rate_limited'];
     };
   };
   listAuditEvents: {
@@ -6809,94 +3150,10 @@ export interface operations {
           };
         };
       };
-      /** @description `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `forbidden`: The caller is authenticated but lacks the permission or ownership this needs. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'forbidden';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['auth.validation_failed'];
+      401: components['responses']['auth.unauthorized'];
+      403: components['responses']['auth.forbidden'];
+      429: components['responses']['auth.rate_limited'];
     };
   };
 }

@@ -524,8 +524,353 @@ export interface paths {
 }
 export type webhooks = Record<string, never>;
 export interface components {
-  schemas: never;
-  responses: never;
+  schemas: {
+    /** @description A Segment message; a field sent as null counts as absent (analytics-python sends them), an id (userId, anonymousId, groupId, previousId) sent as an integer as its decimal text (analytics-ruby sends them); what each type needs is checked after the schema */
+    SegmentMessage: {
+      /**
+       * @description Implied by the endpoint; required in a batch
+       * @enum {string}
+       */
+      type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
+      /** @description Unique per message: a message seen again is stored and counted once */
+      messageId?: string;
+      /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
+      userId?: string;
+      /** @description The device or browser before sign-in */
+      anonymousId?: string;
+      /**
+       * Format: date-time
+       * @description When it happened; default: when it was received
+       */
+      timestamp?: string;
+      /**
+       * Format: date-time
+       * @description The client clock when it happened; corrected by sentAt
+       */
+      originalTimestamp?: string;
+      /**
+       * Format: date-time
+       * @description The client clock when it was sent
+       */
+      sentAt?: string;
+      /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
+      event?: string;
+      /** @description page and screen: its name */
+      name?: string;
+      /** @description page: its category */
+      category?: string;
+      /** @description track, page, screen */
+      properties?: {
+        [key: string]: unknown;
+      };
+      /** @description identify, group */
+      traits?: {
+        [key: string]: unknown;
+      };
+      /** @description group: the group */
+      groupId?: string;
+      /** @description alias: the id (usually an anonymousId) that becomes userId */
+      previousId?: string;
+      /** @description Ignored */
+      context?: {
+        [key: string]: unknown;
+      };
+      /** @description Ignored */
+      integrations?: {
+        [key: string]: unknown;
+      };
+      /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
+      writeKey?: string;
+    };
+    SegmentBatch: {
+      batch: components['schemas']['SegmentMessage'][];
+      /**
+       * Format: date-time
+       * @description The client clock when it was sent
+       */
+      sentAt?: string;
+      /** @description Merged into each message (ignored) */
+      context?: {
+        [key: string]: unknown;
+      };
+      /** @description Ignored */
+      integrations?: {
+        [key: string]: unknown;
+      };
+      /** @description The write key, read only when the request has no Authorization header */
+      writeKey?: string;
+    };
+    SegmentSuccess: {
+      /** @enum {boolean} */
+      success: true;
+    };
+  };
+  responses: {
+    /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
+    'analytics.bad_request.validation_failed': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'bad_request' | 'validation_failed';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
+    'analytics.unauthorized': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'unauthorized';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `payload_too_large`: The request body is over the limit of this route. */
+    'analytics.payload_too_large': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'payload_too_large';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
+    'analytics.unsupported_media_type': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'unsupported_media_type';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
+    'analytics.rate_limited': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'rate_limited';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The request names no live write key of the kind this route takes (missing, unknown, revoked, or a server key on a browser route and the other way round). */
+    'analytics.unauthorized.invalid_write_key': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'unauthorized' | 'invalid_write_key';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
+    'analytics.validation_failed': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'validation_failed';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `not_found`: No such route or resource, or it is not the caller’s to see. */
+    'analytics.not_found': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'not_found';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `forbidden`: The caller is authenticated but lacks the permission or ownership this needs. */
+    'analytics.forbidden': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'forbidden';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `query_timeout`: The query took too long; narrow it (filters, a shorter range) and retry. `result_too_large`: The answer exceeds the store’s row limit; narrow the range or widen the interval. `service_unavailable`: A dependency is down or overloaded; Retry-After, when present, says when to retry. `store_unavailable`: The analytics store is down or too slow; retry after Retry-After seconds. */
+    'analytics.query_timeout.result_too_large.service_unavailable.store_unavailable': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'query_timeout' | 'result_too_large' | 'service_unavailable' | 'store_unavailable';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `destination_removed`: The dead letter’s destination is no longer configured; nothing can be sent. */
+    'analytics.destination_removed': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'destination_removed';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `origin_not_allowed`: The browser write key does not allow the page’s origin (the Origin header). */
+    'analytics.origin_not_allowed': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'origin_not_allowed';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+  };
   parameters: never;
   requestBodies: never;
   headers: never;
@@ -590,116 +935,11 @@ export interface operations {
           };
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['analytics.bad_request.validation_failed'];
+      401: components['responses']['analytics.unauthorized'];
+      413: components['responses']['analytics.payload_too_large'];
+      415: components['responses']['analytics.unsupported_media_type'];
+      429: components['responses']['analytics.rate_limited'];
     };
   };
   segmentBatch: {
@@ -711,79 +951,7 @@ export interface operations {
     };
     requestBody: {
       content: {
-        'application/json': {
-          batch: {
-            /**
-             * @description Implied by the endpoint; required in a batch
-             * @enum {string}
-             */
-            type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
-            /** @description Unique per message: a message seen again is stored and counted once */
-            messageId?: string;
-            /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
-            userId?: string;
-            /** @description The device or browser before sign-in */
-            anonymousId?: string;
-            /**
-             * Format: date-time
-             * @description When it happened; default: when it was received
-             */
-            timestamp?: string;
-            /**
-             * Format: date-time
-             * @description The client clock when it happened; corrected by sentAt
-             */
-            originalTimestamp?: string;
-            /**
-             * Format: date-time
-             * @description The client clock when it was sent
-             */
-            sentAt?: string;
-            /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
-            event?: string;
-            /** @description page and screen: its name */
-            name?: string;
-            /** @description page: its category */
-            category?: string;
-            /** @description track, page, screen */
-            properties?: {
-              [key: string]: unknown;
-            };
-            /** @description identify, group */
-            traits?: {
-              [key: string]: unknown;
-            };
-            /** @description group: the group */
-            groupId?: string;
-            /** @description alias: the id (usually an anonymousId) that becomes userId */
-            previousId?: string;
-            /** @description Ignored */
-            context?: {
-              [key: string]: unknown;
-            };
-            /** @description Ignored */
-            integrations?: {
-              [key: string]: unknown;
-            };
-            /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
-            writeKey?: string;
-          }[];
-          /**
-           * Format: date-time
-           * @description The client clock when it was sent
-           */
-          sentAt?: string;
-          /** @description Merged into each message (ignored) */
-          context?: {
-            [key: string]: unknown;
-          };
-          /** @description Ignored */
-          integrations?: {
-            [key: string]: unknown;
-          };
-          /** @description The write key, read only when the request has no Authorization header */
-          writeKey?: string;
-        };
+        'application/json': components['schemas']['SegmentBatch'];
       };
     };
     responses: {
@@ -793,122 +961,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            /** @enum {boolean} */
-            success: true;
-          };
+          'application/json': components['schemas']['SegmentSuccess'];
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The request names no live write key of the kind this route takes (missing, unknown, revoked, or a server key on a browser route and the other way round). */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized' | 'invalid_write_key';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['analytics.bad_request.validation_failed'];
+      401: components['responses']['analytics.unauthorized.invalid_write_key'];
+      413: components['responses']['analytics.payload_too_large'];
+      415: components['responses']['analytics.unsupported_media_type'];
+      429: components['responses']['analytics.rate_limited'];
     };
   };
   segmentTrack: {
@@ -921,62 +981,7 @@ export interface operations {
     /** @description A Segment message; a field sent as null counts as absent (analytics-python sends them), an id (userId, anonymousId, groupId, previousId) sent as an integer as its decimal text (analytics-ruby sends them); what each type needs is checked after the schema */
     requestBody: {
       content: {
-        'application/json': {
-          /**
-           * @description Implied by the endpoint; required in a batch
-           * @enum {string}
-           */
-          type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
-          /** @description Unique per message: a message seen again is stored and counted once */
-          messageId?: string;
-          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
-          userId?: string;
-          /** @description The device or browser before sign-in */
-          anonymousId?: string;
-          /**
-           * Format: date-time
-           * @description When it happened; default: when it was received
-           */
-          timestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it happened; corrected by sentAt
-           */
-          originalTimestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it was sent
-           */
-          sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
-          event?: string;
-          /** @description page and screen: its name */
-          name?: string;
-          /** @description page: its category */
-          category?: string;
-          /** @description track, page, screen */
-          properties?: {
-            [key: string]: unknown;
-          };
-          /** @description identify, group */
-          traits?: {
-            [key: string]: unknown;
-          };
-          /** @description group: the group */
-          groupId?: string;
-          /** @description alias: the id (usually an anonymousId) that becomes userId */
-          previousId?: string;
-          /** @description Ignored */
-          context?: {
-            [key: string]: unknown;
-          };
-          /** @description Ignored */
-          integrations?: {
-            [key: string]: unknown;
-          };
-          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
-          writeKey?: string;
-        };
+        'application/json': components['schemas']['SegmentMessage'];
       };
     };
     responses: {
@@ -986,122 +991,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            /** @enum {boolean} */
-            success: true;
-          };
+          'application/json': components['schemas']['SegmentSuccess'];
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The request names no live write key of the kind this route takes (missing, unknown, revoked, or a server key on a browser route and the other way round). */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized' | 'invalid_write_key';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['analytics.bad_request.validation_failed'];
+      401: components['responses']['analytics.unauthorized.invalid_write_key'];
+      413: components['responses']['analytics.payload_too_large'];
+      415: components['responses']['analytics.unsupported_media_type'];
+      429: components['responses']['analytics.rate_limited'];
     };
   };
   segmentIdentify: {
@@ -1114,62 +1011,7 @@ export interface operations {
     /** @description A Segment message; a field sent as null counts as absent (analytics-python sends them), an id (userId, anonymousId, groupId, previousId) sent as an integer as its decimal text (analytics-ruby sends them); what each type needs is checked after the schema */
     requestBody: {
       content: {
-        'application/json': {
-          /**
-           * @description Implied by the endpoint; required in a batch
-           * @enum {string}
-           */
-          type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
-          /** @description Unique per message: a message seen again is stored and counted once */
-          messageId?: string;
-          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
-          userId?: string;
-          /** @description The device or browser before sign-in */
-          anonymousId?: string;
-          /**
-           * Format: date-time
-           * @description When it happened; default: when it was received
-           */
-          timestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it happened; corrected by sentAt
-           */
-          originalTimestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it was sent
-           */
-          sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
-          event?: string;
-          /** @description page and screen: its name */
-          name?: string;
-          /** @description page: its category */
-          category?: string;
-          /** @description track, page, screen */
-          properties?: {
-            [key: string]: unknown;
-          };
-          /** @description identify, group */
-          traits?: {
-            [key: string]: unknown;
-          };
-          /** @description group: the group */
-          groupId?: string;
-          /** @description alias: the id (usually an anonymousId) that becomes userId */
-          previousId?: string;
-          /** @description Ignored */
-          context?: {
-            [key: string]: unknown;
-          };
-          /** @description Ignored */
-          integrations?: {
-            [key: string]: unknown;
-          };
-          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
-          writeKey?: string;
-        };
+        'application/json': components['schemas']['SegmentMessage'];
       };
     };
     responses: {
@@ -1179,122 +1021,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            /** @enum {boolean} */
-            success: true;
-          };
+          'application/json': components['schemas']['SegmentSuccess'];
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The request names no live write key of the kind this route takes (missing, unknown, revoked, or a server key on a browser route and the other way round). */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized' | 'invalid_write_key';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['analytics.bad_request.validation_failed'];
+      401: components['responses']['analytics.unauthorized.invalid_write_key'];
+      413: components['responses']['analytics.payload_too_large'];
+      415: components['responses']['analytics.unsupported_media_type'];
+      429: components['responses']['analytics.rate_limited'];
     };
   };
   segmentPage: {
@@ -1307,62 +1041,7 @@ export interface operations {
     /** @description A Segment message; a field sent as null counts as absent (analytics-python sends them), an id (userId, anonymousId, groupId, previousId) sent as an integer as its decimal text (analytics-ruby sends them); what each type needs is checked after the schema */
     requestBody: {
       content: {
-        'application/json': {
-          /**
-           * @description Implied by the endpoint; required in a batch
-           * @enum {string}
-           */
-          type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
-          /** @description Unique per message: a message seen again is stored and counted once */
-          messageId?: string;
-          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
-          userId?: string;
-          /** @description The device or browser before sign-in */
-          anonymousId?: string;
-          /**
-           * Format: date-time
-           * @description When it happened; default: when it was received
-           */
-          timestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it happened; corrected by sentAt
-           */
-          originalTimestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it was sent
-           */
-          sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
-          event?: string;
-          /** @description page and screen: its name */
-          name?: string;
-          /** @description page: its category */
-          category?: string;
-          /** @description track, page, screen */
-          properties?: {
-            [key: string]: unknown;
-          };
-          /** @description identify, group */
-          traits?: {
-            [key: string]: unknown;
-          };
-          /** @description group: the group */
-          groupId?: string;
-          /** @description alias: the id (usually an anonymousId) that becomes userId */
-          previousId?: string;
-          /** @description Ignored */
-          context?: {
-            [key: string]: unknown;
-          };
-          /** @description Ignored */
-          integrations?: {
-            [key: string]: unknown;
-          };
-          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
-          writeKey?: string;
-        };
+        'application/json': components['schemas']['SegmentMessage'];
       };
     };
     responses: {
@@ -1372,122 +1051,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            /** @enum {boolean} */
-            success: true;
-          };
+          'application/json': components['schemas']['SegmentSuccess'];
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The request names no live write key of the kind this route takes (missing, unknown, revoked, or a server key on a browser route and the other way round). */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized' | 'invalid_write_key';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['analytics.bad_request.validation_failed'];
+      401: components['responses']['analytics.unauthorized.invalid_write_key'];
+      413: components['responses']['analytics.payload_too_large'];
+      415: components['responses']['analytics.unsupported_media_type'];
+      429: components['responses']['analytics.rate_limited'];
     };
   };
   segmentScreen: {
@@ -1500,62 +1071,7 @@ export interface operations {
     /** @description A Segment message; a field sent as null counts as absent (analytics-python sends them), an id (userId, anonymousId, groupId, previousId) sent as an integer as its decimal text (analytics-ruby sends them); what each type needs is checked after the schema */
     requestBody: {
       content: {
-        'application/json': {
-          /**
-           * @description Implied by the endpoint; required in a batch
-           * @enum {string}
-           */
-          type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
-          /** @description Unique per message: a message seen again is stored and counted once */
-          messageId?: string;
-          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
-          userId?: string;
-          /** @description The device or browser before sign-in */
-          anonymousId?: string;
-          /**
-           * Format: date-time
-           * @description When it happened; default: when it was received
-           */
-          timestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it happened; corrected by sentAt
-           */
-          originalTimestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it was sent
-           */
-          sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
-          event?: string;
-          /** @description page and screen: its name */
-          name?: string;
-          /** @description page: its category */
-          category?: string;
-          /** @description track, page, screen */
-          properties?: {
-            [key: string]: unknown;
-          };
-          /** @description identify, group */
-          traits?: {
-            [key: string]: unknown;
-          };
-          /** @description group: the group */
-          groupId?: string;
-          /** @description alias: the id (usually an anonymousId) that becomes userId */
-          previousId?: string;
-          /** @description Ignored */
-          context?: {
-            [key: string]: unknown;
-          };
-          /** @description Ignored */
-          integrations?: {
-            [key: string]: unknown;
-          };
-          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
-          writeKey?: string;
-        };
+        'application/json': components['schemas']['SegmentMessage'];
       };
     };
     responses: {
@@ -1565,122 +1081,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            /** @enum {boolean} */
-            success: true;
-          };
+          'application/json': components['schemas']['SegmentSuccess'];
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The request names no live write key of the kind this route takes (missing, unknown, revoked, or a server key on a browser route and the other way round). */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized' | 'invalid_write_key';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['analytics.bad_request.validation_failed'];
+      401: components['responses']['analytics.unauthorized.invalid_write_key'];
+      413: components['responses']['analytics.payload_too_large'];
+      415: components['responses']['analytics.unsupported_media_type'];
+      429: components['responses']['analytics.rate_limited'];
     };
   };
   segmentGroup: {
@@ -1693,62 +1101,7 @@ export interface operations {
     /** @description A Segment message; a field sent as null counts as absent (analytics-python sends them), an id (userId, anonymousId, groupId, previousId) sent as an integer as its decimal text (analytics-ruby sends them); what each type needs is checked after the schema */
     requestBody: {
       content: {
-        'application/json': {
-          /**
-           * @description Implied by the endpoint; required in a batch
-           * @enum {string}
-           */
-          type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
-          /** @description Unique per message: a message seen again is stored and counted once */
-          messageId?: string;
-          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
-          userId?: string;
-          /** @description The device or browser before sign-in */
-          anonymousId?: string;
-          /**
-           * Format: date-time
-           * @description When it happened; default: when it was received
-           */
-          timestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it happened; corrected by sentAt
-           */
-          originalTimestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it was sent
-           */
-          sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
-          event?: string;
-          /** @description page and screen: its name */
-          name?: string;
-          /** @description page: its category */
-          category?: string;
-          /** @description track, page, screen */
-          properties?: {
-            [key: string]: unknown;
-          };
-          /** @description identify, group */
-          traits?: {
-            [key: string]: unknown;
-          };
-          /** @description group: the group */
-          groupId?: string;
-          /** @description alias: the id (usually an anonymousId) that becomes userId */
-          previousId?: string;
-          /** @description Ignored */
-          context?: {
-            [key: string]: unknown;
-          };
-          /** @description Ignored */
-          integrations?: {
-            [key: string]: unknown;
-          };
-          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
-          writeKey?: string;
-        };
+        'application/json': components['schemas']['SegmentMessage'];
       };
     };
     responses: {
@@ -1758,122 +1111,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            /** @enum {boolean} */
-            success: true;
-          };
+          'application/json': components['schemas']['SegmentSuccess'];
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The request names no live write key of the kind this route takes (missing, unknown, revoked, or a server key on a browser route and the other way round). */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized' | 'invalid_write_key';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['analytics.bad_request.validation_failed'];
+      401: components['responses']['analytics.unauthorized.invalid_write_key'];
+      413: components['responses']['analytics.payload_too_large'];
+      415: components['responses']['analytics.unsupported_media_type'];
+      429: components['responses']['analytics.rate_limited'];
     };
   };
   segmentAlias: {
@@ -1886,62 +1131,7 @@ export interface operations {
     /** @description A Segment message; a field sent as null counts as absent (analytics-python sends them), an id (userId, anonymousId, groupId, previousId) sent as an integer as its decimal text (analytics-ruby sends them); what each type needs is checked after the schema */
     requestBody: {
       content: {
-        'application/json': {
-          /**
-           * @description Implied by the endpoint; required in a batch
-           * @enum {string}
-           */
-          type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
-          /** @description Unique per message: a message seen again is stored and counted once */
-          messageId?: string;
-          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
-          userId?: string;
-          /** @description The device or browser before sign-in */
-          anonymousId?: string;
-          /**
-           * Format: date-time
-           * @description When it happened; default: when it was received
-           */
-          timestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it happened; corrected by sentAt
-           */
-          originalTimestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it was sent
-           */
-          sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
-          event?: string;
-          /** @description page and screen: its name */
-          name?: string;
-          /** @description page: its category */
-          category?: string;
-          /** @description track, page, screen */
-          properties?: {
-            [key: string]: unknown;
-          };
-          /** @description identify, group */
-          traits?: {
-            [key: string]: unknown;
-          };
-          /** @description group: the group */
-          groupId?: string;
-          /** @description alias: the id (usually an anonymousId) that becomes userId */
-          previousId?: string;
-          /** @description Ignored */
-          context?: {
-            [key: string]: unknown;
-          };
-          /** @description Ignored */
-          integrations?: {
-            [key: string]: unknown;
-          };
-          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
-          writeKey?: string;
-        };
+        'application/json': components['schemas']['SegmentMessage'];
       };
     };
     responses: {
@@ -1951,122 +1141,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            /** @enum {boolean} */
-            success: true;
-          };
+          'application/json': components['schemas']['SegmentSuccess'];
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The request names no live write key of the kind this route takes (missing, unknown, revoked, or a server key on a browser route and the other way round). */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized' | 'invalid_write_key';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['analytics.bad_request.validation_failed'];
+      401: components['responses']['analytics.unauthorized.invalid_write_key'];
+      413: components['responses']['analytics.payload_too_large'];
+      415: components['responses']['analytics.unsupported_media_type'];
+      429: components['responses']['analytics.rate_limited'];
     };
   };
   browserSettings: {
@@ -2121,94 +1203,10 @@ export interface operations {
           };
         };
       };
-      /** @description `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `not_found`: No such route or resource, or it is not the caller’s to see. */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'not_found';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['analytics.validation_failed'];
+      401: components['responses']['analytics.unauthorized'];
+      404: components['responses']['analytics.not_found'];
+      429: components['responses']['analytics.rate_limited'];
     };
   };
   listWriteKeys: {
@@ -2242,72 +1240,9 @@ export interface operations {
           };
         };
       };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `forbidden`: The caller is authenticated but lacks the permission or ownership this needs. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'forbidden';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      401: components['responses']['analytics.unauthorized'];
+      403: components['responses']['analytics.forbidden'];
+      429: components['responses']['analytics.rate_limited'];
     };
   };
   createWriteKey: {
@@ -2355,138 +1290,12 @@ export interface operations {
           };
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `forbidden`: The caller is authenticated but lacks the permission or ownership this needs. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'forbidden';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['analytics.bad_request.validation_failed'];
+      401: components['responses']['analytics.unauthorized'];
+      403: components['responses']['analytics.forbidden'];
+      413: components['responses']['analytics.payload_too_large'];
+      415: components['responses']['analytics.unsupported_media_type'];
+      429: components['responses']['analytics.rate_limited'];
     };
   };
   revokeWriteKey: {
@@ -2508,160 +1317,13 @@ export interface operations {
         };
         content?: never;
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `forbidden`: The caller is authenticated but lacks the permission or ownership this needs. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'forbidden';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `not_found`: No such route or resource, or it is not the caller’s to see. */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'not_found';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['analytics.bad_request.validation_failed'];
+      401: components['responses']['analytics.unauthorized'];
+      403: components['responses']['analytics.forbidden'];
+      404: components['responses']['analytics.not_found'];
+      413: components['responses']['analytics.payload_too_large'];
+      415: components['responses']['analytics.unsupported_media_type'];
+      429: components['responses']['analytics.rate_limited'];
     };
   };
   getProfile: {
@@ -2697,116 +1359,11 @@ export interface operations {
           };
         };
       };
-      /** @description `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `forbidden`: The caller is authenticated but lacks the permission or ownership this needs. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'forbidden';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `not_found`: No such route or resource, or it is not the caller’s to see. */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'not_found';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['analytics.validation_failed'];
+      401: components['responses']['analytics.unauthorized'];
+      403: components['responses']['analytics.forbidden'];
+      404: components['responses']['analytics.not_found'];
+      429: components['responses']['analytics.rate_limited'];
     };
   };
   listUserActivity: {
@@ -2851,120 +1408,11 @@ export interface operations {
           };
         };
       };
-      /** @description `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `forbidden`: The caller is authenticated but lacks the permission or ownership this needs. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'forbidden';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `query_timeout`: The query took too long; narrow it (filters, a shorter range) and retry. `result_too_large`: The answer exceeds the store’s row limit; narrow the range or widen the interval. `service_unavailable`: A dependency is down or overloaded; Retry-After, when present, says when to retry. `store_unavailable`: The analytics store is down or too slow; retry after Retry-After seconds. */
-      503: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code:
-              | 'query_timeout'
-              | 'result_too_large'
-              | 'service_unavailable'
-              | 'store_unavailable';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['analytics.validation_failed'];
+      401: components['responses']['analytics.unauthorized'];
+      403: components['responses']['analytics.forbidden'];
+      429: components['responses']['analytics.rate_limited'];
+      503: components['responses']['analytics.query_timeout.result_too_large.service_unavailable.store_unavailable'];
     };
   };
   getPerformance: {
@@ -3012,120 +1460,11 @@ export interface operations {
           };
         };
       };
-      /** @description `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `forbidden`: The caller is authenticated but lacks the permission or ownership this needs. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'forbidden';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `query_timeout`: The query took too long; narrow it (filters, a shorter range) and retry. `result_too_large`: The answer exceeds the store’s row limit; narrow the range or widen the interval. `service_unavailable`: A dependency is down or overloaded; Retry-After, when present, says when to retry. `store_unavailable`: The analytics store is down or too slow; retry after Retry-After seconds. */
-      503: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code:
-              | 'query_timeout'
-              | 'result_too_large'
-              | 'service_unavailable'
-              | 'store_unavailable';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['analytics.validation_failed'];
+      401: components['responses']['analytics.unauthorized'];
+      403: components['responses']['analytics.forbidden'];
+      429: components['responses']['analytics.rate_limited'];
+      503: components['responses']['analytics.query_timeout.result_too_large.service_unavailable.store_unavailable'];
     };
   };
   getReport: {
@@ -3208,120 +1547,11 @@ export interface operations {
           'text/csv': string;
         };
       };
-      /** @description `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `forbidden`: The caller is authenticated but lacks the permission or ownership this needs. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'forbidden';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `query_timeout`: The query took too long; narrow it (filters, a shorter range) and retry. `result_too_large`: The answer exceeds the store’s row limit; narrow the range or widen the interval. `service_unavailable`: A dependency is down or overloaded; Retry-After, when present, says when to retry. `store_unavailable`: The analytics store is down or too slow; retry after Retry-After seconds. */
-      503: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code:
-              | 'query_timeout'
-              | 'result_too_large'
-              | 'service_unavailable'
-              | 'store_unavailable';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['analytics.validation_failed'];
+      401: components['responses']['analytics.unauthorized'];
+      403: components['responses']['analytics.forbidden'];
+      429: components['responses']['analytics.rate_limited'];
+      503: components['responses']['analytics.query_timeout.result_too_large.service_unavailable.store_unavailable'];
     };
   };
   listDestinations: {
@@ -3353,72 +1583,9 @@ export interface operations {
           };
         };
       };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `forbidden`: The caller is authenticated but lacks the permission or ownership this needs. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'forbidden';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      401: components['responses']['analytics.unauthorized'];
+      403: components['responses']['analytics.forbidden'];
+      429: components['responses']['analytics.rate_limited'];
     };
   };
   listDestinationDeadLetters: {
@@ -3462,94 +1629,10 @@ export interface operations {
           };
         };
       };
-      /** @description `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `forbidden`: The caller is authenticated but lacks the permission or ownership this needs. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'forbidden';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['analytics.validation_failed'];
+      401: components['responses']['analytics.unauthorized'];
+      403: components['responses']['analytics.forbidden'];
+      429: components['responses']['analytics.rate_limited'];
     };
   };
   replayDestinationDeadLetter: {
@@ -3576,182 +1659,14 @@ export interface operations {
           };
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `forbidden`: The caller is authenticated but lacks the permission or ownership this needs. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'forbidden';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `not_found`: No such route or resource, or it is not the caller’s to see. */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'not_found';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `destination_removed`: The dead letter’s destination is no longer configured; nothing can be sent. */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'destination_removed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['analytics.bad_request.validation_failed'];
+      401: components['responses']['analytics.unauthorized'];
+      403: components['responses']['analytics.forbidden'];
+      404: components['responses']['analytics.not_found'];
+      409: components['responses']['analytics.destination_removed'];
+      413: components['responses']['analytics.payload_too_large'];
+      415: components['responses']['analytics.unsupported_media_type'];
+      429: components['responses']['analytics.rate_limited'];
     };
   };
   replayDestinationDeadLetters: {
@@ -3777,160 +1692,13 @@ export interface operations {
           };
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `forbidden`: The caller is authenticated but lacks the permission or ownership this needs. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'forbidden';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `not_found`: No such route or resource, or it is not the caller’s to see. */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'not_found';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['analytics.bad_request.validation_failed'];
+      401: components['responses']['analytics.unauthorized'];
+      403: components['responses']['analytics.forbidden'];
+      404: components['responses']['analytics.not_found'];
+      413: components['responses']['analytics.payload_too_large'];
+      415: components['responses']['analytics.unsupported_media_type'];
+      429: components['responses']['analytics.rate_limited'];
     };
   };
   listIngestionDeadLetters: {
@@ -3970,94 +1738,10 @@ export interface operations {
           };
         };
       };
-      /** @description `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `forbidden`: The caller is authenticated but lacks the permission or ownership this needs. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'forbidden';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['analytics.validation_failed'];
+      401: components['responses']['analytics.unauthorized'];
+      403: components['responses']['analytics.forbidden'];
+      429: components['responses']['analytics.rate_limited'];
     };
   };
   replayIngestionDeadLetter: {
@@ -4083,160 +1767,13 @@ export interface operations {
           };
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `forbidden`: The caller is authenticated but lacks the permission or ownership this needs. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'forbidden';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `not_found`: No such route or resource, or it is not the caller’s to see. */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'not_found';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['analytics.bad_request.validation_failed'];
+      401: components['responses']['analytics.unauthorized'];
+      403: components['responses']['analytics.forbidden'];
+      404: components['responses']['analytics.not_found'];
+      413: components['responses']['analytics.payload_too_large'];
+      415: components['responses']['analytics.unsupported_media_type'];
+      429: components['responses']['analytics.rate_limited'];
     };
   };
   discardIngestionDeadLetter: {
@@ -4258,160 +1795,13 @@ export interface operations {
         };
         content?: never;
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `forbidden`: The caller is authenticated but lacks the permission or ownership this needs. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'forbidden';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `not_found`: No such route or resource, or it is not the caller’s to see. */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'not_found';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['analytics.bad_request.validation_failed'];
+      401: components['responses']['analytics.unauthorized'];
+      403: components['responses']['analytics.forbidden'];
+      404: components['responses']['analytics.not_found'];
+      413: components['responses']['analytics.payload_too_large'];
+      415: components['responses']['analytics.unsupported_media_type'];
+      429: components['responses']['analytics.rate_limited'];
     };
   };
   getDashboard: {
@@ -4432,50 +1822,8 @@ export interface operations {
           'text/html': string;
         };
       };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      401: components['responses']['analytics.unauthorized'];
+      429: components['responses']['analytics.rate_limited'];
     };
   };
   browserSegmentBatch: {
@@ -4487,152 +1835,8 @@ export interface operations {
     };
     requestBody: {
       content: {
-        'application/json': {
-          batch: {
-            /**
-             * @description Implied by the endpoint; required in a batch
-             * @enum {string}
-             */
-            type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
-            /** @description Unique per message: a message seen again is stored and counted once */
-            messageId?: string;
-            /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
-            userId?: string;
-            /** @description The device or browser before sign-in */
-            anonymousId?: string;
-            /**
-             * Format: date-time
-             * @description When it happened; default: when it was received
-             */
-            timestamp?: string;
-            /**
-             * Format: date-time
-             * @description The client clock when it happened; corrected by sentAt
-             */
-            originalTimestamp?: string;
-            /**
-             * Format: date-time
-             * @description The client clock when it was sent
-             */
-            sentAt?: string;
-            /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
-            event?: string;
-            /** @description page and screen: its name */
-            name?: string;
-            /** @description page: its category */
-            category?: string;
-            /** @description track, page, screen */
-            properties?: {
-              [key: string]: unknown;
-            };
-            /** @description identify, group */
-            traits?: {
-              [key: string]: unknown;
-            };
-            /** @description group: the group */
-            groupId?: string;
-            /** @description alias: the id (usually an anonymousId) that becomes userId */
-            previousId?: string;
-            /** @description Ignored */
-            context?: {
-              [key: string]: unknown;
-            };
-            /** @description Ignored */
-            integrations?: {
-              [key: string]: unknown;
-            };
-            /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
-            writeKey?: string;
-          }[];
-          /**
-           * Format: date-time
-           * @description The client clock when it was sent
-           */
-          sentAt?: string;
-          /** @description Merged into each message (ignored) */
-          context?: {
-            [key: string]: unknown;
-          };
-          /** @description Ignored */
-          integrations?: {
-            [key: string]: unknown;
-          };
-          /** @description The write key, read only when the request has no Authorization header */
-          writeKey?: string;
-        };
-        'text/plain': {
-          batch: {
-            /**
-             * @description Implied by the endpoint; required in a batch
-             * @enum {string}
-             */
-            type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
-            /** @description Unique per message: a message seen again is stored and counted once */
-            messageId?: string;
-            /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
-            userId?: string;
-            /** @description The device or browser before sign-in */
-            anonymousId?: string;
-            /**
-             * Format: date-time
-             * @description When it happened; default: when it was received
-             */
-            timestamp?: string;
-            /**
-             * Format: date-time
-             * @description The client clock when it happened; corrected by sentAt
-             */
-            originalTimestamp?: string;
-            /**
-             * Format: date-time
-             * @description The client clock when it was sent
-             */
-            sentAt?: string;
-            /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
-            event?: string;
-            /** @description page and screen: its name */
-            name?: string;
-            /** @description page: its category */
-            category?: string;
-            /** @description track, page, screen */
-            properties?: {
-              [key: string]: unknown;
-            };
-            /** @description identify, group */
-            traits?: {
-              [key: string]: unknown;
-            };
-            /** @description group: the group */
-            groupId?: string;
-            /** @description alias: the id (usually an anonymousId) that becomes userId */
-            previousId?: string;
-            /** @description Ignored */
-            context?: {
-              [key: string]: unknown;
-            };
-            /** @description Ignored */
-            integrations?: {
-              [key: string]: unknown;
-            };
-            /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
-            writeKey?: string;
-          }[];
-          /**
-           * Format: date-time
-           * @description The client clock when it was sent
-           */
-          sentAt?: string;
-          /** @description Merged into each message (ignored) */
-          context?: {
-            [key: string]: unknown;
-          };
-          /** @description Ignored */
-          integrations?: {
-            [key: string]: unknown;
-          };
-          /** @description The write key, read only when the request has no Authorization header */
-          writeKey?: string;
-        };
+        'application/json': components['schemas']['SegmentBatch'];
+        'text/plain': components['schemas']['SegmentBatch'];
       };
     };
     responses: {
@@ -4642,144 +1846,15 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            /** @enum {boolean} */
-            success: true;
-          };
+          'application/json': components['schemas']['SegmentSuccess'];
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The request names no live write key of the kind this route takes (missing, unknown, revoked, or a server key on a browser route and the other way round). */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized' | 'invalid_write_key';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `origin_not_allowed`: The browser write key does not allow the page’s origin (the Origin header). */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'origin_not_allowed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['analytics.bad_request.validation_failed'];
+      401: components['responses']['analytics.unauthorized.invalid_write_key'];
+      403: components['responses']['analytics.origin_not_allowed'];
+      413: components['responses']['analytics.payload_too_large'];
+      415: components['responses']['analytics.unsupported_media_type'];
+      429: components['responses']['analytics.rate_limited'];
     };
   };
   browserSegmentTrack: {
@@ -4792,118 +1867,8 @@ export interface operations {
     /** @description A Segment message; a field sent as null counts as absent (analytics-python sends them), an id (userId, anonymousId, groupId, previousId) sent as an integer as its decimal text (analytics-ruby sends them); what each type needs is checked after the schema */
     requestBody: {
       content: {
-        'application/json': {
-          /**
-           * @description Implied by the endpoint; required in a batch
-           * @enum {string}
-           */
-          type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
-          /** @description Unique per message: a message seen again is stored and counted once */
-          messageId?: string;
-          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
-          userId?: string;
-          /** @description The device or browser before sign-in */
-          anonymousId?: string;
-          /**
-           * Format: date-time
-           * @description When it happened; default: when it was received
-           */
-          timestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it happened; corrected by sentAt
-           */
-          originalTimestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it was sent
-           */
-          sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
-          event?: string;
-          /** @description page and screen: its name */
-          name?: string;
-          /** @description page: its category */
-          category?: string;
-          /** @description track, page, screen */
-          properties?: {
-            [key: string]: unknown;
-          };
-          /** @description identify, group */
-          traits?: {
-            [key: string]: unknown;
-          };
-          /** @description group: the group */
-          groupId?: string;
-          /** @description alias: the id (usually an anonymousId) that becomes userId */
-          previousId?: string;
-          /** @description Ignored */
-          context?: {
-            [key: string]: unknown;
-          };
-          /** @description Ignored */
-          integrations?: {
-            [key: string]: unknown;
-          };
-          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
-          writeKey?: string;
-        };
-        'text/plain': {
-          /**
-           * @description Implied by the endpoint; required in a batch
-           * @enum {string}
-           */
-          type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
-          /** @description Unique per message: a message seen again is stored and counted once */
-          messageId?: string;
-          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
-          userId?: string;
-          /** @description The device or browser before sign-in */
-          anonymousId?: string;
-          /**
-           * Format: date-time
-           * @description When it happened; default: when it was received
-           */
-          timestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it happened; corrected by sentAt
-           */
-          originalTimestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it was sent
-           */
-          sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
-          event?: string;
-          /** @description page and screen: its name */
-          name?: string;
-          /** @description page: its category */
-          category?: string;
-          /** @description track, page, screen */
-          properties?: {
-            [key: string]: unknown;
-          };
-          /** @description identify, group */
-          traits?: {
-            [key: string]: unknown;
-          };
-          /** @description group: the group */
-          groupId?: string;
-          /** @description alias: the id (usually an anonymousId) that becomes userId */
-          previousId?: string;
-          /** @description Ignored */
-          context?: {
-            [key: string]: unknown;
-          };
-          /** @description Ignored */
-          integrations?: {
-            [key: string]: unknown;
-          };
-          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
-          writeKey?: string;
-        };
+        'application/json': components['schemas']['SegmentMessage'];
+        'text/plain': components['schemas']['SegmentMessage'];
       };
     };
     responses: {
@@ -4913,144 +1878,15 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            /** @enum {boolean} */
-            success: true;
-          };
+          'application/json': components['schemas']['SegmentSuccess'];
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The request names no live write key of the kind this route takes (missing, unknown, revoked, or a server key on a browser route and the other way round). */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized' | 'invalid_write_key';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `origin_not_allowed`: The browser write key does not allow the page’s origin (the Origin header). */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'origin_not_allowed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['analytics.bad_request.validation_failed'];
+      401: components['responses']['analytics.unauthorized.invalid_write_key'];
+      403: components['responses']['analytics.origin_not_allowed'];
+      413: components['responses']['analytics.payload_too_large'];
+      415: components['responses']['analytics.unsupported_media_type'];
+      429: components['responses']['analytics.rate_limited'];
     };
   };
   browserSegmentIdentify: {
@@ -5063,118 +1899,8 @@ export interface operations {
     /** @description A Segment message; a field sent as null counts as absent (analytics-python sends them), an id (userId, anonymousId, groupId, previousId) sent as an integer as its decimal text (analytics-ruby sends them); what each type needs is checked after the schema */
     requestBody: {
       content: {
-        'application/json': {
-          /**
-           * @description Implied by the endpoint; required in a batch
-           * @enum {string}
-           */
-          type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
-          /** @description Unique per message: a message seen again is stored and counted once */
-          messageId?: string;
-          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
-          userId?: string;
-          /** @description The device or browser before sign-in */
-          anonymousId?: string;
-          /**
-           * Format: date-time
-           * @description When it happened; default: when it was received
-           */
-          timestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it happened; corrected by sentAt
-           */
-          originalTimestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it was sent
-           */
-          sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
-          event?: string;
-          /** @description page and screen: its name */
-          name?: string;
-          /** @description page: its category */
-          category?: string;
-          /** @description track, page, screen */
-          properties?: {
-            [key: string]: unknown;
-          };
-          /** @description identify, group */
-          traits?: {
-            [key: string]: unknown;
-          };
-          /** @description group: the group */
-          groupId?: string;
-          /** @description alias: the id (usually an anonymousId) that becomes userId */
-          previousId?: string;
-          /** @description Ignored */
-          context?: {
-            [key: string]: unknown;
-          };
-          /** @description Ignored */
-          integrations?: {
-            [key: string]: unknown;
-          };
-          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
-          writeKey?: string;
-        };
-        'text/plain': {
-          /**
-           * @description Implied by the endpoint; required in a batch
-           * @enum {string}
-           */
-          type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
-          /** @description Unique per message: a message seen again is stored and counted once */
-          messageId?: string;
-          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
-          userId?: string;
-          /** @description The device or browser before sign-in */
-          anonymousId?: string;
-          /**
-           * Format: date-time
-           * @description When it happened; default: when it was received
-           */
-          timestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it happened; corrected by sentAt
-           */
-          originalTimestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it was sent
-           */
-          sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
-          event?: string;
-          /** @description page and screen: its name */
-          name?: string;
-          /** @description page: its category */
-          category?: string;
-          /** @description track, page, screen */
-          properties?: {
-            [key: string]: unknown;
-          };
-          /** @description identify, group */
-          traits?: {
-            [key: string]: unknown;
-          };
-          /** @description group: the group */
-          groupId?: string;
-          /** @description alias: the id (usually an anonymousId) that becomes userId */
-          previousId?: string;
-          /** @description Ignored */
-          context?: {
-            [key: string]: unknown;
-          };
-          /** @description Ignored */
-          integrations?: {
-            [key: string]: unknown;
-          };
-          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
-          writeKey?: string;
-        };
+        'application/json': components['schemas']['SegmentMessage'];
+        'text/plain': components['schemas']['SegmentMessage'];
       };
     };
     responses: {
@@ -5184,144 +1910,15 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            /** @enum {boolean} */
-            success: true;
-          };
+          'application/json': components['schemas']['SegmentSuccess'];
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The request names no live write key of the kind this route takes (missing, unknown, revoked, or a server key on a browser route and the other way round). */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized' | 'invalid_write_key';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `origin_not_allowed`: The browser write key does not allow the page’s origin (the Origin header). */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'origin_not_allowed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['analytics.bad_request.validation_failed'];
+      401: components['responses']['analytics.unauthorized.invalid_write_key'];
+      403: components['responses']['analytics.origin_not_allowed'];
+      413: components['responses']['analytics.payload_too_large'];
+      415: components['responses']['analytics.unsupported_media_type'];
+      429: components['responses']['analytics.rate_limited'];
     };
   };
   browserSegmentPage: {
@@ -5334,118 +1931,8 @@ export interface operations {
     /** @description A Segment message; a field sent as null counts as absent (analytics-python sends them), an id (userId, anonymousId, groupId, previousId) sent as an integer as its decimal text (analytics-ruby sends them); what each type needs is checked after the schema */
     requestBody: {
       content: {
-        'application/json': {
-          /**
-           * @description Implied by the endpoint; required in a batch
-           * @enum {string}
-           */
-          type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
-          /** @description Unique per message: a message seen again is stored and counted once */
-          messageId?: string;
-          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
-          userId?: string;
-          /** @description The device or browser before sign-in */
-          anonymousId?: string;
-          /**
-           * Format: date-time
-           * @description When it happened; default: when it was received
-           */
-          timestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it happened; corrected by sentAt
-           */
-          originalTimestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it was sent
-           */
-          sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
-          event?: string;
-          /** @description page and screen: its name */
-          name?: string;
-          /** @description page: its category */
-          category?: string;
-          /** @description track, page, screen */
-          properties?: {
-            [key: string]: unknown;
-          };
-          /** @description identify, group */
-          traits?: {
-            [key: string]: unknown;
-          };
-          /** @description group: the group */
-          groupId?: string;
-          /** @description alias: the id (usually an anonymousId) that becomes userId */
-          previousId?: string;
-          /** @description Ignored */
-          context?: {
-            [key: string]: unknown;
-          };
-          /** @description Ignored */
-          integrations?: {
-            [key: string]: unknown;
-          };
-          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
-          writeKey?: string;
-        };
-        'text/plain': {
-          /**
-           * @description Implied by the endpoint; required in a batch
-           * @enum {string}
-           */
-          type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
-          /** @description Unique per message: a message seen again is stored and counted once */
-          messageId?: string;
-          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
-          userId?: string;
-          /** @description The device or browser before sign-in */
-          anonymousId?: string;
-          /**
-           * Format: date-time
-           * @description When it happened; default: when it was received
-           */
-          timestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it happened; corrected by sentAt
-           */
-          originalTimestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it was sent
-           */
-          sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
-          event?: string;
-          /** @description page and screen: its name */
-          name?: string;
-          /** @description page: its category */
-          category?: string;
-          /** @description track, page, screen */
-          properties?: {
-            [key: string]: unknown;
-          };
-          /** @description identify, group */
-          traits?: {
-            [key: string]: unknown;
-          };
-          /** @description group: the group */
-          groupId?: string;
-          /** @description alias: the id (usually an anonymousId) that becomes userId */
-          previousId?: string;
-          /** @description Ignored */
-          context?: {
-            [key: string]: unknown;
-          };
-          /** @description Ignored */
-          integrations?: {
-            [key: string]: unknown;
-          };
-          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
-          writeKey?: string;
-        };
+        'application/json': components['schemas']['SegmentMessage'];
+        'text/plain': components['schemas']['SegmentMessage'];
       };
     };
     responses: {
@@ -5455,144 +1942,15 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            /** @enum {boolean} */
-            success: true;
-          };
+          'application/json': components['schemas']['SegmentSuccess'];
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The request names no live write key of the kind this route takes (missing, unknown, revoked, or a server key on a browser route and the other way round). */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized' | 'invalid_write_key';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `origin_not_allowed`: The browser write key does not allow the page’s origin (the Origin header). */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'origin_not_allowed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['analytics.bad_request.validation_failed'];
+      401: components['responses']['analytics.unauthorized.invalid_write_key'];
+      403: components['responses']['analytics.origin_not_allowed'];
+      413: components['responses']['analytics.payload_too_large'];
+      415: components['responses']['analytics.unsupported_media_type'];
+      429: components['responses']['analytics.rate_limited'];
     };
   };
   browserSegmentScreen: {
@@ -5605,118 +1963,8 @@ export interface operations {
     /** @description A Segment message; a field sent as null counts as absent (analytics-python sends them), an id (userId, anonymousId, groupId, previousId) sent as an integer as its decimal text (analytics-ruby sends them); what each type needs is checked after the schema */
     requestBody: {
       content: {
-        'application/json': {
-          /**
-           * @description Implied by the endpoint; required in a batch
-           * @enum {string}
-           */
-          type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
-          /** @description Unique per message: a message seen again is stored and counted once */
-          messageId?: string;
-          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
-          userId?: string;
-          /** @description The device or browser before sign-in */
-          anonymousId?: string;
-          /**
-           * Format: date-time
-           * @description When it happened; default: when it was received
-           */
-          timestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it happened; corrected by sentAt
-           */
-          originalTimestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it was sent
-           */
-          sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
-          event?: string;
-          /** @description page and screen: its name */
-          name?: string;
-          /** @description page: its category */
-          category?: string;
-          /** @description track, page, screen */
-          properties?: {
-            [key: string]: unknown;
-          };
-          /** @description identify, group */
-          traits?: {
-            [key: string]: unknown;
-          };
-          /** @description group: the group */
-          groupId?: string;
-          /** @description alias: the id (usually an anonymousId) that becomes userId */
-          previousId?: string;
-          /** @description Ignored */
-          context?: {
-            [key: string]: unknown;
-          };
-          /** @description Ignored */
-          integrations?: {
-            [key: string]: unknown;
-          };
-          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
-          writeKey?: string;
-        };
-        'text/plain': {
-          /**
-           * @description Implied by the endpoint; required in a batch
-           * @enum {string}
-           */
-          type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
-          /** @description Unique per message: a message seen again is stored and counted once */
-          messageId?: string;
-          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
-          userId?: string;
-          /** @description The device or browser before sign-in */
-          anonymousId?: string;
-          /**
-           * Format: date-time
-           * @description When it happened; default: when it was received
-           */
-          timestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it happened; corrected by sentAt
-           */
-          originalTimestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it was sent
-           */
-          sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
-          event?: string;
-          /** @description page and screen: its name */
-          name?: string;
-          /** @description page: its category */
-          category?: string;
-          /** @description track, page, screen */
-          properties?: {
-            [key: string]: unknown;
-          };
-          /** @description identify, group */
-          traits?: {
-            [key: string]: unknown;
-          };
-          /** @description group: the group */
-          groupId?: string;
-          /** @description alias: the id (usually an anonymousId) that becomes userId */
-          previousId?: string;
-          /** @description Ignored */
-          context?: {
-            [key: string]: unknown;
-          };
-          /** @description Ignored */
-          integrations?: {
-            [key: string]: unknown;
-          };
-          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
-          writeKey?: string;
-        };
+        'application/json': components['schemas']['SegmentMessage'];
+        'text/plain': components['schemas']['SegmentMessage'];
       };
     };
     responses: {
@@ -5726,144 +1974,15 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            /** @enum {boolean} */
-            success: true;
-          };
+          'application/json': components['schemas']['SegmentSuccess'];
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The request names no live write key of the kind this route takes (missing, unknown, revoked, or a server key on a browser route and the other way round). */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized' | 'invalid_write_key';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `origin_not_allowed`: The browser write key does not allow the page’s origin (the Origin header). */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'origin_not_allowed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['analytics.bad_request.validation_failed'];
+      401: components['responses']['analytics.unauthorized.invalid_write_key'];
+      403: components['responses']['analytics.origin_not_allowed'];
+      413: components['responses']['analytics.payload_too_large'];
+      415: components['responses']['analytics.unsupported_media_type'];
+      429: components['responses']['analytics.rate_limited'];
     };
   };
   browserSegmentGroup: {
@@ -5876,118 +1995,8 @@ export interface operations {
     /** @description A Segment message; a field sent as null counts as absent (analytics-python sends them), an id (userId, anonymousId, groupId, previousId) sent as an integer as its decimal text (analytics-ruby sends them); what each type needs is checked after the schema */
     requestBody: {
       content: {
-        'application/json': {
-          /**
-           * @description Implied by the endpoint; required in a batch
-           * @enum {string}
-           */
-          type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
-          /** @description Unique per message: a message seen again is stored and counted once */
-          messageId?: string;
-          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
-          userId?: string;
-          /** @description The device or browser before sign-in */
-          anonymousId?: string;
-          /**
-           * Format: date-time
-           * @description When it happened; default: when it was received
-           */
-          timestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it happened; corrected by sentAt
-           */
-          originalTimestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it was sent
-           */
-          sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
-          event?: string;
-          /** @description page and screen: its name */
-          name?: string;
-          /** @description page: its category */
-          category?: string;
-          /** @description track, page, screen */
-          properties?: {
-            [key: string]: unknown;
-          };
-          /** @description identify, group */
-          traits?: {
-            [key: string]: unknown;
-          };
-          /** @description group: the group */
-          groupId?: string;
-          /** @description alias: the id (usually an anonymousId) that becomes userId */
-          previousId?: string;
-          /** @description Ignored */
-          context?: {
-            [key: string]: unknown;
-          };
-          /** @description Ignored */
-          integrations?: {
-            [key: string]: unknown;
-          };
-          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
-          writeKey?: string;
-        };
-        'text/plain': {
-          /**
-           * @description Implied by the endpoint; required in a batch
-           * @enum {string}
-           */
-          type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
-          /** @description Unique per message: a message seen again is stored and counted once */
-          messageId?: string;
-          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
-          userId?: string;
-          /** @description The device or browser before sign-in */
-          anonymousId?: string;
-          /**
-           * Format: date-time
-           * @description When it happened; default: when it was received
-           */
-          timestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it happened; corrected by sentAt
-           */
-          originalTimestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it was sent
-           */
-          sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
-          event?: string;
-          /** @description page and screen: its name */
-          name?: string;
-          /** @description page: its category */
-          category?: string;
-          /** @description track, page, screen */
-          properties?: {
-            [key: string]: unknown;
-          };
-          /** @description identify, group */
-          traits?: {
-            [key: string]: unknown;
-          };
-          /** @description group: the group */
-          groupId?: string;
-          /** @description alias: the id (usually an anonymousId) that becomes userId */
-          previousId?: string;
-          /** @description Ignored */
-          context?: {
-            [key: string]: unknown;
-          };
-          /** @description Ignored */
-          integrations?: {
-            [key: string]: unknown;
-          };
-          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
-          writeKey?: string;
-        };
+        'application/json': components['schemas']['SegmentMessage'];
+        'text/plain': components['schemas']['SegmentMessage'];
       };
     };
     responses: {
@@ -5997,144 +2006,15 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            /** @enum {boolean} */
-            success: true;
-          };
+          'application/json': components['schemas']['SegmentSuccess'];
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The request names no live write key of the kind this route takes (missing, unknown, revoked, or a server key on a browser route and the other way round). */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized' | 'invalid_write_key';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `origin_not_allowed`: The browser write key does not allow the page’s origin (the Origin header). */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'origin_not_allowed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['analytics.bad_request.validation_failed'];
+      401: components['responses']['analytics.unauthorized.invalid_write_key'];
+      403: components['responses']['analytics.origin_not_allowed'];
+      413: components['responses']['analytics.payload_too_large'];
+      415: components['responses']['analytics.unsupported_media_type'];
+      429: components['responses']['analytics.rate_limited'];
     };
   };
   browserSegmentAlias: {
@@ -6147,118 +2027,8 @@ export interface operations {
     /** @description A Segment message; a field sent as null counts as absent (analytics-python sends them), an id (userId, anonymousId, groupId, previousId) sent as an integer as its decimal text (analytics-ruby sends them); what each type needs is checked after the schema */
     requestBody: {
       content: {
-        'application/json': {
-          /**
-           * @description Implied by the endpoint; required in a batch
-           * @enum {string}
-           */
-          type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
-          /** @description Unique per message: a message seen again is stored and counted once */
-          messageId?: string;
-          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
-          userId?: string;
-          /** @description The device or browser before sign-in */
-          anonymousId?: string;
-          /**
-           * Format: date-time
-           * @description When it happened; default: when it was received
-           */
-          timestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it happened; corrected by sentAt
-           */
-          originalTimestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it was sent
-           */
-          sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
-          event?: string;
-          /** @description page and screen: its name */
-          name?: string;
-          /** @description page: its category */
-          category?: string;
-          /** @description track, page, screen */
-          properties?: {
-            [key: string]: unknown;
-          };
-          /** @description identify, group */
-          traits?: {
-            [key: string]: unknown;
-          };
-          /** @description group: the group */
-          groupId?: string;
-          /** @description alias: the id (usually an anonymousId) that becomes userId */
-          previousId?: string;
-          /** @description Ignored */
-          context?: {
-            [key: string]: unknown;
-          };
-          /** @description Ignored */
-          integrations?: {
-            [key: string]: unknown;
-          };
-          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
-          writeKey?: string;
-        };
-        'text/plain': {
-          /**
-           * @description Implied by the endpoint; required in a batch
-           * @enum {string}
-           */
-          type?: 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
-          /** @description Unique per message: a message seen again is stored and counted once */
-          messageId?: string;
-          /** @description The user; a server write key may name any (a browser key's are claims: docs/analytics.md) */
-          userId?: string;
-          /** @description The device or browser before sign-in */
-          anonymousId?: string;
-          /**
-           * Format: date-time
-           * @description When it happened; default: when it was received
-           */
-          timestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it happened; corrected by sentAt
-           */
-          originalTimestamp?: string;
-          /**
-           * Format: date-time
-           * @description The client clock when it was sent
-           */
-          sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
-          event?: string;
-          /** @description page and screen: its name */
-          name?: string;
-          /** @description page: its category */
-          category?: string;
-          /** @description track, page, screen */
-          properties?: {
-            [key: string]: unknown;
-          };
-          /** @description identify, group */
-          traits?: {
-            [key: string]: unknown;
-          };
-          /** @description group: the group */
-          groupId?: string;
-          /** @description alias: the id (usually an anonymousId) that becomes userId */
-          previousId?: string;
-          /** @description Ignored */
-          context?: {
-            [key: string]: unknown;
-          };
-          /** @description Ignored */
-          integrations?: {
-            [key: string]: unknown;
-          };
-          /** @description The write key, read only when the request has no Authorization header (Segment takes it here too); ignored on a message in a batch */
-          writeKey?: string;
-        };
+        'application/json': components['schemas']['SegmentMessage'];
+        'text/plain': components['schemas']['SegmentMessage'];
       };
     };
     responses: {
@@ -6268,144 +2038,15 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            /** @enum {boolean} */
-            success: true;
-          };
+          'application/json': components['schemas']['SegmentSuccess'];
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. `invalid_write_key`: The request names no live write key of the kind this route takes (missing, unknown, revoked, or a server key on a browser route and the other way round). */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized' | 'invalid_write_key';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `origin_not_allowed`: The browser write key does not allow the page’s origin (the Origin header). */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'origin_not_allowed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['analytics.bad_request.validation_failed'];
+      401: components['responses']['analytics.unauthorized.invalid_write_key'];
+      403: components['responses']['analytics.origin_not_allowed'];
+      413: components['responses']['analytics.payload_too_large'];
+      415: components['responses']['analytics.unsupported_media_type'];
+      429: components['responses']['analytics.rate_limited'];
     };
   };
 }

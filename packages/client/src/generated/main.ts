@@ -99,8 +99,296 @@ export interface paths {
 }
 export type webhooks = Record<string, never>;
 export interface components {
-  schemas: never;
-  responses: never;
+  schemas: {
+    Post: {
+      /** Format: uuid */
+      id: string;
+      slug: string;
+      title: string;
+      body: string;
+      excerpt: string;
+      status: 'draft' | 'published';
+      /** Format: uuid */
+      author_id: string;
+      category: null | {
+        id: string;
+        slug: string;
+        name: string;
+      };
+      tags: string[];
+      /** Format: date-time */
+      created_at: string;
+      /** Format: date-time */
+      updated_at: string;
+      published_at: null | string;
+    };
+  };
+  responses: {
+    /** @description `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
+    'main.validation_failed': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'validation_failed';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
+    'main.unauthorized': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'unauthorized';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
+    'main.rate_limited': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'rate_limited';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `query_timeout`: The query took too long; narrow it (filters, a shorter range) and retry. */
+    'main.query_timeout': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'query_timeout';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
+    'main.bad_request.validation_failed': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'bad_request' | 'validation_failed';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `forbidden`: The caller is authenticated but lacks the permission or ownership this needs. */
+    'main.forbidden': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'forbidden';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `slug_taken`: Another resource has this slug, or none was free for the title; choose another. */
+    'main.slug_taken': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'slug_taken';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `payload_too_large`: The request body is over the limit of this route. */
+    'main.payload_too_large': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'payload_too_large';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
+    'main.unsupported_media_type': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'unsupported_media_type';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `not_found`: No such route or resource, or it is not the caller’s to see. */
+    'main.not_found': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'not_found';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `version_conflict`: If-Match names a version that is no longer current; read the resource again. */
+    'main.version_conflict': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'version_conflict';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+    /** @description `category_in_use`: Posts use this category; pass move_to to move them first. */
+    'main.category_in_use': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'category_in_use';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
+  };
   parameters: never;
   requestBodies: never;
   headers: never;
@@ -142,28 +430,7 @@ export interface operations {
         };
         content: {
           'application/json': {
-            items: {
-              /** Format: uuid */
-              id: string;
-              slug: string;
-              title: string;
-              body: string;
-              excerpt: string;
-              status: 'draft' | 'published';
-              /** Format: uuid */
-              author_id: string;
-              category: null | {
-                id: string;
-                slug: string;
-                name: string;
-              };
-              tags: string[];
-              /** Format: date-time */
-              created_at: string;
-              /** Format: date-time */
-              updated_at: string;
-              published_at: null | string;
-            }[];
+            items: components['schemas']['Post'][];
             next_cursor: null | string;
           };
         };
@@ -175,94 +442,10 @@ export interface operations {
         };
         content?: never;
       };
-      /** @description `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `query_timeout`: The query took too long; narrow it (filters, a shorter range) and retry. */
-      503: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'query_timeout';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['main.validation_failed'];
+      401: components['responses']['main.unauthorized'];
+      429: components['responses']['main.rate_limited'];
+      503: components['responses']['main.query_timeout'];
     };
   };
   createPost: {
@@ -297,185 +480,17 @@ export interface operations {
         };
         content: {
           'application/json': {
-            post: {
-              /** Format: uuid */
-              id: string;
-              slug: string;
-              title: string;
-              body: string;
-              excerpt: string;
-              status: 'draft' | 'published';
-              /** Format: uuid */
-              author_id: string;
-              category: null | {
-                id: string;
-                slug: string;
-                name: string;
-              };
-              tags: string[];
-              /** Format: date-time */
-              created_at: string;
-              /** Format: date-time */
-              updated_at: string;
-              published_at: null | string;
-            };
+            post: components['schemas']['Post'];
           };
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `forbidden`: The caller is authenticated but lacks the permission or ownership this needs. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'forbidden';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `slug_taken`: Another resource has this slug, or none was free for the title; choose another. */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'slug_taken';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['main.bad_request.validation_failed'];
+      401: components['responses']['main.unauthorized'];
+      403: components['responses']['main.forbidden'];
+      409: components['responses']['main.slug_taken'];
+      413: components['responses']['main.payload_too_large'];
+      415: components['responses']['main.unsupported_media_type'];
+      429: components['responses']['main.rate_limited'];
     };
   };
   getPost: {
@@ -497,28 +512,7 @@ export interface operations {
         };
         content: {
           'application/json': {
-            post: {
-              /** Format: uuid */
-              id: string;
-              slug: string;
-              title: string;
-              body: string;
-              excerpt: string;
-              status: 'draft' | 'published';
-              /** Format: uuid */
-              author_id: string;
-              category: null | {
-                id: string;
-                slug: string;
-                name: string;
-              };
-              tags: string[];
-              /** Format: date-time */
-              created_at: string;
-              /** Format: date-time */
-              updated_at: string;
-              published_at: null | string;
-            };
+            post: components['schemas']['Post'];
           };
         };
       };
@@ -529,94 +523,10 @@ export interface operations {
         };
         content?: never;
       };
-      /** @description `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `not_found`: No such route or resource, or it is not the caller’s to see. */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'not_found';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['main.validation_failed'];
+      401: components['responses']['main.unauthorized'];
+      404: components['responses']['main.not_found'];
+      429: components['responses']['main.rate_limited'];
     };
   };
   replacePost: {
@@ -656,229 +566,19 @@ export interface operations {
         };
         content: {
           'application/json': {
-            post: {
-              /** Format: uuid */
-              id: string;
-              slug: string;
-              title: string;
-              body: string;
-              excerpt: string;
-              status: 'draft' | 'published';
-              /** Format: uuid */
-              author_id: string;
-              category: null | {
-                id: string;
-                slug: string;
-                name: string;
-              };
-              tags: string[];
-              /** Format: date-time */
-              created_at: string;
-              /** Format: date-time */
-              updated_at: string;
-              published_at: null | string;
-            };
+            post: components['schemas']['Post'];
           };
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `forbidden`: The caller is authenticated but lacks the permission or ownership this needs. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'forbidden';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `not_found`: No such route or resource, or it is not the caller’s to see. */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'not_found';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `slug_taken`: Another resource has this slug, or none was free for the title; choose another. */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'slug_taken';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `version_conflict`: If-Match names a version that is no longer current; read the resource again. */
-      412: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'version_conflict';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['main.bad_request.validation_failed'];
+      401: components['responses']['main.unauthorized'];
+      403: components['responses']['main.forbidden'];
+      404: components['responses']['main.not_found'];
+      409: components['responses']['main.slug_taken'];
+      412: components['responses']['main.version_conflict'];
+      413: components['responses']['main.payload_too_large'];
+      415: components['responses']['main.unsupported_media_type'];
+      429: components['responses']['main.rate_limited'];
     };
   };
   deletePost: {
@@ -902,182 +602,14 @@ export interface operations {
         };
         content?: never;
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `forbidden`: The caller is authenticated but lacks the permission or ownership this needs. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'forbidden';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `not_found`: No such route or resource, or it is not the caller’s to see. */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'not_found';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `version_conflict`: If-Match names a version that is no longer current; read the resource again. */
-      412: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'version_conflict';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['main.bad_request.validation_failed'];
+      401: components['responses']['main.unauthorized'];
+      403: components['responses']['main.forbidden'];
+      404: components['responses']['main.not_found'];
+      412: components['responses']['main.version_conflict'];
+      413: components['responses']['main.payload_too_large'];
+      415: components['responses']['main.unsupported_media_type'];
+      429: components['responses']['main.rate_limited'];
     };
   };
   updatePost: {
@@ -1116,229 +648,19 @@ export interface operations {
         };
         content: {
           'application/json': {
-            post: {
-              /** Format: uuid */
-              id: string;
-              slug: string;
-              title: string;
-              body: string;
-              excerpt: string;
-              status: 'draft' | 'published';
-              /** Format: uuid */
-              author_id: string;
-              category: null | {
-                id: string;
-                slug: string;
-                name: string;
-              };
-              tags: string[];
-              /** Format: date-time */
-              created_at: string;
-              /** Format: date-time */
-              updated_at: string;
-              published_at: null | string;
-            };
+            post: components['schemas']['Post'];
           };
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `forbidden`: The caller is authenticated but lacks the permission or ownership this needs. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'forbidden';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `not_found`: No such route or resource, or it is not the caller’s to see. */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'not_found';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `slug_taken`: Another resource has this slug, or none was free for the title; choose another. */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'slug_taken';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `version_conflict`: If-Match names a version that is no longer current; read the resource again. */
-      412: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'version_conflict';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['main.bad_request.validation_failed'];
+      401: components['responses']['main.unauthorized'];
+      403: components['responses']['main.forbidden'];
+      404: components['responses']['main.not_found'];
+      409: components['responses']['main.slug_taken'];
+      412: components['responses']['main.version_conflict'];
+      413: components['responses']['main.payload_too_large'];
+      415: components['responses']['main.unsupported_media_type'];
+      429: components['responses']['main.rate_limited'];
     };
   };
   listCategories: {
@@ -1372,50 +694,8 @@ export interface operations {
           };
         };
       };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      401: components['responses']['main.unauthorized'];
+      429: components['responses']['main.rate_limited'];
     };
   };
   createCategory: {
@@ -1457,160 +737,13 @@ export interface operations {
           };
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `forbidden`: The caller is authenticated but lacks the permission or ownership this needs. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'forbidden';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `slug_taken`: Another resource has this slug, or none was free for the title; choose another. */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'slug_taken';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['main.bad_request.validation_failed'];
+      401: components['responses']['main.unauthorized'];
+      403: components['responses']['main.forbidden'];
+      409: components['responses']['main.slug_taken'];
+      413: components['responses']['main.payload_too_large'];
+      415: components['responses']['main.unsupported_media_type'];
+      429: components['responses']['main.rate_limited'];
     };
   };
   getCategory: {
@@ -1647,94 +780,10 @@ export interface operations {
           };
         };
       };
-      /** @description `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `not_found`: No such route or resource, or it is not the caller’s to see. */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'not_found';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['main.validation_failed'];
+      401: components['responses']['main.unauthorized'];
+      404: components['responses']['main.not_found'];
+      429: components['responses']['main.rate_limited'];
     };
   };
   renameCategory: {
@@ -1779,204 +828,15 @@ export interface operations {
           };
         };
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `forbidden`: The caller is authenticated but lacks the permission or ownership this needs. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'forbidden';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `not_found`: No such route or resource, or it is not the caller’s to see. */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'not_found';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `slug_taken`: Another resource has this slug, or none was free for the title; choose another. */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'slug_taken';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `version_conflict`: If-Match names a version that is no longer current; read the resource again. */
-      412: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'version_conflict';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['main.bad_request.validation_failed'];
+      401: components['responses']['main.unauthorized'];
+      403: components['responses']['main.forbidden'];
+      404: components['responses']['main.not_found'];
+      409: components['responses']['main.slug_taken'];
+      412: components['responses']['main.version_conflict'];
+      413: components['responses']['main.payload_too_large'];
+      415: components['responses']['main.unsupported_media_type'];
+      429: components['responses']['main.rate_limited'];
     };
   };
   deleteCategory: {
@@ -2001,204 +861,15 @@ export interface operations {
         };
         content?: never;
       };
-      /** @description `bad_request`: The request cannot be read: malformed JSON, a body cut short or a bad header. `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'bad_request' | 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `forbidden`: The caller is authenticated but lacks the permission or ownership this needs. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'forbidden';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `not_found`: No such route or resource, or it is not the caller’s to see. */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'not_found';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `category_in_use`: Posts use this category; pass move_to to move them first. */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'category_in_use';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `version_conflict`: If-Match names a version that is no longer current; read the resource again. */
-      412: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'version_conflict';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `payload_too_large`: The request body is over the limit of this route. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'payload_too_large';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not in a format this route accepts: its Content-Type, or a Content-Encoding the route does not decode (`Accept-Encoding` names those it does; `identity` for most). */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unsupported_media_type';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['main.bad_request.validation_failed'];
+      401: components['responses']['main.unauthorized'];
+      403: components['responses']['main.forbidden'];
+      404: components['responses']['main.not_found'];
+      409: components['responses']['main.category_in_use'];
+      412: components['responses']['main.version_conflict'];
+      413: components['responses']['main.payload_too_large'];
+      415: components['responses']['main.unsupported_media_type'];
+      429: components['responses']['main.rate_limited'];
     };
   };
   listTags: {
@@ -2231,72 +902,9 @@ export interface operations {
           };
         };
       };
-      /** @description `validation_failed`: Some fields are invalid; `errors` names each field and what is wrong with it. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'validation_failed';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `unauthorized`: A valid access token (or service token) is required and was missing or invalid. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'unauthorized';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
-      /** @description `rate_limited`: Over a rate limit; Retry-After says when to try again. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': {
-            type: string;
-            title: string;
-            status: number;
-            /** @enum {string} */
-            code: 'rate_limited';
-            detail: string;
-            request_id: string;
-            /** @description One entry per invalid field (validation_failed and some conflicts). */
-            errors?: {
-              field: string;
-              message: string;
-            }[];
-          };
-        };
-      };
+      400: components['responses']['main.validation_failed'];
+      401: components['responses']['main.unauthorized'];
+      429: components['responses']['main.rate_limited'];
     };
   };
 }

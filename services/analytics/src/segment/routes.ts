@@ -1,4 +1,4 @@
-import { type App, decodeContentCoding, jsonBodyParser } from '@platform/http';
+import { type App, decodeContentCoding, jsonBodyParser, namedSchemas } from '@platform/http';
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import type { AnalyticsContext } from '../context.ts';
 import { type KeyRoutes, requireWriteKey } from '../write-keys/service.ts';
@@ -9,6 +9,7 @@ import {
   MESSAGE_TYPES,
   Message,
   type MessageType,
+  SEGMENT_SCHEMAS,
   Success,
 } from './schema.ts';
 import { admitNames, convert, ingest } from './service.ts';
@@ -33,6 +34,7 @@ const operationIds: Record<MessageType, string> = {
  * libraries send them; the size limits count the decoded bytes).
  */
 export function segmentRoutes(api: App, ctx: AnalyticsContext) {
+  namedSchemas(api, SEGMENT_SCHEMAS);
   segmentApi(api, ctx, 'server', {
     batch: '/batch',
     track: '/track',
@@ -107,8 +109,8 @@ function segmentApi(
           'its decoded bytes.',
         security,
         ...(consumes ? { consumes } : {}),
-        body: BatchBody,
-        response: { 200: Success },
+        body: BatchBody.ref,
+        response: { 200: Success.ref },
       },
     },
     async (request) => {
@@ -141,8 +143,8 @@ function segmentApi(
           summary: `Segment ${type} call${who} (up to 32 KB)`,
           security,
           ...(consumes ? { consumes } : {}),
-          body: Message,
-          response: { 200: Success },
+          body: Message.ref,
+          response: { 200: Success.ref },
         },
       },
       async (request) => {

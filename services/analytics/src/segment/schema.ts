@@ -1,3 +1,4 @@
+import { namedSchema } from '@platform/http';
 import { Type } from 'typebox';
 
 /** Segment's limits (its HTTP Tracking API): a message, and a whole batch, as JSON bytes. */
@@ -64,22 +65,37 @@ const optional = (names: Field[]) =>
     [K in Field]: ReturnType<typeof Type.Optional<(typeof fields)[K]>>;
   };
 
-export const Message = Type.Object(optional(Object.keys(fields) as Field[]), {
-  description:
-    'A Segment message; a field sent as null counts as absent (analytics-python sends them), an id (userId, anonymousId, groupId, previousId) sent as an integer as its decimal text (analytics-ruby sends them); what each type needs is checked after the schema',
-});
+/**
+ * The shapes the Segment routes share, named (`components.schemas.SegmentMessage`…): fourteen
+ * routes take them (each type's route and the batch, for server and browser keys, the browser's
+ * as JSON and text/plain), and inline the document repeated the message 21 times.
+ * routes.ts registers them; the routes write `.ref`.
+ */
+export const Message = namedSchema(
+  'SegmentMessage',
+  Type.Object(optional(Object.keys(fields) as Field[]), {
+    description:
+      'A Segment message; a field sent as null counts as absent (analytics-python sends them), an id (userId, anonymousId, groupId, previousId) sent as an integer as its decimal text (analytics-ruby sends them); what each type needs is checked after the schema',
+  }),
+);
 
-export const BatchBody = Type.Object({
-  batch: Type.Array(Message, { minItems: 1 }),
-  sentAt: Type.Optional(fields.sentAt),
-  context: Type.Optional(object('Merged into each message (ignored)')),
-  integrations: Type.Optional(fields.integrations),
-  writeKey: Type.Optional(
-    Type.String({
-      maxLength: 200,
-      description: 'The write key, read only when the request has no Authorization header',
-    }),
-  ),
-});
+export const BatchBody = namedSchema(
+  'SegmentBatch',
+  Type.Object({
+    batch: Type.Array(Message.ref, { minItems: 1 }),
+    sentAt: Type.Optional(fields.sentAt),
+    context: Type.Optional(object('Merged into each message (ignored)')),
+    integrations: Type.Optional(fields.integrations),
+    writeKey: Type.Optional(
+      Type.String({
+        maxLength: 200,
+        description: 'The write key, read only when the request has no Authorization header',
+      }),
+    ),
+  }),
+);
 
-export const Success = Type.Object({ success: Type.Literal(true) });
+export const Success = namedSchema('SegmentSuccess', Type.Object({ success: Type.Literal(true) }));
+
+/** In the order they are registered: a schema before those that refer to it. */
+export const SEGMENT_SCHEMAS = [Message, BatchBody, Success];

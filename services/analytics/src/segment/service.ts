@@ -17,7 +17,7 @@ import { isReserved, RESERVED_NAMESPACES } from '../ingestion/schema.ts';
 import type { AcceptedEvent } from '../ingestion/types.ts';
 import { MAX_MESSAGE_BYTES, type Message, type MessageType } from './schema.ts';
 
-type Msg = Static<typeof Message>;
+type Msg = Static<typeof Message.ref>;
 
 /** Clocks disagree a little; anything later than this is a client bug. */
 const MAX_FUTURE_MS = 5 * 60_000;

@@ -1,4 +1,4 @@
-import { type App, isNotModified } from '@platform/http';
+import { type App, isNotModified, namedSchemas } from '@platform/http';
 import type { MainContext } from '../context.ts';
 import { createListCache } from './list-cache.ts';
 import { listPage } from './list-service.ts';
@@ -10,6 +10,7 @@ import {
   MAX_TAGS,
   MAX_WRITE_REQUEST_BYTES,
   PatchPostBody,
+  Post,
   PostEnvelope,
   PostPage,
   PostParams,
@@ -39,6 +40,7 @@ function capTags(request: { body: unknown }, _reply: unknown, done: () => void) 
 }
 
 export function postRoutes(app: App, ctx: MainContext) {
+  namedSchemas(app, [Post]);
   const write = app.authorize('posts:write');
   const cache = createListCache({
     maxBytes: LIST_CACHE_BYTES,

@@ -1,3 +1,4 @@
+import { namedSchema } from '@platform/http';
 import { Type } from 'typebox';
 
 export const MAX_BODY_BYTES = 100 * 1024;
@@ -29,24 +30,31 @@ export const CategoryRef = Type.Object({
   name: Type.String(),
 });
 
-export const Post = Type.Object({
-  id: Type.String({ format: 'uuid' }),
-  slug: Type.String(),
-  title: Type.String(),
-  body: Type.String(),
-  excerpt: Type.String(),
-  status: Status,
-  author_id: Type.String({ format: 'uuid' }),
-  category: Nullable(CategoryRef),
-  tags: Type.Array(Type.String()),
-  created_at: Timestamp,
-  updated_at: Timestamp,
-  published_at: Nullable(Timestamp),
-});
+/**
+ * A post as every posts route answers it, named (`components.schemas.Post`, the typed client's
+ * `components['schemas']['Post']`): five operations answer it; routes.ts registers it.
+ */
+export const Post = namedSchema(
+  'Post',
+  Type.Object({
+    id: Type.String({ format: 'uuid' }),
+    slug: Type.String(),
+    title: Type.String(),
+    body: Type.String(),
+    excerpt: Type.String(),
+    status: Status,
+    author_id: Type.String({ format: 'uuid' }),
+    category: Nullable(CategoryRef),
+    tags: Type.Array(Type.String()),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    published_at: Nullable(Timestamp),
+  }),
+);
 
-export const PostEnvelope = Type.Object({ post: Post });
+export const PostEnvelope = Type.Object({ post: Post.ref });
 export const PostPage = Type.Object({
-  items: Type.Array(Post),
+  items: Type.Array(Post.ref),
   next_cursor: Nullable(Type.String({ description: 'Null on the last page' })),
 });
 
