@@ -580,7 +580,7 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
-          /** @description a letter, then up to 99 letters, digits, spaces or _ . : / -; names under user., post. are reserved to services (400); a name not used before is refused (400) once EVENT_NAMES_MAX distinct names are registered */
+          /** @description a letter, then up to 99 letters, digits, spaces or _ . : / -; names under user., post. are reserved to services (400); a name not used before is refused (400) once the public share of the registry (EVENT_NAMES_PUBLIC_MAX names) or the whole registry (EVENT_NAMES_MAX) is full */
           event?: string;
           /** @description any JSON object up to 8192 bytes serialized, without NUL characters or unpaired surrogates in its text and keys, or numbers beyond a double */
           properties?: {
@@ -595,7 +595,7 @@ export interface operations {
           /** @description unique per event from its sender: sent again (a retry) within the dedup window it is accepted and not stored twice */
           message_id?: string;
           events?: {
-            /** @description a letter, then up to 99 letters, digits, spaces or _ . : / -; names under user., post. are reserved to services (400); a name not used before is refused (400) once EVENT_NAMES_MAX distinct names are registered */
+            /** @description a letter, then up to 99 letters, digits, spaces or _ . : / -; names under user., post. are reserved to services (400); a name not used before is refused (400) once the public share of the registry (EVENT_NAMES_PUBLIC_MAX names) or the whole registry (EVENT_NAMES_MAX) is full */
             event: string;
             /** @description any JSON object up to 8192 bytes serialized, without NUL characters or unpaired surrogates in its text and keys, or numbers beyond a double */
             properties?: {
@@ -776,7 +776,7 @@ export interface operations {
              * @description The client clock when it was sent
              */
             sentAt?: string;
-            /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
+            /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once the key’s budget of the registry is spent: a server key’s is EVENT_NAMES_MAX names, a browser key’s the public share, EVENT_NAMES_PUBLIC_MAX) */
             event?: string;
             /** @description page and screen: its name */
             name?: string;
@@ -985,7 +985,7 @@ export interface operations {
            * @description The client clock when it was sent
            */
           sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
+          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once the key’s budget of the registry is spent: a server key’s is EVENT_NAMES_MAX names, a browser key’s the public share, EVENT_NAMES_PUBLIC_MAX) */
           event?: string;
           /** @description page and screen: its name */
           name?: string;
@@ -1178,7 +1178,7 @@ export interface operations {
            * @description The client clock when it was sent
            */
           sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
+          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once the key’s budget of the registry is spent: a server key’s is EVENT_NAMES_MAX names, a browser key’s the public share, EVENT_NAMES_PUBLIC_MAX) */
           event?: string;
           /** @description page and screen: its name */
           name?: string;
@@ -1371,7 +1371,7 @@ export interface operations {
            * @description The client clock when it was sent
            */
           sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
+          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once the key’s budget of the registry is spent: a server key’s is EVENT_NAMES_MAX names, a browser key’s the public share, EVENT_NAMES_PUBLIC_MAX) */
           event?: string;
           /** @description page and screen: its name */
           name?: string;
@@ -1564,7 +1564,7 @@ export interface operations {
            * @description The client clock when it was sent
            */
           sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
+          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once the key’s budget of the registry is spent: a server key’s is EVENT_NAMES_MAX names, a browser key’s the public share, EVENT_NAMES_PUBLIC_MAX) */
           event?: string;
           /** @description page and screen: its name */
           name?: string;
@@ -1757,7 +1757,7 @@ export interface operations {
            * @description The client clock when it was sent
            */
           sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
+          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once the key’s budget of the registry is spent: a server key’s is EVENT_NAMES_MAX names, a browser key’s the public share, EVENT_NAMES_PUBLIC_MAX) */
           event?: string;
           /** @description page and screen: its name */
           name?: string;
@@ -1950,7 +1950,7 @@ export interface operations {
            * @description The client clock when it was sent
            */
           sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
+          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once the key’s budget of the registry is spent: a server key’s is EVENT_NAMES_MAX names, a browser key’s the public share, EVENT_NAMES_PUBLIC_MAX) */
           event?: string;
           /** @description page and screen: its name */
           name?: string;
@@ -4857,7 +4857,7 @@ export interface operations {
              * @description The client clock when it was sent
              */
             sentAt?: string;
-            /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
+            /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once the key’s budget of the registry is spent: a server key’s is EVENT_NAMES_MAX names, a browser key’s the public share, EVENT_NAMES_PUBLIC_MAX) */
             event?: string;
             /** @description page and screen: its name */
             name?: string;
@@ -4930,7 +4930,7 @@ export interface operations {
              * @description The client clock when it was sent
              */
             sentAt?: string;
-            /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
+            /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once the key’s budget of the registry is spent: a server key’s is EVENT_NAMES_MAX names, a browser key’s the public share, EVENT_NAMES_PUBLIC_MAX) */
             event?: string;
             /** @description page and screen: its name */
             name?: string;
@@ -5161,7 +5161,7 @@ export interface operations {
            * @description The client clock when it was sent
            */
           sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
+          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once the key’s budget of the registry is spent: a server key’s is EVENT_NAMES_MAX names, a browser key’s the public share, EVENT_NAMES_PUBLIC_MAX) */
           event?: string;
           /** @description page and screen: its name */
           name?: string;
@@ -5217,7 +5217,7 @@ export interface operations {
            * @description The client clock when it was sent
            */
           sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
+          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once the key’s budget of the registry is spent: a server key’s is EVENT_NAMES_MAX names, a browser key’s the public share, EVENT_NAMES_PUBLIC_MAX) */
           event?: string;
           /** @description page and screen: its name */
           name?: string;
@@ -5432,7 +5432,7 @@ export interface operations {
            * @description The client clock when it was sent
            */
           sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
+          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once the key’s budget of the registry is spent: a server key’s is EVENT_NAMES_MAX names, a browser key’s the public share, EVENT_NAMES_PUBLIC_MAX) */
           event?: string;
           /** @description page and screen: its name */
           name?: string;
@@ -5488,7 +5488,7 @@ export interface operations {
            * @description The client clock when it was sent
            */
           sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
+          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once the key’s budget of the registry is spent: a server key’s is EVENT_NAMES_MAX names, a browser key’s the public share, EVENT_NAMES_PUBLIC_MAX) */
           event?: string;
           /** @description page and screen: its name */
           name?: string;
@@ -5703,7 +5703,7 @@ export interface operations {
            * @description The client clock when it was sent
            */
           sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
+          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once the key’s budget of the registry is spent: a server key’s is EVENT_NAMES_MAX names, a browser key’s the public share, EVENT_NAMES_PUBLIC_MAX) */
           event?: string;
           /** @description page and screen: its name */
           name?: string;
@@ -5759,7 +5759,7 @@ export interface operations {
            * @description The client clock when it was sent
            */
           sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
+          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once the key’s budget of the registry is spent: a server key’s is EVENT_NAMES_MAX names, a browser key’s the public share, EVENT_NAMES_PUBLIC_MAX) */
           event?: string;
           /** @description page and screen: its name */
           name?: string;
@@ -5974,7 +5974,7 @@ export interface operations {
            * @description The client clock when it was sent
            */
           sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
+          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once the key’s budget of the registry is spent: a server key’s is EVENT_NAMES_MAX names, a browser key’s the public share, EVENT_NAMES_PUBLIC_MAX) */
           event?: string;
           /** @description page and screen: its name */
           name?: string;
@@ -6030,7 +6030,7 @@ export interface operations {
            * @description The client clock when it was sent
            */
           sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
+          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once the key’s budget of the registry is spent: a server key’s is EVENT_NAMES_MAX names, a browser key’s the public share, EVENT_NAMES_PUBLIC_MAX) */
           event?: string;
           /** @description page and screen: its name */
           name?: string;
@@ -6245,7 +6245,7 @@ export interface operations {
            * @description The client clock when it was sent
            */
           sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
+          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once the key’s budget of the registry is spent: a server key’s is EVENT_NAMES_MAX names, a browser key’s the public share, EVENT_NAMES_PUBLIC_MAX) */
           event?: string;
           /** @description page and screen: its name */
           name?: string;
@@ -6301,7 +6301,7 @@ export interface operations {
            * @description The client clock when it was sent
            */
           sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
+          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once the key’s budget of the registry is spent: a server key’s is EVENT_NAMES_MAX names, a browser key’s the public share, EVENT_NAMES_PUBLIC_MAX) */
           event?: string;
           /** @description page and screen: its name */
           name?: string;
@@ -6516,7 +6516,7 @@ export interface operations {
            * @description The client clock when it was sent
            */
           sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
+          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once the key’s budget of the registry is spent: a server key’s is EVENT_NAMES_MAX names, a browser key’s the public share, EVENT_NAMES_PUBLIC_MAX) */
           event?: string;
           /** @description page and screen: its name */
           name?: string;
@@ -6572,7 +6572,7 @@ export interface operations {
            * @description The client clock when it was sent
            */
           sentAt?: string;
-          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
+          /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once the key’s budget of the registry is spent: a server key’s is EVENT_NAMES_MAX names, a browser key’s the public share, EVENT_NAMES_PUBLIC_MAX) */
           event?: string;
           /** @description page and screen: its name */
           name?: string;
