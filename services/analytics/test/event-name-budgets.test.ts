@@ -65,7 +65,7 @@ const fromServer = (event: string) =>
     headers: { authorization: serverKey },
     payload: { userId: 'u1', event },
   });
-const admin = (method: 'GET' | 'DELETE', url: string, token = t.adminToken, app = t.app) =>
+const admin = (method: 'GET' | 'PUT' | 'DELETE', url: string, token = t.adminToken, app = t.app) =>
   app.inject({ method, url: `${base}${url}`, headers: bearer(token) });
 const registered = async () =>
   (await sql(t.databaseUrl, 'select name, registered_by from event_names order by name')).map(
@@ -230,11 +230,59 @@ test('an admin deletes a name: its stored events stay, its room is free, and the
   assert.equal((await admin('DELETE', '/event-names/page')).statusCode, 404);
 });
 
+test('an admin vouches for names: registered from the trusted budget ahead of the pages, or moved out of the public share', async () => {
+  // Registered: Invoice Paid, Order Completed, Plan Upgraded (trusted); Junk 1, Junk 3,
+  // Checkout Started (public). The registry is full.
+  const full = await admin('PUT', '/event-names/Pricing%20Viewed');
+  assertRefused(full, 'name', /EVENT_NAMES_MAX = 6/);
+
+  // Junk 1 is moved to the trusted budget (a name of unknown origin would be too).
+  const moved = await admin('PUT', '/event-names/Junk%201');
+  assert.equal(moved.statusCode, 200, moved.body);
+  assert.deepEqual(
+    { ...(moved.json() as object), first_seen: undefined },
+    { name: 'Junk 1', registered_by: 'trusted', first_seen: undefined },
+  );
+  assert.equal((await admin('DELETE', '/event-names/Junk%203')).statusCode, 204);
+  // A name of unknown origin (registered before the budgets) counts as public.
+  await sql(
+    t.databaseUrl,
+    "update event_names set registered_by = null where name = 'Checkout Started'",
+  );
+  const listed = async (budget: string) => {
+    const res = await admin('GET', `/event-names?registered_by=${budget}`);
+    assert.equal(res.statusCode, 200, res.body);
+    const page = res.json() as { items: { name: string; registered_by: string | null }[] };
+    return [page.items.map((n) => `${n.name}: ${n.registered_by}`), res.json()] as const;
+  };
+  const [publicNames, counts] = await listed('public');
+  assert.deepEqual(publicNames, ['Checkout Started: null']);
+  assert.deepEqual(
+    [(counts as { registered: number }).registered, (counts as { public: number }).public],
+    [5, 1],
+  );
+  assert.deepEqual((await listed('trusted'))[0], [
+    'Invoice Paid: trusted',
+    'Junk 1: trusted',
+    'Order Completed: trusted',
+    'Plan Upgraded: trusted',
+  ]);
+
+  // A feature's name registered ahead of its release passes for the pages at once.
+  const ahead = await admin('PUT', '/event-names/Pricing%20Viewed');
+  assert.equal(ahead.statusCode, 200, ahead.body);
+  assert.equal((await anonymous('Pricing Viewed')).statusCode, 202);
+  const again = await admin('PUT', '/event-names/Pricing%20Viewed');
+  assert.equal(again.statusCode, 200, again.body);
+  assert.deepEqual(again.json(), ahead.json(), 'vouching again changes nothing');
+});
+
 test('the registry routes are for admins: 401 without a token, 403 without the permission', async () => {
   const user = await t.user();
   const reader = await t.issuer.token({ roles: ['analyst'], permissions: ['analytics:read'] });
   for (const [method, url] of [
     ['GET', '/event-names'],
+    ['PUT', '/event-names/Junk%209'],
     ['DELETE', '/event-names/Junk%201'],
   ] as const) {
     const none = await t.app.inject({ method, url: `${base}${url}` });
@@ -244,9 +292,12 @@ test('the registry routes are for admins: 401 without a token, 403 without the p
     assert.equal((plain.json() as Problem).code, 'forbidden');
   }
   assert.equal((await admin('GET', '/event-names', reader.accessToken)).statusCode, 200);
-  const notManager = await admin('DELETE', '/event-names/Junk%201', reader.accessToken);
-  assert.equal(notManager.statusCode, 403, notManager.body);
-  assert.ok((await registered()).includes('Junk 1: public'));
+  for (const method of ['PUT', 'DELETE'] as const) {
+    const notManager = await admin(method, '/event-names/Junk%201', reader.accessToken);
+    assert.equal(notManager.statusCode, 403, notManager.body);
+  }
+  assert.ok((await registered()).includes('Junk 1: trusted'));
+  assert.ok(!(await registered()).includes('Junk 9: trusted'));
 });
 
 test('hostile names and cursors on the registry routes are 400s or 404s, never a 5xx', async () => {
@@ -263,9 +314,11 @@ test('hostile names and cursors on the registry routes are 400s or 404s, never a
     '%7F',
   ];
   for (const name of hostile) {
-    const res = await admin('DELETE', `/event-names/${name}`);
-    assert.equal(res.statusCode, 400, `${name}: ${res.body}`);
-    assert.ok((res.json() as Problem).code, res.body);
+    for (const method of ['PUT', 'DELETE'] as const) {
+      const res = await admin(method, `/event-names/${name}`);
+      assert.equal(res.statusCode, 400, `${method} ${name}: ${res.body}`);
+      assert.ok((res.json() as Problem).code, res.body);
+    }
   }
   // Well-formed but not registered: 404; a slash encoded is part of the name.
   for (const name of ['checkout%2Fstep%201', '..%2F..%2Fetc', '%F0%9F%98%80']) {
@@ -276,11 +329,22 @@ test('hostile names and cursors on the registry routes are 400s or 404s, never a
     const res = await admin('GET', `/event-names?cursor=${cursor}`);
     assert.equal(res.statusCode, 400, `${cursor}: ${res.body}`);
   }
+  for (const budget of ['none', 'TRUSTED', '%00']) {
+    const res = await admin('GET', `/event-names?registered_by=${budget}`);
+    assert.equal(res.statusCode, 400, `${budget}: ${res.body}`);
+  }
   for (const limit of ['0', '1001', '-1', '1e3', 'x']) {
     const res = await admin('GET', `/event-names?limit=${limit}`);
     assert.equal(res.statusCode, 400, `${limit}: ${res.body}`);
   }
-  assert.equal((await registered()).length, 6);
+  assert.deepEqual(await registered(), [
+    'Checkout Started: null',
+    'Invoice Paid: trusted',
+    'Junk 1: trusted',
+    'Order Completed: trusted',
+    'Plan Upgraded: trusted',
+    'Pricing Viewed: trusted',
+  ]);
 });
 
 test('EVENT_NAMES_PUBLIC_MAX is half of EVENT_NAMES_MAX unless set, and never more than it', () => {

@@ -4,7 +4,9 @@ import type { Db } from '../db/index.ts';
 import {
   type Budget,
   deleteEventName,
+  type ListedName,
   loadEventNames,
+  markTrusted,
   type RegisteredName,
   registerEventNames,
 } from './repository.ts';
@@ -61,6 +63,12 @@ export interface EventNames {
    * for the room it freed; the others at their next reload.
    */
   delete(name: string): Promise<boolean>;
+  /**
+   * An admin vouches for a name: registered from the trusted budget if it is not yet, and counted
+   * as trusted if it was public (its room in the public share is freed). Resolves to its row, or
+   * to none when the full registry refused it.
+   */
+  vouch(name: string): Promise<ListedName | undefined>;
   /** Reloads every `ms` until `stop` (the app's life). */
   start(ms: number, onError: (error: unknown) => void): void;
   stop(): void;
@@ -205,6 +213,16 @@ export function createEventNames(deps: {
       );
     },
     load,
+    vouch: (name) =>
+      serially(async () => {
+        if ((await registerNow([name], 'trusted')).size > 0) return undefined;
+        const row = await markTrusted(db, name);
+        if (row) {
+          known.set(name, 'trusted');
+          publicFullUntil = 0;
+        }
+        return row;
+      }),
     delete: (name) =>
       // In line with registrations, so none of this replica's re-learns it from an older answer.
       serially(async () => {
@@ -228,7 +246,7 @@ export function createEventNames(deps: {
 }
 
 /** The message of the 400 for a name the full registry could not take. */
-const registryFull = (max: number) =>
+export const registryFull = (max: number) =>
   `the registry of event names is full (EVENT_NAMES_MAX = ${max}): this name is not registered; ` +
   'send one already in use, or ask the operator to raise EVENT_NAMES_MAX or remove unused names';
 

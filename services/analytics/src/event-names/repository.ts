@@ -1,6 +1,6 @@
 import { hasSqlState } from '@platform/db';
 import { DomainError } from '@platform/http';
-import { asc, eq, gt, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.ts';
 import { eventNames } from './tables.ts';
 
@@ -22,11 +22,22 @@ export interface ListedName extends RegisteredName {
   firstSeen: Date;
 }
 
-/** A page of registered names in name order, after `after` (the previous page's last). */
+/**
+ * A page of registered names in name order, after `after` (the previous page's last); with
+ * `budget`, only that budget's (`public`: those counted in the public share).
+ */
 export async function listEventNames(
   db: Db,
-  page: { after?: string | undefined; limit: number },
+  page: { after?: string | undefined; limit: number; budget?: Budget | undefined },
 ): Promise<ListedName[]> {
+  const conditions = [
+    page.after === undefined ? undefined : gt(eventNames.name, page.after),
+    page.budget === undefined
+      ? undefined
+      : page.budget === 'trusted'
+        ? eq(eventNames.registeredBy, 'trusted')
+        : sql`${eventNames.registeredBy} is distinct from 'trusted'`,
+  ];
   return db
     .select({
       name: eventNames.name,
@@ -34,7 +45,7 @@ export async function listEventNames(
       firstSeen: eventNames.firstSeen,
     })
     .from(eventNames)
-    .where(page.after === undefined ? undefined : gt(eventNames.name, page.after))
+    .where(and(...conditions))
     .orderBy(asc(eventNames.name))
     .limit(page.limit);
 }
@@ -46,6 +57,20 @@ export async function countEventNames(db: Db): Promise<{ registered: number; pub
       (count(*) filter (where registered_by is distinct from 'trusted'))::int as public
     from event_names`);
   return rows[0]!;
+}
+
+/** Counts a registered name as trusted (an admin vouched for it); its row, or none. */
+export async function markTrusted(db: Db, name: string): Promise<ListedName | undefined> {
+  const [row] = await db
+    .update(eventNames)
+    .set({ registeredBy: 'trusted' })
+    .where(eq(eventNames.name, name))
+    .returning({
+      name: eventNames.name,
+      registeredBy: eventNames.registeredBy,
+      firstSeen: eventNames.firstSeen,
+    });
+  return row;
 }
 
 /** Unregisters a name; false when it was not registered. */

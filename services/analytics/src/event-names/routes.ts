@@ -2,7 +2,8 @@ import { type App, problems } from '@platform/http';
 import { Type } from 'typebox';
 import type { AnalyticsContext } from '../context.ts';
 import { SEGMENT_EVENT_NAME } from '../segment/schema.ts';
-import { countEventNames, listEventNames } from './repository.ts';
+import { registryFull } from './registry.ts';
+import { countEventNames, type ListedName, listEventNames } from './repository.ts';
 
 const bearer = [{ bearer: [] }];
 const tags = ['event-names'];
@@ -38,9 +39,20 @@ const Query = Type.Object(
   {
     limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
     cursor: Type.Optional({ ...Name, description: 'next_cursor of the previous page' }),
+    registered_by: Type.Optional(
+      Type.Union([Type.Literal('trusted'), Type.Literal('public')], {
+        description: 'Only this budget’s names (public: those counted in the public share)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
+
+const toJson = (r: ListedName) => ({
+  name: r.name,
+  first_seen: r.firstSeen.toISOString(),
+  registered_by: r.registeredBy,
+});
 
 /**
  * The registry of event names for admins, so nobody runs SQL: reading needs analytics:read,
@@ -67,24 +79,55 @@ export function eventNameRoutes(api: App, ctx: AnalyticsContext) {
       },
     },
     async (request) => {
-      const { limit, cursor } = request.query;
+      const { limit, cursor, registered_by: budget } = request.query;
       const [rows, counts] = await Promise.all([
-        listEventNames(ctx.db, { after: cursor, limit: limit + 1 }),
+        listEventNames(ctx.db, { after: cursor, limit: limit + 1, budget }),
         countEventNames(ctx.db),
       ]);
       const page = rows.slice(0, limit);
       return {
-        items: page.map((r) => ({
-          name: r.name,
-          first_seen: r.firstSeen.toISOString(),
-          registered_by: r.registeredBy,
-        })),
+        items: page.map(toJson),
         next_cursor: rows.length > limit ? page.at(-1)!.name : null,
         registered: counts.registered,
         public: counts.public,
         max: ctx.eventNames.max,
         public_max: ctx.eventNames.publicMax,
       };
+    },
+  );
+
+  api.put(
+    '/event-names/:name',
+    {
+      onRequest: manage,
+      schema: {
+        tags,
+        operationId: 'registerEventName',
+        errors: ['forbidden'],
+        summary: 'Register an event name as trusted, or count a registered one as trusted',
+        description:
+          'Before a release whose pages send a new name, or to take a name out of the public ' +
+          'share (one registered before the budgets, say). It comes from the trusted budget: ' +
+          'when the whole registry (EVENT_NAMES_MAX) is full it is a 400 naming `name`, as a ' +
+          'server key’s new name would be.',
+        security: bearer,
+        params: Type.Object({ name: Name }),
+        response: { 200: RegisteredName },
+      },
+    },
+    async (request) => {
+      const { name } = request.params;
+      const row = await ctx.eventNames.vouch(name);
+      if (!row) {
+        throw problems.badRequest('The event name cannot be registered.', [
+          { field: 'name', message: registryFull(ctx.eventNames.max) },
+        ]);
+      }
+      request.log.info(
+        { event_name: name, by: request.principal!.userId },
+        'event name vouched for',
+      );
+      return toJson(row);
     },
   );
 
