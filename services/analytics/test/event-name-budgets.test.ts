@@ -268,6 +268,16 @@ test('an admin vouches for names: registered from the trusted budget ahead of th
     'Plan Upgraded: trusted',
   ]);
 
+  // Names no client sends, or always allowed, would only take room (the
+  // registry has room for one now).
+  for (const name of ['user.registered', 'Post.created', 'page', 'identify']) {
+    const res = await admin('PUT', `/event-names/${name}`);
+    assert.equal(res.statusCode, 400, `${name}: ${res.body}`);
+    assert.deepEqual(
+      (res.json() as Problem).errors.map((e) => e.field),
+      ['name'],
+    );
+  }
   // A feature's name registered ahead of its release passes for the pages at once.
   const ahead = await admin('PUT', '/event-names/Pricing%20Viewed');
   assert.equal(ahead.statusCode, 200, ahead.body);

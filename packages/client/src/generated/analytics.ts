@@ -222,7 +222,7 @@ export interface paths {
     get?: never;
     /**
      * Register an event name as trusted, or count a registered one as trusted
-     * @description Before a release whose pages send a new name, or to take a name out of the public share (one registered before the budgets, say). It comes from the trusted budget: when the whole registry (EVENT_NAMES_MAX) is full it is a 400 naming `name`, as a server key’s new name would be.
+     * @description Before a release whose pages send a new name, or to take a name out of the public share (one registered before the budgets, say). Reserved names (user., post.) and the fixed ones (page, screen, identify, group, alias) are a 400: never registered. It comes from the trusted budget: when the whole registry (EVENT_NAMES_MAX) is full it is a 400 naming `name`, as a server key’s new name would be.
      */
     put: operations['registerEventName'];
     post?: never;

@@ -1,8 +1,9 @@
 import { type App, problems } from '@platform/http';
 import { Type } from 'typebox';
 import type { AnalyticsContext } from '../context.ts';
+import { isReserved, RESERVED_NAMESPACES } from '../ingestion/schema.ts';
 import { SEGMENT_EVENT_NAME } from '../segment/schema.ts';
-import { registryFull } from './registry.ts';
+import { FIXED_EVENT_NAMES, registryFull } from './registry.ts';
 import { countEventNames, type ListedName, listEventNames } from './repository.ts';
 
 const bearer = [{ bearer: [] }];
@@ -107,7 +108,9 @@ export function eventNameRoutes(api: App, ctx: AnalyticsContext) {
         summary: 'Register an event name as trusted, or count a registered one as trusted',
         description:
           'Before a release whose pages send a new name, or to take a name out of the public ' +
-          'share (one registered before the budgets, say). It comes from the trusted budget: ' +
+          'share (one registered before the budgets, say). Reserved names (user., post.) and ' +
+          'the fixed ones (page, screen, identify, group, alias) are a 400: never registered. ' +
+          'It comes from the trusted budget: ' +
           'when the whole registry (EVENT_NAMES_MAX) is full it is a 400 naming `name`, as a ' +
           'server key’s new name would be.',
         security: bearer,
@@ -117,6 +120,17 @@ export function eventNameRoutes(api: App, ctx: AnalyticsContext) {
     },
     async (request) => {
       const { name } = request.params;
+      // Never sent by clients, or always allowed: a registration would only take room.
+      if (isReserved(name) || FIXED_EVENT_NAMES.has(name)) {
+        throw problems.badRequest('The event name cannot be registered.', [
+          {
+            field: 'name',
+            message: isReserved(name)
+              ? `names under ${RESERVED_NAMESPACES.map((n) => `${n}.`).join(', ')} are reserved to the services that emit them`
+              : `${name} is always allowed (Segment's ${name} calls) and never registered`,
+          },
+        ]);
+      }
       const row = await ctx.eventNames.vouch(name);
       if (!row) {
         throw problems.badRequest('The event name cannot be registered.', [
