@@ -23,7 +23,10 @@ export const FIXED_EVENT_NAMES: ReadonlySet<string> = new Set([
   'alias',
 ]);
 
-/** Once the registry (or the public share) is seen full, a name this replica does not know is refused this long. */
+/**
+ * Once the registry (or, for public senders, the public share) is seen full, a name this replica
+ * does not know is refused this long.
+ */
 export const FULL_RECHECK_MS = 5000;
 
 export type { Budget } from './repository.ts';
@@ -255,6 +258,7 @@ export const registryFull = (max: number) =>
  * rest is kept for trusted senders).
  */
 const publicShareFull = (publicMax: number) =>
-  `the registry of event names is full for names from public senders (EVENT_NAMES_PUBLIC_MAX = ${publicMax}): ` +
+  'the registry of event names is full for names from public senders ' +
+  `(EVENT_NAMES_PUBLIC_MAX = ${publicMax}): ` +
   'this name is not registered; send one already in use, or ask the operator to register it, ' +
   'raise EVENT_NAMES_PUBLIC_MAX or remove unused names';

@@ -107,8 +107,9 @@ export interface Limits {
  * Registers the names not registered yet, in the order given, as `budget`'s, while the registry
  * has room below `max` — and, for the public budget, while the names not registered by a trusted
  * sender are below `publicMax`: public senders can never take the room kept for trusted ones
- * (`max - publicMax`). A name registered by either is admitted for everyone. Registrations of all replicas take one transaction-level advisory lock first, so each
- * counts what the one before it committed and together they never pass `max` (a Segment batch
+ * (`max - publicMax`). A name registered by either is admitted for everyone. Registrations of
+ * all replicas take one transaction-level advisory lock first, so each counts what the one
+ * before it committed and together they never pass `max` (a Segment batch
  * can bring thousands of new names at once: counted without the lock, R replicas could end near
  * R × max). Registering is rare — a known name never gets here — so one lock costs nothing.
  */
@@ -150,28 +151,35 @@ export async function registerEventNames(
       limit greatest(
         least(
           ${max}::int - (select n from taken),
-          case when ${isPublic}::boolean then ${publicMax}::int - (select p from taken) else ${max}::int end
+          case when ${isPublic}::boolean
+            then ${publicMax}::int - (select p from taken)
+            else ${max}::int
+          end
         ),
         0
       )
     ), inserted as (
       insert into event_names (name, registered_by) select name, ${budget}::text from fresh
       on conflict do nothing
+    ), fresh_pairs as (
+      select coalesce(jsonb_agg(jsonb_build_array(name, ${budget}::text)), '[]'::jsonb) as pairs
+      from fresh
     ), state as (
       select (select n from taken) + (select count(*) from fresh) >= ${max}::int as at_cap,
-        (select p from taken) + case when ${isPublic}::boolean then (select count(*) from fresh) else 0 end
+        (select p from taken)
+          + case when ${isPublic}::boolean then (select count(*) from fresh) else 0 end
           >= ${publicMax}::int as public_at_cap
     )
     select
       (select coalesce(jsonb_agg(jsonb_build_array(name, registered_by)), '[]'::jsonb) from known)
-        || coalesce((select jsonb_agg(jsonb_build_array(name, ${budget}::text)) from fresh), '[]'::jsonb)
-        as admitted,
+        || (select pairs from fresh_pairs) as admitted,
       (select at_cap from state) as full,
       (select public_at_cap from state) as public_full,
+      -- The table as this statement saw it (without its own inserts), and those.
       case when (select at_cap or public_at_cap from state) then
         (select coalesce(jsonb_agg(jsonb_build_array(name, registered_by)), '[]'::jsonb)
           from event_names)
-        || coalesce((select jsonb_agg(jsonb_build_array(name, ${budget}::text)) from fresh), '[]'::jsonb)
+        || (select pairs from fresh_pairs)
       end as every`);
     })
     .catch((error: unknown) => {

@@ -7,6 +7,7 @@ import { FIXED_EVENT_NAMES, registryFull } from './registry.ts';
 import { countEventNames, type ListedName, listEventNames } from './repository.ts';
 
 const bearer = [{ bearer: [] }];
+const RESERVED = RESERVED_NAMESPACES.map((n) => `${n}.`);
 const tags = ['event-names'];
 
 /** Any name a client can send (Segment's are the widest: printable, up to 200 characters). */
@@ -126,7 +127,7 @@ export function eventNameRoutes(api: App, ctx: AnalyticsContext) {
           {
             field: 'name',
             message: isReserved(name)
-              ? `names under ${RESERVED_NAMESPACES.map((n) => `${n}.`).join(', ')} are reserved to the services that emit them`
+              ? `names under ${RESERVED.join(', ')} are reserved to the services that emit them`
               : `${name} is always allowed (Segment's ${name} calls) and never registered`,
           },
         ]);
