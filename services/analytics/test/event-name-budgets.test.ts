@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { after, test } from 'node:test';
 import { ConfigError } from '@platform/config';
+import { createTestDatabase, migrateBefore } from '@platform/testing';
 import { buildApp } from '../src/app.ts';
 import { readConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/index.ts';
+import { createEventNames } from '../src/event-names/registry.ts';
 import { bearer, buildTestAnalytics, sql } from './helper.ts';
 
 // The registry of event names has two budgets: public senders (anonymous or signed-in
@@ -367,4 +370,68 @@ test('EVENT_NAMES_PUBLIC_MAX is half of EVENT_NAMES_MAX unless set, and never mo
     (error) =>
       error instanceof ConfigError && /EVENT_NAMES_PUBLIC_MAX is invalid/.test(error.message),
   );
+});
+
+test('names registered before the budgets (migration 0017) count as public: the trusted room stays', async () => {
+  const db = await createTestDatabase();
+  after(() => db.drop());
+  await migrateBefore(db.url, path.resolve(import.meta.dirname, '../drizzle'), '0017');
+  // Four names of unknown origin: junk or not, nobody can tell.
+  await sql(
+    db.url,
+    "insert into event_names (name) values ('Old 1'), ('Old 2'), ('Old 3'), ('Old 4')",
+  );
+  const database = await openDatabase(db.url);
+  after(() => database.close());
+  const rows = await sql(db.url, 'select registered_by from event_names');
+  assert.deepEqual(
+    rows.map((r) => r.registered_by),
+    [null, null, null, null],
+  );
+  const names = createEventNames({ db: database.db, max: 8, publicMax: 4 });
+  await names.load();
+  assert.ok(names.has('Old 1'));
+  // The public share is spent by them; the trusted room is whole.
+  assert.deepEqual([...(await names.register(['Page Name'], 'public'))], ['Page Name']);
+  assert.equal(
+    (await names.register(['Backend 1', 'Backend 2', 'Backend 3', 'Backend 4'], 'trusted')).size,
+    0,
+  );
+  assert.deepEqual([...(await names.register(['Backend 5'], 'trusted'))], ['Backend 5']);
+});
+
+test('replicas registering public names at once never pass the public share together', async () => {
+  const db = await createTestDatabase({
+    migrations: path.resolve(import.meta.dirname, '../drizzle'),
+  });
+  after(() => db.drop());
+  const replicas = await Promise.all([0, 1, 2].map(() => openDatabase(db.url)));
+  try {
+    const registries = replicas.map((r) => createEventNames({ db: r.db, max: 50, publicMax: 20 }));
+    await Promise.all(
+      registries.map((names, r) =>
+        names.register(
+          Array.from({ length: 15 }, (_, i) => `replica ${r} name ${i}`),
+          'public',
+        ),
+      ),
+    );
+    const [count] = await sql(
+      db.url,
+      "select count(*)::int as n, count(*) filter (where registered_by = 'public')::int as p from event_names",
+    );
+    assert.deepEqual([count!.n, count!.p], [20, 20]);
+    // Trusted names still have the rest.
+    assert.equal(
+      (
+        await registries[0]!.register(
+          Array.from({ length: 30 }, (_, i) => `server ${i}`),
+          'trusted',
+        )
+      ).size,
+      0,
+    );
+  } finally {
+    for (const replica of replicas) await replica.close();
+  }
 });
