@@ -15,6 +15,7 @@ import { createDestinations } from './destinations/index.ts';
 import { destinationRoutes } from './destinations/routes.ts';
 import { codes } from './errors.ts';
 import { createEventNames } from './event-names/registry.ts';
+import { eventNameRoutes } from './event-names/routes.ts';
 import { profileRoutes } from './identity/routes.ts';
 import { deadLetterRoutes } from './ingestion/dead-letter-routes.ts';
 import { createDedup } from './ingestion/dedup.ts';
@@ -103,6 +104,7 @@ export async function buildApp(deps: AnalyticsAppDeps): Promise<App> {
   const eventNames = createEventNames({
     db: database.db,
     max: config.EVENT_NAMES_MAX,
+    publicMax: config.EVENT_NAMES_PUBLIC_MAX ?? Math.floor(config.EVENT_NAMES_MAX / 2),
     metrics: app.metrics,
   });
   // One per process: its rows' InfluxDB point numbers, in blocks shared by nobody else.
@@ -137,8 +139,13 @@ export async function buildApp(deps: AnalyticsAppDeps): Promise<App> {
     eventNames
       .load()
       .catch((err: unknown) => app.log.warn({ err }, 'registered event names not loaded'));
+    // Names deleted on another replica are forgotten here at the next reload.
+    eventNames.start(config.EVENT_NAMES_REFRESH_MS, (err) =>
+      app.log.warn({ err }, 'registered event names not reloaded'),
+    );
   });
   app.addHook('onClose', async () => {
+    eventNames.stop();
     await writer.close();
     await destinations.close();
     await auth.close();
@@ -152,6 +159,7 @@ export async function buildApp(deps: AnalyticsAppDeps): Promise<App> {
       segmentRoutes(api, ctx);
       segmentSettingsRoute(api, ctx);
       writeKeyRoutes(api, database.db);
+      eventNameRoutes(api, ctx);
       profileRoutes(api, ctx);
       queryRoutes(api, ctx);
       destinationRoutes(api, { db: database.db, list: destinations.list });

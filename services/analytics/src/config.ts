@@ -50,6 +50,17 @@ export const ConfigSchema = Type.Object({
    * is a series. A name beyond it is a 400; names the services emit are not counted.
    */
   EVENT_NAMES_MAX: count(1000),
+  /**
+   * Of those, how many public senders may register (anonymous or signed-in `/track-event`,
+   * browser write keys: anyone): the rest stays for trusted ones (server write keys, admins), so
+   * junk from the public cannot lock the owners' own new names out. At most EVENT_NAMES_MAX; 0:
+   * only trusted senders register names. Unset: half of EVENT_NAMES_MAX.
+   */
+  EVENT_NAMES_PUBLIC_MAX: Type.Optional(
+    Type.Integer({ minimum: 0, description: 'a count, at most EVENT_NAMES_MAX' }),
+  ),
+  /** How often each replica re-reads the registry: names deleted elsewhere are forgotten then. */
+  EVENT_NAMES_REFRESH_MS: Env.millis(10_000, 100),
   /** Longest a PostgreSQL statement (a report over a long range) may run; then 503. */
   QUERY_TIMEOUT_MS: Env.millis(60_000, 100),
   /**
@@ -82,6 +93,13 @@ export function readConfig(env: Record<string, string | undefined> = process.env
   if (config.DEDUP_MAX_IDS < config.WRITER_BATCH_SIZE) {
     throw new ConfigError(
       'DEDUP_MAX_IDS is invalid: expected at least WRITER_BATCH_SIZE (the ids one pass claims)',
+    );
+  }
+  if (config.EVENT_NAMES_PUBLIC_MAX === undefined) {
+    config.EVENT_NAMES_PUBLIC_MAX = Math.floor(config.EVENT_NAMES_MAX / 2);
+  } else if (config.EVENT_NAMES_PUBLIC_MAX > config.EVENT_NAMES_MAX) {
+    throw new ConfigError(
+      'EVENT_NAMES_PUBLIC_MAX is invalid: expected at most EVENT_NAMES_MAX (the public share of the names)',
     );
   }
   return config;

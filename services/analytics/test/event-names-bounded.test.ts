@@ -11,8 +11,9 @@ import { registerEventNames } from '../src/event-names/repository.ts';
 import { bearer, buildTestAnalytics, serviceHeaders, sql } from './helper.ts';
 
 // On InfluxDB an event's name is a tag: every name a client makes up would be a new series, and
-// a full series limit refuses real events. Client names are capped by EVENT_NAMES_MAX.
-const t = await buildTestAnalytics({ EVENT_NAMES_MAX: '5' });
+// a full series limit refuses real events. Client names are capped by EVENT_NAMES_MAX. Here
+// public senders may take the whole registry (one budget); event-name-budgets.test.ts splits it.
+const t = await buildTestAnalytics({ EVENT_NAMES_MAX: '5', EVENT_NAMES_PUBLIC_MAX: '5' });
 const base = '/analytics/v1';
 
 // A second replica on the same database, started before any name was registered.
@@ -169,9 +170,14 @@ test('events the services emit are trusted: no registration, even when the regis
 test('the registry and its refusals show in the metrics', async () => {
   const metrics = await t.app.inject({ url: '/metrics' });
   assert.match(metrics.body, /^analytics_event_names\{[^}]*\} 5$/m);
-  const refused = /^analytics_event_names_refused_total\{[^}]*\} (\d+)$/m.exec(metrics.body);
-  // Junk 6, Junk 7, Order Completed, Junk 8.
-  assert.equal(refused?.[1], '4', metrics.body);
+  const refused = (budget: string) =>
+    new RegExp(
+      `^analytics_event_names_refused_total\\{budget="${budget}"[^}]*\\} (\\d+)$`,
+      'm',
+    ).exec(metrics.body)?.[1];
+  // Junk 6, Junk 7 from /track-event; Order Completed, Junk 8 from a server key.
+  assert.equal(refused('public'), '2', metrics.body);
+  assert.equal(refused('trusted'), '2', metrics.body);
 });
 
 test('a full registry is asked again only every few seconds; names freed by the operator are taken then', async () => {
@@ -190,23 +196,23 @@ test('a full registry is asked again only every few seconds; names freed by the 
   }) as Db;
   let now = 1_000_000;
   const names = createEventNames({ db: counted, max: 5, now: () => now });
-  assert.deepEqual([...(await names.register(['Junk 10']))], ['Junk 10']);
+  assert.deepEqual([...(await names.register(['Junk 10'], 'public'))], ['Junk 10']);
   assert.equal(statements, 1);
   // It learnt every registered name with that answer, and refuses new ones without asking.
   for (const name of ['A1', 'A2', 'A3', 'A4', 'A5', 'page']) assert.ok(names.has(name), name);
   assert.ok(!names.has('Junk 10'));
   for (let i = 0; i < 20; i += 1) {
-    assert.equal((await names.register([`Junk ${11 + i}`, 'New'])).size, 2);
+    assert.equal((await names.register([`Junk ${11 + i}`, 'New'], 'public')).size, 2);
   }
   assert.equal(statements, 1);
 
   // The operator removes an unused name: after the re-check interval a new name takes its place.
   await sql(t.databaseUrl, "delete from event_names where name = 'A5'");
   now += FULL_RECHECK_MS - 1;
-  assert.equal((await names.register(['New'])).size, 1);
+  assert.equal((await names.register(['New'], 'public')).size, 1);
   assert.equal(statements, 1);
   now += 1;
-  assert.equal((await names.register(['New'])).size, 0);
+  assert.equal((await names.register(['New'], 'public')).size, 0);
   assert.equal(statements, 2);
   assert.ok(names.has('New'));
   assert.deepEqual(await registered(), ['A1', 'A2', 'A3', 'A4', 'New']);
@@ -257,7 +263,7 @@ test('replicas registering at once never pass the cap together', async () => {
       const names = Array.from({ length: 40 }, (_, i) => `replica ${r} name ${i}`);
       for (;;) {
         try {
-          return await registerEventNames(replica.db, names, 50);
+          return await registerEventNames(replica.db, names, { max: 50, publicMax: 50 }, 'trusted');
         } catch (error) {
           if (!(error instanceof DomainError && error.code === 'service_unavailable')) throw error;
         }
@@ -295,12 +301,15 @@ test('a registration that cannot get the registry lock is a 503 to retry, not a 
   try {
     await holder.query('begin');
     await holder.query('select pg_advisory_xact_lock($1)', [0x65766e74]);
-    await assert.rejects(registerEventNames(replica.db, ['Waits For The Lock'], 50), (error) => {
-      assert.ok(error instanceof DomainError);
-      assert.equal(error.code, 'service_unavailable');
-      assert.equal(error.options.retryAfterSeconds, 2);
-      return true;
-    });
+    await assert.rejects(
+      registerEventNames(replica.db, ['Waits For The Lock'], { max: 50, publicMax: 50 }, 'trusted'),
+      (error) => {
+        assert.ok(error instanceof DomainError);
+        assert.equal(error.code, 'service_unavailable');
+        assert.equal(error.options.retryAfterSeconds, 2);
+        return true;
+      },
+    );
     await holder.query('rollback');
   } finally {
     await holder.end();

@@ -195,6 +195,47 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/analytics/v1/event-names': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Registered event names in name order, with who registered each */
+    get: operations['listEventNames'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/analytics/v1/event-names/{name}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    /**
+     * Register an event name as trusted, or count a registered one as trusted
+     * @description Before a release whose pages send a new name, or to take a name out of the public share (one registered before the budgets, say). Reserved names (user., post.) and the fixed ones (page, screen, identify, group, alias) are a 400: never registered. It comes from the trusted budget: when the whole registry (EVENT_NAMES_MAX) is full it is a 400 naming `name`, as a server key’s new name would be.
+     */
+    put: operations['registerEventName'];
+    post?: never;
+    /**
+     * Unregister an event name (its stored events stay)
+     * @description Frees its room in the registry (and in the public share if it was counted there). Events already stored under the name are kept until retention deletes them; every replica forgets the name within EVENT_NAMES_REFRESH_MS, after which a new event with it registers it again, from its sender’s budget.
+     */
+    delete: operations['deleteEventName'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/analytics/v1/profiles/{user_id}': {
     parameters: {
       query?: never;
@@ -553,7 +594,7 @@ export interface components {
        * @description The client clock when it was sent
        */
       sentAt?: string;
-      /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once EVENT_NAMES_MAX distinct names are registered) */
+      /** @description track: the event name (names under user., post. are reserved to services; a name not used before is refused once the key’s budget of the registry is spent: a server key’s is EVENT_NAMES_MAX names, a browser key’s the public share, EVENT_NAMES_PUBLIC_MAX) */
       event?: string;
       /** @description page and screen: its name */
       name?: string;
@@ -888,7 +929,7 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
-          /** @description a letter, then up to 99 letters, digits, spaces or _ . : / -; names under user., post. are reserved to services (400); a name not used before is refused (400) once EVENT_NAMES_MAX distinct names are registered */
+          /** @description a letter, then up to 99 letters, digits, spaces or _ . : / -; names under user., post. are reserved to services (400); a name not used before is refused (400) once the public share of the registry (EVENT_NAMES_PUBLIC_MAX names) or the whole registry (EVENT_NAMES_MAX) is full */
           event?: string;
           /** @description any JSON object up to 8192 bytes serialized, without NUL characters or unpaired surrogates in its text and keys, or numbers beyond a double */
           properties?: {
@@ -903,7 +944,7 @@ export interface operations {
           /** @description unique per event from its sender: sent again (a retry) within the dedup window it is accepted and not stored twice */
           message_id?: string;
           events?: {
-            /** @description a letter, then up to 99 letters, digits, spaces or _ . : / -; names under user., post. are reserved to services (400); a name not used before is refused (400) once EVENT_NAMES_MAX distinct names are registered */
+            /** @description a letter, then up to 99 letters, digits, spaces or _ . : / -; names under user., post. are reserved to services (400); a name not used before is refused (400) once the public share of the registry (EVENT_NAMES_PUBLIC_MAX names) or the whole registry (EVENT_NAMES_MAX) is full */
             event: string;
             /** @description any JSON object up to 8192 bytes serialized, without NUL characters or unpaired surrogates in its text and keys, or numbers beyond a double */
             properties?: {
@@ -1311,6 +1352,117 @@ export interface operations {
     requestBody?: never;
     responses: {
       /** @description Revoked */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      400: components['responses']['analytics.bad_request.validation_failed'];
+      401: components['responses']['analytics.unauthorized'];
+      403: components['responses']['analytics.forbidden'];
+      404: components['responses']['analytics.not_found'];
+      413: components['responses']['analytics.payload_too_large'];
+      415: components['responses']['analytics.unsupported_media_type'];
+      429: components['responses']['analytics.rate_limited'];
+    };
+  };
+  listEventNames: {
+    parameters: {
+      query?: {
+        limit?: number;
+        /** @description next_cursor of the previous page */
+        cursor?: string;
+        /** @description Only this budget’s names (public: those counted in the public share) */
+        registered_by?: 'trusted' | 'public';
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items: {
+              name: string;
+              /** Format: date-time */
+              first_seen: string;
+              /** @description trusted: a server write key; public: anonymous or signed-in /track-event, a browser write key; null: registered before the budgets (counted as public) */
+              registered_by: 'trusted' | 'public' | null;
+            }[];
+            /** @description Null on the last page */
+            next_cursor: string | null;
+            /** @description Names registered in all */
+            registered: number;
+            /** @description Of those, names counted in the public share */
+            public: number;
+            /** @description EVENT_NAMES_MAX */
+            max: number;
+            /** @description EVENT_NAMES_PUBLIC_MAX */
+            public_max: number;
+          };
+        };
+      };
+      400: components['responses']['analytics.validation_failed'];
+      401: components['responses']['analytics.unauthorized'];
+      403: components['responses']['analytics.forbidden'];
+      429: components['responses']['analytics.rate_limited'];
+    };
+  };
+  registerEventName: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description A registered event name */
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            name: string;
+            /** Format: date-time */
+            first_seen: string;
+            /** @description trusted: a server write key; public: anonymous or signed-in /track-event, a browser write key; null: registered before the budgets (counted as public) */
+            registered_by: 'trusted' | 'public' | null;
+          };
+        };
+      };
+      400: components['responses']['analytics.bad_request.validation_failed'];
+      401: components['responses']['analytics.unauthorized'];
+      403: components['responses']['analytics.forbidden'];
+      413: components['responses']['analytics.payload_too_large'];
+      415: components['responses']['analytics.unsupported_media_type'];
+      429: components['responses']['analytics.rate_limited'];
+    };
+  };
+  deleteEventName: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description A registered event name */
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Unregistered */
       204: {
         headers: {
           [name: string]: unknown;

@@ -9,4 +9,10 @@ import { pgTable, text } from 'drizzle-orm/pg-core';
 export const eventNames = pgTable('event_names', {
   name: text().primaryKey(),
   firstSeen: timestamptzNow(),
+  /**
+   * Whose budget registered it: `trusted` (a server write key, an admin) or `public` (anonymous
+   * or signed-in `/track-event`, a browser write key: at most EVENT_NAMES_PUBLIC_MAX of those).
+   * Null: registered before the budgets (migration 0017), counted as public.
+   */
+  registeredBy: text({ enum: ['trusted', 'public'] }),
 });

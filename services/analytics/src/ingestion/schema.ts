@@ -21,7 +21,8 @@ const TrackedEvent = Type.Object(
       description:
         'a letter, then up to 99 letters, digits, spaces or _ . : / -; names under ' +
         `${RESERVED_NAMESPACES.map((n) => `${n}.`).join(', ')} are reserved to services (400); ` +
-        'a name not used before is refused (400) once EVENT_NAMES_MAX distinct names are registered',
+        'a name not used before is refused (400) once the public share of the registry ' +
+        '(EVENT_NAMES_PUBLIC_MAX names) or the whole registry (EVENT_NAMES_MAX) is full',
     }),
     properties: Type.Optional(
       Type.Record(Type.String(), Type.Unknown(), {

@@ -98,10 +98,12 @@ export async function track(
     };
   });
   if (errors.length) throw problems.badRequest('Some events are invalid.', errors);
-  // A known name costs a Set lookup; new ones are registered while the registry has room.
+  // A known name costs a Set lookup; new ones are registered while the public share has room:
+  // anyone may call this route (a token only says which member of the public is calling).
   const refused = await ctx.eventNames.admit(
     list.map((e) => e.event as string),
     (i) => (single ? 'event' : `events.${i}.event`),
+    'public',
   );
   if (refused.length) throw problems.badRequest('Some event names cannot be registered.', refused);
   const stored = await accept(ctx, request, events);

@@ -120,7 +120,7 @@ function segmentApi(
         trusted,
       });
       logTooOld(request.log, tooOld);
-      await admitNames(ctx, messages, true);
+      await admitNames(ctx, messages, { batch: true, trusted });
       const fresh = await ingest(ctx, messages);
       request.log.debug({ write_key_id: request.writeKey?.id, fresh }, 'segment batch');
       return { success: true as const };
@@ -154,7 +154,7 @@ function segmentApi(
           trusted,
         });
         logTooOld(request.log, tooOld);
-        await admitNames(ctx, messages, false);
+        await admitNames(ctx, messages, { batch: false, trusted });
         await ingest(ctx, messages);
         return { success: true as const };
       },

@@ -42,7 +42,8 @@ const fields = {
     pattern: SEGMENT_EVENT_NAME,
     description:
       'track: the event name (names under user., post. are reserved to services; a name not ' +
-      'used before is refused once EVENT_NAMES_MAX distinct names are registered)',
+      'used before is refused once the key’s budget of the registry is spent: a server key’s ' +
+      'is EVENT_NAMES_MAX names, a browser key’s the public share, EVENT_NAMES_PUBLIC_MAX)',
   }),
   name: plain('page and screen: its name'),
   category: plain('page: its category'),

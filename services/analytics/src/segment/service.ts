@@ -179,17 +179,20 @@ export function convert(
 
 /**
  * Registers the event names of these messages that this replica does not know (track's `event`;
- * the other types' names are fixed), or refuses the request with 400 naming each message whose
+ * the other types' names are fixed) from the key's budget (a server key's trusted, a browser
+ * key's public), or refuses the request with 400 naming each message whose
  * name the full registry could not take, before anything of it is kept.
  */
 export async function admitNames(
   ctx: AnalyticsContext,
   messages: Converted[],
-  batch: boolean,
+  options: { batch: boolean; trusted: boolean },
 ): Promise<void> {
   const refused = await ctx.eventNames.admit(
     messages.map((m) => m.event.event),
-    (i) => (batch ? `batch.${i}.event` : 'event'),
+    (i) => (options.batch ? `batch.${i}.event` : 'event'),
+    // A server key is a backend of the owners'; a browser key is in every page: anyone's.
+    options.trusted ? 'trusted' : 'public',
   );
   if (refused.length) throw problems.badRequest('Some event names cannot be registered.', refused);
 }

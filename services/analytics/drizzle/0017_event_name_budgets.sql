@@ -1,0 +1,1 @@
+ALTER TABLE "event_names" ADD COLUMN "registered_by" text;
