@@ -1,0 +1,80 @@
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { ConfigError } from './error.ts';
+
+/**
+ * The most an X_FILE is read of: what one environment variable can hold (Linux's MAX_ARG_STRLEN).
+ * Read whole, a file named by mistake (a log, /dev/zero, /dev/urandom) was read until memory ran
+ * out instead of being refused in one line.
+ */
+const MAX_FILE_BYTES = 128 * 1024;
+
+/** What a path that is not a regular file is, for the one line that refuses it. */
+function kindOf(stats: Stats): string {
+  if (stats.isDirectory()) return 'a directory';
+  if (stats.isFIFO()) return 'a FIFO';
+  if (stats.isCharacterDevice()) return 'a character device';
+  if (stats.isBlockDevice()) return 'a block device';
+  if (stats.isSocket()) return 'a socket';
+  return 'not a file';
+}
+
+/** The file is there and readable but no regular file: a FIFO, a device, a directory. */
+class NotAFile extends Error {}
+
+/**
+ * Up to `limit` bytes from the start of `file` (fewer when it ends sooner), a regular file only
+ * (a link to one is that file). Opened without blocking and checked before any read: a FIFO that
+ * no one writes to held start-up for ever in the open itself, and a device never ends.
+ */
+function readAtMost(file: string, limit: number): Buffer {
+  const fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) throw new NotAFile(kindOf(stats));
+    const buffer = Buffer.alloc(limit);
+    let length = 0;
+    while (length < limit) {
+      const read = readSync(fd, buffer, length, limit - length, null);
+      if (read === 0) break;
+      length += read;
+    }
+    return buffer.subarray(0, length);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The value `${key}_FILE` points to, if it is set. */
+export function fromFile(key: string, env: Record<string, string | undefined>): string | undefined {
+  const file = env[`${key}_FILE`];
+  if (file === undefined || file === '') return undefined;
+  // Two sources would leave which one wins to whoever reads this code next.
+  if (env[key] !== undefined && env[key] !== '') {
+    throw new ConfigError(`${key} and ${key}_FILE are both set: expected one of them`);
+  }
+  let bytes: Buffer;
+  try {
+    bytes = readAtMost(file, MAX_FILE_BYTES + 1);
+  } catch (error) {
+    if (error instanceof NotAFile) {
+      throw new ConfigError(
+        `${key}_FILE is invalid: ${file} is ${error.message}, not a regular file`,
+      );
+    }
+    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new ConfigError(`${key}_FILE is invalid: cannot read ${file} (${code})`);
+  }
+  if (bytes.length > MAX_FILE_BYTES) {
+    throw new ConfigError(`${key}_FILE is invalid: ${file} holds more than 128 KiB`);
+  }
+  // A byte order mark (Notepad, PowerShell's `Out-File -Encoding utf8`) is no part of the value:
+  // kept, it made a URL or a token that never matched, and the value looked right when printed.
+  const value = bytes
+    .toString('utf8')
+    .replace(/^\uFEFF/, '')
+    .replace(/\r?\n$/, '');
+  // Empty would count as unset, and a default or an optional setting's absence would quietly
+  // stand in for a secret that was never written.
+  if (value === '') throw new ConfigError(`${key}_FILE is invalid: ${file} is empty`);
+  return value;
+}

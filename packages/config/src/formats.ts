@@ -1,0 +1,73 @@
+import { isIP } from 'node:net';
+
+/**
+ * The format of a setting that is a server's address (Env.url, Env.postgresUrl…). Its scheme
+ * pattern alone took `http://`, `http://a b` or `http://host:99999`: a service then ran against
+ * the wrong host or died later with a stack. TypeBox passes a format it does not know; loadConfig
+ * checks this one.
+ */
+export const SERVER_URL = 'server-url';
+
+/**
+ * A URL that parses, names a host and holds no white space (the URL parser drops some, and the
+ * service would meet the value as written). PostgreSQL's socket form
+ * (`postgres:///db?host=/run/postgresql`) names its host in the query.
+ */
+function isServerUrl(value: string): boolean {
+  if (/\s/.test(value)) return false;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  if (url.hostname !== '') return true;
+  return /^postgres(ql)?:$/.test(url.protocol) && !!url.searchParams.get('host');
+}
+
+/**
+ * The format of TRUST_PROXY (Env.trustProxy): what Fastify's trustProxy (proxy-addr) compiles.
+ * A malformed entry (`zzz`, `10.0.0.0/99`) passed as any string, and the service died at start
+ * with proxy-addr's stack (TypeError: invalid IP address).
+ */
+export const PROXY_LIST = 'proxy-list';
+
+/** proxy-addr's named ranges. */
+const NAMED_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** Comma-separated addresses, CIDRs (`10.0.0.0/8`), IPv4 netmasks or named ranges; blanks skipped. */
+function isProxyList(value: string): boolean {
+  return value.split(',').every((item) => {
+    const entry = item.trim();
+    if (entry === '' || NAMED_RANGES.has(entry)) return true;
+    const slash = entry.lastIndexOf('/');
+    const kind = isIP(slash === -1 ? entry : entry.slice(0, slash));
+    if (kind === 0) return false;
+    if (slash === -1) return true;
+    const range = entry.slice(slash + 1);
+    if (/^\d+$/.test(range)) return Number(range) >= 1 && Number(range) <= (kind === 6 ? 128 : 32);
+    // 255.255.255.0: ones then zeros, at least one.
+    if (kind !== 4 || isIP(range) !== 4) return false;
+    const bits = range
+      .split('.')
+      .map((octet) => Number(octet).toString(2).padStart(8, '0'))
+      .join('');
+    return /^1+0*$/.test(bits);
+  });
+}
+
+/**
+ * The format of EVENT_SUBSCRIBERS (Env.eventSubscribers): each entry's URL, after its `=`, a
+ * server URL. The pattern took `http://analytics:99999`, and the outbox then failed every relay.
+ */
+export const SUBSCRIBER_LIST = 'subscriber-list';
+
+const isSubscriberList = (value: string) =>
+  value.split(';').every((entry) => isServerUrl(entry.slice(entry.indexOf('=') + 1)));
+
+/** The formats loadConfig checks itself (TypeBox passes those it does not know). */
+export const FORMATS: Record<string, (value: string) => boolean> = {
+  [SERVER_URL]: isServerUrl,
+  [PROXY_LIST]: isProxyList,
+  [SUBSCRIBER_LIST]: isSubscriberList,
+};
