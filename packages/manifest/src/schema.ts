@@ -62,8 +62,9 @@ export const EdgeRoute = Type.Object(
   {
     method: Type.Union(['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].map((m) => Type.Literal(m))),
     path: Type.String({
-      pattern: '^(/[A-Za-z0-9._~-]+)+$',
-      description: 'Below its prefix, without parameters: /v1/login.',
+      pattern: '^(/([A-Za-z0-9._~-]+|:[A-Za-z][A-Za-z0-9_]*))+$',
+      description:
+        'Below its prefix: /v1/login; a `:name` segment is a path parameter, any one segment (/v1/projects/:writeKey/settings).',
     }),
     limit: Type.Optional(
       Type.String({

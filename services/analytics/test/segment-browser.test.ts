@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
-import { bearer, buildTestAnalytics } from './helper.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { insertLinks, type Link } from '../src/identity/repository.ts';
+import { bearer, buildTestAnalytics, sql } from './helper.ts';
 
 /**
  * The analytics.js routes (/t, /p, /i, /g, /a, /s, /b) and browser write keys: JSON sent as
@@ -424,4 +426,111 @@ test('a page’s links cannot push a backend’s out of the anonymous ids a user
     items.map((e) => e.anonymous_id),
     [real],
   );
+});
+
+test('a page cannot grow a user’s links past 1000; a server key’s links are not counted nor capped', async () => {
+  // Each a row every read of the user went through; a public key made any number of them.
+  const victim = `capped-${randomUUID()}`;
+  const other = `uncapped-${randomUUID()}`;
+  const links = async (userId: string) =>
+    (
+      await sql(
+        t.databaseUrl,
+        'select count(*) filter (where not trusted)::int as page, count(*) filter (where trusted)::int as server from identity_links where user_id = $1',
+        [userId],
+      )
+    )[0] as { page: number; server: number };
+  const identifies = (n: number, userId = victim) =>
+    Array.from({ length: n }, () => ({ type: 'identify', userId, anonymousId: randomUUID() }));
+  for (const batch of [identifies(500), identifies(499)]) {
+    assert.equal((await post('/b', { writeKey: browserKey.key, batch })).statusCode, 200);
+  }
+  assert.deepEqual(await links(victim), { page: 999, server: 0 });
+  // One fits; the rest of the batch is taken (a 200: analytics.js drops a refused batch whole),
+  // its events stored, its links to that user left out; another user's room is their own.
+  const past = randomUUID();
+  const batch = [
+    ...identifies(3),
+    { type: 'alias', userId: victim, previousId: randomUUID() },
+    { type: 'track', anonymousId: past, event: 'Past The Cap' },
+    { type: 'identify', userId: victim, anonymousId: past },
+    ...identifies(2, other),
+  ];
+  const res = await post('/b', { writeKey: browserKey.key, batch });
+  assert.equal(res.statusCode, 200, res.body);
+  assert.equal(
+    (await post('/i', { writeKey: browserKey.key, ...identifies(1)[0] })).statusCode,
+    200,
+  );
+  assert.deepEqual(await links(victim), { page: 1000, server: 0 });
+  assert.deepEqual(await links(other), { page: 2, server: 0 });
+  await t.drained();
+  const stored = await sql(
+    t.databaseUrl,
+    "select count(*)::int as n from events where name = 'Past The Cap'",
+  );
+  assert.deepEqual(stored, [{ n: 1 }]);
+  // A server key links as before, the browser-linked ids it takes over included.
+  const [taken] = (await sql(
+    t.databaseUrl,
+    'select anonymous_id from identity_links where user_id = $1 and not trusted limit 1',
+    [victim],
+  )) as { anonymous_id: string }[];
+  const batchOfServer = [
+    ...identifies(5),
+    { type: 'identify', userId: victim, anonymousId: past },
+    { type: 'identify', userId: victim, anonymousId: taken!.anonymous_id },
+  ];
+  const server = await t.app.inject({
+    method: 'POST',
+    url: `${base}/batch`,
+    headers: basic(serverKey.key),
+    payload: { batch: batchOfServer },
+  });
+  assert.equal(server.statusCode, 200, server.body);
+  assert.deepEqual(await links(victim), { page: 999, server: 7 });
+  // The room that freed is the page's again, one link of it.
+  assert.equal(
+    (await post('/b', { writeKey: browserKey.key, batch: identifies(3) })).statusCode,
+    200,
+  );
+  assert.deepEqual(await links(victim), { page: 1000, server: 7 });
+});
+
+test('concurrent batches of a page share one user’s room: never past the cap together', async () => {
+  // Two replicas' transactions: the second counts the room only once the first has committed.
+  const victim = `raced-${randomUUID()}`;
+  const links = (n: number): Link[] =>
+    Array.from({ length: n }, () => ({
+      anonymousId: randomUUID(),
+      userId: victim,
+      via: 'identify',
+      messageId: null,
+      trusted: false,
+    }));
+  const { db } = t.database;
+  await db.transaction((tx) => insertLinks(tx, links(990)));
+  let release = () => {};
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let inserted = () => {};
+  const first = db.transaction(async (tx) => {
+    await insertLinks(tx, links(8));
+    inserted();
+    await held;
+  });
+  await new Promise<void>((resolve) => {
+    inserted = resolve;
+  });
+  const second = db.transaction((tx) => insertLinks(tx, links(8)));
+  await sleep(200);
+  release();
+  await Promise.all([first, second]);
+  const [row] = await sql(
+    t.databaseUrl,
+    'select count(*)::int as n from identity_links where user_id = $1',
+    [victim],
+  );
+  assert.deepEqual(row, { n: 1000 });
 });

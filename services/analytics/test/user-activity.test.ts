@@ -111,3 +111,24 @@ test('bad parameters are 400 with errors', async () => {
   const reversed = `?from=${encodeURIComponent(minutesAgo(1))}&to=${encodeURIComponent(minutesAgo(2))}`;
   assert.equal((await get(reversed, alice.accessToken)).statusCode, 400);
 });
+
+test('a user id is a UUID: any case names the same user, for the user and for an admin', async () => {
+  const own = (await get('', alice.accessToken)).json().items;
+  assert.ok(own.length > 0);
+  const upper = await get(`?user_id=${alice.id.toUpperCase()}`, alice.accessToken);
+  assert.equal(upper.statusCode, 200, upper.body);
+  assert.deepEqual(upper.json().items, own);
+  const asAdmin = await get(`?user_id=${alice.id.toUpperCase()}`, t.adminToken);
+  assert.equal(asAdmin.statusCode, 200, asAdmin.body);
+  assert.deepEqual(asAdmin.json().items, own);
+  // Another user's id stays another user's, whatever its case.
+  assert.equal((await get(`?user_id=${bob.id.toUpperCase()}`, alice.accessToken)).statusCode, 403);
+
+  const profile = (id: string) =>
+    t.app.inject({ url: `/analytics/v1/profiles/${id}`, headers: bearer(t.adminToken) });
+  const lower = await profile(alice.id);
+  assert.equal(lower.statusCode, 200, lower.body);
+  const mixed = await profile(alice.id.toUpperCase());
+  assert.equal(mixed.statusCode, 200, mixed.body);
+  assert.deepEqual(mixed.json(), lower.json());
+});

@@ -109,3 +109,49 @@ test('every other route keeps CORS_ORIGINS: the Segment routes and the rest of a
   const app = await preflight(listed, '/analytics/v1/track-event', 'https://app.example');
   assert.equal(app.headers.get('access-control-allow-origin'), 'https://app.example');
 });
+
+test('the settings analytics.js loads from its cdnURL: readable from any origin, the gateway’s own answers too', async () => {
+  const settings = '/analytics/v1/projects/wk_page/settings';
+  const load = (url: string) => fetch(`${url}${settings}`, { headers: { origin: SHOP } });
+  for (const url of [listed, none]) {
+    const res = await load(url);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('access-control-allow-origin'), '*');
+    assert.equal(res.headers.get('access-control-allow-credentials'), null);
+    assert.equal((await json(res)).url, settings);
+    // Any key's: a path parameter, not one path.
+    const other = await fetch(`${url}/analytics/v1/projects/wk_other/settings`, {
+      headers: { origin: SHOP },
+    });
+    assert.equal(other.headers.get('access-control-allow-origin'), '*');
+    await other.arrayBuffer();
+    // A preflight (a page that adds a header) is answered for GET.
+    const pre = await fetch(`${url}${settings}`, {
+      method: 'OPTIONS',
+      headers: { origin: SHOP, 'access-control-request-method': 'GET' },
+    });
+    assert.equal(pre.status, 204);
+    assert.equal(pre.headers.get('access-control-allow-origin'), '*');
+    assert.match(pre.headers.get('access-control-allow-methods') ?? '', /\bGET\b/);
+    assert.doesNotMatch(pre.headers.get('access-control-allow-methods') ?? '', /POST/);
+  }
+  // Analytics down: the gateway's 502/503 is readable, not an opaque network error.
+  const refused = await load(down);
+  assert.ok(refused.status >= 500, String(refused.status));
+  assert.equal(refused.headers.get('access-control-allow-origin'), '*');
+  await refused.arrayBuffer();
+  // Its 429 too, with a readable Retry-After.
+  let limit: Response | undefined;
+  for (let i = 0; i < 4; i += 1) {
+    const res = await load(limited);
+    await res.arrayBuffer();
+    if (res.status === 429) limit = res;
+  }
+  assert.ok(limit, 'rate limited');
+  assert.equal(limit.headers.get('access-control-allow-origin'), '*');
+  assert.match(limit.headers.get('access-control-expose-headers') ?? '', /retry-after/);
+  // The rest of the prefix keeps CORS_ORIGINS.
+  const write = await fetch(`${listed}/analytics/v1/write-keys`, { headers: { origin: SHOP } });
+  assert.equal(write.headers.get('access-control-allow-origin'), null);
+  await write.arrayBuffer();
+});

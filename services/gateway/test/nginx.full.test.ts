@@ -406,7 +406,7 @@ describe('NGINX’s own refusals on analytics.js’s routes are readable from an
       `POST ${path} HTTP/1.1\r\nHost: x\r\nOrigin: https://shop.example\r\nContent-Type: text/plain\r\nContent-Length: ${length}\r\nConnection: close\r\n\r\n${length === 2 ? '{}' : ''}`,
     );
 
-  test('their 503 and 413 carry Access-Control-Allow-Origin: *, no other route’s does', async () => {
+  test('their 503 and 413 carry Access-Control-Allow-Origin: *, the settings’ 503 too, no other route’s does', async () => {
     // Without it a page reads an opaque network error, not the answer, and analytics.js retries.
     for (const path of ['/analytics/v1/t', '/analytics/v1/b', '/analytics/v1/p/']) {
       const down = await post(path);
@@ -417,7 +417,24 @@ describe('NGINX’s own refusals on analytics.js’s routes are readable from an
       assert.equal(large.status, 413, path);
       assert.equal(large.headers['access-control-allow-origin'], '*', path);
     }
-    for (const path of ['/analytics/v1/track', '/analytics/v1/tx', '/main/v1/posts']) {
+    // The settings analytics.js loads (GET, any key: a path parameter) likewise.
+    for (const key of ['wk_page', 'wk_other']) {
+      const path = `/analytics/v1/projects/${key}/settings`;
+      const down = await exchange(
+        nginx.url,
+        `GET ${path} HTTP/1.1\r\nHost: x\r\nOrigin: https://shop.example\r\nConnection: close\r\n\r\n`,
+      );
+      assert.equal(down.status, 503, path);
+      assert.equal(down.headers['access-control-allow-origin'], '*', path);
+      assert.match(String(down.headers['access-control-expose-headers']), /retry-after/);
+    }
+    for (const path of [
+      '/analytics/v1/track',
+      '/analytics/v1/tx',
+      '/main/v1/posts',
+      '/analytics/v1/projects/wk_page/settings/x',
+      '/analytics/v1/write-keys',
+    ]) {
       const down = await post(path);
       assert.equal(down.status, 503, path);
       assert.equal(down.headers['access-control-allow-origin'], undefined, path);

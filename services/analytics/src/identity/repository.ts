@@ -1,4 +1,4 @@
-import { asc, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, not, type SQL, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/index.ts';
 import { forgottenUsers } from '../db/schema.ts';
 import { identityLinks, profiles } from './tables.ts';
@@ -58,8 +58,25 @@ export async function upsertProfiles(tx: Tx, updates: ProfileUpdate[]) {
       last_seen = greatest(p.last_seen, excluded.last_seen)`);
 }
 
-/** Links anonymous ids to users; an id already linked keeps its first user (idempotent). */
-export async function insertLinks(tx: Tx, links: Link[]) {
+/**
+ * The most links browser keys (untrusted) may make to one user: what `/user-activity`, the
+ * profile and the reports read of a user (`anonymousIdsOf`'s limit). Without it a page linked
+ * any number of made-up anonymous ids to a user with the public key, each a row that every read
+ * of that user went through.
+ */
+export const MAX_PUBLIC_LINKS_PER_USER = 1000;
+
+/** Classid of the per-user advisory locks of browser keys' links (two-key space: no other use). */
+const PUBLIC_LINKS_LOCK = 0x6c696e6b;
+
+/**
+ * Links anonymous ids to users; an id already linked keeps its first user (idempotent). A browser
+ * key's links past MAX_PUBLIC_LINKS_PER_USER new ones for a user are left out, quietly: the
+ * messages are stored (their events stay under their anonymous id, unstitched), so a Segment
+ * client's batch is not refused, and dropped, for them.
+ */
+export async function insertLinks(tx: Tx, all: Link[], publicMax = MAX_PUBLIC_LINKS_PER_USER) {
+  const links = await withinPublicRoom(tx, all, publicMax);
   if (links.length === 0) return;
   // Byte order, as `collate "C"` sorts them where a deletion locks links (forgetUsers).
   const sorted = [...links].sort((a, b) =>
@@ -81,6 +98,41 @@ export async function insertLinks(tx: Tx, links: Link[]) {
       },
       where: sql`not ${identityLinks.trusted} and excluded.trusted`,
     });
+}
+
+/**
+ * The links to keep: every server key's; a browser key's to an anonymous id already linked (it
+ * changes nothing) and, per user, as many new ones as the user has room for under `max`. Under a
+ * per-user lock, taken in one order by every batch, so concurrent batches of a page cannot each
+ * count the same room; a server key's link or another user's taking one of the ids meanwhile
+ * only leaves room unused.
+ */
+async function withinPublicRoom(tx: Tx, links: Link[], max: number): Promise<Link[]> {
+  const untrusted = links.filter((l) => !l.trusted);
+  if (untrusted.length === 0) return links;
+  const users = [...new Set(untrusted.map((l) => l.userId))];
+  await tx.execute(sql`
+    select pg_advisory_xact_lock(${PUBLIC_LINKS_LOCK}, h)
+    from (select distinct hashtext(u) as h from unnest(${sql.param(users)}::text[]) as u order by h) as s`);
+  const ids = untrusted.map((l) => l.anonymousId);
+  const counted = await tx
+    .select({ userId: identityLinks.userId, n: sql<number>`count(*)::int` })
+    .from(identityLinks)
+    .where(and(inArray(identityLinks.userId, users), not(identityLinks.trusted)))
+    .groupBy(identityLinks.userId);
+  const existing = await tx
+    .select({ id: identityLinks.anonymousId })
+    .from(identityLinks)
+    .where(inArray(identityLinks.anonymousId, ids));
+  const room = new Map(users.map((u) => [u, max]));
+  for (const c of counted) room.set(c.userId, max - c.n);
+  const linked = new Set(existing.map((r) => r.id));
+  return links.filter((l) => {
+    if (l.trusted || linked.has(l.anonymousId)) return true;
+    const left = room.get(l.userId)!;
+    room.set(l.userId, left - 1);
+    return left > 0;
+  });
 }
 
 /**

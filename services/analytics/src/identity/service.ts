@@ -3,13 +3,26 @@ import type { AnalyticsContext } from '../context.ts';
 import { EARLIEST, LATEST } from '../storable.ts';
 import { anonymousIdsOf, isForgotten, profileOf } from './repository.ts';
 
+const UUID = /^[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}$/i;
+
+/**
+ * A user id as analytics stores it: a UUID (the platform's user ids, which tokens name in lower
+ * case) in lower case, whatever case it was asked for in (`6F9619FF-…` and `6f9619ff-…` are
+ * one user); any other id as it is, since a site's own user ids (`userId` of Segment messages)
+ * may differ only by case.
+ */
+export function canonicalUserId(userId: string): string {
+  return UUID.test(userId) ? userId.toLowerCase() : userId;
+}
+
 /**
  * A user's profile: the traits write-key messages gave, the anonymous ids linked to them, and
  * when they were first and last seen over every stored event of theirs (first-party ones and
  * those under a linked anonymous id included, as /user-activity stitches them). 404 for a user
  * analytics has never seen, or has forgotten.
  */
-export async function readProfile(ctx: AnalyticsContext, userId: string) {
+export async function readProfile(ctx: AnalyticsContext, asked: string) {
+  const userId = canonicalUserId(asked);
   if (await isForgotten(ctx.db, userId)) throw problems.notFound('No profile for this user.');
   const [profile, anonymousIds] = await Promise.all([
     profileOf(ctx.db, userId),

@@ -9,7 +9,8 @@ const EdgeRoutesSchema = Type.Array(
   Type.Object(
     {
       method: Type.Union(['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].map((m) => Type.Literal(m))),
-      url: Type.String({ pattern: '^(/[A-Za-z0-9._~-]+)+$' }),
+      // A `:name` segment is a path parameter (Fastify's syntax): any one segment.
+      url: Type.String({ pattern: '^(/([A-Za-z0-9._~-]+|:[A-Za-z][A-Za-z0-9_]*))+$' }),
       limit: Type.Optional(Type.String()),
       body_limit: Type.Optional(Type.Integer({ minimum: 1 })),
       requires_token: Type.Optional(Type.Boolean()),

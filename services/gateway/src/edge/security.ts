@@ -54,7 +54,8 @@ const ANY_ORIGIN_EXPOSED =
   'x-request-id, ratelimit-limit, ratelimit-remaining, ratelimit-reset, retry-after';
 
 /**
- * Routes a manifest marks `any_origin` (analytics.js's): pages on any origin call them, with a
+ * Routes a manifest marks `any_origin` (analytics.js's posts, and the settings it GETs from its
+ * cdnURL): pages on any origin call them, with a
  * public key and no cookies, so every answer (the gateway's own refusals too, so a page's
  * library reads a 429's Retry-After or a 413 instead of a network error it would retry) carries
  * `Access-Control-Allow-Origin: *`, and their preflight is answered here, whatever CORS_ORIGINS
@@ -68,9 +69,11 @@ function anyOrigin(app: App) {
     reply.header('access-control-allow-origin', '*');
     reply.header('access-control-expose-headers', ANY_ORIGIN_EXPOSED);
     if (request.method !== 'OPTIONS') return;
-    reply.header('allow', 'POST, OPTIONS');
+    // The route's own methods (POST; GET and HEAD for a GET route), as proxy/routes.ts took them.
+    const methods = [request.routeOptions.method].flat().filter((m) => m !== 'OPTIONS');
+    reply.header('allow', [...methods, 'OPTIONS'].join(', '));
     if (request.headers['access-control-request-method'] !== undefined) {
-      reply.header('access-control-allow-methods', 'POST');
+      reply.header('access-control-allow-methods', methods.join(', '));
       reply.header('access-control-allow-headers', ANY_ORIGIN_HEADERS);
       reply.header('access-control-max-age', '600');
     }
