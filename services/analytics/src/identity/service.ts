@@ -6,13 +6,14 @@ import { anonymousIdsOf, isForgotten, profileOf } from './repository.ts';
 const UUID = /^[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}$/i;
 
 /**
- * A user id as analytics stores it: a UUID (the platform's user ids, which tokens name in lower
- * case) in lower case, whatever case it was asked for in (`6F9619FF-…` and `6f9619ff-…` are
- * one user); any other id as it is, since a site's own user ids (`userId` of Segment messages)
- * may differ only by case.
+ * Whether `asked` names the caller's own id, `own`: a UUID (the platform's user ids, which tokens
+ * name in lower case) in any case, any other id as written. Only the caller's own id is read in
+ * their spelling: events are stored under the `userId` a sender gave, and a site whose Segment
+ * clients send upper-case UUIDs (Swift's `uuidString`) keeps them so, so an admin's lookup takes
+ * the id as written.
  */
-export function canonicalUserId(userId: string): string {
-  return UUID.test(userId) ? userId.toLowerCase() : userId;
+export function isOwnUserId(asked: string, own: string): boolean {
+  return asked === own || (UUID.test(asked) && asked.toLowerCase() === own.toLowerCase());
 }
 
 /**
@@ -21,8 +22,7 @@ export function canonicalUserId(userId: string): string {
  * those under a linked anonymous id included, as /user-activity stitches them). 404 for a user
  * analytics has never seen, or has forgotten.
  */
-export async function readProfile(ctx: AnalyticsContext, asked: string) {
-  const userId = canonicalUserId(asked);
+export async function readProfile(ctx: AnalyticsContext, userId: string) {
   if (await isForgotten(ctx.db, userId)) throw problems.notFound('No profile for this user.');
   const [profile, anonymousIds] = await Promise.all([
     profileOf(ctx.db, userId),

@@ -3,7 +3,7 @@ import { problems } from '@platform/http';
 import type { Static } from 'typebox';
 import type { AnalyticsContext } from '../context.ts';
 import { anonymousIdsOf, usersOf } from '../identity/repository.ts';
-import { canonicalUserId } from '../identity/service.ts';
+import { isOwnUserId } from '../identity/service.ts';
 import { SEGMENT_EVENT_NAME } from '../segment/schema.ts';
 import { EARLIEST, LATEST } from '../storable.ts';
 import { TooManyEvents } from '../store/errors.ts';
@@ -47,8 +47,10 @@ export async function userActivity(
   principal: Principal,
   q: Static<typeof ActivityQuery>,
 ) {
-  const userId = q.user_id === undefined ? principal.userId : canonicalUserId(q.user_id);
-  if (userId !== canonicalUserId(principal.userId) && !principal.permissions.includes(READ_ANY)) {
+  // The caller's own id in another case is theirs (a 403 before); anyone else's as written.
+  const asked = q.user_id ?? principal.userId;
+  const userId = isOwnUserId(asked, principal.userId) ? principal.userId : asked;
+  if (userId !== principal.userId && !principal.permissions.includes(READ_ANY)) {
     throw problems.forbidden("Only admins may read another user's activity.");
   }
   // Accepted timestamps may run a few minutes ahead of this clock.
