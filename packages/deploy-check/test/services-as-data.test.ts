@@ -23,6 +23,7 @@ test('a new service is its manifest plus npm run generate: every file that lists
   for (const file of [
     'compose.yaml',
     'deploy/postgres/init.sh',
+    'deploy/nginx/nginx.conf',
     'deploy/secrets/init.sh',
     '.env.example',
     'deploy/k8s/base/config.yaml',
@@ -97,6 +98,11 @@ test('a new service is its manifest plus npm run generate: every file that lists
   assert.match(compose, /^ {2}secrets-notes: \{\}$/m);
   assert.deepEqual(checkCompose({ root: dir }), []);
   assert.match(read(dir, 'deploy/postgres/init.sh'), /^create notes NOTES_DB_PASSWORD$/m);
+  // NGINX's own refusals on its any_origin route are readable from any page, as the gateway's are.
+  assert.match(
+    read(dir, 'deploy/nginx/nginx.conf'),
+    /^ {4}~\^\/notes\/v1\/boards\/\[\^\/\]\+\/beacon\/\?\$ "\*";$/m,
+  );
   const secrets = read(dir, 'deploy/secrets/init.sh');
   assert.match(secrets, /^secret NOTES_DB_PASSWORD "\$postgres"$/m);
   assert.match(

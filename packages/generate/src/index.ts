@@ -5,6 +5,7 @@ import { generateCompose } from './compose.ts';
 import { generateEnvExample } from './env-example.ts';
 import { generateKubernetes } from './kubernetes.ts';
 import { generateMonitoring } from './monitoring.ts';
+import { generateNginx } from './nginx.ts';
 import type { Generated } from './output.ts';
 import { generatePostgresInit } from './postgres.ts';
 import { generateSecretsInit } from './secrets.ts';
@@ -23,6 +24,7 @@ export function generateAll(
     { file: 'packages/manifest/service.schema.json', content: manifestJsonSchema(), parts: [] },
     generateCompose(root, services),
     generatePostgresInit(root, services),
+    generateNginx(root, services),
     generateSecretsInit(root, services),
     generateEnvExample(root, services),
     ...generateKubernetes(root, services),
