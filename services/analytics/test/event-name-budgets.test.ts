@@ -411,7 +411,7 @@ test('replicas registering public names at once never pass the public share toge
     await Promise.all(
       registries.map((names, r) =>
         names.register(
-          Array.from({ length: 15 }, (_, i) => `replica ${r} name ${i}`),
+          Array.from({ length: 7 }, (_, i) => `replica ${r} name ${i}`),
           'public',
         ),
       ),
@@ -420,12 +420,13 @@ test('replicas registering public names at once never pass the public share toge
       db.url,
       "select count(*)::int as n, count(*) filter (where registered_by = 'public')::int as p from event_names",
     );
-    assert.deepEqual([count!.n, count!.p], [20, 20]);
+    // Each request fits alone; two of them fill 14 of the 20, the third's 7 do not fit at all.
+    assert.deepEqual([count!.n, count!.p], [14, 14]);
     // Trusted names still have the rest.
     assert.equal(
       (
         await registries[0]!.register(
-          Array.from({ length: 30 }, (_, i) => `server ${i}`),
+          Array.from({ length: 36 }, (_, i) => `server ${i}`),
           'trusted',
         )
       ).size,
@@ -433,5 +434,37 @@ test('replicas registering public names at once never pass the public share toge
     );
   } finally {
     for (const replica of replicas) await replica.close();
+  }
+});
+
+test('a request refused for one new name registers none of its others: the room stays for requests that fit', async () => {
+  const db = await createTestDatabase({
+    migrations: path.resolve(import.meta.dirname, '../drizzle'),
+  });
+  after(() => db.drop());
+  const replica = await openDatabase(db.url);
+  try {
+    const names = createEventNames({ db: replica.db, max: 6, publicMax: 3 });
+    const names2 = () =>
+      sql(db.url, 'select name from event_names order by name').then((r) => r.map((x) => x.name));
+    const field = (i: number) => `batch.${i}.event`;
+    // The public share (3) has room for two: a page's batch bringing three new names is refused
+    // whole — each new name named — and none of them takes a room.
+    assert.deepEqual(await names.admit(['Seen'], field, 'public'), []);
+    const refused = await names.admit(['Seen', 'Junk A', 'Junk B', 'Junk C'], field, 'public');
+    assert.deepEqual(
+      refused.map((e) => e.field),
+      ['batch.1.event', 'batch.2.event', 'batch.3.event'],
+    );
+    assert.deepEqual(await names2(), ['Seen']);
+    assert.deepEqual(await names.admit(['Real 1', 'Real 2'], field, 'public'), []);
+    // A server key's batch of four new names with room for three: the same, and its refusal
+    // leaves the trusted room whole, for the backend's next request that fits.
+    assert.equal((await names.admit(['T1', 'T2', 'T3', 'T4'], field, 'trusted')).length, 4);
+    assert.deepEqual(await names2(), ['Real 1', 'Real 2', 'Seen']);
+    assert.deepEqual(await names.admit(['T1', 'T2', 'T3'], field, 'trusted'), []);
+    assert.deepEqual(await names2(), ['Real 1', 'Real 2', 'Seen', 'T1', 'T2', 'T3']);
+  } finally {
+    await replica.close();
   }
 });

@@ -104,14 +104,16 @@ export interface Limits {
 }
 
 /**
- * Registers the names not registered yet, in the order given, as `budget`'s, while the registry
- * has room below `max` — and, for the public budget, while the names not registered by a trusted
- * sender are below `publicMax`: public senders can never take the room kept for trusted ones
- * (`max - publicMax`). A name registered by either is admitted for everyone. Registrations of
- * all replicas take one transaction-level advisory lock first, so each counts what the one
- * before it committed and together they never pass `max` (a Segment batch
- * can bring thousands of new names at once: counted without the lock, R replicas could end near
- * R × max). Registering is rare — a known name never gets here — so one lock costs nothing.
+ * Registers the names not registered yet as `budget`'s — all of them, or none when they do not
+ * all fit: the registry has room for them below `max`, and, for the public budget, the names not
+ * registered by a trusted sender stay within `publicMax` (public senders can never take the room
+ * kept for trusted ones, `max - publicMax`). A request refused for one name thus registers none
+ * of its others, whose room would go to events never kept. A name registered by either is
+ * admitted for everyone. Registrations of all replicas take one transaction-level advisory lock
+ * first, so each counts what the one before it committed and together they never pass `max` (a
+ * Segment batch can bring thousands of new names at once: counted without the lock, R replicas
+ * could end near R × max). Registering is rare — a known name never gets here — so one lock
+ * costs nothing.
  */
 export async function registerEventNames(
   db: Db,
@@ -144,19 +146,19 @@ export async function registerEventNames(
       from event_names
     ), known as (
       select e.name, e.registered_by from event_names e join wanted w on w.name = e.name
-    ), fresh as (
+    ), candidates as (
       select w.name from wanted w
       where not exists (select 1 from known k where k.name = w.name)
-      order by w.i
-      limit greatest(
-        least(
-          ${max}::int - (select n from taken),
-          case when ${isPublic}::boolean
-            then ${publicMax}::int - (select p from taken)
-            else ${max}::int
-          end
-        ),
-        0
+    ), fresh as (
+      -- All of them or none: a request refused for one name keeps nothing, its other new names'
+      -- registrations included, so the room stays for requests that fit.
+      select name from candidates
+      where (select count(*) from candidates) <= least(
+        ${max}::int - (select n from taken),
+        case when ${isPublic}::boolean
+          then ${publicMax}::int - (select p from taken)
+          else ${max}::int
+        end
       )
     ), inserted as (
       insert into event_names (name, registered_by) select name, ${budget}::text from fresh
