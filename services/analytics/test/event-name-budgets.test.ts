@@ -468,3 +468,55 @@ test('a request refused for one new name registers none of its others: the room 
     await replica.close();
   }
 });
+
+test('an admin can delete and vouch for any name a sender could register, 200 emoji long included', async () => {
+  // Segment's names are up to 200 characters (code points); an emoji is two UTF-16 units, which
+  // the router counted against its limit of path parameters: a browser key's junk of 101–200
+  // emoji was registered but could not be deleted through the API.
+  const u = await buildTestAnalytics({ EVENT_NAMES_MAX: '4', EVENT_NAMES_PUBLIC_MAX: '2' });
+  const created = await u.app.inject({
+    method: 'POST',
+    url: `${base}/write-keys`,
+    headers: bearer(u.adminToken),
+    payload: { name: 'page', kind: 'browser', origins: [SHOP] },
+  });
+  const pageKey = `Basic ${Buffer.from(`${(created.json() as { key: string }).key}:`).toString('base64')}`;
+  const junk = ['😀'.repeat(200), `${'🎉'.repeat(150)}x`];
+  for (const event of junk) {
+    const res = await u.app.inject({
+      method: 'POST',
+      url: `${base}/t`,
+      headers: { authorization: pageKey, origin: SHOP, 'content-type': 'text/plain' },
+      payload: JSON.stringify({ anonymousId: 'a1', event }),
+    });
+    assert.equal(res.statusCode, 200, res.body);
+  }
+  const at = (name: string) => `${base}/event-names/${encodeURIComponent(name)}`;
+  const vouched = await u.app.inject({
+    method: 'PUT',
+    url: at(junk[1]!),
+    headers: bearer(u.adminToken),
+  });
+  assert.equal(vouched.statusCode, 200, vouched.body);
+  assert.equal((vouched.json() as { registered_by: string }).registered_by, 'trusted');
+  for (const name of junk) {
+    const res = await u.app.inject({
+      method: 'DELETE',
+      url: at(name),
+      headers: bearer(u.adminToken),
+    });
+    assert.equal(res.statusCode, 204, res.body);
+  }
+  assert.deepEqual(await sql(u.databaseUrl, 'select name from event_names'), []);
+  // One character more is still the route's 400, naming the name.
+  const over = await u.app.inject({
+    method: 'DELETE',
+    url: at('😀'.repeat(201)),
+    headers: bearer(u.adminToken),
+  });
+  assert.equal(over.statusCode, 400, over.body);
+  assert.deepEqual(
+    (over.json() as Problem).errors.map((e) => e.field),
+    ['name'],
+  );
+});
