@@ -520,3 +520,25 @@ test('an admin can delete and vouch for any name a sender could register, 200 em
     ['name'],
   );
 });
+
+test('vouching for a name another replica deleted registers it again, not a 400 of a full registry', async () => {
+  const db = await createTestDatabase({
+    migrations: path.resolve(import.meta.dirname, '../drizzle'),
+  });
+  after(() => db.drop());
+  const replicas = await Promise.all([0, 1].map(() => openDatabase(db.url)));
+  try {
+    const [one, two] = replicas.map((r) => createEventNames({ db: r.db, max: 10, publicMax: 5 }));
+    assert.equal((await one!.register(['Checkout Started'], 'public')).size, 0);
+    assert.equal((await two!.register(['Checkout Started'], 'public')).size, 0);
+    // Deleted on the first; the second still knows it until its next reload.
+    assert.equal(await one!.delete('Checkout Started'), true);
+    const row = await two!.vouch('Checkout Started');
+    assert.equal(row?.registeredBy, 'trusted');
+    assert.deepEqual(await sql(db.url, 'select name, registered_by from event_names'), [
+      { name: 'Checkout Started', registered_by: 'trusted' },
+    ]);
+  } finally {
+    for (const replica of replicas) await replica.close();
+  }
+});

@@ -218,13 +218,20 @@ export function createEventNames(deps: {
     load,
     vouch: (name) =>
       serially(async () => {
-        if ((await registerNow([name], 'trusted')).size > 0) return undefined;
-        const row = await markTrusted(db, name);
-        if (row) {
-          known.set(name, 'trusted');
-          publicFullUntil = 0;
+        // Twice at most: a name this replica knows may have been deleted on another one since
+        // (it learns so at its next reload); then it is registered again, not refused as if the
+        // registry were full.
+        for (let attempt = 0; attempt < 2; attempt += 1) {
+          if ((await registerNow([name], 'trusted')).size > 0) return undefined;
+          const row = await markTrusted(db, name);
+          if (row) {
+            known.set(name, 'trusted');
+            publicFullUntil = 0;
+            return row;
+          }
+          known.delete(name);
         }
-        return row;
+        return undefined;
       }),
     delete: (name) =>
       // In line with registrations, so none of this replica's re-learns it from an older answer.
