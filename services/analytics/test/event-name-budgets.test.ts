@@ -542,3 +542,48 @@ test('vouching for a name another replica deleted registers it again, not a 400 
     for (const replica of replicas) await replica.close();
   }
 });
+
+test('a batch over its budget’s room is refused without asking again for a while, like a full share', async () => {
+  const db = await createTestDatabase({
+    migrations: path.resolve(import.meta.dirname, '../drizzle'),
+  });
+  after(() => db.drop());
+  const replica = await openDatabase(db.url);
+  try {
+    // Registrations are transactions: counted, to see which requests reached PostgreSQL.
+    let asked = 0;
+    const counted = new Proxy(replica.db, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver);
+        if (key !== 'transaction') return value;
+        return (...args: unknown[]) => {
+          asked += 1;
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    let now = 1_000_000;
+    const names = createEventNames({ db: counted, max: 10, publicMax: 3, now: () => now });
+    const batch = (n: number, tag: string) => Array.from({ length: n }, (_, i) => `${tag} ${i}`);
+    // The share has room for three: four new names are refused, and so is every batch of four
+    // or more that follows, without a statement each — the lock stays free for the others.
+    assert.equal((await names.register(batch(4, 'a'), 'public')).size, 4);
+    assert.equal(asked, 1);
+    for (let i = 0; i < 20; i += 1) {
+      assert.equal((await names.register(batch(4, `b${i}`), 'public')).size, 4);
+    }
+    assert.equal(asked, 1);
+    // What fits is still asked for, and the server key's budget is not held back by it.
+    assert.equal((await names.register(batch(2, 'fits'), 'public')).size, 0);
+    assert.equal((await names.register(batch(6, 'server'), 'trusted')).size, 0);
+    assert.equal(asked, 3);
+    // After the pause the registry is asked again.
+    assert.equal((await names.register(batch(2, 'c'), 'public')).size, 2);
+    assert.equal(asked, 4);
+    now += 6000;
+    assert.equal((await names.register(batch(2, 'd'), 'public')).size, 2);
+    assert.equal(asked, 5);
+  } finally {
+    await replica.close();
+  }
+});

@@ -90,6 +90,8 @@ export interface Registration {
   admitted: RegisteredName[];
   /** The registry is at EVENT_NAMES_MAX: no budget can register a name. */
   full: boolean;
+  /** Names registered after this statement, all and in the public share. */
+  counts: { registered: number; public: number };
   /** The public names are at EVENT_NAMES_PUBLIC_MAX: a public sender cannot register a name. */
   publicFull: boolean;
   /** When either is full: every registered name (the caller learns them); else empty. */
@@ -135,6 +137,8 @@ export async function registerEventNames(
         admitted: [string, Budget | null][];
         full: boolean;
         public_full: boolean;
+        registered: number;
+        public_count: number;
         every: [string, Budget | null][] | null;
       }>(sql`
     with wanted as (
@@ -167,7 +171,11 @@ export async function registerEventNames(
       select coalesce(jsonb_agg(jsonb_build_array(name, ${budget}::text)), '[]'::jsonb) as pairs
       from fresh
     ), state as (
-      select (select n from taken) + (select count(*) from fresh) >= ${max}::int as at_cap,
+      select (select n from taken) + (select count(*) from fresh)::int as registered,
+        (select p from taken)
+          + case when ${isPublic}::boolean then (select count(*) from fresh)::int else 0 end
+          as public_count,
+        (select n from taken) + (select count(*) from fresh) >= ${max}::int as at_cap,
         (select p from taken)
           + case when ${isPublic}::boolean then (select count(*) from fresh) else 0 end
           >= ${publicMax}::int as public_at_cap
@@ -177,6 +185,8 @@ export async function registerEventNames(
         || (select pairs from fresh_pairs) as admitted,
       (select at_cap from state) as full,
       (select public_at_cap from state) as public_full,
+      (select registered from state) as registered,
+      (select public_count from state) as public_count,
       -- The table as this statement saw it (without its own inserts), and those.
       case when (select at_cap or public_at_cap from state) then
         (select coalesce(jsonb_agg(jsonb_build_array(name, registered_by)), '[]'::jsonb)
@@ -202,6 +212,7 @@ export async function registerEventNames(
     admitted: pairs(row.admitted),
     full: row.full,
     publicFull: row.public_full,
+    counts: { registered: row.registered, public: row.public_count },
     all: pairs(row.every ?? []),
   };
 }
