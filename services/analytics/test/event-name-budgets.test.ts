@@ -587,3 +587,34 @@ test('a batch over its budget’s room is refused without asking again for a whi
     await replica.close();
   }
 });
+
+test('while PostgreSQL hangs, periodic reloads do not queue up behind each other', async () => {
+  let release: (rows: unknown[]) => void = () => {};
+  const hanging = new Promise<unknown[]>((resolve) => {
+    release = resolve;
+  });
+  let reads = 0;
+  const db = {
+    select: () => ({
+      from: () => {
+        reads += 1;
+        return hanging;
+      },
+    }),
+  } as unknown as Parameters<typeof createEventNames>[0]['db'];
+  const names = createEventNames({ db, max: 10, publicMax: 5 });
+  const errors: unknown[] = [];
+  names.start(10, (error) => errors.push(error));
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    names.stop();
+    release([{ name: 'Known', registeredBy: 'trusted' }]);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The hanging read alone: none queued behind it, one per tick, to run once it answers.
+    assert.equal(reads, 1);
+    assert.equal(names.has('Known'), true);
+    assert.deepEqual(errors, []);
+  } finally {
+    names.stop();
+  }
+});

@@ -253,8 +253,18 @@ export function createEventNames(deps: {
         return deleted;
       }),
     start(ms, onError) {
+      // One reload at a time: while PostgreSQL hangs (a statement waits out its timeout, longer
+      // than the interval), reloads would queue up behind it without bound, and registrations
+      // behind them all.
+      let reloading = false;
       timer ??= setInterval(() => {
-        load().catch(onError);
+        if (reloading) return;
+        reloading = true;
+        load()
+          .catch(onError)
+          .finally(() => {
+            reloading = false;
+          });
       }, ms);
       timer.unref();
     },
