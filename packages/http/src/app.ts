@@ -223,7 +223,10 @@ function onlyJsonBodies(app: FastifyInstance) {
  * health, metrics and OpenAPI. Services register their routes on it and never listen here.
  */
 export async function createApp(options: AppOptions): Promise<App> {
-  const maxParamLength = 200;
+  // The router counts a parameter's UTF-16 units once decoded, schemas count characters (code
+  // points): 400 lets through every 200-character value (an emoji is two units), so a route's own
+  // `maxLength: 200` decides, and names the parameter; beyond, the router's 400 names it too.
+  const maxParamLength = 400;
   const routeHeader = options.routeHeader ?? true;
   const refused = routerErrors(maxParamLength);
   const app = Fastify({

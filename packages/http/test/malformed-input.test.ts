@@ -346,11 +346,18 @@ test('thousands of values outside a choice are described in time linear in their
 });
 
 test('a path parameter over the router limit is a 400 naming it', async () => {
-  const body = await problem(`/items/${'x'.repeat(201)}`);
+  const body = await problem(`/items/${'x'.repeat(401)}`);
   assert.equal(body.status, 400);
   assert.deepEqual(body.errors, [
+    { field: 'id', message: 'must NOT have more than 400 characters' },
+  ]);
+  // Below it, the route's own limit decides, in characters: 200 emoji (400 UTF-16 units) pass.
+  const over = await problem(`/items/${'x'.repeat(201)}`);
+  assert.deepEqual(over.errors, [
     { field: 'id', message: 'must NOT have more than 200 characters' },
   ]);
+  const emoji = await fetch(`${base}/items/${encodeURIComponent('😀'.repeat(200))}`);
+  assert.equal(emoji.status, 200);
 });
 
 test('a URL beyond the header limit is a 431 problem, answered before the connection closes', async () => {

@@ -411,7 +411,7 @@ test('replicas registering public names at once never pass the public share toge
     await Promise.all(
       registries.map((names, r) =>
         names.register(
-          Array.from({ length: 15 }, (_, i) => `replica ${r} name ${i}`),
+          Array.from({ length: 7 }, (_, i) => `replica ${r} name ${i}`),
           'public',
         ),
       ),
@@ -420,12 +420,13 @@ test('replicas registering public names at once never pass the public share toge
       db.url,
       "select count(*)::int as n, count(*) filter (where registered_by = 'public')::int as p from event_names",
     );
-    assert.deepEqual([count!.n, count!.p], [20, 20]);
+    // Each request fits alone; two of them fill 14 of the 20, the third's 7 do not fit at all.
+    assert.deepEqual([count!.n, count!.p], [14, 14]);
     // Trusted names still have the rest.
     assert.equal(
       (
         await registries[0]!.register(
-          Array.from({ length: 30 }, (_, i) => `server ${i}`),
+          Array.from({ length: 36 }, (_, i) => `server ${i}`),
           'trusted',
         )
       ).size,
@@ -433,5 +434,187 @@ test('replicas registering public names at once never pass the public share toge
     );
   } finally {
     for (const replica of replicas) await replica.close();
+  }
+});
+
+test('a request refused for one new name registers none of its others: the room stays for requests that fit', async () => {
+  const db = await createTestDatabase({
+    migrations: path.resolve(import.meta.dirname, '../drizzle'),
+  });
+  after(() => db.drop());
+  const replica = await openDatabase(db.url);
+  try {
+    const names = createEventNames({ db: replica.db, max: 6, publicMax: 3 });
+    const names2 = () =>
+      sql(db.url, 'select name from event_names order by name').then((r) => r.map((x) => x.name));
+    const field = (i: number) => `batch.${i}.event`;
+    // The public share (3) has room for two: a page's batch bringing three new names is refused
+    // whole — each new name named — and none of them takes a room.
+    assert.deepEqual(await names.admit(['Seen'], field, 'public'), []);
+    const refused = await names.admit(['Seen', 'Junk A', 'Junk B', 'Junk C'], field, 'public');
+    assert.deepEqual(
+      refused.map((e) => e.field),
+      ['batch.1.event', 'batch.2.event', 'batch.3.event'],
+    );
+    assert.deepEqual(await names2(), ['Seen']);
+    assert.deepEqual(await names.admit(['Real 1', 'Real 2'], field, 'public'), []);
+    // A server key's batch of four new names with room for three: the same, and its refusal
+    // leaves the trusted room whole, for the backend's next request that fits.
+    assert.equal((await names.admit(['T1', 'T2', 'T3', 'T4'], field, 'trusted')).length, 4);
+    assert.deepEqual(await names2(), ['Real 1', 'Real 2', 'Seen']);
+    assert.deepEqual(await names.admit(['T1', 'T2', 'T3'], field, 'trusted'), []);
+    assert.deepEqual(await names2(), ['Real 1', 'Real 2', 'Seen', 'T1', 'T2', 'T3']);
+  } finally {
+    await replica.close();
+  }
+});
+
+test('an admin can delete and vouch for any name a sender could register, 200 emoji long included', async () => {
+  // Segment's names are up to 200 characters (code points); an emoji is two UTF-16 units, which
+  // the router counted against its limit of path parameters: a browser key's junk of 101–200
+  // emoji was registered but could not be deleted through the API.
+  const u = await buildTestAnalytics({ EVENT_NAMES_MAX: '4', EVENT_NAMES_PUBLIC_MAX: '2' });
+  const created = await u.app.inject({
+    method: 'POST',
+    url: `${base}/write-keys`,
+    headers: bearer(u.adminToken),
+    payload: { name: 'page', kind: 'browser', origins: [SHOP] },
+  });
+  const pageKey = `Basic ${Buffer.from(`${(created.json() as { key: string }).key}:`).toString('base64')}`;
+  const junk = ['😀'.repeat(200), `${'🎉'.repeat(150)}x`];
+  for (const event of junk) {
+    const res = await u.app.inject({
+      method: 'POST',
+      url: `${base}/t`,
+      headers: { authorization: pageKey, origin: SHOP, 'content-type': 'text/plain' },
+      payload: JSON.stringify({ anonymousId: 'a1', event }),
+    });
+    assert.equal(res.statusCode, 200, res.body);
+  }
+  const at = (name: string) => `${base}/event-names/${encodeURIComponent(name)}`;
+  const vouched = await u.app.inject({
+    method: 'PUT',
+    url: at(junk[1]!),
+    headers: bearer(u.adminToken),
+  });
+  assert.equal(vouched.statusCode, 200, vouched.body);
+  assert.equal((vouched.json() as { registered_by: string }).registered_by, 'trusted');
+  for (const name of junk) {
+    const res = await u.app.inject({
+      method: 'DELETE',
+      url: at(name),
+      headers: bearer(u.adminToken),
+    });
+    assert.equal(res.statusCode, 204, res.body);
+  }
+  assert.deepEqual(await sql(u.databaseUrl, 'select name from event_names'), []);
+  // One character more is still the route's 400, naming the name.
+  const over = await u.app.inject({
+    method: 'DELETE',
+    url: at('😀'.repeat(201)),
+    headers: bearer(u.adminToken),
+  });
+  assert.equal(over.statusCode, 400, over.body);
+  assert.deepEqual(
+    (over.json() as Problem).errors.map((e) => e.field),
+    ['name'],
+  );
+});
+
+test('vouching for a name another replica deleted registers it again, not a 400 of a full registry', async () => {
+  const db = await createTestDatabase({
+    migrations: path.resolve(import.meta.dirname, '../drizzle'),
+  });
+  after(() => db.drop());
+  const replicas = await Promise.all([0, 1].map(() => openDatabase(db.url)));
+  try {
+    const [one, two] = replicas.map((r) => createEventNames({ db: r.db, max: 10, publicMax: 5 }));
+    assert.equal((await one!.register(['Checkout Started'], 'public')).size, 0);
+    assert.equal((await two!.register(['Checkout Started'], 'public')).size, 0);
+    // Deleted on the first; the second still knows it until its next reload.
+    assert.equal(await one!.delete('Checkout Started'), true);
+    const row = await two!.vouch('Checkout Started');
+    assert.equal(row?.registeredBy, 'trusted');
+    assert.deepEqual(await sql(db.url, 'select name, registered_by from event_names'), [
+      { name: 'Checkout Started', registered_by: 'trusted' },
+    ]);
+  } finally {
+    for (const replica of replicas) await replica.close();
+  }
+});
+
+test('a batch over its budget’s room is refused without asking again for a while, like a full share', async () => {
+  const db = await createTestDatabase({
+    migrations: path.resolve(import.meta.dirname, '../drizzle'),
+  });
+  after(() => db.drop());
+  const replica = await openDatabase(db.url);
+  try {
+    // Registrations are transactions: counted, to see which requests reached PostgreSQL.
+    let asked = 0;
+    const counted = new Proxy(replica.db, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver);
+        if (key !== 'transaction') return value;
+        return (...args: unknown[]) => {
+          asked += 1;
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    let now = 1_000_000;
+    const names = createEventNames({ db: counted, max: 10, publicMax: 3, now: () => now });
+    const batch = (n: number, tag: string) => Array.from({ length: n }, (_, i) => `${tag} ${i}`);
+    // The share has room for three: four new names are refused, and so is every batch of four
+    // or more that follows, without a statement each — the lock stays free for the others.
+    assert.equal((await names.register(batch(4, 'a'), 'public')).size, 4);
+    assert.equal(asked, 1);
+    for (let i = 0; i < 20; i += 1) {
+      assert.equal((await names.register(batch(4, `b${i}`), 'public')).size, 4);
+    }
+    assert.equal(asked, 1);
+    // What fits is still asked for, and the server key's budget is not held back by it.
+    assert.equal((await names.register(batch(2, 'fits'), 'public')).size, 0);
+    assert.equal((await names.register(batch(6, 'server'), 'trusted')).size, 0);
+    assert.equal(asked, 3);
+    // After the pause the registry is asked again.
+    assert.equal((await names.register(batch(2, 'c'), 'public')).size, 2);
+    assert.equal(asked, 4);
+    now += 6000;
+    assert.equal((await names.register(batch(2, 'd'), 'public')).size, 2);
+    assert.equal(asked, 5);
+  } finally {
+    await replica.close();
+  }
+});
+
+test('while PostgreSQL hangs, periodic reloads do not queue up behind each other', async () => {
+  let release: (rows: unknown[]) => void = () => {};
+  const hanging = new Promise<unknown[]>((resolve) => {
+    release = resolve;
+  });
+  let reads = 0;
+  const db = {
+    select: () => ({
+      from: () => {
+        reads += 1;
+        return hanging;
+      },
+    }),
+  } as unknown as Parameters<typeof createEventNames>[0]['db'];
+  const names = createEventNames({ db, max: 10, publicMax: 5 });
+  const errors: unknown[] = [];
+  names.start(10, (error) => errors.push(error));
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    names.stop();
+    release([{ name: 'Known', registeredBy: 'trusted' }]);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The hanging read alone: none queued behind it, one per tick, to run once it answers.
+    assert.equal(reads, 1);
+    assert.equal(names.has('Known'), true);
+    assert.deepEqual(errors, []);
+  } finally {
+    names.stop();
   }
 });

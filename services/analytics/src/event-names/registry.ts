@@ -99,6 +99,12 @@ export function createEventNames(deps: {
   // public share was (for public senders).
   let fullUntil = 0;
   let publicFullUntil = 0;
+  // Until then, a request bringing more new names than its budget had room for at the last
+  // refusal is refused without asking: registrations are all or none, so it could only be refused
+  // (a page sending batches just over the public share's room would otherwise hold the registry's
+  // lock with each, never meeting the full share's pause).
+  let roomUntil = 0;
+  let room: Record<Budget, number> = { trusted: 0, public: 0 };
   // Registrations (and reloads) run one after another: names a request waited for are often
   // known after.
   let tail: Promise<unknown> = Promise.resolve();
@@ -143,14 +149,17 @@ export function createEventNames(deps: {
     const now = clock();
     fullUntil = known.size >= max ? now + FULL_RECHECK_MS : 0;
     publicFullUntil = publicCount() >= publicMax ? now + FULL_RECHECK_MS : 0;
+    roomUntil = 0;
   };
-  const refusing = (budget: Budget) =>
-    clock() < (budget === 'public' ? Math.max(fullUntil, publicFullUntil) : fullUntil);
+  const newNames = (names: readonly string[]) => [...new Set(names)].filter((n) => !known.has(n));
+  const refusing = (budget: Budget, fresh: number) =>
+    clock() < (budget === 'public' ? Math.max(fullUntil, publicFullUntil) : fullUntil) ||
+    (clock() < roomUntil && fresh > room[budget]);
 
   async function registerNow(names: string[], budget: Budget): Promise<Set<string>> {
-    const wanted = [...new Set(names)].filter((n) => !known.has(n));
+    const wanted = newNames(names);
     if (wanted.length === 0) return new Set();
-    if (refusing(budget)) return refuse(wanted, budget);
+    if (refusing(budget, wanted.length)) return refuse(wanted, budget);
     const result = await registerEventNames(db, wanted, limits, budget);
     if (result.full || result.publicFull) {
       // Every registered name came with the answer: other replicas' names, and deletions too.
@@ -160,10 +169,15 @@ export function createEventNames(deps: {
       publicFullUntil = 0;
     }
     learn(result.admitted);
-    return refuse(
-      wanted.filter((n) => !known.has(n)),
-      budget,
-    );
+    const refused = wanted.filter((n) => !known.has(n));
+    if (refused.length) {
+      const { registered, public: inShare } = result.counts;
+      room = { trusted: max - registered, public: Math.min(max - registered, publicMax - inShare) };
+      roomUntil = clock() + FULL_RECHECK_MS;
+    } else {
+      roomUntil = 0;
+    }
+    return refuse(refused, budget);
   }
 
   function has(name: string): boolean {
@@ -178,14 +192,8 @@ export function createEventNames(deps: {
 
   function register(names: string[], budget: Budget): Promise<Set<string>> {
     // A full registry refuses at once: no place in the queue behind registrations under way.
-    if (refusing(budget)) {
-      return Promise.resolve(
-        refuse(
-          names.filter((n) => !known.has(n)),
-          budget,
-        ),
-      );
-    }
+    const fresh = newNames(names);
+    if (refusing(budget, fresh.length)) return Promise.resolve(refuse(fresh, budget));
     return serially(() => registerNow(names, budget));
   }
 
@@ -218,13 +226,21 @@ export function createEventNames(deps: {
     load,
     vouch: (name) =>
       serially(async () => {
-        if ((await registerNow([name], 'trusted')).size > 0) return undefined;
-        const row = await markTrusted(db, name);
-        if (row) {
-          known.set(name, 'trusted');
-          publicFullUntil = 0;
+        // Twice at most: a name this replica knows may have been deleted on another one since
+        // (it learns so at its next reload); then it is registered again, not refused as if the
+        // registry were full.
+        for (let attempt = 0; attempt < 2; attempt += 1) {
+          if ((await registerNow([name], 'trusted')).size > 0) return undefined;
+          const row = await markTrusted(db, name);
+          if (row) {
+            known.set(name, 'trusted');
+            publicFullUntil = 0;
+            roomUntil = 0;
+            return row;
+          }
+          known.delete(name);
         }
-        return row;
+        return undefined;
       }),
     delete: (name) =>
       // In line with registrations, so none of this replica's re-learns it from an older answer.
@@ -233,11 +249,22 @@ export function createEventNames(deps: {
         known.delete(name);
         fullUntil = 0;
         publicFullUntil = 0;
+        roomUntil = 0;
         return deleted;
       }),
     start(ms, onError) {
+      // One reload at a time: while PostgreSQL hangs (a statement waits out its timeout, longer
+      // than the interval), reloads would queue up behind it without bound, and registrations
+      // behind them all.
+      let reloading = false;
       timer ??= setInterval(() => {
-        load().catch(onError);
+        if (reloading) return;
+        reloading = true;
+        load()
+          .catch(onError)
+          .finally(() => {
+            reloading = false;
+          });
       }, ms);
       timer.unref();
     },

@@ -90,6 +90,8 @@ export interface Registration {
   admitted: RegisteredName[];
   /** The registry is at EVENT_NAMES_MAX: no budget can register a name. */
   full: boolean;
+  /** Names registered after this statement, all and in the public share. */
+  counts: { registered: number; public: number };
   /** The public names are at EVENT_NAMES_PUBLIC_MAX: a public sender cannot register a name. */
   publicFull: boolean;
   /** When either is full: every registered name (the caller learns them); else empty. */
@@ -104,14 +106,16 @@ export interface Limits {
 }
 
 /**
- * Registers the names not registered yet, in the order given, as `budget`'s, while the registry
- * has room below `max` — and, for the public budget, while the names not registered by a trusted
- * sender are below `publicMax`: public senders can never take the room kept for trusted ones
- * (`max - publicMax`). A name registered by either is admitted for everyone. Registrations of
- * all replicas take one transaction-level advisory lock first, so each counts what the one
- * before it committed and together they never pass `max` (a Segment batch
- * can bring thousands of new names at once: counted without the lock, R replicas could end near
- * R × max). Registering is rare — a known name never gets here — so one lock costs nothing.
+ * Registers the names not registered yet as `budget`'s — all of them, or none when they do not
+ * all fit: the registry has room for them below `max`, and, for the public budget, the names not
+ * registered by a trusted sender stay within `publicMax` (public senders can never take the room
+ * kept for trusted ones, `max - publicMax`). A request refused for one name thus registers none
+ * of its others, whose room would go to events never kept. A name registered by either is
+ * admitted for everyone. Registrations of all replicas take one transaction-level advisory lock
+ * first, so each counts what the one before it committed and together they never pass `max` (a
+ * Segment batch can bring thousands of new names at once: counted without the lock, R replicas
+ * could end near R × max). Registering is rare — a known name never gets here — so one lock
+ * costs nothing.
  */
 export async function registerEventNames(
   db: Db,
@@ -133,6 +137,8 @@ export async function registerEventNames(
         admitted: [string, Budget | null][];
         full: boolean;
         public_full: boolean;
+        registered: number;
+        public_count: number;
         every: [string, Budget | null][] | null;
       }>(sql`
     with wanted as (
@@ -144,19 +150,19 @@ export async function registerEventNames(
       from event_names
     ), known as (
       select e.name, e.registered_by from event_names e join wanted w on w.name = e.name
-    ), fresh as (
+    ), candidates as (
       select w.name from wanted w
       where not exists (select 1 from known k where k.name = w.name)
-      order by w.i
-      limit greatest(
-        least(
-          ${max}::int - (select n from taken),
-          case when ${isPublic}::boolean
-            then ${publicMax}::int - (select p from taken)
-            else ${max}::int
-          end
-        ),
-        0
+    ), fresh as (
+      -- All of them or none: a request refused for one name keeps nothing, its other new names'
+      -- registrations included, so the room stays for requests that fit.
+      select name from candidates
+      where (select count(*) from candidates) <= least(
+        ${max}::int - (select n from taken),
+        case when ${isPublic}::boolean
+          then ${publicMax}::int - (select p from taken)
+          else ${max}::int
+        end
       )
     ), inserted as (
       insert into event_names (name, registered_by) select name, ${budget}::text from fresh
@@ -165,7 +171,11 @@ export async function registerEventNames(
       select coalesce(jsonb_agg(jsonb_build_array(name, ${budget}::text)), '[]'::jsonb) as pairs
       from fresh
     ), state as (
-      select (select n from taken) + (select count(*) from fresh) >= ${max}::int as at_cap,
+      select (select n from taken) + (select count(*) from fresh)::int as registered,
+        (select p from taken)
+          + case when ${isPublic}::boolean then (select count(*) from fresh)::int else 0 end
+          as public_count,
+        (select n from taken) + (select count(*) from fresh) >= ${max}::int as at_cap,
         (select p from taken)
           + case when ${isPublic}::boolean then (select count(*) from fresh) else 0 end
           >= ${publicMax}::int as public_at_cap
@@ -175,6 +185,8 @@ export async function registerEventNames(
         || (select pairs from fresh_pairs) as admitted,
       (select at_cap from state) as full,
       (select public_at_cap from state) as public_full,
+      (select registered from state) as registered,
+      (select public_count from state) as public_count,
       -- The table as this statement saw it (without its own inserts), and those.
       case when (select at_cap or public_at_cap from state) then
         (select coalesce(jsonb_agg(jsonb_build_array(name, registered_by)), '[]'::jsonb)
@@ -200,6 +212,7 @@ export async function registerEventNames(
     admitted: pairs(row.admitted),
     full: row.full,
     publicFull: row.public_full,
+    counts: { registered: row.registered, public: row.public_count },
     all: pairs(row.every ?? []),
   };
 }
