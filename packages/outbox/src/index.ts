@@ -1,4 +1,4 @@
-export { relayOutbox } from './app.ts';
+export { type OutboxSettings, relayOutbox, relayOutboxFromSettings } from './app.ts';
 export {
   DEFAULT_RETENTION_MS,
   PURGE_EVENTS_SQL,

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { authentication, createVerifier } from '@platform/auth';
 import { type App, createApp } from '@platform/http';
 import { readManifest } from '@platform/manifest';
-import { parseSubscribers, relayOutbox } from '@platform/outbox';
+import { relayOutboxFromSettings } from '@platform/outbox';
 import { bootstrapAdmin } from './accounts/first-admin.ts';
 import { profileRoutes } from './accounts/profile-routes.ts';
 import { accountRoutes } from './accounts/routes.ts';
@@ -175,20 +175,6 @@ export async function buildApp(deps: AuthAppDeps): Promise<App> {
   internalRoutes(app, ctx);
   schedulePruning(app, ctx);
   scheduleReseal(app, ctx);
-  const { ANALYTICS_URL, EVENT_SUBSCRIBERS, OUTBOX_RETENTION_DAYS, SERVICE_TOKEN } = config;
-  const subscribers = EVENT_SUBSCRIBERS
-    ? parseSubscribers(EVENT_SUBSCRIBERS)
-    : ANALYTICS_URL
-      ? [{ name: 'analytics', types: ['*'], url: ANALYTICS_URL }]
-      : [];
-  if (subscribers.length > 0) {
-    relayOutbox(app, {
-      pool: database.pool,
-      service: 'auth',
-      subscribers,
-      serviceToken: SERVICE_TOKEN,
-      retentionMs: OUTBOX_RETENTION_DAYS * 24 * 3600_000,
-    });
-  }
+  relayOutboxFromSettings(app, { pool: database.pool, service: 'auth', settings: config });
   return app;
 }

@@ -9,7 +9,7 @@ import {
 import { type VersionWatchOptions, watchVersion } from '@platform/db';
 import { type App, createApp } from '@platform/http';
 import { readManifest } from '@platform/manifest';
-import { parseSubscribers, relayOutbox } from '@platform/outbox';
+import { relayOutboxFromSettings } from '@platform/outbox';
 import { categoryRoutes } from './categories/routes.ts';
 import type { Config } from './config.ts';
 import type { MainContext } from './context.ts';
@@ -104,20 +104,6 @@ export async function buildApp(deps: MainAppDeps): Promise<App> {
   app.addHook('preClose', async () => stamp.drain());
   app.addHook('onClose', () => stamp.close());
   cacheVersionRoute(app, ctx, stamp);
-  const { ANALYTICS_URL, EVENT_SUBSCRIBERS, OUTBOX_RETENTION_DAYS, SERVICE_TOKEN } = config;
-  const subscribers = EVENT_SUBSCRIBERS
-    ? parseSubscribers(EVENT_SUBSCRIBERS)
-    : ANALYTICS_URL
-      ? [{ name: 'analytics', types: ['*'], url: ANALYTICS_URL }]
-      : [];
-  if (subscribers.length > 0) {
-    relayOutbox(app, {
-      pool: database.pool,
-      service: 'main',
-      subscribers,
-      serviceToken: SERVICE_TOKEN,
-      retentionMs: OUTBOX_RETENTION_DAYS * 24 * 3600_000,
-    });
-  }
+  relayOutboxFromSettings(app, { pool: database.pool, service: 'main', settings: config });
   return app;
 }
