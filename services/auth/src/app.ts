@@ -118,6 +118,7 @@ export async function buildApp(deps: AuthAppDeps): Promise<App> {
         perAccount: config.LOGIN_MAX_FAILURES_PER_ACCOUNT,
         perAddress: config.LOGIN_MAX_FAILURES_PER_ADDRESS,
         windowSeconds: config.LOGIN_FAILURE_WINDOW,
+        settleMs: 3_000,
       },
       app.metrics,
     ),

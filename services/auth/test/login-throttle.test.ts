@@ -74,6 +74,29 @@ test('a right password sent among guesses takes back its own count and nothing e
   assert.equal((await attempt(auth.app, credentials(user))).statusCode, 200);
 });
 
+test('right passwords sent at once are not refused by a limit their own count set', async () => {
+  // Each is counted before its password is checked: the fifth set the lock, and the sixth to
+  // tenth were refused with a 429 although every one of them was right.
+  const user = await signUp(auth.app);
+  const answers = await Promise.all(
+    Array.from({ length: 10 }, () => attempt(auth.app, credentials(user), '192.0.2.141')),
+  );
+  assert.deepEqual(
+    answers.map((r) => r.statusCode),
+    Array(10).fill(200),
+  );
+  // What they counted is gone: five wrong ones still lock, as from a fresh address.
+  for (let i = 0; i < 5; i++) {
+    const res = await attempt(
+      auth.app,
+      { email: user.email, password: `after ${i}` },
+      '192.0.2.141',
+    );
+    assert.equal(res.statusCode, 401, `failure ${i + 1}`);
+  }
+  assertThrottled(await attempt(auth.app, credentials(user), '192.0.2.141'), 900);
+});
+
 test('a code check refused before its code is judged (MFA already on) is not a wrong code', async () => {
   // The attempt is counted before the code is checked: a 409 thrown in between kept its count,
   // and five retried verify calls locked the owner's own MFA sign-in at their address.

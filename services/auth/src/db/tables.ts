@@ -189,6 +189,11 @@ export const loginFailures = pgTable('login_failures', {
   failures: integer().notNull(),
   windowStartedAt: timestamptz().notNull(),
   lockedUntil: timestamptz(),
+  /**
+   * Attempts counted (as failures, until judged) whose password or code is still being checked:
+   * a refusal that only they cause waits for them to be judged instead of refusing right ones.
+   */
+  pending: integer().notNull().default(0),
 });
 
 /**

@@ -12,12 +12,16 @@ export async function countAttempt(
   key: string,
   limit: number,
   windowSeconds: number,
+  { pending = false }: { pending?: boolean } = {},
 ): Promise<number> {
+  const more = pending ? 1 : 0;
   const { rows } = await db.execute<{ failures: number }>(sql`
-    insert into login_failures (key, failures, window_started_at, locked_until)
+    insert into login_failures (key, failures, window_started_at, locked_until, pending)
     values (${key}, 1, now(),
-            case when 1 >= ${limit} then now() + make_interval(secs => ${windowSeconds}) end)
+            case when 1 >= ${limit} then now() + make_interval(secs => ${windowSeconds}) end,
+            ${more})
     on conflict (key) do update set
+      pending = login_failures.pending + ${more},
       failures = case when login_failures.window_started_at < now() - make_interval(secs => ${windowSeconds})
                       then 1 else login_failures.failures + 1 end,
       window_started_at = case when login_failures.window_started_at < now() - make_interval(secs => ${windowSeconds})
@@ -32,27 +36,48 @@ export async function countAttempt(
   return rows[0]!.failures;
 }
 
-/** Seconds each of `keys` stays locked (only the locked ones are in the map). */
-export async function lockedFor(db: Executor, keys: string[]): Promise<Map<string, number>> {
+/**
+ * Each of `keys` that has a count: the seconds it stays locked (0: not locked) and how many of its
+ * attempts are still being judged.
+ */
+export async function attemptsOf(
+  db: Executor,
+  keys: string[],
+): Promise<Map<string, { wait: number; pending: number }>> {
   const rows = await db.select().from(loginFailures).where(inArray(loginFailures.key, keys));
-  const locked = new Map<string, number>();
+  const state = new Map<string, { wait: number; pending: number }>();
   for (const row of rows) {
     const wait = Math.ceil(((row.lockedUntil?.getTime() ?? 0) - Date.now()) / 1000);
-    if (wait > 0) locked.set(row.key, wait);
+    state.set(row.key, { wait: Math.max(0, wait), pending: row.pending });
   }
+  return state;
+}
+
+/** Seconds each of `keys` stays locked (only the locked ones are in the map). */
+export async function lockedFor(db: Executor, keys: string[]): Promise<Map<string, number>> {
+  const locked = new Map<string, number>();
+  for (const [key, { wait }] of await attemptsOf(db, keys)) if (wait > 0) locked.set(key, wait);
   return locked;
 }
 
 /**
- * Takes back one attempt counted under `key` (one that turned out right), and the lock it set:
- * within a window a key is locked once its count reaches `limit`, so below it no longer is.
+ * Takes back one attempt counted under `key` (one that turned out right, or was never judged),
+ * and the lock it set: within a window a key is locked once its count reaches `limit`, so below
+ * it no longer is. It is no longer pending either.
  */
 export async function uncountAttempt(db: Executor, key: string, limit: number): Promise<void> {
   await db.execute(sql`
     update login_failures set
       failures = failures - 1,
-      locked_until = case when failures - 1 < ${limit} then null else locked_until end
+      locked_until = case when failures - 1 < ${limit} then null else locked_until end,
+      pending = greatest(pending - 1, 0)
     where key = ${key} and failures > 0`);
+}
+
+/** An attempt counted under `key` has been judged wrong: it stays counted, no longer pending. */
+export async function settleAttempt(db: Executor, key: string): Promise<void> {
+  await db.execute(sql`
+    update login_failures set pending = pending - 1 where key = ${key} and pending > 0`);
 }
 
 export async function clearAttempts(db: Executor, key: string): Promise<void> {

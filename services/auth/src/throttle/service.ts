@@ -1,7 +1,15 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { addressBlock, problems } from '@platform/http';
 import { Counter, type Registry } from 'prom-client';
 import type { Db } from '../db/index.ts';
-import { clearAttempts, countAttempt, lockedFor, uncountAttempt } from './repository.ts';
+import {
+  attemptsOf,
+  clearAttempts,
+  countAttempt,
+  lockedFor,
+  settleAttempt,
+  uncountAttempt,
+} from './repository.ts';
 
 export interface ThrottleLimits {
   /** Failures per account from one address: what a guesser meets first. */
@@ -11,6 +19,11 @@ export interface ThrottleLimits {
   /** Failures per address over all accounts: one address trying many accounts. */
   perAddress: number;
   windowSeconds: number;
+  /**
+   * How long an attempt refused only by attempts still being checked waits for their verdict
+   * (milliseconds; a password check takes tens of them, more under load).
+   */
+  settleMs: number;
 }
 
 export type ThrottleScope = 'account_address' | 'account' | 'address';
@@ -60,6 +73,67 @@ export function createLoginThrottle(db: Db, limits: ThrottleLimits, registry: Re
     ] as const;
   };
 
+  type Scopes = ReturnType<typeof keys>;
+  const settlePollMs = Math.max(5, Math.min(50, limits.settleMs / 10));
+
+  /** Resolves once no attempt under `scopes` is pending any more, or at `deadline`. */
+  async function settled(scopes: Scopes, deadline: number) {
+    while (Date.now() < deadline) {
+      await sleep(settlePollMs);
+      const state = await attemptsOf(
+        db,
+        scopes.map((s) => s.key),
+      );
+      if (![...state.values()].some((k) => k.pending > 0)) return;
+    }
+  }
+
+  async function attempt(
+    scopes: Scopes,
+    knownAddress: () => Promise<boolean>,
+  ): Promise<{ refusal?: Refusal; pendingAhead?: boolean }> {
+    const state = await attemptsOf(
+      db,
+      scopes.map((s) => s.key),
+    );
+    let refusal: Refusal | undefined;
+    let pendingAhead = false;
+    let spared: Refusal | undefined;
+    for (const { key, scope } of scopes) {
+      const wait = state.get(key)?.wait ?? 0;
+      if (wait <= (refusal?.retryAfter ?? 0)) continue;
+      if (scope !== 'account_address' && (await knownAddress())) {
+        if (wait > (spared?.retryAfter ?? 0)) spared = { scope, retryAfter: wait, spared: true };
+        continue;
+      }
+      refusal = { scope, retryAfter: wait };
+      pendingAhead = (state.get(key)?.pending ?? 0) > 0;
+    }
+    if (refusal) return { refusal, pendingAhead };
+    // The attempt is counted now, as a failure until recordSuccess takes it back: counted only
+    // once its password or code had been found wrong, 40 guesses sent at once all passed the
+    // check above before the first was counted (a limit of 5 let 40 through, or as many as the
+    // gateway's login limit). One statement per key orders them: past a limit, the rest wait.
+    const counted: Scopes[number][] = [];
+    for (const scope of scopes) {
+      const count = await countAttempt(db, scope.key, scope.limit, limits.windowSeconds, {
+        pending: true,
+      });
+      counted.push(scope);
+      if (count <= scope.limit) continue;
+      const wait = (await lockedFor(db, [scope.key])).get(scope.key) ?? limits.windowSeconds;
+      if (scope.scope !== 'account_address' && (await knownAddress())) {
+        spared ??= { scope: scope.scope, retryAfter: wait, spared: true };
+        continue;
+      }
+      // Refused, as the lock the attempts ahead of it set refuses the next: not counted.
+      for (const { key, limit } of counted) await uncountAttempt(db, key, limit);
+      const ahead = (await attemptsOf(db, [scope.key])).get(scope.key)?.pending ?? 0;
+      return { refusal: { scope: scope.scope, retryAfter: wait }, pendingAhead: ahead > 0 };
+    }
+    return spared ? { refusal: spared } : {};
+  }
+
   return {
     /**
      * The scope that refuses this attempt and for how long, or undefined when it may go ahead.
@@ -76,45 +150,20 @@ export function createLoginThrottle(db: Db, limits: ThrottleLimits, registry: Re
       knownAddress: () => Promise<boolean>,
     ): Promise<Refusal | undefined> {
       const scopes = keys(account, address);
-      const locked = await lockedFor(
-        db,
-        scopes.map((s) => s.key),
-      );
-      let refusal: Refusal | undefined;
-      let spared: Refusal | undefined;
-      for (const { key, scope } of scopes) {
-        const wait = locked.get(key) ?? 0;
-        if (wait <= (refusal?.retryAfter ?? 0)) continue;
-        if (scope !== 'account_address' && (await knownAddress())) {
-          if (wait > (spared?.retryAfter ?? 0)) spared = { scope, retryAfter: wait, spared: true };
+      // Refused only because attempts ahead of it are still being checked (a lock their count
+      // set, which a right answer takes back), an attempt waits for them to be judged and looks
+      // again: otherwise six right passwords sent at once met a limit of five and one got a 429.
+      // Wrong ones keep their lock, and those waiting are refused as before.
+      const deadline = Date.now() + limits.settleMs;
+      for (;;) {
+        const { refusal, pendingAhead } = await attempt(scopes, knownAddress);
+        if (refusal && !refusal.spared && pendingAhead && Date.now() < deadline) {
+          await settled(scopes, deadline);
           continue;
         }
-        refusal = { scope, retryAfter: wait };
-      }
-      if (refusal) {
-        throttled.inc({ scope: refusal.scope });
+        if (refusal && !refusal.spared) throttled.inc({ scope: refusal.scope });
         return refusal;
       }
-      // The attempt is counted now, as a failure until recordSuccess takes it back: counted only
-      // once its password or code had been found wrong, 40 guesses sent at once all passed the
-      // check above before the first was counted (a limit of 5 let 40 through, or as many as the
-      // gateway's login limit). One statement per key orders them: past a limit, the rest wait.
-      const counted: (typeof scopes)[number][] = [];
-      for (const scope of scopes) {
-        const count = await countAttempt(db, scope.key, scope.limit, limits.windowSeconds);
-        counted.push(scope);
-        if (count <= scope.limit) continue;
-        const wait = (await lockedFor(db, [scope.key])).get(scope.key) ?? limits.windowSeconds;
-        if (scope.scope !== 'account_address' && (await knownAddress())) {
-          spared ??= { scope: scope.scope, retryAfter: wait, spared: true };
-          continue;
-        }
-        // Refused, as the lock the attempts ahead of it set refuses the next: not counted.
-        for (const { key, limit } of counted) await uncountAttempt(db, key, limit);
-        throttled.inc({ scope: scope.scope });
-        return { scope: scope.scope, retryAfter: wait };
-      }
-      return spared;
     },
 
     /**
@@ -127,9 +176,10 @@ export function createLoginThrottle(db: Db, limits: ThrottleLimits, registry: Re
       for (const { key, limit } of keys(account, address)) await uncountAttempt(db, key, limit);
     },
 
-    /** A wrong password or code: `check` counted it already. */
-    async recordFailure(_account: string, _address: string): Promise<void> {
+    /** A wrong password or code: `check` counted it already; it is judged now. */
+    async recordFailure(account: string, address: string): Promise<void> {
       failures.inc();
+      for (const { key } of keys(account, address)) await settleAttempt(db, key);
     },
 
     /**
