@@ -76,15 +76,11 @@ export function createLoginThrottle(db: Db, limits: ThrottleLimits, registry: Re
   type Scopes = ReturnType<typeof keys>;
   const settlePollMs = Math.max(5, Math.min(50, limits.settleMs / 10));
 
-  /** Resolves once no attempt under `scopes` is pending any more, or at `deadline`. */
-  async function settled(scopes: Scopes, deadline: number) {
+  /** Resolves once no attempt under `key` is pending any more, or at `deadline`. */
+  async function settled(key: string, deadline: number) {
     while (Date.now() < deadline) {
       await sleep(settlePollMs);
-      const state = await attemptsOf(
-        db,
-        scopes.map((s) => s.key),
-      );
-      if (![...state.values()].some((k) => k.pending > 0)) return;
+      if (!((await attemptsOf(db, [key])).get(key)?.pending ?? 0)) return;
     }
   }
 
@@ -158,7 +154,7 @@ export function createLoginThrottle(db: Db, limits: ThrottleLimits, registry: Re
       for (;;) {
         const { refusal, pendingAhead } = await attempt(scopes, knownAddress);
         if (refusal && !refusal.spared && pendingAhead && Date.now() < deadline) {
-          await settled(scopes, deadline);
+          await settled(scopes.find((s) => s.scope === refusal.scope)!.key, deadline);
           continue;
         }
         if (refusal && !refusal.spared) throttled.inc({ scope: refusal.scope });
