@@ -202,3 +202,48 @@ test("a batch's new event names are registered all or none: refused ones are set
     [1, 5, 6, 7].map((n) => `${userId}-${n}`),
   );
 });
+
+test("a browser key's events are stored with source segment-browser, a server key's with segment", async () => {
+  const shop = 'https://shop.example.com';
+  const browserKey = await newKey({ name: 'shop', kind: 'browser', origins: [shop] });
+  const userId = `browser-${randomUUID()}`;
+  const res = await sendBatch(
+    [
+      { type: 'page', userId, name: 'Home', messageId: `${userId}-1` },
+      { type: 'page', userId, name: 'Bad \u0000', messageId: `${userId}-2` },
+    ],
+    browserKey,
+    '/b',
+    { origin: shop },
+  );
+  assert.equal(res.statusCode, 400, res.body);
+  assert.deepEqual(
+    (res.json() as Problem).errors.map((e) => e.field),
+    ['batch.1.name'],
+  );
+  const single = await t.app.inject({
+    method: 'POST',
+    url: `${base}/p`,
+    headers: { 'content-type': 'text/plain', origin: shop },
+    payload: JSON.stringify({
+      writeKey: browserKey,
+      userId,
+      name: 'Pricing',
+      messageId: `${userId}-3`,
+    }),
+  });
+  assert.equal(single.statusCode, 200, single.body);
+  await t.drained();
+  assert.deepEqual(await stored(userId), [
+    [`${userId}-1`, 'page', 'segment-browser'],
+    [`${userId}-3`, 'page', 'segment-browser'],
+  ]);
+  const activity = await t.app.inject({
+    url: `${base}/user-activity?user_id=${userId}`,
+    headers: bearer(t.adminToken),
+  });
+  assert.deepEqual(
+    activity.json().items.map((e: { source: string }) => e.source),
+    ['segment-browser', 'segment-browser'],
+  );
+});

@@ -44,6 +44,13 @@ export interface Refusal {
   large?: boolean;
 }
 
+/**
+ * Where Segment's messages are stored from, per key kind: a server key's come from a backend of
+ * the owners', a browser key's from any page (public, so its userIds are claims) — reports,
+ * exports and destinations tell them apart.
+ */
+export const SEGMENT_SOURCE = { server: 'segment', browser: 'segment-browser' } as const;
+
 /** What each type stores as its event's name and properties. */
 function shape(m: Msg, type: MessageType): { event: string; properties: Record<string, unknown> } {
   const named = {
@@ -102,8 +109,8 @@ function timeOf(m: Msg, sentAt: string | undefined, now: number): number {
 }
 
 /**
- * Validates the messages and converts them. A single call's invalid message is thrown (413 over
- * Segment's 32 KB, 400 for the rest); a batch's invalid messages are set aside in `refused`, each
+ * Validates the messages and converts them. A single call's invalid message is thrown (a 400);
+ * a batch's invalid messages (one over Segment's 32 KB too) are set aside in `refused`, each
  * judged alone, so the good ones sent with one bad one are kept (routes.ts answers for them all).
  * A time is not a reason to refuse: Segment takes historical timestamps (imports), and a client
  * library answered 400 drops its whole batch, the good messages with the bad. A message dated
@@ -175,7 +182,7 @@ export function convert(
       event: {
         id: m.messageId ?? randomUUID(),
         event,
-        source: 'segment',
+        source: options.trusted ? SEGMENT_SOURCE.server : SEGMENT_SOURCE.browser,
         userId: m.userId ?? null,
         anonymousId: m.anonymousId ?? null,
         properties,
