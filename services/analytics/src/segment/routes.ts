@@ -113,7 +113,10 @@ function segmentApi(
       preParsing: decodeContentCoding,
       config,
       bodyLimit: MAX_BATCH_BYTES,
-      preValidation: [...preValidation, setAside],
+      preValidation,
+      // An invalid body reaches the handler, which sets its invalid messages aside (setAside)
+      // or throws the validation error as it stands: a valid batch is validated once.
+      attachValidation: true,
       schema: {
         operationId: id('segmentBatch'),
         errors: [...errors],
@@ -135,7 +138,11 @@ function segmentApi(
       },
     },
     async (request) => {
-      const aside = setAsides.get(request);
+      let aside: SetAside | undefined;
+      if (request.validationError) {
+        aside = setAside(request);
+        if (!aside) throw request.validationError;
+      }
       const total = aside?.total ?? request.body.batch.length;
       const { messages, tooOld, refused } = convert(ctx, request.body.batch, {
         sentAt: request.body.sentAt,
@@ -221,7 +228,7 @@ async function segmentLeniency(request: FastifyRequest) {
   if (Array.isArray(body.batch)) for (const m of body.batch) if (isObject(m)) asSegmentTakesIt(m);
 }
 
-/** A batch's messages the schema refused, set aside before the body is validated. */
+/** A batch's messages the schema refused, taken out of its body. */
 interface SetAside {
   /** The batch's length as sent. */
   total: number;
@@ -230,26 +237,25 @@ interface SetAside {
   refused: Refusal[];
 }
 
-const setAsides = new WeakMap<FastifyRequest, SetAside>();
-
 type Check = ((data: unknown) => boolean) & { errors?: AjvError[] | null };
 
 /**
- * Judges a batch's messages one at a time, each as the body's validation would (its schema, and
- * input strictness: NUL characters, lone surrogates, non-finite numbers, depth), and takes the
- * invalid ones out of the body, so one bad message (a truncated emoji's lone surrogate in a
- * property) does not fail the others. Only for a sound envelope (its other fields valid, `batch`
- * a list of objects) with some messages valid and some not: otherwise the body's validation
- * answers as it always did, naming every error, and nothing is stored.
+ * For a batch whose body failed validation: judges its messages one at a time, each as the
+ * body's validation does (its schema, and input strictness: NUL characters, lone surrogates,
+ * non-finite numbers, depth), and takes the invalid ones out of the body, so one bad message (a
+ * truncated emoji's lone surrogate in a property) does not fail the others. Only for a sound
+ * envelope (its other fields valid, `batch` a list of objects) with some messages valid and some
+ * not; otherwise undefined: the validation error answers as it always did, naming every error,
+ * and nothing is stored.
  */
-async function setAside(request: FastifyRequest) {
+function setAside(request: FastifyRequest): SetAside | undefined {
   const body = request.body;
-  if (!isObject(body) || !Array.isArray(body.batch)) return;
+  if (!isObject(body) || !Array.isArray(body.batch)) return undefined;
   const batch = body.batch as unknown[];
-  if (batch.length < 2 || !batch.every(isObject)) return;
+  if (batch.length < 2 || !batch.every(isObject)) return undefined;
   const { batch: _, ...envelope } = body;
   const envelopeCheck = request.compileValidationSchema(BatchEnvelope, 'body') as Check;
-  if (!envelopeCheck(envelope)) return;
+  if (!envelopeCheck(envelope)) return undefined;
   const check = request.compileValidationSchema(OneMessage, 'body') as Check;
   const kept: unknown[] = [];
   const indices: number[] = [];
@@ -267,9 +273,9 @@ async function setAside(request: FastifyRequest) {
     }));
     refused.push({ index, errors: fieldErrors(errors) });
   });
-  if (refused.length === 0 || kept.length === 0) return;
+  if (refused.length === 0 || kept.length === 0) return undefined;
   body.batch = kept;
-  setAsides.set(request, { total: batch.length, indices, refused });
+  return { total: batch.length, indices, refused };
 }
 
 /** Said once per request that had any, so a backfill beyond retention is not silently empty. */
