@@ -135,6 +135,32 @@ test('messages refused after the schema (a track without event, a bad time) are 
   );
 });
 
+test('a message over 32 KB beside valid ones is set aside; alone in its batch it is the 413 it was', async () => {
+  const userId = `large-${randomUUID()}`;
+  const large = {
+    type: 'track',
+    userId,
+    event: 'Large',
+    properties: { s: 'a'.repeat(33_000) },
+    messageId: `${userId}-1`,
+  };
+  const res = await sendBatch([
+    large,
+    { type: 'track', userId, event: 'Small', messageId: `${userId}-2` },
+  ]);
+  assert.equal(res.statusCode, 400, res.body);
+  const problem = res.json() as Problem;
+  assert.match(problem.detail, /^1 of 2 messages were accepted and 1 refused/);
+  assert.deepEqual(problem.errors, [{ field: 'batch.0', message: 'must be at most 32768 bytes' }]);
+  const alone = await sendBatch([large, { ...large, messageId: `${userId}-3` }]);
+  assert.equal(alone.statusCode, 413, alone.body);
+  await t.drained();
+  assert.deepEqual(
+    (await stored(userId)).map(([id]) => id),
+    [`${userId}-2`],
+  );
+});
+
 test('a batch of only invalid messages stores nothing', async () => {
   const userId = `none-${randomUUID()}`;
   const res = await sendBatch([
