@@ -49,3 +49,4 @@ export {
 } from './outage.ts';
 export { type FieldError, HttpProblem, problems, sendProblem } from './problem.ts';
 export { listen } from './server.ts';
+export { type AjvError, fieldErrors } from './validation-errors.ts';

@@ -197,6 +197,44 @@ export function segmentThroughTheGateway(name: string, env: () => Promise<Record
       assert.equal(plain.status, 202, await plain.clone().text());
     });
 
+    test('@segment/analytics-node: a bad message beside good ones loses only itself', async () => {
+      const { key } = await newKey();
+      const run = `${Date.now()}`;
+      const userId = `segment-mixed-${run}`;
+      const statuses: number[] = [];
+      const client = new Analytics({
+        writeKey: key,
+        host: url,
+        path: '/analytics/v1/batch',
+        flushAt: 50,
+        maxRetries: 10,
+      });
+      client.on('http_response', (r) => statuses.push(r.status));
+      client.on('error', () => {});
+      client.track({ userId, event: 'Cart Viewed', messageId: `${run}-1` });
+      // Half an emoji, as a string cut at a byte limit leaves it: a lone surrogate.
+      client.track({
+        userId,
+        event: 'Review Posted',
+        properties: { title: 'Great \ud83d' },
+        messageId: `${run}-2`,
+      });
+      client.identify({ userId, traits: { plan: 'pro' }, messageId: `${run}-3` });
+      await client.closeAndFlush({ timeout: 30_000 });
+      // One batch, answered 400 (the library drops it and does not retry): the good ones kept.
+      assert.equal(statuses.at(-1), 400, String(statuses));
+      assert.ok(
+        statuses.every((s) => s === 400 || s === 503),
+        String(statuses),
+      );
+      await eventually(async () => (await activityOf(userId)).length >= 2, 30_000);
+      await sleep(300);
+      assert.deepEqual((await activityOf(userId)).map((e) => e.id).sort(), [
+        `${run}-1`,
+        `${run}-3`,
+      ]);
+    });
+
     test('@segment/analytics-node: identify, track, page, alias and a repeated batch, read back stitched and once', async () => {
       const { key } = await newKey();
       const run = `${Date.now()}`;

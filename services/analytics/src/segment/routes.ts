@@ -1,18 +1,34 @@
-import { type App, decodeContentCoding, jsonBodyParser, namedSchemas } from '@platform/http';
+import {
+  type AjvError,
+  type App,
+  decodeContentCoding,
+  fieldErrors,
+  jsonBodyParser,
+  namedSchemas,
+} from '@platform/http';
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import type { AnalyticsContext } from '../context.ts';
 import { type KeyRoutes, requireWriteKey } from '../write-keys/service.ts';
 import {
   BatchBody,
+  BatchEnvelope,
   MAX_BATCH_BYTES,
   MAX_MESSAGE_BYTES,
   MESSAGE_TYPES,
   Message,
   type MessageType,
+  OneMessage,
   SEGMENT_SCHEMAS,
   Success,
 } from './schema.ts';
-import { admitNames, convert, ingest } from './service.ts';
+import {
+  admitNames,
+  convert,
+  ingest,
+  noneAccepted,
+  partlyAccepted,
+  type Refusal,
+} from './service.ts';
 
 /** HTTP Basic, or none: the key may come in the body (`writeKey`). */
 const security: Record<string, string[]>[] = [{ writeKey: [] }, {}];
@@ -95,9 +111,12 @@ function segmentApi(
     {
       onRequest,
       preParsing: decodeContentCoding,
-      preValidation,
       config,
       bodyLimit: MAX_BATCH_BYTES,
+      preValidation,
+      // An invalid body reaches the handler, which sets its invalid messages aside (setAside)
+      // or throws the validation error as it stands: a valid batch is validated once.
+      attachValidation: true,
       schema: {
         operationId: id('segmentBatch'),
         errors: [...errors],
@@ -106,7 +125,12 @@ function segmentApi(
         description:
           'A message whose messageId was seen before (within DEDUP_DAYS) is accepted and ignored. ' +
           'The body may be sent with `Content-Encoding: gzip` or `deflate`; the limits count ' +
-          'its decoded bytes.',
+          'its decoded bytes. Each message is judged alone: when some are invalid and others ' +
+          'not, the valid ones are stored as if sent alone and the answer is a 400 ' +
+          '`validation_failed` whose `detail` counts the accepted and refused messages and whose ' +
+          '`errors` name each refused one by its index (`batch.3.properties.name`); when none ' +
+          'is valid (or the batch itself is: not JSON, over 500 KB, no `batch` array of ' +
+          'objects), nothing is stored.',
         security,
         ...(consumes ? { consumes } : {}),
         body: BatchBody.ref,
@@ -114,15 +138,28 @@ function segmentApi(
       },
     },
     async (request) => {
-      const { messages, tooOld } = convert(ctx, request.body.batch, {
+      let aside: SetAside | undefined;
+      if (request.validationError) {
+        aside = setAside(request);
+        if (!aside) throw request.validationError;
+      }
+      const total = aside?.total ?? request.body.batch.length;
+      const { messages, tooOld, refused } = convert(ctx, request.body.batch, {
         sentAt: request.body.sentAt,
         batch: true,
         trusted,
+        ...(aside ? { indices: aside.indices } : {}),
       });
       logTooOld(request.log, tooOld);
-      await admitNames(ctx, messages, { batch: true, trusted });
-      const fresh = await ingest(ctx, messages);
-      request.log.debug({ write_key_id: request.writeKey?.id, fresh }, 'segment batch');
+      const names = await admitNames(ctx, messages, { batch: true, trusted });
+      const all = [...(aside?.refused ?? []), ...refused, ...names.refused];
+      if (all.length === total) throw noneAccepted(all);
+      const fresh = await ingest(ctx, names.admitted);
+      request.log.debug(
+        { write_key_id: request.writeKey?.id, fresh, refused: all.length },
+        'segment batch',
+      );
+      if (all.length) throw partlyAccepted(total, all);
       return { success: true as const };
     },
   );
@@ -189,6 +226,56 @@ async function segmentLeniency(request: FastifyRequest) {
   if (!isObject(body)) return;
   asSegmentTakesIt(body);
   if (Array.isArray(body.batch)) for (const m of body.batch) if (isObject(m)) asSegmentTakesIt(m);
+}
+
+/** A batch's messages the schema refused, taken out of its body. */
+interface SetAside {
+  /** The batch's length as sent. */
+  total: number;
+  /** The batch index of each message left in the body. */
+  indices: number[];
+  refused: Refusal[];
+}
+
+type Check = ((data: unknown) => boolean) & { errors?: AjvError[] | null };
+
+/**
+ * For a batch whose body failed validation: judges its messages one at a time, each as the
+ * body's validation does (its schema, and input strictness: NUL characters, lone surrogates,
+ * non-finite numbers, depth), and takes the invalid ones out of the body, so one bad message (a
+ * truncated emoji's lone surrogate in a property) does not fail the others. Only for a sound
+ * envelope (its other fields valid, `batch` a list of objects) with some messages valid and some
+ * not; otherwise undefined: the validation error answers as it always did, naming every error,
+ * and nothing is stored.
+ */
+function setAside(request: FastifyRequest): SetAside | undefined {
+  const body = request.body;
+  if (!isObject(body) || !Array.isArray(body.batch)) return undefined;
+  const batch = body.batch as unknown[];
+  if (batch.length < 2 || !batch.every(isObject)) return undefined;
+  const { batch: _, ...envelope } = body;
+  const envelopeCheck = request.compileValidationSchema(BatchEnvelope, 'body') as Check;
+  if (!envelopeCheck(envelope)) return undefined;
+  const check = request.compileValidationSchema(OneMessage, 'body') as Check;
+  const kept: unknown[] = [];
+  const indices: number[] = [];
+  const refused: Refusal[] = [];
+  batch.forEach((message, index) => {
+    if (check({ batch: [message] })) {
+      kept.push(message);
+      indices.push(index);
+      return;
+    }
+    // The message was checked as the batch's first: its errors name batch.0.
+    const errors = (check.errors ?? []).map((e) => ({
+      ...e,
+      instancePath: e.instancePath.replace(/^\/batch\/0(?=\/|$)/, `/batch/${index}`),
+    }));
+    refused.push({ index, errors: fieldErrors(errors) });
+  });
+  if (refused.length === 0 || kept.length === 0) return undefined;
+  body.batch = kept;
+  return { total: batch.length, indices, refused };
 }
 
 /** Said once per request that had any, so a backfill beyond retention is not silently empty. */

@@ -80,21 +80,31 @@ export const Message = namedSchema(
   }),
 );
 
+/** A batch's fields besides its messages. */
+const envelope = {
+  sentAt: Type.Optional(fields.sentAt),
+  context: Type.Optional(object('Merged into each message (ignored)')),
+  integrations: Type.Optional(fields.integrations),
+  writeKey: Type.Optional(
+    Type.String({
+      maxLength: 200,
+      description: 'The write key, read only when the request has no Authorization header',
+    }),
+  ),
+};
+
 export const BatchBody = namedSchema(
   'SegmentBatch',
-  Type.Object({
-    batch: Type.Array(Message.ref, { minItems: 1 }),
-    sentAt: Type.Optional(fields.sentAt),
-    context: Type.Optional(object('Merged into each message (ignored)')),
-    integrations: Type.Optional(fields.integrations),
-    writeKey: Type.Optional(
-      Type.String({
-        maxLength: 200,
-        description: 'The write key, read only when the request has no Authorization header',
-      }),
-    ),
-  }),
+  Type.Object({ batch: Type.Array(Message.ref, { minItems: 1 }), ...envelope }),
 );
+
+/**
+ * What a batch's messages are judged by one at a time (routes.ts, setAside): its envelope alone,
+ * and one message where a batch holds it, so a message is checked as the whole body would check
+ * it (the same schema, strictness and depth), and its errors name `batch.0.…`.
+ */
+export const BatchEnvelope = Type.Object(envelope);
+export const OneMessage = Type.Object({ batch: Type.Array(Message.ref, { minItems: 1 }) });
 
 export const Success = namedSchema('SegmentSuccess', Type.Object({ success: Type.Literal(true) }));
 

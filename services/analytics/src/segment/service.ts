@@ -32,7 +32,24 @@ interface Converted {
   links: string | undefined;
   /** Sent with a server write key (false: a browser key's, public). */
   trusted: boolean;
+  /** Its place in the request's batch (0 for a single call), as refusals name it. */
+  index: number;
 }
+
+/** A message of a batch set aside: its place in the batch and what is wrong with it. */
+export interface Refusal {
+  index: number;
+  errors: FieldError[];
+  /** Over Segment's 32 KB per message (a batch of only such messages is a 413). */
+  large?: boolean;
+}
+
+/**
+ * Where Segment's messages are stored from, per key kind: a server key's come from a backend of
+ * the owners', a browser key's from any page (public, so its userIds are claims) — reports,
+ * exports and destinations tell them apart.
+ */
+export const SEGMENT_SOURCE = { server: 'segment', browser: 'segment-browser' } as const;
 
 /** What each type stores as its event's name and properties. */
 function shape(m: Msg, type: MessageType): { event: string; properties: Record<string, unknown> } {
@@ -92,7 +109,9 @@ function timeOf(m: Msg, sentAt: string | undefined, now: number): number {
 }
 
 /**
- * Validates the messages (413 for one over Segment's 32 KB, 400 for the rest) and converts them.
+ * Validates the messages and converts them. A single call's invalid message is thrown (a 400);
+ * a batch's invalid messages (one over Segment's 32 KB too) are set aside in `refused`, each
+ * judged alone, so the good ones sent with one bad one are kept (routes.ts answers for them all).
  * A time is not a reason to refuse: Segment takes historical timestamps (imports), and a client
  * library answered 400 drops its whole batch, the good messages with the bad. A message dated
  * after now (a client clock ahead of ours) is kept at the time it arrived; one older than
@@ -106,27 +125,32 @@ export function convert(
     type?: MessageType;
     sentAt?: string | undefined;
     batch: boolean;
+    /** The batch index of each message (routes.ts set some aside before); default its place. */
+    indices?: readonly number[];
     /**
      * False for a browser key's messages: the key is public, so its identify changes no
      * profile's traits (they stay in the identify event's properties).
      */
     trusted: boolean;
   },
-): { messages: Converted[]; tooOld: number } {
+): { messages: Converted[]; tooOld: number; refused: Refusal[] } {
   const now = Date.now();
   const oldest = now - ctx.config.RETENTION_DAYS * 86_400_000;
-  const large: FieldError[] = [];
-  const errors: FieldError[] = [];
+  const refused: Refusal[] = [];
   let tooOld = 0;
   const out = messages.map((m, i): Converted | undefined => {
-    const at = options.batch ? `batch.${i}.` : '';
+    const index = options.indices?.[i] ?? i;
+    const at = options.batch ? `batch.${index}.` : '';
     if (options.batch && Buffer.byteLength(JSON.stringify(m)) > MAX_MESSAGE_BYTES) {
-      large.push({ field: `batch.${i}`, message: `must be at most ${MAX_MESSAGE_BYTES} bytes` });
+      const message = `must be at most ${MAX_MESSAGE_BYTES} bytes`;
+      refused.push({ index, errors: [{ field: `batch.${index}`, message }], large: true });
       return undefined;
     }
+    const errors: FieldError[] = [];
     const type = options.type ?? m.type;
     if (!type) {
       errors.push({ field: `${at}type`, message: 'each message in a batch needs its type' });
+      refused.push({ index, errors });
       return undefined;
     }
     if (options.type && m.type && m.type !== options.type) {
@@ -136,7 +160,12 @@ export function convert(
     let time = timeOf(m, options.sentAt, now);
     if (Number.isNaN(time)) {
       errors.push({ field: `${at}timestamp`, message: 'must be a valid date-time' });
-    } else if (time > now + MAX_FUTURE_MS) {
+    }
+    if (errors.length) {
+      refused.push({ index, errors });
+      return undefined;
+    }
+    if (time > now + MAX_FUTURE_MS) {
       time = now;
     } else if (time < oldest) {
       tooOld += 1;
@@ -153,11 +182,11 @@ export function convert(
       event: {
         id: m.messageId ?? randomUUID(),
         event,
-        source: 'segment',
+        source: options.trusted ? SEGMENT_SOURCE.server : SEGMENT_SOURCE.browser,
         userId: m.userId ?? null,
         anonymousId: m.anonymousId ?? null,
         properties,
-        timestamp: Number.isNaN(time) ? '' : new Date(time).toISOString(),
+        timestamp: new Date(time).toISOString(),
       },
       type,
       messageId: m.messageId,
@@ -165,36 +194,76 @@ export function convert(
       // An id linked to itself says nothing.
       links: links !== undefined && links !== m.userId ? links : undefined,
       trusted: options.trusted,
+      index,
     };
   });
-  if (large.length) {
-    throw new HttpProblem(413, `Segment's limit is ${MAX_MESSAGE_BYTES} bytes per message.`, {
+  if (!options.batch && refused.length) {
+    throw problems.badRequest('Some messages are invalid.', refused[0]!.errors);
+  }
+  return { messages: out.filter((m) => m !== undefined), tooOld, refused };
+}
+
+/** A batch none of whose messages was accepted: nothing is stored, as before batches were split. */
+export function noneAccepted(refused: Refusal[]): HttpProblem {
+  const errors = byIndex(refused);
+  if (refused.some((r) => r.large)) {
+    return new HttpProblem(413, `Segment's limit is ${MAX_MESSAGE_BYTES} bytes per message.`, {
       code: 'payload_too_large',
-      errors: large,
+      errors,
     });
   }
-  if (errors.length) throw problems.badRequest('Some messages are invalid.', errors);
-  return { messages: out.filter((m) => m !== undefined), tooOld };
+  return problems.badRequest('Some messages are invalid; none was stored.', errors);
 }
+
+/**
+ * A batch of which some messages were stored and some refused: a 400 (the code of any invalid
+ * batch), so the client's developer learns of the bad ones, whose errors name each by its index.
+ * Segment's libraries drop a batch answered 4xx without retrying: nothing accepted comes twice.
+ */
+export function partlyAccepted(total: number, refused: Refusal[]): HttpProblem {
+  const accepted = total - refused.length;
+  return problems.badRequest(
+    `${accepted} of ${total} messages were accepted and ${refused.length} refused: the refused ` +
+      'ones are listed in errors by their place in the batch (batch.<index>.<field>); the ' +
+      'accepted ones are kept, so send only the refused ones again, once corrected.',
+    byIndex(refused),
+  );
+}
+
+const byIndex = (refused: Refusal[]) =>
+  [...refused].sort((a, b) => a.index - b.index).flatMap((r) => r.errors);
 
 /**
  * Registers the event names of these messages that this replica does not know (track's `event`;
  * the other types' names are fixed) from the key's budget (a server key's trusted, a browser
- * key's public), or refuses the request with 400 naming each message whose
- * name the full registry could not take, before anything of it is kept.
+ * key's public), all of them or none (registry.ts). A single call whose name the full registry
+ * could not take is refused with 400 before anything of it is kept; in a batch, the messages
+ * bearing such names are set aside and the others (names known, or fixed) pass: the registry is
+ * asked once, for every new name of the batch's valid messages, so no message's name is
+ * registered in place of another's by the order they came in, and no request holds the
+ * registry's lock more than once.
  */
 export async function admitNames(
   ctx: AnalyticsContext,
   messages: Converted[],
   options: { batch: boolean; trusted: boolean },
-): Promise<void> {
-  const refused = await ctx.eventNames.admit(
+): Promise<{ admitted: Converted[]; refused: Refusal[] }> {
+  const errors = await ctx.eventNames.admit(
     messages.map((m) => m.event.event),
-    (i) => (options.batch ? `batch.${i}.event` : 'event'),
+    (i) => (options.batch ? `batch.${messages[i]!.index}.event` : 'event'),
     // A server key is a backend of the owners'; a browser key is in every page: anyone's.
     options.trusted ? 'trusted' : 'public',
   );
-  if (refused.length) throw problems.badRequest('Some event names cannot be registered.', refused);
+  if (errors.length === 0) return { admitted: messages, refused: [] };
+  if (!options.batch) throw problems.badRequest('Some event names cannot be registered.', errors);
+  const byField = new Map(errors.map((e) => [e.field, e]));
+  const refused: Refusal[] = [];
+  const admitted = messages.filter((m) => {
+    const error = byField.get(`batch.${m.index}.event`);
+    if (error) refused.push({ index: m.index, errors: [error] });
+    return !error;
+  });
+  return { admitted, refused };
 }
 
 /** Per user: profile changes from these messages (traits merged oldest first). */
