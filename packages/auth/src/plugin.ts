@@ -63,8 +63,14 @@ export const authentication = fp<{
    * with that error instead (a 429).
    */
   refused?: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+  /**
+   * The 401's detail for HTTP Basic on a route that takes none (the gateway names the routes that
+   * do): a Segment library left at its default path (`/v1/batch`) sends its write key as Basic,
+   * and "must be Bearer" sent its user looking for a token.
+   */
+  basicElsewhere?: string;
 }>(
-  async (app: FastifyInstance, { verify, refused }) => {
+  async (app: FastifyInstance, { verify, refused, basicElsewhere }) => {
     app.decorateRequest('principal', null);
     // Callback-style: most requests carry no token, and an async hook would cost them two
     // promises each (with tracing on Node 20, each pays AsyncLocalStorage's hook).
@@ -79,13 +85,14 @@ export const authentication = fp<{
       const header = request.headers.authorization;
       if (!header || request.routeOptions.config?.ignoresToken) return done();
       const [scheme, token] = header.split(' ');
-      if (scheme?.toLowerCase() === 'basic' && request.routeOptions.config?.basicAuth) {
-        return done();
-      }
+      const basic = scheme?.toLowerCase() === 'basic';
+      if (basic && request.routeOptions.config?.basicAuth) return done();
       const optional = request.routeOptions.config?.tokenOptional === true;
       if (scheme?.toLowerCase() !== 'bearer' || !token) {
         if (optional) return done();
-        return refuse('The Authorization header must be "Bearer <token>".');
+        return refuse(
+          (basic && basicElsewhere) || 'The Authorization header must be "Bearer <token>".',
+        );
       }
       verify(token).then(
         (principal) => {

@@ -58,6 +58,11 @@ export function sendProblem(
   if (status === 401 && reply.getHeader('www-authenticate') === undefined) {
     reply.header('www-authenticate', 'Bearer');
   }
+  const code = extra.code ?? defaultCode(status, errors !== undefined);
+  // On the request's later lines, its "request completed" included: a refusal the client drops
+  // (analytics.js reads a 403 and discards it) says why in the service's log too. The request's
+  // own child logger, so no other request's lines.
+  (request.log as { setBindings?: (bindings: object) => void }).setBindings?.({ code });
   return reply
     .code(status)
     .type('application/problem+json')
@@ -65,7 +70,7 @@ export function sendProblem(
       type: extra.type ?? 'about:blank',
       title: extra.title ?? STATUS_CODES[status] ?? 'Error',
       status,
-      code: extra.code ?? defaultCode(status, errors !== undefined),
+      code,
       detail,
       request_id: request.id,
       ...(errors ? { errors } : {}),

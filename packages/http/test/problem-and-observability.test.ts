@@ -235,3 +235,24 @@ test('a response names the route template that matched, for the gateway; an unkn
   assert.equal(unknown.statusCode, 404);
   assert.equal(unknown.headers['x-internal-route'], undefined);
 });
+
+test("a problem's code is on its request's 'request completed' line, where logs say why a 4xx", async () => {
+  // A page's analytics.js refused 403 origin_not_allowed showed in the service's log as a bare
+  // statusCode 403: the reason was in the body alone, which the browser drops.
+  const conflict = await app.inject({ url: '/demo/v1/conflict' });
+  const invalid = await app.inject({ method: 'POST', url: '/demo/v1/items', payload: {} });
+  const fine = await app.inject({
+    method: 'POST',
+    url: '/demo/v1/items',
+    payload: { name: 'x', count: 1 },
+  });
+  const completed = (res: { headers: Record<string, unknown> }) =>
+    logs.lines
+      .map((l) => JSON.parse(l))
+      .find((l) => l.request_id === res.headers['x-request-id'] && l.msg === 'request completed');
+  assert.equal(completed(conflict).code, 'conflict');
+  assert.equal(completed(conflict).res.statusCode, 409);
+  assert.equal(completed(invalid).code, 'validation_failed');
+  assert.equal(fine.statusCode, 201);
+  assert.equal(completed(fine).code, undefined);
+});

@@ -77,6 +77,25 @@ test('write keys have a kind: server by default ({name} → 201 as before), brow
     });
     assert.equal(res.statusCode, 400, JSON.stringify(body));
   }
+  // A malformed origin is named by its index, as every other field is, and the message says
+  // what an origin looks like: a trailing slash copied from the address bar answered a regex.
+  for (const [origins, index, says] of [
+    [['http://127.0.0.1:3000/'], 0, /browser sends it: scheme:\/\/host\[:port\]/],
+    [[SHOP, 'https://shop.example.com:443'], 1, /default port/],
+  ] as const) {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: `${base}/write-keys`,
+      headers: bearer(t.adminToken),
+      payload: { name: 'x', kind: 'browser', origins },
+    });
+    assert.equal(res.statusCode, 400, res.body);
+    const [error, ...more] = res.json().errors;
+    assert.equal(more.length, 0, res.body);
+    assert.equal(error.field, `origins.${index}`, res.body);
+    assert.doesNotMatch(error.message, /pattern|\^/, res.body);
+    assert.match(error.message, says, res.body);
+  }
   // Other ports are the page's own.
   const port = await newKey({ name: 'dev', kind: 'browser', origins: ['http://localhost:8443'] });
   assert.deepEqual(port.origins, ['http://localhost:8443']);
@@ -171,6 +190,9 @@ test('a key works on the routes of its kind only, a browser key from its origins
   );
   assert.equal(elsewhere.statusCode, 403);
   assert.equal(elsewhere.json().code, 'origin_not_allowed');
+  // The detail names the origin refused (localhost is not 127.0.0.1) and what to do about it.
+  assert.match(elsewhere.json().detail, /https:\/\/evil\.example\b/);
+  assert.match(elsewhere.json().detail, /new browser key/);
   const lookalike = await post(
     '/t',
     { ...track, writeKey: browserKey.key },

@@ -125,7 +125,18 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     countRefused ??= app.rateLimit() as (r: FastifyRequest, s: FastifyReply) => Promise<void>;
     await countRefused(request, reply);
   };
-  await app.register(authentication, { verify: auth.verify, refused });
+  // Basic where no route takes it: say where it is taken (a Segment library at its default path,
+  // /v1/batch, was told to send a Bearer token).
+  const basicRoute = edgeRoutes(config).find((route) => route.options.config?.basicAuth);
+  await app.register(authentication, {
+    verify: auth.verify,
+    refused,
+    ...(basicRoute
+      ? {
+          basicElsewhere: `This route takes no Basic credentials: a write key is taken as Basic on the routes that say so in /docs, such as ${basicRoute.method} ${basicRoute.url} (a Segment library's host is this gateway and its path that route); elsewhere the Authorization header must be "Bearer <token>".`,
+        }
+      : {}),
+  });
   app.addReadinessCheck('revocations', () => auth.revocations.ready());
 
   // Every proxied request waits on this client, so it must never wait long: a Redis that hangs

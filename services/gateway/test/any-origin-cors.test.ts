@@ -155,3 +155,22 @@ test('the settings analytics.js loads from its cdnURL: readable from any origin,
   assert.equal(write.headers.get('access-control-allow-origin'), null);
   await write.arrayBuffer();
 });
+
+test('Basic where no route takes it is a 401 that names a route taking it', async () => {
+  // @segment/analytics-node left at its default path posts to /v1/batch, its key as Basic.
+  for (const path of ['/v1/batch', '/analytics/v1/user-activity']) {
+    const res = await fetch(`${none}${path}`, {
+      method: 'POST',
+      headers: { authorization: basic, 'content-type': 'application/json' },
+      body: '{"batch":[]}',
+    });
+    assert.equal(res.status, 401, path);
+    const { code, detail } = await json<{ code: string; detail: string }>(res);
+    assert.equal(code, 'unauthorized');
+    assert.match(detail, /POST \/analytics\/v1\/batch/, path);
+  }
+  // A scheme that is neither is told about Bearer alone.
+  const other = await fetch(`${none}/main/v1/posts`, { headers: { authorization: 'Digest x' } });
+  assert.equal(other.status, 401);
+  assert.doesNotMatch((await json<{ detail: string }>(other)).detail, /Basic/);
+});

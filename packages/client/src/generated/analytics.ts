@@ -1303,7 +1303,7 @@ export interface operations {
            * @enum {string}
            */
           kind?: 'server' | 'browser';
-          /** @description A browser key only, and required there: the page origins it is taken from (scheme, host and port as a browser sends them in Origin, e.g. https://shop.example.com), or "*" for any */
+          /** @description A browser key only, and required there: the page origins it is taken from (scheme, host and port as a browser sends them in Origin, lower case, without a path, a trailing slash or the default port, e.g. https://shop.example.com or http://127.0.0.1:3000), or "*" for any */
           origins?: string[];
         };
       };

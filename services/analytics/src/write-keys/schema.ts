@@ -1,8 +1,11 @@
 import { Type } from 'typebox';
 
-/** An origin as a browser serializes it (RFC 6454), or `*`. */
-export const ORIGIN =
-  '^(\\*|https?://([a-z0-9-]+(\\.[a-z0-9-]+)*|\\[[0-9a-f:.]+\\])(:[0-9]{1,5})?)$';
+/**
+ * An origin as a browser serializes it (RFC 6454), or `*`. Checked by the service, not by the
+ * schema: ajv's message for a pattern is the pattern itself, and an origin copied from the address
+ * bar with its trailing slash answered `must match pattern "^(\\*|https?://…"`.
+ */
+export const ORIGIN = /^(\*|https?:\/\/([a-z0-9-]+(\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])(:[0-9]{1,5})?)$/;
 
 export const WriteKeyBody = Type.Object(
   {
@@ -20,12 +23,12 @@ export const WriteKeyBody = Type.Object(
       }),
     ),
     origins: Type.Optional(
-      Type.Array(Type.String({ pattern: ORIGIN, maxLength: 200 }), {
+      Type.Array(Type.String({ minLength: 1, maxLength: 200 }), {
         minItems: 1,
         maxItems: 50,
         uniqueItems: true,
         description:
-          'A browser key only, and required there: the page origins it is taken from (scheme, host and port as a browser sends them in Origin, e.g. https://shop.example.com), or "*" for any',
+          'A browser key only, and required there: the page origins it is taken from (scheme, host and port as a browser sends them in Origin, lower case, without a path, a trailing slash or the default port, e.g. https://shop.example.com or http://127.0.0.1:3000), or "*" for any',
       }),
     ),
   },

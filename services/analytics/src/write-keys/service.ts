@@ -10,6 +10,7 @@ import {
   revokeWriteKey,
   type WriteKey,
 } from './repository.ts';
+import { ORIGIN } from './schema.ts';
 
 /** Recognisable in logs and secret scanners; 256 random bits after it. */
 const KEY_PREFIX = 'wk_';
@@ -24,6 +25,18 @@ export const toJson = (k: WriteKey) => ({
   origins: k.origins,
   created_at: k.createdAt.toISOString(),
 });
+
+/** Why a browser would never send `origin` in `Origin`, or undefined if it may. */
+function unsentOrigin(origin: string): string | undefined {
+  if (!ORIGIN.test(origin)) {
+    return 'is not an origin as a browser sends it: scheme://host[:port], lower case, without a path or a trailing slash (https://shop.example.com, http://127.0.0.1:3000), or "*"';
+  }
+  const port = /^(https?):\/\/.*:(\d+)$/.exec(origin);
+  if (port && (port[2]!.startsWith('0') || Number(port[2]) === (port[1] === 'https' ? 443 : 80))) {
+    return 'names a default port or a port with leading zeros, which browsers never send';
+  }
+  return undefined;
+}
 
 /** A new key: only its hash is stored, so the answer is the one time it is shown. */
 export async function createWriteKey(
@@ -42,21 +55,15 @@ export async function createWriteKey(
       { field: 'origins', message: 'only for a browser key' },
     ]);
   }
-  // A browser never writes its scheme's default port in Origin (nor leading zeros): such an
-  // origin matched no request, and the key answered every page 403 origin_not_allowed.
+  // A browser never writes its scheme's default port in Origin (nor leading zeros), nor a path:
+  // such an origin matched no request, and the key answered every page 403 origin_not_allowed.
   const origins = body.origins ?? [];
-  const unsent = origins.findIndex((o) => {
-    const port = /^(https?):\/\/.*:(\d+)$/.exec(o);
-    if (!port) return false;
-    return port[2]!.startsWith('0') || Number(port[2]) === (port[1] === 'https' ? 443 : 80);
+  const unsent = origins.flatMap((o, i) => {
+    const message = unsentOrigin(o);
+    return message ? [{ field: `origins.${i}`, message }] : [];
   });
-  if (unsent >= 0) {
-    throw problems.badRequest('An origin is written as no browser sends it.', [
-      {
-        field: `origins/${unsent}`,
-        message: 'names a default port or a port with leading zeros, which browsers never send',
-      },
-    ]);
+  if (unsent.length) {
+    throw problems.badRequest('An origin is written as no browser sends it.', unsent);
   }
   const key = KEY_PREFIX + randomBytes(32).toString('base64url');
   const row = await insertWriteKey(db, {
@@ -133,7 +140,7 @@ export function requireWriteKey(db: Db, routes: KeyRoutes = 'server') {
           'origin_not_allowed',
           origin === undefined
             ? 'This browser write key is taken from its origins only, and the request names none (Origin).'
-            : 'This browser write key does not allow this origin.',
+            : `This browser write key does not allow the origin ${JSON.stringify(origin.slice(0, 200))} (compared exactly: localhost is not 127.0.0.1); a key's origins are fixed when it is made, so an admin makes a new browser key naming this origin.`,
         );
       }
     }
