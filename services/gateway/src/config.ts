@@ -68,7 +68,7 @@ export const ConfigSchema = Type.Object({
   RATE_LIMIT_PASSWORD_RESET: count(10),
 
   /** Origins allowed to call the API from a browser: `*`, or a comma-separated list. */
-  CORS_ORIGINS: Type.String({ default: '', description: '*, or comma-separated origins' }),
+  CORS_ORIGINS: Env.origins(),
   /** Every route but EDGE_ROUTES' own; services hold JSON to smaller limits (256 KB by default). */
   BODY_LIMIT: bytes(1024 * 1024),
   /** Routes limited apart (their own rate limit or body limit), from the services' manifests. */

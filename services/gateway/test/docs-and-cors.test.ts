@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { ConfigError, loadConfig } from '@platform/config';
 import type { App } from '@platform/http';
+import { ConfigSchema } from '../src/config.ts';
 import { startGateway, startUpstream, type Upstream } from './helpers.ts';
 
 const document = (prefix: string, title: string) => ({
@@ -98,6 +100,24 @@ test('CORS answers the configured origin, and only it', async () => {
   });
   assert.equal(allowed.headers.get('access-control-allow-origin'), 'https://app.example');
   assert.match(allowed.headers.get('access-control-expose-headers') ?? '', /ratelimit-remaining/);
+});
+
+test('a CORS_ORIGINS entry no browser sends as its Origin stops the gateway at start, naming it', () => {
+  // Taken as text before, each matched no browser's request: CORS just never worked.
+  for (const [written, hint] of [
+    ['https://app.example/', 'write https://app.example'],
+    ['app.example', 'expected http(s)://host[:port]'],
+    ['https://app.example:443', 'write it as https://app.example'],
+  ] as const) {
+    assert.throws(
+      () => loadConfig(ConfigSchema, { CORS_ORIGINS: `https://ok.example,${written}` }),
+      (error: Error) =>
+        error instanceof ConfigError &&
+        error.message.startsWith(`CORS_ORIGINS is invalid: "${written}"`) &&
+        error.message.includes(hint),
+    );
+  }
+  assert.equal(loadConfig(ConfigSchema, { CORS_ORIGINS: '*' }).CORS_ORIGINS, '*');
 });
 
 test('an OPTIONS that is no preflight is answered plainly, never with a text/plain 400', async () => {
