@@ -1,4 +1,5 @@
-import { Env, type Static, Type } from '@platform/config';
+import { ConfigError, Env, loadConfig, type Static, Type } from '@platform/config';
+import { samplerProblem } from '@platform/telemetry';
 
 /** An instance's origin: scheme, host and port, no path (a trailing slash is allowed). */
 const ORIGIN = 'https?://[^/,;=\\s]+/?';
@@ -145,6 +146,14 @@ export const ConfigSchema = Type.Object({
 });
 
 export type Config = Static<typeof ConfigSchema>;
+
+export function readConfig(env: Record<string, string | undefined> = process.env): Config {
+  const config = loadConfig(ConfigSchema, env);
+  // Read here also with tracing off: the gateway decides every trace's sampling (app.ts).
+  const sampling = samplerProblem(config);
+  if (sampling) throw new ConfigError(sampling);
+  return config;
+}
 
 export function splitList(list: string | undefined): string[] {
   if (!list) return [];

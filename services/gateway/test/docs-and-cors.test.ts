@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { ConfigError, loadConfig } from '@platform/config';
 import type { App } from '@platform/http';
-import { ConfigSchema } from '../src/config.ts';
+import { ConfigSchema, readConfig } from '../src/config.ts';
 import { startGateway, startUpstream, type Upstream } from './helpers.ts';
 
 const document = (prefix: string, title: string) => ({
@@ -118,6 +118,22 @@ test('a CORS_ORIGINS entry no browser sends as its Origin stops the gateway at s
     );
   }
   assert.equal(loadConfig(ConfigSchema, { CORS_ORIGINS: '*' }).CORS_ORIGINS, '*');
+});
+
+test('the gateway refuses at start a trace sampler the SDK would read as record everything', () => {
+  // It decides every trace's sampling, also with no OTLP endpoint of its own.
+  assert.throws(
+    () =>
+      readConfig({
+        OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+        OTEL_TRACES_SAMPLER_ARG: '10',
+      }),
+    new ConfigError(
+      'OTEL_TRACES_SAMPLER_ARG is invalid: expected a ratio from 0 to 1 (0.1 keeps one trace in ten)',
+    ),
+  );
+  assert.throws(() => readConfig({ OTEL_TRACES_SAMPLER: 'sometimes' }), ConfigError);
+  assert.equal(readConfig({ OTEL_TRACES_SAMPLER: 'always_off' }).OTEL_TRACES_SAMPLER, 'always_off');
 });
 
 test('an OPTIONS that is no preflight is answered plainly, never with a text/plain 400', async () => {
