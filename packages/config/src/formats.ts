@@ -26,6 +26,20 @@ function isServerUrl(value: string): boolean {
 }
 
 /**
+ * The format of a URL that paths are appended to (Env.url: a service's, PUBLIC_URL, APP_URL): a
+ * server URL without a query or fragment. `http://auth:8081/?x=1` or `https://app.example/#/` were
+ * taken, and every call or mailed link then went to `…?x=1/verify-email?token=…`.
+ */
+export const BASE_URL = 'base-url';
+
+function baseUrlProblem(value: string): boolean | string {
+  if (!isServerUrl(value)) return false;
+  if (/[?#]/.test(value))
+    return 'expected an http(s):// URL with no query or fragment (paths are appended to it)';
+  return true;
+}
+
+/**
  * The format of TRUST_PROXY (Env.trustProxy): what Fastify's trustProxy (proxy-addr) compiles.
  * A malformed entry (`zzz`, `10.0.0.0/99`) passed as any string, and the service died at start
  * with proxy-addr's stack (TypeError: invalid IP address).
@@ -119,6 +133,7 @@ const originListProblem = (value: string) => {
  */
 export const FORMATS: Record<string, (value: string) => boolean | string> = {
   [SERVER_URL]: isServerUrl,
+  [BASE_URL]: baseUrlProblem,
   [PROXY_LIST]: isProxyList,
   [SUBSCRIBER_LIST]: isSubscriberList,
   [ORIGIN_LIST]: originListProblem,

@@ -346,6 +346,17 @@ test('a URL setting must be a URL naming a host, not just begin with its scheme'
     ['AUTH_URL', 'http://', 'an http(s):// URL'],
     ['AUTH_URL', 'http://exa mple.com', 'an http(s):// URL'],
     ['AUTH_URL', 'http://127.0.0.1:8081 ', 'an http(s):// URL'],
+    // Paths are appended to it: every call went to `…?x=1/v1/…`.
+    [
+      'AUTH_URL',
+      'http://auth:8081/?x=1',
+      'an http(s):// URL with no query or fragment (paths are appended to it)',
+    ],
+    [
+      'AUTH_URL',
+      'https://app.example/#/',
+      'an http(s):// URL with no query or fragment (paths are appended to it)',
+    ],
     ['REDIS_URL', 'redis://', 'a redis:// URL'],
     ['SMTP_URL', 'smtp://:25', 'an smtp:// or smtps:// URL'],
   ] as const) {
