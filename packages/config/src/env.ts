@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { PROXY_LIST, SERVER_URL, SUBSCRIBER_LIST } from './formats.ts';
+import { BASE_URL, ORIGIN_LIST, PROXY_LIST, SERVER_URL, SUBSCRIBER_LIST } from './formats.ts';
 
 /**
  * The longest delay a Node timer holds (2^31 − 1 ms, 24.8 days). A longer one is not an error
@@ -46,10 +46,11 @@ export const Env = {
         description: 'an smtp:// or smtps:// URL',
       }),
     ),
+  /** A base URL (a service's, the public one): paths are appended to it, so no query or fragment. */
   url: (fallback?: string) =>
     Type.String({
       pattern: '^https?://',
-      format: SERVER_URL,
+      format: BASE_URL,
       description: 'an http(s):// URL',
       ...(fallback ? { default: fallback } : {}),
     }),
@@ -132,6 +133,16 @@ export const Env = {
    */
   trustProxy: (fallback: string, description = 'addresses or CIDRs, comma-separated') =>
     Type.String({ default: fallback, format: PROXY_LIST, description }),
+  /**
+   * Origins browsers may call from (CORS): `*` for any, or comma-separated `scheme://host[:port]`
+   * exactly as a browser sends its Origin header (no trailing slash, no default port); empty: none.
+   */
+  origins: () =>
+    Type.String({
+      default: '',
+      format: ORIGIN_LIST,
+      description: '*, or comma-separated origins (scheme://host[:port])',
+    }),
   logLevel: () =>
     Type.Union(
       [

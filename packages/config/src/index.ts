@@ -51,9 +51,9 @@ export function loadConfig<T extends TObject>(
     const { format, description } = property as { format?: string; description?: string };
     const setting = (value as Record<string, unknown>)[key];
     const check = format ? FORMATS[format] : undefined;
-    if (check && typeof setting === 'string' && !check(setting)) {
-      throw new ConfigError(`${key} is invalid: expected ${description ?? format}`);
-    }
+    const verdict = check && typeof setting === 'string' ? check(setting) : true;
+    if (typeof verdict === 'string') throw new ConfigError(`${key} is invalid: ${verdict}`);
+    if (!verdict) throw new ConfigError(`${key} is invalid: expected ${description ?? format}`);
   }
   return value as Static<T>;
 }

@@ -346,6 +346,17 @@ test('a URL setting must be a URL naming a host, not just begin with its scheme'
     ['AUTH_URL', 'http://', 'an http(s):// URL'],
     ['AUTH_URL', 'http://exa mple.com', 'an http(s):// URL'],
     ['AUTH_URL', 'http://127.0.0.1:8081 ', 'an http(s):// URL'],
+    // Paths are appended to it: every call went to `…?x=1/v1/…`.
+    [
+      'AUTH_URL',
+      'http://auth:8081/?x=1',
+      'an http(s):// URL with no query or fragment (paths are appended to it)',
+    ],
+    [
+      'AUTH_URL',
+      'https://app.example/#/',
+      'an http(s):// URL with no query or fragment (paths are appended to it)',
+    ],
     ['REDIS_URL', 'redis://', 'a redis:// URL'],
     ['SMTP_URL', 'smtp://:25', 'an smtp:// or smtps:// URL'],
   ] as const) {
@@ -410,4 +421,49 @@ test('EVENT_SUBSCRIBERS: each subscriber URL must parse, not just begin with htt
   const good =
     'analytics:*=http://127.0.0.1:8083;search:post.created,post.updated=https://search:443';
   assert.equal(loadConfig(Subscribers, { EVENT_SUBSCRIBERS: good }).EVENT_SUBSCRIBERS, good);
+});
+
+test('CORS_ORIGINS: each entry must be an origin as a browser sends it, refused naming the entry', () => {
+  const Origins = Type.Object({ CORS_ORIGINS: Env.origins() });
+  // Each was taken as text and then never matched a browser's Origin header, silently.
+  for (const [written, problem] of [
+    ['example.com', '"example.com" is not an origin: expected http(s)://host[:port]'],
+    ['https://ok.example, garbage', '"garbage" is not an origin: expected http(s)://host[:port]'],
+    ['ftp://example.com', '"ftp://example.com" is not an origin: expected http(s)://host[:port]'],
+    ['null', '"null" is not an origin'],
+    [
+      'https://example.com/',
+      '"https://example.com/" is not an origin: no path, query or trailing slash (write https://example.com)',
+    ],
+    ['https://example.com/app', '"https://example.com/app" is not an origin: no path'],
+    ['https://u:p@example.com', '"https://u:p@example.com" is not an origin: no path'],
+    [
+      'http://example.com:80',
+      '"http://example.com:80" never matches a browser\'s Origin header: write it as http://example.com',
+    ],
+    ['https://example.com:443', 'write it as https://example.com'],
+    ['HTTPS://App.Example.com', 'write it as https://app.example.com'],
+    ['https://*.example.com', 'no wildcards'],
+  ] as const) {
+    assert.throws(
+      () => loadConfig(Origins, { CORS_ORIGINS: written }),
+      (error: Error) => {
+        assert.ok(error instanceof ConfigError);
+        assert.ok(error.message.startsWith('CORS_ORIGINS is invalid: '), error.message);
+        assert.ok(error.message.includes(problem), `${written}: ${error.message}`);
+        return true;
+      },
+      written,
+    );
+  }
+  for (const written of [
+    '*',
+    'https://app.example.com',
+    'http://localhost:3000, https://app.example.com,',
+    'http://[::1]:8080',
+    'http://127.0.0.1:5173',
+  ]) {
+    assert.equal(loadConfig(Origins, { CORS_ORIGINS: written }).CORS_ORIGINS, written);
+  }
+  assert.equal(loadConfig(Origins, {}).CORS_ORIGINS, '');
 });

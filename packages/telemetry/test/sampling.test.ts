@@ -3,7 +3,13 @@ import { test } from 'node:test';
 import { ROOT_CONTEXT, SpanKind, TraceFlags, trace } from '@opentelemetry/api';
 import { BasicTracerProvider, SamplingDecision } from '@opentelemetry/sdk-trace-base';
 import { edgeSampler } from '../src/sampling.ts';
-import { rootRatio, tracingSettings } from '../src/settings.ts';
+import {
+  rootRatio,
+  SAMPLERS,
+  samplerProblem,
+  TracingSettingsError,
+  tracingSettings,
+} from '../src/settings.ts';
 
 const TRACE = '0af7651916cd43dd8448eb211c80319c';
 const parent = (flags: TraceFlags, isRemote: boolean) =>
@@ -87,4 +93,39 @@ test('only the gateway makes the decision; the ratio is read as the SDK reads it
     0.25,
   );
   assert.equal(rootRatio({ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '7' }), 1);
+});
+
+test('a sampler the SDK does not know, or a ratio out of range, stops the start in one line', () => {
+  // The SDK took either silently and recorded every trace.
+  const endpoint = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', SERVICE_NAME: 'main' };
+  for (const [env, message] of [
+    [
+      { OTEL_TRACES_SAMPLER: 'traceidratio_parentbased' },
+      `OTEL_TRACES_SAMPLER is invalid: expected one of ${SAMPLERS.join(', ')}`,
+    ],
+    [
+      { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '10%' },
+      'OTEL_TRACES_SAMPLER_ARG is invalid: expected a ratio from 0 to 1 (0.1 keeps one trace in ten)',
+    ],
+    [
+      { OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '7' },
+      'OTEL_TRACES_SAMPLER_ARG is invalid: expected a ratio from 0 to 1 (0.1 keeps one trace in ten)',
+    ],
+  ] as const) {
+    assert.equal(samplerProblem(env), message);
+    assert.throws(
+      () => tracingSettings({ ...endpoint, ...env }),
+      new TracingSettingsError(message),
+    );
+  }
+  for (const env of [
+    {},
+    { OTEL_TRACES_SAMPLER: 'always_off' },
+    { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' },
+    { OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '1' },
+    { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0' },
+  ]) {
+    assert.equal(samplerProblem(env), undefined, JSON.stringify(env));
+    assert.ok(tracingSettings({ ...endpoint, ...env }));
+  }
 });

@@ -14,7 +14,14 @@ export const ConfigSchema = Type.Object({
   PUBLIC_URL: Env.url('http://127.0.0.1:8080'),
   REDIS_URL: Env.redisUrl(),
   SMTP_URL: Env.smtpUrl(),
-  MAIL_FROM: Type.String({ default: 'Microservice Template <no-reply@localhost>', minLength: 3 }),
+  /** The sender of every mail: an address, or a name and an address in <>. */
+  MAIL_FROM: Type.String({
+    default: 'Microservice Template <no-reply@localhost>',
+    // Taken before as any 3 characters: `MAIL_FROM=Support` started, and every mail went out
+    // with no sender address (an SMTP server's MAIL FROM:<>, or a refusal, at each sign-up).
+    pattern: '^\\s*([^<>]*<[^\\s<>@]+@[^\\s<>@]+>|[^\\s<>@]+@[^\\s<>@]+)\\s*$',
+    description: 'an email address, or a name and one in <> (Support <no-reply@example.com>)',
+  }),
   MAIL_DIR: Type.String({ default: '.data/mail', minLength: 1, description: 'a folder path' }),
   JWT_ISSUER: Type.String({ default: 'auth', minLength: 1 }),
   JWT_AUDIENCE: Type.String({ default: 'microservice-template', minLength: 1 }),

@@ -89,3 +89,24 @@ test('usernames from a provider follow the username rules and avoid taken ones',
   assert.match(long, /^a{1,27}_\d{4}$/);
   assert.ok(long.length <= 32);
 });
+
+test('MAIL_FROM must hold a sender address: a bare name stops the service at start', () => {
+  // Any 3 characters passed: every mail then went out with no sender address.
+  for (const bad of ['Support', 'Support <>', 'Support <no-reply>', 'a@b c@d', '<a@b']) {
+    assert.throws(
+      () => readConfig({ ...base, MAIL_FROM: bad }),
+      new ConfigError(
+        'MAIL_FROM is invalid: expected an email address, or a name and one in <> (Support <no-reply@example.com>)',
+      ),
+      bad,
+    );
+  }
+  for (const good of [
+    'no-reply@example.com',
+    'Support <no-reply@example.com>',
+    '"Team @ Example" <team@example.com>',
+  ]) {
+    assert.equal(readConfig({ ...base, MAIL_FROM: good }).MAIL_FROM, good);
+  }
+  assert.equal(readConfig(base).MAIL_FROM, 'Microservice Template <no-reply@localhost>');
+});

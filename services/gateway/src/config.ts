@@ -1,4 +1,5 @@
-import { Env, type Static, Type } from '@platform/config';
+import { ConfigError, Env, loadConfig, type Static, Type } from '@platform/config';
+import { samplerProblem } from '@platform/telemetry';
 
 /** An instance's origin: scheme, host and port, no path (a trailing slash is allowed). */
 const ORIGIN = 'https?://[^/,;=\\s]+/?';
@@ -68,7 +69,7 @@ export const ConfigSchema = Type.Object({
   RATE_LIMIT_PASSWORD_RESET: count(10),
 
   /** Origins allowed to call the API from a browser: `*`, or a comma-separated list. */
-  CORS_ORIGINS: Type.String({ default: '', description: '*, or comma-separated origins' }),
+  CORS_ORIGINS: Env.origins(),
   /** Every route but EDGE_ROUTES' own; services hold JSON to smaller limits (256 KB by default). */
   BODY_LIMIT: bytes(1024 * 1024),
   /** Routes limited apart (their own rate limit or body limit), from the services' manifests. */
@@ -145,6 +146,14 @@ export const ConfigSchema = Type.Object({
 });
 
 export type Config = Static<typeof ConfigSchema>;
+
+export function readConfig(env: Record<string, string | undefined> = process.env): Config {
+  const config = loadConfig(ConfigSchema, env);
+  // Read here also with tracing off: the gateway decides every trace's sampling (app.ts).
+  const sampling = samplerProblem(config);
+  if (sampling) throw new ConfigError(sampling);
+  return config;
+}
 
 export function splitList(list: string | undefined): string[] {
   if (!list) return [];

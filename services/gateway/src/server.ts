@@ -1,10 +1,10 @@
-import { loadConfig, runMain } from '@platform/config';
+import { runMain } from '@platform/config';
 import { listen } from '@platform/http';
 import { buildApp } from './app.ts';
-import { ConfigSchema } from './config.ts';
+import { readConfig } from './config.ts';
 
 await runMain(async () => {
-  const config = loadConfig(ConfigSchema);
+  const config = readConfig();
   const app = await buildApp(config);
   await listen(app, config.PORT, config.HOST);
 });

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { freePort } from '@platform/launcher';
 import pg from 'pg';
 import { startAnalyticsService } from './analytics-service.ts';
-import { startGateway } from './helpers.ts';
+import { rawGet, startGateway } from './helpers.ts';
 import { eventually, post, type RunningService, signUp, startAuthService } from './services.ts';
 
 const SERVICE_TOKEN = 'gateway-test-service-token-0123456789abcdef';
@@ -148,5 +148,60 @@ describe('analytics ingestion through the gateway', () => {
     const rows = await signups();
     assert.equal(await total(), 3);
     for (const row of rows.filter((r) => r.signups > 0)) assert.ok(row.day >= startedDay, row.day);
+  });
+
+  test('event names . and .. are deleted (and vouched for) by an admin through the gateway, by query', async () => {
+    // Segment's clients may send them (a server key's /batch).
+    const created = await fetch(`${url}/analytics/v1/write-keys`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'dot names' }),
+    });
+    assert.equal(created.status, 201);
+    const { key } = (await created.json()) as { key: string };
+    const batch = await fetch(`${url}/analytics/v1/batch`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${key}:`).toString('base64')}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({
+        batch: ['.', '..'].map((event) => ({ type: 'track', event, userId: 'dots' })),
+      }),
+    });
+    assert.equal(batch.status, 200, await batch.text());
+    const names = async () =>
+      ((await get('/analytics/v1/event-names?limit=1000', adminToken)).items as { name: string }[])
+        .map((n) => n.name)
+        .filter((n) => n === '.' || n === '..');
+    assert.deepEqual(await names(), ['.', '..']);
+    const as = (method: string, path: string) =>
+      fetch(`${url}${path}`, { method, headers: { authorization: `Bearer ${adminToken}` } });
+
+    // No path carries them: fetch resolves /event-names/%2E itself, and the gateway refuses a
+    // dot segment it is sent as written (that protection stays).
+    const raw = await rawGet(url, '/analytics/v1/event-names/%2E%2E');
+    assert.equal(raw.status, 404);
+    assert.equal(await names().then((n) => n.length), 2);
+
+    const vouched = await as('PUT', '/analytics/v1/event-names?name=..');
+    assert.equal(vouched.status, 200, await vouched.clone().text());
+    const entry = (await vouched.json()) as { name: string; registered_by: string };
+    assert.deepEqual([entry.name, entry.registered_by], ['..', 'trusted']);
+    for (const name of ['.', '..']) {
+      const deleted = await as(
+        'DELETE',
+        `/analytics/v1/event-names?name=${encodeURIComponent(name)}`,
+      );
+      assert.equal(deleted.status, 204, await deleted.text());
+    }
+    assert.deepEqual(await names(), []);
+    const again = await as('DELETE', '/analytics/v1/event-names?name=.');
+    assert.equal(again.status, 404);
+    await again.arrayBuffer();
+    // Without the name, nothing is deleted: a validation problem.
+    const nameless = await as('DELETE', '/analytics/v1/event-names');
+    assert.equal(nameless.status, 400);
+    await nameless.arrayBuffer();
   });
 });

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { ConfigError, loadConfig } from '@platform/config';
 import type { App } from '@platform/http';
+import { ConfigSchema, readConfig } from '../src/config.ts';
 import { startGateway, startUpstream, type Upstream } from './helpers.ts';
 
 const document = (prefix: string, title: string) => ({
@@ -98,6 +100,40 @@ test('CORS answers the configured origin, and only it', async () => {
   });
   assert.equal(allowed.headers.get('access-control-allow-origin'), 'https://app.example');
   assert.match(allowed.headers.get('access-control-expose-headers') ?? '', /ratelimit-remaining/);
+});
+
+test('a CORS_ORIGINS entry no browser sends as its Origin stops the gateway at start, naming it', () => {
+  // Taken as text before, each matched no browser's request: CORS just never worked.
+  for (const [written, hint] of [
+    ['https://app.example/', 'write https://app.example'],
+    ['app.example', 'expected http(s)://host[:port]'],
+    ['https://app.example:443', 'write it as https://app.example'],
+  ] as const) {
+    assert.throws(
+      () => loadConfig(ConfigSchema, { CORS_ORIGINS: `https://ok.example,${written}` }),
+      (error: Error) =>
+        error instanceof ConfigError &&
+        error.message.startsWith(`CORS_ORIGINS is invalid: "${written}"`) &&
+        error.message.includes(hint),
+    );
+  }
+  assert.equal(loadConfig(ConfigSchema, { CORS_ORIGINS: '*' }).CORS_ORIGINS, '*');
+});
+
+test('the gateway refuses at start a trace sampler the SDK would read as record everything', () => {
+  // It decides every trace's sampling, also with no OTLP endpoint of its own.
+  assert.throws(
+    () =>
+      readConfig({
+        OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+        OTEL_TRACES_SAMPLER_ARG: '10',
+      }),
+    new ConfigError(
+      'OTEL_TRACES_SAMPLER_ARG is invalid: expected a ratio from 0 to 1 (0.1 keeps one trace in ten)',
+    ),
+  );
+  assert.throws(() => readConfig({ OTEL_TRACES_SAMPLER: 'sometimes' }), ConfigError);
+  assert.equal(readConfig({ OTEL_TRACES_SAMPLER: 'always_off' }).OTEL_TRACES_SAMPLER, 'always_off');
 });
 
 test('an OPTIONS that is no preflight is answered plainly, never with a text/plain 400', async () => {

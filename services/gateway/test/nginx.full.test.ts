@@ -119,6 +119,23 @@ describe('through NGINX → gateway → services', () => {
     assert.equal(JSON.parse(line).status, 200);
   });
 
+  test('an event name . or .. goes as ?name= to the service unchanged; no path carries one', async () => {
+    // analytics' DELETE and PUT /event-names?name=…: NGINX and the gateway leave a query alone.
+    for (const name of ['.', '..']) {
+      const path = `/analytics/v1/event-names?name=${name}`;
+      const seen = await json<{ service: string; method: string; url: string }>(
+        await fetch(`${url}${path}`, { method: 'DELETE' }),
+      );
+      assert.deepEqual([seen.service, seen.method, seen.url], ['analytics', 'DELETE', path]);
+    }
+    // As a path, encoded or not, it stays refused before any service (the dot-segment guard).
+    for (const path of ['/analytics/v1/event-names/%2E%2E', '/analytics/v1/event-names/%2e']) {
+      const refused = await rawGet(url, path);
+      assert.equal(refused.status, 404, path);
+      assert.doesNotMatch(refused.body, /"service":"analytics"/, path);
+    }
+  });
+
   test('sign-in works and bad tokens are refused at the edge', async () => {
     const user = await signUp(url);
     const me = await fetch(`${url}/accounts/v1/user`, {

@@ -204,9 +204,17 @@ export interface paths {
     };
     /** Registered event names in name order, with who registered each */
     get: operations['listEventNames'];
-    put?: never;
+    /**
+     * Register an event name as trusted, or count a registered one as trusted
+     * @description Before a release whose pages send a new name, or to take a name out of the public share (one registered before the budgets, say). Reserved names (user., post.) and the fixed ones (page, screen, identify, group, alias) are a 400: never registered. It comes from the trusted budget: when the whole registry (EVENT_NAMES_MAX) is full it is a 400 naming `name`, as a server key’s new name would be. The same as the path form, for any name: `.` and `..` can only be named here.
+     */
+    put: operations['registerEventNameByQuery'];
     post?: never;
-    delete?: never;
+    /**
+     * Unregister an event name (its stored events stay)
+     * @description Frees its room in the registry (and in the public share if it was counted there). Events already stored under the name are kept until retention deletes them; every replica forgets the name within EVENT_NAMES_REFRESH_MS, after which a new event with it registers it again, from its sender’s budget. The same as the path form, for any name: `.` and `..` can only be named here.
+     */
+    delete: operations['deleteEventNameByQuery'];
     options?: never;
     head?: never;
     patch?: never;
@@ -845,6 +853,28 @@ export interface components {
         };
       };
     };
+    /** @description `version_conflict`: If-Match names a version that is no longer current; read the resource again. */
+    'analytics.version_conflict': {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': {
+          type: string;
+          title: string;
+          status: number;
+          /** @enum {string} */
+          code: 'version_conflict';
+          detail: string;
+          request_id: string;
+          /** @description One entry per invalid field (validation_failed and some conflicts). */
+          errors?: {
+            field: string;
+            message: string;
+          }[];
+        };
+      };
+    };
     /** @description `query_timeout`: The query took too long; narrow it (filters, a shorter range) and retry. `result_too_large`: The answer exceeds the store’s row limit; narrow the range or widen the interval. `service_unavailable`: A dependency is down or overloaded; Retry-After, when present, says when to retry. `store_unavailable`: The analytics store is down or too slow; retry after Retry-After seconds. */
     'analytics.query_timeout.result_too_large.service_unavailable.store_unavailable': {
       headers: {
@@ -1412,6 +1442,71 @@ export interface operations {
       400: components['responses']['analytics.validation_failed'];
       401: components['responses']['analytics.unauthorized'];
       403: components['responses']['analytics.forbidden'];
+      429: components['responses']['analytics.rate_limited'];
+    };
+  };
+  registerEventNameByQuery: {
+    parameters: {
+      query: {
+        /** @description The event name (any, `.` and `..` included) */
+        name: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            name: string;
+            /** Format: date-time */
+            first_seen: string;
+            /** @description trusted: a server write key; public: anonymous or signed-in /track-event, a browser write key; null: registered before the budgets (counted as public) */
+            registered_by: 'trusted' | 'public' | null;
+          };
+        };
+      };
+      400: components['responses']['analytics.bad_request.validation_failed'];
+      401: components['responses']['analytics.unauthorized'];
+      403: components['responses']['analytics.forbidden'];
+      412: components['responses']['analytics.version_conflict'];
+      413: components['responses']['analytics.payload_too_large'];
+      415: components['responses']['analytics.unsupported_media_type'];
+      429: components['responses']['analytics.rate_limited'];
+    };
+  };
+  deleteEventNameByQuery: {
+    parameters: {
+      query: {
+        /** @description The event name (any, `.` and `..` included) */
+        name: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Unregistered */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      400: components['responses']['analytics.bad_request.validation_failed'];
+      401: components['responses']['analytics.unauthorized'];
+      403: components['responses']['analytics.forbidden'];
+      404: components['responses']['analytics.not_found'];
+      412: components['responses']['analytics.version_conflict'];
+      413: components['responses']['analytics.payload_too_large'];
+      415: components['responses']['analytics.unsupported_media_type'];
       429: components['responses']['analytics.rate_limited'];
     };
   };

@@ -1,4 +1,5 @@
 import { type App, problems } from '@platform/http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { AnalyticsContext } from '../context.ts';
 import { isReserved, RESERVED_NAMESPACES } from '../ingestion/schema.ts';
@@ -50,6 +51,18 @@ const Query = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * The name in the query rather than the path (`?name=..`): `.` and `..` are names Segment's
+ * clients send, but no URL path carries them — URL parsers (fetch's, the typed client's, the
+ * browser's) resolve them as dot segments, percent-encoded too, and the gateway refuses a path
+ * holding one before any service sees it.
+ */
+const NameQuery = Type.Object(
+  { name: { ...Name, description: 'The event name (any, `.` and `..` included)' } },
+  { additionalProperties: false },
+);
+const BY_QUERY = ' The same as the path form, for any name: `.` and `..` can only be named here.';
+
 const toJson = (r: ListedName) => ({
   name: r.name,
   first_seen: r.firstSeen.toISOString(),
@@ -98,83 +111,116 @@ export function eventNameRoutes(api: App, ctx: AnalyticsContext) {
     },
   );
 
+  const vouchDescription =
+    'Before a release whose pages send a new name, or to take a name out of the public ' +
+    'share (one registered before the budgets, say). Reserved names (user., post.) and ' +
+    'the fixed ones (page, screen, identify, group, alias) are a 400: never registered. ' +
+    'It comes from the trusted budget: ' +
+    'when the whole registry (EVENT_NAMES_MAX) is full it is a 400 naming `name`, as a ' +
+    'server key’s new name would be.';
+  const vouchSchema = {
+    tags,
+    errors: ['forbidden'],
+    summary: 'Register an event name as trusted, or count a registered one as trusted',
+    security: bearer,
+    response: { 200: RegisteredName },
+  };
   api.put(
     '/event-names/:name',
     {
       onRequest: manage,
       schema: {
-        tags,
+        ...vouchSchema,
         operationId: 'registerEventName',
-        errors: ['forbidden'],
-        summary: 'Register an event name as trusted, or count a registered one as trusted',
-        description:
-          'Before a release whose pages send a new name, or to take a name out of the public ' +
-          'share (one registered before the budgets, say). Reserved names (user., post.) and ' +
-          'the fixed ones (page, screen, identify, group, alias) are a 400: never registered. ' +
-          'It comes from the trusted budget: ' +
-          'when the whole registry (EVENT_NAMES_MAX) is full it is a 400 naming `name`, as a ' +
-          'server key’s new name would be.',
-        security: bearer,
+        description: vouchDescription,
         params: Type.Object({ name: Name }),
-        response: { 200: RegisteredName },
       },
     },
-    async (request) => {
-      const { name } = request.params;
-      // Never sent by clients, or always allowed: a registration would only take room.
-      if (isReserved(name) || FIXED_EVENT_NAMES.has(name)) {
-        throw problems.badRequest('The event name cannot be registered.', [
-          {
-            field: 'name',
-            message: isReserved(name)
-              ? `names under ${RESERVED.join(', ')} are reserved to the services that emit them`
-              : `${name} is always allowed (Segment's ${name} calls) and never registered`,
-          },
-        ]);
-      }
-      const row = await ctx.eventNames.vouch(name);
-      if (!row) {
-        throw problems.badRequest('The event name cannot be registered.', [
-          { field: 'name', message: registryFull(ctx.eventNames.max) },
-        ]);
-      }
-      request.log.info(
-        { event_name: name, by: request.principal!.userId },
-        'event name vouched for',
-      );
-      return toJson(row);
+    (request) => vouch(request, request.params.name),
+  );
+  api.put(
+    '/event-names',
+    {
+      onRequest: manage,
+      schema: {
+        ...vouchSchema,
+        operationId: 'registerEventNameByQuery',
+        description: vouchDescription + BY_QUERY,
+        querystring: NameQuery,
+      },
     },
+    (request) => vouch(request, request.query.name),
   );
 
+  async function vouch(request: FastifyRequest, name: string) {
+    // Never sent by clients, or always allowed: a registration would only take room.
+    if (isReserved(name) || FIXED_EVENT_NAMES.has(name)) {
+      throw problems.badRequest('The event name cannot be registered.', [
+        {
+          field: 'name',
+          message: isReserved(name)
+            ? `names under ${RESERVED.join(', ')} are reserved to the services that emit them`
+            : `${name} is always allowed (Segment's ${name} calls) and never registered`,
+        },
+      ]);
+    }
+    const row = await ctx.eventNames.vouch(name);
+    if (!row) {
+      throw problems.badRequest('The event name cannot be registered.', [
+        { field: 'name', message: registryFull(ctx.eventNames.max) },
+      ]);
+    }
+    request.log.info({ event_name: name, by: request.principal!.userId }, 'event name vouched for');
+    return toJson(row);
+  }
+
+  const unregisterDescription =
+    'Frees its room in the registry (and in the public share if it was counted there). ' +
+    'Events already stored under the name are kept until retention deletes them; every ' +
+    'replica forgets the name within EVENT_NAMES_REFRESH_MS, after which a new event with ' +
+    'it registers it again, from its sender’s budget.';
+  const unregisterSchema = {
+    tags,
+    errors: ['forbidden', 'not_found'],
+    summary: 'Unregister an event name (its stored events stay)',
+    security: bearer,
+    response: { 204: Type.Null({ description: 'Unregistered' }) },
+  };
   api.delete(
     '/event-names/:name',
     {
       onRequest: manage,
       schema: {
-        tags,
+        ...unregisterSchema,
         operationId: 'deleteEventName',
-        errors: ['forbidden', 'not_found'],
-        summary: 'Unregister an event name (its stored events stay)',
-        description:
-          'Frees its room in the registry (and in the public share if it was counted there). ' +
-          'Events already stored under the name are kept until retention deletes them; every ' +
-          'replica forgets the name within EVENT_NAMES_REFRESH_MS, after which a new event with ' +
-          'it registers it again, from its sender’s budget.',
-        security: bearer,
+        description: unregisterDescription,
         params: Type.Object({ name: Name }),
-        response: { 204: Type.Null({ description: 'Unregistered' }) },
       },
     },
-    async (request, reply) => {
-      const { name } = request.params;
-      if (!(await ctx.eventNames.delete(name))) {
-        throw problems.notFound('No such registered event name.');
-      }
-      request.log.info(
-        { event_name: name, by: request.principal!.userId },
-        'event name unregistered',
-      );
-      return reply.code(204).send(null);
-    },
+    (request, reply) => unregister(request, reply, request.params.name),
   );
+  api.delete(
+    '/event-names',
+    {
+      onRequest: manage,
+      schema: {
+        ...unregisterSchema,
+        operationId: 'deleteEventNameByQuery',
+        description: unregisterDescription + BY_QUERY,
+        querystring: NameQuery,
+      },
+    },
+    (request, reply) => unregister(request, reply, request.query.name),
+  );
+
+  async function unregister(request: FastifyRequest, reply: FastifyReply, name: string) {
+    if (!(await ctx.eventNames.delete(name))) {
+      throw problems.notFound('No such registered event name.');
+    }
+    request.log.info(
+      { event_name: name, by: request.principal!.userId },
+      'event name unregistered',
+    );
+    return reply.code(204).send(null);
+  }
 }

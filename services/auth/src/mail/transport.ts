@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { ConfigError } from '@platform/config';
 import type { Transporter } from 'nodemailer';
 import type { Config } from '../config.ts';
 import type { Mailer } from './mailer.ts';
@@ -22,6 +23,7 @@ import type { Mailer } from './mailer.ts';
 const SMTP_TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 };
 
 export function createMailer(config: Pick<Config, 'SMTP_URL' | 'MAIL_DIR' | 'MAIL_FROM'>): Mailer {
+  if (!config.SMTP_URL) checkMailDir(config.MAIL_DIR);
   let created: Transporter | undefined;
   let loading: Promise<Transporter> | undefined;
   const transport = () => {
@@ -53,6 +55,29 @@ export function createMailer(config: Pick<Config, 'SMTP_URL' | 'MAIL_DIR' | 'MAI
     },
     close: () => created?.close(),
   };
+}
+
+/**
+ * Makes MAIL_DIR, or checks the one there is a folder auth can write to, at start (as the
+ * launcher checks DATA_DIR): a file there, or a folder auth may not write to, was noticed only when
+ * the first mail was due, as a 500 to whoever signed up, and the mail was lost.
+ */
+function checkMailDir(dir: string) {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK | constants.X_OK);
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    const why =
+      code === 'EEXIST' || code === 'ENOTDIR'
+        ? 'it, or a folder on its path, is a file'
+        : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+          ? 'no permission to write there'
+          : message;
+    throw new ConfigError(
+      `MAIL_DIR is invalid: ${dir} cannot hold the mail (${why}); expected a folder auth can write to (or set SMTP_URL)`,
+    );
+  }
 }
 
 /** Printable ASCII, tabs and line breaks only. */
