@@ -10,6 +10,7 @@
  */
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError } from '@platform/config';
 import { entryPoint, loadManifests, ManifestError } from '@platform/manifest';
 import { compiledDir, compileServices, removeStaleBuilds } from './compile.ts';
@@ -247,7 +248,11 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-main().catch((error: unknown) => {
+main().catch(async (error: unknown) => {
+  // A terminal's Ctrl-C reaches the compile's esbuild too, whose death ("The service was
+  // stopped") can fail the start before this process has read its own SIGINT: a stop, not an
+  // error, once the signal has had a moment to arrive.
+  await sleep(200);
   if (stopping) return;
   const message =
     error instanceof ConfigError
