@@ -111,21 +111,29 @@ export function createLoginThrottle(db: Db, limits: ThrottleLimits, registry: Re
     // check above before the first was counted (a limit of 5 let 40 through, or as many as the
     // gateway's login limit). One statement per key orders them: past a limit, the rest wait.
     const counted: Scopes[number][] = [];
-    for (const scope of scopes) {
-      const count = await countAttempt(db, scope.key, scope.limit, limits.windowSeconds, {
-        pending: true,
-      });
-      counted.push(scope);
-      if (count <= scope.limit) continue;
-      const wait = (await lockedFor(db, [scope.key])).get(scope.key) ?? limits.windowSeconds;
-      if (scope.scope !== 'account_address' && (await knownAddress())) {
-        spared ??= { scope: scope.scope, retryAfter: wait, spared: true };
-        continue;
+    try {
+      for (const scope of scopes) {
+        const count = await countAttempt(db, scope.key, scope.limit, limits.windowSeconds, {
+          pending: true,
+        });
+        counted.push(scope);
+        if (count <= scope.limit) continue;
+        const wait = (await lockedFor(db, [scope.key])).get(scope.key) ?? limits.windowSeconds;
+        if (scope.scope !== 'account_address' && (await knownAddress())) {
+          spared ??= { scope: scope.scope, retryAfter: wait, spared: true };
+          continue;
+        }
+        // Refused, as the lock the attempts ahead of it set refuses the next: not counted.
+        for (const { key, limit } of counted.splice(0)) await uncountAttempt(db, key, limit);
+        const ahead = (await attemptsOf(db, [scope.key])).get(scope.key)?.pending ?? 0;
+        return { refusal: { scope: scope.scope, retryAfter: wait }, pendingAhead: ahead > 0 };
       }
-      // Refused, as the lock the attempts ahead of it set refuses the next: not counted.
-      for (const { key, limit } of counted) await uncountAttempt(db, key, limit);
-      const ahead = (await attemptsOf(db, [scope.key])).get(scope.key)?.pending ?? 0;
-      return { refusal: { scope: scope.scope, retryAfter: wait }, pendingAhead: ahead > 0 };
+    } catch (error) {
+      // Failed before any verdict (knownAddress's query, a statement): what was counted is
+      // taken back. Left pending, every refusal on these keys waited the whole settle time, for
+      // good, for a verdict that never comes.
+      for (const { key, limit } of counted) await uncountAttempt(db, key, limit).catch(() => {});
+      throw error;
     }
     return spared ? { refusal: spared } : {};
   }
