@@ -69,3 +69,51 @@ test('an attempt that throws inside check (knownAddress failing) leaves nothing 
   assert.equal(refusal?.scope, 'account');
   assert.ok(elapsed < SETTLE_MS / 2, `refused after ${Math.round(elapsed)} ms`);
 });
+
+test('a refusal that attempts still being checked cannot lift is not held waiting for them', async () => {
+  // An office's address locked by a guesser's wrong passwords, while colleagues at their known
+  // addresses (spared) sign in: their attempts are pending under the address key. Each guess
+  // refused there waited for them (up to 3 s, polling PostgreSQL every 50 ms) and was refused
+  // anyway: the wrong ones already judged hold the lock whatever their verdict.
+  const throttle = throttleWith({ perAddress: 3 });
+  const office = '198.51.100.60';
+  for (let i = 0; i < 3; i++) {
+    assert.equal(await throttle.check(`unknown:guess${i}@office`, office, unknown), undefined);
+    await throttle.recordFailure(`unknown:guess${i}@office`, office);
+  }
+  const colleague = await throttle.check('user:colleague', office, async () => true);
+  assert.equal(colleague?.spared, true);
+  const [refusal, elapsed] = await timed(() =>
+    throttle.check('unknown:guess4@office', office, unknown),
+  );
+  assert.equal(refusal?.scope, 'address');
+  assert.ok(elapsed < SETTLE_MS / 2, `refused after ${Math.round(elapsed)} ms`);
+  await throttle.recordSuccess('user:colleague', office);
+});
+
+test('a refusal that a right answer still being checked lifts waits for it and goes ahead', async () => {
+  // What the wait is for, kept: three wrong passwords judged and two attempts still being
+  // checked reach the account's limit of five; the sixth waits, and once one of the two is
+  // found right (its count taken back), it is counted and goes ahead.
+  const throttle = throttleWith({ perAccount: 5 });
+  const account = 'user:lifted-by-a-verdict';
+  for (let i = 0; i < 3; i++) {
+    assert.equal(await throttle.check(account, `203.0.113.${i}`, unknown), undefined);
+    await throttle.recordFailure(account, `203.0.113.${i}`);
+  }
+  for (const i of [3, 4]) {
+    assert.equal(await throttle.check(account, `203.0.113.${i}`, unknown), undefined);
+  }
+  const sixth = timed(() => throttle.check(account, '203.0.113.5', unknown));
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  await throttle.recordSuccess(account, '203.0.113.3');
+  const [refusal, elapsed] = await sixth;
+  assert.equal(refusal, undefined);
+  assert.ok(elapsed >= 200 && elapsed < SETTLE_MS, `went ahead after ${Math.round(elapsed)} ms`);
+  await throttle.recordFailure(account, '203.0.113.4');
+  await throttle.recordFailure(account, '203.0.113.5');
+  // Five counted (three, the fourth's and the sixth's wrong ones): the next is refused at once.
+  const [next, after] = await timed(() => throttle.check(account, '203.0.113.6', unknown));
+  assert.equal(next?.scope, 'account');
+  assert.ok(after < SETTLE_MS / 2, `refused after ${Math.round(after)} ms`);
+});

@@ -36,19 +36,22 @@ export async function countAttempt(
   return rows[0]!.failures;
 }
 
-/**
- * Each of `keys` that has a count: the seconds it stays locked (0: not locked) and how many of its
- * attempts are still being judged.
- */
-export async function attemptsOf(
-  db: Executor,
-  keys: string[],
-): Promise<Map<string, { wait: number; pending: number }>> {
+export interface KeyAttempts {
+  /** Seconds the key stays locked (0: not locked). */
+  wait: number;
+  /** Attempts counted in its window (the pending ones among them). */
+  failures: number;
+  /** Attempts counted and not yet judged. */
+  pending: number;
+}
+
+/** Each of `keys` that has a count: its lock, its count and how many are still being judged. */
+export async function attemptsOf(db: Executor, keys: string[]): Promise<Map<string, KeyAttempts>> {
   const rows = await db.select().from(loginFailures).where(inArray(loginFailures.key, keys));
-  const state = new Map<string, { wait: number; pending: number }>();
+  const state = new Map<string, KeyAttempts>();
   for (const row of rows) {
     const wait = Math.ceil(((row.lockedUntil?.getTime() ?? 0) - Date.now()) / 1000);
-    state.set(row.key, { wait: Math.max(0, wait), pending: row.pending });
+    state.set(row.key, { wait: Math.max(0, wait), failures: row.failures, pending: row.pending });
   }
   return state;
 }
