@@ -117,3 +117,27 @@ test('a refusal that a right answer still being checked lifts waits for it and g
   assert.equal(next?.scope, 'account');
   assert.ok(after < SETTLE_MS / 2, `refused after ${Math.round(after)} ms`);
 });
+
+test('an attempt never judged (its request died) is pending no longer than its window', async () => {
+  // Nothing judges an attempt whose request died between check and verdict (a crashed or
+  // killed replica, a statement failing in the caller). A new window started its count over
+  // but kept its `pending`, so it lived as long as the key was used once a window: with the
+  // count back at one, each later lock held every refusal the whole settle time, for good.
+  const throttle = throttleWith({ perAccountAddress: 2, windowSeconds: 1 });
+  const account = 'user:request-died';
+  const address = '192.0.2.77';
+  assert.equal(await throttle.check(account, address, unknown), undefined);
+  await new Promise((resolve) => setTimeout(resolve, 1_100));
+  for (let i = 0; i < 2; i++) {
+    assert.equal(await throttle.check(account, address, unknown), undefined, `attempt ${i + 1}`);
+    await throttle.recordFailure(account, address);
+  }
+  const left = await db.execute<{ pending: number }>(
+    `select coalesce(sum(pending), 0)::int as pending from login_failures
+     where key like '%request-died%' or key = 'address:${address}'`,
+  );
+  assert.equal(left.rows[0]?.pending, 0);
+  const [refusal, elapsed] = await timed(() => throttle.check(account, address, unknown));
+  assert.equal(refusal?.scope, 'account_address');
+  assert.ok(elapsed < SETTLE_MS / 2, `refused after ${Math.round(elapsed)} ms`);
+});

@@ -6,6 +6,10 @@ import { loginFailures } from '../db/schema.ts';
  * Counts one attempt under `key` in a fixed window and, once `limit` is reached, locks the key
  * until `windowSeconds` from now. Kept in PostgreSQL so that every replica sees the same counts.
  * One statement: a window that has passed starts over at 1. Returns the count in the window.
+ * With `pending`, the attempt is also counted as not yet judged (see `attemptsOf`); a new window
+ * starts that over too: an attempt of the last window whose request died before its verdict
+ * (a killed replica, a statement failing in the caller) is never judged, and kept across
+ * windows it held every later refusal waiting for it, for as long as the key was in use.
  */
 export async function countAttempt(
   db: Executor,
@@ -21,7 +25,8 @@ export async function countAttempt(
             case when 1 >= ${limit} then now() + make_interval(secs => ${windowSeconds}) end,
             ${more})
     on conflict (key) do update set
-      pending = login_failures.pending + ${more},
+      pending = case when login_failures.window_started_at < now() - make_interval(secs => ${windowSeconds})
+                      then ${more} else login_failures.pending + ${more} end,
       failures = case when login_failures.window_started_at < now() - make_interval(secs => ${windowSeconds})
                       then 1 else login_failures.failures + 1 end,
       window_started_at = case when login_failures.window_started_at < now() - make_interval(secs => ${windowSeconds})
