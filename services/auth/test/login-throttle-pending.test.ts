@@ -141,3 +141,24 @@ test('an attempt never judged (its request died) is pending no longer than its w
   assert.equal(refusal?.scope, 'account_address');
   assert.ok(elapsed < SETTLE_MS / 2, `refused after ${Math.round(elapsed)} ms`);
 });
+
+test('a refusal is not held for verdicts that could lift one lock while another holds it', async () => {
+  // The guesser's own lock at the address (wrong passwords judged) holds whatever happens; the
+  // address's lock, set later, could still be lifted by a colleague's attempt being checked.
+  // Only the later lock was looked at: the guess waited for the colleague's verdict (up to 3 s,
+  // polling PostgreSQL) and was refused by its own lock anyway.
+  const throttle = throttleWith({ perAccountAddress: 2, perAddress: 3 });
+  const office = '198.51.100.90';
+  for (let i = 0; i < 2; i++) {
+    assert.equal(await throttle.check('user:target', office, unknown), undefined);
+    await throttle.recordFailure('user:target', office);
+  }
+  // A second later (so its lock outlasts the pair's), a colleague's attempt sets the address
+  // lock and is still being checked.
+  await new Promise((resolve) => setTimeout(resolve, 1_100));
+  assert.equal(await throttle.check('user:colleague2', office, unknown), undefined);
+  const [refusal, elapsed] = await timed(() => throttle.check('user:target', office, unknown));
+  assert.ok(refusal && !refusal.spared);
+  assert.ok(elapsed < SETTLE_MS / 2, `refused after ${Math.round(elapsed)} ms`);
+  await throttle.recordSuccess('user:colleague2', office);
+});

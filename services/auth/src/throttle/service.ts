@@ -109,19 +109,21 @@ export function createLoginThrottle(db: Db, limits: ThrottleLimits, registry: Re
       scopes.map((s) => s.key),
     );
     let refusal: Refusal | undefined;
-    let pendingAhead = false;
     let spared: Refusal | undefined;
+    // Worth waiting only if every lock refusing it could be lifted by verdicts to come: one that
+    // wrong answers already hold refuses it whatever they are (the longest lock is the answer).
+    let held = false;
     for (const { key, scope, limit } of scopes) {
       const wait = state.get(key)?.wait ?? 0;
-      if (wait <= (refusal?.retryAfter ?? 0)) continue;
+      if (wait === 0) continue;
       if (scope !== 'account_address' && (await knownAddress())) {
         if (wait > (spared?.retryAfter ?? 0)) spared = { scope, retryAfter: wait, spared: true };
         continue;
       }
-      refusal = { scope, retryAfter: wait };
-      pendingAhead = verdictsCouldLift(state.get(key), limit);
+      if (!verdictsCouldLift(state.get(key), limit)) held = true;
+      if (wait > (refusal?.retryAfter ?? 0)) refusal = { scope, retryAfter: wait };
     }
-    if (refusal) return { refusal, pendingAhead };
+    if (refusal) return { refusal, pendingAhead: !held };
     // The attempt is counted now, as a failure until recordSuccess takes it back: counted only
     // once its password or code had been found wrong, 40 guesses sent at once all passed the
     // check above before the first was counted (a limit of 5 let 40 through, or as many as the
