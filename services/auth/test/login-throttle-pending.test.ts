@@ -162,3 +162,22 @@ test('a refusal is not held for verdicts that could lift one lock while another 
   assert.ok(elapsed < SETTLE_MS / 2, `refused after ${Math.round(elapsed)} ms`);
   await throttle.recordSuccess('user:colleague2', office);
 });
+
+test('an attempt never judged holds refusals no longer than the settle time after the last count', async () => {
+  // Within its window, an attempt whose request died (a killed replica, a statement failing in
+  // the caller) stayed pending: once wrong passwords locked the key with it, every refusal
+  // waited the whole settle time (polling PostgreSQL every 50 ms) for the rest of the window.
+  const settleMs = 1_500;
+  const throttle = throttleWith({ perAccountAddress: 3, settleMs });
+  const account = 'user:died-in-window';
+  const address = '192.0.2.88';
+  assert.equal(await throttle.check(account, address, unknown), undefined);
+  for (let i = 0; i < 2; i++) {
+    assert.equal(await throttle.check(account, address, unknown), undefined, `attempt ${i + 2}`);
+    await throttle.recordFailure(account, address);
+  }
+  await new Promise((resolve) => setTimeout(resolve, settleMs + 200));
+  const [refusal, elapsed] = await timed(() => throttle.check(account, address, unknown));
+  assert.equal(refusal?.scope, 'account_address');
+  assert.ok(elapsed < settleMs / 2, `refused after ${Math.round(elapsed)} ms`);
+});

@@ -20,11 +20,12 @@ export async function countAttempt(
 ): Promise<number> {
   const more = pending ? 1 : 0;
   const { rows } = await db.execute<{ failures: number }>(sql`
-    insert into login_failures (key, failures, window_started_at, locked_until, pending)
+    insert into login_failures (key, failures, window_started_at, locked_until, pending, pending_at)
     values (${key}, 1, now(),
             case when 1 >= ${limit} then now() + make_interval(secs => ${windowSeconds}) end,
-            ${more})
+            ${more}, case when ${more} > 0 then now() end)
     on conflict (key) do update set
+      pending_at = case when ${more} > 0 then now() else login_failures.pending_at end,
       pending = case when login_failures.window_started_at < now() - make_interval(secs => ${windowSeconds})
                       then ${more} else login_failures.pending + ${more} end,
       failures = case when login_failures.window_started_at < now() - make_interval(secs => ${windowSeconds})
@@ -46,17 +47,29 @@ export interface KeyAttempts {
   wait: number;
   /** Attempts counted in its window (the pending ones among them). */
   failures: number;
-  /** Attempts counted and not yet judged. */
+  /**
+   * Attempts counted and not yet judged; 0 once none was counted for `staleAfterMs` (one whose
+   * request died before its verdict is never judged, and must not be waited for).
+   */
   pending: number;
 }
 
 /** Each of `keys` that has a count: its lock, its count and how many are still being judged. */
-export async function attemptsOf(db: Executor, keys: string[]): Promise<Map<string, KeyAttempts>> {
+export async function attemptsOf(
+  db: Executor,
+  keys: string[],
+  staleAfterMs = Number.POSITIVE_INFINITY,
+): Promise<Map<string, KeyAttempts>> {
   const rows = await db.select().from(loginFailures).where(inArray(loginFailures.key, keys));
   const state = new Map<string, KeyAttempts>();
   for (const row of rows) {
     const wait = Math.ceil(((row.lockedUntil?.getTime() ?? 0) - Date.now()) / 1000);
-    state.set(row.key, { wait: Math.max(0, wait), failures: row.failures, pending: row.pending });
+    const fresh = Date.now() - (row.pendingAt?.getTime() ?? 0) < staleAfterMs;
+    state.set(row.key, {
+      wait: Math.max(0, wait),
+      failures: row.failures,
+      pending: fresh ? row.pending : 0,
+    });
   }
   return state;
 }

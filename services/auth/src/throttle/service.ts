@@ -95,7 +95,7 @@ export function createLoginThrottle(db: Db, limits: ThrottleLimits, registry: Re
   async function settled({ key, limit }: Scopes[number], deadline: number) {
     while (Date.now() < deadline) {
       await sleep(settlePollMs);
-      const state = (await attemptsOf(db, [key])).get(key);
+      const state = (await attemptsOf(db, [key], limits.settleMs)).get(key);
       if (!state?.wait || !verdictsCouldLift(state, limit)) return;
     }
   }
@@ -107,6 +107,7 @@ export function createLoginThrottle(db: Db, limits: ThrottleLimits, registry: Re
     const state = await attemptsOf(
       db,
       scopes.map((s) => s.key),
+      limits.settleMs,
     );
     let refusal: Refusal | undefined;
     let spared: Refusal | undefined;
@@ -143,7 +144,7 @@ export function createLoginThrottle(db: Db, limits: ThrottleLimits, registry: Re
         }
         // Refused, as the lock the attempts ahead of it set refuses the next: not counted.
         for (const { key, limit } of counted.splice(0)) await uncountAttempt(db, key, limit);
-        const ahead = (await attemptsOf(db, [scope.key])).get(scope.key);
+        const ahead = (await attemptsOf(db, [scope.key], limits.settleMs)).get(scope.key);
         return {
           refusal: { scope: scope.scope, retryAfter: wait },
           pendingAhead: verdictsCouldLift(ahead, scope.limit),
