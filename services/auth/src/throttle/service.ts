@@ -152,8 +152,8 @@ export function createLoginThrottle(db: Db, limits: ThrottleLimits, registry: Re
       }
     } catch (error) {
       // Failed before any verdict (knownAddress's query, a statement): what was counted is
-      // taken back. Left pending, every refusal on these keys waited the whole settle time, for
-      // good, for a verdict that never comes.
+      // taken back. Left pending (and counted), refusals on these keys waited for a verdict that
+      // never comes.
       for (const { key, limit } of counted) await uncountAttempt(db, key, limit).catch(() => {});
       throw error;
     }
