@@ -97,6 +97,50 @@ test('right passwords sent at once are not refused by a limit their own count se
   assertThrottled(await attempt(auth.app, credentials(user), '192.0.2.141'), 900);
 });
 
+test('wrong codes and current passwords sent at once meet the limit as wrong passwords do', async () => {
+  // The wait for attempts still being checked is shared by every caller of the throttle: at
+  // /login/mfa and behind a stolen token (current_password) too, guesses waiting behind wrong
+  // ones are refused once those are judged, and no more than five are ever tried.
+  const user = await enrolledUser(auth.app, { codeAgoMs: 30_000 });
+  const token = await mfaChallenge(auth.app, user.email, user.password);
+  // None of them the code of a step around now (or it would be right).
+  const near = [-60_000, -30_000, 0, 30_000, 60_000].map((ms) =>
+    codeAt(user.secret, Date.now() + ms),
+  );
+  const guesses = Array.from({ length: 40 }, (_, i) => String(100000 + i)).filter(
+    (code) => !near.includes(code),
+  );
+  const codes = await Promise.all(
+    guesses.slice(0, 30).map((code) =>
+      auth.app.inject({
+        method: 'POST',
+        url: '/accounts/v1/login/mfa',
+        payload: { mfa_token: token, code },
+        remoteAddress: '192.0.2.142',
+      }),
+    ),
+  );
+  assert.deepEqual(codes.map((r) => r.statusCode).sort(), [
+    ...Array(5).fill(401),
+    ...Array(25).fill(429),
+  ]);
+  const passwords = await Promise.all(
+    Array.from({ length: 30 }, (_, i) =>
+      auth.app.inject({
+        method: 'POST',
+        url: '/accounts/v1/change-password',
+        headers: bearer(user.accessToken),
+        payload: { current_password: `stolen token guess ${i}`, new_password: 'never set 12345' },
+        remoteAddress: '192.0.2.143',
+      }),
+    ),
+  );
+  assert.deepEqual(passwords.map((r) => r.statusCode).sort(), [
+    ...Array(5).fill(403),
+    ...Array(25).fill(429),
+  ]);
+});
+
 test('a code check refused before its code is judged (MFA already on) is not a wrong code', async () => {
   // The attempt is counted before the code is checked: a 409 thrown in between kept its count,
   // and five retried verify calls locked the owner's own MFA sign-in at their address.

@@ -194,6 +194,11 @@ export const loginFailures = pgTable('login_failures', {
    * a refusal that only they cause waits for them to be judged instead of refusing right ones.
    */
   pending: integer().notNull().default(0),
+  /**
+   * When an attempt was last counted as pending: one whose request died before its verdict is
+   * never judged, so pending ones older than the throttle's settle time are not waited for.
+   */
+  pendingAt: timestamptz(),
 });
 
 /**

@@ -6,6 +6,10 @@ import { loginFailures } from '../db/schema.ts';
  * Counts one attempt under `key` in a fixed window and, once `limit` is reached, locks the key
  * until `windowSeconds` from now. Kept in PostgreSQL so that every replica sees the same counts.
  * One statement: a window that has passed starts over at 1. Returns the count in the window.
+ * With `pending`, the attempt is also counted as not yet judged (see `attemptsOf`); a new window
+ * starts that over too: an attempt of the last window whose request died before its verdict
+ * (a killed replica, a statement failing in the caller) is never judged, and kept across
+ * windows it held every later refusal waiting for it, for as long as the key was in use.
  */
 export async function countAttempt(
   db: Executor,
@@ -16,12 +20,14 @@ export async function countAttempt(
 ): Promise<number> {
   const more = pending ? 1 : 0;
   const { rows } = await db.execute<{ failures: number }>(sql`
-    insert into login_failures (key, failures, window_started_at, locked_until, pending)
+    insert into login_failures (key, failures, window_started_at, locked_until, pending, pending_at)
     values (${key}, 1, now(),
             case when 1 >= ${limit} then now() + make_interval(secs => ${windowSeconds}) end,
-            ${more})
+            ${more}, case when ${more} > 0 then now() end)
     on conflict (key) do update set
-      pending = login_failures.pending + ${more},
+      pending_at = case when ${more} > 0 then now() else login_failures.pending_at end,
+      pending = case when login_failures.window_started_at < now() - make_interval(secs => ${windowSeconds})
+                      then ${more} else login_failures.pending + ${more} end,
       failures = case when login_failures.window_started_at < now() - make_interval(secs => ${windowSeconds})
                       then 1 else login_failures.failures + 1 end,
       window_started_at = case when login_failures.window_started_at < now() - make_interval(secs => ${windowSeconds})
@@ -36,19 +42,34 @@ export async function countAttempt(
   return rows[0]!.failures;
 }
 
-/**
- * Each of `keys` that has a count: the seconds it stays locked (0: not locked) and how many of its
- * attempts are still being judged.
- */
+export interface KeyAttempts {
+  /** Seconds the key stays locked (0: not locked). */
+  wait: number;
+  /** Attempts counted in its window (the pending ones among them). */
+  failures: number;
+  /**
+   * Attempts counted and not yet judged; 0 once none was counted for `staleAfterMs` (one whose
+   * request died before its verdict is never judged, and must not be waited for).
+   */
+  pending: number;
+}
+
+/** Each of `keys` that has a count: its lock, its count and how many are still being judged. */
 export async function attemptsOf(
   db: Executor,
   keys: string[],
-): Promise<Map<string, { wait: number; pending: number }>> {
+  staleAfterMs = Number.POSITIVE_INFINITY,
+): Promise<Map<string, KeyAttempts>> {
   const rows = await db.select().from(loginFailures).where(inArray(loginFailures.key, keys));
-  const state = new Map<string, { wait: number; pending: number }>();
+  const state = new Map<string, KeyAttempts>();
   for (const row of rows) {
     const wait = Math.ceil(((row.lockedUntil?.getTime() ?? 0) - Date.now()) / 1000);
-    state.set(row.key, { wait: Math.max(0, wait), pending: row.pending });
+    const fresh = Date.now() - (row.pendingAt?.getTime() ?? 0) < staleAfterMs;
+    state.set(row.key, {
+      wait: Math.max(0, wait),
+      failures: row.failures,
+      pending: fresh ? row.pending : 0,
+    });
   }
   return state;
 }

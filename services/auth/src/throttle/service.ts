@@ -6,6 +6,7 @@ import {
   attemptsOf,
   clearAttempts,
   countAttempt,
+  type KeyAttempts,
   lockedFor,
   settleAttempt,
   uncountAttempt,
@@ -76,11 +77,26 @@ export function createLoginThrottle(db: Db, limits: ThrottleLimits, registry: Re
   type Scopes = ReturnType<typeof keys>;
   const settlePollMs = Math.max(5, Math.min(50, limits.settleMs / 10));
 
-  /** Resolves once no attempt under `key` is pending any more, or at `deadline`. */
-  async function settled(key: string, deadline: number) {
+  /**
+   * Whether the verdicts of attempts still being checked under a refusing key could let this one
+   * in: only if, were they all right (each taking its count back), the count would be below the
+   * limit (or a verdict already lifted the lock). Otherwise the wrong ones already judged hold it,
+   * and waiting for the rest only held the refused request (3 s, polling PostgreSQL) to refuse it
+   * anyway: a guesser's every guess at an office address whose colleagues keep signing in there
+   * (spared, and pending under the address key meanwhile).
+   */
+  const verdictsCouldLift = (state: KeyAttempts | undefined, limit: number) =>
+    !!state && state.pending > 0 && (state.wait === 0 || state.failures - state.pending < limit);
+
+  /**
+   * Resolves once the lock of `key` is gone or its verdicts can no longer lift it (none pending,
+   * or wrong ones hold it), or at `deadline`.
+   */
+  async function settled({ key, limit }: Scopes[number], deadline: number) {
     while (Date.now() < deadline) {
       await sleep(settlePollMs);
-      if (!((await attemptsOf(db, [key])).get(key)?.pending ?? 0)) return;
+      const state = (await attemptsOf(db, [key], limits.settleMs)).get(key);
+      if (!state?.wait || !verdictsCouldLift(state, limit)) return;
     }
   }
 
@@ -91,41 +107,55 @@ export function createLoginThrottle(db: Db, limits: ThrottleLimits, registry: Re
     const state = await attemptsOf(
       db,
       scopes.map((s) => s.key),
+      limits.settleMs,
     );
     let refusal: Refusal | undefined;
-    let pendingAhead = false;
     let spared: Refusal | undefined;
-    for (const { key, scope } of scopes) {
+    // Worth waiting only if every lock refusing it could be lifted by verdicts to come: one that
+    // wrong answers already hold refuses it whatever they are (the longest lock is the answer).
+    let held = false;
+    for (const { key, scope, limit } of scopes) {
       const wait = state.get(key)?.wait ?? 0;
-      if (wait <= (refusal?.retryAfter ?? 0)) continue;
+      if (wait === 0) continue;
       if (scope !== 'account_address' && (await knownAddress())) {
         if (wait > (spared?.retryAfter ?? 0)) spared = { scope, retryAfter: wait, spared: true };
         continue;
       }
-      refusal = { scope, retryAfter: wait };
-      pendingAhead = (state.get(key)?.pending ?? 0) > 0;
+      if (!verdictsCouldLift(state.get(key), limit)) held = true;
+      if (wait > (refusal?.retryAfter ?? 0)) refusal = { scope, retryAfter: wait };
     }
-    if (refusal) return { refusal, pendingAhead };
+    if (refusal) return { refusal, pendingAhead: !held };
     // The attempt is counted now, as a failure until recordSuccess takes it back: counted only
     // once its password or code had been found wrong, 40 guesses sent at once all passed the
     // check above before the first was counted (a limit of 5 let 40 through, or as many as the
     // gateway's login limit). One statement per key orders them: past a limit, the rest wait.
     const counted: Scopes[number][] = [];
-    for (const scope of scopes) {
-      const count = await countAttempt(db, scope.key, scope.limit, limits.windowSeconds, {
-        pending: true,
-      });
-      counted.push(scope);
-      if (count <= scope.limit) continue;
-      const wait = (await lockedFor(db, [scope.key])).get(scope.key) ?? limits.windowSeconds;
-      if (scope.scope !== 'account_address' && (await knownAddress())) {
-        spared ??= { scope: scope.scope, retryAfter: wait, spared: true };
-        continue;
+    try {
+      for (const scope of scopes) {
+        const count = await countAttempt(db, scope.key, scope.limit, limits.windowSeconds, {
+          pending: true,
+        });
+        counted.push(scope);
+        if (count <= scope.limit) continue;
+        const wait = (await lockedFor(db, [scope.key])).get(scope.key) ?? limits.windowSeconds;
+        if (scope.scope !== 'account_address' && (await knownAddress())) {
+          spared ??= { scope: scope.scope, retryAfter: wait, spared: true };
+          continue;
+        }
+        // Refused, as the lock the attempts ahead of it set refuses the next: not counted.
+        for (const { key, limit } of counted.splice(0)) await uncountAttempt(db, key, limit);
+        const ahead = (await attemptsOf(db, [scope.key], limits.settleMs)).get(scope.key);
+        return {
+          refusal: { scope: scope.scope, retryAfter: wait },
+          pendingAhead: verdictsCouldLift(ahead, scope.limit),
+        };
       }
-      // Refused, as the lock the attempts ahead of it set refuses the next: not counted.
-      for (const { key, limit } of counted) await uncountAttempt(db, key, limit);
-      const ahead = (await attemptsOf(db, [scope.key])).get(scope.key)?.pending ?? 0;
-      return { refusal: { scope: scope.scope, retryAfter: wait }, pendingAhead: ahead > 0 };
+    } catch (error) {
+      // Failed before any verdict (knownAddress's query, a statement): what was counted is
+      // taken back. Left pending (and counted), refusals on these keys waited for a verdict that
+      // never comes.
+      for (const { key, limit } of counted) await uncountAttempt(db, key, limit).catch(() => {});
+      throw error;
     }
     return spared ? { refusal: spared } : {};
   }
@@ -154,7 +184,7 @@ export function createLoginThrottle(db: Db, limits: ThrottleLimits, registry: Re
       for (;;) {
         const { refusal, pendingAhead } = await attempt(scopes, knownAddress);
         if (refusal && !refusal.spared && pendingAhead && Date.now() < deadline) {
-          await settled(scopes.find((s) => s.scope === refusal.scope)!.key, deadline);
+          await settled(scopes.find((s) => s.scope === refusal.scope)!, deadline);
           continue;
         }
         if (refusal && !refusal.spared) throttled.inc({ scope: refusal.scope });

@@ -1,0 +1,183 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { createTestDatabase } from '@platform/testing';
+import { Registry } from 'prom-client';
+import { openDatabase } from '../src/db/index.ts';
+import { createLoginThrottle, type ThrottleLimits } from '../src/throttle/service.ts';
+
+// The throttle on its own, against PostgreSQL: what a request leaves behind between `check` and
+// its verdict, and how long a refused one is held waiting for attempts still being checked.
+const database = await createTestDatabase({
+  migrations: path.resolve(import.meta.dirname, '../drizzle'),
+});
+const { db, close } = await openDatabase(database.url);
+after(async () => {
+  await close();
+  await database.drop();
+});
+
+const SETTLE_MS = 3_000;
+const throttleWith = (limits: Partial<ThrottleLimits>) =>
+  createLoginThrottle(
+    db,
+    {
+      perAccountAddress: 5,
+      perAccount: 100,
+      perAddress: 100,
+      windowSeconds: 900,
+      settleMs: SETTLE_MS,
+      ...limits,
+    },
+    new Registry(),
+  );
+
+const unknown = async () => false;
+
+async function timed<T>(run: () => Promise<T>): Promise<[T, number]> {
+  const started = performance.now();
+  const result = await run();
+  return [result, performance.now() - started];
+}
+
+test('an attempt that throws inside check (knownAddress failing) leaves nothing pending', async () => {
+  // Counted (as pending) under each key before knownAddress was asked, a throw there (its query
+  // failing) left `pending` behind for good: every refusal on the account then waited the whole
+  // settle time (3 s, polling PostgreSQL every 50 ms) for a verdict that never comes. Sent at
+  // once, attempts pass the first look together and meet the account's limit while counting.
+  const throttle = throttleWith({ perAccount: 1 });
+  const account = 'user:throws-inside-check';
+  const outcomes = await Promise.allSettled(
+    Array.from({ length: 10 }, (_, i) =>
+      throttle
+        .check(account, `192.0.2.${10 + i}`, () => Promise.reject(new Error('connection lost')))
+        .then(async (refusal) => {
+          if (!refusal) await throttle.recordFailure(account, `192.0.2.${10 + i}`);
+          return refusal;
+        }),
+    ),
+  );
+  const thrown = outcomes.filter((o) => o.status === 'rejected');
+  assert.ok(thrown.length > 0, 'some attempts met the limit while counting');
+  const left = await db.execute<{ pending: number; failures: number }>(
+    `select coalesce(sum(pending), 0)::int as pending,
+            coalesce(sum(failures) filter (where key like 'account:%'), 0)::int as failures
+     from login_failures where key like '%throws-inside-check%'`,
+  );
+  assert.deepEqual(left.rows[0], { pending: 0, failures: 1 });
+  const [refusal, elapsed] = await timed(() => throttle.check(account, '192.0.2.99', unknown));
+  assert.equal(refusal?.scope, 'account');
+  assert.ok(elapsed < SETTLE_MS / 2, `refused after ${Math.round(elapsed)} ms`);
+});
+
+test('a refusal that attempts still being checked cannot lift is not held waiting for them', async () => {
+  // An office's address locked by a guesser's wrong passwords, while colleagues at their known
+  // addresses (spared) sign in: their attempts are pending under the address key. Each guess
+  // refused there waited for them (up to 3 s, polling PostgreSQL every 50 ms) and was refused
+  // anyway: the wrong ones already judged hold the lock whatever their verdict.
+  const throttle = throttleWith({ perAddress: 3 });
+  const office = '198.51.100.60';
+  for (let i = 0; i < 3; i++) {
+    assert.equal(await throttle.check(`unknown:guess${i}@office`, office, unknown), undefined);
+    await throttle.recordFailure(`unknown:guess${i}@office`, office);
+  }
+  const colleague = await throttle.check('user:colleague', office, async () => true);
+  assert.equal(colleague?.spared, true);
+  const [refusal, elapsed] = await timed(() =>
+    throttle.check('unknown:guess4@office', office, unknown),
+  );
+  assert.equal(refusal?.scope, 'address');
+  assert.ok(elapsed < SETTLE_MS / 2, `refused after ${Math.round(elapsed)} ms`);
+  await throttle.recordSuccess('user:colleague', office);
+});
+
+test('a refusal that a right answer still being checked lifts waits for it and goes ahead', async () => {
+  // What the wait is for, kept: three wrong passwords judged and two attempts still being
+  // checked reach the account's limit of five; the sixth waits, and once one of the two is
+  // found right (its count taken back), it is counted and goes ahead.
+  const throttle = throttleWith({ perAccount: 5 });
+  const account = 'user:lifted-by-a-verdict';
+  for (let i = 0; i < 3; i++) {
+    assert.equal(await throttle.check(account, `203.0.113.${i}`, unknown), undefined);
+    await throttle.recordFailure(account, `203.0.113.${i}`);
+  }
+  for (const i of [3, 4]) {
+    assert.equal(await throttle.check(account, `203.0.113.${i}`, unknown), undefined);
+  }
+  const sixth = timed(() => throttle.check(account, '203.0.113.5', unknown));
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  await throttle.recordSuccess(account, '203.0.113.3');
+  const [refusal, elapsed] = await sixth;
+  assert.equal(refusal, undefined);
+  assert.ok(elapsed >= 200 && elapsed < SETTLE_MS, `went ahead after ${Math.round(elapsed)} ms`);
+  await throttle.recordFailure(account, '203.0.113.4');
+  await throttle.recordFailure(account, '203.0.113.5');
+  // Five counted (three, the fourth's and the sixth's wrong ones): the next is refused at once.
+  const [next, after] = await timed(() => throttle.check(account, '203.0.113.6', unknown));
+  assert.equal(next?.scope, 'account');
+  assert.ok(after < SETTLE_MS / 2, `refused after ${Math.round(after)} ms`);
+});
+
+test('an attempt never judged (its request died) is pending no longer than its window', async () => {
+  // Nothing judges an attempt whose request died between check and verdict (a crashed or
+  // killed replica, a statement failing in the caller). A new window started its count over
+  // but kept its `pending`, so it lived as long as the key was used once a window: with the
+  // count back at one, each later lock held every refusal the whole settle time, for good.
+  const throttle = throttleWith({ perAccountAddress: 2, windowSeconds: 1 });
+  const account = 'user:request-died';
+  const address = '192.0.2.77';
+  assert.equal(await throttle.check(account, address, unknown), undefined);
+  await new Promise((resolve) => setTimeout(resolve, 1_100));
+  for (let i = 0; i < 2; i++) {
+    assert.equal(await throttle.check(account, address, unknown), undefined, `attempt ${i + 1}`);
+    await throttle.recordFailure(account, address);
+  }
+  const left = await db.execute<{ pending: number }>(
+    `select coalesce(sum(pending), 0)::int as pending from login_failures
+     where key like '%request-died%' or key = 'address:${address}'`,
+  );
+  assert.equal(left.rows[0]?.pending, 0);
+  const [refusal, elapsed] = await timed(() => throttle.check(account, address, unknown));
+  assert.equal(refusal?.scope, 'account_address');
+  assert.ok(elapsed < SETTLE_MS / 2, `refused after ${Math.round(elapsed)} ms`);
+});
+
+test('a refusal is not held for verdicts that could lift one lock while another holds it', async () => {
+  // The guesser's own lock at the address (wrong passwords judged) holds whatever happens; the
+  // address's lock, set later, could still be lifted by a colleague's attempt being checked.
+  // Only the later lock was looked at: the guess waited for the colleague's verdict (up to 3 s,
+  // polling PostgreSQL) and was refused by its own lock anyway.
+  const throttle = throttleWith({ perAccountAddress: 2, perAddress: 3 });
+  const office = '198.51.100.90';
+  for (let i = 0; i < 2; i++) {
+    assert.equal(await throttle.check('user:target', office, unknown), undefined);
+    await throttle.recordFailure('user:target', office);
+  }
+  // A second later (so its lock outlasts the pair's), a colleague's attempt sets the address
+  // lock and is still being checked.
+  await new Promise((resolve) => setTimeout(resolve, 1_100));
+  assert.equal(await throttle.check('user:colleague2', office, unknown), undefined);
+  const [refusal, elapsed] = await timed(() => throttle.check('user:target', office, unknown));
+  assert.ok(refusal && !refusal.spared);
+  assert.ok(elapsed < SETTLE_MS / 2, `refused after ${Math.round(elapsed)} ms`);
+  await throttle.recordSuccess('user:colleague2', office);
+});
+
+test('an attempt never judged holds refusals no longer than the settle time after the last count', async () => {
+  // Within its window, an attempt whose request died (a killed replica, a statement failing in
+  // the caller) stayed pending: once wrong passwords locked the key with it, every refusal
+  // waited the whole settle time (polling PostgreSQL every 50 ms) for the rest of the window.
+  const settleMs = 1_500;
+  const throttle = throttleWith({ perAccountAddress: 3, settleMs });
+  const account = 'user:died-in-window';
+  const address = '192.0.2.88';
+  assert.equal(await throttle.check(account, address, unknown), undefined);
+  for (let i = 0; i < 2; i++) {
+    assert.equal(await throttle.check(account, address, unknown), undefined, `attempt ${i + 2}`);
+    await throttle.recordFailure(account, address);
+  }
+  await new Promise((resolve) => setTimeout(resolve, settleMs + 200));
+  const [refusal, elapsed] = await timed(() => throttle.check(account, address, unknown));
+  assert.equal(refusal?.scope, 'account_address');
+  assert.ok(elapsed < settleMs / 2, `refused after ${Math.round(elapsed)} ms`);
+});
