@@ -147,7 +147,8 @@ export function createLoginThrottle(db: Db, limits: ThrottleLimits, registry: Re
         const ahead = (await attemptsOf(db, [scope.key], limits.settleMs)).get(scope.key);
         return {
           refusal: { scope: scope.scope, retryAfter: wait },
-          pendingAhead: verdictsCouldLift(ahead, scope.limit),
+          // A lock already lifted since it was counted (a right answer cleared the row): look again.
+          pendingAhead: !ahead?.wait || verdictsCouldLift(ahead, scope.limit),
         };
       }
     } catch (error) {
