@@ -267,3 +267,28 @@ test('a hostile value in either message of a two-message batch is never a 5xx (t
   });
   await assertSweepClean(t.app, { sent, faults }, 200);
 });
+
+test("a batch's answer is bounded in bytes: refused messages under huge keys are named by their start", async () => {
+  const u = `bytes-${randomUUID()}`;
+  const long = 'k'.repeat(90_000);
+  const nul = Array.from({ length: 25 }, (_, i) => `"a${i}":"\\u0000"`).join(',');
+  const bad = (i: number) =>
+    `{"type":"track","userId":"${u}","event":"Bad","properties":{"${long}${i}":{${nul}}}}`;
+  const valid = `{"type":"track","userId":"${u}","event":"Kept","messageId":"${u}-0"}`;
+  const body = `{"batch":[${valid},${[1, 2, 3, 4, 5].map(bad).join(',')}]}`;
+  assert.ok(body.length < 500 * 1024);
+  const res = await sendRaw(body);
+  assert.equal(res.statusCode, 400);
+  // Five messages, twenty faults named each: 100 errors of 90 KB was a 9 MB answer to 450 KB.
+  assert.ok(res.body.length < 200 * 1024, `${res.body.length} characters`);
+  const problem = res.json() as Problem;
+  assert.match(problem.detail, /^1 of 6 messages were accepted and 5 refused/);
+  assert.equal(problem.errors.length, 100);
+  assert.deepEqual(
+    [...new Set(problem.errors.map((e) => e.field.slice(0, 'batch.1.'.length)))],
+    ['batch.1.', 'batch.2.', 'batch.3.', 'batch.4.', 'batch.5.'],
+  );
+  assert.ok(problem.errors.every((e) => e.field.endsWith('…')));
+  await t.drained();
+  assert.deepEqual(await stored(u), [`${u}-0`]);
+});
