@@ -88,6 +88,15 @@ test('reserved names, deep nesting, non-finite numbers and NUL keys in a batch a
   ]);
   await t.drained();
   assert.deepEqual(await stored(u), [`${u}-0`, `${u}-7`]);
+  // The refused messages' names spent no room in the registry; the kept one's is registered.
+  const names = await sql(
+    t.databaseUrl,
+    "select name from event_names where name in ('Fine', 'Deep', 'Inf', 'Nul') order by name",
+  );
+  assert.deepEqual(
+    names.map((r) => r.name),
+    ['Fine'],
+  );
 });
 
 test('an unsound envelope fails the batch whole; an unknown member beside valid messages is taken', async () => {
@@ -107,6 +116,14 @@ test('an unsound envelope fails the batch whole; an unknown member beside valid 
     const res = await sendBatch([good, badSchema, bad], extra);
     assert.equal(res.statusCode, 400, `${JSON.stringify(extra)} ${res.body}`);
     assert.doesNotMatch(res.json().detail, /accepted/, JSON.stringify(extra));
+    // Every message valid: the envelope's error alone, as before the batch was split.
+    const valid = await sendBatch([good, { ...good, messageId: `${u}-4` }], extra);
+    assert.equal(valid.statusCode, 400, `${JSON.stringify(extra)} ${valid.body}`);
+    assert.equal(valid.json().detail, 'The request body is invalid.');
+    assert.ok(
+      fields(valid.body).every((f) => !f.startsWith('batch')),
+      fields(valid.body).join(),
+    );
   }
   // All messages valid, an envelope member we do not know: taken as before.
   const ok = await sendBatch([good], { junk: { any: 'thing' }, version: 2 });
