@@ -309,3 +309,17 @@ test("a batch's answer is bounded in bytes: refused messages under huge keys are
   await t.drained();
   assert.deepEqual(await stored(u), [`${u}-0`]);
 });
+
+test('no message valid, one of them over 32 KB: a 413 naming every refused message', async () => {
+  const u = `none-large-${randomUUID()}`;
+  const res = await sendBatch([
+    { type: 'track', userId: u, event: 'Large', properties: { s: 'a'.repeat(33_000) } },
+    { type: 'track', userId: u, event: 'Bad', properties: 5 },
+    { type: 'track', userId: u },
+  ]);
+  assert.equal(res.statusCode, 413, res.body);
+  assert.equal(res.json().code, 'payload_too_large');
+  assert.deepEqual(fields(res.body), ['batch.0', 'batch.1.properties', 'batch.2.event']);
+  await t.drained();
+  assert.deepEqual(await stored(u), []);
+});
