@@ -41,6 +41,24 @@ export const problems = {
  */
 export const MAX_LISTED_ERRORS = 100;
 
+/**
+ * The longest `field` an answer names in full (UTF-16 units). A field is the path to a value,
+ * its keys included: twenty bad values under one 400 KB key of a body named that key twenty
+ * times, an 8 MB answer to 400 KB (a Segment batch's messages, each judged alone, name theirs up
+ * to the hundred errors listed). A longer one keeps its start, where the index is
+ * (`batch.3.properties.…`), and ends with "…".
+ */
+export const MAX_FIELD_LENGTH = 1000;
+
+function shortField(error: FieldError): FieldError {
+  if (!(error.field?.length > MAX_FIELD_LENGTH)) return error;
+  let end = MAX_FIELD_LENGTH - 1;
+  // Not between the halves of a surrogate pair (an emoji in a key).
+  const last = error.field.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
+  return { ...error, field: `${error.field.slice(0, end)}…` };
+}
+
 export function sendProblem(
   request: FastifyRequest,
   reply: FastifyReply,
@@ -53,6 +71,7 @@ export function sendProblem(
     detail = `${detail} The first ${MAX_LISTED_ERRORS} of ${errors.length} errors are listed.`;
     errors = errors.slice(0, MAX_LISTED_ERRORS);
   }
+  if (errors?.some((e) => e.field?.length > MAX_FIELD_LENGTH)) errors = errors.map(shortField);
   // RFC 9110 §11.6.1: a 401 MUST name a scheme. Every 401 thrown with a code of a service's table
   // (a refused refresh token, a second factor) came without one; a thrower's own (Basic) stays.
   if (status === 401 && reply.getHeader('www-authenticate') === undefined) {

@@ -345,6 +345,31 @@ test('thousands of values outside a choice are described in time linear in their
   assert.ok(elapsed < 15_000, `${Math.round(elapsed)} ms`);
 });
 
+test('an answer is bounded in bytes too: a field naming a huge key is cut, its start kept', async () => {
+  // Twenty bad values under one 400 KB key named it twenty times: an 8 MB answer to 400 KB.
+  const key = `kk${'😀'.repeat(100_000)}`;
+  const bad = Array.from({ length: 25 }, (_, i) => `"a${i}":"\\u0000"`).join(',');
+  const res = await fetch(`${base}/items`, postJson(`{"properties":{"${key}":{${bad}}}}`));
+  assert.equal(res.status, 400);
+  const text = await res.text();
+  assert.ok(text.length < 64 * 1024, `${text.length} characters`);
+  const body = JSON.parse(text) as Problem;
+  assert.equal(body.errors?.length, 20);
+  for (const { field, message } of body.errors ?? []) {
+    assert.equal(message, 'must not contain NUL characters');
+    assert.ok(field.startsWith(`properties.kk😀😀`), field.slice(0, 40));
+    assert.ok(field.endsWith('…'), field.slice(-40));
+    // Cut between characters, not inside one: no half of an emoji's surrogate pair.
+    assert.ok((field as unknown as { isWellFormed(): boolean }).isWellFormed());
+    assert.ok(field.length <= 1001, String(field.length));
+  }
+  // A field of ordinary length is named in full.
+  const short = await problem('/items', postJson('{"properties":{"k":{"a":"\\u0000"}}}'));
+  assert.deepEqual(short.errors, [
+    { field: 'properties.k.a', message: 'must not contain NUL characters' },
+  ]);
+});
+
 test('a path parameter over the router limit is a 400 naming it', async () => {
   const body = await problem(`/items/${'x'.repeat(401)}`);
   assert.equal(body.status, 400);

@@ -235,6 +235,59 @@ export function segmentThroughTheGateway(name: string, env: () => Promise<Record
       ]);
     });
 
+    test("analytics.js's mixed batch through the gateway: its origin is checked first, the good messages kept as segment-browser", async () => {
+      const shop = 'https://shop.example.com';
+      const created = await settled(() =>
+        post(
+          `${url}/analytics/v1/write-keys`,
+          { name: 'shop', kind: 'browser', origins: [shop] },
+          { authorization: admin.authorization() },
+        ),
+      );
+      assert.equal(created.status, 201, await created.clone().text());
+      const { key } = (await created.json()) as { key: string };
+      const run = `${Date.now()}`;
+      const userId = `browser-mixed-${run}`;
+      // As analytics.js's batching strategy posts it: text/plain, the key in the body, gzipped.
+      const body = gzipSync(
+        JSON.stringify({
+          writeKey: key,
+          sentAt: new Date().toISOString(),
+          batch: [
+            { type: 'page', userId, name: 'Home', messageId: `${run}-1` },
+            { type: 'track', userId, event: 'user.deleted', messageId: `${run}-2` },
+            { type: 'track', userId, event: 'Clicked', properties: { t: 'a\ud83d' } },
+            { type: 'identify', userId, traits: { plan: 'pro' }, messageId: `${run}-4` },
+          ],
+        }),
+      );
+      const send = (origin: string) =>
+        settled(() =>
+          fetch(`${url}/analytics/v1/b`, {
+            method: 'POST',
+            headers: { 'content-type': 'text/plain', 'content-encoding': 'gzip', origin },
+            body,
+          }),
+        );
+      const elsewhere = await send('https://evil.example');
+      assert.equal(elsewhere.status, 403, await elsewhere.clone().text());
+      const res = await send(shop);
+      assert.equal(res.status, 400, await res.clone().text());
+      const problem = (await res.json()) as { detail: string; errors: { field: string }[] };
+      assert.match(problem.detail, /^2 of 4 messages were accepted and 2 refused/);
+      assert.deepEqual(
+        problem.errors.map((e) => e.field),
+        ['batch.1.event', 'batch.2.properties.t'],
+      );
+      await eventually(async () => (await activityOf(userId)).length >= 2, 30_000);
+      await sleep(300);
+      const items = (await activityOf(userId)) as unknown as { id: string; source: string }[];
+      assert.deepEqual(items.map((e) => [e.id, e.source]).sort(), [
+        [`${run}-1`, 'segment-browser'],
+        [`${run}-4`, 'segment-browser'],
+      ]);
+    });
+
     test('@segment/analytics-node: identify, track, page, alias and a repeated batch, read back stitched and once', async () => {
       const { key } = await newKey();
       const run = `${Date.now()}`;
