@@ -84,6 +84,8 @@ describe('npm run dev', () => {
       'auth and main ready again',
     );
     assert.deepEqual(servicePids(launched.child.pid!), { ...second, auth, main: mainAgain });
+    const readyLines = launched.output().match(/^\S+ restarted \(ready in .*\)$/gm) ?? [];
+    t.diagnostic(readyLines.join(', '));
 
     const processes = descendants(launched.child.pid!);
     assert.equal(await stop(launched), 0, launched.output());
