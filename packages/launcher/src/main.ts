@@ -7,7 +7,7 @@
  * exits 0. `npm run dev` (`--dev`) also restarts a service when its code changes, and shows the
  * services' logs pretty-printed. Both run each service compiled to JavaScript into
  * node_modules/.cache/platform-launcher (compile.ts); `npm run dev` compiles a service again
- * before each restart for changed code (devBuild).
+ * for each restart for changed code (devBuild).
  */
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -152,8 +152,8 @@ async function removeOldDevBuilds(name: string) {
 
 /**
  * `npm run dev`: each service restarts when a file it runs changes (see watch.ts), compiled again
- * first. Code that does not compile restarts nothing: the error is shown, and the next save tries
- * again.
+ * while its old process stops. Code that does not compile is not started: the error is shown,
+ * and the next save tries again.
  */
 async function watchForChanges(planned: PlannedService[]) {
   const byName = new Map(supervisors.map((s) => [s.name, s]));
@@ -162,15 +162,8 @@ async function watchForChanges(planned: PlannedService[]) {
     const service = plannedByName.get(name);
     const supervisor = byName.get(name);
     if (!service || !supervisor) return;
-    try {
-      await devBuild(service);
-    } catch (error) {
-      if (!stopping) say(`${name}: not restarted: ${messageOf(error)}`);
-      return;
-    }
-    if (stopping) return;
     // Resolves once the process runs the last build (restarts asked for meanwhile run first).
-    await supervisor.restart(reason);
+    await supervisor.restart(reason, () => devBuild(service));
     if (!stopping) await removeOldDevBuilds(name).catch(() => {});
   };
   watcher = await watchSources({
