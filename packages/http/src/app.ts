@@ -73,6 +73,12 @@ export interface AppOptions {
    * the default. The gateway passes changes on as they came: the service behind it holds them.
    */
   conditionalWrites?: boolean;
+  /**
+   * How long a shutdown waits for answers already ended to be read by slow clients before it
+   * cuts them (closing.ts): WRITE_OUT_MS, 5 s, by default; it must stay well under the
+   * shutdown's 10 s grace. Tests of the cut pass less, to see it without waiting 5 s.
+   */
+  writeOutMs?: number;
   /** OpenAPI security schemes besides `bearer` (e.g. analytics' HTTP Basic write keys). */
   securitySchemes?: Record<string, { type: 'http'; scheme: string; description?: string }>;
 }
@@ -292,7 +298,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   registerWireRules(app);
   registerHealth(app);
   registerMetrics(app, options.name, options.metricsRoute ?? true);
-  endQuietConnectionsOnClose(app);
+  endQuietConnectionsOnClose(app, options.writeOutMs);
 
   if (options.prefix) {
     await app.register(

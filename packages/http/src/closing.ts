@@ -11,12 +11,12 @@ import { sendProblem } from './problem.ts';
  * shutdown's grace. So while the server closes, connections are ended as they become idle, and
  * those that never sent a byte at once.
  */
-export function endQuietConnectionsOnClose(app: FastifyInstance) {
+export function endQuietConnectionsOnClose(app: FastifyInstance, writeOutMs = WRITE_OUT_MS) {
   const sockets = new Set<Socket>();
   let closingSince: number | undefined;
   closeIdleConnectionsOnlyOnceWritten(
     app.server,
-    () => closingSince !== undefined && Date.now() - closingSince > WRITE_OUT_MS,
+    () => closingSince !== undefined && Date.now() - closingSince > writeOutMs,
   );
   refuseNewRequestsWhileClosing(app);
   app.server.on('connection', (socket: Socket) => {
@@ -41,12 +41,13 @@ export function endQuietConnectionsOnClose(app: FastifyInstance) {
 }
 
 /**
- * How long a close waits for answers already ended to be read by their clients. One that never
- * reads (a stalled or hostile client) would otherwise hold the close until the shutdown's 10 s
- * grace (server.ts), which exits 1 without the steps after the close: the database pool's end,
- * the last spans. Past this, those answers are cut.
+ * How long a close waits for answers already ended to be read by their clients (by default;
+ * createApp's `writeOutMs`). One that never reads (a stalled or hostile client) would otherwise
+ * hold the close until the shutdown's 10 s grace (server.ts, SHUTDOWN_GRACE_MS), which exits 1
+ * without the steps after the close: the database pool's end, the last spans. Past this, those
+ * answers are cut.
  */
-const WRITE_OUT_MS = 5000;
+export const WRITE_OUT_MS = 5000;
 
 type Connection = { socket: Socket & { _httpMessage?: ServerResponse<IncomingMessage> | null } };
 
@@ -57,7 +58,7 @@ type Connection = { socket: Socket & { _httpMessage?: ServerResponse<IncomingMes
  * off. Node's close calls it once, and the sweep above every 50 ms for the whole drain, so any
  * answer ending during a shutdown was cut. This one also spares a connection until its answer is
  * written out (`writableFinished`; the response is detached from the socket then, and the next
- * sweep closes it if nothing more came), for up to WRITE_OUT_MS into the close. It reads Node's own list of idle connections (the
+ * sweep closes it if nothing more came), for up to the write-out time (WRITE_OUT_MS) into the close. It reads Node's own list of idle connections (the
  * parser's view: no request partly received); on a Node without that list it is Node's own.
  */
 function closeIdleConnectionsOnlyOnceWritten(server: Server, patienceOver: () => boolean) {

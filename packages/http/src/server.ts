@@ -4,7 +4,7 @@ import { flushTracing } from '@platform/telemetry';
 import closeWithGrace from 'close-with-grace';
 import type { FastifyInstance } from 'fastify';
 
-const SHUTDOWN_GRACE_MS = 10_000;
+export const SHUTDOWN_GRACE_MS = 10_000;
 
 /**
  * Listens, then on SIGTERM/SIGINT stops accepting, lets in-flight requests finish, runs the app's

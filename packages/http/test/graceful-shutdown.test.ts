@@ -3,6 +3,8 @@ import { once } from 'node:events';
 import net from 'node:net';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { WRITE_OUT_MS } from '../src/closing.ts';
+import { SHUTDOWN_GRACE_MS } from '../src/server.ts';
 import { exitedWithin, startServer, startSupervised } from './helpers.ts';
 
 test('SIGTERM lets an in-flight request finish, refuses new ones and exits 0', async () => {
@@ -183,17 +185,25 @@ test('a request that arrives whole only after SIGTERM is answered 503 problem+js
 });
 
 test('a client that never reads its answer holds the drain for a bounded time only: the shutdown still ends cleanly, exit 0', async () => {
-  const { child, url } = await startServer('slow-server.ts');
+  // The bound is createApp's writeOutMs: 5 s by default, which leaves the steps after the close
+  // half of the shutdown's 10 s grace. Shortened here, so the test does not wait out 5 s.
+  assert.ok(WRITE_OUT_MS <= SHUTDOWN_GRACE_MS / 2, 'the default bound leaves room in the grace');
+  const writeOutMs = 500;
+  const { child, url } = await startServer('slow-server.ts', { WRITE_OUT_MS: String(writeOutMs) });
   // 16 MB that this client never reads: the answer is never written out.
   const stuck = await slowReader(url, '/big');
   // The answer is ended by the route (after 700 ms) well before the signal.
   await sleep(1500);
   const exited = once(child, 'exit');
+  const signalled = Date.now();
   child.kill('SIGTERM');
   // Before: the close waited for the answer until the 10 s grace, which exits 1 without the
   // steps after the close (the database pool, the spans).
   const [code] = await exited;
   assert.equal(code, 0);
+  const took = Date.now() - signalled;
+  assert.ok(took >= writeOutMs, `the answer was cut after ${took} ms, before its bound`);
+  assert.ok(took < WRITE_OUT_MS, `exited after ${took} ms: writeOutMs was not the bound`);
   const cut = await stuck.read();
   assert.ok(cut.received < cut.announced, 'the unread answer was cut');
 });

@@ -27,12 +27,13 @@ function collect(stream: Readable) {
 }
 
 /**
- * Runs a test server (`fixtures/<name>`) in a process of its own and waits for its
- * `listening <url>` line: the process, its URL and its output so far.
+ * Runs a test server (`fixtures/<name>`) in a process of its own, `env` added to its environment,
+ * and waits for its `listening <url>` line: the process, its URL and its output so far.
  */
-export async function startServer(name: string) {
+export async function startServer(name: string, env: Record<string, string> = {}) {
   const child = spawn(process.execPath, await fixture(name), {
     stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
   });
   const out = collect(child.stdout);
   await out.until('listening');

@@ -1,5 +1,6 @@
 /**
- * `npm start` runs each service compiled to JavaScript, as its image does (deploy/docker/build.mjs):
+ * `npm start` and `npm run dev` run each service compiled to JavaScript, as its image does
+ * (deploy/docker/build.mjs; `npm run dev` compiles a service again for each restart, main.ts):
  * under `--import tsx` the TypeScript hooks run in a second V8 instance, a loader thread that stays
  * for the life of the process (about 30 MB each). esbuild bundles the workspace's TypeScript
  * (services/*, packages/*) into a cache folder in well under a second; npm packages stay external,

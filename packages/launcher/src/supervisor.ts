@@ -44,8 +44,12 @@ export interface Supervisor {
    * first. A service that cannot start at all (a bad setting) is not restarted: the launch fails.
    */
   start(): Promise<void>;
-  /** Replaces the process now (its code changed); a pending crash restart is cancelled. */
-  restart(reason: string): Promise<void>;
+  /**
+   * Replaces the process now (its code changed); a pending crash restart is cancelled.
+   * `prepare` (`npm run dev`'s new build) runs while the old process stops; the new one starts
+   * once both are done. If it fails, nothing starts (the error is said) until the next restart.
+   */
+  restart(reason: string, prepare?: () => Promise<unknown>): Promise<void>;
   /** Cancels a pending crash restart; the launcher stops the processes itself. */
   cancel(): void;
 }
@@ -67,7 +71,7 @@ export function supervise(options: SupervisorOptions): Supervisor {
   let pending: NodeJS.Timeout | undefined;
   /** Restarts for changed code run one at a time; one asked for meanwhile runs after. */
   let replacing: Promise<void> | undefined;
-  let queued: string | undefined;
+  let queued: { reason: string; prepare?: () => Promise<unknown> } | undefined;
 
   function spawn(): ServiceProcess {
     const p = options.spawn();
@@ -111,9 +115,10 @@ export function supervise(options: SupervisorOptions): Supervisor {
     );
   }
 
-  async function replace(reason: string) {
-    let why: string | undefined = reason;
-    while (why !== undefined && !options.stopping()) {
+  async function replace(reason: string, prepare?: () => Promise<unknown>) {
+    let next: typeof queued = { reason, prepare };
+    while (next !== undefined && !options.stopping()) {
+      const { reason: why, prepare: ready } = next;
       queued = undefined;
       clearTimeout(pending);
       pending = undefined;
@@ -121,11 +126,23 @@ export function supervise(options: SupervisorOptions): Supervisor {
       say(`${name}: ${why}; restarting`);
       const old = current;
       current = undefined;
-      if (old && (await stopProcess(old, options.stopGraceMs)))
+      const [killed, failed] = await Promise.all([
+        old ? stopProcess(old, options.stopGraceMs) : false,
+        (ready?.() ?? Promise.resolve()).then(
+          () => undefined,
+          (error: unknown) => ({ error }),
+        ),
+      ]);
+      if (killed)
         say(`${name} killed: still running ${seconds(options.stopGraceMs)} after SIGTERM`);
       if (options.stopping()) return;
-      announceReady(spawn(), 'restarted');
-      why = queued;
+      if (failed) {
+        const { error } = failed;
+        say(
+          `${name}: not started again: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      } else announceReady(spawn(), 'restarted');
+      next = queued;
     }
   }
 
@@ -138,12 +155,12 @@ export function supervise(options: SupervisorOptions): Supervisor {
       if (p !== current || !isRunning(p)) throw new LaunchError(`${name} exited while starting.`);
       wasReady = true;
     },
-    restart(reason) {
+    restart(reason, prepare) {
       if (replacing) {
-        queued = reason;
+        queued = { reason, prepare };
         return replacing;
       }
-      replacing = replace(reason).finally(() => {
+      replacing = replace(reason, prepare).finally(() => {
         replacing = undefined;
       });
       return replacing;

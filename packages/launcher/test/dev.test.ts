@@ -34,16 +34,22 @@ const replaced = (launched: Launched, name: string, old: number | undefined, ms:
 
 describe('npm run dev', () => {
   let dataDir: string;
+  /** The stack of the first test, stopped by the second. */
+  let started: Launched | undefined;
   before(async () => {
     dataDir = await dataDirWithCluster('launcher-dev-');
   });
   after(async () => {
+    // Left running only if a test failed midway.
+    if (started && started.child.exitCode === null && started.child.signalCode === null)
+      started.child.kill('SIGKILL');
     await rm(dataDir, { recursive: true, force: true });
   });
 
   test('restarts only the services whose code changed, and pretty-prints their logs', async (t) => {
     const env = { ...(await ports()), DATA_DIR: dataDir, LOG_LEVEL: 'info' };
     const launched = await launch(env, ['--dev']);
+    started = launched;
     await launched.waitFor(/Gateway ready at/, READY_MS);
     assert.match(launched.output(), /^Watching services\/ and packages\/ for changes\.$/m);
     assert.match(
@@ -84,9 +90,35 @@ describe('npm run dev', () => {
       'auth and main ready again',
     );
     assert.deepEqual(servicePids(launched.child.pid!), { ...second, auth, main: mainAgain });
+    const readyLines = launched.output().match(/^\S+ restarted \(ready in .*\)$/gm) ?? [];
+    t.diagnostic(readyLines.join(', '));
+  });
 
-    const processes = descendants(launched.child.pid!);
-    assert.equal(await stop(launched), 0, launched.output());
+  // The supervisor's crash restarts, as under npm start (ctrl-c.test.ts: main crashes twice and
+  // is back on its port, the others untouched). Three crashes in a row: the next start waits 2 s.
+  test('a stop (Ctrl-C) while a crash restart is pending: no restart, everything stops, exit 0', async () => {
+    assert.ok(started, 'the first test started the stack');
+    const stack = started;
+    for (const [crash, delay] of [
+      [1, '0.5 s'],
+      [2, '1 s'],
+      [3, '2 s'],
+    ] as const) {
+      const main = servicePids(stack.child.pid!).main;
+      assert.ok(main, `main runs before crash ${crash}`);
+      process.kill(main, 'SIGKILL');
+      await stack.waitFor(
+        new RegExp(
+          `main exited with signal SIGKILL \\(crash ${crash} in a row\\); restarting in ${delay}\\n`,
+        ),
+        10_000,
+      );
+      if (crash < 3) await replaced(stack, 'main', main, READY_MS);
+    }
+    const processes = descendants(stack.child.pid!);
+    assert.equal(await stop(stack), 0, stack.output());
     assert.deepEqual(await waitGone(processes, 2000), [], 'processes left behind');
+    const afterStop = stack.output().slice(stack.output().indexOf('SIGTERM received'));
+    assert.doesNotMatch(afterStop, /main is back|error:/, afterStop);
   });
 });

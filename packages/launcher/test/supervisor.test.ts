@@ -153,4 +153,44 @@ describe('supervisor', () => {
       ],
     );
   });
+
+  test("a restart's preparation (npm run dev's new build) runs while the old process stops; one that fails starts nothing until the next restart", async () => {
+    const h = await harness(quick);
+    await h.supervisor.start();
+    let oldRunningAtPrepare: boolean | undefined;
+    await h.supervisor.restart('src/a.ts changed', async () => {
+      oldRunningAtPrepare = isRunning(h.spawned[0]!);
+      await sleep(100);
+    });
+    assert.equal(oldRunningAtPrepare, true, 'prepared while the old process was still stopping');
+    assert.equal(isRunning(h.spawned[0]!), false);
+    assert.equal(h.spawned.length, 2);
+    await until(() => h.said.some((l) => l.startsWith('svc restarted')), 30_000, 'restarted');
+
+    await h.supervisor.restart('src/b.ts changed', async () => {
+      throw new Error('compiling the services failed: src/b.ts:1:7: Unexpected ";"');
+    });
+    assert.equal(h.spawned.length, 2, 'nothing started');
+    assert.equal(isRunning(h.spawned[1]!), false);
+    assert.equal(await ready(h.url), false);
+
+    await h.supervisor.restart('src/b.ts changed', async () => {});
+    assert.equal(h.spawned.length, 3);
+    await until(
+      () => h.said.filter((l) => l.startsWith('svc restarted')).length === 2,
+      30_000,
+      'b again',
+    );
+    assert.deepEqual(
+      h.said.map((l) => l.replace(/ready in [\d.]+ s/, 'ready in N s')),
+      [
+        'svc: src/a.ts changed; restarting',
+        'svc restarted (ready in N s)',
+        'svc: src/b.ts changed; restarting',
+        'svc: not started again: compiling the services failed: src/b.ts:1:7: Unexpected ";"',
+        'svc: src/b.ts changed; restarting',
+        'svc restarted (ready in N s)',
+      ],
+    );
+  });
 });

@@ -1,5 +1,6 @@
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isRunning, loadWithOwnImportMeta } from '@platform/launcher';
@@ -15,7 +16,7 @@ let outDir: Promise<string> | undefined;
 /**
  * How a test starts a TypeScript file (a fixture server, a script) as a process of its own:
  * `[...nodeArgs, file]` after `process.execPath`. The file is compiled by esbuild into one ES
- * module, once per test process: under `--import tsx` every module the process loads takes a
+ * module, once per `npm test` run (compileOnce; once per test process outside one): under `--import tsx` every module the process loads takes a
  * round trip to tsx's hooks thread, 1.5–3 s of CPU for a fixture that loads Fastify and TypeBox
  * (~680 files), where the compiled file starts in a fraction of that. As under tsx,
  * `import.meta.*` are those of each source file, the project's modules run in the order they are
@@ -25,11 +26,15 @@ let outDir: Promise<string> | undefined;
  */
 export async function compiledScript(
   entry: string,
-  options: { preload?: boolean } = {},
+  options: {
+    preload?: boolean;
+    /** Written by this process (compiledModules): never shared with other test processes. */
+    written?: boolean;
+  } = {},
 ): Promise<string[]> {
   let file = compiled.get(entry);
   if (!file) {
-    file = compile(path.resolve(root, entry));
+    file = compileOnce(path.resolve(root, entry), options.written ?? false);
     compiled.set(entry, file);
   }
   // Not for a process that traces: with the code cache taking over CommonJS compiles,
@@ -58,7 +63,7 @@ export async function compiledModules(
   const dir = path.join(await scratchDir(), `sources-${sources}`);
   mkdirSync(dir, { recursive: true });
   for (const [name, source] of Object.entries(files)) await writeFile(path.join(dir, name), source);
-  return compiledScript(path.join(dir, entry), options);
+  return compiledScript(path.join(dir, entry), { ...options, written: true });
 }
 
 function scratchDir(): Promise<string> {
@@ -78,8 +83,39 @@ function scratchDir(): Promise<string> {
   return outDir;
 }
 
-async function compile(entry: string): Promise<string> {
-  const dir = await scratchDir();
+/**
+ * Under `npm test`, a file of the repository is compiled once per run, not once per test process:
+ * into the run's compiled folder (TEST_COMPILED_DIR, removed when the run ends), where the test
+ * processes that start it after the first find it (the launcher's test files each start
+ * packages/launcher/src/main.ts: 1.5–2 s of a busy machine per file). Two that compile it at once
+ * each write a folder of their own; the first renamed into place is used, the other is removed.
+ * The sources do not change during a run.
+ */
+async function compileOnce(entry: string, written: boolean): Promise<string> {
+  const base = path.basename(entry).replace(/\.[cm]?[jt]s$/, '');
+  const run = process.env.TEST_COMPILED_DIR;
+  // A folder per entry: its dynamic imports are chunks of their own, loaded when the code asks
+  // for them, with the npm packages only they import (a fixture that loads the rest only after
+  // `@platform/http/start-up` has run, as a service does).
+  if (!run || written)
+    return compile(entry, await mkdtemp(path.join(await scratchDir(), `${base}-`)));
+  const name = `${base}-${createHash('sha256').update(entry).digest('hex').slice(0, 12)}`;
+  const shared = path.join(run, 'entries', name);
+  const outfile = path.join(shared, 'main.mjs');
+  if (existsSync(outfile)) return outfile;
+  mkdirSync(path.dirname(shared), { recursive: true });
+  const own = await mkdtemp(`${shared}-`);
+  try {
+    await compile(entry, own);
+    await rename(own, shared).catch(() => {});
+  } finally {
+    await rm(own, { recursive: true, force: true });
+  }
+  return outfile;
+}
+
+/** Compiles `entry` into the folder `out`; its main.mjs. */
+async function compile(entry: string, out: string): Promise<string> {
   const plugin: Plugin = {
     name: 'as-under-tsx',
     setup(b) {
@@ -100,12 +136,6 @@ async function compile(entry: string): Promise<string> {
       b.onLoad({ filter: /\.[cm]?ts$/ }, loadWithOwnImportMeta);
     },
   };
-  // A folder per entry: its dynamic imports are chunks of their own, loaded when the code asks
-  // for them, with the npm packages only they import (a fixture that loads the rest only after
-  // `@platform/http/start-up` has run, as a service does).
-  const out = await mkdtemp(
-    path.join(dir, `${path.basename(entry).replace(/\.[cm]?[jt]s$/, '')}-`),
-  );
   const outfile = path.join(out, 'main.mjs');
   await build({
     entryPoints: { main: entry },

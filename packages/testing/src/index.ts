@@ -138,6 +138,7 @@ export {
   problemCodesInSource,
   undocumentedCodes,
 } from './problem-codes.ts';
+export { startedSideBySide } from './process.ts';
 export {
   answersIn,
   exchangeRaw,

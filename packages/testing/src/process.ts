@@ -26,3 +26,23 @@ export async function onFreePorts<T>(start: () => Promise<T>, tries = 3): Promis
     }
   }
 }
+
+/**
+ * Services started side by side (each waits only for what started before them: main and
+ * analytics both wait for auth): resolves with each once all have started, in the order given,
+ * and hands each one's `stop` to `register` as soon as that one has started, so a start that
+ * fails does not leave the others running after the test.
+ */
+export function startedSideBySide<const T extends readonly Promise<{ stop(): Promise<void> }>[]>(
+  register: (stop: () => Promise<void>) => void,
+  starts: T,
+): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  return Promise.all(
+    starts.map((start) =>
+      start.then((started) => {
+        register(started.stop);
+        return started;
+      }),
+    ),
+  ) as Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }>;
+}

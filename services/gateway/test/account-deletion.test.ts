@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { freePort } from '@platform/launcher';
-import { TEST_SECRETS } from '@platform/testing';
+import { startedSideBySide, TEST_SECRETS } from '@platform/testing';
 import { decodeJwt } from 'jose';
 import { sql } from '../../analytics/test/helper.ts';
 import { startAnalyticsService } from './analytics-service.ts';
@@ -21,18 +21,12 @@ const auth = await startAuthService({
 });
 cleanup(auth.stop);
 // main and analytics start side by side: both only wait for auth.
-const [main, analytics] = await Promise.all([
-  startService('main', { AUTH_URL: auth.url, PORT: String(mainPort) }).then((started) => {
-    cleanup(started.stop);
-    return started;
-  }),
+const [main, analytics] = await startedSideBySide(cleanup, [
+  startService('main', { AUTH_URL: auth.url, PORT: String(mainPort) }),
   startAnalyticsService({
     authUrl: auth.url,
     serviceToken: TEST_SECRETS.SERVICE_TOKEN,
     port: analyticsPort,
-  }).then((started) => {
-    cleanup(started.stop);
-    return started;
   }),
 ]);
 const { app, url } = await startGateway(

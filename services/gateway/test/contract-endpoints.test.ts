@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { loggerOptions } from '@platform/http';
 import { freePort } from '@platform/launcher';
-import { logCapture, TEST_SECRETS } from '@platform/testing';
+import { logCapture, startedSideBySide, TEST_SECRETS } from '@platform/testing';
 import { Secret, TOTP } from 'otpauth';
 import pino from 'pino';
 import { startAnalyticsService } from './analytics-service.ts';
@@ -34,22 +34,16 @@ const auth = await startAuthService({
 });
 cleanup(auth.stop);
 // main and analytics start side by side: both only wait for auth.
-const [main, analytics] = await Promise.all([
+const [main, analytics] = await startedSideBySide(cleanup, [
   startService('main', {
     AUTH_URL: auth.url,
     PORT: String(mainPort),
     EVENT_SUBSCRIBERS: `analytics:*=http://127.0.0.1:${analyticsPort}`,
-  }).then((started) => {
-    cleanup(started.stop);
-    return started;
   }),
   startAnalyticsService({
     authUrl: auth.url,
     serviceToken: TEST_SECRETS.SERVICE_TOKEN,
     port: analyticsPort,
-  }).then((started) => {
-    cleanup(started.stop);
-    return started;
   }),
 ]);
 // The gateway's log, for its one access line per request.

@@ -7,6 +7,7 @@ import { edgeRoutesSetting, loadManifests } from '@platform/manifest';
 import {
   compiledModules,
   type ReceivedSpan,
+  startedSideBySide,
   startOtlpReceiver,
   TEST_SECRETS,
 } from '@platform/testing';
@@ -56,31 +57,28 @@ async function tracedStack() {
     const auth = await startAuthService(otel);
     stops.push(auth.stop);
     // main and analytics start side by side: both only wait for auth.
-    const [main, analytics] = await Promise.all([
-      startService('main', {
-        ...otel,
-        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-        AUTH_URL: auth.url,
-        ANALYTICS_URL: eventsUrl,
-        LOG_LEVEL: 'info',
-      }).then((started) => {
-        stops.push(started.stop);
-        return started;
-      }),
-      startAnalyticsService({
-        authUrl: auth.url,
-        serviceToken: TEST_SECRETS.SERVICE_TOKEN,
-        env: {
+    const [main, analytics] = await startedSideBySide(
+      (stop) => stops.push(stop),
+      [
+        startService('main', {
           ...otel,
-          DESTINATIONS: JSON.stringify([
-            { name: 'hook', url: `${eventsUrl}/hook`, secret: 'a webhook secret for tracing' },
-          ]),
-        },
-      }).then((started) => {
-        stops.push(started.stop);
-        return started;
-      }),
-    ]);
+          OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+          AUTH_URL: auth.url,
+          ANALYTICS_URL: eventsUrl,
+          LOG_LEVEL: 'info',
+        }),
+        startAnalyticsService({
+          authUrl: auth.url,
+          serviceToken: TEST_SECRETS.SERVICE_TOKEN,
+          env: {
+            ...otel,
+            DESTINATIONS: JSON.stringify([
+              { name: 'hook', url: `${eventsUrl}/hook`, secret: 'a webhook secret for tracing' },
+            ]),
+          },
+        }),
+      ],
+    );
     const mainLog: string[] = [];
     main.process.child.stdout!.on('data', (chunk: Buffer) =>
       mainLog.push(...String(chunk).split('\n')),

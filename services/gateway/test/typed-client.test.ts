@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createApiClient } from '@platform/client';
-import { lintOpenApi, TEST_SECRETS } from '@platform/testing';
+import { lintOpenApi, startedSideBySide, TEST_SECRETS } from '@platform/testing';
 import { startAnalyticsService } from './analytics-service.ts';
 import { closeAtEnd, startGateway } from './helpers.ts';
 import { startAuthService, startService } from './services.ts';
@@ -15,18 +15,9 @@ test('the typed client signs up, signs in, writes a post and finds it in the lis
   const auth = await startAuthService();
   cleanup(auth.stop);
   // main and analytics start side by side: both only wait for auth.
-  const [main, analytics] = await Promise.all([
-    startService('main', { AUTH_URL: auth.url }).then((started) => {
-      cleanup(started.stop);
-      return started;
-    }),
-    startAnalyticsService({
-      authUrl: auth.url,
-      serviceToken: TEST_SECRETS.SERVICE_TOKEN,
-    }).then((started) => {
-      cleanup(started.stop);
-      return started;
-    }),
+  const [main, analytics] = await startedSideBySide(cleanup, [
+    startService('main', { AUTH_URL: auth.url }),
+    startAnalyticsService({ authUrl: auth.url, serviceToken: TEST_SECRETS.SERVICE_TOKEN }),
   ]);
   const { app, url } = await startGateway(
     { AUTH_URLS: auth.url, MAIN_URLS: main.url, ANALYTICS_URLS: analytics.url },
