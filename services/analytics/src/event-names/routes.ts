@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { AnalyticsContext } from '../context.ts';
 import { isReserved, RESERVED_NAMESPACES } from '../ingestion/schema.ts';
-import { SEGMENT_EVENT_NAME } from '../segment/schema.ts';
+import { SEGMENT_EVENT_NAME, SEGMENT_EVENT_NAME_WORDS } from '../segment/schema.ts';
 import { FIXED_EVENT_NAMES, registryFull } from './registry.ts';
 import { countEventNames, type ListedName, listEventNames } from './repository.ts';
 
@@ -16,6 +16,7 @@ const Name = Type.String({
   minLength: 1,
   maxLength: 200,
   pattern: SEGMENT_EVENT_NAME,
+  'x-pattern-message': SEGMENT_EVENT_NAME_WORDS,
   description: 'A registered event name',
 });
 

@@ -14,6 +14,7 @@ export const WriteKeyBody = Type.Object(
       maxLength: 100,
       // Printable and not blank.
       pattern: '^(?=[\\s\\S]*\\S)[^\\u0000-\\u001f\\u007f]+$',
+      'x-pattern-message': 'must not be blank nor contain control characters (line breaks, tabs)',
       description: 'What sends with it, e.g. "billing backend"',
     }),
     kind: Type.Optional(
