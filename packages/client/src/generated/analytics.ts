@@ -269,7 +269,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The signed-in user's events, newest first (admins: anyone's with user_id) */
+    /** The signed-in user's events, newest first (admins: anyone's with user_id, a visitor's with anonymous_id) */
     get: operations['listUserActivity'];
     put?: never;
     post?: never;
@@ -1669,6 +1669,8 @@ export interface operations {
       query?: {
         /** @description admins only: another user */
         user_id?: string;
+        /** @description admins only, instead of user_id: the events sent under this anonymous id (a visitor, before or without identify or alias), whatever user they name */
+        anonymous_id?: string;
         /** @description inclusive; default: the start of retention */
         from?: string;
         /** @description exclusive; default: now */

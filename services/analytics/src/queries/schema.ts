@@ -17,6 +17,16 @@ export const ActivityQuery = Type.Object(
         description: 'admins only: another user',
       }),
     ),
+    anonymous_id: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        pattern: PLAIN_TEXT,
+        'x-pattern-message': 'must not contain control characters (line breaks, tabs)',
+        description:
+          'admins only, instead of user_id: the events sent under this anonymous id (a visitor, before or without identify or alias), whatever user they name',
+      }),
+    ),
     from: Type.Optional(time('inclusive; default: the start of retention')),
     to: Type.Optional(time('exclusive; default: now')),
     event: Type.Optional(
