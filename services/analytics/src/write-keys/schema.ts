@@ -2,8 +2,8 @@ import { Type } from 'typebox';
 
 /**
  * An origin as a browser serializes it (RFC 6454), or `*`. Checked by the service, not by the
- * schema: ajv's message for a pattern is the pattern itself, and an origin copied from the address
- * bar with its trailing slash answered `must match pattern "^(\\*|https?://…"`.
+ * schema: its messages say how an origin is off (a path or trailing slash copied from the address
+ * bar, a default port), more than a pattern's one message could.
  */
 export const ORIGIN = /^(\*|https?:\/\/([a-z0-9-]+(\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])(:[0-9]{1,5})?)$/;
 
