@@ -1,7 +1,7 @@
 import { AjvCompiler, type BuildCompilerFromPool } from '@fastify/ajv-compiler';
 import querystring from 'fast-querystring';
 import { numbersAsWritten, refs } from './numbers-as-written.ts';
-import type { AjvError } from './validation-errors.ts';
+import { type AjvError, PATTERN_MESSAGE, readable } from './validation-errors.ts';
 import { fault, segment, type Validator } from './validator.ts';
 
 /**
@@ -44,10 +44,12 @@ export function strictValidators(): BuildCompilerFromPool {
     const compilerFor = (customOptions: object | undefined) => {
       const compile = build(externals, {
         ...options,
-        ...(customOptions ? { customOptions } : {}),
+        // verbose: each error carries its schema, where a pattern's words are (`readable`).
+        customOptions: { ...(customOptions ?? options?.customOptions), verbose: true },
         onCreate: (ajv) => {
           boundDateTimes(ajv);
           plainUuids(ajv);
+          ajv.addKeyword({ keyword: PATTERN_MESSAGE, schemaType: 'string' });
           onCreate?.(ajv as never);
         },
       } as typeof options);
@@ -86,7 +88,7 @@ function strictly(validate: Validator): Validator {
     if (valid) check.errors = faults;
     else {
       // One message per field: ajv's ("must be integer" for 1e400) when it has one.
-      const errors = validate.errors ?? [];
+      const errors = readable(validate.errors ?? []);
       const reported = new Set(errors.map((e) => e.instancePath));
       check.errors = [...errors, ...faults.filter((f) => !reported.has(f.instancePath))];
     }

@@ -4,6 +4,10 @@ import { after, test } from 'node:test';
 import { Type } from 'typebox';
 import { createApp, HttpProblem, problems } from '../src/index.ts';
 
+const LowerCase = Type.String({
+  pattern: '^[a-z]+$',
+  'x-pattern-message': 'must be lower-case letters',
+});
 const app = await createApp({ name: 'demo', logLevel: 'silent', bodyLimit: 1024 * 1024 });
 app.get(
   '/items/:id',
@@ -24,6 +28,8 @@ app.get(
             Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' }),
           ]),
         ),
+        code: Type.Optional(LowerCase),
+        plain: Type.Optional(Type.String({ pattern: '^[a-z]+$' })),
       }),
     },
   },
@@ -39,6 +45,7 @@ app.post(
         flag: Type.Optional(Type.Boolean()),
         tags: Type.Optional(Type.Array(Type.String())),
         properties: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+        code: Type.Optional(LowerCase),
       }),
     },
   },
@@ -321,9 +328,30 @@ test('a value that fits none of its shapes (a date-time or a date) is one messag
   assert.deepEqual(shapes.errors, [
     {
       field: 'since',
-      message: 'must match format "date-time" or must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"',
+      message:
+        'must be a date and time in ISO 8601 with a time zone (2024-01-31T12:00:00Z) or is not in the expected format',
     },
   ]);
+});
+
+test('a pattern failure says in words what the value must look like, never the regex', async () => {
+  const worded = await problem('/items/x?code=AB');
+  assert.deepEqual(worded.errors, [{ field: 'code', message: 'must be lower-case letters' }]);
+  const bare = await problem('/items/x?plain=AB');
+  assert.deepEqual(bare.errors, [{ field: 'plain', message: 'is not in the expected format' }]);
+  const format = await problem('/items/x?owner=nope');
+  assert.deepEqual(format.errors, [
+    { field: 'owner', message: 'must be a UUID (8-4-4-4-12 hexadecimal digits)' },
+  ]);
+  // A body's schema (an ajv of its own, without coercion) says the same.
+  const body = await problem('/items', postJson('{"title":"x","code":"AB"}'));
+  assert.ok(
+    body.errors?.some(
+      (e: { field: string; message: string }) =>
+        e.field === 'code' && e.message === 'must be lower-case letters',
+    ),
+    JSON.stringify(body.errors),
+  );
 });
 
 test('thousands of values outside a choice are described in time linear in their number, and the first 100 listed', async () => {

@@ -41,6 +41,33 @@ export function openApiConformance(options: {
   test('a named schema is not repeated inline: its routes refer to it ($ref)', () => {
     assert.deepEqual(inlineCopies(document), []);
   });
+
+  test('every pattern says in words what it takes (x-pattern-message), so a 400 never shows a regex', () => {
+    assert.deepEqual(unwordedPatterns(document), []);
+  });
+}
+
+/**
+ * Where the document has a string `pattern` without the words a 400 says instead of it
+ * (`x-pattern-message`, read by validation-errors.ts in @platform/http): a client would read
+ * "is not in the expected format" and have to guess.
+ */
+export function unwordedPatterns(document: Record<string, unknown>): string[] {
+  const found: string[] = [];
+  const walk = (node: unknown, where: string) => {
+    if (Array.isArray(node)) {
+      for (const [index, item] of node.entries()) walk(item, `${where}/${index}`);
+      return;
+    }
+    if (!node || typeof node !== 'object') return;
+    const schema = node as Record<string, unknown>;
+    if (typeof schema.pattern === 'string' && typeof schema['x-pattern-message'] !== 'string') {
+      found.push(`${where} (${schema.pattern})`);
+    }
+    for (const [key, value] of Object.entries(schema)) walk(value, `${where}/${key}`);
+  };
+  walk(document, '#');
+  return found;
 }
 
 /**

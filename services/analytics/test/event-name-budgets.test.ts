@@ -184,6 +184,11 @@ test('admins list the registry in pages: each name, when first seen, and which b
     assert.deepEqual([page.registered, page.public, page.max, page.public_max], [6, 3, 6, 3]);
     all.push(...page.items);
     cursor = page.next_cursor;
+    // Opaque and URL-safe, as the other lists' cursors: never the last name itself.
+    if (cursor !== null) {
+      assert.match(cursor, /^[A-Za-z0-9_-]+$/);
+      assert.ok(!page.items.some((n) => n.name === cursor), cursor);
+    }
     pages += 1;
   } while (cursor !== null);
   assert.equal(pages, 2);
@@ -338,9 +343,22 @@ test('hostile names and cursors on the registry routes are 400s or 404s, never a
     const res = await admin('DELETE', `/event-names/${name}`);
     assert.equal(res.statusCode, 404, `${name}: ${res.body}`);
   }
-  for (const cursor of ['%00', 'a'.repeat(201), '%ZZ', 'x%0Ay']) {
+  const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  for (const cursor of [
+    '%00',
+    'a'.repeat(201),
+    '%ZZ',
+    'x%0Ay',
+    // A name as the cursor used to be, and cursors of another shape.
+    'Junk%202',
+    'Junk2',
+    b64(['name', 'a\\b']),
+    b64(['name', 7]),
+    b64('Junk 2'),
+  ]) {
     const res = await admin('GET', `/event-names?cursor=${cursor}`);
     assert.equal(res.statusCode, 400, `${cursor}: ${res.body}`);
+    assert.equal((res.json() as { errors: { field: string }[] }).errors[0]!.field, 'cursor');
   }
   for (const budget of ['none', 'TRUSTED', '%00']) {
     const res = await admin('GET', `/event-names?registered_by=${budget}`);

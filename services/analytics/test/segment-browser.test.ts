@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { buildApp } from '../src/app.ts';
+import { openDatabase } from '../src/db/index.ts';
 import { insertLinks, type Link } from '../src/identity/repository.ts';
 import { bearer, buildTestAnalytics, sql } from './helper.ts';
 
@@ -192,7 +194,7 @@ test('a key works on the routes of its kind only, a browser key from its origins
   assert.equal(elsewhere.json().code, 'origin_not_allowed');
   // The detail names the origin refused (localhost is not 127.0.0.1) and what to do about it.
   assert.match(elsewhere.json().detail, /https:\/\/evil\.example\b/);
-  assert.match(elsewhere.json().detail, /new browser key/);
+  assert.match(elsewhere.json().detail, /PATCH \/analytics\/v1\/write-keys\/\{id\}/);
   const lookalike = await post(
     '/t',
     { ...track, writeKey: browserKey.key },
@@ -555,4 +557,105 @@ test('concurrent batches of a page share one user’s room: never past the cap t
     [victim],
   );
   assert.deepEqual(row, { n: 1000 });
+});
+
+test("an admin changes a browser key's origins (PATCH): checked as at creation, in effect on every replica at once, the key never shown", async () => {
+  const key = await newKey({ name: 'blog', kind: 'browser', origins: [SHOP] });
+  const BLOG = 'https://blog.example.com';
+  const track = { type: 'track', event: 'Moved', anonymousId: 'visitor-9' };
+  const from = (origin: string, app = t.app) =>
+    app.inject({
+      method: 'POST',
+      url: `${base}/t`,
+      headers: { 'content-type': 'text/plain;charset=UTF-8', origin },
+      payload: JSON.stringify({ ...track, writeKey: key.key }),
+    });
+  // A second replica on the same database: it must not keep the old origins.
+  const secondDatabase = await openDatabase(t.databaseUrl);
+  const second = await buildApp({ config: t.config, database: secondDatabase });
+  await second.ready();
+  after(async () => {
+    await second.close();
+    await secondDatabase.close();
+  });
+  assert.equal((await from(BLOG, second)).statusCode, 403);
+  // Both replicas have served the key before the change.
+  assert.equal((await from(SHOP)).statusCode, 200);
+  assert.equal((await from(SHOP, second)).statusCode, 200);
+
+  const patch = (id: string, payload: object, token = t.adminToken) =>
+    t.app.inject({
+      method: 'PATCH',
+      url: `${base}/write-keys/${id}`,
+      headers: bearer(token),
+      payload,
+    });
+  const changed = await patch(key.id, { name: 'blog and shop', origins: [SHOP, BLOG] });
+  assert.equal(changed.statusCode, 200, changed.body);
+  const body = changed.json();
+  assert.deepEqual(
+    { name: body.name, kind: body.kind, origins: body.origins, id: body.id },
+    { name: 'blog and shop', kind: 'browser', origins: [SHOP, BLOG], id: key.id },
+  );
+  assert.equal(body.key, undefined);
+  assert.ok(!changed.body.includes(key.key));
+  for (const app of [t.app, second]) {
+    assert.equal((await from(BLOG, app)).statusCode, 200);
+    assert.equal((await from(SHOP, app)).statusCode, 200);
+  }
+  // Origins taken away are refused at once, on every replica.
+  assert.equal((await patch(key.id, { origins: [BLOG] })).statusCode, 200);
+  for (const app of [t.app, second]) {
+    assert.equal((await from(SHOP, app)).statusCode, 403);
+    assert.equal((await from(BLOG, app)).statusCode, 200);
+  }
+  const listed = await t.app.inject({ url: `${base}/write-keys`, headers: bearer(t.adminToken) });
+  const mine = listed.json().items.find((k: { id: string }) => k.id === key.id);
+  assert.deepEqual([mine.name, mine.origins], ['blog and shop', [BLOG]]);
+
+  // The checks of creation: an origin as no browser sends it, none at all, a server key's.
+  for (const payload of [
+    { origins: [`${BLOG}/`] },
+    { origins: [`${BLOG}:443`] },
+    { origins: ['BLOG.EXAMPLE.COM'] },
+    { origins: [] },
+    { origins: [BLOG, BLOG] },
+    { name: '  ' },
+  ]) {
+    const res = await patch(key.id, payload);
+    assert.equal(res.statusCode, 400, `${JSON.stringify(payload)}: ${res.body}`);
+  }
+  // A key's kind never changes: an unknown field is dropped, as in every body here.
+  const kind = await patch(key.id, { kind: 'server' });
+  assert.equal(kind.statusCode, 200, kind.body);
+  assert.deepEqual([kind.json().kind, kind.json().origins], ['browser', [BLOG]]);
+  const named = await patch(key.id, { origins: [BLOG, `${BLOG}/`] });
+  assert.deepEqual(
+    named.json().errors.map((e: { field: string }) => e.field),
+    ['origins.1'],
+  );
+  const onServer = await patch(serverKey.id, { origins: [SHOP] });
+  assert.equal(onServer.statusCode, 400, onServer.body);
+  assert.deepEqual(onServer.json().errors, [
+    { field: 'origins', message: 'only for a browser key' },
+  ]);
+  const renamed = await patch(serverKey.id, { name: 'backend (billing)' });
+  assert.equal(renamed.statusCode, 200, renamed.body);
+  assert.deepEqual([renamed.json().name, renamed.json().origins], ['backend (billing)', []]);
+  // Unchanged by any refusal above.
+  const after400 = await t.app.inject({ url: `${base}/write-keys`, headers: bearer(t.adminToken) });
+  const still = after400.json().items.find((k: { id: string }) => k.id === key.id);
+  assert.deepEqual(still.origins, [BLOG]);
+
+  // Admins only; a revoked or unknown key is a 404.
+  const user = await t.user();
+  assert.equal((await patch(key.id, { name: 'mine' }, user.accessToken)).statusCode, 403);
+  assert.equal((await patch(randomUUID(), { name: 'x' })).statusCode, 404);
+  const revoked = await newKey({ name: 'gone', kind: 'browser', origins: [SHOP] });
+  await t.app.inject({
+    method: 'DELETE',
+    url: `${base}/write-keys/${revoked.id}`,
+    headers: bearer(t.adminToken),
+  });
+  assert.equal((await patch(revoked.id, { origins: [BLOG] })).statusCode, 404);
 });

@@ -175,6 +175,37 @@ export function storeContract(name: string, fresh: () => Promise<Store>) {
     });
   });
 
+  test(`${name}: a visitor's activity (no user) is every event of its anonymous id, whatever user it names`, async () => {
+    const store = await fresh();
+    await store.writeEvents([
+      event({ userId: null, anonymousId: 'v1', timestamp: at(0) }),
+      event({ userId: 'u2', anonymousId: 'v1', timestamp: at(1000) }),
+      event({ userId: null, anonymousId: 'v2', timestamp: at(2000) }),
+      event({ userId: 'u1', anonymousId: null, timestamp: at(3000) }),
+    ]);
+    const visitor = await store.activity({ userId: null, anonymousIds: ['v1'], ...day, limit: 10 });
+    assert.deepEqual(
+      visitor.items.map((e) => [e.userId, e.anonymousId]),
+      [
+        ['u2', 'v1'],
+        [null, 'v1'],
+      ],
+    );
+    const paged = await store.activity({ userId: null, anonymousIds: ['v1'], ...day, limit: 1 });
+    assert.equal(paged.items.length, 1);
+    const rest = await store.activity({
+      userId: null,
+      anonymousIds: ['v1'],
+      ...day,
+      limit: 1,
+      cursor: paged.nextCursor!,
+    });
+    assert.deepEqual(
+      rest.items.map((e) => e.userId),
+      [null],
+    );
+  });
+
   test(`${name}: activity filters by event name and time range`, async () => {
     const store = await fresh();
     await store.writeEvents([

@@ -185,3 +185,23 @@ test("a signed-in user sending another visitor's anonymous_id neither links it n
   assert.ok(!events.includes('visited.pricing'), events.join(', '));
   assert.equal(events.length, 3);
 });
+
+test('a malformed field is described in words, never by its regular expression', async () => {
+  const res = await track({ event: 'a\\b', anonymous_id: 'has space' });
+  assert.equal(res.statusCode, 400, res.body);
+  assert.deepEqual(res.json().errors, [
+    {
+      field: 'event',
+      message: 'must be a letter, then up to 99 letters, digits, spaces or _ . : / -',
+    },
+    { field: 'anonymous_id', message: 'must be letters, digits, _ . : @ or - (no spaces)' },
+  ]);
+  const query = await t.app.inject({
+    method: 'GET',
+    url: '/analytics/v1/performance?interval=5x',
+    headers: bearer(t.adminToken),
+  });
+  assert.equal(query.statusCode, 400, query.body);
+  assert.doesNotMatch(query.body, /must match/);
+  assert.match(query.json().errors[0].message, /^must be a bucket size from 1m to 1d/);
+});

@@ -157,3 +157,80 @@ test("a user's own id in any case is theirs; anyone else's is read as it was sen
   assert.equal(profile.statusCode, 200, profile.body);
   assert.equal(profile.json().traits.plan, 'pro');
 });
+
+test("an admin reads a visitor's anonymous events by anonymous_id, paged and filtered as by user_id; anyone else gets 403", async () => {
+  const visitor = `visitor-${Date.now()}`;
+  const sent = Array.from({ length: 5 }, (_, i) => ({
+    event: i === 0 ? 'signup.started' : 'page.viewed',
+    anonymous_id: visitor,
+    timestamp: minutesAgo(30 - i),
+  }));
+  const anonymous = await t.app.inject({
+    method: 'POST',
+    url: '/analytics/v1/track-event',
+    payload: { events: sent },
+  });
+  assert.equal(anonymous.statusCode, 202, anonymous.body);
+  // The same visitor once signed in as bob (never linked by identify or alias).
+  await t.app.inject({
+    method: 'POST',
+    url: '/analytics/v1/track-event',
+    headers: bearer(bob.accessToken),
+    payload: { event: 'page.viewed', anonymous_id: visitor, timestamp: minutesAgo(10) },
+  });
+  await t.drained();
+
+  const seen: { event: string; anonymous_id: string; user_id: string | null; timestamp: string }[] =
+    [];
+  let cursor: string | null = null;
+  let pages = 0;
+  do {
+    const after: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
+    const res = await get(`?anonymous_id=${visitor}&limit=2${after}`, t.adminToken);
+    assert.equal(res.statusCode, 200, res.body);
+    seen.push(...res.json().items);
+    cursor = res.json().next_cursor;
+    pages += 1;
+  } while (cursor);
+  assert.equal(pages, 3);
+  assert.equal(seen.length, 6);
+  assert.ok(seen.every((e) => e.anonymous_id === visitor));
+  assert.deepEqual(
+    seen.map((e) => e.user_id),
+    [bob.id, null, null, null, null, null],
+  );
+  const times = seen.map((e) => e.timestamp);
+  assert.deepEqual(times, [...times].sort().reverse());
+  const filtered = await get(`?anonymous_id=${visitor}&event=signup.started`, t.adminToken);
+  assert.deepEqual(
+    filtered.json().items.map((e: { event: string }) => e.event),
+    ['signup.started'],
+  );
+  const ranged = await get(
+    `?anonymous_id=${visitor}&from=${encodeURIComponent(minutesAgo(27.5))}&to=${encodeURIComponent(minutesAgo(20))}`,
+    t.adminToken,
+  );
+  assert.equal(ranged.json().items.length, 2, ranged.body);
+  // Another visitor's id: nothing.
+  assert.deepEqual((await get('?anonymous_id=nobody-here', t.adminToken)).json().items, []);
+
+  // Not an admin: 403, even for events they sent themselves, as for user_id= of another user.
+  for (const token of [alice.accessToken, bob.accessToken]) {
+    const res = await get(`?anonymous_id=${visitor}`, token);
+    assert.equal(res.statusCode, 403, res.body);
+  }
+  assert.equal((await get(`?anonymous_id=${visitor}`)).statusCode, 401);
+  const both = await get(`?anonymous_id=${visitor}&user_id=${bob.id}`, t.adminToken);
+  assert.equal(both.statusCode, 400, both.body);
+  assert.deepEqual(both.json().errors, [{ field: 'anonymous_id', message: 'not with user_id' }]);
+  for (const bad of ['', 'a%0Ab', 'x'.repeat(201)]) {
+    const res = await get(`?anonymous_id=${bad}`, t.adminToken);
+    assert.equal(res.statusCode, 400, `${bad}: ${res.body}`);
+  }
+  // The user's own reading is unchanged: bob sees his event, not the visitor's anonymous ones.
+  const own = await get('', bob.accessToken);
+  assert.ok(
+    own.json().items.every((e: { user_id: string }) => e.user_id === bob.id),
+    own.body,
+  );
+});

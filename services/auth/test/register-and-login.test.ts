@@ -126,3 +126,16 @@ test('JWKS publishes the public signing key and no private part', async () => {
   assert.equal(keys[0].crv, 'Ed25519');
   assert.equal(keys[0].d, undefined);
 });
+
+test('a malformed username or email is described in words, never by its regular expression', async () => {
+  const res = await app.inject({
+    method: 'POST',
+    url: '/accounts/v1/register',
+    payload: { email: 'not-an-address', username: 'ada lovelace', password: 'analytical 1843' },
+  });
+  assert.equal(res.statusCode, 400, res.body);
+  assert.deepEqual(res.json().errors, [
+    { field: 'email', message: 'must be an email address' },
+    { field: 'username', message: 'must be letters, digits, dots, dashes or underscores' },
+  ]);
+});

@@ -702,3 +702,25 @@ test('a tag cursor that this list did not make is a 400 naming the cursor', asyn
   const top = Buffer.from('[2147483647,"zzz"]').toString('base64url');
   assert.equal((await call('GET', `/tags?cursor=${top}`)).statusCode, 200);
 });
+
+test('a malformed slug or a blank name is described in words, never by its regular expression', async () => {
+  const res = await call('POST', '/categories', editor, { name: '   ', slug: 'Not A Slug' });
+  assert.equal(res.statusCode, 400, res.body);
+  assert.deepEqual(res.json().errors, [
+    { field: 'name', message: 'must not be blank' },
+    {
+      field: 'slug',
+      message:
+        'must be lower-case letters and digits, in words joined by single dashes, and not shaped like a uuid',
+    },
+  ]);
+  const dated = await main.app.inject({ url: '/main/v1/posts?published_after=yesterday' });
+  assert.equal(dated.statusCode, 400, dated.body);
+  assert.deepEqual(dated.json().errors, [
+    {
+      field: 'published_after',
+      message:
+        'must be a date and time in ISO 8601 with a time zone (2024-01-31T12:00:00Z) or must be a date written YYYY-MM-DD',
+    },
+  ]);
+});

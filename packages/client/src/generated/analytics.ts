@@ -192,7 +192,8 @@ export interface paths {
     delete: operations['revokeWriteKey'];
     options?: never;
     head?: never;
-    patch?: never;
+    /** Rename a write key, or replace a browser key's origins (checked as at creation); in effect from the next request */
+    patch: operations['changeWriteKey'];
     trace?: never;
   };
   '/analytics/v1/event-names': {
@@ -268,7 +269,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The signed-in user's events, newest first (admins: anyone's with user_id) */
+    /** The signed-in user's events, newest first (admins: anyone's with user_id, a visitor's with anonymous_id) */
     get: operations['listUserActivity'];
     put?: never;
     post?: never;
@@ -1397,6 +1398,56 @@ export interface operations {
       429: components['responses']['analytics.rate_limited'];
     };
   };
+  changeWriteKey: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description A write key id */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @description What sends with it, e.g. "billing backend" */
+          name?: string;
+          /** @description A browser key only: its whole new list of origins, checked as at creation; in effect on every replica from the next request */
+          origins?: string[];
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** @description The key's first characters, to tell keys apart */
+            key_prefix: string;
+            kind: 'server' | 'browser';
+            /** @description A browser key's origins; empty for a server key */
+            origins: string[];
+            /** Format: date-time */
+            created_at: string;
+          };
+        };
+      };
+      400: components['responses']['analytics.bad_request.validation_failed'];
+      401: components['responses']['analytics.unauthorized'];
+      403: components['responses']['analytics.forbidden'];
+      404: components['responses']['analytics.not_found'];
+      413: components['responses']['analytics.payload_too_large'];
+      415: components['responses']['analytics.unsupported_media_type'];
+      429: components['responses']['analytics.rate_limited'];
+    };
+  };
   listEventNames: {
     parameters: {
       query?: {
@@ -1618,6 +1669,8 @@ export interface operations {
       query?: {
         /** @description admins only: another user */
         user_id?: string;
+        /** @description admins only, instead of user_id: the events sent under this anonymous id (a visitor, before or without identify or alias), whatever user they name */
+        anonymous_id?: string;
         /** @description inclusive; default: the start of retention */
         from?: string;
         /** @description exclusive; default: now */

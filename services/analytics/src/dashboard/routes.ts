@@ -28,8 +28,20 @@ const PAGE_HEADERS = {
   'cross-origin-opener-policy': 'same-origin',
 };
 
-const AssetParams = Type.Object({ name: Type.String({ pattern: '^[a-z0-9.-]{1,64}$' }) });
-const AssetQuery = Type.Object({ v: Type.Optional(Type.String({ pattern: '^[0-9a-f]{1,64}$' })) });
+const AssetParams = Type.Object({
+  name: Type.String({
+    pattern: '^[a-z0-9.-]{1,64}$',
+    'x-pattern-message': 'must be an asset name: up to 64 lower-case letters, digits, . or -',
+  }),
+});
+const AssetQuery = Type.Object({
+  v: Type.Optional(
+    Type.String({
+      pattern: '^[0-9a-f]{1,64}$',
+      'x-pattern-message': 'must be up to 64 lower-case hexadecimal digits',
+    }),
+  ),
+});
 
 /** The admin dashboard: the page and its assets, public (the data behind it is not). */
 export async function dashboardRoutes(

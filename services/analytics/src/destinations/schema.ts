@@ -1,6 +1,10 @@
 import { Type } from 'typebox';
 
-export const DestinationName = Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$' });
+export const DestinationName = Type.String({
+  pattern: '^[a-z0-9][a-z0-9_-]{0,62}$',
+  'x-pattern-message':
+    'must be a destination name: a lower-case letter or digit, then up to 62 lower-case letters, digits, _ or -',
+});
 
 export const DestinationList = Type.Object({
   items: Type.Array(
@@ -35,7 +39,11 @@ export const DeadLetterQuery = Type.Object(
     destination: Type.Optional(DestinationName),
     limit: Type.Integer({ minimum: 1, maximum: 100, default: 50 }),
     cursor: Type.Optional(
-      Type.String({ pattern: '^[0-9]{1,18}$', description: 'next_cursor of the previous page' }),
+      Type.String({
+        pattern: '^[0-9]{1,18}$',
+        'x-pattern-message': 'must be the next_cursor of a previous page (digits)',
+        description: 'next_cursor of the previous page',
+      }),
     ),
   },
   { additionalProperties: false },
@@ -47,7 +55,11 @@ export const DeadLetterPage = Type.Object({
 });
 
 export const DeadLetterParams = Type.Object({
-  id: Type.String({ pattern: '^[0-9]{1,18}$', description: 'A dead letter id' }),
+  id: Type.String({
+    pattern: '^[0-9]{1,18}$',
+    'x-pattern-message': 'must be a dead letter id (up to 18 digits)',
+    description: 'A dead letter id',
+  }),
 });
 
 export const ReplayAllQuery = Type.Object(

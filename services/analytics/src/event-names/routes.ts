@@ -1,9 +1,9 @@
-import { type App, problems } from '@platform/http';
+import { type App, DomainError, problems } from '@platform/http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { AnalyticsContext } from '../context.ts';
 import { isReserved, RESERVED_NAMESPACES } from '../ingestion/schema.ts';
-import { SEGMENT_EVENT_NAME } from '../segment/schema.ts';
+import { SEGMENT_EVENT_NAME, SEGMENT_EVENT_NAME_WORDS } from '../segment/schema.ts';
 import { FIXED_EVENT_NAMES, registryFull } from './registry.ts';
 import { countEventNames, type ListedName, listEventNames } from './repository.ts';
 
@@ -16,6 +16,7 @@ const Name = Type.String({
   minLength: 1,
   maxLength: 200,
   pattern: SEGMENT_EVENT_NAME,
+  'x-pattern-message': SEGMENT_EVENT_NAME_WORDS,
   description: 'A registered event name',
 });
 
@@ -41,7 +42,16 @@ const Page = Type.Object({
 const Query = Type.Object(
   {
     limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
-    cursor: Type.Optional({ ...Name, description: 'next_cursor of the previous page' }),
+    cursor: Type.Optional(
+      Type.String({
+        minLength: 1,
+        // base64url of a name of 200 characters of 4 bytes each, in JSON.
+        maxLength: 1100,
+        pattern: '^[A-Za-z0-9_-]+$',
+        'x-pattern-message': 'must be the next_cursor of a previous page',
+        description: 'next_cursor of the previous page',
+      }),
+    ),
     registered_by: Type.Optional(
       Type.Union([Type.Literal('trusted'), Type.Literal('public')], {
         description: 'Only this budget’s names (public: those counted in the public share)',
@@ -62,6 +72,34 @@ const NameQuery = Type.Object(
   { additionalProperties: false },
 );
 const BY_QUERY = ' The same as the path form, for any name: `.` and `..` can only be named here.';
+
+const NAME = new RegExp(SEGMENT_EVENT_NAME, 'u');
+
+/**
+ * Opaque and URL-safe as the service's other cursors (base64url of JSON): the last name as it
+ * was ("Newcomer Clicked") needed encoding in a query, and read as a name a client may build.
+ */
+export const encodeNameCursor = (name: string) =>
+  Buffer.from(JSON.stringify(['name', name])).toString('base64url');
+
+/** Anything but a cursor this list handed out is a 400, as the other lists' cursors. */
+export function decodeNameCursor(cursor: string): string {
+  try {
+    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString());
+    if (
+      Array.isArray(value) &&
+      value.length === 2 &&
+      value[0] === 'name' &&
+      typeof value[1] === 'string' &&
+      NAME.test(value[1])
+    ) {
+      return value[1];
+    }
+  } catch {}
+  throw new DomainError('validation_failed', 'The cursor is invalid.', {
+    errors: [{ field: 'cursor', message: 'use next_cursor from a previous page' }],
+  });
+}
 
 const toJson = (r: ListedName) => ({
   name: r.name,
@@ -95,14 +133,15 @@ export function eventNameRoutes(api: App, ctx: AnalyticsContext) {
     },
     async (request) => {
       const { limit, cursor, registered_by: budget } = request.query;
+      const after = cursor === undefined ? undefined : decodeNameCursor(cursor);
       const [rows, counts] = await Promise.all([
-        listEventNames(ctx.db, { after: cursor, limit: limit + 1, budget }),
+        listEventNames(ctx.db, { after, limit: limit + 1, budget }),
         countEventNames(ctx.db),
       ]);
       const page = rows.slice(0, limit);
       return {
         items: page.map(toJson),
-        next_cursor: rows.length > limit ? page.at(-1)!.name : null,
+        next_cursor: rows.length > limit ? encodeNameCursor(page.at(-1)!.name) : null,
         registered: counts.registered,
         public: counts.public,
         max: ctx.eventNames.max,

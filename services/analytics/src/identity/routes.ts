@@ -20,6 +20,7 @@ const Params = Type.Object({
     minLength: 1,
     maxLength: 200,
     pattern: '^[^\\u0000-\\u001f\\u007f]+$',
+    'x-pattern-message': 'must not contain control characters (line breaks, tabs)',
     description: 'The user id messages named',
   }),
 });

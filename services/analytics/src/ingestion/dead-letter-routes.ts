@@ -30,14 +30,22 @@ const Query = Type.Object(
   {
     limit: Type.Integer({ minimum: 1, maximum: 100, default: 50 }),
     cursor: Type.Optional(
-      Type.String({ pattern: '^[0-9]{1,18}$', description: 'next_cursor of the previous page' }),
+      Type.String({
+        pattern: '^[0-9]{1,18}$',
+        'x-pattern-message': 'must be the next_cursor of a previous page (digits)',
+        description: 'next_cursor of the previous page',
+      }),
     ),
   },
   { additionalProperties: false },
 );
 
 const Params = Type.Object({
-  id: Type.String({ pattern: '^[0-9]{1,18}$', description: 'A dead letter id' }),
+  id: Type.String({
+    pattern: '^[0-9]{1,18}$',
+    'x-pattern-message': 'must be a dead letter id (up to 18 digits)',
+    description: 'A dead letter id',
+  }),
 });
 
 function payloadOf(text: string): unknown {

@@ -1,6 +1,8 @@
 import { Type } from 'typebox';
 
 export const EVENT_NAME = '^[A-Za-z][A-Za-z0-9_.:/ -]{0,99}$';
+export const EVENT_NAME_WORDS =
+  'must be a letter, then up to 99 letters, digits, spaces or _ . : / -';
 export const MAX_PROPERTIES_BYTES = 8 * 1024;
 export const MAX_BATCH = 500;
 
@@ -17,6 +19,7 @@ const TrackedEvent = Type.Object(
   {
     event: Type.String({
       pattern: EVENT_NAME,
+      'x-pattern-message': EVENT_NAME_WORDS,
       maxLength: 100,
       description:
         'a letter, then up to 99 letters, digits, spaces or _ . : / -; names under ' +
@@ -35,13 +38,19 @@ const TrackedEvent = Type.Object(
       Type.String({ format: 'date-time', description: 'when it happened; default: now' }),
     ),
     anonymous_id: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 128, pattern: '^[\\w.:@-]+$' }),
+      Type.String({
+        minLength: 1,
+        maxLength: 128,
+        pattern: '^[\\w.:@-]+$',
+        'x-pattern-message': 'must be letters, digits, _ . : @ or - (no spaces)',
+      }),
     ),
     message_id: Type.Optional(
       Type.String({
         minLength: 1,
         maxLength: 200,
         pattern: '^[^\\u0000-\\u001f\\u007f]+$',
+        'x-pattern-message': 'must not contain control characters (line breaks, tabs)',
         description:
           'unique per event from its sender: sent again (a retry) within the dedup window it is accepted and not stored twice',
       }),

@@ -1,9 +1,9 @@
 import { Type } from 'typebox';
-import { EVENT_NAME } from '../ingestion/schema.ts';
+import { EVENT_NAME, EVENT_NAME_WORDS } from '../ingestion/schema.ts';
 
 const DomainEvent = Type.Object({
   id: Type.String({ minLength: 1, maxLength: 200, description: 'stable and unique, e.g. main:42' }),
-  type: Type.String({ pattern: EVENT_NAME, maxLength: 100 }),
+  type: Type.String({ pattern: EVENT_NAME, 'x-pattern-message': EVENT_NAME_WORDS, maxLength: 100 }),
   occurred_at: Type.String({ format: 'date-time' }),
   user_id: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()])),
   payload: Type.Record(Type.String(), Type.Unknown()),

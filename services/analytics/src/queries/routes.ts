@@ -47,7 +47,8 @@ export function queryRoutes(api: App, ctx: AnalyticsContext) {
         operationId: 'listUserActivity',
         errors: QUERY_ERRORS,
         tags: ['queries'],
-        summary: "The signed-in user's events, newest first (admins: anyone's with user_id)",
+        summary:
+          "The signed-in user's events, newest first (admins: anyone's with user_id, a visitor's with anonymous_id)",
         security: bearer,
         querystring: ActivityQuery,
         response: { 200: ActivityPage },

@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { SEGMENT_EVENT_NAME } from '../segment/schema.ts';
+import { SEGMENT_EVENT_NAME, SEGMENT_EVENT_NAME_WORDS } from '../segment/schema.ts';
 
 const time = (description: string) => Type.String({ format: 'date-time', description });
 
@@ -13,12 +13,29 @@ export const ActivityQuery = Type.Object(
         minLength: 1,
         maxLength: 200,
         pattern: PLAIN_TEXT,
+        'x-pattern-message': 'must not contain control characters (line breaks, tabs)',
         description: 'admins only: another user',
+      }),
+    ),
+    anonymous_id: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        pattern: PLAIN_TEXT,
+        'x-pattern-message': 'must not contain control characters (line breaks, tabs)',
+        description:
+          'admins only, instead of user_id: the events sent under this anonymous id (a visitor, before or without identify or alias), whatever user they name',
       }),
     ),
     from: Type.Optional(time('inclusive; default: the start of retention')),
     to: Type.Optional(time('exclusive; default: now')),
-    event: Type.Optional(Type.String({ pattern: SEGMENT_EVENT_NAME, maxLength: 200 })),
+    event: Type.Optional(
+      Type.String({
+        pattern: SEGMENT_EVENT_NAME,
+        'x-pattern-message': SEGMENT_EVENT_NAME_WORDS,
+        maxLength: 200,
+      }),
+    ),
     limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
     cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
   },
@@ -51,11 +68,20 @@ export const PerformanceQuery = Type.Object(
     to: Type.Optional(time('exclusive; default: now')),
     interval: Type.String({
       pattern: INTERVAL,
+      'x-pattern-message':
+        'must be a bucket size from 1m to 1d: 1m, 5m, 1h, 1d, or an ISO 8601 duration (PT5M, PT1H, P1D)',
       default: '1m',
       description:
         'bucket size from 1m to 1d in whole minutes: 1m, 5m, 1h, 1d, or as an ISO 8601 duration (PT5M, PT1H, P1D)',
     }),
-    service: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: PLAIN_TEXT })),
+    service: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 64,
+        pattern: PLAIN_TEXT,
+        'x-pattern-message': 'must not contain control characters (line breaks, tabs)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -93,7 +119,12 @@ export const DURATION =
   '^P(?!$)(\\d{1,4}Y)?(\\d{1,4}M)?(\\d{1,4}W)?(\\d{1,4}D)?(T(?=\\d)(\\d{1,6}H)?(\\d{1,6}M)?(\\d{1,6}S)?)?$';
 
 const eventName = (description: string) =>
-  Type.String({ pattern: SEGMENT_EVENT_NAME, maxLength: 200, description });
+  Type.String({
+    pattern: SEGMENT_EVENT_NAME,
+    'x-pattern-message': SEGMENT_EVENT_NAME_WORDS,
+    maxLength: 200,
+    description,
+  });
 
 export const ReportQuery = Type.Object(
   {
@@ -114,6 +145,7 @@ export const ReportQuery = Type.Object(
     ),
     window: Type.String({
       pattern: DURATION,
+      'x-pattern-message': 'must be an ISO 8601 duration such as P7D, PT12H, P1W or P1M',
       default: 'P7D',
       description:
         'funnel: the conversion window from the first step, ISO 8601 (P7D, PT12H, P1M; up to a year)',

@@ -47,18 +47,13 @@ export async function userActivity(
   principal: Principal,
   q: Static<typeof ActivityQuery>,
 ) {
-  // The caller's own id in another case is theirs (a 403 before); anyone else's as written.
-  const asked = q.user_id ?? principal.userId;
-  const userId = isOwnUserId(asked, principal.userId) ? principal.userId : asked;
-  if (userId !== principal.userId && !principal.permissions.includes(READ_ANY)) {
-    throw problems.forbidden("Only admins may read another user's activity.");
-  }
   // Accepted timestamps may run a few minutes ahead of this clock.
   const to = q.to ?? new Date(Date.now() + 10 * 60_000).toISOString();
   const range = rangeOf(q.from, to, ctx.config.RETENTION_DAYS * DAY);
+  const who =
+    q.anonymous_id === undefined ? await userOf(ctx, principal, q) : visitorOf(principal, q);
   const page = await ctx.store.activity({
-    userId,
-    anonymousIds: await anonymousIdsOf(ctx.db, userId),
+    ...who,
     ...range,
     event: q.event,
     limit: q.limit,
@@ -76,6 +71,37 @@ export async function userActivity(
     })),
     next_cursor: page.nextCursor,
   };
+}
+
+/** A user's events: the caller's, or (admins) another's, with the anonymous ids linked to them. */
+async function userOf(
+  ctx: AnalyticsContext,
+  principal: Principal,
+  q: Static<typeof ActivityQuery>,
+) {
+  // The caller's own id in another case is theirs (a 403 before); anyone else's as written.
+  const asked = q.user_id ?? principal.userId;
+  const userId = isOwnUserId(asked, principal.userId) ? principal.userId : asked;
+  if (userId !== principal.userId && !principal.permissions.includes(READ_ANY)) {
+    throw problems.forbidden("Only admins may read another user's activity.");
+  }
+  return { userId, anonymousIds: await anonymousIdsOf(ctx.db, userId) };
+}
+
+/**
+ * A visitor's events (admins only): those sent under one anonymous id, whatever user they name,
+ * so an admin sees what a visitor did before (or without) an identify or alias linked them.
+ */
+function visitorOf(principal: Principal, q: Static<typeof ActivityQuery>) {
+  if (!principal.permissions.includes(READ_ANY)) {
+    throw problems.forbidden("Only admins may read a visitor's activity by anonymous_id.");
+  }
+  if (q.user_id !== undefined) {
+    throw problems.badRequest('Ask for a user_id or an anonymous_id, not both.', [
+      { field: 'anonymous_id', message: 'not with user_id' },
+    ]);
+  }
+  return { userId: null, anonymousIds: [q.anonymous_id!] };
 }
 
 /** `PT1H30M` → 5400; the schema's pattern has let only days, hours, minutes and seconds through. */

@@ -15,9 +15,17 @@ export type MessageType = (typeof MESSAGE_TYPES)[number];
  * lists its steps by commas, cannot name such an event.
  */
 export const SEGMENT_EVENT_NAME = '^[^\\u0000-\\u001f\\u007f\\\\]{1,200}$';
+export const SEGMENT_EVENT_NAME_WORDS =
+  'must be 1 to 200 characters without backslashes or control characters (line breaks, tabs)';
 
 const plain = (description: string, maxLength = 200) =>
-  Type.String({ minLength: 1, maxLength, pattern: '^[^\\u0000-\\u001f\\u007f]+$', description });
+  Type.String({
+    minLength: 1,
+    maxLength,
+    pattern: '^[^\\u0000-\\u001f\\u007f]+$',
+    'x-pattern-message': 'must not contain control characters (line breaks, tabs)',
+    description,
+  });
 const object = (description: string) => Type.Record(Type.String(), Type.Unknown(), { description });
 const time = (description: string) => Type.String({ format: 'date-time', description });
 
@@ -40,6 +48,7 @@ const fields = {
   sentAt: time('The client clock when it was sent'),
   event: Type.String({
     pattern: SEGMENT_EVENT_NAME,
+    'x-pattern-message': SEGMENT_EVENT_NAME_WORDS,
     description:
       'track: the event name (names under user., post. are reserved to services; a name not ' +
       'used before is refused once the key’s budget of the registry is spent: a server key’s ' +

@@ -9,6 +9,7 @@ const SettingsParams = Type.Object({
     minLength: 1,
     maxLength: 100,
     pattern: '^[A-Za-z0-9_-]+$',
+    'x-pattern-message': 'must be a write key: letters, digits, _ or -',
     description: 'A browser write key (public: it is in the page)',
   }),
 });

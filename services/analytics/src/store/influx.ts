@@ -194,10 +194,10 @@ export function createInfluxStore(
       const after = q.cursor ? decodeCursor(q.cursor, INFLUX_CURSOR) : undefined;
       // InfluxQL cannot ask for a missing field: events of a linked anonymous id that name
       // another user are dropped below, so a page may hold fewer than `limit`.
-      const anonymous = q.anonymousIds ?? [];
-      const who = [q.userId, ...anonymous].map((id, i) =>
-        i === 0 ? `user_id = ${quote(id)}` : `anonymous_id = ${quote(id)}`,
-      );
+      const anonymous = (q.anonymousIds ?? []).map((id) => `anonymous_id = ${quote(id)}`);
+      const who = q.userId === null ? anonymous : [`user_id = ${quote(q.userId)}`, ...anonymous];
+      // Without a user and an anonymous id, nothing (a condition no event meets).
+      if (who.length === 0) who.push("event_id = ''");
       const where = [who.length > 1 ? `(${who.join(' OR ')})` : who[0]!, range(q)];
       if (q.event) where.push(`"event" = ${quote(q.event)}`);
       if (after) where.push(`time < ${after[0]}`);
@@ -208,7 +208,9 @@ export function createInfluxStore(
       const found = series ? records(series) : [];
       const page = found.slice(0, q.limit);
       const last = page.at(-1);
-      const theirs = (r: Record<string, unknown>) => r.user_id == null || r.user_id === q.userId;
+      // A visitor's events are theirs whatever user they name.
+      const theirs = (r: Record<string, unknown>) =>
+        q.userId === null || r.user_id == null || r.user_id === q.userId;
       return {
         items: page.filter(theirs).map(
           (r): AcceptedEvent => ({

@@ -178,10 +178,13 @@ export function createPostgresStore(db: Db): Store {
           (extract(epoch from occurred_at) * 1000)::bigint::text as ms, seq::text as seq_text
         from events
         where ${
-          q.anonymousIds?.length
-            ? sql`(user_id = ${q.userId} or (user_id is null and anonymous_id in (
+          q.userId === null
+            ? sql`anonymous_id in (
+                select jsonb_array_elements_text(${JSON.stringify(q.anonymousIds ?? [])}::jsonb))`
+            : q.anonymousIds?.length
+              ? sql`(user_id = ${q.userId} or (user_id is null and anonymous_id in (
                 select jsonb_array_elements_text(${JSON.stringify(q.anonymousIds)}::jsonb))))`
-            : sql`user_id = ${q.userId}`
+              : sql`user_id = ${q.userId}`
         } and ${inRange(q)}
           ${q.event ? sql`and name = ${q.event}` : sql``}
           ${after ? sql`and (occurred_at, seq) < (to_timestamp(${Number(after[0])} / 1000.0), ${Number(after[1])})` : sql``}

@@ -18,10 +18,14 @@ export type QueuedEvent = Omit<AcceptedEvent, 'properties'> & {
 export type QueuedSample = Sample & { seq: number; point?: number };
 
 export interface ActivityQuery {
-  userId: string;
+  /**
+   * The user whose events these are; null for a visitor's: then the events sent under
+   * `anonymousIds`, whatever user they name.
+   */
+  userId: string | null;
   /**
    * Anonymous ids linked to the user (identity stitching): their events without a user count as
-   * the user's too.
+   * the user's too. Without a user, the anonymous ids asked for.
    */
   anonymousIds?: string[];
   from: Date;

@@ -38,6 +38,29 @@ export async function revokeWriteKey(db: Db, id: string): Promise<boolean> {
   return done.length > 0;
 }
 
+/** The live key with this id, if any. */
+export async function findWriteKeyById(db: Db, id: string): Promise<WriteKey | undefined> {
+  const [row] = await db
+    .select()
+    .from(writeKeys)
+    .where(and(eq(writeKeys.id, id), isNull(writeKeys.revokedAt)));
+  return row;
+}
+
+/** The key changed, or undefined when there is no such key or it was revoked meanwhile. */
+export async function updateWriteKey(
+  db: Db,
+  id: string,
+  change: { name?: string; origins?: string[] },
+): Promise<WriteKey | undefined> {
+  const [row] = await db
+    .update(writeKeys)
+    .set(change)
+    .where(and(eq(writeKeys.id, id), isNull(writeKeys.revokedAt)))
+    .returning();
+  return row;
+}
+
 /** The live key with this hash, if any. */
 export async function findWriteKey(db: Db, keyHash: string): Promise<WriteKey | undefined> {
   const [row] = await db

@@ -1,13 +1,20 @@
 import type { App } from '@platform/http';
 import { Type } from 'typebox';
 import type { Db } from '../db/index.ts';
-import { NewWriteKey, WriteKeyBody, WriteKeyList, WriteKeyParams } from './schema.ts';
-import { createWriteKey, revoke, writeKeysOf } from './service.ts';
+import {
+  NewWriteKey,
+  WriteKey,
+  WriteKeyBody,
+  WriteKeyList,
+  WriteKeyParams,
+  WriteKeyPatch,
+} from './schema.ts';
+import { changeWriteKey, createWriteKey, revoke, writeKeysOf } from './service.ts';
 
 const bearer = [{ bearer: [] }];
 const tags = ['write-keys'];
 
-/** Admins issue, list and revoke the keys of the Segment-style endpoints (analytics:manage). */
+/** Admins issue, list, change and revoke the keys of the Segment-style endpoints (analytics:manage). */
 export function writeKeyRoutes(api: App, db: Db) {
   const manage = api.authorize('analytics:manage');
 
@@ -49,6 +56,36 @@ export function writeKeyRoutes(api: App, db: Db) {
       },
     },
     async () => ({ items: await writeKeysOf(db) }),
+  );
+
+  api.patch(
+    '/write-keys/:id',
+    {
+      onRequest: manage,
+      schema: {
+        operationId: 'changeWriteKey',
+        errors: ['forbidden', 'not_found'],
+        tags,
+        summary:
+          "Rename a write key, or replace a browser key's origins (checked as at creation); in effect from the next request",
+        security: bearer,
+        params: WriteKeyParams,
+        body: WriteKeyPatch,
+        response: { 200: WriteKey },
+      },
+    },
+    async (request) => {
+      const key = await changeWriteKey(db, request.params.id, request.body);
+      request.log.info(
+        {
+          write_key_id: key.id,
+          changed: Object.keys(request.body),
+          by: request.principal!.userId,
+        },
+        'write key changed',
+      );
+      return key;
+    },
   );
 
   api.delete(

@@ -5,9 +5,11 @@ import type { Db } from '../db/index.ts';
 import { problem } from '../errors.ts';
 import {
   findWriteKey,
+  findWriteKeyById,
   insertWriteKey,
   listWriteKeys,
   revokeWriteKey,
+  updateWriteKey,
   type WriteKey,
 } from './repository.ts';
 import { ORIGIN } from './schema.ts';
@@ -38,6 +40,27 @@ function unsentOrigin(origin: string): string | undefined {
   return undefined;
 }
 
+/**
+ * The checks of `origins` that creating and changing a key share: only a browser key has any,
+ * and each as a browser sends it in Origin.
+ */
+function checkOrigins(kind: 'server' | 'browser', origins: string[] | undefined) {
+  if (kind === 'server' && origins) {
+    throw problems.badRequest('A server key has no origins.', [
+      { field: 'origins', message: 'only for a browser key' },
+    ]);
+  }
+  // A browser never writes its scheme's default port in Origin (nor leading zeros), nor a path:
+  // such an origin matched no request, and the key answered every page 403 origin_not_allowed.
+  const unsent = (origins ?? []).flatMap((o, i) => {
+    const message = unsentOrigin(o);
+    return message ? [{ field: `origins.${i}`, message }] : [];
+  });
+  if (unsent.length) {
+    throw problems.badRequest('An origin is written as no browser sends it.', unsent);
+  }
+}
+
 /** A new key: only its hash is stored, so the answer is the one time it is shown. */
 export async function createWriteKey(
   db: Db,
@@ -50,21 +73,7 @@ export async function createWriteKey(
       { field: 'origins', message: 'required for a browser key' },
     ]);
   }
-  if (kind === 'server' && body.origins) {
-    throw problems.badRequest('A server key has no origins.', [
-      { field: 'origins', message: 'only for a browser key' },
-    ]);
-  }
-  // A browser never writes its scheme's default port in Origin (nor leading zeros), nor a path:
-  // such an origin matched no request, and the key answered every page 403 origin_not_allowed.
-  const origins = body.origins ?? [];
-  const unsent = origins.flatMap((o, i) => {
-    const message = unsentOrigin(o);
-    return message ? [{ field: `origins.${i}`, message }] : [];
-  });
-  if (unsent.length) {
-    throw problems.badRequest('An origin is written as no browser sends it.', unsent);
-  }
+  checkOrigins(kind, body.origins);
   const key = KEY_PREFIX + randomBytes(32).toString('base64url');
   const row = await insertWriteKey(db, {
     name: body.name,
@@ -75,6 +84,28 @@ export async function createWriteKey(
     createdBy,
   });
   return { ...toJson(row), key };
+}
+
+/**
+ * A key's new name or (a browser key's) origins, checked as at creation. Keys are read from the
+ * database on every request (no replica holds a copy), so a change is in effect everywhere from
+ * the next request, as a revocation is.
+ */
+export async function changeWriteKey(
+  db: Db,
+  id: string,
+  body: { name?: string | undefined; origins?: string[] | undefined },
+) {
+  const current = await findWriteKeyById(db, id);
+  if (!current) throw problems.notFound('No such write key.');
+  checkOrigins(current.kind, body.origins);
+  const change = {
+    ...(body.name === undefined ? {} : { name: body.name }),
+    ...(body.origins === undefined ? {} : { origins: body.origins }),
+  };
+  const row = Object.keys(change).length ? await updateWriteKey(db, id, change) : current;
+  if (!row) throw problems.notFound('No such write key.');
+  return toJson(row);
 }
 
 export const writeKeysOf = async (db: Db) => (await listWriteKeys(db)).map(toJson);
@@ -140,7 +171,7 @@ export function requireWriteKey(db: Db, routes: KeyRoutes = 'server') {
           'origin_not_allowed',
           origin === undefined
             ? 'This browser write key is taken from its origins only, and the request names none (Origin).'
-            : `This browser write key does not allow the origin ${JSON.stringify(origin.slice(0, 200))} (compared exactly: localhost is not 127.0.0.1); a key's origins are fixed when it is made, so an admin makes a new browser key naming this origin.`,
+            : `This browser write key does not allow the origin ${JSON.stringify(origin.slice(0, 200))} (compared exactly: localhost is not 127.0.0.1); an admin adds this origin to the key's origins (PATCH /analytics/v1/write-keys/{id}).`,
         );
       }
     }

@@ -25,6 +25,7 @@ export const UpdateUserBody = Type.Object(
     display_name: Type.Optional(
       nullableText(100, {
         pattern: '^[^\\u0000-\\u001f\\u007f]*$',
+        'x-pattern-message': 'must not contain control characters (line breaks, tabs)',
         description: 'Up to 100 characters without control characters; null clears it',
       }),
     ),

@@ -29,7 +29,13 @@ export const UserPage = Type.Object({
   }),
 });
 
-export const RoleName = Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-z][a-z0-9_-]*$' });
+export const RoleName = Type.String({
+  minLength: 1,
+  maxLength: 64,
+  pattern: '^[a-z][a-z0-9_-]*$',
+  'x-pattern-message':
+    'must be a role name: a lower-case letter, then lower-case letters, digits, _ or -',
+});
 
 export const SetRolesBody = Type.Object(
   {

@@ -54,6 +54,8 @@ const pageAndRange = {
     Type.String({
       maxLength: 64,
       pattern: '^[a-z_]+(\\.[a-z_]+)*$',
+      'x-pattern-message':
+        'must be an event type such as login.failed: lower-case letters and _, in parts joined by dots',
       description: 'Only this type',
     }),
   ),

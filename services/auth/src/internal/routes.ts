@@ -76,12 +76,25 @@ const Declaration = Type.Object(
     permissions: Type.Array(
       Type.Object(
         {
-          name: Type.String({ pattern: '^[a-z][a-z0-9-]*:[a-z][a-z0-9-]*$', maxLength: 100 }),
-          description: Type.String({ minLength: 1, maxLength: 500 }),
-          roles: Type.Array(Type.String({ pattern: NAME, maxLength: 100 }), {
-            uniqueItems: true,
-            maxItems: 100,
+          name: Type.String({
+            pattern: '^[a-z][a-z0-9-]*:[a-z][a-z0-9-]*$',
+            'x-pattern-message':
+              'must be service:permission, each a lower-case letter, then lower-case letters, digits or -',
+            maxLength: 100,
           }),
+          description: Type.String({ minLength: 1, maxLength: 500 }),
+          roles: Type.Array(
+            Type.String({
+              pattern: NAME,
+              'x-pattern-message':
+                'must be a lower-case letter, then lower-case letters, digits or -',
+              maxLength: 100,
+            }),
+            {
+              uniqueItems: true,
+              maxItems: 100,
+            },
+          ),
         },
         { additionalProperties: false },
       ),
@@ -138,7 +151,14 @@ export function internalRoutes(app: App, ctx: AuthContext) {
       onRequest: requireServiceToken(ctx.config.SERVICE_TOKEN),
       schema: {
         hide: true,
-        params: Type.Object({ service: Type.String({ pattern: NAME, maxLength: 100 }) }),
+        params: Type.Object({
+          service: Type.String({
+            pattern: NAME,
+            'x-pattern-message':
+              'must be a lower-case letter, then lower-case letters, digits or -',
+            maxLength: 100,
+          }),
+        }),
         body: Declaration,
       },
     },

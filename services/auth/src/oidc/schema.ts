@@ -1,7 +1,12 @@
 import { Type } from 'typebox';
 
 export const ProviderParams = Type.Object({
-  provider: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,31}$', description: 'A provider id' }),
+  provider: Type.String({
+    pattern: '^[a-z0-9][a-z0-9_-]{0,31}$',
+    'x-pattern-message':
+      'must be a provider id: a lower-case letter or digit, then up to 31 lower-case letters, digits, _ or -',
+    description: 'A provider id',
+  }),
 });
 
 export const ProviderList = Type.Object({
@@ -25,6 +30,8 @@ export const AuthorizeQuery = Type.Object(
     code_challenge: Type.Optional(
       Type.String({
         pattern: '^[A-Za-z0-9_-]{43}$',
+        'x-pattern-message':
+          'must be an S256 code challenge: 43 characters of base64url (letters, digits, _ or -)',
         description:
           "The app's PKCE challenge (S256): POST /oauth/token then needs the matching code_verifier",
       }),
@@ -62,6 +69,7 @@ export const TokenBody = Type.Object(
     code_verifier: Type.Optional(
       Type.String({
         pattern: '^[A-Za-z0-9._~-]{43,128}$',
+        'x-pattern-message': 'must be a code verifier: 43 to 128 letters, digits, . _ ~ or -',
         description: 'Required when the authorize request carried a code_challenge',
       }),
     ),

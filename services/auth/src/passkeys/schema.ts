@@ -1,6 +1,11 @@
 import { Type } from 'typebox';
 
-const B64 = (maxLength: number) => Type.String({ pattern: '^[A-Za-z0-9_-]*={0,2}$', maxLength });
+const B64 = (maxLength: number) =>
+  Type.String({
+    pattern: '^[A-Za-z0-9_-]*={0,2}$',
+    'x-pattern-message': 'must be base64url: letters, digits, _ or -, then at most two =',
+    maxLength,
+  });
 // Optional: nothing reads it, and an authenticator that ran no extension may leave it out.
 const Extensions = Type.Optional(
   Type.Object({}, { additionalProperties: true, description: 'As the browser gave them' }),

@@ -5,6 +5,7 @@ export const Username = Type.String({
   minLength: 3,
   maxLength: 32,
   pattern: '^[A-Za-z0-9_.-]+$',
+  'x-pattern-message': 'must be letters, digits, dots, dashes or underscores',
   description: '3 to 32 letters, digits, dots, dashes or underscores',
 });
 export const Password = Type.String({ minLength: 8, maxLength: 256 });

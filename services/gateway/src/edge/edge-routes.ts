@@ -10,7 +10,11 @@ const EdgeRoutesSchema = Type.Array(
     {
       method: Type.Union(['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].map((m) => Type.Literal(m))),
       // A `:name` segment is a path parameter (Fastify's syntax): any one segment.
-      url: Type.String({ pattern: '^(/([A-Za-z0-9._~-]+|:[A-Za-z][A-Za-z0-9_]*))+$' }),
+      url: Type.String({
+        pattern: '^(/([A-Za-z0-9._~-]+|:[A-Za-z][A-Za-z0-9_]*))+$',
+        'x-pattern-message':
+          'must be a path: segments of letters, digits, . _ ~ or -, or :name parameters, each after a /',
+      }),
       limit: Type.Optional(Type.String()),
       body_limit: Type.Optional(Type.Integer({ minimum: 1 })),
       requires_token: Type.Optional(Type.Boolean()),

@@ -22,12 +22,19 @@ export const CategoryList = Type.Object({ items: Type.Array(Category) });
 export const CategoryBody = Type.Object(
   {
     // Not blank: it would name nothing, and every blank name would be one name (service.ts).
-    name: Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' }),
+    name: Type.String({
+      minLength: 1,
+      maxLength: 100,
+      pattern: '\\S',
+      'x-pattern-message': 'must not be blank',
+    }),
     slug: Type.Optional(
       Type.String({
         minLength: 1,
         maxLength: 80,
         pattern: CATEGORY_SLUG,
+        'x-pattern-message':
+          'must be lower-case letters and digits, in words joined by single dashes, and not shaped like a uuid',
         description: 'Derived from the name when absent; not shaped like a uuid',
       }),
     ),

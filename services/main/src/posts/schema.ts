@@ -21,6 +21,7 @@ export const TagName = Type.String({
   minLength: 1,
   maxLength: 100,
   pattern: '\\S',
+  'x-pattern-message': 'must not be blank',
   description: 'A tag name or slug, stored as its slug: "Web Dev" and "web-dev" are one tag',
 });
 
@@ -60,7 +61,12 @@ export const PostPage = Type.Object({
 
 const fields = {
   // Not blank: a title of spaces lists as nothing and slugs to the fallback "post".
-  title: Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' }),
+  title: Type.String({
+    minLength: 1,
+    maxLength: 200,
+    pattern: '\\S',
+    'x-pattern-message': 'must not be blank',
+  }),
   body: Type.String({ maxLength: MAX_BODY_BYTES, description: 'Up to 100 KB of UTF-8' }),
   excerpt: Type.String({ maxLength: 500, description: 'Derived from the body when absent' }),
   status: Status,
@@ -129,7 +135,13 @@ export const Sort = Type.Union(
 
 /** A date-time, or a date alone (ISO 8601, as a date picker gives it): that day's start in UTC. */
 const Instant = Type.Union(
-  [Type.String({ format: 'date-time' }), Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' })],
+  [
+    Type.String({ format: 'date-time' }),
+    Type.String({
+      pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$',
+      'x-pattern-message': 'must be a date written YYYY-MM-DD',
+    }),
+  ],
   { description: 'Exclusive. A date-time, or a date (YYYY-MM-DD): its start in UTC' },
 );
 
