@@ -78,3 +78,15 @@ export function fromFile(key: string, env: Record<string, string | undefined>): 
   if (value === '') throw new ConfigError(`${key}_FILE is invalid: ${file} is empty`);
   return value;
 }
+
+/**
+ * Why a folder setting (DATA_DIR, MAIL_DIR) cannot be used, from the error of making it or of
+ * checking it is writable, in words for the one line that refuses it.
+ */
+export function folderProblem(error: unknown): string {
+  const { code, message } = error as NodeJS.ErrnoException;
+  if (code === 'EEXIST' || code === 'ENOTDIR') return 'it, or a folder on its path, is a file';
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')
+    return 'no permission to write there';
+  return message;
+}

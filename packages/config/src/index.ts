@@ -5,6 +5,7 @@ import { fromFile } from './files.ts';
 import { FORMATS } from './formats.ts';
 
 export { Env, TIMER_MAX_MS } from './env.ts';
+export { folderProblem } from './files.ts';
 export { ConfigError };
 
 /**

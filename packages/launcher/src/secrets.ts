@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { access, chmod, constants, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { folderProblem } from '@platform/config';
 import { LaunchError } from './ports.ts';
 
 const KEY_FORM = /^[A-Za-z0-9+/_-]{43}=?$/;
@@ -46,13 +47,7 @@ export async function ensureDataDir(dataDir: string): Promise<void> {
     await mkdir(dataDir, { recursive: true });
     await access(dataDir, constants.W_OK | constants.X_OK);
   } catch (error) {
-    const { code, message } = error as NodeJS.ErrnoException;
-    const why =
-      code === 'EEXIST' || code === 'ENOTDIR'
-        ? 'it, or a folder on its path, is a file'
-        : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
-          ? 'no permission to write there'
-          : message;
+    const why = folderProblem(error);
     throw new LaunchError(
       `DATA_DIR ${dataDir} cannot hold the stack's state (${why}): set DATA_DIR to a folder of yours.`,
     );

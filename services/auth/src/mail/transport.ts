@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { accessSync, constants, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError } from '@platform/config';
+import { ConfigError, folderProblem } from '@platform/config';
 import type { Transporter } from 'nodemailer';
 import type { Config } from '../config.ts';
 import type { Mailer } from './mailer.ts';
@@ -67,13 +67,7 @@ function checkMailDir(dir: string) {
     mkdirSync(dir, { recursive: true });
     accessSync(dir, constants.W_OK | constants.X_OK);
   } catch (error) {
-    const { code, message } = error as NodeJS.ErrnoException;
-    const why =
-      code === 'EEXIST' || code === 'ENOTDIR'
-        ? 'it, or a folder on its path, is a file'
-        : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
-          ? 'no permission to write there'
-          : message;
+    const why = folderProblem(error);
     throw new ConfigError(
       `MAIL_DIR is invalid: ${dir} cannot hold the mail (${why}); expected a folder auth can write to (or set SMTP_URL)`,
     );
