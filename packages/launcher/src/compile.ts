@@ -68,14 +68,42 @@ export async function loadWithOwnImportMeta(args: { path: string }) {
   return { contents, loader: 'ts' as const };
 }
 
+/** This process's compiles under way: removeBuilds waits for them. */
+const compiling = new Set<Promise<unknown>>();
+
+/**
+ * Removes a folder of builds once no compile of this process is writing: a stop during `npm run
+ * dev`'s rebuild (a SIGTERM reaches the launcher alone, and its esbuild goes on) removed the
+ * folder while the build was written into it, which then held that build, or failed half-way
+ * (ENOTEMPTY), until the next launch removed it as stale.
+ */
+export async function removeBuilds(dir: string): Promise<void> {
+  await Promise.allSettled([...compiling]);
+  await rm(dir, { recursive: true, force: true });
+}
+
 /**
  * Compiles `services/<name>/src/server.ts` of each of `services` into `outDir` (emptied first);
  * returns the entry to run for each. A compile error is a LaunchError of one line.
  */
-export async function compileServices(
+export function compileServices(
   root: string,
   services: string[],
   outDir = compiledDir(root),
+): Promise<Map<string, string>> {
+  const compiled = compileInto(root, services, outDir);
+  compiling.add(compiled);
+  compiled.then(
+    () => compiling.delete(compiled),
+    () => compiling.delete(compiled),
+  );
+  return compiled;
+}
+
+async function compileInto(
+  root: string,
+  services: string[],
+  outDir: string,
 ): Promise<Map<string, string>> {
   await rm(outDir, { recursive: true, force: true });
   const plugin: Plugin = {

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError } from '@platform/config';
 import { entryPoint, loadManifests, ManifestError } from '@platform/manifest';
-import { compiledDir, compileServices, removeStaleBuilds } from './compile.ts';
+import { compiledDir, compileServices, removeBuilds, removeStaleBuilds } from './compile.ts';
 import { readLauncherConfig } from './config.ts';
 import { createDatabases, type PostgresServer, startPostgres } from './database.ts';
 import { lockDataDir } from './lock.ts';
@@ -74,7 +74,8 @@ async function shutdown(code: number, reason?: string): Promise<void> {
   await server?.stop().catch((error: unknown) => {
     process.stderr.write(`error: PostgreSQL did not stop cleanly: ${messageOf(error)}\n`);
   });
-  if (builds) await rm(builds, { recursive: true, force: true }).catch(() => {});
+  // After any compile still under way (a change saved just before the stop): it writes there.
+  if (builds) await removeBuilds(builds).catch(() => {});
   releaseDataDir?.();
   process.exit(code);
 }

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { compileServices } from '../src/compile.ts';
+import { compileServices, removeBuilds } from '../src/compile.ts';
 import { root, SERVICE_NAMES } from './launch.ts';
 
 test('npm start compiles every service to an entry that hooks telemetry before the server', async () => {
@@ -46,5 +47,21 @@ test('a compile error is one line naming the file', async () => {
     });
   } finally {
     await rm(fake, { recursive: true, force: true });
+  }
+});
+
+test('removing a build folder waits for a compile still writing into it (a stop during `npm run dev` rebuilding)', async () => {
+  // A SIGTERM reaches the launcher alone: its esbuild goes on writing the build it had begun
+  // while the stop removed the folder, which then held that build (or the removal failed half-way
+  // with ENOTEMPTY) until the next launch.
+  const parent = await mkdtemp(path.join(root, 'node_modules', '.cache', 'compile-removal-'));
+  try {
+    const out = path.join(parent, 'dev', 'gateway', '1');
+    const compiling = compileServices(root, ['gateway'], out);
+    await removeBuilds(parent);
+    await compiling;
+    assert.equal(existsSync(parent), false, `${parent} left behind`);
+  } finally {
+    await rm(parent, { recursive: true, force: true });
   }
 });

@@ -355,6 +355,24 @@ test('hostile names and cursors on the registry routes are 400s or 404s, never a
     b64(['name', 'a\\b']),
     b64(['name', 7]),
     b64('Junk 2'),
+    // Forged: what no registered name holds, other shapes, deep, and bytes that are no UTF-8.
+    b64(['name', '\ud800']),
+    b64(['name', 'a\u0000b']),
+    b64(['name', '']),
+    b64(['name', 'x'.repeat(201)]),
+    b64(['name', 'Junk 2', 'more']),
+    b64({ 0: 'name', 1: 'Junk 2' }),
+    b64(['NAME', 'Junk 2']),
+    Buffer.from(`${'['.repeat(500)}${']'.repeat(500)}`).toString('base64url'),
+    Buffer.concat([
+      Buffer.from('["name","'),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('"]'),
+    ]).toString('base64url'),
+    `${b64(['name', 'Junk 2'])}=`,
+    // The same position written otherwise than a page writes it: spaced JSON, other low bits.
+    Buffer.from('[ "name", "Junk 2" ]').toString('base64url'),
+    `${b64(['name', 'Junk 2']).slice(0, -1)}${b64(['name', 'Junk 2']).endsWith('0') ? '1' : '0'}`,
   ]) {
     const res = await admin('GET', `/event-names?cursor=${cursor}`);
     assert.equal(res.statusCode, 400, `${cursor}: ${res.body}`);

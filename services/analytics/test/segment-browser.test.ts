@@ -103,6 +103,57 @@ test('write keys have a kind: server by default ({name} → 201 as before), brow
   assert.deepEqual(port.origins, ['http://localhost:8443']);
 });
 
+test('an origin no browser can send, or sends written otherwise (a port past 65535, an address in another spelling), is a 400 naming what a browser sends', async () => {
+  const refusal = async (origin: string, id?: string) => {
+    const res = await t.app.inject({
+      method: id ? 'PATCH' : 'POST',
+      url: `${base}/write-keys${id ? `/${id}` : ''}`,
+      headers: bearer(t.adminToken),
+      payload: id ? { origins: [origin] } : { name: 'x', kind: 'browser', origins: [origin] },
+    });
+    assert.equal(res.statusCode, 400, `${origin}: ${res.body}`);
+    const [error, ...more] = res.json().errors;
+    assert.equal(more.length, 0, res.body);
+    assert.equal(error.field, 'origins.0', res.body);
+    return error.message as string;
+  };
+  // A browser writes an address one way only (WHATWG URL): a key naming another spelling matched
+  // no page, and every page's events were refused 403 origin_not_allowed.
+  for (const [origin, sent] of [
+    ['http://127.1', 'http://127.0.0.1'],
+    ['http://127.000.000.001:3000', 'http://127.0.0.1:3000'],
+    ['http://0x7f.0.0.1', 'http://127.0.0.1'],
+    ['http://[0:0:0:0:0:0:0:1]:8080', 'http://[::1]:8080'],
+    ['http://[::ffff:127.0.0.1]', 'http://[::ffff:7f00:1]'],
+  ] as const) {
+    for (const id of [undefined, browserKey.id]) {
+      const message = await refusal(origin, id);
+      assert.ok(message.includes(sent), `${origin}: ${message}`);
+    }
+  }
+  // Nothing a browser could send at all.
+  for (const origin of [
+    'https://shop.example.com:65536',
+    'https://shop.example.com:99999',
+    'http://256.0.0.1',
+    'http://1.2.3.4.5',
+    'http://[1.2.3.4]',
+    'http://[:::]',
+  ]) {
+    for (const id of [undefined, browserKey.id]) {
+      assert.match(await refusal(origin, id), /no browser can send/, origin);
+    }
+  }
+  // The key's origins are as they were.
+  const listed = await t.app.inject({ url: `${base}/write-keys`, headers: bearer(t.adminToken) });
+  const mine = listed.json().items.find((k: { id: string }) => k.id === browserKey.id);
+  assert.deepEqual(mine.origins, [SHOP]);
+  // As browsers write them, all of these are taken.
+  const fine = ['http://127.0.0.1', 'http://[::1]:8080', 'https://shop.example.com:65535'];
+  const taken = await newKey({ name: 'spelled right', kind: 'browser', origins: fine });
+  assert.deepEqual(taken.origins, fine);
+});
+
 test('each analytics.js path takes its type as text/plain JSON, the key from the body', async () => {
   const userId = `u-${randomUUID()}`;
   const anonymousId = randomUUID();

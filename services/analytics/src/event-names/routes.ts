@@ -82,7 +82,11 @@ const NAME = new RegExp(SEGMENT_EVENT_NAME, 'u');
 export const encodeNameCursor = (name: string) =>
   Buffer.from(JSON.stringify(['name', name])).toString('base64url');
 
-/** Anything but a cursor this list handed out is a 400, as the other lists' cursors. */
+/**
+ * Anything but a cursor this list handed out is a 400, as the other lists' cursors: a name no
+ * client can send (a lone surrogate, which `u` patterns take, bytes that are not UTF-8) or the
+ * same position written otherwise than encodeNameCursor writes it.
+ */
 export function decodeNameCursor(cursor: string): string {
   try {
     const value = JSON.parse(Buffer.from(cursor, 'base64url').toString());
@@ -91,7 +95,9 @@ export function decodeNameCursor(cursor: string): string {
       value.length === 2 &&
       value[0] === 'name' &&
       typeof value[1] === 'string' &&
-      NAME.test(value[1])
+      NAME.test(value[1]) &&
+      (value[1] as unknown as { isWellFormed(): boolean }).isWellFormed() &&
+      encodeNameCursor(value[1]) === cursor
     ) {
       return value[1];
     }

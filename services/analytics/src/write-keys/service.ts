@@ -37,6 +37,18 @@ function unsentOrigin(origin: string): string | undefined {
   if (port && (port[2]!.startsWith('0') || Number(port[2]) === (port[1] === 'https' ? 443 : 80))) {
     return 'names a default port or a port with leading zeros, which browsers never send';
   }
+  if (origin === '*') return undefined;
+  // A browser writes Origin as the URL standard serializes it: one spelling of each address
+  // (127.1 and 127.000.000.001 are sent as 127.0.0.1, [0:0:0:0:0:0:0:1] as [::1]), and a port
+  // past 65535 or an address out of range is no origin at all. Another spelling matched no page.
+  let sent: string | undefined;
+  try {
+    sent = new URL(origin).origin;
+  } catch {}
+  if (sent === undefined || sent === 'null') {
+    return 'is an origin no browser can send: a port past 65535 or an IP address out of range';
+  }
+  if (sent !== origin) return `is written as no browser sends it: a browser sends ${sent}`;
   return undefined;
 }
 
