@@ -58,7 +58,9 @@ test('a copy whose id another replica took leaves the profile alone', async () =
   try {
     const dedup = createDedup({ maxIds: 10_000 });
     assert.deepEqual(
-      await other.db.transaction((tx) => dedup.claim(tx, [fingerprint(segmentKey(messageId))])),
+      await other.db.transaction((tx) =>
+        dedup.claim(tx, [fingerprint(segmentKey(messageId, true))]),
+      ),
       [true],
     );
   } finally {

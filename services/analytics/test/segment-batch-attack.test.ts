@@ -173,7 +173,7 @@ test("a browser key's origin and kind are checked before a mixed batch stores an
   assert.equal(right.statusCode, 400, right.body);
   assert.deepEqual(fields(right.body), ['batch.1.properties']);
   await t.drained();
-  assert.deepEqual(await stored(u), [`${u}-1`]);
+  assert.deepEqual(await stored(u), [`browser:${u}-1`]);
 });
 
 test('indices stay right through the schema, the semantic checks, the size and the registry', async () => {

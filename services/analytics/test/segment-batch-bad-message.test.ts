@@ -261,8 +261,8 @@ test("a browser key's events are stored with source segment-browser, a server ke
   assert.equal(single.statusCode, 200, single.body);
   await t.drained();
   assert.deepEqual(await stored(userId), [
-    [`${userId}-1`, 'page', 'segment-browser'],
-    [`${userId}-3`, 'page', 'segment-browser'],
+    [`browser:${userId}-1`, 'page', 'segment-browser'],
+    [`browser:${userId}-3`, 'page', 'segment-browser'],
   ]);
   const activity = await t.app.inject({
     url: `${base}/user-activity?user_id=${userId}`,

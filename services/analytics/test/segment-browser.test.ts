@@ -710,3 +710,55 @@ test("an admin changes a browser key's origins (PATCH): checked as at creation, 
   });
   assert.equal((await patch(revoked.id, { origins: [BLOG] })).statusCode, 404);
 });
+
+test('a page cannot claim a backend’s message id: each kind of key deduplicates apart', async () => {
+  // One namespace for every key: a page's /t with the id a backend uses for its order (Segment
+  // recommends predictable ids for idempotent retries) was stored, and the backend's event, sent
+  // later with that id, was answered 200 and dropped as a copy.
+  const userId = `buyer-${randomUUID()}`;
+  const messageId = `order-completed-${randomUUID()}`;
+  const forged = await post('/t', {
+    type: 'track',
+    event: 'Junk',
+    userId,
+    anonymousId: randomUUID(),
+    messageId,
+    writeKey: browserKey.key,
+  });
+  assert.equal(forged.statusCode, 200, forged.body);
+  const backend = await t.app.inject({
+    method: 'POST',
+    url: `${base}/batch`,
+    headers: basic(serverKey.key),
+    payload: { batch: [{ type: 'track', event: 'Order Completed', userId, messageId }] },
+  });
+  assert.equal(backend.statusCode, 200, backend.body);
+  // Each kind still drops its own copies.
+  for (const again of [
+    await post('/t', {
+      type: 'track',
+      event: 'Junk',
+      userId,
+      anonymousId: randomUUID(),
+      messageId,
+      writeKey: browserKey.key,
+    }),
+    await t.app.inject({
+      method: 'POST',
+      url: `${base}/batch`,
+      headers: basic(serverKey.key),
+      payload: { batch: [{ type: 'track', event: 'Order Completed', userId, messageId }] },
+    }),
+  ])
+    assert.equal(again.statusCode, 200, again.body);
+  await t.drained();
+  const activity = await t.app.inject({
+    url: `${base}/user-activity?user_id=${userId}`,
+    headers: bearer(t.adminToken),
+  });
+  const items = activity.json().items as { id: string; event: string; source: string }[];
+  assert.deepEqual(items.map((e) => [e.event, e.source, e.id]).sort(), [
+    ['Junk', 'segment-browser', `browser:${messageId}`],
+    ['Order Completed', 'segment', messageId],
+  ]);
+});

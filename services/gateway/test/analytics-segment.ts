@@ -283,8 +283,8 @@ export function segmentThroughTheGateway(name: string, env: () => Promise<Record
       await sleep(300);
       const items = (await activityOf(userId)) as unknown as { id: string; source: string }[];
       assert.deepEqual(items.map((e) => [e.id, e.source]).sort(), [
-        [`${run}-1`, 'segment-browser'],
-        [`${run}-4`, 'segment-browser'],
+        [`browser:${run}-1`, 'segment-browser'],
+        [`browser:${run}-4`, 'segment-browser'],
       ]);
     });
 

@@ -275,8 +275,14 @@ export const fingerprint = (key: string): string => sha256(key).slice(0, 16);
  */
 export const fingerprintOf = (key: string): string => (key.includes(':') ? fingerprint(key) : key);
 
-/** The dedup key of a write-key message: one namespace for every key (rotating keeps it). */
-export const segmentKey = (messageId: string) => `segment:${messageId}`;
+/**
+ * The dedup key of a write-key message: one namespace for every server key (rotating keeps it),
+ * another for browser keys. A browser key is public: in the one namespace, a page's message with
+ * a backend's predictable id (`order-completed-42`) claimed it first and the backend's event was
+ * dropped as a copy.
+ */
+export const segmentKey = (messageId: string, trusted: boolean) =>
+  trusted ? `segment:${messageId}` : `segment-browser:${messageId}`;
 
 /**
  * The dedup key of a `/track-event` item's `message_id`: per sender, so nobody can claim the id

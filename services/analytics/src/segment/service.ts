@@ -50,6 +50,8 @@ export interface Refusal {
  * exports and destinations tell them apart.
  */
 export const SEGMENT_SOURCE = { server: 'segment', browser: 'segment-browser' } as const;
+/** What a browser key's event ids start with: its message ids, apart from a backend's. */
+export const BROWSER_ID_PREFIX = 'browser:';
 
 /** What each type stores as its event's name and properties. */
 function shape(m: Msg, type: MessageType): { event: string; properties: Record<string, unknown> } {
@@ -180,7 +182,13 @@ export function convert(
           : undefined;
     return {
       event: {
-        id: m.messageId ?? randomUUID(),
+        // A page's ids apart from a backend's (segmentKey): on PostgreSQL an id is stored once.
+        id:
+          m.messageId === undefined
+            ? randomUUID()
+            : options.trusted
+              ? m.messageId
+              : `${BROWSER_ID_PREFIX}${m.messageId}`,
         event,
         source: options.trusted ? SEGMENT_SOURCE.server : SEGMENT_SOURCE.browser,
         userId: m.userId ?? null,
@@ -336,7 +344,7 @@ export async function ingest(ctx: AnalyticsContext, messages: Converted[]): Prom
   });
   if (unique.length === 0) return 0;
   const fps = unique.map((m) =>
-    m.messageId === undefined ? undefined : fingerprint(segmentKey(m.messageId)),
+    m.messageId === undefined ? undefined : fingerprint(segmentKey(m.messageId, m.trusted)),
   );
   const parts = [];
   for (let i = 0; i < unique.length; i += ROW_ITEMS) {
