@@ -89,6 +89,9 @@ function strictly(validate: Validator): Validator {
     else {
       // One message per field: ajv's ("must be integer" for 1e400) when it has one.
       const errors = readable(validate.errors ?? []);
+      // ajv's own errors (verbose: they hold the value sent, a password maybe) are let go now,
+      // not kept until the route's next request.
+      validate.errors = null;
       const reported = new Set(errors.map((e) => e.instancePath));
       check.errors = [...errors, ...faults.filter((f) => !reported.has(f.instancePath))];
     }
