@@ -76,3 +76,13 @@ export const WriteKeyList = Type.Object({ items: Type.Array(WriteKey) });
 export const WriteKeyParams = Type.Object({
   id: Type.String({ format: 'uuid', description: 'A write key id' }),
 });
+
+export const IfMatchHeaders = Type.Object({
+  'if-match': Type.Optional(
+    Type.String({
+      maxLength: 200,
+      description:
+        'The ETag of GET /write-keys/{id} the change was made from; a key changed since is a 412 version_conflict',
+    }),
+  ),
+});
