@@ -154,6 +154,35 @@ test('an origin no browser can send, or sends written otherwise (a port past 655
   assert.deepEqual(taken.origins, fine);
 });
 
+test('a host with an underscore (https://my_shop.example.com), which browsers load and send as written, is an origin a key takes', async () => {
+  const SHOP_ = 'https://my_shop.example.com';
+  const DEV_ = 'http://_dev.local:3000';
+  const key = await newKey({ name: 'underscored', kind: 'browser', origins: [SHOP_] });
+  assert.deepEqual(key.origins, [SHOP_]);
+  const changed = await t.app.inject({
+    method: 'PATCH',
+    url: `${base}/write-keys/${key.id}`,
+    headers: bearer(t.adminToken),
+    payload: { origins: [SHOP_, DEV_] },
+  });
+  assert.equal(changed.statusCode, 200, changed.body);
+  assert.deepEqual(changed.json().origins, [SHOP_, DEV_]);
+  for (const origin of [SHOP_, DEV_]) {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: `${base}/t`,
+      headers: { 'content-type': 'text/plain;charset=UTF-8', origin },
+      payload: JSON.stringify({
+        type: 'track',
+        event: 'Viewed',
+        anonymousId: 'visitor-u',
+        writeKey: key.key,
+      }),
+    });
+    assert.equal(res.statusCode, 200, `${origin}: ${res.body}`);
+  }
+});
+
 test('each analytics.js path takes its type as text/plain JSON, the key from the body', async () => {
   const userId = `u-${randomUUID()}`;
   const anonymousId = randomUUID();
