@@ -798,6 +798,14 @@ test('two admins editing one key: GET /write-keys/{id} gives its ETag, a PATCH w
     headers: bearer(t.adminToken),
   });
   assert.equal(unknown.statusCode, 404);
+  // A revocation from a stale copy is held likewise (the shared If-Match of a URL with a read).
+  const staleDelete = await t.app.inject({
+    method: 'DELETE',
+    url,
+    headers: { ...bearer(t.adminToken), 'if-match': etag },
+  });
+  assert.equal(staleDelete.statusCode, 412, staleDelete.body);
+  assert.equal((await read()).statusCode, 200);
   await t.app.inject({ method: 'DELETE', url, headers: bearer(t.adminToken) });
   assert.equal((await read()).statusCode, 404);
 });
