@@ -154,6 +154,35 @@ test('an origin no browser can send, or sends written otherwise (a port past 655
   assert.deepEqual(taken.origins, fine);
 });
 
+test('a host with an underscore (https://my_shop.example.com), which browsers load and send as written, is an origin a key takes', async () => {
+  const SHOP_ = 'https://my_shop.example.com';
+  const DEV_ = 'http://_dev.local:3000';
+  const key = await newKey({ name: 'underscored', kind: 'browser', origins: [SHOP_] });
+  assert.deepEqual(key.origins, [SHOP_]);
+  const changed = await t.app.inject({
+    method: 'PATCH',
+    url: `${base}/write-keys/${key.id}`,
+    headers: bearer(t.adminToken),
+    payload: { origins: [SHOP_, DEV_] },
+  });
+  assert.equal(changed.statusCode, 200, changed.body);
+  assert.deepEqual(changed.json().origins, [SHOP_, DEV_]);
+  for (const origin of [SHOP_, DEV_]) {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: `${base}/t`,
+      headers: { 'content-type': 'text/plain;charset=UTF-8', origin },
+      payload: JSON.stringify({
+        type: 'track',
+        event: 'Viewed',
+        anonymousId: 'visitor-u',
+        writeKey: key.key,
+      }),
+    });
+    assert.equal(res.statusCode, 200, `${origin}: ${res.body}`);
+  }
+});
+
 test('each analytics.js path takes its type as text/plain JSON, the key from the body', async () => {
   const userId = `u-${randomUUID()}`;
   const anonymousId = randomUUID();
@@ -709,6 +738,76 @@ test("an admin changes a browser key's origins (PATCH): checked as at creation, 
     headers: bearer(t.adminToken),
   });
   assert.equal((await patch(revoked.id, { origins: [BLOG] })).statusCode, 404);
+});
+
+test('two admins editing one key: GET /write-keys/{id} gives its ETag, a PATCH with a stale If-Match is a 412 and changes nothing', async () => {
+  const BLOG = 'https://blog.example.com';
+  const DOCS = 'https://docs.example.com';
+  const key = await newKey({ name: 'both', kind: 'browser', origins: [SHOP] });
+  const url = `${base}/write-keys/${key.id}`;
+  const read = () => t.app.inject({ url, headers: bearer(t.adminToken) });
+  const patch = (payload: object, ifMatch?: string) =>
+    t.app.inject({
+      method: 'PATCH',
+      url,
+      headers: { ...bearer(t.adminToken), ...(ifMatch ? { 'if-match': ifMatch } : {}) },
+      payload,
+    });
+
+  const first = await read();
+  assert.equal(first.statusCode, 200, first.body);
+  assert.deepEqual(
+    [first.json().id, first.json().name, first.json().origins, first.json().key],
+    [key.id, 'both', [SHOP], undefined],
+  );
+  assert.ok(!first.body.includes(key.key));
+  const etag = first.headers.etag as string;
+  assert.match(etag, /^"[^"]+"$/);
+  const unchanged = await t.app.inject({
+    url,
+    headers: { ...bearer(t.adminToken), 'if-none-match': etag },
+  });
+  assert.equal(unchanged.statusCode, 304);
+
+  // Both admins read the key; the first adds the blog, its answer the new version.
+  const added = await patch({ origins: [SHOP, BLOG] }, etag);
+  assert.equal(added.statusCode, 200, added.body);
+  assert.notEqual(added.headers.etag, etag);
+  assert.equal(added.headers.etag, (await read()).headers.etag);
+  // The second adds the docs from its stale copy: refused, the blog kept.
+  const stale = await patch({ origins: [SHOP, DOCS] }, etag);
+  assert.equal(stale.statusCode, 412, stale.body);
+  assert.equal(stale.json().code, 'version_conflict');
+  assert.deepEqual((await read()).json().origins, [SHOP, BLOG]);
+  // Weakened by a proxy's gzip, a current tag still holds; so does `*`.
+  const weak = await patch({ origins: [SHOP, BLOG, DOCS] }, `W/${added.headers.etag}`);
+  assert.equal(weak.statusCode, 200, weak.body);
+  assert.equal((await patch({ name: 'all three' }, '*')).statusCode, 200);
+  // Without If-Match, as before.
+  assert.equal((await patch({ name: 'all' })).statusCode, 200);
+  assert.deepEqual(
+    [(await read()).json().name, (await read()).json().origins],
+    ['all', [SHOP, BLOG, DOCS]],
+  );
+
+  // Admins only; unknown and revoked keys are a 404.
+  const user = await t.user();
+  assert.equal((await t.app.inject({ url, headers: bearer(user.accessToken) })).statusCode, 403);
+  const unknown = await t.app.inject({
+    url: `${base}/write-keys/${randomUUID()}`,
+    headers: bearer(t.adminToken),
+  });
+  assert.equal(unknown.statusCode, 404);
+  // A revocation from a stale copy is held likewise (the shared If-Match of a URL with a read).
+  const staleDelete = await t.app.inject({
+    method: 'DELETE',
+    url,
+    headers: { ...bearer(t.adminToken), 'if-match': etag },
+  });
+  assert.equal(staleDelete.statusCode, 412, staleDelete.body);
+  assert.equal((await read()).statusCode, 200);
+  await t.app.inject({ method: 'DELETE', url, headers: bearer(t.adminToken) });
+  assert.equal((await read()).statusCode, 404);
 });
 
 test('a page cannot claim a backend’s message id: each kind of key deduplicates apart', async () => {

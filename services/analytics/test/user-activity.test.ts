@@ -102,12 +102,33 @@ test('bad parameters are 400 with errors', async () => {
     `?cursor=${cursor(['1', 'x'])}`,
     `?cursor=${cursor(['99999999999999999999', '1'])}`,
     `?cursor=${cursor(['1', 'a\u0000'])}`,
+    // The position of a cursor a page gives, written another way: one position, one cursor.
+    ...[
+      `${cursor(['1733000000000', '7'])}=`,
+      Buffer.from('["1733000000000", "7"]').toString('base64url'),
+      Buffer.from('["1733000000000","\\u0037"]').toString('base64url'),
+      // Stray bits in the last character, and characters base64url skips.
+      'WyIxNzMzMDAwMDAwMDAwIiwiNzAiXR',
+      'WyIxNzMzMDAwMDAwMDAwIiwiNzAiXQ.!',
+      cursor(['01733000000000', '7']),
+      cursor(['1733000000000', '07']),
+    ].map((c) => `?cursor=${encodeURIComponent(c)}`),
   ];
   for (const query of queries) {
     const res = await get(query, alice.accessToken);
     assert.equal(res.statusCode, 400, `${query}: ${res.body}`);
     assert.ok(res.json().errors.length > 0, query);
+    if (query.startsWith('?cursor=')) {
+      assert.deepEqual(
+        res.json().errors.map((e: { field: string }) => e.field),
+        ['cursor'],
+        query,
+      );
+    }
   }
+  // As the encoder writes it, the same position is a page.
+  const fine = await get(`?cursor=${cursor(['1733000000000', '7'])}`, alice.accessToken);
+  assert.equal(fine.statusCode, 200, fine.body);
   const reversed = `?from=${encodeURIComponent(minutesAgo(1))}&to=${encodeURIComponent(minutesAgo(2))}`;
   assert.equal((await get(reversed, alice.accessToken)).statusCode, 400);
 });

@@ -185,14 +185,15 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    get?: never;
+    /** One write key (without the key itself), its ETag the version a change names in If-Match */
+    get: operations['getWriteKey'];
     put?: never;
     post?: never;
     /** Revoke a write key: requests with it are refused with 401 from now on */
     delete: operations['revokeWriteKey'];
     options?: never;
     head?: never;
-    /** Rename a write key, or replace a browser key's origins (checked as at creation); in effect from the next request */
+    /** Rename a write key, or replace a browser key's origins (checked as at creation); in effect from the next request; honours If-Match */
     patch: operations['changeWriteKey'];
     trace?: never;
   };
@@ -1370,6 +1371,52 @@ export interface operations {
       429: components['responses']['analytics.rate_limited'];
     };
   };
+  getWriteKey: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description A write key id */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** @description The key's first characters, to tell keys apart */
+            key_prefix: string;
+            kind: 'server' | 'browser';
+            /** @description A browser key's origins; empty for a server key */
+            origins: string[];
+            /** Format: date-time */
+            created_at: string;
+          };
+        };
+      };
+      /** @description Not modified */
+      304: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      400: components['responses']['analytics.validation_failed'];
+      401: components['responses']['analytics.unauthorized'];
+      403: components['responses']['analytics.forbidden'];
+      404: components['responses']['analytics.not_found'];
+      429: components['responses']['analytics.rate_limited'];
+    };
+  };
   revokeWriteKey: {
     parameters: {
       query?: never;
@@ -1393,6 +1440,7 @@ export interface operations {
       401: components['responses']['analytics.unauthorized'];
       403: components['responses']['analytics.forbidden'];
       404: components['responses']['analytics.not_found'];
+      412: components['responses']['analytics.version_conflict'];
       413: components['responses']['analytics.payload_too_large'];
       415: components['responses']['analytics.unsupported_media_type'];
       429: components['responses']['analytics.rate_limited'];
@@ -1401,7 +1449,10 @@ export interface operations {
   changeWriteKey: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description The ETag of GET /write-keys/{id} the change was made from; a key changed since is a 412 version_conflict */
+        'if-match'?: string;
+      };
       path: {
         /** @description A write key id */
         id: string;
@@ -1443,6 +1494,7 @@ export interface operations {
       401: components['responses']['analytics.unauthorized'];
       403: components['responses']['analytics.forbidden'];
       404: components['responses']['analytics.not_found'];
+      412: components['responses']['analytics.version_conflict'];
       413: components['responses']['analytics.payload_too_large'];
       415: components['responses']['analytics.unsupported_media_type'];
       429: components['responses']['analytics.rate_limited'];

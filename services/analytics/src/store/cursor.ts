@@ -13,7 +13,7 @@ export interface CursorShape {
 /** PostgreSQL: milliseconds up to Date's last day, and the row's bigint sequence. */
 export const POSTGRES_CURSOR: CursorShape = {
   maxTime: 8_640_000_000_000_000n,
-  tiebreak: /^\d{1,15}$/,
+  tiebreak: /^(0|[1-9]\d{0,14})$/,
 };
 /** InfluxDB: nanoseconds (a signed 64-bit time), and the event id, which no query reads. */
 export const INFLUX_CURSOR: CursorShape = {
@@ -21,7 +21,12 @@ export const INFLUX_CURSOR: CursorShape = {
   tiebreak: /^[\s\S]{0,500}$/,
 };
 
-/** Anything but a cursor of this shape is a 400, never a query that fails. */
+/**
+ * Anything but a cursor of this shape is a 400, never a query that fails; and so is the same
+ * position written otherwise than encodeCursor writes it (padding or stray bits in the base64,
+ * spaces or escapes in the JSON, leading zeros in a number): one position, one cursor, as the
+ * event-name cursor (event-names/routes.ts).
+ */
 export function decodeCursor(cursor: string, shape: CursorShape): [string, string] {
   try {
     const value = JSON.parse(Buffer.from(cursor, 'base64url').toString());
@@ -31,8 +36,10 @@ export function decodeCursor(cursor: string, shape: CursorShape): [string, strin
       typeof value[0] === 'string' &&
       /^\d{1,19}$/.test(value[0]) &&
       BigInt(value[0]) <= shape.maxTime &&
+      String(BigInt(value[0])) === value[0] &&
       typeof value[1] === 'string' &&
-      shape.tiebreak.test(value[1])
+      shape.tiebreak.test(value[1]) &&
+      encodeCursor(value[0], value[1]) === cursor
     ) {
       return [value[0], value[1]];
     }

@@ -1,5 +1,5 @@
 import { and, desc, eq, isNull } from 'drizzle-orm';
-import type { Db } from '../db/index.ts';
+import type { Db, Tx } from '../db/index.ts';
 import { writeKeys } from './tables.ts';
 
 export type WriteKey = typeof writeKeys.$inferSelect;
@@ -39,7 +39,7 @@ export async function revokeWriteKey(db: Db, id: string): Promise<boolean> {
 }
 
 /** The live key with this id, if any. */
-export async function findWriteKeyById(db: Db, id: string): Promise<WriteKey | undefined> {
+export async function findWriteKeyById(db: Db | Tx, id: string): Promise<WriteKey | undefined> {
   const [row] = await db
     .select()
     .from(writeKeys)
@@ -47,9 +47,19 @@ export async function findWriteKeyById(db: Db, id: string): Promise<WriteKey | u
   return row;
 }
 
+/** The live key with this id, locked until the transaction ends, so no change lands between. */
+export async function lockWriteKey(tx: Tx, id: string): Promise<WriteKey | undefined> {
+  const [row] = await tx
+    .select()
+    .from(writeKeys)
+    .where(and(eq(writeKeys.id, id), isNull(writeKeys.revokedAt)))
+    .for('update');
+  return row;
+}
+
 /** The key changed, or undefined when there is no such key or it was revoked meanwhile. */
 export async function updateWriteKey(
-  db: Db,
+  db: Db | Tx,
   id: string,
   change: { name?: string; origins?: string[] },
 ): Promise<WriteKey | undefined> {

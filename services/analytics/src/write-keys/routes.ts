@@ -1,7 +1,8 @@
-import type { App } from '@platform/http';
+import { type App, isNotModified } from '@platform/http';
 import { Type } from 'typebox';
 import type { Db } from '../db/index.ts';
 import {
+  IfMatchHeaders,
   NewWriteKey,
   WriteKey,
   WriteKeyBody,
@@ -9,12 +10,12 @@ import {
   WriteKeyParams,
   WriteKeyPatch,
 } from './schema.ts';
-import { changeWriteKey, createWriteKey, revoke, writeKeysOf } from './service.ts';
+import { changeWriteKey, createWriteKey, revoke, writeKeyOf, writeKeysOf } from './service.ts';
 
 const bearer = [{ bearer: [] }];
 const tags = ['write-keys'];
 
-/** Admins issue, list, change and revoke the keys of the Segment-style endpoints (analytics:manage). */
+/** Admins issue, list, read, change and revoke the keys of the Segment-style endpoints (analytics:manage). */
 export function writeKeyRoutes(api: App, db: Db) {
   const manage = api.authorize('analytics:manage');
 
@@ -58,24 +59,55 @@ export function writeKeyRoutes(api: App, db: Db) {
     async () => ({ items: await writeKeysOf(db) }),
   );
 
+  // Before the change and revocation at this URL: a DELETE with If-Match is held to this read.
+  api.get(
+    '/write-keys/:id',
+    {
+      onRequest: manage,
+      schema: {
+        operationId: 'getWriteKey',
+        errors: ['forbidden', 'not_found'],
+        tags,
+        summary:
+          'One write key (without the key itself), its ETag the version a change names in If-Match',
+        security: bearer,
+        params: WriteKeyParams,
+        response: { 200: WriteKey, 304: Type.Null({ description: 'Not modified' }) },
+      },
+    },
+    async (request, reply) => {
+      const { key, etag } = await writeKeyOf(db, request.params.id);
+      // The key's version, not a hash of these bytes: the one If-Match is held to.
+      reply.header('etag', etag).header('cache-control', 'private, no-cache');
+      if (isNotModified(request.headers['if-none-match'], etag)) return reply.code(304).send(null);
+      return key;
+    },
+  );
+
   api.patch(
     '/write-keys/:id',
     {
       onRequest: manage,
       schema: {
         operationId: 'changeWriteKey',
-        errors: ['forbidden', 'not_found'],
+        errors: ['forbidden', 'not_found', 'version_conflict'],
         tags,
         summary:
-          "Rename a write key, or replace a browser key's origins (checked as at creation); in effect from the next request",
+          "Rename a write key, or replace a browser key's origins (checked as at creation); in effect from the next request; honours If-Match",
         security: bearer,
         params: WriteKeyParams,
+        headers: IfMatchHeaders,
         body: WriteKeyPatch,
         response: { 200: WriteKey },
       },
     },
-    async (request) => {
-      const key = await changeWriteKey(db, request.params.id, request.body);
+    async (request, reply) => {
+      const { key, etag } = await changeWriteKey(
+        db,
+        request.params.id,
+        request.body,
+        request.headers['if-match'],
+      );
       request.log.info(
         {
           write_key_id: key.id,
@@ -84,6 +116,7 @@ export function writeKeyRoutes(api: App, db: Db) {
         },
         'write key changed',
       );
+      reply.header('etag', etag);
       return key;
     },
   );

@@ -3,9 +3,12 @@ import { Type } from 'typebox';
 /**
  * An origin as a browser serializes it (RFC 6454), or `*`. Checked by the service, not by the
  * schema: its messages say how an origin is off (a path or trailing slash copied from the address
- * bar, a default port), more than a pattern's one message could.
+ * bar, a default port), more than a pattern's one message could. A host may hold `_`
+ * (`my_shop.example.com`): not a DNS host name, but the URL standard keeps it as written and
+ * browsers load such pages and send it in Origin.
  */
-export const ORIGIN = /^(\*|https?:\/\/([a-z0-9-]+(\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])(:[0-9]{1,5})?)$/;
+export const ORIGIN =
+  /^(\*|https?:\/\/([a-z0-9_-]+(\.[a-z0-9_-]+)*|\[[0-9a-f:.]+\])(:[0-9]{1,5})?)$/;
 
 const Name = Type.String({
   minLength: 1,
@@ -75,4 +78,14 @@ export const WriteKeyList = Type.Object({ items: Type.Array(WriteKey) });
 
 export const WriteKeyParams = Type.Object({
   id: Type.String({ format: 'uuid', description: 'A write key id' }),
+});
+
+export const IfMatchHeaders = Type.Object({
+  'if-match': Type.Optional(
+    Type.String({
+      maxLength: 200,
+      description:
+        'The ETag of GET /write-keys/{id} the change was made from; a key changed since is a 412 version_conflict',
+    }),
+  ),
 });

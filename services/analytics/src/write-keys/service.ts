@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { problems } from '@platform/http';
+import { isNotModified, problems } from '@platform/http';
 import type { FastifyRequest } from 'fastify';
 import type { Db } from '../db/index.ts';
 import { problem } from '../errors.ts';
@@ -8,6 +8,7 @@ import {
   findWriteKeyById,
   insertWriteKey,
   listWriteKeys,
+  lockWriteKey,
   revokeWriteKey,
   updateWriteKey,
   type WriteKey,
@@ -27,6 +28,16 @@ export const toJson = (k: WriteKey) => ({
   origins: k.origins,
   created_at: k.createdAt.toISOString(),
 });
+
+/**
+ * A key's version: a hash of what a change can touch (its name and origins), so any change that
+ * leaves them different changes it, with no version column to keep. Strong: the same bytes.
+ */
+export const etagOf = (k: Pick<WriteKey, 'id' | 'name' | 'origins'>) =>
+  `"${createHash('sha256')
+    .update(JSON.stringify([k.id, k.name, k.origins]))
+    .digest('base64url')
+    .slice(0, 27)}"`;
 
 /** Why a browser would never send `origin` in `Origin`, or undefined if it may. */
 function unsentOrigin(origin: string): string | undefined {
@@ -101,23 +112,42 @@ export async function createWriteKey(
 /**
  * A key's new name or (a browser key's) origins, checked as at creation. Keys are read from the
  * database on every request (no replica holds a copy), so a change is in effect everywhere from
- * the next request, as a revocation is.
+ * the next request, as a revocation is. `origins` replaces the whole list, so `ifMatch` (the ETag
+ * of the read the change was made from, weak comparison as main's posts) is held against the row
+ * locked in the change's own transaction: two admins editing at once cannot drop each other's
+ * origins unseen; the second gets 412 version_conflict.
  */
 export async function changeWriteKey(
   db: Db,
   id: string,
   body: { name?: string | undefined; origins?: string[] | undefined },
+  ifMatch?: string | undefined,
 ) {
-  const current = await findWriteKeyById(db, id);
-  if (!current) throw problems.notFound('No such write key.');
-  checkOrigins(current.kind, body.origins);
-  const change = {
-    ...(body.name === undefined ? {} : { name: body.name }),
-    ...(body.origins === undefined ? {} : { origins: body.origins }),
-  };
-  const row = Object.keys(change).length ? await updateWriteKey(db, id, change) : current;
+  const row = await db.transaction(async (tx) => {
+    const current = await lockWriteKey(tx, id);
+    if (!current) throw problems.notFound('No such write key.');
+    if (ifMatch !== undefined && !isNotModified(ifMatch, etagOf(current))) {
+      throw problem(
+        'version_conflict',
+        'The write key has changed since you read it; read it again (GET) and reapply your change.',
+      );
+    }
+    checkOrigins(current.kind, body.origins);
+    const change = {
+      ...(body.name === undefined ? {} : { name: body.name }),
+      ...(body.origins === undefined ? {} : { origins: body.origins }),
+    };
+    return Object.keys(change).length ? await updateWriteKey(tx, id, change) : current;
+  });
   if (!row) throw problems.notFound('No such write key.');
-  return toJson(row);
+  return { key: toJson(row), etag: etagOf(row) };
+}
+
+/** One live key, without its secret (never kept), and its version for If-Match. */
+export async function writeKeyOf(db: Db, id: string) {
+  const row = await findWriteKeyById(db, id);
+  if (!row) throw problems.notFound('No such write key.');
+  return { key: toJson(row), etag: etagOf(row) };
 }
 
 export const writeKeysOf = async (db: Db) => (await listWriteKeys(db)).map(toJson);
