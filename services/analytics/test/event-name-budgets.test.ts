@@ -7,7 +7,7 @@ import { buildApp } from '../src/app.ts';
 import { readConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/index.ts';
 import { createEventNames } from '../src/event-names/registry.ts';
-import { bearer, buildTestAnalytics, sql } from './helper.ts';
+import { basicAuth, bearer, buildTestAnalytics, newWriteKey, sql } from './helper.ts';
 
 // The registry of event names has two budgets: public senders (anonymous or signed-in
 // /track-event, browser write keys — anyone) register at most EVENT_NAMES_PUBLIC_MAX names, so
@@ -38,17 +38,8 @@ type Problem = {
   errors: { field: string; message: string }[];
 };
 
-async function newKey(payload: object): Promise<string> {
-  const res = await t.app.inject({
-    method: 'POST',
-    url: `${base}/write-keys`,
-    headers: bearer(t.adminToken),
-    payload,
-  });
-  assert.equal(res.statusCode, 201, res.body);
-  const key = (res.json() as { key: string }).key;
-  return `Basic ${Buffer.from(`${key}:`).toString('base64')}`;
-}
+const newKey = async (payload: Record<string, unknown>) =>
+  basicAuth((await newWriteKey(t, payload)).key);
 const serverKey = await newKey({ name: 'backend' });
 const browserKey = await newKey({ name: 'shop', kind: 'browser', origins: [SHOP] });
 

@@ -158,16 +158,36 @@ export function eventsStore(
   return store as unknown as Store & { encodedWrites: number };
 }
 
-/** A new write key's `Authorization` header (HTTP Basic, the key as user name). */
-export async function writeKeyAuth(t: TestAnalytics, name = 'backend') {
+/** What `POST /write-keys` answers: the key itself is shown this once. */
+export interface CreatedWriteKey {
+  id: string;
+  key: string;
+  name: string;
+  kind: string;
+  origins: string[];
+}
+
+/** A new write key (`{name}` a server key; `kind: "browser"` with its `origins`). */
+export async function newWriteKey(
+  t: TestAnalytics,
+  body: Record<string, unknown> = { name: 'backend' },
+): Promise<CreatedWriteKey> {
   const created = await t.app.inject({
     method: 'POST',
     url: '/analytics/v1/write-keys',
     headers: bearer(t.adminToken),
-    payload: { name },
+    payload: body,
   });
   assert.equal(created.statusCode, 201, created.body);
-  return `Basic ${Buffer.from(`${created.json().key}:`).toString('base64')}`;
+  return created.json() as CreatedWriteKey;
+}
+
+/** HTTP Basic with a write key as user name, as Segment's clients send it. */
+export const basicAuth = (key: string) => `Basic ${Buffer.from(`${key}:`).toString('base64')}`;
+
+/** A new write key's `Authorization` header (HTTP Basic, the key as user name). */
+export async function writeKeyAuth(t: TestAnalytics, name = 'backend') {
+  return basicAuth((await newWriteKey(t, { name })).key);
 }
 
 /**

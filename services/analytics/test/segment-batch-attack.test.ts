@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
-import { bearer, buildTestAnalytics, sql } from './helper.ts';
+import { basicAuth, bearer, buildTestAnalytics, newWriteKey, sql } from './helper.ts';
 
 /**
  * A Segment batch judged message by message (segment-batch-bad-message.test.ts), attacked: what
@@ -11,21 +11,10 @@ import { bearer, buildTestAnalytics, sql } from './helper.ts';
 const t = await buildTestAnalytics({ EVENT_NAMES_MAX: '1000' });
 const base = '/analytics/v1';
 
-async function newKey(body: Record<string, unknown> = { name: 'backend' }) {
-  const res = await t.app.inject({
-    method: 'POST',
-    url: `${base}/write-keys`,
-    headers: bearer(t.adminToken),
-    payload: body,
-  });
-  assert.equal(res.statusCode, 201, res.body);
-  return (res.json() as { key: string }).key;
-}
+const newKey = async (body?: Record<string, unknown>) => (await newWriteKey(t, body)).key;
 
 const key = await newKey();
-const basic = (k: string) => ({
-  authorization: `Basic ${Buffer.from(`${k}:`).toString('base64')}`,
-});
+const basic = (k: string) => ({ authorization: basicAuth(k) });
 
 /** A raw JSON text, so escapes (`\ud800`, `1e400`) arrive as a client wrote them. */
 const sendRaw = (text: string, k = key, path = '/batch', headers = {}) =>

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
-import { bearer, buildTestAnalytics, sql } from './helper.ts';
+import { basicAuth, bearer, buildTestAnalytics, newWriteKey, sql } from './helper.ts';
 
 /**
  * A Segment batch with one bad message among good ones: Segment's libraries drop a batch
@@ -11,21 +11,10 @@ import { bearer, buildTestAnalytics, sql } from './helper.ts';
 const t = await buildTestAnalytics({ EVENT_NAMES_MAX: '8' });
 const base = '/analytics/v1';
 
-async function newKey(body: Record<string, unknown> = { name: 'backend' }) {
-  const res = await t.app.inject({
-    method: 'POST',
-    url: `${base}/write-keys`,
-    headers: bearer(t.adminToken),
-    payload: body,
-  });
-  assert.equal(res.statusCode, 201, res.body);
-  return (res.json() as { key: string }).key;
-}
+const newKey = async (body?: Record<string, unknown>) => (await newWriteKey(t, body)).key;
 
 const key = await newKey();
-const basic = (k: string) => ({
-  authorization: `Basic ${Buffer.from(`${k}:`).toString('base64')}`,
-});
+const basic = (k: string) => ({ authorization: basicAuth(k) });
 
 /** Sent as text, so a lone surrogate arrives as the `\ud83d` escape a truncated emoji leaves. */
 const sendBatch = (batch: object[], k = key, path = '/batch', headers = {}) =>

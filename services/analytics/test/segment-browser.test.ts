@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { buildApp } from '../src/app.ts';
 import { openDatabase } from '../src/db/index.ts';
 import { insertLinks, type Link } from '../src/identity/repository.ts';
-import { bearer, buildTestAnalytics, sql } from './helper.ts';
+import { basicAuth, bearer, buildTestAnalytics, newWriteKey, sql } from './helper.ts';
 
 /**
  * The analytics.js routes (/t, /p, /i, /g, /a, /s, /b) and browser write keys: JSON sent as
@@ -16,16 +16,7 @@ const t = await buildTestAnalytics();
 const base = '/analytics/v1';
 const SHOP = 'https://shop.example.com';
 
-async function newKey(body: Record<string, unknown>) {
-  const res = await t.app.inject({
-    method: 'POST',
-    url: `${base}/write-keys`,
-    headers: bearer(t.adminToken),
-    payload: body,
-  });
-  assert.equal(res.statusCode, 201, res.body);
-  return res.json() as { id: string; key: string; kind: string; origins: string[] };
-}
+const newKey = (body: Record<string, unknown>) => newWriteKey(t, body);
 
 const browserKey = await newKey({ name: 'shop', kind: 'browser', origins: [SHOP] });
 const serverKey = await newKey({ name: 'backend' });
@@ -43,9 +34,7 @@ const post = (
     headers: { 'content-type': contentType, origin: SHOP, ...headers },
     payload: typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body),
   });
-const basic = (key: string) => ({
-  authorization: `Basic ${Buffer.from(`${key}:`).toString('base64')}`,
-});
+const basic = (key: string) => ({ authorization: basicAuth(key) });
 
 test('write keys have a kind: server by default ({name} → 201 as before), browser with its origins', async () => {
   const server = await newKey({ name: 'plain' });
