@@ -14,7 +14,11 @@ import { createAddHookMessageChannel } from 'import-in-the-middle';
 import { traceClientRequests } from './client.ts';
 import { PgQueryInstrumentation } from './pg.ts';
 import { edgeSampler } from './sampling.ts';
-import type { TracingSettings } from './settings.ts';
+import {
+  instrumentationChoice,
+  type TracingSettings,
+  unknownInstrumentationsWarning,
+} from './settings.ts';
 import { TRACING } from './state.ts';
 
 async function exporterFor({ protocol }: TracingSettings): Promise<SpanExporter> {
@@ -58,16 +62,9 @@ export async function startTracing(settings: TracingSettings): Promise<void> {
   // async resource; measured, that was about a third of what tracing cost the gateway
   // (docs/observability.md). The services keep it: their queries need the request's span.
   provider.register(settings.edge ? { contextManager: null } : {});
-  // OTEL_NODE_ENABLED_INSTRUMENTATIONS / OTEL_NODE_DISABLED_INSTRUMENTATIONS, as in
-  // @opentelemetry/auto-instrumentations-node: comma-separated names (http, undici, pg, pino).
-  const list = (name: string) =>
-    process.env[name]
-      ?.split(',')
-      .map((n) => n.trim())
-      .filter(Boolean);
-  const enabled = list('OTEL_NODE_ENABLED_INSTRUMENTATIONS');
-  const disabled = new Set(list('OTEL_NODE_DISABLED_INSTRUMENTATIONS'));
-  const wanted = (name: string) => (!enabled || enabled.includes(name)) && !disabled.has(name);
+  const { wanted, unknown } = instrumentationChoice();
+  const warning = unknownInstrumentationsWarning(unknown);
+  if (warning) process.stderr.write(`warning: ${warning}\n`);
   // Without async context the pino hook and the undici client spans would find no active span.
   const contextual = (name: string) => wanted(name) && !settings.edge;
   const instrumentations = {

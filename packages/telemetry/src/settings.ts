@@ -70,6 +70,42 @@ export function tracingSettings(env: NodeJS.ProcessEnv = process.env): TracingSe
   };
 }
 
+/** The span sources a service has, by the names OTEL_NODE_*_INSTRUMENTATIONS use. */
+export const INSTRUMENTATIONS: readonly string[] = ['http', 'undici', 'pg', 'pino'];
+
+/**
+ * OTEL_NODE_ENABLED_INSTRUMENTATIONS / OTEL_NODE_DISABLED_INSTRUMENTATIONS, as in
+ * @opentelemetry/auto-instrumentations-node: comma-separated names. `unknown` holds the enabled
+ * names no service has (`express`, `fs`, copied from another setup): those would otherwise turn
+ * off, without a word, every span source the list does not name. Unknown disabled names are
+ * harmless (nothing to turn off) and common in copied settings (`fs`), so they pass.
+ */
+export function instrumentationChoice(env: NodeJS.ProcessEnv = process.env): {
+  wanted: (name: string) => boolean;
+  unknown: string[];
+} {
+  const list = (name: string) =>
+    env[name]
+      ?.split(',')
+      .map((n) => n.trim())
+      .filter(Boolean);
+  const enabled = list('OTEL_NODE_ENABLED_INSTRUMENTATIONS');
+  const disabled = new Set(list('OTEL_NODE_DISABLED_INSTRUMENTATIONS'));
+  return {
+    wanted: (name) => (!enabled || enabled.includes(name)) && !disabled.has(name),
+    unknown: (enabled ?? []).filter((name) => !INSTRUMENTATIONS.includes(name)),
+  };
+}
+
+/** The warning start-up prints for `unknown` (instrumentationChoice), or undefined. */
+export function unknownInstrumentationsWarning(unknown: readonly string[]): string | undefined {
+  if (unknown.length === 0) return undefined;
+  return (
+    `OTEL_NODE_ENABLED_INSTRUMENTATIONS names ${unknown.join(', ')}, which no service here has ` +
+    `(it has ${INSTRUMENTATIONS.join(', ')}); ignored, and only the names it has are enabled`
+  );
+}
+
 /** The samplers the SDK knows by name (OTEL_TRACES_SAMPLER). */
 export const SAMPLERS: readonly string[] = [
   'always_on',
