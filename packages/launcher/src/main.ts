@@ -174,9 +174,9 @@ const describeFiles = (files: string[]) =>
 /**
  * `npm run dev`: each service restarts when a file it runs changes (see watch.ts), compiled again
  * while its old process stops. Code that does not compile is not started: the error is shown,
- * and the next save tries again. Watching starts before the first compile: a file saved while
- * the stack starts (after the compile read it, before the services it restarts are up) was
- * seen by nothing, and its service ran the old code until the next save.
+ * and the next save tries again. Called before the first compile: the watch used to begin once
+ * every service was up, and a file saved in between (after the compile had read it) restarted
+ * nothing, its service running the old code until the next save.
  */
 async function watchForChanges(planned: PlannedService[]) {
   const plannedByName = new Map(planned.map((s) => [s.spec.name, s]));
@@ -199,6 +199,7 @@ async function watchForChanges(planned: PlannedService[]) {
   });
 }
 
+/** Compiles `service` again and replaces its process with one running that build. */
 async function rebuild(service: PlannedService | undefined, reason: string) {
   const supervisor = supervisors.find((s) => s.name === service?.spec.name);
   if (!service || !supervisor) return;
