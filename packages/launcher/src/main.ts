@@ -163,27 +163,32 @@ async function removeOldDevBuilds(name: string) {
 }
 
 /**
+ * `npm run dev`: the files changed while the stack starts, by service, restarted once it is up
+ * (restartOnChange); undefined from then on, when a change restarts its services at once.
+ */
+let changedWhileStarting: Map<string, Set<string>> | undefined = new Map();
+
+const describeFiles = (files: string[]) =>
+  files.length > 1 ? `${files[0]} and ${files.length - 1} more` : files[0]!;
+
+/**
  * `npm run dev`: each service restarts when a file it runs changes (see watch.ts), compiled again
  * while its old process stops. Code that does not compile is not started: the error is shown,
- * and the next save tries again.
+ * and the next save tries again. Called before the first compile: the watch used to begin once
+ * every service was up, and a file saved in between (after the compile had read it) restarted
+ * nothing, its service running the old code until the next save.
  */
 async function watchForChanges(planned: PlannedService[]) {
-  const byName = new Map(supervisors.map((s) => [s.name, s]));
   const plannedByName = new Map(planned.map((s) => [s.spec.name, s]));
-  const rebuild = async (name: string, reason: string) => {
-    const service = plannedByName.get(name);
-    const supervisor = byName.get(name);
-    if (!service || !supervisor) return;
-    // Resolves once the process runs the last build (restarts asked for meanwhile run first).
-    await supervisor.restart(reason, () => devBuild(service));
-    if (!stopping) await removeOldDevBuilds(name).catch(() => {});
-  };
   watcher = await watchSources({
     root,
-    services: [...byName.keys()],
+    services: [...plannedByName.keys()],
     onChange: (service, files) => {
-      const what = files.length > 1 ? `${files[0]} and ${files.length - 1} more` : files[0];
-      void rebuild(service, `${what} changed`);
+      if (changedWhileStarting) {
+        const seen = changedWhileStarting.get(service) ?? new Set();
+        for (const file of files) seen.add(file);
+        changedWhileStarting.set(service, seen);
+      } else void rebuild(plannedByName.get(service), `${describeFiles(files)} changed`);
     },
     onUnused: (files) => {
       const own = files.filter((f) => f.startsWith('packages/launcher/'));
@@ -192,7 +197,28 @@ async function watchForChanges(planned: PlannedService[]) {
     },
     onError: (error) => say(`watching for changes failed: ${messageOf(error)}`),
   });
+}
+
+/** Compiles `service` again and replaces its process with one running that build. */
+async function rebuild(service: PlannedService | undefined, reason: string) {
+  const supervisor = supervisors.find((s) => s.name === service?.spec.name);
+  if (!service || !supervisor) return;
+  // Resolves once the process runs the last build (restarts asked for meanwhile run first).
+  await supervisor.restart(reason, () => devBuild(service));
+  if (!stopping) await removeOldDevBuilds(service.spec.name).catch(() => {});
+}
+
+/** `npm run dev`, once every service is up: restarts those changed meanwhile, once each. */
+function restartOnChange(planned: PlannedService[]) {
+  // Saves the debounce has not reported yet were made while starting too.
+  watcher?.flush();
+  const changed = changedWhileStarting ?? new Map<string, Set<string>>();
+  changedWhileStarting = undefined;
   say('Watching services/ and packages/ for changes.');
+  for (const service of planned) {
+    const files = changed.get(service.spec.name);
+    if (files) void rebuild(service, `${describeFiles([...files])} changed while starting`);
+  }
 }
 
 /** Ends the launch's first steps once stopping (main's catch says nothing then). */
@@ -217,6 +243,10 @@ async function prepare() {
     say(`${name}: skipped (services/${name}/src/server.ts does not exist yet)`);
   await assertPortsFree(planned, HOST);
   stopIfAsked();
+  if (dev) {
+    await watchForChanges(planned);
+    stopIfAsked();
+  }
   // The services run compiled, as their images do (compile.ts): `npm start` all in one build,
   // `npm run dev` each in its own, compiled again for a restart.
   await removeStaleBuilds(root);
@@ -273,7 +303,7 @@ async function main() {
   await launch(planned.filter((s) => !s.spec.start_first));
   if (stopping) return;
 
-  if (dev) await watchForChanges(planned);
+  if (dev) restartOnChange(planned);
   const gateway = planned.find((s) => s.spec === entryPoint(services));
   if (gateway) {
     await waitStackReady(gateway.url, STACK_READY_MS);

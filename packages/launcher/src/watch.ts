@@ -79,6 +79,8 @@ export function servicesByWorkspace(root: string, services: string[]): Map<strin
 }
 
 export interface SourceWatcher {
+  /** Reports the changes seen so far now, without waiting for the debounce. */
+  flush(): void;
   close(): Promise<void>;
 }
 
@@ -139,6 +141,11 @@ export async function watchSources(options: WatchOptions): Promise<SourceWatcher
   watcher.on('error', (error) => options.onError?.(error));
   await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
   return {
+    flush: () => {
+      if (timer === undefined) return;
+      clearTimeout(timer);
+      flush();
+    },
     close: async () => {
       clearTimeout(timer);
       await watcher.close();

@@ -120,3 +120,35 @@ describe('watchSources', () => {
     assert.deepEqual(unused, []);
   });
 });
+
+describe('SourceWatcher.flush', () => {
+  test('reports the changes seen so far at once, without waiting for the debounce', async (t) => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'watch-flush-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    await mkdir(path.join(dir, 'services/a/src'), { recursive: true });
+    // Both folders: chokidar saw nothing in services/ when packages/ was missing.
+    await mkdir(path.join(dir, 'packages'));
+    await writeFile(path.join(dir, 'services/a/package.json'), JSON.stringify({ name: '@s/a' }));
+    const calls: [string, string[]][] = [];
+    // A debounce no test waits out: only flush() can report the save in time.
+    const watcher = await watchSources({
+      root: dir,
+      services: ['a'],
+      debounceMs: 60_000,
+      onChange: (service, files) => calls.push([service, files]),
+    });
+    t.after(() => watcher.close());
+    watcher.flush();
+    assert.deepEqual(calls, [], 'nothing seen, nothing reported');
+    await writeFile(path.join(dir, 'services/a/src/x.ts'), '// saved\n');
+    await until(
+      () => {
+        watcher.flush();
+        return calls.length > 0;
+      },
+      10_000,
+      'the save reported by flush()',
+    );
+    assert.deepEqual(calls, [['a', ['services/a/src/x.ts']]]);
+  });
+});

@@ -3,6 +3,7 @@ import path from 'node:path';
 import Value from 'typebox/value';
 import { serviceOfUrlSetting, urlSetting } from './derive.ts';
 import { IMPLICIT_SETTINGS, isPlatformSetting } from './platform.ts';
+import { schemaProblems } from './problems.ts';
 import {
   type EdgeRoute,
   type Manifest,
@@ -91,9 +92,9 @@ export function parseManifest(text: string, file: string, problems: string[]): S
     problems.push(`${file}: not JSON: ${(error as Error).message}`);
     return undefined;
   }
-  const errors = [...Value.Errors(ManifestSchema, raw)];
-  if (errors.length) {
-    for (const e of errors) problems.push(`${file}: ${e.instancePath || '/'} ${e.message}`);
+  const found = schemaProblems(ManifestSchema, raw);
+  if (found.length) {
+    for (const problem of found) problems.push(`${file}: ${problem}`);
     return undefined;
   }
   const m = Value.Default(ManifestSchema, Value.Clone(raw)) as Manifest;

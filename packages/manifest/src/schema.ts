@@ -4,9 +4,23 @@ import { type Static, Type } from 'typebox';
 
 /** Environment variable names, as services read them. */
 export const SETTING_NAME = '^[A-Z][A-Z0-9_]*$';
-const settingName = () => Type.String({ pattern: SETTING_NAME });
+/** Each pattern says in words what it takes (problems.ts): an error never shows the regex. */
+const settingName = () =>
+  Type.String({
+    pattern: SETTING_NAME,
+    'x-pattern-message':
+      'must be an environment variable name: upper-case letters, digits and _, starting with a letter (DATABASE_URL)',
+  });
 const quantity = (description: string) =>
-  Type.String({ pattern: '^[0-9]+(\\.[0-9]+)?(m|Mi|Gi|Ki)?$', description });
+  Type.String({
+    pattern: '^[0-9]+(\\.[0-9]+)?(m|Mi|Gi|Ki)?$',
+    'x-pattern-message':
+      'must be a number, then optionally m (thousandths) or Ki, Mi, Gi (100m, 0.5, 128Mi)',
+    description,
+  });
+/** Lower-case names: services, roles, rate limits. */
+const LOWER_NAME = '^[a-z][a-z0-9-]*$';
+const LOWER_NAME_WORDS = 'lower-case letters, digits and -, starting with a letter';
 const closed = { additionalProperties: false } as const;
 const text = (description: string) => Type.String({ minLength: 1, description });
 
@@ -47,13 +61,20 @@ export const Permission = Type.Object(
   {
     name: Type.String({
       pattern: '^[a-z][a-z0-9-]*:[a-z][a-z0-9-]*$',
+      'x-pattern-message': `must be resource:action, each ${LOWER_NAME_WORDS} (posts:write)`,
       description: 'resource:action',
     }),
     description: text('What it allows.'),
-    roles: Type.Array(Type.String({ pattern: '^[a-z][a-z0-9-]*$' }), {
-      uniqueItems: true,
-      description: 'The roles that hold it from the start.',
-    }),
+    roles: Type.Array(
+      Type.String({
+        pattern: LOWER_NAME,
+        'x-pattern-message': `must be a role: ${LOWER_NAME_WORDS} (editor)`,
+      }),
+      {
+        uniqueItems: true,
+        description: 'The roles that hold it from the start.',
+      },
+    ),
   },
   closed,
 );
@@ -63,12 +84,15 @@ export const EdgeRoute = Type.Object(
     method: Type.Union(['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].map((m) => Type.Literal(m))),
     path: Type.String({
       pattern: '^(/([A-Za-z0-9._~-]+|:[A-Za-z][A-Za-z0-9_]*))+$',
+      'x-pattern-message':
+        'must be a path: one or more /segments, each letters, digits, . _ ~ or -, or a :name parameter (/v1/posts/:id)',
       description:
         'Below its prefix: /v1/login; a `:name` segment is a path parameter, any one segment (/v1/projects/:writeKey/settings).',
     }),
     limit: Type.Optional(
       Type.String({
-        pattern: '^[a-z][a-z0-9-]*$',
+        pattern: LOWER_NAME,
+        'x-pattern-message': `must be the name of a rate limit: ${LOWER_NAME_WORDS} (login)`,
         description:
           "One of the gateway's stricter per-address rate limits (login, register, password-reset): for routes that guess or spend credentials.",
       }),
@@ -125,7 +149,8 @@ export const ManifestSchema = Type.Object(
       Type.String({ description: 'Why something here is as it is (JSON has no comments).' }),
     ),
     name: Type.String({
-      pattern: '^[a-z][a-z0-9-]*$',
+      pattern: LOWER_NAME,
+      'x-pattern-message': `must be ${LOWER_NAME_WORDS} (order-history)`,
       maxLength: 40,
       description:
         'Its folder name; also its Compose service, Kubernetes objects, image, database and role.',
@@ -134,6 +159,8 @@ export const ManifestSchema = Type.Object(
     prefix: Type.Optional(
       Type.String({
         pattern: '^(/[a-z0-9][a-z0-9._~-]*)+$',
+        'x-pattern-message':
+          'must be a path: one or more /segments, each a lower-case letter or digit followed by lower-case letters, digits, . _ ~ or - (/accounts, /v1/orders)',
         description:
           'The public path prefix the gateway routes to it (/accounts). Absent: not routed.',
       }),
@@ -163,7 +190,10 @@ export const ManifestSchema = Type.Object(
           description:
             'Platform settings it reads (packages/manifest/src/platform.ts), and <SERVICE>_URL for each service it calls.',
         }),
-        own: Type.Optional(Type.Record(settingName(), OwnSetting, closed)),
+        // propertyNames: a name without its pattern is said as such, in words.
+        own: Type.Optional(
+          Type.Record(settingName(), OwnSetting, { ...closed, propertyNames: settingName() }),
+        ),
       },
       {
         ...closed,
@@ -182,6 +212,8 @@ export const ManifestSchema = Type.Object(
       Type.Array(
         Type.String({
           pattern: '^(\\*|[a-z][a-z0-9_-]*\\.(\\*|[a-z][a-z0-9_]*))$',
+          'x-pattern-message':
+            'must be an event type (user.deleted), every type of one source (user.*) or * for all: the source lower-case letters, digits, _ and -, the type lower-case letters, digits and _, each starting with a letter',
           maxLength: 100,
         }),
         {
@@ -200,9 +232,16 @@ export const ManifestSchema = Type.Object(
       }),
     ),
     node_options: Type.Optional(
-      Type.Array(Type.String({ pattern: '^--[a-z]' }), {
-        description: 'Node.js flags, the same under npm start, Compose and Kubernetes.',
-      }),
+      Type.Array(
+        Type.String({
+          pattern: '^--[a-z]',
+          'x-pattern-message':
+            'must be a Node.js flag: -- then a lower-case letter (--max-old-space-size=256)',
+        }),
+        {
+          description: 'Node.js flags, the same under npm start, Compose and Kubernetes.',
+        },
+      ),
     ),
     compose: Type.Optional(
       Type.Object(

@@ -3,7 +3,13 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type TestContext, test } from 'node:test';
-import { loadManifests, ManifestError, permissionsOf, rolePermissions } from '../src/index.ts';
+import {
+  loadManifests,
+  ManifestError,
+  ManifestSchema,
+  permissionsOf,
+  rolePermissions,
+} from '../src/index.ts';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 
@@ -75,9 +81,7 @@ test('a malformed manifest is refused naming the file and the field', (t) => {
     found.some((p) => p.startsWith('services/notes/service.json: /port_offset ')),
     found.join('\n'),
   );
-  assert.ok(
-    found.some((p) => p.startsWith('services/notes/service.json: / must not have additional')),
-  );
+  assert.ok(found.includes('services/notes/service.json: / has no field named extra'));
   assert.ok(found.some((p) => p.startsWith('services/broken/service.json: not JSON')));
   assert.ok(
     found.includes('services/empty: no service.json (every service declares itself there)'),
@@ -130,4 +134,87 @@ test('exactly one entry point, without a prefix', (t) => {
       'services/gateway/service.json: the entry point (port_offset 0) is not routed: drop its prefix',
     ),
   );
+});
+
+/** Every regular expression of the manifest schema: `pattern`s, and the names of a map's keys. */
+function schemaPatterns(
+  node: unknown,
+  where = '#',
+  found: [string, Record<string, unknown>][] = [],
+) {
+  if (!node || typeof node !== 'object') return found;
+  const schema = node as Record<string, unknown>;
+  if (typeof schema.pattern === 'string') found.push([where, schema]);
+  for (const [key, value] of Object.entries(schema))
+    schemaPatterns(value, `${where}/${key}`, found);
+  return found;
+}
+
+test('every pattern of the manifest schema says in words what it takes (x-pattern-message)', () => {
+  const patterns = schemaPatterns(ManifestSchema);
+  assert.ok(patterns.length >= 10, `${patterns.length} patterns`);
+  const unworded = patterns
+    .filter(([, schema]) => typeof schema['x-pattern-message'] !== 'string')
+    .map(([where, schema]) => `${where} (${schema.pattern})`);
+  assert.deepEqual(unworded, []);
+});
+
+test('a bad name, prefix, port or any value with a pattern is refused in words, never a regex', (t) => {
+  // Spread over four manifests: TypeBox reports at most 8 errors of one (its maxErrors).
+  const dir = repo(t, {
+    gateway,
+    notes: service('notes', { name: 'Notes', prefix: 'notes', port_offset: 100, metrics_port: 0 }),
+    settings: service('settings', {
+      settings: { platform: ['database_url'], own: { lower: { description: 'x' } } },
+    }),
+    edge: service('edge', { edge: [{ method: 'FETCH', path: 'v1/notes', limit: 'Login' }] }),
+    rest: service('rest', {
+      permissions: [{ name: 'notes', description: 'd', roles: ['Admin', 'user', 'user'] }],
+      subscribes: ['User'],
+      node_options: ['-x'],
+      kubernetes: {
+        resources: { requests: { cpu: 'lots', memory: '1' }, limits: { cpu: '1', memory: '1' } },
+      },
+    }),
+  });
+  const found = problems(dir);
+  const regexes = schemaPatterns(ManifestSchema).map(([, schema]) => String(schema.pattern));
+  for (const problem of found) {
+    assert.doesNotMatch(problem, /pattern|\^|\$|\[[a-zA-Z0-9]-/, problem);
+    for (const regex of regexes) assert.ok(!problem.includes(regex), problem);
+  }
+  const at = (folder: string, problem: string) => `services/${folder}/service.json: ${problem}`;
+  for (const expected of [
+    at(
+      'notes',
+      '/name must be lower-case letters, digits and -, starting with a letter (order-history)',
+    ),
+    at(
+      'notes',
+      '/prefix must be a path: one or more /segments, each a lower-case letter or digit followed by lower-case letters, digits, . _ ~ or - (/accounts, /v1/orders)',
+    ),
+    at('notes', '/port_offset must be at most 99'),
+    at('notes', '/metrics_port must be at least 1'),
+    at('edge', '/edge/0/method must be one of GET, POST, PUT, PATCH, DELETE'),
+    at('rest', '/permissions/0/roles must not list user twice'),
+  ]) {
+    assert.ok(found.includes(expected), `${expected}\nin\n${found.join('\n')}`);
+  }
+  // Every value with a pattern is among them, each in its own words.
+  for (const [folder, field] of [
+    ['settings', '/settings/platform/0'],
+    ['settings', '/settings/own/lower'],
+    ['edge', '/edge/0/path'],
+    ['edge', '/edge/0/limit'],
+    ['rest', '/permissions/0/name'],
+    ['rest', '/permissions/0/roles/0'],
+    ['rest', '/subscribes/0'],
+    ['rest', '/node_options/0'],
+    ['rest', '/kubernetes/resources/requests/cpu'],
+  ] as const) {
+    assert.ok(
+      found.some((p) => p.startsWith(at(folder, `${field} `)) && / must be /.test(p)),
+      `${field}\nin\n${found.join('\n')}`,
+    );
+  }
 });
