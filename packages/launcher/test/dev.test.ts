@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { rm, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -32,15 +32,13 @@ const replaced = (launched: Launched, name: string, old: number | undefined, ms:
     `${name} restarted`,
   );
 
-/** The file the first test saves while the stack starts: analytics serves the page it writes. */
+/** The file the first test saves while the stack starts. */
 const PAGE = 'services/analytics/src/dashboard/page.ts';
 
 describe('npm run dev', () => {
   let dataDir: string;
   /** The stack of the first test, used by the second and stopped by the third. */
   let started: Launched | undefined;
-  /** PAGE as it was, put back once the stack has stopped (a save would restart analytics). */
-  let pageSource: string | undefined;
   before(async () => {
     dataDir = await dataDirWithCluster('launcher-dev-');
   });
@@ -50,11 +48,10 @@ describe('npm run dev', () => {
       started.child.kill('SIGKILL');
       await started.exited;
     }
-    if (pageSource !== undefined) await writeFile(path.join(root, PAGE), pageSource);
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  test('a file saved while the stack starts is served once it is up: its service restarts once', async () => {
+  test('a file saved while the stack starts restarts its service once, as soon as the stack is up', async () => {
     const assigned = await ports();
     const env = { ...assigned, DATA_DIR: dataDir, LOG_LEVEL: 'info' };
     const launched = await launch(env, ['--dev']);
@@ -64,13 +61,9 @@ describe('npm run dev', () => {
     // here restarted nothing, and analytics served the page it was compiled with.
     await launched.waitFor(/^auth +\| .*Server listening at /m, READY_MS);
     assert.doesNotMatch(launched.output(), /^Watching /m, 'the stack is still starting');
-    pageSource = await readFile(path.join(root, PAGE), 'utf8');
-    assert.ok(pageSource.includes('<!doctype html>\n'), `${PAGE} writes <!doctype html>`);
-    const marker = `<!-- saved by packages/launcher/test/dev.test.ts, put back after it (${process.pid}) -->`;
-    await writeFile(
-      path.join(root, PAGE),
-      pageSource.replace('<!doctype html>\n', `<!doctype html>\n${marker}\n`),
-    );
+    // Touched, not edited: a developer's unsaved work in the file, or another test reading it
+    // meanwhile, is never disturbed; the new process is what shows the save was acted on.
+    await touch(PAGE);
     await launched.waitFor(/Gateway ready at/, READY_MS);
     // One restart for the save, asked for as soon as the services are up (before the gateway
     // is). Its reason says "while starting": the next test counts those for its own saves.
@@ -78,9 +71,8 @@ describe('npm run dev', () => {
       `analytics: ${PAGE} changed while starting; restarting`,
     ]);
     await launched.waitFor(/^analytics restarted \(ready in/m, READY_MS);
-    const page = await fetch(`http://127.0.0.1:${assigned.ANALYTICS_PORT}/analytics/v1/dashboard`);
-    assert.equal(page.status, 200);
-    assert.ok((await page.text()).includes(marker), 'analytics serves the page as saved');
+    const starts = launched.output().match(/^analytics +\| .*Server listening at /gm) ?? [];
+    assert.equal(starts.length, 2, 'analytics started, then again for the save');
   });
 
   test('restarts only the services whose code changed, and pretty-prints their logs', async (t) => {
