@@ -112,10 +112,16 @@ export const authentication = fp<{
     };
     app.decorate('authenticate', authenticate);
     app.decorate('authorize', (permission: string): Guard => {
+      // Names the permission, and the usual cause when the role holds it all the same: a token
+      // signed before it was granted (or the service declared it) keeps what it had.
+      const detail =
+        `This needs the permission ${permission}, which your access token does not carry ` +
+        '(one signed before your role was given it does not: refresh it or sign in again).';
       return (request, _reply, done) => {
         if (!request.principal) done(problems.unauthorized());
-        else if (!request.principal.permissions.includes(permission)) done(problems.forbidden());
-        else done();
+        else if (!request.principal.permissions.includes(permission)) {
+          done(problems.forbidden(detail));
+        } else done();
       };
     });
   },

@@ -64,7 +64,10 @@ export function nameProblem(root: string, name: string): string | undefined {
   return undefined;
 }
 
-/** The manifest of a new service: the next free port offset, a database, no permissions yet. */
+/**
+ * The manifest of a new service: the next free port offset, a database, no permissions yet, and
+ * `user.deleted` (a deleted account's items go with it: src/internal/routes.ts).
+ */
 export function newManifest(root: string, name: string) {
   const offsets = loadManifests(root).map((s) => s.port_offset);
   return {
@@ -84,6 +87,7 @@ export function newManifest(root: string, name: string) {
         'TRUST_PROXY',
       ],
     },
+    subscribes: ['user.deleted'],
     permissions: [],
   };
 }

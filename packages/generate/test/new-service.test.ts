@@ -124,8 +124,12 @@ test('new:service writes a service that the manifests, the generated files and t
     'src/items/service.ts',
     'src/items/schema.ts',
     'src/items/repository.ts',
+    'src/internal/routes.ts',
     'test/items.test.ts',
     'test/hostile-input.test.ts',
+    // Its own process behind the real gateway and auth: the gateway tests' startService takes
+    // any service's name (tsc below refuses it otherwise).
+    'test/through-gateway.test.ts',
   ]) {
     assert.ok(existsSync(path.join(base, file)), file);
   }
@@ -137,6 +141,8 @@ test('new:service writes a service that the manifests, the generated files and t
   const notes = services.find((s) => s.name === NAME)!;
   assert.equal(notes.prefix, `/${NAME}`);
   assert.equal(notes.database, true);
+  // A deleted account's items go with it: auth's outbox relays user.deleted to it.
+  assert.deepEqual(notes.subscribes, ['user.deleted']);
   assert.equal(notes.port_offset, Math.max(...services.map((s) => s.port_offset)));
   assert.equal(services.filter((s) => s.port_offset === notes.port_offset).length, 1);
   assert.match(read('src/config.ts'), new RegExp(`Env\\.port\\(${8080 + notes.port_offset}\\)`));
@@ -145,6 +151,10 @@ test('new:service writes a service that the manifests, the generated files and t
   assert.deepEqual(checkGenerated(dir), []);
   const compose = readFileSync(path.join(dir, 'compose.yaml'), 'utf8');
   assert.match(compose, new RegExp(`^ {2}${NAME}:$`, 'm'));
+  assert.match(
+    compose,
+    new RegExp(`EVENT_SUBSCRIBERS: .*;${NAME}:user\\.deleted=http://${NAME}:8080`),
+  );
   // Its secrets as every other service gets them: files init-secrets writes before it starts.
   const stem = NAME.toUpperCase().replaceAll('-', '_');
   const block = compose.slice(compose.indexOf(`\n  ${NAME}:\n`)).split('\n\n')[0]!;

@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -33,10 +33,11 @@ export interface RunningService {
 
 /**
  * A real service as its own process on a fresh database (or another instance's, with
- * `databaseOf`), as the launcher runs it; main and analytics follow `env.AUTH_URL`.
+ * `databaseOf`), as the launcher runs it; every service but auth follows `env.AUTH_URL`. `name`
+ * is any folder of services/ (one made by `npm run new:service` too).
  */
 export async function startService(
-  name: 'auth' | 'main' | 'analytics',
+  name: string,
   env: Record<string, string>,
   databaseOf?: { databaseUrl: string },
 ): Promise<RunningService & { databaseUrl: string }> {
@@ -267,13 +268,16 @@ let traced: Promise<Map<string, string>> | undefined;
  * compiled once per test process for every service. Under `--import tsx` from source, each
  * traced service's start cost 2–3 s of CPU more, loading its modules through tsx's hooks.
  */
-export async function tracedEntry(name: 'auth' | 'main' | 'analytics' | 'gateway') {
+export async function tracedEntry(name: string) {
   traced ??= (async () => {
     // The launcher's folder for this process: a launcher started later removes it if this
     // process died without its exit handler.
     const dir = compiledDir(root);
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-    return compileServices(root, ['auth', 'main', 'analytics', 'gateway'], dir);
+    const services = readdirSync(path.join(root, 'services')).filter((s) =>
+      existsSync(path.join(root, 'services', s, 'src', 'server.ts')),
+    );
+    return compileServices(root, services, dir);
   })();
   return (await traced).get(name)!;
 }
