@@ -51,9 +51,9 @@ test('an attempt that throws inside check (knownAddress failing) leaves nothing 
     Array.from({ length: 10 }, (_, i) =>
       throttle
         .check(account, `192.0.2.${10 + i}`, () => Promise.reject(new Error('connection lost')))
-        .then(async (refusal) => {
-          if (!refusal) await throttle.recordFailure(account, `192.0.2.${10 + i}`);
-          return refusal;
+        .then(async (attempt) => {
+          if (!attempt.refusal) await attempt.recordFailure();
+          return attempt.refusal;
         }),
     ),
   );
@@ -65,7 +65,7 @@ test('an attempt that throws inside check (knownAddress failing) leaves nothing 
      from login_failures where key like '%throws-inside-check%'`,
   );
   assert.deepEqual(left.rows[0], { pending: 0, failures: 1 });
-  const [refusal, elapsed] = await timed(() => throttle.check(account, '192.0.2.99', unknown));
+  const [{ refusal }, elapsed] = await timed(() => throttle.check(account, '192.0.2.99', unknown));
   assert.equal(refusal?.scope, 'account');
   assert.ok(elapsed < SETTLE_MS / 2, `refused after ${Math.round(elapsed)} ms`);
 });
@@ -78,17 +78,18 @@ test('a refusal that attempts still being checked cannot lift is not held waitin
   const throttle = throttleWith({ perAddress: 3 });
   const office = '198.51.100.60';
   for (let i = 0; i < 3; i++) {
-    assert.equal(await throttle.check(`unknown:guess${i}@office`, office, unknown), undefined);
-    await throttle.recordFailure(`unknown:guess${i}@office`, office);
+    const guess = await throttle.check(`unknown:guess${i}@office`, office, unknown);
+    assert.equal(guess.refusal, undefined);
+    await guess.recordFailure();
   }
   const colleague = await throttle.check('user:colleague', office, async () => true);
-  assert.equal(colleague?.spared, true);
-  const [refusal, elapsed] = await timed(() =>
+  assert.equal(colleague.refusal?.spared, true);
+  const [{ refusal }, elapsed] = await timed(() =>
     throttle.check('unknown:guess4@office', office, unknown),
   );
   assert.equal(refusal?.scope, 'address');
   assert.ok(elapsed < SETTLE_MS / 2, `refused after ${Math.round(elapsed)} ms`);
-  await throttle.recordSuccess('user:colleague', office);
+  await colleague.recordSuccess();
 });
 
 test('a refusal that a right answer still being checked lifts waits for it and goes ahead', async () => {
@@ -98,23 +99,27 @@ test('a refusal that a right answer still being checked lifts waits for it and g
   const throttle = throttleWith({ perAccount: 5 });
   const account = 'user:lifted-by-a-verdict';
   for (let i = 0; i < 3; i++) {
-    assert.equal(await throttle.check(account, `203.0.113.${i}`, unknown), undefined);
-    await throttle.recordFailure(account, `203.0.113.${i}`);
+    const wrong = await throttle.check(account, `203.0.113.${i}`, unknown);
+    assert.equal(wrong.refusal, undefined);
+    await wrong.recordFailure();
   }
-  for (const i of [3, 4]) {
-    assert.equal(await throttle.check(account, `203.0.113.${i}`, unknown), undefined);
-  }
+  const [fourth, fifth] = [
+    await throttle.check(account, '203.0.113.3', unknown),
+    await throttle.check(account, '203.0.113.4', unknown),
+  ];
+  assert.equal(fourth.refusal, undefined);
+  assert.equal(fifth.refusal, undefined);
   const sixth = timed(() => throttle.check(account, '203.0.113.5', unknown));
   await new Promise((resolve) => setTimeout(resolve, 200));
-  await throttle.recordSuccess(account, '203.0.113.3');
-  const [refusal, elapsed] = await sixth;
-  assert.equal(refusal, undefined);
+  await fourth.recordSuccess();
+  const [sixthAttempt, elapsed] = await sixth;
+  assert.equal(sixthAttempt.refusal, undefined);
   assert.ok(elapsed >= 200 && elapsed < SETTLE_MS, `went ahead after ${Math.round(elapsed)} ms`);
-  await throttle.recordFailure(account, '203.0.113.4');
-  await throttle.recordFailure(account, '203.0.113.5');
+  await fifth.recordFailure();
+  await sixthAttempt.recordFailure();
   // Five counted (three, the fourth's and the sixth's wrong ones): the next is refused at once.
   const [next, after] = await timed(() => throttle.check(account, '203.0.113.6', unknown));
-  assert.equal(next?.scope, 'account');
+  assert.equal(next.refusal?.scope, 'account');
   assert.ok(after < SETTLE_MS / 2, `refused after ${Math.round(after)} ms`);
 });
 
@@ -126,18 +131,19 @@ test('an attempt never judged (its request died) is pending no longer than its w
   const throttle = throttleWith({ perAccountAddress: 2, windowSeconds: 1 });
   const account = 'user:request-died';
   const address = '192.0.2.77';
-  assert.equal(await throttle.check(account, address, unknown), undefined);
+  assert.equal((await throttle.check(account, address, unknown)).refusal, undefined);
   await new Promise((resolve) => setTimeout(resolve, 1_100));
   for (let i = 0; i < 2; i++) {
-    assert.equal(await throttle.check(account, address, unknown), undefined, `attempt ${i + 1}`);
-    await throttle.recordFailure(account, address);
+    const wrong = await throttle.check(account, address, unknown);
+    assert.equal(wrong.refusal, undefined, `attempt ${i + 1}`);
+    await wrong.recordFailure();
   }
   const left = await db.execute<{ pending: number }>(
     `select coalesce(sum(pending), 0)::int as pending from login_failures
      where key like '%request-died%' or key = 'address:${address}'`,
   );
   assert.equal(left.rows[0]?.pending, 0);
-  const [refusal, elapsed] = await timed(() => throttle.check(account, address, unknown));
+  const [{ refusal }, elapsed] = await timed(() => throttle.check(account, address, unknown));
   assert.equal(refusal?.scope, 'account_address');
   assert.ok(elapsed < SETTLE_MS / 2, `refused after ${Math.round(elapsed)} ms`);
 });
@@ -150,17 +156,19 @@ test('a refusal is not held for verdicts that could lift one lock while another 
   const throttle = throttleWith({ perAccountAddress: 2, perAddress: 3 });
   const office = '198.51.100.90';
   for (let i = 0; i < 2; i++) {
-    assert.equal(await throttle.check('user:target', office, unknown), undefined);
-    await throttle.recordFailure('user:target', office);
+    const wrong = await throttle.check('user:target', office, unknown);
+    assert.equal(wrong.refusal, undefined);
+    await wrong.recordFailure();
   }
   // A second later (so its lock outlasts the pair's), a colleague's attempt sets the address
   // lock and is still being checked.
   await new Promise((resolve) => setTimeout(resolve, 1_100));
-  assert.equal(await throttle.check('user:colleague2', office, unknown), undefined);
-  const [refusal, elapsed] = await timed(() => throttle.check('user:target', office, unknown));
+  const colleague = await throttle.check('user:colleague2', office, unknown);
+  assert.equal(colleague.refusal, undefined);
+  const [{ refusal }, elapsed] = await timed(() => throttle.check('user:target', office, unknown));
   assert.ok(refusal && !refusal.spared);
   assert.ok(elapsed < SETTLE_MS / 2, `refused after ${Math.round(elapsed)} ms`);
-  await throttle.recordSuccess('user:colleague2', office);
+  await colleague.recordSuccess();
 });
 
 test('an attempt never judged holds refusals no longer than the settle time after the last count', async () => {
@@ -171,13 +179,14 @@ test('an attempt never judged holds refusals no longer than the settle time afte
   const throttle = throttleWith({ perAccountAddress: 3, settleMs });
   const account = 'user:died-in-window';
   const address = '192.0.2.88';
-  assert.equal(await throttle.check(account, address, unknown), undefined);
+  assert.equal((await throttle.check(account, address, unknown)).refusal, undefined);
   for (let i = 0; i < 2; i++) {
-    assert.equal(await throttle.check(account, address, unknown), undefined, `attempt ${i + 2}`);
-    await throttle.recordFailure(account, address);
+    const wrong = await throttle.check(account, address, unknown);
+    assert.equal(wrong.refusal, undefined, `attempt ${i + 2}`);
+    await wrong.recordFailure();
   }
   await new Promise((resolve) => setTimeout(resolve, settleMs + 200));
-  const [refusal, elapsed] = await timed(() => throttle.check(account, address, unknown));
+  const [{ refusal }, elapsed] = await timed(() => throttle.check(account, address, unknown));
   assert.equal(refusal?.scope, 'account_address');
   assert.ok(elapsed < settleMs / 2, `refused after ${Math.round(elapsed)} ms`);
 });

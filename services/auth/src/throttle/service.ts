@@ -38,6 +38,31 @@ export interface Refusal {
   spared?: true;
 }
 
+/** One attempt `check` answered: refused, or counted and waiting for its verdict. */
+export interface Attempt {
+  /**
+   * The lock that refuses it (nothing was counted then), or one it is spared from (`spared`: a
+   * wrong answer is refused with it). None: it goes ahead.
+   */
+  refusal?: Refusal;
+  /** A wrong password or code: `check` counted it already; it is judged now. */
+  recordFailure(): Promise<void>;
+  /**
+   * A success takes back what `check` counted for it, and clears the count of this account from
+   * this address. The per-account count stays, so signing in now and then does not give a
+   * distributed guesser a fresh allowance, and so does the address's: one good password from an
+   * attacker's address must not reset it.
+   */
+  recordSuccess(): Promise<void>;
+  /**
+   * Ended neither right nor wrong (a code check refused for another reason: MFA already on, no
+   * enrolment, the challenge spent by a request beside it): what `check` counted is taken back,
+   * as for a right one, and nothing is cleared. Counted as a failure, five retried 409s locked
+   * the owner's own code sign-in at their address.
+   */
+  release(): Promise<void>;
+}
+
 /**
  * Failed password checks (sign-in and re-authentication), counted per account and address, per
  * account and per address. An attacker's failures lock out only the attacker's address: the
@@ -161,21 +186,46 @@ export function createLoginThrottle(db: Db, limits: ThrottleLimits, registry: Re
     return spared ? { refusal: spared } : {};
   }
 
+  /**
+   * What `check` counted for one attempt, to be judged by one of the three: `check` counts an
+   * attempt before its password or code is checked, and the verdict settles or takes back what
+   * that attempt counted.
+   */
+  const counted = (account: string, address: string, refusal?: Refusal): Attempt => ({
+    ...(refusal ? { refusal } : {}),
+    async recordFailure() {
+      failures.inc();
+      for (const { key } of keys(account, address)) await settleAttempt(db, key);
+    },
+    async recordSuccess() {
+      // The key the failures were counted under: the address's block (its IPv6 /64), not the
+      // address as written, or a success from IPv6 cleared nothing.
+      const [pair, ...rest] = keys(account, address);
+      await clearAttempts(db, pair.key);
+      for (const { key, limit } of rest) await uncountAttempt(db, key, limit);
+    },
+    async release() {
+      for (const { key, limit } of keys(account, address)) await uncountAttempt(db, key, limit);
+    },
+  });
+  const nothingCounted = async () => {};
+
   return {
     /**
-     * The scope that refuses this attempt and for how long, or undefined when it may go ahead.
-     * `knownAddress` says whether the account has signed in from this address before; it is
-     * asked only when the per-account ceiling or the address limit is reached. When it spares
-     * the attempt, the refusal comes back marked `spared`: the caller checks the password or
-     * code, lets a right one through and answers a wrong one with this same 429, never its
-     * usual 401 — otherwise a locked address tells whoever shares it which emails exist and
-     * signed in from there (a 401) and which do not (a 429).
+     * Counts an attempt under its keys, or refuses it. `knownAddress` says whether the account
+     * has signed in from this address before; it is asked only when the per-account ceiling or
+     * the address limit is reached. The answer's `refusal` is the scope that refuses it and for
+     * how long (none: it may go ahead). When `knownAddress` spares it, the refusal is marked
+     * `spared`: the caller checks the password or code, lets a right one through and answers a
+     * wrong one with this same 429, never its usual 401 — otherwise a locked address tells
+     * whoever shares it which emails exist and signed in from there (a 401) and which do not (a
+     * 429). An attempt that goes ahead (spared or not) is judged by exactly one of its methods.
      */
     async check(
       account: string,
       address: string,
       knownAddress: () => Promise<boolean>,
-    ): Promise<Refusal | undefined> {
+    ): Promise<Attempt> {
       const scopes = keys(account, address);
       // Refused only because attempts ahead of it are still being checked (a lock their count
       // set, which a right answer takes back), an attempt waits for them to be judged and looks
@@ -188,39 +238,17 @@ export function createLoginThrottle(db: Db, limits: ThrottleLimits, registry: Re
           await settled(scopes.find((s) => s.scope === refusal.scope)!, deadline);
           continue;
         }
-        if (refusal && !refusal.spared) throttled.inc({ scope: refusal.scope });
-        return refusal;
+        if (refusal && !refusal.spared) {
+          throttled.inc({ scope: refusal.scope });
+          return {
+            refusal,
+            recordFailure: nothingCounted,
+            recordSuccess: nothingCounted,
+            release: nothingCounted,
+          };
+        }
+        return counted(account, address, refusal);
       }
-    },
-
-    /**
-     * An attempt `check` let through that ended neither right nor wrong (a code check refused
-     * for another reason: MFA already on, no enrolment, the challenge spent by a request beside
-     * it): what `check` counted is taken back, as for a right one, and nothing is cleared. Counted
-     * as a failure, five retried 409s locked the owner's own code sign-in at their address.
-     */
-    async release(account: string, address: string): Promise<void> {
-      for (const { key, limit } of keys(account, address)) await uncountAttempt(db, key, limit);
-    },
-
-    /** A wrong password or code: `check` counted it already; it is judged now. */
-    async recordFailure(account: string, address: string): Promise<void> {
-      failures.inc();
-      for (const { key } of keys(account, address)) await settleAttempt(db, key);
-    },
-
-    /**
-     * A success takes back what `check` counted for it, and clears the count of this account from
-     * this address. The per-account count stays, so signing in now and then does not give a
-     * distributed guesser a fresh allowance, and so does the address's: one good password from an
-     * attacker's address must not reset it.
-     */
-    async recordSuccess(account: string, address: string): Promise<void> {
-      // The key the failures were counted under: the address's block (its IPv6 /64), not the
-      // address as written, or a success from IPv6 cleared nothing.
-      const [pair, ...rest] = keys(account, address);
-      await clearAttempts(db, pair.key);
-      for (const { key, limit } of rest) await uncountAttempt(db, key, limit);
     },
   };
 }
