@@ -190,3 +190,34 @@ test('an attempt never judged holds refusals no longer than the settle time afte
   assert.equal(refusal?.scope, 'account_address');
   assert.ok(elapsed < settleMs / 2, `refused after ${Math.round(elapsed)} ms`);
 });
+
+test('a success clears its own count and the wrong ones judged, not attempts still being checked beside it', async () => {
+  // An owner and a guesser behind one address (an office, a carrier's NAT) guessing the owner's
+  // account: the success deleted the pair's row, and with it the count of the guess still being
+  // checked beside it, so that guess was never counted once judged wrong — one guess more than
+  // the limit for each success of the owner's.
+  const throttle = throttleWith({ perAccountAddress: 3 });
+  const account = 'user:owner-beside-a-guess';
+  const office = '198.51.100.120';
+  const guess = await throttle.check(account, office, unknown);
+  const owner = await throttle.check(account, office, unknown);
+  assert.equal(guess.refusal, undefined);
+  assert.equal(owner.refusal, undefined);
+  await owner.recordSuccess();
+  await guess.recordFailure();
+  let passed = 0;
+  for (let i = 0; i < 5; i++) {
+    const next = await throttle.check(account, office, unknown);
+    if (next.refusal) {
+      assert.equal(next.refusal.scope, 'account_address');
+      break;
+    }
+    passed++;
+    await next.recordFailure();
+  }
+  assert.equal(
+    passed,
+    2,
+    'the guess beside the success counts: two more before the limit of three',
+  );
+});

@@ -1,4 +1,4 @@
-import { eq, inArray, sql } from 'drizzle-orm';
+import { inArray, sql } from 'drizzle-orm';
 import type { Executor } from '../db/index.ts';
 import { loginFailures } from '../db/schema.ts';
 
@@ -101,8 +101,21 @@ export async function settleAttempt(db: Executor, key: string): Promise<void> {
     update login_failures set pending = pending - 1 where key = ${key} and pending > 0`);
 }
 
-export async function clearAttempts(db: Executor, key: string): Promise<void> {
-  await db.delete(loginFailures).where(eq(loginFailures.key, key));
+/**
+ * A right answer under `key`: takes back its own attempt and clears the wrong ones already
+ * judged, and only those. Attempts still being checked beside it (another at the same address)
+ * stay counted and pending: deleting the row dropped them, so each was never counted once judged
+ * wrong. A row left with nothing is deleted, so the next failure starts a window of its own.
+ */
+export async function clearJudgedAttempts(db: Executor, key: string, limit: number) {
+  await db.execute(sql`
+    update login_failures set
+      failures = greatest(pending - 1, 0),
+      pending = greatest(pending - 1, 0),
+      locked_until = case when greatest(pending - 1, 0) < ${limit} then null else locked_until end
+    where key = ${key}`);
+  await db.execute(sql`
+    delete from login_failures where key = ${key} and failures = 0 and pending = 0`);
 }
 
 /** Deletes counts whose window has passed and that lock nothing; returns how many. */

@@ -4,7 +4,7 @@ import { Counter, type Registry } from 'prom-client';
 import type { Db } from '../db/index.ts';
 import {
   attemptsOf,
-  clearAttempts,
+  clearJudgedAttempts,
   countAttempt,
   type KeyAttempts,
   lockedFor,
@@ -49,7 +49,8 @@ export interface Attempt {
   recordFailure(): Promise<void>;
   /**
    * A success takes back what `check` counted for it, and clears the count of this account from
-   * this address. The per-account count stays, so signing in now and then does not give a
+   * this address: the wrong answers judged there, not attempts still being checked beside it
+   * (they stay counted until their verdict). The per-account count stays, so signing in now and then does not give a
    * distributed guesser a fresh allowance, and so does the address's: one good password from an
    * attacker's address must not reset it.
    */
@@ -201,7 +202,7 @@ export function createLoginThrottle(db: Db, limits: ThrottleLimits, registry: Re
       // The key the failures were counted under: the address's block (its IPv6 /64), not the
       // address as written, or a success from IPv6 cleared nothing.
       const [pair, ...rest] = keys(account, address);
-      await clearAttempts(db, pair.key);
+      await clearJudgedAttempts(db, pair.key, pair.limit);
       for (const { key, limit } of rest) await uncountAttempt(db, key, limit);
     },
     async release() {
