@@ -221,3 +221,48 @@ test('a success clears its own count and the wrong ones judged, not attempts sti
     'the guess beside the success counts: two more before the limit of three',
   );
 });
+
+test('a verdict comes to the window its attempt was counted in, not to the one after it', async () => {
+  // Judged after the key's window had started over, an attempt of the last window took its
+  // count back from the new one (a wrong guess counted there went uncounted) and settled a
+  // pending mark of the new one (an attempt still being checked no longer held refusals, and
+  // a success cleared it as if judged).
+  const throttle = throttleWith({ perAccountAddress: 4 });
+  const account = 'user:verdict-after-the-window';
+  const address = '192.0.2.130';
+  const pair = `account-address:${account}|${address}`;
+  const [released, judged, right] = [
+    await throttle.check(account, address, unknown),
+    await throttle.check(account, address, unknown),
+    await throttle.check(account, address, unknown),
+  ];
+  for (const attempt of [released, judged, right]) assert.equal(attempt.refusal, undefined);
+  // The window passes while they are being checked (moved back rather than waited out).
+  await db.execute(
+    `update login_failures set window_started_at = window_started_at - interval '901 seconds'
+     where key like '%verdict-after-the-window%' or key = 'address:${address}'`,
+  );
+  const guess = await throttle.check(account, address, unknown);
+  assert.equal(guess.refusal, undefined);
+  const row = async () =>
+    (
+      await db.execute<{ failures: number; pending: number }>(
+        `select failures, pending from login_failures where key = '${pair}'`,
+      )
+    ).rows[0];
+  assert.deepEqual(await row(), { failures: 1, pending: 1 });
+  await judged.recordFailure();
+  assert.deepEqual(await row(), { failures: 1, pending: 1 }, 'the new window keeps its pending');
+  await released.release();
+  assert.deepEqual(await row(), { failures: 1, pending: 1 }, 'and its count');
+  await right.recordSuccess();
+  assert.deepEqual(await row(), { failures: 1, pending: 1 }, 'a success clears only judged ones');
+  await guess.recordFailure();
+  // Four in the new window: the guess and three more.
+  for (let i = 0; i < 3; i++) {
+    const next = await throttle.check(account, address, unknown);
+    assert.equal(next.refusal, undefined, `guess ${i + 2}`);
+    await next.recordFailure();
+  }
+  assert.equal((await throttle.check(account, address, unknown)).refusal?.scope, 'account_address');
+});

@@ -5,11 +5,12 @@ import type { Db } from '../db/index.ts';
 import {
   attemptsOf,
   clearJudgedAttempts,
-  countAttempt,
+  countPendingAttempt,
   type KeyAttempts,
   lockedFor,
   settleAttempt,
   uncountAttempt,
+  type Window,
 } from './repository.ts';
 
 export interface ThrottleLimits {
@@ -38,7 +39,10 @@ export interface Refusal {
   spared?: true;
 }
 
-/** One attempt `check` answered: refused, or counted and waiting for its verdict. */
+/**
+ * One attempt `check` answered: refused, or counted and waiting for its verdict. Each verdict
+ * comes to the window of each key the attempt was counted in, and to no later one.
+ */
 export interface Attempt {
   /**
    * The lock that refuses it (nothing was counted then), or one it is spared from (`spared`: a
@@ -50,9 +54,9 @@ export interface Attempt {
   /**
    * A success takes back what `check` counted for it, and clears the count of this account from
    * this address: the wrong answers judged there, not attempts still being checked beside it
-   * (they stay counted until their verdict). The per-account count stays, so signing in now and then does not give a
-   * distributed guesser a fresh allowance, and so does the address's: one good password from an
-   * attacker's address must not reset it.
+   * (they stay counted until their verdict). The per-account count stays, so signing in now and
+   * then does not give a distributed guesser a fresh allowance, and so does the address's: one
+   * good password from an attacker's address must not reset it.
    */
   recordSuccess(): Promise<void>;
   /**
@@ -101,6 +105,8 @@ export function createLoginThrottle(db: Db, limits: ThrottleLimits, registry: Re
   };
 
   type Scopes = ReturnType<typeof keys>;
+  /** A key an attempt was counted under, and the window it was counted in. */
+  type Counted = Scopes[number] & { window: Window };
   const settlePollMs = Math.max(5, Math.min(50, limits.settleMs / 10));
 
   /**
@@ -129,7 +135,7 @@ export function createLoginThrottle(db: Db, limits: ThrottleLimits, registry: Re
   async function attempt(
     scopes: Scopes,
     knownAddress: () => Promise<boolean>,
-  ): Promise<{ refusal?: Refusal; pendingAhead?: boolean }> {
+  ): Promise<{ refusal?: Refusal; pendingAhead?: boolean; counted?: Counted[] }> {
     const state = await attemptsOf(
       db,
       scopes.map((s) => s.key),
@@ -155,13 +161,16 @@ export function createLoginThrottle(db: Db, limits: ThrottleLimits, registry: Re
     // once its password or code had been found wrong, 40 guesses sent at once all passed the
     // check above before the first was counted (a limit of 5 let 40 through, or as many as the
     // gateway's login limit). One statement per key orders them: past a limit, the rest wait.
-    const counted: Scopes[number][] = [];
+    const counted: Counted[] = [];
     try {
       for (const scope of scopes) {
-        const count = await countAttempt(db, scope.key, scope.limit, limits.windowSeconds, {
-          pending: true,
-        });
-        counted.push(scope);
+        const { failures: count, window } = await countPendingAttempt(
+          db,
+          scope.key,
+          scope.limit,
+          limits.windowSeconds,
+        );
+        counted.push({ ...scope, window });
         if (count <= scope.limit) continue;
         const wait = (await lockedFor(db, [scope.key])).get(scope.key) ?? limits.windowSeconds;
         if (scope.scope !== 'account_address' && (await knownAddress())) {
@@ -169,11 +178,14 @@ export function createLoginThrottle(db: Db, limits: ThrottleLimits, registry: Re
           continue;
         }
         // Refused, as the lock the attempts ahead of it set refuses the next: not counted.
-        for (const { key, limit } of counted.splice(0)) await uncountAttempt(db, key, limit);
+        for (const { key, limit, window } of counted.splice(0)) {
+          await uncountAttempt(db, key, limit, window);
+        }
         const ahead = (await attemptsOf(db, [scope.key], limits.settleMs)).get(scope.key);
         return {
           refusal: { scope: scope.scope, retryAfter: wait },
-          // A lock already lifted since it was counted (a right answer cleared the row): look again.
+          // A lock already lifted since it was counted (a right answer took its count back): look
+          // again.
           pendingAhead: !ahead?.wait || verdictsCouldLift(ahead, scope.limit),
         };
       }
@@ -181,10 +193,12 @@ export function createLoginThrottle(db: Db, limits: ThrottleLimits, registry: Re
       // Failed before any verdict (knownAddress's query, a statement): what was counted is
       // taken back. Left pending (and counted), refusals on these keys waited for a verdict that
       // never comes.
-      for (const { key, limit } of counted) await uncountAttempt(db, key, limit).catch(() => {});
+      for (const { key, limit, window } of counted) {
+        await uncountAttempt(db, key, limit, window).catch(() => {});
+      }
       throw error;
     }
-    return spared ? { refusal: spared } : {};
+    return spared ? { refusal: spared, counted } : { counted };
   }
 
   /**
@@ -192,21 +206,22 @@ export function createLoginThrottle(db: Db, limits: ThrottleLimits, registry: Re
    * attempt before its password or code is checked, and the verdict settles or takes back what
    * that attempt counted.
    */
-  const counted = (account: string, address: string, refusal?: Refusal): Attempt => ({
+  const judged = (counted: Counted[], refusal?: Refusal): Attempt => ({
     ...(refusal ? { refusal } : {}),
     async recordFailure() {
       failures.inc();
-      for (const { key } of keys(account, address)) await settleAttempt(db, key);
+      for (const { key, window } of counted) await settleAttempt(db, key, window);
     },
     async recordSuccess() {
-      // The key the failures were counted under: the address's block (its IPv6 /64), not the
+      // The keys the failures were counted under: the address's block (its IPv6 /64), not the
       // address as written, or a success from IPv6 cleared nothing.
-      const [pair, ...rest] = keys(account, address);
-      await clearJudgedAttempts(db, pair.key, pair.limit);
-      for (const { key, limit } of rest) await uncountAttempt(db, key, limit);
+      for (const { key, limit, window, scope } of counted) {
+        if (scope === 'account_address') await clearJudgedAttempts(db, key, limit, window);
+        else await uncountAttempt(db, key, limit, window);
+      }
     },
     async release() {
-      for (const { key, limit } of keys(account, address)) await uncountAttempt(db, key, limit);
+      for (const { key, limit, window } of counted) await uncountAttempt(db, key, limit, window);
     },
   });
   const nothingCounted = async () => {};
@@ -234,7 +249,7 @@ export function createLoginThrottle(db: Db, limits: ThrottleLimits, registry: Re
       // Wrong ones keep their lock, and those waiting are refused as before.
       const deadline = Date.now() + limits.settleMs;
       for (;;) {
-        const { refusal, pendingAhead } = await attempt(scopes, knownAddress);
+        const { refusal, pendingAhead, counted } = await attempt(scopes, knownAddress);
         if (refusal && !refusal.spared && pendingAhead && Date.now() < deadline) {
           await settled(scopes.find((s) => s.scope === refusal.scope)!, deadline);
           continue;
@@ -248,7 +263,7 @@ export function createLoginThrottle(db: Db, limits: ThrottleLimits, registry: Re
             release: nothingCounted,
           };
         }
-        return counted(account, address, refusal);
+        return judged(counted ?? [], refusal);
       }
     },
   };
