@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { createTestDatabase } from '@platform/testing';
+import { loggerOptions } from '@platform/http';
+import { createTestDatabase, logCapture } from '@platform/testing';
+import pino from 'pino';
 import { Registry } from 'prom-client';
 import { openDatabase } from '../src/db/index.ts';
 import { createLoginThrottle, type ThrottleLimits } from '../src/throttle/service.ts';
@@ -30,6 +32,7 @@ const throttleWith = (limits: Partial<ThrottleLimits>) =>
       ...limits,
     },
     new Registry(),
+    pino({ level: 'silent' }),
   );
 
 const unknown = async () => false;
@@ -265,4 +268,57 @@ test('a verdict comes to the window its attempt was counted in, not to the one a
     await next.recordFailure();
   }
   assert.equal((await throttle.check(account, address, unknown)).refusal?.scope, 'account_address');
+});
+
+test('a count that cannot be taken back is logged, without the values of its keys', async () => {
+  // Taking back what an attempt counted (a code check refused before its code was judged, a
+  // throw inside check) failed silently inside the throttle: the count stayed a failure and its
+  // pending mark held refusals until it aged out, with nothing in the log to say why. The key
+  // holds what was typed as the login (a password typed into the email field): never logged.
+  const logs = logCapture();
+  const throttle = createLoginThrottle(
+    db,
+    { perAccountAddress: 5, perAccount: 3, perAddress: 100, windowSeconds: 900, settleMs: 3_000 },
+    new Registry(),
+    pino(loggerOptions('auth', 'info'), logs.stream),
+  );
+  const account = 'unknown:typed-secret-take-back';
+  const statementsFail = `alter table login_failures add constraint take_back_fails
+    check (key not like '%typed-secret-take-back%') not valid`;
+  const released = await throttle.check(account, '192.0.2.150', unknown);
+  assert.equal(released.refusal, undefined);
+  await db.execute(statementsFail);
+  try {
+    await released.release();
+  } finally {
+    await db.execute('alter table login_failures drop constraint take_back_fails');
+  }
+  // The account's count over its limit and not yet locked (attempts sent at once, counted
+  // together): the next one asks knownAddress after counting, and it throws.
+  await db.execute(
+    `update login_failures set failures = 3, locked_until = null
+     where key = 'account:${account}'`,
+  );
+  await assert.rejects(
+    throttle.check(account, '192.0.2.151', async () => {
+      await db.execute(statementsFail);
+      throw new Error('connection lost');
+    }),
+    /connection lost/,
+  );
+  await db.execute('alter table login_failures drop constraint take_back_fails');
+  const warned = logs.lines
+    .map((line) => JSON.parse(line) as { level: string; msg: string; scope?: string })
+    .filter((line) => line.level === 'warn');
+  assert.deepEqual(
+    warned.map((line) => [line.msg, line.scope]),
+    [
+      ['taking back a sign-in attempt failed', 'account_address'],
+      ['taking back a sign-in attempt failed', 'account'],
+      ['taking back a sign-in attempt failed', 'account_address'],
+      ['taking back a sign-in attempt failed', 'account'],
+    ],
+  );
+  assert.ok(!logs.text().includes('typed-secret'), logs.text());
+  assert.ok(logs.text().includes('take_back_fails'), 'the cause is logged');
 });

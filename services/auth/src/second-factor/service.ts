@@ -139,9 +139,7 @@ export async function throttledCodeCheck<T>(
     result = await check();
   } catch (error) {
     // Refused before the code was judged (or failed): not a wrong code, so not counted as one.
-    await attempt.release().catch((err: unknown) => {
-      client.log.warn({ err }, 'taking back a code attempt failed');
-    });
+    await attempt.release();
     throw error;
   }
   if (result === undefined) {

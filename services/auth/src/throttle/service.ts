@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { addressBlock, problems } from '@platform/http';
+import type { FastifyBaseLogger } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
 import type { Db } from '../db/index.ts';
 import {
@@ -63,7 +64,8 @@ export interface Attempt {
    * Ended neither right nor wrong (a code check refused for another reason: MFA already on, no
    * enrolment, the challenge spent by a request beside it): what `check` counted is taken back,
    * as for a right one, and nothing is cleared. Counted as a failure, five retried 409s locked
-   * the owner's own code sign-in at their address.
+   * the owner's own code sign-in at their address. Never throws (the caller is answering with
+   * the reason it was refused): a take-back that fails is logged.
    */
   release(): Promise<void>;
 }
@@ -78,7 +80,12 @@ export interface Attempt {
  * a carrier's NAT). There the per-account-and-address limit still holds. Unknown accounts are
  * counted like real ones: a lockout must not reveal which emails exist.
  */
-export function createLoginThrottle(db: Db, limits: ThrottleLimits, registry: Registry) {
+export function createLoginThrottle(
+  db: Db,
+  limits: ThrottleLimits,
+  registry: Registry,
+  log: Pick<FastifyBaseLogger, 'warn'>,
+) {
   const failures = new Counter({
     name: 'auth_login_failures_total',
     help: 'Failed sign-in attempts',
@@ -193,9 +200,7 @@ export function createLoginThrottle(db: Db, limits: ThrottleLimits, registry: Re
       // Failed before any verdict (knownAddress's query, a statement): what was counted is
       // taken back. Left pending (and counted), refusals on these keys waited for a verdict that
       // never comes.
-      for (const { key, limit, window } of counted) {
-        await uncountAttempt(db, key, limit, window).catch(() => {});
-      }
+      for (const counts of counted) await takeBack(counts);
       throw error;
     }
     return spared ? { refusal: spared, counted } : { counted };
@@ -206,6 +211,18 @@ export function createLoginThrottle(db: Db, limits: ThrottleLimits, registry: Re
    * attempt before its password or code is checked, and the verdict settles or takes back what
    * that attempt counted.
    */
+  /**
+   * Takes back what an attempt counted under one key, on the way out of a request that failed or
+   * was refused for another reason: a failure here must not replace that answer. Not taken back,
+   * the count stays a failure and its pending mark holds refusals until it ages out
+   * (`settleMs`), so it is logged (the error without its bound values: a key holds what was
+   * typed as the login).
+   */
+  const takeBack = ({ key, limit, window, scope }: Counted) =>
+    uncountAttempt(db, key, limit, window).catch((err: unknown) => {
+      log.warn({ err, scope }, 'taking back a sign-in attempt failed');
+    });
+
   const judged = (counted: Counted[], refusal?: Refusal): Attempt => ({
     ...(refusal ? { refusal } : {}),
     async recordFailure() {
@@ -221,7 +238,7 @@ export function createLoginThrottle(db: Db, limits: ThrottleLimits, registry: Re
       }
     },
     async release() {
-      for (const { key, limit, window } of counted) await uncountAttempt(db, key, limit, window);
+      for (const counts of counted) await takeBack(counts);
     },
   });
   const nothingCounted = async () => {};
