@@ -207,11 +207,6 @@ export function createLoginThrottle(
   }
 
   /**
-   * What `check` counted for one attempt, to be judged by one of the three: `check` counts an
-   * attempt before its password or code is checked, and the verdict settles or takes back what
-   * that attempt counted.
-   */
-  /**
    * Takes back what an attempt counted under one key, on the way out of a request that failed or
    * was refused for another reason: a failure here must not replace that answer. Not taken back,
    * the count stays a failure and its pending mark holds refusals until it ages out
@@ -223,6 +218,11 @@ export function createLoginThrottle(
       log.warn({ err, scope }, 'taking back a sign-in attempt failed');
     });
 
+  /**
+   * What `check` counted for one attempt, to be judged by one of the three: `check` counts an
+   * attempt before its password or code is checked, and the verdict settles or takes back what
+   * that attempt counted.
+   */
   const judged = (counted: Counted[], refusal?: Refusal): Attempt => ({
     ...(refusal ? { refusal } : {}),
     async recordFailure() {
