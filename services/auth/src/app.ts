@@ -121,6 +121,7 @@ export async function buildApp(deps: AuthAppDeps): Promise<App> {
         settleMs: 3_000,
       },
       app.metrics,
+      app.log,
     ),
   };
 

@@ -67,6 +67,26 @@ test('an admin sets roles; the list shows them at once, tokens after the next si
   assert.deepEqual(decodeJwt(again.accessToken).roles, ['user']);
 });
 
+test('GET /user and a new token show the roles sorted and each permission once, sorted; none for no role', async () => {
+  // One statement loads the user with both lists (users/access-repository.ts); two roles that
+  // grant the same permission (posts:write, from user and editor) must not list it twice.
+  const user = await signUp(app);
+  assert.equal((await setRoles(user.id, ['user', 'editor'])).statusCode, 200);
+  const fresh = await login(app, user.email, user.password);
+  const me = async () =>
+    (await app.inject({ url: '/accounts/v1/user', headers: bearer(fresh.accessToken) })).json()
+      .user;
+  const granted = ['categories:manage', 'posts:edit-any', 'posts:write'];
+  assert.deepEqual((await me()).roles, ['editor', 'user']);
+  assert.deepEqual((await me()).permissions, granted);
+  const claims = decodeJwt(fresh.accessToken);
+  assert.deepEqual([claims.roles, claims.permissions], [['editor', 'user'], granted]);
+  // No role at all (as an operator's script may leave it): two empty lists, not null.
+  await sql(databaseUrl, 'delete from user_roles where user_id = $1', [user.id]);
+  const bare = await me();
+  assert.deepEqual([bare.roles, bare.permissions], [[], []]);
+});
+
 test('unknown, duplicate, missing or empty roles are 400s and change nothing', async () => {
   const user = await signUp(app);
   const unknown = await setRoles(user.id, ['user', 'superuser']);

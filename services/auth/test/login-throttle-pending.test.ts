@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { createTestDatabase } from '@platform/testing';
+import { loggerOptions } from '@platform/http';
+import { createTestDatabase, logCapture } from '@platform/testing';
+import pino from 'pino';
 import { Registry } from 'prom-client';
 import { openDatabase } from '../src/db/index.ts';
 import { createLoginThrottle, type ThrottleLimits } from '../src/throttle/service.ts';
@@ -30,6 +32,7 @@ const throttleWith = (limits: Partial<ThrottleLimits>) =>
       ...limits,
     },
     new Registry(),
+    pino({ level: 'silent' }),
   );
 
 const unknown = async () => false;
@@ -51,9 +54,9 @@ test('an attempt that throws inside check (knownAddress failing) leaves nothing 
     Array.from({ length: 10 }, (_, i) =>
       throttle
         .check(account, `192.0.2.${10 + i}`, () => Promise.reject(new Error('connection lost')))
-        .then(async (refusal) => {
-          if (!refusal) await throttle.recordFailure(account, `192.0.2.${10 + i}`);
-          return refusal;
+        .then(async (attempt) => {
+          if (!attempt.refusal) await attempt.recordFailure();
+          return attempt.refusal;
         }),
     ),
   );
@@ -65,7 +68,7 @@ test('an attempt that throws inside check (knownAddress failing) leaves nothing 
      from login_failures where key like '%throws-inside-check%'`,
   );
   assert.deepEqual(left.rows[0], { pending: 0, failures: 1 });
-  const [refusal, elapsed] = await timed(() => throttle.check(account, '192.0.2.99', unknown));
+  const [{ refusal }, elapsed] = await timed(() => throttle.check(account, '192.0.2.99', unknown));
   assert.equal(refusal?.scope, 'account');
   assert.ok(elapsed < SETTLE_MS / 2, `refused after ${Math.round(elapsed)} ms`);
 });
@@ -78,17 +81,18 @@ test('a refusal that attempts still being checked cannot lift is not held waitin
   const throttle = throttleWith({ perAddress: 3 });
   const office = '198.51.100.60';
   for (let i = 0; i < 3; i++) {
-    assert.equal(await throttle.check(`unknown:guess${i}@office`, office, unknown), undefined);
-    await throttle.recordFailure(`unknown:guess${i}@office`, office);
+    const guess = await throttle.check(`unknown:guess${i}@office`, office, unknown);
+    assert.equal(guess.refusal, undefined);
+    await guess.recordFailure();
   }
   const colleague = await throttle.check('user:colleague', office, async () => true);
-  assert.equal(colleague?.spared, true);
-  const [refusal, elapsed] = await timed(() =>
+  assert.equal(colleague.refusal?.spared, true);
+  const [{ refusal }, elapsed] = await timed(() =>
     throttle.check('unknown:guess4@office', office, unknown),
   );
   assert.equal(refusal?.scope, 'address');
   assert.ok(elapsed < SETTLE_MS / 2, `refused after ${Math.round(elapsed)} ms`);
-  await throttle.recordSuccess('user:colleague', office);
+  await colleague.recordSuccess();
 });
 
 test('a refusal that a right answer still being checked lifts waits for it and goes ahead', async () => {
@@ -98,23 +102,27 @@ test('a refusal that a right answer still being checked lifts waits for it and g
   const throttle = throttleWith({ perAccount: 5 });
   const account = 'user:lifted-by-a-verdict';
   for (let i = 0; i < 3; i++) {
-    assert.equal(await throttle.check(account, `203.0.113.${i}`, unknown), undefined);
-    await throttle.recordFailure(account, `203.0.113.${i}`);
+    const wrong = await throttle.check(account, `203.0.113.${i}`, unknown);
+    assert.equal(wrong.refusal, undefined);
+    await wrong.recordFailure();
   }
-  for (const i of [3, 4]) {
-    assert.equal(await throttle.check(account, `203.0.113.${i}`, unknown), undefined);
-  }
+  const [fourth, fifth] = [
+    await throttle.check(account, '203.0.113.3', unknown),
+    await throttle.check(account, '203.0.113.4', unknown),
+  ];
+  assert.equal(fourth.refusal, undefined);
+  assert.equal(fifth.refusal, undefined);
   const sixth = timed(() => throttle.check(account, '203.0.113.5', unknown));
   await new Promise((resolve) => setTimeout(resolve, 200));
-  await throttle.recordSuccess(account, '203.0.113.3');
-  const [refusal, elapsed] = await sixth;
-  assert.equal(refusal, undefined);
+  await fourth.recordSuccess();
+  const [sixthAttempt, elapsed] = await sixth;
+  assert.equal(sixthAttempt.refusal, undefined);
   assert.ok(elapsed >= 200 && elapsed < SETTLE_MS, `went ahead after ${Math.round(elapsed)} ms`);
-  await throttle.recordFailure(account, '203.0.113.4');
-  await throttle.recordFailure(account, '203.0.113.5');
+  await fifth.recordFailure();
+  await sixthAttempt.recordFailure();
   // Five counted (three, the fourth's and the sixth's wrong ones): the next is refused at once.
   const [next, after] = await timed(() => throttle.check(account, '203.0.113.6', unknown));
-  assert.equal(next?.scope, 'account');
+  assert.equal(next.refusal?.scope, 'account');
   assert.ok(after < SETTLE_MS / 2, `refused after ${Math.round(after)} ms`);
 });
 
@@ -126,18 +134,19 @@ test('an attempt never judged (its request died) is pending no longer than its w
   const throttle = throttleWith({ perAccountAddress: 2, windowSeconds: 1 });
   const account = 'user:request-died';
   const address = '192.0.2.77';
-  assert.equal(await throttle.check(account, address, unknown), undefined);
+  assert.equal((await throttle.check(account, address, unknown)).refusal, undefined);
   await new Promise((resolve) => setTimeout(resolve, 1_100));
   for (let i = 0; i < 2; i++) {
-    assert.equal(await throttle.check(account, address, unknown), undefined, `attempt ${i + 1}`);
-    await throttle.recordFailure(account, address);
+    const wrong = await throttle.check(account, address, unknown);
+    assert.equal(wrong.refusal, undefined, `attempt ${i + 1}`);
+    await wrong.recordFailure();
   }
   const left = await db.execute<{ pending: number }>(
     `select coalesce(sum(pending), 0)::int as pending from login_failures
      where key like '%request-died%' or key = 'address:${address}'`,
   );
   assert.equal(left.rows[0]?.pending, 0);
-  const [refusal, elapsed] = await timed(() => throttle.check(account, address, unknown));
+  const [{ refusal }, elapsed] = await timed(() => throttle.check(account, address, unknown));
   assert.equal(refusal?.scope, 'account_address');
   assert.ok(elapsed < SETTLE_MS / 2, `refused after ${Math.round(elapsed)} ms`);
 });
@@ -150,17 +159,19 @@ test('a refusal is not held for verdicts that could lift one lock while another 
   const throttle = throttleWith({ perAccountAddress: 2, perAddress: 3 });
   const office = '198.51.100.90';
   for (let i = 0; i < 2; i++) {
-    assert.equal(await throttle.check('user:target', office, unknown), undefined);
-    await throttle.recordFailure('user:target', office);
+    const wrong = await throttle.check('user:target', office, unknown);
+    assert.equal(wrong.refusal, undefined);
+    await wrong.recordFailure();
   }
   // A second later (so its lock outlasts the pair's), a colleague's attempt sets the address
   // lock and is still being checked.
   await new Promise((resolve) => setTimeout(resolve, 1_100));
-  assert.equal(await throttle.check('user:colleague2', office, unknown), undefined);
-  const [refusal, elapsed] = await timed(() => throttle.check('user:target', office, unknown));
+  const colleague = await throttle.check('user:colleague2', office, unknown);
+  assert.equal(colleague.refusal, undefined);
+  const [{ refusal }, elapsed] = await timed(() => throttle.check('user:target', office, unknown));
   assert.ok(refusal && !refusal.spared);
   assert.ok(elapsed < SETTLE_MS / 2, `refused after ${Math.round(elapsed)} ms`);
-  await throttle.recordSuccess('user:colleague2', office);
+  await colleague.recordSuccess();
 });
 
 test('an attempt never judged holds refusals no longer than the settle time after the last count', async () => {
@@ -171,13 +182,143 @@ test('an attempt never judged holds refusals no longer than the settle time afte
   const throttle = throttleWith({ perAccountAddress: 3, settleMs });
   const account = 'user:died-in-window';
   const address = '192.0.2.88';
-  assert.equal(await throttle.check(account, address, unknown), undefined);
+  assert.equal((await throttle.check(account, address, unknown)).refusal, undefined);
   for (let i = 0; i < 2; i++) {
-    assert.equal(await throttle.check(account, address, unknown), undefined, `attempt ${i + 2}`);
-    await throttle.recordFailure(account, address);
+    const wrong = await throttle.check(account, address, unknown);
+    assert.equal(wrong.refusal, undefined, `attempt ${i + 2}`);
+    await wrong.recordFailure();
   }
   await new Promise((resolve) => setTimeout(resolve, settleMs + 200));
-  const [refusal, elapsed] = await timed(() => throttle.check(account, address, unknown));
+  const [{ refusal }, elapsed] = await timed(() => throttle.check(account, address, unknown));
   assert.equal(refusal?.scope, 'account_address');
   assert.ok(elapsed < settleMs / 2, `refused after ${Math.round(elapsed)} ms`);
+});
+
+test('a success clears its own count and the wrong ones judged, not attempts still being checked beside it', async () => {
+  // An owner and a guesser behind one address (an office, a carrier's NAT) guessing the owner's
+  // account: the success deleted the pair's row, and with it the count of the guess still being
+  // checked beside it, so that guess was never counted once judged wrong — one guess more than
+  // the limit for each success of the owner's.
+  const throttle = throttleWith({ perAccountAddress: 3 });
+  const account = 'user:owner-beside-a-guess';
+  const office = '198.51.100.120';
+  const guess = await throttle.check(account, office, unknown);
+  const owner = await throttle.check(account, office, unknown);
+  assert.equal(guess.refusal, undefined);
+  assert.equal(owner.refusal, undefined);
+  await owner.recordSuccess();
+  await guess.recordFailure();
+  let passed = 0;
+  for (let i = 0; i < 5; i++) {
+    const next = await throttle.check(account, office, unknown);
+    if (next.refusal) {
+      assert.equal(next.refusal.scope, 'account_address');
+      break;
+    }
+    passed++;
+    await next.recordFailure();
+  }
+  assert.equal(
+    passed,
+    2,
+    'the guess beside the success counts: two more before the limit of three',
+  );
+});
+
+test('a verdict comes to the window its attempt was counted in, not to the one after it', async () => {
+  // Judged after the key's window had started over, an attempt of the last window took its
+  // count back from the new one (a wrong guess counted there went uncounted) and settled a
+  // pending mark of the new one (an attempt still being checked no longer held refusals, and
+  // a success cleared it as if judged).
+  const throttle = throttleWith({ perAccountAddress: 4 });
+  const account = 'user:verdict-after-the-window';
+  const address = '192.0.2.130';
+  const pair = `account-address:${account}|${address}`;
+  const [released, judged, right] = [
+    await throttle.check(account, address, unknown),
+    await throttle.check(account, address, unknown),
+    await throttle.check(account, address, unknown),
+  ];
+  for (const attempt of [released, judged, right]) assert.equal(attempt.refusal, undefined);
+  // The window passes while they are being checked (moved back rather than waited out).
+  await db.execute(
+    `update login_failures set window_started_at = window_started_at - interval '901 seconds'
+     where key like '%verdict-after-the-window%' or key = 'address:${address}'`,
+  );
+  const guess = await throttle.check(account, address, unknown);
+  assert.equal(guess.refusal, undefined);
+  const row = async () =>
+    (
+      await db.execute<{ failures: number; pending: number }>(
+        `select failures, pending from login_failures where key = '${pair}'`,
+      )
+    ).rows[0];
+  assert.deepEqual(await row(), { failures: 1, pending: 1 });
+  await judged.recordFailure();
+  assert.deepEqual(await row(), { failures: 1, pending: 1 }, 'the new window keeps its pending');
+  await released.release();
+  assert.deepEqual(await row(), { failures: 1, pending: 1 }, 'and its count');
+  await right.recordSuccess();
+  assert.deepEqual(await row(), { failures: 1, pending: 1 }, 'a success clears only judged ones');
+  await guess.recordFailure();
+  // Four in the new window: the guess and three more.
+  for (let i = 0; i < 3; i++) {
+    const next = await throttle.check(account, address, unknown);
+    assert.equal(next.refusal, undefined, `guess ${i + 2}`);
+    await next.recordFailure();
+  }
+  assert.equal((await throttle.check(account, address, unknown)).refusal?.scope, 'account_address');
+});
+
+test('a count that cannot be taken back is logged, without the values of its keys', async () => {
+  // Taking back what an attempt counted (a code check refused before its code was judged, a
+  // throw inside check) failed silently inside the throttle: the count stayed a failure and its
+  // pending mark held refusals until it aged out, with nothing in the log to say why. The key
+  // holds what was typed as the login (a password typed into the email field): never logged.
+  const logs = logCapture();
+  const throttle = createLoginThrottle(
+    db,
+    { perAccountAddress: 5, perAccount: 3, perAddress: 100, windowSeconds: 900, settleMs: 3_000 },
+    new Registry(),
+    pino(loggerOptions('auth', 'info'), logs.stream),
+  );
+  const account = 'unknown:typed-secret-take-back';
+  const statementsFail = `alter table login_failures add constraint take_back_fails
+    check (key not like '%typed-secret-take-back%') not valid`;
+  const released = await throttle.check(account, '192.0.2.150', unknown);
+  assert.equal(released.refusal, undefined);
+  await db.execute(statementsFail);
+  try {
+    await released.release();
+  } finally {
+    await db.execute('alter table login_failures drop constraint take_back_fails');
+  }
+  // The account's count over its limit and not yet locked (attempts sent at once, counted
+  // together): the next one asks knownAddress after counting, and it throws.
+  await db.execute(
+    `update login_failures set failures = 3, locked_until = null
+     where key = 'account:${account}'`,
+  );
+  await assert.rejects(
+    throttle.check(account, '192.0.2.151', async () => {
+      await db.execute(statementsFail);
+      throw new Error('connection lost');
+    }),
+    /connection lost/,
+  );
+  await db.execute('alter table login_failures drop constraint take_back_fails');
+  const warned = logs.lines
+    .map((line) => JSON.parse(line) as { level: string; msg: string; scope?: string })
+    .filter((line) => line.level === 'warn');
+  assert.deepEqual(
+    warned.map((line) => [line.msg, line.scope]),
+    [
+      ['taking back a sign-in attempt failed', 'account_address'],
+      ['taking back a sign-in attempt failed', 'account'],
+      ['taking back a sign-in attempt failed', 'account_address'],
+      ['taking back a sign-in attempt failed', 'account'],
+    ],
+  );
+  assert.ok(!logs.text().includes('typed-secret'), logs.text());
+  assert.ok(logs.text().includes('take_back_fails'), 'the cause is logged');
 });

@@ -43,20 +43,21 @@ export async function confirmPassword(
       details: { reason, method: 'password', during },
     });
   const account = `user:${user.id}`;
-  const refusal = await ctx.throttle.check(account, client.ip, () =>
+  const attempt = await ctx.throttle.check(account, client.ip, () =>
     signedInFrom(ctx, user.id, client.ip),
   );
+  const { refusal } = attempt;
   if (refusal && !refusal.spared) {
     client.log.warn({ scope: refusal.scope }, 're-authentication refused: too many failures');
     await failed('rate_limited');
     throw tooManyFailures(refusal);
   }
   if (!(await verifyPassword(user.passwordHash, password))) {
-    await ctx.throttle.recordFailure(account, client.ip);
+    await attempt.recordFailure();
     await failed('invalid_password');
     // Spared from a lock (a known address), a wrong password still meets that lock.
     throw refusal ? tooManyFailures(refusal) : wrongPassword();
   }
-  await ctx.throttle.recordSuccess(account, client.ip);
+  await attempt.recordSuccess();
   return user;
 }

@@ -127,7 +127,8 @@ export async function throttledCodeCheck<T>(
   wrong: () => HttpProblem,
 ): Promise<T> {
   const account = `mfa:user:${userId}`;
-  const refusal = await ctx.throttle.check(account, client.ip, client.knownAddress);
+  const attempt = await ctx.throttle.check(account, client.ip, client.knownAddress);
+  const { refusal } = attempt;
   if (refusal && !refusal.spared) {
     client.log.warn({ scope: refusal.scope }, 'code refused: too many failures');
     await client.onRefused?.();
@@ -138,18 +139,16 @@ export async function throttledCodeCheck<T>(
     result = await check();
   } catch (error) {
     // Refused before the code was judged (or failed): not a wrong code, so not counted as one.
-    await ctx.throttle.release(account, client.ip).catch((err: unknown) => {
-      client.log.warn({ err }, 'taking back a code attempt failed');
-    });
+    await attempt.release();
     throw error;
   }
   if (result === undefined) {
-    await ctx.throttle.recordFailure(account, client.ip);
+    await attempt.recordFailure();
     await client.onWrong?.();
     // Spared from a lock (a known address), a wrong code still meets that lock.
     throw refusal ? tooManyFailures(refusal) : wrong();
   }
-  await ctx.throttle.recordSuccess(account, client.ip);
+  await attempt.recordSuccess();
   return result;
 }
 

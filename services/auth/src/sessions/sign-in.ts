@@ -39,9 +39,10 @@ export async function login(
   // A known account is counted by its id, so guesses by email and by username share one limit;
   // an unknown one by what was typed, so it locks exactly like a real one would.
   const account = user ? `user:${user.id}` : `unknown:${input.login.toLowerCase()}`;
-  const refusal = await ctx.throttle.check(account, client.ip, () =>
+  const attempt = await ctx.throttle.check(account, client.ip, () =>
     signedInFrom(ctx, user?.id ?? NO_USER, client.ip),
   );
+  const { refusal } = attempt;
   if (refusal && !refusal.spared) {
     client.log.warn({ scope: refusal.scope }, 'sign-in refused: too many failures');
     // A refusal the account's known address is spared from checks the password first (below);
@@ -55,7 +56,7 @@ export async function login(
     ? await verifyPassword(user.passwordHash, input.password)
     : await burnVerification(input.password).then(() => false);
   if (!user || !valid) {
-    await ctx.throttle.recordFailure(account, client.ip);
+    await attempt.recordFailure();
     // Both paths write one row, so the answer's timing stays the same.
     await failedSignIn(
       ctx,
@@ -66,7 +67,7 @@ export async function login(
     // Spared from a lock, a wrong password answers that lock's 429, as any other email does.
     throw refusal ? tooManyFailures(refusal) : invalidCredentials();
   }
-  await ctx.throttle.recordSuccess(account, client.ip);
+  await attempt.recordSuccess();
   return signIn(ctx, user, client, { method: 'password', passwordHash: user.passwordHash });
 }
 

@@ -1,4 +1,4 @@
-import { eq, inArray, sql } from 'drizzle-orm';
+import { inArray, sql } from 'drizzle-orm';
 import type { Executor } from '../db/index.ts';
 import { loginFailures } from '../db/schema.ts';
 
@@ -6,7 +6,7 @@ import { loginFailures } from '../db/schema.ts';
  * Counts one attempt under `key` in a fixed window and, once `limit` is reached, locks the key
  * until `windowSeconds` from now. Kept in PostgreSQL so that every replica sees the same counts.
  * One statement: a window that has passed starts over at 1. Returns the count in the window.
- * With `pending`, the attempt is also counted as not yet judged (see `attemptsOf`); a new window
+ * `countPendingAttempt` also counts it as not yet judged (see `attemptsOf`); a new window
  * starts that over too: an attempt of the last window whose request died before its verdict
  * (a killed replica, a statement failing in the caller) is never judged, and kept across
  * windows it held every later refusal waiting for it, for as long as the key was in use.
@@ -16,10 +16,36 @@ export async function countAttempt(
   key: string,
   limit: number,
   windowSeconds: number,
-  { pending = false }: { pending?: boolean } = {},
 ): Promise<number> {
-  const more = pending ? 1 : 0;
-  const { rows } = await db.execute<{ failures: number }>(sql`
+  return (await countIn(db, key, limit, windowSeconds, 0)).failures;
+}
+
+/**
+ * Which window of a key an attempt was counted in: when it started, in microseconds (what
+ * PostgreSQL keeps; a Date has milliseconds). A verdict comes to that window only: judged after
+ * the key's window started over (or its row was cleared and made again), an attempt took its
+ * count back from the new one, and settled a pending mark of an attempt counted there.
+ */
+export type Window = string;
+const windowOf = sql`(extract(epoch from window_started_at) * 1000000)::bigint`;
+const inWindow = (window: Window) => sql`${windowOf} = ${window}::bigint`;
+
+/** `countAttempt` for an attempt whose verdict is to come: counted as pending too. */
+export const countPendingAttempt = (
+  db: Executor,
+  key: string,
+  limit: number,
+  windowSeconds: number,
+) => countIn(db, key, limit, windowSeconds, 1);
+
+async function countIn(
+  db: Executor,
+  key: string,
+  limit: number,
+  windowSeconds: number,
+  more: 0 | 1,
+): Promise<{ failures: number; window: Window }> {
+  const { rows } = await db.execute<{ failures: number; window: Window }>(sql`
     insert into login_failures (key, failures, window_started_at, locked_until, pending, pending_at)
     values (${key}, 1, now(),
             case when 1 >= ${limit} then now() + make_interval(secs => ${windowSeconds}) end,
@@ -38,8 +64,8 @@ export async function countAttempt(
         when login_failures.failures + 1 >= ${limit}
         then now() + make_interval(secs => ${windowSeconds})
         else login_failures.locked_until end
-    returning failures`);
-  return rows[0]!.failures;
+    returning failures, ${windowOf}::text as "window"`);
+  return rows[0]!;
 }
 
 export interface KeyAttempts {
@@ -84,25 +110,54 @@ export async function lockedFor(db: Executor, keys: string[]): Promise<Map<strin
 /**
  * Takes back one attempt counted under `key` (one that turned out right, or was never judged),
  * and the lock it set: within a window a key is locked once its count reaches `limit`, so below
- * it no longer is. It is no longer pending either.
+ * it no longer is. It is no longer pending either. Only in the `window` it was counted in.
  */
-export async function uncountAttempt(db: Executor, key: string, limit: number): Promise<void> {
+export async function uncountAttempt(
+  db: Executor,
+  key: string,
+  limit: number,
+  window: Window,
+): Promise<void> {
   await db.execute(sql`
     update login_failures set
       failures = failures - 1,
       locked_until = case when failures - 1 < ${limit} then null else locked_until end,
       pending = greatest(pending - 1, 0)
-    where key = ${key} and failures > 0`);
+    where key = ${key} and failures > 0 and ${inWindow(window)}`);
 }
 
-/** An attempt counted under `key` has been judged wrong: it stays counted, no longer pending. */
-export async function settleAttempt(db: Executor, key: string): Promise<void> {
+/**
+ * An attempt counted under `key` in `window` has been judged wrong: it stays counted, no longer
+ * pending.
+ */
+export async function settleAttempt(db: Executor, key: string, window: Window): Promise<void> {
   await db.execute(sql`
-    update login_failures set pending = pending - 1 where key = ${key} and pending > 0`);
+    update login_failures set pending = pending - 1
+    where key = ${key} and pending > 0 and ${inWindow(window)}`);
 }
 
-export async function clearAttempts(db: Executor, key: string): Promise<void> {
-  await db.delete(loginFailures).where(eq(loginFailures.key, key));
+/**
+ * A right answer under `key`: takes back its own attempt (counted in `window`; in a later one
+ * its mark is gone already) and clears the wrong ones already judged, and only those. Attempts
+ * still being checked beside it (another at the same address) stay counted and pending:
+ * deleting the row dropped them, so each was never counted once judged wrong. A row left with
+ * nothing is deleted, so the next failure starts a window of its own.
+ */
+export async function clearJudgedAttempts(
+  db: Executor,
+  key: string,
+  limit: number,
+  window: Window,
+): Promise<void> {
+  const left = sql`greatest(pending - case when ${inWindow(window)} then 1 else 0 end, 0)`;
+  await db.execute(sql`
+    update login_failures set
+      failures = ${left},
+      pending = ${left},
+      locked_until = case when ${left} < ${limit} then null else locked_until end
+    where key = ${key}`);
+  await db.execute(sql`
+    delete from login_failures where key = ${key} and failures = 0 and pending = 0`);
 }
 
 /** Deletes counts whose window has passed and that lock nothing; returns how many. */

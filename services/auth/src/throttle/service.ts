@@ -1,15 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { addressBlock, problems } from '@platform/http';
+import type { FastifyBaseLogger } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
 import type { Db } from '../db/index.ts';
 import {
   attemptsOf,
-  clearAttempts,
-  countAttempt,
+  clearJudgedAttempts,
+  countPendingAttempt,
   type KeyAttempts,
   lockedFor,
   settleAttempt,
   uncountAttempt,
+  type Window,
 } from './repository.ts';
 
 export interface ThrottleLimits {
@@ -39,6 +41,36 @@ export interface Refusal {
 }
 
 /**
+ * One attempt `check` answered: refused, or counted and waiting for its verdict. Each verdict
+ * comes to the window of each key the attempt was counted in, and to no later one.
+ */
+export interface Attempt {
+  /**
+   * The lock that refuses it (nothing was counted then), or one it is spared from (`spared`: a
+   * wrong answer is refused with it). None: it goes ahead.
+   */
+  refusal?: Refusal;
+  /** A wrong password or code: `check` counted it already; it is judged now. */
+  recordFailure(): Promise<void>;
+  /**
+   * A success takes back what `check` counted for it, and clears the count of this account from
+   * this address: the wrong answers judged there, not attempts still being checked beside it
+   * (they stay counted until their verdict). The per-account count stays, so signing in now and
+   * then does not give a distributed guesser a fresh allowance, and so does the address's: one
+   * good password from an attacker's address must not reset it.
+   */
+  recordSuccess(): Promise<void>;
+  /**
+   * Ended neither right nor wrong (a code check refused for another reason: MFA already on, no
+   * enrolment, the challenge spent by a request beside it): what `check` counted is taken back,
+   * as for a right one, and nothing is cleared. Counted as a failure, five retried 409s locked
+   * the owner's own code sign-in at their address. Never throws (the caller is answering with
+   * the reason it was refused): a take-back that fails is logged.
+   */
+  release(): Promise<void>;
+}
+
+/**
  * Failed password checks (sign-in and re-authentication), counted per account and address, per
  * account and per address. An attacker's failures lock out only the attacker's address: the
  * owner signing in from elsewhere is unaffected. Guesses spread over many addresses reach the
@@ -48,7 +80,12 @@ export interface Refusal {
  * a carrier's NAT). There the per-account-and-address limit still holds. Unknown accounts are
  * counted like real ones: a lockout must not reveal which emails exist.
  */
-export function createLoginThrottle(db: Db, limits: ThrottleLimits, registry: Registry) {
+export function createLoginThrottle(
+  db: Db,
+  limits: ThrottleLimits,
+  registry: Registry,
+  log: Pick<FastifyBaseLogger, 'warn'>,
+) {
   const failures = new Counter({
     name: 'auth_login_failures_total',
     help: 'Failed sign-in attempts',
@@ -75,6 +112,8 @@ export function createLoginThrottle(db: Db, limits: ThrottleLimits, registry: Re
   };
 
   type Scopes = ReturnType<typeof keys>;
+  /** A key an attempt was counted under, and the window it was counted in. */
+  type Counted = Scopes[number] & { window: Window };
   const settlePollMs = Math.max(5, Math.min(50, limits.settleMs / 10));
 
   /**
@@ -103,7 +142,7 @@ export function createLoginThrottle(db: Db, limits: ThrottleLimits, registry: Re
   async function attempt(
     scopes: Scopes,
     knownAddress: () => Promise<boolean>,
-  ): Promise<{ refusal?: Refusal; pendingAhead?: boolean }> {
+  ): Promise<{ refusal?: Refusal; pendingAhead?: boolean; counted?: Counted[] }> {
     const state = await attemptsOf(
       db,
       scopes.map((s) => s.key),
@@ -129,13 +168,16 @@ export function createLoginThrottle(db: Db, limits: ThrottleLimits, registry: Re
     // once its password or code had been found wrong, 40 guesses sent at once all passed the
     // check above before the first was counted (a limit of 5 let 40 through, or as many as the
     // gateway's login limit). One statement per key orders them: past a limit, the rest wait.
-    const counted: Scopes[number][] = [];
+    const counted: Counted[] = [];
     try {
       for (const scope of scopes) {
-        const count = await countAttempt(db, scope.key, scope.limit, limits.windowSeconds, {
-          pending: true,
-        });
-        counted.push(scope);
+        const { failures: count, window } = await countPendingAttempt(
+          db,
+          scope.key,
+          scope.limit,
+          limits.windowSeconds,
+        );
+        counted.push({ ...scope, window });
         if (count <= scope.limit) continue;
         const wait = (await lockedFor(db, [scope.key])).get(scope.key) ?? limits.windowSeconds;
         if (scope.scope !== 'account_address' && (await knownAddress())) {
@@ -143,11 +185,14 @@ export function createLoginThrottle(db: Db, limits: ThrottleLimits, registry: Re
           continue;
         }
         // Refused, as the lock the attempts ahead of it set refuses the next: not counted.
-        for (const { key, limit } of counted.splice(0)) await uncountAttempt(db, key, limit);
+        for (const { key, limit, window } of counted.splice(0)) {
+          await uncountAttempt(db, key, limit, window);
+        }
         const ahead = (await attemptsOf(db, [scope.key], limits.settleMs)).get(scope.key);
         return {
           refusal: { scope: scope.scope, retryAfter: wait },
-          // A lock already lifted since it was counted (a right answer cleared the row): look again.
+          // A lock already lifted since it was counted (a right answer took its count back): look
+          // again.
           pendingAhead: !ahead?.wait || verdictsCouldLift(ahead, scope.limit),
         };
       }
@@ -155,27 +200,65 @@ export function createLoginThrottle(db: Db, limits: ThrottleLimits, registry: Re
       // Failed before any verdict (knownAddress's query, a statement): what was counted is
       // taken back. Left pending (and counted), refusals on these keys waited for a verdict that
       // never comes.
-      for (const { key, limit } of counted) await uncountAttempt(db, key, limit).catch(() => {});
+      for (const counts of counted) await takeBack(counts);
       throw error;
     }
-    return spared ? { refusal: spared } : {};
+    return spared ? { refusal: spared, counted } : { counted };
   }
+
+  /**
+   * Takes back what an attempt counted under one key, on the way out of a request that failed or
+   * was refused for another reason: a failure here must not replace that answer. Not taken back,
+   * the count stays a failure and its pending mark holds refusals until it ages out
+   * (`settleMs`), so it is logged (the error without its bound values: a key holds what was
+   * typed as the login).
+   */
+  const takeBack = ({ key, limit, window, scope }: Counted) =>
+    uncountAttempt(db, key, limit, window).catch((err: unknown) => {
+      log.warn({ err, scope }, 'taking back a sign-in attempt failed');
+    });
+
+  /**
+   * What `check` counted for one attempt, to be judged by one of the three: `check` counts an
+   * attempt before its password or code is checked, and the verdict settles or takes back what
+   * that attempt counted.
+   */
+  const judged = (counted: Counted[], refusal?: Refusal): Attempt => ({
+    ...(refusal ? { refusal } : {}),
+    async recordFailure() {
+      failures.inc();
+      for (const { key, window } of counted) await settleAttempt(db, key, window);
+    },
+    async recordSuccess() {
+      // The keys the failures were counted under: the address's block (its IPv6 /64), not the
+      // address as written, or a success from IPv6 cleared nothing.
+      for (const { key, limit, window, scope } of counted) {
+        if (scope === 'account_address') await clearJudgedAttempts(db, key, limit, window);
+        else await uncountAttempt(db, key, limit, window);
+      }
+    },
+    async release() {
+      for (const counts of counted) await takeBack(counts);
+    },
+  });
+  const nothingCounted = async () => {};
 
   return {
     /**
-     * The scope that refuses this attempt and for how long, or undefined when it may go ahead.
-     * `knownAddress` says whether the account has signed in from this address before; it is
-     * asked only when the per-account ceiling or the address limit is reached. When it spares
-     * the attempt, the refusal comes back marked `spared`: the caller checks the password or
-     * code, lets a right one through and answers a wrong one with this same 429, never its
-     * usual 401 — otherwise a locked address tells whoever shares it which emails exist and
-     * signed in from there (a 401) and which do not (a 429).
+     * Counts an attempt under its keys, or refuses it. `knownAddress` says whether the account
+     * has signed in from this address before; it is asked only when the per-account ceiling or
+     * the address limit is reached. The answer's `refusal` is the scope that refuses it and for
+     * how long (none: it may go ahead). When `knownAddress` spares it, the refusal is marked
+     * `spared`: the caller checks the password or code, lets a right one through and answers a
+     * wrong one with this same 429, never its usual 401 — otherwise a locked address tells
+     * whoever shares it which emails exist and signed in from there (a 401) and which do not (a
+     * 429). An attempt that goes ahead (spared or not) is judged by exactly one of its methods.
      */
     async check(
       account: string,
       address: string,
       knownAddress: () => Promise<boolean>,
-    ): Promise<Refusal | undefined> {
+    ): Promise<Attempt> {
       const scopes = keys(account, address);
       // Refused only because attempts ahead of it are still being checked (a lock their count
       // set, which a right answer takes back), an attempt waits for them to be judged and looks
@@ -183,44 +266,22 @@ export function createLoginThrottle(db: Db, limits: ThrottleLimits, registry: Re
       // Wrong ones keep their lock, and those waiting are refused as before.
       const deadline = Date.now() + limits.settleMs;
       for (;;) {
-        const { refusal, pendingAhead } = await attempt(scopes, knownAddress);
+        const { refusal, pendingAhead, counted } = await attempt(scopes, knownAddress);
         if (refusal && !refusal.spared && pendingAhead && Date.now() < deadline) {
           await settled(scopes.find((s) => s.scope === refusal.scope)!, deadline);
           continue;
         }
-        if (refusal && !refusal.spared) throttled.inc({ scope: refusal.scope });
-        return refusal;
+        if (refusal && !refusal.spared) {
+          throttled.inc({ scope: refusal.scope });
+          return {
+            refusal,
+            recordFailure: nothingCounted,
+            recordSuccess: nothingCounted,
+            release: nothingCounted,
+          };
+        }
+        return judged(counted ?? [], refusal);
       }
-    },
-
-    /**
-     * An attempt `check` let through that ended neither right nor wrong (a code check refused
-     * for another reason: MFA already on, no enrolment, the challenge spent by a request beside
-     * it): what `check` counted is taken back, as for a right one, and nothing is cleared. Counted
-     * as a failure, five retried 409s locked the owner's own code sign-in at their address.
-     */
-    async release(account: string, address: string): Promise<void> {
-      for (const { key, limit } of keys(account, address)) await uncountAttempt(db, key, limit);
-    },
-
-    /** A wrong password or code: `check` counted it already; it is judged now. */
-    async recordFailure(account: string, address: string): Promise<void> {
-      failures.inc();
-      for (const { key } of keys(account, address)) await settleAttempt(db, key);
-    },
-
-    /**
-     * A success takes back what `check` counted for it, and clears the count of this account from
-     * this address. The per-account count stays, so signing in now and then does not give a
-     * distributed guesser a fresh allowance, and so does the address's: one good password from an
-     * attacker's address must not reset it.
-     */
-    async recordSuccess(account: string, address: string): Promise<void> {
-      // The key the failures were counted under: the address's block (its IPv6 /64), not the
-      // address as written, or a success from IPv6 cleared nothing.
-      const [pair, ...rest] = keys(account, address);
-      await clearAttempts(db, pair.key);
-      for (const { key, limit } of rest) await uncountAttempt(db, key, limit);
     },
   };
 }
