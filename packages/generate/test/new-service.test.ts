@@ -207,6 +207,22 @@ test('new:service writes a service that the manifests, the generated files and t
   );
   assert.equal(drift.status, 0, drift.stdout + drift.stderr);
   assert.match(drift.stdout, /No schema changes/, drift.stdout);
+
+  // Its own tests pass at once, as the README promises: in process, and its process behind the
+  // real gateway and auth. The runner is this one's: outside it, not as its child.
+  const env = { ...process.env };
+  delete env.NODE_TEST_CONTEXT;
+  const tests = spawnSync(process.execPath, ['scripts/test.mjs', `services/${NAME}/`], {
+    cwd: dir,
+    encoding: 'utf8',
+    env,
+    maxBuffer: 1 << 26,
+  });
+  const output = tests.stdout + tests.stderr;
+  assert.equal(tests.status, 0, output.slice(-6000));
+  assert.match(output, /^# fail 0$/m, output.slice(-6000));
+  assert.match(output, /^ok \d+ - through the real gateway and auth/m, output.slice(-6000));
+  assert.match(output, /^ok \d+ - a deleted account's items go with it/m, output.slice(-6000));
 });
 
 test('new:service refuses a bad, reserved or taken name in one line and writes nothing', async (t) => {
