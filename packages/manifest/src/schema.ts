@@ -309,6 +309,19 @@ export type OwnSetting = Static<typeof OwnSetting>;
 export type Permission = Static<typeof Permission>;
 export type EdgeRoute = Static<typeof EdgeRoute>;
 
-/** The JSON Schema file editors read (`"$schema"` in each service.json); generated and checked. */
+/**
+ * The JSON Schema file editors read (`"$schema"` in each service.json); generated and checked.
+ * A pattern's words go in `patternErrorMessage` too: the key VS Code's JSON support shows
+ * instead of the regex (it does not read `x-pattern-message`).
+ */
 export const manifestJsonSchema = () =>
-  `${JSON.stringify({ $schema: 'https://json-schema.org/draft/2020-12/schema', ...ManifestSchema }, null, 2)}\n`;
+  `${JSON.stringify(
+    { $schema: 'https://json-schema.org/draft/2020-12/schema', ...ManifestSchema },
+    (_key, value: unknown) =>
+      value &&
+      typeof value === 'object' &&
+      typeof (value as Record<string, unknown>)['x-pattern-message'] === 'string'
+        ? { ...value, patternErrorMessage: (value as Record<string, unknown>)['x-pattern-message'] }
+        : value,
+    2,
+  )}\n`;

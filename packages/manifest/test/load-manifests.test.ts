@@ -7,6 +7,7 @@ import {
   loadManifests,
   ManifestError,
   ManifestSchema,
+  manifestJsonSchema,
   permissionsOf,
   rolePermissions,
 } from '../src/index.ts';
@@ -156,6 +157,16 @@ test('every pattern of the manifest schema says in words what it takes (x-patter
   const unworded = patterns
     .filter(([, schema]) => typeof schema['x-pattern-message'] !== 'string')
     .map(([where, schema]) => `${where} (${schema.pattern})`);
+  assert.deepEqual(unworded, []);
+});
+
+test("the editors' schema file gives every pattern's words as VS Code reads them (patternErrorMessage)", () => {
+  const file = JSON.parse(manifestJsonSchema()) as object;
+  const patterns = schemaPatterns(file);
+  assert.ok(patterns.length >= 10, `${patterns.length} patterns`);
+  const unworded = patterns
+    .filter(([, schema]) => schema.patternErrorMessage !== schema['x-pattern-message'])
+    .map(([where]) => where);
   assert.deepEqual(unworded, []);
 });
 
