@@ -1,0 +1,58 @@
+import type { FastifyInstance, FastifyRequest, preValidationHookHandler } from 'fastify';
+
+type Schema = Record<string, unknown>;
+
+/** Cuts the arrays of one value as its schema says. */
+type Cut = (value: unknown) => void;
+
+const isObject = (value: unknown): value is Schema =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * The cuts a body schema asks for: every array with a `maxItems`, reached through plain object
+ * properties and array items (a `$ref` or a union is not followed: none of those holds one).
+ * Undefined when the schema has none, so most routes get no hook at all.
+ */
+function cutsOf(schema: unknown, depth = 0): Cut | undefined {
+  if (!isObject(schema) || depth > 32) return undefined;
+  if (schema.type === 'array') {
+    const max = typeof schema.maxItems === 'number' ? schema.maxItems : undefined;
+    const inner = cutsOf(schema.items, depth + 1);
+    if (max === undefined && !inner) return undefined;
+    return (value) => {
+      if (!Array.isArray(value)) return;
+      if (max !== undefined && value.length > max + 1) value.length = max + 1;
+      if (inner) for (const item of value) inner(item);
+    };
+  }
+  if (!isObject(schema.properties)) return undefined;
+  const inner = Object.entries(schema.properties).flatMap(([name, property]) => {
+    const cut = cutsOf(property, depth + 1);
+    return cut ? [[name, cut] as const] : [];
+  });
+  if (inner.length === 0) return undefined;
+  return (value) => {
+    if (!isObject(value)) return;
+    for (const [name, cut] of inner) if (Object.hasOwn(value, name)) cut(value[name]);
+  };
+}
+
+/**
+ * A body's arrays longer than their schema allows are cut to one item past the limit before
+ * validation. ajv (allErrors) checks every item of an array that is already too long, so 240 KB
+ * of `0` in a list of ten passkey transports, 500 tracked events or ten post tags was 120 000
+ * errors and about 2 s of a service's event loop for one request — long enough for the
+ * gateway's health poll to find the instance not ready and answer 503 for all of it. Cut, the
+ * answer still says the array is too long and lists its first items' faults.
+ */
+export function capLongArrays(app: FastifyInstance) {
+  app.addHook('onRoute', (route) => {
+    const cut = cutsOf((route.schema as { body?: unknown } | undefined)?.body);
+    if (!cut) return;
+    const hook: preValidationHookHandler = (request: FastifyRequest, _reply, done) => {
+      cut(request.body);
+      done();
+    };
+    route.preValidation = [...[route.preValidation ?? []].flat(), hook];
+  });
+}
