@@ -5,6 +5,29 @@ import { problem } from '../errors.ts';
 export const AVATAR_SIZE = 256;
 export const AVATAR_TYPE = 'image/webp';
 const ACCEPTED = new Set(['png', 'jpeg', 'webp']);
+/**
+ * Scans a JPEG may have. Encoders' progressive scripts use about ten; each scan is a pass over
+ * every block of the image, and one costs ~35 bytes when it codes nothing (an end-of-band run
+ * over all blocks). libjpeg only warns about a scan repeating a band (failOn 'error' ignores
+ * warnings), so a 383 KB JPEG of 4096×4096 with 10 000 empty scans was 12 s of decoding, and a
+ * 5 MB one minutes of a decode slot and a core.
+ */
+export const MAX_JPEG_SCANS = 500;
+const START_OF_SCAN = Buffer.from([0xff, 0xda]);
+
+/**
+ * How many scans a JPEG may hold, up to `max + 1`: its FF DA byte pairs. Every scan libjpeg reads
+ * starts with one (after any fill bytes), and entropy-coded data never holds one (an FF there is
+ * stuffed with 00); one in a segment's payload (an EXIF thumbnail's) is counted too, which only
+ * overstates: no garbage between segments, which libjpeg skips with a warning, hides a scan.
+ */
+function jpegScans(data: Buffer, max: number): number {
+  let scans = 0;
+  for (let at = data.indexOf(START_OF_SCAN); at !== -1 && scans <= max; scans++) {
+    at = data.indexOf(START_OF_SCAN, at + 2);
+  }
+  return scans;
+}
 
 let loaded: Promise<typeof Sharp> | undefined;
 
@@ -56,6 +79,12 @@ export async function toAvatar(upload: Buffer, limits: DecodeLimits): Promise<Bu
     throw notAnImage();
   }
   if (!format || !ACCEPTED.has(format)) throw notAnImage();
+  if (format === 'jpeg' && jpegScans(upload, MAX_JPEG_SCANS) > MAX_JPEG_SCANS) {
+    throw problem(
+      'image_unreadable',
+      `The JPEG has more than ${MAX_JPEG_SCANS} scans; save it again as a baseline or ordinary progressive JPEG.`,
+    );
+  }
   if (width * height > maxPixels) {
     limits.onTooManyPixels?.();
     throw problem(
