@@ -48,6 +48,21 @@ test('a 116 KB PNG declaring 6320×6320 pixels is refused from its header, never
   assert.equal(await metric(app, 'auth_avatar_decodes_total{service="auth"}'), 0);
 });
 
+test('a pixel of 16-bit samples counts twice against the pixel limit (its decoding takes twice the memory)', async () => {
+  // A 194 KB interlaced 16-bit RGBA PNG of 5000×5000 took 260 MB to decode; two at once, more
+  // than auth's 512 Mi. Here against a limit of a million pixels.
+  const { app } = await buildTestAuth({ AVATAR_MAX_PIXELS: '1000000' });
+  const user = await signUp(app);
+  const deep = await upload(app, user.accessToken, blackPng(800, 800, 800, 16));
+  assert.equal(deep.statusCode, 422, deep.body);
+  assert.match(deep.json().detail, /800×800 pixels of 16-bit samples, each counted 2 times/);
+  assert.equal(await metric(app, 'auth_avatar_decodes_total{service="auth"}'), 0);
+  const half = await upload(app, user.accessToken, blackPng(700, 700, 700, 16));
+  assert.equal(half.statusCode, 200, half.body);
+  const shallow = await upload(app, user.accessToken, blackPng(800, 800));
+  assert.equal(shallow.statusCode, 200, shallow.body);
+});
+
 test('a JPEG of more scans than any encoder writes is refused before it is decoded', async () => {
   const { app } = await buildTestAuth();
   const user = await signUp(app);

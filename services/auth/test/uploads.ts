@@ -13,13 +13,13 @@ function chunk(type: string, data: Buffer): Buffer {
  * A valid, black RGB PNG of any size, built by hand: its rows are all zeros, so even 6320×6320
  * (120 MB of pixels) deflates to about 116 KB, the decompression bomb of the avatar report.
  */
-export function blackPng(width: number, height: number, rowsStored = height): Buffer {
+export function blackPng(width: number, height: number, rowsStored = height, bits = 8): Buffer {
   const header = Buffer.alloc(13);
   header.writeUInt32BE(width, 0);
   header.writeUInt32BE(height, 4);
-  header.set([8, 2, 0, 0, 0], 8); // 8 bits per channel, RGB, deflate, no filter, no interlace
+  header.set([bits, 2, 0, 0, 0], 8); // `bits` per channel, RGB, deflate, no filter, no interlace
   // Filter byte 0 and black pixels per row; fewer rows than declared make a truncated image.
-  const rows = Buffer.alloc((1 + width * 3) * rowsStored);
+  const rows = Buffer.alloc((1 + (width * 3 * bits) / 8) * rowsStored);
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk('IHDR', header),

@@ -14,6 +14,8 @@ const ACCEPTED = new Set(['png', 'jpeg', 'webp']);
  */
 export const MAX_JPEG_SCANS = 500;
 const START_OF_SCAN = Buffer.from([0xff, 0xda]);
+/** Bytes of one sample, by libvips' band format (sharp's metadata `depth`). */
+const SAMPLE_BYTES: Record<string, number> = { ushort: 2, short: 2, uint: 4, int: 4, float: 4 };
 
 /**
  * How many scans a JPEG may hold, up to `max + 1`: its FF DA byte pairs. Every scan libjpeg reads
@@ -72,24 +74,33 @@ export async function toAvatar(upload: Buffer, limits: DecodeLimits): Promise<Bu
   let format: string | undefined;
   let width: number;
   let height: number;
+  let depth: string | undefined;
   try {
     // Only the header is read here; the cap below answers better than sharp's own limit.
-    ({ format, width, height } = await sharp(upload, { limitInputPixels: false }).metadata());
+    ({ format, width, height, depth } = await sharp(upload, {
+      limitInputPixels: false,
+    }).metadata());
   } catch {
     throw notAnImage();
   }
   if (!format || !ACCEPTED.has(format)) throw notAnImage();
+  // A pixel counts once per byte of its samples: an interlaced image is decoded whole, and one of
+  // 16-bit samples takes twice the memory, so a 194 KB interlaced 16-bit RGBA PNG of 5000×5000
+  // took 260 MB to decode and two at once (AVATAR_DECODE_CONCURRENCY) more than auth's 512 Mi.
+  const weight = SAMPLE_BYTES[depth ?? 'uchar'] ?? 1;
+  if (width * height * weight > maxPixels) {
+    limits.onTooManyPixels?.();
+    throw problem(
+      'image_unreadable',
+      weight === 1
+        ? `The image is ${width}×${height} pixels; at most ${maxPixels} pixels are accepted.`
+        : `The image is ${width}×${height} pixels of ${weight * 8}-bit samples, each counted ${weight} times; at most ${maxPixels} pixels of 8-bit samples are accepted.`,
+    );
+  }
   if (format === 'jpeg' && jpegScans(upload, MAX_JPEG_SCANS) > MAX_JPEG_SCANS) {
     throw problem(
       'image_unreadable',
       `The JPEG has more than ${MAX_JPEG_SCANS} scans; save it again as a baseline or ordinary progressive JPEG.`,
-    );
-  }
-  if (width * height > maxPixels) {
-    limits.onTooManyPixels?.();
-    throw problem(
-      'image_unreadable',
-      `The image is ${width}×${height} pixels; at most ${maxPixels} pixels are accepted.`,
     );
   }
   limits.onDecode?.();
