@@ -8,16 +8,28 @@ type Cut = (value: unknown) => void;
 const isObject = (value: unknown): value is Schema =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
+/** A registered schema by its `$id` (`namedSchemas`), as a route's instance knows it. */
+type Resolve = (id: string) => unknown;
+
 /**
  * The cuts a body schema asks for: every array with a `maxItems`, reached through plain object
- * properties and array items (a `$ref` or a union is not followed: none of those holds one).
- * Undefined when the schema has none, so most routes get no hook at all.
+ * properties, array items and `$ref`s to registered schemas (a union is not followed). Undefined
+ * when the schema has none, so most routes get no hook at all.
  */
-function cutsOf(schema: unknown, depth = 0): Cut | undefined {
+function cutsOf(schema: unknown, resolve: Resolve, depth = 0): Cut | undefined {
   if (!isObject(schema) || depth > 32) return undefined;
+  if (typeof schema.$ref === 'string') {
+    let target: unknown;
+    try {
+      target = resolve(schema.$ref.replace(/#$/, ''));
+    } catch {
+      return undefined;
+    }
+    return cutsOf(target, resolve, depth + 1);
+  }
   if (schema.type === 'array') {
     const max = typeof schema.maxItems === 'number' ? schema.maxItems : undefined;
-    const inner = cutsOf(schema.items, depth + 1);
+    const inner = cutsOf(schema.items, resolve, depth + 1);
     if (max === undefined && !inner) return undefined;
     return (value) => {
       if (!Array.isArray(value)) return;
@@ -27,7 +39,7 @@ function cutsOf(schema: unknown, depth = 0): Cut | undefined {
   }
   if (!isObject(schema.properties)) return undefined;
   const inner = Object.entries(schema.properties).flatMap(([name, property]) => {
-    const cut = cutsOf(property, depth + 1);
+    const cut = cutsOf(property, resolve, depth + 1);
     return cut ? [[name, cut] as const] : [];
   });
   if (inner.length === 0) return undefined;
@@ -46,8 +58,10 @@ function cutsOf(schema: unknown, depth = 0): Cut | undefined {
  * answer still says the array is too long and lists its first items' faults.
  */
 export function capLongArrays(app: FastifyInstance) {
-  app.addHook('onRoute', (route) => {
-    const cut = cutsOf((route.schema as { body?: unknown } | undefined)?.body);
+  app.addHook('onRoute', function (this: FastifyInstance, route) {
+    const cut = cutsOf((route.schema as { body?: unknown } | undefined)?.body, (id) =>
+      this.getSchema(id),
+    );
     if (!cut) return;
     const hook: preValidationHookHandler = (request: FastifyRequest, _reply, done) => {
       cut(request.body);
