@@ -27,6 +27,7 @@ import { answerWhatNodeRefuses, clientErrorHandler, routerErrors } from './frame
 import { registerHealth } from './health.ts';
 import { parseQuery, strictValidators } from './input-strictness.ts';
 import { loggerOptions } from './logging.ts';
+import { capLongArrays } from './long-arrays.ts';
 import { registerMetrics } from './metrics.ts';
 import { swaggerOptions, watchUndocumentedProblems } from './openapi.ts';
 import { problems, registerProblemHandlers } from './problem.ts';
@@ -277,6 +278,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   answerWhatNodeRefuses(app.server);
   emptyJsonIsNoBody(app);
   onlyJsonBodies(app);
+  capLongArrays(app);
   // Before any route is added: it applies to the routes added after it.
   if (options.refuseContentCodings ?? true) refuseContentCodings(app);
 

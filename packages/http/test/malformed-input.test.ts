@@ -66,6 +66,23 @@ app.post(
   },
   async () => ({ ok: true }),
 );
+// The errors ajv gave, as a route that describes them itself (a Segment batch) reads them.
+app.post(
+  '/choices/raw',
+  {
+    attachValidation: true,
+    schema: {
+      body: Type.Object({
+        items: Type.Array(
+          Type.Object({
+            kind: Type.Union([Type.Literal('a'), Type.Literal('b'), Type.Literal('c2')]),
+          }),
+        ),
+      }),
+    },
+  },
+  async (request) => ({ errors: request.validationError?.validation.length ?? 0 }),
+);
 app.get(
   '/paged',
   { schema: { headers: Type.Object({ 'X-Page-Size': Type.Optional(Type.Integer()) }) } },
@@ -371,6 +388,21 @@ test('thousands of values outside a choice are described in time linear in their
   });
   assert.match(body.detail, /The first 100 of 24000 errors are listed\.$/);
   assert.ok(elapsed < 15_000, `${Math.round(elapsed)} ms`);
+});
+
+test('a value outside a union of literals is one error for ajv, not one per branch and one more', async () => {
+  // A Segment batch of 45 000 `{"type":1}` messages (six types: seven errors each) was 315 000
+  // errors and ~10 s of the event loop to validate, set aside and describe.
+  const items = [{ kind: 'x' }, { kind: 1 }, { kind: null }, { kind: 'a' }];
+  const res = await fetch(`${base}/choices/raw`, postJson(JSON.stringify({ items })));
+  assert.deepEqual(await res.json(), { errors: 3 });
+  // Described as before: one message listing the choices, whatever the value's type.
+  const body = await problem('/choices', postJson(JSON.stringify({ items })));
+  assert.deepEqual(body.errors, [
+    { field: 'items.0.kind', message: 'must be one of a, b, c2' },
+    { field: 'items.1.kind', message: 'must be one of a, b, c2' },
+    { field: 'items.2.kind', message: 'must be one of a, b, c2' },
+  ]);
 });
 
 test('an answer is bounded in bytes too: a field naming a huge key is cut, its start kept', async () => {

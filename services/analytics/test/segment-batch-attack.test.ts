@@ -222,10 +222,11 @@ test('an alias accepted beside a refused identify links the ids; the refused tra
   );
 });
 
-test('500 KB of tiny invalid messages beside a valid one: a bounded answer, in about the time a refused batch takes', async () => {
+test('20 000 tiny invalid messages beside a valid one: a bounded answer, in about the time a refused batch takes', async () => {
   const u = `cpu-${randomUUID()}`;
   const tiny = '{"type":"x"}';
-  const n = Math.floor((500 * 1024 - 200) / (tiny.length + 1));
+  // As many as a batch may hold (MAX_BATCH_MESSAGES; 500 KB of them would be 39 000).
+  const n = 20_000;
   const valid = `{"type":"track","userId":"${u}","event":"Kept","messageId":"${u}-0"}`;
   const all = `{"batch":[${Array(n).fill(tiny).join(',')}]}`;
   const mixed = `{"batch":[${valid},${Array(n - 6)
@@ -250,6 +251,26 @@ test('500 KB of tiny invalid messages beside a valid one: a bounded answer, in a
   assert.ok(mixedMs < refusedMs * 4 + 500, `${mixedMs} ms against ${refusedMs} ms`);
   await t.drained();
   assert.deepEqual(await stored(u), [`${u}-0`]);
+});
+
+test('a batch of more messages than 500 KB of valid ones can hold is refused whole, judged from its first', async () => {
+  // 500 KB of `{}` was 160 000 messages judged and refused one by one (~1 s, ~90 MB each).
+  const u = `many-${randomUUID()}`;
+  const valid = `{"type":"track","userId":"${u}","event":"Kept","messageId":"${u}-0"}`;
+  const tiny = await sendRaw(`{"batch":[${valid},${Array(100_000).fill('{}').join(',')}]}`);
+  assert.equal(tiny.statusCode, 400, tiny.body.slice(0, 500));
+  const problem = tiny.json() as Problem;
+  assert.deepEqual(problem.errors[0], {
+    field: 'batch',
+    message: 'must NOT have more than 20000 items',
+  });
+  // Bad types: only the first 20 001 messages are looked at (ajv checked all 45 000).
+  const typed = await sendRaw(`{"batch":[${Array(45_000).fill('{"type":1}').join(',')}]}`);
+  assert.equal(typed.statusCode, 400);
+  assert.match((typed.json() as Problem).detail, /The first 100 of 20002 errors are listed\.$/);
+  await t.drained();
+  // Nothing of a refused batch is stored, its valid first message included.
+  assert.deepEqual(await stored(u), []);
 });
 
 test('a hostile value in either message of a two-message batch is never a 5xx (the sweep sends batches of one)', async () => {

@@ -148,6 +148,24 @@ test('a token of a revoked session, or signed by another key, is refused with 40
   assert.equal((await track({ event: 'x' }, bearer(forged.accessToken))).statusCode, 401);
 });
 
+test('a request-limit of invalid events is described from its first items, not all of them', async () => {
+  // 240 KB of `0` items, anonymous: ajv checked every one (120 000 errors, ~2 s of the event
+  // loop, and the gateway's health poll then found analytics not ready).
+  const n = Math.floor((240 * 1024) / 2);
+  const res = await t.app.inject({
+    method: 'POST',
+    url,
+    headers: { 'content-type': 'application/json' },
+    payload: `{"events":[${Array(n).fill('0').join(',')}]}`,
+  });
+  assert.equal(res.statusCode, 400, res.body.slice(0, 300));
+  const { errors, detail } = res.json();
+  assert.deepEqual(errors[0], { field: 'events', message: 'must NOT have more than 500 items' });
+  assert.equal(errors[1].field, 'events.0');
+  // The 501 items kept describe themselves; the other 122 379 are never looked at.
+  assert.match(detail, /The first 100 of 502 errors are listed/);
+});
+
 test('malformed JSON is a 400 problem, not a 500', async () => {
   const res = await t.app.inject({
     method: 'POST',

@@ -5,7 +5,7 @@ import type { App } from '@platform/http';
 import sharp from 'sharp';
 import { createDecodeQueue } from '../src/avatars/decoding.ts';
 import { bearer, buildTestAuth, signUp } from './helper.ts';
-import { avatarForm, blackPng } from './uploads.ts';
+import { avatarForm, blackPng, emptyScansJpeg } from './uploads.ts';
 
 const upload = (app: App, token: string, data: Buffer) => {
   const form = avatarForm(data);
@@ -46,6 +46,37 @@ test('a 116 KB PNG declaring 6320×6320 pixels is refused from its header, never
   assert.equal(refused.statusCode, 422);
   assert.match(refused.json().detail, /1000000×1000000 pixels/);
   assert.equal(await metric(app, 'auth_avatar_decodes_total{service="auth"}'), 0);
+});
+
+test('a pixel of 16-bit samples counts twice against the pixel limit (its decoding takes twice the memory)', async () => {
+  // A 194 KB interlaced 16-bit RGBA PNG of 5000×5000 took 260 MB to decode; two at once, more
+  // than auth's 512 Mi. Here against a limit of a million pixels.
+  const { app } = await buildTestAuth({ AVATAR_MAX_PIXELS: '1000000' });
+  const user = await signUp(app);
+  const deep = await upload(app, user.accessToken, blackPng(800, 800, 800, 16));
+  assert.equal(deep.statusCode, 422, deep.body);
+  assert.match(deep.json().detail, /800×800 pixels of 16-bit samples, each counted 2 times/);
+  assert.equal(await metric(app, 'auth_avatar_decodes_total{service="auth"}'), 0);
+  const half = await upload(app, user.accessToken, blackPng(700, 700, 700, 16));
+  assert.equal(half.statusCode, 200, half.body);
+  const shallow = await upload(app, user.accessToken, blackPng(800, 800));
+  assert.equal(shallow.statusCode, 200, shallow.body);
+});
+
+test('a JPEG of more scans than any encoder writes is refused before it is decoded', async () => {
+  const { app } = await buildTestAuth();
+  const user = await signUp(app);
+  // 4096×4096 with 1000 empty scans: 68 KB, ~2 s of decoding (10 000: 383 KB, 12 s; 5 MB, minutes).
+  const bomb = emptyScansJpeg(4096, 4096, 1000);
+  assert.ok(bomb.length < 100_000, `${bomb.length} bytes`);
+  assert.equal((await sharp(bomb).metadata()).format, 'jpeg');
+  const res = await upload(app, user.accessToken, bomb);
+  assert.equal(res.statusCode, 422, res.body);
+  assert.match(res.json().detail, /more than 500 scans/);
+  assert.equal(await metric(app, 'auth_avatar_decodes_total{service="auth"}'), 0);
+  // The same picture with the scans of an ordinary progressive JPEG is an avatar.
+  const ordinary = await upload(app, user.accessToken, emptyScansJpeg(512, 512, 9));
+  assert.equal(ordinary.statusCode, 200, ordinary.body);
 });
 
 test('a user over the upload rate gets 429 with Retry-After; other users are unaffected', async () => {

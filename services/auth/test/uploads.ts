@@ -13,13 +13,13 @@ function chunk(type: string, data: Buffer): Buffer {
  * A valid, black RGB PNG of any size, built by hand: its rows are all zeros, so even 6320×6320
  * (120 MB of pixels) deflates to about 116 KB, the decompression bomb of the avatar report.
  */
-export function blackPng(width: number, height: number, rowsStored = height): Buffer {
+export function blackPng(width: number, height: number, rowsStored = height, bits = 8): Buffer {
   const header = Buffer.alloc(13);
   header.writeUInt32BE(width, 0);
   header.writeUInt32BE(height, 4);
-  header.set([8, 2, 0, 0, 0], 8); // 8 bits per channel, RGB, deflate, no filter, no interlace
+  header.set([bits, 2, 0, 0, 0], 8); // `bits` per channel, RGB, deflate, no filter, no interlace
   // Filter byte 0 and black pixels per row; fewer rows than declared make a truncated image.
-  const rows = Buffer.alloc((1 + width * 3) * rowsStored);
+  const rows = Buffer.alloc((1 + (width * 3 * bits) / 8) * rowsStored);
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk('IHDR', header),
@@ -42,4 +42,48 @@ export function avatarForm(data: Buffer) {
       Buffer.from(`\r\n--${boundary}--\r\n`),
     ]),
   };
+}
+
+/**
+ * A grey progressive JPEG built by hand whose every scan after the first is empty: an AC scan
+ * coding one end-of-band run over all blocks (~35 bytes each), repeated `scans` times. libjpeg
+ * only warns that the band repeats, and passes over every block each time: the scan bomb.
+ */
+export function emptyScansJpeg(width: number, height: number, scans: number): Buffer {
+  const segment = (marker: number, payload: number[] | Buffer) => {
+    const head = Buffer.from([0xff, marker, 0, 0]);
+    head.writeUInt16BE(payload.length + 2, 2);
+    return Buffer.concat([head, Buffer.from(payload)]);
+  };
+  // Bits to bytes, padded with 1s, an FF byte stuffed with 00 as entropy-coded data must be.
+  const entropy = (bits: number[]) => {
+    const padded = [...bits, ...Array((8 - (bits.length % 8)) % 8).fill(1)];
+    const bytes: number[] = [];
+    for (let i = 0; i < padded.length; i += 8) {
+      const byte = padded.slice(i, i + 8).reduce((n, bit) => n * 2 + bit, 0);
+      bytes.push(byte, ...(byte === 0xff ? [0] : []));
+    }
+    return Buffer.from(bytes);
+  };
+  const size = Buffer.alloc(5);
+  size.writeUInt8(8, 0);
+  size.writeUInt16BE(height, 1);
+  size.writeUInt16BE(width, 3);
+  const blocks = Math.ceil(width / 8) * Math.ceil(height / 8);
+  // One EOB14 symbol (code 0) and its 14 extra bits of ones: a run of 32 767 blocks.
+  const runs = Array.from({ length: Math.ceil(blocks / 32_767) }, () => [0, ...Array(14).fill(1)]);
+  const emptyScan = Buffer.concat([segment(0xda, [1, 1, 0x00, 1, 63, 0]), entropy(runs.flat())]);
+  return Buffer.concat([
+    Buffer.from([0xff, 0xd8]),
+    segment(0xdb, [0, ...Array(64).fill(1)]),
+    segment(0xc2, [...size, 1, 1, 0x11, 0]),
+    // DC table 0 and AC table 0, each one symbol with the one-bit code 0: DC difference 0, EOB14.
+    segment(0xc4, [0x00, 1, ...Array(15).fill(0), 0x00]),
+    segment(0xc4, [0x10, 1, ...Array(15).fill(0), 0xe0]),
+    // The DC scan: a difference of 0 for every block.
+    segment(0xda, [1, 1, 0x00, 0, 0, 0]),
+    entropy(Array(blocks).fill(0)),
+    ...Array(scans).fill(emptyScan),
+    Buffer.from([0xff, 0xd9]),
+  ]);
 }

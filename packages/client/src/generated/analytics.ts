@@ -31,7 +31,7 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * Segment batch: messages of any type, up to 500 KB in all and 32 KB each
+     * Segment batch: messages of any type, up to 500 KB and 20 000 in all, 32 KB each
      * @description A message whose messageId was seen before (within DEDUP_DAYS) is accepted and ignored. The body may be sent with `Content-Encoding: gzip` or `deflate`; the limits count its decoded bytes. Each message is judged alone: when some are invalid and others not, the valid ones are stored as if sent alone and the answer is a 400 `validation_failed` whose `detail` counts the accepted and refused messages and whose `errors` name each refused one by its index (`batch.3.properties.name`); when none is valid (or the batch itself is: not JSON, over 500 KB, no `batch` array of objects), nothing is stored.
      */
     post: operations['segmentBatch'];
@@ -460,7 +460,7 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * Segment batch (analytics.js in a web page: a browser write key from one of its origins; the body may be sent as text/plain): messages of any type, up to 500 KB in all and 32 KB each
+     * Segment batch (analytics.js in a web page: a browser write key from one of its origins; the body may be sent as text/plain): messages of any type, up to 500 KB and 20 000 in all, 32 KB each
      * @description A message whose messageId was seen before (within DEDUP_DAYS) is accepted and ignored. The body may be sent with `Content-Encoding: gzip` or `deflate`; the limits count its decoded bytes. Each message is judged alone: when some are invalid and others not, the valid ones are stored as if sent alone and the answer is a 400 `validation_failed` whose `detail` counts the accepted and refused messages and whose `errors` name each refused one by its index (`batch.3.properties.name`); when none is valid (or the batch itself is: not JSON, over 500 KB, no `batch` array of objects), nothing is stored.
      */
     post: operations['browserSegmentBatch'];

@@ -13,6 +13,7 @@ import {
   BatchBody,
   BatchEnvelope,
   MAX_BATCH_BYTES,
+  MAX_BATCH_MESSAGES,
   MAX_MESSAGE_BYTES,
   MESSAGE_TYPES,
   Message,
@@ -121,7 +122,7 @@ function segmentApi(
         operationId: id('segmentBatch'),
         errors: [...errors],
         tags,
-        summary: `Segment batch${who}: messages of any type, up to 500 KB in all and 32 KB each`,
+        summary: `Segment batch${who}: messages of any type, up to 500 KB and 20 000 in all, 32 KB each`,
         description:
           'A message whose messageId was seen before (within DEDUP_DAYS) is accepted and ignored. ' +
           'The body may be sent with `Content-Encoding: gzip` or `deflate`; the limits count ' +
@@ -252,7 +253,11 @@ function setAside(request: FastifyRequest): SetAside | undefined {
   const body = request.body;
   if (!isObject(body) || !Array.isArray(body.batch)) return undefined;
   const batch = body.batch as unknown[];
-  if (batch.length < 2 || !batch.every(isObject)) return undefined;
+  // Over MAX_BATCH_MESSAGES the batch itself is refused, whatever its messages (the body was cut
+  // to one past it before validation: the rest would go unjudged).
+  if (batch.length < 2 || batch.length > MAX_BATCH_MESSAGES || !batch.every(isObject)) {
+    return undefined;
+  }
   const { batch: _, ...envelope } = body;
   const envelopeCheck = request.compileValidationSchema(BatchEnvelope, 'body') as Check;
   if (!envelopeCheck(envelope)) return undefined;

@@ -44,9 +44,16 @@ function visibleBranches(principal: Principal | null, status: ListPostsQuery['st
 
 const DATE_ONLY = /^\d{4}-\d\d-\d\d$/;
 
-/** A date alone as the start of that day in UTC; a real day of the years 1 to 9999, else a 400. */
+/**
+ * A date alone as the start of that day in UTC; a real day of the years 1 to 9999, else a 400. A
+ * date-time as its instant in UTC: the format takes offsets up to ±23:59 and PostgreSQL only up
+ * to ±15:59 ("time zone displacement out of range"), so `published_after=…T00:00:00+23:59`, sent
+ * as written, was a 500 for anyone.
+ */
 function instant(field: string, value: string | undefined): string | undefined {
-  if (value === undefined || !DATE_ONLY.test(value)) return value;
+  if (value === undefined) return value;
+  // The format admitted it: a time of the years 1 to 9999 that Date.parse reads.
+  if (!DATE_ONLY.test(value)) return new Date(Date.parse(value)).toISOString();
   const start = `${value}T00:00:00Z`;
   const ms = Date.parse(start);
   if (
