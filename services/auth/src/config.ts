@@ -68,6 +68,12 @@ export const ConfigSchema = Type.Object({
     default: 25_000_000,
     description: 'a number of pixels',
   }),
+  /**
+   * How long NGINX (any cache honouring X-Accel-Expires) keeps a versioned avatar before asking
+   * again: browsers are told a year, but a removed avatar (or a deleted account's) must leave the
+   * cache in front of the gateway, which otherwise kept it 30 days.
+   */
+  AVATAR_EDGE_CACHE_SECONDS: Env.seconds(600),
   /** Images decoded at once, and uploads that may wait for a turn (more: 503). */
   AVATAR_DECODE_CONCURRENCY: Type.Integer({ minimum: 1, default: 2, description: 'a count' }),
   AVATAR_DECODE_QUEUE: Type.Integer({ minimum: 0, default: 8, description: 'a count' }),

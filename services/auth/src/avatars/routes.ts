@@ -34,10 +34,14 @@ export function avatarRoutes(app: App, ctx: AuthContext) {
     async (request, reply) => {
       const avatar = await getAvatar(ctx, request.params.id);
       const etag = `"${avatar.etag}"`;
+      const versioned = request.query.v === avatar.etag;
       reply
         .header('etag', etag)
-        .header('cache-control', request.query.v === avatar.etag ? FOREVER : REVALIDATE)
+        .header('cache-control', versioned ? FOREVER : REVALIDATE)
         .header('x-content-type-options', 'nosniff');
+      // NGINX keeps it only this long (it honours X-Accel-Expires over Cache-Control and passes
+      // it to no client), then revalidates: a 304 while it stands, a 404 once it is removed.
+      if (versioned) reply.header('x-accel-expires', String(ctx.config.AVATAR_EDGE_CACHE_SECONDS));
       if (isNotModified(request.headers['if-none-match'], etag)) return reply.code(304).send(null);
       return reply.type(avatar.contentType).send(avatar.image);
     },
