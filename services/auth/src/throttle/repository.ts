@@ -61,6 +61,10 @@ async function countIn(
       locked_until = case
         when login_failures.window_started_at < now() - make_interval(secs => ${windowSeconds})
         then case when 1 >= ${limit} then now() + make_interval(secs => ${windowSeconds}) end
+        -- A lock runs a window from when its limit was hit: attempts counted past it (spared
+        -- ones) do not set it again, or an owner signing in from home now and then, or an
+        -- office's colleagues, kept it running for good.
+        when login_failures.locked_until > now() then login_failures.locked_until
         when login_failures.failures + 1 >= ${limit}
         then now() + make_interval(secs => ${windowSeconds})
         else login_failures.locked_until end

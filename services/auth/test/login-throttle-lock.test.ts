@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { createTestDatabase } from '@platform/testing';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { openDatabase } from '../src/db/index.ts';
+import { createLoginThrottle, type ThrottleLimits } from '../src/throttle/service.ts';
+
+// The throttle on its own, against PostgreSQL: how long a lock lasts. A lock runs the full
+// window from when its limit was hit, so it outlives the window it was set in; only attempts
+// spared from it (an account's known address) are counted meanwhile. Times are moved in the
+// table, not waited out.
+const database = await createTestDatabase({
+  migrations: path.resolve(import.meta.dirname, '../drizzle'),
+});
+const { db, close } = await openDatabase(database.url);
+after(async () => {
+  await close();
+  await database.drop();
+});
+
+const WINDOW = 900;
+const throttleWith = (limits: Partial<ThrottleLimits>) =>
+  createLoginThrottle(
+    db,
+    {
+      perAccountAddress: 100,
+      perAccount: 100,
+      perAddress: 100,
+      windowSeconds: WINDOW,
+      settleMs: 3_000,
+      ...limits,
+    },
+    new Registry(),
+    pino({ level: 'silent' }),
+  );
+
+const unknown = async () => false;
+const known = async () => true;
+
+/** Seconds the lock of `key` still runs (0: none), as PostgreSQL sees it. */
+async function lockLeft(key: string): Promise<number> {
+  const { rows } = await db.execute<{ left: number }>(
+    `select coalesce(extract(epoch from greatest(locked_until - now(), interval '0')), 0)::float8
+       as left from login_failures where key = '${key}'`,
+  );
+  return rows[0]?.left ?? 0;
+}
+
+/** The window of `key` started `seconds` ago; its lock runs `left` more seconds. */
+const moveWindow = (key: string, seconds: number, left: number) =>
+  db.execute(
+    `update login_failures set window_started_at = now() - make_interval(secs => ${seconds}),
+       locked_until = now() + make_interval(secs => ${left}) where key = '${key}'`,
+  );
+
+test('attempts spared from a lock do not make it last longer', async () => {
+  // Each attempt counted past the limit set the lock again to a full window from then: the
+  // owner signing in from home (spared) now and then kept the account's lock running for their
+  // new phone, and colleagues signing in at an office kept its address locked for a newcomer,
+  // each sign-in a window more. A lock runs a window from when its limit was hit.
+  const throttle = throttleWith({ perAccount: 3, perAddress: 3 });
+  const account = 'user:spared-keeps-signing-in';
+  for (let i = 0; i < 3; i++) {
+    const guess = await throttle.check(account, `203.0.113.${50 + i}`, unknown);
+    assert.equal(guess.refusal, undefined);
+    await guess.recordFailure();
+  }
+  const key = `account:${account}`;
+  await moveWindow(key, 600, 300);
+  for (const verdict of ['recordSuccess', 'recordFailure'] as const) {
+    const owner = await throttle.check(account, '198.51.100.50', known);
+    assert.equal(owner.refusal?.spared, true);
+    await owner[verdict]();
+    const left = await lockLeft(key);
+    assert.ok(left > 290 && left <= 300, `after the owner's ${verdict}: ${left} s left`);
+  }
+  const office = '198.51.100.51';
+  for (let i = 0; i < 3; i++) {
+    const guess = await throttle.check(`unknown:newcomer-guess${i}@example.com`, office, unknown);
+    await guess.recordFailure();
+  }
+  await moveWindow(`address:${office}`, 600, 300);
+  const colleague = await throttle.check('user:office-regular', office, known);
+  assert.equal(colleague.refusal?.spared, true);
+  await colleague.recordSuccess();
+  const left = await lockLeft(`address:${office}`);
+  assert.ok(left > 290 && left <= 300, `after a colleague's sign-in: ${left} s left`);
+});
