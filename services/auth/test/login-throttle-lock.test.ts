@@ -55,6 +55,59 @@ const moveWindow = (key: string, seconds: number, left: number) =>
        locked_until = now() + make_interval(secs => ${left}) where key = '${key}'`,
   );
 
+test('a lock outliving its window is not lifted by an attempt spared from it', async () => {
+  // A distributed guesser hit the account's ceiling late in its window: the lock runs on after
+  // the window. The owner signing in from home (spared) was counted in a new window, which
+  // cleared the lock: every guesser's address got the whole allowance again at once, up to
+  // twice the ceiling's rate. Its right password then took back that count and a lock with it.
+  const throttle = throttleWith({ perAccount: 3 });
+  const account = 'user:ceiling-outlives-window';
+  for (let i = 0; i < 3; i++) {
+    const guess = await throttle.check(account, `203.0.113.${10 + i}`, unknown);
+    assert.equal(guess.refusal, undefined);
+    await guess.recordFailure();
+  }
+  const key = `account:${account}`;
+  await moveWindow(key, WINDOW + 1, 300);
+  for (const verdict of ['recordSuccess', 'recordFailure'] as const) {
+    const owner = await throttle.check(account, '198.51.100.10', known);
+    assert.equal(owner.refusal?.spared, true, verdict);
+    await owner[verdict]();
+    const guess = await throttle.check(account, '203.0.113.20', unknown);
+    assert.equal(guess.refusal?.scope, 'account', `after the owner's ${verdict}`);
+    assert.ok(guess.refusal.retryAfter <= 300, `retry after ${guess.refusal.retryAfter} s`);
+  }
+  // Once the lock has run out, a window starts over with the whole allowance: the owner's
+  // attempts while it ran are not held against the next one.
+  await moveWindow(key, WINDOW + 301, -1);
+  for (let i = 0; i < 3; i++) {
+    const guess = await throttle.check(account, `203.0.113.${30 + i}`, unknown);
+    assert.equal(guess.refusal, undefined, `guess ${i + 1} of the next window`);
+    await guess.recordFailure();
+  }
+  assert.equal((await throttle.check(account, '203.0.113.40', unknown)).refusal?.scope, 'account');
+});
+
+test("an address's lock outliving its window is not lifted by a colleague spared from it", async () => {
+  // One address (an office, a carrier's NAT) tried many accounts and hit the address limit late
+  // in its window. A colleague at their known address, spared, typing a wrong password once the
+  // window had passed started a new one without the lock: the guesser behind the same address
+  // went on at once.
+  const throttle = throttleWith({ perAddress: 3 });
+  const office = '198.51.100.30';
+  for (let i = 0; i < 3; i++) {
+    const guess = await throttle.check(`unknown:office-guess${i}@example.com`, office, unknown);
+    assert.equal(guess.refusal, undefined);
+    await guess.recordFailure();
+  }
+  await moveWindow(`address:${office}`, WINDOW + 1, 300);
+  const colleague = await throttle.check('user:office-colleague', office, known);
+  assert.equal(colleague.refusal?.spared, true);
+  await colleague.recordFailure();
+  const guess = await throttle.check('unknown:office-guess9@example.com', office, unknown);
+  assert.equal(guess.refusal?.scope, 'address');
+});
+
 test('attempts spared from a lock do not make it last longer', async () => {
   // Each attempt counted past the limit set the lock again to a full window from then: the
   // owner signing in from home (spared) now and then kept the account's lock running for their

@@ -5,7 +5,8 @@ import { loginFailures } from '../db/schema.ts';
 /**
  * Counts one attempt under `key` in a fixed window and, once `limit` is reached, locks the key
  * until `windowSeconds` from now. Kept in PostgreSQL so that every replica sees the same counts.
- * One statement: a window that has passed starts over at 1. Returns the count in the window.
+ * One statement: a window that has passed starts over at 1, once its lock has run out. Returns
+ * the count in the window.
  * `countPendingAttempt` also counts it as not yet judged (see `attemptsOf`); a new window
  * starts that over too: an attempt of the last window whose request died before its verdict
  * (a killed replica, a statement failing in the caller) is never judged, and kept across
@@ -45,6 +46,16 @@ async function countIn(
   windowSeconds: number,
   more: 0 | 1,
 ): Promise<{ failures: number; window: Window }> {
+  // A window starts over once it has passed and its lock (which runs a window from when the
+  // limit was hit, so past the window's end) has run out. Started over while the lock ran, the
+  // count of an attempt spared from it (the owner at a known address) left it with the lock
+  // gone, or took it away when the attempt, right, took its count back: every guesser got the
+  // whole allowance again at once, up to twice the limit's rate. Counted in the old window
+  // meanwhile, such attempts keep the count past the limit, so an attempt let past the lock
+  // (sent just before it was set) is refused while counting, as in the window.
+  const startsOver = sql`(login_failures.window_started_at
+      < now() - make_interval(secs => ${windowSeconds})
+    and (login_failures.locked_until is null or login_failures.locked_until <= now()))`;
   const { rows } = await db.execute<{ failures: number; window: Window }>(sql`
     insert into login_failures (key, failures, window_started_at, locked_until, pending, pending_at)
     values (${key}, 1, now(),
@@ -52,18 +63,16 @@ async function countIn(
             ${more}, case when ${more} > 0 then now() end)
     on conflict (key) do update set
       pending_at = case when ${more} > 0 then now() else login_failures.pending_at end,
-      pending = case when login_failures.window_started_at < now() - make_interval(secs => ${windowSeconds})
-                      then ${more} else login_failures.pending + ${more} end,
-      failures = case when login_failures.window_started_at < now() - make_interval(secs => ${windowSeconds})
-                      then 1 else login_failures.failures + 1 end,
-      window_started_at = case when login_failures.window_started_at < now() - make_interval(secs => ${windowSeconds})
-                      then now() else login_failures.window_started_at end,
+      pending = case when ${startsOver} then ${more} else login_failures.pending + ${more} end,
+      failures = case when ${startsOver} then 1 else login_failures.failures + 1 end,
+      window_started_at = case when ${startsOver}
+                          then now() else login_failures.window_started_at end,
       locked_until = case
-        when login_failures.window_started_at < now() - make_interval(secs => ${windowSeconds})
+        when ${startsOver}
         then case when 1 >= ${limit} then now() + make_interval(secs => ${windowSeconds}) end
         -- A lock runs a window from when its limit was hit: attempts counted past it (spared
         -- ones) do not set it again, or an owner signing in from home now and then, or an
-        -- office's colleagues, kept it running for good.
+        -- office's colleagues, kept it running a window past each of them.
         when login_failures.locked_until > now() then login_failures.locked_until
         when login_failures.failures + 1 >= ${limit}
         then now() + make_interval(secs => ${windowSeconds})
