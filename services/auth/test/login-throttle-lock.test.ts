@@ -141,3 +141,40 @@ test('attempts spared from a lock do not make it last longer', async () => {
   const left = await lockLeft(`address:${office}`);
   assert.ok(left > 290 && left <= 300, `after a colleague's sign-in: ${left} s left`);
 });
+
+test("a lock runs by the database's clock, whatever the app's", async () => {
+  // The counts and locks are written with PostgreSQL's now(), but how long a lock had left was
+  // read with the app's clock: a replica whose clock ran ten minutes behind the database's
+  // refused the owner ten minutes after the lock had run out, and one ten minutes ahead let
+  // attempts past a running lock to be refused only while counting, with a Retry-After of a
+  // whole window.
+  const throttle = throttleWith({ perAccountAddress: 3 });
+  const account = 'user:skewed-replica';
+  const address = '192.0.2.60';
+  const key = `account-address:${account}|${address}`;
+  for (let i = 0; i < 3; i++) {
+    const wrong = await throttle.check(account, address, unknown);
+    assert.equal(wrong.refusal, undefined);
+    await wrong.recordFailure();
+  }
+  const now = Date.now;
+  const skewed = async <T>(offsetMs: number, run: () => Promise<T>) => {
+    Date.now = () => now() + offsetMs;
+    try {
+      return await run();
+    } finally {
+      Date.now = now;
+    }
+  };
+  await moveWindow(key, 600, 300);
+  const ahead = await skewed(600_000, () => throttle.check(account, address, unknown));
+  assert.equal(ahead.refusal?.scope, 'account_address');
+  assert.ok(
+    ahead.refusal.retryAfter > 290 && ahead.refusal.retryAfter <= 300,
+    `retry after ${ahead.refusal.retryAfter} s`,
+  );
+  await moveWindow(key, WINDOW + 301, -1);
+  const behind = await skewed(-600_000, () => throttle.check(account, address, unknown));
+  assert.equal(behind.refusal, undefined, 'the lock has run out');
+  await behind.recordSuccess();
+});

@@ -93,24 +93,32 @@ export interface KeyAttempts {
   pending: number;
 }
 
-/** Each of `keys` that has a count: its lock, its count and how many are still being judged. */
+/**
+ * Each of `keys` that has a count: its lock, its count and how many are still being judged. How
+ * long a lock has left and whether a pending mark is fresh are read with PostgreSQL's clock, the
+ * one they were written with: read with the app's, a replica whose clock ran behind the
+ * database's refused the owner after the lock had run out, and one running ahead let attempts
+ * past a running lock.
+ */
 export async function attemptsOf(
   db: Executor,
   keys: string[],
   staleAfterMs = Number.POSITIVE_INFINITY,
 ): Promise<Map<string, KeyAttempts>> {
-  const rows = await db.select().from(loginFailures).where(inArray(loginFailures.key, keys));
-  const state = new Map<string, KeyAttempts>();
-  for (const row of rows) {
-    const wait = Math.ceil(((row.lockedUntil?.getTime() ?? 0) - Date.now()) / 1000);
-    const fresh = Date.now() - (row.pendingAt?.getTime() ?? 0) < staleAfterMs;
-    state.set(row.key, {
-      wait: Math.max(0, wait),
-      failures: row.failures,
-      pending: fresh ? row.pending : 0,
-    });
-  }
-  return state;
+  const fresh = Number.isFinite(staleAfterMs)
+    ? sql`${loginFailures.pendingAt} > now() - make_interval(secs => ${staleAfterMs / 1000})`
+    : sql`true`;
+  const rows = await db
+    .select({
+      key: loginFailures.key,
+      failures: loginFailures.failures,
+      wait: sql<number>`coalesce(greatest(0,
+          ceil(extract(epoch from ${loginFailures.lockedUntil} - now())))::int, 0)`,
+      pending: sql<number>`case when ${fresh} then ${loginFailures.pending} else 0 end`,
+    })
+    .from(loginFailures)
+    .where(inArray(loginFailures.key, keys));
+  return new Map(rows.map(({ key, ...state }) => [key, state]));
 }
 
 /** Seconds each of `keys` stays locked (only the locked ones are in the map). */
