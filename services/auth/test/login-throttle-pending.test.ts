@@ -322,3 +322,49 @@ test('a count that cannot be taken back is logged, without the values of its key
   assert.ok(!logs.text().includes('typed-secret'), logs.text());
   assert.ok(logs.text().includes('take_back_fails'), 'the cause is logged');
 });
+
+test('an attempt refused while counting takes back every count, also when one take-back fails', async () => {
+  // Refused at a key while counting, an attempt takes back what it counted under each key. A
+  // take-back that failed threw out of check: the keys after it kept their count and a pending
+  // mark holding refusals, nothing logged them, and the 429 became a 500.
+  const logs = logCapture();
+  const throttle = createLoginThrottle(
+    db,
+    { perAccountAddress: 5, perAccount: 3, perAddress: 100, windowSeconds: 900, settleMs: 3_000 },
+    new Registry(),
+    pino(loggerOptions('auth', 'info'), logs.stream),
+  );
+  const account = 'unknown:refused-take-back-fails';
+  // The account's count at its limit and not yet locked (attempts sent at once, counted
+  // together): the next one is refused while counting, after the pair's count.
+  const first = await throttle.check(account, '192.0.2.160', unknown);
+  await first.recordFailure();
+  await db.execute(
+    `update login_failures set failures = 3, locked_until = null
+     where key = 'account:${account}'`,
+  );
+  const pair = `account-address:${account}|192.0.2.161`;
+  let attempt: Awaited<ReturnType<typeof throttle.check>>;
+  try {
+    attempt = await throttle.check(account, '192.0.2.161', async () => {
+      await db.execute(`alter table login_failures add constraint take_back_fails
+        check (key <> '${pair}') not valid`);
+      return false;
+    });
+  } finally {
+    await db.execute('alter table login_failures drop constraint if exists take_back_fails');
+  }
+  assert.equal(attempt.refusal?.scope, 'account');
+  const { rows } = await db.execute<{ failures: number; pending: number }>(
+    `select failures, pending from login_failures where key = 'account:${account}'`,
+  );
+  assert.deepEqual(rows[0], { failures: 3, pending: 0 }, 'the account key took its count back');
+  const warned = logs.lines
+    .map((line) => JSON.parse(line) as { level: string; msg: string; scope?: string })
+    .filter((line) => line.level === 'warn');
+  assert.deepEqual(
+    warned.map((line) => [line.msg, line.scope]),
+    [['taking back a sign-in attempt failed', 'account_address']],
+  );
+  assert.ok(!logs.text().includes('refused-take-back'), logs.text());
+});

@@ -184,10 +184,10 @@ export function createLoginThrottle(
           spared ??= { scope: scope.scope, retryAfter: wait, spared: true };
           continue;
         }
-        // Refused, as the lock the attempts ahead of it set refuses the next: not counted.
-        for (const { key, limit, window } of counted.splice(0)) {
-          await uncountAttempt(db, key, limit, window);
-        }
+        // Refused, as the lock the attempts ahead of it set refuses the next: not counted. A
+        // take-back that fails is logged and the next goes on (thrown, it left the keys after it
+        // counted, and turned the 429 into a 500).
+        for (const counts of counted.splice(0)) await takeBack(counts);
         const ahead = (await attemptsOf(db, [scope.key], limits.settleMs)).get(scope.key);
         return {
           refusal: { scope: scope.scope, retryAfter: wait },
