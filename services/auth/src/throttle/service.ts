@@ -6,6 +6,7 @@ import type { Db } from '../db/index.ts';
 import {
   attemptsOf,
   clearJudgedAttempts,
+  countAttempt,
   countPendingAttempt,
   type KeyAttempts,
   lockedFor,
@@ -243,6 +244,23 @@ export function createLoginThrottle(
   });
   const nothingCounted = async () => {};
 
+  /**
+   * An attempt refused by the account's or the address's lock counts as a wrong one under each
+   * key, as one spared from that lock does (checked, and answered with its 429). Counted
+   * nowhere, an unknown email at a locked address was refused with the address's lock forever,
+   * while an account that signed in there met its own lock after five wrong passwords: a 429
+   * without the hashing time and with a whole window's Retry-After told whoever shared the
+   * address which emails exist and sign in from there. A refusal by the account's own lock at
+   * the address spares nobody, and counts nothing. A count that fails is logged, not answered.
+   */
+  async function countRefused(scopes: Scopes) {
+    for (const { key, limit, scope } of scopes) {
+      await countAttempt(db, key, limit, limits.windowSeconds).catch((err: unknown) => {
+        log.warn({ err, scope }, 'counting a refused sign-in attempt failed');
+      });
+    }
+  }
+
   return {
     /**
      * Counts an attempt under its keys, or refuses it. `knownAddress` says whether the account
@@ -273,6 +291,7 @@ export function createLoginThrottle(
         }
         if (refusal && !refusal.spared) {
           throttled.inc({ scope: refusal.scope });
+          if (refusal.scope !== 'account_address') await countRefused(scopes);
           return {
             refusal,
             recordFailure: nothingCounted,
