@@ -372,3 +372,34 @@ test('an attempt refused while counting takes back every count, also when one ta
   );
   assert.ok(!logs.text().includes('refused-take-back'), logs.text());
 });
+
+test("a success judged after its window started over leaves the new window's wrong answers counted", async () => {
+  // A verdict comes to the window its attempt was counted in and to no later one: a right
+  // password counted just before the pair's window started over, judged after wrong guesses of
+  // the new window had been (a guesser behind the owner's address), cleared them as if judged in
+  // its own window.
+  const throttle = throttleWith({ perAccountAddress: 3 });
+  const account = 'user:success-after-the-window';
+  const address = '192.0.2.170';
+  const pair = `account-address:${account}|${address}`;
+  const right = await throttle.check(account, address, unknown);
+  assert.equal(right.refusal, undefined);
+  await db.execute(
+    `update login_failures set window_started_at = window_started_at - interval '901 seconds'
+     where key like '%success-after-the-window%' or key = 'address:${address}'`,
+  );
+  for (let i = 0; i < 2; i++) {
+    const wrong = await throttle.check(account, address, unknown);
+    assert.equal(wrong.refusal, undefined);
+    await wrong.recordFailure();
+  }
+  await right.recordSuccess();
+  const { rows } = await db.execute<{ failures: number; pending: number }>(
+    `select failures, pending from login_failures where key = '${pair}'`,
+  );
+  assert.deepEqual(rows[0], { failures: 2, pending: 0 });
+  const third = await throttle.check(account, address, unknown);
+  assert.equal(third.refusal, undefined);
+  await third.recordFailure();
+  assert.equal((await throttle.check(account, address, unknown)).refusal?.scope, 'account_address');
+});

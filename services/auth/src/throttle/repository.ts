@@ -158,11 +158,13 @@ export async function settleAttempt(db: Executor, key: string, window: Window): 
 }
 
 /**
- * A right answer under `key`: takes back its own attempt (counted in `window`; in a later one
- * its mark is gone already) and clears the wrong ones already judged, and only those. Attempts
- * still being checked beside it (another at the same address) stay counted and pending:
- * deleting the row dropped them, so each was never counted once judged wrong. A row left with
- * nothing is deleted, so the next failure starts a window of its own.
+ * A right answer under `key`: takes back its own attempt and clears the wrong ones already
+ * judged, and only those, in `window` (the one it was counted in) alone. Attempts still being
+ * checked beside it (another at the same address) stay counted and pending: deleting the row
+ * dropped them, so each was never counted once judged wrong. Judged after the window started
+ * over, it leaves the new one alone: it cleared the wrong ones judged there (a guesser behind the
+ * owner's address), as if in its own. A row left with nothing is deleted, so the next failure
+ * starts a window of its own.
  */
 export async function clearJudgedAttempts(
   db: Executor,
@@ -170,13 +172,13 @@ export async function clearJudgedAttempts(
   limit: number,
   window: Window,
 ): Promise<void> {
-  const left = sql`greatest(pending - case when ${inWindow(window)} then 1 else 0 end, 0)`;
+  const left = sql`greatest(pending - 1, 0)`;
   await db.execute(sql`
     update login_failures set
       failures = ${left},
       pending = ${left},
       locked_until = case when ${left} < ${limit} then null else locked_until end
-    where key = ${key}`);
+    where key = ${key} and ${inWindow(window)}`);
   await db.execute(sql`
     delete from login_failures where key = ${key} and failures = 0 and pending = 0`);
 }
