@@ -263,9 +263,10 @@ export function createLoginThrottle(
 
   return {
     /**
-     * Counts an attempt under its keys, or refuses it. `knownAddress` says whether the account
-     * has signed in from this address before; it is asked only when the per-account ceiling or
-     * the address limit is reached. The answer's `refusal` is the scope that refuses it and for
+     * Counts an attempt under its keys, or refuses it (refused by the per-account ceiling or the
+     * address limit, it is counted as a wrong one: `countRefused`). `knownAddress` says whether
+     * the account has signed in from this address before; it is asked only when the per-account
+     * ceiling or the address limit is reached. The answer's `refusal` is the scope that refuses it and for
      * how long (none: it may go ahead). When `knownAddress` spares it, the refusal is marked
      * `spared`: the caller checks the password or code, lets a right one through and answers a
      * wrong one with this same 429, never its usual 401 — otherwise a locked address tells
