@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildTestAuth, signUp } from './helper.ts';
+import { buildTestAuth, signUp, sql } from './helper.ts';
 
 const { app } = await buildTestAuth();
 
@@ -74,4 +74,39 @@ test('an unknown email costs as much work as a wrong password', async () => {
   // few times less.
   const seen = `median CPU: unknown ${a.toFixed(1)} ms, wrong password ${b.toFixed(1)} ms`;
   assert.ok(a < b * 2 && b < a * 2, seen);
+});
+
+test('at a locked address, an account that signed in there is answered as an unknown email is', async () => {
+  // An account that signed in from a locked address (an office) is spared there: its wrong
+  // passwords are checked and answered with the lock's 429, and counted for the account at that
+  // address. An unknown email was refused and counted nowhere: after five, the account's own
+  // lock answered at once, without the password's hashing time, with a Retry-After of a whole
+  // window, while the unknown email kept the address's. Whoever shared the address learnt which
+  // emails exist and sign in from there.
+  const { app: office, databaseUrl } = await buildTestAuth({ LOGIN_MAX_FAILURES_PER_ADDRESS: '3' });
+  const address = '198.51.100.200';
+  const at = (payload: Record<string, string>) =>
+    office.inject({ method: 'POST', url: '/accounts/v1/login', payload, remoteAddress: address });
+  const user = await signUp(office);
+  assert.equal((await at({ email: user.email, password: user.password })).statusCode, 200);
+  for (let i = 0; i < 3; i++) {
+    const guess = await at({ email: `office-guess${i}@example.com`, password: 'a guess 1234' });
+    assert.equal(guess.statusCode, 401);
+  }
+  // The address was locked a while ago: 300 s left.
+  await sql(
+    databaseUrl,
+    `update login_failures set locked_until = now() + interval '300 seconds' where key = $1`,
+    [`address:${address}`],
+  );
+  const answers = async (email: string) => {
+    const seen: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      const res = await at({ email, password: `wrong at the office ${i}` });
+      const retryAfter = Number(res.headers['retry-after']);
+      seen.push(`${res.statusCode} ${retryAfter > 300 ? 'window' : 'address lock'}`);
+    }
+    return seen;
+  };
+  assert.deepEqual(await answers(user.email), await answers('no-such-colleague@example.com'));
 });

@@ -322,3 +322,84 @@ test('a count that cannot be taken back is logged, without the values of its key
   assert.ok(!logs.text().includes('typed-secret'), logs.text());
   assert.ok(logs.text().includes('take_back_fails'), 'the cause is logged');
 });
+
+test('an attempt refused while counting takes back every count, also when one take-back fails', async () => {
+  // Refused at a key while counting, an attempt takes back what it counted under each key. A
+  // take-back that failed threw out of check: the keys after it kept their count and a pending
+  // mark holding refusals, nothing logged them, and the 429 became a 500.
+  const logs = logCapture();
+  const throttle = createLoginThrottle(
+    db,
+    { perAccountAddress: 5, perAccount: 3, perAddress: 100, windowSeconds: 900, settleMs: 3_000 },
+    new Registry(),
+    pino(loggerOptions('auth', 'info'), logs.stream),
+  );
+  const account = 'unknown:refused-take-back-fails';
+  // The account's count at its limit and not yet locked (attempts sent at once, counted
+  // together): the next one is refused while counting, after the pair's count.
+  const first = await throttle.check(account, '192.0.2.160', unknown);
+  await first.recordFailure();
+  await db.execute(
+    `update login_failures set failures = 3, locked_until = null
+     where key = 'account:${account}'`,
+  );
+  const pair = `account-address:${account}|192.0.2.161`;
+  let attempt: Awaited<ReturnType<typeof throttle.check>>;
+  try {
+    attempt = await throttle.check(account, '192.0.2.161', async () => {
+      await db.execute(`alter table login_failures add constraint take_back_fails
+        check (key <> '${pair}') not valid`);
+      return false;
+    });
+  } finally {
+    await db.execute('alter table login_failures drop constraint if exists take_back_fails');
+  }
+  assert.equal(attempt.refusal?.scope, 'account');
+  const { rows } = await db.execute<{ failures: number; pending: number }>(
+    `select failures, pending from login_failures where key = 'account:${account}'`,
+  );
+  // Its pending count taken back, and counted once as refused (the refusal is a wrong answer).
+  assert.deepEqual(rows[0], { failures: 4, pending: 0 }, 'the account key took its count back');
+  const warned = logs.lines
+    .map((line) => JSON.parse(line) as { level: string; msg: string; scope?: string })
+    .filter((line) => line.level === 'warn');
+  assert.deepEqual(
+    warned.map((line) => [line.msg, line.scope]),
+    [
+      ['taking back a sign-in attempt failed', 'account_address'],
+      ['counting a refused sign-in attempt failed', 'account_address'],
+    ],
+  );
+  assert.ok(!logs.text().includes('refused-take-back'), logs.text());
+});
+
+test("a success judged after its window started over leaves the new window's wrong answers counted", async () => {
+  // A verdict comes to the window its attempt was counted in and to no later one: a right
+  // password counted just before the pair's window started over, judged after wrong guesses of
+  // the new window had been (a guesser behind the owner's address), cleared them as if judged in
+  // its own window.
+  const throttle = throttleWith({ perAccountAddress: 3 });
+  const account = 'user:success-after-the-window';
+  const address = '192.0.2.170';
+  const pair = `account-address:${account}|${address}`;
+  const right = await throttle.check(account, address, unknown);
+  assert.equal(right.refusal, undefined);
+  await db.execute(
+    `update login_failures set window_started_at = window_started_at - interval '901 seconds'
+     where key like '%success-after-the-window%' or key = 'address:${address}'`,
+  );
+  for (let i = 0; i < 2; i++) {
+    const wrong = await throttle.check(account, address, unknown);
+    assert.equal(wrong.refusal, undefined);
+    await wrong.recordFailure();
+  }
+  await right.recordSuccess();
+  const { rows } = await db.execute<{ failures: number; pending: number }>(
+    `select failures, pending from login_failures where key = '${pair}'`,
+  );
+  assert.deepEqual(rows[0], { failures: 2, pending: 0 });
+  const third = await throttle.check(account, address, unknown);
+  assert.equal(third.refusal, undefined);
+  await third.recordFailure();
+  assert.equal((await throttle.check(account, address, unknown)).refusal?.scope, 'account_address');
+});

@@ -5,7 +5,8 @@ import { loginFailures } from '../db/schema.ts';
 /**
  * Counts one attempt under `key` in a fixed window and, once `limit` is reached, locks the key
  * until `windowSeconds` from now. Kept in PostgreSQL so that every replica sees the same counts.
- * One statement: a window that has passed starts over at 1. Returns the count in the window.
+ * One statement: a window that has passed starts over at 1, once its lock has run out. Returns
+ * the count in the window.
  * `countPendingAttempt` also counts it as not yet judged (see `attemptsOf`); a new window
  * starts that over too: an attempt of the last window whose request died before its verdict
  * (a killed replica, a statement failing in the caller) is never judged, and kept across
@@ -45,6 +46,16 @@ async function countIn(
   windowSeconds: number,
   more: 0 | 1,
 ): Promise<{ failures: number; window: Window }> {
+  // A window starts over once it has passed and its lock (which runs a window from when the
+  // limit was hit, so past the window's end) has run out. Started over while the lock ran, the
+  // count of an attempt spared from it (the owner at a known address) left it with the lock
+  // gone, or took it away when the attempt, right, took its count back: every guesser got the
+  // whole allowance again at once, up to twice the limit's rate. Counted in the old window
+  // meanwhile, such attempts keep the count past the limit, so an attempt let past the lock
+  // (sent just before it was set) is refused while counting, as in the window.
+  const startsOver = sql`(login_failures.window_started_at
+      < now() - make_interval(secs => ${windowSeconds})
+    and (login_failures.locked_until is null or login_failures.locked_until <= now()))`;
   const { rows } = await db.execute<{ failures: number; window: Window }>(sql`
     insert into login_failures (key, failures, window_started_at, locked_until, pending, pending_at)
     values (${key}, 1, now(),
@@ -52,15 +63,17 @@ async function countIn(
             ${more}, case when ${more} > 0 then now() end)
     on conflict (key) do update set
       pending_at = case when ${more} > 0 then now() else login_failures.pending_at end,
-      pending = case when login_failures.window_started_at < now() - make_interval(secs => ${windowSeconds})
-                      then ${more} else login_failures.pending + ${more} end,
-      failures = case when login_failures.window_started_at < now() - make_interval(secs => ${windowSeconds})
-                      then 1 else login_failures.failures + 1 end,
-      window_started_at = case when login_failures.window_started_at < now() - make_interval(secs => ${windowSeconds})
-                      then now() else login_failures.window_started_at end,
+      pending = case when ${startsOver} then ${more} else login_failures.pending + ${more} end,
+      failures = case when ${startsOver} then 1 else login_failures.failures + 1 end,
+      window_started_at = case when ${startsOver}
+                          then now() else login_failures.window_started_at end,
       locked_until = case
-        when login_failures.window_started_at < now() - make_interval(secs => ${windowSeconds})
+        when ${startsOver}
         then case when 1 >= ${limit} then now() + make_interval(secs => ${windowSeconds}) end
+        -- A lock runs a window from when its limit was hit: attempts counted past it (spared
+        -- ones) do not set it again, or an owner signing in from home now and then, or an
+        -- office's colleagues, kept it running a window past each of them.
+        when login_failures.locked_until > now() then login_failures.locked_until
         when login_failures.failures + 1 >= ${limit}
         then now() + make_interval(secs => ${windowSeconds})
         else login_failures.locked_until end
@@ -80,24 +93,32 @@ export interface KeyAttempts {
   pending: number;
 }
 
-/** Each of `keys` that has a count: its lock, its count and how many are still being judged. */
+/**
+ * Each of `keys` that has a count: its lock, its count and how many are still being judged. How
+ * long a lock has left and whether a pending mark is fresh are read with PostgreSQL's clock, the
+ * one they were written with: read with the app's, a replica whose clock ran behind the
+ * database's refused the owner after the lock had run out, and one running ahead let attempts
+ * past a running lock.
+ */
 export async function attemptsOf(
   db: Executor,
   keys: string[],
   staleAfterMs = Number.POSITIVE_INFINITY,
 ): Promise<Map<string, KeyAttempts>> {
-  const rows = await db.select().from(loginFailures).where(inArray(loginFailures.key, keys));
-  const state = new Map<string, KeyAttempts>();
-  for (const row of rows) {
-    const wait = Math.ceil(((row.lockedUntil?.getTime() ?? 0) - Date.now()) / 1000);
-    const fresh = Date.now() - (row.pendingAt?.getTime() ?? 0) < staleAfterMs;
-    state.set(row.key, {
-      wait: Math.max(0, wait),
-      failures: row.failures,
-      pending: fresh ? row.pending : 0,
-    });
-  }
-  return state;
+  const fresh = Number.isFinite(staleAfterMs)
+    ? sql`${loginFailures.pendingAt} > now() - make_interval(secs => ${staleAfterMs / 1000})`
+    : sql`true`;
+  const rows = await db
+    .select({
+      key: loginFailures.key,
+      failures: loginFailures.failures,
+      wait: sql<number>`coalesce(greatest(0,
+          ceil(extract(epoch from ${loginFailures.lockedUntil} - now())))::int, 0)`,
+      pending: sql<number>`case when ${fresh} then ${loginFailures.pending} else 0 end`,
+    })
+    .from(loginFailures)
+    .where(inArray(loginFailures.key, keys));
+  return new Map(rows.map(({ key, ...state }) => [key, state]));
 }
 
 /** Seconds each of `keys` stays locked (only the locked ones are in the map). */
@@ -137,11 +158,13 @@ export async function settleAttempt(db: Executor, key: string, window: Window): 
 }
 
 /**
- * A right answer under `key`: takes back its own attempt (counted in `window`; in a later one
- * its mark is gone already) and clears the wrong ones already judged, and only those. Attempts
- * still being checked beside it (another at the same address) stay counted and pending:
- * deleting the row dropped them, so each was never counted once judged wrong. A row left with
- * nothing is deleted, so the next failure starts a window of its own.
+ * A right answer under `key`: takes back its own attempt and clears the wrong ones already
+ * judged, and only those, in `window` (the one it was counted in) alone. Attempts still being
+ * checked beside it (another at the same address) stay counted and pending: deleting the row
+ * dropped them, so each was never counted once judged wrong. Judged after the window started
+ * over, it leaves the new one alone: it cleared the wrong ones judged there (a guesser behind the
+ * owner's address), as if in its own. A row left with nothing is deleted, so the next failure
+ * starts a window of its own.
  */
 export async function clearJudgedAttempts(
   db: Executor,
@@ -149,13 +172,13 @@ export async function clearJudgedAttempts(
   limit: number,
   window: Window,
 ): Promise<void> {
-  const left = sql`greatest(pending - case when ${inWindow(window)} then 1 else 0 end, 0)`;
+  const left = sql`greatest(pending - 1, 0)`;
   await db.execute(sql`
     update login_failures set
       failures = ${left},
       pending = ${left},
       locked_until = case when ${left} < ${limit} then null else locked_until end
-    where key = ${key}`);
+    where key = ${key} and ${inWindow(window)}`);
   await db.execute(sql`
     delete from login_failures where key = ${key} and failures = 0 and pending = 0`);
 }

@@ -6,6 +6,7 @@ import type { Db } from '../db/index.ts';
 import {
   attemptsOf,
   clearJudgedAttempts,
+  countAttempt,
   countPendingAttempt,
   type KeyAttempts,
   lockedFor,
@@ -184,10 +185,10 @@ export function createLoginThrottle(
           spared ??= { scope: scope.scope, retryAfter: wait, spared: true };
           continue;
         }
-        // Refused, as the lock the attempts ahead of it set refuses the next: not counted.
-        for (const { key, limit, window } of counted.splice(0)) {
-          await uncountAttempt(db, key, limit, window);
-        }
+        // Refused, as the lock the attempts ahead of it set refuses the next: not counted. A
+        // take-back that fails is logged and the next goes on (thrown, it left the keys after it
+        // counted, and turned the 429 into a 500).
+        for (const counts of counted.splice(0)) await takeBack(counts);
         const ahead = (await attemptsOf(db, [scope.key], limits.settleMs)).get(scope.key);
         return {
           refusal: { scope: scope.scope, retryAfter: wait },
@@ -243,11 +244,29 @@ export function createLoginThrottle(
   });
   const nothingCounted = async () => {};
 
+  /**
+   * An attempt refused by the account's or the address's lock counts as a wrong one under each
+   * key, as one spared from that lock does (checked, and answered with its 429). Counted
+   * nowhere, an unknown email at a locked address was refused with the address's lock forever,
+   * while an account that signed in there met its own lock after five wrong passwords: a 429
+   * without the hashing time and with a whole window's Retry-After told whoever shared the
+   * address which emails exist and sign in from there. A refusal by the account's own lock at
+   * the address spares nobody, and counts nothing. A count that fails is logged, not answered.
+   */
+  async function countRefused(scopes: Scopes) {
+    for (const { key, limit, scope } of scopes) {
+      await countAttempt(db, key, limit, limits.windowSeconds).catch((err: unknown) => {
+        log.warn({ err, scope }, 'counting a refused sign-in attempt failed');
+      });
+    }
+  }
+
   return {
     /**
-     * Counts an attempt under its keys, or refuses it. `knownAddress` says whether the account
-     * has signed in from this address before; it is asked only when the per-account ceiling or
-     * the address limit is reached. The answer's `refusal` is the scope that refuses it and for
+     * Counts an attempt under its keys, or refuses it (refused by the per-account ceiling or the
+     * address limit, it is counted as a wrong one: `countRefused`). `knownAddress` says whether
+     * the account has signed in from this address before; it is asked only when the per-account
+     * ceiling or the address limit is reached. The answer's `refusal` is the scope that refuses it and for
      * how long (none: it may go ahead). When `knownAddress` spares it, the refusal is marked
      * `spared`: the caller checks the password or code, lets a right one through and answers a
      * wrong one with this same 429, never its usual 401 — otherwise a locked address tells
@@ -273,6 +292,7 @@ export function createLoginThrottle(
         }
         if (refusal && !refusal.spared) {
           throttled.inc({ scope: refusal.scope });
+          if (refusal.scope !== 'account_address') await countRefused(scopes);
           return {
             refusal,
             recordFailure: nothingCounted,
