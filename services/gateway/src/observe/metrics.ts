@@ -31,7 +31,7 @@ export function gatewayMetrics(
     };
   new Gauge({
     name: 'gateway_upstream_healthy',
-    help: '1 while an upstream instance receives traffic (ready and not ejected), else 0',
+    help: '1 while an upstream instance is in rotation (ready and not ejected), else 0 (it then gets traffic only in panic routing, when no instance of its service is in)',
     labelNames: ['upstream_service', 'instance'] as const,
     registers,
     collect: perInstance((_b, i) => (isAvailable(i) ? 1 : 0)),
