@@ -185,6 +185,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     },
     exact: edgeRoutes(config),
     refused,
+    panicRouted: metrics.panicRouted,
     cache: {
       store: kept,
       enabled: config.RESPONSE_CACHE === 'on',

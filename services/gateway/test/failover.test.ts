@@ -95,14 +95,21 @@ test('once the gateway answers ready, it routes to a service that came up since 
   const upA = await startUpstream(a.handler);
   cleanup(upA!.close);
   const url = await gateway({ AUTH_URLS: upA!.url, MAIN_URLS: upA!.url, HEALTH_INTERVAL_MS: 3000 });
-  // The first poll (after 3 s) finds it starting: no traffic.
-  await eventually(async () => (await fetch(`${url}/main/v1/posts`)).status === 503, 10_000);
+  // The first poll (after 3 s) finds it starting: out (a request would be panic-routed to it).
+  await eventually(async () => healthyIn(await metricsOf(url), upA!.url) === '0', 10_000);
   a.state.ready = true;
-  // `npm start` prints "Gateway ready" once `GET /health` is 200, and the next request must get through,
-  // not wait for the next poll (3 s on here).
+  // `npm start` prints "Gateway ready" once `GET /health` is 200, and the next request must go
+  // to an instance in rotation, not wait for the next poll (3 s on here).
   assert.equal((await fetch(`${url}/health`)).status, 200);
+  assert.equal(healthyIn(await metricsOf(url), upA!.url), '1');
   assert.equal((await fetch(`${url}/main/v1/posts`)).status, 200);
+  assert.doesNotMatch(await metricsOf(url), /gateway_upstream_panic_routed_total\{[^}]*\} [1-9]/);
 });
+
+const healthyIn = (metrics: string, instance: string) =>
+  new RegExp(`gateway_upstream_healthy\\{[^}]*instance="${instance}"[^}]*\\} (\\d)`).exec(
+    metrics,
+  )?.[1];
 
 test('with every instance down the answer is 503, at once', async () => {
   const url = await gateway({

@@ -413,6 +413,7 @@ export interface operations {
         published_before?: string;
         /** @description Default -published_at. With q and no sort: relevance, as described under q. A sort given with q is that order, nothing ranked. */
         sort?: '-published_at' | 'published_at' | '-created_at' | 'title';
+        /** @description The most posts a page holds. A page also ends before the post that would take its bodies past 512 KB (one larger post comes alone), so it may hold fewer than limit with a next_cursor: follow next_cursor until it is null, never stop at a short page. */
         limit?: number;
         /** @description next_cursor of the previous page */
         cursor?: string;

@@ -66,9 +66,12 @@ async function checkAll(deployed: [string, Balancer][]): Promise<Record<string, 
       // found ready, not 503 until the next poll (a service that came up between two polls).
       const ready = await Promise.all(
         balancer.instances.map(async (instance) => {
-          const up = await isReady(instance.url, CHECK_TIMEOUT_MS);
-          balancer.setReady(instance, up);
-          return up;
+          const found = await isReady(instance.url, CHECK_TIMEOUT_MS);
+          // No answer is left to the poll to count (UNHEALTHY_THRESHOLD in a row): a flood of
+          // `GET /health` during one stall must not take an instance out sooner. This answer
+          // still says the instance is not ready: it is the stack's state right now.
+          if (found !== 'unanswered') balancer.setReady(instance, found);
+          return found === 'ready';
         }),
       );
       const down = ready.filter((r) => !r).length;

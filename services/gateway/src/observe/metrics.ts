@@ -10,6 +10,7 @@ export interface GatewayMetrics {
   samplesDropped: Counter<'reason'>;
   connectionsRefused: Counter;
   cacheLookups: Counter<'service' | 'result'>;
+  panicRouted: Counter<'upstream_service'>;
 }
 
 /** The gateway's own series, beside the per-route histogram every service has. */
@@ -30,7 +31,7 @@ export function gatewayMetrics(
     };
   new Gauge({
     name: 'gateway_upstream_healthy',
-    help: '1 while an upstream instance receives traffic (ready and not ejected), else 0',
+    help: '1 while an upstream instance is in rotation (ready and not ejected), else 0 (it then gets traffic only in panic routing, when no instance of its service is in)',
     labelNames: ['upstream_service', 'instance'] as const,
     registers,
     collect: perInstance((_b, i) => (isAvailable(i) ? 1 : 0)),
@@ -91,6 +92,12 @@ export function gatewayMetrics(
     connectionsRefused: new Counter({
       name: 'gateway_connections_refused_total',
       help: 'Connections closed at once: their address already held as many as it may',
+      registers,
+    }),
+    panicRouted: new Counter({
+      name: 'gateway_upstream_panic_routed_total',
+      help: 'Requests sent to an instance that is out, because every instance of its service was out (panic routing)',
+      labelNames: ['upstream_service'] as const,
       registers,
     }),
     samplesDropped: new Counter({

@@ -1,8 +1,9 @@
-import type { Balancer } from './balancer.ts';
+import type { Balancer, Readiness } from './balancer.ts';
 
 /**
- * Polls every instance's `/health/ready`: one that is not ready (starting, closing, its
- * database down) gets no traffic, and one that was taken out comes back as soon as it is.
+ * Polls every instance's `/health/ready`: one that says it is not ready (starting, closing, its
+ * database down) gets no traffic, one that does not answer gets none after UNHEALTHY_THRESHOLD
+ * polls in a row (balancer.ts), and one that was taken out comes back as soon as it is ready.
  */
 export function pollHealth(balancers: Balancer[], intervalMs: number): () => void {
   const timeoutMs = Math.min(intervalMs, 2000);
@@ -29,14 +30,15 @@ export function pollHealth(balancers: Balancer[], intervalMs: number): () => voi
   };
 }
 
-export async function isReady(baseUrl: string, timeoutMs: number): Promise<boolean> {
+/** An answer other than 200 is `not ready`; none within the timeout (or a refusal) `unanswered`. */
+export async function isReady(baseUrl: string, timeoutMs: number): Promise<Readiness> {
   try {
     const response = await fetch(`${baseUrl}/health/ready`, {
       signal: AbortSignal.timeout(timeoutMs),
     });
     await response.arrayBuffer();
-    return response.status === 200;
+    return response.status === 200 ? 'ready' : 'not ready';
   } catch {
-    return false;
+    return 'unanswered';
   }
 }

@@ -8,8 +8,15 @@ export interface Instance {
   pool: Dispatcher;
   /** Requests sent to it that have not finished. */
   inFlight: number;
-  /** Its `/health/ready` answered 200 at the last poll (assumed until the first poll says no). */
+  /**
+   * In rotation as far as active health goes: its `/health/ready` answered 200 at the last poll,
+   * or failed to answer fewer than `unhealthyThreshold` polls in a row (assumed until the first
+   * poll says no). An answer other than 200 (starting, closing, its database down) is the
+   * instance's own word and takes it out at once.
+   */
   ready: boolean;
+  /** Polls in a row that found no answer (timed out, refused, reset). */
+  failedPolls: number;
   /** Refused a connection or timed out: no traffic until then, or until it polls ready again. */
   ejectedUntil: number;
 }
@@ -20,8 +27,17 @@ export interface Balancer {
   pick(exclude?: Instance): Instance | undefined;
   /** Passive health: take an instance out for the eject period. */
   eject(instance: Instance): void;
-  /** Active health: the latest `/health/ready` result. */
-  setReady(instance: Instance, ready: boolean): void;
+  /**
+   * Active health: the latest `/health/ready` result. `unanswered` (timed out, refused, reset)
+   * takes the instance out only once `unhealthyThreshold` polls in a row found no answer.
+   */
+  setReady(instance: Instance, ready: Readiness): void;
+  /**
+   * Panic routing: when `pick` finds no available instance, the instance with the fewest
+   * requests in flight among all of them (out or not), as Envoy balances over every host when
+   * too few are healthy: a request that may succeed beats a certain 503.
+   */
+  pickAny(exclude?: Instance): Instance | undefined;
   /**
    * The instances become exactly `urls`: a known one keeps its health and count, a new one
    * joins as ready, and one that left finishes what it has in flight, then its pool closes.
@@ -30,8 +46,20 @@ export interface Balancer {
   close(): Promise<void>;
 }
 
+/** What one `/health/ready` poll found. */
+export type Readiness = 'ready' | 'not ready' | 'unanswered';
+
+/**
+ * Polls in a row without an answer before an instance is taken out (Envoy's
+ * `unhealthy_threshold`; 3 is a common default, AWS's target groups' too): one stall of an
+ * instance's event loop (a slow request, a GC pause) past a poll's 2 s timeout is not an outage.
+ */
+export const UNHEALTHY_THRESHOLD = 3;
+
 export interface BalancerOptions {
   ejectMs: number;
+  /** Polls in a row without an answer before an instance is out (default UNHEALTHY_THRESHOLD). */
+  unhealthyThreshold?: number;
   /** The connection pool for one instance's origin. */
   connect: (url: string) => Dispatcher;
 }
@@ -55,6 +83,7 @@ export function createBalancer(urls: readonly string[], options: BalancerOptions
           pool: options.connect(url),
           inFlight: 0,
           ready: true,
+          failedPolls: 0,
           ejectedUntil: 0,
         },
     );
@@ -63,29 +92,45 @@ export function createBalancer(urls: readonly string[], options: BalancerOptions
     }
   };
   setUrls(urls);
+  const threshold = options.unhealthyThreshold ?? UNHEALTHY_THRESHOLD;
+  const fewestInFlight = (exclude: Instance | undefined, usable: (i: Instance) => boolean) => {
+    const n = instances.length;
+    let best: Instance | undefined;
+    for (let i = 0; i < n; i++) {
+      const candidate = instances[(start + i) % n]!;
+      if (candidate === exclude || !usable(candidate)) continue;
+      if (!best || candidate.inFlight < best.inFlight) best = candidate;
+    }
+    start = n === 0 ? 0 : (start + 1) % n;
+    return best;
+  };
   return {
     get instances() {
       return instances;
     },
     pick(exclude) {
       const now = Date.now();
-      const n = instances.length;
-      let best: Instance | undefined;
-      for (let i = 0; i < n; i++) {
-        const candidate = instances[(start + i) % n]!;
-        if (candidate === exclude || !isAvailable(candidate, now)) continue;
-        if (!best || candidate.inFlight < best.inFlight) best = candidate;
-      }
-      start = n === 0 ? 0 : (start + 1) % n;
-      return best;
+      return fewestInFlight(exclude, (i) => isAvailable(i, now));
+    },
+    pickAny(exclude) {
+      return fewestInFlight(exclude, () => true);
     },
     eject(instance) {
       instance.ejectedUntil = Date.now() + options.ejectMs;
     },
-    setReady(instance, ready) {
-      // A ready answer is fresher news than an earlier refusal: the instance is back.
-      if (ready) instance.ejectedUntil = 0;
-      instance.ready = ready;
+    setReady(instance, readiness) {
+      if (readiness === 'ready') {
+        // A ready answer is fresher news than an earlier refusal: the instance is back.
+        instance.ejectedUntil = 0;
+        instance.failedPolls = 0;
+        instance.ready = true;
+      } else if (readiness === 'not ready') {
+        instance.failedPolls = 0;
+        instance.ready = false;
+      } else {
+        instance.failedPolls++;
+        if (instance.failedPolls >= threshold) instance.ready = false;
+      }
     },
     setUrls,
     async close() {

@@ -31,6 +31,8 @@ export interface ProxyOptions {
   cache: SharedCacheOptions;
   /** Counts a request refused for want of a token against the rate limit (or answers 429). */
   refused?: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+  /** Counts requests sent to an instance that is out because every one of its service's was. */
+  panicRouted?: Counter<'upstream_service'>;
 }
 
 /** The answers the gateway keeps (revalidation.ts) and serves without a hop (freshness.ts). */
@@ -124,7 +126,15 @@ export async function proxyRoutes(app: App, options: ProxyOptions) {
       miss: lookups?.labels(route.service, 'miss'),
     };
     return balancer
-      ? forwarder(route.service, balancer, options.timeouts, options.sampleRatio, cache, keeping)
+      ? forwarder(
+          route.service,
+          balancer,
+          options.timeouts,
+          options.sampleRatio,
+          cache,
+          keeping,
+          panicking(app, route.service, balancer, options.panicRouted),
+        )
       : notDeployed(route.service);
   };
   // Access lines are the gateway's own (one per request); Fastify's pair would double them.
@@ -245,6 +255,45 @@ function release(request: FastifyRequest) {
   }
 }
 
+/**
+ * Picks an available instance, else (every instance out, by active or passive health) any
+ * instance, the one with the fewest requests in flight: panic routing, as Envoy's below its
+ * panic threshold. A service whose every instance stalled past a health poll's timeout, or
+ * answered one request slowly, was a certain 503 on every route until the next good poll; now
+ * the request is tried. A warning when panic starts, a line when it ends (per service, not per
+ * request), and every such request counted (`gateway_upstream_panic_routed_total`).
+ */
+function panicking(
+  app: App,
+  service: string,
+  balancer: Balancer,
+  counter: Counter<'upstream_service'> | undefined,
+) {
+  const routed = counter?.labels(service);
+  let inPanic = false;
+  return (exclude?: Instance): Instance | undefined => {
+    const instance = balancer.pick(exclude);
+    if (instance) {
+      if (inPanic && !exclude) {
+        inPanic = false;
+        app.log.info({ upstream_service: service }, 'an instance is back in: panic routing ends');
+      }
+      return instance;
+    }
+    const any = balancer.pickAny(exclude);
+    if (!any) return undefined;
+    routed?.inc();
+    if (!inPanic) {
+      inPanic = true;
+      app.log.warn(
+        { upstream_service: service, instances: balancer.instances.length },
+        'every instance is out: routing to them anyway (panic routing)',
+      );
+    }
+    return any;
+  };
+}
+
 function forwarder(
   service: string,
   balancer: Balancer,
@@ -252,6 +301,7 @@ function forwarder(
   sampleRatio: number,
   cache: RevalidationCache,
   keeping: Keeping | undefined,
+  choose: (exclude?: Instance) => Instance | undefined,
 ) {
   const send = (
     request: FastifyRequest,
@@ -288,7 +338,7 @@ function forwarder(
     const failure = failureOf(error, service);
     request.log.warn({ err: error, service, upstream: instance.url }, 'upstream request failed');
     if (failure.eject) balancer.eject(instance);
-    const next = exchange.mayRetry && failure.retriable ? balancer.pick(instance) : undefined;
+    const next = exchange.mayRetry && failure.retriable ? choose(instance) : undefined;
     if (next) send(request, reply, next, false);
     else sendProblem(request, reply, failure.status, failure.detail);
   };
@@ -315,8 +365,8 @@ function forwarder(
         if (kept === null) keeping.miss?.inc();
       }
     }
-    const instance = balancer.pick();
-    // Every instance is out: answer now rather than wait on one that is known to be down.
+    const instance = choose();
+    // No instance at all (none resolved): answer now.
     if (!instance) {
       request.proxied = { service };
       const failure = unavailable(service);

@@ -77,7 +77,64 @@ const ORDERS: Record<KeysetOrder, OrderSpec> = {
   title: { key: () => sql.raw('p.title'), text: (k) => k, cast: 'text', desc: false },
 };
 
-export type ListRow = PostRow & { sort_value: string };
+/**
+ * A list row, with what the byte budget made of it (withinBudget): `found`, the rows the page's
+ * query found before the cut; `running`, the body bytes up to and with this row; `fits`.
+ */
+export type ListRow = PostRow & {
+  sort_value: string;
+  found?: number;
+  running?: number;
+  fits?: boolean;
+};
+
+/**
+ * Bytes of post bodies one list page holds at most (octet_length, summed in SQL in list order):
+ * the page ends before the post that would take it past this, even short of `limit`, with a
+ * `next_cursor`. A first post larger than this still comes, alone: a page is never empty while
+ * more follow. 100 posts of 100 KB were a 10 MB page, every one computed, serialised and held in
+ * main's memory; 16 such requests at once (a random parameter defeats every cache) took main from
+ * 130 MB to 410 MB, past its 384 Mi limit (session-24 hunt). 512 KB keeps a page's JSON (bodies
+ * plus their escaping and the other fields) under the 1 MB a page may take in main's list cache
+ * and in the gateway's kept answers, so big pages are still cached.
+ */
+export const PAGE_BODY_BYTES = 512 * 1024;
+
+/**
+ * The rows of `inner` (at most `limit` rows, with `bytes`: octet_length of each body) that fit
+ * the byte budget in `order`, `spent` bytes of it already taken by rows before them on the same
+ * page: a prefix in list order, always with the first row when nothing was spent. Each carries
+ * `found` (the rows of `inner`), `running` and `fits`; the first row comes even when it does not
+ * fit (`fits` false, one body at most), so that `found` says whether more follow. Postgres reads
+ * a text's length from its header: the bodies past the cut are never read.
+ */
+export function withinBudget(inner: SQL, order: SQL, spent: number): SQL {
+  const room = sql`${PAGE_BODY_BYTES - spent}::bigint`;
+  const first = spent === 0 ? sql`b.n = 1 or ` : sql``;
+  return sql`(select b.*, (${first}b.running <= ${room}) as fits
+    from (select i.*, sum(i.bytes) over budget as running, row_number() over budget as n,
+        count(*) over () as found
+      from ${inner} i
+      window budget as (order by ${order} rows between unbounded preceding and current row)) b
+    where b.n = 1 or b.running <= ${room})`;
+}
+
+/** The budget's side of a page's rows: those that fit, how many the query found, bytes spent. */
+export function budgeted<Row extends ListRow>(rows: Row[]) {
+  const kept = rows.filter((row) => row.fits !== false);
+  return {
+    kept,
+    found: Number(rows[0]?.found ?? 0),
+    spent: Number(kept.at(-1)?.running ?? 0),
+  };
+}
+
+/** The first `limit` rows of a page whose query asked for `limit + 1`, and whether more follow. */
+export function pageRows<Row extends ListRow>(rows: Row[], limit: number) {
+  const { kept, found } = budgeted(rows);
+  const page = kept.slice(0, limit);
+  return { page, more: found > page.length };
+}
 
 /** Where a branch starts and ends, in list order: after a position, or from/through one. */
 export interface Range {
@@ -158,7 +215,9 @@ export function branchRows(
 
 /**
  * Keyset pagination: each branch reads its own index from the cursor onwards and stops after
- * `limit` rows; the union of at most two such branches is merged in the same order.
+ * `limit` rows; the union of at most two such branches is merged in the same order, and cut where
+ * its bodies would pass the page's byte budget (withinBudget; `spent`: bytes the page already
+ * holds, ranked rows before these).
  */
 export function listQuery(
   branches: Branch[],
@@ -166,13 +225,20 @@ export function listQuery(
   filters: ListFilters,
   after: Position | undefined,
   limit: number,
+  spent = 0,
 ): SQL {
   const dir = sql.raw(ORDERS[order].desc ? 'desc' : 'asc');
-  const parts = branches.map((b) => branchRows(b, order, filters, { after }, limit));
-  return sql`select ${POST_COLUMNS}, page.sort_value
-    from (${sql.join(parts, sql` union all `)}) page
+  const bytes = sql`octet_length(p.body) as bytes`;
+  const parts = branches.map((b) => branchRows(b, order, filters, { after }, limit, bytes));
+  const rows = sql`(select u.id, u.sort_key, u.sort_value, u.bytes
+    from (${sql.join(parts, sql` union all `)}) u
+    order by u.sort_key ${dir}, u.id ${dir}
+    limit ${limit})`;
+  const page = withinBudget(rows, sql`i.sort_key ${dir}, i.id ${dir}`, spent);
+  return sql`select ${POST_COLUMNS}, page.sort_value, page.found::int as found,
+      page.running::bigint as running, page.fits
+    from ${page} page
     join posts p on p.id = page.id
     left join categories c on c.id = p.category_id
-    order by page.sort_key ${dir}, page.id ${dir}
-    limit ${limit}`;
+    order by page.sort_key ${dir}, page.id ${dir}`;
 }

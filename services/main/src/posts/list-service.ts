@@ -10,7 +10,7 @@ import { canEditAny } from './access.ts';
 import { decodeCursor, encodeCursor, type ListOrder } from './cursor.ts';
 import type { ListCache, Page } from './list-cache.ts';
 import { pageOf } from './list-cache.ts';
-import { type Branch, type ListFilters, type ListRow, listQuery } from './list-query.ts';
+import { type Branch, type ListFilters, type ListRow, listQuery, pageRows } from './list-query.ts';
 import { rankedPage } from './rank-query.ts';
 import { estimateSearch, listStamp } from './repository.ts';
 import { toPostView } from './rows.ts';
@@ -124,15 +124,13 @@ export async function listPosts(
     return { items: rows.map(toPostView), next_cursor: next ? encodeCursor(next) : null };
   }
   // One row more than asked says whether another page exists without a count query.
+  // The page may end short of it, at the byte budget (list-query.ts PAGE_BODY_BYTES).
   const { rows } = await run(listQuery(branches, order, filters, after, query.limit + 1));
-  const page = rows.slice(0, query.limit);
+  const { page, more } = pageRows(rows, query.limit);
   const last = page.at(-1);
   return {
     items: page.map(toPostView),
-    next_cursor:
-      rows.length > query.limit && last
-        ? encodeCursor({ order, value: last.sort_value, id: last.id })
-        : null,
+    next_cursor: more && last ? encodeCursor({ order, value: last.sort_value, id: last.id }) : null,
   };
 }
 

@@ -3,11 +3,14 @@ import type { Cursor, Position, RankWindow } from './cursor.ts';
 import {
   type Branch,
   branchRows,
+  budgeted,
   isoText,
   type ListFilters,
   type ListRow,
   listQuery,
+  pageRows,
   tsQuery,
+  withinBudget,
 } from './list-query.ts';
 import { POST_COLUMNS } from './rows.ts';
 
@@ -39,33 +42,40 @@ export async function rankedPage(
   limit: number,
   size: number,
 ): Promise<{ rows: ListRow[]; next: Cursor | null }> {
-  const recent = async (after: Position, count: number) =>
-    (await run(listQuery(branches, '-published_at', filters, after, count))).rows;
+  const recent = async (after: Position, count: number, spent: number) =>
+    (await run(listQuery(branches, '-published_at', filters, after, count, spent))).rows;
   if (cursor?.stage === 'recent') {
-    const rows = await recent(cursor, limit + 1);
-    return paged(rows, 0, limit, undefined);
+    const { page, more } = pageRows(await recent(cursor, limit + 1, 0), limit);
+    return paged(page, more, 0, undefined);
   }
   const window = cursor?.stage;
-  const ranked = (await run(rankedQuery(branches, filters, window, cursor, limit + 1, size))).rows;
-  const edges = window ?? windowOf(ranked[0], size);
+  const ranked = budgeted(
+    (await run(rankedQuery(branches, filters, window, cursor, limit + 1, size))).rows,
+  );
+  const edges = window ?? windowOf(ranked.kept[0], size);
   if (!edges) return { rows: [], next: null };
-  const rows =
-    ranked.length <= limit && edges.more
-      ? [...ranked, ...(await recent(edges.oldest, limit + 1 - ranked.length))]
-      : ranked;
-  return paged(rows, ranked.length, limit, edges);
+  let rows = ranked.kept;
+  let found = ranked.found;
+  // The window's rows all came (none left, none cut by the byte budget): older matches follow,
+  // in what is left of the page's budget.
+  if (ranked.found <= limit && ranked.kept.length === ranked.found && edges.more) {
+    const older = budgeted(await recent(edges.oldest, limit + 1 - ranked.found, ranked.spent));
+    rows = [...rows, ...older.kept];
+    found += older.found;
+  }
+  const page = rows.slice(0, limit);
+  return paged(page, found > page.length, ranked.kept.length, edges);
 }
 
-/** The first `limit` rows, and the cursor after them when more follow. */
+/** The page's rows, and the cursor after them when more follow. */
 function paged(
-  rows: ListRow[],
+  page: ListRow[],
+  more: boolean,
   rankedCount: number,
-  limit: number,
   window?: RankWindow,
 ): { rows: ListRow[]; next: Cursor | null } {
-  const page = rows.slice(0, limit);
   const last = page.at(-1);
-  if (rows.length <= limit || !last) return { rows: page, next: null };
+  if (!more || !last) return { rows: page, next: null };
   const stage = page.length <= rankedCount && window ? window : 'recent';
   return { rows: page, next: { order: 'rank', value: last.sort_value, id: last.id, stage } };
 }
@@ -95,11 +105,18 @@ export function rankedQuery(
   const cap = window ? 2 * size : size;
   const range = window ? { from: window.newest, through: window.oldest } : {};
   const parts = branches.map((b) =>
-    branchRows(b, '-published_at', filters, range, cap, sql`p.search`),
+    branchRows(
+      b,
+      '-published_at',
+      filters,
+      range,
+      cap,
+      sql`p.search, octet_length(p.body) as bytes`,
+    ),
   );
   // ts_rank runs above the limit, on the window's rows only.
-  const scored = sql`select m.id, m.sort_key, ts_rank(m.search, ${tsQuery(filters.q)}) as rank
-    from (select u.id, u.sort_key, u.search from (${sql.join(parts, sql` union all `)}) u
+  const scored = sql`select m.id, m.sort_key, m.bytes, ts_rank(m.search, ${tsQuery(filters.q)}) as rank
+    from (select u.id, u.sort_key, u.search, u.bytes from (${sql.join(parts, sql` union all `)}) u
       order by u.sort_key desc, u.id desc limit ${cap}) m
     offset 0`;
   // One pass over the window in its own order gives its size and both edges.
@@ -119,9 +136,16 @@ export function rankedQuery(
     ? sql``
     : sql`, r.window_size::int, ${isoText(sql`r.newest_key`)} as newest_value, r.newest_id,
       ${isoText(sql`r.oldest_key`)} as oldest_value, r.oldest_id`;
-  return sql`select ${POST_COLUMNS}, r.rank::text as sort_value ${edgeColumns}
-    from (select w.id, w.rank ${edges} from (${scored}) w ${beyond} ${windows}
-      order by w.rank desc, w.id desc limit ${limit}) r
+  // Cut at the page's byte budget (list-query.ts withinBudget), in rank order.
+  const page = withinBudget(
+    sql`(select w.id, w.rank, w.bytes ${edges} from (${scored}) w ${beyond} ${windows}
+      order by w.rank desc, w.id desc limit ${limit})`,
+    sql`i.rank desc, i.id desc`,
+    0,
+  );
+  return sql`select ${POST_COLUMNS}, r.rank::text as sort_value ${edgeColumns},
+      r.found::int as found, r.running::bigint as running, r.fits
+    from ${page} r
     join posts p on p.id = r.id
     left join categories c on c.id = p.category_id
     order by r.rank desc, r.id desc`;

@@ -173,7 +173,15 @@ export const ListPostsQuery = Type.Object(
     published_after: Type.Optional(Instant),
     published_before: Type.Optional(Instant),
     sort: Type.Optional(Sort),
-    limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+    limit: Type.Integer({
+      minimum: 1,
+      maximum: 100,
+      default: 20,
+      description:
+        'The most posts a page holds. A page also ends before the post that would take its ' +
+        'bodies past 512 KB (one larger post comes alone), so it may hold fewer than limit ' +
+        'with a next_cursor: follow next_cursor until it is null, never stop at a short page.',
+    }),
     cursor: Type.Optional(
       Type.String({
         minLength: 1,
