@@ -264,7 +264,6 @@ function faultsOf(root: unknown): AjvError[] {
   return faults.reverse();
 }
 
-/** A copy of `schema` in which every integer is bounded by ±(2^53 − 1). */
 /** What a schema is validated as: integers bounded, unions of literals one enum each. */
 const forValidation = (schema: unknown) => literalsAsEnums(withSafeIntegers(schema));
 
@@ -299,6 +298,7 @@ function literalsAsEnums(schema: unknown): unknown {
   return copy;
 }
 
+/** A copy of `schema` in which every integer is bounded by ±(2^53 − 1). */
 function withSafeIntegers(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(withSafeIntegers);
   if (typeof schema !== 'object' || schema === null) return schema;

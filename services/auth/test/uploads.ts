@@ -13,13 +13,37 @@ function chunk(type: string, data: Buffer): Buffer {
  * A valid, black RGB PNG of any size, built by hand: its rows are all zeros, so even 6320×6320
  * (120 MB of pixels) deflates to about 116 KB, the decompression bomb of the avatar report.
  */
-export function blackPng(width: number, height: number, rowsStored = height, bits = 8): Buffer {
+export function blackPng(
+  width: number,
+  height: number,
+  rowsStored = height,
+  bits = 8,
+  interlaced = false,
+): Buffer {
   const header = Buffer.alloc(13);
   header.writeUInt32BE(width, 0);
   header.writeUInt32BE(height, 4);
-  header.set([bits, 2, 0, 0, 0], 8); // `bits` per channel, RGB, deflate, no filter, no interlace
+  // `bits` per channel, RGB, deflate, no filter, Adam7 interlace or none
+  header.set([bits, 2, 0, 0, interlaced ? 1 : 0], 8);
   // Filter byte 0 and black pixels per row; fewer rows than declared make a truncated image.
-  const rows = Buffer.alloc((1 + (width * 3 * bits) / 8) * rowsStored);
+  // Interlaced, the rows of Adam7's seven passes (an empty pass has none).
+  const passes = interlaced
+    ? [
+        [0, 0, 8, 8],
+        [4, 0, 8, 8],
+        [0, 4, 4, 8],
+        [2, 0, 4, 4],
+        [0, 2, 2, 4],
+        [1, 0, 2, 2],
+        [0, 1, 1, 2],
+      ]
+    : [[0, 0, 1, 1]];
+  const bytes = passes.reduce((sum, [x, y, dx, dy]) => {
+    const w = Math.max(0, Math.ceil((width - x!) / dx!));
+    const h = Math.max(0, Math.ceil((rowsStored - y!) / dy!));
+    return sum + (w ? (1 + (w * 3 * bits) / 8) * h : 0);
+  }, 0);
+  const rows = Buffer.alloc(bytes);
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk('IHDR', header),

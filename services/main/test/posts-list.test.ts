@@ -102,6 +102,11 @@ test('each filter narrows the list, and filters combine', async () => {
   // to PostgreSQL as written it was a 500.
   await expect('published_after=2024-01-05T23:59:00%2B23:59', made.slice(5));
   await expect('published_before=2024-01-02T00:01:00-23:59', made.slice(0, 2));
+  // Its fraction of a second is kept whole: PostgreSQL counts microseconds, a Date milliseconds,
+  // and .0005 taken as .000 left out a post of that very second (published at .000000).
+  await expect('published_before=2024-01-03T00:00:00.0005Z', made.slice(0, 3));
+  await expect('published_before=2024-01-02T00:01:00.0005-23:59', made.slice(0, 3));
+  await expect('published_after=2024-01-04T23:59:59.9995Z', made.slice(4));
   await expect(
     'published_after=2024-01-02T00:00:00Z&published_before=2024-01-10T00:00:00Z&tag=blue',
     made.slice(2, 9).filter((p) => p.tags.includes('blue')),

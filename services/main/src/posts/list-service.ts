@@ -52,8 +52,14 @@ const DATE_ONLY = /^\d{4}-\d\d-\d\d$/;
  */
 function instant(field: string, value: string | undefined): string | undefined {
   if (value === undefined) return value;
-  // The format admitted it: a time of the years 1 to 9999 that Date.parse reads.
-  if (!DATE_ONLY.test(value)) return new Date(Date.parse(value)).toISOString();
+  if (!DATE_ONLY.test(value)) {
+    // The format admitted it: a time of the years 1 to 9999 that Date.parse reads. Its fraction of
+    // a second is kept as written (offsets are whole minutes): a Date holds milliseconds and
+    // PostgreSQL microseconds, so .0005 read as .000 moved the bound before posts of that second.
+    const fraction = /\.\d+/.exec(value)?.[0] ?? '';
+    const seconds = new Date(Date.parse(value.replace(fraction, ''))).toISOString().slice(0, 19);
+    return `${seconds}${fraction}Z`;
+  }
   const start = `${value}T00:00:00Z`;
   const ms = Date.parse(start);
   if (
