@@ -5,8 +5,10 @@ import { test } from 'node:test';
 import { loggerOptions } from '@platform/http';
 import { logCapture } from '@platform/testing';
 import pino from 'pino';
+import { failureOf } from '../src/proxy/failures.ts';
 import {
   closeAtEnd,
+  deadUrl,
   echo,
   metricsOf,
   startGateway,
@@ -161,4 +163,26 @@ test('a service’s panic is logged once when it starts and once when it ends, w
     assert.equal((await fetch(`${url}${path}`)).status, 200);
   }
   assert.equal(lines(/panic routing ends/).length, 1);
+});
+
+test('an instance that could not be reached is no panic route while ejected: a 503 at once', async () => {
+  // Refused: connection refused, or (failureOf) none taken within UPSTREAM_CONNECT_TIMEOUT_MS,
+  // which a black-holed instance made every panic-routed request wait out.
+  assert.equal(failureOf(connectTimeout, 'main').unreachable, true);
+  const dead = await deadUrl();
+  // No poll within the test: passive health alone.
+  const url = await gateway({ AUTH_URLS: dead, MAIN_URLS: dead, HEALTH_INTERVAL_MS: 60_000 });
+  // The first request finds the connection refused, and the instance is ejected.
+  assert.equal((await fetch(`${url}/main/v1/posts`)).status, 503);
+  // While it is out, a 503 without trying it again: before, panic routing sent every request
+  // to it (counted), each a new connection attempt.
+  for (let i = 0; i < 3; i++) {
+    assert.equal((await fetch(`${url}/main/v1/posts?i=${i}`)).status, 503);
+  }
+  assert.equal(await panicRouted(url), 0);
+});
+
+/** What undici rejects with when no connection came within the connect timeout. */
+const connectTimeout = Object.assign(new Error('fetch failed'), {
+  cause: Object.assign(new Error('Connect Timeout Error'), { code: 'UND_ERR_CONNECT_TIMEOUT' }),
 });

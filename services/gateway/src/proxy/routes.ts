@@ -348,7 +348,7 @@ function forwarder(
     release(request);
     const failure = failureOf(error, service);
     request.log.warn({ err: error, service, upstream: instance.url }, 'upstream request failed');
-    if (failure.eject) balancer.eject(instance);
+    if (failure.eject) balancer.eject(instance, failure.unreachable);
     const next = exchange.mayRetry && failure.retriable ? choose(instance) : undefined;
     if (next) send(request, reply, next, false);
     else sendProblem(request, reply, failure.status, failure.detail);
