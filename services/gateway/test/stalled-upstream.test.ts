@@ -2,7 +2,19 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { test } from 'node:test';
-import { closeAtEnd, metricsOf, type Upstream } from './helpers.ts';
+import { loggerOptions } from '@platform/http';
+import { logCapture } from '@platform/testing';
+import pino from 'pino';
+import { failureOf } from '../src/proxy/failures.ts';
+import {
+  closeAtEnd,
+  deadUrl,
+  echo,
+  metricsOf,
+  startGateway,
+  startUpstream,
+  type Upstream,
+} from './helpers.ts';
 import { eventually } from './services.ts';
 
 const { cleanup, gateway } = closeAtEnd();
@@ -114,4 +126,63 @@ test('with every instance out, requests still go to them (panic routing), counte
   const before = await panicRouted(url);
   for (let i = 0; i < 4; i++) assert.equal((await fetch(`${url}/main/v1/posts`)).status, 200);
   assert.equal(await panicRouted(url), before);
+});
+
+test('a service’s panic is logged once when it starts and once when it ends, whatever its routes', async () => {
+  // Not ready by its own word (503 from /health/ready), answering everything else.
+  const state = { ready: true };
+  const main = await startUpstream((req, res) => {
+    if (req.url === '/health/ready') {
+      res.statusCode = state.ready ? 200 : 503;
+      res.end('{}');
+    } else echo('main')(req, res);
+  });
+  cleanup(main.close);
+  const logs = logCapture();
+  const started = await startGateway(
+    { AUTH_URLS: main.url, MAIN_URLS: main.url, HEALTH_INTERVAL_MS: 100 },
+    { logger: pino(loggerOptions('gateway', 'info'), logs.stream) },
+  );
+  cleanup(() => started.app.close());
+  const { url } = started;
+  const lines = (msg: RegExp) =>
+    logs.lines
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((e) => e.upstream_service === 'main' && msg.test(String(e.msg)));
+  state.ready = false;
+  await eventually(async () => (await healthy(url, main.url)) === '0');
+  // GET /main/v1/posts is an exact route of its own (main's manifest `edge`), the rest of
+  // /main/v1 the catch-all's: one service, one panic.
+  for (const path of ['/main/v1/posts', '/main/v1/categories', '/main/v1/posts?x=1']) {
+    assert.equal((await fetch(`${url}${path}`)).status, 200);
+  }
+  assert.equal(lines(/panic routing\)$/).length, 1);
+  state.ready = true;
+  await eventually(async () => (await healthy(url, main.url)) === '1');
+  for (const path of ['/main/v1/categories', '/main/v1/posts?y=1']) {
+    assert.equal((await fetch(`${url}${path}`)).status, 200);
+  }
+  assert.equal(lines(/panic routing ends/).length, 1);
+});
+
+test('an instance that could not be reached is no panic route while ejected: a 503 at once', async () => {
+  // Refused: connection refused, or (failureOf) none taken within UPSTREAM_CONNECT_TIMEOUT_MS,
+  // which a black-holed instance made every panic-routed request wait out.
+  assert.equal(failureOf(connectTimeout, 'main').unreachable, true);
+  const dead = await deadUrl();
+  // No poll within the test: passive health alone.
+  const url = await gateway({ AUTH_URLS: dead, MAIN_URLS: dead, HEALTH_INTERVAL_MS: 60_000 });
+  // The first request finds the connection refused, and the instance is ejected.
+  assert.equal((await fetch(`${url}/main/v1/posts`)).status, 503);
+  // While it is out, a 503 without trying it again: before, panic routing sent every request
+  // to it (counted), each a new connection attempt.
+  for (let i = 0; i < 3; i++) {
+    assert.equal((await fetch(`${url}/main/v1/posts?i=${i}`)).status, 503);
+  }
+  assert.equal(await panicRouted(url), 0);
+});
+
+/** What undici rejects with when no connection came within the connect timeout. */
+const connectTimeout = Object.assign(new Error('fetch failed'), {
+  cause: Object.assign(new Error('Connect Timeout Error'), { code: 'UND_ERR_CONNECT_TIMEOUT' }),
 });

@@ -19,14 +19,22 @@ export interface Instance {
   failedPolls: number;
   /** Refused a connection or timed out: no traffic until then, or until it polls ready again. */
   ejectedUntil: number;
+  /**
+   * The ejection was for a connection refused or not taken within the connect timeout: left out
+   * of panic routing too until `ejectedUntil` (or a ready poll), as nothing can come of it.
+   */
+  unreachable: boolean;
 }
 
 export interface Balancer {
   readonly instances: readonly Instance[];
   /** The available instance with the fewest requests in flight; ties go round in turn. */
   pick(exclude?: Instance): Instance | undefined;
-  /** Passive health: take an instance out for the eject period. */
-  eject(instance: Instance): void;
+  /**
+   * Passive health: take an instance out for the eject period; `unreachable` (refused, or no
+   * connection within the connect timeout) also out of panic routing for that long.
+   */
+  eject(instance: Instance, unreachable?: boolean): void;
   /**
    * Active health: the latest `/health/ready` result. `unanswered` (timed out, refused, reset)
    * takes the instance out only once `unhealthyThreshold` polls in a row found no answer.
@@ -35,7 +43,9 @@ export interface Balancer {
   /**
    * Panic routing: when `pick` finds no available instance, the instance with the fewest
    * requests in flight among all of them (out or not), as Envoy balances over every host when
-   * too few are healthy: a request that may succeed beats a certain 503.
+   * too few are healthy: a request that may succeed beats a certain 503. Not one that could not
+   * be reached during its ejection (refused, or no connection within the connect timeout): each
+   * request would wait out a connect timeout for a certain 503 (isReachable).
    */
   pickAny(exclude?: Instance): Instance | undefined;
   /**
@@ -67,6 +77,10 @@ export interface BalancerOptions {
 export const isAvailable = (instance: Instance, now = Date.now()) =>
   instance.ready && instance.ejectedUntil <= now;
 
+/** Not ejected as unreachable: panic routing may try it. */
+export const isReachable = (instance: Instance, now = Date.now()) =>
+  !instance.unreachable || instance.ejectedUntil <= now;
+
 /**
  * Least outstanding requests, starting the scan one further each time so that equally idle
  * instances share the load in turn. A slow instance collects in-flight requests and so gets fewer.
@@ -85,6 +99,7 @@ export function createBalancer(urls: readonly string[], options: BalancerOptions
           ready: true,
           failedPolls: 0,
           ejectedUntil: 0,
+          unreachable: false,
         },
     );
     for (const gone of known.values()) {
@@ -113,15 +128,18 @@ export function createBalancer(urls: readonly string[], options: BalancerOptions
       return fewestInFlight(exclude, (i) => isAvailable(i, now));
     },
     pickAny(exclude) {
-      return fewestInFlight(exclude, () => true);
+      const now = Date.now();
+      return fewestInFlight(exclude, (i) => isReachable(i, now));
     },
-    eject(instance) {
+    eject(instance, unreachable = false) {
       instance.ejectedUntil = Date.now() + options.ejectMs;
+      instance.unreachable = unreachable;
     },
     setReady(instance, readiness) {
       if (readiness === 'ready') {
         // A ready answer is fresher news than an earlier refusal: the instance is back.
         instance.ejectedUntil = 0;
+        instance.unreachable = false;
         instance.failedPolls = 0;
         instance.ready = true;
       } else if (readiness === 'not ready') {

@@ -5,6 +5,8 @@ export interface Failure {
   retriable: boolean;
   /** Passive health: the instance is taken out for a while. */
   eject: boolean;
+  /** No connection (refused, or none within the connect timeout): out of panic routing too. */
+  unreachable?: boolean;
 }
 
 const UNREACHABLE = new Set([
@@ -34,7 +36,7 @@ const RESET = new Set([
 export function failureOf(error: unknown, service: string): Failure {
   const codes = codesOf(error);
   if (codes.some((c) => UNREACHABLE.has(c))) {
-    return unavailable(service, true);
+    return { ...unavailable(service, true), unreachable: true };
   }
   if (codes.some((c) => TIMED_OUT.has(c))) {
     return {

@@ -116,6 +116,17 @@ export async function proxyRoutes(app: App, options: ProxyOptions) {
   // One for every service: a URL names its service, and a strong ETag is the same on any replica.
   const cache = options.cache.store;
   const lookups = options.cache.lookups;
+  // One panic state per service, shared by all its routes (exact and catch-all): its warning
+  // when panic starts and its line when it ends are the service's, once each.
+  const choosers = new Map<string, (exclude?: Instance) => Instance | undefined>();
+  const chooserFor = (service: string, balancer: Balancer) => {
+    let choose = choosers.get(service);
+    if (!choose) {
+      choose = panicking(app, service, balancer, options.panicRouted);
+      choosers.set(service, choose);
+    }
+    return choose;
+  };
   const handlerFor = (route: Route, declared = false) => {
     const balancer = options.balancers.get(route.service);
     const fresh = freshness.get(route.service);
@@ -133,7 +144,7 @@ export async function proxyRoutes(app: App, options: ProxyOptions) {
           options.sampleRatio,
           cache,
           keeping,
-          panicking(app, route.service, balancer, options.panicRouted),
+          chooserFor(route.service, balancer),
         )
       : notDeployed(route.service);
   };
@@ -337,7 +348,7 @@ function forwarder(
     release(request);
     const failure = failureOf(error, service);
     request.log.warn({ err: error, service, upstream: instance.url }, 'upstream request failed');
-    if (failure.eject) balancer.eject(instance);
+    if (failure.eject) balancer.eject(instance, failure.unreachable);
     const next = exchange.mayRetry && failure.retriable ? choose(instance) : undefined;
     if (next) send(request, reply, next, false);
     else sendProblem(request, reply, failure.status, failure.detail);

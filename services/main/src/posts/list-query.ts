@@ -94,9 +94,11 @@ export type ListRow = PostRow & {
  * `next_cursor`. A first post larger than this still comes, alone: a page is never empty while
  * more follow. 100 posts of 100 KB were a 10 MB page, every one computed, serialised and held in
  * main's memory; 16 such requests at once (a random parameter defeats every cache) took main from
- * 130 MB to 410 MB, past its 384 Mi limit (session-24 hunt). 512 KB keeps a page's JSON (bodies
- * plus their escaping and the other fields) under the 1 MB a page may take in main's list cache
- * and in the gateway's kept answers, so big pages are still cached.
+ * 130 MB to 410 MB, past its 384 Mi limit (session-24 hunt). 512 KB keeps a page of ordinary text
+ * (bodies plus the other fields) under the 1 MB a page may take in main's list cache and in the
+ * gateway's kept answers, so big pages are still cached. The bytes are the body's, not its JSON's:
+ * characters JSON escapes (`"`, `\`: 2 bytes; other control characters: 6) make a page of up to
+ * ~3 MB, answered but not kept (docs/main.md).
  */
 export const PAGE_BODY_BYTES = 512 * 1024;
 
