@@ -69,6 +69,8 @@ export function createWriter(deps: {
   // concurrent passes would only contend for.
   const concurrency = store.kind === 'influxdb' ? 2 : 1;
   let running = false;
+  /** Aborted by close: ends a backoff at once. */
+  let stopping = new AbortController();
   let loops: Promise<void>[] = [];
   const sleepers = new Set<() => void>();
   /** Passes started so far; a drained() waiter needs an empty pass that began after its call. */
@@ -255,7 +257,8 @@ export function createWriter(deps: {
         await claimRowsAhead().catch((error: unknown) =>
           log.warn({ err: error }, 'claiming message ids ahead failed; will retry'),
         );
-        await sleep(backoff);
+        // Cut short by close only: a request's wake must not end a backoff from a store that is down.
+        await sleep(backoff, undefined, { signal: stopping.signal }).catch(() => {});
         backoff = Math.min(backoff * 2, config.WRITER_MAX_BACKOFF_MS);
         continue;
       } finally {
@@ -269,6 +272,9 @@ export function createWriter(deps: {
         waiters = waiters.filter((w) => w.after >= number);
         for (const w of ready) w.resolve();
       }
+      // A pass in flight when close came (its wakeAll found no sleeper) must not go to sleep: close
+      // would wait out WRITER_INTERVAL_MS for it.
+      if (!running) break;
       await new Promise<void>((resolve) => {
         const wake = () => {
           clearTimeout(timer);
@@ -290,6 +296,7 @@ export function createWriter(deps: {
     start() {
       if (running) return;
       running = true;
+      stopping = new AbortController();
       loops = Array.from({ length: concurrency }, run);
     },
     wake() {
@@ -311,6 +318,7 @@ export function createWriter(deps: {
     },
     async close() {
       running = false;
+      stopping.abort();
       wakeAll();
       await Promise.all(loops);
       for (const w of waiters.splice(0)) w.resolve();
