@@ -7,9 +7,9 @@
  * exits 0. `npm run dev` (`--dev`) also restarts a service when its code changes, and shows the
  * services' logs pretty-printed. Both run each service compiled to JavaScript into
  * node_modules/.cache/platform-launcher (compile.ts); `npm run dev` compiles a service again
- * for each restart for changed code (devBuild).
+ * for each restart for changed code (dev.ts).
  */
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError } from '@platform/config';
@@ -17,6 +17,7 @@ import { entryPoint, loadManifests, ManifestError } from '@platform/manifest';
 import { compiledDir, compileServices, removeBuilds, removeStaleBuilds } from './compile.ts';
 import { readLauncherConfig } from './config.ts';
 import { createDatabases, type PostgresServer, startPostgres } from './database.ts';
+import { type DevMode, devMode } from './dev.ts';
 import { lockDataDir } from './lock.ts';
 import { assertPortsFree, LaunchError } from './ports.ts';
 import { prettyLogs } from './pretty.ts';
@@ -25,7 +26,7 @@ import { waitStackReady } from './readiness.ts';
 import { ensureDataDir, loadOrCreateKeyEncryptionKey } from './secrets.ts';
 import { HOST, type PlannedService, planServices, type Stack, serviceEnv } from './services.ts';
 import { type Supervisor, supervise } from './supervisor.ts';
-import { type SourceWatcher, watchSources } from './watch.ts';
+import type { SourceWatcher } from './watch.ts';
 
 const READY_TIMEOUT_MS = 60_000;
 /** After every service is ready, how long the gateway may take to route to all of them. */
@@ -37,6 +38,8 @@ const dev = process.argv.includes('--dev');
 const supervisors: Supervisor[] = [];
 const running = () => supervisors.flatMap((s) => s.processes());
 let watcher: SourceWatcher | undefined;
+/** `npm run dev`'s builds and watch, once the services are planned. */
+let devRun: DevMode | undefined;
 let postgres: Promise<PostgresServer | undefined> = Promise.resolve(undefined);
 let stopping = false;
 /** The compiled services (compile.ts), removed when the launcher stops. */
@@ -126,101 +129,6 @@ function start(
   return supervisor.start();
 }
 
-/** `npm run dev`: the last build (devBuild) of each service, the one its next start runs. */
-const devBuilds = new Map<string, number>();
-let devBuildCount = 0;
-
-/**
- * `npm run dev`: compiles one service into a folder of its own for this build
- * (`<builds>/dev/<name>/<n>`): the others' builds, and the one its running process loaded, are
- * left as they are. Under tsx each start cost the service 1.5–2 s of CPU loading its modules
- * through tsx's hooks thread, and the thread stayed (≈30 MB); esbuild compiles a service in a
- * fraction of a second. Returns its entry.
- */
-async function devBuild(service: PlannedService): Promise<string> {
-  const { name } = service.spec;
-  devBuildCount += 1;
-  const build = devBuildCount;
-  const entries = await compileServices(
-    root,
-    [name],
-    path.join(builds!, 'dev', name, String(build)),
-  );
-  // A later build that finished first stays the one to run.
-  if (build > (devBuilds.get(name) ?? 0)) {
-    devBuilds.set(name, build);
-    service.entry = entries.get(name)!;
-  }
-  return service.entry;
-}
-
-/** Removes `name`'s builds older than its last one: no process of it runs them any more. */
-async function removeOldDevBuilds(name: string) {
-  const last = devBuilds.get(name) ?? 0;
-  const dir = path.join(builds!, 'dev', name);
-  for (const entry of await readdir(dir).catch(() => [] as string[]))
-    if (Number(entry) < last) await rm(path.join(dir, entry), { recursive: true, force: true });
-}
-
-/**
- * `npm run dev`: the files changed while the stack starts, by service, restarted once it is up
- * (restartOnChange); undefined from then on, when a change restarts its services at once.
- */
-let changedWhileStarting: Map<string, Set<string>> | undefined = new Map();
-
-const describeFiles = (files: string[]) =>
-  files.length > 1 ? `${files[0]} and ${files.length - 1} more` : files[0]!;
-
-/**
- * `npm run dev`: each service restarts when a file it runs changes (see watch.ts), compiled again
- * while its old process stops. Code that does not compile is not started: the error is shown,
- * and the next save tries again. Called before the first compile: the watch used to begin once
- * every service was up, and a file saved in between (after the compile had read it) restarted
- * nothing, its service running the old code until the next save.
- */
-async function watchForChanges(planned: PlannedService[]) {
-  const plannedByName = new Map(planned.map((s) => [s.spec.name, s]));
-  watcher = await watchSources({
-    root,
-    services: [...plannedByName.keys()],
-    onChange: (service, files) => {
-      if (changedWhileStarting) {
-        const seen = changedWhileStarting.get(service) ?? new Set();
-        for (const file of files) seen.add(file);
-        changedWhileStarting.set(service, seen);
-      } else void rebuild(plannedByName.get(service), `${describeFiles(files)} changed`);
-    },
-    onUnused: (files) => {
-      const own = files.filter((f) => f.startsWith('packages/launcher/'));
-      if (own.length)
-        say(`${own[0]} changed: the launcher itself does not reload; stop it and run it again`);
-    },
-    onError: (error) => say(`watching for changes failed: ${messageOf(error)}`),
-  });
-}
-
-/** Compiles `service` again and replaces its process with one running that build. */
-async function rebuild(service: PlannedService | undefined, reason: string) {
-  const supervisor = supervisors.find((s) => s.name === service?.spec.name);
-  if (!service || !supervisor) return;
-  // Resolves once the process runs the last build (restarts asked for meanwhile run first).
-  await supervisor.restart(reason, () => devBuild(service));
-  if (!stopping) await removeOldDevBuilds(service.spec.name).catch(() => {});
-}
-
-/** `npm run dev`, once every service is up: restarts those changed meanwhile, once each. */
-function restartOnChange(planned: PlannedService[]) {
-  // Saves the debounce has not reported yet were made while starting too.
-  watcher?.flush();
-  const changed = changedWhileStarting ?? new Map<string, Set<string>>();
-  changedWhileStarting = undefined;
-  say('Watching services/ and packages/ for changes.');
-  for (const service of planned) {
-    const files = changed.get(service.spec.name);
-    if (files) void rebuild(service, `${describeFiles([...files])} changed while starting`);
-  }
-}
-
 /** Ends the launch's first steps once stopping (main's catch says nothing then). */
 function stopIfAsked() {
   if (stopping) throw new LaunchError('stopped while starting');
@@ -244,7 +152,15 @@ async function prepare() {
   await assertPortsFree(planned, HOST);
   stopIfAsked();
   if (dev) {
-    await watchForChanges(planned);
+    devRun = devMode({
+      root,
+      planned,
+      builds: () => builds!,
+      supervisors,
+      stopping: () => stopping,
+      say,
+    });
+    watcher = await devRun.watch();
     stopIfAsked();
   }
   // The services run compiled, as their images do (compile.ts): `npm start` all in one build,
@@ -253,7 +169,7 @@ async function prepare() {
   builds = compiledDir(root);
   if (dev) {
     await rm(builds, { recursive: true, force: true });
-    await Promise.all(planned.map(devBuild));
+    await Promise.all(planned.map((service) => devRun!.build(service)));
   } else {
     const entries = await compileServices(
       root,
@@ -303,7 +219,7 @@ async function main() {
   await launch(planned.filter((s) => !s.spec.start_first));
   if (stopping) return;
 
-  if (dev) restartOnChange(planned);
+  devRun?.watching();
   const gateway = planned.find((s) => s.spec === entryPoint(services));
   if (gateway) {
     await waitStackReady(gateway.url, STACK_READY_MS);
