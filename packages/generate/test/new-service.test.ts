@@ -125,6 +125,8 @@ test('new:service writes a service that the manifests, the generated files and t
     'src/items/schema.ts',
     'src/items/repository.ts',
     'src/internal/routes.ts',
+    'src/owners/service.ts',
+    'src/owners/repository.ts',
     'test/items.test.ts',
     'test/hostile-input.test.ts',
     // Its own process behind the real gateway and auth: the gateway tests' startService takes
@@ -147,6 +149,8 @@ test('new:service writes a service that the manifests, the generated files and t
   assert.equal(services.filter((s) => s.port_offset === notes.port_offset).length, 1);
   assert.match(read('src/config.ts'), new RegExp(`Env\\.port\\(${8080 + notes.port_offset}\\)`));
   assert.match(read('drizzle/0000_init.sql'), /CREATE TABLE "items"/);
+  // The tombstones of deleted accounts, which refuse their creates (src/owners/).
+  assert.match(read('drizzle/0000_init.sql'), /CREATE TABLE "deleted_owners"/);
 
   assert.deepEqual(checkGenerated(dir), []);
   const compose = readFileSync(path.join(dir, 'compose.yaml'), 'utf8');
@@ -223,6 +227,9 @@ test('new:service writes a service that the manifests, the generated files and t
   assert.match(output, /^# fail 0$/m, output.slice(-6000));
   assert.match(output, /^ok \d+ - through the real gateway and auth/m, output.slice(-6000));
   assert.match(output, /^ok \d+ - a deleted account's items go with it/m, output.slice(-6000));
+  // No item outlives its owner: not one created with a still-valid token, nor one in flight.
+  assert.match(output, /^ok \d+ - a create after user\.deleted with a still-valid/m);
+  assert.match(output, /^ok \d+ - a create in flight when user\.deleted is processed/m);
 });
 
 test('new:service refuses a bad, reserved or taken name in one line and writes nothing', async (t) => {
