@@ -158,11 +158,13 @@ async function createDuringDeletion(spell: (id: string) => string) {
     const deleting = deliver(spell(gone.id)).finally(() => {
       delivered = true;
     });
-    // The deletion either finishes (the create's post not there yet to see) or waits on a lock.
+    // The deletion either finishes (the create's post not there yet to see) or waits on a lock:
+    // a backend of this database (other test files' databases share the cluster).
     const othersWaiting = async () =>
       (
         await holder.query(
-          'select count(*)::int as n from pg_locks where not granted and pid <> $1',
+          `select count(*)::int as n from pg_locks l join pg_stat_activity a using (pid)
+           where not l.granted and l.pid <> $1 and a.datname = current_database()`,
           [creator],
         )
       ).rows[0].n;
