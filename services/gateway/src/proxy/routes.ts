@@ -349,6 +349,9 @@ function forwarder(
     const failure = failureOf(error, service);
     request.log.warn({ err: error, service, upstream: instance.url }, 'upstream request failed');
     if (failure.eject) balancer.eject(instance, failure.unreachable);
+    // No answer came (refused, reset): a fast failure, as a 503 (balancer.ts, failedAt). Not a
+    // timeout: a slow instance already holds its requests in flight and gets fewer.
+    if (failure.status !== 504) instance.failedAt = Date.now();
     const next = exchange.mayRetry && failure.retriable ? choose(instance) : undefined;
     if (next) send(request, reply, next, false);
     else sendProblem(request, reply, failure.status, failure.detail);
