@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { closeAtEnd, metricsOf, startUpstream } from './helpers.ts';
 import { eventually } from './services.ts';
 
@@ -97,4 +98,75 @@ test('under panic routing, an instance that resets every connection loses its tu
   const failed = statuses.filter((s) => s === 502).length;
   assert.ok(failed <= 4, `${failed} of 20 answered 502: ${statuses.join(' ')}`);
   assert.equal(statuses.filter((s) => s === 200).length, 20 - failed);
+});
+
+test('with every instance out, /docs still fetches a service’s document, as proxied routes are still routed', async () => {
+  const main = await startUpstream(
+    slowButWorking(0, (req, res) => {
+      if (req.url !== '/main/v1/openapi.json') return false;
+      res.setHeader('content-type', 'application/json');
+      res.end(
+        JSON.stringify({
+          openapi: '3.1.0',
+          info: { title: 'main', version: '1.0.0' },
+          paths: { '/main/v1/things': { get: { summary: 'list things', responses: {} } } },
+        }),
+      );
+      return true;
+    }),
+  );
+  cleanup(main.close);
+  const url = await gateway({ AUTH_URLS: main.url, MAIN_URLS: main.url, HEALTH_INTERVAL_MS: 100 });
+  await eventually(async () => (await healthy(url, main.url)) === '0');
+  assert.equal((await fetch(`${url}/main/v1/posts`)).status, 200);
+  const spec = (await (await fetch(`${url}/docs/json`)).json()) as {
+    paths: Record<string, unknown>;
+  };
+  assert.ok(spec.paths['/main/v1/things'], 'main’s paths are missing from /docs');
+});
+
+test('with every instance out, the cache-version feed still asks them: kept pages are served', async () => {
+  const asked: string[] = [];
+  const main = await startUpstream(
+    slowButWorking(0, (req, res) => {
+      res.setHeader('content-type', 'application/json');
+      if (req.url?.startsWith('/internal/cache-version')) {
+        asked.push(req.url);
+        res.end(JSON.stringify({ version: '7' }));
+        return true;
+      }
+      if (req.url?.startsWith('/main/v1/posts')) {
+        res.setHeader('etag', '"page-1"');
+        res.setHeader('cache-control', 'public, no-cache');
+        res.end(JSON.stringify({ items: [], next_cursor: null }));
+        return true;
+      }
+      return false;
+    }),
+  );
+  cleanup(main.close);
+  const url = await gateway({
+    AUTH_URLS: main.url,
+    MAIN_URLS: main.url,
+    HEALTH_INTERVAL_MS: 100,
+    RESPONSE_CACHE_FEED_MS: 100,
+    RESPONSE_CACHE_FEED_WAIT: 0,
+    RESPONSE_CACHE_MAX_STALENESS_MS: 5000,
+  });
+  await eventually(async () => (await healthy(url, main.url)) === '0');
+  // Kept (panic-routed), which starts the feed for main.
+  assert.equal((await fetch(`${url}/main/v1/posts`)).status, 200);
+  const hits = async () =>
+    Number(
+      /^gateway_cache_lookups_total\{[^}]*service="main"[^}]*result="hit"[^}]*\} (\d+)/m.exec(
+        await metricsOf(url),
+      )?.[1] ?? 0,
+    );
+  // Before: "no main instance is available", every round; nothing was ever confirmed.
+  for (let i = 0; i < 30 && (await hits()) === 0; i++) {
+    await (await fetch(`${url}/main/v1/posts`)).arrayBuffer();
+    await sleep(100);
+  }
+  assert.ok(asked.length >= 1, 'the feed never asked main');
+  assert.ok((await hits()) >= 1, 'no kept page was served');
 });
