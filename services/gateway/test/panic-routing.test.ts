@@ -170,3 +170,20 @@ test('with every instance out, the cache-version feed still asks them: kept page
   assert.ok(asked.length >= 1, 'the feed never asked main');
   assert.ok((await hits()) >= 1, 'no kept page was served');
 });
+
+test('the panic counter is at 0 for every service from the start: the alert’s increase() sees the first panic', async () => {
+  const main = await startUpstream(slowButWorking(0));
+  cleanup(main.close);
+  const url = await gateway({ AUTH_URLS: main.url, MAIN_URLS: main.url, HEALTH_INTERVAL_MS: 100 });
+  const metrics = await metricsOf(url);
+  // A series that appears at 1 has no earlier sample to increase from (GatewayPanicRouting).
+  for (const service of ['auth', 'main']) {
+    assert.match(
+      metrics,
+      new RegExp(
+        `^gateway_upstream_panic_routed_total\\{[^}]*upstream_service="${service}"[^}]*\\} 0$`,
+        'm',
+      ),
+    );
+  }
+});

@@ -35,6 +35,8 @@ function panicking(
   counter: Counter<'upstream_service'> | undefined,
 ): Chooser {
   const routed = counter?.labels(service);
+  // At 0 from the start: the alert's increase() sees the first panic, not only the second.
+  routed?.inc(0);
   let inPanic = false;
   return (exclude) => {
     const instance = balancer.pick(exclude);
