@@ -163,7 +163,7 @@ test('with every instance out, the cache-version feed still asks them: kept page
       )?.[1] ?? 0,
     );
   // Before: "no main instance is available", every round; nothing was ever confirmed.
-  for (let i = 0; i < 30 && (await hits()) === 0; i++) {
+  for (let i = 0; i < 100 && (await hits()) === 0; i++) {
     await (await fetch(`${url}/main/v1/posts`)).arrayBuffer();
     await sleep(100);
   }
