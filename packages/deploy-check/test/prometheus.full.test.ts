@@ -74,6 +74,24 @@ test('the alerts fire on what they are about, and stay quiet on a healthy servic
               'analytics_queue_oldest_seconds{job="analytics", instance="10.0.0.8:8080", service="analytics"}',
             values: '0+120x15',
           },
+          // Every main instance out from minute 3 on: both gateway replicas panic-route to them.
+          {
+            series:
+              'gateway_upstream_panic_routed_total{job="gateway", instance="10.0.0.9:9464", upstream_service="main"}',
+            values: '0 0 0 0+10x12',
+          },
+          {
+            series:
+              'gateway_upstream_panic_routed_total{job="gateway", instance="10.0.0.10:9464", upstream_service="main"}',
+            values: '0 0 0 0+4x12',
+          },
+          // Every auth instance out for a moment (three failed polls): a few requests, then none,
+          // which never fires (at 4m it would, with a `for` of a minute).
+          {
+            series:
+              'gateway_upstream_panic_routed_total{job="gateway", instance="10.0.0.9:9464", upstream_service="auth"}',
+            values: '0 0 0 6x12',
+          },
         ],
         alert_rule_test: [
           {
@@ -145,7 +163,24 @@ test('the alerts fire on what they are about, and stay quiet on a healthy servic
               },
             ],
           },
+          {
+            eval_time: '8m',
+            alertname: 'GatewayPanicRouting',
+            exp_alerts: [
+              {
+                exp_labels: { severity: 'critical', upstream_service: 'main' },
+                exp_annotations: {
+                  summary:
+                    'Every main instance is out: the gateway routes to them anyway (panic routing)',
+                  description:
+                    'For 3 minutes, requests to main have gone to instances that fail their readiness check or were ejected after failures, as no instance is in: some fail or are slow. The gateway\'s log says when the panic began ("every instance is out", upstream_service main); UpstreamInstanceUnavailable names the instances.',
+                },
+              },
+            ],
+          },
           // Within its `for`, and where nothing is wrong, nothing fires.
+          { eval_time: '4m', alertname: 'GatewayPanicRouting', exp_alerts: [] },
+          { eval_time: '6m', alertname: 'GatewayPanicRouting', exp_alerts: [] },
           { eval_time: '2m', alertname: 'OutboxLag', exp_alerts: [] },
           { eval_time: '12m', alertname: 'HighLatencyP95', exp_alerts: [] },
           { eval_time: '12m', alertname: 'AnalyticsQueueBacklog', exp_alerts: [] },

@@ -17,6 +17,7 @@ import { serveMetrics } from './observe/metrics-port.ts';
 import { pollHealth } from './proxy/active-health.ts';
 import { type Balancer, createBalancer } from './proxy/balancer.ts';
 import { discover, type Lookup, systemLookup } from './proxy/discovery.ts';
+import { panicChoosers } from './proxy/panic.ts';
 import { RevalidationCache } from './proxy/revalidation.ts';
 import { proxyRoutes } from './proxy/routes.ts';
 import { routesOf } from './proxy/table.ts';
@@ -168,7 +169,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   accessLog(app, { metrics, samples });
 
   await app.register(healthRoutes, { balancers });
-  await app.register(docsRoutes, { routes, balancers });
+  // One per service, for all the gateway sends it: a service's panic is one (proxy/panic.ts).
+  const choosers = panicChoosers(balancers, app.log, metrics.panicRouted);
+  await app.register(docsRoutes, { routes, choosers });
   await app.register(proxyRoutes, {
     routes,
     balancers,
@@ -185,7 +188,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     },
     exact: edgeRoutes(config),
     refused,
-    panicRouted: metrics.panicRouted,
+    choosers,
     cache: {
       store: kept,
       enabled: config.RESPONSE_CACHE === 'on',

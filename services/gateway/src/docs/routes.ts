@@ -1,7 +1,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { App } from '@platform/http';
-import type { Balancer } from '../proxy/balancer.ts';
+import type { Chooser } from '../proxy/panic.ts';
 import type { Route } from '../proxy/table.ts';
 import { mergeDocuments, type OpenApi } from './merge.ts';
 
@@ -15,7 +15,11 @@ const CACHE_MS = 60_000;
  */
 export async function docsRoutes(
   app: App,
-  options: { routes: readonly Route[]; balancers: ReadonlyMap<string, Balancer> },
+  options: {
+    routes: readonly Route[];
+    /** By service (proxy/panic.ts): with every instance out, panic-routed as proxied requests. */
+    choosers: ReadonlyMap<string, Chooser>;
+  },
 ) {
   let merged: OpenApi | undefined;
   let fetchedAt = 0;
@@ -23,7 +27,7 @@ export async function docsRoutes(
   let fetching: Promise<void> | undefined;
 
   const fetchDocument = async (service: string, prefix: string) => {
-    const instance = options.balancers.get(service)?.pick();
+    const instance = options.choosers.get(service)?.();
     if (!instance) return undefined;
     try {
       const response = await fetch(`${instance.url}${prefix}/v1/openapi.json`, {

@@ -24,6 +24,12 @@ export interface Instance {
    * of panic routing too until `ejectedUntil` (or a ready poll), as nothing can come of it.
    */
   unreachable: boolean;
+  /**
+   * When its latest proxied attempt failed fast: answered 503 (shutting down, shedding load) or
+   * gave no answer (reset, refused). 0 once it answers anything else, or polls ready. Panic
+   * routing passes it over for the eject period while a peer has no such failure (isFailing).
+   */
+  failedAt: number;
 }
 
 export interface Balancer {
@@ -45,7 +51,11 @@ export interface Balancer {
    * requests in flight among all of them (out or not), as Envoy balances over every host when
    * too few are healthy: a request that may succeed beats a certain 503. Not one that could not
    * be reached during its ejection (refused, or no connection within the connect timeout): each
-   * request would wait out a connect timeout for a certain 503 (isReachable).
+   * request would wait out a connect timeout for a certain 503 (isReachable). Nor, while a peer
+   * has not, one whose latest attempt failed fast within the eject period (isFailing): a
+   * shutting-down instance answers 503 at once, so it never holds requests in flight, and by
+   * fewest in flight alone it drew nearly every request from a slow peer that answers (as NGINX
+   * takes a server out for `fail_timeout` after a failed attempt, `max_fails=1`).
    */
   pickAny(exclude?: Instance): Instance | undefined;
   /**
@@ -77,6 +87,10 @@ export interface BalancerOptions {
 export const isAvailable = (instance: Instance, now = Date.now()) =>
   instance.ready && instance.ejectedUntil <= now;
 
+/** Its latest attempt failed fast less than `windowMs` ago: panic routing prefers a peer. */
+export const isFailing = (instance: Instance, windowMs: number, now = Date.now()) =>
+  instance.failedAt > 0 && now - instance.failedAt < windowMs;
+
 /** Not ejected as unreachable: panic routing may try it. */
 export const isReachable = (instance: Instance, now = Date.now()) =>
   !instance.unreachable || instance.ejectedUntil <= now;
@@ -100,6 +114,7 @@ export function createBalancer(urls: readonly string[], options: BalancerOptions
           failedPolls: 0,
           ejectedUntil: 0,
           unreachable: false,
+          failedAt: 0,
         },
     );
     for (const gone of known.values()) {
@@ -108,13 +123,27 @@ export function createBalancer(urls: readonly string[], options: BalancerOptions
   };
   setUrls(urls);
   const threshold = options.unhealthyThreshold ?? UNHEALTHY_THRESHOLD;
-  const fewestInFlight = (exclude: Instance | undefined, usable: (i: Instance) => boolean) => {
+  /** Among the usable, one not `passedOver` if any, then the fewest in flight. */
+  const fewestInFlight = (
+    exclude: Instance | undefined,
+    usable: (i: Instance) => boolean,
+    passedOver: (i: Instance) => boolean = () => false,
+  ) => {
     const n = instances.length;
     let best: Instance | undefined;
+    let bestPassedOver = false;
     for (let i = 0; i < n; i++) {
       const candidate = instances[(start + i) % n]!;
       if (candidate === exclude || !usable(candidate)) continue;
-      if (!best || candidate.inFlight < best.inFlight) best = candidate;
+      const over = passedOver(candidate);
+      if (
+        !best ||
+        (bestPassedOver && !over) ||
+        (bestPassedOver === over && candidate.inFlight < best.inFlight)
+      ) {
+        best = candidate;
+        bestPassedOver = over;
+      }
     }
     start = n === 0 ? 0 : (start + 1) % n;
     return best;
@@ -129,7 +158,11 @@ export function createBalancer(urls: readonly string[], options: BalancerOptions
     },
     pickAny(exclude) {
       const now = Date.now();
-      return fewestInFlight(exclude, (i) => isReachable(i, now));
+      return fewestInFlight(
+        exclude,
+        (i) => isReachable(i, now),
+        (i) => isFailing(i, options.ejectMs, now),
+      );
     },
     eject(instance, unreachable = false) {
       instance.ejectedUntil = Date.now() + options.ejectMs;
@@ -140,6 +173,7 @@ export function createBalancer(urls: readonly string[], options: BalancerOptions
         // A ready answer is fresher news than an earlier refusal: the instance is back.
         instance.ejectedUntil = 0;
         instance.unreachable = false;
+        instance.failedAt = 0;
         instance.failedPolls = 0;
         instance.ready = true;
       } else if (readiness === 'not ready') {

@@ -141,6 +141,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   ) {
     if (status < 200) return; // 1xx: the final answer follows
     this.status = status;
+    // A 503 is a fast failure that panic routing passes over for a while (balancer.ts, failedAt).
+    this.instance.failedAt = status === 503 ? Date.now() : 0;
     this.headers = headers;
   }
 

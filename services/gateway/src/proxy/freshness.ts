@@ -7,7 +7,7 @@ import {
   type OutageLogger,
   outageLog,
 } from '@platform/http';
-import type { Balancer } from './balancer.ts';
+import type { Chooser } from './panic.ts';
 
 /**
  * What the gateway knows of one service's data, for the answers it keeps of the routes the
@@ -119,7 +119,11 @@ class Silent extends Error {}
 
 export interface FeedOptions {
   freshness: Freshness;
-  balancer: Balancer;
+  /**
+   * The service's instance for each round (panic.ts): panic-routed like its proxied requests
+   * while every instance is out, so kept pages stay confirmed rather than all going to it.
+   */
+  choose: Chooser;
   serviceToken: string | undefined;
   /** Least time between two rounds that brought nothing new (the rhythm against a service that answers at once). */
   intervalMs: number;
@@ -149,7 +153,7 @@ export interface FeedOptions {
  * stop function.
  */
 export function followVersion(options: FeedOptions): () => void {
-  const { freshness, balancer, intervalMs, timeoutMs, waitSeconds } = options;
+  const { freshness, choose, intervalMs, timeoutMs, waitSeconds } = options;
   const outage = outageLog(options.log, `the ${freshness.service} cache version feed failed`);
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
@@ -157,7 +161,7 @@ export function followVersion(options: FeedOptions): () => void {
 
   /** One request; whether the version moved. */
   async function round(): Promise<boolean> {
-    const instance = balancer.pick();
+    const instance = choose();
     if (!instance) throw new Error(`no ${freshness.service} instance is available`);
     const known = freshness.known;
     const waitMs = known !== undefined ? waitSeconds * 1000 : 0;

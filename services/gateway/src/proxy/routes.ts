@@ -9,6 +9,7 @@ import { failureOf, unavailable } from './failures.ts';
 import { Exchange, type Timeouts } from './forward.ts';
 import { Freshness, followVersion } from './freshness.ts';
 import { serveHeaders } from './headers.ts';
+import type { Chooser } from './panic.ts';
 import { unsafeHost, unsafePath } from './request-checks.ts';
 import type { RevalidationCache, Stored } from './revalidation.ts';
 import { type Route, routeFor } from './table.ts';
@@ -31,8 +32,11 @@ export interface ProxyOptions {
   cache: SharedCacheOptions;
   /** Counts a request refused for want of a token against the rate limit (or answers 429). */
   refused?: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
-  /** Counts requests sent to an instance that is out because every one of its service's was. */
-  panicRouted?: Counter<'upstream_service'>;
+  /**
+   * The instance for each request, by service (panic.ts): shared with `/docs` and the feeds, so a
+   * service's panic is one, whoever sends it a request.
+   */
+  choosers: ReadonlyMap<string, Chooser>;
 }
 
 /** The answers the gateway keeps (revalidation.ts) and serves without a hop (freshness.ts). */
@@ -116,17 +120,6 @@ export async function proxyRoutes(app: App, options: ProxyOptions) {
   // One for every service: a URL names its service, and a strong ETag is the same on any replica.
   const cache = options.cache.store;
   const lookups = options.cache.lookups;
-  // One panic state per service, shared by all its routes (exact and catch-all): its warning
-  // when panic starts and its line when it ends are the service's, once each.
-  const choosers = new Map<string, (exclude?: Instance) => Instance | undefined>();
-  const chooserFor = (service: string, balancer: Balancer) => {
-    let choose = choosers.get(service);
-    if (!choose) {
-      choose = panicking(app, service, balancer, options.panicRouted);
-      choosers.set(service, choose);
-    }
-    return choose;
-  };
   const handlerFor = (route: Route, declared = false) => {
     const balancer = options.balancers.get(route.service);
     const fresh = freshness.get(route.service);
@@ -136,7 +129,8 @@ export async function proxyRoutes(app: App, options: ProxyOptions) {
       hit: lookups?.labels(route.service, 'hit'),
       miss: lookups?.labels(route.service, 'miss'),
     };
-    return balancer
+    const choose = options.choosers.get(route.service);
+    return balancer && choose
       ? forwarder(
           route.service,
           balancer,
@@ -144,7 +138,7 @@ export async function proxyRoutes(app: App, options: ProxyOptions) {
           options.sampleRatio,
           cache,
           keeping,
-          chooserFor(route.service, balancer),
+          choose,
         )
       : notDeployed(route.service);
   };
@@ -207,13 +201,13 @@ function followVersions(app: App, options: ProxyOptions): Map<string, Freshness>
   for (const exact of options.exact) {
     if (!exact.options.config?.sharedCache) continue;
     const route = routeFor(options.routes, exact.url);
-    const balancer = route && options.balancers.get(route.service);
-    if (!route || !balancer || all.has(route.service)) continue;
+    const choose = route && options.choosers.get(route.service);
+    if (!route || !choose || all.has(route.service)) continue;
     const freshness = new Freshness(route.service, cache.maxStalenessMs);
     all.set(route.service, freshness);
     const stop = followVersion({
       freshness,
-      balancer,
+      choose,
       serviceToken: cache.serviceToken,
       intervalMs: cache.feedIntervalMs,
       waitSeconds: cache.feedWaitSeconds,
@@ -266,45 +260,6 @@ function release(request: FastifyRequest) {
   }
 }
 
-/**
- * Picks an available instance, else (every instance out, by active or passive health) any
- * instance, the one with the fewest requests in flight: panic routing, as Envoy's below its
- * panic threshold. A service whose every instance stalled past a health poll's timeout, or
- * answered one request slowly, was a certain 503 on every route until the next good poll; now
- * the request is tried. A warning when panic starts, a line when it ends (per service, not per
- * request), and every such request counted (`gateway_upstream_panic_routed_total`).
- */
-function panicking(
-  app: App,
-  service: string,
-  balancer: Balancer,
-  counter: Counter<'upstream_service'> | undefined,
-) {
-  const routed = counter?.labels(service);
-  let inPanic = false;
-  return (exclude?: Instance): Instance | undefined => {
-    const instance = balancer.pick(exclude);
-    if (instance) {
-      if (inPanic && !exclude) {
-        inPanic = false;
-        app.log.info({ upstream_service: service }, 'an instance is back in: panic routing ends');
-      }
-      return instance;
-    }
-    const any = balancer.pickAny(exclude);
-    if (!any) return undefined;
-    routed?.inc();
-    if (!inPanic) {
-      inPanic = true;
-      app.log.warn(
-        { upstream_service: service, instances: balancer.instances.length },
-        'every instance is out: routing to them anyway (panic routing)',
-      );
-    }
-    return any;
-  };
-}
-
 function forwarder(
   service: string,
   balancer: Balancer,
@@ -312,7 +267,7 @@ function forwarder(
   sampleRatio: number,
   cache: RevalidationCache,
   keeping: Keeping | undefined,
-  choose: (exclude?: Instance) => Instance | undefined,
+  choose: Chooser,
 ) {
   const send = (
     request: FastifyRequest,
@@ -349,6 +304,9 @@ function forwarder(
     const failure = failureOf(error, service);
     request.log.warn({ err: error, service, upstream: instance.url }, 'upstream request failed');
     if (failure.eject) balancer.eject(instance, failure.unreachable);
+    // No answer came (refused, reset): a fast failure, as a 503 (balancer.ts, failedAt). Not a
+    // timeout: a slow instance already holds its requests in flight and gets fewer.
+    if (failure.status !== 504) instance.failedAt = Date.now();
     const next = exchange.mayRetry && failure.retriable ? choose(instance) : undefined;
     if (next) send(request, reply, next, false);
     else sendProblem(request, reply, failure.status, failure.detail);

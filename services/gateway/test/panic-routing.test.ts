@@ -1,0 +1,189 @@
+import assert from 'node:assert/strict';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { closeAtEnd, metricsOf, startUpstream } from './helpers.ts';
+import { eventually } from './services.ts';
+
+const { cleanup, gateway } = closeAtEnd();
+
+const healthy = async (url: string, upstream: string) => {
+  const line = new RegExp(`gateway_upstream_healthy\\{[^}]*instance="${upstream}"[^}]*\\} (\\d)`);
+  return line.exec(await metricsOf(url))?.[1];
+};
+
+/** As @platform/http answers every request once its close began (closing.ts). */
+function shuttingDown(_req: IncomingMessage, res: ServerResponse) {
+  res.statusCode = 503;
+  res.setHeader('content-type', 'application/problem+json');
+  res.setHeader('connection', 'close');
+  res.setHeader('retry-after', '1');
+  res.end(JSON.stringify({ status: 503, code: 'service_unavailable' }));
+}
+
+/** Not ready by its own word (its database down, say), yet answering everything else slowly. */
+const slowButWorking =
+  (delayMs: number, also: (req: IncomingMessage, res: ServerResponse) => boolean = () => false) =>
+  (req: IncomingMessage, res: ServerResponse) => {
+    if (req.url === '/health/ready') {
+      res.statusCode = 503;
+      res.end('{}');
+      return;
+    }
+    if (also(req, res)) return;
+    setTimeout(() => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ url: req.url }));
+    }, delayMs);
+  };
+
+test('under panic routing, an instance that answers 503 at once (shutting down) loses its turn to a slow peer that answers', async () => {
+  const closing = await startUpstream(shuttingDown);
+  const slow = await startUpstream(slowButWorking(150));
+  cleanup(closing.close, slow.close);
+  const url = await gateway({
+    AUTH_URLS: slow.url,
+    MAIN_URLS: `${closing.url},${slow.url}`,
+    HEALTH_INTERVAL_MS: 100,
+  });
+  await eventually(
+    async () => (await healthy(url, closing.url)) === '0' && (await healthy(url, slow.url)) === '0',
+  );
+  // Four clients, five requests each, one after another: the slow instance always holds some in
+  // flight, the closing one none. By fewest in flight alone, nearly all went to the 503s.
+  const statuses: number[] = [];
+  await Promise.all(
+    Array.from({ length: 4 }, async (_, client) => {
+      for (let i = 0; i < 5; i++) {
+        const response = await fetch(`${url}/main/v1/categories?c=${client}&i=${i}`);
+        await response.arrayBuffer();
+        statuses.push(response.status);
+      }
+    }),
+  );
+  const unavailable = statuses.filter((s) => s === 503).length;
+  // At most the first requests, sent before its first 503 came back.
+  assert.ok(unavailable <= 4, `${unavailable} of 20 answered 503: ${statuses.join(' ')}`);
+  assert.equal(statuses.filter((s) => s === 200).length, 20 - unavailable);
+});
+
+test('under panic routing, an instance that resets every connection loses its turn too (a write is not retried)', async () => {
+  const resetting = await startUpstream((req) => req.socket.destroy());
+  const slow = await startUpstream(slowButWorking(150));
+  cleanup(resetting.close, slow.close);
+  const url = await gateway({
+    AUTH_URLS: slow.url,
+    MAIN_URLS: `${resetting.url},${slow.url}`,
+    HEALTH_INTERVAL_MS: 100,
+  });
+  // The resetting one gives no answer to a poll: out after three in a row.
+  await eventually(
+    async () =>
+      (await healthy(url, resetting.url)) === '0' && (await healthy(url, slow.url)) === '0',
+  );
+  const statuses: number[] = [];
+  await Promise.all(
+    Array.from({ length: 4 }, async (_, client) => {
+      for (let i = 0; i < 5; i++) {
+        const response = await fetch(`${url}/main/v1/categories?c=${client}&i=${i}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{}',
+        });
+        await response.arrayBuffer();
+        statuses.push(response.status);
+      }
+    }),
+  );
+  const failed = statuses.filter((s) => s === 502).length;
+  assert.ok(failed <= 4, `${failed} of 20 answered 502: ${statuses.join(' ')}`);
+  assert.equal(statuses.filter((s) => s === 200).length, 20 - failed);
+});
+
+test('with every instance out, /docs still fetches a service’s document, as proxied routes are still routed', async () => {
+  const main = await startUpstream(
+    slowButWorking(0, (req, res) => {
+      if (req.url !== '/main/v1/openapi.json') return false;
+      res.setHeader('content-type', 'application/json');
+      res.end(
+        JSON.stringify({
+          openapi: '3.1.0',
+          info: { title: 'main', version: '1.0.0' },
+          paths: { '/main/v1/things': { get: { summary: 'list things', responses: {} } } },
+        }),
+      );
+      return true;
+    }),
+  );
+  cleanup(main.close);
+  const url = await gateway({ AUTH_URLS: main.url, MAIN_URLS: main.url, HEALTH_INTERVAL_MS: 100 });
+  await eventually(async () => (await healthy(url, main.url)) === '0');
+  assert.equal((await fetch(`${url}/main/v1/posts`)).status, 200);
+  const spec = (await (await fetch(`${url}/docs/json`)).json()) as {
+    paths: Record<string, unknown>;
+  };
+  assert.ok(spec.paths['/main/v1/things'], 'main’s paths are missing from /docs');
+});
+
+test('with every instance out, the cache-version feed still asks them: kept pages are served', async () => {
+  const asked: string[] = [];
+  const main = await startUpstream(
+    slowButWorking(0, (req, res) => {
+      res.setHeader('content-type', 'application/json');
+      if (req.url?.startsWith('/internal/cache-version')) {
+        asked.push(req.url);
+        res.end(JSON.stringify({ version: '7' }));
+        return true;
+      }
+      if (req.url?.startsWith('/main/v1/posts')) {
+        res.setHeader('etag', '"page-1"');
+        res.setHeader('cache-control', 'public, no-cache');
+        res.end(JSON.stringify({ items: [], next_cursor: null }));
+        return true;
+      }
+      return false;
+    }),
+  );
+  cleanup(main.close);
+  const url = await gateway({
+    AUTH_URLS: main.url,
+    MAIN_URLS: main.url,
+    HEALTH_INTERVAL_MS: 100,
+    RESPONSE_CACHE_FEED_MS: 100,
+    RESPONSE_CACHE_FEED_WAIT: 0,
+    RESPONSE_CACHE_MAX_STALENESS_MS: 5000,
+  });
+  await eventually(async () => (await healthy(url, main.url)) === '0');
+  // Kept (panic-routed), which starts the feed for main.
+  assert.equal((await fetch(`${url}/main/v1/posts`)).status, 200);
+  const hits = async () =>
+    Number(
+      /^gateway_cache_lookups_total\{[^}]*service="main"[^}]*result="hit"[^}]*\} (\d+)/m.exec(
+        await metricsOf(url),
+      )?.[1] ?? 0,
+    );
+  // Before: "no main instance is available", every round; nothing was ever confirmed.
+  for (let i = 0; i < 100 && (await hits()) === 0; i++) {
+    await (await fetch(`${url}/main/v1/posts`)).arrayBuffer();
+    await sleep(100);
+  }
+  assert.ok(asked.length >= 1, 'the feed never asked main');
+  assert.ok((await hits()) >= 1, 'no kept page was served');
+});
+
+test('the panic counter is at 0 for every service from the start: the alert’s increase() sees the first panic', async () => {
+  const main = await startUpstream(slowButWorking(0));
+  cleanup(main.close);
+  const url = await gateway({ AUTH_URLS: main.url, MAIN_URLS: main.url, HEALTH_INTERVAL_MS: 100 });
+  const metrics = await metricsOf(url);
+  // A series that appears at 1 has no earlier sample to increase from (GatewayPanicRouting).
+  for (const service of ['auth', 'main']) {
+    assert.match(
+      metrics,
+      new RegExp(
+        `^gateway_upstream_panic_routed_total\\{[^}]*upstream_service="${service}"[^}]*\\} 0$`,
+        'm',
+      ),
+    );
+  }
+});
