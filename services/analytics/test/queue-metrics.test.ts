@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { test } from 'node:test';
+import { sql as query } from 'drizzle-orm';
+import { backlogStatement, queueBacklog } from '../src/ingestion/metrics.ts';
+import { packRow } from '../src/ingestion/queue.ts';
+import { buildTestAnalytics, downStore, sql } from './helper.ts';
+
+/** Heap and index pages a statement reads (EXPLAIN's buffers of the whole plan). */
+async function pagesRead(t: Awaited<ReturnType<typeof buildTestAnalytics>>, counted: number) {
+  const { rows } = await t.database.db.execute<{
+    'QUERY PLAN': [{ Plan: Record<string, number> }];
+  }>(query`explain (analyze, buffers, format json) ${backlogStatement(counted)}`);
+  const plan = rows[0]!['QUERY PLAN'][0].Plan;
+  return plan['Shared Hit Blocks']! + plan['Shared Read Blocks']!;
+}
+
+test('the backlog gauges count rows up to a bound and read no more pages than that', async () => {
+  // The store is down: the rows wait.
+  const t = await buildTestAnalytics({}, { store: downStore().store });
+  // Rows of ~7 KB packed, a heap page each, as a 500-event request's.
+  const item = {
+    id: 'metrics-1',
+    event: 'metrics.row',
+    source: 'client',
+    userId: null,
+    anonymousId: null,
+    properties: JSON.stringify({ noise: randomBytes(6800).toString('hex') }),
+    timestamp: new Date().toISOString(),
+  };
+  const packed = packRow(JSON.stringify([item]));
+  assert.ok(packed.length > 6000, `${packed.length} bytes`);
+  await sql(
+    t.databaseUrl,
+    `insert into queue (kind, packed, enqueued_at)
+     select 'event', $1, now() - interval '1 minute' from generate_series(1, 300)`,
+    [packed],
+  );
+
+  assert.deepEqual((await queueBacklog(t.database.db)).rows, 300);
+  // Past the bound, the span of the sequence numbers waiting: here exact, rows leave in order.
+  assert.deepEqual((await queueBacklog(t.database.db, 100)).rows, 300);
+  assert.ok((await queueBacklog(t.database.db, 100)).oldestSeconds >= 60);
+  // A scan of the whole table reads every row's page, twice (the count, the oldest time): 600.
+  const pages = await pagesRead(t, 100);
+  assert.ok(pages < 150, `${pages} pages read`);
+
+  await sql(
+    t.databaseUrl,
+    'delete from queue where seq in (select seq from queue order by seq limit 50)',
+  );
+  assert.equal((await queueBacklog(t.database.db, 100)).rows, 250);
+  assert.equal((await queueBacklog(t.database.db, 1000)).rows, 250);
+
+  await sql(t.databaseUrl, 'delete from queue');
+  assert.deepEqual(await queueBacklog(t.database.db, 100), { rows: 0, oldestSeconds: 0 });
+});
