@@ -375,13 +375,21 @@ export async function recordClaims(
 }
 
 /**
+ * What pruneClaims runs: outcomes outside the range of sequence numbers the queue holds, read
+ * from the primary key's ends. An outcome inside it whose row left out of order goes once the rows
+ * before it have. Looking each outcome's row up instead read a heap page per waiting row (a packed
+ * row fills most of one): during an outage with destinations, every waiting row has an outcome.
+ */
+export const pruneClaimsStatement = sql`delete from queue_claims
+  where not exists (select 1 from queue)
+     or seq < (select min(seq) from queue) or seq > (select max(seq) from queue)`;
+
+/**
  * Deletes outcomes whose queue row is gone (a row is deleted with its outcome; one left behind by
  * an interrupted upgrade or a race is only clutter: seqs are never used again).
  */
 export async function pruneClaims(db: Db) {
-  await db.execute(
-    sql`delete from queue_claims c where not exists (select 1 from queue q where q.seq = c.seq)`,
-  );
+  await db.execute(pruneClaimsStatement);
 }
 
 /** Marks rows' items handed over; resolves to the rows this call marked (not marked before). */

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { sql as query } from 'drizzle-orm';
 import { backlogStatement, queueBacklog } from '../src/ingestion/metrics.ts';
-import { packRow } from '../src/ingestion/queue.ts';
+import { packRow, pruneClaims, pruneClaimsStatement } from '../src/ingestion/queue.ts';
 import { buildTestAnalytics, downStore, sql } from './helper.ts';
 
 /** Heap and index pages a statement reads (EXPLAIN's buffers of the whole plan). */
@@ -54,4 +54,42 @@ test('the backlog gauges count rows up to a bound and read no more pages than th
 
   await sql(t.databaseUrl, 'delete from queue');
   assert.deepEqual(await queueBacklog(t.database.db, 100), { rows: 0, oldestSeconds: 0 });
+});
+
+test('pruning claim outcomes reads the queue by its primary key, not a page per waiting row', async () => {
+  const t = await buildTestAnalytics({}, { store: downStore().store });
+  const packed = packRow(
+    JSON.stringify([{ id: 'prune-1', properties: randomBytes(6800).toString('hex') }]),
+  );
+  const [{ first }] = await sql(
+    t.databaseUrl,
+    `with rows as (insert into queue (kind, packed) select 'event', $1 from generate_series(1, 300)
+       returning seq)
+     select min(seq)::float8 as first from rows`,
+    [packed],
+  );
+  // An outcome for each waiting row (claimed ahead while the store is down), and three orphans:
+  // before the oldest row, after the newest, and one inside whose row left out of order.
+  await sql(
+    t.databaseUrl,
+    `insert into queue_claims (seq, lost)
+     select seq, '{}'::int[] from queue
+     union all values ($1::bigint - 5, '{}'::int[]), ($1 + 1000, '{}'::int[])`,
+    [first],
+  );
+  await sql(t.databaseUrl, 'delete from queue where seq = $1 + 7', [first]);
+  const { rows } = await t.database.db.execute<{
+    'QUERY PLAN': [{ Plan: Record<string, number> }];
+  }>(query`explain (analyze, buffers, format json) ${pruneClaimsStatement}`);
+  const plan = rows[0]!['QUERY PLAN'][0].Plan;
+  const pages = plan['Shared Hit Blocks']! + plan['Shared Read Blocks']!;
+  assert.ok(pages < 100, `${pages} pages read`);
+  const left = await sql(t.databaseUrl, 'select seq::float8 as seq from queue_claims order by seq');
+  assert.equal(left.length, 300, 'the orphans at either end are gone');
+  assert.equal(left[0]!.seq, first);
+  // Once the rows before it are gone, so is the one inside.
+  await sql(t.databaseUrl, 'delete from queue where seq < $1 + 10', [first]);
+  await pruneClaims(t.database.db);
+  const after = await sql(t.databaseUrl, 'select min(seq)::float8 as seq from queue_claims');
+  assert.equal(after[0]!.seq, first + 10);
 });
