@@ -3,7 +3,13 @@ import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { sql as query } from 'drizzle-orm';
 import { backlogStatement, queueBacklog } from '../src/ingestion/metrics.ts';
-import { packRow, pruneClaims, pruneClaimsStatement } from '../src/ingestion/queue.ts';
+import {
+  dueRowsStatement,
+  packRow,
+  pruneClaims,
+  pruneClaimsStatement,
+  rowsAfterStatement,
+} from '../src/ingestion/queue.ts';
 import { buildTestAnalytics, downStore, sql } from './helper.ts';
 
 /** Heap and index pages a statement reads (EXPLAIN's buffers of the whole plan). */
@@ -92,4 +98,30 @@ test('pruning claim outcomes reads the queue by its primary key, not a page per 
   await pruneClaims(t.database.db);
   const after = await sql(t.databaseUrl, 'select min(seq)::float8 as seq from queue_claims');
   assert.equal(after[0]!.seq, first + 10);
+});
+
+test("the writer's passes lock the oldest rows through the primary key, not by sorting the queue", async () => {
+  const t = await buildTestAnalytics({}, { store: downStore().store });
+  await t.app.close();
+  const packed = packRow(
+    JSON.stringify([{ id: 'lock-1', properties: randomBytes(6800).toString('hex') }]),
+  );
+  await sql(
+    t.databaseUrl,
+    `insert into queue (kind, packed) select 'event', $1 from generate_series(1, 300)`,
+    [packed],
+  );
+  for (const statement of [dueRowsStatement(20), rowsAfterStatement(0, 20)]) {
+    // EXPLAIN ANALYZE takes the locks: in a transaction of its own, undone.
+    const pages = await t.database.db
+      .transaction(async (tx) => {
+        const { rows } = await tx.execute<{
+          'QUERY PLAN': [{ Plan: Record<string, number> }];
+        }>(query`explain (analyze, buffers, format json) ${statement}`);
+        const plan = rows[0]!['QUERY PLAN'][0].Plan;
+        throw plan['Shared Hit Blocks']! + plan['Shared Read Blocks']!;
+      })
+      .catch((pages: number) => pages);
+    assert.ok(pages < 100, `${pages} pages read to lock 20 rows of 300`);
+  }
 });

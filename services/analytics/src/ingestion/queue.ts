@@ -283,18 +283,29 @@ export function readRow(kind: Row['kind'], text: string): Row['item'] {
 }
 
 /**
+ * The due rows' heads, oldest first, locked (see lockDueRows). Ordered by `queue.seq`, the
+ * column: a bare `seq` is the float8 output column, which no index holds, so every pass read and
+ * sorted the whole queue — a heap page per waiting row since a packed row fills one.
+ */
+export const dueRowsStatement = (limit: number) =>
+  sql`select seq::float8 as seq, kind, trace_context from queue where next_attempt_at <= now()
+      order by queue.seq limit ${limit} for update skip locked`;
+
+/**
  * The due rows' heads, oldest first, locked for this pass (SKIP LOCKED: other passes and
  * replicas take the next ones), with the trace context each was queued under.
  */
 export async function lockDueRows(tx: Tx, limit: number) {
   const { rows } = await tx.execute<
     Omit<Row, 'item'> & { trace_context: string | null } & Record<string, unknown>
-  >(
-    sql`select seq::float8 as seq, kind, trace_context from queue where next_attempt_at <= now()
-        order by seq limit ${limit} for update skip locked`,
-  );
+  >(dueRowsStatement(limit));
   return rows;
 }
+
+/** Rows after `seq`, oldest first, locked (see lockRowsAfter); `queue.seq` as in dueRowsStatement. */
+export const rowsAfterStatement = (seq: number, limit: number) =>
+  sql`select seq::float8 as seq, kind from queue where seq > ${seq} and kind <> 'sample'
+      order by queue.seq limit ${limit} for update skip locked`;
 
 /**
  * Rows after `seq` that may hold message ids (not samples), oldest first, locked (SKIP LOCKED:
@@ -303,8 +314,7 @@ export async function lockDueRows(tx: Tx, limit: number) {
  */
 export async function lockRowsAfter(tx: Tx, seq: number, limit: number) {
   const { rows } = await tx.execute<Omit<Row, 'item'> & Record<string, unknown>>(
-    sql`select seq::float8 as seq, kind from queue where seq > ${seq} and kind <> 'sample'
-        order by seq limit ${limit} for update skip locked`,
+    rowsAfterStatement(seq, limit),
   );
   return rows;
 }
