@@ -48,11 +48,13 @@ export const COUNTED_ROWS = 10_000;
 
 /**
  * What queueBacklog reads: rows counted up to `counted`, the span of the sequence numbers
- * waiting, and the age of the oldest row by sequence number. The last two come from the primary
- * key's ends, not from a scan (`min(enqueued_at)` would read every row's page).
+ * waiting, and the age of the oldest row by sequence number, all through the primary key: a scan
+ * of the table (`min(enqueued_at)`, a count without `seq >=`) also read the page of every row
+ * deleted since the last vacuum, one per row and some 1200 a second under load, each time.
  */
 export const backlogStatement = (counted = COUNTED_ROWS) =>
-  sql`select (select count(*) from (select 1 from queue limit ${counted}) q)::float8 as counted,
+  sql`select (select count(*) from (select 1 from queue where seq >= (select min(seq) from queue)
+                                     limit ${counted}) q)::float8 as counted,
              ((select max(seq) from queue) - (select min(seq) from queue) + 1)::float8 as span,
              extract(epoch from now() - (select enqueued_at from queue order by seq limit 1))::float8
                as oldest`;

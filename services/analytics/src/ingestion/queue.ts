@@ -391,8 +391,8 @@ export async function recordClaims(
  * row fills most of one): during an outage with destinations, every waiting row has an outcome.
  */
 export const pruneClaimsStatement = sql`delete from queue_claims
-  where not exists (select 1 from queue)
-     or seq < (select min(seq) from queue) or seq > (select max(seq) from queue)`;
+  where not seq between coalesce((select min(seq) from queue), 1)
+                    and coalesce((select max(seq) from queue), 0)`;
 
 /**
  * Deletes outcomes whose queue row is gone (a row is deleted with its outcome; one left behind by
