@@ -55,10 +55,11 @@ export const queue = pgTable(
      */
     pointBase: bigint({ mode: 'number' }),
   },
-  (t) => [
-    index('queue_due_idx').on(t.nextAttemptAt, t.seq),
-    check('queue_item_or_packed', sql`num_nonnulls(${t.item}, ${t.packed}) = 1`),
-  ],
+  // No index on next_attempt_at (migration 0018 dropped queue_due_idx): nothing sets it later
+  // than its insert, and with one the planner could read the due rows through it and sort them,
+  // a heap page per row waiting or deleted since the last vacuum, instead of walking the primary
+  // key to the first few (queue.ts dueRowsStatement).
+  (t) => [check('queue_item_or_packed', sql`num_nonnulls(${t.item}, ${t.packed}) = 1`)],
 );
 
 /**
