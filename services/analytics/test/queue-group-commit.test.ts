@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Db } from '../src/db/index.ts';
 import { createPointNumbers } from '../src/ingestion/point-numbers.ts';
-import { createQueue, type NewRow } from '../src/ingestion/queue.ts';
+import { createQueue, type NewRow, storedText } from '../src/ingestion/queue.ts';
 import { StoreUnavailable } from '../src/store/errors.ts';
 import { buildTestAnalytics, eventsStore, sql } from './helper.ts';
 
@@ -38,11 +38,11 @@ test('appends that arrive while an insert is in flight share the next insert, ea
   const rows = await Promise.all([1, 2, 3, 4, 5].map((n) => queue.append(row(n))));
   // The first went at once; the four that came while it was in flight went together.
   assert.equal(database.calls(), 2);
-  const stored = (await sql(t.databaseUrl, 'select seq::float8 as seq, item from queue')) as {
-    seq: number;
-    item: string;
-  }[];
-  const bySeq = new Map(stored.map((r) => [r.seq, r.item]));
+  const stored = (await sql(
+    t.databaseUrl,
+    'select seq::float8 as seq, item, packed from queue',
+  )) as { seq: number; item: string | null; packed: Buffer | null }[];
+  const bySeq = new Map(stored.map((r) => [r.seq, storedText(r)]));
   for (const [i, r] of rows.entries()) {
     assert.equal(bySeq.get(r!.seq), row(i + 1).text, `append ${i + 1} got its own row`);
   }
@@ -62,11 +62,11 @@ test('a failed insert fails every append in it, and only those', async () => {
     results.map((r) => r.status),
     ['fulfilled', 'rejected', 'rejected'],
   );
-  const stored = await sql(t.databaseUrl, 'select item from queue');
-  assert.deepEqual(
-    stored.map((r) => r.item),
-    [row(1).text],
-  );
+  const stored = (await sql(t.databaseUrl, 'select item, packed from queue')) as {
+    item: string | null;
+    packed: Buffer | null;
+  }[];
+  assert.deepEqual(stored.map(storedText), [row(1).text]);
   // The queue goes on after a failure.
   const again = await queue.append(row(4));
   assert.ok(again && again.seq > 0);

@@ -4,6 +4,7 @@ import {
   bigint,
   bigserial,
   boolean,
+  check,
   customType,
   doublePrecision,
   index,
@@ -19,6 +20,9 @@ import {
 /** The writing transaction of a row (migration 0011): forgetting reads what was written since. */
 const writeXid = customType<{ data: string }>({ dataType: () => 'xid8' });
 
+/** Bytes, sent by node-pg as a binary parameter (a Buffer), read back as a Buffer. */
+const bytea = customType<{ data: Buffer }>({ dataType: () => 'bytea' });
+
 /**
  * The durable queue behind every 202: accepted events and samples wait here until the background
  * writer has put them in the store. `seq` is assigned once and makes store writes idempotent.
@@ -28,8 +32,17 @@ export const queue = pgTable(
   {
     seq: bigserial({ mode: 'number' }).primaryKey(),
     kind: text().notNull().$type<'event' | 'track' | 'sample'>(),
-    /** The items of one accepted request, in order, as JSON text (see queue.ts). */
-    item: text().notNull(),
+    /**
+     * The items of one accepted request, in order, as JSON text (see queue.ts): rows queued by
+     * earlier versions. Rows are now queued `packed`; exactly one of the two is set.
+     */
+    item: text(),
+    /**
+     * The same JSON text, Brotli-compressed (queue.ts packRow): a 500-event `/track-event` row of
+     * ~43 KB becomes ~6.7 KB, which stays in its heap page instead of ~22 TOAST chunks (migration
+     * 0018: no compression by PostgreSQL, `toast_tuple_target` 8160).
+     */
+    packed: bytea(),
     attempts: integer().notNull().default(0),
     nextAttemptAt: timestamptzNow(),
     enqueuedAt: timestamptzNow(),
@@ -42,7 +55,11 @@ export const queue = pgTable(
      */
     pointBase: bigint({ mode: 'number' }),
   },
-  (t) => [index('queue_due_idx').on(t.nextAttemptAt, t.seq)],
+  // No index on next_attempt_at (migration 0018 dropped queue_due_idx): nothing sets it later
+  // than its insert, and with one the planner could read the due rows through it and sort them,
+  // a heap page per row waiting or deleted since the last vacuum, instead of walking the primary
+  // key to the first few (queue.ts dueRowsStatement).
+  (t) => [check('queue_item_or_packed', sql`num_nonnulls(${t.item}, ${t.packed}) = 1`)],
 );
 
 /**

@@ -2,7 +2,7 @@ import { desc, eq, lt, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/index.ts';
 import { storableText } from '../storable.ts';
 import type { PointNumbers } from './point-numbers.ts';
-import { readRow } from './queue.ts';
+import { packRow, readRow } from './queue.ts';
 import { ingestionDeadLetters as deadLetters } from './tables.ts';
 import type { Item, Row } from './writer-batches.ts';
 
@@ -14,6 +14,11 @@ export interface Unreadable {
   seq: number;
   kind: Row['kind'];
   unreadable: string;
+  /**
+   * What the dead letter keeps of a packed row (queue.ts keptText): its text unpacked, or its
+   * bytes in hex. Undefined for a text row, whose text is copied as it is.
+   */
+  text?: string | undefined;
 }
 
 /** A store's message may quote the refused text itself: made storable, and kept short. */
@@ -41,9 +46,11 @@ export async function setAside(tx: Tx, refused: Refused[], unreadable: Unreadabl
     );
   }
   for (const row of unreadable) {
-    // Copied within the server: the text is whatever the row held.
+    // A text row's text is copied within the server, whatever it held. Dead letters stay text
+    // (a packed row's unpacked): they are few, kept for RETENTION_DAYS, shown and replayed.
     await tx.execute(sql`insert into ingestion_dead_letters (queue_seq, kind, item, error)
-      select seq, kind, item, ${said(row.unreadable)} from queue where seq = ${row.seq}`);
+      select seq, kind, coalesce(item, ${row.text ?? null}), ${said(row.unreadable)} from queue
+      where seq = ${row.seq}`);
   }
   return refused.length + unreadable.length;
 }
@@ -109,7 +116,8 @@ export async function requeue(db: Db, id: number, points: PointNumbers): Promise
       .returning({ id: deadLetters.id });
     if (gone.length === 0) return false;
     await tx.execute(
-      sql`insert into queue (kind, item, point_base) values (${letter.kind}, ${text}, ${base})`,
+      sql`insert into queue (kind, packed, point_base)
+          values (${letter.kind}, ${packRow(text)}, ${base})`,
     );
     return true;
   });

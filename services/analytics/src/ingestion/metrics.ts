@@ -38,11 +38,44 @@ export function registerQueueMetrics(db: Db, registry: Registry): void {
   });
 }
 
-/** Rows waiting for the writer (counted up to a million), and how long the oldest has waited. */
-export async function queueBacklog(db: Db): Promise<{ rows: number; oldestSeconds: number }> {
-  const { rows } = await db.execute<{ rows: number; oldest: number | null }>(
-    sql`select (select count(*) from (select 1 from queue limit 1000000) q)::float8 as rows,
-               extract(epoch from now() - (select min(enqueued_at) from queue))::float8 as oldest`,
-  );
-  return { rows: rows[0]?.rows ?? 0, oldestSeconds: Math.max(0, rows[0]?.oldest ?? 0) };
+/**
+ * Rows counted one by one at most; past this many, the span of their sequence numbers stands in.
+ * A packed row fills most of a heap page (queue.ts packRow), so counting reads a page per row:
+ * a million rows waiting (an outage) would be 8 GB read at every scrape. Ten thousand is twice
+ * what the backlog alert fires at.
+ */
+export const COUNTED_ROWS = 10_000;
+
+/**
+ * What queueBacklog reads: rows counted up to `counted`, the span of the sequence numbers
+ * waiting, and the age of the oldest row by sequence number, all through the primary key: a scan
+ * of the table (`min(enqueued_at)`, a count without `seq >=`) also read the page of every row
+ * deleted since the last vacuum, one per row and some 1200 a second under load, each time.
+ */
+export const backlogStatement = (counted = COUNTED_ROWS) =>
+  sql`select (select count(*) from (select 1 from queue where seq >= (select min(seq) from queue)
+                                     limit ${counted}) q)::float8 as counted,
+             ((select max(seq) from queue) - (select min(seq) from queue) + 1)::float8 as span,
+             extract(epoch from now() - (select enqueued_at from queue order by seq limit 1))::float8
+               as oldest`;
+
+/**
+ * Rows waiting for the writer, and how long the oldest has waited. Exact up to `counted` rows;
+ * past that, the span of their sequence numbers: an upper bound, exact while rows leave oldest
+ * first, as the writer takes them (only rows a pass still holds, or numbers an insert that failed
+ * used up, lie inside it). The oldest row is the one with the lowest number: rows are numbered as
+ * they are inserted, so it is the oldest but for the length of a transaction.
+ */
+export async function queueBacklog(
+  db: Db,
+  counted = COUNTED_ROWS,
+): Promise<{ rows: number; oldestSeconds: number }> {
+  const { rows } = await db.execute<{
+    counted: number;
+    span: number | null;
+    oldest: number | null;
+  }>(backlogStatement(counted));
+  const row = rows[0]!;
+  const waiting = row.counted < counted ? row.counted : Math.max(row.counted, row.span ?? 0);
+  return { rows: waiting, oldestSeconds: Math.max(0, row.oldest ?? 0) };
 }

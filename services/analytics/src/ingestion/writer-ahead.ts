@@ -1,6 +1,6 @@
 import type { Db } from '../db/index.ts';
 import type { Dedup } from './dedup.ts';
-import { lockRowsAfter, readRow, rowTexts } from './queue.ts';
+import { lockRowsAfter, readRow, storedRows, storedText } from './queue.ts';
 import type { Row } from './writer-batches.ts';
 import { lostItems, type OnClaimed } from './writer-claims.ts';
 
@@ -35,13 +35,13 @@ export function claimAhead(deps: {
           const heads = await lockRowsAfter(tx, ahead, deps.rowsPerPass);
           if (heads.length === 0) return false;
           const rows: Row[] = [];
-          for (const r of await rowTexts(
+          for (const r of await storedRows(
             tx,
             heads.map((h) => h.seq),
           )) {
             // One that cannot be read is the pass's to set aside.
             try {
-              rows.push({ seq: r.seq, kind: r.kind, item: readRow(r.kind, r.item) });
+              rows.push({ seq: r.seq, kind: r.kind, item: readRow(r.kind, storedText(r)) });
             } catch {}
           }
           rows.sort((a, b) => a.seq - b.seq);

@@ -7,7 +7,7 @@ import type { Db, Tx } from '../db/index.ts';
 import type { Store } from '../store/types.ts';
 import { type Refused, setAside, type Unreadable } from './dead-letters.ts';
 import { createDedup, type Dedup } from './dedup.ts';
-import { deleteRows, lockDueRows, readRow, rowTexts } from './queue.ts';
+import { deleteRows, keptText, lockDueRows, readRow, storedRows, storedText } from './queue.ts';
 import { claimAhead } from './writer-ahead.ts';
 import { chunksOf, type EncodedRow, type Item, type Row } from './writer-batches.ts';
 import { type Cached, createRowCache } from './writer-cache.ts';
@@ -18,6 +18,8 @@ import { isRefusal, writeItems } from './writer-refusals.ts';
 type Held = Cached | Unreadable;
 const isRow = (row: Held): row is Row => 'item' in row;
 const isEncoded = (row: Held): row is EncodedRow => 'body' in row;
+/** A row read back from the table, or why it cannot be (Unreadable's `text`). */
+type Loaded = Row | { error: Error; text: string | undefined };
 
 export interface Writer {
   start(): void;
@@ -81,32 +83,38 @@ export function createWriter(deps: {
   let waiters: { after: number; resolve: () => void }[] = [];
   const cache = createRowCache({ store, log, onClaimed: deps.onClaimed });
 
-  /** Rows as stored, or why they cannot be read, for rows this pass holds locked. */
-  async function load(tx: Tx, seqs: number[]): Promise<Map<number, Row | Error>> {
-    const loaded = new Map<number, Row | Error>();
+  /**
+   * Rows as stored, or why they cannot be read (with what a dead letter keeps of a packed one),
+   * for rows this pass holds locked.
+   */
+  async function load(tx: Tx, seqs: number[]): Promise<Map<number, Loaded>> {
+    const loaded = new Map<number, Loaded>();
     if (seqs.length === 0) return loaded;
-    for (const r of await rowTexts(tx, seqs)) {
+    for (const r of await storedRows(tx, seqs)) {
       try {
         loaded.set(r.seq, {
           seq: r.seq,
           kind: r.kind,
-          item: readRow(r.kind, r.item),
+          item: readRow(r.kind, storedText(r)),
           point: r.point,
         });
       } catch (error) {
-        loaded.set(r.seq, error as Error);
+        loaded.set(r.seq, {
+          error: error as Error,
+          text: r.item === null ? keptText(r) : undefined,
+        });
       }
     }
     return loaded;
   }
 
-  function stored(head: Pick<Row, 'seq' | 'kind'>, loaded: Map<number, Row | Error>): Held {
+  function stored(head: Pick<Row, 'seq' | 'kind'>, loaded: Map<number, Loaded>): Held {
     const row = loaded.get(head.seq);
     // A row this pass holds locked cannot vanish: failing the pass beats deleting it unwritten.
     if (!row) throw new Error(`queue row ${head.seq} could not be read`);
-    if (row instanceof Error) {
-      log.error({ err: row, seq: head.seq }, 'a queue row cannot be read; set aside');
-      return { seq: head.seq, kind: head.kind, unreadable: row.message };
+    if ('error' in row) {
+      log.error({ err: row.error, seq: head.seq }, 'a queue row cannot be read; set aside');
+      return { seq: head.seq, kind: head.kind, unreadable: row.error.message, text: row.text };
     }
     return row;
   }

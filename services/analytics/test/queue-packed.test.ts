@@ -1,0 +1,231 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { test } from 'node:test';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import pg from 'pg';
+import pino from 'pino';
+import type { Db } from '../src/db/index.ts';
+import { createPointNumbers, numbered } from '../src/ingestion/point-numbers.ts';
+import {
+  insertRows,
+  packRow,
+  storedText,
+  type TrackedEvent,
+  trackedRow,
+} from '../src/ingestion/queue.ts';
+import { createWriter } from '../src/ingestion/writer.ts';
+import { StoreRejected, StoreUnavailable } from '../src/store/errors.ts';
+import type { QueuedEvent } from '../src/store/types.ts';
+import { bearer, buildTestAnalytics, eventsStore, sql } from './helper.ts';
+
+const DEAD = '/analytics/v1/ingestion/dead-letters';
+
+/**
+ * A store that records what it is given; `down` fails like an unreachable server (the writer
+ * waits), `refuse` refuses the events named `refused.event` (the writer sets them aside).
+ */
+function switchableStore() {
+  const state = { mode: 'down' as 'down' | 'up', written: [] as QueuedEvent[] };
+  const store = eventsStore('postgres', async (events) => {
+    if (state.mode === 'down') throw new StoreUnavailable('connect ECONNREFUSED');
+    if (events.some((e) => e.event === 'refused.event')) throw new StoreRejected('no, not that');
+    state.written.push(...events.map((e) => ({ ...e })));
+  });
+  store.ping = async () => {
+    if (state.mode === 'down') throw new StoreUnavailable('connect ECONNREFUSED');
+  };
+  return { store, state };
+}
+
+/** The queue's rows as stored: which column holds each, and how many bytes. */
+const storedQueue = async (url: string) =>
+  (await sql(
+    url,
+    `select seq::float8 as seq, kind, item, packed, octet_length(packed) as bytes
+     from queue order by seq`,
+  )) as { seq: number; kind: string; item: string | null; packed: Buffer | null; bytes: number }[];
+
+/** Bytes PostgreSQL keeps out of line for the queue (its TOAST table's chunks). */
+const toastBytes = async (url: string) =>
+  Number(
+    (
+      await sql(
+        url,
+        `select pg_relation_size(reltoastrelid) as n from pg_class where relname = 'queue'`,
+      )
+    )[0].n,
+  );
+
+test('a 500-event request is queued packed, in its heap page, and comes back whole after a restart', async () => {
+  const switchable = switchableStore();
+  const t = await buildTestAnalytics({}, { store: switchable.store });
+  const user = await t.user();
+  const sent = Array.from({ length: 500 }, (_, i) => ({
+    event: `packed.event.${i % 10}`,
+    anonymous_id: `anon-${i % 100}`,
+    properties: { i, plan: 'pro', note: i % 7 ? 'plain' : 'é "quoted" \\ ☃' },
+    message_id: `packed-${randomUUID()}`,
+  }));
+  const res = await t.app.inject({
+    method: 'POST',
+    url: '/analytics/v1/track-event',
+    headers: bearer(user.accessToken),
+    payload: { events: sent },
+  });
+  assert.equal(res.statusCode, 202, res.body);
+  const ids: string[] = res.json().ids;
+  // The process stops with the store unreachable: only the table holds the request now.
+  await t.app.close();
+
+  const [row, ...others] = await storedQueue(t.databaseUrl);
+  assert.equal(others.length, 0);
+  assert.equal(row!.item, null, 'no text');
+  const text = storedText(row!);
+  assert.ok(text.length > 35_000, `the row's text is ${text.length} characters`);
+  // A fifth of the text: small enough to stay in its heap page, with nothing out of line.
+  assert.ok(row!.bytes < 10_000, `packed in ${row!.bytes} bytes`);
+  assert.equal(await toastBytes(t.databaseUrl), 0, 'no TOAST chunks');
+
+  switchable.state.mode = 'up';
+  const writer = createWriter({
+    db: t.database.db,
+    store: switchable.store,
+    config: t.config,
+    log: pino({ level: 'silent' }),
+  });
+  writer.start();
+  await writer.drained();
+  await writer.close();
+  const written = switchable.state.written;
+  assert.deepEqual(
+    written.map((e) => e.id),
+    ids,
+  );
+  assert.deepEqual(
+    written.map((e) => [e.event, e.userId, e.anonymousId, JSON.parse(e.properties as string)]),
+    sent.map((e) => [e.event, user.id, e.anonymous_id, e.properties]),
+  );
+  assert.deepEqual(await storedQueue(t.databaseUrl), []);
+});
+
+test('a row queued as text by an earlier version still drains', async () => {
+  const switchable = switchableStore();
+  switchable.state.mode = 'up';
+  const t = await buildTestAnalytics({}, { store: switchable.store });
+  const idBase = randomUUID();
+  const { text } = trackedRow({ userId: 'user-old', receivedAt: Date.now(), idBase }, [
+    { event: 'old.text', anonymousId: null, time: null, propertiesJson: '{"v":1}' },
+  ]);
+  await sql(t.databaseUrl, `insert into queue (kind, item) values ('track', $1)`, [text]);
+  await t.drained();
+  assert.deepEqual(
+    switchable.state.written.map((e) => [e.event, e.userId, e.properties]),
+    [['old.text', 'user-old', '{"v":1}']],
+  );
+});
+
+test('packed rows the store refuses, or that cannot be read, become readable dead letters; a replay is queued packed', async () => {
+  const switchable = switchableStore();
+  const t = await buildTestAnalytics({}, { store: switchable.store });
+  const points = createPointNumbers(t.database.db);
+  const events: TrackedEvent[] = [
+    { event: 'refused.event', anonymousId: 'anon-r', time: null, propertiesJson: '{"why":"é"}' },
+    { event: 'fine.event', anonymousId: null, time: null, propertiesJson: '{}' },
+  ];
+  // Appended outside a request: the writer has no copy in memory and reads the row back.
+  await insertRows(
+    t.database.db,
+    await numbered(
+      [trackedRow({ userId: 'user-p', receivedAt: Date.now(), idBase: randomUUID() }, events)],
+      points,
+    ),
+  );
+  // Rows no version writes: packed text that is no list of items, bytes that are not Brotli.
+  await sql(t.databaseUrl, `insert into queue (kind, packed) values ('track', $1)`, [
+    packRow('this is not a queue row'),
+  ]);
+  await sql(t.databaseUrl, `insert into queue (kind, packed) values ('event', '\\x0001ff')`);
+  assert.deepEqual(
+    (await storedQueue(t.databaseUrl)).map((r) => r.item),
+    [null, null, null],
+  );
+  // Exactly one form per row.
+  await assert.rejects(
+    sql(t.databaseUrl, `insert into queue (kind, item, packed) values ('event', '[]', '\\x00')`),
+    /queue_item_or_packed/,
+  );
+  await assert.rejects(
+    sql(t.databaseUrl, `insert into queue (kind) values ('event')`),
+    /queue_item_or_packed/,
+  );
+
+  switchable.state.mode = 'up';
+  await t.drained();
+  assert.deepEqual(
+    switchable.state.written.map((e) => e.event),
+    ['fine.event'],
+  );
+  const res = await t.app.inject({ url: DEAD, headers: bearer(t.adminToken) });
+  assert.equal(res.statusCode, 200, res.body);
+  const dead = (res.json() as { items: { id: string; kind: string; payload: unknown }[] }).items;
+  assert.deepEqual(
+    dead.map((d) => [d.kind, d.payload]),
+    [
+      ['event', '\\x0001ff'],
+      ['track', 'this is not a queue row'],
+      [
+        'event',
+        [
+          {
+            id: (dead[2]!.payload as { id: string }[])[0]!.id,
+            event: 'refused.event',
+            source: 'client',
+            userId: 'user-p',
+            anonymousId: 'anon-r',
+            properties: '{"why":"é"}',
+            timestamp: (dead[2]!.payload as { timestamp: string }[])[0]!.timestamp,
+            time: (dead[2]!.payload as { time: number }[])[0]!.time,
+          },
+        ],
+      ],
+    ],
+  );
+
+  // Replayed while the store is down, it waits in the queue packed, as it was set aside.
+  switchable.state.mode = 'down';
+  const replay = await t.app.inject({
+    method: 'POST',
+    url: `${DEAD}/${dead[2]!.id}/replay`,
+    headers: bearer(t.adminToken),
+  });
+  assert.equal(replay.statusCode, 202, replay.body);
+  const [queued, ...more] = await storedQueue(t.databaseUrl);
+  assert.equal(more.length, 0);
+  assert.equal(queued!.item, null);
+  assert.deepEqual(JSON.parse(storedText(queued!)), dead[2]!.payload);
+});
+
+test('the packed bytes go to PostgreSQL as a binary parameter, not as hex text', async () => {
+  const t = await buildTestAnalytics();
+  const client = new pg.Client({ connectionString: t.databaseUrl });
+  await client.connect();
+  const db = drizzle({ client }) as unknown as Db;
+  const events: TrackedEvent[] = Array.from({ length: 500 }, (_, i) => ({
+    event: `bytes.${i % 10}`,
+    anonymousId: `anon-${i}`,
+    time: null,
+    propertiesJson: JSON.stringify({ i, plan: 'pro' }),
+    key: randomUUID().replaceAll('-', '').slice(0, 16),
+  }));
+  const row = trackedRow({ userId: null, receivedAt: Date.now(), idBase: randomUUID() }, events);
+  const [numberedRow] = await numbered([row], createPointNumbers(t.database.db));
+  const socket = (client as unknown as { connection: { stream: { bytesWritten: number } } })
+    .connection.stream;
+  const before = socket.bytesWritten;
+  await insertRows(db, [numberedRow!]);
+  const sent = socket.bytesWritten - before;
+  await client.end();
+  const packed = packRow(row.text).length;
+  // The statement and the other parameters are a few hundred bytes; hex would double the row.
+  assert.ok(sent < packed + 1000, `${sent} bytes sent for ${packed} packed`);
+});
