@@ -34,6 +34,9 @@ async function startInstance(name: string) {
     sendProblem(request, reply, 503, 'Down for a moment.', { code: 'service_unavailable' });
     return reply;
   });
+  // Its connections by the client's port, to see what it has read.
+  const sockets = new Map<number, net.Socket>();
+  app.server.on('connection', (socket: net.Socket) => sockets.set(socket.remotePort!, socket));
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as AddressInfo;
   let closed: Promise<void> | undefined;
@@ -42,7 +45,7 @@ async function startInstance(name: string) {
     return closed;
   };
   cleanup(close);
-  return { app: app as App, url: `http://127.0.0.1:${port}`, seen, close };
+  return { app: app as App, url: `http://127.0.0.1:${port}`, seen, close, sockets };
 }
 
 /**
@@ -55,6 +58,13 @@ async function startRelay(target: string) {
   const { hostname, port } = new URL(target);
   let armed: { prefix: string; held: () => void } | undefined;
   let holding: { upstream: net.Socket; rest: Buffer[] } | undefined;
+  /** Bytes sent on to the instance, by the relay's port towards it. */
+  const forwarded = new Map<number, number>();
+  const forward = (upstream: net.Socket, chunk: Buffer) => {
+    upstream.write(chunk);
+    const port = upstream.localPort ?? 0;
+    forwarded.set(port, (forwarded.get(port) ?? 0) + chunk.length);
+  };
   let connections = 0;
   const sockets = new Set<net.Socket>();
   const server = net.createServer((client) => {
@@ -67,10 +77,10 @@ async function startRelay(target: string) {
       } else if (armed && chunk.toString('latin1').startsWith(armed.prefix)) {
         const { held } = armed;
         armed = undefined;
-        upstream.write(chunk.subarray(0, 1));
+        forward(upstream, chunk.subarray(0, 1));
         holding = { upstream, rest: [chunk.subarray(1)] };
         held();
-      } else upstream.write(chunk);
+      } else forward(upstream, chunk);
     });
     upstream.on('data', (chunk: Buffer) => client.write(chunk));
     const end = () => {
@@ -95,6 +105,11 @@ async function startRelay(target: string) {
     url,
     get connections() {
       return connections;
+    },
+    /** The held request's connection to the instance: its port there, and bytes sent on it. */
+    get heldOn() {
+      const port = holding!.upstream.localPort!;
+      return { port, bytes: forwarded.get(port)! };
     },
     arm(prefix: string) {
       return new Promise<void>((held) => {
@@ -147,7 +162,8 @@ async function raceTheClose(
     }
     assert.equal(relay.connections, connections, 'sent on the connection the gateway kept alive');
     // The first byte read by `a` before its close begins.
-    await sleep(100);
+    const { port, bytes } = relay.heldOn;
+    while ((a.sockets.get(port)?.bytesRead ?? 0) < bytes) await sleep(5);
     const closed = a.close();
     // Several of the close's sweeps (every 50 ms): a connection with part of a request is spared.
     await sleep(250);
