@@ -80,6 +80,12 @@ export interface AppOptions {
    * shutdown's 10 s grace. Tests of the cut pass less, to see it without waiting 5 s.
    */
   writeOutMs?: number;
+  /**
+   * Mark the 503 a closing app answers a request that arrived too late (CLOSING_REFUSAL_HEADER,
+   * closing.ts), the default: the gateway sends such a request to another instance. The gateway,
+   * whose callers are clients, does not.
+   */
+  markClosingRefusals?: boolean;
   /** OpenAPI security schemes besides `bearer` (e.g. analytics' HTTP Basic write keys). */
   securitySchemes?: Record<string, { type: 'http'; scheme: string; description?: string }>;
 }
@@ -300,7 +306,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   registerWireRules(app);
   registerHealth(app);
   registerMetrics(app, options.name, options.metricsRoute ?? true);
-  endQuietConnectionsOnClose(app, options.writeOutMs);
+  endQuietConnectionsOnClose(app, options.writeOutMs, options.markClosingRefusals ?? true);
 
   if (options.prefix) {
     await app.register(

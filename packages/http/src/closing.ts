@@ -11,14 +11,18 @@ import { sendProblem } from './problem.ts';
  * shutdown's grace. So while the server closes, connections are ended as they become idle, and
  * those that never sent a byte at once.
  */
-export function endQuietConnectionsOnClose(app: FastifyInstance, writeOutMs = WRITE_OUT_MS) {
+export function endQuietConnectionsOnClose(
+  app: FastifyInstance,
+  writeOutMs = WRITE_OUT_MS,
+  markRefusals = true,
+) {
   const sockets = new Set<Socket>();
   let closingSince: number | undefined;
   closeIdleConnectionsOnlyOnceWritten(
     app.server,
     () => closingSince !== undefined && Date.now() - closingSince > writeOutMs,
   );
-  refuseNewRequestsWhileClosing(app);
+  refuseNewRequestsWhileClosing(app, markRefusals);
   app.server.on('connection', (socket: Socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
@@ -80,12 +84,26 @@ function closeIdleConnectionsOnlyOnceWritten(server: Server, patienceOver: () =>
 }
 
 /**
+ * Marks the one answer a route never produced: the 503 a closing app gives a request that
+ * arrived once its close began (refuseNewRequestsWhileClosing). The gateway reads it as "not
+ * processed", sends the request (a write too: no route ran) to another instance, and never passes
+ * it on; a route's handler cannot set it (an onSend hook removes it from every other answer), so a
+ * 503 a route gives on purpose (load shedding, a dependency down) is never taken for one.
+ */
+export const CLOSING_REFUSAL_HEADER = 'x-internal-closing-refusal';
+
+const refusedWhileClosing = Symbol('refusedWhileClosing');
+
+/**
  * A request that arrives whole once the close began (on a connection kept alive, or one that had
  * sent part of it) runs no route: 503 `service_unavailable`, a problem like every error, and the
- * connection closed, so the caller (the gateway, a client) sends it again to another instance.
- * Fastify's own answer (return503OnClosing, turned off in createApp) was a bare JSON body.
+ * connection closed. It carries CLOSING_REFUSAL_HEADER (unless `mark` is off: the gateway, whose
+ * callers are clients), so the gateway in front sends it again to another instance, writes
+ * included, and its client never sees this answer; a client calling the service directly may send
+ * it again itself (`Retry-After`). Fastify's own answer (return503OnClosing, turned off in
+ * createApp) was a bare JSON body.
  */
-function refuseNewRequestsWhileClosing(app: FastifyInstance) {
+function refuseNewRequestsWhileClosing(app: FastifyInstance, mark: boolean) {
   let closing = false;
   app.addHook('preClose', (done) => {
     closing = true;
@@ -94,8 +112,19 @@ function refuseNewRequestsWhileClosing(app: FastifyInstance) {
   app.addHook('onRequest', (request, reply, done) => {
     if (!closing) return done();
     reply.header('connection', 'close').header('retry-after', '1');
+    if (mark) (request as unknown as Record<symbol, boolean>)[refusedWhileClosing] = true;
     sendProblem(request, reply, 503, 'The service is shutting down; send the request again.', {
       code: 'service_unavailable',
     });
+  });
+  if (!mark) return;
+  // Set here, at the last step before the headers are written, and removed from every other
+  // answer: a route (or a hook) that set the name by mistake, or copied another service's headers,
+  // must not turn its own 503 into a refusal the gateway resends.
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if ((request as unknown as Record<symbol, boolean>)[refusedWhileClosing]) {
+      reply.header(CLOSING_REFUSAL_HEADER, '1');
+    } else if (reply.hasHeader(CLOSING_REFUSAL_HEADER)) reply.removeHeader(CLOSING_REFUSAL_HEADER);
+    done(null, payload);
   });
 }

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import net from 'node:net';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { WRITE_OUT_MS } from '../src/closing.ts';
+import { CLOSING_REFUSAL_HEADER, WRITE_OUT_MS } from '../src/closing.ts';
 import { SHUTDOWN_GRACE_MS } from '../src/server.ts';
 import { exitedWithin, startServer, startSupervised } from './helpers.ts';
 
@@ -180,7 +180,24 @@ test('a request that arrives whole only after SIGTERM is answered 503 problem+js
   assert.match(head!, /^HTTP\/1\.1 503 /);
   assert.match(head!, /content-type: application\/problem\+json/i);
   assert.match(head!, /connection: close/i);
+  // Marked as the closing refusal: the gateway sends it to another instance, a write too.
+  assert.match(head!, new RegExp(`^${CLOSING_REFUSAL_HEADER}: 1\r$`, 'im'));
   assert.equal(JSON.parse(body!).code, 'service_unavailable');
+  assert.equal(code, 0);
+});
+
+test('a route cannot give its own answer the closing refusal’s mark: only the closing path sets it', async (t) => {
+  const { child, url } = await startServer('slow-server.ts');
+  // Not left running when an assertion fails: the test process would wait for it.
+  t.after(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  const response = await fetch(new URL('/marked', url));
+  assert.equal(response.status, 503);
+  assert.deepEqual(await response.json(), { shed: true });
+  assert.equal(response.headers.get(CLOSING_REFUSAL_HEADER), null);
+  child.kill('SIGTERM');
+  const [code] = await once(child, 'exit');
   assert.equal(code, 0);
 });
 

@@ -50,6 +50,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     trustProxy: trustedProxies.length ? trustedProxies : false,
     metricsRoute: false,
     routeHeader: false,
+    // Its own closing refusals go to clients (and NGINX): no internal mark on them.
+    markClosingRefusals: false,
     // Bodies go on as they came, Content-Encoding and all: each service knows what it decodes.
     refuseContentCodings: false,
     // Changes go on with their If-Match: the service holds them to its own versions. The gateway's
@@ -189,6 +191,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     exact: edgeRoutes(config),
     refused,
     choosers,
+    retries: metrics.retries,
     cache: {
       store: kept,
       enabled: config.RESPONSE_CACHE === 'on',

@@ -12,7 +12,11 @@ const healthy = async (url: string, upstream: string) => {
   return line.exec(await metricsOf(url))?.[1];
 };
 
-/** As @platform/http answers every request once its close began (closing.ts). */
+/**
+ * As @platform/http answers every request once its close began (closing.ts), but without the
+ * closing mark (x-internal-closing-refusal) that has the gateway send a request elsewhere: an
+ * instance that answers everything 503 at once (closing-instance.test.ts has the marked refusal).
+ */
 function shuttingDown(_req: IncomingMessage, res: ServerResponse) {
   res.statusCode = 503;
   res.setHeader('content-type', 'application/problem+json');

@@ -11,6 +11,7 @@ export interface GatewayMetrics {
   connectionsRefused: Counter;
   cacheLookups: Counter<'service' | 'result'>;
   panicRouted: Counter<'upstream_service'>;
+  retries: Counter<'upstream_service' | 'reason'>;
 }
 
 /** The gateway's own series, beside the per-route histogram every service has. */
@@ -98,6 +99,12 @@ export function gatewayMetrics(
       name: 'gateway_upstream_panic_routed_total',
       help: 'Requests sent to an instance that is out, because every instance of its service was out (panic routing)',
       labelNames: ['upstream_service'] as const,
+      registers,
+    }),
+    retries: new Counter({
+      name: 'gateway_upstream_retries_total',
+      help: 'Requests sent again to another instance of their service, by why: closing (the instance refused it while shutting down, no route ran), unreachable (no connection to it), no_answer (a read whose connection broke)',
+      labelNames: ['upstream_service', 'reason'] as const,
       registers,
     }),
     samplesDropped: new Counter({

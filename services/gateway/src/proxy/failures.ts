@@ -3,6 +3,12 @@ export interface Failure {
   detail: string;
   /** No answer came back, so an idempotent request may go to another instance. */
   retriable: boolean;
+  /**
+   * The instance provably did not process the request: it never reached it (no connection), or
+   * it was closing and refused it before any route ran (@platform/http's closing refusal). Any
+   * request, a write too, may then go to another instance, as Envoy retries a refused stream.
+   */
+  unprocessed?: 'unreachable' | 'closing';
   /** Passive health: the instance is taken out for a while. */
   eject: boolean;
   /** No connection (refused, or none within the connect timeout): out of panic routing too. */
@@ -35,8 +41,11 @@ const RESET = new Set([
 /** Maps what went wrong between the gateway and a service to the status a client should see. */
 export function failureOf(error: unknown, service: string): Failure {
   const codes = codesOf(error);
+  if (codes.includes('GATEWAY_UPSTREAM_CLOSING')) {
+    return { ...unavailable(service, true), unprocessed: 'closing' };
+  }
   if (codes.some((c) => UNREACHABLE.has(c))) {
-    return { ...unavailable(service, true), unreachable: true };
+    return { ...unavailable(service, true), unreachable: true, unprocessed: 'unreachable' };
   }
   if (codes.some((c) => TIMED_OUT.has(c))) {
     return {

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
-import { ROUTE_HEADER } from '@platform/http';
+import { CLOSING_REFUSAL_HEADER, ROUTE_HEADER } from '@platform/http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Dispatcher } from 'undici';
 import type { Instance } from './balancer.ts';
@@ -38,6 +38,24 @@ const deadlineError = () =>
     code: 'GATEWAY_TOTAL_TIMEOUT',
   });
 
+/**
+ * The instance answered the closing refusal of @platform/http (closing.ts): it was shutting down
+ * when the request arrived, and no route ran.
+ */
+export const closingRefusal = () =>
+  Object.assign(new Error('the upstream instance is closing: the request was not processed'), {
+    code: 'GATEWAY_UPSTREAM_CLOSING',
+  });
+
+/**
+ * That refusal, and only it: a 503 with the marker only @platform/http's closing path sets (a
+ * route cannot: its onSend hook removes it), on a connection the instance closes.
+ */
+const isClosingRefusal = (status: number, headers: IncomingHttpHeaders) =>
+  status === 503 &&
+  headers[CLOSING_REFUSAL_HEADER] === '1' &&
+  String(headers.connection).toLowerCase() === 'close';
+
 const clientGone = () =>
   Object.assign(new Error('the client went away'), { code: 'GATEWAY_CLIENT_GONE' });
 
@@ -66,6 +84,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private revalidating: Stored | undefined;
   /** The route's Freshness generation when the request was sent (-1: not a cacheable route). */
   private generation = -1;
+  /** The answer is the instance's closing refusal: the request was not processed. */
+  private refused = false;
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -74,6 +94,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
     readonly instance: Instance,
     /** Another instance may be tried after a failure (idempotent, no body). */
     readonly mayRetry: boolean,
+    /**
+     * Another instance may be tried when this one provably did not process the request (its
+     * closing refusal, no connection): the first attempt, with the body whole in hand.
+     */
+    readonly mayResend: boolean,
     private readonly timeouts: Timeouts,
     /** The gateway's sampling ratio, for the `traceparent` it writes when it does not trace. */
     private readonly sampleRatio: number,
@@ -144,6 +169,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     // A 503 is a fast failure that panic routing passes over for a while (balancer.ts, failedAt).
     this.instance.failedAt = status === 503 ? Date.now() : 0;
     this.headers = headers;
+    this.refused = isClosingRefusal(status, headers);
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer) {
@@ -161,6 +187,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.finish();
       this.stream!.push(null);
     } else if (this.state === 'waiting') {
+      // Read to its end first (a small problem), so the connection it closes is done with.
+      if (this.refused) {
+        this.finish(closingRefusal());
+        return;
+      }
       this.finish();
       const held = this.held;
       // Usually one chunk: sent as it came, not copied.
@@ -181,6 +212,17 @@ export class Exchange implements Dispatcher.DispatchHandler {
       return;
     }
     this.finish(error);
+  }
+
+  /**
+   * Gives the client the instance's closing refusal after all (no other instance to send the
+   * request to), its marker stripped with the other internal headers (responseHeaders).
+   */
+  passOnRefusal() {
+    if (!this.refused) return false;
+    const held = this.held;
+    this.respond(held.length <= 1 ? held[0] : Buffer.concat(held, this.heldBytes));
+    return true;
   }
 
   private hasNoBody() {

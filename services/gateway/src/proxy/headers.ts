@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { ROUTE_HEADER } from '@platform/http';
+import { CLOSING_REFUSAL_HEADER, ROUTE_HEADER } from '@platform/http';
 import { requestTraceHeaders, tracingActive } from '@platform/telemetry';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import vary from 'vary';
@@ -100,13 +100,20 @@ export function requestHeaders(request: FastifyRequest, sampleRatio: number): st
 
 /**
  * The service's answer headers a client may see: hop-by-hop ones, and those they name, go; so
- * does the route template the service names for the gateway's series (ROUTE_HEADER).
+ * do the route template the service names for the gateway's series (ROUTE_HEADER) and the mark of
+ * a closing instance's refusal (CLOSING_REFUSAL_HEADER), both for the gateway alone.
  */
 export function responseHeaders(headers: Headers): Headers {
   const named = connectionNamed(headers.connection);
   const out: Headers = {};
   for (const name in headers) {
-    if (HOP_BY_HOP.has(name) || name === ROUTE_HEADER || named?.includes(name)) continue;
+    if (
+      HOP_BY_HOP.has(name) ||
+      name === ROUTE_HEADER ||
+      name === CLOSING_REFUSAL_HEADER ||
+      named?.includes(name)
+    )
+      continue;
     out[name] = headers[name];
   }
   return out;

@@ -37,6 +37,8 @@ export interface ProxyOptions {
    * service's panic is one, whoever sends it a request.
    */
   choosers: ReadonlyMap<string, Chooser>;
+  /** Requests sent again to another instance, by service and why (failures.ts). */
+  retries?: Counter<'upstream_service' | 'reason'>;
 }
 
 /** The answers the gateway keeps (revalidation.ts) and serves without a hop (freshness.ts). */
@@ -139,6 +141,7 @@ export async function proxyRoutes(app: App, options: ProxyOptions) {
           cache,
           keeping,
           choose,
+          options.retries,
         )
       : notDeployed(route.service);
   };
@@ -268,12 +271,20 @@ function forwarder(
   cache: RevalidationCache,
   keeping: Keeping | undefined,
   choose: Chooser,
+  retries: Counter<'upstream_service' | 'reason'> | undefined,
 ) {
+  const retried = {
+    closing: retries?.labels(service, 'closing'),
+    unreachable: retries?.labels(service, 'unreachable'),
+    no_answer: retries?.labels(service, 'no_answer'),
+  };
+  for (const counter of Object.values(retried)) counter?.inc(0);
   const send = (
     request: FastifyRequest,
     reply: FastifyReply,
     instance: Instance,
     mayRetry: boolean,
+    mayResend: boolean,
   ) => {
     instance.inFlight++;
     const exchange = new Exchange(
@@ -281,6 +292,7 @@ function forwarder(
       reply,
       instance,
       mayRetry,
+      mayResend,
       timeouts,
       sampleRatio,
       failed,
@@ -302,14 +314,27 @@ function forwarder(
     const { request, reply, instance } = exchange;
     release(request);
     const failure = failureOf(error, service);
-    request.log.warn({ err: error, service, upstream: instance.url }, 'upstream request failed');
+    // A closing instance refuses what reaches it during every rolling deploy: not a fault.
+    if (failure.unprocessed === 'closing') {
+      request.log.info({ service, upstream: instance.url }, 'upstream instance is closing');
+    } else {
+      request.log.warn({ err: error, service, upstream: instance.url }, 'upstream request failed');
+    }
     if (failure.eject) balancer.eject(instance, failure.unreachable);
     // No answer came (refused, reset): a fast failure, as a 503 (balancer.ts, failedAt). Not a
     // timeout: a slow instance already holds its requests in flight and gets fewer.
     if (failure.status !== 504) instance.failedAt = Date.now();
-    const next = exchange.mayRetry && failure.retriable ? choose(instance) : undefined;
-    if (next) send(request, reply, next, false);
-    else sendProblem(request, reply, failure.status, failure.detail);
+    // Sent again once at most (the second attempt may do neither): any request the instance
+    // provably did not process, writes too, as their body is whole in hand; otherwise only a
+    // read that got no answer.
+    const again = failure.unprocessed ? exchange.mayResend : exchange.mayRetry && failure.retriable;
+    const next = again ? choose(instance) : undefined;
+    if (next) {
+      retried[failure.unprocessed ?? 'no_answer']?.inc();
+      send(request, reply, next, false, false);
+    } else if (!exchange.passOnRefusal()) {
+      sendProblem(request, reply, failure.status, failure.detail);
+    }
   };
 
   return (request: FastifyRequest, reply: FastifyReply) => {
@@ -342,9 +367,13 @@ function forwarder(
       sendProblem(request, reply, failure.status, failure.detail);
       return;
     }
-    // Only a request safe to repeat, and without a body, goes to another instance after a failure.
+    // Only a request safe to repeat, and without a body, goes to another instance after a failure
+    // that may have come after the service acted on it (a reset connection).
     const mayRetry = RETRIABLE_METHODS.has(request.method) && request.body === undefined;
-    send(request, reply, instance, mayRetry);
+    // Any request whose body is whole in hand (bufferBodies reads every one before this) may go
+    // to another instance once this one provably did not process it.
+    const mayResend = request.body === undefined || Buffer.isBuffer(request.body);
+    send(request, reply, instance, mayRetry, mayResend);
   };
 }
 

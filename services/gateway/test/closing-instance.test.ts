@@ -1,0 +1,301 @@
+import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import net from 'node:net';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type App, CLOSING_REFUSAL_HEADER, createApp, sendProblem } from '@platform/http';
+import { closeAtEnd, deadUrl, metricsOf } from './helpers.ts';
+
+const { cleanup, gateway } = closeAtEnd();
+
+/** A real @platform/http service (its closing path and all), answering with its name. */
+async function startInstance(name: string) {
+  const app = await createApp({ name: `main-${name}`, logLevel: 'silent' });
+  const seen: string[] = [];
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (request.url.startsWith('/main/')) seen.push(`${request.method} ${request.url}`);
+    done();
+  });
+  app.get('/main/v1/who', async () => ({ instance: name }));
+  app.post('/main/v1/notes', async (request, reply) =>
+    reply.code(201).send({ instance: name, body: request.body }),
+  );
+  // Load shedding: a 503 the route gives on purpose, as like the closing refusal as it can be.
+  app.post('/main/v1/shed', async (request, reply) => {
+    reply.header('connection', 'close').header('retry-after', '1');
+    sendProblem(request, reply, 503, 'Too busy; try again shortly.', {
+      code: 'service_unavailable',
+    });
+    return reply;
+  });
+  // A route that sets the closing mark itself (copied from another answer, say).
+  app.post('/main/v1/forged', async (request, reply) => {
+    reply.header('connection', 'close').header(CLOSING_REFUSAL_HEADER, '1');
+    sendProblem(request, reply, 503, 'Down for a moment.', { code: 'service_unavailable' });
+    return reply;
+  });
+  // Its connections by the client's port, to see what it has read.
+  const sockets = new Map<number, net.Socket>();
+  app.server.on('connection', (socket: net.Socket) => sockets.set(socket.remotePort!, socket));
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = app.server.address() as AddressInfo;
+  let closed: Promise<void> | undefined;
+  const close = () => {
+    closed ??= app.close();
+    return closed;
+  };
+  cleanup(close);
+  return { app: app as App, url: `http://127.0.0.1:${port}`, seen, close, sockets };
+}
+
+/**
+ * A TCP relay in front of an instance that, once armed, passes the first byte of the next request
+ * starting with `prefix` and holds the rest until released: the request is on its way over a
+ * connection the instance keeps (partly received, so its close spares it), and arrives whole only
+ * after the close began — what a busy gateway's kept-alive connections see in every deploy.
+ */
+async function startRelay(target: string) {
+  const { hostname, port } = new URL(target);
+  let armed: { prefix: string; held: () => void } | undefined;
+  let holding: { upstream: net.Socket; rest: Buffer[] } | undefined;
+  /** Bytes sent on to the instance, by the relay's port towards it. */
+  const forwarded = new Map<number, number>();
+  const forward = (upstream: net.Socket, chunk: Buffer) => {
+    upstream.write(chunk);
+    const port = upstream.localPort ?? 0;
+    forwarded.set(port, (forwarded.get(port) ?? 0) + chunk.length);
+  };
+  let connections = 0;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    connections++;
+    const upstream = net.connect(Number(port), hostname);
+    sockets.add(client).add(upstream);
+    client.on('data', (chunk: Buffer) => {
+      if (holding?.upstream === upstream) {
+        holding.rest.push(chunk);
+      } else if (armed && chunk.toString('latin1').startsWith(armed.prefix)) {
+        const { held } = armed;
+        armed = undefined;
+        forward(upstream, chunk.subarray(0, 1));
+        holding = { upstream, rest: [chunk.subarray(1)] };
+        held();
+      } else forward(upstream, chunk);
+    });
+    upstream.on('data', (chunk: Buffer) => client.write(chunk));
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    client.on('close', end).on('error', end);
+    upstream.on('close', end).on('error', end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  cleanup(
+    () =>
+      new Promise((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  );
+  return {
+    url,
+    get connections() {
+      return connections;
+    },
+    /** The held request's connection to the instance: its port there, and bytes sent on it. */
+    get heldOn() {
+      const port = holding!.upstream.localPort!;
+      return { port, bytes: forwarded.get(port)! };
+    },
+    arm(prefix: string) {
+      return new Promise<void>((held) => {
+        armed = { prefix, held };
+      });
+    },
+    release() {
+      const { upstream, rest } = holding!;
+      holding = undefined;
+      upstream.write(Buffer.concat(rest));
+    },
+  };
+}
+
+/** Two instances of main, `a` behind the relay, and a gateway with a connection to `a` kept. */
+async function twoInstances() {
+  const a = await startInstance('a');
+  const b = await startInstance('b');
+  const relay = await startRelay(a.url);
+  // Polls stay out of the way: what the gateway learns of `a` comes from the refusal alone.
+  const url = await gateway({ ROUTES: `/main=${relay.url},${b.url}`, HEALTH_INTERVAL_MS: 60_000 });
+  // Equally idle instances take turns: within two reads `a` has answered one, on a connection the
+  // gateway keeps alive.
+  for (let i = 0; i < 4 && a.seen.length === 0; i++) {
+    await (await fetch(`${url}/main/v1/who?warm=${i}`)).text();
+  }
+  assert.ok(a.seen.length > 0, 'a answered a request through the gateway');
+  return { a, b, relay, url };
+}
+
+/**
+ * Sends `send()` until one reaches `a` (the balancer takes turns; one that goes to `b` is answered
+ * by `b` as usual), begins a's close while that one is partly received, lets the rest arrive and
+ * returns the gateway's answer.
+ */
+async function raceTheClose(
+  setup: Awaited<ReturnType<typeof twoInstances>>,
+  prefix: string,
+  send: (attempt: number) => Promise<Response>,
+) {
+  const { a, relay } = setup;
+  const connections = relay.connections;
+  const held = relay.arm(prefix);
+  for (let attempt = 0; attempt < 4; attempt++) {
+    const sent = send(attempt);
+    const first = await Promise.race([held.then(() => 'held'), sent.then(() => 'answered')]);
+    if (first === 'answered') {
+      await (await sent).text();
+      continue;
+    }
+    assert.equal(relay.connections, connections, 'sent on the connection the gateway kept alive');
+    // The first byte read by `a` before its close begins.
+    const { port, bytes } = relay.heldOn;
+    while ((a.sockets.get(port)?.bytesRead ?? 0) < bytes) await sleep(5);
+    const closed = a.close();
+    // Several of the close's sweeps (every 50 ms): a connection with part of a request is spared.
+    await sleep(250);
+    relay.release();
+    const response = await sent;
+    await closed;
+    return { response, attempt };
+  }
+  throw new Error('no request reached a');
+}
+
+const retriesOf = async (url: string, reason: string) => {
+  const line = new RegExp(
+    `^gateway_upstream_retries_total\\{[^}]*reason="${reason}"[^}]*\\} (\\d+)$`,
+    'm',
+  );
+  return Number(line.exec(await metricsOf(url))?.[1]);
+};
+
+test('a read that reaches an instance after its close began is answered by the other instance, the closing mark never reaching the client', async () => {
+  const setup = await twoInstances();
+  const { a, b, url } = setup;
+  const { response, attempt } = await raceTheClose(setup, 'GET /main/v1/who?read', (n) =>
+    fetch(`${url}/main/v1/who?read=${n}`),
+  );
+  assert.equal(response.status, 200);
+  assert.deepEqual(await response.json(), { instance: 'b' });
+  assert.equal(response.headers.get(CLOSING_REFUSAL_HEADER), null);
+  // It reached a (the relay held it on a's connection) and was refused before any hook of a's.
+  const sent = `GET /main/v1/who?read=${attempt}`;
+  assert.ok(!a.seen.includes(sent), 'nothing of a ran for it');
+  assert.deepEqual(
+    b.seen.filter((s) => s === sent),
+    [sent],
+  );
+  assert.equal(await retriesOf(url, 'closing'), 1);
+  // The closing instance is out: the next requests go to b at once.
+  const metrics = await metricsOf(url);
+  assert.match(
+    metrics,
+    new RegExp(`gateway_upstream_healthy\\{[^}]*instance="${setup.relay.url}"[^}]*\\} 0`),
+  );
+  for (let i = 0; i < 3; i++) {
+    const next = await fetch(`${url}/main/v1/who?after=${i}`);
+    assert.deepEqual(await next.json(), { instance: 'b' });
+  }
+  assert.equal(await retriesOf(url, 'closing'), 1, 'none of them tried a again');
+});
+
+test('a write that reaches an instance after its close began is sent to the other instance, body and all: no route ran', async () => {
+  const setup = await twoInstances();
+  const { a, b, url } = setup;
+  const body = JSON.stringify({ text: 'written once' });
+  const { response, attempt } = await raceTheClose(setup, 'POST /main/v1/notes?write', (n) =>
+    fetch(`${url}/main/v1/notes?write=${n}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    }),
+  );
+  assert.equal(response.status, 201);
+  assert.deepEqual(await response.json(), { instance: 'b', body: { text: 'written once' } });
+  assert.equal(response.headers.get(CLOSING_REFUSAL_HEADER), null);
+  const sent = `POST /main/v1/notes?write=${attempt}`;
+  assert.ok(!a.seen.includes(sent), 'nothing of a ran for it');
+  assert.deepEqual(
+    b.seen.filter((s) => s === sent),
+    [sent],
+    'written once, by b',
+  );
+  assert.equal(await retriesOf(url, 'closing'), 1);
+});
+
+test('with no other instance to send it to, the closing refusal reaches the client as the service gave it, without its mark', async () => {
+  const a = await startInstance('a');
+  const relay = await startRelay(a.url);
+  const url = await gateway({ ROUTES: `/main=${relay.url}`, HEALTH_INTERVAL_MS: 60_000 });
+  await (await fetch(`${url}/main/v1/who?warm`)).text();
+  const setup = { a, b: a, relay, url };
+  const { response } = await raceTheClose(setup, 'POST /main/v1/notes', () =>
+    fetch(`${url}/main/v1/notes`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    }),
+  );
+  assert.equal(response.status, 503);
+  assert.equal(response.headers.get(CLOSING_REFUSAL_HEADER), null);
+  assert.equal(response.headers.get('retry-after'), '1');
+  const problem = (await response.json()) as { code: string; detail: string };
+  assert.equal(problem.code, 'service_unavailable');
+  assert.match(problem.detail, /shutting down/);
+});
+
+test('a 503 a route gives on purpose is not sent again for a write, even with the closing mark set by the route', async () => {
+  const a = await startInstance('a');
+  const b = await startInstance('b');
+  const url = await gateway({ ROUTES: `/main=${a.url},${b.url}`, HEALTH_INTERVAL_MS: 60_000 });
+  for (const path of ['shed', 'forged']) {
+    const response = await fetch(`${url}/main/v1/${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    assert.equal(response.status, 503, path);
+    assert.equal(response.headers.get(CLOSING_REFUSAL_HEADER), null, path);
+    assert.equal(((await response.json()) as { code: string }).code, 'service_unavailable');
+    const seen = [...a.seen, ...b.seen].filter((s) => s === `POST /main/v1/${path}`);
+    assert.equal(seen.length, 1, `${path} reached one instance once`);
+  }
+  assert.equal(await retriesOf(url, 'closing'), 0);
+});
+
+test('a write to an instance that refuses the connection (closed: nothing listens any more) goes to the other instance', async () => {
+  const b = await startInstance('b');
+  const url = await gateway({
+    ROUTES: `/main=${await deadUrl()},${b.url}`,
+    HEALTH_INTERVAL_MS: 60_000,
+  });
+  // Equally idle instances take turns: one of the two goes to the closed one first.
+  for (let i = 0; i < 2; i++) {
+    const response = await fetch(`${url}/main/v1/notes?n=${i}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ n: i }),
+    });
+    assert.equal(response.status, 201);
+    assert.deepEqual(await response.json(), { instance: 'b', body: { n: i } });
+  }
+  assert.deepEqual(
+    b.seen.filter((s) => s.startsWith('POST')),
+    ['POST /main/v1/notes?n=0', 'POST /main/v1/notes?n=1'],
+  );
+  assert.equal(await retriesOf(url, 'unreachable'), 1);
+});
