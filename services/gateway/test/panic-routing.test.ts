@@ -100,6 +100,56 @@ test('under panic routing, an instance that resets every connection loses its tu
   assert.equal(statuses.filter((s) => s === 200).length, 20 - failed);
 });
 
+test('under panic routing, a 503 one route answers (its own load shedding) does not take the instance out for the rest', async () => {
+  // As analytics' query limiter or auth's avatar queue answer when full: the instance is fine and
+  // keeps its connection; only that route is busy. A client can provoke it at will.
+  const shedding = (name: string, busy: boolean) =>
+    slowButWorking(100, (req, res) => {
+      res.setHeader('x-instance', name);
+      if (!busy || !req.url?.startsWith('/main/v1/busy')) return false;
+      res.statusCode = 503;
+      res.setHeader('content-type', 'application/problem+json');
+      res.setHeader('retry-after', '1');
+      res.end(JSON.stringify({ status: 503, code: 'service_unavailable' }));
+      return true;
+    });
+  const busy = await startUpstream(shedding('busy', true));
+  const other = await startUpstream(shedding('other', false));
+  cleanup(busy.close, other.close);
+  const url = await gateway({
+    AUTH_URLS: other.url,
+    MAIN_URLS: `${busy.url},${other.url}`,
+    HEALTH_INTERVAL_MS: 100,
+  });
+  await eventually(
+    async () => (await healthy(url, busy.url)) === '0' && (await healthy(url, other.url)) === '0',
+  );
+  // Two at once: one goes to each instance, so the busy one answers one of them with its 503.
+  const shed = await Promise.all(
+    [0, 1].map(async (i) => {
+      const response = await fetch(`${url}/main/v1/busy?i=${i}`);
+      await response.arrayBuffer();
+      return response.status;
+    }),
+  );
+  assert.deepEqual(shed.sort(), [200, 503]);
+  // Two equally slow instances share the other routes, the busy one included.
+  const answeredBy: string[] = [];
+  await Promise.all(
+    Array.from({ length: 4 }, async (_, client) => {
+      for (let i = 0; i < 5; i++) {
+        const response = await fetch(`${url}/main/v1/categories?c=${client}&i=${i}`);
+        await response.arrayBuffer();
+        assert.equal(response.status, 200);
+        answeredBy.push(response.headers.get('x-instance') ?? '?');
+      }
+    }),
+  );
+  const fromBusy = answeredBy.filter((name) => name === 'busy').length;
+  // Before: none for the eject period (10 s), every request on the other one.
+  assert.ok(fromBusy >= 5, `the busy instance answered ${fromBusy} of 20: ${answeredBy.join(' ')}`);
+});
+
 test('with every instance out, /docs still fetches a service’s document, as proxied routes are still routed', async () => {
   const main = await startUpstream(
     slowButWorking(0, (req, res) => {

@@ -25,8 +25,8 @@ export interface Instance {
    */
   unreachable: boolean;
   /**
-   * When its latest proxied attempt failed fast: answered 503 (shutting down, shedding load) or
-   * gave no answer (reset, refused). 0 once it answers anything else, or polls ready. Panic
+   * When its latest proxied attempt failed fast: answered 503 closing the connection (shutting
+   * down; not one route's own 503, forward.ts) or gave no answer (reset, refused). 0 once it answers anything else, or polls ready. Panic
    * routing passes it over for the eject period while a peer has no such failure (isFailing).
    */
   failedAt: number;

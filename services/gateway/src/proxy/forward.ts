@@ -29,6 +29,14 @@ export interface Timeouts {
 const originForm = (url: string) =>
   url.charCodeAt(0) === 47 ? url : url.slice(url.indexOf('/', url.indexOf('://') + 3));
 
+/** The answer says its connection closes after it (`Connection: close`). */
+function closesConnection(headers: IncomingHttpHeaders) {
+  const connection = headers.connection;
+  if (connection === undefined) return false;
+  const list = Array.isArray(connection) ? connection.join(',') : connection;
+  return list.split(',').some((token) => token.trim().toLowerCase() === 'close');
+}
+
 /** Told when an exchange failed while nothing had reached the client: answer, or try another. */
 export type OnFailure = (exchange: Exchange, error: Error) => void;
 
@@ -141,8 +149,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
   ) {
     if (status < 200) return; // 1xx: the final answer follows
     this.status = status;
-    // A 503 is a fast failure that panic routing passes over for a while (balancer.ts, failedAt).
-    this.instance.failedAt = status === 503 ? Date.now() : 0;
+    // The instance refusing work, 503 with its connection closed (shutting down: @platform/http's
+    // closing.ts), is a fast failure that panic routing passes over for a while (balancer.ts,
+    // failedAt). Not a 503 of one route's own (a query limiter, an upload queue, a query timeout):
+    // the instance answers its other routes, and any client could provoke it to steer traffic.
+    this.instance.failedAt = status === 503 && closesConnection(headers) ? Date.now() : 0;
     this.headers = headers;
   }
 
