@@ -26,8 +26,9 @@ export interface Instance {
   unreachable: boolean;
   /**
    * When its latest proxied attempt failed fast: answered 503 closing the connection (shutting
-   * down; not one route's own 503, forward.ts) or gave no answer (reset, refused). 0 once it answers anything else, or polls ready. Panic
-   * routing passes it over for the eject period while a peer has no such failure (isFailing).
+   * down; not one route's own 503, forward.ts) or gave no answer (reset, refused). 0 once it
+   * answers anything else to a request sent after that, or polls ready. Panic routing passes it
+   * over for the eject period while a peer has no such failure (isFailing).
    */
   failedAt: number;
 }

@@ -75,6 +75,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   /** The route's Freshness generation when the request was sent (-1: not a cacheable route). */
   private generation = -1;
   private readonly timer: NodeJS.Timeout;
+  /** When it was sent: only an answer to a request sent after a fast failure clears its mark. */
+  private readonly sentAt = Date.now();
 
   constructor(
     readonly request: FastifyRequest,
@@ -153,7 +155,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
     // closing.ts), is a fast failure that panic routing passes over for a while (balancer.ts,
     // failedAt). Not a 503 of one route's own (a query limiter, an upload queue, a query timeout):
     // the instance answers its other routes, and any client could provoke it to steer traffic.
-    this.instance.failedAt = status === 503 && closesConnection(headers) ? Date.now() : 0;
+    // Any other answer clears the mark, but only one to a request sent after it: a closing
+    // instance still answers what it had in flight, and those say nothing of a request sent now.
+    if (status === 503 && closesConnection(headers)) this.instance.failedAt = Date.now();
+    else if (this.instance.failedAt < this.sentAt) this.instance.failedAt = 0;
     this.headers = headers;
   }
 
