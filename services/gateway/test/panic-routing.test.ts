@@ -223,6 +223,38 @@ test('under panic routing, a 503 one route answers (its own load shedding) does 
   assert.ok(fromBusy >= 5, `the busy instance answered ${fromBusy} of 20: ${answeredBy.join(' ')}`);
 });
 
+test('under panic routing, idle instances still take turns: requests one after another reach each', async () => {
+  const named = (name: string) =>
+    slowButWorking(0, (_req, res) => {
+      res.setHeader('x-instance', name);
+      return false;
+    });
+  const one = await startUpstream(named('one'));
+  const two = await startUpstream(named('two'));
+  cleanup(one.close, two.close);
+  const url = await gateway({
+    AUTH_URLS: one.url,
+    MAIN_URLS: `${one.url},${two.url}`,
+    HEALTH_INTERVAL_MS: 100,
+  });
+  await eventually(
+    async () => (await healthy(url, one.url)) === '0' && (await healthy(url, two.url)) === '0',
+  );
+  const answeredBy: string[] = [];
+  for (let i = 0; i < 10; i++) {
+    const response = await fetch(`${url}/main/v1/categories?i=${i}`);
+    await response.arrayBuffer();
+    answeredBy.push(response.headers.get('x-instance') ?? '?');
+  }
+  // Before: a panic pick scanned twice (pick, then pickAny), each moving the scan's start on, so
+  // with two instances every idle tie went to the same one: a client waiting for each answer
+  // (its 504 from a stalled instance included) never reached the other.
+  assert.ok(
+    answeredBy.includes('one') && answeredBy.includes('two'),
+    `answered by ${answeredBy.join(' ')}`,
+  );
+});
+
 test('with every instance out, /docs still fetches a service’s document, as proxied routes are still routed', async () => {
   const main = await startUpstream(
     slowButWorking(0, (req, res) => {

@@ -146,7 +146,9 @@ export function createBalancer(urls: readonly string[], options: BalancerOptions
         bestPassedOver = over;
       }
     }
-    start = n === 0 ? 0 : (start + 1) % n;
+    // Moved on only by a scan that picked: a panic pick scans twice (pick finds none, then
+    // pickAny), and moving on by two kept every idle tie of two instances on the same one.
+    if (best) start = (start + 1) % n;
     return best;
   };
   return {
