@@ -326,6 +326,41 @@ test('with every instance out, the cache-version feed still asks them: kept page
   assert.ok((await hits()) >= 1, 'no kept page was served');
 });
 
+test('a read retried on an instance that is out, while the one that reset it is still in, is no panic', async () => {
+  // Ready by its polls, but its connection broke under this read: the retry goes to the peer,
+  // out by its own word, as it has nowhere else to go. The service still has an instance in.
+  const resetting = await startUpstream((req, res) => {
+    if (req.url === '/health/ready') {
+      res.setHeader('content-type', 'application/json');
+      res.end('{"status":"ok"}');
+      return;
+    }
+    req.socket.destroy();
+  });
+  const out = await startUpstream(slowButWorking(0));
+  cleanup(resetting.close, out.close);
+  const url = await gateway({
+    AUTH_URLS: out.url,
+    MAIN_URLS: `${resetting.url},${out.url}`,
+    HEALTH_INTERVAL_MS: 100,
+  });
+  await eventually(
+    async () =>
+      (await healthy(url, resetting.url)) === '1' && (await healthy(url, out.url)) === '0',
+  );
+  for (let i = 0; i < 3; i++) {
+    const response = await fetch(`${url}/main/v1/categories?i=${i}`);
+    await response.arrayBuffer();
+    assert.equal(response.status, 200);
+  }
+  // Before: each counted as panic routing (with the warning that every instance is out), toward
+  // a critical GatewayPanicRouting for a service whose instance was in.
+  assert.match(
+    await metricsOf(url),
+    /^gateway_upstream_panic_routed_total\{[^}]*upstream_service="main"[^}]*\} 0$/m,
+  );
+});
+
 test('the panic counter is at 0 for every service from the start: the alert’s increase() sees the first panic', async () => {
   const main = await startUpstream(slowButWorking(0));
   cleanup(main.close);
