@@ -41,6 +41,38 @@ const labels = (name: string, extra: Record<string, string> = {}) =>
     .map(([k, v]) => `${k}="${v}"`)
     .join(', ')}}`;
 
+/** A panic-routed request every 15 s from 3m on, for `minutes` (one gateway replica). */
+const panicFor = (service: string, minutes: number) => ({
+  series: `gateway_upstream_panic_routed_total{job="gateway", instance="10.0.0.9:9464", upstream_service="${service}"}`,
+  values: `0x11 1+1x${minutes * 4 - 1} ${minutes * 4}x40`,
+});
+const panicAlert = (service: string) => ({
+  exp_labels: { severity: 'critical', upstream_service: service },
+  exp_annotations: {
+    summary: `Every ${service} instance is out: the gateway routes to them anyway (panic routing)`,
+    description: `For 3 minutes, requests to ${service} have gone to instances that fail their readiness check or were ejected after failures, as no instance is in: some fail or are slow. The gateway's log says when the panic began ("every instance is out", upstream_service ${service}); UpstreamInstanceUnavailable names the instances.`,
+  },
+});
+
+/**
+ * GatewayPanicRouting at the scrape interval (15 s): a panic of 3 minutes and a half fires it, as
+ * its description says; one of a minute and a quarter never does (with a `for` of 3 m it fired
+ * at 6m, long after the panic had ended: the increase stays above 0 for the window after it).
+ */
+const panicOfMinutes = {
+  interval: '15s',
+  input_series: [panicFor('main', 1.25), panicFor('auth', 2.5), panicFor('analytics', 3.5)],
+  alert_rule_test: [
+    ...['5m', '6m', '6m15s', '7m', '7m45s'].map((eval_time) => ({
+      eval_time,
+      alertname: 'GatewayPanicRouting',
+      exp_alerts: [],
+    })),
+    { eval_time: '8m', alertname: 'GatewayPanicRouting', exp_alerts: [panicAlert('analytics')] },
+    { eval_time: '12m', alertname: 'GatewayPanicRouting', exp_alerts: [] },
+  ],
+};
+
 test('the alerts fire on what they are about, and stay quiet on a healthy service', (t) => {
   const dir = scratch(t);
   cpSync(path.join(PROMETHEUS, 'alerts.yml'), path.join(dir, 'alerts.yml'));
@@ -164,7 +196,7 @@ test('the alerts fire on what they are about, and stay quiet on a healthy servic
             ],
           },
           {
-            eval_time: '8m',
+            eval_time: '9m',
             alertname: 'GatewayPanicRouting',
             exp_alerts: [
               {
@@ -181,11 +213,13 @@ test('the alerts fire on what they are about, and stay quiet on a healthy servic
           // Within its `for`, and where nothing is wrong, nothing fires.
           { eval_time: '4m', alertname: 'GatewayPanicRouting', exp_alerts: [] },
           { eval_time: '6m', alertname: 'GatewayPanicRouting', exp_alerts: [] },
+          { eval_time: '8m', alertname: 'GatewayPanicRouting', exp_alerts: [] },
           { eval_time: '2m', alertname: 'OutboxLag', exp_alerts: [] },
           { eval_time: '12m', alertname: 'HighLatencyP95', exp_alerts: [] },
           { eval_time: '12m', alertname: 'AnalyticsQueueBacklog', exp_alerts: [] },
         ],
       },
+      panicOfMinutes,
     ],
   };
   writeFileSync(path.join(dir, 'alerts.test.yml'), JSON.stringify(tests));

@@ -104,6 +104,161 @@ test('under panic routing, an instance that resets every connection loses its tu
   assert.equal(statuses.filter((s) => s === 200).length, 20 - failed);
 });
 
+test('under panic routing, the answers a closing instance still owes (sent before it began to close) do not put it back in turn', async () => {
+  // Drains what it had in flight, each a 200 after its close began: those say nothing of a
+  // request sent now. Each one put it back in turn, and its next request got a 503.
+  let closing = false;
+  let owed = 0;
+  let paid = 0;
+  /** For each 503 it answered a proxied request with: how many it owed it had answered then. */
+  const refusedAfter: number[] = [];
+  const draining = await startUpstream((req, res) => {
+    if (req.url === '/health/ready') return shuttingDown(req, res);
+    if (closing) {
+      refusedAfter.push(paid);
+      return shuttingDown(req, res);
+    }
+    const delayMs = 250 + 100 * owed++;
+    setTimeout(() => {
+      paid++;
+      res.setHeader('content-type', 'application/json');
+      res.end('{}');
+    }, delayMs);
+  });
+  let alsoOwed = 0;
+  const slow = await startUpstream(
+    slowButWorking(100, (req) => {
+      if (req.url?.startsWith('/main/v1/slow')) alsoOwed++;
+      return false;
+    }),
+  );
+  cleanup(draining.close, slow.close);
+  const url = await gateway({
+    AUTH_URLS: slow.url,
+    MAIN_URLS: `${draining.url},${slow.url}`,
+    HEALTH_INTERVAL_MS: 100,
+  });
+  await eventually(
+    async () =>
+      (await healthy(url, draining.url)) === '0' && (await healthy(url, slow.url)) === '0',
+  );
+  // Twelve at once, about six on each instance: the draining one owes them, answered 250 ms on,
+  // one every 100 ms.
+  const owing = Array.from({ length: 12 }, async (_, i) => {
+    const response = await fetch(`${url}/main/v1/slow?i=${i}`);
+    await response.arrayBuffer();
+    return response.status;
+  });
+  await eventually(async () => owed + alsoOwed === 12);
+  closing = true;
+  assert.ok(owed >= 3, `the draining instance owes only ${owed}`);
+  const statuses: number[] = [];
+  await Promise.all(
+    Array.from({ length: 4 }, async (_, client) => {
+      for (let i = 0; i < 8; i++) {
+        const response = await fetch(`${url}/main/v1/categories?c=${client}&i=${i}`);
+        await response.arrayBuffer();
+        statuses.push(response.status);
+      }
+    }),
+  );
+  assert.deepEqual(await Promise.all(owing), Array(12).fill(200));
+  assert.equal(statuses.filter((s) => s === 503).length, refusedAfter.length);
+  // Refused when first picked after its close began (those sent before its first 503 came back),
+  // then passed over. Before: picked again after each answer it owed, and a 503 each time.
+  assert.ok(
+    new Set(refusedAfter).size <= 1,
+    `503s after ${refusedAfter.join(', ')} of the ${owed} answers it owed`,
+  );
+});
+
+test('under panic routing, a 503 one route answers (its own load shedding) does not take the instance out for the rest', async () => {
+  // As analytics' query limiter or auth's avatar queue answer when full: the instance is fine and
+  // keeps its connection; only that route is busy. A client can provoke it at will.
+  const shedding = (name: string, busy: boolean) =>
+    slowButWorking(100, (req, res) => {
+      res.setHeader('x-instance', name);
+      if (!busy || !req.url?.startsWith('/main/v1/busy')) return false;
+      res.statusCode = 503;
+      res.setHeader('content-type', 'application/problem+json');
+      res.setHeader('retry-after', '1');
+      res.end(JSON.stringify({ status: 503, code: 'service_unavailable' }));
+      return true;
+    });
+  const busy = await startUpstream(shedding('busy', true));
+  const other = await startUpstream(shedding('other', false));
+  cleanup(busy.close, other.close);
+  const url = await gateway({
+    AUTH_URLS: other.url,
+    MAIN_URLS: `${busy.url},${other.url}`,
+    HEALTH_INTERVAL_MS: 100,
+  });
+  await eventually(
+    async () => (await healthy(url, busy.url)) === '0' && (await healthy(url, other.url)) === '0',
+  );
+  // Two at once, so that one goes to each instance and the busy one answers its 503 (again if
+  // the machine was too slow for them to overlap).
+  let shed = false;
+  for (let round = 0; round < 5 && !shed; round++) {
+    const statuses = await Promise.all(
+      [0, 1].map(async (i) => {
+        const response = await fetch(`${url}/main/v1/busy?r=${round}&i=${i}`);
+        await response.arrayBuffer();
+        return response.status;
+      }),
+    );
+    shed = statuses.includes(503);
+  }
+  assert.ok(shed, 'the busy route never answered 503');
+  // Two equally slow instances share the other routes, the busy one included.
+  const answeredBy: string[] = [];
+  await Promise.all(
+    Array.from({ length: 4 }, async (_, client) => {
+      for (let i = 0; i < 5; i++) {
+        const response = await fetch(`${url}/main/v1/categories?c=${client}&i=${i}`);
+        await response.arrayBuffer();
+        assert.equal(response.status, 200);
+        answeredBy.push(response.headers.get('x-instance') ?? '?');
+      }
+    }),
+  );
+  const fromBusy = answeredBy.filter((name) => name === 'busy').length;
+  // Before: none for the eject period (10 s), every request on the other one.
+  assert.ok(fromBusy >= 5, `the busy instance answered ${fromBusy} of 20: ${answeredBy.join(' ')}`);
+});
+
+test('under panic routing, idle instances still take turns: requests one after another reach each', async () => {
+  const named = (name: string) =>
+    slowButWorking(0, (_req, res) => {
+      res.setHeader('x-instance', name);
+      return false;
+    });
+  const one = await startUpstream(named('one'));
+  const two = await startUpstream(named('two'));
+  cleanup(one.close, two.close);
+  const url = await gateway({
+    AUTH_URLS: one.url,
+    MAIN_URLS: `${one.url},${two.url}`,
+    HEALTH_INTERVAL_MS: 100,
+  });
+  await eventually(
+    async () => (await healthy(url, one.url)) === '0' && (await healthy(url, two.url)) === '0',
+  );
+  const answeredBy: string[] = [];
+  for (let i = 0; i < 10; i++) {
+    const response = await fetch(`${url}/main/v1/categories?i=${i}`);
+    await response.arrayBuffer();
+    answeredBy.push(response.headers.get('x-instance') ?? '?');
+  }
+  // Before: a panic pick scanned twice (pick, then pickAny), each moving the scan's start on, so
+  // with two instances every idle tie went to the same one: a client waiting for each answer
+  // (its 504 from a stalled instance included) never reached the other.
+  assert.ok(
+    answeredBy.includes('one') && answeredBy.includes('two'),
+    `answered by ${answeredBy.join(' ')}`,
+  );
+});
+
 test('with every instance out, /docs still fetches a service’s document, as proxied routes are still routed', async () => {
   const main = await startUpstream(
     slowButWorking(0, (req, res) => {
@@ -173,6 +328,41 @@ test('with every instance out, the cache-version feed still asks them: kept page
   }
   assert.ok(asked.length >= 1, 'the feed never asked main');
   assert.ok((await hits()) >= 1, 'no kept page was served');
+});
+
+test('a read retried on an instance that is out, while the one that reset it is still in, is no panic', async () => {
+  // Ready by its polls, but its connection broke under this read: the retry goes to the peer,
+  // out by its own word, as it has nowhere else to go. The service still has an instance in.
+  const resetting = await startUpstream((req, res) => {
+    if (req.url === '/health/ready') {
+      res.setHeader('content-type', 'application/json');
+      res.end('{"status":"ok"}');
+      return;
+    }
+    req.socket.destroy();
+  });
+  const out = await startUpstream(slowButWorking(0));
+  cleanup(resetting.close, out.close);
+  const url = await gateway({
+    AUTH_URLS: out.url,
+    MAIN_URLS: `${resetting.url},${out.url}`,
+    HEALTH_INTERVAL_MS: 100,
+  });
+  await eventually(
+    async () =>
+      (await healthy(url, resetting.url)) === '1' && (await healthy(url, out.url)) === '0',
+  );
+  for (let i = 0; i < 3; i++) {
+    const response = await fetch(`${url}/main/v1/categories?i=${i}`);
+    await response.arrayBuffer();
+    assert.equal(response.status, 200);
+  }
+  // Before: each counted as panic routing (with the warning that every instance is out), toward
+  // a critical GatewayPanicRouting for a service whose instance was in.
+  assert.match(
+    await metricsOf(url),
+    /^gateway_upstream_panic_routed_total\{[^}]*upstream_service="main"[^}]*\} 0$/m,
+  );
 });
 
 test('the panic counter is at 0 for every service from the start: the alert’s increase() sees the first panic', async () => {

@@ -25,9 +25,10 @@ export interface Instance {
    */
   unreachable: boolean;
   /**
-   * When its latest proxied attempt failed fast: answered 503 (shutting down, shedding load) or
-   * gave no answer (reset, refused). 0 once it answers anything else, or polls ready. Panic
-   * routing passes it over for the eject period while a peer has no such failure (isFailing).
+   * When its latest proxied attempt failed fast: answered 503 closing the connection (shutting
+   * down; not one route's own 503, forward.ts) or gave no answer (reset, refused). 0 once it
+   * answers anything else to a request sent after that, or polls ready. Panic routing passes it
+   * over for the eject period while a peer has no such failure (isFailing).
    */
   failedAt: number;
 }
@@ -145,7 +146,9 @@ export function createBalancer(urls: readonly string[], options: BalancerOptions
         bestPassedOver = over;
       }
     }
-    start = n === 0 ? 0 : (start + 1) % n;
+    // Moved on only by a scan that picked: a panic pick scans twice (pick finds none, then
+    // pickAny), and moving on by two kept every idle tie of two instances on the same one.
+    if (best) start = (start + 1) % n;
     return best;
   };
   return {

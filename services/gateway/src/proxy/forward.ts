@@ -29,6 +29,14 @@ export interface Timeouts {
 const originForm = (url: string) =>
   url.charCodeAt(0) === 47 ? url : url.slice(url.indexOf('/', url.indexOf('://') + 3));
 
+/** The answer says its connection closes after it (`Connection: close`). */
+function closesConnection(headers: IncomingHttpHeaders) {
+  const connection = headers.connection;
+  if (connection === undefined) return false;
+  const list = Array.isArray(connection) ? connection.join(',') : connection;
+  return list.split(',').some((token) => token.trim().toLowerCase() === 'close');
+}
+
 /** Told when an exchange failed while nothing had reached the client: answer, or try another. */
 export type OnFailure = (exchange: Exchange, error: Error) => void;
 
@@ -87,6 +95,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   /** The answer is the instance's closing refusal: the request was not processed. */
   private refused = false;
   private readonly timer: NodeJS.Timeout;
+  /** When it was sent: only an answer to a request sent after a fast failure clears its mark. */
+  private readonly sentAt = Date.now();
 
   constructor(
     readonly request: FastifyRequest,
@@ -166,8 +176,14 @@ export class Exchange implements Dispatcher.DispatchHandler {
   ) {
     if (status < 200) return; // 1xx: the final answer follows
     this.status = status;
-    // A 503 is a fast failure that panic routing passes over for a while (balancer.ts, failedAt).
-    this.instance.failedAt = status === 503 ? Date.now() : 0;
+    // The instance refusing work, 503 with its connection closed (shutting down: @platform/http's
+    // closing.ts), is a fast failure that panic routing passes over for a while (balancer.ts,
+    // failedAt). Not a 503 of one route's own (a query limiter, an upload queue, a query timeout):
+    // the instance answers its other routes, and any client could provoke it to steer traffic.
+    // Any other answer clears the mark, but only one to a request sent after it: a closing
+    // instance still answers what it had in flight, and those say nothing of a request sent now.
+    if (status === 503 && closesConnection(headers)) this.instance.failedAt = Date.now();
+    else if (this.instance.failedAt < this.sentAt) this.instance.failedAt = 0;
     this.headers = headers;
     this.refused = isClosingRefusal(status, headers);
   }

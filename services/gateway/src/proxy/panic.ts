@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Counter } from 'prom-client';
-import type { Balancer, Instance } from './balancer.ts';
+import { type Balancer, type Instance, isAvailable } from './balancer.ts';
 
 /** The instance one request to a service goes to (not `exclude`, the one that just failed). */
 export type Chooser = (exclude?: Instance) => Instance | undefined;
@@ -49,6 +49,9 @@ function panicking(
     }
     const any = balancer.pickAny(exclude);
     if (!any) return undefined;
+    // A retry away from an instance that is still in (its connection broke under a read) goes
+    // to one that is out, having nowhere else to go; but the service has an instance in: no panic.
+    if (exclude && isAvailable(exclude)) return any;
     routed?.inc();
     if (!inPanic) {
       inPanic = true;
