@@ -73,6 +73,47 @@ const panicOfMinutes = {
   ],
 };
 
+/** Rate-limit store failures every 15 s from 3m on, for `minutes`, at gateway `instance`. */
+const storeFailingFor = (instance: string, minutes: number) => ({
+  series: `gateway_rate_limit_store_failures_total{job="gateway", instance="${instance}"}`,
+  values: `0x11 1+1x${minutes * 4 - 1} ${minutes * 4}x40`,
+});
+
+/**
+ * GatewayRateLimitsOff likewise: Redis failing for 3 minutes and a half fires it, for a minute
+ * and a quarter or two and a half never (with a window of 5 m, a minute and a quarter fired it at
+ * 8m, long after Redis was back).
+ */
+const storeFailingOfMinutes = {
+  interval: '15s',
+  input_series: [
+    storeFailingFor('10.0.0.1:9464', 1.25),
+    storeFailingFor('10.0.0.2:9464', 2.5),
+    storeFailingFor('10.0.0.3:9464', 3.5),
+  ],
+  alert_rule_test: [
+    ...['5m', '6m', '7m', '7m45s', '8m'].map((eval_time) =>
+      eval_time === '8m'
+        ? {
+            eval_time,
+            alertname: 'GatewayRateLimitsOff',
+            exp_alerts: [
+              {
+                exp_labels: { severity: 'warning', job: 'gateway', instance: '10.0.0.3:9464' },
+                exp_annotations: {
+                  summary: 'The gateway at 10.0.0.3:9464 lets requests through without rate limits',
+                  description:
+                    'Its Redis has failed or been too slow for 3 minutes; sign-in and reset limits are off meanwhile.',
+                },
+              },
+            ],
+          }
+        : { eval_time, alertname: 'GatewayRateLimitsOff', exp_alerts: [] },
+    ),
+    { eval_time: '12m', alertname: 'GatewayRateLimitsOff', exp_alerts: [] },
+  ],
+};
+
 test('the alerts fire on what they are about, and stay quiet on a healthy service', (t) => {
   const dir = scratch(t);
   cpSync(path.join(PROMETHEUS, 'alerts.yml'), path.join(dir, 'alerts.yml'));
@@ -190,7 +231,7 @@ test('the alerts fire on what they are about, and stay quiet on a healthy servic
                 exp_annotations: {
                   summary: 'The gateway at 10.0.0.9:9464 lets requests through without rate limits',
                   description:
-                    'Its Redis has failed or been too slow for 5 minutes; sign-in and reset limits are off meanwhile.',
+                    'Its Redis has failed or been too slow for 3 minutes; sign-in and reset limits are off meanwhile.',
                 },
               },
             ],
@@ -220,6 +261,7 @@ test('the alerts fire on what they are about, and stay quiet on a healthy servic
         ],
       },
       panicOfMinutes,
+      storeFailingOfMinutes,
     ],
   };
   writeFileSync(path.join(dir, 'alerts.test.yml'), JSON.stringify(tests));
