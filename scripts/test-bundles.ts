@@ -98,9 +98,9 @@ export async function bundleTests(root: string, files: string[], outDir: string)
     format: 'esm',
     platform: 'node',
     target: 'node20',
-    // `<output>.map`, no comment in the code: a test process reads and decodes only the code
-    // (inline, the maps were three quarters of every bundle's bytes).
-    sourcemap: 'external',
+    // `<output>.map`, named by a comment (for `--enable-source-maps`): a test process reads and
+    // decodes only the code (inline, the maps were three quarters of every bundle's bytes).
+    sourcemap: 'linked',
     // Chunks shared by several test files are loaded once per process, as modules were.
     chunkNames: 'chunks/[name]-[hash]',
     absWorkingDir: root,

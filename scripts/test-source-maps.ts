@@ -6,9 +6,9 @@
  * was a tenth of a passing test file's CPU time, spent for stack traces that are never printed.
  * Here a bundle's map is parsed (by Node's own `module.SourceMap`) the first time a stack
  * through it is formatted, and frames are written as `--enable-source-maps` writes them. The
- * test files' bundles keep their maps beside them (`<file>.map`, scripts/test-bundles.ts): inline,
- * each process read and decoded them (three quarters of a bundle's bytes) with the code, for
- * nothing. A file with an inline map (a fixture `compiledScript` builds) is read as before.
+ * test files' bundles and `compiledScript`'s builds keep their maps beside them (`<file>.map`,
+ * scripts/test-bundles.ts): inline, each process read and decoded them (three quarters of a
+ * bundle's bytes) with the code, for nothing. A file with an inline map is read as before.
  *
  * `scripts/test-preload.ts` installs it in each test process (stack traces) and
  * `scripts/test-reporter.ts` in the runner (the `location` of a failed test).
