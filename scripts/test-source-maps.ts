@@ -4,8 +4,11 @@
  * Node's `--enable-source-maps` parses every source map as its module loads: the bundle's (a few
  * MB with TypeBox and Drizzle in it) and those of the ~170 npm files a service's test loads. That
  * was a tenth of a passing test file's CPU time, spent for stack traces that are never printed.
- * Here a bundle's inline map is parsed (by Node's own `module.SourceMap`) the first time a stack
- * through it is formatted, and frames are written as `--enable-source-maps` writes them.
+ * Here a bundle's map is parsed (by Node's own `module.SourceMap`) the first time a stack
+ * through it is formatted, and frames are written as `--enable-source-maps` writes them. The
+ * test files' bundles and `compiledScript`'s builds keep their maps beside them (`<file>.map`,
+ * scripts/test-bundles.ts): inline, each process read and decoded them (three quarters of a
+ * bundle's bytes) with the code, for nothing. A file with an inline map is read as before.
  *
  * `scripts/test-preload.ts` installs it in each test process (stack traces) and
  * `scripts/test-reporter.ts` in the runner (the `location` of a failed test).
@@ -23,14 +26,15 @@ function mapOf(file: string): SourceMap | undefined {
     try {
       const source = readFileSync(file, 'utf8');
       const at = source.lastIndexOf(INLINE);
-      if (at >= 0) {
-        const json = Buffer.from(source.slice(at + INLINE.length).trim(), 'base64').toString();
-        const payload = JSON.parse(json) as { sources: string[] };
-        // As Node does: sources are relative to the file that holds the map.
-        const base = pathToFileURL(file);
-        payload.sources = payload.sources.map((s) => new URL(s, base).href);
-        map = new SourceMap(payload as ConstructorParameters<typeof SourceMap>[0]);
-      }
+      const json =
+        at >= 0
+          ? Buffer.from(source.slice(at + INLINE.length).trim(), 'base64').toString()
+          : readFileSync(`${file}.map`, 'utf8');
+      const payload = JSON.parse(json) as { sources: string[] };
+      // As Node does: sources are relative to the map (beside its file, or inline in it).
+      const base = pathToFileURL(file);
+      payload.sources = payload.sources.map((s) => new URL(s, base).href);
+      map = new SourceMap(payload as ConstructorParameters<typeof SourceMap>[0]);
     } catch {
       map = undefined;
     }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { afterEach, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '@platform/launcher/postgres';
 import { isRunning, type ServiceProcess, spawnService, stopAll } from '../src/processes.ts';
@@ -16,15 +16,6 @@ interface Harness {
   url: string;
   stopping: boolean;
 }
-
-const started: Harness[] = [];
-afterEach(async () => {
-  for (const h of started.splice(0)) {
-    h.stopping = true;
-    h.supervisor.cancel();
-    await stopAll(h.supervisor.processes(), 2000);
-  }
-});
 
 async function harness(policy: RestartPolicy, env: Record<string, string> = {}): Promise<Harness> {
   const port = await freePort();
@@ -53,7 +44,12 @@ async function harness(policy: RestartPolicy, env: Record<string, string> = {}):
     stopGraceMs: 5000,
     policy,
   });
-  started.push(h);
+  // Stopped when the test that made it ends (the tests run side by side).
+  after(async () => {
+    h.stopping = true;
+    h.supervisor.cancel();
+    await stopAll(h.supervisor.processes(), 2000);
+  });
   return h;
 }
 
@@ -78,7 +74,9 @@ async function crash(h: Harness): Promise<void> {
   );
 }
 
-describe('supervisor', () => {
+// Side by side: each test supervises a process of its own on a port of its own, and most of
+// their time is waiting (restart delays, readiness polls, a second in which nothing may happen).
+describe('supervisor', { concurrency: true }, () => {
   test('a crash after it was ready starts it again, each crash in a row waiting twice as long up to the maximum', async () => {
     const h = await harness(quick);
     await h.supervisor.start();

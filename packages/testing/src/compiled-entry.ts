@@ -146,7 +146,9 @@ async function compile(entry: string, out: string): Promise<string> {
     format: 'esm',
     platform: 'node',
     target: 'node20',
-    sourcemap: 'inline',
+    // Beside the code, read only when a stack is shown (scripts/test-source-maps.ts): inline, every
+    // process started from it (the launcher's at each launch) read and decoded it with the code.
+    sourcemap: 'linked',
     absWorkingDir: root,
     logLevel: 'error',
     plugins: [plugin],

@@ -47,7 +47,9 @@ export function blackPng(
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk('IHDR', header),
-    chunk('IDAT', deflateSync(rows, { level: 9 })),
+    // zlib's default level: for these rows of zeros as small as level 9 (6320×6320: 116,488
+    // bytes either way), in a third of the CPU (0.19 s against 0.55 s).
+    chunk('IDAT', deflateSync(rows)),
     chunk('IEND', Buffer.alloc(0)),
   ]);
 }

@@ -11,14 +11,25 @@ function assertNotModified(answer: Awaited<ReturnType<typeof rawGet>>, etag: str
   assert.equal(answer.headers.etag, etag);
 }
 
+/**
+ * The real auth and main behind a gateway, started once for the two suites that use them (each
+ * test signs up a user of its own) and stopped at the end of the file: a second stack of the
+ * same settings cost two service starts.
+ */
+const stackCleanup = closeAtEnd().cleanup;
+let realStack: ReturnType<typeof mainBehindGateway> | undefined;
+const sharedStack = () => {
+  realStack ??= mainBehindGateway(stackCleanup);
+  return realStack;
+};
+
 describe('revalidation through the gateway to the real services', () => {
   let auth: RunningService;
   let main: RunningService;
   let url: string;
-  const { cleanup } = closeAtEnd();
 
   before(async () => {
-    ({ auth, main, url } = await mainBehindGateway(cleanup));
+    ({ auth, main, url } = await sharedStack());
   });
 
   test("a post's ETag sent back in If-None-Match is a 304 with no body, again and again", async () => {
@@ -88,10 +99,9 @@ describe('revalidation through the gateway to the real services', () => {
 
 describe('If-Match on a change to something read, through the gateway', () => {
   let url: string;
-  const { cleanup } = closeAtEnd();
 
   before(async () => {
-    ({ url } = await mainBehindGateway(cleanup));
+    ({ url } = await sharedStack());
   });
 
   const patchUser = (token: string, body: unknown, ifMatch: string, query = '') =>
