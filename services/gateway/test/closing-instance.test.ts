@@ -299,3 +299,42 @@ test('a write to an instance that refuses the connection (closed: nothing listen
   );
   assert.equal(await retriesOf(url, 'unreachable'), 1);
 });
+
+test('a write whose closing refusal was cut off after its head still goes to the other instance: the mark already said no route ran', async () => {
+  const b = await startInstance('b');
+  // A closing instance whose refusal breaks off after its head: the connection reset while its
+  // body was on the way (the unread rest of a large request body, a close that ran out of time).
+  const writes: string[] = [];
+  const closing = net.createServer((socket) => {
+    socket.once('data', (chunk: Buffer) => {
+      const line = chunk.toString('latin1').split('\r\n', 1)[0]!;
+      if (!line.includes(' /main/')) {
+        socket.end('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}');
+        return;
+      }
+      writes.push(line);
+      socket.write(
+        'HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\nretry-after: 1\r\n' +
+          `${CLOSING_REFUSAL_HEADER}: 1\r\ncontent-type: application/problem+json\r\n` +
+          'content-length: 200\r\n\r\n{"type":"about:blank",',
+        () => setTimeout(() => socket.resetAndDestroy(), 20),
+      );
+    });
+  });
+  await new Promise<void>((resolve) => closing.listen(0, '127.0.0.1', resolve));
+  cleanup(() => new Promise<void>((resolve) => closing.close(() => resolve())));
+  const closingUrl = `http://127.0.0.1:${(closing.address() as AddressInfo).port}`;
+  const url = await gateway({ ROUTES: `/main=${closingUrl},${b.url}`, HEALTH_INTERVAL_MS: 60_000 });
+  // Equally idle instances take turns: one of the two goes to the closing one first.
+  for (let i = 0; i < 2; i++) {
+    const response = await fetch(`${url}/main/v1/notes?n=${i}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ n: i }),
+    });
+    assert.equal(response.status, 201, `request ${i}`);
+    assert.deepEqual(await response.json(), { instance: 'b', body: { n: i } });
+  }
+  assert.equal(writes.length, 1, 'the closing instance was tried once');
+  assert.equal(await retriesOf(url, 'closing'), 1);
+});

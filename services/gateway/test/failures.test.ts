@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { failureOf } from '../src/proxy/failures.ts';
 import { closeAtEnd, deadUrl, echo, json, type Problem, startUpstream } from './helpers.ts';
 
 const { cleanup, gateway } = closeAtEnd();
@@ -52,4 +53,42 @@ test('requests are spread over instances, and a dead one does not fail reads', a
     seen.push((await json(response)).service);
   }
   assert.ok(seen.includes('a') && seen.includes('b'), seen.join());
+});
+
+test('a host unreachable on a connection already made is a broken connection, not "never reached": a write is not sent again', () => {
+  // Linux reports EHOSTUNREACH / ENETUNREACH on an established socket too (an ICMP error while
+  // it retransmits: the instance's host or network went away mid-exchange), after the request
+  // was written and perhaps processed. Only the connect (or the lookup) failing proves it was not.
+  const onRead = (code: string) =>
+    Object.assign(new Error(`read ${code}`), { code, errno: -113, syscall: 'read' });
+  for (const code of ['EHOSTUNREACH', 'ENETUNREACH']) {
+    const failure = failureOf(onRead(code), 'main');
+    assert.equal(failure.unprocessed, undefined, code);
+    assert.equal(failure.unreachable, undefined, code);
+    // A read that got no answer may still go to another instance, as after a reset.
+    assert.equal(failure.retriable, true, code);
+    const writeFailed = Object.assign(new Error(`write ${code}`), { code, syscall: 'write' });
+    assert.equal(failureOf(writeFailed, 'main').unprocessed, undefined, code);
+  }
+  // The same codes from the connect itself still prove the request never left.
+  const onConnect = Object.assign(new Error('connect EHOSTUNREACH 10.0.0.9:3000'), {
+    code: 'EHOSTUNREACH',
+    syscall: 'connect',
+  });
+  assert.equal(failureOf(onConnect, 'main').unprocessed, 'unreachable');
+  const refused = Object.assign(new Error('connect ECONNREFUSED'), {
+    code: 'ECONNREFUSED',
+    syscall: 'connect',
+  });
+  assert.equal(failureOf(refused, 'main').unprocessed, 'unreachable');
+  // Happy eyeballs (several addresses) rejects with an AggregateError carrying the code alone.
+  const aggregate = Object.assign(new AggregateError([refused], 'connect failed'), {
+    code: 'ECONNREFUSED',
+  });
+  assert.equal(failureOf(aggregate, 'main').unprocessed, 'unreachable');
+  const lookup = Object.assign(new Error('getaddrinfo ENOTFOUND main'), {
+    code: 'ENOTFOUND',
+    syscall: 'getaddrinfo',
+  });
+  assert.equal(failureOf(lookup, 'main').unprocessed, 'unreachable');
 });

@@ -38,13 +38,22 @@ const RESET = new Set([
   'UND_ERR_DESTROYED',
 ]);
 
+/**
+ * The system calls of a connection already made. Linux reports EHOSTUNREACH and ENETUNREACH on an
+ * established socket too (an ICMP error while it retransmits: the instance's host or network went
+ * away mid-exchange), after the request was written and perhaps processed: a broken connection,
+ * never proof that the request did not arrive. Only a connect or a lookup failing is.
+ */
+const ON_A_CONNECTION = new Set(['read', 'write', 'writev', 'shutdown']);
+
 /** Maps what went wrong between the gateway and a service to the status a client should see. */
 export function failureOf(error: unknown, service: string): Failure {
   const codes = codesOf(error);
   if (codes.includes('GATEWAY_UPSTREAM_CLOSING')) {
     return { ...unavailable(service, true), unprocessed: 'closing' };
   }
-  if (codes.some((c) => UNREACHABLE.has(c))) {
+  const unreachable = codes.some((c) => UNREACHABLE.has(c));
+  if (unreachable && !onAConnection(error)) {
     return { ...unavailable(service, true), unreachable: true, unprocessed: 'unreachable' };
   }
   if (codes.some((c) => TIMED_OUT.has(c))) {
@@ -56,7 +65,8 @@ export function failureOf(error: unknown, service: string): Failure {
     };
   }
   const detail = `The ${service} service failed to answer.`;
-  if (codes.some((c) => RESET.has(c)))
+  // A host unreachable on a connection already made (ON_A_CONNECTION) broke it, as a reset does.
+  if (unreachable || codes.some((c) => RESET.has(c)))
     return { status: 502, detail, retriable: true, eject: false };
   return { status: 502, detail, retriable: false, eject: false };
 }
@@ -69,6 +79,16 @@ export const unavailable = (service: string, eject = false): Failure => ({
   retriable: true,
   eject,
 });
+
+/** The error, or one it was caused by, came from reading or writing an established connection. */
+function onAConnection(error: unknown): boolean {
+  let e = error as { syscall?: unknown; cause?: unknown } | undefined;
+  for (let depth = 0; e && depth < 5; depth++) {
+    if (typeof e.syscall === 'string' && ON_A_CONNECTION.has(e.syscall)) return true;
+    e = e.cause as typeof e;
+  }
+  return false;
+}
 
 function codesOf(error: unknown): string[] {
   const codes: string[] = [];

@@ -94,6 +94,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private generation = -1;
   /** The answer is the instance's closing refusal: the request was not processed. */
   private refused = false;
+  /** That refusal's body broke off: with nowhere else to go, the gateway's own 503 answers. */
+  private cut = false;
   private readonly timer: NodeJS.Timeout;
   /** When it was sent: only an answer to a request sent after a fast failure clears its mark. */
   private readonly sentAt = Date.now();
@@ -220,6 +222,13 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error) {
+    // The closing refusal's head came, then its connection broke (a reset over the unread rest of
+    // a large body, a close out of time): its mark already said no route ran, so it is still one.
+    if (this.state === 'waiting' && this.refused) {
+      this.cut = true;
+      this.finish(closingRefusal());
+      return;
+    }
     // Headers are the whole of a 204, a 304 or a HEAD's answer: whatever broke after them (undici
     // refuses a 304 that declares a length it does not send) cannot have cut anything off.
     if (this.state === 'waiting' && this.status > 0 && this.heldBytes === 0 && this.hasNoBody()) {
@@ -235,7 +244,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
    * request to), its marker stripped with the other internal headers (responseHeaders).
    */
   passOnRefusal() {
-    if (!this.refused) return false;
+    if (!this.refused || this.cut) return false;
     const held = this.held;
     this.respond(held.length <= 1 ? held[0] : Buffer.concat(held, this.heldBytes));
     return true;
