@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
@@ -228,4 +228,33 @@ test('the packed bytes go to PostgreSQL as a binary parameter, not as hex text',
   const packed = packRow(row.text).length;
   // The statement and the other parameters are a few hundred bytes; hex would double the row.
   assert.ok(sent < packed + 1000, `${sent} bytes sent for ${packed} packed`);
+});
+
+test("a client's largest row is packed off the event loop: a request does not stall the others", async () => {
+  const t = await buildTestAnalytics({}, { store: switchableStore().store });
+  // 500 events of ~8 KB of properties Brotli cannot shrink: what one /track-event may hold, ~4 MB.
+  const events: TrackedEvent[] = Array.from({ length: 500 }, (_, i) => ({
+    event: `big.${i % 5}`,
+    anonymousId: null,
+    time: null,
+    propertiesJson: JSON.stringify({ noise: randomBytes(5900).toString('base64') }),
+  }));
+  const row = trackedRow({ userId: null, receivedAt: Date.now(), idBase: randomUUID() }, events);
+  const started = performance.now();
+  packRow(row.text);
+  const inline = performance.now() - started;
+  const rows = await numbered([row], createPointNumbers(t.database.db));
+  const called = performance.now();
+  const inserting = insertRows(t.database.db, rows);
+  // What insertRows runs before its first await holds every other request up.
+  const blocked = performance.now() - called;
+  await inserting;
+  assert.ok(
+    blocked < inline / 4,
+    `the insert held the event loop ${blocked.toFixed(1)} ms; packing the row takes ${inline.toFixed(1)} ms`,
+  );
+  const [stored, ...others] = await storedQueue(t.databaseUrl);
+  assert.equal(others.length, 0);
+  assert.equal(stored!.item, null);
+  assert.equal(storedText(stored!), row.text);
 });
