@@ -1,5 +1,12 @@
+import { setImmediate as turn } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { brotliCompress, brotliCompressSync, brotliDecompressSync, constants } from 'node:zlib';
+import {
+  brotliCompress,
+  brotliCompressSync,
+  brotliDecompress,
+  brotliDecompressSync,
+  constants,
+} from 'node:zlib';
 import { currentTraceContext } from '@platform/telemetry';
 import { sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/index.ts';
@@ -354,6 +361,36 @@ export async function storedRows(tx: Tx, seqs: number[]) {
 /** A stored row's text; throws when it is packed in bytes that cannot be unpacked. */
 export const storedText = (row: Pick<StoredRow, 'item' | 'packed'>): string =>
   row.item ?? unpackRow(row.packed!);
+
+const unpackOffLoop = promisify(brotliDecompress);
+
+/**
+ * Rows read back (after a crash, a refusal, a full cache), as the writer takes them: each row's
+ * text unpacked on libuv's thread pool, then its items read (readRow), the event loop let go
+ * between rows. A client's largest row (~4 MB that Brotli cannot shrink) takes 30–130 ms to
+ * unpack: in line, a pass of 20 such rows stalled every request of the process for seconds
+ * (review). A row that cannot be read comes back as its error.
+ */
+export async function readStoredRows<T>(
+  rows: StoredRow[],
+  read: (row: StoredRow, text: string) => T,
+): Promise<(T | { row: StoredRow; error: Error })[]> {
+  const texts = rows.map((r) =>
+    r.item !== null ? Promise.resolve(r.item) : unpackOffLoop(r.packed!).then(String),
+  );
+  // Each settles on its own: a failed one is looked at in its turn, not left unhandled.
+  for (const text of texts) text.catch(() => {});
+  const out: (T | { row: StoredRow; error: Error })[] = [];
+  for (const [i, row] of rows.entries()) {
+    if (i > 0) await turn();
+    try {
+      out.push(read(row, await texts[i]!));
+    } catch (error) {
+      out.push({ row, error: error as Error });
+    }
+  }
+  return out;
+}
 
 /**
  * What a dead letter keeps of a stored row that cannot be read: its text, unpacked (made
