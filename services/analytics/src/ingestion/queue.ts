@@ -368,8 +368,9 @@ const unpackOffLoop = promisify(brotliDecompress);
  * Rows read back (after a crash, a refusal, a full cache), as the writer takes them: each row's
  * text unpacked on libuv's thread pool, then its items read (readRow), the event loop let go
  * between rows. A client's largest row (~4 MB that Brotli cannot shrink) takes 30–130 ms to
- * unpack: in line, a pass of 20 such rows stalled every request of the process for seconds
- * (review). A row that cannot be read comes back as its error.
+ * unpack: in line, a pass of 20 such rows stalled every request of the process for over a
+ * second (12 rows: ~0.7 s; now the longest stall is one row's readRow). A row that cannot be
+ * read comes back as its error.
  */
 export async function readStoredRows<T>(
   rows: StoredRow[],
