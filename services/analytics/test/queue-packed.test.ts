@@ -242,30 +242,38 @@ test("a client's largest row is packed off the event loop: a request does not st
     propertiesJson: JSON.stringify({ noise: randomBytes(5900).toString('base64') }),
   }));
   const row = trackedRow({ userId: null, receivedAt: Date.now(), idBase: randomUUID() }, events);
-  const started = performance.now();
-  packRow(row.text);
-  const inline = performance.now() - started;
-  const rows = await numbered([row], createPointNumbers(t.database.db));
-  const called = performance.now();
-  const inserting = insertRows(t.database.db, rows);
-  // What insertRows runs before its first await holds every other request up.
-  const blocked = performance.now() - called;
-  await inserting;
+  const points = createPointNumbers(t.database.db);
+  // The least of three tries each: a loaded machine only ever adds time.
+  let inline = Number.POSITIVE_INFINITY;
+  let blocked = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < 3; i += 1) {
+    const started = performance.now();
+    packRow(row.text);
+    inline = Math.min(inline, performance.now() - started);
+    const rows = await numbered([row], points);
+    const called = performance.now();
+    const inserting = insertRows(t.database.db, rows);
+    // What insertRows runs before its first await holds every other request up.
+    blocked = Math.min(blocked, performance.now() - called);
+    await inserting;
+  }
   assert.ok(
-    blocked < inline / 4,
+    blocked < inline / 3,
     `the insert held the event loop ${blocked.toFixed(1)} ms; packing the row takes ${inline.toFixed(1)} ms`,
   );
-  const [stored, ...others] = await storedQueue(t.databaseUrl);
-  assert.equal(others.length, 0);
-  assert.equal(stored!.item, null);
-  assert.equal(storedText(stored!), row.text);
+  const stored = await storedQueue(t.databaseUrl);
+  assert.equal(stored.length, 3);
+  for (const r of stored) {
+    assert.equal(r.item, null);
+    assert.equal(storedText(r), row.text);
+  }
 });
 
 test("rows read back are unpacked off the event loop, one row's parse at a time", async () => {
   const switchable = switchableStore();
   const t = await buildTestAnalytics({}, { store: switchable.store });
   const points = createPointNumbers(t.database.db);
-  const count = 12;
+  const count = 20;
   /** Queues a client's largest row (~4 MB, incompressible); what reading it back costs in line. */
   const queueOne = async () => {
     const row = trackedRow(
@@ -284,6 +292,7 @@ test("rows read back are unpacked off the event loop, one row's parse at a time"
     return performance.now() - started;
   };
   // Queued by a process that died: the writer has none in memory and reads them back.
+  await t.app.close();
   let inline = 0;
   for (let i = 0; i < count; i += 1) inline += await queueOne();
 
