@@ -243,10 +243,10 @@ test("a client's largest row is packed off the event loop: a request does not st
   }));
   const row = trackedRow({ userId: null, receivedAt: Date.now(), idBase: randomUUID() }, events);
   const points = createPointNumbers(t.database.db);
-  // The least of three tries each: a loaded machine only ever adds time.
+  // The least of five tries each: a loaded machine only ever adds time.
   let inline = Number.POSITIVE_INFINITY;
   let blocked = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < 3; i += 1) {
+  for (let i = 0; i < 5; i += 1) {
     const started = performance.now();
     packRow(row.text);
     inline = Math.min(inline, performance.now() - started);
@@ -262,7 +262,7 @@ test("a client's largest row is packed off the event loop: a request does not st
     `the insert held the event loop ${blocked.toFixed(1)} ms; packing the row takes ${inline.toFixed(1)} ms`,
   );
   const stored = await storedQueue(t.databaseUrl);
-  assert.equal(stored.length, 3);
+  assert.equal(stored.length, 5);
   for (const r of stored) {
     assert.equal(r.item, null);
     assert.equal(storedText(r), row.text);
