@@ -2,7 +2,7 @@ import { desc, eq, lt, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/index.ts';
 import { storableText } from '../storable.ts';
 import type { PointNumbers } from './point-numbers.ts';
-import { packRow, readRow } from './queue.ts';
+import { packRowAsync, readRow } from './queue.ts';
 import { ingestionDeadLetters as deadLetters } from './tables.ts';
 import type { Item, Row } from './writer-batches.ts';
 
@@ -109,6 +109,7 @@ export async function requeue(db: Db, id: number, points: PointNumbers): Promise
   const text = withoutKeys(letter.kind, letter.item);
   const count = itemCount(letter.kind, text);
   const base = count === null ? null : await points.take(count);
+  const packed = await packRowAsync(text);
   return db.transaction(async (tx) => {
     const gone = await tx
       .delete(deadLetters)
@@ -117,7 +118,7 @@ export async function requeue(db: Db, id: number, points: PointNumbers): Promise
     if (gone.length === 0) return false;
     await tx.execute(
       sql`insert into queue (kind, packed, point_base)
-          values (${letter.kind}, ${packRow(text)}, ${base})`,
+          values (${letter.kind}, ${packed}, ${base})`,
     );
     return true;
   });

@@ -1,6 +1,6 @@
 import type { Db } from '../db/index.ts';
 import type { Dedup } from './dedup.ts';
-import { lockRowsAfter, readRow, storedRows, storedText } from './queue.ts';
+import { lockRowsAfter, readRow, readStoredRows, storedRows } from './queue.ts';
 import type { Row } from './writer-batches.ts';
 import { lostItems, type OnClaimed } from './writer-claims.ts';
 
@@ -34,16 +34,15 @@ export function claimAhead(deps: {
         const more = await db.transaction(async (tx) => {
           const heads = await lockRowsAfter(tx, ahead, deps.rowsPerPass);
           if (heads.length === 0) return false;
-          const rows: Row[] = [];
-          for (const r of await storedRows(
-            tx,
-            heads.map((h) => h.seq),
-          )) {
-            // One that cannot be read is the pass's to set aside.
-            try {
-              rows.push({ seq: r.seq, kind: r.kind, item: readRow(r.kind, storedText(r)) });
-            } catch {}
-          }
+          const read = await readStoredRows(
+            await storedRows(
+              tx,
+              heads.map((h) => h.seq),
+            ),
+            (r, text): Row => ({ seq: r.seq, kind: r.kind, item: readRow(r.kind, text) }),
+          );
+          // One that cannot be read is the pass's to set aside.
+          const rows = read.filter((r): r is Row => !('error' in r));
           rows.sort((a, b) => a.seq - b.seq);
           await lostItems(db, dedup, rows, onClaimed);
           ahead = heads.at(-1)!.seq;

@@ -7,7 +7,7 @@ import type { Db, Tx } from '../db/index.ts';
 import type { Store } from '../store/types.ts';
 import { type Refused, setAside, type Unreadable } from './dead-letters.ts';
 import { createDedup, type Dedup } from './dedup.ts';
-import { deleteRows, keptText, lockDueRows, readRow, storedRows, storedText } from './queue.ts';
+import { deleteRows, keptText, lockDueRows, readRow, readStoredRows, storedRows } from './queue.ts';
 import { claimAhead } from './writer-ahead.ts';
 import { chunksOf, type EncodedRow, type Item, type Row } from './writer-batches.ts';
 import { type Cached, createRowCache } from './writer-cache.ts';
@@ -90,20 +90,22 @@ export function createWriter(deps: {
   async function load(tx: Tx, seqs: number[]): Promise<Map<number, Loaded>> {
     const loaded = new Map<number, Loaded>();
     if (seqs.length === 0) return loaded;
-    for (const r of await storedRows(tx, seqs)) {
-      try {
-        loaded.set(r.seq, {
-          seq: r.seq,
-          kind: r.kind,
-          item: readRow(r.kind, storedText(r)),
-          point: r.point,
+    const read = await readStoredRows(
+      await storedRows(tx, seqs),
+      (r, text): Row => ({
+        seq: r.seq,
+        kind: r.kind,
+        item: readRow(r.kind, text),
+        point: r.point,
+      }),
+    );
+    for (const r of read) {
+      if ('error' in r) {
+        loaded.set(r.row.seq, {
+          error: r.error,
+          text: r.row.item === null ? keptText(r.row) : undefined,
         });
-      } catch (error) {
-        loaded.set(r.seq, {
-          error: error as Error,
-          text: r.item === null ? keptText(r) : undefined,
-        });
-      }
+      } else loaded.set(r.seq, r);
     }
     return loaded;
   }
