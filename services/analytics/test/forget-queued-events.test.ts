@@ -6,8 +6,8 @@ import type { AnalyticsContext } from '../src/context.ts';
 import { forgetPending } from '../src/ingestion/forget.ts';
 import { StoreUnavailable } from '../src/store/errors.ts';
 import { createPostgresStore } from '../src/store/postgres.ts';
-import type { Store } from '../src/store/types.ts';
-import { bearer, buildTestAnalytics, serviceHeaders, sql } from './helper.ts';
+import type { QueuedEvent, Store } from '../src/store/types.ts';
+import { bearer, buildTestAnalytics, eventsStore, serviceHeaders, sql } from './helper.ts';
 
 /** The PostgreSQL store, its writes held (failing as a store that is down) while `held`. */
 const state = { held: false };
@@ -210,4 +210,53 @@ test('dead letters of a deleted user are rewritten: listing and replaying show t
     replayed.map((r) => r.name),
     ['page.viewed', 'post.updated', 'user.deleted'],
   );
+});
+
+test('a row encoded when it was accepted (InfluxDB) is written under the pseudonym too', async () => {
+  // The process encodes a row's events for InfluxDB as it queues them (writer-cache.ts): the
+  // writer reads such a row back when its body names a user being forgotten.
+  const written: QueuedEvent[] = [];
+  const down = { held: true };
+  const store = eventsStore(
+    'influxdb',
+    async (events) => {
+      if (down.held) throw new StoreUnavailable('held by the test');
+      written.push(...events);
+    },
+    { encodes: true },
+  );
+  Object.assign(store, { forgetUsers: async () => ({ rewritten: 0 }) });
+  const influx = await buildTestAnalytics({}, { store });
+  const user = await influx.user();
+  const tracked = await influx.app.inject({
+    method: 'POST',
+    url: '/analytics/v1/track-event',
+    headers: bearer(user.accessToken),
+    payload: { event: 'page.viewed', properties: { path: '/about', ref: user.id } },
+  });
+  assert.equal(tracked.statusCode, 202);
+  const deleted = await influx.app.inject({
+    method: 'POST',
+    url: '/internal/events',
+    headers: serviceHeaders,
+    payload: { events: [domainEvent('user.deleted', user.id)] },
+  });
+  assert.equal(deleted.statusCode, 202, deleted.body);
+  await until(
+    async () =>
+      (
+        await sql(
+          influx.databaseUrl,
+          'select 1 from forgotten_users where user_id = $1 and last_pass_at is not null',
+          [user.id],
+        )
+      ).length === 1,
+  );
+  down.held = false;
+  await influx.drained();
+  const [row] = await sql(influx.databaseUrl, 'select pseudonym from forgotten_users');
+  const pseudonym = (row as { pseudonym: string }).pseudonym;
+  assert.deepEqual(written.map((e) => e.event).sort(), ['page.viewed', 'user.deleted']);
+  assert.ok(!JSON.stringify(written).includes(user.id), 'no event written with the real id');
+  assert.ok(written.every((e) => e.userId === pseudonym));
 });
