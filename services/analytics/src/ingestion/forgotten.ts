@@ -23,8 +23,17 @@ export function createForgotten(): Forgotten {
   };
 }
 
+/**
+ * Up to this many ids, a text is searched for each; beyond, for UUIDs, each looked up (a user id
+ * is a UUID: rememberDeletions): one scan of the text however many users are being forgotten (a
+ * long outage with many deletions must not make every item cost a search per user).
+ */
+const FEW = 4;
+const UUIDS = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+
 /** Text with every forgotten id in it replaced by its pseudonym (as the stores' forgetUsers). */
 export function unlinkText(text: string, ids: ReadonlyMap<string, string>): string {
+  if (ids.size > FEW) return text.replace(UUIDS, (id) => ids.get(id) ?? id);
   let out = text;
   for (const [id, pseudonym] of ids) if (out.includes(id)) out = out.replaceAll(id, pseudonym);
   return out;
@@ -32,6 +41,10 @@ export function unlinkText(text: string, ids: ReadonlyMap<string, string>): stri
 
 /** Whether the text mentions a forgotten id. */
 export function mentions(text: string, ids: ReadonlyMap<string, string>): boolean {
+  if (ids.size > FEW) {
+    for (const [id] of text.matchAll(UUIDS)) if (ids.has(id)) return true;
+    return false;
+  }
   for (const id of ids.keys()) if (text.includes(id)) return true;
   return false;
 }
