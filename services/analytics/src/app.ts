@@ -20,6 +20,7 @@ import { profileRoutes } from './identity/routes.ts';
 import { deadLetterRoutes } from './ingestion/dead-letter-routes.ts';
 import { createDedup } from './ingestion/dedup.ts';
 import { scheduleForgetting } from './ingestion/forget.ts';
+import { createForgotten } from './ingestion/forgotten.ts';
 import { registerQueueMetrics } from './ingestion/metrics.ts';
 import { createPointNumbers } from './ingestion/point-numbers.ts';
 import { acceptedOf, createQueue } from './ingestion/queue.ts';
@@ -88,8 +89,10 @@ export async function buildApp(deps: AnalyticsAppDeps): Promise<App> {
     metrics: app.metrics,
   });
   const dedup = createDedup({ maxIds: config.DEDUP_MAX_IDS, metrics: app.metrics });
+  const forgotten = createForgotten();
   const writer = createWriter({
     db: database.db,
+    forgotten,
     store,
     config,
     log: app.log,
@@ -119,6 +122,7 @@ export async function buildApp(deps: AnalyticsAppDeps): Promise<App> {
     destinations,
     eventNames,
     dedup,
+    forgotten,
   };
 
   app.addReadinessCheck('database', database.ping);

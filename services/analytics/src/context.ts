@@ -3,6 +3,7 @@ import type { Db } from './db/index.ts';
 import type { Destinations } from './destinations/index.ts';
 import type { EventNames } from './event-names/registry.ts';
 import type { Dedup } from './ingestion/dedup.ts';
+import type { Forgotten } from './ingestion/forgotten.ts';
 import type { PointNumbers } from './ingestion/point-numbers.ts';
 import type { Queue } from './ingestion/queue.ts';
 import type { Writer } from './ingestion/writer.ts';
@@ -23,4 +24,6 @@ export interface AnalyticsContext {
   eventNames: EventNames;
   /** The dedup index of message ids (DEDUP_DAYS, DEDUP_MAX_IDS). */
   dedup: Dedup;
+  /** Users being forgotten, as the writer looks them up (refreshed by forgetPending). */
+  forgotten?: Forgotten;
 }

@@ -92,6 +92,8 @@ test('a deletion that arrives twice is one pseudonym; ids that are not UUIDs are
 test('after the grace period a final pass runs and the id → pseudonym mapping is deleted', async () => {
   const user = await t.user();
   await deliver([domainEvent('user.deleted', user.id)]);
+  // The final pass waits for the queue to move past the deletion (its own event included).
+  await t.drained();
   const calls: [string, string][] = [];
   const ctx = {
     db: t.database.db,
@@ -158,11 +160,12 @@ test('accounts deleted together are unlinked by one pass; events arriving later 
   assert.deepEqual(passes, [{ users: 3, since: undefined }], 'one pass reads the table once');
   for (const u of users) assert.deepEqual(await linked(u.id), []);
 
-  // An event still queued at the deletion is written afterwards: the next pass catches it,
-  // reading only what was written since the first.
+  // An event queued after the deletion (or still queued at it) is written under the pseudonym
+  // by the writer, whose lookup has the user (forgotten.ts); the next pass, which would catch one
+  // a writer wrote before its lookup had the user, reads only what was written since the first.
   await deliver([domainEvent('post.updated', users[0]!.id, { author_id: users[0]!.id })]);
   await t.drained();
-  assert.equal((await linked(users[0]!.id)).length, 1);
+  assert.deepEqual(await linked(users[0]!.id), [], 'written under the pseudonym');
   assert.equal(await forgetPending(ctx, start + 6_000), 3);
   assert.equal(passes.length, 2);
   assert.ok(passes[1]!.since !== undefined, 'a later pass reads only recent rows');

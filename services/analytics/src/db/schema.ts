@@ -224,4 +224,9 @@ export const forgottenUsers = pgTable('forgotten_users', {
   lastPassAt: timestamptz(),
   /** The store's mark of the user's last pass: the next reads only what was written since. */
   passMark: text(),
+  /**
+   * The queue's last sequence number when the deletion came (migration 0019): the row, and the
+   * writer's substitution with it, stays until the queue holds no row up to this one.
+   */
+  queueSeq: bigint({ mode: 'number' }),
 });

@@ -132,6 +132,25 @@ export async function discard(db: Db, id: number): Promise<boolean> {
   return gone.length > 0;
 }
 
+/**
+ * Rewrites deleted users' dead letters with their pseudonym (forget.ts), so that none keeps the
+ * id and a replay writes the pseudonym. A dead letter is text in the form of a queue row (`event`,
+ * `track` or `sample`); a user id is a UUID, which JSON never escapes, so replacing it in the
+ * text covers the user id of every form (a `track` row's first element, an item's `userId`) and
+ * any mention in the properties alike. A row kept as the hex of bytes that could not be unpacked
+ * cannot be read, and is left as it is.
+ */
+export async function unlinkDeadLetters(db: Db, users: { userId: string; pseudonym: string }[]) {
+  if (users.length === 0) return;
+  const text = users.reduce(
+    (acc, u) => sql`replace(${acc}, ${u.userId}, ${u.pseudonym})`,
+    sql`item`,
+  );
+  const mentions = sql.param(users.map((u) => `%${u.userId}%`));
+  await db.execute(sql`update ingestion_dead_letters set item = ${text}
+    where item like any(${mentions}::text[])`);
+}
+
 export async function pruneDeadLetters(db: Db, before: Date) {
   await db.delete(deadLetters).where(lt(deadLetters.createdAt, before));
 }

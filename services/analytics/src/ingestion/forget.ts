@@ -1,16 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import type { App } from '@platform/http';
-import { asc, inArray } from 'drizzle-orm';
+import { asc, inArray, sql } from 'drizzle-orm';
 import type { AnalyticsContext } from '../context.ts';
 import type { Tx } from '../db/index.ts';
 import { forgottenUsers } from '../db/schema.ts';
+import { unlinkDeadLetters } from './dead-letters.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const TICK_MS = 2000;
 /** Passes repeat this long after the deletion, for events that were still queued then. */
 const EAGER_MS = 60_000;
 const EAGER_EVERY_MS = 5000;
-/** Then one final pass, for late deliveries (retries of other producers), and the row goes. */
+/**
+ * Then one final pass, for late deliveries (retries of other producers), and the row goes: once
+ * this long has passed and the queue holds no row that was in it at the deletion (queueSeq).
+ */
 const GRACE_MS = 10 * 60_000;
 
 /**
@@ -28,7 +32,15 @@ export async function rememberDeletions(
   if (ids.length === 0) return;
   await tx
     .insert(forgottenUsers)
-    .values(ids.map((userId) => ({ userId, pseudonym: `deleted-${randomUUID()}` })))
+    .values(
+      ids.map((userId) => ({
+        userId,
+        pseudonym: `deleted-${randomUUID()}`,
+        // The last number the queue handed out, committed or not: every row queued before the
+        // deletion is at or below it (this transaction's own rows included).
+        queueSeq: sql`coalesce(pg_sequence_last_value(pg_get_serial_sequence('queue', 'seq')::regclass), 0)`,
+      })),
+    )
     .onConflictDoNothing();
 }
 
@@ -37,8 +49,11 @@ const MAX_USERS_PER_PASS = 100;
 
 /**
  * Unlinks deleted users from what the store holds: right away, every few seconds for a minute
- * (events that were queued when the deletion arrived are written meanwhile), and once more
- * after ten minutes; then the row, and with it the id → pseudonym mapping, is deleted.
+ * (what a replica's writer wrote before its lookup had the user, see forgotten.ts), and once more
+ * after ten minutes, or later, once the queue holds no row queued before the deletion (a store
+ * outage, a backlog): then the row, and with it the id → pseudonym mapping, is deleted. Until
+ * then the writer writes the user's queued events under the pseudonym. Each pass also rewrites
+ * the user's dead letters, so that a replay writes the pseudonym and none keeps the id.
  *
  * One store pass per tick covers every user due, so deleting many accounts costs no more
  * passes than deleting one. A user's first pass reads everything stored; the later ones read
@@ -50,12 +65,20 @@ export async function forgetPending(ctx: AnalyticsContext, now = Date.now()): Pr
     .select()
     .from(forgottenUsers)
     .orderBy(asc(forgottenUsers.forgottenAt), asc(forgottenUsers.userId));
+  ctx.forgotten?.refresh(rows);
+  if (rows.length === 0) return 0;
+  // The queue's oldest row, asked only when a user's grace time is over (one index probe).
+  const over = rows.some((r) => now - r.forgottenAt.getTime() >= GRACE_MS && r.queueSeq !== null);
+  const oldest = over ? await oldestQueued(ctx) : null;
+  const final = (row: (typeof rows)[number]) =>
+    now - row.forgottenAt.getTime() >= GRACE_MS &&
+    (row.queueSeq === null || oldest === null || oldest > row.queueSeq);
   // Users not yet unlinked at all first: those in their eager minute must not hold them back.
   const due = [...rows.filter((r) => !r.passMark), ...rows.filter((r) => r.passMark)]
     .filter((row) => {
       const age = now - row.forgottenAt.getTime();
       const since = row.lastPassAt ? now - row.lastPassAt.getTime() : Number.POSITIVE_INFINITY;
-      return age >= GRACE_MS || (since >= EAGER_EVERY_MS && (age < EAGER_MS || !row.lastPassAt));
+      return final(row) || (since >= EAGER_EVERY_MS && (age < EAGER_MS || !row.lastPassAt));
     })
     .slice(0, MAX_USERS_PER_PASS);
   if (due.length === 0) return 0;
@@ -64,17 +87,16 @@ export async function forgetPending(ctx: AnalyticsContext, now = Date.now()): Pr
   const since = marks.every((m) => m !== null)
     ? marks.reduce((a, b) => (BigInt(a) <= BigInt(b) ? a : b))
     : undefined;
-  const { mark } = await ctx.store.forgetUsers(
-    due.map((row) => ({ userId: row.userId, pseudonym: row.pseudonym })),
-    since,
-  );
-  const final = due.filter((row) => now - row.forgottenAt.getTime() >= GRACE_MS);
-  const eager = due.filter((row) => !final.includes(row));
-  if (final.length > 0) {
+  const users = due.map((row) => ({ userId: row.userId, pseudonym: row.pseudonym }));
+  await unlinkDeadLetters(ctx.db, users);
+  const { mark } = await ctx.store.forgetUsers(users, since);
+  const last = due.filter(final);
+  const eager = due.filter((row) => !last.includes(row));
+  if (last.length > 0) {
     await ctx.db.delete(forgottenUsers).where(
       inArray(
         forgottenUsers.userId,
-        final.map((row) => row.userId),
+        last.map((row) => row.userId),
       ),
     );
   }
@@ -90,6 +112,13 @@ export async function forgetPending(ctx: AnalyticsContext, now = Date.now()): Pr
       );
   }
   return due.length;
+}
+
+async function oldestQueued(ctx: AnalyticsContext): Promise<number | null> {
+  const { rows } = await ctx.db.execute<{ seq: number | null }>(
+    sql`select min(seq)::float8 as seq from queue`,
+  );
+  return rows[0]?.seq ?? null;
 }
 
 export function scheduleForgetting(app: App, ctx: AnalyticsContext) {

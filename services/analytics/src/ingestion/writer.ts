@@ -7,6 +7,7 @@ import type { Db, Tx } from '../db/index.ts';
 import type { Store } from '../store/types.ts';
 import { type Refused, setAside, type Unreadable } from './dead-letters.ts';
 import { createDedup, type Dedup } from './dedup.ts';
+import { type Forgotten, mentions, unlinkItem } from './forgotten.ts';
 import { deleteRows, keptText, lockDueRows, readRow, readStoredRows, storedRows } from './queue.ts';
 import { claimAhead } from './writer-ahead.ts';
 import { chunksOf, type EncodedRow, type Item, type Row } from './writer-batches.ts';
@@ -55,6 +56,8 @@ export function createWriter(deps: {
   dedup?: Dedup;
   /** Hands events over as their message ids are taken (the destinations; writer-claims.ts). */
   onClaimed?: OnClaimed;
+  /** Users being forgotten: their events are written under their pseudonym (forgotten.ts). */
+  forgotten?: Forgotten;
 }): Writer {
   const { db, store, config, log } = deps;
   const dedup = deps.dedup ?? createDedup({ maxIds: config.DEDUP_MAX_IDS });
@@ -220,9 +223,36 @@ export function createWriter(deps: {
     });
   }
 
+  /**
+   * The held rows with the pseudonym of every user being forgotten (forgotten_users) for their
+   * id: an event queued before the deletion (during a store outage, a backlog) or replayed from a
+   * dead letter is never written under the real id, whenever it is written. An encoded row that
+   * mentions one is read back for that. Nothing to do, and nothing read, while nobody is.
+   */
+  async function unlinked(tx: Tx, held: Held[]): Promise<Held[]> {
+    const ids = deps.forgotten?.ids;
+    if (!ids || ids.size === 0) return held;
+    const named = new Set(
+      held.filter((r) => isEncoded(r) && mentions(r.body, ids)).map((r) => r.seq),
+    );
+    const loaded = await load(tx, [...named]);
+    return held.map((r) => {
+      const row = named.has(r.seq) ? stored(r, loaded) : r;
+      if (!isRow(row)) return row;
+      let changed = false;
+      const item = row.item.map((value) => {
+        if (!value) return value;
+        const out = unlinkItem(value, ids);
+        if (out !== value) changed = true;
+        return out;
+      });
+      return changed ? { ...row, item } : row;
+    });
+  }
+
   /** Puts the held rows in the store (or sets aside what it refuses) and deletes them. */
   async function write(tx: Tx, taken: Held[]): Promise<number> {
-    const held = await withoutRepeats(tx, taken);
+    const held = await unlinked(tx, await withoutRepeats(tx, taken));
     const rows = await writeEncoded(tx, held);
     const items: Item[] = [];
     for (const row of rows.filter(isRow)) {

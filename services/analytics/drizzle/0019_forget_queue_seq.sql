@@ -1,0 +1,1 @@
+ALTER TABLE "forgotten_users" ADD COLUMN "queue_seq" bigint;

@@ -1,0 +1,69 @@
+/**
+ * The users being forgotten (forgotten_users), as the writer looks them up: user id → pseudonym.
+ * Refreshed by each forgetting tick (forget.ts forgetPending) from the rows it reads anyway, so it
+ * costs no query of its own; the common case is an empty map, and the writer's hot path is then
+ * one size check. A replica learns of a deletion at its next tick (TICK_MS): what it writes
+ * before that is caught by the store passes of the eager minute.
+ */
+export interface Forgotten {
+  readonly ids: ReadonlyMap<string, string>;
+  /** Replaces the lookup with these rows (all of forgotten_users). */
+  refresh(rows: { userId: string; pseudonym: string }[]): void;
+}
+
+export function createForgotten(): Forgotten {
+  let ids = new Map<string, string>();
+  return {
+    get ids() {
+      return ids;
+    },
+    refresh(rows) {
+      ids = new Map(rows.map((r) => [r.userId, r.pseudonym]));
+    },
+  };
+}
+
+/**
+ * Up to this many ids, a text is searched for each; beyond, for UUIDs, each looked up (a user id
+ * is a UUID: rememberDeletions): one scan of the text however many users are being forgotten (a
+ * long outage with many deletions must not make every item cost a search per user).
+ */
+const FEW = 4;
+const UUIDS = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+
+/** Text with every forgotten id in it replaced by its pseudonym (as the stores' forgetUsers). */
+export function unlinkText(text: string, ids: ReadonlyMap<string, string>): string {
+  if (ids.size > FEW) return text.replace(UUIDS, (id) => ids.get(id) ?? id);
+  let out = text;
+  for (const [id, pseudonym] of ids) if (out.includes(id)) out = out.replaceAll(id, pseudonym);
+  return out;
+}
+
+/** Whether the text mentions a forgotten id. */
+export function mentions(text: string, ids: ReadonlyMap<string, string>): boolean {
+  if (ids.size > FEW) {
+    for (const [id] of text.matchAll(UUIDS)) if (ids.has(id)) return true;
+    return false;
+  }
+  for (const id of ids.keys()) if (text.includes(id)) return true;
+  return false;
+}
+
+/**
+ * A queued item (an event, or a sample) with the pseudonym for a forgotten user id, in its
+ * `userId` and in its properties' text; the item itself when it names none.
+ */
+export function unlinkItem(
+  value: Record<string, unknown>,
+  ids: ReadonlyMap<string, string>,
+): Record<string, unknown> {
+  const own = typeof value.userId === 'string' ? ids.get(value.userId) : undefined;
+  const properties = typeof value.properties === 'string' ? value.properties : undefined;
+  const text = properties !== undefined ? unlinkText(properties, ids) : undefined;
+  if (own === undefined && text === properties) return value;
+  return {
+    ...value,
+    ...(own !== undefined ? { userId: own } : {}),
+    ...(text !== properties ? { properties: text } : {}),
+  };
+}

@@ -1,0 +1,262 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { AnalyticsContext } from '../src/context.ts';
+import { forgetPending } from '../src/ingestion/forget.ts';
+import { StoreUnavailable } from '../src/store/errors.ts';
+import { createPostgresStore } from '../src/store/postgres.ts';
+import type { QueuedEvent, Store } from '../src/store/types.ts';
+import { bearer, buildTestAnalytics, eventsStore, serviceHeaders, sql } from './helper.ts';
+
+/** The PostgreSQL store, its writes held (failing as a store that is down) while `held`. */
+const state = { held: false };
+const hold =
+  <A extends unknown[]>(write: (...args: A) => Promise<void>) =>
+  async (...args: A) => {
+    if (state.held) throw new StoreUnavailable('held by the test');
+    await write(...args);
+  };
+const t = await buildTestAnalytics(
+  {},
+  {
+    wrapStore: (store: Store): Store => ({
+      ...store,
+      writeEvents: hold(store.writeEvents),
+      writeSamples: hold(store.writeSamples),
+      ...(store.writeEncoded ? { writeEncoded: hold(store.writeEncoded) } : {}),
+    }),
+  },
+);
+/** forgetPending as a test drives it, on the test database's store. */
+const ctx = {
+  db: t.database.db,
+  store: createPostgresStore(t.database.db),
+} as unknown as AnalyticsContext;
+
+const domainEvent = (type: string, userId: string, payload: object = { user_id: userId }) => ({
+  id: `auth:${randomUUID()}`,
+  type,
+  occurred_at: new Date().toISOString(),
+  user_id: userId,
+  payload,
+});
+const deliver = async (events: object[]) => {
+  const answer = await t.app.inject({
+    method: 'POST',
+    url: '/internal/events',
+    headers: serviceHeaders,
+    payload: { events },
+  });
+  assert.equal(answer.statusCode, 202, answer.body);
+};
+const linked = (userId: string) =>
+  sql(t.databaseUrl, 'select event_id from events where user_id = $1 or properties::text like $2', [
+    userId,
+    `%${userId}%`,
+  ]);
+const mapping = async (userId: string) =>
+  (
+    await sql(t.databaseUrl, 'select pseudonym from forgotten_users where user_id = $1', [userId])
+  )[0]?.pseudonym as string | undefined;
+/** Puts the deletion (and its last pass) past the grace time, as if ten minutes had gone by. */
+const pastGrace = (userId: string) =>
+  sql(
+    t.databaseUrl,
+    `update forgotten_users set forgotten_at = now() - interval '11 minutes',
+       last_pass_at = now() - interval '11 minutes' where user_id = $1`,
+    [userId],
+  );
+
+async function until(check: () => Promise<boolean>, ms = 15_000) {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await sleep(100);
+  }
+}
+
+test('events still queued past the final pass (the store down) are written under the pseudonym', async () => {
+  const user = await t.user();
+  const other = await t.user();
+  let pseudonym = '';
+  state.held = true;
+  try {
+    const tracked = await t.app.inject({
+      method: 'POST',
+      url: '/analytics/v1/track-event',
+      headers: bearer(user.accessToken),
+      payload: { event: 'page.viewed', properties: { path: '/about' } },
+    });
+    assert.equal(tracked.statusCode, 202);
+    await deliver([
+      domainEvent('post.updated', other.id, { author_id: user.id }),
+      domainEvent('user.logged_in', other.id),
+    ]);
+    await deliver([domainEvent('user.deleted', user.id)]);
+    pseudonym = (await mapping(user.id)) ?? '';
+    assert.ok(pseudonym.startsWith('deleted-'));
+    // The app's own forgetting tick has seen the deletion (its writer's lookup with it).
+    await until(
+      async () =>
+        (
+          await sql(
+            t.databaseUrl,
+            'select 1 from forgotten_users where user_id = $1 and last_pass_at is not null',
+            [user.id],
+          )
+        ).length === 1,
+    );
+    // Ten minutes on, the store still down: the final pass runs, the queue still holds them.
+    await pastGrace(user.id);
+    await forgetPending(ctx);
+    const queued = await sql(t.databaseUrl, 'select count(*)::int as n from queue');
+    assert.ok((queued[0] as { n: number }).n > 0, 'the events are still queued');
+  } finally {
+    state.held = false;
+  }
+  await t.drained();
+  assert.deepEqual(await linked(user.id), [], 'nothing stored under the real id');
+  const unlinked = await sql(
+    t.databaseUrl,
+    'select name, user_id, properties::text as properties from events where user_id = $2 or properties::text like $1 order by name',
+    [`%${pseudonym}%`, pseudonym],
+  );
+  assert.deepEqual(
+    unlinked.map((r) => r.name),
+    ['page.viewed', 'post.updated', 'user.deleted'],
+  );
+  assert.equal((await linked(other.id)).length, 2, 'other users keep their id');
+
+  // The queue has moved past the deletion: the next pass is the final one, and the mapping goes.
+  await forgetPending(ctx);
+  assert.equal(await mapping(user.id), undefined);
+});
+
+test('dead letters of a deleted user are rewritten: listing and replaying show the pseudonym', async () => {
+  const user = await t.user();
+  const other = await t.user();
+  const eventForm = JSON.stringify([
+    {
+      id: `main:${randomUUID()}`,
+      event: 'post.updated',
+      source: 'main',
+      userId: user.id,
+      anonymousId: null,
+      properties: JSON.stringify({ author_id: user.id }),
+      timestamp: new Date().toISOString(),
+    },
+  ]);
+  const trackForm = JSON.stringify([
+    user.id,
+    Date.now(),
+    randomUUID(),
+    [['page.viewed', null, null, { path: '/x' }]],
+  ]);
+  const othersForm = JSON.stringify([
+    other.id,
+    Date.now(),
+    randomUUID(),
+    [['page.viewed', null, null, { path: '/y' }]],
+  ]);
+  await sql(
+    t.databaseUrl,
+    `insert into ingestion_dead_letters (queue_seq, kind, item, error)
+     values (1, 'event', $1, 'refused'), (2, 'track', $2, 'refused'), (3, 'track', $3, 'refused')`,
+    [eventForm, trackForm, othersForm],
+  );
+  await deliver([domainEvent('user.deleted', user.id)]);
+  const pseudonym = (await mapping(user.id))!;
+  await t.drained();
+  await forgetPending(ctx);
+  // Past the grace time with the queue empty: the final pass, and the mapping goes.
+  await pastGrace(user.id);
+  await forgetPending(ctx);
+  assert.equal(await mapping(user.id), undefined);
+
+  const listed = await t.app.inject({
+    url: '/analytics/v1/ingestion/dead-letters',
+    headers: bearer(t.adminToken),
+  });
+  assert.equal(listed.statusCode, 200);
+  assert.ok(!listed.body.includes(user.id), 'no dead letter keeps the id');
+  const items = listed.json().items as { id: number; kind: string }[];
+  const own = (
+    await sql(
+      t.databaseUrl,
+      'select id::int as id from ingestion_dead_letters where item like $1',
+      [`%${pseudonym}%`],
+    )
+  ).map((r) => r.id as number);
+  assert.equal(own.length, 2, 'the event form and the track form');
+  assert.ok(items.some((i) => i.kind === 'track' && JSON.stringify(i).includes(other.id)));
+
+  for (const id of own) {
+    const replay = await t.app.inject({
+      method: 'POST',
+      url: `/analytics/v1/ingestion/dead-letters/${id}/replay`,
+      headers: bearer(t.adminToken),
+    });
+    assert.equal(replay.statusCode, 202, replay.body);
+  }
+  await t.drained();
+  assert.deepEqual(await linked(user.id), [], 'a replay writes no real id');
+  const replayed = await sql(
+    t.databaseUrl,
+    'select name from events where user_id = $1 order by name',
+    [pseudonym],
+  );
+  assert.deepEqual(
+    replayed.map((r) => r.name),
+    ['page.viewed', 'post.updated', 'user.deleted'],
+  );
+});
+
+test('a row encoded when it was accepted (InfluxDB) is written under the pseudonym too', async () => {
+  // The process encodes a row's events for InfluxDB as it queues them (writer-cache.ts): the
+  // writer reads such a row back when its body names a user being forgotten.
+  const written: QueuedEvent[] = [];
+  const down = { held: true };
+  const store = eventsStore(
+    'influxdb',
+    async (events) => {
+      if (down.held) throw new StoreUnavailable('held by the test');
+      written.push(...events);
+    },
+    { encodes: true },
+  );
+  Object.assign(store, { forgetUsers: async () => ({ rewritten: 0 }) });
+  const influx = await buildTestAnalytics({}, { store });
+  const user = await influx.user();
+  const tracked = await influx.app.inject({
+    method: 'POST',
+    url: '/analytics/v1/track-event',
+    headers: bearer(user.accessToken),
+    payload: { event: 'page.viewed', properties: { path: '/about', ref: user.id } },
+  });
+  assert.equal(tracked.statusCode, 202);
+  const deleted = await influx.app.inject({
+    method: 'POST',
+    url: '/internal/events',
+    headers: serviceHeaders,
+    payload: { events: [domainEvent('user.deleted', user.id)] },
+  });
+  assert.equal(deleted.statusCode, 202, deleted.body);
+  await until(
+    async () =>
+      (
+        await sql(
+          influx.databaseUrl,
+          'select 1 from forgotten_users where user_id = $1 and last_pass_at is not null',
+          [user.id],
+        )
+      ).length === 1,
+  );
+  down.held = false;
+  await influx.drained();
+  const [row] = await sql(influx.databaseUrl, 'select pseudonym from forgotten_users');
+  const pseudonym = (row as { pseudonym: string }).pseudonym;
+  assert.deepEqual(written.map((e) => e.event).sort(), ['page.viewed', 'user.deleted']);
+  assert.ok(!JSON.stringify(written).includes(user.id), 'no event written with the real id');
+  assert.ok(written.every((e) => e.userId === pseudonym));
+});

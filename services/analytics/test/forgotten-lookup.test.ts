@@ -1,0 +1,31 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { test } from 'node:test';
+import { mentions, unlinkItem, unlinkText } from '../src/ingestion/forgotten.ts';
+
+const lookup = (n: number) =>
+  new Map(Array.from({ length: n }, () => [randomUUID(), `deleted-${randomUUID()}`] as const));
+
+test('a few users or many: the same ids are replaced, in a user id and in the properties', () => {
+  for (const n of [1, 3, 50]) {
+    const ids = lookup(n);
+    const [first, last] = [[...ids][0]!, [...ids].at(-1)!];
+    const stranger = randomUUID();
+    const properties = JSON.stringify({
+      author_id: first[0],
+      actor: `x${last[0]}`,
+      other: stranger,
+    });
+    assert.equal(
+      unlinkText(properties, ids),
+      JSON.stringify({ author_id: first[1], actor: `x${last[1]}`, other: stranger }),
+      `${n} ids`,
+    );
+    assert.equal(mentions(properties, ids), true);
+    assert.equal(mentions(JSON.stringify({ other: stranger }), ids), false, `${n} ids`);
+    const item = { userId: last[0], properties: '{}' };
+    assert.deepEqual(unlinkItem(item, ids), { userId: last[1], properties: '{}' });
+    const untouched = { userId: stranger, properties: '{"a":1}' };
+    assert.equal(unlinkItem(untouched, ids), untouched, 'an item naming none is kept as it is');
+  }
+});
