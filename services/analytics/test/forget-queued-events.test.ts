@@ -133,6 +133,39 @@ test('events still queued past the final pass (the store down) are written under
   assert.equal(await mapping(user.id), undefined);
 });
 
+test("the deletion batch's own queued row counts as queued before it: the mapping waits for it", async () => {
+  // The internal batch that carries user.deleted queues that event (and any other of the user in
+  // the batch) in the same transaction that records queue_seq: those rows must be at or below it.
+  await t.drained();
+  const user = await t.user();
+  state.held = true;
+  let pseudonym = '';
+  try {
+    await deliver([domainEvent('user.logged_out', user.id), domainEvent('user.deleted', user.id)]);
+    pseudonym = (await mapping(user.id)) ?? '';
+    assert.ok(pseudonym.startsWith('deleted-'));
+    // Ten minutes on, the store still down, the batch still queued: no final pass yet.
+    await pastGrace(user.id);
+    await forgetPending(ctx);
+    assert.equal(await mapping(user.id), pseudonym, 'the mapping stays while its row is queued');
+    // The app's own ticks refresh its writer's lookup meanwhile.
+    await sleep(2500);
+  } finally {
+    state.held = false;
+  }
+  await t.drained();
+  assert.deepEqual(await linked(user.id), [], 'nothing stored under the real id');
+  const stored = await sql(
+    t.databaseUrl,
+    'select name from events where user_id = $1 order by name',
+    [pseudonym],
+  );
+  assert.deepEqual(
+    stored.map((r) => r.name),
+    ['user.deleted', 'user.logged_out'],
+  );
+});
+
 test('dead letters of a deleted user are rewritten: listing and replaying show the pseudonym', async () => {
   const user = await t.user();
   const other = await t.user();

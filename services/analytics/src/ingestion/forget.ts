@@ -37,7 +37,8 @@ export async function rememberDeletions(
         userId,
         pseudonym: `deleted-${randomUUID()}`,
         // The last number the queue handed out, committed or not: every row queued before the
-        // deletion is at or below it (this transaction's own rows included).
+        // deletion is at or below it, the deletion's own batch included (internal/service.ts
+        // queues that row before calling this).
         queueSeq: sql`coalesce(pg_sequence_last_value(pg_get_serial_sequence('queue', 'seq')::regclass), 0)`,
       })),
     )
