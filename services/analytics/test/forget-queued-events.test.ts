@@ -3,7 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AnalyticsContext } from '../src/context.ts';
+import { requeue, unlinkDeadLetters } from '../src/ingestion/dead-letters.ts';
 import { forgetPending } from '../src/ingestion/forget.ts';
+import { createPointNumbers } from '../src/ingestion/point-numbers.ts';
 import { StoreUnavailable } from '../src/store/errors.ts';
 import { createPostgresStore } from '../src/store/postgres.ts';
 import type { QueuedEvent, Store } from '../src/store/types.ts';
@@ -243,6 +245,42 @@ test('dead letters of a deleted user are rewritten: listing and replaying show t
     replayed.map((r) => r.name),
     ['page.viewed', 'post.updated', 'user.deleted'],
   );
+});
+
+test('a replay that read a dead letter before a pass rewrote it queues the rewritten text', async () => {
+  const user = await t.user();
+  const pseudonym = `deleted-${randomUUID()}`;
+  const trackForm = JSON.stringify([
+    user.id,
+    Date.now(),
+    randomUUID(),
+    [['page.viewed', null, null, { path: '/race', ref: user.id }]],
+  ]);
+  const [letter] = await sql(
+    t.databaseUrl,
+    `insert into ingestion_dead_letters (queue_seq, kind, item, error)
+     values (1, 'track', $1, 'refused') returning id::int as id`,
+    [trackForm],
+  );
+  // A forgetting pass rewrites the dead letter while the replay is between its read and its
+  // transaction (the point numbers it takes there); then the mapping goes (the final pass).
+  const points = createPointNumbers(t.database.db);
+  const racing = {
+    take: async (count: number) => {
+      await unlinkDeadLetters(t.database.db, [{ userId: user.id, pseudonym }]);
+      return points.take(count);
+    },
+  };
+  assert.equal(await requeue(t.database.db, (letter as { id: number }).id, racing), true);
+  await t.drained();
+  assert.deepEqual(await linked(user.id), [], 'the replay wrote no real id');
+  const stored = await sql(
+    t.databaseUrl,
+    'select properties::text as p from events where user_id = $1',
+    [pseudonym],
+  );
+  assert.equal(stored.length, 1);
+  assert.ok(String((stored[0] as { p: string }).p).includes(pseudonym));
 });
 
 test('a row encoded when it was accepted (InfluxDB) is written under the pseudonym too', async () => {
