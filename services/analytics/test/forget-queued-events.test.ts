@@ -168,6 +168,43 @@ test("the deletion batch's own queued row counts as queued before it: the mappin
   );
 });
 
+test('events naming the user that came during the grace time and are still queued keep the mapping', async () => {
+  // main deletes the user's posts when the account goes: post.deleted events naming the user
+  // arrive after the deletion. With the store down past the grace time they are still queued
+  // when the rows queued before the deletion are gone, and must not be written with the id.
+  await t.drained();
+  const user = await t.user();
+  state.held = true;
+  let pseudonym = '';
+  try {
+    await deliver([domainEvent('user.deleted', user.id)]);
+    pseudonym = (await mapping(user.id)) ?? '';
+    await deliver([domainEvent('post.deleted', user.id, { author_id: user.id })]);
+    // As if ten minutes had gone by: the deletion's row was written, the later one came five
+    // minutes after the deletion and is still queued.
+    await pastGrace(user.id);
+    const queued = await sql(t.databaseUrl, 'select seq::float8 as seq from queue order by seq');
+    assert.equal(queued.length, 2);
+    await sql(t.databaseUrl, 'delete from queue where seq = $1', [
+      (queued[0] as { seq: number }).seq,
+    ]);
+    await sql(
+      t.databaseUrl,
+      `update queue set enqueued_at = now() - interval '6 minutes' where seq = $1`,
+      [(queued[1] as { seq: number }).seq],
+    );
+    await forgetPending(ctx);
+    assert.equal(await mapping(user.id), pseudonym, 'the mapping stays while they are queued');
+    await sleep(2500);
+  } finally {
+    state.held = false;
+  }
+  await t.drained();
+  assert.deepEqual(await linked(user.id), [], 'nothing stored under the real id');
+  await forgetPending(ctx);
+  assert.equal(await mapping(user.id), undefined, 'then it goes');
+});
+
 test('dead letters of a deleted user are rewritten: listing and replaying show the pseudonym', async () => {
   const user = await t.user();
   const other = await t.user();
