@@ -284,6 +284,45 @@ test('dead letters of a deleted user are rewritten: listing and replaying show t
   );
 });
 
+test('what the store said of a dead letter is rewritten too', async () => {
+  // InfluxDB answers a line it cannot parse with the line itself, user_id field and all.
+  const user = await t.user();
+  const eventForm = JSON.stringify([
+    {
+      id: `main:${randomUUID()}`,
+      event: 'post.updated',
+      source: 'main',
+      userId: user.id,
+      anonymousId: null,
+      properties: '{}',
+      timestamp: new Date().toISOString(),
+    },
+  ]);
+  await sql(
+    t.databaseUrl,
+    `insert into ingestion_dead_letters (queue_seq, kind, item, error) values (1, 'event', $1, $2)`,
+    [
+      eventForm,
+      `unable to parse 'events,event=post.updated user_id="${user.id}" 1': bad timestamp`,
+    ],
+  );
+  await deliver([domainEvent('user.deleted', user.id)]);
+  const pseudonym = (await mapping(user.id))!;
+  await forgetPending(ctx);
+  const kept = await sql(
+    t.databaseUrl,
+    'select item, error from ingestion_dead_letters where item like $1 or error like $1',
+    [`%${user.id}%`],
+  );
+  assert.deepEqual(kept, [], 'no dead letter keeps the id');
+  const rewritten = await sql(
+    t.databaseUrl,
+    'select 1 from ingestion_dead_letters where error like $1',
+    [`%${pseudonym}%`],
+  );
+  assert.equal(rewritten.length, 1);
+});
+
 test('a replay that read a dead letter before a pass rewrote it queues the rewritten text', async () => {
   const user = await t.user();
   const pseudonym = `deleted-${randomUUID()}`;

@@ -146,13 +146,13 @@ export async function discard(db: Db, id: number): Promise<boolean> {
  */
 export async function unlinkDeadLetters(db: Db, users: { userId: string; pseudonym: string }[]) {
   if (users.length === 0) return;
-  const text = users.reduce(
-    (acc, u) => sql`replace(${acc}, ${u.userId}, ${u.pseudonym})`,
-    sql`item`,
-  );
+  // What the store said is rewritten too: InfluxDB quotes a line it cannot parse, user_id and all.
+  const replaced = (column: ReturnType<typeof sql>) =>
+    users.reduce((acc, u) => sql`replace(${acc}, ${u.userId}, ${u.pseudonym})`, column);
   const mentions = sql.param(users.map((u) => `%${u.userId}%`));
-  await db.execute(sql`update ingestion_dead_letters set item = ${text}
-    where item like any(${mentions}::text[])`);
+  await db.execute(sql`update ingestion_dead_letters
+    set item = ${replaced(sql`item`)}, error = ${replaced(sql`error`)}
+    where item like any(${mentions}::text[]) or error like any(${mentions}::text[])`);
 }
 
 export async function pruneDeadLetters(db: Db, before: Date) {
