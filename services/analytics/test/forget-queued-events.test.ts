@@ -3,7 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AnalyticsContext } from '../src/context.ts';
+import { requeue, unlinkDeadLetters } from '../src/ingestion/dead-letters.ts';
 import { forgetPending } from '../src/ingestion/forget.ts';
+import { createPointNumbers } from '../src/ingestion/point-numbers.ts';
 import { StoreUnavailable } from '../src/store/errors.ts';
 import { createPostgresStore } from '../src/store/postgres.ts';
 import type { QueuedEvent, Store } from '../src/store/types.ts';
@@ -133,6 +135,76 @@ test('events still queued past the final pass (the store down) are written under
   assert.equal(await mapping(user.id), undefined);
 });
 
+test("the deletion batch's own queued row counts as queued before it: the mapping waits for it", async () => {
+  // The internal batch that carries user.deleted queues that event (and any other of the user in
+  // the batch) in the same transaction that records queue_seq: those rows must be at or below it.
+  await t.drained();
+  const user = await t.user();
+  state.held = true;
+  let pseudonym = '';
+  try {
+    await deliver([domainEvent('user.logged_out', user.id), domainEvent('user.deleted', user.id)]);
+    pseudonym = (await mapping(user.id)) ?? '';
+    assert.ok(pseudonym.startsWith('deleted-'));
+    // Ten minutes on, the store still down, the batch still queued: no final pass yet.
+    await pastGrace(user.id);
+    await forgetPending(ctx);
+    assert.equal(await mapping(user.id), pseudonym, 'the mapping stays while its row is queued');
+    // The app's own ticks refresh its writer's lookup meanwhile.
+    await sleep(2500);
+  } finally {
+    state.held = false;
+  }
+  await t.drained();
+  assert.deepEqual(await linked(user.id), [], 'nothing stored under the real id');
+  const stored = await sql(
+    t.databaseUrl,
+    'select name from events where user_id = $1 order by name',
+    [pseudonym],
+  );
+  assert.deepEqual(
+    stored.map((r) => r.name),
+    ['user.deleted', 'user.logged_out'],
+  );
+});
+
+test('events naming the user that came during the grace time and are still queued keep the mapping', async () => {
+  // main deletes the user's posts when the account goes: post.deleted events naming the user
+  // arrive after the deletion. With the store down past the grace time they are still queued
+  // when the rows queued before the deletion are gone, and must not be written with the id.
+  await t.drained();
+  const user = await t.user();
+  state.held = true;
+  let pseudonym = '';
+  try {
+    await deliver([domainEvent('user.deleted', user.id)]);
+    pseudonym = (await mapping(user.id)) ?? '';
+    await deliver([domainEvent('post.deleted', user.id, { author_id: user.id })]);
+    // As if ten minutes had gone by: the deletion's row was written, the later one came five
+    // minutes after the deletion and is still queued.
+    await pastGrace(user.id);
+    const queued = await sql(t.databaseUrl, 'select seq::float8 as seq from queue order by seq');
+    assert.equal(queued.length, 2);
+    await sql(t.databaseUrl, 'delete from queue where seq = $1', [
+      (queued[0] as { seq: number }).seq,
+    ]);
+    await sql(
+      t.databaseUrl,
+      `update queue set enqueued_at = now() - interval '6 minutes' where seq = $1`,
+      [(queued[1] as { seq: number }).seq],
+    );
+    await forgetPending(ctx);
+    assert.equal(await mapping(user.id), pseudonym, 'the mapping stays while they are queued');
+    await sleep(2500);
+  } finally {
+    state.held = false;
+  }
+  await t.drained();
+  assert.deepEqual(await linked(user.id), [], 'nothing stored under the real id');
+  await forgetPending(ctx);
+  assert.equal(await mapping(user.id), undefined, 'then it goes');
+});
+
 test('dead letters of a deleted user are rewritten: listing and replaying show the pseudonym', async () => {
   const user = await t.user();
   const other = await t.user();
@@ -210,6 +282,81 @@ test('dead letters of a deleted user are rewritten: listing and replaying show t
     replayed.map((r) => r.name),
     ['page.viewed', 'post.updated', 'user.deleted'],
   );
+});
+
+test('what the store said of a dead letter is rewritten too', async () => {
+  // InfluxDB answers a line it cannot parse with the line itself, user_id field and all.
+  const user = await t.user();
+  const eventForm = JSON.stringify([
+    {
+      id: `main:${randomUUID()}`,
+      event: 'post.updated',
+      source: 'main',
+      userId: user.id,
+      anonymousId: null,
+      properties: '{}',
+      timestamp: new Date().toISOString(),
+    },
+  ]);
+  await sql(
+    t.databaseUrl,
+    `insert into ingestion_dead_letters (queue_seq, kind, item, error) values (1, 'event', $1, $2)`,
+    [
+      eventForm,
+      `unable to parse 'events,event=post.updated user_id="${user.id}" 1': bad timestamp`,
+    ],
+  );
+  await deliver([domainEvent('user.deleted', user.id)]);
+  const pseudonym = (await mapping(user.id))!;
+  await forgetPending(ctx);
+  const kept = await sql(
+    t.databaseUrl,
+    'select item, error from ingestion_dead_letters where item like $1 or error like $1',
+    [`%${user.id}%`],
+  );
+  assert.deepEqual(kept, [], 'no dead letter keeps the id');
+  const rewritten = await sql(
+    t.databaseUrl,
+    'select 1 from ingestion_dead_letters where error like $1',
+    [`%${pseudonym}%`],
+  );
+  assert.equal(rewritten.length, 1);
+});
+
+test('a replay that read a dead letter before a pass rewrote it queues the rewritten text', async () => {
+  const user = await t.user();
+  const pseudonym = `deleted-${randomUUID()}`;
+  const trackForm = JSON.stringify([
+    user.id,
+    Date.now(),
+    randomUUID(),
+    [['page.viewed', null, null, { path: '/race', ref: user.id }]],
+  ]);
+  const [letter] = await sql(
+    t.databaseUrl,
+    `insert into ingestion_dead_letters (queue_seq, kind, item, error)
+     values (1, 'track', $1, 'refused') returning id::int as id`,
+    [trackForm],
+  );
+  // A forgetting pass rewrites the dead letter while the replay is between its read and its
+  // transaction (the point numbers it takes there); then the mapping goes (the final pass).
+  const points = createPointNumbers(t.database.db);
+  const racing = {
+    take: async (count: number) => {
+      await unlinkDeadLetters(t.database.db, [{ userId: user.id, pseudonym }]);
+      return points.take(count);
+    },
+  };
+  assert.equal(await requeue(t.database.db, (letter as { id: number }).id, racing), true);
+  await t.drained();
+  assert.deepEqual(await linked(user.id), [], 'the replay wrote no real id');
+  const stored = await sql(
+    t.databaseUrl,
+    'select properties::text as p from events where user_id = $1',
+    [pseudonym],
+  );
+  assert.equal(stored.length, 1);
+  assert.ok(String((stored[0] as { p: string }).p).includes(pseudonym));
 });
 
 test('a row encoded when it was accepted (InfluxDB) is written under the pseudonym too', async () => {

@@ -103,7 +103,9 @@ function itemCount(kind: DeadLetter['kind'], text: string): number | null {
  * none: the writer sets it aside again), in one transaction; false when there is no such one.
  */
 export async function requeue(db: Db, id: number, points: PointNumbers): Promise<boolean> {
-  // Read and numbered before the transaction begins (see numbered); a dead letter never changes.
+  // Read and numbered before the transaction begins (see numbered). A forgetting pass may
+  // rewrite the letter meanwhile (unlinkDeadLetters: a user id for a pseudonym, the items the
+  // same): the text deleted is the one queued, so a replay never brings the id back.
   const [letter] = await db.select().from(deadLetters).where(eq(deadLetters.id, id));
   if (!letter) return false;
   const text = withoutKeys(letter.kind, letter.item);
@@ -114,11 +116,13 @@ export async function requeue(db: Db, id: number, points: PointNumbers): Promise
     const gone = await tx
       .delete(deadLetters)
       .where(eq(deadLetters.id, id))
-      .returning({ id: deadLetters.id });
+      .returning({ id: deadLetters.id, item: deadLetters.item });
     if (gone.length === 0) return false;
+    const now = gone[0]!.item;
+    const row = now === letter.item ? packed : await packRowAsync(withoutKeys(letter.kind, now));
     await tx.execute(
       sql`insert into queue (kind, packed, point_base)
-          values (${letter.kind}, ${packed}, ${base})`,
+          values (${letter.kind}, ${row}, ${base})`,
     );
     return true;
   });
@@ -142,13 +146,13 @@ export async function discard(db: Db, id: number): Promise<boolean> {
  */
 export async function unlinkDeadLetters(db: Db, users: { userId: string; pseudonym: string }[]) {
   if (users.length === 0) return;
-  const text = users.reduce(
-    (acc, u) => sql`replace(${acc}, ${u.userId}, ${u.pseudonym})`,
-    sql`item`,
-  );
+  // What the store said is rewritten too: InfluxDB quotes a line it cannot parse, user_id and all.
+  const replaced = (column: ReturnType<typeof sql>) =>
+    users.reduce((acc, u) => sql`replace(${acc}, ${u.userId}, ${u.pseudonym})`, column);
   const mentions = sql.param(users.map((u) => `%${u.userId}%`));
-  await db.execute(sql`update ingestion_dead_letters set item = ${text}
-    where item like any(${mentions}::text[])`);
+  await db.execute(sql`update ingestion_dead_letters
+    set item = ${replaced(sql`item`)}, error = ${replaced(sql`error`)}
+    where item like any(${mentions}::text[]) or error like any(${mentions}::text[])`);
 }
 
 export async function pruneDeadLetters(db: Db, before: Date) {

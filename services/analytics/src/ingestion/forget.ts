@@ -13,7 +13,8 @@ const EAGER_MS = 60_000;
 const EAGER_EVERY_MS = 5000;
 /**
  * Then one final pass, for late deliveries (retries of other producers), and the row goes: once
- * this long has passed and the queue holds no row that was in it at the deletion (queueSeq).
+ * this long has passed and the queue holds no row that was in it at the deletion (queueSeq) or
+ * came during this time (its oldest row's enqueued_at).
  */
 const GRACE_MS = 10 * 60_000;
 
@@ -37,7 +38,8 @@ export async function rememberDeletions(
         userId,
         pseudonym: `deleted-${randomUUID()}`,
         // The last number the queue handed out, committed or not: every row queued before the
-        // deletion is at or below it (this transaction's own rows included).
+        // deletion is at or below it, the deletion's own batch included (internal/service.ts
+        // queues that row before calling this).
         queueSeq: sql`coalesce(pg_sequence_last_value(pg_get_serial_sequence('queue', 'seq')::regclass), 0)`,
       })),
     )
@@ -70,9 +72,15 @@ export async function forgetPending(ctx: AnalyticsContext, now = Date.now()): Pr
   // The queue's oldest row, asked only when a user's grace time is over (one index probe).
   const over = rows.some((r) => now - r.forgottenAt.getTime() >= GRACE_MS && r.queueSeq !== null);
   const oldest = over ? await oldestQueued(ctx) : null;
+  // And no row queued up to the end of the grace time either: what came after the deletion
+  // (main's post.deleted events for the user's posts, other late deliveries) and is still queued
+  // in a backlog would else be written with the id once the mapping is gone.
   const final = (row: (typeof rows)[number]) =>
     now - row.forgottenAt.getTime() >= GRACE_MS &&
-    (row.queueSeq === null || oldest === null || oldest > row.queueSeq);
+    (row.queueSeq === null ||
+      oldest === null ||
+      (oldest.seq > row.queueSeq &&
+        oldest.enqueuedAt.getTime() > row.forgottenAt.getTime() + GRACE_MS));
   // Users not yet unlinked at all first: those in their eager minute must not hold them back.
   const due = [...rows.filter((r) => !r.passMark), ...rows.filter((r) => r.passMark)]
     .filter((row) => {
@@ -114,11 +122,15 @@ export async function forgetPending(ctx: AnalyticsContext, now = Date.now()): Pr
   return due.length;
 }
 
-async function oldestQueued(ctx: AnalyticsContext): Promise<number | null> {
-  const { rows } = await ctx.db.execute<{ seq: number | null }>(
-    sql`select min(seq)::float8 as seq from queue`,
+/** The queue's oldest row (one index probe); its time is the database's, as forgottenAt. */
+async function oldestQueued(
+  ctx: AnalyticsContext,
+): Promise<{ seq: number; enqueuedAt: Date } | null> {
+  const { rows } = await ctx.db.execute<{ seq: number; enqueued_at: string | Date }>(
+    sql`select seq::float8 as seq, enqueued_at from queue order by queue.seq limit 1`,
   );
-  return rows[0]?.seq ?? null;
+  const row = rows[0];
+  return row ? { seq: row.seq, enqueuedAt: new Date(row.enqueued_at) } : null;
 }
 
 export function scheduleForgetting(app: App, ctx: AnalyticsContext) {

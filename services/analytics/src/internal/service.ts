@@ -72,9 +72,12 @@ export async function receiveEvents(
       tx,
       events.flatMap((e) => (e.event === 'user.deleted' && e.userId ? [e.userId] : [])),
     );
-    await rememberDeletions(tx, events);
     await ctx.destinations.enqueue(tx, events);
-    return enqueueEvents(tx, events, point);
+    const row = await enqueueEvents(tx, events, point);
+    // After the row: its queue_seq (the queue's last number) then covers this batch's own events,
+    // the deletion's among them, so the mapping stays until they are written (forget.ts).
+    await rememberDeletions(tx, events);
+    return row;
   });
   if (fresh) {
     ctx.writer.remember(fresh);
