@@ -18,7 +18,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { request } from 'undici';
-import { trackedId } from '../services/analytics/src/ingestion/queue.ts';
+import { trackedId } from '../services/analytics/src/ingestion/queue-rows.ts';
 import { influxClient } from '../services/analytics/src/store/influx-client.ts';
 import { eventLine } from '../services/analytics/src/store/line-protocol.ts';
 import { cpuSeconds, cpuUsed, formatCpu, percentile, pool, until } from './bench-lib.ts';

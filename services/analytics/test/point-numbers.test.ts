@@ -4,7 +4,7 @@ import { connect } from '@platform/db';
 import { buildApp } from '../src/app.ts';
 import { openDatabase, schema } from '../src/db/index.ts';
 import { createPointNumbers, POINT_BLOCK } from '../src/ingestion/point-numbers.ts';
-import { itemSeq } from '../src/ingestion/queue.ts';
+import { itemSeq } from '../src/ingestion/queue-rows.ts';
 import { StoreRejected } from '../src/store/errors.ts';
 import type { QueuedEvent } from '../src/store/types.ts';
 import { until } from './destinations-receiver.ts';

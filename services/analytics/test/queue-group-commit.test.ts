@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Db } from '../src/db/index.ts';
 import { createPointNumbers } from '../src/ingestion/point-numbers.ts';
-import { createQueue, type NewRow, storedText } from '../src/ingestion/queue.ts';
+import { createQueue, storedText } from '../src/ingestion/queue.ts';
+import type { NewRow } from '../src/ingestion/queue-rows.ts';
 import { StoreUnavailable } from '../src/store/errors.ts';
 import { buildTestAnalytics, eventsStore, sql } from './helper.ts';
 

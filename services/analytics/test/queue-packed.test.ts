@@ -7,14 +7,8 @@ import pg from 'pg';
 import pino from 'pino';
 import type { Db } from '../src/db/index.ts';
 import { createPointNumbers, numbered } from '../src/ingestion/point-numbers.ts';
-import {
-  insertRows,
-  packRow,
-  readRow,
-  storedText,
-  type TrackedEvent,
-  trackedRow,
-} from '../src/ingestion/queue.ts';
+import { insertRows, packRow, storedText } from '../src/ingestion/queue.ts';
+import { readRow, type TrackedEvent, trackedRow } from '../src/ingestion/queue-rows.ts';
 import { createWriter } from '../src/ingestion/writer.ts';
 import { StoreRejected, StoreUnavailable } from '../src/store/errors.ts';
 import type { QueuedEvent } from '../src/store/types.ts';

@@ -2,7 +2,8 @@ import { desc, eq, lt, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/index.ts';
 import { storableText } from '../storable.ts';
 import type { PointNumbers } from './point-numbers.ts';
-import { packRowAsync, readRow } from './queue.ts';
+import { packRowAsync } from './queue.ts';
+import { readRow } from './queue-rows.ts';
 import { ingestionDeadLetters as deadLetters } from './tables.ts';
 import type { Item, Row } from './writer-batches.ts';
 

@@ -6,15 +6,15 @@ import type { AnalyticsContext } from '../context.ts';
 import { unstorable } from '../storable.ts';
 import { clientKey, fingerprint } from './dedup.ts';
 import { numbered } from './point-numbers.ts';
+import { insertRows } from './queue.ts';
 import {
   acceptedOf,
-  insertRows,
   type NewRow,
   type TrackedEvent,
   type TrackedRequest,
   trackedId,
   trackedRow,
-} from './queue.ts';
+} from './queue-rows.ts';
 import { isReserved, MAX_PROPERTIES_BYTES, RESERVED_NAMESPACES, type TrackBody } from './schema.ts';
 import type { Row } from './writer-batches.ts';
 

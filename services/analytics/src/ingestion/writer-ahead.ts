@@ -1,6 +1,7 @@
 import type { Db } from '../db/index.ts';
 import type { Dedup } from './dedup.ts';
-import { lockRowsAfter, readRow, readStoredRows, storedRows } from './queue.ts';
+import { lockRowsAfter, readStoredRows, storedRows } from './queue.ts';
+import { readRow } from './queue-rows.ts';
 import type { Row } from './writer-batches.ts';
 import { lostItems, type OnClaimed } from './writer-claims.ts';
 

@@ -1,4 +1,4 @@
-import { itemSeq } from './queue.ts';
+import { itemSeq } from './queue-rows.ts';
 
 /**
  * One accepted request: its items in order; an item already written is null (in rows that

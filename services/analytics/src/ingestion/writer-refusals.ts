@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { StoreRejected, StoreUnavailable } from '../store/errors.ts';
 import type { QueuedEvent, QueuedSample, Store } from '../store/types.ts';
 import type { Refused } from './dead-letters.ts';
-import { itemSeq } from './queue.ts';
+import { itemSeq } from './queue-rows.ts';
 import { halves, type Item, numberItem } from './writer-batches.ts';
 
 /**

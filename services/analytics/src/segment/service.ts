@@ -12,7 +12,8 @@ import {
 } from '../identity/repository.ts';
 import { fingerprint, segmentKey } from '../ingestion/dedup.ts';
 import { numbered } from '../ingestion/point-numbers.ts';
-import { eventsRow, insertRows, ROW_ITEMS } from '../ingestion/queue.ts';
+import { insertRows } from '../ingestion/queue.ts';
+import { eventsRow, ROW_ITEMS } from '../ingestion/queue-rows.ts';
 import { isReserved, RESERVED_NAMESPACES } from '../ingestion/schema.ts';
 import type { AcceptedEvent } from '../ingestion/types.ts';
 import { MAX_MESSAGE_BYTES, type Message, type MessageType } from './schema.ts';
