@@ -70,6 +70,21 @@ const pastGrace = (userId: string) =>
     [userId],
   );
 
+/**
+ * Runs `during` with the store down, then brings it back and lets the writer drain: nothing of
+ * `userId` may then be stored under the real id.
+ */
+async function withStoreDown(userId: string, during: () => Promise<void>) {
+  state.held = true;
+  try {
+    await during();
+  } finally {
+    state.held = false;
+  }
+  await t.drained();
+  assert.deepEqual(await linked(userId), [], 'nothing stored under the real id');
+}
+
 async function until(check: () => Promise<boolean>, ms = 15_000) {
   const deadline = Date.now() + ms;
   while (!(await check())) {
@@ -82,8 +97,7 @@ test('events still queued past the final pass (the store down) are written under
   const user = await t.user();
   const other = await t.user();
   let pseudonym = '';
-  state.held = true;
-  try {
+  await withStoreDown(user.id, async () => {
     const tracked = await t.app.inject({
       method: 'POST',
       url: '/analytics/v1/track-event',
@@ -114,11 +128,7 @@ test('events still queued past the final pass (the store down) are written under
     await forgetPending(ctx);
     const queued = await sql(t.databaseUrl, 'select count(*)::int as n from queue');
     assert.ok((queued[0] as { n: number }).n > 0, 'the events are still queued');
-  } finally {
-    state.held = false;
-  }
-  await t.drained();
-  assert.deepEqual(await linked(user.id), [], 'nothing stored under the real id');
+  });
   const unlinked = await sql(
     t.databaseUrl,
     'select name, user_id, properties::text as properties from events where user_id = $2 or properties::text like $1 order by name',
@@ -140,9 +150,8 @@ test("the deletion batch's own queued row counts as queued before it: the mappin
   // the batch) in the same transaction that records queue_seq: those rows must be at or below it.
   await t.drained();
   const user = await t.user();
-  state.held = true;
   let pseudonym = '';
-  try {
+  await withStoreDown(user.id, async () => {
     await deliver([domainEvent('user.logged_out', user.id), domainEvent('user.deleted', user.id)]);
     pseudonym = (await mapping(user.id)) ?? '';
     assert.ok(pseudonym.startsWith('deleted-'));
@@ -152,11 +161,7 @@ test("the deletion batch's own queued row counts as queued before it: the mappin
     assert.equal(await mapping(user.id), pseudonym, 'the mapping stays while its row is queued');
     // The app's own ticks refresh its writer's lookup meanwhile.
     await sleep(2500);
-  } finally {
-    state.held = false;
-  }
-  await t.drained();
-  assert.deepEqual(await linked(user.id), [], 'nothing stored under the real id');
+  });
   const stored = await sql(
     t.databaseUrl,
     'select name from events where user_id = $1 order by name',
@@ -174,9 +179,8 @@ test('events naming the user that came during the grace time and are still queue
   // when the rows queued before the deletion are gone, and must not be written with the id.
   await t.drained();
   const user = await t.user();
-  state.held = true;
   let pseudonym = '';
-  try {
+  await withStoreDown(user.id, async () => {
     await deliver([domainEvent('user.deleted', user.id)]);
     pseudonym = (await mapping(user.id)) ?? '';
     await deliver([domainEvent('post.deleted', user.id, { author_id: user.id })]);
@@ -196,11 +200,7 @@ test('events naming the user that came during the grace time and are still queue
     await forgetPending(ctx);
     assert.equal(await mapping(user.id), pseudonym, 'the mapping stays while they are queued');
     await sleep(2500);
-  } finally {
-    state.held = false;
-  }
-  await t.drained();
-  assert.deepEqual(await linked(user.id), [], 'nothing stored under the real id');
+  });
   await forgetPending(ctx);
   assert.equal(await mapping(user.id), undefined, 'then it goes');
 });
