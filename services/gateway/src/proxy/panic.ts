@@ -9,12 +9,12 @@ export type Chooser = (exclude?: Instance) => Instance | undefined;
  * One chooser per service, for everything the gateway sends it: proxied requests (every route of
  * the service), `/docs`' document fetch and the cache-version feed. Each picks an available
  * instance, else (every instance out, by active or passive health) any instance, the one with the
- * fewest requests in flight: panic routing, as Envoy's below its panic threshold. Only for a
- * service of two instances or more: the only one gets every request as it did, and is no panic. A service whose
+ * fewest requests in flight: panic routing, as Envoy's below its panic threshold. A service whose
  * every instance stalled past a health poll's timeout, or answered one request slowly, was a
  * certain 503 on every route until the next good poll; now the request is tried. A warning when
  * the service's panic starts, a line when it ends (once each, whoever asked), and every such
- * request counted (`gateway_upstream_panic_routed_total`).
+ * request counted (`gateway_upstream_panic_routed_total`). Only for a service of two instances or
+ * more: the only one gets every request whatever its state, and that is no panic.
  */
 export function panicChoosers(
   balancers: ReadonlyMap<string, Balancer>,
