@@ -50,7 +50,7 @@ const panicAlert = (service: string) => ({
   exp_labels: { severity: 'critical', upstream_service: service },
   exp_annotations: {
     summary: `Every ${service} instance is out: the gateway routes to them anyway (panic routing)`,
-    description: `For 3 minutes, requests to ${service} have gone to instances that fail their readiness check or were ejected after failures, as no instance is in: some fail or are slow. The gateway's log says when the panic began ("every instance is out", upstream_service ${service}); UpstreamInstanceUnavailable names the instances.`,
+    description: `For 3 minutes, requests to ${service} have gone to instances that fail their readiness check or were ejected after failures, as none of its instances (two or more) is in: some fail or are slow. A service of one instance never fires this. The gateway's log says when the panic began ("every instance is out", upstream_service ${service}); UpstreamInstanceUnavailable names the instances.`,
   },
 });
 
@@ -246,7 +246,7 @@ test('the alerts fire on what they are about, and stay quiet on a healthy servic
                   summary:
                     'Every main instance is out: the gateway routes to them anyway (panic routing)',
                   description:
-                    'For 3 minutes, requests to main have gone to instances that fail their readiness check or were ejected after failures, as no instance is in: some fail or are slow. The gateway\'s log says when the panic began ("every instance is out", upstream_service main); UpstreamInstanceUnavailable names the instances.',
+                    'For 3 minutes, requests to main have gone to instances that fail their readiness check or were ejected after failures, as none of its instances (two or more) is in: some fail or are slow. A service of one instance never fires this. The gateway\'s log says when the panic began ("every instance is out", upstream_service main); UpstreamInstanceUnavailable names the instances.',
                 },
               },
             ],

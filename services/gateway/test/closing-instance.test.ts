@@ -338,3 +338,73 @@ test('a write whose closing refusal was cut off after its head still goes to the
   assert.equal(writes.length, 1, 'the closing instance was tried once');
   assert.equal(await retriesOf(url, 'closing'), 1);
 });
+
+test('a closing refusal whose body stalls after its head is still a refusal: sent to the other instance, or the gateway’s own 503, never a 504', async () => {
+  // The mark in the head already said no route ran; the body that never comes (until the silence
+  // timeout, UPSTREAM_TIMEOUT) changes nothing of that. A 504 would say the service may have
+  // acted on it, and no write could go to another instance.
+  const b = await startInstance('b');
+  const writes: string[] = [];
+  const sockets = new Set<net.Socket>();
+  const closing = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => {});
+    socket.once('data', (chunk: Buffer) => {
+      const line = chunk.toString('latin1').split('\r\n', 1)[0]!;
+      if (!line.includes(' /main/')) {
+        socket.end('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}');
+        return;
+      }
+      writes.push(line);
+      // Then nothing more, the connection left open.
+      socket.write(
+        'HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\nretry-after: 1\r\n' +
+          `${CLOSING_REFUSAL_HEADER}: 1\r\ncontent-type: application/problem+json\r\n` +
+          'content-length: 200\r\n\r\n{"type":"about:blank",',
+      );
+    });
+  });
+  await new Promise<void>((resolve) => closing.listen(0, '127.0.0.1', resolve));
+  cleanup(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        closing.close(() => resolve());
+      }),
+  );
+  const closingUrl = `http://127.0.0.1:${(closing.address() as AddressInfo).port}`;
+  const write = (url: string, n: number) =>
+    fetch(`${url}/main/v1/notes?n=${n}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ n }),
+    });
+
+  const alone = await gateway({
+    ROUTES: `/main=${closingUrl}`,
+    HEALTH_INTERVAL_MS: 60_000,
+    UPSTREAM_TIMEOUT: 1,
+  });
+  const refused = await write(alone, 0);
+  assert.equal(refused.status, 503);
+  assert.equal(refused.headers.get(CLOSING_REFUSAL_HEADER), null);
+  // The gateway's own problem: the instance's was cut off, and is not passed on in part.
+  assert.equal(
+    ((await refused.json()) as { detail: string }).detail,
+    'The main service is unavailable.',
+  );
+
+  const withPeer = await gateway({
+    ROUTES: `/main=${closingUrl},${b.url}`,
+    HEALTH_INTERVAL_MS: 60_000,
+    UPSTREAM_TIMEOUT: 1,
+  });
+  // Equally idle instances take turns: one of the two goes to the closing one first.
+  for (let i = 1; i <= 2; i++) {
+    const response = await write(withPeer, i);
+    assert.equal(response.status, 201, `request ${i}`);
+    assert.deepEqual(await response.json(), { instance: 'b', body: { n: i } });
+  }
+  assert.equal(writes.length, 2, 'the closing instance was tried once by each gateway');
+  assert.equal(await retriesOf(withPeer, 'closing'), 1);
+});

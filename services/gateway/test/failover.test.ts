@@ -95,7 +95,8 @@ test('once the gateway answers ready, it routes to a service that came up since 
   const upA = await startUpstream(a.handler);
   cleanup(upA!.close);
   const url = await gateway({ AUTH_URLS: upA!.url, MAIN_URLS: upA!.url, HEALTH_INTERVAL_MS: 3000 });
-  // The first poll (after 3 s) finds it starting: out (a request would be panic-routed to it).
+  // The first poll (after 3 s) finds it starting: out (a request would still go to it, as the
+  // only instance).
   await eventually(async () => healthyIn(await metricsOf(url), upA!.url) === '0', 10_000);
   a.state.ready = true;
   // `npm start` prints "Gateway ready" once `GET /health` is 200, and the next request must go

@@ -25,6 +25,13 @@ function shuttingDown(_req: IncomingMessage, res: ServerResponse) {
   res.end(JSON.stringify({ status: 503, code: 'service_unavailable' }));
 }
 
+/** Two instances answering alike, closed at the end. */
+async function twice(handler: (req: IncomingMessage, res: ServerResponse) => void) {
+  const both = await Promise.all([startUpstream(handler), startUpstream(handler)]);
+  cleanup(...both.map((upstream) => upstream.close));
+  return both;
+}
+
 /** Not ready by its own word (its database down, say), yet answering everything else slowly. */
 const slowButWorking =
   (delayMs: number, also: (req: IncomingMessage, res: ServerResponse) => boolean = () => false) =>
@@ -260,7 +267,8 @@ test('under panic routing, idle instances still take turns: requests one after a
 });
 
 test('with every instance out, /docs still fetches a service’s document, as proxied routes are still routed', async () => {
-  const main = await startUpstream(
+  // Two: a service of one instance is never in panic (single-instance.test.ts).
+  const [main, peer] = await twice(
     slowButWorking(0, (req, res) => {
       if (req.url !== '/main/v1/openapi.json') return false;
       res.setHeader('content-type', 'application/json');
@@ -274,9 +282,14 @@ test('with every instance out, /docs still fetches a service’s document, as pr
       return true;
     }),
   );
-  cleanup(main.close);
-  const url = await gateway({ AUTH_URLS: main.url, MAIN_URLS: main.url, HEALTH_INTERVAL_MS: 100 });
-  await eventually(async () => (await healthy(url, main.url)) === '0');
+  const url = await gateway({
+    AUTH_URLS: main.url,
+    MAIN_URLS: `${main.url},${peer.url}`,
+    HEALTH_INTERVAL_MS: 100,
+  });
+  await eventually(
+    async () => (await healthy(url, main.url)) === '0' && (await healthy(url, peer.url)) === '0',
+  );
   assert.equal((await fetch(`${url}/main/v1/posts`)).status, 200);
   const spec = (await (await fetch(`${url}/docs/json`)).json()) as {
     paths: Record<string, unknown>;
@@ -286,7 +299,7 @@ test('with every instance out, /docs still fetches a service’s document, as pr
 
 test('with every instance out, the cache-version feed still asks them: kept pages are served', async () => {
   const asked: string[] = [];
-  const main = await startUpstream(
+  const [main, peer] = await twice(
     slowButWorking(0, (req, res) => {
       res.setHeader('content-type', 'application/json');
       if (req.url?.startsWith('/internal/cache-version')) {
@@ -303,16 +316,17 @@ test('with every instance out, the cache-version feed still asks them: kept page
       return false;
     }),
   );
-  cleanup(main.close);
   const url = await gateway({
     AUTH_URLS: main.url,
-    MAIN_URLS: main.url,
+    MAIN_URLS: `${main.url},${peer.url}`,
     HEALTH_INTERVAL_MS: 100,
     RESPONSE_CACHE_FEED_MS: 100,
     RESPONSE_CACHE_FEED_WAIT: 0,
     RESPONSE_CACHE_MAX_STALENESS_MS: 5000,
   });
-  await eventually(async () => (await healthy(url, main.url)) === '0');
+  await eventually(
+    async () => (await healthy(url, main.url)) === '0' && (await healthy(url, peer.url)) === '0',
+  );
   // Kept (panic-routed), which starts the feed for main.
   assert.equal((await fetch(`${url}/main/v1/posts`)).status, 200);
   const hits = async () =>

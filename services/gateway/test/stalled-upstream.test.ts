@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { test } from 'node:test';
 import { loggerOptions } from '@platform/http';
 import { logCapture } from '@platform/testing';
@@ -129,18 +130,21 @@ test('with every instance out, requests still go to them (panic routing), counte
 });
 
 test('a service’s panic is logged once when it starts and once when it ends, whatever its routes', async () => {
-  // Not ready by its own word (503 from /health/ready), answering everything else.
+  // Both not ready by their own word (503 from /health/ready), answering everything else. Two: a
+  // service of one instance is never in panic (single-instance.test.ts).
   const state = { ready: true };
-  const main = await startUpstream((req, res) => {
+  const instance = (req: IncomingMessage, res: ServerResponse) => {
     if (req.url === '/health/ready') {
       res.statusCode = state.ready ? 200 : 503;
       res.end('{}');
     } else echo('main')(req, res);
-  });
-  cleanup(main.close);
+  };
+  const main = await startUpstream(instance);
+  const peer = await startUpstream(instance);
+  cleanup(main.close, peer.close);
   const logs = logCapture();
   const started = await startGateway(
-    { AUTH_URLS: main.url, MAIN_URLS: main.url, HEALTH_INTERVAL_MS: 100 },
+    { AUTH_URLS: main.url, MAIN_URLS: `${main.url},${peer.url}`, HEALTH_INTERVAL_MS: 100 },
     { logger: pino(loggerOptions('gateway', 'info'), logs.stream) },
   );
   cleanup(() => started.app.close());
@@ -150,7 +154,9 @@ test('a service’s panic is logged once when it starts and once when it ends, w
       .map((line) => JSON.parse(line) as Record<string, unknown>)
       .filter((e) => e.upstream_service === 'main' && msg.test(String(e.msg)));
   state.ready = false;
-  await eventually(async () => (await healthy(url, main.url)) === '0');
+  await eventually(
+    async () => (await healthy(url, main.url)) === '0' && (await healthy(url, peer.url)) === '0',
+  );
   // GET /main/v1/posts is an exact route of its own (main's manifest `edge`), the rest of
   // /main/v1 the catch-all's: one service, one panic.
   for (const path of ['/main/v1/posts', '/main/v1/categories', '/main/v1/posts?x=1']) {
@@ -158,7 +164,9 @@ test('a service’s panic is logged once when it starts and once when it ends, w
   }
   assert.equal(lines(/panic routing\)$/).length, 1);
   state.ready = true;
-  await eventually(async () => (await healthy(url, main.url)) === '1');
+  await eventually(
+    async () => (await healthy(url, main.url)) === '1' && (await healthy(url, peer.url)) === '1',
+  );
   for (const path of ['/main/v1/categories', '/main/v1/posts?y=1']) {
     assert.equal((await fetch(`${url}${path}`)).status, 200);
   }

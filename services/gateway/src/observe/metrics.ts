@@ -32,10 +32,10 @@ export function gatewayMetrics(
     };
   new Gauge({
     name: 'gateway_upstream_healthy',
-    help: '1 while an upstream instance is in rotation (ready and not ejected), else 0 (it then gets traffic only in panic routing, when no instance of its service is in)',
+    help: '1 while an upstream instance is in rotation (ready and not ejected; the only instance of its service stays in through an ejection for a failed request), else 0 (it then gets traffic only in panic routing, when no instance of its service is in, or as the only instance of its service)',
     labelNames: ['upstream_service', 'instance'] as const,
     registers,
-    collect: perInstance((_b, i) => (isAvailable(i) ? 1 : 0)),
+    collect: perInstance((b, i) => (isAvailable(i, Date.now(), b.instances.length === 1) ? 1 : 0)),
   });
   new Gauge({
     name: 'gateway_upstream_in_flight',

@@ -35,7 +35,10 @@ export interface Instance {
 
 export interface Balancer {
   readonly instances: readonly Instance[];
-  /** The available instance with the fewest requests in flight; ties go round in turn. */
+  /**
+   * The available instance with the fewest requests in flight; ties go round in turn. The only
+   * instance of the service is available through its passive ejection (isAvailable).
+   */
   pick(exclude?: Instance): Instance | undefined;
   /**
    * Passive health: take an instance out for the eject period; `unreachable` (refused, or no
@@ -85,8 +88,15 @@ export interface BalancerOptions {
   connect: (url: string) => Dispatcher;
 }
 
-export const isAvailable = (instance: Instance, now = Date.now()) =>
-  instance.ready && instance.ejectedUntil <= now;
+/**
+ * In rotation: ready, and not ejected. The only instance of its service (`sole`) stays in through
+ * a passive ejection for a failed request (a timeout, its closing refusal): with nowhere else to
+ * send the next request, taking it out changed nothing but to call every request "panic routed"
+ * (panic.ts). Still out: not ready by its own word or its polls, or ejected as unreachable (a
+ * 503 at once beats waiting out a connect timeout for one).
+ */
+export const isAvailable = (instance: Instance, now = Date.now(), sole = false) =>
+  instance.ready && (instance.ejectedUntil <= now || (sole && !instance.unreachable));
 
 /** Its latest attempt failed fast less than `windowMs` ago: panic routing prefers a peer. */
 export const isFailing = (instance: Instance, windowMs: number, now = Date.now()) =>
@@ -157,7 +167,8 @@ export function createBalancer(urls: readonly string[], options: BalancerOptions
     },
     pick(exclude) {
       const now = Date.now();
-      return fewestInFlight(exclude, (i) => isAvailable(i, now));
+      const sole = instances.length === 1;
+      return fewestInFlight(exclude, (i) => isAvailable(i, now, sole));
     },
     pickAny(exclude) {
       const now = Date.now();

@@ -13,7 +13,8 @@ export type Chooser = (exclude?: Instance) => Instance | undefined;
  * every instance stalled past a health poll's timeout, or answered one request slowly, was a
  * certain 503 on every route until the next good poll; now the request is tried. A warning when
  * the service's panic starts, a line when it ends (once each, whoever asked), and every such
- * request counted (`gateway_upstream_panic_routed_total`).
+ * request counted (`gateway_upstream_panic_routed_total`). Only for a service of two instances or
+ * more: the only one gets every request whatever its state, and that is no panic.
  */
 export function panicChoosers(
   balancers: ReadonlyMap<string, Balancer>,
@@ -38,13 +39,19 @@ function panicking(
   // At 0 from the start: the alert's increase() sees the first panic, not only the second.
   routed?.inc(0);
   let inPanic = false;
+  const calm = () => {
+    inPanic = false;
+    log.info(
+      { upstream_service: service },
+      balancer.instances.length === 1
+        ? 'one instance is left: panic routing ends'
+        : 'an instance is back in: panic routing ends',
+    );
+  };
   return (exclude) => {
     const instance = balancer.pick(exclude);
     if (instance) {
-      if (inPanic && !exclude) {
-        inPanic = false;
-        log.info({ upstream_service: service }, 'an instance is back in: panic routing ends');
-      }
+      if (inPanic && !exclude) calm();
       return instance;
     }
     const any = balancer.pickAny(exclude);
@@ -52,6 +59,15 @@ function panicking(
     // A retry away from an instance that is still in (its connection broke under a read) goes
     // to one that is out, having nowhere else to go; but the service has an instance in: no panic.
     if (exclude && isAvailable(exclude)) return any;
+    // A service of one instance (Compose's and `npm start`'s default, or one left by a DNS
+    // refresh) has nowhere else to send a request, whatever its state: no panic, as its healthy
+    // share says nothing. Its failures are in the request metrics (5xx, 504) and its health in
+    // gateway_upstream_healthy; counted here, one slow endpoint's timeouts kept the service "in
+    // panic" and fired the critical GatewayPanicRouting.
+    if (balancer.instances.length === 1) {
+      if (inPanic) calm();
+      return any;
+    }
     routed?.inc();
     if (!inPanic) {
       inPanic = true;
