@@ -20,7 +20,7 @@ import { profileRoutes } from './identity/routes.ts';
 import { deadLetterRoutes } from './ingestion/dead-letter-routes.ts';
 import { createDedup } from './ingestion/dedup.ts';
 import { scheduleForgetting } from './ingestion/forget.ts';
-import { createForgotten } from './ingestion/forgotten.ts';
+import { createForgotten, unlinkItem } from './ingestion/forgotten.ts';
 import { registerQueueMetrics } from './ingestion/metrics.ts';
 import { createPointNumbers } from './ingestion/point-numbers.ts';
 import { createQueue } from './ingestion/queue.ts';
@@ -99,9 +99,14 @@ export async function buildApp(deps: AnalyticsAppDeps): Promise<App> {
     log: app.log,
     metrics: app.metrics,
     dedup,
-    // Events with a message id reach the destinations when the writer takes their id (once).
+    // Events with a message id reach the destinations when the writer takes their id (once);
+    // a user being forgotten's under the pseudonym, as the store gets them.
     onClaimed: destinations.list.length
-      ? (tx, items) => destinations.enqueue(tx, items.map(acceptedOf))
+      ? (tx, items) =>
+          destinations.enqueue(
+            tx,
+            items.map((item) => acceptedOf(unlinkItem(item, forgotten.ids))),
+          )
       : undefined,
   });
   registerQueueMetrics(database.db, app.metrics);

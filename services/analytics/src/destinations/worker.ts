@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Counter } from 'prom-client';
 import type { Db } from '../db/index.ts';
 import type { Destination } from './config.ts';
+import { unlinkedForSending } from './forget.ts';
 import { claimDue, type Delivery, deleteDelivered, recordFailure } from './repository.ts';
 import { send } from './send.ts';
 
@@ -74,7 +75,8 @@ export function createWorker(options: WorkerOptions) {
     const free = options.concurrency - active.size;
     if (!running || free <= 0) return;
     const lease = options.timeoutMs + 30_000;
-    const rows = await claimDue(db, names, free, lease);
+    // A deleted user's deliveries go out under the pseudonym (forget.ts).
+    const rows = await unlinkedForSending(db, await claimDue(db, names, free, lease));
     for (const row of rows) {
       const task = deliver(row)
         .catch((err: unknown) =>

@@ -29,7 +29,7 @@ export function createForgotten(): Forgotten {
  * long outage with many deletions must not make every item cost a search per user).
  */
 const FEW = 4;
-const UUIDS = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+export const UUIDS = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
 
 /** Text with every forgotten id in it replaced by its pseudonym (as the stores' forgetUsers). */
 export function unlinkText(text: string, ids: ReadonlyMap<string, string>): string {

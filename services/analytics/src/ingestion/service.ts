@@ -6,7 +6,7 @@ import type { AnalyticsContext } from '../context.ts';
 import { unstorable } from '../storable.ts';
 import { clientKey, fingerprint } from './dedup.ts';
 import { numbered } from './point-numbers.ts';
-import { insertRows } from './queue.ts';
+import { insertRows, packRows } from './queue.ts';
 import {
   acceptedOf,
   type NewRow,
@@ -150,8 +150,8 @@ async function accept(
 
 /** Queues the row and hands its events without a message id to the destinations, atomically. */
 async function withDestinations(ctx: AnalyticsContext, row: NewRow): Promise<Row | undefined> {
-  // Numbered before the transaction begins (see numbered).
-  const rows = await numbered([row], ctx.points);
+  // Numbered and packed before the transaction begins (see numbered, packRows).
+  const rows = await packRows(await numbered([row], ctx.points));
   return ctx.db.transaction(async (tx) => {
     const [queued] = await insertRows(tx, rows);
     const unkeyed = (queued?.item ?? []).filter((item) => item && item.key === undefined);

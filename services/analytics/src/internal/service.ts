@@ -1,11 +1,12 @@
 import { type FieldError, problems } from '@platform/http';
+import { inArray } from 'drizzle-orm';
 import type { Static } from 'typebox';
 import type { AnalyticsContext } from '../context.ts';
 import { receivedIds } from '../db/schema.ts';
 import { forgetUsers } from '../identity/repository.ts';
 import { rememberDeletions } from '../ingestion/forget.ts';
-import { enqueueEvents } from '../ingestion/queue.ts';
-import { samplesRow } from '../ingestion/queue-rows.ts';
+import { insertRows, packRows } from '../ingestion/queue.ts';
+import { eventsRow, samplesRow } from '../ingestion/queue-rows.ts';
 import type { AcceptedEvent, Sample } from '../ingestion/types.ts';
 import { EARLIEST, unstorable } from '../storable.ts';
 import type { EventsBody, SamplesBody } from './schema.ts';
@@ -45,47 +46,72 @@ export async function receiveEvents(
     body.events.map((e, i) => ({ field: `events.${i}.occurred_at`, value: e.occurred_at })),
   );
   const unique = [...new Map(body.events.map((e) => [e.id, e])).values()];
-  if (unique.length === 0) return 0;
-  // Numbers for every event, reserved before the transaction begins (see numbered): those of
-  // re-sends, left out, go unused.
-  const point = await ctx.points.take(unique.length);
-  const fresh = await ctx.db.transaction(async (tx) => {
-    const inserted = await tx
-      .insert(receivedIds)
-      .values(unique.map((e) => ({ id: e.id })))
-      .onConflictDoNothing()
-      .returning({ id: receivedIds.id });
-    const ids = new Set(inserted.map((r) => r.id));
-    const events: AcceptedEvent[] = unique
-      .filter((e) => ids.has(e.id))
-      .map((e) => ({
-        id: e.id,
-        event: e.type,
-        // A tag in InfluxDB, which refuses an empty one.
-        source: e.id.indexOf(':') > 0 ? e.id.slice(0, e.id.indexOf(':')) : 'service',
-        userId: e.user_id ?? null,
-        anonymousId: null,
-        properties: e.payload,
-        timestamp: new Date(e.occurred_at).toISOString(),
-      }));
-    // A deleted account's profile and links go with it; its events are unlinked in the store.
-    await forgetUsers(
-      tx,
-      events.flatMap((e) => (e.event === 'user.deleted' && e.userId ? [e.userId] : [])),
-    );
-    await ctx.destinations.enqueue(tx, events);
-    const row = await enqueueEvents(tx, events, point);
-    // After the row: its queue_seq (the queue's last number) then covers this batch's own events,
-    // the deletion's among them, so the mapping stays until they are written (forget.ts).
-    await rememberDeletions(tx, events);
-    return row;
-  });
-  if (fresh) {
-    ctx.writer.remember(fresh);
-    ctx.writer.wake();
+  // The row is packed before its transaction opens (queue.ts packRows), so the events it holds
+  // are decided first: all of them, the common case; when a re-send repeats ids (the insert
+  // below takes fewer), the transaction is undone and the batch taken again without the ids
+  // already received.
+  let seen = new Set<string>();
+  for (;;) {
+    const events = unique.filter((e) => !seen.has(e.id)).map(accepted);
+    if (events.length === 0) return 0;
+    // Numbers reserved before the transaction begins (see numbered): an undone one's go unused.
+    const point = await ctx.points.take(events.length);
+    const [packed] = await packRows([{ ...eventsRow(events), point }]);
+    try {
+      const fresh = await ctx.db.transaction(async (tx) => {
+        const inserted = await tx
+          .insert(receivedIds)
+          .values(events.map((e) => ({ id: e.id })))
+          .onConflictDoNothing()
+          .returning({ id: receivedIds.id });
+        if (inserted.length < events.length) throw new Repeated();
+        // A deleted account's profile and links go with it; its events are unlinked in the store.
+        await forgetUsers(
+          tx,
+          events.flatMap((e) => (e.event === 'user.deleted' && e.userId ? [e.userId] : [])),
+        );
+        await ctx.destinations.enqueue(tx, events);
+        const [row] = await insertRows(tx, [packed!]);
+        // After the row: its queue_seq (the queue's last number) then covers this batch's own
+        // events, the deletion's among them, so the mapping stays until they are written.
+        await rememberDeletions(tx, events);
+        return row!;
+      });
+      ctx.writer.remember(fresh);
+      ctx.writer.wake();
+      return fresh.item.length;
+    } catch (error) {
+      if (!(error instanceof Repeated)) throw error;
+      seen = await received(
+        ctx,
+        unique.map((e) => e.id),
+      );
+    }
   }
-  return fresh?.item.length ?? 0;
 }
+
+/** A re-send's ids are among the batch's: its transaction is undone (receiveEvents). */
+class Repeated extends Error {}
+
+/** Which of these ids were received before. */
+async function received(ctx: AnalyticsContext, ids: string[]): Promise<Set<string>> {
+  const rows = await ctx.db
+    .select({ id: receivedIds.id })
+    .from(receivedIds)
+    .where(inArray(receivedIds.id, ids));
+  return new Set(rows.map((r) => r.id));
+}
+
+const accepted = (e: Static<typeof EventsBody>['events'][number]): AcceptedEvent => ({
+  id: e.id,
+  event: e.type,
+  // A tag in InfluxDB, which refuses an empty one.
+  source: e.id.indexOf(':') > 0 ? e.id.slice(0, e.id.indexOf(':')) : 'service',
+  userId: e.user_id ?? null,
+  anonymousId: null,
+  properties: e.payload,
+  timestamp: new Date(e.occurred_at).toISOString(),
+});
 
 /** Numbers and UUIDs in a path would make one series per record; they become `:id`. */
 export function routeTemplate(route: string): string {

@@ -12,7 +12,7 @@ import {
 } from '../identity/repository.ts';
 import { fingerprint, segmentKey } from '../ingestion/dedup.ts';
 import { numbered } from '../ingestion/point-numbers.ts';
-import { insertRows } from '../ingestion/queue.ts';
+import { insertRows, packRows } from '../ingestion/queue.ts';
 import { eventsRow, ROW_ITEMS } from '../ingestion/queue-rows.ts';
 import { isReserved, RESERVED_NAMESPACES } from '../ingestion/schema.ts';
 import type { AcceptedEvent } from '../ingestion/types.ts';
@@ -356,8 +356,8 @@ export async function ingest(ctx: AnalyticsContext, messages: Converted[]): Prom
       ),
     );
   }
-  // Numbered before the transaction begins (see numbered).
-  const numberedParts = await numbered(parts, ctx.points);
+  // Numbered and packed before the transaction begins (see numbered, packRows).
+  const numberedParts = await packRows(await numbered(parts, ctx.points));
   const rows = await ctx.db.transaction(async (tx) => {
     await recordIdentities(ctx, tx, unique, fps);
     const unkeyed = unique.filter((m) => m.messageId === undefined).map((m) => m.event);

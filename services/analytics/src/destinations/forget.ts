@@ -1,0 +1,54 @@
+import { inArray, sql } from 'drizzle-orm';
+import type { Db } from '../db/index.ts';
+import { forgottenUsers } from '../db/schema.ts';
+import { UUIDS, unlinkText } from '../ingestion/forgotten.ts';
+import type { Delivery } from './repository.ts';
+
+/**
+ * The deletion notice keeps the id it announces: it is how a destination learns whom to erase
+ * of what it already holds (rewritten, it would name a pseudonym the destination never saw).
+ */
+const NOTICE = 'user.deleted';
+
+/**
+ * Deliveries about to be sent, with the pseudonym of every user being forgotten
+ * (forgotten_users) for their id — in `userId` and anywhere in the properties, as the stores
+ * get them; an anonymous id stays, as there. Looked up in the table, not in the writer's lookup
+ * (refreshed every 2 s, per replica): a delivery claimed after the deletion committed never
+ * goes out with the id. One indexed query for the ids the payloads mention; none when they
+ * mention no UUID.
+ */
+export async function unlinkedForSending(db: Db, rows: Delivery[]): Promise<Delivery[]> {
+  const texts = rows.map((r) => (r.event === NOTICE ? null : JSON.stringify(r.payload)));
+  const mentioned = new Set<string>();
+  for (const text of texts) if (text) for (const [id] of text.matchAll(UUIDS)) mentioned.add(id);
+  if (mentioned.size === 0) return rows;
+  const found = await db
+    .select({ userId: forgottenUsers.userId, pseudonym: forgottenUsers.pseudonym })
+    .from(forgottenUsers)
+    .where(inArray(forgottenUsers.userId, [...mentioned]));
+  if (found.length === 0) return rows;
+  const ids = new Map(found.map((f) => [f.userId, f.pseudonym] as const));
+  return rows.map((row, i) => {
+    const text = texts[i];
+    const out = text ? unlinkText(text, ids) : text;
+    return out === text || !out ? row : { ...row, payload: JSON.parse(out) };
+  });
+}
+
+/**
+ * Rewrites the users' pending and dead deliveries with their pseudonym (each forgetting pass,
+ * forget.ts), so that once the mapping is gone none keeps the id: a retry hours later or a dead
+ * letter's replay sends the pseudonym. A UUID is never escaped in JSON, so replacing it in the
+ * text covers `userId` and every mention in the properties. The deletion notice stays as it is.
+ */
+export async function unlinkDeliveries(db: Db, users: { userId: string; pseudonym: string }[]) {
+  if (users.length === 0) return;
+  const replaced = users.reduce(
+    (acc, u) => sql`replace(${acc}, ${u.userId}, ${u.pseudonym})`,
+    sql`payload::text`,
+  );
+  const mentions = sql.param(users.map((u) => `%${u.userId}%`));
+  await db.execute(sql`update destination_deliveries set payload = (${replaced})::jsonb
+    where event <> ${NOTICE} and payload::text like any(${mentions}::text[])`);
+}

@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { test } from 'node:test';
+import pg from 'pg';
+import { startReceiver, until } from './destinations-receiver.ts';
+import { bearer, buildTestAnalytics, serviceHeaders, sql, userDeleted } from './helper.ts';
+
+/**
+ * A deleted user's events that still wait for a destination — deliveries already in the
+ * destinations' table (the receiver down) and keyed events the writer hands over only once it
+ * claims their id (after the deletion) — reach the webhook under the pseudonym, as the stores
+ * get them; never under the real id. The `user.deleted` event itself names the user: it is how
+ * a destination learns whom to erase.
+ */
+
+let receiverUp = false;
+/** Paths the receiver refuses as such (400: a dead letter at once). */
+const refused = new Set<string>();
+const receiver = await startReceiver((path) => (refused.has(path) ? 400 : receiverUp ? 200 : 503));
+const t = await buildTestAnalytics({
+  DESTINATIONS: JSON.stringify([
+    { name: 'crm', url: receiver.url('/crm'), secret: 'whsec-test-0123456789abcdef' },
+    { name: 'refusing', url: receiver.url('/refusing'), secret: 'whsec-test-0123456789abcdef' },
+  ]),
+  DESTINATION_INTERVAL_MS: '20',
+  DESTINATION_RETRY_BASE_MS: '20',
+  DESTINATION_RETRY_MAX_MS: '100',
+});
+refused.add('/refusing');
+
+const deliver = async (events: object[]) => {
+  const answer = await t.app.inject({
+    method: 'POST',
+    url: '/internal/events',
+    headers: serviceHeaders,
+    payload: { events },
+  });
+  assert.equal(answer.statusCode, 202, answer.body);
+};
+const mapping = async (userId: string) =>
+  (
+    await sql(t.databaseUrl, 'select pseudonym from forgotten_users where user_id = $1', [userId])
+  )[0]?.pseudonym as string | undefined;
+
+test("a deleted user's queued and pending deliveries reach the webhook under the pseudonym", async () => {
+  const user = await t.user();
+  const other = await t.user();
+  // Every claim of a message id waits while the test holds the claims' lock: the keyed event
+  // stays queued, unclaimed and not handed over, until after the deletion.
+  const claims = new pg.Client({ connectionString: t.databaseUrl });
+  await claims.connect();
+  await claims.query(`select pg_advisory_lock(hashtext('message-id-claims'))`);
+  try {
+    const tracked = await t.app.inject({
+      method: 'POST',
+      url: '/analytics/v1/track-event',
+      headers: bearer(user.accessToken),
+      payload: {
+        events: [
+          { event: 'f.keyed', message_id: 'f-1', properties: { friend: user.id } },
+          { event: 'f.plain', anonymous_id: 'anon-f', properties: { path: '/a' } },
+        ],
+      },
+    });
+    assert.equal(tracked.statusCode, 202, tracked.body);
+    await deliver([
+      {
+        id: `main:${randomUUID()}`,
+        type: 'post.updated',
+        occurred_at: new Date().toISOString(),
+        user_id: other.id,
+        payload: { author_id: user.id },
+      },
+    ]);
+    // The receiver is down: the events without a message id wait in destination_deliveries.
+    await until(() => receiver.at('/crm').length >= 2, 'failed attempts before the deletion');
+    assert.equal((await userDeleted(t, user.id)).statusCode, 202);
+  } finally {
+    await claims.query(`select pg_advisory_unlock(hashtext('message-id-claims'))`);
+    await claims.end();
+  }
+  const pseudonym = await mapping(user.id);
+  assert.ok(pseudonym?.startsWith('deleted-'));
+  const before = receiver.at('/crm').length;
+  receiverUp = true;
+  const taken = () => receiver.at('/crm').filter((r) => r.status === 200);
+  await until(() => taken().length === 4, 'every event delivered');
+  const after = receiver.at('/crm').slice(before);
+  const named = (event: string) => after.find((r) => r.body.event === event && r.status === 200);
+  for (const r of after.filter((x) => x.body.event !== 'user.deleted')) {
+    assert.ok(!r.raw.includes(user.id), `${String(r.body.event)} carries the real id: ${r.raw}`);
+  }
+  assert.equal(named('f.keyed')?.body.userId, pseudonym);
+  assert.deepEqual(named('f.keyed')?.body.properties, { friend: pseudonym });
+  assert.equal(named('f.plain')?.body.userId, pseudonym);
+  // An anonymous id stays, as in the stores (its link to the user went with the deletion).
+  assert.equal(named('f.plain')?.body.anonymousId, 'anon-f');
+  assert.deepEqual(named('post.updated')?.body.properties, { author_id: pseudonym });
+  assert.equal(named('post.updated')?.body.userId, other.id, 'other users keep their id');
+  // The deletion itself names the user: the destination's cue to erase what it holds.
+  assert.equal(named('user.deleted')?.body.userId, user.id);
+
+  // The refusing destination's dead letters are rewritten in place by the forgetting passes:
+  // none keeps the id, and a replay, even after the mapping is gone, sends the pseudonym.
+  const kept = () =>
+    sql(
+      t.databaseUrl,
+      `select event from destination_deliveries
+        where payload::text like $1 and event <> 'user.deleted' order by event`,
+      [`%${user.id}%`],
+    );
+  await until(async () => (await kept()).length === 0, 'dead letters rewritten');
+  await sql(t.databaseUrl, 'delete from forgotten_users where user_id = $1', [user.id]);
+  refused.delete('/refusing');
+  const replayed = await t.app.inject({
+    method: 'POST',
+    url: '/analytics/v1/destinations/dead-letters/replay?destination=refusing',
+    headers: bearer(t.adminToken),
+  });
+  assert.equal(replayed.statusCode, 202, replayed.body);
+  const again = () => receiver.at('/refusing').filter((r) => r.status === 200);
+  await until(() => again().length === 4, 'the dead letters replayed');
+  for (const r of again().filter((x) => x.body.event !== 'user.deleted')) {
+    assert.ok(!r.raw.includes(user.id), `${String(r.body.event)} replayed with the real id`);
+  }
+  assert.equal(again().find((r) => r.body.event === 'f.keyed')?.body.userId, pseudonym);
+});
