@@ -1,7 +1,7 @@
 import { inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.ts';
 import { forgottenUsers } from '../db/schema.ts';
-import { UUIDS, unlinkText } from '../ingestion/forgotten.ts';
+import { UUIDS, unlinkedSql, unlinkText } from '../ingestion/forgotten.ts';
 import type { Delivery } from './repository.ts';
 
 /**
@@ -40,14 +40,12 @@ export async function unlinkedForSending(db: Db, rows: Delivery[]): Promise<Deli
  * Rewrites the users' pending and dead deliveries with their pseudonym (each forgetting pass,
  * forget.ts), so that once the mapping is gone none keeps the id: a retry hours later or a dead
  * letter's replay sends the pseudonym. A UUID is never escaped in JSON, so replacing it in the
- * text covers `userId` and every mention in the properties. The deletion notice stays as it is.
+ * text (never inside an escape: unlinkedSql) covers `userId` and every mention in the
+ * properties. The deletion notice stays as it is.
  */
 export async function unlinkDeliveries(db: Db, users: { userId: string; pseudonym: string }[]) {
   if (users.length === 0) return;
-  const replaced = users.reduce(
-    (acc, u) => sql`replace(${acc}, ${u.userId}, ${u.pseudonym})`,
-    sql`payload::text`,
-  );
+  const replaced = unlinkedSql(sql`payload::text`, users);
   const mentions = sql.param(users.map((u) => `%${u.userId}%`));
   await db.execute(sql`update destination_deliveries set payload = (${replaced})::jsonb
     where event <> ${NOTICE} and payload::text like any(${mentions}::text[])`);

@@ -1,3 +1,5 @@
+import { type SQL, sql } from 'drizzle-orm';
+
 /**
  * The users being forgotten (forgotten_users), as the writer looks them up: user id → pseudonym.
  * Refreshed by each forgetting tick (forget.ts forgetPending) from the rows it reads anyway, so it
@@ -29,15 +31,46 @@ export function createForgotten(): Forgotten {
  * long outage with many deletions must not make every item cost a search per user).
  */
 const FEW = 4;
-export const UUIDS = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
 
-/** Text with every forgotten id in it replaced by its pseudonym (as the stores' forgetUsers). */
+/**
+ * Before a match: not inside a JSON `\u` escape. The texts searched are JSON (JSON.stringify's,
+ * jsonb's), which write a control character as `\u001a`: in `"\u001a34567-…"` the hex digits
+ * are the escape's and the value holds no id, although the text does — replaced there, the
+ * escape broke (`\u0deleted-…`): the text was no longer JSON, a pass's `::jsonb` cast failed
+ * for every user of the pass, each pass, and the worker could not read the delivery. A backslash
+ * after an even run of backslashes is the one that begins an escape.
+ */
+const NOT_IN_ESCAPE = String.raw`(?<!(?:^|[^\\])(?:\\\\)*\\u[0-9a-fA-F]{0,3})`;
+export const UUIDS = new RegExp(
+  `${NOT_IN_ESCAPE}[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`,
+  'gi',
+);
+
+/** A user id (a UUID: no character special to a pattern) where it is not in an escape. */
+const idPattern = (id: string) => new RegExp(`${NOT_IN_ESCAPE}${id}`, 'g');
+
+/**
+ * JSON text with every forgotten id in it replaced by its pseudonym (as the stores'
+ * forgetUsers): in any string, key or value, never inside an escape.
+ */
 export function unlinkText(text: string, ids: ReadonlyMap<string, string>): string {
   if (ids.size > FEW) return text.replace(UUIDS, (id) => ids.get(id) ?? id);
   let out = text;
-  for (const [id, pseudonym] of ids) if (out.includes(id)) out = out.replaceAll(id, pseudonym);
+  for (const [id, pseudonym] of ids) {
+    if (out.includes(id)) out = out.replace(idPattern(id), () => pseudonym);
+  }
   return out;
 }
+
+/**
+ * unlinkText in SQL, for a JSON text column or expression (`payload::text`): one
+ * regexp_replace per user, the same pattern (PostgreSQL's regular expressions have lookbehind).
+ */
+export const unlinkedSql = (text: SQL, users: { userId: string; pseudonym: string }[]): SQL =>
+  users.reduce(
+    (acc, u) => sql`regexp_replace(${acc}, ${`${NOT_IN_ESCAPE}${u.userId}`}, ${u.pseudonym}, 'g')`,
+    text,
+  );
 
 /** Whether the text mentions a forgotten id. */
 export function mentions(text: string, ids: ReadonlyMap<string, string>): boolean {
