@@ -45,3 +45,19 @@ test('an id the hex digits of an escape seem to spell is no id: the text stays J
     );
   }
 });
+
+test('an id right after another UUID-like text is found and replaced, however many users', () => {
+  const user = randomUUID();
+  // `…-aaaa` and the id's first eight digits read as a UUID of their own, which a scan for
+  // UUIDs took, skipping past the id's beginning.
+  const text = JSON.stringify({ ref: `aaaaaaaa-aaaa-aaaa-aaaa-aaaa${user}` });
+  for (const n of [1, 50]) {
+    const ids = new Map([[user, `deleted-${randomUUID()}`], ...lookup(n - 1)]);
+    assert.equal(mentions(text, ids), true, `${n} ids`);
+    assert.deepEqual(
+      JSON.parse(unlinkText(text, ids)),
+      { ref: `aaaaaaaa-aaaa-aaaa-aaaa-aaaa${ids.get(user)}` },
+      `${n} ids`,
+    );
+  }
+});

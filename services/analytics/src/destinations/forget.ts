@@ -1,7 +1,7 @@
 import { inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.ts';
 import { forgottenUsers } from '../db/schema.ts';
-import { UUIDS, unlinkedSql, unlinkText } from '../ingestion/forgotten.ts';
+import { unlinkedSql, unlinkText, uuidsIn } from '../ingestion/forgotten.ts';
 import type { Delivery } from './repository.ts';
 
 /**
@@ -21,7 +21,7 @@ const NOTICE = 'user.deleted';
 export async function unlinkedForSending(db: Db, rows: Delivery[]): Promise<Delivery[]> {
   const texts = rows.map((r) => (r.event === NOTICE ? null : JSON.stringify(r.payload)));
   const mentioned = new Set<string>();
-  for (const text of texts) if (text) for (const [id] of text.matchAll(UUIDS)) mentioned.add(id);
+  for (const text of texts) if (text) for (const id of uuidsIn(text)) mentioned.add(id);
   if (mentioned.size === 0) return rows;
   const found = await db
     .select({ userId: forgottenUsers.userId, pseudonym: forgottenUsers.pseudonym })

@@ -41,22 +41,37 @@ const FEW = 4;
  * after an even run of backslashes is the one that begins an escape.
  */
 const NOT_IN_ESCAPE = String.raw`(?<!(?:^|[^\\])(?:\\\\)*\\u[0-9a-fA-F]{0,3})`;
-export const UUIDS = new RegExp(
-  `${NOT_IN_ESCAPE}[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`,
+/**
+ * A UUID at each position where one begins, overlapping ones too: `…-aaaa<id>` holds a UUID
+ * ending in the id's first digits, and a scan taking one match after another skipped the id.
+ */
+const UUIDS = new RegExp(
+  `${NOT_IN_ESCAPE}(?=([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}))`,
   'gi',
 );
 
+/** The UUIDs a text mentions (not in an escape), overlapping ones included. */
+export function uuidsIn(text: string): Set<string> {
+  const found = new Set<string>();
+  for (const match of text.matchAll(UUIDS)) found.add(match[1]!);
+  return found;
+}
+
 /** A user id (a UUID: no character special to a pattern) where it is not in an escape. */
 const idPattern = (id: string) => new RegExp(`${NOT_IN_ESCAPE}${id}`, 'g');
+
+/** The forgotten ids a text may hold: with many, only those its UUIDs are. */
+const named = (text: string, ids: ReadonlyMap<string, string>): Iterable<string> =>
+  ids.size > FEW ? [...uuidsIn(text)].filter((id) => ids.has(id)) : ids.keys();
 
 /**
  * JSON text with every forgotten id in it replaced by its pseudonym (as the stores'
  * forgetUsers): in any string, key or value, never inside an escape.
  */
 export function unlinkText(text: string, ids: ReadonlyMap<string, string>): string {
-  if (ids.size > FEW) return text.replace(UUIDS, (id) => ids.get(id) ?? id);
   let out = text;
-  for (const [id, pseudonym] of ids) {
+  for (const id of named(text, ids)) {
+    const pseudonym = ids.get(id)!;
     if (out.includes(id)) out = out.replace(idPattern(id), () => pseudonym);
   }
   return out;
@@ -74,11 +89,7 @@ export const unlinkedSql = (text: SQL, users: { userId: string; pseudonym: strin
 
 /** Whether the text mentions a forgotten id. */
 export function mentions(text: string, ids: ReadonlyMap<string, string>): boolean {
-  if (ids.size > FEW) {
-    for (const [id] of text.matchAll(UUIDS)) if (ids.has(id)) return true;
-    return false;
-  }
-  for (const id of ids.keys()) if (text.includes(id)) return true;
+  for (const id of named(text, ids)) if (text.includes(id)) return true;
   return false;
 }
 
