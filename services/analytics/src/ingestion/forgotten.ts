@@ -40,7 +40,8 @@ const FEW = 4;
  * for every user of the pass, each pass, and the worker could not read the delivery. A backslash
  * after an even run of backslashes is the one that begins an escape.
  */
-const NOT_IN_ESCAPE = String.raw`(?<!(?:^|[^\\])(?:\\\\)*\\u[0-9a-fA-F]{0,3})`;
+const ESCAPE_BEGUN = String.raw`(?:^|[^\\])(?:\\\\)*\\u[0-9a-fA-F]{0,3}`;
+const NOT_IN_ESCAPE = `(?<!${ESCAPE_BEGUN})`;
 /**
  * A UUID at each position where one begins, overlapping ones too: `…-aaaa<id>` holds a UUID
  * ending in the id's first digits, and a scan taking one match after another skipped the id.
@@ -57,8 +58,11 @@ export function uuidsIn(text: string): Set<string> {
   return found;
 }
 
-/** A user id (a UUID: no character special to a pattern) where it is not in an escape. */
-const idPattern = (id: string) => new RegExp(`${NOT_IN_ESCAPE}${id}`, 'g');
+/**
+ * A user id (a UUID: no character special to a pattern) where it is not in an escape: checked
+ * once the id matched, so the search is for the id itself.
+ */
+const idPattern = (id: string) => `${id}(?<!${ESCAPE_BEGUN}${id})`;
 
 /** The forgotten ids a text may hold: with many, only those its UUIDs are. */
 const named = (text: string, ids: ReadonlyMap<string, string>): Iterable<string> =>
@@ -72,20 +76,30 @@ export function unlinkText(text: string, ids: ReadonlyMap<string, string>): stri
   let out = text;
   for (const id of named(text, ids)) {
     const pseudonym = ids.get(id)!;
-    if (out.includes(id)) out = out.replace(idPattern(id), () => pseudonym);
+    if (out.includes(id)) out = out.replace(new RegExp(idPattern(id), 'g'), () => pseudonym);
   }
   return out;
 }
 
+/** A pattern that matches nothing (one text, so PostgreSQL compiles it once). */
+const NEVER = 'a^';
+
 /**
- * unlinkText in SQL, for a JSON text column or expression (`payload::text`): one
- * regexp_replace per user, the same pattern (PostgreSQL's regular expressions have lookbehind).
+ * unlinkText in SQL, for a JSON text expression (`payload::text`, evaluated more than once: a
+ * cast). Text without a `\u` escape, nearly all, gets `replace`, as fast as ever; text with one,
+ * a regexp_replace for each user it holds, the escape checked once the id matched. PostgreSQL
+ * evaluates a lookbehind from the text's start and keeps 32 compiled patterns: a pattern per user
+ * on every row made a pass of 100 users over 5,000 rows take 40 s instead of half a second.
  */
-export const unlinkedSql = (text: SQL, users: { userId: string; pseudonym: string }[]): SQL =>
-  users.reduce(
-    (acc, u) => sql`regexp_replace(${acc}, ${`${NOT_IN_ESCAPE}${u.userId}`}, ${u.pseudonym}, 'g')`,
-    text,
-  );
+export function unlinkedSql(text: SQL, users: { userId: string; pseudonym: string }[]): SQL {
+  const plain = users.reduce((acc, u) => sql`replace(${acc}, ${u.userId}, ${u.pseudonym})`, text);
+  const escaped = users.reduce((acc, u) => {
+    const held = sql`strpos(${text}, ${u.userId}) > 0`;
+    const pattern = sql`case when ${held} then ${idPattern(u.userId)} else ${NEVER} end`;
+    return sql`regexp_replace(${acc}, ${pattern}, ${u.pseudonym}, 'g')`;
+  }, text);
+  return sql`(case when strpos(${text}, ${'\\u'}) = 0 then ${plain} else ${escaped} end)`;
+}
 
 /** Whether the text mentions a forgotten id. */
 export function mentions(text: string, ids: ReadonlyMap<string, string>): boolean {
