@@ -30,3 +30,26 @@ test('a deleted user named right after UUID-like text is sent under the pseudony
   const [sent] = await unlinkedForSending(t.database.db, [delivery]);
   assert.deepEqual(sent?.payload.properties, { ref: `aaaaaaaa-aaaa-aaaa-aaaa-aaaa${pseudonym}` });
 });
+
+test('a batch mentioning more UUIDs than a statement takes parameters is looked up whole', async () => {
+  // A domain event may list many ids (up to the 5 MB body): one parameter each made the lookup
+  // fail past 65,535, and with it every claim of the batch, again at each lease's end.
+  const user = randomUUID();
+  const pseudonym = `deleted-${randomUUID()}`;
+  await sql(t.databaseUrl, 'insert into forgotten_users (user_id, pseudonym) values ($1, $2)', [
+    user,
+    pseudonym,
+  ]);
+  const members = Array.from({ length: 70_000 }, () => randomUUID());
+  const delivery = {
+    id: 2,
+    destination: 'crm',
+    eventId: 'e-2',
+    event: 'group.deleted',
+    payload: { type: 'track', properties: { members: [...members, user] } },
+  } as unknown as Delivery;
+  const [sent] = await unlinkedForSending(t.database.db, [delivery]);
+  const out = sent?.payload.properties as { members: string[] };
+  assert.equal(out.members.at(-1), pseudonym);
+  assert.equal(out.members.length, members.length + 1);
+});

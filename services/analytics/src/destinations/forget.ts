@@ -1,4 +1,4 @@
-import { inArray, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { Db } from '../db/index.ts';
 import { forgottenUsers } from '../db/schema.ts';
 import { unlinkedSql, unlinkText, uuidsIn } from '../ingestion/forgotten.ts';
@@ -26,7 +26,9 @@ export async function unlinkedForSending(db: Db, rows: Delivery[]): Promise<Deli
   const found = await db
     .select({ userId: forgottenUsers.userId, pseudonym: forgottenUsers.pseudonym })
     .from(forgottenUsers)
-    .where(inArray(forgottenUsers.userId, [...mentioned]));
+    // One array parameter: a payload may list ids by the tens of thousands (a 5 MB domain
+    // event), past the 65,535 parameters of a statement.
+    .where(sql`${forgottenUsers.userId} = any(${sql.param([...mentioned])}::text[])`);
   if (found.length === 0) return rows;
   const ids = new Map(found.map((f) => [f.userId, f.pseudonym] as const));
   return rows.map((row, i) => {
