@@ -4,11 +4,14 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import type { AnalyticsContext } from '../src/context.ts';
+import { createDestinations } from '../src/destinations/index.ts';
 import { forgetPending } from '../src/ingestion/forget.ts';
 import { createPostgresStore } from '../src/store/postgres.ts';
 import { bearer, buildTestAnalytics, serviceHeaders, sql } from './helper.ts';
 
 const t = await buildTestAnalytics();
+/** The destinations' part of a pass (their deliveries rewritten), on the test database. */
+const destinations = createDestinations({ config: t.config, db: t.database.db, log: t.app.log });
 
 const domainEvent = (type: string, userId: string, payload: object = { user_id: userId }) => ({
   id: `auth:${randomUUID()}`,
@@ -97,6 +100,7 @@ test('after the grace period a final pass runs and the id → pseudonym mapping 
   const calls: [string, string][] = [];
   const ctx = {
     db: t.database.db,
+    destinations,
     store: {
       forgetUsers: async (users: { userId: string; pseudonym: string }[]) => {
         for (const u of users) calls.push([u.userId, u.pseudonym]);
@@ -118,6 +122,7 @@ function countingStore() {
   const store = createPostgresStore(t.database.db);
   const ctx = {
     db: t.database.db,
+    destinations,
     store: {
       forgetUsers: (users: { userId: string; pseudonym: string }[], since?: string) => {
         passes.push({ users: users.length, since });

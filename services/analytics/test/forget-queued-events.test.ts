@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AnalyticsContext } from '../src/context.ts';
+import { createDestinations } from '../src/destinations/index.ts';
 import { requeue, unlinkDeadLetters } from '../src/ingestion/dead-letters.ts';
 import { forgetPending } from '../src/ingestion/forget.ts';
 import { createPointNumbers } from '../src/ingestion/point-numbers.ts';
@@ -34,6 +35,7 @@ const t = await buildTestAnalytics(
 const ctx = {
   db: t.database.db,
   store: createPostgresStore(t.database.db),
+  destinations: createDestinations({ config: t.config, db: t.database.db, log: t.app.log }),
 } as unknown as AnalyticsContext;
 
 const domainEvent = (type: string, userId: string, payload: object = { user_id: userId }) => ({

@@ -29,3 +29,35 @@ test('a few users or many: the same ids are replaced, in a user id and in the pr
     assert.equal(unlinkItem(untouched, ids), untouched, 'an item naming none is kept as it is');
   }
 });
+
+test('an id the hex digits of an escape seem to spell is no id: the text stays JSON', () => {
+  const user = `01a${randomUUID().slice(3)}`;
+  for (const n of [1, 50]) {
+    const ids = new Map([[user, `deleted-${randomUUID()}`], ...lookup(n - 1)]);
+    const pseudonym = ids.get(user)!;
+    // `\u001a` then the rest of the id; a backslash and a `u` as text, then the id.
+    const value = (id: string) => ({ escape: `\u001a${id.slice(3)}`, text: `\\u${id}`, id });
+    const out = unlinkText(JSON.stringify(value(user)), ids);
+    assert.deepEqual(
+      JSON.parse(out),
+      { escape: `\u001a${user.slice(3)}`, text: `\\u${pseudonym}`, id: pseudonym },
+      `${n} ids`,
+    );
+  }
+});
+
+test('an id right after another UUID-like text is found and replaced, however many users', () => {
+  const user = randomUUID();
+  // `…-aaaa` and the id's first eight digits read as a UUID of their own, which a scan for
+  // UUIDs took, skipping past the id's beginning.
+  const text = JSON.stringify({ ref: `aaaaaaaa-aaaa-aaaa-aaaa-aaaa${user}` });
+  for (const n of [1, 50]) {
+    const ids = new Map([[user, `deleted-${randomUUID()}`], ...lookup(n - 1)]);
+    assert.equal(mentions(text, ids), true, `${n} ids`);
+    assert.deepEqual(
+      JSON.parse(unlinkText(text, ids)),
+      { ref: `aaaaaaaa-aaaa-aaaa-aaaa-aaaa${ids.get(user)}` },
+      `${n} ids`,
+    );
+  }
+});

@@ -62,6 +62,29 @@ test('domain events are queued once: re-sending an id is a no-op', async () => {
   ]);
 });
 
+test('overlapping batches sent at once: each id counted once, none dropped', async () => {
+  // Ten batches of ten ids, each sharing five with the next (an outbox retrying while its first
+  // try still runs, two replicas relaying): some are undone and queued again without the ids
+  // another committed first.
+  const ids = (k: number) => Array.from({ length: 10 }, (_, i) => `race:${k * 5 + i}`);
+  const answers = await Promise.all(
+    Array.from({ length: 10 }, (_, k) =>
+      post('/internal/events', { events: ids(k).map((id) => domainEvent(id)) }),
+    ),
+  );
+  for (const a of answers) assert.equal(a.statusCode, 202, a.body);
+  const distinct = new Set(Array.from({ length: 10 }, (_, k) => ids(k)).flat());
+  const accepted = answers.reduce((n, a) => n + (a.json().accepted as number), 0);
+  assert.equal(accepted, distinct.size);
+  await t.drained();
+  const rows = await sql(
+    t.databaseUrl,
+    "select event_id, count(*)::int as n from events where event_id like 'race:%' group by 1",
+  );
+  assert.equal(rows.length, distinct.size);
+  assert.ok(rows.every((r) => r.n === 1));
+});
+
 test('samples are stored with ids in paths folded into the route template', async () => {
   const res = await post('/internal/samples', {
     samples: [sample(200), sample(503, '/main/v1/posts/3f1c2a4e-1b2c-4d5e-8f90-123456789abc?x=1')],

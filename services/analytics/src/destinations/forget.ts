@@ -1,7 +1,7 @@
-import { inArray, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { Db } from '../db/index.ts';
 import { forgottenUsers } from '../db/schema.ts';
-import { UUIDS, unlinkText } from '../ingestion/forgotten.ts';
+import { unlinkedSql, unlinkText, uuidsIn } from '../ingestion/forgotten.ts';
 import type { Delivery } from './repository.ts';
 
 /**
@@ -21,12 +21,14 @@ const NOTICE = 'user.deleted';
 export async function unlinkedForSending(db: Db, rows: Delivery[]): Promise<Delivery[]> {
   const texts = rows.map((r) => (r.event === NOTICE ? null : JSON.stringify(r.payload)));
   const mentioned = new Set<string>();
-  for (const text of texts) if (text) for (const [id] of text.matchAll(UUIDS)) mentioned.add(id);
+  for (const text of texts) if (text) for (const id of uuidsIn(text)) mentioned.add(id);
   if (mentioned.size === 0) return rows;
   const found = await db
     .select({ userId: forgottenUsers.userId, pseudonym: forgottenUsers.pseudonym })
     .from(forgottenUsers)
-    .where(inArray(forgottenUsers.userId, [...mentioned]));
+    // One array parameter: a payload may list ids by the tens of thousands (a 5 MB domain
+    // event), past the 65,535 parameters of a statement.
+    .where(sql`${forgottenUsers.userId} = any(${sql.param([...mentioned])}::text[])`);
   if (found.length === 0) return rows;
   const ids = new Map(found.map((f) => [f.userId, f.pseudonym] as const));
   return rows.map((row, i) => {
@@ -36,19 +38,40 @@ export async function unlinkedForSending(db: Db, rows: Delivery[]): Promise<Deli
   });
 }
 
+/** Rows of destination_deliveries one statement of a pass reads at most (by id). */
+const SWEEP_ROWS = 5000;
+
 /**
  * Rewrites the users' pending and dead deliveries with their pseudonym (each forgetting pass,
  * forget.ts), so that once the mapping is gone none keeps the id: a retry hours later or a dead
  * letter's replay sends the pseudonym. A UUID is never escaped in JSON, so replacing it in the
- * text covers `userId` and every mention in the properties. The deletion notice stays as it is.
+ * text (never inside an escape: unlinkedSql) covers `userId` and every mention in the
+ * properties. The deletion notice stays as it is.
+ *
+ * The id may be anywhere in a payload, so every row is read: SWEEP_ROWS at a time, in id order
+ * (an id never changes, so a row the worker updates meanwhile is not skipped), each range its
+ * own statement. In one, a large table (a receiver down for hours, a destination refusing an
+ * event for the retention's weeks) ran past QUERY_TIMEOUT_MS, failing every pass, and held the
+ * lock of each row it matched until the end.
  */
 export async function unlinkDeliveries(db: Db, users: { userId: string; pseudonym: string }[]) {
   if (users.length === 0) return;
-  const replaced = users.reduce(
-    (acc, u) => sql`replace(${acc}, ${u.userId}, ${u.pseudonym})`,
-    sql`payload::text`,
-  );
+  const replaced = unlinkedSql(sql`payload::text`, users);
   const mentions = sql.param(users.map((u) => `%${u.userId}%`));
-  await db.execute(sql`update destination_deliveries set payload = (${replaced})::jsonb
-    where event <> ${NOTICE} and payload::text like any(${mentions}::text[])`);
+  for (let after = 0; ; ) {
+    const { rows } = await db.execute<{ last: string | null }>(sql`
+      with range as (
+        select max(id) as last from (
+          select id from destination_deliveries where id > ${after} order by id limit ${SWEEP_ROWS}
+        ) ids
+      ), rewritten as (
+        update destination_deliveries set payload = (${replaced})::jsonb
+        where id > ${after} and id <= (select last from range)
+          and event <> ${NOTICE} and payload::text like any(${mentions}::text[])
+      )
+      select last::text from range`);
+    const last = rows[0]?.last;
+    if (last === null || last === undefined) return;
+    after = Number(last);
+  }
 }

@@ -4,6 +4,7 @@ import type { Config } from '../config.ts';
 import type { Db, Tx } from '../db/index.ts';
 import type { AcceptedEvent } from '../ingestion/types.ts';
 import { type Destination, parseDestinations } from './config.ts';
+import { unlinkDeliveries } from './forget.ts';
 import { trackPayload } from './payload.ts';
 import { deleteDeadBefore, insertDeliveries } from './repository.ts';
 import { createWorker } from './worker.ts';
@@ -17,6 +18,12 @@ export interface Destinations {
   /** The configured destinations (with secrets: never serialise these as they are). */
   readonly list: Destination[];
   enqueue(tx: Tx, events: AcceptedEvent[]): Promise<void>;
+  /**
+   * Rewrites these users' pending and dead deliveries with their pseudonym (forget.ts); each
+   * forgetting pass calls it (ingestion/forget.ts), through the context: ingestion imports no
+   * destinations code, destinations import ingestion's types.
+   */
+  forget(users: { userId: string; pseudonym: string }[]): Promise<void>;
   /** Deletes dead letters past the events' retention (they hold event data); runs hourly. */
   prune(): Promise<void>;
   start(): void;
@@ -61,6 +68,7 @@ export function createDestinations(deps: DestinationDeps): Destinations {
   return {
     list,
     prune,
+    forget: (users) => unlinkDeliveries(deps.db, users),
     async enqueue(tx, events) {
       if (list.length === 0) return;
       const rows = list.flatMap((destination) =>

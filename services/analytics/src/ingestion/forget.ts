@@ -4,7 +4,6 @@ import { asc, inArray, sql } from 'drizzle-orm';
 import type { AnalyticsContext } from '../context.ts';
 import type { Tx } from '../db/index.ts';
 import { forgottenUsers } from '../db/schema.ts';
-import { unlinkDeliveries } from '../destinations/forget.ts';
 import { unlinkDeadLetters } from './dead-letters.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -98,7 +97,7 @@ export async function forgetPending(ctx: AnalyticsContext, now = Date.now()): Pr
     : undefined;
   const users = due.map((row) => ({ userId: row.userId, pseudonym: row.pseudonym }));
   await unlinkDeadLetters(ctx.db, users);
-  await unlinkDeliveries(ctx.db, users);
+  await ctx.destinations.forget(users);
   const { mark } = await ctx.store.forgetUsers(users, since);
   const last = due.filter(final);
   const eager = due.filter((row) => !last.includes(row));

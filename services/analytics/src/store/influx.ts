@@ -1,4 +1,5 @@
 import { DomainError } from '@platform/http';
+import { unlinkText } from '../ingestion/forgotten.ts';
 import type { AcceptedEvent } from '../ingestion/types.ts';
 import { decodeCursor, encodeCursor, INFLUX_CURSOR } from './cursor.ts';
 import { TooManyEvents } from './errors.ts';
@@ -156,8 +157,7 @@ export function createInfluxStore(
             const own = typeof r.user_id === 'string' ? byId.get(r.user_id) : undefined;
             if (own) fields.user_id = own;
             if (typeof r.properties === 'string') {
-              let text = r.properties;
-              for (const [id, pseudonym] of byId) text = text.replaceAll(id, pseudonym);
+              const text = unlinkText(r.properties, byId);
               if (text !== r.properties) fields.properties = text;
             }
             const tags = Object.fromEntries(pass.tags.map((t) => [t, String(r[t] ?? '')]));

@@ -3,6 +3,7 @@ import { DomainError } from '@platform/http';
 import { type SQL, sql } from 'drizzle-orm';
 import pg from 'pg';
 import type { Db } from '../db/index.ts';
+import { unlinkedSql } from '../ingestion/forgotten.ts';
 import type { AcceptedEvent } from '../ingestion/types.ts';
 import { decodeCursor, encodeCursor, POSTGRES_CURSOR } from './cursor.ts';
 import { StoreRejected, StoreUnavailable, TooManyEvents } from './errors.ts';
@@ -295,10 +296,8 @@ export function createPostgresStore(db: Db): Store {
         users.map((u) => sql`when ${u.userId} then ${u.pseudonym}`),
         sql` `,
       )} else user_id end`;
-      const text = users.reduce(
-        (acc, u) => sql`replace(${acc}, ${u.userId}, ${u.pseudonym})`,
-        sql`properties::text`,
-      );
+      // Never inside a `\u` escape: the text then stays JSON (forgotten.ts).
+      const text = unlinkedSql(sql`properties::text`, users);
       const mentions = sql.param(users.map((u) => `%${u.userId}%`));
       const events = await sweep(
         'events',

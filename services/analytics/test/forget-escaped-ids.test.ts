@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { test } from 'node:test';
+import { startReceiver, until } from './destinations-receiver.ts';
+import { buildTestAnalytics, serviceHeaders, sql, userDeleted } from './helper.ts';
+
+/**
+ * JSON writes a control character as `\u00XX`; the hex digits that follow it in a string can
+ * spell a user id in the text although the value holds none: `"\u001a34567-…"` for a user
+ * `01a34567-…`. Replacing the id there broke the escape: the text was no longer JSON, so each
+ * forgetting pass failed at its `::jsonb` cast (every user of the pass stayed linked, the
+ * mapping forever) and the worker could not read the delivery to send it. Anyone who can put a
+ * string in an event can write one for a user whose id begins with 00 or 01.
+ */
+
+let receiverUp = false;
+const receiver = await startReceiver(() => (receiverUp ? 200 : 503));
+const t = await buildTestAnalytics({
+  DESTINATIONS: JSON.stringify([
+    { name: 'crm', url: receiver.url('/crm'), secret: 'whsec-test-0123456789abcdef' },
+  ]),
+  DESTINATION_INTERVAL_MS: '20',
+  DESTINATION_RETRY_BASE_MS: '20',
+  DESTINATION_RETRY_MAX_MS: '100',
+  // Retried until the receiver is up, however long the passes take.
+  DESTINATION_MAX_ATTEMPTS: '100000',
+});
+
+test('an id spelled by an escape is left alone: the passes and the deliveries go through', async () => {
+  const user = `01a${randomUUID().slice(3)}`;
+  // A control character whose escape's last hex digits begin the id, then the rest of it.
+  const lookalike = `\u001a${user.slice(3)}`;
+  assert.ok(JSON.stringify(lookalike).includes(user), 'the text spells the id');
+  const eventId = `main:${randomUUID()}`;
+  const answer = await t.app.inject({
+    method: 'POST',
+    url: '/internal/events',
+    headers: serviceHeaders,
+    payload: {
+      events: [
+        {
+          id: eventId,
+          type: 'post.updated',
+          occurred_at: new Date().toISOString(),
+          user_id: randomUUID(),
+          payload: { author_id: user, note: lookalike },
+        },
+      ],
+    },
+  });
+  assert.equal(answer.statusCode, 202, answer.body);
+  await until(() => receiver.at('/crm').length >= 1, 'a failed attempt before the deletion');
+  assert.equal((await userDeleted(t, user)).statusCode, 202);
+  const passed = async () =>
+    (
+      await sql(t.databaseUrl, 'select last_pass_at from forgotten_users where user_id = $1', [
+        user,
+      ])
+    )[0]?.last_pass_at;
+  await until(passed, 'a forgetting pass through', 10_000);
+  const [mapping] = await sql(
+    t.databaseUrl,
+    'select pseudonym from forgotten_users where user_id = $1',
+    [user],
+  );
+  const pseudonym = mapping?.pseudonym as string;
+  const expected = { author_id: pseudonym, note: lookalike };
+  const [stored] = await sql(t.databaseUrl, 'select properties from events where event_id = $1', [
+    eventId,
+  ]);
+  assert.deepEqual(stored?.properties, expected, 'the store: the id unlinked, the note kept');
+  const [pending] = await sql(
+    t.databaseUrl,
+    'select payload from destination_deliveries where event_id = $1',
+    [eventId],
+  );
+  assert.deepEqual(pending?.payload.properties, expected, 'the pending delivery, rewritten');
+  receiverUp = true;
+  const sent = await until(
+    () => receiver.at('/crm').find((r) => r.body.event === 'post.updated' && r.status === 200),
+    'the delivery sent',
+    10_000,
+  );
+  assert.deepEqual(sent.body.properties, expected);
+});
