@@ -23,6 +23,16 @@ import { proxyRoutes } from './proxy/routes.ts';
 import { routesOf } from './proxy/table.ts';
 import { createSampleSink } from './samples/sink.ts';
 
+/**
+ * How long the gateway keeps a connection to an instance idle before it closes it itself. Shorter
+ * than a closing @platform/http instance keeps an idle connection open (IDLE_GRACE_MS, 3 s): by
+ * the time the instance ends those, the gateway has dropped every one it did not use since the
+ * close began, so it never writes a request on one as it is being closed (a write then fails
+ * with no answer, and cannot go to another instance). A connection in use is never idle this
+ * long; one request after a quiet second opens a new connection, a millisecond in a cluster.
+ */
+export const UPSTREAM_IDLE_MS = 1000;
+
 export interface BuildOptions {
   logger?: FastifyServerOptions['loggerInstance'];
   /** Replaces the verifier built from AUTH_URL (tests without an auth service). */
@@ -69,7 +79,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     new Pool(origin, {
       connections: 128,
       pipelining: 1,
-      keepAliveTimeout: 30_000,
+      // Whatever the service's Keep-Alive hint says (72 s): dropped by the gateway first, before a
+      // closing instance ends it (UPSTREAM_IDLE_MS).
+      keepAliveTimeout: UPSTREAM_IDLE_MS,
+      keepAliveMaxTimeout: UPSTREAM_IDLE_MS,
       connect: { timeout: config.UPSTREAM_CONNECT_TIMEOUT_MS },
     });
   const balancers = new Map<string, Balancer>();

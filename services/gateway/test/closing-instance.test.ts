@@ -10,6 +10,7 @@ import {
   IDLE_GRACE_MS,
   sendProblem,
 } from '@platform/http';
+import { UPSTREAM_IDLE_MS } from '../src/app.ts';
 import { closeAtEnd, deadUrl, metricsOf } from './helpers.ts';
 
 const { cleanup, gateway } = closeAtEnd();
@@ -486,4 +487,40 @@ test('a steady stream of writes through a rolling deploy: none fails as the clos
   const ran = [...a.wrote, ...b.wrote].sort();
   assert.deepEqual(ran, [...answers.keys()].sort(), 'every write ran exactly once');
   assert.ok((await retriesOf(url, 'closing')) >= 1, 'the held write was refused and sent to b');
+});
+
+test('a write the gateway sends a closing instance it has heard nothing from, once its kept connection has been quiet for most of the idle grace, is not cut as the grace ends: the gateway dropped that connection first', async () => {
+  // No request reached a since its close began, and no poll: the gateway still counts a in. The
+  // connection it kept to a has been quiet since the warm-up, so the gateway closed it itself
+  // (UPSTREAM_IDLE_MS) before a would (IDLE_GRACE_MS): the write opens a new one, refused, and
+  // goes to b. Kept, it would have been on the wire as a ended it.
+  assert.ok(UPSTREAM_IDLE_MS * 2 <= IDLE_GRACE_MS, 'the gateway drops idle connections well first');
+  const { a, b, relay, url } = await twoInstances();
+  await relay.stopAccepting((port) => a.sockets.has(port));
+  const closed = a.close();
+  await sleep(IDLE_GRACE_MS - 500);
+  let held: Promise<'held'> = relay.arm('POST /main/v1/notes?late', true).then(() => 'held');
+  const answers: number[] = [];
+  // Idle instances take turns: one of the two writes is for a.
+  for (let n = 0; n < 2; n++) {
+    const sent = fetch(`${url}/main/v1/notes?late=${n}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ n }),
+    });
+    if ((await Promise.race([held, sent.then(() => 'answered')])) === 'held') {
+      held = new Promise(() => {});
+      // On the wire past the grace's end, when a ends the connections it finds idle.
+      await sleep(1000);
+      relay.release();
+    }
+    const response = await sent;
+    await response.arrayBuffer();
+    answers.push(response.status);
+  }
+  await closed;
+  assert.deepEqual(answers, [201, 201]);
+  assert.deepEqual(a.wrote, []);
+  assert.deepEqual(b.wrote, ['/main/v1/notes?late=0', '/main/v1/notes?late=1'], 'each ran once');
+  assert.equal(await retriesOf(url, 'unreachable'), 1);
 });
