@@ -44,11 +44,8 @@ export function endQuietConnectionsOnClose(
     socket.once('close', () => sockets.delete(socket));
   });
   if (idleGraceMs > 0) {
-    app.server.on('request', (request: IncomingMessage, response: ServerResponse) => {
-      const socket = request.socket as Quiet;
-      response.once('finish', () => {
-        socket[quietSince] = Date.now();
-      });
+    app.server.on('request', (_request: IncomingMessage, response: ServerResponse) => {
+      response.on('finish', answered);
     });
   }
   app.addHook('preClose', (done) => {
@@ -72,6 +69,12 @@ export function endQuietConnectionsOnClose(
 
 /** When the connection's last answer was written out (or it was opened, if none yet). */
 const quietSince = Symbol('quietSince');
+
+/** A response's 'finish' (once only: no `once` wrapper): its connection is quiet from now. */
+function answered(this: ServerResponse) {
+  // The request keeps its socket; the response has been detached from it by now.
+  (this.req.socket as Quiet)[quietSince] = Date.now();
+}
 
 type Quiet = Socket & {
   [quietSince]?: number;
