@@ -3,7 +3,7 @@ import { ConfigError } from '@platform/config';
 import { type App, createApp } from '@platform/http';
 import { rootRatio } from '@platform/telemetry';
 import type { FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
-import { Pool } from 'undici';
+import { Agent, Pool } from 'undici';
 import { type Config, splitList } from './config.ts';
 import { docsRoutes } from './docs/routes.ts';
 import { capConnections } from './edge/connections.ts';
@@ -102,7 +102,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     },
   );
   await discovery.refresh();
-  const stopPolling = pollHealth([...balancers.values()], config.HEALTH_INTERVAL_MS);
+  // Health checks' own connections (polls and `GET /health`), closed with the gateway.
+  const checks = new Agent();
+  const stopPolling = pollHealth([...balancers.values()], config.HEALTH_INTERVAL_MS, checks);
   const kept = new RevalidationCache({
     maxBytes: config.RESPONSE_CACHE_BYTES,
     maxEntries: config.RESPONSE_CACHE_ENTRIES,
@@ -183,7 +185,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   });
   accessLog(app, { metrics, samples });
 
-  await app.register(healthRoutes, { balancers });
+  await app.register(healthRoutes, { balancers, checks });
   // One per service, for all the gateway sends it: a service's panic is one (proxy/panic.ts).
   const choosers = panicChoosers(balancers, app.log, metrics.panicRouted);
   await app.register(docsRoutes, { routes, choosers });
@@ -219,7 +221,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.addHook('onClose', async () => {
     discovery.stop();
     stopPolling();
-    await Promise.all([...balancers.values()].map((b) => b.close()));
+    await Promise.all([
+      ...[...balancers.values()].map((b) => b.close()),
+      checks.close().catch(() => {}),
+    ]);
     await samples.close();
     await auth.close();
     redis?.disconnect();
