@@ -81,6 +81,12 @@ export interface AppOptions {
    */
   writeOutMs?: number;
   /**
+   * How long a closing app keeps its idle connections open for a request already on its way,
+   * refused with the closing mark (closing.ts): IDLE_GRACE_MS, 2 s, by default, when refusals are
+   * marked; 0 otherwise (the gateway).
+   */
+  idleGraceMs?: number;
+  /**
    * Mark the 503 a closing app answers a request that arrived too late (CLOSING_REFUSAL_HEADER,
    * closing.ts), the default: the gateway sends such a request to another instance. The gateway,
    * whose callers are clients, does not.
@@ -306,7 +312,12 @@ export async function createApp(options: AppOptions): Promise<App> {
   registerWireRules(app);
   registerHealth(app);
   registerMetrics(app, options.name, options.metricsRoute ?? true);
-  endQuietConnectionsOnClose(app, options.writeOutMs, options.markClosingRefusals ?? true);
+  endQuietConnectionsOnClose(
+    app,
+    options.writeOutMs,
+    options.markClosingRefusals ?? true,
+    options.idleGraceMs,
+  );
 
   if (options.prefix) {
     await app.register(

@@ -9,24 +9,45 @@ import { sendProblem } from './problem.ts';
  * after a request of its is aborted (a verifier closing with its feed poll in flight), browsers
  * open spare ones. Either kind kept the close waiting for the keep-alive timeout (72 s), past the
  * shutdown's grace. So while the server closes, connections are ended as they become idle, and
- * those that never sent a byte at once.
+ * those that never sent a byte, each once it has been quiet for the idle grace (`idleGraceMs`:
+ * since its last answer was written out, or since it was opened).
+ *
+ * Not at once: HTTP/1.1 has no way to end an idle connection that a client cannot race. The
+ * gateway may be writing a POST on it at that very moment; it then sees the connection closed
+ * with no answer, cannot tell that from a crash after the route ran, and answers 502 without
+ * trying another instance. Within the grace such a request arrives and gets the closing refusal
+ * (marked, `connection: close`), which the gateway sends to another instance, a write too. Past
+ * it the gateway no longer writes on the connection: it drops one idle for UPSTREAM_IDLE_MS (1 s,
+ * services/gateway app.ts) itself. Only for an app whose refusals are marked: a client of the
+ * gateway cannot resend one.
  */
 export function endQuietConnectionsOnClose(
   app: FastifyInstance,
   writeOutMs = WRITE_OUT_MS,
   markRefusals = true,
+  idleGraceMs = markRefusals ? IDLE_GRACE_MS : 0,
 ) {
-  const sockets = new Set<Socket>();
+  const sockets = new Set<Quiet>();
   let closingSince: number | undefined;
+  /** Closing, and this connection quiet for the grace. */
+  const graceOver = (socket: Quiet) =>
+    closingSince !== undefined && Date.now() - (socket[quietSince] ?? 0) >= idleGraceMs;
   closeIdleConnectionsOnlyOnceWritten(
     app.server,
     () => closingSince !== undefined && Date.now() - closingSince > writeOutMs,
+    graceOver,
   );
   refuseNewRequestsWhileClosing(app, markRefusals);
-  app.server.on('connection', (socket: Socket) => {
+  app.server.on('connection', (socket: Quiet) => {
+    socket[quietSince] = Date.now();
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
+  if (idleGraceMs > 0) {
+    app.server.on('request', (_request: IncomingMessage, response: ServerResponse) => {
+      response.on('finish', answered);
+    });
+  }
   app.addHook('preClose', (done) => {
     const server = app.server;
     if (!server.listening) return done();
@@ -34,7 +55,9 @@ export function endQuietConnectionsOnClose(
     const sweep = () => {
       server.closeIdleConnections();
       // bytesRead counts what the HTTP parser consumed too: 0 means not one byte of a request.
-      for (const socket of sockets) if (socket.bytesRead === 0) socket.destroy();
+      for (const socket of sockets) {
+        if (socket.bytesRead === 0 && graceOver(socket)) socket.destroy();
+      }
     };
     sweep();
     const timer = setInterval(sweep, 50).unref();
@@ -43,6 +66,30 @@ export function endQuietConnectionsOnClose(
     done();
   });
 }
+
+/** When the connection's last answer was written out (or it was opened, if none yet). */
+const quietSince = Symbol('quietSince');
+
+/** A response's 'finish' (once only: no `once` wrapper): its connection is quiet from now. */
+function answered(this: ServerResponse) {
+  // The request keeps its socket; the response has been detached from it by now.
+  (this.req.socket as Quiet)[quietSince] = Date.now();
+}
+
+type Quiet = Socket & {
+  [quietSince]?: number;
+  _httpMessage?: ServerResponse<IncomingMessage> | null;
+};
+
+/**
+ * How long a closing app keeps a quiet connection (idle between requests, or never used) open
+ * for a request that may be on its way (by default; createApp's `idleGraceMs`): twice as long as
+ * the gateway keeps an upstream connection idle (UPSTREAM_IDLE_MS, 1 s), the margin for its
+ * event loop's lag. A connection quiet for longer when the close begins is ended at once, so this
+ * lengthens a shutdown only by what is left of it for connections used just before; well under
+ * WRITE_OUT_MS and the shutdown's grace.
+ */
+export const IDLE_GRACE_MS = 2000;
 
 /**
  * How long a close waits for answers already ended to be read by their clients (by default;
@@ -53,7 +100,7 @@ export function endQuietConnectionsOnClose(
  */
 export const WRITE_OUT_MS = 5000;
 
-type Connection = { socket: Socket & { _httpMessage?: ServerResponse<IncomingMessage> | null } };
+type Connection = { socket: Quiet };
 
 /**
  * Node counts a connection idle once its request has been read, and its closeIdleConnections
@@ -65,7 +112,11 @@ type Connection = { socket: Socket & { _httpMessage?: ServerResponse<IncomingMes
  * sweep closes it if nothing more came), for up to the write-out time (WRITE_OUT_MS) into the close. It reads Node's own list of idle connections (the
  * parser's view: no request partly received); on a Node without that list it is Node's own.
  */
-function closeIdleConnectionsOnlyOnceWritten(server: Server, patienceOver: () => boolean) {
+function closeIdleConnectionsOnlyOnceWritten(
+  server: Server,
+  patienceOver: () => boolean,
+  graceOver: (socket: Quiet) => boolean,
+) {
   server.closeIdleConnections = () => {
     const key = Object.getOwnPropertySymbols(server).find(
       (symbol) => symbol.description === 'http.server.connections',
@@ -77,7 +128,9 @@ function closeIdleConnectionsOnlyOnceWritten(server: Server, patienceOver: () =>
     }
     for (const { socket } of list.idle()) {
       const answer = socket._httpMessage;
-      if (answer && !answer.writableFinished && !patienceOver()) continue;
+      const writing = answer && !answer.writableFinished;
+      // Between requests, a client may be writing the next one on it: kept for the idle grace.
+      if (writing ? !patienceOver() : !graceOver(socket)) continue;
       socket.destroy();
     }
   };

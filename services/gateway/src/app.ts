@@ -3,7 +3,7 @@ import { ConfigError } from '@platform/config';
 import { type App, createApp } from '@platform/http';
 import { rootRatio } from '@platform/telemetry';
 import type { FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
-import { Pool } from 'undici';
+import { Agent, Pool } from 'undici';
 import { type Config, splitList } from './config.ts';
 import { docsRoutes } from './docs/routes.ts';
 import { capConnections } from './edge/connections.ts';
@@ -22,6 +22,16 @@ import { RevalidationCache } from './proxy/revalidation.ts';
 import { proxyRoutes } from './proxy/routes.ts';
 import { routesOf } from './proxy/table.ts';
 import { createSampleSink } from './samples/sink.ts';
+
+/**
+ * How long the gateway keeps a connection to an instance idle before it closes it itself. Shorter
+ * than a closing @platform/http instance keeps an idle connection open (IDLE_GRACE_MS, 3 s): by
+ * the time the instance ends those, the gateway has dropped every one it did not use since the
+ * close began, so it never writes a request on one as it is being closed (a write then fails
+ * with no answer, and cannot go to another instance). A connection in use is never idle this
+ * long; one request after a quiet second opens a new connection, a millisecond in a cluster.
+ */
+export const UPSTREAM_IDLE_MS = 1000;
 
 export interface BuildOptions {
   logger?: FastifyServerOptions['loggerInstance'];
@@ -69,7 +79,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     new Pool(origin, {
       connections: 128,
       pipelining: 1,
-      keepAliveTimeout: 30_000,
+      // Whatever the service's Keep-Alive hint says (72 s): dropped by the gateway first, before a
+      // closing instance ends it (UPSTREAM_IDLE_MS).
+      keepAliveTimeout: UPSTREAM_IDLE_MS,
+      keepAliveMaxTimeout: UPSTREAM_IDLE_MS,
       connect: { timeout: config.UPSTREAM_CONNECT_TIMEOUT_MS },
     });
   const balancers = new Map<string, Balancer>();
@@ -89,7 +102,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     },
   );
   await discovery.refresh();
-  const stopPolling = pollHealth([...balancers.values()], config.HEALTH_INTERVAL_MS);
+  // Health checks' own connections (polls and `GET /health`), closed with the gateway.
+  const checks = new Agent();
+  const stopPolling = pollHealth([...balancers.values()], config.HEALTH_INTERVAL_MS, checks);
   const kept = new RevalidationCache({
     maxBytes: config.RESPONSE_CACHE_BYTES,
     maxEntries: config.RESPONSE_CACHE_ENTRIES,
@@ -170,7 +185,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   });
   accessLog(app, { metrics, samples });
 
-  await app.register(healthRoutes, { balancers });
+  await app.register(healthRoutes, { balancers, checks });
   // One per service, for all the gateway sends it: a service's panic is one (proxy/panic.ts).
   const choosers = panicChoosers(balancers, app.log, metrics.panicRouted);
   await app.register(docsRoutes, { routes, choosers });
@@ -206,7 +221,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.addHook('onClose', async () => {
     discovery.stop();
     stopPolling();
-    await Promise.all([...balancers.values()].map((b) => b.close()));
+    await Promise.all([
+      ...[...balancers.values()].map((b) => b.close()),
+      checks.close().catch(() => {}),
+    ]);
     await samples.close();
     await auth.close();
     redis?.disconnect();

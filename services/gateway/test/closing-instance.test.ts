@@ -3,7 +3,14 @@ import type { AddressInfo } from 'node:net';
 import net from 'node:net';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type App, CLOSING_REFUSAL_HEADER, createApp, sendProblem } from '@platform/http';
+import {
+  type App,
+  CLOSING_REFUSAL_HEADER,
+  createApp,
+  IDLE_GRACE_MS,
+  sendProblem,
+} from '@platform/http';
+import { UPSTREAM_IDLE_MS } from '../src/app.ts';
 import { closeAtEnd, deadUrl, metricsOf } from './helpers.ts';
 
 const { cleanup, gateway } = closeAtEnd();
@@ -12,14 +19,17 @@ const { cleanup, gateway } = closeAtEnd();
 async function startInstance(name: string) {
   const app = await createApp({ name: `main-${name}`, logLevel: 'silent' });
   const seen: string[] = [];
+  /** The writes whose route ran here. */
+  const wrote: string[] = [];
   app.addHook('onRequest', (request, _reply, done) => {
     if (request.url.startsWith('/main/')) seen.push(`${request.method} ${request.url}`);
     done();
   });
   app.get('/main/v1/who', async () => ({ instance: name }));
-  app.post('/main/v1/notes', async (request, reply) =>
-    reply.code(201).send({ instance: name, body: request.body }),
-  );
+  app.post('/main/v1/notes', async (request, reply) => {
+    wrote.push(request.url);
+    return reply.code(201).send({ instance: name, body: request.body });
+  });
   // Load shedding: a 503 the route gives on purpose, as like the closing refusal as it can be.
   app.post('/main/v1/shed', async (request, reply) => {
     reply.header('connection', 'close').header('retry-after', '1');
@@ -45,18 +55,20 @@ async function startInstance(name: string) {
     return closed;
   };
   cleanup(close);
-  return { app: app as App, url: `http://127.0.0.1:${port}`, seen, close, sockets };
+  return { app: app as App, url: `http://127.0.0.1:${port}`, seen, wrote, close, sockets };
 }
 
 /**
  * A TCP relay in front of an instance that, once armed, passes the first byte of the next request
  * starting with `prefix` and holds the rest until released: the request is on its way over a
  * connection the instance keeps (partly received, so its close spares it), and arrives whole only
- * after the close began — what a busy gateway's kept-alive connections see in every deploy.
+ * after the close began — what a busy gateway's kept-alive connections see in every deploy. Armed
+ * `whole`, it holds every byte: to the instance the connection is idle (or, if new, has never sent
+ * one) when its close begins, and the request is still on the wire.
  */
 async function startRelay(target: string) {
   const { hostname, port } = new URL(target);
-  let armed: { prefix: string; held: () => void } | undefined;
+  let armed: { prefix: string; whole: boolean; held: () => void } | undefined;
   let holding: { upstream: net.Socket; rest: Buffer[] } | undefined;
   /** Bytes sent on to the instance, by the relay's port towards it. */
   const forwarded = new Map<number, number>();
@@ -67,18 +79,23 @@ async function startRelay(target: string) {
   };
   let connections = 0;
   const sockets = new Set<net.Socket>();
+  /** Its connections to the instance, by their local port, once connected. */
+  const upstreams = new Set<net.Socket>();
+  let accepting = true;
   const server = net.createServer((client) => {
     connections++;
     const upstream = net.connect(Number(port), hostname);
     sockets.add(client).add(upstream);
+    upstream.once('connect', () => upstreams.add(upstream));
     client.on('data', (chunk: Buffer) => {
       if (holding?.upstream === upstream) {
         holding.rest.push(chunk);
       } else if (armed && chunk.toString('latin1').startsWith(armed.prefix)) {
-        const { held } = armed;
+        const { held, whole } = armed;
         armed = undefined;
-        forward(upstream, chunk.subarray(0, 1));
-        holding = { upstream, rest: [chunk.subarray(1)] };
+        const passed = whole ? 0 : 1;
+        if (passed > 0) forward(upstream, chunk.subarray(0, passed));
+        holding = { upstream, rest: [chunk.subarray(passed)] };
         held();
       } else forward(upstream, chunk);
     });
@@ -88,6 +105,7 @@ async function startRelay(target: string) {
       upstream.destroy();
       sockets.delete(client);
       sockets.delete(upstream);
+      upstreams.delete(upstream);
     };
     client.on('close', end).on('error', end);
     upstream.on('close', end).on('error', end);
@@ -98,11 +116,26 @@ async function startRelay(target: string) {
     () =>
       new Promise((resolve) => {
         for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
+        if (accepting) server.close(() => resolve());
+        else resolve();
       }),
   );
   return {
     url,
+    /**
+     * Takes no more connections, as the instance's own listener closing: a new one is refused
+     * (not accepted, then cut). Resolves once every connection made so far reached the instance.
+     */
+    async stopAccepting(accepted: (localPort: number) => boolean) {
+      accepting = false;
+      server.close();
+      while (
+        [...sockets].some((s) => s.connecting) ||
+        [...upstreams].some((s) => !accepted(s.localPort!))
+      ) {
+        await sleep(1);
+      }
+    },
     get connections() {
       return connections;
     },
@@ -111,9 +144,9 @@ async function startRelay(target: string) {
       const port = holding!.upstream.localPort!;
       return { port, bytes: forwarded.get(port)! };
     },
-    arm(prefix: string) {
+    arm(prefix: string, whole = false) {
       return new Promise<void>((held) => {
-        armed = { prefix, held };
+        armed = { prefix, whole, held };
       });
     },
     release() {
@@ -407,4 +440,87 @@ test('a closing refusal whose body stalls after its head is still a refusal: sen
   }
   assert.equal(writes.length, 2, 'the closing instance was tried once by each gateway');
   assert.equal(await retriesOf(withPeer, 'closing'), 1);
+});
+
+test('a steady stream of writes through a rolling deploy: none fails as the closing instance ends its idle connections, and each runs exactly once', async () => {
+  // The race of every deploy under write load: the gateway writes a POST on a connection it keeps
+  // alive to an instance at the moment that instance, closing, ends the connection as idle. The
+  // relay holds that write on the wire (every byte of it) while the close begins, so the race is
+  // met on every run, not by chance: to the instance the connection is idle, to the gateway the
+  // request is sent.
+  const a = await startInstance('a');
+  const b = await startInstance('b');
+  const relay = await startRelay(a.url);
+  const url = await gateway({ ROUTES: `/main=${relay.url},${b.url}`, HEALTH_INTERVAL_MS: 60_000 });
+  const answers = new Map<string, number>();
+  let next = 0;
+  let streaming = true;
+  const writer = async () => {
+    while (streaming) {
+      const path = `/main/v1/notes?write=${next++}`;
+      const response = await fetch(`${url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ path }),
+      });
+      await response.arrayBuffer();
+      answers.set(path, response.status);
+    }
+  };
+  const writers = [writer(), writer(), writer()];
+  // Both instances take writes, on connections the gateway keeps alive.
+  while (a.wrote.length < 5 || b.wrote.length < 5) await sleep(5);
+  await relay.arm('POST /main/v1/notes?write=', true);
+  // Its listener closes first, as a's own will: a connection the gateway opens now is refused.
+  await relay.stopAccepting((port) => a.sockets.has(port));
+  const closed = a.close();
+  // Several of the close's sweeps (every 50 ms) while the write is on the wire.
+  await sleep(250);
+  relay.release();
+  await sleep(250);
+  streaming = false;
+  await Promise.all(writers);
+  await closed;
+
+  const failed = [...answers].filter(([, status]) => status !== 201);
+  assert.deepEqual(failed, [], 'every write answered 201');
+  const ran = [...a.wrote, ...b.wrote].sort();
+  assert.deepEqual(ran, [...answers.keys()].sort(), 'every write ran exactly once');
+  assert.ok((await retriesOf(url, 'closing')) >= 1, 'the held write was refused and sent to b');
+});
+
+test('a write the gateway sends a closing instance it has heard nothing from, once its kept connection has been quiet for most of the idle grace, is not cut as the grace ends: the gateway dropped that connection first', async () => {
+  // No request reached a since its close began, and no poll: the gateway still counts a in. The
+  // connection it kept to a has been quiet since the warm-up, so the gateway closed it itself
+  // (UPSTREAM_IDLE_MS) before a would (IDLE_GRACE_MS): the write opens a new one, refused, and
+  // goes to b. Kept, it would have been on the wire as a ended it.
+  assert.ok(UPSTREAM_IDLE_MS * 2 <= IDLE_GRACE_MS, 'the gateway drops idle connections well first');
+  const { a, b, relay, url } = await twoInstances();
+  await relay.stopAccepting((port) => a.sockets.has(port));
+  const closed = a.close();
+  await sleep(IDLE_GRACE_MS - 500);
+  let held: Promise<'held'> = relay.arm('POST /main/v1/notes?late', true).then(() => 'held');
+  const answers: number[] = [];
+  // Idle instances take turns: one of the two writes is for a.
+  for (let n = 0; n < 2; n++) {
+    const sent = fetch(`${url}/main/v1/notes?late=${n}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ n }),
+    });
+    if ((await Promise.race([held, sent.then(() => 'answered')])) === 'held') {
+      held = new Promise(() => {});
+      // On the wire past the grace's end, when a ends the connections it finds idle.
+      await sleep(1000);
+      relay.release();
+    }
+    const response = await sent;
+    await response.arrayBuffer();
+    answers.push(response.status);
+  }
+  await closed;
+  assert.deepEqual(answers, [201, 201]);
+  assert.deepEqual(a.wrote, []);
+  assert.deepEqual(b.wrote, ['/main/v1/notes?late=0', '/main/v1/notes?late=1'], 'each ran once');
+  assert.equal(await retriesOf(url, 'unreachable'), 1);
 });

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { after, test } from 'node:test';
 import { deadUrl, json, type Problem, startGateway, startUpstream } from './helpers.ts';
 import { eventually } from './services.ts';
@@ -67,4 +69,32 @@ test('a flood of GET /health is one round of checks a second, not a check per re
   // Still the state of the stack: a service that stops being ready is named soon after.
   status = 503;
   await eventually(async () => (await fetch(`${url}/health`)).status === 503);
+});
+
+test('the gateway’s health checks (its polls, GET /health) leave no connection open to an instance once it has closed', async () => {
+  // Kept by the process's global dispatcher, they outlived the gateway, and each held a closing
+  // @platform/http instance for its idle grace (a connection used just before its close).
+  const open = new Set<Socket>();
+  const upstream = createServer((req, res) => {
+    res.statusCode = req.url === '/health/ready' ? 200 : 404;
+    res.end('{}');
+  });
+  upstream.on('connection', (socket: Socket) => {
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
+  });
+  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+  cleanup.push(
+    () =>
+      new Promise((resolve) => {
+        upstream.closeAllConnections();
+        upstream.close(() => resolve());
+      }),
+  );
+  const { port } = upstream.address() as AddressInfo;
+  const { app, url } = await startGateway({ MAIN_URLS: `http://127.0.0.1:${port}` });
+  assert.equal((await fetch(`${url}/health`)).status, 200);
+  assert.ok(open.size > 0, 'the check kept its connection');
+  await app.close();
+  await eventually(async () => open.size === 0, 1000);
 });

@@ -1,4 +1,5 @@
 import type { App } from '@platform/http';
+import type { Dispatcher } from 'undici';
 import { isReady } from '../proxy/active-health.ts';
 import type { Balancer } from '../proxy/balancer.ts';
 
@@ -15,16 +16,17 @@ const ROUND_MS = 1000;
  */
 export async function healthRoutes(
   app: App,
-  options: { balancers: ReadonlyMap<string, Balancer> },
+  options: { balancers: ReadonlyMap<string, Balancer>; checks: Dispatcher },
 ) {
   const deployed = [...options.balancers];
+  const { checks } = options;
   let round: Promise<Record<string, string>> | undefined;
   // Infinite while a round runs: it is joined.
   let roundEndedAt = Number.NEGATIVE_INFINITY;
   const latest = () => {
     if (round && performance.now() - roundEndedAt <= ROUND_MS) return round;
     roundEndedAt = Number.POSITIVE_INFINITY;
-    round = checkAll(deployed).finally(() => {
+    round = checkAll(deployed, checks).finally(() => {
       roundEndedAt = performance.now();
     });
     return round;
@@ -55,7 +57,10 @@ export async function healthRoutes(
 }
 
 /** Every instance's `/health/ready`, summed up per service. */
-async function checkAll(deployed: [string, Balancer][]): Promise<Record<string, string>> {
+async function checkAll(
+  deployed: [string, Balancer][],
+  checks: Dispatcher,
+): Promise<Record<string, string>> {
   const services: Record<string, string> = {};
   await Promise.all(
     deployed.map(async ([service, balancer]) => {
@@ -66,7 +71,7 @@ async function checkAll(deployed: [string, Balancer][]): Promise<Record<string, 
       // found ready, not 503 until the next poll (a service that came up between two polls).
       const ready = await Promise.all(
         balancer.instances.map(async (instance) => {
-          const found = await isReady(instance.url, CHECK_TIMEOUT_MS);
+          const found = await isReady(instance.url, CHECK_TIMEOUT_MS, checks);
           // No answer is left to the poll to count (UNHEALTHY_THRESHOLD in a row): a flood of
           // `GET /health` during one stall must not take an instance out sooner. This answer
           // still says the instance is not ready: it is the stack's state right now.

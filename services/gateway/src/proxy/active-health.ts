@@ -1,3 +1,4 @@
+import { type Dispatcher, fetch } from 'undici';
 import type { Balancer, Readiness } from './balancer.ts';
 
 /**
@@ -5,14 +6,19 @@ import type { Balancer, Readiness } from './balancer.ts';
  * database down) gets no traffic, one that does not answer gets none after UNHEALTHY_THRESHOLD
  * polls in a row (balancer.ts), and one that was taken out comes back as soon as it is ready.
  */
-export function pollHealth(balancers: Balancer[], intervalMs: number): () => void {
+export function pollHealth(
+  balancers: Balancer[],
+  intervalMs: number,
+  /** The gateway's own connections for health checks (isReady). */
+  checks: Dispatcher,
+): () => void {
   const timeoutMs = Math.min(intervalMs, 2000);
   let stopped = false;
   const checkAll = async () => {
     await Promise.all(
       balancers.flatMap((balancer) =>
         balancer.instances.map(async (instance) => {
-          const ready = await isReady(instance.url, timeoutMs);
+          const ready = await isReady(instance.url, timeoutMs, checks);
           if (!stopped) balancer.setReady(instance, ready);
         }),
       ),
@@ -30,10 +36,20 @@ export function pollHealth(balancers: Balancer[], intervalMs: number): () => voi
   };
 }
 
-/** An answer other than 200 is `not ready`; none within the timeout (or a refusal) `unanswered`. */
-export async function isReady(baseUrl: string, timeoutMs: number): Promise<Readiness> {
+/**
+ * An answer other than 200 is `not ready`; none within the timeout (or a refusal) `unanswered`.
+ * Over `checks`, connections the gateway closes when it stops: kept by the process's global
+ * dispatcher, they outlived the gateway, and each held a closing instance for its idle grace
+ * (@platform/http closing.ts).
+ */
+export async function isReady(
+  baseUrl: string,
+  timeoutMs: number,
+  checks: Dispatcher,
+): Promise<Readiness> {
   try {
     const response = await fetch(`${baseUrl}/health/ready`, {
+      dispatcher: checks,
       signal: AbortSignal.timeout(timeoutMs),
     });
     await response.arrayBuffer();
