@@ -159,8 +159,17 @@ export async function runMigrations(url: string, folder: string): Promise<void> 
   await client.connect();
   try {
     await client.query('select pg_advisory_lock(hashtext($1))', ['drizzle-migrations']);
-    await migrate(drizzle(client), { migrationsFolder: folder }).catch((error: unknown) => {
-      throw migrationError(error, folder);
+    await migrate(drizzle(client), { migrationsFolder: folder }).catch(async (error: unknown) => {
+      // Rolled back: the table holds what ran before, so the failing one is among the later ones.
+      const applied = await client
+        .query<{ last: string | null }>(
+          'select max(created_at) as last from drizzle.__drizzle_migrations',
+        )
+        .then(
+          ({ rows }) => Number(rows[0]?.last ?? 0),
+          () => 0,
+        );
+      throw migrationError(error, folder, url, applied);
     });
   } finally {
     await client

@@ -19,13 +19,17 @@ async function query<T>(url: string, text: string): Promise<T[]> {
   }
 }
 
-/** A drizzle-kit folder holding `migrations` (tag → SQL), in that order. */
-function writeMigrations(folder: string, migrations: Record<string, string>) {
+/** A drizzle-kit folder holding `migrations` (tag → SQL), in that order, written at `when`. */
+function writeMigrations(
+  folder: string,
+  migrations: Record<string, string>,
+  when = 1_700_000_000_000,
+) {
   mkdirSync(path.join(folder, 'meta'), { recursive: true });
   const entries = Object.keys(migrations).map((tag, idx) => ({
     idx,
     version: '7',
-    when: 1_700_000_000_000 + idx,
+    when: when + idx,
     tag,
     breakpoints: true,
   }));
@@ -38,14 +42,19 @@ function writeMigrations(folder: string, migrations: Record<string, string>) {
   }
 }
 
-test('a failing migration stops the service with one line: its file, the reason, the statement', async (t) => {
+/** A new database and an empty migrations folder, both gone after the test. */
+async function fresh(t: { after(fn: () => Promise<void>): void }) {
   const name = `migration_error_${randomBytes(3).toString('hex')}`;
   const folder = mkdtempSync(path.join(tmpdir(), 'migrations-'));
   t.after(async () => {
     rmSync(folder, { recursive: true, force: true });
     await query(server, `drop database if exists "${name}" with (force)`);
   });
-  const url = await ensureDatabase(server, name);
+  return { name, folder, url: await ensureDatabase(server, name) };
+}
+
+test('a failing migration stops the service with one line: its file, the reason, the statement', async (t) => {
+  const { folder, url } = await fresh(t);
   const init = 'CREATE TABLE "items" ("id" serial PRIMARY KEY, "name" text NOT NULL);';
   writeMigrations(folder, { '0000_init': init });
   await runMigrations(url, folder);
@@ -92,4 +101,36 @@ test('a failing migration stops the service with one line: its file, the reason,
     '0001_url': `ALTER TABLE "items" ADD COLUMN "url" text NOT NULL DEFAULT '';`,
   });
   await runMigrations(url, folder);
+});
+
+test("a first migration meeting an earlier service's tables says so: drop that database", async (t) => {
+  const { name, folder, url } = await fresh(t);
+  const init = 'CREATE TABLE "items" ("id" serial PRIMARY KEY);';
+  // services/<name> generated, started, removed, then generated again: a later first migration.
+  writeMigrations(folder, { '0000_init': init });
+  await runMigrations(url, folder);
+  rmSync(folder, { recursive: true });
+  writeMigrations(folder, { '0000_init': init }, 1_800_000_000_000);
+  await assert.rejects(runMigrations(url, folder), (e: Error) => {
+    assert.ok(e instanceof MigrationError);
+    assert.equal(e.code, '42P07');
+    assert.equal(
+      e.message,
+      `migration ${path.join(folder, '0000_init.sql')} failed, none of the pending migrations was applied: relation "items" already exists (in: ${init}); the database "${name}" already has tables its first migration creates, left by an earlier service of this name (removed and generated again?): drop it, docs/services-as-data.md`,
+    );
+    return true;
+  });
+
+  // A later migration making a table that exists is a mistake of that migration: no such hint.
+  writeMigrations(folder, { '0000_init': init, '0001_again': init }, 1_800_000_000_000);
+  await query(url, 'delete from drizzle.__drizzle_migrations');
+  await query(
+    url,
+    `insert into drizzle.__drizzle_migrations (hash, created_at) values ('x', 1800000000000)`,
+  );
+  await assert.rejects(runMigrations(url, folder), (e: Error) => {
+    assert.match(e.message, /0001_again\.sql failed.*relation "items" already exists/);
+    assert.doesNotMatch(e.message, /earlier service/);
+    return true;
+  });
 });
