@@ -3,6 +3,7 @@
  * (spec on a terminal, TAP otherwise, spec everywhere from Node 23), with the location of a test
  * mapped back to its .ts line. Under `--enable-source-maps` the runner did that itself.
  */
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { TestEvent } from 'node:test/reporters';
 import { spec, tap } from 'node:test/reporters';
@@ -11,13 +12,28 @@ import { originalPosition } from './test-source-maps.ts';
 const dir = process.env.TEST_COMPILED_DIR ?? '';
 const specByDefault = process.stdout.isTTY || Number(process.versions.node.split('.')[0]) >= 23;
 
+/**
+ * A test named after its compiled file (what Node names a file's own failure, an `after` hook's
+ * throw, as the generated services' helper fails a file whose operations answer undocumented
+ * codes) as the .ts path `npm test -- <path>` takes: `services/notes/test/labels.test.ts`, not
+ * `…/node_modules/.cache/test-bundles/run-…/services/notes/test/labels.test.mjs`, a file gone
+ * once the run ends. Any other name as it is.
+ */
+export function sourceName(compiledDir: string, name: string): string {
+  if (!compiledDir || !name.endsWith('.mjs')) return name;
+  const relative = path.relative(compiledDir, name);
+  if (relative.startsWith('..') || path.isAbsolute(relative)) return name;
+  return `${relative.slice(0, -'.mjs'.length).split(path.sep).join('/')}.ts`;
+}
+
 async function* mapped(source: AsyncIterable<TestEvent>): AsyncGenerator<TestEvent> {
   for await (const event of source) {
-    const data = event.data as { file?: string; line?: number; column?: number };
+    const data = event.data as { name?: unknown; file?: string; line?: number; column?: number };
     if (dir && data.file && data.line && data.column) {
       const original = originalPosition(dir, data.file, data.line, data.column);
       if (original) Object.assign(data, original);
     }
+    if (typeof data.name === 'string') data.name = sourceName(dir, data.name);
     yield event;
   }
 }

@@ -134,8 +134,9 @@ function unreachableServer(error: unknown): string | undefined {
 }
 
 /**
- * The error's stack and the messages of its causes: a wrapped error says why only there (a failed
- * migration is "Failed query: CREATE TABLE …", its cause `relation "items" already exists`).
+ * The error's stack and the messages of its causes: a wrapped error says why only there (drizzle's
+ * "Failed query: CREATE TABLE …", its cause `relation "items" already exists`). A failed migration
+ * comes as one line of its own (@platform/db's MigrationError, whose stack is its message).
  */
 function describe(error: unknown): string {
   if (!(error instanceof Error)) return String(error);

@@ -1,6 +1,7 @@
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
+import { migrationError } from './migration-error.ts';
 
 export interface Database<TSchema extends Record<string, unknown>> {
   pool: pg.Pool;
@@ -148,7 +149,8 @@ export function connect<TSchema extends Record<string, unknown>>(
 
 /**
  * Applies the drizzle-kit migrations in `folder`. An advisory lock serialises replicas that
- * start together, so each migration runs exactly once.
+ * start together, so each migration runs exactly once. A failing one is a MigrationError: one
+ * line naming its file, PostgreSQL's reason and the statement.
  */
 export async function runMigrations(url: string, folder: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
@@ -157,7 +159,18 @@ export async function runMigrations(url: string, folder: string): Promise<void> 
   await client.connect();
   try {
     await client.query('select pg_advisory_lock(hashtext($1))', ['drizzle-migrations']);
-    await migrate(drizzle(client), { migrationsFolder: folder });
+    await migrate(drizzle(client), { migrationsFolder: folder }).catch(async (error: unknown) => {
+      // Rolled back: the table holds what ran before, so the failing one is among the later ones.
+      const applied = await client
+        .query<{ last: string | null }>(
+          'select max(created_at) as last from drizzle.__drizzle_migrations',
+        )
+        .then(
+          ({ rows }) => Number(rows[0]?.last ?? 0),
+          () => 0,
+        );
+      throw migrationError(error, folder, url, applied);
+    });
   } finally {
     await client
       .query('select pg_advisory_unlock(hashtext($1))', ['drizzle-migrations'])
@@ -197,6 +210,7 @@ export function databaseUrl(serverUrl: string, name: string): string {
 }
 export { timestamptz, timestamptzNow } from './columns.ts';
 export { type ChannelListener, type ChannelListenerOptions, listenToChannel } from './listen.ts';
+export { MigrationError } from './migration-error.ts';
 
 /** Whether a query (raw pg, or under Drizzle's wrapper) failed with this SQLSTATE. */
 export function hasSqlState(error: unknown, state: string): boolean {

@@ -288,3 +288,24 @@ test('new:service refuses a bad, reserved or taken name in one line and writes n
   );
   assert.ok(!existsSync(path.join(dir, 'services', 'widgets')));
 });
+
+test("the generated tests send an item's body only through test/helper.ts's itemBody: a new required field is one change", () => {
+  const tests = path.join(root, 'packages/generate/template/service/test');
+  // `{ name }`, `{ name: 'First' }`, `{ name, …`: an item body written out (a type, `{ name:
+  // string }`, is not one).
+  const literal = /\{ name(: '|: `| \}|,)/;
+  const written: string[] = [];
+  for (const file of readdirSync(tests)) {
+    if (file === 'helper.ts.tmpl') continue;
+    readFileSync(path.join(tests, file), 'utf8')
+      .split('\n')
+      .forEach((line, i) => {
+        if (literal.test(line)) written.push(`${file}:${i + 1}: ${line.trim()}`);
+      });
+  }
+  assert.deepEqual(written, [], 'use itemBody(name) from ./helper.ts');
+  assert.match(
+    readFileSync(path.join(tests, 'helper.ts.tmpl'), 'utf8'),
+    /export const itemBody = \(name: string\) => \(\{ name \}\);/,
+  );
+});

@@ -19,6 +19,7 @@ import { readLauncherConfig } from './config.ts';
 import { createDatabases, type PostgresServer, startPostgres } from './database.ts';
 import { type DevMode, devMode } from './dev.ts';
 import { lockDataDir } from './lock.ts';
+import { watchParent } from './parent.ts';
 import { assertPortsFree, LaunchError } from './ports.ts';
 import { prettyLogs } from './pretty.ts';
 import { killAllNow, prefixer, spawnService, stopAll, useColour } from './processes.ts';
@@ -97,6 +98,15 @@ function takeOverSignals() {
     });
   }
   process.on('exit', () => killAllNow(running()));
+  // Run by npm (npm start, npm run dev): npm's parting SIGTERM never reaches this process, only
+  // its `sh` (parent.ts). Run directly, as under nohup, a parent that goes is no reason to stop.
+  if (process.env.npm_lifecycle_event) {
+    watchParent(() => {
+      if (stopping) return;
+      say('npm stopped, stopping…');
+      void shutdown(0);
+    });
+  }
 }
 
 function start(
