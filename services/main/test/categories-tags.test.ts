@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { TEST_SECRETS } from '@platform/testing';
 import pg from 'pg';
-import { authHeader, buildTestMain, createPost, list, type User } from './helper.ts';
+import { authHeader, buildTestMain, createPost, list, lockWaiters, type User } from './helper.ts';
 
 const main = await buildTestMain();
 const [alice, editor, admin] = await Promise.all([
@@ -23,25 +23,6 @@ const call = (
     headers: authHeader(user),
     ...(payload ? { payload } : {}),
   });
-
-/**
- * Until `count` of main's connections wait for a lock: the requests under test have reached the
- * rows another transaction holds, which a race below needs before that one commits. A fixed
- * 300 ms pause stood here (eleven of them, 3.3 s a run), and on a loaded machine a request could
- * still be on its way when the other committed: the race not run, the test passing anyway.
- */
-async function lockWaiters(count: number) {
-  const deadline = performance.now() + 10_000;
-  for (;;) {
-    const [waiting] = await main.sql<{ n: number }>(
-      `select count(*)::int as n from pg_stat_activity
-       where datname = current_database() and wait_event_type = 'Lock'`,
-    );
-    if (waiting!.n >= count) return;
-    assert.ok(performance.now() < deadline, `${waiting!.n} of ${count} requests wait for a lock`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 /** Every listed tag and its count, page by page. */
 const counts = async (): Promise<Record<string, number>> => {
@@ -169,7 +150,7 @@ test('a category renamed to the slug another rename is taking at that moment is 
       slug: 'renamed-race',
     });
     // Let the PUT reach the index and wait there for the open transaction.
-    await lockWaiters(1);
+    await lockWaiters(main, 1);
     await other.query('commit');
     const answer = await renaming;
     assert.equal(answer.statusCode, 409, answer.body);
@@ -190,7 +171,7 @@ test('a category renamed while its delete commits is a 404, and a rename keeps a
     await other.query('begin');
     await other.query('delete from categories where id = $1', [gone.id]);
     const renaming = call('PUT', `/categories/${gone.id}`, editor, { name: 'Renamed gone 2' });
-    await lockWaiters(1);
+    await lockWaiters(main, 1);
     await other.query('commit');
     const answer = await renaming;
     assert.equal(answer.statusCode, 404, answer.body);
@@ -201,7 +182,7 @@ test('a category renamed while its delete commits is a 404, and a rename keeps a
     await other.query('begin');
     await other.query(`update categories set slug = 'slug-given' where id = $1`, [kept.id]);
     const naming = call('PUT', `/categories/${kept.id}`, editor, { name: 'Slug kept 2' });
-    await lockWaiters(1);
+    await lockWaiters(main, 1);
     await other.query('commit');
     const named = await naming;
     assert.equal(named.statusCode, 200, named.body);
@@ -365,7 +346,7 @@ test('a post written into a category that is being deleted is a 400 naming the c
       const writing = existing
         ? call('PATCH', `/posts/${existing.id}`, alice, { category_id: category.id })
         : call('POST', '/posts', alice, { title: 'Into', body: 'x', category_id: category.id });
-      await lockWaiters(1);
+      await lockWaiters(main, 1);
       await other.query('commit');
       const answer = await writing;
       assert.equal(answer.statusCode, 400, answer.body);
@@ -465,11 +446,11 @@ test('a post moved into a category whose delete waits on another delete of its o
     await other.query('begin');
     await other.query('select 1 from posts where id = $1 for update', [post.id]);
     const patching = call('PATCH', `/posts/${post.id}`, alice, { category_id: z.id });
-    await lockWaiters(1);
+    await lockWaiters(main, 1);
     const deletingY = call('DELETE', `/categories/${y.id}?move_to=${x.id}`, editor);
-    await lockWaiters(2);
+    await lockWaiters(main, 2);
     const deletingZ = call('DELETE', `/categories/${z.id}?move_to=${y.id}`, editor);
-    await lockWaiters(3);
+    await lockWaiters(main, 3);
     await other.query('commit');
     const answers = await Promise.all([patching, deletingY, deletingZ]);
     for (const answer of answers) assert.ok(answer.statusCode < 500, answer.body);
@@ -521,9 +502,9 @@ test('a category moving its posts while their author’s account is deleted: no 
         ],
       },
     });
-    await lockWaiters(1);
+    await lockWaiters(main, 1);
     const deletingCategory = call('DELETE', `/categories/${from.id}?move_to=${to.id}`, editor);
-    await lockWaiters(2);
+    await lockWaiters(main, 2);
     await other.query('commit');
     const answers = await Promise.all([deletingAuthor, deletingCategory]);
     assert.deepEqual(
