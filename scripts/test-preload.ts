@@ -1,8 +1,10 @@
 /**
  * `--import`ed by each compiled test process (scripts/test.ts): npm packages load from V8's code
- * cache, stack traces name .ts lines, and the process notes how long it ran, for the order of the
- * next run.
+ * cache, stack traces name .ts lines, the process notes how long it ran, for the order of the
+ * next run, and the test runner tells its tests apart without an async hook
+ * (scripts/test-async-hooks.ts).
  */
+import { lighterRunnerHook } from './test-async-hooks.ts';
 import { enableCompileCache } from './test-compile-cache.ts';
 import { recordDuration } from './test-schedule.ts';
 import { mapStackTraces } from './test-source-maps.ts';
@@ -12,3 +14,5 @@ if (process.env.TEST_COMPILED_DIR) {
   mapStackTraces(process.env.TEST_COMPILED_DIR);
   recordDuration(process.env.TEST_COMPILED_DIR);
 }
+// Test processes only: a service a test starts with this preload loads no test runner.
+if (process.argv[1]?.endsWith('.test.mjs')) await lighterRunnerHook();

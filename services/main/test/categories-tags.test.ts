@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { TEST_SECRETS } from '@platform/testing';
 import pg from 'pg';
-import { authHeader, buildTestMain, createPost, list, type User } from './helper.ts';
+import { authHeader, buildTestMain, createPost, list, lockWaiters, type User } from './helper.ts';
 
 const main = await buildTestMain();
 const [alice, editor, admin] = await Promise.all([
@@ -150,7 +150,7 @@ test('a category renamed to the slug another rename is taking at that moment is 
       slug: 'renamed-race',
     });
     // Let the PUT reach the index and wait there for the open transaction.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await lockWaiters(main, 1);
     await other.query('commit');
     const answer = await renaming;
     assert.equal(answer.statusCode, 409, answer.body);
@@ -171,7 +171,7 @@ test('a category renamed while its delete commits is a 404, and a rename keeps a
     await other.query('begin');
     await other.query('delete from categories where id = $1', [gone.id]);
     const renaming = call('PUT', `/categories/${gone.id}`, editor, { name: 'Renamed gone 2' });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await lockWaiters(main, 1);
     await other.query('commit');
     const answer = await renaming;
     assert.equal(answer.statusCode, 404, answer.body);
@@ -182,7 +182,7 @@ test('a category renamed while its delete commits is a 404, and a rename keeps a
     await other.query('begin');
     await other.query(`update categories set slug = 'slug-given' where id = $1`, [kept.id]);
     const naming = call('PUT', `/categories/${kept.id}`, editor, { name: 'Slug kept 2' });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await lockWaiters(main, 1);
     await other.query('commit');
     const named = await naming;
     assert.equal(named.statusCode, 200, named.body);
@@ -346,7 +346,7 @@ test('a post written into a category that is being deleted is a 400 naming the c
       const writing = existing
         ? call('PATCH', `/posts/${existing.id}`, alice, { category_id: category.id })
         : call('POST', '/posts', alice, { title: 'Into', body: 'x', category_id: category.id });
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await lockWaiters(main, 1);
       await other.query('commit');
       const answer = await writing;
       assert.equal(answer.statusCode, 400, answer.body);
@@ -440,18 +440,17 @@ test('a post moved into a category whose delete waits on another delete of its o
   const post = (
     await call('POST', '/posts', alice, { title: 'Chained', body: 'x', category_id: y.id })
   ).json().post;
-  const pause = () => new Promise((resolve) => setTimeout(resolve, 300));
   const other = new pg.Client({ connectionString: main.databaseUrl });
   await other.connect();
   try {
     await other.query('begin');
     await other.query('select 1 from posts where id = $1 for update', [post.id]);
     const patching = call('PATCH', `/posts/${post.id}`, alice, { category_id: z.id });
-    await pause();
+    await lockWaiters(main, 1);
     const deletingY = call('DELETE', `/categories/${y.id}?move_to=${x.id}`, editor);
-    await pause();
+    await lockWaiters(main, 2);
     const deletingZ = call('DELETE', `/categories/${z.id}?move_to=${y.id}`, editor);
-    await pause();
+    await lockWaiters(main, 3);
     await other.query('commit');
     const answers = await Promise.all([patching, deletingY, deletingZ]);
     for (const answer of answers) assert.ok(answer.statusCode < 500, answer.body);
@@ -481,7 +480,6 @@ test('a category moving its posts while their author’s account is deleted: no 
   // The move's scan meets the second first (by status in the category's index, and on its page).
   await main.sql(`update posts set status = 'published' where id = $1`, [first]);
   await main.sql(`update posts set status = 'draft' where id = $1`, [second]);
-  const pause = () => new Promise((resolve) => setTimeout(resolve, 300));
   const other = new pg.Client({ connectionString: main.databaseUrl });
   await other.connect();
   try {
@@ -504,9 +502,9 @@ test('a category moving its posts while their author’s account is deleted: no 
         ],
       },
     });
-    await pause();
+    await lockWaiters(main, 1);
     const deletingCategory = call('DELETE', `/categories/${from.id}?move_to=${to.id}`, editor);
-    await pause();
+    await lockWaiters(main, 2);
     await other.query('commit');
     const answers = await Promise.all([deletingAuthor, deletingCategory]);
     assert.deepEqual(

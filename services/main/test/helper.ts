@@ -150,3 +150,22 @@ export async function list(main: TestMain, query: string, user?: User) {
   if (res.statusCode !== 200) throw new Error(`list failed: ${res.statusCode} ${res.body}`);
   return res.json() as { items: Post[]; next_cursor: string | null };
 }
+
+/**
+ * Until `count` of main's connections wait for a lock: the requests under test have reached the
+ * rows another transaction holds, which a race test needs before that one commits. Fixed 300 ms
+ * pauses stood there (twelve of them, 3.6 s a run), and on a loaded machine a request could still
+ * be on its way when the other committed: the race not run, the test passing anyway.
+ */
+export async function lockWaiters(main: TestMain, count: number) {
+  const deadline = performance.now() + 10_000;
+  for (;;) {
+    const [waiting] = await main.sql<{ n: number }>(
+      `select count(*)::int as n from pg_stat_activity
+       where datname = current_database() and wait_event_type = 'Lock'`,
+    );
+    if (waiting!.n >= count) return;
+    assert.ok(performance.now() < deadline, `${waiting!.n} of ${count} requests wait for a lock`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import pg from 'pg';
-import { authHeader, buildTestMain, createPost } from './helper.ts';
+import { authHeader, buildTestMain, createPost, lockWaiters } from './helper.ts';
 
 const main = await buildTestMain();
 const alice = await main.user();
@@ -143,7 +143,7 @@ test('a draft renamed to the title another write is giving its slug at that mome
     await client.query(`update posts set slug = 'racing-title' where id = $1`, [other.id]);
     const renaming = send('PATCH', `/posts/${draft.id}`, { title: 'Racing Title' });
     // Let the PATCH reach the index and wait there for the open transaction.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await lockWaiters(main, 1);
     await client.query('commit');
     const answer = await renaming;
     assert.equal(answer.statusCode, 200, answer.body);
