@@ -10,10 +10,10 @@ import {
 import { currentTraceContext } from '@platform/telemetry';
 import { sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/index.ts';
+import type { AcceptedEvent } from '../events.ts';
 import { storableText } from '../storable.ts';
 import { numbered, type PointNumbers } from './point-numbers.ts';
 import { eventsRow, type NewRow, ROW_ITEMS } from './queue-rows.ts';
-import type { AcceptedEvent } from './types.ts';
 import type { Row } from './writer-batches.ts';
 
 /** A row with the point number of its first item (point-numbers.ts numbered). */

@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { type FieldError, problems } from '@platform/http';
 import type { Static } from 'typebox';
 import type { AnalyticsContext } from '../context.ts';
+import type { AcceptedEvent } from '../events.ts';
 import { isReserved, RESERVED_NAMESPACES } from '../ingestion/schema.ts';
-import type { AcceptedEvent } from '../ingestion/types.ts';
 import type { Refusal } from './refusals.ts';
 import { MAX_MESSAGE_BYTES, type Message, type MessageType } from './schema.ts';
 
