@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
-import { mentions, unlinkItem, unlinkText } from '../src/ingestion/forgotten.ts';
+import { unlinkItem } from '../src/ingestion/forgotten.ts';
+import { mentions, unlinkText } from '../src/pseudonyms.ts';
 
 const lookup = (n: number) =>
   new Map(Array.from({ length: n }, () => [randomUUID(), `deleted-${randomUUID()}`] as const));

@@ -100,7 +100,7 @@ const isBrowser = (path: string) => BROWSER.some((s) => path === `${base}/${s}`)
  * identify, page, screen, group and alias are track's route definition with another type (one
  * loop in segment/routes.ts: the same Message schema, body limit, hooks and handler, which hands
  * the type to `convert`). Track gets every probe; these get every value in the fields their type
- * reads in its own way (segment/service.ts), nested ones included. Each accepted message is an
+ * reads in its own way (segment/convert.ts), nested ones included. Each accepted message is an
  * ingestion, a few ms of the service's and PostgreSQL's CPU: their 590 probes each, the same
  * requests as track's but for the type, were two fifths of this sweep.
  */

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/index.ts';
 import { forgottenUsers } from '../db/schema.ts';
-import { unlinkedSql, unlinkText, uuidsIn } from '../ingestion/forgotten.ts';
+import { unlinkedSql, unlinkText, uuidsIn } from '../pseudonyms.ts';
 import type { Delivery } from './repository.ts';
 
 /**

@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
 import type { Config } from '../config.ts';
 import type { Db, Tx } from '../db/index.ts';
-import type { AcceptedEvent } from '../ingestion/types.ts';
+import type { AcceptedEvent } from '../events.ts';
 import { type Destination, parseDestinations } from './config.ts';
 import { unlinkDeliveries } from './forget.ts';
 import { trackPayload } from './payload.ts';

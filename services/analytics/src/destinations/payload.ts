@@ -1,4 +1,4 @@
-import type { AcceptedEvent } from '../ingestion/types.ts';
+import type { AcceptedEvent } from '../events.ts';
 
 export const LIBRARY = { name: 'microservice-template-analytics', version: '1.0.0' };
 

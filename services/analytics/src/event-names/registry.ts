@@ -13,7 +13,7 @@ import {
 
 /**
  * Names of our own, always allowed: what Segment's `page`, `screen`, `identify`, `group` and
- * `alias` calls are stored as (segment/service.ts). Five series, never registered.
+ * `alias` calls are stored as (segment/convert.ts). Five series, never registered.
  */
 export const FIXED_EVENT_NAMES: ReadonlySet<string> = new Set([
   'page',

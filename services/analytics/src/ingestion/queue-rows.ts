@@ -1,4 +1,4 @@
-import type { AcceptedEvent, Sample } from './types.ts';
+import type { AcceptedEvent, Sample } from '../events.ts';
 import type { Row } from './writer-batches.ts';
 
 // The forms a queue row takes: what each kind of request appends, and its items decoded again

@@ -10,10 +10,10 @@ import {
 import { currentTraceContext } from '@platform/telemetry';
 import { sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/index.ts';
+import type { AcceptedEvent } from '../events.ts';
 import { storableText } from '../storable.ts';
 import { numbered, type PointNumbers } from './point-numbers.ts';
 import { eventsRow, type NewRow, ROW_ITEMS } from './queue-rows.ts';
-import type { AcceptedEvent } from './types.ts';
 import type { Row } from './writer-batches.ts';
 
 /** A row with the point number of its first item (point-numbers.ts numbered). */
@@ -74,6 +74,13 @@ export async function packRows(rows: NumberedRow[]): Promise<PackedRow[]> {
 }
 
 /**
+ * The database itself, never a transaction. Drizzle's transaction extends its database, so a Tx
+ * is a Db as far as types go and passed the Db overload of insertRows with unpacked rows; a Tx
+ * has `rollback`, which this type forbids.
+ */
+type NotTx = Db & { rollback?: never };
+
+/**
  * Appends rows to the durable queue in the caller's transaction (or as one statement), each
  * accepted request as one row holding its items: one small insert per request instead of one
  * row per event is what lets ingestion keep up with the store. The text is stored packed
@@ -83,7 +90,7 @@ export async function packRows(rows: NumberedRow[]): Promise<PackedRow[]> {
  * in the order given.
  */
 export function insertRows(tx: Tx, rows: PackedRow[]): Promise<Row[]>;
-export function insertRows(db: Db, rows: (NumberedRow | PackedRow)[]): Promise<Row[]>;
+export function insertRows(db: NotTx, rows: (NumberedRow | PackedRow)[]): Promise<Row[]>;
 export async function insertRows(tx: Tx | Db, rows: (NumberedRow & { packed?: Buffer })[]) {
   for (const row of rows) {
     if (row.item.length > ROW_ITEMS) throw new Error(`at most ${ROW_ITEMS} items per queue row`);

@@ -1,3 +1,4 @@
+// The writer: its passes, run in a loop with backoff, and the handle the app wakes and hands rows to.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { withLinkedSpan } from '@platform/telemetry';
 import type { FastifyBaseLogger } from 'fastify';
@@ -5,23 +6,15 @@ import { Counter, type Registry } from 'prom-client';
 import type { Config } from '../config.ts';
 import type { Db, Tx } from '../db/index.ts';
 import type { Store } from '../store/types.ts';
-import { type Refused, setAside, type Unreadable } from './dead-letters.ts';
 import { createDedup, type Dedup } from './dedup.ts';
-import { type Forgotten, mentions, unlinkItem } from './forgotten.ts';
-import { deleteRows, keptText, lockDueRows, readStoredRows, storedRows } from './queue.ts';
-import { readRow } from './queue-rows.ts';
+import type { Forgotten } from './forgotten.ts';
+import { lockDueRows } from './queue.ts';
 import { claimAhead } from './writer-ahead.ts';
-import { chunksOf, type EncodedRow, type Item, type Row } from './writer-batches.ts';
-import { type Cached, createRowCache } from './writer-cache.ts';
-import { lostItems, type OnClaimed } from './writer-claims.ts';
-import { isRefusal, writeItems } from './writer-refusals.ts';
-
-/** A row as a pass holds it: as the cache keeps one (writer-cache.ts), or why it cannot be read. */
-type Held = Cached | Unreadable;
-const isRow = (row: Held): row is Row => 'item' in row;
-const isEncoded = (row: Held): row is EncodedRow => 'body' in row;
-/** A row read back from the table, or why it cannot be (Unreadable's `text`). */
-type Loaded = Row | { error: Error; text: string | undefined };
+import type { Row } from './writer-batches.ts';
+import { createRowCache } from './writer-cache.ts';
+import type { OnClaimed } from './writer-claims.ts';
+import { type Held, load, stored } from './writer-load.ts';
+import { write } from './writer-write.ts';
 
 export interface Writer {
   start(): void;
@@ -86,44 +79,8 @@ export function createWriter(deps: {
   let arrived = 0;
   let waiters: { after: number; resolve: () => void }[] = [];
   const cache = createRowCache({ store, log, onClaimed: deps.onClaimed });
-
-  /**
-   * Rows as stored, or why they cannot be read (with what a dead letter keeps of a packed one),
-   * for rows this pass holds locked.
-   */
-  async function load(tx: Tx, seqs: number[]): Promise<Map<number, Loaded>> {
-    const loaded = new Map<number, Loaded>();
-    if (seqs.length === 0) return loaded;
-    const read = await readStoredRows(
-      await storedRows(tx, seqs),
-      (r, text): Row => ({
-        seq: r.seq,
-        kind: r.kind,
-        item: readRow(r.kind, text),
-        point: r.point,
-      }),
-    );
-    for (const r of read) {
-      if ('error' in r) {
-        loaded.set(r.row.seq, {
-          error: r.error,
-          text: r.row.item === null ? keptText(r.row) : undefined,
-        });
-      } else loaded.set(r.seq, r);
-    }
-    return loaded;
-  }
-
-  function stored(head: Pick<Row, 'seq' | 'kind'>, loaded: Map<number, Loaded>): Held {
-    const row = loaded.get(head.seq);
-    // A row this pass holds locked cannot vanish: failing the pass beats deleting it unwritten.
-    if (!row) throw new Error(`queue row ${head.seq} could not be read`);
-    if ('error' in row) {
-      log.error({ err: row.error, seq: head.seq }, 'a queue row cannot be read; set aside');
-      return { seq: head.seq, kind: head.kind, unreadable: row.error.message, text: row.text };
-    }
-    return row;
-  }
+  const { onClaimed, forgotten } = deps;
+  const writeDeps = { db, store, config, log, dedup, onClaimed, forgotten, deadLetters };
 
   /** The due rows, oldest first, locked; from the cache or else from the table. */
   async function take(tx: Tx): Promise<{ held: Held[]; traces: (string | null)[] }> {
@@ -142,41 +99,9 @@ export function createWriter(deps: {
       heads.filter((h) => !cached.get(h.seq)).map((h) => h.seq),
     );
     return {
-      held: heads.map((h) => cached.get(h.seq) ?? stored(h, loaded)),
+      held: heads.map((h) => cached.get(h.seq) ?? stored(h, loaded, log)),
       traces: heads.map((h) => h.trace_context),
     };
-  }
-
-  /**
-   * Writes the encoded rows' bodies, about WRITER_BATCH_SIZE events at a time, and returns the
-   * rows to write item by item: the others, and, when the store refuses a body, every encoded
-   * row as stored (halving then finds what it refuses; writing again what it took is idempotent).
-   */
-  async function writeEncoded(tx: Tx, held: Held[]): Promise<Held[]> {
-    const rows = held.filter((r) => !isEncoded(r));
-    const encoded = held.filter(isEncoded);
-    try {
-      let bodies: string[] = [];
-      let events = 0;
-      for (const row of encoded) {
-        if (bodies.length && events + row.count > config.WRITER_BATCH_SIZE) {
-          await store.writeEncoded!(bodies);
-          bodies = [];
-          events = 0;
-        }
-        bodies.push(row.body);
-        events += row.count;
-      }
-      if (bodies.length) await store.writeEncoded!(bodies);
-      return rows;
-    } catch (error) {
-      if (!(await isRefusal(store, error))) throw error;
-      const loaded = await load(
-        tx,
-        encoded.map((r) => r.seq),
-      );
-      return [...rows, ...encoded.map((r) => stored(r, loaded))];
-    }
   }
 
   async function pass(): Promise<number> {
@@ -190,90 +115,11 @@ export function createWriter(deps: {
         'analytics write',
         traces,
         { 'analytics.store': store.kind, 'analytics.queue_rows': held.length },
-        () => write(tx, held),
+        () => write(writeDeps, tx, held),
       );
     });
     for (const row of taken) cache.forget(row.seq);
     return moved;
-  }
-
-  /**
-   * The held rows without the items whose message id another copy holds (writer-claims.ts): a
-   * row's items become null where they lost, an encoded row with a loser is read back for that.
-   */
-  async function withoutRepeats(tx: Tx, held: Held[]): Promise<Held[]> {
-    const claimable = held.filter((r) => !('unreadable' in r) && r.kind !== 'sample') as (
-      | Row
-      | EncodedRow
-    )[];
-    const lost = await lostItems(db, dedup, claimable, deps.onClaimed);
-    if (lost.size === 0) return held;
-    const encoded = held.filter((r) => isEncoded(r) && lost.has(r.seq));
-    const loaded = await load(
-      tx,
-      encoded.map((r) => r.seq),
-    );
-    return held.map((r) => {
-      const losers = lost.get(r.seq);
-      if (!losers) return r;
-      const row = isEncoded(r) ? stored(r, loaded) : r;
-      if (!isRow(row)) return row;
-      const item = [...row.item];
-      for (const index of losers) item[index] = null;
-      return { ...row, item };
-    });
-  }
-
-  /**
-   * The held rows with the pseudonym of every user being forgotten (forgotten_users) for their
-   * id: an event queued before the deletion (during a store outage, a backlog) or replayed from a
-   * dead letter is never written under the real id, whenever it is written. An encoded row that
-   * mentions one is read back for that. Nothing to do, and nothing read, while nobody is.
-   */
-  async function unlinked(tx: Tx, held: Held[]): Promise<Held[]> {
-    const ids = deps.forgotten?.ids;
-    if (!ids || ids.size === 0) return held;
-    const named = new Set(
-      held.filter((r) => isEncoded(r) && mentions(r.body, ids)).map((r) => r.seq),
-    );
-    const loaded = await load(tx, [...named]);
-    return held.map((r) => {
-      const row = named.has(r.seq) ? stored(r, loaded) : r;
-      if (!isRow(row)) return row;
-      let changed = false;
-      const item = row.item.map((value) => {
-        if (!value) return value;
-        const out = unlinkItem(value, ids);
-        if (out !== value) changed = true;
-        return out;
-      });
-      return changed ? { ...row, item } : row;
-    });
-  }
-
-  /** Puts the held rows in the store (or sets aside what it refuses) and deletes them. */
-  async function write(tx: Tx, taken: Held[]): Promise<number> {
-    const held = await unlinked(tx, await withoutRepeats(tx, taken));
-    const rows = await writeEncoded(tx, held);
-    const items: Item[] = [];
-    for (const row of rows.filter(isRow)) {
-      row.item.forEach((value, index) => {
-        if (value) items.push({ row, index, value });
-      });
-    }
-    const refusals: Refused[] = [];
-    for (const chunk of chunksOf(items, config.WRITER_BATCH_SIZE)) {
-      refusals.push(...(await writeItems(store, chunk, log)));
-    }
-    const unreadable = rows.filter((r): r is Unreadable => 'unreadable' in r);
-    const aside = await setAside(tx, refusals, unreadable);
-    // Every row taken is done with: its items are in the store or set aside.
-    await deleteRows(
-      tx,
-      held.map((r) => r.seq),
-    );
-    deadLetters.inc(aside);
-    return held.length;
   }
 
   const claimRowsAhead = claimAhead({

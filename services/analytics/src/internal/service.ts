@@ -3,11 +3,11 @@ import { inArray } from 'drizzle-orm';
 import type { Static } from 'typebox';
 import type { AnalyticsContext } from '../context.ts';
 import { receivedIds } from '../db/schema.ts';
+import type { AcceptedEvent, Sample } from '../events.ts';
 import { forgetUsers } from '../identity/repository.ts';
 import { rememberDeletions } from '../ingestion/forget.ts';
 import { insertRows, packRows } from '../ingestion/queue.ts';
 import { eventsRow, samplesRow } from '../ingestion/queue-rows.ts';
-import type { AcceptedEvent, Sample } from '../ingestion/types.ts';
 import { EARLIEST, unstorable } from '../storable.ts';
 import type { EventsBody, SamplesBody } from './schema.ts';
 

@@ -9,6 +9,8 @@ import {
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import type { AnalyticsContext } from '../context.ts';
 import { type KeyRoutes, requireWriteKey } from '../write-keys/service.ts';
+import { convert } from './convert.ts';
+import { noneAccepted, partlyAccepted, type Refusal } from './refusals.ts';
 import {
   BatchBody,
   BatchEnvelope,
@@ -22,14 +24,7 @@ import {
   SEGMENT_SCHEMAS,
   Success,
 } from './schema.ts';
-import {
-  admitNames,
-  convert,
-  ingest,
-  noneAccepted,
-  partlyAccepted,
-  type Refusal,
-} from './service.ts';
+import { admitNames, ingest } from './service.ts';
 
 /** HTTP Basic, or none: the key may come in the body (`writeKey`). */
 const security: Record<string, string[]>[] = [{ writeKey: [] }, {}];

@@ -1,6 +1,6 @@
 import { DomainError } from '@platform/http';
-import { unlinkText } from '../ingestion/forgotten.ts';
-import type { AcceptedEvent } from '../ingestion/types.ts';
+import type { AcceptedEvent } from '../events.ts';
+import { unlinkText } from '../pseudonyms.ts';
 import { decodeCursor, encodeCursor, INFLUX_CURSOR } from './cursor.ts';
 import { TooManyEvents } from './errors.ts';
 import {

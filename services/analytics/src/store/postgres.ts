@@ -3,8 +3,8 @@ import { DomainError } from '@platform/http';
 import { type SQL, sql } from 'drizzle-orm';
 import pg from 'pg';
 import type { Db } from '../db/index.ts';
-import { unlinkedSql } from '../ingestion/forgotten.ts';
-import type { AcceptedEvent } from '../ingestion/types.ts';
+import type { AcceptedEvent } from '../events.ts';
+import { unlinkedSql } from '../pseudonyms.ts';
 import { decodeCursor, encodeCursor, POSTGRES_CURSOR } from './cursor.ts';
 import { StoreRejected, StoreUnavailable, TooManyEvents } from './errors.ts';
 import { BUCKET_SQL } from './histogram.ts';
@@ -296,7 +296,7 @@ export function createPostgresStore(db: Db): Store {
         users.map((u) => sql`when ${u.userId} then ${u.pseudonym}`),
         sql` `,
       )} else user_id end`;
-      // Never inside a `\u` escape: the text then stays JSON (forgotten.ts).
+      // Never inside a `\u` escape: the text then stays JSON (pseudonyms.ts).
       const text = unlinkedSql(sql`properties::text`, users);
       const mentions = sql.param(users.map((u) => `%${u.userId}%`));
       const events = await sweep(

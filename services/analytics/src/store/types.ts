@@ -1,4 +1,4 @@
-import type { AcceptedEvent, Sample } from '../ingestion/types.ts';
+import type { AcceptedEvent, Sample } from '../events.ts';
 
 /**
  * Queued items carry the queue's sequence number: writing the same one twice changes nothing.

@@ -1,3 +1,5 @@
+// The event and the request sample as the service accepts them: what ingestion queues, the stores
+// write and the destinations send (shared, so no feature imports another for them).
 /** An event the service has durably accepted (queued), as destinations and stores receive it. */
 export interface AcceptedEvent {
   /** Globally unique: a generated UUID for tracked events, `<service>:<id>` for domain events. */
