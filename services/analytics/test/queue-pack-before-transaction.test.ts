@@ -8,6 +8,8 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
+import type { Tx } from '../src/db/index.ts';
+import { insertRows, type NumberedRow } from '../src/ingestion/queue.ts';
 import { startReceiver } from './destinations-receiver.ts';
 import { bearer, buildTestAnalytics, serviceHeaders, writeKeyAuth } from './helper.ts';
 
@@ -152,4 +154,15 @@ for (const { name, send } of paths) {
     assert.ok(accepted((await answer).statusCode));
     assert.deepEqual(held, [], 'no connection waits in a transaction for the packing');
   });
+}
+
+/**
+ * At compile time too: a transaction takes packed rows only (packRows, before it opens). tsc
+ * checks test files, so this fails `npm run check` once an unpacked row type-checks in a
+ * transaction again (drizzle's transaction type extends its database type: it did, through the
+ * database's overload). Never called.
+ */
+export function unpackedRowsInATransactionDoNotCompile(tx: Tx, rows: NumberedRow[]) {
+  // @ts-expect-error: a transaction with unpacked rows.
+  return insertRows(tx, rows);
 }
