@@ -117,6 +117,14 @@ export function logCapture(): { stream: Writable; lines: string[]; text(): strin
 }
 export { compiledModules, compiledScript } from './compiled-entry.ts';
 export {
+  findCycle,
+  folderCycle,
+  folderGraph,
+  folderOf,
+  type ImportGraph,
+  importGraph,
+} from './feature-structure.ts';
+export {
   answerFault,
   assertSweepClean,
   type HostileOperation,

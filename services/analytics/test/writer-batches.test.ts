@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { chunksOf, halves, type Item, type Row } from '../src/ingestion/writer-batches.ts';
+import type { Row } from '../src/ingestion/queue-rows.ts';
+import { chunksOf, halves, type Item } from '../src/ingestion/writer-batches.ts';
 
 const row = (seq: number, size: number): Row => ({
   seq,

@@ -3,9 +3,10 @@ import type { Db, Tx } from '../db/index.ts';
 import { storableText } from '../storable.ts';
 import type { PointNumbers } from './point-numbers.ts';
 import { packRowAsync } from './queue.ts';
+import type { Row } from './queue-rows.ts';
 import { readRow } from './queue-rows.ts';
 import { ingestionDeadLetters as deadLetters } from './tables.ts';
-import type { Item, Row } from './writer-batches.ts';
+import type { Item } from './writer-batches.ts';
 
 /** An item the store refused, and what it said. */
 export type Refused = Item & { error: string };

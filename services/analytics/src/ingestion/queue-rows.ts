@@ -1,8 +1,23 @@
 import type { AcceptedEvent, Sample } from '../events.ts';
-import type { Row } from './writer-batches.ts';
 
 // The forms a queue row takes: what each kind of request appends, and its items decoded again
 // from the stored text (queue.ts stores, packs and reads the rows).
+
+/**
+ * One accepted request: its items in order; an item already written is null (in rows that
+ * earlier versions parked with their refused items left). `kind` is how the row is stored
+ * (queue.ts): `event` and `track` rows hold events, `sample` samples.
+ */
+export interface Row {
+  seq: number;
+  kind: 'event' | 'track' | 'sample';
+  item: (Record<string, unknown> | null)[];
+  /**
+   * The point number of its first item, the others following (point-numbers.ts); null or
+   * absent in rows queued by earlier versions, whose items' `seq` stands in.
+   */
+  point?: number | null;
+}
 
 /** Items per queue row at most: every endpoint's batch limit is at or below it. */
 export const ROW_ITEMS = 1000;

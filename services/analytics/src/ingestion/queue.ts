@@ -13,8 +13,8 @@ import type { Db, Tx } from '../db/index.ts';
 import type { AcceptedEvent } from '../events.ts';
 import { storableText } from '../storable.ts';
 import { numbered, type PointNumbers } from './point-numbers.ts';
+import type { Row } from './queue-rows.ts';
 import { eventsRow, type NewRow, ROW_ITEMS } from './queue-rows.ts';
-import type { Row } from './writer-batches.ts';
 
 /** A row with the point number of its first item (point-numbers.ts numbered). */
 export type NumberedRow = NewRow & { point: number };

@@ -7,6 +7,7 @@ import { unstorable } from '../storable.ts';
 import { clientKey, fingerprint } from './dedup.ts';
 import { numbered } from './point-numbers.ts';
 import { insertRows, packRows } from './queue.ts';
+import type { Row } from './queue-rows.ts';
 import {
   acceptedOf,
   type NewRow,
@@ -16,7 +17,6 @@ import {
   trackedRow,
 } from './queue-rows.ts';
 import { isReserved, MAX_PROPERTIES_BYTES, RESERVED_NAMESPACES, type TrackBody } from './schema.ts';
-import type { Row } from './writer-batches.ts';
 
 type Body = Static<typeof TrackBody>;
 type Tracked = Pick<Body, 'event' | 'properties' | 'timestamp' | 'anonymous_id' | 'message_id'>;

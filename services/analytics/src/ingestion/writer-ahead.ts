@@ -1,8 +1,8 @@
 import type { Db } from '../db/index.ts';
 import type { Dedup } from './dedup.ts';
 import { lockRowsAfter, readStoredRows, storedRows } from './queue.ts';
+import type { Row } from './queue-rows.ts';
 import { readRow } from './queue-rows.ts';
-import type { Row } from './writer-batches.ts';
 import { lostItems, type OnClaimed } from './writer-claims.ts';
 
 /** Batches of rows claimed ahead per failed pass at most; the rest after the next one. */

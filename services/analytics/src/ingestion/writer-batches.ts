@@ -1,20 +1,4 @@
-import { itemSeq } from './queue-rows.ts';
-
-/**
- * One accepted request: its items in order; an item already written is null (in rows that
- * earlier versions parked with their refused items left). `kind` is how the row is stored
- * (queue.ts): `event` and `track` rows hold events, `sample` samples.
- */
-export interface Row {
-  seq: number;
-  kind: 'event' | 'track' | 'sample';
-  item: (Record<string, unknown> | null)[];
-  /**
-   * The point number of its first item, the others following (point-numbers.ts); null or
-   * absent in rows queued by earlier versions, whose items' `seq` stands in.
-   */
-  point?: number | null;
-}
+import { itemSeq, type Row } from './queue-rows.ts';
 
 /**
  * Numbers the `index`th item of `row` in place as every write of it does, from the cache or read

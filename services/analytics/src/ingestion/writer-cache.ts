@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { QueuedEvent, Store } from '../store/types.ts';
-import { type EncodedRow, numberItem, type Row } from './writer-batches.ts';
+import type { Row } from './queue-rows.ts';
+import { type EncodedRow, numberItem } from './writer-batches.ts';
 import { claimsOf, type ItemClaim, type OnClaimed } from './writer-claims.ts';
 
 /**

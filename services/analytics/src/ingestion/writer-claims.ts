@@ -1,7 +1,8 @@
 import type { Db, Tx } from '../db/index.ts';
 import { type Dedup, fingerprintOf } from './dedup.ts';
 import { decidedClaims, markHanded, recordClaims } from './queue.ts';
-import type { EncodedRow, Row } from './writer-batches.ts';
+import type { Row } from './queue-rows.ts';
+import type { EncodedRow } from './writer-batches.ts';
 
 /** An item's claim on its message id: where it sits in its row, and its fingerprint. */
 export interface ItemClaim {

@@ -3,8 +3,9 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Tx } from '../db/index.ts';
 import type { Unreadable } from './dead-letters.ts';
 import { keptText, readStoredRows, storedRows } from './queue.ts';
+import type { Row } from './queue-rows.ts';
 import { readRow } from './queue-rows.ts';
-import type { EncodedRow, Row } from './writer-batches.ts';
+import type { EncodedRow } from './writer-batches.ts';
 import type { Cached } from './writer-cache.ts';
 
 /** A row as a pass holds it: as the cache keeps one (writer-cache.ts), or why it cannot be read. */

@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { GatewayMetrics } from '../observe/metrics.ts';
+import type { Counter } from 'prom-client';
 
 /** One proxied request, in the shape analytics' `POST /internal/samples` takes. */
 export interface Sample {
@@ -21,7 +21,8 @@ export interface SampleSinkOptions {
   capacity: number;
   batchSize: number;
   flushMs: number;
-  metrics: GatewayMetrics;
+  /** The gateway's samplesSent and samplesDropped (observe/metrics.ts). */
+  metrics: { samplesSent: Counter; samplesDropped: Counter<'reason'> };
   log: FastifyBaseLogger;
 }
 

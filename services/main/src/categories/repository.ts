@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Executor } from '../db/index.ts';
-import { iso } from '../posts/rows.ts';
+import { iso } from '../db/index.ts';
 import { UUID } from '../slug.ts';
 
 export type CategoryRow = {

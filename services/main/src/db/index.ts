@@ -9,6 +9,13 @@ export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 export type Executor = Db | Tx;
 export { schema };
 
+/**
+ * ISO 8601 UTC text made by Postgres, for every feature's reads: the driver hands timestamps over
+ * as strings anyway.
+ */
+export const iso = (column: string) =>
+  `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
 export const migrationsFolder = path.resolve(import.meta.dirname, '../../drizzle');
 
 export async function openDatabase(

@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { iso } from '../db/index.ts';
 
 /** A post row as the read queries below select it. */
 export type PostRow = {
@@ -18,10 +19,6 @@ export type PostRow = {
   category_slug: string | null;
   category_name: string | null;
 };
-
-/** ISO 8601 UTC text made by Postgres: the driver hands timestamps over as strings anyway. */
-export const iso = (column: string) =>
-  `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
 /** What every read selects, from `posts p left join categories c`. */
 export const POST_COLUMNS = sql.raw(
