@@ -1,17 +1,16 @@
+// The proxy's routes, each service's prefix and exact ones, and the hooks around every request.
 import { METHODS } from 'node:http';
-import { type App, isNotModified, problems, sendProblem } from '@platform/http';
-import { requestSpan } from '@platform/telemetry';
+import { type App, problems, sendProblem } from '@platform/http';
 import type { FastifyReply, FastifyRequest, LogLevel, RouteShorthandOptions } from 'fastify';
 import type { Counter } from 'prom-client';
 import type { Balancer, Instance } from './balancer.ts';
 import { type BodyOptions, bufferBodies } from './body.ts';
-import { failureOf, unavailable } from './failures.ts';
-import { Exchange, type Timeouts } from './forward.ts';
-import { Freshness, followVersion } from './freshness.ts';
-import { serveHeaders } from './headers.ts';
+import type { Exchange, Timeouts } from './forward.ts';
+import { forwarder, RETRIABLE_METHODS, release } from './forwarder.ts';
+import type { Freshness } from './freshness.ts';
 import type { Chooser } from './panic.ts';
-import { unsafeHost, unsafePath } from './request-checks.ts';
-import type { RevalidationCache, Stored } from './revalidation.ts';
+import type { RevalidationCache } from './revalidation.ts';
+import { credentialed, followVersions } from './shared-cache.ts';
 import { type Route, routeFor } from './table.ts';
 
 /** A path with its own limits (body size, rate), still forwarded like the rest of its prefix. */
@@ -80,10 +79,6 @@ declare module 'fastify' {
     sharedCache?: boolean;
   }
 }
-
-// Safe to send again to another instance: the first one never answered and there is no body.
-// Nor do they change anything: every other method may, and ends what the cache knows as current.
-const RETRIABLE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export async function proxyRoutes(app: App, options: ProxyOptions) {
   // Before any of the body is read (authentication has run in an earlier onRequest hook). Counted
@@ -193,188 +188,9 @@ function forwardEveryMethod(app: App) {
   }
 }
 
-/**
- * A Freshness, and a feed following its version, for every deployed service that declared a
- * route cacheable; none when the cache is off.
- */
-function followVersions(app: App, options: ProxyOptions): Map<string, Freshness> {
-  const all = new Map<string, Freshness>();
-  const { cache } = options;
-  if (!cache.enabled) return all;
-  for (const exact of options.exact) {
-    if (!exact.options.config?.sharedCache) continue;
-    const route = routeFor(options.routes, exact.url);
-    const choose = route && options.choosers.get(route.service);
-    if (!route || !choose || all.has(route.service)) continue;
-    const freshness = new Freshness(route.service, cache.maxStalenessMs);
-    all.set(route.service, freshness);
-    const stop = followVersion({
-      freshness,
-      choose,
-      serviceToken: cache.serviceToken,
-      intervalMs: cache.feedIntervalMs,
-      waitSeconds: cache.feedWaitSeconds,
-      timeoutMs: Math.max(cache.maxStalenessMs, 1000),
-      log: app.log,
-    });
-    // Before the pools close: they would wait for a held poll (up to its wait) to end.
-    app.addHook('preClose', async () => stop());
-  }
-  return all;
-}
-
-/**
- * A request that acts for someone, as the edge verified (its Bearer token): only such writes
- * count as changes before an answer. Not a header's mere presence: a cookie, which no service
- * here reads, or a Basic header passed on unchecked to a write-key route are anyone's to send,
- * and each such refused write sent every anonymous list read back to the service.
- */
-const credentialed = (request: FastifyRequest) => Boolean(request.principal);
-
 function changedBy(request: FastifyRequest, freshness: ReadonlyMap<string, Freshness>) {
   const service = request.proxied?.service;
   if (service && !RETRIABLE_METHODS.has(request.method)) freshness.get(service)?.changed();
-}
-
-interface Keeping {
-  /** The service's. */
-  freshness: Freshness;
-  /** This route's kept answers may be served without a hop while current. */
-  declared: boolean;
-  hit: { inc(): void } | undefined;
-  miss: { inc(): void } | undefined;
-}
-
-/** A kept answer, with the headers the service gave it and a 304 for a matching If-None-Match. */
-function serveKept(request: FastifyRequest, reply: FastifyReply, kept: Stored, service: string) {
-  request.proxied = { service, route: kept.route, cached: true };
-  serveHeaders(reply, kept.served);
-  if (isNotModified(request.headers['if-none-match'], kept.etag)) {
-    reply.removeHeader('content-type');
-    reply.code(304).send();
-  } else reply.code(200).send(kept.body);
-}
-
-function release(request: FastifyRequest) {
-  const proxied = request.proxied;
-  if (proxied?.holding) {
-    proxied.holding.inFlight--;
-    proxied.holding = undefined;
-  }
-}
-
-function forwarder(
-  service: string,
-  balancer: Balancer,
-  timeouts: Timeouts,
-  sampleRatio: number,
-  cache: RevalidationCache,
-  keeping: Keeping | undefined,
-  choose: Chooser,
-  retries: Counter<'upstream_service' | 'reason'> | undefined,
-) {
-  const retried = {
-    closing: retries?.labels(service, 'closing'),
-    unreachable: retries?.labels(service, 'unreachable'),
-    no_answer: retries?.labels(service, 'no_answer'),
-  };
-  for (const counter of Object.values(retried)) counter?.inc(0);
-  const send = (
-    request: FastifyRequest,
-    reply: FastifyReply,
-    instance: Instance,
-    mayRetry: boolean,
-    mayResend: boolean,
-  ) => {
-    instance.inFlight++;
-    const exchange = new Exchange(
-      request,
-      reply,
-      instance,
-      mayRetry,
-      mayResend,
-      timeouts,
-      sampleRatio,
-      failed,
-      cache,
-      keeping?.declared ? keeping.freshness : undefined,
-    );
-    request.proxied = { service, upstream: instance.url, holding: instance, exchange };
-    // The gateway's one span per proxied request names the hop, as Envoy's upstream_cluster and
-    // upstream_address do (no client span of its own: client.ts in @platform/telemetry).
-    requestSpan(request.raw)?.setAttributes({
-      'gateway.upstream': service,
-      'gateway.upstream.address': instance.url,
-    });
-    exchange.start();
-  };
-
-  // One function per service rather than a closure per request: the exchange carries the rest.
-  const failed = (exchange: Exchange, error: Error) => {
-    const { request, reply, instance } = exchange;
-    release(request);
-    const failure = failureOf(error, service);
-    // A closing instance refuses what reaches it during every rolling deploy: not a fault.
-    if (failure.unprocessed === 'closing') {
-      request.log.info({ service, upstream: instance.url }, 'upstream instance is closing');
-    } else {
-      request.log.warn({ err: error, service, upstream: instance.url }, 'upstream request failed');
-    }
-    if (failure.eject) balancer.eject(instance, failure.unreachable);
-    // No answer came (refused, reset): a fast failure, as a 503 (balancer.ts, failedAt). Not a
-    // timeout: a slow instance already holds its requests in flight and gets fewer.
-    if (failure.status !== 504) instance.failedAt = Date.now();
-    // Sent again once at most (the second attempt may do neither): any request the instance
-    // provably did not process, writes too, as their body is whole in hand; otherwise only a
-    // read that got no answer.
-    const again = failure.unprocessed ? exchange.mayResend : exchange.mayRetry && failure.retriable;
-    const next = again ? choose(instance) : undefined;
-    if (next) {
-      retried[failure.unprocessed ?? 'no_answer']?.inc();
-      send(request, reply, next, false, false);
-    } else if (!exchange.passOnRefusal()) {
-      sendProblem(request, reply, failure.status, failure.detail);
-    }
-  };
-
-  return (request: FastifyRequest, reply: FastifyReply) => {
-    const problem = unsafePath(request.url) ?? unsafeHost(request);
-    if (problem) {
-      sendProblem(request, reply, problem.status, problem.detail);
-      return;
-    }
-    if (keeping) {
-      if (!RETRIABLE_METHODS.has(request.method)) {
-        if (credentialed(request)) keeping.freshness.changed();
-      } else if (keeping.declared) {
-        const kept = cache.fresh(request, keeping.freshness);
-        if (kept) {
-          keeping.freshness.used();
-          keeping.hit?.inc();
-          // A traced hit is the gateway's span alone: the attribute says why no hop follows.
-          requestSpan(request.raw)?.setAttribute('gateway.cache', 'hit');
-          serveKept(request, reply, kept, service);
-          return;
-        }
-        if (kept === null) keeping.miss?.inc();
-      }
-    }
-    const instance = choose();
-    // No instance at all (none resolved): answer now.
-    if (!instance) {
-      request.proxied = { service };
-      const failure = unavailable(service);
-      sendProblem(request, reply, failure.status, failure.detail);
-      return;
-    }
-    // Only a request safe to repeat, and without a body, goes to another instance after a failure
-    // that may have come after the service acted on it (a reset connection).
-    const mayRetry = RETRIABLE_METHODS.has(request.method) && request.body === undefined;
-    // Any request whose body is whole in hand (bufferBodies reads every one before this) may go
-    // to another instance once this one provably did not process it.
-    const mayResend = request.body === undefined || Buffer.isBuffer(request.body);
-    send(request, reply, instance, mayRetry, mayResend);
-  };
 }
 
 function notDeployed(service: string) {

@@ -1,0 +1,138 @@
+// A service's request handler: a kept answer or an instance, one retry after a failed attempt.
+import { sendProblem } from '@platform/http';
+import { requestSpan } from '@platform/telemetry';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Counter } from 'prom-client';
+import type { Balancer, Instance } from './balancer.ts';
+import { failureOf, unavailable } from './failures.ts';
+import { Exchange, type Timeouts } from './forward.ts';
+import type { Chooser } from './panic.ts';
+import { unsafeHost, unsafePath } from './request-checks.ts';
+import type { RevalidationCache } from './revalidation.ts';
+import { credentialed, type Keeping, serveKept } from './shared-cache.ts';
+
+// Safe to send again to another instance: the first one never answered and there is no body.
+// Nor do they change anything: every other method may, and ends what the cache knows as current.
+export const RETRIABLE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export function release(request: FastifyRequest) {
+  const proxied = request.proxied;
+  if (proxied?.holding) {
+    proxied.holding.inFlight--;
+    proxied.holding = undefined;
+  }
+}
+
+export function forwarder(
+  service: string,
+  balancer: Balancer,
+  timeouts: Timeouts,
+  sampleRatio: number,
+  cache: RevalidationCache,
+  keeping: Keeping | undefined,
+  choose: Chooser,
+  retries: Counter<'upstream_service' | 'reason'> | undefined,
+) {
+  const retried = {
+    closing: retries?.labels(service, 'closing'),
+    unreachable: retries?.labels(service, 'unreachable'),
+    no_answer: retries?.labels(service, 'no_answer'),
+  };
+  for (const counter of Object.values(retried)) counter?.inc(0);
+  const send = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    instance: Instance,
+    mayRetry: boolean,
+    mayResend: boolean,
+  ) => {
+    instance.inFlight++;
+    const exchange = new Exchange(
+      request,
+      reply,
+      instance,
+      mayRetry,
+      mayResend,
+      timeouts,
+      sampleRatio,
+      failed,
+      cache,
+      keeping?.declared ? keeping.freshness : undefined,
+    );
+    request.proxied = { service, upstream: instance.url, holding: instance, exchange };
+    // The gateway's one span per proxied request names the hop, as Envoy's upstream_cluster and
+    // upstream_address do (no client span of its own: client.ts in @platform/telemetry).
+    requestSpan(request.raw)?.setAttributes({
+      'gateway.upstream': service,
+      'gateway.upstream.address': instance.url,
+    });
+    exchange.start();
+  };
+
+  // One function per service rather than a closure per request: the exchange carries the rest.
+  const failed = (exchange: Exchange, error: Error) => {
+    const { request, reply, instance } = exchange;
+    release(request);
+    const failure = failureOf(error, service);
+    // A closing instance refuses what reaches it during every rolling deploy: not a fault.
+    if (failure.unprocessed === 'closing') {
+      request.log.info({ service, upstream: instance.url }, 'upstream instance is closing');
+    } else {
+      request.log.warn({ err: error, service, upstream: instance.url }, 'upstream request failed');
+    }
+    if (failure.eject) balancer.eject(instance, failure.unreachable);
+    // No answer came (refused, reset): a fast failure, as a 503 (balancer.ts, failedAt). Not a
+    // timeout: a slow instance already holds its requests in flight and gets fewer.
+    if (failure.status !== 504) instance.failedAt = Date.now();
+    // Sent again once at most (the second attempt may do neither): any request the instance
+    // provably did not process, writes too, as their body is whole in hand; otherwise only a
+    // read that got no answer.
+    const again = failure.unprocessed ? exchange.mayResend : exchange.mayRetry && failure.retriable;
+    const next = again ? choose(instance) : undefined;
+    if (next) {
+      retried[failure.unprocessed ?? 'no_answer']?.inc();
+      send(request, reply, next, false, false);
+    } else if (!exchange.passOnRefusal()) {
+      sendProblem(request, reply, failure.status, failure.detail);
+    }
+  };
+
+  return (request: FastifyRequest, reply: FastifyReply) => {
+    const problem = unsafePath(request.url) ?? unsafeHost(request);
+    if (problem) {
+      sendProblem(request, reply, problem.status, problem.detail);
+      return;
+    }
+    if (keeping) {
+      if (!RETRIABLE_METHODS.has(request.method)) {
+        if (credentialed(request)) keeping.freshness.changed();
+      } else if (keeping.declared) {
+        const kept = cache.fresh(request, keeping.freshness);
+        if (kept) {
+          keeping.freshness.used();
+          keeping.hit?.inc();
+          // A traced hit is the gateway's span alone: the attribute says why no hop follows.
+          requestSpan(request.raw)?.setAttribute('gateway.cache', 'hit');
+          serveKept(request, reply, kept, service);
+          return;
+        }
+        if (kept === null) keeping.miss?.inc();
+      }
+    }
+    const instance = choose();
+    // No instance at all (none resolved): answer now.
+    if (!instance) {
+      request.proxied = { service };
+      const failure = unavailable(service);
+      sendProblem(request, reply, failure.status, failure.detail);
+      return;
+    }
+    // Only a request safe to repeat, and without a body, goes to another instance after a failure
+    // that may have come after the service acted on it (a reset connection).
+    const mayRetry = RETRIABLE_METHODS.has(request.method) && request.body === undefined;
+    // Any request whose body is whole in hand (bufferBodies reads every one before this) may go
+    // to another instance once this one provably did not process it.
+    const mayResend = request.body === undefined || Buffer.isBuffer(request.body);
+    send(request, reply, instance, mayRetry, mayResend);
+  };
+}
