@@ -2,7 +2,7 @@ import { ConfigError } from '@platform/config';
 import { type Static, Type } from 'typebox';
 import Value from 'typebox/value';
 import type { Config } from '../config.ts';
-import type { ExactRoute } from '../proxy/routes.ts';
+import type { ExactRoute } from '../proxy/options.ts';
 import { strictLimit, strictLimits } from './rate-limits.ts';
 
 const EdgeRoutesSchema = Type.Array(

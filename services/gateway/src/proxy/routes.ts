@@ -1,57 +1,15 @@
 // The proxy's routes, each service's prefix and exact ones, and the hooks around every request.
 import { METHODS } from 'node:http';
 import { type App, problems, sendProblem } from '@platform/http';
-import type { FastifyReply, FastifyRequest, LogLevel, RouteShorthandOptions } from 'fastify';
-import type { Counter } from 'prom-client';
-import type { Balancer, Instance } from './balancer.ts';
-import { type BodyOptions, bufferBodies } from './body.ts';
-import type { Exchange, Timeouts } from './forward.ts';
+import type { FastifyReply, FastifyRequest, LogLevel } from 'fastify';
+import type { Instance } from './balancer.ts';
+import { bufferBodies } from './body.ts';
+import type { Exchange } from './forward.ts';
 import { forwarder, RETRIABLE_METHODS, release } from './forwarder.ts';
 import type { Freshness } from './freshness.ts';
-import type { Chooser } from './panic.ts';
-import type { RevalidationCache } from './revalidation.ts';
+import type { ProxyOptions } from './options.ts';
 import { credentialed, followVersions } from './shared-cache.ts';
 import { type Route, routeFor } from './table.ts';
-
-/** A path with its own limits (body size, rate), still forwarded like the rest of its prefix. */
-export interface ExactRoute {
-  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-  url: string;
-  options: RouteShorthandOptions;
-}
-
-export interface ProxyOptions {
-  routes: readonly Route[];
-  balancers: ReadonlyMap<string, Balancer>;
-  timeouts: Timeouts;
-  /** The share of requests whose `traceparent` says sampled when the gateway does not trace. */
-  sampleRatio: number;
-  bodies: BodyOptions;
-  exact: ExactRoute[];
-  cache: SharedCacheOptions;
-  /** Counts a request refused for want of a token against the rate limit (or answers 429). */
-  refused?: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
-  /**
-   * The instance for each request, by service (panic.ts): shared with `/docs` and the feeds, so a
-   * service's panic is one, whoever sends it a request.
-   */
-  choosers: ReadonlyMap<string, Chooser>;
-  /** Requests sent again to another instance, by service and why (failures.ts). */
-  retries?: Counter<'upstream_service' | 'reason'>;
-}
-
-/** The answers the gateway keeps (revalidation.ts) and serves without a hop (freshness.ts). */
-export interface SharedCacheOptions {
-  store: RevalidationCache;
-  /** Off: declared routes are revalidated with the service every time, like all others. */
-  enabled: boolean;
-  feedIntervalMs: number;
-  /** How long a service may hold a version request (long poll); 0: plain polling. */
-  feedWaitSeconds: number;
-  maxStalenessMs: number;
-  serviceToken: string | undefined;
-  lookups?: Counter<'service' | 'result'>;
-}
 
 /** Which service and instance a request went to, for the access log, metrics and samples. */
 export interface Proxied {

@@ -3,8 +3,8 @@ import { type App, isNotModified } from '@platform/http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Freshness, followVersion } from './freshness.ts';
 import { serveHeaders } from './headers.ts';
+import type { ProxyOptions } from './options.ts';
 import type { Stored } from './revalidation.ts';
-import type { ProxyOptions } from './routes.ts';
 import { routeFor } from './table.ts';
 
 /**
