@@ -129,6 +129,7 @@ test('new:service writes a service that the manifests, the generated files and t
     'src/owners/repository.ts',
     'test/items.test.ts',
     'test/hostile-input.test.ts',
+    'test/feature-structure.test.ts',
     // Its own process behind the real gateway and auth: the gateway tests' startService takes
     // any service's name (tsc below refuses it otherwise).
     'test/through-gateway.test.ts',
