@@ -25,7 +25,7 @@ import { createSampleSink } from './samples/sink.ts';
 
 /**
  * How long the gateway keeps a connection to an instance idle before it closes it itself. Shorter
- * than a closing @platform/http instance keeps an idle connection open (IDLE_GRACE_MS, 3 s): by
+ * than a closing @platform/http instance keeps an idle connection open (IDLE_GRACE_MS, 2 s): by
  * the time the instance ends those, the gateway has dropped every one it did not use since the
  * close began, so it never writes a request on one as it is being closed (a write then fails
  * with no answer, and cannot go to another instance). A connection in use is never idle this
