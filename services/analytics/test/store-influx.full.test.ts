@@ -71,3 +71,35 @@ test('InfluxDB: samples written before rollups existed are answered from raw poi
     String(rolled?.p50),
   );
 });
+
+test('InfluxDB: a writer pass sends its bodies as pieces, byte for byte, multi-byte text included', async () => {
+  const s = store('pieces');
+  await s.init();
+  const time = Date.now() - 60_000;
+  const event = (seq: number, text: string) => ({
+    seq,
+    id: `00000000-0000-4000-8000-${String(seq).padStart(12, '0')}`,
+    event: 'piece.sent',
+    source: 'client',
+    userId: 'u-pieces',
+    anonymousId: null,
+    properties: { text },
+    timestamp: new Date(time + seq).toISOString(),
+  });
+  // Pieces whose characters are 1 to 4 bytes each: the content-length undici sends is their
+  // bytes, not their characters (a count in characters cut the body short or hung the write).
+  const texts = ['plain', 'é à ü', '日本語のテキスト', '😀 emoji ✓'];
+  const bodies = texts.map((t, i) => s.encodeEvents!([event(i + 1, t)]));
+  await s.writeEncoded!(bodies);
+  const { items } = await s.activity({
+    userId: 'u-pieces',
+    from: new Date(time - 1000),
+    to: new Date(time + 60_000),
+    limit: 10,
+    oldestFirst: true,
+  });
+  assert.deepEqual(
+    items.map((e) => e.properties.text),
+    texts,
+  );
+});

@@ -174,7 +174,7 @@ export function createInfluxStore(
 
     async writeEncoded(bodies) {
       await ensure();
-      await influx.write(bodies.join(''));
+      await influx.write({ pieces: bodies });
     },
 
     // Marked after the write: a mark then always finds its samples (see computeRollups). A
