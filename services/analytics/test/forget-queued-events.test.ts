@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { syncBuiltinESMExports } from 'node:module';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import zlib from 'node:zlib';
 import type { AnalyticsContext } from '../src/context.ts';
-import type { Db, Tx } from '../src/db/index.ts';
 import { createDestinations } from '../src/destinations/index.ts';
 import { requeue, unlinkDeadLetters } from '../src/ingestion/dead-letters.ts';
 import { forgetPending } from '../src/ingestion/forget.ts';
@@ -14,6 +11,7 @@ import { StoreUnavailable } from '../src/store/errors.ts';
 import { createPostgresStore } from '../src/store/postgres.ts';
 import type { QueuedEvent, Store } from '../src/store/types.ts';
 import { bearer, buildTestAnalytics, eventsStore, serviceHeaders, sql } from './helper.ts';
+import { countPacks } from './pack-spy.ts';
 
 /** The PostgreSQL store, its writes held (failing as a store that is down) while `held`. */
 const state = { held: false };
@@ -88,48 +86,6 @@ async function withStoreDown(userId: string, during: () => Promise<void>) {
   }
   await t.drained();
   assert.deepEqual(await linked(userId), [], 'nothing stored under the real id');
-}
-
-/**
- * Runs `run` with the test database, counting the rows packed (Brotli, queue.ts packRow) while
- * one of its transactions is open.
- */
-async function countPacksInTransactions(run: (db: Db) => Promise<void>): Promise<number> {
-  let open = 0;
-  let packed = 0;
-  const db = t.database.db;
-  const watched = new Proxy(db, {
-    get(target, key) {
-      if (key !== 'transaction') return Reflect.get(target, key);
-      return (async (body: (tx: Tx) => Promise<unknown>) =>
-        target.transaction(async (tx) => {
-          open += 1;
-          try {
-            return await body(tx);
-          } finally {
-            open -= 1;
-          }
-        })) as Db['transaction'];
-    },
-  });
-  const { brotliCompress, brotliCompressSync } = zlib;
-  zlib.brotliCompressSync = ((...args: Parameters<typeof brotliCompressSync>) => {
-    if (open > 0) packed += 1;
-    return brotliCompressSync(...args);
-  }) as typeof brotliCompressSync;
-  zlib.brotliCompress = ((...args: Parameters<typeof brotliCompress>) => {
-    if (open > 0) packed += 1;
-    return (brotliCompress as (...a: unknown[]) => void)(...args);
-  }) as typeof brotliCompress;
-  syncBuiltinESMExports();
-  try {
-    await run(watched);
-  } finally {
-    zlib.brotliCompressSync = brotliCompressSync;
-    zlib.brotliCompress = brotliCompress;
-    syncBuiltinESMExports();
-  }
-  return packed;
 }
 
 async function until(check: () => Promise<boolean>, ms = 15_000) {
@@ -396,10 +352,10 @@ test('a replay that read a dead letter before a pass rewrote it queues the rewri
   };
   // And packs outside any transaction: the text read first is stale, and packing the new one
   // inside held a pooled connection idle (on the thread pool, for a large letter) meanwhile.
-  const packedInTransaction = await countPacksInTransactions(async (db) =>
+  const packed = await countPacks(t.database.db, async (db) =>
     assert.equal(await requeue(db, (letter as { id: number }).id, racing), true),
   );
-  assert.equal(packedInTransaction, 0, 'nothing packed inside the transaction');
+  assert.equal(packed.inTransaction, 0, 'nothing packed inside the transaction');
   await t.drained();
   assert.deepEqual(await linked(user.id), [], 'the replay wrote no real id');
   const stored = await sql(
