@@ -3,10 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import type { AnalyticsContext } from '../src/context.ts';
-import { createDestinations } from '../src/destinations/index.ts';
 import { forgetPending } from '../src/ingestion/forget.ts';
-import { createPostgresStore } from '../src/store/postgres.ts';
+import { forgetting } from './forgetting.ts';
 import { buildTestAnalytics, sql } from './helper.ts';
 
 /**
@@ -20,11 +18,7 @@ import { buildTestAnalytics, sql } from './helper.ts';
 
 const t = await buildTestAnalytics();
 /** forgetPending as a test drives it (the app's own ticks may run the same pass: either will do). */
-const ctx = {
-  db: t.database.db,
-  store: createPostgresStore(t.database.db),
-  destinations: createDestinations({ config: t.config, db: t.database.db, log: t.app.log }),
-} as unknown as AnalyticsContext;
+const ctx = forgetting(t).passContext();
 
 test('a delivery committed while the final pass runs does not keep the real id', async () => {
   const user = randomUUID();
