@@ -1,5 +1,5 @@
 import { type FieldError, problems } from '@platform/http';
-import { and, inArray, sql } from 'drizzle-orm';
+import { and, sql } from 'drizzle-orm';
 import type { Static } from 'typebox';
 import type { AnalyticsContext } from '../context.ts';
 import { receivedIds } from '../db/schema.ts';
@@ -115,7 +115,8 @@ async function received(
     .from(receivedIds)
     .where(
       and(
-        inArray(receivedIds.id, ids),
+        // One array parameter: a statement of 1000 parameters cost more to parse and plan.
+        sql`${receivedIds.id} = any(${sql.param(ids)}::text[])`,
         ifFirst
           ? sql`exists (select 1 from ${receivedIds} where ${receivedIds.id} = ${ids[0]})`
           : undefined,
