@@ -98,12 +98,21 @@ export async function unlinkDeliveries(
  * wait for it too, and a claim looks its ids up in its own transaction (worker.ts), so none
  * reads a row before this rewrite and the mapping after its deletion.
  */
+/**
+ * How long the final pass waits for the table's lock. Writes of deliveries queue behind a lock
+ * request that waits: a transaction that holds the table long (stuck) would stall every
+ * accepting request with destinations for as long. Past it the pass fails, keeps the mapping
+ * and tries again at the next tick.
+ */
+const LOCK_TIMEOUT = sql`set local lock_timeout = '5s'`;
+
 export async function unlinkDeliveriesFinally(
   db: Db,
   users: { userId: string; pseudonym: string }[],
   remove: (tx: Tx) => Promise<void>,
 ): Promise<void> {
   const barrier = await db.transaction(async (tx) => {
+    await tx.execute(LOCK_TIMEOUT);
     await tx.execute(sql`lock table destination_deliveries in share mode`);
     const { rows } = await tx.execute<{ last: string }>(
       sql`select coalesce(max(id), 0)::text as last from destination_deliveries`,
@@ -114,6 +123,7 @@ export async function unlinkDeliveriesFinally(
   const replaced = unlinkedSql(sql`payload::text`, users);
   const mentions = sql.param(users.map((u) => `%${u.userId}%`));
   await db.transaction(async (tx) => {
+    await tx.execute(LOCK_TIMEOUT);
     await tx.execute(sql`lock table destination_deliveries in share row exclusive mode`);
     await tx.execute(sql`
       update destination_deliveries set payload = (${replaced})::jsonb
