@@ -82,6 +82,14 @@ export async function unlinkDeliveries(
 }
 
 /**
+ * How long the final pass waits for the table's lock. Writes of deliveries queue behind a lock
+ * request that waits: a transaction that holds the table long (stuck) would stall every
+ * accepting request with destinations for as long. Past it the pass fails, keeps the mapping
+ * and tries again at the next tick.
+ */
+const LOCK_TIMEOUT = sql`set local lock_timeout = '5s'`;
+
+/**
  * A final pass's rewrite, which ends with `remove` deleting the mapping: no delivery committed
  * before the mapping's deletion keeps a user's id (the worker looks ids up in the mapping until
  * then, and a row committed after it is an event queued after the mapping is gone). The sweep
@@ -95,17 +103,9 @@ export async function unlinkDeliveries(
  * takes the table in SHARE ROW EXCLUSIVE mode (no delivery is written meanwhile; two replicas'
  * final passes take turns), rewrites the rows above the barrier — the few written during the
  * sweep, by their primary key — and deletes the mapping with `remove`. The worker's claims
- * wait for it too, and a claim looks its ids up in its own transaction (worker.ts), so none
+ * wait for it too, and the worker looks ids up in the claim's transaction (worker.ts), so none
  * reads a row before this rewrite and the mapping after its deletion.
  */
-/**
- * How long the final pass waits for the table's lock. Writes of deliveries queue behind a lock
- * request that waits: a transaction that holds the table long (stuck) would stall every
- * accepting request with destinations for as long. Past it the pass fails, keeps the mapping
- * and tries again at the next tick.
- */
-const LOCK_TIMEOUT = sql`set local lock_timeout = '5s'`;
-
 export async function unlinkDeliveriesFinally(
   db: Db,
   users: { userId: string; pseudonym: string }[],
