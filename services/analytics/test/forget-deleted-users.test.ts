@@ -3,61 +3,26 @@ import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import type { AnalyticsContext } from '../src/context.ts';
-import { createDestinations } from '../src/destinations/index.ts';
 import { forgetPending } from '../src/ingestion/forget.ts';
 import { createPostgresStore } from '../src/store/postgres.ts';
-import { bearer, buildTestAnalytics, serviceHeaders, sql } from './helper.ts';
+import { until } from './destinations-receiver.ts';
+import { domainEvent, forgetting } from './forgetting.ts';
+import { bearer, buildTestAnalytics, sql } from './helper.ts';
 
 const t = await buildTestAnalytics();
-/** The destinations' part of a pass (their deliveries rewritten), on the test database. */
-const destinations = createDestinations({ config: t.config, db: t.database.db, log: t.app.log });
-
-const domainEvent = (type: string, userId: string, payload: object = { user_id: userId }) => ({
-  id: `auth:${randomUUID()}`,
-  type,
-  occurred_at: new Date().toISOString(),
-  user_id: userId,
-  payload,
-});
-const deliver = (events: object[]) =>
-  t.app.inject({
-    method: 'POST',
-    url: '/internal/events',
-    headers: serviceHeaders,
-    payload: { events },
-  });
-const linked = (userId: string) =>
-  sql(t.databaseUrl, 'select event_id from events where user_id = $1 or properties::text like $2', [
-    userId,
-    `%${userId}%`,
-  ]);
-
-async function until(check: () => Promise<boolean>, ms = 15_000) {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(100);
-  }
-}
+const { deliver, send, linked, passed, passContext, track } = forgetting(t);
 
 test('user.deleted unlinks the user from stored events, which stay under a pseudonym', async () => {
   const user = await t.user();
   const other = await t.user();
-  const tracked = await t.app.inject({
-    method: 'POST',
-    url: '/analytics/v1/track-event',
-    headers: bearer(user.accessToken),
-    payload: { event: 'page.viewed', properties: { path: '/about' } },
-  });
-  assert.equal(tracked.statusCode, 202);
+  await track(user, { event: 'page.viewed', properties: { path: '/about' } });
   await deliver([domainEvent('user.logged_in', user.id), domainEvent('user.logged_in', other.id)]);
   await t.drained();
   assert.equal((await linked(user.id)).length, 2);
 
   assert.equal((await deliver([domainEvent('user.deleted', user.id)])).statusCode, 202);
   await t.drained();
-  await until(async () => (await linked(user.id)).length === 0);
+  await until(async () => (await linked(user.id)).length === 0, 'the user unlinked');
 
   const rows = await sql(
     t.databaseUrl,
@@ -98,16 +63,12 @@ test('after the grace period a final pass runs and the id → pseudonym mapping 
   // The final pass waits for the queue to move past the deletion (its own event included).
   await t.drained();
   const calls: [string, string][] = [];
-  const ctx = {
-    db: t.database.db,
-    destinations,
-    store: {
-      forgetUsers: async (users: { userId: string; pseudonym: string }[]) => {
-        for (const u of users) calls.push([u.userId, u.pseudonym]);
-        return { rewritten: 0 };
-      },
+  const ctx = passContext({
+    forgetUsers: async (users) => {
+      for (const u of users) calls.push([u.userId, u.pseudonym]);
+      return { rewritten: 0 };
     },
-  } as unknown as AnalyticsContext;
+  });
   await forgetPending(ctx, Date.now() + 11 * 60_000);
   assert.ok(calls.some(([id, pseudonym]) => id === user.id && pseudonym.startsWith('deleted-')));
   const left = await sql(t.databaseUrl, 'select 1 from forgotten_users where user_id = $1', [
@@ -120,16 +81,12 @@ test('after the grace period a final pass runs and the id → pseudonym mapping 
 function countingStore() {
   const passes: { users: number; since: string | undefined }[] = [];
   const store = createPostgresStore(t.database.db);
-  const ctx = {
-    db: t.database.db,
-    destinations,
-    store: {
-      forgetUsers: (users: { userId: string; pseudonym: string }[], since?: string) => {
-        passes.push({ users: users.length, since });
-        return store.forgetUsers(users, since);
-      },
+  const ctx = passContext({
+    forgetUsers: (users, since) => {
+      passes.push({ users: users.length, since });
+      return store.forgetUsers(users, since);
     },
-  } as unknown as AnalyticsContext;
+  });
   return { ctx, passes };
 }
 
@@ -141,14 +98,7 @@ test('accounts deleted together are unlinked by one pass; events arriving later 
   await t.drained();
   // The app's own timer passes too: once it has (all of a pass is one update), its rows are
   // put where that timer leaves them alone (a last pass in its future) and this test drives.
-  await until(async () => {
-    const done = await sql(
-      t.databaseUrl,
-      'select 1 from forgotten_users where user_id = any($1) and last_pass_at is not null',
-      [ids],
-    );
-    return done.length === 3;
-  });
+  await passed(ids);
   for (const u of users) assert.deepEqual(await linked(u.id), []);
   await deliver(users.map((u) => domainEvent('post.updated', u.id, { author_id: u.id })));
   await t.drained();
@@ -231,7 +181,7 @@ test('a deletion and a batch relinking the user’s anonymous ids meet without a
     const relinked = batch();
     await waiting(1);
     // The deletion comes meanwhile.
-    const deleted = deliver([domainEvent('user.deleted', userId)]);
+    const deleted = send([domainEvent('user.deleted', userId)]);
     await waiting(2);
     await holder.query('commit');
     const [relinkedAnswer, deletedAnswer] = await Promise.all([relinked, deleted]);

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import pg from 'pg';
 import { startReceiver, until } from './destinations-receiver.ts';
-import { bearer, buildTestAnalytics, serviceHeaders, sql, userDeleted } from './helper.ts';
+import { domainEvent, forgetting } from './forgetting.ts';
+import { bearer, buildTestAnalytics, sql, userDeleted } from './helper.ts';
 
 /**
  * A deleted user's events that still wait for a destination — deliveries already in the
@@ -28,19 +28,7 @@ const t = await buildTestAnalytics({
 });
 refused.add('/refusing');
 
-const deliver = async (events: object[]) => {
-  const answer = await t.app.inject({
-    method: 'POST',
-    url: '/internal/events',
-    headers: serviceHeaders,
-    payload: { events },
-  });
-  assert.equal(answer.statusCode, 202, answer.body);
-};
-const mapping = async (userId: string) =>
-  (
-    await sql(t.databaseUrl, 'select pseudonym from forgotten_users where user_id = $1', [userId])
-  )[0]?.pseudonym as string | undefined;
+const { deliver, mapping } = forgetting(t);
 
 test("a deleted user's queued and pending deliveries reach the webhook under the pseudonym", async () => {
   const user = await t.user();
@@ -63,15 +51,7 @@ test("a deleted user's queued and pending deliveries reach the webhook under the
       },
     });
     assert.equal(tracked.statusCode, 202, tracked.body);
-    await deliver([
-      {
-        id: `main:${randomUUID()}`,
-        type: 'post.updated',
-        occurred_at: new Date().toISOString(),
-        user_id: other.id,
-        payload: { author_id: user.id },
-      },
-    ]);
+    await deliver([domainEvent('post.updated', other.id, { author_id: user.id })]);
     // The receiver is down: the events without a message id wait in destination_deliveries.
     await until(() => receiver.at('/crm').length >= 2, 'failed attempts before the deletion');
     assert.equal((await userDeleted(t, user.id)).statusCode, 202);

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { startReceiver, until } from './destinations-receiver.ts';
-import { buildTestAnalytics, serviceHeaders, sql, userDeleted } from './helper.ts';
+import { domainEvent, forgetting } from './forgetting.ts';
+import { buildTestAnalytics, sql, userDeleted } from './helper.ts';
 
 /**
  * JSON writes a control character as `\u00XX`; the hex digits that follow it in a string can
@@ -26,44 +27,24 @@ const t = await buildTestAnalytics({
   DESTINATION_MAX_ATTEMPTS: '100000',
 });
 
+const { deliver, mapping, passed } = forgetting(t);
+
 test('an id spelled by an escape is left alone: the passes and the deliveries go through', async () => {
   const user = `01a${randomUUID().slice(3)}`;
   // A control character whose escape's last hex digits begin the id, then the rest of it.
   const lookalike = `\u001a${user.slice(3)}`;
   assert.ok(JSON.stringify(lookalike).includes(user), 'the text spells the id');
   const eventId = `main:${randomUUID()}`;
-  const answer = await t.app.inject({
-    method: 'POST',
-    url: '/internal/events',
-    headers: serviceHeaders,
-    payload: {
-      events: [
-        {
-          id: eventId,
-          type: 'post.updated',
-          occurred_at: new Date().toISOString(),
-          user_id: randomUUID(),
-          payload: { author_id: user, note: lookalike },
-        },
-      ],
+  await deliver([
+    {
+      ...domainEvent('post.updated', randomUUID(), { author_id: user, note: lookalike }),
+      id: eventId,
     },
-  });
-  assert.equal(answer.statusCode, 202, answer.body);
+  ]);
   await until(() => receiver.at('/crm').length >= 1, 'a failed attempt before the deletion');
   assert.equal((await userDeleted(t, user)).statusCode, 202);
-  const passed = async () =>
-    (
-      await sql(t.databaseUrl, 'select last_pass_at from forgotten_users where user_id = $1', [
-        user,
-      ])
-    )[0]?.last_pass_at;
-  await until(passed, 'a forgetting pass through', 10_000);
-  const [mapping] = await sql(
-    t.databaseUrl,
-    'select pseudonym from forgotten_users where user_id = $1',
-    [user],
-  );
-  const pseudonym = mapping?.pseudonym as string;
+  await passed([user]);
+  const pseudonym = (await mapping(user)) as string;
   const expected = { author_id: pseudonym, note: lookalike };
   const [stored] = await sql(t.databaseUrl, 'select properties from events where event_id = $1', [
     eventId,

@@ -2,15 +2,14 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { AnalyticsContext } from '../src/context.ts';
-import { createDestinations } from '../src/destinations/index.ts';
 import { requeue, unlinkDeadLetters } from '../src/ingestion/dead-letters.ts';
 import { forgetPending } from '../src/ingestion/forget.ts';
 import { createPointNumbers } from '../src/ingestion/point-numbers.ts';
 import { StoreUnavailable } from '../src/store/errors.ts';
-import { createPostgresStore } from '../src/store/postgres.ts';
 import type { QueuedEvent, Store } from '../src/store/types.ts';
-import { bearer, buildTestAnalytics, eventsStore, serviceHeaders, sql } from './helper.ts';
+import { domainEvent, eventForm, forgetting } from './forgetting.ts';
+import { bearer, buildTestAnalytics, eventsStore, sql } from './helper.ts';
+import { countPacks } from './pack-spy.ts';
 
 /** The PostgreSQL store, its writes held (failing as a store that is down) while `held`. */
 const state = { held: false };
@@ -31,46 +30,9 @@ const t = await buildTestAnalytics(
     }),
   },
 );
+const { deliver, linked, mapping, pastGrace, passed, passContext, track } = forgetting(t);
 /** forgetPending as a test drives it, on the test database's store. */
-const ctx = {
-  db: t.database.db,
-  store: createPostgresStore(t.database.db),
-  destinations: createDestinations({ config: t.config, db: t.database.db, log: t.app.log }),
-} as unknown as AnalyticsContext;
-
-const domainEvent = (type: string, userId: string, payload: object = { user_id: userId }) => ({
-  id: `auth:${randomUUID()}`,
-  type,
-  occurred_at: new Date().toISOString(),
-  user_id: userId,
-  payload,
-});
-const deliver = async (events: object[]) => {
-  const answer = await t.app.inject({
-    method: 'POST',
-    url: '/internal/events',
-    headers: serviceHeaders,
-    payload: { events },
-  });
-  assert.equal(answer.statusCode, 202, answer.body);
-};
-const linked = (userId: string) =>
-  sql(t.databaseUrl, 'select event_id from events where user_id = $1 or properties::text like $2', [
-    userId,
-    `%${userId}%`,
-  ]);
-const mapping = async (userId: string) =>
-  (
-    await sql(t.databaseUrl, 'select pseudonym from forgotten_users where user_id = $1', [userId])
-  )[0]?.pseudonym as string | undefined;
-/** Puts the deletion (and its last pass) past the grace time, as if ten minutes had gone by. */
-const pastGrace = (userId: string) =>
-  sql(
-    t.databaseUrl,
-    `update forgotten_users set forgotten_at = now() - interval '11 minutes',
-       last_pass_at = now() - interval '11 minutes' where user_id = $1`,
-    [userId],
-  );
+const ctx = passContext();
 
 /**
  * Runs `during` with the store down, then brings it back and lets the writer drain: nothing of
@@ -87,26 +49,12 @@ async function withStoreDown(userId: string, during: () => Promise<void>) {
   assert.deepEqual(await linked(userId), [], 'nothing stored under the real id');
 }
 
-async function until(check: () => Promise<boolean>, ms = 15_000) {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(100);
-  }
-}
-
 test('events still queued past the final pass (the store down) are written under the pseudonym', async () => {
   const user = await t.user();
   const other = await t.user();
   let pseudonym = '';
   await withStoreDown(user.id, async () => {
-    const tracked = await t.app.inject({
-      method: 'POST',
-      url: '/analytics/v1/track-event',
-      headers: bearer(user.accessToken),
-      payload: { event: 'page.viewed', properties: { path: '/about' } },
-    });
-    assert.equal(tracked.statusCode, 202);
+    await track(user, { event: 'page.viewed', properties: { path: '/about' } });
     await deliver([
       domainEvent('post.updated', other.id, { author_id: user.id }),
       domainEvent('user.logged_in', other.id),
@@ -115,16 +63,7 @@ test('events still queued past the final pass (the store down) are written under
     pseudonym = (await mapping(user.id)) ?? '';
     assert.ok(pseudonym.startsWith('deleted-'));
     // The app's own forgetting tick has seen the deletion (its writer's lookup with it).
-    await until(
-      async () =>
-        (
-          await sql(
-            t.databaseUrl,
-            'select 1 from forgotten_users where user_id = $1 and last_pass_at is not null',
-            [user.id],
-          )
-        ).length === 1,
-    );
+    await passed([user.id]);
     // Ten minutes on, the store still down: the final pass runs, the queue still holds them.
     await pastGrace(user.id);
     await forgetPending(ctx);
@@ -210,17 +149,7 @@ test('events naming the user that came during the grace time and are still queue
 test('dead letters of a deleted user are rewritten: listing and replaying show the pseudonym', async () => {
   const user = await t.user();
   const other = await t.user();
-  const eventForm = JSON.stringify([
-    {
-      id: `main:${randomUUID()}`,
-      event: 'post.updated',
-      source: 'main',
-      userId: user.id,
-      anonymousId: null,
-      properties: JSON.stringify({ author_id: user.id }),
-      timestamp: new Date().toISOString(),
-    },
-  ]);
+  const eventText = eventForm(user.id, { author_id: user.id });
   const trackForm = JSON.stringify([
     user.id,
     Date.now(),
@@ -237,7 +166,7 @@ test('dead letters of a deleted user are rewritten: listing and replaying show t
     t.databaseUrl,
     `insert into ingestion_dead_letters (queue_seq, kind, item, error)
      values (1, 'event', $1, 'refused'), (2, 'track', $2, 'refused'), (3, 'track', $3, 'refused')`,
-    [eventForm, trackForm, othersForm],
+    [eventText, trackForm, othersForm],
   );
   await deliver([domainEvent('user.deleted', user.id)]);
   const pseudonym = (await mapping(user.id))!;
@@ -289,22 +218,12 @@ test('dead letters of a deleted user are rewritten: listing and replaying show t
 test('what the store said of a dead letter is rewritten too', async () => {
   // InfluxDB answers a line it cannot parse with the line itself, user_id field and all.
   const user = await t.user();
-  const eventForm = JSON.stringify([
-    {
-      id: `main:${randomUUID()}`,
-      event: 'post.updated',
-      source: 'main',
-      userId: user.id,
-      anonymousId: null,
-      properties: '{}',
-      timestamp: new Date().toISOString(),
-    },
-  ]);
+  const eventText = eventForm(user.id, {});
   await sql(
     t.databaseUrl,
     `insert into ingestion_dead_letters (queue_seq, kind, item, error) values (1, 'event', $1, $2)`,
     [
-      eventForm,
+      eventText,
       `unable to parse 'events,event=post.updated user_id="${user.id}" 1': bad timestamp`,
     ],
   );
@@ -349,7 +268,12 @@ test('a replay that read a dead letter before a pass rewrote it queues the rewri
       return points.take(count);
     },
   };
-  assert.equal(await requeue(t.database.db, (letter as { id: number }).id, racing), true);
+  // And packs outside any transaction: the text read first is stale, and packing the new one
+  // inside held a pooled connection idle (on the thread pool, for a large letter) meanwhile.
+  const packed = await countPacks(t.database.db, async (db) =>
+    assert.equal(await requeue(db, (letter as { id: number }).id, racing), true),
+  );
+  assert.equal(packed.inTransaction, 0, 'nothing packed inside the transaction');
   await t.drained();
   assert.deepEqual(await linked(user.id), [], 'the replay wrote no real id');
   const stored = await sql(
@@ -377,30 +301,13 @@ test('a row encoded when it was accepted (InfluxDB) is written under the pseudon
   Object.assign(store, { forgetUsers: async () => ({ rewritten: 0 }) });
   const influx = await buildTestAnalytics({}, { store });
   const user = await influx.user();
-  const tracked = await influx.app.inject({
-    method: 'POST',
-    url: '/analytics/v1/track-event',
-    headers: bearer(user.accessToken),
-    payload: { event: 'page.viewed', properties: { path: '/about', ref: user.id } },
+  const viaInflux = forgetting(influx);
+  await viaInflux.track(user, {
+    event: 'page.viewed',
+    properties: { path: '/about', ref: user.id },
   });
-  assert.equal(tracked.statusCode, 202);
-  const deleted = await influx.app.inject({
-    method: 'POST',
-    url: '/internal/events',
-    headers: serviceHeaders,
-    payload: { events: [domainEvent('user.deleted', user.id)] },
-  });
-  assert.equal(deleted.statusCode, 202, deleted.body);
-  await until(
-    async () =>
-      (
-        await sql(
-          influx.databaseUrl,
-          'select 1 from forgotten_users where user_id = $1 and last_pass_at is not null',
-          [user.id],
-        )
-      ).length === 1,
-  );
+  await viaInflux.deliver([domainEvent('user.deleted', user.id)]);
+  await viaInflux.passed([user.id]);
   down.held = false;
   await influx.drained();
   const [row] = await sql(influx.databaseUrl, 'select pseudonym from forgotten_users');

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import type { Db } from '../db/index.ts';
+import type { Db, Tx } from '../db/index.ts';
 import { forgottenUsers } from '../db/schema.ts';
 import { unlinkedSql, unlinkText, uuidsIn } from '../pseudonyms.ts';
 import type { Delivery } from './repository.ts';
@@ -18,7 +18,7 @@ const NOTICE = 'user.deleted';
  * goes out with the id. One indexed query for the ids the payloads mention; none when they
  * mention no UUID.
  */
-export async function unlinkedForSending(db: Db, rows: Delivery[]): Promise<Delivery[]> {
+export async function unlinkedForSending(db: Db | Tx, rows: Delivery[]): Promise<Delivery[]> {
   const texts = rows.map((r) => (r.event === NOTICE ? null : JSON.stringify(r.payload)));
   const mentioned = new Set<string>();
   for (const text of texts) if (text) for (const id of uuidsIn(text)) mentioned.add(id);
@@ -54,7 +54,11 @@ const SWEEP_ROWS = 5000;
  * event for the retention's weeks) ran past QUERY_TIMEOUT_MS, failing every pass, and held the
  * lock of each row it matched until the end.
  */
-export async function unlinkDeliveries(db: Db, users: { userId: string; pseudonym: string }[]) {
+export async function unlinkDeliveries(
+  db: Db,
+  users: { userId: string; pseudonym: string }[],
+  upTo = Number.MAX_SAFE_INTEGER,
+) {
   if (users.length === 0) return;
   const replaced = unlinkedSql(sql`payload::text`, users);
   const mentions = sql.param(users.map((u) => `%${u.userId}%`));
@@ -62,7 +66,8 @@ export async function unlinkDeliveries(db: Db, users: { userId: string; pseudony
     const { rows } = await db.execute<{ last: string | null }>(sql`
       with range as (
         select max(id) as last from (
-          select id from destination_deliveries where id > ${after} order by id limit ${SWEEP_ROWS}
+          select id from destination_deliveries where id > ${after} and id <= ${upTo}
+          order by id limit ${SWEEP_ROWS}
         ) ids
       ), rewritten as (
         update destination_deliveries set payload = (${replaced})::jsonb
@@ -74,4 +79,56 @@ export async function unlinkDeliveries(db: Db, users: { userId: string; pseudony
     if (last === null || last === undefined) return;
     after = Number(last);
   }
+}
+
+/**
+ * How long the final pass waits for the table's lock. Writes of deliveries queue behind a lock
+ * request that waits: a transaction that holds the table long (stuck) would stall every
+ * accepting request with destinations for as long. Past it the pass fails, keeps the mapping
+ * and tries again at the next tick.
+ */
+const LOCK_TIMEOUT = sql`set local lock_timeout = '5s'`;
+
+/**
+ * A final pass's rewrite, which ends with `remove` deleting the mapping: no delivery committed
+ * before the mapping's deletion keeps a user's id (the worker looks ids up in the mapping until
+ * then, and a row committed after it is an event queued after the mapping is gone). The sweep
+ * above cannot promise that alone: a transaction accepting an event that names the user may
+ * commit its delivery after the sweep read that row's range.
+ *
+ * So: first a barrier (a moment's SHARE lock on destination_deliveries, which waits for every
+ * transaction writing it to end) notes the last id; every row up to it is committed, and every
+ * later one is numbered above it (ids are drawn as a row is inserted, under the table's lock).
+ * The sweep rewrites the rows up to that id without holding anyone up. Then one transaction
+ * takes the table in SHARE ROW EXCLUSIVE mode (no delivery is written meanwhile; two replicas'
+ * final passes take turns), rewrites the rows above the barrier — the few written during the
+ * sweep, by their primary key — and deletes the mapping with `remove`. The worker's claims
+ * wait for it too, and the worker looks ids up in the claim's transaction (worker.ts), so none
+ * reads a row before this rewrite and the mapping after its deletion.
+ */
+export async function unlinkDeliveriesFinally(
+  db: Db,
+  users: { userId: string; pseudonym: string }[],
+  remove: (tx: Tx) => Promise<void>,
+): Promise<void> {
+  const barrier = await db.transaction(async (tx) => {
+    await tx.execute(LOCK_TIMEOUT);
+    await tx.execute(sql`lock table destination_deliveries in share mode`);
+    const { rows } = await tx.execute<{ last: string }>(
+      sql`select coalesce(max(id), 0)::text as last from destination_deliveries`,
+    );
+    return Number(rows[0]!.last);
+  });
+  await unlinkDeliveries(db, users, barrier);
+  const replaced = unlinkedSql(sql`payload::text`, users);
+  const mentions = sql.param(users.map((u) => `%${u.userId}%`));
+  await db.transaction(async (tx) => {
+    await tx.execute(LOCK_TIMEOUT);
+    await tx.execute(sql`lock table destination_deliveries in share row exclusive mode`);
+    await tx.execute(sql`
+      update destination_deliveries set payload = (${replaced})::jsonb
+      where id > ${barrier} and event <> ${NOTICE}
+        and payload::text like any(${mentions}::text[])`);
+    await remove(tx);
+  });
 }

@@ -4,7 +4,7 @@ import type { Config } from '../config.ts';
 import type { Db, Tx } from '../db/index.ts';
 import type { AcceptedEvent } from '../events.ts';
 import { type Destination, parseDestinations } from './config.ts';
-import { unlinkDeliveries } from './forget.ts';
+import { unlinkDeliveries, unlinkDeliveriesFinally } from './forget.ts';
 import { trackPayload } from './payload.ts';
 import { deleteDeadBefore, insertDeliveries } from './repository.ts';
 import { createWorker } from './worker.ts';
@@ -24,6 +24,15 @@ export interface Destinations {
    * destinations code, destinations import ingestion's types.
    */
   forget(users: { userId: string; pseudonym: string }[]): Promise<void>;
+  /**
+   * The same, for a pass that ends some users' forgetting: `remove` deletes their mapping in the
+   * transaction that rewrites the last deliveries, with every write of deliveries held off, so
+   * none committed before the deletion keeps an id (forget.ts unlinkDeliveriesFinally).
+   */
+  forgetFinally(
+    users: { userId: string; pseudonym: string }[],
+    remove: (tx: Tx) => Promise<void>,
+  ): Promise<void>;
   /** Deletes dead letters past the events' retention (they hold event data); runs hourly. */
   prune(): Promise<void>;
   start(): void;
@@ -69,6 +78,7 @@ export function createDestinations(deps: DestinationDeps): Destinations {
     list,
     prune,
     forget: (users) => unlinkDeliveries(deps.db, users),
+    forgetFinally: (users, remove) => unlinkDeliveriesFinally(deps.db, users, remove),
     async enqueue(tx, events) {
       if (list.length === 0) return;
       const rows = list.flatMap((destination) =>

@@ -25,7 +25,7 @@ export async function insertDeliveries(tx: Tx, rows: NewDelivery[]): Promise<voi
  * leaves rows that fall due again when that lease runs out.
  */
 export async function claimDue(
-  db: Db,
+  db: Db | Tx,
   destinations: string[],
   limit: number,
   leaseMs: number,

@@ -75,8 +75,12 @@ export function createWorker(options: WorkerOptions) {
     const free = options.concurrency - active.size;
     if (!running || free <= 0) return;
     const lease = options.timeoutMs + 30_000;
-    // A deleted user's deliveries go out under the pseudonym (forget.ts).
-    const rows = await unlinkedForSending(db, await claimDue(db, names, free, lease));
+    // A deleted user's deliveries go out under the pseudonym (forget.ts). Claimed and looked up
+    // in one transaction: a final forgetting pass that rewrites the rows and deletes the mapping
+    // (unlinkDeliveriesFinally) comes wholly before it or after, never between the two.
+    const rows = await db.transaction(async (tx) =>
+      unlinkedForSending(tx, await claimDue(tx, names, free, lease)),
+    );
     for (const row of rows) {
       const task = deliver(row)
         .catch((err: unknown) =>

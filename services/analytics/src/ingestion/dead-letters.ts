@@ -1,4 +1,4 @@
-import { desc, eq, lt, sql } from 'drizzle-orm';
+import { and, desc, eq, lt, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/index.ts';
 import { storableText } from '../storable.ts';
 import type { PointNumbers } from './point-numbers.ts';
@@ -103,31 +103,41 @@ function itemCount(kind: DeadLetter['kind'], text: string): number | null {
 /**
  * Back into the queue as a new row, with point numbers of its own (a row that cannot be read gets
  * none: the writer sets it aside again), in one transaction; false when there is no such one.
+ *
+ * Read, numbered and packed before the transaction begins (see numbered, queue.ts packRows). A
+ * forgetting pass may rewrite the letter meanwhile (unlinkDeadLetters: a user id for a
+ * pseudonym, the items the same): the transaction deletes the letter only as it was read (the
+ * same row version, by xmin), so the text queued is the one deleted and a replay never brings
+ * the id back; a letter rewritten in between is read, numbered and packed again, outside. (It
+ * was packed again inside the transaction, holding a pooled connection idle meanwhile.)
  */
 export async function requeue(db: Db, id: number, points: PointNumbers): Promise<boolean> {
-  // Read and numbered before the transaction begins (see numbered). A forgetting pass may
-  // rewrite the letter meanwhile (unlinkDeadLetters: a user id for a pseudonym, the items the
-  // same): the text deleted is the one queued, so a replay never brings the id back.
-  const [letter] = await db.select().from(deadLetters).where(eq(deadLetters.id, id));
-  if (!letter) return false;
-  const text = withoutKeys(letter.kind, letter.item);
-  const count = itemCount(letter.kind, text);
-  const base = count === null ? null : await points.take(count);
-  const packed = await packRowAsync(text);
-  return db.transaction(async (tx) => {
-    const gone = await tx
-      .delete(deadLetters)
-      .where(eq(deadLetters.id, id))
-      .returning({ id: deadLetters.id, item: deadLetters.item });
-    if (gone.length === 0) return false;
-    const now = gone[0]!.item;
-    const row = now === letter.item ? packed : await packRowAsync(withoutKeys(letter.kind, now));
-    await tx.execute(
-      sql`insert into queue (kind, packed, point_base)
-          values (${letter.kind}, ${row}, ${base})`,
-    );
-    return true;
-  });
+  for (;;) {
+    const [letter] = await db
+      .select({ kind: deadLetters.kind, item: deadLetters.item, version: sql<string>`xmin::text` })
+      .from(deadLetters)
+      .where(eq(deadLetters.id, id));
+    if (!letter) return false;
+    const text = withoutKeys(letter.kind, letter.item);
+    const count = itemCount(letter.kind, text);
+    // An undone try's numbers go unused (see numbered).
+    const base = count === null ? null : await points.take(count);
+    const packed = await packRowAsync(text);
+    const queued = await db.transaction(async (tx) => {
+      const gone = await tx
+        .delete(deadLetters)
+        .where(and(eq(deadLetters.id, id), sql`xmin::text = ${letter.version}`))
+        .returning({ id: deadLetters.id });
+      if (gone.length === 0) return false;
+      await tx.execute(
+        sql`insert into queue (kind, packed, point_base)
+            values (${letter.kind}, ${packed}, ${base})`,
+      );
+      return true;
+    });
+    // Not deleted: gone (replayed or discarded meanwhile) or rewritten; the next read tells.
+    if (queued) return true;
+  }
 }
 
 export async function discard(db: Db, id: number): Promise<boolean> {

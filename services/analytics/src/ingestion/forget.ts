@@ -97,17 +97,24 @@ export async function forgetPending(ctx: AnalyticsContext, now = Date.now()): Pr
     : undefined;
   const users = due.map((row) => ({ userId: row.userId, pseudonym: row.pseudonym }));
   await unlinkDeadLetters(ctx.db, users);
-  await ctx.destinations.forget(users);
   const { mark } = await ctx.store.forgetUsers(users, since);
   const last = due.filter(final);
   const eager = due.filter((row) => !last.includes(row));
+  // The deliveries after the store pass, and the final users' mapping deleted in the
+  // transaction that rewrites the last of them: a delivery naming the user committed at any
+  // time before the mapping goes is rewritten, or sent under the pseudonym by the worker, which
+  // looks ids up in the mapping (destinations/forget.ts unlinkDeliveriesFinally).
   if (last.length > 0) {
-    await ctx.db.delete(forgottenUsers).where(
-      inArray(
-        forgottenUsers.userId,
-        last.map((row) => row.userId),
-      ),
-    );
+    await ctx.destinations.forgetFinally(users, async (tx) => {
+      await tx.delete(forgottenUsers).where(
+        inArray(
+          forgottenUsers.userId,
+          last.map((row) => row.userId),
+        ),
+      );
+    });
+  } else {
+    await ctx.destinations.forget(users);
   }
   if (eager.length > 0) {
     await ctx.db
