@@ -100,7 +100,9 @@ export const IDLE_GRACE_MS = 2000;
  */
 export const WRITE_OUT_MS = 5000;
 
-type Connection = { socket: Quiet };
+type Connection = { socket: Quiet | null };
+
+type ConnectionsList = { idle?: () => Connection[]; active?: () => Connection[] };
 
 /**
  * Node counts a connection idle once its request has been read, and its closeIdleConnections
@@ -121,17 +123,27 @@ function closeIdleConnectionsOnlyOnceWritten(
     const key = Object.getOwnPropertySymbols(server).find(
       (symbol) => symbol.description === 'http.server.connections',
     );
-    const list = key && (server as unknown as Record<symbol, { idle?: () => Connection[] }>)[key];
+    const list = key && (server as unknown as Record<symbol, ConnectionsList>)[key];
     if (!list || typeof list.idle !== 'function') {
       Server.prototype.closeIdleConnections.call(server);
       return;
     }
     for (const { socket } of list.idle()) {
+      if (!socket) continue;
       const answer = socket._httpMessage;
       const writing = answer && !answer.writableFinished;
       // Between requests, a client may be writing the next one on it: kept for the idle grace.
       if (writing ? !patienceOver() : !graceOver(socket)) continue;
       socket.destroy();
+    }
+    // A request still arriving (its headers or its body partly received) when the write-out time
+    // is over is cut too. Node stops its own checks of a client's headers and request timeouts
+    // when its close begins (it clears their interval), so a client trickling a request (a header
+    // line a second, slowloris) held the close for ever, and with it the shutdown until its 10 s
+    // grace, which exits 1 without the steps after the close. Such a request would only have got
+    // the closing refusal; a request read whole is not in this list, so no route's work is cut.
+    if (typeof list.active === 'function' && patienceOver()) {
+      for (const { socket } of list.active()) socket?.destroy();
     }
   };
 }
