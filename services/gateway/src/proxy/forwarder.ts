@@ -4,7 +4,7 @@ import { requestSpan } from '@platform/telemetry';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Counter } from 'prom-client';
 import type { Balancer, Instance } from './balancer.ts';
-import { failureOf, unavailable } from './failures.ts';
+import { type Failure, failureOf, unavailable } from './failures.ts';
 import { Exchange, type Timeouts } from './forward.ts';
 import type { Chooser } from './panic.ts';
 import { unsafeHost, unsafePath } from './request-checks.ts';
@@ -21,6 +21,21 @@ export function release(request: FastifyRequest) {
     proxied.holding.inFlight--;
     proxied.holding = undefined;
   }
+}
+
+/**
+ * Seconds a client is asked to wait before sending a request the gateway answered 503 for its
+ * service again (no instance could take it: none reachable, none left, the only one closing), as
+ * a closing service's own refusal and the gateway's full body buffer ask: an instance taken out
+ * comes back at its first good poll (2 s apart), a closing one's replacement within seconds, and
+ * a client that reads `Retry-After` (RFC 9110 §10.2.3) waits rather than hammer it or give up.
+ */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 1;
+
+/** The gateway's own answer to a failed exchange: a 503 says when to try again. */
+function answerFailure(request: FastifyRequest, reply: FastifyReply, failure: Failure) {
+  if (failure.status === 503) reply.header('retry-after', String(UNAVAILABLE_RETRY_AFTER_SECONDS));
+  sendProblem(request, reply, failure.status, failure.detail);
 }
 
 export function forwarder(
@@ -93,7 +108,7 @@ export function forwarder(
       retried[failure.unprocessed ?? 'no_answer']?.inc();
       send(request, reply, next, false, false);
     } else if (!exchange.passOnRefusal()) {
-      sendProblem(request, reply, failure.status, failure.detail);
+      answerFailure(request, reply, failure);
     }
   };
 
@@ -123,8 +138,7 @@ export function forwarder(
     // No instance at all (none resolved): answer now.
     if (!instance) {
       request.proxied = { service };
-      const failure = unavailable(service);
-      sendProblem(request, reply, failure.status, failure.detail);
+      answerFailure(request, reply, unavailable(service));
       return;
     }
     // Only a request safe to repeat, and without a body, goes to another instance after a failure
