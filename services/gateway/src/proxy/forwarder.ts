@@ -60,6 +60,7 @@ export function forwarder(
     instance: Instance,
     mayRetry: boolean,
     mayResend: boolean,
+    panicked: boolean,
   ) => {
     instance.inFlight++;
     const exchange = new Exchange(
@@ -74,7 +75,7 @@ export function forwarder(
       cache,
       keeping?.declared ? keeping.freshness : undefined,
     );
-    request.proxied = { service, upstream: instance.url, holding: instance, exchange };
+    request.proxied = { service, upstream: instance.url, holding: instance, exchange, panicked };
     // The gateway's one span per proxied request names the hop, as Envoy's upstream_cluster and
     // upstream_address do (no client span of its own: client.ts in @platform/telemetry).
     requestSpan(request.raw)?.setAttributes({
@@ -103,10 +104,12 @@ export function forwarder(
     // provably did not process, writes too, as their body is whole in hand; otherwise only a
     // read that got no answer.
     const again = failure.unprocessed ? exchange.mayResend : exchange.mayRetry && failure.retriable;
-    const next = again ? choose(instance) : undefined;
+    // The request's one tally: a retry of a request counted as panic routed is not counted again.
+    const tally = { panicked: request.proxied?.panicked === true };
+    const next = again ? choose(instance, tally) : undefined;
     if (next) {
       retried[failure.unprocessed ?? 'no_answer']?.inc();
-      send(request, reply, next, false, false);
+      send(request, reply, next, false, false, tally.panicked);
     } else if (!exchange.passOnRefusal()) {
       answerFailure(request, reply, failure);
     }
@@ -134,7 +137,8 @@ export function forwarder(
         if (kept === null) keeping.miss?.inc();
       }
     }
-    const instance = choose();
+    const tally = { panicked: false };
+    const instance = choose(undefined, tally);
     // No instance at all (none resolved): answer now.
     if (!instance) {
       request.proxied = { service };
@@ -147,6 +151,6 @@ export function forwarder(
     // Any request whose body is whole in hand (bufferBodies reads every one before this) may go
     // to another instance once this one provably did not process it.
     const mayResend = request.body === undefined || Buffer.isBuffer(request.body);
-    send(request, reply, instance, mayRetry, mayResend);
+    send(request, reply, instance, mayRetry, mayResend, tally.panicked);
   };
 }

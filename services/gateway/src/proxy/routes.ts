@@ -24,6 +24,8 @@ export interface Proxied {
   exchange?: Exchange;
   /** Answered from the gateway's cache, without a hop. */
   cached?: boolean;
+  /** Counted as panic routed (an attempt went to an instance out with all the others). */
+  panicked?: boolean;
 }
 
 declare module 'fastify' {
