@@ -91,6 +91,38 @@ test('a client that gives up closes the exchange with the service too', async ()
   await eventually(async () => closed === 1);
 });
 
+test('a client that gives up on a write whose body the gateway had read whole closes the exchange with the service too', async () => {
+  // Node marks a request aborted only while its body is still arriving, and Fastify's
+  // onRequestAbort goes by that mark: a POST read whole (as the gateway reads every body before
+  // it picks an instance) whose client went away left the service working on it for nobody.
+  let arrived = 0;
+  let closed = 0;
+  const stuck = await startUpstream((req, res) => {
+    if (req.url === '/health/ready') return res.end('{}');
+    req.resume();
+    req.once('end', () => arrived++);
+    res.on('close', () => closed++);
+  });
+  cleanup(stuck.close);
+  const url = await gateway({ AUTH_URLS: stuck.url, MAIN_URLS: stuck.url });
+  const giveUp = new AbortController();
+  const pending = fetch(`${url}/main/v1/posts`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ title: 'x'.repeat(10_000) }),
+    signal: giveUp.signal,
+  }).catch(() => 'gone');
+  await eventually(async () => arrived === 1);
+  giveUp.abort();
+  assert.equal(await pending, 'gone');
+  await eventually(async () => closed === 1, 5000);
+  // Nor does it hold its instance's in-flight count: the next request is balanced as if idle.
+  assert.match(
+    await metricsOf(url),
+    /^gateway_upstream_in_flight\{[^}]*upstream_service="main"[^}]*\} 0$/m,
+  );
+});
+
 test('NGINX and the ingress wait for a gateway longer than a gateway waits for a service', async () => {
   const read = (file: string) =>
     readFile(path.resolve(import.meta.dirname, '../../..', file), 'utf8');
