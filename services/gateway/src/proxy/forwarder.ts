@@ -1,4 +1,5 @@
 // A service's request handler: a kept answer or an instance, one retry after a failed attempt.
+import type { ServerResponse } from 'node:http';
 import { sendProblem } from '@platform/http';
 import { requestSpan } from '@platform/telemetry';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -36,6 +37,20 @@ export const UNAVAILABLE_RETRY_AFTER_SECONDS = 1;
 function answerFailure(request: FastifyRequest, reply: FastifyReply, failure: Failure) {
   if (failure.status === 503) reply.header('retry-after', String(UNAVAILABLE_RETRY_AFTER_SECONDS));
   sendProblem(request, reply, failure.status, failure.detail);
+}
+
+const clientRequest = Symbol('clientRequest');
+const whenGone = Symbol('whenGone');
+type ClientAnswer = ServerResponse & {
+  [clientRequest]?: FastifyRequest;
+  [whenGone]?: (request: FastifyRequest) => void;
+};
+
+/** The answer's connection closed: before it was written out, its client went away. */
+function answerClosed(this: ClientAnswer) {
+  const request = this[clientRequest];
+  this[clientRequest] = undefined;
+  if (!this.writableFinished && request) this[whenGone]?.(request);
 }
 
 export function forwarder(
@@ -115,6 +130,20 @@ export function forwarder(
     }
   };
 
+  // A client that goes away mid-request must not leave its instance looking busy forever, nor
+  // the service working for nobody (and a write it abandoned may still have happened). Told by
+  // the answer's close before it was written out, not Fastify's onRequestAbort: that goes by
+  // Node's `aborted` mark, set only while the request's body is still arriving, so a write whose
+  // body the gateway had read whole (every one, before an instance is picked) went on at the
+  // service, its instance's in-flight count held, after its client had gone.
+  const gone = (request: FastifyRequest) => {
+    request.proxied?.exchange?.cancel();
+    release(request);
+    if (keeping && !RETRIABLE_METHODS.has(request.method) && credentialed(request)) {
+      keeping.freshness.changed();
+    }
+  };
+
   return (request: FastifyRequest, reply: FastifyReply) => {
     const problem = unsafePath(request.url) ?? unsafeHost(request);
     if (problem) {
@@ -151,6 +180,10 @@ export function forwarder(
     // Any request whose body is whole in hand (bufferBodies reads every one before this) may go
     // to another instance once this one provably did not process it.
     const mayResend = request.body === undefined || Buffer.isBuffer(request.body);
+    const raw = reply.raw as ClientAnswer;
+    raw[clientRequest] = request;
+    raw[whenGone] = gone;
+    raw.once('close', answerClosed);
     send(request, reply, instance, mayRetry, mayResend, tally.panicked);
   };
 }

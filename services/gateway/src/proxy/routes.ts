@@ -1,5 +1,5 @@
 // The proxy's routes, each service's prefix and exact ones, and the hooks around every request.
-import { METHODS, type ServerResponse } from 'node:http';
+import { METHODS } from 'node:http';
 import { type App, problems, sendProblem } from '@platform/http';
 import type { FastifyReply, FastifyRequest, LogLevel } from 'fastify';
 import type { Instance } from './balancer.ts';
@@ -57,24 +57,6 @@ export async function proxyRoutes(app: App, options: ProxyOptions) {
     done();
   });
   const freshness = followVersions(app, options);
-  // A client that goes away mid-request must not leave its instance looking busy forever, nor
-  // the service working for nobody (and a write it abandoned may still have happened). Told by
-  // the answer's close before it was written out, not Fastify's onRequestAbort: that goes by
-  // Node's `aborted` mark, set only while the request's body is still arriving, so a write whose
-  // body the gateway had read whole (every one, before an instance is picked) went on at the
-  // service, its instance's in-flight count held, after its client had gone.
-  const gone = (request: FastifyRequest) => {
-    request.proxied?.exchange?.cancel();
-    release(request);
-    if (credentialed(request)) changedBy(request, freshness);
-  };
-  app.addHook('onRequest', (request, reply, done) => {
-    const raw = reply.raw as ClientAnswer;
-    raw[clientRequest] = request;
-    raw[whenGone] = gone;
-    raw.once('close', answerClosed);
-    done();
-  });
   if (freshness.size > 0) {
     // Before the writer hears back: its next read through this gateway sees its write. On every
     // answer to a write but a refusal (4xx: nothing changed; a 5xx or timed-out write may still
@@ -162,20 +144,6 @@ function forwardEveryMethod(app: App) {
 function changedBy(request: FastifyRequest, freshness: ReadonlyMap<string, Freshness>) {
   const service = request.proxied?.service;
   if (service && !RETRIABLE_METHODS.has(request.method)) freshness.get(service)?.changed();
-}
-
-const clientRequest = Symbol('clientRequest');
-const whenGone = Symbol('whenGone');
-type ClientAnswer = ServerResponse & {
-  [clientRequest]?: FastifyRequest;
-  [whenGone]?: (request: FastifyRequest) => void;
-};
-
-/** The answer's connection closed: before it was written out, its client went away. */
-function answerClosed(this: ClientAnswer) {
-  const request = this[clientRequest];
-  this[clientRequest] = undefined;
-  if (!this.writableFinished && request) this[whenGone]?.(request);
 }
 
 function notDeployed(service: string) {
