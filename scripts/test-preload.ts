@@ -4,6 +4,7 @@
  * next run, and the test runner tells its tests apart without an async hook
  * (scripts/test-async-hooks.ts).
  */
+import http from 'node:http';
 import { lighterRunnerHook } from './test-async-hooks.ts';
 import { enableCompileCache } from './test-compile-cache.ts';
 import { recordDuration } from './test-schedule.ts';
@@ -26,4 +27,9 @@ if (process.argv[1]?.endsWith('.test.mjs')) {
   const name = 'undici';
   const { Agent, setGlobalDispatcher } = (await import(name)) as typeof import('undici');
   setGlobalDispatcher(new Agent({ keepAliveTimeout: 250, keepAliveMaxTimeout: 250 }));
+  // The same for node:http's requests (raw ones, through NGINX and the gateway: its default agent
+  // keeps a connection 5 s): a closing gateway too keeps a quiet connection for the grace, and
+  // serves what comes on it (serveWhileClosing). A free socket is ended after 250 ms quiet; one in
+  // use only hears a 'timeout' event it may ignore.
+  http.globalAgent = new http.Agent({ keepAlive: true, timeout: 250 });
 }

@@ -83,7 +83,7 @@ export interface AppOptions {
   /**
    * How long a closing app keeps its idle connections open for a request already on its way,
    * refused with the closing mark (closing.ts): IDLE_GRACE_MS, 2 s, by default, when refusals are
-   * marked; 0 otherwise (the gateway).
+   * marked or such requests served (serveWhileClosing); 0 otherwise.
    */
   idleGraceMs?: number;
   /**
@@ -92,6 +92,13 @@ export interface AppOptions {
    * whose callers are clients, does not.
    */
   markClosingRefusals?: boolean;
+  /**
+   * While closing, answer a request that arrives on a connection kept alive (within the idle
+   * grace, IDLE_GRACE_MS by default then) as usual, with `connection: close`, instead of
+   * refusing it (closing.ts): the gateway, whose client NGINX sends a POST written on a kept-alive
+   * connection nowhere else, and would pass a refusal on to its client.
+   */
+  serveWhileClosing?: boolean;
   /** OpenAPI security schemes besides `bearer` (e.g. analytics' HTTP Basic write keys). */
   securitySchemes?: Record<string, { type: 'http'; scheme: string; description?: string }>;
 }
@@ -316,6 +323,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     app,
     options.writeOutMs,
     options.markClosingRefusals ?? true,
+    options.serveWhileClosing ?? false,
     options.idleGraceMs,
   );
 

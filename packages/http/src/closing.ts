@@ -18,14 +18,16 @@ import { sendProblem } from './problem.ts';
  * trying another instance. Within the grace such a request arrives and gets the closing refusal
  * (marked, `connection: close`), which the gateway sends to another instance, a write too. Past
  * it the gateway no longer writes on the connection: it drops one idle for UPSTREAM_IDLE_MS (1 s,
- * services/gateway app.ts) itself. Only for an app whose refusals are marked: a client of the
- * gateway cannot resend one.
+ * services/gateway app.ts) itself. Only for an app whose refusals are marked, or that serves what
+ * comes within the grace (`serve`: the gateway, whose client NGINX cannot resend a refusal of a
+ * write, and drops its own idle connections after 1 s, deploy/nginx/nginx.conf).
  */
 export function endQuietConnectionsOnClose(
   app: FastifyInstance,
   writeOutMs = WRITE_OUT_MS,
   markRefusals = true,
-  idleGraceMs = markRefusals ? IDLE_GRACE_MS : 0,
+  serve = false,
+  idleGraceMs = markRefusals || serve ? IDLE_GRACE_MS : 0,
 ) {
   const sockets = new Set<Quiet>();
   let closingSince: number | undefined;
@@ -37,7 +39,7 @@ export function endQuietConnectionsOnClose(
     () => closingSince !== undefined && Date.now() - closingSince > writeOutMs,
     graceOver,
   );
-  refuseNewRequestsWhileClosing(app, markRefusals);
+  refuseNewRequestsWhileClosing(app, markRefusals, serve);
   app.server.on('connection', (socket: Quiet) => {
     socket[quietSince] = Date.now();
     sockets.add(socket);
@@ -100,7 +102,9 @@ export const IDLE_GRACE_MS = 2000;
  */
 export const WRITE_OUT_MS = 5000;
 
-type Connection = { socket: Quiet };
+type Connection = { socket: Quiet | null };
+
+type ConnectionsList = { idle?: () => Connection[]; active?: () => Connection[] };
 
 /**
  * Node counts a connection idle once its request has been read, and its closeIdleConnections
@@ -121,17 +125,27 @@ function closeIdleConnectionsOnlyOnceWritten(
     const key = Object.getOwnPropertySymbols(server).find(
       (symbol) => symbol.description === 'http.server.connections',
     );
-    const list = key && (server as unknown as Record<symbol, { idle?: () => Connection[] }>)[key];
+    const list = key && (server as unknown as Record<symbol, ConnectionsList>)[key];
     if (!list || typeof list.idle !== 'function') {
       Server.prototype.closeIdleConnections.call(server);
       return;
     }
     for (const { socket } of list.idle()) {
+      if (!socket) continue;
       const answer = socket._httpMessage;
       const writing = answer && !answer.writableFinished;
       // Between requests, a client may be writing the next one on it: kept for the idle grace.
       if (writing ? !patienceOver() : !graceOver(socket)) continue;
       socket.destroy();
+    }
+    // A request still arriving (its headers or its body partly received) when the write-out time
+    // is over is cut too. Node stops its own checks of a client's headers and request timeouts
+    // when its close begins (it clears their interval), so a client trickling a request (a header
+    // line a second, slowloris) held the close for ever, and with it the shutdown until its 10 s
+    // grace, which exits 1 without the steps after the close. Such a request would only have got
+    // the closing refusal; a request read whole is not in this list, so no route's work is cut.
+    if (typeof list.active === 'function' && patienceOver()) {
+      for (const { socket } of list.active()) socket?.destroy();
     }
   };
 }
@@ -154,9 +168,10 @@ const refusedWhileClosing = Symbol('refusedWhileClosing');
  * callers are clients), so the gateway in front sends it again to another instance, writes
  * included, and its client never sees this answer; a client calling the service directly may send
  * it again itself (`Retry-After`). Fastify's own answer (return503OnClosing, turned off in
- * createApp) was a bare JSON body.
+ * createApp) was a bare JSON body. An app that `serve`s while closing (the gateway) answers such a
+ * request instead, closing its connection after it.
  */
-function refuseNewRequestsWhileClosing(app: FastifyInstance, mark: boolean) {
+function refuseNewRequestsWhileClosing(app: FastifyInstance, mark: boolean, serve: boolean) {
   let closing = false;
   app.addHook('preClose', (done) => {
     closing = true;
@@ -164,6 +179,15 @@ function refuseNewRequestsWhileClosing(app: FastifyInstance, mark: boolean) {
   });
   app.addHook('onRequest', (request, reply, done) => {
     if (!closing) return done();
+    // Served, its connection closed after the answer (as Envoy drains a listener): what reaches
+    // the gateway on a connection NGINX keeps alive, which NGINX cannot send elsewhere once it is
+    // written (a POST, `non_idempotent`), and whose refusal it would pass to the client. Only
+    // within the idle grace: past it the connection is ended (and NGINX drops its idle ones
+    // first, its upstream keepalive_timeout being shorter).
+    if (serve) {
+      reply.raw.shouldKeepAlive = false;
+      return done();
+    }
     reply.header('connection', 'close').header('retry-after', '1');
     if (mark) (request as unknown as Record<symbol, boolean>)[refusedWhileClosing] = true;
     sendProblem(request, reply, 503, 'The service is shutting down; send the request again.', {

@@ -285,3 +285,36 @@ test('a client that never reads its answer holds the drain for a bounded time on
   const cut = await stuck.read();
   assert.ok(cut.received < cut.announced, 'the unread answer was cut');
 });
+
+test('a client that trickles its request (headers or body) holds the drain for a bounded time only: the shutdown still ends cleanly, exit 0', async () => {
+  const writeOutMs = 500;
+  const { child, url } = await startServer('slow-server.ts', { WRITE_OUT_MS: String(writeOutMs) });
+  const trickling = async (head: string, drip: string) => {
+    const socket = net.connect(Number(url.port), url.hostname);
+    socket.on('error', () => {});
+    await once(socket, 'connect');
+    socket.write(head);
+    const timer = setInterval(() => socket.write(drip), 200);
+    socket.once('close', () => clearInterval(timer));
+    return socket;
+  };
+  // Slowloris: a header line every 200 ms, never the blank line that ends them.
+  const headers = await trickling('GET /slow HTTP/1.1\r\nHost: a\r\n', 'X-A: b\r\n');
+  // A write whose headers came (its route's hooks ran) and whose body comes a byte at a time.
+  const body = await trickling(
+    'POST /echo HTTP/1.1\r\nHost: a\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n',
+    ' ',
+  );
+  await sleep(300);
+  const exited = once(child, 'exit');
+  const signalled = Date.now();
+  child.kill('SIGTERM');
+  // Before: Node stops its header and request timeouts when its close begins, so either client
+  // held the close until the shutdown's 10 s grace, which exits 1 without the steps after it.
+  const [code] = await exited;
+  const took = Date.now() - signalled;
+  assert.equal(code, 0, `exited ${code} after ${took} ms`);
+  assert.ok(took >= writeOutMs, `the requests were cut after ${took} ms, before their bound`);
+  assert.ok(took < WRITE_OUT_MS, `exited after ${took} ms: writeOutMs was not the bound`);
+  assert.ok(headers.destroyed && body.destroyed, 'both connections were ended');
+});

@@ -60,8 +60,14 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     trustProxy: trustedProxies.length ? trustedProxies : false,
     metricsRoute: false,
     routeHeader: false,
-    // Its own closing refusals go to clients (and NGINX): no internal mark on them.
+    // Its callers are clients (and NGINX): no internal mark means anything to them, and NGINX
+    // sends a POST it wrote on a kept-alive connection nowhere else, refused or cut. So while it
+    // closes, the gateway serves what arrives on a connection kept alive within the idle grace
+    // (IDLE_GRACE_MS, 2 s), closing the connection after the answer; NGINX drops its idle
+    // connections to the gateway sooner (upstream keepalive_timeout 1s, deploy/nginx/nginx.conf),
+    // so it never writes on one the gateway is ending.
     markClosingRefusals: false,
+    serveWhileClosing: true,
     // Bodies go on as they came, Content-Encoding and all: each service knows what it decodes.
     refuseContentCodings: false,
     // Changes go on with their If-Match: the service holds them to its own versions. The gateway's

@@ -11,7 +11,8 @@ import {
   sendProblem,
 } from '@platform/http';
 import { UPSTREAM_IDLE_MS } from '../src/app.ts';
-import { closeAtEnd, deadUrl, metricsOf } from './helpers.ts';
+import { closeAtEnd, deadUrl, metricsOf, startGateway } from './helpers.ts';
+import { eventually } from './services.ts';
 
 const { cleanup, gateway } = closeAtEnd();
 
@@ -372,10 +373,11 @@ test('a write whose closing refusal was cut off after its head still goes to the
   assert.equal(await retriesOf(url, 'closing'), 1);
 });
 
-test('a closing refusal whose body stalls after its head is still a refusal: sent to the other instance, or the gateway’s own 503, never a 504', async () => {
+test('a closing refusal whose body stalls after its head is still a refusal, and is not waited for: sent to the other instance, or the gateway’s own 503, at once, never a 504', async () => {
   // The mark in the head already said no route ran; the body that never comes (until the silence
   // timeout, UPSTREAM_TIMEOUT) changes nothing of that. A 504 would say the service may have
-  // acted on it, and no write could go to another instance.
+  // acted on it, and no write could go to another instance. Nor is the body waited for: the
+  // client was held for UPSTREAM_TIMEOUT (30 s by default) for an outcome the head had decided.
   const b = await startInstance('b');
   const writes: string[] = [];
   const sockets = new Set<net.Socket>();
@@ -406,21 +408,30 @@ test('a closing refusal whose body stalls after its head is still a refusal: sen
       }),
   );
   const closingUrl = `http://127.0.0.1:${(closing.address() as AddressInfo).port}`;
-  const write = (url: string, n: number) =>
-    fetch(`${url}/main/v1/notes?n=${n}`, {
+  // Far longer than an answer here takes, far shorter than the gateway's silence timeout (its
+  // default, 30 s): a body waited for until then fails the bound.
+  const bound = 10_000;
+  const write = async (url: string, n: number) => {
+    const started = Date.now();
+    const response = await fetch(`${url}/main/v1/notes?n=${n}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ n }),
+      signal: AbortSignal.timeout(bound + 1000),
     });
+    const took = Date.now() - started;
+    assert.ok(
+      took < bound,
+      `request ${n}: answered after ${took} ms: the stalled body was waited for`,
+    );
+    return response;
+  };
 
-  const alone = await gateway({
-    ROUTES: `/main=${closingUrl}`,
-    HEALTH_INTERVAL_MS: 60_000,
-    UPSTREAM_TIMEOUT: 1,
-  });
+  const alone = await gateway({ ROUTES: `/main=${closingUrl}`, HEALTH_INTERVAL_MS: 60_000 });
   const refused = await write(alone, 0);
   assert.equal(refused.status, 503);
   assert.equal(refused.headers.get(CLOSING_REFUSAL_HEADER), null);
+  assert.equal(refused.headers.get('retry-after'), '1');
   // The gateway's own problem: the instance's was cut off, and is not passed on in part.
   assert.equal(
     ((await refused.json()) as { detail: string }).detail,
@@ -430,7 +441,6 @@ test('a closing refusal whose body stalls after its head is still a refusal: sen
   const withPeer = await gateway({
     ROUTES: `/main=${closingUrl},${b.url}`,
     HEALTH_INTERVAL_MS: 60_000,
-    UPSTREAM_TIMEOUT: 1,
   });
   // Equally idle instances take turns: one of the two goes to the closing one first.
   for (let i = 1; i <= 2; i++) {
@@ -523,4 +533,43 @@ test('a write the gateway sends a closing instance it has heard nothing from, on
   assert.deepEqual(a.wrote, []);
   assert.deepEqual(b.wrote, ['/main/v1/notes?late=0', '/main/v1/notes?late=1'], 'each ran once');
   assert.equal(await retriesOf(url, 'unreachable'), 1);
+});
+
+test('a closing gateway serves what arrives on a connection kept alive within its idle grace, closing the connection after the answer', async () => {
+  // NGINX in front writes on the connections it keeps and sends a written POST nowhere else:
+  // refused (503) or cut, that POST failed (nginx.full.test.ts has the whole hop).
+  const a = await startInstance('a');
+  const { app, url } = await startGateway({ ROUTES: `/main=${a.url}`, HEALTH_INTERVAL_MS: 60_000 });
+  let closed: Promise<void> | undefined;
+  cleanup(() => (closed ??= app.close()));
+  const { hostname, port } = new URL(url);
+  const socket = net.connect(Number(port), hostname);
+  socket.on('error', () => {});
+  let received = '';
+  socket.on('data', (chunk: Buffer) => {
+    received += chunk.toString('latin1');
+  });
+  await new Promise((resolve) => socket.once('connect', resolve));
+  const ended = new Promise((resolve) => socket.once('close', resolve));
+  const post = (n: number) => {
+    const body = JSON.stringify({ n });
+    socket.write(
+      `POST /main/v1/notes?n=${n} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n` +
+        `content-length: ${body.length}\r\n\r\n${body}`,
+    );
+  };
+  post(0);
+  await eventually(async () => received.includes('"n":0'));
+  closed = app.close();
+  await sleep(IDLE_GRACE_MS / 4);
+  post(1);
+  await ended;
+  // Before: no answer (the connection ended as the close began) or the gateway's 503 refusal.
+  const answers = received.split(/(?=HTTP\/1\.1 )/);
+  assert.equal(answers.length, 2, received);
+  const second = answers[1]!;
+  assert.match(second, /^HTTP\/1\.1 201 /, second);
+  assert.match(second, /\r\nconnection: close\r\n/i);
+  assert.deepEqual(a.wrote, ['/main/v1/notes?n=0', '/main/v1/notes?n=1']);
+  await closed;
 });

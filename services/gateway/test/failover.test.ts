@@ -112,7 +112,7 @@ const healthyIn = (metrics: string, instance: string) =>
     metrics,
   )?.[1];
 
-test('with every instance down the answer is 503, at once', async () => {
+test('with every instance down the answer is 503 with Retry-After, at once', async () => {
   const url = await gateway({
     AUTH_URLS: await deadUrl(),
     MAIN_URLS: `${await deadUrl()},${await deadUrl()}`,
@@ -122,6 +122,8 @@ test('with every instance down the answer is 503, at once', async () => {
     const response = await fetch(`${url}/main/v1/posts`);
     const elapsed = Date.now() - started;
     assert.equal(response.status, 503);
+    // When to try again, as every 503 a client should send again says (the closing refusal's too).
+    assert.equal(response.headers.get('retry-after'), '1');
     assert.match((await json<Problem>(response)).detail, /main/);
     // Not a performance figure: a hang (waiting out a timeout) would take seconds.
     assert.ok(elapsed < 2000, `took ${elapsed} ms`);

@@ -3,8 +3,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { request, type ServerResponse } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
 import type { App } from '@platform/http';
 import { type RawAnswer, startNginx, type TestNginx } from '@platform/testing';
@@ -597,5 +598,99 @@ describe('NGINX in front of two gateways', () => {
         .filter((l) => l.uri === '/accounts/v1/user');
       return tried.length === 6 && tried.some((l) => l.upstream_addr.includes(', '));
     });
+  });
+});
+
+describe('NGINX in front of a gateway that is closing', () => {
+  const { cleanup } = closeAtEnd();
+
+  /**
+   * A TCP relay between NGINX and the gateway: once armed, it holds every byte of the next
+   * request that starts with `prefix` until released, so the request is on the wire, on a
+   * connection NGINX kept alive, as the gateway's close begins (to the gateway the connection is
+   * idle) — what a busy NGINX meets at every gateway replica's shutdown.
+   */
+  async function startRelay(target: string) {
+    const [host, port] = [new URL(target).hostname, Number(new URL(target).port)];
+    let armed: { prefix: string; held: () => void } | undefined;
+    let holding: { upstream: Socket; rest: Buffer[] } | undefined;
+    const sockets = new Set<Socket>();
+    const server = createServer((client) => {
+      const upstream = connect(port, host);
+      sockets.add(client).add(upstream);
+      client.on('data', (chunk: Buffer) => {
+        if (holding?.upstream === upstream) holding.rest.push(chunk);
+        else if (armed && chunk.toString('latin1').startsWith(armed.prefix)) {
+          holding = { upstream, rest: [chunk] };
+          armed.held();
+          armed = undefined;
+        } else upstream.write(chunk);
+      });
+      upstream.on('data', (chunk: Buffer) => client.write(chunk));
+      const end = () => {
+        client.destroy();
+        upstream.destroy();
+      };
+      client.on('close', end).on('error', end);
+      upstream.on('close', end).on('error', end);
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    cleanup(
+      () =>
+        new Promise<void>((resolve) => {
+          for (const socket of sockets) socket.destroy();
+          server.close(() => resolve());
+        }),
+    );
+    return {
+      host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+      arm: (prefix: string) =>
+        new Promise<void>((held) => {
+          armed = { prefix, held };
+        }),
+      release() {
+        const { upstream, rest } = holding!;
+        holding = undefined;
+        upstream.write(Buffer.concat(rest));
+      },
+    };
+  }
+
+  test('a POST NGINX writes on a kept-alive connection as the gateway’s close begins is answered, not a 502', async () => {
+    let posts = 0;
+    const service = await startUpstream((req, res) => {
+      if (req.method === 'POST') posts++;
+      req.resume();
+      res.setHeader('content-type', 'application/json');
+      res.end('{"ok":true}');
+    });
+    cleanup(service.close);
+    const { app, url } = await startGateway({
+      AUTH_URLS: service.url,
+      MAIN_URLS: service.url,
+      TRUST_PROXY: '127.0.0.1',
+    });
+    let closed: Promise<void> | undefined;
+    cleanup(() => (closed ??= app.close()));
+    const relay = await startRelay(url);
+    const nginx = await startNginx({ upstream: relay.host });
+    cleanup(nginx.stop);
+    // NGINX now keeps a connection to the gateway alive (for its upstream keepalive_timeout).
+    assert.equal((await rawGet(nginx.url, '/accounts/v1/user')).status, 200);
+    const held = relay.arm('POST');
+    const pending = rawGet(nginx.url, '/accounts/v1/user', {}, 'POST');
+    await held;
+    closed = app.close();
+    await sleep(200);
+    relay.release();
+    // Before: the gateway refused what arrived once its close began (503, unmarked: nothing NGINX
+    // acts on), or ended the connection under it (no grace), and NGINX, having written the POST,
+    // passed the 503 on or answered 502 (it sends a written non-idempotent request nowhere else).
+    const response = await pending;
+    assert.equal(response.status, 200, response.body);
+    assert.equal(posts, 1);
+    assert.match(String(response.headers['content-type']), /json/);
+    await closed;
   });
 });

@@ -379,6 +379,52 @@ test('a read retried on an instance that is out, while the one that reset it is 
   );
 });
 
+test('a panic-routed read retried on the other instance, out too, is counted once', async () => {
+  // Both out by their own word; one resets every request, so the read it gets goes to the other.
+  const resetting = await startUpstream((req, res) => {
+    if (req.url === '/health/ready') {
+      res.statusCode = 503;
+      res.end('{}');
+      return;
+    }
+    req.socket.destroy();
+  });
+  const out = await startUpstream(slowButWorking(0));
+  cleanup(resetting.close, out.close);
+  const url = await gateway({
+    AUTH_URLS: out.url,
+    MAIN_URLS: `${resetting.url},${out.url}`,
+    HEALTH_INTERVAL_MS: 100,
+  });
+  await eventually(
+    async () =>
+      (await healthy(url, resetting.url)) === '0' && (await healthy(url, out.url)) === '0',
+  );
+  const count = (metrics: string, name: string) =>
+    Number(
+      new RegExp(`^${name}\\{[^}]*upstream_service="main"[^}]*\\} (\\d+)$`, 'm').exec(metrics)?.[1],
+    );
+  // Idle instances take turns: one of the first two reads goes to the resetting one first.
+  let sent = 0;
+  let metrics = '';
+  let retried = false;
+  while (!retried && sent < 6) {
+    const response = await fetch(`${url}/main/v1/categories?i=${sent++}`);
+    await response.arrayBuffer();
+    assert.equal(response.status, 200);
+    metrics = await metricsOf(url);
+    retried =
+      /^gateway_upstream_retries_total\{[^}]*upstream_service="main",reason="no_answer"[^}]*\} 1$/m.test(
+        metrics,
+      );
+  }
+  assert.ok(retried, 'no read went to the resetting instance');
+  // At most one count a request: before, the retried one was counted again (3 for 2 requests).
+  const panicked = count(metrics, 'gateway_upstream_panic_routed_total');
+  assert.ok(panicked <= sent, `${panicked} counted for ${sent} requests`);
+  assert.ok(panicked >= 1);
+});
+
 test('the panic counter is at 0 for every service from the start: the alert’s increase() sees the first panic', async () => {
   const main = await startUpstream(slowButWorking(0));
   cleanup(main.close);

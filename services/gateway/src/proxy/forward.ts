@@ -67,6 +67,10 @@ const isClosingRefusal = (status: number, headers: IncomingHttpHeaders) =>
 const clientGone = () =>
   Object.assign(new Error('the client went away'), { code: 'GATEWAY_CLIENT_GONE' });
 
+function giveUpOnRefusalBody(exchange: Exchange) {
+  exchange.refusalBodyLate();
+}
+
 function expire(exchange: Exchange) {
   const error = deadlineError();
   exchange.stop(error);
@@ -94,7 +98,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private generation = -1;
   /** The answer is the instance's closing refusal: the request was not processed. */
   private refused = false;
-  /** That refusal's body broke off: with nowhere else to go, the gateway's own 503 answers. */
+  /**
+   * That refusal's body broke off, or had not come when its head was read: with nowhere else to
+   * go, the gateway's own 503 answers.
+   */
   private cut = false;
   private readonly timer: NodeJS.Timeout;
   /** When it was sent: only an answer to a request sent after a fast failure clears its mark. */
@@ -188,6 +195,21 @@ export class Exchange implements Dispatcher.DispatchHandler {
     else if (this.instance.failedAt < this.sentAt) this.instance.failedAt = 0;
     this.headers = headers;
     this.refused = isClosingRefusal(status, headers);
+    // Its head is the whole of what it says: no route ran. Its body, a small problem, is normally
+    // in the same read and complete before this turn of the event loop ends; one that is not
+    // (stalled, trickling) is not waited for: the request goes to another instance now, or the
+    // gateway answers its own 503. Waiting held the client for UPSTREAM_TIMEOUT (30 s) of
+    // silence for an answer whose outcome was already known.
+    if (this.refused) setImmediate(giveUpOnRefusalBody, this);
+  }
+
+  /** The closing refusal's body has not all come by now: the head decides without it. */
+  refusalBodyLate() {
+    if (this.state !== 'waiting' || !this.refused) return;
+    this.cut = true;
+    const error = closingRefusal();
+    this.stop(error);
+    this.finish(error);
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer) {

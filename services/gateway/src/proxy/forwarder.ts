@@ -1,10 +1,11 @@
 // A service's request handler: a kept answer or an instance, one retry after a failed attempt.
+import type { ServerResponse } from 'node:http';
 import { sendProblem } from '@platform/http';
 import { requestSpan } from '@platform/telemetry';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Counter } from 'prom-client';
 import type { Balancer, Instance } from './balancer.ts';
-import { failureOf, unavailable } from './failures.ts';
+import { type Failure, failureOf, unavailable } from './failures.ts';
 import { Exchange, type Timeouts } from './forward.ts';
 import type { Chooser } from './panic.ts';
 import { unsafeHost, unsafePath } from './request-checks.ts';
@@ -21,6 +22,35 @@ export function release(request: FastifyRequest) {
     proxied.holding.inFlight--;
     proxied.holding = undefined;
   }
+}
+
+/**
+ * Seconds a client is asked to wait before sending a request the gateway answered 503 for its
+ * service again (no instance could take it: none reachable, none left, the only one closing), as
+ * a closing service's own refusal and the gateway's full body buffer ask: an instance taken out
+ * comes back at its first good poll (2 s apart), a closing one's replacement within seconds, and
+ * a client that reads `Retry-After` (RFC 9110 §10.2.3) waits rather than hammer it or give up.
+ */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 1;
+
+/** The gateway's own answer to a failed exchange: a 503 says when to try again. */
+function answerFailure(request: FastifyRequest, reply: FastifyReply, failure: Failure) {
+  if (failure.status === 503) reply.header('retry-after', String(UNAVAILABLE_RETRY_AFTER_SECONDS));
+  sendProblem(request, reply, failure.status, failure.detail);
+}
+
+const clientRequest = Symbol('clientRequest');
+const whenGone = Symbol('whenGone');
+type ClientAnswer = ServerResponse & {
+  [clientRequest]?: FastifyRequest;
+  [whenGone]?: (request: FastifyRequest) => void;
+};
+
+/** The answer's connection closed: before it was written out, its client went away. */
+function answerClosed(this: ClientAnswer) {
+  const request = this[clientRequest];
+  this[clientRequest] = undefined;
+  if (!this.writableFinished && request) this[whenGone]?.(request);
 }
 
 export function forwarder(
@@ -45,6 +75,7 @@ export function forwarder(
     instance: Instance,
     mayRetry: boolean,
     mayResend: boolean,
+    panicked: boolean,
   ) => {
     instance.inFlight++;
     const exchange = new Exchange(
@@ -59,7 +90,7 @@ export function forwarder(
       cache,
       keeping?.declared ? keeping.freshness : undefined,
     );
-    request.proxied = { service, upstream: instance.url, holding: instance, exchange };
+    request.proxied = { service, upstream: instance.url, holding: instance, exchange, panicked };
     // The gateway's one span per proxied request names the hop, as Envoy's upstream_cluster and
     // upstream_address do (no client span of its own: client.ts in @platform/telemetry).
     requestSpan(request.raw)?.setAttributes({
@@ -88,12 +119,28 @@ export function forwarder(
     // provably did not process, writes too, as their body is whole in hand; otherwise only a
     // read that got no answer.
     const again = failure.unprocessed ? exchange.mayResend : exchange.mayRetry && failure.retriable;
-    const next = again ? choose(instance) : undefined;
+    // The request's one tally: a retry of a request counted as panic routed is not counted again.
+    const tally = { panicked: request.proxied?.panicked === true };
+    const next = again ? choose(instance, tally) : undefined;
     if (next) {
       retried[failure.unprocessed ?? 'no_answer']?.inc();
-      send(request, reply, next, false, false);
+      send(request, reply, next, false, false, tally.panicked);
     } else if (!exchange.passOnRefusal()) {
-      sendProblem(request, reply, failure.status, failure.detail);
+      answerFailure(request, reply, failure);
+    }
+  };
+
+  // A client that goes away mid-request must not leave its instance looking busy forever, nor
+  // the service working for nobody (and a write it abandoned may still have happened). Told by
+  // the answer's close before it was written out, not Fastify's onRequestAbort: that goes by
+  // Node's `aborted` mark, set only while the request's body is still arriving, so a write whose
+  // body the gateway had read whole (every one, before an instance is picked) went on at the
+  // service, its instance's in-flight count held, after its client had gone.
+  const gone = (request: FastifyRequest) => {
+    request.proxied?.exchange?.cancel();
+    release(request);
+    if (keeping && !RETRIABLE_METHODS.has(request.method) && credentialed(request)) {
+      keeping.freshness.changed();
     }
   };
 
@@ -119,12 +166,12 @@ export function forwarder(
         if (kept === null) keeping.miss?.inc();
       }
     }
-    const instance = choose();
+    const tally = { panicked: false };
+    const instance = choose(undefined, tally);
     // No instance at all (none resolved): answer now.
     if (!instance) {
       request.proxied = { service };
-      const failure = unavailable(service);
-      sendProblem(request, reply, failure.status, failure.detail);
+      answerFailure(request, reply, unavailable(service));
       return;
     }
     // Only a request safe to repeat, and without a body, goes to another instance after a failure
@@ -133,6 +180,10 @@ export function forwarder(
     // Any request whose body is whole in hand (bufferBodies reads every one before this) may go
     // to another instance once this one provably did not process it.
     const mayResend = request.body === undefined || Buffer.isBuffer(request.body);
-    send(request, reply, instance, mayRetry, mayResend);
+    const raw = reply.raw as ClientAnswer;
+    raw[clientRequest] = request;
+    raw[whenGone] = gone;
+    raw.once('close', answerClosed);
+    send(request, reply, instance, mayRetry, mayResend, tally.panicked);
   };
 }

@@ -2,8 +2,17 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Counter } from 'prom-client';
 import { type Balancer, type Instance, isAvailable } from './balancer.ts';
 
-/** The instance one request to a service goes to (not `exclude`, the one that just failed). */
-export type Chooser = (exclude?: Instance) => Instance | undefined;
+/**
+ * The instance one request to a service goes to (not `exclude`, the one that just failed). A
+ * request's attempts share one `tally`: it is counted as panic routed once, however many of its
+ * attempts were.
+ */
+export type Chooser = (exclude?: Instance, tally?: PanicTally) => Instance | undefined;
+
+/** One request's: whether it has been counted as panic routed. */
+export interface PanicTally {
+  panicked: boolean;
+}
 
 /**
  * One chooser per service, for everything the gateway sends it: proxied requests (every route of
@@ -48,7 +57,7 @@ function panicking(
         : 'an instance is back in: panic routing ends',
     );
   };
-  return (exclude) => {
+  return (exclude, tally) => {
     const instance = balancer.pick(exclude);
     if (instance) {
       if (inPanic && !exclude) calm();
@@ -68,7 +77,9 @@ function panicking(
       if (inPanic) calm();
       return any;
     }
-    routed?.inc();
+    // Once per request: its retry, sent to the other instance that is out, counted it twice.
+    if (!tally?.panicked) routed?.inc();
+    if (tally) tally.panicked = true;
     if (!inPanic) {
       inPanic = true;
       log.warn(

@@ -24,6 +24,8 @@ export interface Proxied {
   exchange?: Exchange;
   /** Answered from the gateway's cache, without a hop. */
   cached?: boolean;
+  /** Counted as panic routed (an attempt went to an instance out with all the others). */
+  panicked?: boolean;
 }
 
 declare module 'fastify' {
@@ -55,13 +57,6 @@ export async function proxyRoutes(app: App, options: ProxyOptions) {
     done();
   });
   const freshness = followVersions(app, options);
-  // A client that goes away mid-request must not leave its instance looking busy forever, nor
-  // the service working for nobody (and a write it abandoned may still have happened).
-  app.addHook('onRequestAbort', async (request) => {
-    request.proxied?.exchange?.cancel();
-    release(request);
-    if (credentialed(request)) changedBy(request, freshness);
-  });
   if (freshness.size > 0) {
     // Before the writer hears back: its next read through this gateway sees its write. On every
     // answer to a write but a refusal (4xx: nothing changed; a 5xx or timed-out write may still
