@@ -12,6 +12,7 @@ import { auditRoutes } from './audit/routes.ts';
 import { avatarRoutes } from './avatars/routes.ts';
 import type { Config } from './config.ts';
 import type { AuthContext } from './context.ts';
+import { createPasswordHasher, type PasswordHasher } from './credentials/hashing.ts';
 import type { AuthDatabase } from './db/index.ts';
 import { codes } from './errors.ts';
 import { schedulePruning } from './internal/prune.ts';
@@ -50,6 +51,11 @@ export interface AuthAppDeps {
   permissions?: DeclaredPermission[];
   /** Held-poll limit and LISTEN reconnect timings of the revocation feed (tests shorten them). */
   feed?: Pick<FeedWatchOptions, 'maxHeld' | 'listen'>;
+  /**
+   * Hashes and checks passwords; by default argon2id at ARGON2_PARAMS (docs/auth.md), as
+   * src/server.ts builds it. Only in-process tests pass a cheaper one: no setting changes it.
+   */
+  passwordHasher?: PasswordHasher;
 }
 
 /** Auth's manifest: in the repository and in the image alike, next to src/. */
@@ -106,6 +112,7 @@ export async function buildApp(deps: AuthAppDeps): Promise<App> {
     templates: loadTemplates(config, PREFIX),
     sealer,
     feed,
+    passwords: deps.passwordHasher ?? createPasswordHasher(),
     revocations: publishToAll(
       own.publisher,
       deps.revocations ??

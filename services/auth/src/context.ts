@@ -1,4 +1,5 @@
 import type { Config } from './config.ts';
+import type { PasswordHasher } from './credentials/hashing.ts';
 import type { Db } from './db/index.ts';
 import type { Sealer } from './keys/sealing.ts';
 import type { KeyStore } from './keys/service.ts';
@@ -21,6 +22,8 @@ export interface AuthContext {
   revocations: RevocationPublisher;
   /** How new the revocation feed is; held `/internal/revocations` polls wait on it. */
   feed: FeedWatch;
+  /** Hashes and checks passwords (argon2id, ARGON2_PARAMS unless a test gave others). */
+  passwords: PasswordHasher;
   /** Failed password checks, shared by sign-in and re-authentication. */
   throttle: LoginThrottle;
 }

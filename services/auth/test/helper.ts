@@ -10,6 +10,7 @@ import pg from 'pg';
 import pino from 'pino';
 import { buildApp } from '../src/app.ts';
 import { type Config, readConfig } from '../src/config.ts';
+import { type Argon2Params, createPasswordHasher } from '../src/credentials/hashing.ts';
 import { openDatabase } from '../src/db/index.ts';
 import { createMailer } from '../src/mail/transport.ts';
 import { codeAt } from '../src/second-factor/totp.ts';
@@ -20,6 +21,20 @@ export { TEST_SECRETS };
 /** Auth's migrations: each test database is a copy of one migrated with them. */
 const MIGRATIONS = path.resolve(import.meta.dirname, '../drizzle');
 export const { SERVICE_TOKEN, KEY_ENCRYPTION_KEY } = TEST_SECRETS;
+
+/**
+ * argon2id at its smallest (8 KiB, one pass): a hash costs microseconds, where production's
+ * (ARGON2_PARAMS, 19 MiB and two passes) costs ~17 ms of CPU, and the tests hash thousands of
+ * passwords. The same code runs either way (hash, verify, the dummy verification); a test whose
+ * subject is what a check costs or what happens while one runs asks for production's cost
+ * (`buildTestAuth(env, { productionHashing: true })`), as do the tests that start auth as a process.
+ */
+export const TEST_ARGON2_PARAMS: Argon2Params = {
+  algorithm: 2,
+  memoryCost: 8,
+  timeCost: 1,
+  parallelism: 1,
+};
 
 export interface TestAuth {
   app: App;
@@ -44,9 +59,14 @@ export async function buildTestAuth(
     feed?: Parameters<typeof buildApp>[0]['feed'];
     /** A database the test made (another locale, say), empty: migrated at start, dropped after. */
     database?: { url: string; drop(): Promise<void> };
+    /**
+     * Passwords hashed as in production (buildApp's default hasher), not at TEST_ARGON2_PARAMS:
+     * for tests about the time a password check takes or about what happens while one runs.
+     */
+    productionHashing?: boolean;
   } = {},
 ): Promise<TestAuth> {
-  const { replicaOf, database: given, ...deps } = extra;
+  const { replicaOf, database: given, productionHashing, ...deps } = extra;
   // A replica shares the first instance's database, as a second process would.
   const database =
     given ??
@@ -70,6 +90,7 @@ export async function buildTestAuth(
     mailer: createMailer(config),
     // The production logger settings (redaction, serializers), writing to memory.
     logger: pino(loggerOptions('auth', 'info'), logs.stream),
+    ...(productionHashing ? {} : { passwordHasher: createPasswordHasher(TEST_ARGON2_PARAMS) }),
     ...deps,
   });
   await app.ready();

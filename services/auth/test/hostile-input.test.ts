@@ -23,10 +23,11 @@ const base = '/accounts/v1';
 
 /**
  * The operations whose handler first checks the caller's password: each probe they accept costs
- * an argon2id check (~13 ms of CPU, auth's parameters) and ends in the same 403. The probes whose
- * hostile part only app-wide code reads (odd query strings, headers, content types, keys the
- * schema strips) go through the same hooks and body parser on every route, and all of them still
- * go to login, which checks a password too, and to every other operation. What these handlers
+ * an argon2id check (~13 ms of CPU at auth's parameters; this file's app hashes at the helper's
+ * TEST_ARGON2_PARAMS) and ends in the same 403. The probes whose hostile part only app-wide code
+ * reads (odd query strings, headers, content types, keys the schema strips) go through the same
+ * hooks and body parser on every route, and all of them still go to login, which checks a
+ * password too, and to every other operation. What these handlers
  * read of a request besides its body is the client's address (X-Forwarded-For, kept: the
  * throttle and the audit log store it) and its User-Agent.
  */

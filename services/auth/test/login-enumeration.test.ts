@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildTestAuth, signUp, sql } from './helper.ts';
 
-const { app } = await buildTestAuth();
+// Production's argon2 cost: what a refusal costs is the subject, and a password check must be most
+// of it, as it is in production.
+const { app } = await buildTestAuth({}, { productionHashing: true });
 
 const attempt = (payload: Record<string, string>) =>
   app.inject({ method: 'POST', url: '/accounts/v1/login', payload });

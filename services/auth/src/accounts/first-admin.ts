@@ -4,7 +4,6 @@ import { HttpProblem } from '@platform/http';
 import type { FastifyBaseLogger } from 'fastify';
 import { currentRoles } from '../admin/repository.ts';
 import type { AuthContext } from '../context.ts';
-import { hashPassword, verifyPassword } from '../credentials/hashing.ts';
 import { assertAcceptablePassword } from '../credentials/policy.ts';
 import { conflictingField, findUserByEmail } from '../users/repository.ts';
 import { createAccount } from './service.ts';
@@ -30,7 +29,7 @@ export async function ensureAdmin(
     throw new ConfigError(`ADMIN_PASSWORD is refused: ${error.options.errors?.[0]?.message}`);
   }
   if (await findUserByEmail(ctx.db, email)) return false;
-  const passwordHash = await hashPassword(password);
+  const passwordHash = await ctx.passwords.hash(password);
   const base = usernameFrom(email);
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     const username = attempt === 0 ? base : `${base.slice(0, 27)}-${randomInt(1000, 10000)}`;
@@ -76,7 +75,7 @@ export async function bootstrapAdmin(ctx: AuthContext, log: FastifyBaseLogger): 
   if (!existing) return;
   const problems = [
     ...((await currentRoles(ctx.db, existing.id)).includes('admin') ? [] : ['is not an admin']),
-    ...((await verifyPassword(existing.passwordHash, password))
+    ...((await ctx.passwords.verify(existing.passwordHash, password))
       ? []
       : ['has another password than ADMIN_PASSWORD']),
   ];

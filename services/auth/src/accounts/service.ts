@@ -1,7 +1,6 @@
 import type { FieldError } from '@platform/http';
 import type { FastifyBaseLogger } from 'fastify';
 import type { AuthContext } from '../context.ts';
-import { hashPassword } from '../credentials/hashing.ts';
 import { assertAcceptablePassword } from '../credentials/policy.ts';
 import type { Executor } from '../db/index.ts';
 import { problem } from '../errors.ts';
@@ -45,7 +44,7 @@ export async function register(
   log: FastifyBaseLogger,
 ) {
   assertAcceptablePassword(input.password);
-  const passwordHash = await hashPassword(input.password);
+  const passwordHash = await ctx.passwords.hash(input.password);
   const userId = await createAccount(ctx, { ...input, passwordHash, roles: ['user'] }).catch(
     (error: unknown) => {
       const field = conflictingField(error);

@@ -2,7 +2,6 @@ import { problems } from '@platform/http';
 import type { FastifyBaseLogger } from 'fastify';
 import { type AuditClient, recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
-import { verifyPassword } from '../credentials/hashing.ts';
 import { problem } from '../errors.ts';
 import { signedInFrom } from '../sessions/service.ts';
 import { tooManyFailures } from '../throttle/service.ts';
@@ -52,7 +51,7 @@ export async function confirmPassword(
     await failed('rate_limited');
     throw tooManyFailures(refusal);
   }
-  if (!(await verifyPassword(user.passwordHash, password))) {
+  if (!(await ctx.passwords.verify(user.passwordHash, password))) {
     await attempt.recordFailure();
     await failed('invalid_password');
     // Spared from a lock (a known address), a wrong password still meets that lock.

@@ -3,7 +3,6 @@ import { problems } from '@platform/http';
 import type { FastifyBaseLogger } from 'fastify';
 import { type AuditClient, recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
-import { hashPassword } from '../credentials/hashing.ts';
 import { consumeOneTimeToken, holderOfToken } from '../credentials/one-time-tokens.ts';
 import { assertAcceptablePassword } from '../credentials/policy.ts';
 import { spendEmailTokensExcept, spendOutstandingTokens } from '../credentials/repository.ts';
@@ -85,7 +84,7 @@ export async function changePassword(
     ]);
   }
   assertAcceptablePassword(input.new_password, 'new_password');
-  const passwordHash = await hashPassword(input.new_password);
+  const passwordHash = await ctx.passwords.hash(input.new_password);
   const revoked = await ctx.db.transaction(async (tx) => {
     // The current password was checked before anything was locked: a reset (or a change from
     // another session) that committed meanwhile revoked this session, and what it signed out must
@@ -154,7 +153,7 @@ export async function confirmReset(
       tx,
       {
         userId: owner.id,
-        passwordHash: await hashPassword(input.new_password),
+        passwordHash: await ctx.passwords.hash(input.new_password),
         via: 'reset',
       },
       client,

@@ -1,7 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
-import { burnVerification, verifyPassword } from '../credentials/hashing.ts';
 import type { Executor } from '../db/index.ts';
 import { problem } from '../errors.ts';
 import { recordEvent } from '../events/outbox.ts';
@@ -47,14 +46,14 @@ export async function login(
     client.log.warn({ scope: refusal.scope }, 'sign-in refused: too many failures');
     // A refusal the account's known address is spared from checks the password first (below);
     // this one takes as long, so the time of the 429 does not tell the two apart.
-    if (refusal.scope !== 'account_address') await burnVerification(input.password);
+    if (refusal.scope !== 'account_address') await ctx.passwords.burnVerification(input.password);
     await failedSignIn(ctx, user?.id ?? null, 'rate_limited', client);
     throw tooManyFailures(refusal);
   }
 
   const valid = user
-    ? await verifyPassword(user.passwordHash, input.password)
-    : await burnVerification(input.password).then(() => false);
+    ? await ctx.passwords.verify(user.passwordHash, input.password)
+    : await ctx.passwords.burnVerification(input.password).then(() => false);
   if (!user || !valid) {
     await attempt.recordFailure();
     // Both paths write one row, so the answer's timing stays the same.
