@@ -108,8 +108,13 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     },
   );
   await discovery.refresh();
-  // Health checks' own connections (polls and `GET /health`), closed with the gateway.
-  const checks = new Agent();
+  // Health checks' own connections (polls and `GET /health`), closed with the gateway. Dropped
+  // once quiet for UPSTREAM_IDLE_MS, like the proxy's: kept for undici's default 4 s, the
+  // connection of the last poll (every 2 s) held every closing instance for its whole idle grace.
+  const checks = new Agent({
+    keepAliveTimeout: UPSTREAM_IDLE_MS,
+    keepAliveMaxTimeout: UPSTREAM_IDLE_MS,
+  });
   const stopPolling = pollHealth([...balancers.values()], config.HEALTH_INTERVAL_MS, checks);
   const kept = new RevalidationCache({
     maxBytes: config.RESPONSE_CACHE_BYTES,
