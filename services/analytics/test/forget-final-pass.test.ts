@@ -59,8 +59,10 @@ test('a delivery committed while the final pass runs does not keep the real id',
     for (const deadline = Date.now() + 30_000; !ended; ) {
       const waiting = await sql(
         t.databaseUrl,
+        // This file's database: other test files' passes run on the same server.
         `select 1 from pg_stat_activity
-          where wait_event_type = 'Lock' and query ilike 'lock table destination_deliveries%'`,
+          where datname = current_database() and wait_event_type = 'Lock'
+            and query ilike 'lock table destination_deliveries%'`,
       );
       if (waiting.length > 0) break;
       if (Date.now() > deadline) throw new Error('the pass neither ended nor waited');

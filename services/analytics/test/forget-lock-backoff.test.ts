@@ -18,13 +18,17 @@ import { buildTestAnalytics, sql } from './helper.ts';
 const t = await buildTestAnalytics();
 const { mapping } = forgetting(t);
 
-/** A final pass's lock request waiting on destination_deliveries (pg_stat_activity). */
+/**
+ * A final pass's lock request waiting on destination_deliveries (pg_stat_activity), in this
+ * file's database: the other test files' passes run on the same server.
+ */
 const waiting = async () =>
   (
     await sql(
       t.databaseUrl,
       `select 1 from pg_stat_activity
-        where wait_event_type = 'Lock' and query ilike 'lock table destination_deliveries%'`,
+        where datname = current_database() and wait_event_type = 'Lock'
+          and query ilike 'lock table destination_deliveries%'`,
     )
   ).length > 0;
 

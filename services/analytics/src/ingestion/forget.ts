@@ -70,6 +70,9 @@ const MAX_USERS_PER_PASS = 100;
  * passes than deleting one. A user's first pass reads everything stored; the later ones read
  * only what was written since their previous pass (the store's mark), so only the first is a
  * scan of the whole table, shared by all the users deleted in the same few seconds.
+ *
+ * `finals: false`: no final pass this time, only the eager ones (scheduleForgetting's pause
+ * after a final pass's lock wait ran out, FINAL_PAUSE_MS).
  */
 export async function forgetPending(
   ctx: AnalyticsContext,
