@@ -147,6 +147,12 @@ test('the alerts fire on what they are about, and stay quiet on a healthy servic
               'analytics_queue_oldest_seconds{job="analytics", instance="10.0.0.8:8080", service="analytics"}',
             values: '0+120x15',
           },
+          // A deleted user's mapping kept 50 minutes, and more: over an hour from minute 11.
+          {
+            series:
+              'analytics_forgetting_oldest_seconds{job="analytics", instance="10.0.0.8:8080", service="analytics"}',
+            values: '3000+60x30',
+          },
           // Every main instance out from minute 3 on: both gateway replicas panic-route to them.
           {
             series:
@@ -218,6 +224,23 @@ test('the alerts fire on what they are about, and stay quiet on a healthy servic
                   summary: 'Analytics events reach the store 24m 0s late',
                   description:
                     'Dashboards and reports miss everything accepted since then; the events are safe in the queue.',
+                },
+              },
+            ],
+          },
+          // Over an hour from minute 11, pending for 15 minutes.
+          { eval_time: '25m', alertname: 'AnalyticsForgettingStuck', exp_alerts: [] },
+          {
+            eval_time: '27m',
+            alertname: 'AnalyticsForgettingStuck',
+            exp_alerts: [
+              {
+                exp_labels: { severity: 'warning' },
+                exp_annotations: {
+                  summary:
+                    "A deleted user's id has been linked to their analytics events for 1h 17m 0s",
+                  description:
+                    'The final forgetting pass cannot run. The writer lags (AnalyticsWriterLag), or the passes fail (logs "unlinking deleted users failed" or "final forgetting passes pause"; a transaction stuck holding destination_deliveries, see pg_stat_activity).',
                 },
               },
             ],

@@ -21,7 +21,7 @@ import { deadLetterRoutes } from './ingestion/dead-letter-routes.ts';
 import { createDedup } from './ingestion/dedup.ts';
 import { scheduleForgetting } from './ingestion/forget.ts';
 import { createForgotten, unlinkItem } from './ingestion/forgotten.ts';
-import { registerQueueMetrics } from './ingestion/metrics.ts';
+import { registerForgettingMetrics, registerQueueMetrics } from './ingestion/metrics.ts';
 import { createPointNumbers } from './ingestion/point-numbers.ts';
 import { createQueue } from './ingestion/queue.ts';
 import { acceptedOf } from './ingestion/queue-rows.ts';
@@ -110,6 +110,7 @@ export async function buildApp(deps: AnalyticsAppDeps): Promise<App> {
       : undefined,
   });
   registerQueueMetrics(database.db, app.metrics);
+  registerForgettingMetrics(database.db, app.metrics);
   const eventNames = createEventNames({
     db: database.db,
     max: config.EVENT_NAMES_MAX,

@@ -69,7 +69,9 @@ test('a claim draws its block number only once it holds the lock', async () => {
   await until(async () => {
     const rows = await sql(
       url,
-      `select 1 from pg_stat_activity where wait_event_type = 'Lock' and query like '%pg_advisory_xact_lock%'`,
+      // This database's: pg_stat_activity spans the server, shared with other test files.
+      `select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'
+        and query like '%pg_advisory_xact_lock%'`,
     );
     return rows.length > 0;
   }, 'the claim to wait for the lock');

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { hasSqlState } from '@platform/db';
 import type { App } from '@platform/http';
 import { asc, inArray, sql } from 'drizzle-orm';
 import type { AnalyticsContext } from '../context.ts';
@@ -17,6 +18,14 @@ const EAGER_EVERY_MS = 5000;
  * came during this time (its oldest row's enqueued_at).
  */
 const GRACE_MS = 10 * 60_000;
+/**
+ * A final pass waits 5 s at most for destination_deliveries' lock (destinations/forget.ts), and
+ * every write of deliveries queues behind the wait. When one ran out, a transaction holds the
+ * table (stuck: a replica frozen or cut off mid-transaction keeps its backend until TCP gives up
+ * on it, hours): the replica's final passes pause this long, so that writes are not held up 5 s
+ * at every tick (every 2 s) meanwhile. The eager passes go on; the mapping is kept.
+ */
+const FINAL_PAUSE_MS = 60_000;
 
 /**
  * Notes users deleted in auth, in the transaction that queues the `user.deleted` event. Each gets
@@ -61,8 +70,16 @@ const MAX_USERS_PER_PASS = 100;
  * passes than deleting one. A user's first pass reads everything stored; the later ones read
  * only what was written since their previous pass (the store's mark), so only the first is a
  * scan of the whole table, shared by all the users deleted in the same few seconds.
+ *
+ * `finals: false`: no final pass this time, only the eager ones (scheduleForgetting's pause
+ * after a final pass's lock wait ran out, FINAL_PAUSE_MS).
  */
-export async function forgetPending(ctx: AnalyticsContext, now = Date.now()): Promise<number> {
+export async function forgetPending(
+  ctx: AnalyticsContext,
+  now = Date.now(),
+  options: { finals?: boolean } = {},
+): Promise<number> {
+  const finals = options.finals ?? true;
   const rows = await ctx.db
     .select()
     .from(forgottenUsers)
@@ -70,12 +87,14 @@ export async function forgetPending(ctx: AnalyticsContext, now = Date.now()): Pr
   ctx.forgotten?.refresh(rows);
   if (rows.length === 0) return 0;
   // The queue's oldest row, asked only when a user's grace time is over (one index probe).
-  const over = rows.some((r) => now - r.forgottenAt.getTime() >= GRACE_MS && r.queueSeq !== null);
+  const over =
+    finals && rows.some((r) => now - r.forgottenAt.getTime() >= GRACE_MS && r.queueSeq !== null);
   const oldest = over ? await oldestQueued(ctx) : null;
   // And no row queued up to the end of the grace time either: what came after the deletion
   // (main's post.deleted events for the user's posts, other late deliveries) and is still queued
   // in a backlog would else be written with the id once the mapping is gone.
   const final = (row: (typeof rows)[number]) =>
+    finals &&
     now - row.forgottenAt.getTime() >= GRACE_MS &&
     (row.queueSeq === null ||
       oldest === null ||
@@ -144,11 +163,21 @@ async function oldestQueued(
 export function scheduleForgetting(app: App, ctx: AnalyticsContext) {
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
+  /** No final pass before this time (FINAL_PAUSE_MS). */
+  let finalsAfter = 0;
   const tick = async () => {
+    const now = Date.now();
     try {
-      await forgetPending(ctx);
+      await forgetPending(ctx, now, { finals: now >= finalsAfter });
     } catch (err) {
-      app.log.warn({ err }, 'unlinking deleted users failed; will retry');
+      // lock_not_available: a final pass's wait for destination_deliveries' lock ran out.
+      if (hasSqlState(err, '55P03')) {
+        finalsAfter = Date.now() + FINAL_PAUSE_MS;
+        app.log.warn(
+          { err, retry_in_ms: FINAL_PAUSE_MS },
+          'a transaction holds destination_deliveries: final forgetting passes pause',
+        );
+      } else app.log.warn({ err }, 'unlinking deleted users failed; will retry');
     }
     if (!closed) timer = setTimeout(tick, TICK_MS).unref();
   };

@@ -79,3 +79,31 @@ export async function queueBacklog(
   const waiting = row.counted < counted ? row.counted : Math.max(row.counted, row.span ?? 0);
   return { rows: waiting, oldestSeconds: Math.max(0, row.oldest ?? 0) };
 }
+
+/**
+ * How long the oldest deleted user's id → pseudonym mapping has been kept (forgotten_users), read
+ * at each scrape (the table holds the users being forgotten: a few rows). Deleted after ten
+ * minutes, or once the writer's backlog from before the deletion is written: one kept for hours
+ * means the final passes fail (a transaction stuck holding destination_deliveries, ingestion/
+ * forget.ts) or the writer lags; until it goes, the user's id is linked to their events. 0 with
+ * nobody being forgotten.
+ */
+export function registerForgettingMetrics(db: Db, registry: Registry): void {
+  new Gauge({
+    name: 'analytics_forgetting_oldest_seconds',
+    help: "Age of the oldest deleted user's id to pseudonym mapping still kept (0: none)",
+    registers: [registry],
+    async collect() {
+      try {
+        const { rows } = await db.execute<{ oldest: number | null }>(
+          sql`select extract(epoch from now() - min(forgotten_at))::float8 as oldest
+                from forgotten_users`,
+        );
+        this.set(Math.max(0, rows[0]?.oldest ?? 0));
+      } catch {
+        // A database that cannot answer must not fail the whole scrape: NaN says "unknown".
+        this.set(Number.NaN);
+      }
+    },
+  });
+}

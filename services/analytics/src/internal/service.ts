@@ -110,6 +110,8 @@ async function received(
   ids: string[],
   ifFirst = false,
 ): Promise<Set<string>> {
+  // An empty batch (the schema takes one): no first id to probe.
+  if (ids.length === 0) return new Set();
   const rows = await ctx.db
     .select({ id: receivedIds.id })
     .from(receivedIds)

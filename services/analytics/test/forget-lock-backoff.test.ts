@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { until } from './destinations-receiver.ts';
+import { forgetting } from './forgetting.ts';
+import { buildTestAnalytics, sql } from './helper.ts';
+
+/**
+ * The final forgetting pass waits 5 s at most for destination_deliveries' lock, and every write
+ * of deliveries queues behind that wait. A transaction stuck holding the table (a replica frozen
+ * or cut off mid-transaction: its backend stays until TCP gives up on it, hours) made every tick
+ * (2 s) wait again: writes of deliveries stalled 5 s of every 7 for as long. After a wait that
+ * ran out, this replica's final passes now pause (the eager ones go on).
+ */
+
+const t = await buildTestAnalytics();
+const { mapping } = forgetting(t);
+
+/**
+ * A final pass's lock request waiting on destination_deliveries (pg_stat_activity), in this
+ * file's database: the other test files' passes run on the same server.
+ */
+const waiting = async () =>
+  (
+    await sql(
+      t.databaseUrl,
+      `select 1 from pg_stat_activity
+        where datname = current_database() and wait_event_type = 'Lock'
+          and query ilike 'lock table destination_deliveries%'`,
+    )
+  ).length > 0;
+
+test('a final pass whose lock wait ran out does not wait again at the next ticks', async () => {
+  const user = randomUUID();
+  // Deleted over ten minutes ago, an empty queue: the app's next tick runs the final pass.
+  await sql(
+    t.databaseUrl,
+    `insert into forgotten_users (user_id, pseudonym, forgotten_at, last_pass_at)
+      values ($1, $2, now() - interval '11 minutes', now() - interval '11 minutes')`,
+    [user, `deleted-${randomUUID()}`],
+  );
+  // A transaction that wrote a delivery and is stuck open.
+  const stuck = new pg.Client({ connectionString: t.databaseUrl });
+  await stuck.connect();
+  try {
+    await stuck.query('begin');
+    await stuck.query(
+      `insert into destination_deliveries (destination, event_id, event, payload)
+        values ('gone', $1, 'post.updated', '{}')`,
+      [`main:${randomUUID()}`],
+    );
+    await until(waiting, 'a final pass waiting for the lock');
+    await until(async () => !(await waiting()), 'the wait to run out', 15_000);
+    // Two ticks and more: no pass waits for the lock again (each wait holds every write up).
+    for (const deadline = Date.now() + 5000; Date.now() < deadline; await sleep(25)) {
+      assert.equal(await waiting(), false, 'a final pass waited for the lock again');
+    }
+    assert.notEqual(await mapping(user), undefined, 'the mapping is kept meanwhile');
+  } finally {
+    await stuck.query('rollback').catch(() => {});
+    await stuck.end();
+  }
+});
+
+test("/metrics tells how long the oldest deleted user's mapping has been kept", async () => {
+  // Deleted nine minutes ago, passed then: no pass is due for a minute.
+  await sql(
+    t.databaseUrl,
+    `insert into forgotten_users (user_id, pseudonym, forgotten_at, last_pass_at)
+      values ($1, $2, now() - interval '9 minutes', now() - interval '9 minutes')`,
+    [randomUUID(), `deleted-${randomUUID()}`],
+  );
+  const metrics = await t.app.inject({ url: '/metrics' });
+  const age = /^analytics_forgetting_oldest_seconds(?:\{[^}]*\})? (\S+)$/m.exec(metrics.body)?.[1];
+  assert.ok(Number(age) >= 540, `analytics_forgetting_oldest_seconds ${age}`);
+});
