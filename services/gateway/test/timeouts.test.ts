@@ -1,11 +1,23 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ServiceAuth } from '@platform/auth';
 import { IDLE_GRACE_MS } from '@platform/http';
 import { ConfigSchema } from '../src/config.ts';
-import { closeAtEnd, json, metricsOf, type Problem, startUpstream } from './helpers.ts';
+import {
+  acceptUserTokens,
+  closeAtEnd,
+  json,
+  metricsOf,
+  type Problem,
+  startGateway,
+  startUpstream,
+} from './helpers.ts';
 import { eventually } from './services.ts';
 
 const { cleanup, gateway } = closeAtEnd();
@@ -184,4 +196,69 @@ test('a timeout or interval longer than a Node timer holds is refused at start, 
   });
   const answer = await fetch(`${url}/main/v1/anything`);
   assert.equal(answer.status, 200, await answer.text());
+});
+
+/** The gateway's in-flight count towards main's one instance. */
+const mainInFlight = async (url: string) =>
+  /^gateway_upstream_in_flight\{[^}]*upstream_service="main"[^}]*\} (\d+)$/m.exec(
+    await metricsOf(url),
+  )?.[1];
+
+test('a client that goes away with requests pipelined behind its first closes every exchange with the service, not only the first', async () => {
+  // Node gives an answer its connection's close only once the connection is its own: those still
+  // queued behind the first went on at the service, their instance's in-flight count held for good.
+  let arrived = 0;
+  let closed = 0;
+  const stuck = await startUpstream((req, res) => {
+    if (req.url === '/health/ready') return res.end('{}');
+    arrived++;
+    res.on('close', () => closed++);
+  });
+  cleanup(stuck.close);
+  const url = await gateway({ AUTH_URLS: stuck.url, MAIN_URLS: stuck.url });
+  const { hostname, port } = new URL(url);
+  const socket = net.connect(Number(port), hostname);
+  socket.on('error', () => {});
+  await once(socket, 'connect');
+  const get = (n: number) => `GET /main/v1/posts?n=${n} HTTP/1.1\r\nhost: x\r\n\r\n`;
+  socket.write(get(0) + get(1) + get(2));
+  await eventually(async () => arrived === 3);
+  socket.destroy();
+  await eventually(async () => closed === 3, 5000);
+  assert.equal(await mainInFlight(url), '0');
+});
+
+test('a client gone before its request could be sent (its token still being checked) sends nothing to the service', async () => {
+  let arrived = 0;
+  const stuck = await startUpstream((req, res) => {
+    if (req.url === '/health/ready') return res.end('{}');
+    arrived++;
+  });
+  cleanup(stuck.close);
+  let checking = 0;
+  const slowTokens: ServiceAuth = {
+    ...acceptUserTokens,
+    verify: async (token) => {
+      checking++;
+      await sleep(300);
+      return acceptUserTokens.verify(token);
+    },
+  };
+  const { app, url } = await startGateway(
+    { AUTH_URLS: stuck.url, MAIN_URLS: stuck.url },
+    { auth: slowTokens },
+  );
+  cleanup(() => app.close());
+  const { hostname, port } = new URL(url);
+  const socket = net.connect(Number(port), hostname);
+  socket.on('error', () => {});
+  await once(socket, 'connect');
+  socket.write('GET /main/v1/posts HTTP/1.1\r\nhost: x\r\nauthorization: Bearer user-1\r\n\r\n');
+  await eventually(async () => checking === 1);
+  socket.destroy();
+  await sleep(600);
+  // Before: sent once its token passed, for no one, and its in-flight count never given back
+  // (its answer, on a closed connection, is never written out).
+  assert.equal(arrived, 0);
+  assert.equal(await mainInFlight(url), '0');
 });

@@ -1,5 +1,6 @@
 // A service's request handler: a kept answer or an instance, one retry after a failed attempt.
 import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { sendProblem } from '@platform/http';
 import { requestSpan } from '@platform/telemetry';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -51,6 +52,38 @@ function answerClosed(this: ClientAnswer) {
   const request = this[clientRequest];
   this[clientRequest] = undefined;
   if (!this.writableFinished && request) this[whenGone]?.(request);
+}
+
+const queued = Symbol('queued');
+type ClientConnection = Socket & { [queued]?: Set<ClientAnswer> };
+
+/**
+ * Told when the answer's connection closes, also while the answer waits behind others on it (a
+ * pipelined request): Node gives an answer the connection's close only once the connection is
+ * its own, so one still queued when its client went away went on at the service, its instance's
+ * in-flight count held for good. One listener per connection, not one per queued answer.
+ */
+function watchClient(raw: ClientAnswer, connection: ClientConnection | null) {
+  raw.once('close', answerClosed);
+  if (raw.socket || !connection) return;
+  let waiting = connection[queued];
+  if (!waiting) {
+    waiting = connection[queued] = new Set();
+    connection.once('close', connectionClosed);
+  }
+  waiting.add(raw);
+  raw.once('socket', dequeued);
+}
+
+/** Its turn came: from now on its own close tells. */
+function dequeued(this: ClientAnswer, connection: ClientConnection) {
+  connection[queued]?.delete(this);
+}
+
+function connectionClosed(this: ClientConnection) {
+  const waiting = this[queued];
+  this[queued] = undefined;
+  for (const answer of waiting ?? []) answerClosed.call(answer);
 }
 
 export function forwarder(
@@ -166,6 +199,12 @@ export function forwarder(
         if (kept === null) keeping.miss?.inc();
       }
     }
+    const raw = reply.raw as ClientAnswer;
+    const connection = request.raw.socket as ClientConnection | null;
+    // Gone already (while its token was checked or its limit counted): nothing is sent on its
+    // behalf. The close that told so has come and gone, and its answer, never written out, would
+    // never have given the instance's in-flight count back.
+    if (raw.destroyed || connection?.destroyed) return;
     const tally = { panicked: false };
     const instance = choose(undefined, tally);
     // No instance at all (none resolved): answer now.
@@ -180,10 +219,9 @@ export function forwarder(
     // Any request whose body is whole in hand (bufferBodies reads every one before this) may go
     // to another instance once this one provably did not process it.
     const mayResend = request.body === undefined || Buffer.isBuffer(request.body);
-    const raw = reply.raw as ClientAnswer;
     raw[clientRequest] = request;
     raw[whenGone] = gone;
-    raw.once('close', answerClosed);
+    watchClient(raw, connection);
     send(request, reply, instance, mayRetry, mayResend, tally.panicked);
   };
 }
