@@ -146,8 +146,9 @@ function closeIdleConnectionsOnlyOnceWritten(
     // is over is cut too. Node stops its own checks of a client's headers and request timeouts
     // when its close begins (it clears their interval), so a client trickling a request (a header
     // line a second, slowloris) held the close for ever, and with it the shutdown until its 10 s
-    // grace, which exits 1 without the steps after the close. Such a request would only have got
-    // the closing refusal; a request read whole is not in this list, so no route's work is cut.
+    // grace, which exits 1 without the steps after the close. One whose headers came after the
+    // close began would only have got the closing refusal; one whose body is still arriving into
+    // a route that began before it is cut like any answer not written out by then (above).
     if (typeof list.active === 'function' && patienceOver()) {
       for (const { socket } of list.active()) socket?.destroy();
     }

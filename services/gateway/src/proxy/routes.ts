@@ -8,7 +8,7 @@ import type { Exchange } from './forward.ts';
 import { forwarder, RETRIABLE_METHODS, release } from './forwarder.ts';
 import type { Freshness } from './freshness.ts';
 import type { ProxyOptions } from './options.ts';
-import { credentialed, followVersions } from './shared-cache.ts';
+import { followVersions } from './shared-cache.ts';
 import { type Route, routeFor } from './table.ts';
 
 /** Which service and instance a request went to, for the access log, metrics and samples. */
