@@ -1,6 +1,5 @@
 // A service's request handler: a kept answer or an instance, one retry after a failed attempt.
 import type { ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import { sendProblem } from '@platform/http';
 import { requestSpan } from '@platform/telemetry';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -52,38 +51,6 @@ function answerClosed(this: ClientAnswer) {
   const request = this[clientRequest];
   this[clientRequest] = undefined;
   if (!this.writableFinished && request) this[whenGone]?.(request);
-}
-
-const queued = Symbol('queued');
-type ClientConnection = Socket & { [queued]?: Set<ClientAnswer> };
-
-/**
- * Told when the answer's connection closes, also while the answer waits behind others on it (a
- * pipelined request): Node gives an answer the connection's close only once the connection is
- * its own, so one still queued when its client went away went on at the service, its instance's
- * in-flight count held for good. One listener per connection, not one per queued answer.
- */
-function watchClient(raw: ClientAnswer, connection: ClientConnection | null) {
-  raw.once('close', answerClosed);
-  if (raw.socket || !connection) return;
-  let waiting = connection[queued];
-  if (!waiting) {
-    waiting = connection[queued] = new Set();
-    connection.once('close', connectionClosed);
-  }
-  waiting.add(raw);
-  raw.once('socket', dequeued);
-}
-
-/** Its turn came: from now on its own close tells. */
-function dequeued(this: ClientAnswer, connection: ClientConnection) {
-  connection[queued]?.delete(this);
-}
-
-function connectionClosed(this: ClientConnection) {
-  const waiting = this[queued];
-  this[queued] = undefined;
-  for (const answer of waiting ?? []) answerClosed.call(answer);
 }
 
 export function forwarder(
@@ -200,7 +167,7 @@ export function forwarder(
       }
     }
     const raw = reply.raw as ClientAnswer;
-    const connection = request.raw.socket as ClientConnection | null;
+    const connection = request.raw.socket as { destroyed?: boolean } | null;
     // Gone already (while its token was checked or its limit counted): nothing is sent on its
     // behalf. The close that told so has come and gone, and its answer, never written out, would
     // never have given the instance's in-flight count back.
@@ -221,7 +188,8 @@ export function forwarder(
     const mayResend = request.body === undefined || Buffer.isBuffer(request.body);
     raw[clientRequest] = request;
     raw[whenGone] = gone;
-    watchClient(raw, connection);
+    // Also while the answer waits behind others on its connection (closeQueuedAnswers).
+    raw.once('close', answerClosed);
     send(request, reply, instance, mayRetry, mayResend, tally.panicked);
   };
 }

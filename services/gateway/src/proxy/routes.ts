@@ -4,6 +4,7 @@ import { type App, problems, sendProblem } from '@platform/http';
 import type { FastifyReply, FastifyRequest, LogLevel } from 'fastify';
 import type { Instance } from './balancer.ts';
 import { bufferBodies } from './body.ts';
+import { closeQueuedAnswers } from './client-gone.ts';
 import type { Exchange } from './forward.ts';
 import { forwarder, RETRIABLE_METHODS, release } from './forwarder.ts';
 import type { Freshness } from './freshness.ts';
@@ -50,6 +51,7 @@ export async function proxyRoutes(app: App, options: ProxyOptions) {
       throw problems.unauthorized();
     }
   });
+  closeQueuedAnswers(app);
   bufferBodies(app, options.bodies);
   app.decorateRequest('proxied', null);
   app.addHook('onResponse', (request, _reply, done) => {
