@@ -9,9 +9,10 @@ import {
   createApp,
   IDLE_GRACE_MS,
   sendProblem,
+  WRITE_OUT_MS,
 } from '@platform/http';
 import { UPSTREAM_IDLE_MS } from '../src/app.ts';
-import { closeAtEnd, deadUrl, metricsOf, startGateway } from './helpers.ts';
+import { closeAtEnd, deadUrl, metricsOf, startGateway, startUpstream } from './helpers.ts';
 import { eventually } from './services.ts';
 
 const { cleanup, gateway } = closeAtEnd();
@@ -610,4 +611,34 @@ test('a closing gateway serves one request per kept-alive connection: writes pip
   assert.match(answers[1]!, /\r\nconnection: close\r\n/i);
   // Before: ['…n=0', '…n=1', '…n=2', '…n=3'], two of them never answered.
   assert.deepEqual(a.wrote, ['/main/v1/notes?n=0', '/main/v1/notes?n=1']);
+});
+
+test('a closing gateway whose client pipelined requests to a stalled service still closes once the write-out time is over', async () => {
+  // The connection is cut then, and with it every exchange its requests had with the service; but
+  // those queued behind its first answer were never told, their exchanges held the balancer's
+  // close (it waits for them), and the shutdown ran into its 10 s grace: exit 1.
+  const stalled = await startUpstream((req, res) => {
+    if (req.url === '/health/ready') return res.end('{}');
+    req.resume();
+  });
+  cleanup(stalled.close);
+  const { app, url } = await startGateway({
+    ROUTES: `/main=${stalled.url}`,
+    HEALTH_INTERVAL_MS: 60_000,
+  });
+  const { hostname, port } = new URL(url);
+  const socket = net.connect(Number(port), hostname);
+  socket.on('error', () => {});
+  await new Promise((resolve) => socket.once('connect', resolve));
+  cleanup(async () => {
+    socket.destroy();
+  });
+  const get = (n: number) => `GET /main/v1/posts?n=${n} HTTP/1.1\r\nhost: x\r\n\r\n`;
+  socket.write(get(1) + get(2) + get(3));
+  await sleep(300);
+  const started = Date.now();
+  const closed = app.close().then(() => Date.now() - started);
+  const took = await Promise.race([closed, sleep(WRITE_OUT_MS + 4000).then(() => -1)]);
+  assert.ok(took >= 0 && took < WRITE_OUT_MS + 2000, `closed after ${took} ms (-1: not yet)`);
+  await closed;
 });
