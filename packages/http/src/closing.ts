@@ -78,8 +78,12 @@ function answered(this: ServerResponse) {
   (this.req.socket as Quiet)[quietSince] = Date.now();
 }
 
+/** A closing app that serves (`serve`) has served the one request it does on this connection. */
+const servedWhileClosing = Symbol('servedWhileClosing');
+
 type Quiet = Socket & {
   [quietSince]?: number;
+  [servedWhileClosing]?: boolean;
   _httpMessage?: ServerResponse<IncomingMessage> | null;
 };
 
@@ -142,8 +146,9 @@ function closeIdleConnectionsOnlyOnceWritten(
     // is over is cut too. Node stops its own checks of a client's headers and request timeouts
     // when its close begins (it clears their interval), so a client trickling a request (a header
     // line a second, slowloris) held the close for ever, and with it the shutdown until its 10 s
-    // grace, which exits 1 without the steps after the close. Such a request would only have got
-    // the closing refusal; a request read whole is not in this list, so no route's work is cut.
+    // grace, which exits 1 without the steps after the close. One whose headers came after the
+    // close began would only have got the closing refusal; one whose body is still arriving into
+    // a route that began before it is cut like any answer not written out by then (above).
     if (typeof list.active === 'function' && patienceOver()) {
       for (const { socket } of list.active()) socket?.destroy();
     }
@@ -169,7 +174,8 @@ const refusedWhileClosing = Symbol('refusedWhileClosing');
  * included, and its client never sees this answer; a client calling the service directly may send
  * it again itself (`Retry-After`). Fastify's own answer (return503OnClosing, turned off in
  * createApp) was a bare JSON body. An app that `serve`s while closing (the gateway) answers such a
- * request instead, closing its connection after it.
+ * request instead, closing its connection after it: the first one on each connection, any pipelined
+ * behind it refused.
  */
 function refuseNewRequestsWhileClosing(app: FastifyInstance, mark: boolean, serve: boolean) {
   let closing = false;
@@ -184,7 +190,13 @@ function refuseNewRequestsWhileClosing(app: FastifyInstance, mark: boolean, serv
     // written (a POST, `non_idempotent`), and whose refusal it would pass to the client. Only
     // within the idle grace: past it the connection is ended (and NGINX drops its idle ones
     // first, its upstream keepalive_timeout being shorter).
-    if (serve) {
+    // One per connection: requests pipelined behind it are refused, unprocessed. Node runs each
+    // as it is parsed, but the connection closes after that first answer, so their answers would
+    // never be written: a write then went on at the service and its client heard nothing (RFC
+    // 9112 §9.6: a server that sends `close` processes no further request on the connection).
+    const connection = request.raw.socket as Quiet | null;
+    if (serve && connection && !connection[servedWhileClosing]) {
+      connection[servedWhileClosing] = true;
       reply.raw.shouldKeepAlive = false;
       return done();
     }

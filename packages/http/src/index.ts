@@ -17,7 +17,7 @@ export {
   type HeldVersion,
 } from './cache-version.ts';
 export { addressBlock } from './client-address.ts';
-export { CLOSING_REFUSAL_HEADER, IDLE_GRACE_MS } from './closing.ts';
+export { CLOSING_REFUSAL_HEADER, IDLE_GRACE_MS, WRITE_OUT_MS } from './closing.ts';
 export {
   type CodeEntry,
   type CodeTable,

@@ -9,9 +9,10 @@ import {
   createApp,
   IDLE_GRACE_MS,
   sendProblem,
+  WRITE_OUT_MS,
 } from '@platform/http';
 import { UPSTREAM_IDLE_MS } from '../src/app.ts';
-import { closeAtEnd, deadUrl, metricsOf, startGateway } from './helpers.ts';
+import { closeAtEnd, deadUrl, metricsOf, startGateway, startUpstream } from './helpers.ts';
 import { eventually } from './services.ts';
 
 const { cleanup, gateway } = closeAtEnd();
@@ -592,4 +593,71 @@ test('the gateway’s health polls never hold a closing instance for its idle gr
   // its idle grace (IDLE_GRACE_MS, 2 s) for it: every restart of a service under `npm run dev`,
   // and every instance's stop in a deploy, took 2 s longer than its work.
   assert.ok(took < UPSTREAM_IDLE_MS + 600, `a took ${took} ms to close`);
+
+test('a closing gateway serves one request per kept-alive connection: writes pipelined behind it are not run, as their answers could never be written', async () => {
+  // Node runs every pipelined request as it is parsed; the connection closes after the first
+  // answer, so the writes behind it went on at the service while their client heard nothing.
+  const a = await startInstance('a');
+  const { app, url } = await startGateway({ ROUTES: `/main=${a.url}`, HEALTH_INTERVAL_MS: 60_000 });
+  let closed: Promise<void> | undefined;
+  cleanup(() => (closed ??= app.close()));
+  const { hostname, port } = new URL(url);
+  const socket = net.connect(Number(port), hostname);
+  socket.on('error', () => {});
+  let received = '';
+  socket.on('data', (chunk: Buffer) => {
+    received += chunk.toString('latin1');
+  });
+  await new Promise((resolve) => socket.once('connect', resolve));
+  const ended = new Promise((resolve) => socket.once('close', resolve));
+  const post = (n: number) => {
+    const body = JSON.stringify({ n });
+    return (
+      `POST /main/v1/notes?n=${n} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n` +
+      `content-length: ${body.length}\r\n\r\n${body}`
+    );
+  };
+  socket.write(post(0));
+  await eventually(async () => received.includes('"n":0'));
+  closed = app.close();
+  await sleep(IDLE_GRACE_MS / 4);
+  socket.write(post(1) + post(2) + post(3));
+  await ended;
+  await closed;
+  const answers = received.split(/(?=HTTP\/1\.1 )/);
+  assert.equal(answers.length, 2, received);
+  assert.match(answers[1]!, /^HTTP\/1\.1 201 /, answers[1]);
+  assert.match(answers[1]!, /\r\nconnection: close\r\n/i);
+  // Before: ['…n=0', '…n=1', '…n=2', '…n=3'], two of them never answered.
+  assert.deepEqual(a.wrote, ['/main/v1/notes?n=0', '/main/v1/notes?n=1']);
+});
+
+test('a closing gateway whose client pipelined requests to a stalled service still closes once the write-out time is over', async () => {
+  // The connection is cut then, and with it every exchange its requests had with the service; but
+  // those queued behind its first answer were never told, their exchanges held the balancer's
+  // close (it waits for them), and the shutdown ran into its 10 s grace: exit 1.
+  const stalled = await startUpstream((req, res) => {
+    if (req.url === '/health/ready') return res.end('{}');
+    req.resume();
+  });
+  cleanup(stalled.close);
+  const { app, url } = await startGateway({
+    ROUTES: `/main=${stalled.url}`,
+    HEALTH_INTERVAL_MS: 60_000,
+  });
+  const { hostname, port } = new URL(url);
+  const socket = net.connect(Number(port), hostname);
+  socket.on('error', () => {});
+  await new Promise((resolve) => socket.once('connect', resolve));
+  cleanup(async () => {
+    socket.destroy();
+  });
+  const get = (n: number) => `GET /main/v1/posts?n=${n} HTTP/1.1\r\nhost: x\r\n\r\n`;
+  socket.write(get(1) + get(2) + get(3));
+  await sleep(300);
+  const started = Date.now();
+  const closed = app.close().then(() => Date.now() - started);
+  const took = await Promise.race([closed, sleep(WRITE_OUT_MS + 4000).then(() => -1)]);
+  assert.ok(took >= 0 && took < WRITE_OUT_MS + 2000, `closed after ${took} ms (-1: not yet)`);
+  await closed;
 });

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import { addressBlock, HttpProblem, problems } from '@platform/http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
@@ -89,11 +90,32 @@ export function bufferBodies(app: FastifyInstance, options: BodyOptions) {
     if (request.heldBytes) release(request);
     done();
   });
+  // A client that goes away once its body is read whole (waiting for its answer) is no abort to
+  // Fastify, and its answer never finishes: given back when the answer's connection closes, or
+  // its share (a whole body each) stayed taken for good, until that address, then every client,
+  // had its bodies refused (429, 503).
+  function releaseOnClose(this: BodyAnswer) {
+    const request = this[bodyOf];
+    this[bodyOf] = undefined;
+    if (request?.heldBytes) release(request);
+  }
+  app.addHook('onRequest', (request, reply, done) => {
+    const { headers } = request;
+    if (headers['content-length'] !== undefined || headers['transfer-encoding'] !== undefined) {
+      const answer = reply.raw as BodyAnswer;
+      answer[bodyOf] = request;
+      answer.once('close', releaseOnClose);
+    }
+    done();
+  });
   app.addHook('onRequestAbort', (request, done) => {
     if (request.heldBytes) release(request);
     done();
   });
 }
+
+const bodyOf = Symbol('bodyOf');
+type BodyAnswer = ServerResponse & { [bodyOf]?: FastifyRequest | undefined };
 
 /** Bytes per client address; an address holding none is forgotten. */
 function tally() {

@@ -166,6 +166,12 @@ export function forwarder(
         if (kept === null) keeping.miss?.inc();
       }
     }
+    const raw = reply.raw as ClientAnswer;
+    const connection = request.raw.socket as { destroyed?: boolean } | null;
+    // Gone already (while its token was checked or its limit counted): nothing is sent on its
+    // behalf. The close that told so has come and gone, and its answer, never written out, would
+    // never have given the instance's in-flight count back.
+    if (raw.destroyed || connection?.destroyed) return;
     const tally = { panicked: false };
     const instance = choose(undefined, tally);
     // No instance at all (none resolved): answer now.
@@ -180,9 +186,9 @@ export function forwarder(
     // Any request whose body is whole in hand (bufferBodies reads every one before this) may go
     // to another instance once this one provably did not process it.
     const mayResend = request.body === undefined || Buffer.isBuffer(request.body);
-    const raw = reply.raw as ClientAnswer;
     raw[clientRequest] = request;
     raw[whenGone] = gone;
+    // Also while the answer waits behind others on its connection (closeQueuedAnswers).
     raw.once('close', answerClosed);
     send(request, reply, instance, mayRetry, mayResend, tally.panicked);
   };

@@ -4,11 +4,12 @@ import { type App, problems, sendProblem } from '@platform/http';
 import type { FastifyReply, FastifyRequest, LogLevel } from 'fastify';
 import type { Instance } from './balancer.ts';
 import { bufferBodies } from './body.ts';
+import { closeQueuedAnswers } from './client-gone.ts';
 import type { Exchange } from './forward.ts';
 import { forwarder, RETRIABLE_METHODS, release } from './forwarder.ts';
 import type { Freshness } from './freshness.ts';
 import type { ProxyOptions } from './options.ts';
-import { credentialed, followVersions } from './shared-cache.ts';
+import { followVersions } from './shared-cache.ts';
 import { type Route, routeFor } from './table.ts';
 
 /** Which service and instance a request went to, for the access log, metrics and samples. */
@@ -50,6 +51,7 @@ export async function proxyRoutes(app: App, options: ProxyOptions) {
       throw problems.unauthorized();
     }
   });
+  closeQueuedAnswers(app);
   bufferBodies(app, options.bodies);
   app.decorateRequest('proxied', null);
   app.addHook('onResponse', (request, _reply, done) => {
