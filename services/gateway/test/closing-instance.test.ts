@@ -593,6 +593,7 @@ test('the gateway’s health polls never hold a closing instance for its idle gr
   // its idle grace (IDLE_GRACE_MS, 2 s) for it: every restart of a service under `npm run dev`,
   // and every instance's stop in a deploy, took 2 s longer than its work.
   assert.ok(took < UPSTREAM_IDLE_MS + 600, `a took ${took} ms to close`);
+});
 
 test('a closing gateway serves one request per kept-alive connection: writes pipelined behind it are not run, as their answers could never be written', async () => {
   // Node runs every pipelined request as it is parsed; the connection closes after the first
