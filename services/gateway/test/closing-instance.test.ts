@@ -536,13 +536,16 @@ test('a write the gateway sends a closing instance it has heard nothing from, on
   assert.equal(await retriesOf(url, 'unreachable'), 1);
 });
 
-test('a closing gateway serves what arrives on a connection kept alive within its idle grace, closing the connection after the answer', async () => {
-  // NGINX in front writes on the connections it keeps and sends a written POST nowhere else:
-  // refused (503) or cut, that POST failed (nginx.full.test.ts has the whole hop).
+/**
+ * One instance behind a gateway of its own, and a raw connection to that gateway: what arrived
+ * on it so far (`received()`), `ended` once it closed, `close()` for the gateway.
+ */
+async function gatewayConnection() {
   const a = await startInstance('a');
   const { app, url } = await startGateway({ ROUTES: `/main=${a.url}`, HEALTH_INTERVAL_MS: 60_000 });
   let closed: Promise<void> | undefined;
-  cleanup(() => (closed ??= app.close()));
+  const close = () => (closed ??= app.close());
+  cleanup(close);
   const { hostname, port } = new URL(url);
   const socket = net.connect(Number(port), hostname);
   socket.on('error', () => {});
@@ -552,22 +555,30 @@ test('a closing gateway serves what arrives on a connection kept alive within it
   });
   await new Promise((resolve) => socket.once('connect', resolve));
   const ended = new Promise((resolve) => socket.once('close', resolve));
+  /** A POST of `{ n }` as it goes on the wire. */
   const post = (n: number) => {
     const body = JSON.stringify({ n });
-    socket.write(
+    return (
       `POST /main/v1/notes?n=${n} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n` +
-        `content-length: ${body.length}\r\n\r\n${body}`,
+      `content-length: ${body.length}\r\n\r\n${body}`
     );
   };
-  post(0);
-  await eventually(async () => received.includes('"n":0'));
-  closed = app.close();
+  return { a, socket, ended, close, post, received: () => received };
+}
+
+test('a closing gateway serves what arrives on a connection kept alive within its idle grace, closing the connection after the answer', async () => {
+  // NGINX in front writes on the connections it keeps and sends a written POST nowhere else:
+  // refused (503) or cut, that POST failed (nginx.full.test.ts has the whole hop).
+  const { a, socket, ended, close, post, received } = await gatewayConnection();
+  socket.write(post(0));
+  await eventually(async () => received().includes('"n":0'));
+  const closed = close();
   await sleep(IDLE_GRACE_MS / 4);
-  post(1);
+  socket.write(post(1));
   await ended;
   // Before: no answer (the connection ended as the close began) or the gateway's 503 refusal.
-  const answers = received.split(/(?=HTTP\/1\.1 )/);
-  assert.equal(answers.length, 2, received);
+  const answers = received().split(/(?=HTTP\/1\.1 )/);
+  assert.equal(answers.length, 2, received());
   const second = answers[1]!;
   assert.match(second, /^HTTP\/1\.1 201 /, second);
   assert.match(second, /\r\nconnection: close\r\n/i);
@@ -598,35 +609,16 @@ test('the gateway’s health polls never hold a closing instance for its idle gr
 test('a closing gateway serves one request per kept-alive connection: writes pipelined behind it are not run, as their answers could never be written', async () => {
   // Node runs every pipelined request as it is parsed; the connection closes after the first
   // answer, so the writes behind it went on at the service while their client heard nothing.
-  const a = await startInstance('a');
-  const { app, url } = await startGateway({ ROUTES: `/main=${a.url}`, HEALTH_INTERVAL_MS: 60_000 });
-  let closed: Promise<void> | undefined;
-  cleanup(() => (closed ??= app.close()));
-  const { hostname, port } = new URL(url);
-  const socket = net.connect(Number(port), hostname);
-  socket.on('error', () => {});
-  let received = '';
-  socket.on('data', (chunk: Buffer) => {
-    received += chunk.toString('latin1');
-  });
-  await new Promise((resolve) => socket.once('connect', resolve));
-  const ended = new Promise((resolve) => socket.once('close', resolve));
-  const post = (n: number) => {
-    const body = JSON.stringify({ n });
-    return (
-      `POST /main/v1/notes?n=${n} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n` +
-      `content-length: ${body.length}\r\n\r\n${body}`
-    );
-  };
+  const { a, socket, ended, close, post, received } = await gatewayConnection();
   socket.write(post(0));
-  await eventually(async () => received.includes('"n":0'));
-  closed = app.close();
+  await eventually(async () => received().includes('"n":0'));
+  const closed = close();
   await sleep(IDLE_GRACE_MS / 4);
   socket.write(post(1) + post(2) + post(3));
   await ended;
   await closed;
-  const answers = received.split(/(?=HTTP\/1\.1 )/);
-  assert.equal(answers.length, 2, received);
+  const answers = received().split(/(?=HTTP\/1\.1 )/);
+  assert.equal(answers.length, 2, received());
   assert.match(answers[1]!, /^HTTP\/1\.1 201 /, answers[1]);
   assert.match(answers[1]!, /\r\nconnection: close\r\n/i);
   // Before: ['…n=0', '…n=1', '…n=2', '…n=3'], two of them never answered.
