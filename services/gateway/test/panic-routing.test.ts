@@ -344,13 +344,17 @@ test('with every instance out, the cache-version feed still asks them: kept page
   assert.ok((await hits()) >= 1, 'no kept page was served');
 });
 
-test('a read retried on an instance that is out, while the one that reset it is still in, is no panic', async () => {
-  // Ready by its polls, but its connection broke under this read: the retry goes to the peer,
-  // out by its own word, as it has nowhere else to go. The service still has an instance in.
+/**
+ * Two instances of main behind a gateway: one that resets every request (ready by its polls when
+ * `resettingReady`, out otherwise) and one out by its own word that answers slowly but works;
+ * returns once the gateway sees them so.
+ */
+async function resettingAndOut(resettingReady: boolean) {
   const resetting = await startUpstream((req, res) => {
     if (req.url === '/health/ready') {
+      res.statusCode = resettingReady ? 200 : 503;
       res.setHeader('content-type', 'application/json');
-      res.end('{"status":"ok"}');
+      res.end(resettingReady ? '{"status":"ok"}' : '{}');
       return;
     }
     req.socket.destroy();
@@ -364,8 +368,16 @@ test('a read retried on an instance that is out, while the one that reset it is 
   });
   await eventually(
     async () =>
-      (await healthy(url, resetting.url)) === '1' && (await healthy(url, out.url)) === '0',
+      (await healthy(url, resetting.url)) === (resettingReady ? '1' : '0') &&
+      (await healthy(url, out.url)) === '0',
   );
+  return { url };
+}
+
+test('a read retried on an instance that is out, while the one that reset it is still in, is no panic', async () => {
+  // Ready by its polls, but its connection broke under this read: the retry goes to the peer,
+  // out by its own word, as it has nowhere else to go. The service still has an instance in.
+  const { url } = await resettingAndOut(true);
   for (let i = 0; i < 3; i++) {
     const response = await fetch(`${url}/main/v1/categories?i=${i}`);
     await response.arrayBuffer();
@@ -381,25 +393,7 @@ test('a read retried on an instance that is out, while the one that reset it is 
 
 test('a panic-routed read retried on the other instance, out too, is counted once', async () => {
   // Both out by their own word; one resets every request, so the read it gets goes to the other.
-  const resetting = await startUpstream((req, res) => {
-    if (req.url === '/health/ready') {
-      res.statusCode = 503;
-      res.end('{}');
-      return;
-    }
-    req.socket.destroy();
-  });
-  const out = await startUpstream(slowButWorking(0));
-  cleanup(resetting.close, out.close);
-  const url = await gateway({
-    AUTH_URLS: out.url,
-    MAIN_URLS: `${resetting.url},${out.url}`,
-    HEALTH_INTERVAL_MS: 100,
-  });
-  await eventually(
-    async () =>
-      (await healthy(url, resetting.url)) === '0' && (await healthy(url, out.url)) === '0',
-  );
+  const { url } = await resettingAndOut(false);
   const count = (metrics: string, name: string) =>
     Number(
       new RegExp(`^${name}\\{[^}]*upstream_service="main"[^}]*\\} (\\d+)$`, 'm').exec(metrics)?.[1],
