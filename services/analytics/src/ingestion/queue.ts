@@ -24,8 +24,8 @@ const MAX_ROWS_PER_INSERT = 64;
 const MAX_CHARS_PER_INSERT = 16_000_000;
 
 /**
- * A row's text as the queue stores it: Brotli at quality 2, ~180 µs for a 500-event
- * `/track-event` row of ~43 KB, which becomes ~6.7 KB. Quality 1 is ~50 µs cheaper but leaves
+ * A row's text as the queue stores it: Brotli at quality 2 with a window the row's size
+ * (windowBits), ~180 µs for a 500-event `/track-event` row of ~43 KB, which becomes ~6.7 KB. Quality 1 is ~50 µs cheaper but leaves
  * ~7.8 KB, a hair under what fits a heap page (migration 0018: ~8 KB with the row's other
  * columns), so richer rows would spill; deflate at level 1 costs as much as quality 2 for 9 KB.
  * A row that fits stays whole in its heap page: PostgreSQL no longer cuts ~22 TOAST chunks out
@@ -37,8 +37,24 @@ const packing = (text: string) => ({
   params: {
     [constants.BROTLI_PARAM_QUALITY]: 2,
     [constants.BROTLI_PARAM_SIZE_HINT]: text.length,
+    [constants.BROTLI_PARAM_LGWIN]: windowBits(text.length),
   },
 });
+
+/**
+ * The smallest Brotli window that holds the whole row (a window is 2^bits − 16 bytes). The
+ * default, 22 bits, made the encoder allocate a ~4 MB ring buffer for every row: above glibc's
+ * mmap threshold (128 KiB, fixed for idle memory: docs/performance.md), so a fresh mapping per
+ * row whose pages each faulted in at ~14 µs on this machine — ~30 faults and twice the CPU of
+ * a 64 KB window for a 43 KB row, the same bytes out (docs/analytics.md, session 28). Counted in
+ * characters, not bytes: a row of multi-byte text gets a window short of its byte length, which
+ * only costs matches further back than that.
+ */
+const windowBits = (chars: number) =>
+  Math.min(
+    constants.BROTLI_MAX_WINDOW_BITS,
+    Math.max(constants.BROTLI_MIN_WINDOW_BITS, Math.ceil(Math.log2(chars + 16))),
+  );
 
 export const packRow = (text: string): Buffer => brotliCompressSync(text, packing(text));
 
