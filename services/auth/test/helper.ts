@@ -10,7 +10,11 @@ import pg from 'pg';
 import pino from 'pino';
 import { buildApp } from '../src/app.ts';
 import { type Config, readConfig } from '../src/config.ts';
-import { type Argon2Params, createPasswordHasher } from '../src/credentials/hashing.ts';
+import {
+  type Argon2Params,
+  createPasswordHasher,
+  type PasswordHasher,
+} from '../src/credentials/hashing.ts';
 import { openDatabase } from '../src/db/index.ts';
 import { createMailer } from '../src/mail/transport.ts';
 import { codeAt } from '../src/second-factor/totp.ts';
@@ -64,6 +68,8 @@ export async function buildTestAuth(
      * for tests about the time a password check takes or about what happens while one runs.
      */
     productionHashing?: boolean;
+    /** Another hasher than TEST_ARGON2_PARAMS' (settings raised since, say). */
+    passwordHasher?: PasswordHasher;
   } = {},
 ): Promise<TestAuth> {
   const { replicaOf, database: given, productionHashing, ...deps } = extra;

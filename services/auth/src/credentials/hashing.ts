@@ -1,4 +1,4 @@
-import { hash, verify } from '@node-rs/argon2';
+import { hash, parseOptions, verify } from '@node-rs/argon2';
 
 /** The argon2 settings of new password hashes (checks read theirs from the stored hash). */
 export interface Argon2Params {
@@ -19,6 +19,9 @@ export const ARGON2_PARAMS: Readonly<Argon2Params> = {
   parallelism: 1,
 };
 
+/** Version 0x13 of argon2, what `hash` writes (`Version.V0x13`, a const enum: see `algorithm`). */
+const CURRENT_VERSION = 1;
+
 /** Hashes and checks passwords: one per app (`AuthContext.passwords`). */
 export interface PasswordHasher {
   hash(password: string): Promise<string>;
@@ -29,6 +32,12 @@ export interface PasswordHasher {
    * be told apart by how long it takes.
    */
   burnVerification(password: string): Promise<void>;
+  /**
+   * Whether a stored hash was made with other settings than new ones get (they were raised since):
+   * the password it checks is then hashed again at sign-in (sessions/sign-in.ts), the one moment
+   * it is known. Until then such an account's checks cost what its old settings cost.
+   */
+  needsRehash(storedHash: string): boolean;
 }
 
 /**
@@ -54,5 +63,21 @@ export function createPasswordHasher(
     dummy ??= hashPassword('dummy password that is never valid');
     await verifyPassword(await dummy, password);
   }
-  return { hash: hashPassword, verify: verifyPassword, burnVerification };
+  function needsRehash(storedHash: string): boolean {
+    let stored: ReturnType<typeof parseOptions>;
+    try {
+      stored = parseOptions(storedHash);
+    } catch {
+      // Not an argon2 hash: no password checks against it, so there is nothing to rehash.
+      return false;
+    }
+    return (
+      stored.algorithm !== options.algorithm ||
+      stored.version !== CURRENT_VERSION ||
+      stored.memoryCost !== options.memoryCost ||
+      stored.timeCost !== options.timeCost ||
+      stored.parallelism !== options.parallelism
+    );
+  }
+  return { hash: hashPassword, verify: verifyPassword, burnVerification, needsRehash };
 }

@@ -17,7 +17,7 @@ import {
   throttledCodeCheck,
 } from '../second-factor/service.ts';
 import { tooManyFailures } from '../throttle/service.ts';
-import { findUserByLogin, lockUser, type UserRow } from '../users/repository.ts';
+import { findUserByLogin, lockUser, setPasswordHash, type UserRow } from '../users/repository.ts';
 import { type ClientInfo, signedInFrom, startSession } from './service.ts';
 
 /** Matches no session: an unknown account is looked up too, so its answer takes as long. */
@@ -67,7 +67,17 @@ export async function login(
     throw refusal ? tooManyFailures(refusal) : invalidCredentials();
   }
   await attempt.recordSuccess();
-  return signIn(ctx, user, client, { method: 'password', passwordHash: user.passwordHash });
+  // Made with settings since raised: the password is at hand now, and only now.
+  const rehashed =
+    user.passwordHash && ctx.passwords.needsRehash(user.passwordHash)
+      ? await ctx.passwords.hash(input.password)
+      : undefined;
+  return signIn(ctx, user, client, {
+    method: 'password',
+    passwordHash: user.passwordHash,
+    password: input.password,
+    rehashed,
+  });
 }
 
 type FailureReason =
@@ -119,6 +129,14 @@ export interface SignInOptions {
    * (argon2) and read the row before it, so the hash must still be this one (see `signIn`).
    */
   passwordHash?: string | null;
+  /**
+   * The password that was checked: when the hash changed since, a sign-in that rehashed it in
+   * the meantime (`rehashed`) may be why, so the password is checked against the new hash
+   * before the sign-in is refused.
+   */
+  password?: string;
+  /** The password hashed at today's settings, stored in place of `passwordHash` (needsRehash). */
+  rehashed?: string;
 }
 
 /**
@@ -143,9 +161,18 @@ export async function signIn(
 ): Promise<SignInResult> {
   const open = async (tx: Executor): Promise<SignInResult> => {
     const current = await lockUser(tx, user.id);
-    const changed =
-      options.passwordHash !== undefined && current?.passwordHash !== options.passwordHash;
-    if (!current || changed) throw invalidCredentials();
+    if (!current) throw invalidCredentials();
+    if (options.passwordHash !== undefined && current.passwordHash !== options.passwordHash) {
+      // Another sign-in of the same password may have stored it rehashed; a change or reset
+      // to another password fails this check like a wrong password (rare: a second argon2
+      // check, under the row's lock).
+      const same =
+        options.password !== undefined &&
+        (await ctx.passwords.verify(current.passwordHash, options.password));
+      if (!same) throw invalidCredentials();
+    } else if (options.rehashed) {
+      await setPasswordHash(tx, current.id, options.rehashed);
+    }
     if (current.mfaEnabled && !options.multiFactor) {
       return openChallenge(ctx, tx, current.id, options.method);
     }

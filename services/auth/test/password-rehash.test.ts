@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseOptions } from '@node-rs/argon2';
+import { createPasswordHasher } from '../src/credentials/hashing.ts';
+import { buildTestAuth, signUp, sql, TEST_ARGON2_PARAMS } from './helper.ts';
+
+/**
+ * Hashes made before the settings were raised are made again at sign-in, the one moment the
+ * password is known: here accounts sign up on an instance hashing at TEST_ARGON2_PARAMS, and
+ * sign in on a replica whose hasher uses twice the memory (a deployment that raised them).
+ */
+const RAISED = { ...TEST_ARGON2_PARAMS, memoryCost: TEST_ARGON2_PARAMS.memoryCost * 2 };
+const raised = createPasswordHasher(RAISED);
+
+/** Both sign-ins of the race below have checked the old hash before either stores its rehash. */
+let checked = 0;
+let bothChecked: () => void = () => {};
+const bothHaveChecked = new Promise<void>((resolve) => {
+  bothChecked = resolve;
+});
+const racing = { on: false };
+const hasher = {
+  ...raised,
+  verify: async (storedHash: string | null, password: string) => {
+    const ok = await raised.verify(storedHash, password);
+    if (racing.on) {
+      checked += 1;
+      if (checked === 2) bothChecked();
+    }
+    return ok;
+  },
+  hash: async (password: string) => {
+    if (racing.on) await bothHaveChecked;
+    return raised.hash(password);
+  },
+};
+
+const before = await buildTestAuth();
+const after = await buildTestAuth({}, { replicaOf: before, passwordHasher: hasher });
+
+const storedHash = async (id: string) =>
+  (await sql(before.databaseUrl, 'select password_hash from users where id = $1', [id]))[0]
+    .password_hash as string;
+const memoryOf = (hash: string) => parseOptions(hash).memoryCost;
+const signIn = (email: string, password: string) =>
+  after.app.inject({
+    method: 'POST',
+    url: '/accounts/v1/login',
+    payload: { email, password },
+  });
+
+test('a sign-in stores the password hashed at the raised settings; sessions and the password stay', async () => {
+  const user = await signUp(before.app);
+  assert.equal(memoryOf(await storedHash(user.id)), TEST_ARGON2_PARAMS.memoryCost);
+
+  assert.equal((await signIn(user.email, user.password)).statusCode, 200);
+  const rehashed = await storedHash(user.id);
+  assert.equal(memoryOf(rehashed), RAISED.memoryCost);
+
+  // The same password, so nothing is revoked: the session from before still refreshes.
+  const refreshed = await after.app.inject({
+    method: 'POST',
+    url: '/accounts/v1/refresh',
+    payload: { refresh_token: user.refreshToken },
+  });
+  assert.equal(refreshed.statusCode, 200, refreshed.body);
+  // Hashed once: the next sign-in finds it current and leaves it.
+  assert.equal((await signIn(user.email, user.password)).statusCode, 200);
+  assert.equal(await storedHash(user.id), rehashed);
+});
+
+test('a wrong password leaves the old hash as it was', async () => {
+  const user = await signUp(before.app);
+  const old = await storedHash(user.id);
+  assert.equal((await signIn(user.email, `${user.password}!`)).statusCode, 401);
+  assert.equal(await storedHash(user.id), old);
+});
+
+test('two sign-ins at once that both checked the old hash both succeed; one rehash is stored', async () => {
+  const user = await signUp(before.app);
+  racing.on = true;
+  try {
+    const [a, b] = await Promise.all([
+      signIn(user.email, user.password),
+      signIn(user.email, user.password),
+    ]);
+    assert.deepEqual([a.statusCode, b.statusCode], [200, 200], `${a.body} ${b.body}`);
+  } finally {
+    racing.on = false;
+  }
+  assert.equal(memoryOf(await storedHash(user.id)), RAISED.memoryCost);
+});
