@@ -16,6 +16,7 @@
  * (`require.resolve(x, { paths })`), the main module, Node's built-ins and what Node cannot
  * resolve go to Node as before.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
 import path from 'node:path';
@@ -44,7 +45,14 @@ export function enableResolveCache(dir: string) {
     // Not installed by npm: nothing to tell one dependency tree from the next.
     return;
   }
-  const fingerprint = `${process.version}-${Math.round(install.mtimeMs)}-${install.size}`;
+  // And what else changes Node's answers: export conditions, kept symlinks, NODE_PATH.
+  const flags = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].join(' ');
+  const settings = [
+    ...[...flags.matchAll(/(?:--conditions|-C)[= ]?\S+|--preserve-symlinks\S*/g)].map((m) => m[0]),
+    process.env.NODE_PATH ?? '',
+  ].join('\0');
+  const variant = createHash('sha1').update(settings).digest('hex').slice(0, 8);
+  const fingerprint = `${process.version}-${Math.round(install.mtimeMs)}-${install.size}-${variant}`;
   const file = path.join(dir, `resolutions-${fingerprint}.json`);
   const read = (): Record<string, string> => {
     try {

@@ -38,16 +38,20 @@ write('elsewhere/node_modules/b/index.js', `module.exports = 'elsewhere';`);
 write('probe.cjs', `process.stdout.write(JSON.stringify(require('a')));`);
 
 /** The probe in a process with the runner's preload, as a test process has it. */
-function probe(): { b: string; missing: string; other: string } {
+function probe(flags: string[] = []): { b: string; missing: string; other: string } {
   const compiled = process.env.TEST_COMPILED_DIR;
   const preload = compiled
     ? ['--import', pathToFileURL(path.join(compiled, 'preload.mjs')).href]
     : ['--import', 'tsx', '--import', path.join(root, 'scripts/test-preload.ts')];
-  const child = spawnSync(process.execPath, [...preload, path.join(folder, 'probe.cjs')], {
-    cwd: root,
-    env: { ...process.env, TEST_COMPILE_CACHE: cache },
-    encoding: 'utf8',
-  });
+  const child = spawnSync(
+    process.execPath,
+    [...flags, ...preload, path.join(folder, 'probe.cjs')],
+    {
+      cwd: root,
+      env: { ...process.env, TEST_COMPILE_CACHE: cache },
+      encoding: 'utf8',
+    },
+  );
   assert.equal(child.status, 0, child.stderr);
   return JSON.parse(child.stdout);
 }
@@ -75,9 +79,12 @@ test('a later process finds what an earlier one resolved; a new install starts a
     JSON.stringify({ [key]: path.join(modules, 'b/other.js') }),
   );
   assert.deepEqual(probe(), { ...expected, b: 'other' });
+  // Other export conditions: Node's answers may differ, so a file of their own.
+  assert.deepEqual(probe(['-C', 'other']), expected);
+  assert.equal(resolutions().length, 2);
 
   // A new install (npm rewrites .package-lock.json): resolved by Node again, in a file of its own.
   write('node_modules/.package-lock.json', '{"lockfileVersion":3, "packages":{}}');
   assert.deepEqual(probe(), expected);
-  assert.equal(resolutions().length, 2);
+  assert.equal(resolutions().length, 3);
 });
