@@ -1,16 +1,20 @@
 /**
  * `--import`ed by each compiled test process (scripts/test.ts): npm packages load from V8's code
- * cache, stack traces name .ts lines, the process notes how long it ran, for the order of the
- * next run, and the test runner tells its tests apart without an async hook
- * (scripts/test-async-hooks.ts).
+ * cache, found where an earlier process found them (scripts/test-resolve-cache.ts), stack traces
+ * name .ts lines, the process notes how long it ran, for the order of the next run, and the test
+ * runner tells its tests apart without an async hook (scripts/test-async-hooks.ts).
  */
 import http from 'node:http';
 import { lighterRunnerHook } from './test-async-hooks.ts';
 import { enableCompileCache } from './test-compile-cache.ts';
+import { enableResolveCache } from './test-resolve-cache.ts';
 import { recordDuration } from './test-schedule.ts';
 import { mapStackTraces } from './test-source-maps.ts';
 
-if (process.env.TEST_COMPILE_CACHE) enableCompileCache(process.env.TEST_COMPILE_CACHE);
+if (process.env.TEST_COMPILE_CACHE) {
+  enableCompileCache(process.env.TEST_COMPILE_CACHE);
+  enableResolveCache(process.env.TEST_COMPILE_CACHE);
+}
 if (process.env.TEST_COMPILED_DIR) {
   mapStackTraces(process.env.TEST_COMPILED_DIR);
   recordDuration(process.env.TEST_COMPILED_DIR);
