@@ -19,9 +19,16 @@ const hold =
     if (state.held) throw new StoreUnavailable('held by the test');
     await write(...args);
   };
+/**
+ * The app's own forgetting ticks every 200 ms (production's: 2 s, FORGET_TICK_MS): the tests
+ * wait for a tick's pass (`passed`), or give the ticks a chance to drop a mapping too early.
+ */
+const TICK_MS = 200;
+const forgettingTimings = { tickMs: TICK_MS };
 const t = await buildTestAnalytics(
   {},
   {
+    forgetting: forgettingTimings,
     wrapStore: (store: Store): Store => ({
       ...store,
       writeEvents: hold(store.writeEvents),
@@ -100,8 +107,8 @@ test("the deletion batch's own queued row counts as queued before it: the mappin
     await pastGrace(user.id);
     await forgetPending(ctx);
     assert.equal(await mapping(user.id), pseudonym, 'the mapping stays while its row is queued');
-    // The app's own ticks refresh its writer's lookup meanwhile.
-    await sleep(2500);
+    // The app's own ticks refresh its writer's lookup meanwhile (and leave the mapping).
+    await sleep(5 * TICK_MS);
   });
   const stored = await sql(
     t.databaseUrl,
@@ -126,21 +133,23 @@ test('events naming the user that came during the grace time and are still queue
     pseudonym = (await mapping(user.id)) ?? '';
     await deliver([domainEvent('post.deleted', user.id, { author_id: user.id })]);
     // As if ten minutes had gone by: the deletion's row was written, the later one came five
-    // minutes after the deletion and is still queued.
-    await pastGrace(user.id);
+    // minutes after the deletion and is still queued. The deletion goes past the grace time
+    // last: the app's own ticks must not see it there before the queue is so.
     const queued = await sql(t.databaseUrl, 'select seq::float8 as seq from queue order by seq');
     assert.equal(queued.length, 2);
-    await sql(t.databaseUrl, 'delete from queue where seq = $1', [
-      (queued[0] as { seq: number }).seq,
-    ]);
     await sql(
       t.databaseUrl,
       `update queue set enqueued_at = now() - interval '6 minutes' where seq = $1`,
       [(queued[1] as { seq: number }).seq],
     );
+    await sql(t.databaseUrl, 'delete from queue where seq = $1', [
+      (queued[0] as { seq: number }).seq,
+    ]);
+    await pastGrace(user.id);
     await forgetPending(ctx);
     assert.equal(await mapping(user.id), pseudonym, 'the mapping stays while they are queued');
-    await sleep(2500);
+    // The app's own ticks meanwhile (they leave it too).
+    await sleep(5 * TICK_MS);
   });
   await forgetPending(ctx);
   assert.equal(await mapping(user.id), undefined, 'then it goes');
@@ -299,7 +308,7 @@ test('a row encoded when it was accepted (InfluxDB) is written under the pseudon
     { encodes: true },
   );
   Object.assign(store, { forgetUsers: async () => ({ rewritten: 0 }) });
-  const influx = await buildTestAnalytics({}, { store });
+  const influx = await buildTestAnalytics({}, { store, forgetting: forgettingTimings });
   const user = await influx.user();
   const viaInflux = forgetting(influx);
   await viaInflux.track(user, {
