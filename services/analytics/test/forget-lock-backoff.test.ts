@@ -30,17 +30,18 @@ const { mapping } = forgetting(t);
 
 /**
  * A final pass's lock request waiting on destination_deliveries (pg_stat_activity), in this
- * file's database: the other test files' passes run on the same server.
+ * file's database: the other test files' passes run on the same server. Asked over `watcher`, a
+ * connection kept for these polls (every 25 ms: a new connection each time, as sql() makes,
+ * started a server process and a SCRAM handshake per poll).
  */
-const waiting = async () =>
+const waiting = async (watcher: pg.Client) =>
   (
-    await sql(
-      t.databaseUrl,
+    await watcher.query(
       `select 1 from pg_stat_activity
         where datname = current_database() and wait_event_type = 'Lock'
           and query ilike 'lock table destination_deliveries%'`,
     )
-  ).length > 0;
+  ).rows.length > 0;
 
 test('a final pass whose lock wait ran out does not wait again at the next ticks', async () => {
   const user = randomUUID();
@@ -48,6 +49,9 @@ test('a final pass whose lock wait ran out does not wait again at the next ticks
   // pass at a tick in between would end the user's forgetting unhindered.
   const stuck = new pg.Client({ connectionString: t.databaseUrl });
   await stuck.connect();
+  const watcher = new pg.Client({ connectionString: t.databaseUrl });
+  await watcher.connect();
+  const waits = () => waiting(watcher);
   try {
     await stuck.query('begin');
     await stuck.query(
@@ -62,19 +66,20 @@ test('a final pass whose lock wait ran out does not wait again at the next ticks
         values ($1, $2, now() - interval '11 minutes', now() - interval '11 minutes')`,
       [user, `deleted-${randomUUID()}`],
     );
-    await until(waiting, 'a final pass waiting for the lock');
-    await until(async () => !(await waiting()), 'the wait to run out', 15_000);
+    await until(waits, 'a final pass waiting for the lock');
+    await until(async () => !(await waits()), 'the wait to run out', 15_000);
     const ranOut = Date.now();
     // Five ticks and more: no pass waits for the lock again (each wait holds every write up).
     for (const deadline = ranOut + 5 * TICK_MS; Date.now() < deadline; await sleep(25)) {
-      assert.equal(await waiting(), false, 'a final pass waited for the lock again');
+      assert.equal(await waits(), false, 'a final pass waited for the lock again');
     }
     assert.notEqual(await mapping(user), undefined, 'the mapping is kept meanwhile');
     // The pause ends: the final pass tries again (and would end the mapping once it had the lock).
-    await until(waiting, 'a final pass waiting for the lock after the pause', 5 * FINAL_PAUSE_MS);
+    await until(waits, 'a final pass waiting for the lock after the pause', 5 * FINAL_PAUSE_MS);
   } finally {
     await stuck.query('rollback').catch(() => {});
     await stuck.end();
+    await watcher.end();
   }
 });
 
