@@ -48,6 +48,13 @@ export interface TestAnalytics {
   adminToken: string;
   /** Resolves once the writer has moved everything queued so far into the store. */
   drained(): Promise<void>;
+  /**
+   * One SQL statement on the test database over the app's pool (kept connections: sql() opens
+   * one per statement, a server process and a SCRAM handshake each), for checks the API does not
+   * offer. Not for session state (locks, settings, transactions): a statement may run on any of
+   * the pool's connections.
+   */
+  sql(text: string, values?: unknown[]): Promise<Record<string, unknown>[]>;
 }
 
 /**
@@ -117,6 +124,7 @@ export async function buildTestAnalytics(
         await sleep(50);
       }
     },
+    sql: async (text, values = []) => (await database.pool.query(text, values)).rows,
   };
 }
 
