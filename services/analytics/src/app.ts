@@ -19,7 +19,7 @@ import { eventNameRoutes } from './event-names/routes.ts';
 import { profileRoutes } from './identity/routes.ts';
 import { deadLetterRoutes } from './ingestion/dead-letter-routes.ts';
 import { createDedup } from './ingestion/dedup.ts';
-import { scheduleForgetting } from './ingestion/forget.ts';
+import { type ForgettingTimings, scheduleForgetting } from './ingestion/forget.ts';
 import { createForgotten, unlinkItem } from './ingestion/forgotten.ts';
 import { registerForgettingMetrics, registerQueueMetrics } from './ingestion/metrics.ts';
 import { createPointNumbers } from './ingestion/point-numbers.ts';
@@ -47,6 +47,8 @@ export interface AnalyticsAppDeps {
   logger?: Parameters<typeof createApp>[0]['logger'];
   /** The permissions declared to auth; by default the manifest's (service.json). */
   permissions?: PermissionDeclaration[];
+  /** The forgetting worker's tick, lock wait and pause (ingestion/forget.ts); defaults in production. */
+  forgetting?: ForgettingTimings;
 }
 
 /** Analytics' manifest: in the repository and in the image alike, next to src/. */
@@ -181,7 +183,7 @@ export async function buildApp(deps: AnalyticsAppDeps): Promise<App> {
   );
   internalRoutes(app, ctx);
   scheduleRetention(app, ctx);
-  scheduleForgetting(app, ctx);
+  scheduleForgetting(app, ctx, deps.forgetting);
   scheduleRollups(app, ctx);
   return app;
 }

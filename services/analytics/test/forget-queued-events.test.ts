@@ -8,7 +8,7 @@ import { createPointNumbers } from '../src/ingestion/point-numbers.ts';
 import { StoreUnavailable } from '../src/store/errors.ts';
 import type { QueuedEvent, Store } from '../src/store/types.ts';
 import { domainEvent, eventForm, forgetting } from './forgetting.ts';
-import { bearer, buildTestAnalytics, eventsStore, sql } from './helper.ts';
+import { bearer, buildTestAnalytics, eventsStore } from './helper.ts';
 import { countPacks } from './pack-spy.ts';
 
 /** The PostgreSQL store, its writes held (failing as a store that is down) while `held`. */
@@ -19,9 +19,16 @@ const hold =
     if (state.held) throw new StoreUnavailable('held by the test');
     await write(...args);
   };
+/**
+ * The app's own forgetting ticks every 200 ms (production's: 2 s, FORGET_TICK_MS): the tests
+ * wait for a tick's pass (`passed`), or give the ticks a chance to drop a mapping too early.
+ */
+const TICK_MS = 200;
+const forgettingTimings = { tickMs: TICK_MS };
 const t = await buildTestAnalytics(
   {},
   {
+    forgetting: forgettingTimings,
     wrapStore: (store: Store): Store => ({
       ...store,
       writeEvents: hold(store.writeEvents),
@@ -67,11 +74,10 @@ test('events still queued past the final pass (the store down) are written under
     // Ten minutes on, the store still down: the final pass runs, the queue still holds them.
     await pastGrace(user.id);
     await forgetPending(ctx);
-    const queued = await sql(t.databaseUrl, 'select count(*)::int as n from queue');
+    const queued = await t.sql('select count(*)::int as n from queue');
     assert.ok((queued[0] as { n: number }).n > 0, 'the events are still queued');
   });
-  const unlinked = await sql(
-    t.databaseUrl,
+  const unlinked = await t.sql(
     'select name, user_id, properties::text as properties from events where user_id = $2 or properties::text like $1 order by name',
     [`%${pseudonym}%`, pseudonym],
   );
@@ -100,14 +106,12 @@ test("the deletion batch's own queued row counts as queued before it: the mappin
     await pastGrace(user.id);
     await forgetPending(ctx);
     assert.equal(await mapping(user.id), pseudonym, 'the mapping stays while its row is queued');
-    // The app's own ticks refresh its writer's lookup meanwhile.
-    await sleep(2500);
+    // The app's own ticks refresh its writer's lookup meanwhile (and leave the mapping).
+    await sleep(5 * TICK_MS);
   });
-  const stored = await sql(
-    t.databaseUrl,
-    'select name from events where user_id = $1 order by name',
-    [pseudonym],
-  );
+  const stored = await t.sql('select name from events where user_id = $1 order by name', [
+    pseudonym,
+  ]);
   assert.deepEqual(
     stored.map((r) => r.name),
     ['user.deleted', 'user.logged_out'],
@@ -126,21 +130,19 @@ test('events naming the user that came during the grace time and are still queue
     pseudonym = (await mapping(user.id)) ?? '';
     await deliver([domainEvent('post.deleted', user.id, { author_id: user.id })]);
     // As if ten minutes had gone by: the deletion's row was written, the later one came five
-    // minutes after the deletion and is still queued.
-    await pastGrace(user.id);
-    const queued = await sql(t.databaseUrl, 'select seq::float8 as seq from queue order by seq');
+    // minutes after the deletion and is still queued. The deletion goes past the grace time
+    // last: the app's own ticks must not see it there before the queue is so.
+    const queued = await t.sql('select seq::float8 as seq from queue order by seq');
     assert.equal(queued.length, 2);
-    await sql(t.databaseUrl, 'delete from queue where seq = $1', [
-      (queued[0] as { seq: number }).seq,
+    await t.sql(`update queue set enqueued_at = now() - interval '6 minutes' where seq = $1`, [
+      (queued[1] as { seq: number }).seq,
     ]);
-    await sql(
-      t.databaseUrl,
-      `update queue set enqueued_at = now() - interval '6 minutes' where seq = $1`,
-      [(queued[1] as { seq: number }).seq],
-    );
+    await t.sql('delete from queue where seq = $1', [(queued[0] as { seq: number }).seq]);
+    await pastGrace(user.id);
     await forgetPending(ctx);
     assert.equal(await mapping(user.id), pseudonym, 'the mapping stays while they are queued');
-    await sleep(2500);
+    // The app's own ticks meanwhile (they leave it too).
+    await sleep(5 * TICK_MS);
   });
   await forgetPending(ctx);
   assert.equal(await mapping(user.id), undefined, 'then it goes');
@@ -162,8 +164,7 @@ test('dead letters of a deleted user are rewritten: listing and replaying show t
     randomUUID(),
     [['page.viewed', null, null, { path: '/y' }]],
   ]);
-  await sql(
-    t.databaseUrl,
+  await t.sql(
     `insert into ingestion_dead_letters (queue_seq, kind, item, error)
      values (1, 'event', $1, 'refused'), (2, 'track', $2, 'refused'), (3, 'track', $3, 'refused')`,
     [eventText, trackForm, othersForm],
@@ -185,11 +186,9 @@ test('dead letters of a deleted user are rewritten: listing and replaying show t
   assert.ok(!listed.body.includes(user.id), 'no dead letter keeps the id');
   const items = listed.json().items as { id: number; kind: string }[];
   const own = (
-    await sql(
-      t.databaseUrl,
-      'select id::int as id from ingestion_dead_letters where item like $1',
-      [`%${pseudonym}%`],
-    )
+    await t.sql('select id::int as id from ingestion_dead_letters where item like $1', [
+      `%${pseudonym}%`,
+    ])
   ).map((r) => r.id as number);
   assert.equal(own.length, 2, 'the event form and the track form');
   assert.ok(items.some((i) => i.kind === 'track' && JSON.stringify(i).includes(other.id)));
@@ -204,11 +203,9 @@ test('dead letters of a deleted user are rewritten: listing and replaying show t
   }
   await t.drained();
   assert.deepEqual(await linked(user.id), [], 'a replay writes no real id');
-  const replayed = await sql(
-    t.databaseUrl,
-    'select name from events where user_id = $1 order by name',
-    [pseudonym],
-  );
+  const replayed = await t.sql('select name from events where user_id = $1 order by name', [
+    pseudonym,
+  ]);
   assert.deepEqual(
     replayed.map((r) => r.name),
     ['page.viewed', 'post.updated', 'user.deleted'],
@@ -219,8 +216,7 @@ test('what the store said of a dead letter is rewritten too', async () => {
   // InfluxDB answers a line it cannot parse with the line itself, user_id field and all.
   const user = await t.user();
   const eventText = eventForm(user.id, {});
-  await sql(
-    t.databaseUrl,
+  await t.sql(
     `insert into ingestion_dead_letters (queue_seq, kind, item, error) values (1, 'event', $1, $2)`,
     [
       eventText,
@@ -230,17 +226,14 @@ test('what the store said of a dead letter is rewritten too', async () => {
   await deliver([domainEvent('user.deleted', user.id)]);
   const pseudonym = (await mapping(user.id))!;
   await forgetPending(ctx);
-  const kept = await sql(
-    t.databaseUrl,
+  const kept = await t.sql(
     'select item, error from ingestion_dead_letters where item like $1 or error like $1',
     [`%${user.id}%`],
   );
   assert.deepEqual(kept, [], 'no dead letter keeps the id');
-  const rewritten = await sql(
-    t.databaseUrl,
-    'select 1 from ingestion_dead_letters where error like $1',
-    [`%${pseudonym}%`],
-  );
+  const rewritten = await t.sql('select 1 from ingestion_dead_letters where error like $1', [
+    `%${pseudonym}%`,
+  ]);
   assert.equal(rewritten.length, 1);
 });
 
@@ -253,8 +246,7 @@ test('a replay that read a dead letter before a pass rewrote it queues the rewri
     randomUUID(),
     [['page.viewed', null, null, { path: '/race', ref: user.id }]],
   ]);
-  const [letter] = await sql(
-    t.databaseUrl,
+  const [letter] = await t.sql(
     `insert into ingestion_dead_letters (queue_seq, kind, item, error)
      values (1, 'track', $1, 'refused') returning id::int as id`,
     [trackForm],
@@ -276,11 +268,9 @@ test('a replay that read a dead letter before a pass rewrote it queues the rewri
   assert.equal(packed.inTransaction, 0, 'nothing packed inside the transaction');
   await t.drained();
   assert.deepEqual(await linked(user.id), [], 'the replay wrote no real id');
-  const stored = await sql(
-    t.databaseUrl,
-    'select properties::text as p from events where user_id = $1',
-    [pseudonym],
-  );
+  const stored = await t.sql('select properties::text as p from events where user_id = $1', [
+    pseudonym,
+  ]);
   assert.equal(stored.length, 1);
   assert.ok(String((stored[0] as { p: string }).p).includes(pseudonym));
 });
@@ -299,7 +289,7 @@ test('a row encoded when it was accepted (InfluxDB) is written under the pseudon
     { encodes: true },
   );
   Object.assign(store, { forgetUsers: async () => ({ rewritten: 0 }) });
-  const influx = await buildTestAnalytics({}, { store });
+  const influx = await buildTestAnalytics({}, { store, forgetting: forgettingTimings });
   const user = await influx.user();
   const viaInflux = forgetting(influx);
   await viaInflux.track(user, {
@@ -310,7 +300,7 @@ test('a row encoded when it was accepted (InfluxDB) is written under the pseudon
   await viaInflux.passed([user.id]);
   down.held = false;
   await influx.drained();
-  const [row] = await sql(influx.databaseUrl, 'select pseudonym from forgotten_users');
+  const [row] = await influx.sql('select pseudonym from forgotten_users');
   const pseudonym = (row as { pseudonym: string }).pseudonym;
   assert.deepEqual(written.map((e) => e.event).sort(), ['page.viewed', 'user.deleted']);
   assert.ok(!JSON.stringify(written).includes(user.id), 'no event written with the real id');

@@ -7,7 +7,7 @@ import { createDestinations } from '../src/destinations/index.ts';
 import { createPostgresStore } from '../src/store/postgres.ts';
 import type { Store } from '../src/store/types.ts';
 import { until } from './destinations-receiver.ts';
-import { bearer, serviceHeaders, sql, type TestAnalytics, type TestUser } from './helper.ts';
+import { bearer, serviceHeaders, type TestAnalytics, type TestUser } from './helper.ts';
 
 /** A domain event of `userId` as a producer's outbox sends it (by default naming them). */
 export const domainEvent = (
@@ -68,22 +68,17 @@ export function forgetting(t: TestAnalytics) {
     },
     /** The stored events that still hold `userId`, as their user or in their properties. */
     linked: (userId: string) =>
-      sql(
-        t.databaseUrl,
-        'select event_id from events where user_id = $1 or properties::text like $2',
-        [userId, `%${userId}%`],
-      ),
+      t.sql('select event_id from events where user_id = $1 or properties::text like $2', [
+        userId,
+        `%${userId}%`,
+      ]),
     /** The user's pseudonym while the mapping is kept. */
     mapping: async (userId: string) =>
-      (
-        await sql(t.databaseUrl, 'select pseudonym from forgotten_users where user_id = $1', [
-          userId,
-        ])
-      )[0]?.pseudonym as string | undefined,
+      (await t.sql('select pseudonym from forgotten_users where user_id = $1', [userId]))[0]
+        ?.pseudonym as string | undefined,
     /** Puts the deletion (and its last pass) past the grace time, as if ten minutes had gone by. */
     pastGrace: (userId: string) =>
-      sql(
-        t.databaseUrl,
+      t.sql(
         `update forgotten_users set forgotten_at = now() - interval '11 minutes',
            last_pass_at = now() - interval '11 minutes' where user_id = $1`,
         [userId],
@@ -93,8 +88,7 @@ export function forgetting(t: TestAnalytics) {
       until(
         async () =>
           (
-            await sql(
-              t.databaseUrl,
+            await t.sql(
               'select 1 from forgotten_users where user_id = any($1) and last_pass_at is not null',
               [userIds],
             )

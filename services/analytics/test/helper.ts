@@ -11,7 +11,7 @@ import {
   type TestTokenIssuer,
 } from '@platform/testing';
 import pg from 'pg';
-import { buildApp } from '../src/app.ts';
+import { type AnalyticsAppDeps, buildApp } from '../src/app.ts';
 import { type Config, readConfig } from '../src/config.ts';
 import { type AnalyticsDatabase, openDatabase } from '../src/db/index.ts';
 import { createStore } from '../src/store/index.ts';
@@ -48,6 +48,13 @@ export interface TestAnalytics {
   adminToken: string;
   /** Resolves once the writer has moved everything queued so far into the store. */
   drained(): Promise<void>;
+  /**
+   * One SQL statement on the test database over the app's pool (kept connections: sql() opens
+   * one per statement, a server process and a SCRAM handshake each), for checks the API does not
+   * offer. Not for session state (locks, settings, transactions): a statement may run on any of
+   * the pool's connections.
+   */
+  sql(text: string, values?: unknown[]): Promise<Record<string, unknown>[]>;
 }
 
 /**
@@ -61,6 +68,8 @@ export async function buildTestAnalytics(
     store?: Store;
     /** Wraps the store configuration would make (to watch or hold its calls). */
     wrapStore?: (store: Store) => Store;
+    /** The forgetting worker's timings (buildApp's `forgetting`); production's by default. */
+    forgetting?: AnalyticsAppDeps['forgetting'];
   } = {},
 ): Promise<TestAnalytics> {
   const issuer = await startTokenIssuer({ serviceToken: SERVICE_TOKEN });
@@ -80,7 +89,12 @@ export async function buildTestAnalytics(
     statementTimeoutMs: config.QUERY_TIMEOUT_MS,
   });
   const store = deps.store ?? deps.wrapStore?.(createStore(config, database.db));
-  const app = await buildApp({ config, database, ...(store ? { store } : {}) });
+  const app = await buildApp({
+    config,
+    database,
+    ...(store ? { store } : {}),
+    ...(deps.forgetting ? { forgetting: deps.forgetting } : {}),
+  });
   await app.ready();
   after(async () => {
     // Every problem the tests provoked carries a code its operation documents (schema.errors).
@@ -110,6 +124,7 @@ export async function buildTestAnalytics(
         await sleep(50);
       }
     },
+    sql: async (text, values = []) => (await database.pool.query(text, values)).rows,
   };
 }
 

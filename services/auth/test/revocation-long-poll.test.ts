@@ -234,10 +234,11 @@ test('shutdown answers held polls at once instead of waiting out their wait', as
 });
 
 test('with its LISTEN connection killed, a replica still wakes held polls within 1 s and listens again', async (t) => {
-  // A long reconnect backoff: the fallback, polling the table, has to carry the revocation.
+  // A reconnect backoff well past the 1 s bound: the fallback, polling the table, has to carry
+  // the revocation (the test then waits it out, to see the replica listen again).
   const cut = await buildTestAuth(
     {},
-    { replicaOf: first, feed: { listen: { retryMs: 4000, maxRetryMs: 4000 } } },
+    { replicaOf: first, feed: { listen: { retryMs: 2500, maxRetryMs: 2500 } } },
   );
   const url = await cut.app.listen({ port: 0, host: '127.0.0.1' });
   const listening = () => metric(cut.app, 'auth_revocation_feed_listening');

@@ -39,6 +39,20 @@ export interface BuildOptions {
   serviceAuth?: ServiceAuth;
   /** Replaces the system resolver (tests that give one name several addresses). */
   lookup?: Lookup;
+  /**
+   * How long the gateway keeps a connection to an instance idle (UPSTREAM_IDLE_MS, 1 s, by
+   * default). Tests of the closing races pass less, with an instance's idle grace to match
+   * (it must stay well under that grace); no setting changes it.
+   */
+  upstreamIdleMs?: number;
+  /**
+   * While closing, how long it serves what arrives on a connection kept alive (createApp's
+   * `idleGraceMs`: IDLE_GRACE_MS, 2 s, by default), and how long it waits for answers to be read
+   * before it cuts them (`writeOutMs`: WRITE_OUT_MS, 5 s). Tests pass less, to see them end
+   * without waiting them out; no setting changes them.
+   */
+  idleGraceMs?: number;
+  writeOutMs?: number;
 }
 
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<App> {
@@ -78,8 +92,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       headersMs: config.CLIENT_HEADERS_TIMEOUT_MS,
       requestMs: config.CLIENT_REQUEST_TIMEOUT * 1000,
     },
+    ...(options.idleGraceMs === undefined ? {} : { idleGraceMs: options.idleGraceMs }),
+    ...(options.writeOutMs === undefined ? {} : { writeOutMs: options.writeOutMs }),
     ...(options.logger ? { logger: options.logger } : {}),
   });
+  const upstreamIdleMs = options.upstreamIdleMs ?? UPSTREAM_IDLE_MS;
   if (config.METRICS_PORT !== undefined) serveMetrics(app, config.METRICS_PORT, config.HOST);
   const connect = (origin: string) =>
     new Pool(origin, {
@@ -87,8 +104,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       pipelining: 1,
       // Whatever the service's Keep-Alive hint says (72 s): dropped by the gateway first, before a
       // closing instance ends it (UPSTREAM_IDLE_MS).
-      keepAliveTimeout: UPSTREAM_IDLE_MS,
-      keepAliveMaxTimeout: UPSTREAM_IDLE_MS,
+      keepAliveTimeout: upstreamIdleMs,
+      keepAliveMaxTimeout: upstreamIdleMs,
       connect: { timeout: config.UPSTREAM_CONNECT_TIMEOUT_MS },
     });
   const balancers = new Map<string, Balancer>();
@@ -112,8 +129,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   // once quiet for UPSTREAM_IDLE_MS, like the proxy's: kept for undici's default 4 s, the
   // connection of the last poll (every 2 s) held every closing instance for its whole idle grace.
   const checks = new Agent({
-    keepAliveTimeout: UPSTREAM_IDLE_MS,
-    keepAliveMaxTimeout: UPSTREAM_IDLE_MS,
+    keepAliveTimeout: upstreamIdleMs,
+    keepAliveMaxTimeout: upstreamIdleMs,
   });
   const stopPolling = pollHealth([...balancers.values()], config.HEALTH_INTERVAL_MS, checks);
   const kept = new RevalidationCache({

@@ -9,7 +9,6 @@ import {
   createApp,
   IDLE_GRACE_MS,
   sendProblem,
-  WRITE_OUT_MS,
 } from '@platform/http';
 import { UPSTREAM_IDLE_MS } from '../src/app.ts';
 import { closeAtEnd, deadUrl, metricsOf, startGateway, startUpstream } from './helpers.ts';
@@ -17,9 +16,17 @@ import { eventually } from './services.ts';
 
 const { cleanup, gateway } = closeAtEnd();
 
+/**
+ * The closing timings, for the tests that wait for them to run out: an instance's idle grace
+ * (IDLE_GRACE_MS, 2 s), the gateway's for its idle connections to instances (UPSTREAM_IDLE_MS,
+ * 1 s: well under the grace, as in production) and its write-out time (WRITE_OUT_MS, 5 s). The
+ * other tests run production's.
+ */
+const SHORT = { idleGraceMs: 1200, upstreamIdleMs: 400, writeOutMs: 1000 };
+
 /** A real @platform/http service (its closing path and all), answering with its name. */
-async function startInstance(name: string) {
-  const app = await createApp({ name: `main-${name}`, logLevel: 'silent' });
+async function startInstance(name: string, options: { idleGraceMs?: number } = {}) {
+  const app = await createApp({ name: `main-${name}`, logLevel: 'silent', ...options });
   const seen: string[] = [];
   /** The writes whose route ran here. */
   const wrote: string[] = [];
@@ -159,13 +166,21 @@ async function startRelay(target: string) {
   };
 }
 
-/** Two instances of main, `a` behind the relay, and a gateway with a connection to `a` kept. */
-async function twoInstances() {
-  const a = await startInstance('a');
-  const b = await startInstance('b');
+/**
+ * Two instances of main, `a` behind the relay, and a gateway with a connection to `a` kept;
+ * `timings` short (SHORT), or production's.
+ */
+async function twoInstances(timings: { idleGraceMs?: number; upstreamIdleMs?: number } = {}) {
+  const { upstreamIdleMs, ...grace } = timings;
+  const idle = upstreamIdleMs === undefined ? {} : { upstreamIdleMs };
+  const a = await startInstance('a', grace);
+  const b = await startInstance('b', grace);
   const relay = await startRelay(a.url);
   // Polls stay out of the way: what the gateway learns of `a` comes from the refusal alone.
-  const url = await gateway({ ROUTES: `/main=${relay.url},${b.url}`, HEALTH_INTERVAL_MS: 60_000 });
+  const url = await gateway(
+    { ROUTES: `/main=${relay.url},${b.url}`, HEALTH_INTERVAL_MS: 60_000 },
+    { timings: idle },
+  );
   // Equally idle instances take turns: within two reads `a` has answered one, on a connection the
   // gateway keeps alive.
   for (let i = 0; i < 4 && a.seen.length === 0; i++) {
@@ -504,12 +519,15 @@ test('a write the gateway sends a closing instance it has heard nothing from, on
   // No request reached a since its close began, and no poll: the gateway still counts a in. The
   // connection it kept to a has been quiet since the warm-up, so the gateway closed it itself
   // (UPSTREAM_IDLE_MS) before a would (IDLE_GRACE_MS): the write opens a new one, refused, and
-  // goes to b. Kept, it would have been on the wire as a ended it.
+  // goes to b. Kept, it would have been on the wire as a ended it. Both short here (SHORT), in
+  // production's proportions.
   assert.ok(UPSTREAM_IDLE_MS * 2 <= IDLE_GRACE_MS, 'the gateway drops idle connections well first');
-  const { a, b, relay, url } = await twoInstances();
+  assert.ok(SHORT.upstreamIdleMs * 2 <= SHORT.idleGraceMs);
+  const { a, b, relay, url } = await twoInstances(SHORT);
   await relay.stopAccepting((port) => a.sockets.has(port));
   const closed = a.close();
-  await sleep(IDLE_GRACE_MS - 500);
+  // Past the gateway's idle time, before the grace's end.
+  await sleep((SHORT.upstreamIdleMs + SHORT.idleGraceMs) / 2);
   let held: Promise<'held'> = relay.arm('POST /main/v1/notes?late', true).then(() => 'held');
   const answers: number[] = [];
   // Idle instances take turns: one of the two writes is for a.
@@ -522,7 +540,7 @@ test('a write the gateway sends a closing instance it has heard nothing from, on
     if ((await Promise.race([held, sent.then(() => 'answered')])) === 'held') {
       held = new Promise(() => {});
       // On the wire past the grace's end, when a ends the connections it finds idle.
-      await sleep(1000);
+      await sleep(SHORT.idleGraceMs / 2 + 200);
       relay.release();
     }
     const response = await sent;
@@ -587,23 +605,27 @@ test('a closing gateway serves what arrives on a connection kept alive within it
 });
 
 test('the gateway’s health polls never hold a closing instance for its idle grace: their connections are dropped as quietly as the proxy’s', async () => {
-  const a = await startInstance('a');
+  // The grace and the gateway's idle time short (SHORT), the polls less often than the grace.
+  const a = await startInstance('a', { idleGraceMs: SHORT.idleGraceMs });
   let polled = 0;
   a.app.server.prependListener('request', (request: { url?: string }) => {
     if (request.url?.startsWith('/health')) polled++;
   });
-  await gateway({ ROUTES: `/main=${a.url}`, HEALTH_INTERVAL_MS: 2000 });
-  // Right after a poll, on a connection the checks keep: the next poll is 2 s away.
+  const interval = SHORT.idleGraceMs + 300;
+  await gateway(
+    { ROUTES: `/main=${a.url}`, HEALTH_INTERVAL_MS: interval },
+    { timings: { upstreamIdleMs: SHORT.upstreamIdleMs } },
+  );
+  // Right after a poll, on a connection the checks keep: the next poll is `interval` away.
   await eventually(async () => polled > 0);
-  const seen = polled;
-  await eventually(async () => polled > seen);
   const began = Date.now();
   await a.close();
   const took = Date.now() - began;
   // Kept for undici's default 4 s, the poll's connection stayed open and quiet, and a waited out
-  // its idle grace (IDLE_GRACE_MS, 2 s) for it: every restart of a service under `npm run dev`,
-  // and every instance's stop in a deploy, took 2 s longer than its work.
-  assert.ok(took < UPSTREAM_IDLE_MS + 600, `a took ${took} ms to close`);
+  // its idle grace (IDLE_GRACE_MS, 2 s; here SHORT's) for it: every restart of a service under
+  // `npm run dev`, and every instance's stop in a deploy, took 2 s longer than its work.
+  assert.ok(took < SHORT.upstreamIdleMs + 500, `a took ${took} ms to close`);
+  assert.ok(SHORT.upstreamIdleMs + 500 < SHORT.idleGraceMs);
 });
 
 test('a closing gateway serves one request per kept-alive connection: writes pipelined behind it are not run, as their answers could never be written', async () => {
@@ -634,10 +656,11 @@ test('a closing gateway whose client pipelined requests to a stalled service sti
     req.resume();
   });
   cleanup(stalled.close);
-  const { app, url } = await startGateway({
-    ROUTES: `/main=${stalled.url}`,
-    HEALTH_INTERVAL_MS: 60_000,
-  });
+  // The write-out time short (SHORT; WRITE_OUT_MS, 5 s, in production).
+  const { app, url } = await startGateway(
+    { ROUTES: `/main=${stalled.url}`, HEALTH_INTERVAL_MS: 60_000 },
+    { timings: { writeOutMs: SHORT.writeOutMs } },
+  );
   const { hostname, port } = new URL(url);
   const socket = net.connect(Number(port), hostname);
   socket.on('error', () => {});
@@ -650,7 +673,7 @@ test('a closing gateway whose client pipelined requests to a stalled service sti
   await sleep(300);
   const started = Date.now();
   const closed = app.close().then(() => Date.now() - started);
-  const took = await Promise.race([closed, sleep(WRITE_OUT_MS + 4000).then(() => -1)]);
-  assert.ok(took >= 0 && took < WRITE_OUT_MS + 2000, `closed after ${took} ms (-1: not yet)`);
+  const took = await Promise.race([closed, sleep(SHORT.writeOutMs + 4000).then(() => -1)]);
+  assert.ok(took >= 0 && took < SHORT.writeOutMs + 2000, `closed after ${took} ms (-1: not yet)`);
   await closed;
 });

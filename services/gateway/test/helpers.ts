@@ -116,6 +116,8 @@ export async function startGateway(
     lookup?: BuildOptions['lookup'];
     /** A fixed port, for a URL that must be known before the gateway starts (PUBLIC_URL). */
     port?: number;
+    /** buildApp's closing timings (production's by default): the closing races' tests. */
+    timings?: Pick<BuildOptions, 'upstreamIdleMs' | 'idleGraceMs' | 'writeOutMs'>;
   } = {},
 ): Promise<{ app: App; url: string; config: Config; metricsUrl: string }> {
   const strings: Record<string, string> = {
@@ -132,6 +134,7 @@ export async function startGateway(
     ...(options.auth === 'real' ? {} : { serviceAuth: options.auth ?? refuseAllTokens }),
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.lookup ? { lookup: options.lookup } : {}),
+    ...options.timings,
   });
   await app.listen({ port: options.port ?? 0, host: '127.0.0.1' });
   const { port } = app.server.address() as AddressInfo;
@@ -178,8 +181,11 @@ export function closeAtEnd() {
   const cleanup = (...more: (() => Promise<void>)[]) => {
     closers.push(...more);
   };
-  const gateway = async (env: Parameters<typeof startGateway>[0]) => {
-    const started = await startGateway(env);
+  const gateway = async (
+    env: Parameters<typeof startGateway>[0],
+    options: Parameters<typeof startGateway>[1] = {},
+  ) => {
+    const started = await startGateway(env, options);
     cleanup(() => started.app.close());
     return started.url;
   };

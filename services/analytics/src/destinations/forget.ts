@@ -82,12 +82,17 @@ export async function unlinkDeliveries(
 }
 
 /**
- * How long the final pass waits for the table's lock. Writes of deliveries queue behind a lock
- * request that waits: a transaction that holds the table long (stuck) would stall every
- * accepting request with destinations for as long. Past it the pass fails, keeps the mapping
- * and tries again at the next tick.
+ * How long the final pass waits for the table's lock, by default (`lockTimeoutMs` of
+ * unlinkDeliveriesFinally; the forgetting worker's `lockTimeoutMs`, ingestion/forget.ts). Writes
+ * of deliveries queue behind a lock request that waits: a transaction that holds the table long
+ * (stuck) would stall every accepting request with destinations for as long. Past it the pass
+ * fails (lock_not_available), keeps the mapping and tries again later.
  */
-const LOCK_TIMEOUT = sql`set local lock_timeout = '5s'`;
+export const FINAL_LOCK_TIMEOUT_MS = 5000;
+
+/** `set local lock_timeout` for this transaction, in milliseconds. */
+const lockTimeout = (ms: number) =>
+  sql`select set_config('lock_timeout', ${String(Math.max(1, Math.trunc(ms)))}, true)`;
 
 /**
  * A final pass's rewrite, which ends with `remove` deleting the mapping: no delivery committed
@@ -110,9 +115,10 @@ export async function unlinkDeliveriesFinally(
   db: Db,
   users: { userId: string; pseudonym: string }[],
   remove: (tx: Tx) => Promise<void>,
+  lockTimeoutMs = FINAL_LOCK_TIMEOUT_MS,
 ): Promise<void> {
   const barrier = await db.transaction(async (tx) => {
-    await tx.execute(LOCK_TIMEOUT);
+    await tx.execute(lockTimeout(lockTimeoutMs));
     await tx.execute(sql`lock table destination_deliveries in share mode`);
     const { rows } = await tx.execute<{ last: string }>(
       sql`select coalesce(max(id), 0)::text as last from destination_deliveries`,
@@ -123,7 +129,7 @@ export async function unlinkDeliveriesFinally(
   const replaced = unlinkedSql(sql`payload::text`, users);
   const mentions = sql.param(users.map((u) => `%${u.userId}%`));
   await db.transaction(async (tx) => {
-    await tx.execute(LOCK_TIMEOUT);
+    await tx.execute(lockTimeout(lockTimeoutMs));
     await tx.execute(sql`lock table destination_deliveries in share row exclusive mode`);
     await tx.execute(sql`
       update destination_deliveries set payload = (${replaced})::jsonb

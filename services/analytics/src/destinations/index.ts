@@ -32,6 +32,8 @@ export interface Destinations {
   forgetFinally(
     users: { userId: string; pseudonym: string }[],
     remove: (tx: Tx) => Promise<void>,
+    /** How long to wait for the table's lock (FINAL_LOCK_TIMEOUT_MS, 5 s, by default). */
+    lockTimeoutMs?: number,
   ): Promise<void>;
   /** Deletes dead letters past the events' retention (they hold event data); runs hourly. */
   prune(): Promise<void>;
@@ -78,7 +80,8 @@ export function createDestinations(deps: DestinationDeps): Destinations {
     list,
     prune,
     forget: (users) => unlinkDeliveries(deps.db, users),
-    forgetFinally: (users, remove) => unlinkDeliveriesFinally(deps.db, users, remove),
+    forgetFinally: (users, remove, lockTimeoutMs) =>
+      unlinkDeliveriesFinally(deps.db, users, remove, lockTimeoutMs),
     async enqueue(tx, events) {
       if (list.length === 0) return;
       const rows = list.flatMap((destination) =>

@@ -8,7 +8,8 @@ import { forgottenUsers } from '../db/schema.ts';
 import { unlinkDeadLetters } from './dead-letters.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const TICK_MS = 2000;
+/** How often the forgetting worker looks for users due a pass, by default (`tickMs`). */
+export const FORGET_TICK_MS = 2000;
 /** Passes repeat this long after the deletion, for events that were still queued then. */
 const EAGER_MS = 60_000;
 const EAGER_EVERY_MS = 5000;
@@ -19,13 +20,28 @@ const EAGER_EVERY_MS = 5000;
  */
 const GRACE_MS = 10 * 60_000;
 /**
- * A final pass waits 5 s at most for destination_deliveries' lock (destinations/forget.ts), and
- * every write of deliveries queues behind the wait. When one ran out, a transaction holds the
- * table (stuck: a replica frozen or cut off mid-transaction keeps its backend until TCP gives up
- * on it, hours): the replica's final passes pause this long, so that writes are not held up 5 s
- * at every tick (every 2 s) meanwhile. The eager passes go on; the mapping is kept.
+ * A final pass waits 5 s at most for destination_deliveries' lock (FINAL_LOCK_TIMEOUT_MS,
+ * destinations/forget.ts), and every write of deliveries queues behind the wait. When one ran
+ * out, a transaction holds the table (stuck: a replica frozen or cut off mid-transaction keeps
+ * its backend until TCP gives up on it, hours): the replica's final passes pause this long (by
+ * default; `finalPauseMs`), so that writes are not held up 5 s at every tick (every 2 s)
+ * meanwhile. The eager passes go on; the mapping is kept.
  */
-const FINAL_PAUSE_MS = 60_000;
+export const FINAL_PAUSE_MS = 60_000;
+
+/**
+ * The forgetting worker's timings (scheduleForgetting). Production runs the defaults (no setting
+ * changes them); tests that wait for a tick, a lock wait running out or the pause after it pass
+ * short ones (buildApp's `forgetting`).
+ */
+export interface ForgettingTimings {
+  /** Between two looks for users due a pass: FORGET_TICK_MS, 2 s. */
+  tickMs?: number;
+  /** A final pass's wait for destination_deliveries' lock: FINAL_LOCK_TIMEOUT_MS, 5 s. */
+  lockTimeoutMs?: number;
+  /** No final pass for this long after such a wait ran out: FINAL_PAUSE_MS, 60 s. */
+  finalPauseMs?: number;
+}
 
 /**
  * Notes users deleted in auth, in the transaction that queues the `user.deleted` event. Each gets
@@ -72,12 +88,13 @@ const MAX_USERS_PER_PASS = 100;
  * scan of the whole table, shared by all the users deleted in the same few seconds.
  *
  * `finals: false`: no final pass this time, only the eager ones (scheduleForgetting's pause
- * after a final pass's lock wait ran out, FINAL_PAUSE_MS).
+ * after a final pass's lock wait ran out, FINAL_PAUSE_MS). `lockTimeoutMs`: a final pass's wait
+ * for destination_deliveries' lock (FINAL_LOCK_TIMEOUT_MS by default).
  */
 export async function forgetPending(
   ctx: AnalyticsContext,
   now = Date.now(),
-  options: { finals?: boolean } = {},
+  options: { finals?: boolean; lockTimeoutMs?: number } = {},
 ): Promise<number> {
   const finals = options.finals ?? true;
   const rows = await ctx.db
@@ -124,14 +141,18 @@ export async function forgetPending(
   // time before the mapping goes is rewritten, or sent under the pseudonym by the worker, which
   // looks ids up in the mapping (destinations/forget.ts unlinkDeliveriesFinally).
   if (last.length > 0) {
-    await ctx.destinations.forgetFinally(users, async (tx) => {
-      await tx.delete(forgottenUsers).where(
-        inArray(
-          forgottenUsers.userId,
-          last.map((row) => row.userId),
-        ),
-      );
-    });
+    await ctx.destinations.forgetFinally(
+      users,
+      async (tx) => {
+        await tx.delete(forgottenUsers).where(
+          inArray(
+            forgottenUsers.userId,
+            last.map((row) => row.userId),
+          ),
+        );
+      },
+      options.lockTimeoutMs,
+    );
   } else {
     await ctx.destinations.forget(users);
   }
@@ -160,29 +181,36 @@ async function oldestQueued(
   return row ? { seq: row.seq, enqueuedAt: new Date(row.enqueued_at) } : null;
 }
 
-export function scheduleForgetting(app: App, ctx: AnalyticsContext) {
+export function scheduleForgetting(
+  app: App,
+  ctx: AnalyticsContext,
+  timings: ForgettingTimings = {},
+) {
+  // lockTimeoutMs: unset, destinations/forget.ts's FINAL_LOCK_TIMEOUT_MS (ingestion imports no
+  // destinations code: the context's `destinations` is its only way there).
+  const { tickMs = FORGET_TICK_MS, lockTimeoutMs, finalPauseMs = FINAL_PAUSE_MS } = timings;
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
-  /** No final pass before this time (FINAL_PAUSE_MS). */
+  /** No final pass before this time (finalPauseMs). */
   let finalsAfter = 0;
   const tick = async () => {
     const now = Date.now();
     try {
-      await forgetPending(ctx, now, { finals: now >= finalsAfter });
+      await forgetPending(ctx, now, { finals: now >= finalsAfter, lockTimeoutMs });
     } catch (err) {
       // lock_not_available: a final pass's wait for destination_deliveries' lock ran out.
       if (hasSqlState(err, '55P03')) {
-        finalsAfter = Date.now() + FINAL_PAUSE_MS;
+        finalsAfter = Date.now() + finalPauseMs;
         app.log.warn(
-          { err, retry_in_ms: FINAL_PAUSE_MS },
+          { err, retry_in_ms: finalPauseMs },
           'a transaction holds destination_deliveries: final forgetting passes pause',
         );
       } else app.log.warn({ err }, 'unlinking deleted users failed; will retry');
     }
-    if (!closed) timer = setTimeout(tick, TICK_MS).unref();
+    if (!closed) timer = setTimeout(tick, tickMs).unref();
   };
   app.addHook('onReady', async () => {
-    timer = setTimeout(tick, TICK_MS).unref();
+    timer = setTimeout(tick, tickMs).unref();
   });
   app.addHook('onClose', async () => {
     closed = true;
