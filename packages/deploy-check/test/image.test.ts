@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import {
   existsSync,
@@ -14,6 +14,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
+import { promisify } from 'node:util';
 import { loadManifests } from '@platform/manifest';
 import { createTestDatabase, startOtlpReceiver, TEST_SECRETS } from '@platform/testing';
 import pg from 'pg';
@@ -24,14 +25,23 @@ import { root } from './helper.ts';
  * it: plain `node main.js`, no tsx, no TypeScript. node_modules is the repository's, with the
  * workspace packages pointing at the compiled copies (the image gets them from `npm ci --omit=dev`).
  */
-function buildImageTree(service: string): string {
-  const known = built.get(service);
-  if (known) return known;
+function buildImageTree(service: string): Promise<string> {
+  let known = built.get(service);
+  if (!known) {
+    known = build(service);
+    built.set(service, known);
+  }
+  return known;
+}
+
+async function build(service: string): Promise<string> {
   const out = mkdtempSync(path.join(tmpdir(), `image-${service}-`));
   made.push(out);
-  execFileSync(process.execPath, [path.join(root, 'deploy/docker/build.mjs'), service, out], {
-    stdio: 'pipe',
-  });
+  await promisify(execFile)(process.execPath, [
+    path.join(root, 'deploy/docker/build.mjs'),
+    service,
+    out,
+  ]);
   const app = path.join(out, 'app');
   const modules = path.join(app, 'node_modules');
   mkdirSync(path.join(modules, '@platform'), { recursive: true });
@@ -44,12 +54,14 @@ function buildImageTree(service: string): string {
     const nested = path.join(root, 'packages', name, 'node_modules');
     if (existsSync(nested)) symlinkSync(nested, path.join(app, 'packages', name, 'node_modules'));
   }
-  built.set(service, app);
   return app;
 }
 
-/** One build per service for the file (auth's was made three times): the tests only read it. */
-const built = new Map<string, string>();
+/**
+ * One build per service for the file (auth's was made three times): the tests only read it. Not
+ * one after another: a build mostly waits on the disk (its CPU, tsc's included, ~1 s).
+ */
+const built = new Map<string, Promise<string>>();
 const made: string[] = [];
 after(() => {
   for (const out of made) rmSync(out, { recursive: true, force: true });
@@ -63,8 +75,16 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/** The services the stack runs (a manifest without server.ts yet is skipped). */
+const imageServices = () =>
+  loadManifests(root)
+    .map((s) => s.name)
+    .filter((service) => existsSync(path.join(root, 'services', service, 'src', 'server.ts')));
+
 test('the image build compiles auth to JavaScript that plain node runs: ready, then SIGTERM exits 0', async (t) => {
-  const app = buildImageTree('auth');
+  // The other services' builds, for the test that reads them, go on meanwhile.
+  for (const service of imageServices()) buildImageTree(service).catch(() => {});
+  const app = await buildImageTree('auth');
   const sources = readdirSync(app, { recursive: true, encoding: 'utf8' }).filter(
     (f) => !f.split(path.sep).includes('node_modules') && f.endsWith('.ts'),
   );
@@ -106,18 +126,25 @@ test('the image build compiles auth to JavaScript that plain node runs: ready, t
   });
   t.after(() => child.kill('SIGKILL'));
 
-  // The Dockerfile's HEALTHCHECK, verbatim.
+  // Ready: polled over HTTP (a probe process every 250 ms cost ~1 s of CPU over a start), then the
+  // Dockerfile's HEALTHCHECK, verbatim, must pass.
   const healthcheck = `fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/health/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`;
   const healthy = () =>
     new Promise<boolean>((resolve) => {
       const probe = spawn(process.execPath, ['-e', healthcheck], { env: { PORT: String(port) } });
       probe.on('exit', (code) => resolve(code === 0));
     });
+  const ready = () =>
+    fetch(`http://127.0.0.1:${port}/health/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
   const deadline = Date.now() + 60_000;
-  while (!(await healthy())) {
+  while (!(await ready())) {
     assert.ok(Date.now() < deadline && child.exitCode === null, `never became ready: ${stderr}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
+  assert.ok(await healthy(), 'the HEALTHCHECK passes once the service is ready');
   const jwks = await fetch(`http://127.0.0.1:${port}/accounts/v1/.well-known/jwks.json`);
   assert.equal(jwks.status, 200);
 
@@ -134,7 +161,7 @@ test('the image build compiles auth to JavaScript that plain node runs: ready, t
 });
 
 test('migrate.js, the migrations Job entry point, applies the migrations and nothing else', async (t) => {
-  const app = buildImageTree('auth');
+  const app = await buildImageTree('auth');
   const database = await createTestDatabase();
   t.after(() => database.drop());
   execFileSync(process.execPath, ['migrate.js'], {
@@ -156,10 +183,11 @@ test('migrate.js, the migrations Job entry point, applies the migrations and not
   }
 });
 
-test('every service the stack runs compiles, and the ones with a database get migrate.js', () => {
-  for (const { name: service } of loadManifests(root)) {
-    if (!existsSync(path.join(root, 'services', service, 'src', 'server.ts'))) continue;
-    const app = buildImageTree(service);
+test('every service the stack runs compiles, and the ones with a database get migrate.js', async () => {
+  const services = imageServices();
+  const apps = await Promise.all(services.map(buildImageTree));
+  for (const [i, service] of services.entries()) {
+    const app = apps[i]!;
     assert.ok(existsSync(path.join(app, `services/${service}/src/server.js`)), service);
     // Read at start: the permissions a service declares to auth come from it.
     assert.ok(existsSync(path.join(app, `services/${service}/service.json`)), service);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import net from 'node:net';
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CLOSING_REFUSAL_HEADER, IDLE_GRACE_MS, WRITE_OUT_MS } from '../src/closing.ts';
 import { SHUTDOWN_GRACE_MS } from '../src/server.ts';
@@ -23,66 +23,73 @@ test('SIGTERM lets an in-flight request finish, refuses new ones and exits 0', a
   await assert.rejects(fetch(new URL('/slow', url)));
 });
 
-test('a service started over an IPC channel stops gracefully when its supervisor is killed', {
-  timeout: 30_000,
-}, async () => {
-  const { supervisor, output } = await startSupervised('listening');
-  const url = new URL(output().match(/listening (\S+)/)![1]!);
-  assert.equal((await fetch(new URL('/slow', url))).status, 200);
+/**
+ * The supervisor's death, three ways: side by side, each with its own supervisor and service, and
+ * each bound by tens of seconds rather than by how soon a shutdown ends (those tests, below, run
+ * one at a time). Their waits (a service's start, its 1.5 s start-up delay, a shutdown) overlap.
+ */
+describe('a service whose supervisor dies', { concurrency: true }, () => {
+  test('a service started over an IPC channel stops gracefully when its supervisor is killed', {
+    timeout: 30_000,
+  }, async () => {
+    const { supervisor, output } = await startSupervised('listening');
+    const url = new URL(output().match(/listening (\S+)/)![1]!);
+    assert.equal((await fetch(new URL('/slow', url))).status, 200);
 
-  supervisor.kill('SIGKILL');
-  // The service holds the pipe until it exits: its end is the service's end.
-  await once(supervisor.stdout, 'end');
-  assert.ok(output().includes('closed'), 'onClose hooks ran: the service shut down, not killed');
-  await assert.rejects(fetch(new URL('/slow', url)), 'nothing listens any more');
-});
-
-test('a service whose supervisor died while it was still starting stops once it is up', {
-  timeout: 60_000,
-}, async (t) => {
-  const { supervisor, output } = await startSupervised('starting', { START_DELAY_MS: '1500' });
-  const pid = Number(output().match(/starting (\d+)/)![1]);
-  t.after(() => {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {}
+    supervisor.kill('SIGKILL');
+    // The service holds the pipe until it exits: its end is the service's end.
+    await once(supervisor.stdout, 'end');
+    assert.ok(output().includes('closed'), 'onClose hooks ran: the service shut down, not killed');
+    await assert.rejects(fetch(new URL('/slow', url)), 'nothing listens any more');
   });
-  // Gone before the service reached listen(): the channel closed with no one to hear it.
-  supervisor.kill('SIGKILL');
-  const ended = await Promise.race([
-    once(supervisor.stdout, 'end').then(() => true),
-    // Unref'd: a pending timer would hold the test process open for its 30 s after the test.
-    sleep(30_000, false, { ref: false }),
-  ]);
-  assert.ok(ended, `the service still runs with no supervisor: ${output()}`);
-  assert.ok(output().includes('listening'), output());
-  assert.ok(output().includes('closed'), 'onClose hooks ran: the service shut down, not killed');
-});
 
-test('a service whose supervisor is killed exits even when its last log lines have nowhere to go', {
-  timeout: 60_000,
-}, async (t) => {
-  // As the launcher runs it: stdout and stderr are pipes the supervisor reads, without a reader
-  // once it is gone. The service's shutdown ends in two error lines and process.exit at once (the
-  // fixture's comment): the first line's write still in flight, pino's exit handler writes the
-  // second synchronously (flushSync), and sonic-boom 4 retried that write every 100 ms for ever
-  // on EPIPE (only an EAGAIN or EBUSY could end that loop): the service outlived its supervisor.
-  const { supervisor, output } = await startSupervised(
-    'listening',
-    {},
-    { fixture: 'logging-server.ts', piped: true },
-  );
-  const pid = Number(output().match(/listening \S+ (\d+)/)![1]);
-  t.after(() => {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {}
+  test('a service whose supervisor died while it was still starting stops once it is up', {
+    timeout: 60_000,
+  }, async (t) => {
+    const { supervisor, output } = await startSupervised('starting', { START_DELAY_MS: '1500' });
+    const pid = Number(output().match(/starting (\d+)/)![1]);
+    t.after(() => {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {}
+    });
+    // Gone before the service reached listen(): the channel closed with no one to hear it.
+    supervisor.kill('SIGKILL');
+    const ended = await Promise.race([
+      once(supervisor.stdout, 'end').then(() => true),
+      // Unref'd: a pending timer would hold the test process open for its 30 s after the test.
+      sleep(30_000, false, { ref: false }),
+    ]);
+    assert.ok(ended, `the service still runs with no supervisor: ${output()}`);
+    assert.ok(output().includes('listening'), output());
+    assert.ok(output().includes('closed'), 'onClose hooks ran: the service shut down, not killed');
   });
-  supervisor.kill('SIGKILL');
-  assert.ok(
-    await exitedWithin(pid, 30_000),
-    'the service still runs 30 s after its supervisor died',
-  );
+
+  test('a service whose supervisor is killed exits even when its last log lines have nowhere to go', {
+    timeout: 60_000,
+  }, async (t) => {
+    // As the launcher runs it: stdout and stderr are pipes the supervisor reads, without a reader
+    // once it is gone. The service's shutdown ends in two error lines and process.exit at once (the
+    // fixture's comment): the first line's write still in flight, pino's exit handler writes the
+    // second synchronously (flushSync), and sonic-boom 4 retried that write every 100 ms for ever
+    // on EPIPE (only an EAGAIN or EBUSY could end that loop): the service outlived its supervisor.
+    const { supervisor, output } = await startSupervised(
+      'listening',
+      {},
+      { fixture: 'logging-server.ts', piped: true },
+    );
+    const pid = Number(output().match(/listening \S+ (\d+)/)![1]);
+    t.after(() => {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {}
+    });
+    supervisor.kill('SIGKILL');
+    assert.ok(
+      await exitedWithin(pid, 30_000),
+      'the service still runs 30 s after its supervisor died',
+    );
+  });
 });
 
 test('SIGTERM waits for connections that never sent a request, and keep-alive ones idle after the drain, no longer than the idle grace', async () => {

@@ -4,8 +4,8 @@ import { after, before, describe, test } from 'node:test';
 import { dataDirWithCluster, launch, ports } from './launch.ts';
 
 /**
- * A crashed service started again with a growing delay, the others left running: ctrl-c.test.ts,
- * in its stack (a whole stack is ~15 s of CPU); a stop while a crash restart is pending:
+ * A crashed service started again with a growing delay, the others left running: start.test.ts,
+ * in its first stack (a whole stack is ~15 s of CPU); a stop while a crash restart is pending:
  * dev.test.ts, in its.
  */
 describe('npm start: a crashed service', () => {

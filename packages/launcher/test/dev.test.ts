@@ -122,7 +122,7 @@ describe('npm run dev', () => {
     t.diagnostic(readyLines.join(', '));
   });
 
-  // The supervisor's crash restarts, as under npm start (ctrl-c.test.ts: main crashes twice and
+  // The supervisor's crash restarts, as under npm start (start.test.ts: main crashes twice and
   // is back on its port, the others untouched). Three crashes in a row: the next start waits 2 s.
   test('a stop (Ctrl-C) while a crash restart is pending: no restart, everything stops, exit 0', async () => {
     assert.ok(started, 'the first test started the stack');

@@ -5,6 +5,8 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startOtlpReceiver } from '@platform/testing';
 import pg from 'pg';
 import {
   descendants,
@@ -17,15 +19,34 @@ import {
   root,
   SERVICE_NAMES,
   servicePids,
-  stop,
   until,
   waitGone,
 } from './launch.ts';
 
 const { Client } = pg;
 
+/** What a service logs when PostgreSQL went away under it. */
+const LOST_DATABASE =
+  /terminating connection|Connection terminated|ECONNREFUSED|the database system is shutting down|57P01|connection (error|ended)/i;
+
+const answersReady = async (url: string) => {
+  try {
+    return (await fetch(`${url}/health/ready`)).status === 200;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Two stacks (a whole stack is ~15 s of CPU). The first, on an empty folder and with an OTLP
+ * endpoint, serves, then main crashes and is started again, the stack serves a traced request,
+ * and it is stopped by the Ctrl-C under test, with its services' spans still being exported. The
+ * second, on that folder, keeps the data and ends killed outright. (A stop while a crash restart
+ * is pending: dev.test.ts; a Ctrl-C while the stack is still starting: ctrl-c.test.ts.)
+ */
 describe('npm start', () => {
   let dataDir: string;
+  let receiver: Awaited<ReturnType<typeof startOtlpReceiver>>;
   /** The ports and folder of the first start, which the second start reuses. */
   let env: Record<string, string> | undefined;
   const user = {
@@ -34,30 +55,49 @@ describe('npm start', () => {
     password: 'correct horse battery staple',
   };
 
+  /** The first start, used by the tests after it until its Ctrl-C. */
+  let first: Launched | undefined;
+  /** Its gateway's URL. */
+  let url: string;
   /** The second start ends the way the test after it is about: the launcher killed outright. */
   let second: Launched | undefined;
 
   before(async () => {
+    receiver = await startOtlpReceiver();
     dataDir = await mkdtemp(path.join(tmpdir(), 'launcher-'));
   });
   after(async () => {
-    // Its own process group (as a shell's job), left running only if a test failed midway; not
-    // once it has exited or was killed (its group is gone then: ESRCH).
-    if (second && second.child.exitCode === null && second.child.signalCode === null)
-      process.kill(-second.child.pid!, 'SIGKILL');
+    // Each in its own process group (as a shell's job), left running only if a test failed
+    // midway; not once it has exited or was killed (its group is gone then: ESRCH).
+    for (const launched of [first, second])
+      if (launched && launched.child.exitCode === null && launched.child.signalCode === null)
+        process.kill(-launched.child.pid!, 'SIGKILL');
+    await receiver?.close();
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  test('a first start on an empty folder serves through the gateway, runs the services compiled, stops cleanly', async () => {
+  test('a first start on an empty folder serves through the gateway, runs the services compiled', async () => {
     env = { ...(await ports()), DATA_DIR: dataDir };
     // The admin's sign-up event waits in auth's outbox until analytics, started later, is up.
-    // This start runs the launcher as package.json's `npm start` does (the others, compiled).
-    const first = await launch(
-      { ...env, ADMIN_EMAIL: 'admin@example.com', ADMIN_PASSWORD: 'a long admin passphrase 42' },
+    // This start runs the launcher as package.json's `npm start` does (the others, compiled), in
+    // its own process group, as a shell runs a foreground job; this test stays outside it.
+    const launched = await launch(
+      {
+        ...env,
+        ADMIN_EMAIL: 'admin@example.com',
+        ADMIN_PASSWORD: 'a long admin passphrase 42',
+        LOG_LEVEL: 'info',
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_BSP_SCHEDULE_DELAY: '100',
+      },
       [],
-      { asNpmStart: true },
+      { asNpmStart: true, detached: true },
     );
-    const [, url] = await first.waitFor(/Gateway ready at (http:\/\/\S+)/, READY_MS);
+    first = launched;
+    [, url] = (await launched.waitFor(/Gateway ready at (http:\/\/\S+)/, READY_MS)) as [
+      string,
+      string,
+    ];
     assert.equal(url, `http://127.0.0.1:${env.GATEWAY_PORT}`);
 
     const health = await fetch(`${url}/health`);
@@ -74,7 +114,7 @@ describe('npm start', () => {
     assert.equal(registered.status, 201, await registered.clone().text());
 
     // Each service runs compiled (compile.ts), as its image does: no tsx loader thread in it.
-    const pids = servicePids(first.child.pid!);
+    const pids = servicePids(launched.child.pid!);
     assert.deepEqual(Object.keys(pids).sort(), SERVICE_NAMES);
     for (const [name, pid] of Object.entries(pids)) {
       const commandLine = readCommandLine(pid);
@@ -95,7 +135,7 @@ describe('npm start', () => {
 
     // The banner says where the embedded PostgreSQL is; with the password in its file, the
     // user's account is there in auth's database.
-    const [, pgUser, pgHost, passwordFile] = first
+    const [, pgUser, pgHost, passwordFile] = launched
       .output()
       .match(/^ {2}postgres +postgres:\/\/(\w+)@(\S+)\/<service> \(password in (\S+)\)$/m)!;
     const pgPassword = readFileSync(path.resolve(root, passwordFile!), 'utf8').trim();
@@ -109,18 +149,134 @@ describe('npm start', () => {
     }
 
     // A cold start is quiet: services not up yet are debug lines, not warnings with stacks.
-    assert.doesNotMatch(first.output(), /"level":"(warn|error)"/);
+    assert.doesNotMatch(launched.output(), /"level":"(warn|error)"/);
 
     // Auth's signing keys are sealed with a key kept for the next start, readable by its owner.
     const kek = await stat(path.join(dataDir, 'key-encryption-key'));
     assert.equal(kek.mode & 0o777, 0o600);
+  });
 
-    const children = descendants(first.child.pid!);
+  /** Kills main as a crash would; resolves with its new pid once it answers ready again. */
+  async function crashMain(launched: Launched, crash: number, delay: string) {
+    const before = servicePids(launched.child.pid!);
+    process.kill(before.main!, 'SIGKILL');
+    await launched.waitFor(
+      new RegExp(
+        `main exited with signal SIGKILL \\(crash ${crash} in a row\\); restarting in ${delay}\\n`,
+      ),
+      10_000,
+    );
+    const pid = await until(
+      () => {
+        const now = servicePids(launched.child.pid!).main;
+        return now !== undefined && now !== before.main && now;
+      },
+      READY_MS,
+      'main started again',
+    );
+    await until(
+      () => answersReady(`http://127.0.0.1:${env!.MAIN_PORT}`),
+      READY_MS,
+      'main ready again on its port',
+    );
+    const after = servicePids(launched.child.pid!);
+    for (const name of SERVICE_NAMES.filter((n) => n !== 'main'))
+      assert.equal(after[name], before[name], `${name} was restarted too`);
+    return pid;
+  }
+
+  test('a crashed service is started again on its port with a growing delay; the others keep running', async () => {
+    assert.ok(first, 'the first start ran');
+    const launched = first;
+    const before = servicePids(launched.child.pid!);
+    assert.deepEqual(Object.keys(before).sort(), SERVICE_NAMES);
+    const again = await crashMain(launched, 1, '0.5 s');
+    const third = await crashMain(launched, 2, '1 s');
+    assert.notEqual(again, before.main);
+    assert.notEqual(third, again);
+    await until(
+      async () => (await fetch(`${url}/health`)).status === 200,
+      READY_MS,
+      'the gateway sees every service ready',
+    );
+    // The launcher polls readiness on its own schedule: its line may trail the port's answer.
+    await launched.waitFor(/main is back \(ready in [\d.]+ s\)/, READY_MS);
+  });
+
+  /**
+   * `npm start` runs the services bundled (compile.ts) with their npm packages left to Node's
+   * loader: OpenTelemetry's hooks must still see pg and pino load, after the telemetry module.
+   */
+  test('the compiled services trace pg and put trace ids in logs', async () => {
+    assert.ok(first, 'the first start ran');
+    const launched = first;
+    const traceId = `${'a'.repeat(31)}b`;
+    const answer = await fetch(`${url}/main/v1/posts?limit=5`, {
+      headers: { traceparent: `00-${traceId}-${'c'.repeat(16)}-01` },
+    });
+    assert.equal(answer.status, 200, await answer.clone().text());
+    const inTrace = () => receiver.spans.filter((s) => s.traceId === traceId);
+    await until(
+      () => inTrace().some((s) => s.service === 'main' && s.name.startsWith('pg.query')),
+      30_000,
+      `a pg span from main in ${JSON.stringify(inTrace().map((s) => [s.service, s.name]))}`,
+    );
+    // pino's instrumentation: main's access line for the request carries its trace id.
+    await until(
+      () =>
+        launched
+          .output()
+          .split('\n')
+          .some((l) => l.startsWith('main') && l.includes(`"trace_id":"${traceId}"`)),
+      10_000,
+      'a log line of main with the trace id',
+    );
+  });
+
+  test('Ctrl-C (SIGINT to the whole foreground group): services drain on a live PostgreSQL, which stops last', async () => {
+    assert.ok(first, 'the first start ran');
+    const launched = first;
+    // Some work for the services, so their pools hold connections when the signal comes.
+    const registered = await fetch(`${url}/accounts/v1/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        email: 'ctrl-c@example.com',
+        username: 'ctrlc',
+        password: 'correct horse battery staple',
+      }),
+    });
+    assert.equal(registered.status, 201, await registered.text());
+    const postgres = postgresOf(dataDir);
+    assert.ok(postgres.length > 0, 'PostgreSQL runs with that data folder');
+    const children = descendants(launched.child.pid!);
     assert.ok(children.length >= 3, `expected postgres, auth and gateway, saw ${children.length}`);
-    assert.equal(await stop(first), 0, first.output());
-    assert.deepEqual(await waitGone(children, 2000), [], 'processes left behind');
+    const before = launched.output().length;
+
+    process.kill(-launched.child.pid!, 'SIGINT');
+    const code = await Promise.race([
+      launched.exited,
+      sleep(60_000, undefined, { ref: false }).then(() => 'timeout'),
+    ]);
+    assert.equal(code, 0, launched.output());
+    const stopping = launched.output().slice(before);
+    assert.match(stopping, /SIGINT received, stopping/);
+    assert.doesNotMatch(stopping, LOST_DATABASE, stopping);
+    // Nor an error of any kind on the way out (the launcher's own are `error: …` lines).
+    assert.doesNotMatch(stopping, /"level":"(error|fatal)"|^error:/m, stopping);
+    // A service's own last passes (analytics' writer, outbox relays) run before its pool closes.
+    assert.doesNotMatch(stopping, /after calling end on the pool/, stopping);
+    // The gateway stops first: its last performance samples still reach analytics.
+    assert.doesNotMatch(stopping, /sending performance samples failed/, stopping);
+    // Stopped, not left running on its own.
+    assert.deepEqual(
+      await waitGone([...children, ...postgres], 10_000),
+      [],
+      'processes left behind',
+    );
+    await until(() => postgresOf(dataDir).length === 0, 10_000, 'no postgres with the data folder');
     const builds = path.join(root, 'node_modules', '.cache', 'platform-launcher');
-    assert.equal(existsSync(path.join(builds, String(first.child.pid))), false, 'build left');
+    assert.equal(existsSync(path.join(builds, String(launched.child.pid))), false, 'build left');
   });
 
   test('a second start on that folder keeps the data', async () => {
