@@ -90,3 +90,45 @@ test('two sign-ins at once that both checked the old hash both succeed; one reha
   }
   assert.equal(memoryOf(await storedHash(user.id)), RAISED.memoryCost);
 });
+
+test('a wrong password for an account hashed at older settings takes as long as an unknown account', async () => {
+  // Settings raised in a release: until an account signs in again its hash is checked at its old,
+  // cheaper cost. Its wrong passwords were refused that much sooner than an unknown account's
+  // (a check at today's cost), which told the accounts that exist from those that do not.
+  const production = await buildTestAuth({}, { replicaOf: before, productionHashing: true });
+  const users = await Promise.all([1, 2, 3, 4, 5, 6, 7, 8].map(() => signUp(before.app)));
+  const cpuOf = async (email: string) => {
+    const started = process.cpuUsage();
+    const res = await production.app.inject({
+      method: 'POST',
+      url: '/accounts/v1/login',
+      payload: { email, password: 'guess number one' },
+    });
+    const { user, system } = process.cpuUsage(started);
+    assert.equal(res.statusCode, 401);
+    return (user + system) / 1000;
+  };
+  // Warm up both paths (the first unknown login also prepares the dummy hash).
+  await cpuOf('warm-up@example.com');
+  await cpuOf(users[0]!.email);
+  const unknown: number[] = [];
+  const old: number[] = [];
+  // Interleaved, each pair in the other order the next time, so a drift hits both alike.
+  for (const [i, user] of users.slice(1).entries()) {
+    const ghost = () => cpuOf(`rehash-ghost${i}@example.com`);
+    const known = () => cpuOf(user.email);
+    if (i % 2) {
+      unknown.push(await ghost());
+      old.push(await known());
+    } else {
+      old.push(await known());
+      unknown.push(await ghost());
+    }
+  }
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
+  const [a, b] = [median(unknown), median(old)];
+  const seen = `median CPU: unknown ${a.toFixed(1)} ms, old-settings account ${b.toFixed(1)} ms`;
+  // Without the argon2 check at today's cost, the old account's refusal cost under half as much
+  // (the rest of either answer's work is a few database statements).
+  assert.ok(b > a * 0.7 && b < a * 2, seen);
+});
