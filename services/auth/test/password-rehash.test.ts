@@ -132,3 +132,49 @@ test('a wrong password for an account hashed at older settings takes as long as 
   // (the rest of either answer's work is a few database statements).
   assert.ok(b > a * 0.7 && b < a * 2, seen);
 });
+
+test('sign-ins rehashing the old password while it is changed: the new password stays, no old session survives', async () => {
+  // Whoever holds the old password signs in over and over on the raised replica (each sign-in
+  // rehashes, or finds another's rehash) while the owner changes the password on the other.
+  let signedIn = 0;
+  for (let round = 0; round < 3; round++) {
+    const user = await signUp(before.app);
+    let stopped = false;
+    const got: { access: string; refresh: string }[] = [];
+    const lane = async () => {
+      while (!stopped) {
+        const res = await signIn(user.email, user.password);
+        if (res.statusCode === 200) {
+          got.push({ access: res.json().access_token, refresh: res.json().refresh_token });
+        }
+      }
+    };
+    const lanes = Promise.all([lane(), lane(), lane()]);
+    await new Promise((resolve) => setTimeout(resolve, 20 * round));
+    const changed = await before.app.inject({
+      method: 'POST',
+      url: '/accounts/v1/change-password',
+      payload: { current_password: user.password, new_password: 'another passphrase 77' },
+      headers: { authorization: `Bearer ${user.accessToken}` },
+    });
+    assert.equal(changed.statusCode, 204, changed.body);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    stopped = true;
+    await lanes;
+    // No rehash of the old password overwrote the change (the lanes' refusals since have locked
+    // the sign-ins of the account: the stored hash is checked directly).
+    const stored = await storedHash(user.id);
+    assert.equal(await raised.verify(stored, 'another passphrase 77'), true);
+    assert.equal(await raised.verify(stored, user.password), false);
+    for (const pair of got) {
+      const refreshed = await after.app.inject({
+        method: 'POST',
+        url: '/accounts/v1/refresh',
+        payload: { refresh_token: pair.refresh },
+      });
+      assert.equal(refreshed.statusCode, 401, 'an old-password session outlived the change');
+    }
+    signedIn += got.length;
+  }
+  assert.ok(signedIn > 0, 'sign-ins with the old password went through before it changed');
+});
