@@ -18,10 +18,26 @@ let bothChecked: () => void = () => {};
 const bothHaveChecked = new Promise<void>((resolve) => {
   bothChecked = resolve;
 });
-const racing = { on: false };
+/**
+ * The race's user, and for each check of the loser against the winner's rehash (the checks
+ * after the first two), whether the user's row was locked meanwhile.
+ */
+const racing = { on: false, userId: '', rechecksUnderLock: [] as boolean[] };
+const rowLocked = async (id: string) => {
+  try {
+    await sql(before.databaseUrl, 'select 1 from users where id = $1 for no key update nowait', [
+      id,
+    ]);
+    return false;
+  } catch (error) {
+    if ((error as { code?: string }).code === '55P03') return true;
+    throw error;
+  }
+};
 const hasher = {
   ...raised,
   verify: async (storedHash: string | null, password: string) => {
+    if (racing.on && checked >= 2) racing.rechecksUnderLock.push(await rowLocked(racing.userId));
     const ok = await raised.verify(storedHash, password);
     if (racing.on) {
       checked += 1;
@@ -78,6 +94,7 @@ test('a wrong password leaves the old hash as it was', async () => {
 
 test('two sign-ins at once that both checked the old hash both succeed; one rehash is stored', async () => {
   const user = await signUp(before.app);
+  racing.userId = user.id;
   racing.on = true;
   try {
     const [a, b] = await Promise.all([
@@ -89,6 +106,10 @@ test('two sign-ins at once that both checked the old hash both succeed; one reha
     racing.on = false;
   }
   assert.equal(memoryOf(await storedHash(user.id)), RAISED.memoryCost);
+  // The loser's second check ran with the row unlocked and its transaction ended: under the lock
+  // (an argon2 check, tens of ms in production), every sign-in of the account queued behind it
+  // held a pooled connection meanwhile (ten of them took the whole pool).
+  assert.deepEqual(racing.rechecksUnderLock, [false]);
 });
 
 test('a wrong password for an account hashed at older settings takes as long as an unknown account', async () => {
