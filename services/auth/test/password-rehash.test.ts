@@ -18,10 +18,26 @@ let bothChecked: () => void = () => {};
 const bothHaveChecked = new Promise<void>((resolve) => {
   bothChecked = resolve;
 });
-const racing = { on: false };
+/**
+ * The race's user, and for each check of the loser against the winner's rehash (the checks
+ * after the first two), whether the user's row was locked meanwhile.
+ */
+const racing = { on: false, userId: '', rechecksUnderLock: [] as boolean[] };
+const rowLocked = async (id: string) => {
+  try {
+    await sql(before.databaseUrl, 'select 1 from users where id = $1 for no key update nowait', [
+      id,
+    ]);
+    return false;
+  } catch (error) {
+    if ((error as { code?: string }).code === '55P03') return true;
+    throw error;
+  }
+};
 const hasher = {
   ...raised,
   verify: async (storedHash: string | null, password: string) => {
+    if (racing.on && checked >= 2) racing.rechecksUnderLock.push(await rowLocked(racing.userId));
     const ok = await raised.verify(storedHash, password);
     if (racing.on) {
       checked += 1;
@@ -78,6 +94,7 @@ test('a wrong password leaves the old hash as it was', async () => {
 
 test('two sign-ins at once that both checked the old hash both succeed; one rehash is stored', async () => {
   const user = await signUp(before.app);
+  racing.userId = user.id;
   racing.on = true;
   try {
     const [a, b] = await Promise.all([
@@ -89,4 +106,96 @@ test('two sign-ins at once that both checked the old hash both succeed; one reha
     racing.on = false;
   }
   assert.equal(memoryOf(await storedHash(user.id)), RAISED.memoryCost);
+  // The loser's second check ran with the row unlocked and its transaction ended: under the lock
+  // (an argon2 check, tens of ms in production), every sign-in of the account queued behind it
+  // held a pooled connection meanwhile (ten of them took the whole pool).
+  assert.deepEqual(racing.rechecksUnderLock, [false]);
+});
+
+test('a wrong password for an account hashed at older settings takes as long as an unknown account', async () => {
+  // Settings raised in a release: until an account signs in again its hash is checked at its old,
+  // cheaper cost. Its wrong passwords were refused that much sooner than an unknown account's
+  // (a check at today's cost), which told the accounts that exist from those that do not.
+  const production = await buildTestAuth({}, { replicaOf: before, productionHashing: true });
+  const users = await Promise.all([1, 2, 3, 4, 5, 6, 7, 8].map(() => signUp(before.app)));
+  const cpuOf = async (email: string) => {
+    const started = process.cpuUsage();
+    const res = await production.app.inject({
+      method: 'POST',
+      url: '/accounts/v1/login',
+      payload: { email, password: 'guess number one' },
+    });
+    const { user, system } = process.cpuUsage(started);
+    assert.equal(res.statusCode, 401);
+    return (user + system) / 1000;
+  };
+  // Warm up both paths (the first unknown login also prepares the dummy hash).
+  await cpuOf('warm-up@example.com');
+  await cpuOf(users[0]!.email);
+  const unknown: number[] = [];
+  const old: number[] = [];
+  // Interleaved, each pair in the other order the next time, so a drift hits both alike.
+  for (const [i, user] of users.slice(1).entries()) {
+    const ghost = () => cpuOf(`rehash-ghost${i}@example.com`);
+    const known = () => cpuOf(user.email);
+    if (i % 2) {
+      unknown.push(await ghost());
+      old.push(await known());
+    } else {
+      old.push(await known());
+      unknown.push(await ghost());
+    }
+  }
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
+  const [a, b] = [median(unknown), median(old)];
+  const seen = `median CPU: unknown ${a.toFixed(1)} ms, old-settings account ${b.toFixed(1)} ms`;
+  // Without the argon2 check at today's cost, the old account's refusal cost under half as much
+  // (the rest of either answer's work is a few database statements).
+  assert.ok(b > a * 0.7 && b < a * 2, seen);
+});
+
+test('sign-ins rehashing the old password while it is changed: the new password stays, no old session survives', async () => {
+  // Whoever holds the old password signs in over and over on the raised replica (each sign-in
+  // rehashes, or finds another's rehash) while the owner changes the password on the other.
+  let signedIn = 0;
+  for (let round = 0; round < 3; round++) {
+    const user = await signUp(before.app);
+    let stopped = false;
+    const got: { access: string; refresh: string }[] = [];
+    const lane = async () => {
+      while (!stopped) {
+        const res = await signIn(user.email, user.password);
+        if (res.statusCode === 200) {
+          got.push({ access: res.json().access_token, refresh: res.json().refresh_token });
+        }
+      }
+    };
+    const lanes = Promise.all([lane(), lane(), lane()]);
+    await new Promise((resolve) => setTimeout(resolve, 20 * round));
+    const changed = await before.app.inject({
+      method: 'POST',
+      url: '/accounts/v1/change-password',
+      payload: { current_password: user.password, new_password: 'another passphrase 77' },
+      headers: { authorization: `Bearer ${user.accessToken}` },
+    });
+    assert.equal(changed.statusCode, 204, changed.body);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    stopped = true;
+    await lanes;
+    // No rehash of the old password overwrote the change (the lanes' refusals since have locked
+    // the sign-ins of the account: the stored hash is checked directly).
+    const stored = await storedHash(user.id);
+    assert.equal(await raised.verify(stored, 'another passphrase 77'), true);
+    assert.equal(await raised.verify(stored, user.password), false);
+    for (const pair of got) {
+      const refreshed = await after.app.inject({
+        method: 'POST',
+        url: '/accounts/v1/refresh',
+        payload: { refresh_token: pair.refresh },
+      });
+      assert.equal(refreshed.statusCode, 401, 'an old-password session outlived the change');
+    }
+    signedIn += got.length;
+  }
+  assert.ok(signedIn > 0, 'sign-ins with the old password went through before it changed');
 });

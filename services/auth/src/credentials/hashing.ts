@@ -25,7 +25,10 @@ const CURRENT_VERSION = 1;
 /** Hashes and checks passwords: one per app (`AuthContext.passwords`). */
 export interface PasswordHasher {
   hash(password: string): Promise<string>;
-  /** An account without a password (made through a provider) takes as long to refuse as any. */
+  /**
+   * An account without a password (made through a provider), or with a hash made at other
+   * settings (cheaper, before they were raised), takes at least as long to refuse as any.
+   */
   verify(storedHash: string | null, password: string): Promise<boolean>;
   /**
    * Spends the same time as checking a real password, so a login for an unknown account cannot
@@ -35,7 +38,8 @@ export interface PasswordHasher {
   /**
    * Whether a stored hash was made with other settings than new ones get (they were raised since):
    * the password it checks is then hashed again at sign-in (sessions/sign-in.ts), the one moment
-   * it is known. Until then such an account's checks cost what its old settings cost.
+   * it is known. Until then such an account's checks cost what its old settings cost, and a
+   * refusal at least what one at today's does (`verify`).
    */
   needsRehash(storedHash: string): boolean;
 }
@@ -53,31 +57,53 @@ export function createPasswordHasher(
   let dummy: Promise<string> | undefined;
   async function verifyPassword(storedHash: string | null, password: string): Promise<boolean> {
     if (storedHash === null) return burnVerification(password).then(() => false);
+    // A hash made with other settings (cheaper ones, before they were raised) is checked at its
+    // own cost: alone, its refusal came sooner than an unknown account's (a check at today's
+    // cost), which told the accounts that exist from those that do not. A check at today's cost
+    // runs beside it (libuv's pool), and a refusal waits for it; a match does not (the password
+    // is known then, and login rehashes it).
+    const padding = costsOtherThanToday(storedHash)
+      ? burnVerification(password).catch(() => {})
+      : undefined;
+    let valid: boolean;
     try {
-      return await verify(storedHash, password);
+      valid = await verify(storedHash, password);
     } catch {
-      return false;
+      valid = false;
     }
+    if (!valid) await padding;
+    return valid;
   }
   async function burnVerification(password: string): Promise<void> {
     dummy ??= hashPassword('dummy password that is never valid');
-    await verifyPassword(await dummy, password);
+    // Straight to argon2, not verifyPassword: the dummy is at today's settings, and a padding
+    // check must never ask for one of its own.
+    await verify(await dummy, password).catch(() => false);
+  }
+  /** Settings of a stored hash; undefined when it is no argon2 hash. */
+  function settingsOf(storedHash: string): ReturnType<typeof parseOptions> | undefined {
+    try {
+      return parseOptions(storedHash);
+    } catch {
+      return undefined;
+    }
+  }
+  const otherThanToday = (stored: ReturnType<typeof parseOptions>) =>
+    stored.algorithm !== options.algorithm ||
+    stored.version !== CURRENT_VERSION ||
+    stored.memoryCost !== options.memoryCost ||
+    stored.timeCost !== options.timeCost ||
+    stored.parallelism !== options.parallelism;
+  /** A check against this hash costs something else than one at today's settings. */
+  function costsOtherThanToday(storedHash: string): boolean {
+    const stored = settingsOf(storedHash);
+    // No argon2 hash: verify refuses it at once, so it is padded too.
+    return !stored || otherThanToday(stored);
   }
   function needsRehash(storedHash: string): boolean {
-    let stored: ReturnType<typeof parseOptions>;
-    try {
-      stored = parseOptions(storedHash);
-    } catch {
-      // Not an argon2 hash: no password checks against it, so there is nothing to rehash.
-      return false;
-    }
-    return (
-      stored.algorithm !== options.algorithm ||
-      stored.version !== CURRENT_VERSION ||
-      stored.memoryCost !== options.memoryCost ||
-      stored.timeCost !== options.timeCost ||
-      stored.parallelism !== options.parallelism
-    );
+    const stored = settingsOf(storedHash);
+    // Not an argon2 hash: no password checks against it, so there is nothing to rehash.
+    return stored !== undefined && otherThanToday(stored);
   }
   return { hash: hashPassword, verify: verifyPassword, burnVerification, needsRehash };
 }

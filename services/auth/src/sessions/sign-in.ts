@@ -132,11 +132,16 @@ export interface SignInOptions {
   /**
    * The password that was checked: when the hash changed since, a sign-in that rehashed it in
    * the meantime (`rehashed`) may be why, so the password is checked against the new hash
-   * before the sign-in is refused.
+   * before the sign-in is refused (out of the transaction: see `signIn`).
    */
   password?: string;
   /** The password hashed at today's settings, stored in place of `passwordHash` (needsRehash). */
   rehashed?: string;
+}
+
+/** signIn's transaction found another password hash than the one checked (see signIn). */
+class HashChanged {
+  constructor(readonly passwordHash: string | null) {}
 }
 
 /**
@@ -148,9 +153,11 @@ export interface SignInOptions {
  * shared one). Whatever revokes a user's sessions (a password change or reset, fewer roles, MFA
  * turned on, deletion) takes that lock first, so it either waits for this sign-in and then
  * revokes its session, or has committed and this sign-in sees it: the new roles, MFA on, the
- * account gone, or another password hash than the one checked (refused like a wrong password). Without it, a sign-in in
- * flight (a loop of them, for whoever holds the old password or the old role) committed a
- * session just after the revocation and kept it. A caller whose `tx` already holds locks of the
+ * account gone, or another password hash than the one checked (refused like a wrong password,
+ * unless the password checks against it too: another sign-in's rehash; that check runs after the
+ * transaction, and the sign-in starts again). Without it, a sign-in in flight (a loop of them,
+ * for whoever holds the old password or the old role) committed a session just after the
+ * revocation and kept it. A caller whose `tx` already holds locks of the
  * user's rows (a passkey, a login code) takes this lock first, to keep one order and no deadlock.
  */
 export async function signIn(
@@ -159,20 +166,16 @@ export async function signIn(
   client: ClientInfo,
   options: SignInOptions,
 ): Promise<SignInResult> {
-  const open = async (tx: Executor): Promise<SignInResult> => {
+  const open = async (tx: Executor): Promise<SignInResult | HashChanged> => {
     const current = await lockUser(tx, user.id);
     if (!current) throw invalidCredentials();
     if (options.passwordHash !== undefined && current.passwordHash !== options.passwordHash) {
-      // Another sign-in of the same password may have stored it rehashed; a change or reset
-      // to another password fails this check like a wrong password (rare: a second argon2
-      // check, under the row's lock).
-      const same =
-        options.password !== undefined &&
-        (await ctx.passwords.verify(current.passwordHash, options.password));
-      if (!same) throw invalidCredentials();
-    } else if (options.rehashed) {
-      await setPasswordHash(tx, current.id, options.rehashed);
+      // Another sign-in of the same password may have stored it rehashed: checked below, once
+      // this transaction has ended (password sign-ins bring none of their own).
+      if (options.password === undefined || options.tx) throw invalidCredentials();
+      return new HashChanged(current.passwordHash);
     }
+    if (options.rehashed) await setPasswordHash(tx, current.id, options.rehashed);
     if (current.mfaEnabled && !options.multiFactor) {
       return openChallenge(ctx, tx, current.id, options.method);
     }
@@ -191,7 +194,23 @@ export async function signIn(
     });
     return tokens.response;
   };
-  return options.tx ? open(options.tx) : ctx.db.transaction(open);
+  const result = options.tx ? await open(options.tx) : await ctx.db.transaction(open);
+  if (!(result instanceof HashChanged)) return result;
+  // Checked out of the transaction: under the row's lock, this argon2 check (tens of ms) held
+  // every sign-in of the account queued behind it, each on a pooled connection (ten took the
+  // whole pool). A change or reset to another password fails it like a wrong password; the
+  // same password (another sign-in's rehash) passes, and the sign-in starts again against the
+  // hash just checked, which must then still be there (refused otherwise, no further round).
+  const { password } = options;
+  if (password === undefined || !(await ctx.passwords.verify(result.passwordHash, password))) {
+    throw invalidCredentials();
+  }
+  return signIn(ctx, user, client, {
+    ...options,
+    passwordHash: result.passwordHash,
+    password: undefined,
+    rehashed: undefined,
+  });
 }
 
 const invalidMfaToken = () =>
