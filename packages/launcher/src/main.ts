@@ -119,13 +119,16 @@ function start(
   // Stopping already: a service started now would be after shutdown looked for what to stop.
   if (stopping) return Promise.resolve();
   const format = dev ? prettyLogs(useColour) : undefined;
+  // Once: the files it reads (ADMIN_PASSWORD_FILE…) are read at start, not again at a restart,
+  // where a file gone since would have no one to report it to.
+  const env = serviceEnv(service, stack, databaseUrl);
   const supervisor = supervise({
     name,
     url: service.url,
     spawn: () =>
       spawnService(name, service.entry, {
         cwd: root,
-        env: serviceEnv(service, stack, databaseUrl),
+        env,
         prefix,
         nodeOptions: service.spec.node_options,
         format,
