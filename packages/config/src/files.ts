@@ -80,6 +80,19 @@ export function fromFile(key: string, env: Record<string, string | undefined>): 
 }
 
 /**
+ * Setting `key` as given: read from the file `${key}_FILE` names, else `${key}` itself (undefined
+ * or '' when neither is set). The one reader of both, for loadConfig and for the launcher's
+ * values of settings it hands to a service (packages/launcher), so that a file is read, trimmed
+ * and refused alike wherever a setting comes from.
+ */
+export function readSetting(
+  key: string,
+  env: Record<string, string | undefined>,
+): string | undefined {
+  return fromFile(key, env) ?? env[key];
+}
+
+/**
  * Why a folder setting (DATA_DIR, MAIL_DIR) cannot be used, from the error of making it or of
  * checking it is writable, in words for the one line that refuses it.
  */

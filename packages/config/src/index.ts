@@ -1,11 +1,11 @@
 import { type Static, type TObject, Type } from 'typebox';
 import Value from 'typebox/value';
 import { ConfigError } from './error.ts';
-import { fromFile } from './files.ts';
+import { readSetting } from './files.ts';
 import { FORMATS } from './formats.ts';
 
 export { Env, TIMER_MAX_MS } from './env.ts';
-export { folderProblem } from './files.ts';
+export { folderProblem, readSetting } from './files.ts';
 export { ConfigError };
 
 /**
@@ -26,7 +26,7 @@ export function loadConfig<T extends TObject>(
 ): Static<T> {
   const raw: Record<string, unknown> = {};
   for (const key of Object.keys(schema.properties)) {
-    const value = fromFile(key, env) ?? env[key];
+    const value = readSetting(key, env);
     if (value === undefined || value === '') continue;
     // Value.Convert reads "80.7" as 80, "0x1F90" as 8080 and "true" as 1: refused as written.
     const { type, description } = schema.properties[key] as { type?: string; description?: string };

@@ -209,7 +209,12 @@ export function databaseUrl(serverUrl: string, name: string): string {
   return url.toString();
 }
 export { timestamptz, timestamptzNow } from './columns.ts';
-export { type ChannelListener, type ChannelListenerOptions, listenToChannel } from './listen.ts';
+export {
+  type ChannelListener,
+  type ChannelListenerOptions,
+  listenToChannel,
+  NotHeardError,
+} from './listen.ts';
 export { MigrationError } from './migration-error.ts';
 
 /** Whether a query (raw pg, or under Drizzle's wrapper) failed with this SQLSTATE. */

@@ -34,6 +34,16 @@ export interface ChannelListener {
   close(): Promise<void>;
 }
 
+/**
+ * The connection answered its own `pg_notify` but the notification never came back: what a pooler
+ * in transaction mode (PgBouncer) does to LISTEN, or a connection that went deaf. Any other
+ * failure (refused, timed out, unanswered, an error from the server) is about reaching the
+ * server, not about what stands between.
+ */
+export class NotHeardError extends Error {
+  override name = 'NotHeardError';
+}
+
 const CHANNEL = /^[a-z_][a-z0-9_]{0,62}$/;
 /** Payloads of the listener's own probes; never passed on. */
 const PROBE = 'listener-probe:';
@@ -112,22 +122,35 @@ export function listenToChannel(options: ChannelListenerOptions): ChannelListene
     schedule(heartbeat, heartbeatMs);
   }
 
-  /** Notifies itself and resolves once that came back; rejects after probeTimeoutMs. */
+  /**
+   * Notifies itself and resolves once that came back; rejects after probeTimeoutMs, with a
+   * NotHeardError only if the server had answered the `pg_notify` (a busy server that had not is
+   * slow, not deaf: the notification arrives with the answer).
+   */
   async function probe(on: pg.Client) {
     // Every listener on the channel hears it: a random name only this one waits for.
     const payload = `${PROBE}${randomUUID()}`;
     let timeout: NodeJS.Timeout | undefined;
+    let answered = false;
     try {
       await Promise.all([
         new Promise<void>((resolve, reject) => {
           heard.set(payload, resolve);
           timeout = setTimeout(
             () =>
-              reject(new Error(`LISTEN did not hear its own NOTIFY within ${probeTimeoutMs} ms`)),
+              reject(
+                answered
+                  ? new NotHeardError(
+                      `LISTEN did not hear its own NOTIFY within ${probeTimeoutMs} ms`,
+                    )
+                  : new Error(`PostgreSQL did not answer a NOTIFY within ${probeTimeoutMs} ms`),
+              ),
             probeTimeoutMs,
           );
         }),
-        on.query('select pg_notify($1, $2)', [options.channel, payload]),
+        on.query('select pg_notify($1, $2)', [options.channel, payload]).then(() => {
+          answered = true;
+        }),
       ]);
     } finally {
       clearTimeout(timeout);

@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { listenToChannel } from './listen.ts';
+import { listenToChannel, NotHeardError } from './listen.ts';
 
 /** pino's shape, as far as a watch logs. */
 export interface WatchLog {
@@ -16,8 +16,13 @@ export interface WatchMessages {
   listeningAgain: string;
   /** LISTEN was lost after it had worked (warn, once per outage). */
   lost: string;
-  /** LISTEN never came up since start (warn, once). */
+  /**
+   * LISTEN never came up since start (warn, once): what cannot be done (`cannot listen on x`);
+   * the line goes on with the reason and `instead` (cannotListenLine).
+   */
   cannotListen: string;
+  /** What is done meanwhile, for that line: `reading the version`. */
+  instead: string;
   /** Another failed reconnect attempt in the same outage (debug). */
   notConnected: string;
 }
@@ -81,6 +86,29 @@ export interface ValueWatch<T> {
   /** Shutdown: answers every held request now and holds no new one, so the drain never waits. */
   drain(): void;
   close(): Promise<void>;
+}
+
+/**
+ * The warning when LISTEN has not come up since start. A pooler in transaction mode is named only
+ * when the error is the one it gives (NotHeardError: LISTEN and NOTIFY answered, the notification
+ * never delivered); a first connection refused or timed out on a busy machine was reported as
+ * `(a pooler in transaction mode?)` too, which sent operators looking for a pooler there was not.
+ */
+export function cannotListenLine(
+  messages: Pick<WatchMessages, 'cannotListen' | 'instead'>,
+  err: unknown,
+): string {
+  if (err instanceof NotHeardError)
+    return `${messages.cannotListen}: its own NOTIFY never comes back (a pooler in transaction mode?); ${messages.instead}`;
+  return `${messages.cannotListen} yet (${reasonOf(err)}); ${messages.instead} meanwhile, and trying again`;
+}
+
+/** An error in a few words: its message, or its code (Node's AggregateError of a refused connect has none). */
+function reasonOf(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const first =
+    err instanceof AggregateError && err.errors[0] instanceof Error ? err.errors[0] : err;
+  return first.message || (err as NodeJS.ErrnoException).code || err.name;
 }
 
 /** While LISTEN is down: the value is read this often. */
@@ -181,7 +209,8 @@ export function watchValue<T>(options: ValueWatchOptions<T>): ValueWatch<T> {
     onLost(err) {
       pollTable(fallbackMs);
       // Once per outage: the listener reports every failed reconnect attempt.
-      if (!outage) log.warn({ err }, wasListening ? messages.lost : messages.cannotListen);
+      if (!outage)
+        log.warn({ err }, wasListening ? messages.lost : cannotListenLine(messages, err));
       else log.debug({ err }, messages.notConnected);
       outage = true;
     },

@@ -4,7 +4,7 @@ import { type TestContext, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { tcpProxy } from '@platform/testing';
 import pg from 'pg';
-import { type ChannelListenerOptions, listenToChannel } from '../src/index.ts';
+import { type ChannelListenerOptions, listenToChannel, NotHeardError } from '../src/index.ts';
 
 const server = process.env.TEST_POSTGRES_URL!;
 
@@ -102,4 +102,6 @@ test('a connection that never delivers notifications (a transaction-mode pooler)
   assert.equal(listener.listening, false);
   assert.equal(seen.listening, 0);
   assert.match(String(seen.lost[0]), /did not hear its own NOTIFY/);
+  // The one failure the watches name a pooler for (value-watch.ts's cannotListenLine).
+  assert.ok(seen.lost[0] instanceof NotHeardError, String(seen.lost[0]));
 });

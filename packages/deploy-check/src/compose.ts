@@ -208,7 +208,7 @@ function readEnvFile(
   return { env, documented };
 }
 
-const VARIABLE = /\$(\$|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}|[A-Za-z_][A-Za-z0-9_]*)/g;
+const VARIABLE = /\$(\$|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}|[A-Za-z_][A-Za-z0-9_]*)/g;
 
 function interpolateAll(
   node: unknown,
@@ -226,7 +226,10 @@ function interpolateAll(
   return node;
 }
 
-/** Compose's `${VAR}`, `${VAR:-default}`, `${VAR:?message}` and `$$`, against the given values. */
+/**
+ * Compose's `${VAR}`, `${VAR:-default}`, `${VAR:?message}`, `${VAR:+replacement}` and `$$`,
+ * against the given values.
+ */
 function interpolate(
   text: string,
   env: Map<string, string>,
@@ -248,6 +251,7 @@ function interpolate(
         );
       }
       if (op?.endsWith('-')) return empty ? (arg ?? '') : value!;
+      if (op?.endsWith('+')) return empty ? '' : (arg ?? '');
       return value ?? '';
     },
   );

@@ -16,6 +16,7 @@ import { fillRegion, outsideRegions } from './regions.ts';
 import {
   databaseUrlFile,
   generatedSecrets,
+  optionalSecretVariable,
   platformFiles,
   readSecretsInit,
   SECRETS_DIR,
@@ -140,10 +141,14 @@ export function generateCompose(root: string, services: readonly Service[]): Gen
     );
     const ownLines = own.map(([name, setting]) => {
       const variable = secretFileVariable(setting);
-      if (variable) readsSecrets = true;
+      const optional = optionalSecretVariable(setting);
+      if (variable || optional) readsSecrets = true;
+      // An optional secret's file is named only when it is given (init.sh writes it then).
       const line = variable
         ? `${name}_FILE: ${secretFile(variable).path}`
-        : `${name}: ${scalar(setting.compose!)}`;
+        : optional
+          ? `${name}_FILE: \${${optional}:+${secretFile(optional).path}}`
+          : `${name}: ${scalar(setting.compose!)}`;
       return `${comment(setting.description, '      ')}      ${line}\n`;
     });
     values.push(...own.map(([, setting]) => setting.compose!));

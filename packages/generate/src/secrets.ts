@@ -40,6 +40,18 @@ export function secretFileVariable(setting: OwnSetting): string | undefined {
   return /^\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?\?[^}]*)?\}$/.exec(setting.compose)?.[1];
 }
 
+/**
+ * The variable an own setting is an optional secret file of: a secret whose Compose value is one
+ * variable, empty by default (`${ADMIN_PASSWORD:-}`). init.sh writes its file only when it is
+ * given (and removes one left from an earlier start), and compose.yaml names the file only then:
+ * `ADMIN_PASSWORD_FILE: ${ADMIN_PASSWORD:+/run/secrets/ADMIN_PASSWORD}`, empty (unset, for
+ * packages/config) otherwise. A value in the environment would show in `docker inspect`.
+ */
+export function optionalSecretVariable(setting: OwnSetting): string | undefined {
+  if (!setting.secret || setting.compose === undefined) return undefined;
+  return /^\$\{([A-Za-z_][A-Za-z0-9_]*):-\}$/.exec(setting.compose)?.[1];
+}
+
 /** What init.sh's author wrote outside the generated region: its `secret` and `url` lines. */
 export interface SecretsInit {
   secrets: Set<string>;
@@ -86,7 +98,7 @@ export function secretFilesOf(service: Service, platform: Map<string, string>): 
     if (file) files.push(file);
   }
   for (const setting of Object.values(service.settings.own)) {
-    const variable = secretFileVariable(setting);
+    const variable = secretFileVariable(setting) ?? optionalSecretVariable(setting);
     if (variable) files.push(variable);
   }
   return [...new Set(files)];
@@ -127,10 +139,12 @@ export function generatedSecrets(
     }
     for (const setting of Object.values(s.settings.own)) {
       const variable = secretFileVariable(setting);
-      if (!variable || made.has(variable)) continue;
-      made.add(variable);
-      variables.push(variable);
-      lines.push(`secret ${variable} "$node"`);
+      const optional = optionalSecretVariable(setting);
+      const name = variable ?? optional;
+      if (!name || made.has(name)) continue;
+      made.add(name);
+      variables.push(name);
+      lines.push(`${variable ? 'secret' : 'optional'} ${name} "$node"`);
     }
     const files = secretFilesOf(s, platform);
     if (files.length) lines.push(`give ${s.name} ${files.join(' ')}`);

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Env, loadConfig, type Static, Type } from '@platform/config';
 import { portVariable, type Service } from '@platform/manifest';
+import { checkLauncherValues } from './platform.ts';
 
 /** What `npm start` honours besides the port variables; see the README's table. All optional. */
 const CommonSchema = Type.Object({
@@ -53,6 +54,9 @@ export function readLauncherConfig(
   }
   const schema = Type.Object({ ...ports, ...CommonSchema.properties });
   const config = loadConfig(schema, env) as Static<typeof CommonSchema> & Record<string, unknown>;
+  // The variables the manifests' launcher values name (SMTP_URL, ADMIN_PASSWORD…), each from X or
+  // X_FILE like the settings above: checked now, read again for each service's environment.
+  checkLauncherValues(services, env);
   return {
     ...config,
     ports: Object.fromEntries(Object.keys(ports).map((k) => [k, config[k] as number | undefined])),

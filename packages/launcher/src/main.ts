@@ -23,6 +23,7 @@ import { watchParent } from './parent.ts';
 import { assertPortsFree, LaunchError } from './ports.ts';
 import { prettyLogs } from './pretty.ts';
 import { killAllNow, prefixer, spawnService, stopAll, useColour } from './processes.ts';
+import { postgresProgress, progress, startingProgress } from './progress.ts';
 import { waitStackReady } from './readiness.ts';
 import { ensureDataDir, loadOrCreateKeyEncryptionKey } from './secrets.ts';
 import { HOST, type PlannedService, planServices, type Stack, serviceEnv } from './services.ts';
@@ -56,6 +57,8 @@ let releaseDataDir: (() => void) | undefined;
 let preparing: Promise<unknown> = Promise.resolve();
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
+/** What the launch is doing meanwhile (progress.ts): `say` at LOG_LEVEL=info, else nothing. */
+let sayProgress: (line: string) => void = () => {};
 
 async function shutdown(code: number, reason?: string): Promise<void> {
   if (stopping) return;
@@ -119,13 +122,16 @@ function start(
   // Stopping already: a service started now would be after shutdown looked for what to stop.
   if (stopping) return Promise.resolve();
   const format = dev ? prettyLogs(useColour) : undefined;
+  // Once: the files it reads (ADMIN_PASSWORD_FILE…) are read at start, not again at a restart,
+  // where a file gone since would have no one to report it to.
+  const env = serviceEnv(service, stack, databaseUrl);
   const supervisor = supervise({
     name,
     url: service.url,
     spawn: () =>
       spawnService(name, service.entry, {
         cwd: root,
-        env: serviceEnv(service, stack, databaseUrl),
+        env,
         prefix,
         nodeOptions: service.spec.node_options,
         format,
@@ -152,6 +158,7 @@ async function prepare() {
   const services = loadManifests(root);
   entryName = entryPoint(services)?.name;
   const config = readLauncherConfig(services);
+  sayProgress = progress(config.LOG_LEVEL as string, say);
   const dataDir = path.resolve(config.DATA_DIR);
   await ensureDataDir(dataDir);
   releaseDataDir = await lockDataDir(dataDir);
@@ -175,6 +182,7 @@ async function prepare() {
   }
   // The services run compiled, as their images do (compile.ts): `npm start` all in one build,
   // `npm run dev` each in its own, compiled again for a restart.
+  sayProgress('compiling the services…');
   await removeStaleBuilds(root);
   builds = compiledDir(root);
   if (dev) {
@@ -205,6 +213,7 @@ async function main() {
   const { services, config, dataDir, planned, keyEncryptionKey } = await preparation;
   if (stopping) return;
 
+  sayProgress(postgresProgress(config.POSTGRES_URL, dataDir));
   postgres = startPostgres(config, dataDir);
   const server = (await postgres)!;
   if (stopping) return;
@@ -220,10 +229,12 @@ async function main() {
     urls: Object.fromEntries(planned.map((s) => [s.spec.name, s.url])),
   };
   const prefix = prefixer(planned.map((s) => s.spec.name));
-  const launch = (services: PlannedService[]) =>
-    Promise.all(
+  const launch = (services: PlannedService[]) => {
+    if (services.length) sayProgress(startingProgress(services.map((s) => s.spec.name)));
+    return Promise.all(
       services.map((s) => start(s, stack, databases.get(s.spec.name), prefix(s.spec.name))),
     );
+  };
   await launch(planned.filter((s) => s.spec.start_first));
   if (stopping) return;
   await launch(planned.filter((s) => !s.spec.start_first));

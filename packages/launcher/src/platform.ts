@@ -1,3 +1,4 @@
+import { readSetting } from '@platform/config';
 import {
   edgeRoutesSetting,
   entryPoint,
@@ -35,9 +36,14 @@ export function platformValue(setting: string, stack: Stack): string | undefined
   return target && stack.urls[target.name];
 }
 
+const TEMPLATE_VARIABLE = /\$\{([A-Z][A-Z0-9_]*)\}/g;
+
 /**
  * An own setting's `launcher` template: `${VAR}` from the launcher's environment, `${DATA_DIR}`
- * its data folder. Unset when any variable it names is unset or empty, so that the service's own
+ * its data folder. VAR is read as a service reads its settings (packages/config's readSetting):
+ * from the file VAR_FILE names when that is set (one trailing newline and a byte order mark
+ * dropped; an unreadable or empty file, or VAR and VAR_FILE both set, is a ConfigError), else
+ * VAR itself. Unset when any variable it names is unset or empty, so that the service's own
  * default applies.
  */
 export function launcherValue(
@@ -46,12 +52,27 @@ export function launcherValue(
   dataDir: string,
 ): string | undefined {
   let unset = false;
-  const value = template.replace(/\$\{([A-Z][A-Z0-9_]*)\}/g, (_, name: string) => {
-    const found = name === 'DATA_DIR' ? dataDir : env[name];
+  const value = template.replace(TEMPLATE_VARIABLE, (_, name: string) => {
+    const found = name === 'DATA_DIR' ? dataDir : readSetting(name, env);
     if (!found) unset = true;
     return found ?? '';
   });
   return unset ? undefined : value;
+}
+
+/**
+ * Reads every variable the manifests' `launcher` templates name, as launcherValue does, so that
+ * a bad one (ADMIN_PASSWORD_FILE naming a missing file, SMTP_URL and SMTP_URL_FILE both set)
+ * stops `npm start` at once with the services' own message, before PostgreSQL and the compile.
+ */
+export function checkLauncherValues(services: readonly Service[], env: NodeJS.ProcessEnv): void {
+  for (const service of services) {
+    for (const setting of Object.values(service.settings.own)) {
+      if (setting.launcher === undefined) continue;
+      for (const [, name] of setting.launcher.matchAll(TEMPLATE_VARIABLE))
+        if (name !== 'DATA_DIR') readSetting(name!, env);
+    }
+  }
 }
 
 export type { Service };

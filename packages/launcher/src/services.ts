@@ -106,7 +106,8 @@ export function serviceEnv(
   const env: NodeJS.ProcessEnv = { ...base };
   for (const key of serviceVariables(stack.services)) {
     delete env[key];
-    // packages/config would read X from X_FILE too, and refuses both at once.
+    // packages/config would read X from X_FILE too, and refuses both at once. An X_FILE for a
+    // setting valued here has been read already, by launcherValue: its value is X below.
     delete env[`${key}_FILE`];
   }
   const { platform, own } = service.spec.settings;

@@ -37,7 +37,7 @@ export const OwnSetting = Type.Object(
       Type.String({
         description:
           // biome-ignore lint/suspicious/noTemplateCurlyInString: the launcher's ${VAR}, not JavaScript's
-          "Its value under npm start, for this service only: ${VAR} is VAR of npm start's environment (unset: the setting is unset), ${DATA_DIR} its data folder. Absent: npm start's environment passes through as it is.",
+          "Its value under npm start, for this service only: ${VAR} is VAR of npm start's environment, or read from the file VAR_FILE names (unset: the setting is unset), ${DATA_DIR} its data folder. Absent: npm start's environment passes through as it is.",
       }),
     ),
     compose: Type.Optional(

@@ -74,8 +74,8 @@ export async function watchFeed(options: FeedWatchOptions): Promise<FeedWatch> {
       readFailed: 'reading the newest revocation id failed',
       listeningAgain: 'listening for revocations again',
       lost: 'lost the revocation feed listener; polling the table until it is back',
-      cannotListen:
-        'cannot listen for revocations (a pooler in transaction mode?); polling the table',
+      cannotListen: 'cannot listen for revocations',
+      instead: 'polling the table',
       notConnected: 'revocation feed listener not connected',
     },
     maxHeld: options.maxHeld ?? MAX_HELD_POLLS,

@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { createServer, type Socket } from 'node:net';
+import { type TestContext, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { NotHeardError, watchVersion } from '../src/index.ts';
+import { cannotListenLine } from '../src/value-watch.ts';
+
+/** The watch's warnings; the version itself is never read from a database here. */
+async function warningsOf(t: TestContext, url: string, until: number) {
+  const warnings: string[] = [];
+  const log = { info() {}, debug() {}, warn: (_: object, msg: string) => warnings.push(msg) };
+  const watched = await watchVersion({
+    url,
+    channel: 'list_stamp',
+    read: async () => '0',
+    log,
+    listen: { retryMs: 50, maxRetryMs: 200 },
+  });
+  t.after(() => watched.close());
+  const deadline = Date.now() + until;
+  while (warnings.length === 0 && Date.now() < deadline) await sleep(20);
+  return warnings;
+}
+
+// A first connection that failed for any reason was logged as `cannot listen on list_stamp (a
+// pooler in transaction mode?)`: under load (a timeout) or before PostgreSQL was up (refused),
+// operators went looking for a pooler there was not.
+test('a refused first connection is logged as refused, not as a pooler', async (t) => {
+  const warnings = await warningsOf(t, 'postgres://nobody@127.0.0.1:1/none', 5000);
+  assert.deepEqual(warnings, [
+    'cannot listen on list_stamp yet (connect ECONNREFUSED 127.0.0.1:1); reading the version meanwhile, and trying again',
+  ]);
+});
+
+test('a first connection that times out is logged as a timeout, not as a pooler', async (t) => {
+  // Takes the connection and never answers PostgreSQL's start-up: the listener gives up after 5 s.
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    for (const socket of sockets) socket.destroy();
+    server.close();
+  });
+  const { port } = server.address() as { port: number };
+  const warnings = await warningsOf(t, `postgres://nobody@127.0.0.1:${port}/none`, 15_000);
+  assert.equal(warnings.length, 1, warnings.join('\n'));
+  assert.match(
+    warnings[0]!,
+    /^cannot listen on list_stamp yet \(.*timeout.*\); reading the version meanwhile, and trying again$/,
+  );
+  assert.doesNotMatch(warnings[0]!, /pooler/);
+});
+
+test('only a LISTEN that never hears its own NOTIFY names a pooler in transaction mode', () => {
+  const messages = { cannotListen: 'cannot listen on list_stamp', instead: 'reading the version' };
+  assert.equal(
+    cannotListenLine(
+      messages,
+      new NotHeardError('LISTEN did not hear its own NOTIFY within 5000 ms'),
+    ),
+    'cannot listen on list_stamp: its own NOTIFY never comes back (a pooler in transaction mode?); reading the version',
+  );
+  // Node's error for a name with several addresses, each refused, has no message of its own.
+  const refused = Object.assign(
+    new AggregateError([new Error('connect ECONNREFUSED ::1:5432')], ''),
+    {
+      code: 'ECONNREFUSED',
+    },
+  );
+  assert.equal(
+    cannotListenLine(messages, refused),
+    'cannot listen on list_stamp yet (connect ECONNREFUSED ::1:5432); reading the version meanwhile, and trying again',
+  );
+});

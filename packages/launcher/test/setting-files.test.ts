@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { ConfigError } from '@platform/config';
+import { loadManifests } from '@platform/manifest';
+import { readLauncherConfig } from '../src/config.ts';
+import { planServices, serviceEnv } from '../src/services.ts';
+
+const root = path.resolve(import.meta.dirname, '../../..');
+const services = loadManifests(root);
+
+/** Each service's environment under `npm start` with `env` as the launcher's. */
+function environments(env: NodeJS.ProcessEnv) {
+  const config = readLauncherConfig(services, env);
+  const { planned } = planServices(config, root, services);
+  const stack = {
+    config,
+    dataDir: root,
+    services,
+    urls: Object.fromEntries(planned.map((p) => [p.spec.name, p.url])),
+  };
+  return (name: string) =>
+    serviceEnv(planned.find((p) => p.spec.name === name)!, stack, 'postgres://x/db', env);
+}
+
+function secretsDir(t: { after(fn: () => void): void }) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'launcher-files-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return (name: string, content: string) => {
+    const file = path.join(dir, name);
+    writeFileSync(file, content);
+    return file;
+  };
+}
+
+// README: any setting X may come from a file, X_FILE=/path. The settings npm start values for a
+// service (SMTP_URL, ADMIN_PASSWORD…, its manifest's `launcher`) were read from X only, and
+// X_FILE was dropped: ADMIN_PASSWORD_FILE stopped auth with "ADMIN_PASSWORD is not set".
+test('X_FILE of a setting npm start values reaches the service as X, read as the services read it', (t) => {
+  const write = secretsDir(t);
+  const env = {
+    // Trimmed as packages/config trims a file: one trailing newline, a byte order mark.
+    SMTP_URL_FILE: write('smtp', 'smtp://mailer:s3cret@mail.example.com:587\n'),
+    ADMIN_PASSWORD_FILE: write('admin', '\uFEFFa long admin passphrase\r\n'),
+    ADMIN_EMAIL: 'root@example.com',
+    INFLUX_TOKEN_FILE: write('influx', 'influx-token\n'),
+    INFLUX_URL: 'http://127.0.0.1:8086',
+    INFLUX_DB: 'analytics',
+  };
+  const envOf = environments(env);
+  const auth = envOf('auth');
+  assert.equal(auth.SMTP_URL, 'smtp://mailer:s3cret@mail.example.com:587');
+  assert.equal(auth.ADMIN_PASSWORD, 'a long admin passphrase');
+  assert.equal(auth.ADMIN_EMAIL, 'root@example.com');
+  // The service is handed the value, never both it and a file (packages/config refuses both).
+  assert.equal(auth.SMTP_URL_FILE, undefined);
+  assert.equal(auth.ADMIN_PASSWORD_FILE, undefined);
+  const analytics = envOf('analytics');
+  assert.equal(analytics.INFLUX_TOKEN, 'influx-token');
+  assert.equal(analytics.INFLUX_TOKEN_FILE, undefined);
+  // Another service's secret does not leak into one that does not declare it.
+  assert.equal(envOf('main').ADMIN_PASSWORD, undefined);
+});
+
+test("a bad X_FILE stops npm start at once with the services' own message", (t) => {
+  const write = secretsDir(t);
+  const refused = (env: NodeJS.ProcessEnv, message: string) =>
+    assert.throws(
+      () => readLauncherConfig(services, env),
+      (error: unknown) => error instanceof ConfigError && error.message === message,
+    );
+  const smtp = write('smtp', 'smtp://mail.example.com\n');
+  refused(
+    { SMTP_URL: 'smtp://other.example.com', SMTP_URL_FILE: smtp },
+    'SMTP_URL and SMTP_URL_FILE are both set: expected one of them',
+  );
+  const missing = path.join(path.dirname(smtp), 'absent');
+  refused(
+    { ADMIN_PASSWORD_FILE: missing },
+    `ADMIN_PASSWORD_FILE is invalid: cannot read ${missing} (ENOENT)`,
+  );
+  const empty = write('empty', '\n');
+  refused({ OIDC_PROVIDERS_FILE: empty }, `OIDC_PROVIDERS_FILE is invalid: ${empty} is empty`);
+});
