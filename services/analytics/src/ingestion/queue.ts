@@ -25,9 +25,11 @@ const MAX_CHARS_PER_INSERT = 16_000_000;
 
 /**
  * A row's text as the queue stores it: Brotli at quality 2 with a window the row's size
- * (windowBits), ~180 µs for a 500-event `/track-event` row of ~43 KB, which becomes ~6.7 KB. Quality 1 is ~50 µs cheaper but leaves
- * ~7.8 KB, a hair under what fits a heap page (migration 0018: ~8 KB with the row's other
- * columns), so richer rows would spill; deflate at level 1 costs as much as quality 2 for 9 KB.
+ * (windowBits), ~180 µs for a 500-event `/track-event` row of ~43 KB measured alone (0.8 ms
+ * inside the service, where its blocks are fresh mappings: windowBits), which becomes ~6.7 KB.
+ * Quality 1 is ~50 µs cheaper but leaves ~7.8 KB, a hair under what fits a heap page (migration
+ * 0018: ~8 KB with the row's other columns), so richer rows would spill; deflate at level 1
+ * costs as much as quality 2 for 9 KB.
  * A row that fits stays whole in its heap page: PostgreSQL no longer cuts ~22 TOAST chunks out
  * of it, indexes, WAL-logs and deletes them, and the socket carries a sixth of the bytes. The
  * writer takes rows from memory (writer-cache.ts): they are read back only after a crash or a
@@ -42,13 +44,14 @@ const packing = (text: string) => ({
 });
 
 /**
- * The smallest Brotli window that holds the whole row (a window is 2^bits − 16 bytes). The
- * default, 22 bits, made the encoder allocate a ~4 MB ring buffer for every row: above glibc's
- * mmap threshold (128 KiB, fixed for idle memory: docs/performance.md), so a fresh mapping per
- * row whose pages each faulted in at ~14 µs on this machine — ~30 faults and twice the CPU of
- * a 64 KB window for a 43 KB row, the same bytes out (docs/analytics.md, session 28). Counted in
- * characters, not bytes: a row of multi-byte text gets a window short of its byte length, which
- * only costs matches further back than that.
+ * The smallest Brotli window that holds the whole row (a window is 2^bits − 16 bytes). With the
+ * default, 22 bits, the encoder also allocated a ~4 MB ring buffer per row; its blocks are above
+ * glibc's mmap threshold (128 KiB, fixed for idle memory: docs/performance.md), so each is a
+ * fresh mapping whose pages fault in at ~14 µs each on this machine. Sized to a ~32 KB row
+ * (measured alone, with the service's malloc settings): ~41 → 32 faults and ~1.0–1.5 → 0.8–0.95
+ * ms of CPU per row, the same bytes out (docs/analytics.md, session 28). Counted in characters,
+ * not bytes: a row of multi-byte text gets a window short of its byte length, which only costs
+ * matches further back than that.
  */
 const windowBits = (chars: number) =>
   Math.min(
