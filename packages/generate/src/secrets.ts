@@ -33,7 +33,7 @@ export const databaseUrlFile = (name: string) => `${envStem(name)}_DATABASE_URL`
 /**
  * The variable an own setting is a secret file of: a secret whose Compose value is one variable
  * that must be set (`${INFLUX_ANALYTICS_PASSWORD:?…}`), which init.sh generates when not given.
- * An optional one (`${ADMIN_PASSWORD:-}`) stays a plain variable: nothing to generate.
+ * An optional one (`${ADMIN_PASSWORD:-}`) is optionalSecretVariable's: nothing to generate.
  */
 export function secretFileVariable(setting: OwnSetting): string | undefined {
   if (!setting.secret || setting.compose === undefined) return undefined;
