@@ -47,3 +47,30 @@ test('a secret whose Compose value takes a variable in any other form is refused
   assert.doesNotThrow(() => generateAll(root, withAdminPassword('not-from-env')));
   assert.doesNotThrow(() => generateAll(root, withAdminPassword(`$\${literal}`)));
 });
+
+// One variable, two services: auth's optional ADMIN_PASSWORD (`${X:-}`) came first and made it
+// an `optional` line, so another service's required `${ADMIN_PASSWORD:?…}` was never generated:
+// that service then stopped at every fresh start, its ADMIN_PASSWORD_FILE missing.
+test('a secret one service requires is generated even where another takes it as optional', () => {
+  const services = loadManifests(root).map((s) =>
+    s.name !== 'main'
+      ? s
+      : {
+          ...s,
+          settings: {
+            ...s.settings,
+            own: {
+              ...s.settings.own,
+              ADMIN_PASSWORD: {
+                description: 'the same password, required here',
+                secret: true,
+                compose: `\${ADMIN_PASSWORD:?set ADMIN_PASSWORD in .env}`,
+              },
+            },
+          },
+        },
+  );
+  const init = generateAll(root, services).find((g) => g.file === 'deploy/secrets/init.sh')!;
+  assert.match(init.content, /^secret ADMIN_PASSWORD "\$node"$/m);
+  assert.doesNotMatch(init.content, /^optional ADMIN_PASSWORD /m);
+});
