@@ -67,6 +67,14 @@ export function fromFile(key: string, env: Record<string, string | undefined>): 
   if (bytes.length > MAX_FILE_BYTES) {
     throw new ConfigError(`${key}_FILE is invalid: ${file} holds more than 128 KiB`);
   }
+  // No environment variable holds a NUL, so X_FILE would give what no X can: text saved as UTF-16
+  // (PowerShell 5's `echo pw > file`) became a password of interleaved NULs no one could type, and
+  // the launcher, handing it on as X, had spawn refuse it with the value in the message.
+  if (bytes.includes(0)) {
+    throw new ConfigError(
+      `${key}_FILE is invalid: ${file} holds a NUL byte (text saved as UTF-16? save it as UTF-8)`,
+    );
+  }
   // A byte order mark (Notepad, PowerShell's `Out-File -Encoding utf8`) is no part of the value:
   // kept, it made a URL or a token that never matched, and the value looked right when printed.
   const value = bytes

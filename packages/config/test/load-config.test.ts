@@ -254,6 +254,22 @@ test('a UTF-8 byte order mark at the start of an X_FILE is no part of X', (t) =>
   );
 });
 
+test('an X_FILE holding a NUL byte is refused, its content never echoed', (t) => {
+  // No environment variable can hold one, so X and X_FILE would differ. Text saved as UTF-16
+  // (PowerShell 5's `echo pw > file`) was taken as a password of interleaved NULs that nobody
+  // could type, and the launcher passing it on as X printed it in spawn's refusal.
+  const dir = mkdtempSync(path.join(tmpdir(), 'config-file-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const utf16 = path.join(dir, 'secret');
+  writeFileSync(utf16, Buffer.from(`\ufeff${'s'.repeat(16)}\r\n`, 'utf16le'));
+  assert.throws(
+    () => loadConfig(Schema, { ...valid, SECRET: undefined, SECRET_FILE: utf16 }),
+    new ConfigError(
+      `SECRET_FILE is invalid: ${utf16} holds a NUL byte (text saved as UTF-16? save it as UTF-8)`,
+    ),
+  );
+});
+
 test('an X_FILE whose file is empty is an error, not X unset', (t) => {
   // Unset, a setting with a default (or an optional one: REDIS_URL, and the gateway would count
   // rate limits per replica) would quietly take it; a file named but empty is a secret that was

@@ -58,8 +58,8 @@ export interface ValueWatchOptions<T> {
    * heartbeat only notices after `heartbeatMs` plus its probe timeout (35 s by default).
    */
   safetyMs?: number;
-  /** Reconnect backoff and heartbeat of the LISTEN connection (tests shorten them). */
-  listen?: { retryMs?: number; maxRetryMs?: number; heartbeatMs?: number };
+  /** Reconnect backoff, heartbeat and probe wait of the LISTEN connection (tests shorten them). */
+  listen?: { retryMs?: number; maxRetryMs?: number; heartbeatMs?: number; probeTimeoutMs?: number };
 }
 
 export interface ValueWatch<T> {
@@ -189,6 +189,8 @@ export function watchValue<T>(options: ValueWatchOptions<T>): ValueWatch<T> {
   pollTable(fallbackMs);
   let wasListening = false;
   let outage = false;
+  /** This outage's warnings named the pooler already (its one cause that retrying never cures). */
+  let toldNotHeard = false;
   const listener = listenToChannel({
     url: options.url,
     channel: options.channel,
@@ -205,13 +207,19 @@ export function watchValue<T>(options: ValueWatchOptions<T>): ValueWatch<T> {
       if (outage) log.info({}, messages.listeningAgain);
       wasListening = true;
       outage = false;
+      toldNotHeard = false;
     },
     onLost(err) {
       pollTable(fallbackMs);
-      // Once per outage: the listener reports every failed reconnect attempt.
+      // Once per outage: the listener reports every failed reconnect attempt. But a pooler met
+      // after another first failure (refused while PostgreSQL or PgBouncer came up) is said too:
+      // retrying never cures it, and at debug alone the table was read for ever, unexplained.
+      const notHeard = err instanceof NotHeardError;
       if (!outage)
         log.warn({ err }, wasListening ? messages.lost : cannotListenLine(messages, err));
+      else if (notHeard && !toldNotHeard) log.warn({ err }, cannotListenLine(messages, err));
       else log.debug({ err }, messages.notConnected);
+      if (notHeard) toldNotHeard = true;
       outage = true;
     },
   });

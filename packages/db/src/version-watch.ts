@@ -27,8 +27,8 @@ export interface VersionWatchOptions {
    * heartbeat only notices after `heartbeatMs` plus its probe timeout (35 s by default).
    */
   safetyMs?: number;
-  /** Reconnect backoff and heartbeat of the LISTEN connection (tests shorten them). */
-  listen?: { retryMs?: number; maxRetryMs?: number; heartbeatMs?: number };
+  /** Reconnect backoff, heartbeat and probe wait of the LISTEN connection (tests shorten them). */
+  listen?: { retryMs?: number; maxRetryMs?: number; heartbeatMs?: number; probeTimeoutMs?: number };
 }
 
 export interface VersionWatch {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
 import { type TestContext, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { tcpProxy } from '@platform/testing';
 import { NotHeardError, watchVersion } from '../src/index.ts';
 import { cannotListenLine } from '../src/value-watch.ts';
 
@@ -74,4 +75,57 @@ test('only a LISTEN that never hears its own NOTIFY names a pooler in transactio
     cannotListenLine(messages, refused),
     'cannot listen on list_stamp yet (connect ECONNREFUSED ::1:5432); reading the version meanwhile, and trying again',
   );
+});
+
+// The warning is once per outage, with its first error: a first connection refused (PostgreSQL,
+// or PgBouncer, not up yet at `docker compose up`) said `yet …, and trying again`, and when every
+// later attempt met a pooler in transaction mode (its own NOTIFY never back) that went to debug
+// alone: the watch read the table for ever, and no warning ever named the pooler.
+test('a pooler met after a first refused connection is still named, once', async (t) => {
+  const server = process.env.TEST_POSTGRES_URL!;
+  const dead = new URL(server);
+  dead.port = '1';
+  // What a transaction-mode pooler does to LISTEN: every message passes but notifications.
+  const proxy = await tcpProxy(dead.toString(), {
+    fromServer() {
+      let buffered = Buffer.alloc(0);
+      return (chunk) => {
+        buffered = Buffer.concat([buffered, chunk]);
+        const passed: Buffer[] = [];
+        while (buffered.length >= 5) {
+          const size = 1 + buffered.readUInt32BE(1);
+          if (buffered.length < size) break;
+          if (buffered[0] !== 'A'.charCodeAt(0)) passed.push(buffered.subarray(0, size));
+          buffered = buffered.subarray(size);
+        }
+        return Buffer.concat(passed);
+      };
+    },
+  });
+  t.after(() => proxy.close());
+  const warnings: string[] = [];
+  const log = { info() {}, debug() {}, warn: (_: object, msg: string) => warnings.push(msg) };
+  const watched = await watchVersion({
+    url: proxy.url,
+    channel: 'list_stamp',
+    read: async () => '0',
+    log,
+    listen: { retryMs: 50, maxRetryMs: 200, probeTimeoutMs: 300 },
+  });
+  t.after(() => watched.close());
+  const until = async (count: number, ms: number) => {
+    const deadline = Date.now() + ms;
+    while (warnings.length < count && Date.now() < deadline) await sleep(20);
+  };
+  await until(1, 5000);
+  assert.equal(warnings.length, 1, warnings.join('\n'));
+  assert.match(warnings[0]!, /^cannot listen on list_stamp yet \(/);
+  // The server is up now, behind the pooler.
+  proxy.failOver(server);
+  await until(2, 5000);
+  // Several deaf attempts more: still the one pooler warning.
+  await sleep(1500);
+  assert.deepEqual(warnings.slice(1), [
+    'cannot listen on list_stamp: its own NOTIFY never comes back (a pooler in transaction mode?); reading the version',
+  ]);
 });

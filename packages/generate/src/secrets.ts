@@ -33,7 +33,7 @@ export const databaseUrlFile = (name: string) => `${envStem(name)}_DATABASE_URL`
 /**
  * The variable an own setting is a secret file of: a secret whose Compose value is one variable
  * that must be set (`${INFLUX_ANALYTICS_PASSWORD:?…}`), which init.sh generates when not given.
- * An optional one (`${ADMIN_PASSWORD:-}`) stays a plain variable: nothing to generate.
+ * An optional one (`${ADMIN_PASSWORD:-}`) is optionalSecretVariable's: nothing to generate.
  */
 export function secretFileVariable(setting: OwnSetting): string | undefined {
   if (!setting.secret || setting.compose === undefined) return undefined;
@@ -126,6 +126,13 @@ export function generatedSecrets(
   platform: Map<string, string> = readPlatformFiles(root),
 ): ServiceSecrets[] {
   const made = new Set(written.secrets);
+  // Required by any service, it is generated, whichever service names it first: an `optional`
+  // line for one that another requires left that one without its file on a fresh start.
+  const required = new Set(
+    services.flatMap((s) =>
+      Object.values(s.settings.own).flatMap((setting) => secretFileVariable(setting) ?? []),
+    ),
+  );
   return services.map((s) => {
     const variables: string[] = [];
     const lines: string[] = [];
@@ -144,7 +151,7 @@ export function generatedSecrets(
       if (!name || made.has(name)) continue;
       made.add(name);
       variables.push(name);
-      lines.push(`${variable ? 'secret' : 'optional'} ${name} "$node"`);
+      lines.push(`${required.has(name) ? 'secret' : 'optional'} ${name} "$node"`);
     }
     const files = secretFilesOf(s, platform);
     if (files.length) lines.push(`give ${s.name} ${files.join(' ')}`);

@@ -2,6 +2,7 @@ import { ensureDatabase } from '@platform/db';
 import type { LauncherConfig } from './config.ts';
 import { LaunchError } from './ports.ts';
 import { startEmbeddedPostgres } from './postgres.ts';
+import { postgresAddress } from './progress.ts';
 import type { PlannedService } from './services.ts';
 
 export interface PostgresServer {
@@ -47,10 +48,11 @@ export async function createDatabases(
   for (const { spec } of services) {
     if (!spec.database) continue;
     const url = await ensureDatabase(server.url, spec.name).catch((error: unknown) => {
-      const { host } = new URL(server.url);
+      // Where pg connected (a `?host=` wins), and nothing of the userinfo.
+      const address = postgresAddress(server.url);
       const reason = error instanceof Error ? error.message : String(error);
       throw new LaunchError(
-        `could not create database ${spec.name} on PostgreSQL at ${host}: ${reason}`,
+        `could not create database ${spec.name} on PostgreSQL${address ? ` at ${address}` : ''}: ${reason}`,
       );
     });
     urls.set(spec.name, url);

@@ -41,6 +41,33 @@ test("PostgreSQL's progress line says when a first start creates the cluster", (
   );
 });
 
+// The line named what `new URL` calls the host, which is not always where pg connects: the
+// socket form's host is in the query (`at  (POSTGRES_URL)`, an empty address), a `?host=` or
+// `?port=` wins over the authority's, and a password with an unencoded `/`, `?` or `#` ends the
+// authority early, so that the user and the start of the password were printed as the host.
+test("PostgreSQL's progress line names where pg connects, and nothing of the userinfo or query", () => {
+  const at = (url: string) => postgresProgress(url, tmpdir());
+  const line = (address: string) => `connecting to PostgreSQL at ${address} (POSTGRES_URL)…`;
+  assert.equal(at('postgres://user:pa@ss@db.example.com/app'), line('db.example.com'));
+  assert.equal(at('postgres://u:p%40ss@[::1]:5433/app'), line('[::1]:5433'));
+  assert.equal(at('postgres:///app?host=/run/postgresql'), line('/run/postgresql'));
+  assert.equal(at('postgres://u:s3cret@%2Frun%2Fpostgresql/app'), line('/run/postgresql'));
+  assert.equal(
+    at('postgres://u@ignored:5432/app?password=s3cret&host=db.internal&port=6543'),
+    line('db.internal:6543'),
+  );
+  assert.equal(at('postgresql://db.example.com/app?password=s3cret'), line('db.example.com'));
+  for (const url of [
+    'postgres://admin:1234/5678@db.example.com/app',
+    'postgres://admin:12#34@db.example.com/app',
+    'postgres://admin:12?34@db.example.com/app',
+  ]) {
+    const said = at(url);
+    assert.equal(said, 'connecting to PostgreSQL (POSTGRES_URL)…', url);
+    assert.doesNotMatch(said, /admin|12/, url);
+  }
+});
+
 // After npm's header nothing was said for 20 s or so while the services compiled and PostgreSQL
 // started: a newcomer took it for a hang.
 test('npm start says what it is doing while the stack starts', async (t) => {

@@ -84,3 +84,20 @@ test("a bad X_FILE stops npm start at once with the services' own message", (t) 
   const empty = write('empty', '\n');
   refused({ OIDC_PROVIDERS_FILE: empty }, `OIDC_PROVIDERS_FILE is invalid: ${empty} is empty`);
 });
+
+// No environment variable holds a NUL byte, but a file can (text saved as UTF-16, PowerShell 5's
+// `echo pw > file`): read from ADMIN_PASSWORD_FILE it reached spawn, whose refusal (`must be a
+// string without null bytes. Received '…'`) printed the password on the launcher's last line.
+test('an X_FILE holding a NUL byte is refused without its content, never handed to a service', (t) => {
+  const write = secretsDir(t);
+  const utf16 = write('admin', '');
+  writeFileSync(utf16, Buffer.from('\uFEFFhunter2hunter2\r\n', 'utf16le'));
+  assert.throws(
+    () => readLauncherConfig(services, { ADMIN_PASSWORD_FILE: utf16 }),
+    (error: unknown) =>
+      error instanceof ConfigError &&
+      error.message ===
+        `ADMIN_PASSWORD_FILE is invalid: ${utf16} holds a NUL byte (text saved as UTF-16? save it as UTF-8)` &&
+      !/h.?u.?n.?t.?e.?r/.test(error.message),
+  );
+});
