@@ -68,10 +68,7 @@ give() {
     *) rm -f "$file" ;;
     esac
   done
-  # An optional secret not given has no file (`optional`): nor has the service, then.
-  for name in "$@"; do
-    if [ -f "$dir/$name" ]; then copy "$name" "$target" "$node"; else rm -f "$target/$name"; fi
-  done
+  for name in "$@"; do copy "$name" "$target" "$node"; done
 }
 
 random() {
@@ -90,18 +87,6 @@ secret() {
     # random's failure from `set -e`, and an empty password would be written.
     fresh=$(random)
     write "$1" "$2" "$fresh"
-  fi
-}
-
-# optional NAME OWNER: a secret only there when given (ADMIN_PASSWORD, OIDC_PROVIDERS): written
-# then, and a file from an earlier start removed when it no longer is. compose.yaml names its
-# file (NAME_FILE) only when NAME is given; nothing is generated for it.
-optional() {
-  eval "given=\${$1:-}"
-  if [ -n "$given" ]; then
-    write "$1" "$2" "$given"
-  else
-    rm -f "$dir/$1"
   fi
 }
 
@@ -155,11 +140,7 @@ secret GRAFANA_SECRET_KEY "$grafana"
 give gateway SERVICE_TOKEN REDIS_URL
 secret AUTH_DB_PASSWORD "$postgres"
 url AUTH_DATABASE_URL "$node" "postgres://auth:$(value AUTH_DB_PASSWORD)@postgres:5432/auth"
-optional KEY_ENCRYPTION_KEY_PREVIOUS "$node"
-optional ADMIN_EMAIL "$node"
-optional OIDC_PROVIDERS "$node"
-optional ADMIN_PASSWORD "$node"
-give auth AUTH_DATABASE_URL KEY_ENCRYPTION_KEY SERVICE_TOKEN REDIS_URL KEY_ENCRYPTION_KEY_PREVIOUS ADMIN_EMAIL OIDC_PROVIDERS ADMIN_PASSWORD
+give auth AUTH_DATABASE_URL KEY_ENCRYPTION_KEY SERVICE_TOKEN REDIS_URL
 secret MAIN_DB_PASSWORD "$postgres"
 url MAIN_DATABASE_URL "$node" "postgres://main:$(value MAIN_DB_PASSWORD)@postgres:5432/main"
 give main MAIN_DATABASE_URL SERVICE_TOKEN REDIS_URL

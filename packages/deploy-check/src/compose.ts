@@ -208,7 +208,7 @@ function readEnvFile(
   return { env, documented };
 }
 
-const VARIABLE = /\$(\$|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}|[A-Za-z_][A-Za-z0-9_]*)/g;
+const VARIABLE = /\$(\$|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}|[A-Za-z_][A-Za-z0-9_]*)/g;
 
 function interpolateAll(
   node: unknown,
@@ -226,10 +226,7 @@ function interpolateAll(
   return node;
 }
 
-/**
- * Compose's `${VAR}`, `${VAR:-default}`, `${VAR:?message}`, `${VAR:+replacement}` and `$$`,
- * against the given values.
- */
+/** Compose's `${VAR}`, `${VAR:-default}`, `${VAR:?message}` and `$$`, against the given values. */
 function interpolate(
   text: string,
   env: Map<string, string>,
@@ -251,7 +248,6 @@ function interpolate(
         );
       }
       if (op?.endsWith('-')) return empty ? (arg ?? '') : value!;
-      if (op?.endsWith('+')) return empty ? '' : (arg ?? '');
       return value ?? '';
     },
   );

@@ -28,8 +28,6 @@ const initText = readFileSync(INIT, 'utf8');
 /** The files init.sh writes: `secret NAME …` (kept once made) and `url NAME …` (rewritten). */
 const secrets = [...initText.matchAll(/^secret ([A-Z0-9_]+) /gm)].map((m) => m[1]!);
 const urls = [...initText.matchAll(/^url ([A-Z0-9_]+) /gm)].map((m) => m[1]!);
-/** `optional NAME …`: written only when given (ADMIN_PASSWORD), else no file. */
-const optionals = [...initText.matchAll(/^optional ([A-Z0-9_]+) /gm)].map((m) => m[1]!);
 
 function scratch(t: TestContext): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'secrets-'));
@@ -215,15 +213,17 @@ test('compose.yaml requires no variable and hands every secret over as a file of
   for (const name of secrets) {
     assert.equal(initEnv[name], `\${${name}:-}`, `init-secrets takes ${name} from .env`);
   }
-  const written = new Set([...secrets, ...urls, ...optionals]);
+  const written = new Set([...secrets, ...urls]);
   for (const [name, service] of Object.entries(services)) {
     if (name === 'init-secrets') continue;
     const env = Object.entries((service.environment ?? {}) as Record<string, unknown>);
     for (const [key, raw] of env) {
       const value = String(raw);
       assert.doesNotMatch(value, /:\/\/[^/@\s]*:[^/@\s]+@/, `${name}.${key}: a password in a URL`);
-      // An optional secret a user may give (ADMIN_PASSWORD) is a file too, named when given.
-      assert.doesNotMatch(key, /(PASSWORD|TOKEN|ENCRYPTION_KEY)$/, `${name}.${key} is a value`);
+      if (/(PASSWORD|TOKEN|ENCRYPTION_KEY)$/.test(key)) {
+        // Only an optional secret a user may give (ADMIN_PASSWORD): nothing to generate.
+        assert.match(value, /^\$\{[A-Z0-9_]+:-\}$/, `${name}.${key} is a value, not a file`);
+      }
     }
     const read = [...JSON.stringify(service).matchAll(/\/run\/secrets\/([A-Za-z0-9_]+)/g)];
     if (!read.length) continue;
@@ -360,9 +360,7 @@ test("each service's own volume holds the secrets it reads, and nothing else", (
   for (const name of ours) mkdirSync(path.join(volumes, name), { recursive: true });
   // A file left from an earlier start, which the service no longer reads.
   writeFileSync(path.join(volumes, 'gateway', 'AUTH_DATABASE_URL'), 'stale');
-  // Every optional secret given, so that each file a service names is there.
-  const given = Object.fromEntries(optionals.map((name) => [name, `given-${name}`]));
-  init(dir, { SERVICES_SECRETS_DIR: volumes, ...given });
+  init(dir, { SERVICES_SECRETS_DIR: volumes });
   const all = contents(dir);
   for (const name of ours) {
     const reads = [

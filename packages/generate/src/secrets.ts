@@ -33,23 +33,11 @@ export const databaseUrlFile = (name: string) => `${envStem(name)}_DATABASE_URL`
 /**
  * The variable an own setting is a secret file of: a secret whose Compose value is one variable
  * that must be set (`${INFLUX_ANALYTICS_PASSWORD:?…}`), which init.sh generates when not given.
- * An optional one (`${ADMIN_PASSWORD:-}`) is optionalSecretVariable's: nothing to generate.
+ * An optional one (`${ADMIN_PASSWORD:-}`) stays a plain variable: nothing to generate.
  */
 export function secretFileVariable(setting: OwnSetting): string | undefined {
   if (!setting.secret || setting.compose === undefined) return undefined;
   return /^\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?\?[^}]*)?\}$/.exec(setting.compose)?.[1];
-}
-
-/**
- * The variable an own setting is an optional secret file of: a secret whose Compose value is one
- * variable, empty by default (`${ADMIN_PASSWORD:-}`). init.sh writes its file only when it is
- * given (and removes one left from an earlier start), and compose.yaml names the file only then:
- * `ADMIN_PASSWORD_FILE: ${ADMIN_PASSWORD:+/run/secrets/ADMIN_PASSWORD}`, empty (unset, for
- * packages/config) otherwise. A value in the environment would show in `docker inspect`.
- */
-export function optionalSecretVariable(setting: OwnSetting): string | undefined {
-  if (!setting.secret || setting.compose === undefined) return undefined;
-  return /^\$\{([A-Za-z_][A-Za-z0-9_]*):-\}$/.exec(setting.compose)?.[1];
 }
 
 /** What init.sh's author wrote outside the generated region: its `secret` and `url` lines. */
@@ -98,7 +86,7 @@ export function secretFilesOf(service: Service, platform: Map<string, string>): 
     if (file) files.push(file);
   }
   for (const setting of Object.values(service.settings.own)) {
-    const variable = secretFileVariable(setting) ?? optionalSecretVariable(setting);
+    const variable = secretFileVariable(setting);
     if (variable) files.push(variable);
   }
   return [...new Set(files)];
@@ -126,13 +114,6 @@ export function generatedSecrets(
   platform: Map<string, string> = readPlatformFiles(root),
 ): ServiceSecrets[] {
   const made = new Set(written.secrets);
-  // Required by any service, it is generated, whichever service names it first: an `optional`
-  // line for one that another requires left that one without its file on a fresh start.
-  const required = new Set(
-    services.flatMap((s) =>
-      Object.values(s.settings.own).flatMap((setting) => secretFileVariable(setting) ?? []),
-    ),
-  );
   return services.map((s) => {
     const variables: string[] = [];
     const lines: string[] = [];
@@ -146,12 +127,10 @@ export function generatedSecrets(
     }
     for (const setting of Object.values(s.settings.own)) {
       const variable = secretFileVariable(setting);
-      const optional = optionalSecretVariable(setting);
-      const name = variable ?? optional;
-      if (!name || made.has(name)) continue;
-      made.add(name);
-      variables.push(name);
-      lines.push(`${required.has(name) ? 'secret' : 'optional'} ${name} "$node"`);
+      if (!variable || made.has(variable)) continue;
+      made.add(variable);
+      variables.push(variable);
+      lines.push(`secret ${variable} "$node"`);
     }
     const files = secretFilesOf(s, platform);
     if (files.length) lines.push(`give ${s.name} ${files.join(' ')}`);
