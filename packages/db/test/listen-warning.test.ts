@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { tcpProxy } from '@platform/testing';
 import { NotHeardError, watchVersion } from '../src/index.ts';
 import { cannotListenLine } from '../src/value-watch.ts';
+import { withoutNotifications } from './deaf-proxy.ts';
 
 /** The watch's warnings; the version itself is never read from a database here. */
 async function warningsOf(t: TestContext, url: string, until: number) {
@@ -86,22 +87,7 @@ test('a pooler met after a first refused connection is still named, once', async
   const dead = new URL(server);
   dead.port = '1';
   // What a transaction-mode pooler does to LISTEN: every message passes but notifications.
-  const proxy = await tcpProxy(dead.toString(), {
-    fromServer() {
-      let buffered = Buffer.alloc(0);
-      return (chunk) => {
-        buffered = Buffer.concat([buffered, chunk]);
-        const passed: Buffer[] = [];
-        while (buffered.length >= 5) {
-          const size = 1 + buffered.readUInt32BE(1);
-          if (buffered.length < size) break;
-          if (buffered[0] !== 'A'.charCodeAt(0)) passed.push(buffered.subarray(0, size));
-          buffered = buffered.subarray(size);
-        }
-        return Buffer.concat(passed);
-      };
-    },
-  });
+  const proxy = await tcpProxy(dead.toString(), { fromServer: withoutNotifications });
   t.after(() => proxy.close());
   const warnings: string[] = [];
   const log = { info() {}, debug() {}, warn: (_: object, msg: string) => warnings.push(msg) };

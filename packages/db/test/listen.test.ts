@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { tcpProxy } from '@platform/testing';
 import pg from 'pg';
 import { type ChannelListenerOptions, listenToChannel, NotHeardError } from '../src/index.ts';
+import { withoutNotifications } from './deaf-proxy.ts';
 
 const server = process.env.TEST_POSTGRES_URL!;
 
@@ -68,23 +69,7 @@ test('notifications arrive, its own probes are not passed on, and it listens aga
  * pooler in transaction mode amounts to for LISTEN (it succeeds; nothing ever arrives).
  */
 async function deafProxy(t: TestContext): Promise<string> {
-  const proxy = await tcpProxy(server, {
-    fromServer() {
-      let buffered = Buffer.alloc(0);
-      return (chunk) => {
-        buffered = Buffer.concat([buffered, chunk]);
-        const passed: Buffer[] = [];
-        // Server messages: a type byte, then a length that counts itself but not the type.
-        while (buffered.length >= 5) {
-          const size = 1 + buffered.readUInt32BE(1);
-          if (buffered.length < size) break;
-          if (buffered[0] !== 'A'.charCodeAt(0)) passed.push(buffered.subarray(0, size));
-          buffered = buffered.subarray(size);
-        }
-        return Buffer.concat(passed);
-      };
-    },
-  });
+  const proxy = await tcpProxy(server, { fromServer: withoutNotifications });
   t.after(() => proxy.close());
   return proxy.url;
 }

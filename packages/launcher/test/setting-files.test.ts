@@ -11,9 +11,15 @@ import { planServices, serviceEnv } from '../src/services.ts';
 const root = path.resolve(import.meta.dirname, '../../..');
 const services = loadManifests(root);
 
-/** Each service's environment under `npm start` with `env` as the launcher's. */
-function environments(env: NodeJS.ProcessEnv) {
-  const config = readLauncherConfig(services, env);
+/**
+ * Each service's environment under `npm start` with `env` as the launcher's (or `launcher`, when
+ * the launcher's own settings are to be read from another environment).
+ */
+function environments(
+  env: NodeJS.ProcessEnv,
+  { launcher = env, databaseUrl = 'postgres://x/db' } = {},
+) {
+  const config = readLauncherConfig(services, launcher);
   const { planned } = planServices(config, root, services);
   const stack = {
     config,
@@ -22,7 +28,7 @@ function environments(env: NodeJS.ProcessEnv) {
     urls: Object.fromEntries(planned.map((p) => [p.spec.name, p.url])),
   };
   return (name: string) =>
-    serviceEnv(planned.find((p) => p.spec.name === name)!, stack, 'postgres://x/db', env);
+    serviceEnv(planned.find((p) => p.spec.name === name)!, stack, databaseUrl, env);
 }
 
 function secretsDir(t: { after(fn: () => void): void }) {
@@ -100,4 +106,22 @@ test('an X_FILE holding a NUL byte is refused without its content, never handed 
         `ADMIN_PASSWORD_FILE is invalid: ${utf16} holds a NUL byte (text saved as UTF-16? save it as UTF-8)` &&
       !/h.?u.?n.?t.?e.?r/.test(error.message),
   );
+});
+
+// packages/config reads any setting X from the file X_FILE names, and refuses both at once: a
+// setting npm start values itself must not meet the shell's X_FILE for it in a service.
+test("a setting npm start values is not also handed over as the shell's X_FILE", () => {
+  const env = environments(
+    {
+      SERVICE_TOKEN_FILE: '/run/secrets/SERVICE_TOKEN',
+      DATABASE_URL_FILE: '/run/secrets/AUTH_DATABASE_URL',
+      SMTP_PASSWORD_FILE: '/run/secrets/smtp',
+    },
+    { launcher: {}, databaseUrl: 'postgres://x/auth' },
+  )('auth');
+  assert.equal(env.DATABASE_URL, 'postgres://x/auth');
+  assert.equal(env.DATABASE_URL_FILE, undefined);
+  assert.equal(env.SERVICE_TOKEN_FILE, undefined);
+  // Any other variable still reaches the service as it is.
+  assert.equal(env.SMTP_PASSWORD_FILE, '/run/secrets/smtp');
 });
