@@ -1,4 +1,4 @@
-// Counts the queue rows packed (Brotli, src/ingestion/queue.ts packRow) while a test runs.
+// Counts the queue rows packed (Brotli, src/ingestion/row-packing.ts packRow) while a test runs.
 import { syncBuiltinESMExports } from 'node:module';
 import zlib from 'node:zlib';
 import type { Db, Tx } from '../src/db/index.ts';

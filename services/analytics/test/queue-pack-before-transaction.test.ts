@@ -14,7 +14,7 @@ import { startReceiver } from './destinations-receiver.ts';
 import { bearer, buildTestAnalytics, serviceHeaders, writeKeyAuth } from './helper.ts';
 
 /**
- * A large queue row is packed on libuv's thread pool (queue.ts packRowAsync): 60–140 ms for a
+ * A large queue row is packed on libuv's thread pool (row-packing.ts packRowAsync): 60–140 ms for a
  * client's largest. Packed inside the transaction that queues it, the request held a pooled
  * PostgreSQL connection, idle in transaction, all that time; under load that starves the pool.
  * The test fills the thread pool with opens of FIFOs, which block until released, so a packing

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { packRow, packRowAsync, unpackRow } from '../src/ingestion/queue.ts';
+import { packRow, packRowAsync, unpackRow } from '../src/ingestion/row-packing.ts';
 
 /** The window a Brotli stream declares in its first bits (RFC 7932, section 9.1). */
 function windowBitsOf(stream: Buffer) {

@@ -5,11 +5,11 @@ import { sql as query } from 'drizzle-orm';
 import { backlogStatement, queueBacklog } from '../src/ingestion/metrics.ts';
 import {
   dueRowsStatement,
-  packRow,
   pruneClaims,
   pruneClaimsStatement,
   rowsAfterStatement,
 } from '../src/ingestion/queue.ts';
+import { packRow } from '../src/ingestion/row-packing.ts';
 import { buildTestAnalytics, downStore, sql } from './helper.ts';
 
 /** Heap and index pages a statement reads (EXPLAIN's buffers of the whole plan). */

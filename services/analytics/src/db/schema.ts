@@ -38,7 +38,7 @@ export const queue = pgTable(
      */
     item: text(),
     /**
-     * The same JSON text, Brotli-compressed (queue.ts packRow): a 500-event `/track-event` row of
+     * The same JSON text, Brotli-compressed (row-packing.ts packRow): a 500-event `/track-event` row of
      * ~43 KB becomes ~6.7 KB, which stays in its heap page instead of ~22 TOAST chunks (migration
      * 0018: no compression by PostgreSQL, `toast_tuple_target` 8160).
      */

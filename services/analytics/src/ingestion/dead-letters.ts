@@ -2,9 +2,9 @@ import { and, desc, eq, lt, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/index.ts';
 import { storableText } from '../storable.ts';
 import type { PointNumbers } from './point-numbers.ts';
-import { packRowAsync } from './queue.ts';
 import type { Row } from './queue-rows.ts';
 import { readRow } from './queue-rows.ts';
+import { packRowAsync } from './row-packing.ts';
 import { ingestionDeadLetters as deadLetters } from './tables.ts';
 import type { Item } from './writer-batches.ts';
 

@@ -40,7 +40,7 @@ export function registerQueueMetrics(db: Db, registry: Registry): void {
 
 /**
  * Rows counted one by one at most; past this many, the span of their sequence numbers stands in.
- * A packed row fills most of a heap page (queue.ts packRow), so counting reads a page per row:
+ * A packed row fills most of a heap page (row-packing.ts packRow), so counting reads a page per row:
  * a million rows waiting (an outage) would be 8 GB read at every scrape. Ten thousand is twice
  * what the backlog alert fires at.
  */
