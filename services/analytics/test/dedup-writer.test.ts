@@ -238,3 +238,42 @@ test('copies of a Segment message, whose events share the messageId as their id,
   await t.drained();
   assert.deepEqual(written.map((e) => e.id).sort(), ['seg-copy-1', 'seg-copy-2']);
 });
+
+test('in a batch where only some events carry a message id, only the repeats are dropped', async () => {
+  const t = await buildTestAnalytics();
+  const user = await t.user();
+  const send = async (events: { name: string; id?: string }[]) => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/analytics/v1/track-event',
+      headers: bearer(user.accessToken),
+      payload: {
+        events: events.map((e) => ({
+          event: 'mixed.sent',
+          properties: { name: e.name },
+          ...(e.id ? { message_id: e.id } : {}),
+        })),
+      },
+    });
+    assert.equal(res.statusCode, 202, res.body);
+  };
+  await send([{ name: 'a', id: 'm1' }, { name: 'b' }, { name: 'c', id: 'm2' }]);
+  await t.drained();
+  // The keyed events sit at 0, 2 and 3: a claim's outcome must land on its own event.
+  await send([
+    { name: 'd', id: 'm2' },
+    { name: 'e' },
+    { name: 'f', id: 'm1' },
+    { name: 'g', id: 'm3' },
+  ]);
+  await t.drained();
+  const rows = await sql(
+    t.databaseUrl,
+    `select properties->>'name' as name from events where user_id = $1 order by 1`,
+    [user.id],
+  );
+  assert.deepEqual(
+    rows.map((r) => r.name),
+    ['a', 'b', 'c', 'e', 'g'],
+  );
+});

@@ -2,13 +2,13 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { QueuedEvent, Store } from '../store/types.ts';
 import type { Row } from './queue-rows.ts';
 import { type EncodedRow, numberItem } from './writer-batches.ts';
-import { claimsOf, type ItemClaim, type OnClaimed } from './writer-claims.ts';
+import { claimsOf, type OnClaimed, type RowClaims } from './writer-claims.ts';
 
 /**
  * A row as the cache keeps it: its items, or the body the store made of them
  * (Store.encodeEvents) with its items' message id claims.
  */
-export type Cached = Row | (EncodedRow & { claims?: ItemClaim[] });
+export type Cached = Row | (EncodedRow & { claims?: RowClaims });
 
 /** Items the writer keeps in memory at most (see Writer.remember). */
 const MAX_CACHED_ITEMS = 50_000;
@@ -49,13 +49,13 @@ export function createRowCache(deps: {
     try {
       const claims = claimsOf(row.item);
       // What is handed over as ids are taken needs the items themselves.
-      if (claims.length && deps.onClaimed) return row;
+      if (claims && deps.onClaimed) return row;
       return {
         seq: row.seq,
         kind: row.kind,
         count: events.length,
         body: store.encodeEvents!(events),
-        ...(claims.length ? { claims } : {}),
+        ...(claims ? { claims } : {}),
       };
     } catch (err) {
       // The row is committed: failing its request now would make the client send it again.

@@ -4,25 +4,45 @@ import { decidedClaims, markHanded, recordClaims } from './queue.ts';
 import type { Row } from './queue-rows.ts';
 import type { EncodedRow } from './writer-batches.ts';
 
-/** An item's claim on its message id: where it sits in its row, and its fingerprint. */
-export interface ItemClaim {
-  index: number;
-  fp: string;
+/**
+ * The message id claims of a row's items: their fingerprints end to end (16 hex digits each) and
+ * the items they belong to, by index (null: every item, in order). One flat string per row, not an
+ * object and a string per item: a row waits in the writer's cache (writer-cache.ts) long enough to
+ * survive young-generation collections, and what survives is copied, twice, into the old
+ * generation; per item, an object and a 16-character slice of its 64-digit hash (which the slice
+ * kept alive) were ~150 bytes of that, as much as the row's line protocol (docs/analytics.md).
+ */
+export interface RowClaims {
+  fps: string;
+  at: number[] | null;
 }
 
+const FP = 16;
+
+/** How many items of the row carry a claim. */
+export const claimCount = (c: RowClaims) => c.fps.length / FP;
+/** The index in its row of the `k`th claim's item. */
+export const claimIndex = (c: RowClaims, k: number) => (c.at ? c.at[k]! : k);
+/** The `k`th claim's fingerprint. */
+export const claimFp = (c: RowClaims, k: number) => c.fps.slice(k * FP, k * FP + FP);
+
 /** The claims of a row's items: those that carry a message id's key (queue.ts QueuedItem). */
-export function claimsOf(items: Row['item']): ItemClaim[] {
-  const claims: ItemClaim[] = [];
+export function claimsOf(items: Row['item']): RowClaims | undefined {
+  const fps: string[] = [];
+  const at: number[] = [];
   for (let index = 0; index < items.length; index += 1) {
     const item = items[index];
     if (item && typeof item.key === 'string') {
-      claims.push({ index, fp: fingerprintOf(item.key) });
+      at.push(index);
+      fps.push(fingerprintOf(item.key));
     }
   }
-  return claims;
+  if (fps.length === 0) return undefined;
+  // join copies into one flat string; concatenated, it would keep every item's hash alive.
+  return { fps: fps.join(''), at: at.length === items.length ? null : at };
 }
 
-type Claimable = Row | (EncodedRow & { claims?: ItemClaim[] });
+type Claimable = Row | (EncodedRow & { claims?: RowClaims });
 
 /** Hands over the items that took their id (the destinations), in a transaction of its own. */
 export type OnClaimed = (tx: Tx, items: Record<string, unknown>[]) => Promise<void>;
@@ -48,14 +68,14 @@ export async function lostItems(
   onClaimed?: OnClaimed,
 ): Promise<Map<number, number[]>> {
   const lost = new Map<number, number[]>();
-  const keyed: { row: Claimable; claims: ItemClaim[] }[] = [];
+  const keyed: { row: Claimable; claims: RowClaims }[] = [];
   for (const row of rows) {
-    const claims = 'item' in row ? claimsOf(row.item) : (row.claims ?? []);
-    if (claims.length) keyed.push({ row, claims });
+    const claims = 'item' in row ? claimsOf(row.item) : row.claims;
+    if (claims) keyed.push({ row, claims });
   }
   if (keyed.length === 0) return lost;
   /** Rows whose items that took their id still wait to be handed over. */
-  const unhanded: { row: Row; claims: ItemClaim[]; lost: number[] }[] = [];
+  const unhanded: { row: Row; claims: RowClaims; lost: number[] }[] = [];
   await db.transaction(async (tx) => {
     const decided = await decidedClaims(
       tx,
@@ -64,14 +84,17 @@ export async function lostItems(
     const open = keyed.filter((k) => !decided.has(k.row.seq));
     const won = await dedup.claim(
       tx,
-      open.flatMap((k) => k.claims.map((c) => c.fp)),
+      open.flatMap((k) =>
+        Array.from({ length: claimCount(k.claims) }, (_, j) => claimFp(k.claims, j)),
+      ),
     );
     const outcomes: { seq: number; lost: number[]; handed: boolean }[] = [];
     let at = 0;
     for (const { row, claims } of open) {
       const losers: number[] = [];
-      for (const c of claims) if (!won[at++]) losers.push(c.index);
-      const hands = Boolean(onClaimed) && 'item' in row && losers.length < claims.length;
+      const count = claimCount(claims);
+      for (let j = 0; j < count; j += 1) if (!won[at++]) losers.push(claimIndex(claims, j));
+      const hands = Boolean(onClaimed) && 'item' in row && losers.length < count;
       outcomes.push({ seq: row.seq, lost: losers, handed: !hands });
     }
     await recordClaims(tx, outcomes);
@@ -92,7 +115,10 @@ export async function lostItems(
       const items: Record<string, unknown>[] = [];
       for (const { row, claims, lost: losers } of unhanded) {
         if (!marked.has(row.seq)) continue;
-        for (const c of claims) if (!losers.includes(c.index)) items.push(row.item[c.index]!);
+        for (let j = 0; j < claimCount(claims); j += 1) {
+          const index = claimIndex(claims, j);
+          if (!losers.includes(index)) items.push(row.item[index]!);
+        }
       }
       if (items.length) await onClaimed(tx, items);
     });
