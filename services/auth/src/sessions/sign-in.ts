@@ -67,10 +67,10 @@ export async function login(
     throw refusal ? tooManyFailures(refusal) : invalidCredentials();
   }
   await attempt.recordSuccess();
-  // Made with settings since raised: the password is at hand now, and only now.
+  // Weaker than today's settings (raised since): the password is at hand now, and only now.
   const rehashed =
     user.passwordHash && ctx.passwords.needsRehash(user.passwordHash)
-      ? await ctx.passwords.hash(input.password)
+      ? await ctx.passwords.rehash(user.passwordHash, input.password)
       : undefined;
   return signIn(ctx, user, client, {
     method: 'password',
@@ -135,7 +135,7 @@ export interface SignInOptions {
    * before the sign-in is refused (out of the transaction: see `signIn`).
    */
   password?: string;
-  /** The password hashed at today's settings, stored in place of `passwordHash` (needsRehash). */
+  /** The password hashed again (needsRehash), stored in place of `passwordHash`. */
   rehashed?: string;
 }
 
