@@ -154,6 +154,75 @@ test('instances at other settings side by side (a rollback): the hash is raised 
   }
 });
 
+test('a rehash that cannot be computed: the sign-in succeeds, the old hash stays, the next one rehashes', async () => {
+  const broken = await buildTestAuth(
+    {},
+    {
+      replicaOf: before,
+      passwordHasher: {
+        ...raised,
+        // argon2 could not allocate its memory, say.
+        hash: async () => Promise.reject(new Error('memory allocation failed')),
+        rehash: async () => Promise.reject(new Error('memory allocation failed')),
+      },
+    },
+  );
+  const user = await signUp(before.app);
+  const old = await storedHash(user.id);
+  const res = await signInOn(broken, user.email, user.password);
+  assert.equal(res.statusCode, 200, res.body);
+  assert.ok(res.json().access_token);
+  assert.equal(await storedHash(user.id), old);
+  const warned = broken.logs.lines.map((l) => JSON.parse(l)).filter((l) => l.level === 'warn');
+  assert.deepEqual(
+    warned.map((l) => [l.msg, l.user_id]),
+    [['password rehash failed; the old hash is kept', user.id]],
+  );
+  assertNoSecretLogged(broken, user.password);
+  assert.equal((await signIn(user.email, user.password)).statusCode, 200);
+  assert.equal(memoryOf(await storedHash(user.id)), RAISED.memoryCost);
+});
+
+test('a rehash whose write fails (a serialization failure): the sign-in succeeds, the old hash stays', async () => {
+  const user = await signUp(before.app);
+  const old = await storedHash(user.id);
+  // A real failure of the update, from the database: the id is a uuid the test just made.
+  await sql(
+    before.databaseUrl,
+    `create function refuse_rehash() returns trigger language plpgsql as $$ begin
+       raise exception 'could not serialize access due to concurrent update' using errcode = '40001';
+     end $$;
+     create trigger refuse_rehash before update of password_hash on users for each row
+       when (old.id = '${user.id}') execute function refuse_rehash()`,
+  );
+  const warnings = () =>
+    after.logs.lines
+      .map((l) => JSON.parse(l))
+      .filter((l) => l.level === 'warn' && l.user_id === user.id);
+  try {
+    const res = await signIn(user.email, user.password);
+    assert.equal(res.statusCode, 200, res.body);
+    // The session is there: its refresh token works.
+    const refreshed = await after.app.inject({
+      method: 'POST',
+      url: '/accounts/v1/refresh',
+      payload: { refresh_token: res.json().refresh_token },
+    });
+    assert.equal(refreshed.statusCode, 200, refreshed.body);
+    assert.equal(await storedHash(user.id), old);
+    assert.deepEqual(
+      warnings().map((l) => [l.msg, l.error.code]),
+      [['password rehash failed; the old hash is kept', '40001']],
+    );
+  } finally {
+    await sql(before.databaseUrl, 'drop function refuse_rehash cascade');
+  }
+  assertNoSecretLogged(after, user.password);
+  // The next sign-in tries again.
+  assert.equal((await signIn(user.email, user.password)).statusCode, 200);
+  assert.equal(memoryOf(await storedHash(user.id)), RAISED.memoryCost);
+});
+
 test('a wrong password leaves the old hash as it was', async () => {
   const user = await signUp(before.app);
   const old = await storedHash(user.id);
