@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseOptions } from '@node-rs/argon2';
+import { hash, parseOptions } from '@node-rs/argon2';
 import { createPasswordHasher } from '../src/credentials/hashing.ts';
-import { buildTestAuth, signUp, sql, TEST_ARGON2_PARAMS } from './helper.ts';
+import { buildTestAuth, signUp, sql, TEST_ARGON2_PARAMS, type TestAuth } from './helper.ts';
 
 /**
  * Hashes made before the settings were raised are made again at sign-in, the one moment the
@@ -45,9 +45,9 @@ const hasher = {
     }
     return ok;
   },
-  hash: async (password: string) => {
+  rehash: async (storedHash: string, password: string) => {
     if (racing.on) await bothHaveChecked;
-    return raised.hash(password);
+    return raised.rehash(storedHash, password);
   },
 };
 
@@ -58,12 +58,19 @@ const storedHash = async (id: string) =>
   (await sql(before.databaseUrl, 'select password_hash from users where id = $1', [id]))[0]
     .password_hash as string;
 const memoryOf = (hash: string) => parseOptions(hash).memoryCost;
-const signIn = (email: string, password: string) =>
-  after.app.inject({
+const signInOn = (auth: TestAuth, email: string, password: string) =>
+  auth.app.inject({
     method: 'POST',
     url: '/accounts/v1/login',
     payload: { email, password },
   });
+const signIn = (email: string, password: string) => signInOn(after, email, password);
+/** What an instance logged names neither the password nor any argon2 hash. */
+const assertNoSecretLogged = (auth: TestAuth, password: string) => {
+  const text = auth.logs.text();
+  assert.ok(!text.includes(password), 'the password was logged');
+  assert.ok(!text.includes('$argon2'), 'a password hash was logged');
+};
 
 test('a sign-in stores the password hashed at the raised settings; sessions and the password stay', async () => {
   const user = await signUp(before.app);
@@ -83,6 +90,137 @@ test('a sign-in stores the password hashed at the raised settings; sessions and 
   // Hashed once: the next sign-in finds it current and leaves it.
   assert.equal((await signIn(user.email, user.password)).statusCode, 200);
   assert.equal(await storedHash(user.id), rehashed);
+  assertNoSecretLogged(after, user.password);
+});
+
+test('a stored hash weaker in any setting is rehashed; one as strong or stronger is left', async () => {
+  const today = { algorithm: 2 as const, memoryCost: 32, timeCost: 2, parallelism: 2 };
+  const hasher = createPasswordHasher(today);
+  const made = (options: Parameters<typeof hash>[1]) =>
+    hash('a password', { ...today, ...options });
+  const weaker = {
+    memory: await made({ memoryCost: 16 }),
+    passes: await made({ timeCost: 1 }),
+    lanes: await made({ parallelism: 1 }),
+    output: await made({ outputLen: 16 }),
+    salt: await made({ salt: Buffer.alloc(8, 7) }),
+    // argon2i, and argon2's first version (0x10), stronger in every cost.
+    algorithm: await made({ algorithm: 1, memoryCost: 64, timeCost: 3 }),
+    version: await made({ version: 0, memoryCost: 64, timeCost: 3 }),
+  };
+  for (const [what, stored] of Object.entries(weaker)) {
+    assert.equal(hasher.needsRehash(stored), true, `fewer ${what}`);
+  }
+  // Made by an instance at higher settings (a rollback, a rolling deploy, costs lowered since):
+  // rehashing it would downgrade it, and the other instance would raise it back at the next
+  // sign-in, each time paying a second hash and a write.
+  const stronger = [
+    await made({}),
+    await made({ memoryCost: 64 }),
+    await made({ timeCost: 3 }),
+    await made({ parallelism: 4 }),
+    await made({ outputLen: 64, salt: Buffer.alloc(32, 7) }),
+  ];
+  for (const stored of stronger) assert.equal(hasher.needsRehash(stored), false, stored);
+  // More memory but fewer passes: the rehash keeps the stronger of each, so neither instance
+  // rehashes it again.
+  const crossed = { ...today, memoryCost: 64, timeCost: 1 };
+  const rehashed = await hasher.rehash(await made(crossed), 'a password');
+  assert.deepEqual(
+    { ...parseOptions(rehashed) },
+    {
+      algorithm: 2,
+      version: 1,
+      memoryCost: 64,
+      timeCost: 2,
+      parallelism: 2,
+      outputLen: 32,
+      saltLen: 16,
+    },
+  );
+  assert.equal(await hasher.verify(rehashed, 'a password'), true);
+  assert.equal(hasher.needsRehash(rehashed), false);
+  assert.equal(createPasswordHasher(crossed).needsRehash(rehashed), false);
+});
+
+test('instances at other settings side by side (a rollback): the hash is raised once, never lowered', async () => {
+  const user = await signUp(before.app);
+  assert.equal((await signIn(user.email, user.password)).statusCode, 200);
+  const raisedHash = await storedHash(user.id);
+  assert.equal(memoryOf(raisedHash), RAISED.memoryCost);
+  for (const auth of [before, after, before]) {
+    assert.equal((await signInOn(auth, user.email, user.password)).statusCode, 200);
+    assert.equal(await storedHash(user.id), raisedHash);
+  }
+});
+
+test('a rehash that cannot be computed: the sign-in succeeds, the old hash stays, the next one rehashes', async () => {
+  const broken = await buildTestAuth(
+    {},
+    {
+      replicaOf: before,
+      passwordHasher: {
+        ...raised,
+        // argon2 could not allocate its memory, say.
+        hash: async () => Promise.reject(new Error('memory allocation failed')),
+        rehash: async () => Promise.reject(new Error('memory allocation failed')),
+      },
+    },
+  );
+  const user = await signUp(before.app);
+  const old = await storedHash(user.id);
+  const res = await signInOn(broken, user.email, user.password);
+  assert.equal(res.statusCode, 200, res.body);
+  assert.ok(res.json().access_token);
+  assert.equal(await storedHash(user.id), old);
+  const warned = broken.logs.lines.map((l) => JSON.parse(l)).filter((l) => l.level === 'warn');
+  assert.deepEqual(
+    warned.map((l) => [l.msg, l.user_id]),
+    [['password rehash failed; the old hash is kept', user.id]],
+  );
+  assertNoSecretLogged(broken, user.password);
+  assert.equal((await signIn(user.email, user.password)).statusCode, 200);
+  assert.equal(memoryOf(await storedHash(user.id)), RAISED.memoryCost);
+});
+
+test('a rehash whose write fails (a serialization failure): the sign-in succeeds, the old hash stays', async () => {
+  const user = await signUp(before.app);
+  const old = await storedHash(user.id);
+  // A real failure of the update, from the database: the id is a uuid the test just made.
+  await sql(
+    before.databaseUrl,
+    `create function refuse_rehash() returns trigger language plpgsql as $$ begin
+       raise exception 'could not serialize access due to concurrent update' using errcode = '40001';
+     end $$;
+     create trigger refuse_rehash before update of password_hash on users for each row
+       when (old.id = '${user.id}') execute function refuse_rehash()`,
+  );
+  const warnings = () =>
+    after.logs.lines
+      .map((l) => JSON.parse(l))
+      .filter((l) => l.level === 'warn' && l.user_id === user.id);
+  try {
+    const res = await signIn(user.email, user.password);
+    assert.equal(res.statusCode, 200, res.body);
+    // The session is there: its refresh token works.
+    const refreshed = await after.app.inject({
+      method: 'POST',
+      url: '/accounts/v1/refresh',
+      payload: { refresh_token: res.json().refresh_token },
+    });
+    assert.equal(refreshed.statusCode, 200, refreshed.body);
+    assert.equal(await storedHash(user.id), old);
+    assert.deepEqual(
+      warnings().map((l) => [l.msg, l.error.code]),
+      [['password rehash failed; the old hash is kept', '40001']],
+    );
+  } finally {
+    await sql(before.databaseUrl, 'drop function refuse_rehash cascade');
+  }
+  assertNoSecretLogged(after, user.password);
+  // The next sign-in tries again.
+  assert.equal((await signIn(user.email, user.password)).statusCode, 200);
+  assert.equal(memoryOf(await storedHash(user.id)), RAISED.memoryCost);
 });
 
 test('a wrong password leaves the old hash as it was', async () => {

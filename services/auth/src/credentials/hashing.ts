@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { hash, parseOptions, verify } from '@node-rs/argon2';
 
 /** The argon2 settings of new password hashes (checks read theirs from the stored hash). */
@@ -21,6 +22,9 @@ export const ARGON2_PARAMS: Readonly<Argon2Params> = {
 
 /** Version 0x13 of argon2, what `hash` writes (`Version.V0x13`, a const enum: see `algorithm`). */
 const CURRENT_VERSION = 1;
+/** Bytes of output and of salt that `hash` writes (the package's defaults). */
+const OUTPUT_LEN = 32;
+const SALT_LEN = 16;
 
 /** Hashes and checks passwords: one per app (`AuthContext.passwords`). */
 export interface PasswordHasher {
@@ -36,12 +40,20 @@ export interface PasswordHasher {
    */
   burnVerification(password: string): Promise<void>;
   /**
-   * Whether a stored hash was made with other settings than new ones get (they were raised since):
-   * the password it checks is then hashed again at sign-in (sessions/sign-in.ts), the one moment
-   * it is known. Until then such an account's checks cost what its old settings cost, and a
-   * refusal at least what one at today's does (`verify`).
+   * Whether a stored hash is weaker than new ones in some setting (less memory, fewer passes or
+   * lanes, a shorter output or salt, argon2d/argon2i, argon2's first version): the password it
+   * checks is then hashed again at sign-in (sessions/sign-in.ts), the one moment it is known.
+   * Until then such an account's checks cost what its old settings cost, and a refusal at least
+   * what one at today's does (`verify`). A stronger one is left: an instance at lower settings
+   * (a rollback, a rolling deploy, costs lowered) would downgrade it and the other raise it
+   * again, each sign-in paying a second hash and a write.
    */
   needsRehash(storedHash: string): boolean;
+  /**
+   * The password hashed again for `needsRehash`: at the higher of the stored hash's and today's
+   * value of each setting, so no setting is lowered and no instance of either finds it weaker.
+   */
+  rehash(storedHash: string, password: string): Promise<string>;
 }
 
 /**
@@ -100,10 +112,32 @@ export function createPasswordHasher(
     // No argon2 hash: verify refuses it at once, so it is padded too.
     return !stored || otherThanToday(stored);
   }
+  const weakerThanToday = (stored: ReturnType<typeof parseOptions>) =>
+    stored.algorithm !== options.algorithm ||
+    stored.version < CURRENT_VERSION ||
+    stored.memoryCost < options.memoryCost ||
+    stored.timeCost < options.timeCost ||
+    stored.parallelism < options.parallelism ||
+    stored.outputLen < OUTPUT_LEN ||
+    stored.saltLen < SALT_LEN;
   function needsRehash(storedHash: string): boolean {
     const stored = settingsOf(storedHash);
     // Not an argon2 hash: no password checks against it, so there is nothing to rehash.
-    return stored !== undefined && otherThanToday(stored);
+    return stored !== undefined && weakerThanToday(stored);
   }
-  return { hash: hashPassword, verify: verifyPassword, burnVerification, needsRehash };
+  function rehash(storedHash: string, password: string): Promise<string> {
+    const stored = settingsOf(storedHash);
+    if (!stored) return hashPassword(password);
+    // Settings crossed (more memory stored, more passes today): today's alone would lower the
+    // memory, and an instance still at the stored settings would raise it back.
+    return hash(password, {
+      ...options,
+      memoryCost: Math.max(stored.memoryCost, options.memoryCost),
+      timeCost: Math.max(stored.timeCost, options.timeCost),
+      parallelism: Math.max(stored.parallelism, options.parallelism),
+      outputLen: Math.max(stored.outputLen, OUTPUT_LEN),
+      salt: randomBytes(Math.max(stored.saltLen, SALT_LEN)),
+    });
+  }
+  return { hash: hashPassword, verify: verifyPassword, burnVerification, needsRehash, rehash };
 }

@@ -67,17 +67,52 @@ export async function login(
     throw refusal ? tooManyFailures(refusal) : invalidCredentials();
   }
   await attempt.recordSuccess();
-  // Made with settings since raised: the password is at hand now, and only now.
+  // Weaker than today's settings (raised since): the password is at hand now, and only now.
   const rehashed =
     user.passwordHash && ctx.passwords.needsRehash(user.passwordHash)
-      ? await ctx.passwords.hash(input.password)
+      ? await rehashOf(ctx, user.id, user.passwordHash, input.password, client.log)
       : undefined;
   return signIn(ctx, user, client, {
     method: 'password',
     passwordHash: user.passwordHash,
     password: input.password,
-    rehashed,
+    rehashed: rehashed ? { passwordHash: rehashed, log: client.log } : undefined,
   });
+}
+
+const REHASH_FAILED = 'password rehash failed; the old hash is kept';
+
+/**
+ * The password was right: a rehash that fails (argon2 cannot allocate its memory, the write is
+ * refused) costs the sign-in nothing. The old hash stays, and the next sign-in tries again. The
+ * error is logged by kind and code only: a driver's message quotes the hash it was given.
+ */
+async function rehashOf(
+  ctx: AuthContext,
+  userId: string,
+  storedHash: string,
+  password: string,
+  log: FastifyBaseLogger,
+): Promise<string | undefined> {
+  try {
+    return await ctx.passwords.rehash(storedHash, password);
+  } catch (error) {
+    log.warn({ user_id: userId, error: describeError(error) }, REHASH_FAILED);
+    return undefined;
+  }
+}
+
+/** Under a savepoint: a failed update rolls back alone, and the sign-in's transaction goes on. */
+async function storeRehash(
+  tx: Executor,
+  userId: string,
+  rehashed: NonNullable<SignInOptions['rehashed']>,
+): Promise<void> {
+  try {
+    await tx.transaction((savepoint) => setPasswordHash(savepoint, userId, rehashed.passwordHash));
+  } catch (error) {
+    rehashed.log.warn({ user_id: userId, error: describeError(error) }, REHASH_FAILED);
+  }
 }
 
 type FailureReason =
@@ -135,8 +170,11 @@ export interface SignInOptions {
    * before the sign-in is refused (out of the transaction: see `signIn`).
    */
   password?: string;
-  /** The password hashed at today's settings, stored in place of `passwordHash` (needsRehash). */
-  rehashed?: string;
+  /**
+   * The password hashed again (needsRehash), stored in place of `passwordHash` unless the write
+   * fails (`log` says so: the sign-in goes on with the old hash).
+   */
+  rehashed?: { passwordHash: string; log: FastifyBaseLogger };
 }
 
 /** signIn's transaction found another password hash than the one checked (see signIn). */
@@ -175,7 +213,7 @@ export async function signIn(
       if (options.password === undefined || options.tx) throw invalidCredentials();
       return new HashChanged(current.passwordHash);
     }
-    if (options.rehashed) await setPasswordHash(tx, current.id, options.rehashed);
+    if (options.rehashed) await storeRehash(tx, current.id, options.rehashed);
     if (current.mfaEnabled && !options.multiFactor) {
       return openChallenge(ctx, tx, current.id, options.method);
     }
