@@ -2,11 +2,17 @@ import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 
 import { ConfigError } from './error.ts';
 
 /**
- * The most an X_FILE is read of: what one environment variable can hold (Linux's MAX_ARG_STRLEN).
- * Read whole, a file named by mistake (a log, /dev/zero, /dev/urandom) was read until memory ran
- * out instead of being refused in one line.
+ * What one environment variable holds, `X=value` and its NUL (Linux's MAX_ARG_STRLEN). The
+ * launcher hands a value read from X_FILE on to a service as X: a value of 128 KiB passed, and
+ * spawning the service then failed with E2BIG.
  */
-const MAX_FILE_BYTES = 128 * 1024;
+const MAX_VARIABLE_BYTES = 128 * 1024;
+
+/** The most X's value may hold: `X=`, the value and a NUL within MAX_VARIABLE_BYTES. */
+const maxValueBytes = (key: string) => MAX_VARIABLE_BYTES - Buffer.byteLength(key) - 2;
+
+/** A byte order mark and a trailing CRLF, read but no part of the value. */
+const TRIMMED_BYTES = 5;
 
 /** What a path that is not a regular file is, for the one line that refuses it. */
 function kindOf(stats: Stats): string {
@@ -52,9 +58,12 @@ export function fromFile(key: string, env: Record<string, string | undefined>): 
   if (env[key] !== undefined && env[key] !== '') {
     throw new ConfigError(`${key} and ${key}_FILE are both set: expected one of them`);
   }
+  const limit = maxValueBytes(key);
   let bytes: Buffer;
   try {
-    bytes = readAtMost(file, MAX_FILE_BYTES + 1);
+    // No more than that: read whole, a file named by mistake (a log, /dev/zero, /dev/urandom) was
+    // read until memory ran out instead of being refused in one line.
+    bytes = readAtMost(file, limit + TRIMMED_BYTES + 1);
   } catch (error) {
     if (error instanceof NotAFile) {
       throw new ConfigError(
@@ -64,9 +73,11 @@ export function fromFile(key: string, env: Record<string, string | undefined>): 
     const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
     throw new ConfigError(`${key}_FILE is invalid: cannot read ${file} (${code})`);
   }
-  if (bytes.length > MAX_FILE_BYTES) {
-    throw new ConfigError(`${key}_FILE is invalid: ${file} holds more than 128 KiB`);
-  }
+  const tooLarge = () =>
+    new ConfigError(
+      `${key}_FILE is invalid: ${file} holds more than ${limit} bytes, the most an environment variable ${key} holds (128 KiB with its name)`,
+    );
+  if (bytes.length > limit + TRIMMED_BYTES) throw tooLarge();
   // No environment variable holds a NUL, so X_FILE would give what no X can: text saved as UTF-16
   // (PowerShell 5's `echo pw > file`) became a password of interleaved NULs no one could type, and
   // the launcher, handing it on as X, had spawn refuse it with the value in the message.
@@ -81,6 +92,7 @@ export function fromFile(key: string, env: Record<string, string | undefined>): 
     .toString('utf8')
     .replace(/^\uFEFF/, '')
     .replace(/\r?\n$/, '');
+  if (Buffer.byteLength(value) > limit) throw tooLarge();
   // Empty would count as unset, and a default or an optional setting's absence would quietly
   // stand in for a secret that was never written.
   if (value === '') throw new ConfigError(`${key}_FILE is invalid: ${file} is empty`);

@@ -189,20 +189,29 @@ test('a number of seconds counted from now holds at most 100 years (SESSION_TTL=
   }
 });
 
-test('an X_FILE is read up to what an environment variable holds: a larger file is refused, not read to its end', (t) => {
-  const limit = 128 * 1024;
+test('an X_FILE is read up to what an environment variable X holds: a larger file is refused, not read to its end', (t) => {
+  // Linux's MAX_ARG_STRLEN (128 KiB) bounds `SECRET=value` and its NUL: the launcher hands the
+  // value on as SECRET, and a 128 KiB value (taken before) made spawn fail with E2BIG.
+  const limit = 128 * 1024 - 'SECRET='.length - 1;
   const fits = loadConfig(Schema, {
     ...valid,
     SECRET: undefined,
-    SECRET_FILE: secretFile(t, 's'.repeat(limit)),
+    SECRET_FILE: secretFile(t, `\uFEFF${'s'.repeat(limit)}\r\n`),
   });
   assert.equal(fits.SECRET.length, limit);
+  const child = spawnSync(process.execPath, ['-e', ''], { env: { SECRET: fits.SECRET } });
+  assert.equal(child.error, undefined);
+  assert.equal(child.status, 0);
   // A file named by mistake (a log) was taken whole.
-  const large = secretFile(t, 's'.repeat(limit + 1));
-  assert.throws(
-    () => loadConfig(Schema, { ...valid, SECRET: undefined, SECRET_FILE: large }),
-    new ConfigError(`SECRET_FILE is invalid: ${large} holds more than 128 KiB`),
-  );
+  for (const size of [limit + 1, 128 * 1024]) {
+    const large = secretFile(t, 's'.repeat(size));
+    assert.throws(
+      () => loadConfig(Schema, { ...valid, SECRET: undefined, SECRET_FILE: large }),
+      new ConfigError(
+        `SECRET_FILE is invalid: ${large} holds more than ${limit} bytes, the most an environment variable SECRET holds (128 KiB with its name)`,
+      ),
+    );
+  }
 });
 
 test('an X_FILE that is not a regular file is refused in one line', (t) => {

@@ -82,6 +82,10 @@ export function listenToChannel(options: ChannelListenerOptions): ChannelListene
     from.removeAllListeners('notification');
     from.on('error', () => {});
     from.end().catch(() => {});
+    retry(error);
+  }
+
+  function retry(error: unknown) {
     options.onLost(error);
     const backoff = Math.min(maxRetryMs, retryMs * 2 ** failures);
     failures += 1;
@@ -90,14 +94,22 @@ export function listenToChannel(options: ChannelListenerOptions): ChannelListene
 
   async function connect() {
     if (closed) return;
-    const next = new pg.Client({
-      connectionString: options.url,
-      application_name: options.applicationName ?? 'listener',
-      keepAlive: true,
-      connectionTimeoutMillis: 5000,
-      // A heartbeat that hangs counts as a lost connection.
-      query_timeout: 5000,
-    });
+    let next: pg.Client;
+    try {
+      next = new pg.Client({
+        connectionString: options.url,
+        application_name: options.applicationName ?? 'listener',
+        keepAlive: true,
+        connectionTimeoutMillis: 5000,
+        // A heartbeat that hangs counts as a lost connection.
+        query_timeout: 5000,
+      });
+    } catch (error) {
+      // The constructor parses the URL (`Invalid URL` for a port that is no number). Thrown here,
+      // in a promise nobody awaits, it was an unhandled rejection that ended the process.
+      retry(error);
+      return;
+    }
     client = next;
     next.on('error', (error) => lost(next, error));
     next.on('end', () => lost(next, new Error('connection ended')));

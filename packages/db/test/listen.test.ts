@@ -90,3 +90,18 @@ test('a connection that never delivers notifications (a transaction-mode pooler)
   // The one failure the watches name a pooler for (value-watch.ts's cannotListenLine).
   assert.ok(seen.lost[0] instanceof NotHeardError, String(seen.lost[0]));
 });
+
+// pg.Client's constructor parses the URL: `new pg.Client` threw outside connect's try, inside an
+// async function nobody awaits, so a URL pg cannot parse was an unhandled rejection (the process
+// died) instead of a failure the caller hears of, and retried like any other.
+test('a URL pg cannot parse is reported through onLost and retried, not thrown where nobody catches it', async (t) => {
+  const unhandled: unknown[] = [];
+  const record = (reason: unknown) => unhandled.push(reason);
+  process.on('unhandledRejection', record);
+  t.after(() => process.off('unhandledRejection', record));
+  const { listener, seen } = listen(t, { url: 'postgres://user@host:notaport/db' });
+  await eventually(() => seen.lost.length >= 2 || unhandled.length > 0, 5000);
+  assert.deepEqual(unhandled, []);
+  assert.match(String(seen.lost[0]), /Invalid URL/);
+  assert.equal(listener.listening, false);
+});

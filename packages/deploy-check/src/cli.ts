@@ -8,8 +8,8 @@
  * Exit 1 on any error.
  */
 import path from 'node:path';
-import { checkGenerated } from '@platform/generate';
 import { checkCompose } from './compose.ts';
+import { generatedErrors } from './generated.ts';
 import { manifestFiles, schemaErrors } from './k8s.ts';
 import { checkKustomize } from './overlays.ts';
 import { checkServiceConfig } from './service-config.ts';
@@ -20,7 +20,7 @@ const k8s = path.join(root, 'deploy', 'k8s');
 // Started first: deploy/secrets/init.sh, which it runs, forks while the checks below work.
 const settings = checkServiceConfig(root).catch((error: Error) => [error.message]);
 const report: Record<string, string[]> = {
-  'generated files (services/*/service.json)': checkGenerated(root),
+  'generated files (services/*/service.json)': generatedErrors(root),
   'compose.yaml': checkCompose({ root }),
 };
 const base = manifestFiles(path.join(k8s, 'base')).flatMap((f) => f.objects);

@@ -195,3 +195,20 @@ test('every service setting in days holds at most 36500 (100 years), refused at 
     assert.ok(found.includes(expected), `${expected} among ${found}`);
   }
 });
+
+// A manifest's `secret` puts a setting in its service's Secret rather than its ConfigMap
+// (Kubernetes) and gives it a placeholder in .env.example. Analytics' DESTINATIONS (webhook URLs
+// that may carry a token, each with its signing secret) was not marked, unlike auth's
+// OIDC_PROVIDERS: given a Kubernetes value, it would have gone into a ConfigMap.
+test('an own setting whose config.ts says it holds a secret, password or token is secret in its manifest', async () => {
+  const all = await schemas();
+  const unmarked = MANIFESTS.flatMap((s) =>
+    Object.entries(s.settings.own)
+      .filter(([name, setting]) => {
+        const { description = '' } = all[s.name]!.properties[name] as { description?: string };
+        return !setting.secret && /\b(secret|password|token)s?\b/i.test(description);
+      })
+      .map(([name]) => `${s.name}: ${name}`),
+  );
+  assert.deepEqual(unmarked, []);
+});

@@ -6,9 +6,10 @@ import { checkGenerated, generateAll, writeGenerated } from '@platform/generate'
 import { planServices, readLauncherConfig, serviceEnv } from '@platform/launcher';
 import { loadManifests } from '@platform/manifest';
 import { checkCompose } from '../src/compose.ts';
+import { generatedErrors } from '../src/generated.ts';
 import { manifestFiles, schemaErrors } from '../src/k8s.ts';
 import { policyErrors } from '../src/policy.ts';
-import { root, withNotes } from './helper.ts';
+import { composeCopy, replaceOnce, root, withNotes } from './helper.ts';
 
 const read = (dir: string, file: string) => readFileSync(path.join(dir, file), 'utf8');
 
@@ -183,4 +184,17 @@ test('what a removed service left in the generated files is named', (t) => {
   );
   assert.ok(changes.some((c) => c.file === 'compose.yaml' && c.action === 'wrote'));
   assert.deepEqual(checkGenerated(dir), []);
+});
+
+// The deploy check called checkGenerated bare: a hand-written part generating needs (an
+// x-platform anchor, the init-secrets service) missing was a GenerateError thrown at the top of
+// cli.ts, a stack trace instead of the problem and exit 1.
+test("what stops generating (a hand-written part missing) is one of the deploy check's problems, not a throw", (t) => {
+  const dir = composeCopy(t, {
+    'compose.yaml': (text) => replaceOnce(text, 'JWT_ISSUER: &JWT_ISSUER ', 'JWT_ISSUER: '),
+  });
+  const errors = generatedErrors(dir);
+  assert.equal(errors[0], 'compose.yaml: x-platform.JWT_ISSUER needs the anchor &JWT_ISSUER');
+  // One line each, as cli.ts prints them under "FAIL generated files".
+  for (const line of errors) assert.match(line, /^compose\.yaml: [^\n]+$/);
 });

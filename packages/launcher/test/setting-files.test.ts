@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -124,4 +125,25 @@ test("a setting npm start values is not also handed over as the shell's X_FILE",
   assert.equal(env.SERVICE_TOKEN_FILE, undefined);
   // Any other variable still reaches the service as it is.
   assert.equal(env.SMTP_PASSWORD_FILE, '/run/secrets/smtp');
+});
+
+// The launcher hands a setting read from X_FILE on to the service as X, in its environment: a file
+// of 128 KiB passed every check at start, and spawning the service then failed with E2BIG (Linux
+// holds at most 128 KiB in one variable, its name, `=` and NUL included).
+test('an X_FILE too large for the variable npm start hands on is refused at start, naming it and the limit', (t) => {
+  const write = secretsDir(t);
+  const env = {
+    ADMIN_EMAIL: 'root@example.com',
+    ADMIN_PASSWORD_FILE: write('admin', 'p'.repeat(128 * 1024)),
+  };
+  assert.throws(
+    () => {
+      const auth = environments(env)('auth');
+      const spawned = spawnSync(process.execPath, ['-e', ''], { env: auth });
+      throw new Error(`taken at start; spawning auth then: ${spawned.error ?? 'no error'}`);
+    },
+    new ConfigError(
+      `ADMIN_PASSWORD_FILE is invalid: ${env.ADMIN_PASSWORD_FILE} holds more than 131056 bytes, the most an environment variable ADMIN_PASSWORD holds (128 KiB with its name)`,
+    ),
+  );
 });
