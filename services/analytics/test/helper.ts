@@ -164,9 +164,9 @@ export function eventsStore(
     prune: async () => {},
     ...(options.encodes && {
       encodeEvents: (events: QueuedEvent[]) => `${JSON.stringify(events)}\n`,
-      async writeEncoded(bodies: string[]) {
+      async writeEncoded(bodies: (string | Buffer)[]) {
         store.encodedWrites += 1;
-        await writeEvents(bodies.flatMap((b) => JSON.parse(b) as QueuedEvent[]));
+        await writeEvents(bodies.flatMap((b) => JSON.parse(b.toString()) as QueuedEvent[]));
       },
     }),
   };

@@ -86,7 +86,7 @@ test('a row read back from the queue table is written at the points it had when 
   // from PostgreSQL and writes their items one by one (as another replica, or this one after a
   // crash, would write them from the table).
   store.writeEncoded = async (bodies) => {
-    fromCache.push(...bodies.flatMap((body) => JSON.parse(body) as QueuedEvent[]));
+    fromCache.push(...bodies.flatMap((body) => JSON.parse(body.toString()) as QueuedEvent[]));
     throw new StoreRejected('refused, to be read back');
   };
   const t = await buildTestAnalytics({ WRITER_INTERVAL_MS: '600000' }, { store });

@@ -10,12 +10,15 @@ export function numberItem(value: Record<string, unknown>, row: Row, index: numb
   if (row.point != null) value.point = row.point + index;
 }
 
-/** A row whose items the store encoded when they were accepted (Store.encodeEvents). */
+/**
+ * A row whose items the store encoded when they were accepted (Store.encodeEvents): the text, or
+ * its bytes where the writer's cache keeps them (writer-arena.ts).
+ */
 export interface EncodedRow {
   seq: number;
   kind: Row['kind'];
   count: number;
-  body: string;
+  body: string | Buffer;
 }
 
 export interface Item {

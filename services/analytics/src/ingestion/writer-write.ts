@@ -38,7 +38,7 @@ async function writeEncoded(deps: WriteDeps, tx: Tx, held: Held[]): Promise<Held
   const rows = held.filter((r) => !isEncoded(r));
   const encoded = held.filter(isEncoded);
   try {
-    let bodies: string[] = [];
+    let bodies: (string | Buffer)[] = [];
     let events = 0;
     for (const row of encoded) {
       if (bodies.length && events + row.count > config.WRITER_BATCH_SIZE) {
@@ -100,7 +100,7 @@ async function unlinked(deps: WriteDeps, tx: Tx, held: Held[]): Promise<Held[]> 
   const ids = deps.forgotten?.ids;
   if (!ids || ids.size === 0) return held;
   const named = new Set(
-    held.filter((r) => isEncoded(r) && mentions(r.body, ids)).map((r) => r.seq),
+    held.filter((r) => isEncoded(r) && mentions(r.body.toString(), ids)).map((r) => r.seq),
   );
   const loaded = await load(tx, [...named]);
   return held.map((r) => {

@@ -11,7 +11,8 @@ import type { Forgotten } from './forgotten.ts';
 import { lockDueRows } from './queue.ts';
 import type { Row } from './queue-rows.ts';
 import { claimAhead } from './writer-ahead.ts';
-import { createRowCache } from './writer-cache.ts';
+import type { Arena } from './writer-arena.ts';
+import { type Cached, createRowCache } from './writer-cache.ts';
 import type { OnClaimed } from './writer-claims.ts';
 import { type Held, load, stored } from './writer-load.ts';
 import { write } from './writer-write.ts';
@@ -50,6 +51,8 @@ export function createWriter(deps: {
   dedup?: Dedup;
   /** Hands events over as their message ids are taken (the destinations; writer-claims.ts). */
   onClaimed?: OnClaimed;
+  /** Where the cache keeps bodies (tests; default: an arena of its own, writer-arena.ts). */
+  arena?: Arena;
   /** Users being forgotten: their events are written under their pseudonym (forgotten.ts). */
   forgotten?: Forgotten;
 }): Writer {
@@ -78,12 +81,15 @@ export function createWriter(deps: {
   /** Items remembered since a pass last began to take rows. */
   let arrived = 0;
   let waiters: { after: number; resolve: () => void }[] = [];
-  const cache = createRowCache({ store, log, onClaimed: deps.onClaimed });
+  const cache = createRowCache({ store, log, onClaimed: deps.onClaimed, arena: deps.arena });
   const { onClaimed, forgotten } = deps;
   const writeDeps = { db, store, config, log, dedup, onClaimed, forgotten, deadLetters };
 
   /** The due rows, oldest first, locked; from the cache or else from the table. */
-  async function take(tx: Tx): Promise<{ held: Held[]; traces: (string | null)[] }> {
+  async function take(
+    tx: Tx,
+    holding: Cached[],
+  ): Promise<{ held: Held[]; traces: (string | null)[] }> {
     // Rows remembered by now are committed, so the select below sees them unless they are gone.
     const known = cache.seqs();
     arrived = 0;
@@ -93,7 +99,8 @@ export function createWriter(deps: {
     for (const seq of known) if (seq < oldest) cache.forget(seq);
     // Taken from the cache now: while the rest loads, another pass may forget these (they are
     // locked by this one, so older than whatever it sees).
-    const cached = new Map(heads.map((h) => [h.seq, cache.get(h.seq)] as const));
+    const cached = new Map(heads.map((h) => [h.seq, cache.hold(h.seq)] as const));
+    for (const row of cached.values()) if (row) holding.push(row);
     const loaded = await load(
       tx,
       heads.filter((h) => !cached.get(h.seq)).map((h) => h.seq),
@@ -106,20 +113,27 @@ export function createWriter(deps: {
 
   async function pass(): Promise<number> {
     const taken: Held[] = [];
-    const moved = await db.transaction(async (tx) => {
-      const { held, traces } = await take(tx);
-      taken.push(...held);
-      if (held.length === 0) return 0;
-      // With tracing on: the write is a span linked to the requests whose items it carries.
-      return withLinkedSpan(
-        'analytics write',
-        traces,
-        { 'analytics.store': store.kind, 'analytics.queue_rows': held.length },
-        () => write(writeDeps, tx, held),
-      );
-    });
-    for (const row of taken) cache.forget(row.seq);
-    return moved;
+    // Cached rows this pass reads, given back when it is done, whatever happened: their bytes
+    // are used again then (writer-cache.ts).
+    const holding: Cached[] = [];
+    try {
+      const moved = await db.transaction(async (tx) => {
+        const { held, traces } = await take(tx, holding);
+        taken.push(...held);
+        if (held.length === 0) return 0;
+        // With tracing on: the write is a span linked to the requests whose items it carries.
+        return withLinkedSpan(
+          'analytics write',
+          traces,
+          { 'analytics.store': store.kind, 'analytics.queue_rows': held.length },
+          () => write(writeDeps, tx, held),
+        );
+      });
+      for (const row of taken) cache.forget(row.seq);
+      return moved;
+    } finally {
+      cache.release(holding);
+    }
   }
 
   const claimRowsAhead = claimAhead({

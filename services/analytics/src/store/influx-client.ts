@@ -83,7 +83,9 @@ export function influxClient(options: InfluxOptions) {
      * Line protocol: lines, or a body (text or bytes) of lines each ending in a newline, or
      * such a body in pieces (`{ pieces }`, each ending in a newline), sent one after the other.
      */
-    async write(lines: string[] | string | Buffer | { pieces: string[] }): Promise<void> {
+    async write(
+      lines: string[] | string | Buffer | { pieces: (string | Buffer)[] },
+    ): Promise<void> {
       const body =
         typeof lines === 'string' || Buffer.isBuffer(lines)
           ? lines
@@ -161,7 +163,8 @@ export type InfluxClient = ReturnType<typeof influxClient>;
  * faults for memory it then gave back. A 500-event piece (~75 KB) comes from memory malloc
  * reuses. undici writes the pieces one after the other, with the total as content-length.
  */
-const inPieces = (pieces: string[]): Buffer[] => pieces.map((p) => Buffer.from(p));
+const inPieces = (pieces: (string | Buffer)[]): Buffer[] =>
+  pieces.map((p) => (typeof p === 'string' ? Buffer.from(p) : p));
 
 /** An InfluxQL string literal. */
 export const quote = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;

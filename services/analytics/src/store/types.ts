@@ -95,7 +95,7 @@ export interface Store {
    * wait (InfluxDB: line protocol). Without them the writer hands over the events themselves.
    */
   encodeEvents?(events: QueuedEvent[]): string;
-  writeEncoded?(bodies: string[]): Promise<void>;
+  writeEncoded?(bodies: (string | Buffer)[]): Promise<void>;
   writeSamples(samples: QueuedSample[]): Promise<void>;
   /** One user's events, newest first. */
   activity(query: ActivityQuery): Promise<{ items: AcceptedEvent[]; nextCursor: string | null }>;
