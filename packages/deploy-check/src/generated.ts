@@ -17,9 +17,9 @@ export function generatedErrors(root: string): string[] {
     if (error instanceof YAMLError) {
       return [`cannot generate: YAML: ${error.message.split('\n')[0]}`];
     }
-    // ENOENT and the like name the file in their message.
-    const { code, message } = error as NodeJS.ErrnoException;
-    if (typeof code === 'string' && code.startsWith('E')) return [`cannot generate: ${message}`];
+    // A system call's (ENOENT, EACCES) names the file; Node's own ERR_* codes are bugs: thrown.
+    const { syscall, message } = error as NodeJS.ErrnoException;
+    if (typeof syscall === 'string') return [`cannot generate: ${message}`];
     throw error;
   }
 }
