@@ -198,3 +198,23 @@ test("what stops generating (a hand-written part missing) is one of the deploy c
   // One line each, as cli.ts prints them under "FAIL generated files".
   for (const line of errors) assert.match(line, /^compose\.yaml: [^\n]+$/);
 });
+
+// generatedErrors caught GenerateError and ManifestError only: compose.yaml that is no YAML (a
+// hand edit) threw YAMLParseError out of generating, and cli.ts died on it with a stack trace
+// before the compose check, which names the same mistake in one line, could report anything.
+test('compose.yaml that does not parse is a problem line of the generated files, not a throw', (t) => {
+  const dir = composeCopy(t, {
+    'compose.yaml': (text) => replaceOnce(text, '\nservices:\n', '\nservices:\n  broken: [\n'),
+  });
+  const errors = generatedErrors(dir);
+  assert.equal(errors.length, 1, errors.join('\n'));
+  assert.match(errors[0]!, /^cannot generate: YAML: [^\n]+ at line \d+, column \d+:$/);
+});
+
+test('a hand-written file generating reads that is missing is a problem line naming it, not a throw', (t) => {
+  const dir = composeCopy(t);
+  rmSync(path.join(dir, 'deploy', 'secrets', 'init.sh'));
+  const errors = generatedErrors(dir);
+  assert.equal(errors.length, 1, errors.join('\n'));
+  assert.match(errors[0]!, /^cannot generate: ENOENT: [^\n]+deploy\/secrets\/init\.sh'$/);
+});

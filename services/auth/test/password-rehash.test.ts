@@ -143,6 +143,40 @@ test('a stored hash weaker in any setting is rehashed; one as strong or stronger
   assert.equal(createPasswordHasher(crossed).needsRehash(rehashed), false);
 });
 
+test("a stored hash far stronger than today's (an import, a bad release) is brought down to a ceiling, not kept or raised", async () => {
+  const today = { algorithm: 2 as const, memoryCost: 32, timeCost: 2, parallelism: 2 };
+  const hasher = createPasswordHasher(today);
+  // Every check of such a hash, a wrong password's too, costs what it says: kept for ever, an
+  // account imported at 4 GiB made each attempt on it allocate 4 GiB (no argon2 run here: the
+  // settings are read from the text alone).
+  const salt = Buffer.alloc(16, 1).toString('base64').replace(/=+$/, '');
+  const out = Buffer.alloc(32, 2).toString('base64').replace(/=+$/, '');
+  const absurd = `$argon2id$v=19$m=4194304,t=1000,p=255$${salt}$${out}`;
+  assert.equal(parseOptions(absurd).memoryCost, 4194304);
+  assert.equal(hasher.needsRehash(absurd), true, 'an absurd hash is kept');
+  // Far stronger in every setting: left as it was before.
+  const far = await hash('a password', {
+    ...today,
+    memoryCost: 32 * 64,
+    timeCost: 40,
+    parallelism: 32,
+  });
+  assert.equal(hasher.needsRehash(far), true, "a hash 64 times today's memory is kept");
+  // Crossed (far more memory, fewer passes): the per-setting maximum made it dearer still.
+  const crossed = await hash('a password', { ...today, memoryCost: 32 * 64, timeCost: 1 });
+  for (const stored of [far, crossed]) {
+    const rehashed = await hasher.rehash(stored, 'a password');
+    const got = parseOptions(rehashed);
+    assert.ok(got.memoryCost <= today.memoryCost * 4, `memory ${got.memoryCost} KiB`);
+    assert.ok(got.timeCost <= today.timeCost * 4, `passes ${got.timeCost}`);
+    assert.ok(got.parallelism <= today.parallelism * 4, `lanes ${got.parallelism}`);
+    assert.ok(got.memoryCost >= today.memoryCost && got.timeCost >= today.timeCost);
+    assert.equal(await hasher.verify(rehashed, 'a password'), true);
+    // Brought down once, then left.
+    assert.equal(hasher.needsRehash(rehashed), false);
+  }
+});
+
 test('instances at other settings side by side (a rollback): the hash is raised once, never lowered', async () => {
   const user = await signUp(before.app);
   assert.equal((await signIn(user.email, user.password)).statusCode, 200);

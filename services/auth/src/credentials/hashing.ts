@@ -25,6 +25,15 @@ const CURRENT_VERSION = 1;
 /** Bytes of output and of salt that `hash` writes (the package's defaults). */
 const OUTPUT_LEN = 32;
 const SALT_LEN = 16;
+/**
+ * How far above today's memory, passes and lanes a stored hash is left as it is (and of output
+ * and salt, in bytes). Beyond, it is brought down to this: every check of a hash, a wrong
+ * password's too, costs what the hash says, and an account imported at absurd settings (4 GiB)
+ * kept them for ever, each attempt on it allocating that much. Relative, so instances a raise
+ * apart (below 4 times) agree on what they leave.
+ */
+const CEILING_FACTOR = 4;
+const MAX_BYTES = 64;
 
 /** Hashes and checks passwords: one per app (`AuthContext.passwords`). */
 export interface PasswordHasher {
@@ -46,12 +55,14 @@ export interface PasswordHasher {
    * Until then such an account's checks cost what its old settings cost, and a refusal at least
    * what one at today's does (`verify`). A stronger one is left: an instance at lower settings
    * (a rollback, a rolling deploy, costs lowered) would downgrade it and the other raise it
-   * again, each sign-in paying a second hash and a write.
+   * again, each sign-in paying a second hash and a write. One above CEILING_FACTOR times today's
+   * in some setting is brought down to that.
    */
   needsRehash(storedHash: string): boolean;
   /**
    * The password hashed again for `needsRehash`: at the higher of the stored hash's and today's
-   * value of each setting, so no setting is lowered and no instance of either finds it weaker.
+   * value of each setting, so no setting is lowered and no instance of either finds it weaker;
+   * at most CEILING_FACTOR times today's.
    */
   rehash(storedHash: string, password: string): Promise<string>;
 }
@@ -120,23 +131,38 @@ export function createPasswordHasher(
     stored.parallelism < options.parallelism ||
     stored.outputLen < OUTPUT_LEN ||
     stored.saltLen < SALT_LEN;
+  const ceiling = {
+    memoryCost: options.memoryCost * CEILING_FACTOR,
+    timeCost: options.timeCost * CEILING_FACTOR,
+    parallelism: options.parallelism * CEILING_FACTOR,
+  };
+  const aboveCeiling = (stored: ReturnType<typeof parseOptions>) =>
+    stored.memoryCost > ceiling.memoryCost ||
+    stored.timeCost > ceiling.timeCost ||
+    stored.parallelism > ceiling.parallelism ||
+    stored.outputLen > MAX_BYTES ||
+    stored.saltLen > MAX_BYTES;
+  /** A stored setting raised to today's, and capped (CEILING_FACTOR). */
+  const within = (stored: number, today: number, max: number) =>
+    Math.min(Math.max(stored, today), max);
   function needsRehash(storedHash: string): boolean {
     const stored = settingsOf(storedHash);
     // Not an argon2 hash: no password checks against it, so there is nothing to rehash.
-    return stored !== undefined && weakerThanToday(stored);
+    return stored !== undefined && (weakerThanToday(stored) || aboveCeiling(stored));
   }
   function rehash(storedHash: string, password: string): Promise<string> {
     const stored = settingsOf(storedHash);
     if (!stored) return hashPassword(password);
     // Settings crossed (more memory stored, more passes today): today's alone would lower the
-    // memory, and an instance still at the stored settings would raise it back.
+    // memory, and an instance still at the stored settings would raise it back. Capped: the
+    // maximum of an absurd memory and today's passes cost more than the stored hash did.
     return hash(password, {
       ...options,
-      memoryCost: Math.max(stored.memoryCost, options.memoryCost),
-      timeCost: Math.max(stored.timeCost, options.timeCost),
-      parallelism: Math.max(stored.parallelism, options.parallelism),
-      outputLen: Math.max(stored.outputLen, OUTPUT_LEN),
-      salt: randomBytes(Math.max(stored.saltLen, SALT_LEN)),
+      memoryCost: within(stored.memoryCost, options.memoryCost, ceiling.memoryCost),
+      timeCost: within(stored.timeCost, options.timeCost, ceiling.timeCost),
+      parallelism: within(stored.parallelism, options.parallelism, ceiling.parallelism),
+      outputLen: within(stored.outputLen, OUTPUT_LEN, MAX_BYTES),
+      salt: randomBytes(within(stored.saltLen, SALT_LEN, MAX_BYTES)),
     });
   }
   return { hash: hashPassword, verify: verifyPassword, burnVerification, needsRehash, rehash };
