@@ -93,6 +93,8 @@ export function createRowCache(deps: {
   return {
     remember(row) {
       if (cachedItems + row.item.length > MAX_CACHED_ITEMS) return;
+      // Kept once: a second copy would leave the first one's bytes held for good.
+      if (cache.has(row.seq)) return;
       const { cached, slice } = encode(row);
       cache.set(row.seq, cached);
       entries.set(cached, { slice, holds: 0, kept: true });
