@@ -37,23 +37,47 @@ export function uuidsIn(text: string): Set<string> {
 
 /**
  * A user id (a UUID: no character special to a pattern) where it is not in an escape: checked
- * once the id matched, so the search is for the id itself.
+ * once the id matched, so the search is for the id itself. Matched in any case (flag `i`): a
+ * UUID is the same in upper case, and clients often write it so (Swift's `uuidString`).
  */
 const idPattern = (id: string) => `${id}(?<!${ESCAPE_BEGUN}${id})`;
 
-/** The forgotten ids a text may hold: with many, only those its UUIDs are. */
+/** Each lookup in lower case, once (the writer's is the same map until the next refresh). */
+const lowerCased = new WeakMap<ReadonlyMap<string, string>, ReadonlyMap<string, string>>();
+
+/**
+ * The lookup with its ids in lower case, as the texts are searched: the map itself when they
+ * are already (auth's ids are), so an id stored in another case is still found.
+ */
+function lowered(ids: ReadonlyMap<string, string>): ReadonlyMap<string, string> {
+  let out = lowerCased.get(ids);
+  if (!out) {
+    const keys = [...ids.keys()];
+    out = keys.every((id) => id === id.toLowerCase())
+      ? ids
+      : new Map([...ids].map(([id, pseudonym]) => [id.toLowerCase(), pseudonym] as const));
+    lowerCased.set(ids, out);
+  }
+  return out;
+}
+
+/** The forgotten ids (lower case) a text may hold: with many, only those its UUIDs are. */
 const named = (text: string, ids: ReadonlyMap<string, string>): Iterable<string> =>
-  ids.size > FEW ? [...uuidsIn(text)].filter((id) => ids.has(id)) : ids.keys();
+  ids.size > FEW
+    ? [...uuidsIn(text)].map((id) => id.toLowerCase()).filter((id) => ids.has(id))
+    : ids.keys();
 
 /**
  * JSON text with every forgotten id in it replaced by its pseudonym (as the stores'
- * forgetUsers): in any string, key or value, never inside an escape.
+ * forgetUsers): in any string, key or value, in any case, never inside an escape.
  */
 export function unlinkText(text: string, ids: ReadonlyMap<string, string>): string {
+  const lower = lowered(ids);
+  const folded = text.toLowerCase();
   let out = text;
-  for (const id of named(text, ids)) {
-    const pseudonym = ids.get(id)!;
-    if (out.includes(id)) out = out.replace(new RegExp(idPattern(id), 'g'), () => pseudonym);
+  for (const id of named(text, lower)) {
+    const pseudonym = lower.get(id)!;
+    if (folded.includes(id)) out = out.replace(new RegExp(idPattern(id), 'gi'), () => pseudonym);
   }
   return out;
 }
@@ -62,24 +86,37 @@ export function unlinkText(text: string, ids: ReadonlyMap<string, string>): stri
 const NEVER = 'a^';
 
 /**
- * unlinkText in SQL, for a JSON text expression (`payload::text`, evaluated more than once: a
- * cast). Text without a `\u` escape, nearly all, gets `replace`, as fast as ever; text with one,
- * a regexp_replace for each user it holds, the escape checked once the id matched. PostgreSQL
- * evaluates a lookbehind from the text's start and keeps 32 compiled patterns: a pattern per user
- * on every row made a pass of 100 users over 5,000 rows take 40 s instead of half a second.
+ * unlinkText in SQL, for a JSON text expression (`payload::text`), read once per row (a
+ * subquery; `offset 0` keeps PostgreSQL from copying the cast into every use) with its lower
+ * case. Text without a `\u` escape and whose ids, if any, are all in lower case, nearly all, gets
+ * `replace`, as fast as ever; the rest (an escape, or an id in upper or mixed case: `replace`
+ * is case-sensitive) a regexp_replace for each user it holds, in any case, the escape checked
+ * once the id matched. PostgreSQL evaluates a lookbehind from the text's start and keeps 32
+ * compiled patterns: a pattern per user on every row made a pass of 100 users over 5,000 rows
+ * take 40 s instead of half a second; a user the row does not hold gets NEVER.
  */
 export function unlinkedSql(text: SQL, users: { userId: string; pseudonym: string }[]): SQL {
-  const plain = users.reduce((acc, u) => sql`replace(${acc}, ${u.userId}, ${u.pseudonym})`, text);
-  const escaped = users.reduce((acc, u) => {
-    const held = sql`strpos(${text}, ${u.userId}) > 0`;
-    const pattern = sql`case when ${held} then ${idPattern(u.userId)} else ${NEVER} end`;
-    return sql`regexp_replace(${acc}, ${pattern}, ${u.pseudonym}, 'g')`;
-  }, text);
-  return sql`(case when strpos(${text}, ${'\\u'}) = 0 then ${plain} else ${escaped} end)`;
+  const ids = users.map((u) => ({ id: u.userId.toLowerCase(), pseudonym: u.pseudonym }));
+  const plain = ids.reduce((acc, u) => sql`replace(${acc}, ${u.id}, ${u.pseudonym})`, sql`u_t`);
+  // An id the replaces left: in another case (pseudonyms are not forgotten ids).
+  const left = sql.join(
+    ids.map((u) => sql`strpos(u_lp, ${u.id}) > 0`),
+    sql` or `,
+  );
+  const cased = ids.reduce((acc, u) => {
+    const pattern = sql`case when strpos(u_l, ${u.id}) > 0 then ${idPattern(u.id)} else ${NEVER} end`;
+    return sql`regexp_replace(${acc}, ${pattern}, ${u.pseudonym}, 'gi')`;
+  }, sql`u_t`);
+  return sql`(select case when strpos(u_t, ${'\\u'}) = 0 and not (${left}) then u_p else ${cased} end
+    from (select u_t, u_l, u_p, lower(u_p) as u_lp
+      from (select u_t, lower(u_t) as u_l, ${plain} as u_p
+        from (select ${text} as u_t offset 0) unlink_text offset 0) unlink_plain offset 0) unlink_all)`;
 }
 
-/** Whether the text mentions a forgotten id. */
+/** Whether the text mentions a forgotten id, in any case. */
 export function mentions(text: string, ids: ReadonlyMap<string, string>): boolean {
-  for (const id of named(text, ids)) if (text.includes(id)) return true;
+  const lower = lowered(ids);
+  const folded = text.toLowerCase();
+  for (const id of named(text, lower)) if (folded.includes(id)) return true;
   return false;
 }

@@ -237,6 +237,31 @@ test('what the store said of a dead letter is rewritten too', async () => {
   assert.equal(rewritten.length, 1);
 });
 
+test('an id in upper or mixed case in a dead letter is rewritten too', async () => {
+  // Clients often upper-case a UUID (Swift's `uuidString`); it is the same id.
+  const user = await t.user();
+  const pseudonym = `deleted-${randomUUID()}`;
+  const mixed = `${user.id.toUpperCase().slice(0, 18)}${user.id.slice(18)}`;
+  const trackForm = JSON.stringify([
+    null,
+    Date.now(),
+    randomUUID(),
+    [['page.viewed', null, null, { ref: user.id.toUpperCase(), by: mixed }]],
+  ]);
+  await t.sql(
+    `insert into ingestion_dead_letters (queue_seq, kind, item, error) values (1, 'track', $1, $2)`,
+    [trackForm, `refused ${mixed}`],
+  );
+  await unlinkDeadLetters(t.database.db, [{ userId: user.id, pseudonym }]);
+  const [letter] = await t.sql(
+    'select item, error from ingestion_dead_letters where item like $1',
+    [`%${pseudonym}%`],
+  );
+  const [, , , [[, , , properties]]] = JSON.parse(letter?.item as string);
+  assert.deepEqual(properties, { ref: pseudonym, by: pseudonym });
+  assert.equal(letter?.error, `refused ${pseudonym}`);
+});
+
 test('a replay that read a dead letter before a pass rewrote it queues the rewritten text', async () => {
   const user = await t.user();
   const pseudonym = `deleted-${randomUUID()}`;

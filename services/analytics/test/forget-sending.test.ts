@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
-import { unlinkedForSending } from '../src/destinations/forget.ts';
+import { unlinkDeliveries, unlinkedForSending } from '../src/destinations/forget.ts';
 import type { Delivery } from '../src/destinations/repository.ts';
 import { buildTestAnalytics, sql } from './helper.ts';
 
@@ -52,4 +52,38 @@ test('a batch mentioning more UUIDs than a statement takes parameters is looked 
   const out = sent?.payload.properties as { members: string[] };
   assert.equal(out.members.at(-1), pseudonym);
   assert.equal(out.members.length, members.length + 1);
+});
+
+test('an id in upper or mixed case is the same UUID: sent, and kept pending, under the pseudonym', async () => {
+  // Clients often upper-case a UUID (Swift's `uuidString`): the lookup of the ids a payload
+  // mentions and the passes' rewrite of pending deliveries both read it as the user's id.
+  const user = randomUUID();
+  const pseudonym = `deleted-${randomUUID()}`;
+  await sql(t.databaseUrl, 'insert into forgotten_users (user_id, pseudonym) values ($1, $2)', [
+    user,
+    pseudonym,
+  ]);
+  const mixed = `${user.toUpperCase().slice(0, 18)}${user.slice(18)}`;
+  const properties = { ref: user.toUpperCase(), by: mixed };
+  const delivery = {
+    id: 3,
+    destination: 'crm',
+    eventId: 'e-3',
+    event: 'f.event',
+    payload: { type: 'track', properties },
+  } as unknown as Delivery;
+  const [sent] = await unlinkedForSending(t.database.db, [delivery]);
+  assert.deepEqual(sent?.payload.properties, { ref: pseudonym, by: pseudonym });
+  await sql(
+    t.databaseUrl,
+    `insert into destination_deliveries (destination, event_id, event, payload)
+      values ('crm', 'e-4', 'f.event', $1)`,
+    [JSON.stringify({ type: 'track', properties })],
+  );
+  await unlinkDeliveries(t.database.db, [{ userId: user, pseudonym }]);
+  const [pending] = await sql(
+    t.databaseUrl,
+    "select payload from destination_deliveries where event_id = 'e-4'",
+  );
+  assert.deepEqual(pending?.payload.properties, { ref: pseudonym, by: pseudonym });
 });

@@ -62,3 +62,28 @@ test('an id right after another UUID-like text is found and replaced, however ma
     );
   }
 });
+
+test('an id in upper or mixed case is the same UUID: found and replaced, escapes still left alone', () => {
+  const user = `01a${randomUUID().slice(3)}`;
+  const upper = user.toUpperCase();
+  const mixed = `${upper.slice(0, 18)}${user.slice(18)}`;
+  for (const n of [1, 50]) {
+    const ids = new Map([[user, `deleted-${randomUUID()}`], ...lookup(n - 1)]);
+    const pseudonym = ids.get(user)!;
+    const text = JSON.stringify({ ref: upper, note: `by ${mixed}` });
+    assert.equal(mentions(text, ids), true, `${n} ids`);
+    assert.deepEqual(
+      JSON.parse(unlinkText(text, ids)),
+      { ref: pseudonym, note: `by ${pseudonym}` },
+      `${n} ids`,
+    );
+    const item = { userId: 'someone', properties: text };
+    assert.deepEqual(JSON.parse(unlinkItem(item, ids).properties as string), {
+      ref: pseudonym,
+      note: `by ${pseudonym}`,
+    });
+    // An upper-case escape (`\u001A`) whose hex digits then spell the id in upper case: no id.
+    const escaped = JSON.stringify({ escape: 'x' }).replace('x', `\\u001A${upper.slice(3)}`);
+    assert.equal(unlinkText(escaped, ids), escaped, `${n} ids: the escape kept`);
+  }
+});

@@ -397,4 +397,29 @@ export function storeContract(name: string, fresh: () => Promise<Store>) {
       late.id,
     );
   });
+
+  test(`${name}: an id in upper or mixed case in the properties is unlinked; escapes stay`, async () => {
+    const store = await fresh();
+    const gone = '01a42b9e-0b7d-4c3e-9a51-2d6e8f0a1b2c';
+    const pseudonym = 'deleted-9b0b3c1d-2e4f-4a6b-8c9d-0e1f2a3b4c5d';
+    const upper = gone.toUpperCase();
+    const mixed = `${upper.slice(0, 18)}${gone.slice(18)}`;
+    const plain = event({ userId: 'u4', properties: { ref: upper, by: [mixed, gone] } });
+    // A control character (JSON writes `\u0007`) takes the text off the fast path; `\u001a`
+    // then the id's remainder in upper case spells the id, in any case, without holding it.
+    const escaped = event({
+      userId: 'u5',
+      properties: { bell: '\u0007', ref: mixed, look: `\u001a${upper.slice(3)}` },
+    });
+    await store.writeEvents([plain, escaped]);
+    assert.equal((await store.forgetUsers([{ userId: gone, pseudonym }])).rewritten, 2);
+    const [first] = (await store.activity({ userId: 'u4', ...day, limit: 10 })).items;
+    assert.deepEqual(first?.properties, { ref: pseudonym, by: [pseudonym, pseudonym] });
+    const [second] = (await store.activity({ userId: 'u5', ...day, limit: 10 })).items;
+    assert.deepEqual(second?.properties, {
+      bell: '\u0007',
+      ref: pseudonym,
+      look: `\u001a${upper.slice(3)}`,
+    });
+  });
 }

@@ -21,7 +21,10 @@ const NOTICE = 'user.deleted';
 export async function unlinkedForSending(db: Db | Tx, rows: Delivery[]): Promise<Delivery[]> {
   const texts = rows.map((r) => (r.event === NOTICE ? null : JSON.stringify(r.payload)));
   const mentioned = new Set<string>();
-  for (const text of texts) if (text) for (const id of uuidsIn(text)) mentioned.add(id);
+  // As written and in lower case (auth's ids are): a UUID is the same in any case.
+  for (const text of texts) {
+    for (const id of text ? uuidsIn(text) : []) mentioned.add(id).add(id.toLowerCase());
+  }
   if (mentioned.size === 0) return rows;
   const found = await db
     .select({ userId: forgottenUsers.userId, pseudonym: forgottenUsers.pseudonym })
@@ -61,7 +64,7 @@ export async function unlinkDeliveries(
 ) {
   if (users.length === 0) return;
   const replaced = unlinkedSql(sql`payload::text`, users);
-  const mentions = sql.param(users.map((u) => `%${u.userId}%`));
+  const mentions = sql.param(users.map((u) => `%${u.userId.toLowerCase()}%`));
   for (let after = 0; ; ) {
     const { rows } = await db.execute<{ last: string | null }>(sql`
       with range as (
@@ -72,7 +75,7 @@ export async function unlinkDeliveries(
       ), rewritten as (
         update destination_deliveries set payload = (${replaced})::jsonb
         where id > ${after} and id <= (select last from range)
-          and event <> ${NOTICE} and payload::text like any(${mentions}::text[])
+          and event <> ${NOTICE} and lower(payload::text) like any(${mentions}::text[])
       )
       select last::text from range`);
     const last = rows[0]?.last;
@@ -127,14 +130,14 @@ export async function unlinkDeliveriesFinally(
   });
   await unlinkDeliveries(db, users, barrier);
   const replaced = unlinkedSql(sql`payload::text`, users);
-  const mentions = sql.param(users.map((u) => `%${u.userId}%`));
+  const mentions = sql.param(users.map((u) => `%${u.userId.toLowerCase()}%`));
   await db.transaction(async (tx) => {
     await tx.execute(lockTimeout(lockTimeoutMs));
     await tx.execute(sql`lock table destination_deliveries in share row exclusive mode`);
     await tx.execute(sql`
       update destination_deliveries set payload = (${replaced})::jsonb
       where id > ${barrier} and event <> ${NOTICE}
-        and payload::text like any(${mentions}::text[])`);
+        and lower(payload::text) like any(${mentions}::text[])`);
     await remove(tx);
   });
 }

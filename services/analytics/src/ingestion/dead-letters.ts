@@ -152,19 +152,26 @@ export async function discard(db: Db, id: number): Promise<boolean> {
  * Rewrites deleted users' dead letters with their pseudonym (forget.ts), so that none keeps the
  * id and a replay writes the pseudonym. A dead letter is text in the form of a queue row (`event`,
  * `track` or `sample`); a user id is a UUID, which JSON never escapes, so replacing it in the
- * text covers the user id of every form (a `track` row's first element, an item's `userId`) and
- * any mention in the properties alike. A row kept as the hex of bytes that could not be unpacked
+ * text (in any case) covers the user id of every form (a `track` row's first element, an item's
+ * `userId`) and any mention in the properties alike. A row kept as the hex of bytes that could not be unpacked
  * cannot be read, and is left as it is.
  */
 export async function unlinkDeadLetters(db: Db, users: { userId: string; pseudonym: string }[]) {
   if (users.length === 0) return;
-  // What the store said is rewritten too: InfluxDB quotes a line it cannot parse, user_id and all.
+  const ids = users.map((u) => ({ id: u.userId.toLowerCase(), pseudonym: u.pseudonym }));
+  // In any case, as a UUID is (clients often upper-case one). A pattern only where the text
+  // holds the id, else one that matches nothing: PostgreSQL keeps 32 compiled patterns, and
+  // dead letters matched are few, so lower() for each user costs little.
   const replaced = (column: ReturnType<typeof sql>) =>
-    users.reduce((acc, u) => sql`replace(${acc}, ${u.userId}, ${u.pseudonym})`, column);
-  const mentions = sql.param(users.map((u) => `%${u.userId}%`));
+    ids.reduce((acc, u) => {
+      const pattern = sql`case when strpos(lower(${column}), ${u.id}) > 0 then ${u.id} else 'a^' end`;
+      return sql`regexp_replace(${acc}, ${pattern}, ${u.pseudonym}, 'gi')`;
+    }, column);
+  const mentions = sql.param(ids.map((u) => `%${u.id}%`));
+  // What the store said is rewritten too: InfluxDB quotes a line it cannot parse, user_id and all.
   await db.execute(sql`update ingestion_dead_letters
     set item = ${replaced(sql`item`)}, error = ${replaced(sql`error`)}
-    where item like any(${mentions}::text[]) or error like any(${mentions}::text[])`);
+    where lower(item) like any(${mentions}::text[]) or lower(error) like any(${mentions}::text[])`);
 }
 
 export async function pruneDeadLetters(db: Db, before: Date) {

@@ -132,12 +132,13 @@ export function createInfluxStore(
       let total = 0;
       const byId = new Map(users.map((u) => [u.userId, u.pseudonym]));
       const ids = users.map((u) => `user_id = ${quote(u.userId)}`).join(' OR ');
+      // In any case (`(?i)`), as unlinkText replaces them: a UUID is the same in upper case.
       const pattern = users.map((u) => u.userId.replace(/[^0-9a-zA-Z-]/g, '')).join('|');
       const passes = [
         {
           measurement: 'events',
           tags: ['event', 'source'],
-          q: `SELECT user_id, properties, "event", "source" FROM events WHERE (${ids} OR properties =~ /${pattern}/)`,
+          q: `SELECT user_id, properties, "event", "source" FROM events WHERE (${ids} OR properties =~ /(?i)${pattern}/)`,
         },
         {
           measurement: 'requests',

@@ -298,11 +298,12 @@ export function createPostgresStore(db: Db): Store {
       )} else user_id end`;
       // Never inside a `\u` escape: the text then stays JSON (pseudonyms.ts).
       const text = unlinkedSql(sql`properties::text`, users);
-      const mentions = sql.param(users.map((u) => `%${u.userId}%`));
+      // In any case, as unlinkedSql replaces them: a UUID is the same in upper case.
+      const mentions = sql.param(users.map((u) => `%${u.userId.toLowerCase()}%`));
       const events = await sweep(
         'events',
         sql`user_id = ${userIds}, properties = (${text})::jsonb`,
-        sql`user_id = any(${ids}::text[]) or properties::text like any(${mentions}::text[])`,
+        sql`user_id = any(${ids}::text[]) or lower(properties::text) like any(${mentions}::text[])`,
         since,
       );
       const samples = await sweep(
