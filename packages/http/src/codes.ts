@@ -70,6 +70,11 @@ export const GENERIC_CODES = {
     title: 'Payload too large',
     description: 'The request body is over the limit of this route.',
   },
+  uri_too_long: {
+    status: 414,
+    title: 'URI too long',
+    description: 'The request URL (path and query) is over the limit.',
+  },
   unsupported_media_type: {
     status: 415,
     title: 'Unsupported media type',

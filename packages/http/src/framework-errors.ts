@@ -65,9 +65,67 @@ export function routerErrors(maxParamLength: number) {
 const answered = new WeakSet<Socket>();
 
 const CLIENT_ERRORS: Record<string, [number, string]> = {
-  HPE_HEADER_OVERFLOW: [431, 'The request line and headers are larger than this server accepts.'],
+  HPE_HEADER_OVERFLOW: [431, 'The request headers are larger than this server accepts.'],
   ERR_HTTP_REQUEST_TIMEOUT: [408, 'The request took too long to arrive.'],
 };
+
+/** RFC 9110 §15.5.15: the target alone is over the limit. */
+const URI_TOO_LONG: [number, string] = [414, 'The request URL is longer than this server accepts.'];
+
+/** The start of a request line in origin or absolute form (`GET /`, `GET http://`). */
+const REQUEST_LINE_START = /^[A-Z]+ (?:\/|\*|[A-Za-z][A-Za-z0-9+.-]*:\/\/)/;
+/** The rest of a request line whose target ends here: its version. */
+const VERSION_NEXT = /^ HTTP\/\d\.\d\r?\n/;
+
+/**
+ * Whether Node's parser overflowed (HPE_HEADER_OVERFLOW, one limit for the URL and the headers
+ * together) in the request line (414) or in the headers (431); undefined when what has arrived
+ * does not say. The parser stops where the span it was counting ends: a URL's at the space before
+ * the version, a header name's past its colon, a value's past its CR; or at the end of the chunk
+ * read, when the span goes on past it.
+ */
+function overflowInRequestLine(error: NodeJS.ErrnoException, socket: Socket): boolean | undefined {
+  const raw = (error as { rawPacket?: unknown }).rawPacket;
+  const at = (error as { bytesParsed?: unknown }).bytesParsed;
+  if (!Buffer.isBuffer(raw) || typeof at !== 'number' || at > raw.length) return false;
+  if (at < raw.length) {
+    return raw[at - 1] !== 0x3a && VERSION_NEXT.test(raw.toString('latin1', at, at + 16));
+  }
+  // Cut at the end of the chunk: the line in progress began in it (after a line break, or as the
+  // connection's first bytes), or it began in an earlier chunk unless it looks like a request.
+  const text = raw.toString('latin1', 0, at);
+  const lineStart = text.lastIndexOf('\n') + 1;
+  const line = text.slice(lineStart);
+  if (REQUEST_LINE_START.test(line)) return true;
+  if (lineStart > 0 || socket.bytesRead === raw.length) return false;
+  return undefined;
+}
+
+/**
+ * A span cut at a chunk's end whose start was in an earlier chunk: the line it is in is a request
+ * line when it ends with the version, one space before it (a URL has none). Read from the bytes
+ * still arriving, which are dropped anyway; 431 when no line ends within a few seconds.
+ */
+function requestLineOrHeaders(socket: Socket, answer: (requestLine: boolean) => void) {
+  let spaces = 0;
+  let tail = '';
+  const decide = (requestLine: boolean) => {
+    socket.off('data', scan);
+    clearTimeout(timer);
+    answer(requestLine);
+  };
+  const scan = (chunk: Buffer) => {
+    const text = chunk.toString('latin1');
+    const end = text.indexOf('\n');
+    const part = end < 0 ? text : text.slice(0, end);
+    spaces += part.split(' ').length - 1;
+    tail = (tail + part).slice(-16);
+    if (end >= 0) decide(spaces === 1 && / HTTP\/\d\.\d\r?$/.test(tail));
+  };
+  const timer = setTimeout(() => decide(false), 3_000);
+  timer.unref();
+  socket.on('data', scan);
+}
 
 /** A whole HTTP/1.1 problem+json answer that closes the connection, for requests no route sees. */
 function rawProblem(status: number, detail: string, headers: Record<string, string> = {}): string {
@@ -98,12 +156,21 @@ export function clientErrorHandler(error: NodeJS.ErrnoException, socket: Socket)
   // The parser reports each later chunk of the same request again; it is answered once.
   if (error.code === 'ECONNRESET' || socket.destroyed || answered.has(socket)) return;
   answered.add(socket);
-  const [status, detail] = CLIENT_ERRORS[error.code ?? ''] ?? [400, 'The request is not HTTP.'];
-  // A route may already have answered this request (a 401 before a malformed chunked body was
-  // read): a second answer on the same connection would be read as the next one's.
-  const current = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-  if (socket.writable && !current?.headersSent) socket.end(rawProblem(status, detail));
-  else socket.end();
+  const answer = ([status, detail]: [number, string]) => {
+    // A route may already have answered this request (a 401 before a malformed chunked body was
+    // read): a second answer on the same connection would be read as the next one's.
+    const current = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (socket.writable && !current?.headersSent) socket.end(rawProblem(status, detail));
+    else socket.end();
+  };
+  const refusal = CLIENT_ERRORS[error.code ?? ''] ?? [400, 'The request is not HTTP.'];
+  if (error.code !== 'HPE_HEADER_OVERFLOW') answer(refusal);
+  else {
+    const requestLine = overflowInRequestLine(error, socket);
+    if (requestLine === undefined) {
+      requestLineOrHeaders(socket, (inLine) => answer(inLine ? URI_TOO_LONG : refusal));
+    } else answer(requestLine ? URI_TOO_LONG : refusal);
+  }
   socket.resume();
   setTimeout(() => socket.destroy(), 10_000).unref();
 }

@@ -411,7 +411,7 @@ describe('NGINX’s own answers speak the API’s language', () => {
       nginx.url,
       `GET /main/v1/${'a'.repeat(9000)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
     );
-    assertProblem(longUri, 431, 'request_header_fields_too_large');
+    assertProblem(longUri, 414, 'uri_too_long');
     const bigHeader = await exchange(
       nginx.url,
       `GET /main/v1/posts HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(9000)}\r\nConnection: close\r\n\r\n`,
