@@ -19,13 +19,14 @@ import Fastify, {
   type RawRequestDefaultExpression,
   type RawServerDefault,
 } from 'fastify';
-import { endQuietConnectionsOnClose } from './closing.ts';
+import { CLOSING_REFUSAL_HEADER, endQuietConnectionsOnClose } from './closing.ts';
 import type { CodeTable } from './codes.ts';
 import { registerConditionalReads, registerConditionalWrites } from './conditional.ts';
 import { refuseContentCodings } from './content-coding.ts';
 import { answerWhatNodeRefuses, clientErrorHandler, routerErrors } from './framework-errors.ts';
 import { registerHealth } from './health.ts';
 import { parseQuery, strictValidators } from './input-strictness.ts';
+import { responsesWithout } from './internal-headers.ts';
 import { loggerOptions } from './logging.ts';
 import { capLongArrays } from './long-arrays.ts';
 import { registerMetrics } from './metrics.ts';
@@ -154,12 +155,16 @@ function requestId(req: IncomingMessage): string {
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
 }
 
-function serverTimeouts({ headersMs, requestMs }: ClientTimeouts) {
+function serverOptions(
+  { headersMs, requestMs }: ClientTimeouts,
+  internalHeaders: readonly string[],
+) {
   // Node refuses a headers timeout longer than the request's.
   const headersTimeout = Math.min(headersMs, requestMs);
   return {
     requestTimeout: requestMs,
     http: {
+      ServerResponse: responsesWithout(internalHeaders),
       headersTimeout,
       requestTimeout: requestMs,
       connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_MS, headersTimeout),
@@ -269,7 +274,12 @@ export async function createApp(options: AppOptions): Promise<App> {
     logController: new LogController({ requestIdLogLabel: 'request_id' }),
     bodyLimit: options.bodyLimit ?? 256 * 1024,
     trustProxy: options.trustProxy ?? false,
-    ...serverTimeouts(options.clientTimeouts ?? DEFAULT_CLIENT_TIMEOUTS),
+    ...serverOptions(
+      options.clientTimeouts ?? DEFAULT_CLIENT_TIMEOUTS,
+      // The closing refusal's mark leaves only on that refusal (closing.ts); the route template
+      // does not leave an app that does not name it for a gateway in front (the gateway itself).
+      routeHeader ? [CLOSING_REFUSAL_HEADER] : [CLOSING_REFUSAL_HEADER, ROUTE_HEADER],
+    ),
     ajv: {
       customOptions: {
         allErrors: true,

@@ -1,6 +1,7 @@
 import { type IncomingMessage, Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import { mayCarry } from './internal-headers.ts';
 import { sendProblem } from './problem.ts';
 
 /**
@@ -159,7 +160,7 @@ function closeIdleConnectionsOnlyOnceWritten(
  * Marks the one answer a route never produced: the 503 a closing app gives a request that
  * arrived once its close began (refuseNewRequestsWhileClosing). The gateway reads it as "not
  * processed", sends the request (a write too: no route ran) to another instance, and never passes
- * it on; a route's handler cannot set it (an onSend hook removes it from every other answer), so a
+ * it on; a route's handler cannot set it (every other answer's head loses it as it is written), so a
  * 503 a route gives on purpose (load shedding, a dependency down) is never taken for one.
  */
 export const CLOSING_REFUSAL_HEADER = 'x-internal-closing-refusal';
@@ -207,13 +208,15 @@ function refuseNewRequestsWhileClosing(app: FastifyInstance, mark: boolean, serv
     });
   });
   if (!mark) return;
-  // Set here, at the last step before the headers are written, and removed from every other
-  // answer: a route (or a hook) that set the name by mistake, or copied another service's headers,
-  // must not turn its own 503 into a refusal the gateway resends.
+  // Set here, at the last step before the headers are written. Every other answer's head loses
+  // it as it is written, whatever writes it (responsesWithout, internal-headers.ts): a route (or a
+  // hook) that set the name by mistake, or copied another service's headers, must not turn its
+  // own 503 into a refusal the gateway resends.
   app.addHook('onSend', (request, reply, payload, done) => {
     if ((request as unknown as Record<symbol, boolean>)[refusedWhileClosing]) {
       reply.header(CLOSING_REFUSAL_HEADER, '1');
-    } else if (reply.hasHeader(CLOSING_REFUSAL_HEADER)) reply.removeHeader(CLOSING_REFUSAL_HEADER);
+      (reply.raw as { [mayCarry]?: string })[mayCarry] = CLOSING_REFUSAL_HEADER;
+    }
     done(null, payload);
   });
 }
