@@ -39,6 +39,9 @@ const writers: Record<string, (reply: FastifyReply, name: string) => void> = {
     reply.raw.setHeader(name, '1');
     reply.raw.end('{}');
   },
+  'reply.header, then reply.send': (reply, name) => {
+    reply.header(name, '1').code(503).send({});
+  },
   'setHeader, then reply.send': (reply, name) => {
     reply.raw.setHeader(name, '1');
     reply.code(503).send({});
