@@ -142,3 +142,77 @@ test('the writer gives back every body it wrote, and those of passes that failed
   assert.deepEqual(written.sort(), ['arena.0', 'arena.1', 'arena.2', 'arena.3', 'arena.4']);
   assert.equal(arena.live, 0);
 });
+
+test('a pass holds its rows until its write is done, though another pass forgets them meanwhile', async () => {
+  const t = await buildTestAnalytics();
+  // This test's writer alone takes the rows.
+  await t.app.close();
+  // One block: memory given back before the write ends is written over by the next body.
+  const arena = createArena({ blockBytes: 4096, maxBlocks: 1 });
+  const name = (n: number, size: number) => `arena.${n}.${'é'.repeat(size)}`;
+  let openGate = () => {};
+  const gate = new Promise<void>((resolve) => {
+    openGate = resolve;
+  });
+  let secondWritten = () => {};
+  const second = new Promise<void>((resolve) => {
+    secondWritten = resolve;
+  });
+  const written: string[] = [];
+  const changed: string[] = [];
+  const store = eventsStore(
+    'influxdb',
+    async (events) => {
+      written.push(...events.map((e) => e.event));
+    },
+    { encodes: true },
+  );
+  store.writeEncoded = async (bodies) => {
+    const before = bodies.map(String);
+    // The first row's write is still in InfluxDB while the other pass takes, writes and
+    // forgets the second row and a third row is remembered.
+    if (before.some((b) => b.includes(name(1, 500)))) await gate;
+    const after = bodies.map(String);
+    if (after.join() !== before.join()) changed.push(before.join());
+    for (const b of after)
+      written.push(...(JSON.parse(b) as { event: string }[]).map((e) => e.event));
+    if (before.some((b) => b.includes(name(2, 500)))) secondWritten();
+  };
+  // One row a pass: the two passes take one each.
+  const writer = createWriter({
+    db: t.database.db,
+    store,
+    config: { ...t.config, WRITER_BATCH_SIZE: 250 },
+    log: pino({ level: 'silent' }),
+    arena,
+  });
+  const points = createPointNumbers(t.database.db);
+  const queue = async (n: number, size: number) => {
+    const [queued] = await insertRows(
+      t.database.db,
+      await numbered(
+        [
+          trackedRow({ userId: null, receivedAt: Date.now(), idBase: randomUUID() }, [
+            { event: name(n, size), anonymousId: 'anon-1', time: null, propertiesJson: '{}' },
+          ]),
+        ],
+        points,
+      ),
+    );
+    writer.remember(queued!);
+  };
+  await queue(1, 500);
+  await queue(2, 500);
+  writer.start();
+  // The pass that took the second row found the first one older than it: forgotten.
+  await second;
+  // Too large for what is left of the block: written over its start were it free.
+  await queue(3, 1200);
+  writer.wake();
+  openGate();
+  await writer.drained();
+  await writer.close();
+  assert.deepEqual(changed, [], 'a body was written over while its write was in flight');
+  assert.deepEqual(written.sort(), [name(1, 500), name(2, 500), name(3, 1200)].sort());
+  assert.equal(arena.live, 0);
+});
