@@ -95,6 +95,19 @@ test('a row two passes hold is given back after the second', () => {
   assert.ok(Buffer.isBuffer((cache.hold(3) as { body: unknown }).body));
 });
 
+/** A one-event `/track-event` row, queued as an append queues it. */
+async function queueOne(
+  db: Parameters<typeof insertRows>[0],
+  points: ReturnType<typeof createPointNumbers>,
+  event: string,
+) {
+  const row = trackedRow({ userId: null, receivedAt: Date.now(), idBase: randomUUID() }, [
+    { event, anonymousId: 'anon-1', time: null, propertiesJson: '{}' },
+  ]);
+  const [queued] = await insertRows(db, await numbered([row], points));
+  return queued!;
+}
+
 test('the writer gives back every body it wrote, and those of passes that failed', async () => {
   const t = await buildTestAnalytics();
   // This test's writer alone takes the rows.
@@ -121,20 +134,8 @@ test('the writer gives back every body it wrote, and those of passes that failed
     arena,
   });
   const points = createPointNumbers(t.database.db);
-  for (let n = 0; n < 5; n += 1) {
-    const [queued] = await insertRows(
-      t.database.db,
-      await numbered(
-        [
-          trackedRow({ userId: null, receivedAt: Date.now(), idBase: randomUUID() }, [
-            { event: `arena.${n}`, anonymousId: 'anon-1', time: null, propertiesJson: '{}' },
-          ]),
-        ],
-        points,
-      ),
-    );
-    writer.remember(queued!);
-  }
+  for (let n = 0; n < 5; n += 1)
+    writer.remember(await queueOne(t.database.db, points, `arena.${n}`));
   assert.equal(arena.live, 5, 'the bodies are kept in the arena');
   writer.start();
   await writer.drained();
@@ -187,20 +188,8 @@ test('a pass holds its rows until its write is done, though another pass forgets
     arena,
   });
   const points = createPointNumbers(t.database.db);
-  const queue = async (n: number, size: number) => {
-    const [queued] = await insertRows(
-      t.database.db,
-      await numbered(
-        [
-          trackedRow({ userId: null, receivedAt: Date.now(), idBase: randomUUID() }, [
-            { event: name(n, size), anonymousId: 'anon-1', time: null, propertiesJson: '{}' },
-          ]),
-        ],
-        points,
-      ),
-    );
-    writer.remember(queued!);
-  };
+  const queue = async (n: number, size: number) =>
+    writer.remember(await queueOne(t.database.db, points, name(n, size)));
   await queue(1, 500);
   await queue(2, 500);
   writer.start();
