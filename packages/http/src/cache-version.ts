@@ -98,9 +98,12 @@ export async function answerCacheVersion(
   if (!held) return { version: await source.read() };
   reply.hijack();
   const res = reply.raw;
+  // Taken over, the answer carries only what is written here: Fastify's headers (the request id
+  // among them, which every answer carries) are not sent for it.
   res.writeHead(200, {
     'content-type': 'application/json; charset=utf-8',
     'cache-control': 'no-store',
+    'x-request-id': request.id,
     [CACHE_VERSION_HELD_HEADER]: version,
     [CACHE_VERSION_HEARTBEAT_HEADER]: String(HEARTBEAT_MS),
   });

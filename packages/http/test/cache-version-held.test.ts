@@ -69,6 +69,8 @@ test('a held answer announces a heartbeat and sends a space every second until i
   const res = await fetch(`${server.url}/v?version=1&wait=30`);
   assert.equal(res.headers.get(CACHE_VERSION_HELD_HEADER), '1');
   assert.equal(res.headers.get(CACHE_VERSION_HEARTBEAT_HEADER), '1000');
+  // Taken over, it still names its request, as every answer does.
+  assert.equal(res.headers.get('x-request-id'), 'req-1');
   const reader = res.body!.getReader();
   const first = await reader.read();
   assert.equal(new TextDecoder().decode(first.value), ' ', 'a beat while nothing moved');
