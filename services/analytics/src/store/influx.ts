@@ -133,7 +133,7 @@ export function createInfluxStore(
       const byId = new Map(users.map((u) => [u.userId, u.pseudonym]));
       // In any case (`(?i)`), as unlinkText replaces them: a UUID is the same in upper case, in
       // a point's own user_id (a Segment backend's `userId`) as in its properties. A user id is a
-      // UUID (rememberDeletions): nothing is left out that a pattern would read.
+      // UUID (rememberDeletions): none of its characters is special in a pattern.
       const pattern = users.map((u) => u.userId.replace(/[^0-9a-zA-Z-]/g, '')).join('|');
       const ids = `user_id =~ /(?i)^(?:${pattern})$/`;
       const passes = [
