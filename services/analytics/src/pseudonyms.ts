@@ -61,6 +61,14 @@ function lowered(ids: ReadonlyMap<string, string>): ReadonlyMap<string, string> 
   return out;
 }
 
+/**
+ * The pseudonym of a forgotten user id as a field holds it (an event's or a sample's `userId`),
+ * in any case: a UUID upper-cased by a client is still the user's id.
+ */
+export function pseudonymOf(id: string, ids: ReadonlyMap<string, string>): string | undefined {
+  return ids.get(id) ?? lowered(ids).get(id.toLowerCase());
+}
+
 /** The forgotten ids (lower case) a text may hold: with many, only those its UUIDs are. */
 const named = (text: string, ids: ReadonlyMap<string, string>): Iterable<string> =>
   ids.size > FEW

@@ -45,6 +45,65 @@ test('user.deleted unlinks the user from stored events, which stay under a pseud
   assert.deepEqual(activity.json().items, []);
 });
 
+test('a Segment backend naming the user upper-cased: profile, links and events are forgotten too', async () => {
+  // Swift's `uuidString` and others send the UUID upper-cased; stored as sent, it is the id.
+  const user = await t.user();
+  const upper = user.id.toUpperCase();
+  const anonymousId = randomUUID();
+  const created = await t.app.inject({
+    method: 'POST',
+    url: '/analytics/v1/write-keys',
+    headers: bearer(t.adminToken),
+    payload: { name: 'upper-casing backend' },
+  });
+  const basic = `Basic ${Buffer.from(`${created.json().key}:`).toString('base64')}`;
+  const batch = await t.app.inject({
+    method: 'POST',
+    url: '/analytics/v1/batch',
+    headers: { authorization: basic },
+    payload: {
+      batch: [
+        { type: 'identify', userId: upper, anonymousId, traits: { email: 'a@example.com' } },
+        { type: 'track', userId: upper, event: 'Order Completed' },
+      ],
+    },
+  });
+  assert.equal(batch.statusCode, 200, batch.body);
+  await t.drained();
+  const kept = () =>
+    sql(
+      t.databaseUrl,
+      `select 'profile' as what from profiles where lower(user_id) = $1
+       union all select 'link' from identity_links where lower(user_id) = $1`,
+      [user.id],
+    );
+  assert.equal((await kept()).length, 2);
+  assert.equal((await linked(user.id)).length, 2);
+
+  await deliver([domainEvent('user.deleted', user.id)]);
+  assert.deepEqual(await kept(), [], 'the profile and the link go with the deletion');
+  // Asked for in the case it was sent in before a pass unlinked its events: deleted all the same.
+  const profile = await t.app.inject({
+    url: `/analytics/v1/profiles/${upper}`,
+    headers: bearer(t.adminToken),
+  });
+  assert.equal(profile.statusCode, 404, profile.body);
+  await t.drained();
+  await until(async () => (await linked(user.id)).length === 0, 'the events unlinked');
+});
+
+test('a deletion naming the id upper-cased is noted as auth writes ids, in lower case: one user', async () => {
+  const user = await t.user();
+  await deliver([domainEvent('user.deleted', user.id.toUpperCase())]);
+  await deliver([domainEvent('user.deleted', user.id)]);
+  const rows = await sql(
+    t.databaseUrl,
+    'select user_id from forgotten_users where lower(user_id) = $1',
+    [user.id],
+  );
+  assert.deepEqual(rows, [{ user_id: user.id }]);
+});
+
 test('a deletion that arrives twice is one pseudonym; ids that are not UUIDs are ignored', async () => {
   const user = await t.user();
   const event = domainEvent('user.deleted', user.id);

@@ -92,6 +92,29 @@ test('events still queued past the final pass (the store down) are written under
   assert.equal(await mapping(user.id), undefined);
 });
 
+test("queued events whose own user id is the user's upper-cased are written under the pseudonym", async () => {
+  // A producer (a Segment backend) may send the UUID upper-cased; the writer's lookup has the
+  // user's id as auth wrote it, in lower case.
+  await t.drained();
+  const user = await t.user();
+  const upper = user.id.toUpperCase();
+  let pseudonym = '';
+  await withStoreDown(user.id, async () => {
+    await deliver([domainEvent('user.logged_in', upper, {})]);
+    await deliver([domainEvent('user.deleted', user.id)]);
+    pseudonym = (await mapping(user.id)) ?? '';
+    assert.ok(pseudonym.startsWith('deleted-'));
+    await passed([user.id]);
+  });
+  const stored = await t.sql('select name from events where user_id = $1 order by name', [
+    pseudonym,
+  ]);
+  assert.deepEqual(
+    stored.map((r) => r.name),
+    ['user.deleted', 'user.logged_in'],
+  );
+});
+
 test("the deletion batch's own queued row counts as queued before it: the mapping waits for it", async () => {
   // The internal batch that carries user.deleted queues that event (and any other of the user in
   // the batch) in the same transaction that records queue_seq: those rows must be at or below it.

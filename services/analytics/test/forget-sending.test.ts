@@ -87,3 +87,35 @@ test('an id in upper or mixed case is the same UUID: sent, and kept pending, und
   );
   assert.deepEqual(pending?.payload.properties, { ref: pseudonym, by: pseudonym });
 });
+
+test("a delivery's own userId upper-cased is the user's: sent, and kept pending, under the pseudonym", async () => {
+  // A Segment backend's `userId: "ABCD…"` reaches the destinations as sent.
+  const user = randomUUID();
+  const pseudonym = `deleted-${randomUUID()}`;
+  await sql(t.databaseUrl, 'insert into forgotten_users (user_id, pseudonym) values ($1, $2)', [
+    user,
+    pseudonym,
+  ]);
+  const payload = { type: 'track', userId: user.toUpperCase(), event: 'Order Completed' };
+  const delivery = {
+    id: 5,
+    destination: 'crm',
+    eventId: 'e-5',
+    event: 'Order Completed',
+    payload,
+  } as unknown as Delivery;
+  const [sent] = await unlinkedForSending(t.database.db, [delivery]);
+  assert.equal(sent?.payload.userId, pseudonym);
+  await sql(
+    t.databaseUrl,
+    `insert into destination_deliveries (destination, event_id, event, payload)
+      values ('crm', 'e-6', 'Order Completed', $1)`,
+    [JSON.stringify(payload)],
+  );
+  await unlinkDeliveries(t.database.db, [{ userId: user, pseudonym }]);
+  const [pending] = await sql(
+    t.databaseUrl,
+    "select payload from destination_deliveries where event_id = 'e-6'",
+  );
+  assert.equal(pending?.payload.userId, pseudonym);
+});

@@ -66,12 +66,15 @@ export function forgetting(t: TestAnalytics) {
       assert.equal(answer.statusCode, 202, answer.body);
       return answer;
     },
-    /** The stored events that still hold `userId`, as their user or in their properties. */
+    /**
+     * The stored events that still hold `userId`, as their user or in their properties, in any
+     * case (a UUID upper-cased by a client is still the id).
+     */
     linked: (userId: string) =>
-      t.sql('select event_id from events where user_id = $1 or properties::text like $2', [
-        userId,
-        `%${userId}%`,
-      ]),
+      t.sql(
+        'select event_id from events where lower(user_id) = $1 or lower(properties::text) like $2',
+        [userId.toLowerCase(), `%${userId.toLowerCase()}%`],
+      ),
     /** The user's pseudonym while the mapping is kept. */
     mapping: async (userId: string) =>
       (await t.sql('select pseudonym from forgotten_users where user_id = $1', [userId]))[0]

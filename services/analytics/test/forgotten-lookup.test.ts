@@ -87,3 +87,23 @@ test('an id in upper or mixed case is the same UUID: found and replaced, escapes
     assert.equal(unlinkText(escaped, ids), escaped, `${n} ids: the escape kept`);
   }
 });
+
+test("an item's own user id in upper or mixed case is the user's: its userId gets the pseudonym", () => {
+  // A Segment backend sends `userId: "ABCD…"`, the deleted user's UUID upper-cased.
+  const user = randomUUID();
+  const upper = user.toUpperCase();
+  const mixed = `${upper.slice(0, 18)}${user.slice(18)}`;
+  for (const n of [1, 3, 50]) {
+    const ids = new Map([[user, `deleted-${randomUUID()}`], ...lookup(n - 1)]);
+    for (const userId of [upper, mixed]) {
+      assert.deepEqual(
+        unlinkItem({ userId, properties: '{}' }, ids),
+        { userId: ids.get(user), properties: '{}' },
+        `${n} ids, ${userId}`,
+      );
+    }
+  }
+  // A lookup holding an id in upper case (as a row could) finds it written in lower case too.
+  const upperIds = new Map([[upper, 'deleted-upper']]);
+  assert.deepEqual(unlinkItem({ userId: user }, upperIds), { userId: 'deleted-upper' });
+});

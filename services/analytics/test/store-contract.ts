@@ -422,4 +422,34 @@ export function storeContract(name: string, fresh: () => Promise<Store>) {
       look: `\u001a${upper.slice(3)}`,
     });
   });
+
+  test(`${name}: an event's and a sample's own user id in another case is unlinked, from a mark too`, async () => {
+    // A Segment backend may send `userId: "ABCD…"`, the deleted user's UUID upper-cased: stored
+    // as sent, it is still their id.
+    const store = await fresh();
+    const gone = '02b42b9e-0b7d-4c3e-9a51-2d6e8f0a1b2c';
+    const users = [{ userId: gone, pseudonym: 'deleted-cased' }];
+    const upper = gone.toUpperCase();
+    const mixed = `${upper.slice(0, 18)}${gone.slice(18)}`;
+    const theirs = [event({ userId: upper }), event({ userId: mixed, timestamp: at(1000) })];
+    const other = event({ userId: '12b42b9e-0b7d-4c3e-9a51-2d6e8f0a1b2c' });
+    await store.writeEvents([...theirs, other]);
+    await store.writeSamples([sample({ userId: upper }), sample({ userId: 'u2' })]);
+    const first = await store.forgetUsers(users);
+    assert.equal(first.rewritten, 3);
+    for (const userId of [upper, mixed]) {
+      assert.deepEqual((await store.activity({ userId, ...day, limit: 10 })).items, []);
+    }
+    const renamed = (await store.activity({ userId: 'deleted-cased', ...day, limit: 10 })).items;
+    assert.deepEqual(renamed.map((e) => e.id).sort(), theirs.map((e) => e.id).sort());
+    assert.equal(
+      (await store.activity({ userId: other.userId!, ...day, limit: 10 })).items.length,
+      1,
+    );
+    // Written after the pass: the next, from its mark, finds it; the sample is no longer found.
+    const late = event({ userId: upper, timestamp: at(2000) });
+    await store.writeEvents([late]);
+    assert.equal((await store.forgetUsers(users, first.mark)).rewritten, 1);
+    assert.deepEqual((await store.activity({ userId: upper, ...day, limit: 10 })).items, []);
+  });
 }

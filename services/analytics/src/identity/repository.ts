@@ -174,12 +174,15 @@ export async function profileOf(db: Db, userId: string) {
   return row;
 }
 
-/** Whether the account was deleted: its events may still name it until they are unlinked. */
+/**
+ * Whether the account was deleted: its events may still name it until they are unlinked. In any
+ * case: forgotten ids are UUIDs, noted in lower case (ingestion/forget.ts rememberDeletions).
+ */
 export async function isForgotten(db: Db, userId: string): Promise<boolean> {
   const rows = await db
     .select({ userId: forgottenUsers.userId })
     .from(forgottenUsers)
-    .where(eq(forgottenUsers.userId, userId));
+    .where(eq(forgottenUsers.userId, userId.toLowerCase()));
   return rows.length > 0;
 }
 
@@ -193,18 +196,36 @@ export async function isForgotten(db: Db, userId: string): Promise<boolean> {
  */
 export async function forgetUsers(tx: Tx, userIds: string[]) {
   if (userIds.length === 0) return;
+  const links = named(identityLinks.userId, userIds);
+  const owners = named(profiles.userId, userIds);
   await tx
     .select({ id: identityLinks.anonymousId })
     .from(identityLinks)
-    .where(inArray(identityLinks.userId, userIds))
+    .where(links)
     .orderBy(sql`${identityLinks.anonymousId} collate "C"`)
     .for('update');
-  await tx.delete(identityLinks).where(inArray(identityLinks.userId, userIds));
+  await tx.delete(identityLinks).where(links);
   await tx
     .select({ id: profiles.userId })
     .from(profiles)
-    .where(inArray(profiles.userId, userIds))
+    .where(owners)
     .orderBy(asc(profiles.userId))
     .for('update');
-  await tx.delete(profiles).where(inArray(profiles.userId, userIds));
+  await tx.delete(profiles).where(owners);
+}
+
+const UUID = /^[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}$/i;
+
+/**
+ * Rows whose user id is one of these: a UUID (auth's ids) in any case, since a Segment backend
+ * may send it upper-cased and it is stored as sent (by `lower(user_id)`'s index, migration
+ * 0020); any other id as written (as identity/service.ts isOwnUserId reads ids).
+ */
+function named(column: typeof profiles.userId | typeof identityLinks.userId, userIds: string[]) {
+  const uuids = userIds.filter((id) => UUID.test(id)).map((id) => id.toLowerCase());
+  const others = userIds.filter((id) => !UUID.test(id));
+  const cased = sql`lower(${column}) = any(${sql.param(uuids)}::text[])`;
+  if (others.length === 0) return cased;
+  const exact = inArray(column, others);
+  return uuids.length === 0 ? exact : sql`(${cased} or ${exact})`;
 }

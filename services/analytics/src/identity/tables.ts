@@ -1,15 +1,21 @@
 import { timestamptz, timestamptzNow } from '@platform/db';
+import { sql } from 'drizzle-orm';
 import { boolean, index, jsonb, pgTable, text } from 'drizzle-orm/pg-core';
 
 /** One per user named by a write-key message: the traits `identify` gave, merged, and when seen. */
-export const profiles = pgTable('profiles', {
-  userId: text().primaryKey(),
-  traits: jsonb().notNull().$type<Record<string, unknown>>().default({}),
-  /** Time of the latest `identify` merged: an older one arriving late does not overwrite it. */
-  traitsAt: timestamptz(),
-  firstSeen: timestamptz().notNull(),
-  lastSeen: timestamptz().notNull(),
-});
+export const profiles = pgTable(
+  'profiles',
+  {
+    userId: text().primaryKey(),
+    traits: jsonb().notNull().$type<Record<string, unknown>>().default({}),
+    /** Time of the latest `identify` merged: an older one arriving late does not overwrite it. */
+    traitsAt: timestamptz(),
+    firstSeen: timestamptz().notNull(),
+    lastSeen: timestamptz().notNull(),
+  },
+  // A deleted user's profile is found in any case (repository.ts forgetUsers, migration 0020).
+  (t) => [index('profiles_user_lower_idx').on(sql`lower(${t.userId})`)],
+);
 
 /**
  * Identity stitching: an anonymous id belongs to one user once `alias` or an `identify` naming
@@ -33,5 +39,9 @@ export const identityLinks = pgTable(
      */
     trusted: boolean().notNull().default(true),
   },
-  (t) => [index('identity_links_user_idx').on(t.userId)],
+  (t) => [
+    index('identity_links_user_idx').on(t.userId),
+    // A deleted user's links are found in any case (repository.ts forgetUsers, migration 0020).
+    index('identity_links_user_lower_idx').on(sql`lower(${t.userId})`),
+  ],
 );

@@ -54,7 +54,11 @@ export async function rememberDeletions(
   const ids = events
     .filter((e) => e.event === 'user.deleted')
     .map((e) => e.properties.user_id)
-    .filter((id): id is string => typeof id === 'string' && UUID.test(id));
+    .filter((id): id is string => typeof id === 'string' && UUID.test(id))
+    // As auth writes ids, in lower case: a deletion naming the UUID upper-cased is the same
+    // user (one row, one pseudonym), and every lookup of the table (the destinations' at send
+    // time, a profile's) asks in lower case, by its primary key.
+    .map((id) => id.toLowerCase());
   if (ids.length === 0) return;
   await tx
     .insert(forgottenUsers)

@@ -1,5 +1,5 @@
 // The users being forgotten as the writer looks them up, and a queued item unlinked from them.
-import { unlinkText } from '../pseudonyms.ts';
+import { pseudonymOf, unlinkText } from '../pseudonyms.ts';
 
 /**
  * The users being forgotten (forgotten_users), as the writer looks them up: user id → pseudonym.
@@ -28,13 +28,14 @@ export function createForgotten(): Forgotten {
 
 /**
  * A queued item (an event, or a sample) with the pseudonym for a forgotten user id, in its
- * `userId` and in its properties' text; the item itself when it names none.
+ * `userId` and in its properties' text, in any case; the item itself when it names none.
  */
 export function unlinkItem(
   value: Record<string, unknown>,
   ids: ReadonlyMap<string, string>,
 ): Record<string, unknown> {
-  const own = typeof value.userId === 'string' ? ids.get(value.userId) : undefined;
+  // In any case: a client's upper-cased UUID is the user's id (pseudonyms.ts).
+  const own = typeof value.userId === 'string' ? pseudonymOf(value.userId, ids) : undefined;
   const properties = typeof value.properties === 'string' ? value.properties : undefined;
   const text = properties !== undefined ? unlinkText(properties, ids) : undefined;
   if (own === undefined && text === properties) return value;

@@ -1,6 +1,6 @@
 import { DomainError } from '@platform/http';
 import type { AcceptedEvent } from '../events.ts';
-import { unlinkText } from '../pseudonyms.ts';
+import { pseudonymOf, unlinkText } from '../pseudonyms.ts';
 import { decodeCursor, encodeCursor, INFLUX_CURSOR } from './cursor.ts';
 import { TooManyEvents } from './errors.ts';
 import {
@@ -131,9 +131,11 @@ export function createInfluxStore(
       await ensure();
       let total = 0;
       const byId = new Map(users.map((u) => [u.userId, u.pseudonym]));
-      const ids = users.map((u) => `user_id = ${quote(u.userId)}`).join(' OR ');
-      // In any case (`(?i)`), as unlinkText replaces them: a UUID is the same in upper case.
+      // In any case (`(?i)`), as unlinkText replaces them: a UUID is the same in upper case, in
+      // a point's own user_id (a Segment backend's `userId`) as in its properties. A user id is a
+      // UUID (rememberDeletions): none of its characters is special in a pattern.
       const pattern = users.map((u) => u.userId.replace(/[^0-9a-zA-Z-]/g, '')).join('|');
+      const ids = `user_id =~ /(?i)^(?:${pattern})$/`;
       const passes = [
         {
           measurement: 'events',
@@ -155,7 +157,7 @@ export function createInfluxStore(
           if (found.length === 0) break;
           const lines = found.map((r) => {
             const fields: Record<string, string> = {};
-            const own = typeof r.user_id === 'string' ? byId.get(r.user_id) : undefined;
+            const own = typeof r.user_id === 'string' ? pseudonymOf(r.user_id, byId) : undefined;
             if (own) fields.user_id = own;
             if (typeof r.properties === 'string') {
               const text = unlinkText(r.properties, byId);

@@ -291,9 +291,12 @@ export function createPostgresStore(db: Db): Store {
           sql`select pg_snapshot_xmin(pg_current_snapshot())::text as mark`,
         )
         .then((r) => r.rows);
-      const ids = sql.param(users.map((u) => u.userId));
-      const userIds = sql`case user_id ${sql.join(
-        users.map((u) => sql`when ${u.userId} then ${u.pseudonym}`),
+      // A row's own user id in any case too: a Segment backend may send the UUID upper-cased,
+      // and it is stored as sent. The pass reads rows by write_xid or by block, never by user
+      // id, so `lower()` costs no index (and the hot writes no index of their own).
+      const ids = sql.param(users.map((u) => u.userId.toLowerCase()));
+      const userIds = sql`case lower(user_id) ${sql.join(
+        users.map((u) => sql`when ${u.userId.toLowerCase()} then ${u.pseudonym}`),
         sql` `,
       )} else user_id end`;
       // Never inside a `\u` escape: the text then stays JSON (pseudonyms.ts).
@@ -303,13 +306,13 @@ export function createPostgresStore(db: Db): Store {
       const events = await sweep(
         'events',
         sql`user_id = ${userIds}, properties = (${text})::jsonb`,
-        sql`user_id = any(${ids}::text[]) or lower(properties::text) like any(${mentions}::text[])`,
+        sql`lower(user_id) = any(${ids}::text[]) or lower(properties::text) like any(${mentions}::text[])`,
         since,
       );
       const samples = await sweep(
         'samples',
         sql`user_id = ${userIds}`,
-        sql`user_id = any(${ids}::text[])`,
+        sql`lower(user_id) = any(${ids}::text[])`,
         since,
       );
       return { rewritten: events + samples, ...(first ? { mark: first.mark } : {}) };
