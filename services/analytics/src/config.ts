@@ -33,7 +33,7 @@ export const ConfigSchema = Type.Object({
    */
   DEDUP_DAYS: Env.days(7),
   /**
-   * Message ids each replica remembers at most (16–24 bytes each); beyond it the oldest are
+   * Message ids each replica remembers at most (16–32 bytes each); beyond it the oldest are
    * forgotten before DEDUP_DAYS (analytics_dedup_evicted_total).
    */
   DEDUP_MAX_IDS: count(5_000_000, 1000),

@@ -105,8 +105,8 @@ for (const seed of [1, 2]) {
     let block = 1;
     let peak = 0;
     // Two waves: past the first table's 12288 entries (16384 slots), then past the second's
-    // 18432 (24576 slots), each followed by a drop of most of it; moves and lookups throughout.
-    for (const target of [13_000, 20_000]) {
+    // 24576 (32768 slots), each followed by a drop of most of it; moves and lookups throughout.
+    for (const target of [13_000, 26_000]) {
       for (let step = 0; reference.size < target; step += 1) {
         const fp = pick();
         const [hi, lo, key] = fp;
@@ -137,7 +137,7 @@ for (const seed of [1, 2]) {
       // Then most of it goes, the newest blocks stay.
       drop(block - 3);
     }
-    assert.ok(peak > 18_432, `grew twice (peak ${peak})`);
+    assert.ok(peak > 24_576, `grew twice (peak ${peak})`);
     assert.ok(dropped > 20_000, `dropped ${dropped}`);
 
     memory.clear();
@@ -172,4 +172,21 @@ test('a drop across the end of the table moves the wrapped entries back', () => 
   assert.equal(memory.add(5, last, 8), 0);
   assert.equal(memory.add(7, 1, 8), 7);
   assert.equal(memory.size, 2);
+});
+
+test('the table doubles as it fills, and stops at the slots maxIds needs', () => {
+  const spread = (n: number): [number, number] => [n, Math.floor((n * 2654435761) % WORD)];
+  const open = createFingerprints();
+  for (let n = 1; n <= 12_289; n += 1) open.add(...spread(n), 1);
+  // 16384 slots hold 12288 at 75 %: the next one doubles them.
+  assert.equal(open.capacity, 32_768);
+  for (let n = 12_290; n <= 24_577; n += 1) open.add(...spread(n), 1);
+  assert.equal(open.capacity, 65_536);
+
+  // 30 000 ids need 40 001 slots at 75 %: the second growth stops there, not at 65 536.
+  const capped = createFingerprints({ maxIds: 30_000 });
+  for (let n = 1; n <= 30_000; n += 1) capped.add(...spread(n), 1);
+  assert.equal(capped.capacity, 40_001);
+  assert.equal(capped.size, 30_000);
+  for (let n = 1; n <= 30_000; n += 1) assert.equal(capped.get(...spread(n)), 1);
 });

@@ -10,7 +10,7 @@ import { createFingerprints } from './fingerprints.ts';
  * claimed again). PostgreSQL keeps every claim as one row per claim — a block of 64-bit
  * fingerprints (`message_id_blocks`) — not a unique-index row per id, which cost 4–5 µs of
  * PostgreSQL's CPU per id, more than the rest of ingestion. Each process keeps the fingerprints
- * in memory (fingerprints.ts, 16–24 bytes an id, at most DEDUP_MAX_IDS) and decides there. Claims
+ * in memory (fingerprints.ts, 16–32 bytes an id, at most DEDUP_MAX_IDS) and decides there. Claims
  * of every process run one at a time under one advisory lock, each first reading the blocks
  * others committed since it last looked — block numbers are drawn under the lock, so blocks
  * commit in number order and "after the last one read" is exactly what a process has not seen.
@@ -63,7 +63,7 @@ const hiOf = (fps: string, at: number) => word(fps, at);
 const loOf = (fps: string, at: number) => word(fps, at + 8);
 
 export function createDedup(options: { maxIds: number; metrics?: Registry }): Dedup {
-  const memory = createFingerprints();
+  const memory = createFingerprints({ maxIds: options.maxIds });
   /** The newest block this process has read or written; every older one is in memory. */
   let last = 0;
   /**

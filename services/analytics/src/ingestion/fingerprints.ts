@@ -2,12 +2,14 @@
  * The dedup index's memory (dedup.ts): 64-bit fingerprints of message ids, each with the number
  * of the block (`message_id_blocks` row) that claimed it. Open addressing with linear probing
  * over one Uint32Array, three words a slot (the fingerprint's two halves, the block), so an id
- * costs 16–24 bytes and a lookup one cache line, where a Map of strings costs ~100 bytes and
+ * costs 16–32 bytes (16 once DEDUP_MAX_IDS are held) and a lookup one cache line, where a Map of strings costs ~100 bytes and
  * a hash per lookup. Block 0 marks an empty slot (blocks are numbered from 1). Fingerprints are
  * the leading bits of a SHA-256, so their low word places them evenly without mixing.
  */
 export interface Fingerprints {
   readonly size: number;
+  /** Slots in the table (tests). */
+  readonly capacity: number;
   /** The block holding the fingerprint; 0: absent. */
   get(hi: number, lo: number): number;
   /** Adds the fingerprint under `block`, or moves it there if present. */
@@ -28,7 +30,15 @@ export interface Fingerprints {
 const MIN_SLOTS = 1 << 14;
 const MAX_LOAD = 0.75;
 
-export function createFingerprints(): Fingerprints {
+/**
+ * `maxIds`: the most the caller keeps (DEDUP_MAX_IDS, dedup.ts makeRoom), so the table never
+ * grows past the slots those need.
+ */
+export function createFingerprints(options: { maxIds?: number } = {}): Fingerprints {
+  const maxSlots =
+    options.maxIds === undefined
+      ? Number.POSITIVE_INFINITY
+      : Math.ceil(options.maxIds / MAX_LOAD) + 1;
   let slots = MIN_SLOTS;
   let table = new Uint32Array(slots * 3);
   let size = 0;
@@ -49,10 +59,17 @@ export function createFingerprints(): Fingerprints {
     }
   }
 
+  /**
+   * Doubles the table (up to what maxIds needs), as most hash tables do. Each growth writes
+   * every entry again into a fresh array whose pages fault in at ~14 µs each on the machines
+   * measured (docs/testing-and-benchmarks.md): a table growing by half, as it did, paid that a
+   * third more often — ~137 MB of fresh pages where doubling pays ~88 MB on the way to 3.6
+   * million ids (docs/analytics.md, session 30).
+   */
   function grow() {
     const old = table;
     const oldSlots = slots;
-    slots = Math.ceil(slots * 1.5);
+    slots = Math.max(slots + 1, Math.min(slots * 2, maxSlots));
     table = new Uint32Array(slots * 3);
     for (let i = 0; i < oldSlots; i += 1) {
       const at = i * 3;
@@ -90,6 +107,9 @@ export function createFingerprints(): Fingerprints {
   return {
     get size() {
       return size;
+    },
+    get capacity() {
+      return slots;
     },
     get(hi, lo) {
       return table[find(hi, lo) * 3 + 2]!;
