@@ -84,6 +84,7 @@ export interface Queue {
 export function createQueue(db: Db, points: PointNumbers): Queue {
   let waiting: {
     row: NewRow;
+    packed: Promise<Buffer>;
     resolve: (row: Row | undefined) => void;
     reject: (e: unknown) => void;
   }[] = [];
@@ -103,10 +104,11 @@ export function createQueue(db: Db, points: PointNumbers): Queue {
       const batch = waiting.slice(0, count);
       waiting = waiting.slice(count);
       try {
+        const packed = await Promise.all(batch.map((w) => w.packed));
         const rows = await insertRows(
           db,
           await numbered(
-            batch.map((w) => w.row),
+            batch.map((w, i) => ({ ...w.row, packed: packed[i]! })),
             points,
           ),
         );
@@ -123,8 +125,13 @@ export function createQueue(db: Db, points: PointNumbers): Queue {
       if (row.item.length === 0) return Promise.resolve(undefined);
       // The insert may run in another request's turn (group commit): its context is taken now.
       row.trace ??= currentTraceContext();
+      // Packed from now on, while the insert in flight (if any) waits for its commit: off the
+      // event loop, a row's packing overlaps other requests' work instead of following it.
+      const packed = packRowAsync(row.text);
+      // Awaited by flush; a failure there fails this append, never an unhandled rejection.
+      packed.catch(() => {});
       const appended = new Promise<Row | undefined>((resolve, reject) => {
-        waiting.push({ row, resolve, reject });
+        waiting.push({ row, packed, resolve, reject });
       });
       if (!busy) void flush();
       return appended;
