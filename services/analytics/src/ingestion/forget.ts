@@ -5,6 +5,7 @@ import { asc, inArray, sql } from 'drizzle-orm';
 import type { AnalyticsContext } from '../context.ts';
 import type { Tx } from '../db/index.ts';
 import { forgottenUsers } from '../db/schema.ts';
+import { forgetUsers as forgetIdentities } from '../identity/repository.ts';
 import { unlinkDeadLetters } from './dead-letters.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -137,6 +138,7 @@ export async function forgetPending(
     : undefined;
   const users = due.map((row) => ({ userId: row.userId, pseudonym: row.pseudonym }));
   await unlinkDeadLetters(ctx.db, users);
+  await removeIdentities(ctx, users);
   const { mark } = await ctx.store.forgetUsers(users, since);
   const last = due.filter(final);
   const eager = due.filter((row) => !last.includes(row));
@@ -157,6 +159,8 @@ export async function forgetPending(
       },
       options.lockTimeoutMs,
     );
+    // Once more with the mapping gone: a batch that committed while this pass ran.
+    await removeIdentities(ctx, last);
   } else {
     await ctx.destinations.forget(users);
   }
@@ -172,6 +176,23 @@ export async function forgetPending(
       );
   }
   return due.length;
+}
+
+/**
+ * The users' Segment profiles and anonymous-id links, in any case (identity/repository.ts). The
+ * deletion removed them, but a backend's identify or alias sent after it (a retry, a queue
+ * flushed late) made them again, under the real id and with the traits: kept for good once the
+ * mapping was gone, a profile GET /profiles answered and links that stitched anonymous events
+ * to the id. Not in the final pass's transaction: that one holds destination_deliveries, which
+ * a batch locks after its links (a deadlock).
+ */
+async function removeIdentities(ctx: AnalyticsContext, users: { userId: string }[]) {
+  await ctx.db.transaction((tx) =>
+    forgetIdentities(
+      tx,
+      users.map((u) => u.userId),
+    ),
+  );
 }
 
 /** The queue's oldest row (one index probe); its time is the database's, as forgottenAt. */
