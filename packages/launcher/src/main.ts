@@ -220,7 +220,7 @@ async function main() {
   postgres = startPostgres(config, dataDir);
   const server = (await postgres)!;
   if (stopping) return;
-  const databases = await createDatabases(server, planned);
+  const databases = await createDatabases(server, planned, { root, say });
   await mkdir(dataDir, { recursive: true });
   if (stopping) return;
 
