@@ -13,7 +13,7 @@ const root = path.resolve(import.meta.dirname, '../../..');
 // command), burying it; `-s` (`--silent`) leaves them out and keeps the status.
 test("the README's command to run a service alone ends with the service's one-line reason", () => {
   const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
-  const command = /runs alone \(`(npm start [^`]*?)services\/main`/.exec(readme)?.[1];
+  const command = /runs\s+alone \(`(npm start [^`]*?)services\/main`/.exec(readme)?.[1];
   assert.ok(command, 'the README names the command');
   for (const { name } of loadManifests(root)) {
     const args: string[] = [...command.trim().split(' ').slice(1), `services/${name}`];
