@@ -15,10 +15,20 @@ umask 077
 dir=${SECRETS_DIR:-/run/secrets}
 # Redis's own volume: redis-server runs as 999, the uid PostgreSQL's files below are given to, so
 # the redis container mounts only this one, with its password alone.
-redis_dir=${REDIS_SECRETS_DIR:-/run/secrets-redis}
+redis_dir=${REDIS_SECRETS_DIR:-}
 # Each of our services' own volume, <dir>/<service>: they all run as one uid, so none mounts the
 # secrets volume itself; `give` copies into each the files it reads.
-services_dir=${SERVICES_SECRETS_DIR:-/run/secrets-services}
+services_dir=${SERVICES_SECRETS_DIR:-}
+# compose.yaml sets both to where init-secrets mounts those volumes: one not there is a mount
+# missing from compose.yaml, and stops the start here, rather than the service later on a file
+# never written. Run by hand, unset: there are no such volumes to fill.
+
+# mounted DIR VOLUME [HINT]: stops, naming the volume, unless DIR is there.
+mounted() {
+  [ -d "$1" ] && return 0
+  echo "init.sh: $1 is not there: mount the volume $2 on it in compose.yaml's init-secrets${3:+ ($3)}" >&2
+  exit 1
+}
 
 # The users each image runs its process as: a file is 0400 and belongs to its one reader, or 0440
 # with the group of a second one.
@@ -56,11 +66,12 @@ copy() {
 }
 
 # give SERVICE NAME...: exactly these files in the service's own volume (one left from an earlier
-# start that it no longer reads is removed). Not there when run by hand, outside Compose.
+# start that it no longer reads is removed). None when run by hand, outside Compose.
 give() {
+  [ -n "$services_dir" ] || return 0
   target="$services_dir/$1"
+  mounted "$target" "secrets-$1" "npm run generate writes it"
   shift
-  [ -d "$target" ] || return 0
   for file in "$target"/* "$target"/.*; do
     [ -f "$file" ] || continue
     case " $* " in
@@ -118,8 +129,11 @@ url() { write "$1" "$2" "$3"; }
 
 secret POSTGRES_PASSWORD "$postgres"
 secret REDIS_PASSWORD "$root"
-# (Not there when run by hand, outside Compose.)
-if [ -d "$redis_dir" ]; then copy REDIS_PASSWORD "$redis_dir" "$root"; fi
+# (None when run by hand, outside Compose.)
+if [ -n "$redis_dir" ]; then
+  mounted "$redis_dir" redis-secret
+  copy REDIS_PASSWORD "$redis_dir" "$root"
+fi
 url REDIS_URL "$node" "redis://:$(value REDIS_PASSWORD)@redis:6379"
 # Proves service-to-service calls to /internal/* (x-service-token).
 secret SERVICE_TOKEN "$node"

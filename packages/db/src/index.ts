@@ -209,6 +209,7 @@ export function databaseUrl(serverUrl: string, name: string): string {
   return url.toString();
 }
 export { timestamptz, timestamptzNow } from './columns.ts';
+export { leftByEarlierService } from './left-over.ts';
 export {
   type ChannelListener,
   type ChannelListenerOptions,

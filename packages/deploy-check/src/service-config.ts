@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -111,16 +111,32 @@ export async function composeConfigProblems(
   const file = 'compose.yaml';
   const { compose } = loadCompose({ root });
   const problems: ConfigProblem[] = [];
-  const secrets = mkdtempSync(path.join(tmpdir(), 'deploy-check-secrets-'));
+  // init-secrets' file system in a scratch folder: the volumes it mounts (the secrets volume,
+  // Redis's, each service's own) as folders at their places under it, and every place its
+  // environment names (SERVICES_SECRETS_DIR…) moved there too, so a volume compose.yaml does not
+  // mount is missing here as in a container, and init.sh says so.
+  const scratch = mkdtempSync(path.join(tmpdir(), 'deploy-check-secrets-'));
+  const secrets = path.join(scratch, 'run', 'secrets');
+  mkdirSync(secrets, { recursive: true });
+  const initSecrets = compose?.services?.['init-secrets'];
+  for (const volume of (initSecrets?.volumes ?? []).map(String)) {
+    const [source, target] = volume.split(':');
+    // A named volume; a bind mount (./deploy/secrets/init.sh) is a file of the repository.
+    if (target && source && /^[a-z0-9]/i.test(source)) {
+      mkdirSync(path.join(scratch, target), { recursive: true });
+    }
+  }
+  const initEnv = Object.fromEntries(
+    Object.entries(strings(initSecrets?.environment)).map(([k, v]) => [
+      k,
+      k.endsWith('_DIR') && v.startsWith('/') ? path.join(scratch, v) : v,
+    ]),
+  );
   try {
     const init = path.join(root, 'deploy/secrets/init.sh');
     const made = existsSync(init)
       ? execFileAsync('sh', [init], {
-          env: {
-            ...strings(compose?.services?.['init-secrets']?.environment),
-            PATH: process.env.PATH,
-            SECRETS_DIR: secrets,
-          },
+          env: { ...initEnv, PATH: process.env.PATH, SECRETS_DIR: secrets },
         }).then(
           () => undefined,
           (error: Error & { stderr?: string }) => {
@@ -147,7 +163,7 @@ export async function composeConfigProblems(
         problems.push({ service: name, file, message: unreadBy(key, target) });
     }
   } finally {
-    rmSync(secrets, { recursive: true, force: true });
+    rmSync(scratch, { recursive: true, force: true });
   }
   return problems;
 }

@@ -402,3 +402,54 @@ test("Grafana seals what it stores with a key of its own, not its public default
   if (process.getuid?.() === 0)
     assert.equal(statSync(path.join(dir, 'GRAFANA_SECRET_KEY')).uid, 472);
 });
+
+// Under Compose a volume init.sh fills (a service's own, Redis's) that was not mounted was
+// skipped without a word, as when init.sh runs by hand: init-secrets succeeded, and the service
+// stopped later on a secret file that was never there.
+test('init.sh under Compose stops, naming the volume, when one it fills is not mounted', (t) => {
+  const dir = scratch(t);
+  const volumes = path.join(dir, '..', `${path.basename(dir)}-services`);
+  t.after(() => rmSync(volumes, { recursive: true, force: true }));
+  const ours = loadManifests(root).map((m) => m.name);
+  for (const name of ours.filter((n) => n !== 'main')) {
+    mkdirSync(path.join(volumes, name), { recursive: true });
+  }
+  const run = (env: Record<string, string>) =>
+    spawnSync('sh', [INIT], {
+      env: {
+        PATH: process.env.PATH,
+        SECRETS_DIR: dir,
+        REDIS_SECRETS_DIR: `${dir}-redis`,
+        ...env,
+      },
+      encoding: 'utf8',
+    });
+  const noMain = run({ SERVICES_SECRETS_DIR: volumes });
+  assert.equal(noMain.status, 1, noMain.stderr);
+  assert.equal(
+    noMain.stderr,
+    `init.sh: ${volumes}/main is not there: mount the volume secrets-main on it in compose.yaml's init-secrets (npm run generate writes it)\n`,
+  );
+  const noRedis = run({ REDIS_SECRETS_DIR: path.join(dir, 'not-mounted') });
+  assert.equal(noRedis.status, 1, noRedis.stderr);
+  assert.equal(
+    noRedis.stderr,
+    `init.sh: ${path.join(dir, 'not-mounted')} is not there: mount the volume redis-secret on it in compose.yaml's init-secrets\n`,
+  );
+  // Run by hand (neither variable set) there are no such volumes: nothing to fill.
+  assert.equal(run({ REDIS_SECRETS_DIR: '' }).status, 0);
+});
+
+test('compose.yaml tells init.sh where it mounts the volumes it fills, so a missing one stops it', () => {
+  const initSecrets = (
+    parse(readFileSync(path.join(root, 'compose.yaml'), 'utf8'), { merge: true }) as ComposeFile
+  ).services!['init-secrets']!;
+  const env = initSecrets.environment as Record<string, string>;
+  assert.equal(env.SERVICES_SECRETS_DIR, '/run/secrets-services');
+  assert.equal(env.REDIS_SECRETS_DIR, '/run/secrets-redis');
+  const mounts = (initSecrets.volumes ?? []).map(String);
+  assert.ok(mounts.includes('redis-secret:/run/secrets-redis'), String(mounts));
+  for (const { name } of loadManifests(root)) {
+    assert.ok(mounts.includes(`secrets-${name}:/run/secrets-services/${name}`), name);
+  }
+});

@@ -212,3 +212,16 @@ test('an own setting whose config.ts says it holds a secret, password or token i
   );
   assert.deepEqual(unmarked, []);
 });
+
+test("check:deploy runs init.sh with init-secrets' mounts: a service's secrets volume not mounted fails it", async (t) => {
+  const dir = composeCopy(t, {
+    'compose.yaml': (s) => replaceOnce(s, '      - secrets-main:/run/secrets-services/main\n', ''),
+  });
+  const found = (await composeConfigProblems(dir, await schemas())).map(formatProblem);
+  // First (the files it did not write then fail the services that read them). The volume's place
+  // is in a scratch folder, as init-secrets sees it under /run.
+  assert.match(
+    found[0]!,
+    /^compose\.yaml: deploy\/secrets\/init\.sh failed: init\.sh: \S+\/run\/secrets-services\/main is not there: mount the volume secrets-main on it in compose\.yaml's init-secrets \(npm run generate writes it\)$/,
+  );
+});

@@ -218,3 +218,21 @@ test('a hand-written file generating reads that is missing is a problem line nam
   assert.equal(errors.length, 1, errors.join('\n'));
   assert.match(errors[0]!, /^cannot generate: ENOENT: [^\n]+deploy\/secrets\/init\.sh'$/);
 });
+
+// A region's marker line deleted by hand (a merge, an editor's "remove comments") threw a plain
+// Error out of generating: check:deploy and npm run generate died on a stack trace.
+test("a generated region's missing marker line is one problem line naming the file and the line", (t) => {
+  const noBegin = composeCopy(t, {
+    'deploy/postgres/init.sh': (text) =>
+      replaceOnce(text, '# generated:databases begin', '# databases begin'),
+  });
+  assert.deepEqual(generatedErrors(noBegin), [
+    'deploy/postgres/init.sh: no "# generated:databases begin" line: put the region\'s begin and end lines back (git diff shows them), then run npm run generate',
+  ]);
+  const noEnd = composeCopy(t, {
+    'deploy/secrets/init.sh': (text) => replaceOnce(text, '# generated:secrets end\n', ''),
+  });
+  assert.deepEqual(generatedErrors(noEnd), [
+    'deploy/secrets/init.sh: "# generated:secrets begin" has no matching end line: put it back (git diff shows it), then run npm run generate',
+  ]);
+});

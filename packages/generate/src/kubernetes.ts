@@ -131,7 +131,11 @@ ${secrets.map((p) => p.text).join('---\n')}`,
   for (const file of overlays(root)) {
     const parts: Part[] = [];
     const content = fillRegion(read(file), file, 'images', ({ indent, template }) => {
-      if (!template) throw new Error(`${file}: the images region needs "one per service: <entry>"`);
+      if (!template) {
+        throw new GenerateError([
+          `${file}: the images region's begin line needs "one per service: <entry>" (docs/services-as-data.md)`,
+        ]);
+      }
       return services
         .map((s) => {
           const line = `${indent}- ${template.replaceAll('{name}', s.name)}\n`;

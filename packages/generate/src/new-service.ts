@@ -54,12 +54,12 @@ export function nameProblem(root: string, name: string): string | undefined {
   const compose = parse(readFileSync(path.join(root, 'compose.yaml'), 'utf8')) as {
     services?: Record<string, { build?: { args?: Record<string, unknown> } } | null>;
   };
-  if (name in (compose.services ?? {})) {
-    // Built from services/<name> that is gone: deleted without `npm run generate` after it.
-    const leftover = compose.services?.[name]?.build?.args?.SERVICE === name;
-    return leftover
-      ? `"${name}" is still in compose.yaml, left over from a removed services/${name}: run npm run generate first`
-      : `"${name}" is already a service in compose.yaml`;
+  // One built from services/<name> that is gone (deleted without `npm run generate` after it) is
+  // no refusal: the `npm run generate` new:service runs writes it, and every other generated
+  // file of that name, anew.
+  const service = compose.services?.[name];
+  if (name in (compose.services ?? {}) && service?.build?.args?.SERVICE !== name) {
+    return `"${name}" is already a service in compose.yaml`;
   }
   return undefined;
 }

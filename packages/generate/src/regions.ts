@@ -1,3 +1,5 @@
+import { GenerateError } from './output.ts';
+
 /**
  * Generated regions inside hand-written files: the lines between
  *   # generated:<id> begin …
@@ -18,7 +20,11 @@ const markers = (id: string) => ({
   end: new RegExp(`^[ \\t]*# generated:${id} end[ \\t]*$`, 'm'),
 });
 
-/** Replaces region `id`'s body with what `render` makes of it; throws if the markers are missing. */
+/**
+ * Replaces region `id`'s body with what `render` makes of it. A marker line missing is a
+ * GenerateError, one line like the generator's other problems (`npm run generate` and the deploy
+ * check print it and exit 1): a plain Error was a stack trace.
+ */
 export function fillRegion(
   text: string,
   file: string,
@@ -27,10 +33,18 @@ export function fillRegion(
 ): string {
   const { begin, end } = markers(id);
   const start = begin.exec(text);
-  if (!start) throw new Error(`${file}: no "# generated:${id} begin" line`);
+  if (!start) {
+    throw new GenerateError([
+      `${file}: no "# generated:${id} begin" line: put the region's begin and end lines back (git diff shows them), then run npm run generate`,
+    ]);
+  }
   const bodyStart = start.index + start[0].length + 1;
   const stop = end.exec(text.slice(bodyStart));
-  if (!stop) throw new Error(`${file}: "# generated:${id} begin" has no matching end line`);
+  if (!stop) {
+    throw new GenerateError([
+      `${file}: "# generated:${id} begin" has no matching end line: put it back (git diff shows it), then run npm run generate`,
+    ]);
+  }
   const header = start[0];
   const template = /one per service: (.*)$/.exec(header)?.[1];
   const body = render({ header, indent: start[1]!, ...(template ? { template } : {}) });

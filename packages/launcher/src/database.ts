@@ -1,4 +1,6 @@
-import { ensureDatabase } from '@platform/db';
+import path from 'node:path';
+import { databaseUrl, ensureDatabase, leftByEarlierService } from '@platform/db';
+import pg from 'pg';
 import type { LauncherConfig } from './config.ts';
 import { LaunchError } from './ports.ts';
 import { startEmbeddedPostgres } from './postgres.ts';
@@ -39,23 +41,56 @@ export async function startPostgres(
   });
 }
 
-/** Creates any missing service database; existing ones, and their data, are kept as they are. */
+/**
+ * Creates any missing service database; existing ones, and their data, are kept as they are. One
+ * that an earlier service of the same name left (leftByEarlierService: removed, then made again
+ * by new:service) is renamed `<name>_removed_<UTC time>` and a new one made, with a line saying
+ * so: the new service's first migration stopped the launch on its tables at every start.
+ */
 export async function createDatabases(
   server: PostgresServer,
   services: PlannedService[],
+  /** Where services/<name>/drizzle is; without it, no database is checked for an earlier one's. */
+  options: { root?: string; say?: (line: string) => void } = {},
 ): Promise<Map<string, string>> {
   const urls = new Map<string, string>();
   for (const { spec } of services) {
     if (!spec.database) continue;
-    const url = await ensureDatabase(server.url, spec.name).catch((error: unknown) => {
+    const fail = (what: string) => (error: unknown) => {
       // Where pg connected (a `?host=` wins), and nothing of the userinfo.
       const address = postgresAddress(server.url);
       const reason = error instanceof Error ? error.message : String(error);
       throw new LaunchError(
-        `could not create database ${spec.name} on PostgreSQL${address ? ` at ${address}` : ''}: ${reason}`,
+        `could not ${what} database ${spec.name} on PostgreSQL${address ? ` at ${address}` : ''}: ${reason}`,
       );
-    });
-    urls.set(spec.name, url);
+    };
+    const url = await ensureDatabase(server.url, spec.name).catch(fail('create'));
+    if (options.root) {
+      const folder = path.join(options.root, 'services', spec.name, 'drizzle');
+      if (await leftByEarlierService(url, folder).catch(fail('read'))) {
+        const aside = await setAside(server.url, spec.name).catch(fail('set aside'));
+        await ensureDatabase(server.url, spec.name).catch(fail('create'));
+        options.say?.(
+          `${spec.name}: the database "${spec.name}" held the tables of an earlier services/${spec.name} (its migrations are not this one's): kept as "${aside}", a new one made; drop the old one once you no longer need it (docs/services-as-data.md)`,
+        );
+      }
+    }
+    urls.set(spec.name, databaseUrl(server.url, spec.name));
   }
   return urls;
+}
+
+/** Renames database `name` to `<name>_removed_<yyyymmddhhmmss>` (UTC); returns the new name. */
+async function setAside(serverUrl: string, name: string): Promise<string> {
+  const stamp = new Date().toISOString().replace(/\D/g, '').slice(0, 14);
+  const aside = `${name}_removed_${stamp}`;
+  const client = new pg.Client({ connectionString: serverUrl });
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    await client.query(`alter database "${name}" rename to "${aside}"`);
+  } finally {
+    await client.end();
+  }
+  return aside;
 }

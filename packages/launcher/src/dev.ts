@@ -3,6 +3,7 @@
  * compiled again and restarted when a file it runs changes (watch.ts). Code that does not compile
  * is not started: the error is shown, and the next save tries again.
  */
+import { existsSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { compileServices } from './compile.ts';
@@ -45,6 +46,26 @@ export function devMode(deps: {
   /** Files changed while the stack starts, by service; undefined once `watching`. */
   let changedWhileStarting: Map<string, Set<string>> | undefined = new Map();
   let watcher: SourceWatcher | undefined;
+  /** New services under services/ already named (newServices): once each. */
+  const named = new Set<string>();
+
+  /**
+   * Services under services/ with a manifest that this run did not start (made by new:service
+   * while it ran, or skipped at start for want of a server.ts), not named yet. Picking one up
+   * would mean its database, a port, and restarting the gateway (ROUTES) and every producer
+   * whose EVENT_SUBSCRIBERS it joins: `npm run dev` says to start again instead, as Vite does
+   * for a change it cannot apply in place.
+   */
+  function newServices(files: string[]): string[] {
+    const found = new Set<string>();
+    for (const file of files) {
+      const name = /^services\/([^/]+)\//.exec(file)?.[1];
+      if (!name || byName.has(name) || named.has(name)) continue;
+      if (existsSync(path.join(root, 'services', name, 'service.json'))) found.add(name);
+    }
+    for (const name of found) named.add(name);
+    return [...found];
+  }
 
   // Under tsx each start cost a service 1.5–2 s of CPU loading its modules through tsx's hooks
   // thread, and the thread stayed (≈30 MB); esbuild compiles a service in a fraction of a second.
@@ -94,6 +115,10 @@ export function devMode(deps: {
           } else void rebuild(byName.get(service), `${describeFiles(files)} changed`);
         },
         onUnused: (files) => {
+          for (const name of newServices(files))
+            say(
+              `services/${name} is a new service: npm run dev starts only the services there were when it started (their databases and the gateway's routes are set then); stop it and run it again to serve ${name}`,
+            );
           const own = files.filter((f) => f.startsWith('packages/launcher/'));
           if (own.length)
             say(`${own[0]} changed: the launcher itself does not reload; stop it and run it again`);

@@ -50,6 +50,8 @@ let builds: string | undefined;
 let entryName: string | undefined;
 /** Gives DATA_DIR back (lock.ts) once everything using it has stopped. */
 let releaseDataDir: (() => void) | undefined;
+/** Removes the DATA_DIR folders this launch made while they are still empty (secrets.ts). */
+let removeNewDataDir: (() => void) | undefined;
 /**
  * The launch's first steps (DATA_DIR, its lock, the compile): short, and waited for by a stop, so
  * that what they leave (the lock, the build folder) is there to be removed when it runs.
@@ -84,6 +86,7 @@ async function shutdown(code: number, reason?: string): Promise<void> {
   // After any compile still under way (a change saved just before the stop): it writes there.
   if (builds) await removeBuilds(builds).catch(() => {});
   releaseDataDir?.();
+  removeNewDataDir?.();
   process.exit(code);
 }
 
@@ -160,7 +163,7 @@ async function prepare() {
   const config = readLauncherConfig(services);
   sayProgress = progress(config.LOG_LEVEL as string, say);
   const dataDir = path.resolve(config.DATA_DIR);
-  await ensureDataDir(dataDir);
+  removeNewDataDir = await ensureDataDir(dataDir);
   releaseDataDir = await lockDataDir(dataDir);
   stopIfAsked();
   const { planned, skipped } = planServices(config, root, services);
@@ -217,7 +220,7 @@ async function main() {
   postgres = startPostgres(config, dataDir);
   const server = (await postgres)!;
   if (stopping) return;
-  const databases = await createDatabases(server, planned);
+  const databases = await createDatabases(server, planned, { root, say });
   await mkdir(dataDir, { recursive: true });
   if (stopping) return;
 

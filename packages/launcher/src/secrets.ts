@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { rmdirSync } from 'node:fs';
 import { access, chmod, constants, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { folderProblem } from '@platform/config';
@@ -42,14 +43,33 @@ export async function loadOrCreateKeyEncryptionKey(
  * starts: DATA_DIR=/etc/passwd (a file) stopped the launch with Node's bare `EEXIST: file already
  * exists, mkdir '/etc/passwd'`, which names neither the setting nor what is wrong with it.
  */
-export async function ensureDataDir(dataDir: string): Promise<void> {
+export async function ensureDataDir(dataDir: string): Promise<() => void> {
   try {
-    await mkdir(dataDir, { recursive: true });
+    const created = await mkdir(dataDir, { recursive: true });
     await access(dataDir, constants.W_OK | constants.X_OK);
+    return () => removeIfEmpty(dataDir, created);
   } catch (error) {
     const why = folderProblem(error);
     throw new LaunchError(
       `DATA_DIR ${dataDir} cannot hold the stack's state (${why}): set DATA_DIR to a folder of yours.`,
     );
+  }
+}
+
+/**
+ * The folders `ensureDataDir` made (from `dataDir` up to `created`, the first one), each removed
+ * while empty: a launch refused before anything ran in them (a port in use by another stack) left
+ * the new DATA_DIR behind. One that holds something (a cluster, a key) is kept, and so is every
+ * folder that was there before.
+ */
+function removeIfEmpty(dataDir: string, created: string | undefined) {
+  if (!created) return;
+  for (let dir = dataDir; ; dir = path.dirname(dir)) {
+    try {
+      rmdirSync(dir);
+    } catch {
+      return;
+    }
+    if (dir === created || path.dirname(dir) === dir) return;
   }
 }

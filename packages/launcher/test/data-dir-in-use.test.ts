@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
@@ -89,4 +90,28 @@ test("a launcher's lock is taken over once its holder is gone (kill -9, a reboot
     release();
     assert.equal(existsSync(file), false);
   }
+});
+
+test('a start refused before anything runs (a port in use) leaves no DATA_DIR behind it made', async () => {
+  // A second stack beside the first (another DATA_DIR, the same ports) was refused, and left the
+  // new DATA_DIR empty on disk: a folder the user never asked to keep.
+  const dir = await mkdtemp(path.join(tmpdir(), 'launcher-refused-'));
+  after(() => rm(dir, { recursive: true, force: true }));
+  const env = await ports();
+  const blocker = createServer();
+  await new Promise<void>((resolve) =>
+    blocker.listen(Number(env.GATEWAY_PORT), '127.0.0.1', resolve),
+  );
+  after(() => new Promise((resolve) => blocker.close(resolve)));
+  const dataDir = path.join(dir, 'second', 'data');
+  const launched = await launch({ ...env, DATA_DIR: dataDir });
+  assert.equal(await launched.exited, 1);
+  assert.match(launched.output(), /^error: port \d+ \(GATEWAY_PORT\) is already in use/m);
+  assert.equal(existsSync(path.join(dir, 'second')), false, 'the folders it made are gone');
+  // One that was there before is kept, empty or not.
+  await mkdir(dataDir, { recursive: true });
+  const again = await launch({ ...env, DATA_DIR: dataDir });
+  assert.equal(await again.exited, 1);
+  assert.equal(existsSync(dataDir), true, 'an existing DATA_DIR stays');
+  assert.deepEqual(await readdir(dataDir), []);
 });

@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { databaseUrl, ensureDatabase, runMigrations } from '@platform/db';
+import type { Service } from '@platform/manifest';
+import pg from 'pg';
+import { createDatabases } from '../src/database.ts';
+import type { PlannedService } from '../src/services.ts';
+
+const server = process.env.TEST_POSTGRES_URL!;
+
+async function query<T>(url: string, text: string): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(text)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+/** services/<name>/drizzle as drizzle-kit writes it: a journal and one first migration. */
+function writeFirstMigration(folder: string, sql: string, when: number) {
+  mkdirSync(path.join(folder, 'meta'), { recursive: true });
+  const entry = { idx: 0, version: '7', when, tag: '0000_init', breakpoints: true };
+  writeFileSync(
+    path.join(folder, 'meta', '_journal.json'),
+    JSON.stringify({ version: '7', dialect: 'postgresql', entries: [entry] }),
+  );
+  writeFileSync(path.join(folder, '0000_init.sql'), sql);
+}
+
+// `npm run new:service -- notes`, npm start, the folder removed as the docs say, new:service notes
+// again: the database "notes" stayed with the first one's tables and drizzle's record of its
+// first migration, older than the new one's, so the new service ran its first migration again
+// and stopped the launch at every start (`relation "items" already exists`); the way out was five
+// steps by hand (move the folder aside, start, drop the database with a node one-liner, …).
+test("npm start sets aside a database an earlier service of the same name left, keeping its data, and the new service's migrations run", async (t) => {
+  const name = `stale_${randomBytes(3).toString('hex')}`;
+  const root = mkdtempSync(path.join(tmpdir(), 'launcher-stale-'));
+  const folder = path.join(root, 'services', name, 'drizzle');
+  const init = 'CREATE TABLE "items" ("id" serial PRIMARY KEY, "name" text NOT NULL);';
+  t.after(async () => {
+    rmSync(root, { recursive: true, force: true });
+    const left = await query<{ datname: string }>(
+      server,
+      `select datname from pg_database where datname like '${name}%'`,
+    );
+    for (const { datname } of left) await query(server, `drop database "${datname}" with (force)`);
+  });
+  // The first services/<name>, started once, with an item.
+  writeFirstMigration(folder, init, 1_700_000_000_000);
+  const first = await ensureDatabase(server, name);
+  await runMigrations(first, folder);
+  await query(first, `insert into items (name) values ('kept')`);
+  // Removed, and generated again: the same first migration, written later.
+  writeFirstMigration(folder, init, 1_800_000_000_000);
+
+  const lines: string[] = [];
+  const planned = [{ spec: { name, database: true } as Service } as PlannedService];
+  const postgres = { url: server, stop: async () => {} };
+  const urls = await createDatabases(postgres, planned, { root, say: (l) => lines.push(l) });
+  await runMigrations(urls.get(name)!, folder);
+  assert.deepEqual(await query(urls.get(name)!, 'select name from items'), []);
+
+  assert.equal(lines.length, 1, lines.join('\n'));
+  const aside = new RegExp(
+    `^${name}: the database "${name}" held the tables of an earlier services/${name} \\(its migrations are not this one's\\): kept as "(${name}_removed_\\d{14})", a new one made; drop the old one once you no longer need it \\(docs/services-as-data\\.md\\)$`,
+  ).exec(lines[0]!);
+  assert.ok(aside, lines[0]);
+  const kept = databaseUrl(server, aside[1]!);
+  assert.deepEqual(await query(kept, 'select name from items'), [{ name: 'kept' }]);
+
+  // The next start finds the new service's own database: nothing set aside.
+  await createDatabases(postgres, planned, { root, say: (l) => lines.push(l) });
+  await runMigrations(urls.get(name)!, folder);
+  assert.equal(lines.length, 1, lines.join('\n'));
+});
