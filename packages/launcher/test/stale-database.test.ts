@@ -22,16 +22,23 @@ async function query<T>(url: string, text: string): Promise<T[]> {
   }
 }
 
-/** services/<name>/drizzle as drizzle-kit writes it: a journal and one first migration. */
-function writeFirstMigration(folder: string, sql: string, when: number) {
+/** services/<name>/drizzle as drizzle-kit writes it: a journal and its migrations. */
+function writeMigrations(folder: string, migrations: { sql: string; when: number }[]) {
+  rmSync(folder, { recursive: true, force: true });
   mkdirSync(path.join(folder, 'meta'), { recursive: true });
-  const entry = { idx: 0, version: '7', when, tag: '0000_init', breakpoints: true };
+  const entries = migrations.map(({ sql, when }, idx) => {
+    const tag = `000${idx}_step`;
+    writeFileSync(path.join(folder, `${tag}.sql`), sql);
+    return { idx, version: '7', when, tag, breakpoints: true };
+  });
   writeFileSync(
     path.join(folder, 'meta', '_journal.json'),
-    JSON.stringify({ version: '7', dialect: 'postgresql', entries: [entry] }),
+    JSON.stringify({ version: '7', dialect: 'postgresql', entries }),
   );
-  writeFileSync(path.join(folder, '0000_init.sql'), sql);
 }
+
+const writeFirstMigration = (folder: string, sql: string, when: number) =>
+  writeMigrations(folder, [{ sql, when }]);
 
 // `npm run new:service -- notes`, npm start, the folder removed as the docs say, new:service notes
 // again: the database "notes" stayed with the first one's tables and drizzle's record of its
@@ -78,4 +85,48 @@ test("npm start sets aside a database an earlier service of the same name left, 
   await createDatabases(postgres, planned, { root, say: (l) => lines.push(l) });
   await runMigrations(urls.get(name)!, folder);
   assert.equal(lines.length, 1, lines.join('\n'));
+});
+
+// The same service's migrations squashed (or regenerated: its drizzle folder deleted and
+// drizzle-kit generate run again, as a release of the template may do for auth's twenty) also
+// leave drizzle's record older than the first migration. Taken for an earlier service's, the
+// live database was renamed and the service started on an empty one, its users and items gone
+// from sight and new ones written apart from them. Its first migration is other SQL than any the
+// record holds: the database stays, and the launch stops on the migration as it did before.
+test('npm start keeps the database of a service whose migrations were squashed into a new first one', async (t) => {
+  const name = `squashed_${randomBytes(3).toString('hex')}`;
+  const root = mkdtempSync(path.join(tmpdir(), 'launcher-squashed-'));
+  const folder = path.join(root, 'services', name, 'drizzle');
+  const init = 'CREATE TABLE "items" ("id" serial PRIMARY KEY, "name" text NOT NULL);';
+  const later = 'ALTER TABLE "items" ADD COLUMN "done" boolean DEFAULT false NOT NULL;';
+  t.after(async () => {
+    rmSync(root, { recursive: true, force: true });
+    const left = await query<{ datname: string }>(
+      server,
+      `select datname from pg_database where datname like '${name}%'`,
+    );
+    for (const { datname } of left) await query(server, `drop database "${datname}" with (force)`);
+  });
+  writeMigrations(folder, [
+    { sql: init, when: 1_700_000_000_000 },
+    { sql: later, when: 1_700_000_100_000 },
+  ]);
+  const url = await ensureDatabase(server, name);
+  await runMigrations(url, folder);
+  await query(url, `insert into items (name) values ('live')`);
+  // Squashed: one first migration, of both, written later.
+  writeFirstMigration(folder, `${init}\n--> statement-breakpoint\n${later}`, 1_800_000_000_000);
+
+  const lines: string[] = [];
+  const planned = [{ spec: { name, database: true } as Service } as PlannedService];
+  const postgres = { url: server, stop: async () => {} };
+  const urls = await createDatabases(postgres, planned, { root, say: (l) => lines.push(l) });
+  assert.deepEqual(lines, []);
+  assert.equal(urls.get(name), url);
+  assert.deepEqual(await query(url, 'select name from items'), [{ name: 'live' }]);
+  const aside = await query(
+    server,
+    `select 1 from pg_database where datname like '${name}_removed%'`,
+  );
+  assert.deepEqual(aside, []);
 });
