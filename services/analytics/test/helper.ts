@@ -70,8 +70,6 @@ export async function buildTestAnalytics(
     wrapStore?: (store: Store) => Store;
     /** The forgetting worker's timings (buildApp's `forgetting`); production's by default. */
     forgetting?: AnalyticsAppDeps['forgetting'];
-    /** Runs on the app before it is ready (hooks a test watches with). */
-    beforeReady?: (app: App) => void;
   } = {},
 ): Promise<TestAnalytics> {
   const issuer = await startTokenIssuer({ serviceToken: SERVICE_TOKEN });
@@ -97,7 +95,6 @@ export async function buildTestAnalytics(
     ...(store ? { store } : {}),
     ...(deps.forgetting ? { forgetting: deps.forgetting } : {}),
   });
-  deps.beforeReady?.(app);
   await app.ready();
   after(async () => {
     // Every problem the tests provoked carries a code its operation documents (schema.errors).
