@@ -10,6 +10,8 @@ import type { PlannedService } from './services.ts';
 export interface PostgresServer {
   /** A superuser URL; each service's database is created through it. */
   url: string;
+  /** A server of someone else's (POSTGRES_URL), perhaps shared: its databases are never renamed. */
+  external?: boolean;
   stop(): Promise<void>;
 }
 
@@ -19,7 +21,9 @@ export async function startPostgres(
   config: LauncherConfig,
   dataDir: string,
 ): Promise<PostgresServer> {
-  if (config.POSTGRES_URL) return { url: config.POSTGRES_URL, stop: async () => {} };
+  if (config.POSTGRES_URL) {
+    return { url: config.POSTGRES_URL, external: true, stop: async () => {} };
+  }
   return startEmbeddedPostgres({
     dataDir,
     ...(VERBOSE.has(config.LOG_LEVEL as string)
@@ -45,7 +49,9 @@ export async function startPostgres(
  * Creates any missing service database; existing ones, and their data, are kept as they are. One
  * that an earlier service of the same name left (leftByEarlierService: removed, then made again
  * by new:service) is renamed `<name>_removed_<UTC time>` and a new one made, with a line saying
- * so: the new service's first migration stopped the launch on its tables at every start.
+ * so: the new service's first migration stopped the launch on its tables at every start. Only on
+ * the embedded PostgreSQL the launcher runs in DATA_DIR: on a server of POSTGRES_URL, which others
+ * may use, the launch stops on the migration's error and its hint instead.
  */
 export async function createDatabases(
   server: PostgresServer,
@@ -65,7 +71,7 @@ export async function createDatabases(
       );
     };
     const url = await ensureDatabase(server.url, spec.name).catch(fail('create'));
-    if (options.root) {
+    if (options.root && !server.external) {
       const folder = path.join(options.root, 'services', spec.name, 'drizzle');
       if (await leftByEarlierService(url, folder).catch(fail('read'))) {
         const aside = await setAside(server.url, spec.name).catch(fail('set aside'));

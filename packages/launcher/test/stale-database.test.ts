@@ -130,3 +130,38 @@ test('npm start keeps the database of a service whose migrations were squashed i
   );
   assert.deepEqual(aside, []);
 });
+
+// POSTGRES_URL names a server of someone else's, which other stacks or people may use: a database
+// there is never renamed, whatever its record says; the launch stops on the migration's error
+// and its hint (packages/db migration-error.ts), as it did before set-aside existed.
+test('on a server of POSTGRES_URL, a database an earlier service left is not set aside', async (t) => {
+  const name = `external_${randomBytes(3).toString('hex')}`;
+  const root = mkdtempSync(path.join(tmpdir(), 'launcher-external-'));
+  const folder = path.join(root, 'services', name, 'drizzle');
+  const init = 'CREATE TABLE "items" ("id" serial PRIMARY KEY, "name" text NOT NULL);';
+  t.after(async () => {
+    rmSync(root, { recursive: true, force: true });
+    const left = await query<{ datname: string }>(
+      server,
+      `select datname from pg_database where datname like '${name}%'`,
+    );
+    for (const { datname } of left) await query(server, `drop database "${datname}" with (force)`);
+  });
+  writeFirstMigration(folder, init, 1_700_000_000_000);
+  const url = await ensureDatabase(server, name);
+  await runMigrations(url, folder);
+  await query(url, `insert into items (name) values ('theirs')`);
+  writeFirstMigration(folder, init, 1_800_000_000_000);
+
+  const lines: string[] = [];
+  const planned = [{ spec: { name, database: true } as Service } as PlannedService];
+  const external = { url: server, external: true, stop: async () => {} };
+  const urls = await createDatabases(external, planned, { root, say: (l) => lines.push(l) });
+  assert.deepEqual(lines, []);
+  assert.equal(urls.get(name), url);
+  assert.deepEqual(await query(url, 'select name from items'), [{ name: 'theirs' }]);
+  assert.deepEqual(
+    await query(server, `select 1 from pg_database where datname like '${name}_removed%'`),
+    [],
+  );
+});
