@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { sql as drizzleSql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import { type Db, schema } from '../src/db/index.ts';
+import { FINAL_TAIL_ROWS, unlinkDeliveriesFinally } from '../src/destinations/forget.ts';
 import { createDestinations } from '../src/destinations/index.ts';
 import { forgetPending } from '../src/ingestion/forget.ts';
 import { startReceiver, until } from './destinations-receiver.ts';
@@ -175,4 +177,59 @@ test('a delivery the worker claimed before the final pass is sent under the pseu
     await worker.close();
     await pool.end();
   }
+});
+
+test('the rows written during a long sweep are rewritten before the exclusive lock', async () => {
+  // The rewrite of the rows written during the sweep ran under SHARE ROW EXCLUSIVE, every write
+  // of deliveries waiting for it: on a large, busy table, everything written during a long
+  // sweep. Now the pass sweeps again up to a new barrier while more than FINAL_TAIL_ROWS are
+  // left, and only the last few are rewritten under the lock. The test writes the load while
+  // the first sweep runs (before its first statement).
+  const user = randomUUID();
+  const pseudonym = `deleted-${randomUUID()}`;
+  const busy = 2 * FINAL_TAIL_ROWS;
+  const write = (n: number) =>
+    sql(
+      t.databaseUrl,
+      `insert into destination_deliveries (destination, event_id, event, payload)
+        select 'busy', 'main:' || gen_random_uuid(), 'post.updated',
+          jsonb_build_object('type', 'track', 'properties', jsonb_build_object('author_id', $1::text))
+        from generate_series(1, $2::int)`,
+      [user, n],
+    );
+  await write(10);
+  let written = false;
+  const db = new Proxy(t.database.db, {
+    get(target, key) {
+      if (key !== 'execute') return Reflect.get(target, key);
+      return async (query: Parameters<Db['execute']>[0]) => {
+        if (!written) {
+          written = true;
+          await write(busy);
+        }
+        return target.execute(query);
+      };
+    },
+  });
+  let underLock = -1;
+  await unlinkDeliveriesFinally(db, [{ userId: user, pseudonym }], async (tx) => {
+    // The rows this transaction rewrote (their xmin is its id; a fresh cluster's epoch is 0).
+    const { rows } = await tx.execute<{ n: number }>(
+      drizzleSql`select count(*)::int as n from destination_deliveries
+        where xmin = (txid_current() % 4294967296)::text::xid`,
+    );
+    underLock = rows[0]!.n;
+  });
+  assert.ok(written, 'the load was written during the sweep');
+  assert.ok(
+    underLock >= 0 && underLock <= FINAL_TAIL_ROWS,
+    `${underLock} rows rewritten under the lock`,
+  );
+  const left = await sql(
+    t.databaseUrl,
+    `select count(*)::int as n from destination_deliveries
+      where destination = 'busy' and payload::text like $1`,
+    [`%${user}%`],
+  );
+  assert.equal(left[0]?.n, 0, 'every row rewritten');
 });

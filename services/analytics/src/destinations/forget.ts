@@ -61,11 +61,12 @@ export async function unlinkDeliveries(
   db: Db,
   users: { userId: string; pseudonym: string }[],
   upTo = Number.MAX_SAFE_INTEGER,
+  from = 0,
 ) {
   if (users.length === 0) return;
   const replaced = unlinkedSql(sql`payload::text`, users);
   const mentions = sql.param(users.map((u) => `%${u.userId.toLowerCase()}%`));
-  for (let after = 0; ; ) {
+  for (let after = from; ; ) {
     const { rows } = await db.execute<{ last: string | null }>(sql`
       with range as (
         select max(id) as last from (
@@ -93,6 +94,19 @@ export async function unlinkDeliveries(
  */
 export const FINAL_LOCK_TIMEOUT_MS = 5000;
 
+/**
+ * Rows above the last barrier a final pass leaves for its transaction under SHARE ROW EXCLUSIVE
+ * at most (unless writes outpace the sweeps, FINAL_ROUNDS): more and it sweeps once more first.
+ */
+export const FINAL_TAIL_ROWS = 1000;
+
+/**
+ * Barrier-and-sweep rounds of a final pass at most. Each sweeps what was written during the one
+ * before, so they shrink unless writes outpace the sweep; then the last tail is rewritten under
+ * the lock whatever its size, so that the pass ends.
+ */
+const FINAL_ROUNDS = 8;
+
 /** `set local lock_timeout` for this transaction, in milliseconds. */
 const lockTimeout = (ms: number) =>
   sql`select set_config('lock_timeout', ${String(Math.max(1, Math.trunc(ms)))}, true)`;
@@ -107,10 +121,13 @@ const lockTimeout = (ms: number) =>
  * So: first a barrier (a moment's SHARE lock on destination_deliveries, which waits for every
  * transaction writing it to end) notes the last id; every row up to it is committed, and every
  * later one is numbered above it (ids are drawn as a row is inserted, under the table's lock).
- * The sweep rewrites the rows up to that id without holding anyone up. Then one transaction
- * takes the table in SHARE ROW EXCLUSIVE mode (no delivery is written meanwhile; two replicas'
- * final passes take turns), rewrites the rows above the barrier — the few written during the
- * sweep, by their primary key — and deletes the mapping with `remove`. The worker's claims
+ * The sweep rewrites the rows up to that id without holding anyone up. While more than
+ * FINAL_TAIL_ROWS were written meanwhile (above the barrier), another barrier and a sweep of
+ * those: on a large, busy table a long sweep leaves many, and the rewrite under the lock below
+ * holds every write of deliveries up for as long as it takes. Then one transaction takes the
+ * table in SHARE ROW EXCLUSIVE mode (no delivery is written meanwhile; two replicas' final
+ * passes take turns), rewrites the rows above the last barrier — the few written during the
+ * last sweep, by their primary key — and deletes the mapping with `remove`. The worker's claims
  * wait for it too, and the worker looks ids up in the claim's transaction (worker.ts), so none
  * reads a row before this rewrite and the mapping after its deletion.
  */
@@ -120,15 +137,20 @@ export async function unlinkDeliveriesFinally(
   remove: (tx: Tx) => Promise<void>,
   lockTimeoutMs = FINAL_LOCK_TIMEOUT_MS,
 ): Promise<void> {
-  const barrier = await db.transaction(async (tx) => {
-    await tx.execute(lockTimeout(lockTimeoutMs));
-    await tx.execute(sql`lock table destination_deliveries in share mode`);
-    const { rows } = await tx.execute<{ last: string }>(
-      sql`select coalesce(max(id), 0)::text as last from destination_deliveries`,
-    );
-    return Number(rows[0]!.last);
-  });
-  await unlinkDeliveries(db, users, barrier);
+  let swept = 0;
+  for (let round = 1; ; round++) {
+    const barrier = await db.transaction(async (tx) => {
+      await tx.execute(lockTimeout(lockTimeoutMs));
+      await tx.execute(sql`lock table destination_deliveries in share mode`);
+      const { rows } = await tx.execute<{ last: string }>(
+        sql`select coalesce(max(id), 0)::text as last from destination_deliveries`,
+      );
+      return Number(rows[0]!.last);
+    });
+    await unlinkDeliveries(db, users, barrier, swept);
+    swept = barrier;
+    if (round >= FINAL_ROUNDS || (await writtenAbove(db, swept)) <= FINAL_TAIL_ROWS) break;
+  }
   const replaced = unlinkedSql(sql`payload::text`, users);
   const mentions = sql.param(users.map((u) => `%${u.userId.toLowerCase()}%`));
   await db.transaction(async (tx) => {
@@ -136,8 +158,17 @@ export async function unlinkDeliveriesFinally(
     await tx.execute(sql`lock table destination_deliveries in share row exclusive mode`);
     await tx.execute(sql`
       update destination_deliveries set payload = (${replaced})::jsonb
-      where id > ${barrier} and event <> ${NOTICE}
+      where id > ${swept} and event <> ${NOTICE}
         and lower(payload::text) like any(${mentions}::text[])`);
     await remove(tx);
   });
+}
+
+/** Rows above `id`, counted up to FINAL_TAIL_ROWS + 1 (by the primary key). */
+async function writtenAbove(db: Db, id: number): Promise<number> {
+  const { rows } = await db.execute<{ n: number }>(sql`
+    select count(*)::int as n from (
+      select 1 from destination_deliveries where id > ${id} limit ${FINAL_TAIL_ROWS + 1}
+    ) above`);
+  return rows[0]!.n;
 }
