@@ -233,3 +233,49 @@ test('the rows written during a long sweep are rewritten before the exclusive lo
   );
   assert.equal(left[0]?.n, 0, 'every row rewritten');
 });
+
+test('a final pass waiting for the lock holds writes of deliveries up for a moment only', async () => {
+  // PostgreSQL grants a table's locks in turn: every write of deliveries queues behind a lock
+  // request of the pass that waits. A transaction writing deliveries that stayed open made each
+  // request accepting events with destinations wait out the pass's whole wait (5 s), holding a
+  // connection of the pool each: under load, all of them. Now the pass asks FINAL_LOCK_TRY_MS at
+  // a time, with a pause between tries, so a write waits one try at most.
+  const stuck = new pg.Client({ connectionString: t.databaseUrl });
+  await stuck.connect();
+  const insert = `insert into destination_deliveries (destination, event_id, event, payload)
+    values ('held', $1, 'post.updated', '{}')`;
+  let waited = -1;
+  let pass: Promise<unknown> | undefined;
+  try {
+    await stuck.query('begin');
+    await stuck.query(insert, [`main:${randomUUID()}`]);
+    const user = { userId: randomUUID(), pseudonym: `deleted-${randomUUID()}` };
+    pass = unlinkDeliveriesFinally(t.database.db, [user], async () => {}, 3000).catch((e) => e);
+    await until(
+      async () =>
+        (
+          await sql(
+            t.databaseUrl,
+            `select 1 from pg_stat_activity
+              where datname = current_database() and wait_event_type = 'Lock'
+                and query ilike 'lock table destination_deliveries%'`,
+          )
+        ).length > 0,
+      'the pass waiting for the lock',
+    );
+    const writer = new pg.Client({ connectionString: t.databaseUrl });
+    await writer.connect();
+    try {
+      const started = Date.now();
+      await writer.query(insert, [`main:${randomUUID()}`]);
+      waited = Date.now() - started;
+    } finally {
+      await writer.end();
+    }
+  } finally {
+    await stuck.query('rollback').catch(() => {});
+    await stuck.end();
+    await pass;
+  }
+  assert.ok(waited >= 0 && waited < 1500, `a write of deliveries waited ${waited} ms`);
+});

@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { hasSqlState } from '@platform/db';
 import { sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/index.ts';
 import { forgottenUsers } from '../db/schema.ts';
@@ -86,13 +88,58 @@ export async function unlinkDeliveries(
 }
 
 /**
- * How long the final pass waits for the table's lock, by default (`lockTimeoutMs` of
- * unlinkDeliveriesFinally; the forgetting worker's `lockTimeoutMs`, ingestion/forget.ts). Writes
- * of deliveries queue behind a lock request that waits: a transaction that holds the table long
- * (stuck) would stall every accepting request with destinations for as long. Past it the pass
- * fails (lock_not_available), keeps the mapping and tries again later.
+ * How long the final pass keeps asking for the table's lock, by default (`lockTimeoutMs` of
+ * unlinkDeliveriesFinally; the forgetting worker's `lockTimeoutMs`, ingestion/forget.ts). Past
+ * it the pass fails (lock_not_available), keeps the mapping and tries again later.
  */
 export const FINAL_LOCK_TIMEOUT_MS = 5000;
+
+/**
+ * The final pass asks for the table's lock this long at a time, and pauses as long between two
+ * tries. PostgreSQL grants a table's locks in turn, so every write of deliveries (a request
+ * accepting events with destinations, the worker's claims) queues behind a lock request that
+ * waits, each holding a connection of the pool: a transaction writing deliveries that stayed
+ * open (stuck) held them all for the whole 5 s, and under load every connection of the pool
+ * (20) was a request waiting, stalling the rest (reports, health, the writer). Now a write
+ * waits one try at most (and the rewrite under the lock, a small tail), and the pause lets the
+ * writes queued behind a try through. Rather than a short lock wait for the requests
+ * themselves: the lock is the pass's, so bounding it there covers every writer, and no request
+ * fails for it.
+ */
+export const FINAL_LOCK_TRY_MS = 200;
+
+/** `set local lock_timeout` for this transaction, in milliseconds. */
+const lockTimeout = (ms: number) =>
+  sql`select set_config('lock_timeout', ${String(Math.max(1, Math.trunc(ms)))}, true)`;
+
+/**
+ * `work` in a transaction that first takes destination_deliveries in `mode`, asking
+ * FINAL_LOCK_TRY_MS at a time for `budgetMs` at most; then lock_not_available (55P03).
+ */
+async function withTableLock<T>(
+  db: Db,
+  mode: 'share' | 'share row exclusive',
+  budgetMs: number,
+  work: (tx: Tx) => Promise<T>,
+): Promise<T> {
+  const deadline = Date.now() + budgetMs;
+  const lock =
+    mode === 'share'
+      ? sql`lock table destination_deliveries in share mode`
+      : sql`lock table destination_deliveries in share row exclusive mode`;
+  for (;;) {
+    try {
+      return await db.transaction(async (tx) => {
+        await tx.execute(lockTimeout(Math.min(FINAL_LOCK_TRY_MS, deadline - Date.now())));
+        await tx.execute(lock);
+        return work(tx);
+      });
+    } catch (error) {
+      if (!hasSqlState(error, '55P03') || Date.now() + FINAL_LOCK_TRY_MS >= deadline) throw error;
+      await sleep(FINAL_LOCK_TRY_MS);
+    }
+  }
+}
 
 /**
  * Rows above the last barrier a final pass leaves for its transaction under SHARE ROW EXCLUSIVE
@@ -106,10 +153,6 @@ export const FINAL_TAIL_ROWS = 1000;
  * the lock whatever its size, so that the pass ends.
  */
 const FINAL_ROUNDS = 8;
-
-/** `set local lock_timeout` for this transaction, in milliseconds. */
-const lockTimeout = (ms: number) =>
-  sql`select set_config('lock_timeout', ${String(Math.max(1, Math.trunc(ms)))}, true)`;
 
 /**
  * A final pass's rewrite, which ends with `remove` deleting the mapping: no delivery committed
@@ -139,9 +182,7 @@ export async function unlinkDeliveriesFinally(
 ): Promise<void> {
   let swept = 0;
   for (let round = 1; ; round++) {
-    const barrier = await db.transaction(async (tx) => {
-      await tx.execute(lockTimeout(lockTimeoutMs));
-      await tx.execute(sql`lock table destination_deliveries in share mode`);
+    const barrier = await withTableLock(db, 'share', lockTimeoutMs, async (tx) => {
       const { rows } = await tx.execute<{ last: string }>(
         sql`select coalesce(max(id), 0)::text as last from destination_deliveries`,
       );
@@ -153,9 +194,7 @@ export async function unlinkDeliveriesFinally(
   }
   const replaced = unlinkedSql(sql`payload::text`, users);
   const mentions = sql.param(users.map((u) => `%${u.userId.toLowerCase()}%`));
-  await db.transaction(async (tx) => {
-    await tx.execute(lockTimeout(lockTimeoutMs));
-    await tx.execute(sql`lock table destination_deliveries in share row exclusive mode`);
+  await withTableLock(db, 'share row exclusive', lockTimeoutMs, async (tx) => {
     await tx.execute(sql`
       update destination_deliveries set payload = (${replaced})::jsonb
       where id > ${swept} and event <> ${NOTICE}
