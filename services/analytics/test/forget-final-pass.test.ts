@@ -279,3 +279,51 @@ test('a final pass waiting for the lock holds writes of deliveries up for a mome
   }
   assert.ok(waited >= 0 && waited < 1500, `a write of deliveries waited ${waited} ms`);
 });
+
+test('rows written while the final pass waits for its lock are not all rewritten under it', async () => {
+  // The tail was counted before the pass asked for SHARE ROW EXCLUSIVE: what was written while
+  // it asked (tries for up to 5 s on a busy table) was rewritten under the lock all the same.
+  // Now the pass counts again once it holds the lock and, over FINAL_TAIL_ROWS, lets it go and
+  // sweeps once more. The test writes the load just before the pass's second transaction (the
+  // first is its barrier; the second, before, its lock).
+  const user = randomUUID();
+  const pseudonym = `deleted-${randomUUID()}`;
+  let transactions = 0;
+  const db = new Proxy(t.database.db, {
+    get(target, key) {
+      if (key !== 'transaction') return Reflect.get(target, key);
+      return async (...args: Parameters<Db['transaction']>) => {
+        if (++transactions === 2) {
+          await sql(
+            t.databaseUrl,
+            `insert into destination_deliveries (destination, event_id, event, payload)
+              select 'asking', 'main:' || gen_random_uuid(), 'post.updated',
+                jsonb_build_object('properties', jsonb_build_object('author_id', $1::text))
+              from generate_series(1, $2::int)`,
+            [user, 2 * FINAL_TAIL_ROWS],
+          );
+        }
+        return target.transaction(...args);
+      };
+    },
+  });
+  let underLock = -1;
+  await unlinkDeliveriesFinally(db, [{ userId: user, pseudonym }], async (tx) => {
+    const { rows } = await tx.execute<{ n: number }>(
+      drizzleSql`select count(*)::int as n from destination_deliveries
+        where xmin = (txid_current() % 4294967296)::text::xid`,
+    );
+    underLock = rows[0]!.n;
+  });
+  assert.ok(
+    underLock >= 0 && underLock <= FINAL_TAIL_ROWS,
+    `${underLock} rows rewritten under the lock`,
+  );
+  const left = await sql(
+    t.databaseUrl,
+    `select count(*)::int as n from destination_deliveries
+      where destination = 'asking' and payload::text like $1`,
+    [`%${user}%`],
+  );
+  assert.equal(left[0]?.n, 0, 'every row rewritten');
+});

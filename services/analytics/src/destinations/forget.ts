@@ -165,14 +165,15 @@ const FINAL_ROUNDS = 8;
  * transaction writing it to end) notes the last id; every row up to it is committed, and every
  * later one is numbered above it (ids are drawn as a row is inserted, under the table's lock).
  * The sweep rewrites the rows up to that id without holding anyone up. While more than
- * FINAL_TAIL_ROWS were written meanwhile (above the barrier), another barrier and a sweep of
- * those: on a large, busy table a long sweep leaves many, and the rewrite under the lock below
- * holds every write of deliveries up for as long as it takes. Then one transaction takes the
- * table in SHARE ROW EXCLUSIVE mode (no delivery is written meanwhile; two replicas' final
- * passes take turns), rewrites the rows above the last barrier — the few written during the
- * last sweep, by their primary key — and deletes the mapping with `remove`. The worker's claims
- * wait for it too, and the worker looks ids up in the claim's transaction (worker.ts), so none
- * reads a row before this rewrite and the mapping after its deletion.
+ * FINAL_TAIL_ROWS were written meanwhile (above the barrier, counted again under the lock
+ * below), another barrier and a sweep of those: on a large, busy table a long sweep leaves
+ * many, and the rewrite under the lock holds every write of deliveries up for as long as it
+ * takes. Then one transaction takes the table in SHARE ROW EXCLUSIVE mode (no delivery is
+ * written meanwhile; two replicas' final passes take turns), rewrites the rows above the last
+ * barrier — the few written since, by their primary key — and deletes the mapping with
+ * `remove`. The worker's claims wait for it too, and the worker looks ids up in the claim's
+ * transaction (worker.ts), so none reads a row before this rewrite and the mapping after its
+ * deletion.
  */
 export async function unlinkDeliveriesFinally(
   db: Db,
@@ -180,6 +181,8 @@ export async function unlinkDeliveriesFinally(
   remove: (tx: Tx) => Promise<void>,
   lockTimeoutMs = FINAL_LOCK_TIMEOUT_MS,
 ): Promise<void> {
+  const replaced = unlinkedSql(sql`payload::text`, users);
+  const mentions = sql.param(users.map((u) => `%${u.userId.toLowerCase()}%`));
   let swept = 0;
   for (let round = 1; ; round++) {
     const barrier = await withTableLock(db, 'share', lockTimeoutMs, async (tx) => {
@@ -190,21 +193,25 @@ export async function unlinkDeliveriesFinally(
     });
     await unlinkDeliveries(db, users, barrier, swept);
     swept = barrier;
-    if (round >= FINAL_ROUNDS || (await writtenAbove(db, swept)) <= FINAL_TAIL_ROWS) break;
+    const last = round >= FINAL_ROUNDS;
+    if (!last && (await writtenAbove(db, swept)) > FINAL_TAIL_ROWS) continue;
+    const done = await withTableLock(db, 'share row exclusive', lockTimeoutMs, async (tx) => {
+      // Counted again under the lock: rows written while the pass asked for it (tries for up
+      // to lockTimeoutMs) are part of the tail too. Too many: let go, sweep once more.
+      if (!last && (await writtenAbove(tx, swept)) > FINAL_TAIL_ROWS) return false;
+      await tx.execute(sql`
+        update destination_deliveries set payload = (${replaced})::jsonb
+        where id > ${swept} and event <> ${NOTICE}
+          and lower(payload::text) like any(${mentions}::text[])`);
+      await remove(tx);
+      return true;
+    });
+    if (done) return;
   }
-  const replaced = unlinkedSql(sql`payload::text`, users);
-  const mentions = sql.param(users.map((u) => `%${u.userId.toLowerCase()}%`));
-  await withTableLock(db, 'share row exclusive', lockTimeoutMs, async (tx) => {
-    await tx.execute(sql`
-      update destination_deliveries set payload = (${replaced})::jsonb
-      where id > ${swept} and event <> ${NOTICE}
-        and lower(payload::text) like any(${mentions}::text[])`);
-    await remove(tx);
-  });
 }
 
 /** Rows above `id`, counted up to FINAL_TAIL_ROWS + 1 (by the primary key). */
-async function writtenAbove(db: Db, id: number): Promise<number> {
+async function writtenAbove(db: Db | Tx, id: number): Promise<number> {
   const { rows } = await db.execute<{ n: number }>(sql`
     select count(*)::int as n from (
       select 1 from destination_deliveries where id > ${id} limit ${FINAL_TAIL_ROWS + 1}
