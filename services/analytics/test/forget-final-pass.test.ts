@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { sql as drizzleSql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import { type Db, schema } from '../src/db/index.ts';
+import { FINAL_TAIL_ROWS, unlinkDeliveriesFinally } from '../src/destinations/forget.ts';
 import { createDestinations } from '../src/destinations/index.ts';
 import { forgetPending } from '../src/ingestion/forget.ts';
 import { startReceiver, until } from './destinations-receiver.ts';
@@ -175,4 +177,153 @@ test('a delivery the worker claimed before the final pass is sent under the pseu
     await worker.close();
     await pool.end();
   }
+});
+
+test('the rows written during a long sweep are rewritten before the exclusive lock', async () => {
+  // The rewrite of the rows written during the sweep ran under SHARE ROW EXCLUSIVE, every write
+  // of deliveries waiting for it: on a large, busy table, everything written during a long
+  // sweep. Now the pass sweeps again up to a new barrier while more than FINAL_TAIL_ROWS are
+  // left, and only the last few are rewritten under the lock. The test writes the load while
+  // the first sweep runs (before its first statement).
+  const user = randomUUID();
+  const pseudonym = `deleted-${randomUUID()}`;
+  const busy = 2 * FINAL_TAIL_ROWS;
+  const write = (n: number) =>
+    sql(
+      t.databaseUrl,
+      `insert into destination_deliveries (destination, event_id, event, payload)
+        select 'busy', 'main:' || gen_random_uuid(), 'post.updated',
+          jsonb_build_object('type', 'track', 'properties', jsonb_build_object('author_id', $1::text))
+        from generate_series(1, $2::int)`,
+      [user, n],
+    );
+  await write(10);
+  let written = false;
+  const db = new Proxy(t.database.db, {
+    get(target, key) {
+      if (key !== 'execute') return Reflect.get(target, key);
+      return async (query: Parameters<Db['execute']>[0]) => {
+        if (!written) {
+          written = true;
+          await write(busy);
+        }
+        return target.execute(query);
+      };
+    },
+  });
+  let underLock = -1;
+  await unlinkDeliveriesFinally(db, [{ userId: user, pseudonym }], async (tx) => {
+    // The rows this transaction rewrote (their xmin is its id; a fresh cluster's epoch is 0).
+    const { rows } = await tx.execute<{ n: number }>(
+      drizzleSql`select count(*)::int as n from destination_deliveries
+        where xmin = (txid_current() % 4294967296)::text::xid`,
+    );
+    underLock = rows[0]!.n;
+  });
+  assert.ok(written, 'the load was written during the sweep');
+  assert.ok(
+    underLock >= 0 && underLock <= FINAL_TAIL_ROWS,
+    `${underLock} rows rewritten under the lock`,
+  );
+  const left = await sql(
+    t.databaseUrl,
+    `select count(*)::int as n from destination_deliveries
+      where destination = 'busy' and payload::text like $1`,
+    [`%${user}%`],
+  );
+  assert.equal(left[0]?.n, 0, 'every row rewritten');
+});
+
+test('a final pass waiting for the lock holds writes of deliveries up for a moment only', async () => {
+  // PostgreSQL grants a table's locks in turn: every write of deliveries queues behind a lock
+  // request of the pass that waits. A transaction writing deliveries that stayed open made each
+  // request accepting events with destinations wait out the pass's whole wait (5 s), holding a
+  // connection of the pool each: under load, all of them. Now the pass asks FINAL_LOCK_TRY_MS at
+  // a time, with a pause between tries, so a write waits one try at most.
+  const stuck = new pg.Client({ connectionString: t.databaseUrl });
+  await stuck.connect();
+  const insert = `insert into destination_deliveries (destination, event_id, event, payload)
+    values ('held', $1, 'post.updated', '{}')`;
+  let waited = -1;
+  let pass: Promise<unknown> | undefined;
+  try {
+    await stuck.query('begin');
+    await stuck.query(insert, [`main:${randomUUID()}`]);
+    const user = { userId: randomUUID(), pseudonym: `deleted-${randomUUID()}` };
+    pass = unlinkDeliveriesFinally(t.database.db, [user], async () => {}, 3000).catch((e) => e);
+    await until(
+      async () =>
+        (
+          await sql(
+            t.databaseUrl,
+            `select 1 from pg_stat_activity
+              where datname = current_database() and wait_event_type = 'Lock'
+                and query ilike 'lock table destination_deliveries%'`,
+          )
+        ).length > 0,
+      'the pass waiting for the lock',
+    );
+    const writer = new pg.Client({ connectionString: t.databaseUrl });
+    await writer.connect();
+    try {
+      const started = Date.now();
+      await writer.query(insert, [`main:${randomUUID()}`]);
+      waited = Date.now() - started;
+    } finally {
+      await writer.end();
+    }
+  } finally {
+    await stuck.query('rollback').catch(() => {});
+    await stuck.end();
+    await pass;
+  }
+  assert.ok(waited >= 0 && waited < 1500, `a write of deliveries waited ${waited} ms`);
+});
+
+test('rows written while the final pass waits for its lock are not all rewritten under it', async () => {
+  // The tail was counted before the pass asked for SHARE ROW EXCLUSIVE: what was written while
+  // it asked (tries for up to 5 s on a busy table) was rewritten under the lock all the same.
+  // Now the pass counts again once it holds the lock and, over FINAL_TAIL_ROWS, lets it go and
+  // sweeps once more. The test writes the load just before the pass's second transaction (the
+  // first is its barrier; the second, before, its lock).
+  const user = randomUUID();
+  const pseudonym = `deleted-${randomUUID()}`;
+  let transactions = 0;
+  const db = new Proxy(t.database.db, {
+    get(target, key) {
+      if (key !== 'transaction') return Reflect.get(target, key);
+      return async (...args: Parameters<Db['transaction']>) => {
+        if (++transactions === 2) {
+          await sql(
+            t.databaseUrl,
+            `insert into destination_deliveries (destination, event_id, event, payload)
+              select 'asking', 'main:' || gen_random_uuid(), 'post.updated',
+                jsonb_build_object('properties', jsonb_build_object('author_id', $1::text))
+              from generate_series(1, $2::int)`,
+            [user, 2 * FINAL_TAIL_ROWS],
+          );
+        }
+        return target.transaction(...args);
+      };
+    },
+  });
+  let underLock = -1;
+  await unlinkDeliveriesFinally(db, [{ userId: user, pseudonym }], async (tx) => {
+    const { rows } = await tx.execute<{ n: number }>(
+      drizzleSql`select count(*)::int as n from destination_deliveries
+        where xmin = (txid_current() % 4294967296)::text::xid`,
+    );
+    underLock = rows[0]!.n;
+  });
+  assert.ok(
+    underLock >= 0 && underLock <= FINAL_TAIL_ROWS,
+    `${underLock} rows rewritten under the lock`,
+  );
+  const left = await sql(
+    t.databaseUrl,
+    `select count(*)::int as n from destination_deliveries
+      where destination = 'asking' and payload::text like $1`,
+    [`%${user}%`],
+  );
+  assert.equal(left[0]?.n, 0, 'every row rewritten');
 });

@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { hasSqlState } from '@platform/db';
 import { sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/index.ts';
 import { forgottenUsers } from '../db/schema.ts';
@@ -61,11 +63,12 @@ export async function unlinkDeliveries(
   db: Db,
   users: { userId: string; pseudonym: string }[],
   upTo = Number.MAX_SAFE_INTEGER,
+  from = 0,
 ) {
   if (users.length === 0) return;
   const replaced = unlinkedSql(sql`payload::text`, users);
   const mentions = sql.param(users.map((u) => `%${u.userId.toLowerCase()}%`));
-  for (let after = 0; ; ) {
+  for (let after = from; ; ) {
     const { rows } = await db.execute<{ last: string | null }>(sql`
       with range as (
         select max(id) as last from (
@@ -85,17 +88,71 @@ export async function unlinkDeliveries(
 }
 
 /**
- * How long the final pass waits for the table's lock, by default (`lockTimeoutMs` of
- * unlinkDeliveriesFinally; the forgetting worker's `lockTimeoutMs`, ingestion/forget.ts). Writes
- * of deliveries queue behind a lock request that waits: a transaction that holds the table long
- * (stuck) would stall every accepting request with destinations for as long. Past it the pass
- * fails (lock_not_available), keeps the mapping and tries again later.
+ * How long the final pass keeps asking for the table's lock, by default (`lockTimeoutMs` of
+ * unlinkDeliveriesFinally; the forgetting worker's `lockTimeoutMs`, ingestion/forget.ts). Past
+ * it the pass fails (lock_not_available), keeps the mapping and tries again later.
  */
 export const FINAL_LOCK_TIMEOUT_MS = 5000;
+
+/**
+ * The final pass asks for the table's lock this long at a time, and pauses as long between two
+ * tries. PostgreSQL grants a table's locks in turn, so every write of deliveries (a request
+ * accepting events with destinations, the worker's claims) queues behind a lock request that
+ * waits, each holding a connection of the pool: a transaction writing deliveries that stayed
+ * open (stuck) held them all for the whole 5 s, and under load every connection of the pool
+ * (20) was a request waiting, stalling the rest (reports, health, the writer). Now a write
+ * waits one try at most (and the rewrite under the lock, a small tail), and the pause lets the
+ * writes queued behind a try through. Rather than a short lock wait for the requests
+ * themselves: the lock is the pass's, so bounding it there covers every writer, and no request
+ * fails for it.
+ */
+export const FINAL_LOCK_TRY_MS = 200;
 
 /** `set local lock_timeout` for this transaction, in milliseconds. */
 const lockTimeout = (ms: number) =>
   sql`select set_config('lock_timeout', ${String(Math.max(1, Math.trunc(ms)))}, true)`;
+
+/**
+ * `work` in a transaction that first takes destination_deliveries in `mode`, asking
+ * FINAL_LOCK_TRY_MS at a time for `budgetMs` at most; then lock_not_available (55P03).
+ */
+async function withTableLock<T>(
+  db: Db,
+  mode: 'share' | 'share row exclusive',
+  budgetMs: number,
+  work: (tx: Tx) => Promise<T>,
+): Promise<T> {
+  const deadline = Date.now() + budgetMs;
+  const lock =
+    mode === 'share'
+      ? sql`lock table destination_deliveries in share mode`
+      : sql`lock table destination_deliveries in share row exclusive mode`;
+  for (;;) {
+    try {
+      return await db.transaction(async (tx) => {
+        await tx.execute(lockTimeout(Math.min(FINAL_LOCK_TRY_MS, deadline - Date.now())));
+        await tx.execute(lock);
+        return work(tx);
+      });
+    } catch (error) {
+      if (!hasSqlState(error, '55P03') || Date.now() + FINAL_LOCK_TRY_MS >= deadline) throw error;
+      await sleep(FINAL_LOCK_TRY_MS);
+    }
+  }
+}
+
+/**
+ * Rows above the last barrier a final pass leaves for its transaction under SHARE ROW EXCLUSIVE
+ * at most (unless writes outpace the sweeps, FINAL_ROUNDS): more and it sweeps once more first.
+ */
+export const FINAL_TAIL_ROWS = 1000;
+
+/**
+ * Barrier-and-sweep rounds of a final pass at most. Each sweeps what was written during the one
+ * before, so they shrink unless writes outpace the sweep; then the last tail is rewritten under
+ * the lock whatever its size, so that the pass ends.
+ */
+const FINAL_ROUNDS = 8;
 
 /**
  * A final pass's rewrite, which ends with `remove` deleting the mapping: no delivery committed
@@ -107,12 +164,16 @@ const lockTimeout = (ms: number) =>
  * So: first a barrier (a moment's SHARE lock on destination_deliveries, which waits for every
  * transaction writing it to end) notes the last id; every row up to it is committed, and every
  * later one is numbered above it (ids are drawn as a row is inserted, under the table's lock).
- * The sweep rewrites the rows up to that id without holding anyone up. Then one transaction
- * takes the table in SHARE ROW EXCLUSIVE mode (no delivery is written meanwhile; two replicas'
- * final passes take turns), rewrites the rows above the barrier — the few written during the
- * sweep, by their primary key — and deletes the mapping with `remove`. The worker's claims
- * wait for it too, and the worker looks ids up in the claim's transaction (worker.ts), so none
- * reads a row before this rewrite and the mapping after its deletion.
+ * The sweep rewrites the rows up to that id without holding anyone up. While more than
+ * FINAL_TAIL_ROWS were written meanwhile (above the barrier, counted again under the lock
+ * below), another barrier and a sweep of those: on a large, busy table a long sweep leaves
+ * many, and the rewrite under the lock holds every write of deliveries up for as long as it
+ * takes. Then one transaction takes the table in SHARE ROW EXCLUSIVE mode (no delivery is
+ * written meanwhile; two replicas' final passes take turns), rewrites the rows above the last
+ * barrier — the few written since, by their primary key — and deletes the mapping with
+ * `remove`. The worker's claims wait for it too, and the worker looks ids up in the claim's
+ * transaction (worker.ts), so none reads a row before this rewrite and the mapping after its
+ * deletion.
  */
 export async function unlinkDeliveriesFinally(
   db: Db,
@@ -120,24 +181,40 @@ export async function unlinkDeliveriesFinally(
   remove: (tx: Tx) => Promise<void>,
   lockTimeoutMs = FINAL_LOCK_TIMEOUT_MS,
 ): Promise<void> {
-  const barrier = await db.transaction(async (tx) => {
-    await tx.execute(lockTimeout(lockTimeoutMs));
-    await tx.execute(sql`lock table destination_deliveries in share mode`);
-    const { rows } = await tx.execute<{ last: string }>(
-      sql`select coalesce(max(id), 0)::text as last from destination_deliveries`,
-    );
-    return Number(rows[0]!.last);
-  });
-  await unlinkDeliveries(db, users, barrier);
   const replaced = unlinkedSql(sql`payload::text`, users);
   const mentions = sql.param(users.map((u) => `%${u.userId.toLowerCase()}%`));
-  await db.transaction(async (tx) => {
-    await tx.execute(lockTimeout(lockTimeoutMs));
-    await tx.execute(sql`lock table destination_deliveries in share row exclusive mode`);
-    await tx.execute(sql`
-      update destination_deliveries set payload = (${replaced})::jsonb
-      where id > ${barrier} and event <> ${NOTICE}
-        and lower(payload::text) like any(${mentions}::text[])`);
-    await remove(tx);
-  });
+  let swept = 0;
+  for (let round = 1; ; round++) {
+    const barrier = await withTableLock(db, 'share', lockTimeoutMs, async (tx) => {
+      const { rows } = await tx.execute<{ last: string }>(
+        sql`select coalesce(max(id), 0)::text as last from destination_deliveries`,
+      );
+      return Number(rows[0]!.last);
+    });
+    await unlinkDeliveries(db, users, barrier, swept);
+    swept = barrier;
+    const last = round >= FINAL_ROUNDS;
+    if (!last && (await writtenAbove(db, swept)) > FINAL_TAIL_ROWS) continue;
+    const done = await withTableLock(db, 'share row exclusive', lockTimeoutMs, async (tx) => {
+      // Counted again under the lock: rows written while the pass asked for it (tries for up
+      // to lockTimeoutMs) are part of the tail too. Too many: let go, sweep once more.
+      if (!last && (await writtenAbove(tx, swept)) > FINAL_TAIL_ROWS) return false;
+      await tx.execute(sql`
+        update destination_deliveries set payload = (${replaced})::jsonb
+        where id > ${swept} and event <> ${NOTICE}
+          and lower(payload::text) like any(${mentions}::text[])`);
+      await remove(tx);
+      return true;
+    });
+    if (done) return;
+  }
+}
+
+/** Rows above `id`, counted up to FINAL_TAIL_ROWS + 1 (by the primary key). */
+async function writtenAbove(db: Db | Tx, id: number): Promise<number> {
+  const { rows } = await db.execute<{ n: number }>(sql`
+    select count(*)::int as n from (
+      select 1 from destination_deliveries where id > ${id} limit ${FINAL_TAIL_ROWS + 1}
+    ) above`);
+  return rows[0]!.n;
 }

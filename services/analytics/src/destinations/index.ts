@@ -32,7 +32,7 @@ export interface Destinations {
   forgetFinally(
     users: { userId: string; pseudonym: string }[],
     remove: (tx: Tx) => Promise<void>,
-    /** How long to wait for the table's lock (FINAL_LOCK_TIMEOUT_MS, 5 s, by default). */
+    /** How long to ask for the table's lock (FINAL_LOCK_TIMEOUT_MS, 5 s, by default). */
     lockTimeoutMs?: number,
   ): Promise<void>;
   /** Deletes dead letters past the events' retention (they hold event data); runs hourly. */

@@ -21,12 +21,12 @@ const EAGER_EVERY_MS = 5000;
  */
 const GRACE_MS = 10 * 60_000;
 /**
- * A final pass waits 5 s at most for destination_deliveries' lock (FINAL_LOCK_TIMEOUT_MS,
- * destinations/forget.ts), and every write of deliveries queues behind the wait. When one ran
- * out, a transaction holds the table (stuck: a replica frozen or cut off mid-transaction keeps
- * its backend until TCP gives up on it, hours): the replica's final passes pause this long (by
- * default; `finalPauseMs`), so that writes are not held up 5 s at every tick (every 2 s)
- * meanwhile. The eager passes go on; the mapping is kept.
+ * A final pass asks for destination_deliveries' lock for 5 s at most (FINAL_LOCK_TIMEOUT_MS,
+ * destinations/forget.ts), a short try at a time, and every write of deliveries queues behind
+ * each try. When that ran out, a transaction holds the table (stuck: a replica frozen or cut off
+ * mid-transaction keeps its backend until TCP gives up on it, hours): the replica's final passes
+ * pause this long (by default; `finalPauseMs`), so that writes are not held up at every tick
+ * (every 2 s) meanwhile. The eager passes go on; the mapping is kept.
  */
 export const FINAL_PAUSE_MS = 60_000;
 
@@ -38,7 +38,7 @@ export const FINAL_PAUSE_MS = 60_000;
 export interface ForgettingTimings {
   /** Between two looks for users due a pass: FORGET_TICK_MS, 2 s. */
   tickMs?: number;
-  /** A final pass's wait for destination_deliveries' lock: FINAL_LOCK_TIMEOUT_MS, 5 s. */
+  /** How long a final pass asks for destination_deliveries' lock: FINAL_LOCK_TIMEOUT_MS, 5 s. */
   lockTimeoutMs?: number;
   /** No final pass for this long after such a wait ran out: FINAL_PAUSE_MS, 60 s. */
   finalPauseMs?: number;
