@@ -2,8 +2,14 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { keepAliveRaceServer } from '@platform/testing';
-import { Agent, request, setGlobalDispatcher } from 'undici';
-import { createApp, IDLE_GRACE_MS, OUTGOING_IDLE_MS } from '../src/index.ts';
+import { Agent, getGlobalDispatcher, request, setGlobalDispatcher } from 'undici';
+import {
+  createApp,
+  IDLE_GRACE_MS,
+  keepOutgoingIdleShort,
+  OUTGOING_IDLE_MS,
+  outgoingDispatcher,
+} from '../src/index.ts';
 
 /**
  * A service's own calls (fetch: the outbox relay, JWKS, the revocation feed, webhooks; undici's
@@ -51,4 +57,15 @@ test('an undici request to a server that announces no keep-alive timeout (Influx
   assert.equal(res.statusCode, 200);
   assert.equal(await res.body.text(), 'ok');
   assert.equal(server.cut, 0);
+});
+
+test('a dispatcher already keeping to the rule (a test process’s, 250 ms) is left in place; any other is replaced', () => {
+  const shorter = outgoingDispatcher(250);
+  setGlobalDispatcher(shorter);
+  keepOutgoingIdleShort();
+  assert.equal(getGlobalDispatcher(), shorter);
+  const plain = new Agent();
+  setGlobalDispatcher(plain);
+  keepOutgoingIdleShort();
+  assert.notEqual(getGlobalDispatcher(), plain);
 });
