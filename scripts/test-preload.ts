@@ -30,7 +30,11 @@ if (process.argv[1]?.endsWith('.test.mjs')) {
   // Loaded from node_modules, not bundled into this preload (a name in a variable is left alone).
   const name = 'undici';
   const { Agent, setGlobalDispatcher } = (await import(name)) as typeof import('undici');
-  setGlobalDispatcher(new Agent({ keepAliveTimeout: 250, keepAliveMaxTimeout: 250 }));
+  const agent = new Agent({ keepAliveTimeout: 250, keepAliveMaxTimeout: 250 });
+  // Shorter than the services' own rule (OUTGOING_IDLE_MS, 1 s): createApp leaves it in place.
+  setGlobalDispatcher(
+    Object.assign(agent, { [Symbol.for('platform.keepsOutgoingIdleShort')]: true }),
+  );
   // The same for node:http's requests (raw ones, through NGINX and the gateway: its default agent
   // keeps a connection 5 s): a closing gateway too keeps a quiet connection for the grace, and
   // serves what comes on it (serveWhileClosing). A free socket is ended after 250 ms quiet; one in

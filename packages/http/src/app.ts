@@ -31,6 +31,7 @@ import { loggerOptions } from './logging.ts';
 import { capLongArrays } from './long-arrays.ts';
 import { registerMetrics } from './metrics.ts';
 import { swaggerOptions, watchUndocumentedProblems } from './openapi.ts';
+import { keepOutgoingIdleShort } from './outgoing.ts';
 import { problems, registerProblemHandlers } from './problem.ts';
 import { edgeLogMixin, registerTracing } from './tracing.ts';
 import { registerWireRules } from './wire.ts';
@@ -254,6 +255,8 @@ function onlyJsonBodies(app: FastifyInstance) {
  * health, metrics and OpenAPI. Services register their routes on it and never listen here.
  */
 export async function createApp(options: AppOptions): Promise<App> {
+  // Its calls to other services and outside systems drop a connection idle for 1 s (outgoing.ts).
+  keepOutgoingIdleShort();
   // The router counts a parameter's UTF-16 units once decoded, schemas count characters (code
   // points): 400 lets through every 200-character value (an emoji is two units), so a route's own
   // `maxLength: 200` decides, and names the parameter; beyond, the router's 400 names it too.

@@ -48,6 +48,12 @@ export {
   type OutageOptions,
   outageLog,
 } from './outage.ts';
+export {
+  KEEPS_IDLE_SHORT,
+  keepOutgoingIdleShort,
+  OUTGOING_IDLE_MS,
+  outgoingDispatcher,
+} from './outgoing.ts';
 export { type FieldError, HttpProblem, problems, sendProblem } from './problem.ts';
 export { listen } from './server.ts';
 export { type AjvError, fieldErrors } from './validation-errors.ts';

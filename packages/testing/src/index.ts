@@ -135,6 +135,7 @@ export {
   sweepHostileInput,
 } from './hostile-input.ts';
 export { startInflux, type TestInflux } from './influx.ts';
+export { type KeepAliveRaceServer, keepAliveRaceServer } from './keep-alive-race.ts';
 export * from './mail.ts';
 export { type NginxOptions, renderConfig, startNginx, type TestNginx } from './nginx.ts';
 export { openApiConformance } from './openapi-conformance.ts';

@@ -211,7 +211,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     metrics,
     log: app.log,
   });
-  accessLog(app, { metrics, samples });
+  const access = accessLog(app, { metrics, samples });
 
   await app.register(healthRoutes, { balancers, checks });
   // One per service, for all the gateway sends it: a service's panic is one (proxy/panic.ts).
@@ -235,6 +235,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     refused,
     choosers,
     retries: metrics.retries,
+    clientGone: access.clientGone,
     cache: {
       store: kept,
       enabled: config.RESPONSE_CACHE === 'on',

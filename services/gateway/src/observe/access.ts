@@ -6,6 +6,8 @@ import type { GatewayMetrics } from './metrics.ts';
 import { routeLabel } from './route-label.ts';
 
 const LOGS_INFO = new Set(['trace', 'debug', 'info']);
+/** NGINX's status for a request whose client closed the connection before the answer. */
+const CLIENT_CLOSED_REQUEST = 499;
 
 /**
  * One JSON line per request (who, what, where it went, how it ended, how long it took), the
@@ -14,7 +16,8 @@ const LOGS_INFO = new Set(['trace', 'debug', 'info']);
  */
 export function accessLog(app: App, options: { metrics: GatewayMetrics; samples: SampleSink }) {
   const { metrics, samples } = options;
-  const record = (request: FastifyRequest, reply: FastifyReply) => {
+  /** `gone`: its client went away before the answer was written out (no onResponse follows). */
+  const record = (request: FastifyRequest, reply: FastifyReply, gone = false) => {
     const proxied = request.proxied;
     let service = proxied?.service;
     let url: string | undefined;
@@ -28,6 +31,8 @@ export function accessLog(app: App, options: { metrics: GatewayMetrics; samples:
     const route = service ? serviceRoute(request, reply) : (url ?? 'unmatched');
     const durationMs = Math.round(reply.elapsedTime * 100) / 100;
     const userId = request.principal?.userId;
+    // As NGINX logs it: 499 when nothing of the answer was sent, else the status that was.
+    const status = gone && !reply.raw.headersSent ? CLIENT_CLOSED_REQUEST : reply.statusCode;
     if (LOGS_INFO.has(app.log.level)) {
       app.log.info(
         {
@@ -42,7 +47,8 @@ export function accessLog(app: App, options: { metrics: GatewayMetrics; samples:
           upstream_service: service ?? null,
           upstream: proxied?.upstream ?? null,
           ...(proxied?.cached ? { cache: 'hit' } : {}),
-          status: reply.statusCode,
+          status,
+          ...(gone ? { client_gone: true } : {}),
           duration_ms: durationMs,
           remote_address: clientAddress(request),
           // The gateway's span, when traced (no async context carries it here: @platform/telemetry).
@@ -51,7 +57,8 @@ export function accessLog(app: App, options: { metrics: GatewayMetrics; samples:
         'request',
       );
     }
-    if (!service) return;
+    // Measured are answers: one cut short took what its client gave it, not the service's time.
+    if (!service || gone) return;
     metrics.duration.observe(
       {
         service,
@@ -82,6 +89,21 @@ export function accessLog(app: App, options: { metrics: GatewayMetrics; samples:
     }
     done();
   });
+  return {
+    /**
+     * Its line for a request whose client went away before the answer was written out (the
+     * proxy gives the exchange with the service up): Fastify's onResponse waits for a 'finish'
+     * that never comes, so it had none. Once per request: the proxy calls it on the answer's
+     * close without that finish, and only then.
+     */
+    clientGone(request: FastifyRequest, reply: FastifyReply) {
+      try {
+        record(request, reply, true);
+      } catch (err) {
+        request.log.error({ err }, 'recording a request failed');
+      }
+    },
+  };
 }
 
 /**

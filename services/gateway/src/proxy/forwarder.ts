@@ -14,6 +14,9 @@ import { credentialed, type Keeping, serveKept } from './shared-cache.ts';
 
 // Safe to send again to another instance: the first one never answered and there is no body.
 // Nor do they change anything: every other method may, and ends what the cache knows as current.
+/** Told of a request whose client went away before its answer was written out (the access log). */
+export type GoneListener = (request: FastifyRequest, reply: FastifyReply) => void;
+
 export const RETRIABLE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export function release(request: FastifyRequest) {
@@ -39,18 +42,18 @@ function answerFailure(request: FastifyRequest, reply: FastifyReply, failure: Fa
   sendProblem(request, reply, failure.status, failure.detail);
 }
 
-const clientRequest = Symbol('clientRequest');
+const clientReply = Symbol('clientReply');
 const whenGone = Symbol('whenGone');
 type ClientAnswer = ServerResponse & {
-  [clientRequest]?: FastifyRequest;
-  [whenGone]?: (request: FastifyRequest) => void;
+  [clientReply]?: FastifyReply;
+  [whenGone]?: (reply: FastifyReply) => void;
 };
 
 /** The answer's connection closed: before it was written out, its client went away. */
 function answerClosed(this: ClientAnswer) {
-  const request = this[clientRequest];
-  this[clientRequest] = undefined;
-  if (!this.writableFinished && request) this[whenGone]?.(request);
+  const reply = this[clientReply];
+  this[clientReply] = undefined;
+  if (!this.writableFinished && reply) this[whenGone]?.(reply);
 }
 
 export function forwarder(
@@ -62,6 +65,7 @@ export function forwarder(
   keeping: Keeping | undefined,
   choose: Chooser,
   retries: Counter<'upstream_service' | 'reason'> | undefined,
+  clientGone: GoneListener | undefined,
 ) {
   const retried = {
     closing: retries?.labels(service, 'closing'),
@@ -136,8 +140,10 @@ export function forwarder(
   // Node's `aborted` mark, set only while the request's body is still arriving, so a write whose
   // body the gateway had read whole (every one, before an instance is picked) went on at the
   // service, its instance's in-flight count held, after its client had gone.
-  const gone = (request: FastifyRequest) => {
+  const gone = (reply: FastifyReply) => {
+    const request = reply.request;
     request.proxied?.exchange?.cancel();
+    clientGone?.(request, reply);
     release(request);
     if (keeping && !RETRIABLE_METHODS.has(request.method) && credentialed(request)) {
       keeping.freshness.changed();
@@ -171,7 +177,10 @@ export function forwarder(
     // Gone already (while its token was checked or its limit counted): nothing is sent on its
     // behalf. The close that told so has come and gone, and its answer, never written out, would
     // never have given the instance's in-flight count back.
-    if (raw.destroyed || connection?.destroyed) return;
+    if (raw.destroyed || connection?.destroyed) {
+      clientGone?.(request, reply);
+      return;
+    }
     const tally = { panicked: false };
     const instance = choose(undefined, tally);
     // No instance at all (none resolved): answer now.
@@ -186,7 +195,7 @@ export function forwarder(
     // Any request whose body is whole in hand (bufferBodies reads every one before this) may go
     // to another instance once this one provably did not process it.
     const mayResend = request.body === undefined || Buffer.isBuffer(request.body);
-    raw[clientRequest] = request;
+    raw[clientReply] = reply;
     raw[whenGone] = gone;
     // Also while the answer waits behind others on its connection (closeQueuedAnswers).
     raw.once('close', answerClosed);

@@ -34,6 +34,8 @@ export interface ProxyOptions {
   choosers: ReadonlyMap<string, Chooser>;
   /** Requests sent again to another instance, by service and why (failures.ts). */
   retries?: Counter<'upstream_service' | 'reason'>;
+  /** A request whose client went away before its answer was written out: its access line. */
+  clientGone?: (request: FastifyRequest, reply: FastifyReply) => void;
 }
 
 /** The answers the gateway keeps (revalidation.ts) and serves without a hop (freshness.ts). */

@@ -92,6 +92,7 @@ export async function proxyRoutes(app: App, options: ProxyOptions) {
           keeping,
           choose,
           options.retries,
+          options.clientGone,
         )
       : notDeployed(route.service);
   };
