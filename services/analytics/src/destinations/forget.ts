@@ -102,7 +102,7 @@ export const FINAL_LOCK_TIMEOUT_MS = 5000;
  * open (stuck) held them all for the whole 5 s, and under load every connection of the pool
  * (20) was a request waiting, stalling the rest (reports, health, the writer). Now a write
  * waits one try at most (and the rewrite under the lock, a small tail), and the pause lets the
- * writes queued behind a try through. Rather than a short lock wait for the requests
+ * writes queued behind a try through (a busy table rather than a stuck one: withTableLock). Rather than a short lock wait for the requests
  * themselves: the lock is the pass's, so bounding it there covers every writer, and no request
  * fails for it.
  */
@@ -115,6 +115,15 @@ const lockTimeout = (ms: number) =>
 /**
  * `work` in a transaction that first takes destination_deliveries in `mode`, asking
  * FINAL_LOCK_TRY_MS at a time for `budgetMs` at most; then lock_not_available (55P03).
+ *
+ * Unless the table is busy rather than stuck: a try is granted only if every transaction holding
+ * the table ends within it, so transactions writing deliveries that each stay open longer than a
+ * try (a writer handing thousands over, a large internal batch), one after another, failed every
+ * try and every pass — the mapping never went, although a longer wait is granted as soon as the
+ * holders of the moment end (later writes queue behind it). So after each failed try, the
+ * transactions holding the table are noted; once none has been seen at every pause (two at
+ * least), none is stuck, and the next try asks for the rest of `budgetMs`. One stuck holds
+ * every try short.
  */
 async function withTableLock<T>(
   db: Db,
@@ -127,18 +136,43 @@ async function withTableLock<T>(
     mode === 'share'
       ? sql`lock table destination_deliveries in share mode`
       : sql`lock table destination_deliveries in share row exclusive mode`;
+  /** Transactions seen holding the table at every pause so far, and how many pauses. */
+  let held = new Set<string>();
+  let pauses = 0;
+  let rest = false;
   for (;;) {
     try {
       return await db.transaction(async (tx) => {
-        await tx.execute(lockTimeout(Math.min(FINAL_LOCK_TRY_MS, deadline - Date.now())));
+        const left = deadline - Date.now();
+        await tx.execute(lockTimeout(rest ? left : Math.min(FINAL_LOCK_TRY_MS, left)));
         await tx.execute(lock);
         return work(tx);
       });
     } catch (error) {
-      if (!hasSqlState(error, '55P03') || Date.now() + FINAL_LOCK_TRY_MS >= deadline) throw error;
+      if (!hasSqlState(error, '55P03') || rest || Date.now() + FINAL_LOCK_TRY_MS >= deadline) {
+        throw error;
+      }
       await sleep(FINAL_LOCK_TRY_MS);
+      const now = await holders(db);
+      held = pauses++ === 0 ? now : new Set([...held].filter((h) => now.has(h)));
+      rest = pauses >= 2 && held.size === 0;
     }
   }
+}
+
+/**
+ * The transactions (virtual ids, which pg_locks shows whoever owns them) holding a lock on
+ * destination_deliveries that the final pass's locks wait for: any but ACCESS SHARE (reads) and
+ * ROW SHARE (SELECT FOR UPDATE without a write).
+ */
+async function holders(db: Db): Promise<Set<string>> {
+  const { rows } = await db.execute<{ vxid: string }>(sql`
+    select distinct virtualtransaction as vxid from pg_locks
+    where locktype = 'relation' and granted and pid is distinct from pg_backend_pid()
+      and database = (select oid from pg_database where datname = current_database())
+      and relation = 'destination_deliveries'::regclass
+      and mode not in ('AccessShareLock', 'RowShareLock')`);
+  return new Set(rows.map((r) => r.vxid));
 }
 
 /**
