@@ -70,11 +70,11 @@ async function blockThreadPool(): Promise<() => Promise<void>> {
 const idleInTransaction = async () =>
   (
     await monitor.query(
-      `select query from pg_stat_activity
+      `select pid, xact_start::text as xact, query from pg_stat_activity
         where datname = current_database() and application_name = 'analytics'
           and state = 'idle in transaction' and state_change < clock_timestamp() - interval '500 ms'`,
     )
-  ).rows as { query: string }[];
+  ).rows as { pid: number; xact: string; query: string }[];
 
 /** ~90 K characters of properties in all: past what is packed in line (64 K). */
 const pad = () => ({ pad: randomUUID().repeat(200) });
@@ -140,11 +140,20 @@ for (const { name, send } of paths) {
     const answer = send().finally(() => {
       settled = true;
     });
-    let held: { query: string }[] = [];
+    // A transaction waiting for the packing stays idle until the pool is released; one seen idle
+    // only because this loaded process stalled a moment (the destinations worker's, say) does not
+    // stay so: only one seen idle across most of the two seconds counts.
+    const seen = new Map<string, { query: string; first: number; last: number }>();
     try {
       const deadline = Date.now() + 2000;
-      while (Date.now() < deadline && held.length === 0) {
-        held = await idleInTransaction();
+      while (Date.now() < deadline) {
+        for (const row of await idleInTransaction()) {
+          const key = `${row.pid} ${row.xact}`;
+          const at = Date.now();
+          const sighting = seen.get(key) ?? { query: row.query, first: at, last: at };
+          sighting.last = at;
+          seen.set(key, sighting);
+        }
         await sleep(25);
       }
       assert.equal(settled, false, 'the packing is held up with the thread pool');
@@ -152,6 +161,9 @@ for (const { name, send } of paths) {
       await release();
     }
     assert.ok(accepted((await answer).statusCode));
+    const held = [...seen.values()]
+      .filter((s) => s.last - s.first >= 1000)
+      .map((s) => ({ query: s.query }));
     assert.deepEqual(held, [], 'no connection waits in a transaction for the packing');
   });
 }
