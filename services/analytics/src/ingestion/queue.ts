@@ -149,10 +149,15 @@ export const enqueueEvents = async (db: Db, events: AcceptedEvent[], point: numb
 /**
  * The due rows' heads, oldest first, locked (see lockDueRows). Ordered by `queue.seq`, the
  * column: a bare `seq` is the float8 output column, which no index holds, so every pass read and
- * sorted the whole queue — a heap page per waiting row since a packed row fills one.
+ * sorted the whole queue — a heap page per waiting row since a packed row fills one. Due by the
+ * clock as the statement runs, not `now()`, the time the pass's transaction began: a row whose
+ * transaction began later (due from its own `now()`) and committed before this statement was
+ * not due to it, so the pass found nothing and its writer forgot its remembered rows as gone
+ * (writer.ts take; test queue-due-rows).
  */
 export const dueRowsStatement = (limit: number) =>
-  sql`select seq::float8 as seq, kind, trace_context from queue where next_attempt_at <= now()
+  sql`select seq::float8 as seq, kind, trace_context from queue
+      where next_attempt_at <= clock_timestamp()
       order by queue.seq limit ${limit} for update skip locked`;
 
 /**
