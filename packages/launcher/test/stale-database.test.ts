@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { databaseUrl, ensureDatabase, runMigrations } from '@platform/db';
 import type { Service } from '@platform/manifest';
 import pg from 'pg';
@@ -40,14 +40,14 @@ function writeMigrations(folder: string, migrations: { sql: string; when: number
 const writeFirstMigration = (folder: string, sql: string, when: number) =>
   writeMigrations(folder, [{ sql, when }]);
 
-// `npm run new:service -- notes`, npm start, the folder removed as the docs say, new:service notes
-// again: the database "notes" stayed with the first one's tables and drizzle's record of its
-// first migration, older than the new one's, so the new service ran its first migration again
-// and stopped the launch at every start (`relation "items" already exists`); the way out was five
-// steps by hand (move the folder aside, start, drop the database with a node one-liner, …).
-test("npm start sets aside a database an earlier service of the same name left, keeping its data, and the new service's migrations run", async (t) => {
-  const name = `stale_${randomBytes(3).toString('hex')}`;
-  const root = mkdtempSync(path.join(tmpdir(), 'launcher-stale-'));
+/**
+ * A services/<name> whose database an earlier service of the name left: the first migration
+ * applied there with one item, then written again later (removed, and made again by
+ * new:service). All of it goes when the test ends.
+ */
+async function leftByEarlier(t: TestContext, prefix: string, item: string) {
+  const name = `${prefix}_${randomBytes(3).toString('hex')}`;
+  const root = mkdtempSync(path.join(tmpdir(), `launcher-${prefix}-`));
   const folder = path.join(root, 'services', name, 'drizzle');
   const init = 'CREATE TABLE "items" ("id" serial PRIMARY KEY, "name" text NOT NULL);';
   t.after(async () => {
@@ -58,16 +58,25 @@ test("npm start sets aside a database an earlier service of the same name left, 
     );
     for (const { datname } of left) await query(server, `drop database "${datname}" with (force)`);
   });
-  // The first services/<name>, started once, with an item.
   writeFirstMigration(folder, init, 1_700_000_000_000);
-  const first = await ensureDatabase(server, name);
-  await runMigrations(first, folder);
-  await query(first, `insert into items (name) values ('kept')`);
-  // Removed, and generated again: the same first migration, written later.
+  const url = await ensureDatabase(server, name);
+  await runMigrations(url, folder);
+  await query(url, `insert into items (name) values ('${item}')`);
   writeFirstMigration(folder, init, 1_800_000_000_000);
+  const planned = [{ spec: { name, database: true } as Service } as PlannedService];
+  return { name, root, folder, url, planned };
+}
+
+// `npm run new:service -- notes`, npm start, the folder removed as the docs say, new:service notes
+// again: the database "notes" stayed with the first one's tables and drizzle's record of its
+// first migration, older than the new one's, so the new service ran its first migration again
+// and stopped the launch at every start (`relation "items" already exists`); the way out was five
+// steps by hand (move the folder aside, start, drop the database with a node one-liner, …).
+test("npm start sets aside a database an earlier service of the same name left, keeping its data, and the new service's migrations run", async (t) => {
+  // The first services/<name>, started once, with an item; removed, and generated again.
+  const { name, root, folder, planned } = await leftByEarlier(t, 'stale', 'kept');
 
   const lines: string[] = [];
-  const planned = [{ spec: { name, database: true } as Service } as PlannedService];
   const postgres = { url: server, stop: async () => {} };
   const urls = await createDatabases(postgres, planned, { root, say: (l) => lines.push(l) });
   await runMigrations(urls.get(name)!, folder);
@@ -135,26 +144,9 @@ test('npm start keeps the database of a service whose migrations were squashed i
 // there is never renamed, whatever its record says; the launch stops on the migration's error
 // and its hint (packages/db migration-error.ts), as it did before set-aside existed.
 test('on a server of POSTGRES_URL, a database an earlier service left is not set aside', async (t) => {
-  const name = `external_${randomBytes(3).toString('hex')}`;
-  const root = mkdtempSync(path.join(tmpdir(), 'launcher-external-'));
-  const folder = path.join(root, 'services', name, 'drizzle');
-  const init = 'CREATE TABLE "items" ("id" serial PRIMARY KEY, "name" text NOT NULL);';
-  t.after(async () => {
-    rmSync(root, { recursive: true, force: true });
-    const left = await query<{ datname: string }>(
-      server,
-      `select datname from pg_database where datname like '${name}%'`,
-    );
-    for (const { datname } of left) await query(server, `drop database "${datname}" with (force)`);
-  });
-  writeFirstMigration(folder, init, 1_700_000_000_000);
-  const url = await ensureDatabase(server, name);
-  await runMigrations(url, folder);
-  await query(url, `insert into items (name) values ('theirs')`);
-  writeFirstMigration(folder, init, 1_800_000_000_000);
+  const { name, root, url, planned } = await leftByEarlier(t, 'external', 'theirs');
 
   const lines: string[] = [];
-  const planned = [{ spec: { name, database: true } as Service } as PlannedService];
   const external = { url: server, external: true, stop: async () => {} };
   const urls = await createDatabases(external, planned, { root, say: (l) => lines.push(l) });
   assert.deepEqual(lines, []);
