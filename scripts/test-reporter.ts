@@ -38,6 +38,67 @@ async function* mapped(source: AsyncIterable<TestEvent>): AsyncGenerator<TestEve
   }
 }
 
+interface Failure {
+  name: string;
+  file?: string;
+  line?: number;
+  message: string;
+}
+
+/**
+ * The failed tests, in the order they failed, for the lines printed after TAP's own summary: CI
+ * shows only the tail of a run, where TAP says "# fail 1" and not which test, its report long
+ * scrolled away among 1 400 others. A suite failing because a test in it failed is not repeated.
+ */
+export function failureLines(failures: readonly Failure[]): string[] {
+  if (failures.length === 0) return [];
+  const lines = [`# failed: ${failures.length}`];
+  for (const f of failures) {
+    const where = f.file ? ` (${f.file}${f.line ? `:${f.line}` : ''})` : '';
+    lines.push(`# not ok - ${f.name}${where}`);
+    for (const l of f.message.split('\n').slice(0, 12)) lines.push(`#   ${l}`);
+  }
+  return lines.map((l) => `${l}\n`);
+}
+
+function failureOf(event: TestEvent): Failure | undefined {
+  if (event.type !== 'test:fail') return undefined;
+  const data = event.data as {
+    name: string;
+    file?: string;
+    line?: number;
+    todo?: unknown;
+    skip?: unknown;
+    details: { error?: { failureType?: string; message?: string; cause?: unknown } };
+  };
+  if (data.todo || data.skip) return undefined;
+  const error = data.details.error;
+  if (error?.failureType === 'subtestsFailed') return undefined;
+  const cause = error?.cause;
+  const message =
+    cause instanceof Error
+      ? (cause.stack ?? cause.message)
+      : cause !== undefined
+        ? String(cause)
+        : (error?.message ?? 'failed');
+  return { name: data.name, file: data.file, line: data.line, message };
+}
+
+async function* noting(source: AsyncIterable<TestEvent>, failures: Failure[]) {
+  for await (const event of source) {
+    const failure = failureOf(event);
+    if (failure) failures.push(failure);
+    yield event;
+  }
+}
+
+/** TAP, then a comment block naming each failed test with its file, line and error. */
+export async function* tapWithFailures(source: AsyncIterable<TestEvent>) {
+  const failures: Failure[] = [];
+  yield* tap(noting(mapped(source), failures));
+  yield* failureLines(failures);
+}
+
 async function* viaSpec(source: AsyncIterable<TestEvent>) {
   // Iterated, not returned: the runner would write its events into a returned stream directly.
   yield* Readable.from(mapped(source)).pipe(new spec());
@@ -45,4 +106,4 @@ async function* viaSpec(source: AsyncIterable<TestEvent>) {
 
 // An arrow function: the runner would call a `function` with `new`.
 export default (source: AsyncIterable<TestEvent>) =>
-  specByDefault ? viaSpec(source) : tap(mapped(source));
+  specByDefault ? viaSpec(source) : tapWithFailures(source);

@@ -25,10 +25,11 @@ function mapOf(file: string): SourceMap | undefined {
     let map: SourceMap | undefined;
     try {
       const source = readFileSync(file, 'utf8');
-      const at = source.lastIndexOf(INLINE);
+      // At the start of a line: a bundle of this module holds INLINE as a string literal too.
+      const at = source.lastIndexOf(`\n${INLINE}`);
       const json =
         at >= 0
-          ? Buffer.from(source.slice(at + INLINE.length).trim(), 'base64').toString()
+          ? Buffer.from(source.slice(at + 1 + INLINE.length).trim(), 'base64').toString()
           : readFileSync(`${file}.map`, 'utf8');
       const payload = JSON.parse(json) as { sources: string[] };
       // As Node does: sources are relative to the map (beside its file, or inline in it).
