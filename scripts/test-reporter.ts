@@ -81,7 +81,9 @@ function failureOf(event: TestEvent): Failure | undefined {
       : cause !== undefined
         ? String(cause)
         : (error?.message ?? 'failed');
-  return { name: data.name, file: data.file, line: data.line, message };
+  // A file's own failure (a timeout, a throw outside any test) has no .ts position to map to.
+  const file = data.file && sourceName(dir, data.file);
+  return { name: data.name, file, line: file === data.file ? data.line : undefined, message };
 }
 
 async function* noting(source: AsyncIterable<TestEvent>, failures: Failure[]) {
