@@ -1,20 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import pg from 'pg';
+import { query } from '@platform/testing';
 import { ensureDatabase } from '../src/index.ts';
 
 const server = process.env.TEST_POSTGRES_URL!;
-
-async function query<T>(url: string, text: string, values: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(text, values)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
 
 test('a service name with hyphens gets its database, once (npm run new:service allows them)', async (t) => {
   const name = `order-history-${randomBytes(3).toString('hex')}`;

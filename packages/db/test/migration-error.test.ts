@@ -1,46 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import pg from 'pg';
+import { query, writeMigrations } from '@platform/testing';
 import { ensureDatabase, MigrationError, runMigrations } from '../src/index.ts';
 
 const server = process.env.TEST_POSTGRES_URL!;
-
-async function query<T>(url: string, text: string): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(text)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
-
-/** A drizzle-kit folder holding `migrations` (tag → SQL), in that order, written at `when`. */
-function writeMigrations(
-  folder: string,
-  migrations: Record<string, string>,
-  when = 1_700_000_000_000,
-) {
-  mkdirSync(path.join(folder, 'meta'), { recursive: true });
-  const entries = Object.keys(migrations).map((tag, idx) => ({
-    idx,
-    version: '7',
-    when: when + idx,
-    tag,
-    breakpoints: true,
-  }));
-  writeFileSync(
-    path.join(folder, 'meta', '_journal.json'),
-    JSON.stringify({ version: '7', dialect: 'postgresql', entries }),
-  );
-  for (const [tag, sql] of Object.entries(migrations)) {
-    writeFileSync(path.join(folder, `${tag}.sql`), sql);
-  }
-}
 
 /** A new database and an empty migrations folder, both gone after the test. */
 async function fresh(t: { after(fn: () => Promise<void>): void }) {

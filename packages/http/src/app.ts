@@ -1,24 +1,16 @@
-import { isUtf8 } from 'node:buffer';
-import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
-import {
-  type Serializer,
-  type SerializerFactory,
-  SerializerSelector,
-} from '@fastify/fast-json-stringify-compiler';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { edgeTracing, serverSpansActive } from '@platform/telemetry';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
-  type FastifyRequest,
   type FastifyServerOptions,
   LogController,
   type RawReplyDefaultExpression,
   type RawRequestDefaultExpression,
   type RawServerDefault,
 } from 'fastify';
+import { emptyJsonIsNoBody, onlyJsonBodies } from './body-parsers.ts';
 import { CLOSING_REFUSAL_HEADER, endQuietConnectionsOnClose } from './closing.ts';
 import type { CodeTable } from './codes.ts';
 import { registerConditionalReads, registerConditionalWrites } from './conditional.ts';
@@ -26,13 +18,19 @@ import { refuseContentCodings } from './content-coding.ts';
 import { answerWhatNodeRefuses, clientErrorHandler, routerErrors } from './framework-errors.ts';
 import { registerHealth } from './health.ts';
 import { parseQuery, strictValidators } from './input-strictness.ts';
-import { responsesWithout } from './internal-headers.ts';
 import { loggerOptions } from './logging.ts';
 import { capLongArrays } from './long-arrays.ts';
 import { registerMetrics } from './metrics.ts';
 import { swaggerOptions, watchUndocumentedProblems } from './openapi.ts';
 import { keepOutgoingIdleShort } from './outgoing.ts';
-import { problems, registerProblemHandlers } from './problem.ts';
+import { registerProblemHandlers } from './problem.ts';
+import {
+  type ClientTimeouts,
+  DEFAULT_CLIENT_TIMEOUTS,
+  requestId,
+  serverOptions,
+  sharedSerializers,
+} from './server-options.ts';
 import { edgeLogMixin, registerTracing } from './tracing.ts';
 import { registerWireRules } from './wire.ts';
 
@@ -105,29 +103,6 @@ export interface AppOptions {
   securitySchemes?: Record<string, { type: 'http'; scheme: string; description?: string }>;
 }
 
-export interface ClientTimeouts {
-  /** The request headers must be in within this. */
-  headersMs: number;
-  /** The whole request, headers and body, must be in within this. */
-  requestMs: number;
-}
-
-/**
- * Every service's own port: Node alone waits 60 s for headers and 300 s for a request, checked
- * every 30 s, so a few slow sockets are held for minutes. A minute still carries a 5 MB avatar or
- * a large analytics batch over a slow link (the gateway sends bodies whole, at once).
- */
-const DEFAULT_CLIENT_TIMEOUTS: ClientTimeouts = { headersMs: 10_000, requestMs: 60_000 };
-
-/** How often Node looks for requests past those timeouts (its default is 30 s). */
-const TIMEOUT_CHECK_MS = 1000;
-
-/**
- * A caller's id is kept when it is visible ASCII but `"` and `\`, 1–200 long: safe in a header,
- * a log line and a JSON body written by hand (NGINX's own answers keep the same shape).
- */
-const REQUEST_ID = /^[\x21\x23-\x5b\x5d-\x7e]{1,200}$/;
-
 /** Names the route template a service matched; the gateway reads it and never passes it on. */
 export const ROUTE_HEADER = 'x-internal-route';
 
@@ -149,106 +124,6 @@ export const CACHE_VERSION_HELD_HEADER = 'x-cache-version-held';
  * apart while it is held, so a caller that hears nothing for longer knows the connection is dead.
  */
 export const CACHE_VERSION_HEARTBEAT_HEADER = 'x-cache-version-heartbeat-ms';
-
-/** A caller's request id is kept when it is sane; otherwise (or when absent) a new one is made. */
-function requestId(req: IncomingMessage): string {
-  const given = req.headers['x-request-id'];
-  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-}
-
-function serverOptions(
-  { headersMs, requestMs }: ClientTimeouts,
-  internalHeaders: readonly string[],
-) {
-  // Node refuses a headers timeout longer than the request's.
-  const headersTimeout = Math.min(headersMs, requestMs);
-  return {
-    requestTimeout: requestMs,
-    http: {
-      ServerResponse: responsesWithout(internalHeaders),
-      headersTimeout,
-      requestTimeout: requestMs,
-      connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_MS, headersTimeout),
-      // Refused with a problem+json instead (answerWhatNodeRefuses).
-      requireHostHeader: false,
-    },
-  };
-}
-
-/**
- * Fastify's response serializers (fast-json-stringify), one per distinct schema: the problem
- * responses every operation documents recur on each route and status, and each build generates
- * and compiles a function (milliseconds of every start). A serializer keeps no state.
- */
-function sharedSerializers(): SerializerFactory {
-  const build = SerializerSelector();
-  return (externalSchemas, options) => {
-    const compile = build(externalSchemas, options);
-    const known = new Map<string, Serializer>();
-    return (route) => {
-      const key = JSON.stringify(route.schema);
-      let serialize = known.get(key);
-      if (!serialize) {
-        serialize = compile(route);
-        known.set(key, serialize);
-      }
-      return serialize;
-    };
-  };
-}
-
-/**
- * `content-type: application/json` with an empty body is a request without a body, as the
- * contract's bodiless calls (`DELETE /posts/{id}` → 204, `POST /logout` with its optional body)
- * need from clients that set that header on every request; Fastify's parser refused it as a 400.
- * A route that needs a body still says so (400 `validation_failed`). Anything else is parsed by
- * Fastify's own parser, prototype poisoning refused as before.
- */
-function emptyJsonIsNoBody(app: FastifyInstance) {
-  const parse = jsonBodyParser(app);
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, parse);
-}
-
-/**
- * The parser of `application/json` bodies, for a route that must read JSON sent under another
- * type (analytics.js posts JSON as `text/plain`): register it in that route's own scope,
- * `scope.addContentTypeParser('text/plain', { parseAs: 'buffer' }, jsonBodyParser(scope))`, and the
- * body is read exactly as JSON is everywhere (empty is no body, UTF-8 only, prototype poisoning
- * refused); the schema's strictness (NUL, surrogates, numbers) applies as to any body.
- */
-export function jsonBodyParser(app: FastifyInstance) {
-  const parse = app.getDefaultJsonParser('error', 'error');
-  return (
-    request: FastifyRequest,
-    body: string | Buffer,
-    done: (error: Error | null, body?: unknown) => void,
-  ) => {
-    const bytes = body as Buffer;
-    if (bytes.length === 0) {
-      done(null, undefined);
-      return;
-    }
-    // JSON is UTF-8 (RFC 8259). Decoded as a string, bytes that are not became U+FFFD and were
-    // taken as sent, where the same text as a `\ud800` escape is refused.
-    if (!isUtf8(bytes)) {
-      done(problems.badRequest('The request body is not valid UTF-8.'), undefined);
-      return;
-    }
-    parse(request, bytes.toString('utf8'), done);
-  };
-}
-
-/**
- * Fastify reads `text/plain` by default, as a string: a JSON route given one answered 400 "body
- * must be object", where a type it does not read (`application/xml`) is a 415. No route here
- * takes text (none took it: each answered it 400), so it is a 415 like the rest, a
- * `navigator.sendBeacon` of a string to `/track-event` included. A route that comes to need it
- * adds a parser of its own, as auth's form pages do for form posts.
- */
-function onlyJsonBodies(app: FastifyInstance) {
-  app.removeContentTypeParser('text/plain');
-}
 
 /**
  * The Fastify instance every service starts from: logging with request ids, problem+json errors,

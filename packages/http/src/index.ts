@@ -4,11 +4,10 @@ export {
   CACHE_VERSION_HEARTBEAT_HEADER,
   CACHE_VERSION_HELD_HEADER,
   CACHE_VERSION_PATH,
-  type ClientTimeouts,
   createApp,
-  jsonBodyParser,
   ROUTE_HEADER,
 } from './app.ts';
+export { jsonBodyParser } from './body-parsers.ts';
 export {
   answerCacheVersion,
   CacheVersionAnswer,
@@ -56,4 +55,5 @@ export {
 } from './outgoing.ts';
 export { type FieldError, HttpProblem, problems, sendProblem } from './problem.ts';
 export { listen } from './server.ts';
+export type { ClientTimeouts } from './server-options.ts';
 export { type AjvError, fieldErrors } from './validation-errors.ts';

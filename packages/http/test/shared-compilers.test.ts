@@ -5,7 +5,8 @@ import { Type } from 'typebox';
 import { createApp } from '../src/index.ts';
 
 // Each route builds its own schema objects, as services' routes do; equal ones are compiled once
-// (input-strictness.ts strictValidators, app.ts sharedSerializers), different ones each their own.
+// (input-strictness.ts strictValidators, server-options.ts sharedSerializers), different ones each
+// their own.
 const compiled = new Map<string, { validate: unknown; serialize: unknown }>();
 const app = await createApp({ name: 'demo', logLevel: 'silent' });
 const routes = {

@@ -1,55 +1,28 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { databaseUrl, ensureDatabase, runMigrations } from '@platform/db';
 import type { Service } from '@platform/manifest';
-import pg from 'pg';
+import { query, writeMigrations } from '@platform/testing';
 import { createDatabases } from '../src/database.ts';
 import type { PlannedService } from '../src/services.ts';
 
 const server = process.env.TEST_POSTGRES_URL!;
 
-async function query<T>(url: string, text: string): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(text)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
-
-/** services/<name>/drizzle as drizzle-kit writes it: a journal and its migrations. */
-function writeMigrations(folder: string, migrations: { sql: string; when: number }[]) {
-  rmSync(folder, { recursive: true, force: true });
-  mkdirSync(path.join(folder, 'meta'), { recursive: true });
-  const entries = migrations.map(({ sql, when }, idx) => {
-    const tag = `000${idx}_step`;
-    writeFileSync(path.join(folder, `${tag}.sql`), sql);
-    return { idx, version: '7', when, tag, breakpoints: true };
-  });
-  writeFileSync(
-    path.join(folder, 'meta', '_journal.json'),
-    JSON.stringify({ version: '7', dialect: 'postgresql', entries }),
-  );
-}
-
-const writeFirstMigration = (folder: string, sql: string, when: number) =>
-  writeMigrations(folder, [{ sql, when }]);
+/** A service's first migration, as drizzle-kit writes it for a table of items. */
+const INIT = 'CREATE TABLE "items" ("id" serial PRIMARY KEY, "name" text NOT NULL);';
 
 /**
- * A services/<name> whose database an earlier service of the name left: the first migration
- * applied there with one item, then written again later (removed, and made again by
- * new:service). All of it goes when the test ends.
+ * A services/<name> of a root of its own (its drizzle folder still to write), with its database
+ * on the server: the service the launcher plans. The root and every database named after the
+ * service go when the test ends.
  */
-async function leftByEarlier(t: TestContext, prefix: string, item: string) {
+async function serviceWithDatabase(t: TestContext, prefix: string) {
   const name = `${prefix}_${randomBytes(3).toString('hex')}`;
   const root = mkdtempSync(path.join(tmpdir(), `launcher-${prefix}-`));
-  const folder = path.join(root, 'services', name, 'drizzle');
-  const init = 'CREATE TABLE "items" ("id" serial PRIMARY KEY, "name" text NOT NULL);';
   t.after(async () => {
     rmSync(root, { recursive: true, force: true });
     const left = await query<{ datname: string }>(
@@ -58,13 +31,24 @@ async function leftByEarlier(t: TestContext, prefix: string, item: string) {
     );
     for (const { datname } of left) await query(server, `drop database "${datname}" with (force)`);
   });
-  writeFirstMigration(folder, init, 1_700_000_000_000);
+  const folder = path.join(root, 'services', name, 'drizzle');
   const url = await ensureDatabase(server, name);
-  await runMigrations(url, folder);
-  await query(url, `insert into items (name) values ('${item}')`);
-  writeFirstMigration(folder, init, 1_800_000_000_000);
   const planned = [{ spec: { name, database: true } as Service } as PlannedService];
   return { name, root, folder, url, planned };
+}
+
+/**
+ * A services/<name> whose database an earlier service of the name left: the first migration
+ * applied there with one item, then written again later (removed, and made again by
+ * new:service). All of it goes when the test ends.
+ */
+async function leftByEarlier(t: TestContext, prefix: string, item: string) {
+  const service = await serviceWithDatabase(t, prefix);
+  writeMigrations(service.folder, { '0000_init': INIT }, 1_700_000_000_000);
+  await runMigrations(service.url, service.folder);
+  await query(service.url, `insert into items (name) values ('${item}')`);
+  writeMigrations(service.folder, { '0000_init': INIT }, 1_800_000_000_000);
+  return service;
 }
 
 // `npm run new:service -- notes`, npm start, the folder removed as the docs say, new:service notes
@@ -103,31 +87,19 @@ test("npm start sets aside a database an earlier service of the same name left, 
 // from sight and new ones written apart from them. Its first migration is other SQL than any the
 // record holds: the database stays, and the launch stops on the migration as it did before.
 test('npm start keeps the database of a service whose migrations were squashed into a new first one', async (t) => {
-  const name = `squashed_${randomBytes(3).toString('hex')}`;
-  const root = mkdtempSync(path.join(tmpdir(), 'launcher-squashed-'));
-  const folder = path.join(root, 'services', name, 'drizzle');
-  const init = 'CREATE TABLE "items" ("id" serial PRIMARY KEY, "name" text NOT NULL);';
+  const { name, root, folder, url, planned } = await serviceWithDatabase(t, 'squashed');
   const later = 'ALTER TABLE "items" ADD COLUMN "done" boolean DEFAULT false NOT NULL;';
-  t.after(async () => {
-    rmSync(root, { recursive: true, force: true });
-    const left = await query<{ datname: string }>(
-      server,
-      `select datname from pg_database where datname like '${name}%'`,
-    );
-    for (const { datname } of left) await query(server, `drop database "${datname}" with (force)`);
-  });
-  writeMigrations(folder, [
-    { sql: init, when: 1_700_000_000_000 },
-    { sql: later, when: 1_700_000_100_000 },
-  ]);
-  const url = await ensureDatabase(server, name);
+  writeMigrations(folder, { '0000_init': INIT, '0001_done': later }, 1_700_000_000_000);
   await runMigrations(url, folder);
   await query(url, `insert into items (name) values ('live')`);
   // Squashed: one first migration, of both, written later.
-  writeFirstMigration(folder, `${init}\n--> statement-breakpoint\n${later}`, 1_800_000_000_000);
+  writeMigrations(
+    folder,
+    { '0000_init': `${INIT}\n--> statement-breakpoint\n${later}` },
+    1_800_000_000_000,
+  );
 
   const lines: string[] = [];
-  const planned = [{ spec: { name, database: true } as Service } as PlannedService];
   const postgres = { url: server, stop: async () => {} };
   const urls = await createDatabases(postgres, planned, { root, say: (l) => lines.push(l) });
   assert.deepEqual(lines, []);

@@ -7,7 +7,7 @@ import { forgetPending } from '../src/ingestion/forget.ts';
 import { createPostgresStore } from '../src/store/postgres.ts';
 import { until } from './destinations-receiver.ts';
 import { domainEvent, forgetting } from './forgetting.ts';
-import { bearer, buildTestAnalytics, sql } from './helper.ts';
+import { bearer, buildTestAnalytics, sql, writeKeyAuth } from './helper.ts';
 
 const t = await buildTestAnalytics();
 const { deliver, send, linked, passed, passContext, track } = forgetting(t);
@@ -50,13 +50,7 @@ test('a Segment backend naming the user upper-cased: profile, links and events a
   const user = await t.user();
   const upper = user.id.toUpperCase();
   const anonymousId = randomUUID();
-  const created = await t.app.inject({
-    method: 'POST',
-    url: '/analytics/v1/write-keys',
-    headers: bearer(t.adminToken),
-    payload: { name: 'upper-casing backend' },
-  });
-  const basic = `Basic ${Buffer.from(`${created.json().key}:`).toString('base64')}`;
+  const basic = await writeKeyAuth(t, 'upper-casing backend');
   const batch = await t.app.inject({
     method: 'POST',
     url: '/analytics/v1/batch',
@@ -203,13 +197,7 @@ test('a deletion and a batch relinking the user’s anonymous ids meet without a
   // the profile first and then the links: each held what the other waited for (40P01, a 500).
   const userId = randomUUID();
   const [a, b] = [randomUUID(), randomUUID()].sort();
-  const created = await t.app.inject({
-    method: 'POST',
-    url: '/analytics/v1/write-keys',
-    headers: bearer(t.adminToken),
-    payload: { name: 'relinking backend' },
-  });
-  const basic = `Basic ${Buffer.from(`${created.json().key}:`).toString('base64')}`;
+  const basic = await writeKeyAuth(t, 'relinking backend');
   const batch = () =>
     t.app.inject({
       method: 'POST',

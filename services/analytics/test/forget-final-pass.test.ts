@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { sql as drizzleSql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import { type Db, schema } from '../src/db/index.ts';
@@ -10,7 +9,15 @@ import { FINAL_TAIL_ROWS, unlinkDeliveriesFinally } from '../src/destinations/fo
 import { createDestinations } from '../src/destinations/index.ts';
 import { forgetPending } from '../src/ingestion/forget.ts';
 import { startReceiver, until } from './destinations-receiver.ts';
-import { forgetting } from './forgetting.ts';
+import {
+  deliveriesNaming,
+  deliveryWriteMs,
+  forgetting,
+  forgottenUser,
+  passWaitsForLock,
+  rewrittenUnderLock,
+  whileDeliveriesHeld,
+} from './forgetting.ts';
 import { buildTestAnalytics, sql } from './helper.ts';
 
 /**
@@ -28,15 +35,8 @@ const { mapping, passContext } = forgetting(t);
 const ctx = passContext();
 
 test('a delivery committed while the final pass runs does not keep the real id', async () => {
-  const user = randomUUID();
-  const pseudonym = `deleted-${randomUUID()}`;
   // Deleted over ten minutes ago, an empty queue: the next pass is the final one.
-  await sql(
-    t.databaseUrl,
-    `insert into forgotten_users (user_id, pseudonym, forgotten_at, last_pass_at)
-      values ($1, $2, now() - interval '11 minutes', now() - interval '11 minutes')`,
-    [user, pseudonym],
-  );
+  const { userId: user, pseudonym } = await forgottenUser(t, { forgotten: 11, passed: 11 });
   // A transaction accepting an event that names the user, still open as the pass starts (a
   // destination no longer configured: no worker sends it, the row stays to be read).
   const accepting = new pg.Client({ connectionString: t.databaseUrl });
@@ -59,14 +59,7 @@ test('a delivery committed while the final pass runs does not keep the real id',
       ended = true;
     });
     for (const deadline = Date.now() + 30_000; !ended; ) {
-      const waiting = await sql(
-        t.databaseUrl,
-        // This file's database: other test files' passes run on the same server.
-        `select 1 from pg_stat_activity
-          where datname = current_database() and wait_event_type = 'Lock'
-            and query ilike 'lock table destination_deliveries%'`,
-      );
-      if (waiting.length > 0) break;
+      if (await passWaitsForLock(t)) break;
       if (Date.now() > deadline) throw new Error('the pass neither ended nor waited');
       await sleep(20);
     }
@@ -101,16 +94,9 @@ test('a delivery the worker claimed before the final pass is sent under the pseu
   // which the pass's lock waits for. The test holds the worker's lookup when it is a statement
   // of its own (a pool whose `forgotten_users` queries wait for a gate).
   const receiver = await startReceiver(() => 200);
-  const user = randomUUID();
-  const pseudonym = `deleted-${randomUUID()}`;
   // Past the eager minute, before the grace time: the app's own ticks leave the user alone, and
   // the pass this test drives (ten minutes later by its clock) is the final one.
-  await sql(
-    t.databaseUrl,
-    `insert into forgotten_users (user_id, pseudonym, forgotten_at, last_pass_at)
-      values ($1, $2, now() - interval '5 minutes', now())`,
-    [user, pseudonym],
-  );
+  const { userId: user, pseudonym } = await forgottenUser(t, { forgotten: 5, passed: 0 });
   await sql(
     t.databaseUrl,
     `insert into destination_deliveries (destination, event_id, event, payload)
@@ -211,27 +197,13 @@ test('the rows written during a long sweep are rewritten before the exclusive lo
       };
     },
   });
-  let underLock = -1;
-  await unlinkDeliveriesFinally(db, [{ userId: user, pseudonym }], async (tx) => {
-    // The rows this transaction rewrote (their xmin is its id; a fresh cluster's epoch is 0).
-    const { rows } = await tx.execute<{ n: number }>(
-      drizzleSql`select count(*)::int as n from destination_deliveries
-        where xmin = (txid_current() % 4294967296)::text::xid`,
-    );
-    underLock = rows[0]!.n;
-  });
+  const underLock = await rewrittenUnderLock(db, { userId: user, pseudonym });
   assert.ok(written, 'the load was written during the sweep');
   assert.ok(
     underLock >= 0 && underLock <= FINAL_TAIL_ROWS,
     `${underLock} rows rewritten under the lock`,
   );
-  const left = await sql(
-    t.databaseUrl,
-    `select count(*)::int as n from destination_deliveries
-      where destination = 'busy' and payload::text like $1`,
-    [`%${user}%`],
-  );
-  assert.equal(left[0]?.n, 0, 'every row rewritten');
+  assert.equal(await deliveriesNaming(t, 'busy', user), 0, 'every row rewritten');
 });
 
 test('a final pass waiting for the lock holds writes of deliveries up for a moment only', async () => {
@@ -240,41 +212,16 @@ test('a final pass waiting for the lock holds writes of deliveries up for a mome
   // request accepting events with destinations wait out the pass's whole wait (5 s), holding a
   // connection of the pool each: under load, all of them. Now the pass asks FINAL_LOCK_TRY_MS at
   // a time, with a pause between tries, so a write waits one try at most.
-  const stuck = new pg.Client({ connectionString: t.databaseUrl });
-  await stuck.connect();
-  const insert = `insert into destination_deliveries (destination, event_id, event, payload)
-    values ('held', $1, 'post.updated', '{}')`;
   let waited = -1;
   let pass: Promise<unknown> | undefined;
   try {
-    await stuck.query('begin');
-    await stuck.query(insert, [`main:${randomUUID()}`]);
-    const user = { userId: randomUUID(), pseudonym: `deleted-${randomUUID()}` };
-    pass = unlinkDeliveriesFinally(t.database.db, [user], async () => {}, 3000).catch((e) => e);
-    await until(
-      async () =>
-        (
-          await sql(
-            t.databaseUrl,
-            `select 1 from pg_stat_activity
-              where datname = current_database() and wait_event_type = 'Lock'
-                and query ilike 'lock table destination_deliveries%'`,
-          )
-        ).length > 0,
-      'the pass waiting for the lock',
-    );
-    const writer = new pg.Client({ connectionString: t.databaseUrl });
-    await writer.connect();
-    try {
-      const started = Date.now();
-      await writer.query(insert, [`main:${randomUUID()}`]);
-      waited = Date.now() - started;
-    } finally {
-      await writer.end();
-    }
+    waited = await whileDeliveriesHeld(t, 'held', async () => {
+      const user = { userId: randomUUID(), pseudonym: `deleted-${randomUUID()}` };
+      pass = unlinkDeliveriesFinally(t.database.db, [user], async () => {}, 3000).catch((e) => e);
+      await until(() => passWaitsForLock(t), 'the pass waiting for the lock');
+      return deliveryWriteMs(t, 'held');
+    });
   } finally {
-    await stuck.query('rollback').catch(() => {});
-    await stuck.end();
     await pass;
   }
   assert.ok(waited >= 0 && waited < 1500, `a write of deliveries waited ${waited} ms`);
@@ -307,23 +254,10 @@ test('rows written while the final pass waits for its lock are not all rewritten
       };
     },
   });
-  let underLock = -1;
-  await unlinkDeliveriesFinally(db, [{ userId: user, pseudonym }], async (tx) => {
-    const { rows } = await tx.execute<{ n: number }>(
-      drizzleSql`select count(*)::int as n from destination_deliveries
-        where xmin = (txid_current() % 4294967296)::text::xid`,
-    );
-    underLock = rows[0]!.n;
-  });
+  const underLock = await rewrittenUnderLock(db, { userId: user, pseudonym });
   assert.ok(
     underLock >= 0 && underLock <= FINAL_TAIL_ROWS,
     `${underLock} rows rewritten under the lock`,
   );
-  const left = await sql(
-    t.databaseUrl,
-    `select count(*)::int as n from destination_deliveries
-      where destination = 'asking' and payload::text like $1`,
-    [`%${user}%`],
-  );
-  assert.equal(left[0]?.n, 0, 'every row rewritten');
+  assert.equal(await deliveriesNaming(t, 'asking', user), 0, 'every row rewritten');
 });

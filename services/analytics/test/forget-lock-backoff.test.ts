@@ -5,8 +5,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { FINAL_LOCK_TRY_MS } from '../src/destinations/forget.ts';
 import { until } from './destinations-receiver.ts';
-import { forgetting } from './forgetting.ts';
-import { buildTestAnalytics, sql } from './helper.ts';
+import { forgetting, forgottenUser, LOCK_WAITS } from './forgetting.ts';
+import { buildTestAnalytics } from './helper.ts';
 
 /**
  * The final forgetting pass asks for destination_deliveries' lock for 5 s at most, and every
@@ -30,19 +30,11 @@ const t = await buildTestAnalytics(
 const { mapping } = forgetting(t);
 
 /**
- * A final pass's lock request waiting on destination_deliveries (pg_stat_activity), in this
- * file's database: the other test files' passes run on the same server. Asked over `watcher`, a
- * connection kept for these polls (every 25 ms: a new connection each time, as sql() makes,
- * started a server process and a SCRAM handshake per poll).
+ * A final pass's lock request waiting on destination_deliveries (LOCK_WAITS), asked over
+ * `watcher`, a connection kept for these polls (every 25 ms: a new connection each time, as
+ * sql() makes, started a server process and a SCRAM handshake per poll).
  */
-const waiting = async (watcher: pg.Client) =>
-  (
-    await watcher.query(
-      `select 1 from pg_stat_activity
-        where datname = current_database() and wait_event_type = 'Lock'
-          and query ilike 'lock table destination_deliveries%'`,
-    )
-  ).rows.length > 0;
+const waiting = async (watcher: pg.Client) => (await watcher.query(LOCK_WAITS)).rows.length > 0;
 
 test('a final pass whose lock wait ran out does not wait again at the next ticks', async () => {
   const user = randomUUID();
@@ -61,12 +53,7 @@ test('a final pass whose lock wait ran out does not wait again at the next ticks
       [`main:${randomUUID()}`],
     );
     // Deleted over ten minutes ago, an empty queue: the app's next tick runs the final pass.
-    await sql(
-      t.databaseUrl,
-      `insert into forgotten_users (user_id, pseudonym, forgotten_at, last_pass_at)
-        values ($1, $2, now() - interval '11 minutes', now() - interval '11 minutes')`,
-      [user, `deleted-${randomUUID()}`],
-    );
+    await forgottenUser(t, { forgotten: 11, passed: 11 }, user);
     await until(waits, 'a final pass waiting for the lock');
     // It asks FINAL_LOCK_TRY_MS at a time, pausing as long in between: the wait has run out once
     // none is seen for longer than a pause.
@@ -95,12 +82,7 @@ test('a final pass whose lock wait ran out does not wait again at the next ticks
 
 test("/metrics tells how long the oldest deleted user's mapping has been kept", async () => {
   // Deleted nine minutes ago, passed then: no pass is due for a minute.
-  await sql(
-    t.databaseUrl,
-    `insert into forgotten_users (user_id, pseudonym, forgotten_at, last_pass_at)
-      values ($1, $2, now() - interval '9 minutes', now() - interval '9 minutes')`,
-    [randomUUID(), `deleted-${randomUUID()}`],
-  );
+  await forgottenUser(t, { forgotten: 9, passed: 9 });
   const metrics = await t.app.inject({ url: '/metrics' });
   const age = /^analytics_forgetting_oldest_seconds(?:\{[^}]*\})? (\S+)$/m.exec(metrics.body)?.[1];
   assert.ok(Number(age) >= 540, `analytics_forgetting_oldest_seconds ${age}`);

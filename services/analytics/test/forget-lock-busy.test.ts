@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { sql as drizzleSql } from 'drizzle-orm';
 import pg from 'pg';
 import { unlinkDeliveriesFinally } from '../src/destinations/forget.ts';
+import { deliveryWriteMs, whileDeliveriesHeld } from './forgetting.ts';
 import { buildTestAnalytics } from './helper.ts';
 
 /**
@@ -67,37 +68,23 @@ test('a final pass gets its lock on a busy table whose transactions each outlast
 test('with a transaction stuck holding the table, every try stays short', async () => {
   // The stuck transaction is seen at every pause: the pass never asks for the rest of its time,
   // so a write issued well into its wait (after several tries) waits one try at most.
-  const stuck = new pg.Client({ connectionString: t.databaseUrl });
-  await stuck.connect();
-  const insert = `insert into destination_deliveries (destination, event_id, event, payload)
-    values ('stuck-lock', $1, 'post.updated', '{}')`;
   let waited = -1;
   let pass: Promise<unknown> | undefined;
   let outcome: unknown;
   try {
-    await stuck.query('begin');
-    await stuck.query(insert, [`main:${randomUUID()}`]);
-    const user = { userId: randomUUID(), pseudonym: `deleted-${randomUUID()}` };
-    pass = unlinkDeliveriesFinally(t.database.db, [user], async () => {}, 4000).then(
-      () => 'granted',
-      (e: unknown) => e,
-    );
-    // Past three tries and pauses: a pass that took the table for busy asks for the rest now.
-    await sleep(1500);
-    const writer = new pg.Client({ connectionString: t.databaseUrl });
-    await writer.connect();
-    try {
-      const started = Date.now();
-      await writer.query(insert, [`main:${randomUUID()}`]);
-      waited = Date.now() - started;
-    } finally {
-      await writer.end();
-    }
-    // The transaction stays stuck until the pass gave up.
-    outcome = await pass;
+    await whileDeliveriesHeld(t, 'stuck-lock', async () => {
+      const user = { userId: randomUUID(), pseudonym: `deleted-${randomUUID()}` };
+      pass = unlinkDeliveriesFinally(t.database.db, [user], async () => {}, 4000).then(
+        () => 'granted',
+        (e: unknown) => e,
+      );
+      // Past three tries and pauses: a pass that took the table for busy asks for the rest now.
+      await sleep(1500);
+      waited = await deliveryWriteMs(t, 'stuck-lock');
+      // The transaction stays stuck until the pass gave up.
+      outcome = await pass;
+    });
   } finally {
-    await stuck.query('rollback').catch(() => {});
-    await stuck.end();
     await pass;
   }
   assert.ok(waited >= 0 && waited < 1000, `a write of deliveries waited ${waited} ms`);

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { unlinkDeliveries, unlinkedForSending } from '../src/destinations/forget.ts';
 import type { Delivery } from '../src/destinations/repository.ts';
+import { forgottenUser } from './forgetting.ts';
 import { buildTestAnalytics, sql } from './helper.ts';
 
 /**
@@ -14,12 +15,7 @@ import { buildTestAnalytics, sql } from './helper.ts';
 const t = await buildTestAnalytics();
 
 test('a deleted user named right after UUID-like text is sent under the pseudonym', async () => {
-  const user = randomUUID();
-  const pseudonym = `deleted-${randomUUID()}`;
-  await sql(t.databaseUrl, 'insert into forgotten_users (user_id, pseudonym) values ($1, $2)', [
-    user,
-    pseudonym,
-  ]);
+  const { userId: user, pseudonym } = await forgottenUser(t);
   const delivery = {
     id: 1,
     destination: 'crm',
@@ -34,12 +30,7 @@ test('a deleted user named right after UUID-like text is sent under the pseudony
 test('a batch mentioning more UUIDs than a statement takes parameters is looked up whole', async () => {
   // A domain event may list many ids (up to the 5 MB body): one parameter each made the lookup
   // fail past 65,535, and with it every claim of the batch, again at each lease's end.
-  const user = randomUUID();
-  const pseudonym = `deleted-${randomUUID()}`;
-  await sql(t.databaseUrl, 'insert into forgotten_users (user_id, pseudonym) values ($1, $2)', [
-    user,
-    pseudonym,
-  ]);
+  const { userId: user, pseudonym } = await forgottenUser(t);
   const members = Array.from({ length: 70_000 }, () => randomUUID());
   const delivery = {
     id: 2,
@@ -57,12 +48,7 @@ test('a batch mentioning more UUIDs than a statement takes parameters is looked 
 test('an id in upper or mixed case is the same UUID: sent, and kept pending, under the pseudonym', async () => {
   // Clients often upper-case a UUID (Swift's `uuidString`): the lookup of the ids a payload
   // mentions and the passes' rewrite of pending deliveries both read it as the user's id.
-  const user = randomUUID();
-  const pseudonym = `deleted-${randomUUID()}`;
-  await sql(t.databaseUrl, 'insert into forgotten_users (user_id, pseudonym) values ($1, $2)', [
-    user,
-    pseudonym,
-  ]);
+  const { userId: user, pseudonym } = await forgottenUser(t);
   const mixed = `${user.toUpperCase().slice(0, 18)}${user.slice(18)}`;
   const properties = { ref: user.toUpperCase(), by: mixed };
   const delivery = {
@@ -90,12 +76,7 @@ test('an id in upper or mixed case is the same UUID: sent, and kept pending, und
 
 test("a delivery's own userId upper-cased is the user's: sent, and kept pending, under the pseudonym", async () => {
   // A Segment backend's `userId: "ABCD…"` reaches the destinations as sent.
-  const user = randomUUID();
-  const pseudonym = `deleted-${randomUUID()}`;
-  await sql(t.databaseUrl, 'insert into forgotten_users (user_id, pseudonym) values ($1, $2)', [
-    user,
-    pseudonym,
-  ]);
+  const { userId: user, pseudonym } = await forgottenUser(t);
   const payload = { type: 'track', userId: user.toUpperCase(), event: 'Order Completed' };
   const delivery = {
     id: 5,

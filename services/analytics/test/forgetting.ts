@@ -1,13 +1,18 @@
 // What the forgetting tests (forget-*.test.ts) share: domain events sent as producers send them,
-// the id → pseudonym mapping, what is still stored under an id, and forgetPending's context.
+// a forgotten user, the id → pseudonym mapping, what is still stored under an id, forgetPending's
+// context, and the final pass's lock on destination_deliveries.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { sql as drizzleSql } from 'drizzle-orm';
+import pg from 'pg';
 import type { AnalyticsContext } from '../src/context.ts';
+import type { Db } from '../src/db/index.ts';
+import { unlinkDeliveriesFinally } from '../src/destinations/forget.ts';
 import { createDestinations } from '../src/destinations/index.ts';
 import { createPostgresStore } from '../src/store/postgres.ts';
 import type { Store } from '../src/store/types.ts';
 import { until } from './destinations-receiver.ts';
-import { bearer, serviceHeaders, type TestAnalytics, type TestUser } from './helper.ts';
+import { bearer, serviceHeaders, sql, type TestAnalytics, type TestUser } from './helper.ts';
 
 /** A domain event of `userId` as a producer's outbox sends it (by default naming them). */
 export const domainEvent = (
@@ -111,4 +116,105 @@ export function forgetting(t: TestAnalytics) {
         store: store ?? createPostgresStore(t.database.db),
       }) as unknown as AnalyticsContext,
   };
+}
+
+/**
+ * A user being forgotten (a row of forgotten_users, a new id and pseudonym): deleted now and not
+ * passed over yet, or deleted and last passed over these many minutes ago (`ago`).
+ */
+export async function forgottenUser(
+  t: TestAnalytics,
+  ago?: { forgotten: number; passed: number },
+  userId: string = randomUUID(),
+) {
+  const pseudonym = `deleted-${randomUUID()}`;
+  await (ago
+    ? sql(
+        t.databaseUrl,
+        `insert into forgotten_users (user_id, pseudonym, forgotten_at, last_pass_at)
+          values ($1, $2, now() - make_interval(mins => $3), now() - make_interval(mins => $4))`,
+        [userId, pseudonym, ago.forgotten, ago.passed],
+      )
+    : sql(t.databaseUrl, 'insert into forgotten_users (user_id, pseudonym) values ($1, $2)', [
+        userId,
+        pseudonym,
+      ]));
+  return { userId, pseudonym };
+}
+
+/**
+ * A final pass's lock request waiting on destination_deliveries (pg_stat_activity), in the
+ * database it is asked in: the other test files' passes run on the same server.
+ */
+export const LOCK_WAITS = `select 1 from pg_stat_activity
+  where datname = current_database() and wait_event_type = 'Lock'
+    and query ilike 'lock table destination_deliveries%'`;
+
+/** Whether a final pass waits for destination_deliveries' lock in `t`'s database. */
+export const passWaitsForLock = async (t: TestAnalytics) =>
+  (await sql(t.databaseUrl, LOCK_WAITS)).length > 0;
+
+const insertDelivery = `insert into destination_deliveries (destination, event_id, event, payload)
+  values ($1, $2, 'post.updated', '{}')`;
+
+/**
+ * Runs `during` while a transaction that wrote a delivery (to `destination`) stays open, holding
+ * destination_deliveries as one stuck mid-transaction would; rolled back once `during` is over.
+ */
+export async function whileDeliveriesHeld<T>(
+  t: TestAnalytics,
+  destination: string,
+  during: () => Promise<T>,
+): Promise<T> {
+  const stuck = new pg.Client({ connectionString: t.databaseUrl });
+  await stuck.connect();
+  try {
+    await stuck.query('begin');
+    await stuck.query(insertDelivery, [destination, `main:${randomUUID()}`]);
+    return await during();
+  } finally {
+    await stuck.query('rollback').catch(() => {});
+    await stuck.end();
+  }
+}
+
+/** How long (ms) a write of a delivery (to `destination`) takes, on a connection of its own. */
+export async function deliveryWriteMs(t: TestAnalytics, destination: string) {
+  const writer = new pg.Client({ connectionString: t.databaseUrl });
+  await writer.connect();
+  try {
+    const started = Date.now();
+    await writer.query(insertDelivery, [destination, `main:${randomUUID()}`]);
+    return Date.now() - started;
+  } finally {
+    await writer.end();
+  }
+}
+
+/**
+ * A final pass over `user`'s deliveries on `db` (unlinkDeliveriesFinally); resolves to how many
+ * rows it rewrote under its lock: those whose xmin is the locking transaction's id (a fresh
+ * cluster's epoch is 0).
+ */
+export async function rewrittenUnderLock(db: Db, user: { userId: string; pseudonym: string }) {
+  let underLock = -1;
+  await unlinkDeliveriesFinally(db, [user], async (tx) => {
+    const { rows } = await tx.execute<{ n: number }>(
+      drizzleSql`select count(*)::int as n from destination_deliveries
+        where xmin = (txid_current() % 4294967296)::text::xid`,
+    );
+    underLock = rows[0]!.n;
+  });
+  return underLock;
+}
+
+/** How many deliveries to `destination` still name `userId`. */
+export async function deliveriesNaming(t: TestAnalytics, destination: string, userId: string) {
+  const [row] = await sql(
+    t.databaseUrl,
+    `select count(*)::int as n from destination_deliveries
+      where destination = $1 and payload::text like $2`,
+    [destination, `%${userId}%`],
+  );
+  return row?.n as number | undefined;
 }

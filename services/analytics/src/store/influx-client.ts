@@ -24,6 +24,14 @@ export interface Series {
 export const records = (s: Series) =>
   s.values.map((v) => Object.fromEntries(s.columns.map((c, i) => [c, v[i]])));
 
+/** Nanoseconds since the epoch of an RFC 3339 time as InfluxDB prints it (up to 9 digits). */
+export function nanos(time: string): bigint {
+  const m = /^(.*?)(?:\.(\d{1,9}))?Z$/.exec(time);
+  if (!m) throw new Error(`unexpected time from InfluxDB: ${time}`);
+  const seconds = BigInt(Date.parse(`${m[1]}Z`)) / 1000n;
+  return seconds * 1_000_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'));
+}
+
 /** The server cut the answer short (its max-row-limit): ask for less at a time. */
 export class QueryTruncated extends Error {
   override name = 'QueryTruncated';
