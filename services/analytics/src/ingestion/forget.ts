@@ -228,7 +228,7 @@ export function scheduleForgetting(
         finalsAfter = Date.now() + finalPauseMs;
         app.log.warn(
           { err, retry_in_ms: finalPauseMs },
-          'a transaction holds destination_deliveries: final forgetting passes pause',
+          'a transaction (or an anti-wraparound vacuum) holds destination_deliveries: final forgetting passes pause',
         );
       } else app.log.warn({ err }, 'unlinking deleted users failed; will retry');
     }
