@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
+import type { AnalyticsContext } from '../src/context.ts';
 import { forgetPending } from '../src/ingestion/forget.ts';
 import { domainEvent, forgetting } from './forgetting.ts';
 import { bearer, buildTestAnalytics, writeKeyAuth } from './helper.ts';
 
 const t = await buildTestAnalytics();
-const { deliver, mapping, passContext } = forgetting(t);
+const { deliver, mapping, pastGrace, passContext } = forgetting(t);
 
 /** The user's profile and links, whatever case their id was sent in. */
 const identities = (userId: string) =>
@@ -53,4 +54,68 @@ test("a Segment backend's identify during the grace time leaves no profile or li
     });
     assert.equal(profile.statusCode, 404, `${id}: ${profile.body}`);
   }
+});
+
+test("a final pass's last removal of profile and links that fails is retried at the next pass", async () => {
+  // A backend's identify commits while the final pass runs (its store pass and its wait for the
+  // deliveries' lock take seconds), after the pass's first removal: the removal once more after
+  // the mapping is gone is what catches it. That one failed (a timeout, the database
+  // restarting) and nothing retried it: the mapping, which drives the passes, was deleted, and
+  // the profile stayed under the real id for good.
+  const user = await t.user();
+  const auth = await writeKeyAuth(t, 'late backend, failing removal');
+  await deliver([domainEvent('user.deleted', user.id)]);
+  await t.drained();
+  // The app's own ticks could run the final pass too, but not before the mapping is past its
+  // grace time, which only the test does (below, and runs it at once).
+  const identify = () =>
+    t.app.inject({
+      method: 'POST',
+      url: '/analytics/v1/batch',
+      headers: { authorization: auth },
+      payload: {
+        batch: [
+          {
+            type: 'identify',
+            userId: user.id,
+            anonymousId: randomUUID(),
+            traits: { email: 'gone@example.com' },
+          },
+        ],
+      },
+    });
+  // A database whose first transaction after the final pass's deliveries fails: the removal.
+  const ctx = passContext();
+  let armed = false;
+  const failing = new Proxy(ctx.db, {
+    get(target, prop) {
+      if (prop === 'transaction' && armed) {
+        armed = false;
+        return () => Promise.reject(new Error('injected: the removal failed'));
+      }
+      const value = Reflect.get(target, prop);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  const destinations = ctx.destinations;
+  const broken = {
+    ...ctx,
+    db: failing,
+    destinations: {
+      ...destinations,
+      forgetFinally: async (...args: Parameters<typeof destinations.forgetFinally>) => {
+        const answer = await identify();
+        assert.equal(answer.statusCode, 200, answer.body);
+        await destinations.forgetFinally(...args);
+        armed = true;
+      },
+    },
+  } as AnalyticsContext;
+  await pastGrace(user.id);
+  await assert.rejects(forgetPending(broken), /injected/);
+  assert.equal(await mapping(user.id), undefined, 'the mapping went with the final pass');
+  assert.equal((await identities(user.id)).length, 2, 'the profile and link the removal left');
+
+  await forgetPending(passContext());
+  assert.deepEqual(await identities(user.id), []);
 });

@@ -1,10 +1,11 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { hasSqlState } from '@platform/db';
 import { sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/index.ts';
 import { forgottenUsers } from '../db/schema.ts';
 import { unlinkedSql, unlinkText, uuidsIn } from '../pseudonyms.ts';
 import type { Delivery } from './repository.ts';
+import { withTableLock } from './table-lock.ts';
+
+export { FINAL_LOCK_TRY_MS } from './table-lock.ts';
 
 /**
  * The deletion notice keeps the id it announces: it is how a destination learns whom to erase
@@ -93,87 +94,6 @@ export async function unlinkDeliveries(
  * it the pass fails (lock_not_available), keeps the mapping and tries again later.
  */
 export const FINAL_LOCK_TIMEOUT_MS = 5000;
-
-/**
- * The final pass asks for the table's lock this long at a time, and pauses as long between two
- * tries. PostgreSQL grants a table's locks in turn, so every write of deliveries (a request
- * accepting events with destinations, the worker's claims) queues behind a lock request that
- * waits, each holding a connection of the pool: a transaction writing deliveries that stayed
- * open (stuck) held them all for the whole 5 s, and under load every connection of the pool
- * (20) was a request waiting, stalling the rest (reports, health, the writer). Now a write
- * waits one try at most (and the rewrite under the lock, a small tail), and the pause lets the
- * writes queued behind a try through (a busy table rather than a stuck one: withTableLock). Rather than a short lock wait for the requests
- * themselves: the lock is the pass's, so bounding it there covers every writer, and no request
- * fails for it.
- */
-export const FINAL_LOCK_TRY_MS = 200;
-
-/** `set local lock_timeout` for this transaction, in milliseconds. */
-const lockTimeout = (ms: number) =>
-  sql`select set_config('lock_timeout', ${String(Math.max(1, Math.trunc(ms)))}, true)`;
-
-/**
- * `work` in a transaction that first takes destination_deliveries in `mode`, asking
- * FINAL_LOCK_TRY_MS at a time for `budgetMs` at most; then lock_not_available (55P03).
- *
- * Unless the table is busy rather than stuck: a try is granted only if every transaction holding
- * the table ends within it, so transactions writing deliveries that each stay open longer than a
- * try (a writer handing thousands over, a large internal batch), one after another, failed every
- * try and every pass — the mapping never went, although a longer wait is granted as soon as the
- * holders of the moment end (later writes queue behind it). So after each failed try, the
- * transactions holding the table are noted; once none has been seen at every pause (two at
- * least), none is stuck, and the next try asks for the rest of `budgetMs`. One stuck holds
- * every try short.
- */
-async function withTableLock<T>(
-  db: Db,
-  mode: 'share' | 'share row exclusive',
-  budgetMs: number,
-  work: (tx: Tx) => Promise<T>,
-): Promise<T> {
-  const deadline = Date.now() + budgetMs;
-  const lock =
-    mode === 'share'
-      ? sql`lock table destination_deliveries in share mode`
-      : sql`lock table destination_deliveries in share row exclusive mode`;
-  /** Transactions seen holding the table at every pause so far, and how many pauses. */
-  let held = new Set<string>();
-  let pauses = 0;
-  let rest = false;
-  for (;;) {
-    try {
-      return await db.transaction(async (tx) => {
-        const left = deadline - Date.now();
-        await tx.execute(lockTimeout(rest ? left : Math.min(FINAL_LOCK_TRY_MS, left)));
-        await tx.execute(lock);
-        return work(tx);
-      });
-    } catch (error) {
-      if (!hasSqlState(error, '55P03') || rest || Date.now() + FINAL_LOCK_TRY_MS >= deadline) {
-        throw error;
-      }
-      await sleep(FINAL_LOCK_TRY_MS);
-      const now = await holders(db);
-      held = pauses++ === 0 ? now : new Set([...held].filter((h) => now.has(h)));
-      rest = pauses >= 2 && held.size === 0;
-    }
-  }
-}
-
-/**
- * The transactions (virtual ids, which pg_locks shows whoever owns them) holding a lock on
- * destination_deliveries that the final pass's locks wait for: any but ACCESS SHARE (reads) and
- * ROW SHARE (SELECT FOR UPDATE without a write).
- */
-async function holders(db: Db): Promise<Set<string>> {
-  const { rows } = await db.execute<{ vxid: string }>(sql`
-    select distinct virtualtransaction as vxid from pg_locks
-    where locktype = 'relation' and granted and pid is distinct from pg_backend_pid()
-      and database = (select oid from pg_database where datname = current_database())
-      and relation = 'destination_deliveries'::regclass
-      and mode not in ('AccessShareLock', 'RowShareLock')`);
-  return new Set(rows.map((r) => r.vxid));
-}
 
 /**
  * Rows above the last barrier a final pass leaves for its transaction under SHARE ROW EXCLUSIVE

@@ -4,7 +4,7 @@ import type { App } from '@platform/http';
 import { asc, inArray, sql } from 'drizzle-orm';
 import type { AnalyticsContext } from '../context.ts';
 import type { Tx } from '../db/index.ts';
-import { forgottenUsers } from '../db/schema.ts';
+import { forgottenIdentities, forgottenUsers } from '../db/schema.ts';
 import { forgetUsers as forgetIdentities } from '../identity/repository.ts';
 import { unlinkDeadLetters } from './dead-letters.ts';
 
@@ -102,6 +102,7 @@ export async function forgetPending(
   options: { finals?: boolean; lockTimeoutMs?: number } = {},
 ): Promise<number> {
   const finals = options.finals ?? true;
+  await removeLeftIdentities(ctx);
   const rows = await ctx.db
     .select()
     .from(forgottenUsers)
@@ -150,17 +151,19 @@ export async function forgetPending(
     await ctx.destinations.forgetFinally(
       users,
       async (tx) => {
-        await tx.delete(forgottenUsers).where(
-          inArray(
-            forgottenUsers.userId,
-            last.map((row) => row.userId),
-          ),
-        );
+        const ids = last.map((row) => row.userId);
+        await tx.delete(forgottenUsers).where(inArray(forgottenUsers.userId, ids));
+        // Their profiles and links once more, below; noted with the deletion, so that a removal
+        // that fails is retried at the next tick (removeLeftIdentities) rather than lost.
+        await tx
+          .insert(forgottenIdentities)
+          .values(ids.map((userId) => ({ userId })))
+          .onConflictDoNothing();
       },
       options.lockTimeoutMs,
     );
     // Once more with the mapping gone: a batch that committed while this pass ran.
-    await removeIdentities(ctx, last);
+    await removeIdentities(ctx, last, true);
   } else {
     await ctx.destinations.forget(users);
   }
@@ -186,13 +189,26 @@ export async function forgetPending(
  * to the id. Not in the final pass's transaction: that one holds destination_deliveries, which
  * a batch locks after its links (a deadlock).
  */
-async function removeIdentities(ctx: AnalyticsContext, users: { userId: string }[]) {
-  await ctx.db.transaction((tx) =>
-    forgetIdentities(
-      tx,
-      users.map((u) => u.userId),
-    ),
-  );
+async function removeIdentities(ctx: AnalyticsContext, users: { userId: string }[], noted = false) {
+  const ids = users.map((u) => u.userId);
+  await ctx.db.transaction(async (tx) => {
+    await forgetIdentities(tx, ids);
+    // `noted`: the last removal, whose note (forgottenIdentities) goes with it.
+    if (noted) await tx.delete(forgottenIdentities).where(inArray(forgottenIdentities.userId, ids));
+  });
+}
+
+/**
+ * The last removals of profiles and links that failed (noted in forgotten_identities by the final
+ * pass's transaction, which deleted the mapping that drives the passes): a timeout or an outage
+ * then left a profile an identify made during the grace time under the real id for good. One
+ * query per tick, on a table that is empty but for the seconds after a final pass.
+ */
+async function removeLeftIdentities(ctx: AnalyticsContext) {
+  const left = await ctx.db
+    .select({ userId: forgottenIdentities.userId })
+    .from(forgottenIdentities);
+  if (left.length > 0) await removeIdentities(ctx, left, true);
 }
 
 /** The queue's oldest row (one index probe); its time is the database's, as forgottenAt. */
@@ -228,7 +244,7 @@ export function scheduleForgetting(
         finalsAfter = Date.now() + finalPauseMs;
         app.log.warn(
           { err, retry_in_ms: finalPauseMs },
-          'a transaction holds destination_deliveries: final forgetting passes pause',
+          'a transaction (or an anti-wraparound vacuum) holds destination_deliveries: final forgetting passes pause',
         );
       } else app.log.warn({ err }, 'unlinking deleted users failed; will retry');
     }
