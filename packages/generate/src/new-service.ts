@@ -16,18 +16,21 @@ export const TEMPLATE = path.resolve(import.meta.dirname, '../template/service')
 const NAME = /^[a-z][a-z0-9-]{1,30}$/;
 
 /**
- * Names a new service may not take though no manifest holds them: the gateway's own paths, what
- * would read as an internal or infrastructure path, and the contract's public prefixes.
+ * Names a new service may not take though no manifest holds them, each with the reason the
+ * refusal gives: the gateway's own paths, the contract's public prefixes, and what would read as
+ * an internal or infrastructure path.
  */
-const RESERVED = new Set([
-  ...RESERVED_PREFIXES.map((p) => p.slice(1)),
-  'gateway',
-  'internal',
-  'accounts',
-  'api',
-  'platform',
-  'services',
-  'packages',
+const PLATFORM_PATH = 'it would read as a path of the platform itself';
+const RESERVED = new Map<string, string>([
+  ...RESERVED_PREFIXES.map(
+    (p) => [p.slice(1), `${p} is a path the gateway never routes to a service`] as const,
+  ),
+  ['gateway', "it is the entry point's name"],
+  ['accounts', "/accounts is the auth service's public prefix"],
+  ['api', PLATFORM_PATH],
+  ['platform', PLATFORM_PATH],
+  ['services', PLATFORM_PATH],
+  ['packages', PLATFORM_PATH],
 ]);
 
 /** Why `name` cannot be a new service under `root`, in one line; undefined when it can. */
@@ -35,7 +38,8 @@ export function nameProblem(root: string, name: string): string | undefined {
   if (!NAME.test(name) || name.endsWith('-') || name.includes('--')) {
     return `invalid service name "${name}": use 2-31 lowercase letters, digits and single hyphens, starting with a letter`;
   }
-  if (RESERVED.has(name)) return `service name "${name}" is reserved`;
+  const reserved = RESERVED.get(name);
+  if (reserved) return `service name "${name}" is reserved (${reserved}): choose another name`;
   if (existsSync(path.join(root, 'services', name))) return `services/${name} already exists`;
   const services = loadManifests(root);
   const clash = services.find((s) => s.name === name || s.prefix === `/${name}`);
