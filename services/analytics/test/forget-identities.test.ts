@@ -115,6 +115,15 @@ test("a final pass's last removal of profile and links that fails is retried at 
   await assert.rejects(forgetPending(broken), /injected/);
   assert.equal(await mapping(user.id), undefined, 'the mapping went with the final pass');
   assert.equal((await identities(user.id)).length, 2, 'the profile and link the removal left');
+  // Until the removal is retried the user is still a deleted one: GET /profiles answered the
+  // profile the identify made, with its traits (the mapping it looked at was gone).
+  for (const id of [user.id, user.id.toUpperCase()]) {
+    const profile = await t.app.inject({
+      url: `/analytics/v1/profiles/${id}`,
+      headers: bearer(t.adminToken),
+    });
+    assert.equal(profile.statusCode, 404, `${id}: ${profile.body}`);
+  }
 
   await forgetPending(passContext());
   assert.deepEqual(await identities(user.id), []);
