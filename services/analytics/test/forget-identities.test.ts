@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import type { AnalyticsContext } from '../src/context.ts';
 import { forgetPending } from '../src/ingestion/forget.ts';
+import { createForgotten } from '../src/ingestion/forgotten.ts';
 import { domainEvent, forgetting } from './forgetting.ts';
 import { bearer, buildTestAnalytics, writeKeyAuth } from './helper.ts';
 
@@ -84,13 +85,13 @@ test("a final pass's last removal of profile and links that fails is retried at 
         ],
       },
     });
-  // A database whose first transaction after the final pass's deliveries fails: the removal.
+  // A database whose transactions after the final pass's deliveries fail: the removal (and its
+  // retry at the end of the same tick: the database still down).
   const ctx = passContext();
   let armed = false;
   const failing = new Proxy(ctx.db, {
     get(target, prop) {
       if (prop === 'transaction' && armed) {
-        armed = false;
         return () => Promise.reject(new Error('injected: the removal failed'));
       }
       const value = Reflect.get(target, prop);
@@ -113,9 +114,58 @@ test("a final pass's last removal of profile and links that fails is retried at 
   } as AnalyticsContext;
   await pastGrace(user.id);
   await assert.rejects(forgetPending(broken), /injected/);
+  armed = false;
   assert.equal(await mapping(user.id), undefined, 'the mapping went with the final pass');
   assert.equal((await identities(user.id)).length, 2, 'the profile and link the removal left');
+  // Until the removal is retried the user is still a deleted one: GET /profiles answered the
+  // profile the identify made, with its traits (the mapping it looked at was gone).
+  for (const id of [user.id, user.id.toUpperCase()]) {
+    const profile = await t.app.inject({
+      url: `/analytics/v1/profiles/${id}`,
+      headers: bearer(t.adminToken),
+    });
+    assert.equal(profile.statusCode, 404, `${id}: ${profile.body}`);
+  }
 
   await forgetPending(passContext());
   assert.deepEqual(await identities(user.id), []);
+});
+
+test("a last removal that keeps failing holds up neither the writer's lookup nor other users' passes", async () => {
+  // A removal noted in forgotten_identities that fails at every try (here a trigger; in life a
+  // link a stuck batch holds locked, each try failing at the statement timeout). The retry came
+  // first in every tick and failed it whole: the writer's lookup of users being forgotten was
+  // not refreshed (a deletion since was written under the real id) and no pass ran.
+  const stuck = randomUUID();
+  await t.sql('insert into profiles (user_id, first_seen, last_seen) values ($1, now(), now())', [
+    stuck,
+  ]);
+  await t.sql('insert into forgotten_identities (user_id) values ($1)', [stuck]);
+  await t.sql(`create function fail_removal() returns trigger language plpgsql as
+    $$ begin raise exception 'injected: the removal fails'; end $$`);
+  await t.sql(`create trigger fail_removal before delete on profiles for each row
+    when (old.user_id = '${stuck}') execute function fail_removal()`);
+  try {
+    const user = await t.user();
+    await deliver([domainEvent('user.deleted', user.id)]);
+    await t.drained();
+    const forgotten = createForgotten();
+    const ctx = { ...passContext(), forgotten } as AnalyticsContext;
+    const failed = await forgetPending(ctx).then(
+      () => undefined,
+      (e: Error) => `${e.message} ${(e.cause as Error | undefined)?.message}`,
+    );
+    assert.match(String(failed), /injected/, 'the failing removal is reported');
+    assert.ok(forgotten.ids.has(user.id), "the writer's lookup has the deleted user");
+    const [row] = await t.sql('select last_pass_at from forgotten_users where user_id = $1', [
+      user.id,
+    ]);
+    assert.ok(row?.last_pass_at, 'the deleted user had their pass');
+    assert.equal((await identities(stuck)).length, 1, 'the failing removal is left to retry');
+  } finally {
+    await t.sql('drop trigger fail_removal on profiles');
+    await t.sql('drop function fail_removal()');
+    await t.sql('delete from forgotten_identities where user_id = $1', [stuck]);
+    await t.sql('delete from profiles where user_id = $1', [stuck]);
+  }
 });

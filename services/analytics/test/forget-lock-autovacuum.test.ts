@@ -225,3 +225,38 @@ test('a worker that outlives the cancelling try is not waited for again', async 
   assert.ok(hasSqlState(outcome, '55P03'), `the pass: ${String(outcome)}`);
   assert.equal(long.length, 1, `long lock waits: ${long.length}`);
 });
+
+test('a deadlock_timeout longer than the budget: workers count as stuck, no try waits it out', async () => {
+  // PostgreSQL cancels a worker only after a request has waited deadlock_timeout, which the
+  // server may set well above the pass's budget (it is a server setting, raised on busy servers
+  // to spare deadlock checks): a try that long held every write of deliveries up for as long.
+  const worker = await fakeWorker('autovacuum: VACUUM public.destination_deliveries', true);
+  const holders = async (d: Db) => ({ ...(await worker.holders(d)), deadlockMs: 3000 });
+  let outcome: unknown;
+  let longest = 0;
+  const watcher = new pg.Client({ connectionString: t.databaseUrl });
+  await watcher.connect();
+  try {
+    const pass = withTableLock(db, 'share', 2000, async () => 'granted', holders).catch(
+      (e: unknown) => e,
+    );
+    let done = false;
+    void pass.then(() => {
+      done = true;
+    });
+    while (!done) {
+      const { rows } = await watcher.query<{ waited: number | null }>(
+        `select max(extract(epoch from clock_timestamp() - waitstart) * 1000) as waited
+          from pg_locks where not granted and relation = 'destination_deliveries'::regclass`,
+      );
+      longest = Math.max(longest, Number(rows[0]?.waited ?? 0));
+      await sleep(20);
+    }
+    outcome = await pass;
+  } finally {
+    await watcher.end();
+    await worker.end();
+  }
+  assert.ok(hasSqlState(outcome, '55P03'), `the pass: ${String(outcome)}`);
+  assert.ok(longest < 900, `a lock request waited ${longest} ms`);
+});

@@ -121,7 +121,8 @@ const lockTimeout = (ms: number) =>
  * be: the worker is gone then), and PostgreSQL cancels the worker. Except one vacuuming to
  * prevent wraparound, which it never cancels: it counts as stuck (the pass fails and tries again
  * after a pause; waiting it out would hold every write of deliveries up for as long), as does a
- * worker still holding the table after such a try.
+ * worker still holding the table after such a try, and any worker when deadlock_timeout and a
+ * try are more than `budgetMs` (that try alone would hold writes up past the budget).
  */
 export async function withTableLock<T>(
   db: Db,
@@ -160,9 +161,21 @@ export async function withTableLock<T>(
       for (const h of now) if (cancelling.has(h.vxid)) lasting.add(h.vxid);
       const clients = new Set(now.filter((h) => h.kind === 'transaction').map((h) => h.vxid));
       held = pauses++ === 0 ? clients : new Set([...held].filter((h) => clients.has(h)));
-      const workers = now.filter((h) => h.kind === 'autovacuum' && !lasting.has(h.vxid));
+      // A deadlock_timeout longer than a try and the budget (a server setting, raised on busy
+      // servers): waiting it out would hold every write of deliveries up past the bound the
+      // budget sets; the workers count as stuck then, as before they were told apart.
+      const waitable = deadlockMs + FINAL_LOCK_TRY_MS <= budgetMs;
+      const workers = now.filter(
+        (h) => h.kind === 'autovacuum' && !lasting.has(h.vxid) && waitable,
+      );
       const stuck =
-        held.size > 0 || now.some((h) => h.kind === 'wraparound' || lasting.has(h.vxid));
+        held.size > 0 ||
+        now.some(
+          (h) =>
+            h.kind === 'wraparound' ||
+            lasting.has(h.vxid) ||
+            (h.kind === 'autovacuum' && !waitable),
+        );
       const busy = !stuck && pauses >= 2;
       const onlyWorkers = !stuck && clients.size === 0 && workers.length > 0;
       const cancel = busy || onlyWorkers ? workers : [];

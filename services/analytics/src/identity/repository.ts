@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, inArray, not, type SQL, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/index.ts';
-import { forgottenUsers } from '../db/schema.ts';
+import { forgottenIdentities, forgottenUsers } from '../db/schema.ts';
 import { identityLinks, profiles } from './tables.ts';
 
 export interface ProfileUpdate {
@@ -177,12 +177,23 @@ export async function profileOf(db: Db, userId: string) {
 /**
  * Whether the account was deleted: its events may still name it until they are unlinked. In any
  * case: forgotten ids are UUIDs, noted in lower case (ingestion/forget.ts rememberDeletions).
+ * Also once the mapping is gone while the final removal of its profile and links is pending
+ * (forgotten_identities, noted in the mapping's deletion, deleted with the removal): an
+ * identify during the grace time made a profile again, with traits, and it was answered
+ * between the two, for as long as the removal kept failing.
  */
 export async function isForgotten(db: Db, userId: string): Promise<boolean> {
+  const id = userId.toLowerCase();
   const rows = await db
     .select({ userId: forgottenUsers.userId })
     .from(forgottenUsers)
-    .where(eq(forgottenUsers.userId, userId.toLowerCase()));
+    .where(eq(forgottenUsers.userId, id))
+    .unionAll(
+      db
+        .select({ userId: forgottenIdentities.userId })
+        .from(forgottenIdentities)
+        .where(eq(forgottenIdentities.userId, id)),
+    );
   return rows.length > 0;
 }
 
