@@ -247,6 +247,18 @@ async function oldestQueued(
   return row ? { seq: row.seq, enqueuedAt: new Date(row.enqueued_at) } : null;
 }
 
+/**
+ * Whether a tick failed because a final pass's wait for destination_deliveries' lock ran out
+ * (lock_not_available; scheduleForgetting then pauses the final passes). Not an error naming a
+ * code of its own, whatever its cause's: a lock wait inside the pass's locked work (destinations'
+ * WorkLockTimeout: a row held) holds no table — taken for it, it paused the final passes with a
+ * warning naming the wrong culprit.
+ */
+export function deliveriesHeld(err: unknown): boolean {
+  const own = (err as { code?: unknown } | null | undefined)?.code;
+  return own === undefined ? hasSqlState(err, '55P03') : own === '55P03';
+}
+
 export function scheduleForgetting(
   app: App,
   ctx: AnalyticsContext,
@@ -265,7 +277,7 @@ export function scheduleForgetting(
       await forgetPending(ctx, now, { finals: now >= finalsAfter, lockTimeoutMs });
     } catch (err) {
       // lock_not_available: a final pass's wait for destination_deliveries' lock ran out.
-      if (hasSqlState(err, '55P03')) {
+      if (deliveriesHeld(err)) {
         finalsAfter = Date.now() + finalPauseMs;
         app.log.warn(
           { err, retry_in_ms: finalPauseMs },
