@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
 import type { AnalyticsContext } from '../src/context.ts';
-import { forgetPending } from '../src/ingestion/forget.ts';
+import { deliveriesHeld, forgetPending } from '../src/ingestion/forget.ts';
 import { createForgotten } from '../src/ingestion/forgotten.ts';
-import { domainEvent, forgetting } from './forgetting.ts';
+import { domainEvent, forgetting, forgottenUser } from './forgetting.ts';
 import { bearer, buildTestAnalytics, writeKeyAuth } from './helper.ts';
 
 const t = await buildTestAnalytics();
@@ -168,4 +170,51 @@ test("a last removal that keeps failing holds up neither the writer's lookup nor
     await t.sql('delete from forgotten_identities where user_id = $1', [stuck]);
     await t.sql('delete from profiles where user_id = $1', [stuck]);
   }
+});
+
+test("a removal a stuck batch's link blocks fails fast, and the tick's work goes on", async () => {
+  // A transaction stuck holding one of the user's links (a batch that relinked an anonymous id,
+  // frozen mid-transaction): each removal of the user's profile and links (the pass's own, the
+  // last one after the mapping goes, the retry of noted ones) waited out the statement timeout,
+  // a minute each — ticks minutes apart, the writer's lookup of users being forgotten refreshed
+  // as late. Now each asks for a short lock wait, fails, and is retried at the next tick.
+  const user = await forgottenUser(t);
+  const anonymousId = randomUUID();
+  await t.sql(
+    `insert into identity_links (anonymous_id, user_id, via) values ($1, $2, 'identify')`,
+    [anonymousId, user.userId],
+  );
+  const stuck = new pg.Client({ connectionString: t.databaseUrl });
+  await stuck.connect();
+  let outcome: unknown;
+  let took = -1;
+  try {
+    await stuck.query('begin');
+    await stuck.query('update identity_links set linked_at = now() where anonymous_id = $1', [
+      anonymousId,
+    ]);
+    const started = Date.now();
+    const pass = forgetPending(passContext(), Date.now() + 11 * 60_000).then(
+      () => 'passed',
+      (e: unknown) => e,
+    );
+    outcome = await Promise.race([pass, sleep(10_000).then(() => 'still waiting')]);
+    took = Date.now() - started;
+  } finally {
+    await stuck.query('rollback').catch(() => {});
+    await stuck.end();
+  }
+  assert.ok(outcome instanceof Error, `the tick: ${String(outcome)} after ${took} ms`);
+  assert.match(outcome.message, /lock timeout/);
+  assert.equal(deliveriesHeld(outcome), false, 'taken for destination_deliveries held');
+  assert.equal(await mapping(user.userId), undefined, 'the final pass ran all the same');
+  assert.equal((await identities(user.userId)).length, 1, 'the link the stuck batch held');
+
+  // The batch gone, the next tick's retry removes it.
+  await forgetPending(passContext());
+  assert.deepEqual(await identities(user.userId), []);
+  assert.deepEqual(
+    await t.sql('select 1 from forgotten_identities where user_id = $1', [user.userId]),
+    [],
+  );
 });
