@@ -218,3 +218,42 @@ test("a removal a stuck batch's link blocks fails fast, and the tick's work goes
     [],
   );
 });
+
+test('GET /user-activity of a user being forgotten answers nothing, whatever an identify relinked', async () => {
+  // Deleted two minutes ago and passed over since: no pass is due before the final one, minutes
+  // away. A backend's identify sent after the deletion linked an anonymous id to the user again,
+  // and an admin's /user-activity (or the user's own, with a token still valid) stitched the
+  // anonymous events through that link, while GET /profiles answered 404 for the same user.
+  const user = await t.user();
+  await forgottenUser(t, { forgotten: 2, passed: 2 }, user.id);
+  const anonymousId = randomUUID();
+  const batch = await t.app.inject({
+    method: 'POST',
+    url: '/analytics/v1/batch',
+    headers: { authorization: await writeKeyAuth(t, 'late backend, activity') },
+    payload: {
+      batch: [
+        { type: 'track', event: 'Pricing Viewed', anonymousId },
+        { type: 'identify', userId: user.id, anonymousId, traits: { plan: 'pro' } },
+      ],
+    },
+  });
+  assert.equal(batch.statusCode, 200, batch.body);
+  await t.drained();
+  assert.equal((await identities(user.id)).length, 2, 'the identify made a profile and a link');
+
+  for (const [who, url, token] of [
+    ['an admin', `/analytics/v1/user-activity?user_id=${user.id}`, t.adminToken],
+    ['the user', '/analytics/v1/user-activity', user.accessToken],
+  ] as const) {
+    const activity = await t.app.inject({ url, headers: bearer(token) });
+    assert.equal(activity.statusCode, 200, `${who}: ${activity.body}`);
+    assert.deepEqual(activity.json(), { items: [], next_cursor: null }, who);
+  }
+  const profile = await t.app.inject({
+    url: `/analytics/v1/profiles/${user.id}`,
+    headers: bearer(t.adminToken),
+  });
+  assert.equal(profile.statusCode, 404, profile.body);
+  await t.sql('delete from forgotten_users where user_id = $1', [user.id]);
+});
