@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
 import type { AnalyticsContext } from '../src/context.ts';
-import { forgetPending } from '../src/ingestion/forget.ts';
+import { deliveriesHeld, forgetPending } from '../src/ingestion/forget.ts';
 import { createForgotten } from '../src/ingestion/forgotten.ts';
-import { domainEvent, forgetting } from './forgetting.ts';
+import { domainEvent, forgetting, forgottenUser } from './forgetting.ts';
 import { bearer, buildTestAnalytics, writeKeyAuth } from './helper.ts';
 
 const t = await buildTestAnalytics();
@@ -168,4 +170,90 @@ test("a last removal that keeps failing holds up neither the writer's lookup nor
     await t.sql('delete from forgotten_identities where user_id = $1', [stuck]);
     await t.sql('delete from profiles where user_id = $1', [stuck]);
   }
+});
+
+test("a removal a stuck batch's link blocks fails fast, and the tick's work goes on", async () => {
+  // A transaction stuck holding one of the user's links (a batch that relinked an anonymous id,
+  // frozen mid-transaction): each removal of the user's profile and links (the pass's own, the
+  // last one after the mapping goes, the retry of noted ones) waited out the statement timeout,
+  // a minute each — ticks minutes apart, the writer's lookup of users being forgotten refreshed
+  // as late. Now each asks for a short lock wait, fails, and is retried at the next tick.
+  const user = await forgottenUser(t);
+  const anonymousId = randomUUID();
+  await t.sql(
+    `insert into identity_links (anonymous_id, user_id, via) values ($1, $2, 'identify')`,
+    [anonymousId, user.userId],
+  );
+  const stuck = new pg.Client({ connectionString: t.databaseUrl });
+  await stuck.connect();
+  let outcome: unknown;
+  let took = -1;
+  try {
+    await stuck.query('begin');
+    await stuck.query('update identity_links set linked_at = now() where anonymous_id = $1', [
+      anonymousId,
+    ]);
+    const started = Date.now();
+    const pass = forgetPending(passContext(), Date.now() + 11 * 60_000).then(
+      () => 'passed',
+      (e: unknown) => e,
+    );
+    outcome = await Promise.race([pass, sleep(10_000).then(() => 'still waiting')]);
+    took = Date.now() - started;
+  } finally {
+    await stuck.query('rollback').catch(() => {});
+    await stuck.end();
+  }
+  assert.ok(outcome instanceof Error, `the tick: ${String(outcome)} after ${took} ms`);
+  assert.match(outcome.message, /lock timeout/);
+  assert.equal(deliveriesHeld(outcome), false, 'taken for destination_deliveries held');
+  assert.equal(await mapping(user.userId), undefined, 'the final pass ran all the same');
+  assert.equal((await identities(user.userId)).length, 1, 'the link the stuck batch held');
+
+  // The batch gone, the next tick's retry removes it.
+  await forgetPending(passContext());
+  assert.deepEqual(await identities(user.userId), []);
+  assert.deepEqual(
+    await t.sql('select 1 from forgotten_identities where user_id = $1', [user.userId]),
+    [],
+  );
+});
+
+test('GET /user-activity of a user being forgotten answers nothing, whatever an identify relinked', async () => {
+  // Deleted two minutes ago and passed over since: no pass is due before the final one, minutes
+  // away. A backend's identify sent after the deletion linked an anonymous id to the user again,
+  // and an admin's /user-activity (or the user's own, with a token still valid) stitched the
+  // anonymous events through that link, while GET /profiles answered 404 for the same user.
+  const user = await t.user();
+  await forgottenUser(t, { forgotten: 2, passed: 2 }, user.id);
+  const anonymousId = randomUUID();
+  const batch = await t.app.inject({
+    method: 'POST',
+    url: '/analytics/v1/batch',
+    headers: { authorization: await writeKeyAuth(t, 'late backend, activity') },
+    payload: {
+      batch: [
+        { type: 'track', event: 'Pricing Viewed', anonymousId },
+        { type: 'identify', userId: user.id, anonymousId, traits: { plan: 'pro' } },
+      ],
+    },
+  });
+  assert.equal(batch.statusCode, 200, batch.body);
+  await t.drained();
+  assert.equal((await identities(user.id)).length, 2, 'the identify made a profile and a link');
+
+  for (const [who, url, token] of [
+    ['an admin', `/analytics/v1/user-activity?user_id=${user.id}`, t.adminToken],
+    ['the user', '/analytics/v1/user-activity', user.accessToken],
+  ] as const) {
+    const activity = await t.app.inject({ url, headers: bearer(token) });
+    assert.equal(activity.statusCode, 200, `${who}: ${activity.body}`);
+    assert.deepEqual(activity.json(), { items: [], next_cursor: null }, who);
+  }
+  const profile = await t.app.inject({
+    url: `/analytics/v1/profiles/${user.id}`,
+    headers: bearer(t.adminToken),
+  });
+  assert.equal(profile.statusCode, 404, profile.body);
+  await t.sql('delete from forgotten_users where user_id = $1', [user.id]);
 });

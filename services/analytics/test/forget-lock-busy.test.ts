@@ -2,10 +2,12 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { hasSqlState } from '@platform/db';
 import { sql as drizzleSql } from 'drizzle-orm';
 import pg from 'pg';
 import { unlinkDeliveriesFinally } from '../src/destinations/forget.ts';
-import { deliveryWriteMs, whileDeliveriesHeld } from './forgetting.ts';
+import { deliveriesHeld } from '../src/ingestion/forget.ts';
+import { deliveryWriteMs, forgetting, forgottenUser, whileDeliveriesHeld } from './forgetting.ts';
 import { buildTestAnalytics } from './helper.ts';
 
 /**
@@ -21,6 +23,7 @@ import { buildTestAnalytics } from './helper.ts';
  */
 
 const t = await buildTestAnalytics();
+const { mapping } = forgetting(t);
 
 test('a final pass gets its lock on a busy table whose transactions each outlast a try', async () => {
   const user = randomUUID();
@@ -89,4 +92,48 @@ test('with a transaction stuck holding the table, every try stays short', async 
   }
   assert.ok(waited >= 0 && waited < 1000, `a write of deliveries waited ${waited} ms`);
   assert.notEqual(outcome, 'granted', 'the pass got the lock past a stuck transaction');
+});
+
+test('a row the locked work waits for is not taken for a busy table', async () => {
+  // The tries' lock_timeout stayed set once the table's lock was granted: a row lock the work
+  // waited for past it (here a transaction holding the user's mapping row, as one stuck
+  // mid-transaction would) came back as lock_not_available, taken for the table being busy —
+  // the work ran again at each try, the last waiting the rest of the pass's time with every
+  // write of deliveries held off, and the pass failed as if the table were held (the final
+  // passes then pause, with a warning naming destination_deliveries).
+  const user = await forgottenUser(t, { forgotten: 2, passed: 2 });
+  const holder = new pg.Client({ connectionString: t.databaseUrl });
+  await holder.connect();
+  let runs = 0;
+  let took = -1;
+  let outcome: unknown;
+  try {
+    await holder.query('begin');
+    await holder.query('select 1 from forgotten_users where user_id = $1 for update', [
+      user.userId,
+    ]);
+    const started = Date.now();
+    outcome = await unlinkDeliveriesFinally(
+      t.database.db,
+      [user],
+      async (tx) => {
+        runs += 1;
+        await tx.execute(drizzleSql`delete from forgotten_users where user_id = ${user.userId}`);
+      },
+      4000,
+    ).then(
+      () => 'granted',
+      (e: unknown) => e,
+    );
+    took = Date.now() - started;
+  } finally {
+    await holder.query('rollback').catch(() => {});
+    await holder.end();
+  }
+  assert.ok(outcome instanceof Error, `the pass: ${String(outcome)}`);
+  assert.equal(hasSqlState(outcome, '55P03'), false, 'reported as the table held');
+  assert.equal(deliveriesHeld(outcome), false, 'the final passes would pause for the table');
+  assert.equal(runs, 1, 'the work ran again, as if the table were busy');
+  assert.ok(took < 2000, `the pass took ${took} ms (writes of deliveries held off meanwhile)`);
+  assert.notEqual(await mapping(user.userId), undefined, 'the mapping is kept');
 });

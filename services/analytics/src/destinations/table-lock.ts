@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { hasSqlState } from '@platform/db';
 import { sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/index.ts';
+import { lockTimeout, rootMessage } from '../db/lock-waits.ts';
 
 /**
  * The final pass asks for the table's lock this long at a time, and pauses as long between two
@@ -95,13 +96,28 @@ async function deadlockTimeout(db: Db): Promise<number> {
   return rows[0]?.ms ?? 1000;
 }
 
-/** `set local lock_timeout` for this transaction, in milliseconds. */
-const lockTimeout = (ms: number) =>
-  sql`select set_config('lock_timeout', ${String(Math.max(1, Math.trunc(ms)))}, true)`;
+/**
+ * A lock wait in withTableLock's work, once the table's lock is held, that ran out: a row (or
+ * another table) some other transaction holds — a stuck one holding a user's mapping row, say.
+ * Not the table busy: taking the table again frees no row, so the pass fails at once and the
+ * next tick tries again; its own code, so the forgetting worker does not take it for
+ * lock_not_available on destination_deliveries (ingestion/forget.ts deliveriesHeld).
+ */
+export class WorkLockTimeout extends Error {
+  readonly code = 'work_lock_timeout';
+  constructor(cause: unknown) {
+    super(
+      `a lock wait under destination_deliveries' lock ran out (a row another transaction holds): ${rootMessage(cause)}`,
+      { cause },
+    );
+    this.name = 'WorkLockTimeout';
+  }
+}
 
 /**
  * `work` in a transaction that first takes destination_deliveries in `mode`, asking
- * FINAL_LOCK_TRY_MS at a time for `budgetMs` at most; then lock_not_available (55P03).
+ * FINAL_LOCK_TRY_MS at a time for `budgetMs` at most; then lock_not_available (55P03). Once the
+ * lock is held, each of the work's own lock waits gets one try, then WorkLockTimeout.
  *
  * Unless the table is busy rather than stuck: a try is granted only if every transaction holding
  * the table ends within it, so transactions writing deliveries that each stay open longer than a
@@ -146,14 +162,24 @@ export async function withTableLock<T>(
   /** Workers that outlived such a try: PostgreSQL does not cancel them (wraparound). */
   const lasting = new Set<string>();
   for (;;) {
+    let granted = false;
     try {
       return await db.transaction(async (tx) => {
         const left = deadline - Date.now();
         await tx.execute(lockTimeout(waitMs ?? Math.min(FINAL_LOCK_TRY_MS, left)));
         await tx.execute(lock);
+        granted = true;
+        // The try's lock_timeout stayed set for the work: a row lock it waited for past it came
+        // back as lock_not_available, taken for the table busy (the work ran again at each try,
+        // the last waiting the rest of the budget with every write of deliveries held off, then
+        // the final passes paused). The work's own waits get one try: writes of deliveries
+        // queue behind the table's lock meanwhile, as behind a try (not 0, which left them to
+        // the statement timeout, a minute).
+        await tx.execute(lockTimeout(FINAL_LOCK_TRY_MS));
         return work(tx);
       });
     } catch (error) {
+      if (granted) throw hasSqlState(error, '55P03') ? new WorkLockTimeout(error) : error;
       if (!hasSqlState(error, '55P03') || Date.now() + FINAL_LOCK_TRY_MS >= deadline) throw error;
       await sleep(FINAL_LOCK_TRY_MS);
       const { rows, deadlockMs } = await holders(db);

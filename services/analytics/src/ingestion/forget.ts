@@ -4,6 +4,7 @@ import type { App } from '@platform/http';
 import { asc, inArray, sql } from 'drizzle-orm';
 import type { AnalyticsContext } from '../context.ts';
 import type { Tx } from '../db/index.ts';
+import { lockTimeout, rootMessage } from '../db/lock-waits.ts';
 import { forgottenIdentities, forgottenUsers } from '../db/schema.ts';
 import { forgetUsers as forgetIdentities } from '../identity/repository.ts';
 import { unlinkDeadLetters } from './dead-letters.ts';
@@ -105,19 +106,22 @@ export async function forgetPending(
   // reported after it too: one failing at every try (a link a stuck batch holds locked, past the
   // statement timeout) came first and failed every tick whole — the writer's lookup was not
   // refreshed (a deletion since was written under the real id) and no user had a pass. The
-  // pass's error first: a lock wait that ran out must still pause the final passes.
+  // pass's error first: a lock wait that ran out must still pause the final passes. A removal's
+  // failure, the pass's own ones included, holds no work up (removeIdentities).
+  const removals: IdentitiesLeft[] = [];
   let failure: unknown;
   let passed = 0;
   try {
-    passed = await forgetDue(ctx, now, options);
+    passed = await forgetDue(ctx, now, options, removals);
   } catch (error) {
     failure = error;
   }
   try {
-    await removeLeftIdentities(ctx);
+    await removeLeftIdentities(ctx, removals);
   } catch (error) {
     failure ??= error;
   }
+  failure ??= removals[0];
   if (failure !== undefined) throw failure;
   return passed;
 }
@@ -126,6 +130,7 @@ async function forgetDue(
   ctx: AnalyticsContext,
   now: number,
   options: { finals?: boolean; lockTimeoutMs?: number },
+  removals: IdentitiesLeft[],
 ): Promise<number> {
   const finals = options.finals ?? true;
   const rows = await ctx.db
@@ -164,7 +169,7 @@ async function forgetDue(
     : undefined;
   const users = due.map((row) => ({ userId: row.userId, pseudonym: row.pseudonym }));
   await unlinkDeadLetters(ctx.db, users);
-  await removeIdentities(ctx, users);
+  await removeIdentities(ctx, users, removals);
   const { mark } = await ctx.store.forgetUsers(users, since);
   const last = due.filter(final);
   const eager = due.filter((row) => !last.includes(row));
@@ -188,7 +193,7 @@ async function forgetDue(
       options.lockTimeoutMs,
     );
     // Once more with the mapping gone: a batch that committed while this pass ran.
-    await removeIdentities(ctx, last, true);
+    await removeIdentities(ctx, last, removals, true);
   } else {
     await ctx.destinations.forget(users);
   }
@@ -207,20 +212,57 @@ async function forgetDue(
 }
 
 /**
+ * How long a removal of profiles and links waits for a row at most (a batch's transaction
+ * holding a link it relinks lasts milliseconds): past it, a transaction stuck holding one.
+ */
+const REMOVAL_LOCK_TIMEOUT_MS = 1000;
+
+/**
+ * A removal of deleted users' profiles and links that failed: kept for the end of the tick
+ * (forgetPending) and tried again at the next one. Its own code, so that its lock wait running
+ * out is not taken for the final pass's on destination_deliveries (deliveriesHeld).
+ */
+class IdentitiesLeft extends Error {
+  readonly code = 'identities_left';
+  constructor(cause: unknown) {
+    super(`removing deleted users' profiles and links failed: ${rootMessage(cause)}`, { cause });
+    this.name = 'IdentitiesLeft';
+  }
+}
+
+/**
  * The users' Segment profiles and anonymous-id links, in any case (identity/repository.ts). The
  * deletion removed them, but a backend's identify or alias sent after it (a retry, a queue
  * flushed late) made them again, under the real id and with the traits: kept for good once the
  * mapping was gone, a profile GET /profiles answered and links that stitched anonymous events
  * to the id. Not in the final pass's transaction: that one holds destination_deliveries, which
  * a batch locks after its links (a deadlock).
+ *
+ * A short lock wait (REMOVAL_LOCK_TIMEOUT_MS), and a failure goes to `failed` rather than
+ * failing the pass: a transaction stuck holding one of the rows (a batch frozen holding a link)
+ * made each removal wait out the statement timeout, a minute, ticks as far apart and the
+ * writer's lookup refreshed as late. Left, it is done again at the next pass (the eager ones,
+ * the final one) or from its note (removeLeftIdentities).
  */
-async function removeIdentities(ctx: AnalyticsContext, users: { userId: string }[], noted = false) {
+async function removeIdentities(
+  ctx: AnalyticsContext,
+  users: { userId: string }[],
+  failed: IdentitiesLeft[],
+  noted = false,
+) {
   const ids = users.map((u) => u.userId);
-  await ctx.db.transaction(async (tx) => {
-    await forgetIdentities(tx, ids);
-    // `noted`: the last removal, whose note (forgottenIdentities) goes with it.
-    if (noted) await tx.delete(forgottenIdentities).where(inArray(forgottenIdentities.userId, ids));
-  });
+  try {
+    await ctx.db.transaction(async (tx) => {
+      await tx.execute(lockTimeout(REMOVAL_LOCK_TIMEOUT_MS));
+      await forgetIdentities(tx, ids);
+      // `noted`: the last removal, whose note (forgottenIdentities) goes with it.
+      if (noted) {
+        await tx.delete(forgottenIdentities).where(inArray(forgottenIdentities.userId, ids));
+      }
+    });
+  } catch (error) {
+    failed.push(new IdentitiesLeft(error));
+  }
 }
 
 /**
@@ -229,11 +271,11 @@ async function removeIdentities(ctx: AnalyticsContext, users: { userId: string }
  * then left a profile an identify made during the grace time under the real id for good. One
  * query per tick, on a table that is empty but for the seconds after a final pass.
  */
-async function removeLeftIdentities(ctx: AnalyticsContext) {
+async function removeLeftIdentities(ctx: AnalyticsContext, failed: IdentitiesLeft[]) {
   const left = await ctx.db
     .select({ userId: forgottenIdentities.userId })
     .from(forgottenIdentities);
-  if (left.length > 0) await removeIdentities(ctx, left, true);
+  if (left.length > 0) await removeIdentities(ctx, left, failed, true);
 }
 
 /** The queue's oldest row (one index probe); its time is the database's, as forgottenAt. */
@@ -245,6 +287,18 @@ async function oldestQueued(
   );
   const row = rows[0];
   return row ? { seq: row.seq, enqueuedAt: new Date(row.enqueued_at) } : null;
+}
+
+/**
+ * Whether a tick failed because a final pass's wait for destination_deliveries' lock ran out
+ * (lock_not_available; scheduleForgetting then pauses the final passes). Not an error naming a
+ * code of its own, whatever its cause's: a removal's lock wait (IdentitiesLeft) and one inside
+ * the pass's locked work (destinations' WorkLockTimeout: a row held) hold no table — taken for
+ * it, they paused the final passes with a warning naming the wrong culprit.
+ */
+export function deliveriesHeld(err: unknown): boolean {
+  const own = (err as { code?: unknown } | null | undefined)?.code;
+  return own === undefined ? hasSqlState(err, '55P03') : own === '55P03';
 }
 
 export function scheduleForgetting(
@@ -265,7 +319,7 @@ export function scheduleForgetting(
       await forgetPending(ctx, now, { finals: now >= finalsAfter, lockTimeoutMs });
     } catch (err) {
       // lock_not_available: a final pass's wait for destination_deliveries' lock ran out.
-      if (hasSqlState(err, '55P03')) {
+      if (deliveriesHeld(err)) {
         finalsAfter = Date.now() + finalPauseMs;
         app.log.warn(
           { err, retry_in_ms: finalPauseMs },

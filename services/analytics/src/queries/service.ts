@@ -2,7 +2,7 @@ import type { Principal } from '@platform/auth';
 import { problems } from '@platform/http';
 import type { Static } from 'typebox';
 import type { AnalyticsContext } from '../context.ts';
-import { anonymousIdsOf, usersOf } from '../identity/repository.ts';
+import { anonymousIdsOf, isForgotten, usersOf } from '../identity/repository.ts';
 import { isOwnUserId } from '../identity/service.ts';
 import { SEGMENT_EVENT_NAME } from '../segment/schema.ts';
 import { EARLIEST, LATEST } from '../storable.ts';
@@ -52,6 +52,7 @@ export async function userActivity(
   const range = rangeOf(q.from, to, ctx.config.RETENTION_DAYS * DAY);
   const who =
     q.anonymous_id === undefined ? await userOf(ctx, principal, q) : visitorOf(principal, q);
+  if (who === null) return { items: [], next_cursor: null };
   const page = await ctx.store.activity({
     ...who,
     ...range,
@@ -73,7 +74,13 @@ export async function userActivity(
   };
 }
 
-/** A user's events: the caller's, or (admins) another's, with the anonymous ids linked to them. */
+/**
+ * A user's events: the caller's, or (admins) another's, with the anonymous ids linked to them.
+ * None (null) for a user being forgotten, as GET /profiles answers 404 (isForgotten): their
+ * events are unlinked, but an identify sent after the deletion linked an anonymous id to the id
+ * again until a pass removes it (minutes, in the grace time), and the activity stitched the
+ * anonymous events through it.
+ */
 async function userOf(
   ctx: AnalyticsContext,
   principal: Principal,
@@ -85,7 +92,11 @@ async function userOf(
   if (userId !== principal.userId && !principal.permissions.includes(READ_ANY)) {
     throw problems.forbidden("Only admins may read another user's activity.");
   }
-  return { userId, anonymousIds: await anonymousIdsOf(ctx.db, userId) };
+  const [forgotten, anonymousIds] = await Promise.all([
+    isForgotten(ctx.db, userId),
+    anonymousIdsOf(ctx.db, userId),
+  ]);
+  return forgotten ? null : { userId, anonymousIds };
 }
 
 /**
