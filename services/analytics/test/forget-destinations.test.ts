@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import pg from 'pg';
 import { startReceiver, until } from './destinations-receiver.ts';
-import { domainEvent, forgetting } from './forgetting.ts';
+import { domainEvent, forgetting, forgottenUser } from './forgetting.ts';
 import { bearer, buildTestAnalytics, sql, userDeleted } from './helper.ts';
 
 /**
@@ -104,4 +104,41 @@ test("a deleted user's queued and pending deliveries reach the webhook under the
     assert.ok(!r.raw.includes(user.id), `${String(r.body.event)} replayed with the real id`);
   }
   assert.equal(again().find((r) => r.body.event === 'f.keyed')?.body.userId, pseudonym);
+});
+
+test('a dead letter naming a user being forgotten is listed under the pseudonym, as it would be sent', async () => {
+  // Deleted two minutes ago and passed over since: no pass is due before the final one, minutes
+  // away (later still with a backlog). A late event naming the user (main's post.deleted for
+  // their post) that a receiver refuses is a dead letter at once, with the id in its payload
+  // until the final pass rewrites it — and the listing showed it to admins meanwhile, while
+  // GET /profiles answered 404 and /user-activity nothing for the same user.
+  const { userId, pseudonym } = await forgottenUser(t, { forgotten: 2, passed: 2 });
+  refused.add('/refusing');
+  try {
+    const event = domainEvent('post.deleted', userId, { author_id: userId });
+    await deliver([event]);
+    const dead = () =>
+      sql(
+        t.databaseUrl,
+        `select 1 from destination_deliveries
+          where destination = 'refusing' and event_id = $1 and status = 'dead'`,
+        [event.id],
+      );
+    await until(async () => (await dead()).length === 1, 'the refused delivery dead-lettered');
+    const listed = await t.app.inject({
+      url: '/analytics/v1/destinations/dead-letters?destination=refusing&limit=100',
+      headers: bearer(t.adminToken),
+    });
+    assert.equal(listed.statusCode, 200, listed.body);
+    const item = (listed.json() as { items: { event_id: string; payload: unknown }[] }).items.find(
+      (i) => i.event_id === event.id,
+    );
+    assert.ok(item, listed.body);
+    const text = JSON.stringify(item.payload);
+    assert.ok(!text.toLowerCase().includes(userId), `the dead letter lists the id: ${text}`);
+    assert.ok(text.includes(pseudonym), text);
+  } finally {
+    refused.delete('/refusing');
+    await sql(t.databaseUrl, 'delete from forgotten_users where user_id = $1', [userId]);
+  }
 });

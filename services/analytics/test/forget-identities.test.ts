@@ -257,3 +257,42 @@ test('GET /user-activity of a user being forgotten answers nothing, whatever an 
   assert.equal(profile.statusCode, 404, profile.body);
   await t.sql('delete from forgotten_users where user_id = $1', [user.id]);
 });
+
+test("a noted removal that keeps failing holds up no other user's noted removal", async () => {
+  // Two users' last removals noted in forgotten_identities: one fails at every try (here a
+  // trigger; in life a link a stuck transaction holds, for hours), the other failed once (a
+  // batch held its link past the 1 s wait) and would succeed now. They were retried together,
+  // in one transaction: the second user's profile, traits and all, stayed for as long as the
+  // first one's removal kept failing.
+  const stuck = randomUUID();
+  const other = randomUUID();
+  for (const id of [stuck, other]) {
+    await t.sql('insert into profiles (user_id, first_seen, last_seen) values ($1, now(), now())', [
+      id,
+    ]);
+    await t.sql('insert into forgotten_identities (user_id) values ($1)', [id]);
+  }
+  await t.sql(`create function fail_stuck_removal() returns trigger language plpgsql as
+    $$ begin raise exception 'injected: this removal fails'; end $$`);
+  await t.sql(`create trigger fail_stuck_removal before delete on profiles for each row
+    when (old.user_id = '${stuck}') execute function fail_stuck_removal()`);
+  try {
+    await assert.rejects(
+      forgetPending(passContext()),
+      /injected/,
+      'the failing removal is reported',
+    );
+    assert.deepEqual(await identities(other), [], "the other user's profile is removed");
+    assert.deepEqual(
+      await t.sql('select 1 from forgotten_identities where user_id = $1', [other]),
+      [],
+      "and the other user's note with it",
+    );
+    assert.equal((await identities(stuck)).length, 1, 'the failing removal is left to retry');
+  } finally {
+    await t.sql('drop trigger fail_stuck_removal on profiles');
+    await t.sql('drop function fail_stuck_removal()');
+    await t.sql('delete from forgotten_identities where user_id = any($1)', [[stuck, other]]);
+    await t.sql('delete from profiles where user_id = any($1)', [[stuck, other]]);
+  }
+});

@@ -2,6 +2,7 @@ import { problems } from '@platform/http';
 import type { Db } from '../db/index.ts';
 import { problem } from '../errors.ts';
 import type { Destination } from './config.ts';
+import { unlinkedForSending } from './forget.ts';
 import { countsByDestination, type Delivery, findById, listDead, revive } from './repository.ts';
 
 export interface DestinationsContext {
@@ -31,7 +32,10 @@ export async function deadLetters(
     before: query.cursor === undefined ? undefined : Number(query.cursor),
     limit: query.limit + 1,
   });
-  const page = rows.slice(0, query.limit);
+  // As they would be sent (forget.ts): a delivery naming a user being forgotten that went dead
+  // after the passes' eager minute (a late event a receiver refused at once) holds the id until
+  // the final pass rewrites it, and was listed so, while GET /profiles answered 404 for the user.
+  const page = await unlinkedForSending(ctx.db, rows.slice(0, query.limit));
   return {
     items: page.map(toDeadLetter),
     next_cursor: rows.length > query.limit ? String(page.at(-1)!.id) : null,

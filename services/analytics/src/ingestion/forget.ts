@@ -269,13 +269,15 @@ async function removeIdentities(
  * The last removals of profiles and links that failed (noted in forgotten_identities by the final
  * pass's transaction, which deleted the mapping that drives the passes): a timeout or an outage
  * then left a profile an identify made during the grace time under the real id for good. One
- * query per tick, on a table that is empty but for the seconds after a final pass.
+ * query per tick, on a table that is empty but for the seconds after a final pass. Each user's
+ * apart: together, one failing at every try (a link a stuck transaction holds, hours) failed every
+ * other's in its transaction, each user's profile and traits kept for as long.
  */
 async function removeLeftIdentities(ctx: AnalyticsContext, failed: IdentitiesLeft[]) {
   const left = await ctx.db
     .select({ userId: forgottenIdentities.userId })
     .from(forgottenIdentities);
-  if (left.length > 0) await removeIdentities(ctx, left, failed, true);
+  for (const user of left) await removeIdentities(ctx, [user], failed, true);
 }
 
 /** The queue's oldest row (one index probe); its time is the database's, as forgottenAt. */
