@@ -150,80 +150,71 @@ test('an autovacuum worker on the table is cancelled, not taken for a stuck tran
   assert.ok(worker.cancelledAfterMs() >= 0, 'no lock request waited deadlock_timeout');
 });
 
-test('an anti-wraparound vacuum counts as stuck: short tries, and the pass gives up', async () => {
-  const worker = await fakeWorker(
-    'autovacuum: VACUUM public.destination_deliveries (to prevent wraparound)',
-    true,
-  );
-  let outcome: unknown;
-  let longest = 0;
+/**
+ * Runs a pass and samples, every 20 ms until it settles, how long a lock request on
+ * destination_deliveries has waited (null: none waiting). Returns the pass's outcome (its
+ * value or its error) and the samples.
+ */
+async function watchedPass(pass: () => Promise<unknown>) {
   const watcher = new pg.Client({ connectionString: t.databaseUrl });
   await watcher.connect();
+  const waits: (number | null)[] = [];
   try {
-    const pass = withTableLock(db, 'share', 2000, async () => 'granted', worker.holders).catch(
-      (e: unknown) => e,
-    );
     let done = false;
-    void pass.then(() => {
-      done = true;
-    });
-    while (!done) {
-      const { rows } = await watcher.query<{ waited: number | null }>(
-        `select max(extract(epoch from clock_timestamp() - waitstart) * 1000) as waited
-          from pg_locks where not granted and relation = 'destination_deliveries'::regclass`,
-      );
-      longest = Math.max(longest, Number(rows[0]?.waited ?? 0));
-      await sleep(20);
-    }
-    outcome = await pass;
-  } finally {
-    await watcher.end();
-    await worker.end();
-  }
-  assert.ok(hasSqlState(outcome, '55P03'), `the pass: ${String(outcome)}`);
-  // Never a try past deadlock_timeout: each holds every write of deliveries up meanwhile.
-  assert.ok(longest < 900, `a lock request waited ${longest} ms`);
-});
-
-test('a worker that outlives the cancelling try is not waited for again', async () => {
-  // A worker PostgreSQL did not cancel (an anti-wraparound one, for a role that cannot read its
-  // query): one try past deadlock_timeout, then short ones until the pass gives up.
-  const worker = await fakeWorker('<insufficient privilege>', true);
-  const long: number[] = [];
-  const watcher = new pg.Client({ connectionString: t.databaseUrl });
-  await watcher.connect();
-  let outcome: unknown;
-  try {
-    const pass = withTableLock(db, 'share', 4000, async () => 'granted', worker.holders).catch(
-      (e: unknown) => e,
-    );
-    let done = false;
-    void pass.then(() => {
-      done = true;
-    });
-    let waiting = false;
+    const outcome = pass()
+      .catch((e: unknown) => e)
+      .finally(() => {
+        done = true;
+      });
     while (!done) {
       const { rows } = await watcher.query<{ waited: number | null }>(
         `select max(extract(epoch from clock_timestamp() - waitstart) * 1000) as waited
           from pg_locks where not granted and relation = 'destination_deliveries'::regclass`,
       );
       const waited = rows[0]?.waited;
-      // A wait, counted once if seen past 600 ms (a short try is 200 ms, the long one 1.2 s).
-      if (waited !== null && waited !== undefined) {
-        if (Number(waited) > 600 && !waiting) {
-          long.push(Number(waited));
-          waiting = true;
-        }
-      } else waiting = false;
+      waits.push(waited === null || waited === undefined ? null : Number(waited));
       await sleep(20);
     }
-    outcome = await pass;
+    return { outcome: await outcome, waits };
   } finally {
     await watcher.end();
-    await worker.end();
   }
+}
+
+const longestOf = (waits: (number | null)[]) => Math.max(0, ...waits.map((w) => w ?? 0));
+
+test('an anti-wraparound vacuum counts as stuck: short tries, and the pass gives up', async () => {
+  const worker = await fakeWorker(
+    'autovacuum: VACUUM public.destination_deliveries (to prevent wraparound)',
+    true,
+  );
+  const { outcome, waits } = await watchedPass(() =>
+    withTableLock(db, 'share', 2000, async () => 'granted', worker.holders),
+  ).finally(() => worker.end());
   assert.ok(hasSqlState(outcome, '55P03'), `the pass: ${String(outcome)}`);
-  assert.equal(long.length, 1, `long lock waits: ${long.length}`);
+  // Never a try past deadlock_timeout: each holds every write of deliveries up meanwhile.
+  assert.ok(longestOf(waits) < 900, `a lock request waited ${longestOf(waits)} ms`);
+});
+
+test('a worker that outlives the cancelling try is not waited for again', async () => {
+  // A worker PostgreSQL did not cancel (an anti-wraparound one, for a role that cannot read its
+  // query): one try past deadlock_timeout, then short ones until the pass gives up.
+  const worker = await fakeWorker('<insufficient privilege>', true);
+  const { outcome, waits } = await watchedPass(() =>
+    withTableLock(db, 'share', 4000, async () => 'granted', worker.holders),
+  ).finally(() => worker.end());
+  assert.ok(hasSqlState(outcome, '55P03'), `the pass: ${String(outcome)}`);
+  // A wait, counted once if seen past 600 ms (a short try is 200 ms, the long one 1.2 s).
+  let long = 0;
+  let waiting = false;
+  for (const w of waits) {
+    if (w === null) waiting = false;
+    else if (w > 600 && !waiting) {
+      long += 1;
+      waiting = true;
+    }
+  }
+  assert.equal(long, 1, `long lock waits: ${long}`);
 });
 
 test('a deadlock_timeout longer than the budget: workers count as stuck, no try waits it out', async () => {
@@ -232,31 +223,9 @@ test('a deadlock_timeout longer than the budget: workers count as stuck, no try 
   // to spare deadlock checks): a try that long held every write of deliveries up for as long.
   const worker = await fakeWorker('autovacuum: VACUUM public.destination_deliveries', true);
   const holders = async (d: Db) => ({ ...(await worker.holders(d)), deadlockMs: 3000 });
-  let outcome: unknown;
-  let longest = 0;
-  const watcher = new pg.Client({ connectionString: t.databaseUrl });
-  await watcher.connect();
-  try {
-    const pass = withTableLock(db, 'share', 2000, async () => 'granted', holders).catch(
-      (e: unknown) => e,
-    );
-    let done = false;
-    void pass.then(() => {
-      done = true;
-    });
-    while (!done) {
-      const { rows } = await watcher.query<{ waited: number | null }>(
-        `select max(extract(epoch from clock_timestamp() - waitstart) * 1000) as waited
-          from pg_locks where not granted and relation = 'destination_deliveries'::regclass`,
-      );
-      longest = Math.max(longest, Number(rows[0]?.waited ?? 0));
-      await sleep(20);
-    }
-    outcome = await pass;
-  } finally {
-    await watcher.end();
-    await worker.end();
-  }
+  const { outcome, waits } = await watchedPass(() =>
+    withTableLock(db, 'share', 2000, async () => 'granted', holders),
+  ).finally(() => worker.end());
   assert.ok(hasSqlState(outcome, '55P03'), `the pass: ${String(outcome)}`);
-  assert.ok(longest < 900, `a lock request waited ${longest} ms`);
+  assert.ok(longestOf(waits) < 900, `a lock request waited ${longestOf(waits)} ms`);
 });
