@@ -69,8 +69,14 @@ const cache = path.join(root, 'node_modules', '.cache');
 // One file per core and one more: most files spend part of their time waiting on servers they
 // started, and with one per core the unit tier left ~25 % of two cores idle (CI 835 → 781 s,
 // unit tier 680 → 619 s, session 29). The full tier (browsers, NGINX, InfluxDB) keeps one per
-// core: it gained nothing from a third.
-const concurrency = onlyFull ? Math.max(2, availableParallelism()) : availableParallelism() + 1;
+// core: it gained nothing from a third. `TEST_CONCURRENCY` overrides both (CI runs the full tier
+// one file at a time beside the unit tier, .ci/run).
+const concurrency =
+  Number(process.env.TEST_CONCURRENCY) > 0
+    ? Math.floor(Number(process.env.TEST_CONCURRENCY))
+    : onlyFull
+      ? Math.max(2, availableParallelism())
+      : availableParallelism() + 1;
 const TIMEOUT_MS = 120_000;
 
 /** When each file last took how long (scripts/test-schedule.ts). */
