@@ -21,7 +21,7 @@ import { parseQuery, strictValidators } from './input-strictness.ts';
 import { loggerOptions } from './logging.ts';
 import { capLongArrays } from './long-arrays.ts';
 import { registerMetrics } from './metrics.ts';
-import { swaggerOptions, watchUndocumentedProblems } from './openapi.ts';
+import { swaggerOptions } from './openapi.ts';
 import { keepOutgoingIdleShort } from './outgoing.ts';
 import { registerProblemHandlers } from './problem.ts';
 import {
@@ -32,6 +32,7 @@ import {
   sharedSerializers,
 } from './server-options.ts';
 import { edgeLogMixin, registerTracing } from './tracing.ts';
+import { watchUndocumentedProblems } from './undocumented-problems.ts';
 import { registerWireRules } from './wire.ts';
 
 export type App = FastifyInstance<

@@ -34,12 +34,7 @@ export type { ReadinessCheck } from './health.ts';
 export { HEARTBEAT_MS, heartbeats } from './heartbeat.ts';
 export { loggerOptions, redactPaths } from './logging.ts';
 export { type NamedSchema, namedSchema, namedSchemas } from './named-schemas.ts';
-export {
-  documentedSchema,
-  operationCodes,
-  problemSchema,
-  type UndocumentedProblem,
-} from './openapi.ts';
+export { documentedSchema, operationCodes, problemSchema } from './openapi.ts';
 export {
   isUnreachable,
   type OutageLog,
@@ -56,4 +51,5 @@ export {
 export { type FieldError, HttpProblem, problems, sendProblem } from './problem.ts';
 export { listen } from './server.ts';
 export type { ClientTimeouts } from './server-options.ts';
+export type { UndocumentedProblem } from './undocumented-problems.ts';
 export { type AjvError, fieldErrors } from './validation-errors.ts';

@@ -17,14 +17,13 @@ import {
   RequestOptions,
 } from './schema.ts';
 import {
-  loginOptions,
-  loginWithPasskey,
   type PasskeyDeps,
   passkeysOf,
   registerPasskey,
   registrationOptions,
   removePasskey,
 } from './service.ts';
+import { loginOptions, loginWithPasskey } from './sign-in.ts';
 
 const bearer = [{ bearer: [] }];
 const tags = ['passkeys'];

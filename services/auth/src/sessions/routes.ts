@@ -1,6 +1,7 @@
 import { type App, problems } from '@platform/http';
 import { Type } from 'typebox';
 import type { AuthContext } from '../context.ts';
+import { completeMfaSignIn } from './mfa-sign-in.ts';
 import { endOtherSessions, endSession, listSessions } from './own-sessions.ts';
 import { logout, logoutWithRefreshToken, refresh } from './rotation.ts';
 import {
@@ -14,7 +15,7 @@ import {
   SignInResponse,
   TokenPair,
 } from './schema.ts';
-import { completeMfaSignIn, login } from './sign-in.ts';
+import { login } from './sign-in.ts';
 import { uncached } from './uncached.ts';
 
 export function sessionRoutes(app: App, ctx: AuthContext) {

@@ -5,20 +5,13 @@ import type { Executor } from '../db/index.ts';
 import { problem } from '../errors.ts';
 import { recordEvent } from '../events/outbox.ts';
 import { describeError } from '../mail/errors.ts';
-import {
-  invalidCode,
-  type MfaRequired,
-  openChallenge,
-  openedChallenge,
-  type Proof,
-  remainingRecoveryCodes,
-  spendChallengeOf,
-  spendProof,
-  throttledCodeCheck,
-} from '../second-factor/service.ts';
+import { type MfaRequired, openChallenge } from '../second-factor/service.ts';
 import { tooManyFailures } from '../throttle/service.ts';
 import { findUserByLogin, lockUser, setPasswordHash, type UserRow } from '../users/repository.ts';
 import { type ClientInfo, signedInFrom, startSession } from './service.ts';
+
+// Password sign-in and signIn, the one way to finish any sign-in; its second step (`POST
+// /login/mfa`) is in mfa-sign-in.ts.
 
 /** Matches no session: an unknown account is looked up too, so its answer takes as long. */
 const NO_USER = '00000000-0000-0000-0000-000000000000';
@@ -126,7 +119,7 @@ type FailureReason =
  * What was typed is not kept: for an unknown account it may be someone else's address, or the
  * password typed into the wrong field. Failures have no actor: nobody proved who they are.
  */
-function failedSignIn(
+export function failedSignIn(
   ctx: AuthContext,
   userId: string | null,
   reason: FailureReason,
@@ -249,87 +242,4 @@ export async function signIn(
     password: undefined,
     rehashed: undefined,
   });
-}
-
-const invalidMfaToken = () =>
-  problem('invalid_mfa_token', 'The sign-in has expired or was already completed; sign in again.', {
-    errors: [{ field: 'mfa_token', message: 'is invalid, expired or already used' }],
-  });
-
-/**
- * `POST /login/mfa`: the second factor for a challenge from `signIn`. A wrong code leaves the
- * challenge open for another try (within the throttle); a right one spends the challenge and
- * the code and opens the session, all in one transaction.
- */
-export async function completeMfaSignIn(
-  ctx: AuthContext,
-  input: { mfaToken: string; proof: Proof },
-  client: ClientInfo & { log: FastifyBaseLogger },
-) {
-  const challenge = await openedChallenge(ctx.db, input.mfaToken);
-  if (!challenge) throw invalidMfaToken();
-  const { userId, method: firstFactor } = challenge;
-  const field = 'recovery_code' in input.proof ? 'recovery_code' : 'code';
-  const method = field === 'code' ? 'totp' : 'recovery_code';
-  const done = await throttledCodeCheck(
-    ctx,
-    userId,
-    {
-      ...client,
-      knownAddress: () => signedInFrom(ctx, userId, client.ip),
-      onRefused: () => failedSignIn(ctx, userId, 'rate_limited', client, method),
-      onWrong: () => failedSignIn(ctx, userId, 'invalid_mfa_code', client, method),
-    },
-    () =>
-      ctx.db.transaction(async (tx) => {
-        // The user's row first, as in signIn (a role reduction cannot miss this session); MFA
-        // changes lock it before the factor and the challenges, so this order.
-        const user = await lockUser(tx, userId);
-        if (!user) throw invalidMfaToken();
-        // Locked: of two requests with the same token, the second waits and finds it spent.
-        if (!(await openedChallenge(tx, input.mfaToken, true))) throw invalidMfaToken();
-        const method = await spendProof(ctx, tx, userId, input.proof, client.log);
-        if (!method) return undefined;
-        await spendChallengeOf(tx, input.mfaToken);
-        const tokens = await startSession(ctx, tx, user, client);
-        await recordEvent(tx, 'user.logged_in', {
-          user_id: user.id,
-          session_id: tokens.sessionId,
-          method: firstFactor,
-          second_factor: method,
-        });
-        await recordAudit(tx, {
-          type: 'login.succeeded',
-          userId: user.id,
-          actorId: user.id,
-          client,
-          details: { session_id: tokens.sessionId, method: firstFactor, second_factor: method },
-        });
-        if (method === 'recovery_code') {
-          await recordAudit(tx, {
-            type: 'mfa.recovery_code_used',
-            userId: user.id,
-            actorId: user.id,
-            client,
-            details: { session_id: tokens.sessionId },
-          });
-        }
-        return { response: tokens.response, method, user };
-      }),
-    () => invalidCode('sign-in', field),
-  );
-  if (done.method === 'recovery_code') await recoveryCodeNotice(ctx, done.user, client.log);
-  return done;
-}
-
-/** A recovery code is what a thief of the password and the codes' paper would use: say so. */
-async function recoveryCodeNotice(ctx: AuthContext, user: UserRow, log: FastifyBaseLogger) {
-  try {
-    const remaining = await remainingRecoveryCodes(ctx.db, user.id);
-    await ctx.mailer.send(
-      ctx.templates.mail('recovery-code-used', user.email, { username: user.username, remaining }),
-    );
-  } catch (error) {
-    log.warn({ user_id: user.id, error: describeError(error) }, 'recovery code notice not sent');
-  }
 }
