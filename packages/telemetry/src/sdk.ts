@@ -23,6 +23,11 @@ import { TRACING } from './state.ts';
 
 async function exporterFor({ protocol }: TracingSettings): Promise<SpanExporter> {
   // Both read OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT, _HEADERS, _TIMEOUT and _COMPRESSION themselves.
+  // Their node:http agent keeps an idle connection without the 1 s rule (@platform/http's
+  // outgoing.ts): a batch written as the collector closes it fails with ECONNRESET, and the SDK
+  // sends it again on a new connection about a second later, within _TIMEOUT (10 s), so none is
+  // lost (export-keep-alive-race.test.ts). An agent of ours (httpAgentOptions) would also replace
+  // the one the SDK builds from OTEL_EXPORTER_OTLP_CERTIFICATE and _CLIENT_KEY/_CERTIFICATE.
   if (protocol === 'http/json') {
     const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
     return new OTLPTraceExporter();

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
 export interface KeepAliveRaceServer {
@@ -25,7 +25,6 @@ export async function keepAliveRaceServer(options: {
   hintMs?: number | false;
   answer?: (req: IncomingMessage, body: string) => { status: number; body: string };
 }): Promise<KeepAliveRaceServer> {
-  const lastAnswer = new WeakMap<Socket, number>();
   const sockets = new Set<Socket>();
   const state: KeepAliveRaceServer = {
     url: '',
@@ -42,7 +41,6 @@ export async function keepAliveRaceServer(options: {
       const body = Buffer.concat(chunks).toString();
       state.requests.push({ method: req.method ?? '', path: req.url ?? '', body });
       const answer = options.answer?.(req, body) ?? { status: 200, body: 'ok' };
-      res.on('finish', () => lastAnswer.set(req.socket, Date.now()));
       res.writeHead(answer.status, { 'content-type': 'application/json' }).end(answer.body);
     });
   });
@@ -53,17 +51,32 @@ export async function keepAliveRaceServer(options: {
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
+  });
+  loseKeepAliveRace(server, options.idleMs, () => state.cut++);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return state;
+}
+
+/**
+ * Makes `server` lose the keep-alive race on every connection quiet for `idleMs` since its last
+ * answer: it ends the connection as the next request's first bytes arrive, unanswered, and tells
+ * `onCut`. Its request handler should ignore a request whose socket is already destroyed.
+ */
+export function loseKeepAliveRace(server: Server, idleMs: number, onCut: () => void): void {
+  const lastAnswer = new WeakMap<Socket, number>();
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    res.on('finish', () => lastAnswer.set(req.socket, Date.now()));
+  });
+  server.on('connection', (socket: Socket) => {
     socket.prependListener('data', () => {
       const last = lastAnswer.get(socket);
-      if (last !== undefined && Date.now() - last >= options.idleMs) {
-        state.cut++;
+      if (last !== undefined && Date.now() - last >= idleMs) {
+        onCut();
         socket.destroy();
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return state;
 }
 
 function close(server: Server, sockets: Set<Socket>): Promise<void> {

@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
+import { loseKeepAliveRace } from './keep-alive-race.ts';
 
 /** One span as a test reads it, whichever OTLP encoding carried it. Ids are lowercase hex. */
 export interface ReceivedSpan {
@@ -22,17 +23,27 @@ export interface OtlpReceiver {
   spans: ReceivedSpan[];
   /** The content types of the export requests received, in order. */
   contentTypes: string[];
+  /** Kept-alive connections it ended as an export arrived on them (`cutIdleMs`). */
+  cut: number;
   close(): Promise<void>;
 }
 
 /**
  * A collector's OTLP/HTTP trace endpoint: `POST /v1/traces` in `application/x-protobuf` or
  * `application/json` (gzip or not), answered with an empty success as a collector does.
+ * With `cutIdleMs` it announces no Keep-Alive timeout (the OpenTelemetry Collector, a Go server,
+ * announces none) and loses the keep-alive race on every connection quiet that long: it ends the
+ * connection as the next export arrives on it, unanswered (keep-alive-race.ts).
  */
-export async function startOtlpReceiver(): Promise<OtlpReceiver> {
+export async function startOtlpReceiver(
+  options: { cutIdleMs?: number } = {},
+): Promise<OtlpReceiver> {
   const spans: ReceivedSpan[] = [];
   const contentTypes: string[] = [];
+  let cut = 0;
   const server = createServer((req, res) => {
+    // Ended as it arrived (cutIdleMs): nothing of it was received.
+    if (req.socket.destroyed) return;
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
@@ -53,12 +64,19 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       }
     });
   });
+  if (options.cutIdleMs !== undefined) {
+    server.keepAliveTimeout = 0;
+    loseKeepAliveRace(server, options.cutIdleMs, () => cut++);
+  }
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
     spans,
     contentTypes,
+    get cut() {
+      return cut;
+    },
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

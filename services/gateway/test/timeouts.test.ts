@@ -86,6 +86,45 @@ test('an answer that was already streaming when the total timeout came is cut of
   await eventually(async () => seen.closed === 1);
 });
 
+test('a body that stalls ends after UPSTREAM_TIMEOUT of silence, held or streamed: a 504 for a small answer, a cut-off one past 64 KB', async () => {
+  const seen = { closed: 0 };
+  // Headers and part of the body at once, then nothing: a small answer (declared 200 bytes, 100
+  // sent) the gateway holds, a large one (200 KB sent, chunked) it was already streaming.
+  const stalled = await startUpstream((req, res) => {
+    if (req.url === '/health/ready') return res.end('{}');
+    res.on('close', () => seen.closed++);
+    const small = req.url?.endsWith('/small');
+    res.writeHead(200, {
+      'content-type': 'application/json',
+      ...(small ? { 'content-length': '200' } : {}),
+    });
+    res.write(`"${'x'.repeat(small ? 99 : 200 * 1024)}`);
+  });
+  cleanup(stalled.close);
+  // Silence ends it, not the total (the default 60 s would do too; 30 s keeps a failure short).
+  const url = await gateway({
+    AUTH_URLS: stalled.url,
+    UPSTREAM_TIMEOUT: 1,
+    UPSTREAM_TOTAL_TIMEOUT: 30,
+  });
+  const timed = async (path: string) => {
+    const started = Date.now();
+    const response = await fetch(`${url}/accounts/v1/${path}`);
+    const body = await response.text().catch(() => 'cut off');
+    return { status: response.status, body, elapsed: Date.now() - started };
+  };
+  const [small, large] = await Promise.all([timed('small'), timed('large')]);
+  assert.equal(small.status, 504);
+  assert.match(JSON.parse(small.body).detail, /auth service did not answer in time/);
+  assert.equal(large.status, 200);
+  assert.equal(large.body, 'cut off');
+  // undici checks body silence on a coarse (up to 1 s) clock: 1–2 s, not the total's 30 s.
+  for (const { elapsed } of [small, large]) {
+    assert.ok(elapsed >= 900 && elapsed < 5000, `took ${elapsed} ms`);
+  }
+  await eventually(async () => seen.closed === 2);
+});
+
 test('a client that gives up closes the exchange with the service too', async () => {
   let arrived = 0;
   let closed = 0;
