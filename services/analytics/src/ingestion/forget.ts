@@ -107,8 +107,10 @@ export async function forgetPending(
   // statement timeout) came first and failed every tick whole — the writer's lookup was not
   // refreshed (a deletion since was written under the real id) and no user had a pass. The
   // pass's error first: a lock wait that ran out must still pause the final passes. A removal's
-  // failure, the pass's own ones included, holds no work up (removeIdentities).
-  const removals: IdentitiesLeft[] = [];
+  // failure, the pass's own ones included, holds no work up (removeIdentities), and only one
+  // still left at the end of the tick is reported: a final pass's last removal that failed, and
+  // that the retry just after made, was reported all the same (a warning with nothing left).
+  const removals: Removals = new Map();
   let failure: unknown;
   let passed = 0;
   try {
@@ -121,7 +123,7 @@ export async function forgetPending(
   } catch (error) {
     failure ??= error;
   }
-  failure ??= removals[0];
+  failure ??= removals.values().next().value;
   if (failure !== undefined) throw failure;
   return passed;
 }
@@ -130,7 +132,7 @@ async function forgetDue(
   ctx: AnalyticsContext,
   now: number,
   options: { finals?: boolean; lockTimeoutMs?: number },
-  removals: IdentitiesLeft[],
+  removals: Removals,
 ): Promise<number> {
   const finals = options.finals ?? true;
   const rows = await ctx.db
@@ -231,6 +233,13 @@ class IdentitiesLeft extends Error {
 }
 
 /**
+ * The users whose removal of profiles and links failed and was not made since, in this tick, and
+ * why: a later removal that succeeds (the final pass's after its eager one, the retry of noted
+ * ones after the final pass's) takes a user off.
+ */
+type Removals = Map<string, IdentitiesLeft>;
+
+/**
  * The users' Segment profiles and anonymous-id links, in any case (identity/repository.ts). The
  * deletion removed them, but a backend's identify or alias sent after it (a retry, a queue
  * flushed late) made them again, under the real id and with the traits: kept for good once the
@@ -247,7 +256,7 @@ class IdentitiesLeft extends Error {
 async function removeIdentities(
   ctx: AnalyticsContext,
   users: { userId: string }[],
-  failed: IdentitiesLeft[],
+  failed: Removals,
   noted = false,
 ) {
   const ids = users.map((u) => u.userId);
@@ -260,8 +269,10 @@ async function removeIdentities(
         await tx.delete(forgottenIdentities).where(inArray(forgottenIdentities.userId, ids));
       }
     });
+    for (const id of ids) failed.delete(id);
   } catch (error) {
-    failed.push(new IdentitiesLeft(error));
+    const left = new IdentitiesLeft(error);
+    for (const id of ids) failed.set(id, left);
   }
 }
 
@@ -273,7 +284,7 @@ async function removeIdentities(
  * apart: together, one failing at every try (a link a stuck transaction holds, hours) failed every
  * other's in its transaction, each user's profile and traits kept for as long.
  */
-async function removeLeftIdentities(ctx: AnalyticsContext, failed: IdentitiesLeft[]) {
+async function removeLeftIdentities(ctx: AnalyticsContext, failed: Removals) {
   const left = await ctx.db
     .select({ userId: forgottenIdentities.userId })
     .from(forgottenIdentities);
