@@ -161,16 +161,28 @@ const insertDelivery = `insert into destination_deliveries (destination, event_i
  * Runs `during` while a transaction that wrote a delivery (to `destination`) stays open, holding
  * destination_deliveries as one stuck mid-transaction would; rolled back once `during` is over.
  */
-export async function whileDeliveriesHeld<T>(
+export const whileDeliveriesHeld = <T>(
   t: TestAnalytics,
   destination: string,
+  during: () => Promise<T>,
+): Promise<T> => whileHeld(t, insertDelivery, [destination, `main:${randomUUID()}`], during);
+
+/**
+ * Runs `during` while a transaction on a connection of its own that ran `statement` (a row it
+ * locks, a table it writes) stays open, as one stuck mid-transaction would; rolled back once
+ * `during` is over.
+ */
+export async function whileHeld<T>(
+  t: TestAnalytics,
+  statement: string,
+  params: unknown[],
   during: () => Promise<T>,
 ): Promise<T> {
   const stuck = new pg.Client({ connectionString: t.databaseUrl });
   await stuck.connect();
   try {
     await stuck.query('begin');
-    await stuck.query(insertDelivery, [destination, `main:${randomUUID()}`]);
+    await stuck.query(statement, params);
     return await during();
   } finally {
     await stuck.query('rollback').catch(() => {});

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { forgottenUser } from './forgetting.ts';
 import { bearer, buildTestAnalytics } from './helper.ts';
 
 const t = await buildTestAnalytics();
@@ -13,6 +14,8 @@ const get = (query: string, token?: string) =>
     headers: token ? bearer(token) : {},
   });
 
+/** A cursor as a page of PostgreSQL's writes it. */
+const pageCursor = Buffer.from(JSON.stringify(['1733000000000', '7'])).toString('base64url');
 const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
 const aliceEvents = Array.from({ length: 12 }, (_, i) => ({
   event: i % 3 === 0 ? 'article.read' : 'page.viewed',
@@ -254,4 +257,31 @@ test("an admin reads a visitor's anonymous events by anonymous_id, paged and fil
     own.json().items.every((e: { user_id: string }) => e.user_id === bob.id),
     own.body,
   );
+});
+
+test('a malformed cursor is a 400 for a user being forgotten too', async () => {
+  // A deleted user's activity is empty while they are being forgotten: answered 200 before the
+  // cursor was read, so a malformed one was a 400 for anyone else and a page for them.
+  const carol = await t.user();
+  await forgottenUser(t, { forgotten: 2, passed: 2 }, carol.id);
+  try {
+    for (const [who, query, token] of [
+      ['an admin', `?user_id=${carol.id}&cursor=garbage`, t.adminToken],
+      ['the user', '?cursor=garbage', carol.accessToken],
+    ] as const) {
+      const res = await get(query, token);
+      assert.equal(res.statusCode, 400, `${who}: ${res.body}`);
+      assert.deepEqual(
+        res.json().errors.map((e: { field: string }) => e.field),
+        ['cursor'],
+        who,
+      );
+    }
+    // A cursor a page could give: still nothing.
+    const page = await get(`?user_id=${carol.id}&cursor=${pageCursor}`, t.adminToken);
+    assert.equal(page.statusCode, 200, page.body);
+    assert.deepEqual(page.json(), { items: [], next_cursor: null });
+  } finally {
+    await t.sql('delete from forgotten_users where user_id = $1', [carol.id]);
+  }
 });

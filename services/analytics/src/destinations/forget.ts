@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/index.ts';
+import { leftBy, ROW_LOCK_WAIT_MS, withLockWait } from '../db/lock-waits.ts';
 import { forgottenUsers } from '../db/schema.ts';
 import { unlinkedSql, unlinkText, uuidsIn } from '../pseudonyms.ts';
 import type { Delivery } from './repository.ts';
@@ -59,18 +60,36 @@ const SWEEP_ROWS = 5000;
  * own statement. In one, a large table (a receiver down for hours, a destination refusing an
  * event for the retention's weeks) ran past QUERY_TIMEOUT_MS, failing every pass, and held the
  * lock of each row it matched until the end.
+ *
+ * Each statement waits `lockWaitMs` at most for a row (a worker's or a request's transaction
+ * stuck holding a delivery made it wait out the statement timeout, the tick held as long), then
+ * ForgettingLeft: the pass leaves the rest for a later tick — the final one keeps the mapping —
+ * and is not taken for the final pass's wait on the table (ingestion/forget.ts deliveriesHeld),
+ * which pauses the final passes.
  */
 export async function unlinkDeliveries(
   db: Db,
   users: { userId: string; pseudonym: string }[],
   upTo = Number.MAX_SAFE_INTEGER,
   from = 0,
+  lockWaitMs = ROW_LOCK_WAIT_MS,
 ) {
   if (users.length === 0) return;
   const replaced = unlinkedSql(sql`payload::text`, users);
   const mentions = sql.param(users.map((u) => `%${u.userId.toLowerCase()}%`));
   for (let after = from; ; ) {
-    const { rows } = await db.execute<{ last: string | null }>(sql`
+    const { rows } = await withLockWait(db, (tx) => sweepRange(tx, after), lockWaitMs).catch(
+      (error: unknown) => {
+        throw leftBy('deliveries_left', error);
+      },
+    );
+    const last = rows[0]?.last;
+    if (last === null || last === undefined) return;
+    after = Number(last);
+  }
+
+  function sweepRange(tx: Tx, after: number) {
+    return tx.execute<{ last: string | null }>(sql`
       with range as (
         select max(id) as last from (
           select id from destination_deliveries where id > ${after} and id <= ${upTo}
@@ -82,9 +101,6 @@ export async function unlinkDeliveries(
           and event <> ${NOTICE} and lower(payload::text) like any(${mentions}::text[])
       )
       select last::text from range`);
-    const last = rows[0]?.last;
-    if (last === null || last === undefined) return;
-    after = Number(last);
   }
 }
 

@@ -1,5 +1,6 @@
 import { and, desc, eq, lt, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/index.ts';
+import { ROW_LOCK_WAIT_MS, withLockWait } from '../db/lock-waits.ts';
 import { storableText } from '../storable.ts';
 import type { PointNumbers } from './point-numbers.ts';
 import type { Row } from './queue-rows.ts';
@@ -155,8 +156,16 @@ export async function discard(db: Db, id: number): Promise<boolean> {
  * text (in any case) covers the user id of every form (a `track` row's first element, an item's
  * `userId`) and any mention in the properties alike. A row kept as the hex of bytes that could not be unpacked
  * cannot be read, and is left as it is.
+ *
+ * A row lock waits ROW_LOCK_WAIT_MS at most (a replay or a deletion of a dead letter stuck
+ * mid-transaction made the pass wait out the statement timeout); the pass then leaves the
+ * rewrite for a later tick (forget.ts).
  */
-export async function unlinkDeadLetters(db: Db, users: { userId: string; pseudonym: string }[]) {
+export async function unlinkDeadLetters(
+  db: Db,
+  users: { userId: string; pseudonym: string }[],
+  lockWaitMs = ROW_LOCK_WAIT_MS,
+) {
   if (users.length === 0) return;
   const ids = users.map((u) => ({ id: u.userId.toLowerCase(), pseudonym: u.pseudonym }));
   // In any case, as a UUID is (clients often upper-case one). A pattern only where the text
@@ -169,9 +178,14 @@ export async function unlinkDeadLetters(db: Db, users: { userId: string; pseudon
     }, column);
   const mentions = sql.param(ids.map((u) => `%${u.id}%`));
   // What the store said is rewritten too: InfluxDB quotes a line it cannot parse, user_id and all.
-  await db.execute(sql`update ingestion_dead_letters
-    set item = ${replaced(sql`item`)}, error = ${replaced(sql`error`)}
-    where lower(item) like any(${mentions}::text[]) or lower(error) like any(${mentions}::text[])`);
+  await withLockWait(
+    db,
+    (tx) =>
+      tx.execute(sql`update ingestion_dead_letters
+        set item = ${replaced(sql`item`)}, error = ${replaced(sql`error`)}
+        where lower(item) like any(${mentions}::text[]) or lower(error) like any(${mentions}::text[])`),
+    lockWaitMs,
+  );
 }
 
 export async function pruneDeadLetters(db: Db, before: Date) {

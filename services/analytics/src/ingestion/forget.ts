@@ -4,10 +4,10 @@ import type { App } from '@platform/http';
 import { asc, inArray, sql } from 'drizzle-orm';
 import type { AnalyticsContext } from '../context.ts';
 import type { Tx } from '../db/index.ts';
-import { lockTimeout, rootMessage } from '../db/lock-waits.ts';
+import { ForgettingLeft } from '../db/lock-waits.ts';
 import { forgottenIdentities, forgottenUsers } from '../db/schema.ts';
-import { forgetUsers as forgetIdentities } from '../identity/repository.ts';
 import { unlinkDeadLetters } from './dead-letters.ts';
+import { type Left, removeIdentities, removeLeftIdentities, step } from './forget-left.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** How often the forgetting worker looks for users due a pass, by default (`tickMs`). */
@@ -107,21 +107,24 @@ export async function forgetPending(
   // statement timeout) came first and failed every tick whole — the writer's lookup was not
   // refreshed (a deletion since was written under the real id) and no user had a pass. The
   // pass's error first: a lock wait that ran out must still pause the final passes. A removal's
-  // failure, the pass's own ones included, holds no work up (removeIdentities).
-  const removals: IdentitiesLeft[] = [];
+  // failure, the pass's own ones included, holds no work up (removeIdentities), and only one
+  // still left at the end of the tick is reported: a final pass's last removal that failed, and
+  // that the retry just after made, was reported all the same (a warning with nothing left).
+  // So is any other step a row lock held it up in (ForgettingLeft, forgetDue).
+  const left: Left = { removals: new Map(), steps: [] };
   let failure: unknown;
   let passed = 0;
   try {
-    passed = await forgetDue(ctx, now, options, removals);
+    passed = await forgetDue(ctx, now, options, left);
   } catch (error) {
     failure = error;
   }
   try {
-    await removeLeftIdentities(ctx, removals);
+    await removeLeftIdentities(ctx, left.removals);
   } catch (error) {
     failure ??= error;
   }
-  failure ??= removals[0];
+  failure ??= left.steps[0] ?? left.removals.values().next().value;
   if (failure !== undefined) throw failure;
   return passed;
 }
@@ -130,7 +133,7 @@ async function forgetDue(
   ctx: AnalyticsContext,
   now: number,
   options: { finals?: boolean; lockTimeoutMs?: number },
-  removals: IdentitiesLeft[],
+  left: Left,
 ): Promise<number> {
   const finals = options.finals ?? true;
   const rows = await ctx.db
@@ -168,36 +171,54 @@ async function forgetDue(
     ? marks.reduce((a, b) => (BigInt(a) <= BigInt(b) ? a : b))
     : undefined;
   const users = due.map((row) => ({ userId: row.userId, pseudonym: row.pseudonym }));
-  await unlinkDeadLetters(ctx.db, users);
-  await removeIdentities(ctx, users, removals);
-  const { mark } = await ctx.store.forgetUsers(users, since);
-  const last = due.filter(final);
+  // Each step waits ROW_LOCK_WAIT_MS at most for a row (a stuck transaction holding one made it
+  // wait out the statement timeout, holding the tick as long); one that fails is left for a
+  // later tick and the others go on (step). No final pass then: the mapping drives the passes,
+  // and once it is gone nothing would rewrite what the step left under the id.
+  const letters = await step(left, 'dead_letters_left', () => unlinkDeadLetters(ctx.db, users));
+  await removeIdentities(ctx, users, left.removals);
+  let mark: string | undefined;
+  const stored = await step(left, 'store_left', async () => {
+    ({ mark } = await ctx.store.forgetUsers(users, since));
+  });
+  const last = letters && stored ? due.filter(final) : [];
   const eager = due.filter((row) => !last.includes(row));
   // The deliveries after the store pass, and the final users' mapping deleted in the
   // transaction that rewrites the last of them: a delivery naming the user committed at any
   // time before the mapping goes is rewritten, or sent under the pseudonym by the worker, which
   // looks ids up in the mapping (destinations/forget.ts unlinkDeliveriesFinally).
   if (last.length > 0) {
-    await ctx.destinations.forgetFinally(
-      users,
-      async (tx) => {
-        const ids = last.map((row) => row.userId);
-        await tx.delete(forgottenUsers).where(inArray(forgottenUsers.userId, ids));
-        // Their profiles and links once more, below; noted with the deletion, so that a removal
-        // that fails is retried (removeLeftIdentities, after each tick's passes) rather than lost.
-        await tx
-          .insert(forgottenIdentities)
-          .values(ids.map((userId) => ({ userId })))
-          .onConflictDoNothing();
-      },
-      options.lockTimeoutMs,
-    );
+    let finished = false;
+    try {
+      await ctx.destinations.forgetFinally(
+        users,
+        async (tx) => {
+          const ids = last.map((row) => row.userId);
+          await tx.delete(forgottenUsers).where(inArray(forgottenUsers.userId, ids));
+          // Their profiles and links once more, below; noted with the deletion, so that a
+          // removal that fails is retried (removeLeftIdentities, after each tick's passes).
+          await tx
+            .insert(forgottenIdentities)
+            .values(ids.map((userId) => ({ userId })))
+            .onConflictDoNothing();
+        },
+        options.lockTimeoutMs,
+      );
+      finished = true;
+    } catch (error) {
+      // The sweep before the table's lock held up by a row (destinations/forget.ts): the
+      // mapping is kept for a later tick, and the eager users' pass is recorded below. Any
+      // other failure (the table's lock, which pauses the final passes) fails the pass.
+      if (!(error instanceof ForgettingLeft)) throw error;
+      left.steps.push(error);
+    }
     // Once more with the mapping gone: a batch that committed while this pass ran.
-    await removeIdentities(ctx, last, removals, true);
+    if (finished) await removeIdentities(ctx, last, left.removals, true);
   } else {
-    await ctx.destinations.forget(users);
+    await step(left, 'deliveries_left', () => ctx.destinations.forget(users));
   }
-  if (eager.length > 0) {
+  // Not when the store pass failed: its mark, from which the next pass reads, is not known.
+  if (eager.length > 0 && stored) {
     await ctx.db
       .update(forgottenUsers)
       .set({ lastPassAt: new Date(now), passMark: mark ?? null })
@@ -209,75 +230,6 @@ async function forgetDue(
       );
   }
   return due.length;
-}
-
-/**
- * How long a removal of profiles and links waits for a row at most (a batch's transaction
- * holding a link it relinks lasts milliseconds): past it, a transaction stuck holding one.
- */
-const REMOVAL_LOCK_TIMEOUT_MS = 1000;
-
-/**
- * A removal of deleted users' profiles and links that failed: kept for the end of the tick
- * (forgetPending) and tried again at the next one. Its own code, so that its lock wait running
- * out is not taken for the final pass's on destination_deliveries (deliveriesHeld).
- */
-class IdentitiesLeft extends Error {
-  readonly code = 'identities_left';
-  constructor(cause: unknown) {
-    super(`removing deleted users' profiles and links failed: ${rootMessage(cause)}`, { cause });
-    this.name = 'IdentitiesLeft';
-  }
-}
-
-/**
- * The users' Segment profiles and anonymous-id links, in any case (identity/repository.ts). The
- * deletion removed them, but a backend's identify or alias sent after it (a retry, a queue
- * flushed late) made them again, under the real id and with the traits: kept for good once the
- * mapping was gone, a profile GET /profiles answered and links that stitched anonymous events
- * to the id. Not in the final pass's transaction: that one holds destination_deliveries, which
- * a batch locks after its links (a deadlock).
- *
- * A short lock wait (REMOVAL_LOCK_TIMEOUT_MS), and a failure goes to `failed` rather than
- * failing the pass: a transaction stuck holding one of the rows (a batch frozen holding a link)
- * made each removal wait out the statement timeout, a minute, ticks as far apart and the
- * writer's lookup refreshed as late. Left, it is done again at the next pass (the eager ones,
- * the final one) or from its note (removeLeftIdentities).
- */
-async function removeIdentities(
-  ctx: AnalyticsContext,
-  users: { userId: string }[],
-  failed: IdentitiesLeft[],
-  noted = false,
-) {
-  const ids = users.map((u) => u.userId);
-  try {
-    await ctx.db.transaction(async (tx) => {
-      await tx.execute(lockTimeout(REMOVAL_LOCK_TIMEOUT_MS));
-      await forgetIdentities(tx, ids);
-      // `noted`: the last removal, whose note (forgottenIdentities) goes with it.
-      if (noted) {
-        await tx.delete(forgottenIdentities).where(inArray(forgottenIdentities.userId, ids));
-      }
-    });
-  } catch (error) {
-    failed.push(new IdentitiesLeft(error));
-  }
-}
-
-/**
- * The last removals of profiles and links that failed (noted in forgotten_identities by the final
- * pass's transaction, which deleted the mapping that drives the passes): a timeout or an outage
- * then left a profile an identify made during the grace time under the real id for good. One
- * query per tick, on a table that is empty but for the seconds after a final pass. Each user's
- * apart: together, one failing at every try (a link a stuck transaction holds, hours) failed every
- * other's in its transaction, each user's profile and traits kept for as long.
- */
-async function removeLeftIdentities(ctx: AnalyticsContext, failed: IdentitiesLeft[]) {
-  const left = await ctx.db
-    .select({ userId: forgottenIdentities.userId })
-    .from(forgottenIdentities);
-  for (const user of left) await removeIdentities(ctx, [user], failed, true);
 }
 
 /** The queue's oldest row (one index probe); its time is the database's, as forgottenAt. */
@@ -294,7 +246,7 @@ async function oldestQueued(
 /**
  * Whether a tick failed because a final pass's wait for destination_deliveries' lock ran out
  * (lock_not_available; scheduleForgetting then pauses the final passes). Not an error naming a
- * code of its own, whatever its cause's: a removal's lock wait (IdentitiesLeft) and one inside
+ * code of its own, whatever its cause's: a step's lock wait (ForgettingLeft) and one inside
  * the pass's locked work (destinations' WorkLockTimeout: a row held) hold no table — taken for
  * it, they paused the final passes with a warning naming the wrong culprit.
  */

@@ -6,6 +6,7 @@ import { anonymousIdsOf, isForgotten, usersOf } from '../identity/repository.ts'
 import { isOwnUserId } from '../identity/service.ts';
 import { SEGMENT_EVENT_NAME } from '../segment/schema.ts';
 import { EARLIEST, LATEST } from '../storable.ts';
+import { CURSORS, decodeCursor } from '../store/cursor.ts';
 import { TooManyEvents } from '../store/errors.ts';
 import { MAX_TIMELINE_EVENTS, type Range, type TimelineEvent } from '../store/types.ts';
 import { funnel, retention } from './funnels.ts';
@@ -50,6 +51,9 @@ export async function userActivity(
   // Accepted timestamps may run a few minutes ahead of this clock.
   const to = q.to ?? new Date(Date.now() + 10 * 60_000).toISOString();
   const range = rangeOf(q.from, to, ctx.config.RETENTION_DAYS * DAY);
+  // Read here as the store will read it: a user being forgotten has no page (below, before the
+  // store is asked), and a malformed cursor was a page for them, a 400 for anyone else.
+  if (q.cursor !== undefined) decodeCursor(q.cursor, CURSORS[ctx.store.kind]);
   const who =
     q.anonymous_id === undefined ? await userOf(ctx, principal, q) : visitorOf(principal, q);
   if (who === null) return { items: [], next_cursor: null };

@@ -1,4 +1,5 @@
 import { DomainError } from '@platform/http';
+import type { Store } from './types.ts';
 /** An opaque keyset position: the last item's time (ms or ns, as the store uses) and tiebreak. */
 export function encodeCursor(time: string, tiebreak: string): string {
   return Buffer.from(JSON.stringify([time, tiebreak])).toString('base64url');
@@ -19,6 +20,12 @@ export const POSTGRES_CURSOR: CursorShape = {
 export const INFLUX_CURSOR: CursorShape = {
   maxTime: 9_223_372_036_854_775_807n,
   tiebreak: /^[\s\S]{0,500}$/,
+};
+
+/** Each store's cursors, by the store's kind. */
+export const CURSORS: Record<Store['kind'], CursorShape> = {
+  postgres: POSTGRES_CURSOR,
+  influxdb: INFLUX_CURSOR,
 };
 
 /**

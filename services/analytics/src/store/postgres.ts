@@ -3,6 +3,7 @@ import { DomainError } from '@platform/http';
 import { type SQL, sql } from 'drizzle-orm';
 import pg from 'pg';
 import type { Db } from '../db/index.ts';
+import { withLockWait } from '../db/lock-waits.ts';
 import type { AcceptedEvent } from '../events.ts';
 import { unlinkedSql } from '../pseudonyms.ts';
 import { decodeCursor, encodeCursor, POSTGRES_CURSOR } from './cursor.ts';
@@ -73,7 +74,10 @@ export function createPostgresStore(db: Db): Store {
   /**
    * Rewrites the rows of `table` that `match`: those written since the mark, by its index, or
    * all of them SWEEP_PAGES blocks at a time, so no statement of a pass over a large table runs
-   * into the statement timeout (a pass that did would fail, and fail again every tick).
+   * into the statement timeout (a pass that did would fail, and fail again every tick). Each
+   * statement waits ROW_LOCK_WAIT_MS at most for a row (a write of the writer's stuck
+   * mid-transaction made the pass wait out the statement timeout, the forgetting tick held as
+   * long): the pass fails then, and a later tick does it again.
    */
   const sweep = async (table: 'events' | 'samples', set: SQL, match: SQL, since?: string) => {
     const t = sql.identifier(table);
@@ -81,8 +85,10 @@ export function createPostgresStore(db: Db): Store {
     // users moved past the blocks this one reads is then newer than this pass's mark.
     const update = async (where: SQL) =>
       (
-        await db.execute(sql`update ${t} set ${set}, write_xid = pg_current_xact_id()
-          where ${where} and (${match})`)
+        await withLockWait(db, (tx) =>
+          tx.execute(sql`update ${t} set ${set}, write_xid = pg_current_xact_id()
+            where ${where} and (${match})`),
+        )
       ).rowCount ?? 0;
     if (since !== undefined) return update(sql`write_xid >= ${since}::xid8`);
     // By block (a TID range scan reads them in order, as a sequential scan does). Rows moved

@@ -1,0 +1,168 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { deliveriesHeld, forgetPending } from '../src/ingestion/forget.ts';
+import {
+  deliveriesNaming,
+  domainEvent,
+  eventForm,
+  forgetting,
+  forgottenUser,
+  whileHeld,
+} from './forgetting.ts';
+import { buildTestAnalytics } from './helper.ts';
+
+/**
+ * A row held by a transaction stuck mid-transaction (a replica frozen or cut off keeps its
+ * backend until TCP gives up on it) made each step of a forgetting pass that met it wait out the
+ * statement timeout, a minute: the pass's sweeps of dead letters, stored events and deliveries,
+ * and the `user.deleted` handler's removal of the user's links. The tick (and the writer's lookup
+ * of users being forgotten it refreshes) was held as long, and the deletion's request failed.
+ * Now each waits ROW_LOCK_WAIT_MS (1 s) at most; the step is left for a later tick, whose pass
+ * does it once the row is free, and the final pass keeps the mapping until every step was done.
+ */
+
+// The tests run the passes themselves; the app's own ticks (every 2 s) would do their work too.
+const t = await buildTestAnalytics({}, { forgetting: { tickMs: 3_600_000 } });
+const { send, linked, mapping, passContext, destinations } = forgetting(t);
+
+/**
+ * Past the wait (ROW_LOCK_WAIT_MS, 1 s) and the pass's own work, well short of the statement
+ * timeout (60 s).
+ */
+const BOUND_MS = 4000;
+/** How long a test waits for a step held by a row before calling it held for good. */
+const GIVE_UP_MS = 10_000;
+
+/** `work`'s outcome (what it resolved to, or its error) and how long it took, or 'still waiting'. */
+async function timed(work: () => Promise<unknown>) {
+  const started = Date.now();
+  const outcome = await Promise.race([
+    work().catch((e: unknown) => e),
+    sleep(GIVE_UP_MS).then(() => 'still waiting'),
+  ]);
+  return { outcome, took: Date.now() - started };
+}
+
+/** The final pass (as if the grace time were over), timed. */
+const finalPass = () => timed(() => forgetPending(passContext(), Date.now() + 11 * 60_000));
+
+/** The step `code` failed fast, reported as left for a later tick (not as the table held). */
+function leftFast(run: { outcome: unknown; took: number }, code: string) {
+  const { outcome, took } = run;
+  assert.ok(outcome instanceof Error, `${String(outcome)} after ${took} ms`);
+  assert.equal((outcome as { code?: unknown }).code, code, outcome.message);
+  assert.equal(deliveriesHeld(outcome), false, 'taken for destination_deliveries held');
+  assert.ok(took < BOUND_MS, `waited ${took} ms`);
+}
+
+/** An event of `userId` in the PostgreSQL store (a seq no queue row has). */
+const storedEvent = async (userId: string) => {
+  const eventId = `main:${randomUUID()}`;
+  await t.sql(
+    `insert into events (seq, event_id, name, source, user_id, properties, occurred_at)
+      values (-(extract(epoch from clock_timestamp()) * 1e6)::bigint, $1, 'post.updated', 'main',
+        $2, '{}', now())`,
+    [eventId, userId],
+  );
+  return eventId;
+};
+
+/** The mapping is gone once a pass ran with nothing held. */
+async function finallyForgotten(userId: string) {
+  await forgetPending(passContext(), Date.now() + 11 * 60_000);
+  assert.equal(await mapping(userId), undefined, 'the final pass ran');
+}
+
+test('a dead letter a stuck transaction holds: the rewrite is left for a later tick, the mapping kept', async () => {
+  const user = await forgottenUser(t);
+  const [letter] = await t.sql(
+    `insert into ingestion_dead_letters (queue_seq, kind, item, error)
+      values (1, 'event', $1, 'refused') returning id`,
+    [eventForm(user.userId, {})],
+  );
+  await storedEvent(user.userId);
+  const run = await whileHeld(
+    t,
+    'select 1 from ingestion_dead_letters where id = $1 for update',
+    [letter!.id],
+    finalPass,
+  );
+  leftFast(run, 'dead_letters_left');
+  assert.deepEqual(await linked(user.userId), [], 'the store pass went on');
+  assert.notEqual(await mapping(user.userId), undefined, 'the mapping went, the id left behind');
+
+  await finallyForgotten(user.userId);
+  assert.deepEqual(
+    await t.sql('select 1 from ingestion_dead_letters where lower(item) like $1', [
+      `%${user.userId}%`,
+    ]),
+    [],
+  );
+});
+
+test('a stored event a stuck transaction holds: the store pass is left for a later tick, the mapping kept', async () => {
+  const user = await forgottenUser(t);
+  const eventId = await storedEvent(user.userId);
+  const run = await whileHeld(
+    t,
+    'select 1 from events where event_id = $1 for update',
+    [eventId],
+    finalPass,
+  );
+  leftFast(run, 'store_left');
+  assert.notEqual(await mapping(user.userId), undefined, 'the mapping went, the id left behind');
+
+  await finallyForgotten(user.userId);
+  assert.deepEqual(await linked(user.userId), []);
+});
+
+test('a delivery a stuck transaction holds: its rewrite is left for a later tick, the final passes not paused', async () => {
+  const user = await forgottenUser(t);
+  const [delivery] = await t.sql(
+    `insert into destination_deliveries (destination, event_id, event, payload)
+      values ('crm', $1, 'post.updated', $2) returning id`,
+    [`main:${randomUUID()}`, JSON.stringify({ userId: user.userId })],
+  );
+  const [eager, final] = await whileHeld(
+    t,
+    'select 1 from destination_deliveries where id = $1 for update',
+    [delivery!.id],
+    // A pass in the user's eager minute (its deliveries' part), then the final pass, whose sweep
+    // before the table's lock meets the row.
+    async () => [await timed(() => destinations.forget([user])), await finalPass()],
+  );
+  leftFast(eager!, 'deliveries_left');
+  leftFast(final!, 'deliveries_left');
+  assert.notEqual(await mapping(user.userId), undefined, 'the mapping went, the id left behind');
+
+  await finallyForgotten(user.userId);
+  assert.equal(await deliveriesNaming(t, 'crm', user.userId), 0);
+});
+
+test("a deletion whose user's link a stuck batch holds is accepted at once; a pass removes the link", async () => {
+  const userId = randomUUID();
+  const anonymousId = randomUUID();
+  await t.sql(
+    `insert into identity_links (anonymous_id, user_id, via) values ($1, $2, 'identify')`,
+    [anonymousId, userId],
+  );
+  const run = await whileHeld(
+    t,
+    'update identity_links set linked_at = now() where anonymous_id = $1',
+    [anonymousId],
+    () => timed(() => send([domainEvent('user.deleted', userId)])),
+  );
+  const answer = run.outcome as { statusCode?: number; body?: string };
+  assert.equal(answer.statusCode, 202, `${answer.body ?? String(run.outcome)}`);
+  assert.ok(run.took < BOUND_MS, `the deletion waited ${run.took} ms`);
+  assert.notEqual(await mapping(userId), undefined, 'the deletion is noted');
+  const links = () => t.sql('select 1 from identity_links where user_id = $1', [userId]);
+  assert.equal((await links()).length, 1, 'the link the stuck batch held');
+
+  // The batch gone, the next pass removes it (and the final one ends the user's forgetting).
+  await forgetPending(passContext());
+  assert.deepEqual(await links(), []);
+  await finallyForgotten(userId);
+});
