@@ -191,3 +191,36 @@ test('a deletion whose link removal is left, its payload naming no user: the lin
   await forgetPending(passContext());
   assert.deepEqual(await links(), [], 'the link the handler left, kept for good');
 });
+
+test("a dead letter held at a user's first pass past the eager minute: the next tick rewrites it, not the final pass", async () => {
+  // Deleted two minutes ago, never passed over (a backlog of deletions, the service down).
+  const user = { userId: randomUUID(), pseudonym: `deleted-${randomUUID()}` };
+  await t.sql(
+    `insert into forgotten_users (user_id, pseudonym, forgotten_at)
+      values ($1, $2, now() - interval '2 minutes')`,
+    [user.userId, user.pseudonym],
+  );
+  const [letter] = await t.sql(
+    `insert into ingestion_dead_letters (queue_seq, kind, item, error)
+      values (1, 'event', $1, 'refused') returning id`,
+    [eventForm(user.userId, {})],
+  );
+  const run = await whileHeld(
+    t,
+    'select 1 from ingestion_dead_letters where id = $1 for update',
+    [letter!.id],
+    () => timed(() => forgetPending(passContext())),
+  );
+  leftFast(run, 'dead_letters_left');
+
+  // The row free, a tick a little later (still in the grace time: no final pass).
+  await forgetPending(passContext(), Date.now() + 6000);
+  assert.deepEqual(
+    await t.sql('select 1 from ingestion_dead_letters where id = $1 and lower(item) like $2', [
+      letter!.id,
+      `%${user.userId}%`,
+    ]),
+    [],
+    'the pass was recorded as done: the id kept in the dead letter until the final pass',
+  );
+});
