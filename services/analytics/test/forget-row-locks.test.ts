@@ -166,3 +166,61 @@ test("a deletion whose user's link a stuck batch holds is accepted at once; a pa
   assert.deepEqual(await links(), []);
   await finallyForgotten(userId);
 });
+
+test('a deletion whose link removal is left, its payload naming no user: the link is still removed by a later tick', async () => {
+  // The handler removes the links of the event's user_id; the deletion is noted (the mapping
+  // that drives the passes) from the payload's. Where the two differ (here a payload without
+  // user_id), a removal the savepoint left had nothing to redo it: the link kept for good.
+  const userId = randomUUID();
+  const anonymousId = randomUUID();
+  await t.sql(
+    `insert into identity_links (anonymous_id, user_id, via) values ($1, $2, 'identify')`,
+    [anonymousId, userId],
+  );
+  const run = await whileHeld(
+    t,
+    'update identity_links set linked_at = now() where anonymous_id = $1',
+    [anonymousId],
+    () => timed(() => send([domainEvent('user.deleted', userId, {})])),
+  );
+  const answer = run.outcome as { statusCode?: number; body?: string };
+  assert.equal(answer.statusCode, 202, `${answer.body ?? String(run.outcome)}`);
+  const links = () => t.sql('select 1 from identity_links where user_id = $1', [userId]);
+  assert.equal((await links()).length, 1, 'the link the stuck batch held');
+
+  await forgetPending(passContext());
+  assert.deepEqual(await links(), [], 'the link the handler left, kept for good');
+});
+
+test("a dead letter held at a user's first pass past the eager minute: the next tick rewrites it, not the final pass", async () => {
+  // Deleted two minutes ago, never passed over (a backlog of deletions, the service down).
+  const user = { userId: randomUUID(), pseudonym: `deleted-${randomUUID()}` };
+  await t.sql(
+    `insert into forgotten_users (user_id, pseudonym, forgotten_at)
+      values ($1, $2, now() - interval '2 minutes')`,
+    [user.userId, user.pseudonym],
+  );
+  const [letter] = await t.sql(
+    `insert into ingestion_dead_letters (queue_seq, kind, item, error)
+      values (1, 'event', $1, 'refused') returning id`,
+    [eventForm(user.userId, {})],
+  );
+  const run = await whileHeld(
+    t,
+    'select 1 from ingestion_dead_letters where id = $1 for update',
+    [letter!.id],
+    () => timed(() => forgetPending(passContext())),
+  );
+  leftFast(run, 'dead_letters_left');
+
+  // The row free, a tick a little later (still in the grace time: no final pass).
+  await forgetPending(passContext(), Date.now() + 6000);
+  assert.deepEqual(
+    await t.sql('select 1 from ingestion_dead_letters where id = $1 and lower(item) like $2', [
+      letter!.id,
+      `%${user.userId}%`,
+    ]),
+    [],
+    'the pass was recorded as done: the id kept in the dead letter until the final pass',
+  );
+});

@@ -187,6 +187,7 @@ async function forgetDue(
   // transaction that rewrites the last of them: a delivery naming the user committed at any
   // time before the mapping goes is rewritten, or sent under the pseudonym by the worker, which
   // looks ids up in the mapping (destinations/forget.ts unlinkDeliveriesFinally).
+  let delivered = true;
   if (last.length > 0) {
     let finished = false;
     try {
@@ -211,17 +212,22 @@ async function forgetDue(
       // other failure (the table's lock, which pauses the final passes) fails the pass.
       if (!(error instanceof ForgettingLeft)) throw error;
       left.steps.push(error);
+      delivered = false;
     }
     // Once more with the mapping gone: a batch that committed while this pass ran.
     if (finished) await removeIdentities(ctx, last, left.removals, true);
   } else {
-    await step(left, 'deliveries_left', () => ctx.destinations.forget(users));
+    delivered = await step(left, 'deliveries_left', () => ctx.destinations.forget(users));
   }
-  // Not when the store pass failed: its mark, from which the next pass reads, is not known.
+  // Not when the store pass failed: its mark, from which the next pass reads, is not known. When
+  // another step was left, no pass time: the users are due again at the next tick, their eager
+  // minute over or not (recorded, one whose first pass came after it, or whose last one in it
+  // was left, had none before the final pass, minutes or hours on, an admin reading the id in
+  // its dead letter meanwhile).
   if (eager.length > 0 && stored) {
     await ctx.db
       .update(forgottenUsers)
-      .set({ lastPassAt: new Date(now), passMark: mark ?? null })
+      .set({ lastPassAt: letters && delivered ? new Date(now) : null, passMark: mark ?? null })
       .where(
         inArray(
           forgottenUsers.userId,

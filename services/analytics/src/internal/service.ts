@@ -7,6 +7,7 @@ import { receivedIds } from '../db/schema.ts';
 import type { AcceptedEvent, Sample } from '../events.ts';
 import { forgetUsers } from '../identity/repository.ts';
 import { rememberDeletions } from '../ingestion/forget.ts';
+import { noteRemovals } from '../ingestion/forget-left.ts';
 import { insertRows, packRows } from '../ingestion/queue.ts';
 import { eventsRow, samplesRow } from '../ingestion/queue-rows.ts';
 import { EARLIEST, unstorable } from '../storable.ts';
@@ -77,12 +78,15 @@ export async function receiveEvents(
         // A deleted account's profile and links go with it; its events are unlinked in the store.
         // A row waited for ROW_LOCK_WAIT_MS at most: a batch stuck mid-transaction holding one
         // of the user's links held the deletion (and the relay behind it) for the statement
-        // timeout, then failed it. Left then to the forgetting passes, which remove them again
-        // from the first tick on (ingestion/forget.ts): the deletion is noted below all the same.
+        // timeout, then failed it. Left then to a later tick, from a note of its own: the
+        // deletion noted below (the mapping that drives the passes) is the payload's user_id,
+        // and an event whose user_id differs (a payload without one) left links no pass removed.
         const deleted = events.flatMap((e) =>
           e.event === 'user.deleted' && e.userId ? [e.userId] : [],
         );
-        if (deleted.length > 0) await triedWithin(tx, (sp) => forgetUsers(sp, deleted));
+        if (deleted.length > 0 && !(await triedWithin(tx, (sp) => forgetUsers(sp, deleted)))) {
+          await noteRemovals(tx, deleted);
+        }
         await ctx.destinations.enqueue(tx, events);
         const [row] = await insertRows(tx, [packed!]);
         // After the row: its queue_seq (the queue's last number) then covers this batch's own
