@@ -361,3 +361,28 @@ test("a noted removal that keeps failing holds up no other user's noted removal"
     await t.sql('delete from profiles where user_id = any($1)', [[stuck, other]]);
   }
 });
+
+test("user.deleted removes the payload's user, not the event's: one id for the removal and the passes", async () => {
+  // The relay sets an event's user_id to the payload's user_id, else its actor_id: an event
+  // naming another user than its payload (or only its actor) removed that user's profile and
+  // links, while the passes forgot the payload's user — whose links stayed.
+  const [deleted, actor, bystander] = [randomUUID(), randomUUID(), randomUUID()];
+  for (const userId of [deleted, actor, bystander]) {
+    await t.sql('insert into profiles (user_id, first_seen, last_seen) values ($1, now(), now())', [
+      userId,
+    ]);
+    await t.sql(
+      `insert into identity_links (anonymous_id, user_id, via) values ($1, $2, 'identify')`,
+      [randomUUID(), userId],
+    );
+  }
+  await deliver([domainEvent('user.deleted', actor, { user_id: deleted, actor_id: actor })]);
+  assert.deepEqual(await identities(deleted), [], "the payload's user is removed");
+  assert.ok(await mapping(deleted), 'and forgotten');
+  assert.equal((await identities(actor)).length, 2, "the event's user_id is left alone");
+  assert.equal(await mapping(actor), undefined);
+  // No user_id in the payload: the event's user_id is its actor (the relay's fallback).
+  await deliver([domainEvent('user.deleted', bystander, { actor_id: bystander })]);
+  assert.equal((await identities(bystander)).length, 2, 'no deleted user named: nothing removed');
+  assert.equal(await mapping(bystander), undefined);
+});
