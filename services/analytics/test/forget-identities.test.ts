@@ -6,6 +6,7 @@ import type { App } from '@platform/http';
 import pg from 'pg';
 import type { AnalyticsContext } from '../src/context.ts';
 import { deliveriesHeld, forgetPending, scheduleForgetting } from '../src/ingestion/forget.ts';
+import { noteRemovals } from '../src/ingestion/forget-left.ts';
 import { createForgotten } from '../src/ingestion/forgotten.ts';
 import { until } from './destinations-receiver.ts';
 import { domainEvent, forgetting, forgottenUser } from './forgetting.ts';
@@ -385,4 +386,24 @@ test("user.deleted removes the payload's user, not the event's: one id for the r
   await deliver([domainEvent('user.deleted', bystander, { actor_id: bystander })]);
   assert.equal((await identities(bystander)).length, 2, 'no deleted user named: nothing removed');
   assert.equal(await mapping(bystander), undefined);
+});
+
+test('a noted removal of an id that is no UUID, in mixed case, is found as noted: no profile answered', async () => {
+  // Noted as written (its rows are removed so), it was looked up in lower case: not found, and
+  // the profile an identify made again was answered until the removal went through.
+  const userId = `Legacy-${randomUUID()}`;
+  await t.sql('insert into profiles (user_id, first_seen, last_seen) values ($1, now(), now())', [
+    userId,
+  ]);
+  await t.database.db.transaction((tx) => noteRemovals(tx, [userId]));
+  assert.deepEqual(
+    await t.sql('select user_id from forgotten_identities where user_id = $1', [userId]),
+    [{ user_id: userId }],
+  );
+  const profile = await t.app.inject({
+    url: `/analytics/v1/profiles/${userId}`,
+    headers: bearer(t.adminToken),
+  });
+  assert.equal(profile.statusCode, 404, profile.body);
+  await t.sql('delete from forgotten_identities where user_id = $1', [userId]);
 });
