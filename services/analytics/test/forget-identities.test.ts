@@ -6,6 +6,7 @@ import type { App } from '@platform/http';
 import pg from 'pg';
 import type { AnalyticsContext } from '../src/context.ts';
 import { deliveriesHeld, forgetPending, scheduleForgetting } from '../src/ingestion/forget.ts';
+import { noteRemovals } from '../src/ingestion/forget-left.ts';
 import { createForgotten } from '../src/ingestion/forgotten.ts';
 import { until } from './destinations-receiver.ts';
 import { domainEvent, forgetting, forgottenUser } from './forgetting.ts';
@@ -360,4 +361,49 @@ test("a noted removal that keeps failing holds up no other user's noted removal"
     await t.sql('delete from forgotten_identities where user_id = any($1)', [[stuck, other]]);
     await t.sql('delete from profiles where user_id = any($1)', [[stuck, other]]);
   }
+});
+
+test("user.deleted removes the payload's user, not the event's: one id for the removal and the passes", async () => {
+  // The relay sets an event's user_id to the payload's user_id, else its actor_id: an event
+  // naming another user than its payload (or only its actor) removed that user's profile and
+  // links, while the passes forgot the payload's user — whose links stayed.
+  const [deleted, actor, bystander] = [randomUUID(), randomUUID(), randomUUID()];
+  for (const userId of [deleted, actor, bystander]) {
+    await t.sql('insert into profiles (user_id, first_seen, last_seen) values ($1, now(), now())', [
+      userId,
+    ]);
+    await t.sql(
+      `insert into identity_links (anonymous_id, user_id, via) values ($1, $2, 'identify')`,
+      [randomUUID(), userId],
+    );
+  }
+  await deliver([domainEvent('user.deleted', actor, { user_id: deleted, actor_id: actor })]);
+  assert.deepEqual(await identities(deleted), [], "the payload's user is removed");
+  assert.ok(await mapping(deleted), 'and forgotten');
+  assert.equal((await identities(actor)).length, 2, "the event's user_id is left alone");
+  assert.equal(await mapping(actor), undefined);
+  // No user_id in the payload: the event's user_id is its actor (the relay's fallback).
+  await deliver([domainEvent('user.deleted', bystander, { actor_id: bystander })]);
+  assert.equal((await identities(bystander)).length, 2, 'no deleted user named: nothing removed');
+  assert.equal(await mapping(bystander), undefined);
+});
+
+test('a noted removal of an id that is no UUID, in mixed case, is found as noted: no profile answered', async () => {
+  // Noted as written (its rows are removed so), it was looked up in lower case: not found, and
+  // the profile an identify made again was answered until the removal went through.
+  const userId = `Legacy-${randomUUID()}`;
+  await t.sql('insert into profiles (user_id, first_seen, last_seen) values ($1, now(), now())', [
+    userId,
+  ]);
+  await t.database.db.transaction((tx) => noteRemovals(tx, [userId]));
+  assert.deepEqual(
+    await t.sql('select user_id from forgotten_identities where user_id = $1', [userId]),
+    [{ user_id: userId }],
+  );
+  const profile = await t.app.inject({
+    url: `/analytics/v1/profiles/${userId}`,
+    headers: bearer(t.adminToken),
+  });
+  assert.equal(profile.statusCode, 404, profile.body);
+  await t.sql('delete from forgotten_identities where user_id = $1', [userId]);
 });

@@ -235,6 +235,50 @@ test('dead letters of a deleted user are rewritten: listing and replaying show t
   );
 });
 
+test('a dead letter naming a user being forgotten is listed under the pseudonym before a pass rewrites it', async () => {
+  // Set aside after the eager minute (a late event the store refused): it holds the id until
+  // the final pass, and was listed so, while destination dead letters named the pseudonym.
+  const user = await t.user();
+  const other = await t.user();
+  await deliver([domainEvent('user.deleted', user.id)]);
+  const pseudonym = (await mapping(user.id))!;
+  // Its eager minute over and passed over a minute ago: no tick's pass is due until the final.
+  await t.sql(
+    `update forgotten_users set forgotten_at = now() - interval '5 minutes',
+       last_pass_at = now() - interval '1 minute' where user_id = $1`,
+    [user.id],
+  );
+  const letters = await t.sql(
+    `insert into ingestion_dead_letters (queue_seq, kind, item, error)
+     values (1, 'event', $1, $2), (2, 'event', $3, 'refused') returning id::text as id`,
+    [
+      eventForm(user.id.toUpperCase(), { author_id: user.id, by: other.id }),
+      `unable to parse 'user_id="${user.id}"'`,
+      eventForm(other.id, { ref: other.id }),
+    ],
+  );
+  const listed = await t.app.inject({
+    url: '/analytics/v1/ingestion/dead-letters',
+    headers: bearer(t.adminToken),
+  });
+  assert.equal(listed.statusCode, 200);
+  assert.ok(!listed.body.toLowerCase().includes(user.id), 'the id is listed nowhere');
+  type Listed = { id: string; payload: { userId: string; properties: string }[]; error: string };
+  const items = listed.json().items as Listed[];
+  const [own, others] = letters.map((l) => items.find((i) => i.id === l.id));
+  assert.equal(own?.payload[0]?.userId, pseudonym);
+  assert.deepEqual(JSON.parse(own!.payload[0]!.properties), {
+    author_id: pseudonym,
+    by: other.id,
+  });
+  assert.equal(own?.error, `unable to parse 'user_id="${pseudonym}"'`);
+  assert.equal(others?.payload[0]?.userId, other.id, "another user's letter as it is");
+  const stored = await t.sql('select 1 from ingestion_dead_letters where item like $1', [
+    `%${user.id}%`,
+  ]);
+  assert.equal(stored.length, 1, 'listing rewrites nothing: the passes do');
+});
+
 test('what the store said of a dead letter is rewritten too', async () => {
   // InfluxDB answers a line it cannot parse with the line itself, user_id field and all.
   const user = await t.user();

@@ -174,16 +174,26 @@ export async function profileOf(db: Db, userId: string) {
   return row;
 }
 
+const UUID = /^[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}$/i;
+
 /**
- * Whether the account was deleted: its events may still name it until they are unlinked. In any
- * case: forgotten ids are UUIDs, noted in lower case (ingestion/forget.ts rememberDeletions).
+ * A deleted user's id as the forgetting tables note it (forgotten_users, forgotten_identities)
+ * and as they are looked up: a UUID in lower case, any other id as written — as its rows are
+ * removed (forgetUsers). Lower-cased at lookup only, a non-UUID id noted in mixed case (a
+ * removal the user.deleted handler left) was never found.
+ */
+export const notedId = (userId: string) => (UUID.test(userId) ? userId.toLowerCase() : userId);
+
+/**
+ * Whether the account was deleted: its events may still name it until they are unlinked. A
+ * UUID in any case, as noted (notedId; ingestion/forget.ts rememberDeletions notes UUIDs only).
  * Also once the mapping is gone while the final removal of its profile and links is pending
  * (forgotten_identities, noted in the mapping's deletion, deleted with the removal): an
  * identify during the grace time made a profile again, with traits, and it was answered
  * between the two, for as long as the removal kept failing.
  */
 export async function isForgotten(db: Db, userId: string): Promise<boolean> {
-  const id = userId.toLowerCase();
+  const id = notedId(userId);
   const rows = await db
     .select({ userId: forgottenUsers.userId })
     .from(forgottenUsers)
@@ -224,8 +234,6 @@ export async function forgetUsers(tx: Tx, userIds: string[]) {
     .for('update');
   await tx.delete(profiles).where(owners);
 }
-
-const UUID = /^[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}$/i;
 
 /**
  * Rows whose user id is one of these: a UUID (auth's ids) in any case, since a Segment backend

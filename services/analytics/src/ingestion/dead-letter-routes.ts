@@ -1,7 +1,13 @@
 import { type App, problems } from '@platform/http';
 import { Type } from 'typebox';
 import type { AnalyticsContext } from '../context.ts';
-import { type DeadLetter, discard, listDeadLetters, requeue } from './dead-letters.ts';
+import {
+  type DeadLetter,
+  discard,
+  listDeadLetters,
+  requeue,
+  unlinkedForListing,
+} from './dead-letters.ts';
 
 const bearer = [{ bearer: [] }];
 const tags = ['ingestion'];
@@ -94,8 +100,10 @@ export function deadLetterRoutes(api: App, ctx: AnalyticsContext) {
         limit: limit + 1,
       });
       const page = rows.slice(0, limit);
+      // A user being forgotten under the pseudonym, as the passes will rewrite them.
+      const listed = await unlinkedForListing(ctx.db, page);
       return {
-        items: page.map(toJson),
+        items: listed.map(toJson),
         next_cursor: rows.length > limit ? String(page.at(-1)!.id) : null,
       };
     },

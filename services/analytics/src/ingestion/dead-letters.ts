@@ -1,6 +1,8 @@
 import { and, desc, eq, lt, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/index.ts';
 import { ROW_LOCK_WAIT_MS, withLockWait } from '../db/lock-waits.ts';
+import { forgottenUsers } from '../db/schema.ts';
+import { unlinkText, uuidsIn } from '../pseudonyms.ts';
 import { storableText } from '../storable.ts';
 import type { PointNumbers } from './point-numbers.ts';
 import type { Row } from './queue-rows.ts';
@@ -67,6 +69,35 @@ export function listDeadLetters(db: Db, options: { before?: number | undefined; 
     .where(options.before === undefined ? undefined : lt(deadLetters.id, options.before))
     .orderBy(desc(deadLetters.id))
     .limit(options.limit);
+}
+
+/**
+ * Dead letters as listed: with the pseudonym of every user being forgotten (forgotten_users) for
+ * their id, in the text and in what the store said, as the destinations' dead letters are listed
+ * (destinations/forget.ts unlinkedForSending). One set aside after the user's eager minute (a late
+ * event the store refused) holds the id until the final pass rewrites it, and was listed so. One
+ * indexed query for the UUIDs the page mentions (a forgotten id is one, noted in lower case:
+ * forget.ts rememberDeletions); none when it mentions none.
+ */
+export async function unlinkedForListing(db: Db, letters: DeadLetter[]): Promise<DeadLetter[]> {
+  const mentioned = new Set<string>();
+  for (const letter of letters) {
+    for (const text of [letter.item, letter.error]) {
+      for (const id of uuidsIn(text)) mentioned.add(id.toLowerCase());
+    }
+  }
+  if (mentioned.size === 0) return letters;
+  const found = await db
+    .select({ userId: forgottenUsers.userId, pseudonym: forgottenUsers.pseudonym })
+    .from(forgottenUsers)
+    .where(sql`${forgottenUsers.userId} = any(${sql.param([...mentioned])}::text[])`);
+  if (found.length === 0) return letters;
+  const ids = new Map(found.map((f) => [f.userId, f.pseudonym] as const));
+  return letters.map((letter) => ({
+    ...letter,
+    item: unlinkText(letter.item, ids),
+    error: unlinkText(letter.error, ids),
+  }));
 }
 
 /**

@@ -5,7 +5,7 @@ import type { AnalyticsContext } from '../context.ts';
 import type { Tx } from '../db/index.ts';
 import { ForgettingLeft, type LEFT, leftBy, withLockWait } from '../db/lock-waits.ts';
 import { forgottenIdentities } from '../db/schema.ts';
-import { forgetUsers as forgetIdentities } from '../identity/repository.ts';
+import { forgetUsers as forgetIdentities, notedId } from '../identity/repository.ts';
 
 /**
  * What a tick left for a later one: the steps of its passes that failed (ForgettingLeft), and
@@ -85,16 +85,13 @@ export async function removeLeftIdentities(ctx: AnalyticsContext, failed: Remova
   for (const user of left) await removeIdentities(ctx, [user], failed, true);
 }
 
-const UUID = /^[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}$/i;
-
 /**
  * Notes removals of these users' profiles and links that were left (the `user.deleted`
- * handler's, a row held): removeLeftIdentities does them at each tick until one is made. A UUID
- * in lower case, as the notes are looked up (isForgotten); any other id as written, as its rows
- * are removed (identity/repository.ts forgetUsers).
+ * handler's, a row held): removeLeftIdentities does them at each tick until one is made. Each
+ * id as isForgotten looks it up (identity/repository.ts notedId).
  */
 export async function noteRemovals(tx: Tx, userIds: string[]) {
-  const ids = new Set(userIds.map((id) => (UUID.test(id) ? id.toLowerCase() : id)));
+  const ids = new Set(userIds.map(notedId));
   await tx
     .insert(forgottenIdentities)
     .values([...ids].map((userId) => ({ userId })))

@@ -46,17 +46,34 @@ export interface ForgettingTimings {
 }
 
 /**
+ * The user a `user.deleted` event deletes, for the handler's removal of profile and links
+ * (internal/service.ts) and for the mapping the passes go by (rememberDeletions) alike: its
+ * payload's `user_id`, as auth writes it. The event's `user_id` is no fallback: the outbox relay
+ * fills it with the payload's `actor_id` when the payload has no `user_id` (packages/outbox
+ * relay.ts), the one who acted. Taken for the deleted user, a user not deleted lost their profile
+ * and links; naming no one, such an event removes nothing (auth always sends `user_id`).
+ */
+export function deletedUserOf(e: {
+  event: string;
+  properties: Record<string, unknown>;
+}): string | undefined {
+  if (e.event !== 'user.deleted') return undefined;
+  const id = e.properties.user_id;
+  return typeof id === 'string' && id !== '' ? id : undefined;
+}
+
+/**
  * Notes users deleted in auth, in the transaction that queues the `user.deleted` event. Each gets
  * a random pseudonym, unrelated to their id: once the row is gone nothing maps one to the other.
+ * Only a UUID (auth's ids): the passes find an id in text as one (pseudonyms.ts).
  */
 export async function rememberDeletions(
   tx: Tx,
   events: { event: string; properties: Record<string, unknown> }[],
 ): Promise<void> {
   const ids = events
-    .filter((e) => e.event === 'user.deleted')
-    .map((e) => e.properties.user_id)
-    .filter((id): id is string => typeof id === 'string' && UUID.test(id))
+    .map(deletedUserOf)
+    .filter((id): id is string => id !== undefined && UUID.test(id))
     // As auth writes ids, in lower case: a deletion naming the UUID upper-cased is the same
     // user (one row, one pseudonym), and every lookup of the table (the destinations' at send
     // time, a profile's) asks in lower case, by its primary key.

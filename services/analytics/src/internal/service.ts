@@ -6,7 +6,7 @@ import { triedWithin } from '../db/lock-waits.ts';
 import { receivedIds } from '../db/schema.ts';
 import type { AcceptedEvent, Sample } from '../events.ts';
 import { forgetUsers } from '../identity/repository.ts';
-import { rememberDeletions } from '../ingestion/forget.ts';
+import { deletedUserOf, rememberDeletions } from '../ingestion/forget.ts';
 import { noteRemovals } from '../ingestion/forget-left.ts';
 import { insertRows, packRows } from '../ingestion/queue.ts';
 import { eventsRow, samplesRow } from '../ingestion/queue-rows.ts';
@@ -78,12 +78,11 @@ export async function receiveEvents(
         // A deleted account's profile and links go with it; its events are unlinked in the store.
         // A row waited for ROW_LOCK_WAIT_MS at most: a batch stuck mid-transaction holding one
         // of the user's links held the deletion (and the relay behind it) for the statement
-        // timeout, then failed it. Left then to a later tick, from a note of its own: the
-        // deletion noted below (the mapping that drives the passes) is the payload's user_id,
-        // and an event whose user_id differs (a payload without one) left links no pass removed.
-        const deleted = events.flatMap((e) =>
-          e.event === 'user.deleted' && e.userId ? [e.userId] : [],
-        );
+        // timeout, then failed it. Left then to a later tick, from a note of its own (a
+        // non-UUID id has no mapping, so no pass would remove it). The same user as the mapping
+        // noted below (deletedUserOf): the event's user_id removed a user the payload did not
+        // name (its actor, by the relay's fallback) while the passes forgot the payload's.
+        const deleted = events.flatMap((e) => deletedUserOf(e) ?? []);
         if (deleted.length > 0 && !(await triedWithin(tx, (sp) => forgetUsers(sp, deleted)))) {
           await noteRemovals(tx, deleted);
         }
