@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
+import { unlinkDeadLetters } from '../src/ingestion/dead-letters.ts';
 import { startReceiver, until } from './destinations-receiver.ts';
 import { domainEvent, forgetting } from './forgetting.ts';
 import { buildTestAnalytics, sql, userDeleted } from './helper.ts';
@@ -63,4 +64,36 @@ test('an id spelled by an escape is left alone: the passes and the deliveries go
     10_000,
   );
   assert.deepEqual(sent.body.properties, expected);
+});
+
+test("a dead letter's escape spelling an id is left alone too: the letter stays JSON", async () => {
+  // The dead letters' rewrite replaced the id anywhere in the text, as the deliveries' once did:
+  // `\u001a` + the rest became `\u0deleted-…`, and the letter was no longer JSON (its replay
+  // set aside again, its listing's payload a string).
+  const user = `01a${randomUUID().slice(3)}`;
+  const pseudonym = `deleted-${randomUUID()}`;
+  const lookalike = `\u001a${user.slice(3)}`;
+  const trackForm = JSON.stringify([
+    user.toUpperCase(),
+    Date.now(),
+    randomUUID(),
+    [['page.viewed', null, null, { note: lookalike, ref: user }]],
+  ]);
+  assert.ok(trackForm.includes(`\\u001a${user.slice(3)}`), 'the text spells the id in an escape');
+  const [letter] = await sql(
+    t.databaseUrl,
+    `insert into ingestion_dead_letters (queue_seq, kind, item, error)
+     values (1, 'track', $1, $2) returning id::int as id`,
+    [trackForm, `refused ${JSON.stringify({ note: lookalike, user })}`],
+  );
+  await unlinkDeadLetters(t.database.db, [{ userId: user, pseudonym }]);
+  const [rewritten] = await sql(
+    t.databaseUrl,
+    'select item, error from ingestion_dead_letters where id = $1',
+    [letter?.id],
+  );
+  const [own, , , [[, , , properties]]] = JSON.parse(rewritten?.item as string);
+  assert.equal(own, pseudonym);
+  assert.deepEqual(properties, { note: lookalike, ref: pseudonym });
+  assert.equal(rewritten?.error, `refused ${JSON.stringify({ note: lookalike, user: pseudonym })}`);
 });

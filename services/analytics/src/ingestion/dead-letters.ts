@@ -2,7 +2,7 @@ import { and, desc, eq, lt, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/index.ts';
 import { ROW_LOCK_WAIT_MS, withLockWait } from '../db/lock-waits.ts';
 import { forgottenUsers } from '../db/schema.ts';
-import { unlinkText, uuidsIn } from '../pseudonyms.ts';
+import { unlinkedSql, unlinkText, uuidsIn } from '../pseudonyms.ts';
 import { storableText } from '../storable.ts';
 import type { PointNumbers } from './point-numbers.ts';
 import type { Row } from './queue-rows.ts';
@@ -185,8 +185,11 @@ export async function discard(db: Db, id: number): Promise<boolean> {
  * id and a replay writes the pseudonym. A dead letter is text in the form of a queue row (`event`,
  * `track` or `sample`); a user id is a UUID, which JSON never escapes, so replacing it in the
  * text (in any case) covers the user id of every form (a `track` row's first element, an item's
- * `userId`) and any mention in the properties alike. A row kept as the hex of bytes that could not be unpacked
- * cannot be read, and is left as it is.
+ * `userId`) and any mention in the properties alike. As the deliveries are, by unlinkedSql
+ * (pseudonyms.ts): never inside a `\u` escape, whose hex digits may begin an id the value does
+ * not hold — replaced there, the letter was no longer JSON (a replay set aside again, the
+ * listing's payload a string). A row kept as the hex of bytes that could not be unpacked cannot
+ * be read, and is left as it is.
  *
  * A row lock waits ROW_LOCK_WAIT_MS at most (a replay or a deletion of a dead letter stuck
  * mid-transaction made the pass wait out the statement timeout); the pass then leaves the
@@ -198,22 +201,14 @@ export async function unlinkDeadLetters(
   lockWaitMs = ROW_LOCK_WAIT_MS,
 ) {
   if (users.length === 0) return;
-  const ids = users.map((u) => ({ id: u.userId.toLowerCase(), pseudonym: u.pseudonym }));
-  // In any case, as a UUID is (clients often upper-case one). A pattern only where the text
-  // holds the id, else one that matches nothing: PostgreSQL keeps 32 compiled patterns, and
-  // dead letters matched are few, so lower() for each user costs little.
-  const replaced = (column: ReturnType<typeof sql>) =>
-    ids.reduce((acc, u) => {
-      const pattern = sql`case when strpos(lower(${column}), ${u.id}) > 0 then ${u.id} else 'a^' end`;
-      return sql`regexp_replace(${acc}, ${pattern}, ${u.pseudonym}, 'gi')`;
-    }, column);
-  const mentions = sql.param(ids.map((u) => `%${u.id}%`));
+  const ids = users.map((u) => u.userId.toLowerCase());
+  const mentions = sql.param(ids.map((id) => `%${id}%`));
   // What the store said is rewritten too: InfluxDB quotes a line it cannot parse, user_id and all.
   await withLockWait(
     db,
     (tx) =>
       tx.execute(sql`update ingestion_dead_letters
-        set item = ${replaced(sql`item`)}, error = ${replaced(sql`error`)}
+        set item = ${unlinkedSql(sql`item`, users)}, error = ${unlinkedSql(sql`error`, users)}
         where lower(item) like any(${mentions}::text[]) or lower(error) like any(${mentions}::text[])`),
     lockWaitMs,
   );
