@@ -278,10 +278,16 @@ test("rows read back are unpacked off the event loop, one row's parse at a time"
   }));
   // Queued by a process that died: the writer has none in memory and reads them back.
   await t.app.close();
-  for (let i = 0; i < count; i += 1) {
-    const row = trackedRow({ userId: null, receivedAt: Date.now(), idBase: randomUUID() }, events);
-    await insertRows(t.database.db, await numbered([row], points));
-  }
+  const queueRows = async () => {
+    for (let i = 0; i < count; i += 1) {
+      const row = trackedRow(
+        { userId: null, receivedAt: Date.now(), idBase: randomUUID() },
+        events,
+      );
+      await insertRows(t.database.db, await numbered([row], points));
+    }
+  };
+  await queueRows();
   // What reading them back costs in line: each row unpacked and its items read.
   let inline = 0;
   for (const stored of await storedQueue(t.databaseUrl)) {
@@ -292,23 +298,31 @@ test("rows read back are unpacked off the event loop, one row's parse at a time"
   }
 
   switchable.state.mode = 'up';
-  const writer = createWriter({
-    db: t.database.db,
-    store: switchable.store,
-    config: t.config,
-    log: pino({ level: 'silent' }),
-  });
-  const delay = monitorEventLoopDelay({ resolution: 5 });
-  delay.enable();
-  writer.start();
-  await writer.drained();
-  delay.disable();
-  await writer.close();
-  assert.equal(switchable.state.written.length, count * 500);
-  const longest = delay.max / 1e6;
-  // In line, the pass held the loop for all of `inline` at once; off it, for one row's parse (a
-  // tenth of it). The bound leaves room for this process being descheduled a while on a loaded
-  // CI machine (a 459 ms stall against 715 ms in line failed `inline / 2` once, with 20 rows).
+  // In line, a pass holds the loop for all of `inline` at once, in every drain; off it, for one
+  // row's parse (a tenth of it). The bound leaves room for this process being descheduled a while
+  // on a loaded CI machine (a 459 ms stall against 715 ms in line failed `inline / 2` once, with
+  // 20 rows), and the least of up to three drains is taken: a loaded machine, or a major
+  // collection on the main thread (test processes run without GC helper threads), only ever adds
+  // to a stall.
+  let longest = Number.POSITIVE_INFINITY;
+  for (let drain = 1; drain <= 3 && !(longest < inline * 0.75); drain += 1) {
+    if (drain > 1) await queueRows();
+    switchable.state.written.length = 0;
+    const writer = createWriter({
+      db: t.database.db,
+      store: switchable.store,
+      config: t.config,
+      log: pino({ level: 'silent' }),
+    });
+    const delay = monitorEventLoopDelay({ resolution: 5 });
+    delay.enable();
+    writer.start();
+    await writer.drained();
+    delay.disable();
+    await writer.close();
+    assert.equal(switchable.state.written.length, count * 500);
+    longest = Math.min(longest, delay.max / 1e6);
+  }
   assert.ok(
     longest < inline * 0.75,
     `the event loop stalled ${longest.toFixed(0)} ms; reading the rows back in line takes ${inline.toFixed(0)} ms`,
