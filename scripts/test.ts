@@ -233,7 +233,7 @@ const code = await new Promise<number>((resolve) => {
       '--no-turbofan',
       // No garbage collector helper threads: with three test files and the services they start
       // on two busy cores, their hand-offs cost more than they took off the main thread (eight
-      // files together: 9 % less user+sys; docs/testing-and-benchmarks.md, session 33).
+      // files together: 9 % less user+sys; docs/testing-and-benchmarks.md, session 32).
       '--single-threaded-gc',
       ...run,
     ],
