@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
 import { requeue, unlinkDeadLetters } from '../src/ingestion/dead-letters.ts';
 import { forgetPending } from '../src/ingestion/forget.ts';
 import { createPointNumbers } from '../src/ingestion/point-numbers.ts';
@@ -277,6 +278,62 @@ test('a dead letter naming a user being forgotten is listed under the pseudonym 
     `%${user.id}%`,
   ]);
   assert.equal(stored.length, 1, 'listing rewrites nothing: the passes do');
+});
+
+test('a final pass between reading a dead-letter page and looking up its users: the id is still not listed', async () => {
+  // The page and the lookup each had a snapshot of their own: a final pass that rewrote the
+  // letter and deleted the mapping between them left the page as read (the real id) and nothing
+  // to put in its place.
+  const user = await t.user();
+  await deliver([domainEvent('user.deleted', user.id)]);
+  const pseudonym = (await mapping(user.id))!;
+  // No tick's pass is due until the final (as above): the pass here is the test's.
+  await t.sql(
+    `update forgotten_users set forgotten_at = now() - interval '5 minutes',
+       last_pass_at = now() - interval '1 minute' where user_id = $1`,
+    [user.id],
+  );
+  await t.sql(
+    `insert into ingestion_dead_letters (queue_seq, kind, item, error) values (1, 'event', $1, 'refused')`,
+    [eventForm(user.id, {})],
+  );
+  // The final pass, by hand: the listing's lookup of the users waits behind its lock while it
+  // rewrites the letter and deletes the mapping.
+  const pass = new pg.Client({ connectionString: t.databaseUrl });
+  await pass.connect();
+  try {
+    await pass.query('begin');
+    await pass.query('lock table forgotten_users in access exclusive mode');
+    // Sent now (an inject is sent once awaited or `then`ed).
+    const listing = t.app
+      .inject({
+        url: '/analytics/v1/ingestion/dead-letters',
+        headers: bearer(t.adminToken),
+      })
+      .then((r) => r);
+    // The lookup of a page's users (`= any(`), in no transaction that wrote (the worker's claims
+    // do); another waiting lookup taken for it could only let the test pass early, never fail.
+    const lookupWaits = `select 1 from pg_stat_activity where datname = current_database()
+      and wait_event_type = 'Lock' and query ilike 'select%forgotten_users%= any(%'
+      and backend_xid is null and pid <> pg_backend_pid()`;
+    // Not on `pass`: within a transaction pg_stat_activity stays as first read.
+    const waits = async () => (await t.sql(lookupWaits)).length > 0;
+    for (let i = 0; i < 1000 && !(await waits()); i += 1) await sleep(10);
+    assert.ok(await waits(), "the listing's lookup waits for the lock");
+    await pass.query('update ingestion_dead_letters set item = replace(item, $1, $2)', [
+      user.id,
+      pseudonym,
+    ]);
+    await pass.query('delete from forgotten_users where user_id = $1', [user.id]);
+    await pass.query('commit');
+    const listed = await listing;
+    assert.equal(listed.statusCode, 200);
+    assert.ok(!listed.body.toLowerCase().includes(user.id), `the id is listed: ${listed.body}`);
+    assert.ok(listed.body.includes(pseudonym));
+  } finally {
+    await pass.query('rollback').catch(() => {});
+    await pass.end();
+  }
 });
 
 test('what the store said of a dead letter is rewritten too', async () => {

@@ -77,7 +77,7 @@ export async function recordFailure(
 }
 
 export async function listDead(
-  db: Db,
+  db: Db | Tx,
   options: { destination?: string | undefined; before?: number | undefined; limit: number },
 ): Promise<Delivery[]> {
   return db

@@ -1,5 +1,6 @@
 import { problems } from '@platform/http';
 import type { Db } from '../db/index.ts';
+import { inOneSnapshot } from '../db/snapshot.ts';
 import { problem } from '../errors.ts';
 import type { Destination } from './config.ts';
 import { unlinkedForSending } from './forget.ts';
@@ -27,15 +28,18 @@ export async function deadLetters(
   ctx: DestinationsContext,
   query: { destination?: string | undefined; limit: number; cursor?: string | undefined },
 ) {
-  const rows = await listDead(ctx.db, {
-    destination: query.destination,
-    before: query.cursor === undefined ? undefined : Number(query.cursor),
-    limit: query.limit + 1,
-  });
   // As they would be sent (forget.ts): a delivery naming a user being forgotten that went dead
   // after the passes' eager minute (a late event a receiver refused at once) holds the id until
   // the final pass rewrites it, and was listed so, while GET /profiles answered 404 for the user.
-  const page = await unlinkedForSending(ctx.db, rows.slice(0, query.limit));
+  // The page and the lookup in one snapshot (db/snapshot.ts).
+  const { rows, page } = await inOneSnapshot(ctx.db, async (tx) => {
+    const rows = await listDead(tx, {
+      destination: query.destination,
+      before: query.cursor === undefined ? undefined : Number(query.cursor),
+      limit: query.limit + 1,
+    });
+    return { rows, page: await unlinkedForSending(tx, rows.slice(0, query.limit)) };
+  });
   return {
     items: page.map(toDeadLetter),
     next_cursor: rows.length > query.limit ? String(page.at(-1)!.id) : null,

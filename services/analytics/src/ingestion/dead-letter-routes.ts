@@ -1,6 +1,7 @@
 import { type App, problems } from '@platform/http';
 import { Type } from 'typebox';
 import type { AnalyticsContext } from '../context.ts';
+import { inOneSnapshot } from '../db/snapshot.ts';
 import {
   type DeadLetter,
   discard,
@@ -95,13 +96,16 @@ export function deadLetterRoutes(api: App, ctx: AnalyticsContext) {
     },
     async (request) => {
       const { limit, cursor } = request.query;
-      const rows = await listDeadLetters(ctx.db, {
-        before: cursor === undefined ? undefined : Number(cursor),
-        limit: limit + 1,
+      // A user being forgotten under the pseudonym, as the passes will rewrite them; the page
+      // and the lookup in one snapshot (db/snapshot.ts).
+      const { rows, page, listed } = await inOneSnapshot(ctx.db, async (tx) => {
+        const rows = await listDeadLetters(tx, {
+          before: cursor === undefined ? undefined : Number(cursor),
+          limit: limit + 1,
+        });
+        const page = rows.slice(0, limit);
+        return { rows, page, listed: await unlinkedForListing(tx, page) };
       });
-      const page = rows.slice(0, limit);
-      // A user being forgotten under the pseudonym, as the passes will rewrite them.
-      const listed = await unlinkedForListing(ctx.db, page);
       return {
         items: listed.map(toJson),
         next_cursor: rows.length > limit ? String(page.at(-1)!.id) : null,

@@ -62,7 +62,10 @@ export async function setAside(tx: Tx, refused: Refused[], unreadable: Unreadabl
 
 export type DeadLetter = typeof deadLetters.$inferSelect;
 
-export function listDeadLetters(db: Db, options: { before?: number | undefined; limit: number }) {
+export function listDeadLetters(
+  db: Db | Tx,
+  options: { before?: number | undefined; limit: number },
+) {
   return db
     .select()
     .from(deadLetters)
@@ -79,7 +82,10 @@ export function listDeadLetters(db: Db, options: { before?: number | undefined; 
  * indexed query for the UUIDs the page mentions (a forgotten id is one, noted in lower case:
  * forget.ts rememberDeletions); none when it mentions none.
  */
-export async function unlinkedForListing(db: Db, letters: DeadLetter[]): Promise<DeadLetter[]> {
+export async function unlinkedForListing(
+  db: Db | Tx,
+  letters: DeadLetter[],
+): Promise<DeadLetter[]> {
   const mentioned = new Set<string>();
   for (const letter of letters) {
     for (const text of [letter.item, letter.error]) {
