@@ -231,10 +231,6 @@ const code = await new Promise<number>((resolve) => {
       // No optimising compiler: a test process lives seconds and runs most code a few times,
       // so TurboFan's background compiles were a sixth of its CPU time, spent for nothing.
       '--no-turbofan',
-      // No garbage collector helper threads: with three test files and the services they start
-      // on two busy cores, their hand-offs cost more than they took off the main thread (eight
-      // files together: 9 % less user+sys; docs/testing-and-benchmarks.md, session 32).
-      '--single-threaded-gc',
       ...run,
     ],
     {

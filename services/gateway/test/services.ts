@@ -65,14 +65,9 @@ export async function startService(
     // TurboFan's compiles cost more than they saved (even in the gateway's sweep, 33.3 → 30.8 s
     // of CPU for the file with its three services; typed-client 15.0 → 12.7 s). Not for a
     // traced one: the preload's code cache takes over CommonJS compiles, and OpenTelemetry's
-    // hooks then saw no pg, http or pino load (no spans reached the receiver). No garbage
-    // collector helper threads either, as for the test processes: on two busy cores their
-    // hand-offs cost more than they saved.
+    // hooks then saw no pg, http or pino load (no spans reached the receiver).
     ...(compiled && !traced
-      ? {
-          typescript: false,
-          nodeOptions: ['--no-turbofan', '--single-threaded-gc', '--import', compiledPreload()],
-        }
+      ? { typescript: false, nodeOptions: ['--no-turbofan', '--import', compiledPreload()] }
       : {}),
     prefix: `${name} | `,
     env: {
