@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import pg from 'pg';
 import { startReceiver, until } from './destinations-receiver.ts';
-import { domainEvent, forgetting, forgottenUser } from './forgetting.ts';
+import { domainEvent, finalPassDuringLookup, forgetting, forgottenUser } from './forgetting.ts';
 import { bearer, buildTestAnalytics, sql, userDeleted } from './helper.ts';
 
 /**
@@ -148,8 +148,6 @@ test('a final pass between reading the dead-letter page and looking up its users
   // delivery and deleted the mapping between them left the page as read, with the real id.
   const { userId, pseudonym } = await forgottenUser(t, { forgotten: 2, passed: 2 });
   refused.add('/refusing');
-  const pass = new pg.Client({ connectionString: t.databaseUrl });
-  await pass.connect();
   try {
     const event = domainEvent('post.deleted', userId, { author_id: userId });
     await deliver([event]);
@@ -165,35 +163,23 @@ test('a final pass between reading the dead-letter page and looking up its users
         ).length === 1,
       'the refused delivery dead-lettered',
     );
-    // The final pass, by hand: the listing's lookup of the users waits behind its lock while it
-    // rewrites the delivery and deletes the mapping.
-    await pass.query('begin');
-    await pass.query('lock table forgotten_users in access exclusive mode');
-    // Sent now (an inject is sent once awaited or `then`ed).
-    const listing = t.app
-      .inject({
-        url: '/analytics/v1/destinations/dead-letters?destination=refusing&limit=100',
-        headers: bearer(t.adminToken),
-      })
-      .then((r) => r);
-    // The lookup of a page's users (`= any(`), in no transaction that wrote (the worker's claims
-    // do); another waiting lookup taken for it could only let the test pass early, never fail.
-    const lookupWaits = `select 1 from pg_stat_activity where datname = current_database()
-      and wait_event_type = 'Lock' and query ilike '%forgotten_users%'
-      and query ilike 'select%= any(%' and backend_xid is null and pid <> pg_backend_pid()`;
-    await until(
-      // Not on `pass`: within a transaction pg_stat_activity stays as first read.
-      async () => (await sql(t.databaseUrl, lookupWaits)).length > 0,
-      "the listing's lookup waits for the lock",
+    // The final pass, by hand, while the listing's lookup of the users waits for it.
+    const listed = await finalPassDuringLookup(
+      t,
+      () =>
+        t.app.inject({
+          url: '/analytics/v1/destinations/dead-letters?destination=refusing&limit=100',
+          headers: bearer(t.adminToken),
+        }),
+      async (pass) => {
+        await pass.query(
+          `update destination_deliveries set payload = replace(payload::text, $1, $2)::jsonb
+            where destination = 'refusing' and event_id = $3`,
+          [userId, pseudonym, event.id],
+        );
+        await pass.query('delete from forgotten_users where user_id = $1', [userId]);
+      },
     );
-    await pass.query(
-      `update destination_deliveries set payload = replace(payload::text, $1, $2)::jsonb
-        where destination = 'refusing' and event_id = $3`,
-      [userId, pseudonym, event.id],
-    );
-    await pass.query('delete from forgotten_users where user_id = $1', [userId]);
-    await pass.query('commit');
-    const listed = await listing;
     assert.equal(listed.statusCode, 200, listed.body);
     const item = (listed.json() as { items: { event_id: string; payload: unknown }[] }).items.find(
       (i) => i.event_id === event.id,
@@ -202,8 +188,6 @@ test('a final pass between reading the dead-letter page and looking up its users
     assert.ok(!text.toLowerCase().includes(userId), `the dead letter lists the id: ${text}`);
     assert.ok(text.includes(pseudonym), text);
   } finally {
-    await pass.query('rollback').catch(() => {});
-    await pass.end();
     refused.delete('/refusing');
     await sql(t.databaseUrl, 'delete from forgotten_users where user_id = $1', [userId]);
   }

@@ -2,13 +2,12 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
 import { requeue, unlinkDeadLetters } from '../src/ingestion/dead-letters.ts';
 import { forgetPending } from '../src/ingestion/forget.ts';
 import { createPointNumbers } from '../src/ingestion/point-numbers.ts';
 import { StoreUnavailable } from '../src/store/errors.ts';
 import type { QueuedEvent, Store } from '../src/store/types.ts';
-import { domainEvent, eventForm, forgetting } from './forgetting.ts';
+import { domainEvent, eventForm, finalPassDuringLookup, forgetting } from './forgetting.ts';
 import { bearer, buildTestAnalytics, eventsStore } from './helper.ts';
 import { countPacks } from './pack-spy.ts';
 
@@ -236,6 +235,14 @@ test('dead letters of a deleted user are rewritten: listing and replaying show t
   );
 });
 
+/** Its eager minute over and passed over a minute ago: no tick's pass is due until the final. */
+const passedOverAfterEagerMinute = (userId: string) =>
+  t.sql(
+    `update forgotten_users set forgotten_at = now() - interval '5 minutes',
+       last_pass_at = now() - interval '1 minute' where user_id = $1`,
+    [userId],
+  );
+
 test('a dead letter naming a user being forgotten is listed under the pseudonym before a pass rewrites it', async () => {
   // Set aside after the eager minute (a late event the store refused): it holds the id until
   // the final pass, and was listed so, while destination dead letters named the pseudonym.
@@ -243,12 +250,7 @@ test('a dead letter naming a user being forgotten is listed under the pseudonym 
   const other = await t.user();
   await deliver([domainEvent('user.deleted', user.id)]);
   const pseudonym = (await mapping(user.id))!;
-  // Its eager minute over and passed over a minute ago: no tick's pass is due until the final.
-  await t.sql(
-    `update forgotten_users set forgotten_at = now() - interval '5 minutes',
-       last_pass_at = now() - interval '1 minute' where user_id = $1`,
-    [user.id],
-  );
+  await passedOverAfterEagerMinute(user.id);
   const letters = await t.sql(
     `insert into ingestion_dead_letters (queue_seq, kind, item, error)
      values (1, 'event', $1, $2), (2, 'event', $3, 'refused') returning id::text as id`,
@@ -287,53 +289,28 @@ test('a final pass between reading a dead-letter page and looking up its users: 
   const user = await t.user();
   await deliver([domainEvent('user.deleted', user.id)]);
   const pseudonym = (await mapping(user.id))!;
-  // No tick's pass is due until the final (as above): the pass here is the test's.
-  await t.sql(
-    `update forgotten_users set forgotten_at = now() - interval '5 minutes',
-       last_pass_at = now() - interval '1 minute' where user_id = $1`,
-    [user.id],
-  );
+  // No tick's pass is due until the final: the pass here is the test's.
+  await passedOverAfterEagerMinute(user.id);
   await t.sql(
     `insert into ingestion_dead_letters (queue_seq, kind, item, error) values (1, 'event', $1, 'refused')`,
     [eventForm(user.id, {})],
   );
-  // The final pass, by hand: the listing's lookup of the users waits behind its lock while it
-  // rewrites the letter and deletes the mapping.
-  const pass = new pg.Client({ connectionString: t.databaseUrl });
-  await pass.connect();
-  try {
-    await pass.query('begin');
-    await pass.query('lock table forgotten_users in access exclusive mode');
-    // Sent now (an inject is sent once awaited or `then`ed).
-    const listing = t.app
-      .inject({
-        url: '/analytics/v1/ingestion/dead-letters',
-        headers: bearer(t.adminToken),
-      })
-      .then((r) => r);
-    // The lookup of a page's users (`= any(`), in no transaction that wrote (the worker's claims
-    // do); another waiting lookup taken for it could only let the test pass early, never fail.
-    const lookupWaits = `select 1 from pg_stat_activity where datname = current_database()
-      and wait_event_type = 'Lock' and query ilike 'select%forgotten_users%= any(%'
-      and backend_xid is null and pid <> pg_backend_pid()`;
-    // Not on `pass`: within a transaction pg_stat_activity stays as first read.
-    const waits = async () => (await t.sql(lookupWaits)).length > 0;
-    for (let i = 0; i < 1000 && !(await waits()); i += 1) await sleep(10);
-    assert.ok(await waits(), "the listing's lookup waits for the lock");
-    await pass.query('update ingestion_dead_letters set item = replace(item, $1, $2)', [
-      user.id,
-      pseudonym,
-    ]);
-    await pass.query('delete from forgotten_users where user_id = $1', [user.id]);
-    await pass.query('commit');
-    const listed = await listing;
-    assert.equal(listed.statusCode, 200);
-    assert.ok(!listed.body.toLowerCase().includes(user.id), `the id is listed: ${listed.body}`);
-    assert.ok(listed.body.includes(pseudonym));
-  } finally {
-    await pass.query('rollback').catch(() => {});
-    await pass.end();
-  }
+  // The final pass, by hand, while the listing's lookup of the users waits for it.
+  const listed = await finalPassDuringLookup(
+    t,
+    () =>
+      t.app.inject({ url: '/analytics/v1/ingestion/dead-letters', headers: bearer(t.adminToken) }),
+    async (pass) => {
+      await pass.query('update ingestion_dead_letters set item = replace(item, $1, $2)', [
+        user.id,
+        pseudonym,
+      ]);
+      await pass.query('delete from forgotten_users where user_id = $1', [user.id]);
+    },
+  );
+  assert.equal(listed.statusCode, 200);
+  assert.ok(!listed.body.toLowerCase().includes(user.id), `the id is listed: ${listed.body}`);
+  assert.ok(listed.body.includes(pseudonym));
 });
 
 test('what the store said of a dead letter is rewritten too', async () => {

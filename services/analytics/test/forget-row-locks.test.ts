@@ -141,8 +141,11 @@ test('a delivery a stuck transaction holds: its rewrite is left for a later tick
   assert.equal(await deliveriesNaming(t, 'crm', user.userId), 0);
 });
 
-test("a deletion whose user's link a stuck batch holds is accepted at once; a pass removes the link", async () => {
-  const userId = randomUUID();
+/**
+ * `userId` linked to an anonymous id, and deleted while a stuck batch holds that link's row:
+ * accepted (202) all the same; how long the deletion took.
+ */
+async function deletedWhileLinkHeld(userId: string) {
   const anonymousId = randomUUID();
   await t.sql(
     `insert into identity_links (anonymous_id, user_id, via) values ($1, $2, 'identify')`,
@@ -156,6 +159,12 @@ test("a deletion whose user's link a stuck batch holds is accepted at once; a pa
   );
   const answer = run.outcome as { statusCode?: number; body?: string };
   assert.equal(answer.statusCode, 202, `${answer.body ?? String(run.outcome)}`);
+  return run;
+}
+
+test("a deletion whose user's link a stuck batch holds is accepted at once; a pass removes the link", async () => {
+  const userId = randomUUID();
+  const run = await deletedWhileLinkHeld(userId);
   assert.ok(run.took < BOUND_MS, `the deletion waited ${run.took} ms`);
   assert.notEqual(await mapping(userId), undefined, 'the deletion is noted');
   const links = () => t.sql('select 1 from identity_links where user_id = $1', [userId]);
@@ -172,19 +181,7 @@ test('a deletion whose link removal is left, its user no UUID: the link is still
   // id (or, before, an event's user_id that differed from its payload's), a removal the
   // savepoint left had nothing to redo it but its own note: the link kept for good.
   const userId = `legacy-${randomUUID()}`;
-  const anonymousId = randomUUID();
-  await t.sql(
-    `insert into identity_links (anonymous_id, user_id, via) values ($1, $2, 'identify')`,
-    [anonymousId, userId],
-  );
-  const run = await whileHeld(
-    t,
-    'update identity_links set linked_at = now() where anonymous_id = $1',
-    [anonymousId],
-    () => timed(() => send([domainEvent('user.deleted', userId)])),
-  );
-  const answer = run.outcome as { statusCode?: number; body?: string };
-  assert.equal(answer.statusCode, 202, `${answer.body ?? String(run.outcome)}`);
+  await deletedWhileLinkHeld(userId);
   assert.equal(await mapping(userId), undefined, 'no mapping: not a UUID');
   const links = () => t.sql('select 1 from identity_links where user_id = $1', [userId]);
   assert.equal((await links()).length, 1, 'the link the stuck batch held');

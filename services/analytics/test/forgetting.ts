@@ -230,3 +230,39 @@ export async function deliveriesNaming(t: TestAnalytics, destination: string, us
   );
   return row?.n as number | undefined;
 }
+
+/**
+ * A final pass played by hand between the two reads of a dead-letter listing (`list`): with
+ * forgotten_users locked, the listing is sent and its lookup of the page's users (`= any(`, in
+ * no transaction that wrote: the destination worker's claims do) waits for the lock; then `pass`
+ * rewrites and deletes the mapping, and commits. Another waiting lookup taken for the listing's
+ * could only let a test pass early, never fail. The listing's answer.
+ */
+export async function finalPassDuringLookup<R>(
+  t: TestAnalytics,
+  list: () => Promise<R>,
+  pass: (client: pg.Client) => Promise<void>,
+): Promise<R> {
+  const client = new pg.Client({ connectionString: t.databaseUrl });
+  await client.connect();
+  try {
+    await client.query('begin');
+    await client.query('lock table forgotten_users in access exclusive mode');
+    // Sent now: an inject is sent once awaited or `then`ed.
+    const listing = Promise.resolve(list());
+    // Not on `client`: within a transaction pg_stat_activity stays as first read.
+    const lookupWaits = `select 1 from pg_stat_activity where datname = current_database()
+      and wait_event_type = 'Lock' and query ilike 'select%forgotten_users%= any(%'
+      and backend_xid is null`;
+    await until(
+      async () => (await sql(t.databaseUrl, lookupWaits)).length > 0,
+      "the listing's lookup waits for the lock",
+    );
+    await pass(client);
+    await client.query('commit');
+    return await listing;
+  } finally {
+    await client.query('rollback').catch(() => {});
+    await client.end();
+  }
+}
