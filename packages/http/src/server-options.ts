@@ -62,14 +62,23 @@ export function serverOptions(
 /**
  * Fastify's response serializers (fast-json-stringify), one per distinct schema: the problem
  * responses every operation documents recur on each route and status, and each build generates
- * and compiles a function (milliseconds of every start). A serializer keeps no state.
+ * and compiles a function (milliseconds of every start). A serializer keeps no state, so apps
+ * built in one process (a test file builds dozens) share them, per set of registered schemas and
+ * options (app.ts calls this once).
  */
 export function sharedSerializers(): SerializerFactory {
   const build = SerializerSelector();
+  const byExternals = new Map<
+    string,
+    (route: Parameters<ReturnType<SerializerFactory>>[0]) => Serializer
+  >();
   return (externalSchemas, options) => {
+    const pool = JSON.stringify([externalSchemas, options]);
+    const existing = byExternals.get(pool);
+    if (existing) return existing;
     const compile = build(externalSchemas, options);
     const known = new Map<string, Serializer>();
-    return (route) => {
+    const compiler = (route: Parameters<typeof compile>[0]) => {
       const key = JSON.stringify(route.schema);
       let serialize = known.get(key);
       if (!serialize) {
@@ -78,5 +87,7 @@ export function sharedSerializers(): SerializerFactory {
       }
       return serialize;
     };
+    byExternals.set(pool, compiler);
+    return compiler;
   };
 }
