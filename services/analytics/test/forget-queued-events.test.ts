@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { requeue, unlinkDeadLetters } from '../src/ingestion/dead-letters.ts';
+import { requeue, setAside, unlinkDeadLetters } from '../src/ingestion/dead-letters.ts';
 import { forgetPending } from '../src/ingestion/forget.ts';
 import { createPointNumbers } from '../src/ingestion/point-numbers.ts';
 import { StoreUnavailable } from '../src/store/errors.ts';
@@ -336,6 +336,38 @@ test('what the store said of a dead letter is rewritten too', async () => {
     `%${pseudonym}%`,
   ]);
   assert.equal(rewritten.length, 1);
+});
+
+test('what the store said, kept short, keeps no part of a user id it cut', async () => {
+  // A dead letter keeps 500 characters of what the store said. Cut inside a quoted id, it kept
+  // the id's first characters: no pass rewrote them (they find an id whole), and the listing
+  // showed them after the user was forgotten.
+  const user = await t.user();
+  const quoted = `unable to parse 'events,event=post.updated user_id="${user.id}" 1': bad timestamp`;
+  // The id's first 20 characters fall within the 500.
+  const said = `${'x'.repeat(500 - quoted.indexOf(user.id) - 20)}${quoted}`;
+  const value = JSON.parse(eventForm(user.id, {}))[0] as Record<string, unknown>;
+  await t.database.db.transaction((tx) =>
+    setAside(
+      tx,
+      [{ row: { seq: 1, kind: 'event', item: [value] }, index: 0, value, error: said }],
+      [],
+    ),
+  );
+  await deliver([domainEvent('user.deleted', user.id)]);
+  const pseudonym = (await mapping(user.id))!;
+  await forgetPending(ctx);
+  const listed = await t.app.inject({
+    url: '/analytics/v1/ingestion/dead-letters',
+    headers: bearer(t.adminToken),
+  });
+  assert.equal(listed.statusCode, 200);
+  const [letter] = (listed.json().items as { payload: unknown; error: string }[]).filter((i) =>
+    JSON.stringify(i.payload).includes(pseudonym),
+  );
+  assert.ok(letter, listed.body);
+  assert.ok(letter.error.length <= 500);
+  assert.ok(!letter.error.includes(user.id.slice(0, 8)), `part of the id kept: ${letter.error}`);
 });
 
 test('an id in upper or mixed case in a dead letter is rewritten too', async () => {

@@ -2,7 +2,7 @@ import { and, desc, eq, lt, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/index.ts';
 import { ROW_LOCK_WAIT_MS, withLockWait } from '../db/lock-waits.ts';
 import { forgottenUsers } from '../db/schema.ts';
-import { unlinkedSql, unlinkText, uuidsIn } from '../pseudonyms.ts';
+import { cutOutsideIds, unlinkedSql, unlinkText, uuidsIn } from '../pseudonyms.ts';
 import { storableText } from '../storable.ts';
 import type { PointNumbers } from './point-numbers.ts';
 import type { Row } from './queue-rows.ts';
@@ -26,8 +26,11 @@ export interface Unreadable {
   text?: string | undefined;
 }
 
-/** A store's message may quote the refused text itself: made storable, and kept short. */
-const said = (error: string) => storableText(error.slice(0, 500));
+/**
+ * A store's message may quote the refused text itself: made storable, and kept short, never cut
+ * inside a user id (pseudonyms.ts cutOutsideIds).
+ */
+const said = (error: string) => storableText(cutOutsideIds(error, 500));
 
 /**
  * Sets refused items and unreadable rows aside, in the writer's transaction, before their rows

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { request } from 'undici';
+import { cutOutsideIds } from '../pseudonyms.ts';
 import { StoreRejected, StoreUnavailable } from './errors.ts';
 
 export interface InfluxOptions {
@@ -116,7 +117,10 @@ export function influxClient(options: InfluxOptions) {
       const text = res.text;
       // Points older than the retention policy are dropped by design, not a failure.
       if (res.status === 400 && /beyond retention policy/.test(text)) return;
-      if (res.status === 400 || res.status === 413) throw new StoreRejected(text.slice(0, 300));
+      // What the writer sets the item aside with: never a part of a user id (cutOutsideIds).
+      if (res.status === 400 || res.status === 413) {
+        throw new StoreRejected(cutOutsideIds(text, 300));
+      }
       throw new InfluxUnavailable(`InfluxDB /write answered ${res.status}: ${text.slice(0, 300)}`);
     },
 
