@@ -155,7 +155,7 @@ export { type NginxOptions, renderConfig, startNginx, type TestNginx } from './n
 export { openApiConformance } from './openapi-conformance.ts';
 export { lintOpenApi } from './openapi-lint.ts';
 export { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from './otlp.ts';
-export { query, writeMigrations } from './postgres.ts';
+export { query, sql, writeMigrations } from './postgres.ts';
 export {
   type CodeUse,
   documentedOperations,

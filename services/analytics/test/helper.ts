@@ -10,7 +10,6 @@ import {
   TEST_SECRETS,
   type TestTokenIssuer,
 } from '@platform/testing';
-import pg from 'pg';
 import { type AnalyticsAppDeps, buildApp } from '../src/app.ts';
 import { type Config, readConfig } from '../src/config.ts';
 import { type AnalyticsDatabase, openDatabase } from '../src/db/index.ts';
@@ -49,8 +48,7 @@ export interface TestAnalytics {
   /** Resolves once the writer has moved everything queued so far into the store. */
   drained(): Promise<void>;
   /**
-   * One SQL statement on the test database over the app's pool (kept connections: sql() opens
-   * one per statement, a server process and a SCRAM handshake each), for checks the API does not
+   * One SQL statement on the test database over the app's pool, for checks the API does not
    * offer. Not for session state (locks, settings, transactions): a statement may run on any of
    * the pool's connections.
    */
@@ -130,16 +128,8 @@ export async function buildTestAnalytics(
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
-/** Runs one SQL statement on a test database, for checks the API does not offer. */
-export async function sql(databaseUrl: string, text: string, values: unknown[] = []) {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    return (await client.query(text, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
+/** One SQL statement on a test database, for set-ups and checks the API does not offer. */
+export { sql } from '@platform/testing';
 
 export const serviceHeaders = { 'x-service-token': SERVICE_TOKEN };
 

@@ -211,16 +211,8 @@ export async function mfaChallenge(app: App, email: string, password: string): P
 export const finishMfa = (app: App, payload: object) =>
   app.inject({ method: 'POST', url: '/accounts/v1/login/mfa', payload });
 
-/** Runs one SQL statement on a test database, for set-ups and checks the API does not offer. */
-export async function sql(databaseUrl: string, text: string, values: unknown[] = []) {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    return (await client.query(text, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
+/** One SQL statement on a test database, for set-ups and checks the API does not offer. */
+export { sql } from '@platform/testing';
 
 /** A revocation publisher that remembers what it was given. */
 export function recordingPublisher(): {
