@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { databaseUrl, runMigrations } from '@platform/db';
-import pg from 'pg';
+import type pg from 'pg';
+import { keptPool } from './postgres.ts';
 
 /**
  * Applies only the migrations of `folder` (a service's drizzle folder) whose tag sorts before
@@ -41,7 +42,9 @@ export async function createTestDatabase(
   const server = process.env.TEST_POSTGRES_URL;
   if (!server) throw new Error('TEST_POSTGRES_URL is not set: run the tests with `npm test`');
   const name = `test_${randomBytes(6).toString('hex')}`;
-  const admin = await adminOf(server).connect();
+  // One kept connection to the server's own database for making and dropping them (two new
+  // ones per database before).
+  const admin = await keptPool(server, 1).connect();
   try {
     const template = options.migrations
       ? await migratedTemplate(admin, server, options.migrations)
@@ -53,27 +56,9 @@ export async function createTestDatabase(
   return {
     url: databaseUrl(server, name),
     drop: async () => {
-      await adminOf(server).query(`drop database if exists ${name} with (force)`);
+      await keptPool(server, 1).query(`drop database if exists ${name} with (force)`);
     },
   };
-}
-
-const admins = new Map<string, pg.Pool>();
-
-/**
- * One connection per process to the test server's own database, for making and dropping test
- * databases: a connection of its own for each (two per database) cost ~20 ms of the server's CPU
- * and a few of the client's each, in files that make a dozen. Idle, it does not hold the process.
- */
-function adminOf(server: string): pg.Pool {
-  let pool = admins.get(server);
-  if (!pool) {
-    pool = new pg.Pool({ connectionString: server, max: 1, allowExitOnIdle: true });
-    // A connection the server ended (a test stopping backends) is replaced at the next use.
-    pool.on('error', () => {});
-    admins.set(server, pool);
-  }
-  return pool;
 }
 
 /**

@@ -49,22 +49,28 @@ export function writeMigrations(
 const pools = new Map<string, pg.Pool>();
 
 /**
- * One statement on a test database, for set-ups and checks the API does not offer, on
- * connections the process keeps for its next ones: a connection per statement cost the server
- * ~15 ms of CPU to start (a process forked, its caches filled) and the client a few, in files
- * that run dozens of these. Statements sent at once get connections of their own (up to ten), so
- * a check never queues behind a statement waiting for a lock. Idle, they do not hold the process,
- * and a dropped database (`with (force)`) ends them. Not for a database a test renames or drops
- * without force: `query` leaves nothing connected.
+ * Connections to `url` the process keeps for its next statements (up to `max` at once): a new
+ * one for each cost the server ~15 ms of CPU to start (a process forked, its caches filled) and
+ * the client a few. Idle, they do not hold the process; one the server ended (a database dropped
+ * `with (force)`, a test stopping backends) is left out and the next statement gets a new one.
+ */
+export function keptPool(url: string, max: number): pg.Pool {
+  const key = `${max} ${url}`;
+  let pool = pools.get(key);
+  if (!pool) {
+    pool = new pg.Pool({ connectionString: url, max, allowExitOnIdle: true });
+    pool.on('error', () => {});
+    pools.set(key, pool);
+  }
+  return pool;
+}
+
+/**
+ * One statement on a test database, for set-ups and checks the API does not offer, on kept
+ * connections (tests run dozens of these). Statements sent at once get connections of their own
+ * (up to ten), so a check never queues behind a statement waiting for a lock. Not for a
+ * database a test renames or drops without force: `query` leaves nothing connected.
  */
 export async function sql(url: string, text: string, values: unknown[] = []) {
-  let pool = pools.get(url);
-  if (!pool) {
-    pool = new pg.Pool({ connectionString: url, max: 10, allowExitOnIdle: true });
-    // A connection ended by the server (a dropped database, a test stopping backends) is left
-    // out; the next statement gets a new one.
-    pool.on('error', () => {});
-    pools.set(url, pool);
-  }
-  return (await pool.query(text, values)).rows;
+  return (await keptPool(url, 10).query(text, values)).rows;
 }
