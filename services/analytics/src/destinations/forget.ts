@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/index.ts';
 import { leftBy, ROW_LOCK_WAIT_MS, withLockWait } from '../db/lock-waits.ts';
-import { forgottenUsers } from '../db/schema.ts';
+import { pseudonymsOf } from '../db/pseudonym-lookup.ts';
 import { unlinkedSql, unlinkText, uuidsIn } from '../pseudonyms.ts';
 import type { Delivery } from './repository.ts';
 import { withTableLock } from './table-lock.ts';
@@ -29,15 +29,8 @@ export async function unlinkedForSending(db: Db | Tx, rows: Delivery[]): Promise
   for (const text of texts) {
     for (const id of text ? uuidsIn(text) : []) mentioned.add(id).add(id.toLowerCase());
   }
-  if (mentioned.size === 0) return rows;
-  const found = await db
-    .select({ userId: forgottenUsers.userId, pseudonym: forgottenUsers.pseudonym })
-    .from(forgottenUsers)
-    // One array parameter: a payload may list ids by the tens of thousands (a 5 MB domain
-    // event), past the 65,535 parameters of a statement.
-    .where(sql`${forgottenUsers.userId} = any(${sql.param([...mentioned])}::text[])`);
-  if (found.length === 0) return rows;
-  const ids = new Map(found.map((f) => [f.userId, f.pseudonym] as const));
+  const ids = await pseudonymsOf(db, mentioned);
+  if (ids.size === 0) return rows;
   return rows.map((row, i) => {
     const text = texts[i];
     const out = text ? unlinkText(text, ids) : text;

@@ -1,7 +1,7 @@
 import { and, desc, eq, lt, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/index.ts';
 import { ROW_LOCK_WAIT_MS, withLockWait } from '../db/lock-waits.ts';
-import { forgottenUsers } from '../db/schema.ts';
+import { pseudonymsOf } from '../db/pseudonym-lookup.ts';
 import { cutOutsideIds, unlinkedSql, unlinkText, uuidsIn } from '../pseudonyms.ts';
 import { storableText } from '../storable.ts';
 import type { PointNumbers } from './point-numbers.ts';
@@ -95,13 +95,8 @@ export async function unlinkedForListing(
       for (const id of uuidsIn(text)) mentioned.add(id.toLowerCase());
     }
   }
-  if (mentioned.size === 0) return letters;
-  const found = await db
-    .select({ userId: forgottenUsers.userId, pseudonym: forgottenUsers.pseudonym })
-    .from(forgottenUsers)
-    .where(sql`${forgottenUsers.userId} = any(${sql.param([...mentioned])}::text[])`);
-  if (found.length === 0) return letters;
-  const ids = new Map(found.map((f) => [f.userId, f.pseudonym] as const));
+  const ids = await pseudonymsOf(db, mentioned);
+  if (ids.size === 0) return letters;
   return letters.map((letter) => ({
     ...letter,
     item: unlinkText(letter.item, ids),
