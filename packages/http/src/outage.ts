@@ -10,9 +10,17 @@ export interface OutageLogger {
 export interface OutageOptions {
   /** A dependency down for less than this is normal (it is starting): debug lines only. */
   quietMs?: number;
+  /**
+   * An outage while this process is younger than this (default twice `quietMs`, 1 min) is quiet
+   * until then: the whole stack is starting, and on a loaded machine its services take longer
+   * than `quietMs` to come up after this one (a cold start under CI took ~30 s).
+   */
+  startupMs?: number;
   /** While it stays down, a warning at most this often. */
   repeatMs?: number;
   now?: () => number;
+  /** When this process started, on `now`'s clock (default: from `process.uptime()`). */
+  startedAt?: number;
 }
 
 export interface OutageLog {
@@ -34,9 +42,10 @@ const UNREACHABLE = new Set([
 /**
  * Logs a poller's failures to reach another service the way an operator wants them: during a
  * start, services come up in some order and a dependency that is not up yet is a debug line;
- * only when it stays down past `quietMs` (30 s) is it a warning, repeated every `repeatMs` (60 s)
- * while it lasts, and an info line when it is back. "Connection refused" and the like are one
- * line with the code and no stack; anything else keeps its stack (it may be a bug).
+ * only when it stays down past `quietMs` (30 s), and past the process's first `startupMs` (1 min),
+ * is it a warning, repeated every `repeatMs` (60 s) while it lasts, and an info line when it is
+ * back. "Connection refused" and the like are one line with the code and no stack; anything else
+ * keeps its stack (it may be a bug).
  */
 export function outageLog(
   log: OutageLogger,
@@ -46,6 +55,8 @@ export function outageLog(
   const quietMs = options.quietMs ?? 30_000;
   const repeatMs = options.repeatMs ?? 60_000;
   const now = options.now ?? Date.now;
+  const startupEnds =
+    (options.startedAt ?? now() - process.uptime() * 1000) + (options.startupMs ?? 2 * quietMs);
   let since: number | undefined;
   let failures = 0;
   let warnedAt: number | undefined;
@@ -56,7 +67,7 @@ export function outageLog(
       since ??= at;
       failures += 1;
       const fields = { ...describe(error), failures, down_ms: at - since };
-      const lasting = at - since >= quietMs;
+      const lasting = at - since >= quietMs && at >= startupEnds;
       if (lasting && (warnedAt === undefined || at - warnedAt >= repeatMs)) {
         warnedAt = at;
         log.warn(fields, message);

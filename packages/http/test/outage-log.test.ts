@@ -19,7 +19,11 @@ const refused = () =>
 test('a dependency down during a start is debug; past the quiet time one warning a minute, then info', () => {
   const { lines, log } = recorder();
   let now = 0;
-  const outage = outageLog(log, 'calling analytics failed', { now: () => now });
+  // A process up for two minutes already: the outage is not part of its own start.
+  const outage = outageLog(log, 'calling analytics failed', {
+    now: () => now,
+    startedAt: -120_000,
+  });
   for (const t of [0, 1000, 5000, 29_000]) {
     now = t;
     outage.failed(refused());
@@ -59,6 +63,35 @@ test('a dependency down during a start is debug; past the quiet time one warning
   outage.failed(refused());
   assert.equal(lines.length, 10);
   assert.equal(lines.at(-1)!.level, 'debug');
+});
+
+test("a dependency down since this process's own start warns only once the process is a minute old", () => {
+  const { lines, log } = recorder();
+  let now = 1000;
+  // Started a second ago, as a service whose peers the launcher starts after it.
+  const outage = outageLog(log, 'relaying the outbox failed', { now: () => now, startedAt: 0 });
+  for (const t of [1000, 31_000, 45_000, 59_999]) {
+    now = t;
+    outage.failed(refused());
+  }
+  assert.deepEqual(
+    lines.map((l) => l.level),
+    ['debug', 'debug', 'debug', 'debug'],
+  );
+  now = 60_000;
+  outage.failed(refused());
+  assert.equal(lines.at(-1)!.level, 'warn');
+  assert.equal(lines.at(-1)!.fields.down_ms, 59_000);
+  // Past its start, a new outage warns after the quiet time alone.
+  outage.succeeded();
+  for (const t of [70_000, 99_999, 100_000]) {
+    now = t;
+    outage.failed(refused());
+  }
+  assert.deepEqual(
+    lines.slice(-3).map((l) => l.level),
+    ['debug', 'debug', 'warn'],
+  );
 });
 
 test('an unexpected error keeps its stack; a short outage ends with a debug line', () => {
