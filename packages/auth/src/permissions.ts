@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type OutageLogger, outageLog } from '@platform/http';
+import { type OutageLogger, outageLog, refusal } from '@platform/http';
 import type { FastifyInstance } from 'fastify';
-import { SERVICE_TOKEN_HEADER } from './service-token.ts';
+import { SERVICE_TOKEN_HEADER, SERVICE_TOKEN_REFUSED } from './service-token.ts';
 
 /** A permission a service checks, as its manifest (service.json) declares it. */
 export interface PermissionDeclaration {
@@ -61,6 +61,9 @@ export function registerPermissions(options: RegisterPermissionsOptions): Permis
     });
     // A 400 or 409 names the manifest's mistake: keep auth's words for the log.
     const answer = await res.text();
+    if (res.status === 401) {
+      throw refusal(`auth answered 401: ${SERVICE_TOKEN_REFUSED}: ${answer.slice(0, 1000)}`);
+    }
     if (!res.ok) throw new Error(`auth answered ${res.status}: ${answer.slice(0, 1000)}`);
   }
 

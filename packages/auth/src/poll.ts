@@ -1,10 +1,11 @@
+import { refusal } from '@platform/http';
 import {
   type FollowOptions,
   followLoop,
   type RevocationList,
   RevocationStore,
 } from './revocations.ts';
-import { SERVICE_TOKEN_HEADER } from './service-token.ts';
+import { SERVICE_TOKEN_HEADER, SERVICE_TOKEN_REFUSED } from './service-token.ts';
 
 /**
  * Set by auth on a poll with a wait: it then sends a space (JSON allows leading whitespace) this
@@ -110,7 +111,10 @@ export function pollRevocations(options: PollOptions): RevocationList {
       });
       if (!res.ok) {
         await res.body?.cancel();
-        throw new Error(`revocation feed answered ${res.status}`);
+        const answered = `revocation feed answered ${res.status}`;
+        throw res.status === 401
+          ? refusal(`${answered}: ${SERVICE_TOKEN_REFUSED}`)
+          : new Error(answered);
       }
       const beat = Number(res.headers.get(FEED_HEARTBEAT_HEADER));
       heartbeatMs = Number.isSafeInteger(beat) && beat > 0 && beat <= 60_000 ? beat : 0;

@@ -5,6 +5,14 @@ import type { FastifyRequest } from 'fastify';
 /** The header a service sends on `/internal/*` calls, carrying SERVICE_TOKEN. */
 export const SERVICE_TOKEN_HEADER = 'x-service-token';
 
+/**
+ * What an `/internal/*` call answered 401 means: the peer is up and refuses the token, which no
+ * retry changes (thrown as a `refusal`: a warning at once, where auth merely down is quiet while
+ * the stack starts).
+ */
+export const SERVICE_TOKEN_REFUSED =
+  'the SERVICE_TOKEN set here is not the one auth has (every service needs the same)';
+
 /** preHandler: 401 unless `x-service-token` equals `expected` (compared in constant time). */
 export function requireServiceToken(expected: string) {
   // Hashing first gives equal lengths, so timingSafeEqual never throws and length does not leak.

@@ -91,3 +91,24 @@ test('a registration closed before auth accepted it stops trying and stays not r
   assert.ok(auth.received.length <= seen + 1);
   await assert.rejects(registration.ready());
 });
+
+test("auth refusing the service's SERVICE_TOKEN is a warning at once, naming the setting", async () => {
+  // Waiting never ends a wrong token, so the quiet start-up time (a minute) does not apply.
+  const auth = await fakeAuth([401]);
+  const logs = logCapture();
+  const registration = registerPermissions({
+    authUrl: auth.url,
+    serviceToken: 'not-the-stacks-token',
+    service: 'notes',
+    permissions,
+    retryMs: 10,
+    log: pino(loggerOptions('notes', 'debug'), logs.stream),
+  });
+  after(() => registration.close());
+  await registration.registered;
+  const warnings = logs.lines
+    .map((l) => JSON.parse(l) as { level: string; error?: string })
+    .filter((l) => l.level === 'warn');
+  assert.equal(warnings.length, 1, logs.text());
+  assert.match(warnings[0]!.error ?? '', /^auth answered 401: .*SERVICE_TOKEN/);
+});

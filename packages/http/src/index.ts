@@ -41,6 +41,7 @@ export {
   type OutageLogger,
   type OutageOptions,
   outageLog,
+  refusal,
 } from './outage.ts';
 export {
   KEEPS_IDLE_SHORT,

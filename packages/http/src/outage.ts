@@ -30,6 +30,18 @@ export interface OutageLog {
   succeeded(): void;
 }
 
+/**
+ * An answer that waiting will not change (a peer that is up refuses this process's SERVICE_TOKEN):
+ * `outageLog` warns of it at once, as one line, not after its quiet start-up time, during which
+ * a wrong setting otherwise went unsaid for a minute.
+ */
+export function refusal(message: string): Error {
+  return Object.assign(new Error(message), { refused: true });
+}
+
+const isRefusal = (error: unknown) =>
+  (error as { refused?: unknown } | undefined)?.refused === true;
+
 /** Error codes that mean "not reachable (yet)": the stack says nothing the message does not. */
 const UNREACHABLE = new Set([
   ...UNREACHABLE_CODES,
@@ -44,8 +56,8 @@ const UNREACHABLE = new Set([
  * start, services come up in some order and a dependency that is not up yet is a debug line;
  * only when it stays down past `quietMs` (30 s), and past the process's first `startupMs` (1 min),
  * is it a warning, repeated every `repeatMs` (60 s) while it lasts, and an info line when it is
- * back. "Connection refused" and the like are one line with the code and no stack; anything else
- * keeps its stack (it may be a bug).
+ * back; a `refusal` is a warning at once. "Connection refused" and the like are one line with the
+ * code and no stack; anything else keeps its stack (it may be a bug).
  */
 export function outageLog(
   log: OutageLogger,
@@ -67,7 +79,7 @@ export function outageLog(
       since ??= at;
       failures += 1;
       const fields = { ...describe(error), failures, down_ms: at - since };
-      const lasting = at - since >= quietMs && at >= startupEnds;
+      const lasting = isRefusal(error) || (at - since >= quietMs && at >= startupEnds);
       if (lasting && (warnedAt === undefined || at - warnedAt >= repeatMs)) {
         warnedAt = at;
         log.warn(fields, message);
@@ -92,6 +104,7 @@ export function outageLog(
  * message does not (undici nests the cause); `{err}` with its stack for anything else.
  */
 function describe(error: unknown): Record<string, unknown> {
+  if (isRefusal(error)) return { error: (error as Error).message };
   const code = codeOf(error) ?? codeOf((error as { cause?: unknown } | undefined)?.cause);
   const name = (error as Error | undefined)?.name;
   if (!(code && UNREACHABLE.has(code)) && name !== 'TimeoutError') return { err: error };
