@@ -19,7 +19,10 @@ export interface RegisterPermissionsOptions {
   service: string;
   /** Its whole set: one it declared before and leaves out is removed. */
   permissions: PermissionDeclaration[];
-  /** Failures are debug lines while auth may still be starting, a warning after `quietMs`. */
+  /**
+   * Failures are debug lines while auth may still be starting, a warning after `quietMs` (and
+   * not before this process is twice that old: outageLog's `startupMs`).
+   */
   log?: OutageLogger;
   quietMs?: number;
   /** The first retry waits this long (default 500 ms), each next one twice as long up to 30 s. */

@@ -24,7 +24,8 @@ export interface ServiceAuthOptions {
   feedWaitSeconds?: number;
   /**
    * Where failures to follow the feed go: debug while auth may still be starting, a warning
-   * once it has been unreachable for `quietMs` (default 30 s).
+   * once it has been unreachable for `quietMs` (default 30 s) and this process is twice that
+   * old (outageLog's `startupMs`).
    */
   log?: OutageLogger;
   quietMs?: number;

@@ -76,13 +76,15 @@ export function sharedSerializers(): SerializerFactory {
     const pool = JSON.stringify([externalSchemas, options]);
     const existing = byExternals.get(pool);
     if (existing) return existing;
-    const compile = build(externalSchemas, options);
     const known = new Map<string, Serializer>();
-    const compiler = (route: Parameters<typeof compile>[0]) => {
+    const compiler = (route: Parameters<ReturnType<typeof build>>[0]) => {
       const key = JSON.stringify(route.schema);
       let serialize = known.get(key);
       if (!serialize) {
-        serialize = compile(route);
+        // A compile of its own: a route schema with a registered schema's $id drops that schema
+        // from the compile's externals for good, and the pool outlives the app (the next app's
+        // `$ref` to it failed to build). Only the serializer is kept; a compile costs a copy.
+        serialize = build(externalSchemas, options)(route);
         known.set(key, serialize);
       }
       return serialize;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { Type } from 'typebox';
-import { createApp } from '../src/index.ts';
+import { createApp, namedSchema, namedSchemas } from '../src/index.ts';
 
 // Each route builds its own schema objects, as services' routes do; equal ones are compiled once
 // (input-strictness.ts strictValidators, server-options.ts sharedSerializers), different ones each
@@ -79,5 +79,27 @@ test("a second app built in the same process reuses the first one's validators a
     assert.equal(seen.serialize, compiled.get('/a/:id')!.serialize);
   } finally {
     await second.close();
+  }
+});
+
+test("an app answering with a named schema itself leaves it registered for the next app's $ref", async () => {
+  // fast-json-stringify-compiler drops a registered schema from the externals it holds once a
+  // route's own schema has that $id; held per process, that broke every later app's $ref to it.
+  const Item = namedSchema('SharedCompilersItem', Type.Object({ id: Type.String() }));
+  const first = await createApp({ name: 'demo', logLevel: 'silent' });
+  namedSchemas(first, [Item]);
+  first.get('/item', { schema: { response: { 200: Item.schema } } }, async () => ({ id: '1' }));
+  const second = await createApp({ name: 'demo', logLevel: 'silent' });
+  namedSchemas(second, [Item]);
+  second.get('/list', { schema: { response: { 200: Type.Array(Item.ref) } } }, async () => [
+    { id: '2', secret: 'not in the schema' },
+  ]);
+  try {
+    await first.ready();
+    assert.deepEqual((await first.inject('/item')).json(), { id: '1' });
+    await second.ready();
+    assert.deepEqual((await second.inject('/list')).json(), [{ id: '2' }]);
+  } finally {
+    await Promise.all([first.close(), second.close()]);
   }
 });

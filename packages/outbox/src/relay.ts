@@ -33,7 +33,8 @@ export interface OutboxRelayOptions extends RefusalPolicyOptions, PurgeOptions {
   batchSize?: number;
   /**
    * Failures are debug lines until a subscriber (or the database) has been unreachable this long
-   * (default 30 s): in a start, subscribers come up after the services that feed them.
+   * (default 30 s), and this process is twice that old (outageLog's `startupMs`): in a start,
+   * subscribers come up after the services that feed them.
    */
   quietMs?: number;
   /** Told how many published events each purge deleted (the `outbox_purged_events_total` metric). */

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { databaseUrl, runMigrations } from '@platform/db';
 import type pg from 'pg';
-import { keptPool } from './postgres.ts';
+import { endKeptPools, keptPool } from './postgres.ts';
 
 /**
  * Applies only the migrations of `folder` (a service's drizzle folder) whose tag sorts before
@@ -56,9 +56,35 @@ export async function createTestDatabase(
   return {
     url: databaseUrl(server, name),
     drop: async () => {
+      const url = databaseUrl(server, name);
+      await endKeptPools(url);
+      await closed(keptPool(server, 1), name);
       await keptPool(server, 1).query(`drop database if exists ${name} with (force)`);
     },
   };
+}
+
+/** How long a drop waits for the database's connections to close before forcing them out. */
+const CLOSING_MS = 250;
+
+/**
+ * Until no connection to `name` is left, CLOSING_MS at most. pg.Pool's end() resolves once it
+ * has asked its connections to close, not once they have: forced out meanwhile (the drop is
+ * sent at once on the kept connection), one still closing got "terminating connection due to
+ * administrator command", which a pool without an error listener (a test file's own) threw as
+ * an uncaught exception, failing the file. Those go within milliseconds; connections a test
+ * left open are forced out after the wait.
+ */
+async function closed(admin: pg.Pool, name: string) {
+  const deadline = Date.now() + CLOSING_MS;
+  for (;;) {
+    const { rows } = await admin.query<{ n: number }>(
+      'select count(*)::int as n from pg_stat_activity where datname = $1',
+      [name],
+    );
+    if (rows[0]?.n === 0 || Date.now() >= deadline) return;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
 }
 
 /**

@@ -65,6 +65,17 @@ export function keptPool(url: string, max: number): pg.Pool {
   return pool;
 }
 
+/** Ends the connections kept for `url` (a database about to be dropped), and forgets them. */
+export async function endKeptPools(url: string): Promise<void> {
+  const ending: Promise<void>[] = [];
+  for (const [key, pool] of pools) {
+    if (key.slice(key.indexOf(' ') + 1) !== url) continue;
+    pools.delete(key);
+    ending.push(pool.end());
+  }
+  await Promise.all(ending);
+}
+
 /**
  * One statement on a test database, for set-ups and checks the API does not offer, on kept
  * connections (tests run dozens of these). Statements sent at once get connections of their own

@@ -104,6 +104,21 @@ export function cutOutsideIds(text: string, max: number): string {
   return UUID_CHAR.test(text[max]!) ? cut.replace(/[0-9a-f-]+$/i, '') : cut;
 }
 
+/**
+ * A run of UUID characters where an ellipsis (`...`, quoted or not) says the text was cut. A run
+ * before one is tried from its start only: from every position, a long run took seconds.
+ */
+const ELIDED_RUN = /(?<=\.\.\."?)[0-9a-f-]+|(?<![0-9a-f-])[0-9a-f-]+(?="?\.\.\.)/gi;
+
+/**
+ * `text` without the runs of UUID characters an ellipsis cuts: V8's JSON.parse message (what a
+ * dead letter says of a queue row that cannot be read) quotes ten characters either side of the
+ * fault, `..."56789ab"},@]" is not valid JSON`, cut anywhere, inside a user id too.
+ */
+export function withoutElidedIds(text: string): string {
+  return text.replace(ELIDED_RUN, '');
+}
+
 /** A pattern that matches nothing (one text, so PostgreSQL compiles it once). */
 const NEVER = 'a^';
 

@@ -370,6 +370,32 @@ test('what the store said, kept short, keeps no part of a user id it cut', async
   assert.ok(!letter.error.includes(user.id.slice(0, 8)), `part of the id kept: ${letter.error}`);
 });
 
+test('a queue row that cannot be read keeps no part of a user id in what its dead letter says', async () => {
+  // V8's JSON.parse message quotes ten characters either side of the fault, cut anywhere: the
+  // dead letter said `..."56789ab"},@]" is not valid JSON`, a part of the id no pass finds.
+  const user = await t.user();
+  await t.sql(`insert into queue (kind, item) values ('event', $1)`, [
+    `[{"userId":"${user.id}"},@]`,
+  ]);
+  await t.sql(`insert into queue (kind, item) values ('event', $1)`, [
+    `[{"note":"${'n'.repeat(30)}"},@ "${user.id}", "${'m'.repeat(30)}"]`,
+  ]);
+  await t.drained();
+  await deliver([domainEvent('user.deleted', user.id)]);
+  const pseudonym = (await mapping(user.id))!;
+  await forgetPending(ctx);
+  const letters = (await t.sql('select error from ingestion_dead_letters where item like $1', [
+    `%${pseudonym}%`,
+  ])) as { error: string }[];
+  assert.equal(letters.length, 2);
+  for (const { error } of letters) {
+    assert.match(error, /is not valid JSON/);
+    for (const part of [user.id.slice(0, 6), user.id.slice(-6)]) {
+      assert.ok(!error.toLowerCase().includes(part), `part of the id kept: ${error}`);
+    }
+  }
+});
+
 test('an id in upper or mixed case in a dead letter is rewritten too', async () => {
   // Clients often upper-case a UUID (Swift's `uuidString`); it is the same id.
   const user = await t.user();

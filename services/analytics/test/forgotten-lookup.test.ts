@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { unlinkItem } from '../src/ingestion/forgotten.ts';
-import { mentions, unlinkText } from '../src/pseudonyms.ts';
+import { mentions, unlinkText, withoutElidedIds } from '../src/pseudonyms.ts';
 
 const lookup = (n: number) =>
   new Map(Array.from({ length: n }, () => [randomUUID(), `deleted-${randomUUID()}`] as const));
@@ -106,4 +106,19 @@ test("an item's own user id in upper or mixed case is the user's: its userId get
   // A lookup holding an id in upper case (as a row could) finds it written in lower case too.
   const upperIds = new Map([[upper, 'deleted-upper']]);
   assert.deepEqual(unlinkItem({ userId: user }, upperIds), { userId: 'deleted-upper' });
+});
+
+test('UUID characters an ellipsis cuts are dropped, in one scan however long the run', () => {
+  const id = randomUUID();
+  assert.equal(
+    withoutElidedIds(
+      `Unexpected token '@', ..."${id.slice(-7)}"},@, "${id.slice(0, 7)}"... is not valid JSON`,
+    ),
+    `Unexpected token '@', ...""},@, ""... is not valid JSON`,
+  );
+  // Tried from every position of a run, 50 000 hex characters took seconds.
+  const run = 'a'.repeat(50_000);
+  const started = performance.now();
+  assert.equal(withoutElidedIds(`${run} and no ellipsis`), `${run} and no ellipsis`);
+  assert.ok(performance.now() - started < 300, `${performance.now() - started} ms`);
 });

@@ -2,7 +2,13 @@ import { and, desc, eq, lt, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/index.ts';
 import { ROW_LOCK_WAIT_MS, withLockWait } from '../db/lock-waits.ts';
 import { pseudonymsOf } from '../db/pseudonym-lookup.ts';
-import { cutOutsideIds, unlinkedSql, unlinkText, uuidsIn } from '../pseudonyms.ts';
+import {
+  cutOutsideIds,
+  unlinkedSql,
+  unlinkText,
+  uuidsIn,
+  withoutElidedIds,
+} from '../pseudonyms.ts';
 import { storableText } from '../storable.ts';
 import type { PointNumbers } from './point-numbers.ts';
 import type { Row } from './queue-rows.ts';
@@ -27,10 +33,11 @@ export interface Unreadable {
 }
 
 /**
- * A store's message may quote the refused text itself: made storable, and kept short, never cut
- * inside a user id (pseudonyms.ts cutOutsideIds).
+ * A store's message may quote the refused text itself, and JSON.parse's a window of a row that
+ * cannot be read: made storable, and kept short, never cut inside a user id (pseudonyms.ts
+ * cutOutsideIds, withoutElidedIds).
  */
-const said = (error: string) => storableText(cutOutsideIds(error, 500));
+const said = (error: string) => storableText(cutOutsideIds(withoutElidedIds(error), 500));
 
 /**
  * Sets refused items and unreadable rows aside, in the writer's transaction, before their rows
