@@ -140,14 +140,27 @@ export function unlinkRowText(
 const UUID_CHAR = /[0-9a-f-]/i;
 
 /**
+ * Where a message quoting a text already cut it: V8's JSON.parse quotes ten characters or so
+ * either side of where it stopped (`Unexpected token 'z', ..."userId":z3f2a9c4e-"... is not
+ * valid JSON`), the message an unreadable queue row is set aside with.
+ */
+const CUT_BEFORE = /(\.\.\.")[0-9a-f-]+/gi;
+const CUT_AFTER = /[0-9a-f-]+("\.\.\.)/gi;
+
+/**
  * `text` cut to `max` characters at most, never inside a UUID: what a store said (a dead
  * letter's `error`) may quote a user id, and a part of one cut short is found by no pass and no
- * listing (they find an id whole), so it stayed for good. Cut within such a run, the run goes.
+ * listing (they find an id whole), so it stayed for good. Cut within such a run, the run goes;
+ * so does one at the edge of a quote the message cut itself (CUT_BEFORE, CUT_AFTER).
  */
 export function cutOutsideIds(text: string, max: number): string {
-  if (text.length <= max) return text;
-  const cut = text.slice(0, max);
-  return UUID_CHAR.test(text[max]!) ? cut.replace(/[0-9a-f-]+$/i, '') : cut;
+  const whole =
+    text.includes('..."') || text.includes('"...')
+      ? text.replace(CUT_BEFORE, '$1').replace(CUT_AFTER, '$1')
+      : text;
+  if (whole.length <= max) return whole;
+  const cut = whole.slice(0, max);
+  return UUID_CHAR.test(whole[max]!) ? cut.replace(/[0-9a-f-]+$/i, '') : cut;
 }
 
 /** A pattern that matches nothing (one text, so PostgreSQL compiles it once). */
