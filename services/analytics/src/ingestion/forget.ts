@@ -194,6 +194,11 @@ async function forgetDue(
   // and once it is gone nothing would rewrite what the step left under the id.
   const letters = await step(left, 'dead_letters_left', () => unlinkDeadLetters(ctx.db, users));
   await removeIdentities(ctx, users, left.removals);
+  // Failed together (one transaction): each apart, so that one user's (a link a stuck batch
+  // holds) leaves only that user due again (below), not every user of the pass.
+  if (users.length > 1 && users.some((u) => left.removals.has(u.userId))) {
+    for (const user of users) await removeIdentities(ctx, [user], left.removals);
+  }
   let mark: string | undefined;
   const stored = await step(left, 'store_left', async () => {
     ({ mark } = await ctx.store.forgetUsers(users, since));
@@ -240,17 +245,26 @@ async function forgetDue(
   // another step was left, no pass time: the users are due again at the next tick, their eager
   // minute over or not (recorded, one whose first pass came after it, or whose last one in it
   // was left, had none before the final pass, minutes or hours on, an admin reading the id in
-  // its dead letter meanwhile).
+  // its dead letter meanwhile). So for a user whose removal of profile and links failed: their
+  // profile stayed as long.
   if (eager.length > 0 && stored) {
-    await ctx.db
-      .update(forgottenUsers)
-      .set({ lastPassAt: letters && delivered ? new Date(now) : null, passMark: mark ?? null })
-      .where(
-        inArray(
-          forgottenUsers.userId,
-          eager.map((row) => row.userId),
-        ),
-      );
+    const done = (row: (typeof eager)[number]) =>
+      letters && delivered && !left.removals.has(row.userId);
+    for (const [passed, rows] of [
+      [true, eager.filter(done)],
+      [false, eager.filter((row) => !done(row))],
+    ] as const) {
+      if (rows.length === 0) continue;
+      await ctx.db
+        .update(forgottenUsers)
+        .set({ lastPassAt: passed ? new Date(now) : null, passMark: mark ?? null })
+        .where(
+          inArray(
+            forgottenUsers.userId,
+            rows.map((row) => row.userId),
+          ),
+        );
+    }
   }
   return due.length;
 }
