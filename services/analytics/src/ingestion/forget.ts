@@ -7,7 +7,14 @@ import type { Tx } from '../db/index.ts';
 import { ForgettingLeft } from '../db/lock-waits.ts';
 import { forgottenIdentities, forgottenUsers } from '../db/schema.ts';
 import { unlinkDeadLetters } from './dead-letters.ts';
-import { type Left, removeIdentities, removeLeftIdentities, step } from './forget-left.ts';
+import {
+  ForgettingFailures,
+  type Left,
+  removeIdentities,
+  removeLeftIdentities,
+  step,
+  tickFailure,
+} from './forget-left.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** How often the forgetting worker looks for users due a pass, by default (`tickMs`). */
@@ -129,20 +136,21 @@ export async function forgetPending(
   // that the retry just after made, was reported all the same (a warning with nothing left).
   // So is any other step a row lock held it up in (ForgettingLeft, forgetDue).
   const left: Left = { removals: new Map(), steps: [] };
-  let failure: unknown;
+  const failures: unknown[] = [];
   let passed = 0;
   try {
     passed = await forgetDue(ctx, now, options, left);
   } catch (error) {
-    failure = error;
+    failures.push(error);
   }
   try {
     await removeLeftIdentities(ctx, left.removals);
   } catch (error) {
-    failure ??= error;
+    failures.push(error);
   }
-  failure ??= left.steps[0] ?? left.removals.values().next().value;
-  if (failure !== undefined) throw failure;
+  // Each of them, not the first alone: all of them in the log (ForgettingFailures).
+  const failed = tickFailure(failures, left);
+  if (failed !== undefined) throw failed;
   return passed;
 }
 
@@ -288,6 +296,7 @@ async function oldestQueued(
  * it, they paused the final passes with a warning naming the wrong culprit.
  */
 export function deliveriesHeld(err: unknown): boolean {
+  if (err instanceof ForgettingFailures) return err.errors.some(deliveriesHeld);
   const own = (err as { code?: unknown } | null | undefined)?.code;
   return own === undefined ? hasSqlState(err, '55P03') : own === '55P03';
 }
