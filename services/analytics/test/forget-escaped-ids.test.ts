@@ -154,3 +154,27 @@ test("a dead letter's escape spelling an id is left alone too: the letter stays 
   assert.deepEqual(properties, { note: lookalike, ref: pseudonym });
   assert.equal(rewritten?.error, `refused ${JSON.stringify({ note: lookalike, user: pseudonym })}`);
 });
+
+test("a user's dead letters past one page of the rewrite are rewritten too", async () => {
+  const user = randomUUID();
+  const pseudonym = `deleted-${randomUUID()}`;
+  await sql(
+    t.databaseUrl,
+    `insert into ingestion_dead_letters (queue_seq, kind, item, error)
+     select n, 'event', $1, 'refused' from generate_series(1, 1201) n`,
+    [eventForm(user, { ref: user, note: '\b' })],
+  );
+  await unlinkDeadLetters(t.database.db, [{ userId: user, pseudonym }]);
+  const left = await sql(
+    t.databaseUrl,
+    'select count(*)::int as n from ingestion_dead_letters where item like $1',
+    [`%${user}%`],
+  );
+  assert.equal(left[0]?.n, 0);
+  const rewritten = await sql(
+    t.databaseUrl,
+    'select count(*)::int as n from ingestion_dead_letters where item like $1',
+    [`%${pseudonym}%`],
+  );
+  assert.equal(rewritten[0]?.n, 1201);
+});

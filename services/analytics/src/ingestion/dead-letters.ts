@@ -235,11 +235,21 @@ export async function unlinkDeadLetters(
           .orderBy(asc(deadLetters.id))
           .limit(LETTERS_PER_PAGE)
           .for('update');
-        for (const letter of letters) {
-          const item = unlinkRowText(letter.kind, letter.item, ids);
-          const error = unlinkText(letter.error, ids);
-          if (item === letter.item && error === letter.error) continue;
-          await tx.update(deadLetters).set({ item, error }).where(eq(deadLetters.id, letter.id));
+        const rewritten = letters
+          .map((l) => ({
+            id: l.id,
+            item: unlinkRowText(l.kind, l.item, ids),
+            error: unlinkText(l.error, ids),
+            was: l,
+          }))
+          .filter((l) => l.item !== l.was.item || l.error !== l.was.error);
+        // One statement for the page, not one per letter.
+        if (rewritten.length > 0) {
+          await tx.execute(sql`update ingestion_dead_letters d set item = v.item, error = v.error
+            from unnest(${sql.param(rewritten.map((l) => l.id))}::bigint[],
+              ${sql.param(rewritten.map((l) => l.item))}::text[],
+              ${sql.param(rewritten.map((l) => l.error))}::text[]) as v(id, item, error)
+            where d.id = v.id`);
         }
         return letters;
       },
