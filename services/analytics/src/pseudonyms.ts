@@ -171,10 +171,11 @@ const NEVER = 'a^';
  * subquery; `offset 0` keeps PostgreSQL from copying the cast into every use) with its lower
  * case. Text without a backslash (no escape) and whose ids, if any, are all in lower case,
  * nearly all, gets `replace`, as fast as ever; the rest (an escape, `\b` as much as `\u`, or an
- * id in upper or mixed case: `replace` is case-sensitive) a regexp_replace for each user it holds, in any case, the escape checked
- * once the id matched. PostgreSQL evaluates a lookbehind from the text's start and keeps 32
- * compiled patterns: a pattern per user on every row made a pass of 100 users over 5,000 rows
- * take 40 s instead of half a second; a user the row does not hold gets NEVER.
+ * id in upper or mixed case: `replace` is case-sensitive) a regexp_replace for each user it
+ * holds, in any case, the escape checked once the id matched. PostgreSQL evaluates a
+ * lookbehind from the text's start and keeps 32 compiled patterns: a pattern per user on every
+ * row made a pass of 100 users over 5,000 rows take 40 s instead of half a second; a user the
+ * row does not hold gets NEVER.
  */
 export function unlinkedSql(text: SQL, users: { userId: string; pseudonym: string }[]): SQL {
   const ids = users.map((u) => ({ id: u.userId.toLowerCase(), pseudonym: u.pseudonym }));
