@@ -10,14 +10,18 @@ import { type SQL, sql } from 'drizzle-orm';
 const FEW = 4;
 
 /**
- * Before a match: not inside a JSON `\u` escape. The texts searched are JSON (JSON.stringify's,
+ * Before a match: not inside a JSON escape. The texts searched are JSON (JSON.stringify's,
  * jsonb's), which write a control character as `\u001a`: in `"\u001a34567-…"` the hex digits
  * are the escape's and the value holds no id, although the text does — replaced there, the
  * escape broke (`\u0deleted-…`): the text was no longer JSON, a pass's `::jsonb` cast failed
- * for every user of the pass, each pass, and the worker could not read the delivery. A backslash
- * after an even run of backslashes is the one that begins an escape.
+ * for every user of the pass, each pass, and the worker could not read the delivery. So with a
+ * backspace or a form feed, `\b` and `\f`, whose letters are hex digits too (`\bcdef…`: no
+ * id, `\deleted-…`: no JSON). A backslash after an even run of backslashes is the one that
+ * begins an escape. Every other escape those write decodes to no character an id is written
+ * with, so an id a parsed key or string holds is one in the text, outside any escape, and back
+ * (test/forgotten-lookup.test.ts checks against a rewrite of the parsed value).
  */
-const ESCAPE_BEGUN = String.raw`(?:^|[^\\])(?:\\\\)*\\u[0-9a-fA-F]{0,3}`;
+const ESCAPE_BEGUN = String.raw`(?:^|[^\\])(?:\\\\)*\\(?:u[0-9a-fA-F]{0,3})?`;
 const NOT_IN_ESCAPE = `(?<!${ESCAPE_BEGUN})`;
 /**
  * A UUID at each position where one begins, overlapping ones too: `…-aaaa<id>` holds a UUID
@@ -90,13 +94,56 @@ export function unlinkText(text: string, ids: ReadonlyMap<string, string>): stri
   return out;
 }
 
+/**
+ * A queue row's text (a dead letter's: ingestion/dead-letters.ts) as unlinkText leaves it, but
+ * for the properties of the `event` form: JSON text in a string, whose escapes the row writes
+ * with one backslash more (`\\u001a…`, `\\b…`). unlinkText replaces every id the string holds,
+ * the lookalike of one of those escapes too, which left the properties no longer JSON (the
+ * replay refused again, for good): they get unlinkText of their own. Only a text with a
+ * backslash is parsed (no escape, no such lookalike); the same text when it holds no id.
+ */
+export function unlinkRowText(
+  kind: string,
+  text: string,
+  ids: ReadonlyMap<string, string>,
+): string {
+  if (kind !== 'event' || !text.includes('\\')) return unlinkText(text, ids);
+  let items: unknown;
+  try {
+    items = JSON.parse(text);
+  } catch {
+    return unlinkText(text, ids);
+  }
+  if (!Array.isArray(items)) return unlinkText(text, ids);
+  let changed = false;
+  const unlinked = (value: unknown, inner: boolean): unknown => {
+    const before = inner ? (value as string) : JSON.stringify(value);
+    const after = unlinkText(before, ids);
+    if (after === before) return value;
+    changed = true;
+    return inner ? after : JSON.parse(after);
+  };
+  const out = items.map((item) =>
+    item !== null && typeof item === 'object' && !Array.isArray(item)
+      ? Object.fromEntries(
+          Object.entries(item).map(([key, value]) => [
+            key,
+            unlinked(value, key === 'properties' && typeof value === 'string'),
+          ]),
+        )
+      : unlinked(item, false),
+  );
+  return changed ? JSON.stringify(out) : text;
+}
+
 /** A character a UUID is written with. */
 const UUID_CHAR = /[0-9a-f-]/i;
 
 /**
  * `text` cut to `max` characters at most, never inside a UUID: what a store said (a dead
  * letter's `error`) may quote a user id, and a part of one cut short is found by no pass and no
- * listing (they find an id whole), so it stayed for good. Cut within such a run, the run goes.
+ * listing (they find an id whole), so it stayed for good. Cut within such a run, the run goes
+ * (one the message cut itself, at an ellipsis: withoutElidedIds).
  */
 export function cutOutsideIds(text: string, max: number): string {
   if (text.length <= max) return text;
@@ -125,12 +172,13 @@ const NEVER = 'a^';
 /**
  * unlinkText in SQL, for a JSON text expression (`payload::text`), read once per row (a
  * subquery; `offset 0` keeps PostgreSQL from copying the cast into every use) with its lower
- * case. Text without a `\u` escape and whose ids, if any, are all in lower case, nearly all, gets
- * `replace`, as fast as ever; the rest (an escape, or an id in upper or mixed case: `replace`
- * is case-sensitive) a regexp_replace for each user it holds, in any case, the escape checked
- * once the id matched. PostgreSQL evaluates a lookbehind from the text's start and keeps 32
- * compiled patterns: a pattern per user on every row made a pass of 100 users over 5,000 rows
- * take 40 s instead of half a second; a user the row does not hold gets NEVER.
+ * case. Text without a backslash (no escape) and whose ids, if any, are all in lower case,
+ * nearly all, gets `replace`, as fast as ever; the rest (an escape, `\b` as much as `\u`, or an
+ * id in upper or mixed case: `replace` is case-sensitive) a regexp_replace for each user it
+ * holds, in any case, the escape checked once the id matched. PostgreSQL evaluates a
+ * lookbehind from the text's start and keeps 32 compiled patterns: a pattern per user on every
+ * row made a pass of 100 users over 5,000 rows take 40 s instead of half a second; a user the
+ * row does not hold gets NEVER.
  */
 export function unlinkedSql(text: SQL, users: { userId: string; pseudonym: string }[]): SQL {
   const ids = users.map((u) => ({ id: u.userId.toLowerCase(), pseudonym: u.pseudonym }));
@@ -144,7 +192,7 @@ export function unlinkedSql(text: SQL, users: { userId: string; pseudonym: strin
     const pattern = sql`case when strpos(u_l, ${u.id}) > 0 then ${idPattern(u.id)} else ${NEVER} end`;
     return sql`regexp_replace(${acc}, ${pattern}, ${u.pseudonym}, 'gi')`;
   }, sql`u_t`);
-  return sql`(select case when strpos(u_t, ${'\\u'}) = 0 and not (${left}) then u_p else ${cased} end
+  return sql`(select case when strpos(u_t, ${'\\'}) = 0 and not (${left}) then u_p else ${cased} end
     from (select u_t, u_l, u_p, lower(u_p) as u_lp
       from (select u_t, lower(u_t) as u_l, ${plain} as u_p
         from (select ${text} as u_t offset 0) unlink_text offset 0) unlink_plain offset 0) unlink_all)`;

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { unlinkDeadLetters } from '../src/ingestion/dead-letters.ts';
 import { startReceiver, until } from './destinations-receiver.ts';
-import { domainEvent, forgetting } from './forgetting.ts';
+import { domainEvent, eventForm, forgetting } from './forgetting.ts';
 import { buildTestAnalytics, sql, userDeleted } from './helper.ts';
 
 /**
@@ -16,10 +16,12 @@ import { buildTestAnalytics, sql, userDeleted } from './helper.ts';
  */
 
 let receiverUp = false;
-const receiver = await startReceiver(() => (receiverUp ? 200 : 503));
+// `/held` never takes a delivery: it stays pending, for a pass to rewrite.
+const receiver = await startReceiver((path) => (path === '/crm' && receiverUp ? 200 : 503));
 const t = await buildTestAnalytics({
   DESTINATIONS: JSON.stringify([
     { name: 'crm', url: receiver.url('/crm'), secret: 'whsec-test-0123456789abcdef' },
+    { name: 'held', url: receiver.url('/held'), secret: 'whsec-test-0123456789abcdef' },
   ]),
   DESTINATION_INTERVAL_MS: '20',
   DESTINATION_RETRY_BASE_MS: '20',
@@ -66,6 +68,61 @@ test('an id spelled by an escape is left alone: the passes and the deliveries go
   assert.deepEqual(sent.body.properties, expected);
 });
 
+test('an id a one-letter escape spells (`\\b`, `\\f`) is left alone too; one right after it is replaced', async () => {
+  // JSON writes a backspace `\b` and a form feed `\f`: both letters are hex digits, so a
+  // backspace and then the rest of an id beginning with `b` spells the id in the text. Replaced
+  // there (`\deleted-…`: no escape), the text was no longer JSON; only a `\u` was looked for.
+  const user = `b${randomUUID().slice(1)}`;
+  const lookalike = `\b${user.slice(1)}`;
+  assert.ok(JSON.stringify(lookalike).includes(user), 'the text spells the id');
+  const eventId = `main:${randomUUID()}`;
+  await deliver([
+    {
+      ...domainEvent('post.updated', randomUUID(), {
+        author_id: user,
+        note: lookalike,
+        after: `\f\b${user}`,
+      }),
+      id: eventId,
+    },
+  ]);
+  await until(
+    () => receiver.at('/held').some((r) => r.body.messageId === eventId),
+    'a failed attempt before the deletion',
+  );
+  assert.equal((await userDeleted(t, user)).statusCode, 202);
+  await passed([user]);
+  const pseudonym = (await mapping(user)) as string;
+  const expected = { author_id: pseudonym, note: lookalike, after: `\f\b${pseudonym}` };
+  const [stored] = await sql(t.databaseUrl, 'select properties from events where event_id = $1', [
+    eventId,
+  ]);
+  assert.deepEqual(stored?.properties, expected, 'the store');
+  const [pending] = await sql(
+    t.databaseUrl,
+    `select payload from destination_deliveries where event_id = $1 and destination = 'held'`,
+    [eventId],
+  );
+  assert.deepEqual(pending?.payload.properties, expected, 'the pending delivery');
+  const letter = eventForm(user, { note: lookalike, ref: user });
+  const [set] = await sql(
+    t.databaseUrl,
+    `insert into ingestion_dead_letters (queue_seq, kind, item, error)
+     values (1, 'event', $1, $2) returning id::int as id`,
+    [letter, `refused ${JSON.stringify({ note: lookalike, user })}`],
+  );
+  await unlinkDeadLetters(t.database.db, [{ userId: user, pseudonym }]);
+  const [rewritten] = await sql(
+    t.databaseUrl,
+    'select item, error from ingestion_dead_letters where id = $1',
+    [set?.id],
+  );
+  const [item] = JSON.parse(rewritten?.item as string);
+  assert.equal(item.userId, pseudonym);
+  assert.deepEqual(JSON.parse(item.properties), { note: lookalike, ref: pseudonym });
+  assert.equal(rewritten?.error, `refused ${JSON.stringify({ note: lookalike, user: pseudonym })}`);
+});
+
 test("a dead letter's escape spelling an id is left alone too: the letter stays JSON", async () => {
   // The dead letters' rewrite replaced the id anywhere in the text, as the deliveries' once did:
   // `\u001a` + the rest became `\u0deleted-…`, and the letter was no longer JSON (its replay
@@ -96,4 +153,28 @@ test("a dead letter's escape spelling an id is left alone too: the letter stays 
   assert.equal(own, pseudonym);
   assert.deepEqual(properties, { note: lookalike, ref: pseudonym });
   assert.equal(rewritten?.error, `refused ${JSON.stringify({ note: lookalike, user: pseudonym })}`);
+});
+
+test("a user's dead letters past one page of the rewrite are rewritten too", async () => {
+  const user = randomUUID();
+  const pseudonym = `deleted-${randomUUID()}`;
+  await sql(
+    t.databaseUrl,
+    `insert into ingestion_dead_letters (queue_seq, kind, item, error)
+     select n, 'event', $1, 'refused' from generate_series(1, 1201) n`,
+    [eventForm(user, { ref: user, note: '\b' })],
+  );
+  await unlinkDeadLetters(t.database.db, [{ userId: user, pseudonym }]);
+  const left = await sql(
+    t.databaseUrl,
+    'select count(*)::int as n from ingestion_dead_letters where item like $1',
+    [`%${user}%`],
+  );
+  assert.equal(left[0]?.n, 0);
+  const rewritten = await sql(
+    t.databaseUrl,
+    'select count(*)::int as n from ingestion_dead_letters where item like $1',
+    [`%${pseudonym}%`],
+  );
+  assert.equal(rewritten[0]?.n, 1201);
 });

@@ -407,3 +407,42 @@ test('a noted removal of an id that is no UUID, in mixed case, is found as noted
   assert.equal(profile.statusCode, 404, profile.body);
   await t.sql('delete from forgotten_identities where user_id = $1', [userId]);
 });
+
+test("a pass whose removal of a user's profile failed leaves that user due again, and only them", async () => {
+  // Deleted two minutes ago, never passed over (a backlog, the service down): past the eager
+  // minute, a user is due again only while their pass is not recorded as done. The removal
+  // failed and the pass was recorded all the same: the profile (and an identify's links) stayed
+  // until the final pass, minutes on.
+  const insert = async () => {
+    const user = { userId: randomUUID(), pseudonym: `deleted-${randomUUID()}` };
+    await t.sql(
+      `insert into forgotten_users (user_id, pseudonym, forgotten_at)
+        values ($1, $2, now() - interval '2 minutes')`,
+      [user.userId, user.pseudonym],
+    );
+    await t.sql('insert into profiles (user_id, first_seen, last_seen) values ($1, now(), now())', [
+      user.userId,
+    ]);
+    return user;
+  };
+  const [stuck, other] = [await insert(), await insert()];
+  const removalFails = await failingRemoval(stuck.userId);
+  try {
+    await assert.rejects(forgetPending(passContext()), /injected/);
+  } finally {
+    await removalFails.drop();
+  }
+  const passes = await t.sql(
+    'select user_id, last_pass_at is not null as done from forgotten_users where user_id = any($1)',
+    [[stuck.userId, other.userId]],
+  );
+  assert.deepEqual(
+    Object.fromEntries(passes.map((r) => [r.user_id, r.done])),
+    { [stuck.userId]: false, [other.userId]: true },
+    'due again: the user whose removal failed, only them',
+  );
+  assert.deepEqual(await identities(other.userId), [], "the other user's profile went");
+  // The next tick (still in the grace time: no final pass) removes it.
+  await forgetPending(passContext(), Date.now() + 6000);
+  assert.deepEqual(await identities(stuck.userId), []);
+});

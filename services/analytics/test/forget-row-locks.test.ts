@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ForgettingLeft } from '../src/db/lock-waits.ts';
 import { deliveriesHeld, forgetPending } from '../src/ingestion/forget.ts';
+import { tickFailure } from '../src/ingestion/forget-left.ts';
 import {
   deliveriesNaming,
   domainEvent,
@@ -221,4 +223,48 @@ test("a dead letter held at a user's first pass past the eager minute: the next 
     [],
     'the pass was recorded as done: the id kept in the dead letter until the final pass',
   );
+});
+
+test('several steps left in one tick: what the tick reports names each of them', async () => {
+  // A dead letter and a stored event, each held by a stuck transaction: the tick reported only
+  // the first step left (the dead letters), and the log said nothing of the store pass.
+  const user = await forgottenUser(t);
+  const [letter] = await t.sql(
+    `insert into ingestion_dead_letters (queue_seq, kind, item, error)
+      values (1, 'event', $1, 'refused') returning id`,
+    [eventForm(user.userId, {})],
+  );
+  const eventId = await storedEvent(user.userId);
+  const run = await whileHeld(
+    t,
+    'select 1 from ingestion_dead_letters where id = $1 for update',
+    [letter!.id],
+    () =>
+      whileHeld(t, 'select 1 from events where event_id = $1 for update', [eventId], () =>
+        timed(() => forgetPending(passContext())),
+      ),
+  );
+  const { outcome } = run;
+  assert.ok(outcome instanceof Error, String(outcome));
+  assert.match(outcome.message, /rewriting deleted users' dead letters failed: .*lock timeout/);
+  assert.match(outcome.message, /rewriting deleted users' stored events failed: .*lock timeout/);
+  assert.equal(deliveriesHeld(outcome), false, 'taken for destination_deliveries held');
+
+  await finallyForgotten(user.userId);
+});
+
+test("a final pass's wait for destination_deliveries that ran out, reported with a step left, still pauses the final passes", () => {
+  const tableHeld = Object.assign(new Error('canceling statement due to lock timeout'), {
+    code: '55P03',
+  });
+  const rowHeld = new ForgettingLeft('store_left', tableHeld);
+  const both = tickFailure([tableHeld], { steps: [rowHeld], removals: new Map() });
+  assert.ok(both instanceof Error);
+  assert.match(both.message, /lock timeout; rewriting deleted users' stored events failed/);
+  assert.equal(deliveriesHeld(both), true, 'the final passes pause');
+  const stepsOnly = tickFailure([], {
+    steps: [rowHeld, new ForgettingLeft('dead_letters_left', tableHeld)],
+    removals: new Map(),
+  });
+  assert.equal(deliveriesHeld(stepsOnly), false, 'rows held: no pause');
 });

@@ -423,6 +423,23 @@ export function storeContract(name: string, fresh: () => Promise<Store>) {
     });
   });
 
+  test(`${name}: a backspace or form feed before the rest of an id is no id; one after it is`, async () => {
+    // JSON writes them `\b` and `\f`, hex digits both: `\b` then the rest of an id beginning
+    // with `b` spells it. Replaced there, the text was no longer JSON (`\deleted-…`).
+    const store = await fresh();
+    const gone = 'bf42b9e0-0b7d-4c3e-9a51-2d6e8f0a1b2c';
+    const pseudonym = 'deleted-7c0b3c1d-2e4f-4a6b-8c9d-0e1f2a3b4c5d';
+    const properties = {
+      look: `\b${gone.slice(1)}`,
+      form: `\f\b${gone.slice(2)}`,
+      ref: `\b${gone}`,
+    };
+    await store.writeEvents([event({ userId: 'u6', properties })]);
+    assert.equal((await store.forgetUsers([{ userId: gone, pseudonym }])).rewritten, 1);
+    const [only] = (await store.activity({ userId: 'u6', ...day, limit: 10 })).items;
+    assert.deepEqual(only?.properties, { ...properties, ref: `\b${pseudonym}` });
+  });
+
   test(`${name}: an event's and a sample's own user id in another case is unlinked, from a mark too`, async () => {
     // A Segment backend may send `userId: "ABCD…"`, the deleted user's UUID upper-cased: stored
     // as sent, it is still their id.

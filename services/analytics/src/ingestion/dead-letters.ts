@@ -1,10 +1,10 @@
-import { and, desc, eq, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, lt, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/index.ts';
 import { ROW_LOCK_WAIT_MS, withLockWait } from '../db/lock-waits.ts';
 import { pseudonymsOf } from '../db/pseudonym-lookup.ts';
 import {
   cutOutsideIds,
-  unlinkedSql,
+  unlinkRowText,
   unlinkText,
   uuidsIn,
   withoutElidedIds,
@@ -106,7 +106,7 @@ export async function unlinkedForListing(
   if (ids.size === 0) return letters;
   return letters.map((letter) => ({
     ...letter,
-    item: unlinkText(letter.item, ids),
+    item: unlinkRowText(letter.kind, letter.item, ids),
     error: unlinkText(letter.error, ids),
   }));
 }
@@ -191,20 +191,26 @@ export async function discard(db: Db, id: number): Promise<boolean> {
   return gone.length > 0;
 }
 
+/** Dead letters a pass rewrites per transaction at most (by id). */
+const LETTERS_PER_PAGE = 500;
+
 /**
  * Rewrites deleted users' dead letters with their pseudonym (forget.ts), so that none keeps the
  * id and a replay writes the pseudonym. A dead letter is text in the form of a queue row (`event`,
  * `track` or `sample`); a user id is a UUID, which JSON never escapes, so replacing it in the
  * text (in any case) covers the user id of every form (a `track` row's first element, an item's
- * `userId`) and any mention in the properties alike. As the deliveries are, by unlinkedSql
- * (pseudonyms.ts): never inside a `\u` escape, whose hex digits may begin an id the value does
- * not hold — replaced there, the letter was no longer JSON (a replay set aside again, the
- * listing's payload a string). A row kept as the hex of bytes that could not be unpacked cannot
- * be read, and is left as it is.
+ * `userId`) and any mention in the properties alike — never inside an escape, whose letters may
+ * begin an id the value does not hold (pseudonyms.ts unlinkRowText: the `event` form's
+ * properties, JSON text in a string, as JSON of their own). In JavaScript, not SQL: replaced in
+ * the row's text at once, as the SQL passes do, an escape's lookalike in those properties left
+ * them no longer JSON (a replay set aside again). What the store said is rewritten too:
+ * InfluxDB quotes a line it cannot parse, user_id and all. A row kept as the hex of bytes that
+ * could not be unpacked cannot be read, and is left as it is.
  *
- * A row lock waits ROW_LOCK_WAIT_MS at most (a replay or a deletion of a dead letter stuck
- * mid-transaction made the pass wait out the statement timeout); the pass then leaves the
- * rewrite for a later tick (forget.ts).
+ * LETTERS_PER_PAGE at a time, each page its own transaction, its rows locked as read (a replay
+ * deletes a letter only as it read it: requeue). A row lock waits ROW_LOCK_WAIT_MS at most (a
+ * replay or a deletion of a dead letter stuck mid-transaction made the pass wait out the
+ * statement timeout); the pass then leaves the rewrite for a later tick (forget.ts).
  */
 export async function unlinkDeadLetters(
   db: Db,
@@ -212,17 +218,53 @@ export async function unlinkDeadLetters(
   lockWaitMs = ROW_LOCK_WAIT_MS,
 ) {
   if (users.length === 0) return;
-  const ids = users.map((u) => u.userId.toLowerCase());
-  const mentions = sql.param(ids.map((id) => `%${id}%`));
-  // What the store said is rewritten too: InfluxDB quotes a line it cannot parse, user_id and all.
-  await withLockWait(
-    db,
-    (tx) =>
-      tx.execute(sql`update ingestion_dead_letters
-        set item = ${unlinkedSql(sql`item`, users)}, error = ${unlinkedSql(sql`error`, users)}
-        where lower(item) like any(${mentions}::text[]) or lower(error) like any(${mentions}::text[])`),
-    lockWaitMs,
-  );
+  const ids = new Map(users.map((u) => [u.userId.toLowerCase(), u.pseudonym] as const));
+  const mentions = sql.param([...ids.keys()].map((id) => `%${id}%`));
+  for (let after = 0; ; ) {
+    const page = await withLockWait(
+      db,
+      async (tx) => {
+        const letters = await tx
+          .select({
+            id: deadLetters.id,
+            kind: deadLetters.kind,
+            item: deadLetters.item,
+            error: deadLetters.error,
+          })
+          .from(deadLetters)
+          .where(
+            and(
+              gt(deadLetters.id, after),
+              sql`(lower(${deadLetters.item}) like any(${mentions}::text[])
+                or lower(${deadLetters.error}) like any(${mentions}::text[]))`,
+            ),
+          )
+          .orderBy(asc(deadLetters.id))
+          .limit(LETTERS_PER_PAGE)
+          .for('update');
+        const rewritten = letters
+          .map((l) => ({
+            id: l.id,
+            item: unlinkRowText(l.kind, l.item, ids),
+            error: unlinkText(l.error, ids),
+            was: l,
+          }))
+          .filter((l) => l.item !== l.was.item || l.error !== l.was.error);
+        // One statement for the page, not one per letter.
+        if (rewritten.length > 0) {
+          await tx.execute(sql`update ingestion_dead_letters d set item = v.item, error = v.error
+            from unnest(${sql.param(rewritten.map((l) => l.id))}::bigint[],
+              ${sql.param(rewritten.map((l) => l.item))}::text[],
+              ${sql.param(rewritten.map((l) => l.error))}::text[]) as v(id, item, error)
+            where d.id = v.id`);
+        }
+        return letters;
+      },
+      lockWaitMs,
+    );
+    if (page.length < LETTERS_PER_PAGE) return;
+    after = page.at(-1)!.id;
+  }
 }
 
 export async function pruneDeadLetters(db: Db, before: Date) {

@@ -3,7 +3,7 @@
 import { inArray } from 'drizzle-orm';
 import type { AnalyticsContext } from '../context.ts';
 import type { Tx } from '../db/index.ts';
-import { ForgettingLeft, type LEFT, leftBy, withLockWait } from '../db/lock-waits.ts';
+import { ForgettingLeft, type LEFT, leftBy, rootMessage, withLockWait } from '../db/lock-waits.ts';
 import { forgottenIdentities } from '../db/schema.ts';
 import { forgetUsers as forgetIdentities, notedId } from '../identity/repository.ts';
 
@@ -25,6 +25,41 @@ export async function step(left: Left, code: keyof typeof LEFT, work: () => Prom
     left.steps.push(leftBy(code, error));
     return false;
   }
+}
+
+/**
+ * What a tick failed at, when more than one thing: its own failure (forgetDue's), the steps it
+ * left, the removals still left at its end. Thrown as the first alone, only that one was
+ * logged (a dead letter held, and nothing said of the store pass held too). Its message names
+ * each; a final pass's wait for destination_deliveries' lock among them still pauses the final
+ * passes (forget.ts deliveriesHeld looks at each).
+ */
+export class ForgettingFailures extends Error {
+  readonly code = 'forgetting_failures';
+  constructor(readonly errors: unknown[]) {
+    super(errors.map(rootOrOwn).join('; '), { cause: errors[0] });
+    this.name = 'ForgettingFailures';
+  }
+}
+
+/** A step's message (it says what failed, and why), or another error's deepest cause's. */
+const rootOrOwn = (error: unknown) =>
+  error instanceof ForgettingLeft ? error.message : rootMessage(error);
+
+/**
+ * The tick's failure, its own `failures` first: undefined for none, the error itself for one,
+ * else ForgettingFailures. The same message once (a removal failed for several users).
+ */
+export function tickFailure(failures: unknown[], left: Left): unknown {
+  const all = [...failures, ...left.steps, ...left.removals.values()];
+  const messages = new Set<string>();
+  const distinct = all.filter((e) => {
+    const message = rootOrOwn(e);
+    if (messages.has(message)) return false;
+    messages.add(message);
+    return true;
+  });
+  return distinct.length <= 1 ? distinct[0] : new ForgettingFailures(distinct);
 }
 
 /**

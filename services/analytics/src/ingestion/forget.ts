@@ -7,7 +7,14 @@ import type { Tx } from '../db/index.ts';
 import { ForgettingLeft } from '../db/lock-waits.ts';
 import { forgottenIdentities, forgottenUsers } from '../db/schema.ts';
 import { unlinkDeadLetters } from './dead-letters.ts';
-import { type Left, removeIdentities, removeLeftIdentities, step } from './forget-left.ts';
+import {
+  ForgettingFailures,
+  type Left,
+  removeIdentities,
+  removeLeftIdentities,
+  step,
+  tickFailure,
+} from './forget-left.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** How often the forgetting worker looks for users due a pass, by default (`tickMs`). */
@@ -129,20 +136,21 @@ export async function forgetPending(
   // that the retry just after made, was reported all the same (a warning with nothing left).
   // So is any other step a row lock held it up in (ForgettingLeft, forgetDue).
   const left: Left = { removals: new Map(), steps: [] };
-  let failure: unknown;
+  const failures: unknown[] = [];
   let passed = 0;
   try {
     passed = await forgetDue(ctx, now, options, left);
   } catch (error) {
-    failure = error;
+    failures.push(error);
   }
   try {
     await removeLeftIdentities(ctx, left.removals);
   } catch (error) {
-    failure ??= error;
+    failures.push(error);
   }
-  failure ??= left.steps[0] ?? left.removals.values().next().value;
-  if (failure !== undefined) throw failure;
+  // Each of them, not the first alone: all of them in the log (ForgettingFailures).
+  const failed = tickFailure(failures, left);
+  if (failed !== undefined) throw failed;
   return passed;
 }
 
@@ -194,6 +202,11 @@ async function forgetDue(
   // and once it is gone nothing would rewrite what the step left under the id.
   const letters = await step(left, 'dead_letters_left', () => unlinkDeadLetters(ctx.db, users));
   await removeIdentities(ctx, users, left.removals);
+  // Failed together (one transaction): each apart, so that one user's (a link a stuck batch
+  // holds) leaves only that user due again (below), not every user of the pass.
+  if (users.length > 1 && users.some((u) => left.removals.has(u.userId))) {
+    for (const user of users) await removeIdentities(ctx, [user], left.removals);
+  }
   let mark: string | undefined;
   const stored = await step(left, 'store_left', async () => {
     ({ mark } = await ctx.store.forgetUsers(users, since));
@@ -240,17 +253,26 @@ async function forgetDue(
   // another step was left, no pass time: the users are due again at the next tick, their eager
   // minute over or not (recorded, one whose first pass came after it, or whose last one in it
   // was left, had none before the final pass, minutes or hours on, an admin reading the id in
-  // its dead letter meanwhile).
+  // its dead letter meanwhile). So for a user whose removal of profile and links failed: their
+  // profile stayed as long.
   if (eager.length > 0 && stored) {
-    await ctx.db
-      .update(forgottenUsers)
-      .set({ lastPassAt: letters && delivered ? new Date(now) : null, passMark: mark ?? null })
-      .where(
-        inArray(
-          forgottenUsers.userId,
-          eager.map((row) => row.userId),
-        ),
-      );
+    const done = (row: (typeof eager)[number]) =>
+      letters && delivered && !left.removals.has(row.userId);
+    for (const [passed, rows] of [
+      [true, eager.filter(done)],
+      [false, eager.filter((row) => !done(row))],
+    ] as const) {
+      if (rows.length === 0) continue;
+      await ctx.db
+        .update(forgottenUsers)
+        .set({ lastPassAt: passed ? new Date(now) : null, passMark: mark ?? null })
+        .where(
+          inArray(
+            forgottenUsers.userId,
+            rows.map((row) => row.userId),
+          ),
+        );
+    }
   }
   return due.length;
 }
@@ -274,6 +296,7 @@ async function oldestQueued(
  * it, they paused the final passes with a warning naming the wrong culprit.
  */
 export function deliveriesHeld(err: unknown): boolean {
+  if (err instanceof ForgettingFailures) return err.errors.some(deliveriesHeld);
   const own = (err as { code?: unknown } | null | undefined)?.code;
   return own === undefined ? hasSqlState(err, '55P03') : own === '55P03';
 }

@@ -305,7 +305,7 @@ export function createPostgresStore(db: Db): Store {
         users.map((u) => sql`when ${u.userId.toLowerCase()} then ${u.pseudonym}`),
         sql` `,
       )} else user_id end`;
-      // Never inside a `\u` escape: the text then stays JSON (pseudonyms.ts).
+      // Never inside an escape (`\u001a`, `\b`): the text then stays JSON (pseudonyms.ts).
       const text = unlinkedSql(sql`properties::text`, users);
       // In any case, as unlinkedSql replaces them: a UUID is the same in upper case.
       const mentions = sql.param(users.map((u) => `%${u.userId.toLowerCase()}%`));
