@@ -440,6 +440,26 @@ export function storeContract(name: string, fresh: () => Promise<Store>) {
     assert.deepEqual(only?.properties, { ...properties, ref: `\b${pseudonym}` });
   });
 
+  test(`${name}: an event holding only the lookalike of an id fails no pass, and is kept`, async () => {
+    // Found by the pass's search (the text spells the id) but holding none: InfluxDB was sent a
+    // line with no field (`events,event=… <time>`), refused, and the pass failed for every user
+    // of it at every tick — no user of it ever had a final pass.
+    const store = await fresh();
+    const gone = 'bf42b9e0-0b7d-4c3e-9a51-2d6e8f0a1b2d';
+    const pseudonym = 'deleted-6c0b3c1d-2e4f-4a6b-8c9d-0e1f2a3b4c5d';
+    const properties = { look: `\b${gone.slice(1)}` };
+    const theirs = event({ userId: gone, timestamp: at(1000) });
+    await store.writeEvents([event({ userId: 'u7', properties }), theirs]);
+    await store.forgetUsers([{ userId: gone, pseudonym }]);
+    const [kept] = (await store.activity({ userId: 'u7', ...day, limit: 10 })).items;
+    assert.deepEqual(kept?.properties, properties);
+    const renamed = (await store.activity({ userId: pseudonym, ...day, limit: 10 })).items;
+    assert.deepEqual(
+      renamed.map((e) => e.id),
+      [theirs.id],
+    );
+  });
+
   test(`${name}: an event's and a sample's own user id in another case is unlinked, from a mark too`, async () => {
     // A Segment backend may send `userId: "ABCD…"`, the deleted user's UUID upper-cased: stored
     // as sent, it is still their id.
