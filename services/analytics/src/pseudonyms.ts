@@ -123,17 +123,31 @@ export function unlinkRowText(
     changed = true;
     return inner ? after : JSON.parse(after);
   };
+  // Each key too, and properties that are no JSON text as any string: a row kept whole because
+  // it could not be read may hold anything (an id as a key; `C:\<id>`, whose backslash is no
+  // escape's, in properties).
   const out = items.map((item) =>
     item !== null && typeof item === 'object' && !Array.isArray(item)
       ? Object.fromEntries(
           Object.entries(item).map(([key, value]) => [
-            key,
-            unlinked(value, key === 'properties' && typeof value === 'string'),
+            unlinked(key, false) as string,
+            unlinked(value, key === 'properties' && isJsonText(value)),
           ]),
         )
       : unlinked(item, false),
   );
   return changed ? JSON.stringify(out) : text;
+}
+
+/** Whether `value` is a string holding JSON text. */
+function isJsonText(value: unknown): value is string {
+  if (typeof value !== 'string') return false;
+  try {
+    JSON.parse(value);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A character a UUID is written with. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { unlinkItem } from '../src/ingestion/forgotten.ts';
-import { mentions, unlinkText, withoutElidedIds } from '../src/pseudonyms.ts';
+import { mentions, unlinkRowText, unlinkText, withoutElidedIds } from '../src/pseudonyms.ts';
 
 const lookup = (n: number) =>
   new Map(Array.from({ length: n }, () => [randomUUID(), `deleted-${randomUUID()}`] as const));
@@ -216,4 +216,22 @@ test('every id a key or a string holds is replaced, whatever escapes sit next to
       if (out !== json) assert.ok(mentions(json, ids), `${n} ids: mentions ${json}`);
     }
   }
+});
+
+test("a dead letter's item keys are unlinked too, in a row whose properties are parsed apart", () => {
+  // A row kept whole (it could not be read) may hold anything: with a backslash in it, its items
+  // were rebuilt key by key, each value unlinked and each key kept as it was, the id with it.
+  const user = randomUUID();
+  const ids = new Map([[user, 'deleted-key']]);
+  const text = JSON.stringify([{ [user.toUpperCase()]: 1, properties: '{"a":"\\n"}' }]);
+  assert.equal(
+    unlinkRowText('event', text, ids),
+    JSON.stringify([{ 'deleted-key': 1, properties: '{"a":"\\n"}' }]),
+  );
+  // Properties that are no JSON text: a backslash before the id is no escape's, the id is there.
+  const path = JSON.stringify([{ properties: `C:\\${user}` }]);
+  assert.equal(
+    unlinkRowText('event', path, ids),
+    JSON.stringify([{ properties: 'C:\\deleted-key' }]),
+  );
 });
