@@ -157,7 +157,11 @@ export function createInfluxStore(
           if (lines.length > 0) await influx.write(lines.join(''));
           total += found.length;
           if (found.length < 5000) break;
-          after = ` AND time > ${nanos(found.at(-1)!.time as string)}`;
+          // From the last point's time again, not after it: points of other series at that time
+          // may be past the page (from after it, never read, their id kept). Those rewritten no
+          // longer match; a page all at one time (5,000 series at one instant) goes on after it.
+          const [first, last] = [found[0]!.time as string, found.at(-1)!.time as string];
+          after = ` AND time ${first === last ? '>' : '>='} ${nanos(last)}`;
         }
       }
       return { rewritten: total };
