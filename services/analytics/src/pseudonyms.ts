@@ -114,7 +114,10 @@ export function unlinkRowText(
   } catch {
     return unlinkText(text, ids);
   }
-  if (!Array.isArray(items)) return unlinkText(text, ids);
+  // Rebuilt from its items only when that gives its own text back: a row kept whole (it could
+  // not be read) is copied as it came, and rebuilt, the other items' bytes changed too (`1.0`,
+  // a large integer's digits, `1e400` as null). Such a row gets unlinkText whole.
+  if (!Array.isArray(items) || JSON.stringify(items) !== text) return unlinkText(text, ids);
   let changed = false;
   const unlinked = (value: unknown, inner: boolean): unknown => {
     const before = inner ? (value as string) : JSON.stringify(value);

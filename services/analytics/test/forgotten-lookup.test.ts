@@ -235,3 +235,12 @@ test("a dead letter's item keys are unlinked too, in a row whose properties are 
     JSON.stringify([{ properties: 'C:\\deleted-key' }]),
   );
 });
+
+test('a dead letter whose text is not as JSON.stringify writes it keeps every other byte', () => {
+  // A row kept whole (it could not be read) is copied as it came: rebuilt from its parsed items,
+  // its other items changed too (1.0 became 1, a large integer lost digits, 1e400 became null).
+  const user = randomUUID();
+  const ids = new Map([[user, 'deleted-bytes']]);
+  const text = `[{"userId":"${user}","properties":"{\\"a\\":\\"\\\\n\\"}","n":1.0},{"userId":"other","n":12345678901234567890,"big":1e400}]`;
+  assert.equal(unlinkRowText('event', text, ids), text.replace(user, 'deleted-bytes'));
+});
