@@ -22,20 +22,41 @@ const FEW = 4;
  * (test/forgotten-lookup.test.ts checks against a rewrite of the parsed value).
  */
 const ESCAPE_BEGUN = String.raw`(?:^|[^\\])(?:\\\\)*\\(?:u[0-9a-fA-F]{0,3})?`;
-const NOT_IN_ESCAPE = `(?<!${ESCAPE_BEGUN})`;
 /**
  * A UUID at each position where one begins, overlapping ones too: `…-aaaa<id>` holds a UUID
  * ending in the id's first digits, and a scan taking one match after another skipped the id.
+ * Whether one begins in an escape is asked of each found (beganInEscape), not by a lookbehind
+ * at every position: that scanned a run of backslashes back from each of its own, the square
+ * of the run (32 kB of them, 0.2 s for each item the writer unlinked).
  */
-const UUIDS = new RegExp(
-  `${NOT_IN_ESCAPE}(?=([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}))`,
-  'gi',
-);
+const UUIDS = /(?=([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}))/gi;
+const HEX = /[0-9a-f]/i;
+
+/** Whether the backslashes just before `end` are an odd run: the last one begins an escape. */
+function escapingBefore(text: string, end: number): boolean {
+  let run = 0;
+  while (end - run > 0 && text[end - run - 1] === '\\') run += 1;
+  return run % 2 === 1;
+}
+
+/** ESCAPE_BEGUN right before `at`: an escaping backslash, or one's `u` and up to 3 hex digits. */
+function beganInEscape(text: string, at: number): boolean {
+  if (escapingBefore(text, at)) return true;
+  for (let digits = 0; digits <= 3; digits += 1) {
+    if (digits > 0 && !HEX.test(text[at - digits] ?? '')) return false;
+    const u = at - digits - 1;
+    if (u < 1) return false;
+    if ((text[u] === 'u' || text[u] === 'U') && escapingBefore(text, u)) return true;
+  }
+  return false;
+}
 
 /** The UUIDs a text mentions (not in an escape), overlapping ones included. */
 export function uuidsIn(text: string): Set<string> {
   const found = new Set<string>();
-  for (const match of text.matchAll(UUIDS)) found.add(match[1]!);
+  for (const match of text.matchAll(UUIDS)) {
+    if (!beganInEscape(text, match.index)) found.add(match[1]!);
+  }
   return found;
 }
 
@@ -114,7 +135,10 @@ export function unlinkRowText(
   } catch {
     return unlinkText(text, ids);
   }
-  if (!Array.isArray(items)) return unlinkText(text, ids);
+  // Rebuilt from its items only when that gives its own text back: a row kept whole (it could
+  // not be read) is copied as it came, and rebuilt, the other items' bytes changed too (`1.0`,
+  // a large integer's digits, `1e400` as null). Such a row gets unlinkText whole.
+  if (!Array.isArray(items) || JSON.stringify(items) !== text) return unlinkText(text, ids);
   let changed = false;
   const unlinked = (value: unknown, inner: boolean): unknown => {
     const before = inner ? (value as string) : JSON.stringify(value);
@@ -123,17 +147,31 @@ export function unlinkRowText(
     changed = true;
     return inner ? after : JSON.parse(after);
   };
+  // Each key too, and properties that are no JSON text as any string: a row kept whole because
+  // it could not be read may hold anything (an id as a key; `C:\<id>`, whose backslash is no
+  // escape's, in properties).
   const out = items.map((item) =>
     item !== null && typeof item === 'object' && !Array.isArray(item)
       ? Object.fromEntries(
           Object.entries(item).map(([key, value]) => [
-            key,
-            unlinked(value, key === 'properties' && typeof value === 'string'),
+            unlinked(key, false) as string,
+            unlinked(value, key === 'properties' && isJsonText(value)),
           ]),
         )
       : unlinked(item, false),
   );
   return changed ? JSON.stringify(out) : text;
+}
+
+/** Whether `value` is a string holding JSON text. */
+function isJsonText(value: unknown): value is string {
+  if (typeof value !== 'string') return false;
+  try {
+    JSON.parse(value);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A character a UUID is written with. */
@@ -170,15 +208,31 @@ export function withoutElidedIds(text: string): string {
 const NEVER = 'a^';
 
 /**
+ * Characters no JSON text holds (control characters: written `\u0001`, `\u0002`), put after
+ * every character of each escape, so that no id can begin inside one, and taken out again. The
+ * first one after the backslash, so that `\u`'s hex digits are told from a `u` and hex digits
+ * that follow an escape (`\\u…`: a backslash, then the text `u…`).
+ */
+const CUT = '\u0001';
+const CUT_AFTER = '\u0002';
+/** Each escape, `\` and its first character (`\u`'s four hex digits: CUT_HEX). */
+const ESCAPE = String.raw`\\(u[0-9a-fA-F]{4}|.)`;
+const ESCAPE_CUT = String.raw`\\${CUT}\1${CUT_AFTER}`;
+const CUT_HEX = `${CUT}u([0-9a-fA-F])([0-9a-fA-F])([0-9a-fA-F])`;
+const HEX_CUT = String.raw`${CUT}u\1${CUT}\2${CUT}\3${CUT}`;
+
+/**
  * unlinkText in SQL, for a JSON text expression (`payload::text`), read once per row (a
  * subquery; `offset 0` keeps PostgreSQL from copying the cast into every use) with its lower
  * case. Text without a backslash (no escape) and whose ids, if any, are all in lower case,
  * nearly all, gets `replace`, as fast as ever; the rest (an escape, `\b` as much as `\u`, or an
  * id in upper or mixed case: `replace` is case-sensitive) a regexp_replace for each user it
- * holds, in any case, the escape checked once the id matched. PostgreSQL evaluates a
- * lookbehind from the text's start and keeps 32 compiled patterns: a pattern per user on every
- * row made a pass of 100 users over 5,000 rows take 40 s instead of half a second; a user the
- * row does not hold gets NEVER.
+ * holds, in any case, once every escape's characters are cut apart (CUT): an id then begins
+ * in none. Not a lookbehind, as unlinkText: PostgreSQL evaluates one from the text's start, at
+ * each match — 10,000 matches in 390 kB took 8 to 15 s, and a pass's statement over a few such
+ * rows ran out of time at every tick, for every user of the pass. PostgreSQL keeps 32
+ * compiled patterns: a user the row does not hold gets NEVER (a pattern per user on every row
+ * made a pass of 100 users over 5,000 rows take 40 s instead of half a second).
  */
 export function unlinkedSql(text: SQL, users: { userId: string; pseudonym: string }[]): SQL {
   const ids = users.map((u) => ({ id: u.userId.toLowerCase(), pseudonym: u.pseudonym }));
@@ -188,11 +242,14 @@ export function unlinkedSql(text: SQL, users: { userId: string; pseudonym: strin
     ids.map((u) => sql`strpos(u_lp, ${u.id}) > 0`),
     sql` or `,
   );
+  const cut = sql`regexp_replace(regexp_replace(u_t, ${ESCAPE}, ${ESCAPE_CUT}, 'g'),
+    ${CUT_HEX}, ${HEX_CUT}, 'g')`;
   const cased = ids.reduce((acc, u) => {
-    const pattern = sql`case when strpos(u_l, ${u.id}) > 0 then ${idPattern(u.id)} else ${NEVER} end`;
+    const pattern = sql`case when strpos(u_l, ${u.id}) > 0 then ${u.id} else ${NEVER} end`;
     return sql`regexp_replace(${acc}, ${pattern}, ${u.pseudonym}, 'gi')`;
-  }, sql`u_t`);
-  return sql`(select case when strpos(u_t, ${'\\'}) = 0 and not (${left}) then u_p else ${cased} end
+  }, cut);
+  return sql`(select case when strpos(u_t, ${'\\'}) = 0 and not (${left}) then u_p
+      else replace(replace(${cased}, ${CUT}, ''), ${CUT_AFTER}, '') end
     from (select u_t, u_l, u_p, lower(u_p) as u_lp
       from (select u_t, lower(u_t) as u_l, ${plain} as u_p
         from (select ${text} as u_t offset 0) unlink_text offset 0) unlink_plain offset 0) unlink_all)`;

@@ -440,6 +440,46 @@ export function storeContract(name: string, fresh: () => Promise<Store>) {
     assert.deepEqual(only?.properties, { ...properties, ref: `\b${pseudonym}` });
   });
 
+  test(`${name}: an event holding only the lookalike of an id fails no pass, and is kept`, async () => {
+    // Found by the pass's search (the text spells the id) but holding none: InfluxDB was sent a
+    // line with no field (`events,event=… <time>`), refused, and the pass failed for every user
+    // of it at every tick — no user of it ever had a final pass.
+    const store = await fresh();
+    const gone = 'bf42b9e0-0b7d-4c3e-9a51-2d6e8f0a1b2d';
+    const pseudonym = 'deleted-6c0b3c1d-2e4f-4a6b-8c9d-0e1f2a3b4c5d';
+    const properties = { look: `\b${gone.slice(1)}` };
+    const theirs = event({ userId: gone, timestamp: at(1000) });
+    await store.writeEvents([event({ userId: 'u7', properties }), theirs]);
+    await store.forgetUsers([{ userId: gone, pseudonym }]);
+    const [kept] = (await store.activity({ userId: 'u7', ...day, limit: 10 })).items;
+    assert.deepEqual(kept?.properties, properties);
+    const renamed = (await store.activity({ userId: pseudonym, ...day, limit: 10 })).items;
+    assert.deepEqual(
+      renamed.map((e) => e.id),
+      [theirs.id],
+    );
+  });
+
+  test(`${name}: points at one time across a pass's page boundary are all unlinked`, async () => {
+    // InfluxDB's pass reads 5,000 points a page, the next from after the last one's time: two
+    // events at the same time (a millisecond and point numbers 10⁶ apart) in two series, one
+    // the last of a page, the other was never read — its user id kept.
+    const store = await fresh();
+    const gone = '03c42b9e-0b7d-4c3e-9a51-2d6e8f0a1b2c';
+    const pseudonym = 'deleted-paged';
+    const filler = Array.from({ length: 4999 }, (_, i) =>
+      event({ userId: gone, timestamp: at(i + 1) }),
+    );
+    const point = 7_000_000 + seq + 10;
+    const twins = ['first.twin', 'second.twin'].map((name, i) => ({
+      ...event({ userId: gone, event: name, timestamp: at(10_000) }),
+      seq: point + i * 1_000_000,
+    }));
+    await store.writeEvents([...filler, ...twins]);
+    await store.forgetUsers([{ userId: gone, pseudonym }]);
+    assert.deepEqual((await store.activity({ userId: gone, ...day, limit: 10 })).items, []);
+  });
+
   test(`${name}: an event's and a sample's own user id in another case is unlinked, from a mark too`, async () => {
     // A Segment backend may send `userId: "ABCD…"`, the deleted user's UUID upper-cased: stored
     // as sent, it is still their id.
