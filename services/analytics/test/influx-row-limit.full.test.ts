@@ -53,3 +53,36 @@ test('InfluxDB rollups stay exact when the server cuts long answers short (max-r
   });
   assert.deepEqual([quarter?.requests, quarter?.errors], [120, 12]);
 });
+
+test("InfluxDB forgetting pass unlinks every point when the server's max-row-limit is below its page", async () => {
+  // A page of 5,000 points was asked for whatever the server's limit: cut short, the query failed
+  // (QueryTruncated), so the pass failed for every user of it at every tick, and no point of
+  // theirs was unlinked.
+  const store = createInfluxStore({
+    url: influx.url,
+    database: 'row_limit_forget',
+    retentionDays: 3650,
+    rollupState: memoryState(),
+  });
+  const gone = '7d1c2a9e-0b7d-4c3e-9a51-2d6e8f0a1b2c';
+  const start = Date.UTC(2026, 0, 10, 12);
+  const samples = Array.from(
+    { length: 120 },
+    (_, i): QueuedSample => ({
+      seq: i + 1,
+      service: 'main',
+      route: '/r',
+      method: 'GET',
+      status: 200,
+      durationMs: 1,
+      timestamp: new Date(start + i * 1000).toISOString(),
+      requestId: null,
+      userId: gone,
+      upstream: null,
+    }),
+  );
+  await store.writeSamples(samples);
+  const users = [{ userId: gone, pseudonym: 'deleted-row-limit' }];
+  assert.equal((await store.forgetUsers(users)).rewritten, 120);
+  assert.equal((await store.forgetUsers(users)).rewritten, 0);
+});

@@ -8,6 +8,7 @@ import {
   nanos,
   QueryTruncated,
   records,
+  type Series,
 } from './influx-client.ts';
 import { influxPerformance } from './influx-performance.ts';
 import { influxReads } from './influx-reads.ts';
@@ -106,9 +107,9 @@ export function createInfluxStore(
      * InfluxDB cannot update a point, but a point written again at the same series and time
      * replaces the fields it names (see overwriteLine): each affected point gets the pseudonym in
      * `user_id` and in its properties, its other fields kept. A user id is a field, never a tag,
-     * so the series stay the same. Reads page by time, 5,000 points at a time: one read for all
-     * the users given; no mark, since a point's time is the event's, not when it was written,
-     * so every pass reads everything.
+     * so the series stay the same. Reads page by time, 5,000 points at a time (fewer under a
+     * lower max-row-limit): one read for all the users given; no mark, since a point's time is
+     * the event's, not when it was written, so every pass reads everything.
      */
     async forgetUsers(users) {
       if (users.length === 0) return { rewritten: 0 };
@@ -132,11 +133,22 @@ export function createInfluxStore(
           q: `SELECT user_id, service, route, "method", status_class FROM requests WHERE (${ids})`,
         },
       ];
+      // Points per page: 5,000, or less on a server whose max-row-limit is lower (it cuts the
+      // answer short, QueryTruncated: asked for 5,000 regardless, the pass failed for every user
+      // of it at every tick). Halved as the rollups' ranges are, and kept for the pass.
+      let limit = 5000;
       for (const pass of passes) {
         let after = '';
         for (;;) {
-          const [series] =
-            (await influx.query(`${pass.q}${after} ORDER BY time ASC LIMIT 5000`))[0] ?? [];
+          let series: Series | undefined;
+          try {
+            [series] =
+              (await influx.query(`${pass.q}${after} ORDER BY time ASC LIMIT ${limit}`))[0] ?? [];
+          } catch (error) {
+            if (!(error instanceof QueryTruncated) || limit === 1) throw error;
+            limit = Math.ceil(limit / 2);
+            continue;
+          }
           const found = series ? records(series) : [];
           if (found.length === 0) break;
           const lines = found.flatMap((r) => {
@@ -156,10 +168,11 @@ export function createInfluxStore(
           });
           if (lines.length > 0) await influx.write(lines.join(''));
           total += found.length;
-          if (found.length < 5000) break;
+          if (found.length < limit) break;
           // From the last point's time again, not after it: points of other series at that time
           // may be past the page (from after it, never read, their id kept). Those rewritten no
-          // longer match; a page all at one time (5,000 series at one instant) goes on after it.
+          // longer match; a page all at one time (a page's worth of series at one instant) goes on
+          // after it.
           const [first, last] = [found[0]!.time as string, found.at(-1)!.time as string];
           after = ` AND time ${first === last ? '>' : '>='} ${nanos(last)}`;
         }
