@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { after, test } from 'node:test';
 import { createTestDatabase } from '@platform/testing';
 import { sql } from 'drizzle-orm';
@@ -83,9 +82,12 @@ test('the passes unlink jsonb text exactly as the writer and the listings do: ra
     );
   };
   for (const n of [1, 5]) {
+    // Pseudonyms ending in no hex digit, fixed: a random one ending in `0` before the text
+    // `1a9c8d7-…` spelled another user's id, which one side replaced again and the other not
+    // (overlapping ids, a known limit: the note in forgotten-lookup.test.ts).
     const chosen = users
       .slice(0, n)
-      .map((userId) => ({ userId, pseudonym: `deleted-${randomUUID()}` }));
+      .map((userId, i) => ({ userId, pseudonym: `deleted-${i}-${userId.slice(0, 8)}-x` }));
     const ids = new Map(chosen.map((u) => [u.userId, u.pseudonym] as const));
     const texts = Array.from({ length: 1500 }, () => JSON.stringify({ p: value(0) }));
     const { rows } = await database.db.execute<{ t: string; out: string }>(sql`
