@@ -178,3 +178,29 @@ test("a user's dead letters past one page of the rewrite are rewritten too", asy
   );
   assert.equal(rewritten[0]?.n, 1201);
 });
+
+test("a page of the dead letters' rewrite holds 8 MB of letters at most, however large each", async () => {
+  // A dead letter can be a whole queue row, up to the 5 MB body limit: 500 of them at once
+  // were gigabytes in memory, the process ran out, and every later pass met the same page.
+  const user = randomUUID();
+  const pseudonym = `deleted-${randomUUID()}`;
+  await sql(
+    t.databaseUrl,
+    `insert into ingestion_dead_letters (queue_seq, kind, item, error)
+     select n, 'event', $1, 'refused' from generate_series(1, 20) n`,
+    [eventForm(user, { ref: user, padding: 'x'.repeat(1024 * 1024) })],
+  );
+  await unlinkDeadLetters(t.database.db, [{ userId: user, pseudonym }]);
+  // Each page is its own transaction: the letters it rewrote share its transaction id.
+  const pages = await sql(
+    t.databaseUrl,
+    `select xmin::text as page, count(*)::int as n from ingestion_dead_letters
+     where item like $1 group by 1 order by 1`,
+    [`%${pseudonym}%`],
+  );
+  assert.equal(
+    pages.reduce((sum, p) => sum + (p.n as number), 0),
+    20,
+  );
+  for (const p of pages) assert.ok((p.n as number) <= 8, `a page of ${p.n} 1 MB letters`);
+});

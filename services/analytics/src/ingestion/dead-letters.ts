@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, lt, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/index.ts';
 import { ROW_LOCK_WAIT_MS, withLockWait } from '../db/lock-waits.ts';
 import { pseudonymsOf } from '../db/pseudonym-lookup.ts';
@@ -193,6 +193,12 @@ export async function discard(db: Db, id: number): Promise<boolean> {
 
 /** Dead letters a pass rewrites per transaction at most (by id). */
 const LETTERS_PER_PAGE = 500;
+/**
+ * And at most this many bytes of them (at least one letter): a letter can be a whole queue row,
+ * up to the 5 MB body limit, and 500 of those at once were gigabytes in the process's memory —
+ * it ran out at every pass that met them.
+ */
+const PAGE_BYTES = 8 * 1024 * 1024;
 
 /**
  * Rewrites deleted users' dead letters with their pseudonym (forget.ts), so that none keeps the
@@ -207,7 +213,8 @@ const LETTERS_PER_PAGE = 500;
  * InfluxDB quotes a line it cannot parse, user_id and all. A row kept as the hex of bytes that
  * could not be unpacked cannot be read, and is left as it is.
  *
- * LETTERS_PER_PAGE at a time, each page its own transaction, its rows locked as read (a replay
+ * LETTERS_PER_PAGE at a time (PAGE_BYTES at most), each page its own transaction, its rows locked
+ * as read (a replay
  * deletes a letter only as it read it: requeue). A row lock waits ROW_LOCK_WAIT_MS at most (a
  * replay or a deletion of a dead letter stuck mid-transaction made the pass wait out the
  * statement timeout); the pass then leaves the rewrite for a later tick (forget.ts).
@@ -221,15 +228,17 @@ export async function unlinkDeadLetters(
   const ids = new Map(users.map((u) => [u.userId.toLowerCase(), u.pseudonym] as const));
   const mentions = sql.param([...ids.keys()].map((id) => `%${id}%`));
   for (let after = 0; ; ) {
-    const page = await withLockWait(
+    const last = await withLockWait(
       db,
       async (tx) => {
-        const letters = await tx
+        // The page's ids first, by their sizes (a window, which `for update` cannot hold), then
+        // its letters, locked (one replayed meanwhile is gone: the page's last id still moves on).
+        const sizes = tx
           .select({
             id: deadLetters.id,
-            kind: deadLetters.kind,
-            item: deadLetters.item,
-            error: deadLetters.error,
+            upTo: sql<number>`sum(octet_length(${deadLetters.item}) + octet_length(${deadLetters.error}))
+              over (order by ${deadLetters.id})`.as('up_to'),
+            n: sql<number>`row_number() over (order by ${deadLetters.id})`.as('n'),
           })
           .from(deadLetters)
           .where(
@@ -241,6 +250,25 @@ export async function unlinkDeadLetters(
           )
           .orderBy(asc(deadLetters.id))
           .limit(LETTERS_PER_PAGE)
+          .as('sizes');
+        const pageIds = (
+          await tx
+            .select({ id: sizes.id })
+            .from(sizes)
+            .where(sql`${sizes.upTo} <= ${PAGE_BYTES} or ${sizes.n} = 1`)
+            .orderBy(asc(sizes.id))
+        ).map((r) => r.id);
+        if (pageIds.length === 0) return undefined;
+        const letters = await tx
+          .select({
+            id: deadLetters.id,
+            kind: deadLetters.kind,
+            item: deadLetters.item,
+            error: deadLetters.error,
+          })
+          .from(deadLetters)
+          .where(inArray(deadLetters.id, pageIds))
+          .orderBy(asc(deadLetters.id))
           .for('update');
         const rewritten = letters
           .map((l) => ({
@@ -258,12 +286,13 @@ export async function unlinkDeadLetters(
               ${sql.param(rewritten.map((l) => l.error))}::text[]) as v(id, item, error)
             where d.id = v.id`);
         }
-        return letters;
+        return pageIds.at(-1)!;
       },
       lockWaitMs,
     );
-    if (page.length < LETTERS_PER_PAGE) return;
-    after = page.at(-1)!.id;
+    // A page cut by its bytes is short too: only an empty one says there is nothing after.
+    if (last === undefined) return;
+    after = last;
   }
 }
 
