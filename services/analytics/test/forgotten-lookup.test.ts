@@ -9,6 +9,7 @@ import {
   uuidsIn,
   withoutElidedIds,
 } from '../src/pseudonyms.ts';
+import { randomValue, seeded } from './random-json.ts';
 
 const lookup = (n: number) =>
   new Map(Array.from({ length: n }, () => [randomUUID(), `deleted-${randomUUID()}`] as const));
@@ -129,17 +130,6 @@ test('UUID characters an ellipsis cuts are dropped, in one scan however long the
   assert.ok(performance.now() - started < 300, `${performance.now() - started} ms`);
 });
 
-/** A small seeded generator: the same values at every run, so a failure can be replayed. */
-function seeded(seed: number) {
-  let s = seed >>> 0;
-  return (n: number) => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(s ^ (s >>> 15), 1 | s);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) % n;
-  };
-}
-
 test('every id a key or a string holds is replaced, whatever escapes sit next to it, as a rewrite of the parsed value would', () => {
   // Ids whose first digits an escape can spell: `\b` and `\f` (one letter each, both hex
   // digits), `\u001a`'s last ones. Fixed, so that a failure replays; no two overlap, nor one
@@ -179,16 +169,7 @@ test('every id a key or a string holds is replaced, whatever escapes sit next to
     return pieces[pick(pieces.length)]!;
   };
   const text = (): string => Array.from({ length: 1 + pick(5) }, piece).join('');
-  const value = (depth: number): unknown => {
-    const kind = pick(depth > 2 ? 1 : 4);
-    if (kind === 0) return text();
-    if (kind === 1) return Array.from({ length: pick(3) }, () => value(depth + 1));
-    // A string holding JSON text, escapes and all.
-    if (kind === 2) return JSON.stringify(value(depth + 1));
-    return Object.fromEntries(
-      Array.from({ length: 1 + pick(3) }, () => [text(), value(depth + 1)]),
-    );
-  };
+  const value = randomValue(pick, text);
   for (const n of [1, 50]) {
     // Pseudonyms ending in no hex digit: one ending in `b` before the rest of an id beginning
     // with `b` would spell it, and the reference, replacing one user after another, differ.
@@ -208,7 +189,7 @@ test('every id a key or a string holds is replaced, whatever escapes sit next to
             ? Object.fromEntries(Object.entries(v).map(([k, x]) => [replaced(k), unlinked(x)]))
             : v;
     for (let i = 0; i < 3000; i += 1) {
-      const v = { p: value(0) };
+      const v = { p: value() };
       const json = JSON.stringify(v);
       const out = unlinkText(json, ids);
       let parsed: unknown;

@@ -5,6 +5,7 @@ import { sql } from 'drizzle-orm';
 import { openDatabase } from '../src/db/index.ts';
 import { unlinkedSql, unlinkText } from '../src/pseudonyms.ts';
 import { createPostgresStore } from '../src/store/postgres.ts';
+import { randomValue, seeded } from './random-json.ts';
 import { storeContract } from './store-contract.ts';
 
 storeContract('PostgreSQL store', async () => {
@@ -60,11 +61,7 @@ test('the passes unlink jsonb text exactly as the writer and the listings do: ra
     '1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d',
     '0001abcd-ef01-4234-8567-89abcdef0123',
   ];
-  let s = 7;
-  const pick = (n: number) => {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    return (s >>> 8) % n;
-  };
+  const pick = seeded(7);
   const piece = () => {
     const id = users[pick(users.length)]!;
     const pieces = [id, id.toUpperCase(), id.slice(1), id.slice(2), id.slice(4), '\b', '\f'];
@@ -72,15 +69,7 @@ test('the passes unlink jsonb text exactly as the writer and the listings do: ra
     return pieces[pick(pieces.length)]!;
   };
   const text = () => Array.from({ length: 1 + pick(6) }, piece).join('');
-  const value = (depth: number): unknown => {
-    const kind = pick(depth > 2 ? 1 : 4);
-    if (kind === 0) return text();
-    if (kind === 1) return Array.from({ length: pick(3) }, () => value(depth + 1));
-    if (kind === 2) return JSON.stringify(value(depth + 1));
-    return Object.fromEntries(
-      Array.from({ length: 1 + pick(3) }, () => [text(), value(depth + 1)]),
-    );
-  };
+  const value = randomValue(pick, text);
   for (const n of [1, 5]) {
     // Pseudonyms ending in no hex digit, fixed: a random one ending in `0` before the text
     // `1a9c8d7-…` spelled another user's id, which one side replaced again and the other not
@@ -89,7 +78,7 @@ test('the passes unlink jsonb text exactly as the writer and the listings do: ra
       .slice(0, n)
       .map((userId, i) => ({ userId, pseudonym: `deleted-${i}-${userId.slice(0, 8)}-x` }));
     const ids = new Map(chosen.map((u) => [u.userId, u.pseudonym] as const));
-    const texts = Array.from({ length: 1500 }, () => JSON.stringify({ p: value(0) }));
+    const texts = Array.from({ length: 1500 }, () => JSON.stringify({ p: value() }));
     const { rows } = await database.db.execute<{ t: string; out: string }>(sql`
       select t, ${unlinkedSql(sql`t`, chosen)} as out
       from (select (x::jsonb)::text as t from unnest(${sql.param(texts)}::text[]) x) s`);
