@@ -10,31 +10,42 @@ process.env.INFLUXDB_HTTP_MAX_ROW_LIMIT = '50';
 const influx = await startInflux();
 after(() => influx.stop());
 
-test('InfluxDB rollups stay exact when the server cuts long answers short (max-row-limit)', async () => {
-  const store = createInfluxStore({
-    url: influx.url,
-    database: 'row_limit',
-    retentionDays: 3650,
-    rollupState: memoryState(),
-  });
-  const start = Date.UTC(2026, 0, 10, 12);
-  // Three minutes of 40 samples: 120 raw rows for one run of minutes, more than 50.
-  const samples = Array.from(
+/** A store on its own database, rollups as the service keeps them (in memory here). */
+const storeOn = (database: string) =>
+  createInfluxStore({ url: influx.url, database, retentionDays: 3650, rollupState: memoryState() });
+
+/** 120 samples of main's `/r`, `at(i)` ms after the epoch, what differs from `fields(i)`. */
+const samples = (
+  at: (i: number) => number,
+  fields: (i: number) => Partial<QueuedSample> = () => ({}),
+) =>
+  Array.from(
     { length: 120 },
     (_, i): QueuedSample => ({
       seq: i + 1,
       service: 'main',
       route: '/r',
       method: 'GET',
-      status: i % 10 === 0 ? 500 : 200,
-      durationMs: (i % 40) + 1,
-      timestamp: new Date(start + Math.floor(i / 40) * 60_000 + (i % 40) * 1000).toISOString(),
+      status: 200,
+      durationMs: 1,
+      timestamp: new Date(at(i)).toISOString(),
       requestId: null,
       userId: null,
       upstream: null,
+      ...fields(i),
     }),
   );
-  await store.writeSamples(samples);
+
+test('InfluxDB rollups stay exact when the server cuts long answers short (max-row-limit)', async () => {
+  const store = storeOn('row_limit');
+  const start = Date.UTC(2026, 0, 10, 12);
+  // Three minutes of 40 samples: 120 raw rows for one run of minutes, more than 50.
+  await store.writeSamples(
+    samples(
+      (i) => start + Math.floor(i / 40) * 60_000 + (i % 40) * 1000,
+      (i) => ({ status: i % 10 === 0 ? 500 : 200, durationMs: (i % 40) + 1 }),
+    ),
+  );
   while ((await store.settle!()) > 0) {}
   const range = { from: new Date(start), to: new Date(start + 3 * 60_000) };
   const minutes = await store.performance({ ...range, intervalSeconds: 60 });
@@ -58,30 +69,15 @@ test("InfluxDB forgetting pass unlinks every point when the server's max-row-lim
   // A page of 5,000 points was asked for whatever the server's limit: cut short, the query failed
   // (QueryTruncated), so the pass failed for every user of it at every tick, and no point of
   // theirs was unlinked.
-  const store = createInfluxStore({
-    url: influx.url,
-    database: 'row_limit_forget',
-    retentionDays: 3650,
-    rollupState: memoryState(),
-  });
+  const store = storeOn('row_limit_forget');
   const gone = '7d1c2a9e-0b7d-4c3e-9a51-2d6e8f0a1b2c';
   const start = Date.UTC(2026, 0, 10, 12);
-  const samples = Array.from(
-    { length: 120 },
-    (_, i): QueuedSample => ({
-      seq: i + 1,
-      service: 'main',
-      route: '/r',
-      method: 'GET',
-      status: 200,
-      durationMs: 1,
-      timestamp: new Date(start + i * 1000).toISOString(),
-      requestId: null,
-      userId: gone,
-      upstream: null,
-    }),
+  await store.writeSamples(
+    samples(
+      (i) => start + i * 1000,
+      () => ({ userId: gone }),
+    ),
   );
-  await store.writeSamples(samples);
   const users = [{ userId: gone, pseudonym: 'deleted-row-limit' }];
   assert.equal((await store.forgetUsers(users)).rewritten, 120);
   assert.equal((await store.forgetUsers(users)).rewritten, 0);
