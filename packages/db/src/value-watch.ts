@@ -58,8 +58,19 @@ export interface ValueWatchOptions<T> {
    * heartbeat only notices after `heartbeatMs` plus its probe timeout (35 s by default).
    */
   safetyMs?: number;
-  /** Reconnect backoff, heartbeat and probe wait of the LISTEN connection (tests shorten them). */
-  listen?: { retryMs?: number; maxRetryMs?: number; heartbeatMs?: number; probeTimeoutMs?: number };
+  /**
+   * Reconnect backoff, heartbeat and probe wait of the LISTEN connection (tests shorten them), and
+   * `startupMs`: while this process is younger (default 1 min, as `outageLog`'s in
+   * @platform/http), a first LISTEN that fails (refused, timed out) is a debug line; the warning
+   * comes if it still fails after that.
+   */
+  listen?: {
+    retryMs?: number;
+    maxRetryMs?: number;
+    heartbeatMs?: number;
+    probeTimeoutMs?: number;
+    startupMs?: number;
+  };
 }
 
 export interface ValueWatch<T> {
@@ -115,6 +126,11 @@ function reasonOf(err: unknown): string {
 const FALLBACK_POLL_MS = 250;
 /** While listening: one read this often keeps a silently deaf listener within a second. */
 const SAFETY_POLL_MS = 500;
+/**
+ * A first LISTEN failing while the process is younger than this is the stack starting: on a loaded
+ * machine a cold start's first connection ran past its 5 s timeout (CI, main at ~10× its speed).
+ */
+const STARTUP_MS = 60_000;
 
 /**
  * A value in the database (a counter every write bumps, the newest id of a feed) followed through
@@ -189,13 +205,17 @@ export function watchValue<T>(options: ValueWatchOptions<T>): ValueWatch<T> {
   pollTable(fallbackMs);
   let wasListening = false;
   let outage = false;
+  /** This outage was warned of (once per outage). */
+  let told = false;
   /** This outage's warnings named the pooler already (its one cause that retrying never cures). */
   let toldNotHeard = false;
+  const { startupMs = STARTUP_MS, ...listen } = options.listen ?? {};
+  const startupEnds = Date.now() - process.uptime() * 1000 + startupMs;
   const listener = listenToChannel({
     url: options.url,
     channel: options.channel,
     applicationName: options.applicationName,
-    ...options.listen,
+    ...listen,
     onNotification(payload) {
       const next = options.parse(payload);
       if (next !== undefined) saw(next);
@@ -204,9 +224,11 @@ export function watchValue<T>(options: ValueWatchOptions<T>): ValueWatch<T> {
       pollTable(safetyMs);
       // Whatever was committed while nobody listened sent a NOTIFY no one heard: read it now.
       void refresh();
-      if (outage) log.info({}, messages.listeningAgain);
+      if (told) log.info({}, messages.listeningAgain);
+      else if (outage) log.debug({}, messages.listeningAgain);
       wasListening = true;
       outage = false;
+      told = false;
       toldNotHeard = false;
     },
     onLost(err) {
@@ -215,9 +237,13 @@ export function watchValue<T>(options: ValueWatchOptions<T>): ValueWatch<T> {
       // after another first failure (refused while PostgreSQL or PgBouncer came up) is said too:
       // retrying never cures it, and at debug alone the table was read for ever, unexplained.
       const notHeard = err instanceof NotHeardError;
-      if (!outage)
+      // Never listened yet, in a process still starting: the stack is starting (a pooler is said
+      // at once: waiting never cures it). Lost after it had worked: said at once.
+      const starting = !wasListening && !notHeard && Date.now() < startupEnds;
+      if (!told && !starting) {
         log.warn({ err }, wasListening ? messages.lost : cannotListenLine(messages, err));
-      else if (notHeard && !toldNotHeard) log.warn({ err }, cannotListenLine(messages, err));
+        told = true;
+      } else if (notHeard && !toldNotHeard) log.warn({ err }, cannotListenLine(messages, err));
       else log.debug({ err }, messages.notConnected);
       if (notHeard) toldNotHeard = true;
       outage = true;

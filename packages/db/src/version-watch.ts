@@ -1,4 +1,4 @@
-import { type WatchLog, watchValue } from './value-watch.ts';
+import { type ValueWatchOptions, type WatchLog, watchValue } from './value-watch.ts';
 
 export interface VersionWatchOptions {
   /** The database to listen on (one dedicated connection). */
@@ -28,7 +28,7 @@ export interface VersionWatchOptions {
    */
   safetyMs?: number;
   /** Reconnect backoff, heartbeat and probe wait of the LISTEN connection (tests shorten them). */
-  listen?: { retryMs?: number; maxRetryMs?: number; heartbeatMs?: number; probeTimeoutMs?: number };
+  listen?: ValueWatchOptions<string>['listen'];
 }
 
 export interface VersionWatch {
