@@ -93,7 +93,7 @@ export function checkGenerated(root: string, services?: readonly Service[]): str
     );
     for (const p of drifted) {
       problems.push(
-        `${file}: service ${p.service}: ${p.what} is missing or differs from ${manifestPath(p.service)}; ${fix}`,
+        `${file}: service ${p.service}: ${p.what}: missing, or not as ${manifestPath(p.service)} says; ${fix}`,
       );
     }
     if (!drifted.length) {

@@ -11,6 +11,7 @@ export async function waitReady(
   timeoutMs: number,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  let last: Answer = { ready: false };
   while (Date.now() < deadline) {
     if (!isRunning(service)) {
       const exit = await service.exited;
@@ -18,12 +19,48 @@ export async function waitReady(
         `${service.name} exited with ${describeExit(exit)} before it was ready.`,
       );
     }
-    if (await answersReady(baseUrl)) return;
+    last = await askReady(baseUrl);
+    if (last.ready) return;
     await sleep(POLL_MS);
   }
+  // Its checks' own words: a service waiting on another (its permissions not yet accepted by
+  // auth) logs nothing at info for its first minute (outageLog), so "see its log" alone showed
+  // nothing.
+  const why = last.failing?.length ? `: ${last.failing.join('; ')}` : ', no answer';
   throw new LaunchError(
-    `${service.name} was not ready within ${timeoutMs / 1000} s (${baseUrl}/health/ready); see its log above.`,
+    `${service.name} was not ready within ${timeoutMs / 1000} s (${baseUrl}/health/ready${why}); see its log above.`,
   );
+}
+
+interface Answer {
+  ready: boolean;
+  /** `name: reason` of each check a 503 names as failing. */
+  failing?: string[];
+}
+
+async function askReady(baseUrl: string): Promise<Answer> {
+  try {
+    const response = await fetch(`${baseUrl}/health/ready`, { signal: AbortSignal.timeout(3000) });
+    const text = await response.text();
+    if (response.status === 200) return { ready: true };
+    return { ready: false, failing: failingChecks(text) ?? [`answered ${response.status}`] };
+  } catch {
+    return { ready: false };
+  }
+}
+
+/** `{"checks": {"permissions": "not declared yet", "db": "ok"}}` → `permissions: not declared yet`. */
+function failingChecks(body: string): string[] | undefined {
+  try {
+    const { status, checks } = JSON.parse(body) as { status?: unknown; checks?: unknown };
+    if (!checks || typeof checks !== 'object') return undefined;
+    const failing = Object.entries(checks)
+      .filter(([, result]) => result !== 'ok')
+      .map(([name, result]) => `${name}: ${String(result).slice(0, 200)}`);
+    return failing.length ? failing : typeof status === 'string' ? [status] : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -17,7 +17,11 @@ interface Harness {
   stopping: boolean;
 }
 
-async function harness(policy: RestartPolicy, env: Record<string, string> = {}): Promise<Harness> {
+async function harness(
+  policy: RestartPolicy,
+  env: Record<string, string> = {},
+  readyTimeoutMs = 30_000,
+): Promise<Harness> {
   const port = await freePort();
   const h: Harness = {
     said: [],
@@ -40,7 +44,7 @@ async function harness(policy: RestartPolicy, env: Record<string, string> = {}):
     },
     say: (line) => h.said.push(line),
     stopping: () => h.stopping,
-    readyTimeoutMs: 30_000,
+    readyTimeoutMs,
     stopGraceMs: 5000,
     policy,
   });
@@ -110,6 +114,15 @@ describe('supervisor', { concurrency: true }, () => {
     await sleep(1000);
     assert.equal(h.spawned.length, 1);
     assert.deepEqual(h.said, []);
+  });
+
+  // A service waiting on another (its permissions not accepted by auth yet) says nothing at info
+  // for its first minute: "see its log above" pointed at nothing. Its readiness checks say why.
+  test('a start that is never ready names the readiness checks that fail', async () => {
+    const h = await harness(quick, { NEVER_READY: '1' }, 1000);
+    await assert.rejects(h.supervisor.start(), {
+      message: `svc was not ready within 1 s (${h.url}/health/ready: permissions: permissions not declared to auth yet); see its log above.`,
+    });
   });
 
   test('an exit while the launcher stops is not a crash', async () => {
