@@ -61,3 +61,26 @@ export function observedRedisStore(
     }
   } as unknown as FastifyRateLimitStoreCtor;
 }
+
+/**
+ * Until Redis first answers, or its first connection attempt fails, or `ms` pass. A replica made its
+ * connection as it started and, with no offline queue, every command before it was up failed at
+ * once: the first requests a new replica took were let through uncounted. A Redis that refuses is
+ * not waited for (the limit is skipped, as whenever Redis is down, and the error is logged).
+ */
+export function firstConnection(redis: Redis, ms: number): Promise<void> {
+  if (redis.status === 'ready' || redis.status === 'end') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      redis.off('ready', done);
+      redis.off('error', done);
+      redis.off('end', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    redis.once('ready', done);
+    redis.once('error', done);
+    redis.once('end', done);
+  });
+}

@@ -4,7 +4,10 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import type { GatewayMetrics } from '../observe/metrics.ts';
-import { observedRedisStore } from './rate-limit-store.ts';
+import { firstConnection, observedRedisStore } from './rate-limit-store.ts';
+
+/** How long a start waits for Redis's first answer (rate-limit-store.ts, firstConnection). */
+const REDIS_START_WAIT_MS = 2000;
 
 /** An IPv6 client by its /64 (client-key.ts): rotating addresses inside it escapes nothing. */
 const byAddress = (request: FastifyRequest) => `address:${addressBlock(request.ip)}`;
@@ -19,7 +22,9 @@ export async function rateLimits(
   app: App,
   options: { config: Config; metrics: GatewayMetrics; redis?: Redis | undefined },
 ) {
-  const { config, metrics } = options;
+  const { config, metrics, redis } = options;
+  // The port opens (listen awaits onReady) once the limits count.
+  if (redis) app.addHook('onReady', () => firstConnection(redis, REDIS_START_WAIT_MS));
   await app.register(rateLimit, {
     global: true,
     hook: 'preHandler',
@@ -29,9 +34,9 @@ export async function rateLimits(
       request.principal ? `user:${request.principal.userId}` : byAddress(request),
     max: (_request, key) =>
       key.startsWith('user:') ? config.RATE_LIMIT_PER_USER : config.RATE_LIMIT_PER_ADDRESS,
-    ...(options.redis
+    ...(redis
       ? {
-          store: observedRedisStore(options.redis, 'gateway:rate-limit:', app.log, () =>
+          store: observedRedisStore(redis, 'gateway:rate-limit:', app.log, () =>
             metrics.rateLimitStoreFailures.inc(),
           ),
         }
