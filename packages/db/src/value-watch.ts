@@ -210,7 +210,6 @@ export function watchValue<T>(options: ValueWatchOptions<T>): ValueWatch<T> {
   /** This outage's warnings named the pooler already (its one cause that retrying never cures). */
   let toldNotHeard = false;
   const { startupMs = STARTUP_MS, ...listen } = options.listen ?? {};
-  const startupEnds = Date.now() - process.uptime() * 1000 + startupMs;
   const listener = listenToChannel({
     url: options.url,
     channel: options.channel,
@@ -239,7 +238,8 @@ export function watchValue<T>(options: ValueWatchOptions<T>): ValueWatch<T> {
       const notHeard = err instanceof NotHeardError;
       // Never listened yet, in a process still starting: the stack is starting (a pooler is said
       // at once: waiting never cures it). Lost after it had worked: said at once.
-      const starting = !wasListening && !notHeard && Date.now() < startupEnds;
+      // The process's age (monotonic): a wall clock stepped back as a machine boots stretched it.
+      const starting = !wasListening && !notHeard && process.uptime() * 1000 < startupMs;
       if (!told && !starting) {
         log.warn({ err }, wasListening ? messages.lost : cannotListenLine(messages, err));
         told = true;

@@ -129,3 +129,26 @@ test('a first connection refused while the process starts is quiet until its sta
     'cannot listen on list_stamp yet (connect ECONNREFUSED 127.0.0.1:1); reading the version meanwhile, and trying again',
   ]);
 });
+
+// The start-up is the process's age, on the monotonic clock: a wall clock stepped back as a
+// machine boots (NTP correcting a clock that ran ahead) kept a never-working LISTEN at debug for
+// as long as the step.
+test('a wall clock stepped back while the process starts does not stretch its quiet start', async (t) => {
+  const warnings: string[] = [];
+  const log = { info() {}, debug() {}, warn: (_: object, msg: string) => warnings.push(msg) };
+  const watched = await watchVersion({
+    url: 'postgres://nobody@127.0.0.1:1/none',
+    channel: 'list_stamp',
+    read: async () => '0',
+    log,
+    // Start-up ends 500 ms from now.
+    listen: { retryMs: 50, maxRetryMs: 200, startupMs: process.uptime() * 1000 + 500 },
+  });
+  t.after(() => watched.close());
+  const now = Date.now;
+  t.mock.method(Date, 'now', () => now() - 3_600_000);
+  for (let i = 0; i < 150 && warnings.length === 0; i++) await sleep(20);
+  assert.deepEqual(warnings, [
+    'cannot listen on list_stamp yet (connect ECONNREFUSED 127.0.0.1:1); reading the version meanwhile, and trying again',
+  ]);
+});

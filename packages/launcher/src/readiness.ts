@@ -49,18 +49,38 @@ async function askReady(baseUrl: string): Promise<Answer> {
   }
 }
 
+/** How many failing checks the launcher's line names, the rest counted. */
+const NAMED_CHECKS = 3;
+
 /** `{"checks": {"permissions": "not declared yet", "db": "ok"}}` → `permissions: not declared yet`. */
 function failingChecks(body: string): string[] | undefined {
   try {
     const { status, checks } = JSON.parse(body) as { status?: unknown; checks?: unknown };
     if (!checks || typeof checks !== 'object') return undefined;
-    const failing = Object.entries(checks)
-      .filter(([, result]) => result !== 'ok')
-      .map(([name, result]) => `${name}: ${String(result).slice(0, 200)}`);
-    return failing.length ? failing : typeof status === 'string' ? [status] : undefined;
+    const failing = Object.entries(checks).filter(([, result]) => result !== 'ok');
+    if (!failing.length) return typeof status === 'string' ? [oneLine(status, 60)] : undefined;
+    // A reason is a check's error message: lines of a validation error, a library's terminal
+    // escapes, nothing at all (an AggregateError's). The launcher prints one line.
+    const named = failing
+      .slice(0, NAMED_CHECKS)
+      .map(
+        ([name, result]) =>
+          `${oneLine(name, 60)}: ${oneLine(String(result), 120) || '(no reason given)'}`,
+      );
+    const rest = failing.length - named.length;
+    return rest > 0 ? [...named, `and ${rest} more`] : named;
   } catch {
     return undefined;
   }
+}
+
+/** On one line, without control characters, cut at `max` characters. */
+function oneLine(text: string, max: number): string {
+  const line = text
+    .replace(/\s+/g, ' ')
+    .replace(/\p{Cc}/gu, '')
+    .trim();
+  return line.length > max ? `${line.slice(0, max)}…` : line;
 }
 
 /**

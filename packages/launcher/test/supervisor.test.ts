@@ -125,6 +125,22 @@ describe('supervisor', { concurrency: true }, () => {
     });
   });
 
+  // A reason is a check's error message: several lines (a validation error), escapes, empty (an
+  // AggregateError's), and a service may have many checks. The launcher's line stays one line.
+  test('failing checks are named on one short line, whatever they say', async () => {
+    const h = await harness(quick, { NEVER_READY: 'many' }, 1000);
+    const error = await h.supervisor.start().then(
+      () => assert.fail('ready'),
+      (e: unknown) => e as Error,
+    );
+    assert.doesNotMatch(error.message, /\p{Cc}/u, 'a control character');
+    assert.ok(error.message.length < 1000, `${error.message.length} characters`);
+    assert.match(
+      error.message,
+      /: db: \(no reason given\); check 0\[2J: first line second line\[31m x+…; .* and 1998 more\)/,
+    );
+  });
+
   test('an exit while the launcher stops is not a crash', async () => {
     const h = await harness(quick);
     await h.supervisor.start();

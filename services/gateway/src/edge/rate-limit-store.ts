@@ -66,7 +66,9 @@ export function observedRedisStore(
  * Until Redis first answers, or its first connection attempt fails, or `ms` pass. A replica made its
  * connection as it started and, with no offline queue, every command before it was up failed at
  * once: the first requests a new replica took were let through uncounted. A Redis that refuses is
- * not waited for (the limit is skipped, as whenever Redis is down, and the error is logged).
+ * not waited for (the limit is skipped, as whenever Redis is down, and the error is logged); one
+ * that is only slow is: a ready check (INFO) past the 250 ms command timeout is an 'error' too, and
+ * ended the wait while the reconnect that follows answers.
  */
 export function firstConnection(redis: Redis, ms: number): Promise<void> {
   if (redis.status === 'ready' || redis.status === 'end') return Promise.resolve();
@@ -74,13 +76,24 @@ export function firstConnection(redis: Redis, ms: number): Promise<void> {
     const done = () => {
       clearTimeout(timer);
       redis.off('ready', done);
-      redis.off('error', done);
+      redis.off('error', failed);
       redis.off('end', done);
       resolve();
     };
+    const failed = (err: unknown) => {
+      if (!isTimeout(err)) done();
+    };
     const timer = setTimeout(done, ms);
     redis.once('ready', done);
-    redis.once('error', done);
+    redis.on('error', failed);
     redis.once('end', done);
   });
+}
+
+/** ioredis's command timeout (its message is all it has) or a socket's connect timeout. */
+function isTimeout(err: unknown): boolean {
+  return (
+    err instanceof Error &&
+    (err.message === 'Command timed out' || (err as NodeJS.ErrnoException).code === 'ETIMEDOUT')
+  );
 }
