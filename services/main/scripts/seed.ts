@@ -108,8 +108,8 @@ export async function seed(url: string, options: SeedOptions): Promise<void> {
  * statements that recreate what was dropped.
  */
 async function dropIndexesIfEmpty(client: pg.Client): Promise<string[]> {
-  const { rows: any } = await client.query('select 1 from posts limit 1');
-  if (any.length > 0) return [];
+  const { rowCount } = await client.query('select 1 from posts limit 1');
+  if (rowCount) return [];
   const { rows } = await client.query<{ name: string; definition: string }>(`
     select indexname as name, indexdef as definition from pg_indexes
     where schemaname = 'public' and tablename in ('posts', 'post_tags')
