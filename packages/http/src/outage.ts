@@ -18,6 +18,7 @@ export interface OutageOptions {
   startupMs?: number;
   /** While it stays down, a warning at most this often. */
   repeatMs?: number;
+  /** Milliseconds on a clock that only moves forward (default `performance.now`). */
   now?: () => number;
   /** When this process started, on `now`'s clock (default: from `process.uptime()`). */
   startedAt?: number;
@@ -66,7 +67,9 @@ export function outageLog(
 ): OutageLog {
   const quietMs = options.quietMs ?? 30_000;
   const repeatMs = options.repeatMs ?? 60_000;
-  const now = options.now ?? Date.now;
+  // Not the wall clock: one stepped back (NTP as a machine boots) stretched the quiet time and the
+  // start-up by the size of the step, and a dependency down all along went unsaid that long.
+  const now = options.now ?? (() => performance.now());
   const startupEnds =
     (options.startedAt ?? now() - process.uptime() * 1000) + (options.startupMs ?? 2 * quietMs);
   let since: number | undefined;

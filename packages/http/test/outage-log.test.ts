@@ -94,6 +94,22 @@ test("a dependency down since this process's own start warns only once the proce
   );
 });
 
+test('a wall clock stepped back during an outage does not stretch its quiet time', async (t) => {
+  const { lines, log } = recorder();
+  const wall = Date.now;
+  let step = 0;
+  t.mock.method(Date, 'now', () => wall() + step);
+  const outage = outageLog(log, 'syncing failed', { quietMs: 50, startupMs: 0 });
+  outage.failed(refused());
+  step = -3_600_000;
+  await new Promise((resolve) => setTimeout(resolve, 80));
+  outage.failed(refused());
+  assert.deepEqual(
+    lines.map((l) => l.level),
+    ['debug', 'warn'],
+  );
+});
+
 test('an unexpected error keeps its stack; a short outage ends with a debug line', () => {
   const { lines, log } = recorder();
   const outage = outageLog(log, 'syncing failed');
