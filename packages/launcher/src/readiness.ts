@@ -19,8 +19,10 @@ export async function waitReady(
         `${service.name} exited with ${describeExit(exit)} before it was ready.`,
       );
     }
-    last = await askReady(baseUrl);
-    if (last.ready) return;
+    const answer = await askReady(baseUrl);
+    if (answer.ready) return;
+    // The last answer that said why: a poll that timed out at the end says nothing.
+    if (answer.failing) last = answer;
     await sleep(POLL_MS);
   }
   // Its checks' own words: a service waiting on another (its permissions not yet accepted by

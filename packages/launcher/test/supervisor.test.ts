@@ -57,6 +57,9 @@ async function harness(
   return h;
 }
 
+/** How long the tests of a service that never gets ready give it. */
+const NEVER_READY_MS = 8000;
+
 const quick: RestartPolicy = { firstDelayMs: 100, maxDelayMs: 300, resetAfterMs: 60_000 };
 const ready = async (url: string) => {
   try {
@@ -119,16 +122,17 @@ describe('supervisor', { concurrency: true }, () => {
   // A service waiting on another (its permissions not accepted by auth yet) says nothing at info
   // for its first minute: "see its log above" pointed at nothing. Its readiness checks say why.
   test('a start that is never ready names the readiness checks that fail', async () => {
-    const h = await harness(quick, { NEVER_READY: '1' }, 1000);
+    // Long enough for the process to start answering on a loaded machine (1 s was not, in CI).
+    const h = await harness(quick, { NEVER_READY: '1' }, NEVER_READY_MS);
     await assert.rejects(h.supervisor.start(), {
-      message: `svc was not ready within 1 s (${h.url}/health/ready: permissions: permissions not declared to auth yet); see its log above.`,
+      message: `svc was not ready within ${NEVER_READY_MS / 1000} s (${h.url}/health/ready: permissions: permissions not declared to auth yet); see its log above.`,
     });
   });
 
   // A reason is a check's error message: several lines (a validation error), escapes, empty (an
   // AggregateError's), and a service may have many checks. The launcher's line stays one line.
   test('failing checks are named on one short line, whatever they say', async () => {
-    const h = await harness(quick, { NEVER_READY: 'many' }, 1000);
+    const h = await harness(quick, { NEVER_READY: 'many' }, NEVER_READY_MS);
     const error = await h.supervisor.start().then(
       () => assert.fail('ready'),
       (e: unknown) => e as Error,
