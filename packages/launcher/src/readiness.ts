@@ -11,7 +11,8 @@ export async function waitReady(
   timeoutMs: number,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  let last: Answer = { ready: false };
+  /** The checks the last answer that said why named: a poll that timed out at the end says nothing. */
+  let failing: string[] | undefined;
   while (Date.now() < deadline) {
     if (!isRunning(service)) {
       const exit = await service.exited;
@@ -21,14 +22,13 @@ export async function waitReady(
     }
     const answer = await askReady(baseUrl);
     if (answer.ready) return;
-    // The last answer that said why: a poll that timed out at the end says nothing.
-    if (answer.failing) last = answer;
+    failing = answer.failing ?? failing;
     await sleep(POLL_MS);
   }
   // Its checks' own words: a service waiting on another (its permissions not yet accepted by
   // auth) logs nothing at info for its first minute (outageLog), so "see its log" alone showed
   // nothing.
-  const why = last.failing?.length ? `: ${last.failing.join('; ')}` : ', no answer';
+  const why = failing?.length ? `: ${failing.join('; ')}` : ', no answer';
   throw new LaunchError(
     `${service.name} was not ready within ${timeoutMs / 1000} s (${baseUrl}/health/ready${why}); see its log above.`,
   );
@@ -40,9 +40,9 @@ interface Answer {
   failing?: string[];
 }
 
-async function askReady(baseUrl: string): Promise<Answer> {
+async function askReady(baseUrl: string, path = '/health/ready'): Promise<Answer> {
   try {
-    const response = await fetch(`${baseUrl}/health/ready`, { signal: AbortSignal.timeout(3000) });
+    const response = await fetch(`${baseUrl}${path}`, { signal: AbortSignal.timeout(3000) });
     const text = await response.text();
     if (response.status === 200) return { ready: true };
     return { ready: false, failing: failingChecks(text) ?? [`answered ${response.status}`] };
@@ -93,17 +93,7 @@ function oneLine(text: string, max: number): string {
  */
 export async function waitStackReady(entryUrl: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline && !(await answersReady(entryUrl, '/health'))) {
+  while (Date.now() < deadline && !(await askReady(entryUrl, '/health')).ready) {
     await sleep(POLL_MS);
-  }
-}
-
-async function answersReady(baseUrl: string, path = '/health/ready'): Promise<boolean> {
-  try {
-    const response = await fetch(`${baseUrl}${path}`, { signal: AbortSignal.timeout(3000) });
-    await response.arrayBuffer();
-    return response.status === 200;
-  } catch {
-    return false;
   }
 }

@@ -67,8 +67,8 @@ export function observedRedisStore(
  * connection as it started and, with no offline queue, every command before it was up failed at
  * once: the first requests a new replica took were let through uncounted. A Redis that refuses is
  * not waited for (the limit is skipped, as whenever Redis is down, and the error is logged); one
- * that is only slow is: a ready check (INFO) past the 250 ms command timeout is an 'error' too, and
- * ended the wait while the reconnect that follows answers.
+ * that is only slow is: its ready check (INFO) timing out is an 'error' too, and the reconnect
+ * that follows may answer.
  */
 export function firstConnection(redis: Redis, ms: number): Promise<void> {
   if (redis.status === 'ready' || redis.status === 'end') return Promise.resolve();
