@@ -113,6 +113,12 @@ export async function revive(
     .returning();
 }
 
+/**
+ * Deletes dead deliveries last tried before `before`. Through the partial index of dead ids
+ * (destination_deliveries_dead_idx), so their rows are locked in id order, as a forgetting pass's
+ * sweep takes them (forget.ts unlinkDeliveries, by id ranges): in another order the two could
+ * each hold a row the other waited for (test retention-prune).
+ */
 export async function deleteDeadBefore(db: Db, before: Date): Promise<void> {
   await db
     .delete(deliveries)

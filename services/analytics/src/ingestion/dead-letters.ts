@@ -296,6 +296,23 @@ export async function unlinkDeadLetters(
   }
 }
 
+/**
+ * Deletes the dead letters set aside before `before`, their rows locked in id order, as a
+ * forgetting pass's page locks them (unlinkDeadLetters): deleted in the heap's order, which a
+ * rewrite changes, the two could each hold a row the other waited for, and one of them failed.
+ */
 export async function pruneDeadLetters(db: Db, before: Date) {
-  await db.delete(deadLetters).where(lt(deadLetters.createdAt, before));
+  await db
+    .delete(deadLetters)
+    .where(
+      inArray(
+        deadLetters.id,
+        db
+          .select({ id: deadLetters.id })
+          .from(deadLetters)
+          .where(lt(deadLetters.createdAt, before))
+          .orderBy(asc(deadLetters.id))
+          .for('update'),
+      ),
+    );
 }

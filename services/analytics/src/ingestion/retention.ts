@@ -1,3 +1,4 @@
+import { hasSqlState } from '@platform/db';
 import type { App } from '@platform/http';
 import { lt } from 'drizzle-orm';
 import type { AnalyticsContext } from '../context.ts';
@@ -8,23 +9,55 @@ import { pruneClaims } from './queue.ts';
 const HOUR = 3600_000;
 const DAY = 86_400_000;
 
+/** A deadlock (40P01) aborts one of the two transactions; the step is run again this many times. */
+const DEADLOCK_TRIES = 3;
+
 /**
- * Hourly: the store and the dead letters forget what is past retention, the dedup indexes
- * forget ids past DEDUP_DAYS.
+ * What the hourly clean-up forgets, one step at a time: the store and the dead letters what is
+ * past retention, the dedup indexes ids past DEDUP_DAYS. Each step runs whatever happened to the
+ * one before (one that threw left every later step undone until the next hour, and the next,
+ * while the cause lasted); each that fails is logged under its name. A deletion meets the
+ * forgetting passes' rewrites of the same tables: a deadlock one of the two loses is tried again.
+ * Resolves to the names of the steps that failed.
  */
+export async function pruneExpired(
+  ctx: Pick<AnalyticsContext, 'db' | 'config' | 'store' | 'dedup'>,
+  log: { error(obj: object, msg: string): void },
+  now = Date.now(),
+): Promise<string[]> {
+  const retained = new Date(now - ctx.config.RETENTION_DAYS * DAY);
+  const deduped = new Date(now - ctx.config.DEDUP_DAYS * DAY);
+  const steps: [string, () => Promise<unknown>][] = [
+    ['store', () => ctx.store.prune(retained)],
+    ['dead letters', () => pruneDeadLetters(ctx.db, retained)],
+    ['received ids', () => ctx.db.delete(receivedIds).where(lt(receivedIds.receivedAt, deduped))],
+    ['message ids', () => ctx.dedup.prune(ctx.db, deduped)],
+    ['claim outcomes', () => pruneClaims(ctx.db)],
+  ];
+  const failed: string[] = [];
+  for (const [step, work] of steps) {
+    for (let tries = 1; ; tries++) {
+      try {
+        await work();
+        break;
+      } catch (err) {
+        if (tries < DEADLOCK_TRIES && hasSqlState(err, '40P01')) continue;
+        log.error({ err, step }, `retention clean-up failed: ${step}`);
+        failed.push(step);
+        break;
+      }
+    }
+  }
+  return failed;
+}
+
+/** Hourly, and once 10 s after the start: pruneExpired. */
 export function scheduleRetention(app: App, ctx: AnalyticsContext) {
-  const run = async () => {
-    const now = Date.now();
-    await ctx.store.prune(new Date(now - ctx.config.RETENTION_DAYS * DAY));
-    await pruneDeadLetters(ctx.db, new Date(now - ctx.config.RETENTION_DAYS * DAY));
-    await ctx.db
-      .delete(receivedIds)
-      .where(lt(receivedIds.receivedAt, new Date(now - ctx.config.DEDUP_DAYS * DAY)));
-    await ctx.dedup.prune(ctx.db, new Date(now - ctx.config.DEDUP_DAYS * DAY));
-    await pruneClaims(ctx.db);
-  };
   const tick = () => {
-    run().catch((err: unknown) => app.log.error({ err }, 'retention clean-up failed'));
+    // pruneExpired logs each step's failure itself; this is for a bug of its own.
+    pruneExpired(ctx, app.log).catch((err: unknown) =>
+      app.log.error({ err }, 'retention clean-up failed'),
+    );
   };
   const timers: NodeJS.Timeout[] = [];
   app.addHook('onReady', async () => {

@@ -1,0 +1,190 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { deleteDeadBefore } from '../src/destinations/repository.ts';
+import { pruneDeadLetters } from '../src/ingestion/dead-letters.ts';
+import { createDedup } from '../src/ingestion/dedup.ts';
+import { pruneExpired } from '../src/ingestion/retention.ts';
+import { createPostgresStore } from '../src/store/postgres.ts';
+import type { Store } from '../src/store/types.ts';
+import { buildTestAnalytics } from './helper.ts';
+
+/**
+ * The hourly clean-up (retention.ts pruneExpired) on real PostgreSQL: every step runs whatever
+ * the one before it did, and the dead letters' deletion takes its rows' locks in the order a
+ * forgetting pass's page does.
+ */
+
+const t = await buildTestAnalytics();
+const DAY = 86_400_000;
+const longAgo = new Date(Date.now() - (t.config.RETENTION_DAYS + 2) * DAY).toISOString();
+
+async function letter(createdAt = longAgo): Promise<number> {
+  const [row] = await t.sql(
+    `insert into ingestion_dead_letters (queue_seq, kind, item, error, created_at)
+     values (1, 'event', '[]', 'refused', $1) returning id::float8 as id`,
+    [createdAt],
+  );
+  return row!.id as number;
+}
+
+const letterIds = async (ids: number[]) =>
+  (
+    await t.sql(
+      'select id::float8 as id from ingestion_dead_letters where id = any($1) order by id',
+      [ids],
+    )
+  ).map((r) => r.id as number);
+
+function context(store: Store) {
+  return {
+    db: t.database.db,
+    config: t.config,
+    store,
+    dedup: createDedup({ maxIds: 1000 }),
+  };
+}
+
+function errorLog() {
+  const lines: { step: unknown; msg: string }[] = [];
+  return {
+    lines,
+    error: (obj: object, msg: string) => {
+      lines.push({ step: (obj as { step?: unknown }).step, msg });
+    },
+  };
+}
+
+test('a step that fails leaves the later steps of the clean-up to run, and is logged by name', async () => {
+  const old = await letter();
+  const kept = await letter(new Date().toISOString());
+  await t.sql(
+    `insert into received_ids (id, received_at) values ('auth:old', $1), ('auth:new', now())`,
+    [longAgo],
+  );
+  const store = createPostgresStore(t.database.db);
+  const failing: Store = {
+    ...store,
+    prune: async () => {
+      throw new Error('the store is down');
+    },
+  };
+  const log = errorLog();
+  const failed = await pruneExpired(context(failing), log);
+  assert.deepEqual(failed, ['store']);
+  assert.deepEqual(
+    log.lines.map((l) => [l.step, l.msg]),
+    [['store', 'retention clean-up failed: store']],
+  );
+  assert.deepEqual(await letterIds([old, kept]), [kept], 'the old dead letter pruned all the same');
+  const ids = (await t.sql(`select id from received_ids where id like 'auth:%' order by id`)).map(
+    (r) => r.id,
+  );
+  assert.deepEqual(ids, ['auth:new'], 'and the old received id');
+});
+
+test('a step that loses a deadlock is run again', async () => {
+  const store = createPostgresStore(t.database.db);
+  let calls = 0;
+  const deadlocked: Store = {
+    ...store,
+    prune: async (before) => {
+      calls += 1;
+      if (calls === 1) {
+        throw Object.assign(new Error('deadlock detected'), { code: '40P01' });
+      }
+      await store.prune(before);
+    },
+  };
+  const log = errorLog();
+  assert.deepEqual(await pruneExpired(context(deadlocked), log), []);
+  assert.equal(calls, 2);
+  assert.deepEqual(log.lines, []);
+});
+
+/**
+ * Two old rows of `table`, the first written again so that it comes after the second in the
+ * table's pages; a forgetting pass holds the first (locked in id order, it would go on to the
+ * second): the deletion waits for it without holding the second meanwhile, then deletes both.
+ */
+async function locksInIdOrder(
+  table: string,
+  row: () => Promise<number>,
+  prune: () => Promise<void>,
+) {
+  const first = await row();
+  const second = await row();
+  const ids = [first, second];
+  // Written again, the first row now comes after the second in the table's pages: a deletion
+  // in the heap's order would lock the second before asking for the first.
+  await t.sql(`update ${table} set id = id where id = $1`, [first]);
+  const [heap] = await t.sql(
+    `select array_agg(id::float8 order by ctid) as ids from ${table} where id = any($1)`,
+    [ids],
+  );
+  assert.deepEqual(heap!.ids, [second, first], 'the rows out of id order in the heap');
+  const left = async () =>
+    (await t.sql(`select id::float8 as id from ${table} where id = any($1)`, [ids])).length;
+
+  const holder = new pg.Client({ connectionString: t.databaseUrl });
+  const prober = new pg.Client({ connectionString: t.databaseUrl });
+  await holder.connect();
+  await prober.connect();
+  try {
+    await holder.query('begin');
+    await holder.query(`select id from ${table} where id = $1 for update`, [first]);
+    const pruned = prune();
+    await waitForLockWait(prober);
+    await prober.query('begin');
+    await prober.query(`select id from ${table} where id = $1 for update nowait`, [second]);
+    await prober.query('rollback');
+    await holder.query('rollback');
+    await pruned;
+    assert.equal(await left(), 0);
+  } finally {
+    await holder.end();
+    await prober.end();
+  }
+}
+
+test("the dead letters' deletion locks its rows in id order, as a forgetting page does", async () => {
+  await locksInIdOrder(
+    'ingestion_dead_letters',
+    () => letter(),
+    () => pruneDeadLetters(t.database.db, new Date()),
+  );
+});
+
+// Through the partial index of dead ids (repository.ts deleteDeadBefore): this guards the plan.
+test("the dead deliveries' deletion locks its rows in id order, as a forgetting sweep does", async () => {
+  // The first made gave up last (a delivery dies after its tries): the oldest last try is the
+  // second's, which an index on the time would reach first.
+  let made = 0;
+  const delivery = async () => {
+    const triedLast = new Date(Date.parse(longAgo) + (made++ === 0 ? 3600_000 : 0));
+    const [row] = await t.sql(
+      `insert into destination_deliveries (destination, event_id, event, payload, status, updated_at)
+       values ('crm', gen_random_uuid()::text, 'old.event', '{}', 'dead', $1)
+       returning id::float8 as id`,
+      [triedLast.toISOString()],
+    );
+    return row!.id as number;
+  };
+  await locksInIdOrder('destination_deliveries', delivery, () =>
+    deleteDeadBefore(t.database.db, new Date()),
+  );
+});
+
+/** Until some statement on the database waits for a row lock (the deletion behind the holder). */
+async function waitForLockWait(client: pg.Client) {
+  for (let i = 0; i < 200; i += 1) {
+    const { rows } = await client.query(
+      `select 1 from pg_stat_activity where datname = current_database()
+         and wait_event_type = 'Lock' and query ilike 'delete from%'`,
+    );
+    if (rows.length > 0) return;
+    await sleep(25);
+  }
+  assert.fail('the deletion never waited for the held row');
+}
