@@ -57,8 +57,11 @@ export function loggerOptions(service: string, level: string): LoggerOptions {
  * message): a password hash, a token hash, an email. Keep the SQL text and the stack (pino folds
  * any `cause` into both), drop the values. A value may hold a line break (a post's body): the
  * text Drizzle wrote of each error's `params` in the chain is cut out whole, not up to a newline.
+ * An aggregate's `errors` (AggregateError, analytics' ForgettingFailures) each the same way: pino
+ * wrote them out (`aggregateErrors`) with its own serializer, not this one, and copied `errors`
+ * as they were, so each failed query but the first (the aggregate's cause) logged its values.
  */
-function errorWithoutParameters(error: Error): Record<string, unknown> {
+function errorWithoutParameters(error: Error, depth = 0): Record<string, unknown> {
   const { params: _params, ...rest } = stdSerializers.err(error) as unknown as Record<
     string,
     unknown
@@ -70,6 +73,15 @@ function errorWithoutParameters(error: Error): Record<string, unknown> {
       for (const params of written) text = text.split(params).join('\nparams: [redacted]');
       rest[key] = text.replace(/\nparams: (?!\[redacted\])[^\n]*/g, '\nparams: [redacted]');
     }
+  }
+  const errors = (error as { errors?: unknown }).errors;
+  if (Array.isArray(errors) && errors.some((e) => e instanceof Error)) {
+    // A problem's `errors` (the fields of a 400) are no errors, and stay as they are.
+    delete rest.errors;
+    rest.aggregateErrors =
+      depth < 10
+        ? errors.map((e) => (e instanceof Error ? errorWithoutParameters(e, depth + 1) : e))
+        : '[too deep]';
   }
   return rest;
 }

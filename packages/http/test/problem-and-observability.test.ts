@@ -147,6 +147,29 @@ test('a failed query is logged with its SQL but without its parameters', async (
   assert.ok(!logs.text().includes('$argon2id$secret'));
 });
 
+test("an aggregate's failed queries are each logged without their parameters", () => {
+  // pino writes an aggregate's `errors` out itself (`aggregateErrors`, and `errors` as they are):
+  // each failed query's values but the first's (the cause, cut out) reached the line.
+  const queryError = (value: string) => {
+    const error = new Error(`Failed query: update events where user_id = $1\nparams: ${value}`);
+    return Object.assign(error, { params: [value], cause: new Error('lock timeout') });
+  };
+  const first = queryError('first-value-4711');
+  const aggregate = new AggregateError([first, queryError('second-value-4712')], 'both failed', {
+    cause: first,
+  });
+  const captured = logCapture();
+  pino(loggerOptions('demo', 'info'), captured.stream).warn({ err: aggregate }, 'both failed');
+  assert.ok(!captured.text().includes('-value-471'), captured.text());
+  const { err } = JSON.parse(captured.lines[0]!);
+  assert.equal(err.errors, undefined);
+  assert.equal(err.aggregateErrors.length, 2);
+  for (const each of err.aggregateErrors) {
+    assert.match(each.message, /update events where user_id = \$1\nparams: \[redacted\]/);
+    assert.match(each.stack, /caused by: Error: lock timeout/);
+  }
+});
+
 test('an unreachable database is 503 and its failed query is logged without any parameter', async () => {
   const res = await app.inject({ url: '/demo/v1/query-outage' });
   assert.equal(res.statusCode, 503);

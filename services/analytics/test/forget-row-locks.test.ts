@@ -2,9 +2,13 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { type App, loggerOptions } from '@platform/http';
+import { logCapture } from '@platform/testing';
+import pino from 'pino';
 import { ForgettingLeft } from '../src/db/lock-waits.ts';
-import { deliveriesHeld, forgetPending } from '../src/ingestion/forget.ts';
+import { deliveriesHeld, forgetPending, scheduleForgetting } from '../src/ingestion/forget.ts';
 import { tickFailure } from '../src/ingestion/forget-left.ts';
+import { until } from './destinations-receiver.ts';
 import {
   deliveriesNaming,
   domainEvent,
@@ -225,30 +229,72 @@ test("a dead letter held at a user's first pass past the eager minute: the next 
   );
 });
 
+/**
+ * A dead letter and a stored event of `userId`, each held by a stuck transaction while `during`
+ * runs: a pass leaves two steps (dead letters, store).
+ */
+async function whileBothHeld<T>(userId: string, during: () => Promise<T>): Promise<T> {
+  const [letter] = await t.sql(
+    `insert into ingestion_dead_letters (queue_seq, kind, item, error)
+      values (1, 'event', $1, 'refused') returning id`,
+    [eventForm(userId, {})],
+  );
+  const eventId = await storedEvent(userId);
+  return whileHeld(
+    t,
+    'select 1 from ingestion_dead_letters where id = $1 for update',
+    [letter!.id],
+    () => whileHeld(t, 'select 1 from events where event_id = $1 for update', [eventId], during),
+  );
+}
+
 test('several steps left in one tick: what the tick reports names each of them', async () => {
   // A dead letter and a stored event, each held by a stuck transaction: the tick reported only
   // the first step left (the dead letters), and the log said nothing of the store pass.
   const user = await forgottenUser(t);
-  const [letter] = await t.sql(
-    `insert into ingestion_dead_letters (queue_seq, kind, item, error)
-      values (1, 'event', $1, 'refused') returning id`,
-    [eventForm(user.userId, {})],
+  const { outcome } = await whileBothHeld(user.userId, () =>
+    timed(() => forgetPending(passContext())),
   );
-  const eventId = await storedEvent(user.userId);
-  const run = await whileHeld(
-    t,
-    'select 1 from ingestion_dead_letters where id = $1 for update',
-    [letter!.id],
-    () =>
-      whileHeld(t, 'select 1 from events where event_id = $1 for update', [eventId], () =>
-        timed(() => forgetPending(passContext())),
-      ),
-  );
-  const { outcome } = run;
   assert.ok(outcome instanceof Error, String(outcome));
   assert.match(outcome.message, /rewriting deleted users' dead letters failed: .*lock timeout/);
   assert.match(outcome.message, /rewriting deleted users' stored events failed: .*lock timeout/);
   assert.equal(deliveriesHeld(outcome), false, 'taken for destination_deliveries held');
+
+  await finallyForgotten(user.userId);
+});
+
+test("several steps left in one tick: the worker's warning names each, and no user id", async () => {
+  // Its `err` held each step's error (ForgettingFailures' `errors`), which pino writes out apart
+  // (`aggregateErrors`) without the service's serializer, which cuts a failed query's parameters:
+  // the ids the dead letters' and the store's sweeps were asked for were in the line.
+  const user = await forgottenUser(t);
+  // The worker's ticks on a stand-in for the app, its logger the services' (loggerOptions); its
+  // first warning closes it, so that no later tick runs beside the final pass below.
+  const logs = logCapture();
+  const logger = pino(loggerOptions('analytics', 'info'), logs.stream);
+  const hooks = new Map<string, () => Promise<void>>();
+  const app = {
+    log: {
+      warn: (fields: object, message: string) => {
+        logger.warn(fields, message);
+        void hooks.get('onClose')!();
+      },
+    },
+    addHook: (name: string, hook: () => Promise<void>) => hooks.set(name, hook),
+  } as unknown as App;
+  scheduleForgetting(app, passContext(), { tickMs: 20 });
+  await whileBothHeld(user.userId, async () => {
+    await hooks.get('onReady')!();
+    await until(async () => logs.lines.length > 0, 'a tick that left both steps');
+  });
+  assert.equal(logs.lines.length, 1);
+  const [line] = logs.lines.map((l) => JSON.parse(l));
+  assert.equal(line.msg, 'unlinking deleted users failed; will retry');
+  assert.match(line.err.message, /rewriting deleted users' dead letters failed: .*lock timeout/);
+  assert.match(line.err.message, /rewriting deleted users' stored events failed: .*lock timeout/);
+  assert.equal(line.err.code, 'forgetting_failures');
+  assert.ok(!logs.text().includes(user.userId), logs.text());
+  assert.ok(!logs.text().includes(user.pseudonym), 'the pseudonym the sweeps were given');
 
   await finallyForgotten(user.userId);
 });

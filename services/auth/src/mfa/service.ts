@@ -15,6 +15,7 @@ import {
   storePendingFactor,
 } from '../second-factor/repository.ts';
 import {
+  auditRecoveryCodeUse,
   invalidCode,
   mfaNotEnabled,
   secretContext,
@@ -171,15 +172,7 @@ export async function disableMfa(
           client,
           details: { method: 'totp', proved_with: method },
         });
-        if (method === 'recovery_code') {
-          await recordAudit(tx, {
-            type: 'mfa.recovery_code_used',
-            userId: user.id,
-            actorId: user.id,
-            client,
-            details: { during: 'mfa.disable' },
-          });
-        }
+        await auditRecoveryCodeUse(tx, method, user.id, client, { during: 'mfa.disable' });
         return true;
       }),
     () => invalidCode('signed-in'),

@@ -1,5 +1,6 @@
 import type { HttpProblem } from '@platform/http';
 import type { FastifyBaseLogger } from 'fastify';
+import { type AuditClient, recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
 import { hashSecret, newSecret } from '../credentials/secrets.ts';
 import type { Executor } from '../db/index.ts';
@@ -101,6 +102,28 @@ export async function spendProof(
   const step = matchingStep(secret, proof.code);
   if (step === undefined) return undefined;
   return (await claimStep(tx, userId, step, change)) ? 'totp' : undefined;
+}
+
+/**
+ * A spent recovery code audited on its own (`mfa.recovery_code_used`), beside the event of what it
+ * proved (a sign-in, MFA turned off): one the owner did not use is the sign that the codes' paper
+ * was stolen. Nothing for a TOTP code. In the caller's transaction, as spendProof.
+ */
+export async function auditRecoveryCodeUse(
+  tx: Executor,
+  method: MfaMethod,
+  userId: string,
+  client: AuditClient,
+  details: Record<string, unknown>,
+) {
+  if (method !== 'recovery_code') return;
+  await recordAudit(tx, {
+    type: 'mfa.recovery_code_used',
+    userId,
+    actorId: userId,
+    client,
+    details,
+  });
 }
 
 export interface CodeClient {

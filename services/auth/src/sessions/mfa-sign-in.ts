@@ -5,6 +5,7 @@ import { problem } from '../errors.ts';
 import { recordEvent } from '../events/outbox.ts';
 import { describeError } from '../mail/errors.ts';
 import {
+  auditRecoveryCodeUse,
   invalidCode,
   openedChallenge,
   type Proof,
@@ -74,15 +75,7 @@ export async function completeMfaSignIn(
           client,
           details: { session_id: tokens.sessionId, method: firstFactor, second_factor: method },
         });
-        if (method === 'recovery_code') {
-          await recordAudit(tx, {
-            type: 'mfa.recovery_code_used',
-            userId: user.id,
-            actorId: user.id,
-            client,
-            details: { session_id: tokens.sessionId },
-          });
-        }
+        await auditRecoveryCodeUse(tx, method, user.id, client, { session_id: tokens.sessionId });
         return { response: tokens.response, method, user };
       }),
     () => invalidCode('sign-in', field),
