@@ -3,25 +3,13 @@
 import { type SQL, sql } from 'drizzle-orm';
 
 /**
- * Up to this many ids, a text is searched for each; beyond, for UUIDs, each looked up (a user id
- * is a UUID: rememberDeletions): one scan of the text however many users are being forgotten (a
- * long outage with many deletions must not make every item cost a search per user).
+ * Up to this many ids, a text is searched for those it holds; beyond, its UUIDs are each looked
+ * up (a user id is a UUID: rememberDeletions): one scan of the text however many users are
+ * being forgotten (a long outage with many deletions must not make every item cost a search per
+ * user).
  */
 const FEW = 4;
 
-/**
- * Before a match: not inside a JSON escape. The texts searched are JSON (JSON.stringify's,
- * jsonb's), which write a control character as `\u001a`: in `"\u001a34567-…"` the hex digits
- * are the escape's and the value holds no id, although the text does — replaced there, the
- * escape broke (`\u0deleted-…`): the text was no longer JSON, a pass's `::jsonb` cast failed
- * for every user of the pass, each pass, and the worker could not read the delivery. So with a
- * backspace or a form feed, `\b` and `\f`, whose letters are hex digits too (`\bcdef…`: no
- * id, `\deleted-…`: no JSON). A backslash after an even run of backslashes is the one that
- * begins an escape. Every other escape those write decodes to no character an id is written
- * with, so an id a parsed key or string holds is one in the text, outside any escape, and back
- * (test/forgotten-lookup.test.ts checks against a rewrite of the parsed value).
- */
-const ESCAPE_BEGUN = String.raw`(?:^|[^\\])(?:\\\\)*\\(?:u[0-9a-fA-F]{0,3})?`;
 /**
  * A UUID at each position where one begins, overlapping ones too: `…-aaaa<id>` holds a UUID
  * ending in the id's first digits, and a scan taking one match after another skipped the id.
@@ -39,7 +27,19 @@ function escapingBefore(text: string, end: number): boolean {
   return run % 2 === 1;
 }
 
-/** ESCAPE_BEGUN right before `at`: an escaping backslash, or one's `u` and up to 3 hex digits. */
+/**
+ * Whether an id found at `at` begins inside a JSON escape: right after an escaping backslash,
+ * or after one's `u` and up to 3 hex digits. The texts searched are JSON (JSON.stringify's,
+ * jsonb's), which write a control character as `\u001a`: in `"\u001a34567-…"` the hex digits
+ * are the escape's and the value holds no id, although the text does — replaced there, the
+ * escape broke (`\u0deleted-…`): the text was no longer JSON, a pass's `::jsonb` cast failed
+ * for every user of the pass, each pass, and the worker could not read the delivery. So with a
+ * backspace or a form feed, `\b` and `\f`, whose letters are hex digits too (`\bcdef…`: no
+ * id, `\deleted-…`: no JSON). A backslash after an even run of backslashes is the one that
+ * begins an escape. Every other escape those write decodes to no character an id is written
+ * with, so an id a parsed key or string holds is one in the text, outside any escape, and back
+ * (test/forgotten-lookup.test.ts checks against a rewrite of the parsed value).
+ */
 function beganInEscape(text: string, at: number): boolean {
   if (escapingBefore(text, at)) return true;
   for (let digits = 0; digits <= 3; digits += 1) {
@@ -59,13 +59,6 @@ export function uuidsIn(text: string): Set<string> {
   }
   return found;
 }
-
-/**
- * A user id (a UUID: no character special to a pattern) where it is not in an escape: checked
- * once the id matched, so the search is for the id itself. Matched in any case (flag `i`): a
- * UUID is the same in upper case, and clients often write it so (Swift's `uuidString`).
- */
-const idPattern = (id: string) => `${id}(?<!${ESCAPE_BEGUN}${id})`;
 
 /** Each lookup in lower case, once (the writer's is the same map until the next refresh). */
 const lowerCased = new WeakMap<ReadonlyMap<string, string>, ReadonlyMap<string, string>>();
@@ -100,19 +93,64 @@ const named = (text: string, ids: ReadonlyMap<string, string>): Iterable<string>
     ? [...uuidsIn(text)].map((id) => id.toLowerCase()).filter((id) => ids.has(id))
     : ids.keys();
 
+/** A pattern's special characters escaped: a lookup's ids are UUIDs, but a test's may not be. */
+const literal = (id: string) => id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * Where the text's forgotten ids are replaced: from its start, each the first one (any case)
+ * that begins at or after the end of the one before and not inside an escape — as a global
+ * regexp_replace of their alternation finds them (unlinkedSql). One scan of the text as it came,
+ * so that the order of the users changes nothing and both sides agree: an id overlapping the one
+ * before is not one (`…e4f5` + `e4f5…`: the first is replaced), and a pseudonym written is
+ * never searched (it ends in a hex digit: `deleted-…f3a` + the text `4b5c6-…` spells an id,
+ * which a search per user, one after the other, replaced or not as the order had it). Such a
+ * spelled id was not in the text (only its rest); a later pass replaces it as any id.
+ */
+function forgottenIn(
+  text: string,
+  lower: ReadonlyMap<string, string>,
+): { at: number; id: string }[] {
+  let found: Iterable<{ at: number; id: string }>;
+  if (lower.size > FEW) {
+    found = [...text.matchAll(UUIDS)]
+      .map((m) => ({ at: m.index, id: m[1]!.toLowerCase() }))
+      .filter((m) => lower.has(m.id));
+  } else {
+    const folded = text.toLowerCase();
+    // The longest first, as PostgreSQL takes the longest alternative (UUIDs: all alike).
+    const held = [...lower.keys()]
+      .filter((id) => folded.includes(id))
+      .sort((x, y) => y.length - x.length);
+    if (held.length === 0) return [];
+    const at = new RegExp(`(?=(${held.map(literal).join('|')}))`, 'gi');
+    found = [...text.matchAll(at)].map((m) => ({ at: m.index, id: m[1]!.toLowerCase() }));
+  }
+  const out: { at: number; id: string }[] = [];
+  let end = 0;
+  for (const m of found) {
+    if (m.at < end || beganInEscape(text, m.at)) continue;
+    out.push(m);
+    end = m.at + m.id.length;
+  }
+  return out;
+}
+
 /**
  * JSON text with every forgotten id in it replaced by its pseudonym (as the stores'
- * forgetUsers): in any string, key or value, in any case, never inside an escape.
+ * forgetUsers): in any string, key or value, in any case, never inside an escape, in one scan
+ * (forgottenIn).
  */
 export function unlinkText(text: string, ids: ReadonlyMap<string, string>): string {
   const lower = lowered(ids);
-  const folded = text.toLowerCase();
-  let out = text;
-  for (const id of named(text, lower)) {
-    const pseudonym = lower.get(id)!;
-    if (folded.includes(id)) out = out.replace(new RegExp(idPattern(id), 'gi'), () => pseudonym);
+  const found = forgottenIn(text, lower);
+  if (found.length === 0) return text;
+  let out = '';
+  let from = 0;
+  for (const { at, id } of found) {
+    out += text.slice(from, at) + lower.get(id)!;
+    from = at + id.length;
   }
-  return out;
+  return out + text.slice(from);
 }
 
 /**
@@ -204,55 +242,74 @@ export function withoutElidedIds(text: string): string {
   return text.replace(ELIDED_RUN, '');
 }
 
-/** A pattern that matches nothing (one text, so PostgreSQL compiles it once). */
-const NEVER = 'a^';
-
 /**
- * Characters no JSON text holds (control characters: written `\u0001`, `\u0002`), put after
- * every character of each escape, so that no id can begin inside one, and taken out again. The
- * first one after the backslash, so that `\u`'s hex digits are told from a `u` and hex digits
- * that follow an escape (`\\u…`: a backslash, then the text `u…`).
+ * Characters no JSON text holds (control characters: written `\u0001`…`\u0003`), put in and
+ * taken out again: AFTER_ESCAPE after each escape, so that no id can begin inside one; FOUND
+ * and FOUND_END around each id found, then each so marked replaced by its user's pseudonym.
  */
-const CUT = '\u0001';
-const CUT_AFTER = '\u0002';
-/** Each escape, `\` and its first character (`\u`'s four hex digits: CUT_HEX). */
+const AFTER_ESCAPE = '\u0001';
+const FOUND = '\u0002';
+const FOUND_END = '\u0003';
+/**
+ * Each escape, `\uXXXX` or `\` and one character, found from the text's start (a backslash
+ * there begins one, `\\` is one), with AFTER_ESCAPE after it. Enough: an id (36 hex digits and
+ * dashes, never a backslash or a mark) found in the marked text is whole before or after any
+ * escape, never in one — one beginning in an escape's letter or hex digits meets the mark
+ * within four characters. (Marks between `\u`'s hex digits too, once, changed nothing: the
+ * fixed texts of test/store-postgres.test.ts show it, and that the mark after it is needed.)
+ */
 const ESCAPE = String.raw`\\(u[0-9a-fA-F]{4}|.)`;
-const ESCAPE_CUT = String.raw`\\${CUT}\1${CUT_AFTER}`;
-const CUT_HEX = `${CUT}u([0-9a-fA-F])([0-9a-fA-F])([0-9a-fA-F])`;
-const HEX_CUT = String.raw`${CUT}u\1${CUT}\2${CUT}\3${CUT}`;
+const ESCAPE_MARKED = String.raw`\&${AFTER_ESCAPE}`;
+const FOUND_MARKED = String.raw`${FOUND}\&${FOUND_END}`;
+
+/** Whether an id's end is its beginning too (`5…5`): written twice, overlapping, it is there twice. */
+function overlapsItself(id: string): boolean {
+  for (let k = 1; k < id.length; k += 1) if (id.endsWith(id.slice(0, k))) return true;
+  return false;
+}
 
 /**
  * unlinkText in SQL, for a JSON text expression (`payload::text`), read once per row (a
- * subquery; `offset 0` keeps PostgreSQL from copying the cast into every use) with its lower
- * case. Text without a backslash (no escape) and whose ids, if any, are all in lower case,
- * nearly all, gets `replace`, as fast as ever; the rest (an escape, `\b` as much as `\u`, or an
- * id in upper or mixed case: `replace` is case-sensitive) a regexp_replace for each user it
- * holds, in any case, once every escape's characters are cut apart (CUT): an id then begins
- * in none. Not a lookbehind, as unlinkText: PostgreSQL evaluates one from the text's start, at
- * each match — 10,000 matches in 390 kB took 8 to 15 s, and a pass's statement over a few such
- * rows ran out of time at every tick, for every user of the pass. PostgreSQL keeps 32
- * compiled patterns: a user the row does not hold gets NEVER (a pattern per user on every row
- * made a pass of 100 users over 5,000 rows take 40 s instead of half a second).
+ * subquery; `offset 0` keeps PostgreSQL from copying the cast into every use) with the users
+ * its lower case holds. One user, no backslash (no escape) and the id in lower case only,
+ * nearly all rows, gets `replace`, as fast as ever (not an id that overlaps itself: `replace`
+ * takes a lower-case one where the scan takes an upper-case one overlapping it before). The
+ * rest (an escape, `\b` as much as `\u`, an id in upper or mixed case, more users), once
+ * every escape is marked (ESCAPE): one regexp_replace of the ids the row holds, in any case,
+ * marking each found — from the text's start, the leftmost first, as unlinkText's scan
+ * (forgottenIn) — and each marked one then its pseudonym, looked up. One scan: what was written
+ * is never searched again (a regexp_replace per user, one after the other, found an id that a
+ * pseudonym and the text after it spelled, or cut one overlapping an id replaced first, as the
+ * users' order had it, and the writer's order was another).
+ * Not a lookbehind, as unlinkText: PostgreSQL evaluates one from the text's start, at each match
+ * — 10,000 matches in 390 kB took 8 to 15 s, and a pass's statement over a few such rows ran out
+ * of time at every tick, for every user of the pass. The pattern is the row's users only:
+ * PostgreSQL keeps 32 compiled patterns, and a row holds one user or two.
  */
 export function unlinkedSql(text: SQL, users: { userId: string; pseudonym: string }[]): SQL {
-  const ids = users.map((u) => ({ id: u.userId.toLowerCase(), pseudonym: u.pseudonym }));
-  const plain = ids.reduce((acc, u) => sql`replace(${acc}, ${u.id}, ${u.pseudonym})`, sql`u_t`);
-  // An id the replaces left: in another case (pseudonyms are not forgotten ids).
-  const left = sql.join(
-    ids.map((u) => sql`strpos(u_lp, ${u.id}) > 0`),
-    sql` or `,
-  );
-  const cut = sql`regexp_replace(regexp_replace(u_t, ${ESCAPE}, ${ESCAPE_CUT}, 'g'),
-    ${CUT_HEX}, ${HEX_CUT}, 'g')`;
-  const cased = ids.reduce((acc, u) => {
-    const pattern = sql`case when strpos(u_l, ${u.id}) > 0 then ${u.id} else ${NEVER} end`;
-    return sql`regexp_replace(${acc}, ${pattern}, ${u.pseudonym}, 'gi')`;
-  }, cut);
-  return sql`(select case when strpos(u_t, ${'\\'}) = 0 and not (${left}) then u_p
-      else replace(replace(${cased}, ${CUT}, ''), ${CUT_AFTER}, '') end
-    from (select u_t, u_l, u_p, lower(u_p) as u_lp
-      from (select u_t, lower(u_t) as u_l, ${plain} as u_p
-        from (select ${text} as u_t offset 0) unlink_text offset 0) unlink_plain offset 0) unlink_all)`;
+  const lowerIds = users.map((u) => u.userId.toLowerCase());
+  const ids = () => sql`${sql.param(lowerIds)}::text[]`;
+  const pseudonyms = () => sql`${sql.param(users.map((u) => u.pseudonym))}::text[]`;
+  const overlapping = sql.param(lowerIds.flatMap((id, i) => (overlapsItself(id) ? [i + 1] : [])));
+  const found = sql`split_part(part, ${FOUND_END}, 1)`;
+  const marked = sql`regexp_replace(regexp_replace(u_t, ${ESCAPE}, ${ESCAPE_MARKED}, 'g'),
+    array_to_string(array(select (${ids()})[i] from unnest(u_h) i), '|'), ${FOUND_MARKED}, 'gi')`;
+  const scanned = sql`replace(coalesce((select string_agg(case when n = 1 then part
+      else coalesce((${pseudonyms()})[array_position(${ids()}, lower(${found}))], ${found})
+        || substr(part, strpos(part, ${FOUND_END}) + 1) end, '' order by n)
+    from unnest(string_to_array(${marked}, ${FOUND})) with ordinality unlink_found(part, n)), ''),
+    ${AFTER_ESCAPE}, '')`;
+  return sql`(select case when cardinality(u_h) = 0 then u_t
+      when u_p is not null and strpos(lower(u_p), (${ids()})[u_h[1]]) = 0 then u_p
+      else ${scanned} end
+    from (select u_t, u_h, case when cardinality(u_h) = 1 and strpos(u_t, ${'\\'}) = 0
+        and not (u_h[1] = any(${overlapping}::int[]))
+        then replace(u_t, (${ids()})[u_h[1]], (${pseudonyms()})[u_h[1]]) end as u_p
+      from (select u_t, array(select i from generate_subscripts(${ids()}, 1) i
+          where strpos(u_l, (${ids()})[i]) > 0 order by i) as u_h
+        from (select u_t, lower(u_t) as u_l
+          from (select ${text} as u_t offset 0) unlink_text offset 0) unlink_lower offset 0)
+      unlink_held offset 0) unlink_plain)`;
 }
 
 /** Whether the text mentions a forgotten id, in any case. */
