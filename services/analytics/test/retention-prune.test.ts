@@ -188,3 +188,26 @@ async function waitForLockWait(client: pg.Client) {
   }
   assert.fail('the deletion never waited for the held row');
 }
+
+test("the dead letters' deletion goes in batches, each its own statement: what is done stays done", async () => {
+  // Millions of letters (a day of everything refused) in one statement ran past the statement
+  // timeout, undone whole, and again every hour with more of them.
+  const ids = [await letter(), await letter(), await letter(), await letter(), await letter()];
+  const holder = new pg.Client({ connectionString: t.databaseUrl });
+  await holder.connect();
+  try {
+    await holder.query('begin');
+    await holder.query('select id from ingestion_dead_letters where id = $1 for update', [
+      ids.at(-1),
+    ]);
+    const pruned = pruneDeadLetters(t.database.db, new Date(), 2);
+    await waitForLockWait(holder);
+    // The last batch waits for the held letter; the batches before it are deleted meanwhile.
+    assert.deepEqual(await letterIds(ids), ids.slice(4));
+    await holder.query('rollback');
+    await pruned;
+    assert.deepEqual(await letterIds(ids), []);
+  } finally {
+    await holder.end();
+  }
+});

@@ -296,23 +296,35 @@ export async function unlinkDeadLetters(
   }
 }
 
+/** Dead letters the hourly clean-up deletes per statement at most. */
+const PRUNED_PER_STATEMENT = 5000;
+
 /**
  * Deletes the dead letters set aside before `before`, their rows locked in id order, as a
  * forgetting pass's page locks them (unlinkDeadLetters): deleted in the heap's order, which a
  * rewrite changes, the two could each hold a row the other waited for, and one of them failed.
+ * `batch` at a time, each statement its own transaction: a day of everything refused is millions
+ * of letters, which one statement deleted past the statement timeout, undone whole, and again
+ * every hour with more of them (review); a batch also holds its locks for moments, not minutes.
  */
-export async function pruneDeadLetters(db: Db, before: Date) {
-  await db
-    .delete(deadLetters)
-    .where(
-      inArray(
-        deadLetters.id,
-        db
-          .select({ id: deadLetters.id })
-          .from(deadLetters)
-          .where(lt(deadLetters.createdAt, before))
-          .orderBy(asc(deadLetters.id))
-          .for('update'),
-      ),
-    );
+export async function pruneDeadLetters(db: Db, before: Date, batch = PRUNED_PER_STATEMENT) {
+  for (;;) {
+    const gone = await db
+      .delete(deadLetters)
+      .where(
+        inArray(
+          deadLetters.id,
+          db
+            .select({ id: deadLetters.id })
+            .from(deadLetters)
+            .where(lt(deadLetters.createdAt, before))
+            .orderBy(asc(deadLetters.id))
+            .limit(batch)
+            .for('update'),
+        ),
+      );
+    // The limit counts the rows locked (one a replay deleted meanwhile is passed over, one a
+    // forgetting pass rewrote is deleted as it is now): a short batch is the last.
+    if ((gone.rowCount ?? 0) < batch) return;
+  }
 }
