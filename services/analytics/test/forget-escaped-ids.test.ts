@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import { schema } from '../src/db/index.ts';
 import { unlinkDeadLetters } from '../src/ingestion/dead-letters.ts';
 import { startReceiver, until } from './destinations-receiver.ts';
 import { domainEvent, eventForm, forgetting } from './forgetting.ts';
@@ -203,4 +205,37 @@ test("a page of the dead letters' rewrite holds 8 MB of letters at most, however
     20,
   );
   for (const p of pages) assert.ok((p.n as number) <= 8, `a page of ${p.n} 1 MB letters`);
+});
+
+test("a pass searches the dead letters' text once, not again for each 8 MB page", async () => {
+  // Finding a user's letters reads the whole text of every letter (lower … like). Searched
+  // again for each page, the 500 letters found were read once per page: 500 letters of 5 MB,
+  // a page each, were 500 searches of up to 2.5 GB, hours of the server's time in one pass.
+  const user = randomUUID();
+  await sql(
+    t.databaseUrl,
+    `insert into ingestion_dead_letters (queue_seq, kind, item, error)
+     select n, 'event', $1, 'refused' from generate_series(1, 3) n`,
+    [eventForm(user, { ref: user, padding: 'x'.repeat(4_500_000) })],
+  );
+  const searches: string[] = [];
+  const db = drizzle(t.database.pool, {
+    schema,
+    casing: 'snake_case',
+    logger: {
+      logQuery: (query) => {
+        if (query.includes('like any')) searches.push(query);
+      },
+    },
+  });
+  const pseudonym = `deleted-${randomUUID()}`;
+  await unlinkDeadLetters(db, [{ userId: user, pseudonym }]);
+  const rewritten = await sql(
+    t.databaseUrl,
+    'select count(*)::int as n from ingestion_dead_letters where item like $1',
+    [`%${pseudonym}%`],
+  );
+  assert.equal(rewritten[0]?.n, 3, 'each 4.5 MB letter rewritten, a page each');
+  // One that finds the three, one that finds nothing after them.
+  assert.equal(searches.length, 2);
 });

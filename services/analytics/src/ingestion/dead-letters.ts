@@ -191,7 +191,7 @@ export async function discard(db: Db, id: number): Promise<boolean> {
   return gone.length > 0;
 }
 
-/** Dead letters a pass rewrites per transaction at most (by id). */
+/** Dead letters a pass finds per search, and rewrites per transaction, at most (by id). */
 const LETTERS_PER_PAGE = 500;
 /**
  * And at most this many bytes of them (at least one letter): a letter can be a whole queue row,
@@ -213,11 +213,11 @@ const PAGE_BYTES = 8 * 1024 * 1024;
  * InfluxDB quotes a line it cannot parse, user_id and all. A row kept as the hex of bytes that
  * could not be unpacked cannot be read, and is left as it is.
  *
- * LETTERS_PER_PAGE at a time (PAGE_BYTES at most), each page its own transaction, its rows locked
- * as read (a replay
- * deletes a letter only as it read it: requeue). A row lock waits ROW_LOCK_WAIT_MS at most (a
- * replay or a deletion of a dead letter stuck mid-transaction made the pass wait out the
- * statement timeout); the pass then leaves the rewrite for a later tick (forget.ts).
+ * Found LETTERS_PER_PAGE at a time, rewritten PAGE_BYTES at a time at most, each page its own
+ * transaction, its rows locked as read (a replay deletes a letter only as it read it: requeue).
+ * A row lock waits ROW_LOCK_WAIT_MS at most (a replay or a deletion of a dead letter stuck
+ * mid-transaction made the pass wait out the statement timeout); the pass then leaves the
+ * rewrite for a later tick (forget.ts).
  */
 export async function unlinkDeadLetters(
   db: Db,
@@ -228,71 +228,78 @@ export async function unlinkDeadLetters(
   const ids = new Map(users.map((u) => [u.userId.toLowerCase(), u.pseudonym] as const));
   const mentions = sql.param([...ids.keys()].map((id) => `%${id}%`));
   for (let after = 0; ; ) {
-    const last = await withLockWait(
-      db,
-      async (tx) => {
-        // The page's ids first, by their sizes (a window, which `for update` cannot hold), then
-        // its letters, locked (one replayed meanwhile is gone: the page's last id still moves on).
-        const sizes = tx
-          .select({
-            id: deadLetters.id,
-            upTo: sql<number>`sum(octet_length(${deadLetters.item}) + octet_length(${deadLetters.error}))
-              over (order by ${deadLetters.id})`.as('up_to'),
-            n: sql<number>`row_number() over (order by ${deadLetters.id})`.as('n'),
-          })
-          .from(deadLetters)
-          .where(
-            and(
-              gt(deadLetters.id, after),
-              sql`(lower(${deadLetters.item}) like any(${mentions}::text[])
-                or lower(${deadLetters.error}) like any(${mentions}::text[]))`,
-            ),
-          )
-          .orderBy(asc(deadLetters.id))
-          .limit(LETTERS_PER_PAGE)
-          .as('sizes');
-        const pageIds = (
-          await tx
-            .select({ id: sizes.id })
-            .from(sizes)
-            .where(sql`${sizes.upTo} <= ${PAGE_BYTES} or ${sizes.n} = 1`)
-            .orderBy(asc(sizes.id))
-        ).map((r) => r.id);
-        if (pageIds.length === 0) return undefined;
-        const letters = await tx
-          .select({
-            id: deadLetters.id,
-            kind: deadLetters.kind,
-            item: deadLetters.item,
-            error: deadLetters.error,
-          })
-          .from(deadLetters)
-          .where(inArray(deadLetters.id, pageIds))
-          .orderBy(asc(deadLetters.id))
-          .for('update');
-        const rewritten = letters
-          .map((l) => ({
-            id: l.id,
-            item: unlinkRowText(l.kind, l.item, ids),
-            error: unlinkText(l.error, ids),
-            was: l,
-          }))
-          .filter((l) => l.item !== l.was.item || l.error !== l.was.error);
-        // One statement for the page, not one per letter.
-        if (rewritten.length > 0) {
-          await tx.execute(sql`update ingestion_dead_letters d set item = v.item, error = v.error
-            from unnest(${sql.param(rewritten.map((l) => l.id))}::bigint[],
-              ${sql.param(rewritten.map((l) => l.item))}::text[],
-              ${sql.param(rewritten.map((l) => l.error))}::text[]) as v(id, item, error)
-            where d.id = v.id`);
-        }
-        return pageIds.at(-1)!;
-      },
-      lockWaitMs,
-    );
-    // A page cut by its bytes is short too: only an empty one says there is nothing after.
-    if (last === undefined) return;
-    after = last;
+    // The next letters that mention a user, with their sizes: found once, then rewritten a page
+    // at a time. The search reads every letter's whole text; run again for each page (a window
+    // picking the page), 500 letters of 5 MB were read once per page, 2.5 GB 500 times (review).
+    const found = await db
+      .select({
+        id: deadLetters.id,
+        size: sql<number>`octet_length(${deadLetters.item}) + octet_length(${deadLetters.error})`,
+      })
+      .from(deadLetters)
+      .where(
+        and(
+          gt(deadLetters.id, after),
+          sql`(lower(${deadLetters.item}) like any(${mentions}::text[])
+            or lower(${deadLetters.error}) like any(${mentions}::text[]))`,
+        ),
+      )
+      .orderBy(asc(deadLetters.id))
+      .limit(LETTERS_PER_PAGE);
+    if (found.length === 0) return;
+    for (const page of byBytes(found)) {
+      await withLockWait(db, (tx) => rewritePage(tx, page, ids), lockWaitMs);
+    }
+    // One replayed meanwhile is gone, one set aside meanwhile comes after: the search moves on.
+    after = found.at(-1)!.id;
+  }
+}
+
+/** Consecutive runs of `letters` of PAGE_BYTES at most, the first of each whatever its size. */
+function byBytes(letters: { id: number; size: number }[]): number[][] {
+  const pages: number[][] = [];
+  let bytes = 0;
+  for (const { id, size } of letters) {
+    const page = pages.at(-1);
+    if (page && bytes + size <= PAGE_BYTES) {
+      page.push(id);
+      bytes += size;
+    } else {
+      pages.push([id]);
+      bytes = size;
+    }
+  }
+  return pages;
+}
+
+/** The letters `page` names, locked, read and rewritten (those still there and changed). */
+async function rewritePage(tx: Tx, page: number[], ids: Map<string, string>) {
+  const letters = await tx
+    .select({
+      id: deadLetters.id,
+      kind: deadLetters.kind,
+      item: deadLetters.item,
+      error: deadLetters.error,
+    })
+    .from(deadLetters)
+    .where(inArray(deadLetters.id, page))
+    .orderBy(asc(deadLetters.id))
+    .for('update');
+  const rewritten = letters
+    .map((l) => ({
+      id: l.id,
+      item: unlinkRowText(l.kind, l.item, ids),
+      error: unlinkText(l.error, ids),
+      was: l,
+    }))
+    .filter((l) => l.item !== l.was.item || l.error !== l.was.error);
+  // One statement for the page, not one per letter.
+  if (rewritten.length > 0) {
+    await tx.execute(sql`update ingestion_dead_letters d set item = v.item, error = v.error
+      from unnest(${sql.param(rewritten.map((l) => l.id))}::bigint[],
+        ${sql.param(rewritten.map((l) => l.item))}::text[],
+        ${sql.param(rewritten.map((l) => l.error))}::text[]) as v(id, item, error)
+      where d.id = v.id`);
   }
 }
 
