@@ -176,6 +176,34 @@ test("the dead deliveries' deletion locks its rows in id order, as a forgetting 
   );
 });
 
+test("the dead deliveries' deletion locks in id order where most of the table is dead too", async () => {
+  // A receiver down for a day: its deliveries all died. The planner then scans the table, not
+  // the partial index of dead ids, and the deletion locked its rows in the heap's order.
+  await t.sql(
+    `insert into destination_deliveries (destination, event_id, event, payload, status, updated_at)
+     select 'crm', gen_random_uuid()::text, 'old.event', '{}', 'dead', $1
+     from generate_series(1, 20000)`,
+    [longAgo],
+  );
+  await t.sql('analyze destination_deliveries');
+  const delivery = async () => {
+    const [row] = await t.sql(
+      `insert into destination_deliveries (destination, event_id, event, payload, status, updated_at)
+       values ('crm', gen_random_uuid()::text, 'old.event', '{}', 'dead', $1)
+       returning id::float8 as id`,
+      [longAgo],
+    );
+    return row!.id as number;
+  };
+  await locksInIdOrder('destination_deliveries', delivery, () =>
+    deleteDeadBefore(t.database.db, new Date()),
+  );
+  const [left] = await t.sql(
+    `select count(*)::int as n from destination_deliveries where status = 'dead'`,
+  );
+  assert.equal(left!.n, 0);
+});
+
 /** Until some statement on the database waits for a row lock (the deletion behind the holder). */
 async function waitForLockWait(client: pg.Client) {
   for (let i = 0; i < 200; i += 1) {
@@ -189,28 +217,59 @@ async function waitForLockWait(client: pg.Client) {
   assert.fail('the deletion never waited for the held row');
 }
 
-test("the dead letters' deletion goes in batches, each its own statement: what is done stays done", async () => {
-  // Millions of letters (a day of everything refused) in one statement ran past the statement
-  // timeout, undone whole, and again every hour with more of them.
-  // Within retention: the app's own clean-up (10 s after its start) leaves them to this one.
-  const recent = new Date(Date.now() - DAY).toISOString();
+/**
+ * Five rows of `table`, the last held by another transaction: a deletion two at a time has
+ * deleted the first four, each batch its own statement, while it waits for the fifth. Millions
+ * of rows (a day of everything refused, a receiver down for a day) in one statement ran past
+ * the statement timeout, undone whole, and again every hour with more of them.
+ */
+async function deletesInBatches(
+  table: string,
+  row: () => Promise<number>,
+  prune: (batch: number) => Promise<void>,
+) {
   const ids: number[] = [];
-  for (let i = 0; i < 5; i += 1) ids.push(await letter(recent));
+  for (let i = 0; i < 5; i += 1) ids.push(await row());
+  const left = async () =>
+    (
+      await t.sql(`select id::float8 as id from ${table} where id = any($1) order by id`, [ids])
+    ).map((r) => r.id as number);
   const holder = new pg.Client({ connectionString: t.databaseUrl });
   await holder.connect();
   try {
     await holder.query('begin');
-    await holder.query('select id from ingestion_dead_letters where id = $1 for update', [
-      ids.at(-1),
-    ]);
-    const pruned = pruneDeadLetters(t.database.db, new Date(), 2);
+    await holder.query(`select id from ${table} where id = $1 for update`, [ids.at(-1)]);
+    const pruned = prune(2);
     await waitForLockWait(holder);
-    // The last batch waits for the held letter; the batches before it are deleted meanwhile.
-    assert.deepEqual(await letterIds(ids), ids.slice(4));
+    assert.deepEqual(await left(), ids.slice(4), 'the batches before the held row deleted');
     await holder.query('rollback');
     await pruned;
-    assert.deepEqual(await letterIds(ids), []);
+    assert.deepEqual(await left(), []);
   } finally {
     await holder.end();
   }
+}
+
+test("the dead letters' deletion goes in batches, each its own statement: what is done stays done", async () => {
+  // Within retention: the app's own clean-up (10 s after its start) leaves them to this one.
+  const recent = new Date(Date.now() - DAY).toISOString();
+  await deletesInBatches(
+    'ingestion_dead_letters',
+    () => letter(recent),
+    (batch) => pruneDeadLetters(t.database.db, new Date(), batch),
+  );
+});
+
+test("the dead deliveries' deletion goes in batches, each its own statement", async () => {
+  const delivery = async () => {
+    const [row] = await t.sql(
+      `insert into destination_deliveries (destination, event_id, event, payload, status, updated_at)
+       values ('crm', gen_random_uuid()::text, 'old.event', '{}', 'dead', now() - interval '1 day')
+       returning id::float8 as id`,
+    );
+    return row!.id as number;
+  };
+  await deletesInBatches('destination_deliveries', delivery, (batch) =>
+    deleteDeadBefore(t.database.db, new Date(), batch),
+  );
 });

@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/index.ts';
 import { destinationDeliveries as deliveries } from './tables.ts';
 
@@ -113,16 +113,40 @@ export async function revive(
     .returning();
 }
 
+/** Dead deliveries the hourly clean-up deletes per statement at most. */
+const PRUNED_PER_STATEMENT = 5000;
+
 /**
- * Deletes dead deliveries last tried before `before`. Through the partial index of dead ids
- * (destination_deliveries_dead_idx), so their rows are locked in id order, as a forgetting pass's
- * sweep takes them (forget.ts unlinkDeliveries, by id ranges): in another order the two could
- * each hold a row the other waited for (test retention-prune).
+ * Deletes dead deliveries last tried before `before`, their rows locked in id order, as a
+ * forgetting pass's sweep takes them (forget.ts unlinkDeliveries, by id ranges): in another order
+ * the two could each hold a row the other waited for. Sorted before they are locked, whatever the
+ * plan: the partial index of dead ids gave that order only while the dead were few — where most
+ * of the table is dead (a receiver down for a day), the planner scans the heap, in no id order
+ * (test retention-prune). `batch` at a time, each its own statement: millions of them in one
+ * ran past the statement timeout, undone whole every hour.
  */
-export async function deleteDeadBefore(db: Db, before: Date): Promise<void> {
-  await db
-    .delete(deliveries)
-    .where(and(eq(deliveries.status, 'dead'), lt(deliveries.updatedAt, before)));
+export async function deleteDeadBefore(
+  db: Db,
+  before: Date,
+  batch = PRUNED_PER_STATEMENT,
+): Promise<void> {
+  for (;;) {
+    const gone = await db.delete(deliveries).where(
+      inArray(
+        deliveries.id,
+        db
+          .select({ id: deliveries.id })
+          .from(deliveries)
+          .where(and(eq(deliveries.status, 'dead'), lt(deliveries.updatedAt, before)))
+          .orderBy(asc(deliveries.id))
+          .limit(batch)
+          .for('update'),
+      ),
+    );
+    // The limit counts the rows locked (one revived meanwhile is passed over): a short batch is
+    // the last.
+    if ((gone.rowCount ?? 0) < batch) return;
+  }
 }
 
 export async function findById(db: Db, id: number): Promise<Delivery | undefined> {
