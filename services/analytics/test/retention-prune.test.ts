@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { deleteDeadBefore } from '../src/destinations/repository.ts';
+import { deleteDeadBefore, revive } from '../src/destinations/repository.ts';
 import { pruneDeadLetters } from '../src/ingestion/dead-letters.ts';
 import { createDedup } from '../src/ingestion/dedup.ts';
 import { pruneExpired } from '../src/ingestion/retention.ts';
@@ -111,7 +111,9 @@ test('a step that loses a deadlock is run again', async () => {
 async function locksInIdOrder(
   table: string,
   row: () => Promise<number>,
-  prune: () => Promise<void>,
+  prune: () => Promise<unknown>,
+  // Another statement than a deletion: what it began with, and what it left.
+  other?: { begins: string; left: (ids: number[]) => Promise<void> },
 ) {
   const first = await row();
   const second = await row();
@@ -135,13 +137,14 @@ async function locksInIdOrder(
     await holder.query('begin');
     await holder.query(`select id from ${table} where id = $1 for update`, [first]);
     const pruned = prune();
-    await waitForLockWait(prober);
+    await waitForLockWait(prober, other?.begins);
     await prober.query('begin');
     await prober.query(`select id from ${table} where id = $1 for update nowait`, [second]);
     await prober.query('rollback');
     await holder.query('rollback');
     await pruned;
-    assert.equal(await left(), 0);
+    if (other) await other.left(ids);
+    else assert.equal(await left(), 0);
   } finally {
     await holder.end();
     await prober.end();
@@ -204,12 +207,55 @@ test("the dead deliveries' deletion locks in id order where most of the table is
   assert.equal(left!.n, 0);
 });
 
+test('a replay of every dead delivery locks them in id order, as their deletion does', async () => {
+  // Where most of the table is dead the planner scans the heap: a replay of all of them locked
+  // its rows in the heap's order, and could hold one the deletion (id order) waited for while
+  // waiting for one the deletion held.
+  await t.sql(
+    `insert into destination_deliveries (destination, event_id, event, payload, status, updated_at)
+     select 'crm', gen_random_uuid()::text, 'old.event', '{}', 'dead', now()
+     from generate_series(1, 20000)`,
+  );
+  await t.sql('analyze destination_deliveries');
+  const delivery = async () => {
+    const [row] = await t.sql(
+      `insert into destination_deliveries (destination, event_id, event, payload, status)
+       values ('crm', gen_random_uuid()::text, 'old.event', '{}', 'dead')
+       returning id::float8 as id`,
+    );
+    return row!.id as number;
+  };
+  let revived: unknown;
+  await locksInIdOrder(
+    'destination_deliveries',
+    delivery,
+    async () => {
+      revived = await revive(t.database.db, { destinations: ['crm'] });
+    },
+    {
+      begins: 'update',
+      left: async (ids) => {
+        const rows = await t.sql(`select status from destination_deliveries where id = any($1)`, [
+          ids,
+        ]);
+        assert.deepEqual(
+          rows.map((r) => r.status),
+          ['pending', 'pending'],
+        );
+      },
+    },
+  );
+  assert.equal(revived, 20002, 'counted, not read back');
+  await t.sql(`delete from destination_deliveries where destination = 'crm'`);
+});
+
 /** Until some statement on the database waits for a row lock (the deletion behind the holder). */
-async function waitForLockWait(client: pg.Client) {
+async function waitForLockWait(client: pg.Client, begins = 'delete from') {
   for (let i = 0; i < 200; i += 1) {
     const { rows } = await client.query(
       `select 1 from pg_stat_activity where datname = current_database()
-         and wait_event_type = 'Lock' and query ilike 'delete from%'`,
+         and wait_event_type = 'Lock' and query ilike $1`,
+      [`${begins}%`],
     );
     if (rows.length > 0) return;
     await sleep(25);
