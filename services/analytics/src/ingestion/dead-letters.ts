@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, inArray, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, lt, lte, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/index.ts';
 import { ROW_LOCK_WAIT_MS, withLockWait } from '../db/lock-waits.ts';
 import { pseudonymsOf } from '../db/pseudonym-lookup.ts';
@@ -191,8 +191,15 @@ export async function discard(db: Db, id: number): Promise<boolean> {
   return gone.length > 0;
 }
 
-/** Dead letters a pass finds per search, and rewrites per transaction, at most (by id). */
+/** Dead letters a pass rewrites per transaction at most (by id). */
 const LETTERS_PER_PAGE = 500;
+/**
+ * Letters, and bytes of their text, a pass searches per statement at most (at least one letter):
+ * the search reads the whole text of every letter, and over the whole table in one statement a
+ * day of everything refused (gigabytes) ran past the statement timeout at every tick (review).
+ */
+const LETTERS_PER_SEARCH = 5000;
+const SEARCH_BYTES = 64 * 1024 * 1024;
 /**
  * And at most this many bytes of them (at least one letter): a letter can be a whole queue row,
  * up to the 5 MB body limit, and 500 of those at once were gigabytes in the process's memory —
@@ -213,8 +220,8 @@ const PAGE_BYTES = 8 * 1024 * 1024;
  * InfluxDB quotes a line it cannot parse, user_id and all. A row kept as the hex of bytes that
  * could not be unpacked cannot be read, and is left as it is.
  *
- * Found LETTERS_PER_PAGE at a time, rewritten PAGE_BYTES at a time at most, each page its own
- * transaction, its rows locked as read (a replay deletes a letter only as it read it: requeue).
+ * Searched a range of letters at a time (SEARCH_BYTES at most), what is found rewritten
+ * LETTERS_PER_PAGE and PAGE_BYTES at a time at most, each page its own transaction, its rows locked as read (a replay deletes a letter only as it read it: requeue).
  * A row lock waits ROW_LOCK_WAIT_MS at most (a replay or a deletion of a dead letter stuck
  * mid-transaction made the pass wait out the statement timeout); the pass then leaves the
  * rewrite for a later tick (forget.ts).
@@ -223,14 +230,27 @@ export async function unlinkDeadLetters(
   db: Db,
   users: { userId: string; pseudonym: string }[],
   lockWaitMs = ROW_LOCK_WAIT_MS,
+  searchBytes = SEARCH_BYTES,
 ) {
   if (users.length === 0) return;
   const ids = new Map(users.map((u) => [u.userId.toLowerCase(), u.pseudonym] as const));
   const mentions = sql.param([...ids.keys()].map((id) => `%${id}%`));
   for (let after = 0; ; ) {
-    // The next letters that mention a user, with their sizes: found once, then rewritten a page
-    // at a time. The search reads every letter's whole text; run again for each page (a window
-    // picking the page), 500 letters of 5 MB were read once per page, 2.5 GB 500 times (review).
+    // The next range of letters, by their sizes: octet_length reads a stored text's size, not
+    // the text.
+    const { rows } = await db.execute<{ last: number | null }>(sql`
+      select max(id)::float8 as last from (
+        select id, row_number() over (order by id) as n,
+          sum(octet_length(item) + octet_length(error)) over (order by id) as up_to
+        from ingestion_dead_letters where id > ${after}
+        order by id limit ${LETTERS_PER_SEARCH}
+      ) as sized
+      where up_to <= ${searchBytes} or n = 1`);
+    const last = rows[0]?.last;
+    if (last == null) return;
+    // Those of the range that mention a user, with their sizes: searched once, then rewritten a
+    // page at a time (searched again for each page, 500 letters of 5 MB were read once per
+    // page, 2.5 GB 500 times; review).
     const found = await db
       .select({
         id: deadLetters.id,
@@ -240,28 +260,30 @@ export async function unlinkDeadLetters(
       .where(
         and(
           gt(deadLetters.id, after),
+          lte(deadLetters.id, last),
           sql`(lower(${deadLetters.item}) like any(${mentions}::text[])
             or lower(${deadLetters.error}) like any(${mentions}::text[]))`,
         ),
       )
-      .orderBy(asc(deadLetters.id))
-      .limit(LETTERS_PER_PAGE);
-    if (found.length === 0) return;
+      .orderBy(asc(deadLetters.id));
     for (const page of byBytes(found)) {
       await withLockWait(db, (tx) => rewritePage(tx, page, ids), lockWaitMs);
     }
     // One replayed meanwhile is gone, one set aside meanwhile comes after: the search moves on.
-    after = found.at(-1)!.id;
+    after = last;
   }
 }
 
-/** Consecutive runs of `letters` of PAGE_BYTES at most, the first of each whatever its size. */
+/**
+ * Consecutive runs of `letters` of LETTERS_PER_PAGE and PAGE_BYTES at most, the first of each
+ * whatever its size.
+ */
 function byBytes(letters: { id: number; size: number }[]): number[][] {
   const pages: number[][] = [];
   let bytes = 0;
   for (const { id, size } of letters) {
     const page = pages.at(-1);
-    if (page && bytes + size <= PAGE_BYTES) {
+    if (page && page.length < LETTERS_PER_PAGE && bytes + size <= PAGE_BYTES) {
       page.push(id);
       bytes += size;
     } else {
