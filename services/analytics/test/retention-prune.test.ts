@@ -19,6 +19,11 @@ import { buildTestAnalytics } from './helper.ts';
 const t = await buildTestAnalytics();
 const DAY = 86_400_000;
 const longAgo = new Date(Date.now() - (t.config.RETENTION_DAYS + 2) * DAY).toISOString();
+/**
+ * Within retention: the app's own clean-up (10 s after its start, longAgo's letters) leaves
+ * these to the test's deletion, which is given the time now.
+ */
+const recent = new Date(Date.now() - DAY).toISOString();
 
 async function letter(createdAt = longAgo): Promise<number> {
   const [row] = await t.sql(
@@ -154,7 +159,7 @@ async function locksInIdOrder(
 test("the dead letters' deletion locks its rows in id order, as a forgetting page does", async () => {
   await locksInIdOrder(
     'ingestion_dead_letters',
-    () => letter(),
+    () => letter(recent),
     () => pruneDeadLetters(t.database.db, new Date()),
   );
 });
@@ -297,8 +302,6 @@ async function deletesInBatches(
 }
 
 test("the dead letters' deletion goes in batches, each its own statement: what is done stays done", async () => {
-  // Within retention: the app's own clean-up (10 s after its start) leaves them to this one.
-  const recent = new Date(Date.now() - DAY).toISOString();
   await deletesInBatches(
     'ingestion_dead_letters',
     () => letter(recent),
