@@ -194,18 +194,18 @@ export async function discard(db: Db, id: number): Promise<boolean> {
 /** Dead letters a pass rewrites per transaction at most (by id). */
 const LETTERS_PER_PAGE = 500;
 /**
+ * And at most this many bytes of them (at least one letter): a letter can be a whole queue row,
+ * up to the 5 MB body limit, and 500 of those at once were gigabytes in the process's memory —
+ * it ran out at every pass that met them.
+ */
+const PAGE_BYTES = 8 * 1024 * 1024;
+/**
  * Letters, and bytes of their text, a pass searches per statement at most (at least one letter):
  * the search reads the whole text of every letter, and over the whole table in one statement a
  * day of everything refused (gigabytes) ran past the statement timeout at every tick (review).
  */
 const LETTERS_PER_SEARCH = 5000;
 const SEARCH_BYTES = 64 * 1024 * 1024;
-/**
- * And at most this many bytes of them (at least one letter): a letter can be a whole queue row,
- * up to the 5 MB body limit, and 500 of those at once were gigabytes in the process's memory —
- * it ran out at every pass that met them.
- */
-const PAGE_BYTES = 8 * 1024 * 1024;
 
 /**
  * Rewrites deleted users' dead letters with their pseudonym (forget.ts), so that none keeps the
@@ -221,7 +221,8 @@ const PAGE_BYTES = 8 * 1024 * 1024;
  * could not be unpacked cannot be read, and is left as it is.
  *
  * Searched a range of letters at a time (SEARCH_BYTES at most), what is found rewritten
- * LETTERS_PER_PAGE and PAGE_BYTES at a time at most, each page its own transaction, its rows locked as read (a replay deletes a letter only as it read it: requeue).
+ * LETTERS_PER_PAGE and PAGE_BYTES at a time at most, each page its own transaction, its rows
+ * locked as read (a replay deletes a letter only as it read it: requeue).
  * A row lock waits ROW_LOCK_WAIT_MS at most (a replay or a deletion of a dead letter stuck
  * mid-transaction made the pass wait out the statement timeout); the pass then leaves the
  * rewrite for a later tick (forget.ts).
