@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import { openDatabase, schema } from '../src/db/index.ts';
 import { unlinkDeadLetters } from '../src/ingestion/dead-letters.ts';
 import { startReceiver, until } from './destinations-receiver.ts';
 import { domainEvent, eventForm, forgetting } from './forgetting.ts';
@@ -203,4 +205,71 @@ test("a page of the dead letters' rewrite holds 8 MB of letters at most, however
     20,
   );
   for (const p of pages) assert.ok((p.n as number) <= 8, `a page of ${p.n} 1 MB letters`);
+});
+
+test("a pass searches the dead letters' text once, not again for each 8 MB page", async () => {
+  // Finding a user's letters reads the whole text of every letter (lower … like). Searched
+  // again for each page, the 500 letters found were read once per page: 500 letters of 5 MB,
+  // a page each, were 500 searches of up to 2.5 GB, hours of the server's time in one pass.
+  const user = randomUUID();
+  await sql(
+    t.databaseUrl,
+    `insert into ingestion_dead_letters (queue_seq, kind, item, error)
+     select n, 'event', $1, 'refused' from generate_series(1, 3) n`,
+    [eventForm(user, { ref: user, padding: 'x'.repeat(4_500_000) })],
+  );
+  const searches: string[] = [];
+  const db = drizzle(t.database.pool, {
+    schema,
+    casing: 'snake_case',
+    logger: {
+      logQuery: (query) => {
+        if (query.includes('like any')) searches.push(query);
+      },
+    },
+  });
+  const pseudonym = `deleted-${randomUUID()}`;
+  // Every letter in one range of the search (1 GB at most).
+  await unlinkDeadLetters(db, [{ userId: user, pseudonym }], undefined, 1024 ** 3);
+  const rewritten = await sql(
+    t.databaseUrl,
+    'select count(*)::int as n from ingestion_dead_letters where item like $1',
+    [`%${pseudonym}%`],
+  );
+  assert.equal(rewritten[0]?.n, 3, 'each 4.5 MB letter rewritten, a page each');
+  // One, that finds the three, each then a page of its own.
+  assert.equal(searches.length, 1);
+});
+
+test("a pass's search reads a bounded range of letters per statement, however many there are", async () => {
+  // The search reads every letter's whole text. In one statement over the whole table, a day
+  // of everything refused (gigabytes of letters) ran past the statement timeout: the pass
+  // failed at every tick and the users' mapping was never deleted. Here 200 MB of letters
+  // that mention nobody, against a statement timeout of 1 s, searched 8 MB at a time.
+  const user = randomUUID();
+  await sql(
+    t.databaseUrl,
+    `insert into ingestion_dead_letters (queue_seq, kind, item, error)
+     select n, 'event', $1, 'refused' from generate_series(1, 200) n`,
+    [eventForm(randomUUID(), { padding: 'x'.repeat(1024 * 1024) })],
+  );
+  await sql(
+    t.databaseUrl,
+    `insert into ingestion_dead_letters (queue_seq, kind, item, error) values (1, 'event', $1, 'refused')`,
+    [eventForm(user, { ref: user })],
+  );
+  const impatient = await openDatabase(t.databaseUrl, { statementTimeoutMs: 1000 });
+  const pseudonym = `deleted-${randomUUID()}`;
+  try {
+    await unlinkDeadLetters(impatient.db, [{ userId: user, pseudonym }], 1000, 8 * 1024 * 1024);
+  } finally {
+    await impatient.close();
+  }
+  const rewritten = await sql(
+    t.databaseUrl,
+    'select count(*)::int as n from ingestion_dead_letters where item like $1',
+    [`%${pseudonym}%`],
+  );
+  assert.equal(rewritten[0]?.n, 1);
+  await sql(t.databaseUrl, `delete from ingestion_dead_letters where octet_length(item) > 1000000`);
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { deleteDeadBefore } from '../src/destinations/repository.ts';
+import { deleteDeadBefore, revive } from '../src/destinations/repository.ts';
 import { pruneDeadLetters } from '../src/ingestion/dead-letters.ts';
 import { createDedup } from '../src/ingestion/dedup.ts';
 import { pruneExpired } from '../src/ingestion/retention.ts';
@@ -19,6 +19,11 @@ import { buildTestAnalytics } from './helper.ts';
 const t = await buildTestAnalytics();
 const DAY = 86_400_000;
 const longAgo = new Date(Date.now() - (t.config.RETENTION_DAYS + 2) * DAY).toISOString();
+/**
+ * Within retention: the app's own clean-up (10 s after its start, longAgo's letters) leaves
+ * these to the test's deletion, which is given the time now.
+ */
+const recent = new Date(Date.now() - DAY).toISOString();
 
 async function letter(createdAt = longAgo): Promise<number> {
   const [row] = await t.sql(
@@ -111,7 +116,9 @@ test('a step that loses a deadlock is run again', async () => {
 async function locksInIdOrder(
   table: string,
   row: () => Promise<number>,
-  prune: () => Promise<void>,
+  prune: () => Promise<unknown>,
+  // Another statement than a deletion: what it began with, and what it left.
+  other?: { begins: string; left: (ids: number[]) => Promise<void> },
 ) {
   const first = await row();
   const second = await row();
@@ -135,13 +142,14 @@ async function locksInIdOrder(
     await holder.query('begin');
     await holder.query(`select id from ${table} where id = $1 for update`, [first]);
     const pruned = prune();
-    await waitForLockWait(prober);
+    await waitForLockWait(prober, other?.begins);
     await prober.query('begin');
     await prober.query(`select id from ${table} where id = $1 for update nowait`, [second]);
     await prober.query('rollback');
     await holder.query('rollback');
     await pruned;
-    assert.equal(await left(), 0);
+    if (other) await other.left(ids);
+    else assert.equal(await left(), 0);
   } finally {
     await holder.end();
     await prober.end();
@@ -151,7 +159,7 @@ async function locksInIdOrder(
 test("the dead letters' deletion locks its rows in id order, as a forgetting page does", async () => {
   await locksInIdOrder(
     'ingestion_dead_letters',
-    () => letter(),
+    () => letter(recent),
     () => pruneDeadLetters(t.database.db, new Date()),
   );
 });
@@ -176,15 +184,141 @@ test("the dead deliveries' deletion locks its rows in id order, as a forgetting 
   );
 });
 
+test("the dead deliveries' deletion locks in id order where most of the table is dead too", async () => {
+  // A receiver down for a day: its deliveries all died. The planner then scans the table, not
+  // the partial index of dead ids, and the deletion locked its rows in the heap's order.
+  await t.sql(
+    `insert into destination_deliveries (destination, event_id, event, payload, status, updated_at)
+     select 'crm', gen_random_uuid()::text, 'old.event', '{}', 'dead', $1
+     from generate_series(1, 20000)`,
+    [longAgo],
+  );
+  await t.sql('analyze destination_deliveries');
+  const delivery = async () => {
+    const [row] = await t.sql(
+      `insert into destination_deliveries (destination, event_id, event, payload, status, updated_at)
+       values ('crm', gen_random_uuid()::text, 'old.event', '{}', 'dead', $1)
+       returning id::float8 as id`,
+      [longAgo],
+    );
+    return row!.id as number;
+  };
+  await locksInIdOrder('destination_deliveries', delivery, () =>
+    deleteDeadBefore(t.database.db, new Date()),
+  );
+  const [left] = await t.sql(
+    `select count(*)::int as n from destination_deliveries where status = 'dead'`,
+  );
+  assert.equal(left!.n, 0);
+});
+
+test('a replay of every dead delivery locks them in id order, as their deletion does', async () => {
+  // Where most of the table is dead the planner scans the heap: a replay of all of them locked
+  // its rows in the heap's order, and could hold one the deletion (id order) waited for while
+  // waiting for one the deletion held.
+  await t.sql(
+    `insert into destination_deliveries (destination, event_id, event, payload, status, updated_at)
+     select 'crm', gen_random_uuid()::text, 'old.event', '{}', 'dead', now()
+     from generate_series(1, 20000)`,
+  );
+  await t.sql('analyze destination_deliveries');
+  const delivery = async () => {
+    const [row] = await t.sql(
+      `insert into destination_deliveries (destination, event_id, event, payload, status)
+       values ('crm', gen_random_uuid()::text, 'old.event', '{}', 'dead')
+       returning id::float8 as id`,
+    );
+    return row!.id as number;
+  };
+  let revived: unknown;
+  await locksInIdOrder(
+    'destination_deliveries',
+    delivery,
+    async () => {
+      revived = await revive(t.database.db, { destinations: ['crm'] });
+    },
+    {
+      begins: 'update',
+      left: async (ids) => {
+        const rows = await t.sql(`select status from destination_deliveries where id = any($1)`, [
+          ids,
+        ]);
+        assert.deepEqual(
+          rows.map((r) => r.status),
+          ['pending', 'pending'],
+        );
+      },
+    },
+  );
+  assert.equal(revived, 20002, 'counted, not read back');
+  await t.sql(`delete from destination_deliveries where destination = 'crm'`);
+});
+
 /** Until some statement on the database waits for a row lock (the deletion behind the holder). */
-async function waitForLockWait(client: pg.Client) {
+async function waitForLockWait(client: pg.Client, begins = 'delete from') {
   for (let i = 0; i < 200; i += 1) {
     const { rows } = await client.query(
       `select 1 from pg_stat_activity where datname = current_database()
-         and wait_event_type = 'Lock' and query ilike 'delete from%'`,
+         and wait_event_type = 'Lock' and query ilike $1`,
+      [`${begins}%`],
     );
     if (rows.length > 0) return;
     await sleep(25);
   }
   assert.fail('the deletion never waited for the held row');
 }
+
+/**
+ * Five rows of `table`, the last held by another transaction: a deletion two at a time has
+ * deleted the first four, each batch its own statement, while it waits for the fifth. Millions
+ * of rows (a day of everything refused, a receiver down for a day) in one statement ran past
+ * the statement timeout, undone whole, and again every hour with more of them.
+ */
+async function deletesInBatches(
+  table: string,
+  row: () => Promise<number>,
+  prune: (batch: number) => Promise<void>,
+) {
+  const ids: number[] = [];
+  for (let i = 0; i < 5; i += 1) ids.push(await row());
+  const left = async () =>
+    (
+      await t.sql(`select id::float8 as id from ${table} where id = any($1) order by id`, [ids])
+    ).map((r) => r.id as number);
+  const holder = new pg.Client({ connectionString: t.databaseUrl });
+  await holder.connect();
+  try {
+    await holder.query('begin');
+    await holder.query(`select id from ${table} where id = $1 for update`, [ids.at(-1)]);
+    const pruned = prune(2);
+    await waitForLockWait(holder);
+    assert.deepEqual(await left(), ids.slice(4), 'the batches before the held row deleted');
+    await holder.query('rollback');
+    await pruned;
+    assert.deepEqual(await left(), []);
+  } finally {
+    await holder.end();
+  }
+}
+
+test("the dead letters' deletion goes in batches, each its own statement: what is done stays done", async () => {
+  await deletesInBatches(
+    'ingestion_dead_letters',
+    () => letter(recent),
+    (batch) => pruneDeadLetters(t.database.db, new Date(), batch),
+  );
+});
+
+test("the dead deliveries' deletion goes in batches, each its own statement", async () => {
+  const delivery = async () => {
+    const [row] = await t.sql(
+      `insert into destination_deliveries (destination, event_id, event, payload, status, updated_at)
+       values ('crm', gen_random_uuid()::text, 'old.event', '{}', 'dead', now() - interval '1 day')
+       returning id::float8 as id`,
+    );
+    return row!.id as number;
+  };
+  await deletesInBatches('destination_deliveries', delivery, (batch) =>
+    deleteDeadBefore(t.database.db, new Date(), batch),
+  );
+});

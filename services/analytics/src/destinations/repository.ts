@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, lt, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/index.ts';
 import { destinationDeliveries as deliveries } from './tables.ts';
 
@@ -94,35 +94,89 @@ export async function listDead(
     .limit(options.limit);
 }
 
-/** Dead again becomes pending with a fresh set of attempts, due now. */
+/** Dead deliveries a replay revives per statement at most. */
+const REVIVED_PER_STATEMENT = 5000;
+
+/**
+ * Dead again becomes pending with a fresh set of attempts, due now; resolves to how many. In id
+ * order, `batch` at a time, each its own statement, the rows sorted before they are locked, as
+ * the hourly deletion (deleteDeadBefore) and a forgetting sweep take them: a replay of every
+ * dead letter locked them in the plan's order (the heap's, where most are dead), and met the
+ * deletion each holding a row the other waited for. It read back every revived row, payload and
+ * all, to count them: a receiver down for a day is millions (review).
+ */
 export async function revive(
   db: Db,
   where: { id?: number; destinations: string[] },
-): Promise<Delivery[]> {
-  if (where.destinations.length === 0) return [];
-  return db
-    .update(deliveries)
-    .set({ status: 'pending', attempts: 0, nextAttemptAt: sql`now()`, updatedAt: sql`now()` })
-    .where(
-      and(
-        eq(deliveries.status, 'dead'),
-        inArray(deliveries.destination, where.destinations),
-        where.id === undefined ? undefined : eq(deliveries.id, where.id),
-      ),
-    )
-    .returning();
+  batch = REVIVED_PER_STATEMENT,
+): Promise<number> {
+  if (where.destinations.length === 0) return 0;
+  let revived = 0;
+  for (let after = 0; ; ) {
+    const rows = await db
+      .update(deliveries)
+      .set({ status: 'pending', attempts: 0, nextAttemptAt: sql`now()`, updatedAt: sql`now()` })
+      .where(
+        inArray(
+          deliveries.id,
+          db
+            .select({ id: deliveries.id })
+            .from(deliveries)
+            .where(
+              and(
+                eq(deliveries.status, 'dead'),
+                inArray(deliveries.destination, where.destinations),
+                where.id === undefined ? undefined : eq(deliveries.id, where.id),
+                gt(deliveries.id, after),
+              ),
+            )
+            .orderBy(asc(deliveries.id))
+            .limit(batch)
+            .for('update'),
+        ),
+      )
+      .returning({ id: deliveries.id });
+    revived += rows.length;
+    // Past the last revived: one that dies again meanwhile is not revived twice by one replay.
+    if (rows.length < batch) return revived;
+    after = rows.reduce((last, r) => Math.max(last, r.id), after);
+  }
 }
 
+/** Dead deliveries the hourly clean-up deletes per statement at most. */
+const PRUNED_PER_STATEMENT = 5000;
+
 /**
- * Deletes dead deliveries last tried before `before`. Through the partial index of dead ids
- * (destination_deliveries_dead_idx), so their rows are locked in id order, as a forgetting pass's
- * sweep takes them (forget.ts unlinkDeliveries, by id ranges): in another order the two could
- * each hold a row the other waited for (test retention-prune).
+ * Deletes dead deliveries last tried before `before`, their rows locked in id order, as a
+ * forgetting pass's sweep takes them (forget.ts unlinkDeliveries, by id ranges): in another order
+ * the two could each hold a row the other waited for. Sorted before they are locked, whatever the
+ * plan: the partial index of dead ids gave that order only while the dead were few — where most
+ * of the table is dead (a receiver down for a day), the planner scans the heap, in no id order
+ * (test retention-prune). `batch` at a time, each its own statement: millions of them in one
+ * ran past the statement timeout, undone whole every hour.
  */
-export async function deleteDeadBefore(db: Db, before: Date): Promise<void> {
-  await db
-    .delete(deliveries)
-    .where(and(eq(deliveries.status, 'dead'), lt(deliveries.updatedAt, before)));
+export async function deleteDeadBefore(
+  db: Db,
+  before: Date,
+  batch = PRUNED_PER_STATEMENT,
+): Promise<void> {
+  for (;;) {
+    const gone = await db.delete(deliveries).where(
+      inArray(
+        deliveries.id,
+        db
+          .select({ id: deliveries.id })
+          .from(deliveries)
+          .where(and(eq(deliveries.status, 'dead'), lt(deliveries.updatedAt, before)))
+          .orderBy(asc(deliveries.id))
+          .limit(batch)
+          .for('update'),
+      ),
+    );
+    // The limit counts the rows locked (one revived meanwhile is passed over): a short batch is
+    // the last.
+    if ((gone.rowCount ?? 0) < batch) return;
+  }
 }
 
 export async function findById(db: Db, id: number): Promise<Delivery | undefined> {

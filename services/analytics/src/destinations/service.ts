@@ -49,8 +49,7 @@ export async function deadLetters(
 /** Due now with a fresh set of tries; 404 unless it is a dead letter, 409 if its destination left. */
 export async function replayOne(ctx: DestinationsContext, id: string) {
   const names = ctx.list.map((d) => d.name);
-  const revived = await revive(ctx.db, { id: Number(id), destinations: names });
-  if (revived.length > 0) return { replayed: 1 };
+  if ((await revive(ctx.db, { id: Number(id), destinations: names })) > 0) return { replayed: 1 };
   const row = await findById(ctx.db, Number(id));
   if (row?.status !== 'dead') throw problems.notFound('No such dead letter.');
   throw problem(
@@ -64,7 +63,7 @@ export async function replayAll(ctx: DestinationsContext, destination: string | 
     throw problems.notFound(`No destination named ${destination}.`);
   }
   const names = destination ? [destination] : ctx.list.map((d) => d.name);
-  return { replayed: (await revive(ctx.db, { destinations: names })).length };
+  return { replayed: await revive(ctx.db, { destinations: names }) };
 }
 
 function toDeadLetter(row: Delivery) {

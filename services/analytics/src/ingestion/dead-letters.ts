@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, inArray, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, lt, lte, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/index.ts';
 import { ROW_LOCK_WAIT_MS, withLockWait } from '../db/lock-waits.ts';
 import { pseudonymsOf } from '../db/pseudonym-lookup.ts';
@@ -199,6 +199,13 @@ const LETTERS_PER_PAGE = 500;
  * it ran out at every pass that met them.
  */
 const PAGE_BYTES = 8 * 1024 * 1024;
+/**
+ * Letters, and bytes of their text, a pass searches per statement at most (at least one letter):
+ * the search reads the whole text of every letter, and over the whole table in one statement a
+ * day of everything refused (gigabytes) ran past the statement timeout at every tick (review).
+ */
+const LETTERS_PER_SEARCH = 5000;
+const SEARCH_BYTES = 64 * 1024 * 1024;
 
 /**
  * Rewrites deleted users' dead letters with their pseudonym (forget.ts), so that none keeps the
@@ -213,106 +220,141 @@ const PAGE_BYTES = 8 * 1024 * 1024;
  * InfluxDB quotes a line it cannot parse, user_id and all. A row kept as the hex of bytes that
  * could not be unpacked cannot be read, and is left as it is.
  *
- * LETTERS_PER_PAGE at a time (PAGE_BYTES at most), each page its own transaction, its rows locked
- * as read (a replay
- * deletes a letter only as it read it: requeue). A row lock waits ROW_LOCK_WAIT_MS at most (a
- * replay or a deletion of a dead letter stuck mid-transaction made the pass wait out the
- * statement timeout); the pass then leaves the rewrite for a later tick (forget.ts).
+ * Searched a range of letters at a time (SEARCH_BYTES at most), what is found rewritten
+ * LETTERS_PER_PAGE and PAGE_BYTES at a time at most, each page its own transaction, its rows
+ * locked as read (a replay deletes a letter only as it read it: requeue).
+ * A row lock waits ROW_LOCK_WAIT_MS at most (a replay or a deletion of a dead letter stuck
+ * mid-transaction made the pass wait out the statement timeout); the pass then leaves the
+ * rewrite for a later tick (forget.ts).
  */
 export async function unlinkDeadLetters(
   db: Db,
   users: { userId: string; pseudonym: string }[],
   lockWaitMs = ROW_LOCK_WAIT_MS,
+  searchBytes = SEARCH_BYTES,
 ) {
   if (users.length === 0) return;
   const ids = new Map(users.map((u) => [u.userId.toLowerCase(), u.pseudonym] as const));
   const mentions = sql.param([...ids.keys()].map((id) => `%${id}%`));
   for (let after = 0; ; ) {
-    const last = await withLockWait(
-      db,
-      async (tx) => {
-        // The page's ids first, by their sizes (a window, which `for update` cannot hold), then
-        // its letters, locked (one replayed meanwhile is gone: the page's last id still moves on).
-        const sizes = tx
-          .select({
-            id: deadLetters.id,
-            upTo: sql<number>`sum(octet_length(${deadLetters.item}) + octet_length(${deadLetters.error}))
-              over (order by ${deadLetters.id})`.as('up_to'),
-            n: sql<number>`row_number() over (order by ${deadLetters.id})`.as('n'),
-          })
-          .from(deadLetters)
-          .where(
-            and(
-              gt(deadLetters.id, after),
-              sql`(lower(${deadLetters.item}) like any(${mentions}::text[])
-                or lower(${deadLetters.error}) like any(${mentions}::text[]))`,
-            ),
-          )
-          .orderBy(asc(deadLetters.id))
-          .limit(LETTERS_PER_PAGE)
-          .as('sizes');
-        const pageIds = (
-          await tx
-            .select({ id: sizes.id })
-            .from(sizes)
-            .where(sql`${sizes.upTo} <= ${PAGE_BYTES} or ${sizes.n} = 1`)
-            .orderBy(asc(sizes.id))
-        ).map((r) => r.id);
-        if (pageIds.length === 0) return undefined;
-        const letters = await tx
-          .select({
-            id: deadLetters.id,
-            kind: deadLetters.kind,
-            item: deadLetters.item,
-            error: deadLetters.error,
-          })
-          .from(deadLetters)
-          .where(inArray(deadLetters.id, pageIds))
-          .orderBy(asc(deadLetters.id))
-          .for('update');
-        const rewritten = letters
-          .map((l) => ({
-            id: l.id,
-            item: unlinkRowText(l.kind, l.item, ids),
-            error: unlinkText(l.error, ids),
-            was: l,
-          }))
-          .filter((l) => l.item !== l.was.item || l.error !== l.was.error);
-        // One statement for the page, not one per letter.
-        if (rewritten.length > 0) {
-          await tx.execute(sql`update ingestion_dead_letters d set item = v.item, error = v.error
-            from unnest(${sql.param(rewritten.map((l) => l.id))}::bigint[],
-              ${sql.param(rewritten.map((l) => l.item))}::text[],
-              ${sql.param(rewritten.map((l) => l.error))}::text[]) as v(id, item, error)
-            where d.id = v.id`);
-        }
-        return pageIds.at(-1)!;
-      },
-      lockWaitMs,
-    );
-    // A page cut by its bytes is short too: only an empty one says there is nothing after.
-    if (last === undefined) return;
+    // The next range of letters, by their sizes: octet_length reads a stored text's size, not
+    // the text.
+    const { rows } = await db.execute<{ last: number | null }>(sql`
+      select max(id)::float8 as last from (
+        select id, row_number() over (order by id) as n,
+          sum(octet_length(item) + octet_length(error)) over (order by id) as up_to
+        from ingestion_dead_letters where id > ${after}
+        order by id limit ${LETTERS_PER_SEARCH}
+      ) as sized
+      where up_to <= ${searchBytes} or n = 1`);
+    const last = rows[0]?.last;
+    if (last == null) return;
+    // Those of the range that mention a user, with their sizes: searched once, then rewritten a
+    // page at a time (searched again for each page, 500 letters of 5 MB were read once per
+    // page, 2.5 GB 500 times; review).
+    const found = await db
+      .select({
+        id: deadLetters.id,
+        size: sql<number>`octet_length(${deadLetters.item}) + octet_length(${deadLetters.error})`,
+      })
+      .from(deadLetters)
+      .where(
+        and(
+          gt(deadLetters.id, after),
+          lte(deadLetters.id, last),
+          sql`(lower(${deadLetters.item}) like any(${mentions}::text[])
+            or lower(${deadLetters.error}) like any(${mentions}::text[]))`,
+        ),
+      )
+      .orderBy(asc(deadLetters.id));
+    for (const page of byBytes(found)) {
+      await withLockWait(db, (tx) => rewritePage(tx, page, ids), lockWaitMs);
+    }
+    // One replayed meanwhile is gone, one set aside meanwhile comes after: the search moves on.
     after = last;
   }
 }
 
 /**
+ * Consecutive runs of `letters` of LETTERS_PER_PAGE and PAGE_BYTES at most, the first of each
+ * whatever its size.
+ */
+function byBytes(letters: { id: number; size: number }[]): number[][] {
+  const pages: number[][] = [];
+  let bytes = 0;
+  for (const { id, size } of letters) {
+    const page = pages.at(-1);
+    if (page && page.length < LETTERS_PER_PAGE && bytes + size <= PAGE_BYTES) {
+      page.push(id);
+      bytes += size;
+    } else {
+      pages.push([id]);
+      bytes = size;
+    }
+  }
+  return pages;
+}
+
+/** The letters `page` names, locked, read and rewritten (those still there and changed). */
+async function rewritePage(tx: Tx, page: number[], ids: Map<string, string>) {
+  const letters = await tx
+    .select({
+      id: deadLetters.id,
+      kind: deadLetters.kind,
+      item: deadLetters.item,
+      error: deadLetters.error,
+    })
+    .from(deadLetters)
+    .where(inArray(deadLetters.id, page))
+    .orderBy(asc(deadLetters.id))
+    .for('update');
+  const rewritten = letters
+    .map((l) => ({
+      id: l.id,
+      item: unlinkRowText(l.kind, l.item, ids),
+      error: unlinkText(l.error, ids),
+      was: l,
+    }))
+    .filter((l) => l.item !== l.was.item || l.error !== l.was.error);
+  // One statement for the page, not one per letter.
+  if (rewritten.length > 0) {
+    await tx.execute(sql`update ingestion_dead_letters d set item = v.item, error = v.error
+      from unnest(${sql.param(rewritten.map((l) => l.id))}::bigint[],
+        ${sql.param(rewritten.map((l) => l.item))}::text[],
+        ${sql.param(rewritten.map((l) => l.error))}::text[]) as v(id, item, error)
+      where d.id = v.id`);
+  }
+}
+
+/** Dead letters the hourly clean-up deletes per statement at most. */
+const PRUNED_PER_STATEMENT = 5000;
+
+/**
  * Deletes the dead letters set aside before `before`, their rows locked in id order, as a
  * forgetting pass's page locks them (unlinkDeadLetters): deleted in the heap's order, which a
  * rewrite changes, the two could each hold a row the other waited for, and one of them failed.
+ * `batch` at a time, each statement its own transaction: a day of everything refused is millions
+ * of letters, which one statement deleted past the statement timeout, undone whole, and again
+ * every hour with more of them (review); a batch also holds its locks for moments, not minutes.
  */
-export async function pruneDeadLetters(db: Db, before: Date) {
-  await db
-    .delete(deadLetters)
-    .where(
-      inArray(
-        deadLetters.id,
-        db
-          .select({ id: deadLetters.id })
-          .from(deadLetters)
-          .where(lt(deadLetters.createdAt, before))
-          .orderBy(asc(deadLetters.id))
-          .for('update'),
-      ),
-    );
+export async function pruneDeadLetters(db: Db, before: Date, batch = PRUNED_PER_STATEMENT) {
+  for (;;) {
+    const gone = await db
+      .delete(deadLetters)
+      .where(
+        inArray(
+          deadLetters.id,
+          db
+            .select({ id: deadLetters.id })
+            .from(deadLetters)
+            .where(lt(deadLetters.createdAt, before))
+            .orderBy(asc(deadLetters.id))
+            .limit(batch)
+            .for('update'),
+        ),
+      );
+    // The limit counts the rows locked (one a replay deleted meanwhile is passed over, one a
+    // forgetting pass rewrote is deleted as it is now): a short batch is the last.
+    if ((gone.rowCount ?? 0) < batch) return;
+  }
 }
