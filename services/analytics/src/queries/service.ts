@@ -10,7 +10,12 @@ import { CURSORS, decodeCursor } from '../store/cursor.ts';
 import { TooManyEvents } from '../store/errors.ts';
 import { MAX_TIMELINE_EVENTS, type Range, type TimelineEvent } from '../store/types.ts';
 import { funnel, retention } from './funnels.ts';
-import type { ActivityQuery, PerformanceQuery, ReportQuery } from './schema.ts';
+import {
+  type ActivityQuery,
+  DATE_ONLY,
+  type PerformanceQuery,
+  type ReportQuery,
+} from './schema.ts';
 
 export const READ_ANY = 'analytics:read';
 const DAY = 86_400_000;
@@ -19,9 +24,15 @@ const UNIT = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
 export const MAX_POINTS = 1440;
 const MAX_REPORT_DAYS = 400;
 
-/** A bound of a range: 400 unless it is a time the stores can be asked about. */
-function timeOf(value: string, field: string): Date {
-  const ms = Date.parse(value);
+/**
+ * A bound of a range: 400 unless it is a time the stores can be asked about. A date alone is a
+ * whole UTC day: `from` its start, `to` its end (the next day's start, `to` being exclusive), so
+ * `from=2026-12-01&to=2026-12-07` is those seven days, as a caller asking for days means.
+ */
+function timeOf(value: string, field: 'from' | 'to'): Date {
+  const dayOnly = new RegExp(DATE_ONLY).test(value);
+  const ms =
+    Date.parse(dayOnly ? `${value}T00:00:00Z` : value) + (dayOnly && field === 'to' ? DAY : 0);
   // The date-time format admits a leap second (23:59:60), which Date.parse does not.
   if (!(ms >= EARLIEST && ms <= LATEST)) {
     throw problems.badRequest(`"${field}" is not a time analytics can look up.`, [
