@@ -31,8 +31,10 @@ const MAX_REPORT_DAYS = 400;
  */
 function timeOf(value: string, field: 'from' | 'to'): Date {
   const dayOnly = new RegExp(DATE_ONLY).test(value);
-  const ms =
-    Date.parse(dayOnly ? `${value}T00:00:00Z` : value) + (dayOnly && field === 'to' ? DAY : 0);
+  let ms = Date.parse(dayOnly ? `${value}T00:00:00Z` : value);
+  // Date rolls a day that does not exist (2026-02-30) over into the next month: none at all.
+  if (dayOnly && !(ms >= EARLIEST && new Date(ms).toISOString().startsWith(value))) ms = Number.NaN;
+  if (dayOnly && field === 'to') ms += DAY;
   // The date-time format admits a leap second (23:59:60), which Date.parse does not.
   if (!(ms >= EARLIEST && ms <= LATEST)) {
     throw problems.badRequest(`"${field}" is not a time analytics can look up.`, [
