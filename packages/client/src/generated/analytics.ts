@@ -1774,7 +1774,7 @@ export interface operations {
         from?: string;
         /** @description exclusive; default: now; a date alone (YYYY-MM-DD) is that whole UTC day */
         to?: string;
-        /** @description bucket size from 1m to 1d in whole minutes: 1m, 5m, 1h, 1d, or as an ISO 8601 duration (PT5M, PT1H, P1D) */
+        /** @description bucket size from 1m to 1d in whole minutes: 1m, 5m, 1h, 1d, or as an ISO 8601 duration (PT5M, PT1H, P1D); default: the finest of 1m, 5m, 15m, 1h, 6h and 1d that keeps the range within 1440 intervals */
         interval?: string;
         service?: string;
       };

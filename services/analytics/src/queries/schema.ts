@@ -77,14 +77,15 @@ export const PerformanceQuery = Type.Object(
   {
     from: Type.Optional(time('inclusive; default: one hour ago')),
     to: Type.Optional(time('exclusive; default: now')),
-    interval: Type.String({
-      pattern: INTERVAL,
-      'x-pattern-message':
-        'must be a bucket size from 1m to 1d: 1m, 5m, 1h, 1d, or an ISO 8601 duration (PT5M, PT1H, P1D)',
-      default: '1m',
-      description:
-        'bucket size from 1m to 1d in whole minutes: 1m, 5m, 1h, 1d, or as an ISO 8601 duration (PT5M, PT1H, P1D)',
-    }),
+    interval: Type.Optional(
+      Type.String({
+        pattern: INTERVAL,
+        'x-pattern-message':
+          'must be a bucket size from 1m to 1d: 1m, 5m, 1h, 1d, or an ISO 8601 duration (PT5M, PT1H, P1D)',
+        description:
+          'bucket size from 1m to 1d in whole minutes: 1m, 5m, 1h, 1d, or as an ISO 8601 duration (PT5M, PT1H, P1D); default: the finest of 1m, 5m, 15m, 1h, 6h and 1d that keeps the range within 1440 intervals',
+      }),
+    ),
     service: Type.Optional(
       Type.String({
         minLength: 1,

@@ -156,9 +156,23 @@ export function intervalSeconds(interval: string): number {
 const floorTo = (t: Date, ms: number) => new Date(Math.floor(t.getTime() / ms) * ms);
 const ceilTo = (t: Date, ms: number) => new Date(Math.ceil(t.getTime() / ms) * ms);
 
+/** The intervals a range without one is cut into: the finest that keeps it within MAX_POINTS. */
+const DEFAULT_INTERVALS = ['1m', '5m', '15m', '1h', '6h', '1d'] as const;
+
+function fittingInterval(range: Range): string {
+  const span = range.to.getTime() - range.from.getTime();
+  return (
+    DEFAULT_INTERVALS.find((i) => Math.ceil(span / (intervalSeconds(i) * 1000)) <= MAX_POINTS) ??
+    '1d'
+  );
+}
+
 export async function performance(ctx: AnalyticsContext, q: Static<typeof PerformanceQuery>) {
-  const seconds = intervalSeconds(q.interval);
   const range = rangeOf(q.from, q.to, 3600_000);
+  // Without an interval, a range alone is enough (a week was a 400 under a fixed 1m); one given
+  // is held to, too many of them being the caller's to widen.
+  const interval = q.interval ?? fittingInterval(range);
+  const seconds = intervalSeconds(interval);
   const points = Math.ceil((range.to.getTime() - range.from.getTime()) / (seconds * 1000));
   if (points > MAX_POINTS) {
     throw problems.badRequest(
@@ -189,7 +203,7 @@ export async function performance(ctx: AnalyticsContext, q: Static<typeof Perfor
   return {
     from: range.from.toISOString(),
     to: range.to.toISOString(),
-    interval: q.interval,
+    interval,
     series: [...series.values()] as never,
   };
 }
