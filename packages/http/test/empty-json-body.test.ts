@@ -57,3 +57,21 @@ test('a route that needs a body says so; malformed and poisoned JSON are still r
   });
   assert.deepEqual(charset.json(), { body: { name: 'y' } });
 });
+
+test('a JSON Merge Patch (application/merge-patch+json, RFC 7396) is read as the JSON it is', async () => {
+  // Was a 415: clients that PATCH by the RFC (a PATCH here is a merge patch: the fields given
+  // replace, null clears) name that type. A JSON Patch (RFC 6902, a list of operations) is not
+  // what a PATCH here takes, so it stays a 415.
+  const merge = (type: string, payload: string) =>
+    app.inject({ method: 'POST', url: '/required', headers: { 'content-type': type }, payload });
+  const read = await merge('application/merge-patch+json', '{"name":"m"}');
+  assert.equal(read.statusCode, 200, read.body);
+  assert.deepEqual(read.json(), { body: { name: 'm' } });
+  const charset = await merge('application/merge-patch+json; charset=utf-8', '{"name":"n"}');
+  assert.deepEqual(charset.json(), { body: { name: 'n' } });
+  const poisoned = await merge('application/merge-patch+json', '{"name":"x","__proto__":{"a":1}}');
+  assert.equal(poisoned.statusCode, 400);
+  const jsonPatch = await merge('application/json-patch+json', '[]');
+  assert.equal(jsonPatch.statusCode, 415);
+  assert.equal(jsonPatch.json().code, 'unsupported_media_type');
+});

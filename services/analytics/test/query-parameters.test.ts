@@ -27,6 +27,9 @@ const cases: [string, string][] = [
   // Outside what InfluxDB's nanosecond times can hold.
   [`${A}/user-activity?from=1000-01-01T00:00:00Z`, 'from'],
   [`${A}/user-activity?to=9999-12-31T00:00:00Z`, 'to'],
+  // A date alone that does not exist, which Date.parse rolls over into the next month.
+  [`${A}/reports?type=signups&from=2026-02-30`, 'from'],
+  [`${A}/performance?to=2026-04-31`, 'to'],
 ];
 
 for (const [url, field] of cases) {

@@ -78,6 +78,26 @@ test('admins issue, list and revoke write keys; the key is shown once and stored
   assert.equal(again.statusCode, 404);
 });
 
+test('an issued write key says where it lives: Location, the absolute path its GET answers at', async () => {
+  // Was a 201 without Location. The GET answers without the key itself (shown once only).
+  const created = await t.app.inject({
+    method: 'POST',
+    url: `${base}/write-keys`,
+    headers: bearer(t.adminToken),
+    payload: { name: 'located' },
+  });
+  assert.equal(created.statusCode, 201, created.body);
+  const { key, ...rest } = created.json();
+  assert.equal(created.headers.location, `${base}/write-keys/${rest.id}`);
+  const read = await t.app.inject({
+    url: String(created.headers.location),
+    headers: bearer(t.adminToken),
+  });
+  assert.equal(read.statusCode, 200, read.body);
+  assert.deepEqual(read.json(), rest);
+  assert.ok(key);
+});
+
 test('a write key needs a readable name: empty, blank or control characters are 400', async () => {
   for (const name of ['', '   ', '\u00a0\u3000', 'tab\there']) {
     const res = await t.app.inject({

@@ -205,6 +205,28 @@ test('a role change names the admin as actor; admins filter, users get 403', asy
   assert.ok(before.every((e) => e.user_id === user.id));
 });
 
+test("from and to may be dates alone (YYYY-MM-DD): from that day's start through the whole of the to day", async () => {
+  // Were 400 ("must be a date and time"), as analytics' from/to and main's published_after were
+  // not: an admin looking through a day's events names the day.
+  const day = (offset: number) =>
+    new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+  const today = day(0);
+  const user = await signUp(app);
+  const session = await login(app, user.email, user.password);
+  // One day as from and to is that day, not an empty range refused as reversed.
+  const ofToday = await all(`?user_id=${user.id}&from=${today}&to=${today}`);
+  assert.equal(ofToday.statusCode, 200, ofToday.body);
+  assert.ok((ofToday.json().items as AuditItem[]).some((e) => e.type === 'login.succeeded'));
+  assert.deepEqual((await all(`?user_id=${user.id}&from=${day(1)}`)).json().items, []);
+  assert.deepEqual((await own(session.accessToken, `?to=${day(-1)}`)).items, []);
+  assert.ok((await own(session.accessToken, `?from=${today}&to=${today}`)).items.length > 0);
+  for (const query of ['?from=2026-1-1', '?from=2026-02-30']) {
+    const bad = await all(query);
+    assert.equal(bad.statusCode, 400, query);
+    assert.equal(bad.json().errors[0].field, 'from');
+  }
+});
+
 test('cursors walk a user’s events exactly once; nobody sees another’s', async () => {
   const user = await signUp(app);
   const stranger = await signUp(app);

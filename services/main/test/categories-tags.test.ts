@@ -130,6 +130,18 @@ test('anyone reads one category by id or slug, with its published posts counted'
   }
 });
 
+test('a created category says where it lives: Location, the absolute path its GET answers at', async () => {
+  // Was a 201 without Location (posts had one): a client following it, as after any 201 of a
+  // well-run API, had nowhere to go. Absolute, so it resolves against the gateway's base URL too.
+  const created = await call('POST', '/categories', editor, { name: 'Located' });
+  assert.equal(created.statusCode, 201, created.body);
+  const { category } = created.json();
+  assert.equal(created.headers.location, `/main/v1/categories/${category.id}`);
+  const read = await main.app.inject({ method: 'GET', url: String(created.headers.location) });
+  assert.equal(read.statusCode, 200, read.body);
+  assert.deepEqual(read.json(), { category });
+});
+
 test('a category renamed to the slug another rename is taking at that moment is a 409, not a 500', async () => {
   // The UPDATE's free-slug check cannot see a rename another transaction has not committed yet:
   // this one then waited on the unique index, met 23505 when that one committed, and was a 500.

@@ -3052,9 +3052,9 @@ export interface operations {
       query?: {
         /** @description Only this type */
         type?: string;
-        /** @description At or after (inclusive) */
+        /** @description At or after (inclusive); a date alone from its start (UTC) */
         from?: string;
-        /** @description Before (exclusive) */
+        /** @description Before (exclusive); a date alone up to its end (UTC), that day included */
         to?: string;
         limit?: number;
         /** @description next_cursor of the previous page */
@@ -3107,9 +3107,9 @@ export interface operations {
         user_id?: string;
         /** @description Only this type */
         type?: string;
-        /** @description At or after (inclusive) */
+        /** @description At or after (inclusive); a date alone from its start (UTC) */
         from?: string;
-        /** @description Before (exclusive) */
+        /** @description Before (exclusive); a date alone up to its end (UTC), that day included */
         to?: string;
         limit?: number;
         /** @description next_cursor of the previous page */

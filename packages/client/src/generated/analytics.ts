@@ -1723,9 +1723,9 @@ export interface operations {
         user_id?: string;
         /** @description admins only, instead of user_id: the events sent under this anonymous id (a visitor, before or without identify or alias), whatever user they name */
         anonymous_id?: string;
-        /** @description inclusive; default: the start of retention */
+        /** @description inclusive; default: the start of retention; a date alone (YYYY-MM-DD) is that whole UTC day */
         from?: string;
-        /** @description exclusive; default: now */
+        /** @description exclusive; default: now; a date alone (YYYY-MM-DD) is that whole UTC day */
         to?: string;
         event?: string;
         limit?: number;
@@ -1770,11 +1770,11 @@ export interface operations {
   getPerformance: {
     parameters: {
       query?: {
-        /** @description inclusive; default: one hour ago */
+        /** @description inclusive; default: one hour ago; a date alone (YYYY-MM-DD) is that whole UTC day */
         from?: string;
-        /** @description exclusive; default: now */
+        /** @description exclusive; default: now; a date alone (YYYY-MM-DD) is that whole UTC day */
         to?: string;
-        /** @description bucket size from 1m to 1d in whole minutes: 1m, 5m, 1h, 1d, or as an ISO 8601 duration (PT5M, PT1H, P1D) */
+        /** @description bucket size from 1m to 1d in whole minutes: 1m, 5m, 1h, 1d, or as an ISO 8601 duration (PT5M, PT1H, P1D); default: the finest of 1m, 5m, 15m, 1h, 6h and 1d that keeps the range within 1440 intervals */
         interval?: string;
         service?: string;
       };
@@ -1830,9 +1830,9 @@ export interface operations {
           | 'signups'
           | 'funnel'
           | 'retention';
-        /** @description inclusive; default: 30 days ago */
+        /** @description inclusive; default: 30 days ago; a date alone (YYYY-MM-DD) is that whole UTC day */
         from?: string;
-        /** @description exclusive; default: now */
+        /** @description exclusive; default: now; a date alone (YYYY-MM-DD) is that whole UTC day */
         to?: string;
         format?: 'json' | 'csv';
         /** @description top-N reports */

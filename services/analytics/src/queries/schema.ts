@@ -1,7 +1,18 @@
 import { Type } from 'typebox';
 import { SEGMENT_EVENT_NAME, SEGMENT_EVENT_NAME_WORDS } from '../segment/schema.ts';
 
-const time = (description: string) => Type.String({ format: 'date-time', description });
+/** A date alone, as a date picker gives it (service.ts reads it as a whole UTC day). */
+export const DATE_ONLY = '^[0-9]{4}-[0-9]{2}-[0-9]{2}$';
+
+/** A range bound: a date-time, or a date alone (`from`: that day's start; `to`: its end). */
+const time = (description: string) =>
+  Type.Union(
+    [
+      Type.String({ format: 'date-time' }),
+      Type.String({ pattern: DATE_ONLY, 'x-pattern-message': 'must be a date written YYYY-MM-DD' }),
+    ],
+    { description: `${description}; a date alone (YYYY-MM-DD) is that whole UTC day` },
+  );
 
 /** Text compared in SQL or InfluxQL, whose string literals cannot hold line breaks. */
 const PLAIN_TEXT = '^[^\\u0000-\\u001f\\u007f]+$';
@@ -66,14 +77,15 @@ export const PerformanceQuery = Type.Object(
   {
     from: Type.Optional(time('inclusive; default: one hour ago')),
     to: Type.Optional(time('exclusive; default: now')),
-    interval: Type.String({
-      pattern: INTERVAL,
-      'x-pattern-message':
-        'must be a bucket size from 1m to 1d: 1m, 5m, 1h, 1d, or an ISO 8601 duration (PT5M, PT1H, P1D)',
-      default: '1m',
-      description:
-        'bucket size from 1m to 1d in whole minutes: 1m, 5m, 1h, 1d, or as an ISO 8601 duration (PT5M, PT1H, P1D)',
-    }),
+    interval: Type.Optional(
+      Type.String({
+        pattern: INTERVAL,
+        'x-pattern-message':
+          'must be a bucket size from 1m to 1d: 1m, 5m, 1h, 1d, or an ISO 8601 duration (PT5M, PT1H, P1D)',
+        description:
+          'bucket size from 1m to 1d in whole minutes: 1m, 5m, 1h, 1d, or as an ISO 8601 duration (PT5M, PT1H, P1D); default: the finest of 1m, 5m, 15m, 1h, 6h and 1d that keeps the range within 1440 intervals',
+      }),
+    ),
     service: Type.Optional(
       Type.String({
         minLength: 1,

@@ -10,7 +10,12 @@ import { CURSORS, decodeCursor } from '../store/cursor.ts';
 import { TooManyEvents } from '../store/errors.ts';
 import { MAX_TIMELINE_EVENTS, type Range, type TimelineEvent } from '../store/types.ts';
 import { funnel, retention } from './funnels.ts';
-import type { ActivityQuery, PerformanceQuery, ReportQuery } from './schema.ts';
+import {
+  type ActivityQuery,
+  DATE_ONLY,
+  type PerformanceQuery,
+  type ReportQuery,
+} from './schema.ts';
 
 export const READ_ANY = 'analytics:read';
 const DAY = 86_400_000;
@@ -19,9 +24,17 @@ const UNIT = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
 export const MAX_POINTS = 1440;
 const MAX_REPORT_DAYS = 400;
 
-/** A bound of a range: 400 unless it is a time the stores can be asked about. */
-function timeOf(value: string, field: string): Date {
-  const ms = Date.parse(value);
+/**
+ * A bound of a range: 400 unless it is a time the stores can be asked about. A date alone is a
+ * whole UTC day: `from` its start, `to` its end (the next day's start, `to` being exclusive), so
+ * `from=2026-12-01&to=2026-12-07` is those seven days, as a caller asking for days means.
+ */
+function timeOf(value: string, field: 'from' | 'to'): Date {
+  const dayOnly = new RegExp(DATE_ONLY).test(value);
+  let ms = Date.parse(dayOnly ? `${value}T00:00:00Z` : value);
+  // Date rolls a day that does not exist (2026-02-30) over into the next month: none at all.
+  if (dayOnly && !(ms >= EARLIEST && new Date(ms).toISOString().startsWith(value))) ms = Number.NaN;
+  if (dayOnly && field === 'to') ms += DAY;
   // The date-time format admits a leap second (23:59:60), which Date.parse does not.
   if (!(ms >= EARLIEST && ms <= LATEST)) {
     throw problems.badRequest(`"${field}" is not a time analytics can look up.`, [
@@ -143,9 +156,23 @@ export function intervalSeconds(interval: string): number {
 const floorTo = (t: Date, ms: number) => new Date(Math.floor(t.getTime() / ms) * ms);
 const ceilTo = (t: Date, ms: number) => new Date(Math.ceil(t.getTime() / ms) * ms);
 
+/** The intervals a range without one is cut into: the finest that keeps it within MAX_POINTS. */
+const DEFAULT_INTERVALS = ['1m', '5m', '15m', '1h', '6h', '1d'] as const;
+
+function fittingInterval(range: Range): string {
+  const span = range.to.getTime() - range.from.getTime();
+  return (
+    DEFAULT_INTERVALS.find((i) => Math.ceil(span / (intervalSeconds(i) * 1000)) <= MAX_POINTS) ??
+    '1d'
+  );
+}
+
 export async function performance(ctx: AnalyticsContext, q: Static<typeof PerformanceQuery>) {
-  const seconds = intervalSeconds(q.interval);
   const range = rangeOf(q.from, q.to, 3600_000);
+  // Without an interval, a range alone is enough (a week was a 400 under a fixed 1m); one given
+  // is held to, too many of them being the caller's to widen.
+  const interval = q.interval ?? fittingInterval(range);
+  const seconds = intervalSeconds(interval);
   const points = Math.ceil((range.to.getTime() - range.from.getTime()) / (seconds * 1000));
   if (points > MAX_POINTS) {
     throw problems.badRequest(
@@ -176,7 +203,7 @@ export async function performance(ctx: AnalyticsContext, q: Static<typeof Perfor
   return {
     from: range.from.toISOString(),
     to: range.to.toISOString(),
-    interval: q.interval,
+    interval,
     series: [...series.values()] as never,
   };
 }

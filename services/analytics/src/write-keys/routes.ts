@@ -39,7 +39,8 @@ export function writeKeyRoutes(api: App, db: Db) {
         { write_key_id: key.id, kind: key.kind, by: request.principal!.userId },
         'write key issued',
       );
-      return reply.code(201).send(key);
+      // Where it can be read again (without the key): the route's own path and the id.
+      return reply.code(201).header('location', `${request.routeOptions.url}/${key.id}`).send(key);
     },
   );
 

@@ -49,6 +49,19 @@ export const AuditPage = Type.Object({
   }),
 });
 
+/** A date alone, as a date picker gives it (service.ts reads it as a whole UTC day). */
+export const DATE_ONLY = '^[0-9]{4}-[0-9]{2}-[0-9]{2}$';
+
+/** A bound of the range: a date-time, or a date alone. */
+const bound = (description: string) =>
+  Type.Union(
+    [
+      Type.String({ format: 'date-time' }),
+      Type.String({ pattern: DATE_ONLY, 'x-pattern-message': 'must be a date written YYYY-MM-DD' }),
+    ],
+    { description },
+  );
+
 const pageAndRange = {
   type: Type.Optional(
     Type.String({
@@ -59,8 +72,10 @@ const pageAndRange = {
       description: 'Only this type',
     }),
   ),
-  from: Type.Optional(Type.String({ format: 'date-time', description: 'At or after (inclusive)' })),
-  to: Type.Optional(Type.String({ format: 'date-time', description: 'Before (exclusive)' })),
+  from: Type.Optional(bound('At or after (inclusive); a date alone from its start (UTC)')),
+  to: Type.Optional(
+    bound('Before (exclusive); a date alone up to its end (UTC), that day included'),
+  ),
   limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
   cursor: Type.Optional(
     Type.String({ maxLength: 100, description: 'next_cursor of the previous page' }),

@@ -8,7 +8,7 @@ import {
   insertAuditEvents,
   pruneAuditEvents,
 } from './repository.ts';
-import type { AuditType } from './schema.ts';
+import { type AuditType, DATE_ONLY } from './schema.ts';
 
 export type { AuditType };
 
@@ -76,9 +76,36 @@ export interface AuditQueryInput {
   cursor?: string;
 }
 
+/**
+ * A bound as a time: a date alone is a whole UTC day, `from` its start and `to` its end (the next
+ * day's start, `to` being exclusive), so `from=2026-12-01&to=2026-12-01` is that day.
+ */
+function boundOf(value: string, end: boolean): Date {
+  if (!new RegExp(DATE_ONLY).test(value)) return new Date(value);
+  const start = new Date(`${value}T00:00:00Z`);
+  // Date rolls 2026-02-30 over into March: a day that does not exist is no time at all.
+  if (Number.isNaN(start.getTime()) || start.toISOString().slice(0, 10) !== value) {
+    return new Date(Number.NaN);
+  }
+  return new Date(start.getTime() + (end ? 86_400_000 : 0));
+}
+
 /** A page of events, newest first; `userId` set confines it to that user's. */
 export async function listAuditEvents(ctx: AuthContext, query: AuditQueryInput) {
-  if (query.from && query.to && Date.parse(query.from) >= Date.parse(query.to)) {
+  const from = query.from === undefined ? undefined : boundOf(query.from, false);
+  const to = query.to === undefined ? undefined : boundOf(query.to, true);
+  // An impossible date (2026-02-30) passes the pattern: as unreadable as a bad date-time.
+  for (const [field, time] of [
+    ['from', from],
+    ['to', to],
+  ] as const) {
+    if (time !== undefined && Number.isNaN(time.getTime())) {
+      throw problems.badRequest('The query string is invalid.', [
+        { field, message: 'must be a real date' },
+      ]);
+    }
+  }
+  if (from && to && from >= to) {
     throw problems.badRequest('"from" must be before "to".', [
       { field: 'from', message: 'must be before "to"' },
     ]);
@@ -88,8 +115,8 @@ export async function listAuditEvents(ctx: AuthContext, query: AuditQueryInput) 
   const rows = await findAuditEvents(ctx.db, {
     ...(query.user_id ? { userId: query.user_id } : {}),
     ...(query.type ? { type: query.type } : {}),
-    ...(query.from ? { from: new Date(query.from) } : {}),
-    ...(query.to ? { to: new Date(query.to) } : {}),
+    ...(from ? { from } : {}),
+    ...(to ? { to } : {}),
     ...(before !== undefined ? { before } : {}),
     limit: query.limit + 1,
   });

@@ -16,14 +16,26 @@ const common = new Set(
  * and, as NIST SP 800-63B's "repetitive characters", one character repeated (eight spaces).
  */
 export function assertAcceptablePassword(password: string, field = 'password'): void {
-  if (new Set(password).size === 1) {
-    throw problems.badRequest('The password repeats one character.', [
-      { field, message: 'repeats one character; choose another' },
+  const weakness = passwordWeakness(password);
+  if (weakness) {
+    throw problems.badRequest(weakness.detail, [
+      { field, message: `${weakness.message}; choose another` },
     ]);
+  }
+}
+
+/** What makes a password unacceptable (see assertAcceptablePassword), or undefined. */
+export function passwordWeakness(
+  password: string,
+): { detail: string; message: string } | undefined {
+  if (new Set(password).size === 1) {
+    return { detail: 'The password repeats one character.', message: 'repeats one character' };
   }
   if (common.has(password.toLowerCase())) {
-    throw problems.badRequest('The password is too common.', [
-      { field, message: 'is one of the 10,000 most common passwords; choose another' },
-    ]);
+    return {
+      detail: 'The password is too common.',
+      message: 'is one of the 10,000 most common passwords',
+    };
   }
+  return undefined;
 }

@@ -67,8 +67,10 @@ export function categoryRoutes(app: App, ctx: MainContext) {
       },
     },
     async (request, reply) => {
-      reply.code(201);
-      return { category: await createCategory(ctx, request.body) };
+      const category = await createCategory(ctx, request.body);
+      // Where it can be read, as for posts: the route's own path (prefix included) and the id.
+      reply.code(201).header('location', `${request.routeOptions.url}/${category.id}`);
+      return { category };
     },
   );
 
