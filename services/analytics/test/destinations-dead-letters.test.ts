@@ -155,7 +155,9 @@ test('dead letters are kept no longer than the events themselves (RETENTION_DAYS
     );
   await insert('x:old', t.config.RETENTION_DAYS + 1);
   await insert('x:recent', t.config.RETENTION_DAYS - 1);
-  await createDestinations({ config: t.config, db: t.database.db, log: t.app.log }).prune();
+  await createDestinations({ config: t.config, db: t.database.db, log: t.app.log }).prune(
+    new Date(Date.now() - t.config.RETENTION_DAYS * 86_400_000),
+  );
   const ids = (await deadLetters()).items.map((i) => i.event_id);
   assert.ok(ids.includes('x:recent'));
   assert.ok(!ids.includes('x:old'));

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
+import { createDestinations } from '../src/destinations/index.ts';
 import { deleteDeadBefore, revive } from '../src/destinations/repository.ts';
 import { pruneDeadLetters } from '../src/ingestion/dead-letters.ts';
 import { createDedup } from '../src/ingestion/dedup.ts';
@@ -48,7 +49,18 @@ function context(store: Store) {
     config: t.config,
     store,
     dedup: createDedup({ maxIds: 1000 }),
+    destinations: createDestinations({ config: t.config, db: t.database.db, log: t.app.log }),
   };
+}
+
+async function deadDelivery(triedLast = longAgo): Promise<number> {
+  const [row] = await t.sql(
+    `insert into destination_deliveries (destination, event_id, event, payload, status, updated_at)
+     values ('crm', gen_random_uuid()::text, 'old.event', '{}', 'dead', $1)
+     returning id::float8 as id`,
+    [triedLast],
+  );
+  return row!.id as number;
 }
 
 function errorLog() {
@@ -68,6 +80,7 @@ test('a step that fails leaves the later steps of the clean-up to run, and is lo
     `insert into received_ids (id, received_at) values ('auth:old', $1), ('auth:new', now())`,
     [longAgo],
   );
+  const delivery = await deadDelivery();
   const store = createPostgresStore(t.database.db);
   const failing: Store = {
     ...store,
@@ -87,6 +100,24 @@ test('a step that fails leaves the later steps of the clean-up to run, and is lo
     (r) => r.id,
   );
   assert.deepEqual(ids, ['auth:new'], 'and the old received id');
+  const deliveries = await t.sql('select id from destination_deliveries where id = $1', [delivery]);
+  assert.deepEqual(deliveries, [], 'and the old dead delivery');
+});
+
+test('a clean-up told to stop starts no further step', async () => {
+  const old = await letter();
+  const store = createPostgresStore(t.database.db);
+  let stop = false;
+  const stopping: Store = {
+    ...store,
+    prune: async (before) => {
+      await store.prune(before);
+      stop = true;
+    },
+  };
+  const log = errorLog();
+  assert.deepEqual(await pruneExpired(context(stopping), log, { stopped: () => stop }), []);
+  assert.deepEqual(await letterIds([old]), [old], 'the step after the store not run');
 });
 
 test('a step that loses a deadlock is run again', async () => {
@@ -278,18 +309,22 @@ async function deletesInBatches(
   table: string,
   row: () => Promise<number>,
   prune: (batch: number) => Promise<void>,
+  key = 'id',
 ) {
   const ids: number[] = [];
   for (let i = 0; i < 5; i += 1) ids.push(await row());
   const left = async () =>
     (
-      await t.sql(`select id::float8 as id from ${table} where id = any($1) order by id`, [ids])
+      await t.sql(
+        `select ${key}::float8 as id from ${table} where ${key} = any($1) order by ${key}`,
+        [ids],
+      )
     ).map((r) => r.id as number);
   const holder = new pg.Client({ connectionString: t.databaseUrl });
   await holder.connect();
   try {
     await holder.query('begin');
-    await holder.query(`select id from ${table} where id = $1 for update`, [ids.at(-1)]);
+    await holder.query(`select 1 from ${table} where ${key} = $1 for update`, [ids.at(-1)]);
     const pruned = prune(2);
     await waitForLockWait(holder);
     assert.deepEqual(await left(), ids.slice(4), 'the batches before the held row deleted');
@@ -321,4 +356,25 @@ test("the dead deliveries' deletion goes in batches, each its own statement", as
   await deletesInBatches('destination_deliveries', delivery, (batch) =>
     deleteDeadBefore(t.database.db, new Date(), batch),
   );
+});
+
+test("the store's pruning goes in batches, each its own statement: what is done stays done", async () => {
+  const event = async (occurredAt = longAgo) => {
+    const [row] = await t.sql(
+      `insert into events (seq, event_id, name, source, properties, occurred_at)
+       values ((select coalesce(max(seq), 0) + 1 from events), gen_random_uuid()::text,
+         'old.event', 'client', '{}', $1)
+       returning seq::float8 as id`,
+      [occurredAt],
+    );
+    return row!.id as number;
+  };
+  const kept = await event(new Date(Date.now() + DAY).toISOString());
+  await deletesInBatches(
+    'events',
+    event,
+    (batch) => createPostgresStore(t.database.db, batch).prune(new Date()),
+    'seq',
+  );
+  assert.equal((await t.sql('select 1 from events where seq = $1', [kept])).length, 1);
 });

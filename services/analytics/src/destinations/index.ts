@@ -35,8 +35,11 @@ export interface Destinations {
     /** How long to ask for the table's lock (FINAL_LOCK_TIMEOUT_MS, 5 s, by default). */
     lockTimeoutMs?: number,
   ): Promise<void>;
-  /** Deletes dead letters past the events' retention (they hold event data); runs hourly. */
-  prune(): Promise<void>;
+  /**
+   * Deletes dead letters last tried before `before`: the events' retention, as they hold event
+   * data (the hourly clean-up, ingestion/retention.ts).
+   */
+  prune(before: Date): Promise<void>;
   start(): void;
   close(): Promise<void>;
 }
@@ -73,12 +76,9 @@ export function createDestinations(deps: DestinationDeps): Destinations {
     concurrency: config.DESTINATION_CONCURRENCY,
     outcomes,
   });
-  const prune = () =>
-    deleteDeadBefore(deps.db, new Date(Date.now() - config.RETENTION_DAYS * 86_400_000));
-  let pruning: NodeJS.Timeout | undefined;
   return {
     list,
-    prune,
+    prune: (before) => deleteDeadBefore(deps.db, before),
     forget: (users) => unlinkDeliveries(deps.db, users),
     forgetFinally: (users, remove, lockTimeoutMs) =>
       unlinkDeliveriesFinally(deps.db, users, remove, lockTimeoutMs),
@@ -98,12 +98,8 @@ export function createDestinations(deps: DestinationDeps): Destinations {
     },
     start() {
       worker.start();
-      pruning = setInterval(() => {
-        prune().catch((err: unknown) => deps.log.error({ err }, 'pruning dead letters failed'));
-      }, 3600_000).unref();
     },
     async close() {
-      clearInterval(pruning);
       await worker.close();
     },
   };

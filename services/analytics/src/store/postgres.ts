@@ -14,6 +14,8 @@ import { MAX_TIMELINE_EVENTS, type Range, type Store } from './types.ts';
 
 /** Rows per statement. */
 const CHUNK = 5000;
+/** Rows one statement of the hourly pruning deletes at most. */
+export const PRUNE_ROWS = 10_000;
 /** Blocks one statement of a full forgetting pass reads: 80 MB, about 150,000 events. */
 const SWEEP_PAGES = 10_000;
 
@@ -70,7 +72,11 @@ async function write(db: Db, query: SQL): Promise<void> {
 }
 
 /** The store in the service's own PostgreSQL: `events` and `samples` (see src/db/schema.ts). */
-export function createPostgresStore(db: Db): Store {
+export function createPostgresStore(
+  db: Db,
+  /** Rows one statement of `prune` deletes at most (PRUNE_ROWS; a test's smaller). */
+  pruneRows = PRUNE_ROWS,
+): Store {
   /**
    * Rewrites the rows of `table` that `match`: those written since the mark, by its index, or
    * all of them SWEEP_PAGES blocks at a time, so no statement of a pass over a large table runs
@@ -324,12 +330,23 @@ export function createPostgresStore(db: Db): Store {
       return { rewritten: events + samples, ...(first ? { mark: first.mark } : {}) };
     },
 
+    // PRUNE_ROWS per statement: in one, lowering RETENTION_DAYS on a large store (weeks of
+    // events due at once) ran past the statement timeout, was undone whole, and did so again at
+    // every hourly run. Rows in the order a BRIN bitmap scan reads them, the heap's, as the
+    // forgetting sweep's block ranges lock them.
     async prune(before) {
-      await db.execute(sql`delete from events where occurred_at < ${before}`);
-      await db.execute(sql`delete from samples where occurred_at < ${before}`);
-      for (const { suffix } of ROLLUP_LEVELS) {
-        await db.execute(sql`delete from ${sql.identifier(`sample_rollups_${suffix}`)}
-          where time < ${before}`);
+      const tables = [
+        ['events', 'occurred_at'],
+        ['samples', 'occurred_at'],
+        ...ROLLUP_LEVELS.map(({ suffix }) => [`sample_rollups_${suffix}`, 'time']),
+      ] as const;
+      for (const [table, time] of tables) {
+        const t = sql.identifier(table);
+        for (;;) {
+          const { rowCount } = await db.execute(sql`delete from ${t} where ctid = any(array(
+            select ctid from ${t} where ${sql.identifier(time)} < ${before} limit ${pruneRows}))`);
+          if ((rowCount ?? 0) < pruneRows) break;
+        }
       }
     },
   };
