@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { openDatabase, schema } from '../src/db/index.ts';
-import { unlinkDeadLetters } from '../src/ingestion/dead-letters.ts';
+import { unlinkDeadLetters } from '../src/ingestion/dead-letters-unlink.ts';
 import { startReceiver, until } from './destinations-receiver.ts';
 import { domainEvent, eventForm, forgetting } from './forgetting.ts';
 import { buildTestAnalytics, sql, userDeleted } from './helper.ts';

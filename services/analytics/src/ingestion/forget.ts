@@ -6,7 +6,7 @@ import type { AnalyticsContext } from '../context.ts';
 import type { Tx } from '../db/index.ts';
 import { ForgettingLeft } from '../db/lock-waits.ts';
 import { forgottenIdentities, forgottenUsers } from '../db/schema.ts';
-import { unlinkDeadLetters } from './dead-letters.ts';
+import { unlinkDeadLetters } from './dead-letters-unlink.ts';
 import {
   ForgettingFailures,
   type Left,
