@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { durationEnd } from '../src/queries/service.ts';
+import { durationEnd } from '../src/queries/time.ts';
 
 const at = (iso: string) => Date.parse(iso);
 const end = (window: string, from: string) => new Date(durationEnd(window)(at(from))).toISOString();
