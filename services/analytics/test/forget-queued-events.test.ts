@@ -497,3 +497,42 @@ test('a row encoded when it was accepted (InfluxDB) is written under the pseudon
   assert.ok(!JSON.stringify(written).includes(user.id), 'no event written with the real id');
   assert.ok(written.every((e) => e.userId === pseudonym));
 });
+
+for (const [kind, encodes] of [
+  ['postgres', false],
+  ['influxdb', true],
+] as const) {
+  test(`an event queued under the user's id as its anonymous id is written under the pseudonym (${kind})`, async () => {
+    // Clients often send the signed-in user's id as their anonymous id (some SDKs set it so
+    // after `identify`): another user's event under it, in upper case, still queued (the store
+    // down) when the user is deleted, is written with the pseudonym as its anonymous id — the
+    // writer's rewrite, not a store pass (this store's does nothing). On InfluxDB the row was
+    // encoded when it was accepted: read back for it.
+    const written: QueuedEvent[] = [];
+    const down = { held: true };
+    const store = eventsStore(
+      kind,
+      async (events) => {
+        if (down.held) throw new StoreUnavailable('held by the test');
+        written.push(...events);
+      },
+      { encodes },
+    );
+    Object.assign(store, { forgetUsers: async () => ({ rewritten: 0 }) });
+    const app = await buildTestAnalytics({}, { store, forgetting: forgettingTimings });
+    const user = await app.user();
+    const other = await app.user();
+    const via = forgetting(app);
+    await via.track(other, { event: 'page.viewed', anonymous_id: user.id.toUpperCase() });
+    await via.deliver([domainEvent('user.deleted', user.id)]);
+    await via.passed([user.id]);
+    down.held = false;
+    await app.drained();
+    const [row] = await app.sql('select pseudonym from forgotten_users');
+    const pseudonym = (row as { pseudonym: string }).pseudonym;
+    const viewed = written.find((e) => e.event === 'page.viewed');
+    assert.equal(viewed?.anonymousId, pseudonym);
+    assert.equal(viewed?.userId, other.id, "the other user's own id stays");
+    assert.ok(!JSON.stringify(written).toLowerCase().includes(user.id), 'no real id written');
+  });
+}

@@ -17,7 +17,8 @@ const NOTICE = 'user.deleted';
 /**
  * Deliveries about to be sent, with the pseudonym of every user being forgotten
  * (forgotten_users) for their id — in `userId` and anywhere in the properties, as the stores
- * get them; an anonymous id stays, as there. Looked up in the table, not in the writer's lookup
+ * get them, an `anonymousId` that is the id included (the text is rewritten); another anonymous
+ * id stays, as there. Looked up in the table, not in the writer's lookup
  * (refreshed every 2 s, per replica): a delivery claimed after the deletion committed never
  * goes out with the id. One indexed query for the ids the payloads mention; none when they
  * mention no UUID.

@@ -217,7 +217,11 @@ export async function isForgotten(db: Db, userId: string): Promise<boolean> {
  */
 export async function forgetUsers(tx: Tx, userIds: string[]) {
   if (userIds.length === 0) return;
-  const links = named(identityLinks.userId, userIds);
+  // And a link of the user's id as an anonymous id, whoever it links to: clients often send the
+  // signed-in user's id as theirs (some SDKs after `identify`), and one linked to another user
+  // kept the id, listed in their profile (the stores rewrite it in events to the pseudonym, so
+  // such a link stitches nothing any more).
+  const links = sql`(${named(identityLinks.userId, userIds)} or ${named(identityLinks.anonymousId, userIds)})`;
   const owners = named(profiles.userId, userIds);
   await tx
     .select({ id: identityLinks.anonymousId })
@@ -236,11 +240,15 @@ export async function forgetUsers(tx: Tx, userIds: string[]) {
 }
 
 /**
- * Rows whose user id is one of these: a UUID (auth's ids) in any case, since a Segment backend
- * may send it upper-cased and it is stored as sent (by `lower(user_id)`'s index, migration
- * 0020); any other id as written (as identity/service.ts isOwnUserId reads ids).
+ * Rows whose user id (or anonymous id) is one of these: a UUID (auth's ids) in any case, since
+ * a Segment backend may send it upper-cased and it is stored as sent (by `lower()`'s index,
+ * migrations 0020 and 0023); any other id as written (as identity/service.ts isOwnUserId reads
+ * ids).
  */
-function named(column: typeof profiles.userId | typeof identityLinks.userId, userIds: string[]) {
+function named(
+  column: typeof profiles.userId | typeof identityLinks.userId | typeof identityLinks.anonymousId,
+  userIds: string[],
+) {
   const uuids = userIds.filter((id) => UUID.test(id)).map((id) => id.toLowerCase());
   const others = userIds.filter((id) => !UUID.test(id));
   const cased = sql`lower(${column}) = any(${sql.param(uuids)}::text[])`;

@@ -43,5 +43,7 @@ export const identityLinks = pgTable(
     index('identity_links_user_idx').on(t.userId),
     // A deleted user's links are found in any case (repository.ts forgetUsers, migration 0020).
     index('identity_links_user_lower_idx').on(sql`lower(${t.userId})`),
+    // And a link of a deleted user's id as an anonymous id (repository.ts forgetUsers, 0023).
+    index('identity_links_anonymous_lower_idx').on(sql`lower(${t.anonymousId})`),
   ],
 );

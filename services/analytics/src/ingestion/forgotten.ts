@@ -28,20 +28,24 @@ export function createForgotten(): Forgotten {
 
 /**
  * A queued item (an event, or a sample) with the pseudonym for a forgotten user id, in its
- * `userId` and in its properties' text, in any case; the item itself when it names none.
+ * `userId`, its `anonymousId` (clients often send the signed-in user's id as theirs) and in its
+ * properties' text, in any case; the item itself when it names none.
  */
 export function unlinkItem(
   value: Record<string, unknown>,
   ids: ReadonlyMap<string, string>,
 ): Record<string, unknown> {
   // In any case: a client's upper-cased UUID is the user's id (pseudonyms.ts).
-  const own = typeof value.userId === 'string' ? pseudonymOf(value.userId, ids) : undefined;
+  const of = (field: unknown) => (typeof field === 'string' ? pseudonymOf(field, ids) : undefined);
+  const own = of(value.userId);
+  const anonymous = of(value.anonymousId);
   const properties = typeof value.properties === 'string' ? value.properties : undefined;
   const text = properties !== undefined ? unlinkText(properties, ids) : undefined;
-  if (own === undefined && text === properties) return value;
+  if (own === undefined && anonymous === undefined && text === properties) return value;
   return {
     ...value,
     ...(own !== undefined ? { userId: own } : {}),
+    ...(anonymous !== undefined ? { anonymousId: anonymous } : {}),
     ...(text !== properties ? { properties: text } : {}),
   };
 }

@@ -106,8 +106,8 @@ export function createInfluxStore(
     /**
      * InfluxDB cannot update a point, but a point written again at the same series and time
      * replaces the fields it names (see overwriteLine): each affected point gets the pseudonym in
-     * `user_id` and in its properties, its other fields kept. A user id is a field, never a tag,
-     * so the series stay the same. Reads page by time, 5,000 points at a time (fewer under a
+     * `user_id`, `anonymous_id` and in its properties, its other fields kept. Ids are fields,
+     * never tags, so the series stay the same (an event's name, a tag, cannot be rewritten so). Reads page by time, 5,000 points at a time (fewer under a
      * lower max-row-limit): one read for all the users given; no mark, since a point's time is
      * the event's, not when it was written, so every pass reads everything.
      */
@@ -120,12 +120,13 @@ export function createInfluxStore(
       // a point's own user_id (a Segment backend's `userId`) as in its properties. A user id is a
       // UUID (rememberDeletions): none of its characters is special in a pattern.
       const pattern = users.map((u) => u.userId.replace(/[^0-9a-zA-Z-]/g, '')).join('|');
-      const ids = `user_id =~ /(?i)^(?:${pattern})$/`;
+      const is = (field: string) => `${field} =~ /(?i)^(?:${pattern})$/`;
+      const ids = is('user_id');
       const passes = [
         {
           measurement: 'events',
           tags: ['event', 'source'],
-          q: `SELECT user_id, properties, "event", "source" FROM events WHERE (${ids} OR properties =~ /(?i)${pattern}/)`,
+          q: `SELECT user_id, anonymous_id, properties, "event", "source" FROM events WHERE (${ids} OR ${is('anonymous_id')} OR properties =~ /(?i)${pattern}/)`,
         },
         {
           measurement: 'requests',
@@ -155,6 +156,10 @@ export function createInfluxStore(
             const fields: Record<string, string> = {};
             const own = typeof r.user_id === 'string' ? pseudonymOf(r.user_id, byId) : undefined;
             if (own) fields.user_id = own;
+            // An anonymous id too: clients often send the signed-in user's id as theirs.
+            const anonymous =
+              typeof r.anonymous_id === 'string' ? pseudonymOf(r.anonymous_id, byId) : undefined;
+            if (anonymous) fields.anonymous_id = anonymous;
             if (typeof r.properties === 'string') {
               const text = unlinkText(r.properties, byId);
               if (text !== r.properties) fields.properties = text;

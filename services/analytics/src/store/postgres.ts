@@ -307,18 +307,25 @@ export function createPostgresStore(
       // and it is stored as sent. The pass reads rows by write_xid or by block, never by user
       // id, so `lower()` costs no index (and the hot writes no index of their own).
       const ids = sql.param(users.map((u) => u.userId.toLowerCase()));
-      const userIds = sql`case lower(user_id) ${sql.join(
-        users.map((u) => sql`when ${u.userId.toLowerCase()} then ${u.pseudonym}`),
-        sql` `,
-      )} else user_id end`;
+      const pseudonymIn = (column: 'user_id' | 'anonymous_id') =>
+        sql`case lower(${sql.identifier(column)}) ${sql.join(
+          users.map((u) => sql`when ${u.userId.toLowerCase()} then ${u.pseudonym}`),
+          sql` `,
+        )} else ${sql.identifier(column)} end`;
+      const userIds = pseudonymIn('user_id');
       // Never inside an escape (`\u001a`, `\b`): the text then stays JSON (pseudonyms.ts).
       const text = unlinkedSql(sql`properties::text`, users);
       // In any case, as unlinkedSql replaces them: a UUID is the same in upper case.
       const mentions = sql.param(users.map((u) => `%${u.userId.toLowerCase()}%`));
+      // An anonymous id too: clients often send the signed-in user's id as theirs (some SDKs
+      // set it so after `identify`), and it is the id all the same, read back by /user-activity,
+      // funnels and exports.
       const events = await sweep(
         'events',
-        sql`user_id = ${userIds}, properties = (${text})::jsonb`,
-        sql`lower(user_id) = any(${ids}::text[]) or lower(properties::text) like any(${mentions}::text[])`,
+        sql`user_id = ${userIds}, anonymous_id = ${pseudonymIn('anonymous_id')},
+          properties = (${text})::jsonb`,
+        sql`lower(user_id) = any(${ids}::text[]) or lower(anonymous_id) = any(${ids}::text[])
+          or lower(properties::text) like any(${mentions}::text[])`,
         since,
       );
       const samples = await sweep(

@@ -129,8 +129,8 @@ export interface Store {
   settle?(): Promise<number>;
   /**
    * Unlinks deleted users (`user.deleted`), all in one pass over the store: in every stored event
-   * and sample whose user id is a `userId`, or whose properties mention it, the id becomes its
-   * `pseudonym`. Idempotent; `rewritten` is how many were rewritten. A `userId` is a UUID (auth's
+   * and sample whose user id (or an event's anonymous id) is a `userId`, in any case, or whose
+   * properties mention it, the id becomes its `pseudonym`. Idempotent; `rewritten` is how many were rewritten. A `userId` is a UUID (auth's
    * ids), so it cannot be a pattern or clash. Given `since` (a `mark` an earlier pass returned),
    * it reads only what was written from about when that pass began: what the earlier pass may
    * not have seen. A store that cannot tell returns no mark, and each pass reads everything.
