@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { unlinkDeliveries, unlinkedForSending } from '../src/destinations/forget.ts';
 import type { Delivery } from '../src/destinations/repository.ts';
-import { unlinkDeadLetters } from '../src/ingestion/dead-letters.ts';
+import { unlinkDeadLetters } from '../src/ingestion/dead-letters-unlink.ts';
 import { forgetPending } from '../src/ingestion/forget.ts';
 import { forgetting, forgottenUser } from './forgetting.ts';
 import { bearer, buildTestAnalytics, userDeleted } from './helper.ts';
