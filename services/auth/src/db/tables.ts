@@ -117,6 +117,11 @@ export const sessions = pgTable(
     revokeReason: text('revoke_reason'),
     userAgent: text('user_agent'),
     ip: text(),
+    /**
+     * The passkey that opened the session (its id; no reference, so it outlives the passkey):
+     * removing the passkey ends the sessions it opened. Null for any other sign-in.
+     */
+    passkeyId: uuid('passkey_id'),
   },
   (t) => [index('sessions_user_idx').on(t.userId)],
 );

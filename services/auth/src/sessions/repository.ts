@@ -13,7 +13,13 @@ export const isLive = () => and(isNull(sessions.revokedAt), gt(sessions.expiresA
 
 export async function insertSession(
   db: Executor,
-  values: { userId: string; expiresAt: Date; ip: string; userAgent: string | undefined },
+  values: {
+    userId: string;
+    expiresAt: Date;
+    ip: string;
+    userAgent: string | undefined;
+    passkeyId?: string | undefined;
+  },
 ): Promise<string> {
   const [session] = await db.insert(sessions).values(values).returning({ id: sessions.id });
   return session!.id;
@@ -57,6 +63,27 @@ export async function sessionIsLive(db: Executor, sessionId: string): Promise<bo
     .from(sessions)
     .where(and(eq(sessions.id, sessionId), isLive()));
   return Boolean(row);
+}
+
+/** The user's live sessions that the passkey `passkeyId` opened, but `keep`. */
+export async function liveSessionsOpenedBy(
+  db: Executor,
+  userId: string,
+  passkeyId: string,
+  keep: string,
+): Promise<string[]> {
+  const live = await db
+    .select({ id: sessions.id })
+    .from(sessions)
+    .where(
+      and(
+        eq(sessions.userId, userId),
+        eq(sessions.passkeyId, passkeyId),
+        ne(sessions.id, keep),
+        isLive(),
+      ),
+    );
+  return live.map((s) => s.id);
 }
 
 /** The user's sessions that are neither revoked nor expired, but `keep`. */

@@ -4,6 +4,7 @@ import type { FeedWatch } from './feed-watch.ts';
 import {
   appendToFeed,
   liveSessionIds,
+  liveSessionsOpenedBy,
   lockRevocationFeed,
   markRevoked,
   type RevocationEntry,
@@ -64,6 +65,21 @@ export async function revokeUserSessions(
   keep?: string,
 ): Promise<RevocationEntry[]> {
   return revokeSessions(db, await liveSessionIds(db, userId, keep), reason, tokenLifetime);
+}
+
+/**
+ * Revokes the user's live sessions that a passkey opened (it is being removed) but `keep` (the
+ * one removing it), inside the caller's transaction; publish the returned entries after commit.
+ */
+export async function revokeSessionsOpenedBy(
+  db: Executor,
+  userId: string,
+  passkeyId: string,
+  tokenLifetime: number,
+  keep: string,
+): Promise<RevocationEntry[]> {
+  const ids = await liveSessionsOpenedBy(db, userId, passkeyId, keep);
+  return revokeSessions(db, ids, 'passkey removed', tokenLifetime);
 }
 
 /** Call after commit; a publisher that breaks its promise and throws must not fail the request. */

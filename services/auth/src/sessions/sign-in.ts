@@ -145,6 +145,8 @@ export interface SignInOptions {
    */
   method: 'password' | 'oidc' | 'passkey';
   multiFactor?: boolean;
+  /** The passkey the sign-in proved (a passkey sign-in): its removal ends the session. */
+  passkeyId?: string;
   /** More facts for the `login.succeeded` audit event (a provider, a passkey id…). */
   details?: Record<string, unknown>;
   /**
@@ -210,7 +212,7 @@ export async function signIn(
     if (current.mfaEnabled && !options.multiFactor) {
       return openChallenge(ctx, tx, current.id, options.method);
     }
-    const tokens = await startSession(ctx, tx, current, client);
+    const tokens = await startSession(ctx, tx, current, client, options.passkeyId);
     await recordEvent(tx, 'user.logged_in', {
       user_id: current.id,
       session_id: tokens.sessionId,
