@@ -122,6 +122,8 @@ export const sessions = pgTable(
      * removing the passkey ends the sessions it opened. Null for any other sign-in.
      */
     passkeyId: uuid('passkey_id'),
+    /** The provider identity that opened the session: unlinking it ends them, as for passkeys. */
+    identityId: uuid('identity_id'),
   },
   (t) => [index('sessions_user_idx').on(t.userId)],
 );

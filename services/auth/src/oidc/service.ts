@@ -196,6 +196,7 @@ export async function exchangeLoginCode(
     return signIn(ctx, user, client, {
       method: 'oidc',
       tx,
+      openedBy: { identityId: row.identityId },
       details: { provider: row.provider, identity_id: row.identityId },
     });
   });

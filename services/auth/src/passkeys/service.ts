@@ -226,7 +226,7 @@ export async function removePasskey(
       revoked = await revokeSessionsOpenedBy(
         tx,
         userId,
-        removed.id,
+        { passkeyId: removed.id },
         ctx.config.ACCESS_TOKEN_MAX_LIFETIME,
         principal.sessionId,
       );

@@ -133,7 +133,13 @@ export async function unusedRecoveryCodes(db: Executor, userId: string): Promise
 
 export async function insertChallenge(
   db: Executor,
-  values: { tokenHash: Buffer; userId: string; method: string; expiresAt: Date },
+  values: {
+    tokenHash: Buffer;
+    userId: string;
+    method: string;
+    identityId: string | null;
+    expiresAt: Date;
+  },
 ) {
   await db.insert(mfaChallenges).values(values);
 }
@@ -141,7 +147,11 @@ export async function insertChallenge(
 /** The unspent, unexpired challenge with this hash; `lock` holds it until commit. */
 export async function liveChallenge(db: Executor, tokenHash: Buffer, lock = false) {
   const query = db
-    .select({ userId: mfaChallenges.userId, method: mfaChallenges.method })
+    .select({
+      userId: mfaChallenges.userId,
+      method: mfaChallenges.method,
+      identityId: mfaChallenges.identityId,
+    })
     .from(mfaChallenges)
     .where(
       and(

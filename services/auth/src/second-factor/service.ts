@@ -46,12 +46,14 @@ export async function openChallenge(
   db: Executor,
   userId: string,
   firstFactor: string,
+  identityId?: string,
 ): Promise<MfaRequired> {
   const { token, hash } = newSecret();
   await insertChallenge(db, {
     tokenHash: hash,
     userId,
     method: firstFactor,
+    identityId: identityId ?? null,
     expiresAt: new Date(Date.now() + ctx.config.MFA_CHALLENGE_TTL * 1000),
   });
   return { mfa_required: true, mfa_token: token, methods: [...MFA_METHODS] };

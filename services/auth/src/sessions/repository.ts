@@ -18,8 +18,7 @@ export async function insertSession(
     expiresAt: Date;
     ip: string;
     userAgent: string | undefined;
-    passkeyId?: string | undefined;
-  },
+  } & OpenedBy,
 ): Promise<string> {
   const [session] = await db.insert(sessions).values(values).returning({ id: sessions.id });
   return session!.id;
@@ -65,11 +64,17 @@ export async function sessionIsLive(db: Executor, sessionId: string): Promise<bo
   return Boolean(row);
 }
 
-/** The user's live sessions that the passkey `passkeyId` opened, but `keep`. */
+/** The passkey or provider identity a session was opened with, whose removal ends it. */
+export interface OpenedBy {
+  passkeyId?: string | undefined;
+  identityId?: string | undefined;
+}
+
+/** The user's live sessions that the passkey or identity opened, but `keep`. */
 export async function liveSessionsOpenedBy(
   db: Executor,
   userId: string,
-  passkeyId: string,
+  by: { passkeyId: string } | { identityId: string },
   keep: string,
 ): Promise<string[]> {
   const live = await db
@@ -78,7 +83,9 @@ export async function liveSessionsOpenedBy(
     .where(
       and(
         eq(sessions.userId, userId),
-        eq(sessions.passkeyId, passkeyId),
+        'passkeyId' in by
+          ? eq(sessions.passkeyId, by.passkeyId)
+          : eq(sessions.identityId, by.identityId),
         ne(sessions.id, keep),
         isLive(),
       ),

@@ -68,18 +68,20 @@ export async function revokeUserSessions(
 }
 
 /**
- * Revokes the user's live sessions that a passkey opened (it is being removed) but `keep` (the
- * one removing it), inside the caller's transaction; publish the returned entries after commit.
+ * Revokes the user's live sessions that a passkey or provider identity opened (it is being
+ * removed) but `keep` (the one removing it), inside the caller's transaction; publish the
+ * returned entries after commit.
  */
 export async function revokeSessionsOpenedBy(
   db: Executor,
   userId: string,
-  passkeyId: string,
+  by: { passkeyId: string } | { identityId: string },
   tokenLifetime: number,
   keep: string,
 ): Promise<RevocationEntry[]> {
-  const ids = await liveSessionsOpenedBy(db, userId, passkeyId, keep);
-  return revokeSessions(db, ids, 'passkey removed', tokenLifetime);
+  const ids = await liveSessionsOpenedBy(db, userId, by, keep);
+  const reason = 'passkeyId' in by ? 'passkey removed' : 'identity unlinked';
+  return revokeSessions(db, ids, reason, tokenLifetime);
 }
 
 /** Call after commit; a publisher that breaks its promise and throws must not fail the request. */

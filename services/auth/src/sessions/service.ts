@@ -10,6 +10,7 @@ import {
   addressesOpenedFrom,
   insertRefreshToken,
   insertSession,
+  type OpenedBy,
   openedFrom,
   sessionIsLive,
   sessionSignInAge,
@@ -35,22 +36,22 @@ export async function signedInFrom(ctx: AuthContext, userId: string, ip: string)
 const KNOWN_ADDRESSES = 100;
 
 /**
- * Opens a session and returns its first token pair. `passkeyId`: the passkey it was opened with,
- * whose removal ends it.
+ * Opens a session and returns its first token pair. `openedBy`: the passkey or provider identity
+ * it was opened with, whose removal ends it.
  */
 export async function startSession(
   ctx: AuthContext,
   db: Executor,
   user: UserRow,
   client: ClientInfo,
-  passkeyId?: string,
+  openedBy: OpenedBy = {},
 ) {
   const sessionId = await insertSession(db, {
     userId: user.id,
     expiresAt: new Date(Date.now() + ctx.config.SESSION_TTL * 1000),
     ip: client.ip,
     userAgent: client.userAgent?.slice(0, 512),
-    passkeyId,
+    ...openedBy,
   });
   const response = await issueTokens(ctx, db, user, sessionId);
   return { sessionId, response };
