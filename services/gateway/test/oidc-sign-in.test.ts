@@ -561,3 +561,12 @@ test('unlinking a provider signs out the sessions it opened, with or without MFA
   await unlinkAll(withTotp.accessToken);
   assert.equal((await refresh(tokens.refresh_token)).status, 401);
 });
+
+test('the owner is mailed when a provider links itself to their account by its verified email', async () => {
+  // A way in that needs no password, added by whoever holds a provider account with this
+  // verified email: the owner hears of it, as of a passkey added.
+  const member = await verifiedMember();
+  await signInWith(idpAccount({ email: member.email, email_verified: true }));
+  const notice = await waitForMail(auth.mailDir, member.email, /provider/i);
+  assert.match(notice.subject, /Test IdP|provider/i);
+});

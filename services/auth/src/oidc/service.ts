@@ -8,6 +8,7 @@ import { hashSecret, newSecret } from '../credentials/secrets.ts';
 import { problem } from '../errors.ts';
 import type { ClientInfo } from '../sessions/service.ts';
 import { signIn } from '../sessions/sign-in.ts';
+import { notify } from '../users/notice.ts';
 import { findUserById, lockUser } from '../users/repository.ts';
 import { type Claims, callbackUrl, verifiedClaims } from './claims.ts';
 import { resolveAccount } from './linking.ts';
@@ -157,6 +158,8 @@ export async function completeAuthorization(
     });
     return back({ error: outcome.error, error_description: outcome.detail });
   }
+  // A new way into an existing account, with no password: the owner hears of it, as of a passkey.
+  if (outcome.linkedToExisting) await notify(ctx, outcome.userId, 'identity-linked', log);
   const code = newSecret();
   await insertLoginCode(ctx.db, {
     codeHash: code.hash,
