@@ -570,3 +570,27 @@ test('the owner is mailed when a provider links itself to their account by its v
   const notice = await waitForMail(auth.mailDir, member.email, /provider/i);
   assert.match(notice.subject, /Test IdP|provider/i);
 });
+
+test('unlinking a provider ends the sign-ins it started that wait for their second factor', async () => {
+  const { member, totp } = await memberWithTotp();
+  const code = (
+    await backAtApp(await atCallback(idpAccount({ email: member.email, email_verified: true })))
+  ).get('code')!;
+  const challenge = (await (await exchange(code)).json()) as { mfa_token: string };
+  assert.ok(challenge.mfa_token);
+  const listed = await fetch(`${origin}/accounts/v1/user/identities`, {
+    headers: bearer(member.accessToken),
+  });
+  const [identity] = ((await listed.json()) as { items: { id: string }[] }).items;
+  const unlink = await fetch(`${origin}/accounts/v1/user/identities/${identity!.id}`, {
+    method: 'DELETE',
+    headers: bearer(member.accessToken),
+  });
+  assert.equal(unlink.status, 204);
+  const second = await post(`${origin}/accounts/v1/login/mfa`, {
+    mfa_token: challenge.mfa_token,
+    code: totp.generate({ timestamp: Date.now() + 30_000 }),
+  });
+  assert.equal(second.status, 401, 'the unlinked provider still opened a session');
+  assert.equal(((await second.json()) as { code: string }).code, 'invalid_mfa_token');
+});

@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { type AuditClient, recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
 import { problem } from '../errors.ts';
+import { deleteChallengesOfIdentity } from '../second-factor/repository.ts';
 import {
   publishRevocations,
   type RevocationEntry,
@@ -55,6 +56,9 @@ export async function unlinkIdentity(
     notFound: 'No such identity.',
     last: lastSignInMethod,
     audit: async (tx, removed) => {
+      // Its sign-ins waiting for a code too: one finished after the unlink opened a session no
+      // later unlink could find.
+      await deleteChallengesOfIdentity(tx, userId, removed.id);
       revoked = await revokeSessionsOpenedBy(
         tx,
         userId,

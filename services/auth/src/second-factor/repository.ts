@@ -95,6 +95,13 @@ export async function deleteSecondFactor(db: Executor, userId: string) {
   await db.delete(mfaChallenges).where(eq(mfaChallenges.userId, userId));
 }
 
+/** Ends the sign-ins waiting for their second step that this provider identity started. */
+export async function deleteChallengesOfIdentity(db: Executor, userId: string, identityId: string) {
+  await db
+    .delete(mfaChallenges)
+    .where(and(eq(mfaChallenges.userId, userId), eq(mfaChallenges.identityId, identityId)));
+}
+
 export async function setMfaEnabled(db: Executor, userId: string, enabled: boolean) {
   await db
     .update(users)
