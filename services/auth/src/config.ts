@@ -51,6 +51,13 @@ export const ConfigSchema = Type.Object({
   LOGIN_FAILURE_WINDOW: Env.seconds(15 * 60),
   /** Email change requests per account per LOGIN_FAILURE_WINDOW: each one sends mail. */
   EMAIL_CHANGE_MAX_PER_ACCOUNT: count(5),
+  /**
+   * Wrong second-factor codes an account takes from all addresses per MFA_FAILURE_WINDOW before
+   * 429 (addresses it signed in from are spared). Far below the password's ceiling: whoever sends
+   * codes has the password, and a six-digit code falls to 100 guesses per 15 minutes in weeks.
+   */
+  MFA_MAX_FAILURES_PER_ACCOUNT: count(20),
+  MFA_FAILURE_WINDOW: Env.seconds(6 * 3600),
   /** How long a sign-in waits for its second factor (`mfa_token`), seconds. */
   MFA_CHALLENGE_TTL: Env.seconds(5 * 60),
   /** The product's name: the issuer authenticator apps show, and the name mails and pages use. */

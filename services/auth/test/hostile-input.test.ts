@@ -15,6 +15,7 @@ const { app } = await buildTestAuth({
   // Probes send wrong passwords by the hundred: throttling is not what this tests.
   LOGIN_MAX_FAILURES_PER_ADDRESS: '1000000',
   LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000000',
+  MFA_MAX_FAILURES_PER_ACCOUNT: '1000000',
   LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS: '1000000',
   EMAIL_CHANGE_MAX_PER_ACCOUNT: '1000000',
   AVATAR_UPLOADS_PER_WINDOW: '1000000',

@@ -21,6 +21,8 @@ const auth = await buildTestAuth({
   ADMIN_EMAIL: ADMIN.email,
   ADMIN_PASSWORD: ADMIN.password,
   LOGIN_MAX_FAILURES_PER_ACCOUNT: '8',
+  // Wrong codes meet a ceiling of their own.
+  MFA_MAX_FAILURES_PER_ACCOUNT: '8',
 });
 const { app } = auth;
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Secret, TOTP } from 'otpauth';
-import { bearer, buildTestAuth, login, signUp, sql } from './helper.ts';
+import { bearer, buildTestAuth, login, SERVICE_TOKEN, signUp, sql } from './helper.ts';
 import { softwareAuthenticator } from './software-authenticator.ts';
 
 /**
@@ -484,4 +484,46 @@ test('the owner is mailed when a passkey is added to their account', async () =>
   );
   assert.equal(notice.length, 1, mails.join('\n----\n').slice(0, 2000));
   assert.match(notice[0]!, /sign in without your password/);
+});
+
+test('removing a passkey signs out the sessions it opened (a lost phone), and no other', async () => {
+  const { user, authenticator, passkey } = await registered();
+  const options = await loginOptions();
+  const phone = await inject('POST', '/login/passkey', undefined, {
+    challenge_id: options.challenge_id,
+    response: authenticator.get(options),
+  });
+  assert.equal(phone.statusCode, 200, phone.body);
+  const laptop = await login(app, user.email, user.password);
+
+  const removed = await inject('DELETE', `/user/passkeys/${passkey.id}`, user.accessToken);
+  assert.equal(removed.statusCode, 204, removed.body);
+
+  // Refused where auth checks its own sessions: the refresh, and the live-session checks.
+  const refreshed = await inject('POST', '/refresh', undefined, {
+    refresh_token: phone.json().refresh_token,
+  });
+  assert.equal(refreshed.statusCode, 401, 'the session the removed passkey opened refreshes');
+  const sessions = (await inject('GET', '/user/sessions', user.accessToken)).json().items as {
+    id: string;
+  }[];
+  assert.equal(sessions.length, 2, 'the password sessions stay');
+  assert.equal((await inject('GET', '/user', laptop.accessToken)).statusCode, 200);
+  const feed = await app.inject({
+    url: '/internal/revocations',
+    headers: { 'x-service-token': SERVICE_TOKEN },
+  });
+  const sid = JSON.parse(
+    Buffer.from(phone.json().access_token.split('.')[1], 'base64url').toString(),
+  ).sid;
+  assert.ok(
+    feed.json().items.some((i: { session_id: string }) => i.session_id === sid),
+    'the revocation is on the feed, so every service refuses its access token',
+  );
+  const [event] = await sql(
+    t.databaseUrl,
+    "select details from audit_events where user_id = $1 and type = 'passkey.removed'",
+    [user.id],
+  );
+  assert.equal(event.details.revoked_sessions, 1);
 });

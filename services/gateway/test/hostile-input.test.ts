@@ -89,6 +89,7 @@ describe('hostile requests through the gateway', () => {
       // The sweep sends wrong current_password values too: throttling is not what it tests.
       LOGIN_MAX_FAILURES_PER_ADDRESS: '1000000',
       LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000000',
+      MFA_MAX_FAILURES_PER_ACCOUNT: '1000000',
       LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS: '1000000',
       EMAIL_CHANGE_MAX_PER_ACCOUNT: '1000000',
       AVATAR_UPLOADS_PER_WINDOW: '1000000',

@@ -521,3 +521,76 @@ test("an admin's MFA reset kills the user's unredeemed login code and pending mf
   const fresh = await signInWith(subject);
   assert.equal(fresh.user.id, member.id);
 });
+
+test('unlinking a provider signs out the sessions it opened, with or without MFA, and no other', async () => {
+  const refresh = (token: string) =>
+    post(`${origin}/accounts/v1/refresh`, { refresh_token: token });
+  const unlinkAll = async (accessToken: string) => {
+    const listed = await fetch(`${origin}/accounts/v1/user/identities`, {
+      headers: bearer(accessToken),
+    });
+    for (const { id } of ((await listed.json()) as { items: { id: string }[] }).items) {
+      const unlink = await fetch(`${origin}/accounts/v1/user/identities/${id}`, {
+        method: 'DELETE',
+        headers: bearer(accessToken),
+      });
+      assert.equal(unlink.status, 204);
+    }
+  };
+
+  // A provider account taken over: the owner unlinks it from a password session.
+  const member = await verifiedMember();
+  const viaProvider = await signInWith(idpAccount({ email: member.email, email_verified: true }));
+  await unlinkAll(member.accessToken);
+  assert.equal((await refresh(viaProvider.refresh_token)).status, 401);
+  const me = await fetch(`${origin}/accounts/v1/user`, { headers: bearer(member.accessToken) });
+  assert.equal(me.status, 200, 'the password session stays');
+
+  // With MFA on, the session opened by the provider and a code ends too.
+  const { member: withTotp, totp } = await memberWithTotp();
+  const code = (
+    await backAtApp(await atCallback(idpAccount({ email: withTotp.email, email_verified: true })))
+  ).get('code')!;
+  const challenge = (await (await exchange(code)).json()) as { mfa_token: string };
+  const second = await post(`${origin}/accounts/v1/login/mfa`, {
+    mfa_token: challenge.mfa_token,
+    code: totp.generate({ timestamp: Date.now() + 30_000 }),
+  });
+  assert.equal(second.status, 200, await second.clone().text());
+  const tokens = (await second.json()) as { refresh_token: string };
+  await unlinkAll(withTotp.accessToken);
+  assert.equal((await refresh(tokens.refresh_token)).status, 401);
+});
+
+test('the owner is mailed when a provider links itself to their account by its verified email', async () => {
+  // A way in that needs no password, added by whoever holds a provider account with this
+  // verified email: the owner hears of it, as of a passkey added.
+  const member = await verifiedMember();
+  await signInWith(idpAccount({ email: member.email, email_verified: true }));
+  const notice = await waitForMail(auth.mailDir, member.email, /provider/i);
+  assert.match(notice.subject, /Test IdP|provider/i);
+});
+
+test('unlinking a provider ends the sign-ins it started that wait for their second factor', async () => {
+  const { member, totp } = await memberWithTotp();
+  const code = (
+    await backAtApp(await atCallback(idpAccount({ email: member.email, email_verified: true })))
+  ).get('code')!;
+  const challenge = (await (await exchange(code)).json()) as { mfa_token: string };
+  assert.ok(challenge.mfa_token);
+  const listed = await fetch(`${origin}/accounts/v1/user/identities`, {
+    headers: bearer(member.accessToken),
+  });
+  const [identity] = ((await listed.json()) as { items: { id: string }[] }).items;
+  const unlink = await fetch(`${origin}/accounts/v1/user/identities/${identity!.id}`, {
+    method: 'DELETE',
+    headers: bearer(member.accessToken),
+  });
+  assert.equal(unlink.status, 204);
+  const second = await post(`${origin}/accounts/v1/login/mfa`, {
+    mfa_token: challenge.mfa_token,
+    code: totp.generate({ timestamp: Date.now() + 30_000 }),
+  });
+  assert.equal(second.status, 401, 'the unlinked provider still opened a session');
+  assert.equal(((await second.json()) as { code: string }).code, 'invalid_mfa_token');
+});

@@ -47,7 +47,7 @@ export async function deleteAccount(
       tx,
       userId,
       'account deleted',
-      ctx.config.ACCESS_TOKEN_TTL,
+      ctx.config.ACCESS_TOKEN_MAX_LIFETIME,
     );
     await deleteUser(tx, userId);
     await recordAudit(tx, {

@@ -101,7 +101,7 @@ export async function setRoles(
     await replaceRoles(tx, userId, from, roles);
     const shrunk = from.some((role) => !roles.includes(role));
     const revoked = shrunk
-      ? await revokeUserSessions(tx, userId, 'roles reduced', ctx.config.ACCESS_TOKEN_TTL)
+      ? await revokeUserSessions(tx, userId, 'roles reduced', ctx.config.ACCESS_TOKEN_MAX_LIFETIME)
       : [];
     if (shrunk || roles.some((role) => !from.includes(role))) {
       await recordAudit(tx, {
@@ -153,7 +153,7 @@ export async function resetMfa(
       tx,
       userId,
       'mfa reset by admin',
-      ctx.config.ACCESS_TOKEN_TTL,
+      ctx.config.ACCESS_TOKEN_MAX_LIFETIME,
     );
     await recordAudit(tx, {
       type: 'mfa.disabled',

@@ -150,6 +150,8 @@ export const mfaChallenges = pgTable(
       .references(() => users.id, { onDelete: 'cascade' }),
     /** How the first factor was proved (password, oidc, …), for the session's audit record. */
     method: text().notNull(),
+    /** The provider identity of an OIDC first factor, passed on to the session it opens. */
+    identityId: uuid('identity_id'),
     createdAt: timestamptzNow(),
     expiresAt: timestamptz().notNull(),
     usedAt: timestamptz(),

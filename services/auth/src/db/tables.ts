@@ -117,6 +117,13 @@ export const sessions = pgTable(
     revokeReason: text('revoke_reason'),
     userAgent: text('user_agent'),
     ip: text(),
+    /**
+     * The passkey that opened the session (its id; no reference, so it outlives the passkey):
+     * removing the passkey ends the sessions it opened. Null for any other sign-in.
+     */
+    passkeyId: uuid('passkey_id'),
+    /** The provider identity that opened the session: unlinking it ends them, as for passkeys. */
+    identityId: uuid('identity_id'),
   },
   (t) => [index('sessions_user_idx').on(t.userId)],
 );

@@ -4,8 +4,10 @@ import type { AuthContext } from '../context.ts';
 import { pruneOidc } from '../oidc/repository.ts';
 import { pruneChallenges as prunePasskeyChallenges } from '../passkeys/repository.ts';
 import { pruneChallenges } from '../second-factor/repository.ts';
+import { CODE_ACCOUNTS } from '../second-factor/service.ts';
 import { pruneRevocations, pruneSpentRefreshTokens } from '../sessions/repository.ts';
 import { pruneAttempts } from '../throttle/repository.ts';
+import { accountKey } from '../throttle/service.ts';
 
 const PRUNE_INTERVAL_MS = 10 * 60_000;
 
@@ -14,7 +16,10 @@ export async function pruneExpired(ctx: Pick<AuthContext, 'db' | 'config'>) {
   return {
     revocations: await pruneRevocations(ctx.db),
     refreshTokens: await pruneSpentRefreshTokens(ctx.db),
-    loginFailures: await pruneAttempts(ctx.db, ctx.config.LOGIN_FAILURE_WINDOW),
+    loginFailures: await pruneAttempts(ctx.db, ctx.config.LOGIN_FAILURE_WINDOW, {
+      keyPrefix: accountKey(CODE_ACCOUNTS),
+      windowSeconds: ctx.config.MFA_FAILURE_WINDOW,
+    }),
     oidcFlows: await pruneOidc(ctx.db),
     passkeyChallenges: await prunePasskeyChallenges(ctx.db),
     auditEvents: await pruneAudit(ctx),

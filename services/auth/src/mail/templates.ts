@@ -29,7 +29,8 @@ export type MailName =
   | 'mfa-reset-by-admin'
   | 'recovery-code-used'
   | 'recovery-codes-regenerated'
-  | 'passkey-added';
+  | 'passkey-added'
+  | 'identity-linked';
 
 export type PageName = 'verify-email' | 'reset-password' | 'request-reset' | 'message';
 
@@ -50,6 +51,7 @@ export const MAILS: MailName[] = [
   'recovery-code-used',
   'recovery-codes-regenerated',
   'passkey-added',
+  'identity-linked',
 ];
 const PAGES: PageName[] = ['verify-email', 'reset-password', 'request-reset', 'message'];
 

@@ -124,7 +124,7 @@ export async function verifyEnrolment(
           tx,
           userId,
           'mfa enabled',
-          ctx.config.ACCESS_TOKEN_TTL,
+          ctx.config.ACCESS_TOKEN_MAX_LIFETIME,
           principal.sessionId,
         );
         await recordAudit(tx, {

@@ -1,6 +1,13 @@
+import type { FastifyBaseLogger } from 'fastify';
 import { type AuditClient, recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
 import { problem } from '../errors.ts';
+import { deleteChallengesOfIdentity } from '../second-factor/repository.ts';
+import {
+  publishRevocations,
+  type RevocationEntry,
+  revokeSessionsOpenedBy,
+} from '../sessions/revocations.ts';
 import { requireRecentSignIn } from '../sessions/service.ts';
 import { removeSignInMethod } from '../users/service.ts';
 import { deleteIdentity, type IdentityRow, listIdentities } from './repository.ts';
@@ -31,28 +38,47 @@ export async function identitiesOf(ctx: AuthContext, deps: OidcDeps, userId: str
 
 /**
  * Unlinks one of the caller's identities; someone else's is not found. Needs a recent sign-in,
- * as removing a passkey does.
+ * as removing a passkey does, and, as that does, ends the sessions the identity opened (all but
+ * the caller's): a provider account taken over is signed out with it.
  */
 export async function unlinkIdentity(
   ctx: AuthContext,
   principal: { userId: string; sessionId: string },
   id: string,
-  client: AuditClient,
+  client: AuditClient & { log: FastifyBaseLogger },
 ) {
   const { userId } = principal;
-  return removeSignInMethod(ctx, userId, {
+  let revoked: RevocationEntry[] = [];
+  const removed = await removeSignInMethod(ctx, userId, {
     allowed: (tx) =>
       requireRecentSignIn(tx, principal.sessionId, 'Sign in again to unlink a provider.'),
     remove: (tx) => deleteIdentity(tx, userId, id),
     notFound: 'No such identity.',
     last: lastSignInMethod,
-    audit: (tx, removed) =>
-      recordAudit(tx, {
+    audit: async (tx, removed) => {
+      // Its sign-ins waiting for a code too: one finished after the unlink opened a session no
+      // later unlink could find.
+      await deleteChallengesOfIdentity(tx, userId, removed.id);
+      revoked = await revokeSessionsOpenedBy(
+        tx,
+        userId,
+        { identityId: removed.id },
+        ctx.config.ACCESS_TOKEN_MAX_LIFETIME,
+        principal.sessionId,
+      );
+      await recordAudit(tx, {
         type: 'identity.unlinked',
         userId,
         actorId: userId,
         client,
-        details: { provider: removed.provider, identity_id: removed.id },
-      }),
+        details: {
+          provider: removed.provider,
+          identity_id: removed.id,
+          revoked_sessions: revoked.length,
+        },
+      });
+    },
   });
+  await publishRevocations(ctx.revocations, revoked, client.log);
+  return removed;
 }

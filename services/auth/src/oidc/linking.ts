@@ -9,7 +9,13 @@ import { findIdentity, insertIdentity, touchIdentity } from './repository.ts';
 import { deriveUsername } from './usernames.ts';
 
 export type Resolution =
-  | { kind: 'signed-in'; userId: string; identityId: string }
+  | {
+      kind: 'signed-in';
+      userId: string;
+      identityId: string;
+      /** Linked now to an account that existed: its owner is told (a way in without a password). */
+      linkedToExisting?: true;
+    }
   | { kind: 'refused'; error: string; detail: string; userId?: string };
 
 /**
@@ -65,7 +71,12 @@ export async function resolveAccount(
         email: claims.email,
       });
       await linked(tx, existing.id, identity.id, 'verified_email');
-      return { kind: 'signed-in', userId: existing.id, identityId: identity.id };
+      return {
+        kind: 'signed-in',
+        userId: existing.id,
+        identityId: identity.id,
+        linkedToExisting: true,
+      };
     }
     if (!claims.emailVerified) {
       return {

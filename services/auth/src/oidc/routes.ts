@@ -198,7 +198,10 @@ export function oidcRoutes(app: App, ctx: AuthContext, deps: OidcDeps) {
       },
     },
     async (request, reply) => {
-      await unlinkIdentity(ctx, request.principal!, request.params.id, clientOf(request));
+      await unlinkIdentity(ctx, request.principal!, request.params.id, {
+        ...clientOf(request),
+        log: request.log,
+      });
       return reply.code(204).send(null);
     },
   );

@@ -8,6 +8,7 @@ import { hashSecret, newSecret } from '../credentials/secrets.ts';
 import { problem } from '../errors.ts';
 import type { ClientInfo } from '../sessions/service.ts';
 import { signIn } from '../sessions/sign-in.ts';
+import { notify } from '../users/notice.ts';
 import { findUserById, lockUser } from '../users/repository.ts';
 import { type Claims, callbackUrl, verifiedClaims } from './claims.ts';
 import { resolveAccount } from './linking.ts';
@@ -157,6 +158,8 @@ export async function completeAuthorization(
     });
     return back({ error: outcome.error, error_description: outcome.detail });
   }
+  // A new way into an existing account, with no password: the owner hears of it, as of a passkey.
+  if (outcome.linkedToExisting) await notify(ctx, outcome.userId, 'identity-linked', log);
   const code = newSecret();
   await insertLoginCode(ctx.db, {
     codeHash: code.hash,
@@ -196,6 +199,7 @@ export async function exchangeLoginCode(
     return signIn(ctx, user, client, {
       method: 'oidc',
       tx,
+      openedBy: { identityId: row.identityId },
       details: { provider: row.provider, identity_id: row.identityId },
     });
   });

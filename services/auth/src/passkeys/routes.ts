@@ -121,7 +121,10 @@ export function passkeyRoutes(app: App, ctx: AuthContext, deps: PasskeyDeps) {
       },
     },
     async (request, reply) => {
-      await removePasskey(ctx, request.principal!, request.params.id, clientOf(request));
+      await removePasskey(ctx, request.principal!, request.params.id, {
+        ...clientOf(request),
+        log: request.log,
+      });
       return reply.code(204).send(null);
     },
   );

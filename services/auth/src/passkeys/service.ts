@@ -8,6 +8,11 @@ import type { FastifyBaseLogger } from 'fastify';
 import { type AuditClient, recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
 import { problem } from '../errors.ts';
+import {
+  publishRevocations,
+  type RevocationEntry,
+  revokeSessionsOpenedBy,
+} from '../sessions/revocations.ts';
 import { requireRecentSignIn } from '../sessions/service.ts';
 import { notify } from '../users/notice.ts';
 import { findUserById, lockUser } from '../users/repository.ts';
@@ -193,15 +198,21 @@ export async function passkeysOf(ctx: AuthContext, userId: string) {
   return { items: (await listPasskeys(ctx.db, userId)).map(toPasskeyView) };
 }
 
-/** Removes a passkey, not the last way in; a recent sign-in only, as adding one (a stolen token). */
+/**
+ * Removes a passkey, not the last way in; a recent sign-in only, as adding one (a stolen token).
+ * The sessions it opened end with it, in the same transaction (all but the caller's, as a
+ * password change keeps it): a lost phone, or an intruder's passkey the owner found, is signed
+ * out, not only kept from signing in again.
+ */
 export async function removePasskey(
   ctx: AuthContext,
   principal: { userId: string; sessionId: string },
   id: string,
-  client: AuditClient,
+  client: AuditClient & { log: FastifyBaseLogger },
 ) {
   const { userId } = principal;
-  return removeSignInMethod(ctx, userId, {
+  let revoked: RevocationEntry[] = [];
+  const removed = await removeSignInMethod(ctx, userId, {
     allowed: (tx) =>
       requireRecentSignIn(tx, principal.sessionId, 'Sign in again to remove a passkey.'),
     remove: (tx) => deletePasskey(tx, userId, id),
@@ -211,13 +222,23 @@ export async function removePasskey(
         'last_sign_in_method',
         'This is the last way to sign in to the account; add a password, passkey or provider first.',
       ),
-    audit: (tx, removed) =>
-      recordAudit(tx, {
+    audit: async (tx, removed) => {
+      revoked = await revokeSessionsOpenedBy(
+        tx,
+        userId,
+        { passkeyId: removed.id },
+        ctx.config.ACCESS_TOKEN_MAX_LIFETIME,
+        principal.sessionId,
+      );
+      await recordAudit(tx, {
         type: 'passkey.removed',
         userId,
         actorId: userId,
         client,
-        details: { passkey_id: removed.id },
-      }),
+        details: { passkey_id: removed.id, revoked_sessions: revoked.length },
+      });
+    },
   });
+  await publishRevocations(ctx.revocations, revoked, client.log);
+  return removed;
 }

@@ -124,6 +124,7 @@ export async function loginWithPasskey(
     const result = await signIn(ctx, user, client, {
       method: 'passkey',
       multiFactor: true,
+      openedBy: { passkeyId: passkey.id },
       tx,
       details: { passkey_id: passkey.id, user_verified: true },
     });

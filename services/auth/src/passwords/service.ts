@@ -55,7 +55,7 @@ async function storePassword(
     tx,
     input.userId,
     reason,
-    ctx.config.ACCESS_TOKEN_TTL,
+    ctx.config.ACCESS_TOKEN_MAX_LIFETIME,
     input.keepSession,
   );
   await recordEvent(tx, 'user.password_changed', { user_id: input.userId, via: input.via });

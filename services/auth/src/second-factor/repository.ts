@@ -95,6 +95,13 @@ export async function deleteSecondFactor(db: Executor, userId: string) {
   await db.delete(mfaChallenges).where(eq(mfaChallenges.userId, userId));
 }
 
+/** Ends the sign-ins waiting for their second step that this provider identity started. */
+export async function deleteChallengesOfIdentity(db: Executor, userId: string, identityId: string) {
+  await db
+    .delete(mfaChallenges)
+    .where(and(eq(mfaChallenges.userId, userId), eq(mfaChallenges.identityId, identityId)));
+}
+
 export async function setMfaEnabled(db: Executor, userId: string, enabled: boolean) {
   await db
     .update(users)
@@ -133,7 +140,13 @@ export async function unusedRecoveryCodes(db: Executor, userId: string): Promise
 
 export async function insertChallenge(
   db: Executor,
-  values: { tokenHash: Buffer; userId: string; method: string; expiresAt: Date },
+  values: {
+    tokenHash: Buffer;
+    userId: string;
+    method: string;
+    identityId: string | null;
+    expiresAt: Date;
+  },
 ) {
   await db.insert(mfaChallenges).values(values);
 }
@@ -141,7 +154,11 @@ export async function insertChallenge(
 /** The unspent, unexpired challenge with this hash; `lock` holds it until commit. */
 export async function liveChallenge(db: Executor, tokenHash: Buffer, lock = false) {
   const query = db
-    .select({ userId: mfaChallenges.userId, method: mfaChallenges.method })
+    .select({
+      userId: mfaChallenges.userId,
+      method: mfaChallenges.method,
+      identityId: mfaChallenges.identityId,
+    })
     .from(mfaChallenges)
     .where(
       and(

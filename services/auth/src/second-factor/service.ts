@@ -46,12 +46,14 @@ export async function openChallenge(
   db: Executor,
   userId: string,
   firstFactor: string,
+  identityId?: string,
 ): Promise<MfaRequired> {
   const { token, hash } = newSecret();
   await insertChallenge(db, {
     tokenHash: hash,
     userId,
     method: firstFactor,
+    identityId: identityId ?? null,
     expiresAt: new Date(Date.now() + ctx.config.MFA_CHALLENGE_TTL * 1000),
   });
   return { mfa_required: true, mfa_token: token, methods: [...MFA_METHODS] };
@@ -126,6 +128,9 @@ export async function auditRecoveryCodeUse(
   });
 }
 
+/** The throttle's accounts of code checks: `mfa:user:<id>`, apart from the password's. */
+export const CODE_ACCOUNTS = 'mfa:user:';
+
 export interface CodeClient {
   ip: string;
   log: FastifyBaseLogger;
@@ -140,7 +145,9 @@ export interface CodeClient {
  * Runs `check` (which answers undefined for a wrong code) under the sign-in throttle: wrong codes
  * count like wrong passwords, per account and address (what an attacker meets), per account (a
  * ceiling that spares addresses the owner signed in from) and per address. Codes have their own
- * account key: a correct password must not reset the count of wrong codes.
+ * account key: a correct password must not reset the count of wrong codes. Their ceiling is their
+ * own too (MFA_MAX_FAILURES_PER_ACCOUNT per MFA_FAILURE_WINDOW): at the password's (100 per 15
+ * minutes) whoever has the password, from enough addresses, guessed a code in weeks.
  */
 export async function throttledCodeCheck<T>(
   ctx: AuthContext,
@@ -149,8 +156,11 @@ export async function throttledCodeCheck<T>(
   check: () => Promise<T | undefined>,
   wrong: () => HttpProblem,
 ): Promise<T> {
-  const account = `mfa:user:${userId}`;
-  const attempt = await ctx.throttle.check(account, client.ip, client.knownAddress);
+  const account = `${CODE_ACCOUNTS}${userId}`;
+  const attempt = await ctx.throttle.check(account, client.ip, client.knownAddress, {
+    limit: ctx.config.MFA_MAX_FAILURES_PER_ACCOUNT,
+    windowSeconds: ctx.config.MFA_FAILURE_WINDOW,
+  });
   const { refusal } = attempt;
   if (refusal && !refusal.spared) {
     client.log.warn({ scope: refusal.scope }, 'code refused: too many failures');

@@ -38,7 +38,7 @@ export async function completeMfaSignIn(
 ) {
   const challenge = await openedChallenge(ctx.db, input.mfaToken);
   if (!challenge) throw invalidMfaToken();
-  const { userId, method: firstFactor } = challenge;
+  const { userId, method: firstFactor, identityId } = challenge;
   const field = 'recovery_code' in input.proof ? 'recovery_code' : 'code';
   const method = field === 'code' ? 'totp' : 'recovery_code';
   const done = await throttledCodeCheck(
@@ -61,7 +61,9 @@ export async function completeMfaSignIn(
         const method = await spendProof(ctx, tx, userId, input.proof, client.log);
         if (!method) return undefined;
         await spendChallengeOf(tx, input.mfaToken);
-        const tokens = await startSession(ctx, tx, user, client);
+        const tokens = await startSession(ctx, tx, user, client, {
+          identityId: identityId ?? undefined,
+        });
         await recordEvent(tx, 'user.logged_in', {
           user_id: user.id,
           session_id: tokens.sessionId,

@@ -48,7 +48,7 @@ export async function endSession(
       tx,
       [sessionId],
       'ended by user',
-      ctx.config.ACCESS_TOKEN_TTL,
+      ctx.config.ACCESS_TOKEN_MAX_LIFETIME,
     );
     // Two requests ending the same session: only the one that revoked it records it.
     if (revoked.length === 0) throw problems.notFound('No such session.');
@@ -84,7 +84,7 @@ export async function endOtherSessions(
       tx,
       principal.userId,
       'ended by user',
-      ctx.config.ACCESS_TOKEN_TTL,
+      ctx.config.ACCESS_TOKEN_MAX_LIFETIME,
       principal.sessionId,
     );
     await recordAudits(

@@ -13,7 +13,12 @@ export const isLive = () => and(isNull(sessions.revokedAt), gt(sessions.expiresA
 
 export async function insertSession(
   db: Executor,
-  values: { userId: string; expiresAt: Date; ip: string; userAgent: string | undefined },
+  values: {
+    userId: string;
+    expiresAt: Date;
+    ip: string;
+    userAgent: string | undefined;
+  } & OpenedBy,
 ): Promise<string> {
   const [session] = await db.insert(sessions).values(values).returning({ id: sessions.id });
   return session!.id;
@@ -57,6 +62,35 @@ export async function sessionIsLive(db: Executor, sessionId: string): Promise<bo
     .from(sessions)
     .where(and(eq(sessions.id, sessionId), isLive()));
   return Boolean(row);
+}
+
+/** The passkey or provider identity a session was opened with, whose removal ends it. */
+export interface OpenedBy {
+  passkeyId?: string | undefined;
+  identityId?: string | undefined;
+}
+
+/** The user's live sessions that the passkey or identity opened, but `keep`. */
+export async function liveSessionsOpenedBy(
+  db: Executor,
+  userId: string,
+  by: { passkeyId: string } | { identityId: string },
+  keep: string,
+): Promise<string[]> {
+  const live = await db
+    .select({ id: sessions.id })
+    .from(sessions)
+    .where(
+      and(
+        eq(sessions.userId, userId),
+        'passkeyId' in by
+          ? eq(sessions.passkeyId, by.passkeyId)
+          : eq(sessions.identityId, by.identityId),
+        ne(sessions.id, keep),
+        isLive(),
+      ),
+    );
+  return live.map((s) => s.id);
 }
 
 /** The user's sessions that are neither revoked nor expired, but `keep`. */

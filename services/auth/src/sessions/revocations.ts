@@ -4,6 +4,7 @@ import type { FeedWatch } from './feed-watch.ts';
 import {
   appendToFeed,
   liveSessionIds,
+  liveSessionsOpenedBy,
   lockRevocationFeed,
   markRevoked,
   type RevocationEntry,
@@ -30,19 +31,25 @@ export const noPublisher: RevocationPublisher = {
 /**
  * Marks sessions revoked and appends them to the revocation feed, inside the caller's
  * transaction. Returns the feed entries so the caller can publish them after commit.
+ *
+ * `tokenLifetime` is ACCESS_TOKEN_MAX_LIFETIME, not ACCESS_TOKEN_TTL: verifiers forget an entry
+ * at its expiry and then accept the session's tokens again, and a token may have been minted for
+ * longer than this replica's TTL (by a replica, or a start, with a longer one: a TTL lowered
+ * after an incident revoked a stolen token for the new TTL only, then let it back in). Every
+ * verifier refuses tokens that live longer than the maximum.
  */
 export async function revokeSessions(
   db: Executor,
   sessionIds: string[],
   reason: string,
-  accessTokenTtl: number,
+  tokenLifetime: number,
 ): Promise<RevocationEntry[]> {
   if (sessionIds.length === 0) return [];
   await lockRevocationFeed(db);
   const revoked = await markRevoked(db, sessionIds, reason);
   if (revoked.length === 0) return [];
-  // Access tokens live at most accessTokenTtl (+ clock tolerance); after that the entry is moot.
-  const expiresAt = new Date(Date.now() + (accessTokenTtl + 60) * 1000);
+  // Access tokens live at most tokenLifetime (+ clock tolerance); after that the entry is moot.
+  const expiresAt = new Date(Date.now() + (tokenLifetime + 60) * 1000);
   return appendToFeed(db, revoked, expiresAt);
 }
 
@@ -54,10 +61,27 @@ export async function revokeUserSessions(
   db: Executor,
   userId: string,
   reason: string,
-  accessTokenTtl: number,
+  tokenLifetime: number,
   keep?: string,
 ): Promise<RevocationEntry[]> {
-  return revokeSessions(db, await liveSessionIds(db, userId, keep), reason, accessTokenTtl);
+  return revokeSessions(db, await liveSessionIds(db, userId, keep), reason, tokenLifetime);
+}
+
+/**
+ * Revokes the user's live sessions that a passkey or provider identity opened (it is being
+ * removed) but `keep` (the one removing it), inside the caller's transaction; publish the
+ * returned entries after commit.
+ */
+export async function revokeSessionsOpenedBy(
+  db: Executor,
+  userId: string,
+  by: { passkeyId: string } | { identityId: string },
+  tokenLifetime: number,
+  keep: string,
+): Promise<RevocationEntry[]> {
+  const ids = await liveSessionsOpenedBy(db, userId, by, keep);
+  const reason = 'passkeyId' in by ? 'passkey removed' : 'identity unlinked';
+  return revokeSessions(db, ids, reason, tokenLifetime);
 }
 
 /** Call after commit; a publisher that breaks its promise and throws must not fail the request. */

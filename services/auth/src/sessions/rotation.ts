@@ -72,7 +72,7 @@ async function revokeForReuse(
     tx,
     [row.sessionId],
     'refresh-token-reuse',
-    ctx.config.ACCESS_TOKEN_TTL,
+    ctx.config.ACCESS_TOKEN_MAX_LIFETIME,
   );
   // Nobody knows who presented it: the owner's second client, or a thief.
   await recordAudit(tx, {
@@ -114,7 +114,7 @@ export async function logout(
       const other = await sessionOfRefreshToken(tx, hashSecret(refreshToken), principal.userId);
       if (other && other !== principal.sessionId) ids.push(other);
     }
-    const revoked = await revokeSessions(tx, ids, 'logout', ctx.config.ACCESS_TOKEN_TTL);
+    const revoked = await revokeSessions(tx, ids, 'logout', ctx.config.ACCESS_TOKEN_MAX_LIFETIME);
     await recordAudit(tx, {
       type: 'logout',
       userId: principal.userId,
@@ -156,7 +156,7 @@ export async function logoutWithRefreshToken(
       tx,
       [row.sessionId],
       'logout',
-      ctx.config.ACCESS_TOKEN_TTL,
+      ctx.config.ACCESS_TOKEN_MAX_LIFETIME,
     );
     await recordAudit(tx, {
       type: 'logout',

@@ -10,6 +10,7 @@ import {
   addressesOpenedFrom,
   insertRefreshToken,
   insertSession,
+  type OpenedBy,
   openedFrom,
   sessionIsLive,
   sessionSignInAge,
@@ -34,18 +35,23 @@ export async function signedInFrom(ctx: AuthContext, userId: string, ip: string)
 /** How many of the user's latest addresses the block comparison looks at. */
 const KNOWN_ADDRESSES = 100;
 
-/** Opens a session and returns its first token pair. */
+/**
+ * Opens a session and returns its first token pair. `openedBy`: the passkey or provider identity
+ * it was opened with, whose removal ends it.
+ */
 export async function startSession(
   ctx: AuthContext,
   db: Executor,
   user: UserRow,
   client: ClientInfo,
+  openedBy: OpenedBy = {},
 ) {
   const sessionId = await insertSession(db, {
     userId: user.id,
     expiresAt: new Date(Date.now() + ctx.config.SESSION_TTL * 1000),
     ip: client.ip,
     userAgent: client.userAgent?.slice(0, 512),
+    ...openedBy,
   });
   const response = await issueTokens(ctx, db, user, sessionId);
   return { sessionId, response };

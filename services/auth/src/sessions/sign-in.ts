@@ -8,6 +8,7 @@ import { describeError } from '../mail/errors.ts';
 import { type MfaRequired, openChallenge } from '../second-factor/service.ts';
 import { tooManyFailures } from '../throttle/service.ts';
 import { findUserByLogin, lockUser, setPasswordHash, type UserRow } from '../users/repository.ts';
+import type { OpenedBy } from './repository.ts';
 import { type ClientInfo, signedInFrom, startSession } from './service.ts';
 
 // Password sign-in and signIn, the one way to finish any sign-in; its second step (`POST
@@ -145,6 +146,11 @@ export interface SignInOptions {
    */
   method: 'password' | 'oidc' | 'passkey';
   multiFactor?: boolean;
+  /**
+   * The passkey or provider identity the sign-in proved: its removal ends the session (an
+   * identity's also when the session opens after the second factor, at /login/mfa).
+   */
+  openedBy?: OpenedBy;
   /** More facts for the `login.succeeded` audit event (a provider, a passkey id…). */
   details?: Record<string, unknown>;
   /**
@@ -208,9 +214,9 @@ export async function signIn(
     }
     if (options.rehashed) await storeRehash(tx, current.id, options.rehashed);
     if (current.mfaEnabled && !options.multiFactor) {
-      return openChallenge(ctx, tx, current.id, options.method);
+      return openChallenge(ctx, tx, current.id, options.method, options.openedBy?.identityId);
     }
-    const tokens = await startSession(ctx, tx, current, client);
+    const tokens = await startSession(ctx, tx, current, client, options.openedBy);
     await recordEvent(tx, 'user.logged_in', {
       user_id: current.id,
       session_id: tokens.sessionId,

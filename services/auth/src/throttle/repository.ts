@@ -183,11 +183,21 @@ export async function clearJudgedAttempts(
     delete from login_failures where key = ${key} and failures = 0 and pending = 0`);
 }
 
-/** Deletes counts whose window has passed and that lock nothing; returns how many. */
-export async function pruneAttempts(db: Executor, windowSeconds: number): Promise<number> {
+/**
+ * Deletes counts whose window has passed and that lock nothing; returns how many. Keys starting
+ * with `longer.keyPrefix` count in a longer window (a ceiling of their own, see AccountCeiling):
+ * deleted after the shorter one, their count started over before their lock was reached.
+ */
+export async function pruneAttempts(
+  db: Executor,
+  windowSeconds: number,
+  longer: { keyPrefix: string; windowSeconds: number },
+): Promise<number> {
+  const window = sql`case when starts_with(key, ${longer.keyPrefix}::text)
+    then ${Math.max(windowSeconds, longer.windowSeconds)}::float8 else ${windowSeconds}::float8 end`;
   const { rowCount } = await db.execute(sql`
       delete from login_failures
-      where window_started_at < now() - make_interval(secs => ${windowSeconds})
+      where window_started_at < now() - make_interval(secs => ${window})
         and (locked_until is null or locked_until < now())`);
   return rowCount ?? 0;
 }

@@ -31,6 +31,15 @@ export interface ThrottleLimits {
 }
 
 export type ThrottleScope = 'account_address' | 'account' | 'address';
+
+/** The key of the per-account count of `account` (what pruning keeps for a ceiling's window). */
+export const accountKey = (account: string) => `account:${account}`;
+
+/** Another per-account ceiling than the throttle's own, for one kind of attempt (codes). */
+export interface AccountCeiling {
+  limit: number;
+  windowSeconds: number;
+}
 export interface Refusal {
   scope: ThrottleScope;
   retryAfter: number;
@@ -99,16 +108,23 @@ export function createLoginThrottle(
     registers: [registry],
   });
   // An address never contains "|", so the pair key cannot be read two ways.
-  const keys = (account: string, client: string) => {
+  const { windowSeconds } = limits;
+  const keys = (account: string, client: string, ceiling?: AccountCeiling) => {
     const address = addressBlock(client);
     return [
       {
         key: `account-address:${account}|${address}`,
         limit: limits.perAccountAddress,
+        windowSeconds,
         scope: 'account_address',
       },
-      { key: `account:${account}`, limit: limits.perAccount, scope: 'account' },
-      { key: `address:${address}`, limit: limits.perAddress, scope: 'address' },
+      {
+        key: accountKey(account),
+        limit: ceiling?.limit ?? limits.perAccount,
+        windowSeconds: ceiling?.windowSeconds ?? windowSeconds,
+        scope: 'account',
+      },
+      { key: `address:${address}`, limit: limits.perAddress, windowSeconds, scope: 'address' },
     ] as const;
   };
 
@@ -176,11 +192,11 @@ export function createLoginThrottle(
           db,
           scope.key,
           scope.limit,
-          limits.windowSeconds,
+          scope.windowSeconds,
         );
         counted.push({ ...scope, window });
         if (count <= scope.limit) continue;
-        const wait = (await lockedFor(db, [scope.key])).get(scope.key) ?? limits.windowSeconds;
+        const wait = (await lockedFor(db, [scope.key])).get(scope.key) ?? scope.windowSeconds;
         if (scope.scope !== 'account_address' && (await knownAddress())) {
           spared ??= { scope: scope.scope, retryAfter: wait, spared: true };
           continue;
@@ -254,8 +270,8 @@ export function createLoginThrottle(
    * the address spares nobody, and counts nothing. A count that fails is logged, not answered.
    */
   async function countRefused(scopes: Scopes) {
-    for (const { key, limit, scope } of scopes) {
-      await countAttempt(db, key, limit, limits.windowSeconds).catch((err: unknown) => {
+    for (const { key, limit, scope, windowSeconds } of scopes) {
+      await countAttempt(db, key, limit, windowSeconds).catch((err: unknown) => {
         log.warn({ err, scope }, 'counting a refused sign-in attempt failed');
       });
     }
@@ -272,13 +288,15 @@ export function createLoginThrottle(
      * wrong one with this same 429, never its usual 401 — otherwise a locked address tells
      * whoever shares it which emails exist and signed in from there (a 401) and which do not (a
      * 429). An attempt that goes ahead (spared or not) is judged by exactly one of its methods.
+     * `ceiling` replaces the per-account ceiling and its window for one kind of attempt (codes).
      */
     async check(
       account: string,
       address: string,
       knownAddress: () => Promise<boolean>,
+      ceiling?: AccountCeiling,
     ): Promise<Attempt> {
-      const scopes = keys(account, address);
+      const scopes = keys(account, address, ceiling);
       // Refused only because attempts ahead of it are still being checked (a lock their count
       // set, which a right answer takes back), an attempt waits for them to be judged and looks
       // again: otherwise six right passwords sent at once met a limit of five and one got a 429.
