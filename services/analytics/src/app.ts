@@ -49,6 +49,8 @@ export interface AnalyticsAppDeps {
   permissions?: PermissionDeclaration[];
   /** The forgetting worker's tick, lock wait and pause (ingestion/forget.ts); defaults in production. */
   forgetting?: ForgettingTimings;
+  /** The hourly clean-up's first run, ms after ready (10 s); a test driving it itself defers it. */
+  retentionFirstRunMs?: number;
 }
 
 /** Analytics' manifest: in the repository and in the image alike, next to src/. */
@@ -182,7 +184,7 @@ export async function buildApp(deps: AnalyticsAppDeps): Promise<App> {
     { prefix: PREFIX },
   );
   internalRoutes(app, ctx);
-  scheduleRetention(app, ctx);
+  scheduleRetention(app, ctx, deps.retentionFirstRunMs);
   scheduleForgetting(app, ctx, deps.forgetting);
   scheduleRollups(app, ctx);
   return app;

@@ -68,6 +68,8 @@ export async function buildTestAnalytics(
     wrapStore?: (store: Store) => Store;
     /** The forgetting worker's timings (buildApp's `forgetting`); production's by default. */
     forgetting?: AnalyticsAppDeps['forgetting'];
+    /** buildApp's `retentionFirstRunMs`: a file driving the hourly clean-up itself defers it. */
+    retentionFirstRunMs?: number;
   } = {},
 ): Promise<TestAnalytics> {
   const issuer = await startTokenIssuer({ serviceToken: SERVICE_TOKEN });
@@ -92,6 +94,7 @@ export async function buildTestAnalytics(
     database,
     ...(store ? { store } : {}),
     ...(deps.forgetting ? { forgetting: deps.forgetting } : {}),
+    ...(deps.retentionFirstRunMs ? { retentionFirstRunMs: deps.retentionFirstRunMs } : {}),
   });
   await app.ready();
   after(async () => {

@@ -55,11 +55,11 @@ export async function pruneExpired(
 }
 
 /**
- * Hourly, and once 10 s after the start: pruneExpired, one run at a time (a run that outlasts the
+ * Hourly, and once `firstRunMs` after the start: pruneExpired, one run at a time (a run that outlasts the
  * hour is not joined by another). Closing waits for the step under way and starts no other: the
  * pool closes after the app, and each later step failed on it, logged as a failure.
  */
-export function scheduleRetention(app: App, ctx: AnalyticsContext) {
+export function scheduleRetention(app: App, ctx: AnalyticsContext, firstRunMs = 10_000) {
   let running: Promise<unknown> | undefined;
   let closed = false;
   const tick = () => {
@@ -73,7 +73,7 @@ export function scheduleRetention(app: App, ctx: AnalyticsContext) {
   };
   const timers: NodeJS.Timeout[] = [];
   app.addHook('onReady', async () => {
-    timers.push(setInterval(tick, HOUR).unref(), setTimeout(tick, 10_000).unref());
+    timers.push(setInterval(tick, HOUR).unref(), setTimeout(tick, firstRunMs).unref());
   });
   app.addHook('onClose', async () => {
     closed = true;
