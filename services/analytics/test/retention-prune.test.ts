@@ -175,7 +175,7 @@ async function locksInIdOrder(
     await holder.query('begin');
     await holder.query(`select id from ${table} where id = $1 for update`, [first]);
     const pruned = prune();
-    await waitForLockWait(prober, other?.begins);
+    await waitForLockWait(other?.begins);
     await prober.query('begin');
     await prober.query(`select id from ${table} where id = $1 for update nowait`, [second]);
     await prober.query('rollback');
@@ -287,10 +287,15 @@ test('a replay of every dead delivery locks them in id order, as their deletion 
   await t.sql(`delete from destination_deliveries where destination = 'crm'`);
 });
 
-/** Until some statement on the database waits for a row lock (the deletion behind the holder). */
-async function waitForLockWait(client: pg.Client, begins = 'delete from') {
+/**
+ * Until some statement on the database waits for a row lock (the deletion behind the holder).
+ * Asked outside any transaction: inside one, PostgreSQL answers pg_stat_activity from the
+ * snapshot its first read took, so a poll from the holder's own transaction never saw a
+ * deletion that began waiting after it (the batches' tests failed so under load).
+ */
+async function waitForLockWait(begins = 'delete from') {
   for (let i = 0; i < 200; i += 1) {
-    const { rows } = await client.query(
+    const rows = await t.sql(
       `select 1 from pg_stat_activity where datname = current_database()
          and wait_event_type = 'Lock' and query ilike $1`,
       [`${begins}%`],
@@ -328,7 +333,7 @@ async function deletesInBatches(
     await holder.query('begin');
     await holder.query(`select 1 from ${table} where ${key} = $1 for update`, [ids.at(-1)]);
     const pruned = prune(2);
-    await waitForLockWait(holder);
+    await waitForLockWait();
     assert.deepEqual(await left(), ids.slice(4), 'the batches before the held row deleted');
     await holder.query('rollback');
     await pruned;
