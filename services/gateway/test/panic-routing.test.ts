@@ -172,9 +172,11 @@ test('under panic routing, the answers a closing instance still owes (sent befor
   assert.deepEqual(await Promise.all(owing), Array(12).fill(200));
   assert.equal(statuses.filter((s) => s === 503).length, refusedAfter.length);
   // Refused when first picked after its close began (those sent before its first 503 came back),
-  // then passed over. Before: picked again after each answer it owed, and a 503 each time.
+  // then passed over. Before: picked again after each answer it owed, and a 503 each time. A
+  // request sent just before the first 503 came back may reach the instance just after one more
+  // answer it owed (seen in CI under load: after 1, then 2), but not after two more.
   assert.ok(
-    new Set(refusedAfter).size <= 1,
+    refusedAfter.every((n) => n - refusedAfter[0]! <= 1),
     `503s after ${refusedAfter.join(', ')} of the ${owed} answers it owed`,
   );
 });
