@@ -17,10 +17,14 @@ const NAME = /^[a-z][a-z0-9-]{1,30}$/;
 
 /**
  * Names a new service may not take though no manifest holds them, each with the reason the
- * refusal gives: the gateway's own paths, the contract's public prefixes, and what would read as
- * an internal or infrastructure path.
+ * refusal gives: the gateway's own paths, the contract's public prefixes, what would read as
+ * an internal or infrastructure path, and PostgreSQL's template databases (a service's database
+ * is named after it: its tables in template1 were copied into every database made after it, and
+ * the next new service stopped at its first migration; template0 takes no connection).
  */
 const PLATFORM_PATH = 'it would read as a path of the platform itself';
+const TEMPLATE_DB = (db: string) =>
+  `its database would be "${db}", one of PostgreSQL's own template databases`;
 const RESERVED = new Map<string, string>([
   ...RESERVED_PREFIXES.map(
     (p) => [p.slice(1), `${p} is a path the gateway never routes to a service`] as const,
@@ -31,6 +35,8 @@ const RESERVED = new Map<string, string>([
   ['platform', PLATFORM_PATH],
   ['services', PLATFORM_PATH],
   ['packages', PLATFORM_PATH],
+  ['template0', TEMPLATE_DB('template0')],
+  ['template1', TEMPLATE_DB('template1')],
 ]);
 
 /** Why `name` cannot be a new service under `root`, in one line; undefined when it can. */

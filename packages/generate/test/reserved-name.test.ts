@@ -14,6 +14,9 @@ test('a reserved service name is refused saying why, and to choose another name'
     ['gateway', /the entry point's name/],
     ['api', /would read as a path of the platform itself/],
     ['packages', /would read as a path of the platform itself/],
+    // Its database would be PostgreSQL's template, which every database created later copies.
+    ['template1', /its database would be "template1", one of PostgreSQL's own template databases/],
+    ['template0', /its database would be "template0", one of PostgreSQL's own template databases/],
   ] as const) {
     const problem = nameProblem(root, name);
     assert.match(problem ?? '', new RegExp(`^service name "${name}" is reserved \\(`), name);
