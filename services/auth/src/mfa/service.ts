@@ -50,7 +50,7 @@ const codeCheckClient = (ctx: AuthContext, userId: string, client: Client, actio
     });
   return {
     ...client,
-    knownAddress: () => signedInFrom(ctx, userId, client.ip),
+    knownAddress: () => signedInFrom(ctx, userId, client.ip, true),
     onWrong: failed('invalid_mfa_code'),
     onRefused: failed('rate_limited'),
   };
