@@ -133,8 +133,14 @@ test('addresses that signed in before MFA was on are not spared from the code ce
     });
     assert.equal(res.statusCode, 429, `${address} was spared, its code checked`);
   }
-  // The owner, at the address of the session that turned MFA on, still is.
-  // (A recovery code: the current TOTP code turned MFA on and is spent.)
+  // The owner, at the address of the session that turned MFA on, still is, also once signed out
+  // of it. (A recovery code: the current TOTP code turned MFA on and is spent.)
+  const out = await app.inject({
+    method: 'POST',
+    url: '/accounts/v1/logout',
+    headers: bearer(user.accessToken),
+  });
+  assert.equal(out.statusCode, 204, out.body);
   const owner = await finishMfa(app, {
     mfa_token: await mfaChallenge(app, user.email, user.password),
     recovery_code: (on.json().recovery_codes as string[])[0],

@@ -26,24 +26,26 @@ export async function insertSession(
 
 /**
  * Which of the user's sessions (opened after `since`) show the owner at their address. With
- * `factorSince` (when the user's second factor was turned on), only those that passed it or still
- * live: a session opened with the password alone before, and signed out since (by turning MFA on,
- * or by its holder), may have been whoever made the owner turn it on. Never those ended because
- * the passkey or provider that opened them was removed.
+ * `factorSince` (when the user's second factor was turned on), only those that passed it (opened
+ * since) or were still live then and not signed out by it (the one that turned it on): a session
+ * opened with the password alone before, and signed out since (by turning MFA on, or by its holder
+ * first), may have been whoever made the owner turn it on. Never those ended because the passkey
+ * or provider that opened them was removed.
  */
 const ownersSessions = (userId: string, since: Date, factorSince?: Date) =>
   and(
     eq(sessions.userId, userId),
     gt(sessions.createdAt, since),
     factorSince
-      ? or(
-          isLive(),
-          and(
+      ? and(
+          or(
             gte(sessions.createdAt, factorSince),
-            or(
-              isNull(sessions.revokeReason),
-              notInArray(sessions.revokeReason, Object.values(REMOVED_WAY_IN)),
-            ),
+            isNull(sessions.revokedAt),
+            and(gt(sessions.revokedAt, factorSince), ne(sessions.revokeReason, MFA_ENABLED)),
+          ),
+          or(
+            isNull(sessions.revokeReason),
+            notInArray(sessions.revokeReason, Object.values(REMOVED_WAY_IN)),
           ),
         )
       : undefined,
@@ -54,6 +56,9 @@ export const REMOVED_WAY_IN = {
   passkey: 'passkey removed',
   identity: 'identity unlinked',
 } as const;
+
+/** Why turning MFA on ends the user's other sessions (mfa/service.ts). */
+export const MFA_ENABLED = 'mfa enabled';
 
 /** Whether the user opened a session from `ip` after `since` (see `ownersSessions`). */
 export async function openedFrom(
