@@ -23,6 +23,7 @@ import {
   throttledCodeCheck,
 } from '../second-factor/service.ts';
 import { matchingStep, newTotpSecret, otpauthUrl } from '../second-factor/totp.ts';
+import { MFA_ENABLED } from '../sessions/repository.ts';
 import { publishRevocations, revokeUserSessions } from '../sessions/revocations.ts';
 import { requireLiveSession, signedInFrom } from '../sessions/service.ts';
 import { notify } from '../users/notice.ts';
@@ -50,7 +51,7 @@ const codeCheckClient = (ctx: AuthContext, userId: string, client: Client, actio
     });
   return {
     ...client,
-    knownAddress: () => signedInFrom(ctx, userId, client.ip),
+    knownAddress: () => signedInFrom(ctx, userId, client.ip, true),
     onWrong: failed('invalid_mfa_code'),
     onRefused: failed('rate_limited'),
   };
@@ -123,7 +124,7 @@ export async function verifyEnrolment(
         const revoked = await revokeUserSessions(
           tx,
           userId,
-          'mfa enabled',
+          MFA_ENABLED,
           ctx.config.ACCESS_TOKEN_MAX_LIFETIME,
           principal.sessionId,
         );

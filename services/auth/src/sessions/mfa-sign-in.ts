@@ -46,7 +46,7 @@ export async function completeMfaSignIn(
     userId,
     {
       ...client,
-      knownAddress: () => signedInFrom(ctx, userId, client.ip),
+      knownAddress: () => signedInFrom(ctx, userId, client.ip, true),
       onRefused: () => failedSignIn(ctx, userId, 'rate_limited', client, method),
       onWrong: () => failedSignIn(ctx, userId, 'invalid_mfa_code', client, method),
     },

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, inArray, isNull, ne, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, inArray, isNull, ne, notInArray, or, sql } from 'drizzle-orm';
 import type { Executor } from '../db/index.ts';
 import { refreshTokens, revocations, sessions } from '../db/schema.ts';
 
@@ -24,17 +24,54 @@ export async function insertSession(
   return session!.id;
 }
 
-/** Whether the user opened a session from `ip` after `since`. */
+/**
+ * Which of the user's sessions (opened after `since`) show the owner at their address. With
+ * `factorSince` (when the user's second factor was turned on), only those that passed it (opened
+ * since) or were still live then and not signed out by it (the one that turned it on): a session
+ * opened with the password alone before, and signed out since (by turning MFA on, or by its holder
+ * first), may have been whoever made the owner turn it on. Never those ended because the passkey
+ * or provider that opened them was removed.
+ */
+const ownersSessions = (userId: string, since: Date, factorSince?: Date) =>
+  and(
+    eq(sessions.userId, userId),
+    gt(sessions.createdAt, since),
+    factorSince
+      ? and(
+          or(
+            gte(sessions.createdAt, factorSince),
+            isNull(sessions.revokedAt),
+            and(gt(sessions.revokedAt, factorSince), ne(sessions.revokeReason, MFA_ENABLED)),
+          ),
+          or(
+            isNull(sessions.revokeReason),
+            notInArray(sessions.revokeReason, Object.values(REMOVED_WAY_IN)),
+          ),
+        )
+      : undefined,
+  );
+
+/** revocations.ts `revokeSessionsOpenedBy`'s reasons: the way in that opened them was removed. */
+export const REMOVED_WAY_IN = {
+  passkey: 'passkey removed',
+  identity: 'identity unlinked',
+} as const;
+
+/** Why turning MFA on ends the user's other sessions (mfa/service.ts). */
+export const MFA_ENABLED = 'mfa enabled';
+
+/** Whether the user opened a session from `ip` after `since` (see `ownersSessions`). */
 export async function openedFrom(
   db: Executor,
   userId: string,
   ip: string,
   since: Date,
+  factorSince?: Date,
 ): Promise<boolean> {
   const [row] = await db
     .select({ one: sql`1` })
     .from(sessions)
-    .where(and(eq(sessions.userId, userId), eq(sessions.ip, ip), gt(sessions.createdAt, since)))
+    .where(and(ownersSessions(userId, since, factorSince), eq(sessions.ip, ip)))
     .limit(1);
   return Boolean(row);
 }
@@ -45,11 +82,12 @@ export async function addressesOpenedFrom(
   userId: string,
   since: Date,
   limit: number,
+  factorSince?: Date,
 ): Promise<string[]> {
   const rows = await db
     .select({ ip: sessions.ip, last: sql<Date>`max(${sessions.createdAt})` })
     .from(sessions)
-    .where(and(eq(sessions.userId, userId), gt(sessions.createdAt, since)))
+    .where(ownersSessions(userId, since, factorSince))
     .groupBy(sessions.ip)
     .orderBy(desc(sql`max(${sessions.createdAt})`))
     .limit(limit);

@@ -7,6 +7,7 @@ import {
   liveSessionsOpenedBy,
   lockRevocationFeed,
   markRevoked,
+  REMOVED_WAY_IN,
   type RevocationEntry,
   revocationsAfter,
 } from './repository.ts';
@@ -80,7 +81,7 @@ export async function revokeSessionsOpenedBy(
   keep: string,
 ): Promise<RevocationEntry[]> {
   const ids = await liveSessionsOpenedBy(db, userId, by, keep);
-  const reason = 'passkeyId' in by ? 'passkey removed' : 'identity unlinked';
+  const reason = 'passkeyId' in by ? REMOVED_WAY_IN.passkey : REMOVED_WAY_IN.identity;
   return revokeSessions(db, ids, reason, tokenLifetime);
 }
 

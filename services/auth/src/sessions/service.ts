@@ -3,6 +3,7 @@ import type { AuthContext } from '../context.ts';
 import { newSecret } from '../credentials/secrets.ts';
 import type { Executor } from '../db/index.ts';
 import { problem } from '../errors.ts';
+import { findFactor } from '../second-factor/repository.ts';
 import { rolesAndPermissions } from '../users/access-repository.ts';
 import type { UserRow } from '../users/repository.ts';
 import { toUserView } from '../users/service.ts';
@@ -21,14 +22,26 @@ export interface ClientInfo {
   userAgent: string | undefined;
 }
 
-/** Whether the user opened a session from this address within a session's lifetime. */
-export async function signedInFrom(ctx: AuthContext, userId: string, ip: string) {
+/**
+ * Whether the user opened a session from this address within a session's lifetime. For a
+ * second-factor code (`forCodes`), whoever sends one has the password, and may well have signed in
+ * with it before the owner turned MFA on: with MFA on, only sessions that passed it (or still live)
+ * count (repository.ts `ownersSessions`), or that intruder's addresses were spared the ceiling.
+ */
+export async function signedInFrom(ctx: AuthContext, userId: string, ip: string, forCodes = false) {
   const since = new Date(Date.now() - ctx.config.SESSION_TTL * 1000);
-  if (await openedFrom(ctx.db, userId, ip, since)) return true;
+  const factorSince = forCodes ? (await findFactor(ctx.db, userId))?.verifiedAt : undefined;
+  if (await openedFrom(ctx.db, userId, ip, since, factorSince ?? undefined)) return true;
   // The same place in another spelling: an IPv6 /64 (a phone's privacy address changes daily,
   // the block stays), or an IPv4 address written as IPv6. Asked only when a lock is met.
   const block = addressBlock(ip);
-  const recent = await addressesOpenedFrom(ctx.db, userId, since, KNOWN_ADDRESSES);
+  const recent = await addressesOpenedFrom(
+    ctx.db,
+    userId,
+    since,
+    KNOWN_ADDRESSES,
+    factorSince ?? undefined,
+  );
   return recent.some((address) => addressBlock(address) === block);
 }
 
