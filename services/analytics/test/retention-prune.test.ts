@@ -202,16 +202,8 @@ test("the dead deliveries' deletion locks its rows in id order, as a forgetting 
   // The first made gave up last (a delivery dies after its tries): the oldest last try is the
   // second's, which an index on the time would reach first.
   let made = 0;
-  const delivery = async () => {
-    const triedLast = new Date(Date.parse(longAgo) + (made++ === 0 ? 3600_000 : 0));
-    const [row] = await t.sql(
-      `insert into destination_deliveries (destination, event_id, event, payload, status, updated_at)
-       values ('crm', gen_random_uuid()::text, 'old.event', '{}', 'dead', $1)
-       returning id::float8 as id`,
-      [triedLast.toISOString()],
-    );
-    return row!.id as number;
-  };
+  const delivery = () =>
+    deadDelivery(new Date(Date.parse(longAgo) + (made++ === 0 ? 3600_000 : 0)).toISOString());
   await locksInIdOrder('destination_deliveries', delivery, () =>
     deleteDeadBefore(t.database.db, new Date()),
   );
@@ -227,15 +219,7 @@ test("the dead deliveries' deletion locks in id order where most of the table is
     [longAgo],
   );
   await t.sql('analyze destination_deliveries');
-  const delivery = async () => {
-    const [row] = await t.sql(
-      `insert into destination_deliveries (destination, event_id, event, payload, status, updated_at)
-       values ('crm', gen_random_uuid()::text, 'old.event', '{}', 'dead', $1)
-       returning id::float8 as id`,
-      [longAgo],
-    );
-    return row!.id as number;
-  };
+  const delivery = () => deadDelivery();
   await locksInIdOrder('destination_deliveries', delivery, () =>
     deleteDeadBefore(t.database.db, new Date()),
   );
@@ -255,14 +239,7 @@ test('a replay of every dead delivery locks them in id order, as their deletion 
      from generate_series(1, 20000)`,
   );
   await t.sql('analyze destination_deliveries');
-  const delivery = async () => {
-    const [row] = await t.sql(
-      `insert into destination_deliveries (destination, event_id, event, payload, status)
-       values ('crm', gen_random_uuid()::text, 'old.event', '{}', 'dead')
-       returning id::float8 as id`,
-    );
-    return row!.id as number;
-  };
+  const delivery = () => deadDelivery(new Date().toISOString());
   let revived: unknown;
   await locksInIdOrder(
     'destination_deliveries',
@@ -352,14 +329,7 @@ test("the dead letters' deletion goes in batches, each its own statement: what i
 });
 
 test("the dead deliveries' deletion goes in batches, each its own statement", async () => {
-  const delivery = async () => {
-    const [row] = await t.sql(
-      `insert into destination_deliveries (destination, event_id, event, payload, status, updated_at)
-       values ('crm', gen_random_uuid()::text, 'old.event', '{}', 'dead', now() - interval '1 day')
-       returning id::float8 as id`,
-    );
-    return row!.id as number;
-  };
+  const delivery = () => deadDelivery(recent);
   await deletesInBatches('destination_deliveries', delivery, (batch) =>
     deleteDeadBefore(t.database.db, new Date(), batch),
   );
