@@ -2,7 +2,8 @@ import { sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/index.ts';
 import { leftBy, ROW_LOCK_WAIT_MS, withLockWait } from '../db/lock-waits.ts';
 import { pseudonymsOf } from '../db/pseudonym-lookup.ts';
-import { unlinkedSql, unlinkText, uuidsIn } from '../pseudonyms.ts';
+import { unlinkText, uuidsIn } from '../pseudonyms.ts';
+import { unlinkedSql } from '../pseudonyms-sql.ts';
 import type { Delivery } from './repository.ts';
 import { withTableLock } from './table-lock.ts';
 

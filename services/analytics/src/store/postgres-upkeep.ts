@@ -3,7 +3,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.ts';
 import { withLockWait } from '../db/lock-waits.ts';
-import { unlinkedSql } from '../pseudonyms.ts';
+import { unlinkedSql } from '../pseudonyms-sql.ts';
 import { ROLLUP_LEVELS } from './rollups.ts';
 import type { Store } from './types.ts';
 
