@@ -5,7 +5,8 @@ import { pruneOidc } from '../oidc/repository.ts';
 import { pruneChallenges as prunePasskeyChallenges } from '../passkeys/repository.ts';
 import { pruneChallenges } from '../second-factor/repository.ts';
 import { CODE_ACCOUNTS } from '../second-factor/service.ts';
-import { pruneRevocations, pruneSpentRefreshTokens } from '../sessions/repository.ts';
+import { pruneRevocations } from '../sessions/feed-repository.ts';
+import { pruneSpentRefreshTokens } from '../sessions/repository.ts';
 import { pruneAttempts } from '../throttle/repository.ts';
 import { accountKey } from '../throttle/service.ts';
 

@@ -2,7 +2,7 @@ import { watchValue } from '@platform/db';
 import type { FastifyBaseLogger } from 'fastify';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Db } from '../db/index.ts';
-import { FEED_CHANNEL, newestRevocationId } from './repository.ts';
+import { FEED_CHANNEL, newestRevocationId } from './feed-repository.ts';
 
 /**
  * How new the revocation feed is, as this process knows it, and a way to wait for it to grow.

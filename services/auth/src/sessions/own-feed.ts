@@ -1,7 +1,7 @@
 import { followLoop, type RevocationList, RevocationStore } from '@platform/auth';
 import type { Db } from '../db/index.ts';
+import { type RevocationEntry, revocationsAfter } from './feed-repository.ts';
 import type { FeedWatch } from './feed-watch.ts';
-import { type RevocationEntry, revocationsAfter } from './repository.ts';
 import type { RevocationPublisher } from './revocations.ts';
 
 /** Read again this often even when no NOTIFY came: a row added by hand is picked up too. */

@@ -1,12 +1,6 @@
-import { and, asc, desc, eq, gt, gte, inArray, isNull, ne, notInArray, or, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, gte, inArray, isNull, ne, notInArray, or, sql } from 'drizzle-orm';
 import type { Executor } from '../db/index.ts';
-import { refreshTokens, revocations, sessions } from '../db/schema.ts';
-
-export interface RevocationEntry {
-  id: number;
-  sessionId: string;
-  expiresAt: Date;
-}
+import { refreshTokens, sessions } from '../db/schema.ts';
 
 /** A session neither revoked nor expired (by this process's clock). */
 export const isLive = () => and(isNull(sessions.revokedAt), gt(sessions.expiresAt, new Date()));
@@ -240,15 +234,6 @@ export async function sessionOfRefreshToken(db: Executor, tokenHash: Buffer, use
   return row?.sessionId;
 }
 
-/**
- * Held to commit by whoever appends to the feed. Followers read it by "id > last seen"; ids come
- * from a sequence, so two concurrent writers could commit 6 before 5 and a follower would skip 5
- * forever. The lock makes ids become visible in order.
- */
-export async function lockRevocationFeed(db: Executor): Promise<void> {
-  await db.execute(sql`select pg_advisory_xact_lock(hashtext('revocation-feed'))`);
-}
-
 /** Revokes those of the sessions that are still live; returns their ids. */
 export async function markRevoked(
   db: Executor,
@@ -268,67 +253,13 @@ export async function markRevoked(
  * may have thousands of sessions, and a parameter apiece (`in ($1, …)`) cost seconds, and past
  * 65,535 parameters failed, while the revocation feed's lock held every other revocation.
  */
-const uuidArray = (ids: string[]) => {
+export const uuidArray = (ids: string[]) => {
   // Never text that could add elements to the literal (a comma, a brace): uuids only.
   const bad = ids.find((id) => !UUID.test(id));
   if (bad !== undefined) throw new Error(`not a session id: ${JSON.stringify(bad.slice(0, 40))}`);
   return `{${ids.join(',')}}`;
 };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** PostgreSQL channel told the newest feed id whenever entries are appended. */
-export const FEED_CHANNEL = 'revocation_feed';
-
-/**
- * Appends to the feed and notifies FEED_CHANNEL with the newest id. NOTIFY is transactional: every
- * auth replica LISTENing hears it when the caller's transaction commits, never before, and never
- * if it rolls back.
- */
-export async function appendToFeed(
-  db: Executor,
-  sessionIds: string[],
-  expiresAt: Date,
-): Promise<RevocationEntry[]> {
-  const { rows } = await db.execute<{ id: string; session_id: string; expires_at: Date }>(sql`
-    insert into ${revocations} (session_id, expires_at)
-    select s, ${expiresAt.toISOString()}::timestamptz
-      from unnest(${uuidArray(sessionIds)}::uuid[]) with ordinality as t(s, n)
-     order by n
-    returning id, session_id, expires_at`);
-  const entries = rows.map((row) => ({
-    id: Number(row.id),
-    sessionId: row.session_id,
-    expiresAt: new Date(row.expires_at),
-  }));
-  if (entries.length > 0) {
-    const newest = entries.reduce((n, e) => Math.max(n, e.id), 0);
-    await db.execute(sql`select pg_notify(${FEED_CHANNEL}, ${String(newest)})`);
-  }
-  return entries;
-}
-
-/** The newest feed id, expired or not (0 for an empty feed). */
-export async function newestRevocationId(db: Executor): Promise<number> {
-  const [row] = await db
-    .select({ id: sql<number>`coalesce(max(${revocations.id}), 0)::int8` })
-    .from(revocations);
-  return Number(row?.id ?? 0);
-}
-
-/** Unexpired feed entries after `after`, oldest first. */
-export function revocationsAfter(db: Executor, after: number, limit: number) {
-  return db
-    .select()
-    .from(revocations)
-    .where(and(gt(revocations.id, after), gt(revocations.expiresAt, new Date())))
-    .orderBy(asc(revocations.id))
-    .limit(limit);
-}
-
-export async function pruneRevocations(db: Executor): Promise<number> {
-  const { rowCount } = await db.execute(sql`delete from revocations where expires_at < now()`);
-  return rowCount ?? 0;
-}
 
 /** Spent tokens are kept to detect reuse, which stops mattering once the session has expired. */
 export async function pruneSpentRefreshTokens(db: Executor): Promise<number> {

@@ -1,16 +1,13 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Executor } from '../db/index.ts';
-import type { FeedWatch } from './feed-watch.ts';
 import {
   appendToFeed,
-  liveSessionIds,
-  liveSessionsOpenedBy,
   lockRevocationFeed,
-  markRevoked,
-  REMOVED_WAY_IN,
   type RevocationEntry,
   revocationsAfter,
-} from './repository.ts';
+} from './feed-repository.ts';
+import type { FeedWatch } from './feed-watch.ts';
+import { liveSessionIds, liveSessionsOpenedBy, markRevoked, REMOVED_WAY_IN } from './repository.ts';
 
 export type { RevocationEntry };
 
