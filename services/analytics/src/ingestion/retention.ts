@@ -14,11 +14,12 @@ const DEADLOCK_TRIES = 3;
 
 /**
  * What the hourly clean-up forgets, one step at a time: the store and the dead letters (the
- * writer's and the destinations') what is past retention, the dedup indexes ids past DEDUP_DAYS. Each step runs whatever happened to the
- * one before (one that threw left every later step undone until the next hour, and the next,
- * while the cause lasted); each that fails is logged under its name. A deletion meets the
- * forgetting passes' rewrites of the same tables: a deadlock one of the two loses is tried again.
- * Resolves to the names of the steps that failed; none runs once `stopped` says so.
+ * writer's and the destinations') what is past retention, the dedup indexes ids past
+ * DEDUP_DAYS. Each step runs whatever happened to the one before (one that threw left every
+ * later step undone until the next hour, and the next, while the cause lasted); each that fails
+ * is logged under its name. A deletion meets the forgetting passes' rewrites of the same
+ * tables: a deadlock one of the two loses is tried again. Resolves to the names of the steps
+ * that failed; none runs once `stopped` says so.
  */
 export async function pruneExpired(
   ctx: Pick<AnalyticsContext, 'db' | 'config' | 'store' | 'dedup' | 'destinations'>,
@@ -55,8 +56,8 @@ export async function pruneExpired(
 }
 
 /**
- * Hourly, and once `firstRunMs` after the start: pruneExpired, one run at a time (a run that outlasts the
- * hour is not joined by another). Closing waits for the step under way and starts no other: the
+ * Hourly, and once `firstRunMs` after the start: pruneExpired, one run at a time (a run that
+ * outlasts the hour is not joined by another). Closing waits for the step under way and starts no other: the
  * pool closes after the app, and each later step failed on it, logged as a failure.
  */
 export function scheduleRetention(app: App, ctx: AnalyticsContext, firstRunMs = 10_000) {
