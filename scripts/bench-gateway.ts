@@ -270,7 +270,7 @@ try {
         `tracing on keeps ${ratio(rows[1]!.rps, rows[0]!.rps)} of the req/s ` +
           `(costs ${((1 - kept) * 100).toFixed(1)} %; target < 15 %) on Node ${process.versions.node}` +
           (Number(process.versions.node.split('.')[0]) < 22
-            ? ' (AsyncLocalStorage hooks every promise here: docs/observability.md, "Third round")'
+            ? ' (AsyncLocalStorage hooks every promise here: docs/measurements/tracing-overhead.md, "Third round")'
             : ''),
       );
       failed.push(...rows.filter((r) => r.failed > 0).map((r) => `${c.path} ${r.name}`));

@@ -64,7 +64,7 @@ export function createFingerprints(options: { maxIds?: number } = {}): Fingerpri
    * every entry again into a fresh array whose pages fault in at ~14 µs each on the machines
    * measured (docs/testing-and-benchmarks.md): a table growing by half, as it did, paid that a
    * third more often — ~137 MB of fresh pages where doubling pays ~88 MB on the way to 3.6
-   * million ids (docs/analytics.md, session 30).
+   * million ids (docs/measurements/analytics-ingestion.md, session 30).
    */
   function grow() {
     const old = table;

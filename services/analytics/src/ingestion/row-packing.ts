@@ -27,9 +27,9 @@ const packing = (text: string) => ({
  * glibc's mmap threshold (128 KiB, fixed for idle memory: docs/performance.md), so each is a
  * fresh mapping whose pages fault in at ~14 µs each on this machine. Sized to a ~32 KB row
  * (measured alone, with the service's malloc settings): ~41 → 32 faults and ~1.0–1.5 → 0.8–0.95
- * ms of CPU per row, the same bytes out (docs/analytics.md, session 28). Counted in characters,
- * not bytes: a row of multi-byte text gets a window short of its byte length, which only costs
- * matches further back than that.
+ * ms of CPU per row, the same bytes out (docs/measurements/analytics-ingestion.md, session 28).
+ * Counted in characters, not bytes: a row of multi-byte text gets a window short of its byte
+ * length, which only costs matches further back than that.
  */
 const windowBits = (chars: number) =>
   Math.min(

@@ -4,10 +4,10 @@
  * pass has written it — under load longer than V8's young generation lives — so kept as a string,
  * each body survived a scavenge and was copied, twice, into the old generation, where only a full
  * collection freed it: most of what the service promoted, and most of its garbage collection
- * (docs/analytics.md, session 29). Kept as a Buffer of its own, its memory was still a fresh
- * allocation per body that V8 counts as external, and the counting started full collections. In
- * blocks that stay, the bytes are written once, sent from where they are, and the memory is used
- * again as soon as every body in a block is given back.
+ * (docs/measurements/analytics-ingestion.md, session 29). Kept as a Buffer of its own, its memory
+ * was still a fresh allocation per body that V8 counts as external, and the counting started full
+ * collections. In blocks that stay, the bytes are written once, sent from where they are, and the
+ * memory is used again as soon as every body in a block is given back.
  *
  * The caller gives a slice back (free) only when nothing reads it any more — the cache and every
  * pass that holds its row are done with it (writer-cache.ts) — since its bytes are then written

@@ -10,7 +10,8 @@ import type { EncodedRow } from './writer-batches.ts';
  * object and a string per item: a row waits in the writer's cache (writer-cache.ts) long enough to
  * survive young-generation collections, and what survives is copied, twice, into the old
  * generation; per item, an object and a 16-character slice of its 64-digit hash (which the slice
- * kept alive) were ~150 bytes of that, as much as the row's line protocol (docs/analytics.md).
+ * kept alive) were ~150 bytes of that, as much as the row's line protocol
+ * (docs/measurements/analytics-ingestion.md, session 29).
  */
 export interface RowClaims {
   fps: string;
