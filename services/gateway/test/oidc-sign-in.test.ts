@@ -1,106 +1,34 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import { freePort } from '@platform/launcher';
-import { Secret, TOTP } from 'otpauth';
 import pg from 'pg';
-import { closeAtEnd, startGateway } from './helpers.ts';
-import { startTestIdp, throughProvider } from './oidc-idp.ts';
-import { eventually, post, signUp, startAuthService, tokenIn, waitForMail } from './services.ts';
+import { startOidcSignIn } from './oidc-harness.ts';
+import { eventually, post, signUp, waitForMail } from './services.ts';
 
 /**
  * Signing in with an OpenID Connect provider, end to end: a real provider (oidc-provider) in this
  * process, the real auth service as its own process, and the real gateway in front, which is also
- * the PUBLIC_URL the provider sends the browser back to.
+ * the PUBLIC_URL the provider sends the browser back to (oidc-harness.ts).
  */
-const { cleanup } = closeAtEnd();
-const APP = 'http://app.test/signed-in';
-const port = await freePort();
-const origin = `http://127.0.0.1:${port}`;
-const callback = `${origin}/accounts/v1/oauth/test/callback`;
-const idp = await startTestIdp([callback]);
-cleanup(idp.close);
-/** An issuer where nothing answers: a provider that is down. */
-const deadIssuer = `http://127.0.0.1:${await freePort()}`;
-const auth = await startAuthService({
-  PUBLIC_URL: origin,
-  OAUTH_REDIRECT_URIS: `${APP},myapp://oauth`,
-  OIDC_PROVIDERS: JSON.stringify([
-    {
-      id: 'test',
-      name: 'Test IdP',
-      issuer: idp.issuer,
-      client_id: idp.clientId,
-      client_secret: idp.clientSecret,
-    },
-    { id: 'down', name: 'Down', issuer: deadIssuer, client_id: 'x', client_secret: 'y' },
-  ]),
-});
-cleanup(auth.stop);
-const gateway = await startGateway({ AUTH_URLS: auth.url }, { auth: 'real', port });
-cleanup(() => gateway.app.close());
-await eventually(async () => (await fetch(`${origin}/health/ready`)).status === 200);
-
-const authorizeUrl = (redirectUri = APP, extra = '') =>
-  `${origin}/accounts/v1/oauth/test/authorize?redirect_uri=${encodeURIComponent(redirectUri)}${extra}`;
-
-let subjects = 0;
-/** An account at the provider; returns its subject. */
-function idpAccount(claims: Parameters<typeof idp.accounts.set>[1]) {
-  subjects += 1;
-  const subject = `subject-${process.pid}-${subjects}`;
-  idp.accounts.set(subject, claims);
-  return subject;
-}
-
-/** The browser's trip to the provider and back to our callback (not yet visited). */
-async function atCallback(subject: string, extra = '') {
-  idp.signInAs(subject);
-  return throughProvider(authorizeUrl(APP, extra), callback);
-}
-
-/** Visits the callback; resolves to where it sends the browser. */
-async function visit(callbackUrl: string) {
-  const response = await fetch(callbackUrl, { redirect: 'manual' });
-  return response;
-}
-
-async function backAtApp(callbackUrl: string) {
-  const response = await visit(callbackUrl);
-  assert.equal(response.status, 302, await response.clone().text());
-  const location = new URL(response.headers.get('location')!);
-  assert.equal(`${location.origin}${location.pathname}`, APP);
-  return location.searchParams;
-}
-
-const exchange = (code: string, extra: Record<string, string> = {}) =>
-  post(`${origin}/accounts/v1/oauth/token`, { code, ...extra });
-
-/** Signs in through the provider all the way to a token pair. */
-async function signInWith(subject: string) {
-  const params = await backAtApp(await atCallback(subject));
-  const code = params.get('code');
-  assert.ok(code, `no code: ${params}`);
-  const tokens = await exchange(code);
-  assert.equal(tokens.status, 200, await tokens.clone().text());
-  return (await tokens.json()) as {
-    access_token: string;
-    refresh_token: string;
-    user: { id: string; email: string; email_verified: boolean; username: string };
-  };
-}
-
-const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
-
-async function auditOf(accessToken: string) {
-  const res = await fetch(`${origin}/accounts/v1/user/audit-events`, {
-    headers: bearer(accessToken),
-  });
-  assert.equal(res.status, 200);
-  return ((await res.json()) as { items: { type: string; details: Record<string, unknown> }[] })
-    .items;
-}
-const unique = () => randomBytes(4).toString('hex');
+const {
+  APP,
+  origin,
+  callback,
+  idp,
+  auth,
+  authorizeUrl,
+  idpAccount,
+  atCallback,
+  visit,
+  backAtApp,
+  exchange,
+  signInWith,
+  bearer,
+  auditOf,
+  verifiedMember,
+  memberWithTotp,
+  unique,
+} = await startOidcSignIn();
 
 test('the providers are listed from OIDC_PROVIDERS', async () => {
   const res = await fetch(`${origin}/accounts/v1/oauth/providers`);
@@ -234,15 +162,6 @@ test('an email the provider does not vouch for opens no new account, so nobody c
   });
   assert.equal(registered.status, 201);
 });
-
-/** A registered account whose email is verified through the mailed token. */
-async function verifiedMember() {
-  const member = await signUp(origin);
-  const mail = await waitForMail(auth.mailDir, member.email, /confirm/i);
-  const verified = await post(`${origin}/accounts/v1/verify-email`, { token: tokenIn(mail) });
-  assert.equal(verified.status, 204);
-  return member;
-}
 
 test('a verified email at the provider links to the account that verified the same email', async () => {
   const member = await verifiedMember();
@@ -435,27 +354,6 @@ test('a provider that is down, or a sign-in refused there, sends the browser bac
   assert.equal(params.get('code'), null);
 });
 
-/** A verified member with TOTP on; the step spent to turn it on is the current one. */
-async function memberWithTotp() {
-  const member = await verifiedMember();
-  const asMember = { ...bearer(member.accessToken), 'content-type': 'application/json' };
-  const started = await fetch(`${origin}/accounts/v1/user/mfa/totp`, {
-    method: 'POST',
-    headers: asMember,
-    body: JSON.stringify({ current_password: member.password }),
-  });
-  assert.equal(started.status, 200, await started.clone().text());
-  const { secret } = (await started.json()) as { secret: string };
-  const totp = new TOTP({ secret: Secret.fromBase32(secret) });
-  const on = await fetch(`${origin}/accounts/v1/user/mfa/totp/verify`, {
-    method: 'POST',
-    headers: asMember,
-    body: JSON.stringify({ code: totp.generate() }),
-  });
-  assert.equal(on.status, 200, await on.clone().text());
-  return { member, totp };
-}
-
 test('MFA still applies: a linked account with TOTP on gets mfa_required, then tokens for a code', async () => {
   const { member, totp } = await memberWithTotp();
   const subject = idpAccount({ email: member.email, email_verified: true });
@@ -572,12 +470,21 @@ test('the owner is mailed when a provider links itself to their account by its v
 });
 
 test('unlinking a provider ends the sign-ins it started that wait for their second factor', async () => {
-  const { member, totp } = await memberWithTotp();
-  const code = (
-    await backAtApp(await atCallback(idpAccount({ email: member.email, email_verified: true })))
-  ).get('code')!;
-  const challenge = (await (await exchange(code)).json()) as { mfa_token: string };
-  assert.ok(challenge.mfa_token);
+  const { member, nextCode, recoveryCodes } = await memberWithTotp();
+  const subject = idpAccount({ email: member.email, email_verified: true });
+  const challengeOf = async () => {
+    const code = (await backAtApp(await atCallback(subject))).get('code')!;
+    const challenge = (await (await exchange(code)).json()) as { mfa_token: string };
+    assert.ok(challenge.mfa_token);
+    return challenge.mfa_token;
+  };
+  // Linked by a first sign-in that passed the second factor; a second one waits for it.
+  const first = await post(`${origin}/accounts/v1/login/mfa`, {
+    mfa_token: await challengeOf(),
+    code: nextCode(),
+  });
+  assert.equal(first.status, 200, await first.clone().text());
+  const waiting = await challengeOf();
   const listed = await fetch(`${origin}/accounts/v1/user/identities`, {
     headers: bearer(member.accessToken),
   });
@@ -588,8 +495,8 @@ test('unlinking a provider ends the sign-ins it started that wait for their seco
   });
   assert.equal(unlink.status, 204);
   const second = await post(`${origin}/accounts/v1/login/mfa`, {
-    mfa_token: challenge.mfa_token,
-    code: totp.generate({ timestamp: Date.now() + 30_000 }),
+    mfa_token: waiting,
+    recovery_code: recoveryCodes[0],
   });
   assert.equal(second.status, 401, 'the unlinked provider still opened a session');
   assert.equal(((await second.json()) as { code: string }).code, 'invalid_mfa_token');

@@ -415,7 +415,7 @@ export interface paths {
     put?: never;
     /**
      * Exchange the one-time code from the callback for a token pair
-     * @description The code is single-use; a second exchange is 400 `invalid_code`. With MFA on, the answer is `{mfa_required: true, mfa_token, methods}` as from `POST /login`.
+     * @description The code is single-use; a second exchange is 400 `invalid_code`. With MFA on, the answer is `{mfa_required: true, mfa_token, methods}` as from `POST /login`. A provider matched to an existing account by its verified email is linked only when the sign-in completes: here, or with MFA on once `POST /login/mfa` passed.
      */
     post: operations['exchangeOauthCode'];
     delete?: never;

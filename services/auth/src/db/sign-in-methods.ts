@@ -3,9 +3,11 @@
  * TOTP second factor. Re-exported by schema.ts with tables.ts.
  */
 import { timestamptz, timestamptzNow } from '@platform/db';
+import { sql } from 'drizzle-orm';
 import {
   bigint,
   boolean,
+  check,
   index,
   jsonb,
   pgTable,
@@ -52,19 +54,32 @@ export const oauthFlows = pgTable('oauth_flows', {
   expiresAt: timestamptz().notNull(),
 });
 
-/** The one-time code the callback hands the app for `POST /oauth/token`, stored hashed. */
-export const oauthLoginCodes = pgTable('oauth_login_codes', {
-  codeHash: bytea('code_hash').primaryKey(),
-  userId: uuid('user_id')
-    .notNull()
-    .references(() => users.id, { onDelete: 'cascade' }),
-  identityId: uuid('identity_id')
-    .notNull()
-    .references(() => userIdentities.id, { onDelete: 'cascade' }),
-  provider: text().notNull(),
-  appCodeChallenge: text('app_code_challenge'),
-  expiresAt: timestamptz().notNull(),
-});
+/**
+ * The one-time code the callback hands the app for `POST /oauth/token`, stored hashed. It signs in
+ * through a linked identity, or carries a pending link (`link_subject`, `link_email`: a provider
+ * account whose verified email matched the account's), made only when the sign-in completes.
+ */
+export const oauthLoginCodes = pgTable(
+  'oauth_login_codes',
+  {
+    codeHash: bytea('code_hash').primaryKey(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    identityId: uuid('identity_id').references(() => userIdentities.id, { onDelete: 'cascade' }),
+    provider: text().notNull(),
+    linkSubject: text('link_subject'),
+    linkEmail: text('link_email'),
+    appCodeChallenge: text('app_code_challenge'),
+    expiresAt: timestamptz().notNull(),
+  },
+  (t) => [
+    check(
+      'oauth_login_codes_identity_or_link',
+      sql`${t.identityId} is not null or ${t.linkSubject} is not null`,
+    ),
+  ],
+);
 
 /** A WebAuthn credential (passkey) registered by a user. */
 export const passkeys = pgTable(
@@ -152,6 +167,10 @@ export const mfaChallenges = pgTable(
     method: text().notNull(),
     /** The provider identity of an OIDC first factor, passed on to the session it opens. */
     identityId: uuid('identity_id'),
+    /** Or the provider account an OIDC first factor links once the second factor passes. */
+    linkProvider: text('link_provider'),
+    linkSubject: text('link_subject'),
+    linkEmail: text('link_email'),
     createdAt: timestamptzNow(),
     expiresAt: timestamptz().notNull(),
     usedAt: timestamptz(),

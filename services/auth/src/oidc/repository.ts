@@ -63,11 +63,18 @@ export async function insertIdentity(
   return row!;
 }
 
-export async function touchIdentity(db: Executor, id: string, email: string | null) {
-  await db
+/** Records a sign-in with the identity, which stays locked until commit; false when it is gone. */
+export async function touchIdentity(
+  db: Executor,
+  id: string,
+  email: string | null,
+): Promise<boolean> {
+  const touched = await db
     .update(userIdentities)
     .set({ lastUsedAt: new Date(), ...(email ? { email } : {}) })
-    .where(eq(userIdentities.id, id));
+    .where(eq(userIdentities.id, id))
+    .returning({ id: userIdentities.id });
+  return touched.length > 0;
 }
 
 export async function listIdentities(db: Executor, userId: string): Promise<IdentityRow[]> {

@@ -146,7 +146,9 @@ export function oidcRoutes(app: App, ctx: AuthContext, deps: OidcDeps) {
         summary: 'Exchange the one-time code from the callback for a token pair',
         description:
           'The code is single-use; a second exchange is 400 `invalid_code`. With MFA on, the ' +
-          'answer is `{mfa_required: true, mfa_token, methods}` as from `POST /login`.',
+          'answer is `{mfa_required: true, mfa_token, methods}` as from `POST /login`. A provider ' +
+          'matched to an existing account by its verified email is linked only when the sign-in ' +
+          'completes: here, or with MFA on once `POST /login/mfa` passed.',
         security: [],
         body: TokenBody,
         errors: ['invalid_code'],
@@ -160,7 +162,7 @@ export function oidcRoutes(app: App, ctx: AuthContext, deps: OidcDeps) {
           code: request.body.code,
           ...(request.body.code_verifier ? { codeVerifier: request.body.code_verifier } : {}),
         },
-        { ip: request.ip, userAgent: request.headers['user-agent'] },
+        { ip: request.ip, userAgent: request.headers['user-agent'], log: request.log },
       );
     },
   );

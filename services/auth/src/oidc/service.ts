@@ -6,9 +6,9 @@ import { recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../context.ts';
 import { hashSecret, newSecret } from '../credentials/secrets.ts';
 import { problem } from '../errors.ts';
+import { identityStillLinked, type Linked, noticeOfLink } from '../sessions/pending-link.ts';
 import type { ClientInfo } from '../sessions/service.ts';
 import { signIn } from '../sessions/sign-in.ts';
-import { notify } from '../users/notice.ts';
 import { findUserById, lockUser } from '../users/repository.ts';
 import { type Claims, callbackUrl, verifiedClaims } from './claims.ts';
 import { resolveAccount } from './linking.ts';
@@ -145,7 +145,20 @@ export async function completeAuthorization(
     });
   }
 
-  const outcome = await resolveAccount(ctx, provider.id, claims, input.client);
+  const code = newSecret();
+  // Stored with the resolution, in its transaction (see resolveAccount).
+  const outcome = await resolveAccount(ctx, provider.id, claims, input.client, (tx, signedIn) =>
+    insertLoginCode(tx, {
+      codeHash: code.hash,
+      userId: signedIn.userId,
+      identityId: signedIn.identityId ?? null,
+      provider: provider.id,
+      linkSubject: signedIn.link?.subject ?? null,
+      linkEmail: signedIn.link?.email ?? null,
+      appCodeChallenge: flow.appCodeChallenge,
+      expiresAt: new Date(Date.now() + LOGIN_CODE_TTL_SECONDS * 1000),
+    }),
+  );
   if (outcome.kind === 'refused') {
     log.info({ provider: provider.id, reason: outcome.error }, 'OIDC sign-in refused');
     // The owner of an account someone tried to reach through a provider gets to see it.
@@ -158,32 +171,24 @@ export async function completeAuthorization(
     });
     return back({ error: outcome.error, error_description: outcome.detail });
   }
-  // A new way into an existing account, with no password: the owner hears of it, as of a passkey.
-  if (outcome.linkedToExisting) await notify(ctx, outcome.userId, 'identity-linked', log);
-  const code = newSecret();
-  await insertLoginCode(ctx.db, {
-    codeHash: code.hash,
-    userId: outcome.userId,
-    identityId: outcome.identityId,
-    provider: provider.id,
-    appCodeChallenge: flow.appCodeChallenge,
-    expiresAt: new Date(Date.now() + LOGIN_CODE_TTL_SECONDS * 1000),
-  });
   return back({ code: code.token });
 }
 
 /**
  * `POST /oauth/token`: the one-time code from the callback, spent, for a session. With the app's
- * own PKCE (a `code_challenge` at authorize), the matching `code_verifier` is required.
+ * own PKCE (a `code_challenge` at authorize), the matching `code_verifier` is required. A code
+ * that carries a pending link makes it here, when no second factor is due (signIn decides, MFA
+ * turned on since the callback included), else after it at /login/mfa.
  */
 export async function exchangeLoginCode(
   ctx: AuthContext,
   input: { code: string; codeVerifier?: string },
-  client: ClientInfo,
+  client: ClientInfo & { log: FastifyBaseLogger },
 ) {
   const invalid = () => problem('invalid_code', 'The code is unknown, expired or already used.');
   const codeHash = hashSecret(input.code);
-  return ctx.db.transaction(async (tx) => {
+  let linked: Linked | undefined;
+  const result = await ctx.db.transaction(async (tx) => {
     // The user's row before the code, as signIn locks it: a password reset or an MFA change locks
     // the row and then deletes the user's codes, so the opposite order could deadlock.
     const userId = await userOfLoginCode(tx, codeHash);
@@ -195,14 +200,32 @@ export async function exchangeLoginCode(
     }
     const user = await findUserById(tx, row.userId);
     if (!user) throw invalid();
+    // Unlinked since the callback (its code went with it, unless this exchange held it first):
+    // no session, nor challenge, for an identity that is gone.
+    if (row.identityId && !(await identityStillLinked(tx, row.userId, row.identityId))) {
+      throw invalid();
+    }
+    const link =
+      row.linkSubject && row.linkEmail
+        ? { provider: row.provider, subject: row.linkSubject, email: row.linkEmail }
+        : undefined;
     // MFA still applies: with it on, the answer is `mfa_required` (finished at /login/mfa).
     return signIn(ctx, user, client, {
       method: 'oidc',
       tx,
-      openedBy: { identityId: row.identityId },
-      details: { provider: row.provider, identity_id: row.identityId },
+      openedBy: { identityId: row.identityId ?? undefined },
+      details: { provider: row.provider, identity_id: row.identityId ?? undefined },
+      link: link && {
+        pending: link,
+        refused: invalid,
+        done: (made) => {
+          linked = made;
+        },
+      },
     });
   });
+  await noticeOfLink(ctx, linked, client.log);
+  return result;
 }
 
 function pkceMatches(challenge: string, verifier: string | undefined): boolean {

@@ -145,6 +145,9 @@ export async function insertChallenge(
     userId: string;
     method: string;
     identityId: string | null;
+    linkProvider: string | null;
+    linkSubject: string | null;
+    linkEmail: string | null;
     expiresAt: Date;
   },
 ) {
@@ -158,6 +161,9 @@ export async function liveChallenge(db: Executor, tokenHash: Buffer, lock = fals
       userId: mfaChallenges.userId,
       method: mfaChallenges.method,
       identityId: mfaChallenges.identityId,
+      linkProvider: mfaChallenges.linkProvider,
+      linkSubject: mfaChallenges.linkSubject,
+      linkEmail: mfaChallenges.linkEmail,
     })
     .from(mfaChallenges)
     .where(

@@ -31,6 +31,17 @@ export interface MfaRequired {
   methods: MfaMethod[];
 }
 
+/**
+ * A provider account a sign-in through it links to the account once the sign-in completes (its
+ * verified email matched the account's; oidc/linking.ts): until then the login code, then the
+ * challenge, carry it, and an abandoned sign-in leaves no link.
+ */
+export interface PendingLink {
+  provider: string;
+  subject: string;
+  email: string;
+}
+
 /** A TOTP code, or one of the recovery codes. */
 export type Proof = { code: string } | { recovery_code: string };
 
@@ -39,32 +50,43 @@ export const secretContext = (userId: string) => `totp:${userId}`;
 
 /**
  * The first factor was proved: records a short-lived, single-use challenge bound to the user and
- * returns what `/login` answers instead of tokens. Only a hash of `mfa_token` is stored.
+ * returns what `/login` answers instead of tokens. Only a hash of `mfa_token` is stored. `from`:
+ * the provider identity an OIDC first factor signed in with, or the link it is to make.
  */
 export async function openChallenge(
   ctx: AuthContext,
   db: Executor,
   userId: string,
   firstFactor: string,
-  identityId?: string,
+  from: { identityId?: string | undefined; link?: PendingLink | undefined } = {},
 ): Promise<MfaRequired> {
   const { token, hash } = newSecret();
   await insertChallenge(db, {
     tokenHash: hash,
     userId,
     method: firstFactor,
-    identityId: identityId ?? null,
+    identityId: from.identityId ?? null,
+    linkProvider: from.link?.provider ?? null,
+    linkSubject: from.link?.subject ?? null,
+    linkEmail: from.link?.email ?? null,
     expiresAt: new Date(Date.now() + ctx.config.MFA_CHALLENGE_TTL * 1000),
   });
   return { mfa_required: true, mfa_token: token, methods: [...MFA_METHODS] };
 }
 
 /**
- * The user a live challenge is for and how their first factor was proved; `lock` holds the
- * challenge until the caller commits.
+ * The user a live challenge is for, how their first factor was proved, and the identity it
+ * signed in with or the link it makes; `lock` holds the challenge until the caller commits.
  */
 export async function openedChallenge(db: Executor, mfaToken: string, lock = false) {
-  return liveChallenge(db, hashSecret(mfaToken), lock);
+  const row = await liveChallenge(db, hashSecret(mfaToken), lock);
+  if (!row) return undefined;
+  const { linkProvider, linkSubject, linkEmail, ...challenge } = row;
+  const link: PendingLink | undefined =
+    linkProvider && linkSubject && linkEmail
+      ? { provider: linkProvider, subject: linkSubject, email: linkEmail }
+      : undefined;
+  return { ...challenge, link };
 }
 
 /**

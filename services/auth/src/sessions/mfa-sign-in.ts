@@ -15,6 +15,7 @@ import {
   throttledCodeCheck,
 } from '../second-factor/service.ts';
 import { lockUser, type UserRow } from '../users/repository.ts';
+import { completeLink, identityStillLinked, noticeOfLink } from './pending-link.ts';
 import { type ClientInfo, signedInFrom, startSession } from './service.ts';
 import { failedSignIn } from './sign-in.ts';
 
@@ -38,7 +39,7 @@ export async function completeMfaSignIn(
 ) {
   const challenge = await openedChallenge(ctx.db, input.mfaToken);
   if (!challenge) throw invalidMfaToken();
-  const { userId, method: firstFactor, identityId } = challenge;
+  const { userId, method: firstFactor } = challenge;
   const field = 'recovery_code' in input.proof ? 'recovery_code' : 'code';
   const method = field === 'code' ? 'totp' : 'recovery_code';
   const done = await throttledCodeCheck(
@@ -57,13 +58,21 @@ export async function completeMfaSignIn(
         const user = await lockUser(tx, userId);
         if (!user) throw invalidMfaToken();
         // Locked: of two requests with the same token, the second waits and finds it spent.
-        if (!(await openedChallenge(tx, input.mfaToken, true))) throw invalidMfaToken();
+        const locked = await openedChallenge(tx, input.mfaToken, true);
+        if (!locked) throw invalidMfaToken();
         const method = await spendProof(ctx, tx, userId, input.proof, client.log);
         if (!method) return undefined;
         await spendChallengeOf(tx, input.mfaToken);
-        const tokens = await startSession(ctx, tx, user, client, {
-          identityId: identityId ?? undefined,
-        });
+        // The provider identity it signed in with, still linked (else it opens no session: the
+        // transaction rolls back, the code unspent); or the link it makes, only now.
+        let identityId = locked.identityId ?? undefined;
+        if (identityId && !(await identityStillLinked(tx, userId, identityId))) {
+          throw invalidMfaToken();
+        }
+        const linked = locked.link && (await completeLink(tx, userId, locked.link, client));
+        if (locked.link && !linked) throw invalidMfaToken();
+        if (linked) identityId = linked.identityId;
+        const tokens = await startSession(ctx, tx, user, client, { identityId });
         await recordEvent(tx, 'user.logged_in', {
           user_id: user.id,
           session_id: tokens.sessionId,
@@ -78,11 +87,12 @@ export async function completeMfaSignIn(
           details: { session_id: tokens.sessionId, method: firstFactor, second_factor: method },
         });
         await auditRecoveryCodeUse(tx, method, user.id, client, { session_id: tokens.sessionId });
-        return { response: tokens.response, method, user };
+        return { response: tokens.response, method, user, linked };
       }),
     () => invalidCode('sign-in', field),
   );
   if (done.method === 'recovery_code') await recoveryCodeNotice(ctx, done.user, client.log);
+  await noticeOfLink(ctx, done.linked, client.log);
   return done;
 }
 

@@ -5,9 +5,10 @@ import type { Executor } from '../db/index.ts';
 import { problem } from '../errors.ts';
 import { recordEvent } from '../events/outbox.ts';
 import { describeError } from '../mail/errors.ts';
-import { type MfaRequired, openChallenge } from '../second-factor/service.ts';
+import { type MfaRequired, openChallenge, type PendingLink } from '../second-factor/service.ts';
 import { tooManyFailures } from '../throttle/service.ts';
 import { findUserByLogin, lockUser, setPasswordHash, type UserRow } from '../users/repository.ts';
+import { completeLink, type Linked } from './pending-link.ts';
 import type { OpenedBy } from './repository.ts';
 import { type ClientInfo, signedInFrom, startSession } from './service.ts';
 
@@ -151,6 +152,13 @@ export interface SignInOptions {
    * identity's also when the session opens after the second factor, at /login/mfa).
    */
   openedBy?: OpenedBy;
+  /**
+   * A provider account to link once this sign-in completes (pending-link.ts): here when no second
+   * factor is due, and the session is then opened by the new identity; else the challenge carries
+   * it to /login/mfa. `refused()`: the error when it can no longer be linked; `done`: what was
+   * linked, told in the transaction (the owner is mailed after commit).
+   */
+  link?: { pending: PendingLink; refused: () => Error; done: (linked: Linked) => void };
   /** More facts for the `login.succeeded` audit event (a provider, a passkey id…). */
   details?: Record<string, unknown>;
   /**
@@ -213,10 +221,22 @@ export async function signIn(
       return new HashChanged(current.passwordHash);
     }
     if (options.rehashed) await storeRehash(tx, current.id, options.rehashed);
+    // Decided here, under the lock: MFA turned on since the first factor was proved applies too.
     if (current.mfaEnabled && !options.multiFactor) {
-      return openChallenge(ctx, tx, current.id, options.method, options.openedBy?.identityId);
+      return openChallenge(ctx, tx, current.id, options.method, {
+        identityId: options.openedBy?.identityId,
+        link: options.link?.pending,
+      });
     }
-    const tokens = await startSession(ctx, tx, current, client, options.openedBy);
+    let { openedBy, details } = options;
+    if (options.link) {
+      const linked = await completeLink(tx, current.id, options.link.pending, client);
+      if (!linked) throw options.link.refused();
+      options.link.done(linked);
+      openedBy = { ...openedBy, identityId: linked.identityId };
+      details = { ...details, identity_id: linked.identityId };
+    }
+    const tokens = await startSession(ctx, tx, current, client, openedBy);
     await recordEvent(tx, 'user.logged_in', {
       user_id: current.id,
       session_id: tokens.sessionId,
@@ -227,7 +247,7 @@ export async function signIn(
       userId: current.id,
       actorId: current.id,
       client,
-      details: { ...options.details, session_id: tokens.sessionId, method: options.method },
+      details: { ...details, session_id: tokens.sessionId, method: options.method },
     });
     return tokens.response;
   };

@@ -59,3 +59,41 @@ export async function hasFactorIn(db: Executor, userId: string, scope: Scope): P
     .where(and(eq(totpFactors.userId, userId), inScope(scope, userId, totpFactors.createdAt)));
   return row !== undefined;
 }
+
+/**
+ * Whether the user's identity `id` still exists, held (key share) until commit: a session opened
+ * for it in this transaction is then seen by whatever removes it (and revokes what it opened).
+ */
+export async function holdIdentity(db: Executor, userId: string, id: string): Promise<boolean> {
+  const [row] = await db
+    .select({ id: userIdentities.id })
+    .from(userIdentities)
+    .where(and(eq(userIdentities.id, id), eq(userIdentities.userId, userId)))
+    .for('key share');
+  return row !== undefined;
+}
+
+/**
+ * Links the provider account to the user, unless it is linked already: then the row that is
+ * (another sign-in of the same account committed it first; it may be another user's). `created`:
+ * this call made it. The insert waits for a concurrent one of the same (provider, subject).
+ */
+export async function linkIdentity(
+  db: Executor,
+  values: { userId: string; provider: string; subject: string; email: string },
+) {
+  const [created] = await db
+    .insert(userIdentities)
+    .values({ ...values, lastUsedAt: new Date() })
+    .onConflictDoNothing({ target: [userIdentities.provider, userIdentities.subject] })
+    .returning({ id: userIdentities.id, userId: userIdentities.userId });
+  if (created) return { ...created, created: true };
+  const [existing] = await db
+    .select({ id: userIdentities.id, userId: userIdentities.userId })
+    .from(userIdentities)
+    .where(
+      and(eq(userIdentities.provider, values.provider), eq(userIdentities.subject, values.subject)),
+    )
+    .for('key share');
+  return existing && { ...existing, created: false };
+}
