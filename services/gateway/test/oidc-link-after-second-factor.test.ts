@@ -216,6 +216,15 @@ test('an account whose email changed while the sign-in waited is not linked to t
   await assertNotLinked(member, 'to an account that left the address');
 });
 
+test('the provider’s email in other letter case is the same address, at the callback and at completion', async () => {
+  const member = await oidc.verifiedMember();
+  const subject = idpAccount({ email: member.email.toUpperCase(), email_verified: true });
+  const exchanged = await exchange(await codeFor(subject));
+  assert.equal(exchanged.status, 200, await exchanged.clone().text());
+  assert.equal(((await exchanged.json()) as { user: { id: string } }).user.id, member.id);
+  assert.equal((await identitiesOf(member.accessToken)).length, 1);
+});
+
 /**
  * A sign-in that began before the provider was linked carries the link itself, not the identity:
  * unlinking it must end that sign-in too (its code, its challenge), else it puts back the link
