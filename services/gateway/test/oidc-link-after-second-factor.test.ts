@@ -216,6 +216,40 @@ test('an account whose email changed while the sign-in waited is not linked to t
   await assertNotLinked(member, 'to an account that left the address');
 });
 
+test('the provider’s email in other letter case is the same address, at the callback and at completion', async () => {
+  const member = await oidc.verifiedMember();
+  const subject = idpAccount({ email: member.email.toUpperCase(), email_verified: true });
+  const exchanged = await exchange(await codeFor(subject));
+  assert.equal(exchanged.status, 200, await exchanged.clone().text());
+  assert.equal(((await exchanged.json()) as { user: { id: string } }).user.id, member.id);
+  assert.equal((await identitiesOf(member.accessToken)).length, 1);
+});
+
+/**
+ * A sign-in that began before the provider was linked carries the link itself, not the identity:
+ * unlinking it must end that sign-in too (its code, its challenge), else it puts back the link
+ * the owner just removed as soon as it completes.
+ */
+test('unlinking a provider ends its sign-ins that were to link it (a code, a challenge)', async () => {
+  const { member, nextCode, recoveryCodes } = await oidc.memberWithTotp();
+  const subject = idpAccount({ email: member.email, email_verified: true });
+  const linking = await challengeFor(await codeFor(subject));
+  const waiting = await challengeFor(await codeFor(subject));
+  const unexchanged = await codeFor(subject);
+  assert.equal((await secondFactor(linking, { code: nextCode() })).status, 200);
+  const [identity] = await identitiesOf(member.accessToken);
+  assert.ok(identity);
+  assert.equal((await oidc.unlink(member.accessToken, identity.id)).status, 204);
+
+  const passed = await secondFactor(waiting, { recovery_code: recoveryCodes[0]! });
+  assert.equal(passed.status, 401, await passed.clone().text());
+  assert.equal(((await passed.json()) as { code: string }).code, 'invalid_mfa_token');
+  const exchanged = await exchange(unexchanged);
+  assert.equal(exchanged.status, 400, await exchanged.clone().text());
+  assert.equal(((await exchanged.json()) as { code: string }).code, 'invalid_code');
+  assert.deepEqual(await identitiesOf(member.accessToken), []);
+});
+
 /** The link notices to `email`, once the one expected has arrived (mail is written after commit). */
 async function waitForNotice(email: string) {
   let notices = await linkNotices(email);

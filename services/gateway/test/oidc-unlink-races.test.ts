@@ -103,6 +103,43 @@ test('a callback racing the deletion of the account it links to sends the browse
   });
 });
 
+/**
+ * An account deletion locks the user's row and then, by its cascade, the identities; a callback
+ * through a linked identity touched (locked) the identity and then stored its login code, whose
+ * foreign key waits on the user's row: the opposite order, which PostgreSQL ended as a deadlock
+ * (the callback a 500, or the deletion). Played with the deletion's own statements: its row lock
+ * taken before the callback asks for it, its delete (and cascade) once the callback waits.
+ */
+test('a callback through a linked identity racing the deletion of its account does not deadlock', async () => {
+  const { member, subject } = await linkedMember(false);
+  const callbackUrl = await atCallback(subject);
+  const waiting = (db: pg.Client, n: number) =>
+    eventually(async () => {
+      const { rows } = await db.query(
+        `select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
+      );
+      return rows.length >= n;
+    });
+  await withDb(async (db) => {
+    await db.query('begin');
+    await db.query('select id from users where id = $1 for update', [member.id]);
+    const visiting = oidc.visit(callbackUrl);
+    await waiting(db, 1);
+    // Cascades to the identity: it must not be held by the callback that waits on the user.
+    let deletion: unknown;
+    await db.query('delete from users where id = $1', [member.id]).catch((error) => {
+      deletion = error;
+    });
+    await db.query(deletion ? 'rollback' : 'commit');
+    const res = await visiting;
+    assert.equal(deletion, undefined, 'the deletion went through');
+    assert.equal(res.status, 302, await res.clone().text());
+    const params = new URL(res.headers.get('location')!).searchParams;
+    assert.equal(params.get('code'), null);
+    assert.equal(params.get('error'), 'sign_in_failed');
+  });
+});
+
 test('an identity removed between the callback and the code exchange: the code is refused', async () => {
   const { subject, identity } = await linkedMember(false);
   const code = (await oidc.backAtApp(await atCallback(subject))).get('code')!;

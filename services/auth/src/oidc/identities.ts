@@ -10,7 +10,12 @@ import {
 } from '../sessions/revocations.ts';
 import { requireRecentSignIn } from '../sessions/service.ts';
 import { removeSignInMethod } from '../users/service.ts';
-import { deleteIdentity, type IdentityRow, listIdentities } from './repository.ts';
+import {
+  deleteIdentity,
+  deletePendingLinkCodes,
+  type IdentityRow,
+  listIdentities,
+} from './repository.ts';
 import type { OidcDeps } from './service.ts';
 
 /** 409: removing it would leave the account with no way to sign in. */
@@ -57,8 +62,10 @@ export async function unlinkIdentity(
     last: lastSignInMethod,
     audit: async (tx, removed) => {
       // Its sign-ins waiting for a code too: one finished after the unlink opened a session no
-      // later unlink could find.
-      await deleteChallengesOfIdentity(tx, userId, removed.id);
+      // later unlink could find. And those begun before it was linked, which carry the link
+      // itself: finished, they put back what the owner just removed.
+      await deleteChallengesOfIdentity(tx, userId, removed);
+      await deletePendingLinkCodes(tx, userId, removed);
       revoked = await revokeSessionsOpenedBy(
         tx,
         userId,

@@ -4,7 +4,7 @@ import type { AuthContext } from '../context.ts';
 import type { Executor } from '../db/index.ts';
 import type { PendingLink } from '../second-factor/service.ts';
 import type { ClientInfo } from '../sessions/service.ts';
-import { findUserByEmail, findUserByLogin } from '../users/repository.ts';
+import { findUserByEmail, findUserByLogin, lockUser } from '../users/repository.ts';
 import type { Claims } from './claims.ts';
 import { findIdentity, insertIdentity, touchIdentity } from './repository.ts';
 import { deriveUsername } from './usernames.ts';
@@ -45,6 +45,16 @@ export async function resolveAccount(
   const resolve = async (tx: Executor): Promise<Resolution> => {
     const known = await findIdentity(tx, providerId, claims.sub);
     if (known) {
+      // The user's row before the identity's, the order of a deletion (its cascade) and of an
+      // unlink: the identity locked first, the login code's foreign key then waited on the user
+      // a deletion held while its cascade waited on the identity, a deadlock (a 500).
+      if (!(await lockUser(tx, known.userId))) {
+        return {
+          kind: 'refused',
+          error: 'sign_in_failed',
+          detail: 'The account changed during the sign-in; sign in again.',
+        };
+      }
       if (!(await touchIdentity(tx, known.id, claims.email ?? null))) {
         return {
           kind: 'refused',

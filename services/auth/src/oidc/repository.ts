@@ -97,6 +97,26 @@ export async function deleteIdentity(
   return row;
 }
 
+/**
+ * The user's unredeemed login codes that are to link this provider account (their identity's go
+ * with it by cascade): unlinked, it is not put back by a sign-in begun before.
+ */
+export async function deletePendingLinkCodes(
+  db: Executor,
+  userId: string,
+  identity: { provider: string; subject: string },
+) {
+  await db
+    .delete(oauthLoginCodes)
+    .where(
+      and(
+        eq(oauthLoginCodes.userId, userId),
+        eq(oauthLoginCodes.provider, identity.provider),
+        eq(oauthLoginCodes.linkSubject, identity.subject),
+      ),
+    );
+}
+
 /** Flows and codes nobody came back for. */
 export async function pruneOidc(db: Executor): Promise<number> {
   const flows = await db.delete(oauthFlows).where(lt(oauthFlows.expiresAt, sql`now()`));

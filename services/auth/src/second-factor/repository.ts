@@ -95,11 +95,29 @@ export async function deleteSecondFactor(db: Executor, userId: string) {
   await db.delete(mfaChallenges).where(eq(mfaChallenges.userId, userId));
 }
 
-/** Ends the sign-ins waiting for their second step that this provider identity started. */
-export async function deleteChallengesOfIdentity(db: Executor, userId: string, identityId: string) {
+/**
+ * Ends the sign-ins waiting for their second step that this provider identity started: through
+ * it, or, begun before it was linked, to link it (its provider account as their pending link).
+ */
+export async function deleteChallengesOfIdentity(
+  db: Executor,
+  userId: string,
+  identity: { id: string; provider: string; subject: string },
+) {
   await db
     .delete(mfaChallenges)
-    .where(and(eq(mfaChallenges.userId, userId), eq(mfaChallenges.identityId, identityId)));
+    .where(
+      and(
+        eq(mfaChallenges.userId, userId),
+        or(
+          eq(mfaChallenges.identityId, identity.id),
+          and(
+            eq(mfaChallenges.linkProvider, identity.provider),
+            eq(mfaChallenges.linkSubject, identity.subject),
+          ),
+        ),
+      ),
+    );
 }
 
 export async function setMfaEnabled(db: Executor, userId: string, enabled: boolean) {
