@@ -4,6 +4,7 @@ import { problems } from '@platform/http';
 import { type SQL, sql } from 'drizzle-orm';
 import { findCategory } from '../categories/repository.ts';
 import type { MainContext } from '../context.ts';
+import { listStamp } from '../db/list-stamp.ts';
 import { problem } from '../errors.ts';
 import { tagSlug } from '../slug.ts';
 import { canEditAny } from './access.ts';
@@ -12,7 +13,7 @@ import type { ListCache, Page } from './list-cache.ts';
 import { pageOf } from './list-cache.ts';
 import { type Branch, type ListFilters, type ListRow, listQuery, pageRows } from './list-query.ts';
 import { rankedPage } from './rank-query.ts';
-import { estimateSearch, listStamp } from './repository.ts';
+import { estimateSearch } from './repository.ts';
 import { toPostView } from './rows.ts';
 
 export interface ListPostsQuery {
