@@ -15,6 +15,7 @@ import { type Branch, type ListFilters, type ListRow, listQuery, pageRows } from
 import { rankedPage } from './rank-query.ts';
 import { estimateSearch } from './repository.ts';
 import { toPostView } from './rows.ts';
+import type { SearchLimiter } from './search-limiter.ts';
 
 export interface ListPostsQuery {
   category?: string;
@@ -79,7 +80,10 @@ export async function listPosts(
   ctx: MainContext,
   principal: Principal | null,
   query: ListPostsQuery,
-) {
+  searches?: SearchLimiter,
+): Promise<{ items: ReturnType<typeof toPostView>[]; next_cursor: string | null }> {
+  // A search takes one of the replica's search slots for its queries (search-limiter.ts).
+  if (searches && query.q?.trim()) return searches.run(() => listPosts(ctx, principal, query));
   const start = instant('published_after', query.published_after);
   const end = instant('published_before', query.published_before);
   if (start && end && Date.parse(start) >= Date.parse(end)) {
@@ -148,18 +152,18 @@ export async function listPosts(
  */
 export async function listPage(
   ctx: MainContext,
-  cache: ListCache,
+  { cache, searches }: { cache: ListCache; searches: SearchLimiter },
   request: { principal: Principal | null; query: ListPostsQuery; url: string },
   serialize: (page: Awaited<ReturnType<typeof listPosts>>) => string,
 ): Promise<Page> {
   const { principal, query, url } = request;
-  if (principal) return pageOf(serialize(await listPosts(ctx, principal, query)));
+  if (principal) return pageOf(serialize(await listPosts(ctx, principal, query, searches)));
   // Read before the list: the page is then at least as new as the stamp it is cached under.
   // A busy database can time out even this one-row read: a 503 like the list's own, not a 500.
   const stamp = await listStamp(ctx.db).catch((error: unknown) => {
     throw tooSlow(error) ?? error;
   });
-  return cache.page(stamp, url, async () => serialize(await listPosts(ctx, null, query)));
+  return cache.page(stamp, url, async () => serialize(await listPosts(ctx, null, query, searches)));
 }
 
 /**

@@ -15,6 +15,7 @@ import {
   PostParams,
   ReplacePostBody,
 } from './schema.ts';
+import { createSearchLimiter } from './search-limiter.ts';
 import { changePost, createPost, deletePost, getPost } from './service.ts';
 
 const bearer = [{ bearer: [] }];
@@ -29,10 +30,13 @@ const LIST_CACHE_PAGE_BYTES = 1024 * 1024;
 export function postRoutes(app: App, ctx: MainContext) {
   namedSchemas(app, [Post]);
   const write = app.authorize('posts:write');
-  const cache = createListCache({
-    maxBytes: LIST_CACHE_BYTES,
-    maxPageBytes: LIST_CACHE_PAGE_BYTES,
-  });
+  const lists = {
+    cache: createListCache({ maxBytes: LIST_CACHE_BYTES, maxPageBytes: LIST_CACHE_PAGE_BYTES }),
+    searches: createSearchLimiter({
+      concurrency: ctx.config.SEARCH_CONCURRENCY,
+      waitMs: ctx.config.SEARCH_WAIT_MS,
+    }),
+  };
 
   app.get(
     '/posts',
@@ -41,14 +45,14 @@ export function postRoutes(app: App, ctx: MainContext) {
         tags,
         operationId: 'listPosts',
         security: optionalBearer,
-        errors: ['query_timeout'],
+        errors: ['query_timeout', 'service_unavailable'],
         summary: 'Posts, newest first; drafts only for their author and editors',
         querystring: ListPostsQuery,
         response: { 200: PostPage, 304: { type: 'null' } },
       },
     },
     async (request, reply) => {
-      const page = await listPage(ctx, cache, request, (body) => String(reply.serialize(body)));
+      const page = await listPage(ctx, lists, request, (body) => String(reply.serialize(body)));
       // Shared caches may keep an anonymous page but must ask again (ETag) before reusing it.
       reply
         .header('etag', page.etag)
