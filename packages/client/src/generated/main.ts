@@ -28,14 +28,14 @@ export interface paths {
     };
     /** One post by id or slug */
     get: operations['getPost'];
-    /** Replace a post (author, or permission posts:edit-any); honours If-Match */
+    /** Replace a post (its author with posts:write, or posts:edit-any); honours If-Match */
     put: operations['replacePost'];
     post?: never;
-    /** Delete a post (author, or permission posts:edit-any); honours If-Match */
+    /** Delete a post (its author with posts:write, or posts:edit-any); honours If-Match */
     delete: operations['deletePost'];
     options?: never;
     head?: never;
-    /** Change some fields of a post (author, or posts:edit-any); honours If-Match */
+    /** Change some fields of a post (its author with posts:write, or posts:edit-any); honours If-Match */
     patch: operations['updatePost'];
     trace?: never;
   };

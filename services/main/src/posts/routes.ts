@@ -1,5 +1,6 @@
 import { type App, isNotModified, namedSchemas } from '@platform/http';
 import type { MainContext } from '../context.ts';
+import { WRITE } from './access.ts';
 import { createListCache } from './list-cache.ts';
 import { listPage } from './list-service.ts';
 import { etagOf, toPostView } from './rows.ts';
@@ -29,7 +30,7 @@ const LIST_CACHE_PAGE_BYTES = 1024 * 1024;
 
 export function postRoutes(app: App, ctx: MainContext) {
   namedSchemas(app, [Post]);
-  const write = app.authorize('posts:write');
+  const write = app.authorize(WRITE);
   const lists = {
     cache: createListCache({ maxBytes: LIST_CACHE_BYTES, maxPageBytes: LIST_CACHE_PAGE_BYTES }),
     searches: createSearchLimiter({
@@ -126,8 +127,8 @@ export function postRoutes(app: App, ctx: MainContext) {
           operationId: replace ? 'replacePost' : 'updatePost',
           errors: ['forbidden', 'not_found', 'slug_taken', 'version_conflict'],
           summary: replace
-            ? 'Replace a post (author, or permission posts:edit-any); honours If-Match'
-            : 'Change some fields of a post (author, or posts:edit-any); honours If-Match',
+            ? 'Replace a post (its author with posts:write, or posts:edit-any); honours If-Match'
+            : 'Change some fields of a post (its author with posts:write, or posts:edit-any); honours If-Match',
           security: bearer,
           params: PostParams,
           headers: IfMatchHeaders,
@@ -154,7 +155,7 @@ export function postRoutes(app: App, ctx: MainContext) {
         tags,
         operationId: 'deletePost',
         errors: ['forbidden', 'not_found', 'version_conflict'],
-        summary: 'Delete a post (author, or permission posts:edit-any); honours If-Match',
+        summary: 'Delete a post (its author with posts:write, or posts:edit-any); honours If-Match',
         security: bearer,
         params: PostParams,
         headers: IfMatchHeaders,
