@@ -25,7 +25,7 @@ export const ConfigSchema = Type.Object({
     default: 500,
     description: 'a count of posts',
   }),
-  /** Full-text lists (q) one replica runs at once; more wait (posts/search-limiter.ts). */
+  /** Searches (q; a filter with sort=title or -created_at) one replica runs at once; more wait. */
   SEARCH_CONCURRENCY: Type.Integer({ minimum: 1, default: 4, description: 'a count' }),
   /** Longest a search waits for its turn; then 503 `service_unavailable` with Retry-After. */
   SEARCH_WAIT_MS: Env.millis(2000),

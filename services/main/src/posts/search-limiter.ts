@@ -1,13 +1,14 @@
 import { DomainError } from '@platform/http';
 
 /**
- * How many full-text lists (`q`) one replica runs at once. Most take milliseconds, but anyone can
+ * How many searches one replica runs at once: full-text lists (`q`), and lists filtered in an
+ * order no index ranges over (list-service.ts isSearch). Most take milliseconds, but anyone can
  * write one that holds its connection for seconds, and with a new `limit` each misses every
  * cache: `q=time -time&sort=title` walks the title index testing every post (the planner takes
  * the contradiction for a common word), a phrase of common words rechecks every post holding
  * them all (1.2–1.5 s each at 200,000 posts, several seconds at a million). Ten at once held
  * every connection of the pool (DATABASE_POOL_SIZE, 10), and every read and write of posts waited
- * behind them. Past the limit a search waits its turn, first come first served, and after
+ * behind them. A filter with sort=title or -created_at can do the same. Past the limit a search waits its turn, first come first served, and after
  * `waitMs` is a 503 `service_unavailable` with Retry-After: searches can only crowd each other.
  */
 export interface SearchLimiter {
