@@ -25,6 +25,10 @@ export const ConfigSchema = Type.Object({
     default: 500,
     description: 'a count of posts',
   }),
+  /** Searches (q; a filter with sort=title or -created_at) one replica runs at once; more wait. */
+  SEARCH_CONCURRENCY: Type.Integer({ minimum: 1, default: 4, description: 'a count' }),
+  /** Longest a search waits for its turn; then 503 `service_unavailable` with Retry-After. */
+  SEARCH_WAIT_MS: Env.millis(2000),
   /** Where the outbox goes: every subscriber's types and URL, from the manifests (EVENT_SUBSCRIBERS). */
   EVENT_SUBSCRIBERS: Env.eventSubscribers(),
   /** Published outbox events older than this many days are deleted by the relay; 0: never. */

@@ -126,3 +126,30 @@ test('a token of a revoked session is refused with 401 soon after; other session
   assert.equal((await get(alicePost.id, carol)).statusCode, 401);
   assert.equal((await write(bob!)).statusCode, 201);
 });
+
+test('an author whose token lacks posts:write may read their posts but not change or delete them', async () => {
+  // The manifest grants posts:write to "create posts and edit or delete own posts"; a role that
+  // does not hold it (a role taken away, a role an operator made without it, a token signed
+  // before main declared it) could not create a post but still rewrote, published and deleted
+  // the ones it had, since only creates asked for the permission.
+  const dave = await main.user();
+  const draft = await createPost(main, dave, { status: 'draft', title: 'Dave draft' });
+  const post = await createPost(main, dave, { title: 'Dave post' });
+  const minted = await main.issuer.token({ userId: dave.id, roles: ['reader'], permissions: [] });
+  const without: User = { id: dave.id, sessionId: minted.sessionId, token: minted.accessToken };
+  assert.equal((await get(draft.id, without)).statusCode, 200);
+  for (const target of [draft, post]) {
+    for (const method of ['PUT', 'PATCH', 'DELETE'] as const) {
+      const body =
+        method === 'DELETE' ? undefined : { title: 'Rewritten', body: 'b', status: 'published' };
+      const res = await change(method, target.id, without, body);
+      assert.equal(res.statusCode, 403, `${method} ${target.status}: ${res.body}`);
+      assert.equal(res.json().code, 'forbidden');
+    }
+  }
+  assert.equal((await get(draft.id, dave)).json().post.status, 'draft');
+  assert.equal((await get(post.id)).json().post.title, 'Dave post');
+  // The same token with the permission changes them as before.
+  assert.equal((await change('PATCH', post.id, dave, { title: 'Dave edits' })).statusCode, 200);
+  assert.equal((await change('DELETE', draft.id, dave)).statusCode, 204);
+});

@@ -28,14 +28,14 @@ export interface paths {
     };
     /** One post by id or slug */
     get: operations['getPost'];
-    /** Replace a post (author, or permission posts:edit-any); honours If-Match */
+    /** Replace a post (its author with posts:write, or posts:edit-any); honours If-Match */
     put: operations['replacePost'];
     post?: never;
-    /** Delete a post (author, or permission posts:edit-any); honours If-Match */
+    /** Delete a post (its author with posts:write, or posts:edit-any); honours If-Match */
     delete: operations['deletePost'];
     options?: never;
     head?: never;
-    /** Change some fields of a post (author, or posts:edit-any); honours If-Match */
+    /** Change some fields of a post (its author with posts:write, or posts:edit-any); honours If-Match */
     patch: operations['updatePost'];
     trace?: never;
   };
@@ -190,8 +190,8 @@ export interface components {
         };
       };
     };
-    /** @description `query_timeout`: The query took too long; narrow it (filters, a shorter range) and retry. */
-    'main.query_timeout': {
+    /** @description `query_timeout`: The query took too long; narrow it (filters, a shorter range) and retry. `service_unavailable`: A dependency is down or overloaded; Retry-After, when present, says when to retry. */
+    'main.query_timeout.service_unavailable': {
       headers: {
         [name: string]: unknown;
       };
@@ -201,7 +201,7 @@ export interface components {
           title: string;
           status: number;
           /** @enum {string} */
-          code: 'query_timeout';
+          code: 'query_timeout' | 'service_unavailable';
           detail: string;
           request_id: string;
           /** @description One entry per invalid field (validation_failed and some conflicts). */
@@ -446,7 +446,7 @@ export interface operations {
       400: components['responses']['main.validation_failed'];
       401: components['responses']['main.unauthorized'];
       429: components['responses']['main.rate_limited'];
-      503: components['responses']['main.query_timeout'];
+      503: components['responses']['main.query_timeout.service_unavailable'];
     };
   };
   createPost: {

@@ -1,5 +1,6 @@
 import type { App } from '@platform/http';
 import type { MainContext } from '../context.ts';
+import { categoryCounts } from './counts.ts';
 import {
   CategoryBody,
   CategoryEnvelope,
@@ -21,6 +22,7 @@ const tags = ['categories'];
 export function categoryRoutes(app: App, ctx: MainContext) {
   // Authorised before validation, so a caller without the permission learns nothing more.
   const manage = app.authorize('categories:manage');
+  const counts = categoryCounts(ctx);
 
   app.get(
     '/categories',
@@ -33,7 +35,7 @@ export function categoryRoutes(app: App, ctx: MainContext) {
         response: { 200: CategoryList },
       },
     },
-    async () => getCategories(ctx),
+    async () => getCategories(counts),
   );
 
   app.get(
@@ -49,7 +51,7 @@ export function categoryRoutes(app: App, ctx: MainContext) {
         response: { 200: CategoryEnvelope },
       },
     },
-    async (request) => ({ category: await getCategory(ctx, request.params.id) }),
+    async (request) => ({ category: await getCategory(counts, request.params.id) }),
   );
 
   app.post(

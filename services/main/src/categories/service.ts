@@ -3,13 +3,13 @@ import { problems } from '@platform/http';
 import type { MainContext } from '../context.ts';
 import { problem } from '../errors.ts';
 import { slugify, withSuffix } from '../slug.ts';
+import type { CategoryCounts } from './counts.ts';
 import {
   type CategoryRow,
   countPosts,
   deleteCategory as deleteRow,
   findCategory,
   insertCategory,
-  listCategories,
   lockCategories,
   movePosts,
   namesAtSlug,
@@ -30,15 +30,15 @@ const slugTaken = () =>
     errors: [{ field: 'slug', message: 'is taken; choose another name or slug' }],
   });
 
-export async function getCategories(ctx: MainContext) {
-  return { items: (await listCategories(ctx.db)).map(toCategoryView) };
+/** Counted once per list stamp (counts.ts): both reads are public. */
+export async function getCategories(counts: CategoryCounts) {
+  return { items: (await counts.all()).map(toCategoryView) };
 }
 
-export async function getCategory(ctx: MainContext, idOrSlug: string) {
-  const row = await findCategory(ctx.db, idOrSlug);
+export async function getCategory(counts: CategoryCounts, idOrSlug: string) {
+  const row = await counts.one(idOrSlug);
   if (!row) throw problems.notFound('The category does not exist.');
-  const published = await countPosts(ctx.db, row.id, { publishedOnly: true });
-  return toCategoryView({ ...row, post_count: published });
+  return toCategoryView(row);
 }
 
 /**

@@ -175,17 +175,6 @@ export async function syncTags(
 }
 
 /**
- * The number every write of posts or categories bumps in its own transaction (migration
- * 0002_list_stamp): read before a list, a page computed after it is at least that new.
- */
-export async function listStamp(db: Executor): Promise<string> {
-  const { rows } = await db.execute<{ value: string }>(
-    sql`select value::text as value from list_stamp`,
-  );
-  return rows[0]?.value ?? '';
-}
-
-/**
  * The planner's own row estimates (EXPLAIN: planned, never run) for posts holding `tags[0]`, and
  * for those holding every tag and matching q: from the statistics of posts.tags and
  * posts.search, so a list can pick how to read them (list-query.ts walkTag) for a fraction of a

@@ -1,5 +1,6 @@
 import { type App, isNotModified, namedSchemas } from '@platform/http';
 import type { MainContext } from '../context.ts';
+import { WRITE } from './access.ts';
 import { createListCache } from './list-cache.ts';
 import { listPage } from './list-service.ts';
 import { etagOf, toPostView } from './rows.ts';
@@ -15,6 +16,7 @@ import {
   PostParams,
   ReplacePostBody,
 } from './schema.ts';
+import { createSearchLimiter } from './search-limiter.ts';
 import { changePost, createPost, deletePost, getPost } from './service.ts';
 
 const bearer = [{ bearer: [] }];
@@ -28,11 +30,14 @@ const LIST_CACHE_PAGE_BYTES = 1024 * 1024;
 
 export function postRoutes(app: App, ctx: MainContext) {
   namedSchemas(app, [Post]);
-  const write = app.authorize('posts:write');
-  const cache = createListCache({
-    maxBytes: LIST_CACHE_BYTES,
-    maxPageBytes: LIST_CACHE_PAGE_BYTES,
-  });
+  const write = app.authorize(WRITE);
+  const lists = {
+    cache: createListCache({ maxBytes: LIST_CACHE_BYTES, maxPageBytes: LIST_CACHE_PAGE_BYTES }),
+    searches: createSearchLimiter({
+      concurrency: ctx.config.SEARCH_CONCURRENCY,
+      waitMs: ctx.config.SEARCH_WAIT_MS,
+    }),
+  };
 
   app.get(
     '/posts',
@@ -41,14 +46,14 @@ export function postRoutes(app: App, ctx: MainContext) {
         tags,
         operationId: 'listPosts',
         security: optionalBearer,
-        errors: ['query_timeout'],
+        errors: ['query_timeout', 'service_unavailable'],
         summary: 'Posts, newest first; drafts only for their author and editors',
         querystring: ListPostsQuery,
         response: { 200: PostPage, 304: { type: 'null' } },
       },
     },
     async (request, reply) => {
-      const page = await listPage(ctx, cache, request, (body) => String(reply.serialize(body)));
+      const page = await listPage(ctx, lists, request, (body) => String(reply.serialize(body)));
       // Shared caches may keep an anonymous page but must ask again (ETag) before reusing it.
       reply
         .header('etag', page.etag)
@@ -122,8 +127,8 @@ export function postRoutes(app: App, ctx: MainContext) {
           operationId: replace ? 'replacePost' : 'updatePost',
           errors: ['forbidden', 'not_found', 'slug_taken', 'version_conflict'],
           summary: replace
-            ? 'Replace a post (author, or permission posts:edit-any); honours If-Match'
-            : 'Change some fields of a post (author, or posts:edit-any); honours If-Match',
+            ? 'Replace a post (its author with posts:write, or posts:edit-any); honours If-Match'
+            : 'Change some fields of a post (its author with posts:write, or posts:edit-any); honours If-Match',
           security: bearer,
           params: PostParams,
           headers: IfMatchHeaders,
@@ -150,7 +155,7 @@ export function postRoutes(app: App, ctx: MainContext) {
         tags,
         operationId: 'deletePost',
         errors: ['forbidden', 'not_found', 'version_conflict'],
-        summary: 'Delete a post (author, or permission posts:edit-any); honours If-Match',
+        summary: 'Delete a post (its author with posts:write, or posts:edit-any); honours If-Match',
         security: bearer,
         params: PostParams,
         headers: IfMatchHeaders,
