@@ -8,8 +8,9 @@ import { DomainError } from '@platform/http';
  * the contradiction for a common word), a phrase of common words rechecks every post holding
  * them all (1.2–1.5 s each at 200,000 posts, several seconds at a million). Ten at once held
  * every connection of the pool (DATABASE_POOL_SIZE, 10), and every read and write of posts waited
- * behind them. A filter with sort=title or -created_at can do the same. Past the limit a search waits its turn, first come first served, and after
- * `waitMs` is a 503 `service_unavailable` with Retry-After: searches can only crowd each other.
+ * behind them. A filter with sort=title or -created_at can do the same. Past the limit a search
+ * waits its turn, first come first served, and after `waitMs` is a 503 `service_unavailable` with
+ * Retry-After: searches can only crowd each other.
  */
 export interface SearchLimiter {
   run<T>(search: () => Promise<T>): Promise<T>;
