@@ -144,6 +144,7 @@ try {
     AUTH_URL: auth,
     RATE_LIMIT_PER_ADDRESS: unlimited,
     RATE_LIMIT_PER_USER: unlimited,
+    RATE_LIMIT_PER_ADDRESS_SIGNED_IN: unlimited,
   });
   const host = (url: string) => new URL(url).host;
   const [nginxGateway, nginxMain, nginxAuth] = await Promise.all(
@@ -242,6 +243,7 @@ try {
         AUTH_URL: authTraced,
         RATE_LIMIT_PER_ADDRESS: unlimited,
         RATE_LIMIT_PER_USER: unlimited,
+        RATE_LIMIT_PER_ADDRESS_SIGNED_IN: unlimited,
         ...otel,
       },
       { label: 'gateway (traced)', profile: true },

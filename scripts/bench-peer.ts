@@ -126,6 +126,7 @@ try {
       EDGE_ROUTES: edgeRoutesSetting(loadManifests(root)),
       RATE_LIMIT_PER_ADDRESS: unlimited,
       RATE_LIMIT_PER_USER: unlimited,
+      RATE_LIMIT_PER_ADDRESS_SIGNED_IN: unlimited,
     },
     { profile: true },
   );

@@ -64,6 +64,11 @@ export const ConfigSchema = Type.Object({
   RATE_LIMIT_WINDOW: Env.timerSeconds(60),
   RATE_LIMIT_PER_ADDRESS: count(6000),
   RATE_LIMIT_PER_USER: count(6000),
+  /**
+   * Signed-in requests from one address, whatever their users: one address signing up account
+   * after account had each one's whole per-user limit. Five users' worth (an office behind NAT).
+   */
+  RATE_LIMIT_PER_ADDRESS_SIGNED_IN: count(30_000),
   RATE_LIMIT_LOGIN: count(120),
   RATE_LIMIT_REGISTER: count(120),
   RATE_LIMIT_PASSWORD_RESET: count(10),

@@ -115,6 +115,7 @@ describe('hostile requests through the gateway', () => {
         // Limits would hide what the services answer.
         RATE_LIMIT_PER_ADDRESS: 1_000_000,
         RATE_LIMIT_PER_USER: 1_000_000,
+        RATE_LIMIT_PER_ADDRESS_SIGNED_IN: 1_000_000,
         RATE_LIMIT_LOGIN: 1_000_000,
         RATE_LIMIT_REGISTER: 1_000_000,
         RATE_LIMIT_PASSWORD_RESET: 1_000_000,

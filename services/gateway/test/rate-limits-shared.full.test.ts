@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startRedis, type TestRedis } from '@platform/testing';
 import { Redis } from 'ioredis';
-import { echo, metricsOf, startGateway, startUpstream, type Upstream } from './helpers.ts';
+import {
+  acceptUserTokens,
+  echo,
+  metricsOf,
+  startGateway,
+  startUpstream,
+  type Upstream,
+} from './helpers.ts';
 
 let redis: TestRedis;
 let upstream: Upstream;
@@ -56,6 +63,48 @@ test('two gateway replicas share one limit through Redis', async () => {
     const response = await fetch(`${gateway.url}/main/v1/posts`);
     assert.equal(response.status, 429);
     assert.ok(Number(response.headers.get('retry-after')) >= 1);
+  }
+});
+
+test("one address's signed-in requests share one ceiling across replicas, apart from each user's", async () => {
+  const replicas: { url: string; close(): Promise<void> }[] = [];
+  for (let i = 0; i < 2; i++) {
+    const { app, url } = await startGateway(
+      {
+        MAIN_URLS: upstream.url,
+        REDIS_URL: redis.url,
+        RATE_LIMIT_PER_USER: 100,
+        RATE_LIMIT_PER_ADDRESS_SIGNED_IN: 4,
+      },
+      { auth: acceptUserTokens },
+    );
+    replicas.push({ url, close: () => app.close() });
+  }
+  try {
+    const statuses: number[] = [];
+    const remaining: (string | null)[] = [];
+    for (let i = 0; i < 6; i++) {
+      const response = await fetch(`${replicas[i % 2]!.url}/main/v1/posts`, {
+        headers: { authorization: `Bearer user-ceiling-${i}` },
+      });
+      statuses.push(response.status);
+      remaining.push(response.headers.get('ratelimit-remaining'));
+      if (response.status === 429) assert.ok(Number(response.headers.get('retry-after')) >= 1);
+    }
+    // Six users, one request each: the address's count, shared, is what runs out.
+    assert.deepEqual(statuses, [200, 200, 200, 200, 429, 429]);
+    assert.deepEqual(remaining, ['3', '2', '1', '0', '0', '0']);
+    // Its keys name it, under the limits' namespace like the others.
+    const client = new Redis(redis.url);
+    try {
+      assert.deepEqual(await client.keys('gateway:rate-limit:signed-in:*'), [
+        'gateway:rate-limit:signed-in:127.0.0.1',
+      ]);
+    } finally {
+      client.disconnect();
+    }
+  } finally {
+    for (const replica of replicas) await replica.close();
   }
 });
 

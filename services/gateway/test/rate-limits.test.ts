@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
+  acceptUserTokens,
   echo,
   json,
   metricsOf,
@@ -106,5 +107,92 @@ test("a service's 429 sets RateLimit-Reset from its Retry-After in either form, 
   } finally {
     await gateway.app.close();
     await service.close();
+  }
+});
+
+// One address rotating tokens (sign-up allows 120 accounts a minute from it) had each token's
+// whole per-user limit: N tokens, N times the budget. Its signed-in requests share a ceiling too.
+test("signed-in requests from one address share a ceiling of their own, beside each user's limit", async () => {
+  const gateway = await startGateway(
+    {
+      MAIN_URLS: upstream.url,
+      AUTH_URLS: upstream.url,
+      TRUST_PROXY: '127.0.0.1',
+      RATE_LIMIT_PER_USER: 100,
+      RATE_LIMIT_PER_ADDRESS_SIGNED_IN: 5,
+      RATE_LIMIT_PER_ADDRESS: 3,
+      RATE_LIMIT_WINDOW: 60,
+    },
+    { auth: acceptUserTokens },
+  );
+  try {
+    const from = (address: string, user?: string) =>
+      fetch(`${gateway.url}/main/v1/posts`, {
+        headers: {
+          'x-forwarded-for': address,
+          ...(user ? { authorization: `Bearer user-${user}` } : {}),
+        },
+      });
+    // Five users at one address, twice each: each far under its 100, together twice the ceiling.
+    const statuses: number[] = [];
+    const remaining: (string | null)[] = [];
+    for (let i = 0; i < 10; i++) {
+      const response = await from('198.51.100.7', String(i % 5));
+      statuses.push(response.status);
+      remaining.push(response.headers.get('ratelimit-remaining'));
+    }
+    assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429, 429, 429, 429, 429]);
+    // The headers tell of the limit nearest its end: the address's, not each user's 99 left.
+    assert.deepEqual(remaining.slice(0, 5), ['4', '3', '2', '1', '0']);
+    await tooMany(await from('198.51.100.7', 'fresh'), 5);
+    // Another address, the same users: a count of its own.
+    const elsewhere = await from('198.51.100.8', '0');
+    assert.equal(elsewhere.status, 200);
+    assert.equal(elsewhere.headers.get('ratelimit-limit'), '5');
+    assert.equal(elsewhere.headers.get('ratelimit-remaining'), '4');
+    // Anonymous requests from the full address have their own, untouched count...
+    const anonymous = await from('198.51.100.7');
+    assert.equal(anonymous.status, 200);
+    assert.equal(anonymous.headers.get('ratelimit-limit'), '3');
+    assert.equal(anonymous.headers.get('ratelimit-remaining'), '2');
+    // ...and spend none of the signed-in one.
+    for (let i = 0; i < 3; i++) assert.equal((await from('198.51.100.9')).status, 200);
+    await tooMany(await from('198.51.100.9'), 3);
+    const signedIn = await from('198.51.100.9', '0');
+    assert.equal(signedIn.status, 200);
+    assert.equal(signedIn.headers.get('ratelimit-remaining'), '4');
+    assert.match(
+      await metricsOf(gateway.url),
+      /gateway_rate_limited_total\{limit="signed-in"[^}]*\} 6/,
+    );
+  } finally {
+    await gateway.app.close();
+  }
+});
+
+test("a signed-in user's requests past its own limit spend none of its address's", async () => {
+  const gateway = await startGateway(
+    {
+      MAIN_URLS: upstream.url,
+      AUTH_URLS: upstream.url,
+      RATE_LIMIT_PER_USER: 2,
+      RATE_LIMIT_PER_ADDRESS_SIGNED_IN: 5,
+      RATE_LIMIT_WINDOW: 60,
+    },
+    { auth: acceptUserTokens },
+  );
+  try {
+    const as = (user: string, path = '/main/v1/posts') =>
+      fetch(`${gateway.url}${path}`, { headers: { authorization: `Bearer user-${user}` } });
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await as('runaway')).status);
+    assert.deepEqual(statuses, [200, 200, 429, 429, 429, 429]);
+    // Three left for the rest of the office: a path under no service counts too.
+    const others = [(await as('a')).status, (await as('b', '/nowhere')).status];
+    others.push((await as('c')).status);
+    assert.deepEqual(others, [200, 404, 200]);
+    await tooMany(await as('d'), 5);
+  } finally {
+    await gateway.app.close();
   }
 });

@@ -9,6 +9,11 @@ interface Store {
   child(routeOptions: unknown): Store;
 }
 
+/** What the plugin gives a store's child: a route's merged limit options. */
+interface RouteLimit {
+  routeInfo?: { url?: string };
+}
+
 // The plugin's own Redis store (its Lua script), which it does not export by name.
 const RedisStore = createRequire(import.meta.url)('@fastify/rate-limit/store/RedisStore.js') as {
   new (continueExceeding: boolean, exponentialBackoff: boolean, redis: Redis, key: string): Store;
@@ -46,7 +51,10 @@ export function observedRedisStore(
         max,
       );
     },
-    child: (routeOptions) => observe(inner.child(routeOptions)),
+    // A route's limit counts under its method and path; one under no route (app.createRateLimit,
+    // the signed-in ceiling) would be under `undefinedundefined-`: its keys name it already.
+    child: (routeOptions) =>
+      observe((routeOptions as RouteLimit).routeInfo?.url ? inner.child(routeOptions) : inner),
   });
   return class {
     constructor(options: { continueExceeding?: boolean; exponentialBackoff?: boolean }) {

@@ -14,9 +14,10 @@ const byAddress = (request: FastifyRequest) => `address:${addressBlock(request.i
 
 /**
  * One limit for every proxied request, counted per user when the token is valid (many users
- * behind one address are not throttled together) and per address otherwise. Counters live in
- * Redis when there is one, so every gateway replica shares them; an unreachable Redis lets
- * requests through rather than failing them. Runs after edge authentication (preHandler).
+ * behind one address are not throttled together, up to signedInCeiling's) and per address
+ * otherwise. Counters live in Redis when there is one, so every gateway replica shares them; an
+ * unreachable Redis lets requests through rather than failing them. Runs after edge
+ * authentication (preHandler).
  */
 export async function rateLimits(
   app: App,
@@ -53,10 +54,12 @@ export async function rateLimits(
     errorResponseBuilder: (_request, context) =>
       problems.tooManyRequests(Math.max(1, Math.ceil(context.ttl / 1000))),
   });
+  const signedIn = signedInCeiling(app, config, metrics);
   // A service's own stricter limit (auth's sign-in throttle) answers 429 and Retry-After while the
   // gateway's counter still has room: its `RateLimit-Remaining: 94` beside that 429 told a client
   // to go on. The headers say what the client is held to: nothing left until Retry-After.
-  app.addHook('onSend', (_request, reply, payload, done) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
+    signedIn.describe(request, reply);
     if (reply.statusCode === 429 && reply.hasHeader('ratelimit-remaining')) {
       reply.header('ratelimit-remaining', 0);
       const wait = secondsUntil(reply.getHeader('retry-after'));
@@ -70,7 +73,14 @@ export async function rateLimits(
   const limitUnrouted = app.rateLimit() as (r: FastifyRequest, s: FastifyReply) => Promise<void>;
   app.addHook('preHandler', (request, reply, done) => {
     if (!request.is404) return done();
-    limitUnrouted(request, reply).then(() => done(), done);
+    limitUnrouted(request, reply).then(() => signedIn.count(request, reply, done), done);
+  });
+  // After each route's own limit (onRoute hooks run in order, the plugin's first): a request its
+  // user's limit refuses spends none of the address's, so one user past its own leaves the rest
+  // of an office what is theirs.
+  app.addHook('onRoute', (route) => {
+    if (route.config?.rateLimit === false) return;
+    route.preHandler = [...[route.preHandler ?? []].flat(), signedIn.count];
   });
 }
 
@@ -86,6 +96,65 @@ function secondsUntil(header: unknown): number | undefined {
     ? Number(text)
     : Math.ceil((Date.parse(text) - Date.now()) / 1000);
   return Number.isSafeInteger(seconds) && seconds > 0 ? seconds : undefined;
+}
+
+/** What a counted request's RateLimit-* say: its limit, what is left of it, seconds to its reset. */
+interface Count {
+  max: number;
+  remaining: number;
+  ttlInSeconds: number;
+}
+
+/**
+ * Each signed-in user has a limit of its own, and one address may sign up 120 accounts a window:
+ * one address rotating N tokens had N per-user limits. Its signed-in requests also share one
+ * count, apart from its anonymous one (an office behind one NAT is many users, so it is several
+ * users' worth), in the same store. `count` runs once the user's limit let the request through;
+ * the answer's RateLimit-* describe whichever of the two has less left (`describe`).
+ */
+function signedInCeiling(app: App, config: Config, metrics: GatewayMetrics) {
+  const count = app.createRateLimit({
+    max: config.RATE_LIMIT_PER_ADDRESS_SIGNED_IN,
+    timeWindow: config.RATE_LIMIT_WINDOW * 1000,
+    keyGenerator: (request) => `signed-in:${addressBlock(request.ip)}`,
+  });
+  const counted = new WeakMap<FastifyRequest, Count>();
+  // Callback-style, as above: anonymous requests pay for no promise.
+  const countSignedIn = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    done: (error?: Error) => void,
+  ) => {
+    if (!request.principal) return done();
+    count(request).then((result) => {
+      if (result.isAllowed) return done();
+      if (!result.isExceeded) {
+        counted.set(request, result);
+        return done();
+      }
+      metrics.rateLimited.inc({ limit: 'signed-in' });
+      request.log.warn({ limit: 'signed-in' }, 'rate limit exceeded');
+      const seconds = Math.max(1, result.ttlInSeconds);
+      setHeaders(reply, { max: result.max, remaining: 0, ttlInSeconds: seconds });
+      done(problems.tooManyRequests(seconds));
+    }, done);
+  };
+  return {
+    count: countSignedIn,
+    describe(request: FastifyRequest, reply: FastifyReply) {
+      const ceiling = counted.get(request);
+      // NaN (no header: the user's count was skipped) is not below it either.
+      if (ceiling && !(Number(reply.getHeader('ratelimit-remaining')) <= ceiling.remaining)) {
+        setHeaders(reply, ceiling);
+      }
+    },
+  };
+}
+
+function setHeaders(reply: FastifyReply, { max, remaining, ttlInSeconds }: Count) {
+  reply.header('ratelimit-limit', max);
+  reply.header('ratelimit-remaining', remaining);
+  reply.header('ratelimit-reset', ttlInSeconds);
 }
 
 /** The stricter per-address limits a route can ask for (EDGE_ROUTES' `limit`), and their counts. */
