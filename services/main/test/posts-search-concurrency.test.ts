@@ -121,3 +121,44 @@ test('other lists never wait for a search slot', async () => {
     await holder.end();
   }
 });
+
+test('a search slot is taken for the queries only: bad input is a 400 and an empty list is at once', async () => {
+  // The slot was taken before anything was checked: while the slots were busy, a bad date or
+  // cursor waited SEARCH_WAIT_MS and was a 503 rather than its 400, and a list that needs no query
+  // of posts (anonymous status=draft, an unknown category) waited its turn for an empty page.
+  const holder = new pg.Client({ connectionString: main.databaseUrl });
+  await holder.connect();
+  await holder.query('begin');
+  await holder.query('lock table posts in access exclusive mode');
+  try {
+    const searches = ['three', 'four'].map((word) =>
+      main.app.inject({ url: `/main/v1/posts?q=${word}&limit=13` }),
+    );
+    await lockWaiters(main, 2);
+    const started = performance.now();
+    const bad = await Promise.all(
+      [
+        'q=word&published_after=2024-02-30',
+        'sort=title&tag=a&published_after=2025-01-01&published_before=2024-01-01',
+        'q=word&cursor=broken',
+      ].map((query) => main.app.inject({ url: `/main/v1/posts?${query}&limit=14` })),
+    );
+    for (const res of bad) {
+      assert.equal(res.statusCode, 400, res.body);
+    }
+    const empty = await Promise.all(
+      ['q=word&status=draft', 'sort=title&category=no-such-category'].map((query) =>
+        main.app.inject({ url: `/main/v1/posts?${query}&limit=14` }),
+      ),
+    );
+    for (const res of empty) {
+      assert.equal(res.statusCode, 200, res.body);
+      assert.deepEqual(res.json().items, []);
+    }
+    assert.ok(performance.now() - started < 250, 'none of them waited for a slot');
+    await holder.query('rollback');
+    for (const res of await Promise.all(searches)) assert.equal(res.statusCode, 200);
+  } finally {
+    await holder.end();
+  }
+});

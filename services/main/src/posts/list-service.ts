@@ -102,8 +102,6 @@ export async function listPosts(
   query: ListPostsQuery,
   searches?: SearchLimiter,
 ): Promise<{ items: ReturnType<typeof toPostView>[]; next_cursor: string | null }> {
-  // A search takes one of the replica's search slots for its queries (search-limiter.ts).
-  if (searches && isSearch(query)) return searches.run(() => listPosts(ctx, principal, query));
   const start = instant('published_after', query.published_after);
   const end = instant('published_before', query.published_before);
   if (start && end && Date.parse(start) >= Date.parse(end)) {
@@ -137,6 +135,23 @@ export async function listPosts(
   if (q) filters.q = q;
   if (start) filters.publishedAfter = start;
   if (end) filters.publishedBefore = end;
+  // A search takes one of the replica's search slots for its queries of posts (search-limiter.ts),
+  // once its input is checked: a bad date or cursor is a 400, and a list known to be empty is
+  // answered, at once, even while every slot is busy (not a 503 after SEARCH_WAIT_MS).
+  const read = () => readPage(ctx, order, branches, filters, after, query.limit);
+  return searches && isSearch(query) ? searches.run(read) : read();
+}
+
+/** The queries of posts of one list page, its filters checked and resolved (listPosts). */
+async function readPage(
+  ctx: MainContext,
+  order: ListOrder,
+  branches: Branch[],
+  filters: ListFilters,
+  after: ReturnType<typeof decodeCursor> | undefined,
+  limit: number,
+): Promise<{ items: ReturnType<typeof toPostView>[]; next_cursor: string | null }> {
+  const q = filters.q;
   // Whether to walk the tag or read the word's index (list-query.ts walkTag): only the date
   // orders (and rank, built on -published_at) can walk a tag in order.
   if (q && filters.tags && order !== 'title' && order !== '-created_at') {
@@ -151,13 +166,13 @@ export async function listPosts(
     // The order is rank only when q is given.
     const ranked = { ...filters, q: q as string };
     const size = ctx.config.SEARCH_RANK_WINDOW;
-    const { rows, next } = await rankedPage(run, branches, ranked, after, query.limit, size);
+    const { rows, next } = await rankedPage(run, branches, ranked, after, limit, size);
     return { items: rows.map(toPostView), next_cursor: next ? encodeCursor(next) : null };
   }
   // One row more than asked says whether another page exists without a count query.
   // The page may end short of it, at the byte budget (list-query.ts PAGE_BODY_BYTES).
-  const { rows } = await run(listQuery(branches, order, filters, after, query.limit + 1));
-  const { page, more } = pageRows(rows, query.limit);
+  const { rows } = await run(listQuery(branches, order, filters, after, limit + 1));
+  const { page, more } = pageRows(rows, limit);
   const last = page.at(-1);
   return {
     items: page.map(toPostView),
