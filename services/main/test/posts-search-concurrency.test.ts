@@ -23,13 +23,19 @@ const waiting = async () =>
     )
   )[0]!.n;
 
-test('searches hold at most SEARCH_CONCURRENCY connections; the rest wait a while, then 503', async () => {
-  // Every query of posts waits while this transaction holds the table: a search then holds its
-  // connection as one that runs for seconds would.
+/** Locks the posts table from a connection of its own until `unlock`: every query of posts waits. */
+async function lockPosts() {
   const holder = new pg.Client({ connectionString: main.databaseUrl });
   await holder.connect();
   await holder.query('begin');
   await holder.query('lock table posts in access exclusive mode');
+  return { unlock: () => holder.query('rollback'), end: () => holder.end() };
+}
+
+test('searches hold at most SEARCH_CONCURRENCY connections; the rest wait a while, then 503', async () => {
+  // Every query of posts waits while this transaction holds the table: a search then holds its
+  // connection as one that runs for seconds would.
+  const posts = await lockPosts();
   try {
     const answers = ['searched', 'words', 'time', 'year', 'people'].map((word, i) =>
       main.app.inject({ url: `/main/v1/posts?q=${word}&limit=${i + 1}` }),
@@ -46,10 +52,10 @@ test('searches hold at most SEARCH_CONCURRENCY connections; the rest wait a whil
       assert.ok(Number(res.headers['retry-after']) >= 1);
     }
     assert.equal(await waiting(), 2, 'only two searches hold a connection');
-    await holder.query('rollback');
+    await posts.unlock();
     for (const res of await Promise.all(answers.slice(0, 2))) assert.equal(res.statusCode, 200);
   } finally {
-    await holder.end();
+    await posts.end();
   }
   // The slots are given back: searches run again.
   const again = await main.app.inject({ url: '/main/v1/posts?q=searched&limit=50' });
@@ -61,10 +67,7 @@ test('lists filtered in an order no index ranges over (title, -created_at) take 
   // `sort=-created_at&published_before=<the median date>` walks the created_at index through the
   // newer half of the posts before it finds one: created_at and published_at go together, which
   // the planner cannot know (0.5 s at 200,000 posts). A filter in these orders may always do so.
-  const holder = new pg.Client({ connectionString: main.databaseUrl });
-  await holder.connect();
-  await holder.query('begin');
-  await holder.query('lock table posts in access exclusive mode');
+  const posts = await lockPosts();
   try {
     const searches = ['one', 'two'].map((word) =>
       main.app.inject({ url: `/main/v1/posts?q=${word}&limit=11` }),
@@ -86,18 +89,15 @@ test('lists filtered in an order no index ranges over (title, -created_at) take 
       assert.equal(res.statusCode, 503, res.body);
       assert.equal(res.json().code, 'service_unavailable');
     }
-    await holder.query('rollback');
+    await posts.unlock();
     for (const res of await Promise.all(searches)) assert.equal(res.statusCode, 200);
   } finally {
-    await holder.end();
+    await posts.end();
   }
 });
 
 test('other lists never wait for a search slot', async () => {
-  const holder = new pg.Client({ connectionString: main.databaseUrl });
-  await holder.connect();
-  await holder.query('begin');
-  await holder.query('lock table posts in access exclusive mode');
+  const posts = await lockPosts();
   try {
     const searches = ['one', 'two'].map((word) =>
       main.app.inject({ url: `/main/v1/posts?q=${word}&limit=7` }),
@@ -114,11 +114,11 @@ test('other lists never wait for a search slot', async () => {
       `author=${alice.id}&limit=9`,
     ].map((query) => main.app.inject({ url: `/main/v1/posts?${query}` }));
     await lockWaiters(main, 2 + plain.length);
-    await holder.query('rollback');
+    await posts.unlock();
     for (const res of await Promise.all(plain)) assert.equal(res.statusCode, 200);
     for (const res of await Promise.all(searches)) assert.equal(res.statusCode, 200);
   } finally {
-    await holder.end();
+    await posts.end();
   }
 });
 
@@ -126,10 +126,7 @@ test('a search slot is taken for the queries only: bad input is a 400 and an emp
   // The slot was taken before anything was checked: while the slots were busy, a bad date or
   // cursor waited SEARCH_WAIT_MS and was a 503 rather than its 400, and a list that needs no query
   // of posts (anonymous status=draft, an unknown category) waited its turn for an empty page.
-  const holder = new pg.Client({ connectionString: main.databaseUrl });
-  await holder.connect();
-  await holder.query('begin');
-  await holder.query('lock table posts in access exclusive mode');
+  const posts = await lockPosts();
   try {
     const searches = ['three', 'four'].map((word) =>
       main.app.inject({ url: `/main/v1/posts?q=${word}&limit=13` }),
@@ -156,9 +153,9 @@ test('a search slot is taken for the queries only: bad input is a 400 and an emp
       assert.deepEqual(res.json().items, []);
     }
     assert.ok(performance.now() - started < 250, 'none of them waited for a slot');
-    await holder.query('rollback');
+    await posts.unlock();
     for (const res of await Promise.all(searches)) assert.equal(res.statusCode, 200);
   } finally {
-    await holder.end();
+    await posts.end();
   }
 });
