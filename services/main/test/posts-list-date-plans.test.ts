@@ -23,6 +23,12 @@ const [newest] = await main.sql<{ at: string }>(
   `select to_char(max(published_at) at time zone 'UTC' + interval '1 second', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as at from posts`,
 );
 
+// With a tag the planner may start from the tag's posts instead (post_tags), and read each of
+// them: bounded by the tag, not the table. The walk this guards against reads every post.
+const [tagged] = await main.sql<{ n: number }>(
+  `select count(*)::int as n from posts where 'javascript' = any(tags) and status = 'published'`,
+);
+
 interface PlanNode {
   'Node Type': string;
   'Actual Rows'?: number;
@@ -57,7 +63,8 @@ test('published_after past the newest post reads next to nothing, in every order
         { publishedAfter: '2099-01-01T00:00:00Z' },
       ]) {
         const rows = await read(order, filters);
-        assert.ok(rows < 100, `${order} ${JSON.stringify(filters)}: ${rows} rows read`);
+        const allowed = 100 + ('tags' in filters ? tagged!.n : 0);
+        assert.ok(rows < allowed, `${order} ${JSON.stringify(filters)}: ${rows} rows read`);
       }
     }
   } finally {
